@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs gatehouse's whole test suite on a fresh Debian machine: installs what is missing first
+# (the directory servers the tests start, then npm packages), then runs vitest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+[ -x /usr/sbin/slapd ] || missing+=(slapd)
+command -v ldapadd >/dev/null 2>&1 || missing+=(ldap-utils)
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "gatehouse tests need: ${missing[*]} (install them with apt-get as root)" >&2
+    exit 1
+  fi
+  echo "installing ${missing[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  # slapd must not configure a system directory: the tests start their own from a temp folder.
+  echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+npm test

@@ -1,0 +1,106 @@
+import type { Diagnostic } from "./model/diagnostic.ts";
+
+/** Process exit codes. Only cli/main.ts turns them into `process.exitCode`. */
+export const ExitCode = {
+  ok: 0,
+  error: 1,
+  /** `plan --detailed-exitcode`: the plan has changes. */
+  changes: 2,
+  /** A guard rail refused the plan. */
+  unsafe: 3,
+  /** A saved plan no longer matches the files or the live state. */
+  stale: 4,
+  /** Wrong command-line usage. */
+  usage: 64,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class GatehouseError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  constructor(code: string, message: string, exitCode: ExitCode, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.exitCode = exitCode;
+    this.name = new.target.name;
+  }
+}
+
+/** The user's input is wrong (files, flags, settings). Carries diagnostics when there are positions. */
+export class ConfigError extends GatehouseError {
+  readonly diagnostics: readonly Diagnostic[];
+  constructor(message: string, diagnostics: readonly Diagnostic[] = [], options?: ErrorOptions) {
+    super("GH_CONFIG", message, ExitCode.error, options);
+    this.diagnostics = diagnostics;
+  }
+}
+
+export class UsageError extends GatehouseError {
+  constructor(message: string) {
+    super("GH_USAGE", message, ExitCode.usage);
+  }
+}
+
+export class UnsafePlanError extends GatehouseError {
+  readonly violations: readonly string[];
+  constructor(violations: readonly string[]) {
+    super("GH_UNSAFE", `plan refused by guard rails:\n  - ${violations.join("\n  - ")}`, ExitCode.unsafe);
+    this.violations = violations;
+  }
+}
+
+export class StalePlanError extends GatehouseError {
+  constructor(message: string) {
+    super("GH_STALE", `plan is stale: ${message}; re-run plan`, ExitCode.stale);
+  }
+}
+
+/** A connected system refused or failed an operation. Messages never contain credentials. */
+export class ProviderError extends GatehouseError {
+  readonly provider: string;
+  readonly operation: string;
+  readonly status: number | string | undefined;
+  /** True when retrying the same operation later may succeed (timeouts, 429, 5xx, busy). */
+  readonly isTransient: boolean;
+  constructor(
+    provider: string,
+    operation: string,
+    message: string,
+    opts: { status?: number | string; isTransient?: boolean; cause?: unknown } = {},
+  ) {
+    super("GH_PROVIDER", `${provider}: ${operation}: ${redactSecrets(message)}`, ExitCode.error, {
+      cause: opts.cause,
+    });
+    this.provider = provider;
+    this.operation = operation;
+    this.status = opts.status;
+    this.isTransient = opts.isTransient ?? false;
+  }
+}
+
+/** A bug in gatehouse. The CLI prints "please report" with versions. */
+export class InternalError extends GatehouseError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("GH_INTERNAL", message, ExitCode.error, options);
+  }
+}
+
+const SECRET_PATTERNS: readonly RegExp[] = [
+  /(authorization:\s*)(bearer|token|basic)\s+\S+/gi,
+  /(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
+  /(password["']?\s*[:=]\s*["']?)[^"',\s}]+/gi,
+  /(token["']?\s*[:=]\s*["']?)[^"',\s}]+/gi,
+  /(\/\/[^:/@\s]+:)[^@\s]+(@)/g,
+];
+
+/** Removes anything that looks like a credential from a message. */
+export function redactSecrets(message: string): string {
+  let out = message;
+  for (const pattern of SECRET_PATTERNS) {
+    out = out.replace(pattern, (_m, head: string, ...rest: unknown[]) => {
+      const tail = typeof rest[0] === "string" && rest[0] === "@" ? "@" : "";
+      return `${head}[REDACTED]${tail}`;
+    });
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+import type { SourceLocation } from "./source.ts";
+
+/** The access files as gatehouse understands them, after schema validation. Every fact knows its source. */
+
+export type EmploymentType = "employee" | "contractor" | "intern" | "service";
+export type UserStatus = "active" | "leave" | "terminated";
+export type Sensitivity = "normal" | "privileged";
+
+export interface User {
+  /** Stable handle: lowercase letters, digits, `.`, `_`, `-`. */
+  readonly id: string;
+  readonly name: string;
+  readonly email?: string;
+  /** HRIS department code, matched by role rules. */
+  readonly department?: string;
+  readonly title?: string;
+  /** Another user's id. */
+  readonly manager?: string;
+  readonly employmentType: EmploymentType;
+  readonly status: UserStatus;
+  /** ISO date (YYYY-MM-DD). */
+  readonly startDate?: string;
+  /** ISO date (YYYY-MM-DD); after it the user is treated as terminated. */
+  readonly endDate?: string;
+  /** Per-provider account names when they differ from `id` (key: provider name, or provider type). */
+  readonly accounts: Readonly<Record<string, string>>;
+  readonly source: SourceLocation;
+}
+
+/** One entry of a group's `members` list. */
+export type MemberEntry =
+  | {
+      readonly kind: "user";
+      readonly user: string;
+      /** ISO 8601 instant after which the grant no longer holds (exclusive end). */
+      readonly until?: string;
+      readonly reason?: string;
+      readonly source: SourceLocation;
+    }
+  | { readonly kind: "group"; readonly group: string; readonly source: SourceLocation };
+
+export interface Group {
+  readonly name: string;
+  readonly description?: string;
+  readonly owners: readonly string[];
+  readonly sensitivity: Sensitivity;
+  /** Provider names holding this group; undefined means every provider. */
+  readonly providers?: readonly string[];
+  /** Undefined means membership is not managed by the files (unmanaged); [] means enforce empty. */
+  readonly members?: readonly MemberEntry[];
+  readonly source: SourceLocation;
+}
+
+/** A role rule's condition: every listed attribute must match one of its values. */
+export interface RoleCondition {
+  readonly department?: readonly string[];
+  readonly title?: readonly string[];
+  readonly employmentType?: readonly EmploymentType[];
+}
+
+export interface Role {
+  readonly name: string;
+  readonly description?: string;
+  readonly when: RoleCondition;
+  readonly groups: readonly string[];
+  readonly source: SourceLocation;
+}
+
+/** What to do with live objects the access files do not mention. */
+export type ProviderMode = "authoritative" | "additive" | "observe";
+
+export interface ProviderConfig {
+  readonly name: string;
+  readonly type: string;
+  readonly mode: ProviderMode;
+  /** Native nested groups (a group as a member) instead of flattening. */
+  readonly nesting: boolean;
+  /** The rest of the provider's settings as written; each provider validates its own. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly source: SourceLocation;
+}
+
+export interface Guardrails {
+  /** Refuse plans that remove more than this many memberships (absolute) ... */
+  readonly maxRemovals?:
+    { readonly kind: "count"; readonly value: number } | { readonly kind: "percent"; readonly value: number };
+  /** Users that must never be disabled or removed from a group by a plan. */
+  readonly protectedUsers: readonly string[];
+  /** Groups that must never be deleted or lose members by a plan. */
+  readonly protectedGroups: readonly string[];
+}
+
+export interface Policy {
+  readonly groupNaming?: string;
+  readonly maxNestingDepth: number;
+  readonly separationOfDuties: readonly (readonly string[])[];
+  /** Longest grant, in milliseconds, for normal and privileged groups. */
+  readonly maxGrantMs?: number;
+  readonly privilegedMaxGrantMs?: number;
+  /** Approvals a privileged group needs. */
+  readonly privilegedApprovals: number;
+  /** What `status: leave` does: keep access as is, or disable the account (memberships kept). */
+  readonly leave: "keep" | "disable";
+  readonly guardrails: Guardrails;
+  /** GitHub logins (or user ids) who must approve changes to gatehouse.yaml, schemas and workflows. */
+  readonly admins: readonly string[];
+  readonly source?: SourceLocation;
+}
+
+export interface AccessConfig {
+  readonly providers: readonly ProviderConfig[];
+  readonly policy: Policy;
+  readonly source?: SourceLocation;
+}
+
+/** The whole access tree, after loading and validation. Maps are keyed by id / name. */
+export interface AccessModel {
+  readonly users: ReadonlyMap<string, User>;
+  readonly groups: ReadonlyMap<string, Group>;
+  readonly roles: ReadonlyMap<string, Role>;
+  readonly config: AccessConfig;
+}

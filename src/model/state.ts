@@ -1,0 +1,113 @@
+import type { EmploymentType, UserStatus } from "./access.ts";
+import type { SourceLocation } from "./source.ts";
+
+/** User attributes a connected system may hold. `manager` is the manager's account name in that system. */
+export interface UserAttributes {
+  readonly name?: string;
+  readonly email?: string;
+  readonly department?: string;
+  readonly title?: string;
+  readonly manager?: string;
+  readonly employmentType?: EmploymentType;
+}
+
+export const USER_ATTRIBUTE_KEYS = [
+  "name",
+  "email",
+  "department",
+  "title",
+  "manager",
+  "employmentType",
+] as const;
+
+/** A user account as a connected system reports it. */
+export interface LiveUser extends UserAttributes {
+  /** The account name in that system (uid, sAMAccountName, SCIM userName, GitHub login). */
+  readonly account: string;
+  readonly enabled: boolean;
+  /** ISO 8601 instant of the last sign-in, where the system knows it. */
+  readonly lastLogin?: string;
+  /** Open sessions and personal tokens, where the system can revoke them. */
+  readonly sessions?: number;
+  readonly tokens?: number;
+}
+
+/** A group as a connected system reports it. Members are account names. */
+export interface LiveGroup {
+  readonly name: string;
+  readonly description?: string;
+  readonly members: readonly string[];
+  /** Groups nested as members, for systems with native nesting. */
+  readonly groupMembers?: readonly string[];
+}
+
+/** The full current state of one connected system, within the scope gatehouse manages. */
+export interface LiveState {
+  readonly users: readonly LiveUser[];
+  readonly groups: readonly LiveGroup[];
+}
+
+/** How an effective membership arises. Provenance is what `explain` and the plan show. */
+export type Provenance =
+  | {
+      readonly kind: "direct";
+      readonly source: SourceLocation;
+      readonly until?: string;
+      readonly reason?: string;
+    }
+  | {
+      readonly kind: "role";
+      readonly role: string;
+      readonly attribute: "department" | "title" | "employmentType";
+      readonly value: string;
+      readonly source: SourceLocation;
+    }
+  | {
+      /** Membership inherited through a nested group: `via` is the group listed as a member. */
+      readonly kind: "nested";
+      readonly via: string;
+      readonly source: SourceLocation;
+      readonly inner: Provenance;
+    };
+
+export interface DesiredUser {
+  readonly userId: string;
+  readonly account: string;
+  readonly status: UserStatus;
+  readonly enabled: boolean;
+  readonly attributes: UserAttributes;
+  readonly source: SourceLocation;
+}
+
+export interface DesiredMember {
+  readonly userId: string;
+  readonly provenance: readonly Provenance[];
+}
+
+/** A grant that has run out: the plan removes it with reason "grant-expired". */
+export interface ExpiredGrant {
+  readonly userId: string;
+  readonly until: string;
+  readonly source: SourceLocation;
+}
+
+export interface DesiredGroup {
+  readonly name: string;
+  readonly description?: string;
+  readonly source: SourceLocation;
+  /** False when the files do not list members: membership is then left alone. */
+  readonly managesMembers: boolean;
+  /** Effective user members by account name (flattened unless the provider nests natively). */
+  readonly members: ReadonlyMap<string, DesiredMember>;
+  /** Nested groups kept as members, for providers with native nesting. */
+  readonly groupMembers: ReadonlyMap<string, SourceLocation>;
+  /** Grants that expired, by account name. */
+  readonly expired: ReadonlyMap<string, ExpiredGrant>;
+}
+
+/** What one connected system should hold, according to the access files. */
+export interface DesiredState {
+  readonly provider: string;
+  readonly users: ReadonlyMap<string, DesiredUser>;
+  readonly groups: ReadonlyMap<string, DesiredGroup>;
+}

@@ -1,0 +1,138 @@
+import type { ProviderMode } from "../model/access.ts";
+import type { SourceLocation } from "../model/source.ts";
+import type { UserAttributes } from "../model/state.ts";
+
+/** Why a change is in the plan. */
+export type Reason =
+  | "added-in-config"
+  | "removed-from-config"
+  | "role-baseline"
+  | "grant-expired"
+  | "user-terminated"
+  | "user-on-leave"
+  | "drift"
+  | "not-in-config";
+
+/** Whether a change gives access (broadens), takes it away (narrows), or neither. */
+export type Risk = "broadens" | "narrows" | "neutral";
+
+export interface FieldDiff {
+  readonly field: string;
+  readonly before: string | null;
+  readonly after: string | null;
+}
+
+interface ChangeBase {
+  /** Stable address, e.g. "ldap:membership/team-platform-write/alice". Unique within a plan. */
+  readonly id: string;
+  /** Provider name from gatehouse.yaml. */
+  readonly provider: string;
+  readonly reason: Reason;
+  readonly risk: Risk;
+  /** The access-file line that caused the change, when there is one. */
+  readonly source?: SourceLocation;
+  /** Human explanation of the provenance, one line each (role matched, nested via, grant until). */
+  readonly why?: readonly string[];
+}
+
+export type UserChange = ChangeBase &
+  (
+    | {
+        readonly kind: "user";
+        readonly action: "create";
+        readonly account: string;
+        readonly after: UserAttributes;
+      }
+    | {
+        readonly kind: "user";
+        readonly action: "update";
+        readonly account: string;
+        readonly fields: readonly FieldDiff[];
+        readonly after: UserAttributes;
+      }
+    | { readonly kind: "user"; readonly action: "enable" | "disable" | "delete"; readonly account: string }
+    | {
+        readonly kind: "user";
+        readonly action: "revoke-sessions";
+        readonly account: string;
+        readonly sessions: number;
+        readonly tokens: number;
+      }
+  );
+
+export type GroupChange = ChangeBase &
+  (
+    | {
+        readonly kind: "group";
+        readonly action: "create";
+        readonly group: string;
+        readonly description?: string;
+      }
+    | {
+        readonly kind: "group";
+        readonly action: "update";
+        readonly group: string;
+        readonly fields: readonly FieldDiff[];
+        readonly description?: string;
+      }
+    | {
+        readonly kind: "group";
+        readonly action: "delete";
+        readonly group: string;
+        readonly memberCount: number;
+      }
+  );
+
+export type MembershipChange = ChangeBase & {
+  readonly kind: "membership";
+  readonly action: "add" | "remove";
+  readonly group: string;
+  /** Account name of a user, or a group name when `memberKind` is "group" (native nesting). */
+  readonly member: string;
+  readonly memberKind: "user" | "group";
+};
+
+export type Change = UserChange | GroupChange | MembershipChange;
+
+/** Something the plan noticed but will not change (observe mode, unmanaged objects, pending states). */
+export interface PlanNote {
+  readonly provider: string;
+  readonly kind: "unmanaged" | "drift-ignored" | "info";
+  readonly message: string;
+}
+
+export interface ProviderSummary {
+  readonly name: string;
+  readonly type: string;
+  readonly mode: ProviderMode;
+  /** sha256 of the canonical live state the plan was computed from. */
+  readonly liveDigest: string;
+  /** Calls made to read the live state. */
+  readonly readCalls: number;
+  readonly liveUsers: number;
+  readonly liveGroups: number;
+  readonly liveMemberships: number;
+}
+
+export interface PlanSummary {
+  readonly changes: number;
+  readonly broadens: number;
+  readonly narrows: number;
+  readonly byAction: Readonly<Record<string, number>>;
+}
+
+/** A plan is plain data: `JSON.stringify(plan)` is its JSON form. */
+export interface Plan {
+  readonly formatVersion: 1;
+  /** ISO instant the plan was computed for (grant expiry is judged at this instant). */
+  readonly createdAt: string;
+  /** git commit of the access files, when they are in a repository. */
+  readonly desiredCommit?: string;
+  /** sha256 over the access files' contents; apply refuses a saved plan when it changed. */
+  readonly desiredDigest: string;
+  readonly providers: readonly ProviderSummary[];
+  /** In execution order: disables and revocations, creates/updates, additions, removals, deletes. */
+  readonly changes: readonly Change[];
+  readonly notes: readonly PlanNote[];
+  readonly summary: PlanSummary;
+}

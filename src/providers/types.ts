@@ -1,0 +1,64 @@
+import type { ProviderConfig } from "../model/access.ts";
+import type { LiveState } from "../model/state.ts";
+import type { Change } from "../plan/types.ts";
+import type { ProviderError } from "../errors.ts";
+
+/** What a connected system can do; the planner and apply engine adapt to it. */
+export interface Capabilities {
+  /** A group can hold another group as a member; otherwise nesting is flattened. */
+  readonly nesting: boolean;
+  /** How a leaver's account is switched off: disabled in place, or not at all ("none"). */
+  readonly disable: "disable" | "none";
+  /** Open sessions and tokens can be revoked. */
+  readonly revokeSessions: boolean;
+  /** Most membership changes of one group that one write can carry (1: one call per member). */
+  readonly maxMembersPerWrite: number;
+  /** The user attributes this system stores; others are not planned. */
+  readonly userAttributes: readonly string[];
+  /** Users can be created by gatehouse (false for e.g. GitHub, where people sign up themselves). */
+  readonly createUsers: boolean;
+  /** Group descriptions are stored. */
+  readonly groupDescription: boolean;
+}
+
+export type ChangeOutcome =
+  | { readonly status: "applied"; readonly confirmation?: string }
+  | { readonly status: "failed"; readonly error: ProviderError };
+
+/** Calls made to the system so far, for the plan and apply summaries. */
+export interface ProviderStats {
+  readonly reads: number;
+  readonly writes: number;
+}
+
+export interface Provider {
+  /** Provider name from gatehouse.yaml, e.g. "directory", "ldap". */
+  readonly name: string;
+  readonly type: string;
+  readonly capabilities: Capabilities;
+  /** Level-based: the full current state within the managed scope. Never diffs. */
+  read(signal: AbortSignal): Promise<LiveState>;
+  /**
+   * Carries out changes and reports one outcome per change, in order. The apply engine passes either a
+   * single change, or several membership changes of the same group (at most `maxMembersPerWrite`),
+   * which the system should write in one call. A failed change leaves the object unchanged.
+   */
+  apply(changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]>;
+  stats(): ProviderStats;
+  close(): Promise<void>;
+}
+
+/** What a provider factory gets besides its own settings. No globals: tests pass their own. */
+export interface ProviderContext {
+  /** Environment variables (secrets are named in gatehouse.yaml, read from here). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Working directory that relative paths in gatehouse.yaml are resolved against. */
+  readonly cwd: string;
+  readonly now: () => Date;
+  /** Injected for HTTP providers so tests can point them at loopback fakes. */
+  readonly fetch?: typeof fetch;
+  /** Log line sink (progress, retries); never receives secrets. */
+  readonly log?: (line: string) => void;
+}
+
+export type ProviderFactory = (config: ProviderConfig, context: ProviderContext) => Provider;
