@@ -42,6 +42,8 @@ export type UserChange = ChangeBase &
         readonly action: "create";
         readonly account: string;
         readonly after: UserAttributes;
+        /** The gatehouse user id behind the account, when known (SCIM writes it as `externalId`). */
+        readonly userId?: string;
       }
     | {
         readonly kind: "user";
@@ -49,6 +51,8 @@ export type UserChange = ChangeBase &
         readonly account: string;
         readonly fields: readonly FieldDiff[];
         readonly after: UserAttributes;
+        /** The gatehouse user id behind the account, when known (SCIM writes it as `externalId`). */
+        readonly userId?: string;
       }
     | { readonly kind: "user"; readonly action: "enable" | "disable" | "delete"; readonly account: string }
     | {
