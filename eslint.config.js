@@ -52,7 +52,7 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ["src/plan/**/*.ts", "src/lifecycle/**/*.ts", "src/render/**/*.ts"], rules: pureCore },
+  { files: ["src/plan/**/*.ts", "src/lifecycle/**/*.ts", "src/render/**/*.ts", "src/desired/**/*.ts"], rules: pureCore },
   {
     files: ["src/**/*.ts"],
     ignores: ["src/cli/**"],

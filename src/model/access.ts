@@ -75,6 +75,13 @@ export interface ProviderConfig {
   readonly mode: ProviderMode;
   /** Native nested groups (a group as a member) instead of flattening. */
   readonly nesting: boolean;
+  /** Which user field names the account when `accounts.<provider>` is absent. Default "id". */
+  readonly accountName?: "id" | "email";
+  /**
+   * Which people get an account here: everyone ("all"), only people with `accounts.<provider>` set
+   * ("mapped"), or only effective members of this provider's groups ("members"). Default per type.
+   */
+  readonly users?: "all" | "mapped" | "members";
   /** The rest of the provider's settings as written; each provider validates its own. */
   readonly settings: Readonly<Record<string, unknown>>;
   readonly source: SourceLocation;

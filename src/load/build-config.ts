@@ -1,0 +1,142 @@
+import type { AccessConfig, Guardrails, Policy, ProviderConfig, ProviderMode } from "../model/access.ts";
+import type { Diagnostic } from "../model/diagnostic.ts";
+import type { AccessDocument } from "./parse.ts";
+import { locate } from "./locate.ts";
+import { parseDuration } from "./durations.ts";
+import { bool, defined, isObj, list, num, obj, str, strList, type Obj } from "./read-data.ts";
+
+const COMMON_KEYS = new Set(["type", "mode", "nesting", "accountName", "users", "description"]);
+const DEFAULT_USERS: Readonly<Record<string, ProviderConfig["users"]>> = {
+  github: "mapped",
+  scim: "members",
+};
+
+const DEFAULT_MAX_REMOVALS: NonNullable<Guardrails["maxRemovals"]> = { kind: "percent", value: 10 };
+
+export const DEFAULT_POLICY: Policy = {
+  maxNestingDepth: 2,
+  separationOfDuties: [],
+  privilegedApprovals: 2,
+  leave: "keep",
+  guardrails: { maxRemovals: DEFAULT_MAX_REMOVALS, protectedUsers: [], protectedGroups: [] },
+  admins: [],
+};
+
+/** With no gatehouse.yaml: the embedded local directory and the default policy. */
+export function defaultConfig(): AccessConfig {
+  return {
+    providers: [
+      {
+        name: "directory",
+        type: "local",
+        mode: "additive",
+        nesting: false,
+        settings: { path: ".gatehouse/directory.json" },
+        source: { file: "(default)", line: 1, column: 1 },
+      },
+    ],
+    policy: DEFAULT_POLICY,
+  };
+}
+
+function parseMaxRemovals(value: unknown): NonNullable<Guardrails["maxRemovals"]> {
+  if (typeof value === "number") return { kind: "count", value };
+  if (typeof value === "string") {
+    const m = /^(\d+(?:\.\d+)?)%$/.exec(value);
+    if (m?.[1]) return { kind: "percent", value: Number(m[1]) };
+  }
+  return DEFAULT_MAX_REMOVALS;
+}
+
+function buildProvider(d: AccessDocument, name: string, o: Obj): ProviderConfig {
+  const settings: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!COMMON_KEYS.has(k)) settings[k] = v;
+  const mode = str(o, "mode");
+  const type = str(o, "type") ?? "local";
+  const accountNameText = str(o, "accountName");
+  const accountName: ProviderConfig["accountName"] =
+    accountNameText === "email" || accountNameText === "id" ? accountNameText : undefined;
+  const usersText = str(o, "users");
+  const users: ProviderConfig["users"] =
+    usersText === "all" || usersText === "mapped" || usersText === "members"
+      ? usersText
+      : DEFAULT_USERS[type];
+  return {
+    name,
+    type,
+    mode: mode === "authoritative" || mode === "observe" ? mode : ("additive" satisfies ProviderMode),
+    nesting: bool(o, "nesting") ?? false,
+    settings,
+    source: locate(d.file, d.doc, d.lineCounter, ["providers", name], "key"),
+    ...defined({
+      accountName,
+      users,
+    }),
+  };
+}
+
+function buildPolicy(d: AccessDocument, o: Obj, diagnostics: Diagnostic[]): Policy {
+  const grants = obj(o, "grants") ?? {};
+  const guard = obj(o, "guardrails") ?? {};
+  const durations: Record<string, number | undefined> = {};
+  for (const key of ["maxDuration", "privilegedMaxDuration"]) {
+    const text = str(grants, key);
+    if (text === undefined) continue;
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      diagnostics.push({
+        severity: "error",
+        code: "GH106",
+        message: `policy.grants.${key} "${text}" is not a duration; write e.g. 90d, 12h, 30m or 2w`,
+        ...locate(d.file, d.doc, d.lineCounter, ["policy", "grants", key]),
+      });
+    }
+    durations[key] = ms;
+  }
+  const sod = (list(o, "separationOfDuties") ?? [])
+    .filter(Array.isArray)
+    .map((pair) => pair.filter((x) => typeof x === "string"));
+  const leave = str(o, "leave");
+  return {
+    maxNestingDepth: num(o, "maxNestingDepth") ?? DEFAULT_POLICY.maxNestingDepth,
+    separationOfDuties: sod,
+    privilegedApprovals: num(grants, "privilegedApprovals") ?? DEFAULT_POLICY.privilegedApprovals,
+    leave: leave === "disable" ? "disable" : "keep",
+    guardrails: {
+      maxRemovals: parseMaxRemovals(guard["maxRemovals"]),
+      protectedUsers: strList(guard, "protectedUsers") ?? [],
+      protectedGroups: strList(guard, "protectedGroups") ?? [],
+    },
+    admins: strList(o, "admins") ?? [],
+    source: locate(d.file, d.doc, d.lineCounter, ["policy"], "key"),
+    ...defined({
+      groupNaming: str(o, "groupNaming"),
+      maxGrantMs: durations["maxDuration"],
+      privilegedMaxGrantMs: durations["privilegedMaxDuration"],
+    }),
+  };
+}
+
+export function buildConfig(
+  d: AccessDocument,
+  data: Obj,
+  invalidPaths: readonly string[],
+  diagnostics: Diagnostic[],
+): AccessConfig {
+  const providers: ProviderConfig[] = [];
+  for (const [name, value] of Object.entries(obj(data, "providers") ?? {})) {
+    if (
+      !isObj(value) ||
+      invalidPaths.some((p) => p === `/providers/${name}` || p.startsWith(`/providers/${name}/`))
+    )
+      continue;
+    providers.push(buildProvider(d, name, value));
+  }
+  const policyData = obj(data, "policy");
+  const fallback = defaultConfig();
+  return {
+    providers: providers.length > 0 || obj(data, "providers") ? providers : fallback.providers,
+    policy: policyData ? buildPolicy(d, policyData, diagnostics) : DEFAULT_POLICY,
+    source: locate(d.file, d.doc, d.lineCounter, []),
+  };
+}

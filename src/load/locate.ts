@@ -1,0 +1,78 @@
+import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair } from "yaml";
+import type { SourceLocation } from "../model/source.ts";
+
+export type PathSegment = string | number;
+
+/** Splits a JSON pointer ("/users/0/email") into segments; numeric segments become indexes. */
+export function pointerToPath(pointer: string): PathSegment[] {
+  if (pointer === "" || pointer === "/") return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+export function pathToPointer(path: readonly PathSegment[]): string {
+  return path.map((s) => "/" + String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
+}
+
+interface Found {
+  readonly node: Node | null;
+  readonly pair: Pair | null;
+  /** The deepest node reached when the path does not exist to the end. */
+  readonly deepest: Node | null;
+}
+
+function scalarKey(pair: Pair): unknown {
+  return isScalar(pair.key) ? pair.key.value : pair.key;
+}
+
+function walk(doc: Document, path: readonly PathSegment[]): Found {
+  let node: Node | null = doc.contents;
+  let pair: Pair | null = null;
+  let deepest: Node | null = node;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const hit = node.items.find((p) => String(scalarKey(p)) === String(seg));
+      if (!hit) return { node: null, pair: null, deepest };
+      pair = hit;
+      node = isPair(hit) && hit.value !== null && typeof hit.value === "object" ? (hit.value as Node) : null;
+      deepest = node ?? (hit.key as Node | null) ?? deepest;
+      if (node === null) return { node: null, pair: hit, deepest };
+    } else if (isSeq(node) && typeof seg === "number") {
+      const item = node.items[seg];
+      pair = null;
+      if (item === undefined || item === null || typeof item !== "object")
+        return { node: null, pair: null, deepest };
+      node = item as Node;
+      deepest = node;
+    } else {
+      return { node: null, pair: null, deepest };
+    }
+  }
+  return { node, pair, deepest };
+}
+
+function position(lineCounter: LineCounter, offset: number): { line: number; column: number } {
+  const pos = lineCounter.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+/**
+ * Where a value sits in its file. `at: "key"` points at the key of the last segment (for "unknown
+ * property" errors). Falls back to the deepest existing ancestor, then to the start of the file.
+ */
+export function locate(
+  file: string,
+  doc: Document,
+  lineCounter: LineCounter,
+  path: readonly PathSegment[],
+  at: "value" | "key" = "value",
+): SourceLocation {
+  const found = walk(doc, path);
+  const keyNode = found.pair && isScalar(found.pair.key) ? found.pair.key : null;
+  const target: Node | null = at === "key" && keyNode ? keyNode : (found.node ?? keyNode ?? found.deepest);
+  const offset = target?.range?.[0] ?? 0;
+  return { file, ...position(lineCounter, offset) };
+}

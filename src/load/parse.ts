@@ -1,0 +1,226 @@
+import { createHash } from "node:crypto";
+import { LineCounter, parseAllDocuments, visit, isScalar, type Document } from "yaml";
+import type { Diagnostic } from "../model/diagnostic.ts";
+
+/** A parsed access file: the YAML document with its positions, and the plain data. */
+export interface AccessDocument {
+  readonly file: string;
+  readonly doc: Document;
+  readonly lineCounter: LineCounter;
+  readonly data: unknown;
+  /** sha256 of the file's bytes. */
+  readonly digest: string;
+}
+
+export interface ParseLimits {
+  /** Files larger than this are refused (bytes). */
+  readonly maxFileBytes: number;
+  /** Alias resolutions allowed while building the data (defends against alias bombs). */
+  readonly maxAliasCount: number;
+}
+
+export const DEFAULT_LIMITS: ParseLimits = { maxFileBytes: 16 * 1024 * 1024, maxAliasCount: 100 };
+
+/** Keys that would reach an object's prototype if any code ever built objects from them naively. */
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+function at(file: string, code: string, message: string, line = 1, column = 1): Diagnostic {
+  return { severity: "error", code, message, file, line, column };
+}
+
+/** Line and column of a byte offset, counting characters the way editors do. */
+function positionOfByte(bytes: Uint8Array, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  const prefix = new TextDecoder("utf-8").decode(bytes.subarray(lineStart, offset));
+  return { line, column: [...prefix].length + 1 };
+}
+
+/** Finds the first byte where `bytes` stops being valid UTF-8, or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] ?? 0;
+    const need =
+      b < 0x80
+        ? 0
+        : b >= 0xc2 && b <= 0xdf
+          ? 1
+          : b >= 0xe0 && b <= 0xef
+            ? 2
+            : b >= 0xf0 && b <= 0xf4
+              ? 3
+              : -1;
+    if (need < 0) return i;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+function decode(file: string, bytes: Uint8Array): { text: string } | { diagnostic: Diagnostic } {
+  const nul = bytes.indexOf(0);
+  if (nul >= 0)
+    return {
+      diagnostic: at(file, "GH005", "file is binary (contains a NUL byte); access files are UTF-8 YAML text"),
+    };
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return { text };
+  } catch {
+    const offset = Math.max(0, firstInvalidUtf8(bytes));
+    const pos = positionOfByte(bytes, offset);
+    return {
+      diagnostic: at(file, "GH006", "file is not valid UTF-8; save it as UTF-8", pos.line, pos.column),
+    };
+  }
+}
+
+const YAML_CODE_MESSAGES: Readonly<Record<string, string>> = {
+  DUPLICATE_KEY: "duplicate key: each key may appear once in a mapping; remove or merge the repeated one",
+  TAB_AS_INDENT: "tab used for indentation; YAML needs spaces",
+  MULTIPLE_DOCS: "more than one YAML document in the file; keep one document per file",
+};
+
+/**
+ * Parses one access file defensively: size, binary, encoding, YAML syntax, duplicate keys, multiple
+ * documents, alias bombs and prototype keys all become diagnostics, never exceptions or hangs.
+ */
+export function parseAccessFile(
+  file: string,
+  bytes: Uint8Array,
+  limits: ParseLimits = DEFAULT_LIMITS,
+): { document?: AccessDocument; diagnostics: Diagnostic[] } {
+  try {
+    return parseUnguarded(file, bytes, limits);
+  } catch (error) {
+    // Pathologically deep nesting overflows the stack inside the YAML library: report, do not crash.
+    if (error instanceof RangeError) {
+      return { diagnostics: [at(file, "GH018", "YAML nesting is too deep to read; flatten the structure")] };
+    }
+    throw error;
+  }
+}
+
+function parseUnguarded(
+  file: string,
+  bytes: Uint8Array,
+  limits: ParseLimits,
+): { document?: AccessDocument; diagnostics: Diagnostic[] } {
+  if (bytes.length > limits.maxFileBytes) {
+    return {
+      diagnostics: [
+        at(
+          file,
+          "GH004",
+          `file is ${String(bytes.length)} bytes, over the ${String(limits.maxFileBytes)}-byte limit; split it into several files`,
+        ),
+      ],
+    };
+  }
+  const decoded = decode(file, bytes);
+  if ("diagnostic" in decoded) return { diagnostics: [decoded.diagnostic] };
+  const digest = createHash("sha256").update(bytes).digest("hex");
+  const lineCounter = new LineCounter();
+  const diagnostics: Diagnostic[] = [];
+  let docs: Document[];
+  try {
+    docs = parseAllDocuments(decoded.text, {
+      lineCounter,
+      uniqueKeys: true,
+      prettyErrors: false,
+      strict: true,
+      merge: false,
+    }) as Document[];
+  } catch (error) {
+    return {
+      diagnostics: [
+        at(
+          file,
+          "GH010",
+          `YAML could not be parsed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      ],
+    };
+  }
+  if (!Array.isArray(docs)) docs = [];
+  if (docs.length > 1) {
+    const second = docs[1]?.range?.[0] ?? 0;
+    const pos = lineCounter.linePos(second);
+    return { diagnostics: [at(file, "GH012", YAML_CODE_MESSAGES["MULTIPLE_DOCS"] ?? "", pos.line, pos.col)] };
+  }
+  const doc = docs[0];
+  if (!doc)
+    return {
+      diagnostics: [
+        {
+          ...at(file, "GH015", "file is empty; remove it or add users, groups or roles"),
+          severity: "warning",
+        },
+      ],
+    };
+
+  for (const problem of [...doc.errors, ...doc.warnings]) {
+    const pos = lineCounter.linePos(problem.pos[0]);
+    const known = YAML_CODE_MESSAGES[problem.code];
+    const code =
+      problem.code === "DUPLICATE_KEY" ? "GH011" : problem.code === "TAB_AS_INDENT" ? "GH013" : "GH010";
+    const firstLine = problem.message.split("\n")[0] ?? problem.message;
+    diagnostics.push(at(file, code, known ?? `YAML error: ${firstLine}`, pos.line, pos.col));
+  }
+  if (diagnostics.length > 0) return { diagnostics };
+
+  visit(doc, {
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && typeof pair.key.value === "string" && FORBIDDEN_KEYS.has(pair.key.value)) {
+        const pos = lineCounter.linePos(pair.key.range?.[0] ?? 0);
+        diagnostics.push(
+          at(
+            file,
+            "GH014",
+            `key "${pair.key.value}" is not allowed (it could tamper with object prototypes)`,
+            pos.line,
+            pos.col,
+          ),
+        );
+      }
+    },
+    Node(_key, node) {
+      if (isScalar(node) && node.tag && !node.tag.startsWith("tag:yaml.org,2002:")) {
+        const pos = lineCounter.linePos(node.range?.[0] ?? 0);
+        diagnostics.push(
+          at(file, "GH016", `custom YAML tag "${node.tag}" is not allowed`, pos.line, pos.col),
+        );
+      }
+    },
+  });
+  if (diagnostics.length > 0) return { diagnostics };
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: limits.maxAliasCount });
+  } catch (error) {
+    const isAliasBomb = error instanceof Error && /alias/i.test(error.message);
+    return {
+      diagnostics: [
+        at(
+          file,
+          isAliasBomb ? "GH017" : "GH010",
+          isAliasBomb
+            ? `too many YAML alias expansions (limit ${String(limits.maxAliasCount)}); write the values out instead of using anchors`
+            : `YAML could not be read: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      ],
+    };
+  }
+  return { document: { file, doc, lineCounter, data, digest }, diagnostics };
+}

@@ -1,0 +1,125 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import type { Diagnostic } from "../model/diagnostic.ts";
+import type { AccessDocument } from "../load/parse.ts";
+import { locate, pointerToPath } from "../load/locate.ts";
+
+/** The schemas folder shipped with gatehouse (next to src/ and dist/). */
+export const SCHEMA_DIR = fileURLToPath(new URL("../../schemas/", import.meta.url));
+
+export type DocumentKind = "access" | "config";
+
+interface Validators {
+  readonly access: ValidateFunction;
+  readonly config: ValidateFunction;
+}
+
+let cached: Validators | undefined;
+
+function listSchemaFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const abs = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listSchemaFiles(abs));
+    else if (entry.name.endsWith(".schema.json")) out.push(abs);
+  }
+  return out.sort();
+}
+
+// ajv-formats is CommonJS; under NodeNext its default export is the module object.
+const addFormats = addFormatsModule.default;
+
+function compileValidators(): Validators {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
+  addFormats(ajv);
+  for (const file of listSchemaFiles(SCHEMA_DIR)) {
+    const schema: unknown = JSON.parse(readFileSync(file, "utf8"));
+    const id = "file://" + file;
+    if (typeof schema === "object" && schema !== null) ajv.addSchema({ ...schema, $id: id });
+  }
+  const get = (name: string): ValidateFunction => {
+    const fn = ajv.getSchema("file://" + path.join(SCHEMA_DIR, name));
+    if (!fn) throw new Error(`schema ${name} is missing from ${SCHEMA_DIR}`);
+    return fn;
+  };
+  return { access: get("access.schema.json"), config: get("gatehouse.schema.json") };
+}
+
+function describe(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "additionalProperties":
+    case "unevaluatedProperties": {
+      const key = String(params["additionalProperty"] ?? params["unevaluatedProperty"]);
+      const allowed = Object.keys(
+        (error.parentSchema?.["properties"] as Record<string, unknown> | undefined) ?? {},
+      );
+      return `unknown key "${key}"` + (allowed.length > 0 ? `; allowed keys: ${allowed.join(", ")}` : "");
+    }
+    case "required":
+      return `missing required key "${String(params["missingProperty"])}"`;
+    case "enum":
+      return `must be one of: ${((params["allowedValues"] as unknown[] | undefined) ?? []).map(String).join(", ")}`;
+    case "anyOf":
+    case "oneOf": {
+      const description = error.parentSchema?.["description"];
+      return "does not match any allowed form" + (typeof description === "string" ? ` (${description})` : "");
+    }
+    case "pattern":
+      return `must match the pattern ${String(params["pattern"])}`;
+    default:
+      return error.message ?? "is invalid";
+  }
+}
+
+/** Keeps the errors a person can act on: for a failed anyOf/oneOf, one message instead of every branch's. */
+function pruneErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  const alternatives = errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf");
+  const kept = errors.filter((e) => {
+    if (e.keyword === "if") return false;
+    if (e.keyword === "anyOf" || e.keyword === "oneOf") return true;
+    return !alternatives.some(
+      (a) =>
+        e.schemaPath.startsWith(a.schemaPath.replace(/\/(anyOf|oneOf)$/, "/$1/")) &&
+        e.instancePath.startsWith(a.instancePath),
+    );
+  });
+  const seen = new Set<string>();
+  return kept.filter((e) => {
+    const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Validates one parsed file against its schema and maps every error to the YAML node it is about. */
+export function validateDocumentSchema(document: AccessDocument, kind: DocumentKind): Diagnostic[] {
+  cached ??= compileValidators();
+  const validate = cached[kind];
+  if (validate(document.data)) return [];
+  return pruneErrors(validate.errors ?? []).map((error) => {
+    const params = error.params as Record<string, unknown>;
+    const segments = pointerToPath(error.instancePath);
+    const extraKey = params["additionalProperty"] ?? params["unevaluatedProperty"];
+    const isKeyError = typeof extraKey === "string";
+    const loc = locate(
+      document.file,
+      document.doc,
+      document.lineCounter,
+      isKeyError ? [...segments, extraKey] : segments,
+      isKeyError ? "key" : "value",
+    );
+    const where = error.instancePath === "" ? "file" : error.instancePath;
+    return {
+      severity: "error" as const,
+      code: "GH100",
+      message: `${where}: ${describe(error)}`,
+      path: error.instancePath,
+      ...loc,
+    };
+  });
+}
