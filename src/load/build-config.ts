@@ -1,7 +1,7 @@
 import type { AccessConfig, Guardrails, Policy, ProviderConfig, ProviderMode } from "../model/access.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { AccessDocument } from "./parse.ts";
-import { locate } from "./locate.ts";
+import { locate, locateAll } from "./locate.ts";
 import { parseDuration } from "./durations.ts";
 import { bool, defined, isObj, list, num, obj, str, strList, type Obj } from "./read-data.ts";
 
@@ -109,6 +109,7 @@ function buildPolicy(d: AccessDocument, o: Obj, diagnostics: Diagnostic[]): Poli
     },
     admins: strList(o, "admins") ?? [],
     source: locate(d.file, d.doc, d.lineCounter, ["policy"], "key"),
+    locations: locateAll(d.file, d.doc, d.lineCounter, ["policy"]),
     ...defined({
       groupNaming: str(o, "groupNaming"),
       maxGrantMs: durations["maxDuration"],

@@ -37,7 +37,27 @@ function where(d: AccessDocument, path: readonly PathSegment[]): SourceLocation 
   return locate(d.file, d.doc, d.lineCounter, path);
 }
 
-function buildUser(o: Obj, source: SourceLocation): User | undefined {
+/** Where each string entry of a list sits, index-aligned with `strList(o, key)`. */
+function listSources(
+  d: AccessDocument,
+  o: Obj,
+  path: readonly PathSegment[],
+  key: string,
+): SourceLocation[] | undefined {
+  const raw = list(o, key);
+  return raw?.flatMap((x, k) => (typeof x === "string" ? [where(d, [...path, key, k])] : []));
+}
+
+function keySource(
+  d: AccessDocument,
+  o: Obj,
+  path: readonly PathSegment[],
+  key: string,
+): SourceLocation | undefined {
+  return o[key] === undefined ? undefined : where(d, [...path, key]);
+}
+
+function buildUser(d: AccessDocument, o: Obj, path: PathSegment[], source: SourceLocation): User | undefined {
   const id = str(o, "id");
   const name = str(o, "name");
   if (id === undefined || name === undefined) return undefined;
@@ -63,6 +83,10 @@ function buildUser(o: Obj, source: SourceLocation): User | undefined {
     status: status === "leave" || status === "terminated" ? status : "active",
     accounts,
     source,
+    ...defined({
+      managerSource: keySource(d, o, path, "manager"),
+      startDateSource: keySource(d, o, path, "startDate"),
+    }),
   };
 }
 
@@ -79,7 +103,11 @@ function buildMembers(d: AccessDocument, raw: readonly unknown[], base: PathSegm
           kind: "user",
           user,
           source,
-          ...defined({ until: str(m, "until"), reason: str(m, "reason") }),
+          ...defined({
+            until: str(m, "until"),
+            reason: str(m, "reason"),
+            untilSource: keySource(d, m, [...base, i], "until"),
+          }),
         });
       else if (group !== undefined) out.push({ kind: "group", group, source });
     }
@@ -106,11 +134,13 @@ function buildGroup(
       description: str(o, "description"),
       providers,
       members: members ? buildMembers(d, members, [...path, "members"]) : undefined,
+      ownerSources: listSources(d, o, path, "owners"),
+      providerSources: listSources(d, o, path, "providers"),
     }),
   };
 }
 
-function buildRole(o: Obj, source: SourceLocation): Role | undefined {
+function buildRole(d: AccessDocument, o: Obj, path: PathSegment[], source: SourceLocation): Role | undefined {
   const name = str(o, "name");
   const when = obj(o, "when");
   if (name === undefined || !when) return undefined;
@@ -127,7 +157,7 @@ function buildRole(o: Obj, source: SourceLocation): Role | undefined {
     }),
     groups: strList(o, "groups") ?? [],
     source,
-    ...defined({ description: str(o, "description") }),
+    ...defined({ description: str(o, "description"), groupSources: listSources(d, o, path, "groups") }),
   };
 }
 
@@ -187,8 +217,8 @@ export function buildAccessModel(documents: readonly ClassifiedDocument[]): Buil
         fn(item, [section, i], where(d, [section, i]));
       });
     };
-    each("users", (o, _p, source) => {
-      const u = buildUser(o, source);
+    each("users", (o, p, source) => {
+      const u = buildUser(d, o, p, source);
       if (!u) return;
       all.users.push(u);
       addUnique(users, u.id, u, "user", "GH103", diagnostics);
@@ -199,8 +229,8 @@ export function buildAccessModel(documents: readonly ClassifiedDocument[]): Buil
       all.groups.push(g);
       addUnique(groups, g.name, g, "group", "GH104", diagnostics);
     });
-    each("roles", (o, _p, source) => {
-      const r = buildRole(o, source);
+    each("roles", (o, p, source) => {
+      const r = buildRole(d, o, p, source);
       if (!r) return;
       all.roles.push(r);
       addUnique(roles, r.name, r, "role", "GH105", diagnostics);

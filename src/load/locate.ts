@@ -76,3 +76,42 @@ export function locate(
   const offset = target?.range?.[0] ?? 0;
   return { file, ...position(lineCounter, offset) };
 }
+
+/**
+ * Where every value under `path` sits, keyed by JSON pointer relative to it ("/admins/0"). Bounded
+ * in depth: only small, schema-shaped subtrees (the policy) are collected.
+ */
+export function locateAll(
+  file: string,
+  doc: Document,
+  lineCounter: LineCounter,
+  path: readonly PathSegment[],
+  maxDepth = 8,
+): Map<string, SourceLocation> {
+  const out = new Map<string, SourceLocation>();
+  const visitNode = (node: unknown, pointer: string, depth: number): void => {
+    if (depth > maxDepth || node === null || typeof node !== "object") return;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = scalarKey(pair);
+        if (typeof key !== "string" && typeof key !== "number") continue;
+        const child = `${pointer}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
+        const value = pair.value;
+        if (isScalar(value) || isMap(value) || isSeq(value)) {
+          out.set(child, { file, ...position(lineCounter, value.range?.[0] ?? 0) });
+          visitNode(value, child, depth + 1);
+        }
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const child = `${pointer}/${String(i)}`;
+        if (isScalar(item) || isMap(item) || isSeq(item)) {
+          out.set(child, { file, ...position(lineCounter, item.range?.[0] ?? 0) });
+          visitNode(item, child, depth + 1);
+        }
+      });
+    }
+  };
+  visitNode(walk(doc, path).node, "", 0);
+  return out;
+}

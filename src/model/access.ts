@@ -25,6 +25,9 @@ export interface User {
   /** Per-provider account names when they differ from `id` (key: provider name, or provider type). */
   readonly accounts: Readonly<Record<string, string>>;
   readonly source: SourceLocation;
+  /** Where the `manager` value and the `startDate` value sit, for precise diagnostics. */
+  readonly managerSource?: SourceLocation;
+  readonly startDateSource?: SourceLocation;
 }
 
 /** One entry of a group's `members` list. */
@@ -36,6 +39,8 @@ export type MemberEntry =
       readonly until?: string;
       readonly reason?: string;
       readonly source: SourceLocation;
+      /** Where the `until` value sits. */
+      readonly untilSource?: SourceLocation;
     }
   | { readonly kind: "group"; readonly group: string; readonly source: SourceLocation };
 
@@ -49,6 +54,9 @@ export interface Group {
   /** Undefined means membership is not managed by the files (unmanaged); [] means enforce empty. */
   readonly members?: readonly MemberEntry[];
   readonly source: SourceLocation;
+  /** Where each `owners` / `providers` entry sits, index-aligned with the lists above. */
+  readonly ownerSources?: readonly SourceLocation[];
+  readonly providerSources?: readonly SourceLocation[];
 }
 
 /** A role rule's condition: every listed attribute must match one of its values. */
@@ -64,6 +72,8 @@ export interface Role {
   readonly when: RoleCondition;
   readonly groups: readonly string[];
   readonly source: SourceLocation;
+  /** Where each `groups` entry sits, index-aligned with `groups`. */
+  readonly groupSources?: readonly SourceLocation[];
 }
 
 /** What to do with live objects the access files do not mention. */
@@ -112,6 +122,11 @@ export interface Policy {
   /** GitHub logins (or user ids) who must approve changes to gatehouse.yaml, schemas and workflows. */
   readonly admins: readonly string[];
   readonly source?: SourceLocation;
+  /**
+   * Where each value under `policy` sits, by JSON pointer relative to it ("/groupNaming",
+   * "/separationOfDuties/0/1", "/guardrails/protectedUsers/0", "/admins/2").
+   */
+  readonly locations?: ReadonlyMap<string, SourceLocation>;
 }
 
 export interface AccessConfig {
