@@ -75,7 +75,12 @@ function buildProvider(d: AccessDocument, name: string, o: Obj): ProviderConfig 
   };
 }
 
-function buildPolicy(d: AccessDocument, o: Obj, diagnostics: Diagnostic[]): Policy {
+function buildPolicy(
+  d: AccessDocument,
+  o: Obj,
+  invalidPaths: readonly string[],
+  diagnostics: Diagnostic[],
+): Policy {
   const grants = obj(o, "grants") ?? {};
   const guard = obj(o, "guardrails") ?? {};
   const durations: Record<string, number | undefined> = {};
@@ -111,7 +116,8 @@ function buildPolicy(d: AccessDocument, o: Obj, diagnostics: Diagnostic[]): Poli
     source: locate(d.file, d.doc, d.lineCounter, ["policy"], "key"),
     locations: locateAll(d.file, d.doc, d.lineCounter, ["policy"]),
     ...defined({
-      groupNaming: str(o, "groupNaming"),
+      // A pattern the schema rejected (not a regex) is reported there once; the rules never see it.
+      groupNaming: invalidPaths.includes("/policy/groupNaming") ? undefined : str(o, "groupNaming"),
       maxGrantMs: durations["maxDuration"],
       privilegedMaxGrantMs: durations["privilegedMaxDuration"],
     }),
@@ -137,7 +143,7 @@ export function buildConfig(
   const fallback = defaultConfig();
   return {
     providers: providers.length > 0 || obj(data, "providers") ? providers : fallback.providers,
-    policy: policyData ? buildPolicy(d, policyData, diagnostics) : DEFAULT_POLICY,
+    policy: policyData ? buildPolicy(d, policyData, invalidPaths, diagnostics) : DEFAULT_POLICY,
     source: locate(d.file, d.doc, d.lineCounter, []),
   };
 }
