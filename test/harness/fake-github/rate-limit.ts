@@ -1,0 +1,42 @@
+/** Primary rate-limit headers on every response, and injectable secondary rate limits. */
+
+export interface SecondaryLimitRule {
+  /** How many matching requests to refuse. */
+  count: number;
+  /** Seconds for the `retry-after` header. */
+  retryAfter: number;
+  /** Which requests it hits; default: every request. */
+  match?: (method: string, path: string) => boolean;
+}
+
+export class RateLimits {
+  limit = 5000;
+  used = 0;
+  readonly resetAt = Math.floor(Date.now() / 1000) + 3600;
+  private readonly secondary: SecondaryLimitRule[] = [];
+
+  injectSecondary(rule: SecondaryLimitRule): void {
+    this.secondary.push({ ...rule });
+  }
+
+  /** Seconds to wait when this request hits an injected secondary limit; undefined otherwise. */
+  takeSecondary(method: string, path: string): number | undefined {
+    const rule = this.secondary.find((r) => r.count > 0 && (r.match?.(method, path) ?? true));
+    if (!rule) return undefined;
+    rule.count -= 1;
+    return rule.retryAfter;
+  }
+
+  headers(): Record<string, string> {
+    return {
+      "x-ratelimit-limit": String(this.limit),
+      "x-ratelimit-remaining": String(Math.max(0, this.limit - this.used)),
+      "x-ratelimit-reset": String(this.resetAt),
+      "x-ratelimit-used": String(this.used),
+      "x-ratelimit-resource": "core",
+    };
+  }
+}
+
+export const SECONDARY_LIMIT_MESSAGE =
+  "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.";

@@ -1,0 +1,92 @@
+/** Seeding helpers: make a world in one call. */
+import type { FakeGithub } from "./server.ts";
+import type { FakeTeam, OrgRole, TeamRole } from "./state.ts";
+import { slugify } from "./handlers/teams.ts";
+
+export interface SeedOrgOptions {
+  readonly org: string;
+  /** The account the token belongs to; it is made an org owner. */
+  readonly viewer: string;
+  readonly token: string;
+  readonly owners?: readonly string[];
+  readonly members?: readonly string[];
+}
+
+/** Creates the org, the token's account (an owner), and the listed accounts as owners or members. */
+export function seedOrg(fake: FakeGithub, options: SeedOrgOptions): void {
+  const { state } = fake;
+  const org = state.addOrg(options.org);
+  const ensure = (login: string) => state.userByLogin(login) ?? state.addUser(login);
+  org.members.set(ensure(options.viewer).id, "admin");
+  state.addToken(options.token, options.viewer);
+  for (const login of options.owners ?? []) org.members.set(ensure(login).id, "admin");
+  for (const login of options.members ?? []) org.members.set(ensure(login).id, "member");
+}
+
+/** Makes accounts exist on GitHub (people sign up themselves; gatehouse cannot create them). */
+export function seedUsers(
+  fake: FakeGithub,
+  logins: readonly string[],
+  orgRole?: { org: string; role: OrgRole },
+): void {
+  for (const login of logins) {
+    const user = fake.state.userByLogin(login) ?? fake.state.addUser(login);
+    if (orgRole) fake.state.requireOrg(orgRole.org).members.set(user.id, orgRole.role);
+  }
+}
+
+export interface SeedTeamOptions {
+  readonly name: string;
+  readonly description?: string;
+  readonly parent?: string;
+  readonly privacy?: "secret" | "closed";
+  readonly members?: readonly string[];
+  readonly maintainers?: readonly string[];
+}
+
+export function seedTeam(fake: FakeGithub, orgLogin: string, options: SeedTeamOptions): FakeTeam {
+  const { state } = fake;
+  const org = state.requireOrg(orgLogin);
+  const parent = options.parent === undefined ? undefined : state.teamBySlug(org, slugify(options.parent));
+  const now = state.now();
+  const team: FakeTeam = {
+    id: state.newId(),
+    name: options.name,
+    slug: slugify(options.name),
+    description: options.description ?? null,
+    privacy: options.privacy ?? (parent ? "closed" : "secret"),
+    parentId: parent?.id ?? null,
+    createdAt: now,
+    updatedAt: now,
+    members: new Map<number, TeamRole>(),
+    pending: new Map(),
+  };
+  for (const [logins, role] of [
+    [options.members ?? [], "member"],
+    [options.maintainers ?? [], "maintainer"],
+  ] as const) {
+    for (const login of logins) team.members.set(state.requireUser(login).id, role);
+  }
+  org.teams.push(team);
+  return team;
+}
+
+/** Invites accounts out of band (pending invitations), as if someone clicked "invite" in the UI. */
+export function seedInvitations(fake: FakeGithub, orgLogin: string, logins: readonly string[]): void {
+  const { state } = fake;
+  const org = state.requireOrg(orgLogin);
+  const inviter = [...org.members].find(([, role]) => role === "admin")?.[0] ?? 0;
+  for (const login of logins) {
+    const user = state.userByLogin(login) ?? state.addUser(login);
+    org.invitations.push({
+      id: state.newId(),
+      inviteeId: user.id,
+      role: "direct_member",
+      inviterId: inviter,
+      teamIds: [],
+      createdAt: state.now(),
+      failedAt: null,
+      failedReason: null,
+    });
+  }
+}

@@ -1,0 +1,161 @@
+/** The fake GitHub REST API: node:http on 127.0.0.1, port 0. */
+import { createHash } from "node:crypto";
+import { createServer } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Reply, RequestContext } from "./http.ts";
+import type { SecondaryLimitRule } from "./rate-limit.ts";
+import { forbidden, notFound, unauthorized, validationFailed } from "./http.ts";
+import { RateLimits, SECONDARY_LIMIT_MESSAGE } from "./rate-limit.ts";
+import { Router } from "./router.ts";
+import { FakeGithubState } from "./state.ts";
+import { orgMemberRoutes } from "./handlers/org-members.ts";
+import { pullRoutes } from "./handlers/pulls.ts";
+import { teamRoutes } from "./handlers/teams.ts";
+import { userRoutes } from "./handlers/users.ts";
+
+export interface LoggedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly status: number;
+}
+
+export interface FakeGithub {
+  readonly url: string;
+  readonly state: FakeGithubState;
+  readonly rateLimits: RateLimits;
+  /** Every request, in order. */
+  readonly requests: LoggedRequest[];
+  /** Requests that were not GET (writes), optionally since an index into `requests`. */
+  writes(since?: number): LoggedRequest[];
+  injectSecondaryRateLimit(rule: SecondaryLimitRule): void;
+  /** The base URL clients see (a proxy in front of the fake); used in `Link` headers and `url` fields. */
+  setPublicUrl(url: string): void;
+  close(): Promise<void>;
+}
+
+const router = new Router([...userRoutes, ...orgMemberRoutes, ...teamRoutes, ...pullRoutes]);
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function tokenOf(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  const match = header ? /^(?:token|bearer)\s+(\S+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+export async function startFakeGithub(): Promise<FakeGithub> {
+  const state = new FakeGithubState();
+  const rateLimits = new RateLimits();
+  const requests: LoggedRequest[] = [];
+  let api = "";
+  let publicUrl = "";
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", api);
+    const method = (req.method ?? "GET").toUpperCase();
+    const text = await readBody(req);
+    const reply = ((): Reply => {
+      const retryAfter = rateLimits.takeSecondary(method, url.pathname);
+      if (retryAfter !== undefined) {
+        return { ...forbidden(SECONDARY_LIMIT_MESSAGE), headers: { "retry-after": String(retryAfter) } };
+      }
+      const token = tokenOf(req);
+      if (token === undefined) return unauthorized("Requires authentication");
+      const viewerId = state.tokens.get(token);
+      const viewer = viewerId === undefined ? undefined : state.users.get(viewerId);
+      if (!viewer) return unauthorized("Bad credentials");
+      let body: unknown;
+      try {
+        body = text === "" ? undefined : JSON.parse(text);
+      } catch {
+        return {
+          status: 400,
+          body: { message: "Problems parsing JSON", documentation_url: "https://docs.github.com/rest" },
+        };
+      }
+      const found = router.match(method, url.pathname);
+      if (!found) return notFound();
+      const ctx: RequestContext = {
+        method,
+        path: url.pathname,
+        params: found.params,
+        query: url.searchParams,
+        body,
+        viewer,
+        api: publicUrl,
+        state,
+      };
+      try {
+        return found.handler(ctx);
+      } catch (error) {
+        return validationFailed(error instanceof Error ? error.message : String(error));
+      }
+    })();
+    send(req, res, method, reply);
+    requests.push({ method, path: url.pathname, query: url.search, status: res.statusCode });
+  }
+
+  function send(req: IncomingMessage, res: ServerResponse, method: string, reply: Reply): void {
+    const headers: Record<string, string> = { ...reply.headers };
+    let payload = reply.body === undefined ? "" : JSON.stringify(reply.body);
+    let status = reply.status;
+    if (method === "GET" && status === 200) {
+      const etag = `W/"${createHash("sha256")
+        .update(payload)
+        .update(headers["link"] ?? "")
+        .digest("hex")
+        .slice(0, 32)}"`;
+      headers["etag"] = etag;
+      if (req.headers["if-none-match"] === etag) {
+        status = 304;
+        payload = "";
+      }
+    }
+    // As on GitHub, a 304 does not count against the primary rate limit.
+    if (status !== 304) rateLimits.used += 1;
+    res.statusCode = status;
+    for (const [name, value] of Object.entries({ ...rateLimits.headers(), ...headers }))
+      res.setHeader(name, value);
+    if (payload !== "") res.setHeader("content-type", "application/json; charset=utf-8");
+    res.end(payload);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      res.statusCode = 500;
+      res.end(JSON.stringify({ message: String(error) }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("fake github: no TCP address");
+  api = `http://127.0.0.1:${String(address.port)}`;
+  publicUrl = api;
+
+  return {
+    url: api,
+    state,
+    rateLimits,
+    requests,
+    writes: (since = 0) => requests.slice(since).filter((r) => r.method !== "GET" && r.method !== "HEAD"),
+    setPublicUrl: (url) => {
+      publicUrl = url;
+    },
+    injectSecondaryRateLimit: (rule) => {
+      rateLimits.injectSecondary(rule);
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => {
+          if (error) reject(error);
+          else resolve();
+        });
+      }),
+  };
+}
