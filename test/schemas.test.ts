@@ -34,7 +34,8 @@ const accessFiles = listFiles(ACCESS, ".yaml");
 const rel = (file: string): string => path.relative(ROOT, file);
 const readJson = (file: string): unknown => JSON.parse(readFileSync(file, "utf8"));
 const readYaml = (file: string): unknown => parse(readFileSync(file, "utf8"));
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Shapes the example-organization checks read; the schema validator is their type guard. */
 interface UserDoc {
@@ -116,17 +117,29 @@ describe("schemas", () => {
   it("finds the schema files", () => {
     expect(schemaFiles.map(rel)).toEqual(
       expect.arrayContaining(
-        ["access", "gatehouse", "group", "role", "user", "providers/local", "providers/ldap", "providers/scim", "providers/github"].map(
-          (n) => path.join("schemas", `${n}.schema.json`),
-        ),
+        [
+          "access",
+          "gatehouse",
+          "group",
+          "role",
+          "user",
+          "providers/local",
+          "providers/ldap",
+          "providers/scim",
+          "providers/github",
+        ].map((n) => path.join("schemas", `${n}.schema.json`)),
       ),
     );
   });
 
   it.each(schemaFiles.map(rel))("%s compiles in strict mode, with an $id matching its path", (file) => {
     const schema = readJson(path.join(ROOT, file));
-    expect(isRecord(schema) && schema["$id"]).toBe(ID_BASE + path.relative("schemas", file).split(path.sep).join("/"));
-    expect(() => ajv.getSchema(ID_BASE + path.relative("schemas", file).split(path.sep).join("/"))).not.toThrow();
+    expect(isRecord(schema) && schema["$id"]).toBe(
+      ID_BASE + path.relative("schemas", file).split(path.sep).join("/"),
+    );
+    expect(() =>
+      ajv.getSchema(ID_BASE + path.relative("schemas", file).split(path.sep).join("/")),
+    ).not.toThrow();
   });
 
   it.each(schemaFiles.map(rel))("%s describes every property", (file) => {
@@ -148,14 +161,17 @@ describe("access files", () => {
     expect(validate.errors ?? []).toEqual([]);
   });
 
-  it.each(accessFiles.map(rel))("%s starts with a yaml-language-server modeline naming its schema", (file) => {
-    const first = readFileSync(path.join(ROOT, file), "utf8").split("\n", 1)[0] ?? "";
-    const match = /^# yaml-language-server: \$schema=(\S+)$/.exec(first);
-    expect(match, first).not.toBeNull();
-    const target = path.resolve(path.dirname(path.join(ROOT, file)), match?.[1] ?? "");
-    expect(existsSync(target), target).toBe(true);
-    expect(path.basename(target)).toBe(isConfigFile(file) ? "gatehouse.schema.json" : "access.schema.json");
-  });
+  it.each(accessFiles.map(rel))(
+    "%s starts with a yaml-language-server modeline naming its schema",
+    (file) => {
+      const first = readFileSync(path.join(ROOT, file), "utf8").split("\n", 1)[0] ?? "";
+      const match = /^# yaml-language-server: \$schema=(\S+)$/.exec(first);
+      expect(match, first).not.toBeNull();
+      const target = path.resolve(path.dirname(path.join(ROOT, file)), match?.[1] ?? "");
+      expect(existsSync(target), target).toBe(true);
+      expect(path.basename(target)).toBe(isConfigFile(file) ? "gatehouse.schema.json" : "access.schema.json");
+    },
+  );
 });
 
 const config = (provider: Record<string, unknown>): unknown => ({ providers: { p: provider } });
@@ -174,8 +190,16 @@ describe("rejected files", () => {
     ["an uppercase user id", { users: [{ id: "Alice", name: "Alice" }] }, "pattern"],
     ["an unknown user key", { users: [{ id: "alice", name: "Alice", shoeSize: 9 }] }, "additionalProperties"],
     ["a bad endDate", { users: [{ id: "alice", name: "Alice", endDate: "31/01/2027" }] }, "format"],
-    ["a member with both user and group", { groups: [{ name: "g", members: [{ user: "a", group: "b" }] }] }, "oneOf"],
-    ["a grant with a bare date", { groups: [{ name: "g", members: [{ user: "a", until: "2027-01-15" }] }] }, "format"],
+    [
+      "a member with both user and group",
+      { groups: [{ name: "g", members: [{ user: "a", group: "b" }] }] },
+      "oneOf",
+    ],
+    [
+      "a grant with a bare date",
+      { groups: [{ name: "g", members: [{ user: "a", until: "2027-01-15" }] }] },
+      "format",
+    ],
     ["a role without conditions", { roles: [{ name: "r", when: {}, groups: ["g"] }] }, "minProperties"],
     ["a role with no groups", { roles: [{ name: "r", when: { department: "X" }, groups: [] }] }, "minItems"],
   ])("rejects %s in an access file", (_name, data, keyword) => {
@@ -183,27 +207,54 @@ describe("rejected files", () => {
   });
 
   it.each([
-    ["an unknown top-level key", { providers: { d: { type: "local" } }, policies: {} }, "additionalProperties"],
+    [
+      "an unknown top-level key",
+      { providers: { d: { type: "local" } }, policies: {} },
+      "additionalProperties",
+    ],
     ["an unknown provider type", config({ type: "okta" }), "enum"],
     ["a provider without a type", config({ path: "x.json" }), "required"],
-    ["a bad duration", { providers: { d: { type: "local" } }, policy: { grants: { maxDuration: "3 months" } } }, "pattern"],
-    ["a bad maxRemovals", { providers: { d: { type: "local" } }, policy: { guardrails: { maxRemovals: "ten" } } }, "oneOf"],
-    ["a bad groupNaming regex", { providers: { d: { type: "local" } }, policy: { groupNaming: "^(dept" } }, "format"],
+    [
+      "a bad duration",
+      { providers: { d: { type: "local" } }, policy: { grants: { maxDuration: "3 months" } } },
+      "pattern",
+    ],
+    [
+      "a bad maxRemovals",
+      { providers: { d: { type: "local" } }, policy: { guardrails: { maxRemovals: "ten" } } },
+      "oneOf",
+    ],
+    [
+      "a bad groupNaming regex",
+      { providers: { d: { type: "local" } }, policy: { groupNaming: "^(dept" } },
+      "format",
+    ],
   ])("rejects %s in gatehouse.yaml", (_name, data, keyword) => {
     expect(errorsOf(validateConfig, data).map((e) => e.keyword)).toContain(keyword);
   });
 
   it("accepts every common key together with a type's own settings", () => {
-    const provider = { type: "local", mode: "observe", nesting: true, accountName: "email", users: "all", description: "d", path: "x.json" };
+    const provider = {
+      type: "local",
+      mode: "observe",
+      nesting: true,
+      accountName: "email",
+      users: "all",
+      description: "d",
+      path: "x.json",
+    };
     expect(errorsOf(validateConfig, config(provider))).toEqual([]);
   });
 
-  it.each(providerTypes.filter((t) => !isPlaceholder(t)))("rejects an unknown key inside a %s provider", (type) => {
-    expect(errorsOf(validateConfig, config({ type, bogusKey: 1 }))).toContainEqual({
-      keyword: "unevaluatedProperties",
-      params: { unevaluatedProperty: "bogusKey" },
-    });
-  });
+  it.each(providerTypes.filter((t) => !isPlaceholder(t)))(
+    "rejects an unknown key inside a %s provider",
+    (type) => {
+      expect(errorsOf(validateConfig, config({ type, bogusKey: 1 }))).toContainEqual({
+        keyword: "unevaluatedProperties",
+        params: { unevaluatedProperty: "bogusKey" },
+      });
+    },
+  );
 
   it("rejects a key of another provider type", () => {
     expect(errorsOf(validateConfig, config({ type: "local", baseDn: "dc=example,dc=com" }))).toContainEqual({
@@ -214,7 +265,10 @@ describe("rejected files", () => {
 });
 
 describe("the example organization", () => {
-  const docs = accessFiles.filter((f) => !isConfigFile(f)).map(readYaml).filter((d) => validateAccess(d));
+  const docs = accessFiles
+    .filter((f) => !isConfigFile(f))
+    .map(readYaml)
+    .filter((d) => validateAccess(d));
   const users = new Map(docs.flatMap((d) => d.users ?? []).map((u) => [u.id, u]));
   const groups = new Map(docs.flatMap((d) => d.groups ?? []).map((g) => [g.name, g]));
   const roles = docs.flatMap((d) => d.roles ?? []);
@@ -222,7 +276,8 @@ describe("the example organization", () => {
   const policy = validateConfig(configData) ? (configData.policy ?? {}) : {};
   const status = (id: string): string => users.get(id)?.status ?? "active";
   const listOf = (v: Values): string[] => (v === undefined ? [] : typeof v === "string" ? [v] : v);
-  const matches = (v: Values, actual: string | undefined): boolean => v === undefined || listOf(v).includes(actual ?? "");
+  const matches = (v: Values, actual: string | undefined): boolean =>
+    v === undefined || listOf(v).includes(actual ?? "");
 
   /** Direct, role-derived and nested members of a group, ignoring expired grants. */
   function effective(name: string, seen: readonly string[] = []): Set<string> {
@@ -230,7 +285,12 @@ describe("the example organization", () => {
     for (const role of roles.filter((r) => r.groups.includes(name))) {
       for (const u of users.values()) {
         const { department, title, employmentType } = role.when;
-        if (matches(department, u.department) && matches(title, u.title) && matches(employmentType, u.employmentType ?? "employee")) out.add(u.id);
+        if (
+          matches(department, u.department) &&
+          matches(title, u.title) &&
+          matches(employmentType, u.employmentType ?? "employee")
+        )
+          out.add(u.id);
       }
     }
     for (const m of groups.get(name)?.members ?? []) {
@@ -242,11 +302,17 @@ describe("the example organization", () => {
     return out;
   }
   function depth(name: string): number {
-    const nested = (groups.get(name)?.members ?? []).flatMap((m) => (typeof m !== "string" && "group" in m ? [m.group] : []));
+    const nested = (groups.get(name)?.members ?? []).flatMap((m) =>
+      typeof m !== "string" && "group" in m ? [m.group] : [],
+    );
     return Math.max(0, ...nested.map((g) => 1 + depth(g)));
   }
   const grants = [...groups.values()].flatMap((g) =>
-    (g.members ?? []).flatMap((m) => (typeof m !== "string" && "user" in m && m.until !== undefined ? [{ group: g, until: Date.parse(m.until) }] : [])),
+    (g.members ?? []).flatMap((m) =>
+      typeof m !== "string" && "user" in m && m.until !== undefined
+        ? [{ group: g, until: Date.parse(m.until) }]
+        : [],
+    ),
   );
 
   it("has about 40 people in at least 5 departments, one contractor, one on leave and one terminated", () => {
@@ -272,15 +338,28 @@ describe("the example organization", () => {
   });
 
   it("refers only to defined users and groups, and every group has active owners", () => {
-    const userRefs = [...groups.values()].flatMap((g) => [...(g.owners ?? []), ...(g.members ?? []).flatMap((m) => (typeof m === "string" ? [m] : "user" in m ? [m.user] : []))]);
-    const groupRefs = [...roles.flatMap((r) => r.groups), ...(policy.separationOfDuties ?? []).flat(), ...(policy.guardrails?.protectedGroups ?? [])];
-    for (const g of groups.values()) for (const m of g.members ?? []) if (typeof m !== "string" && "group" in m) groupRefs.push(m.group);
+    const userRefs = [...groups.values()].flatMap((g) => [
+      ...(g.owners ?? []),
+      ...(g.members ?? []).flatMap((m) => (typeof m === "string" ? [m] : "user" in m ? [m.user] : [])),
+    ]);
+    const groupRefs = [
+      ...roles.flatMap((r) => r.groups),
+      ...(policy.separationOfDuties ?? []).flat(),
+      ...(policy.guardrails?.protectedGroups ?? []),
+    ];
+    for (const g of groups.values())
+      for (const m of g.members ?? []) if (typeof m !== "string" && "group" in m) groupRefs.push(m.group);
     expect(userRefs.filter((id) => !users.has(id))).toEqual([]);
-    expect([...(policy.admins ?? []), ...(policy.guardrails?.protectedUsers ?? [])].filter((id) => !users.has(id))).toEqual([]);
+    expect(
+      [...(policy.admins ?? []), ...(policy.guardrails?.protectedUsers ?? [])].filter((id) => !users.has(id)),
+    ).toEqual([]);
     expect(groupRefs.filter((name) => !groups.has(name))).toEqual([]);
     for (const g of groups.values()) {
       expect(g.owners?.length, g.name).toBeGreaterThan(0);
-      expect((g.owners ?? []).filter((o) => status(o) !== "active"), g.name).toEqual([]);
+      expect(
+        (g.owners ?? []).filter((o) => status(o) !== "active"),
+        g.name,
+      ).toEqual([]);
     }
   });
 
@@ -298,7 +377,10 @@ describe("the example organization", () => {
     for (const set of policy.separationOfDuties ?? []) {
       const counts = new Map<string, number>();
       for (const g of set) for (const u of effective(g)) counts.set(u, (counts.get(u) ?? 0) + 1);
-      expect([...counts].filter(([, n]) => n > 1), set.join(" / ")).toEqual([]);
+      expect(
+        [...counts].filter(([, n]) => n > 1),
+        set.join(" / "),
+      ).toEqual([]);
     }
   });
 
