@@ -1,0 +1,309 @@
+/** The only file that talks to the directory (through ldapts). Counts operations and maps errors. */
+import { Attribute, Change, Client, ResultCodeError } from "ldapts";
+import type { Entry } from "ldapts";
+import { ProviderError } from "../../errors.ts";
+import type { LdapEntry, LdapModification } from "./map.ts";
+import { parseRangedAttribute } from "./map.ts";
+
+export interface LdapClientOptions {
+  /** Provider name, for error messages. */
+  readonly provider: string;
+  readonly url: string;
+  readonly startTls: boolean;
+  /** PEM text of the CA(s) to trust; the system store otherwise. */
+  readonly ca?: string;
+  readonly bindDn: string;
+  readonly password: string;
+  /** Only its name appears in messages, never its value. */
+  readonly passwordEnv: string;
+  readonly timeoutMs: number;
+  readonly pageSize: number;
+}
+
+export interface SearchRequest {
+  readonly base: string;
+  readonly scope: "base" | "one" | "sub";
+  readonly filter: string;
+  readonly attributes: readonly string[];
+  /** Use the paged-results control (RFC 2696) with the configured page size. */
+  readonly paged?: boolean;
+}
+
+const TRANSIENT_CODES = new Set([3, 51, 52, 80]);
+const SCHEMA_CODES = new Set([16, 17, 18, 19, 20, 21, 34, 64, 65, 67, 69]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+]);
+const RESULT_NAMES: Readonly<Record<number, string>> = {
+  16: "no such attribute",
+  17: "undefined attribute type",
+  19: "constraint violation",
+  20: "attribute or value exists",
+  21: "invalid attribute syntax",
+  32: "no such object",
+  34: "invalid DN syntax",
+  49: "invalid credentials",
+  50: "insufficient access rights",
+  53: "unwilling to perform",
+  64: "naming violation",
+  65: "object class violation",
+  67: "not allowed on RDN",
+  68: "entry already exists",
+};
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
+  const code: unknown = error.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export interface ErrorContext {
+  readonly operation: string;
+  readonly dn?: string;
+  /** Attributes the failed write carried, so a schema violation names them. */
+  readonly attributes?: readonly string[];
+}
+
+/** Turns anything ldapts or the socket throws into a ProviderError that names the problem, never a secret. */
+export function toProviderError(
+  error: unknown,
+  options: LdapClientOptions,
+  ctx: ErrorContext,
+): ProviderError {
+  const { provider, url } = options;
+  const entry = ctx.dn === undefined ? "" : ` entry "${ctx.dn}"`;
+  if (error instanceof ProviderError) return error;
+  if (error instanceof ResultCodeError) {
+    const code = error.code;
+    const detail = `${RESULT_NAMES[code] ?? `result code ${code}`}${error.message ? `: ${error.message}` : ""}`;
+    let message: string;
+    if (code === 49) {
+      message = `bind as "${options.bindDn}" to ${url} failed: invalid credentials; check the password in environment variable ${options.passwordEnv}`;
+    } else if (code === 32) {
+      message = `${ctx.operation}${entry}: no such object (LDAP 32); check that the base DN / OU exists: ${error.message}`;
+    } else if (SCHEMA_CODES.has(code)) {
+      const attrs = ctx.attributes?.length ? ` (attributes written: ${ctx.attributes.join(", ")})` : "";
+      message = `schema violation on${entry}${attrs}: ${detail} (LDAP ${code})`;
+    } else if (code === 8 || code === 13) {
+      message = `${ctx.operation}: the server requires a secure connection; use ldaps:// or startTls: true (${detail})`;
+    } else if (code === 50) {
+      message = `${ctx.operation}${entry}: "${options.bindDn}" lacks the rights for this (${detail})`;
+    } else {
+      message = `${ctx.operation}${entry}: ${detail} (LDAP ${code})`;
+    }
+    return new ProviderError(provider, ctx.operation, message, {
+      status: code,
+      isTransient: TRANSIENT_CODES.has(code),
+      cause: error,
+    });
+  }
+  const code = errorCode(error);
+  const text = messageOf(error);
+  if (
+    (code !== undefined && NETWORK_CODES.has(code)) ||
+    /connection timeout|timed out|socket closed|connection closed/i.test(text)
+  ) {
+    return new ProviderError(provider, ctx.operation, `cannot reach ${url}: ${code ?? text}`, {
+      status: code ?? "network",
+      isTransient: true,
+      cause: error,
+    });
+  }
+  if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
+    return new ProviderError(
+      provider,
+      ctx.operation,
+      `TLS with ${url} failed: ${text} (${code}); set caFile to the CA that signed the server certificate`,
+      { status: code, cause: error },
+    );
+  }
+  return new ProviderError(provider, ctx.operation, `${ctx.operation}${entry}: ${text}`, {
+    ...(code === undefined ? {} : { status: code }),
+    cause: error,
+  });
+}
+
+function toStrings(value: Entry[string]): string[] {
+  const list: (string | Buffer)[] = Array.isArray(value) ? value : [value];
+  return list.map((v) => (typeof v === "string" ? v : v.toString("utf8")));
+}
+
+export class LdapClient {
+  private client: Client | undefined;
+  private connecting: Promise<Client> | undefined;
+  private readCount = 0;
+  private writeCount = 0;
+
+  private readonly options: LdapClientOptions;
+
+  constructor(options: LdapClientOptions) {
+    this.options = options;
+  }
+
+  get reads(): number {
+    return this.readCount;
+  }
+  get writes(): number {
+    return this.writeCount;
+  }
+
+  private async connect(): Promise<Client> {
+    const { url, ca, timeoutMs } = this.options;
+    const host = new URL(url).hostname;
+    const tlsOptions = ca === undefined ? {} : { ca };
+    const client = new Client({
+      url,
+      timeout: timeoutMs,
+      connectTimeout: Math.min(timeoutMs, 10_000),
+      tlsOptions,
+    });
+    try {
+      if (this.options.startTls) await client.startTLS({ ...tlsOptions, host });
+      await client.bind(this.options.bindDn, this.options.password);
+    } catch (error) {
+      await client.unbind().catch(() => undefined);
+      throw toProviderError(error, this.options, {
+        operation: this.options.startTls ? "connect (StartTLS) and bind" : "connect and bind",
+      });
+    }
+    this.client = client;
+    return client;
+  }
+
+  private async session(): Promise<Client> {
+    if (this.client?.isConnected) return this.client;
+    this.client = undefined;
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  /** Searches, page by page when asked, and completes ranged attributes (AD, over 1,500 values). */
+  async search(request: SearchRequest, signal: AbortSignal): Promise<LdapEntry[]> {
+    signal.throwIfAborted();
+    const client = await this.session();
+    const options = {
+      scope: request.scope,
+      filter: request.filter,
+      attributes: [...request.attributes],
+      ...(request.paged ? { paged: { pageSize: this.options.pageSize } } : {}),
+    };
+    const ctx = { operation: "search", dn: request.base };
+    const raw: Entry[] = [];
+    try {
+      if (request.paged) {
+        for await (const page of client.searchPaginated(request.base, options)) {
+          this.readCount++;
+          raw.push(...page.searchEntries);
+          signal.throwIfAborted();
+        }
+      } else {
+        this.readCount++;
+        raw.push(...(await client.search(request.base, options)).searchEntries);
+      }
+    } catch (error) {
+      throw toProviderError(error, this.options, ctx);
+    }
+    const entries: LdapEntry[] = [];
+    for (const entry of raw) entries.push(await this.completeEntry(client, entry, signal));
+    return entries;
+  }
+
+  private async completeEntry(client: Client, entry: Entry, signal: AbortSignal): Promise<LdapEntry> {
+    const attributes = new Map<string, string[]>();
+    const pending: { attribute: string; next: number }[] = [];
+    for (const [key, value] of Object.entries(entry)) {
+      if (key === "dn") continue;
+      const ranged = parseRangedAttribute(key);
+      const name = (ranged?.attribute ?? key).toLowerCase();
+      attributes.set(name, [...(attributes.get(name) ?? []), ...toStrings(value)]);
+      if (ranged?.end !== undefined) pending.push({ attribute: ranged.attribute, next: ranged.end + 1 });
+    }
+    for (const { attribute, next: first } of pending) {
+      let next: number | undefined = first;
+      while (next !== undefined) {
+        signal.throwIfAborted();
+        const requested = `${attribute};range=${next}-*`;
+        this.readCount++;
+        let result: Entry | undefined;
+        try {
+          result = (
+            await client.search(entry.dn, {
+              scope: "base",
+              filter: "(objectClass=*)",
+              attributes: [requested],
+            })
+          ).searchEntries[0];
+        } catch (error) {
+          throw toProviderError(error, this.options, { operation: "ranged read", dn: entry.dn });
+        }
+        next = undefined;
+        for (const [key, value] of Object.entries(result ?? {})) {
+          const ranged = parseRangedAttribute(key);
+          if (key === "dn" || !ranged) continue;
+          const name = ranged.attribute.toLowerCase();
+          attributes.set(name, [...(attributes.get(name) ?? []), ...toStrings(value)]);
+          next = ranged.end === undefined ? undefined : ranged.end + 1;
+        }
+      }
+    }
+    return { dn: entry.dn, attributes };
+  }
+
+  private async write(ctx: ErrorContext, run: (client: Client) => Promise<void>): Promise<void> {
+    const client = await this.session();
+    this.writeCount++;
+    try {
+      await run(client);
+    } catch (error) {
+      throw toProviderError(error, this.options, ctx);
+    }
+  }
+
+  async modify(dn: string, mods: readonly LdapModification[]): Promise<void> {
+    if (mods.length === 0) return;
+    const changes = mods.map(
+      (m) =>
+        new Change({
+          operation: m.operation,
+          modification: new Attribute({ type: m.attribute, values: [...m.values] }),
+        }),
+    );
+    await this.write({ operation: "modify", dn, attributes: mods.map((m) => m.attribute) }, (c) =>
+      c.modify(dn, changes),
+    );
+  }
+
+  async add(dn: string, attributes: Readonly<Record<string, readonly string[]>>): Promise<void> {
+    const attrs = Object.entries(attributes).map(
+      ([type, values]) => new Attribute({ type, values: [...values] }),
+    );
+    await this.write({ operation: "add", dn, attributes: Object.keys(attributes) }, (c) => c.add(dn, attrs));
+  }
+
+  async del(dn: string): Promise<void> {
+    await this.write({ operation: "delete", dn }, (c) => c.del(dn));
+  }
+
+  async modifyDn(dn: string, newDn: string): Promise<void> {
+    await this.write({ operation: "modifyDN", dn }, (c) => c.modifyDN(dn, newDn));
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.unbind().catch(() => undefined);
+  }
+}

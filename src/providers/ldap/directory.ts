@@ -1,0 +1,228 @@
+/** Lookups and writes against the directory, one gatehouse change at a time (or one group's members). */
+import { ProviderError } from "../../errors.ts";
+import type { GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
+import type { LdapClient } from "./client.ts";
+import { buildDn, isDnUnder, parseDn } from "./dn.ts";
+import type { LdapEntry } from "./map.ts";
+import {
+  enabledModifications,
+  firstValue,
+  groupFilter,
+  groupReadAttributes,
+  memberModifications,
+  newGroupEntry,
+  newUserEntry,
+  userFilter,
+  userModifications,
+  userReadAttributes,
+  valuesOf,
+} from "./map.ts";
+import type { LdapSettings } from "./settings.ts";
+
+/** Accounts per OR-filter when resolving many users at once. */
+const LOOKUP_CHUNK = 200;
+
+export class Directory {
+  private readonly provider: string;
+  private readonly settings: LdapSettings;
+  private readonly client: LdapClient;
+
+  constructor(provider: string, settings: LdapSettings, client: LdapClient) {
+    this.provider = provider;
+    this.settings = settings;
+    this.client = client;
+  }
+
+  private fail(operation: string, message: string): never {
+    throw new ProviderError(this.provider, operation, message);
+  }
+
+  /** Entries in the managed people OU (and the disabled OU), by account name. One read per 200 accounts. */
+  async findUsers(accounts: readonly string[], signal: AbortSignal): Promise<Map<string, LdapEntry>> {
+    const s = this.settings;
+    const found = new Map<string, LdapEntry>();
+    const unique = [...new Set(accounts)];
+    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
+      const chunk = unique.slice(i, i + LOOKUP_CHUNK);
+      const filters = chunk.map((a) => userFilter(s, a));
+      const filter = filters.length === 1 ? (filters[0] ?? "") : `(|${filters.join("")})`;
+      const entries = await this.client.search(
+        { base: s.baseDn, scope: "sub", filter, attributes: userReadAttributes(s), paged: true },
+        signal,
+      );
+      for (const entry of entries) {
+        const inScope =
+          isDnUnder(entry.dn, s.users.dn) ||
+          (s.disable.method === "move" && isDnUnder(entry.dn, s.disable.dn));
+        const account = firstValue(entry, s.users.accountAttribute);
+        if (inScope && account !== undefined) found.set(account, entry);
+      }
+    }
+    return found;
+  }
+
+  async findUser(account: string, operation: string, signal: AbortSignal): Promise<LdapEntry> {
+    const entry = (await this.findUsers([account], signal)).get(account);
+    return entry ?? this.fail(operation, `user "${account}" not found under ${this.settings.users.dn}`);
+  }
+
+  async findGroup(name: string, operation: string, signal: AbortSignal): Promise<LdapEntry> {
+    const s = this.settings;
+    const entries = await this.client.search(
+      { base: s.groups.dn, scope: "sub", filter: groupFilter(s, name), attributes: groupReadAttributes(s) },
+      signal,
+    );
+    return entries[0] ?? this.fail(operation, `group "${name}" not found under ${s.groups.dn}`);
+  }
+
+  private async managerDn(manager: string | undefined, signal: AbortSignal): Promise<string | undefined> {
+    if (manager === undefined || manager === "") return undefined;
+    return (await this.findUser(manager, "resolve manager", signal)).dn;
+  }
+
+  async applyUser(change: UserChange, signal: AbortSignal): Promise<void> {
+    const s = this.settings;
+    switch (change.action) {
+      case "create": {
+        const managerDn = s.users.attributes.manager
+          ? await this.managerDn(change.after.manager, signal)
+          : undefined;
+        const entry = newUserEntry(change.account, change.after, s, managerDn);
+        await this.client.add(entry.dn, entry.attributes);
+        return;
+      }
+      case "update": {
+        const entry = await this.findUser(change.account, "update user", signal);
+        const touchesManager = change.fields.some((f) => f.field === "manager");
+        const managerDn = touchesManager ? await this.managerDn(change.after.manager, signal) : undefined;
+        await this.client.modify(
+          entry.dn,
+          userModifications(change.account, change.fields, change.after, s, managerDn),
+        );
+        return;
+      }
+      case "enable":
+      case "disable":
+        await this.setEnabled(change.account, change.action === "enable", signal);
+        return;
+      case "delete": {
+        const entry = await this.findUser(change.account, "delete user", signal);
+        await this.client.del(entry.dn);
+        return;
+      }
+      case "revoke-sessions":
+        this.fail("revoke sessions", "an LDAP directory holds no sessions or tokens gatehouse can revoke");
+    }
+  }
+
+  private async setEnabled(account: string, enabled: boolean, signal: AbortSignal): Promise<void> {
+    const s = this.settings;
+    const operation = enabled ? "enable user" : "disable user";
+    const entry = await this.findUser(account, operation, signal);
+    if (s.disable.method !== "move") {
+      await this.client.modify(entry.dn, enabledModifications(entry, s, enabled));
+      return;
+    }
+    const rdn = parseDn(entry.dn)[0];
+    if (!rdn) return this.fail(operation, `cannot parse DN "${entry.dn}"`);
+    const target = enabled ? s.users.dn : s.disable.dn;
+    const isInTarget = isDnUnder(entry.dn, s.disable.dn) === !enabled;
+    if (isInTarget) return;
+    // refint rewrites member values that point at the old DN, so memberships follow the move.
+    await this.client.modifyDn(entry.dn, buildDn(rdn.type, rdn.value, target));
+  }
+
+  async applyGroup(change: GroupChange, signal: AbortSignal): Promise<void> {
+    const s = this.settings;
+    switch (change.action) {
+      case "create": {
+        const gid = s.groups.flavour === "posixGroup" ? await this.nextGidNumber(signal) : undefined;
+        const entry = newGroupEntry(change.group, change.description, s, gid);
+        await this.client.add(entry.dn, entry.attributes);
+        return;
+      }
+      case "update": {
+        if (!change.fields.some((f) => f.field === "description")) return;
+        const entry = await this.findGroup(change.group, "update group", signal);
+        const values = change.description ? [change.description] : [];
+        await this.client.modify(entry.dn, [{ operation: "replace", attribute: "description", values }]);
+        return;
+      }
+      case "delete": {
+        const entry = await this.findGroup(change.group, "delete group", signal);
+        await this.client.del(entry.dn);
+        return;
+      }
+    }
+  }
+
+  private async nextGidNumber(signal: AbortSignal): Promise<number> {
+    const s = this.settings;
+    const entries = await this.client.search(
+      {
+        base: s.groups.dn,
+        scope: "sub",
+        filter: "(objectClass=posixGroup)",
+        attributes: ["gidNumber"],
+        paged: true,
+      },
+      signal,
+    );
+    let highest = s.groups.gidNumberStart - 1;
+    for (const e of entries) highest = Math.max(highest, Number(firstValue(e, "gidNumber") ?? "0") || 0);
+    return highest + 1;
+  }
+
+  /**
+   * All membership changes of one group in one modify. Returns an error per change that could not be
+   * resolved (unknown user or group); the rest are written together, so they succeed or fail together.
+   */
+  async applyMembers(
+    group: string,
+    changes: readonly MembershipChange[],
+    signal: AbortSignal,
+  ): Promise<(ProviderError | undefined)[]> {
+    const s = this.settings;
+    const entry = await this.findGroup(group, "change members", signal);
+    const accounts = changes.filter((c) => c.memberKind === "user").map((c) => c.member);
+    const users = accounts.length > 0 ? await this.findUsers(accounts, signal) : new Map<string, LdapEntry>();
+    const errors: (ProviderError | undefined)[] = [];
+    const adds: string[] = [];
+    const removes: string[] = [];
+    for (const change of changes) {
+      let value: string | undefined;
+      try {
+        value = await this.memberValue(change, users, signal);
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        errors.push(error);
+        continue;
+      }
+      errors.push(undefined);
+      (change.action === "add" ? adds : removes).push(value);
+    }
+    const mods = memberModifications(valuesOf(entry, s.groups.memberAttribute), adds, removes, s);
+    await this.client.modify(entry.dn, mods);
+    return errors;
+  }
+
+  private async memberValue(
+    change: MembershipChange,
+    users: ReadonlyMap<string, LdapEntry>,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const s = this.settings;
+    const operation = change.action === "add" ? "add member" : "remove member";
+    if (change.memberKind === "group") {
+      if (s.groups.flavour === "posixGroup") this.fail(operation, "posixGroup cannot hold groups as members");
+      return (await this.findGroup(change.member, operation, signal)).dn;
+    }
+    const user = users.get(change.member);
+    if (!user) {
+      // A removal of an account that no longer exists is already done.
+      if (change.action === "remove" && s.groups.flavour === "posixGroup") return change.member;
+      return this.fail(operation, `user "${change.member}" not found under ${s.users.dn}`);
+    }
+    return s.groups.flavour === "posixGroup" ? change.member : user.dn;
+  }
+}

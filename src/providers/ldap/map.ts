@@ -1,0 +1,331 @@
+/** Pure translation between LDAP entries and gatehouse's live state, and from changes to LDAP writes. */
+import type { EmploymentType } from "../../model/access.ts";
+import type { LiveGroup, LiveUser, UserAttributes } from "../../model/state.ts";
+import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
+import type { FieldDiff } from "../../plan/types.ts";
+import { buildDn, escapeFilterValue, isDnUnder, normalizeDn } from "./dn.ts";
+import type { LdapSettings, UserAttributeKey } from "./settings.ts";
+
+/** An entry as read: attribute names in lower case, every value a string. */
+export interface LdapEntry {
+  readonly dn: string;
+  readonly attributes: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface LdapModification {
+  readonly operation: "add" | "delete" | "replace";
+  readonly attribute: string;
+  readonly values: readonly string[];
+}
+
+/** AD userAccountControl bits. */
+export const UAC_ACCOUNTDISABLE = 0x2;
+const UAC_PASSWD_NOTREQD = 0x20;
+const UAC_NORMAL_ACCOUNT = 0x200;
+
+const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
+/** Attributes the person class requires; never left empty. */
+const REQUIRED_NAME_ATTRIBUTES = new Set(["cn", "sn"]);
+
+export function valuesOf(entry: LdapEntry, attribute: string): readonly string[] {
+  return entry.attributes.get(attribute.toLowerCase()) ?? [];
+}
+
+export function firstValue(entry: LdapEntry, attribute: string): string | undefined {
+  return valuesOf(entry, attribute)[0];
+}
+
+export function userFilter(settings: LdapSettings, account?: string): string {
+  const cls =
+    settings.flavour === "activeDirectory"
+      ? "(objectCategory=person)(objectClass=user)"
+      : `(objectClass=${settings.users.objectClasses.at(-1) ?? "inetOrgPerson"})`;
+  const match =
+    account === undefined
+      ? `(${settings.users.accountAttribute}=*)`
+      : `(${settings.users.accountAttribute}=${escapeFilterValue(account)})`;
+  return `(&${cls}${match})`;
+}
+
+export function groupFilter(settings: LdapSettings, name?: string): string {
+  const cls = `(objectClass=${settings.groups.objectClass})`;
+  return name === undefined ? cls : `(&${cls}(cn=${escapeFilterValue(name)}))`;
+}
+
+/** Attributes to request when reading users (memberOf is operational in OpenLDAP: ask explicitly). */
+export function userReadAttributes(settings: LdapSettings): string[] {
+  const attrs = new Set([settings.users.accountAttribute, ...Object.values(settings.users.attributes)]);
+  if (settings.disable.method === "attribute") attrs.add(settings.disable.attribute);
+  if (settings.disable.method === "userAccountControl") attrs.add("userAccountControl");
+  return [...attrs];
+}
+
+export function groupReadAttributes(settings: LdapSettings): string[] {
+  return ["cn", "description", settings.groups.memberAttribute];
+}
+
+export function isUserDisabled(entry: LdapEntry, settings: LdapSettings): boolean {
+  const disable = settings.disable;
+  switch (disable.method) {
+    case "move":
+      return isDnUnder(entry.dn, disable.dn);
+    case "attribute":
+      return valuesOf(entry, disable.attribute).some((v) => v.toLowerCase() === disable.value.toLowerCase());
+    case "userAccountControl":
+      return (Number(firstValue(entry, "userAccountControl") ?? "0") & UAC_ACCOUNTDISABLE) !== 0;
+  }
+}
+
+/** Entry → LiveUser; `accountOfDn` turns the manager's DN into an account name. */
+export function toLiveUser(
+  entry: LdapEntry,
+  settings: LdapSettings,
+  accountOfDn: (dn: string) => string | undefined,
+): LiveUser | undefined {
+  const account = firstValue(entry, settings.users.accountAttribute);
+  if (account === undefined) return undefined;
+  const user: { -readonly [K in keyof LiveUser]: LiveUser[K] } = {
+    account,
+    enabled: !isUserDisabled(entry, settings),
+  };
+  for (const key of USER_ATTRIBUTE_KEYS) {
+    const attribute = settings.users.attributes[key];
+    const value = attribute === undefined ? undefined : firstValue(entry, attribute);
+    if (value === undefined) continue;
+    if (key === "manager") {
+      const manager = accountOfDn(value);
+      if (manager !== undefined) user.manager = manager;
+    } else if (key === "employmentType") {
+      const type = EMPLOYMENT_TYPES.find((t) => t === value);
+      if (type) user.employmentType = type;
+    } else {
+      user[key] = value;
+    }
+  }
+  return user;
+}
+
+export interface GroupResolver {
+  /** Account name of a user DN in the managed people (or disabled) OU. */
+  accountOfDn(dn: string): string | undefined;
+  /** Group name of a group DN in the managed groups OU. */
+  groupOfDn(dn: string): string | undefined;
+  hasAccount(account: string): boolean;
+}
+
+/** Entry → LiveGroup, plus the member values that are neither known users nor (with nesting) groups. */
+export function toLiveGroup(
+  entry: LdapEntry,
+  settings: LdapSettings,
+  nesting: boolean,
+  resolve: GroupResolver,
+): { group: LiveGroup; unknown: string[] } | undefined {
+  const name = firstValue(entry, "cn");
+  if (name === undefined) return undefined;
+  const members: string[] = [];
+  const groupMembers: string[] = [];
+  const unknown: string[] = [];
+  const placeholder = normalizeDn(settings.groups.emptyMember);
+  for (const value of valuesOf(entry, settings.groups.memberAttribute)) {
+    if (settings.groups.flavour === "posixGroup") {
+      (resolve.hasAccount(value) ? members : unknown).push(value);
+      continue;
+    }
+    const dn = stripUniqueMemberUid(value);
+    if (normalizeDn(dn) === placeholder) continue;
+    const account = resolve.accountOfDn(dn);
+    const group = account === undefined ? resolve.groupOfDn(dn) : undefined;
+    if (account !== undefined) members.push(account);
+    else if (group !== undefined && nesting) groupMembers.push(group);
+    else unknown.push(dn);
+  }
+  const description = firstValue(entry, "description");
+  const group: LiveGroup = {
+    name,
+    members: members.sort(),
+    ...(description === undefined ? {} : { description }),
+    ...(nesting ? { groupMembers: groupMembers.sort() } : {}),
+  };
+  return { group, unknown };
+}
+
+/** uniqueMember values may carry an optional "#'0101'B" unique identifier. */
+function stripUniqueMemberUid(value: string): string {
+  return value.replace(/#'[01]*'B$/, "");
+}
+
+function surnameOf(name: string): string {
+  return name.trim().split(/\s+/).at(-1) ?? name;
+}
+
+/** LDAP values for one gatehouse attribute; `managerDn` is the already-resolved manager entry. */
+function ldapValuesFor(
+  key: UserAttributeKey,
+  after: UserAttributes,
+  managerDn: string | undefined,
+): string[] {
+  if (key === "manager") return managerDn === undefined ? [] : [managerDn];
+  const value = after[key];
+  return value === undefined || value === "" ? [] : [value];
+}
+
+function nameAttributes(
+  account: string,
+  after: UserAttributes,
+  settings: LdapSettings,
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const trimmed = after.name?.trim();
+  const name = trimmed === "" ? undefined : trimmed;
+  const nameAttribute = settings.users.attributes.name;
+  if (nameAttribute !== undefined) out.set(nameAttribute, [name ?? account]);
+  if (settings.flavour === "openldap" || name !== undefined)
+    out.set("sn", [name ? surnameOf(name) : account]);
+  if (settings.flavour === "activeDirectory" && name !== undefined) out.set("displayName", [name]);
+  return out;
+}
+
+/** The DN and attributes of a new user entry. */
+export function newUserEntry(
+  account: string,
+  after: UserAttributes,
+  settings: LdapSettings,
+  managerDn: string | undefined,
+): { dn: string; attributes: Record<string, string[]> } {
+  const u = settings.users;
+  const attributes: Record<string, string[]> = { objectClass: [...u.objectClasses] };
+  attributes[u.rdnAttribute] = [account];
+  attributes[u.accountAttribute] = [account];
+  for (const [attribute, values] of nameAttributes(account, after, settings)) attributes[attribute] = values;
+  for (const key of USER_ATTRIBUTE_KEYS) {
+    const attribute = u.attributes[key];
+    if (key === "name" || attribute === undefined) continue;
+    const values = ldapValuesFor(key, after, managerDn);
+    if (values.length > 0) attributes[attribute] = values;
+  }
+  if (settings.flavour === "activeDirectory") {
+    // No password is set by gatehouse (people sign in through SSO or get one from the helpdesk), so the
+    // account is created enabled with PASSWD_NOTREQD; an empty-password simple bind is anonymous anyway.
+    attributes["userAccountControl"] = [String(UAC_NORMAL_ACCOUNT | UAC_PASSWD_NOTREQD)];
+    if (u.upnSuffix !== undefined) attributes["userPrincipalName"] = [`${account}@${u.upnSuffix}`];
+  }
+  return { dn: buildDn(u.rdnAttribute, account, u.dn), attributes };
+}
+
+/** One replace per changed attribute; an emptied attribute is removed (except the required naming ones). */
+export function userModifications(
+  account: string,
+  fields: readonly FieldDiff[],
+  after: UserAttributes,
+  settings: LdapSettings,
+  managerDn: string | undefined,
+): LdapModification[] {
+  const mods = new Map<string, LdapModification>();
+  for (const field of fields) {
+    const key = USER_ATTRIBUTE_KEYS.find((k) => k === field.field);
+    if (key === undefined || settings.users.attributes[key] === undefined) continue;
+    if (key === "name") {
+      for (const [attribute, values] of nameAttributes(account, after, settings)) {
+        mods.set(attribute, { operation: "replace", attribute, values });
+      }
+      continue;
+    }
+    const attribute = settings.users.attributes[key] ?? key;
+    let values = ldapValuesFor(key, after, managerDn);
+    if (values.length === 0 && REQUIRED_NAME_ATTRIBUTES.has(attribute.toLowerCase())) values = [account];
+    mods.set(attribute, { operation: "replace", attribute, values });
+  }
+  return [...mods.values()];
+}
+
+/** Writes that switch a user off or on, for the in-place methods ("move" is a modifyDN instead). */
+export function enabledModifications(
+  entry: LdapEntry,
+  settings: LdapSettings,
+  enabled: boolean,
+): LdapModification[] {
+  const disable = settings.disable;
+  switch (disable.method) {
+    case "move":
+      return [];
+    case "attribute":
+      return [{ operation: "replace", attribute: disable.attribute, values: enabled ? [] : [disable.value] }];
+    case "userAccountControl": {
+      const current = Number(firstValue(entry, "userAccountControl") ?? String(UAC_NORMAL_ACCOUNT));
+      const next = enabled ? current & ~UAC_ACCOUNTDISABLE : current | UAC_ACCOUNTDISABLE;
+      return next === current
+        ? []
+        : [{ operation: "replace", attribute: "userAccountControl", values: [String(next)] }];
+    }
+  }
+}
+
+export function newGroupEntry(
+  name: string,
+  description: string | undefined,
+  settings: LdapSettings,
+  gidNumber: number | undefined,
+): { dn: string; attributes: Record<string, string[]> } {
+  const g = settings.groups;
+  const attributes: Record<string, string[]> = {
+    objectClass: g.flavour === "group" ? ["top", "group"] : [g.objectClass],
+    cn: [name],
+  };
+  if (description !== undefined && description !== "") attributes["description"] = [description];
+  if (g.flavour === "group") attributes["sAMAccountName"] = [name];
+  if (g.flavour === "posixGroup") attributes["gidNumber"] = [String(gidNumber ?? g.gidNumberStart)];
+  if (g.flavour === "groupOfNames" || g.flavour === "groupOfUniqueNames")
+    attributes[g.memberAttribute] = [g.emptyMember];
+  return { dn: buildDn("cn", name, g.dn), attributes };
+}
+
+/**
+ * The one modify that adds and removes these member values. Values already present (or already absent)
+ * are skipped. groupOfNames/groupOfUniqueNames must keep a member (OpenLDAP error 65): the placeholder
+ * goes in with the last removal and out with the first real member.
+ */
+export function memberModifications(
+  current: readonly string[],
+  adds: readonly string[],
+  removes: readonly string[],
+  settings: LdapSettings,
+): LdapModification[] {
+  const g = settings.groups;
+  const isDn = g.flavour !== "posixGroup";
+  const key = (v: string): string => (isDn ? normalizeDn(stripUniqueMemberUid(v)) : v);
+  const present = new Map(current.map((v) => [key(v), v]));
+  const toAdd = new Map<string, string>();
+  const toRemove = new Map<string, string>();
+  for (const v of adds) if (!present.has(key(v))) toAdd.set(key(v), v);
+  for (const v of removes) {
+    const existing = present.get(key(v));
+    if (existing !== undefined && !toAdd.has(key(v))) toRemove.set(key(v), existing);
+  }
+  if (g.flavour === "groupOfNames" || g.flavour === "groupOfUniqueNames") {
+    const placeholder = key(g.emptyMember);
+    const remaining =
+      [...present.keys()].filter((k) => k !== placeholder && !toRemove.has(k)).length + toAdd.size;
+    const existing = present.get(placeholder);
+    if (remaining === 0 && existing === undefined) toAdd.set(placeholder, g.emptyMember);
+    if (remaining > 0 && existing !== undefined) toRemove.set(placeholder, existing);
+  }
+  const mods: LdapModification[] = [];
+  if (toAdd.size > 0)
+    mods.push({ operation: "add", attribute: g.memberAttribute, values: [...toAdd.values()] });
+  if (toRemove.size > 0)
+    mods.push({ operation: "delete", attribute: g.memberAttribute, values: [...toRemove.values()] });
+  return mods;
+}
+
+/** "member;range=0-1499" → { attribute: "member", end: 1499 }; end is undefined for the last chunk ("*"). */
+export function parseRangedAttribute(
+  name: string,
+): { attribute: string; start: number; end: number | undefined } | undefined {
+  const match = /^([^;]+);range=(\d+)-(\d+|\*)$/i.exec(name);
+  if (!match?.[1] || !match[2] || !match[3]) return undefined;
+  return {
+    attribute: match[1],
+    start: Number(match[2]),
+    end: match[3] === "*" ? undefined : Number(match[3]),
+  };
+}

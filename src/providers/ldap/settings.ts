@@ -1,0 +1,300 @@
+import { resolve } from "node:path";
+import { ConfigError } from "../../errors.ts";
+import type { ProviderConfig } from "../../model/access.ts";
+import { formatLocation } from "../../model/source.ts";
+import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
+import { isDnUnder } from "./dn.ts";
+
+export type DirectoryFlavour = "openldap" | "activeDirectory";
+export type GroupFlavour = "groupOfNames" | "groupOfUniqueNames" | "posixGroup" | "group";
+export type UserAttributeKey = (typeof USER_ATTRIBUTE_KEYS)[number];
+
+/** How a leaver's account is switched off. */
+export type DisableSettings =
+  | { readonly method: "move"; readonly dn: string }
+  | { readonly method: "attribute"; readonly attribute: string; readonly value: string }
+  | { readonly method: "userAccountControl" };
+
+export interface LdapUserSettings {
+  /** DN of the people OU (searched with subtree scope). */
+  readonly dn: string;
+  readonly objectClasses: readonly string[];
+  /** Attribute of the entry's RDN (uid for OpenLDAP, cn for AD). */
+  readonly rdnAttribute: string;
+  /** Attribute holding the account name gatehouse matches users by. */
+  readonly accountAttribute: string;
+  /** gatehouse user attribute → LDAP attribute; absent keys are not managed. */
+  readonly attributes: Readonly<Partial<Record<UserAttributeKey, string>>>;
+  /** AD: userPrincipalName = account@upnSuffix on create. */
+  readonly upnSuffix?: string;
+}
+
+export interface LdapGroupSettings {
+  readonly dn: string;
+  readonly flavour: GroupFlavour;
+  readonly objectClass: string;
+  /** Attribute holding members: member, uniqueMember or memberUid. */
+  readonly memberAttribute: string;
+  /** Placeholder member kept in groupOfNames/groupOfUniqueNames that would otherwise be empty. */
+  readonly emptyMember: string;
+  /** First gidNumber handed out to new posixGroups. */
+  readonly gidNumberStart: number;
+}
+
+export interface LdapSettings {
+  readonly flavour: DirectoryFlavour;
+  readonly url: string;
+  readonly startTls: boolean;
+  /** Absolute path of a PEM file with the CA(s) to trust. */
+  readonly caFile?: string;
+  readonly bindDn: string;
+  readonly passwordEnv: string;
+  readonly baseDn: string;
+  readonly pageSize: number;
+  readonly timeoutMs: number;
+  readonly maxMembersPerWrite: number;
+  readonly users: LdapUserSettings;
+  readonly groups: LdapGroupSettings;
+  readonly disable: DisableSettings;
+}
+
+/** Keys every provider entry may carry; declared by gatehouse.schema.json and read by the core. */
+const COMMON_KEYS = ["type", "mode", "nesting", "accountName", "description", "name"];
+const TOP_KEYS = [
+  "flavour",
+  "url",
+  "startTls",
+  "caFile",
+  "bindDn",
+  "passwordEnv",
+  "baseDn",
+  "pageSize",
+].concat(["timeoutSeconds", "maxMembersPerWrite", "users", "groups", "disable"]);
+const USER_KEYS = ["ou", "objectClasses", "rdnAttribute", "accountAttribute", "attributes", "upnSuffix"];
+const GROUP_KEYS = ["ou", "objectClass", "emptyMember", "gidNumberStart"];
+const DISABLE_KEYS = ["method", "ou", "attribute", "value"];
+const FLAVOURS: readonly DirectoryFlavour[] = ["openldap", "activeDirectory"];
+const GROUP_FLAVOURS: readonly GroupFlavour[] = ["groupOfNames", "groupOfUniqueNames", "posixGroup", "group"];
+const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
+
+const DEFAULT_ATTRIBUTES: Readonly<Record<DirectoryFlavour, Readonly<Record<UserAttributeKey, string>>>> = {
+  openldap: {
+    name: "cn",
+    email: "mail",
+    department: "departmentNumber",
+    title: "title",
+    manager: "manager",
+    employmentType: "employeeType",
+  },
+  activeDirectory: {
+    name: "displayName",
+    email: "mail",
+    department: "department",
+    title: "title",
+    manager: "manager",
+    employmentType: "employeeType",
+  },
+};
+
+type Obj = Readonly<Record<string, unknown>>;
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+class Reader {
+  private readonly config: ProviderConfig;
+
+  constructor(config: ProviderConfig) {
+    this.config = config;
+  }
+
+  fail(key: string, problem: string): never {
+    const where = formatLocation(this.config.source);
+    throw new ConfigError(`${where} provider "${this.config.name}": setting "${key}" ${problem}`);
+  }
+
+  object(parent: Obj, key: string, path: string, allowed: readonly string[]): Obj {
+    const value = parent[key];
+    if (value === undefined) return {};
+    if (!isObject(value)) return this.fail(path, "must be a mapping");
+    this.onlyKeys(value, path, allowed);
+    return value;
+  }
+
+  onlyKeys(obj: Obj, path: string, allowed: readonly string[]): void {
+    for (const key of Object.keys(obj)) {
+      if (!allowed.includes(key))
+        this.fail(path ? `${path}.${key}` : key, `is unknown; use one of: ${allowed.join(", ")}`);
+    }
+  }
+
+  string(obj: Obj, key: string, path: string): string | undefined {
+    const value = obj[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== "string" || value.trim() === "")
+      return this.fail(path, "must be a non-empty string");
+    return value.trim();
+  }
+
+  required(obj: Obj, key: string, path: string): string {
+    return this.string(obj, key, path) ?? this.fail(path, "is required");
+  }
+
+  attribute(obj: Obj, key: string, path: string, fallback: string): string {
+    const value = this.string(obj, key, path) ?? fallback;
+    if (!ATTRIBUTE_NAME.test(value)) this.fail(path, `must be an LDAP attribute name, got "${value}"`);
+    return value;
+  }
+
+  integer(obj: Obj, key: string, path: string, fallback: number, min: number, max: number): number {
+    const value = obj[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      return this.fail(path, `must be a whole number from ${min} to ${max}`);
+    }
+    return value;
+  }
+
+  boolean(obj: Obj, key: string, path: string, fallback: boolean): boolean {
+    const value = obj[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== "boolean") return this.fail(path, "must be true or false");
+    return value;
+  }
+
+  /** An OU given relative to baseDn ("ou=people") or in full ("ou=people,dc=example,dc=com"). */
+  dn(obj: Obj, key: string, path: string, fallback: string, baseDn: string): string {
+    const value = this.string(obj, key, path) ?? fallback;
+    if (!value.includes("=")) this.fail(path, `must be a DN such as "ou=people", got "${value}"`);
+    return isDnUnder(value, baseDn) ? value : `${value},${baseDn}`;
+  }
+}
+
+function parseUsers(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: string): LdapUserSettings {
+  const users = r.object(top, "users", "users", USER_KEYS);
+  const isAd = flavour === "activeDirectory";
+  const classesValue = users["objectClasses"];
+  let objectClasses = isAd ? ["top", "person", "organizationalPerson", "user"] : ["inetOrgPerson"];
+  if (classesValue !== undefined) {
+    if (
+      !Array.isArray(classesValue) ||
+      classesValue.length === 0 ||
+      !classesValue.every((c) => typeof c === "string")
+    ) {
+      r.fail("users.objectClasses", "must be a non-empty list of object class names");
+    }
+    objectClasses = classesValue.filter((c): c is string => typeof c === "string");
+  }
+  const attributes: Partial<Record<UserAttributeKey, string>> = {};
+  const attrValue = users["attributes"] ?? {};
+  if (!isObject(attrValue)) return r.fail("users.attributes", "must be a mapping");
+  r.onlyKeys(attrValue, "users.attributes", USER_ATTRIBUTE_KEYS);
+  for (const key of USER_ATTRIBUTE_KEYS) {
+    // null switches an attribute off: gatehouse then neither reads nor writes it.
+    if (attrValue[key] === null) continue;
+    attributes[key] = r.attribute(
+      attrValue,
+      key,
+      `users.attributes.${key}`,
+      DEFAULT_ATTRIBUTES[flavour][key],
+    );
+  }
+  const upnSuffix = r.string(users, "upnSuffix", "users.upnSuffix");
+  return {
+    dn: r.dn(users, "ou", "users.ou", isAd ? "cn=Users" : "ou=people", baseDn),
+    objectClasses,
+    rdnAttribute: r.attribute(users, "rdnAttribute", "users.rdnAttribute", isAd ? "cn" : "uid"),
+    accountAttribute: r.attribute(
+      users,
+      "accountAttribute",
+      "users.accountAttribute",
+      isAd ? "sAMAccountName" : "uid",
+    ),
+    attributes,
+    ...(upnSuffix === undefined ? {} : { upnSuffix }),
+  };
+}
+
+function parseGroups(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: string): LdapGroupSettings {
+  const groups = r.object(top, "groups", "groups", GROUP_KEYS);
+  const isAd = flavour === "activeDirectory";
+  const objectClass =
+    r.string(groups, "objectClass", "groups.objectClass") ?? (isAd ? "group" : "groupOfNames");
+  const groupFlavour = GROUP_FLAVOURS.find((f) => f.toLowerCase() === objectClass.toLowerCase());
+  if (!groupFlavour)
+    r.fail("groups.objectClass", `must be one of: ${GROUP_FLAVOURS.join(", ")}; got "${objectClass}"`);
+  const memberAttribute =
+    groupFlavour === "posixGroup"
+      ? "memberUid"
+      : groupFlavour === "groupOfUniqueNames"
+        ? "uniqueMember"
+        : "member";
+  return {
+    dn: r.dn(groups, "ou", "groups.ou", isAd ? "cn=Users" : "ou=groups", baseDn),
+    flavour: groupFlavour,
+    objectClass: groupFlavour,
+    memberAttribute,
+    emptyMember:
+      r.string(groups, "emptyMember", "groups.emptyMember") ?? `cn=empty-membership-placeholder,${baseDn}`,
+    gidNumberStart: r.integer(groups, "gidNumberStart", "groups.gidNumberStart", 10_000, 1, 2_147_483_647),
+  };
+}
+
+function parseDisable(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: string): DisableSettings {
+  const disable = r.object(top, "disable", "disable", DISABLE_KEYS);
+  const method =
+    r.string(disable, "method", "disable.method") ??
+    (flavour === "activeDirectory" ? "userAccountControl" : "move");
+  switch (method) {
+    case "move":
+      return { method, dn: r.dn(disable, "ou", "disable.ou", "ou=disabled", baseDn) };
+    case "attribute":
+      return {
+        method,
+        attribute: r.attribute(disable, "attribute", "disable.attribute", ""),
+        value: r.required(disable, "value", "disable.value"),
+      };
+    case "userAccountControl":
+      return { method };
+    default:
+      return r.fail("disable.method", `must be one of: move, attribute, userAccountControl; got "${method}"`);
+  }
+}
+
+/** Validates `config.settings` of an `ldap` provider into typed settings; throws ConfigError naming the key. */
+export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSettings {
+  const r = new Reader(config);
+  const top = config.settings;
+  r.onlyKeys(top, "", [...COMMON_KEYS, ...TOP_KEYS]);
+  const flavourValue = r.string(top, "flavour", "flavour") ?? "openldap";
+  const flavour = FLAVOURS.find((f) => f === flavourValue);
+  if (flavour === undefined)
+    return r.fail("flavour", `must be "openldap" or "activeDirectory"; got "${flavourValue}"`);
+  const url = r.required(top, "url", "url");
+  if (!/^ldaps?:\/\/[^/\s]+\/?$/i.test(url))
+    r.fail("url", `must look like ldap://host:port or ldaps://host:port; got "${url}"`);
+  const startTls = r.boolean(top, "startTls", "startTls", false);
+  if (startTls && url.toLowerCase().startsWith("ldaps:"))
+    r.fail("startTls", "cannot be used with an ldaps:// url");
+  const passwordEnv = r.required(top, "passwordEnv", "passwordEnv");
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv))
+    r.fail("passwordEnv", "must be the name of an environment variable");
+  const baseDn = r.required(top, "baseDn", "baseDn");
+  const caFile = r.string(top, "caFile", "caFile");
+  return {
+    flavour,
+    url,
+    startTls,
+    ...(caFile === undefined ? {} : { caFile: resolve(cwd, caFile) }),
+    bindDn: r.required(top, "bindDn", "bindDn"),
+    passwordEnv,
+    baseDn,
+    pageSize: r.integer(top, "pageSize", "pageSize", 500, 1, 100_000),
+    timeoutMs: r.integer(top, "timeoutSeconds", "timeoutSeconds", 30, 1, 3_600) * 1_000,
+    maxMembersPerWrite: r.integer(top, "maxMembersPerWrite", "maxMembersPerWrite", 1_000, 1, 100_000),
+    users: parseUsers(r, top, flavour, baseDn),
+    groups: parseGroups(r, top, flavour, baseDn),
+    disable: parseDisable(r, top, flavour, baseDn),
+  };
+}

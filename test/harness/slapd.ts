@@ -1,0 +1,328 @@
+/**
+ * Starts a throwaway OpenLDAP server for tests: a temp directory with its own cn=config (made with
+ * `slapadd -n 0`, no debconf, no system service), an mdb database for dc=example,dc=com with the memberof
+ * and refint overlays, a base tree loaded with `slapadd -n 1`, and slapd in the foreground (`-d 0`) as a
+ * child process on free loopback ports. Optionally with TLS (a CA and a server certificate made with
+ * openssl) for StartTLS and ldaps:// tests.
+ */
+import { spawn, execFile } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Client } from "ldapts";
+import type { ProviderConfig } from "../../src/model/access.ts";
+import type { ProviderContext } from "../../src/providers/types.ts";
+
+const run = promisify(execFile);
+
+export const SLAPD = "/usr/sbin/slapd";
+export const SLAPADD = "/usr/sbin/slapadd";
+export const BASE_DN = "dc=example,dc=com";
+export const ADMIN_DN = "cn=admin,dc=example,dc=com";
+/** Value refint writes when it removes the last member of a group; gatehouse uses the same placeholder. */
+export const EMPTY_MEMBER_DN = "cn=empty-membership-placeholder,dc=example,dc=com";
+
+export interface SlapdOptions {
+  /** Also listen on ldaps:// and allow StartTLS, with a certificate signed by a fresh test CA. */
+  readonly tls?: boolean;
+  /** Extra LDIF loaded with `slapadd -n 1` after the base tree. */
+  readonly ldif?: string;
+}
+
+export interface Slapd {
+  readonly url: string;
+  /** Set when started with `tls`. */
+  readonly ldapsUrl?: string;
+  /** PEM file of the CA that signed the server certificate (with `tls`). */
+  readonly caFile?: string;
+  readonly dir: string;
+  readonly bindDn: string;
+  readonly password: string;
+  readonly baseDn: string;
+  /** Runs `ldapmodify` (or `ldapadd` with `add`) against the server as the admin. */
+  ldapmodify(ldif: string, options?: { add?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const BASE_TREE = `dn: ${BASE_DN}
+objectClass: dcObject
+objectClass: organization
+dc: example
+o: Example
+
+dn: ou=people,${BASE_DN}
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,${BASE_DN}
+objectClass: organizationalUnit
+ou: groups
+
+dn: ou=disabled,${BASE_DN}
+objectClass: organizationalUnit
+ou: disabled
+`;
+
+function configLdif(dir: string, password: string, tls: boolean): string {
+  const tlsLines = tls
+    ? [
+        `olcTLSCACertificateFile: ${join(dir, "ca.pem")}`,
+        `olcTLSCertificateFile: ${join(dir, "server.pem")}`,
+        `olcTLSCertificateKeyFile: ${join(dir, "server.key")}`,
+      ]
+    : [];
+  const schemas = ["core", "cosine", "nis", "inetorgperson"]
+    .map((s) => `include: file:///etc/ldap/schema/${s}.ldif`)
+    .join("\n");
+  return `dn: cn=config
+objectClass: olcGlobal
+cn: config
+olcPidFile: ${join(dir, "slapd.pid")}
+${tlsLines.join("\n")}
+
+dn: cn=module{0},cn=config
+objectClass: olcModuleList
+cn: module{0}
+olcModulePath: /usr/lib/ldap
+olcModuleLoad: back_mdb
+olcModuleLoad: memberof
+olcModuleLoad: refint
+
+dn: cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: schema
+
+${schemas}
+
+dn: olcDatabase={-1}frontend,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcFrontendConfig
+olcDatabase: {-1}frontend
+
+dn: olcDatabase={0}config,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {0}config
+
+dn: olcDatabase={1}mdb,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {1}mdb
+olcDbDirectory: ${join(dir, "data")}
+olcSuffix: ${BASE_DN}
+olcRootDN: ${ADMIN_DN}
+olcRootPW: ${password}
+olcDbMaxSize: 1073741824
+olcDbIndex: objectClass eq
+olcDbIndex: uid,cn,member,uniqueMember,memberUid eq
+
+dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcMemberOf
+olcOverlay: {0}memberof
+olcMemberOfRefInt: TRUE
+
+dn: olcOverlay={1}refint,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcRefintConfig
+olcOverlay: {1}refint
+olcRefintAttribute: member
+olcRefintAttribute: uniqueMember
+olcRefintAttribute: manager
+olcRefintNothing: ${EMPTY_MEMBER_DN}
+`;
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+async function makeCertificates(dir: string): Promise<void> {
+  const ssl = async (args: string[]): Promise<void> => {
+    await run("openssl", args, { cwd: dir, timeout: 30_000 });
+  };
+  await ssl(
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=gatehouse test CA"].concat([
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+    ]),
+  );
+  await writeFile(
+    join(dir, "server.ext"),
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+  );
+  await ssl([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=localhost",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+  ]);
+  await ssl(
+    ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"].concat([
+      "-days",
+      "2",
+      "-extfile",
+      "server.ext",
+      "-out",
+      "server.pem",
+    ]),
+  );
+}
+
+async function waitForBind(
+  url: string,
+  password: string,
+  child: ChildProcess,
+  output: () => string,
+): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  let last: unknown;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`slapd exited with ${String(child.exitCode)}:\n${output()}`);
+    const client = new Client({ url, connectTimeout: 500, timeout: 1_000 });
+    try {
+      await client.bind(ADMIN_DN, password);
+      await client.unbind();
+      return;
+    } catch (error) {
+      last = error;
+      await client.unbind().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`slapd did not accept a bind within 10 s: ${String(last)}\n${output()}`, { cause: last });
+}
+
+export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
+  for (const binary of [SLAPD, SLAPADD]) {
+    if (!existsSync(binary)) {
+      throw new Error(
+        `${binary} is missing: install the Debian packages slapd and ldap-utils (see scripts/test.sh)`,
+      );
+    }
+  }
+  const dir = await mkdtemp(join(tmpdir(), "gatehouse-slapd-"));
+  const password = `pw-${Math.random().toString(36).slice(2)}-S3cret`;
+  const tls = options.tls ?? false;
+  await mkdir(join(dir, "slapd.d"));
+  await mkdir(join(dir, "data"));
+  if (tls) await makeCertificates(dir);
+  await writeFile(join(dir, "config.ldif"), configLdif(dir, password, tls));
+  await writeFile(join(dir, "base.ldif"), BASE_TREE + (options.ldif ? `\n${options.ldif}` : ""));
+  const confDir = join(dir, "slapd.d");
+  await run(SLAPADD, ["-n", "0", "-F", confDir, "-l", join(dir, "config.ldif")], { timeout: 30_000 });
+  await run(SLAPADD, ["-q", "-n", "1", "-F", confDir, "-l", join(dir, "base.ldif")], { timeout: 120_000 });
+
+  const port = await findFreePort();
+  const url = `ldap://127.0.0.1:${port}`;
+  const tlsPort = tls ? await findFreePort() : undefined;
+  const ldapsUrl = tlsPort === undefined ? undefined : `ldaps://127.0.0.1:${tlsPort}`;
+  const listen = [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(" ");
+  const child = spawn(SLAPD, ["-F", confDir, "-h", listen, "-d", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-8_000);
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      resolve();
+    }),
+  );
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForBind(url, password, child, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  const ldapmodify = async (ldif: string, opts: { add?: boolean } = {}): Promise<void> => {
+    const file = join(dir, `change-${Math.random().toString(36).slice(2)}.ldif`);
+    await writeFile(file, ldif);
+    // The password goes through a file (-y), never the command line.
+    const pwFile = join(dir, "admin.pw");
+    await writeFile(pwFile, password, { mode: 0o600 });
+    const args = ["-x", "-H", url, "-D", ADMIN_DN, "-y", pwFile, "-f", file, ...(opts.add ? ["-a"] : [])];
+    await run("ldapmodify", args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  };
+
+  return {
+    url,
+    ...(ldapsUrl ? { ldapsUrl } : {}),
+    ...(tls ? { caFile: join(dir, "ca.pem") } : {}),
+    dir,
+    bindDn: ADMIN_DN,
+    password,
+    baseDn: BASE_DN,
+    ldapmodify,
+    stop,
+  };
+}
+
+/** Builds a ProviderConfig for an `ldap` provider pointing at this server. */
+export function ldapConfig(
+  server: Pick<Slapd, "url" | "baseDn" | "bindDn">,
+  settings: Readonly<Record<string, unknown>> = {},
+  options: { nesting?: boolean; name?: string } = {},
+): ProviderConfig {
+  return {
+    name: options.name ?? "ldap",
+    type: "ldap",
+    mode: "authoritative",
+    nesting: options.nesting ?? true,
+    settings: {
+      url: server.url,
+      baseDn: server.baseDn,
+      bindDn: server.bindDn,
+      passwordEnv: PASSWORD_ENV,
+      ...settings,
+    },
+    source: { file: "access/gatehouse.yaml", line: 3, column: 3 },
+  };
+}
+
+export const PASSWORD_ENV = "GATEHOUSE_TEST_LDAP_PASSWORD";
+
+/** A provider context whose environment holds the server's admin password. */
+export function ldapContext(password: string, log: string[] = []): ProviderContext {
+  return {
+    env: { [PASSWORD_ENV]: password },
+    cwd: process.cwd(),
+    now: () => new Date("2026-01-15T12:00:00Z"),
+    log: (line) => log.push(line),
+  };
+}
