@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { parse } from "yaml";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SCHEMAS = path.join(ROOT, "schemas");
@@ -85,14 +85,16 @@ function makeAjv(): Ajv2020 {
   return ajv;
 }
 
-const ajv = makeAjv();
+let ajv: Ajv2020 | undefined;
+/** Compiled on first use, so that a broken schema fails its own test rather than the whole file. */
 function validator<T>(name: string): ValidateFunction<T> {
+  ajv ??= makeAjv();
   const fn = ajv.getSchema<T>(ID_BASE + name);
   if (!fn) throw new Error(`schema ${name} not found`);
   return fn;
 }
-const validateAccess = validator<AccessDoc>("access.schema.json");
-const validateConfig = validator<ConfigDoc>("gatehouse.schema.json");
+const accessSchema = (): ValidateFunction<AccessDoc> => validator("access.schema.json");
+const configSchema = (): ValidateFunction<ConfigDoc> => validator("gatehouse.schema.json");
 const isConfigFile = (file: string): boolean => rel(file) === path.join("access", "gatehouse.yaml");
 
 /** Paths (JSON pointers) of entries under any `properties` that lack a description. */
@@ -137,9 +139,7 @@ describe("schemas", () => {
     expect(isRecord(schema) && schema["$id"]).toBe(
       ID_BASE + path.relative("schemas", file).split(path.sep).join("/"),
     );
-    expect(() =>
-      ajv.getSchema(ID_BASE + path.relative("schemas", file).split(path.sep).join("/")),
-    ).not.toThrow();
+    expect(() => validator(path.relative("schemas", file).split(path.sep).join("/"))).not.toThrow();
   });
 
   it.each(schemaFiles.map(rel))("%s describes every property", (file) => {
@@ -156,7 +156,7 @@ describe("access files", () => {
   });
 
   it.each(accessFiles.map(rel))("%s passes its schema", (file) => {
-    const validate = isConfigFile(file) ? validateConfig : validateAccess;
+    const validate = isConfigFile(file) ? configSchema() : accessSchema();
     validate(readYaml(path.join(ROOT, file)));
     expect(validate.errors ?? []).toEqual([]);
   });
@@ -203,7 +203,7 @@ describe("rejected files", () => {
     ["a role without conditions", { roles: [{ name: "r", when: {}, groups: ["g"] }] }, "minProperties"],
     ["a role with no groups", { roles: [{ name: "r", when: { department: "X" }, groups: [] }] }, "minItems"],
   ])("rejects %s in an access file", (_name, data, keyword) => {
-    expect(errorsOf(validateAccess, data).map((e) => e.keyword)).toContain(keyword);
+    expect(errorsOf(accessSchema(), data).map((e) => e.keyword)).toContain(keyword);
   });
 
   it.each([
@@ -230,7 +230,7 @@ describe("rejected files", () => {
       "format",
     ],
   ])("rejects %s in gatehouse.yaml", (_name, data, keyword) => {
-    expect(errorsOf(validateConfig, data).map((e) => e.keyword)).toContain(keyword);
+    expect(errorsOf(configSchema(), data).map((e) => e.keyword)).toContain(keyword);
   });
 
   it("accepts every common key together with a type's own settings", () => {
@@ -243,13 +243,13 @@ describe("rejected files", () => {
       description: "d",
       path: "x.json",
     };
-    expect(errorsOf(validateConfig, config(provider))).toEqual([]);
+    expect(errorsOf(configSchema(), config(provider))).toEqual([]);
   });
 
   it.each(providerTypes.filter((t) => !isPlaceholder(t)))(
     "rejects an unknown key inside a %s provider",
     (type) => {
-      expect(errorsOf(validateConfig, config({ type, bogusKey: 1 }))).toContainEqual({
+      expect(errorsOf(configSchema(), config({ type, bogusKey: 1 }))).toContainEqual({
         keyword: "unevaluatedProperties",
         params: { unevaluatedProperty: "bogusKey" },
       });
@@ -257,7 +257,7 @@ describe("rejected files", () => {
   );
 
   it("rejects a key of another provider type", () => {
-    expect(errorsOf(validateConfig, config({ type: "local", baseDn: "dc=example,dc=com" }))).toContainEqual({
+    expect(errorsOf(configSchema(), config({ type: "local", baseDn: "dc=example,dc=com" }))).toContainEqual({
       keyword: "unevaluatedProperties",
       params: { unevaluatedProperty: "baseDn" },
     });
@@ -265,15 +265,32 @@ describe("rejected files", () => {
 });
 
 describe("the example organization", () => {
-  const docs = accessFiles
-    .filter((f) => !isConfigFile(f))
-    .map(readYaml)
-    .filter((d) => validateAccess(d));
-  const users = new Map(docs.flatMap((d) => d.users ?? []).map((u) => [u.id, u]));
-  const groups = new Map(docs.flatMap((d) => d.groups ?? []).map((g) => [g.name, g]));
-  const roles = docs.flatMap((d) => d.roles ?? []);
-  const configData = readYaml(path.join(ACCESS, "gatehouse.yaml"));
-  const policy = validateConfig(configData) ? (configData.policy ?? {}) : {};
+  let users = new Map<string, UserDoc>();
+  let groups = new Map<string, GroupDoc>();
+  let roles: RoleDoc[] = [];
+  let policy: NonNullable<ConfigDoc["policy"]> = {};
+  let grants: { group: GroupDoc; until: number }[] = [];
+
+  beforeAll(() => {
+    const validate = accessSchema();
+    const docs = accessFiles
+      .filter((f) => !isConfigFile(f))
+      .map(readYaml)
+      .filter((d): d is AccessDoc => validate(d));
+    users = new Map(docs.flatMap((d) => d.users ?? []).map((u) => [u.id, u]));
+    groups = new Map(docs.flatMap((d) => d.groups ?? []).map((g) => [g.name, g]));
+    roles = docs.flatMap((d) => d.roles ?? []);
+    const configData = readYaml(path.join(ACCESS, "gatehouse.yaml"));
+    if (configSchema()(configData)) policy = configData.policy ?? {};
+    grants = [...groups.values()].flatMap((g) =>
+      (g.members ?? []).flatMap((m) =>
+        typeof m !== "string" && "user" in m && m.until !== undefined
+          ? [{ group: g, until: Date.parse(m.until) }]
+          : [],
+      ),
+    );
+  });
+
   const status = (id: string): string => users.get(id)?.status ?? "active";
   const listOf = (v: Values): string[] => (v === undefined ? [] : typeof v === "string" ? [v] : v);
   const matches = (v: Values, actual: string | undefined): boolean =>
@@ -307,14 +324,6 @@ describe("the example organization", () => {
     );
     return Math.max(0, ...nested.map((g) => 1 + depth(g)));
   }
-  const grants = [...groups.values()].flatMap((g) =>
-    (g.members ?? []).flatMap((m) =>
-      typeof m !== "string" && "user" in m && m.until !== undefined
-        ? [{ group: g, until: Date.parse(m.until) }]
-        : [],
-    ),
-  );
-
   it("has about 40 people in at least 5 departments, one contractor, one on leave and one terminated", () => {
     expect(users.size).toBeGreaterThanOrEqual(35);
     expect(new Set([...users.values()].map((u) => u.department)).size).toBeGreaterThanOrEqual(5);
