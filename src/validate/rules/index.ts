@@ -1,4 +1,25 @@
 import type { Rule } from "../rule.ts";
+import { unknownReferences } from "./unknown-references.ts";
+import { duplicateEntries } from "./duplicate-entries.ts";
+import { groupNesting } from "./group-nesting.ts";
+import { groupNaming } from "./group-naming.ts";
+import { groupOwners } from "./group-owners.ts";
+import { separationOfDuties } from "./separation-of-duties.ts";
+import { grantWindows } from "./grant-windows.ts";
+import { managerChain } from "./manager-chain.ts";
+import { employmentDates } from "./employment-dates.ts";
+import { unusedRoles } from "./unused-roles.ts";
 
 /** Every semantic rule, run in this order after schema validation. */
-export const RULES: readonly Rule[] = [];
+export const RULES: readonly Rule[] = [
+  unknownReferences,
+  duplicateEntries,
+  groupNesting,
+  groupNaming,
+  groupOwners,
+  separationOfDuties,
+  grantWindows,
+  managerChain,
+  employmentDates,
+  unusedRoles,
+];

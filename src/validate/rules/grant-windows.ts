@@ -1,0 +1,60 @@
+import type { Diagnostic } from "../../model/diagnostic.ts";
+import type { Rule } from "../rule.ts";
+import { formatDuration } from "../../load/durations.ts";
+import { report } from "./report.ts";
+
+/** ISO 8601 / RFC 3339 instant with a time zone: 2026-12-24T18:00:00Z, 2026-12-24T19:00:00+01:00. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Time-bound grants: a readable `until`, within the policy's longest grant, and not already past. */
+export const grantWindows: Rule = {
+  name: "grant-windows",
+  codes: ["GH220", "GH221", "GH222"],
+  check({ model, now }) {
+    const out: Diagnostic[] = [];
+    const { policy } = model.config;
+    for (const group of model.groups.values()) {
+      const limit =
+        group.sensitivity === "privileged"
+          ? (policy.privilegedMaxGrantMs ?? policy.maxGrantMs)
+          : policy.maxGrantMs;
+      for (const entry of group.members ?? []) {
+        if (entry.kind !== "user" || entry.until === undefined) continue;
+        const at = entry.untilSource ?? entry.source;
+        const end = Date.parse(entry.until);
+        if (!INSTANT.test(entry.until) || !Number.isFinite(end)) {
+          out.push(
+            report(
+              "error",
+              "GH220",
+              `until "${entry.until}" is not an ISO 8601 date-time with a time zone; write e.g. 2026-12-24T18:00:00Z.`,
+              at,
+            ),
+          );
+        } else if (end <= now.getTime()) {
+          out.push(
+            report(
+              "warning",
+              "GH222",
+              `grant of "${entry.user}" to "${group.name}" expired at ${entry.until}; the plan will remove it; delete the line.`,
+              at,
+            ),
+          );
+        } else if (limit !== undefined && end - now.getTime() > limit) {
+          const latest = new Date(now.getTime() + limit).toISOString();
+          const which = group.sensitivity === "privileged" ? "privileged groups" : "groups";
+          out.push(
+            report(
+              "error",
+              "GH221",
+              `grant of "${entry.user}" to "${group.name}" runs until ${entry.until}, longer than the ${formatDuration(limit)} ` +
+                `policy allows for ${which}; set until to ${latest} or earlier.`,
+              at,
+            ),
+          );
+        }
+      }
+    }
+    return out;
+  },
+};

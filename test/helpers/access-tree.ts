@@ -1,0 +1,65 @@
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { validateAccessTree, type ValidatedTree } from "../../src/validate/validate-tree.ts";
+import type { Diagnostic } from "../../src/model/diagnostic.ts";
+
+/** A temporary working directory holding `access/` written from a map of relative path → file text. */
+export interface AccessTree {
+  /** The working directory: diagnostics show paths relative to it ("access/groups/a.yaml"). */
+  readonly cwd: string;
+  /** Absolute path of the access directory. */
+  readonly dir: string;
+  validate(now?: Date): Promise<ValidatedTree>;
+  remove(): Promise<void>;
+}
+
+export const NOW = new Date("2026-06-01T12:00:00Z");
+
+/** A minimal gatehouse.yaml with one local provider named `directory`, plus `policy` lines if given. */
+export function configYaml(policy = ""): string {
+  return "providers:\n  directory: { type: local, path: .gatehouse/directory.json }\n" + policy;
+}
+
+/** Writes `files` (path relative to access/ → content; strings are UTF-8, Uint8Array raw) into a temp dir. */
+export async function writeAccessTree(
+  files: Readonly<Record<string, string | Uint8Array>>,
+): Promise<AccessTree> {
+  const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-access-"));
+  const dir = path.join(cwd, "access");
+  await mkdir(dir, { recursive: true });
+  for (const [rel, content] of Object.entries(files)) {
+    const abs = path.join(dir, rel);
+    await mkdir(path.dirname(abs), { recursive: true });
+    await writeFile(abs, content);
+  }
+  return {
+    cwd,
+    dir,
+    validate: (now = NOW) => validateAccessTree("access", { cwd, now }),
+    remove: () => rm(cwd, { recursive: true, force: true }),
+  };
+}
+
+/** Writes the tree, validates it at `now`, removes it. */
+export async function validateFiles(
+  files: Readonly<Record<string, string | Uint8Array>>,
+  now: Date = NOW,
+): Promise<ValidatedTree> {
+  const tree = await writeAccessTree(files);
+  try {
+    return await tree.validate(now);
+  } finally {
+    await tree.remove();
+  }
+}
+
+/** The parts of a diagnostic a test pins down: "file:line:col severity code". */
+export function brief(d: Diagnostic): string {
+  return `${d.file}:${String(d.line)}:${String(d.column)} ${d.severity} ${d.code}`;
+}
+
+/** Diagnostics with one of `codes` (all rule codes if omitted), as brief strings. */
+export function briefs(diagnostics: readonly Diagnostic[], codes?: readonly string[]): string[] {
+  return diagnostics.filter((d) => !codes || codes.includes(d.code)).map(brief);
+}
