@@ -1,7 +1,122 @@
-import type { ProviderFactory } from "../types.ts";
-import { InternalError } from "../../errors.ts";
+import { isAbsolute, resolve } from "node:path";
+import { ConfigError, GatehouseError, ProviderError } from "../../errors.ts";
+import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.ts";
+import { withFileLock } from "../../io/file-lock.ts";
+import type { ProviderConfig } from "../../model/access.ts";
+import { formatLocation } from "../../model/source.ts";
+import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
+import type { Change } from "../../plan/types.ts";
+import type { Capabilities, ChangeOutcome, ProviderFactory } from "../types.ts";
+import { applyChangesToDirectory } from "./apply-changes.ts";
+import { loadDirectory, serializeDirectory, toLiveState } from "./directory-file.ts";
 
-// FIXME(in progress): placeholder until the local connector lands; replaced by its helper.
-export const createLocalProvider: ProviderFactory = (config) => {
-  throw new InternalError(`provider type "local" (${config.name}) is not implemented yet`);
+/** Where the embedded directory lives unless `path` says otherwise, relative to the working directory. */
+export const DEFAULT_DIRECTORY_PATH = ".gatehouse/directory.json";
+const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+
+export interface LocalSettings {
+  /** Absolute path of the directory file. */
+  readonly path: string;
+  readonly lockTimeoutMs: number;
+}
+
+/** Keys the config loader may leave in `settings`; they are not the provider's own. */
+const GENERAL_KEYS = new Set(["name", "type", "mode", "nesting"]);
+const OWN_KEYS = new Set(["path", "lockTimeoutMs"]);
+
+export function parseLocalSettings(config: ProviderConfig, cwd: string): LocalSettings {
+  const where = `${formatLocation(config.source)} provider "${config.name}" (local)`;
+  const { path = DEFAULT_DIRECTORY_PATH, lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS } = config.settings;
+  const unknown = Object.keys(config.settings).filter((k) => !OWN_KEYS.has(k) && !GENERAL_KEYS.has(k));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `${where}: unknown setting(s) ${unknown.join(", ")}; local accepts path, lockTimeoutMs`,
+    );
+  }
+  if (typeof path !== "string" || path.trim() === "") {
+    throw new ConfigError(`${where}: "path" must be a non-empty string (the directory JSON file)`);
+  }
+  if (typeof lockTimeoutMs !== "number" || !Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 0) {
+    throw new ConfigError(`${where}: "lockTimeoutMs" must be a whole number of milliseconds`);
+  }
+  return { path: isAbsolute(path) ? path : resolve(cwd, path), lockTimeoutMs };
+}
+
+/**
+ * The embedded directory: one JSON file that behaves like a real directory (users with sessions and
+ * tokens, groups with native nesting). Writes are atomic and serialised between processes by a lock.
+ */
+export const createLocalProvider: ProviderFactory = (config, context) => {
+  const settings = parseLocalSettings(config, context.cwd);
+  const capabilities: Capabilities = {
+    nesting: config.nesting,
+    disable: "disable",
+    revokeSessions: true,
+    maxMembersPerWrite: 1000,
+    userAttributes: [...USER_ATTRIBUTE_KEYS],
+    createUsers: true,
+    groupDescription: true,
+  };
+  let reads = 0;
+  let writes = 0;
+
+  const applyLocked = async (changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]> => {
+    const removed = await removeLeftoverTempFiles(settings.path);
+    if (removed.length > 0) context.log?.(`${config.name}: removed ${removed.join(", ")} left by a crash`);
+    const directory = await loadDirectory(settings.path, config.name, "apply");
+    const result = applyChangesToDirectory(directory, changes, {
+      provider: config.name,
+      isNesting: config.nesting,
+      now: context.now,
+    });
+    if (result.isChanged) {
+      signal.throwIfAborted();
+      await writeFileAtomic(settings.path, serializeDirectory(directory));
+      writes += 1;
+    }
+    return result.outcomes;
+  };
+
+  return {
+    name: config.name,
+    type: "local",
+    capabilities,
+    async read(signal) {
+      signal.throwIfAborted();
+      reads += 1;
+      return toLiveState(await loadDirectory(settings.path, config.name, "read"), config.nesting);
+    },
+    async apply(changes, signal) {
+      if (changes.length === 0) return [];
+      try {
+        return await withFileLock(settings.path, () => applyLocked(changes, signal), {
+          timeoutMs: settings.lockTimeoutMs,
+          signal,
+          now: context.now,
+        });
+      } catch (error) {
+        // Nothing was written: the file is replaced in one rename, after every change was decided.
+        const failure = toProviderError(config.name, error);
+        return changes.map((): ChangeOutcome => ({ status: "failed", error: failure }));
+      }
+    },
+    stats: () => ({ reads, writes }),
+    close: () => Promise.resolve(),
+  };
 };
+
+function toProviderError(provider: string, error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  if (error instanceof GatehouseError && error.code === "GH_LOCKED") {
+    return new ProviderError(provider, "apply", error.message, {
+      status: "locked",
+      isTransient: true,
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ProviderError(provider, "apply", `the directory file was not changed: ${message}`, {
+    isTransient: true,
+    cause: error,
+  });
+}

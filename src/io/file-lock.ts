@@ -1,0 +1,154 @@
+import { randomBytes } from "node:crypto";
+import { link, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ExitCode, GatehouseError } from "../errors.ts";
+
+export interface FileLockOptions {
+  /** How long to wait for another process to release the lock (default 10 s). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  /** Wall clock, to judge the age of an unreadable lock file against its mtime. */
+  readonly now?: () => Date;
+}
+
+/** A lock is taken when another gatehouse process holds `<target>.lock` for longer than the timeout. */
+export class FileLockedError extends GatehouseError {
+  readonly lockPath: string;
+  readonly holderPid: number | undefined;
+  constructor(lockPath: string, holderPid: number | undefined) {
+    const holder = holderPid === undefined ? "another process" : `process ${String(holderPid)}`;
+    super(
+      "GH_LOCKED",
+      `${lockPath} is held by ${holder}; wait for it to finish, or delete the lock file if no gatehouse process is running`,
+      ExitCode.error,
+    );
+    this.lockPath = lockPath;
+    this.holderPid = holderPid;
+  }
+}
+
+/** A lock file whose content cannot be read is only taken over after this long (its writer may be mid-write). */
+const UNREADABLE_LOCK_GRACE_MS = 2_000;
+const RETRY_MS = 15;
+
+/**
+ * Runs `fn` while holding `<target>.lock`, an exclusive lock between processes. The lock file is created
+ * with `wx` and holds the owner's pid; a lock left by a process that no longer runs is taken over.
+ */
+export async function withFileLock<T>(
+  target: string,
+  fn: () => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
+  const lock = await acquireFileLock(target, options);
+  try {
+    return await fn();
+  } finally {
+    await releaseFileLock(lock);
+  }
+}
+
+export interface HeldLock {
+  readonly path: string;
+  readonly content: string;
+}
+
+export async function acquireFileLock(target: string, options: FileLockOptions = {}): Promise<HeldLock> {
+  const lockPath = `${target}.lock`;
+  const content = `${String(process.pid)}\n${randomBytes(8).toString("hex")}\n`;
+  const deadline = performance.now() + (options.timeoutMs ?? 10_000);
+  await mkdir(dirname(lockPath), { recursive: true });
+  for (;;) {
+    options.signal?.throwIfAborted();
+    if (await tryCreate(lockPath, content)) return { path: lockPath, content };
+    const holder = await readHolder(lockPath);
+    if (holder !== undefined && (await isStale(lockPath, holder, options.now))) {
+      await takeOverStale(lockPath, holder.raw);
+      continue;
+    }
+    if (performance.now() >= deadline) throw new FileLockedError(lockPath, holder?.pid);
+    await sleep(RETRY_MS + Math.floor(Math.random() * RETRY_MS), undefined, { signal: options.signal });
+  }
+}
+
+/** Removes the lock file, unless someone else has (wrongly) taken it over meanwhile. */
+export async function releaseFileLock(lock: HeldLock): Promise<void> {
+  const current = await readFile(lock.path, "utf8").catch(() => undefined);
+  if (current === lock.content) await unlink(lock.path).catch(ignoreMissing);
+}
+
+async function tryCreate(lockPath: string, content: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(lockPath, "wx");
+  } catch (error) {
+    if (hasCode(error, "EEXIST")) return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(content);
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+interface Holder {
+  readonly raw: string;
+  readonly pid: number | undefined;
+}
+
+async function readHolder(lockPath: string): Promise<Holder | undefined> {
+  let raw: string;
+  try {
+    raw = await readFile(lockPath, "utf8");
+  } catch (error) {
+    if (hasCode(error, "ENOENT")) return undefined; // released meanwhile: retry at once
+    throw error;
+  }
+  const first = raw.split("\n", 1)[0] ?? "";
+  const pid = /^\d+$/.test(first) ? Number(first) : undefined;
+  return { raw, pid };
+}
+
+async function isStale(lockPath: string, holder: Holder, now = () => new Date()): Promise<boolean> {
+  if (holder.pid !== undefined && holder.raw.endsWith("\n")) return !isProcessAlive(holder.pid);
+  const info = await stat(lockPath).catch(() => undefined);
+  return info !== undefined && now().getTime() - info.mtimeMs > UNREADABLE_LOCK_GRACE_MS;
+}
+
+/**
+ * Moves the stale lock aside atomically, so that of two processes taking it over at once only one wins.
+ * If what we moved is not the stale lock we judged (another process took over first and wrote its own),
+ * it is put back.
+ */
+async function takeOverStale(lockPath: string, staleContent: string): Promise<void> {
+  const aside = `${lockPath}.stale-${String(process.pid)}-${randomBytes(4).toString("hex")}`;
+  try {
+    await rename(lockPath, aside);
+  } catch (error) {
+    if (hasCode(error, "ENOENT")) return;
+    throw error;
+  }
+  const moved = await readFile(aside, "utf8").catch(() => "");
+  if (moved !== staleContent) await link(aside, lockPath).catch(() => undefined);
+  await unlink(aside).catch(ignoreMissing);
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return !hasCode(error, "ESRCH");
+  }
+}
+
+export function hasCode(error: unknown, code: string): boolean {
+  return error instanceof Error && "code" in error && error.code === code;
+}
+
+function ignoreMissing(error: unknown): void {
+  if (!hasCode(error, "ENOENT")) throw error;
+}

@@ -1,0 +1,220 @@
+import { ProviderError } from "../../errors.ts";
+import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
+import type { UserAttributes } from "../../model/state.ts";
+import type { Change, GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
+import type { ChangeOutcome } from "../types.ts";
+import type { Directory, StoredUser } from "./directory-file.ts";
+
+export interface ApplyToDirectoryOptions {
+  /** Provider name, for error messages. */
+  readonly provider: string;
+  readonly isNesting: boolean;
+  readonly now: () => Date;
+}
+
+export interface DirectoryApplyResult {
+  readonly outcomes: ChangeOutcome[];
+  /** Whether any change altered the directory (otherwise nothing needs writing). */
+  readonly isChanged: boolean;
+}
+
+type Step = { readonly confirmation: string; readonly isChanged: boolean } | { readonly failure: string };
+
+/**
+ * Carries out changes on the in-memory directory, in order. A change that cannot be done fails and
+ * leaves the directory as it was (every check runs before any mutation); the others still apply.
+ */
+export function applyChangesToDirectory(
+  directory: Directory,
+  changes: readonly Change[],
+  options: ApplyToDirectoryOptions,
+): DirectoryApplyResult {
+  let isChanged = false;
+  const outcomes = changes.map((change): ChangeOutcome => {
+    const step = applyOne(directory, change, options);
+    if ("failure" in step) {
+      return {
+        status: "failed",
+        error: new ProviderError(options.provider, describeOperation(change), step.failure, {
+          status: "rejected",
+        }),
+      };
+    }
+    isChanged ||= step.isChanged;
+    return { status: "applied", confirmation: step.confirmation };
+  });
+  return { outcomes, isChanged };
+}
+
+function describeOperation(change: Change): string {
+  return `${change.action} ${change.kind}`;
+}
+
+function applyOne(directory: Directory, change: Change, options: ApplyToDirectoryOptions): Step {
+  switch (change.kind) {
+    case "user":
+      return applyUserChange(directory, change, options);
+    case "group":
+      return applyGroupChange(directory, change);
+    case "membership":
+      return applyMembershipChange(directory, change, options);
+  }
+}
+
+function done(confirmation: string, isChanged = true): Step {
+  return { confirmation, isChanged };
+}
+
+function applyUserChange(directory: Directory, change: UserChange, options: ApplyToDirectoryOptions): Step {
+  const { account } = change;
+  const user = directory.users.get(account);
+  if (change.action === "create") {
+    if (user) return { failure: `user "${account}" already exists` };
+    const created: StoredUser = {
+      account,
+      enabled: true,
+      createdAt: options.now().toISOString(),
+      sessions: [],
+      tokens: [],
+    };
+    setAttributes(created, change.after, USER_ATTRIBUTE_KEYS);
+    directory.users.set(account, created);
+    return done(`created user ${account}`);
+  }
+  if (!user) return { failure: `user "${account}" does not exist` };
+  switch (change.action) {
+    case "update":
+      return updateUser(
+        user,
+        change.fields.map((f) => f.field),
+        change.after,
+      );
+    case "enable":
+    case "disable": {
+      const enabled = change.action === "enable";
+      if (user.enabled === enabled) return done(`user ${account} was already ${change.action}d`, false);
+      user.enabled = enabled;
+      return done(`${change.action}d user ${account}`);
+    }
+    case "revoke-sessions": {
+      const { sessions, tokens } = { sessions: user.sessions.length, tokens: user.tokens.length };
+      user.sessions = [];
+      user.tokens = [];
+      return done(
+        `revoked ${String(sessions)} session(s) and ${String(tokens)} token(s) of ${account}`,
+        sessions + tokens > 0,
+      );
+    }
+    case "delete":
+      directory.users.delete(account);
+      for (const group of directory.groups.values())
+        group.members = group.members.filter((m) => m !== account);
+      return done(`deleted user ${account}`);
+  }
+}
+
+type AttributeKey = (typeof USER_ATTRIBUTE_KEYS)[number];
+
+function isAttributeKey(field: string): field is AttributeKey {
+  return USER_ATTRIBUTE_KEYS.some((key) => key === field);
+}
+
+function updateUser(user: StoredUser, fields: readonly string[], after: UserAttributes): Step {
+  const unknown = fields.filter((f) => !isAttributeKey(f));
+  if (unknown.length > 0) return { failure: `cannot update ${unknown.join(", ")} of user "${user.account}"` };
+  setAttributes(user, after, fields.filter(isAttributeKey));
+  return done(`updated ${fields.join(", ")} of user ${user.account}`);
+}
+
+/** Sets the listed attributes from `after`; an attribute absent from `after` is removed. */
+function setAttributes(user: StoredUser, after: UserAttributes, keys: readonly AttributeKey[]): void {
+  for (const key of keys) {
+    if (key === "employmentType") {
+      if (after.employmentType === undefined) delete user.employmentType;
+      else user.employmentType = after.employmentType;
+      continue;
+    }
+    const value = after[key];
+    // A removed attribute is absent, not undefined (exactOptionalPropertyTypes); the key is one of five.
+    if (value === undefined) Reflect.deleteProperty(user, key);
+    else user[key] = value;
+  }
+}
+
+function applyGroupChange(directory: Directory, change: GroupChange): Step {
+  const { group: name } = change;
+  const group = directory.groups.get(name);
+  switch (change.action) {
+    case "create":
+      if (group) return { failure: `group "${name}" already exists` };
+      directory.groups.set(name, {
+        name,
+        ...(change.description === undefined ? {} : { description: change.description }),
+        members: [],
+        groupMembers: [],
+      });
+      return done(`created group ${name}`);
+    case "update": {
+      if (!group) return { failure: `group "${name}" does not exist` };
+      const fields = change.fields.map((f) => f.field);
+      const unknown = fields.filter((f) => f !== "description");
+      if (unknown.length > 0) return { failure: `cannot update ${unknown.join(", ")} of group "${name}"` };
+      if (!fields.includes("description")) return done(`group ${name} unchanged`, false);
+      if (change.description === undefined) delete group.description;
+      else group.description = change.description;
+      return done(`updated group ${name}`);
+    }
+    case "delete":
+      if (!group) return { failure: `group "${name}" does not exist` };
+      directory.groups.delete(name);
+      for (const other of directory.groups.values()) {
+        other.groupMembers = other.groupMembers.filter((g) => g !== name);
+      }
+      return done(`deleted group ${name} (${String(group.members.length)} member(s))`);
+  }
+}
+
+function applyMembershipChange(
+  directory: Directory,
+  change: MembershipChange,
+  options: ApplyToDirectoryOptions,
+): Step {
+  const { group: name, member, memberKind, action } = change;
+  const group = directory.groups.get(name);
+  if (!group) return { failure: `group "${name}" does not exist` };
+  if (memberKind === "group" && !options.isNesting) {
+    return { failure: `nesting is off for this provider; cannot ${action} group "${member}" in "${name}"` };
+  }
+  const list = memberKind === "user" ? group.members : group.groupMembers;
+  const isMember = list.includes(member);
+  if (action === "remove") {
+    if (!isMember) return done(`${member} was not a member of ${name}`, false);
+    if (memberKind === "user") group.members = list.filter((m) => m !== member);
+    else group.groupMembers = list.filter((m) => m !== member);
+    return done(`removed ${member} from ${name}`);
+  }
+  if (memberKind === "user" && !directory.users.has(member))
+    return { failure: `user "${member}" does not exist` };
+  if (memberKind === "group") {
+    if (!directory.groups.has(member)) return { failure: `group "${member}" does not exist` };
+    if (reaches(directory, member, name)) {
+      return { failure: `adding group "${member}" to "${name}" would create a nesting cycle` };
+    }
+  }
+  if (isMember) return done(`${member} was already a member of ${name}`, false);
+  list.push(member);
+  return done(`added ${member} to ${name}`);
+}
+
+/** Whether `from` is `to` or contains it through nested groups. */
+function reaches(directory: Directory, from: string, to: string): boolean {
+  const seen = new Set<string>();
+  const stack = [from];
+  for (let current = stack.pop(); current !== undefined; current = stack.pop()) {
+    if (current === to) return true;
+    if (seen.has(current)) continue;
+    seen.add(current);
+    stack.push(...(directory.groups.get(current)?.groupMembers ?? []));
+  }
+  return false;
+}
