@@ -1,0 +1,210 @@
+/**
+ * The only file of the SCIM connector that talks HTTP: bearer auth, per-request timeouts, bounded
+ * concurrency, retries (429 with Retry-After for any request; 5xx and dropped connections only for
+ * idempotent ones) and request counting. The token is never put in a message or a log line.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { ProviderError } from "../../errors.ts";
+import type { RetrySettings } from "./settings.ts";
+import { parseScimError } from "./map.ts";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface ScimResponse {
+  readonly status: number;
+  readonly body: unknown;
+  readonly etag?: string;
+}
+
+export interface ScimRequest {
+  /** What we were doing, in words naming the user or group; used in error messages. */
+  readonly operation: string;
+  readonly query?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+  readonly ifMatch?: string;
+}
+
+export interface ScimClientOptions {
+  readonly provider: string;
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly retry: RetrySettings;
+  readonly fetch: typeof fetch;
+  readonly log: (line: string) => void;
+  readonly now: () => Date;
+}
+
+interface RawResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+export interface ScimClientStats {
+  readonly reads: number;
+  readonly writes: number;
+  readonly retries: number;
+}
+
+/** A failed SCIM call. `status` is the HTTP status, or "timeout"/"network" when no answer came back. */
+export class ScimHttpError extends ProviderError {
+  readonly scimType: string | undefined;
+  readonly detail: string | undefined;
+  constructor(
+    provider: string,
+    operation: string,
+    message: string,
+    opts: { status: number | "timeout" | "network"; scimType?: string; detail?: string; cause?: unknown },
+  ) {
+    const isTransient = typeof opts.status === "string" || opts.status === 429 || opts.status >= 500;
+    super(provider, operation, message, { status: opts.status, isTransient, cause: opts.cause });
+    this.scimType = opts.scimType;
+    this.detail = opts.detail;
+  }
+  /** True when the server may or may not have carried out the request. */
+  get isOutcomeUnknown(): boolean {
+    return typeof this.status === "string" || (typeof this.status === "number" && this.status >= 500);
+  }
+}
+
+export interface ScimClient {
+  request(method: HttpMethod, path: string, req: ScimRequest, signal: AbortSignal): Promise<ScimResponse>;
+  stats(): ScimClientStats;
+}
+
+const RETRYABLE_5XX = new Set([500, 502, 503, 504]);
+
+/** Seconds or an HTTP date, as RFC 9110 allows; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+export function createScimClient(options: ScimClientOptions): ScimClient {
+  const counts = { reads: 0, writes: 0, retries: 0 };
+  let inFlight = 0;
+  const waiting: (() => void)[] = [];
+  /** After a 429, nobody sends before this instant (performance.now() clock): the whole client backs off. */
+  let holdUntil = 0;
+
+  async function acquire(signal: AbortSignal): Promise<void> {
+    while (inFlight >= options.concurrency) {
+      signal.throwIfAborted();
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+    inFlight += 1;
+  }
+  function release(): void {
+    inFlight -= 1;
+    waiting.shift()?.();
+  }
+
+  async function sendOnce(
+    method: HttpMethod,
+    url: string,
+    req: ScimRequest,
+    signal: AbortSignal,
+  ): Promise<RawResponse | "timeout" | "network"> {
+    const hold = holdUntil - performance.now();
+    if (hold > 0) await sleep(hold, undefined, { signal });
+    await acquire(signal);
+    if (method === "GET") counts.reads += 1;
+    else counts.writes += 1;
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${options.token}`,
+      accept: "application/scim+json, application/json",
+    };
+    if (req.body !== undefined) headers["content-type"] = "application/scim+json";
+    if (req.ifMatch !== undefined) headers["if-match"] = req.ifMatch;
+    try {
+      const res = await options.fetch(url, {
+        method,
+        headers,
+        ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
+        signal: AbortSignal.any([signal, timeout]),
+      });
+      // Read the body while holding the slot, so a cut mid-body is seen here, as a dropped connection.
+      return { status: res.status, headers: res.headers, text: await res.text() };
+    } catch {
+      signal.throwIfAborted();
+      return timeout.aborted ? "timeout" : "network";
+    } finally {
+      release();
+    }
+  }
+
+  async function request(
+    method: HttpMethod,
+    path: string,
+    req: ScimRequest,
+    signal: AbortSignal,
+  ): Promise<ScimResponse> {
+    const qs = req.query ? `?${new URLSearchParams(req.query).toString()}` : "";
+    const url = `${options.baseUrl}${path}${qs}`;
+    const where = `${method} ${path}`;
+    // POST is the one request we never repeat blindly: the server may have created the resource.
+    const isIdempotent = method !== "POST";
+    const { maxRetries, baseDelayMs, maxDelayMs } = options.retry;
+    for (let attempt = 0; ; attempt += 1) {
+      const res = await sendOnce(method, url, req, signal);
+      let error: ScimHttpError;
+      let delay = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
+      let isRetryable: boolean;
+      if (typeof res === "string") {
+        const message = res === "timeout" ? `no answer within ${options.timeoutMs} ms` : "connection failed";
+        error = new ScimHttpError(options.provider, req.operation, `${message} (${where})`, { status: res });
+        isRetryable = isIdempotent;
+      } else {
+        const { text } = res;
+        const body = parseBody(text);
+        if (res.status >= 200 && res.status < 300) {
+          const etag = res.headers.get("etag");
+          return { status: res.status, body, ...(etag === null ? {} : { etag }) };
+        }
+        const scim = parseScimError(body);
+        const detail =
+          scim.detail ?? (text.length > 0 && body === undefined ? text.slice(0, 200) : undefined);
+        const kind = scim.scimType === undefined ? "" : ` ${scim.scimType}`;
+        error = new ScimHttpError(
+          options.provider,
+          req.operation,
+          `HTTP ${res.status}${kind}${detail === undefined ? "" : `: ${detail}`} (${where})`,
+          {
+            status: res.status,
+            ...(scim.scimType === undefined ? {} : { scimType: scim.scimType }),
+            ...(detail === undefined ? {} : { detail }),
+          },
+        );
+        const serverNow = Date.parse(res.headers.get("date") ?? "");
+        const nowMs = Number.isNaN(serverNow) ? options.now().getTime() : serverNow;
+        const retryAfter = parseRetryAfter(res.headers.get("retry-after"), nowMs);
+        if (retryAfter !== undefined) delay = Math.min(maxDelayMs, retryAfter);
+        // 429 means the request was refused unprocessed, so even a POST may be sent again.
+        isRetryable = res.status === 429 || (isIdempotent && RETRYABLE_5XX.has(res.status));
+        if (res.status === 429) holdUntil = Math.max(holdUntil, performance.now() + delay);
+      }
+      if (!isRetryable || attempt >= maxRetries) throw error;
+      counts.retries += 1;
+      options.log(
+        `${options.provider}: ${where} got ${String(error.status)}; retry ${attempt + 1}/${maxRetries} in ${Math.round(delay)} ms`,
+      );
+      await sleep(delay, undefined, { signal });
+    }
+  }
+
+  return { request, stats: () => ({ ...counts }) };
+}
+
+function parseBody(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

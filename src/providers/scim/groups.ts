@@ -1,0 +1,251 @@
+/** Group writes: create (adopting an existing group), rename, delete, and batched membership changes. */
+import type { ChangeOutcome } from "../types.ts";
+import type { GroupChange, MembershipChange } from "../../plan/types.ts";
+import { ProviderError } from "../../errors.ts";
+import { ScimHttpError } from "./client.ts";
+import type { PatchOperation, PatchRequest, ScimGroup } from "./map.ts";
+import {
+  applyOpsLocally,
+  buildGroupResource,
+  buildMemberPatches,
+  buildPatch,
+  isRecord,
+  parseScimGroup,
+} from "./map.ts";
+import type { ScimSession } from "./session.ts";
+import { getGroup, lookUpGroup, requireGroup, requireUser } from "./session.ts";
+import { supportsGroupAttribute } from "./discovery.ts";
+
+type Confirmation = string | undefined;
+
+function groupsEndpoint(s: ScimSession): string {
+  if (s.caps.groupsEndpoint === undefined) {
+    throw new ProviderError(
+      s.name,
+      "write groups",
+      "the server has no Group resource type (see /ResourceTypes)",
+    );
+  }
+  return s.caps.groupsEndpoint;
+}
+
+function groupPath(s: ScimSession, group: ScimGroup): string {
+  return `${groupsEndpoint(s)}/${encodeURIComponent(group.id)}`;
+}
+
+function remember(
+  s: ScimSession,
+  body: unknown,
+  fallback: ScimGroup | undefined,
+  operation: string,
+): ScimGroup {
+  const group = parseScimGroup(body) ?? fallback;
+  if (!group) throw new ProviderError(s.name, operation, "the server's answer is not a SCIM Group resource");
+  // A PATCH answer may omit members; keep what we knew rather than forget them.
+  const known =
+    group.memberIds === undefined && fallback ? { ...group, memberIds: fallback.memberIds } : group;
+  for (const [name, g] of s.index.groups) if (g.id === known.id) s.index.groups.delete(name);
+  s.index.groups.set(known.displayName, known);
+  return known;
+}
+
+/** One write to a group: PATCH where supported, else GET + PUT with the operations applied locally. */
+async function writeGroup(
+  s: ScimSession,
+  group: ScimGroup,
+  patch: PatchRequest,
+  operation: string,
+  signal: AbortSignal,
+): Promise<ScimGroup> {
+  const path = groupPath(s, group);
+  if (s.caps.patch) {
+    const ifMatch = s.caps.etag && group.version !== undefined ? { ifMatch: group.version } : {};
+    const res = await s.client.request("PATCH", path, { operation, body: patch, ...ifMatch }, signal);
+    return remember(s, res.body, group, operation);
+  }
+  const current = await s.client.request("GET", path, { operation }, signal);
+  if (!isRecord(current.body))
+    throw new ProviderError(s.name, operation, "GET did not return a SCIM Group resource");
+  const before = parseScimGroup(current.body);
+  const members = new Set(before?.memberIds ?? []);
+  const others: PatchOperation[] = [];
+  for (const op of patch.Operations) {
+    const removed = /^members\[value eq "(.*)"\]$/.exec(op.path ?? "");
+    if (op.op === "add" && op.path === "members" && Array.isArray(op.value)) {
+      for (const m of op.value) if (isRecord(m) && typeof m["value"] === "string") members.add(m["value"]);
+    } else if (op.op === "remove" && removed?.[1] !== undefined) {
+      members.delete(removed[1]);
+    } else {
+      others.push(op);
+    }
+  }
+  const body = applyOpsLocally(current.body, [
+    ...others,
+    { op: "replace", path: "members", value: [...members].map((value) => ({ value })) },
+  ]);
+  const putMatch = s.caps.etag && current.etag !== undefined ? { ifMatch: current.etag } : {};
+  return remember(
+    s,
+    (await s.client.request("PUT", path, { operation, body, ...putMatch }, signal)).body,
+    group,
+    operation,
+  );
+}
+
+async function createGroup(
+  s: ScimSession,
+  name: string,
+  description: string | undefined,
+  signal: AbortSignal,
+): Promise<Confirmation> {
+  const operation = `create group "${name}"`;
+  const known =
+    s.index.groups.get(name) ?? (s.index.isLoaded ? undefined : await lookUpGroup(s, name, signal));
+  if (known) return `matched existing SCIM group ${known.id}`;
+  const stored =
+    description !== undefined && supportsGroupAttribute(s.caps, "description") ? description : undefined;
+  const body = buildGroupResource(name, stored);
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const res = await s.client.request("POST", groupsEndpoint(s), { operation, body }, signal);
+      remember(s, res.body, undefined, operation);
+      return undefined;
+    } catch (error) {
+      if (
+        !(error instanceof ScimHttpError) ||
+        attempt > 0 ||
+        !(error.status === 409 || error.isOutcomeUnknown)
+      ) {
+        throw error;
+      }
+      // The group exists (409) or may (no answer): look it up instead of posting blindly.
+      const found = await lookUpGroup(s, name, signal);
+      if (found) return `matched existing SCIM group ${found.id}`;
+      if (error.status === 409) throw error;
+    }
+  }
+}
+
+async function updateGroup(
+  s: ScimSession,
+  change: Extract<GroupChange, { action: "update" }>,
+  signal: AbortSignal,
+): Promise<Confirmation> {
+  const operation = `update group "${change.group}"`;
+  const group = await requireGroup(s, change.group, signal);
+  const ops: PatchOperation[] = [];
+  for (const field of change.fields) {
+    if (field.field === "name" || field.field === "displayName") {
+      if (field.after === null) throw new ProviderError(s.name, operation, "a group name cannot be removed");
+      ops.push({ op: "replace", path: "displayName", value: field.after });
+    } else if (field.field === "description") {
+      if (!supportsGroupAttribute(s.caps, "description")) {
+        throw new ProviderError(s.name, operation, "this server does not store group descriptions");
+      }
+      ops.push(
+        field.after === null
+          ? { op: "remove", path: "description" }
+          : { op: "replace", path: "description", value: field.after },
+      );
+    } else {
+      throw new ProviderError(s.name, operation, `field "${field.field}" cannot be written to a SCIM group`);
+    }
+  }
+  if (ops.length > 0) await writeGroup(s, group, buildPatch(ops), operation, signal);
+  return undefined;
+}
+
+async function deleteGroup(s: ScimSession, name: string, signal: AbortSignal): Promise<Confirmation> {
+  const group = await requireGroup(s, name, signal);
+  try {
+    await s.client.request("DELETE", groupPath(s, group), { operation: `delete group "${name}"` }, signal);
+  } catch (error) {
+    if (!(error instanceof ScimHttpError && error.status === 404)) throw error;
+  }
+  s.index.groups.delete(name);
+  return undefined;
+}
+
+export async function applyGroupChange(
+  s: ScimSession,
+  change: GroupChange,
+  signal: AbortSignal,
+): Promise<Confirmation> {
+  switch (change.action) {
+    case "create":
+      return createGroup(s, change.group, change.description, signal);
+    case "update":
+      return updateGroup(s, change, signal);
+    case "delete":
+      return deleteGroup(s, change.group, signal);
+  }
+}
+
+function failed(error: unknown, s: ScimSession, operation: string): ChangeOutcome {
+  const e =
+    error instanceof ProviderError
+      ? error
+      : new ProviderError(s.name, operation, String(error), { cause: error });
+  return { status: "failed", error: e };
+}
+
+/** Membership changes of one group, written as few PATCH requests as the server's limits allow. */
+export async function applyMembershipChanges(
+  s: ScimSession,
+  changes: readonly MembershipChange[],
+  signal: AbortSignal,
+): Promise<ChangeOutcome[]> {
+  const outcomes: (ChangeOutcome | undefined)[] = changes.map(() => undefined);
+  const name = changes[0]?.group ?? "";
+  const label = (c: MembershipChange) =>
+    `${c.action} "${c.member}" ${c.action === "add" ? "to" : "from"} group "${c.group}"`;
+  let group: ScimGroup;
+  try {
+    group = await requireGroup(s, name, signal);
+  } catch (error) {
+    return changes.map((c) => failed(error, s, label(c)));
+  }
+  const pending: { index: number; id: string; change: MembershipChange }[] = [];
+  for (const [index, change] of changes.entries()) {
+    try {
+      if (change.group !== name)
+        throw new ProviderError(s.name, label(change), `mixed groups in one batch ("${name}")`);
+      if (change.memberKind === "group")
+        throw new ProviderError(s.name, label(change), "SCIM groups are not nested here");
+      pending.push({ index, id: (await requireUser(s, change.member, signal)).id, change });
+    } catch (error) {
+      outcomes[index] = failed(error, s, label(change));
+    }
+  }
+  const size = Math.max(1, s.settings.maxMembersPerWrite);
+  for (let i = 0; i < pending.length; i += size) {
+    const chunk = pending.slice(i, i + size);
+    const adds = chunk.filter((p) => p.change.action === "add").map((p) => p.id);
+    const removes = chunk.filter((p) => p.change.action === "remove").map((p) => p.id);
+    const [patch] = buildMemberPatches(adds, removes, size);
+    try {
+      if (patch) group = await writeGroup(s, group, patch, `change members of group "${name}"`, signal);
+      const members = new Set(group.memberIds ?? []);
+      for (const id of adds) members.add(id);
+      for (const id of removes) members.delete(id);
+      group = { ...group, memberIds: [...members] };
+      s.index.groups.set(group.displayName, group);
+      for (const p of chunk) outcomes[p.index] = { status: "applied" };
+    } catch (error) {
+      // The write may have landed before the connection dropped: judge each change by the group as it is now.
+      const now = await getGroup(s, group.id, name, signal).catch(() => undefined);
+      const present = new Set(now?.memberIds ?? []);
+      for (const p of chunk) {
+        const holds = now?.memberIds !== undefined && present.has(p.id) === (p.change.action === "add");
+        outcomes[p.index] = holds
+          ? { status: "applied", confirmation: "confirmed by re-reading the group" }
+          : failed(error, s, label(p.change));
+      }
+      if (now) {
+        group = now;
+        s.index.groups.set(now.displayName, now);
+      }
+    }
+  }
+  return changes.map((c, i) => outcomes[i] ?? failed(new Error("not attempted"), s, label(c)));
+}

@@ -1,0 +1,307 @@
+/**
+ * Pure translation between SCIM resources (RFC 7643) and gatehouse's live model, and from changes to
+ * SCIM request bodies (RFC 7644). No I/O: everything here is unit-tested with plain inputs.
+ */
+import type { EmploymentType } from "../../model/access.ts";
+import type { LiveUser, UserAttributes } from "../../model/state.ts";
+import type { AttributeMapping, MappableField } from "./settings.ts";
+
+export const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
+export const GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group";
+export const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const CORE_PREFIX = "urn:ietf:params:scim:schemas:core:2.0:";
+
+type Json = Record<string, unknown>;
+
+export interface ScimUser {
+  readonly id: string;
+  readonly userName: string;
+  readonly externalId?: string;
+  readonly active: boolean;
+  /** Mapped attributes; `manager` here is the manager's SCIM id, not yet an account name. */
+  readonly attributes: UserAttributes;
+  readonly version?: string;
+}
+
+export interface ScimGroup {
+  readonly id: string;
+  readonly displayName: string;
+  readonly description?: string;
+  /** Ids of User members; undefined when the server left `members` out of the resource. */
+  readonly memberIds: readonly string[] | undefined;
+  readonly groupMemberIds: readonly string[];
+  readonly version?: string;
+}
+
+export interface ListPage {
+  readonly totalResults: number;
+  readonly resources: readonly unknown[];
+}
+
+export interface PatchOperation {
+  readonly op: "add" | "remove" | "replace";
+  readonly path?: string;
+  readonly value?: unknown;
+}
+
+export interface PatchRequest {
+  readonly schemas: readonly [typeof PATCH_OP];
+  readonly Operations: readonly PatchOperation[];
+}
+
+const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
+
+export function isRecord(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function str(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** "title" → [undefined, ["title"]]; "<schema urn>:manager.value" → [urn, ["manager","value"]]. */
+export function splitPath(path: string): { schema: string | undefined; parts: string[] } {
+  if (path.startsWith("urn:")) {
+    const cut = path.lastIndexOf(":");
+    const schema = path.slice(0, cut);
+    const parts = path.slice(cut + 1).split(".");
+    return { schema: schema.startsWith(CORE_PREFIX) ? undefined : schema, parts };
+  }
+  return { schema: undefined, parts: path.split(".") };
+}
+
+export function readPath(resource: Json, path: string): unknown {
+  const { schema, parts } = splitPath(path);
+  let node: unknown = schema === undefined ? resource : resource[schema];
+  for (const part of parts) node = isRecord(node) ? node[part] : undefined;
+  return node;
+}
+
+function writePath(resource: Json, path: string, value: unknown): void {
+  const { schema, parts } = splitPath(path);
+  let node = resource;
+  const chain = schema === undefined ? parts : [schema, ...parts];
+  chain.forEach((part, i) => {
+    if (i === chain.length - 1) {
+      if (value === undefined) Reflect.deleteProperty(node, part);
+      else node[part] = value;
+      return;
+    }
+    const next = node[part];
+    const child: Json = isRecord(next) ? { ...next } : {};
+    node[part] = child;
+    node = child;
+  });
+}
+
+/** Reads one of our fields from a resource through the mapping. */
+function readField(resource: Json, field: MappableField, path: string): string | undefined {
+  const raw = readPath(resource, path);
+  if (Array.isArray(raw)) {
+    const items = raw.filter(isRecord);
+    const chosen = items.find((i) => i["primary"] === true) ?? items[0];
+    return chosen ? str(chosen["value"]) : undefined;
+  }
+  if (field === "manager" && isRecord(raw)) return str(raw["value"]);
+  return str(raw);
+}
+
+/** The wire value of one of our fields (`manager` must already be the manager's SCIM id). */
+function wireValue(field: MappableField, path: string, value: string): unknown {
+  if (field === "manager") return { value };
+  if (path === "emails") return [{ value, type: "work", primary: true }];
+  return value;
+}
+
+export function parseScimUser(raw: unknown, mapping: AttributeMapping): ScimUser | undefined {
+  if (!isRecord(raw)) return undefined;
+  const id = str(raw["id"]);
+  const userName = str(raw["userName"]);
+  if (id === undefined || userName === undefined) return undefined;
+  const attributes: Record<string, string> = {};
+  for (const field of ["name", "email", "title", "department", "manager", "employmentType"] as const) {
+    const path = mapping[field];
+    const value = path === null ? undefined : readField(raw, field, path);
+    if (value !== undefined) attributes[field] = value;
+  }
+  if (attributes["name"] === undefined) {
+    const formatted = readPath(raw, "name.formatted");
+    if (typeof formatted === "string" && formatted !== "") attributes["name"] = formatted;
+  }
+  const type = EMPLOYMENT_TYPES.find((t) => t === attributes["employmentType"]);
+  if (type === undefined) Reflect.deleteProperty(attributes, "employmentType");
+  const externalId = str(raw["externalId"]);
+  const version = readPath(raw, "meta.version");
+  return {
+    id,
+    userName,
+    ...(externalId === undefined ? {} : { externalId }),
+    // RFC 7643: an absent `active` means the server does not track it; treat the account as usable.
+    active: raw["active"] !== false,
+    attributes: { ...attributes, ...(type === undefined ? {} : { employmentType: type }) },
+    ...(typeof version === "string" ? { version } : {}),
+  };
+}
+
+/** LiveUser from a SCIM User; `accountById` turns the manager's SCIM id into an account name. */
+export function toLiveUser(user: ScimUser, accountById: ReadonlyMap<string, string>): LiveUser {
+  const { manager, ...rest } = user.attributes;
+  const managerAccount = manager === undefined ? undefined : (accountById.get(manager) ?? manager);
+  return {
+    account: user.userName,
+    enabled: user.active,
+    ...rest,
+    ...(managerAccount === undefined ? {} : { manager: managerAccount }),
+  };
+}
+
+export interface UserWrite {
+  readonly userName: string;
+  readonly attributes: UserAttributes;
+  /** The manager's SCIM id, resolved by the caller; undefined leaves the manager unset. */
+  readonly managerId?: string;
+  readonly userId?: string;
+}
+
+function fieldValues(write: UserWrite): [MappableField, string | undefined][] {
+  const a = write.attributes;
+  return [
+    ["name", a.name],
+    ["email", a.email],
+    ["title", a.title],
+    ["department", a.department],
+    ["manager", write.managerId],
+    ["employmentType", a.employmentType],
+    ["userId", write.userId],
+  ];
+}
+
+/** The body of POST /Users (and of PUT, merged over the current resource by the caller). */
+export function buildUserResource(
+  write: UserWrite,
+  mapping: AttributeMapping,
+  schemas: readonly string[],
+): Json {
+  const body: Json = { schemas: [USER_SCHEMA, ...schemas], userName: write.userName, active: true };
+  if (write.userId !== undefined) body["externalId"] = write.userId;
+  for (const [key, value] of fieldValues(write)) {
+    const path = mapping[key];
+    if (path === null || value === undefined) continue;
+    writePath(body, path, wireValue(key, path, value));
+    if (key === "name" && path === "displayName") writePath(body, "name.formatted", value);
+  }
+  return body;
+}
+
+/** PATCH operations setting `fields` to their values in `write` (absent values are removed). */
+export function buildUserPatchOps(
+  write: UserWrite,
+  fields: readonly string[],
+  mapping: AttributeMapping,
+): PatchOperation[] {
+  const ops: PatchOperation[] = [];
+  for (const [key, value] of fieldValues(write)) {
+    const path = mapping[key];
+    if (path === null || !fields.includes(key)) continue;
+    if (value === undefined) {
+      // The server-owned email derived from userName cannot be removed; leaving it is harmless.
+      if (key !== "email") ops.push({ op: "remove", path });
+      continue;
+    }
+    ops.push({ op: "replace", path, value: wireValue(key, path, value) });
+    if (key === "name" && path === "displayName") ops.push({ op: "replace", path: "name.formatted", value });
+  }
+  return ops;
+}
+
+export function buildPatch(ops: readonly PatchOperation[]): PatchRequest {
+  return { schemas: [PATCH_OP], Operations: ops };
+}
+
+/** Applies replace/remove operations to a copy of a resource, for servers without PATCH (then PUT). */
+export function applyOpsLocally(resource: Json, ops: readonly PatchOperation[]): Json {
+  const copy: Json = { ...resource };
+  Reflect.deleteProperty(copy, "meta");
+  for (const op of ops) {
+    if (op.path === undefined) {
+      if (isRecord(op.value)) Object.assign(copy, op.value);
+      continue;
+    }
+    writePath(copy, op.path, op.op === "remove" ? undefined : op.value);
+  }
+  return copy;
+}
+
+export function parseScimGroup(raw: unknown): ScimGroup | undefined {
+  if (!isRecord(raw)) return undefined;
+  const id = str(raw["id"]);
+  const displayName = str(raw["displayName"]);
+  if (id === undefined || displayName === undefined) return undefined;
+  const members = Array.isArray(raw["members"]) ? raw["members"].filter(isRecord) : undefined;
+  const isGroup = (m: Json): boolean => typeof m["type"] === "string" && m["type"].toLowerCase() === "group";
+  const ids = (list: Json[]): string[] => list.flatMap((m) => str(m["value"]) ?? []);
+  const description = str(raw["description"]);
+  const version = readPath(raw, "meta.version");
+  return {
+    id,
+    displayName,
+    ...(description === undefined ? {} : { description }),
+    memberIds: members === undefined ? undefined : ids(members.filter((m) => !isGroup(m))),
+    groupMemberIds: members === undefined ? [] : ids(members.filter(isGroup)),
+    ...(typeof version === "string" ? { version } : {}),
+  };
+}
+
+export function buildGroupResource(name: string, description: string | undefined): Json {
+  return {
+    schemas: [GROUP_SCHEMA],
+    displayName: name,
+    ...(description === undefined ? {} : { description }),
+  };
+}
+
+/**
+ * Membership PATCH requests, at most `maxPerRequest` members each, in the shapes servers accept:
+ * one `add` with a value array, and one `remove` per member with a `members[value eq "…"]` filter path.
+ */
+export function buildMemberPatches(
+  adds: readonly string[],
+  removes: readonly string[],
+  maxPerRequest: number,
+): PatchRequest[] {
+  const all = [...adds.map((id) => ({ id, add: true })), ...removes.map((id) => ({ id, add: false }))];
+  const requests: PatchRequest[] = [];
+  for (let i = 0; i < all.length; i += Math.max(1, maxPerRequest)) {
+    const chunk = all.slice(i, i + Math.max(1, maxPerRequest));
+    const added = chunk.filter((m) => m.add).map((m) => ({ value: m.id }));
+    const ops: PatchOperation[] = added.length > 0 ? [{ op: "add", path: "members", value: added }] : [];
+    for (const m of chunk) {
+      if (!m.add) ops.push({ op: "remove", path: `members[value eq ${quoteFilterValue(m.id)}]` });
+    }
+    requests.push(buildPatch(ops));
+  }
+  return requests;
+}
+
+/** A SCIM filter string literal (RFC 7644 3.4.2.2 uses JSON string syntax). */
+export function quoteFilterValue(value: string): string {
+  return JSON.stringify(value);
+}
+
+export function eqFilter(attribute: string, value: string): string {
+  return `${attribute} eq ${quoteFilterValue(value)}`;
+}
+
+export function parseListResponse(raw: unknown): ListPage | undefined {
+  if (!isRecord(raw)) return undefined;
+  const total = raw["totalResults"];
+  const resources = raw["Resources"] ?? [];
+  if (typeof total !== "number" || !Array.isArray(resources)) return undefined;
+  return { totalResults: total, resources };
+}
+
+export function parseScimError(raw: unknown): { scimType?: string; detail?: string } {
+  if (!isRecord(raw)) return {};
+  const scimType = str(raw["scimType"]);
+  const detail = str(raw["detail"]);
+  return { ...(scimType === undefined ? {} : { scimType }), ...(detail === undefined ? {} : { detail }) };
+}

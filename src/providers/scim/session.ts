@@ -1,0 +1,219 @@
+/**
+ * What one SCIM provider instance knows while it runs: its client, the server's capabilities, and an
+ * index of the users and groups it has seen (filled by read(), kept current by its own writes), so
+ * applies do not re-read what the plan was computed from.
+ */
+import type { LiveGroup, LiveState } from "../../model/state.ts";
+import { ProviderError } from "../../errors.ts";
+import type { ScimClient } from "./client.ts";
+import type { ScimServerCapabilities } from "./discovery.ts";
+import type { ScimGroup, ScimUser } from "./map.ts";
+import { eqFilter, parseListResponse, parseScimGroup, parseScimUser, toLiveUser } from "./map.ts";
+import type { ScimSettings } from "./settings.ts";
+
+/** More pages than this is a server bug (or a loop), not a directory: stop loudly. */
+const MAX_PAGES = 10_000;
+
+export interface ScimIndex {
+  /** Keyed by lower-cased userName: SCIM userName is case-insensitive (RFC 7643 4.1.1). */
+  readonly users: Map<string, ScimUser>;
+  readonly usersById: Map<string, ScimUser>;
+  readonly groups: Map<string, ScimGroup>;
+  /** A full read has filled the index: an account missing from it is missing on the server too (bar races). */
+  isLoaded: boolean;
+}
+
+export interface ScimSession {
+  readonly name: string;
+  readonly client: ScimClient;
+  readonly settings: ScimSettings;
+  readonly caps: ScimServerCapabilities;
+  readonly index: ScimIndex;
+  readonly log: (line: string) => void;
+}
+
+export function createIndex(): ScimIndex {
+  return { users: new Map(), usersById: new Map(), groups: new Map(), isLoaded: false };
+}
+
+export function rememberUser(index: ScimIndex, user: ScimUser): void {
+  const old = index.usersById.get(user.id);
+  if (old) index.users.delete(old.userName.toLowerCase());
+  index.users.set(user.userName.toLowerCase(), user);
+  index.usersById.set(user.id, user);
+}
+
+export function forgetUser(index: ScimIndex, user: ScimUser): void {
+  index.users.delete(user.userName.toLowerCase());
+  index.usersById.delete(user.id);
+}
+
+export function pageSizeOf(s: ScimSession): number {
+  const max = s.caps.maxResults ?? Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.min(s.settings.pageSize ?? s.caps.maxResults ?? 100, max));
+}
+
+/** Every resource at an endpoint: the first page tells the total, the rest are fetched concurrently. */
+export async function listAll(
+  s: ScimSession,
+  endpoint: string,
+  what: string,
+  signal: AbortSignal,
+  filter?: string,
+): Promise<unknown[]> {
+  const count = pageSizeOf(s);
+  const fetchPage = async (startIndex: number) => {
+    const query = { startIndex: String(startIndex), count: String(count), ...(filter ? { filter } : {}) };
+    const res = await s.client.request("GET", endpoint, { operation: `list ${what}`, query }, signal);
+    const page = parseListResponse(res.body);
+    if (!page)
+      throw new ProviderError(s.name, `list ${what}`, `GET ${endpoint} did not return a SCIM ListResponse`);
+    return page;
+  };
+  const first = await fetchPage(1);
+  const resources = [...first.resources];
+  // The server may cap the page below what we asked for; step by what it really returns.
+  const step = first.resources.length > 0 ? Math.min(count, first.resources.length) : count;
+  const starts: number[] = [];
+  for (let start = 1 + step; start <= first.totalResults && resources.length > 0; start += step) {
+    if (starts.length >= MAX_PAGES) {
+      throw new ProviderError(
+        s.name,
+        `list ${what}`,
+        `more than ${MAX_PAGES} pages of ${step}; refusing to continue`,
+      );
+    }
+    starts.push(start);
+  }
+  const pages = await Promise.all(starts.map(fetchPage));
+  for (const page of pages) resources.push(...page.resources);
+  return resources;
+}
+
+function parseAll<T>(
+  raw: readonly unknown[],
+  parse: (r: unknown) => T | undefined,
+  s: ScimSession,
+  what: string,
+): T[] {
+  const out: T[] = [];
+  for (const r of raw) {
+    const item = parse(r);
+    if (item === undefined) s.log(`${s.name}: skipped a ${what} without id or name`);
+    else out.push(item);
+  }
+  return out;
+}
+
+/** The full live state; refreshes the index. */
+export async function readLiveState(s: ScimSession, signal: AbortSignal): Promise<LiveState> {
+  const mapping = s.settings.attributeMapping;
+  const rawUsers = await listAll(s, s.caps.usersEndpoint, "users", signal);
+  const users = parseAll(rawUsers, (r) => parseScimUser(r, mapping), s, "user");
+  s.index.users.clear();
+  s.index.usersById.clear();
+  for (const u of users) rememberUser(s.index, u);
+
+  const groupsEndpoint = s.caps.groupsEndpoint;
+  const rawGroups = groupsEndpoint === undefined ? [] : await listAll(s, groupsEndpoint, "groups", signal);
+  const listed = parseAll(rawGroups, parseScimGroup, s, "group");
+  // Servers that leave members out of list responses get one GET per such group (bounded by the client).
+  const groups = await Promise.all(
+    listed.map(async (g) =>
+      g.memberIds === undefined ? ((await getGroup(s, g.id, g.displayName, signal)) ?? g) : g,
+    ),
+  );
+  s.index.groups.clear();
+  for (const g of groups) s.index.groups.set(g.displayName, g);
+  s.index.isLoaded = true;
+
+  const accountById = new Map(users.map((u) => [u.id, u.userName]));
+  const liveGroups = groups.map((g): LiveGroup => {
+    const members = (g.memberIds ?? []).flatMap((id) => {
+      const account = accountById.get(id);
+      if (account === undefined)
+        s.log(`${s.name}: group "${g.displayName}" has a member ${id} that is not a listed user`);
+      return account ?? [];
+    });
+    return {
+      name: g.displayName,
+      members: members.sort(),
+      ...(g.description ? { description: g.description } : {}),
+    };
+  });
+  return { users: users.map((u) => toLiveUser(u, accountById)), groups: liveGroups };
+}
+
+export async function getGroup(
+  s: ScimSession,
+  id: string,
+  name: string,
+  signal: AbortSignal,
+): Promise<ScimGroup | undefined> {
+  const endpoint = s.caps.groupsEndpoint ?? "/Groups";
+  const res = await s.client.request(
+    "GET",
+    `${endpoint}/${encodeURIComponent(id)}`,
+    { operation: `read group "${name}"` },
+    signal,
+  );
+  return parseScimGroup(res.body);
+}
+
+/** Asks the server for users matching `attribute eq value` (or lists them all where filters are unsupported). */
+export async function lookUpUser(
+  s: ScimSession,
+  attribute: "userName" | "externalId",
+  value: string,
+  signal: AbortSignal,
+): Promise<ScimUser | undefined> {
+  const mapping = s.settings.attributeMapping;
+  const raw = s.caps.filter
+    ? await listAll(
+        s,
+        s.caps.usersEndpoint,
+        `users with ${attribute} "${value}"`,
+        signal,
+        eqFilter(attribute, value),
+      )
+    : await listAll(s, s.caps.usersEndpoint, "users", signal);
+  const users = parseAll(raw, (r) => parseScimUser(r, mapping), s, "user");
+  const match = users.find((u) =>
+    attribute === "userName" ? u.userName.toLowerCase() === value.toLowerCase() : u.externalId === value,
+  );
+  if (match) rememberUser(s.index, match);
+  return match;
+}
+
+export async function lookUpGroup(
+  s: ScimSession,
+  name: string,
+  signal: AbortSignal,
+): Promise<ScimGroup | undefined> {
+  const endpoint = s.caps.groupsEndpoint ?? "/Groups";
+  const raw = s.caps.filter
+    ? await listAll(s, endpoint, `groups named "${name}"`, signal, eqFilter("displayName", name))
+    : await listAll(s, endpoint, "groups", signal);
+  const match = parseAll(raw, parseScimGroup, s, "group").find((g) => g.displayName === name);
+  const full =
+    match?.memberIds === undefined && match ? ((await getGroup(s, match.id, name, signal)) ?? match) : match;
+  if (full) s.index.groups.set(full.displayName, full);
+  return full;
+}
+
+/** The user behind an account: from the index, else from the server; a clear error when there is none. */
+export async function requireUser(s: ScimSession, account: string, signal: AbortSignal): Promise<ScimUser> {
+  const user = s.index.users.get(account.toLowerCase()) ?? (await lookUpUser(s, "userName", account, signal));
+  if (!user)
+    throw new ProviderError(s.name, `find user "${account}"`, `no SCIM user with userName "${account}"`, {
+      status: 404,
+    });
+  return user;
+}
+
+export async function requireGroup(s: ScimSession, name: string, signal: AbortSignal): Promise<ScimGroup> {
+  const group = s.index.groups.get(name) ?? (await lookUpGroup(s, name, signal));
+  if (!group)
+    throw new ProviderError(s.name, `find group "${name}"`, `no SCIM group named "${name}"`, { status: 404 });
+  return group;
+}

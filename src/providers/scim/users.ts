@@ -1,0 +1,247 @@
+/** User writes: create (adopting existing accounts), update, enable/disable, delete or deactivate. */
+import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
+import type { UserChange } from "../../plan/types.ts";
+import { ProviderError } from "../../errors.ts";
+import { ScimHttpError } from "./client.ts";
+import type { PatchOperation, ScimUser, UserWrite } from "./map.ts";
+import {
+  applyOpsLocally,
+  buildPatch,
+  buildUserPatchOps,
+  buildUserResource,
+  isRecord,
+  parseScimUser,
+} from "./map.ts";
+import type { ScimSession } from "./session.ts";
+import { forgetUser, lookUpUser, rememberUser, requireUser } from "./session.ts";
+import { ENTERPRISE_USER } from "./settings.ts";
+
+type Confirmation = string | undefined;
+
+function userPath(s: ScimSession, user: ScimUser): string {
+  return `${s.caps.usersEndpoint}/${encodeURIComponent(user.id)}`;
+}
+
+function parsed(s: ScimSession, body: unknown, operation: string): ScimUser {
+  const user = parseScimUser(body, s.settings.attributeMapping);
+  if (!user) throw new ProviderError(s.name, operation, "the server's answer is not a SCIM User resource");
+  rememberUser(s.index, user);
+  return user;
+}
+
+/** Writes ops to a user: PATCH where supported (If-Match with ETags), else GET + PUT of the whole resource. */
+async function writeUser(
+  s: ScimSession,
+  user: ScimUser,
+  ops: readonly PatchOperation[],
+  operation: string,
+  signal: AbortSignal,
+): Promise<ScimUser> {
+  if (ops.length === 0) return user;
+  const path = userPath(s, user);
+  const ifMatch = s.caps.etag && user.version !== undefined ? { ifMatch: user.version } : {};
+  if (s.caps.patch) {
+    try {
+      const res = await s.client.request(
+        "PATCH",
+        path,
+        { operation, body: buildPatch(ops), ...ifMatch },
+        signal,
+      );
+      // 204 No Content is allowed; then the index keeps the old view until the next read.
+      return res.body === undefined ? user : parsed(s, res.body, operation);
+    } catch (error) {
+      if (!(error instanceof ScimHttpError && error.status === 412)) throw error;
+      // Somebody changed the user since we read it: take the new version and write once more.
+      const fresh = await s.client.request("GET", path, { operation }, signal);
+      const again = { operation, body: buildPatch(ops), ...(fresh.etag ? { ifMatch: fresh.etag } : {}) };
+      return parsed(s, (await s.client.request("PATCH", path, again, signal)).body, operation);
+    }
+  }
+  const current = await s.client.request("GET", path, { operation }, signal);
+  if (!isRecord(current.body))
+    throw new ProviderError(s.name, operation, "GET did not return a SCIM User resource");
+  const body = applyOpsLocally(current.body, ops);
+  const putMatch = s.caps.etag && current.etag !== undefined ? { ifMatch: current.etag } : {};
+  return parsed(
+    s,
+    (await s.client.request("PUT", path, { operation, body, ...putMatch }, signal)).body,
+    operation,
+  );
+}
+
+/** The manager's SCIM id, when the manager has an account there; otherwise the manager is left unset. */
+async function resolveManager(
+  s: ScimSession,
+  manager: string | undefined,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  if (manager === undefined) return undefined;
+  const known = s.index.users.get(manager.toLowerCase());
+  const found = known ?? (s.index.isLoaded ? undefined : await lookUpUser(s, "userName", manager, signal));
+  if (!found) s.log(`${s.name}: manager "${manager}" has no account here; manager left unset`);
+  return found?.id;
+}
+
+function schemasFor(s: ScimSession): string[] {
+  const usesEnterprise = Object.values(s.settings.attributeMapping).some((p) =>
+    p?.startsWith(ENTERPRISE_USER),
+  );
+  return usesEnterprise && s.caps.userExtensions.includes(ENTERPRISE_USER) ? [ENTERPRISE_USER] : [];
+}
+
+/** Makes an existing account match the desired one (adoption): userName, externalId, active, attributes. */
+async function adoptUser(
+  s: ScimSession,
+  existing: ScimUser,
+  write: UserWrite,
+  operation: string,
+  signal: AbortSignal,
+): Promise<Confirmation> {
+  const defined = USER_ATTRIBUTE_KEYS.filter((k) => write.attributes[k] !== undefined);
+  const ops = buildUserPatchOps(
+    write,
+    [...defined, ...(write.userId === undefined ? [] : ["userId"])],
+    s.settings.attributeMapping,
+  );
+  if (existing.userName !== write.userName)
+    ops.push({ op: "replace", path: "userName", value: write.userName });
+  if (write.userId !== undefined && existing.externalId !== write.userId) {
+    ops.push({ op: "replace", path: "externalId", value: write.userId });
+  }
+  if (!existing.active) ops.push({ op: "replace", path: "active", value: true });
+  await writeUser(s, existing, ops, operation, signal);
+  return `matched existing SCIM user ${existing.id}`;
+}
+
+/** By externalId (our user id), then by userName; from the index after a read, else from the server. */
+async function matchExisting(
+  s: ScimSession,
+  write: UserWrite,
+  fresh: boolean,
+  signal: AbortSignal,
+): Promise<ScimUser | undefined> {
+  const { userId, userName } = write;
+  if (userId !== undefined) {
+    const byId = [...s.index.users.values()].find((u) => u.externalId === userId);
+    if (byId) return byId;
+  }
+  const byName = s.index.users.get(userName.toLowerCase());
+  if (byName || (s.index.isLoaded && !fresh)) return byName;
+  if (userId !== undefined && s.caps.filter) {
+    const remote = await lookUpUser(s, "externalId", userId, signal);
+    if (remote) return remote;
+  }
+  return lookUpUser(s, "userName", userName, signal);
+}
+
+async function createUser(
+  s: ScimSession,
+  write: UserWrite,
+  operation: string,
+  signal: AbortSignal,
+): Promise<Confirmation> {
+  const existing = await matchExisting(s, write, false, signal);
+  if (existing) return adoptUser(s, existing, write, operation, signal);
+  const body = buildUserResource(write, s.settings.attributeMapping, schemasFor(s));
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const res = await s.client.request("POST", s.caps.usersEndpoint, { operation, body }, signal);
+      parsed(s, res.body, operation);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ScimHttpError)) throw error;
+      const isConflict = error.status === 409;
+      // After a 409 the account exists; after no answer it may: look before posting again, never blindly.
+      if (attempt > 0 || !(isConflict || error.isOutcomeUnknown)) throw error;
+      const found = await matchExisting(s, write, true, signal);
+      if (found) return adoptUser(s, found, write, operation, signal);
+      if (isConflict) throw error;
+      s.log(`${s.name}: ${operation}: no answer and no such account on the server; creating it once more`);
+    }
+  }
+}
+
+async function setActive(
+  s: ScimSession,
+  account: string,
+  active: boolean,
+  operation: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const user = await requireUser(s, account, signal);
+  await writeUser(s, user, [{ op: "replace", path: "active", value: active }], operation, signal);
+}
+
+async function deleteUser(
+  s: ScimSession,
+  account: string,
+  operation: string,
+  signal: AbortSignal,
+): Promise<Confirmation> {
+  if (!s.settings.deleteUsers) {
+    await setActive(s, account, false, operation, signal);
+    return "deactivated (deleteUsers is false)";
+  }
+  const user = await requireUser(s, account, signal);
+  try {
+    await s.client.request("DELETE", userPath(s, user), { operation }, signal);
+  } catch (error) {
+    // Gone already (a retried DELETE whose first answer was lost): the change holds.
+    if (!(error instanceof ScimHttpError && error.status === 404)) throw error;
+  }
+  forgetUser(s.index, user);
+  return undefined;
+}
+
+export async function applyUserChange(
+  s: ScimSession,
+  change: UserChange,
+  signal: AbortSignal,
+): Promise<Confirmation> {
+  const who = `"${change.account}"`;
+  switch (change.action) {
+    case "create": {
+      const manager = await resolveManager(s, change.after.manager, signal);
+      const write: UserWrite = {
+        userName: change.account,
+        attributes: change.after,
+        ...(manager === undefined ? {} : { managerId: manager }),
+        ...(change.userId === undefined ? {} : { userId: change.userId }),
+      };
+      return createUser(s, write, `create user ${who}`, signal);
+    }
+    case "update": {
+      const operation = `update user ${who}`;
+      const user = await requireUser(s, change.account, signal);
+      const fields = change.fields.map((f) => f.field);
+      const manager = fields.includes("manager")
+        ? await resolveManager(s, change.after.manager, signal)
+        : undefined;
+      const write: UserWrite = {
+        userName: change.account,
+        attributes: change.after,
+        ...(manager === undefined ? {} : { managerId: manager }),
+        ...(change.userId === undefined ? {} : { userId: change.userId }),
+      };
+      const ops = buildUserPatchOps(write, fields, s.settings.attributeMapping);
+      if (change.userId !== undefined && user.externalId !== change.userId) {
+        ops.push({ op: "replace", path: "externalId", value: change.userId });
+      }
+      await writeUser(s, user, ops, operation, signal);
+      return undefined;
+    }
+    case "enable":
+    case "disable":
+      await setActive(s, change.account, change.action === "enable", `${change.action} user ${who}`, signal);
+      return undefined;
+    case "delete":
+      return deleteUser(s, change.account, `delete user ${who}`, signal);
+    case "revoke-sessions":
+      throw new ProviderError(
+        s.name,
+        `revoke sessions of ${who}`,
+        "SCIM has no sessions or tokens to revoke",
+      );
+  }
+}

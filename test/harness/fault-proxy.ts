@@ -1,0 +1,145 @@
+/**
+ * A small HTTP proxy on 127.0.0.1 in front of a test server that misbehaves on request: it answers 429
+ * with Retry-After or a 5xx without forwarding, delays a request, or cuts the connection (before
+ * forwarding, or after the server has done the work so the client never hears the answer). It logs
+ * every request it sees, so tests can count what a client really sent.
+ */
+import { createServer } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export type Fault =
+  | { readonly kind: "status"; readonly status: number; readonly retryAfter?: string }
+  | { readonly kind: "cut-before-forward" }
+  | { readonly kind: "cut-after-forward" }
+  | { readonly kind: "delay"; readonly ms: number };
+
+export interface FaultRule {
+  readonly fault: Fault;
+  /** How many matching requests get the fault. */
+  readonly times: number;
+  readonly match?: (method: string, path: string) => boolean;
+}
+
+export interface SeenRequest {
+  readonly method: string;
+  readonly path: string;
+  /** The status the client got, or "cut". */
+  readonly outcome: number | "cut";
+}
+
+export interface FaultProxy {
+  /** The target's base URL, with the proxy's origin. */
+  readonly baseUrl: string;
+  inject(rule: FaultRule): void;
+  /** Every request seen, oldest first. */
+  readonly seen: SeenRequest[];
+  /** Rules still holding faults to hand out. */
+  pending(): number;
+  close(): Promise<void>;
+}
+
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "content-length",
+  "content-encoding",
+]);
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks);
+}
+
+export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy> {
+  const target = new URL(targetBaseUrl);
+  const rules: { rule: FaultRule; left: number }[] = [];
+  const seen: SeenRequest[] = [];
+
+  function takeFault(method: string, path: string): Fault | undefined {
+    const entry = rules.find((r) => r.left > 0 && (r.rule.match?.(method, path) ?? true));
+    if (!entry) return undefined;
+    entry.left -= 1;
+    return entry.rule.fault;
+  }
+
+  async function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, cutAfter: boolean) {
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (typeof v === "string" && k !== "host" && !HOP_BY_HOP.has(k)) headers.set(k, v);
+    }
+    const upstream = await fetch(new URL(req.url ?? "/", target.origin), {
+      method: req.method ?? "GET",
+      headers,
+      ...(body.length > 0 ? { body } : {}),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = Buffer.from(await upstream.arrayBuffer());
+    if (cutAfter) {
+      req.socket.destroy();
+      return "cut" as const;
+    }
+    const out: Record<string, string> = {};
+    upstream.headers.forEach((v, k) => {
+      if (!HOP_BY_HOP.has(k)) out[k] = v;
+    });
+    res.writeHead(upstream.status, out).end(text);
+    return upstream.status;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? "GET";
+    const path = new URL(req.url ?? "/", target.origin).pathname;
+    const body = await readBody(req);
+    const fault = takeFault(method, path);
+    let outcome: number | "cut";
+    if (fault?.kind === "status") {
+      const headers: Record<string, string> = { "content-type": "application/scim+json" };
+      if (fault.retryAfter !== undefined) headers["retry-after"] = fault.retryAfter;
+      const detail = fault.status === 429 ? "Too many requests" : "Injected failure";
+      const err = {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        status: String(fault.status),
+        detail,
+      };
+      res.writeHead(fault.status, headers).end(JSON.stringify(err));
+      outcome = fault.status;
+    } else if (fault?.kind === "cut-before-forward") {
+      req.socket.destroy();
+      outcome = "cut";
+    } else {
+      if (fault?.kind === "delay") await sleep(fault.ms);
+      outcome = await forward(req, res, body, fault?.kind === "cut-after-forward");
+    }
+    seen.push({ method, path, outcome });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(502).end(String(error));
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}${target.pathname.replace(/\/+$/, "")}`,
+    inject: (rule) => rules.push({ rule, left: rule.times }),
+    seen,
+    pending: () => rules.reduce((n, r) => n + r.left, 0),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}

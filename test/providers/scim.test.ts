@@ -1,0 +1,238 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeProviderContract } from "./contract.ts";
+import { scimContext, scimProviderConfig, startScimServer } from "../harness/scim-server.ts";
+import type { ScimServer } from "../harness/scim-server.ts";
+import { createScimProviderWith } from "../../src/providers/scim/provider.ts";
+import type { ScimProvider } from "../../src/providers/scim/provider.ts";
+import type { Change } from "../../src/plan/types.ts";
+
+describeProviderContract(
+  "scim (Better Auth SCIM plugin)",
+  async () => {
+    const server = await startScimServer();
+    const provider = createScimProviderWith(scimProviderConfig(server.baseUrl), scimContext(server.token));
+    return { provider, close: () => server.close() };
+  },
+  "ct",
+);
+
+const signal = (): AbortSignal => AbortSignal.timeout(20_000);
+const base = { provider: "saas", reason: "added-in-config", risk: "broadens" } as const;
+
+/** Calls the server directly, as another admin or an earlier tool would have. */
+async function scimCall(server: ScimServer, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${server.token}`, "content-type": "application/scim+json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  expect(res.status).toBeLessThan(300);
+  const text = await res.text();
+  return text === "" ? undefined : (JSON.parse(text) as unknown);
+}
+
+describe("scim provider against Better Auth", () => {
+  let server: ScimServer;
+  let provider: ScimProvider;
+  beforeAll(async () => {
+    server = await startScimServer();
+    provider = createScimProviderWith(scimProviderConfig(server.baseUrl), scimContext(server.token));
+  });
+  afterAll(async () => {
+    await provider.close();
+    await server.close();
+  });
+
+  it("adapts to what discovery says: PATCH and filters yes, ETags, bulk and sort no, pages of 100", async () => {
+    await provider.read(signal());
+    const caps = provider.serverCapabilities();
+    expect(caps).toMatchObject({ patch: true, filter: true, etag: false, sort: false, maxResults: 100 });
+    expect(caps?.bulk.supported).toBe(false);
+    expect(caps?.userExtensions).toContain("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User");
+    expect(provider.capabilities.userAttributes).toEqual(
+      expect.arrayContaining(["name", "email", "title", "department", "manager", "employmentType"]),
+    );
+    expect(provider.capabilities.groupDescription).toBe(false);
+  });
+
+  it("adopts pre-existing accounts by externalId and by userName instead of duplicating them", async () => {
+    await scimCall(server, "POST", "/Users", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "old-dana@example.com",
+      externalId: "dana",
+      displayName: "Dana Old",
+    });
+    await scimCall(server, "POST", "/Users", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "erin@example.com",
+      displayName: "Erin Pre",
+      active: false,
+    });
+    const outcomes = await provider.apply(
+      [
+        {
+          ...base,
+          id: "u1",
+          kind: "user",
+          action: "create",
+          account: "dana@example.com",
+          userId: "dana",
+          after: { name: "Dana Scully", email: "dana@example.com", department: "ENG" },
+        },
+        {
+          ...base,
+          id: "u2",
+          kind: "user",
+          action: "create",
+          account: "erin@example.com",
+          userId: "erin",
+          after: { name: "Erin Brock", email: "erin@example.com", title: "Analyst" },
+        },
+      ],
+      signal(),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(["applied", "applied"]);
+    expect(outcomes[0]).toMatchObject({ confirmation: expect.stringMatching(/matched existing/) });
+    const live = await provider.read(signal());
+    expect(live.users.map((u) => u.account).sort()).toEqual(["dana@example.com", "erin@example.com"]);
+    expect(live.users.find((u) => u.account === "dana@example.com")).toMatchObject({
+      name: "Dana Scully",
+      department: "ENG",
+      enabled: true,
+    });
+    expect(live.users.find((u) => u.account === "erin@example.com")).toMatchObject({
+      title: "Analyst",
+      enabled: true,
+    });
+  });
+
+  it("writes department, manager and employment type through the enterprise extension and reads them back", async () => {
+    const changes: Change[] = [
+      {
+        ...base,
+        id: "u3",
+        kind: "user",
+        action: "create",
+        account: "frank@example.com",
+        userId: "frank",
+        after: {
+          name: "Frank Poole",
+          department: "OPS",
+          manager: "dana@example.com",
+          employmentType: "contractor",
+        },
+      },
+    ];
+    expect((await provider.apply(changes, signal()))[0]?.status).toBe("applied");
+    const raw = await scimCall(
+      server,
+      "GET",
+      `/Users?filter=${encodeURIComponent('userName eq "frank@example.com"')}`,
+    );
+    expect(raw).toMatchObject({
+      Resources: [
+        {
+          externalId: "frank",
+          userType: "contractor",
+          "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { department: "OPS" },
+        },
+      ],
+    });
+    const live = await provider.read(signal());
+    expect(live.users.find((u) => u.account === "frank@example.com")).toMatchObject({
+      department: "OPS",
+      manager: "dana@example.com",
+      employmentType: "contractor",
+    });
+  });
+
+  it("deactivates a leaver rather than deleting the account unless deleteUsers is set", async () => {
+    const out = await provider.apply(
+      [{ ...base, id: "d1", kind: "user", action: "delete", account: "erin@example.com", risk: "narrows" }],
+      signal(),
+    );
+    expect(out[0]).toMatchObject({ status: "applied", confirmation: expect.stringMatching(/deactivated/) });
+    const live = await provider.read(signal());
+    expect(live.users.find((u) => u.account === "erin@example.com")?.enabled).toBe(false);
+  });
+
+  it("deletes the account when deleteUsers is true", async () => {
+    const deleting = createScimProviderWith(
+      scimProviderConfig(server.baseUrl, { deleteUsers: true }),
+      scimContext(server.token),
+    );
+    const out = await deleting.apply(
+      [{ ...base, id: "d2", kind: "user", action: "delete", account: "erin@example.com", risk: "narrows" }],
+      signal(),
+    );
+    expect(out[0]?.status).toBe("applied");
+    const live = await provider.read(signal());
+    expect(live.users.find((u) => u.account === "erin@example.com")).toBeUndefined();
+  });
+
+  it("renames a group in place and keeps its members", async () => {
+    const p = provider;
+    await p.apply([{ ...base, id: "g1", kind: "group", action: "create", group: "app-old-read" }], signal());
+    await p.apply(
+      [
+        {
+          ...base,
+          id: "m1",
+          kind: "membership",
+          action: "add",
+          group: "app-old-read",
+          member: "dana@example.com",
+          memberKind: "user",
+        },
+      ],
+      signal(),
+    );
+    const out = await p.apply(
+      [
+        {
+          ...base,
+          id: "g2",
+          kind: "group",
+          action: "update",
+          group: "app-old-read",
+          fields: [{ field: "name", before: "app-old-read", after: "app-new-read" }],
+        },
+      ],
+      signal(),
+    );
+    expect(out[0]?.status).toBe("applied");
+    const live = await p.read(signal());
+    expect(live.groups.find((g) => g.name === "app-old-read")).toBeUndefined();
+    expect(live.groups.find((g) => g.name === "app-new-read")?.members).toEqual(["dana@example.com"]);
+  });
+
+  it("names the user and the server's complaint when a change is refused", async () => {
+    const out = await provider.apply(
+      [
+        {
+          ...base,
+          id: "bad",
+          kind: "user",
+          action: "create",
+          account: "not-an-email",
+          after: { name: "No Mail" },
+        },
+      ],
+      signal(),
+    );
+    expect(out[0]?.status).toBe("failed");
+    const message = out[0]?.status === "failed" ? out[0].error.message : "";
+    expect(message).toContain('create user "not-an-email"');
+    expect(message).toMatch(/400 invalidValue: .*emails/);
+    expect(message).not.toContain(server.token);
+  });
+
+  it("rejects a missing token variable with a message naming it, not a token", () => {
+    expect(() =>
+      createScimProviderWith(
+        scimProviderConfig(server.baseUrl, { tokenEnv: "NOPE_TOKEN" }),
+        scimContext(server.token),
+      ),
+    ).toThrow(/NOPE_TOKEN/);
+  });
+});
