@@ -23,6 +23,12 @@ export const SLAPD = "/usr/sbin/slapd";
 export const SLAPADD = "/usr/sbin/slapadd";
 export const BASE_DN = "dc=example,dc=com";
 export const ADMIN_DN = "cn=admin,dc=example,dc=com";
+/**
+ * The account gatehouse binds as in tests: not the rootdn, so the size limit applies to it (1,000 entries
+ * per search, unlimited in total when paged), as it would for a service account in production.
+ */
+export const SERVICE_DN = "cn=gatehouse,dc=example,dc=com";
+export const SIZE_LIMIT = 1_000;
 /** Value refint writes when it removes the last member of a group; gatehouse uses the same placeholder. */
 export const EMPTY_MEMBER_DN = "cn=empty-membership-placeholder,dc=example,dc=com";
 
@@ -40,7 +46,9 @@ export interface Slapd {
   /** PEM file of the CA that signed the server certificate (with `tls`). */
   readonly caFile?: string;
   readonly dir: string;
+  /** The service account gatehouse binds as (not the rootdn). */
   readonly bindDn: string;
+  /** Password of both the rootdn and the service account. */
   readonly password: string;
   readonly baseDn: string;
   /** Runs `ldapmodify` (or `ldapadd` with `add`) against the server as the admin. */
@@ -66,6 +74,16 @@ dn: ou=disabled,${BASE_DN}
 objectClass: organizationalUnit
 ou: disabled
 `;
+
+function serviceAccount(password: string): string {
+  return `
+dn: ${SERVICE_DN}
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+cn: gatehouse
+userPassword: ${password}
+`;
+}
 
 function configLdif(dir: string, password: string, tls: boolean): string {
   const tlsLines = tls
@@ -118,6 +136,9 @@ olcRootPW: ${password}
 olcDbMaxSize: 1073741824
 olcDbIndex: objectClass eq
 olcDbIndex: uid,cn,member,uniqueMember,memberUid eq
+olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
+olcAccess: {1}to * by dn.exact="${SERVICE_DN}" manage by * read
+olcLimits: dn.exact="${SERVICE_DN}" size.soft=${SIZE_LIMIT} size.hard=${SIZE_LIMIT} size.prtotal=unlimited
 
 dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
@@ -230,7 +251,10 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   await mkdir(join(dir, "data"));
   if (tls) await makeCertificates(dir);
   await writeFile(join(dir, "config.ldif"), configLdif(dir, password, tls));
-  await writeFile(join(dir, "base.ldif"), BASE_TREE + (options.ldif ? `\n${options.ldif}` : ""));
+  await writeFile(
+    join(dir, "base.ldif"),
+    BASE_TREE + serviceAccount(password) + (options.ldif ? `\n${options.ldif}` : ""),
+  );
   const confDir = join(dir, "slapd.d");
   await run(SLAPADD, ["-n", "0", "-F", confDir, "-l", join(dir, "config.ldif")], { timeout: 30_000 });
   await run(SLAPADD, ["-q", "-n", "1", "-F", confDir, "-l", join(dir, "base.ldif")], { timeout: 120_000 });
@@ -285,7 +309,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     ...(ldapsUrl ? { ldapsUrl } : {}),
     ...(tls ? { caFile: join(dir, "ca.pem") } : {}),
     dir,
-    bindDn: ADMIN_DN,
+    bindDn: SERVICE_DN,
     password,
     baseDn: BASE_DN,
     ldapmodify,

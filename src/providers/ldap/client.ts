@@ -42,6 +42,7 @@ const NETWORK_CODES = new Set([
   "EPIPE",
 ]);
 const RESULT_NAMES: Readonly<Record<number, string>> = {
+  4: "size limit exceeded (lower pageSize, or allow paged results for the bind DN)",
   16: "no such attribute",
   17: "undefined attribute type",
   19: "constraint violation",
@@ -82,7 +83,7 @@ export function toProviderError(
   ctx: ErrorContext,
 ): ProviderError {
   const { provider, url } = options;
-  const entry = ctx.dn === undefined ? "" : ` entry "${ctx.dn}"`;
+  const entry = ctx.dn === undefined ? "" : ` ${ctx.operation === "search" ? "under" : "entry"} "${ctx.dn}"`;
   if (error instanceof ProviderError) return error;
   if (error instanceof ResultCodeError) {
     const code = error.code;
@@ -166,7 +167,8 @@ export class LdapClient {
       url,
       timeout: timeoutMs,
       connectTimeout: Math.min(timeoutMs, 10_000),
-      tlsOptions,
+      // Only for ldaps://: given to a plain ldap:// client, ldapts breaks the later StartTLS upgrade.
+      ...(this.options.startTls ? {} : { tlsOptions }),
     });
     try {
       if (this.options.startTls) await client.startTLS({ ...tlsOptions, host });

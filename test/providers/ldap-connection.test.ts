@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, ProviderError } from "../../src/errors.ts";
+import type { Change } from "../../src/plan/types.ts";
+import type { Provider } from "../../src/providers/types.ts";
+import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
+import type { Slapd } from "../harness/slapd.ts";
+import { findFreePort, ldapConfig, ldapContext, startSlapd } from "../harness/slapd.ts";
+
+const signal = (): AbortSignal => AbortSignal.timeout(30_000);
+
+/** The error's whole story: message, cause chain and enumerable fields. */
+function everythingSaidBy(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    parts.push(String(current), JSON.stringify(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join("\n");
+}
+
+async function readError(provider: Provider): Promise<ProviderError> {
+  const error: unknown = await provider.read(signal()).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  await provider.close();
+  if (!(error instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${String(error)}`);
+  return error;
+}
+
+async function createError(provider: Provider, after: Record<string, string>): Promise<ProviderError> {
+  const create = {
+    id: "u",
+    provider: "ldap",
+    reason: "added-in-config",
+    risk: "broadens",
+    kind: "user",
+    action: "create",
+  };
+  const [outcome] = await provider.apply([{ ...create, account: "zed", after } as Change], signal());
+  await provider.close();
+  if (outcome?.status !== "failed") throw new Error("expected the create to fail");
+  return outcome.error;
+}
+
+describe("ldap provider errors name the problem and never the password", { tags: ["slow"] }, () => {
+  let server: Slapd;
+  beforeAll(async () => {
+    server = await startSlapd();
+  });
+  afterAll(async () => server.stop());
+
+  it("reports bad credentials with the bind DN and the variable name", async () => {
+    const provider = createLdapProvider(ldapConfig(server), ldapContext("not-the-password-xyz"));
+    const error = await readError(provider);
+    expect(error.message).toContain("invalid credentials");
+    expect(error.message).toContain("cn=gatehouse,dc=example,dc=com");
+    expect(error.message).toContain("GATEHOUSE_TEST_LDAP_PASSWORD");
+    expect(error.isTransient).toBe(false);
+    expect(everythingSaidBy(error)).not.toContain("not-the-password-xyz");
+  });
+
+  it("reports an unreachable server as transient", async () => {
+    const port = await findFreePort();
+    const provider = createLdapProvider(
+      ldapConfig({ ...server, url: `ldap://127.0.0.1:${port}` }),
+      ldapContext(server.password),
+    );
+    const error = await readError(provider);
+    expect(error.message).toContain(`cannot reach ldap://127.0.0.1:${port}`);
+    expect(error.isTransient).toBe(true);
+    expect(everythingSaidBy(error)).not.toContain(server.password);
+  });
+
+  it("reports a base DN that does not exist", async () => {
+    const provider = createLdapProvider(
+      ldapConfig({ ...server, baseDn: "dc=missing,dc=org" }),
+      ldapContext(server.password),
+    );
+    const error = await readError(provider);
+    expect(error.message).toContain('"ou=people,dc=missing,dc=org"');
+    expect(error.message).toContain("no such object");
+    expect(everythingSaidBy(error)).not.toContain(server.password);
+  });
+
+  it("names the entry and the attribute of a schema violation", async () => {
+    const provider = createLdapProvider(
+      ldapConfig(server, { users: { objectClasses: ["person"] } }),
+      ldapContext(server.password),
+    );
+    const error = await createError(provider, { name: "Zed Z" });
+    expect(error.message).toContain("schema violation");
+    expect(error.message).toContain('"uid=zed,ou=people,dc=example,dc=com"');
+    expect(error.message).toMatch(/'uid' not allowed/);
+    expect(everythingSaidBy(error)).not.toContain(server.password);
+  });
+
+  it("names an attribute the schema does not define", async () => {
+    const provider = createLdapProvider(
+      ldapConfig(server, { users: { attributes: { department: "costCenter" } } }),
+      ldapContext(server.password),
+    );
+    const error = await createError(provider, { name: "Zed Z", department: "ENG" });
+    expect(error.message).toContain("costCenter");
+    expect(error.message).toContain("undefined attribute type");
+  });
+
+  it("refuses to start without the password variable, naming it", () => {
+    expect(() => createLdapProvider(ldapConfig(server), { ...ldapContext(""), env: {} })).toThrow(
+      ConfigError,
+    );
+    expect(() => createLdapProvider(ldapConfig(server), { ...ldapContext(""), env: {} })).toThrow(
+      /GATEHOUSE_TEST_LDAP_PASSWORD \(setting "passwordEnv"\) is not set/,
+    );
+  });
+
+  it("rejects an unknown setting, naming the provider and the key", () => {
+    expect(() => createLdapProvider(ldapConfig(server, { groups: { kind: "x" } }), ldapContext("x"))).toThrow(
+      /provider "ldap": setting "groups.kind" is unknown/,
+    );
+  });
+});
+
+describe("ldap provider over TLS", { tags: ["slow"] }, () => {
+  let server: Slapd;
+  beforeAll(async () => {
+    server = await startSlapd({ tls: true });
+  });
+  afterAll(async () => server.stop());
+
+  it("reads over ldap:// upgraded with StartTLS, trusting the CA file", async () => {
+    const provider = createLdapProvider(
+      ldapConfig(server, { startTls: true, caFile: server.caFile }),
+      ldapContext(server.password),
+    );
+    const live = await provider.read(signal());
+    expect(live.users).toEqual([]);
+    await provider.close();
+  });
+
+  it("reads over ldaps://, trusting the CA file", async () => {
+    const provider = createLdapProvider(
+      ldapConfig({ ...server, url: server.ldapsUrl ?? "" }, { caFile: server.caFile }),
+      ldapContext(server.password),
+    );
+    expect((await provider.read(signal())).groups).toEqual([]);
+    await provider.close();
+  });
+
+  it("refuses a server certificate it cannot verify and points at caFile", async () => {
+    const provider = createLdapProvider(
+      ldapConfig({ ...server, url: server.ldapsUrl ?? "" }),
+      ldapContext(server.password),
+    );
+    const error = await readError(provider);
+    expect(error.message).toContain("TLS with ldaps://127.0.0.1");
+    expect(error.message).toContain("caFile");
+    expect(everythingSaidBy(error)).not.toContain(server.password);
+  });
+
+  it("refuses StartTLS without the CA as well", async () => {
+    const provider = createLdapProvider(ldapConfig(server, { startTls: true }), ldapContext(server.password));
+    const error = await readError(provider);
+    expect(error.message).toContain("caFile");
+  });
+});

@@ -1,0 +1,236 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "ldapts";
+import type { Change } from "../../src/plan/types.ts";
+import type { Provider } from "../../src/providers/types.ts";
+import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
+import type { Slapd } from "../harness/slapd.ts";
+import {
+  ADMIN_DN,
+  EMPTY_MEMBER_DN,
+  SIZE_LIMIT,
+  ldapConfig,
+  ldapContext,
+  startSlapd,
+} from "../harness/slapd.ts";
+
+const signal = (): AbortSignal => AbortSignal.timeout(60_000);
+const PEOPLE = "ou=people,dc=example,dc=com";
+const GROUPS = "ou=groups,dc=example,dc=com";
+
+function change(partial: Partial<Change> & Pick<Change, "kind" | "action">): Change {
+  return {
+    id: JSON.stringify(partial),
+    provider: "ldap",
+    reason: "added-in-config",
+    risk: "broadens",
+    ...partial,
+  } as Change;
+}
+const member = (action: "add" | "remove", group: string, m: string): Change =>
+  change({ kind: "membership", action, group, member: m, memberKind: "user" });
+
+async function applyAll(provider: Provider, changes: Change[]): Promise<void> {
+  for (const outcome of await provider.apply(changes, signal()))
+    if (outcome.status === "failed") throw outcome.error;
+}
+
+/** Reads one attribute straight from the server as the rootdn, bypassing gatehouse. */
+async function rawValues(server: Slapd, dn: string, attribute: string): Promise<string[]> {
+  const client = new Client({ url: server.url, timeout: 10_000 });
+  try {
+    await client.bind(ADMIN_DN, server.password);
+    const { searchEntries } = await client.search(dn, { scope: "base", attributes: [attribute] });
+    const value = searchEntries[0]?.[attribute] ?? [];
+    return (Array.isArray(value) ? value : [value]).map(String);
+  } finally {
+    await client.unbind();
+  }
+}
+
+function usersLdif(count: number, prefix: string): string {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const uid = `${prefix}${String(i).padStart(5, "0")}`;
+    out.push(`dn: uid=${uid},${PEOPLE}\nobjectClass: inetOrgPerson\nuid: ${uid}\ncn: User ${i}\nsn: ${i}\n`);
+  }
+  return out.join("\n");
+}
+
+describe("ldap provider against OpenLDAP (groupOfNames)", { tags: ["slow"] }, () => {
+  let server: Slapd;
+  let provider: Provider;
+  const log: string[] = [];
+
+  beforeAll(async () => {
+    server = await startSlapd();
+    provider = createLdapProvider(ldapConfig(server, { pageSize: 500 }), ldapContext(server.password, log));
+    for (const account of ["ann", "ben", "cat"]) {
+      await applyAll(provider, [
+        change({ kind: "user", action: "create", account, after: { name: `${account} Smith` } }),
+      ]);
+    }
+  });
+  afterAll(async () => {
+    await provider.close();
+    await server.stop();
+  });
+
+  it("keeps a placeholder member in an empty groupOfNames instead of failing with error 65", async () => {
+    await applyAll(provider, [change({ kind: "group", action: "create", group: "team-empty-read" })]);
+    const dn = `cn=team-empty-read,${GROUPS}`;
+    expect(await rawValues(server, dn, "member")).toEqual([EMPTY_MEMBER_DN]);
+    await applyAll(provider, [member("add", "team-empty-read", "ann")]);
+    expect(await rawValues(server, dn, "member")).toEqual([`uid=ann,${PEOPLE}`]);
+    await applyAll(provider, [member("remove", "team-empty-read", "ann")]);
+    expect(await rawValues(server, dn, "member")).toEqual([EMPTY_MEMBER_DN]);
+    const live = await provider.read(signal());
+    expect(live.groups.find((g) => g.name === "team-empty-read")?.members).toEqual([]);
+  });
+
+  it("writes every added and removed member of a group in one modify", async () => {
+    await server.ldapmodify(usersLdif(300, "bulk"), { add: true });
+    await applyAll(provider, [change({ kind: "group", action: "create", group: "team-bulk-read" })]);
+    const accounts = Array.from({ length: 300 }, (_, i) => `bulk${String(i).padStart(5, "0")}`);
+    const before = provider.stats();
+    await applyAll(
+      provider,
+      accounts.map((a) => member("add", "team-bulk-read", a)),
+    );
+    expect(provider.stats().writes - before.writes).toBe(1);
+    // The group and 300 users are looked up in a handful of searches, not one per member.
+    expect(provider.stats().reads - before.reads).toBeLessThanOrEqual(3);
+    const swap = [
+      ...accounts.slice(0, 150).map((a) => member("remove", "team-bulk-read", a)),
+      member("add", "team-bulk-read", "ben"),
+    ];
+    const mid = provider.stats();
+    await applyAll(provider, swap);
+    expect(provider.stats().writes - mid.writes).toBe(1);
+    const group = (await provider.read(signal())).groups.find((g) => g.name === "team-bulk-read");
+    expect(group?.members).toHaveLength(151);
+    expect(group?.members).toContain("ben");
+  });
+
+  it("reads more users than the server's size limit through paged results", async () => {
+    await server.ldapmodify(usersLdif(2_500, "page"), { add: true });
+    const before = provider.stats().reads;
+    const live = await provider.read(signal());
+    const paged = live.users.filter((u) => u.account.startsWith("page"));
+    expect(paged).toHaveLength(2_500);
+    expect(live.users.length).toBeGreaterThan(SIZE_LIMIT);
+    // 2,803 users at 500 a page: at least 6 pages for people, plus disabled OU and groups.
+    expect(provider.stats().reads - before).toBeGreaterThanOrEqual(8);
+  });
+
+  it("sees a change made out of band with ldapmodify (drift)", async () => {
+    await server.ldapmodify(
+      `dn: uid=ben,${PEOPLE}\nchangetype: modify\nreplace: title\ntitle: Rogue Admin\n\n` +
+        `dn: cn=team-empty-read,${GROUPS}\nchangetype: modify\nadd: member\nmember: uid=cat,${PEOPLE}\n`,
+    );
+    const live = await provider.read(signal());
+    expect(live.users.find((u) => u.account === "ben")?.title).toBe("Rogue Admin");
+    expect(live.groups.find((g) => g.name === "team-empty-read")?.members).toEqual(["cat"]);
+  });
+
+  it("disables a leaver by moving it to the disabled OU and strips every group", async () => {
+    await applyAll(provider, [change({ kind: "group", action: "create", group: "team-leaver-write" })]);
+    await applyAll(provider, [
+      member("add", "team-leaver-write", "cat"),
+      member("add", "team-leaver-write", "ann"),
+    ]);
+    await applyAll(provider, [change({ kind: "user", action: "disable", account: "cat", risk: "narrows" })]);
+    expect(await rawValues(server, `uid=cat,ou=disabled,dc=example,dc=com`, "uid")).toEqual(["cat"]);
+    // refint rewrote the member value to the new DN: the disabled user is still seen as a member.
+    let live = await provider.read(signal());
+    expect(live.users.find((u) => u.account === "cat")?.enabled).toBe(false);
+    expect(live.groups.find((g) => g.name === "team-leaver-write")?.members).toEqual(["ann", "cat"]);
+    await applyAll(provider, [member("remove", "team-leaver-write", "cat")]);
+    await applyAll(provider, [member("remove", "team-empty-read", "cat")]);
+    live = await provider.read(signal());
+    expect(live.groups.filter((g) => g.members.includes("cat"))).toEqual([]);
+  });
+
+  it("stores the manager as a DN and reads it back as an account name", async () => {
+    await applyAll(provider, [
+      change({
+        kind: "user",
+        action: "create",
+        account: "dan",
+        after: { name: "Dan Brown", manager: "ann", title: "Engineer" },
+      }),
+    ]);
+    expect(await rawValues(server, `uid=dan,${PEOPLE}`, "manager")).toEqual([`uid=ann,${PEOPLE}`]);
+    expect((await provider.read(signal())).users.find((u) => u.account === "dan")?.manager).toBe("ann");
+  });
+
+  it("leaves members outside the people OU out of a group and says so in the log", async () => {
+    await server.ldapmodify(
+      `dn: cn=team-odd-read,${GROUPS}\nchangetype: add\nobjectClass: groupOfNames\ncn: team-odd-read\n` +
+        `member: uid=ann,${PEOPLE}\nmember: cn=stranger,dc=example,dc=com\nmember: uid=ghost,${PEOPLE}\n`,
+    );
+    log.length = 0;
+    const live = await provider.read(signal());
+    expect(live.groups.find((g) => g.name === "team-odd-read")?.members).toEqual(["ann"]);
+    expect(log.some((l) => l.includes(`"team-odd-read" has 2 member(s)`))).toBe(true);
+  });
+
+  it("keeps the placeholder when refint removes a deleted group's last member", async () => {
+    await applyAll(provider, [change({ kind: "group", action: "create", group: "team-solo-read" })]);
+    await applyAll(provider, [member("add", "team-solo-read", "dan")]);
+    await applyAll(provider, [change({ kind: "user", action: "delete", account: "dan", risk: "narrows" })]);
+    expect(await rawValues(server, `cn=team-solo-read,${GROUPS}`, "member")).toEqual([EMPTY_MEMBER_DN]);
+    expect((await provider.read(signal())).groups.find((g) => g.name === "team-solo-read")?.members).toEqual(
+      [],
+    );
+  });
+});
+
+describe("ldap provider against OpenLDAP (other group flavours)", { tags: ["slow"] }, () => {
+  let server: Slapd;
+  afterAll(async () => server.stop());
+  beforeAll(async () => {
+    server = await startSlapd();
+  });
+
+  it("keeps account names in memberUid of a posixGroup and numbers groups from gidNumberStart", async () => {
+    const settings = { groups: { objectClass: "posixGroup", gidNumberStart: 5000, ou: "ou=groups" } };
+    const provider = createLdapProvider(
+      ldapConfig(server, settings, { nesting: true }),
+      ldapContext(server.password),
+    );
+    expect(provider.capabilities.nesting).toBe(false);
+    await applyAll(provider, [
+      change({ kind: "user", action: "create", account: "pia", after: { name: "Pia P" } }),
+    ]);
+    await applyAll(provider, [change({ kind: "group", action: "create", group: "app-posix-read" })]);
+    await applyAll(provider, [change({ kind: "group", action: "create", group: "app-posix2-read" })]);
+    await applyAll(provider, [member("add", "app-posix-read", "pia")]);
+    expect(await rawValues(server, `cn=app-posix-read,${GROUPS}`, "memberUid")).toEqual(["pia"]);
+    expect(await rawValues(server, `cn=app-posix-read,${GROUPS}`, "gidNumber")).toEqual(["5000"]);
+    expect(await rawValues(server, `cn=app-posix2-read,${GROUPS}`, "gidNumber")).toEqual(["5001"]);
+    expect((await provider.read(signal())).groups.find((g) => g.name === "app-posix-read")?.members).toEqual([
+      "pia",
+    ]);
+    await provider.close();
+  });
+
+  it("writes uniqueMember DNs for groupOfUniqueNames", async () => {
+    const provider = createLdapProvider(
+      ldapConfig(server, { groups: { objectClass: "groupOfUniqueNames", ou: "ou=unique" } }),
+      ldapContext(server.password),
+    );
+    await server.ldapmodify(
+      `dn: ou=unique,dc=example,dc=com\nchangetype: add\nobjectClass: organizationalUnit\nou: unique\n`,
+    );
+    await applyAll(provider, [
+      change({ kind: "user", action: "create", account: "uma", after: { name: "Uma U" } }),
+    ]);
+    await applyAll(provider, [change({ kind: "group", action: "create", group: "app-unique-read" })]);
+    await applyAll(provider, [member("add", "app-unique-read", "uma")]);
+    const dn = "cn=app-unique-read,ou=unique,dc=example,dc=com";
+    expect(await rawValues(server, dn, "uniqueMember")).toEqual([`uid=uma,${PEOPLE}`]);
+    await applyAll(provider, [member("remove", "app-unique-read", "uma")]);
+    expect(await rawValues(server, dn, "uniqueMember")).toEqual([EMPTY_MEMBER_DN]);
+    await provider.close();
+  });
+});
