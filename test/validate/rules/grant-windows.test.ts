@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { briefs, configYaml, validateFiles } from "../../helpers/access-tree.ts";
+import { grantWindows } from "../../../src/validate/rules/grant-windows.ts";
+
+const CONFIG = configYaml("policy:\n  grants: { maxDuration: 90d, privilegedMaxDuration: 12h }\n");
+const USERS = "users:\n  - id: alice\n    name: Alice\n  - id: bob\n    name: Bob\n";
+
+describe("grant-windows (now = 2026-06-01T12:00:00Z)", () => {
+  it("reports malformed, too long and past grants at the until value", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": CONFIG,
+      "users/people.yaml": USERS,
+      "groups/teams.yaml": `groups:
+  - name: team-a
+    owners: [alice]
+    members:
+      - user: bob
+        until: 2026-07-01 18:00:00Z
+      - user: alice
+        until: 2026-12-24T18:00:00Z
+  - name: team-admin
+    owners: [alice]
+    sensitivity: privileged
+    members:
+      - user: bob
+        until: 2026-06-02T12:00:00Z
+      - user: alice
+        until: 2026-05-31T00:00:00Z
+`,
+    });
+    expect(briefs(result.diagnostics, grantWindows.codes)).toEqual([
+      "access/groups/teams.yaml:6:16 error GH220",
+      "access/groups/teams.yaml:8:16 error GH221",
+      "access/groups/teams.yaml:14:16 error GH221",
+      "access/groups/teams.yaml:16:16 warning GH222",
+    ]);
+    const messages = result.diagnostics.map((d) => d.message);
+    expect(messages[2]).toBe(
+      'grant of "bob" to "team-admin" runs until 2026-06-02T12:00:00Z, longer than the 12h policy allows for privileged groups; set until to 2026-06-02T00:00:00.000Z or earlier.',
+    );
+    expect(messages[3]).toBe(
+      'grant of "alice" to "team-admin" expired at 2026-05-31T00:00:00Z; the plan will remove it; delete the line.',
+    );
+  });
+
+  it("accepts grants within the limits, and any future grant when the policy sets none", async () => {
+    const within = await validateFiles({
+      "gatehouse.yaml": CONFIG,
+      "users/people.yaml": USERS,
+      "groups/teams.yaml":
+        "groups:\n  - name: team-a\n    owners: [alice]\n    members:\n      - user: bob\n        until: 2026-08-30T12:00:00+02:00\n",
+    });
+    expect(within.diagnostics).toEqual([]);
+    const unlimited = await validateFiles({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": USERS,
+      "groups/teams.yaml":
+        "groups:\n  - name: team-a\n    owners: [alice]\n    members:\n      - user: bob\n        until: 2036-01-01T00:00:00Z\n",
+    });
+    expect(unlimited.diagnostics).toEqual([]);
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { briefs, configYaml, validateFiles } from "../../helpers/access-tree.ts";
+import { groupOwners } from "../../../src/validate/rules/group-owners.ts";
+
+const USERS = `users:
+  - id: alice
+    name: Alice
+  - id: gone
+    name: Gone
+    status: terminated
+  - id: left
+    name: Left
+    endDate: 2026-03-31
+`;
+
+describe("group-owners", () => {
+  it("reports a group without owners, and one whose owners are all terminated", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": USERS,
+      "groups/teams.yaml": `groups:
+  - name: team-a
+    members: [alice]
+  - name: team-b
+    owners: []
+  - name: team-c
+    owners: [gone, left]
+`,
+    });
+    expect(briefs(result.diagnostics, groupOwners.codes)).toEqual([
+      "access/groups/teams.yaml:2:5 error GH217",
+      "access/groups/teams.yaml:4:5 error GH217",
+      "access/groups/teams.yaml:7:14 error GH218",
+    ]);
+    expect(result.diagnostics[2]?.message).toBe(
+      'group "team-c" has no active owner: gone, left are terminated. Add an active owner.',
+    );
+  });
+
+  it("accepts a group with at least one active owner", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": USERS,
+      "groups/teams.yaml": "groups:\n  - name: team-c\n    owners: [gone, alice]\n",
+    });
+    expect(result.diagnostics).toEqual([]);
+  });
+});

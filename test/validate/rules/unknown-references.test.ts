@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { briefs, configYaml, validateFiles } from "../../helpers/access-tree.ts";
+import { unknownReferences } from "../../../src/validate/rules/unknown-references.ts";
+
+const CODES = unknownReferences.codes;
+
+const USERS = `users:
+  - id: alice
+    name: Alice
+    department: ENG
+    accounts: { github: alice-gh }
+  - id: bob
+    name: Bob
+    manager: alice
+`;
+
+describe("unknown-references", () => {
+  it("reports every undefined user, group and provider name at the name itself", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": `providers:
+  directory: { type: local, path: x.json }
+policy:
+  separationOfDuties: [[team-a, team-bb]]
+  guardrails:
+    protectedUsers: [alicee]
+    protectedGroups: [team-z]
+  admins: [nobody]
+`,
+      "users/people.yaml": USERS + "  - id: carol\n    name: Carol\n    manager: alic\n",
+      "groups/teams.yaml": `groups:
+  - name: team-a
+    owners: [alice, zed]
+    providers: [directory, dirctory]
+    members:
+      - bob
+      - user: mallory
+        until: 2026-07-01T00:00:00Z
+      - group: team-x
+  - name: team-b
+    owners: [alice]
+    members: []
+`,
+      "roles/eng.yaml": `roles:
+  - name: eng
+    when: { department: ENG }
+    groups: [team-a, team-c]
+`,
+    });
+    expect(briefs(result.diagnostics, CODES)).toEqual([
+      "access/gatehouse.yaml:4:33 error GH207",
+      "access/gatehouse.yaml:6:22 error GH208",
+      "access/gatehouse.yaml:7:23 error GH209",
+      "access/gatehouse.yaml:8:12 error GH210",
+      "access/groups/teams.yaml:3:21 error GH203",
+      "access/groups/teams.yaml:4:28 error GH206",
+      "access/groups/teams.yaml:7:9 error GH201",
+      "access/groups/teams.yaml:9:9 error GH202",
+      "access/roles/eng.yaml:4:22 error GH205",
+      "access/users/people.yaml:11:14 error GH204",
+    ]);
+    const messages = result.diagnostics.map((d) => d.message);
+    expect(messages).toContain(
+      'manager user "alic" is not defined in any access file. Did you mean "alice"? Add the user, or fix the id.',
+    );
+    expect(messages.find((m) => m.startsWith('provider "dirctory"'))).toContain('Did you mean "directory"?');
+    expect(messages).toContain(
+      'nested group "team-x" is not defined in any access file. Did you mean "team-a"? Define the group, or fix the name.',
+    );
+  });
+
+  it("accepts a tree where every name is defined, admins named by account or id", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml(
+        "policy:\n  separationOfDuties: [[team-a, team-c]]\n  guardrails: { protectedUsers: [bob], protectedGroups: [team-a] }\n  admins: [alice-gh, bob]\n",
+      ),
+      "users/people.yaml": USERS,
+      "groups/teams.yaml":
+        "groups:\n  - name: team-a\n    owners: [alice]\n    providers: [directory]\n    members: [bob, { group: team-b }]\n  - name: team-b\n    owners: [alice]\n  - name: team-c\n    owners: [alice]\n",
+      "roles/eng.yaml": "roles:\n  - name: eng\n    when: { department: ENG }\n    groups: [team-b]\n",
+    });
+    expect(result.diagnostics).toEqual([]);
+  });
+});
