@@ -31,7 +31,7 @@ async function scimCall(server: ScimServer, method: string, path: string, body?:
   return text === "" ? undefined : (JSON.parse(text) as unknown);
 }
 
-describe("scim provider against Better Auth", () => {
+describe("scim provider against Better Auth", { tags: ["slow"] }, () => {
   let server: ScimServer;
   let provider: ScimProvider;
   beforeAll(async () => {

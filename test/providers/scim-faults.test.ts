@@ -1,0 +1,246 @@
+/**
+ * The SCIM connector as a good API citizen, against the real Better Auth server behind a fault proxy:
+ * 429 storms, dropped connections in the middle of an apply, timeouts, pagination and request counts.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { scimContext, scimProviderConfig, startScimServer } from "../harness/scim-server.ts";
+import type { ScimServer } from "../harness/scim-server.ts";
+import { startFaultProxy } from "../harness/fault-proxy.ts";
+import type { FaultProxy } from "../harness/fault-proxy.ts";
+import { createScimProviderWith } from "../../src/providers/scim/provider.ts";
+import type { ScimProvider } from "../../src/providers/scim/provider.ts";
+import type { Change } from "../../src/plan/types.ts";
+import type { LiveState } from "../../src/model/state.ts";
+
+const signal = (): AbortSignal => AbortSignal.timeout(25_000);
+const base = { provider: "saas", reason: "added-in-config", risk: "broadens" } as const;
+const FAST_RETRY = { maxRetries: 4, baseDelayMs: 10, maxDelayMs: 2_000 };
+
+const userCreate = (name: string): Change => ({
+  ...base,
+  id: `user/${name}`,
+  kind: "user",
+  action: "create",
+  account: `${name}@example.com`,
+  userId: name,
+  after: { name: `${name} Example`, email: `${name}@example.com`, title: "Engineer" },
+});
+const groupCreate = (group: string): Change => ({
+  ...base,
+  id: `group/${group}`,
+  kind: "group",
+  action: "create",
+  group,
+});
+const memberAdd = (group: string, name: string): Change => ({
+  ...base,
+  id: `membership/${group}/${name}`,
+  kind: "membership",
+  action: "add",
+  group,
+  member: `${name}@example.com`,
+  memberKind: "user",
+});
+
+/** The plan the tests apply: three users, a group, all three in it. */
+const TARGET: Change[][] = [
+  [userCreate("ann")],
+  [userCreate("ben")],
+  [userCreate("cy")],
+  [groupCreate("team-x-write")],
+  [memberAdd("team-x-write", "ann"), memberAdd("team-x-write", "ben"), memberAdd("team-x-write", "cy")],
+];
+
+function expectTargetState(live: LiveState): void {
+  expect(live.users.map((u) => u.account).sort()).toEqual([
+    "ann@example.com",
+    "ben@example.com",
+    "cy@example.com",
+  ]);
+  expect(live.users.every((u) => u.enabled && u.title === "Engineer")).toBe(true);
+  expect(live.groups).toEqual([
+    { name: "team-x-write", members: ["ann@example.com", "ben@example.com", "cy@example.com"] },
+  ]);
+}
+
+async function applyAll(provider: ScimProvider, batches: readonly Change[][]): Promise<Change[]> {
+  const failed: Change[] = [];
+  for (const batch of batches) {
+    const outcomes = await provider.apply(batch, signal());
+    outcomes.forEach((o, i) => {
+      const change = batch[i];
+      if (o.status === "failed" && change) failed.push(change);
+    });
+  }
+  return failed;
+}
+
+const writes = (proxy: FaultProxy) => proxy.seen.filter((r) => r.method !== "GET").length;
+
+describe("scim connector under faults", { tags: ["slow"] }, () => {
+  let server: ScimServer;
+  let proxy: FaultProxy;
+  let log: string[];
+  let provider: ScimProvider;
+  const connect = (settings: Record<string, unknown> = {}) =>
+    createScimProviderWith(
+      scimProviderConfig(proxy.baseUrl, { retry: FAST_RETRY, ...settings }),
+      scimContext(server.token, log),
+    );
+
+  beforeEach(async () => {
+    server = await startScimServer();
+    proxy = await startFaultProxy(server.baseUrl);
+    log = [];
+    provider = connect();
+  });
+  afterEach(async () => {
+    await provider.close();
+    await proxy.close();
+    await server.close();
+  });
+
+  it("rides out a 429 storm by waiting as long as Retry-After says, for reads and creates alike", async () => {
+    provider = connect({ retry: { ...FAST_RETRY, maxRetries: 8 } });
+    await provider.read(signal());
+    proxy.inject({ fault: { kind: "status", status: 429, retryAfter: "1" }, times: 1 });
+    proxy.inject({ fault: { kind: "status", status: 429, retryAfter: "0" }, times: 6 });
+    const started = performance.now();
+    expect(await applyAll(provider, TARGET)).toEqual([]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    expect(proxy.pending()).toBe(0);
+    expect(proxy.seen.filter((r) => r.outcome === 429)).toHaveLength(7);
+    expect(provider.stats().retries).toBe(7);
+    expect(log.some((l) => /POST \/Users got 429; retry 1\/8 in 1000 ms/.test(l))).toBe(true);
+    expectTargetState(await provider.read(signal()));
+    const users = proxy.seen.filter(
+      (r) => r.method === "POST" && r.path.endsWith("/Users") && r.outcome === 201,
+    );
+    expect(users).toHaveLength(3);
+  });
+
+  it("gives up after maxRetries when the storm does not end, and says so", async () => {
+    await provider.read(signal());
+    proxy.inject({ fault: { kind: "status", status: 429, retryAfter: "0" }, times: 100 });
+    const [outcome] = await provider.apply([userCreate("ann")], signal());
+    expect(outcome?.status).toBe("failed");
+    if (outcome?.status === "failed") {
+      expect(outcome.error.message).toMatch(/create user "ann@example.com": HTTP 429/);
+      expect(outcome.error.isTransient).toBe(true);
+      expect(outcome.error.message).not.toContain(server.token);
+    }
+    expect(proxy.seen).toHaveLength(3 + 2 + 5); // discovery, users and groups, 1 try + 4 retries
+  });
+
+  it("retries a GET after a 503 but never re-sends a POST that may have landed", async () => {
+    proxy.inject({ fault: { kind: "status", status: 503 }, times: 1, match: (m) => m === "GET" });
+    await provider.read(signal());
+    expect(provider.stats().retries).toBe(1);
+    proxy.inject({
+      fault: { kind: "cut-after-forward" },
+      times: 1,
+      match: (m, p) => m === "POST" && p.endsWith("/Users"),
+    });
+    const [outcome] = await provider.apply([userCreate("ann")], signal());
+    expect(outcome).toMatchObject({
+      status: "applied",
+      confirmation: expect.stringMatching(/matched existing/),
+    });
+    expect(proxy.seen.filter((r) => r.method === "POST")).toHaveLength(1);
+    const live = await provider.read(signal());
+    expect(live.users.map((u) => u.account)).toEqual(["ann@example.com"]);
+  });
+
+  it("times out a slow request and tries an idempotent one again", async () => {
+    const slow = connect({ timeoutMs: 200 });
+    proxy.inject({
+      fault: { kind: "delay", ms: 600 },
+      times: 1,
+      match: (m, p) => m === "GET" && p.endsWith("/Users"),
+    });
+    const live = await slow.read(signal());
+    expect(live.users).toEqual([]);
+    expect(slow.stats().retries).toBe(1);
+  });
+
+  it("converges on a re-run after the connection drops in the middle of an apply, then writes nothing", async () => {
+    await provider.read(signal());
+    // Group creation is cut before it reaches the server, twice: the first POST and the one sent after
+    // looking the group up. Membership PATCHes are cut after the server did the work.
+    proxy.inject({
+      fault: { kind: "cut-before-forward" },
+      times: 2,
+      match: (m, p) => m === "POST" && p.endsWith("/Groups"),
+    });
+    const failed = await applyAll(provider, TARGET);
+    expect(failed.map((c) => c.id)).toEqual([
+      "group/team-x-write",
+      "membership/team-x-write/ann",
+      "membership/team-x-write/ben",
+      "membership/team-x-write/cy",
+    ]);
+
+    // The re-run: a fresh process reads, and applies what is still missing.
+    const rerun = connect();
+    const before = await rerun.read(signal());
+    expect(before.groups).toEqual([]);
+    proxy.inject({
+      fault: { kind: "cut-after-forward" },
+      times: 1,
+      match: (m, p) => m === "PATCH" && p.includes("/Groups/"),
+    });
+    expect(await applyAll(rerun, [[groupCreate("team-x-write")], failed.slice(1)])).toEqual([]);
+    expectTargetState(await rerun.read(signal()));
+
+    const writesBefore = writes(proxy);
+    const statsBefore = rerun.stats();
+    expect(await rerun.apply([], signal())).toEqual([]);
+    expectTargetState(await rerun.read(signal()));
+    expect(writes(proxy)).toBe(writesBefore);
+    expect(rerun.stats().writes).toBe(statsBefore.writes);
+  });
+
+  it("pages through users at the server's maximum page size and counts the requests", async () => {
+    const seeds = Array.from({ length: 230 }, (_, i) => `seed${String(i).padStart(3, "0")}`);
+    const seed = async (name: string) => {
+      const res = await fetch(`${server.baseUrl}/Users`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${server.token}`, "content-type": "application/scim+json" },
+        body: JSON.stringify({
+          schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+          userName: `${name}@example.com`,
+        }),
+      });
+      expect(res.status).toBe(201);
+    };
+    for (let i = 0; i < seeds.length; i += 10) await Promise.all(seeds.slice(i, i + 10).map(seed));
+    const live = await provider.read(signal());
+    expect(new Set(live.users.map((u) => u.account)).size).toBe(230);
+    const userPages = proxy.seen.filter((r) => r.method === "GET" && r.path.endsWith("/Users"));
+    expect(userPages).toHaveLength(3); // 100 + 100 + 30
+    expect(provider.stats()).toEqual({ reads: 3 + 3 + 1, writes: 0, retries: 0 });
+
+    const small = connect({ pageSize: 50 });
+    await small.read(signal());
+    expect(small.stats().reads).toBe(3 + 5 + 1);
+  });
+
+  it("adds many members to a group in as few PATCH requests as maxMembersPerWrite allows", async () => {
+    const names = Array.from({ length: 120 }, (_, i) => `m${String(i).padStart(3, "0")}`);
+    await provider.read(signal()); // a loaded index spares the per-user look-ups before each create
+    for (const name of names) {
+      const [o] = await provider.apply([userCreate(name)], signal());
+      expect(o?.status).toBe("applied");
+    }
+    await provider.apply([groupCreate("team-big-read")], signal());
+    const patchesBefore = proxy.seen.filter((r) => r.method === "PATCH").length;
+    const outcomes = await provider.apply(
+      names.map((n) => memberAdd("team-big-read", n)),
+      signal(),
+    );
+    expect(outcomes.every((o) => o.status === "applied")).toBe(true);
+    expect(proxy.seen.filter((r) => r.method === "PATCH").length - patchesBefore).toBe(2); // 100 + 20
+    const live = await provider.read(signal());
+    expect(live.groups.find((g) => g.name === "team-big-read")?.members).toHaveLength(120);
+  });
+});
