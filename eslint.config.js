@@ -36,7 +36,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ["*.js", "bench/*.mjs"] },
+        project: ["./tsconfig.test.json"],
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -52,7 +52,10 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ["src/plan/**/*.ts", "src/lifecycle/**/*.ts", "src/render/**/*.ts", "src/desired/**/*.ts"], rules: pureCore },
+  {
+    files: ["src/plan/**/*.ts", "src/lifecycle/**/*.ts", "src/render/**/*.ts", "src/desired/**/*.ts"],
+    rules: pureCore,
+  },
   {
     files: ["src/**/*.ts"],
     ignores: ["src/cli/**"],

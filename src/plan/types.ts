@@ -33,6 +33,8 @@ interface ChangeBase {
   readonly source?: SourceLocation;
   /** Human explanation of the provenance, one line each (role matched, nested via, grant until). */
   readonly why?: readonly string[];
+  /** The gatehouse user id behind the account concerned, when known (SCIM writes it as `externalId`). */
+  readonly userId?: string;
 }
 
 export type UserChange = ChangeBase &
@@ -42,8 +44,6 @@ export type UserChange = ChangeBase &
         readonly action: "create";
         readonly account: string;
         readonly after: UserAttributes;
-        /** The gatehouse user id behind the account, when known (SCIM writes it as `externalId`). */
-        readonly userId?: string;
       }
     | {
         readonly kind: "user";
@@ -51,8 +51,6 @@ export type UserChange = ChangeBase &
         readonly account: string;
         readonly fields: readonly FieldDiff[];
         readonly after: UserAttributes;
-        /** The gatehouse user id behind the account, when known (SCIM writes it as `externalId`). */
-        readonly userId?: string;
       }
     | { readonly kind: "user"; readonly action: "enable" | "disable" | "delete"; readonly account: string }
     | {

@@ -1,0 +1,184 @@
+import type { Change, Plan } from "../plan/types.ts";
+import type { ChangeOutcome, Provider, ProviderStats } from "../providers/types.ts";
+import { ProviderError } from "../errors.ts";
+import { createdBy, dependenciesOf, planBatches } from "./batches.ts";
+import { runPool } from "./pool.ts";
+
+export interface ChangeResult {
+  readonly change: Change;
+  readonly outcome: "applied" | "failed" | "skipped";
+  readonly confirmation?: string;
+  readonly error?: string;
+  readonly at: string;
+  readonly attempts: number;
+}
+
+export interface ApplyResult {
+  readonly results: readonly ChangeResult[];
+  readonly applied: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly calls: Readonly<Record<string, ProviderStats>>;
+  readonly durationMs: number;
+}
+
+export interface ApplyOptions {
+  readonly signal: AbortSignal;
+  readonly now: () => Date;
+  /** Writes in flight per provider. */
+  readonly concurrency?: number;
+  /** Attempts after the first for transient failures (timeouts, 429, 5xx). */
+  readonly retries?: number;
+  readonly backoffMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Called after every write with its results (the CLI journals and reports progress here). */
+  readonly onResults?: (results: readonly ChangeResult[]) => Promise<void> | void;
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One write with retries for the transient failures in it; returns the final outcome of each change. */
+async function writeWithRetry(
+  provider: Provider,
+  batch: readonly Change[],
+  options: ApplyOptions,
+): Promise<{ outcomes: ChangeOutcome[]; attempts: number }> {
+  const retries = options.retries ?? 3;
+  const sleep = options.sleep ?? defaultSleep;
+  const outcomes: ChangeOutcome[] = [];
+  let pending = batch.map((change, index) => ({ change, index }));
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    let got: ChangeOutcome[];
+    try {
+      got = await provider.apply(
+        pending.map((p) => p.change),
+        options.signal,
+      );
+    } catch (error) {
+      const wrapped =
+        error instanceof ProviderError
+          ? error
+          : new ProviderError(
+              provider.name,
+              "apply",
+              error instanceof Error ? error.message : String(error),
+              { cause: error },
+            );
+      got = pending.map(() => ({ status: "failed", error: wrapped }));
+    }
+    const retry: typeof pending = [];
+    pending.forEach((p, i) => {
+      const outcome = got[i] ?? {
+        status: "failed",
+        error: new ProviderError(provider.name, "apply", "no outcome reported for this change"),
+      };
+      if (
+        outcome.status === "failed" &&
+        outcome.error.isTransient &&
+        attempts <= retries &&
+        !options.signal.aborted
+      )
+        retry.push(p);
+      else outcomes[p.index] = outcome;
+    });
+    if (retry.length === 0) return { outcomes, attempts };
+    pending = retry;
+    const base = options.backoffMs ?? 250;
+    await sleep(base * 2 ** (attempts - 1) + Math.floor(Math.random() * base));
+  }
+}
+
+async function applyProvider(
+  provider: Provider,
+  changes: readonly Change[],
+  options: ApplyOptions,
+  out: ChangeResult[],
+): Promise<void> {
+  const failedCreates = new Set<string>();
+  for (const phase of planBatches(changes, provider.capabilities.maxMembersPerWrite)) {
+    await runPool(phase, options.concurrency ?? 4, async (batch) => {
+      const results: ChangeResult[] = [];
+      const runnable: Change[] = [];
+      for (const change of batch) {
+        const blocked = dependenciesOf(change).find((d) => failedCreates.has(d));
+        if (blocked !== undefined || options.signal.aborted) {
+          results.push({
+            change,
+            outcome: "skipped",
+            error:
+              blocked !== undefined
+                ? `skipped: creating ${blocked} failed`
+                : "skipped: apply was interrupted",
+            at: options.now().toISOString(),
+            attempts: 0,
+          });
+        } else runnable.push(change);
+      }
+      if (runnable.length > 0) {
+        const { outcomes, attempts } = await writeWithRetry(provider, runnable, options);
+        runnable.forEach((change, i) => {
+          const outcome = outcomes[i];
+          const at = options.now().toISOString();
+          if (outcome?.status === "applied") {
+            results.push({
+              change,
+              outcome: "applied",
+              at,
+              attempts,
+              ...(outcome.confirmation ? { confirmation: outcome.confirmation } : {}),
+            });
+          } else {
+            const created = createdBy(change);
+            if (created !== undefined) failedCreates.add(created);
+            results.push({
+              change,
+              outcome: "failed",
+              at,
+              attempts,
+              error: outcome?.error.message ?? "unknown failure",
+            });
+          }
+        });
+      }
+      out.push(...results);
+      await options.onResults?.(results);
+    });
+  }
+}
+
+/**
+ * Carries out exactly the plan's changes through the providers: phase by phase, membership changes
+ * batched per group, bounded concurrency, retries for transient errors. A failure does not stop
+ * independent changes; changes that depend on a failed create are skipped.
+ */
+export async function applyPlan(
+  plan: Plan,
+  providers: ReadonlyMap<string, Provider>,
+  options: ApplyOptions,
+): Promise<ApplyResult> {
+  const started = options.now().getTime();
+  const results: ChangeResult[] = [];
+  await Promise.all(
+    plan.providers.map(async (p) => {
+      const provider = providers.get(p.name);
+      const changes = plan.changes.filter((c) => c.provider === p.name);
+      if (changes.length === 0) return;
+      if (!provider) throw new ProviderError(p.name, "apply", "provider is not configured any more");
+      await applyProvider(provider, changes, options, results);
+    }),
+  );
+  const order = new Map(plan.changes.map((c, i) => [c, i]));
+  results.sort((a, b) => (order.get(a.change) ?? 0) - (order.get(b.change) ?? 0));
+  const calls: Record<string, ProviderStats> = {};
+  for (const [name, provider] of providers) calls[name] = provider.stats();
+  return {
+    results,
+    applied: results.filter((r) => r.outcome === "applied").length,
+    failed: results.filter((r) => r.outcome === "failed").length,
+    skipped: results.filter((r) => r.outcome === "skipped").length,
+    calls,
+    durationMs: options.now().getTime() - started,
+  };
+}

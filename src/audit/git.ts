@@ -1,0 +1,33 @@
+import { simpleGit } from "simple-git";
+
+/** The commit that holds the access files, and whether they have uncommitted edits. Undefined outside git. */
+export async function describeAccessCommit(
+  cwd: string,
+  dir: string,
+): Promise<{ commit: string; isDirty: boolean } | undefined> {
+  try {
+    const git = simpleGit({ baseDir: cwd });
+    if (!(await git.checkIsRepo())) return undefined;
+    const commit = (await git.revparse(["HEAD"])).trim();
+    const status = await git.status(["--", dir]);
+    return { commit, isDirty: !status.isClean() };
+  } catch {
+    return undefined; // no commits yet, or git missing: the plan simply has no commit
+  }
+}
+
+/** Who runs this apply: the CI actor, else the git user, else the OS user. */
+export async function describeActor(
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string> {
+  const ci = env["GITHUB_ACTOR"];
+  if (ci) return `github:${ci}`;
+  try {
+    const name = (await simpleGit({ baseDir: cwd }).raw(["config", "user.email"])).trim();
+    if (name) return name;
+  } catch {
+    // fall through
+  }
+  return env["USER"] ?? env["LOGNAME"] ?? "unknown";
+}

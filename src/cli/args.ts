@@ -1,0 +1,67 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "../errors.ts";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+export interface Parsed {
+  readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+  readonly positionals: readonly string[];
+}
+
+/** node:util parseArgs, with its errors turned into usage errors (exit 64, no stack trace). */
+export function parseCommandArgs(argv: readonly string[], options: Options, usage: string): Parsed {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values, positionals };
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+  }
+}
+
+export function stringOpt(parsed: Parsed, name: string): string | undefined {
+  const v = parsed.values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+export function listOpt(parsed: Parsed, name: string): string[] {
+  const v = parsed.values[name];
+  return Array.isArray(v)
+    ? v.filter((x): x is string => typeof x === "string")
+    : typeof v === "string"
+      ? [v]
+      : [];
+}
+
+export function flag(parsed: Parsed, name: string): boolean {
+  return parsed.values[name] === true;
+}
+
+export function choiceOpt<T extends string>(
+  parsed: Parsed,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const v = stringOpt(parsed, name);
+  if (v === undefined) return fallback;
+  const hit = choices.find((c) => c === v);
+  if (hit === undefined) throw new UsageError(`--${name} must be one of: ${choices.join(", ")} (got "${v}")`);
+  return hit;
+}
+
+export function intOpt(parsed: Parsed, name: string): number | undefined {
+  const v = stringOpt(parsed, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} takes a whole number (got "${v}")`);
+  return Number(v);
+}
+
+export const COMMON_OPTIONS = {
+  dir: { type: "string", default: "access" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Options;

@@ -1,0 +1,100 @@
+import path from "node:path";
+import { ExitCode, UsageError } from "../../errors.ts";
+import { closeProviders, journalPathOf, preparePlan } from "../../engine/prepare-plan.ts";
+import { assertPlanCurrent, readSavedPlan } from "../../engine/saved-plan.ts";
+import { runApply } from "../../engine/run-apply.ts";
+import { describeActor } from "../../audit/git.ts";
+import { renderText } from "../../render/text.ts";
+import { renderDiagnostics } from "../../render/diagnostics.ts";
+import { describeChange } from "../../render/describe.ts";
+import { COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
+import type { CliIo } from "../io.ts";
+import { engineOptions } from "./engine-options.ts";
+
+export const APPLY_USAGE = `Usage: gatehouse apply [plan.json] [--yes] [--dir access] [--checksum SHA256]
+                       [--allow-removals N] [--force] [--provider NAME]...
+
+With no saved plan: plans, shows the plan and asks for confirmation (--yes skips it; required when
+stdin is not a terminal). With a saved plan: refuses it when the access files or the live state
+changed since it was made (exit 4). Guard rails are checked before any write (exit 3 when refused).
+Every change and each system's answer is appended to the journal (.gatehouse/journal.jsonl).`;
+
+export async function runApplyCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(
+    argv,
+    {
+      ...COMMON_OPTIONS,
+      yes: { type: "boolean", short: "y" },
+      checksum: { type: "string" },
+      "allow-removals": { type: "string" },
+      force: { type: "boolean" },
+      provider: { type: "string", multiple: true },
+      journal: { type: "string" },
+    },
+    APPLY_USAGE,
+  );
+  if (flag(args, "help")) {
+    io.stdout(APPLY_USAGE + "\n");
+    return ExitCode.ok;
+  }
+  if (args.positionals.length > 1)
+    throw new UsageError(`apply takes at most one saved plan\n\n${APPLY_USAGE}`);
+  const planFile = args.positionals[0];
+  const saved = planFile === undefined ? undefined : await readSavedPlan(path.resolve(io.cwd, planFile));
+  const only = saved ? saved.providers.map((p) => p.name) : listOpt(args, "provider");
+  const options = engineOptions(io, stringOpt(args, "dir"), only, stringOpt(args, "journal"));
+  const prepared = await preparePlan(options);
+  try {
+    if (saved) assertPlanCurrent(saved, prepared.plan, stringOpt(args, "checksum"));
+    const plan = saved ?? prepared.plan;
+    if (prepared.warnings.length > 0) io.stderr(renderDiagnostics(prepared.warnings, "text"));
+    io.stdout(renderText(plan, { color: io.isTTY }));
+    if (plan.changes.length === 0) return ExitCode.ok;
+    if (!saved && !flag(args, "yes")) {
+      if (!io.isInteractive) {
+        throw new UsageError(
+          "refusing to apply without confirmation: stdin is not a terminal; pass --yes, or apply a saved plan",
+        );
+      }
+      const answer = await io.prompt(
+        `Apply these ${String(plan.changes.length)} change(s)? Only "yes" is accepted: `,
+      );
+      if (answer.trim() !== "yes") {
+        io.stdout("Apply cancelled; nothing was changed.\n");
+        return ExitCode.ok;
+      }
+    }
+    const total = plan.changes.length;
+    let done = 0;
+    const allowRemovals = intOpt(args, "allow-removals");
+    const result = await runApply(plan, prepared.tree.model.config.policy, prepared.providers, {
+      journalPath: journalPathOf(options),
+      actor: await describeActor(io.cwd, io.env),
+      now: io.now,
+      signal: AbortSignal.timeout(6 * 3_600_000),
+      force: flag(args, "force"),
+      ...(allowRemovals === undefined ? {} : { allowRemovals }),
+      onResults: (results) => {
+        for (const r of results) {
+          done++;
+          const line = `[${String(done)}/${String(total)}] ${r.outcome} ${r.change.provider}: ${describeChange(r.change)}${r.error ? ` — ${r.error}` : ""}`;
+          if (io.isTTY && r.outcome === "applied") io.stdout(`\r\u001b[2K${line}`);
+          else io.stdout((io.isTTY ? "\r\u001b[2K" : "") + line + "\n");
+        }
+      },
+    });
+    if (io.isTTY) io.stdout("\r\u001b[2K");
+    const calls = Object.entries(result.calls)
+      .map(([name, s]) => `${name} ${String(s.reads)} read(s) ${String(s.writes)} write(s)`)
+      .join("; ");
+    io.stdout(
+      `Apply complete: ${String(result.applied)} applied, ${String(result.failed)} failed, ${String(result.skipped)} skipped in ${String(result.durationMs)} ms. Calls: ${calls}.\n`,
+    );
+    io.stdout(
+      `Journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(result.journal.first)}-${String(result.journal.last)}, head ${result.journal.headHash.slice(0, 16)}…\n`,
+    );
+    return result.failed + result.skipped > 0 ? ExitCode.error : ExitCode.ok;
+  } finally {
+    await closeProviders(prepared.providers);
+  }
+}

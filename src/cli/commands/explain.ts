@@ -1,0 +1,64 @@
+import { ExitCode, UsageError } from "../../errors.ts";
+import { loadValidModel } from "../../engine/prepare-plan.ts";
+import { computeEffectiveMemberships, describeProvenance } from "../../desired/effective.ts";
+import { accountNameFor, groupIsInProvider } from "../../desired/desired-state.ts";
+import { hasNotStarted, isTerminated } from "../../lifecycle/status.ts";
+import { formatLocation } from "../../model/source.ts";
+import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
+import type { CliIo } from "../io.ts";
+import { engineOptions } from "./engine-options.ts";
+
+export const EXPLAIN_USAGE = `Usage: gatehouse explain <user> [<group>] [--dir access]
+
+Why a user has (or will have, once applied) each membership: the file line that lists them, the
+role rule that matched which attribute, or the nested group it comes through. Reads no live system.`;
+
+export async function runExplain(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, COMMON_OPTIONS, EXPLAIN_USAGE);
+  if (flag(args, "help")) {
+    io.stdout(EXPLAIN_USAGE + "\n");
+    return ExitCode.ok;
+  }
+  const [userId, groupName] = args.positionals;
+  if (userId === undefined || args.positionals.length > 2) throw new UsageError(EXPLAIN_USAGE);
+  const options = engineOptions(io, stringOpt(args, "dir"), [], undefined);
+  const { model } = await loadValidModel(options);
+  const user = model.users.get(userId);
+  if (!user) throw new UsageError(`no user "${userId}" in ${options.dir}/`);
+  if (groupName !== undefined && !model.groups.has(groupName))
+    throw new UsageError(`no group "${groupName}" in ${options.dir}/`);
+  const effective = computeEffectiveMemberships(model, options.now);
+  const out: string[] = [
+    `${user.id} (${user.name}), ${user.status}, defined at ${formatLocation(user.source)}`,
+  ];
+  if (isTerminated(user, options.now))
+    out.push("  terminated: the account is disabled and every membership removed in every system");
+  if (hasNotStarted(user, options.now))
+    out.push(`  starts on ${user.startDate ?? "?"}: no access before then`);
+  const accounts = model.config.providers.map((p) => `${p.name}=${accountNameFor(user, p) ?? "(none)"}`);
+  out.push(`  accounts: ${accounts.join(", ")}`);
+  let found = 0;
+  for (const [name, group] of [...effective].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (groupName !== undefined && name !== groupName) continue;
+    const provenance = group.members.get(user.id);
+    const expired = group.expired.get(user.id);
+    if (!provenance && !expired) continue;
+    found++;
+    const def = model.groups.get(name);
+    const systems = model.config.providers.filter((p) => def && groupIsInProvider(def, p)).map((p) => p.name);
+    out.push(`  ${name}  [${systems.join(", ") || "no provider"}]`);
+    for (const p of provenance ?? []) out.push(`    ${describeProvenance(p)}`);
+    if (expired)
+      out.push(
+        `    expired grant (until ${expired.until}) at ${formatLocation(expired.source)}: the plan removes it`,
+      );
+  }
+  if (found === 0)
+    out.push(
+      groupName === undefined
+        ? "  no memberships"
+        : `  not a member of ${groupName}, by any line, role or nesting`,
+    );
+  io.stdout(out.join("\n") + "\n");
+  return ExitCode.ok;
+}

@@ -1,0 +1,62 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { ExitCode } from "../../errors.ts";
+import { closeProviders, preparePlan } from "../../engine/prepare-plan.ts";
+import { renderJson } from "../../render/json.ts";
+import { renderMarkdown } from "../../render/markdown.ts";
+import { renderText } from "../../render/text.ts";
+import { renderDiagnostics } from "../../render/diagnostics.ts";
+import { choiceOpt, COMMON_OPTIONS, flag, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
+import type { CliIo } from "../io.ts";
+import { engineOptions } from "./engine-options.ts";
+
+export const PLAN_USAGE = `Usage: gatehouse plan [--dir access] [--out plan.json] [--format text|markdown|json]
+                      [--detailed-exitcode] [--provider NAME]... [--verbose]
+
+Reads the live state of every connected system and shows what apply would change, and why.
+Changes nothing. Exit 0 (with --detailed-exitcode: 0 no changes, 2 changes), 1 on error.`;
+
+export const PLAN_OPTIONS = {
+  ...COMMON_OPTIONS,
+  out: { type: "string" },
+  format: { type: "string" },
+  "detailed-exitcode": { type: "boolean" },
+  provider: { type: "string", multiple: true },
+  verbose: { type: "boolean", short: "v" },
+  journal: { type: "string" },
+} as const;
+
+export async function runPlan(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, PLAN_OPTIONS, PLAN_USAGE);
+  if (flag(args, "help")) {
+    io.stdout(PLAN_USAGE + "\n");
+    return ExitCode.ok;
+  }
+  const format = choiceOpt(args, "format", ["text", "markdown", "json"] as const, "text");
+  const prepared = await preparePlan(
+    engineOptions(io, stringOpt(args, "dir"), listOpt(args, "provider"), stringOpt(args, "journal")),
+  );
+  try {
+    const { plan } = prepared;
+    if (prepared.warnings.length > 0 && format === "text")
+      io.stderr(renderDiagnostics(prepared.warnings, "text"));
+    const out = stringOpt(args, "out");
+    if (out !== undefined) await writeFile(path.resolve(io.cwd, out), renderJson(plan));
+    switch (format) {
+      case "json":
+        io.stdout(renderJson(plan));
+        break;
+      case "markdown":
+        io.stdout(renderMarkdown(plan));
+        break;
+      case "text":
+        io.stdout(renderText(plan, { color: io.isTTY, verbose: flag(args, "verbose") }));
+        if (out !== undefined) io.stdout(`Saved the plan to ${out}; apply it with: gatehouse apply ${out}\n`);
+        break;
+    }
+    if (flag(args, "detailed-exitcode") && plan.changes.length > 0) return ExitCode.changes;
+    return ExitCode.ok;
+  } finally {
+    await closeProviders(prepared.providers);
+  }
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { realpathSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ConfigError, ExitCode, GatehouseError, InternalError, UsageError } from "../errors.ts";
+import { renderDiagnostics, countLine } from "../render/diagnostics.ts";
+import { nodeIo, type CliIo } from "./io.ts";
+import { runValidate } from "./commands/validate.ts";
+import { runPlan } from "./commands/plan.ts";
+import { runApplyCommand } from "./commands/apply.ts";
+import { runJournal } from "./commands/journal.ts";
+import { runExplain } from "./commands/explain.ts";
+import { runImport } from "./commands/import.ts";
+
+export const VERSION: string = (() => {
+  const data: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  return typeof data === "object" && data !== null && "version" in data && typeof data.version === "string"
+    ? data.version
+    : "0.0.0";
+})();
+
+const USAGE = `gatehouse ${VERSION}: access as code for the whole identity lifecycle
+
+Usage: gatehouse <command> [options]
+
+Commands:
+  validate         check the access files (schema and rules), every problem at file:line:col
+  plan             show what would change in each connected system, and why
+  apply            apply a plan (guard rails, journal); asks first unless --yes
+  explain          why a user has (or will have) each membership
+  import           write access files from a system's live state (adoption)
+  journal verify   check the hash chain of the apply journal
+
+Run "gatehouse <command> --help" for a command's options. Exit codes: 0 ok, 1 error,
+2 plan has changes (--detailed-exitcode), 3 refused by guard rails, 4 stale plan, 64 usage.`;
+
+type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
+const COMMANDS: Readonly<Record<string, Command>> = {
+  validate: runValidate,
+  plan: runPlan,
+  apply: runApplyCommand,
+  explain: runExplain,
+  import: runImport,
+  journal: runJournal,
+};
+
+/** Runs one command and returns its exit code. Never throws: every failure becomes a message and a code. */
+export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+      io.stdout(USAGE + "\n");
+      return name === undefined ? ExitCode.usage : ExitCode.ok;
+    }
+    if (name === "--version" || name === "-V" || name === "version") {
+      io.stdout(`gatehouse ${VERSION}\n`);
+      return ExitCode.ok;
+    }
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!command) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
+    return await command(rest, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof ConfigError && error.diagnostics.length > 0) {
+    io.stderr(renderDiagnostics(error.diagnostics, "text"));
+    io.stderr(`error: ${error.message} (${countLine(error.diagnostics)})\n`);
+    return error.exitCode;
+  }
+  if (error instanceof GatehouseError && !(error instanceof InternalError)) {
+    io.stderr(`error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr(
+    `internal error: this is a bug in gatehouse, please report it with the lines below.\n` +
+      `gatehouse ${VERSION}, node ${process.version}, ${process.platform}\n${detail}\n`,
+  );
+  return ExitCode.error;
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`internal error: ${String(error)}\n`);
+      process.exitCode = ExitCode.error;
+    },
+  );
+}

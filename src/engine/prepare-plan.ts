@@ -1,0 +1,123 @@
+import path from "node:path";
+import type { AccessModel, ProviderConfig } from "../model/access.ts";
+import type { LiveState } from "../model/state.ts";
+import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
+import { ConfigError } from "../errors.ts";
+import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
+import { computeEffectiveMemberships } from "../desired/effective.ts";
+import { computeDesiredState } from "../desired/desired-state.ts";
+import { computePlan, type ProviderPlanInput } from "../plan/compute-plan.ts";
+import type { Plan } from "../plan/types.ts";
+import { createProvider } from "../providers/registry.ts";
+import type { Provider, ProviderContext } from "../providers/types.ts";
+import { canonicalJson, sha256Hex } from "../audit/canonical-json.ts";
+import { DEFAULT_JOURNAL_PATH, readJournal } from "../audit/journal.ts";
+import { describeAccessCommit } from "../audit/git.ts";
+import { managedAddresses } from "./managed.ts";
+
+export interface EngineOptions {
+  readonly cwd: string;
+  /** The access directory (default "access"). */
+  readonly dir: string;
+  readonly now: Date;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly journalPath?: string;
+  /** Only these providers (by name); default all. */
+  readonly only?: readonly string[];
+  readonly log?: (line: string) => void;
+  readonly fetch?: typeof fetch;
+  readonly readTimeoutMs?: number;
+}
+
+export interface PreparedPlan {
+  readonly plan: Plan;
+  readonly tree: ValidatedTree;
+  readonly providers: ReadonlyMap<string, Provider>;
+  /** Warnings left after validation (errors stop before this point). */
+  readonly warnings: readonly Diagnostic[];
+}
+
+export function journalPathOf(options: EngineOptions): string {
+  return path.resolve(options.cwd, options.journalPath ?? DEFAULT_JOURNAL_PATH);
+}
+
+export function providerContextOf(options: EngineOptions): ProviderContext {
+  return {
+    env: options.env,
+    cwd: options.cwd,
+    now: () => new Date(options.now.getTime()),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  };
+}
+
+/** Validates the files and stops with every problem when any is an error. */
+export async function loadValidModel(options: EngineOptions): Promise<ValidatedTree> {
+  const tree = await validateAccessTree(options.dir, { cwd: options.cwd, now: options.now });
+  if (hasErrors(tree.diagnostics)) {
+    throw new ConfigError("the access files have errors; nothing was read or changed", tree.diagnostics);
+  }
+  return tree;
+}
+
+export function selectProviders(model: AccessModel, only: readonly string[] | undefined): ProviderConfig[] {
+  const all = model.config.providers;
+  if (!only || only.length === 0) return [...all];
+  const unknown = only.filter((n) => !all.some((p) => p.name === n));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `unknown provider ${unknown.join(", ")}; gatehouse.yaml defines: ${all.map((p) => p.name).join(", ")}`,
+    );
+  }
+  return all.filter((p) => only.includes(p.name));
+}
+
+export function liveDigestOf(live: LiveState): string {
+  return sha256Hex(canonicalJson(live));
+}
+
+/** files → model → live state of every provider → desired → plan. Changes nothing. */
+export async function preparePlan(options: EngineOptions): Promise<PreparedPlan> {
+  const tree = await loadValidModel(options);
+  const configs = selectProviders(tree.model, options.only);
+  const context = providerContextOf(options);
+  const providers = new Map<string, Provider>();
+  for (const config of configs) providers.set(config.name, await createProvider(config, context));
+  const managed = managedAddresses(await readJournal(journalPathOf(options)));
+  const effective = computeEffectiveMemberships(tree.model, options.now);
+  const signal = AbortSignal.timeout(options.readTimeoutMs ?? 600_000);
+  const inputs: ProviderPlanInput[] = await Promise.all(
+    configs.map(async (config) => {
+      const provider = providers.get(config.name);
+      if (!provider) throw new ConfigError(`provider ${config.name} could not be created`);
+      const live = await provider.read(signal);
+      const desired = computeDesiredState(tree.model, config, effective, {
+        now: options.now,
+        nativeNesting: config.nesting && provider.capabilities.nesting,
+      });
+      return {
+        name: config.name,
+        type: config.type,
+        mode: config.mode,
+        capabilities: provider.capabilities,
+        desired,
+        live,
+        liveDigest: liveDigestOf(live),
+        readCalls: provider.stats().reads,
+        managed,
+      };
+    }),
+  );
+  const commit = await describeAccessCommit(options.cwd, options.dir);
+  const plan = computePlan({
+    now: options.now,
+    desiredDigest: tree.digest,
+    providers: inputs,
+    ...(commit ? { desiredCommit: commit.commit + (commit.isDirty ? "+dirty" : "") } : {}),
+  });
+  return { plan, tree, providers, warnings: tree.diagnostics };
+}
+
+export async function closeProviders(providers: ReadonlyMap<string, Provider>): Promise<void> {
+  await Promise.allSettled([...providers.values()].map((p) => p.close()));
+}

@@ -1,0 +1,11 @@
+/** Stable change addresses: unique within a plan, readable in logs and the journal. */
+export const userAddress = (provider: string, account: string): string => `${provider}:user/${account}`;
+export const sessionsAddress = (provider: string, account: string): string =>
+  `${provider}:user/${account}#sessions`;
+export const groupAddress = (provider: string, group: string): string => `${provider}:group/${group}`;
+export const membershipAddress = (
+  provider: string,
+  group: string,
+  member: string,
+  memberKind: "user" | "group",
+): string => `${provider}:membership/${group}/${memberKind === "group" ? "group:" : ""}${member}`;

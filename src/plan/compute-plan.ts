@@ -1,0 +1,69 @@
+import type { Change, Plan, PlanNote, ProviderSummary } from "./types.ts";
+import type { PlanSink, ProviderPlanInput } from "./context.ts";
+import { planUsers } from "./plan-users.ts";
+import { planGroups } from "./plan-groups.ts";
+import { sortChanges, summarize } from "./order.ts";
+
+export type { ProviderPlanInput, PlannerCapabilities } from "./context.ts";
+
+export interface PlanInput {
+  readonly now: Date;
+  readonly desiredDigest: string;
+  readonly desiredCommit?: string;
+  readonly providers: readonly ProviderPlanInput[];
+}
+
+function summarizeProvider(p: ProviderPlanInput): ProviderSummary {
+  return {
+    name: p.name,
+    type: p.type,
+    mode: p.mode,
+    liveDigest: p.liveDigest,
+    readCalls: p.readCalls,
+    liveUsers: p.live.users.length,
+    liveGroups: p.live.groups.length,
+    liveMemberships: p.live.groups.reduce((n, g) => n + g.members.length, 0),
+  };
+}
+
+/** Desired vs live for every provider: ordered changes, each with reason, source and risk. Pure. */
+export function computePlan(input: PlanInput): Plan {
+  const changes: Change[] = [];
+  const notes: PlanNote[] = [];
+  for (const provider of input.providers) {
+    const terminated = new Set<string>();
+    for (const user of provider.desired.users.values())
+      if (user.status === "terminated") terminated.add(user.account);
+    const seen = new Set<string>();
+    const sink: PlanSink = {
+      input: provider,
+      terminated,
+      change(c) {
+        // One change per address and action: a leaver met twice (managed and unmanaged paths) counts once.
+        const key = `${c.id}|${c.action}`;
+        if (seen.has(key)) return;
+        seen.add(key);
+        changes.push(c);
+      },
+      note(kind, message) {
+        notes.push({ provider: provider.name, kind, message });
+      },
+    };
+    planUsers(sink);
+    planGroups(sink);
+  }
+  const ordered = sortChanges(
+    changes,
+    input.providers.map((p) => p.name),
+  );
+  return {
+    formatVersion: 1,
+    createdAt: input.now.toISOString(),
+    desiredDigest: input.desiredDigest,
+    ...(input.desiredCommit === undefined ? {} : { desiredCommit: input.desiredCommit }),
+    providers: input.providers.map(summarizeProvider),
+    changes: ordered,
+    notes,
+    summary: summarize(ordered),
+  };
+}

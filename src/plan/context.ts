@@ -1,0 +1,37 @@
+import type { ProviderMode } from "../model/access.ts";
+import type { DesiredState, LiveState } from "../model/state.ts";
+import type { Change, PlanNote } from "./types.ts";
+
+/** What the planner needs to know of a provider's abilities (a subset of providers' Capabilities). */
+export interface PlannerCapabilities {
+  readonly nesting: boolean;
+  readonly disable: "disable" | "none";
+  readonly revokeSessions: boolean;
+  readonly userAttributes: readonly string[];
+  readonly createUsers: boolean;
+  readonly groupDescription: boolean;
+}
+
+export interface ProviderPlanInput {
+  readonly name: string;
+  readonly type: string;
+  readonly mode: ProviderMode;
+  readonly capabilities: PlannerCapabilities;
+  readonly desired: DesiredState;
+  readonly live: LiveState;
+  readonly liveDigest: string;
+  readonly readCalls: number;
+  /**
+   * Addresses gatehouse created before (from the journal). Decides the reason for a difference:
+   * a managed membership missing live is drift; one that left the files is "removed-from-config".
+   */
+  readonly managed?: ReadonlySet<string>;
+}
+
+/** Collects one provider's changes and notes. */
+export interface PlanSink {
+  readonly input: ProviderPlanInput;
+  readonly terminated: ReadonlySet<string>;
+  change(c: Change): void;
+  note(kind: PlanNote["kind"], message: string): void;
+}

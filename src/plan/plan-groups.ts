@@ -1,0 +1,202 @@
+import type { DesiredGroup, DesiredMember, LiveGroup } from "../model/state.ts";
+import { describeProvenance } from "../desired/effective.ts";
+import { groupAddress, membershipAddress } from "./addresses.ts";
+import type { PlanSink } from "./context.ts";
+import type { Reason } from "./types.ts";
+
+function addReason(member: DesiredMember, wasManaged: boolean): Reason {
+  if (wasManaged) return "drift";
+  return member.provenance.every((p) => p.kind === "role") ? "role-baseline" : "added-in-config";
+}
+
+function planMembers(sink: PlanSink, want: DesiredGroup, have: LiveGroup | undefined): void {
+  const { input } = sink;
+  const provider = input.name;
+  const liveMembers = new Set(have?.members ?? []);
+  for (const [account, member] of [...want.members].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (liveMembers.has(account)) continue;
+    const id = membershipAddress(provider, want.name, account, "user");
+    const first = member.provenance[0];
+    sink.change({
+      provider,
+      id,
+      kind: "membership",
+      action: "add",
+      group: want.name,
+      member: account,
+      memberKind: "user",
+      userId: member.userId,
+      reason: addReason(member, have !== undefined && input.managed?.has(id) === true),
+      risk: "broadens",
+      why: member.provenance.map(describeProvenance),
+      ...(first ? { source: first.source } : {}),
+    });
+  }
+  const liveGroupMembers = new Set(have?.groupMembers ?? []);
+  for (const [inner, source] of want.groupMembers) {
+    if (liveGroupMembers.has(inner)) continue;
+    sink.change({
+      provider,
+      id: membershipAddress(provider, want.name, inner, "group"),
+      kind: "membership",
+      action: "add",
+      group: want.name,
+      member: inner,
+      memberKind: "group",
+      reason: "added-in-config",
+      risk: "broadens",
+      source,
+      why: [`nested group ${inner}`],
+    });
+  }
+  if (!have) return;
+  for (const account of [...have.members].sort()) {
+    if (want.members.has(account)) continue;
+    planRemoval(sink, want.name, account, "user", want);
+  }
+  for (const inner of [...(have.groupMembers ?? [])].sort()) {
+    if (want.groupMembers.has(inner)) continue;
+    planRemoval(sink, want.name, inner, "group", want);
+  }
+}
+
+/** A live member the files do not give: why it goes, or why it stays. */
+function planRemoval(
+  sink: PlanSink,
+  group: string,
+  member: string,
+  memberKind: "user" | "group",
+  want: DesiredGroup | undefined,
+): void {
+  const { input } = sink;
+  const provider = input.name;
+  const id = membershipAddress(provider, group, member, memberKind);
+  const desiredUser = memberKind === "user" ? input.desired.users.get(member) : undefined;
+  const expired = memberKind === "user" ? want?.expired.get(member) : undefined;
+  const base = {
+    provider,
+    id,
+    kind: "membership",
+    action: "remove",
+    group,
+    member,
+    memberKind,
+    risk: "narrows",
+  } as const;
+  const withUser = desiredUser ? { userId: desiredUser.userId } : {};
+  if (memberKind === "user" && sink.terminated.has(member)) {
+    sink.change({
+      ...base,
+      ...withUser,
+      reason: "user-terminated",
+      why: ["leaver: every membership is removed"],
+    });
+    return;
+  }
+  if (want && !want.managesMembers) return; // the files do not manage this group's members
+  if (expired) {
+    sink.change({
+      ...base,
+      ...withUser,
+      reason: "grant-expired",
+      source: expired.source,
+      why: [`grant ended ${expired.until}`],
+    });
+    return;
+  }
+  if (input.managed?.has(id) === true) {
+    sink.change({
+      ...base,
+      ...withUser,
+      reason: "removed-from-config",
+      why: ["no longer in the access files"],
+    });
+    return;
+  }
+  switch (input.mode) {
+    case "authoritative":
+      sink.change({
+        ...base,
+        ...withUser,
+        reason: "drift",
+        why: ["not in the access files (mode: authoritative)"],
+      });
+      return;
+    case "observe":
+      sink.note(
+        "drift-ignored",
+        `${member} is in ${group} but not in the access files; left alone (mode: observe)`,
+      );
+      return;
+    case "additive":
+      return;
+  }
+}
+
+/** Groups and memberships, including leavers removed from groups the files do not mention. */
+export function planGroups(sink: PlanSink): void {
+  const { input } = sink;
+  const { name: provider, capabilities: caps, desired, live } = input;
+  const liveGroups = new Map(live.groups.map((g) => [g.name, g]));
+  for (const want of [...desired.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const have = liveGroups.get(want.name);
+    const id = groupAddress(provider, want.name);
+    if (!have) {
+      sink.change({
+        provider,
+        id,
+        kind: "group",
+        action: "create",
+        group: want.name,
+        reason: "added-in-config",
+        risk: "neutral",
+        source: want.source,
+        ...(want.description === undefined ? {} : { description: want.description }),
+      });
+    } else if (
+      caps.groupDescription &&
+      want.description !== undefined &&
+      want.description !== have.description
+    ) {
+      sink.change({
+        provider,
+        id,
+        kind: "group",
+        action: "update",
+        group: want.name,
+        fields: [{ field: "description", before: have.description ?? null, after: want.description }],
+        description: want.description,
+        reason: "added-in-config",
+        risk: "neutral",
+        source: want.source,
+      });
+    }
+    if (want.managesMembers) planMembers(sink, want, have);
+    else if (have)
+      for (const account of have.members)
+        if (sink.terminated.has(account)) planRemoval(sink, want.name, account, "user", want);
+  }
+  for (const have of [...live.groups].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (desired.groups.has(have.name)) continue;
+    const id = groupAddress(provider, have.name);
+    if (input.mode === "authoritative") {
+      sink.change({
+        provider,
+        id,
+        kind: "group",
+        action: "delete",
+        group: have.name,
+        memberCount: have.members.length,
+        reason: input.managed?.has(id) === true ? "removed-from-config" : "not-in-config",
+        risk: have.members.length > 0 ? "narrows" : "neutral",
+        why: ["the group is in no access file (mode: authoritative)"],
+      });
+      continue;
+    }
+    if (input.mode === "observe")
+      sink.note("unmanaged", `group ${have.name} is in no access file; left alone (mode: observe)`);
+    // Leavers lose every membership, even in groups the files do not manage.
+    for (const account of have.members)
+      if (sink.terminated.has(account)) planRemoval(sink, have.name, account, "user", undefined);
+  }
+}

@@ -1,0 +1,72 @@
+import type { Change, Reason } from "../plan/types.ts";
+import { formatLocation } from "../model/source.ts";
+
+export const REASON_TEXT: Readonly<Record<Reason, string>> = {
+  "added-in-config": "added in config",
+  "removed-from-config": "removed from config",
+  "role-baseline": "role baseline",
+  "grant-expired": "grant expired",
+  "user-terminated": "user terminated",
+  "user-on-leave": "user on leave",
+  drift: "drift",
+  "not-in-config": "not in config",
+};
+
+/** "+", "-" or "~" for a change, Terraform style. */
+export function symbolOf(change: Change): "+" | "-" | "~" {
+  switch (change.action) {
+    case "create":
+    case "add":
+    case "enable":
+      return "+";
+    case "remove":
+    case "delete":
+    case "disable":
+    case "revoke-sessions":
+      return "-";
+    case "update":
+      return "~";
+  }
+}
+
+/** One-line description of what a change does, without decoration. */
+export function describeChange(change: Change): string {
+  switch (change.kind) {
+    case "user":
+      switch (change.action) {
+        case "create":
+          return `create user ${change.account}`;
+        case "update":
+          return `update user ${change.account}: ${change.fields.map((f) => `${f.field} ${JSON.stringify(f.before)} → ${JSON.stringify(f.after)}`).join(", ")}`;
+        case "enable":
+          return `enable user ${change.account}`;
+        case "disable":
+          return `disable user ${change.account}`;
+        case "delete":
+          return `delete user ${change.account}`;
+        case "revoke-sessions":
+          return `revoke ${String(change.sessions)} session(s) and ${String(change.tokens)} token(s) of ${change.account}`;
+      }
+      break;
+    case "group":
+      switch (change.action) {
+        case "create":
+          return `create group ${change.group}`;
+        case "update":
+          return `update group ${change.group}: ${change.fields.map((f) => `${f.field} → ${JSON.stringify(f.after)}`).join(", ")}`;
+        case "delete":
+          return `delete group ${change.group} (${String(change.memberCount)} members)`;
+      }
+      break;
+    case "membership":
+      return change.action === "add"
+        ? `add ${change.memberKind === "group" ? "group " : ""}${change.member} to ${change.group}`
+        : `remove ${change.memberKind === "group" ? "group " : ""}${change.member} from ${change.group}`;
+  }
+}
+
+export function describeWhy(change: Change): string {
+  const parts = [REASON_TEXT[change.reason]];
+  if (change.source) parts.push(formatLocation(change.source));
+  return parts.join(", ");
+}

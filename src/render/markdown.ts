@@ -1,0 +1,90 @@
+import type { Change, MembershipChange, Plan } from "../plan/types.ts";
+import { describeChange, describeWhy, REASON_TEXT, symbolOf } from "./describe.ts";
+import { renderSummaryLine } from "./text.ts";
+
+/** GitHub caps comments at 65,536 characters; we stay well under it. */
+export const MARKDOWN_LIMIT = 60_000;
+
+export interface MarkdownOptions {
+  readonly limit?: number;
+  /** Where the full plan can be read when it does not fit (job summary, artifact name). */
+  readonly fullPlanHint?: string;
+}
+
+const escapeCell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+function memberText(c: MembershipChange): string {
+  const where = c.source ? `, \`${c.source.file}:${String(c.source.line)}\`` : "";
+  return `${c.memberKind === "group" ? "group " : ""}\`${c.member}\` (${REASON_TEXT[c.reason]}${where})`;
+}
+
+function groupTable(changes: readonly Change[]): string[] {
+  const byGroup = new Map<string, { gains: string[]; losses: string[] }>();
+  for (const c of changes) {
+    if (c.kind !== "membership") continue;
+    let row = byGroup.get(c.group);
+    if (!row) byGroup.set(c.group, (row = { gains: [], losses: [] }));
+    (c.action === "add" ? row.gains : row.losses).push(memberText(c));
+  }
+  if (byGroup.size === 0) return [];
+  const lines = ["| Group | Gains access | Loses access |", "|---|---|---|"];
+  for (const [group, row] of [...byGroup].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    lines.push(
+      `| \`${escapeCell(group)}\` | ${escapeCell(row.gains.join("<br>")) || "—"} | ${escapeCell(row.losses.join("<br>")) || "—"} |`,
+    );
+  }
+  return lines;
+}
+
+function providerSection(plan: Plan, name: string): string {
+  const p = plan.providers.find((x) => x.name === name);
+  const changes = plan.changes.filter((c) => c.provider === name);
+  const lines = [
+    `#### \`${name}\` (${p?.type ?? "?"}, ${p?.mode ?? "?"}): ${String(changes.length)} change(s)`,
+    "",
+  ];
+  const table = groupTable(changes);
+  if (table.length > 0) lines.push(...table, "");
+  const others = changes.filter((c) => c.kind !== "membership");
+  for (const c of others) lines.push(`- \`${symbolOf(c)}\` ${describeChange(c)} — ${describeWhy(c)}`);
+  const notes = plan.notes.filter((n) => n.provider === name);
+  if (notes.length > 0) {
+    lines.push("", "<details><summary>Notes</summary>", "");
+    for (const n of notes) lines.push(`- ${n.message}`);
+    lines.push("", "</details>");
+  }
+  return lines.join("\n");
+}
+
+function header(plan: Plan): string {
+  return [`### gatehouse plan`, "", renderSummaryLine(plan), ""].join("\n");
+}
+
+function shortSummary(plan: Plan, fullLength: number, options: MarkdownOptions, limit: number): string {
+  const lines = [header(plan)];
+  lines.push(
+    `> The full plan is ${String(fullLength)} characters, over the ${String(limit)}-character limit of a comment, so only its summary is shown here.` +
+      (options.fullPlanHint ? ` ${options.fullPlanHint}` : ""),
+    "",
+    "| Provider | Changes | Broaden | Narrow |",
+    "|---|---|---|---|",
+  );
+  for (const p of plan.providers) {
+    const cs = plan.changes.filter((c) => c.provider === p.name);
+    lines.push(
+      `| \`${p.name}\` | ${String(cs.length)} | ${String(cs.filter((c) => c.risk === "broadens").length)} | ${String(cs.filter((c) => c.risk === "narrows").length)} |`,
+    );
+  }
+  const byReason = new Map<string, number>();
+  for (const c of plan.changes)
+    byReason.set(REASON_TEXT[c.reason], (byReason.get(REASON_TEXT[c.reason]) ?? 0) + 1);
+  lines.push("", "By reason: " + [...byReason].map(([r, n]) => `${r} ${String(n)}`).join(", "));
+  return lines.join("\n") + "\n";
+}
+
+/** PR comment: per system and group, who gains and who loses access, and why. Fits the comment limit. */
+export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
+  const limit = options.limit ?? MARKDOWN_LIMIT;
+  const full = [header(plan), ...plan.providers.map((p) => providerSection(plan, p.name))].join("\n") + "\n";
+  return full.length <= limit ? full : shortSummary(plan, full.length, options, limit);
+}

@@ -1,0 +1,43 @@
+import type { Plan } from "../plan/types.ts";
+import { describeChange, describeWhy, symbolOf } from "./describe.ts";
+
+export interface TextOptions {
+  /** ANSI colours; the CLI turns them on only for a TTY. */
+  readonly color: boolean;
+  /** Print each change's provenance lines. */
+  readonly verbose?: boolean;
+}
+
+const COLORS = { "+": "\u001b[32m", "-": "\u001b[31m", "~": "\u001b[33m" } as const;
+const RESET = "\u001b[0m";
+const DIM = "\u001b[2m";
+
+export function renderSummaryLine(plan: Plan): string {
+  const s = plan.summary;
+  if (s.changes === 0) return "No changes. Live systems match the access files.";
+  return `Plan: ${String(s.changes)} change(s): ${String(s.broadens)} broaden access, ${String(s.narrows)} narrow access, ${String(s.changes - s.broadens - s.narrows)} neutral.`;
+}
+
+/** Terminal view: per provider, one line per change with + / - / ~, its reason and source line. */
+export function renderText(plan: Plan, options: TextOptions): string {
+  const lines: string[] = [];
+  const paint = (sym: "+" | "-" | "~", text: string): string =>
+    options.color ? `${COLORS[sym]}${text}${RESET}` : text;
+  const dim = (text: string): string => (options.color ? `${DIM}${text}${RESET}` : text);
+  for (const provider of plan.providers) {
+    const changes = plan.changes.filter((c) => c.provider === provider.name);
+    const notes = plan.notes.filter((n) => n.provider === provider.name);
+    lines.push(
+      `${provider.name} (${provider.type}, ${provider.mode}): ${String(changes.length)} change(s); live: ${String(provider.liveUsers)} users, ${String(provider.liveGroups)} groups, ${String(provider.liveMemberships)} memberships; ${String(provider.readCalls)} read call(s)`,
+    );
+    for (const c of changes) {
+      const sym = symbolOf(c);
+      lines.push(`  ${paint(sym, `${sym} ${describeChange(c)}`)}  ${dim(`(${describeWhy(c)})`)}`);
+      if (options.verbose === true) for (const why of c.why ?? []) lines.push(`      ${dim(why)}`);
+    }
+    for (const n of notes) lines.push(`  ${dim(`note: ${n.message}`)}`);
+    lines.push("");
+  }
+  lines.push(renderSummaryLine(plan));
+  return lines.join("\n") + "\n";
+}
