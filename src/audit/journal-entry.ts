@@ -1,0 +1,139 @@
+import type { Change } from "../plan/types.ts";
+import type { ProviderStats } from "../providers/types.ts";
+import { canonicalJson, sha256Hex } from "./canonical-json.ts";
+import { isChange, isRecord } from "./change-shape.ts";
+
+/** `prevHash` of the first entry. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/** An apply run begins: what is about to be applied, by whom. */
+export interface ApplyStartData {
+  readonly type: "apply-start";
+  /** ISO 8601 instant. */
+  readonly at: string;
+  readonly actor: string;
+  /** git commit of the access files, when known. */
+  readonly commit?: string;
+  readonly planDigest: string;
+  readonly desiredDigest: string;
+  readonly providers: readonly string[];
+  /** Number of changes in the plan. */
+  readonly changes: number;
+}
+
+/** One change as a connected system confirmed (or refused) it. */
+export interface ChangeData {
+  readonly type: "change";
+  /** ISO 8601 instant the system answered. */
+  readonly at: string;
+  /** `seq` of the run's apply-start entry. */
+  readonly runSeq: number;
+  readonly provider: string;
+  readonly changeId: string;
+  readonly change: Change;
+  readonly outcome: "applied" | "failed";
+  readonly confirmation?: string;
+  /** The error message, for failed changes. Never contains secrets (ProviderError redacts them). */
+  readonly error?: string;
+}
+
+/** An apply run ended. */
+export interface ApplyEndData {
+  readonly type: "apply-end";
+  readonly at: string;
+  readonly runSeq: number;
+  readonly applied: number;
+  readonly failed: number;
+  readonly durationMs: number;
+  /** Calls made per provider during the run. */
+  readonly calls: Readonly<Record<string, ProviderStats>>;
+}
+
+/** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
+export type NewJournalEntry = ApplyStartData | ChangeData | ApplyEndData;
+
+export interface ChainFields {
+  /** 1 for the first entry, then +1 per entry. */
+  readonly seq: number;
+  /** The previous entry's hash; 64 zeros for the first entry. */
+  readonly prevHash: string;
+  /** sha256 of the canonical JSON of the entry without `hash`. */
+  readonly hash: string;
+}
+
+export type JournalEntry = NewJournalEntry & ChainFields;
+
+/** Chains a new entry after `previous` (undefined for the first entry). */
+export function sealEntry(entry: NewJournalEntry, previous: ChainFields | undefined): JournalEntry {
+  const unsealed = { ...entry, seq: (previous?.seq ?? 0) + 1, prevHash: previous?.hash ?? GENESIS_HASH };
+  return { ...unsealed, hash: hashEntry(unsealed) };
+}
+
+/** The hash an entry should carry: sha256 over its canonical JSON, `hash` left out. */
+export function hashEntry(entry: Readonly<Record<string, unknown>> | NewJournalEntry): string {
+  const rest: Record<string, unknown> = { ...entry };
+  delete rest["hash"];
+  return sha256Hex(canonicalJson(rest));
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0;
+}
+
+function isInstant(value: unknown): boolean {
+  return typeof value === "string" && !Number.isNaN(Date.parse(value));
+}
+
+function isCalls(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    Object.values(value).every((s) => isRecord(s) && isCount(s["reads"]) && isCount(s["writes"]))
+  );
+}
+
+function describeBodyProblem(v: Record<string, unknown>): string | undefined {
+  switch (v["type"]) {
+    case "apply-start":
+      if (typeof v["actor"] !== "string") return "apply-start needs a string actor";
+      if (v["commit"] !== undefined && typeof v["commit"] !== "string") return "commit must be a string";
+      if (typeof v["planDigest"] !== "string" || typeof v["desiredDigest"] !== "string")
+        return "apply-start needs planDigest and desiredDigest";
+      if (!Array.isArray(v["providers"]) || !v["providers"].every((p) => typeof p === "string"))
+        return "providers must be a list of names";
+      return isCount(v["changes"]) ? undefined : "changes must be a count";
+    case "change":
+      if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["changeId"] !== "string")
+        return "change needs runSeq, provider and changeId";
+      if (!isChange(v["change"])) return "change is not a valid plan change";
+      if (v["outcome"] !== "applied" && v["outcome"] !== "failed")
+        return 'outcome must be "applied" or "failed"';
+      if (v["confirmation"] !== undefined && typeof v["confirmation"] !== "string")
+        return "confirmation must be a string";
+      return v["error"] === undefined || typeof v["error"] === "string"
+        ? undefined
+        : "error must be a string";
+    case "apply-end":
+      if (![v["runSeq"], v["applied"], v["failed"], v["durationMs"]].every(isCount))
+        return "apply-end needs runSeq, applied, failed and durationMs counts";
+      return isCalls(v["calls"]) ? undefined : "calls must map providers to { reads, writes }";
+    default:
+      return `unknown entry type ${typeof v["type"] === "string" ? JSON.stringify(v["type"]) : "(none)"}`;
+  }
+}
+
+/** Why `value` is not a journal entry, or undefined when it is one. Extra fields are allowed. */
+export function describeEntryProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) return "not a JSON object";
+  if (!isCount(value["seq"]) || value["seq"] < 1) return "seq must be a positive integer";
+  if (typeof value["prevHash"] !== "string" || !HEX64.test(value["prevHash"]))
+    return "prevHash must be 64 hex digits";
+  if (typeof value["hash"] !== "string" || !HEX64.test(value["hash"])) return "hash must be 64 hex digits";
+  if (!isInstant(value["at"])) return "at must be an ISO 8601 instant";
+  return describeBodyProblem(value);
+}
+
+export function isJournalEntry(value: unknown): value is JournalEntry {
+  return describeEntryProblem(value) === undefined;
+}

@@ -1,0 +1,154 @@
+import { open, truncate } from "node:fs/promises";
+import { ExitCode, GatehouseError } from "../errors.ts";
+import { appendFileDurable } from "../io/atomic-write.ts";
+import { hasCode, withFileLock } from "../io/file-lock.ts";
+import type { JournalEntry, NewJournalEntry } from "./journal-entry.ts";
+import { describeEntryProblem, hashEntry, isJournalEntry, sealEntry } from "./journal-entry.ts";
+import { parseLine, readTextIfExists, TORN_LINE_MESSAGE } from "./journal-lines.ts";
+
+export { verifyJournal } from "./verify-journal.ts";
+export { TORN_LINE_MESSAGE } from "./journal-lines.ts";
+export { GENESIS_HASH } from "./journal-entry.ts";
+export type {
+  ApplyEndData,
+  ApplyStartData,
+  ChangeData,
+  JournalEntry,
+  NewJournalEntry,
+} from "./journal-entry.ts";
+export type { JournalProblem, JournalVerification, VerifyJournalOptions } from "./verify-journal.ts";
+
+/** Where the journal lives unless gatehouse.yaml says otherwise, relative to the working directory. */
+export const DEFAULT_JOURNAL_PATH = ".gatehouse/journal.jsonl";
+
+/** The journal cannot be appended to or read as it is. */
+export class JournalError extends GatehouseError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("GH_JOURNAL", message, ExitCode.error, options);
+  }
+}
+
+export interface AppendJournalOptions {
+  /** How long to wait for another gatehouse process appending to the same journal (default 10 s). */
+  readonly lockTimeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Appends entries to the hash-chained journal at `path` and returns them sealed (with seq, prevHash and
+ * hash). Holds `<path>.lock` so that concurrent gatehouse processes keep one chain; writes with O_APPEND
+ * and fsyncs before returning. Refuses to chain onto a torn or tampered last line.
+ */
+export async function appendJournalEntries(
+  path: string,
+  entries: readonly NewJournalEntry[],
+  options: AppendJournalOptions = {},
+): Promise<JournalEntry[]> {
+  if (entries.length === 0) return [];
+  const lockOptions = {
+    ...(options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
+  return withFileLock(
+    path,
+    async () => {
+      let previous = await readLastEntry(path);
+      const sealed: JournalEntry[] = [];
+      for (const entry of entries) {
+        previous = sealEntry(entry, previous);
+        sealed.push(previous);
+      }
+      await appendFileDurable(path, sealed.map((e) => `${JSON.stringify(e)}\n`).join(""));
+      return sealed;
+    },
+    lockOptions,
+  );
+}
+
+/** Every entry of the journal, in order; [] when it does not exist yet. Throws on a malformed line. */
+export async function readJournal(path: string): Promise<JournalEntry[]> {
+  const text = await readTextIfExists(path);
+  if (text === undefined || text === "") return [];
+  if (!text.endsWith("\n")) throw new JournalError(`${path}: ${TORN_LINE_MESSAGE}; ${REPAIR_HINT}`);
+  const lines = text.slice(0, -1).split("\n");
+  return lines.map((line, index) => {
+    const value = parseLine(line);
+    if (isJournalEntry(value)) return value;
+    const problem = value === undefined ? "not valid JSON" : (describeEntryProblem(value) ?? "");
+    throw new JournalError(`${path}:${String(index + 1)}: not a journal entry: ${problem}`);
+  });
+}
+
+/**
+ * Cuts an incomplete last line (left by a crash during an append) off the journal, keeping the fragment
+ * in `<path>.torn` for inspection. Returns the number of bytes removed (0 when the journal was intact).
+ */
+export async function repairJournalTail(path: string): Promise<number> {
+  return withFileLock(path, async () => {
+    const text = await readTextIfExists(path);
+    if (text === undefined || text === "" || text.endsWith("\n")) return 0;
+    const keep = Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1), "utf8");
+    const fragment = text.slice(text.lastIndexOf("\n") + 1);
+    await appendFileDurable(`${path}.torn`, `${fragment}\n`);
+    await truncate(path, keep);
+    return Buffer.byteLength(text, "utf8") - keep;
+  });
+}
+
+const REPAIR_HINT =
+  "run `gatehouse audit verify` to check the rest of the chain, then repair the tail (the fragment is kept in <journal>.torn)";
+
+/** The last entry, read from the end of the file so appends stay fast on a long journal. */
+async function readLastEntry(path: string): Promise<JournalEntry | undefined> {
+  const line = await readLastLine(path);
+  if (line === undefined) return undefined;
+  const value = parseLine(line);
+  if (!isJournalEntry(value)) {
+    const problem = value === undefined ? "not valid JSON" : (describeEntryProblem(value) ?? "");
+    throw new JournalError(
+      `${path}: the last entry is not valid (${problem}); run \`gatehouse audit verify\`, nothing was appended`,
+    );
+  }
+  if (hashEntry(value) !== value.hash) {
+    throw new JournalError(
+      `${path}: the last entry (seq ${String(value.seq)}) does not match its hash; run \`gatehouse audit verify\`, nothing was appended`,
+    );
+  }
+  return value;
+}
+
+const CHUNK = 64 * 1024;
+
+async function readLastLine(path: string): Promise<string | undefined> {
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if (hasCode(error, "ENOENT")) return undefined;
+    throw error;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    if (size === 0) return undefined;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) throw new JournalError(`${path}: ${TORN_LINE_MESSAGE}; ${REPAIR_HINT}`);
+    const chunks: Buffer[] = [];
+    let end = size - 1;
+    while (end > 0) {
+      const start = Math.max(0, end - CHUNK);
+      const buffer = Buffer.alloc(end - start);
+      await handle.read(buffer, 0, buffer.length, start);
+      const newline = buffer.lastIndexOf(0x0a);
+      if (newline >= 0) {
+        chunks.unshift(buffer.subarray(newline + 1));
+        break;
+      }
+      chunks.unshift(buffer);
+      end = start;
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,102 @@
+import type { JournalEntry } from "./journal-entry.ts";
+import { describeEntryProblem, GENESIS_HASH, hashEntry, isJournalEntry } from "./journal-entry.ts";
+import { parseLine, readTextIfExists, TORN_LINE_MESSAGE } from "./journal-lines.ts";
+
+export interface JournalProblem {
+  /** 1-based line number in the journal file. */
+  readonly line: number;
+  readonly message: string;
+}
+
+export interface JournalVerification {
+  readonly ok: boolean;
+  /** Valid entries read. */
+  readonly entries: number;
+  readonly problems: readonly JournalProblem[];
+  /** The last valid entry: record it elsewhere (CI log, git) to detect later removal of entries at the end. */
+  readonly head?: { readonly seq: number; readonly hash: string };
+}
+
+export interface VerifyJournalOptions {
+  /** An entry recorded earlier that must still be there; catches entries removed from the end. */
+  readonly expectedHead?: { readonly seq: number; readonly hash: string };
+}
+
+const REORDERED = "an entry was removed, inserted or reordered here";
+
+/**
+ * Walks the chain: every entry must hash to its `hash`, carry the next `seq` and the previous entry's
+ * hash as `prevHash`, and refer to an earlier apply-start. Reports every broken line; never throws on
+ * bad content.
+ */
+export async function verifyJournal(
+  path: string,
+  options: VerifyJournalOptions = {},
+): Promise<JournalVerification> {
+  const text = (await readTextIfExists(path)) ?? "";
+  const problems: JournalProblem[] = [];
+  const lines = text === "" ? [] : text.split("\n");
+  const isTorn = text !== "" && !text.endsWith("\n");
+  if (!isTorn) lines.pop(); // the empty string after the final newline
+  const starts = new Set<number>();
+  const seen = new Map<number, string>();
+  let previous: { entry: JournalEntry; line: number } | undefined;
+  let count = 0;
+  for (const [index, raw] of lines.entries()) {
+    const line = index + 1;
+    const report = (message: string): void => {
+      problems.push({ line, message });
+    };
+    if (isTorn && index === lines.length - 1) {
+      report(TORN_LINE_MESSAGE);
+      break;
+    }
+    const value = raw === "" ? undefined : parseLine(raw);
+    if (!isJournalEntry(value)) {
+      const why = value === undefined ? "not valid JSON" : (describeEntryProblem(value) ?? "");
+      report(`not a journal entry: ${why}`);
+      continue;
+    }
+    count += 1;
+    if (hashEntry(value) !== value.hash) {
+      report(`entry seq ${String(value.seq)} was edited: its content does not match its hash`);
+    }
+    const link = describeBrokenLink(value, previous);
+    if (link !== undefined) report(link);
+    if (value.type !== "apply-start" && !starts.has(value.runSeq)) {
+      report(
+        `entry seq ${String(value.seq)} refers to run ${String(value.runSeq)}, which has no apply-start before it`,
+      );
+    }
+    if (value.type === "apply-start") starts.add(value.seq);
+    seen.set(value.seq, value.hash);
+    previous = { entry: value, line };
+  }
+  const head = previous ? { seq: previous.entry.seq, hash: previous.entry.hash } : undefined;
+  const expected = options.expectedHead;
+  if (expected !== undefined && seen.get(expected.seq) !== expected.hash) {
+    problems.push({
+      line: lines.length,
+      message: `entry seq ${String(expected.seq)} with the recorded hash is missing (entries at the end were removed or rewritten?)`,
+    });
+  }
+  return { ok: problems.length === 0, entries: count, problems, ...(head ? { head } : {}) };
+}
+
+function describeBrokenLink(
+  entry: JournalEntry,
+  previous: { entry: JournalEntry; line: number } | undefined,
+): string | undefined {
+  if (previous === undefined) {
+    if (entry.seq === 1 && entry.prevHash === GENESIS_HASH) return undefined;
+    return `the first entry has seq ${String(entry.seq)}, expected seq 1 with a prevHash of 64 zeros: ${REORDERED}`;
+  }
+  const isNextSeq = entry.seq === previous.entry.seq + 1;
+  const isChained = entry.prevHash === previous.entry.hash;
+  if (isNextSeq && isChained) return undefined;
+  const reasons = [
+    ...(isNextSeq ? [] : [`seq ${String(entry.seq)} does not follow seq ${String(previous.entry.seq)}`]),
+    ...(isChained ? [] : [`prevHash is not the hash of line ${String(previous.line)}`]),
+  ];
+  return `${reasons.join(" and ")}: ${REORDERED}`;
+}

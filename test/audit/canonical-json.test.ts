@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { canonicalJson, sha256Hex } from "../../src/audit/canonical-json.ts";
+
+describe("canonicalJson", () => {
+  it("sorts keys at every level and leaves out whitespace and undefined", () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: true, y: null }], c: "x" }, u: undefined })).toBe(
+      '{"a":{"c":"x","d":[3,{"y":null,"z":true}]},"b":1}',
+    );
+  });
+
+  it("gives the same text for the same data built in a different order", () => {
+    expect(canonicalJson({ x: 1, y: [1, 2] })).toBe(canonicalJson({ y: [1, 2], x: 1 }));
+    expect(canonicalJson([1, 2])).not.toBe(canonicalJson([2, 1]));
+  });
+
+  it("writes dates as ISO strings and undefined array items as null, like JSON.stringify", () => {
+    expect(canonicalJson({ at: new Date("2026-01-02T03:04:05Z"), list: [undefined] })).toBe(
+      '{"at":"2026-01-02T03:04:05.000Z","list":[null]}',
+    );
+  });
+
+  it("refuses values without a faithful JSON form", () => {
+    expect(() => canonicalJson(Number.NaN)).toThrow(/NaN has no JSON form/);
+    expect(() => canonicalJson({ big: 1n })).toThrow(/bigint/);
+    expect(() => canonicalJson(new Map())).toThrow(/Map and Set/);
+    expect(() => canonicalJson(undefined)).toThrow(/no JSON form/);
+  });
+});
+
+describe("sha256Hex", () => {
+  it("hashes UTF-8 text to lowercase hex", () => {
+    expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+});
