@@ -1,0 +1,267 @@
+import { describe, expect, it } from "vitest";
+import {
+  applyOpsLocally,
+  buildMemberPatches,
+  buildUserPatchOps,
+  buildUserResource,
+  eqFilter,
+  parseListResponse,
+  parseScimError,
+  parseScimGroup,
+  parseScimUser,
+  toLiveUser,
+} from "../../src/providers/scim/map.ts";
+import { parseCapabilities, supportsUserPath } from "../../src/providers/scim/discovery.ts";
+import { parseRetryAfter } from "../../src/providers/scim/client.ts";
+import { DEFAULT_MAPPING, ENTERPRISE_USER, parseScimSettings } from "../../src/providers/scim/settings.ts";
+import { ConfigError } from "../../src/errors.ts";
+import type { ProviderConfig } from "../../src/model/access.ts";
+
+const wireUser = {
+  schemas: ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE_USER],
+  id: "u-1",
+  userName: "alice@example.com",
+  externalId: "alice",
+  displayName: "Alice Liddell",
+  emails: [
+    { value: "old@example.com", type: "home" },
+    { value: "alice@example.com", type: "work", primary: true },
+  ],
+  title: "Staff Engineer",
+  userType: "employee",
+  active: true,
+  [ENTERPRISE_USER]: { department: "ENG", manager: { value: "u-9" }, employeeNumber: "42" },
+  meta: { version: 'W/"3"' },
+};
+
+describe("scim map: users", () => {
+  it("reads mapped attributes, the primary email and the enterprise extension", () => {
+    const user = parseScimUser(wireUser, DEFAULT_MAPPING);
+    expect(user).toEqual({
+      id: "u-1",
+      userName: "alice@example.com",
+      externalId: "alice",
+      active: true,
+      version: 'W/"3"',
+      attributes: {
+        name: "Alice Liddell",
+        email: "alice@example.com",
+        title: "Staff Engineer",
+        department: "ENG",
+        manager: "u-9",
+        employmentType: "employee",
+      },
+    });
+  });
+
+  it("turns the manager's SCIM id into the manager's account name", () => {
+    const user = parseScimUser(wireUser, DEFAULT_MAPPING);
+    expect(user && toLiveUser(user, new Map([["u-9", "carol@example.com"]]))).toMatchObject({
+      account: "alice@example.com",
+      enabled: true,
+      manager: "carol@example.com",
+    });
+  });
+
+  it("treats a missing active as enabled, drops unknown user types and rejects resources without id", () => {
+    const user = parseScimUser({ id: "x", userName: "x@example.com", userType: "Robot" }, DEFAULT_MAPPING);
+    expect(user).toMatchObject({ active: true, attributes: {} });
+    expect(parseScimUser({ userName: "x" }, DEFAULT_MAPPING)).toBeUndefined();
+    expect(parseScimUser("nope", DEFAULT_MAPPING)).toBeUndefined();
+  });
+
+  it("falls back to name.formatted when displayName is absent", () => {
+    const user = parseScimUser({ id: "x", userName: "x", name: { formatted: "X Y" } }, DEFAULT_MAPPING);
+    expect(user?.attributes.name).toBe("X Y");
+  });
+
+  it("builds a create body with externalId, emails, name and the enterprise extension", () => {
+    const body = buildUserResource(
+      {
+        userName: "bob@example.com",
+        userId: "bob",
+        managerId: "u-9",
+        attributes: {
+          name: "Bob B",
+          email: "bob@example.com",
+          department: "OPS",
+          employmentType: "contractor",
+        },
+      },
+      { ...DEFAULT_MAPPING, userId: `${ENTERPRISE_USER}:employeeNumber` },
+      [ENTERPRISE_USER],
+    );
+    expect(body).toEqual({
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE_USER],
+      userName: "bob@example.com",
+      active: true,
+      externalId: "bob",
+      displayName: "Bob B",
+      name: { formatted: "Bob B" },
+      emails: [{ value: "bob@example.com", type: "work", primary: true }],
+      userType: "contractor",
+      [ENTERPRISE_USER]: { department: "OPS", manager: { value: "u-9" }, employeeNumber: "bob" },
+    });
+  });
+
+  it("patches only the changed fields, removing the ones that became empty", () => {
+    const ops = buildUserPatchOps(
+      { userName: "a", attributes: { title: "Director" }, managerId: "u-2" },
+      ["title", "department", "manager"],
+      DEFAULT_MAPPING,
+    );
+    expect(ops).toEqual([
+      { op: "replace", path: "title", value: "Director" },
+      { op: "remove", path: `${ENTERPRISE_USER}:department` },
+      { op: "replace", path: `${ENTERPRISE_USER}:manager`, value: { value: "u-2" } },
+    ]);
+  });
+
+  it("honours an attribute mapping override and null for fields the app does not hold", () => {
+    const mapping = { ...DEFAULT_MAPPING, title: null, department: "division" };
+    const body = buildUserResource(
+      { userName: "a", attributes: { title: "T", department: "D" } },
+      mapping,
+      [],
+    );
+    expect(body).toMatchObject({ division: "D" });
+    expect(body).not.toHaveProperty("title");
+  });
+
+  it("applies operations locally for servers that only take PUT, dropping meta", () => {
+    const out = applyOpsLocally({ id: "1", title: "A", meta: { version: "1" } }, [
+      { op: "replace", path: "title", value: "B" },
+      { op: "replace", path: `${ENTERPRISE_USER}:department`, value: "D" },
+      { op: "remove", path: "title" },
+    ]);
+    expect(out).toEqual({ id: "1", [ENTERPRISE_USER]: { department: "D" } });
+  });
+});
+
+describe("scim map: groups and messages", () => {
+  it("reads members, separating nested groups, and notices when members were left out", () => {
+    const g = parseScimGroup({
+      id: "g1",
+      displayName: "team-a",
+      members: [{ value: "u1" }, { value: "g2", type: "Group" }, { value: "u2", type: "User" }],
+    });
+    expect(g).toMatchObject({ memberIds: ["u1", "u2"], groupMemberIds: ["g2"] });
+    expect(parseScimGroup({ id: "g1", displayName: "team-a" })?.memberIds).toBeUndefined();
+  });
+
+  it("writes membership as one add with a value array and one filtered remove per member, chunked", () => {
+    const patches = buildMemberPatches(["u1", "u2", "u3"], ['u"4'], 2);
+    expect(patches).toEqual([
+      {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        Operations: [{ op: "add", path: "members", value: [{ value: "u1" }, { value: "u2" }] }],
+      },
+      {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        Operations: [
+          { op: "add", path: "members", value: [{ value: "u3" }] },
+          { op: "remove", path: 'members[value eq "u\\"4"]' },
+        ],
+      },
+    ]);
+  });
+
+  it("quotes filter values as JSON strings", () => {
+    expect(eqFilter("userName", 'a"b\\c')).toBe('userName eq "a\\"b\\\\c"');
+  });
+
+  it("parses list responses and SCIM errors, tolerating junk", () => {
+    expect(parseListResponse({ totalResults: 0 })).toEqual({ totalResults: 0, resources: [] });
+    expect(parseListResponse({ Resources: [] })).toBeUndefined();
+    expect(parseScimError({ status: "409", scimType: "uniqueness", detail: "taken" })).toEqual({
+      scimType: "uniqueness",
+      detail: "taken",
+    });
+    expect(parseScimError("<html>")).toEqual({});
+  });
+
+  it("reads Retry-After as seconds or as an HTTP date", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(parseRetryAfter("2", now)).toBe(2000);
+    expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:05 GMT", now)).toBe(5000);
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+    expect(parseRetryAfter("soon", now)).toBeUndefined();
+  });
+});
+
+describe("scim discovery", () => {
+  it("assumes nothing optional of a server that publishes no discovery documents", () => {
+    const caps = parseCapabilities(undefined, undefined, undefined);
+    expect(caps).toMatchObject({ patch: false, filter: false, etag: false, usersEndpoint: "/Users" });
+    expect(supportsUserPath(caps, "title")).toBe(true);
+    expect(supportsUserPath(caps, `${ENTERPRISE_USER}:department`)).toBe(false);
+  });
+
+  it("reads features, endpoints, extensions and attribute names", () => {
+    const caps = parseCapabilities(
+      { patch: { supported: true }, filter: { supported: true, maxResults: 200 }, etag: { supported: true } },
+      {
+        Resources: [
+          {
+            schema: "urn:ietf:params:scim:schemas:core:2.0:User",
+            endpoint: "/people",
+            schemaExtensions: [{ schema: ENTERPRISE_USER, required: false }],
+          },
+        ],
+      },
+      {
+        Resources: [{ id: "urn:ietf:params:scim:schemas:core:2.0:User", attributes: [{ name: "userName" }] }],
+      },
+    );
+    expect(caps).toMatchObject({
+      patch: true,
+      filter: true,
+      maxResults: 200,
+      etag: true,
+      usersEndpoint: "/people",
+    });
+    expect(caps.groupsEndpoint).toBeUndefined();
+    expect(supportsUserPath(caps, "title")).toBe(false);
+    expect(supportsUserPath(caps, `${ENTERPRISE_USER}:department`)).toBe(true);
+  });
+});
+
+describe("scim settings", () => {
+  const config = (settings: Record<string, unknown>): ProviderConfig => ({
+    name: "saas",
+    type: "scim",
+    mode: "authoritative",
+    nesting: false,
+    settings,
+    source: { file: "access/gatehouse.yaml", line: 4, column: 3 },
+  });
+
+  it("fills defaults: deactivate leavers, 4 at a time, 30 s timeouts", () => {
+    expect(
+      parseScimSettings(config({ baseUrl: "https://app.example/scim/v2/", tokenEnv: "T" })),
+    ).toMatchObject({
+      baseUrl: "https://app.example/scim/v2",
+      deleteUsers: false,
+      concurrency: 4,
+      timeoutMs: 30_000,
+      attributeMapping: DEFAULT_MAPPING,
+    });
+  });
+
+  it.each([
+    [{ tokenEnv: "T" }, /"baseUrl" is required/],
+    [{ baseUrl: "ftp://x", tokenEnv: "T" }, /http\(s\) URL/],
+    [
+      { baseUrl: "https://x", tokenEnv: "T", concurrency: 0 },
+      /"concurrency" must be an integer of at least 1/,
+    ],
+    [
+      { baseUrl: "https://x", tokenEnv: "T", attributeMapping: { shoeSize: "x" } },
+      /attributeMapping.shoeSize/,
+    ],
+  ])("refuses bad settings %j with a located message", (settings, message) => {
+    expect(() => parseScimSettings(config(settings))).toThrow(ConfigError);
+    expect(() => parseScimSettings(config(settings))).toThrow(message);
+    expect(() => parseScimSettings(config(settings))).toThrow(/access\/gatehouse.yaml:4:3 provider "saas"/);
+  });
+});
