@@ -39,7 +39,8 @@ function positionOfByte(bytes: Uint8Array, offset: number): { line: number; colu
     }
   }
   const prefix = new TextDecoder("utf-8").decode(bytes.subarray(lineStart, offset));
-  return { line, column: [...prefix].length + 1 };
+  // Columns count code points, as the YAML library's positions do.
+  return { line, column: Array.from(prefix).length + 1 };
 }
 
 /** Finds the first byte where `bytes` stops being valid UTF-8, or -1. */
@@ -83,6 +84,50 @@ function decode(file: string, bytes: Uint8Array): { text: string } | { diagnosti
       diagnostic: at(file, "GH006", "file is not valid UTF-8; save it as UTF-8", pos.line, pos.column),
     };
   }
+}
+
+/** Nesting past this is refused before the YAML library sees it: deep recursion there can crash the process. */
+const MAX_NESTING = 256;
+
+/**
+ * Where the text first nests deeper than MAX_NESTING: flow brackets outside quotes and comments, or
+ * block indentation plus compact "- " indicators. A cheap over-estimate; real access files nest < 10.
+ */
+function findDeepNesting(text: string): { line: number; column: number } | undefined {
+  let depth = 0;
+  let quote = "";
+  let line = 1;
+  let lineStart = 0;
+  let atLineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n") {
+      line++;
+      lineStart = i + 1;
+      atLineStart = true;
+      if (quote === "'" || quote === '"') continue;
+      continue;
+    }
+    if (atLineStart) {
+      atLineStart = false;
+      const lead = /^[ \t]*(?:-[ \t]+)*/.exec(text.slice(i, i + 4 * MAX_NESTING + 8))?.[0] ?? "";
+      if (lead.length > 2 * MAX_NESTING) return { line, column: 1 };
+    }
+    if (quote !== "") {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = "";
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === "#" && (i === lineStart || /\s/.test(text[i - 1] ?? ""))) {
+      const end = text.indexOf("\n", i);
+      i = end < 0 ? text.length : end - 1;
+    } else if (c === "[" || c === "{") {
+      depth++;
+      if (depth > MAX_NESTING) return { line, column: i - lineStart + 1 };
+    } else if ((c === "]" || c === "}") && depth > 0) depth--;
+  }
+  return undefined;
 }
 
 const YAML_CODE_MESSAGES: Readonly<Record<string, string>> = {
@@ -130,6 +175,19 @@ function parseUnguarded(
   const decoded = decode(file, bytes);
   if ("diagnostic" in decoded) return { diagnostics: [decoded.diagnostic] };
   const digest = createHash("sha256").update(bytes).digest("hex");
+  const deep = findDeepNesting(decoded.text);
+  if (deep)
+    return {
+      diagnostics: [
+        at(
+          file,
+          "GH018",
+          `YAML nests deeper than ${String(MAX_NESTING)} levels; flatten the structure`,
+          deep.line,
+          deep.column,
+        ),
+      ],
+    };
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   let docs: Document[];
@@ -140,7 +198,7 @@ function parseUnguarded(
       prettyErrors: false,
       strict: true,
       merge: false,
-    }) as Document[];
+    });
   } catch (error) {
     return {
       diagnostics: [
@@ -209,7 +267,7 @@ function parseUnguarded(
   try {
     data = doc.toJS({ maxAliasCount: limits.maxAliasCount });
   } catch (error) {
-    const isAliasBomb = error instanceof Error && /alias/i.test(error.message);
+    const isAliasBomb = error instanceof Error && /excessive alias/i.test(error.message);
     return {
       diagnostics: [
         at(
