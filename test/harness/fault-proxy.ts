@@ -13,7 +13,9 @@ export type Fault =
   | { readonly kind: "status"; readonly status: number; readonly retryAfter?: string }
   | { readonly kind: "cut-before-forward" }
   | { readonly kind: "cut-after-forward" }
-  | { readonly kind: "delay"; readonly ms: number };
+  | { readonly kind: "delay"; readonly ms: number }
+  /** Forward, then rewrite the JSON answer (e.g. make a server claim less than it supports). */
+  | { readonly kind: "rewrite"; readonly transform: (body: unknown) => unknown };
 
 export interface FaultRule {
   readonly fault: Fault;
@@ -66,7 +68,7 @@ export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy
     return entry.rule.fault;
   }
 
-  async function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, cutAfter: boolean) {
+  async function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, fault: Fault | undefined) {
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
       if (typeof v === "string" && k !== "host" && !HOP_BY_HOP.has(k)) headers.set(k, v);
@@ -77,8 +79,10 @@ export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy
       ...(body.length > 0 ? { body } : {}),
       signal: AbortSignal.timeout(10_000),
     });
-    const text = Buffer.from(await upstream.arrayBuffer());
-    if (cutAfter) {
+    let text = Buffer.from(await upstream.arrayBuffer());
+    if (fault?.kind === "rewrite")
+      text = Buffer.from(JSON.stringify(fault.transform(JSON.parse(text.toString()))));
+    if (fault?.kind === "cut-after-forward") {
       req.socket.destroy();
       return "cut" as const;
     }
@@ -112,7 +116,7 @@ export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy
       outcome = "cut";
     } else {
       if (fault?.kind === "delay") await sleep(fault.ms);
-      outcome = await forward(req, res, body, fault?.kind === "cut-after-forward");
+      outcome = await forward(req, res, body, fault);
     }
     seen.push({ method, path, outcome });
   }

@@ -244,3 +244,46 @@ describe("scim connector under faults", { tags: ["slow"] }, () => {
     expect(live.groups.find((g) => g.name === "team-big-read")?.members).toHaveLength(120);
   });
 });
+
+describe("scim connector on a server that takes no PATCH", { tags: ["slow"] }, () => {
+  it("falls back to GET + PUT for users and groups and reaches the same state", async () => {
+    const server = await startScimServer();
+    const proxy = await startFaultProxy(server.baseUrl);
+    try {
+      proxy.inject({
+        fault: {
+          kind: "rewrite",
+          transform: (spc) =>
+            typeof spc === "object" && spc !== null ? { ...spc, patch: { supported: false } } : spc,
+        },
+        times: 1,
+        match: (m, p) => m === "GET" && p.endsWith("/ServiceProviderConfig"),
+      });
+      const provider = createScimProviderWith(scimProviderConfig(proxy.baseUrl), scimContext(server.token));
+      await provider.read(signal());
+      expect(provider.serverCapabilities()?.patch).toBe(false);
+      expect(await applyAll(provider, TARGET)).toEqual([]);
+      const [out] = await provider.apply(
+        [{ ...base, id: "d", kind: "user", action: "disable", account: "cy@example.com", risk: "narrows" }],
+        signal(),
+      );
+      expect(out?.status).toBe("applied");
+      const [rm] = await provider.apply(
+        [{ ...memberAdd("team-x-write", "cy"), action: "remove", risk: "narrows" }],
+        signal(),
+      );
+      expect(rm?.status).toBe("applied");
+      const live = await provider.read(signal());
+      expect(live.users.find((u) => u.account === "cy@example.com")).toMatchObject({
+        enabled: false,
+        title: "Engineer",
+      });
+      expect(live.groups[0]?.members).toEqual(["ann@example.com", "ben@example.com"]);
+      expect(proxy.seen.some((r) => r.method === "PATCH")).toBe(false);
+      expect(proxy.seen.filter((r) => r.method === "PUT").length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await proxy.close();
+      await server.close();
+    }
+  });
+});

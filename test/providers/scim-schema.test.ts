@@ -1,0 +1,67 @@
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import { describe, expect, it } from "vitest";
+
+const SCHEMAS = fileURLToPath(new URL("../../schemas/", import.meta.url));
+const addFormats = addFormatsModule.default;
+
+function configValidator() {
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  addFormats(ajv);
+  for (const entry of readdirSync(SCHEMAS, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith(".schema.json")) {
+      ajv.addSchema(JSON.parse(readFileSync(path.join(entry.parentPath, entry.name), "utf8")) as object);
+    }
+  }
+  const validate = ajv.getSchema("https://gatehouse.dev/schemas/gatehouse.schema.json");
+  if (!validate) throw new Error("gatehouse.schema.json did not load");
+  return (provider: Record<string, unknown>) =>
+    validate({ providers: { saas: provider } })
+      ? []
+      : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`);
+}
+
+describe("scim settings schema", () => {
+  const check = configValidator();
+
+  it("accepts every setting together with the common provider keys", () => {
+    expect(
+      check({
+        type: "scim",
+        mode: "authoritative",
+        nesting: false,
+        accountName: "email",
+        users: "members",
+        description: "Ticketing app",
+        baseUrl: "https://app.example.com/scim/v2",
+        tokenEnv: "GATEHOUSE_SCIM_TOKEN",
+        timeoutMs: 10_000,
+        concurrency: 2,
+        deleteUsers: true,
+        pageSize: 50,
+        maxMembersPerWrite: 25,
+        attributeMapping: {
+          title: null,
+          userId: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+        },
+        retry: { maxRetries: 3, baseDelayMs: 100, maxDelayMs: 5_000 },
+      }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    [{ type: "scim", tokenEnv: "T" }, /baseUrl/],
+    [{ type: "scim", baseUrl: "ftp://x", tokenEnv: "T" }, /pattern/],
+    [{ type: "scim", baseUrl: "https://x", tokenEnv: "the token itself!" }, /tokenEnv must match pattern/],
+    [
+      { type: "scim", baseUrl: "https://x", tokenEnv: "T", attributeMapping: { shoeSize: "x" } },
+      /additional/,
+    ],
+    [{ type: "scim", baseUrl: "https://x", tokenEnv: "T", deleteUsers: "yes" }, /boolean/],
+  ])("rejects %j", (provider, message) => {
+    expect(check(provider).join("\n")).toMatch(message);
+  });
+});
