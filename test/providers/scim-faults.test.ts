@@ -32,15 +32,17 @@ const groupCreate = (group: string): Change => ({
   action: "create",
   group,
 });
-const memberAdd = (group: string, name: string): Change => ({
+const memberChange = (group: string, name: string, action: "add" | "remove"): Change => ({
   ...base,
   id: `membership/${group}/${name}`,
   kind: "membership",
-  action: "add",
+  action,
   group,
   member: `${name}@example.com`,
   memberKind: "user",
+  risk: action === "add" ? "broadens" : "narrows",
 });
+const memberAdd = (group: string, name: string): Change => memberChange(group, name, "add");
 
 /** The plan the tests apply: three users, a group, all three in it. */
 const TARGET: Change[][] = [
@@ -268,10 +270,7 @@ describe("scim connector on a server that takes no PATCH", { tags: ["slow"] }, (
         signal(),
       );
       expect(out?.status).toBe("applied");
-      const [rm] = await provider.apply(
-        [{ ...memberAdd("team-x-write", "cy"), action: "remove", risk: "narrows" }],
-        signal(),
-      );
+      const [rm] = await provider.apply([memberChange("team-x-write", "cy", "remove")], signal());
       expect(rm?.status).toBe("applied");
       const live = await provider.read(signal());
       expect(live.users.find((u) => u.account === "cy@example.com")).toMatchObject({
