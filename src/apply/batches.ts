@@ -43,9 +43,5 @@ export function dependenciesOf(change: Change): string[] {
 /** What a change creates, for dependants to wait on. */
 export function createdBy(change: Change): string | undefined {
   if (change.action !== "create") return undefined;
-  return change.kind === "user"
-    ? `user/${change.account}`
-    : change.kind === "group"
-      ? `group/${change.group}`
-      : undefined;
+  return change.kind === "user" ? `user/${change.account}` : `group/${change.group}`;
 }

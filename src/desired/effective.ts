@@ -47,7 +47,7 @@ export function computeEffectiveMemberships(
       for (const group of role.groups) {
         if (!model.groups.has(group)) continue;
         let members = fromRoles.get(group);
-        if (!members) fromRoles.set(group, (members = new Map()));
+        if (!members) fromRoles.set(group, (members = new Map<string, Provenance[]>()));
         push(members, user.id, provenance);
       }
     }

@@ -30,6 +30,8 @@ export interface LiveUser extends UserAttributes {
   /** Open sessions and personal tokens, where the system can revoke them. */
   readonly sessions?: number;
   readonly tokens?: number;
+  /** Invited but not yet accepted (e.g. a GitHub org invitation): neither re-invited nor counted as access. */
+  readonly pending?: boolean;
 }
 
 /** A group as a connected system reports it. Members are account names. */

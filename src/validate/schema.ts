@@ -65,7 +65,7 @@ function describe(error: ErrorObject): string {
       return `must be one of: ${((params["allowedValues"] as unknown[] | undefined) ?? []).map(String).join(", ")}`;
     case "anyOf":
     case "oneOf": {
-      const description = error.parentSchema?.["description"];
+      const description: unknown = error.parentSchema?.["description"];
       return "does not match any allowed form" + (typeof description === "string" ? ` (${description})` : "");
     }
     case "pattern":
