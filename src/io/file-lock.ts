@@ -54,6 +54,9 @@ export interface HeldLock {
   readonly content: string;
 }
 
+/** Lock files this process holds, so that a lock with our own pid left by an earlier process is seen as stale. */
+const heldByThisProcess = new Set<string>();
+
 export async function acquireFileLock(target: string, options: FileLockOptions = {}): Promise<HeldLock> {
   const lockPath = `${target}.lock`;
   const content = `${String(process.pid)}\n${randomBytes(8).toString("hex")}\n`;
@@ -61,7 +64,10 @@ export async function acquireFileLock(target: string, options: FileLockOptions =
   await mkdir(dirname(lockPath), { recursive: true });
   for (;;) {
     options.signal?.throwIfAborted();
-    if (await tryCreate(lockPath, content)) return { path: lockPath, content };
+    if (await tryCreate(lockPath, content)) {
+      heldByThisProcess.add(content);
+      return { path: lockPath, content };
+    }
     const holder = await readHolder(lockPath);
     if (holder !== undefined && (await isStale(lockPath, holder, options.now))) {
       await takeOverStale(lockPath, holder.raw);
@@ -74,6 +80,7 @@ export async function acquireFileLock(target: string, options: FileLockOptions =
 
 /** Removes the lock file, unless someone else has (wrongly) taken it over meanwhile. */
 export async function releaseFileLock(lock: HeldLock): Promise<void> {
+  heldByThisProcess.delete(lock.content);
   const current = await readFile(lock.path, "utf8").catch(() => undefined);
   if (current === lock.content) await unlink(lock.path).catch(ignoreMissing);
 }
@@ -113,7 +120,11 @@ async function readHolder(lockPath: string): Promise<Holder | undefined> {
 }
 
 async function isStale(lockPath: string, holder: Holder, now = () => new Date()): Promise<boolean> {
-  if (holder.pid !== undefined && holder.raw.endsWith("\n")) return !isProcessAlive(holder.pid);
+  if (holder.pid !== undefined && holder.raw.endsWith("\n")) {
+    // In a container every run may get the same pid: our pid on a lock we do not hold means a dead run.
+    if (holder.pid === process.pid) return !heldByThisProcess.has(holder.raw);
+    return !isProcessAlive(holder.pid);
+  }
   const info = await stat(lockPath).catch(() => undefined);
   return info !== undefined && now().getTime() - info.mtimeMs > UNREADABLE_LOCK_GRACE_MS;
 }

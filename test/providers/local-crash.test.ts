@@ -117,6 +117,18 @@ describe("local provider crash safety", { tags: ["slow"] }, () => {
     expect((await readdir(dir)).sort()).toEqual(["directory.json"]);
   });
 
+  it("takes over a lock that carries this process's pid but was left by an earlier run (containers reuse pids)", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "directory.json");
+    await writeFile(`${path}.lock`, `${String(process.pid)}\nearlier-run\n`);
+    const [outcome] = await provider(path, 500).apply(
+      [createGroup("team-a-write")],
+      AbortSignal.timeout(10_000),
+    );
+    expect(outcome?.status).toBe("applied");
+    expect((await readdir(dir)).sort()).toEqual(["directory.json"]);
+  });
+
   it("waits for a live process holding the lock, and fails with a transient error after the timeout", async () => {
     const dir = await tempDir();
     const path = join(dir, "directory.json");
