@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { briefs, validateFiles } from "../helpers/access-tree.ts";
+import { hasErrors } from "../../src/model/diagnostic.ts";
+
+/** One tree with many different problems in several files: one run must report all of them. */
+const FILES: Readonly<Record<string, string>> = {
+  "gatehouse.yaml": `providers:
+  directory: { type: local, path: x.json }
+policy:
+  groupNaming: "^team-[a-z]+$"
+  maxNestingDepth: 1
+  separationOfDuties: [[team-pay, team-audit]]
+  grants: { maxDuration: 30d }
+  admins: [root]
+`,
+  "users/people.yaml": `users:
+  - id: alice
+    name: Alice
+    department: FIN
+    manager: bob
+  - id: bob
+    name: Bob
+    manager: alice
+  - id: carol
+    name: Carol
+    status: terminated
+  - id: dave
+    name: Dave
+    manager: carol
+    startDate: 2026-09-01
+    endDate: 2026-08-01
+  - id: alice
+    name: Alice Again
+  - id: erin
+    name: Erin
+    manager: nobody
+`,
+  "users/bad-schema.yaml": "users:\n  - id: Eve\n    name: Eve\n",
+  "users/bad-yaml.yaml": "users:\n  - id: frank\n    name: [Frank\n",
+  "groups/teams.yaml": `groups:
+  - name: team-pay
+    owners: [carol]
+    members:
+      - alice
+      - alice
+      - user: bob
+        until: 2026-05-01T00:00:00Z
+      - user: dave
+        until: 2026-12-01T00:00:00Z
+      - ghost
+  - name: team-audit
+    members:
+      - group: team-ring
+  - name: team-ring
+    owners: [bob]
+    members:
+      - alice
+      - group: team-loop
+  - name: team-loop
+    owners: [bob]
+    members:
+      - group: team-ring
+  - name: payroll-admins
+    owners: [bobb]
+    providers: [ldap]
+    members:
+      - group: team-none
+`,
+  "roles/finance.yaml": `roles:
+  - name: finance
+    when: { department: FIN }
+    groups: [team-pay, team-payroll]
+  - name: nobody
+    when: { title: Astronaut }
+    groups: [team-pay]
+`,
+};
+
+describe("a broken tree", () => {
+  it("yields every problem in one run, each at its exact position", async () => {
+    const result = await validateFiles(FILES);
+    expect(briefs(result.diagnostics)).toEqual([
+      "access/gatehouse.yaml:8:12 error GH210",
+      "access/groups/teams.yaml:3:14 error GH218",
+      "access/groups/teams.yaml:6:9 warning GH211",
+      "access/groups/teams.yaml:8:16 warning GH222",
+      "access/groups/teams.yaml:10:16 error GH221",
+      "access/groups/teams.yaml:11:9 error GH201",
+      "access/groups/teams.yaml:12:5 error GH217",
+      "access/groups/teams.yaml:14:9 error GH214",
+      "access/groups/teams.yaml:14:9 error GH219",
+      "access/groups/teams.yaml:23:9 error GH213",
+      "access/groups/teams.yaml:24:5 error GH215",
+      "access/groups/teams.yaml:25:14 error GH203",
+      "access/groups/teams.yaml:26:17 error GH206",
+      "access/groups/teams.yaml:28:9 error GH202",
+      "access/roles/finance.yaml:4:24 error GH205",
+      "access/roles/finance.yaml:5:5 warning GH226",
+      "access/users/bad-schema.yaml:2:9 error GH100",
+      "access/users/bad-yaml.yaml:4:1 error GH010",
+      "access/users/people.yaml:5:14 error GH223",
+      "access/users/people.yaml:14:14 warning GH224",
+      "access/users/people.yaml:15:16 error GH225",
+      "access/users/people.yaml:17:5 error GH103",
+      "access/users/people.yaml:21:14 error GH204",
+    ]);
+    const messages = result.diagnostics.map((d) => d.message);
+    expect(messages).toContain(
+      'owner user "bobb" is not defined in any access file. Did you mean "bob"? Add the user, or fix the id.',
+    );
+    expect(messages).toContain(
+      "nested groups form a cycle: team-ring → team-loop → team-ring. Remove one of these nestings.",
+    );
+    expect(hasErrors(result.diagnostics)).toBe(true);
+  });
+});
