@@ -1,0 +1,477 @@
+import { describe, expect, it } from "vitest";
+import type { AccessModel } from "../../src/model/access.ts";
+import {
+  at,
+  briefs,
+  entry,
+  group,
+  GROUPS_FILE,
+  live,
+  liveGroup,
+  liveUser,
+  loc,
+  model,
+  planFor,
+  policy,
+  role,
+  ROLES_FILE,
+  user,
+  USERS_FILE,
+  type PlanOptions,
+} from "../builders.ts";
+
+interface Case {
+  readonly name: string;
+  readonly model: AccessModel;
+  readonly options: PlanOptions;
+  /** `brief(change)` of every change, in plan order. */
+  readonly expected: readonly string[];
+  /** Substrings of the plan's notes, in order. */
+  readonly notes?: readonly string[];
+}
+
+const alice = user("alice");
+const bob = user("bob");
+const m = "directory:membership";
+
+const cases: Case[] = [
+  {
+    name: "creates a missing user, group and membership, users first",
+    model: model({ users: [alice], groups: [group("g", ["alice"])] }),
+    options: { live: live() },
+    expected: [
+      "user.create alice added-in-config broadens",
+      "group.create g added-in-config neutral",
+      "membership.add g/alice added-in-config broadens",
+    ],
+  },
+  {
+    name: "adds a member listed in a group (added-in-config)",
+    model: model({ users: [alice], groups: [group("g", ["alice"])] }),
+    options: { live: live([liveUser("alice")], [liveGroup("g")]) },
+    expected: ["membership.add g/alice added-in-config broadens"],
+  },
+  {
+    name: "adds a member a role rule gives (role-baseline)",
+    model: model({
+      users: [user("alice", { department: "ENG" })],
+      groups: [group("g", [])],
+      roles: [role("engineer", { department: ["ENG"] }, ["g"])],
+    }),
+    options: { live: live([liveUser("alice", { department: "ENG" })], [liveGroup("g")]) },
+    expected: ["membership.add g/alice role-baseline broadens"],
+  },
+  {
+    name: "a member both listed and given by a role is added for the listed line",
+    model: model({
+      users: [user("alice", { department: "ENG" })],
+      groups: [group("g", ["alice"])],
+      roles: [role("engineer", { department: ["ENG"] }, ["g"])],
+    }),
+    options: { live: live([liveUser("alice", { department: "ENG" })], [liveGroup("g")]) },
+    expected: ["membership.add g/alice added-in-config broadens"],
+  },
+  {
+    name: "re-adds a membership gatehouse made that went missing live (drift)",
+    model: model({ users: [alice], groups: [group("g", ["alice"])] }),
+    options: {
+      live: live([liveUser("alice")], [liveGroup("g")]),
+      managed: [`${m}/g/alice`],
+    },
+    expected: ["membership.add g/alice drift broadens"],
+  },
+  {
+    name: "removes a membership gatehouse made once it left the files (removed-from-config), even in additive mode",
+    model: model({ users: [alice, bob], groups: [group("g", ["alice"])] }),
+    options: {
+      mode: "additive",
+      live: live([liveUser("alice"), liveUser("bob")], [liveGroup("g", ["alice", "bob"])]),
+      managed: [`${m}/g/bob`],
+    },
+    expected: ["membership.remove g/bob removed-from-config narrows"],
+  },
+  {
+    name: "authoritative: removes an unmentioned member and disables an unmentioned account",
+    model: model({ users: [alice], groups: [group("g", ["alice"])] }),
+    options: {
+      mode: "authoritative",
+      live: live([liveUser("alice"), liveUser("mallory")], [liveGroup("g", ["alice", "mallory"])]),
+    },
+    expected: ["user.disable mallory not-in-config narrows", "membership.remove g/mallory drift narrows"],
+  },
+  {
+    name: "additive: leaves an unmentioned member, account and group alone",
+    model: model({ users: [alice], groups: [group("g", ["alice"])] }),
+    options: {
+      mode: "additive",
+      live: live(
+        [liveUser("alice"), liveUser("mallory")],
+        [liveGroup("g", ["alice", "mallory"]), liveGroup("legacy", ["mallory"])],
+      ),
+    },
+    expected: [],
+    notes: [],
+  },
+  {
+    name: "observe: leaves an unmentioned member, account and group alone and notes each",
+    model: model({ users: [alice], groups: [group("g", ["alice"])] }),
+    options: {
+      mode: "observe",
+      live: live(
+        [liveUser("alice"), liveUser("mallory")],
+        [liveGroup("g", ["alice", "mallory"]), liveGroup("legacy", ["mallory"])],
+      ),
+    },
+    expected: [],
+    notes: [
+      "account mallory is in no access file",
+      "mallory is in g but not in the access files",
+      "group legacy is in no access file",
+    ],
+  },
+  {
+    name: "authoritative: deletes groups in no file (narrows with members, neutral when empty)",
+    model: model({ users: [alice], groups: [] }),
+    options: {
+      mode: "authoritative",
+      live: live([liveUser("alice")], [liveGroup("legacy", ["alice"]), liveGroup("old-empty")]),
+    },
+    expected: ["group.delete legacy not-in-config narrows", "group.delete old-empty not-in-config neutral"],
+  },
+  {
+    name: "authoritative: a group gatehouse created that left the files is removed-from-config",
+    model: model({ users: [alice], groups: [] }),
+    options: {
+      live: live([liveUser("alice")], [liveGroup("gone", ["alice"])]),
+      managed: ["directory:group/gone", "directory:user/mallory"],
+    },
+    expected: ["group.delete gone removed-from-config narrows"],
+  },
+  {
+    name: "authoritative: an account gatehouse created that left the files is removed-from-config",
+    model: model({ users: [alice] }),
+    options: {
+      live: live([liveUser("alice"), liveUser("mallory")]),
+      managed: ["directory:user/mallory"],
+    },
+    expected: ["user.disable mallory removed-from-config narrows"],
+  },
+  {
+    name: "a group without a members key keeps unknown live members, even in authoritative mode",
+    model: model({ users: [alice], groups: [group("g", undefined)] }),
+    options: {
+      mode: "authoritative",
+      live: live([liveUser("alice"), liveUser("mallory", { enabled: false })], [liveGroup("g", ["mallory"])]),
+    },
+    expected: [],
+  },
+  {
+    name: "an explicit empty members list enforces empty (authoritative)",
+    model: model({ users: [alice], groups: [group("g", [])] }),
+    options: { live: live([liveUser("alice")], [liveGroup("g", ["alice"])]) },
+    expected: ["membership.remove g/alice drift narrows"],
+  },
+  {
+    name: "a grant whose until is exactly now has expired and is removed (grant-expired)",
+    model: model({ users: [alice], groups: [group("g", [entry.user("alice", 4, { until: at(0) })])] }),
+    options: { live: live([liveUser("alice")], [liveGroup("g", ["alice"])]) },
+    expected: ["membership.remove g/alice grant-expired narrows"],
+  },
+  {
+    name: "a grant 1 ms before its until is kept",
+    model: model({ users: [alice], groups: [group("g", [entry.user("alice", 4, { until: at(1) })])] }),
+    options: { live: live([liveUser("alice")], [liveGroup("g", ["alice"])]) },
+    expected: [],
+  },
+  {
+    name: "an expired grant is removed in additive mode too",
+    model: model({ users: [alice], groups: [group("g", [entry.user("alice", 4, { until: at(-1) })])] }),
+    options: { mode: "additive", live: live([liveUser("alice")], [liveGroup("g", ["alice"])]) },
+    expected: ["membership.remove g/alice grant-expired narrows"],
+  },
+  {
+    name: "an expired grant is not removed while a role still gives the group",
+    model: model({
+      users: [user("alice", { department: "ENG" })],
+      groups: [group("g", [entry.user("alice", 4, { until: at(-1) })])],
+      roles: [role("engineer", { department: ["ENG"] }, ["g"])],
+    }),
+    options: {
+      live: live([liveUser("alice", { department: "ENG" })], [liveGroup("g", ["alice"])]),
+    },
+    expected: [],
+  },
+  {
+    name: "an expired grant not yet applied is not added",
+    model: model({ users: [alice], groups: [group("g", [entry.user("alice", 4, { until: at(-1) })])] }),
+    options: { live: live([liveUser("alice")], [liveGroup("g")]) },
+    expected: [],
+  },
+  {
+    name: "a terminated user is disabled, loses sessions and tokens, and leaves every group (additive mode)",
+    model: model({
+      users: [alice, user("bob", { status: "terminated" })],
+      groups: [group("listed", ["alice", "bob"]), group("unmanaged", undefined)],
+    }),
+    options: {
+      mode: "additive",
+      live: live(
+        [liveUser("alice"), liveUser("bob", { sessions: 2, tokens: 1 })],
+        [
+          liveGroup("listed", ["alice", "bob"]),
+          liveGroup("unmanaged", ["alice", "bob"]),
+          liveGroup("not-in-files", ["alice", "bob"]),
+        ],
+      ),
+    },
+    expected: [
+      "user.disable bob user-terminated narrows",
+      "user.revoke-sessions bob#sessions user-terminated narrows",
+      "membership.remove listed/bob user-terminated narrows",
+      "membership.remove not-in-files/bob user-terminated narrows",
+      "membership.remove unmanaged/bob user-terminated narrows",
+    ],
+  },
+  {
+    name: "a terminated user leaves groups in no file in observe mode too",
+    model: model({ users: [user("bob", { status: "terminated" })] }),
+    options: {
+      mode: "observe",
+      live: live([liveUser("bob")], [liveGroup("not-in-files", ["bob"])]),
+    },
+    expected: [
+      "user.disable bob user-terminated narrows",
+      "membership.remove not-in-files/bob user-terminated narrows",
+    ],
+    notes: ["group not-in-files is in no access file"],
+  },
+  {
+    name: "a user past the end date is treated as terminated",
+    model: model({ users: [user("bob", { endDate: "2026-05-31" })], groups: [group("g", ["bob"])] }),
+    options: { live: live([liveUser("bob")], [liveGroup("g", ["bob"])]) },
+    expected: ["user.disable bob user-terminated narrows", "membership.remove g/bob user-terminated narrows"],
+  },
+  {
+    name: "a user on the last day (endDate today) keeps access",
+    model: model({ users: [user("bob", { endDate: "2026-06-01" })], groups: [group("g", ["bob"])] }),
+    options: { live: live([liveUser("bob")], [liveGroup("g", ["bob"])]) },
+    expected: [],
+  },
+  {
+    name: "a terminated user with no account here needs nothing",
+    model: model({ users: [user("bob", { status: "terminated" })], groups: [group("g", ["bob"])] }),
+    options: { live: live([], [liveGroup("g")]) },
+    expected: [],
+  },
+  {
+    name: "a user on leave with policy leave=disable is disabled and keeps memberships (user-on-leave)",
+    model: model({
+      users: [user("bob", { status: "leave" })],
+      groups: [group("g", ["bob"])],
+      policy: policy({ leave: "disable" }),
+    }),
+    options: { live: live([liveUser("bob", { sessions: 1 })], [liveGroup("g", ["bob"])]) },
+    expected: ["user.disable bob user-on-leave narrows"],
+  },
+  {
+    name: "a user on leave with policy leave=keep keeps everything",
+    model: model({ users: [user("bob", { status: "leave" })], groups: [group("g", ["bob"])] }),
+    options: { live: live([liveUser("bob")], [liveGroup("g", ["bob"])]) },
+    expected: [],
+  },
+  {
+    name: "a disabled account of an active user is enabled",
+    model: model({ users: [alice] }),
+    options: { live: live([liveUser("alice", { enabled: false })]) },
+    expected: ["user.enable alice added-in-config broadens"],
+  },
+  {
+    name: "a person who has not started gets no account yet",
+    model: model({ users: [user("alice", { startDate: "2026-06-02" })], groups: [group("g", ["alice"])] }),
+    options: { live: live([], [liveGroup("g")]) },
+    expected: [],
+  },
+  {
+    name: "an attribute that differs is updated (neutral); drift when gatehouse set it before",
+    model: model({ users: [user("alice", { title: "Staff Engineer" })] }),
+    options: {
+      live: live([liveUser("alice", { title: "Engineer" })]),
+      managed: ["directory:user/alice"],
+    },
+    expected: ["user.update alice drift neutral"],
+  },
+  {
+    name: "an attribute absent from the files is not managed",
+    model: model({ users: [alice] }),
+    options: { live: live([liveUser("alice", { title: "Whatever", department: "X" })]) },
+    expected: [],
+  },
+  {
+    name: "a changed description updates the group (neutral)",
+    model: model({ groups: [group("g", [], { description: "new words" })] }),
+    options: { live: live([], [liveGroup("g", [], { description: "old words" })]) },
+    expected: ["group.update g added-in-config neutral"],
+  },
+];
+
+describe("computePlan (table)", () => {
+  it.each(cases)("$name", ({ model: accessModel, options, expected, notes }) => {
+    const plan = planFor(accessModel, options);
+    expect(briefs(plan)).toEqual(expected);
+    if (notes !== undefined) {
+      expect(plan.notes).toHaveLength(notes.length);
+      notes.forEach((text, i) => {
+        expect(plan.notes[i]?.message).toContain(text);
+      });
+    }
+    expect(plan.summary.changes).toBe(expected.length);
+  });
+});
+
+describe("nesting", () => {
+  const nested = model({
+    users: [alice, bob],
+    groups: [
+      group("outer", [entry.group("inner", 4), "bob"], { line: 1 }),
+      group("inner", ["alice"], { line: 10 }),
+    ],
+  });
+  const state = live(
+    [liveUser("alice"), liveUser("bob")],
+    [liveGroup("outer"), liveGroup("inner", ["alice"])],
+  );
+
+  it("flattens a nested group's members into the outer group when the provider does not nest", () => {
+    const plan = planFor(nested, { live: state, nativeNesting: false });
+    expect(briefs(plan)).toEqual([
+      "membership.add outer/alice added-in-config broadens",
+      "membership.add outer/bob added-in-config broadens",
+    ]);
+    const viaInner = plan.changes.find((c) => c.id === `${m}/outer/alice`);
+    expect(viaInner?.source).toEqual(loc(GROUPS_FILE, 4, 9));
+    expect(viaInner?.why?.[0]).toMatch(/^via group inner/);
+  });
+
+  it("keeps the nested group as a group member when the provider nests natively", () => {
+    const plan = planFor(nested, { live: state, nativeNesting: true });
+    expect(briefs(plan)).toEqual([
+      "membership.add outer/bob added-in-config broadens",
+      "membership.add outer/group:inner added-in-config broadens",
+    ]);
+  });
+
+  it("removes a live nested group the files no longer nest (native nesting)", () => {
+    const plan = planFor(model({ groups: [group("outer", []), group("inner", [])] }), {
+      live: live([], [liveGroup("outer", [], { groupMembers: ["inner"] }), liveGroup("inner")]),
+      nativeNesting: true,
+    });
+    expect(briefs(plan)).toEqual(["membership.remove outer/group:inner drift narrows"]);
+  });
+});
+
+describe("plan order and determinism", () => {
+  const mixed = model({
+    users: [
+      user("zed"),
+      user("amy"),
+      user("bob", { status: "terminated" }),
+      user("carl", { department: "ENG" }),
+    ],
+    groups: [group("new-group", ["zed", "amy"]), group("g", [])],
+    roles: [role("eng", { department: ["ENG"] }, ["g"])],
+  });
+  const state = live(
+    [liveUser("bob", { sessions: 1 }), liveUser("carl", { department: "ENG" }), liveUser("old")],
+    [liveGroup("g", ["bob", "old"]), liveGroup("legacy", ["old"])],
+  );
+
+  it("returns identical JSON for the same input twice", () => {
+    const first = JSON.stringify(planFor(mixed, { live: state }));
+    const second = JSON.stringify(planFor(mixed, { live: state }));
+    expect(second).toBe(first);
+  });
+
+  it("orders disables and revocations, then creates, then memberships, then deletes", () => {
+    expect(briefs(planFor(mixed, { live: state }))).toEqual([
+      "user.disable bob user-terminated narrows",
+      "user.revoke-sessions bob#sessions user-terminated narrows",
+      "user.disable old not-in-config narrows",
+      "user.create amy added-in-config broadens",
+      "user.create zed added-in-config broadens",
+      "group.create new-group added-in-config neutral",
+      "membership.remove g/bob user-terminated narrows",
+      "membership.add g/carl role-baseline broadens",
+      "membership.remove g/old drift narrows",
+      "membership.add new-group/amy added-in-config broadens",
+      "membership.add new-group/zed added-in-config broadens",
+      "group.delete legacy not-in-config narrows",
+    ]);
+  });
+
+  it("does not depend on the order of users and groups in the files or live", () => {
+    const reversed = model({
+      users: [...mixed.users.values()].reverse(),
+      groups: [...mixed.groups.values()].reverse(),
+      roles: [...mixed.roles.values()],
+    });
+    const shuffled = live([...state.users].reverse(), [...state.groups].reverse());
+    expect(JSON.stringify(planFor(reversed, { live: shuffled }))).toBe(
+      JSON.stringify(planFor(mixed, { live: state })),
+    );
+  });
+
+  it("summarizes by action and by risk", () => {
+    const { summary } = planFor(mixed, { live: state });
+    expect(summary).toEqual({
+      changes: 12,
+      broadens: 5,
+      narrows: 6,
+      byAction: {
+        "user.disable": 2,
+        "user.revoke-sessions": 1,
+        "user.create": 2,
+        "group.create": 1,
+        "membership.add": 3,
+        "membership.remove": 2,
+        "group.delete": 1,
+      },
+    });
+  });
+});
+
+describe("sources", () => {
+  it("points each change that comes from a line at that line", () => {
+    const plan = planFor(
+      model({
+        users: [user("alice", { department: "ENG", source: loc(USERS_FILE, 7) })],
+        groups: [
+          group("g", [entry.user("alice", 13, { until: at(3_600_000), reason: "INC-1" })], { line: 10 }),
+          group("r", [], { line: 20 }),
+          group("x", [entry.user("alice", 33, { until: at(0) })], { line: 30 }),
+        ],
+        roles: [role("engineer", { department: ["ENG"] }, ["r"], 40)],
+      }),
+      { live: live([], [liveGroup("x", ["alice"])]) },
+    );
+    const sourceOf = (id: string): string | undefined => {
+      const s = plan.changes.find((c) => c.id === id)?.source;
+      return s ? `${s.file}:${String(s.line)}:${String(s.column)}` : undefined;
+    };
+    expect(sourceOf("directory:user/alice")).toBe(`${USERS_FILE}:7:5`);
+    expect(sourceOf("directory:group/g")).toBe(`${GROUPS_FILE}:10:5`);
+    expect(sourceOf(`${m}/g/alice`)).toBe(`${GROUPS_FILE}:13:9`);
+    expect(sourceOf(`${m}/r/alice`)).toBe(`${ROLES_FILE}:40:5`);
+    expect(sourceOf(`${m}/x/alice`)).toBe(`${GROUPS_FILE}:33:9`);
+    const grant = plan.changes.find((c) => c.id === `${m}/g/alice`);
+    expect(grant?.why).toEqual([`listed at ${GROUPS_FILE}:13 until ${at(3_600_000)} (INC-1)`]);
+    expect(grant?.userId).toBe("alice");
+  });
+
+  it("gives no source to a change no line asks for", () => {
+    const plan = planFor(model(), { live: live([liveUser("mallory")], [liveGroup("legacy")]) });
+    expect(plan.changes.map((c) => [c.id, c.source])).toEqual([
+      ["directory:user/mallory", undefined],
+      ["directory:group/legacy", undefined],
+    ]);
+  });
+});
