@@ -52,7 +52,9 @@ export function checkGuardrails(plan: Plan, policy: Policy, options: GuardrailOp
   const protectedUsers = new Set(policy.guardrails.protectedUsers);
   const protectedGroups = new Set(policy.guardrails.protectedGroups);
   for (const c of plan.changes) {
-    if (c.risk !== "narrows") continue;
+    // Deleting a protected group is refused even when it is empty (then the change is "neutral").
+    const isGroupDelete = c.kind === "group" && c.action === "delete";
+    if (c.risk !== "narrows" && !isGroupDelete) continue;
     const account =
       c.kind === "user"
         ? c.account

@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import { checkGuardrails, countRemovals, removalLimit } from "../../src/plan/safety.ts";
+import type { Guardrails } from "../../src/model/access.ts";
+import type { Plan } from "../../src/plan/types.ts";
+import { group, live, liveGroup, liveUser, model, planFor, policy, user } from "../builders.ts";
+
+const people = ["ann", "ben", "cat", "dan", "eve"];
+
+/** Ten live memberships (five people in two groups); the files keep only the first `keep` people in g1. */
+function removalPlan(keep: number): Plan {
+  return planFor(
+    model({
+      users: people.map((id) => user(id)),
+      groups: [group("g1", people.slice(0, keep)), group("g2", people)],
+    }),
+    {
+      live: live(
+        people.map((id) => liveUser(id)),
+        [liveGroup("g1", people), liveGroup("g2", people)],
+      ),
+    },
+  );
+}
+
+const guard = (guardrails: Partial<Guardrails>) =>
+  policy({ guardrails: { protectedUsers: [], protectedGroups: [], ...guardrails } });
+
+describe("checkGuardrails: removal limit", () => {
+  it("counts membership removals and the members of deleted groups", () => {
+    const plan = planFor(model({ users: [user("ann")], groups: [group("g", [])] }), {
+      live: live(
+        [liveUser("ann"), liveUser("ben", { enabled: false })],
+        [liveGroup("g", ["ann"]), liveGroup("legacy", ["ann", "ben"])],
+      ),
+    });
+    expect(countRemovals(plan)).toBe(3);
+  });
+
+  it("refuses more removals than an absolute maxRemovals and names --allow-removals N", () => {
+    const plan = removalPlan(2); // removes cat, dan, eve from g1
+    const violations = checkGuardrails(plan, guard({ maxRemovals: { kind: "count", value: 2 } }));
+    expect(violations).toEqual([
+      "the plan removes 3 memberships, more than allowed (policy.guardrails.maxRemovals is 2); " +
+        "if that is intended, re-run with --allow-removals 3",
+    ]);
+  });
+
+  it("accepts exactly maxRemovals removals", () => {
+    expect(checkGuardrails(removalPlan(2), guard({ maxRemovals: { kind: "count", value: 3 } }))).toEqual([]);
+  });
+
+  it("takes a percent limit of the current live memberships, rounded down", () => {
+    const rule = guard({ maxRemovals: { kind: "percent", value: 25 } });
+    expect(removalLimit(removalPlan(5), rule)).toEqual({
+      limit: 2,
+      explanation: "policy.guardrails.maxRemovals is 25% of 10 current memberships = 2",
+    });
+    expect(checkGuardrails(removalPlan(3), rule)).toEqual([]); // 2 removals
+    const refused = checkGuardrails(removalPlan(2), rule); // 3 removals
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toContain("25% of 10 current memberships = 2");
+    expect(refused[0]).toContain("--allow-removals 3");
+  });
+
+  it("lets --allow-removals raise the limit to N, and no further", () => {
+    const rule = guard({ maxRemovals: { kind: "count", value: 0 } });
+    expect(checkGuardrails(removalPlan(2), rule, { allowRemovals: 3 })).toEqual([]);
+    expect(checkGuardrails(removalPlan(2), rule, { allowRemovals: 2 })).toHaveLength(1);
+  });
+
+  it("never lowers the policy limit with a smaller --allow-removals", () => {
+    const rule = guard({ maxRemovals: { kind: "count", value: 5 } });
+    expect(checkGuardrails(removalPlan(2), rule, { allowRemovals: 1 })).toEqual([]);
+  });
+
+  it("has no limit when policy sets none", () => {
+    expect(checkGuardrails(removalPlan(0), guard({}))).toEqual([]);
+  });
+});
+
+describe("checkGuardrails: protected users and groups", () => {
+  const leaver = planFor(
+    model({
+      users: [user("svc.deploy", { status: "terminated" }), user("ann")],
+      groups: [group("prod-admin", ["ann"])],
+    }),
+    {
+      live: live(
+        [liveUser("svc.deploy", { tokens: 2 }), liveUser("ann")],
+        [liveGroup("prod-admin", ["ann", "svc.deploy"])],
+      ),
+    },
+  );
+
+  it("refuses any narrowing change to a protected user, whatever the removal limit", () => {
+    const violations = checkGuardrails(leaver, guard({ protectedUsers: ["svc.deploy"] }), {
+      allowRemovals: 100,
+    });
+    expect(violations).toEqual([
+      "directory:user/svc.deploy: user disable touches protected user svc.deploy; re-run with --force if intended",
+      "directory:user/svc.deploy#sessions: user revoke-sessions touches protected user svc.deploy; re-run with --force if intended",
+      "directory:membership/prod-admin/svc.deploy: membership remove touches protected user svc.deploy; re-run with --force if intended",
+    ]);
+  });
+
+  it("refuses removing members from a protected group", () => {
+    const violations = checkGuardrails(leaver, guard({ protectedGroups: ["prod-admin"] }));
+    expect(violations).toEqual([
+      "directory:membership/prod-admin/svc.deploy: membership remove narrows protected group prod-admin; re-run with --force if intended",
+    ]);
+  });
+
+  it("refuses deleting a protected group, even an empty one", () => {
+    const empty = planFor(model(), { live: live([], [liveGroup("prod-admin")]) });
+    expect(empty.changes.map((c) => c.risk)).toEqual(["neutral"]);
+    expect(checkGuardrails(empty, guard({ protectedGroups: ["prod-admin"] }))).toEqual([
+      "directory:group/prod-admin: group delete narrows protected group prod-admin; re-run with --force if intended",
+    ]);
+    const withMembers = planFor(model(), {
+      live: live([liveUser("ann", { enabled: false })], [liveGroup("prod-admin", ["ann"])]),
+    });
+    expect(checkGuardrails(withMembers, guard({ protectedGroups: ["prod-admin"] }))).toEqual([
+      "directory:group/prod-admin: group delete narrows protected group prod-admin; re-run with --force if intended",
+    ]);
+  });
+
+  it("lets changes that broaden a protected group or user through", () => {
+    const plan = planFor(model({ users: [user("ann")], groups: [group("prod-admin", ["ann"])] }), {
+      live: live([liveUser("ann", { enabled: false })], [liveGroup("prod-admin")]),
+    });
+    expect(plan.changes.length).toBeGreaterThan(0);
+    expect(
+      checkGuardrails(plan, guard({ protectedUsers: ["ann"], protectedGroups: ["prod-admin"] })),
+    ).toEqual([]);
+  });
+
+  it("accepts every violation with --force", () => {
+    const rule = guard({
+      maxRemovals: { kind: "count", value: 0 },
+      protectedUsers: ["svc.deploy"],
+      protectedGroups: ["prod-admin"],
+    });
+    expect(checkGuardrails(leaver, rule).length).toBeGreaterThan(0);
+    expect(checkGuardrails(leaver, rule, { force: true })).toEqual([]);
+  });
+});
