@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { main } from "../../src/cli/main.ts";
+import type { CliIo } from "../../src/cli/io.ts";
+import { NOW, configYaml, writeAccessTree } from "../helpers/access-tree.ts";
+
+function captureIo(cwd: string): { io: CliIo; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    cwd,
+    env: {},
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    isTTY: false,
+    isInteractive: false,
+    prompt: () => Promise.resolve(""),
+    now: () => NOW,
+  };
+  return { io, out, err };
+}
+
+async function runValidate(files: Readonly<Record<string, string | Uint8Array>>) {
+  const tree = await writeAccessTree(files);
+  try {
+    const { io, out, err } = captureIo(tree.cwd);
+    const code = await main(["validate", "--dir", "access"], io);
+    return { code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    await tree.remove();
+  }
+}
+
+describe("gatehouse validate", () => {
+  it("exits 1 and prints file:line:col for a semantic error", async () => {
+    const result = await runValidate({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n    manager: bob\n",
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("access/users/people.yaml:4:14");
+    expect(result.stdout).toContain("GH204");
+  });
+
+  it("exits 1 on a hostile file instead of crashing", async () => {
+    const bomb = readFileSync(path.join(import.meta.dirname, "../fixtures/hostile/alias-bomb.yaml"));
+    const result = await runValidate({ "gatehouse.yaml": configYaml(), "bomb.yaml": bomb });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("access/bomb.yaml:1:1");
+    expect(result.stdout).toContain("GH017");
+    expect(result.stderr).not.toContain("internal error");
+  });
+
+  it("exits 0 when there are only warnings", async () => {
+    const result = await runValidate({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n",
+      "groups/a.yaml": "groups:\n  - name: team-a\n    owners: [alice]\n    members: [alice, alice]\n",
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("GH211");
+  });
+});
