@@ -24,4 +24,13 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-npm test
+# vitest's own summary is for people; the last line is the plain count CI reads.
+report="$(mktemp)"
+trap 'rm -f "$report"' EXIT
+status=0
+npm test -- --reporter=default --reporter=json --outputFile.json="$report" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' "$report" || echo "tests: 0 passed, 1 failed"
+exit "$status"
