@@ -1,7 +1,104 @@
-import type { ProviderFactory } from "../types.ts";
-import { InternalError } from "../../errors.ts";
+/**
+ * The `github` provider: an organization's members (invite, remove), pending invitations, teams (create,
+ * rename, nest under a parent, privacy) and team membership with roles. Accounts are pinned by numeric id.
+ * See README.md beside this file for the mapping and the endpoints used.
+ */
+import type { LiveState } from "../../model/state.ts";
+import type { Change } from "../../plan/types.ts";
+import type { Capabilities, ChangeOutcome, Provider, ProviderFactory, ProviderStats } from "../types.ts";
+import { createGithubClient, toProviderError } from "./client.ts";
+import { IdPins } from "./ids.ts";
+import { applyGithubChange, operationOf } from "./apply.ts";
+import { readGithubState } from "./read.ts";
+import type { GithubSession } from "./session.ts";
+import { parseGithubSettings, readGithubToken } from "./settings.ts";
 
-// FIXME(in progress): placeholder until the github connector lands; replaced by its helper.
-export const createGithubProvider: ProviderFactory = (config) => {
-  throw new InternalError(`provider type "github" (${config.name}) is not implemented yet`);
-};
+export interface GithubProviderStats extends ProviderStats {
+  /** GETs answered 304 Not Modified (no rate-limit cost). */
+  readonly notModified: number;
+  /** Requests repeated after a rate limit. */
+  readonly retries: number;
+}
+
+export interface GithubProvider extends Provider {
+  stats(): GithubProviderStats;
+  /** Identity problems the last read found (renamed accounts, re-registered logins), one line each. */
+  identityFindings(): readonly string[];
+}
+
+export const createGithubProvider: ProviderFactory = (config, context) =>
+  createGithubProviderWith(config, context);
+
+export function createGithubProviderWith(...[config, context]: Parameters<ProviderFactory>): GithubProvider {
+  const settings = parseGithubSettings(config, context.cwd);
+  const token = readGithubToken(config, settings, context.env);
+  const log = context.log ?? (() => undefined);
+  const client = createGithubClient({
+    provider: config.name,
+    baseUrl: settings.baseUrl,
+    token,
+    fetch: context.fetch ?? fetch,
+    log,
+    maxRetries: settings.maxRetries,
+  });
+  const session: GithubSession = {
+    name: config.name,
+    client,
+    settings,
+    nesting: config.nesting,
+    pins: new IdPins(settings.idsFile),
+    log,
+    ids: new Map(),
+    teams: new Map(),
+    findings: [],
+  };
+  const capabilities: Capabilities = {
+    nesting: config.nesting,
+    // GitHub has no disabled account: leaving the org is the only way off (apply maps disable to that).
+    disable: "none",
+    revokeSessions: false,
+    maxMembersPerWrite: 1,
+    userAttributes: [],
+    createUsers: false,
+    groupDescription: true,
+  };
+
+  return {
+    name: config.name,
+    type: config.type,
+    capabilities,
+    read: (signal: AbortSignal): Promise<LiveState> =>
+      client.withSignal(signal, async () => {
+        try {
+          return await readGithubState(session);
+        } catch (error) {
+          throw toProviderError(config.name, `read organization ${settings.org}`, error);
+        }
+      }),
+    apply: (changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]> =>
+      client.withSignal(signal, async () => {
+        const outcomes: ChangeOutcome[] = [];
+        // One at a time: GitHub asks for serial mutations, and the throttling plugin paces them.
+        for (const change of changes) {
+          try {
+            const confirmation = await applyGithubChange(session, change);
+            outcomes.push(
+              confirmation === undefined ? { status: "applied" } : { status: "applied", confirmation },
+            );
+          } catch (error) {
+            outcomes.push({
+              status: "failed",
+              error: toProviderError(config.name, operationOf(change), error),
+            });
+          }
+        }
+        return outcomes;
+      }),
+    stats: () => {
+      const s = client.stats();
+      return { reads: s.reads, writes: s.writes, notModified: s.notModified, retries: s.retries };
+    },
+    identityFindings: () => [...session.findings],
+    close: () => Promise.resolve(),
+  };
+}

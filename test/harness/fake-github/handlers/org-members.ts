@@ -5,7 +5,7 @@ import type { FakeInvitation, FakeOrg } from "../state.ts";
 import { field, forbidden, noContent, notFound, ok, stringField, validationFailed } from "../http.ts";
 import { paginate } from "../pagination.ts";
 import { route } from "../router.ts";
-import { invitation, orgMembership, simpleUser } from "../wire.ts";
+import { invitation, orgMembership, simpleUser, team } from "../wire.ts";
 
 /** The org, if the viewer may see it; writes need an owner. */
 export function orgFor(ctx: RequestContext, write: boolean): FakeOrg | Reply {
@@ -178,6 +178,18 @@ export const orgMemberRoutes: readonly Route[] = [
     const inv = invite(ctx, org, inviteeId, role);
     if (Array.isArray(teamIds)) inv.teamIds = teamIds.filter((t): t is number => typeof t === "number");
     return ok(invitation(ctx.api, ctx.state, org, inv), 201);
+  }),
+  route("GET /orgs/{org}/invitations/{invitation_id}/teams", (ctx) => {
+    const org = orgFor(ctx, true);
+    if (isReply(org)) return org;
+    const id = Number(ctx.params["invitation_id"]);
+    const inv = org.invitations.find((i) => i.id === id && i.failedAt === null);
+    if (!inv) return notFound();
+    const teams = org.teams.filter((t) => inv.teamIds.includes(t.id));
+    return paginate(
+      ctx,
+      teams.map((t) => team(ctx.api, org, t)),
+    );
   }),
   route("DELETE /orgs/{org}/invitations/{invitation_id}", (ctx) => {
     const org = orgFor(ctx, true);

@@ -203,8 +203,9 @@ export const teamRoutes: readonly Route[] = [
       return ok(teamMembership(ctx.api, org, team, user, role, "active"));
     }
     // Not an org member: GitHub invites them to the org; the team membership waits for acceptance.
-    if (!ctx.state.pendingInvitation(org, user.id)) {
-      org.invitations.push({
+    let pendingInvitation = ctx.state.pendingInvitation(org, user.id);
+    if (!pendingInvitation) {
+      pendingInvitation = {
         id: ctx.state.newId(),
         inviteeId: user.id,
         role: "direct_member",
@@ -213,8 +214,10 @@ export const teamRoutes: readonly Route[] = [
         createdAt: ctx.state.now(),
         failedAt: null,
         failedReason: null,
-      });
+      };
+      org.invitations.push(pendingInvitation);
     }
+    if (!pendingInvitation.teamIds.includes(team.id)) pendingInvitation.teamIds.push(team.id);
     team.pending.set(user.id, role);
     return ok(teamMembership(ctx.api, org, team, user, role, "pending"));
   }),
@@ -225,6 +228,8 @@ export const teamRoutes: readonly Route[] = [
     if (!user) return notFound();
     found.team.members.delete(user.id);
     found.team.pending.delete(user.id);
+    const invited = ctx.state.pendingInvitation(found.org, user.id);
+    if (invited) invited.teamIds = invited.teamIds.filter((id) => id !== found.team.id);
     return noContent();
   }),
 ];

@@ -1,0 +1,180 @@
+/**
+ * The only module that talks HTTP: Octokit with the throttling and retry plugins, 100 per page, conditional
+ * requests (ETag / If-None-Match; a 304 costs no rate limit) and call counting at the fetch boundary.
+ */
+import { Octokit } from "@octokit/rest";
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+import { ProviderError } from "../../errors.ts";
+
+const GatehouseOctokit = Octokit.plugin(throttling, retry);
+export type GithubOctokit = InstanceType<typeof GatehouseOctokit>;
+
+export interface GithubClientStats {
+  /** HTTP GETs sent (a 304 counts: it is a call, though not against the rate limit). */
+  readonly reads: number;
+  readonly writes: number;
+  /** GETs answered 304 Not Modified from the ETag cache. */
+  readonly notModified: number;
+  /** Requests sent again after a rate limit. */
+  readonly retries: number;
+}
+
+export interface GithubClient {
+  readonly octokit: GithubOctokit;
+  stats(): GithubClientStats;
+  /** Runs `work` with every request it sends bound to `signal` (read and apply are sequential). */
+  withSignal<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T>;
+}
+
+export interface GithubClientOptions {
+  readonly provider: string;
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly fetch: typeof fetch;
+  readonly log: (line: string) => void;
+  readonly maxRetries: number;
+}
+
+interface CachedResponse {
+  readonly etag: string;
+  readonly response: Awaited<ReturnType<GithubOctokit["request"]>>;
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error !== "object" || error === null || !("status" in error)) return undefined;
+  return typeof error.status === "number" ? error.status : undefined;
+}
+
+function methodOf(init: RequestInit | undefined): string {
+  return (init?.method ?? "GET").toUpperCase();
+}
+
+export function createGithubClient(options: GithubClientOptions): GithubClient {
+  const counts = { reads: 0, writes: 0, notModified: 0, retries: 0 };
+  let current: AbortSignal | undefined;
+  const countingFetch: typeof fetch = (input, init) => {
+    if (methodOf(init) === "GET" || methodOf(init) === "HEAD") counts.reads += 1;
+    else counts.writes += 1;
+    return options.fetch(input, current ? { ...init, signal: current } : init);
+  };
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+      const again = retryCount < options.maxRetries && retryAfter <= 300;
+      options.log(
+        `${options.provider}: ${kind} on ${request.method} ${request.url}; ${again ? `retrying after ${String(retryAfter)}s` : "giving up"}`,
+      );
+      if (again) counts.retries += 1;
+      return again;
+    };
+  const octokit = new GatehouseOctokit({
+    auth: options.token,
+    baseUrl: options.baseUrl,
+    userAgent: "gatehouse",
+    request: { fetch: countingFetch, retries: options.maxRetries },
+    log: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message: string) => {
+        options.log(`${options.provider}: ${message}`);
+      },
+      error: (message: string) => {
+        options.log(`${options.provider}: ${message}`);
+      },
+    },
+    throttle: { onRateLimit: onLimit("rate limit"), onSecondaryRateLimit: onLimit("secondary rate limit") },
+  });
+
+  const cache = new Map<string, CachedResponse>();
+  octokit.hook.wrap("request", async (request, endpoint) => {
+    if (endpoint.method !== "GET") return request(endpoint);
+    const key = octokit.request.endpoint.parse(endpoint).url;
+    const cached = cache.get(key);
+    if (cached) endpoint.headers["if-none-match"] = cached.etag;
+    try {
+      const response = await request(endpoint);
+      const etag = response.headers.etag;
+      if (typeof etag === "string") cache.set(key, { etag, response });
+      return response;
+    } catch (error) {
+      if (statusOf(error) === 304 && cached) {
+        counts.notModified += 1;
+        return cached.response;
+      }
+      throw error;
+    }
+  });
+
+  return {
+    octokit,
+    stats: () => ({ ...counts }),
+    withSignal: async (signal, work) => {
+      const previous = current;
+      current = signal;
+      try {
+        return await work();
+      } finally {
+        current = previous;
+      }
+    },
+  };
+}
+
+interface GithubErrorBody {
+  readonly message?: string;
+  readonly errors?: readonly { readonly message?: string; readonly code?: string; readonly field?: string }[];
+}
+
+function bodyOf(error: unknown): GithubErrorBody {
+  if (typeof error !== "object" || error === null || !("response" in error)) return {};
+  const response = error.response;
+  if (typeof response !== "object" || response === null || !("data" in response)) return {};
+  const data = response.data;
+  if (typeof data !== "object" || data === null) return {};
+  const message = "message" in data && typeof data.message === "string" ? data.message : undefined;
+  const errors =
+    "errors" in data && Array.isArray(data.errors)
+      ? data.errors.flatMap((e: unknown) => {
+          if (typeof e !== "object" || e === null) return [];
+          const pick = (k: string): string | undefined => {
+            const v: unknown = Reflect.get(e, k);
+            return typeof v === "string" ? v : undefined;
+          };
+          const item: { message?: string; code?: string; field?: string } = {};
+          const [m, c, f] = [pick("message"), pick("code"), pick("field")];
+          if (m !== undefined) item.message = m;
+          if (c !== undefined) item.code = c;
+          if (f !== undefined) item.field = f;
+          return [item];
+        })
+      : [];
+  return { ...(message === undefined ? {} : { message }), errors };
+}
+
+/** Turns an Octokit failure into a ProviderError with GitHub's own words (never headers or the token). */
+export function toProviderError(provider: string, operation: string, error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const status = statusOf(error);
+  const body = bodyOf(error);
+  const details = (body.errors ?? [])
+    .map((e) => e.message ?? [e.field, e.code].filter((x) => x !== undefined).join(" "))
+    .filter((x) => x !== "");
+  const what =
+    status === undefined
+      ? error instanceof Error
+        ? error.message
+        : String(error)
+      : `GitHub answered ${String(status)}${body.message ? `: ${body.message}` : ""}${details.length > 0 ? ` (${details.join("; ")})` : ""}`;
+  const hint =
+    status === 401
+      ? "; the token is missing, expired or revoked"
+      : status === 403
+        ? "; the token may lack the admin:org scope or owner rights"
+        : "";
+  return new ProviderError(provider, operation, `${what}${hint}`, {
+    ...(status === undefined ? {} : { status }),
+    isTransient: status === undefined || status === 429 || status >= 500,
+    cause: error,
+  });
+}

@@ -1,0 +1,63 @@
+/** Resolves a login to its numeric id and refuses logins whose id no longer matches the pin. */
+import { ProviderError } from "../../errors.ts";
+import type { GithubSession } from "./session.ts";
+import { normalizeLogin } from "./map.ts";
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
+    ? error.status
+    : undefined;
+}
+
+/** The login's current numeric id (from what was read, else GET /users/{login}); undefined if no such account. */
+export async function resolveLogin(s: GithubSession, login: string): Promise<number | undefined> {
+  const key = normalizeLogin(login);
+  const known = s.ids.get(key);
+  if (known !== undefined) return known;
+  try {
+    const { data } = await s.client.octokit.request("GET /users/{username}", { username: key });
+    const id = Number(data.id);
+    s.ids.set(key, id);
+    return id;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Before granting access to `login`: it must exist and still be the account pinned for it. A login pinned to
+ * another id was renamed away or re-registered by someone else, and never inherits the access.
+ */
+export async function requirePinnedAccount(
+  s: GithubSession,
+  login: string,
+  operation: string,
+): Promise<number> {
+  await s.pins.load();
+  const id = await resolveLogin(s, login);
+  if (id === undefined) {
+    const pinned = s.pins.pinnedId(login);
+    throw new ProviderError(
+      s.name,
+      operation,
+      pinned === undefined
+        ? `GitHub has no account ${login}; check accounts.github`
+        : `GitHub has no account ${login} any more (it was pinned to id ${String(pinned)}: renamed or deleted); check accounts.github`,
+      { status: 404 },
+    );
+  }
+  const renamedTo = [...s.ids].find(
+    ([other, otherId]) => otherId === s.pins.pinnedId(login) && other !== normalizeLogin(login),
+  );
+  const verdict = s.pins.verify(login, id);
+  if (verdict.kind === "mismatch") {
+    throw new ProviderError(
+      s.name,
+      operation,
+      `refused: login ${login} now belongs to GitHub account ${String(verdict.actualId)}, but gatehouse pinned it to account ${String(verdict.pinnedId)}${renamedTo ? ` (now called ${renamedTo[0]})` : ""}; a renamed or re-registered login never inherits access. If the new account is really this person's, update accounts.github and remove the pin from ${s.settings.idsFile}`,
+    );
+  }
+  await s.pins.save();
+  return id;
+}

@@ -1,0 +1,96 @@
+/**
+ * Pinned numeric GitHub ids. A login is a name that can change hands: an account can rename itself, and a freed
+ * login can be registered by someone else. The first time a login resolves, its numeric id is recorded here;
+ * afterwards access is only granted to that login while it still belongs to the same id.
+ */
+import { readFile } from "node:fs/promises";
+import { ConfigError } from "../../errors.ts";
+import { writeFileAtomic } from "../../io/atomic-write.ts";
+import { normalizeLogin } from "./map.ts";
+
+export type IdentityVerdict =
+  | { readonly kind: "pinned" }
+  | { readonly kind: "new" }
+  | { readonly kind: "mismatch"; readonly pinnedId: number; readonly actualId: number };
+
+export class IdPins {
+  private readonly byLogin = new Map<string, number>();
+  private dirty = false;
+  private loaded = false;
+
+  private readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  async load(): Promise<void> {
+    if (this.loaded) return;
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch (error) {
+      if (typeof error === "object" && error !== null && "code" in error && error.code === "ENOENT") {
+        this.loaded = true;
+        return;
+      }
+      throw error;
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(
+        `${this.path} is not valid JSON; fix or delete it (ids are re-pinned on the next run)`,
+        [],
+        {
+          cause: error,
+        },
+      );
+    }
+    const accounts: unknown =
+      typeof data === "object" && data !== null && "accounts" in data ? data.accounts : undefined;
+    if (typeof accounts !== "object" || accounts === null || Array.isArray(accounts)) {
+      throw new ConfigError(
+        `${this.path} must hold { "version": 1, "accounts": { "<login>": <numeric id> } }`,
+      );
+    }
+    for (const [login, id] of Object.entries(accounts)) {
+      if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0) {
+        throw new ConfigError(
+          `${this.path}: accounts.${login} must be a positive whole number (a GitHub user id)`,
+        );
+      }
+      this.byLogin.set(normalizeLogin(login), id);
+    }
+    this.loaded = true;
+  }
+
+  pinnedId(login: string): number | undefined {
+    return this.byLogin.get(normalizeLogin(login));
+  }
+
+  /** The pinned login of an id, if the id is pinned. */
+  loginOf(id: number): string | undefined {
+    for (const [login, pinned] of this.byLogin) if (pinned === id) return login;
+    return undefined;
+  }
+
+  /** Compares a login's current id with its pin; pins it when it has none. */
+  verify(login: string, actualId: number): IdentityVerdict {
+    const pinnedId = this.pinnedId(login);
+    if (pinnedId === undefined) {
+      this.byLogin.set(normalizeLogin(login), actualId);
+      this.dirty = true;
+      return { kind: "new" };
+    }
+    return pinnedId === actualId ? { kind: "pinned" } : { kind: "mismatch", pinnedId, actualId };
+  }
+
+  async save(): Promise<void> {
+    if (!this.dirty) return;
+    const accounts = Object.fromEntries([...this.byLogin].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    await writeFileAtomic(this.path, `${JSON.stringify({ version: 1, accounts }, null, 2)}\n`);
+    this.dirty = false;
+  }
+}

@@ -1,0 +1,116 @@
+/** Pure translation between GitHub's wire shapes and gatehouse's live model. No I/O. */
+import type { LiveGroup, LiveUser } from "../../model/state.ts";
+
+/** GitHub logins are case-insensitive; gatehouse compares and reports them lower-cased. */
+export function normalizeLogin(login: string): string {
+  return login.toLowerCase();
+}
+
+/** GitHub's slug for a team name: lower case, runs of other characters become one "-". */
+export function slugForTeamName(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+export interface WireMember {
+  readonly login: string;
+  readonly id: number;
+}
+
+export interface WireInvitation {
+  readonly id: number;
+  readonly login: string | null;
+  readonly failed_at?: string | null;
+  readonly failed_reason?: string | null;
+  readonly team_count: number;
+}
+
+export interface WireTeam {
+  readonly id: number;
+  readonly slug: string;
+  readonly name: string;
+  readonly description: string | null;
+  readonly privacy?: string;
+  readonly parent: { readonly id: number; readonly slug: string } | null;
+}
+
+export interface WireTeamMember {
+  readonly login: string;
+  readonly id: number;
+  /** Present when GitHub's team-member role feature is on. */
+  readonly role?: string;
+  /** True when the membership comes only from a child team. */
+  readonly inherited?: boolean;
+}
+
+/** Org members, then pending invitees (not members: `enabled: false, pending: true`). */
+export function mapUsers(members: readonly WireMember[], pending: readonly WireInvitation[]): LiveUser[] {
+  const users = new Map<string, LiveUser>();
+  for (const m of members)
+    users.set(normalizeLogin(m.login), { account: normalizeLogin(m.login), enabled: true });
+  for (const inv of pending) {
+    if (inv.login === null) continue; // an invitation by e-mail has no account to match
+    const account = normalizeLogin(inv.login);
+    if (!users.has(account)) users.set(account, { account, enabled: false, pending: true });
+  }
+  return [...users.values()].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+}
+
+/** A team's members as GitHub lists them, split into direct members and maintainers. */
+export interface TeamMembers {
+  readonly members: readonly string[];
+  readonly maintainers: readonly string[];
+}
+
+/**
+ * Direct members of a team. GitHub lists members of child teams too; `inherited` says which ones. When the
+ * flag is absent, members who also appear in a child team are taken as inherited.
+ */
+export function directTeamMembers(
+  listed: readonly WireTeamMember[],
+  childMembers: ReadonlySet<string>,
+): TeamMembers {
+  const members: string[] = [];
+  const maintainers: string[] = [];
+  for (const m of listed) {
+    const login = normalizeLogin(m.login);
+    const inherited = m.inherited ?? childMembers.has(login);
+    if (inherited) continue;
+    members.push(login);
+    if (m.role === "maintainer") maintainers.push(login);
+  }
+  return { members: members.sort(), maintainers: maintainers.sort() };
+}
+
+/** A team as a live group, with maintainers (GitHub's role) kept alongside. */
+export interface GithubLiveGroup extends LiveGroup {
+  /** Members whose team role is maintainer (a subset of `members`). */
+  readonly maintainers: readonly string[];
+  readonly privacy?: string;
+}
+
+export function mapTeam(
+  team: WireTeam,
+  members: TeamMembers,
+  children: readonly string[],
+  pendingInvitees: readonly string[],
+  nesting: boolean,
+): GithubLiveGroup {
+  const all = [...new Set([...members.members, ...pendingInvitees])].sort();
+  return {
+    name: team.slug,
+    ...(team.description === null || team.description === "" ? {} : { description: team.description }),
+    members: all,
+    maintainers: members.maintainers,
+    ...(nesting ? { groupMembers: [...children].sort() } : {}),
+    ...(team.privacy === undefined ? {} : { privacy: team.privacy }),
+  };
+}
+
+/** "expired" when GitHub says the invitation ran out; otherwise its reason, or "failed". */
+export function describeFailedInvitation(inv: WireInvitation): string {
+  const reason = inv.failed_reason ?? "failed";
+  return `invitation ${inv.login === null ? `#${String(inv.id)}` : `of ${inv.login}`} ${reason.toLowerCase()}${inv.failed_at ? ` at ${inv.failed_at}` : ""}`;
+}

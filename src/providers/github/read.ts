@@ -1,0 +1,129 @@
+/** Reads the organization: members, pending and failed invitations, teams with direct members and roles. */
+import type { LiveState } from "../../model/state.ts";
+import type { GithubSession } from "./session.ts";
+import type { GithubLiveGroup, WireInvitation } from "./map.ts";
+import { PER_PAGE } from "./session.ts";
+import { describeFailedInvitation, directTeamMembers, mapTeam, mapUsers, normalizeLogin } from "./map.ts";
+
+export async function readViewer(s: GithubSession): Promise<{ login: string; id: number }> {
+  if (s.viewer) return s.viewer;
+  const { data } = await s.client.octokit.request("GET /user");
+  const viewer = { login: normalizeLogin(data.login), id: Number(data.id) };
+  s.viewer = viewer;
+  s.ids.set(viewer.login, viewer.id);
+  return viewer;
+}
+
+/** Org owners (role admin), lower-cased. */
+export async function readAdmins(s: GithubSession): Promise<Set<string>> {
+  const admins = await s.client.octokit.paginate("GET /orgs/{org}/members", {
+    org: s.settings.org,
+    role: "admin",
+    per_page: PER_PAGE,
+  });
+  return new Set(admins.map((a) => normalizeLogin(a.login)));
+}
+
+/** Compares members with pinned ids: renamed accounts and re-registered logins become findings. */
+function checkIdentities(s: GithubSession, members: readonly { login: string; id: number }[]): string[] {
+  const findings: string[] = [];
+  for (const m of members) {
+    const login = normalizeLogin(m.login);
+    const pinnedLogin = s.pins.loginOf(m.id);
+    if (pinnedLogin !== undefined && pinnedLogin !== login) {
+      findings.push(
+        `GitHub account ${String(m.id)} was pinned as ${pinnedLogin} and is now ${login} (renamed); it keeps no access granted to ${pinnedLogin}: update accounts.github to ${login} if it is the same person`,
+      );
+      continue;
+    }
+    const verdict = s.pins.verify(login, m.id);
+    if (verdict.kind === "mismatch") {
+      findings.push(
+        `login ${login} now belongs to GitHub account ${String(verdict.actualId)}, not the pinned ${String(verdict.pinnedId)} (re-registered); access for ${login} is refused until the pin is reviewed`,
+      );
+    }
+  }
+  return findings;
+}
+
+export async function readGithubState(s: GithubSession): Promise<LiveState> {
+  const { octokit } = s.client;
+  const org = s.settings.org;
+  await s.pins.load();
+  await readViewer(s);
+  const members = await octokit.paginate("GET /orgs/{org}/members", { org, per_page: PER_PAGE });
+  const pending: WireInvitation[] = await octokit.paginate("GET /orgs/{org}/invitations", {
+    org,
+    per_page: PER_PAGE,
+  });
+  const failed: WireInvitation[] = await octokit.paginate("GET /orgs/{org}/failed_invitations", {
+    org,
+    per_page: PER_PAGE,
+  });
+  const teams = await octokit.paginate("GET /orgs/{org}/teams", { org, per_page: PER_PAGE });
+
+  for (const m of members) s.ids.set(normalizeLogin(m.login), m.id);
+  s.findings = checkIdentities(s, members);
+
+  // Invited people are not members. A failed (e.g. expired) invitation is reported; unless the settings ask
+  // for retries it is also kept as pending, so the plan does not send it again.
+  const memberLogins = new Set(members.map((m) => normalizeLogin(m.login)));
+  const pendingLogins = new Set(pending.flatMap((i) => (i.login === null ? [] : [normalizeLogin(i.login)])));
+  const stillFailed = failed.filter(
+    (i) =>
+      i.login !== null &&
+      !memberLogins.has(normalizeLogin(i.login)) &&
+      !pendingLogins.has(normalizeLogin(i.login)),
+  );
+  for (const inv of stillFailed) {
+    s.log(
+      `${s.name}: ${describeFailedInvitation(inv)}; ${s.settings.retryFailedInvitations ? "it will be sent again" : "not sent again (retryFailedInvitations: false)"}`,
+    );
+  }
+  const users = mapUsers(members, s.settings.retryFailedInvitations ? pending : [...pending, ...stillFailed]);
+
+  // Pending team memberships ride on the invitation; they count as members so they are not re-sent.
+  const invitedTo = new Map<string, string[]>();
+  for (const inv of pending) {
+    if (inv.login === null || inv.team_count === 0) continue;
+    const invitee = normalizeLogin(inv.login);
+    const invTeams = await octokit.paginate("GET /orgs/{org}/invitations/{invitation_id}/teams", {
+      org,
+      invitation_id: inv.id,
+      per_page: PER_PAGE,
+    });
+    for (const t of invTeams) invitedTo.set(t.slug, [...(invitedTo.get(t.slug) ?? []), invitee]);
+  }
+
+  s.teams.clear();
+  for (const t of teams) s.teams.set(t.slug, { id: t.id, slug: t.slug, parentSlug: t.parent?.slug ?? null });
+  const children = new Map<string, string[]>();
+  for (const t of teams) {
+    if (t.parent) children.set(t.parent.slug, [...(children.get(t.parent.slug) ?? []), t.slug]);
+  }
+  const listed = new Map<string, Awaited<ReturnType<typeof listTeamMembers>>>();
+  for (const t of teams) listed.set(t.slug, await listTeamMembers(s, t.slug));
+  const groups: GithubLiveGroup[] = teams
+    .map((t) => {
+      const childLogins = new Set(
+        (children.get(t.slug) ?? []).flatMap((c) =>
+          (listed.get(c) ?? []).map((m) => normalizeLogin(m.login)),
+        ),
+      );
+      const direct = directTeamMembers(listed.get(t.slug) ?? [], childLogins);
+      return mapTeam(t, direct, children.get(t.slug) ?? [], invitedTo.get(t.slug) ?? [], s.nesting);
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  await s.pins.save();
+  for (const finding of s.findings) s.log(`${s.name}: ${finding}`);
+  return { users, groups };
+}
+
+async function listTeamMembers(s: GithubSession, slug: string) {
+  return s.client.octokit.paginate("GET /orgs/{org}/teams/{team_slug}/members", {
+    org: s.settings.org,
+    team_slug: slug,
+    per_page: PER_PAGE,
+  });
+}

@@ -1,0 +1,30 @@
+/** What read and apply share within one provider instance: the client, settings, pins and what was last read. */
+import type { GithubClient } from "./client.ts";
+import type { IdPins } from "./ids.ts";
+import type { GithubSettings } from "./settings.ts";
+
+export interface GithubTeamInfo {
+  readonly id: number;
+  readonly slug: string;
+  readonly parentSlug: string | null;
+}
+
+export interface GithubSession {
+  readonly name: string;
+  readonly client: GithubClient;
+  readonly settings: GithubSettings;
+  readonly nesting: boolean;
+  readonly pins: IdPins;
+  readonly log: (line: string) => void;
+  /** The account the token belongs to, once known. */
+  viewer?: { readonly login: string; readonly id: number };
+  /** login (lower case) → numeric id, for every account seen (members, invitees, lookups). */
+  readonly ids: Map<string, number>;
+  /** Team slug → id and parent, from the last read or write. */
+  readonly teams: Map<string, GithubTeamInfo>;
+  /** Identity problems found by the last read, one line each. */
+  findings: string[];
+}
+
+/** The page size GitHub allows at most. */
+export const PER_PAGE = 100;

@@ -1,0 +1,143 @@
+/** The `github` provider's settings from gatehouse.yaml, validated (schemas/providers/github.schema.json). */
+import { isAbsolute, resolve } from "node:path";
+import type { ProviderConfig } from "../../model/access.ts";
+import { ConfigError } from "../../errors.ts";
+import { formatLocation } from "../../model/source.ts";
+
+export interface GithubSettings {
+  /** Organization login. */
+  readonly org: string;
+  /** Environment variable holding the token (a PAT or an app installation token). */
+  readonly tokenEnv: string;
+  /** REST API root: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server. */
+  readonly baseUrl: string;
+  /** "owners": group owners become team maintainers; "none": everyone is a plain member. */
+  readonly maintainers: "owners" | "none";
+  /** Removing an org owner must leave at least this many. */
+  readonly minAdmins: number;
+  /** Logins that must stay org owners: never removed. */
+  readonly requiredAdmins: readonly string[];
+  /** Absolute path of the file recording each login's numeric GitHub id. */
+  readonly idsFile: string;
+  /** Privacy of teams gatehouse creates (child teams are always "closed" on GitHub). */
+  readonly teamPrivacy: "closed" | "secret";
+  /** Expired or failed invitations: invite again on the next apply (true), or only report them (false). */
+  readonly retryFailedInvitations: boolean;
+  /** Most retries after a secondary rate limit or a 5xx, per request. */
+  readonly maxRetries: number;
+}
+
+const KEYS = [
+  "org",
+  "tokenEnv",
+  "baseUrl",
+  "maintainers",
+  "minAdmins",
+  "requiredAdmins",
+  "idsFile",
+  "teamPrivacy",
+  "retryFailedInvitations",
+  "maxRetries",
+] as const;
+/** Common provider keys gatehouse.schema.json declares; the loader normally strips them already. */
+const COMMON_KEYS = ["type", "mode", "nesting", "accountName", "users", "description", "name"];
+
+const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function fail(config: ProviderConfig, key: string, message: string): never {
+  throw new ConfigError(`${formatLocation(config.source)} provider "${config.name}": ${key} ${message}`);
+}
+
+function optionalString(config: ProviderConfig, key: string): string | undefined {
+  const value = config.settings[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "") fail(config, key, "must be a non-empty string");
+  return value;
+}
+
+function optionalInteger(
+  config: ProviderConfig,
+  key: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = config.settings[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    fail(config, key, `must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function optionalBoolean(config: ProviderConfig, key: string, fallback: boolean): boolean {
+  const value = config.settings[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") fail(config, key, "must be true or false");
+  return value;
+}
+
+function oneOf<T extends string>(config: ProviderConfig, key: string, allowed: readonly T[], fallback: T): T {
+  const value = config.settings[key];
+  if (value === undefined) return fallback;
+  const found = allowed.find((a) => a === value);
+  if (found === undefined) fail(config, key, `must be one of: ${allowed.join(", ")}`);
+  return found;
+}
+
+function logins(config: ProviderConfig, key: string): string[] {
+  const value = config.settings[key];
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail(config, key, "must be a list of GitHub logins");
+  return value.map((item: unknown) => {
+    if (typeof item !== "string" || !LOGIN.test(item))
+      fail(config, key, `has "${String(item)}", not a GitHub login`);
+    return item;
+  });
+}
+
+/** Validates `config.settings`; throws ConfigError naming the key and the line of the provider. */
+export function parseGithubSettings(config: ProviderConfig, cwd: string): GithubSettings {
+  for (const key of Object.keys(config.settings)) {
+    if (!KEYS.some((k) => k === key) && !COMMON_KEYS.includes(key)) {
+      fail(config, key, `is not a github setting; use one of: ${KEYS.join(", ")}`);
+    }
+  }
+  const org = optionalString(config, "org");
+  if (org === undefined) fail(config, "org", "is required (the organization login)");
+  if (!LOGIN.test(org)) fail(config, "org", `"${org}" is not a GitHub organization login`);
+  const tokenEnv = optionalString(config, "tokenEnv") ?? "GITHUB_TOKEN";
+  if (!ENV_NAME.test(tokenEnv)) fail(config, "tokenEnv", "must be the name of an environment variable");
+  const baseUrl = (optionalString(config, "baseUrl") ?? "https://api.github.com").replace(/\/+$/, "");
+  if (!/^https?:\/\/[^\s/]+/.test(baseUrl))
+    fail(config, "baseUrl", `must be an http(s) URL; got "${baseUrl}"`);
+  const idsFile = optionalString(config, "idsFile") ?? ".gatehouse/github-ids.json";
+  return {
+    org,
+    tokenEnv,
+    baseUrl,
+    maintainers: oneOf(config, "maintainers", ["owners", "none"], "none"),
+    minAdmins: optionalInteger(config, "minAdmins", 1, 1, 1000),
+    requiredAdmins: logins(config, "requiredAdmins"),
+    idsFile: isAbsolute(idsFile) ? idsFile : resolve(cwd, idsFile),
+    teamPrivacy: oneOf(config, "teamPrivacy", ["closed", "secret"], "closed"),
+    retryFailedInvitations: optionalBoolean(config, "retryFailedInvitations", false),
+    maxRetries: optionalInteger(config, "maxRetries", 3, 0, 10),
+  };
+}
+
+/** The token from the environment; the message names the variable, never a value. */
+export function readGithubToken(
+  config: ProviderConfig,
+  settings: GithubSettings,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  const token = env[settings.tokenEnv];
+  if (token === undefined || token.trim() === "") {
+    throw new ConfigError(
+      `${formatLocation(config.source)} provider "${config.name}": environment variable ${settings.tokenEnv} is not set; it must hold a GitHub token with admin:org scope`,
+    );
+  }
+  return token.trim();
+}
