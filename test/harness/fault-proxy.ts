@@ -15,7 +15,12 @@ export type Fault =
   | { readonly kind: "cut-after-forward" }
   | { readonly kind: "delay"; readonly ms: number }
   /** Forward, then rewrite the JSON answer (e.g. make a server claim less than it supports). */
-  | { readonly kind: "rewrite"; readonly transform: (body: unknown) => unknown };
+  | { readonly kind: "rewrite"; readonly transform: (body: unknown) => unknown }
+  /**
+   * Stand in for a server that filters on meta.lastModified: a GET with `filter=meta.lastModified ge "…"`
+   * is answered from every page upstream, filtered here. Other requests pass through untouched.
+   */
+  | { readonly kind: "filter-last-modified" };
 
 export interface FaultRule {
   readonly fault: Fault;
@@ -49,6 +54,11 @@ const HOP_BY_HOP = new Set([
   "content-length",
   "content-encoding",
 ]);
+
+function lastModifiedFilter(rawUrl: string | undefined): string | undefined {
+  const filter = new URL(rawUrl ?? "/", "http://x").searchParams.get("filter") ?? "";
+  return /^meta\.lastModified ge "(.+)"$/.exec(filter)?.[1];
+}
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -94,6 +104,35 @@ export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy
     return upstream.status;
   }
 
+  async function answerFiltered(req: IncomingMessage, res: ServerResponse): Promise<number> {
+    const url = new URL(req.url ?? "/", target.origin);
+    const since = Date.parse(lastModifiedFilter(req.url) ?? "");
+    const kept: unknown[] = [];
+    const auth = { authorization: req.headers.authorization ?? "" };
+    for (let start = 1, page = 0; page < 1000; page += 1) {
+      const upstream = await fetch(`${target.origin}${url.pathname}?startIndex=${start}&count=100`, {
+        headers: auth,
+      });
+      const body = (await upstream.json()) as {
+        totalResults: number;
+        Resources?: { meta?: { lastModified?: string } }[];
+      };
+      const resources = body.Resources ?? [];
+      kept.push(...resources.filter((r) => Date.parse(r.meta?.lastModified ?? "") >= since));
+      start += resources.length;
+      if (resources.length === 0 || start > body.totalResults) break;
+    }
+    const list = {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+      totalResults: kept.length,
+      startIndex: 1,
+      itemsPerPage: kept.length,
+      Resources: kept,
+    };
+    res.writeHead(200, { "content-type": "application/scim+json" }).end(JSON.stringify(list));
+    return 200;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? "GET";
     const path = new URL(req.url ?? "/", target.origin).pathname;
@@ -111,6 +150,8 @@ export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy
       };
       res.writeHead(fault.status, headers).end(JSON.stringify(err));
       outcome = fault.status;
+    } else if (fault?.kind === "filter-last-modified" && lastModifiedFilter(req.url) !== undefined) {
+      outcome = await answerFiltered(req, res);
     } else if (fault?.kind === "cut-before-forward") {
       req.socket.destroy();
       outcome = "cut";

@@ -286,3 +286,72 @@ describe("scim connector on a server that takes no PATCH", { tags: ["slow"] }, (
     }
   });
 });
+
+describe("scim incremental reads", { tags: ["slow"] }, () => {
+  it("asks only for what changed since the last read, and reads everything after a deletion", async () => {
+    const server = await startScimServer();
+    const proxy = await startFaultProxy(server.baseUrl);
+    try {
+      proxy.inject({ fault: { kind: "filter-last-modified" }, times: 10_000 });
+      const provider = createScimProviderWith(scimProviderConfig(proxy.baseUrl), scimContext(server.token));
+      await provider.read(signal());
+      expect(await applyAll(provider, TARGET)).toEqual([]);
+      expectTargetState(await provider.read(signal()));
+
+      const direct = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`${server.baseUrl}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${server.token}`, "content-type": "application/scim+json" },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        expect(res.status).toBeLessThan(300);
+        return res.status === 204 ? undefined : ((await res.json()) as { Resources: { id: string }[] });
+      };
+      const found = await direct(
+        "GET",
+        `/Users?filter=${encodeURIComponent('userName eq "ben@example.com"')}`,
+      );
+      const benId = found?.Resources[0]?.id ?? "";
+      await direct("PATCH", `/Users/${benId}`, {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        Operations: [{ op: "replace", path: "title", value: "Manager" }],
+      });
+
+      const before = provider.stats().reads;
+      const live = await provider.read(signal());
+      expect(provider.stats().reads - before).toBe(4); // changed users, user total, changed groups, group total
+      expect(live.users.find((u) => u.account === "ben@example.com")?.title).toBe("Manager");
+      expect(provider.serverCapabilities()?.filter).toBe(true);
+
+      await direct("DELETE", `/Users/${benId}`);
+      const after = await provider.read(signal());
+      expect(after.users.map((u) => u.account).sort()).toEqual(["ann@example.com", "cy@example.com"]);
+      expect(after.groups[0]?.members).toEqual(["ann@example.com", "cy@example.com"]);
+    } finally {
+      await proxy.close();
+      await server.close();
+    }
+  });
+
+  it("reads everything when the server refuses meta.lastModified filters, and stops asking", async () => {
+    const server = await startScimServer();
+    const log: string[] = [];
+    try {
+      const provider = createScimProviderWith(
+        scimProviderConfig(server.baseUrl),
+        scimContext(server.token, log),
+      );
+      expect(await applyAll(provider, TARGET)).toEqual([]);
+      await provider.read(signal());
+      const reads = [provider.stats().reads];
+      expectTargetState(await provider.read(signal()));
+      reads.push(provider.stats().reads);
+      expectTargetState(await provider.read(signal()));
+      reads.push(provider.stats().reads);
+      expect([reads[1]! - reads[0]!, reads[2]! - reads[1]!]).toEqual([3, 2]);
+      expect(log.filter((l) => /does not filter on meta.lastModified/.test(l))).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -13,7 +13,7 @@ import {
   parseScimGroup,
 } from "./map.ts";
 import type { ScimSession } from "./session.ts";
-import { getGroup, lookUpGroup, requireGroup, requireUser } from "./session.ts";
+import { getGroup, lookUpGroup, rememberGroup, requireGroup, requireUser } from "./session.ts";
 import { supportsGroupAttribute } from "./discovery.ts";
 
 type Confirmation = string | undefined;
@@ -44,8 +44,7 @@ function remember(
   // A PATCH answer may omit members; keep what we knew rather than forget them.
   const known =
     group.memberIds === undefined && fallback ? { ...group, memberIds: fallback.memberIds } : group;
-  for (const [name, g] of s.index.groups) if (g.id === known.id) s.index.groups.delete(name);
-  s.index.groups.set(known.displayName, known);
+  rememberGroup(s.index, known);
   return known;
 }
 

@@ -21,6 +21,8 @@ export interface ScimUser {
   /** Mapped attributes; `manager` here is the manager's SCIM id, not yet an account name. */
   readonly attributes: UserAttributes;
   readonly version?: string;
+  /** meta.lastModified, by the server's clock. */
+  readonly lastModified?: string;
 }
 
 export interface ScimGroup {
@@ -31,6 +33,7 @@ export interface ScimGroup {
   readonly memberIds: readonly string[] | undefined;
   readonly groupMemberIds: readonly string[];
   readonly version?: string;
+  readonly lastModified?: string;
 }
 
 export interface ListPage {
@@ -131,6 +134,7 @@ export function parseScimUser(raw: unknown, mapping: AttributeMapping): ScimUser
   if (type === undefined) Reflect.deleteProperty(attributes, "employmentType");
   const externalId = str(raw["externalId"]);
   const version = readPath(raw, "meta.version");
+  const lastModified = readPath(raw, "meta.lastModified");
   return {
     id,
     userName,
@@ -139,6 +143,7 @@ export function parseScimUser(raw: unknown, mapping: AttributeMapping): ScimUser
     active: raw["active"] !== false,
     attributes: { ...attributes, ...(type === undefined ? {} : { employmentType: type }) },
     ...(typeof version === "string" ? { version } : {}),
+    ...(typeof lastModified === "string" ? { lastModified } : {}),
   };
 }
 
@@ -241,6 +246,7 @@ export function parseScimGroup(raw: unknown): ScimGroup | undefined {
   const ids = (list: Json[]): string[] => list.flatMap((m) => str(m["value"]) ?? []);
   const description = str(raw["description"]);
   const version = readPath(raw, "meta.version");
+  const lastModified = readPath(raw, "meta.lastModified");
   return {
     id,
     displayName,
@@ -248,6 +254,7 @@ export function parseScimGroup(raw: unknown): ScimGroup | undefined {
     memberIds: members === undefined ? undefined : ids(members.filter((m) => !isGroup(m))),
     groupMemberIds: members === undefined ? [] : ids(members.filter(isGroup)),
     ...(typeof version === "string" ? { version } : {}),
+    ...(typeof lastModified === "string" ? { lastModified } : {}),
   };
 }
 
@@ -287,8 +294,8 @@ export function quoteFilterValue(value: string): string {
   return JSON.stringify(value);
 }
 
-export function eqFilter(attribute: string, value: string): string {
-  return `${attribute} eq ${quoteFilterValue(value)}`;
+export function eqFilter(attribute: string, value: string, operator: "eq" | "ge" = "eq"): string {
+  return `${attribute} ${operator} ${quoteFilterValue(value)}`;
 }
 
 export function parseListResponse(raw: unknown): ListPage | undefined {

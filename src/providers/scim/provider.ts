@@ -10,7 +10,8 @@ import type { ScimServerCapabilities } from "./discovery.ts";
 import { discoverCapabilities, supportsGroupAttribute, supportsUserPath } from "./discovery.ts";
 import { applyGroupChange, applyMembershipChanges } from "./groups.ts";
 import type { ScimSession } from "./session.ts";
-import { createIndex, readLiveState } from "./session.ts";
+import { createIndex } from "./session.ts";
+import { readLiveState } from "./incremental.ts";
 import { parseScimSettings, readScimToken } from "./settings.ts";
 import { applyUserChange } from "./users.ts";
 

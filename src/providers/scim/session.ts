@@ -21,6 +21,8 @@ export interface ScimIndex {
   readonly groups: Map<string, ScimGroup>;
   /** A full read has filled the index: an account missing from it is missing on the server too (bar races). */
   isLoaded: boolean;
+  /** Whether the server filters on meta.lastModified; undefined until tried. */
+  canFilterByLastModified: boolean | undefined;
 }
 
 export interface ScimSession {
@@ -33,7 +35,13 @@ export interface ScimSession {
 }
 
 export function createIndex(): ScimIndex {
-  return { users: new Map(), usersById: new Map(), groups: new Map(), isLoaded: false };
+  return {
+    users: new Map(),
+    usersById: new Map(),
+    groups: new Map(),
+    isLoaded: false,
+    canFilterByLastModified: undefined,
+  };
 }
 
 export function rememberUser(index: ScimIndex, user: ScimUser): void {
@@ -105,30 +113,49 @@ function parseAll<T>(
   return out;
 }
 
-/** The full live state; refreshes the index. */
-export async function readLiveState(s: ScimSession, signal: AbortSignal): Promise<LiveState> {
-  const mapping = s.settings.attributeMapping;
-  const rawUsers = await listAll(s, s.caps.usersEndpoint, "users", signal);
-  const users = parseAll(rawUsers, (r) => parseScimUser(r, mapping), s, "user");
-  s.index.users.clear();
-  s.index.usersById.clear();
-  for (const u of users) rememberUser(s.index, u);
+export function rememberGroup(index: ScimIndex, group: ScimGroup): void {
+  for (const [name, g] of index.groups) if (g.id === group.id) index.groups.delete(name);
+  index.groups.set(group.displayName, group);
+}
 
-  const groupsEndpoint = s.caps.groupsEndpoint;
-  const rawGroups = groupsEndpoint === undefined ? [] : await listAll(s, groupsEndpoint, "groups", signal);
-  const listed = parseAll(rawGroups, parseScimGroup, s, "group");
-  // Servers that leave members out of list responses get one GET per such group (bounded by the client).
-  const groups = await Promise.all(
+export function parseUsers(s: ScimSession, raw: readonly unknown[]): ScimUser[] {
+  const mapping = s.settings.attributeMapping;
+  return parseAll(raw, (r) => parseScimUser(r, mapping), s, "user");
+}
+
+/** Groups from a list; servers that leave members out get one GET per such group (bounded by the client). */
+export async function parseGroups(
+  s: ScimSession,
+  raw: readonly unknown[],
+  signal: AbortSignal,
+): Promise<ScimGroup[]> {
+  const listed = parseAll(raw, parseScimGroup, s, "group");
+  return Promise.all(
     listed.map(async (g) =>
       g.memberIds === undefined ? ((await getGroup(s, g.id, g.displayName, signal)) ?? g) : g,
     ),
   );
-  s.index.groups.clear();
-  for (const g of groups) s.index.groups.set(g.displayName, g);
-  s.index.isLoaded = true;
+}
 
+/** Reads every user and group into a fresh index. */
+export async function loadEverything(s: ScimSession, signal: AbortSignal): Promise<void> {
+  const users = parseUsers(s, await listAll(s, s.caps.usersEndpoint, "users", signal));
+  const endpoint = s.caps.groupsEndpoint;
+  const groups =
+    endpoint === undefined ? [] : await parseGroups(s, await listAll(s, endpoint, "groups", signal), signal);
+  s.index.users.clear();
+  s.index.usersById.clear();
+  s.index.groups.clear();
+  for (const u of users) rememberUser(s.index, u);
+  for (const g of groups) rememberGroup(s.index, g);
+  s.index.isLoaded = true;
+}
+
+/** The live state as the index holds it. */
+export function indexToLiveState(s: ScimSession): LiveState {
+  const users = [...s.index.usersById.values()];
   const accountById = new Map(users.map((u) => [u.id, u.userName]));
-  const liveGroups = groups.map((g): LiveGroup => {
+  const groups = [...s.index.groups.values()].map((g): LiveGroup => {
     const members = (g.memberIds ?? []).flatMap((id) => {
       const account = accountById.get(id);
       if (account === undefined)
@@ -141,7 +168,7 @@ export async function readLiveState(s: ScimSession, signal: AbortSignal): Promis
       ...(g.description ? { description: g.description } : {}),
     };
   });
-  return { users: users.map((u) => toLiveUser(u, accountById)), groups: liveGroups };
+  return { users: users.map((u) => toLiveUser(u, accountById)), groups };
 }
 
 export async function getGroup(
@@ -197,7 +224,7 @@ export async function lookUpGroup(
   const match = parseAll(raw, parseScimGroup, s, "group").find((g) => g.displayName === name);
   const full =
     match?.memberIds === undefined && match ? ((await getGroup(s, match.id, name, signal)) ?? match) : match;
-  if (full) s.index.groups.set(full.displayName, full);
+  if (full) rememberGroup(s.index, full);
   return full;
 }
 
