@@ -184,7 +184,10 @@ export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
+        server.close((err) => {
+          if (err) reject(err);
+          else resolve();
+        });
       }),
   };
 }

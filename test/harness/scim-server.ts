@@ -65,7 +65,10 @@ export async function startScimServer(): Promise<ScimServer> {
       }),
     ],
   });
-  server.on("request", toNodeHandler(auth));
+  const handle = toNodeHandler(auth);
+  server.on("request", (req, res) => {
+    void handle(req, res);
+  });
 
   return {
     baseUrl: `${origin}/api/auth/scim/v2`,

@@ -113,7 +113,7 @@ describe("scim connector under faults", { tags: ["slow"] }, () => {
     expect(proxy.pending()).toBe(0);
     expect(proxy.seen.filter((r) => r.outcome === 429)).toHaveLength(7);
     expect(provider.stats().retries).toBe(7);
-    expect(log.some((l) => /POST \/Users got 429; retry 1\/8 in 1000 ms/.test(l))).toBe(true);
+    expect(log.some((l) => l.includes("POST /Users got 429; retry 1/8 in 1000 ms"))).toBe(true);
     expectTargetState(await provider.read(signal()));
     const users = proxy.seen.filter(
       (r) => r.method === "POST" && r.path.endsWith("/Users") && r.outcome === 201,
@@ -144,10 +144,7 @@ describe("scim connector under faults", { tags: ["slow"] }, () => {
       match: (m, p) => m === "POST" && p.endsWith("/Users"),
     });
     const [outcome] = await provider.apply([userCreate("ann")], signal());
-    expect(outcome).toMatchObject({
-      status: "applied",
-      confirmation: expect.stringMatching(/matched existing/),
-    });
+    expect(outcome?.status === "applied" && outcome.confirmation).toMatch(/matched existing/);
     expect(proxy.seen.filter((r) => r.method === "POST")).toHaveLength(1);
     const live = await provider.read(signal());
     expect(live.users.map((u) => u.account)).toEqual(["ann@example.com"]);

@@ -92,7 +92,7 @@ describe("scim provider against Better Auth", { tags: ["slow"] }, () => {
       signal(),
     );
     expect(outcomes.map((o) => o.status)).toEqual(["applied", "applied"]);
-    expect(outcomes[0]).toMatchObject({ confirmation: expect.stringMatching(/matched existing/) });
+    expect(outcomes[0]?.status === "applied" && outcomes[0].confirmation).toMatch(/matched existing/);
     const live = await provider.read(signal());
     expect(live.users.map((u) => u.account).sort()).toEqual(["dana@example.com", "erin@example.com"]);
     expect(live.users.find((u) => u.account === "dana@example.com")).toMatchObject({
@@ -151,7 +151,7 @@ describe("scim provider against Better Auth", { tags: ["slow"] }, () => {
       [{ ...base, id: "d1", kind: "user", action: "delete", account: "erin@example.com", risk: "narrows" }],
       signal(),
     );
-    expect(out[0]).toMatchObject({ status: "applied", confirmation: expect.stringMatching(/deactivated/) });
+    expect(out[0]?.status === "applied" && out[0].confirmation).toMatch(/deactivated/);
     const live = await provider.read(signal());
     expect(live.users.find((u) => u.account === "erin@example.com")?.enabled).toBe(false);
   });
