@@ -1,6 +1,6 @@
 /** The only file that talks to the directory (through ldapts). Counts operations and maps errors. */
 import { Attribute, Change, Client, ResultCodeError } from "ldapts";
-import type { Entry } from "ldapts";
+import type { Entry, SearchOptions } from "ldapts";
 import { ProviderError } from "../../errors.ts";
 import type { LdapEntry, LdapModification } from "./map.ts";
 import { parseRangedAttribute } from "./map.ts";
@@ -18,6 +18,8 @@ export interface LdapClientOptions {
   readonly passwordEnv: string;
   readonly timeoutMs: number;
   readonly pageSize: number;
+  /** Values per request when the server hands out an attribute in ranges (AD). */
+  readonly rangeSize: number;
 }
 
 export interface SearchRequest {
@@ -140,6 +142,25 @@ function toStrings(value: Entry[string]): string[] {
   return list.map((v) => (typeof v === "string" ? v : v.toString("utf8")));
 }
 
+/**
+ * Adds an entry's values to `into` (lower-case names, ranges merged); returns where ranged attributes
+ * continue ("member;range=0-1499" → member from 1500). A final range ("-*") is not followed.
+ */
+function collectAttributes(entry: Entry, into: Map<string, string[]>): Map<string, number> {
+  const pending = new Map<string, number>();
+  for (const [key, value] of Object.entries(entry)) {
+    if (key === "dn") continue;
+    const values = toStrings(value);
+    const ranged = parseRangedAttribute(key);
+    // ldapts lists a requested attribute the server did not return with no values: nothing to follow.
+    if (ranged && values.length === 0) continue;
+    const name = (ranged?.attribute ?? key).toLowerCase();
+    into.set(name, [...(into.get(name) ?? []), ...values]);
+    if (ranged?.end !== undefined) pending.set(ranged.attribute, ranged.end + 1);
+  }
+  return pending;
+}
+
 export class LdapClient {
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
@@ -225,41 +246,29 @@ export class LdapClient {
 
   private async completeEntry(client: Client, entry: Entry, signal: AbortSignal): Promise<LdapEntry> {
     const attributes = new Map<string, string[]>();
-    const pending: { attribute: string; next: number }[] = [];
-    for (const [key, value] of Object.entries(entry)) {
-      if (key === "dn") continue;
-      const ranged = parseRangedAttribute(key);
-      const name = (ranged?.attribute ?? key).toLowerCase();
-      attributes.set(name, [...(attributes.get(name) ?? []), ...toStrings(value)]);
-      if (ranged?.end !== undefined) pending.push({ attribute: ranged.attribute, next: ranged.end + 1 });
-    }
-    for (const { attribute, next: first } of pending) {
-      let next: number | undefined = first;
-      while (next !== undefined) {
+    let pending = collectAttributes(entry, attributes);
+    while (pending.size > 0) {
+      const next = new Map<string, number>();
+      for (const [attribute, start] of pending) {
         signal.throwIfAborted();
-        const requested = `${attribute};range=${next}-*`;
+        const requested = `${attribute};range=${start}-${start + this.options.rangeSize - 1}`;
         this.readCount++;
         let result: Entry | undefined;
         try {
-          result = (
-            await client.search(entry.dn, {
-              scope: "base",
-              filter: "(objectClass=*)",
-              attributes: [requested],
-            })
-          ).searchEntries[0];
+          const options: SearchOptions = {
+            scope: "base",
+            filter: "(objectClass=*)",
+            attributes: [requested],
+          };
+          result = (await client.search(entry.dn, options)).searchEntries[0];
         } catch (error) {
           throw toProviderError(error, this.options, { operation: "ranged read", dn: entry.dn });
         }
-        next = undefined;
-        for (const [key, value] of Object.entries(result ?? {})) {
-          const ranged = parseRangedAttribute(key);
-          if (key === "dn" || !ranged) continue;
-          const name = ranged.attribute.toLowerCase();
-          attributes.set(name, [...(attributes.get(name) ?? []), ...toStrings(value)]);
-          next = ranged.end === undefined ? undefined : ranged.end + 1;
-        }
+        const more = result ? collectAttributes(result, attributes) : new Map<string, number>();
+        // Only follow a range that moves forward, so a server answering oddly cannot loop us forever.
+        for (const [name, from] of more) if (from > start) next.set(name, from);
       }
+      pending = next;
     }
     return { dn: entry.dn, attributes };
   }

@@ -199,11 +199,27 @@ export class Directory {
         continue;
       }
       errors.push(undefined);
-      (change.action === "add" ? adds : removes).push(value);
+      if (change.action === "add") adds.push(value);
+      else removes.push(...this.aliases(value));
     }
     const mods = memberModifications(valuesOf(entry, s.groups.memberAttribute), adds, removes, s);
     await this.client.modify(entry.dn, mods);
     return errors;
+  }
+
+  /**
+   * With disable by move, refint rewrites member values to a moved user's new DN in the background, so a
+   * removal right after a disable may still find the old DN: remove the user under either OU.
+   */
+  private aliases(value: string): string[] {
+    const s = this.settings;
+    if (s.disable.method !== "move" || s.groups.flavour === "posixGroup") return [value];
+    const rdn = parseDn(value)[0];
+    if (!rdn) return [value];
+    const inDisabled = isDnUnder(value, s.disable.dn);
+    const inPeople = isDnUnder(value, s.users.dn);
+    if (!inDisabled && !inPeople) return [value];
+    return [value, buildDn(rdn.type, rdn.value, inDisabled ? s.users.dn : s.disable.dn)];
   }
 
   private async memberValue(

@@ -60,8 +60,15 @@ export function userReadAttributes(settings: LdapSettings): string[] {
   return [...attrs];
 }
 
+/**
+ * Attributes to request when reading groups. Active Directory hands out at most MaxValRange (1,500) values
+ * of a multi-valued attribute per request, so members are asked for in ranges ("member;range=0-1499").
+ */
 export function groupReadAttributes(settings: LdapSettings): string[] {
-  return ["cn", "description", settings.groups.memberAttribute];
+  const members = settings.groups.memberAttribute;
+  const ranged =
+    settings.flavour === "activeDirectory" ? `${members};range=0-${settings.rangeSize - 1}` : members;
+  return ["cn", "description", ranged];
 }
 
 export function isUserDisabled(entry: LdapEntry, settings: LdapSettings): boolean {

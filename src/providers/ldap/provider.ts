@@ -221,6 +221,7 @@ export const createLdapProvider: ProviderFactory = (config, context: ProviderCon
     passwordEnv: settings.passwordEnv,
     timeoutMs: settings.timeoutMs,
     pageSize: settings.pageSize,
+    rangeSize: settings.rangeSize,
   });
   return new LdapProvider(config, settings, client, context.log ?? (() => undefined));
 };

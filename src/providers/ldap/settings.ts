@@ -51,6 +51,8 @@ export interface LdapSettings {
   readonly passwordEnv: string;
   readonly baseDn: string;
   readonly pageSize: number;
+  /** AD: member values asked for per ranged request (the server's MaxValRange, 1,500 by default). */
+  readonly rangeSize: number;
   readonly timeoutMs: number;
   readonly maxMembersPerWrite: number;
   readonly users: LdapUserSettings;
@@ -69,6 +71,7 @@ const TOP_KEYS = [
   "passwordEnv",
   "baseDn",
   "pageSize",
+  "rangeSize",
 ].concat(["timeoutSeconds", "maxMembersPerWrite", "users", "groups", "disable"]);
 const USER_KEYS = ["ou", "objectClasses", "rdnAttribute", "accountAttribute", "attributes", "upnSuffix"];
 const GROUP_KEYS = ["ou", "objectClass", "emptyMember", "gidNumberStart"];
@@ -291,6 +294,7 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
     passwordEnv,
     baseDn,
     pageSize: r.integer(top, "pageSize", "pageSize", 500, 1, 100_000),
+    rangeSize: r.integer(top, "rangeSize", "rangeSize", 1_500, 1, 100_000),
     timeoutMs: r.integer(top, "timeoutSeconds", "timeoutSeconds", 30, 1, 3_600) * 1_000,
     maxMembersPerWrite: r.integer(top, "maxMembersPerWrite", "maxMembersPerWrite", 1_000, 1, 100_000),
     users: parseUsers(r, top, flavour, baseDn),
