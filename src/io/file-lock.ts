@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { link, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ExitCode, GatehouseError } from "../errors.ts";
 
@@ -41,13 +41,32 @@ export async function withFileLock<T>(
   fn: () => Promise<T>,
   options: FileLockOptions = {},
 ): Promise<T> {
-  const lock = await acquireFileLock(target, options);
+  // Callers in this process queue here first: the lock file guards against other processes, and two
+  // callers of ours racing for it could each judge the other's half-written lock stale.
+  const key = resolve(target);
+  const previous = inProcessQueue.get(key) ?? Promise.resolve();
+  let release = (): void => undefined;
+  const mine = new Promise<void>((done) => {
+    release = done;
+  });
+  const tail = previous.then(() => mine);
+  inProcessQueue.set(key, tail);
+  await previous;
   try {
-    return await fn();
+    const lock = await acquireFileLock(target, options);
+    try {
+      return await fn();
+    } finally {
+      await releaseFileLock(lock);
+    }
   } finally {
-    await releaseFileLock(lock);
+    release();
+    if (inProcessQueue.get(key) === tail) inProcessQueue.delete(key);
   }
 }
+
+/** Per-path queue of this process's lock holders (see withFileLock). */
+const inProcessQueue = new Map<string, Promise<void>>();
 
 export interface HeldLock {
   readonly path: string;
