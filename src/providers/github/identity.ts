@@ -9,16 +9,28 @@ function statusOf(error: unknown): number | undefined {
     : undefined;
 }
 
-/** The login's current numeric id (from what was read, else GET /users/{login}); undefined if no such account. */
+/**
+ * The login's current numeric id, asked of GitHub now (GET /users/{login}, conditional): what an earlier read
+ * saw may be stale, and a grant must go to the account the login names at this moment. Undefined: no account.
+ */
 export async function resolveLogin(s: GithubSession, login: string): Promise<number | undefined> {
   const key = normalizeLogin(login);
-  const known = s.ids.get(key);
-  if (known !== undefined) return known;
   try {
     const { data } = await s.client.octokit.request("GET /users/{username}", { username: key });
     const id = Number(data.id);
     s.ids.set(key, id);
     return id;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/** What the pinned account is called now (GET /user/{id}); undefined when it is gone. */
+async function currentLoginOf(s: GithubSession, id: number): Promise<string | undefined> {
+  try {
+    const { data } = await s.client.octokit.request("GET /user/{account_id}", { account_id: id });
+    return normalizeLogin(data.login);
   } catch (error) {
     if (statusOf(error) === 404) return undefined;
     throw error;
@@ -47,15 +59,13 @@ export async function requirePinnedAccount(
       { status: 404 },
     );
   }
-  const renamedTo = [...s.ids].find(
-    ([other, otherId]) => otherId === s.pins.pinnedId(login) && other !== normalizeLogin(login),
-  );
   const verdict = s.pins.verify(login, id);
   if (verdict.kind === "mismatch") {
+    const renamedTo = await currentLoginOf(s, verdict.pinnedId);
     throw new ProviderError(
       s.name,
       operation,
-      `refused: login ${login} now belongs to GitHub account ${String(verdict.actualId)}, but gatehouse pinned it to account ${String(verdict.pinnedId)}${renamedTo ? ` (now called ${renamedTo[0]})` : ""}; a renamed or re-registered login never inherits access. If the new account is really this person's, update accounts.github and remove the pin from ${s.settings.idsFile}`,
+      `refused: login ${login} now belongs to GitHub account ${String(verdict.actualId)}, but gatehouse pinned it to account ${String(verdict.pinnedId)}${renamedTo === undefined ? "" : ` (now called ${renamedTo})`}; a renamed or re-registered login never inherits access. If the new account is really this person's, update accounts.github and remove the pin from ${s.settings.idsFile}`,
     );
   }
   await s.pins.save();
