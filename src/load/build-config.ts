@@ -88,7 +88,8 @@ function buildPolicy(
     const text = str(grants, key);
     if (text === undefined) continue;
     const ms = parseDuration(text);
-    if (ms === undefined) {
+    // The schema's pattern already reported it (GH100): say it once.
+    if (ms === undefined && !invalidPaths.includes(`/policy/grants/${key}`)) {
       diagnostics.push({
         severity: "error",
         code: "GH106",
@@ -120,6 +121,7 @@ function buildPolicy(
       groupNaming: invalidPaths.includes("/policy/groupNaming") ? undefined : str(o, "groupNaming"),
       maxGrantMs: durations["maxDuration"],
       privilegedMaxGrantMs: durations["privilegedMaxDuration"],
+      codeowners: bool(o, "codeowners"),
     }),
   };
 }
