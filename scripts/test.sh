@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 missing=()
 [ -x /usr/sbin/slapd ] || missing+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || missing+=(ldap-utils)
+[ -x /usr/sbin/samba ] || missing+=(samba-ad-dc)
+[ -d /usr/share/samba/setup ] || missing+=(samba-ad-provision)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "gatehouse tests need: ${missing[*]} (install them with apt-get as root)" >&2

@@ -172,7 +172,8 @@ export async function findFreePort(): Promise<number> {
   });
 }
 
-async function makeCertificates(dir: string): Promise<void> {
+/** A test CA (ca.pem) and a server certificate for 127.0.0.1/localhost (server.pem, server.key) in `dir`. */
+export async function makeCertificates(dir: string): Promise<void> {
   const ssl = async (args: string[]): Promise<void> => {
     await run("openssl", args, { cwd: dir, timeout: 30_000 });
   };
