@@ -72,5 +72,20 @@ export default tseslint.config(
   { files: ["test/**/*.ts", "bench/**"], rules: { "@typescript-eslint/no-non-null-assertion": "off" } },
   { files: ["*.config.{js,ts}", "eslint.config.js"], rules: { "no-restricted-syntax": "off" } },
   { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
+  {
+    // Plain Node scripts (bench/, fixture generators).
+    files: ["**/*.mjs"],
+    languageOptions: {
+      globals: {
+        process: "readonly",
+        Buffer: "readonly",
+        AbortSignal: "readonly",
+        console: "readonly",
+        URL: "readonly",
+        performance: "readonly",
+        setTimeout: "readonly",
+      },
+    },
+  },
   prettier,
 );
