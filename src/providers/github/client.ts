@@ -72,7 +72,9 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     auth: options.token,
     baseUrl: options.baseUrl,
     userAgent: "gatehouse",
-    request: { fetch: countingFetch, retries: options.maxRetries },
+    request: { fetch: countingFetch },
+    // 5xx and dropped connections: at most maxRetries more tries (4xx other than rate limits are final).
+    retry: { retries: options.maxRetries },
     log: {
       debug: () => undefined,
       info: () => undefined,
