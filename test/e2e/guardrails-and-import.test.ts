@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { createTempRepo, DIRECTORY_FILE, journalTypes, type TempRepo } from "./repo.ts";
+
+const repos: TempRepo[] = [];
+afterEach(async () => {
+  await Promise.all(repos.splice(0).map((r) => r.remove()));
+});
+async function repo(withAccess = true): Promise<TempRepo> {
+  const r = await createTempRepo({ withAccess });
+  repos.push(r);
+  return r;
+}
+
+/** The example organization applied, then dmitri (five groups) terminated and removals capped at 2. */
+async function leaverOverTheLimit(): Promise<TempRepo> {
+  const r = await repo();
+  expect((await r.run(["apply", "--yes"])).code).toBe(0);
+  await r.edit("access/gatehouse.yaml", 'maxRemovals: "25%"', "maxRemovals: 2");
+  await r.edit(
+    "access/users/eng-platform.yaml",
+    '    employeeNumber: "E1057"\n',
+    '    employeeNumber: "E1057"\n    status: terminated\n',
+  );
+  await r.commit("dmitri leaves; at most 2 removals per run");
+  return r;
+}
+
+describe("guard rails through the CLI", { tags: ["slow"] }, () => {
+  it("refuses apply --yes over the removal limit with exit 3, naming --allow-removals N, and writes nothing", async () => {
+    const r = await leaverOverTheLimit();
+    const directory = await r.read(DIRECTORY_FILE);
+    const journal = await journalTypes(r);
+
+    const out = await r.run(["apply", "--yes"]);
+    expect(out.code).toBe(3);
+    const match = /re-run with --allow-removals (\d+)/.exec(out.stderr);
+    expect(match).not.toBeNull();
+    const n = Number(match?.[1]);
+    expect(n).toBeGreaterThan(2);
+    expect(out.stderr).toContain("policy.guardrails.maxRemovals is 2");
+    expect(await r.read(DIRECTORY_FILE)).toBe(directory);
+    expect(await journalTypes(r)).toEqual(journal);
+
+    expect((await r.run(["apply", "--yes", "--allow-removals", String(n - 1)])).code).toBe(3);
+    const allowed = await r.run(["apply", "--yes", "--allow-removals", String(n)]);
+    expect(allowed.code).toBe(0);
+    expect((await r.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+  });
+
+  it("refuses to offboard a protected user unless --force", async () => {
+    const r = await repo();
+    expect((await r.run(["apply", "--yes"])).code).toBe(0);
+    await r.edit(
+      "access/users/eng-platform.yaml",
+      "  - id: svc.deploy\n",
+      "  - id: svc.deploy\n    status: terminated\n",
+    );
+    await r.commit("retire the deploy bot");
+    const refused = await r.run(["apply", "--yes"]);
+    expect(refused.stderr).toContain("touches protected user svc.deploy; re-run with --force if intended");
+    expect(refused.code).toBe(3);
+    const forced = await r.run(["apply", "--yes", "--force"]);
+    expect(forced.code).toBe(0);
+  });
+});
+
+describe("import", { tags: ["slow"] }, () => {
+  it("writes access files from a populated directory that, once owners are added, validate and plan no changes", async () => {
+    const source = await repo();
+    expect((await source.run(["apply", "--yes"])).code).toBe(0);
+
+    const target = await repo(false);
+    await mkdir(path.join(target.cwd, "access"), { recursive: true });
+    await mkdir(path.join(target.cwd, ".gatehouse"), { recursive: true });
+    await target.write(
+      "access/gatehouse.yaml",
+      "providers:\n  directory: { type: local, path: .gatehouse/directory.json, mode: authoritative }\n",
+    );
+    await target.write(DIRECTORY_FILE, await source.read(DIRECTORY_FILE));
+
+    const imported = await target.run(["import", "--provider", "directory"]);
+    expect(imported.stdout).toMatch(
+      /^Wrote access\/imported\/directory\.yaml: 40 new user\(s\), 21 group\(s\) from directory/,
+    );
+    expect(imported.code).toBe(0);
+    const text = await target.read("access/imported/directory.yaml");
+    expect(text).toMatch(/^# yaml-language-server: \$schema=\.\.\/\.\.\/schemas\/access\.schema\.json\n/);
+
+    // The file is complete but for owners, which only a person can choose (GH217 until then).
+    const unreviewed = await target.run(["validate"]);
+    expect(unreviewed.code).toBe(1);
+    const codes = new Set([...unreviewed.stdout.matchAll(/ error (GH\d+) /g)].map((m) => m[1]));
+    expect([...codes]).toEqual(["GH217"]);
+    expect(text.split("owners: []").length - 1).toBe(21);
+    await target.write("access/imported/directory.yaml", text.replaceAll("owners: []", "owners: [carol]"));
+
+    const validated = await target.run(["validate"]);
+    expect(validated.stdout).toContain("40 users, 21 groups, 0 roles: valid; 0 error(s), 0 warning(s)");
+    expect(validated.code).toBe(0);
+    const planned = await target.run(["plan", "--detailed-exitcode"]);
+    expect(planned.stdout).toContain("No changes.");
+    expect(planned.code).toBe(0);
+
+    const again = await target.run(["import", "--provider", "directory"]);
+    expect(again.stderr).toContain("access/imported/directory.yaml exists; pass --force to overwrite it");
+    expect(again.code).toBe(64);
+  });
+});
