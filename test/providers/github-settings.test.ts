@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import type { ProviderConfig } from "../../src/model/access.ts";
+import { parseGithubSettings, readGithubToken } from "../../src/providers/github/settings.ts";
+import { parseAccessFile } from "../../src/load/parse.ts";
+import { validateDocumentSchema } from "../../src/validate/schema.ts";
+
+const config = (settings: Record<string, unknown>): ProviderConfig => ({
+  name: "github",
+  type: "github",
+  mode: "authoritative",
+  nesting: true,
+  settings,
+  source: { file: "access/gatehouse.yaml", line: 4, column: 3 },
+});
+
+describe("github settings", () => {
+  it("fills defaults and resolves the ids file against the working directory", () => {
+    expect(parseGithubSettings(config({ org: "acme" }), "/repo")).toEqual({
+      org: "acme",
+      tokenEnv: "GITHUB_TOKEN",
+      baseUrl: "https://api.github.com",
+      maintainers: "none",
+      minAdmins: 1,
+      requiredAdmins: [],
+      idsFile: "/repo/.gatehouse/github-ids.json",
+      teamPrivacy: "closed",
+      retryFailedInvitations: false,
+      maxRetries: 3,
+    });
+  });
+
+  it.each([
+    [{}, /org is required/],
+    [{ org: "acme", minAdmins: 0 }, /minAdmins must be a whole number from 1 to 1000/],
+    [
+      { org: "acme", requiredAdmins: ["ok", "not a login"] },
+      /requiredAdmins has "not a login", not a GitHub login/,
+    ],
+    [{ org: "acme", maintainers: "everyone" }, /maintainers must be one of: owners, none/],
+    [{ org: "acme", token: "ghp_x" }, /token is not a github setting/],
+    [{ org: "acme", baseUrl: "ftp://x" }, /baseUrl must be an http\(s\) URL/],
+  ])("rejects %j with a message naming the key and the line", (settings, message) => {
+    expect(() => parseGithubSettings(config(settings), "/repo")).toThrow(message);
+    expect(() => parseGithubSettings(config(settings), "/repo")).toThrow(
+      /access\/gatehouse\.yaml:4:3 provider "github"/,
+    );
+  });
+
+  it("names the missing environment variable, never a value", () => {
+    const settings = parseGithubSettings(config({ org: "acme", tokenEnv: "GH_ADMIN_TOKEN" }), "/repo");
+    expect(() => readGithubToken(config({}), settings, {})).toThrow(
+      /environment variable GH_ADMIN_TOKEN is not set/,
+    );
+    expect(readGithubToken(config({}), settings, { GH_ADMIN_TOKEN: " ghp_abc \n" })).toBe("ghp_abc");
+  });
+});
+
+describe("github settings schema", () => {
+  const check = (yaml: string) => {
+    const { document } = parseAccessFile("access/gatehouse.yaml", new TextEncoder().encode(yaml));
+    if (!document) throw new Error("did not parse");
+    return validateDocumentSchema(document, "config").map((d) => d.message);
+  };
+
+  it("accepts every github setting next to the common provider keys", () => {
+    expect(
+      check(
+        [
+          "providers:",
+          "  github:",
+          "    type: github",
+          "    mode: authoritative",
+          "    nesting: true",
+          "    description: the acme org",
+          "    org: acme",
+          "    tokenEnv: GATEHOUSE_GITHUB_TOKEN",
+          "    baseUrl: https://github.example.com/api/v3",
+          "    maintainers: owners",
+          "    minAdmins: 2",
+          "    requiredAdmins: [octo-admin]",
+          "    idsFile: .gatehouse/github-ids.json",
+          "    teamPrivacy: secret",
+          "    retryFailedInvitations: true",
+          "    maxRetries: 2",
+          "",
+        ].join("\n"),
+      ),
+    ).toEqual([]);
+  });
+
+  it("rejects an unknown key and a missing org", () => {
+    const messages = check("providers:\n  github:\n    type: github\n    orgs: acme\n").join("\n");
+    expect(messages).toMatch(/org/);
+    expect(messages).toMatch(/orgs/);
+  });
+});
