@@ -121,6 +121,8 @@ export interface Policy {
   readonly guardrails: Guardrails;
   /** GitHub logins (or user ids) who must approve changes to gatehouse.yaml, schemas and workflows. */
   readonly admins: readonly string[];
+  /** Keep `.github/CODEOWNERS` in step with group owners and admins; `validate` reports it when stale. */
+  readonly codeowners?: boolean;
   readonly source?: SourceLocation;
   /**
    * Where each value under `policy` sits, by JSON pointer relative to it ("/groupNaming",
