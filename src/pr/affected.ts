@@ -1,0 +1,159 @@
+/**
+ * What a pull request changes about access: the access tree on the base branch against the tree the pull
+ * request would merge, group by group. Pure: models and paths in, data out.
+ */
+import type { AccessModel, Group, MemberEntry, Role, User } from "../model/access.ts";
+import { computeEffectiveMemberships } from "../desired/effective.ts";
+
+export interface AffectedGroup {
+  readonly name: string;
+  /** Why the group needs its owners' approval, e.g. "alice gains access", "owners changed". */
+  readonly reasons: readonly string[];
+  /** Users who are effective members at head and not at base. */
+  readonly gains: readonly string[];
+  /** Users who are effective members at base and not at head. */
+  readonly losses: readonly string[];
+  /** False for a group the pull request creates: nobody owns it yet, so admins approve it. */
+  readonly existsOnBase: boolean;
+  /** Privileged on the base branch or at head: a pull request cannot lower the bar for itself. */
+  readonly isPrivileged: boolean;
+}
+
+export interface Affected {
+  readonly groups: readonly AffectedGroup[];
+  /** Changes that need the admins of the base branch (policy files, schemas, workflows, identities). */
+  readonly adminReasons: readonly string[];
+}
+
+export interface AffectedInput {
+  readonly base: AccessModel;
+  readonly head: AccessModel;
+  readonly now: Date;
+  /** Paths the pull request changes, relative to the repository root. */
+  readonly changedPaths: readonly string[];
+  /** Path prefixes (folders end in "/") whose changes need admins; see DEFAULT_ADMIN_PATHS. */
+  readonly adminPaths: readonly string[];
+}
+
+/** Files that decide how gatehouse itself behaves: configuration, schemas, CI and review rules. */
+export function defaultAdminPaths(dir: string): string[] {
+  const d = dir.replace(/\/+$/, "");
+  return [`${d}/gatehouse.yaml`, "schemas/", ".github/workflows/", ".github/CODEOWNERS"];
+}
+
+const entryKey = (e: MemberEntry): string =>
+  e.kind === "user" ? `user:${e.user}:${e.until ?? ""}` : `group:${e.group}`;
+
+function listDiff(a: readonly string[], b: readonly string[]): { added: string[]; removed: string[] } {
+  const sa = new Set(a);
+  const sb = new Set(b);
+  return { added: b.filter((x) => !sa.has(x)), removed: a.filter((x) => !sb.has(x)) };
+}
+
+function describeList(what: string, a: readonly string[], b: readonly string[]): string[] {
+  const { added, removed } = listDiff(a, b);
+  if (added.length === 0 && removed.length === 0) return [];
+  const parts = [
+    ...(added.length > 0 ? [`+${added.join(", +")}`] : []),
+    ...(removed.length > 0 ? [`-${removed.join(", -")}`] : []),
+  ];
+  return [`${what} changed (${parts.join(" ")})`];
+}
+
+/** Entries that change without changing who is a member today (a longer `until`) still change access. */
+function entriesChanged(base: Group, head: Group): boolean {
+  const d = listDiff((base.members ?? []).map(entryKey), (head.members ?? []).map(entryKey));
+  return d.added.length + d.removed.length > 0;
+}
+
+function definitionReasons(base: Group, head: Group): string[] {
+  const reasons = [
+    ...describeList("owners", base.owners, head.owners),
+    ...describeList("providers", base.providers ?? ["(all)"], head.providers ?? ["(all)"]),
+  ];
+  if (base.sensitivity !== head.sensitivity)
+    reasons.push(`sensitivity changed (${base.sensitivity} → ${head.sensitivity})`);
+  if ((base.members === undefined) !== (head.members === undefined))
+    reasons.push(head.members === undefined ? "membership no longer managed" : "membership now managed");
+  if ((base.description ?? "") !== (head.description ?? "")) reasons.push("description changed");
+  return reasons;
+}
+
+const roleKey = (r: Role): string => JSON.stringify([r.when, r.groups]);
+
+function identityChanged(a: User, b: User): boolean {
+  const keys = (u: User) =>
+    JSON.stringify(Object.entries(u.accounts).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  return keys(a) !== keys(b);
+}
+
+function matchesPrefix(file: string, prefix: string): boolean {
+  return prefix.endsWith("/") ? file.startsWith(prefix) : file === prefix;
+}
+
+/** Groups whose access changes, with who gains and loses, and the changes that need admins. */
+export function computeAffected(input: AffectedInput): Affected {
+  const { base, head, now } = input;
+  const effBase = computeEffectiveMemberships(base, now);
+  const effHead = computeEffectiveMemberships(head, now);
+  const reasons = new Map<string, string[]>();
+  const add = (group: string, reason: string) => {
+    const list = reasons.get(group);
+    if (list) {
+      if (!list.includes(reason)) list.push(reason);
+    } else reasons.set(group, [reason]);
+  };
+
+  const names = [...new Set([...base.groups.keys(), ...head.groups.keys()])].sort();
+  const gains = new Map<string, string[]>();
+  const losses = new Map<string, string[]>();
+  for (const name of names) {
+    const b = base.groups.get(name);
+    const h = head.groups.get(name);
+    if (!b) add(name, "new group");
+    else if (!h) add(name, "group removed");
+    else for (const r of definitionReasons(b, h)) add(name, r);
+    const before = [...(effBase.get(name)?.members.keys() ?? [])];
+    const after = [...(effHead.get(name)?.members.keys() ?? [])];
+    const d = listDiff(before, after);
+    if (d.added.length > 0) add(name, `${d.added.join(", ")} gain${d.added.length === 1 ? "s" : ""} access`);
+    if (d.removed.length > 0)
+      add(name, `${d.removed.join(", ")} lose${d.removed.length === 1 ? "s" : ""} access`);
+    if (d.added.length + d.removed.length === 0 && b && h && entriesChanged(b, h))
+      add(name, "member entries changed");
+    gains.set(name, d.added.sort());
+    losses.set(name, d.removed.sort());
+  }
+
+  for (const roleName of new Set([...base.roles.keys(), ...head.roles.keys()])) {
+    const b = base.roles.get(roleName);
+    const h = head.roles.get(roleName);
+    if (b && h && roleKey(b) === roleKey(h)) continue;
+    for (const group of new Set([...(b?.groups ?? []), ...(h?.groups ?? [])]))
+      if (base.groups.has(group) || head.groups.has(group)) add(group, `role ${roleName} changed`);
+  }
+
+  const adminReasons: string[] = [];
+  for (const file of input.changedPaths) {
+    if (input.adminPaths.some((p) => matchesPrefix(file, p))) adminReasons.push(`${file} changed`);
+  }
+  for (const [id, user] of head.users) {
+    const before = base.users.get(id);
+    // Account names decide who a GitHub review belongs to, and which account a system grants: admins approve.
+    if (before && identityChanged(before, user)) adminReasons.push(`accounts of user ${id} changed`);
+  }
+
+  const groups: AffectedGroup[] = [...reasons]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, why]) => ({
+      name,
+      reasons: why,
+      gains: gains.get(name) ?? [],
+      losses: losses.get(name) ?? [],
+      existsOnBase: base.groups.has(name),
+      isPrivileged:
+        base.groups.get(name)?.sensitivity === "privileged" ||
+        head.groups.get(name)?.sensitivity === "privileged",
+    }));
+  return { groups, adminReasons };
+}

@@ -1,0 +1,189 @@
+/**
+ * The approval gate, as a pure function: which approvals a pull request needs (owners of each affected group as
+ * they stand on the base branch; admins for policy files) and which of the reviews count.
+ */
+import type { AccessModel, Policy } from "../model/access.ts";
+import type { Affected } from "./affected.ts";
+import { githubLoginOf, normalizeLogin, resolveAdmin } from "./identities.ts";
+
+/** A pull request review as GitHub reports it. */
+export interface Review {
+  readonly id: number;
+  readonly login: string;
+  /** The reviewer's numeric account id: the identity; the login is only a name. */
+  readonly userId: number;
+  readonly state: string;
+  /** The commit the review was given on. */
+  readonly commitId: string;
+  readonly submittedAt?: string;
+}
+
+/** A person who could approve: an owner (or admin) on the base branch. */
+export interface Approver {
+  readonly userId?: string;
+  readonly login?: string;
+  /** The account id the login is pinned to; undefined when it cannot be known. */
+  readonly githubId?: number;
+  /** Why this person cannot approve (no GitHub account, is the author). */
+  readonly problem?: string;
+}
+
+export interface Requirement {
+  /** A group name, or "admins" for changes to gatehouse itself. */
+  readonly subject: string;
+  readonly kind: "group" | "admins";
+  readonly reasons: readonly string[];
+  readonly required: number;
+  readonly approvers: readonly Approver[];
+  /** Logins (as the review shows them) whose approval counts, one per person. */
+  readonly approvedBy: readonly string[];
+  /** Logins who may still approve (eligible, not the author, not yet approved). */
+  readonly stillMay: readonly string[];
+  /** Reviews that do not count, and why. */
+  readonly rejected: readonly { readonly login: string; readonly why: string }[];
+  readonly isOk: boolean;
+}
+
+export interface GateResult {
+  readonly isOk: boolean;
+  readonly headSha: string;
+  readonly requirements: readonly Requirement[];
+}
+
+export interface GateInput {
+  readonly affected: Affected;
+  /** The access model on the base branch: owners, admins and accounts are read from here only. */
+  readonly baseModel: AccessModel;
+  readonly reviews: readonly Review[];
+  readonly author: { readonly login: string; readonly id: number };
+  readonly headSha: string;
+  /** The base branch's policy (privilegedApprovals, admins). */
+  readonly policy: Policy;
+  /** Lower-cased login → pinned numeric account id. */
+  readonly idsByLogin: ReadonlyMap<string, number>;
+}
+
+function approverFor(input: GateInput, userId: string | undefined, login: string | undefined): Approver {
+  const base = {
+    ...(userId === undefined ? {} : { userId }),
+    ...(login === undefined ? {} : { login }),
+  };
+  if (login === undefined) return { ...base, problem: "no GitHub account in accounts.github" };
+  const githubId = input.idsByLogin.get(normalizeLogin(login));
+  if (githubId === undefined) return { ...base, problem: `login ${login} has no known account id` };
+  if (githubId === input.author.id) return { ...base, githubId, problem: "is the author" };
+  return { ...base, githubId };
+}
+
+function ownersOf(input: GateInput, group: string): Approver[] {
+  const g = input.baseModel.groups.get(group);
+  if (!g) return [];
+  return g.owners.map((id) => {
+    const user = input.baseModel.users.get(id);
+    return approverFor(input, id, user ? githubLoginOf(input.baseModel, user) : undefined);
+  });
+}
+
+function adminsOf(input: GateInput): Approver[] {
+  return input.policy.admins.map((entry) => {
+    const { userId, login } = resolveAdmin(input.baseModel, entry);
+    return approverFor(input, userId, login);
+  });
+}
+
+/** The last review per account that approves or blocks (a later comment does not undo an approval). */
+function latestDecisions(reviews: readonly Review[]): Review[] {
+  const byAccount = new Map<number, Review>();
+  for (const r of reviews) {
+    if (r.state === "COMMENTED" || r.state === "PENDING") continue;
+    byAccount.set(r.userId, r);
+  }
+  return [...byAccount.values()];
+}
+
+function judge(
+  input: GateInput,
+  subject: string,
+  kind: Requirement["kind"],
+  reasons: readonly string[],
+  required: number,
+  approvers: readonly Approver[],
+): Requirement {
+  const approvedBy: string[] = [];
+  const counted = new Set<string>();
+  const rejected: { login: string; why: string }[] = [];
+  const pinnedIds = new Map<number, Approver>();
+  for (const a of approvers)
+    if (a.githubId !== undefined && a.problem === undefined) pinnedIds.set(a.githubId, a);
+  for (const r of latestDecisions(input.reviews)) {
+    if (r.state !== "APPROVED") continue;
+    if (r.userId === input.author.id) {
+      rejected.push({ login: r.login, why: "the author cannot approve their own pull request" });
+      continue;
+    }
+    const approver = pinnedIds.get(r.userId);
+    if (!approver) {
+      const sameName = approvers.find(
+        (a) => a.login !== undefined && normalizeLogin(a.login) === normalizeLogin(r.login),
+      );
+      rejected.push({
+        login: r.login,
+        why:
+          sameName?.githubId !== undefined
+            ? `login ${r.login} is account ${String(r.userId)}, but it is pinned to account ${String(sameName.githubId)} (renamed or re-registered)`
+            : kind === "group"
+              ? `not an owner of ${subject} on the base branch`
+              : "not an admin on the base branch",
+      });
+      continue;
+    }
+    if (r.commitId !== input.headSha) {
+      rejected.push({
+        login: r.login,
+        why: `approved ${r.commitId.slice(0, 7)}, not the head ${input.headSha.slice(0, 7)}: approve again`,
+      });
+      continue;
+    }
+    const person = approver.userId ?? approver.login ?? String(r.userId);
+    if (counted.has(person)) continue;
+    counted.add(person);
+    approvedBy.push(r.login);
+  }
+  const stillMay = approvers
+    .filter((a) => a.problem === undefined && a.login !== undefined && !counted.has(a.userId ?? a.login))
+    .map((a) => a.login ?? "");
+  return {
+    subject,
+    kind,
+    reasons,
+    required,
+    approvers,
+    approvedBy,
+    stillMay,
+    rejected,
+    isOk: approvedBy.length >= required,
+  };
+}
+
+/** Per affected group (and for admin files): the approvals required, those that count, who may still approve. */
+export function evaluateApprovals(input: GateInput): GateResult {
+  const requirements: Requirement[] = [];
+  const adminReasons = [...input.affected.adminReasons];
+  for (const group of input.affected.groups) {
+    const owners = ownersOf(input, group.name);
+    if (!group.existsOnBase || owners.length === 0) {
+      // Nobody owns the group on the base branch (new or ownerless): the admins decide.
+      adminReasons.push(`${group.name}: ${group.existsOnBase ? "has no owners" : "new group"}`);
+      continue;
+    }
+    const required = group.isPrivileged ? Math.max(1, input.policy.privilegedApprovals) : 1;
+    requirements.push(judge(input, group.name, "group", group.reasons, required, owners));
+  }
+  if (adminReasons.length > 0)
+    requirements.push(judge(input, "admins", "admins", adminReasons, 1, adminsOf(input)));
+  return {
+    isOk: requirements.every((r) => r.isOk),
+    headSha: input.headSha,
+    requirements,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * `pr check`: loads the access tree on the base branch and at the pull request's head, works out which groups
+ * change, and judges the reviews. Reads YAML as data only; runs nothing from the pull request.
+ */
+import { hasErrors } from "../model/diagnostic.ts";
+import type { AccessModel } from "../model/access.ts";
+import { validateAccessTree } from "../validate/validate-tree.ts";
+import { computeAffected, defaultAdminPaths, type Affected } from "./affected.ts";
+import { evaluateApprovals, type GateResult } from "./approvals.ts";
+import { materializeTree, readFileAt } from "./git-tree.ts";
+import type { PrClient, RepoRef } from "./github.ts";
+import { githubLoginOf, normalizeLogin, parsePins, resolveAdmin } from "./identities.ts";
+
+export interface CheckOptions {
+  readonly cwd: string;
+  readonly dir: string;
+  readonly now: Date;
+  readonly client: PrClient;
+  readonly repo: RepoRef;
+  readonly pull: number;
+  /** Git revision of the base tree; default the pull request's base commit. */
+  readonly base?: string;
+  /** Git revision of the head tree; default the working tree at `cwd` (the pull request checkout). */
+  readonly head?: string;
+  /** Refuse to judge when the pull request's head is no longer this commit. */
+  readonly expectHeadSha?: string;
+  /** Pin file (login → account id), read at the base revision. */
+  readonly pinsFile: string;
+  readonly log?: (line: string) => void;
+}
+
+export type CheckOutcome =
+  | {
+      readonly kind: "judged";
+      readonly gate: GateResult;
+      readonly affected: Affected;
+      /** Logins whose account id was looked up now because the pin file does not have them. */
+      readonly unpinned: readonly string[];
+      /** Why the pull request fails regardless of approvals (the head does not validate). */
+      readonly problems: readonly string[];
+      readonly isOk: boolean;
+    }
+  | { readonly kind: "moved"; readonly headSha: string };
+
+async function loadModelAt(cwd: string, dir: string, revision: string | undefined, now: Date) {
+  if (revision === undefined) return validateAccessTree(dir, { cwd, now });
+  const tree = await materializeTree(cwd, revision, dir);
+  try {
+    return await validateAccessTree(dir, { cwd: tree.cwd, now });
+  } finally {
+    await tree.remove();
+  }
+}
+
+function loginsToIdentify(model: AccessModel, affected: Affected): string[] {
+  const logins = new Set<string>();
+  for (const g of affected.groups) {
+    for (const owner of model.groups.get(g.name)?.owners ?? []) {
+      const user = model.users.get(owner);
+      const login = user ? githubLoginOf(model, user) : undefined;
+      if (login !== undefined) logins.add(normalizeLogin(login));
+    }
+  }
+  for (const entry of model.config.policy.admins) {
+    const { login } = resolveAdmin(model, entry);
+    if (login !== undefined) logins.add(normalizeLogin(login));
+  }
+  return [...logins].sort();
+}
+
+export async function checkApprovals(options: CheckOptions): Promise<CheckOutcome> {
+  const { client, repo } = options;
+  const pull = await client.getPull(repo, options.pull);
+  if (options.expectHeadSha !== undefined && options.expectHeadSha !== pull.headSha)
+    return { kind: "moved", headSha: pull.headSha };
+  const base = await loadModelAt(options.cwd, options.dir, options.base ?? pull.baseSha, options.now);
+  const head = await loadModelAt(options.cwd, options.dir, options.head, options.now);
+  const problems: string[] = [];
+  if (hasErrors(head.diagnostics))
+    problems.push(`the access files at head do not validate (run gatehouse validate)`);
+  if (hasErrors(base.diagnostics)) options.log?.(`warning: the access files on the base branch have errors`);
+  const affected = computeAffected({
+    base: base.model,
+    head: head.model,
+    now: options.now,
+    changedPaths: await client.listFiles(repo, options.pull),
+    adminPaths: defaultAdminPaths(options.dir),
+  });
+
+  const pinText = await readFileAt(options.cwd, options.base ?? pull.baseSha, options.pinsFile);
+  const idsByLogin = pinText
+    ? parsePins(pinText.toString("utf8"), options.pinsFile)
+    : new Map<string, number>();
+  const unpinned: string[] = [];
+  for (const login of loginsToIdentify(base.model, affected)) {
+    if (idsByLogin.has(login)) continue;
+    // Not pinned yet: trust the account that holds the login today, and say so in the report.
+    const id = await client.accountId(login);
+    if (id !== undefined) {
+      idsByLogin.set(login, id);
+      unpinned.push(login);
+    }
+  }
+  const gate = evaluateApprovals({
+    affected,
+    baseModel: base.model,
+    reviews: await client.listReviews(repo, options.pull),
+    author: pull.author,
+    headSha: pull.headSha,
+    policy: base.model.config.policy,
+    idsByLogin,
+  });
+  return { kind: "judged", gate, affected, unpinned, problems, isOk: gate.isOk && problems.length === 0 };
+}

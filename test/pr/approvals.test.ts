@@ -1,0 +1,227 @@
+import { describe, expect, it } from "vitest";
+import type { AccessModel } from "../../src/model/access.ts";
+import { computeAffected, defaultAdminPaths } from "../../src/pr/affected.ts";
+import { evaluateApprovals, type Review } from "../../src/pr/approvals.ts";
+import { describeGate, renderGateMarkdown } from "../../src/pr/render-gate.ts";
+import { configYaml, NOW, validateFiles } from "../helpers/access-tree.ts";
+
+const HEAD = "b".repeat(40);
+const OLD = "a".repeat(40);
+
+/** GitHub accounts: login → numeric id (the pins). */
+const IDS = new Map([
+  ["carol-gh", 101],
+  ["bob-gh", 102],
+  ["alice-gh", 103],
+  ["rachel-gh", 104],
+  ["mallory", 666],
+]);
+
+const USERS = `users:
+  - { id: carol, name: Carol, accounts: { github: carol-gh } }
+  - { id: bob, name: Bob, accounts: { github: bob-gh } }
+  - { id: alice, name: Alice, accounts: { github: alice-gh } }
+  - { id: rachel, name: Rachel, accounts: { github: rachel-gh } }
+  - { id: dave, name: Dave }
+`;
+
+function groups(
+  opts: { platformOwners?: string; platformMembers?: string; prodMembers?: string } = {},
+): string {
+  return `groups:
+  - name: team-platform-write
+    owners: [${opts.platformOwners ?? "carol"}]
+    members: [${opts.platformMembers ?? "bob"}]
+  - name: app-prod-admin
+    owners: [carol, bob, rachel]
+    sensitivity: privileged
+    members: [${opts.prodMembers ?? "carol"}]
+`;
+}
+
+async function model(groupYaml: string, policy = "policy:\n  admins: [rachel]\n"): Promise<AccessModel> {
+  const tree = await validateFiles({
+    "gatehouse.yaml": configYaml(policy),
+    "users/people.yaml": USERS,
+    "groups/groups.yaml": groupYaml,
+  });
+  expect(tree.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return tree.model;
+}
+
+const approve = (login: string, sha = HEAD, state = "APPROVED"): Review => ({
+  id: Math.floor(Math.random() * 1e9),
+  login,
+  userId: IDS.get(login) ?? 999,
+  state,
+  commitId: sha,
+});
+
+async function gate(
+  baseYaml: string,
+  headYaml: string,
+  reviews: readonly Review[],
+  opts: { author?: string; changed?: string[]; ids?: Map<string, number> } = {},
+) {
+  const base = await model(baseYaml);
+  const head = await model(headYaml);
+  const affected = computeAffected({
+    base,
+    head,
+    now: NOW,
+    changedPaths: opts.changed ?? ["access/groups/groups.yaml"],
+    adminPaths: defaultAdminPaths("access"),
+  });
+  const author = opts.author ?? "alice-gh";
+  return evaluateApprovals({
+    affected,
+    baseModel: base,
+    reviews,
+    author: { login: author, id: IDS.get(author) ?? 999 },
+    headSha: HEAD,
+    policy: base.config.policy,
+    idsByLogin: opts.ids ?? IDS,
+  });
+}
+
+const ADD_ALICE = groups({ platformMembers: "bob, alice" });
+
+describe("evaluateApprovals", () => {
+  it("passes when an owner on the base branch approves the head commit", async () => {
+    const result = await gate(groups(), ADD_ALICE, [approve("carol-gh")]);
+    expect(result.isOk).toBe(true);
+    expect(result.requirements).toMatchObject([
+      { subject: "team-platform-write", required: 1, approvedBy: ["carol-gh"], isOk: true },
+    ]);
+    expect(result.requirements[0]?.reasons).toContain("alice gains access");
+  });
+
+  it("refuses a self-approval: the author never counts, even as an owner", async () => {
+    const result = await gate(groups(), groups({ platformMembers: "bob, dave" }), [approve("carol-gh")], {
+      author: "carol-gh",
+    });
+    expect(result.isOk).toBe(false);
+    const [req] = result.requirements;
+    expect(req?.approvedBy).toEqual([]);
+    expect(req?.rejected).toEqual([
+      { login: "carol-gh", why: "the author cannot approve their own pull request" },
+    ]);
+    expect(req?.approvers).toContainEqual(
+      expect.objectContaining({ userId: "carol", problem: "is the author" }),
+    );
+  });
+
+  it("refuses a pull request that makes its author an owner and self-approves", async () => {
+    const head = groups({ platformOwners: "carol, alice", platformMembers: "bob, alice" });
+    const result = await gate(groups(), head, [approve("alice-gh")]);
+    expect(result.isOk).toBe(false);
+    const [req] = result.requirements;
+    expect(req?.reasons).toEqual(expect.arrayContaining(["owners changed (+alice)", "alice gains access"]));
+    expect(req?.stillMay).toEqual(["carol-gh"]);
+    expect(req?.rejected[0]?.why).toBe("the author cannot approve their own pull request");
+  });
+
+  it("refuses an approval by someone who does not own the group", async () => {
+    const result = await gate(groups(), ADD_ALICE, [approve("bob-gh")]);
+    expect(result.isOk).toBe(false);
+    expect(result.requirements[0]?.rejected).toEqual([
+      { login: "bob-gh", why: "not an owner of team-platform-write on the base branch" },
+    ]);
+  });
+
+  it("does not count an approval given before a new push", async () => {
+    const result = await gate(groups(), ADD_ALICE, [approve("carol-gh", OLD)]);
+    expect(result.isOk).toBe(false);
+    expect(result.requirements[0]?.rejected[0]?.why).toMatch(
+      /^approved aaaaaaa, not the head bbbbbbb: approve again/,
+    );
+    expect(result.requirements[0]?.stillMay).toEqual(["carol-gh"]);
+    const again = await gate(groups(), ADD_ALICE, [approve("carol-gh", OLD), approve("carol-gh")]);
+    expect(again.isOk).toBe(true);
+  });
+
+  it("lets a later request for changes undo an approval", async () => {
+    const result = await gate(groups(), ADD_ALICE, [
+      approve("carol-gh"),
+      approve("carol-gh", HEAD, "CHANGES_REQUESTED"),
+    ]);
+    expect(result.isOk).toBe(false);
+  });
+
+  it("requires two distinct owners for a privileged group", async () => {
+    const head = groups({ prodMembers: "carol, alice" });
+    const one = await gate(groups(), head, [approve("carol-gh"), approve("carol-gh")]);
+    expect(one.requirements).toMatchObject([
+      { subject: "app-prod-admin", required: 2, approvedBy: ["carol-gh"], isOk: false },
+    ]);
+    expect(one.requirements[0]?.stillMay).toEqual(["bob-gh", "rachel-gh"]);
+    const two = await gate(groups(), head, [approve("carol-gh"), approve("bob-gh")]);
+    expect(two.isOk).toBe(true);
+  });
+
+  it("matches reviewers by account id: a renamed or re-registered login cannot approve", async () => {
+    // carol-gh was renamed away; mallory (account 666) registered the freed login and approves.
+    const impostor: Review = { id: 1, login: "carol-gh", userId: 666, state: "APPROVED", commitId: HEAD };
+    const refused = await gate(groups(), ADD_ALICE, [impostor]);
+    expect(refused.isOk).toBe(false);
+    expect(refused.requirements[0]?.rejected[0]?.why).toBe(
+      "login carol-gh is account 666, but it is pinned to account 101 (renamed or re-registered)",
+    );
+    // Carol herself, now called carol-new, still approves with her account id.
+    const renamed: Review = { id: 2, login: "carol-new", userId: 101, state: "APPROVED", commitId: HEAD };
+    expect((await gate(groups(), ADD_ALICE, [renamed])).isOk).toBe(true);
+  });
+
+  it("sends changes to gatehouse.yaml, schemas and workflows to the admins of the base branch", async () => {
+    const result = await gate(groups(), groups(), [approve("carol-gh")], {
+      changed: ["access/gatehouse.yaml", ".github/workflows/plan.yml", "README.md"],
+    });
+    expect(result.requirements).toMatchObject([
+      {
+        subject: "admins",
+        kind: "admins",
+        reasons: ["access/gatehouse.yaml changed", ".github/workflows/plan.yml changed"],
+      },
+    ]);
+    expect(result.isOk).toBe(false);
+    expect(
+      (await gate(groups(), groups(), [approve("rachel-gh")], { changed: ["schemas/x.json"] })).isOk,
+    ).toBe(true);
+  });
+
+  it("sends a new group to the admins, and needs no approval when no access changes", async () => {
+    const head = groups() + "  - name: team-new-write\n    owners: [alice]\n    members: [alice]\n";
+    const result = await gate(groups(), head, [approve("alice-gh")], { author: "bob-gh" });
+    expect(result.requirements).toMatchObject([
+      { subject: "admins", reasons: ["team-new-write: new group"], isOk: false },
+    ]);
+    const none = await gate(groups(), groups(), [], { changed: ["README.md"] });
+    expect(none).toMatchObject({ isOk: true, requirements: [] });
+    expect(describeGate(none)).toBe("no access changes");
+  });
+
+  it("treats an owner without a pinned account as unable to approve", async () => {
+    const result = await gate(groups(), ADD_ALICE, [approve("carol-gh")], {
+      ids: new Map([["bob-gh", 102]]),
+    });
+    expect(result.isOk).toBe(false);
+    expect(result.requirements[0]?.approvers).toEqual([
+      { userId: "carol", login: "carol-gh", problem: "login carol-gh has no known account id" },
+    ]);
+  });
+
+  it("renders a table per group with who may still approve", async () => {
+    const result = await gate(
+      groups(),
+      groups({ platformMembers: "bob, alice", prodMembers: "carol, dave" }),
+      [approve("carol-gh"), approve("bob-gh", OLD)],
+    );
+    const md = renderGateMarkdown(result);
+    expect(md).toContain(
+      "| ❌ | `app-prod-admin` | dave gains access | 2 | @carol-gh | @bob-gh, @rachel-gh |",
+    );
+    expect(md).toContain("| ✅ | `team-platform-write` | alice gains access | 1 | @carol-gh | — |");
+    expect(md).toContain("approval by @bob-gh not counted: approved aaaaaaa, not the head bbbbbbb");
+    expect(describeGate(result)).toBe("1 of 2 need approval; app-prod-admin: bob-gh, rachel-gh");
+  });
+});
