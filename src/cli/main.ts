@@ -10,6 +10,8 @@ import { runApplyCommand } from "./commands/apply.ts";
 import { runJournal } from "./commands/journal.ts";
 import { runExplain } from "./commands/explain.ts";
 import { runImport } from "./commands/import.ts";
+import { runPr } from "./commands/pr.ts";
+import { runCodeowners } from "./commands/codeowners.ts";
 
 export const VERSION: string = (() => {
   const data: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
@@ -29,6 +31,9 @@ Commands:
   explain          why a user has (or will have) each membership
   import           write access files from a system's live state (adoption)
   journal verify   check the hash chain of the apply journal
+  pr comment       post the plan on the pull request as one sticky comment
+  pr check         the approval gate: owners of each changed group must approve the head commit
+  codeowners       write .github/CODEOWNERS from group owners and admins
 
 Run "gatehouse <command> --help" for a command's options. Exit codes: 0 ok, 1 error,
 2 plan has changes (--detailed-exitcode), 3 refused by guard rails, 4 stale plan, 64 usage.`;
@@ -41,6 +46,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   explain: runExplain,
   import: runImport,
   journal: runJournal,
+  pr: runPr,
+  codeowners: runCodeowners,
 };
 
 /** Runs one command and returns its exit code. Never throws: every failure becomes a message and a code. */

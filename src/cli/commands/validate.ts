@@ -2,6 +2,8 @@ import { ExitCode } from "../../errors.ts";
 import { hasErrors } from "../../model/diagnostic.ts";
 import { countLine, renderDiagnostics } from "../../render/diagnostics.ts";
 import { validateAccessTree } from "../../validate/validate-tree.ts";
+import { checkCodeowners, generateCodeowners } from "../../pr/codeowners.ts";
+import { readCodeowners } from "./codeowners.ts";
 import { choiceOpt, COMMON_OPTIONS, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 
@@ -18,7 +20,18 @@ export async function runValidate(argv: readonly string[], io: CliIo): Promise<n
   }
   const format = choiceOpt(args, "format", ["text", "json", "github"] as const, "text");
   const dir = stringOpt(args, "dir") ?? "access";
-  const tree = await validateAccessTree(dir, { cwd: io.cwd, now: io.now() });
+  const validated = await validateAccessTree(dir, { cwd: io.cwd, now: io.now() });
+  // policy.codeowners: a stale CODEOWNERS would let branch protection ask the wrong people (GH300).
+  const tree =
+    validated.model.config.policy.codeowners === true && !hasErrors(validated.diagnostics)
+      ? {
+          ...validated,
+          diagnostics: [
+            ...validated.diagnostics,
+            ...checkCodeowners(generateCodeowners(validated.model, { dir }), await readCodeowners(io.cwd)),
+          ],
+        }
+      : validated;
   io.stdout(renderDiagnostics(tree.diagnostics, format));
   if (format === "text") {
     const status = hasErrors(tree.diagnostics) ? "invalid" : "valid";
