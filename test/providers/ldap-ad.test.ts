@@ -23,7 +23,7 @@ function adProvider(server: SambaDc, settings: Readonly<Record<string, unknown>>
   const config = ldapConfig(server, {
     flavour: "activeDirectory",
     caFile: server.caFile,
-    users: { ou: "OU=People", upnSuffix: "example.com" },
+    people: { ou: "OU=People", upnSuffix: "example.com" },
     groups: { ou: "OU=Groups" },
     ...settings,
   });

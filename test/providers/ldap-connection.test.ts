@@ -86,7 +86,7 @@ describe("ldap provider errors name the problem and never the password", { tags:
 
   it("names the entry and the attribute of a schema violation", async () => {
     const provider = createLdapProvider(
-      ldapConfig(server, { users: { objectClasses: ["person"] } }),
+      ldapConfig(server, { people: { objectClasses: ["person"] } }),
       ldapContext(server.password),
     );
     const error = await createError(provider, { name: "Zed Z" });
@@ -98,7 +98,7 @@ describe("ldap provider errors name the problem and never the password", { tags:
 
   it("names an attribute the schema does not define", async () => {
     const provider = createLdapProvider(
-      ldapConfig(server, { users: { attributes: { department: "costCenter" } } }),
+      ldapConfig(server, { people: { attributes: { department: "costCenter" } } }),
       ldapContext(server.password),
     );
     const error = await createError(provider, { name: "Zed Z", department: "ENG" });

@@ -29,7 +29,7 @@ describeProviderContract(
   "ldap (OpenLDAP, posixGroup memberUid, disable by attribute)",
   () =>
     openldap({
-      users: { objectClasses: ["inetOrgPerson", "shadowAccount"] },
+      people: { objectClasses: ["inetOrgPerson", "shadowAccount"] },
       groups: { objectClass: "posixGroup" },
       disable: { method: "attribute", attribute: "shadowExpire", value: "1" },
     }),

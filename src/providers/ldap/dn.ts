@@ -5,16 +5,35 @@ export interface Rdn {
   readonly value: string;
 }
 
-/** Splits a DN into RDNs with unescaped values. Multi-valued RDNs ("a=1+b=2") keep their first part. */
+interface Char {
+  readonly c: string;
+  readonly escaped: boolean;
+}
+
+/** Joins characters, dropping unescaped spaces at either end (escaped ones are part of the value). */
+function trimUnescaped(chars: readonly Char[]): string {
+  let start = 0;
+  let end = chars.length;
+  while (start < end && chars[start]?.c === " " && !chars[start]?.escaped) start++;
+  while (end > start && chars[end - 1]?.c === " " && !chars[end - 1]?.escaped) end--;
+  return chars
+    .slice(start, end)
+    .map((ch) => ch.c)
+    .join("");
+}
+
+/** Splits a DN into RDNs with unescaped values. A multi-valued RDN ("a=1+b=2") stays one value. */
 export function parseDn(dn: string): Rdn[] {
   const rdns: Rdn[] = [];
-  let type = "";
-  let value = "";
+  let type: Char[] = [];
+  let value: Char[] = [];
   let inValue = false;
   const flush = (): void => {
-    if (type.trim() !== "" || value.trim() !== "") rdns.push({ type: type.trim(), value: value.trim() });
-    type = "";
-    value = "";
+    const t = trimUnescaped(type);
+    const v = trimUnescaped(value);
+    if (t !== "" || v !== "") rdns.push({ type: t, value: v });
+    type = [];
+    value = [];
     inValue = false;
   };
   for (let i = 0; i < dn.length; i++) {
@@ -29,16 +48,13 @@ export function parseDn(dn: string): Rdn[] {
         decoded = dn.charAt(i + 1);
         i += 1;
       }
-      if (inValue) value += decoded;
-      else type += decoded;
+      (inValue ? value : type).push({ c: decoded, escaped: true });
     } else if (c === "," || c === ";") {
       flush();
     } else if (c === "=" && !inValue) {
       inValue = true;
-    } else if (inValue) {
-      value += c;
     } else {
-      type += c;
+      (inValue ? value : type).push({ c, escaped: false });
     }
   }
   flush();

@@ -61,7 +61,7 @@ export interface LdapSettings {
 }
 
 /** Keys every provider entry may carry; declared by gatehouse.schema.json and read by the core. */
-const COMMON_KEYS = ["type", "mode", "nesting", "accountName", "description", "name"];
+const COMMON_KEYS = ["type", "mode", "nesting", "accountName", "users", "description", "name"];
 const TOP_KEYS = [
   "flavour",
   "url",
@@ -72,7 +72,7 @@ const TOP_KEYS = [
   "baseDn",
   "pageSize",
   "rangeSize",
-].concat(["timeoutSeconds", "maxMembersPerWrite", "users", "groups", "disable"]);
+].concat(["timeoutSeconds", "maxMembersPerWrite", "people", "groups", "disable"]);
 const USER_KEYS = ["ou", "objectClasses", "rdnAttribute", "accountAttribute", "attributes", "upnSuffix"];
 const GROUP_KEYS = ["ou", "objectClass", "emptyMember", "gidNumberStart"];
 const DISABLE_KEYS = ["method", "ou", "attribute", "value"];
@@ -175,7 +175,7 @@ class Reader {
 }
 
 function parseUsers(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: string): LdapUserSettings {
-  const users = r.object(top, "users", "users", USER_KEYS);
+  const users = r.object(top, "people", "people", USER_KEYS);
   const isAd = flavour === "activeDirectory";
   const classesValue = users["objectClasses"];
   let objectClasses = isAd ? ["top", "person", "organizationalPerson", "user"] : ["inetOrgPerson"];
@@ -185,33 +185,33 @@ function parseUsers(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: stri
       classesValue.length === 0 ||
       !classesValue.every((c) => typeof c === "string")
     ) {
-      r.fail("users.objectClasses", "must be a non-empty list of object class names");
+      r.fail("people.objectClasses", "must be a non-empty list of object class names");
     }
     objectClasses = classesValue.filter((c): c is string => typeof c === "string");
   }
   const attributes: Partial<Record<UserAttributeKey, string>> = {};
   const attrValue = users["attributes"] ?? {};
-  if (!isObject(attrValue)) return r.fail("users.attributes", "must be a mapping");
-  r.onlyKeys(attrValue, "users.attributes", USER_ATTRIBUTE_KEYS);
+  if (!isObject(attrValue)) return r.fail("people.attributes", "must be a mapping");
+  r.onlyKeys(attrValue, "people.attributes", USER_ATTRIBUTE_KEYS);
   for (const key of USER_ATTRIBUTE_KEYS) {
     // null switches an attribute off: gatehouse then neither reads nor writes it.
     if (attrValue[key] === null) continue;
     attributes[key] = r.attribute(
       attrValue,
       key,
-      `users.attributes.${key}`,
+      `people.attributes.${key}`,
       DEFAULT_ATTRIBUTES[flavour][key],
     );
   }
-  const upnSuffix = r.string(users, "upnSuffix", "users.upnSuffix");
+  const upnSuffix = r.string(users, "upnSuffix", "people.upnSuffix");
   return {
-    dn: r.dn(users, "ou", "users.ou", isAd ? "cn=Users" : "ou=people", baseDn),
+    dn: r.dn(users, "ou", "people.ou", isAd ? "cn=Users" : "ou=people", baseDn),
     objectClasses,
-    rdnAttribute: r.attribute(users, "rdnAttribute", "users.rdnAttribute", isAd ? "cn" : "uid"),
+    rdnAttribute: r.attribute(users, "rdnAttribute", "people.rdnAttribute", isAd ? "cn" : "uid"),
     accountAttribute: r.attribute(
       users,
       "accountAttribute",
-      "users.accountAttribute",
+      "people.accountAttribute",
       isAd ? "sAMAccountName" : "uid",
     ),
     attributes,

@@ -1,0 +1,291 @@
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/errors.ts";
+import type { ProviderConfig } from "../../src/model/access.ts";
+import { escapeDnValue, isDnUnder, normalizeDn, parseDn } from "../../src/providers/ldap/dn.ts";
+import type { LdapEntry } from "../../src/providers/ldap/map.ts";
+import {
+  enabledModifications,
+  memberModifications,
+  newGroupEntry,
+  newUserEntry,
+  parseRangedAttribute,
+  toLiveGroup,
+  toLiveUser,
+  userModifications,
+} from "../../src/providers/ldap/map.ts";
+import { parseLdapSettings } from "../../src/providers/ldap/settings.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BASE = "dc=example,dc=com";
+
+function config(settings: Record<string, unknown>, name = "ldap"): ProviderConfig {
+  return {
+    name,
+    type: "ldap",
+    mode: "authoritative",
+    nesting: true,
+    settings: {
+      url: "ldap://127.0.0.1:389",
+      baseDn: BASE,
+      bindDn: `cn=gh,${BASE}`,
+      passwordEnv: "PW",
+      ...settings,
+    },
+    source: { file: "access/gatehouse.yaml", line: 4, column: 5 },
+  };
+}
+const openldap = parseLdapSettings(config({}), "/repo");
+const posix = parseLdapSettings(config({ groups: { objectClass: "posixGroup" } }), "/repo");
+const ad = parseLdapSettings(config({ flavour: "activeDirectory", baseDn: "DC=corp,DC=com" }), "/repo");
+
+function entry(dn: string, attributes: Record<string, string[]>): LdapEntry {
+  return { dn, attributes: new Map(Object.entries(attributes).map(([k, v]) => [k.toLowerCase(), v])) };
+}
+
+describe("ldap DNs", () => {
+  it("compares DNs regardless of case, spaces and escaping style", () => {
+    expect(normalizeDn("UID=Ann , OU=People,DC=Example,DC=com")).toBe(
+      normalizeDn("uid=ann,ou=people,dc=example,dc=com"),
+    );
+    expect(normalizeDn("cn=a\\2Cb,dc=x")).toBe(normalizeDn("cn=a\\,b,dc=x"));
+    expect(isDnUnder("uid=a,ou=people,dc=example,dc=com", "OU=People,DC=example,DC=com")).toBe(true);
+    expect(isDnUnder("uid=a,ou=peoplex,dc=example,dc=com", "ou=people,dc=example,dc=com")).toBe(false);
+  });
+
+  it("escapes special characters in a DN value and parses them back", () => {
+    const value = " Smith, John+Jr #1 ";
+    expect(parseDn(`cn=${escapeDnValue(value)},${BASE}`)[0]?.value).toBe(
+      value.trim() === value ? value : value,
+    );
+  });
+});
+
+describe("ldap settings", () => {
+  it("resolves OUs relative to the base DN and applies flavour defaults", () => {
+    expect(openldap.users.dn).toBe(`ou=people,${BASE}`);
+    expect(openldap.groups.flavour).toBe("groupOfNames");
+    expect(openldap.disable).toEqual({ method: "move", dn: `ou=disabled,${BASE}` });
+    expect(ad.users.accountAttribute).toBe("sAMAccountName");
+    expect(ad.disable.method).toBe("userAccountControl");
+    expect(ad.groups.memberAttribute).toBe("member");
+    expect(posix.groups.memberAttribute).toBe("memberUid");
+  });
+
+  it.each([
+    [{ flavour: "novell" }, /setting "flavour" must be "openldap" or "activeDirectory"/],
+    [{ url: "ldaps://h:636", startTls: true }, /setting "startTls" cannot be used with an ldaps:\/\/ url/],
+    [{ url: "http://h" }, /setting "url" must look like ldap:\/\/host:port/],
+    [{ disable: { method: "attribute", attribute: "shadowExpire" } }, /setting "disable.value" is required/],
+    [{ groups: { objectClass: "team" } }, /setting "groups.objectClass" must be one of/],
+    [
+      { people: { attributes: { phone: "telephoneNumber" } } },
+      /setting "people.attributes.phone" is unknown/,
+    ],
+    [{ pageSize: 0 }, /setting "pageSize" must be a whole number/],
+  ])("rejects %j naming the provider and the key", (settings, message) => {
+    expect(() => parseLdapSettings(config(settings), "/repo")).toThrow(ConfigError);
+    expect(() => parseLdapSettings(config(settings), "/repo")).toThrow(message);
+    expect(() => parseLdapSettings(config(settings), "/repo")).toThrow(
+      /access\/gatehouse.yaml:4:5 provider "ldap"/,
+    );
+  });
+});
+
+describe("ldap entry mapping", () => {
+  const people = `ou=people,${BASE}`;
+  const resolver = {
+    accountOfDn: (dn: string) => (isDnUnder(dn, people) ? parseDn(dn)[0]?.value : undefined),
+    groupOfDn: (dn: string) => (isDnUnder(dn, `ou=groups,${BASE}`) ? parseDn(dn)[0]?.value : undefined),
+    hasAccount: (a: string) => a === "ann",
+  };
+
+  it("reads a user with the manager as an account and disabled by OU", () => {
+    const e = entry(`uid=bob,ou=disabled,${BASE}`, {
+      uid: ["bob"],
+      cn: ["Bob B"],
+      title: ["Eng"],
+      manager: [`uid=ann,${people}`],
+      employeeType: ["contractor"],
+    });
+    expect(toLiveUser(e, openldap, resolver.accountOfDn)).toEqual({
+      account: "bob",
+      enabled: false,
+      name: "Bob B",
+      title: "Eng",
+      manager: "ann",
+      employmentType: "contractor",
+    });
+  });
+
+  it("reads members as accounts, nested groups apart, and leaves the placeholder and strangers out", () => {
+    const e = entry(`cn=team-a-read,ou=groups,${BASE}`, {
+      cn: ["team-a-read"],
+      member: [
+        `cn=empty-membership-placeholder,${BASE}`,
+        `UID=ann,OU=People,${BASE}`,
+        `cn=team-b-read,ou=groups,${BASE}`,
+        `cn=x,${BASE}`,
+      ],
+    });
+    expect(toLiveGroup(e, openldap, true, resolver)).toEqual({
+      group: { name: "team-a-read", members: ["ann"], groupMembers: ["team-b-read"] },
+      unknown: [`cn=x,${BASE}`],
+    });
+    expect(toLiveGroup(e, openldap, false, resolver)?.unknown).toHaveLength(2);
+  });
+
+  it("builds a new inetOrgPerson with cn and sn from the name", () => {
+    const { dn, attributes } = newUserEntry(
+      "ann",
+      { name: "Ann Lee", email: "ann@x.org" },
+      openldap,
+      undefined,
+    );
+    expect(dn).toBe(`uid=ann,ou=people,${BASE}`);
+    expect(attributes).toEqual({
+      objectClass: ["inetOrgPerson"],
+      uid: ["ann"],
+      cn: ["Ann Lee"],
+      sn: ["Lee"],
+      mail: ["ann@x.org"],
+    });
+  });
+
+  it("builds an enabled AD user with sAMAccountName and no password", () => {
+    const { dn, attributes } = newUserEntry("ann", { name: "Ann Lee" }, ad, undefined);
+    expect(dn).toBe("cn=ann,cn=Users,DC=corp,DC=com");
+    expect(attributes["sAMAccountName"]).toEqual(["ann"]);
+    expect(attributes["userAccountControl"]).toEqual(["544"]);
+  });
+
+  it("replaces changed attributes and removes an emptied one", () => {
+    const fields = [
+      { field: "name", before: "Ann Lee", after: "Ann Park" },
+      { field: "title", before: "Eng", after: null },
+    ];
+    expect(userModifications("ann", fields, { name: "Ann Park" }, openldap, undefined)).toEqual([
+      { operation: "replace", attribute: "cn", values: ["Ann Park"] },
+      { operation: "replace", attribute: "sn", values: ["Park"] },
+      { operation: "replace", attribute: "title", values: [] },
+    ]);
+  });
+
+  it("flips only the ACCOUNTDISABLE bit of userAccountControl", () => {
+    const e = entry("cn=ann,cn=Users,DC=corp,DC=com", { userAccountControl: ["66048"] });
+    expect(enabledModifications(e, ad, false)).toEqual([
+      { operation: "replace", attribute: "userAccountControl", values: ["66050"] },
+    ]);
+    expect(enabledModifications(e, ad, true)).toEqual([]);
+  });
+
+  it("creates groupOfNames with the placeholder and posixGroup with a gidNumber", () => {
+    expect(newGroupEntry("g", "d", openldap, undefined).attributes["member"]).toEqual([
+      `cn=empty-membership-placeholder,${BASE}`,
+    ]);
+    expect(newGroupEntry("g", undefined, posix, 10_007).attributes).toEqual({
+      objectClass: ["posixGroup"],
+      cn: ["g"],
+      gidNumber: ["10007"],
+    });
+  });
+});
+
+describe("ldap member modifications", () => {
+  const ph = `cn=empty-membership-placeholder,${BASE}`;
+  const ann = `uid=ann,ou=people,${BASE}`;
+  const bob = `uid=bob,ou=people,${BASE}`;
+
+  it("swaps the placeholder out with the first member and back in with the last removal", () => {
+    expect(memberModifications([ph], [ann], [], openldap)).toEqual([
+      { operation: "add", attribute: "member", values: [ann] },
+      { operation: "delete", attribute: "member", values: [ph] },
+    ]);
+    expect(memberModifications([ann], [], [ann], openldap)).toEqual([
+      { operation: "add", attribute: "member", values: [ph] },
+      { operation: "delete", attribute: "member", values: [ann] },
+    ]);
+  });
+
+  it("skips values already present or already gone, whatever their case", () => {
+    expect(
+      memberModifications(
+        [ann],
+        ["UID=Ann,OU=People,DC=example,DC=com", bob],
+        [`uid=zed,ou=people,${BASE}`],
+        openldap,
+      ),
+    ).toEqual([{ operation: "add", attribute: "member", values: [bob] }]);
+    expect(memberModifications([ann], [ann], [], openldap)).toEqual([]);
+  });
+
+  it("writes account names to memberUid and never a placeholder", () => {
+    expect(memberModifications(["ann"], ["bob"], ["ann"], posix)).toEqual([
+      { operation: "add", attribute: "memberUid", values: ["bob"] },
+      { operation: "delete", attribute: "memberUid", values: ["ann"] },
+    ]);
+  });
+
+  it("parses AD ranged attribute names", () => {
+    expect(parseRangedAttribute("member;range=0-1499")).toEqual({ attribute: "member", start: 0, end: 1499 });
+    expect(parseRangedAttribute("member;range=1500-*")).toEqual({
+      attribute: "member",
+      start: 1500,
+      end: undefined,
+    });
+    expect(parseRangedAttribute("member")).toBeUndefined();
+  });
+});
+
+describe("ldap README examples", () => {
+  const readme = readFileSync(path.join(ROOT, "src/providers/ldap/README.md"), "utf8");
+  const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  addFormatsModule.default(ajv);
+  const schemaDir = path.join(ROOT, "schemas");
+  for (const file of readdirSync(schemaDir, { recursive: true, encoding: "utf8" }).filter((f) =>
+    f.endsWith(".schema.json"),
+  )) {
+    ajv.addSchema(JSON.parse(readFileSync(path.join(schemaDir, file), "utf8")) as object);
+  }
+
+  it("has an example for OpenLDAP, posixGroup and Active Directory", () => {
+    expect(blocks).toHaveLength(3);
+  });
+
+  it.each(blocks.map((b, i) => [i, b] as const))(
+    "example %i passes the schema and the settings parser",
+    (_i, block) => {
+      const doc: unknown = parse(block);
+      const validate = ajv.getSchema("https://gatehouse.dev/schemas/gatehouse.schema.json");
+      if (!validate) throw new Error("gatehouse schema not found");
+      expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+      const providers = (doc as { providers: Record<string, Record<string, unknown>> }).providers;
+      for (const [name, settings] of Object.entries(providers)) {
+        expect(() => parseLdapSettings(config(settings, name), "/repo")).not.toThrow();
+      }
+    },
+  );
+
+  it("rejects an unknown ldap key in gatehouse.yaml", () => {
+    const validate = ajv.getSchema("https://gatehouse.dev/schemas/gatehouse.schema.json");
+    const doc = {
+      providers: {
+        ldap: {
+          type: "ldap",
+          url: "ldap://h",
+          baseDn: BASE,
+          bindDn: "cn=x",
+          passwordEnv: "P",
+          bindPassword: "x",
+        },
+      },
+    };
+    expect(validate?.(doc)).toBe(false);
+  });
+});
