@@ -90,3 +90,57 @@ export function seedInvitations(fake: FakeGithub, orgLogin: string, logins: read
     });
   }
 }
+
+export interface SeedPullOptions {
+  readonly owner: string;
+  readonly repo: string;
+  readonly number: number;
+  readonly author: string;
+  readonly title?: string;
+  readonly body?: string;
+  readonly headSha?: string;
+  readonly files?: readonly {
+    filename: string;
+    status?: "added" | "removed" | "modified" | "renamed";
+    patch?: string;
+  }[];
+  /** Reviews in order: who, and what they said. */
+  readonly reviews?: readonly { user: string; state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" }[];
+}
+
+/** A pull request (an access request) with its changed files and reviews; creates the repo if needed. */
+export function seedPull(fake: FakeGithub, options: SeedPullOptions): void {
+  const { state } = fake;
+  const repo =
+    state.repos.get(`${options.owner}/${options.repo}`.toLowerCase()) ??
+    state.addRepo(options.owner, options.repo);
+  const headSha = options.headSha ?? "0123456789abcdef0123456789abcdef01234567";
+  const ensure = (login: string) => state.userByLogin(login) ?? state.addUser(login);
+  repo.pulls.set(options.number, {
+    number: options.number,
+    title: options.title ?? `Access request #${String(options.number)}`,
+    body: options.body ?? null,
+    state: "open",
+    authorId: ensure(options.author).id,
+    headSha,
+    headRef: `request-${String(options.number)}`,
+    baseRef: "main",
+    baseSha: "fedcba9876543210fedcba9876543210fedcba98",
+    merged: false,
+    files: (options.files ?? []).map((f) => ({
+      filename: f.filename,
+      status: f.status ?? "modified",
+      additions: 1,
+      deletions: 0,
+      ...(f.patch === undefined ? {} : { patch: f.patch }),
+    })),
+    reviews: (options.reviews ?? []).map((r) => ({
+      id: state.newId(),
+      userId: ensure(r.user).id,
+      state: r.state,
+      body: "",
+      commitId: headSha,
+      submittedAt: state.now(),
+    })),
+  });
+}

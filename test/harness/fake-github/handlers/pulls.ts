@@ -19,6 +19,21 @@ function pullFor(ctx: RequestContext): { repo: FakeRepo; pull: FakePull } | Repl
 
 const isReply = (v: { repo: FakeRepo; pull: FakePull } | Reply): v is Reply => "status" in v;
 
+/** GitHub refuses issue comment bodies longer than this (characters). */
+const COMMENT_BODY_LIMIT = 65_536;
+
+function bodyTooLong(body: string): Reply | undefined {
+  if (body.length <= COMMENT_BODY_LIMIT) return undefined;
+  return validationFailed("Validation Failed", [
+    {
+      resource: "IssueComment",
+      field: "data",
+      code: "unprocessable",
+      message: `Body is too long (maximum is ${String(COMMENT_BODY_LIMIT)} characters)`,
+    },
+  ]);
+}
+
 const STATUS_STATES: readonly FakeStatus["state"][] = ["error", "failure", "pending", "success"];
 const CHECK_STATUSES = ["queued", "in_progress", "completed", "waiting", "requested", "pending"];
 const CONCLUSIONS = [
@@ -72,6 +87,8 @@ export const pullRoutes: readonly Route[] = [
       return validationFailed("Validation Failed", [
         { resource: "IssueComment", field: "body", code: "missing_field" },
       ]);
+    const tooLong = bodyTooLong(body);
+    if (tooLong) return tooLong;
     const now = ctx.state.now();
     const comment = { id: ctx.state.newId(), body, userId: ctx.viewer.id, createdAt: now, updatedAt: now };
     repo.comments.set(issue, [...(repo.comments.get(issue) ?? []), comment]);
@@ -89,6 +106,8 @@ export const pullRoutes: readonly Route[] = [
         return validationFailed("Validation Failed", [
           { resource: "IssueComment", field: "body", code: "missing_field" },
         ]);
+      const tooLong = bodyTooLong(body);
+      if (tooLong) return tooLong;
       comment.body = body;
       comment.updatedAt = ctx.state.now();
       return ok(issueComment(ctx.api, ctx.state, repo, issue, comment));
