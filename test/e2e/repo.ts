@@ -2,7 +2,7 @@
  * A temporary git repository holding a copy of the example organization (`access/`, `schemas/`), and a
  * way to run the CLI in it with captured output (changesets' `gitdir` style). Real files, real git.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,6 +41,7 @@ export interface TempRepo {
   read(rel: string): Promise<string>;
   /** The file's text, or undefined when it does not exist. */
   readMaybe(rel: string): Promise<string | undefined>;
+  /** Writes `rel`, creating its folder if needed. */
   write(rel: string, text: string): Promise<void>;
   /** Replaces exactly one occurrence of `from` in `rel`; throws when there is not exactly one. */
   edit(rel: string, from: string, to: string): Promise<void>;
@@ -94,7 +95,10 @@ export async function createTempRepo(options: TempRepoOptions = {}): Promise<Tem
         (t) => t,
         () => undefined,
       ),
-    write: (rel, text) => writeFile(path.join(cwd, rel), text),
+    async write(rel, text) {
+      await mkdir(path.dirname(path.join(cwd, rel)), { recursive: true });
+      await writeFile(path.join(cwd, rel), text);
+    },
     async edit(rel, from, to) {
       const text = await repo.read(rel);
       const count = text.split(from).length - 1;

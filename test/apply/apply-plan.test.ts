@@ -1,0 +1,188 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { applyPlan, type ApplyOptions, type ChangeResult } from "../../src/apply/apply-plan.ts";
+import { ProviderError } from "../../src/errors.ts";
+import type { AccessModel } from "../../src/model/access.ts";
+import type { Plan } from "../../src/plan/types.ts";
+import { createLocalProvider } from "../../src/providers/local/provider.ts";
+import type { ChangeOutcome, Provider } from "../../src/providers/types.ts";
+import { briefs, group, model, NOW, planFor, providerConfig, user } from "../builders.ts";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function localDirectory(): Promise<Provider> {
+  const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-apply-"));
+  dirs.push(cwd);
+  const config = providerConfig({ settings: { path: path.join(cwd, "directory.json") } });
+  return createLocalProvider(config, { env: {}, cwd, now: () => NOW });
+}
+
+const signal = (): AbortSignal => AbortSignal.timeout(20_000);
+const options = (extra: Partial<ApplyOptions> = {}): ApplyOptions => ({
+  signal: signal(),
+  now: () => NOW,
+  sleep: () => Promise.resolve(),
+  ...extra,
+});
+
+/** Plans `accessModel` against what `provider` holds now. */
+async function planAgainst(accessModel: AccessModel, provider: Provider): Promise<Plan> {
+  return planFor(accessModel, { live: await provider.read(signal()) });
+}
+
+const team = model({
+  users: [user("alice"), user("bob")],
+  groups: [group("g", ["alice"]), group("h", ["bob"])],
+});
+
+const outcomes = (results: readonly ChangeResult[]): string[] =>
+  results.map((r) => `${r.change.id} ${r.outcome}${r.error ? `: ${r.error}` : ""}`);
+
+describe("applyPlan with the local directory", () => {
+  it("applies every change of a plan and converges", async () => {
+    const directory = await localDirectory();
+    const plan = await planAgainst(team, directory);
+    const result = await applyPlan(plan, new Map([["directory", directory]]), options());
+    expect(result).toMatchObject({ applied: 6, failed: 0, skipped: 0 });
+    expect(result.results.map((r) => r.change)).toEqual(plan.changes);
+    expect((await planAgainst(team, directory)).changes).toEqual([]);
+  });
+
+  it("keeps going after a failed change and skips the memberships of a group whose create failed", async () => {
+    const directory = await localDirectory();
+    const plan = await planAgainst(team, directory);
+    // Someone creates g out of band after the plan was made: creating it again fails.
+    const outOfBand = plan.changes.filter((c) => c.id === "directory:group/g");
+    expect((await directory.apply(outOfBand, signal()))[0]?.status).toBe("applied");
+
+    const seen: ChangeResult[] = [];
+    const result = await applyPlan(
+      plan,
+      new Map([["directory", directory]]),
+      options({ onResults: (rs) => void seen.push(...rs) }),
+    );
+    expect(outcomes(result.results)).toEqual([
+      "directory:user/alice applied",
+      "directory:user/bob applied",
+      'directory:group/g failed: directory: create group: group "g" already exists',
+      "directory:group/h applied",
+      "directory:membership/g/alice skipped: skipped: creating group/g failed",
+      "directory:membership/h/bob applied",
+    ]);
+    expect(result).toMatchObject({ applied: 4, failed: 1, skipped: 1 });
+    expect(seen).toHaveLength(6);
+
+    const rerun = await planAgainst(team, directory);
+    expect(briefs(rerun)).toEqual(["membership.add g/alice added-in-config broadens"]);
+    expect((await applyPlan(rerun, new Map([["directory", directory]]), options())).failed).toBe(0);
+    expect((await planAgainst(team, directory)).changes).toEqual([]);
+  });
+
+  it("skips every change once the run is interrupted", async () => {
+    const directory = await localDirectory();
+    const plan = await planAgainst(team, directory);
+    const controller = new AbortController();
+    controller.abort();
+    const result = await applyPlan(plan, new Map([["directory", directory]]), {
+      ...options(),
+      signal: controller.signal,
+    });
+    expect(result).toMatchObject({ applied: 0, failed: 0, skipped: 6 });
+    expect(result.results.every((r) => r.error === "skipped: apply was interrupted")).toBe(true);
+    expect((await directory.read(signal())).users).toEqual([]);
+  });
+});
+
+/** The real local provider behind a boundary that fails its first `failures` writes. */
+function flaky(
+  inner: Provider,
+  failures: number,
+  mode: "transient" | "permanent" | "throw",
+): Provider & {
+  readonly calls: () => number;
+} {
+  let calls = 0;
+  return {
+    ...inner,
+    calls: () => calls,
+    async apply(changes, abort): Promise<ChangeOutcome[]> {
+      calls++;
+      if (calls > failures) return inner.apply(changes, abort);
+      if (mode === "throw") throw new Error("socket hang up");
+      const error = new ProviderError(inner.name, "apply", "503 service unavailable", {
+        status: 503,
+        isTransient: mode === "transient",
+      });
+      return changes.map(() => ({ status: "failed", error }));
+    },
+  };
+}
+
+describe("applyPlan retries", () => {
+  const one = model({ users: [user("alice")] });
+
+  it("retries transient failures with growing backoff and succeeds", async () => {
+    const directory = await localDirectory();
+    const plan = await planAgainst(one, directory);
+    const provider = flaky(directory, 2, "transient");
+    const sleeps: number[] = [];
+    const result = await applyPlan(
+      plan,
+      new Map([["directory", provider]]),
+      options({
+        retries: 3,
+        backoffMs: 100,
+        sleep: (ms) => {
+          sleeps.push(ms);
+          return Promise.resolve();
+        },
+      }),
+    );
+    expect(outcomes(result.results)).toEqual(["directory:user/alice applied"]);
+    expect(result.results[0]?.attempts).toBe(3);
+    expect(provider.calls()).toBe(3);
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[0]).toBeGreaterThanOrEqual(100);
+    expect(sleeps[0]).toBeLessThan(200);
+    expect(sleeps[1]).toBeGreaterThanOrEqual(200);
+    expect(sleeps[1]).toBeLessThan(300);
+  });
+
+  it("gives up after the last retry and reports the failure", async () => {
+    const directory = await localDirectory();
+    const plan = await planAgainst(one, directory);
+    const provider = flaky(directory, 10, "transient");
+    const result = await applyPlan(plan, new Map([["directory", provider]]), options({ retries: 2 }));
+    expect(outcomes(result.results)).toEqual([
+      "directory:user/alice failed: directory: apply: 503 service unavailable",
+    ]);
+    expect(result.results[0]?.attempts).toBe(3);
+    expect(provider.calls()).toBe(3);
+    expect((await directory.read(signal())).users).toEqual([]);
+  });
+
+  it("does not retry a permanent failure", async () => {
+    const directory = await localDirectory();
+    const plan = await planAgainst(one, directory);
+    const provider = flaky(directory, 1, "permanent");
+    const result = await applyPlan(plan, new Map([["directory", provider]]), options({ retries: 3 }));
+    expect(result).toMatchObject({ applied: 0, failed: 1 });
+    expect(provider.calls()).toBe(1);
+  });
+
+  it("turns a thrown error into a failed outcome without retrying it", async () => {
+    const directory = await localDirectory();
+    const plan = await planAgainst(one, directory);
+    const provider = flaky(directory, 1, "throw");
+    const result = await applyPlan(plan, new Map([["directory", provider]]), options({ retries: 3 }));
+    expect(outcomes(result.results)).toEqual([
+      "directory:user/alice failed: directory: apply: socket hang up",
+    ]);
+    expect(provider.calls()).toBe(1);
+  });
+});
