@@ -1,46 +1,20 @@
+import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Change } from "../../src/plan/types.ts";
+import { addMember, change, createOrgFactory } from "../harness/github-orgs.ts";
 import type { CheckedGithub } from "../harness/github-checked.ts";
 import { startCheckedGithub } from "../harness/github-checked.ts";
-import { seedInvitations, seedOrg, seedTeam } from "../harness/fake-github/index.ts";
-import { createTestGithubProvider, GITHUB_TOKEN } from "../harness/github-provider.ts";
-import type { GithubProviderSetup } from "../harness/github-provider.ts";
+import { seedInvitations, seedTeam } from "../harness/fake-github/index.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(20_000);
 let gh: CheckedGithub;
-const open: GithubProviderSetup[] = [];
-let orgCount = 0;
-
-/** A fresh organization per test (one fake and one Prism per file), owned by the token's account. */
-async function orgWith(
-  seed: { owners?: string[]; members?: string[] },
-  settings: Record<string, unknown> = {},
-): Promise<GithubProviderSetup & { org: string }> {
-  orgCount += 1;
-  const org = `acme-${String(orgCount)}`;
-  seedOrg(gh.fake, { org, viewer: "gatehouse-bot", token: GITHUB_TOKEN, ...seed });
-  const setup = await createTestGithubProvider(gh.url, { org, ...settings });
-  open.push(setup);
-  return { ...setup, org };
-}
-
-function change(partial: Record<string, unknown>): Change {
-  return {
-    provider: "github",
-    reason: "added-in-config",
-    risk: "broadens",
-    id: JSON.stringify(partial),
-    ...partial,
-  } as Change;
-}
-const addMember = (group: string, member: string): Change =>
-  change({ kind: "membership", action: "add", group, member, memberKind: "user" });
+const { orgWith, closeAll } = createOrgFactory(() => gh, "acme");
 
 beforeAll(async () => {
   gh = await startCheckedGithub();
 });
 afterAll(async () => {
-  for (const setup of open) await setup.close();
+  await closeAll();
   await gh.close();
 });
 
@@ -187,15 +161,22 @@ describe("github provider: lock-out protection", () => {
 });
 
 describe("github provider: errors", () => {
+  it("tries a request again after a server error", async () => {
+    const { provider, org } = await orgWith({ members: ["alice"] });
+    gh.fake.injectFault({
+      count: 1,
+      status: 502,
+      match: (method, path) => method === "GET" && path === `/orgs/${org}/teams`,
+    });
+    const live = await provider.read(signal());
+    expect(live.users.map((u) => u.account)).toContain("alice");
+    expect(gh.fake.requests.filter((r) => r.path === `/orgs/${org}/teams`).map((r) => r.status)).toEqual([
+      502, 200,
+    ]);
+  });
+
   it("reports a bad token as a 401 ProviderError that does not contain the token", async () => {
-    orgCount += 1;
-    seedOrg(gh.fake, { org: `acme-${String(orgCount)}`, viewer: "gatehouse-bot", token: GITHUB_TOKEN });
-    const setup = await createTestGithubProvider(
-      gh.url,
-      { org: `acme-${String(orgCount)}` },
-      { token: "ghp_wrongSecretValue123" },
-    );
-    open.push(setup);
+    const setup = await orgWith({}, {}, { token: "ghp_wrongSecretValue123" });
     const error: unknown = await setup.provider.read(signal()).then(
       () => undefined,
       (e: unknown) => e,
@@ -204,6 +185,8 @@ describe("github provider: errors", () => {
     expect(String(error instanceof Error ? error.message : error)).toMatch(
       /Bad credentials; the token is missing, expired or revoked/,
     );
-    expect(JSON.stringify(error) + String(error)).not.toContain("ghp_wrongSecretValue123");
+    // Nowhere in the error, its cause chain or the request Octokit keeps on it.
+    expect(inspect(error, { depth: 20 })).not.toContain("ghp_wrongSecretValue123");
+    expect(setup.logs.join("\n")).not.toContain("ghp_wrongSecretValue123");
   });
 });

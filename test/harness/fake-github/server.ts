@@ -29,6 +29,12 @@ export interface FakeGithub {
   /** Requests that were not GET (writes), optionally since an index into `requests`. */
   writes(since?: number): LoggedRequest[];
   injectSecondaryRateLimit(rule: SecondaryLimitRule): void;
+  /** The next `count` matching requests fail with `status` (e.g. 502) before reaching a handler. */
+  injectFault(fault: {
+    count: number;
+    status: number;
+    match?: (method: string, path: string) => boolean;
+  }): void;
   /** The base URL clients see (a proxy in front of the fake); used in `Link` headers and `url` fields. */
   setPublicUrl(url: string): void;
   close(): Promise<void>;
@@ -52,6 +58,7 @@ export async function startFakeGithub(): Promise<FakeGithub> {
   const state = new FakeGithubState();
   const rateLimits = new RateLimits();
   const requests: LoggedRequest[] = [];
+  const faults: { count: number; status: number; match?: (method: string, path: string) => boolean }[] = [];
   let api = "";
   let publicUrl = "";
 
@@ -63,6 +70,11 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       const retryAfter = rateLimits.takeSecondary(method, url.pathname);
       if (retryAfter !== undefined) {
         return { ...forbidden(SECONDARY_LIMIT_MESSAGE), headers: { "retry-after": String(retryAfter) } };
+      }
+      const fault = faults.find((f) => f.count > 0 && (f.match?.(method, url.pathname) ?? true));
+      if (fault) {
+        fault.count -= 1;
+        return { status: fault.status, body: { message: "Server Error" } };
       }
       const token = tokenOf(req);
       if (token === undefined) return unauthorized("Requires authentication");
@@ -145,6 +157,9 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     writes: (since = 0) => requests.slice(since).filter((r) => r.method !== "GET" && r.method !== "HEAD"),
     setPublicUrl: (url) => {
       publicUrl = url;
+    },
+    injectFault: (fault) => {
+      faults.push({ ...fault });
     },
     injectSecondaryRateLimit: (rule) => {
       rateLimits.injectSecondary(rule);
