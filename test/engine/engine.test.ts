@@ -39,12 +39,19 @@ describe("managedAddresses", () => {
     dirs.push(dir);
     const journal = path.join(dir, "journal.jsonl");
     const addAlice = byId("directory:membership/g/alice");
+    if (addAlice.kind !== "membership") throw new Error("not a membership change");
+    const removeAlice: Change = {
+      ...addAlice,
+      action: "remove",
+      reason: "removed-from-config",
+      risk: "narrows",
+    };
     await appendJournalEntries(journal, [
       record(byId("directory:user/alice"), "applied"),
       record(byId("directory:group/g"), "applied"),
       record(addAlice, "applied"),
       record(byId("directory:membership/g/bob"), "failed"),
-      record({ ...addAlice, action: "remove", reason: "removed-from-config", risk: "narrows" }, "applied"),
+      record(removeAlice, "applied"),
     ]);
     expect([...managedAddresses(await readJournal(journal))].sort()).toEqual([
       "directory:group/g",
