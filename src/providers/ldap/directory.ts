@@ -7,16 +7,13 @@ import type { LdapEntry } from "./map.ts";
 import {
   enabledModifications,
   firstValue,
-  groupFilter,
-  groupReadAttributes,
   memberModifications,
   newGroupEntry,
   newUserEntry,
-  userFilter,
   userModifications,
-  userReadAttributes,
   valuesOf,
 } from "./map.ts";
+import { groupFilter, groupReadAttributes, userFilter, userReadAttributes } from "./queries.ts";
 import type { LdapSettings } from "./settings.ts";
 
 /** Accounts per OR-filter when resolving many users at once. */

@@ -16,15 +16,8 @@ import { LdapClient } from "./client.ts";
 import { Directory } from "./directory.ts";
 import { isDnUnder, normalizeDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
-import {
-  firstValue,
-  groupFilter,
-  groupReadAttributes,
-  toLiveGroup,
-  toLiveUser,
-  userFilter,
-  userReadAttributes,
-} from "./map.ts";
+import { firstValue, toLiveGroup, toLiveUser } from "./map.ts";
+import { groupFilter, groupReadAttributes, userFilter, userReadAttributes } from "./queries.ts";
 import type { LdapSettings } from "./settings.ts";
 import { parseLdapSettings } from "./settings.ts";
 

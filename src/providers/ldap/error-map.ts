@@ -1,0 +1,113 @@
+/** Maps what ldapts and the socket throw to ProviderErrors that name the problem and never a secret. */
+import { ResultCodeError } from "ldapts";
+import { ProviderError } from "../../errors.ts";
+
+/** What an error message may say about the connection: no password, only the variable's name. */
+export interface ErrorTarget {
+  readonly provider: string;
+  readonly url: string;
+  readonly bindDn: string;
+  readonly passwordEnv: string;
+}
+
+const TRANSIENT_CODES = new Set([3, 51, 52, 80]);
+const SCHEMA_CODES = new Set([16, 17, 18, 19, 20, 21, 34, 64, 65, 67, 69]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+]);
+const RESULT_NAMES: Readonly<Record<number, string>> = {
+  4: "size limit exceeded (lower pageSize, or allow paged results for the bind DN)",
+  16: "no such attribute",
+  17: "undefined attribute type",
+  19: "constraint violation",
+  20: "attribute or value exists",
+  21: "invalid attribute syntax",
+  32: "no such object",
+  34: "invalid DN syntax",
+  49: "invalid credentials",
+  50: "insufficient access rights",
+  53: "unwilling to perform",
+  64: "naming violation",
+  65: "object class violation",
+  67: "not allowed on RDN",
+  68: "entry already exists",
+};
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
+  const code: unknown = error.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export interface ErrorContext {
+  readonly operation: string;
+  readonly dn?: string;
+  /** Attributes the failed write carried, so a schema violation names them. */
+  readonly attributes?: readonly string[];
+}
+
+/** Turns anything ldapts or the socket throws into a ProviderError that names the problem, never a secret. */
+export function toProviderError(error: unknown, options: ErrorTarget, ctx: ErrorContext): ProviderError {
+  const { provider, url } = options;
+  const entry = ctx.dn === undefined ? "" : ` ${ctx.operation === "search" ? "under" : "entry"} "${ctx.dn}"`;
+  if (error instanceof ProviderError) return error;
+  if (error instanceof ResultCodeError) {
+    const code = error.code;
+    const detail = `${RESULT_NAMES[code] ?? `result code ${code}`}${error.message ? `: ${error.message}` : ""}`;
+    let message: string;
+    if (code === 49) {
+      message = `bind as "${options.bindDn}" to ${url} failed: invalid credentials; check the password in environment variable ${options.passwordEnv}`;
+    } else if (code === 32) {
+      message = `${ctx.operation}${entry}: no such object (LDAP 32); check that the base DN / OU exists: ${error.message}`;
+    } else if (SCHEMA_CODES.has(code)) {
+      const attrs = ctx.attributes?.length ? ` (attributes written: ${ctx.attributes.join(", ")})` : "";
+      message = `schema violation on${entry}${attrs}: ${detail} (LDAP ${code})`;
+    } else if (code === 8 || code === 13) {
+      message = `${ctx.operation}: the server requires a secure connection; use ldaps:// or startTls: true (${detail})`;
+    } else if (code === 50) {
+      message = `${ctx.operation}${entry}: "${options.bindDn}" lacks the rights for this (${detail})`;
+    } else {
+      message = `${ctx.operation}${entry}: ${detail} (LDAP ${code})`;
+    }
+    return new ProviderError(provider, ctx.operation, message, {
+      status: code,
+      isTransient: TRANSIENT_CODES.has(code),
+      cause: error,
+    });
+  }
+  const code = errorCode(error);
+  const text = messageOf(error);
+  if (
+    (code !== undefined && NETWORK_CODES.has(code)) ||
+    /connection timeout|timed out|socket closed|connection closed/i.test(text)
+  ) {
+    return new ProviderError(provider, ctx.operation, `cannot reach ${url}: ${code ?? text}`, {
+      status: code ?? "network",
+      isTransient: true,
+      cause: error,
+    });
+  }
+  if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
+    return new ProviderError(
+      provider,
+      ctx.operation,
+      `TLS with ${url} failed: ${text} (${code}); set caFile to the CA that signed the server certificate`,
+      { status: code, cause: error },
+    );
+  }
+  return new ProviderError(provider, ctx.operation, `${ctx.operation}${entry}: ${text}`, {
+    ...(code === undefined ? {} : { status: code }),
+    cause: error,
+  });
+}
