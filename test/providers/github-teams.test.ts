@@ -8,78 +8,80 @@ const signal = (): AbortSignal => AbortSignal.timeout(20_000);
 let gh: CheckedGithub;
 const { orgWith, closeAll } = createOrgFactory(() => gh, "teams");
 
-beforeAll(async () => {
-  gh = await startCheckedGithub();
-});
-afterAll(async () => {
-  await closeAll();
-  await gh.close();
-});
+describe("github provider teams against the fake GitHub behind Prism", { tags: ["slow"] }, () => {
+  beforeAll(async () => {
+    gh = await startCheckedGithub();
+  });
+  afterAll(async () => {
+    await closeAll();
+    await gh.close();
+  });
 
-describe("github provider: teams", () => {
-  it("adds a maintainer when the change carries the maintainer role, and reports maintainers", async () => {
-    const { provider, org } = await orgWith({ members: ["alice", "bob"] });
-    seedTeam(gh.fake, org, { name: "team-web-write" });
-    const outcomes = await provider.apply(
-      [
-        change({
-          kind: "membership",
-          action: "add",
-          group: "team-web-write",
-          member: "alice",
-          memberKind: "user",
-          role: "maintainer",
-        }),
-        addMember("team-web-write", "bob"),
-      ],
-      signal(),
-    );
-    expect(outcomes.map((o) => o.status)).toEqual(["applied", "applied"]);
-    const live = await provider.read(signal());
-    expect(live.groups.find((g) => g.name === "team-web-write")).toMatchObject({
-      members: ["alice", "bob"],
-      maintainers: ["alice"],
+  describe("github provider: teams", () => {
+    it("adds a maintainer when the change carries the maintainer role, and reports maintainers", async () => {
+      const { provider, org } = await orgWith({ members: ["alice", "bob"] });
+      seedTeam(gh.fake, org, { name: "team-web-write" });
+      const outcomes = await provider.apply(
+        [
+          change({
+            kind: "membership",
+            action: "add",
+            group: "team-web-write",
+            member: "alice",
+            memberKind: "user",
+            role: "maintainer",
+          }),
+          addMember("team-web-write", "bob"),
+        ],
+        signal(),
+      );
+      expect(outcomes.map((o) => o.status)).toEqual(["applied", "applied"]);
+      const live = await provider.read(signal());
+      expect(live.groups.find((g) => g.name === "team-web-write")).toMatchObject({
+        members: ["alice", "bob"],
+        maintainers: ["alice"],
+      });
     });
-  });
 
-  it("renames a team in place, keeping its id and members", async () => {
-    const { provider, org } = await orgWith({ members: ["alice"] });
-    const team = seedTeam(gh.fake, org, { name: "team-old-read", members: ["alice"] });
-    const [outcome] = await provider.apply(
-      [
-        change({
-          kind: "group",
-          action: "update",
-          group: "team-old-read",
-          fields: [{ field: "name", before: "team-old-read", after: "team-new-read" }],
-        }),
-      ],
-      signal(),
-    );
-    expect(outcome?.status).toBe("applied");
-    expect(gh.fake.state.requireOrg(org).teams.find((t) => t.id === team.id)?.slug).toBe("team-new-read");
-    expect((await provider.read(signal())).groups.map((g) => g.name)).toEqual(["team-new-read"]);
-  });
+    it("renames a team in place, keeping its id and members", async () => {
+      const { provider, org } = await orgWith({ members: ["alice"] });
+      const team = seedTeam(gh.fake, org, { name: "team-old-read", members: ["alice"] });
+      const [outcome] = await provider.apply(
+        [
+          change({
+            kind: "group",
+            action: "update",
+            group: "team-old-read",
+            fields: [{ field: "name", before: "team-old-read", after: "team-new-read" }],
+          }),
+        ],
+        signal(),
+      );
+      expect(outcome?.status).toBe("applied");
+      expect(gh.fake.state.requireOrg(org).teams.find((t) => t.id === team.id)?.slug).toBe("team-new-read");
+      expect((await provider.read(signal())).groups.map((g) => g.name)).toEqual(["team-new-read"]);
+    });
 
-  it("refuses to give a team a second parent", async () => {
-    const { provider, org } = await orgWith({});
-    seedTeam(gh.fake, org, { name: "team-p1-read" });
-    seedTeam(gh.fake, org, { name: "team-p2-read" });
-    seedTeam(gh.fake, org, { name: "team-kid-read", parent: "team-p1-read" });
-    const [outcome] = await provider.apply(
-      [
-        change({
-          kind: "membership",
-          action: "add",
-          group: "team-p2-read",
-          member: "team-kid-read",
-          memberKind: "group",
-        }),
-      ],
-      signal(),
-    );
-    expect(outcome?.status === "failed" && outcome.error.message).toMatch(
-      /already has parent team-p1-read; a GitHub team has one parent/,
-    );
+    it("refuses to give a team a second parent", async () => {
+      const { provider, org } = await orgWith({});
+      seedTeam(gh.fake, org, { name: "team-p1-read" });
+      seedTeam(gh.fake, org, { name: "team-p2-read" });
+      seedTeam(gh.fake, org, { name: "team-kid-read", parent: "team-p1-read" });
+      const [outcome] = await provider.apply(
+        [
+          change({
+            kind: "membership",
+            action: "add",
+            group: "team-p2-read",
+            member: "team-kid-read",
+            memberKind: "group",
+          }),
+        ],
+        signal(),
+      );
+      expect(outcome?.status === "failed" && outcome.error.message).toMatch(
+        /already has parent team-p1-read; a GitHub team has one parent/,
+      );
+    });
   });
 });
