@@ -5,6 +5,7 @@ import { addMember, change, createOrgFactory } from "../harness/github-orgs.ts";
 import type { CheckedGithub } from "../harness/github-checked.ts";
 import { startCheckedGithub } from "../harness/github-checked.ts";
 import { seedInvitations, seedTeam } from "../harness/fake-github/index.ts";
+import { createTestGithubProvider } from "../harness/github-provider.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(20_000);
 let gh: CheckedGithub;
@@ -109,6 +110,19 @@ describe("github provider against the fake GitHub behind Prism", { tags: ["slow"
         );
       }
       expect(gh.fake.writes(0).length).toBe(writesBefore);
+    });
+
+    it("remembers pins across runs: a later run refuses a login re-registered in between", async () => {
+      const first = await orgWith({ members: ["trent"] });
+      seedTeam(gh.fake, first.org, { name: "team-sec-admin" });
+      await first.provider.read(signal());
+      gh.fake.state.reRegisterLogin("trent");
+      const later = await createTestGithubProvider(gh.url, { org: first.org }, { cwd: first.cwd });
+      const [outcome] = await later.provider.apply([addMember("team-sec-admin", "trent")], signal());
+      await later.close();
+      expect(outcome?.status === "failed" && outcome.error.message).toMatch(
+        /refused: login trent now belongs to GitHub account \d+, but gatehouse pinned it to account \d+ \(now called trent-old\)/,
+      );
     });
 
     it("records pinned ids in the ids file", async () => {
