@@ -130,7 +130,7 @@ export async function startSambaDc(): Promise<SambaDc> {
       throw new Error(`samba exited with ${String(child.exitCode)}:\n${output}`);
     }
     try {
-      await admin(async () => undefined);
+      await admin(() => Promise.resolve());
       break;
     } catch (error) {
       if (performance.now() > deadline) {

@@ -55,7 +55,7 @@ describeProviderContract(
   "ldap (Samba Active Directory)",
   async () => {
     const server = await samba();
-    return { provider: adProvider(server), close: async () => undefined };
+    return { provider: adProvider(server), close: () => Promise.resolve() };
   },
   "ad",
 );

@@ -13,7 +13,10 @@ function everythingSaidBy(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
-    parts.push(String(current), JSON.stringify(current));
+    parts.push(
+      current instanceof Error ? `${current.name}: ${current.message}` : JSON.stringify(current),
+      JSON.stringify(current),
+    );
     current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join("\n");

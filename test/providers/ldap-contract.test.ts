@@ -12,7 +12,7 @@ async function openldap(
     ldapConfig(server, settings, { nesting }),
     ldapContext(server.password),
   );
-  return { provider, close: server.stop };
+  return { provider, close: () => server.stop() };
 }
 
 describeProviderContract("ldap (OpenLDAP, groupOfNames, nesting, disable by move)", () =>
