@@ -7,6 +7,7 @@ import { assertRemovableFromOrg } from "./guards.ts";
 import { requirePinnedAccount } from "./identity.ts";
 import { normalizeLogin, slugForTeamName } from "./map.ts";
 import { readViewer } from "./read.ts";
+import { statusOf } from "./client.ts";
 
 function operationOf(change: Change): string {
   const target =
@@ -31,7 +32,7 @@ async function team(s: GithubSession, group: string, operation: string): Promise
     s.teams.set(slug, info);
     return info;
   } catch (error) {
-    if (typeof error === "object" && error !== null && "status" in error && error.status === 404) {
+    if (statusOf(error) === 404) {
       throw new ProviderError(s.name, operation, `organization ${s.settings.org} has no team ${slug}`, {
         status: 404,
       });

@@ -41,7 +41,8 @@ interface CachedResponse {
   readonly response: Awaited<ReturnType<GithubOctokit["request"]>>;
 }
 
-function statusOf(error: unknown): number | undefined {
+/** The HTTP status of an Octokit error, if it has one. */
+export function statusOf(error: unknown): number | undefined {
   if (typeof error !== "object" || error === null || !("status" in error)) return undefined;
   return typeof error.status === "number" ? error.status : undefined;
 }

@@ -2,12 +2,7 @@
 import { ProviderError } from "../../errors.ts";
 import type { GithubSession } from "./session.ts";
 import { normalizeLogin } from "./map.ts";
-
-function statusOf(error: unknown): number | undefined {
-  return typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
-    ? error.status
-    : undefined;
-}
+import { statusOf } from "./client.ts";
 
 /**
  * The login's current numeric id, asked of GitHub now (GET /users/{login}, conditional): what an earlier read
