@@ -86,7 +86,7 @@ describe("github map: teams", () => {
     expect(slugForTeamName(name)).toBe(slug);
   });
 
-  it("describes an expired invitation with its time", () => {
+  it("describes an expired or failed invitation with its time and reason", () => {
     expect(
       describeFailedInvitation({
         id: 1,
@@ -95,6 +95,9 @@ describe("github map: teams", () => {
         failed_at: "2026-01-01T00:00:00Z",
         failed_reason: "Invitation expired",
       }),
-    ).toBe("invitation of frank invitation expired at 2026-01-01T00:00:00Z");
+    ).toBe("invitation of frank expired at 2026-01-01T00:00:00Z");
+    expect(
+      describeFailedInvitation({ id: 9, login: null, team_count: 0, failed_reason: "Email bounced" }),
+    ).toBe("invitation #9 failed (Email bounced)");
   });
 });

@@ -109,8 +109,10 @@ export function mapTeam(
   };
 }
 
-/** "expired" when GitHub says the invitation ran out; otherwise its reason, or "failed". */
+/** "invitation of frank expired at …", or "… failed (reason) at …", from GitHub's failed_reason. */
 export function describeFailedInvitation(inv: WireInvitation): string {
-  const reason = inv.failed_reason ?? "failed";
-  return `invitation ${inv.login === null ? `#${String(inv.id)}` : `of ${inv.login}`} ${reason.toLowerCase()}${inv.failed_at ? ` at ${inv.failed_at}` : ""}`;
+  const who = inv.login === null ? `invitation #${String(inv.id)}` : `invitation of ${inv.login}`;
+  const reason = (inv.failed_reason ?? "").trim();
+  const what = /expired/i.test(reason) ? "expired" : `failed${reason === "" ? "" : ` (${reason})`}`;
+  return `${who} ${what}${inv.failed_at ? ` at ${inv.failed_at}` : ""}`;
 }

@@ -22,8 +22,11 @@ export interface GithubProviderStats extends ProviderStats {
 
 export interface GithubProvider extends Provider {
   stats(): GithubProviderStats;
-  /** Identity problems the last read found (renamed accounts, re-registered logins), one line each. */
-  identityFindings(): readonly string[];
+  /**
+   * What the last read found that the plan should say, one line each: renamed accounts, re-registered
+   * logins, expired or failed invitations.
+   */
+  findings(): readonly string[];
 }
 
 export const createGithubProvider: ProviderFactory = (config, context) =>
@@ -98,7 +101,7 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
       const s = client.stats();
       return { reads: s.reads, writes: s.writes, notModified: s.notModified, retries: s.retries };
     },
-    identityFindings: () => [...session.findings],
+    findings: () => [...session.findings],
     close: () => Promise.resolve(),
   };
 }

@@ -76,8 +76,8 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
       !pendingLogins.has(normalizeLogin(i.login)),
   );
   for (const inv of stillFailed) {
-    s.log(
-      `${s.name}: ${describeFailedInvitation(inv)}; ${s.settings.retryFailedInvitations ? "it will be sent again" : "not sent again (retryFailedInvitations: false)"}`,
+    s.findings.push(
+      `${describeFailedInvitation(inv)}; ${s.settings.retryFailedInvitations ? "it will be sent again" : "not sent again (retryFailedInvitations: false)"}`,
     );
   }
   const users = mapUsers(members, s.settings.retryFailedInvitations ? pending : [...pending, ...stillFailed]);

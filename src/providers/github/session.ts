@@ -22,7 +22,7 @@ export interface GithubSession {
   readonly ids: Map<string, number>;
   /** Team slug → id and parent, from the last read or write. */
   readonly teams: Map<string, GithubTeamInfo>;
-  /** Identity problems found by the last read, one line each. */
+  /** What the last read found: identity problems, failed invitations; one line each. */
   findings: string[];
 }
 
