@@ -18,8 +18,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   # slapd must not configure a system directory: the tests start their own from a temp folder.
   echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+  # Nor may the packages start system services (a system samba would hold ports 389/636 that the
+  # tests' own domain controller needs): policy-rc.d 101 tells invoke-rc.d not to start anything.
+  policy=/usr/sbin/policy-rc.d
+  had_policy=0
+  [ -e "$policy" ] && had_policy=1
+  [ "$had_policy" = 1 ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; }
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$had_policy" = 1 ] || rm -f "$policy"
+fi
+# A samba started by the system (from an earlier install) would hold the domain controller's ports.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet samba-ad-dc 2>/dev/null; then
+  systemctl stop samba-ad-dc || true
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -31,7 +31,8 @@ export interface ChangeData {
   readonly provider: string;
   readonly changeId: string;
   readonly change: Change;
-  readonly outcome: "applied" | "failed";
+  /** "skipped": not attempted, because a change it depends on failed or the run was interrupted. */
+  readonly outcome: "applied" | "failed" | "skipped";
   readonly confirmation?: string;
   /** The error message, for failed changes. Never contains secrets (ProviderError redacts them). */
   readonly error?: string;
@@ -44,6 +45,8 @@ export interface ApplyEndData {
   readonly runSeq: number;
   readonly applied: number;
   readonly failed: number;
+  /** Changes not attempted (a dependency failed, or the run was interrupted). */
+  readonly skipped?: number;
   readonly durationMs: number;
   /** Calls made per provider during the run. */
   readonly calls: Readonly<Record<string, ProviderStats>>;
@@ -107,8 +110,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
       if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["changeId"] !== "string")
         return "change needs runSeq, provider and changeId";
       if (!isChange(v["change"])) return "change is not a valid plan change";
-      if (v["outcome"] !== "applied" && v["outcome"] !== "failed")
-        return 'outcome must be "applied" or "failed"';
+      if (v["outcome"] !== "applied" && v["outcome"] !== "failed" && v["outcome"] !== "skipped")
+        return 'outcome must be "applied", "failed" or "skipped"';
       if (v["confirmation"] !== undefined && typeof v["confirmation"] !== "string")
         return "confirmation must be a string";
       return v["error"] === undefined || typeof v["error"] === "string"

@@ -43,6 +43,15 @@ export function computePlan(input: PlanInput): Plan {
         const key = `${c.id}|${c.action}`;
         if (seen.has(key)) return;
         seen.add(key);
+        // observe: gatehouse never writes to this system; what it would do is reported instead.
+        if (provider.mode === "observe") {
+          notes.push({
+            provider: provider.name,
+            kind: "observed",
+            message: `would ${c.action} ${c.id} (${c.reason})`,
+          });
+          return;
+        }
         changes.push(c);
       },
       note(kind, message) {

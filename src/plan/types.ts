@@ -99,7 +99,8 @@ export type Change = UserChange | GroupChange | MembershipChange;
 /** Something the plan noticed but will not change (observe mode, unmanaged objects, pending states). */
 export interface PlanNote {
   readonly provider: string;
-  readonly kind: "unmanaged" | "drift-ignored" | "info";
+  /** "observed": a change an observe-mode provider would need; nothing is written there. */
+  readonly kind: "unmanaged" | "drift-ignored" | "info" | "observed";
   readonly message: string;
 }
 

@@ -27,7 +27,9 @@ describe("saved plans", { tags: ["slow"] }, () => {
   it("applies a plan saved with plan --out, without asking", async () => {
     const r = await repo();
     const saved = await r.run(["plan", "--out", "plan.json"]);
-    expect(saved.stdout).toContain("Saved the plan to plan.json; apply it with: gatehouse apply plan.json");
+    expect(saved.stdout).toMatch(
+      /Saved the plan to plan\.json \(checksum [0-9a-f]{64}\); apply it with: gatehouse apply plan\.json --checksum [0-9a-f]{64}/,
+    );
     expect(saved.code).toBe(0);
     const applied = await r.run(["apply", "plan.json"], { isInteractive: false });
     expect(applied.stdout).toContain("Apply complete:");

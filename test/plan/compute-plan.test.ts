@@ -233,17 +233,18 @@ const cases: Case[] = [
     ],
   },
   {
-    name: "a terminated user leaves groups in no file in observe mode too",
+    name: "observe writes nothing: even a leaver's disable and removals are only reported",
     model: model({ users: [user("bob", { status: "terminated" })] }),
     options: {
       mode: "observe",
       live: live([liveUser("bob")], [liveGroup("not-in-files", ["bob"])]),
     },
-    expected: [
-      "user.disable bob user-terminated narrows",
-      "membership.remove not-in-files/bob user-terminated narrows",
+    expected: [],
+    notes: [
+      "would disable directory:user/bob (user-terminated)",
+      "group not-in-files is in no access file",
+      "would remove directory:membership/not-in-files/bob (user-terminated)",
     ],
-    notes: ["group not-in-files is in no access file"],
   },
   {
     name: "a user past the end date is treated as terminated",

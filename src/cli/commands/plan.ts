@@ -6,6 +6,7 @@ import { renderJson } from "../../render/json.ts";
 import { renderMarkdown } from "../../render/markdown.ts";
 import { renderText } from "../../render/text.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
+import { planChecksum } from "../../engine/saved-plan.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
@@ -51,7 +52,11 @@ export async function runPlan(argv: readonly string[], io: CliIo): Promise<numbe
         break;
       case "text":
         io.stdout(renderText(plan, { color: io.isTTY, verbose: flag(args, "verbose") }));
-        if (out !== undefined) io.stdout(`Saved the plan to ${out}; apply it with: gatehouse apply ${out}\n`);
+        if (out !== undefined) {
+          io.stdout(
+            `Saved the plan to ${out} (checksum ${planChecksum(plan)}); apply it with: gatehouse apply ${out} --checksum ${planChecksum(plan)}\n`,
+          );
+        }
         break;
     }
     if (flag(args, "detailed-exitcode") && plan.changes.length > 0) return ExitCode.changes;
