@@ -46,7 +46,7 @@ describe("generateCodeowners", () => {
   });
 });
 
-describe("gatehouse codeowners and validate", () => {
+describe("gatehouse codeowners and validate", { tags: ["slow"] }, () => {
   it("writes CODEOWNERS, --check passes, and validate reports GH300 once an owner changes", async () => {
     const repo = await createPrRepo({ "access/gatehouse.yaml": CONFIG + "  codeowners: true\n" });
     try {

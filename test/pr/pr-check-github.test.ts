@@ -69,7 +69,7 @@ function check(pull: FakePull, extra: readonly string[] = []) {
 
 const ADD_ALICE = GROUPS.replace("members: [bob]", "members: [bob, alice]");
 
-describe("gatehouse pr check", () => {
+describe("gatehouse pr check", { tags: ["slow"] }, () => {
   it("passes with an owner's approval on the head commit and reports a check run", async () => {
     const pull = await openPull(ADD_ALICE, "alice-gh");
     seedReview(gh.fake, pull, "carol-gh");

@@ -38,7 +38,7 @@ function comment(env: Readonly<Record<string, string>> = {}) {
 
 const bodies = (): string[] => (ghRepo.comments.get(1) ?? []).map((c) => c.body);
 
-describe("gatehouse pr comment", () => {
+describe("gatehouse pr comment", { tags: ["slow"] }, () => {
   it("posts the plan once and edits the same comment on every push", async () => {
     // Someone else's comment with the marker is not ours: it is left alone.
     ghRepo.comments.set(1, [
