@@ -67,7 +67,7 @@ function buildProvider(d: AccessDocument, name: string, o: Obj): ProviderConfig 
     mode: mode === "authoritative" || mode === "observe" ? mode : ("additive" satisfies ProviderMode),
     nesting: bool(o, "nesting") ?? false,
     settings,
-    source: locate(d.file, d.doc, d.lineCounter, ["providers", name], "key"),
+    source: locate(d.file, d.locator, ["providers", name], "key"),
     ...defined({
       accountName,
       users,
@@ -94,7 +94,7 @@ function buildPolicy(
         severity: "error",
         code: "GH106",
         message: `policy.grants.${key} "${text}" is not a duration; write e.g. 90d, 12h, 30m or 2w`,
-        ...locate(d.file, d.doc, d.lineCounter, ["policy", "grants", key]),
+        ...locate(d.file, d.locator, ["policy", "grants", key]),
       });
     }
     durations[key] = ms;
@@ -114,8 +114,8 @@ function buildPolicy(
       protectedGroups: strList(guard, "protectedGroups") ?? [],
     },
     admins: strList(o, "admins") ?? [],
-    source: locate(d.file, d.doc, d.lineCounter, ["policy"], "key"),
-    locations: locateAll(d.file, d.doc, d.lineCounter, ["policy"]),
+    source: locate(d.file, d.locator, ["policy"], "key"),
+    locations: locateAll(d.file, d.locator, ["policy"]),
     ...defined({
       // A pattern the schema rejected (not a regex) is reported there once; the rules never see it.
       groupNaming: invalidPaths.includes("/policy/groupNaming") ? undefined : str(o, "groupNaming"),
@@ -146,6 +146,6 @@ export function buildConfig(
   return {
     providers: providers.length > 0 || obj(data, "providers") ? providers : fallback.providers,
     policy: policyData ? buildPolicy(d, policyData, invalidPaths, diagnostics) : DEFAULT_POLICY,
-    source: locate(d.file, d.doc, d.lineCounter, []),
+    source: locate(d.file, d.locator, []),
   };
 }

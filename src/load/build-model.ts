@@ -34,7 +34,7 @@ function isInvalid(invalid: readonly string[], pointer: string): boolean {
 }
 
 function where(d: AccessDocument, path: readonly PathSegment[]): SourceLocation {
-  return locate(d.file, d.doc, d.lineCounter, path);
+  return locate(d.file, d.locator, path);
 }
 
 /** Where each string entry of a list sits, index-aligned with `strList(o, key)`. */

@@ -54,27 +54,78 @@ function walk(doc: Document, path: readonly PathSegment[]): Found {
   return { node, pair, deepest };
 }
 
-function position(lineCounter: LineCounter, offset: number): { line: number; column: number } {
+function position(lineCounter: LineCounter, offset: number): Position {
   const pos = lineCounter.linePos(offset);
   return { line: pos.line, column: pos.col };
 }
 
-/**
- * Where a value sits in its file. `at: "key"` points at the key of the last segment (for "unknown
- * property" errors). Falls back to the deepest existing ancestor, then to the start of the file.
- */
+/** A 1-based line and column. */
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Answers "where is this value" for one parsed file, whichever reader parsed it. */
+export interface Locator {
+  /**
+   * Where the value at `path` sits. `at: "key"` points at the key of the last segment (for "unknown
+   * property" errors). Falls back to the deepest existing ancestor, then to the start of the file.
+   */
+  locate(path: readonly PathSegment[], at?: "value" | "key"): Position;
+  /** Where every value under `path` sits, keyed by JSON pointer relative to it ("/admins/0"). */
+  locateAll(path: readonly PathSegment[], maxDepth: number): Map<string, Position>;
+}
+
+/** A locator over a `yaml` Document and its LineCounter. */
+export function yamlLocator(doc: Document, lineCounter: LineCounter): Locator {
+  return {
+    locate(path, at = "value") {
+      const found = walk(doc, path);
+      const keyNode = found.pair && isScalar(found.pair.key) ? found.pair.key : null;
+      const target: Node | null =
+        at === "key" && keyNode ? keyNode : (found.node ?? keyNode ?? found.deepest);
+      return position(lineCounter, target?.range?.[0] ?? 0);
+    },
+    locateAll(path, maxDepth) {
+      const out = new Map<string, Position>();
+      const visitNode = (node: unknown, pointer: string, depth: number): void => {
+        if (depth > maxDepth || node === null || typeof node !== "object") return;
+        if (isMap(node)) {
+          for (const pair of node.items) {
+            const key = scalarKey(pair);
+            if (typeof key !== "string" && typeof key !== "number") continue;
+            const child = `${pointer}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
+            const value = pair.value;
+            if (isScalar(value) || isMap(value) || isSeq(value)) {
+              out.set(child, position(lineCounter, value.range?.[0] ?? 0));
+              visitNode(value, child, depth + 1);
+            }
+          }
+        } else if (isSeq(node)) {
+          node.items.forEach((item, i) => {
+            const child = `${pointer}/${String(i)}`;
+            if (isScalar(item) || isMap(item) || isSeq(item)) {
+              out.set(child, position(lineCounter, item.range?.[0] ?? 0));
+              visitNode(item, child, depth + 1);
+            }
+          });
+        }
+      };
+      visitNode(walk(doc, path).node, "", 0);
+      return out;
+    },
+  };
+}
+
+/** Where a value sits in its file (see Locator.locate). */
 export function locate(
   file: string,
-  doc: Document,
-  lineCounter: LineCounter,
+  locator: Locator,
   path: readonly PathSegment[],
   at: "value" | "key" = "value",
 ): SourceLocation {
-  const found = walk(doc, path);
-  const keyNode = found.pair && isScalar(found.pair.key) ? found.pair.key : null;
-  const target: Node | null = at === "key" && keyNode ? keyNode : (found.node ?? keyNode ?? found.deepest);
-  const offset = target?.range?.[0] ?? 0;
-  return { file, ...position(lineCounter, offset) };
+  const { line, column } = locator.locate(path, at);
+  return { file, line, column };
 }
 
 /**
@@ -83,35 +134,12 @@ export function locate(
  */
 export function locateAll(
   file: string,
-  doc: Document,
-  lineCounter: LineCounter,
+  locator: Locator,
   path: readonly PathSegment[],
   maxDepth = 8,
 ): Map<string, SourceLocation> {
   const out = new Map<string, SourceLocation>();
-  const visitNode = (node: unknown, pointer: string, depth: number): void => {
-    if (depth > maxDepth || node === null || typeof node !== "object") return;
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        const key = scalarKey(pair);
-        if (typeof key !== "string" && typeof key !== "number") continue;
-        const child = `${pointer}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
-        const value = pair.value;
-        if (isScalar(value) || isMap(value) || isSeq(value)) {
-          out.set(child, { file, ...position(lineCounter, value.range?.[0] ?? 0) });
-          visitNode(value, child, depth + 1);
-        }
-      }
-    } else if (isSeq(node)) {
-      node.items.forEach((item, i) => {
-        const child = `${pointer}/${String(i)}`;
-        if (isScalar(item) || isMap(item) || isSeq(item)) {
-          out.set(child, { file, ...position(lineCounter, item.range?.[0] ?? 0) });
-          visitNode(item, child, depth + 1);
-        }
-      });
-    }
-  };
-  visitNode(walk(doc, path).node, "", 0);
+  for (const [pointer, { line, column }] of locator.locateAll(path, maxDepth))
+    out.set(pointer, { file, line, column });
   return out;
 }

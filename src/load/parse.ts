@@ -1,12 +1,14 @@
 import { createHash } from "node:crypto";
 import { LineCounter, parseAllDocuments, visit, isScalar, type Document } from "yaml";
 import type { Diagnostic } from "../model/diagnostic.ts";
+import { yamlLocator, type Locator } from "./locate.ts";
+import { readPlainYaml } from "./fast-yaml.ts";
+import { fastLocator } from "./fast-locator.ts";
 
-/** A parsed access file: the YAML document with its positions, and the plain data. */
+/** A parsed access file: the plain data, and where each value sits. */
 export interface AccessDocument {
   readonly file: string;
-  readonly doc: Document;
-  readonly lineCounter: LineCounter;
+  readonly locator: Locator;
   readonly data: unknown;
   /** sha256 of the file's bytes. */
   readonly digest: string;
@@ -175,6 +177,11 @@ function parseUnguarded(
   const decoded = decode(file, bytes);
   if ("diagnostic" in decoded) return { diagnostics: [decoded.diagnostic] };
   const digest = createHash("sha256").update(bytes).digest("hex");
+  // The common case: plain block YAML, read without a syntax tree. Anything else (and anything the
+  // full parser would report) returns undefined and goes the full way below, with its diagnostics.
+  const fast = readPlainYaml(decoded.text);
+  if (fast)
+    return { document: { file, locator: fastLocator(fast), data: fast.data, digest }, diagnostics: [] };
   const deep = findDeepNesting(decoded.text);
   if (deep)
     return {
@@ -280,5 +287,5 @@ function parseUnguarded(
       ],
     };
   }
-  return { document: { file, doc, lineCounter, data, digest }, diagnostics };
+  return { document: { file, locator: yamlLocator(doc, lineCounter), data, digest }, diagnostics };
 }

@@ -108,8 +108,7 @@ export function validateDocumentSchema(document: AccessDocument, kind: DocumentK
     const isKeyError = typeof extraKey === "string";
     const loc = locate(
       document.file,
-      document.doc,
-      document.lineCounter,
+      document.locator,
       isKeyError ? [...segments, extraKey] : segments,
       isKeyError ? "key" : "value",
     );

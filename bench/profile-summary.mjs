@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Summarizes a .cpuprofile: self time per function (top N) and total time per source file.
+//   node bench/profile-summary.mjs <file.cpuprofile> [N]
+import { readFileSync } from "node:fs";
+const [file, n = "30"] = process.argv.slice(2);
+const prof = JSON.parse(readFileSync(file, "utf8"));
+const dt = new Map();
+prof.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
+const self = new Map();
+const byFile = new Map();
+for (const node of prof.nodes) {
+  const us = dt.get(node.id) ?? 0;
+  const cf = node.callFrame;
+  const where = cf.url.replace(/^.*\/(node_modules|dist|bench)\//, "$1/");
+  const key = `${cf.functionName || "(anon)"} ${where}:${cf.lineNumber + 1}`;
+  self.set(key, (self.get(key) ?? 0) + us);
+  const f = where.replace(/^node_modules\/([^/]+)\/.*$/, "node_modules/$1") || "(native)";
+  byFile.set(f, (byFile.get(f) ?? 0) + us);
+}
+const top = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, Number(n));
+console.log("self time by function (ms):");
+for (const [k, v] of top(self)) console.log(`${(v / 1000).toFixed(0).padStart(7)}  ${k}`);
+console.log("\nself time by file (ms):");
+for (const [k, v] of top(byFile)) console.log(`${(v / 1000).toFixed(0).padStart(7)}  ${k}`);

@@ -1,0 +1,80 @@
+import type { FastDocument } from "./fast-yaml.ts";
+import type { Locator, PathSegment, Position } from "./locate.ts";
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function pair(list: readonly number[] | undefined, at: number): Position {
+  return { line: list?.[at] ?? 1, column: list?.[at + 1] ?? 1 };
+}
+
+/**
+ * Positions for a document read by the fast reader, answering exactly as `yamlLocator` does for the
+ * same text: the same walk, the same fallbacks to the key and to the deepest node found.
+ */
+export function fastLocator(document: FastDocument): Locator {
+  const { data, positions } = document;
+  const rootPosition: Position = { line: document.line, column: document.column };
+
+  const walk = (
+    path: readonly PathSegment[],
+  ): { node: unknown; nodeAt: Position | null; keyAt: Position | null; deepest: Position } => {
+    let node: unknown = data;
+    let nodeAt: Position = rootPosition;
+    let keyAt: Position | null = null;
+    const miss = { node: undefined, nodeAt: null, keyAt: null };
+    for (const seg of path) {
+      if (isRecord(node)) {
+        const keys = Object.keys(node);
+        const index = keys.indexOf(String(seg));
+        if (index < 0) return { ...miss, deepest: nodeAt };
+        const list = positions.get(node);
+        keyAt = pair(list, 4 * index);
+        nodeAt = pair(list, 4 * index + 2);
+        node = node[keys[index] ?? ""];
+      } else if (Array.isArray(node) && typeof seg === "number") {
+        const items: readonly unknown[] = node;
+        if (seg >= items.length) return { ...miss, deepest: nodeAt };
+        keyAt = null;
+        nodeAt = pair(positions.get(items), 2 * seg);
+        node = items[seg];
+      } else {
+        return { ...miss, deepest: nodeAt };
+      }
+    }
+    return { node, nodeAt, keyAt, deepest: nodeAt };
+  };
+
+  return {
+    locate(path, at = "value") {
+      const found = walk(path);
+      if (at === "key" && found.keyAt) return found.keyAt;
+      return found.nodeAt ?? found.keyAt ?? found.deepest;
+    },
+    locateAll(path, maxDepth) {
+      const out = new Map<string, Position>();
+      const visit = (node: unknown, pointer: string, depth: number): void => {
+        if (depth > maxDepth || typeof node !== "object" || node === null) return;
+        const list = positions.get(node);
+        if (Array.isArray(node)) {
+          const items: readonly unknown[] = node;
+          items.forEach((item, i) => {
+            const child = `${pointer}/${String(i)}`;
+            out.set(child, pair(list, 2 * i));
+            visit(item, child, depth + 1);
+          });
+        } else if (isRecord(node)) {
+          Object.keys(node).forEach((key, i) => {
+            const child = `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+            out.set(child, pair(list, 4 * i + 2));
+            visit(node[key], child, depth + 1);
+          });
+        }
+      };
+      const found = walk(path);
+      if (found.nodeAt) visit(found.node, "", 0);
+      return out;
+    },
+  };
+}
