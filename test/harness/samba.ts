@@ -4,15 +4,16 @@
  * foreground with only the LDAP service. Samba listens on the fixed ports 389 and 636, so only one test file
  * may use it at a time. Measured here: provisioning about 7 s, ready about 1 s after start.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Client } from "ldapts";
 import { makeCertificates } from "./slapd.ts";
+import { spawnServer } from "./server-process.ts";
 
 const run = promisify(execFile);
 
@@ -88,27 +89,8 @@ export async function startSambaDc(): Promise<SambaDc> {
       `--option=tls certfile=${join(dir, "server.pem")}`,
     ])
     .concat([`--option=tls cafile=${join(dir, "ca.pem")}`]);
-  const child = spawn(SAMBA, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  const collect = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-8_000);
-  };
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      resolve();
-    }),
-  );
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
+  const server = spawnServer(SAMBA, args, dir, 10_000);
+  const { child, stop } = server;
 
   const caFile = join(dir, "ca.pem");
   const ca = await readFile(caFile, "utf8");
@@ -127,7 +109,7 @@ export async function startSambaDc(): Promise<SambaDc> {
   for (;;) {
     if (child.exitCode !== null) {
       await stop();
-      throw new Error(`samba exited with ${String(child.exitCode)}:\n${output}`);
+      throw new Error(`samba exited with ${String(child.exitCode)}:\n${server.output()}`);
     }
     try {
       await admin(() => Promise.resolve());
@@ -135,9 +117,12 @@ export async function startSambaDc(): Promise<SambaDc> {
     } catch (error) {
       if (performance.now() > deadline) {
         await stop();
-        throw new Error(`samba did not accept an ldaps bind within 60 s: ${String(error)}\n${output}`, {
-          cause: error,
-        });
+        throw new Error(
+          `samba did not accept an ldaps bind within 60 s: ${String(error)}\n${server.output()}`,
+          {
+            cause: error,
+          },
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -5,15 +5,16 @@
  * child process on free loopback ports. Optionally with TLS (a CA and a server certificate made with
  * openssl) for StartTLS and ldaps:// tests.
  */
-import { spawn, execFile } from "node:child_process";
+import { execFile } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Client } from "ldapts";
+import { spawnServer } from "./server-process.ts";
 import type { ProviderConfig } from "../../src/model/access.ts";
 import type { ProviderContext } from "../../src/providers/types.ts";
 
@@ -265,31 +266,11 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   const tlsPort = tls ? await findFreePort() : undefined;
   const ldapsUrl = tlsPort === undefined ? undefined : `ldaps://127.0.0.1:${tlsPort}`;
   const listen = [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(" ");
-  const child = spawn(SLAPD, ["-F", confDir, "-h", listen, "-d", "0"], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  const collect = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-8_000);
-  };
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      resolve();
-    }),
-  );
-
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
+  const server = spawnServer(SLAPD, ["-F", confDir, "-h", listen, "-d", "0"], dir, 5_000);
+  const { child, stop } = server;
 
   try {
-    await waitForBind(url, password, child, () => output);
+    await waitForBind(url, password, child, server.output);
   } catch (error) {
     await stop();
     throw error;
