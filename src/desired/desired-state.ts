@@ -91,7 +91,10 @@ export function computeDesiredState(
       const account = accounts.get(userId);
       if (account === undefined || !active.has(userId)) continue;
       // With native nesting, membership that comes only through a nested group stays in that group.
-      const kept = provenance.filter((p) => !(p.kind === "nested" && nestedHere.has(p.via)));
+      const kept =
+        nestedHere.size === 0
+          ? provenance
+          : provenance.filter((p) => !(p.kind === "nested" && nestedHere.has(p.via)));
       if (kept.length === 0) continue;
       members.set(account, { userId, provenance: kept });
       holdsAny.add(userId);

@@ -32,16 +32,53 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 /**
+ * The roles that can match a user, in model order: those naming the user's department, and those
+ * with no department condition. matchRole still decides; this only skips roles that cannot match.
+ */
+function rolesByDepartment(model: AccessModel): (department: string | undefined) => readonly Role[] {
+  const all = [...model.roles.values()];
+  const anyDepartment = all.filter((r) => r.when.department === undefined);
+  const byDepartment = new Map<string, Role[]>();
+  for (const role of all) {
+    for (const department of role.when.department ?? []) {
+      if (!byDepartment.has(department)) byDepartment.set(department, []);
+    }
+  }
+  for (const [department, list] of byDepartment) {
+    for (const role of all)
+      if (role.when.department === undefined || role.when.department.includes(department)) list.push(role);
+  }
+  return (department) =>
+    department === undefined ? anyDepartment : (byDepartment.get(department) ?? anyDepartment);
+}
+
+/** One computation per model and instant: validation (separation of duties) and planning share it. */
+const computed = new WeakMap<
+  AccessModel,
+  { readonly at: number; readonly result: ReadonlyMap<string, EffectiveGroup> }
+>();
+
+/**
  * Effective membership of every group at `now`: direct entries, role baselines and nested groups,
  * with expired grants set aside. Cycles are cut (validation reports them); unknown names are skipped.
+ * The model is read-only: the result is remembered for the same model and instant.
  */
 export function computeEffectiveMemberships(
   model: AccessModel,
   now: Date,
 ): ReadonlyMap<string, EffectiveGroup> {
+  const hit = computed.get(model);
+  if (hit?.at === now.getTime()) return hit.result;
+  const result = computeUncached(model, now);
+  computed.set(model, { at: now.getTime(), result });
+  return result;
+}
+
+function computeUncached(model: AccessModel, now: Date): ReadonlyMap<string, EffectiveGroup> {
+  const candidates = rolesByDepartment(model);
   const fromRoles = new Map<string, Map<string, Provenance[]>>();
   for (const user of model.users.values()) {
-    for (const role of model.roles.values()) {
+    for (const role of candidates(user.department)) {
       const provenance = matchRole(role, user);
       if (!provenance) continue;
       for (const group of role.groups) {
@@ -69,12 +106,18 @@ export function computeEffectiveMemberships(
       if (entry.kind === "user") {
         if (!model.users.has(entry.user)) continue;
         if (isGrantActive(entry.until, now)) {
-          const p: Provenance = { kind: "direct", source: entry.source };
-          push(members, entry.user, {
-            ...p,
-            ...(entry.until === undefined ? {} : { until: entry.until }),
-            ...(entry.reason === undefined ? {} : { reason: entry.reason }),
-          });
+          push(
+            members,
+            entry.user,
+            entry.until === undefined && entry.reason === undefined
+              ? { kind: "direct", source: entry.source }
+              : {
+                  kind: "direct",
+                  source: entry.source,
+                  ...(entry.until === undefined ? {} : { until: entry.until }),
+                  ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+                },
+          );
         } else if (entry.until !== undefined) {
           expired.set(entry.user, { userId: entry.user, until: entry.until, source: entry.source });
         }

@@ -13,8 +13,10 @@ function planMembers(sink: PlanSink, want: DesiredGroup, have: LiveGroup | undef
   const { input } = sink;
   const provider = input.name;
   const liveMembers = new Set(have?.members ?? []);
-  for (const [account, member] of [...want.members].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (liveMembers.has(account)) continue;
+  // Only the members missing live are sorted (in the order changes were always emitted), not all of them.
+  const missing: [string, DesiredMember][] = [];
+  for (const entry of want.members) if (!liveMembers.has(entry[0])) missing.push(entry);
+  for (const [account, member] of missing.sort(([a], [b]) => (a < b ? -1 : 1))) {
     const id = membershipAddress(provider, want.name, account, "user");
     const first = member.provenance[0];
     sink.change({
