@@ -47,6 +47,8 @@ export interface LiveGroup {
 export interface LiveState {
   readonly users: readonly LiveUser[];
   readonly groups: readonly LiveGroup[];
+  /** What the system noticed while reading (renamed logins, failed invitations): shown as plan notes. */
+  readonly notes?: readonly string[];
 }
 
 /** How an effective membership arises. Provenance is what `explain` and the plan show. */

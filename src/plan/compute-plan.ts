@@ -58,6 +58,7 @@ export function computePlan(input: PlanInput): Plan {
         notes.push({ provider: provider.name, kind, message });
       },
     };
+    for (const message of provider.live.notes ?? []) sink.note("info", message);
     planUsers(sink);
     planGroups(sink);
   }

@@ -5,10 +5,11 @@ import type { Change, PlanNote } from "./types.ts";
 /** What the planner needs to know of a provider's abilities (a subset of providers' Capabilities). */
 export interface PlannerCapabilities {
   readonly nesting: boolean;
-  readonly disable: "disable" | "none";
+  readonly disable: "disable" | "remove" | "none";
   readonly revokeSessions: boolean;
   readonly userAttributes: readonly string[];
   readonly createUsers: boolean;
+  readonly invitesUsers?: boolean;
   readonly groupDescription: boolean;
 }
 

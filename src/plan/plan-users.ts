@@ -40,7 +40,7 @@ export function planUsers(sink: PlanSink): void {
     const base = { provider, source: want.source, userId: want.userId } as const;
     if (!have) {
       if (!want.enabled) continue; // a leaver with no account here: nothing to remove
-      if (!caps.createUsers) {
+      if (!caps.createUsers && caps.invitesUsers !== true) {
         sink.note(
           "info",
           `${want.account} (${want.userId}) has no account in ${provider}; it cannot be created from here`,
@@ -56,6 +56,9 @@ export function planUsers(sink: PlanSink): void {
         after: onlyAllowed(want.attributes, caps.userAttributes),
         reason: "added-in-config",
         risk: "broadens",
+        ...(caps.createUsers
+          ? {}
+          : { why: [`invitation to ${provider}: access starts once it is accepted`] }),
       });
       continue;
     }
@@ -74,7 +77,7 @@ export function planUsers(sink: PlanSink): void {
         risk: "broadens",
       });
     }
-    if (!want.enabled && have.enabled && caps.disable === "disable") {
+    if (!want.enabled && have.enabled && caps.disable !== "none") {
       const reason = want.status === "terminated" ? "user-terminated" : "user-on-leave";
       sink.change({
         ...base,
@@ -122,7 +125,7 @@ export function planUsers(sink: PlanSink): void {
   for (const have of live.users) {
     if (desired.users.has(have.account) || !have.enabled || have.pending === true) continue;
     const id = userAddress(provider, have.account);
-    if (input.mode === "authoritative" && caps.disable === "disable") {
+    if (input.mode === "authoritative" && caps.disable !== "none") {
       sink.change({
         provider,
         id,

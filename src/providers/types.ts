@@ -7,8 +7,11 @@ import type { ProviderError } from "../errors.ts";
 export interface Capabilities {
   /** A group can hold another group as a member; otherwise nesting is flattened. */
   readonly nesting: boolean;
-  /** How a leaver's account is switched off: disabled in place, or not at all ("none"). */
-  readonly disable: "disable" | "none";
+  /**
+   * How a leaver's account is switched off: disabled in place ("disable"), taken out of the system so
+   * it no longer appears in reads ("remove", e.g. leaving a GitHub organization), or not at all ("none").
+   */
+  readonly disable: "disable" | "remove" | "none";
   /** Open sessions and tokens can be revoked. */
   readonly revokeSessions: boolean;
   /** Most membership changes of one group that one write can carry (1: one call per member). */
@@ -17,6 +20,8 @@ export interface Capabilities {
   readonly userAttributes: readonly string[];
   /** Users can be created by gatehouse (false for e.g. GitHub, where people sign up themselves). */
   readonly createUsers: boolean;
+  /** Where users cannot be created, they can be invited: a `create` change sends the invitation. */
+  readonly invitesUsers?: boolean;
   /** Group descriptions are stored. */
   readonly groupDescription: boolean;
 }

@@ -179,6 +179,12 @@ export function describeProviderContract(
         expect(p.capabilities.disable).toBe("none");
         return;
       }
+      if (p.capabilities.disable === "remove") {
+        // The account leaves the system (e.g. a GitHub organization): it is gone from reads.
+        await applyOk(p, [change({ kind: "user", action: "disable", account: carol, risk: "narrows" })]);
+        expect(userOf(await p.read(signal()), carol)?.enabled ?? false).toBe(false);
+        return;
+      }
       await applyOk(p, [change({ kind: "user", action: "disable", account: carol, risk: "narrows" })]);
       expect(userOf(await p.read(signal()), carol)?.enabled).toBe(false);
       await applyOk(p, [change({ kind: "user", action: "enable", account: carol })]);

@@ -58,11 +58,13 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
   const capabilities: Capabilities = {
     nesting: config.nesting,
     // GitHub has no disabled account: leaving the org is the only way off (apply maps disable to that).
-    disable: "none",
+    disable: "remove",
     revokeSessions: false,
     maxMembersPerWrite: 1,
     userAttributes: [],
     createUsers: false,
+    // A create change invites the person by numeric id; pending invitations are read back as pending.
+    invitesUsers: true,
     groupDescription: true,
   };
 
@@ -73,7 +75,8 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
     read: (signal: AbortSignal): Promise<LiveState> =>
       client.withSignal(signal, async () => {
         try {
-          return await readGithubState(session);
+          const live = await readGithubState(session);
+          return { ...live, notes: [...session.findings] };
         } catch (error) {
           throw toProviderError(config.name, `read organization ${settings.org}`, error);
         }
