@@ -99,6 +99,22 @@ export function computeDesiredState(
       members.set(account, { userId, provenance: kept });
       holdsAny.add(userId);
     }
+    const maintainers = new Set<string>();
+    if (provider.settings["maintainers"] === "owners") {
+      group.owners.forEach((owner, i) => {
+        const account = accounts.get(owner);
+        if (account === undefined || !active.has(owner)) return;
+        maintainers.add(account);
+        if (!members.has(account)) {
+          const source = group.ownerSources?.[i] ?? group.source;
+          members.set(account, {
+            userId: owner,
+            provenance: [{ kind: "direct", source, reason: "group owner, maintainer" }],
+          });
+          holdsAny.add(owner);
+        }
+      });
+    }
     for (const [userId, grant] of eff?.expired ?? []) {
       const account = accounts.get(userId);
       if (account !== undefined && !members.has(account)) expired.set(account, grant);
@@ -110,6 +126,7 @@ export function computeDesiredState(
       members,
       groupMembers,
       expired,
+      ...(maintainers.size > 0 ? { maintainers } : {}),
       ...(group.description === undefined ? {} : { description: group.description }),
     });
   }

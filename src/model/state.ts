@@ -41,6 +41,8 @@ export interface LiveGroup {
   readonly members: readonly string[];
   /** Groups nested as members, for systems with native nesting. */
   readonly groupMembers?: readonly string[];
+  /** Members holding the group's maintainer role, for systems that have one (GitHub teams). */
+  readonly maintainers?: readonly string[];
 }
 
 /** The full current state of one connected system, within the scope gatehouse manages. */
@@ -107,6 +109,8 @@ export interface DesiredGroup {
   readonly groupMembers: ReadonlyMap<string, SourceLocation>;
   /** Grants that expired, by account name. */
   readonly expired: ReadonlyMap<string, ExpiredGrant>;
+  /** Accounts that should hold the maintainer role (group owners, where the provider is so configured). */
+  readonly maintainers?: ReadonlySet<string>;
 }
 
 /** What one connected system should hold, according to the access files. */

@@ -27,6 +27,7 @@ function planMembers(sink: PlanSink, want: DesiredGroup, have: LiveGroup | undef
       group: want.name,
       member: account,
       memberKind: "user",
+      ...(want.maintainers?.has(account) === true ? { role: "maintainer" as const } : {}),
       userId: member.userId,
       reason: addReason(member, have !== undefined && input.managed?.has(id) === true),
       risk: "broadens",
@@ -34,6 +35,7 @@ function planMembers(sink: PlanSink, want: DesiredGroup, have: LiveGroup | undef
       ...(first ? { source: first.source } : {}),
     });
   }
+  if (have) planRoles(sink, want, have);
   const liveGroupMembers = new Set(have?.groupMembers ?? []);
   for (const [inner, source] of want.groupMembers) {
     if (liveGroupMembers.has(inner)) continue;
@@ -59,6 +61,36 @@ function planMembers(sink: PlanSink, want: DesiredGroup, have: LiveGroup | undef
   for (const inner of [...(have.groupMembers ?? [])].sort()) {
     if (want.groupMembers.has(inner)) continue;
     planRemoval(sink, want.name, inner, "group", want);
+  }
+}
+
+/**
+ * Maintainer roles of members who are already in the group, where owners are to be maintainers and the
+ * system reports roles (GitHub teams). A role change is an `add` carrying the new role.
+ */
+function planRoles(sink: PlanSink, want: DesiredGroup, have: LiveGroup): void {
+  if (want.maintainers === undefined || have.maintainers === undefined) return;
+  const provider = sink.input.name;
+  const liveMaintainers = new Set(have.maintainers);
+  for (const account of [...have.members].sort()) {
+    const member = want.members.get(account);
+    if (!member) continue;
+    const wantsMaintainer = want.maintainers.has(account);
+    if (wantsMaintainer === liveMaintainers.has(account)) continue;
+    sink.change({
+      provider,
+      id: membershipAddress(provider, want.name, account, "user"),
+      kind: "membership",
+      action: "add",
+      group: want.name,
+      member: account,
+      memberKind: "user",
+      role: wantsMaintainer ? "maintainer" : "member",
+      userId: member.userId,
+      reason: "added-in-config",
+      risk: wantsMaintainer ? "broadens" : "narrows",
+      why: [wantsMaintainer ? "group owner: member → maintainer" : "no longer an owner: maintainer → member"],
+    });
   }
 }
 

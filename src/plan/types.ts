@@ -92,6 +92,8 @@ export type MembershipChange = ChangeBase & {
   /** Account name of a user, or a group name when `memberKind` is "group" (native nesting). */
   readonly member: string;
   readonly memberKind: "user" | "group";
+  /** The member's role in the group, for systems with one (GitHub team maintainer); absent: unchanged. */
+  readonly role?: "member" | "maintainer";
 };
 
 export type Change = UserChange | GroupChange | MembershipChange;

@@ -60,7 +60,7 @@ export function describeChange(change: Change): string {
       break;
     case "membership":
       return change.action === "add"
-        ? `add ${change.memberKind === "group" ? "group " : ""}${change.member} to ${change.group}`
+        ? `add ${change.memberKind === "group" ? "group " : ""}${change.member} to ${change.group}${change.role ? ` as ${change.role}` : ""}`
         : `remove ${change.memberKind === "group" ? "group " : ""}${change.member} from ${change.group}`;
   }
 }

@@ -183,8 +183,7 @@ async function applyMembership(
     return undefined;
   }
   await requirePinnedAccount(s, username, operation);
-  // FIXME(contract): the plan carries no team role yet; an optional `role` on the change is honoured when present.
-  const role = "role" in change && change.role === "maintainer" ? "maintainer" : "member";
+  const role = change.role ?? "member";
   const { data } = await octokit.request("PUT /orgs/{org}/teams/{team_slug}/memberships/{username}", {
     org,
     team_slug: parent.slug,

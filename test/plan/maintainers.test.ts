@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { group, live, liveGroup, liveUser, model, planFor, providerConfig, user } from "../builders.ts";
+import type { MembershipChange } from "../../src/plan/types.ts";
+
+const github = providerConfig({ name: "gh", type: "github", settings: { maintainers: "owners" } });
+const people = [user("carol"), user("alice"), user("bob")];
+
+function roles(changes: readonly { kind: string }[]): string[] {
+  return changes
+    .filter((c): c is MembershipChange => c.kind === "membership")
+    .map((c) => `${c.action} ${c.member} ${c.role ?? "-"} ${c.risk}`);
+}
+
+describe("group owners as maintainers", () => {
+  it("adds owners as maintainers of a new team, members as plain members", () => {
+    const m = model({
+      users: people,
+      groups: [group("team-x", ["alice"], { owners: ["carol"] })],
+      providers: [github],
+    });
+    const plan = planFor(m, { capabilities: { userAttributes: [] } });
+    expect(roles(plan.changes)).toEqual(["add alice - broadens", "add carol maintainer broadens"]);
+  });
+
+  it("promotes an owner who is a plain member, and demotes a maintainer who is no longer an owner", () => {
+    const m = model({
+      users: people,
+      groups: [group("team-x", ["alice", "bob"], { owners: ["carol", "alice"] })],
+      providers: [github],
+    });
+    const current = live(
+      people.map((u) => liveUser(u.id)),
+      [{ ...liveGroup("team-x", ["alice", "bob", "carol"]), maintainers: ["bob", "carol"] }],
+    );
+    const plan = planFor(m, { live: current, capabilities: { userAttributes: [] } });
+    expect(roles(plan.changes)).toEqual(["add alice maintainer broadens", "add bob member narrows"]);
+  });
+
+  it("leaves roles alone where the provider is not configured for maintainers", () => {
+    const m = model({ users: people, groups: [group("team-x", ["alice"], { owners: ["carol"] })] });
+    const current = live(
+      people.map((u) => liveUser(u.id)),
+      [{ ...liveGroup("team-x", ["alice"]), maintainers: ["alice"] }],
+    );
+    expect(planFor(m, { live: current, capabilities: { userAttributes: [] } }).changes).toEqual([]);
+  });
+});
