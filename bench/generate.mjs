@@ -299,7 +299,7 @@ writeFileSync(
 providers:
   directory:
     type: local
-    path: ${JSON.stringify(live)}
+    path: ${JSON.stringify(path.resolve(live))}
     mode: authoritative
 policy:
   groupNaming: "^(dept|team|app)-[a-z0-9]+(-[a-z0-9]+)*-(read|write|admin)$"

@@ -27,7 +27,11 @@ export interface EngineOptions {
   readonly log?: (line: string) => void;
   readonly fetch?: typeof fetch;
   readonly readTimeoutMs?: number;
+  /** Per-file parse cache, relative to cwd (default `.gatehouse/cache`); false turns it off. */
+  readonly cacheDir?: string | false;
 }
+
+export const DEFAULT_CACHE_DIR = ".gatehouse/cache";
 
 export interface PreparedPlan {
   readonly plan: Plan;
@@ -53,7 +57,12 @@ export function providerContextOf(options: EngineOptions): ProviderContext {
 
 /** Validates the files and stops with every problem when any is an error. */
 export async function loadValidModel(options: EngineOptions): Promise<ValidatedTree> {
-  const tree = await validateAccessTree(options.dir, { cwd: options.cwd, now: options.now });
+  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
+  const tree = await validateAccessTree(options.dir, {
+    cwd: options.cwd,
+    now: options.now,
+    ...(cacheDir === false ? {} : { cacheDir }),
+  });
   if (hasErrors(tree.diagnostics)) {
     throw new ConfigError("the access files have errors; nothing was read or changed", tree.diagnostics);
   }

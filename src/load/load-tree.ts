@@ -3,14 +3,21 @@ import path from "node:path";
 import { createHash } from "node:crypto";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { discoverAccessFiles } from "./discover.ts";
-import { DEFAULT_LIMITS, parseAccessFile, type ParseLimits } from "./parse.ts";
+import { DEFAULT_LIMITS, parseAccessFile, type AccessDocument, type ParseLimits } from "./parse.ts";
 import type { ClassifiedDocument } from "./build-model.ts";
-import { validateDocumentSchema } from "../validate/schema.ts";
+import { SCHEMA_DIR, validateDocumentSchema } from "../validate/schema.ts";
+import { readCachedFile, writeCachedFile } from "./parse-cache.ts";
+import { fastLocator } from "./fast-locator.ts";
 
 export interface LoadOptions {
   /** Working directory: diagnostics show paths relative to it. */
   readonly cwd: string;
   readonly limits?: ParseLimits;
+  /**
+   * Folder for the per-file parse cache (keyed by the sha256 of each file's bytes), e.g.
+   * `.gatehouse/cache`. Without it every file is parsed and schema-checked.
+   */
+  readonly cacheDir?: string;
 }
 
 export interface LoadedTree {
@@ -23,6 +30,52 @@ export interface LoadedTree {
 
 const CONFIG_FILE = /^gatehouse\.ya?ml$/;
 
+interface LoadedFile {
+  readonly document?: ClassifiedDocument;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+async function loadFile(
+  file: string,
+  bytes: Uint8Array,
+  digest: string,
+  kind: ClassifiedDocument["kind"],
+  options: LoadOptions,
+): Promise<LoadedFile> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const cacheDir = options.cacheDir === undefined ? undefined : path.resolve(options.cwd, options.cacheDir);
+  if (cacheDir !== undefined && bytes.length <= limits.maxFileBytes) {
+    const hit = await readCachedFile(cacheDir, SCHEMA_DIR, digest, kind);
+    if (hit) {
+      const { document: fast } = hit;
+      const document: AccessDocument = { file, locator: fastLocator(fast), data: fast.data, digest };
+      const schema = hit.schema.map((d) => ({ ...d, file }));
+      return {
+        document: { document, kind, invalidPaths: schema.map((d) => d.path ?? "") },
+        diagnostics: schema,
+      };
+    }
+  }
+  const parsed = parseAccessFile(file, bytes, limits, digest);
+  if (!parsed.document) return { diagnostics: parsed.diagnostics };
+  const schema = validateDocumentSchema(parsed.document, kind);
+  if (cacheDir !== undefined && parsed.fast) {
+    const withoutFile = schema.map((d) => ({
+      severity: d.severity,
+      code: d.code,
+      message: d.message,
+      line: d.line,
+      column: d.column,
+      ...(d.path === undefined ? {} : { path: d.path }),
+    }));
+    await writeCachedFile(cacheDir, SCHEMA_DIR, digest, kind, { document: parsed.fast, schema: withoutFile });
+  }
+  return {
+    document: { document: parsed.document, kind, invalidPaths: schema.map((d) => d.path ?? "") },
+    diagnostics: [...parsed.diagnostics, ...schema],
+  };
+}
+
 /** Reads, parses and schema-checks every access file under `dir`. Never throws for bad input. */
 export async function loadAccessTree(dir: string, options: LoadOptions): Promise<LoadedTree> {
   const root = path.resolve(options.cwd, dir);
@@ -32,23 +85,15 @@ export async function loadAccessTree(dir: string, options: LoadOptions): Promise
   const hash = createHash("sha256");
   for (const file of files) {
     const bytes = await readFile(file.absPath);
-    const { document, diagnostics: parsed } = parseAccessFile(
-      file.displayPath,
-      bytes,
-      options.limits ?? DEFAULT_LIMITS,
-    );
-    diagnostics.push(...parsed);
-    hash.update(
-      `${path.relative(root, file.absPath)}\0${document?.digest ?? createHash("sha256").update(bytes).digest("hex")}\n`,
-    );
-    if (!document) continue;
+    const digest = createHash("sha256").update(bytes).digest("hex");
+    hash.update(`${path.relative(root, file.absPath)}\0${digest}\n`);
     const kind =
       CONFIG_FILE.test(path.basename(file.absPath)) && path.dirname(file.absPath) === root
         ? "config"
         : "access";
-    const schemaDiagnostics = validateDocumentSchema(document, kind);
-    diagnostics.push(...schemaDiagnostics);
-    documents.push({ document, kind, invalidPaths: schemaDiagnostics.map((d) => d.path ?? "") });
+    const loaded = await loadFile(file.displayPath, bytes, digest, kind, options);
+    diagnostics.push(...loaded.diagnostics);
+    if (loaded.document) documents.push(loaded.document);
   }
   return { documents, diagnostics, digest: hash.digest("hex"), fileCount: files.length };
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { LineCounter, parseAllDocuments, visit, isScalar, type Document } from "yaml";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { yamlLocator, type Locator } from "./locate.ts";
-import { readPlainYaml } from "./fast-yaml.ts";
+import { readPlainYaml, type FastDocument } from "./fast-yaml.ts";
 import { fastLocator } from "./fast-locator.ts";
 
 /** A parsed access file: the plain data, and where each value sits. */
@@ -146,9 +146,10 @@ export function parseAccessFile(
   file: string,
   bytes: Uint8Array,
   limits: ParseLimits = DEFAULT_LIMITS,
-): { document?: AccessDocument; diagnostics: Diagnostic[] } {
+  digest?: string,
+): ParsedFile {
   try {
-    return parseUnguarded(file, bytes, limits);
+    return parseUnguarded(file, bytes, limits, digest);
   } catch (error) {
     // Pathologically deep nesting overflows the stack inside the YAML library: report, do not crash.
     if (error instanceof RangeError) {
@@ -158,11 +159,19 @@ export function parseAccessFile(
   }
 }
 
+/** The result of reading one file; `fast` is set when the fast reader took it (it can be cached). */
+export interface ParsedFile {
+  readonly document?: AccessDocument;
+  readonly diagnostics: Diagnostic[];
+  readonly fast?: FastDocument;
+}
+
 function parseUnguarded(
   file: string,
   bytes: Uint8Array,
   limits: ParseLimits,
-): { document?: AccessDocument; diagnostics: Diagnostic[] } {
+  knownDigest: string | undefined,
+): ParsedFile {
   if (bytes.length > limits.maxFileBytes) {
     return {
       diagnostics: [
@@ -176,12 +185,12 @@ function parseUnguarded(
   }
   const decoded = decode(file, bytes);
   if ("diagnostic" in decoded) return { diagnostics: [decoded.diagnostic] };
-  const digest = createHash("sha256").update(bytes).digest("hex");
+  const digest = knownDigest ?? createHash("sha256").update(bytes).digest("hex");
   // The common case: plain block YAML, read without a syntax tree. Anything else (and anything the
   // full parser would report) returns undefined and goes the full way below, with its diagnostics.
   const fast = readPlainYaml(decoded.text);
   if (fast)
-    return { document: { file, locator: fastLocator(fast), data: fast.data, digest }, diagnostics: [] };
+    return { document: { file, locator: fastLocator(fast), data: fast.data, digest }, diagnostics: [], fast };
   const deep = findDeepNesting(decoded.text);
   if (deep)
     return {

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// The benchmark behind `npm run bench`: generates an organization if needed, then
+//  1. runs load / validate / model / read / plan phase by phase (bench/phases.mjs, no cache),
+//  2. runs `gatehouse plan` end to end: cold (empty cache), warm (cache, nothing changed) and
+//     after editing two files, printing wall time, peak RSS and the number of changes.
+//   node bench/run.mjs [--users 100000] [--repeat 1] [--skip-phases]
+import { execFileSync, spawnSync } from "node:child_process";
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+const { values: opt } = parseArgs({
+  options: {
+    users: { type: "string", default: "100000" },
+    "skip-phases": { type: "boolean", default: false },
+  },
+});
+const users = Number(opt.users);
+const out = path.resolve("bench/out", `${users / 1000}k`);
+const org = path.join(out, "org");
+const summaryFile = path.join(out, "org.json");
+const haveOrg = existsSync(summaryFile) && JSON.parse(readFileSync(summaryFile, "utf8")).users === users;
+if (!haveOrg) {
+  process.stderr.write(`generating ${users} users into ${out} ...\n`);
+  execFileSync(process.execPath, ["bench/generate.mjs", "--users", String(users), "--out", out], {
+    stdio: "inherit",
+  });
+}
+const org0 = JSON.parse(readFileSync(summaryFile, "utf8"));
+const cpu = cpus()[0]?.model ?? "unknown CPU";
+process.stdout.write(
+  `machine: ${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}\n` +
+    `organization: ${org0.users} users, ${org0.groups} groups, ${org0.roles} roles, ${org0.files} files, ` +
+    `${(org0.yamlBytes / 1e6).toFixed(1)} MB YAML, ${org0.effectiveMemberships} effective memberships ` +
+    `(${org0.fromRoles} from roles)\n\n`,
+);
+
+if (!opt["skip-phases"]) {
+  const r = spawnSync(process.execPath, ["bench/phases.mjs", "--dir", org], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  const p = JSON.parse(r.stdout);
+  process.stdout.write(
+    `phases (one process, no cache): ${Object.entries(p.ms)
+      .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`)
+      .join(", ")}; ` +
+      `total ${(p.totalMs / 1000).toFixed(2)} s; peak RSS ${p.peakRssMb} MB; ${p.changes} changes ` +
+      `${JSON.stringify(p.byAction)}; ${p.readCalls} read call(s), ${p.writes} write(s); ` +
+      `${p.errors} errors, ${p.warnings} warnings\n\n`,
+  );
+}
+
+const usageFile = path.join(out, "usage.json");
+function plan(label) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      path.resolve("bench/rss.mjs"),
+      path.resolve("dist/cli/main.js"),
+      "plan",
+      "--dir",
+      "org",
+      "--format",
+      "json",
+    ],
+    {
+      cwd: out,
+      encoding: "utf8",
+      maxBuffer: 1 << 30,
+      env: { ...process.env, BENCH_USAGE_FILE: usageFile, GATEHOUSE_QUIET: "1" },
+    },
+  );
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`plan failed (${r.status}): ${r.stderr.slice(0, 2000)}`);
+  const planJson = JSON.parse(r.stdout);
+  const usage = JSON.parse(readFileSync(usageFile, "utf8"));
+  const provider = planJson.providers[0];
+  process.stdout.write(
+    `gatehouse plan, ${label.padEnd(22)} ${wall.toFixed(2)} s wall, ${(usage.userMs / 1000 + usage.systemMs / 1000).toFixed(2)} s CPU, ` +
+      `peak RSS ${Math.round(usage.maxRssKb / 1024)} MB, ${planJson.summary.changes} changes, ` +
+      `${provider.readCalls} read call(s)\n`,
+  );
+}
+rmSync(path.join(out, ".gatehouse", "cache"), { recursive: true, force: true });
+plan("cold (no cache):");
+plan("warm (nothing changed):");
+const groupsDir = path.join(org, "groups");
+for (const name of readdirSync(groupsDir).sort().slice(0, 2))
+  appendFileSync(path.join(groupsDir, name), `# edited by bench/run.mjs at ${new Date().toISOString()}\n`);
+plan("warm (2 files edited):");

@@ -1,0 +1,110 @@
+import { createHash, randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { deserialize, serialize } from "node:v8";
+import type { Diagnostic, Severity } from "../model/diagnostic.ts";
+import type { FastDocument, PositionTable } from "./fast-yaml.ts";
+
+/**
+ * A per-file cache of parsed and schema-checked access files, keyed by the sha256 of the file's
+ * bytes (and of the schemas and this format), stored with v8.serialize under `.gatehouse/cache/`.
+ * Only files the fast reader took are cached; anything unexpected in an entry is a miss.
+ */
+export interface CachedFile {
+  readonly document: FastDocument;
+  /** Schema diagnostics of the file, without the file name (the same bytes may sit elsewhere). */
+  readonly schema: readonly Omit<Diagnostic, "file">[];
+}
+
+/** Bump when the entry layout or the fast reader's output changes. */
+const FORMAT = "gatehouse-parse-cache-1";
+
+let salt: string | undefined;
+
+/** The schemas decide the cached diagnostics: a changed schema folder invalidates every entry. */
+function cacheSalt(schemaDir: string): string {
+  if (salt !== undefined) return salt;
+  const hash = createHash("sha256").update(FORMAT);
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      const abs = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(abs);
+      else if (entry.name.endsWith(".json")) hash.update(`${entry.name}\0`).update(readFileSync(abs));
+    }
+  };
+  walk(schemaDir);
+  salt = hash.digest("hex").slice(0, 16);
+  return salt;
+}
+
+function entryPath(dir: string, schemaDir: string, digest: string, kind: string): string {
+  return path.join(dir, `${kind}-${cacheSalt(schemaDir)}-${digest}.v8`);
+}
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isPositionTable(value: unknown): value is PositionTable {
+  if (!(value instanceof Map)) return false;
+  let isValid = true;
+  value.forEach((list: unknown, key: unknown) => {
+    if (typeof key !== "object" || key === null || !Array.isArray(list)) isValid = false;
+  });
+  return isValid;
+}
+
+function toSchemaDiagnostic(value: unknown): Omit<Diagnostic, "file"> | undefined {
+  if (!isRecord(value)) return undefined;
+  const { severity, code, message, line, column, path: pointer } = value;
+  const isSeverity = (s: unknown): s is Severity => s === "error" || s === "warning";
+  if (!isSeverity(severity) || typeof code !== "string" || typeof message !== "string") return undefined;
+  if (typeof line !== "number" || typeof column !== "number") return undefined;
+  return { severity, code, message, line, column, ...(typeof pointer === "string" ? { path: pointer } : {}) };
+}
+
+/** The cached parse of a file with this digest, or undefined (missing, unreadable, other format). */
+export async function readCachedFile(
+  dir: string,
+  schemaDir: string,
+  digest: string,
+  kind: string,
+): Promise<CachedFile | undefined> {
+  let value: unknown;
+  try {
+    value = deserialize(await readFile(entryPath(dir, schemaDir, digest, kind)));
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(value) || value["format"] !== FORMAT) return undefined;
+  const { data, positions, line, column, schema } = value;
+  if (!isPositionTable(positions) || typeof line !== "number" || typeof column !== "number") return undefined;
+  if (!Array.isArray(schema)) return undefined;
+  const diagnostics = schema.map(toSchemaDiagnostic);
+  const checked = diagnostics.filter((d): d is Omit<Diagnostic, "file"> => d !== undefined);
+  if (checked.length !== diagnostics.length) return undefined;
+  return { document: { data, positions, line, column }, schema: checked };
+}
+
+/** Stores a parse; a failure to write only costs the next run a re-parse. */
+export async function writeCachedFile(
+  dir: string,
+  schemaDir: string,
+  digest: string,
+  kind: string,
+  entry: CachedFile,
+): Promise<void> {
+  const target = entryPath(dir, schemaDir, digest, kind);
+  const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
+  const { data, positions, line, column } = entry.document;
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(temp, serialize({ format: FORMAT, data, positions, line, column, schema: entry.schema }));
+    await rename(temp, target);
+  } catch {
+    // A read-only checkout or a full disk: run without the cache.
+  }
+}
