@@ -78,8 +78,14 @@ function describe(error: ErrorObject): string {
 /** Keeps the errors a person can act on: for a failed anyOf/oneOf, one message instead of every branch's. */
 function pruneErrors(errors: readonly ErrorObject[]): ErrorObject[] {
   const alternatives = errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf");
+  // A failed if/then branch (e.g. a provider type's own settings) leaves every key of that object
+  // unevaluated, so each would also be called "unknown": report the branch's real errors only.
+  const branchFailures = errors.filter((e) => e.keyword === "if").map((e) => e.instancePath);
   const kept = errors.filter((e) => {
     if (e.keyword === "if") return false;
+    if (e.keyword === "unevaluatedProperties" && branchFailures.includes(e.instancePath)) {
+      return false;
+    }
     if (e.keyword === "anyOf" || e.keyword === "oneOf") return true;
     return !alternatives.some(
       (a) =>
