@@ -18,7 +18,12 @@ export interface RunApplyOptions extends GuardrailOptions {
 }
 
 export interface RunApplyResult extends ApplyResult {
-  readonly journal: { readonly first: number; readonly last: number; readonly headHash: string };
+  readonly journal: {
+    readonly first: number;
+    readonly last: number;
+    readonly headHash: string;
+    readonly start: JournalEntry;
+  };
 }
 
 /** Guard rails, then the journal's apply-start, every change as it is confirmed, and apply-end. */
@@ -81,5 +86,5 @@ export async function runApply(
     },
   ]);
   last = end ?? last;
-  return { ...result, journal: { first: start.seq, last: last.seq, headHash: last.hash } };
+  return { ...result, journal: { first: start.seq, last: last.seq, headHash: last.hash, start } };
 }

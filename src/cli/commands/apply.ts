@@ -90,8 +90,13 @@ export async function runApplyCommand(argv: readonly string[], io: CliIo): Promi
     io.stdout(
       `Apply complete: ${String(result.applied)} applied, ${String(result.failed)} failed, ${String(result.skipped)} skipped in ${String(result.durationMs)} ms. Calls: ${calls}.\n`,
     );
+    const { start } = result.journal;
+    const commit =
+      start.type === "apply-start" && start.commit !== undefined ? start.commit.slice(0, 12) : "(not in git)";
     io.stdout(
-      `Journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(result.journal.first)}-${String(result.journal.last)}, head ${result.journal.headHash.slice(0, 16)}…\n`,
+      `Journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(result.journal.first)}-${String(result.journal.last)}, head ${result.journal.headHash.slice(0, 16)}…\n` +
+        `  #${String(start.seq)} apply-start at ${start.at} by ${start.type === "apply-start" ? start.actor : "?"}, access files ${commit}, plan sha256:${start.type === "apply-start" ? start.planDigest.slice(0, 16) : "?"}…, hash ${start.hash.slice(0, 16)}…\n` +
+        `  Check the chain with: gatehouse journal verify\n`,
     );
     return result.failed + result.skipped > 0 ? ExitCode.error : ExitCode.ok;
   } finally {
