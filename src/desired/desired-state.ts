@@ -60,14 +60,15 @@ export function computeDesiredState(
 ): DesiredState {
   const { now } = options;
   const accounts = new Map<string, string>(); // userId → account
-  const active = new Set<string>(); // userIds that may hold memberships
+  const activeAccounts = new Map<string, string>(); // userId → account, for users who may hold memberships
   for (const user of model.users.values()) {
     const account = accountNameFor(user, provider);
     if (account === undefined) continue;
     accounts.set(user.id, account);
     // People on leave keep their memberships (policy may still disable the account).
-    if (!isTerminated(user, now) && !hasNotStarted(user, now)) active.add(user.id);
+    if (!isTerminated(user, now) && !hasNotStarted(user, now)) activeAccounts.set(user.id, account);
   }
+  const isMembersOnly = provider.users === "members";
 
   const groups = new Map<string, DesiredGroup>();
   const holdsAny = new Set<string>();
@@ -88,8 +89,8 @@ export function computeDesiredState(
       }
     }
     for (const [userId, provenance] of eff?.members ?? []) {
-      const account = accounts.get(userId);
-      if (account === undefined || !active.has(userId)) continue;
+      const account = activeAccounts.get(userId);
+      if (account === undefined) continue;
       // With native nesting, membership that comes only through a nested group stays in that group.
       const kept =
         nestedHere.size === 0
@@ -97,13 +98,13 @@ export function computeDesiredState(
           : provenance.filter((p) => !(p.kind === "nested" && nestedHere.has(p.via)));
       if (kept.length === 0) continue;
       members.set(account, { userId, provenance: kept });
-      holdsAny.add(userId);
+      if (isMembersOnly) holdsAny.add(userId);
     }
     const maintainers = new Set<string>();
     if (provider.settings["maintainers"] === "owners") {
       group.owners.forEach((owner, i) => {
         const account = accounts.get(owner);
-        if (account === undefined || !active.has(owner)) return;
+        if (account === undefined || !activeAccounts.has(owner)) return;
         maintainers.add(account);
         if (!members.has(account)) {
           const source = group.ownerSources?.[i] ?? group.source;

@@ -130,9 +130,13 @@ function computeUncached(model: AccessModel, now: Date): ReadonlyMap<string, Eff
         for (const [userId, grant] of inner.expired) if (!expired.has(userId)) expired.set(userId, grant);
       }
     }
-    for (const [userId, provenances] of fromRoles.get(name) ?? [])
-      for (const p of provenances) push(members, userId, p);
-    for (const userId of members.keys()) expired.delete(userId);
+    // Role provenance lists belong to this group alone: adopt them rather than copy them.
+    for (const [userId, provenances] of fromRoles.get(name) ?? []) {
+      const list = members.get(userId);
+      if (list) list.push(...provenances);
+      else members.set(userId, provenances);
+    }
+    if (expired.size > 0) for (const userId of members.keys()) expired.delete(userId);
     visiting.delete(name);
     const result: EffectiveGroup = { members, expired };
     memo.set(name, result);

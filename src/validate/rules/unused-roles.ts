@@ -1,3 +1,4 @@
+import type { Role, User } from "../../model/access.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { Rule } from "../rule.ts";
 import { matchRole } from "../../desired/effective.ts";
@@ -11,8 +12,20 @@ export const unusedRoles: Rule = {
   check({ model, now }) {
     const out: Diagnostic[] = [];
     const people = [...model.users.values()].filter((u) => !isTerminated(u, now));
+    // A role with a department condition can only match people of those departments.
+    const byDepartment = new Map<string, User[]>();
+    for (const u of people) {
+      if (u.department === undefined) continue;
+      const list = byDepartment.get(u.department);
+      if (list) list.push(u);
+      else byDepartment.set(u.department, [u]);
+    }
+    const candidates = (role: Role): readonly User[] =>
+      role.when.department === undefined
+        ? people
+        : role.when.department.flatMap((d) => byDepartment.get(d) ?? []);
     for (const role of model.roles.values()) {
-      if (people.some((u) => matchRole(role, u) !== undefined)) continue;
+      if (candidates(role).some((u) => matchRole(role, u) !== undefined)) continue;
       out.push(
         report(
           "warning",
