@@ -62,7 +62,8 @@ export function planUsers(sink: PlanSink): void {
       });
       continue;
     }
-    if (have.pending === true) {
+    // A pending invitation is not sent again; a leaver's is withdrawn (disable), so they cannot still accept it.
+    if (have.pending === true && want.enabled) {
       sink.note("info", `${want.account}: invitation pending; not sent again`);
       continue;
     }
@@ -77,7 +78,7 @@ export function planUsers(sink: PlanSink): void {
         risk: "broadens",
       });
     }
-    if (!want.enabled && have.enabled && caps.disable !== "none") {
+    if (!want.enabled && (have.enabled || have.pending === true) && caps.disable !== "none") {
       const reason = want.status === "terminated" ? "user-terminated" : "user-on-leave";
       sink.change({
         ...base,

@@ -1,0 +1,237 @@
+/**
+ * The CLI end to end against a real OpenLDAP slapd: apply, converge, out-of-band drift made with the
+ * ldapmodify binary, and a leaver, all through `main([...], io)` in a temp git repository.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { Client } from "ldapts";
+import { ADMIN_DN, BASE_DN, startSlapd, type Slapd } from "../../harness/slapd.ts";
+import {
+  allOutput,
+  applyCalls,
+  changeLines,
+  createConnectorRepo,
+  journalLength,
+  terminate,
+  type ConnectorRepo,
+} from "./workspace.ts";
+
+const PASSWORD_ENV = "GATEHOUSE_LDAP_PASSWORD";
+const PEOPLE = `ou=people,${BASE_DN}`;
+const GROUPS = `ou=groups,${BASE_DN}`;
+const DISABLED = `ou=disabled,${BASE_DN}`;
+const EMPTY_MEMBER = `cn=empty-membership-placeholder,${BASE_DN}`;
+
+const open: { server: Slapd; repo: ConnectorRepo }[] = [];
+afterEach(async () => {
+  for (const { server, repo } of open.splice(0)) {
+    await repo.remove();
+    await server.stop();
+  }
+});
+
+/**
+ * ada and eli, the two managers, are already in the directory with the attributes the files give them, so
+ * gatehouse adopts them. Created in the same apply as their reports, the reports' creates (same phase, run
+ * concurrently) look the manager up before it exists and fail with 'resolve manager: user "ada" not found'.
+ */
+const MANAGERS = [
+  { uid: "ada", cn: "Ada Lovelace", sn: "Lovelace", title: "Engineering Manager", department: "ENG" },
+  { uid: "eli", cn: "Eli Moss", sn: "Moss", title: "Controller", department: "FIN" },
+]
+  .map(
+    (m) =>
+      `dn: uid=${m.uid},${PEOPLE}\nobjectClass: inetOrgPerson\nuid: ${m.uid}\ncn: ${m.cn}\nsn: ${m.sn}\n` +
+      `mail: ${m.cn.toLowerCase().replace(" ", ".")}@example.com\ntitle: ${m.title}\n` +
+      `departmentNumber: ${m.department}\nemployeeType: employee\n`,
+  )
+  .join("\n");
+
+async function setup(): Promise<{ server: Slapd; repo: ConnectorRepo }> {
+  const server = await startSlapd({ ldif: MANAGERS });
+  const repo = await createConnectorRepo({
+    provider: {
+      name: "ldap",
+      yaml: `    type: ldap
+    mode: authoritative
+    nesting: true
+    flavour: openldap
+    url: ${server.url}
+    bindDn: ${server.bindDn}
+    passwordEnv: ${PASSWORD_ENV}
+    baseDn: ${server.baseDn}
+    people: { ou: ou=people, objectClasses: [inetOrgPerson] }
+    groups: { ou: ou=groups, objectClass: groupOfNames, emptyMember: "${EMPTY_MEMBER}" }
+    disable: { method: move, ou: ou=disabled }
+`,
+    },
+    env: { [PASSWORD_ENV]: server.password },
+  });
+  open.push({ server, repo });
+  return { server, repo };
+}
+
+interface Entry {
+  readonly dn: string;
+  readonly values: (attribute: string) => string[];
+}
+
+/** Searches the directory as the rootdn, bypassing gatehouse. */
+async function search(server: Slapd, base: string, filter: string, attributes: string[]): Promise<Entry[]> {
+  const client = new Client({ url: server.url, timeout: 10_000 });
+  try {
+    await client.bind(ADMIN_DN, server.password);
+    const { searchEntries } = await client.search(base, { scope: "sub", filter, attributes });
+    return searchEntries.map((e) => ({
+      dn: e.dn,
+      values: (attribute: string): string[] => {
+        const v = e[attribute];
+        return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String).sort();
+      },
+    }));
+  } finally {
+    await client.unbind();
+  }
+}
+
+async function membersOf(server: Slapd, group: string): Promise<string[]> {
+  const [entry] = await search(server, GROUPS, `(cn=${group})`, ["member"]);
+  if (!entry) throw new Error(`group ${group} not found`);
+  return entry.values("member");
+}
+
+/** DN and entryCSN of every entry: any write to the directory changes this. */
+async function snapshot(server: Slapd): Promise<string[]> {
+  const entries = await search(server, BASE_DN, "(objectClass=*)", ["entryCSN"]);
+  return entries.map((e) => `${e.dn} ${e.values("entryCSN").join(",")}`).sort();
+}
+
+const uid = (account: string, ou = PEOPLE): string => `uid=${account},${ou}`;
+
+function expectNoSecret(repo: ConnectorRepo, server: Slapd): void {
+  expect(repo.runs.length).toBeGreaterThan(0);
+  expect(allOutput(repo)).not.toContain(server.password);
+}
+
+describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
+  it("creates people, groups and a nested group on apply, adopts the managers already there, then plans no changes and a second apply writes nothing", async () => {
+    const { server, repo } = await setup();
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stderr).not.toContain("error");
+    expect(applied.stdout).toContain("Apply complete: 18 applied, 0 failed, 0 skipped");
+    expect(applied.code).toBe(0);
+    const calls = applyCalls(applied.stdout, "ldap");
+    expect(calls?.reads).toBeGreaterThan(0);
+    // 4 users and 4 groups are added (ada and eli were there), then one modify per group for its members.
+    expect(calls?.writes).toBe(12);
+
+    const people = await search(server, PEOPLE, "(objectClass=inetOrgPerson)", ["uid"]);
+    expect(people.map((e) => e.values("uid")[0]).sort()).toEqual([
+      "ada",
+      "ben",
+      "cleo",
+      "devi",
+      "eli",
+      "gatehouse-bot",
+    ]);
+    expect(await membersOf(server, "team-eng-write")).toEqual(
+      [uid("ada"), `cn=team-oncall-write,${GROUPS}`].sort(),
+    );
+    expect(await membersOf(server, "team-oncall-write")).toEqual([uid("ben"), uid("cleo")]);
+    expect(await membersOf(server, "app-ledger-read")).toEqual([uid("ben"), uid("devi"), uid("eli")]);
+    expect(await membersOf(server, "dept-eng-read")).toEqual([uid("ada"), uid("ben"), uid("cleo")]);
+    const [ben] = await search(server, PEOPLE, "(uid=ben)", ["manager", "cn", "departmentNumber"]);
+    expect(ben?.values("manager")).toEqual([uid("ada")]);
+    expect(ben?.values("departmentNumber")).toEqual(["ENG"]);
+
+    const again = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(again.stdout).toContain("No changes.");
+    expect(again.code).toBe(0);
+
+    const before = await snapshot(server);
+    const entries = await journalLength(repo);
+    const second = await repo.run(["apply", "--yes"]);
+    expect(second.stdout).toContain("No changes.");
+    expect(second.stdout).not.toContain("Apply complete");
+    expect(second.code).toBe(0);
+    expect(await snapshot(server)).toEqual(before);
+    expect(await journalLength(repo)).toBe(entries);
+    expectNoSecret(repo, server);
+  });
+
+  it("reverts members changed with ldapmodify as drift, disables the stranger, then converges", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+
+    await server.ldapmodify(
+      `dn: ${uid("mallory")}\nobjectClass: inetOrgPerson\nuid: mallory\ncn: Mallory Stranger\nsn: Stranger\n`,
+      { add: true },
+    );
+    await server.ldapmodify(
+      `dn: cn=team-oncall-write,${GROUPS}\nchangetype: modify\nadd: member\nmember: ${uid("mallory")}\n-\ndelete: member\nmember: ${uid("cleo")}\n-\n`,
+    );
+    expect(await membersOf(server, "team-oncall-write")).toEqual([uid("ben"), uid("mallory")]);
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    expect(changeLines(planned.stdout)).toEqual(
+      [
+        // gatehouse added cleo itself (the journal says so), so her return is drift, not a new line.
+        "membership.add ldap:membership/team-oncall-write/cleo drift",
+        "membership.remove ldap:membership/team-oncall-write/mallory drift",
+        "user.disable ldap:user/mallory not-in-config",
+      ].sort(),
+    );
+
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 3 applied, 0 failed, 0 skipped");
+    expect(applied.code).toBe(0);
+    // One modify carries both member changes of the group; one modDN moves mallory.
+    expect(applyCalls(applied.stdout, "ldap")?.writes).toBe(2);
+    expect(await membersOf(server, "team-oncall-write")).toEqual([uid("ben"), uid("cleo")]);
+    expect(await search(server, DISABLED, "(uid=mallory)", ["uid"])).toHaveLength(1);
+
+    const after = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes.");
+    expect(after.code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+
+  it("moves a terminated person into the disabled OU and out of every group", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    await terminate(repo, "ben");
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    expect(changeLines(planned.stdout)).toEqual(
+      [
+        "user.disable ldap:user/ben user-terminated",
+        "membership.remove ldap:membership/app-ledger-read/ben user-terminated",
+        "membership.remove ldap:membership/dept-eng-read/ben user-terminated",
+        "membership.remove ldap:membership/team-oncall-write/ben user-terminated",
+      ].sort(),
+    );
+
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 4 applied, 0 failed, 0 skipped");
+    expect(applied.code).toBe(0);
+
+    expect(await search(server, PEOPLE, "(uid=ben)", ["uid"])).toEqual([]);
+    expect((await search(server, DISABLED, "(uid=ben)", ["uid"])).map((e) => e.dn)).toEqual([
+      uid("ben", DISABLED),
+    ]);
+    const holding = await search(
+      server,
+      GROUPS,
+      `(|(member=${uid("ben")})(member=${uid("ben", DISABLED)}))`,
+      ["cn"],
+    );
+    expect(holding.map((e) => e.dn)).toEqual([]);
+    expect(await membersOf(server, "team-oncall-write")).toEqual([uid("cleo")]);
+
+    const after = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes.");
+    expect(after.code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+});

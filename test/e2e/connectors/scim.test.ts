@@ -1,0 +1,233 @@
+/**
+ * The CLI end to end against a real SCIM 2.0 service provider (Better Auth's SCIM plugin), seen through a
+ * request-logging proxy so the test counts what gatehouse really sent: apply, converge, adoption of an
+ * account made before gatehouse, and a leaver, all through `main([...], io)` in a temp git repository.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { isRecord } from "../../../src/audit/change-shape.ts";
+import { startFaultProxy, type FaultProxy } from "../../harness/fault-proxy.ts";
+import { startScimServer, type ScimServer } from "../../harness/scim-server.ts";
+import {
+  allOutput,
+  applyCalls,
+  changeLines,
+  createConnectorRepo,
+  journalLength,
+  terminate,
+  type ConnectorRepo,
+} from "./workspace.ts";
+
+const TOKEN_ENV = "GATEHOUSE_SCIM_TOKEN";
+const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
+const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+interface Setup {
+  readonly server: ScimServer;
+  readonly proxy: FaultProxy;
+  readonly repo: ConnectorRepo;
+}
+
+const ADA = "ada.lovelace@example.com";
+const BEN = "ben.okafor@example.com";
+const CLEO = "cleo.park@example.com";
+const DEVI = "devi.rao@example.com";
+const ELI = "eli.moss@example.com";
+
+const open: Setup[] = [];
+afterEach(async () => {
+  for (const { server, proxy, repo } of open.splice(0)) {
+    await repo.remove();
+    await proxy.close();
+    await server.close();
+  }
+});
+
+/**
+ * The two managers, ada and eli, have accounts from before gatehouse (made through the SCIM API, with a
+ * stale display name), so gatehouse adopts them and can point their reports' manager at them. Created in
+ * the same apply as their reports, a report's create does not find its manager yet and leaves the manager
+ * unset, and the next plan shows the manager as "drift".
+ */
+async function setup(): Promise<Setup> {
+  const server = await startScimServer();
+  for (const account of [
+    { userName: ADA, displayName: "A. Lovelace" },
+    { userName: ELI, displayName: "E. Moss" },
+  ]) {
+    await scim(server, "POST", "/Users", { schemas: [USER_SCHEMA], ...account });
+  }
+  const proxy = await startFaultProxy(server.baseUrl);
+  const repo = await createConnectorRepo({
+    provider: {
+      name: "saas",
+      yaml: `    type: scim
+    mode: authoritative
+    baseUrl: ${proxy.baseUrl}
+    tokenEnv: ${TOKEN_ENV}
+    accountName: email
+    deleteUsers: false
+`,
+    },
+    env: { [TOKEN_ENV]: server.token },
+  });
+  const s = { server, proxy, repo };
+  open.push(s);
+  return s;
+}
+
+/** Calls the server directly (not through the proxy), as another admin or an earlier tool would have. */
+async function scim(server: ScimServer, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${server.token}`, "content-type": "application/scim+json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${String(res.status)} ${text}`);
+  return text === "" ? undefined : JSON.parse(text);
+}
+
+/** Every resource of a list, as records. */
+async function list(server: ScimServer, path: string): Promise<Record<string, unknown>[]> {
+  const answer = await scim(server, "GET", path);
+  if (!isRecord(answer) || !Array.isArray(answer["Resources"])) throw new Error(`${path}: not a list`);
+  return answer["Resources"].filter(isRecord);
+}
+
+async function usersNamed(server: ScimServer, userName: string): Promise<Record<string, unknown>[]> {
+  return list(server, `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
+}
+
+/** Group displayName → the userNames of its members, read straight from the server. */
+async function groupMembers(server: ScimServer): Promise<Map<string, string[]>> {
+  const users = await list(server, "/Users?count=100");
+  const nameOf = new Map(users.map((u) => [String(u["id"]), String(u["userName"])]));
+  const out = new Map<string, string[]>();
+  for (const group of await list(server, "/Groups?count=100")) {
+    const members = Array.isArray(group["members"]) ? group["members"].filter(isRecord) : [];
+    out.set(
+      String(group["displayName"]),
+      members.map((m) => nameOf.get(String(m["value"])) ?? `?${String(m["value"])}`).sort(),
+    );
+  }
+  return out;
+}
+
+const writesSince = (proxy: FaultProxy, since: number): string[] =>
+  proxy.seen.slice(since).flatMap((r) => (r.method === "GET" ? [] : [`${r.method} ${r.path}`]));
+
+function expectNoSecret(repo: ConnectorRepo, server: ScimServer): void {
+  expect(repo.runs.length).toBeGreaterThan(0);
+  expect(allOutput(repo)).not.toContain(server.token);
+}
+
+describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow"] }, () => {
+  it("provisions group members and flattened nested groups, plans no changes, and a second apply sends no write", async () => {
+    const { server, proxy, repo } = await setup();
+    const start = proxy.seen.length;
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stderr).not.toContain("error");
+    expect(applied.stdout).toMatch(/Apply complete: \d+ applied, 0 failed, 0 skipped/);
+    expect(applied.code).toBe(0);
+    const calls = applyCalls(applied.stdout, "saas");
+    expect(calls?.reads).toBeGreaterThan(0);
+    // The summary counts exactly the write requests the server saw.
+    expect(calls?.writes).toBe(writesSince(proxy, start).length);
+    expect(calls?.writes).toBeGreaterThanOrEqual(7); // 3 users created, 2 adopted, 4 groups at least
+
+    // users: members (the scim default): only people who hold a group get an account; fay left.
+    const users = await list(server, "/Users?count=100");
+    expect(users.map((u) => String(u["userName"])).sort()).toEqual([ADA, BEN, CLEO, DEVI, ELI]);
+    const idOf = (userName: string): unknown => users.find((u) => u["userName"] === userName)?.["id"];
+    const ben = users.find((u) => u["userName"] === BEN);
+    expect(ben?.[ENTERPRISE]).toMatchObject({ department: "ENG", manager: { value: idOf(ADA) } });
+    expect(Object.fromEntries(await groupMembers(server))).toEqual({
+      "app-ledger-read": [BEN, DEVI, ELI],
+      "dept-eng-read": [ADA, BEN, CLEO],
+      // SCIM cannot nest: team-oncall-write's members are listed in team-eng-write too.
+      "team-eng-write": [ADA, BEN, CLEO],
+      "team-oncall-write": [BEN, CLEO],
+    });
+
+    const again = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(again.stdout).toContain("No changes.");
+    expect(again.code).toBe(0);
+
+    const entries = await journalLength(repo);
+    const before = proxy.seen.length;
+    const second = await repo.run(["apply", "--yes"]);
+    expect(second.stdout).toContain("No changes.");
+    expect(second.code).toBe(0);
+    expect(writesSince(proxy, before)).toEqual([]);
+    expect(proxy.seen.length).toBeGreaterThan(before); // it did read
+    expect(await journalLength(repo)).toBe(entries);
+    expectNoSecret(repo, server);
+  });
+
+  it("adopts an account created through the SCIM API before the first apply instead of creating a duplicate", async () => {
+    const { server, repo } = await setup();
+    await scim(server, "POST", "/Users", {
+      schemas: [USER_SCHEMA],
+      userName: CLEO,
+      displayName: "C. Park (imported)",
+      emails: [{ value: CLEO, type: "work", primary: true }],
+    });
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    const lines = changeLines(planned.stdout);
+    expect(lines.filter((l) => l.startsWith("user.")).sort()).toEqual([
+      `user.create saas:user/${BEN} added-in-config`,
+      `user.create saas:user/${DEVI} added-in-config`,
+      `user.update saas:user/${ADA} added-in-config`,
+      `user.update saas:user/${CLEO} added-in-config`,
+      `user.update saas:user/${ELI} added-in-config`,
+    ]);
+
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("0 failed, 0 skipped");
+    expect(applied.code).toBe(0);
+    const users = await list(server, "/Users?count=100");
+    expect(users.map((u) => String(u["userName"])).sort()).toEqual([ADA, BEN, CLEO, DEVI, ELI]);
+    const cleo = await usersNamed(server, CLEO);
+    expect(cleo).toHaveLength(1);
+    expect(cleo[0]?.["displayName"]).toBe("Cleo Park");
+    expect((await groupMembers(server)).get("team-oncall-write")).toEqual([BEN, CLEO]);
+    expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+
+  it("deactivates a terminated person and removes them from every group", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    await terminate(repo, "ben");
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    expect(changeLines(planned.stdout)).toEqual(
+      [
+        `user.disable saas:user/${BEN} user-terminated`,
+        `membership.remove saas:membership/app-ledger-read/${BEN} user-terminated`,
+        `membership.remove saas:membership/dept-eng-read/${BEN} user-terminated`,
+        `membership.remove saas:membership/team-eng-write/${BEN} user-terminated`,
+        `membership.remove saas:membership/team-oncall-write/${BEN} user-terminated`,
+      ].sort(),
+    );
+
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 5 applied, 0 failed, 0 skipped");
+    expect(applied.code).toBe(0);
+
+    const ben = await usersNamed(server, BEN);
+    expect(ben).toHaveLength(1); // deactivated, not deleted (deleteUsers: false)
+    expect(ben[0]?.["active"]).toBe(false);
+    for (const [group, members] of await groupMembers(server)) {
+      expect({ group, holdsBen: members.includes(BEN) }).toEqual({ group, holdsBen: false });
+    }
+
+    const after = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes.");
+    expect(after.code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+});
