@@ -1,6 +1,5 @@
 import path from "node:path";
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
-import type { LiveState } from "../model/state.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import { ConfigError } from "../errors.ts";
 import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
@@ -10,7 +9,7 @@ import { computePlan, type ProviderPlanInput } from "../plan/compute-plan.ts";
 import type { Plan } from "../plan/types.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { Provider, ProviderContext } from "../providers/types.ts";
-import { canonicalJson, sha256Hex } from "../audit/canonical-json.ts";
+import { liveDigestOf } from "./live-digest.ts";
 import { DEFAULT_JOURNAL_PATH, readJournal } from "../audit/journal.ts";
 import { describeAccessCommit } from "../audit/git.ts";
 import { managedAddresses } from "./managed.ts";
@@ -81,9 +80,7 @@ export function selectProviders(model: AccessModel, only: readonly string[] | un
   return all.filter((p) => only.includes(p.name));
 }
 
-export function liveDigestOf(live: LiveState): string {
-  return sha256Hex(canonicalJson(live));
-}
+export { liveDigestOf } from "./live-digest.ts";
 
 /** files → model → live state of every provider → desired → plan. Changes nothing. */
 export async function preparePlan(options: EngineOptions): Promise<PreparedPlan> {
