@@ -17,33 +17,52 @@ export function fastLocator(document: FastDocument): Locator {
   const { data, positions } = document;
   const rootPosition: Position = { line: document.line, column: document.column };
 
+  /** Index of `key` among the object's keys in insertion order (the table's order), or -1. */
+  const keyIndex = (node: Readonly<Record<string, unknown>>, key: string): number => {
+    let i = 0;
+    for (const k in node) {
+      if (k === key) return i;
+      i++;
+    }
+    return -1;
+  };
+
+  // Positions are kept as (list, offset) pairs and turned into objects only at the end: locate runs
+  // for every user and member entry of a large organization.
   const walk = (
     path: readonly PathSegment[],
   ): { node: unknown; nodeAt: Position | null; keyAt: Position | null; deepest: Position } => {
     let node: unknown = data;
-    let nodeAt: Position = rootPosition;
-    let keyAt: Position | null = null;
-    const miss = { node: undefined, nodeAt: null, keyAt: null };
+    let nodeList: readonly number[] | undefined;
+    let nodeOffset = -1; // -1: the root
+    let keyList: readonly number[] | undefined;
+    let keyOffset = -1; // -1: no key
+    const here = (): Position => (nodeOffset < 0 ? rootPosition : pair(nodeList, nodeOffset));
+    const miss = () => ({ node: undefined, nodeAt: null, keyAt: null, deepest: here() });
     for (const seg of path) {
       if (isRecord(node)) {
-        const keys = Object.keys(node);
-        const index = keys.indexOf(String(seg));
-        if (index < 0) return { ...miss, deepest: nodeAt };
+        const key = String(seg);
+        const index = keyIndex(node, key);
+        if (index < 0) return miss();
         const list = positions.get(node);
-        keyAt = pair(list, 4 * index);
-        nodeAt = pair(list, 4 * index + 2);
-        node = node[keys[index] ?? ""];
+        keyList = list;
+        keyOffset = 4 * index;
+        nodeList = list;
+        nodeOffset = 4 * index + 2;
+        node = node[key];
       } else if (Array.isArray(node) && typeof seg === "number") {
         const items: readonly unknown[] = node;
-        if (seg >= items.length) return { ...miss, deepest: nodeAt };
-        keyAt = null;
-        nodeAt = pair(positions.get(items), 2 * seg);
+        if (seg >= items.length) return miss();
+        keyOffset = -1;
+        nodeList = positions.get(items);
+        nodeOffset = 2 * seg;
         node = items[seg];
       } else {
-        return { ...miss, deepest: nodeAt };
+        return miss();
       }
     }
-    return { node, nodeAt, keyAt, deepest: nodeAt };
+    const nodeAt = here();
+    return { node, nodeAt, keyAt: keyOffset < 0 ? null : pair(keyList, keyOffset), deepest: nodeAt };
   };
 
   return {
