@@ -1,6 +1,49 @@
 import type { Change } from "../plan/types.ts";
 import { phaseOf } from "../plan/order.ts";
 
+/** The manager a user create or update points at, when it has one. */
+function managerOf(change: Change): string | undefined {
+  return change.kind === "user" && (change.action === "create" || change.action === "update")
+    ? change.after.manager
+    : undefined;
+}
+
+/**
+ * Splits a phase into waves so that a person is written after the manager their entry refers to,
+ * when that manager is being created in the same run (directories resolve the manager's DN or id).
+ */
+function splitByManager(batches: Change[][]): Change[][][] {
+  const created = new Map<string, Change>();
+  for (const batch of batches)
+    for (const c of batch) if (c.kind === "user" && c.action === "create") created.set(c.account, c);
+  if (created.size === 0) return [batches];
+  const depth = new Map<string, number>();
+  const depthOf = (account: string, seen: Set<string>): number => {
+    const known = depth.get(account);
+    if (known !== undefined) return known;
+    const change = created.get(account);
+    const manager = change ? managerOf(change) : undefined;
+    // A manager cycle cannot be ordered: those entries go in the same wave.
+    const d =
+      manager !== undefined && created.has(manager) && !seen.has(manager)
+        ? 1 + depthOf(manager, new Set(seen).add(account))
+        : 0;
+    depth.set(account, d);
+    return d;
+  };
+  const waves: Change[][][] = [];
+  for (const batch of batches) {
+    const first = batch[0];
+    const manager = first ? managerOf(first) : undefined;
+    const wave =
+      manager !== undefined && created.has(manager)
+        ? 1 + depthOf(manager, new Set([first?.kind === "user" ? first.account : ""]))
+        : 0;
+    (waves[wave] ??= []).push(batch);
+  }
+  return waves.filter((w) => w.length > 0);
+}
+
 /** Splits one provider's changes into phases, and each phase into writes (membership changes batched per group). */
 export function planBatches(changes: readonly Change[], maxMembersPerWrite: number): Change[][][] {
   const phases = new Map<number, Change[]>();
@@ -29,11 +72,14 @@ export function planBatches(changes: readonly Change[], maxMembersPerWrite: numb
         current.push(c);
       }
       return batches;
-    });
+    })
+    .flatMap(splitByManager);
 }
 
-/** Names a change depends on: a membership needs its group (and user) to exist. */
+/** Names a change depends on: a membership needs its group (and user) to exist; a person, their manager. */
 export function dependenciesOf(change: Change): string[] {
+  const manager = managerOf(change);
+  if (manager !== undefined) return [`user/${manager}`];
   if (change.kind !== "membership") return [];
   const deps = [`group/${change.group}`];
   deps.push(change.memberKind === "group" ? `group/${change.member}` : `user/${change.member}`);

@@ -124,7 +124,8 @@ export function planUsers(sink: PlanSink): void {
   }
 
   for (const have of live.users) {
-    if (desired.users.has(have.account) || !have.enabled || have.pending === true) continue;
+    const isPending = have.pending === true;
+    if (desired.users.has(have.account) || (!have.enabled && !isPending)) continue;
     const id = userAddress(provider, have.account);
     if (input.mode === "authoritative" && caps.disable !== "none") {
       sink.change({
@@ -135,7 +136,11 @@ export function planUsers(sink: PlanSink): void {
         account: have.account,
         reason: input.managed?.has(id) === true ? "removed-from-config" : "not-in-config",
         risk: "narrows",
-        why: ["the account is in no access file (mode: authoritative)"],
+        why: [
+          isPending
+            ? "a pending invitation for someone in no access file is withdrawn (mode: authoritative)"
+            : "the account is in no access file (mode: authoritative)",
+        ],
       });
     } else if (input.mode === "observe") {
       sink.note("unmanaged", `account ${have.account} is in no access file; left alone (mode: observe)`);

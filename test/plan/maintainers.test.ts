@@ -45,3 +45,24 @@ describe("group owners as maintainers", () => {
     expect(planFor(m, { live: current, capabilities: { userAttributes: [] } }).changes).toEqual([]);
   });
 });
+
+describe("pending invitations", () => {
+  it("withdraws a pending invitation for someone in no access file, in authoritative mode only", () => {
+    const m = model({ users: [user("alice")], groups: [] });
+    const current = live([liveUser("alice"), liveUser("mallory", { enabled: false, pending: true })], []);
+    const authoritative = planFor(m, {
+      live: current,
+      mode: "authoritative",
+      capabilities: { disable: "remove", userAttributes: [] },
+    });
+    expect(authoritative.changes.map((c) => `${c.kind}.${c.action} ${c.id} ${c.reason}`)).toEqual([
+      "user.disable directory:user/mallory not-in-config",
+    ]);
+    const additive = planFor(m, {
+      live: current,
+      mode: "additive",
+      capabilities: { disable: "remove", userAttributes: [] },
+    });
+    expect(additive.changes).toEqual([]);
+  });
+});

@@ -83,6 +83,8 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
         options.log(`${options.provider}: ${message}`);
       },
       error: (message: string) => {
+        // Octokit logs every 304 as an error; for us a 304 is the ETag cache working, not news.
+        if (/ - 304 /.test(message)) return;
         options.log(`${options.provider}: ${message}`);
       },
     },

@@ -31,8 +31,8 @@ afterEach(async () => {
 
 /**
  * ada and eli, the two managers, are already in the directory with the attributes the files give them, so
- * gatehouse adopts them. Created in the same apply as their reports, the reports' creates (same phase, run
- * concurrently) look the manager up before it exists and fail with 'resolve manager: user "ada" not found'.
+ * gatehouse adopts them. (On an empty directory the apply engine creates managers before their reports:
+ * the first test.)
  */
 const MANAGERS = [
   { uid: "ada", cn: "Ada Lovelace", sn: "Lovelace", title: "Engineering Manager", department: "ENG" },
@@ -46,8 +46,8 @@ const MANAGERS = [
   )
   .join("\n");
 
-async function setup(): Promise<{ server: Slapd; repo: ConnectorRepo }> {
-  const server = await startSlapd({ ldif: MANAGERS });
+async function setup(ldif: string = MANAGERS): Promise<{ server: Slapd; repo: ConnectorRepo }> {
+  const server = await startSlapd({ ldif });
   const repo = await createConnectorRepo({
     provider: {
       name: "ldap",
@@ -113,6 +113,16 @@ function expectNoSecret(repo: ConnectorRepo, server: Slapd): void {
 }
 
 describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
+  it("creates managers before the people who report to them when both are new", async () => {
+    const { server, repo } = await setup("");
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toMatch(/Apply complete: \d+ applied, 0 failed, 0 skipped/);
+    expect(applied.code).toBe(0);
+    const [ben] = await search(server, PEOPLE, "(uid=ben)", ["manager"]);
+    expect(ben?.values("manager")).toEqual([uid("ada")]);
+    expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+  });
+
   it("creates people, groups and a nested group on apply, adopts the managers already there, then plans no changes and a second apply writes nothing", async () => {
     const { server, repo } = await setup();
     const applied = await repo.run(["apply", "--yes"]);

@@ -44,9 +44,7 @@ afterEach(async () => {
 
 /**
  * The two managers, ada and eli, have accounts from before gatehouse (made through the SCIM API, with a
- * stale display name), so gatehouse adopts them and can point their reports' manager at them. Created in
- * the same apply as their reports, a report's create does not find its manager yet and leaves the manager
- * unset, and the next plan shows the manager as "drift".
+ * stale display name), so gatehouse adopts them and can point their reports' manager at them.
  */
 async function setup(): Promise<Setup> {
   const server = await startScimServer();

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { planBatches } from "../../src/apply/batches.ts";
+import type { Change } from "../../src/plan/types.ts";
+
+function create(account: string, manager?: string): Change {
+  return {
+    id: `d:user/${account}`,
+    provider: "d",
+    kind: "user",
+    action: "create",
+    account,
+    after: manager === undefined ? { name: account } : { name: account, manager },
+    reason: "added-in-config",
+    risk: "broadens",
+  };
+}
+
+const accounts = (phases: Change[][][]): string[][] =>
+  phases.map((phase) => phase.flat().map((c) => (c.kind === "user" ? c.account : c.id)));
+
+describe("planBatches", () => {
+  it("writes a manager before the people who report to them, when both are created in one run", () => {
+    const phases = planBatches(
+      [create("bob", "ada"), create("ada", "nora"), create("nora"), create("zed", "outsider")],
+      100,
+    );
+    expect(accounts(phases)).toEqual([["nora", "zed"], ["ada"], ["bob"]]);
+  });
+
+  it("keeps a manager cycle in one wave instead of waiting forever", () => {
+    const phases = planBatches([create("a", "b"), create("b", "a"), create("c")], 100);
+    expect(accounts(phases).flat().sort()).toEqual(["a", "b", "c"]);
+    expect(phases.length).toBeLessThanOrEqual(3);
+  });
+});
