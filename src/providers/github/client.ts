@@ -84,7 +84,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       },
       error: (message: string) => {
         // Octokit logs every 304 as an error; for us a 304 is the ETag cache working, not news.
-        if (/ - 304 /.test(message)) return;
+        if (message.includes(" - 304 ")) return;
         options.log(`${options.provider}: ${message}`);
       },
     },
