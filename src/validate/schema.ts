@@ -15,6 +15,8 @@ export type DocumentKind = "access" | "config";
 interface Validators {
   readonly access: ValidateFunction;
   readonly config: ValidateFunction;
+  /** Property names a referenced schema declares (e.g. a provider type's settings), by its `$ref`. */
+  readonly declaredBy: (ref: string) => ReadonlySet<string>;
 }
 
 let cached: Validators | undefined;
@@ -45,7 +47,14 @@ function compileValidators(): Validators {
     if (!fn) throw new Error(`schema ${name} is missing from ${SCHEMA_DIR}`);
     return fn;
   };
-  return { access: get("access.schema.json"), config: get("gatehouse.schema.json") };
+  const configId = "file://" + path.join(SCHEMA_DIR, "gatehouse.schema.json");
+  const declaredBy = (ref: string): ReadonlySet<string> => {
+    const schema: unknown = ajv.getSchema(new URL(ref, configId).href)?.schema;
+    const properties =
+      typeof schema === "object" && schema !== null && "properties" in schema ? schema.properties : undefined;
+    return new Set(typeof properties === "object" && properties !== null ? Object.keys(properties) : []);
+  };
+  return { access: get("access.schema.json"), config: get("gatehouse.schema.json"), declaredBy };
 }
 
 function describe(error: ErrorObject): string {
@@ -76,15 +85,23 @@ function describe(error: ErrorObject): string {
 }
 
 /** Keeps the errors a person can act on: for a failed anyOf/oneOf, one message instead of every branch's. */
-function pruneErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+function pruneErrors(errors: readonly ErrorObject[], declaredBy: Validators["declaredBy"]): ErrorObject[] {
   const alternatives = errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf");
-  // A failed if/then branch (e.g. a provider type's own settings) leaves every key of that object
-  // unevaluated, so each would also be called "unknown": report the branch's real errors only.
-  const branchFailures = errors.filter((e) => e.keyword === "if").map((e) => e.instancePath);
+  // A failed if/then branch (a provider type's own settings) leaves every key of that object
+  // unevaluated, so each would also be called "unknown". Drop that for keys the branch declares; a key
+  // it does not declare (a typo) stays reported.
+  const declaredInFailedBranch = new Map<string, ReadonlySet<string>>();
+  for (const e of errors) {
+    const then: unknown = e.keyword === "if" ? e.parentSchema?.["then"] : undefined;
+    const ref = typeof then === "object" && then !== null && "$ref" in then ? then.$ref : undefined;
+    if (typeof ref === "string") declaredInFailedBranch.set(e.instancePath, declaredBy(ref));
+  }
   const kept = errors.filter((e) => {
     if (e.keyword === "if") return false;
-    if (e.keyword === "unevaluatedProperties" && branchFailures.includes(e.instancePath)) {
-      return false;
+    if (e.keyword === "unevaluatedProperties") {
+      const key = (e.params as Record<string, unknown>)["unevaluatedProperty"];
+      if (typeof key === "string" && declaredInFailedBranch.get(e.instancePath)?.has(key) === true)
+        return false;
     }
     if (e.keyword === "anyOf" || e.keyword === "oneOf") return true;
     return !alternatives.some(
@@ -107,7 +124,7 @@ export function validateDocumentSchema(document: AccessDocument, kind: DocumentK
   cached ??= compileValidators();
   const validate = cached[kind];
   if (validate(document.data)) return [];
-  return pruneErrors(validate.errors ?? []).map((error) => {
+  return pruneErrors(validate.errors ?? [], cached.declaredBy).map((error) => {
     const params = error.params as Record<string, unknown>;
     const segments = pointerToPath(error.instancePath);
     const extraKey = params["additionalProperty"] ?? params["unevaluatedProperty"];
