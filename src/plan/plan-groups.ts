@@ -122,6 +122,8 @@ function planRemoval(
     sink.change({
       ...base,
       ...withUser,
+      // The line that made them a leaver (status or end date) is where this removal comes from.
+      ...(desiredUser ? { source: desiredUser.source } : {}),
       reason: "user-terminated",
       why: ["leaver: every membership is removed"],
     });

@@ -66,3 +66,20 @@ describe("pending invitations", () => {
     expect(additive.changes).toEqual([]);
   });
 });
+
+describe("leavers", () => {
+  it("points each membership removal of a leaver at the person's entry", () => {
+    const bob = user("bob", { status: "terminated" });
+    const m = model({ users: [bob], groups: [group("g", ["bob"])] });
+    const plan = planFor(m, {
+      mode: "additive",
+      live: live([liveUser("bob")], [liveGroup("g", ["bob"]), liveGroup("legacy", ["bob"])]),
+    });
+    const removals = plan.changes.filter((c) => c.kind === "membership");
+    expect(removals.map((c) => `${c.id} ${c.reason}`)).toEqual([
+      "directory:membership/g/bob user-terminated",
+      "directory:membership/legacy/bob user-terminated",
+    ]);
+    for (const c of removals) expect(c.source).toEqual(bob.source);
+  });
+});
