@@ -22,3 +22,40 @@ console.log("self time by function (ms):");
 for (const [k, v] of top(self)) console.log(`${(v / 1000).toFixed(0).padStart(7)}  ${k}`);
 console.log("\nself time by file (ms):");
 for (const [k, v] of top(byFile)) console.log(`${(v / 1000).toFixed(0).padStart(7)}  ${k}`);
+
+// Inclusive time of the pipeline's main functions (children included, recursion counted once).
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const parent = new Map();
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const inclusive = new Map();
+for (const [id, us] of dt) {
+  const seen = new Set();
+  for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+    const name = byId.get(cur).callFrame.functionName;
+    if (!name || seen.has(name)) continue;
+    seen.add(name);
+    inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+  }
+}
+const MAIN = [
+  "loadAccessTree",
+  "buildAccessModel",
+  "validateAccessTree",
+  "computeEffectiveMemberships",
+  "computeDesiredState",
+  "read",
+  "loadDirectory",
+  "toLiveState",
+  "liveDigestOf",
+  "computePlan",
+  "planUsers",
+  "planGroups",
+  "sortChanges",
+  "renderJson",
+  "readJournal",
+  "describeAccessCommit",
+  "check",
+];
+console.log("\ninclusive time (ms):");
+for (const name of MAIN)
+  if (inclusive.has(name)) console.log(`${(inclusive.get(name) / 1000).toFixed(0).padStart(7)}  ${name}`);
