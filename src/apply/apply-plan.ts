@@ -97,7 +97,8 @@ async function applyProvider(
   out: ChangeResult[],
 ): Promise<void> {
   const failedCreates = new Set<string>();
-  for (const phase of planBatches(changes, provider.capabilities.maxMembersPerWrite)) {
+  const { maxMembersPerWrite, applyWholePhase } = provider.capabilities;
+  for (const phase of planBatches(changes, maxMembersPerWrite, applyWholePhase === true)) {
     await runPool(phase, options.concurrency ?? 4, async (batch) => {
       const results: ChangeResult[] = [];
       const runnable: Change[] = [];

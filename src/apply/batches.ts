@@ -45,7 +45,11 @@ function splitByManager(batches: Change[][]): Change[][][] {
 }
 
 /** Splits one provider's changes into phases, and each phase into writes (membership changes batched per group). */
-export function planBatches(changes: readonly Change[], maxMembersPerWrite: number): Change[][][] {
+export function planBatches(
+  changes: readonly Change[],
+  maxMembersPerWrite: number,
+  isWholePhase = false,
+): Change[][][] {
   const phases = new Map<number, Change[]>();
   for (const c of changes) {
     const phase = phaseOf(c);
@@ -73,7 +77,8 @@ export function planBatches(changes: readonly Change[], maxMembersPerWrite: numb
       }
       return batches;
     })
-    .flatMap(splitByManager);
+    .flatMap(splitByManager)
+    .map((wave) => (isWholePhase ? [wave.flat()] : wave));
 }
 
 /** Names a change depends on: a membership needs its group (and user) to exist; a person, their manager. */

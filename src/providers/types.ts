@@ -16,6 +16,11 @@ export interface Capabilities {
   readonly revokeSessions: boolean;
   /** Most membership changes of one group that one write can carry (1: one call per member). */
   readonly maxMembersPerWrite: number;
+  /**
+   * One write can carry every change of an apply phase, whatever its kind (an embedded file rewritten
+   * once per phase instead of once per change). The engine then passes a whole phase per call.
+   */
+  readonly applyWholePhase?: boolean;
   /** The user attributes this system stores; others are not planned. */
   readonly userAttributes: readonly string[];
   /** Users can be created by gatehouse (false for e.g. GitHub, where people sign up themselves). */
@@ -46,7 +51,7 @@ export interface Provider {
   /**
    * Carries out changes and reports one outcome per change, in order. The apply engine passes either a
    * single change, or several membership changes of the same group (at most `maxMembersPerWrite`),
-   * which the system should write in one call. A failed change leaves the object unchanged.
+   * which the system should write in one call; or, with `applyWholePhase`, every change of a phase. A failed change leaves the object unchanged.
    */
   apply(changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]>;
   stats(): ProviderStats;

@@ -33,3 +33,25 @@ describe("planBatches", () => {
     expect(phases.length).toBeLessThanOrEqual(3);
   });
 });
+
+describe("planBatches for a provider that takes a whole phase per write", () => {
+  it("puts each phase (and each manager wave) in one write", () => {
+    const member = (group: string, account: string): Change => ({
+      id: `d:membership/${group}/${account}`,
+      provider: "d",
+      kind: "membership",
+      action: "add",
+      group,
+      member: account,
+      memberKind: "user",
+      reason: "added-in-config",
+      risk: "broadens",
+    });
+    const phases = planBatches(
+      [create("bob", "ada"), create("ada"), create("cy"), member("g1", "ada"), member("g2", "bob")],
+      1,
+      true,
+    );
+    expect(phases.map((phase) => phase.map((batch) => batch.length))).toEqual([[2], [1], [2]]);
+  });
+});

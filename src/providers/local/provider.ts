@@ -53,6 +53,8 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
     disable: "disable",
     revokeSessions: true,
     maxMembersPerWrite: 1000,
+    // One file: every change of a phase is written in one atomic rewrite.
+    applyWholePhase: true,
     userAttributes: [...USER_ATTRIBUTE_KEYS],
     createUsers: true,
     groupDescription: true,
