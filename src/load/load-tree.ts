@@ -6,7 +6,7 @@ import { discoverAccessFiles } from "./discover.ts";
 import { DEFAULT_LIMITS, parseAccessFile, type AccessDocument, type ParseLimits } from "./parse.ts";
 import type { ClassifiedDocument } from "./build-model.ts";
 import { SCHEMA_DIR, validateDocumentSchema } from "../validate/schema.ts";
-import { readCachedFile, writeCachedFile } from "./parse-cache.ts";
+import { pruneParseCache, readCachedFile, writeCachedFile } from "./parse-cache.ts";
 import { fastLocator } from "./fast-locator.ts";
 
 export interface LoadOptions {
@@ -83,6 +83,7 @@ export async function loadAccessTree(dir: string, options: LoadOptions): Promise
   const diagnostics: Diagnostic[] = [...found];
   const documents: ClassifiedDocument[] = [];
   const hash = createHash("sha256");
+  const used: { digest: string; kind: string }[] = [];
   for (const file of files) {
     const bytes = await readFile(file.absPath);
     const digest = createHash("sha256").update(bytes).digest("hex");
@@ -91,9 +92,12 @@ export async function loadAccessTree(dir: string, options: LoadOptions): Promise
       CONFIG_FILE.test(path.basename(file.absPath)) && path.dirname(file.absPath) === root
         ? "config"
         : "access";
+    used.push({ digest, kind });
     const loaded = await loadFile(file.displayPath, bytes, digest, kind, options);
     diagnostics.push(...loaded.diagnostics);
     if (loaded.document) documents.push(loaded.document);
   }
+  if (options.cacheDir !== undefined)
+    await pruneParseCache(path.resolve(options.cwd, options.cacheDir), SCHEMA_DIR, used);
   return { documents, diagnostics, digest: hash.digest("hex"), fileCount: files.length };
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { deserialize, serialize } from "node:v8";
 import type { Diagnostic, Severity } from "../model/diagnostic.ts";
@@ -42,6 +42,41 @@ function cacheSalt(schemaDir: string): string {
 
 function entryPath(dir: string, schemaDir: string, digest: string, kind: string): string {
   return path.join(dir, `${kind}-${cacheSalt(schemaDir)}-${digest}.v8`);
+}
+
+/**
+ * Keeps the cache bounded: the entries this run used stay, and so do the most recently written others
+ * up to twice as many again (a couple of earlier versions, e.g. the base branch); the rest are removed,
+ * as are temp files left by an interrupted write. Never throws: a cache that cannot be pruned still works.
+ */
+export async function pruneParseCache(
+  dir: string,
+  schemaDir: string,
+  used: readonly { readonly digest: string; readonly kind: string }[],
+): Promise<number> {
+  const keep = new Set(used.map((u) => path.basename(entryPath(dir, schemaDir, u.digest, u.kind))));
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  const others = await Promise.all(
+    names
+      .filter((n) => !keep.has(n) && (n.endsWith(".v8") || n.endsWith(".tmp")))
+      .map(async (n) => ({
+        name: n,
+        mtime: (await stat(path.join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0,
+      })),
+  );
+  others.sort((a, b) => b.mtime - a.mtime);
+  const budget = Math.max(64, keep.size * 2);
+  const doomed = [
+    ...others.filter((o) => o.name.endsWith(".tmp")),
+    ...others.filter((o) => o.name.endsWith(".v8")).slice(budget),
+  ];
+  await Promise.all(doomed.map((o) => unlink(path.join(dir, o.name)).catch(() => undefined)));
+  return doomed.length;
 }
 
 function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
