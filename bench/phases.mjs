@@ -12,7 +12,7 @@ import { computeEffectiveMemberships } from "../dist/desired/effective.js";
 import { computeDesiredState } from "../dist/desired/desired-state.js";
 import { computePlan } from "../dist/plan/compute-plan.js";
 import { createProvider } from "../dist/providers/registry.js";
-import { liveDigestOf } from "../dist/engine/prepare-plan.js";
+import { providerPlanInput } from "../dist/engine/prepare-plan.js";
 
 const { values: opt } = parseArgs({ options: { dir: { type: "string", default: "bench/out/org" } } });
 const now = new Date();
@@ -55,18 +55,7 @@ lap("read");
 const plan = computePlan({
   now,
   desiredDigest: loaded.digest,
-  providers: [
-    {
-      name: config.name,
-      type: config.type,
-      mode: config.mode,
-      capabilities: provider.capabilities,
-      desired,
-      live,
-      liveDigest: liveDigestOf(live),
-      readCalls: provider.stats().reads,
-    },
-  ],
+  providers: [providerPlanInput(config, provider, desired, live)],
 });
 lap("plan");
 const stats = provider.stats();

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
+import type { DesiredState, LiveState } from "../model/state.ts";
 import { ConfigError } from "../errors.ts";
 import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
@@ -82,6 +83,27 @@ export function selectProviders(model: AccessModel, only: readonly string[] | un
 
 export { liveDigestOf } from "./live-digest.ts";
 
+/** What the planner needs of one provider, once its live state is read. */
+export function providerPlanInput(
+  config: ProviderConfig,
+  provider: Provider,
+  desired: DesiredState,
+  live: LiveState,
+  managed?: ReadonlySet<string>,
+): ProviderPlanInput {
+  return {
+    name: config.name,
+    type: config.type,
+    mode: config.mode,
+    capabilities: provider.capabilities,
+    desired,
+    live,
+    liveDigest: liveDigestOf(live),
+    readCalls: provider.stats().reads,
+    ...(managed === undefined ? {} : { managed }),
+  };
+}
+
 /** files → model → live state of every provider → desired → plan. Changes nothing. */
 export async function preparePlan(options: EngineOptions): Promise<PreparedPlan> {
   const tree = await loadValidModel(options);
@@ -101,17 +123,7 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
         now: options.now,
         nativeNesting: config.nesting && provider.capabilities.nesting,
       });
-      return {
-        name: config.name,
-        type: config.type,
-        mode: config.mode,
-        capabilities: provider.capabilities,
-        desired,
-        live,
-        liveDigest: liveDigestOf(live),
-        readCalls: provider.stats().reads,
-        managed,
-      };
+      return providerPlanInput(config, provider, desired, live, managed);
     }),
   );
   const commit = await describeAccessCommit(options.cwd, options.dir);

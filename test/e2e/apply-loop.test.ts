@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import path from "node:path";
 import { isRecord } from "../../src/audit/change-shape.ts";
 import { recordLogin } from "../../src/providers/local/simulate.ts";
 import {
-  createTempRepo,
+  useTempRepos,
   DIRECTORY_FILE,
   EXAMPLE_NOW,
   JOURNAL_FILE,
@@ -11,15 +11,7 @@ import {
   type TempRepo,
 } from "./repo.ts";
 
-const repos: TempRepo[] = [];
-afterEach(async () => {
-  await Promise.all(repos.splice(0).map((r) => r.remove()));
-});
-async function repo(): Promise<TempRepo> {
-  const r = await createTempRepo();
-  repos.push(r);
-  return r;
-}
+const repo = useTempRepos();
 
 interface BriefChange {
   readonly line: string;

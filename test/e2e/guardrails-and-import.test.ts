@@ -1,17 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { createTempRepo, DIRECTORY_FILE, journalTypes, type TempRepo } from "./repo.ts";
+import { DIRECTORY_FILE, journalTypes, useTempRepos, type TempRepo } from "./repo.ts";
 
-const repos: TempRepo[] = [];
-afterEach(async () => {
-  await Promise.all(repos.splice(0).map((r) => r.remove()));
-});
-async function repo(withAccess = true): Promise<TempRepo> {
-  const r = await createTempRepo({ withAccess });
-  repos.push(r);
-  return r;
-}
+const tempRepo = useTempRepos();
+const repo = (withAccess = true): Promise<TempRepo> => tempRepo({ withAccess });
 
 /** The example organization applied, then dmitri (five groups) terminated and removals capped at 2. */
 async function leaverOverTheLimit(): Promise<TempRepo> {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { simpleGit, type SimpleGit } from "simple-git";
+import { afterEach } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import type { CliIo } from "../../src/cli/io.ts";
 
@@ -127,4 +128,17 @@ export async function journalTypes(repo: TempRepo): Promise<string[]> {
         ? value.type
         : "?";
     });
+}
+
+/** Per test file: a factory for temp repos that are all removed after each test. */
+export function useTempRepos(): (options?: TempRepoOptions) => Promise<TempRepo> {
+  const repos: TempRepo[] = [];
+  afterEach(async () => {
+    await Promise.all(repos.splice(0).map((r) => r.remove()));
+  });
+  return async (options) => {
+    const r = await createTempRepo(options);
+    repos.push(r);
+    return r;
+  };
 }

@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import path from "node:path";
 import { planChecksum, readSavedPlan } from "../../src/engine/saved-plan.ts";
 import { recordLogin } from "../../src/providers/local/simulate.ts";
-import { createTempRepo, DIRECTORY_FILE, EXAMPLE_NOW, journalTypes, type TempRepo } from "./repo.ts";
+import { useTempRepos, DIRECTORY_FILE, EXAMPLE_NOW, journalTypes, type TempRepo } from "./repo.ts";
 
-const repos: TempRepo[] = [];
-afterEach(async () => {
-  await Promise.all(repos.splice(0).map((r) => r.remove()));
-});
-async function repo(): Promise<TempRepo> {
-  const r = await createTempRepo();
-  repos.push(r);
-  return r;
-}
+const repo = useTempRepos();
 
 /** An applied example organization with one committed edit pending, so that a plan has changes. */
 async function appliedWithEdit(): Promise<TempRepo> {
