@@ -2,7 +2,8 @@
  * A small HTTP proxy on 127.0.0.1 in front of a test server that misbehaves on request: it answers 429
  * with Retry-After or a 5xx without forwarding, delays a request, or cuts the connection (before
  * forwarding, or after the server has done the work so the client never hears the answer). It logs
- * every request it sees, so tests can count what a client really sent.
+ * every request it sees, so tests can count what a client really sent. An optional `respond` hook
+ * rewrites every forwarded JSON answer (body and extra headers), e.g. to stand in for ETag support.
  */
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -34,6 +35,27 @@ export interface SeenRequest {
   readonly path: string;
   /** The status the client got, or "cut". */
   readonly outcome: number | "cut";
+  /** The If-Match header the client sent, if any. */
+  readonly ifMatch?: string;
+}
+
+/** A forwarded answer as the `respond` hook sees it: the request, and the server's status and JSON body. */
+export interface ForwardedAnswer {
+  readonly method: string;
+  readonly path: string;
+  readonly ifMatch: string | undefined;
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface FaultProxyOptions {
+  /**
+   * Called for every forwarded answer with a JSON body (after a fault's rewrite); what it returns replaces
+   * the body and adds headers. Undefined leaves the answer as it was.
+   */
+  readonly respond?: (
+    answer: ForwardedAnswer,
+  ) => { readonly body: unknown; readonly headers?: Readonly<Record<string, string>> } | undefined;
 }
 
 export interface FaultProxy {
@@ -60,13 +82,24 @@ function lastModifiedFilter(rawUrl: string | undefined): string | undefined {
   return /^meta\.lastModified ge "(.+)"$/.exec(filter)?.[1];
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks);
 }
 
-export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy> {
+export async function startFaultProxy(
+  targetBaseUrl: string,
+  options: FaultProxyOptions = {},
+): Promise<FaultProxy> {
   const target = new URL(targetBaseUrl);
   const rules: { rule: FaultRule; left: number }[] = [];
   const seen: SeenRequest[] = [];
@@ -100,6 +133,20 @@ export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy
     upstream.headers.forEach((v, k) => {
       if (!HOP_BY_HOP.has(k)) out[k] = v;
     });
+    const json = options.respond && text.length > 0 ? parseJson(text.toString()) : undefined;
+    if (options.respond && json !== undefined) {
+      const answer = options.respond({
+        method: req.method ?? "GET",
+        path: new URL(req.url ?? "/", target.origin).pathname,
+        ifMatch: req.headers["if-match"],
+        status: upstream.status,
+        body: json,
+      });
+      if (answer) {
+        text = Buffer.from(JSON.stringify(answer.body));
+        Object.assign(out, answer.headers ?? {});
+      }
+    }
     res.writeHead(upstream.status, out).end(text);
     return upstream.status;
   }
@@ -159,7 +206,8 @@ export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy
       if (fault?.kind === "delay") await sleep(fault.ms);
       outcome = await forward(req, res, body, fault);
     }
-    seen.push({ method, path, outcome });
+    const ifMatch = req.headers["if-match"];
+    seen.push({ method, path, outcome, ...(ifMatch === undefined ? {} : { ifMatch }) });
   }
 
   const server = createServer((req, res) => {

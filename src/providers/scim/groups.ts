@@ -59,8 +59,19 @@ async function writeGroup(
   const path = groupPath(s, group);
   if (s.caps.patch) {
     const ifMatch = s.caps.etag && group.version !== undefined ? { ifMatch: group.version } : {};
-    const res = await s.client.request("PATCH", path, { operation, body: patch, ...ifMatch }, signal);
-    return remember(s, res.body, group, operation);
+    try {
+      const res = await s.client.request("PATCH", path, { operation, body: patch, ...ifMatch }, signal);
+      return remember(s, res.body, group, operation);
+    } catch (error) {
+      if (!(error instanceof ScimHttpError && error.status === 412)) throw error;
+      // Somebody changed the group since we read it: take the new version and write once more.
+      const fresh = await s.client.request("GET", path, { operation }, signal);
+      const current = parseScimGroup(fresh.body) ?? group;
+      const version = fresh.etag ?? current.version;
+      const again = { operation, body: patch, ...(version ? { ifMatch: version } : {}) };
+      const res = await s.client.request("PATCH", path, again, signal);
+      return remember(s, res.body, current, operation);
+    }
   }
   const current = await s.client.request("GET", path, { operation }, signal);
   if (!isRecord(current.body))
