@@ -54,8 +54,11 @@ async function writeUser(
       if (!(error instanceof ScimHttpError && error.status === 412)) throw error;
       // Somebody changed the user since we read it: take the new version and write once more.
       const fresh = await s.client.request("GET", path, { operation }, signal);
-      const again = { operation, body: buildPatch(ops), ...(fresh.etag ? { ifMatch: fresh.etag } : {}) };
-      return parsed(s, (await s.client.request("PATCH", path, again, signal)).body, operation);
+      const current = parsed(s, fresh.body, operation);
+      const version = fresh.etag ?? current.version;
+      const again = { operation, body: buildPatch(ops), ...(version ? { ifMatch: version } : {}) };
+      const res = await s.client.request("PATCH", path, again, signal);
+      return res.body === undefined ? current : parsed(s, res.body, operation);
     }
   }
   const current = await s.client.request("GET", path, { operation }, signal);
