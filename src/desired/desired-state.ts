@@ -128,6 +128,7 @@ export function computeDesiredState(
       groupMembers,
       expired,
       ...(maintainers.size > 0 ? { maintainers } : {}),
+      ...(group.formerNames === undefined ? {} : { formerNames: group.formerNames }),
       ...(group.description === undefined ? {} : { description: group.description }),
     });
   }

@@ -133,6 +133,7 @@ function buildGroup(
     ...defined({
       description: str(o, "description"),
       providers,
+      formerNames: strList(o, "formerNames"),
       members: members ? buildMembers(d, members, [...path, "members"]) : undefined,
       ownerSources: listSources(d, o, path, "owners"),
       providerSources: listSources(d, o, path, "providers"),

@@ -51,6 +51,8 @@ export interface Group {
   readonly sensitivity: Sensitivity;
   /** Provider names holding this group; undefined means every provider. */
   readonly providers?: readonly string[];
+  /** Names the group had before: the plan renames the live group instead of deleting and recreating it. */
+  readonly formerNames?: readonly string[];
   /** Undefined means membership is not managed by the files (unmanaged); [] means enforce empty. */
   readonly members?: readonly MemberEntry[];
   readonly source: SourceLocation;

@@ -111,6 +111,8 @@ export interface DesiredGroup {
   readonly expired: ReadonlyMap<string, ExpiredGrant>;
   /** Accounts that should hold the maintainer role (group owners, where the provider is so configured). */
   readonly maintainers?: ReadonlySet<string>;
+  /** Names the group had before (a live group under one of them is renamed, not deleted). */
+  readonly formerNames?: readonly string[];
 }
 
 /** What one connected system should hold, according to the access files. */

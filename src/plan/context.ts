@@ -11,6 +11,7 @@ export interface PlannerCapabilities {
   readonly createUsers: boolean;
   readonly invitesUsers?: boolean;
   readonly groupDescription: boolean;
+  readonly renameGroups?: boolean;
 }
 
 export interface ProviderPlanInput {

@@ -2,7 +2,7 @@ import type { DesiredGroup, DesiredMember, LiveGroup } from "../model/state.ts";
 import { describeProvenance } from "../desired/effective.ts";
 import { groupAddress, membershipAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
-import type { Reason } from "./types.ts";
+import type { FieldDiff, Reason } from "./types.ts";
 
 function addReason(member: DesiredMember, wasManaged: boolean): Reason {
   if (wasManaged) return "drift";
@@ -169,14 +169,56 @@ function planRemoval(
   }
 }
 
+/** A live group under a former name: one update renames it (and sets the description), members kept. */
+function planRename(sink: PlanSink, want: DesiredGroup, old: LiveGroup): void {
+  const fields: FieldDiff[] = [{ field: "name", before: old.name, after: want.name }];
+  const describe =
+    sink.input.capabilities.groupDescription &&
+    want.description !== undefined &&
+    want.description !== old.description;
+  if (describe)
+    fields.push({ field: "description", before: old.description ?? null, after: want.description ?? null });
+  sink.change({
+    provider: sink.input.name,
+    id: groupAddress(sink.input.name, old.name),
+    kind: "group",
+    action: "update",
+    group: old.name,
+    fields,
+    reason: "added-in-config",
+    risk: "neutral",
+    source: want.source,
+    why: [`renamed from ${old.name} to ${want.name} (formerNames)`],
+    ...(want.description === undefined ? {} : { description: want.description }),
+  });
+}
+
 /** Groups and memberships, including leavers removed from groups the files do not mention. */
 export function planGroups(sink: PlanSink): void {
   const { input } = sink;
   const { name: provider, capabilities: caps, desired, live } = input;
   const liveGroups = new Map(live.groups.map((g) => [g.name, g]));
+  const renamed = new Map<string, string>(); // live name → the desired group it becomes
   for (const want of [...desired.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const have = liveGroups.get(want.name);
+    let have = liveGroups.get(want.name);
     const id = groupAddress(provider, want.name);
+    if (!have) {
+      const former = want.formerNames?.find(
+        (n) => liveGroups.has(n) && !desired.groups.has(n) && !renamed.has(n),
+      );
+      const old = former === undefined ? undefined : liveGroups.get(former);
+      if (former !== undefined && old) {
+        renamed.set(former, want.name);
+        if (caps.renameGroups === true) {
+          planRename(sink, want, old);
+          have = {
+            ...old,
+            name: want.name,
+            ...(want.description === undefined ? {} : { description: want.description }),
+          };
+        }
+      }
+    }
     if (!have) {
       sink.change({
         provider,
@@ -215,6 +257,26 @@ export function planGroups(sink: PlanSink): void {
   for (const have of [...live.groups].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (desired.groups.has(have.name)) continue;
     const id = groupAddress(provider, have.name);
+    const successor = renamed.get(have.name);
+    if (successor !== undefined) {
+      // Renamed in place above; or, where the system cannot rename, replaced by a new group: the old goes.
+      if (caps.renameGroups !== true) {
+        sink.change({
+          provider,
+          id,
+          kind: "group",
+          action: "delete",
+          group: have.name,
+          memberCount: have.members.length,
+          reason: "removed-from-config",
+          risk: have.members.length > 0 ? "narrows" : "neutral",
+          why: [
+            `renamed to ${successor} (formerNames); this system cannot rename, so the new group replaces it`,
+          ],
+        });
+      }
+      continue;
+    }
     if (input.mode === "authoritative") {
       sink.change({
         provider,

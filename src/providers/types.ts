@@ -29,6 +29,8 @@ export interface Capabilities {
   readonly invitesUsers?: boolean;
   /** Group descriptions are stored. */
   readonly groupDescription: boolean;
+  /** A group can be renamed in place (members kept); otherwise a rename is a create plus a delete. */
+  readonly renameGroups?: boolean;
 }
 
 export type ChangeOutcome =

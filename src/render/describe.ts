@@ -52,8 +52,11 @@ export function describeChange(change: Change): string {
       switch (change.action) {
         case "create":
           return `create group ${change.group}`;
-        case "update":
+        case "update": {
+          const rename = change.fields.find((f) => f.field === "name");
+          if (rename) return `rename group ${change.group} to ${String(rename.after)}`;
           return `update group ${change.group}: ${change.fields.map((f) => `${f.field} → ${JSON.stringify(f.after)}`).join(", ")}`;
+        }
         case "delete":
           return `delete group ${change.group} (${String(change.memberCount)} members)`;
       }

@@ -114,6 +114,7 @@ describe("local provider settings", () => {
       disable: "disable",
       revokeSessions: true,
       maxMembersPerWrite: 1000,
+      renameGroups: true,
       applyWholePhase: true,
       userAttributes: ["name", "email", "department", "title", "manager", "employmentType"],
       createUsers: true,

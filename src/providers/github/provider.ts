@@ -66,6 +66,8 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
     // A create change invites the person by numeric id; pending invitations are read back as pending.
     invitesUsers: true,
     groupDescription: true,
+    // PATCH /orgs/{org}/teams/{slug} with a new name renames the team in place.
+    renameGroups: true,
   };
 
   return {

@@ -157,12 +157,31 @@ function applyGroupChange(directory: Directory, change: GroupChange): Step {
     case "update": {
       if (!group) return { failure: `group "${name}" does not exist` };
       const fields = change.fields.map((f) => f.field);
-      const unknown = fields.filter((f) => f !== "description");
+      const unknown = fields.filter((f) => f !== "description" && f !== "name");
       if (unknown.length > 0) return { failure: `cannot update ${unknown.join(", ")} of group "${name}"` };
-      if (!fields.includes("description")) return done(`group ${name} unchanged`, false);
-      if (change.description === undefined) delete group.description;
-      else group.description = change.description;
-      return done(`updated group ${name}`);
+      const newName = change.fields.find((f) => f.field === "name")?.after;
+      if (newName !== undefined && newName !== null && newName !== name) {
+        if (directory.groups.has(newName))
+          return { failure: `cannot rename group "${name}": "${newName}" exists` };
+        // Renamed in place: members kept, and groups that nest it follow the new name.
+        directory.groups.delete(name);
+        group.name = newName;
+        directory.groups.set(newName, group);
+        for (const other of directory.groups.values()) {
+          other.groupMembers = other.groupMembers.map((g) => (g === name ? newName : g));
+        }
+      }
+      if (fields.includes("description")) {
+        if (change.description === undefined) delete group.description;
+        else group.description = change.description;
+      }
+      if (newName === undefined && !fields.includes("description"))
+        return done(`group ${name} unchanged`, false);
+      return done(
+        newName !== undefined && newName !== null && newName !== name
+          ? `renamed group ${name} to ${newName}`
+          : `updated group ${name}`,
+      );
     }
     case "delete":
       if (!group) return { failure: `group "${name}" does not exist` };

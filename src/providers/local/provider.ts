@@ -58,6 +58,7 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
     userAttributes: [...USER_ATTRIBUTE_KEYS],
     createUsers: true,
     groupDescription: true,
+    renameGroups: true,
   };
   let reads = 0;
   let writes = 0;

@@ -97,6 +97,8 @@ export function createScimProviderWith(...[config, context]: Parameters<Provider
         }),
         createUsers: true,
         groupDescription: caps !== undefined && supportsGroupAttribute(caps, "description"),
+        // displayName is writable (PATCH replace, or PUT where PATCH is missing): rename in place.
+        renameGroups: true,
       };
     },
     async read(signal) {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { createLocalProvider } from "../../src/providers/local/provider.ts";
+import { DIRECTORY_FILE, useTempRepos } from "./repo.ts";
+
+const repo = useTempRepos();
+
+/** The live groups of the repo's embedded directory, read the way gatehouse reads them. */
+async function groupsOf(cwd: string): Promise<Map<string, readonly string[]>> {
+  const provider = createLocalProvider(
+    {
+      name: "directory",
+      type: "local",
+      mode: "authoritative",
+      nesting: false,
+      settings: { path: DIRECTORY_FILE },
+      source: { file: "access/gatehouse.yaml", line: 1, column: 1 },
+    },
+    { env: {}, cwd, now: () => new Date() },
+  );
+  const live = await provider.read(AbortSignal.timeout(10_000));
+  return new Map(live.groups.map((g) => [g.name, [...g.members].sort()]));
+}
+
+describe("renaming a group with formerNames", { tags: ["slow"] }, () => {
+  it("renames the live group in place, keeps its members and the groups that nest it, then converges", async () => {
+    const r = await repo();
+    expect((await r.run(["apply", "--yes"])).code).toBe(0);
+    const before = (await groupsOf(r.cwd)).get("team-sre-write");
+    expect(before?.length).toBeGreaterThan(0);
+
+    const file = "access/groups/engineering.yaml";
+    const text = await r.read(file);
+    await r.write(
+      file,
+      text
+        .replaceAll("group: team-sre-write", "group: team-reliability-write")
+        .replace(
+          "  - name: team-sre-write\n",
+          "  - name: team-reliability-write\n    formerNames: [team-sre-write]\n",
+        ),
+    );
+    await r.commit("rename team-sre-write");
+
+    const plan = await r.run(["plan"]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain("~ rename group team-sre-write to team-reliability-write");
+    expect(plan.stdout).not.toContain("delete group team-sre-write");
+    expect(plan.stdout).not.toContain("create group team-reliability-write");
+
+    expect((await r.run(["apply", "--yes"])).code).toBe(0);
+    const after = await groupsOf(r.cwd);
+    expect(after.has("team-sre-write")).toBe(false);
+    expect(after.get("team-reliability-write")).toEqual(before);
+    const again = await r.run(["plan", "--detailed-exitcode"]);
+    expect(again.stdout).toContain("No changes");
+    expect(again.code).toBe(0);
+  });
+});

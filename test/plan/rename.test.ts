@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { group, live, liveGroup, liveUser, model, planFor, user } from "../builders.ts";
+
+const people = [user("alice"), user("bob"), user("carol")];
+const current = live(
+  people.map((u) => liveUser(u.id)),
+  [liveGroup("team-old-write", ["alice", "bob"])],
+);
+const renamedModel = model({
+  users: people,
+  groups: [group("team-new-write", ["alice", "bob", "carol"], { formerNames: ["team-old-write"] })],
+});
+const brief = (changes: readonly { kind: string; action: string; id: string; reason: string }[]): string[] =>
+  changes.map((c) => `${c.kind}.${c.action} ${c.id} ${c.reason}`);
+
+describe("group renames (formerNames)", () => {
+  it("renames the live group in place where the system can, keeping its members", () => {
+    const plan = planFor(renamedModel, {
+      mode: "additive",
+      live: current,
+      capabilities: { renameGroups: true, userAttributes: [] },
+    });
+    expect(brief(plan.changes)).toEqual([
+      "group.update directory:group/team-old-write added-in-config",
+      "membership.add directory:membership/team-new-write/carol added-in-config",
+    ]);
+    const rename = plan.changes[0];
+    expect(rename?.kind === "group" && rename.action === "update" ? rename.fields : []).toEqual([
+      { field: "name", before: "team-old-write", after: "team-new-write" },
+      { field: "description", before: "team-old-write description", after: "team-new-write description" },
+    ]);
+  });
+
+  it("replaces the group where the system cannot rename, even in additive mode", () => {
+    const plan = planFor(renamedModel, {
+      mode: "additive",
+      live: current,
+      capabilities: { renameGroups: false, userAttributes: [] },
+    });
+    expect(brief(plan.changes)).toEqual([
+      "group.create directory:group/team-new-write added-in-config",
+      "membership.add directory:membership/team-new-write/alice added-in-config",
+      "membership.add directory:membership/team-new-write/bob added-in-config",
+      "membership.add directory:membership/team-new-write/carol added-in-config",
+      "group.delete directory:group/team-old-write removed-from-config",
+    ]);
+  });
+
+  it("leaves a former name alone when a group by that name is still defined", () => {
+    const both = model({
+      users: people,
+      groups: [
+        group("team-new-write", ["alice"], { formerNames: ["team-old-write"] }),
+        group("team-old-write", ["alice", "bob"]),
+      ],
+    });
+    const plan = planFor(both, {
+      mode: "additive",
+      live: current,
+      capabilities: { renameGroups: true, userAttributes: [] },
+    });
+    expect(brief(plan.changes)).toEqual([
+      "group.create directory:group/team-new-write added-in-config",
+      "membership.add directory:membership/team-new-write/alice added-in-config",
+    ]);
+  });
+});
