@@ -2,7 +2,7 @@
 import { ProviderError } from "../../errors.ts";
 import type { GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
 import type { LdapClient } from "./client.ts";
-import { buildDn, isDnUnder, parseDn } from "./dn.ts";
+import { buildDn, escapeDnValue, isDnUnder, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import {
   enabledModifications,
@@ -139,10 +139,30 @@ export class Directory {
         return;
       }
       case "update": {
-        if (!change.fields.some((f) => f.field === "description")) return;
+        const newName = change.fields.find((f) => f.field === "name")?.after;
+        const isRename = typeof newName === "string" && newName !== change.group;
+        const isDescribed = change.fields.some((f) => f.field === "description");
+        if (!isRename && !isDescribed) return;
         const entry = await this.findGroup(change.group, "update group", signal);
-        const values = change.description ? [change.description] : [];
-        await this.client.modify(entry.dn, [{ operation: "replace", attribute: "description", values }]);
+        let dn = entry.dn;
+        if (isRename) {
+          // Same parent, new cn; refint (OpenLDAP) or the server itself (AD) follows the DN in member values.
+          const parent = parseDn(entry.dn)
+            .slice(1)
+            .map((r) => `${r.type}=${escapeDnValue(r.value)}`)
+            .join(",");
+          dn = buildDn("cn", newName, parent);
+          await this.client.modifyDn(entry.dn, dn);
+          if (s.groups.flavour === "group") {
+            await this.client.modify(dn, [
+              { operation: "replace", attribute: "sAMAccountName", values: [newName] },
+            ]);
+          }
+        }
+        if (isDescribed) {
+          const values = change.description ? [change.description] : [];
+          await this.client.modify(dn, [{ operation: "replace", attribute: "description", values }]);
+        }
         return;
       }
       case "delete": {

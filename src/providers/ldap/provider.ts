@@ -50,6 +50,8 @@ class LdapProvider implements Provider {
       userAttributes: Object.keys(settings.users.attributes),
       createUsers: true,
       groupDescription: true,
+      // modifyDN to a new cn under the same parent; members stay.
+      renameGroups: true,
     };
   }
 
