@@ -51,7 +51,11 @@ export function assertPlanCurrent(saved: Plan, fresh: Plan, expectedChecksum: st
     if (now.liveDigest !== p.liveDigest)
       throw new StalePlanError(`the live state of ${p.name} changed since the plan was made`);
   }
-  const ids = (plan: Plan): string => plan.changes.map((c) => `${c.id}|${c.action}`).join("\n");
-  if (ids(saved) !== ids(fresh))
-    throw new StalePlanError("the plan's changes differ now (a grant may have expired since)");
+  // Every field of every change must be what gatehouse computes now: a saved plan is consent to exactly
+  // these changes, never a way to smuggle in others (the file is not trusted; the fresh plan is applied).
+  if (canonicalJson(saved.changes) !== canonicalJson(fresh.changes)) {
+    throw new StalePlanError(
+      "the plan's changes differ from what the files and live state give now (a grant may have expired, or the file was edited)",
+    );
+  }
 }

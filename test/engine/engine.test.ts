@@ -102,7 +102,24 @@ describe("assertPlanCurrent", () => {
     expect(later.changes).toEqual([]);
     expect(() => {
       assertPlanCurrent(saved, later, undefined);
-    }).toThrow("the plan's changes differ now (a grant may have expired since)");
+    }).toThrow("the plan's changes differ from what the files and live state give now");
+  });
+
+  it("refuses a saved plan whose change was retargeted by hand, though ids and digests still match", () => {
+    const fresh = planFor(grant, { live: state });
+    expect(fresh.changes.length).toBeGreaterThan(0);
+    const tampered = {
+      ...fresh,
+      changes: fresh.changes.map((c) =>
+        c.kind === "membership" ? { ...c, group: "app-aws-prod-admin" } : c,
+      ),
+    };
+    expect(() => {
+      assertPlanCurrent(tampered, fresh, undefined);
+    }).toThrow("the plan's changes differ");
+    expect(() => {
+      assertPlanCurrent(fresh, fresh, undefined);
+    }).not.toThrow();
   });
 });
 

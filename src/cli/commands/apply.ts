@@ -46,7 +46,9 @@ export async function runApplyCommand(argv: readonly string[], io: CliIo): Promi
   const prepared = await preparePlan(options);
   try {
     if (saved) assertPlanCurrent(saved, prepared.plan, stringOpt(args, "checksum"));
-    const plan = saved ?? prepared.plan;
+    // A saved plan is only the consent: what is applied (and guard-railed) is the plan computed now,
+    // which assertPlanCurrent has just proven identical to it.
+    const plan = prepared.plan;
     if (prepared.warnings.length > 0) io.stderr(renderDiagnostics(prepared.warnings, "text"));
     io.stdout(renderText(plan, { color: io.isTTY }));
     if (plan.changes.length === 0) return ExitCode.ok;
