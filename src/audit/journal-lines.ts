@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { ConfigError } from "../errors.ts";
 import { hasCode } from "../io/file-lock.ts";
 
 export const TORN_LINE_MESSAGE = "the last line is incomplete (crash during write?)";
@@ -8,6 +9,9 @@ export async function readTextIfExists(path: string): Promise<string | undefined
     return await readFile(path, "utf8");
   } catch (error) {
     if (hasCode(error, "ENOENT")) return undefined;
+    // Name the path: Node's errors for reading a folder (EISDIR) do not.
+    if (error instanceof Error)
+      throw new ConfigError(`cannot read the journal ${path}: ${error.message}`, [], { cause: error });
     throw error;
   }
 }

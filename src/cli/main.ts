@@ -80,12 +80,37 @@ function reportError(error: unknown, io: CliIo): number {
     io.stderr(`error: ${error.message}\n`);
     return error.exitCode;
   }
+  const fsProblem = describeFileError(error);
+  if (fsProblem !== undefined) {
+    io.stderr(`error: ${fsProblem}\n`);
+    return ExitCode.error;
+  }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   io.stderr(
     `internal error: this is a bug in gatehouse, please report it with the lines below.\n` +
       `gatehouse ${VERSION}, node ${process.version}, ${process.platform}\n${detail}\n`,
   );
   return ExitCode.error;
+}
+
+const FILE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file or folder",
+  EISDIR: "is a folder, not a file",
+  ENOTDIR: "a part of the path is not a folder",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+  EEXIST: "already exists",
+};
+
+/** A file-system error about a path the user gave (or that gatehouse writes): a message, not a bug report. */
+function describeFileError(error: unknown): string | undefined {
+  if (!(error instanceof Error) || !("code" in error) || typeof error.code !== "string") return undefined;
+  const text = FILE_ERRORS[error.code];
+  const path = "path" in error && typeof error.path === "string" ? error.path : undefined;
+  if (text === undefined || path === undefined) return undefined;
+  return `${path}: ${text} (${error.code})`;
 }
 
 function isEntryPoint(): boolean {
