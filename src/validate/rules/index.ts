@@ -9,6 +9,7 @@ import { grantWindows } from "./grant-windows.ts";
 import { managerChain } from "./manager-chain.ts";
 import { employmentDates } from "./employment-dates.ts";
 import { unusedRoles } from "./unused-roles.ts";
+import { accountCollisions } from "./account-collisions.ts";
 
 /** Every semantic rule, run in this order after schema validation. */
 export const RULES: readonly Rule[] = [
@@ -22,4 +23,5 @@ export const RULES: readonly Rule[] = [
   managerChain,
   employmentDates,
   unusedRoles,
+  accountCollisions,
 ];
