@@ -284,6 +284,74 @@ describe("scim connector on a server that takes no PATCH", { tags: ["slow"] }, (
   });
 });
 
+describe("scim group membership on a server that takes no PATCH", { tags: ["slow"] }, () => {
+  let server: ScimServer;
+  let proxy: FaultProxy;
+  let provider: ScimProvider;
+  const noPatch = {
+    fault: {
+      kind: "rewrite",
+      transform: (spc: unknown) =>
+        typeof spc === "object" && spc !== null ? { ...spc, patch: { supported: false } } : spc,
+    },
+    times: 1,
+    match: (m: string, p: string) => m === "GET" && p.endsWith("/ServiceProviderConfig"),
+  } as const;
+  /** The next `times` GETs of one group answer without `members`, as servers with `returned: request` do. */
+  const hideMembers = (times: number) =>
+    proxy.inject({
+      fault: {
+        kind: "rewrite",
+        transform: (g) => {
+          if (typeof g !== "object" || g === null) return g;
+          return Object.fromEntries(Object.entries(g).filter(([k]) => k !== "members"));
+        },
+      },
+      times,
+      match: (m, p) => m === "GET" && p.includes("/Groups/"),
+    });
+
+  beforeEach(async () => {
+    server = await startScimServer();
+    proxy = await startFaultProxy(server.baseUrl);
+    proxy.inject(noPatch);
+    provider = createScimProviderWith(scimProviderConfig(proxy.baseUrl), scimContext(server.token));
+    await provider.read(signal());
+    expect(await applyAll(provider, TARGET)).toEqual([]);
+  });
+  afterEach(async () => {
+    await provider.close();
+    await proxy.close();
+    await server.close();
+  });
+
+  it("asks for members with ?attributes=members when the GET before a PUT leaves them out, and keeps every member", async () => {
+    expect(await applyAll(provider, [[userCreate("dan")]])).toEqual([]);
+    hideMembers(1);
+    const [out] = await provider.apply([memberAdd("team-x-write", "dan")], signal());
+    expect(out?.status).toBe("applied");
+    const live = await provider.read(signal());
+    expect(live.groups[0]?.members).toEqual([
+      "ann@example.com",
+      "ben@example.com",
+      "cy@example.com",
+      "dan@example.com",
+    ]);
+  });
+
+  it("fails a membership change, writing nothing, when the server will not show the group's members at all", async () => {
+    expect(await applyAll(provider, [[userCreate("dan")]])).toEqual([]);
+    hideMembers(2);
+    const puts = proxy.seen.filter((r) => r.method === "PUT").length;
+    const [out] = await provider.apply([memberAdd("team-x-write", "dan")], signal());
+    expect(out?.status).toBe("failed");
+    if (out?.status === "failed") expect(out.error.message).toMatch(/did not return the group's members/);
+    expect(proxy.seen.filter((r) => r.method === "PUT").length).toBe(puts);
+    const live = await provider.read(signal());
+    expect(live.groups[0]?.members).toEqual(["ann@example.com", "ben@example.com", "cy@example.com"]);
+  });
+});
+
 describe("scim incremental reads", { tags: ["slow"] }, () => {
   it("asks only for what changed since the last read, and reads everything after a deletion", async () => {
     const server = await startScimServer();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  applyMemberChanges,
   applyOpsLocally,
   buildMemberPatches,
   buildUserPatchOps,
@@ -163,6 +164,22 @@ describe("scim map: groups and messages", () => {
           { op: "remove", path: 'members[value eq "u\\"4"]' },
         ],
       },
+    ]);
+  });
+
+  it("rewrites a member list for PUT keeping group and unknown-type entries as they were, and removes ids holding quotes or backslashes", () => {
+    const before = [
+      { value: 'u"1', display: "Ann" },
+      { value: "g1", type: "Group", display: "nested" },
+      { value: "x1", type: "Device", $ref: "https://example.com/Devices/x1" },
+      { value: "u\\2", type: "User" },
+      { value: "u3" },
+    ];
+    expect(applyMemberChanges(before, ["u4", "u3", "g1"], ['u"1', "u\\2", "g1"])).toEqual([
+      { value: "g1", type: "Group", display: "nested" },
+      { value: "x1", type: "Device", $ref: "https://example.com/Devices/x1" },
+      { value: "u3" },
+      { value: "u4" },
     ]);
   });
 

@@ -5,6 +5,7 @@ import { ProviderError } from "../../errors.ts";
 import { ScimHttpError } from "./client.ts";
 import type { PatchOperation, PatchRequest, ScimGroup } from "./map.ts";
 import {
+  applyMemberChanges,
   applyOpsLocally,
   buildGroupResource,
   buildMemberPatches,
@@ -48,16 +49,59 @@ function remember(
   return known;
 }
 
-/** One write to a group: PATCH where supported, else GET + PUT with the operations applied locally. */
+/** What one write does to a group: attribute operations, and user ids to add to and remove from members. */
+interface GroupWrite {
+  readonly ops: readonly PatchOperation[];
+  readonly adds: readonly string[];
+  readonly removes: readonly string[];
+}
+
+function patchOf(write: GroupWrite): PatchRequest {
+  const total = write.adds.length + write.removes.length;
+  const [members] = total > 0 ? buildMemberPatches(write.adds, write.removes, total) : [];
+  return buildPatch([...write.ops, ...(members?.Operations ?? [])]);
+}
+
+/**
+ * The group as a PUT must rewrite it, members included. A server may leave `members` out of a plain GET
+ * (`returned: request`, or a big group): then ask for them by name; a list we could not read is never
+ * written back, as that would drop every member we did not see.
+ */
+async function readForPut(
+  s: ScimSession,
+  path: string,
+  operation: string,
+  signal: AbortSignal,
+): Promise<{ body: Record<string, unknown>; etag: string | undefined; members: readonly unknown[] }> {
+  const current = await s.client.request("GET", path, { operation }, signal);
+  if (!isRecord(current.body))
+    throw new ProviderError(s.name, operation, "GET did not return a SCIM Group resource");
+  const listed = current.body["members"];
+  if (Array.isArray(listed)) return { body: current.body, etag: current.etag, members: listed };
+  const asked = await s.client.request("GET", path, { operation, query: { attributes: "members" } }, signal);
+  const members = isRecord(asked.body) ? asked.body["members"] : undefined;
+  if (!Array.isArray(members)) {
+    throw new ProviderError(
+      s.name,
+      operation,
+      "the server did not return the group's members (not even with ?attributes=members); " +
+        "without them a PUT would drop members, so nothing was written",
+    );
+  }
+  return { body: current.body, etag: current.etag, members };
+}
+
+/** One write to a group: PATCH where supported, else GET + PUT with the change applied locally. */
 async function writeGroup(
   s: ScimSession,
   group: ScimGroup,
-  patch: PatchRequest,
+  write: GroupWrite,
   operation: string,
   signal: AbortSignal,
 ): Promise<ScimGroup> {
   const path = groupPath(s, group);
   if (s.caps.patch) {
+    const patch = patchOf(write);
     const ifMatch = s.caps.etag && group.version !== undefined ? { ifMatch: group.version } : {};
     try {
       const res = await s.client.request("PATCH", path, { operation, body: patch, ...ifMatch }, signal);
@@ -73,25 +117,11 @@ async function writeGroup(
       return remember(s, res.body, current, operation);
     }
   }
-  const current = await s.client.request("GET", path, { operation }, signal);
-  if (!isRecord(current.body))
-    throw new ProviderError(s.name, operation, "GET did not return a SCIM Group resource");
-  const before = parseScimGroup(current.body);
-  const members = new Set(before?.memberIds ?? []);
-  const others: PatchOperation[] = [];
-  for (const op of patch.Operations) {
-    const removed = /^members\[value eq "(.*)"\]$/.exec(op.path ?? "");
-    if (op.op === "add" && op.path === "members" && Array.isArray(op.value)) {
-      for (const m of op.value) if (isRecord(m) && typeof m["value"] === "string") members.add(m["value"]);
-    } else if (op.op === "remove" && removed?.[1] !== undefined) {
-      members.delete(removed[1]);
-    } else {
-      others.push(op);
-    }
-  }
+  const current = await readForPut(s, path, operation, signal);
+  const members = applyMemberChanges(current.members, write.adds, write.removes);
   const body = applyOpsLocally(current.body, [
-    ...others,
-    { op: "replace", path: "members", value: [...members].map((value) => ({ value })) },
+    ...write.ops,
+    { op: "replace", path: "members", value: members },
   ]);
   const putMatch = s.caps.etag && current.etag !== undefined ? { ifMatch: current.etag } : {};
   return remember(
@@ -161,7 +191,7 @@ async function updateGroup(
       throw new ProviderError(s.name, operation, `field "${field.field}" cannot be written to a SCIM group`);
     }
   }
-  if (ops.length > 0) await writeGroup(s, group, buildPatch(ops), operation, signal);
+  if (ops.length > 0) await writeGroup(s, group, { ops, adds: [], removes: [] }, operation, signal);
   return undefined;
 }
 
@@ -232,9 +262,11 @@ export async function applyMembershipChanges(
     const chunk = pending.slice(i, i + size);
     const adds = chunk.filter((p) => p.change.action === "add").map((p) => p.id);
     const removes = chunk.filter((p) => p.change.action === "remove").map((p) => p.id);
-    const [patch] = buildMemberPatches(adds, removes, size);
     try {
-      if (patch) group = await writeGroup(s, group, patch, `change members of group "${name}"`, signal);
+      if (chunk.length > 0) {
+        const write = { ops: [], adds, removes };
+        group = await writeGroup(s, group, write, `change members of group "${name}"`, signal);
+      }
       const members = new Set(group.memberIds ?? []);
       for (const id of adds) members.add(id);
       for (const id of removes) members.delete(id);

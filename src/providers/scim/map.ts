@@ -289,6 +289,33 @@ export function buildMemberPatches(
   return requests;
 }
 
+/**
+ * A group's `members` with user ids added and removed, for servers without PATCH (then PUT). Every entry
+ * not named by a removal is kept exactly as the server gave it (Group members, unknown types, extra keys);
+ * removals match user entries by `value`, whatever characters the id holds.
+ */
+export function applyMemberChanges(
+  members: readonly unknown[],
+  adds: readonly string[],
+  removes: readonly string[],
+): unknown[] {
+  const isUserEntry = (m: unknown): m is Json =>
+    isRecord(m) && !(typeof m["type"] === "string" && m["type"].toLowerCase() === "group");
+  const gone = new Set(removes);
+  const kept = members.filter(
+    (m) => !(isUserEntry(m) && typeof m["value"] === "string" && gone.has(m["value"])),
+  );
+  const present = new Set(
+    kept.flatMap((m) => (isUserEntry(m) && typeof m["value"] === "string" ? [m["value"]] : [])),
+  );
+  for (const id of adds) {
+    if (gone.has(id) || present.has(id)) continue;
+    present.add(id);
+    kept.push({ value: id });
+  }
+  return kept;
+}
+
 /** A SCIM filter string literal (RFC 7644 3.4.2.2 uses JSON string syntax). */
 export function quoteFilterValue(value: string): string {
   return JSON.stringify(value);
