@@ -25,7 +25,7 @@ export interface ApplyResult {
 export interface ApplyOptions {
   readonly signal: AbortSignal;
   readonly now: () => Date;
-  /** Writes in flight per provider. */
+  /** Writes in flight per provider (default: the provider's `maxConcurrentWrites`, else 1). */
   readonly concurrency?: number;
   /** Attempts after the first for transient failures (timeouts, 429, 5xx). */
   readonly retries?: number;
@@ -99,7 +99,10 @@ async function applyProvider(
   const failedCreates = new Set<string>();
   const { maxMembersPerWrite, applyWholePhase } = provider.capabilities;
   for (const phase of planBatches(changes, maxMembersPerWrite, applyWholePhase === true)) {
-    await runPool(phase, options.concurrency ?? 4, async (batch) => {
+    // Serial unless the provider says its writes may overlap: read-then-write steps (member lists without
+    // PATCH, owner counts before a removal, the next free gidNumber) must not race each other.
+    const concurrency = options.concurrency ?? provider.capabilities.maxConcurrentWrites ?? 1;
+    await runPool(phase, concurrency, async (batch) => {
       const results: ChangeResult[] = [];
       const runnable: Change[] = [];
       for (const change of batch) {

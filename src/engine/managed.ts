@@ -1,3 +1,5 @@
+import type { AccessModel, ProviderConfig } from "../model/access.ts";
+import { accountNameFor } from "../desired/desired-state.ts";
 import type { JournalEntry } from "../audit/journal.ts";
 
 /**
@@ -16,4 +18,41 @@ export function managedAddresses(entries: readonly JournalEntry[]): Set<string> 
     else if (isRemove) managed.delete(c.id);
   }
   return managed;
+}
+
+/**
+ * Every account a protected user has or had in each provider: their mappings in the files (account
+ * name, id, e-mail, every `accounts` value) and the accounts the journal recorded with their user id.
+ */
+export function protectedAccountsOf(
+  model: AccessModel,
+  providers: readonly ProviderConfig[],
+  entries: readonly JournalEntry[],
+): Map<string, Set<string>> {
+  const ids = new Set(model.config.policy.guardrails.protectedUsers);
+  const out = new Map<string, Set<string>>();
+  for (const provider of providers) {
+    const accounts = new Set<string>();
+    for (const id of ids) {
+      accounts.add(id);
+      const user = model.users.get(id);
+      if (!user) continue;
+      for (const a of [accountNameFor(user, provider), user.email, ...Object.values(user.accounts)])
+        if (a !== undefined) accounts.add(a);
+    }
+    out.set(provider.name, accounts);
+  }
+  for (const entry of entries) {
+    if (entry.type !== "change" || entry.change.userId === undefined || !ids.has(entry.change.userId))
+      continue;
+    const c = entry.change;
+    const account =
+      c.kind === "user"
+        ? c.account
+        : c.kind === "membership" && c.memberKind === "user"
+          ? c.member
+          : undefined;
+    if (account !== undefined) out.get(entry.provider)?.add(account);
+  }
+  return out;
 }

@@ -13,7 +13,7 @@ import type { Provider, ProviderContext } from "../providers/types.ts";
 import { liveDigestOf } from "./live-digest.ts";
 import { DEFAULT_JOURNAL_PATH, readJournal } from "../audit/journal.ts";
 import { describeAccessCommit } from "../audit/git.ts";
-import { managedAddresses } from "./managed.ts";
+import { managedAddresses, protectedAccountsOf } from "./managed.ts";
 
 export interface EngineOptions {
   readonly cwd: string;
@@ -39,6 +39,8 @@ export interface PreparedPlan {
   readonly providers: ReadonlyMap<string, Provider>;
   /** Warnings left after validation (errors stop before this point). */
   readonly warnings: readonly Diagnostic[];
+  /** Accounts of protected users per provider, for the guard rails. */
+  readonly protectedAccounts: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export function journalPathOf(options: EngineOptions): string {
@@ -111,7 +113,9 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
   const context = providerContextOf(options);
   const providers = new Map<string, Provider>();
   for (const config of configs) providers.set(config.name, await createProvider(config, context));
-  const managed = managedAddresses(await readJournal(journalPathOf(options)));
+  const journal = await readJournal(journalPathOf(options));
+  const managed = managedAddresses(journal);
+  const protectedAccounts = protectedAccountsOf(tree.model, configs, journal);
   const effective = computeEffectiveMemberships(tree.model, options.now);
   const signal = AbortSignal.timeout(options.readTimeoutMs ?? 600_000);
   const inputs: ProviderPlanInput[] = await Promise.all(
@@ -133,7 +137,7 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
     providers: inputs,
     ...(commit ? { desiredCommit: commit.commit + (commit.isDirty ? "+dirty" : "") } : {}),
   });
-  return { plan, tree, providers, warnings: tree.diagnostics };
+  return { plan, tree, providers, warnings: tree.diagnostics, protectedAccounts };
 }
 
 export async function closeProviders(providers: ReadonlyMap<string, Provider>): Promise<void> {

@@ -2,34 +2,57 @@ import type { Policy } from "../model/access.ts";
 import type { Change, Plan } from "./types.ts";
 
 export interface GuardrailOptions {
-  /** `--allow-removals N`: accept up to N removals this once. */
+  /** `--allow-removals N`: accept up to N removals per provider this once. */
   readonly allowRemovals?: number;
   /** `--force`: accept every guard-rail violation (logged in the journal). */
   readonly force?: boolean;
+  /**
+   * Every account a protected user has or had, per provider (mappings in the files, and accounts the
+   * journal saw with their user id): a protected person stays protected under an old or renamed account.
+   */
+  readonly protectedAccounts?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-/** Memberships this change takes away. */
+/**
+ * Access this change takes away, counted in memberships: a removed member, every member of a deleted
+ * group, and a disabled or deleted account (the account itself is access).
+ */
 function removalsOf(change: Change): number {
   if (change.kind === "membership" && change.action === "remove") return 1;
   if (change.kind === "group" && change.action === "delete") return change.memberCount;
+  if (change.kind === "user" && (change.action === "disable" || change.action === "delete")) return 1;
   return 0;
 }
 
-export function countRemovals(plan: Plan): number {
-  return plan.changes.reduce((n, c) => n + removalsOf(c), 0);
+/** Removals in the plan, or in one provider's part of it. */
+export function countRemovals(plan: Plan, provider?: string): number {
+  return plan.changes.reduce(
+    (n, c) => n + (provider === undefined || c.provider === provider ? removalsOf(c) : 0),
+    0,
+  );
 }
 
-/** The removal limit from policy for this plan's live state. */
-export function removalLimit(plan: Plan, policy: Policy): { limit: number; explanation: string } {
+/**
+ * The removal limit from policy. A percentage is of the current memberships of the provider concerned
+ * (one big system must not make a small one wipeable); without a provider, of all of them.
+ */
+export function removalLimit(
+  plan: Plan,
+  policy: Policy,
+  provider?: string,
+): { limit: number; explanation: string } {
   const rule = policy.guardrails.maxRemovals;
   if (!rule) return { limit: Number.POSITIVE_INFINITY, explanation: "no limit" };
   if (rule.kind === "count")
     return { limit: rule.value, explanation: `policy.guardrails.maxRemovals is ${String(rule.value)}` };
-  const total = plan.providers.reduce((n, p) => n + p.liveMemberships, 0);
+  const total = plan.providers.reduce(
+    (n, p) => n + (provider === undefined || p.name === provider ? p.liveMemberships : 0),
+    0,
+  );
   const limit = Math.floor((total * rule.value) / 100);
   return {
     limit,
-    explanation: `policy.guardrails.maxRemovals is ${String(rule.value)}% of ${String(total)} current memberships = ${String(limit)}`,
+    explanation: `policy.guardrails.maxRemovals is ${String(rule.value)}% of ${String(total)} current memberships${provider === undefined ? "" : ` in ${provider}`} = ${String(limit)}`,
   };
 }
 
@@ -40,14 +63,16 @@ export function removalLimit(plan: Plan, policy: Policy): { limit: number; expla
 export function checkGuardrails(plan: Plan, policy: Policy, options: GuardrailOptions = {}): string[] {
   if (options.force === true) return [];
   const violations: string[] = [];
-  const removals = countRemovals(plan);
-  const { limit, explanation } = removalLimit(plan, policy);
-  const allowed = Math.max(limit, options.allowRemovals ?? 0);
-  if (removals > allowed) {
-    violations.push(
-      `the plan removes ${String(removals)} memberships, more than allowed (${explanation}); ` +
-        `if that is intended, re-run with --allow-removals ${String(removals)}`,
-    );
+  for (const provider of plan.providers) {
+    const removals = countRemovals(plan, provider.name);
+    const { limit, explanation } = removalLimit(plan, policy, provider.name);
+    const allowed = Math.max(limit, options.allowRemovals ?? 0);
+    if (removals > allowed) {
+      violations.push(
+        `the plan removes ${String(removals)} memberships or accounts in ${provider.name}, more than allowed (${explanation}); ` +
+          `if that is intended, re-run with --allow-removals ${String(removals)}`,
+      );
+    }
   }
   const protectedUsers = new Set(policy.guardrails.protectedUsers);
   const protectedGroups = new Set(policy.guardrails.protectedGroups);
@@ -63,7 +88,8 @@ export function checkGuardrails(plan: Plan, policy: Policy, options: GuardrailOp
           : undefined;
     const isProtectedUser =
       (c.userId !== undefined && protectedUsers.has(c.userId)) ||
-      (account !== undefined && protectedUsers.has(account));
+      (account !== undefined &&
+        (protectedUsers.has(account) || options.protectedAccounts?.get(c.provider)?.has(account) === true));
     if (isProtectedUser) {
       violations.push(
         `${c.id}: ${c.kind} ${c.action} touches protected user ${c.userId ?? account ?? ""}; re-run with --force if intended`,

@@ -21,6 +21,11 @@ export interface Capabilities {
    * once per phase instead of once per change). The engine then passes a whole phase per call.
    */
   readonly applyWholePhase?: boolean;
+  /**
+   * Writes the apply engine may have in flight at once (default 1). Only for systems where independent
+   * writes cannot interfere; a provider that reads before it writes must stay at 1.
+   */
+  readonly maxConcurrentWrites?: number;
   /** The user attributes this system stores; others are not planned. */
   readonly userAttributes: readonly string[];
   /** Users can be created by gatehouse (false for e.g. GitHub, where people sign up themselves). */

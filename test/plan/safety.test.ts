@@ -36,11 +36,37 @@ describe("checkGuardrails: removal limit", () => {
     expect(countRemovals(plan)).toBe(3);
   });
 
+  it("counts a disabled account as a removal too", () => {
+    const plan = planFor(model({ users: [user("ann")] }), {
+      mode: "authoritative",
+      live: live(
+        Array.from({ length: 30 }, (_, i) => liveUser(`ghost${String(i)}`)).concat(liveUser("ann")),
+        [],
+      ),
+    });
+    expect(plan.changes.filter((c) => c.kind === "user" && c.action === "disable")).toHaveLength(30);
+    expect(countRemovals(plan)).toBe(30);
+    expect(checkGuardrails(plan, guard({ maxRemovals: { kind: "count", value: 1 } }))).toHaveLength(1);
+  });
+
+  it("takes a percentage per provider, so a big provider does not make a small one wipeable", () => {
+    const plan: Plan = {
+      ...removalPlan(2),
+      providers: [
+        { ...removalPlan(2).providers[0]!, name: "directory" },
+        { ...removalPlan(2).providers[0]!, name: "mirror", liveMemberships: 1_000 },
+      ],
+    };
+    const refused = checkGuardrails(plan, guard({ maxRemovals: { kind: "percent", value: 25 } }));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toContain("in directory");
+  });
+
   it("refuses more removals than an absolute maxRemovals and names --allow-removals N", () => {
     const plan = removalPlan(2); // removes cat, dan, eve from g1
     const violations = checkGuardrails(plan, guard({ maxRemovals: { kind: "count", value: 2 } }));
     expect(violations).toEqual([
-      "the plan removes 3 memberships, more than allowed (policy.guardrails.maxRemovals is 2); " +
+      "the plan removes 3 memberships or accounts in directory, more than allowed (policy.guardrails.maxRemovals is 2); " +
         "if that is intended, re-run with --allow-removals 3",
     ]);
   });
@@ -58,7 +84,7 @@ describe("checkGuardrails: removal limit", () => {
     expect(checkGuardrails(removalPlan(3), rule)).toEqual([]); // 2 removals
     const refused = checkGuardrails(removalPlan(2), rule); // 3 removals
     expect(refused).toHaveLength(1);
-    expect(refused[0]).toContain("25% of 10 current memberships = 2");
+    expect(refused[0]).toContain("25% of 10 current memberships in directory = 2");
     expect(refused[0]).toContain("--allow-removals 3");
   });
 
@@ -100,6 +126,25 @@ describe("checkGuardrails: protected users and groups", () => {
       "directory:user/svc.deploy: user disable touches protected user svc.deploy; re-run with --force if intended",
       "directory:user/svc.deploy#sessions: user revoke-sessions touches protected user svc.deploy; re-run with --force if intended",
       "directory:membership/prod-admin/svc.deploy: membership remove touches protected user svc.deploy; re-run with --force if intended",
+    ]);
+  });
+
+  it("still protects a user under an account they held before (a changed mapping)", () => {
+    const remapped = planFor(
+      model({ users: [user("svc.deploy", { accounts: { directory: "deploy-bot2" } })] }),
+      {
+        mode: "authoritative",
+        live: live([liveUser("deploy-bot")], []),
+      },
+    );
+    expect(
+      remapped.changes.map((c) => `${c.kind}.${c.action} ${c.kind === "user" ? c.account : ""}`),
+    ).toContain("user.disable deploy-bot");
+    const rule = guard({ protectedUsers: ["svc.deploy"] });
+    expect(checkGuardrails(remapped, rule, { allowRemovals: 100 })).toEqual([]);
+    const protectedAccounts = new Map([["directory", new Set(["deploy-bot", "deploy-bot2"])]]);
+    expect(checkGuardrails(remapped, rule, { allowRemovals: 100, protectedAccounts })).toEqual([
+      "directory:user/deploy-bot: user disable touches protected user deploy-bot; re-run with --force if intended",
     ]);
   });
 

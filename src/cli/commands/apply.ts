@@ -75,6 +75,7 @@ export async function runApplyCommand(argv: readonly string[], io: CliIo): Promi
       now: io.now,
       signal: AbortSignal.timeout(6 * 3_600_000),
       force: flag(args, "force"),
+      protectedAccounts: prepared.protectedAccounts,
       ...(allowRemovals === undefined ? {} : { allowRemovals }),
       onResults: (results) => {
         for (const r of results) {
