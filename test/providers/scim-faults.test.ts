@@ -298,7 +298,7 @@ describe("scim group membership on a server that takes no PATCH", { tags: ["slow
     match: (m: string, p: string) => m === "GET" && p.endsWith("/ServiceProviderConfig"),
   } as const;
   /** The next `times` GETs of one group answer without `members`, as servers with `returned: request` do. */
-  const hideMembers = (times: number) =>
+  const hideMembers = (times: number): void => {
     proxy.inject({
       fault: {
         kind: "rewrite",
@@ -310,6 +310,7 @@ describe("scim group membership on a server that takes no PATCH", { tags: ["slow
       times,
       match: (m, p) => m === "GET" && p.includes("/Groups/"),
     });
+  };
 
   beforeEach(async () => {
     server = await startScimServer();
