@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Attribute, Change as LdapChange } from "ldapts";
-import type { Client } from "ldapts";
+import { readFileSync } from "node:fs";
+import { Attribute, Client, Change as LdapChange } from "ldapts";
 import type { Change } from "../../src/plan/types.ts";
 import type { Provider } from "../../src/providers/types.ts";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
@@ -51,6 +51,23 @@ async function rawValues(client: Client, dn: string, attribute: string): Promise
   return (Array.isArray(value) ? value : [value]).map(String);
 }
 
+/** "bound", or the server's answer to a simple bind as `dn`. */
+async function simpleBind(server: SambaDc, dn: string, password: string): Promise<string> {
+  const client = new Client({
+    url: server.url,
+    timeout: 10_000,
+    tlsOptions: { ca: readFileSync(server.caFile) },
+  });
+  try {
+    await client.bind(dn, password);
+    return "bound";
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}
+
 describeProviderContract(
   "ldap (Samba Active Directory)",
   async () => {
@@ -93,6 +110,20 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
       name: "Kim Park",
       title: "Analyst",
     });
+  });
+
+  it("creates users with a random password set and PASSWD_NOTREQD off, so an empty password cannot sign in", async () => {
+    await applyAll(provider, [
+      change({ kind: "user", action: "create", account: "pwd-lee", after: { name: "Lee Pwd" } }),
+    ]);
+    const dn = `CN=pwd-lee,${PEOPLE}`;
+    await server.admin(async (client) => {
+      const uac = Number((await rawValues(client, dn, "userAccountControl"))[0]);
+      expect(uac & 0x20).toBe(0);
+      expect(uac & 0x2).toBe(0);
+      expect(Number((await rawValues(client, dn, "pwdLastSet"))[0])).toBeGreaterThan(0);
+    });
+    expect(await simpleBind(server, dn, "")).not.toBe("bound");
   });
 
   it("reads and rewrites a group whose members come back in several ranges", async () => {

@@ -54,6 +54,18 @@ describe("ldap provider errors name the problem and never the password", { tags:
   });
   afterAll(async () => server.stop());
 
+  it("refuses to create an Active Directory user over an unencrypted connection, writing nothing", async () => {
+    const provider = createLdapProvider(
+      ldapConfig(server, { flavour: "activeDirectory" }),
+      ldapContext(server.password),
+    );
+    const error = await createError(provider, { name: "Zed Z" });
+    expect(error.message).toContain("encrypted connection");
+    expect(error.message).toContain("ldaps://");
+    expect(provider.stats().writes).toBe(0);
+    expect(everythingSaidBy(error)).not.toContain(server.password);
+  });
+
   it("reports bad credentials with the bind DN and the variable name", async () => {
     const provider = createLdapProvider(ldapConfig(server), ldapContext("not-the-password-xyz"));
     const error = await readError(provider);

@@ -17,8 +17,10 @@ import {
   parseRangedAttribute,
   toLiveGroup,
   toLiveUser,
+  unicodePwdValue,
   userModifications,
 } from "../../src/providers/ldap/map.ts";
+import { randomAdPassword } from "../../src/providers/ldap/directory.ts";
 import { parseLdapSettings } from "../../src/providers/ldap/settings.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -157,11 +159,29 @@ describe("ldap entry mapping", () => {
     });
   });
 
-  it("builds an enabled AD user with sAMAccountName and no password", () => {
+  it("builds an enabled AD user with sAMAccountName that requires a password (512, no PASSWD_NOTREQD)", () => {
     const { dn, attributes } = newUserEntry("ann", { name: "Ann Lee" }, ad, undefined);
     expect(dn).toBe("cn=ann,cn=Users,DC=corp,DC=com");
     expect(attributes["sAMAccountName"]).toEqual(["ann"]);
-    expect(attributes["userAccountControl"]).toEqual(["544"]);
+    expect(attributes["userAccountControl"]).toEqual(["512"]);
+  });
+
+  it("makes random 32-character AD passwords with every character class, encoded as quoted UTF-16LE", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const password = randomAdPassword("abc");
+      expect(password).toHaveLength(32);
+      expect(password).toMatch(/[A-Z]/);
+      expect(password).toMatch(/[a-z]/);
+      expect(password).toMatch(/[0-9]/);
+      expect(password).toMatch(/[^A-Za-z0-9]/);
+      expect(password.toLowerCase()).not.toContain("abc");
+      seen.add(password);
+    }
+    expect(seen.size).toBe(50);
+    expect(unicodePwdValue("aB1!")).toEqual(
+      Buffer.from([0x22, 0, 0x61, 0, 0x42, 0, 0x31, 0, 0x21, 0, 0x22, 0]),
+    );
   });
 
   it("replaces changed attributes and removes an emptied one", () => {

@@ -192,11 +192,19 @@ export class LdapClient {
     );
   }
 
-  async add(dn: string, attributes: Readonly<Record<string, readonly string[]>>): Promise<void> {
+  /** `binary` holds values sent as bytes (AD unicodePwd); only their attribute names reach messages. */
+  async add(
+    dn: string,
+    attributes: Readonly<Record<string, readonly string[]>>,
+    binary: Readonly<Record<string, readonly Buffer[]>> = {},
+  ): Promise<void> {
     const attrs = Object.entries(attributes).map(
       ([type, values]) => new Attribute({ type, values: [...values] }),
     );
-    await this.write({ operation: "add", dn, attributes: Object.keys(attributes) }, (c) => c.add(dn, attrs));
+    for (const [type, values] of Object.entries(binary))
+      attrs.push(new Attribute({ type, values: [...values] }));
+    const names = [...Object.keys(attributes), ...Object.keys(binary)];
+    await this.write({ operation: "add", dn, attributes: names }, (c) => c.add(dn, attrs));
   }
 
   async del(dn: string): Promise<void> {

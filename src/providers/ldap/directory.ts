@@ -1,4 +1,5 @@
 /** Lookups and writes against the directory, one gatehouse change at a time (or one group's members). */
+import { randomInt } from "node:crypto";
 import { ProviderError } from "../../errors.ts";
 import type { GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
 import type { LdapClient } from "./client.ts";
@@ -10,6 +11,7 @@ import {
   memberModifications,
   newGroupEntry,
   newUserEntry,
+  unicodePwdValue,
   userModifications,
   valuesOf,
 } from "./map.ts";
@@ -18,6 +20,31 @@ import type { LdapSettings } from "./settings.ts";
 
 /** Accounts per OR-filter when resolving many users at once. */
 const LOOKUP_CHUNK = 200;
+
+const PASSWORD_CLASSES = [
+  "ABCDEFGHJKLMNPQRSTUVWXYZ",
+  "abcdefghijkmnopqrstuvwxyz",
+  "23456789",
+  "!#%+-.:=?@^_~",
+];
+
+/**
+ * A random 32-character password with upper, lower, digit and symbol (AD complexity), which never contains
+ * the account name. It is written once at creation and never logged, returned or stored.
+ */
+export function randomAdPassword(account: string): string {
+  const all = PASSWORD_CLASSES.join("");
+  for (;;) {
+    const chars = PASSWORD_CLASSES.map((set) => set.charAt(randomInt(set.length)));
+    while (chars.length < 32) chars.push(all.charAt(randomInt(all.length)));
+    for (let i = chars.length - 1; i > 0; i--) {
+      const j = randomInt(i + 1);
+      [chars[i], chars[j]] = [chars[j] ?? "", chars[i] ?? ""];
+    }
+    const password = chars.join("");
+    if (account.length < 3 || !password.toLowerCase().includes(account.toLowerCase())) return password;
+  }
+}
 
 export class Directory {
   private readonly provider: string;
@@ -85,7 +112,21 @@ export class Directory {
           ? await this.managerDn(change.after.manager, signal)
           : undefined;
         const entry = newUserEntry(change.account, change.after, s, managerDn);
-        await this.client.add(entry.dn, entry.attributes);
+        if (s.flavour !== "activeDirectory") {
+          await this.client.add(entry.dn, entry.attributes);
+          return;
+        }
+        // AD accepts unicodePwd only over an encrypted connection; without a password the account would
+        // need PASSWD_NOTREQD, which lets Kerberos/NTLM accept a blank password.
+        const encrypted = s.startTls || s.url.toLowerCase().startsWith("ldaps:");
+        if (!encrypted) {
+          this.fail(
+            "create user",
+            `cannot create "${change.account}": Active Directory takes the initial (random) password only over an encrypted connection; use ldaps:// or startTls: true`,
+          );
+        }
+        const password = unicodePwdValue(randomAdPassword(change.account));
+        await this.client.add(entry.dn, entry.attributes, { unicodePwd: [password] });
         return;
       }
       case "update": {

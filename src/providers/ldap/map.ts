@@ -20,7 +20,7 @@ export interface LdapModification {
 
 /** AD userAccountControl bits. */
 export const UAC_ACCOUNTDISABLE = 0x2;
-const UAC_PASSWD_NOTREQD = 0x20;
+export const UAC_PASSWD_NOTREQD = 0x20;
 const UAC_NORMAL_ACCOUNT = 0x200;
 
 const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
@@ -175,12 +175,17 @@ export function newUserEntry(
     if (values.length > 0) attributes[attribute] = values;
   }
   if (settings.flavour === "activeDirectory") {
-    // No password is set by gatehouse (people sign in through SSO or get one from the helpdesk), so the
-    // account is created enabled with PASSWD_NOTREQD; an empty-password simple bind is anonymous anyway.
-    attributes["userAccountControl"] = [String(UAC_NORMAL_ACCOUNT | UAC_PASSWD_NOTREQD)];
+    // A normal account that requires a password: the caller sets a random one nobody learns (unicodePwd),
+    // so people sign in through SSO or a password reset. Never PASSWD_NOTREQD: Kerberos/NTLM accept a blank one.
+    attributes["userAccountControl"] = [String(UAC_NORMAL_ACCOUNT)];
     if (u.upnSuffix !== undefined) attributes["userPrincipalName"] = [`${account}@${u.upnSuffix}`];
   }
   return { dn: buildDn(u.rdnAttribute, account, u.dn), attributes };
+}
+
+/** AD's unicodePwd value: the password in double quotes, UTF-16LE. */
+export function unicodePwdValue(password: string): Buffer {
+  return Buffer.from(`"${password}"`, "utf16le");
 }
 
 /** One replace per changed attribute; an emptied attribute is removed (except the required naming ones). */
