@@ -164,7 +164,8 @@ export async function applyPlan(
 ): Promise<ApplyResult> {
   const started = options.now().getTime();
   const results: ChangeResult[] = [];
-  await Promise.all(
+  // Every provider runs to its end even if another one throws: what was written must be reported.
+  const settled = await Promise.allSettled(
     plan.providers.map(async (p) => {
       const provider = providers.get(p.name);
       const changes = plan.changes.filter((c) => c.provider === p.name);
@@ -173,6 +174,8 @@ export async function applyPlan(
       await applyProvider(provider, changes, options, results);
     }),
   );
+  const thrown = settled.find((s) => s.status === "rejected");
+  if (thrown) throw thrown.reason;
   const order = new Map(plan.changes.map((c, i) => [c, i]));
   results.sort((a, b) => (order.get(a.change) ?? 0) - (order.get(b.change) ?? 0));
   const calls: Record<string, ProviderStats> = {};

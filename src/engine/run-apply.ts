@@ -4,7 +4,13 @@ import type { Provider } from "../providers/types.ts";
 import { UnsafePlanError } from "../errors.ts";
 import { checkGuardrails, type GuardrailOptions } from "../plan/safety.ts";
 import { applyPlan, type ApplyResult, type ChangeResult } from "../apply/apply-plan.ts";
-import { appendJournalEntries, type JournalEntry } from "../audit/journal.ts";
+import {
+  appendJournalEntries,
+  JournalError,
+  type JournalEntry,
+  type NewJournalEntry,
+} from "../audit/journal.ts";
+import { appendFileDurable } from "../io/atomic-write.ts";
 import { planChecksum } from "./saved-plan.ts";
 
 export interface RunApplyOptions extends GuardrailOptions {
@@ -49,42 +55,73 @@ export async function runApply(
   ]);
   if (!start) throw new Error("journal did not record the start of the run");
   let last: JournalEntry = start;
+  // If the journal cannot be appended to mid-run, stop writing (an unrecorded change is an audit gap),
+  // keep what was done, and record it at the end; as a last resort next to the journal, never lost.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([options.signal, stop.signal]);
+  const unrecorded: NewJournalEntry[] = [];
+  let journalError: unknown;
   const result = await applyPlan(plan, providers, {
-    signal: options.signal,
+    signal,
     now: options.now,
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
     onResults: async (results) => {
       options.onResults?.(results);
-      const sealed = await appendJournalEntries(
-        options.journalPath,
-        results.map((r) => ({
-          type: "change" as const,
-          at: r.at,
-          runSeq: start.seq,
-          provider: r.change.provider,
-          changeId: r.change.id,
-          change: r.change,
-          outcome: r.outcome,
-          ...(r.confirmation === undefined ? {} : { confirmation: r.confirmation }),
-          ...(r.error === undefined ? {} : { error: r.error }),
-        })),
-      );
-      last = sealed.at(-1) ?? last;
+      const entries = results.map((r): NewJournalEntry => ({
+        type: "change",
+        at: r.at,
+        runSeq: start.seq,
+        provider: r.change.provider,
+        changeId: r.change.id,
+        change: r.change,
+        outcome: r.outcome,
+        ...(r.confirmation === undefined ? {} : { confirmation: r.confirmation }),
+        ...(r.error === undefined ? {} : { error: r.error }),
+      }));
+      if (journalError !== undefined) {
+        unrecorded.push(...entries);
+        return;
+      }
+      try {
+        const sealed = await appendJournalEntries(options.journalPath, entries);
+        last = sealed.at(-1) ?? last;
+      } catch (error) {
+        journalError = error;
+        unrecorded.push(...entries);
+        stop.abort();
+      }
     },
   });
-  const [end] = await appendJournalEntries(options.journalPath, [
-    {
-      type: "apply-end",
-      at: options.now().toISOString(),
-      runSeq: start.seq,
-      applied: result.applied,
-      failed: result.failed,
-      skipped: result.skipped,
-      durationMs: result.durationMs,
-      calls: result.calls,
-    },
-  ]);
-  last = end ?? last;
+  const end: NewJournalEntry = {
+    type: "apply-end",
+    at: options.now().toISOString(),
+    runSeq: start.seq,
+    applied: result.applied,
+    failed: result.failed,
+    skipped: result.skipped,
+    durationMs: result.durationMs,
+    calls: result.calls,
+  };
+  try {
+    const sealed = await appendJournalEntries(options.journalPath, [...unrecorded, end], {
+      lockTimeoutMs: 60_000,
+    });
+    last = sealed.at(-1) ?? last;
+  } catch (error) {
+    const aside = `${options.journalPath}.unrecorded.jsonl`;
+    await appendFileDurable(aside, [...unrecorded, end].map((e) => JSON.stringify(e) + "\n").join(""));
+    throw new JournalError(
+      `the journal could not record ${String(unrecorded.length)} change(s) of this run; they are saved in ${aside}. ` +
+        `Append them once the journal is writable again (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
+  }
+  if (journalError !== undefined) {
+    throw new JournalError(
+      `the journal failed during the run, so gatehouse stopped writing; ${String(result.applied)} change(s) were applied and are now recorded. Re-run apply to finish.`,
+      { cause: journalError },
+    );
+  }
   return { ...result, journal: { first: start.seq, last: last.seq, headHash: last.hash, start } };
 }

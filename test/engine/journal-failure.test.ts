@@ -1,0 +1,54 @@
+import { cp, mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { closeProviders, preparePlan } from "../../src/engine/prepare-plan.ts";
+import { runApply } from "../../src/engine/run-apply.ts";
+import { JournalError } from "../../src/audit/journal.ts";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+it("stops writing when the journal fails mid-run, and keeps every applied change on record beside it", async () => {
+  const cwd = await mkdtemp(path.join(tmpdir(), "gh-journal-fail-"));
+  dirs.push(cwd);
+  await cp(new URL("../../access", import.meta.url), path.join(cwd, "access"), { recursive: true });
+  const now = new Date("2026-11-25T12:00:00Z");
+  const prepared = await preparePlan({ cwd, dir: "access", now, env: {} });
+  const journalPath = path.join(cwd, ".gatehouse", "journal.jsonl");
+  let batches = 0;
+  try {
+    const run = runApply(prepared.plan, prepared.tree.model.config.policy, prepared.providers, {
+      journalPath,
+      actor: "test",
+      now: () => now,
+      signal: AbortSignal.timeout(20_000),
+      onResults: () => {
+        // After the first write is journalled, the journal stops being writable (a folder takes its place).
+        if (++batches === 2) {
+          void rename(journalPath, `${journalPath}.moved`).then(() => mkdir(journalPath));
+        }
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(JournalError);
+  } finally {
+    await closeProviders(prepared.providers);
+  }
+  const journalled = (await readFile(`${journalPath}.moved`, "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { type: string });
+  const aside = (await readFile(`${journalPath}.unrecorded.jsonl`, "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { type: string; outcome?: string });
+  // Nothing applied is missing: every change result is either in the journal or in the aside file.
+  const recorded =
+    journalled.filter((e) => e.type === "change").length + aside.filter((e) => e.type === "change").length;
+  expect(recorded).toBe(prepared.plan.changes.length);
+  expect(aside.at(-1)?.type).toBe("apply-end");
+  // Writing stopped: the rest was skipped, not applied without a record.
+  expect(aside.some((e) => e.outcome === "skipped")).toBe(true);
+});
