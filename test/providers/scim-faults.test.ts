@@ -224,6 +224,59 @@ describe("scim connector under faults", { tags: ["slow"] }, () => {
     expect(small.stats().reads).toBe(3 + 5 + 1);
   });
 
+  /** Users created straight on the server, past the proxy. */
+  const seedUsers = async (names: readonly string[]): Promise<void> => {
+    for (const name of names) {
+      const res = await fetch(`${server.baseUrl}/Users`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${server.token}`, "content-type": "application/scim+json" },
+        body: JSON.stringify({
+          schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+          userName: `${name}@example.com`,
+        }),
+      });
+      expect(res.status).toBe(201);
+    }
+  };
+  const isUserList = (m: string, p: string): boolean => m === "GET" && p.endsWith("/Users");
+
+  it("keeps paging while pages come back full when the server reports a capped totalResults", async () => {
+    await seedUsers(["u1", "u2", "u3", "u4", "u5"]);
+    const paged = connect({ pageSize: 2 });
+    proxy.inject({
+      fault: {
+        kind: "rewrite",
+        transform: (list) =>
+          typeof list === "object" && list !== null ? { ...list, totalResults: 2 } : list,
+      },
+      times: 100,
+      match: isUserList,
+    });
+    const live = await paged.read(signal());
+    expect(live.users.map((u) => u.account).sort()).toEqual(
+      ["u1", "u2", "u3", "u4", "u5"].map((n) => `${n}@example.com`),
+    );
+    expect(proxy.seen.filter((r) => isUserList(r.method, r.path))).toHaveLength(3); // 2 + 2 + 1
+  });
+
+  it("fails the read loudly when the server ignores startIndex and repeats the first page", async () => {
+    await seedUsers(["u1", "u2", "u3", "u4", "u5"]);
+    const paged = connect({ pageSize: 2 });
+    let firstPage: unknown;
+    proxy.inject({
+      fault: {
+        kind: "rewrite",
+        transform: (list) => {
+          firstPage ??= list;
+          return firstPage;
+        },
+      },
+      times: 100,
+      match: isUserList,
+    });
+    await expect(paged.read(signal())).rejects.toThrow(/repeats id .* ignore startIndex/);
+  });
+
   it("adds many members to a group in as few PATCH requests as maxMembersPerWrite allows", async () => {
     const names = Array.from({ length: 120 }, (_, i) => `m${String(i).padStart(3, "0")}`);
     await provider.read(signal()); // a loaded index spares the per-user look-ups before each create

@@ -7,8 +7,8 @@ import type { LiveGroup, LiveState } from "../../model/state.ts";
 import { ProviderError } from "../../errors.ts";
 import type { ScimClient } from "./client.ts";
 import type { ScimServerCapabilities } from "./discovery.ts";
-import type { ScimGroup, ScimUser } from "./map.ts";
-import { eqFilter, parseListResponse, parseScimGroup, parseScimUser, toLiveUser } from "./map.ts";
+import type { ListPage, ScimGroup, ScimUser } from "./map.ts";
+import { eqFilter, isRecord, parseListResponse, parseScimGroup, parseScimUser, toLiveUser } from "./map.ts";
 import type { ScimSettings } from "./settings.ts";
 
 /** More pages than this is a server bug (or a loop), not a directory: stop loudly. */
@@ -61,7 +61,12 @@ export function pageSizeOf(s: ScimSession): number {
   return Math.max(1, Math.min(s.settings.pageSize ?? s.caps.maxResults ?? 100, max));
 }
 
-/** Every resource at an endpoint: the first page tells the total, the rest are fetched concurrently. */
+/**
+ * Every resource at an endpoint. The first page's total says how many pages to fetch concurrently, but a
+ * total is not trusted to end the list: paging goes on while pages come back full (or the total says
+ * more), and stops at a short or empty page. A page repeating ids already listed means the server ignores
+ * `startIndex`: that fails loudly rather than loop or read a truncated list.
+ */
 export async function listAll(
   s: ScimSession,
   endpoint: string,
@@ -70,31 +75,65 @@ export async function listAll(
   filter?: string,
 ): Promise<unknown[]> {
   const count = pageSizeOf(s);
+  const operation = `list ${what}`;
   const fetchPage = async (startIndex: number) => {
     const query = { startIndex: String(startIndex), count: String(count), ...(filter ? { filter } : {}) };
-    const res = await s.client.request("GET", endpoint, { operation: `list ${what}`, query }, signal);
+    const res = await s.client.request("GET", endpoint, { operation, query }, signal);
     const page = parseListResponse(res.body);
     if (!page)
-      throw new ProviderError(s.name, `list ${what}`, `GET ${endpoint} did not return a SCIM ListResponse`);
+      throw new ProviderError(s.name, operation, `GET ${endpoint} did not return a SCIM ListResponse`);
     return page;
   };
+  const resources: unknown[] = [];
+  const ids = new Set<string>();
+  const take = (page: ListPage, startIndex: number): void => {
+    for (const r of page.resources) {
+      const id = isRecord(r) ? r["id"] : undefined;
+      if (typeof id === "string") {
+        if (ids.has(id)) {
+          throw new ProviderError(
+            s.name,
+            operation,
+            `the page at startIndex ${startIndex} repeats id "${id}" listed before; ` +
+              "the server seems to ignore startIndex, so the list cannot be read reliably",
+          );
+        }
+        ids.add(id);
+      }
+      resources.push(r);
+    }
+  };
+  /** A full page, or a short one while the total says more: there may be another page. */
+  const hasMore = (page: ListPage, next: number): boolean =>
+    page.resources.length > 0 && (page.resources.length >= count || next <= page.totalResults);
+  const tooMany = (): never => {
+    throw new ProviderError(s.name, operation, `more than ${MAX_PAGES} pages; refusing to continue`);
+  };
+
   const first = await fetchPage(1);
-  const resources = [...first.resources];
+  take(first, 1);
   // The server may cap the page below what we asked for; step by what it really returns.
   const step = first.resources.length > 0 ? Math.min(count, first.resources.length) : count;
   const starts: number[] = [];
-  for (let start = 1 + step; start <= first.totalResults && resources.length > 0; start += step) {
-    if (starts.length >= MAX_PAGES) {
-      throw new ProviderError(
-        s.name,
-        `list ${what}`,
-        `more than ${MAX_PAGES} pages of ${step}; refusing to continue`,
-      );
-    }
+  for (let start = 1 + step; start <= first.totalResults && first.resources.length > 0; start += step) {
+    if (starts.length >= MAX_PAGES) tooMany();
     starts.push(start);
   }
+  let last = first;
+  let next = 1 + first.resources.length;
   const pages = await Promise.all(starts.map(fetchPage));
-  for (const page of pages) resources.push(...page.resources);
+  pages.forEach((page, i) => {
+    const start = starts[i] ?? next;
+    take(page, start);
+    last = page;
+    next = start + page.resources.length;
+  });
+  for (let fetched = 1 + pages.length; hasMore(last, next); fetched += 1) {
+    if (fetched > MAX_PAGES) tooMany();
+    last = await fetchPage(next);
+    take(last, next);
+    next += last.resources.length;
+  }
   return resources;
 }
 
