@@ -173,6 +173,28 @@ describe("ldap provider against OpenLDAP (groupOfNames)", { tags: ["slow"] }, ()
     expect(await rawValues(server, groupDn, "member")).toEqual([`uid=ann,${PEOPLE}`]);
   });
 
+  it("removing a member never removes another person who shares its RDN in the disabled OU", async () => {
+    // rdnAttribute cn ≠ accountAttribute uid: two people may both be "cn=Alex Kim", one in each OU.
+    const byCn = createLdapProvider(
+      ldapConfig(server, { people: { rdnAttribute: "cn", accountAttribute: "uid" } }),
+      ldapContext(server.password),
+    );
+    const active = `cn=Alex Kim,${PEOPLE}`;
+    const disabled = "cn=Alex Kim,ou=disabled,dc=example,dc=com";
+    await server.ldapmodify(
+      `dn: ${active}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: akim\ncn: Alex Kim\nsn: Kim\n\n` +
+        `dn: ${disabled}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: akim2\ncn: Alex Kim\nsn: Kim\n`,
+    );
+    await applyAll(byCn, [change({ kind: "group", action: "create", group: "team-alias-write" })]);
+    await applyAll(byCn, [
+      member("add", "team-alias-write", "akim"),
+      member("add", "team-alias-write", "akim2"),
+    ]);
+    await applyAll(byCn, [member("remove", "team-alias-write", "akim")]);
+    expect(await rawValues(server, `cn=team-alias-write,${GROUPS}`, "member")).toEqual([disabled]);
+    await byCn.close();
+  });
+
   it("stores the manager as a DN and reads it back as an account name", async () => {
     await applyAll(provider, [
       change({

@@ -3,7 +3,7 @@ import { randomInt } from "node:crypto";
 import { ProviderError } from "../../errors.ts";
 import type { GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
 import type { LdapClient } from "./client.ts";
-import { buildDn, escapeDnValue, isDnUnder, parseDn } from "./dn.ts";
+import { buildDn, escapeDnValue, escapeFilterValue, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import {
   enabledModifications,
@@ -247,6 +247,7 @@ export class Directory {
     const errors: (ProviderError | undefined)[] = [];
     const adds: string[] = [];
     const removes: string[] = [];
+    const aliases: string[] = [];
     for (const change of changes) {
       let value: string | undefined;
       try {
@@ -258,8 +259,14 @@ export class Directory {
       }
       errors.push(undefined);
       if (change.action === "add") adds.push(value);
-      else removes.push(...this.aliases(value));
+      else {
+        removes.push(value);
+        const alias = this.alias(value);
+        if (alias !== undefined) aliases.push(alias);
+      }
     }
+    const taken = await this.existingUserDns(aliases, signal);
+    removes.push(...aliases.filter((a) => !taken.has(normalizeDn(a))));
     const mods = memberModifications(valuesOf(entry, s.groups.memberAttribute), adds, removes, s);
     await this.client.modify(entry.dn, mods);
     return errors;
@@ -267,17 +274,45 @@ export class Directory {
 
   /**
    * With disable by move, refint rewrites member values to a moved user's new DN in the background, so a
-   * removal right after a disable may still find the old DN: remove the user under either OU.
+   * removal right after a disable may still find the old DN: the same RDN under the other OU. The caller
+   * removes it only if no entry lives at that DN (with rdnAttribute ≠ accountAttribute it may be someone else).
    */
-  private aliases(value: string): string[] {
+  private alias(value: string): string | undefined {
     const s = this.settings;
-    if (s.disable.method !== "move" || s.groups.flavour === "posixGroup") return [value];
+    if (s.disable.method !== "move" || s.groups.flavour === "posixGroup") return undefined;
     const rdn = parseDn(value)[0];
-    if (!rdn) return [value];
+    if (!rdn) return undefined;
     const inDisabled = isDnUnder(value, s.disable.dn);
     const inPeople = isDnUnder(value, s.users.dn);
-    if (!inDisabled && !inPeople) return [value];
-    return [value, buildDn(rdn.type, rdn.value, inDisabled ? s.users.dn : s.disable.dn)];
+    if (!inDisabled && !inPeople) return undefined;
+    return buildDn(rdn.type, rdn.value, inDisabled ? s.users.dn : s.disable.dn);
+  }
+
+  /**
+   * Which of these DNs are entries of some user (normalized). When the RDN is the account attribute, an
+   * entry at the alias DN would be the same account, so nothing needs looking up.
+   */
+  private async existingUserDns(dns: readonly string[], signal: AbortSignal): Promise<Set<string>> {
+    const s = this.settings;
+    const found = new Set<string>();
+    if (dns.length === 0 || s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase())
+      return found;
+    const wanted = new Set(dns.map((dn) => normalizeDn(dn)));
+    const values = [...new Set(dns.map((dn) => parseDn(dn)[0]?.value ?? ""))];
+    for (let i = 0; i < values.length; i += LOOKUP_CHUNK) {
+      const filters = values
+        .slice(i, i + LOOKUP_CHUNK)
+        .map((v) => `(${s.users.rdnAttribute}=${escapeFilterValue(v)})`);
+      const entries = await this.client.search(
+        { base: s.baseDn, scope: "sub", filter: `(|${filters.join("")})`, attributes: ["1.1"], paged: true },
+        signal,
+      );
+      for (const entry of entries) {
+        const dn = normalizeDn(entry.dn);
+        if (wanted.has(dn)) found.add(dn);
+      }
+    }
+    return found;
   }
 
   private async memberValue(
