@@ -9,6 +9,7 @@ const REASONS: readonly Reason[] = [
   "grant-expired",
   "user-terminated",
   "user-on-leave",
+  "not-started",
   "drift",
   "not-in-config",
 ];

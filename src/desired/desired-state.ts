@@ -116,9 +116,16 @@ export function computeDesiredState(
         }
       });
     }
+    // With native nesting, a grant that expired in a nested group is that group's business, not ours.
+    const ownLines =
+      nestedHere.size === 0
+        ? undefined
+        : new Set((group.members ?? []).map((e) => `${e.source.file}:${String(e.source.line)}`));
     for (const [userId, grant] of eff?.expired ?? []) {
       const account = accounts.get(userId);
-      if (account !== undefined && !members.has(account)) expired.set(account, grant);
+      if (account === undefined || members.has(account)) continue;
+      if (ownLines && !ownLines.has(`${grant.source.file}:${String(grant.source.line)}`)) continue;
+      expired.set(account, grant);
     }
     groups.set(group.name, {
       name: group.name,

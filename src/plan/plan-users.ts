@@ -79,7 +79,12 @@ export function planUsers(sink: PlanSink): void {
       });
     }
     if (!want.enabled && (have.enabled || have.pending === true) && caps.disable !== "none") {
-      const reason = want.status === "terminated" ? "user-terminated" : "user-on-leave";
+      const reason =
+        want.status === "terminated"
+          ? "user-terminated"
+          : want.status === "leave"
+            ? "user-on-leave"
+            : "not-started";
       sink.change({
         ...base,
         id,

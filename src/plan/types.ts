@@ -10,6 +10,7 @@ export type Reason =
   | "grant-expired"
   | "user-terminated"
   | "user-on-leave"
+  | "not-started"
   | "drift"
   | "not-in-config";
 

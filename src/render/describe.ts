@@ -8,6 +8,7 @@ export const REASON_TEXT: Readonly<Record<Reason, string>> = {
   "grant-expired": "grant expired",
   "user-terminated": "user terminated",
   "user-on-leave": "user on leave",
+  "not-started": "not started yet",
   drift: "drift",
   "not-in-config": "not in config",
 };

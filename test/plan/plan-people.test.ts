@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { group, live, liveGroup, liveUser, model, planFor, providerConfig, user } from "../builders.ts";
+import {
+  entry,
+  group,
+  live,
+  liveGroup,
+  liveUser,
+  model,
+  planFor,
+  providerConfig,
+  user,
+} from "../builders.ts";
 import type { MembershipChange } from "../../src/plan/types.ts";
 
 const github = providerConfig({ name: "gh", type: "github", settings: { maintainers: "owners" } });
@@ -81,5 +91,38 @@ describe("leavers", () => {
       "directory:membership/legacy/bob user-terminated",
     ]);
     for (const c of removals) expect(c.source).toEqual(bob.source);
+  });
+});
+
+describe("joiners", () => {
+  it("keeps the account of someone who has not started yet disabled, saying why", () => {
+    const m = model({ users: [user("nia", { startDate: "2026-07-01" })] });
+    const plan = planFor(m, { live: live([liveUser("nia")], []) });
+    expect(plan.changes.map((c) => `${c.kind}.${c.action} ${c.reason}`)).toEqual([
+      "user.disable not-started",
+    ]);
+  });
+});
+
+describe("expired grants with native nesting", () => {
+  it("removes the grant from the nested group only, not a member added to the outer group by hand", () => {
+    const m = model({
+      users: [user("bob")],
+      groups: [
+        group("inner", [entry.user("bob", 10, { until: "2026-01-01T00:00:00Z" })], { line: 7 }),
+        group("outer", [entry.group("inner", 20)], { line: 17 }),
+      ],
+    });
+    const plan = planFor(m, {
+      mode: "additive",
+      nativeNesting: true,
+      live: live(
+        [liveUser("bob")],
+        [liveGroup("inner", ["bob"]), { ...liveGroup("outer", ["bob"]), groupMembers: ["inner"] }],
+      ),
+    });
+    expect(plan.changes.map((c) => `${c.kind}.${c.action} ${c.id} ${c.reason}`)).toEqual([
+      "membership.remove directory:membership/inner/bob grant-expired",
+    ]);
   });
 });
