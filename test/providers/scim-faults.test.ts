@@ -150,6 +150,29 @@ describe("scim connector under faults", { tags: ["slow"] }, () => {
     expect(live.users.map((u) => u.account)).toEqual(["ann@example.com"]);
   });
 
+  it.each([
+    ["group", "/Groups", groupCreate("team-slow")],
+    ["user", "/Users", userCreate("ann")],
+  ] as const)(
+    "a %s POST that landed but got no answer is not transient, and re-applying it adopts the resource instead of posting again",
+    async (_kind, endpoint, change) => {
+      await provider.read(signal());
+      const isPost = (m: string, p: string): boolean => m === "POST" && p.endsWith(endpoint);
+      // The first POST never reaches the server; the one sent after the look-up lands, its answer is lost.
+      proxy.inject({ fault: { kind: "cut-before-forward" }, times: 1, match: isPost });
+      proxy.inject({ fault: { kind: "cut-after-forward" }, times: 1, match: isPost });
+      const [first] = await provider.apply([change], signal());
+      expect(first?.status).toBe("failed");
+      if (first?.status === "failed") expect(first.error.isTransient).toBe(false);
+      const [again] = await provider.apply([change], signal());
+      expect(again?.status === "applied" && again.confirmation).toMatch(/matched existing/);
+      expect(proxy.seen.filter((r) => isPost(r.method, r.path))).toHaveLength(2);
+      const live = await provider.read(signal());
+      if (change.kind === "group") expect(live.groups.map((g) => g.name)).toEqual(["team-slow"]);
+      else expect(live.users.map((u) => u.account)).toEqual(["ann@example.com"]);
+    },
+  );
+
   it("times out a slow request and tries an idempotent one again", async () => {
     const slow = connect({ timeoutMs: 200 });
     proxy.inject({

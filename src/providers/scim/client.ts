@@ -56,9 +56,18 @@ export class ScimHttpError extends ProviderError {
     provider: string,
     operation: string,
     message: string,
-    opts: { status: number | "timeout" | "network"; scimType?: string; detail?: string; cause?: unknown },
+    opts: {
+      status: number | "timeout" | "network";
+      scimType?: string;
+      detail?: string;
+      cause?: unknown;
+      method?: HttpMethod;
+    },
   ) {
-    const isTransient = typeof opts.status === "string" || opts.status === 429 || opts.status >= 500;
+    // A POST that got no answer (or a 5xx) may have created the resource: sending it again is not a
+    // retry of the same thing, so the apply engine must not repeat it as transient. 429 was refused unprocessed.
+    const isUnknown = typeof opts.status === "string" || opts.status >= 500;
+    const isTransient = opts.status === 429 || (isUnknown && opts.method !== "POST");
     super(provider, operation, message, { status: opts.status, isTransient, cause: opts.cause });
     this.scimType = opts.scimType;
     this.detail = opts.detail;
@@ -157,7 +166,10 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
       let isRetryable: boolean;
       if (typeof res === "string") {
         const message = res === "timeout" ? `no answer within ${options.timeoutMs} ms` : "connection failed";
-        error = new ScimHttpError(options.provider, req.operation, `${message} (${where})`, { status: res });
+        error = new ScimHttpError(options.provider, req.operation, `${message} (${where})`, {
+          status: res,
+          method,
+        });
         isRetryable = isIdempotent;
       } else {
         const { text } = res;
@@ -176,6 +188,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
           `HTTP ${res.status}${kind}${detail === undefined ? "" : `: ${detail}`} (${where})`,
           {
             status: res.status,
+            method,
             ...(scim.scimType === undefined ? {} : { scimType: scim.scimType }),
             ...(detail === undefined ? {} : { detail }),
           },

@@ -139,8 +139,10 @@ async function createGroup(
   signal: AbortSignal,
 ): Promise<Confirmation> {
   const operation = `create group "${name}"`;
-  const known =
-    s.index.groups.get(name) ?? (s.index.isLoaded ? undefined : await lookUpGroup(s, name, signal));
+  const key = `group:${name}`;
+  const trustIndex = s.index.isLoaded && !s.index.uncertainCreates.has(key);
+  const known = s.index.groups.get(name) ?? (trustIndex ? undefined : await lookUpGroup(s, name, signal));
+  s.index.uncertainCreates.delete(key);
   if (known) return `matched existing SCIM group ${known.id}`;
   const stored =
     description !== undefined && supportsGroupAttribute(s.caps, "description") ? description : undefined;
@@ -151,6 +153,7 @@ async function createGroup(
       remember(s, res.body, undefined, operation);
       return undefined;
     } catch (error) {
+      if (error instanceof ScimHttpError && error.isOutcomeUnknown) s.index.uncertainCreates.add(key);
       if (
         !(error instanceof ScimHttpError) ||
         attempt > 0 ||
@@ -160,6 +163,7 @@ async function createGroup(
       }
       // The group exists (409) or may (no answer): look it up instead of posting blindly.
       const found = await lookUpGroup(s, name, signal);
+      s.index.uncertainCreates.delete(key);
       if (found) return `matched existing SCIM group ${found.id}`;
       if (error.status === 409) throw error;
     }

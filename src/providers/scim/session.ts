@@ -23,6 +23,11 @@ export interface ScimIndex {
   isLoaded: boolean;
   /** Whether the server filters on meta.lastModified; undefined until tried. */
   canFilterByLastModified: boolean | undefined;
+  /**
+   * Creates whose POST got no answer ("user:<lower-cased userName>", "group:<displayName>"): the resource
+   * may exist though the index lacks it, so a retried create looks it up on the server first.
+   */
+  readonly uncertainCreates: Set<string>;
 }
 
 export interface ScimSession {
@@ -41,6 +46,7 @@ export function createIndex(): ScimIndex {
     groups: new Map(),
     isLoaded: false,
     canFilterByLastModified: undefined,
+    uncertainCreates: new Set(),
   };
 }
 
@@ -185,6 +191,7 @@ export async function loadEverything(s: ScimSession, signal: AbortSignal): Promi
   s.index.users.clear();
   s.index.usersById.clear();
   s.index.groups.clear();
+  s.index.uncertainCreates.clear();
   for (const u of users) rememberUser(s.index, u);
   for (const g of groups) rememberGroup(s.index, g);
   s.index.isLoaded = true;

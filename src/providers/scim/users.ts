@@ -144,7 +144,9 @@ async function createUser(
   operation: string,
   signal: AbortSignal,
 ): Promise<Confirmation> {
-  const existing = await matchExisting(s, write, false, signal);
+  const key = `user:${write.userName.toLowerCase()}`;
+  const existing = await matchExisting(s, write, s.index.uncertainCreates.has(key), signal);
+  s.index.uncertainCreates.delete(key);
   if (existing) return adoptUser(s, existing, write, operation, signal);
   const body = buildUserResource(write, s.settings.attributeMapping, schemasFor(s));
   for (let attempt = 0; ; attempt += 1) {
@@ -154,10 +156,12 @@ async function createUser(
       return undefined;
     } catch (error) {
       if (!(error instanceof ScimHttpError)) throw error;
+      if (error.isOutcomeUnknown) s.index.uncertainCreates.add(key);
       const isConflict = error.status === 409;
       // After a 409 the account exists; after no answer it may: look before posting again, never blindly.
       if (attempt > 0 || !(isConflict || error.isOutcomeUnknown)) throw error;
       const found = await matchExisting(s, write, true, signal);
+      s.index.uncertainCreates.delete(key);
       if (found) return adoptUser(s, found, write, operation, signal);
       if (isConflict) throw error;
       s.log(`${s.name}: ${operation}: no answer and no such account on the server; creating it once more`);
