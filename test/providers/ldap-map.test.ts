@@ -7,7 +7,15 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.ts";
 import type { ProviderConfig } from "../../src/model/access.ts";
-import { escapeDnValue, isDnUnder, normalizeDn, parseDn } from "../../src/providers/ldap/dn.ts";
+import {
+  escapeDnValue,
+  isDnUnder,
+  movedDn,
+  normalizeDn,
+  parseDn,
+  rawRdns,
+  renamedDn,
+} from "../../src/providers/ldap/dn.ts";
 import type { LdapEntry } from "../../src/providers/ldap/map.ts";
 import {
   enabledModifications,
@@ -65,6 +73,33 @@ describe("ldap DNs", () => {
     expect(parseDn(`cn=${escapeDnValue(value)},${BASE}`)[0]?.value).toBe(
       value.trim() === value ? value : value,
     );
+  });
+});
+
+describe("ldap DN edge cases", () => {
+  it("decodes a run of hex escapes as UTF-8, so a hex-escaped member matches the same DN in plain text", () => {
+    expect(parseDn("cn=Jos\\C3\\A9,dc=x")[0]?.value).toBe("José");
+    expect(parseDn("cn=\\E5\\B1\\B1\\E7\\94\\B0\\2C jr,dc=x")[0]?.value).toBe("山田, jr");
+    expect(normalizeDn("CN=Jos\\c3\\a9,DC=x")).toBe(normalizeDn("cn=José,dc=x"));
+  });
+
+  it("escapes a value of one space as a single escaped space that parses back", () => {
+    expect(escapeDnValue(" ")).toBe("\\ ");
+    expect(parseDn(`cn=${escapeDnValue(" ")},dc=x`)[0]?.value).toBe(" ");
+    expect(escapeDnValue("  ")).toBe("\\ \\ ");
+    expect(parseDn(`cn=${escapeDnValue("  ")},dc=x`)[0]?.value).toBe("  ");
+  });
+
+  it("keeps a multi-valued RDN as written when moving an entry to another OU", () => {
+    expect(rawRdns("cn=John+uid=j1 , ou=people,dc=x")).toEqual(["cn=John+uid=j1", "ou=people", "dc=x"]);
+    expect(movedDn("cn=John+uid=j1,ou=people,dc=x", "ou=disabled,dc=x")).toBe(
+      "cn=John+uid=j1,ou=disabled,dc=x",
+    );
+    expect(movedDn("cn=a\\,b\\ ,ou=people,dc=x", "ou=disabled,dc=x")).toBe("cn=a\\,b\\ ,ou=disabled,dc=x");
+  });
+
+  it("renames a group under its parent as written, multi-valued RDNs in the parent included", () => {
+    expect(renamedDn("cn=old,ou=apps+l=eu,dc=x", "cn", "new+1")).toBe("cn=new\\+1,ou=apps+l=eu,dc=x");
   });
 });
 

@@ -3,7 +3,7 @@ import { randomInt } from "node:crypto";
 import { ProviderError } from "../../errors.ts";
 import type { GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
 import type { LdapClient } from "./client.ts";
-import { buildDn, escapeDnValue, escapeFilterValue, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
+import { escapeFilterValue, isDnUnder, movedDn, normalizeDn, parseDn, renamedDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import {
   enabledModifications,
@@ -161,13 +161,12 @@ export class Directory {
       await this.client.modify(entry.dn, enabledModifications(entry, s, enabled));
       return;
     }
-    const rdn = parseDn(entry.dn)[0];
-    if (!rdn) return this.fail(operation, `cannot parse DN "${entry.dn}"`);
+    if (parseDn(entry.dn).length === 0) return this.fail(operation, `cannot parse DN "${entry.dn}"`);
     const target = enabled ? s.users.dn : s.disable.dn;
     const isInTarget = isDnUnder(entry.dn, s.disable.dn) === !enabled;
     if (isInTarget) return;
     // refint rewrites member values that point at the old DN, so memberships follow the move.
-    await this.client.modifyDn(entry.dn, buildDn(rdn.type, rdn.value, target));
+    await this.client.modifyDn(entry.dn, movedDn(entry.dn, target));
   }
 
   async applyGroup(change: GroupChange, signal: AbortSignal): Promise<void> {
@@ -188,11 +187,7 @@ export class Directory {
         let dn = entry.dn;
         if (isRename) {
           // Same parent, new cn; refint (OpenLDAP) or the server itself (AD) follows the DN in member values.
-          const parent = parseDn(entry.dn)
-            .slice(1)
-            .map((r) => `${r.type}=${escapeDnValue(r.value)}`)
-            .join(",");
-          dn = buildDn("cn", newName, parent);
+          dn = renamedDn(entry.dn, "cn", newName);
           await this.client.modifyDn(entry.dn, dn);
           if (s.groups.flavour === "group") {
             await this.client.modify(dn, [
@@ -285,7 +280,7 @@ export class Directory {
     const inDisabled = isDnUnder(value, s.disable.dn);
     const inPeople = isDnUnder(value, s.users.dn);
     if (!inDisabled && !inPeople) return undefined;
-    return buildDn(rdn.type, rdn.value, inDisabled ? s.users.dn : s.disable.dn);
+    return movedDn(value, inDisabled ? s.users.dn : s.disable.dn);
   }
 
   /**

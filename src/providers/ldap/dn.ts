@@ -36,19 +36,23 @@ export function parseDn(dn: string): Rdn[] {
     value = [];
     inValue = false;
   };
+  const isHexPair = (at: number): boolean =>
+    dn.charAt(at) === "\\" && /^[0-9a-fA-F]{2}$/.test(dn.slice(at + 1, at + 3));
   for (let i = 0; i < dn.length; i++) {
     const c = dn.charAt(i);
-    if (c === "\\" && i + 1 < dn.length) {
-      const hex = dn.slice(i + 1, i + 3);
-      let decoded: string;
-      if (/^[0-9a-fA-F]{2}$/.test(hex)) {
-        decoded = String.fromCharCode(parseInt(hex, 16));
-        i += 2;
-      } else {
-        decoded = dn.charAt(i + 1);
-        i += 1;
+    if (isHexPair(i)) {
+      // A run of \XX escapes is UTF-8 bytes ("Jos\C3\A9" is "José"), not one character per byte.
+      const bytes: number[] = [];
+      while (isHexPair(i)) {
+        bytes.push(parseInt(dn.slice(i + 1, i + 3), 16));
+        i += 3;
       }
-      (inValue ? value : type).push({ c: decoded, escaped: true });
+      i -= 1;
+      for (const ch of Buffer.from(bytes).toString("utf8"))
+        (inValue ? value : type).push({ c: ch, escaped: true });
+    } else if (c === "\\" && i + 1 < dn.length) {
+      (inValue ? value : type).push({ c: dn.charAt(i + 1), escaped: true });
+      i += 1;
     } else if (c === "," || c === ";") {
       flush();
     } else if (c === "=" && !inValue) {
@@ -65,7 +69,8 @@ export function parseDn(dn: string): Rdn[] {
 export function escapeDnValue(value: string): string {
   let out = value.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`);
   if (out.startsWith(" ") || out.startsWith("#")) out = `\\${out}`;
-  if (out.endsWith(" ")) out = `${out.slice(0, -1)}\\ `;
+  // A trailing space needs its own escape, unless it is the leading one just escaped (value " ").
+  if (out.endsWith(" ") && out !== "\\ ") out = `${out.slice(0, -1)}\\ `;
   return out;
 }
 
@@ -93,4 +98,44 @@ export function firstRdnValue(dn: string): string | undefined {
 
 export function buildDn(type: string, value: string, parent: string): string {
   return `${type}=${escapeDnValue(value)},${parent}`;
+}
+
+/**
+ * The RDNs of a DN as written (escapes and multi-valued "a=1+b=2" RDNs kept verbatim), without the optional
+ * spaces around the separators.
+ */
+export function rawRdns(dn: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  const push = (end: number): void => {
+    let text = dn.slice(start, end).replace(/^\s+/, "");
+    // Drop trailing spaces unless the last one is escaped (an odd run of backslashes before it).
+    while (text.endsWith(" ")) {
+      const backslashes = /\\*$/.exec(text.slice(0, -1))?.[0].length ?? 0;
+      if (backslashes % 2 === 1) break;
+      text = text.slice(0, -1);
+    }
+    if (text !== "") out.push(text);
+  };
+  for (let i = 0; i < dn.length; i++) {
+    const c = dn.charAt(i);
+    if (c === "\\") i++;
+    else if (c === "," || c === ";") {
+      push(i);
+      start = i + 1;
+    }
+  }
+  push(dn.length);
+  return out;
+}
+
+/** The entry's DN under a new parent, its RDN (even a multi-valued one) kept as written. */
+export function movedDn(dn: string, parent: string): string {
+  const rdn = rawRdns(dn)[0] ?? "";
+  return `${rdn},${parent}`;
+}
+
+/** The entry's DN with a new `type=value` RDN under the same parent, the parent kept as written. */
+export function renamedDn(dn: string, type: string, value: string): string {
+  return buildDn(type, value, rawRdns(dn).slice(1).join(","));
 }
