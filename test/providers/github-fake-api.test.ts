@@ -99,9 +99,20 @@ describe("fake GitHub behind Prism", { tags: ["slow"] }, () => {
       });
     });
 
-    it("lists team members with role and inherited, including members of child teams", async () => {
+    it("lists team members as plain users, including members of child teams, and filters by ?role", async () => {
       const members = await call("GET", "/orgs/acme/teams/platform/members");
       expect(members.body).toEqual([
+        expect.objectContaining({ login: "olivia" }),
+        expect.objectContaining({ login: "alice" }),
+        expect.objectContaining({ login: "user-1" }),
+      ]);
+      expect(JSON.stringify(members.body)).not.toMatch(/"role"|"inherited"/);
+      const maintainers = await call("GET", "/orgs/acme/teams/platform/members?role=maintainer");
+      expect(maintainers.body).toEqual([expect.objectContaining({ login: "olivia" })]);
+      gh.fake.state.requireOrg("acme").teamMemberFields = true;
+      const withFields = await call("GET", "/orgs/acme/teams/platform/members");
+      gh.fake.state.requireOrg("acme").teamMemberFields = false;
+      expect(withFields.body).toEqual([
         expect.objectContaining({ login: "olivia", role: "maintainer", inherited: false }),
         expect.objectContaining({ login: "alice", role: "member", inherited: false }),
         expect.objectContaining({ login: "user-1", role: "member", inherited: true }),

@@ -43,6 +43,50 @@ describe("github provider teams against the fake GitHub behind Prism", { tags: [
       });
     });
 
+    it("reads maintainers with ?role=maintainer, since GitHub's member list usually carries no role", async () => {
+      const { provider, org } = await orgWith({ members: ["alice", "olivia"] });
+      seedTeam(gh.fake, org, { name: "team-ops-write", members: ["alice"], maintainers: ["olivia"] });
+      const since = gh.fake.requests.length;
+      const live = await provider.read(signal());
+      expect(live.groups.find((g) => g.name === "team-ops-write")).toMatchObject({
+        members: ["alice", "olivia"],
+        maintainers: ["olivia"],
+      });
+      expect(
+        gh.fake.requests
+          .slice(since)
+          .filter((r) => r.path === `/orgs/${org}/teams/team-ops-write/members`)
+          .map((r) => new URLSearchParams(r.query).get("role")),
+      ).toEqual([null, "maintainer"]);
+    });
+
+    it("takes roles from the member list without a second call when the org has GitHub's team-member role feature", async () => {
+      const { provider, org } = await orgWith({ members: ["alice", "olivia"] });
+      gh.fake.state.requireOrg(org).teamMemberFields = true;
+      seedTeam(gh.fake, org, { name: "team-db-write", members: ["alice"], maintainers: ["olivia"] });
+      const since = gh.fake.requests.length;
+      const live = await provider.read(signal());
+      expect(live.groups.find((g) => g.name === "team-db-write")).toMatchObject({ maintainers: ["olivia"] });
+      expect(gh.fake.requests.slice(since).filter((r) => r.query.includes("role=maintainer"))).toEqual([]);
+    });
+
+    it("does not report a member who is only in a child team as a member of the parent, without an inherited flag", async () => {
+      const { provider, org } = await orgWith({ members: ["alice", "carol"] });
+      seedTeam(gh.fake, org, { name: "team-eng-read", members: ["alice"] });
+      seedTeam(gh.fake, org, { name: "team-eng-sre-read", parent: "team-eng-read", maintainers: ["carol"] });
+      const live = await provider.read(signal());
+      // GitHub lists carol under team-eng-read too; she must not look like a direct member to be removed.
+      expect(live.groups.find((g) => g.name === "team-eng-read")).toMatchObject({
+        members: ["alice"],
+        maintainers: [],
+        groupMembers: ["team-eng-sre-read"],
+      });
+      expect(live.groups.find((g) => g.name === "team-eng-sre-read")).toMatchObject({
+        members: ["carol"],
+        maintainers: ["carol"],
+      });
+    });
+
     it("renames a team in place, keeping its id and members", async () => {
       const { provider, org } = await orgWith({ members: ["alice"] });
       const team = seedTeam(gh.fake, org, { name: "team-old-read", members: ["alice"] });

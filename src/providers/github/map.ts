@@ -39,10 +39,22 @@ export interface WireTeam {
 export interface WireTeamMember {
   readonly login: string;
   readonly id: number;
-  /** Present when GitHub's team-member role feature is on. */
+  /** Only present when the organization has GitHub's team-member role feature (usually absent). */
   readonly role?: string;
-  /** True when the membership comes only from a child team. */
+  /** True when the membership comes only from a child team; present only with that same feature. */
   readonly inherited?: boolean;
+}
+
+/** A team-member list item with `role` and `inherited` kept only when GitHub sent them with the right type. */
+export function toWireTeamMember(item: { readonly login: string; readonly id: number }): WireTeamMember {
+  const role: unknown = Reflect.get(item, "role");
+  const inherited: unknown = Reflect.get(item, "inherited");
+  return {
+    login: item.login,
+    id: item.id,
+    ...(typeof role === "string" ? { role } : {}),
+    ...(typeof inherited === "boolean" ? { inherited } : {}),
+  };
 }
 
 /** Org members, then pending invitees (not members: `enabled: false, pending: true`). */
@@ -65,12 +77,15 @@ export interface TeamMembers {
 }
 
 /**
- * Direct members of a team. GitHub lists members of child teams too; `inherited` says which ones. When the
- * flag is absent, members who also appear in a child team are taken as inherited.
+ * Direct members of a team. GitHub lists members of child teams too, and says which ones only when the
+ * organization has the team-member role feature (`inherited`). When the flag is absent, members who also
+ * appear in a child team are taken as inherited, so gatehouse never plans to remove someone it cannot
+ * remove from this team. Maintainers are those GitHub lists with `?role=maintainer` (or `role` on the item).
  */
 export function directTeamMembers(
   listed: readonly WireTeamMember[],
   childMembers: ReadonlySet<string>,
+  maintainerLogins: ReadonlySet<string> = new Set(),
 ): TeamMembers {
   const members: string[] = [];
   const maintainers: string[] = [];
@@ -79,7 +94,7 @@ export function directTeamMembers(
     const inherited = m.inherited ?? childMembers.has(login);
     if (inherited) continue;
     members.push(login);
-    if (m.role === "maintainer") maintainers.push(login);
+    if (m.role === "maintainer" || maintainerLogins.has(login)) maintainers.push(login);
   }
   return { members: members.sort(), maintainers: maintainers.sort() };
 }

@@ -1,9 +1,16 @@
 /** Reads the organization: members, pending and failed invitations, teams with direct members and roles. */
 import type { LiveState } from "../../model/state.ts";
 import type { GithubSession } from "./session.ts";
-import type { GithubLiveGroup, WireInvitation } from "./map.ts";
+import type { GithubLiveGroup, WireInvitation, WireTeamMember } from "./map.ts";
 import { PER_PAGE } from "./session.ts";
-import { describeFailedInvitation, directTeamMembers, mapTeam, mapUsers, normalizeLogin } from "./map.ts";
+import {
+  describeFailedInvitation,
+  directTeamMembers,
+  mapTeam,
+  mapUsers,
+  normalizeLogin,
+  toWireTeamMember,
+} from "./map.ts";
 
 export async function readViewer(s: GithubSession): Promise<{ login: string; id: number }> {
   if (s.viewer) return s.viewer;
@@ -101,8 +108,16 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
   for (const t of teams) {
     if (t.parent) children.set(t.parent.slug, [...(children.get(t.parent.slug) ?? []), t.slug]);
   }
-  const listed = new Map<string, Awaited<ReturnType<typeof listTeamMembers>>>();
-  for (const t of teams) listed.set(t.slug, await listTeamMembers(s, t.slug));
+  const listed = new Map<string, WireTeamMember[]>();
+  const maintainersOf = new Map<string, Set<string>>();
+  for (const t of teams) {
+    const all = await listTeamMembers(s, t.slug, "all");
+    listed.set(t.slug, all);
+    // Without GitHub's team-member role feature the list has no `role`: ask for the maintainers separately.
+    const needRoles = all.some((m) => m.role === undefined);
+    const maintainers = needRoles ? await listTeamMembers(s, t.slug, "maintainer") : [];
+    maintainersOf.set(t.slug, new Set(maintainers.map((m) => normalizeLogin(m.login))));
+  }
   const groups: GithubLiveGroup[] = teams
     .map((t) => {
       const childLogins = new Set(
@@ -110,7 +125,7 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
           (listed.get(c) ?? []).map((m) => normalizeLogin(m.login)),
         ),
       );
-      const direct = directTeamMembers(listed.get(t.slug) ?? [], childLogins);
+      const direct = directTeamMembers(listed.get(t.slug) ?? [], childLogins, maintainersOf.get(t.slug));
       return mapTeam(t, direct, children.get(t.slug) ?? [], invitedTo.get(t.slug) ?? [], s.nesting);
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -120,10 +135,16 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
   return { users, groups };
 }
 
-async function listTeamMembers(s: GithubSession, slug: string) {
-  return s.client.octokit.paginate("GET /orgs/{org}/teams/{team_slug}/members", {
+async function listTeamMembers(
+  s: GithubSession,
+  slug: string,
+  role: "all" | "maintainer",
+): Promise<WireTeamMember[]> {
+  const items = await s.client.octokit.paginate("GET /orgs/{org}/teams/{team_slug}/members", {
     org: s.settings.org,
     team_slug: slug,
+    ...(role === "all" ? {} : { role }),
     per_page: PER_PAGE,
   });
+  return items.map(toWireTeamMember);
 }

@@ -44,6 +44,12 @@ export interface FakeOrg {
   members: Map<number, OrgRole>;
   invitations: FakeInvitation[];
   teams: FakeTeam[];
+  /**
+   * GitHub's description declares `role` and `inherited` on `GET /orgs/{org}/teams/{team_slug}/members`
+   * items as optional: "only present when the feature is enabled for the organization". Off by default,
+   * as for most organizations: the list then carries plain user objects.
+   */
+  teamMemberFields: boolean;
 }
 
 export interface FakeComment {
@@ -156,7 +162,14 @@ export class FakeGithubState {
   }
 
   addOrg(login: string): FakeOrg {
-    const org: FakeOrg = { id: this.newId(), login, members: new Map(), invitations: [], teams: [] };
+    const org: FakeOrg = {
+      id: this.newId(),
+      login,
+      members: new Map(),
+      invitations: [],
+      teams: [],
+      teamMemberFields: false,
+    };
     this.orgs.set(login.toLowerCase(), org);
     return org;
   }

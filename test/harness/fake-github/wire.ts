@@ -178,8 +178,13 @@ export function teamFull(api: string, org: FakeOrg, t: FakeTeam): Json {
   };
 }
 
-export function teamMember(api: string, user: FakeUser, role: TeamRole, inherited: boolean): Json {
-  return { ...simpleUser(api, user), role, inherited };
+/** A team-member list item: a simple user, plus `role` and `inherited` only when the org has that feature. */
+export function teamMember(
+  api: string,
+  user: FakeUser,
+  extra: { role: TeamRole; inherited: boolean } | undefined,
+): Json {
+  return extra ? { ...simpleUser(api, user), ...extra } : simpleUser(api, user);
 }
 
 export function teamMembership(

@@ -171,7 +171,8 @@ export const teamRoutes: readonly Route[] = [
       .filter((m) => role === "all" || m.role === role)
       .flatMap((m) => {
         const user = ctx.state.users.get(m.userId);
-        return user ? [teamMember(ctx.api, user, m.role, m.inherited)] : [];
+        const extra = found.org.teamMemberFields ? { role: m.role, inherited: m.inherited } : undefined;
+        return user ? [teamMember(ctx.api, user, extra)] : [];
       });
     return paginate(ctx, members);
   }),
