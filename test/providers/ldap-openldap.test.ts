@@ -195,6 +195,27 @@ describe("ldap provider against OpenLDAP (groupOfNames)", { tags: ["slow"] }, ()
     await byCn.close();
   });
 
+  it("finds an account whatever its case in the entry (uid JDoe answers to jdoe) and reports it as stored", async () => {
+    await server.ldapmodify(
+      `dn: uid=JDoe,${PEOPLE}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: JDoe\ncn: J Doe\nsn: Doe\n`,
+    );
+    await applyAll(provider, [
+      change({
+        kind: "user",
+        action: "update",
+        account: "jdoe",
+        fields: [{ field: "title", before: null, after: "Engineer" }],
+        after: { name: "J Doe", title: "Engineer" },
+      }),
+    ]);
+    expect(await rawValues(server, `uid=JDoe,${PEOPLE}`, "title")).toEqual(["Engineer"]);
+    await applyAll(provider, [change({ kind: "group", action: "create", group: "team-case-write" })]);
+    await applyAll(provider, [member("add", "team-case-write", "jdoe")]);
+    expect(await rawValues(server, `cn=team-case-write,${GROUPS}`, "member")).toEqual([`uid=JDoe,${PEOPLE}`]);
+    const live = await provider.read(signal());
+    expect(live.users.find((u) => u.account.toLowerCase() === "jdoe")?.account).toBe("JDoe");
+  });
+
   it("stores the manager as a DN and reads it back as an account name", async () => {
     await applyAll(provider, [
       change({

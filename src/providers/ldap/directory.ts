@@ -61,11 +61,14 @@ export class Directory {
     throw new ProviderError(this.provider, operation, message);
   }
 
-  /** Entries in the managed people OU (and the disabled OU), by account name. One read per 200 accounts. */
+  /**
+   * Entries in the managed people OU (and the disabled OU), keyed by the lower-cased account name: account
+   * attributes such as uid and sAMAccountName match case-insensitively. One read per 200 accounts.
+   */
   async findUsers(accounts: readonly string[], signal: AbortSignal): Promise<Map<string, LdapEntry>> {
     const s = this.settings;
     const found = new Map<string, LdapEntry>();
-    const unique = [...new Set(accounts)];
+    const unique = [...new Set(accounts.map((a) => a.toLowerCase()))];
     for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
       const chunk = unique.slice(i, i + LOOKUP_CHUNK);
       const filters = chunk.map((a) => userFilter(s, a));
@@ -79,14 +82,14 @@ export class Directory {
           isDnUnder(entry.dn, s.users.dn) ||
           (s.disable.method === "move" && isDnUnder(entry.dn, s.disable.dn));
         const account = firstValue(entry, s.users.accountAttribute);
-        if (inScope && account !== undefined) found.set(account, entry);
+        if (inScope && account !== undefined) found.set(account.toLowerCase(), entry);
       }
     }
     return found;
   }
 
   async findUser(account: string, operation: string, signal: AbortSignal): Promise<LdapEntry> {
-    const entry = (await this.findUsers([account], signal)).get(account);
+    const entry = (await this.findUsers([account], signal)).get(account.toLowerCase());
     return entry ?? this.fail(operation, `user "${account}" not found under ${this.settings.users.dn}`);
   }
 
@@ -321,12 +324,13 @@ export class Directory {
       if (s.groups.flavour === "posixGroup") this.fail(operation, "posixGroup cannot hold groups as members");
       return (await this.findGroup(change.member, operation, signal)).dn;
     }
-    const user = users.get(change.member);
+    const user = users.get(change.member.toLowerCase());
     if (!user) {
       // A removal of an account that no longer exists is already done.
       if (change.action === "remove" && s.groups.flavour === "posixGroup") return change.member;
       return this.fail(operation, `user "${change.member}" not found under ${s.users.dn}`);
     }
-    return s.groups.flavour === "posixGroup" ? change.member : user.dn;
+    if (s.groups.flavour !== "posixGroup") return user.dn;
+    return firstValue(user, s.users.accountAttribute) ?? change.member;
   }
 }
