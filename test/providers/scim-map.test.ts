@@ -266,6 +266,24 @@ describe("scim settings", () => {
   });
 
   it.each([
+    "http://127.0.0.1:8080/scim/v2",
+    "http://127.10.0.1/scim",
+    "http://localhost:3000/",
+    "http://[::1]:99/scim",
+  ])("accepts plain http for the loopback address %s", (baseUrl) => {
+    expect(parseScimSettings(config({ baseUrl, tokenEnv: "T" })).baseUrl).toBe(baseUrl.replace(/\/+$/, ""));
+  });
+
+  it.each(["http://app.example.com/scim/v2", "http://10.0.0.5/scim", "http://127.0.0.1.evil.example/scim"])(
+    "refuses plain http to %s, naming the provider and baseUrl, so the bearer token never crosses a network in clear",
+    (baseUrl) => {
+      const parse = () => parseScimSettings(config({ baseUrl, tokenEnv: "T" }));
+      expect(parse).toThrow(ConfigError);
+      expect(parse).toThrow(/provider "saas" \(scim\): "baseUrl" must use https/);
+    },
+  );
+
+  it.each([
     [{ tokenEnv: "T" }, /"baseUrl" is required/],
     [{ baseUrl: "ftp://x", tokenEnv: "T" }, /http\(s\) URL/],
     [

@@ -55,6 +55,8 @@ describe("scim settings schema", () => {
   it.each([
     [{ type: "scim", tokenEnv: "T" }, /baseUrl/],
     [{ type: "scim", baseUrl: "ftp://x", tokenEnv: "T" }, /pattern/],
+    [{ type: "scim", baseUrl: "http://app.example.com/scim/v2", tokenEnv: "T" }, /pattern/],
+    [{ type: "scim", baseUrl: "http://127.0.0.1.evil.example/scim", tokenEnv: "T" }, /pattern/],
     [{ type: "scim", baseUrl: "https://x", tokenEnv: "the token itself!" }, /tokenEnv must match pattern/],
     [
       { type: "scim", baseUrl: "https://x", tokenEnv: "T", attributeMapping: { shoeSize: "x" } },

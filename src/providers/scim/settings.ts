@@ -98,12 +98,27 @@ function readRetry(config: ProviderConfig, value: unknown): RetrySettings {
   };
 }
 
+/** localhost, 127.0.0.0/8 or ::1, as `URL.hostname` spells them. */
+function isLoopback(hostname: string): boolean {
+  return (
+    hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+  );
+}
+
 /** Validates a scim provider's settings from gatehouse.yaml (the JSON Schema mirrors these rules). */
 export function parseScimSettings(config: ProviderConfig): ScimSettings {
   const s = config.settings;
   const baseUrl = readString(config, s, "baseUrl");
   if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
     fail(config, `"baseUrl" must be an http(s) URL, got "${baseUrl}"`);
+  }
+  const url = new URL(baseUrl);
+  if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+    fail(
+      config,
+      `"baseUrl" must use https: the bearer token would cross the network in clear over http ` +
+        `(plain http is allowed only for localhost, 127.0.0.0/8 and ::1), got "${baseUrl}"`,
+    );
   }
   const tokenEnv = readString(config, s, "tokenEnv");
   const deleteUsers = s["deleteUsers"] ?? false;
