@@ -283,6 +283,25 @@ describe("ldap provider against OpenLDAP (other group flavours)", { tags: ["slow
     await provider.close();
   });
 
+  it("gives posixGroups created at the same time different gidNumbers", async () => {
+    await server.ldapmodify(
+      `dn: ou=posix-race,dc=example,dc=com\nchangetype: add\nobjectClass: organizationalUnit\nou: posix-race\n`,
+    );
+    const settings = { groups: { objectClass: "posixGroup", gidNumberStart: 7000, ou: "ou=posix-race" } };
+    const provider = createLdapProvider(ldapConfig(server, settings), ldapContext(server.password));
+    const names = ["app-race1-write", "app-race2-write", "app-race3-write"];
+    await Promise.all(
+      names.map((group) => applyAll(provider, [change({ kind: "group", action: "create", group })])),
+    );
+    const gids = await Promise.all(
+      names.map(
+        async (n) => (await rawValues(server, `cn=${n},ou=posix-race,dc=example,dc=com`, "gidNumber"))[0],
+      ),
+    );
+    expect(new Set(gids)).toEqual(new Set(["7000", "7001", "7002"]));
+    await provider.close();
+  });
+
   it("writes uniqueMember DNs for groupOfUniqueNames", async () => {
     const provider = createLdapProvider(
       ldapConfig(server, { groups: { objectClass: "groupOfUniqueNames", ou: "ou=unique" } }),

@@ -50,6 +50,9 @@ export class Directory {
   private readonly provider: string;
   private readonly settings: LdapSettings;
   private readonly client: LdapClient;
+  /** Tail of the gidNumber allocations in progress, and the last number handed out. */
+  private gidQueue: Promise<unknown> = Promise.resolve();
+  private lastGidNumber: number | undefined;
 
   constructor(provider: string, settings: LdapSettings, client: LdapClient) {
     this.provider = provider;
@@ -212,7 +215,17 @@ export class Directory {
     }
   }
 
-  private async nextGidNumber(signal: AbortSignal): Promise<number> {
+  /**
+   * The next free gidNumber. Allocations are serialised within this provider (a promise chain) and never
+   * hand out a number twice, even before the group that got the previous one has been added.
+   */
+  private nextGidNumber(signal: AbortSignal): Promise<number> {
+    const next = this.gidQueue.then(() => this.allocateGidNumber(signal));
+    this.gidQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async allocateGidNumber(signal: AbortSignal): Promise<number> {
     const s = this.settings;
     const entries = await this.client.search(
       {
@@ -226,6 +239,8 @@ export class Directory {
     );
     let highest = s.groups.gidNumberStart - 1;
     for (const e of entries) highest = Math.max(highest, Number(firstValue(e, "gidNumber") ?? "0") || 0);
+    if (this.lastGidNumber !== undefined) highest = Math.max(highest, this.lastGidNumber);
+    this.lastGidNumber = highest + 1;
     return highest + 1;
   }
 
