@@ -171,6 +171,35 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
     expect(after?.members).not.toContain("rng249");
   });
 
+  it("reports a group rename whose sAMAccountName write fails as failed, saying the DN was already renamed", async () => {
+    await applyAll(provider, [change({ kind: "group", action: "create", group: "app-half-old" })]);
+    // sAMAccountName is unique in the domain: a user already holds the new name.
+    await server.admin(async (client) => {
+      await client.add(`CN=holder,${PEOPLE}`, {
+        objectClass: ["top", "person", "organizationalPerson", "user"],
+        sAMAccountName: "app-half-new",
+        userAccountControl: "514",
+      });
+    });
+    const [outcome] = await provider.apply(
+      [
+        change({
+          kind: "group",
+          action: "update",
+          group: "app-half-old",
+          fields: [{ field: "name", before: "app-half-old", after: "app-half-new" }],
+        }),
+      ],
+      signal(),
+    );
+    expect(outcome?.status).toBe("failed");
+    const message = outcome?.status === "failed" ? outcome.error.message : "";
+    expect(message).toContain("already renamed");
+    expect(message).toContain("cn=app-half-new,OU=Groups,DC=example,DC=com");
+    expect(message).toContain("sAMAccountName");
+    expect(message).not.toContain(server.password);
+  });
+
   it("sees a title changed directly in the directory (drift)", async () => {
     await server.admin(async (client) => {
       await client.modify(

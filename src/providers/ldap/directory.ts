@@ -175,6 +175,23 @@ export class Directory {
     await this.client.modifyDn(entry.dn, movedDn(entry.dn, target));
   }
 
+  /** AD: sAMAccountName follows a rename; a second write, so its failure leaves the group half-renamed. */
+  private async renameAccountName(oldName: string, dn: string, newName: string): Promise<void> {
+    try {
+      await this.client.modify(dn, [
+        { operation: "replace", attribute: "sAMAccountName", values: [newName] },
+      ]);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ProviderError(
+        this.provider,
+        "rename group",
+        `group "${oldName}" is only half renamed: its DN was already renamed to "${dn}", but setting sAMAccountName to "${newName}" failed (${reason}); set sAMAccountName by hand`,
+        { cause: error },
+      );
+    }
+  }
+
   async applyGroup(change: GroupChange, signal: AbortSignal): Promise<void> {
     const s = this.settings;
     switch (change.action) {
@@ -195,11 +212,7 @@ export class Directory {
           // Same parent, new cn; refint (OpenLDAP) or the server itself (AD) follows the DN in member values.
           dn = renamedDn(entry.dn, "cn", newName);
           await this.client.modifyDn(entry.dn, dn);
-          if (s.groups.flavour === "group") {
-            await this.client.modify(dn, [
-              { operation: "replace", attribute: "sAMAccountName", values: [newName] },
-            ]);
-          }
+          if (s.groups.flavour === "group") await this.renameAccountName(change.group, dn, newName);
         }
         if (isDescribed) {
           const values = change.description ? [change.description] : [];
