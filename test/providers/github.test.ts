@@ -195,6 +195,27 @@ describe("github provider against the fake GitHub behind Prism", { tags: ["slow"
       ]);
     });
 
+    it("does not send a team POST again after a 5xx; finds the team GitHub created and removes its own maintainer role", async () => {
+      const { provider, org } = await orgWith({});
+      gh.fake.injectFault({
+        count: 1,
+        status: 502,
+        afterHandler: true,
+        match: (method, path) => method === "POST" && path === `/orgs/${org}/teams`,
+      });
+      const [outcome] = await provider.apply(
+        [change({ kind: "group", action: "create", group: "team-new-write" })],
+        signal(),
+      );
+      expect(outcome?.status === "failed" ? outcome.error.message : outcome?.status).toBe("applied");
+      expect(gh.fake.requests.filter((r) => r.method === "POST").map((r) => r.status)).toContain(502);
+      expect(
+        gh.fake.requests.filter((r) => r.method === "POST" && r.path === `/orgs/${org}/teams`),
+      ).toHaveLength(1);
+      const created = gh.fake.state.teamBySlug(gh.fake.state.requireOrg(org), "team-new-write");
+      expect(created?.members.size).toBe(0);
+    });
+
     it("reports a bad token as a 401 ProviderError that does not contain the token", async () => {
       const setup = await orgWith({}, {}, { token: "ghp_wrongSecretValue123" });
       const error: unknown = await setup.provider.read(signal()).then(

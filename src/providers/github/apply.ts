@@ -79,6 +79,40 @@ async function applyUser(
   }
 }
 
+/**
+ * `POST /orgs/{org}/teams`, sent once (the client never repeats a POST). When the answer is lost (a 5xx
+ * or a dropped connection), GitHub may still have created the team: look it up by slug and carry on if so.
+ */
+async function createTeam(
+  s: GithubSession,
+  change: { readonly group: string; readonly description?: string | undefined },
+  operation: string,
+): Promise<{ id: number; slug: string }> {
+  const org = s.settings.org;
+  try {
+    const { data } = await s.client.octokit.request("POST /orgs/{org}/teams", {
+      org,
+      name: change.group,
+      ...(change.description === undefined ? {} : { description: change.description }),
+      privacy: s.settings.teamPrivacy,
+    });
+    return data;
+  } catch (error) {
+    const status = statusOf(error);
+    if (status !== undefined && status < 500) throw error;
+    let found: { id: number; slug: string } | undefined;
+    try {
+      found = await team(s, change.group, operation);
+    } catch {
+      throw error;
+    }
+    s.log(
+      `${s.name}: ${operation}: GitHub answered ${status === undefined ? "with a network error" : String(status)}, but team ${found.slug} exists; taking it as created`,
+    );
+    return found;
+  }
+}
+
 async function applyGroup(
   s: GithubSession,
   change: GroupChange,
@@ -88,12 +122,7 @@ async function applyGroup(
   const org = s.settings.org;
   switch (change.action) {
     case "create": {
-      const { data } = await octokit.request("POST /orgs/{org}/teams", {
-        org,
-        name: change.group,
-        ...(change.description === undefined ? {} : { description: change.description }),
-        privacy: s.settings.teamPrivacy,
-      });
+      const data = await createTeam(s, change, operation);
       s.teams.set(data.slug, { id: data.id, slug: data.slug, parentSlug: null });
       // GitHub makes the creating account a maintainer; membership is the plan's business, so take it out.
       const viewer = await readViewer(s);

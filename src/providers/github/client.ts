@@ -74,7 +74,8 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     baseUrl: options.baseUrl,
     userAgent: "gatehouse",
     request: { fetch: countingFetch },
-    // 5xx and dropped connections: at most maxRetries more tries (4xx other than rate limits are final).
+    // 5xx and dropped connections: at most maxRetries more tries (4xx other than rate limits are final);
+    // never for POST (see the request hook below).
     retry: { retries: options.maxRetries },
     log: {
       debug: () => undefined,
@@ -93,6 +94,10 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
   const cache = new Map<string, CachedResponse>();
   octokit.hook.wrap("request", async (request, endpoint) => {
+    // A POST creates something: if GitHub did it but the answer was lost (a 5xx, a dropped connection),
+    // sending it again fails with 422 or creates a second one. Never repeat it automatically. (Hooks share
+    // one options object: plugin-retry reads `request.retries` from it, so it is set in place.)
+    if (endpoint.method === "POST") endpoint.request = { ...endpoint.request, retries: 0 };
     if (endpoint.method !== "GET") return request(endpoint);
     const key = octokit.request.endpoint.parse(endpoint).url;
     const cached = cache.get(key);

@@ -29,15 +29,21 @@ export interface FakeGithub {
   /** Requests that were not GET (writes), optionally since an index into `requests`. */
   writes(since?: number): LoggedRequest[];
   injectSecondaryRateLimit(rule: SecondaryLimitRule): void;
-  /** The next `count` matching requests fail with `status` (e.g. 502) before reaching a handler. */
-  injectFault(fault: {
-    count: number;
-    status: number;
-    match?: (method: string, path: string) => boolean;
-  }): void;
+  /**
+   * The next `count` matching requests fail with `status` (e.g. 502) before reaching a handler, or, with
+   * `afterHandler`, after the handler has done its work (a write that happened, answered as failed).
+   */
+  injectFault(fault: FakeFault): void;
   /** The base URL clients see (a proxy in front of the fake); used in `Link` headers and `url` fields. */
   setPublicUrl(url: string): void;
   close(): Promise<void>;
+}
+
+export interface FakeFault {
+  count: number;
+  status: number;
+  match?: (method: string, path: string) => boolean;
+  afterHandler?: boolean;
 }
 
 const router = new Router([...userRoutes, ...orgMemberRoutes, ...teamRoutes, ...pullRoutes]);
@@ -58,7 +64,15 @@ export async function startFakeGithub(): Promise<FakeGithub> {
   const state = new FakeGithubState();
   const rateLimits = new RateLimits();
   const requests: LoggedRequest[] = [];
-  const faults: { count: number; status: number; match?: (method: string, path: string) => boolean }[] = [];
+  const faults: FakeFault[] = [];
+  const takeFault = (method: string, path: string, afterHandler: boolean): Reply | undefined => {
+    const fault = faults.find(
+      (f) => f.count > 0 && (f.afterHandler ?? false) === afterHandler && (f.match?.(method, path) ?? true),
+    );
+    if (!fault) return undefined;
+    fault.count -= 1;
+    return { status: fault.status, body: { message: "Server Error" } };
+  };
   let api = "";
   let publicUrl = "";
 
@@ -71,11 +85,8 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       if (retryAfter !== undefined) {
         return { ...forbidden(SECONDARY_LIMIT_MESSAGE), headers: { "retry-after": String(retryAfter) } };
       }
-      const fault = faults.find((f) => f.count > 0 && (f.match?.(method, url.pathname) ?? true));
-      if (fault) {
-        fault.count -= 1;
-        return { status: fault.status, body: { message: "Server Error" } };
-      }
+      const fault = takeFault(method, url.pathname, false);
+      if (fault) return fault;
       const token = tokenOf(req);
       if (token === undefined) return unauthorized("Requires authentication");
       const viewerId = state.tokens.get(token);
@@ -102,11 +113,13 @@ export async function startFakeGithub(): Promise<FakeGithub> {
         api: publicUrl,
         state,
       };
+      let handled: Reply;
       try {
-        return found.handler(ctx);
+        handled = found.handler(ctx);
       } catch (error) {
         return validationFailed(error instanceof Error ? error.message : String(error));
       }
+      return takeFault(method, url.pathname, true) ?? handled;
     })();
     send(req, res, method, reply);
     requests.push({ method, path: url.pathname, query: url.search, status: res.statusCode });
