@@ -83,7 +83,7 @@ interface WriteSeen {
 }
 
 /** The proxy's `respond` hook for an ETag-capable server, and what it handed out and saw. */
-function etagServer(advertise: boolean) {
+function etagServer(advertise: boolean, patch = true) {
   const served = new Map<string, string>();
   const writes: WriteSeen[] = [];
   const stamp = (resource: Record<string, unknown>): Record<string, unknown> => {
@@ -102,7 +102,8 @@ function etagServer(advertise: boolean) {
     const body = a.body;
     if (!isRecord(body) || a.status >= 300) return undefined;
     if (a.path.endsWith("/ServiceProviderConfig")) {
-      return advertise ? { body: { ...body, etag: { supported: true } } } : undefined;
+      const withPatch = patch ? body : { ...body, patch: { supported: false } };
+      return advertise || !patch ? { body: { ...withPatch, etag: { supported: advertise } } } : undefined;
     }
     if (!/\/(Users|Groups)(\/|$)/.test(a.path)) return undefined;
     if (Array.isArray(body["Resources"])) {
@@ -159,9 +160,9 @@ describe("scim connector on a server with ETags", { tags: ["slow"] }, () => {
   let etag: ReturnType<typeof etagServer>;
   let provider: ScimProvider;
 
-  async function start(advertise: boolean): Promise<void> {
+  async function start(advertise: boolean, patch = true): Promise<void> {
     server = await startScimServer();
-    etag = etagServer(advertise);
+    etag = etagServer(advertise, patch);
     proxy = await startFaultProxy(server.baseUrl, { respond: etag.respond });
     provider = createScimProviderWith(scimProviderConfig(proxy.baseUrl), scimContext(server.token));
     await provider.read(signal());
@@ -263,6 +264,59 @@ describe("scim connector on a server with ETags", { tags: ["slow"] }, () => {
     expect(seen[0]?.ifMatch).toBe(readVersion);
     expect(seen[2]?.ifMatch).toBe(etag.writes.at(-1)?.lastServed);
     expect(seen[2]?.ifMatch).not.toBe(readVersion);
+    const live = await provider.read(signal());
+    expect(live.groups).toEqual([
+      { name: "team-e", members: ["ann@example.com", "ben@example.com", "cy@example.com"] },
+    ]);
+  });
+
+  it("without PATCH, after a 412 on a user PUT, re-reads the user and puts the change once more with the new version", async () => {
+    await start(true, false);
+    expect(provider.serverCapabilities()?.patch).toBe(false);
+    const annId = await idOf(server, "Users", 'userName eq "ann@example.com"');
+    proxy.inject({
+      fault: { kind: "status", status: 412 },
+      times: 1,
+      match: (m, p) => m === "PUT" && p.endsWith(`/Users/${annId}`),
+    });
+    const from = proxy.seen.length;
+
+    expect(await applyAll(provider, [[userTitle("ann", "Engineer", "Manager")]])).toEqual([]);
+
+    const seen = proxy.seen.slice(from).filter((r) => r.path.endsWith(`/Users/${annId}`));
+    expect(seen.map((r) => `${r.method} ${String(r.outcome)}`)).toEqual([
+      "GET 200",
+      "PUT 412",
+      "GET 200",
+      "PUT 200",
+    ]);
+    expect(seen[3]?.ifMatch).toBeDefined();
+    const live = await provider.read(signal());
+    expect(live.users.find((u) => u.account === "ann@example.com")?.title).toBe("Manager");
+  });
+
+  it("without PATCH, after a 412 on a group PUT, re-reads the group and keeps the other writer's member", async () => {
+    await start(true, false);
+    const groupId = await idOf(server, "Groups", 'displayName eq "team-e"');
+    const cyId = await idOf(server, "Users", 'userName eq "cy@example.com"');
+    await direct(server, "PATCH", `/Groups/${groupId}`, patchOp("add", "members", [{ value: cyId }]));
+    proxy.inject({
+      fault: { kind: "status", status: 412 },
+      times: 1,
+      match: (m, p) => m === "PUT" && p.endsWith(`/Groups/${groupId}`),
+    });
+    const from = proxy.seen.length;
+
+    const [out] = await provider.apply([member("team-e", "ben", "add")], signal());
+    expect(out).toEqual({ status: "applied" });
+
+    const seen = proxy.seen.slice(from).filter((r) => r.path.endsWith(`/Groups/${groupId}`));
+    expect(seen.map((r) => `${r.method} ${String(r.outcome)}`)).toEqual([
+      "GET 200",
+      "PUT 412",
+      "GET 200",
+      "PUT 200",
+    ]);
     const live = await provider.read(signal());
     expect(live.groups).toEqual([
       { name: "team-e", members: ["ann@example.com", "ben@example.com", "cy@example.com"] },

@@ -117,19 +117,22 @@ async function writeGroup(
       return remember(s, res.body, current, operation);
     }
   }
-  const current = await readForPut(s, path, operation, signal);
-  const members = applyMemberChanges(current.members, write.adds, write.removes);
-  const body = applyOpsLocally(current.body, [
-    ...write.ops,
-    { op: "replace", path: "members", value: members },
-  ]);
-  const putMatch = s.caps.etag && current.etag !== undefined ? { ifMatch: current.etag } : {};
-  return remember(
-    s,
-    (await s.client.request("PUT", path, { operation, body, ...putMatch }, signal)).body,
-    group,
-    operation,
-  );
+  // A 412 means somebody changed the group between our GET and PUT: read it again and re-apply, once.
+  for (let attempt = 0; ; attempt += 1) {
+    const current = await readForPut(s, path, operation, signal);
+    const members = applyMemberChanges(current.members, write.adds, write.removes);
+    const body = applyOpsLocally(current.body, [
+      ...write.ops,
+      { op: "replace", path: "members", value: members },
+    ]);
+    const putMatch = s.caps.etag && current.etag !== undefined ? { ifMatch: current.etag } : {};
+    try {
+      const res = await s.client.request("PUT", path, { operation, body, ...putMatch }, signal);
+      return remember(s, res.body, group, operation);
+    } catch (error) {
+      if (!(error instanceof ScimHttpError && error.status === 412) || attempt > 0) throw error;
+    }
+  }
 }
 
 async function createGroup(

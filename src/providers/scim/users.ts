@@ -61,16 +61,20 @@ async function writeUser(
       return res.body === undefined ? current : parsed(s, res.body, operation);
     }
   }
-  const current = await s.client.request("GET", path, { operation }, signal);
-  if (!isRecord(current.body))
-    throw new ProviderError(s.name, operation, "GET did not return a SCIM User resource");
-  const body = applyOpsLocally(current.body, ops);
-  const putMatch = s.caps.etag && current.etag !== undefined ? { ifMatch: current.etag } : {};
-  return parsed(
-    s,
-    (await s.client.request("PUT", path, { operation, body, ...putMatch }, signal)).body,
-    operation,
-  );
+  // A 412 means somebody changed the user between our GET and PUT: read it again and re-apply, once.
+  for (let attempt = 0; ; attempt += 1) {
+    const current = await s.client.request("GET", path, { operation }, signal);
+    if (!isRecord(current.body))
+      throw new ProviderError(s.name, operation, "GET did not return a SCIM User resource");
+    const body = applyOpsLocally(current.body, ops);
+    const putMatch = s.caps.etag && current.etag !== undefined ? { ifMatch: current.etag } : {};
+    try {
+      const res = await s.client.request("PUT", path, { operation, body, ...putMatch }, signal);
+      return parsed(s, res.body, operation);
+    } catch (error) {
+      if (!(error instanceof ScimHttpError && error.status === 412) || attempt > 0) throw error;
+    }
+  }
 }
 
 /** The manager's SCIM id, when the manager has an account there; otherwise the manager is left unset. */
