@@ -147,6 +147,35 @@ describe("github provider against the fake GitHub behind Prism", { tags: ["slow"
       expect(outcome?.status === "failed" && outcome.error.message).toMatch(/the account gatehouse runs as/);
     });
 
+    it("works with a GitHub App installation token, for which GET /user answers 403: reads, creates a team, removes a member", async () => {
+      const token = "ghs_fakeInstallationToken0123456789";
+      const { provider, org, logs } = await orgWith({ owners: ["olivia"], members: ["bob"] }, {}, { token });
+      gh.fake.state.addInstallation(org, token, "gatehouse-app");
+      const live = await provider.read(signal());
+      expect(live.users.map((u) => u.account)).toEqual(["bob", "gatehouse-bot", "olivia"]);
+      const since = gh.fake.requests.length;
+      const outcomes = await provider.apply(
+        [change({ kind: "group", action: "create", group: "team-app-read" }), remove("bob")],
+        signal(),
+      );
+      expect(outcomes.map((o) => (o.status === "failed" ? o.error.message : o.status))).toEqual([
+        "applied",
+        "applied",
+      ]);
+      expect(
+        gh.fake.requests
+          .slice(since)
+          .filter((r) => r.path === "/user")
+          .map((r) => r.status),
+      ).toEqual([]);
+      expect(gh.fake.writes(since).map((r) => `${r.method} ${r.path}`)).toEqual([
+        `POST /orgs/${org}/teams`,
+        `DELETE /orgs/${org}/memberships/bob`,
+      ]);
+      expect(gh.fake.state.teamBySlug(gh.fake.state.requireOrg(org), "team-app-read")?.members.size).toBe(0);
+      expect(logs.join("\n")).not.toContain(token);
+    });
+
     it("keeps the minimum number of org owners and the required ones", async () => {
       const { provider, org } = await orgWith(
         { owners: ["olivia", "oscar"], members: ["bob"] },

@@ -125,12 +125,15 @@ async function applyGroup(
       const data = await createTeam(s, change, operation);
       s.teams.set(data.slug, { id: data.id, slug: data.slug, parentSlug: null });
       // GitHub makes the creating account a maintainer; membership is the plan's business, so take it out.
+      // An installation token has no account, and GitHub adds no maintainer for it.
       const viewer = await readViewer(s);
-      await octokit.request("DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}", {
-        org,
-        team_slug: data.slug,
-        username: viewer.login,
-      });
+      if (viewer !== null) {
+        await octokit.request("DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}", {
+          org,
+          team_slug: data.slug,
+          username: viewer.login,
+        });
+      }
       return `team ${data.slug} (id ${String(data.id)})`;
     }
     case "update": {

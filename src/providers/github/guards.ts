@@ -11,7 +11,8 @@ export async function assertRemovableFromOrg(
 ): Promise<void> {
   const account = normalizeLogin(login);
   const viewer = await readViewer(s);
-  if (viewer.login === account) {
+  // An installation token has no account of its own to lock out.
+  if (viewer !== null && viewer.login === account) {
     throw new ProviderError(
       s.name,
       operation,

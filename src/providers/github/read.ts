@@ -3,6 +3,7 @@ import type { LiveState } from "../../model/state.ts";
 import type { GithubSession } from "./session.ts";
 import type { GithubLiveGroup, WireInvitation, WireTeamMember } from "./map.ts";
 import { PER_PAGE } from "./session.ts";
+import { statusOf } from "./client.ts";
 import {
   describeFailedInvitation,
   directTeamMembers,
@@ -12,9 +13,21 @@ import {
   toWireTeamMember,
 } from "./map.ts";
 
-export async function readViewer(s: GithubSession): Promise<{ login: string; id: number }> {
-  if (s.viewer) return s.viewer;
-  const { data } = await s.client.octokit.request("GET /user");
+/**
+ * The account the token belongs to, or `null` when it has none: `GET /user` answers 403 (or 404) for a
+ * GitHub App installation token, which acts as the app, not as an account.
+ */
+export async function readViewer(s: GithubSession): Promise<{ login: string; id: number } | null> {
+  if (s.viewer !== undefined) return s.viewer;
+  let data: { login: string; id: number | bigint };
+  try {
+    ({ data } = await s.client.octokit.request("GET /user"));
+  } catch (error) {
+    const status = statusOf(error);
+    if (status !== 403 && status !== 404) throw error;
+    s.viewer = null;
+    return null;
+  }
   const viewer = { login: normalizeLogin(data.login), id: Number(data.id) };
   s.viewer = viewer;
   s.ids.set(viewer.login, viewer.id);

@@ -16,8 +16,11 @@ export interface GithubSession {
   readonly nesting: boolean;
   readonly pins: IdPins;
   readonly log: (line: string) => void;
-  /** The account the token belongs to, once known. */
-  viewer?: { readonly login: string; readonly id: number };
+  /**
+   * The account the token belongs to, once known; `null` when the token has none (a GitHub App
+   * installation token: `GET /user` answers 403).
+   */
+  viewer?: { readonly login: string; readonly id: number } | null;
   /** login (lower case) → numeric id, for every account seen (members, invitees, lookups). */
   readonly ids: Map<string, number>;
   /** Team slug → id and parent, from the last read or write. */

@@ -50,6 +50,8 @@ export interface FakeOrg {
    * as for most organizations: the list then carries plain user objects.
    */
   teamMemberFields: boolean;
+  /** GitHub App installations with organization administration rights, by their bot account id. */
+  installations: Set<number>;
 }
 
 export interface FakeComment {
@@ -133,6 +135,8 @@ export class FakeGithubState {
   readonly repos = new Map<string, FakeRepo>();
   /** token → user id. */
   readonly tokens = new Map<string, number>();
+  /** Bot accounts of GitHub App installations: their tokens get 403 from `GET /user`. */
+  readonly installationUsers = new Set<number>();
   private nextId = 1000;
 
   newId(): number {
@@ -161,6 +165,19 @@ export class FakeGithubState {
     this.tokens.set(token, this.requireUser(login).id);
   }
 
+  /**
+   * A GitHub App installed on the org with organization administration rights, and an installation token
+   * (`ghs_…`) for it. The app acts as `<appSlug>[bot]`, is not an org member, and `GET /user` answers 403.
+   */
+  addInstallation(orgLogin: string, token: string, appSlug: string): FakeUser {
+    const org = this.requireOrg(orgLogin);
+    const bot = this.userByLogin(`${appSlug}[bot]`) ?? this.addUser(`${appSlug}[bot]`);
+    this.installationUsers.add(bot.id);
+    org.installations.add(bot.id);
+    this.tokens.set(token, bot.id);
+    return bot;
+  }
+
   addOrg(login: string): FakeOrg {
     const org: FakeOrg = {
       id: this.newId(),
@@ -169,6 +186,7 @@ export class FakeGithubState {
       invitations: [],
       teams: [],
       teamMemberFields: false,
+      installations: new Set(),
     };
     this.orgs.set(login.toLowerCase(), org);
     return org;

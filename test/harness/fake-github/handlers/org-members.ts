@@ -10,6 +10,7 @@ import { invitation, orgMembership, simpleUser, team } from "../wire.ts";
 /** The org, if the viewer may see it; writes need an owner. */
 export function orgFor(ctx: RequestContext, write: boolean): FakeOrg | Reply {
   const org = ctx.state.org(ctx.params["org"] ?? "");
+  if (org?.installations.has(ctx.viewer.id)) return org;
   if (!org?.members.has(ctx.viewer.id)) return notFound();
   if (write && org.members.get(ctx.viewer.id) !== "admin") {
     return forbidden("You must be an admin to perform this action.");

@@ -100,8 +100,8 @@ export const teamRoutes: readonly Route[] = [
       pending: new Map(),
     };
     const maintainers = field(ctx.body, "maintainers");
-    // Like GitHub: the account that creates a team becomes its maintainer.
-    team.members.set(ctx.viewer.id, "maintainer");
+    // Like GitHub: the account that creates a team becomes its maintainer (an app installation does not).
+    if (!ctx.state.installationUsers.has(ctx.viewer.id)) team.members.set(ctx.viewer.id, "maintainer");
     if (Array.isArray(maintainers)) {
       for (const login of maintainers) {
         const user = typeof login === "string" ? ctx.state.userByLogin(login) : undefined;

@@ -1,10 +1,14 @@
 import type { Route } from "../router.ts";
 import { route } from "../router.ts";
-import { notFound, ok } from "../http.ts";
+import { forbidden, notFound, ok } from "../http.ts";
 import { privateUser, publicUser } from "../wire.ts";
 
 export const userRoutes: readonly Route[] = [
-  route("GET /user", (ctx) => ok(privateUser(ctx.api, ctx.viewer))),
+  route("GET /user", (ctx) =>
+    ctx.state.installationUsers.has(ctx.viewer.id)
+      ? forbidden("Resource not accessible by integration")
+      : ok(privateUser(ctx.api, ctx.viewer)),
+  ),
   route("GET /users/{username}", (ctx) => {
     const user = ctx.state.userByLogin(ctx.params["username"] ?? "");
     return user ? ok(publicUser(ctx.api, user)) : notFound();
