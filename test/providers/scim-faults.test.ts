@@ -429,6 +429,82 @@ describe("scim group membership on a server that takes no PATCH", { tags: ["slow
   });
 });
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+describe("scim e-mail updates", { tags: ["slow"] }, () => {
+  it.each([
+    ["with PATCH", "a work address", true, "work", false],
+    ["without PATCH (GET + PUT)", "a work address", false, "work", false],
+    ["with PATCH", "a primary address of another type", true, "other", true],
+    ["without PATCH (GET + PUT)", "a primary address of another type", false, "other", true],
+  ] as const)(
+    "%s, an e-mail update of %s changes only that address and keeps the user's other addresses",
+    async (_how, _what, patch, type, primary) => {
+      const server = await startScimServer();
+      const proxy = await startFaultProxy(server.baseUrl);
+      proxy.inject({
+        fault: {
+          kind: "rewrite",
+          transform: (spc) =>
+            typeof spc === "object" && spc !== null ? { ...spc, patch: { supported: patch } } : spc,
+        },
+        times: 1,
+        match: (m, p) => m === "GET" && p.endsWith("/ServiceProviderConfig"),
+      });
+      const provider = createScimProviderWith(scimProviderConfig(proxy.baseUrl), scimContext(server.token));
+      const headers = { authorization: `Bearer ${server.token}`, "content-type": "application/scim+json" };
+      try {
+        const created = await fetch(`${server.baseUrl}/Users`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({
+            schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            userName: "ann@example.com",
+            emails: [
+              { value: "ann@example.com", type, ...(primary ? { primary } : {}) },
+              { value: "ann@home.example", type: "home" },
+            ],
+          }),
+        });
+        expect(created.status).toBe(201);
+        const body: unknown = await created.json();
+        const id = isObject(body) && typeof body["id"] === "string" ? body["id"] : "";
+        await provider.read(signal());
+        const [out] = await provider.apply(
+          [
+            {
+              ...base,
+              id: "user/ann/email",
+              kind: "user",
+              action: "update",
+              account: "ann@example.com",
+              fields: [{ field: "email", before: "ann@example.com", after: "ann@new.example" }],
+              after: { email: "ann@new.example" },
+            },
+          ],
+          signal(),
+        );
+        expect(out?.status).toBe("applied");
+        const res = await fetch(`${server.baseUrl}/Users/${id}`, { headers });
+        const user: unknown = await res.json();
+        const emails = isObject(user) && Array.isArray(user["emails"]) ? user["emails"] : [];
+        const shown = emails.map((e: unknown) =>
+          isObject(e) && typeof e["value"] === "string"
+            ? `${typeof e["type"] === "string" ? e["type"] : ""}:${e["value"]}`
+            : "?",
+        );
+        expect(shown).toEqual([`${type}:ann@new.example`, "home:ann@home.example"]);
+      } finally {
+        await provider.close();
+        await proxy.close();
+        await server.close();
+      }
+    },
+  );
+});
+
 describe("scim incremental reads", { tags: ["slow"] }, () => {
   it("asks only for what changed since the last read, and reads everything after a deletion", async () => {
     const server = await startScimServer();

@@ -44,6 +44,7 @@ describe("scim map: users", () => {
       externalId: "alice",
       active: true,
       version: 'W/"3"',
+      emailPath: "emails[primary eq true].value",
       attributes: {
         name: "Alice Liddell",
         email: "alice@example.com",
@@ -180,6 +181,45 @@ describe("scim map: groups and messages", () => {
       { value: "x1", type: "Device", $ref: "https://example.com/Devices/x1" },
       { value: "u3" },
       { value: "u4" },
+    ]);
+  });
+
+  it("changes a read e-mail through a filtered path, adds one where none was read, and applies both locally for PUT keeping other addresses", () => {
+    const wire = {
+      id: "u1",
+      userName: "ann@example.com",
+      emails: [
+        { value: "ann@example.com", type: "work", primary: true },
+        { value: "ann@home.example", type: "home" },
+      ],
+    };
+    const current = parseScimUser(wire, DEFAULT_MAPPING);
+    const write = { userName: "ann@example.com", attributes: { email: "ann@new.example" } };
+    const ops = buildUserPatchOps(write, ["email"], DEFAULT_MAPPING, current);
+    expect(ops).toEqual([{ op: "replace", path: "emails[primary eq true].value", value: "ann@new.example" }]);
+    expect(applyOpsLocally(wire, ops)["emails"]).toEqual([
+      { value: "ann@new.example", type: "work", primary: true },
+      { value: "ann@home.example", type: "home" },
+    ]);
+    const byType = parseScimUser(
+      { ...wire, emails: [{ value: "a@x.example", type: 'we"ird' }] },
+      DEFAULT_MAPPING,
+    );
+    expect(byType?.emailPath).toBe('emails[type eq "we\\"ird"].value');
+
+    const bare = parseScimUser({ id: "u2", userName: "ben@example.com" }, DEFAULT_MAPPING);
+    const added = buildUserPatchOps(write, ["email"], DEFAULT_MAPPING, bare);
+    expect(added).toEqual([
+      { op: "add", path: "emails", value: [{ value: "ann@new.example", type: "work", primary: true }] },
+    ]);
+    const home = {
+      id: "u3",
+      userName: "cy",
+      emails: [{ value: "cy@home.example", type: "home", primary: true }],
+    };
+    expect(applyOpsLocally(home, added)["emails"]).toEqual([
+      { value: "cy@home.example", type: "home", primary: false },
+      { value: "ann@new.example", type: "work", primary: true },
     ]);
   });
 

@@ -23,6 +23,11 @@ export interface ScimUser {
   readonly version?: string;
   /** meta.lastModified, by the server's clock. */
   readonly lastModified?: string;
+  /**
+   * Where the e-mail address was read, when the mapping points at a multi-valued attribute: a PATCH path
+   * naming just that value (`emails[primary eq true].value`, `emails[type eq "work"].value`).
+   */
+  readonly emailPath?: string;
 }
 
 export interface ScimGroup {
@@ -108,6 +113,19 @@ function readField(resource: Json, field: MappableField, path: string): string |
   return str(raw);
 }
 
+/** The PATCH path of the one value `readField` took from a multi-valued attribute, if it can be named. */
+function valuePathOf(resource: Json, path: string): string | undefined {
+  const raw = readPath(resource, path);
+  if (!Array.isArray(raw)) return undefined;
+  const items = raw.filter(isRecord);
+  const primary = items.find((i) => i["primary"] === true);
+  if (primary) return `${path}[primary eq true].value`;
+  const type = items[0]?.["type"];
+  return typeof type === "string" && type !== ""
+    ? `${path}[type eq ${quoteFilterValue(type)}].value`
+    : undefined;
+}
+
 /** The wire value of one of our fields (`manager` must already be the manager's SCIM id). */
 function wireValue(field: MappableField, path: string, value: string): unknown {
   if (field === "manager") return { value };
@@ -135,9 +153,12 @@ export function parseScimUser(raw: unknown, mapping: AttributeMapping): ScimUser
   const externalId = str(raw["externalId"]);
   const version = readPath(raw, "meta.version");
   const lastModified = readPath(raw, "meta.lastModified");
+  const emailPath =
+    mapping.email !== null && attributes["email"] !== undefined ? valuePathOf(raw, mapping.email) : undefined;
   return {
     id,
     userName,
+    ...(emailPath === undefined ? {} : { emailPath }),
     ...(externalId === undefined ? {} : { externalId }),
     // RFC 7643: an absent `active` means the server does not track it; treat the account as usable.
     active: raw["active"] !== false,
@@ -197,11 +218,16 @@ export function buildUserResource(
   return body;
 }
 
-/** PATCH operations setting `fields` to their values in `write` (absent values are removed). */
+/**
+ * PATCH operations setting `fields` to their values in `write` (absent values are removed). With `current`
+ * (the user as read), an e-mail in a multi-valued attribute is changed in place by a filtered path, or
+ * added when there was none, so the user's other addresses stay (a `replace` of `emails` would drop them).
+ */
 export function buildUserPatchOps(
   write: UserWrite,
   fields: readonly string[],
   mapping: AttributeMapping,
+  current?: ScimUser,
 ): PatchOperation[] {
   const ops: PatchOperation[] = [];
   for (const [key, value] of fieldValues(write)) {
@@ -210,6 +236,11 @@ export function buildUserPatchOps(
     if (value === undefined) {
       // The server-owned email derived from userName cannot be removed; leaving it is harmless.
       if (key !== "email") ops.push({ op: "remove", path });
+      continue;
+    }
+    if (key === "email" && current !== undefined && Array.isArray(wireValue(key, path, value))) {
+      if (current.emailPath !== undefined) ops.push({ op: "replace", path: current.emailPath, value });
+      else ops.push({ op: "add", path, value: wireValue(key, path, value) });
       continue;
     }
     ops.push({ op: "replace", path, value: wireValue(key, path, value) });
@@ -222,7 +253,24 @@ export function buildPatch(ops: readonly PatchOperation[]): PatchRequest {
   return { schemas: [PATCH_OP], Operations: ops };
 }
 
-/** Applies replace/remove operations to a copy of a resource, for servers without PATCH (then PUT). */
+/** `emails[type eq "work"].value` → its parts; undefined for a path without a value filter. */
+function splitFilteredPath(
+  path: string,
+): { attribute: string; key: string; literal: unknown; sub: string } | undefined {
+  const m = /^([^[\]]+)\[(\w+) eq (.+)\]\.(\w+)$/.exec(path);
+  if (!m?.[1] || !m[2] || !m[3] || !m[4]) return undefined;
+  try {
+    return { attribute: m[1], key: m[2], literal: JSON.parse(m[3]), sub: m[4] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Applies PATCH operations to a copy of a resource, for servers without PATCH (then PUT): replace/remove
+ * of plain paths, replace of `attr[key eq literal].sub` in the matching values, and `add` of values to a
+ * multi-valued attribute (a new primary value demotes the old one).
+ */
 export function applyOpsLocally(resource: Json, ops: readonly PatchOperation[]): Json {
   const copy: Json = { ...resource };
   Reflect.deleteProperty(copy, "meta");
@@ -231,7 +279,28 @@ export function applyOpsLocally(resource: Json, ops: readonly PatchOperation[]):
       if (isRecord(op.value)) Object.assign(copy, op.value);
       continue;
     }
-    writePath(copy, op.path, op.op === "remove" ? undefined : op.value);
+    const filtered = splitFilteredPath(op.path);
+    const existing = filtered ? readPath(copy, filtered.attribute) : readPath(copy, op.path);
+    if (filtered && Array.isArray(existing)) {
+      const { attribute, key, literal, sub } = filtered;
+      const updated = existing.map((item: unknown) =>
+        isRecord(item) && item[key] === literal
+          ? op.op === "remove"
+            ? Object.fromEntries(Object.entries(item).filter(([k]) => k !== sub))
+            : { ...item, [sub]: op.value }
+          : item,
+      );
+      writePath(copy, attribute, updated);
+    } else if (op.op === "add" && Array.isArray(existing) && Array.isArray(op.value)) {
+      const added: unknown[] = op.value;
+      const newPrimary = added.some((v) => isRecord(v) && v["primary"] === true);
+      const kept = existing.map((item: unknown) =>
+        newPrimary && isRecord(item) && item["primary"] === true ? { ...item, primary: false } : item,
+      );
+      writePath(copy, op.path, [...kept, ...added]);
+    } else {
+      writePath(copy, op.path, op.op === "remove" ? undefined : op.value);
+    }
   }
   return copy;
 }

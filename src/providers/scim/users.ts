@@ -110,6 +110,7 @@ async function adoptUser(
     write,
     [...defined, ...(write.userId === undefined ? [] : ["userId"])],
     s.settings.attributeMapping,
+    existing,
   );
   if (existing.userName !== write.userName)
     ops.push({ op: "replace", path: "userName", value: write.userName });
@@ -235,7 +236,7 @@ export async function applyUserChange(
         ...(manager === undefined ? {} : { managerId: manager }),
         ...(change.userId === undefined ? {} : { userId: change.userId }),
       };
-      const ops = buildUserPatchOps(write, fields, s.settings.attributeMapping);
+      const ops = buildUserPatchOps(write, fields, s.settings.attributeMapping, user);
       if (change.userId !== undefined && user.externalId !== change.userId) {
         ops.push({ op: "replace", path: "externalId", value: change.userId });
       }
