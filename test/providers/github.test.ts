@@ -245,6 +245,20 @@ describe("github provider against the fake GitHub behind Prism", { tags: ["slow"
       expect(created?.members.size).toBe(0);
     });
 
+    it("keeps each call's abort signal to its own requests when reads overlap: aborting one leaves the other running", async () => {
+      const { provider } = await orgWith({ members: ["alice"] });
+      const controller = new AbortController();
+      const first = provider.read(signal());
+      const second = provider.read(controller.signal);
+      controller.abort();
+      const [a, b] = await Promise.allSettled([first, second]);
+      expect(a.status === "fulfilled" ? a.value.users.map((u) => u.account) : a.reason).toEqual([
+        "alice",
+        "gatehouse-bot",
+      ]);
+      expect(b.status).toBe("rejected");
+    });
+
     it("reports a bad token as a 401 ProviderError that does not contain the token", async () => {
       const setup = await orgWith({}, {}, { token: "ghp_wrongSecretValue123" });
       const error: unknown = await setup.provider.read(signal()).then(

@@ -2,6 +2,7 @@
  * The only module that talks HTTP: Octokit with the throttling and retry plugins, 100 per page, conditional
  * requests (ETag / If-None-Match; a 304 costs no rate limit) and call counting at the fetch boundary.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { Octokit } from "@octokit/rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
@@ -23,7 +24,7 @@ export interface GithubClientStats {
 export interface GithubClient {
   readonly octokit: GithubOctokit;
   stats(): GithubClientStats;
-  /** Runs `work` with every request it sends bound to `signal` (read and apply are sequential). */
+  /** Runs `work` with every request it sends bound to `signal`; overlapping calls keep their own signals. */
   withSignal<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T>;
 }
 
@@ -53,11 +54,13 @@ function methodOf(init: RequestInit | undefined): string {
 
 export function createGithubClient(options: GithubClientOptions): GithubClient {
   const counts = { reads: 0, writes: 0, notModified: 0, retries: 0 };
-  let current: AbortSignal | undefined;
+  // The signal of the read or apply call a request belongs to. Calls may overlap, so it follows the async
+  // context of each call, and each request carries its own (Octokit's `request.signal`).
+  const callSignal = new AsyncLocalStorage<AbortSignal>();
   const countingFetch: typeof fetch = (input, init) => {
     if (methodOf(init) === "GET" || methodOf(init) === "HEAD") counts.reads += 1;
     else counts.writes += 1;
-    return options.fetch(input, current ? { ...init, signal: current } : init);
+    return options.fetch(input, init);
   };
   const onLimit =
     (kind: string) =>
@@ -94,6 +97,9 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
   const cache = new Map<string, CachedResponse>();
   octokit.hook.wrap("request", async (request, endpoint) => {
+    // Set in place: hooks share one options object (see below).
+    const signal = callSignal.getStore();
+    if (signal) endpoint.request = { ...endpoint.request, signal };
     // A POST creates something: if GitHub did it but the answer was lost (a 5xx, a dropped connection),
     // sending it again fails with 422 or creates a second one. Never repeat it automatically. (Hooks share
     // one options object: plugin-retry reads `request.retries` from it, so it is set in place.)
@@ -119,15 +125,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
   return {
     octokit,
     stats: () => ({ ...counts }),
-    withSignal: async (signal, work) => {
-      const previous = current;
-      current = signal;
-      try {
-        return await work();
-      } finally {
-        current = previous;
-      }
-    },
+    withSignal: (signal, work) => callSignal.run(signal, work),
   };
 }
 
