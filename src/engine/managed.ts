@@ -1,5 +1,6 @@
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
+import { accountOf } from "../plan/addresses.ts";
 import type { JournalEntry } from "../audit/journal.ts";
 
 /**
@@ -45,13 +46,7 @@ export function protectedAccountsOf(
   for (const entry of entries) {
     if (entry.type !== "change" || entry.change.userId === undefined || !ids.has(entry.change.userId))
       continue;
-    const c = entry.change;
-    const account =
-      c.kind === "user"
-        ? c.account
-        : c.kind === "membership" && c.memberKind === "user"
-          ? c.member
-          : undefined;
+    const account = accountOf(entry.change);
     if (account !== undefined) out.get(entry.provider)?.add(account);
   }
   return out;

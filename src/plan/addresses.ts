@@ -1,3 +1,5 @@
+import type { Change } from "./types.ts";
+
 /** Stable change addresses: unique within a plan, readable in logs and the journal. */
 export const userAddress = (provider: string, account: string): string => `${provider}:user/${account}`;
 export const sessionsAddress = (provider: string, account: string): string =>
@@ -9,3 +11,9 @@ export const membershipAddress = (
   member: string,
   memberKind: "user" | "group",
 ): string => `${provider}:membership/${group}/${memberKind === "group" ? "group:" : ""}${member}`;
+
+/** The user account a change concerns: the account of a user change, or the user member of a membership. */
+export function accountOf(change: Change): string | undefined {
+  if (change.kind === "user") return change.account;
+  return change.kind === "membership" && change.memberKind === "user" ? change.member : undefined;
+}

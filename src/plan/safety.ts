@@ -1,5 +1,6 @@
 import type { Policy } from "../model/access.ts";
 import type { Change, Plan } from "./types.ts";
+import { accountOf } from "./addresses.ts";
 
 export interface GuardrailOptions {
   /** `--allow-removals N`: accept up to N removals per provider this once. */
@@ -80,12 +81,7 @@ export function checkGuardrails(plan: Plan, policy: Policy, options: GuardrailOp
     // Deleting a protected group is refused even when it is empty (then the change is "neutral").
     const isGroupDelete = c.kind === "group" && c.action === "delete";
     if (c.risk !== "narrows" && !isGroupDelete) continue;
-    const account =
-      c.kind === "user"
-        ? c.account
-        : c.kind === "membership" && c.memberKind === "user"
-          ? c.member
-          : undefined;
+    const account = accountOf(c);
     const isProtectedUser =
       (c.userId !== undefined && protectedUsers.has(c.userId)) ||
       (account !== undefined &&
