@@ -257,27 +257,7 @@ export function planGroups(sink: PlanSink): void {
   for (const have of [...live.groups].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (desired.groups.has(have.name)) continue;
     const id = groupAddress(provider, have.name);
-    const successor = renamed.get(have.name);
-    if (successor !== undefined) {
-      // Renamed in place above; or, where the system cannot rename, replaced by a new group: the old goes.
-      if (caps.renameGroups !== true) {
-        sink.change({
-          provider,
-          id,
-          kind: "group",
-          action: "delete",
-          group: have.name,
-          memberCount: have.members.length,
-          reason: "removed-from-config",
-          risk: have.members.length > 0 ? "narrows" : "neutral",
-          why: [
-            `renamed to ${successor} (formerNames); this system cannot rename, so the new group replaces it`,
-          ],
-        });
-      }
-      continue;
-    }
-    if (input.mode === "authoritative") {
+    const remove = (reason: Reason, why: string): void => {
       sink.change({
         provider,
         id,
@@ -285,10 +265,27 @@ export function planGroups(sink: PlanSink): void {
         action: "delete",
         group: have.name,
         memberCount: have.members.length,
-        reason: input.managed?.has(id) === true ? "removed-from-config" : "not-in-config",
+        reason,
         risk: have.members.length > 0 ? "narrows" : "neutral",
-        why: ["the group is in no access file (mode: authoritative)"],
+        why: [why],
       });
+    };
+    const successor = renamed.get(have.name);
+    if (successor !== undefined) {
+      // Renamed in place above; or, where the system cannot rename, replaced by a new group: the old goes.
+      if (caps.renameGroups !== true) {
+        remove(
+          "removed-from-config",
+          `renamed to ${successor} (formerNames); this system cannot rename, so the new group replaces it`,
+        );
+      }
+      continue;
+    }
+    if (input.mode === "authoritative") {
+      remove(
+        input.managed?.has(id) === true ? "removed-from-config" : "not-in-config",
+        "the group is in no access file (mode: authoritative)",
+      );
       continue;
     }
     if (input.mode === "observe")
