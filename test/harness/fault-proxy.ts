@@ -7,8 +7,8 @@
  */
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { listenOnLoopback } from "./loopback.ts";
 
 export type Fault =
   | { readonly kind: "status"; readonly status: number; readonly retryAfter?: string }
@@ -216,14 +216,7 @@ export async function startFaultProxy(
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     baseUrl: `http://127.0.0.1:${port}${target.pathname.replace(/\/+$/, "")}`,
     inject: (rule) => rules.push({ rule, left: rule.times }),

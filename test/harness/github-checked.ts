@@ -4,10 +4,10 @@
  * response into an error, so a test that passes spoke GitHub's API as GitHub describes it.
  */
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { FakeGithub } from "./fake-github/index.ts";
 import { startFakeGithub } from "./fake-github/index.ts";
+import { findFreePort } from "./loopback.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SPEC = fileURLToPath(new URL("../fixtures/github/openapi-subset.json", import.meta.url));
@@ -28,22 +28,9 @@ export interface CheckedGithub {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
 export async function startCheckedGithub(options: { timeoutMs?: number } = {}): Promise<CheckedGithub> {
   const fake = await startFakeGithub();
-  const port = await freePort();
+  const port = await findFreePort();
   const started = performance.now();
   const child = spawn(
     process.execPath,

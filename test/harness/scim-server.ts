@@ -4,7 +4,6 @@
  * tested against somebody else's reading of RFC 7643/7644.
  */
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
@@ -12,6 +11,7 @@ import { toNodeHandler } from "better-auth/node";
 import { scim } from "@better-auth/scim";
 import type { ProviderConfig } from "../../src/model/access.ts";
 import type { ProviderContext } from "../../src/providers/types.ts";
+import { listenOnLoopback } from "./loopback.ts";
 
 export interface ScimServer {
   /** Base URL of the SCIM endpoints, e.g. http://127.0.0.1:40123/api/auth/scim/v2 */
@@ -42,14 +42,7 @@ export async function startScimServer(): Promise<ScimServer> {
   for (const model of MODELS) db[model] = [];
 
   const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   const origin = `http://127.0.0.1:${port}`;
 
   const auth = betterAuth({

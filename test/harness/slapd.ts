@@ -9,7 +9,6 @@ import { execFile } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -17,6 +16,7 @@ import { Client } from "ldapts";
 import { spawnServer } from "./server-process.ts";
 import type { ProviderConfig } from "../../src/model/access.ts";
 import type { ProviderContext } from "../../src/providers/types.ts";
+import { findFreePort } from "./loopback.ts";
 
 const run = promisify(execFile);
 
@@ -159,19 +159,7 @@ olcRefintNothing: ${EMPTY_MEMBER_DN}
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
-export async function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
+export { findFreePort };
 
 /** A test CA (ca.pem) and a server certificate for 127.0.0.1/localhost (server.pem, server.key) in `dir`. */
 export async function makeCertificates(dir: string): Promise<void> {

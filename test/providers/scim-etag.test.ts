@@ -13,20 +13,12 @@ import type { FaultProxy, FaultProxyOptions, ForwardedAnswer } from "../harness/
 import { createScimProviderWith } from "../../src/providers/scim/provider.ts";
 import type { ScimProvider } from "../../src/providers/scim/provider.ts";
 import type { Change } from "../../src/plan/types.ts";
+import { groupCreate, memberChange as member, userCreate } from "./scim-changes.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(25_000);
 const base = { provider: "saas", reason: "added-in-config", risk: "broadens" } as const;
 const WRITES = new Set(["PATCH", "PUT", "DELETE"]);
 
-const userCreate = (name: string): Change => ({
-  ...base,
-  id: `user/${name}`,
-  kind: "user",
-  action: "create",
-  account: `${name}@example.com`,
-  userId: name,
-  after: { name: `${name} Example`, email: `${name}@example.com`, title: "Engineer" },
-});
 const userTitle = (name: string, before: string, after: string): Change => ({
   ...base,
   id: `user/${name}/title`,
@@ -36,23 +28,6 @@ const userTitle = (name: string, before: string, after: string): Change => ({
   userId: name,
   fields: [{ field: "title", before, after }],
   after: { name: `${name} Example`, email: `${name}@example.com`, title: after },
-});
-const groupCreate = (group: string): Change => ({
-  ...base,
-  id: `group/${group}`,
-  kind: "group",
-  action: "create",
-  group,
-});
-const member = (group: string, name: string, action: "add" | "remove"): Change => ({
-  ...base,
-  id: `membership/${group}/${name}`,
-  kind: "membership",
-  action,
-  group,
-  member: `${name}@example.com`,
-  memberKind: "user",
-  risk: action === "add" ? "broadens" : "narrows",
 });
 
 /** Three users and a group with ann in it. */

@@ -11,37 +11,12 @@ import { createScimProviderWith } from "../../src/providers/scim/provider.ts";
 import type { ScimProvider } from "../../src/providers/scim/provider.ts";
 import type { Change } from "../../src/plan/types.ts";
 import type { LiveState } from "../../src/model/state.ts";
+import { groupCreate, memberChange, userCreate } from "./scim-changes.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(25_000);
 const base = { provider: "saas", reason: "added-in-config", risk: "broadens" } as const;
 const FAST_RETRY = { maxRetries: 4, baseDelayMs: 10, maxDelayMs: 2_000 };
 
-const userCreate = (name: string): Change => ({
-  ...base,
-  id: `user/${name}`,
-  kind: "user",
-  action: "create",
-  account: `${name}@example.com`,
-  userId: name,
-  after: { name: `${name} Example`, email: `${name}@example.com`, title: "Engineer" },
-});
-const groupCreate = (group: string): Change => ({
-  ...base,
-  id: `group/${group}`,
-  kind: "group",
-  action: "create",
-  group,
-});
-const memberChange = (group: string, name: string, action: "add" | "remove"): Change => ({
-  ...base,
-  id: `membership/${group}/${name}`,
-  kind: "membership",
-  action,
-  group,
-  member: `${name}@example.com`,
-  memberKind: "user",
-  risk: action === "add" ? "broadens" : "narrows",
-});
 const memberAdd = (group: string, name: string): Change => memberChange(group, name, "add");
 
 /** The plan the tests apply: three users, a group, all three in it. */

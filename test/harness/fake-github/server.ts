@@ -12,6 +12,7 @@ import { orgMemberRoutes } from "./handlers/org-members.ts";
 import { pullRoutes } from "./handlers/pulls.ts";
 import { teamRoutes } from "./handlers/teams.ts";
 import { userRoutes } from "./handlers/users.ts";
+import { listenOnLoopback } from "../loopback.ts";
 
 export interface LoggedRequest {
   readonly method: string;
@@ -156,10 +157,7 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       res.end(JSON.stringify({ message: String(error) }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("fake github: no TCP address");
-  api = `http://127.0.0.1:${String(address.port)}`;
+  api = `http://127.0.0.1:${String(await listenOnLoopback(server))}`;
   publicUrl = api;
 
   return {
