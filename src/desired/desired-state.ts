@@ -3,13 +3,16 @@ import type { SourceLocation } from "../model/source.ts";
 import type {
   DesiredGroup,
   DesiredMember,
+  DesiredMembers,
   DesiredState,
   DesiredUser,
   ExpiredGrant,
+  Provenance,
   UserAttributes,
 } from "../model/state.ts";
 import { hasNotStarted, isTerminated } from "../lifecycle/status.ts";
-import type { EffectiveGroup } from "./effective.ts";
+import { provenanceOf, type EffectiveGroup } from "./effective.ts";
+import { holdsPosition, unionPositions, userIndexOf, type UserIndex } from "./user-set.ts";
 
 /** The account name of a user in one provider: explicit `accounts` entry, else id or e-mail. */
 export function accountNameFor(user: User, provider: ProviderConfig): string | undefined {
@@ -48,9 +51,175 @@ function attributesOf(user: User, model: AccessModel, provider: ProviderConfig):
   return out;
 }
 
+/** Desired members given outright, with their provenance (small states built by hand). */
+export function listedMembers(members: ReadonlyMap<string, DesiredMember>): DesiredMembers {
+  return {
+    size: members.size,
+    has: (account) => members.has(account),
+    accounts: () => members.keys(),
+    compare: (live) => {
+      const have = new Set(live);
+      return {
+        missing: [...members.keys()].filter((account) => !have.has(account)),
+        extra: live.filter((account) => !members.has(account)),
+      };
+    },
+    describe: (accounts) => {
+      const out = new Map<string, DesiredMember>();
+      for (const account of accounts) {
+        const member = members.get(account);
+        if (member) out.set(account, member);
+      }
+      return out;
+    },
+  };
+}
+
+/** Members of one desired group: sorted user positions, account names by position, provenance on demand. */
+class CompactMembers implements DesiredMembers {
+  readonly #people: ProviderPeople;
+  readonly #positions: Int32Array;
+  readonly #explain: (userIds: readonly string[]) => ReadonlyMap<string, readonly Provenance[]>;
+
+  constructor(
+    people: ProviderPeople,
+    positions: Int32Array,
+    explain: (userIds: readonly string[]) => ReadonlyMap<string, readonly Provenance[]>,
+  ) {
+    this.#people = people;
+    this.#positions = positions;
+    this.#explain = explain;
+  }
+
+  get size(): number {
+    return this.#positions.length;
+  }
+
+  has(account: string): boolean {
+    const p = this.#people.positionOf.get(account);
+    return p !== undefined && holdsPosition(this.#positions, p);
+  }
+
+  *accounts(): IterableIterator<string> {
+    for (const p of this.#positions) {
+      const account = this.#people.activeAccount[p];
+      if (account !== undefined) yield account;
+    }
+  }
+
+  compare(live: readonly string[]): {
+    readonly missing: readonly string[];
+    readonly extra: readonly string[];
+  } {
+    // A merge of two sorted lists: no hashing of the live names, which come fresh from every read.
+    const { byRank, rankOf } = accountOrder(this.#people);
+    const ranks = new Int32Array(this.#positions.length);
+    let n = 0;
+    for (const p of this.#positions) {
+      const rank = rankOf[p] ?? -1;
+      if (rank >= 0) ranks[n++] = rank;
+    }
+    const wanted = ranks.subarray(0, n).sort();
+    const have = isSorted(live) ? live : [...live].sort(compareStrings);
+    const missing: string[] = [];
+    const extra: string[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < wanted.length || j < have.length) {
+      const mine = i < wanted.length ? byRank[wanted[i] ?? 0] : undefined;
+      const theirs = have[j];
+      if (mine !== undefined && mine === theirs) {
+        i++;
+        while (have[j] === mine) j++;
+      } else if (mine !== undefined && (theirs === undefined || mine < theirs)) {
+        missing.push(mine);
+        i++;
+      } else if (theirs !== undefined) {
+        extra.push(theirs);
+        j++;
+      }
+    }
+    return { missing, extra };
+  }
+
+  describe(accounts: Iterable<string>): ReadonlyMap<string, DesiredMember> {
+    const wanted: [string, string][] = [];
+    for (const account of accounts) {
+      const p = this.#people.positionOf.get(account);
+      const user = p === undefined ? undefined : this.#people.index.users[p];
+      if (p !== undefined && user && holdsPosition(this.#positions, p)) wanted.push([account, user.id]);
+    }
+    const ways = this.#explain(wanted.map(([, userId]) => userId));
+    return new Map(
+      wanted.map(([account, userId]) => [account, { userId, provenance: ways.get(userId) ?? [] }]),
+    );
+  }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isSorted(list: readonly string[]): boolean {
+  for (let i = 1; i < list.length; i++) if ((list[i - 1] ?? "") > (list[i] ?? "")) return false;
+  return true;
+}
+
+/** Active account names in sorted order, and each position's rank in it (-1: none). Built once. */
+function accountOrder(people: ProviderPeople): { byRank: readonly string[]; rankOf: Int32Array } {
+  if (people.order) return people.order;
+  const positions = [...people.positionOf.values()].sort((a, b) =>
+    compareStrings(people.activeAccount[a] ?? "", people.activeAccount[b] ?? ""),
+  );
+  const rankOf = new Int32Array(people.activeAccount.length).fill(-1);
+  positions.forEach((p, rank) => (rankOf[p] = rank));
+  people.order = { byRank: positions.map((p) => people.activeAccount[p] ?? ""), rankOf };
+  return people.order;
+}
+
+/** Who has an account in one provider, by user position. */
+interface ProviderPeople {
+  readonly index: UserIndex;
+  /** Account name by position (undefined: no account here). */
+  readonly account: readonly (string | undefined)[];
+  /** Account name by position for people who may hold memberships (not terminated, started). */
+  readonly activeAccount: readonly (string | undefined)[];
+  /** Position by account name, for people who may hold memberships. */
+  readonly positionOf: ReadonlyMap<string, number>;
+  /** Filled by accountOrder on first use. */
+  order?: { readonly byRank: readonly string[]; readonly rankOf: Int32Array };
+}
+
+function providerPeople(model: AccessModel, provider: ProviderConfig, now: Date): ProviderPeople {
+  const index = userIndexOf(model);
+  const account: (string | undefined)[] = [];
+  const activeAccount: (string | undefined)[] = [];
+  const positionOf = new Map<string, number>();
+  index.users.forEach((user, p) => {
+    const name = accountNameFor(user, provider);
+    account.push(name);
+    // People on leave keep their memberships (policy may still disable the account).
+    const active = name !== undefined && !isTerminated(user, now) && !hasNotStarted(user, now);
+    activeAccount.push(active ? name : undefined);
+    if (active) positionOf.set(name, p);
+  });
+  return { index, account, activeAccount, positionOf };
+}
+
+/** The positions of `positions` whose people may hold memberships here (the same array when all may). */
+function activeOnly(people: ProviderPeople, positions: Int32Array): Int32Array {
+  let kept = 0;
+  for (const p of positions) if (people.activeAccount[p] !== undefined) kept++;
+  if (kept === positions.length) return positions;
+  const out = new Int32Array(kept);
+  let at = 0;
+  for (const p of positions) if (people.activeAccount[p] !== undefined) out[at++] = p;
+  return out;
+}
+
 /**
  * What one provider should hold: its users (enabled or not), its groups and their members by account
- * name, with provenance. Terminated people and people who have not started hold no membership.
+ * name, with provenance on demand. Terminated people and people who have not started hold no membership.
  */
 export function computeDesiredState(
   model: AccessModel,
@@ -59,23 +228,14 @@ export function computeDesiredState(
   options: DesiredOptions,
 ): DesiredState {
   const { now } = options;
-  const accounts = new Map<string, string>(); // userId → account
-  const activeAccounts = new Map<string, string>(); // userId → account, for users who may hold memberships
-  for (const user of model.users.values()) {
-    const account = accountNameFor(user, provider);
-    if (account === undefined) continue;
-    accounts.set(user.id, account);
-    // People on leave keep their memberships (policy may still disable the account).
-    if (!isTerminated(user, now) && !hasNotStarted(user, now)) activeAccounts.set(user.id, account);
-  }
+  const people = providerPeople(model, provider, now);
   const isMembersOnly = provider.users === "members";
+  const holdsAny = isMembersOnly ? new Uint8Array(people.index.users.length) : undefined;
 
   const groups = new Map<string, DesiredGroup>();
-  const holdsAny = new Set<string>();
   for (const group of model.groups.values()) {
     if (!groupIsInProvider(group, provider)) continue;
     const eff = effective.get(group.name);
-    const members = new Map<string, DesiredMember>();
     const groupMembers = new Map<string, SourceLocation>();
     const expired = new Map<string, ExpiredGrant>();
     const nestedHere = new Set<string>();
@@ -88,41 +248,61 @@ export function computeDesiredState(
         }
       }
     }
-    for (const [userId, provenance] of eff?.members ?? []) {
-      const account = activeAccounts.get(userId);
-      if (account === undefined) continue;
-      // With native nesting, membership that comes only through a nested group stays in that group.
-      const kept =
-        nestedHere.size === 0
-          ? provenance
-          : provenance.filter((p) => !(p.kind === "nested" && nestedHere.has(p.via)));
-      if (kept.length === 0) continue;
-      members.set(account, { userId, provenance: kept });
-      if (isMembersOnly) holdsAny.add(userId);
-    }
+    // With native nesting, membership that comes only through a nested group stays in that group.
+    const held =
+      nestedHere.size === 0
+        ? (eff?.members.positions ?? new Int32Array(0))
+        : unionPositions([
+            eff?.own.positions ?? [],
+            ...(group.members ?? []).flatMap((e) =>
+              e.kind === "group" && !nestedHere.has(e.group)
+                ? [effective.get(e.group)?.members.positions ?? []]
+                : [],
+            ),
+          ]);
+    let positions = activeOnly(people, held);
     const maintainers = new Set<string>();
+    const ownerOnly = new Map<string, SourceLocation>(); // userId → owners line, for owners added as members
     if (provider.settings["maintainers"] === "owners") {
+      const added: number[] = [];
       group.owners.forEach((owner, i) => {
-        const account = accounts.get(owner);
-        if (account === undefined || !activeAccounts.has(owner)) return;
+        const p = people.index.position.get(owner);
+        const account = p === undefined ? undefined : people.activeAccount[p];
+        if (p === undefined || account === undefined) return;
         maintainers.add(account);
-        if (!members.has(account)) {
-          const source = group.ownerSources?.[i] ?? group.source;
-          members.set(account, {
-            userId: owner,
-            provenance: [{ kind: "direct", source, reason: "group owner, maintainer" }],
-          });
-          holdsAny.add(owner);
-        }
+        if (holdsPosition(positions, p)) return;
+        added.push(p);
+        ownerOnly.set(owner, group.ownerSources?.[i] ?? group.source);
       });
+      if (added.length > 0) positions = unionPositions([positions, added]);
     }
+    if (holdsAny) for (const p of positions) holdsAny[p] = 1;
+    const members = new CompactMembers(people, positions, (userIds) => {
+      const ways = provenanceOf(
+        model,
+        group.name,
+        userIds.filter((id) => !ownerOnly.has(id)),
+        now,
+      );
+      for (const [userId, source] of ownerOnly)
+        if (userIds.includes(userId))
+          ways.set(userId, [{ kind: "direct", source, reason: "group owner, maintainer" }]);
+      if (nestedHere.size > 0)
+        for (const [userId, list] of ways)
+          ways.set(
+            userId,
+            list.filter((p) => !(p.kind === "nested" && nestedHere.has(p.via))),
+          );
+      return ways;
+    });
     // With native nesting, a grant that expired in a nested group is that group's business, not ours.
     const ownLines =
       nestedHere.size === 0
         ? undefined
         : new Set((group.members ?? []).map((e) => `${e.source.file}:${String(e.source.line)}`));
     for (const [userId, grant] of eff?.expired ?? []) {
-      const account = accounts.get(userId);
+      const p = people.index.position.get(userId);
+      const account = p === undefined ? undefined : people.account[p];
       if (account === undefined || members.has(account)) continue;
       if (ownLines && !ownLines.has(`${grant.source.file}:${String(grant.source.line)}`)) continue;
       expired.set(account, grant);
@@ -141,10 +321,10 @@ export function computeDesiredState(
   }
 
   const users = new Map<string, DesiredUser>();
-  for (const user of model.users.values()) {
-    const account = accounts.get(user.id);
-    if (account === undefined) continue;
-    if (provider.users === "members" && !holdsAny.has(user.id) && !isTerminated(user, now)) continue;
+  people.index.users.forEach((user, p) => {
+    const account = people.account[p];
+    if (account === undefined) return;
+    if (holdsAny && holdsAny[p] !== 1 && !isTerminated(user, now)) return;
     users.set(account, {
       userId: user.id,
       account,
@@ -153,6 +333,6 @@ export function computeDesiredState(
       attributes: attributesOf(user, model, provider),
       source: user.source,
     });
-  }
+  });
   return { provider: provider.name, users, groups };
 }

@@ -1,11 +1,14 @@
-import type { AccessModel, Role, User } from "../model/access.ts";
+import type { AccessModel, MemberEntry, Role, User } from "../model/access.ts";
 import type { ExpiredGrant, Provenance } from "../model/state.ts";
 import { isGrantActive } from "../lifecycle/status.ts";
+import { unionPositions, userIndexOf, UserSet } from "./user-set.ts";
 
-/** Effective members of one group: every user who holds it, and how. */
+/** Effective members of one group: every user who holds it. `provenanceOf` tells how. */
 export interface EffectiveGroup {
-  /** userId → every way the user holds the group (direct line, role rule, nesting). */
-  readonly members: ReadonlyMap<string, readonly Provenance[]>;
+  /** Users holding the group now: listed lines, role baselines and nested groups. */
+  readonly members: UserSet;
+  /** Users holding it by its own lines and role baselines only (not through a nested group). */
+  readonly own: UserSet;
   /** Grants that ran out (and are not held another way), by userId. */
   readonly expired: ReadonlyMap<string, ExpiredGrant>;
 }
@@ -25,15 +28,20 @@ export function matchRole(role: Role, user: User): Provenance | undefined {
   return first;
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+/** True when every listed condition of the role holds for the user. */
+function roleMatches(role: Role, user: User): boolean {
+  for (const attribute of ROLE_ATTRIBUTES) {
+    const allowed: readonly string[] | undefined = role.when[attribute];
+    if (allowed === undefined) continue;
+    const value = user[attribute];
+    if (value === undefined || !allowed.includes(value)) return false;
+  }
+  return true;
 }
 
 /**
  * The roles that can match a user, in model order: those naming the user's department, and those
- * with no department condition. matchRole still decides; this only skips roles that cannot match.
+ * with no department condition. roleMatches still decides; this only skips roles that cannot match.
  */
 function rolesByDepartment(model: AccessModel): (department: string | undefined) => readonly Role[] {
   const all = [...model.roles.values()];
@@ -74,25 +82,31 @@ export function computeEffectiveMemberships(
   return result;
 }
 
-function computeUncached(model: AccessModel, now: Date): ReadonlyMap<string, EffectiveGroup> {
+/** Positions of the users each group gets from role baselines, ascending (users are visited in order). */
+function roleMembers(model: AccessModel): Map<string, number[]> {
   const candidates = rolesByDepartment(model);
-  const fromRoles = new Map<string, Map<string, Provenance[]>>();
-  for (const user of model.users.values()) {
+  const fromRoles = new Map<string, number[]>();
+  userIndexOf(model).users.forEach((user, position) => {
     for (const role of candidates(user.department)) {
-      const provenance = matchRole(role, user);
-      if (!provenance) continue;
+      if (!roleMatches(role, user)) continue;
       for (const group of role.groups) {
         if (!model.groups.has(group)) continue;
-        let members = fromRoles.get(group);
-        if (!members) fromRoles.set(group, (members = new Map<string, Provenance[]>()));
-        push(members, user.id, provenance);
+        let list = fromRoles.get(group);
+        if (!list) fromRoles.set(group, (list = []));
+        if (list[list.length - 1] !== position) list.push(position);
       }
     }
-  }
+  });
+  return fromRoles;
+}
 
+function computeUncached(model: AccessModel, now: Date): ReadonlyMap<string, EffectiveGroup> {
+  const index = userIndexOf(model);
+  const fromRoles = roleMembers(model);
   const memo = new Map<string, EffectiveGroup>();
   const visiting = new Set<string>();
-  const empty: EffectiveGroup = { members: new Map(), expired: new Map() };
+  const none = new UserSet(index, UserSet.EMPTY_POSITIONS);
+  const empty: EffectiveGroup = { members: none, own: none, expired: new Map() };
 
   const resolve = (name: string): EffectiveGroup => {
     const done = memo.get(name);
@@ -100,51 +114,108 @@ function computeUncached(model: AccessModel, now: Date): ReadonlyMap<string, Eff
     const group = model.groups.get(name);
     if (!group || visiting.has(name)) return empty;
     visiting.add(name);
-    const members = new Map<string, Provenance[]>();
+    const direct: number[] = [];
+    const nested: Int32Array[] = [];
     const expired = new Map<string, ExpiredGrant>();
     for (const entry of group.members ?? []) {
       if (entry.kind === "user") {
-        if (!model.users.has(entry.user)) continue;
-        if (isGrantActive(entry.until, now)) {
-          push(
-            members,
-            entry.user,
-            entry.until === undefined && entry.reason === undefined
-              ? { kind: "direct", source: entry.source }
-              : {
-                  kind: "direct",
-                  source: entry.source,
-                  ...(entry.until === undefined ? {} : { until: entry.until }),
-                  ...(entry.reason === undefined ? {} : { reason: entry.reason }),
-                },
-          );
-        } else if (entry.until !== undefined) {
+        const position = index.position.get(entry.user);
+        if (position === undefined) continue;
+        if (isGrantActive(entry.until, now)) direct.push(position);
+        else if (entry.until !== undefined)
           expired.set(entry.user, { userId: entry.user, until: entry.until, source: entry.source });
-        }
       } else {
         const inner = resolve(entry.group);
-        for (const [userId, provenances] of inner.members) {
-          for (const p of provenances)
-            push(members, userId, { kind: "nested", via: entry.group, source: entry.source, inner: p });
-        }
+        nested.push(inner.members.positions);
         for (const [userId, grant] of inner.expired) if (!expired.has(userId)) expired.set(userId, grant);
       }
     }
-    // Role provenance lists belong to this group alone: adopt them rather than copy them.
-    for (const [userId, provenances] of fromRoles.get(name) ?? []) {
-      const list = members.get(userId);
-      if (list) list.push(...provenances);
-      else members.set(userId, provenances);
-    }
-    if (expired.size > 0) for (const userId of members.keys()) expired.delete(userId);
+    const own = unionPositions([direct, fromRoles.get(name) ?? []]);
+    const members = nested.length === 0 ? own : unionPositions([own, ...nested]);
+    const result: EffectiveGroup = {
+      members: new UserSet(index, members),
+      own: new UserSet(index, own),
+      expired,
+    };
+    for (const userId of [...expired.keys()]) if (result.members.has(userId)) expired.delete(userId);
     visiting.delete(name);
-    const result: EffectiveGroup = { members, expired };
     memo.set(name, result);
     return result;
   };
 
   for (const name of model.groups.keys()) resolve(name);
   return memo;
+}
+
+function directProvenance(entry: Extract<MemberEntry, { kind: "user" }>): Provenance {
+  return entry.until === undefined && entry.reason === undefined
+    ? { kind: "direct", source: entry.source }
+    : {
+        kind: "direct",
+        source: entry.source,
+        ...(entry.until === undefined ? {} : { until: entry.until }),
+        ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+      };
+}
+
+/** Roles by the groups they give, in model order (a role listing a group twice counts twice). */
+const rolesByGroup = new WeakMap<AccessModel, ReadonlyMap<string, readonly Role[]>>();
+
+function rolesGiving(model: AccessModel, group: string): readonly Role[] {
+  let byGroup = rolesByGroup.get(model);
+  if (!byGroup) {
+    const map = new Map<string, Role[]>();
+    for (const role of model.roles.values())
+      for (const name of role.groups) {
+        const list = map.get(name);
+        if (list) list.push(role);
+        else map.set(name, [role]);
+      }
+    rolesByGroup.set(model, (byGroup = map));
+  }
+  return byGroup.get(group) ?? [];
+}
+
+/**
+ * Every way each of `userIds` holds `group` at `now`, in the order the plan and `explain` show them:
+ * the group's lines in file order (a nested group's ways wrapped in "via"), then role baselines in
+ * model order. Computed on demand, for the few memberships a plan or an explanation shows; one pass
+ * over the group's lines serves every user asked about. Users who do not hold the group get [].
+ */
+export function provenanceOf(
+  model: AccessModel,
+  group: string,
+  userIds: Iterable<string>,
+  now: Date,
+  visiting: ReadonlySet<string> = new Set(),
+): Map<string, Provenance[]> {
+  const out = new Map<string, Provenance[]>();
+  for (const userId of userIds) out.set(userId, []);
+  const def = model.groups.get(group);
+  if (!def || visiting.has(group) || out.size === 0) return out;
+  const inside = new Set(visiting).add(group);
+  for (const entry of def.members ?? []) {
+    if (entry.kind === "user") {
+      const list = out.get(entry.user);
+      if (list && model.users.has(entry.user) && isGrantActive(entry.until, now))
+        list.push(directProvenance(entry));
+    } else {
+      const inner = provenanceOf(model, entry.group, out.keys(), now, inside);
+      for (const [userId, ways] of inner) {
+        const list = out.get(userId);
+        for (const p of ways)
+          list?.push({ kind: "nested", via: entry.group, source: entry.source, inner: p });
+      }
+    }
+  }
+  for (const role of rolesGiving(model, group)) {
+    for (const [userId, list] of out) {
+      const user = model.users.get(userId);
+      const p = user ? matchRole(role, user) : undefined;
+      if (p) list.push(p);
+    }
+  }
+  return out;
 }
 
 /** One line per provenance, for plans and `explain`: "role platform-engineer (department=ENG-PLATFORM)". */

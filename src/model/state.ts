@@ -90,6 +90,27 @@ export interface DesiredMember {
   readonly provenance: readonly Provenance[];
 }
 
+/**
+ * The user members a group should have in one system, by account name. Held compactly (a group of
+ * 50,000 is not 50,000 objects); how each member holds the group is worked out when asked.
+ */
+export interface DesiredMembers {
+  readonly size: number;
+  has(account: string): boolean;
+  /** Every member's account name, in file order of the people. */
+  accounts(): Iterable<string>;
+  /**
+   * Against a live member list: the desired accounts missing there (file order of the people) and the
+   * live accounts that are not desired members (live order).
+   */
+  compare(live: readonly string[]): {
+    readonly missing: readonly string[];
+    readonly extra: readonly string[];
+  };
+  /** The members under these account names, with provenance; accounts that are not members are left out. */
+  describe(accounts: Iterable<string>): ReadonlyMap<string, DesiredMember>;
+}
+
 /** A grant that has run out: the plan removes it with reason "grant-expired". */
 export interface ExpiredGrant {
   readonly userId: string;
@@ -104,7 +125,7 @@ export interface DesiredGroup {
   /** False when the files do not list members: membership is then left alone. */
   readonly managesMembers: boolean;
   /** Effective user members by account name (flattened unless the provider nests natively). */
-  readonly members: ReadonlyMap<string, DesiredMember>;
+  readonly members: DesiredMembers;
   /** Nested groups kept as members, for providers with native nesting. */
   readonly groupMembers: ReadonlyMap<string, SourceLocation>;
   /** Grants that expired, by account name. */

@@ -12,11 +12,10 @@ function addReason(member: DesiredMember, wasManaged: boolean): Reason {
 function planMembers(sink: PlanSink, want: DesiredGroup, have: LiveGroup | undefined): void {
   const { input } = sink;
   const provider = input.name;
-  const liveMembers = new Set(have?.members ?? []);
-  // Only the members missing live are sorted (in the order changes were always emitted), not all of them.
-  const missing: [string, DesiredMember][] = [];
-  for (const entry of want.members) if (!liveMembers.has(entry[0])) missing.push(entry);
-  for (const [account, member] of missing.sort(([a], [b]) => (a < b ? -1 : 1))) {
+  const { missing, extra } = want.members.compare(have?.members ?? []);
+  // Only the members missing live are sorted and explained (provenance is worked out on demand).
+  const described = want.members.describe([...missing].sort());
+  for (const [account, member] of described) {
     const id = membershipAddress(provider, want.name, account, "user");
     const first = member.provenance[0];
     sink.change({
@@ -54,10 +53,7 @@ function planMembers(sink: PlanSink, want: DesiredGroup, have: LiveGroup | undef
     });
   }
   if (!have) return;
-  for (const account of [...have.members].sort()) {
-    if (want.members.has(account)) continue;
-    planRemoval(sink, want.name, account, "user", want);
-  }
+  for (const account of [...extra].sort()) planRemoval(sink, want.name, account, "user", want);
   for (const inner of [...(have.groupMembers ?? [])].sort()) {
     if (want.groupMembers.has(inner)) continue;
     planRemoval(sink, want.name, inner, "group", want);
@@ -72,11 +68,14 @@ function planRoles(sink: PlanSink, want: DesiredGroup, have: LiveGroup): void {
   if (want.maintainers === undefined || have.maintainers === undefined) return;
   const provider = sink.input.name;
   const liveMaintainers = new Set(have.maintainers);
-  for (const account of [...have.members].sort()) {
-    const member = want.members.get(account);
-    if (!member) continue;
+  const switching = [...have.members]
+    .sort()
+    .filter(
+      (account) =>
+        want.members.has(account) && want.maintainers?.has(account) !== liveMaintainers.has(account),
+    );
+  for (const [account, member] of want.members.describe(switching)) {
     const wantsMaintainer = want.maintainers.has(account);
-    if (wantsMaintainer === liveMaintainers.has(account)) continue;
     sink.change({
       provider,
       id: membershipAddress(provider, want.name, account, "user"),

@@ -113,8 +113,8 @@ export function computeAffected(input: AffectedInput): Affected {
     if (!b) add(name, "new group");
     else if (!h) add(name, "group removed");
     else for (const r of definitionReasons(b, h)) add(name, r);
-    const before = [...(effBase.get(name)?.members.keys() ?? [])];
-    const after = [...(effHead.get(name)?.members.keys() ?? [])];
+    const before = [...(effBase.get(name)?.members ?? [])];
+    const after = [...(effHead.get(name)?.members ?? [])];
     const d = listDiff(before, after);
     if (d.added.length > 0) add(name, `${d.added.join(", ")} gain${d.added.length === 1 ? "s" : ""} access`);
     if (d.removed.length > 0)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DesiredGroup, DesiredState, DesiredUser, LiveState } from "../../src/model/state.ts";
 import type { Change } from "../../src/plan/types.ts";
 import { computePlan } from "../../src/plan/compute-plan.ts";
+import { listedMembers } from "../../src/desired/desired-state.ts";
 import type { GithubProvider } from "../../src/providers/github/provider.ts";
 import type { CheckedGithub } from "../harness/github-checked.ts";
 import { startCheckedGithub } from "../harness/github-checked.ts";
@@ -118,7 +119,9 @@ describe("github provider API economy against the fake GitHub behind Prism", { t
           description: `${name} team`,
           source,
           managesMembers: true,
-          members: new Map(members.map((m) => [m, { userId: m, provenance: [{ kind: "direct", source }] }])),
+          members: listedMembers(
+            new Map(members.map((m) => [m, { userId: m, provenance: [{ kind: "direct", source }] }])),
+          ),
           groupMembers: new Map(),
           expired: new Map(),
         },

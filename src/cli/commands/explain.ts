@@ -1,6 +1,6 @@
 import { ExitCode, UsageError } from "../../errors.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
-import { computeEffectiveMemberships, describeProvenance } from "../../desired/effective.ts";
+import { computeEffectiveMemberships, describeProvenance, provenanceOf } from "../../desired/effective.ts";
 import { accountNameFor, groupIsInProvider } from "../../desired/desired-state.ts";
 import { hasNotStarted, isTerminated } from "../../lifecycle/status.ts";
 import { formatLocation } from "../../model/source.ts";
@@ -40,7 +40,9 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
   let found = 0;
   for (const [name, group] of [...effective].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (groupName !== undefined && name !== groupName) continue;
-    const provenance = group.members.get(user.id);
+    const provenance = group.members.has(user.id)
+      ? provenanceOf(model, name, [user.id], options.now).get(user.id)
+      : undefined;
     const expired = group.expired.get(user.id);
     if (!provenance && !expired) continue;
     found++;

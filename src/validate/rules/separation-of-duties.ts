@@ -1,7 +1,7 @@
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { SourceLocation } from "../../model/source.ts";
 import type { Rule } from "../rule.ts";
-import { computeEffectiveMemberships, describeProvenance } from "../../desired/effective.ts";
+import { computeEffectiveMemberships, describeProvenance, provenanceOf } from "../../desired/effective.ts";
 import { isTerminated } from "../../lifecycle/status.ts";
 import { report } from "./report.ts";
 
@@ -17,9 +17,11 @@ export const separationOfDuties: Rule = {
     for (const set of sets) {
       for (const user of model.users.values()) {
         if (isTerminated(user, now)) continue;
-        const held = set.flatMap((group) => {
-          const provenance = effective.get(group)?.members.get(user.id);
-          return provenance && provenance.length > 0 ? [{ group, provenance }] : [];
+        const inGroups = set.filter((group) => effective.get(group)?.members.has(user.id) === true);
+        if (inGroups.length < 2) continue;
+        const held = inGroups.flatMap((group) => {
+          const provenance = provenanceOf(model, group, [user.id], now).get(user.id) ?? [];
+          return provenance.length > 0 ? [{ group, provenance }] : [];
         });
         if (held.length < 2) continue;
         const how = held

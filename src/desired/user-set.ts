@@ -1,0 +1,106 @@
+import type { AccessModel, User } from "../model/access.ts";
+
+/**
+ * The users of a model by position (file order). Effective memberships hold positions, not ids: two
+ * million memberships are then eight megabytes of sorted integers instead of map entries and objects.
+ */
+export interface UserIndex {
+  readonly users: readonly User[];
+  readonly position: ReadonlyMap<string, number>;
+}
+
+const indexes = new WeakMap<AccessModel, UserIndex>();
+
+/** One index per model (the model is read-only). */
+export function userIndexOf(model: AccessModel): UserIndex {
+  const hit = indexes.get(model);
+  if (hit) return hit;
+  const users = [...model.users.values()];
+  const position = new Map<string, number>();
+  users.forEach((user, i) => position.set(user.id, i));
+  const index: UserIndex = { users, position };
+  indexes.set(model, index);
+  return index;
+}
+
+const EMPTY = new Int32Array(0);
+
+/** Where `p` sits in the sorted `positions`, or -1 (binary search). */
+export function indexOfPosition(positions: Int32Array, p: number): number {
+  let lo = 0;
+  let hi = positions.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = positions[mid] ?? 0;
+    if (at === p) return mid;
+    if (at < p) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** True when the sorted `positions` hold `p`. */
+export function holdsPosition(positions: Int32Array, p: number): boolean {
+  return indexOfPosition(positions, p) >= 0;
+}
+
+function isSortedUnique(list: ArrayLike<number>): boolean {
+  for (let i = 1; i < list.length; i++) if ((list[i] ?? 0) <= (list[i - 1] ?? 0)) return false;
+  return true;
+}
+
+/**
+ * The union of lists of positions, sorted and without repeats. A single list that is already sorted
+ * and unique is returned as is (results are read-only and may be shared).
+ */
+export function unionPositions(lists: readonly ArrayLike<number>[]): Int32Array {
+  const nonEmpty = lists.filter((l) => l.length > 0);
+  if (nonEmpty.length === 0) return EMPTY;
+  const only = nonEmpty.length === 1 ? nonEmpty[0] : undefined;
+  if (only instanceof Int32Array && isSortedUnique(only)) return only;
+  let total = 0;
+  for (const list of nonEmpty) total += list.length;
+  const all = new Int32Array(total);
+  let at = 0;
+  for (const list of nonEmpty) {
+    if (list instanceof Int32Array) all.set(list, at);
+    else for (let i = 0; i < list.length; i++) all[at + i] = list[i] ?? 0;
+    at += list.length;
+  }
+  all.sort();
+  let kept = 0;
+  for (const p of all) if (kept === 0 || all[kept - 1] !== p) all[kept++] = p;
+  // Release the slack when repeats were many; otherwise a view is enough.
+  return kept < all.length * 0.75 ? all.slice(0, kept) : all.subarray(0, kept);
+}
+
+/** A read-only set of users held as sorted, unique positions in a UserIndex. */
+export class UserSet implements Iterable<string> {
+  static readonly EMPTY_POSITIONS = EMPTY;
+
+  readonly #index: UserIndex;
+  /** Sorted, unique; never modified. */
+  readonly positions: Int32Array;
+
+  constructor(index: UserIndex, positions: Int32Array) {
+    this.#index = index;
+    this.positions = positions;
+  }
+
+  get size(): number {
+    return this.positions.length;
+  }
+
+  has(userId: string): boolean {
+    const p = this.#index.position.get(userId);
+    return p !== undefined && holdsPosition(this.positions, p);
+  }
+
+  /** User ids in file order. */
+  *[Symbol.iterator](): IterableIterator<string> {
+    for (const p of this.positions) {
+      const user = this.#index.users[p];
+      if (user) yield user.id;
+    }
+  }
+}

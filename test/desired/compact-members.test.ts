@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import {
+  computeEffectiveMemberships,
+  describeProvenance,
+  provenanceOf,
+} from "../../src/desired/effective.ts";
+import { computeDesiredState } from "../../src/desired/desired-state.ts";
+import { unionPositions, userIndexOf } from "../../src/desired/user-set.ts";
+import { at, entry, group, model, NOW, providerConfig, role, user } from "../builders.ts";
+
+const DAY = 86_400_000;
+
+describe("unionPositions", () => {
+  it("merges, sorts and drops repeats", () => {
+    expect([...unionPositions([[5, 1, 5], new Int32Array([2, 3]), [], [3, 9]])]).toEqual([1, 2, 3, 5, 9]);
+  });
+  it("returns an already sorted, unique list as is and an empty list for nothing", () => {
+    const only = new Int32Array([1, 4, 7]);
+    expect(unionPositions([only, []])).toBe(only);
+    expect(unionPositions([new Int32Array([3, 2])])).toEqual(new Int32Array([2, 3]));
+    expect(unionPositions([]).length).toBe(0);
+  });
+});
+
+/** Nesting, a role baseline, an expired grant and a user listed twice, in one small model. */
+function sample() {
+  return model({
+    users: [
+      user("ann", { department: "ENG" }),
+      user("bob"),
+      user("cid", { department: "ENG" }),
+      user("dee", { status: "terminated" }),
+      user("eve"),
+    ],
+    groups: [
+      group("inner", ["bob", "ann"], { line: 1 }),
+      group(
+        "outer",
+        ["cid", entry.group("inner", 11), "cid", "dee", entry.user("eve", 14, { until: at(-DAY) })],
+        {
+          line: 8,
+        },
+      ),
+      group("loop-a", [entry.group("loop-b", 21)], { line: 20 }),
+      group("loop-b", [entry.group("loop-a", 31), "bob"], { line: 30 }),
+    ],
+    roles: [role("engineers", { department: ["ENG"] }, ["outer"], 40)],
+  });
+}
+
+describe("effective memberships", () => {
+  it("hold users by position, with nesting, roles and repeats folded, expired grants aside", () => {
+    const m = sample();
+    const eff = computeEffectiveMemberships(m, NOW);
+    expect([...(eff.get("outer")?.members ?? [])]).toEqual(["ann", "bob", "cid", "dee"]);
+    expect([...(eff.get("outer")?.own ?? [])]).toEqual(["ann", "cid", "dee"]);
+    expect(eff.get("outer")?.members.has("eve")).toBe(false);
+    expect([...(eff.get("outer")?.expired.keys() ?? [])]).toEqual(["eve"]);
+    expect(eff.get("outer")?.members.has("nobody")).toBe(false);
+    // A cycle is cut, not followed forever.
+    expect([...(eff.get("loop-a")?.members ?? [])]).toEqual(["bob"]);
+    expect(userIndexOf(m).position.get("cid")).toBe(2);
+  });
+
+  it("explain every way in file order: lines (nested ones wrapped), then roles", () => {
+    const m = sample();
+    const ways = provenanceOf(m, "outer", ["ann", "cid", "eve", "nobody"], NOW);
+    expect(ways.get("ann")?.map(describeProvenance)).toEqual([
+      `via group inner (access/groups/groups.yaml:11) ← listed at access/groups/groups.yaml:5`,
+      "role engineers (department=ENG) at access/roles/roles.yaml:40",
+    ]);
+    expect(ways.get("cid")?.map(describeProvenance)).toEqual([
+      "listed at access/groups/groups.yaml:11",
+      "listed at access/groups/groups.yaml:13",
+      "role engineers (department=ENG) at access/roles/roles.yaml:40",
+    ]);
+    expect(ways.get("eve")).toEqual([]);
+    expect(ways.get("nobody")).toEqual([]);
+  });
+});
+
+describe("desired members", () => {
+  const m = sample();
+  const desired = (nativeNesting: boolean) =>
+    computeDesiredState(m, providerConfig({ nesting: nativeNesting }), computeEffectiveMemberships(m, NOW), {
+      now: NOW,
+      nativeNesting,
+    });
+
+  it("leave leavers out and compare with a live list in any order, repeats included", () => {
+    const outer = desired(false).groups.get("outer");
+    expect([...(outer?.members.accounts() ?? [])]).toEqual(["ann", "bob", "cid"]);
+    expect(outer?.members.has("dee")).toBe(false);
+    const diff = outer?.members.compare(["zed", "cid", "ann", "cid", "dee"]);
+    expect(diff?.missing).toEqual(["bob"]);
+    expect(diff?.extra).toEqual(["dee", "zed"]);
+    expect(outer?.members.compare([])).toEqual({ missing: ["ann", "bob", "cid"], extra: [] });
+  });
+
+  it("with native nesting keep what comes only through a nested group in that group", () => {
+    const outer = desired(true).groups.get("outer");
+    expect([...(outer?.members.accounts() ?? [])]).toEqual(["ann", "cid"]);
+    expect([...(outer?.groupMembers.keys() ?? [])]).toEqual(["inner"]);
+    const ann = outer?.members.describe(["ann", "bob"]);
+    expect([...(ann?.keys() ?? [])]).toEqual(["ann"]);
+    expect(ann?.get("ann")?.provenance.map((p) => p.kind)).toEqual(["role"]);
+  });
+});
