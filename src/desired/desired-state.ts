@@ -32,9 +32,17 @@ export interface DesiredOptions {
   readonly nativeNesting: boolean;
 }
 
-function isEnabled(user: User, model: AccessModel, now: Date): boolean {
-  if (isTerminated(user, now) || hasNotStarted(user, now)) return false;
+function isEnabled(user: User, model: AccessModel, lifecycle: Lifecycle): boolean {
+  if (lifecycle !== "active") return false;
   return !(user.status === "leave" && model.config.policy.leave === "disable");
+}
+
+/** Where a person stands today: terminated people and people who have not started hold nothing. */
+type Lifecycle = "active" | "terminated" | "not-started";
+
+function lifecycleOf(user: User, now: Date): Lifecycle {
+  if (isTerminated(user, now)) return "terminated";
+  return hasNotStarted(user, now) ? "not-started" : "active";
 }
 
 function attributesOf(user: User, model: AccessModel, provider: ProviderConfig): UserAttributes {
@@ -186,6 +194,7 @@ interface ProviderPeople {
   readonly activeAccount: readonly (string | undefined)[];
   /** Position by account name, for people who may hold memberships. */
   readonly positionOf: ReadonlyMap<string, number>;
+  readonly lifecycle: readonly Lifecycle[];
   /** Filled by accountOrder on first use. */
   order?: { readonly byRank: readonly string[]; readonly rankOf: Int32Array };
 }
@@ -195,15 +204,18 @@ function providerPeople(model: AccessModel, provider: ProviderConfig, now: Date)
   const account: (string | undefined)[] = [];
   const activeAccount: (string | undefined)[] = [];
   const positionOf = new Map<string, number>();
+  const lifecycle: Lifecycle[] = [];
   index.users.forEach((user, p) => {
     const name = accountNameFor(user, provider);
     account.push(name);
     // People on leave keep their memberships (policy may still disable the account).
-    const active = name !== undefined && !isTerminated(user, now) && !hasNotStarted(user, now);
+    const stands = lifecycleOf(user, now);
+    lifecycle.push(stands);
+    const active = name !== undefined && stands === "active";
     activeAccount.push(active ? name : undefined);
     if (active) positionOf.set(name, p);
   });
-  return { index, account, activeAccount, positionOf };
+  return { index, account, activeAccount, positionOf, lifecycle };
 }
 
 /** The positions of `positions` whose people may hold memberships here (the same array when all may). */
@@ -324,12 +336,13 @@ export function computeDesiredState(
   people.index.users.forEach((user, p) => {
     const account = people.account[p];
     if (account === undefined) return;
-    if (holdsAny && holdsAny[p] !== 1 && !isTerminated(user, now)) return;
+    const stands = people.lifecycle[p] ?? "active";
+    if (holdsAny && holdsAny[p] !== 1 && stands !== "terminated") return;
     users.set(account, {
       userId: user.id,
       account,
-      status: isTerminated(user, now) ? "terminated" : user.status,
-      enabled: isEnabled(user, model, now),
+      status: stands === "terminated" ? "terminated" : user.status,
+      enabled: isEnabled(user, model, stands),
       attributes: attributesOf(user, model, provider),
       source: user.source,
     });

@@ -1,4 +1,4 @@
-import { USER_ATTRIBUTE_KEYS, type UserAttributes } from "../model/state.ts";
+import { USER_ATTRIBUTE_KEYS, type DesiredUser, type LiveUser, type UserAttributes } from "../model/state.ts";
 import { sessionsAddress, userAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
 import type { FieldDiff } from "./types.ts";
@@ -28,14 +28,48 @@ function onlyAllowed(attrs: UserAttributes, allowed: readonly string[]): UserAtt
   return out;
 }
 
+function byAccount(a: { readonly account: string }, b: { readonly account: string }): number {
+  return a.account < b.account ? -1 : a.account > b.account ? 1 : 0;
+}
+
+/**
+ * Desired users in account order, each with the live account of the same name (the last one, if the
+ * system reports it twice), and which live accounts were matched. A merge of two sorted lists: no map
+ * of 100,000 freshly read names is built.
+ */
+function pairByAccount(
+  wanted: DesiredUser[],
+  live: readonly LiveUser[],
+): { wanted: [DesiredUser, LiveUser | undefined][]; matched: Uint8Array } {
+  const order = live.map((_, i) => i);
+  let sorted = true;
+  for (let i = 1; i < live.length && sorted; i++)
+    sorted = (live[i - 1]?.account ?? "") <= (live[i]?.account ?? "");
+  if (!sorted) order.sort((a, b) => byAccount(live[a] ?? { account: "" }, live[b] ?? { account: "" }));
+  const matched = new Uint8Array(live.length);
+  const out: [DesiredUser, LiveUser | undefined][] = [];
+  let j = 0;
+  for (const want of wanted.sort(byAccount)) {
+    while (j < order.length && (live[order[j] ?? 0]?.account ?? "") < want.account) j++;
+    let have: LiveUser | undefined;
+    for (let k = j; k < order.length; k++) {
+      const index = order[k] ?? 0;
+      const candidate = live[index];
+      if (candidate?.account !== want.account) break;
+      have = candidate;
+      matched[index] = 1;
+    }
+    out.push([want, have]);
+  }
+  return { wanted: out, matched };
+}
+
 /** Users: create, enable, update attributes, disable leavers, revoke their sessions; unmentioned accounts by mode. */
 export function planUsers(sink: PlanSink): void {
   const { input } = sink;
   const { name: provider, capabilities: caps, desired, live } = input;
-  const liveUsers = new Map(live.users.map((u) => [u.account, u]));
-
-  for (const want of [...desired.users.values()].sort((a, b) => (a.account < b.account ? -1 : 1))) {
-    const have = liveUsers.get(want.account);
+  const pairs = pairByAccount([...desired.users.values()], live.users);
+  for (const [want, have] of pairs.wanted) {
     const id = userAddress(provider, want.account);
     const base = { provider, source: want.source, userId: want.userId } as const;
     if (!have) {
@@ -128,9 +162,9 @@ export function planUsers(sink: PlanSink): void {
     }
   }
 
-  for (const have of live.users) {
+  for (const [i, have] of live.users.entries()) {
     const isPending = have.pending === true;
-    if (desired.users.has(have.account) || (!have.enabled && !isPending)) continue;
+    if (pairs.matched[i] === 1 || (!have.enabled && !isPending)) continue;
     const id = userAddress(provider, have.account);
     if (input.mode === "authoritative" && caps.disable !== "none") {
       sink.change({
