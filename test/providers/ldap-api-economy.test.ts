@@ -3,6 +3,9 @@
  * number of paged searches; a read with nothing changed takes the listing (or one search with contextCSN);
  * the member changes of a group go out in one modify, however many members change.
  */
+import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planBatches } from "../../src/apply/batches.ts";
 import type { Change, MembershipChange } from "../../src/plan/types.ts";
@@ -119,6 +122,49 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     expect(log.at(-1)).toBe("ldap: incremental read: 1 of 290 entries new or changed, 0 gone");
     expect(await readsOf(provider)).toBe(1);
     await provider.close();
+  });
+
+  it("with readCache, a later run reads only what changed: one search with contextCSN, the listing without", async () => {
+    for (const [server, unchanged] of [
+      [withSyncprov, 1],
+      [plain, MINIMUM],
+    ] as const) {
+      const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-cache-"));
+      const log: string[] = [];
+      /** A provider as a new `gatehouse plan` process creates it. */
+      const run = (): Provider =>
+        createLdapProvider(ldapConfig(server, { pageSize: PAGE, readCache: true }), {
+          ...ldapContext(server.password, log),
+          cwd,
+        });
+      try {
+        const first = run();
+        // With a store, the full read asks for contextCSN first, for the next run to compare with.
+        expect(await readsOf(first)).toBe(1 + MINIMUM);
+        await first.close();
+        const [file, ...others] = await readdir(path.join(cwd, ".gatehouse", "cache"));
+        expect(others).toEqual([]);
+        const stored = path.join(cwd, ".gatehouse", "cache", file ?? "");
+        expect((await stat(stored)).mode & 0o777).toBe(0o600);
+        expect(await readFile(stored, "utf8")).not.toContain(server.password);
+
+        const second = run();
+        expect(await readsOf(second)).toBe(unchanged);
+        await second.close();
+
+        await server.ldapmodify(`dn: ${uid(account(8))}\nchangetype: delete\n`);
+        const third = run();
+        const fresh = createLdapProvider(ldapConfig(server), ldapContext(server.password));
+        const live = await third.read(signal());
+        expect(live).toEqual(await fresh.read(signal()));
+        expect(live.users.some((u) => u.account === account(8))).toBe(false);
+        await fresh.close();
+        await third.close();
+        expect(log.filter((l) => l.includes("reading everything") || l.includes("read cache"))).toEqual([]);
+      } finally {
+        await rm(cwd, { recursive: true, force: true });
+      }
+    }
   });
 
   it("writes one modify per changed group, whatever the number of members changed", async () => {

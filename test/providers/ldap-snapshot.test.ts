@@ -4,6 +4,12 @@ import type { LdapEntry } from "../../src/providers/ldap/map.ts";
 import { entryDnFilter, readScopes } from "../../src/providers/ldap/queries.ts";
 import { parseLdapSettings } from "../../src/providers/ldap/settings.ts";
 import {
+  MAX_SNAPSHOT_AGE_MS,
+  parseStoredSnapshot,
+  serializeSnapshot,
+  snapshotKey,
+} from "../../src/providers/ldap/snapshot-cache.ts";
+import {
   byNormalizedDn,
   danglingReferrers,
   planRefresh,
@@ -151,5 +157,61 @@ describe("ldap snapshot (pure)", () => {
     expect(entryDnFilter("(objectClass=x)", ["cn=a", "cn=b*"])).toBe(
       "(&(objectClass=x)(|(entryDN=cn=a)(entryDN=cn=b\\2a)))",
     );
+  });
+});
+
+describe("ldap read cache file (pure parts)", () => {
+  const snapshot = {
+    scopes: previous,
+    contextCsn: ["20260101000000.000000Z#000000#000#000000"],
+    fullReadAt: 1_000,
+  };
+  const key = snapshotKey(settings);
+  const roundTrip = (value: string, now = 2_000): unknown =>
+    parseStoredSnapshot(JSON.parse(value), key, scopes, now);
+
+  it("reads back what it wrote, all three contextCSN states included", () => {
+    expect(roundTrip(serializeSnapshot(snapshot, key, scopes))).toEqual(snapshot);
+    for (const contextCsn of [null, undefined]) {
+      const other = { ...snapshot, contextCsn };
+      expect(roundTrip(serializeSnapshot(other, key, scopes))).toEqual(other);
+    }
+  });
+
+  it("holds only the settings' password variable name and the attributes read", () => {
+    const text = serializeSnapshot(snapshot, key, scopes);
+    expect(text).not.toContain("PW");
+    expect(text).not.toMatch(/password/i);
+    expect(snapshotKey(settings)).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("is keyed by the settings: another server, bind DN or base gives another key", () => {
+    const other = (s: Record<string, unknown>): string => snapshotKey(parseLdapSettings(config(s), "/repo"));
+    const keys = new Set([
+      key,
+      other({ url: "ldap://127.0.0.2:389" }),
+      other({ bindDn: `cn=other,${BASE}` }),
+      other({ people: { ou: "ou=staff" } }),
+      other({ pageSize: 10 }),
+    ]);
+    expect(keys.size).toBe(5);
+    expect(other({})).toBe(key);
+  });
+
+  it("refuses a file of another format or key, a damaged one, and one over 24 hours old or from the future", () => {
+    const text = serializeSnapshot(snapshot, key, scopes);
+    const value: unknown = JSON.parse(text);
+    expect(parseStoredSnapshot(value, "other-key", scopes, 2_000)).toBe("it is of another format");
+    expect(parseStoredSnapshot({ ...(value as object), format: "x" }, key, scopes, 2_000)).toBe(
+      "it is of another format",
+    );
+    expect(parseStoredSnapshot({ ...(value as object), scopes: [] }, key, scopes, 2_000)).toBe(
+      "it is damaged",
+    );
+    expect(roundTrip(text.replace('"entrycsn":["csn-1"]', '"entrycsn":"csn-1"'))).toBe("it is damaged");
+    expect(roundTrip(text, 1_000 + MAX_SNAPSHOT_AGE_MS + 1)).toBe("its last full read is over 24 hours old");
+    expect(roundTrip(text, 999)).toBe("its last full read is over 24 hours old");
+    const moved = readScopes(parseLdapSettings(config({ groups: { ou: "ou=teams" } }), "/repo"), true);
+    expect(parseStoredSnapshot(value, key, moved, 2_000)).toBe("it is damaged");
   });
 });

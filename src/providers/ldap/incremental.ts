@@ -26,8 +26,8 @@ export interface ReadEntries {
 
 /** Keeps a snapshot between processes (see snapshot-cache.ts). */
 export interface SnapshotStore {
-  /** The stored snapshot for these scopes, or undefined (none, unreadable, too old, other settings). */
-  load(scopes: readonly ReadScope[]): Promise<Snapshot | undefined>;
+  /** The stored snapshot, or undefined (none, unreadable, too old, other settings). */
+  load(): Promise<Snapshot | undefined>;
   save(snapshot: Snapshot): Promise<void>;
 }
 
@@ -66,7 +66,7 @@ export class LdapReader {
   /** Every user entry (people and disabled OU) and group entry in scope, as a full read would return them. */
   async read(signal: AbortSignal): Promise<ReadEntries> {
     if (!this.incremental) return this.entriesOf(await this.searchAll(signal));
-    const previous = this.snapshot ?? (await this.options.store?.load(this.scopes));
+    const previous = this.snapshot ?? (await this.options.store?.load());
     const refreshed = previous ? await this.tryRefresh(previous, signal) : undefined;
     const next = refreshed ?? (await this.fullRead(previous, signal));
     const keep = allStamped(next.scopes.map((m) => m.values()));

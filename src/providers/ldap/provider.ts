@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { ConfigError, ProviderError } from "../../errors.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
@@ -16,8 +17,12 @@ import { LdapClient } from "./client.ts";
 import { Directory } from "./directory.ts";
 import { LdapReader } from "./incremental.ts";
 import { toLiveState } from "./live.ts";
+import { FileSnapshotStore } from "./snapshot-cache.ts";
 import type { LdapSettings } from "./settings.ts";
 import { parseLdapSettings } from "./settings.ts";
+
+/** Where `readCache` keeps snapshots, relative to the working directory (git-ignored, beside the parse cache). */
+const CACHE_DIR = ".gatehouse/cache";
 
 class LdapProvider implements Provider {
   readonly type = "ldap";
@@ -36,7 +41,21 @@ class LdapProvider implements Provider {
     this.client = client;
     this.log = context.log ?? (() => undefined);
     this.directory = new Directory(config.name, settings, client);
-    this.reader = new LdapReader({ name: config.name, settings, client, log: this.log, now: context.now });
+    const store = settings.readCache
+      ? new FileSnapshotStore(path.join(context.cwd, CACHE_DIR), settings, {
+          name: config.name,
+          log: this.log,
+          now: context.now,
+        })
+      : undefined;
+    this.reader = new LdapReader({
+      name: config.name,
+      settings,
+      client,
+      log: this.log,
+      now: context.now,
+      ...(store ? { store } : {}),
+    });
     this.capabilities = {
       nesting: config.nesting && settings.groups.flavour !== "posixGroup",
       disable: "disable",
