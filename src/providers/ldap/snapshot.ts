@@ -72,7 +72,25 @@ export function byNormalizedDn(entries: readonly LdapEntry[]): Map<string, LdapE
  * the entry it rewrites, so these are checked against the DNs that exist now. The empty-group placeholder is
  * left out: it names no entry and refint never rewrites it.
  */
-export function referencedDns(entry: LdapEntry, kind: ReadScope["kind"], settings: LdapSettings): string[] {
+export function referencedDns(
+  entry: LdapEntry,
+  kind: ReadScope["kind"],
+  settings: LdapSettings,
+): readonly string[] {
+  const cached = referenceCache.get(entry);
+  if (cached?.settings === settings && cached.kind === kind) return cached.dns;
+  const dns = computeReferencedDns(entry, kind, settings);
+  referenceCache.set(entry, { settings, kind, dns });
+  return dns;
+}
+
+/** Entries are kept from read to read unchanged, so their normalized references are worked out once. */
+const referenceCache = new WeakMap<
+  LdapEntry,
+  { readonly settings: LdapSettings; readonly kind: ReadScope["kind"]; readonly dns: readonly string[] }
+>();
+
+function computeReferencedDns(entry: LdapEntry, kind: ReadScope["kind"], settings: LdapSettings): string[] {
   const s = settings;
   const values: string[] = [];
   if (kind === "groups" && s.groups.flavour !== "posixGroup")
@@ -106,7 +124,8 @@ export function planRefresh(
   settings: LdapSettings,
 ): ScopeRefresh[] | undefined {
   if (!allStamped(listed)) return undefined;
-  const before = identities(previous.map((m) => m.values()));
+  const before = new Map<string, string | undefined>();
+  for (const entries of previous) for (const [key, e] of entries) before.set(key, identityOf(e));
   const now = identities(listed);
   const isTrusted = (dn: string): boolean => {
     const id = before.get(dn);
