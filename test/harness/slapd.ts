@@ -38,6 +38,11 @@ export interface SlapdOptions {
   readonly tls?: boolean;
   /** Extra LDIF loaded with `slapadd -n 1` after the base tree. */
   readonly ldif?: string;
+  /**
+   * Also load the syncprov overlay (as a replication provider would), so the suffix entry carries
+   * contextCSN, the newest change sequence number of the whole database.
+   */
+  readonly syncprov?: boolean;
 }
 
 export interface Slapd {
@@ -86,7 +91,14 @@ userPassword: ${password}
 `;
 }
 
-function configLdif(dir: string, password: string, tls: boolean): string {
+const SYNCPROV_OVERLAY = `
+dn: olcOverlay={2}syncprov,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcSyncProvConfig
+olcOverlay: {2}syncprov
+`;
+
+function configLdif(dir: string, password: string, tls: boolean, syncprov: boolean): string {
   const tlsLines = tls
     ? [
         `olcTLSCACertificateFile: ${join(dir, "ca.pem")}`,
@@ -109,7 +121,7 @@ cn: module{0}
 olcModulePath: /usr/lib/ldap
 olcModuleLoad: back_mdb
 olcModuleLoad: memberof
-olcModuleLoad: refint
+olcModuleLoad: refint${syncprov ? "\nolcModuleLoad: syncprov" : ""}
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -155,7 +167,7 @@ olcRefintAttribute: member
 olcRefintAttribute: uniqueMember
 olcRefintAttribute: manager
 olcRefintNothing: ${EMPTY_MEMBER_DN}
-`;
+${syncprov ? SYNCPROV_OVERLAY : ""}`;
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -240,7 +252,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   await mkdir(join(dir, "slapd.d"));
   await mkdir(join(dir, "data"));
   if (tls) await makeCertificates(dir);
-  await writeFile(join(dir, "config.ldif"), configLdif(dir, password, tls));
+  await writeFile(join(dir, "config.ldif"), configLdif(dir, password, tls, options.syncprov ?? false));
   await writeFile(
     join(dir, "base.ldif"),
     BASE_TREE + serviceAccount(password) + (options.ldif ? `\n${options.ldif}` : ""),

@@ -21,6 +21,9 @@ import type { LdapSettings } from "./settings.ts";
 /** Accounts per OR-filter when resolving many users at once. */
 const LOOKUP_CHUNK = 200;
 
+/** Result codes of a member modify that lost a race: no such attribute value (16), value exists (20). */
+const RACED_MEMBER_CODES = new Set<number | string | undefined>([16, 20]);
+
 const PASSWORD_CLASSES = [
   "ABCDEFGHJKLMNPQRSTUVWXYZ",
   "abcdefghijkmnopqrstuvwxyz",
@@ -266,7 +269,6 @@ export class Directory {
     changes: readonly MembershipChange[],
     signal: AbortSignal,
   ): Promise<(ProviderError | undefined)[]> {
-    const s = this.settings;
     const entry = await this.findGroup(group, "change members", signal);
     const accounts = changes.filter((c) => c.memberKind === "user").map((c) => c.member);
     const users = accounts.length > 0 ? await this.findUsers(accounts, signal) : new Map<string, LdapEntry>();
@@ -293,9 +295,33 @@ export class Directory {
     }
     const taken = await this.existingUserDns(aliases, signal);
     removes.push(...aliases.filter((a) => !taken.has(normalizeDn(a))));
-    const mods = memberModifications(valuesOf(entry, s.groups.memberAttribute), adds, removes, s);
-    await this.client.modify(entry.dn, mods);
+    await this.writeMembers(group, entry, adds, removes, signal);
     return errors;
+  }
+
+  /**
+   * The one modify for a group's member values. When the member list changed between reading and writing
+   * (refint rewrites values of a renamed or moved user after that operation returns), the server refuses a
+   * value that is already gone (16) or already there (20): the group is read again and what is still needed
+   * written once more.
+   */
+  private async writeMembers(
+    group: string,
+    entry: LdapEntry,
+    adds: readonly string[],
+    removes: readonly string[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const s = this.settings;
+    const mods = memberModifications(valuesOf(entry, s.groups.memberAttribute), adds, removes, s);
+    try {
+      await this.client.modify(entry.dn, mods);
+    } catch (error) {
+      if (!(error instanceof ProviderError) || !RACED_MEMBER_CODES.has(error.status)) throw error;
+      const fresh = await this.findGroup(group, "change members", signal);
+      const again = memberModifications(valuesOf(fresh, s.groups.memberAttribute), adds, removes, s);
+      await this.client.modify(fresh.dn, again);
+    }
   }
 
   /**

@@ -121,7 +121,7 @@ export function toLiveGroup(
 }
 
 /** uniqueMember values may carry an optional "#'0101'B" unique identifier. */
-function stripUniqueMemberUid(value: string): string {
+export function stripUniqueMemberUid(value: string): string {
   return value.replace(/#'[01]*'B$/, "");
 }
 

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { ConfigError, ProviderError } from "../../errors.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
-import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
+import type { LiveState } from "../../model/state.ts";
 import type { Change, MembershipChange } from "../../plan/types.ts";
 import type {
   Capabilities,
@@ -14,34 +15,47 @@ import type {
 } from "../types.ts";
 import { LdapClient } from "./client.ts";
 import { Directory } from "./directory.ts";
-import { isDnUnder, normalizeDn } from "./dn.ts";
-import type { LdapEntry } from "./map.ts";
-import { firstValue, toLiveGroup, toLiveUser } from "./map.ts";
-import { groupFilter, groupReadAttributes, userFilter, userReadAttributes } from "./queries.ts";
+import { LdapReader } from "./incremental.ts";
+import { toLiveState } from "./live.ts";
+import { FileSnapshotStore } from "./snapshot-cache.ts";
 import type { LdapSettings } from "./settings.ts";
 import { parseLdapSettings } from "./settings.ts";
+
+/** Where `readCache` keeps snapshots, relative to the working directory (git-ignored, beside the parse cache). */
+const CACHE_DIR = ".gatehouse/cache";
 
 class LdapProvider implements Provider {
   readonly type = "ldap";
   readonly name: string;
   readonly capabilities: Capabilities;
   private readonly directory: Directory;
+  private readonly reader: LdapReader;
 
   private readonly settings: LdapSettings;
   private readonly client: LdapClient;
   private readonly log: (line: string) => void;
 
-  constructor(
-    config: ProviderConfig,
-    settings: LdapSettings,
-    client: LdapClient,
-    log: (line: string) => void,
-  ) {
+  constructor(config: ProviderConfig, settings: LdapSettings, client: LdapClient, context: ProviderContext) {
     this.name = config.name;
     this.settings = settings;
     this.client = client;
-    this.log = log;
+    this.log = context.log ?? (() => undefined);
     this.directory = new Directory(config.name, settings, client);
+    const store = settings.readCache
+      ? new FileSnapshotStore(path.join(context.cwd, CACHE_DIR), settings, {
+          name: config.name,
+          log: this.log,
+          now: context.now,
+        })
+      : undefined;
+    this.reader = new LdapReader({
+      name: config.name,
+      settings,
+      client,
+      log: this.log,
+      now: context.now,
+      ...(store ? { store } : {}),
+    });
     this.capabilities = {
       nesting: config.nesting && settings.groups.flavour !== "posixGroup",
       disable: "disable",
@@ -56,69 +70,10 @@ class LdapProvider implements Provider {
   }
 
   async read(signal: AbortSignal): Promise<LiveState> {
-    const s = this.settings;
-    const userBases = [s.users.dn];
-    if (s.disable.method === "move" && !isDnUnder(s.disable.dn, s.users.dn)) userBases.push(s.disable.dn);
-    const userEntries = new Map<string, LdapEntry>();
-    for (const base of userBases) {
-      const entries = await this.client.search(
-        { base, scope: "sub", filter: userFilter(s), attributes: userReadAttributes(s), paged: true },
-        signal,
-      );
-      for (const entry of entries) userEntries.set(normalizeDn(entry.dn), entry);
-    }
-    const accountByDn = new Map<string, string>();
-    for (const [dn, entry] of userEntries) {
-      const account = firstValue(entry, s.users.accountAttribute);
-      if (account !== undefined) accountByDn.set(dn, account);
-    }
-    const accountOfDn = (dn: string): string | undefined => accountByDn.get(normalizeDn(dn));
-    const users: LiveUser[] = [];
-    for (const entry of userEntries.values()) {
-      const user = toLiveUser(entry, s, accountOfDn);
-      if (user) users.push(user);
-    }
-
-    const groupEntries = await this.client.search(
-      {
-        base: s.groups.dn,
-        scope: "sub",
-        filter: groupFilter(s),
-        attributes: groupReadAttributes(s),
-        paged: true,
-      },
-      signal,
-    );
-    const groupByDn = new Map<string, string>();
-    for (const entry of groupEntries) {
-      const name = firstValue(entry, "cn");
-      if (name !== undefined) groupByDn.set(normalizeDn(entry.dn), name);
-    }
-    const accounts = new Set(accountByDn.values());
-    const resolver = {
-      accountOfDn,
-      groupOfDn: (dn: string) => groupByDn.get(normalizeDn(dn)),
-      hasAccount: (account: string) => accounts.has(account),
-    };
-    const groups: LiveGroup[] = [];
-    let unknownTotal = 0;
-    for (const entry of groupEntries) {
-      const mapped = toLiveGroup(entry, s, this.capabilities.nesting, resolver);
-      if (!mapped) continue;
-      groups.push(mapped.group);
-      if (mapped.unknown.length > 0) {
-        unknownTotal += mapped.unknown.length;
-        this.log(
-          `${this.name}: group "${mapped.group.name}" has ${mapped.unknown.length} member(s) that are not users under ${s.users.dn}` +
-            `${this.capabilities.nesting ? "" : " (nested groups count here while nesting is off)"}; left out of its members`,
-        );
-      }
-    }
-    if (unknownTotal > 0)
-      this.log(`${this.name}: ${unknownTotal} member value(s) in total are outside the managed scope`);
-    users.sort((a, b) => a.account.localeCompare(b.account));
-    groups.sort((a, b) => a.name.localeCompare(b.name));
-    return { users, groups };
+    const { users, groups } = await this.reader.read(signal);
+    const { state, notes } = toLiveState(users, groups, this.settings, this.capabilities.nesting);
+    for (const note of notes) this.log(`${this.name}: ${note}`);
+    return state;
   }
 
   async apply(changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]> {
@@ -218,5 +173,5 @@ export const createLdapProvider: ProviderFactory = (config, context: ProviderCon
     pageSize: settings.pageSize,
     rangeSize: settings.rangeSize,
   });
-  return new LdapProvider(config, settings, client, context.log ?? (() => undefined));
+  return new LdapProvider(config, settings, client, context);
 };

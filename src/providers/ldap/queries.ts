@@ -1,5 +1,5 @@
 /** Search filters and attribute lists for reading users and groups. */
-import { escapeFilterValue } from "./dn.ts";
+import { escapeFilterValue, isDnUnder } from "./dn.ts";
 import type { LdapSettings } from "./settings.ts";
 
 export function userFilter(settings: LdapSettings, account?: string): string {
@@ -36,4 +36,49 @@ export function groupReadAttributes(settings: LdapSettings): string[] {
   const ranged =
     settings.flavour === "activeDirectory" ? `${members};range=0-${settings.rangeSize - 1}` : members;
   return ["cn", "description", ranged];
+}
+
+/**
+ * Operational attributes (asked for explicitly) that tell whether an entry changed and whether it is still
+ * the same entry: entryCSN (new with every write, in microseconds plus a change counter), modifyTimestamp
+ * (seconds) and entryUUID (kept through renames, new when an entry is deleted and added again). OpenLDAP
+ * sets all three itself.
+ */
+export const CHANGE_STAMP_ATTRIBUTES: readonly string[] = ["entryCSN", "modifyTimestamp", "entryUUID"];
+
+/** One subtree a read covers: the people OU, the disabled OU (when outside it) or the groups OU. */
+export interface ReadScope {
+  readonly kind: "users" | "groups";
+  readonly base: string;
+  readonly filter: string;
+  /** Attributes of a full read of this scope. */
+  readonly attributes: readonly string[];
+}
+
+/** The subtrees a read searches, in order; `withStamps` adds the change stamps to every entry. */
+export function readScopes(settings: LdapSettings, withStamps: boolean): ReadScope[] {
+  const s = settings;
+  const stamps = withStamps ? CHANGE_STAMP_ATTRIBUTES : [];
+  const userBases = [s.users.dn];
+  if (s.disable.method === "move" && !isDnUnder(s.disable.dn, s.users.dn)) userBases.push(s.disable.dn);
+  const users = userBases.map((base): ReadScope => ({
+    kind: "users",
+    base,
+    filter: userFilter(s),
+    attributes: [...userReadAttributes(s), ...stamps],
+  }));
+  const groups: ReadScope = {
+    kind: "groups",
+    base: s.groups.dn,
+    filter: groupFilter(s),
+    attributes: [...groupReadAttributes(s), ...stamps],
+  };
+  return [...users, groups];
+}
+
+/** The entries of a scope with these DNs, by OpenLDAP's entryDN operational attribute. */
+export function entryDnFilter(scopeFilter: string, dns: readonly string[]): string {
+  const terms = dns.map((dn) => `(entryDN=${escapeFilterValue(dn)})`);
+  const any = terms.length === 1 ? (terms[0] ?? "") : `(|${terms.join("")})`;
+  return `(&${scopeFilter}${any})`;
 }

@@ -55,6 +55,8 @@ export interface LdapSettings {
   readonly rangeSize: number;
   readonly timeoutMs: number;
   readonly maxMembersPerWrite: number;
+  /** Keep the last read under .gatehouse/cache/ for the next run (incremental reads across runs). */
+  readonly readCache: boolean;
   readonly users: LdapUserSettings;
   readonly groups: LdapGroupSettings;
   readonly disable: DisableSettings;
@@ -72,7 +74,7 @@ const TOP_KEYS = [
   "baseDn",
   "pageSize",
   "rangeSize",
-].concat(["timeoutSeconds", "maxMembersPerWrite", "people", "groups", "disable"]);
+].concat(["timeoutSeconds", "maxMembersPerWrite", "readCache", "people", "groups", "disable"]);
 const USER_KEYS = ["ou", "objectClasses", "rdnAttribute", "accountAttribute", "attributes", "upnSuffix"];
 const GROUP_KEYS = ["ou", "objectClass", "emptyMember", "gidNumberStart"];
 const DISABLE_KEYS = ["method", "ou", "attribute", "value"];
@@ -285,6 +287,9 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
     r.fail("passwordEnv", "must be the name of an environment variable");
   const baseDn = r.required(top, "baseDn", "baseDn");
   const caFile = r.string(top, "caFile", "caFile");
+  const readCache = r.boolean(top, "readCache", "readCache", false);
+  if (readCache && flavour === "activeDirectory")
+    r.fail("readCache", "works only with flavour: openldap (Active Directory is always read in full)");
   return {
     flavour,
     url,
@@ -297,6 +302,7 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
     rangeSize: r.integer(top, "rangeSize", "rangeSize", 1_500, 1, 100_000),
     timeoutMs: r.integer(top, "timeoutSeconds", "timeoutSeconds", 30, 1, 3_600) * 1_000,
     maxMembersPerWrite: r.integer(top, "maxMembersPerWrite", "maxMembersPerWrite", 1_000, 1, 100_000),
+    readCache,
     users: parseUsers(r, top, flavour, baseDn),
     groups: parseGroups(r, top, flavour, baseDn),
     disable: parseDisable(r, top, flavour, baseDn),

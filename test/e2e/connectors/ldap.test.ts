@@ -46,8 +46,11 @@ const MANAGERS = [
   )
   .join("\n");
 
-async function setup(ldif: string = MANAGERS): Promise<{ server: Slapd; repo: ConnectorRepo }> {
-  const server = await startSlapd({ ldif });
+async function setup(
+  ldif: string = MANAGERS,
+  options: { syncprov?: boolean; yaml?: string } = {},
+): Promise<{ server: Slapd; repo: ConnectorRepo }> {
+  const server = await startSlapd({ ldif, syncprov: options.syncprov ?? false });
   const repo = await createConnectorRepo({
     provider: {
       name: "ldap",
@@ -62,7 +65,7 @@ async function setup(ldif: string = MANAGERS): Promise<{ server: Slapd; repo: Co
     people: { ou: ou=people, objectClasses: [inetOrgPerson] }
     groups: { ou: ou=groups, objectClass: groupOfNames, emptyMember: "${EMPTY_MEMBER}" }
     disable: { method: move, ou: ou=disabled }
-`,
+${options.yaml ?? ""}`,
     },
     env: { [PASSWORD_ENV]: server.password },
   });
@@ -106,6 +109,12 @@ async function snapshot(server: Slapd): Promise<string[]> {
 }
 
 const uid = (account: string, ou = PEOPLE): string => `uid=${account},${ou}`;
+
+/** The "N read call(s)" a plan's text output gives for the ldap provider. */
+function planReadCalls(stdout: string): number | undefined {
+  const match = /^ldap \(ldap, authoritative\): .*; (\d+) read call\(s\)$/m.exec(stdout);
+  return match ? Number(match[1]) : undefined;
+}
 
 function expectNoSecret(repo: ConnectorRepo, server: Slapd): void {
   expect(repo.runs.length).toBeGreaterThan(0);
@@ -242,6 +251,37 @@ describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
     const after = await repo.run(["plan", "--detailed-exitcode"]);
     expect(after.stdout).toContain("No changes.");
     expect(after.code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+
+  it("with readCache and syncprov, a plan with nothing changed makes one read call, and drift still shows", async () => {
+    const { server, repo } = await setup(MANAGERS, { syncprov: true, yaml: "    readCache: true\n" });
+    const first = await repo.run(["plan"]);
+    expect(first.code).toBe(0);
+    // contextCSN, then people, the disabled OU and groups: one page each.
+    expect(planReadCalls(first.stdout)).toBe(4);
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+
+    // The apply changed the directory: contextCSN differs, so this plan lists (3) and reads again what
+    // changed (a scope of one page is read whole: 2).
+    const after = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes.");
+    expect(planReadCalls(after.stdout)).toBe(6);
+    const again = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(again.stdout).toContain("No changes.");
+    expect(again.code).toBe(0);
+    expect(planReadCalls(again.stdout)).toBe(1);
+    expect(again.stderr).toContain("ldap: contextCSN unchanged: nothing changed since the last read");
+
+    await server.ldapmodify(
+      `dn: cn=team-oncall-write,${GROUPS}\nchangetype: modify\ndelete: member\nmember: ${uid("cleo")}\n-\n`,
+    );
+    const drift = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(drift.stdout)).toEqual([
+      "membership.add ldap:membership/team-oncall-write/cleo drift",
+    ]);
+    expect(drift.stderr).toContain("ldap: incremental read: 1 of 10 entries new or changed, 0 gone");
+    expect(allOutput(repo)).not.toContain("reading everything");
     expectNoSecret(repo, server);
   });
 });

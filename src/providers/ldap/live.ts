@@ -1,0 +1,70 @@
+/** Pure: the entries of one read (users and groups) → gatehouse's live state, plus log lines about them. */
+import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
+import { normalizeDn } from "./dn.ts";
+import type { LdapEntry } from "./map.ts";
+import { firstValue, toLiveGroup, toLiveUser } from "./map.ts";
+import type { LdapSettings } from "./settings.ts";
+
+/** Entries in a fixed order (by normalized DN), so the result never depends on the order they were read in. */
+function byDn(entries: Iterable<LdapEntry>): LdapEntry[] {
+  return [...entries]
+    .map((entry) => ({ key: normalizeDn(entry.dn), entry }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((e) => e.entry);
+}
+
+/**
+ * Maps the user entries (people OU and disabled OU) and the group entries into live state. Member values that
+ * are neither known users nor (with nesting) groups are left out of the group and reported in `notes`.
+ */
+export function toLiveState(
+  userEntries: Iterable<LdapEntry>,
+  groupEntries: Iterable<LdapEntry>,
+  settings: LdapSettings,
+  nesting: boolean,
+): { state: LiveState; notes: string[] } {
+  const s = settings;
+  const sortedUsers = byDn(userEntries);
+  const sortedGroups = byDn(groupEntries);
+  const accountByDn = new Map<string, string>();
+  for (const entry of sortedUsers) {
+    const account = firstValue(entry, s.users.accountAttribute);
+    if (account !== undefined) accountByDn.set(normalizeDn(entry.dn), account);
+  }
+  const accountOfDn = (dn: string): string | undefined => accountByDn.get(normalizeDn(dn));
+  const users: LiveUser[] = [];
+  for (const entry of sortedUsers) {
+    const user = toLiveUser(entry, s, accountOfDn);
+    if (user) users.push(user);
+  }
+  const groupByDn = new Map<string, string>();
+  for (const entry of sortedGroups) {
+    const name = firstValue(entry, "cn");
+    if (name !== undefined) groupByDn.set(normalizeDn(entry.dn), name);
+  }
+  const accounts = new Set(accountByDn.values());
+  const resolver = {
+    accountOfDn,
+    groupOfDn: (dn: string) => groupByDn.get(normalizeDn(dn)),
+    hasAccount: (account: string) => accounts.has(account),
+  };
+  const groups: LiveGroup[] = [];
+  const notes: string[] = [];
+  let unknownTotal = 0;
+  for (const entry of sortedGroups) {
+    const mapped = toLiveGroup(entry, s, nesting, resolver);
+    if (!mapped) continue;
+    groups.push(mapped.group);
+    if (mapped.unknown.length > 0) {
+      unknownTotal += mapped.unknown.length;
+      notes.push(
+        `group "${mapped.group.name}" has ${mapped.unknown.length} member(s) that are not users under ${s.users.dn}` +
+          `${nesting ? "" : " (nested groups count here while nesting is off)"}; left out of its members`,
+      );
+    }
+  }
+  if (unknownTotal > 0) notes.push(`${unknownTotal} member value(s) in total are outside the managed scope`);
+  users.sort((a, b) => a.account.localeCompare(b.account));
+  groups.sort((a, b) => a.name.localeCompare(b.name));
+  return { state: { users, groups }, notes };
+}

@@ -1,0 +1,190 @@
+/**
+ * Keeps an ldap provider's snapshot between runs (setting `readCache`): one JSON file per server, bind DN,
+ * base DNs and settings under `.gatehouse/cache/`, written atomically, at most 24 hours old when used, and
+ * never trusted without the checks of an incremental read. It holds the attributes a read asks for (never a
+ * password: none is read) and only the name of the password's environment variable.
+ */
+import { createHash } from "node:crypto";
+import { readdir, readFile, stat, unlink } from "node:fs/promises";
+import path from "node:path";
+import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.ts";
+import type { SnapshotStore } from "./incremental.ts";
+import type { LdapEntry } from "./map.ts";
+import type { ReadScope } from "./queries.ts";
+import { readScopes } from "./queries.ts";
+import type { LdapSettings } from "./settings.ts";
+import type { Snapshot } from "./snapshot.ts";
+import { byNormalizedDn } from "./snapshot.ts";
+
+/** Bump when the file layout changes: older files are then ignored. */
+const FORMAT = "gatehouse-ldap-snapshot-1";
+/** A snapshot older than this is not used: a full read picks up what no stamp shows (e.g. access rights). */
+export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
+/** ldap snapshot files kept in the cache folder, newest first; older ones are removed. */
+const KEEP_FILES = 16;
+const FILE_PATTERN = /^ldap-[0-9a-f]{32}\.json$/;
+
+interface StoredScope {
+  readonly base: string;
+  readonly entries: readonly (readonly [string, Readonly<Record<string, readonly string[]>>])[];
+}
+
+interface StoredSnapshot {
+  readonly format: string;
+  readonly key: string;
+  readonly fullReadAt: number;
+  /** "unknown": not asked yet; "none": the server has none. */
+  readonly contextCsn: readonly string[] | "unknown" | "none";
+  readonly scopes: readonly StoredScope[];
+}
+
+function toContextCsn(value: unknown): Snapshot["contextCsn"] | false {
+  if (value === "unknown") return undefined;
+  if (value === "none") return null;
+  return isStringList(value) ? value : false;
+}
+
+/** sha256 of the settings (server URL, bind DN, base DNs, mappings, page size, ...); no secret is in them. */
+export function snapshotKey(settings: LdapSettings): string {
+  return createHash("sha256").update(FORMAT).update(JSON.stringify(settings)).digest("hex").slice(0, 32);
+}
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === "string");
+}
+
+function toEntry(value: unknown): LdapEntry | undefined {
+  if (!Array.isArray(value) || value.length !== 2) return undefined;
+  const pair: readonly unknown[] = value;
+  const [dn, attributes] = pair;
+  if (typeof dn !== "string" || !isRecord(attributes)) return undefined;
+  const map = new Map<string, string[]>();
+  for (const [name, values] of Object.entries(attributes)) {
+    if (!isStringList(values)) return undefined;
+    map.set(name, values);
+  }
+  return { dn, attributes: map };
+}
+
+function toScope(value: unknown, scope: ReadScope | undefined): Map<string, LdapEntry> | undefined {
+  if (!isRecord(value) || scope === undefined || value["base"] !== scope.base) return undefined;
+  const list = value["entries"];
+  if (!Array.isArray(list)) return undefined;
+  const entries = list.map(toEntry);
+  if (entries.some((e) => e === undefined)) return undefined;
+  return byNormalizedDn(entries.filter((e): e is LdapEntry => e !== undefined));
+}
+
+/** The snapshot in a parsed file, or a reason not to use it. */
+export function parseStoredSnapshot(
+  value: unknown,
+  key: string,
+  scopes: readonly ReadScope[],
+  now: number,
+): Snapshot | string {
+  if (!isRecord(value) || value["format"] !== FORMAT || value["key"] !== key)
+    return "it is of another format";
+  const { fullReadAt, contextCsn, scopes: stored } = value;
+  if (typeof fullReadAt !== "number" || !Array.isArray(stored) || stored.length !== scopes.length)
+    return "it is damaged";
+  const csn = toContextCsn(contextCsn);
+  if (csn === false) return "it is damaged";
+  const age = now - fullReadAt;
+  if (age < 0 || age > MAX_SNAPSHOT_AGE_MS) return "its last full read is over 24 hours old";
+  const maps = stored.map((s, i) => toScope(s, scopes[i]));
+  if (maps.some((m) => m === undefined)) return "it is damaged";
+  return {
+    scopes: maps.filter((m): m is Map<string, LdapEntry> => m !== undefined),
+    contextCsn: csn,
+    fullReadAt,
+  };
+}
+
+/** The file's JSON text for a snapshot. */
+export function serializeSnapshot(snapshot: Snapshot, key: string, scopes: readonly ReadScope[]): string {
+  const stored: StoredSnapshot = {
+    format: FORMAT,
+    key,
+    fullReadAt: snapshot.fullReadAt,
+    contextCsn: snapshot.contextCsn === null ? "none" : (snapshot.contextCsn ?? "unknown"),
+    scopes: scopes.map((scope, i) => ({
+      base: scope.base,
+      entries: [...(snapshot.scopes[i]?.values() ?? [])].map(
+        (e) => [e.dn, Object.fromEntries(e.attributes)] as const,
+      ),
+    })),
+  };
+  return JSON.stringify(stored);
+}
+
+export interface SnapshotStoreOptions {
+  /** Provider name, for log lines. */
+  readonly name: string;
+  readonly log: (line: string) => void;
+  readonly now: () => Date;
+}
+
+/** Snapshots in `<cwd>/.gatehouse/cache/ldap-<key>.json`. Failures to read or write only cost a full read. */
+export class FileSnapshotStore implements SnapshotStore {
+  /** The file this store reads and writes. */
+  readonly file: string;
+  private readonly key: string;
+  private readonly scopes: readonly ReadScope[];
+  private readonly options: SnapshotStoreOptions;
+
+  constructor(cacheDir: string, settings: LdapSettings, options: SnapshotStoreOptions) {
+    this.key = snapshotKey(settings);
+    this.file = path.join(cacheDir, `ldap-${this.key}.json`);
+    this.scopes = readScopes(settings, true);
+    this.options = options;
+  }
+
+  async load(): Promise<Snapshot | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.file, "utf8");
+    } catch {
+      return undefined;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    const parsed = parseStoredSnapshot(value, this.key, this.scopes, this.options.now().getTime());
+    if (typeof parsed !== "string") return parsed;
+    this.options.log(`${this.options.name}: not using the read cache ${this.file}: ${parsed}`);
+    return undefined;
+  }
+
+  async save(snapshot: Snapshot): Promise<void> {
+    try {
+      await removeLeftoverTempFiles(this.file);
+      await writeFileAtomic(this.file, serializeSnapshot(snapshot, this.key, this.scopes));
+      await this.prune();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.options.log(`${this.options.name}: cannot write the read cache ${this.file}: ${reason}`);
+    }
+  }
+
+  /** Keeps the newest KEEP_FILES ldap snapshot files in the folder. */
+  private async prune(): Promise<void> {
+    const dir = path.dirname(this.file);
+    const names = (await readdir(dir)).filter((n) => FILE_PATTERN.test(n));
+    const dated = await Promise.all(
+      names.map(async (name) => ({
+        name,
+        mtime: (await stat(path.join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0,
+      })),
+    );
+    dated.sort((a, b) => b.mtime - a.mtime);
+    const doomed = dated.slice(KEEP_FILES).filter((d) => d.name !== path.basename(this.file));
+    await Promise.all(doomed.map((d) => unlink(path.join(dir, d.name)).catch(() => undefined)));
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Pure: what a read keeps for the next one (every entry by normalized DN, per read scope) and how a later
+ * listing of DNs and change stamps decides which entries must be read again.
+ */
+import { normalizeDn } from "./dn.ts";
+import type { LdapEntry } from "./map.ts";
+import { firstValue, stripUniqueMemberUid, valuesOf } from "./map.ts";
+import type { ReadScope } from "./queries.ts";
+import type { LdapSettings } from "./settings.ts";
+
+/** The entries of one read, and what is needed to bring them up to date. */
+export interface Snapshot {
+  /** Entries by normalized DN, one map per read scope (same order as `readScopes`). */
+  readonly scopes: readonly ReadonlyMap<string, LdapEntry>[];
+  /**
+   * contextCSN of the base DN, read before the entries were last brought up to date: `undefined` when not
+   * asked yet, `null` when the server has none (no syncprov overlay, or the base DN is not a suffix).
+   */
+  readonly contextCsn: readonly string[] | null | undefined;
+  /** When the last full read began (ms since the epoch); incremental reads keep it. */
+  readonly fullReadAt: number;
+}
+
+/** What to do with one scope after listing its DNs and change stamps. */
+export interface ScopeRefresh {
+  /** Entries that are unchanged, by normalized DN. */
+  readonly kept: Map<string, LdapEntry>;
+  /** DNs, as the server wrote them, to read again: new, changed, or holding a reference refint may have rewritten. */
+  readonly fetch: string[];
+  /** Entries gone since (deleted, renamed, moved out of scope, no longer matching the filter). */
+  readonly removed: number;
+  /** Entries in the scope now. */
+  readonly total: number;
+}
+
+/**
+ * The entry's change stamp: entryCSN (unique per write) and modifyTimestamp. Undefined when the server did
+ * not return entryCSN or entryUUID, so changes to the entry could not be noticed.
+ */
+export function stampOf(entry: LdapEntry): string | undefined {
+  const csn = valuesOf(entry, "entryCSN");
+  if (csn.length === 0 || identityOf(entry) === undefined) return undefined;
+  return `${[...csn].sort().join(",")}|${valuesOf(entry, "modifyTimestamp").join(",")}`;
+}
+
+/** entryUUID: the same for an entry through renames and changes, new for an entry deleted and added again. */
+export function identityOf(entry: LdapEntry): string | undefined {
+  return firstValue(entry, "entryUUID")?.toLowerCase();
+}
+
+/** entryUUID by normalized DN. */
+function identities(scopes: readonly Iterable<LdapEntry>[]): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  for (const entries of scopes) for (const e of entries) out.set(normalizeDn(e.dn), identityOf(e));
+  return out;
+}
+
+/** True when every entry carries a change stamp. */
+export function allStamped(scopes: readonly Iterable<LdapEntry>[]): boolean {
+  for (const entries of scopes) for (const entry of entries) if (stampOf(entry) === undefined) return false;
+  return true;
+}
+
+/** Entries by normalized DN. */
+export function byNormalizedDn(entries: readonly LdapEntry[]): Map<string, LdapEntry> {
+  return new Map(entries.map((e) => [normalizeDn(e.dn), e]));
+}
+
+/**
+ * The DN values of an entry that the refint overlay rewrites when the entry they name is renamed or
+ * deleted (group members, the manager), normalized. refint changes neither entryCSN nor modifyTimestamp of
+ * the entry it rewrites, so these are checked against the DNs that exist now. The empty-group placeholder is
+ * left out: it names no entry and refint never rewrites it.
+ */
+export function referencedDns(
+  entry: LdapEntry,
+  kind: ReadScope["kind"],
+  settings: LdapSettings,
+): readonly string[] {
+  const cached = referenceCache.get(entry);
+  if (cached?.settings === settings && cached.kind === kind) return cached.dns;
+  const dns = computeReferencedDns(entry, kind, settings);
+  referenceCache.set(entry, { settings, kind, dns });
+  return dns;
+}
+
+/** Entries are kept from read to read unchanged, so their normalized references are worked out once. */
+const referenceCache = new WeakMap<
+  LdapEntry,
+  { readonly settings: LdapSettings; readonly kind: ReadScope["kind"]; readonly dns: readonly string[] }
+>();
+
+function computeReferencedDns(entry: LdapEntry, kind: ReadScope["kind"], settings: LdapSettings): string[] {
+  const s = settings;
+  const values: string[] = [];
+  if (kind === "groups" && s.groups.flavour !== "posixGroup")
+    for (const v of valuesOf(entry, s.groups.memberAttribute)) values.push(stripUniqueMemberUid(v));
+  const manager = s.users.attributes.manager;
+  if (kind === "users" && manager !== undefined) values.push(...valuesOf(entry, manager));
+  const placeholder = normalizeDn(s.groups.emptyMember);
+  return values.map((v) => normalizeDn(v)).filter((dn) => dn !== placeholder);
+}
+
+/** Whether the entry names a DN that `isTrusted` does not vouch for. */
+export function hasDanglingReference(
+  entry: LdapEntry,
+  kind: ReadScope["kind"],
+  settings: LdapSettings,
+  isTrusted: (dn: string) => boolean,
+): boolean {
+  return referencedDns(entry, kind, settings).some((dn) => !isTrusted(dn));
+}
+
+/**
+ * Compares the snapshot with a fresh listing of each scope (DN, change stamps, entryUUID) and says, per
+ * scope, which entries stay and which must be read again: new and changed ones, and unchanged ones naming a
+ * DN whose entry is not the same one (same entryUUID) in both the snapshot and the listing, since refint may
+ * have rewritten that value without changing any stamp. Undefined when a listed entry has no change stamp.
+ */
+export function planRefresh(
+  previous: readonly ReadonlyMap<string, LdapEntry>[],
+  listed: readonly (readonly LdapEntry[])[],
+  scopes: readonly ReadScope[],
+  settings: LdapSettings,
+): ScopeRefresh[] | undefined {
+  if (!allStamped(listed)) return undefined;
+  const before = new Map<string, string | undefined>();
+  for (const entries of previous) for (const [key, e] of entries) before.set(key, identityOf(e));
+  const now = identities(listed);
+  const isTrusted = (dn: string): boolean => {
+    const id = before.get(dn);
+    return id !== undefined && id === now.get(dn);
+  };
+  return scopes.map((scope, i) => {
+    const before = previous[i] ?? new Map<string, LdapEntry>();
+    const kept = new Map<string, LdapEntry>();
+    const fetch: string[] = [];
+    let stillThere = 0;
+    for (const current of listed[i] ?? []) {
+      const key = normalizeDn(current.dn);
+      const old = before.get(key);
+      if (old === undefined) {
+        fetch.push(current.dn);
+        continue;
+      }
+      stillThere++;
+      const isSame =
+        stampOf(old) === stampOf(current) && !hasDanglingReference(old, scope.kind, settings, isTrusted);
+      if (isSame) kept.set(key, old);
+      else fetch.push(current.dn);
+    }
+    return { kept, fetch, removed: before.size - stillThere, total: listed[i]?.length ?? 0 };
+  });
+}
+
+/** Per scope, the DNs of entries that name a DN not in the snapshot (see `referencedDns`). */
+export function danglingReferrers(
+  snapshot: Snapshot,
+  scopes: readonly ReadScope[],
+  settings: LdapSettings,
+): string[][] {
+  const existing = new Set<string>();
+  for (const entries of snapshot.scopes) for (const key of entries.keys()) existing.add(key);
+  const isTrusted = (dn: string): boolean => existing.has(dn);
+  return scopes.map((scope, i) => {
+    const out: string[] = [];
+    for (const entry of snapshot.scopes[i]?.values() ?? [])
+      if (hasDanglingReference(entry, scope.kind, settings, isTrusted)) out.push(entry.dn);
+    return out;
+  });
+}
+
+/** True when both hold the same contextCSN values. */
+export function sameContextCsn(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sortedB = [...b].sort();
+  return [...a].sort().every((v, i) => v === sortedB[i]);
+}

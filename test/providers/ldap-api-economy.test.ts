@@ -1,0 +1,194 @@
+/**
+ * Calls the ldap provider makes against a real slapd, as counted by stats(): a full read takes the minimum
+ * number of paged searches; a read with nothing changed takes the listing (or one search with contextCSN);
+ * the member changes of a group go out in one modify, however many members change.
+ */
+import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { planBatches } from "../../src/apply/batches.ts";
+import type { Change, MembershipChange } from "../../src/plan/types.ts";
+import type { Provider } from "../../src/providers/types.ts";
+import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
+import type { Slapd } from "../harness/slapd.ts";
+import { ldapConfig, ldapContext, startSlapd } from "../harness/slapd.ts";
+import { cn, group, person, uid } from "./ldap-ldif.ts";
+
+const signal = (): AbortSignal => AbortSignal.timeout(60_000);
+
+const USERS = 230;
+const GROUPS = 60;
+const PAGE = 50;
+/** 230 people at 50 a page: 5 pages; the disabled OU (empty): 1; 60 groups: 2. */
+const MINIMUM = Math.ceil(USERS / PAGE) + 1 + Math.ceil(GROUPS / PAGE);
+
+const account = (i: number): string => `p${String(i).padStart(5, "0")}`;
+const team = (i: number): string => `team-${String(i).padStart(3, "0")}`;
+
+/** USERS people and GROUPS groups of three of them each. */
+function bulkLdif(): string {
+  const people = Array.from({ length: USERS }, (_, i) => person(account(i)));
+  const teams = Array.from({ length: GROUPS }, (_, i) =>
+    group(
+      team(i),
+      [0, 1, 2].map((k) => uid(account((i * 3 + k) % USERS))),
+    ),
+  );
+  return [...people, ...teams].join("\n");
+}
+
+/** Read calls one read makes. */
+async function readsOf(provider: Provider): Promise<number> {
+  const before = provider.stats().reads;
+  await provider.read(signal());
+  return provider.stats().reads - before;
+}
+
+function membership(action: "add" | "remove", groupName: string, member: string): MembershipChange {
+  return {
+    id: `ldap:membership/${groupName}/${member}`,
+    provider: "ldap",
+    kind: "membership",
+    action,
+    group: groupName,
+    member,
+    memberKind: "user",
+    reason: action === "add" ? "added-in-config" : "removed-from-config",
+    risk: action === "add" ? "broadens" : "narrows",
+  };
+}
+
+/** Writes the changes as the apply engine does (batched per group) and returns the write calls made. */
+async function writesOf(provider: Provider, changes: readonly Change[]): Promise<number> {
+  const before = provider.stats().writes;
+  for (const phase of planBatches(changes, provider.capabilities.maxMembersPerWrite))
+    for (const batch of phase)
+      for (const outcome of await provider.apply(batch, signal()))
+        if (outcome.status === "failed") throw outcome.error;
+  return provider.stats().writes - before;
+}
+
+describe("ldap api economy", { tags: ["slow"] }, () => {
+  let plain: Slapd;
+  let withSyncprov: Slapd;
+
+  beforeAll(async () => {
+    [plain, withSyncprov] = await Promise.all([
+      startSlapd({ ldif: bulkLdif() }),
+      startSlapd({ ldif: bulkLdif(), syncprov: true }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([plain.stop(), withSyncprov.stop()]);
+  });
+
+  it("without contextCSN: a full read takes the minimum, a read with nothing changed as many (listing) pages", async () => {
+    const log: string[] = [];
+    const provider = createLdapProvider(
+      ldapConfig(plain, { pageSize: PAGE }),
+      ldapContext(plain.password, log),
+    );
+    expect(MINIMUM).toBe(8);
+    expect(await readsOf(provider)).toBe(MINIMUM);
+    // The first incremental read also asks for contextCSN (one search) and learns there is none.
+    expect(await readsOf(provider)).toBe(1 + MINIMUM);
+    expect(await readsOf(provider)).toBe(MINIMUM);
+    expect(log.at(-1)).toBe("ldap: incremental read: 0 of 290 entries new or changed, 0 gone");
+    await plain.ldapmodify(`dn: ${uid(account(7))}\nchangetype: modify\nreplace: title\ntitle: Changed\n`);
+    // The listing, plus one search for the changed entry.
+    expect(await readsOf(provider)).toBe(MINIMUM + 1);
+    expect(log.at(-1)).toBe("ldap: incremental read: 1 of 290 entries new or changed, 0 gone");
+    await provider.close();
+  });
+
+  it("with contextCSN (syncprov): a read with nothing changed takes one search", async () => {
+    const log: string[] = [];
+    const server = withSyncprov;
+    const provider = createLdapProvider(
+      ldapConfig(server, { pageSize: PAGE }),
+      ldapContext(server.password, log),
+    );
+    expect(await readsOf(provider)).toBe(MINIMUM);
+    // The first incremental read learns contextCSN (one search) and lists; later ones only ask contextCSN.
+    expect(await readsOf(provider)).toBe(1 + MINIMUM);
+    expect(await readsOf(provider)).toBe(1);
+    expect(log.at(-1)).toBe("ldap: contextCSN unchanged: nothing changed since the last read");
+    await server.ldapmodify(
+      `dn: ${cn(team(7))}\nchangetype: modify\nadd: member\nmember: ${uid(account(100))}\n`,
+    );
+    // contextCSN, the listing, and one search for the changed group (memberof leaves the user's stamps alone).
+    expect(await readsOf(provider)).toBe(1 + MINIMUM + 1);
+    expect(log.at(-1)).toBe("ldap: incremental read: 1 of 290 entries new or changed, 0 gone");
+    expect(await readsOf(provider)).toBe(1);
+    await provider.close();
+  });
+
+  it("with readCache, a later run reads only what changed: one search with contextCSN, the listing without", async () => {
+    for (const [server, unchanged] of [
+      [withSyncprov, 1],
+      [plain, MINIMUM],
+    ] as const) {
+      const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-cache-"));
+      const log: string[] = [];
+      /** A provider as a new `gatehouse plan` process creates it. */
+      const run = (): Provider =>
+        createLdapProvider(ldapConfig(server, { pageSize: PAGE, readCache: true }), {
+          ...ldapContext(server.password, log),
+          cwd,
+        });
+      try {
+        const first = run();
+        // With a store, the full read asks for contextCSN first, for the next run to compare with.
+        expect(await readsOf(first)).toBe(1 + MINIMUM);
+        await first.close();
+        const [file, ...others] = await readdir(path.join(cwd, ".gatehouse", "cache"));
+        expect(others).toEqual([]);
+        const stored = path.join(cwd, ".gatehouse", "cache", file ?? "");
+        expect((await stat(stored)).mode & 0o777).toBe(0o600);
+        expect(await readFile(stored, "utf8")).not.toContain(server.password);
+
+        const second = run();
+        expect(await readsOf(second)).toBe(unchanged);
+        await second.close();
+
+        await server.ldapmodify(`dn: ${uid(account(8))}\nchangetype: delete\n`);
+        const third = run();
+        const fresh = createLdapProvider(ldapConfig(server), ldapContext(server.password));
+        const live = await third.read(signal());
+        expect(live).toEqual(await fresh.read(signal()));
+        expect(live.users.some((u) => u.account === account(8))).toBe(false);
+        await fresh.close();
+        await third.close();
+        expect(log.filter((l) => l.includes("reading everything") || l.includes("read cache"))).toEqual([]);
+      } finally {
+        await rm(cwd, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it("writes one modify per changed group, whatever the number of members changed", async () => {
+    const provider = createLdapProvider(ldapConfig(plain, { pageSize: PAGE }), ldapContext(plain.password));
+    // team-010 gets 150 people added and its 3 removed; team-011 gets 2 added; the changes interleave.
+    const big = Array.from({ length: 150 }, (_, i) => membership("add", team(10), account(40 + i)));
+    const changes: Change[] = [
+      ...[30, 31, 32].map((i) => membership("remove", team(10), account(i))),
+      membership("add", team(11), account(200)),
+      ...big,
+      membership("add", team(11), account(201)),
+    ];
+    expect(await writesOf(provider, changes)).toBe(2);
+    const live = await provider.read(signal());
+    expect(live.groups.find((g) => g.name === team(10))?.members).toHaveLength(150);
+    expect(live.groups.find((g) => g.name === team(11))?.members).toHaveLength(5);
+    await provider.close();
+  });
+
+  it("splits a group's member changes only at maxMembersPerWrite", async () => {
+    const settings = { pageSize: PAGE, maxMembersPerWrite: 100 };
+    const provider = createLdapProvider(ldapConfig(plain, settings), ldapContext(plain.password));
+    const changes = Array.from({ length: 150 }, (_, i) => membership("remove", team(10), account(40 + i)));
+    expect(await writesOf(provider, changes)).toBe(2);
+    await provider.close();
+  });
+});

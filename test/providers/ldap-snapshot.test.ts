@@ -1,0 +1,217 @@
+import { describe, expect, it } from "vitest";
+import type { ProviderConfig } from "../../src/model/access.ts";
+import type { LdapEntry } from "../../src/providers/ldap/map.ts";
+import { entryDnFilter, readScopes } from "../../src/providers/ldap/queries.ts";
+import { parseLdapSettings } from "../../src/providers/ldap/settings.ts";
+import {
+  MAX_SNAPSHOT_AGE_MS,
+  parseStoredSnapshot,
+  serializeSnapshot,
+  snapshotKey,
+} from "../../src/providers/ldap/snapshot-cache.ts";
+import {
+  byNormalizedDn,
+  danglingReferrers,
+  planRefresh,
+  referencedDns,
+  sameContextCsn,
+  stampOf,
+} from "../../src/providers/ldap/snapshot.ts";
+
+const BASE = "dc=example,dc=com";
+const PEOPLE = `ou=people,${BASE}`;
+const GROUPS = `ou=groups,${BASE}`;
+const PLACEHOLDER = `cn=empty-membership-placeholder,${BASE}`;
+
+function config(settings: Record<string, unknown> = {}): ProviderConfig {
+  return {
+    name: "ldap",
+    type: "ldap",
+    mode: "authoritative",
+    nesting: true,
+    settings: {
+      url: "ldap://127.0.0.1:389",
+      baseDn: BASE,
+      bindDn: `cn=gh,${BASE}`,
+      passwordEnv: "PW",
+      ...settings,
+    },
+    source: { file: "access/gatehouse.yaml", line: 4, column: 5 },
+  };
+}
+const settings = parseLdapSettings(config(), "/repo");
+const scopes = readScopes(settings, true);
+
+function entry(dn: string, csn: string, uuid: string, attributes: Record<string, string[]> = {}): LdapEntry {
+  const all: Record<string, string[]> = {
+    entryCSN: [csn],
+    modifyTimestamp: ["20260101000000Z"],
+    entryUUID: [uuid],
+    ...attributes,
+  };
+  return { dn, attributes: new Map(Object.entries(all).map(([k, v]) => [k.toLowerCase(), v])) };
+}
+
+const ada = entry(`uid=ada,${PEOPLE}`, "csn-1", "u-ada", { uid: ["ada"] });
+const ben = entry(`uid=ben,${PEOPLE}`, "csn-2", "u-ben", { uid: ["ben"], manager: [`uid=ada,${PEOPLE}`] });
+const team = entry(`cn=team,${GROUPS}`, "csn-3", "u-team", {
+  cn: ["team"],
+  member: [`UID=Ada, ${PEOPLE}`, `uid=ben,${PEOPLE}`, PLACEHOLDER],
+});
+/** What the listing returns: only DN and the stamps. */
+const listed = (e: LdapEntry, csn?: string, uuid?: string): LdapEntry =>
+  entry(
+    e.dn,
+    csn ?? e.attributes.get("entrycsn")?.[0] ?? "",
+    uuid ?? e.attributes.get("entryuuid")?.[0] ?? "",
+  );
+
+const previous = [byNormalizedDn([ada, ben]), new Map<string, LdapEntry>(), byNormalizedDn([team])];
+
+describe("ldap snapshot (pure)", () => {
+  it("reads three scopes: people, the disabled OU outside it, groups", () => {
+    expect(scopes.map((s) => [s.kind, s.base])).toEqual([
+      ["users", PEOPLE],
+      ["users", `ou=disabled,${BASE}`],
+      ["groups", GROUPS],
+    ]);
+    expect(scopes[0]?.attributes).toEqual(
+      expect.arrayContaining(["uid", "entryCSN", "modifyTimestamp", "entryUUID"]),
+    );
+    expect(readScopes(settings, false)[0]?.attributes).not.toContain("entryCSN");
+  });
+
+  it("has no stamp without entryCSN or entryUUID", () => {
+    expect(stampOf(ada)).toBe("csn-1|20260101000000Z");
+    expect(stampOf({ dn: ada.dn, attributes: new Map([["entrycsn", ["x"]]]) })).toBeUndefined();
+    expect(stampOf({ dn: ada.dn, attributes: new Map([["entryuuid", ["x"]]]) })).toBeUndefined();
+  });
+
+  it("lists the DN references refint may rewrite, without the placeholder", () => {
+    expect(referencedDns(team, "groups", settings)).toEqual([`uid=ada,${PEOPLE}`, `uid=ben,${PEOPLE}`]);
+    expect(referencedDns(ben, "users", settings)).toEqual([`uid=ada,${PEOPLE}`]);
+    const posix = parseLdapSettings(config({ groups: { objectClass: "posixGroup" } }), "/repo");
+    expect(referencedDns(entry(team.dn, "c", "u", { memberUid: ["ada"] }), "groups", posix)).toEqual([]);
+  });
+
+  it("keeps everything when nothing changed", () => {
+    const plan = planRefresh(previous, [[listed(ada), listed(ben)], [], [listed(team)]], scopes, settings);
+    expect(plan?.map((s) => [s.fetch, s.kept.size, s.removed, s.total])).toEqual([
+      [[], 2, 0, 2],
+      [[], 0, 0, 0],
+      [[], 1, 0, 1],
+    ]);
+  });
+
+  it("reads again what is new or has a new stamp, and counts what is gone", () => {
+    const cat = entry(`uid=cat,${PEOPLE}`, "csn-9", "u-cat");
+    const plan = planRefresh(
+      previous,
+      [[listed(ada, "csn-7"), listed(cat)], [], [listed(team)]],
+      scopes,
+      settings,
+    );
+    expect(plan?.[0]?.fetch).toEqual([ada.dn, cat.dn]);
+    expect(plan?.[0]?.removed).toBe(1);
+    // ben is gone, so the group naming him is read again (refint may have rewritten it, changing no stamp).
+    expect(plan?.[2]?.fetch).toEqual([team.dn]);
+  });
+
+  it("reads again an entry naming a DN that now belongs to another entry (deleted and added again)", () => {
+    const plan = planRefresh(
+      previous,
+      [[listed(ada, "csn-8", "u-ada-2"), listed(ben)], [], [listed(team)]],
+      scopes,
+      settings,
+    );
+    // ben names ada as manager and the group names ada as a member: both are read again.
+    expect(plan?.[0]?.fetch).toEqual([ada.dn, ben.dn]);
+    expect(plan?.[2]?.fetch).toEqual([team.dn]);
+  });
+
+  it("gives up when a listed entry has no entryCSN", () => {
+    const bare: LdapEntry = { dn: ada.dn, attributes: new Map() };
+    expect(planRefresh(previous, [[bare], [], []], scopes, settings)).toBeUndefined();
+  });
+
+  it("finds entries naming DNs that are not in the snapshot", () => {
+    const snapshot = { scopes: previous, contextCsn: null, fullReadAt: 0 };
+    expect(danglingReferrers(snapshot, scopes, settings)).toEqual([[], [], []]);
+    const lonely = {
+      ...snapshot,
+      scopes: [byNormalizedDn([ben]), new Map<string, LdapEntry>(), byNormalizedDn([team])],
+    };
+    expect(danglingReferrers(lonely, scopes, settings)).toEqual([[ben.dn], [], [team.dn]]);
+  });
+
+  it("compares contextCSN values as sets", () => {
+    expect(sameContextCsn(["b#1", "a#2"], ["a#2", "b#1"])).toBe(true);
+    expect(sameContextCsn(["a#2"], ["a#3"])).toBe(false);
+    expect(sameContextCsn(["a#2"], ["a#2", "b#1"])).toBe(false);
+  });
+
+  it("asks for entries by entryDN, escaping filter characters", () => {
+    expect(entryDnFilter("(objectClass=x)", ["cn=a(1),dc=x"])).toBe(
+      "(&(objectClass=x)(entryDN=cn=a\\281\\29,dc=x))",
+    );
+    expect(entryDnFilter("(objectClass=x)", ["cn=a", "cn=b*"])).toBe(
+      "(&(objectClass=x)(|(entryDN=cn=a)(entryDN=cn=b\\2a)))",
+    );
+  });
+});
+
+describe("ldap read cache file (pure parts)", () => {
+  const snapshot = {
+    scopes: previous,
+    contextCsn: ["20260101000000.000000Z#000000#000#000000"],
+    fullReadAt: 1_000,
+  };
+  const key = snapshotKey(settings);
+  const roundTrip = (value: string, now = 2_000): unknown =>
+    parseStoredSnapshot(JSON.parse(value), key, scopes, now);
+
+  it("reads back what it wrote, all three contextCSN states included", () => {
+    expect(roundTrip(serializeSnapshot(snapshot, key, scopes))).toEqual(snapshot);
+    for (const contextCsn of [null, undefined]) {
+      const other = { ...snapshot, contextCsn };
+      expect(roundTrip(serializeSnapshot(other, key, scopes))).toEqual(other);
+    }
+  });
+
+  it("holds only the settings' password variable name and the attributes read", () => {
+    const text = serializeSnapshot(snapshot, key, scopes);
+    expect(text).not.toContain("PW");
+    expect(text).not.toMatch(/password/i);
+    expect(snapshotKey(settings)).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("is keyed by the settings: another server, bind DN or base gives another key", () => {
+    const other = (s: Record<string, unknown>): string => snapshotKey(parseLdapSettings(config(s), "/repo"));
+    const keys = new Set([
+      key,
+      other({ url: "ldap://127.0.0.2:389" }),
+      other({ bindDn: `cn=other,${BASE}` }),
+      other({ people: { ou: "ou=staff" } }),
+      other({ pageSize: 10 }),
+    ]);
+    expect(keys.size).toBe(5);
+    expect(other({})).toBe(key);
+  });
+
+  it("refuses a file of another format or key, a damaged one, and one over 24 hours old or from the future", () => {
+    const text = serializeSnapshot(snapshot, key, scopes);
+    const value: unknown = JSON.parse(text);
+    expect(parseStoredSnapshot(value, "other-key", scopes, 2_000)).toBe("it is of another format");
+    expect(parseStoredSnapshot({ ...(value as object), format: "x" }, key, scopes, 2_000)).toBe(
+      "it is of another format",
+    );
+    expect(parseStoredSnapshot({ ...(value as object), scopes: [] }, key, scopes, 2_000)).toBe(
+      "it is damaged",
+    );
+    expect(roundTrip(text.replace('"entrycsn":["csn-1"]', '"entrycsn":"csn-1"'))).toBe("it is damaged");
+    expect(roundTrip(text, 1_000 + MAX_SNAPSHOT_AGE_MS + 1)).toBe("its last full read is over 24 hours old");
+    expect(roundTrip(text, 999)).toBe("its last full read is over 24 hours old");
+    const moved = readScopes(parseLdapSettings(config({ groups: { ou: "ou=teams" } }), "/repo"), true);
+    expect(parseStoredSnapshot(value, key, moved, 2_000)).toBe("it is damaged");
+  });
+});
