@@ -2,11 +2,18 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import type { Diagnostic } from "../model/diagnostic.ts";
-import { discoverAccessFiles } from "./discover.ts";
+import { discoverAccessFiles, type DiscoveredFile } from "./discover.ts";
 import { DEFAULT_LIMITS, parseAccessFile, type AccessDocument, type ParseLimits } from "./parse.ts";
 import type { ClassifiedDocument } from "./build-model.ts";
-import { SCHEMA_DIR, validateDocumentSchema } from "../validate/schema.ts";
-import { pruneParseCache, readCachedFile, writeCachedFile } from "./parse-cache.ts";
+import { SCHEMA_DIR, validateDocumentSchema, type DocumentKind } from "../validate/schema.ts";
+import {
+  encodeCacheEntry,
+  pruneParseCache,
+  readCachedFile,
+  toCacheEntry,
+  writeCacheEntry,
+  type CachedFile,
+} from "./parse-cache.ts";
 import { fastLocator } from "./fast-locator.ts";
 
 export interface LoadOptions {
@@ -28,6 +35,8 @@ export interface LoadedTree {
   readonly fileCount: number;
 }
 
+/** Files read (or cache entries looked up) at the same time: enough to keep the disk busy, few descriptors. */
+const READ_CONCURRENCY = 16;
 const CONFIG_FILE = /^gatehouse\.ya?ml$/;
 
 interface LoadedFile {
@@ -35,43 +44,82 @@ interface LoadedFile {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-async function loadFile(
-  file: string,
-  bytes: Uint8Array,
-  digest: string,
-  kind: ClassifiedDocument["kind"],
-  options: LoadOptions,
-): Promise<LoadedFile> {
-  const limits = options.limits ?? DEFAULT_LIMITS;
-  const cacheDir = options.cacheDir === undefined ? undefined : path.resolve(options.cwd, options.cacheDir);
-  if (cacheDir !== undefined && bytes.length <= limits.maxFileBytes) {
-    const hit = await readCachedFile(cacheDir, SCHEMA_DIR, digest, kind);
-    if (hit) {
-      const { document: fast } = hit;
-      const document: AccessDocument = { file, locator: fastLocator(fast), data: fast.data, digest };
-      const schema = hit.schema.map((d) => ({ ...d, file }));
-      return {
-        document: { document, kind, invalidPaths: schema.map((d) => d.path ?? "") },
-        diagnostics: schema,
-      };
+/** One access file as read from disk. */
+interface SourceFile {
+  /** The path shown in diagnostics. */
+  readonly file: string;
+  /** The path relative to the access directory, for the tree digest. */
+  readonly relative: string;
+  readonly bytes: Uint8Array;
+  readonly digest: string;
+  readonly kind: DocumentKind;
+}
+
+/** Stores a parse-cache entry for a file (in the background); undefined without a cache. */
+type SaveEntry = ((source: SourceFile, entry: Uint8Array) => void) | undefined;
+
+/** `fn` over every item with at most `limit` calls running at a time; results in the items' order. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = [];
+  let next = 0;
+  const run = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) {
+      const item = items[i];
+      if (item !== undefined) out[i] = await fn(item);
     }
-  }
-  const parsed = parseAccessFile(file, bytes, limits, digest);
-  if (!parsed.document) return { diagnostics: parsed.diagnostics };
-  const schema = validateDocumentSchema(parsed.document, kind);
-  if (cacheDir !== undefined && parsed.fast) {
-    const withoutFile = schema.map((d) => ({
-      severity: d.severity,
-      code: d.code,
-      message: d.message,
-      line: d.line,
-      column: d.column,
-      ...(d.path === undefined ? {} : { path: d.path }),
-    }));
-    await writeCachedFile(cacheDir, SCHEMA_DIR, digest, kind, { document: parsed.fast, schema: withoutFile });
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  return out;
+}
+
+async function readSource(found: DiscoveredFile, root: string): Promise<SourceFile> {
+  const bytes = await readFile(found.absPath);
+  const isConfig = CONFIG_FILE.test(path.basename(found.absPath)) && path.dirname(found.absPath) === root;
   return {
-    document: { document: parsed.document, kind, invalidPaths: schema.map((d) => d.path ?? "") },
+    file: found.displayPath,
+    relative: path.relative(root, found.absPath),
+    bytes,
+    digest: createHash("sha256").update(bytes).digest("hex"),
+    kind: isConfig ? "config" : "access",
+  };
+}
+
+/** A cached parse as the loader's result, with the same diagnostics (fields in the same order) as a fresh one. */
+function fromCache(source: SourceFile, hit: CachedFile): LoadedFile {
+  const { file, digest, kind } = source;
+  const document: AccessDocument = {
+    file,
+    locator: fastLocator(hit.document),
+    data: hit.document.data,
+    digest,
+  };
+  const schema: Diagnostic[] = hit.schema.map((d) => ({
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+    ...(d.path === undefined ? {} : { path: d.path }),
+    file,
+    line: d.line,
+    column: d.column,
+  }));
+  return {
+    document: { document, kind, invalidPaths: schema.map((d) => d.path ?? "") },
+    diagnostics: schema,
+  };
+}
+
+/** Parses and schema-checks one file on this thread. */
+function parseHere(source: SourceFile, limits: ParseLimits, save: SaveEntry): LoadedFile {
+  const parsed = parseAccessFile(source.file, source.bytes, limits, source.digest);
+  if (!parsed.document) return { diagnostics: parsed.diagnostics };
+  const schema = validateDocumentSchema(parsed.document, source.kind);
+  if (parsed.fast) save?.(source, encodeCacheEntry(toCacheEntry(parsed.fast, schema)));
+  return {
+    document: { document: parsed.document, kind: source.kind, invalidPaths: schema.map((d) => d.path ?? "") },
     diagnostics: [...parsed.diagnostics, ...schema],
   };
 }
@@ -80,24 +128,40 @@ async function loadFile(
 export async function loadAccessTree(dir: string, options: LoadOptions): Promise<LoadedTree> {
   const root = path.resolve(options.cwd, dir);
   const { files, diagnostics: found } = await discoverAccessFiles(root, options.cwd);
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const cacheDir = options.cacheDir === undefined ? undefined : path.resolve(options.cwd, options.cacheDir);
+  const sources = await mapBounded(files, READ_CONCURRENCY, (f) => readSource(f, root));
+  const hash = createHash("sha256");
+  for (const s of sources) hash.update(`${s.relative}\0${s.digest}\n`);
+
+  const cached = await mapBounded(sources, READ_CONCURRENCY, async (s) => {
+    if (cacheDir === undefined || s.bytes.length > limits.maxFileBytes) return undefined;
+    const hit = await readCachedFile(cacheDir, SCHEMA_DIR, s.digest, s.kind);
+    return hit && fromCache(s, hit);
+  });
+  const misses = sources.filter((_, i) => cached[i] === undefined);
+  const writes: Promise<void>[] = [];
+  const save: SaveEntry =
+    cacheDir === undefined
+      ? undefined
+      : (s, entry) => writes.push(writeCacheEntry(cacheDir, SCHEMA_DIR, s.digest, s.kind, entry));
+  const parsed = misses.map((s) => parseHere(s, limits, save));
+
   const diagnostics: Diagnostic[] = [...found];
   const documents: ClassifiedDocument[] = [];
-  const hash = createHash("sha256");
-  const used: { digest: string; kind: string }[] = [];
-  for (const file of files) {
-    const bytes = await readFile(file.absPath);
-    const digest = createHash("sha256").update(bytes).digest("hex");
-    hash.update(`${path.relative(root, file.absPath)}\0${digest}\n`);
-    const kind =
-      CONFIG_FILE.test(path.basename(file.absPath)) && path.dirname(file.absPath) === root
-        ? "config"
-        : "access";
-    used.push({ digest, kind });
-    const loaded = await loadFile(file.displayPath, bytes, digest, kind, options);
+  let next = 0;
+  for (const hit of cached) {
+    const loaded = hit ?? parsed[next++];
+    if (loaded === undefined) throw new Error("loadAccessTree: a file was neither cached nor parsed");
     diagnostics.push(...loaded.diagnostics);
     if (loaded.document) documents.push(loaded.document);
   }
-  if (options.cacheDir !== undefined)
-    await pruneParseCache(path.resolve(options.cwd, options.cacheDir), SCHEMA_DIR, used);
+  await Promise.all(writes);
+  if (cacheDir !== undefined)
+    await pruneParseCache(
+      cacheDir,
+      SCHEMA_DIR,
+      sources.map((s) => ({ digest: s.digest, kind: s.kind })),
+    );
   return { documents, diagnostics, digest: hash.digest("hex"), fileCount: files.length };
 }
