@@ -4,6 +4,7 @@ import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import type { DesiredState, LiveState } from "../model/state.ts";
 import { ConfigError } from "../errors.ts";
 import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
+import { parseWorkersOption } from "../load/load-tree.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
 import { computeDesiredState } from "../desired/desired-state.ts";
 import { computePlan, type ProviderPlanInput } from "../plan/compute-plan.ts";
@@ -64,6 +65,7 @@ export async function loadValidModel(options: EngineOptions): Promise<ValidatedT
     cwd: options.cwd,
     now: options.now,
     ...(cacheDir === false ? {} : { cacheDir }),
+    ...parseWorkersOption(options.env),
   });
   if (hasErrors(tree.diagnostics)) {
     throw new ConfigError("the access files have errors; nothing was read or changed", tree.diagnostics);

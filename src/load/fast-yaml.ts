@@ -19,6 +19,13 @@ export interface FastDocument {
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const UNSUPPORTED = /[\t\r\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
 
+/**
+ * Block nesting past this goes to the full parser, whose pre-scan refuses deep files the same way on
+ * every thread. Without a bound, whether a deep file overflowed the stack here depended on the thread's
+ * stack size (worker threads have a larger one than the main thread). Real access files nest < 10.
+ */
+export const MAX_FAST_DEPTH = 64;
+
 const FAIL = Symbol("fail");
 interface Node {
   readonly value: unknown;
@@ -101,7 +108,17 @@ export function readPlainYaml(text: string): FastDocument | undefined {
     return value === FAIL ? FAIL : { value, line, column };
   };
 
+  /** Block collections open around the one being read (map and seq also call each other directly). */
+  let depth = 0;
+
   const map = (n: number): Record<string, unknown> | typeof FAIL => {
+    if (depth >= MAX_FAST_DEPTH) return FAIL;
+    depth++;
+    const value = readMap(n);
+    depth--;
+    return value;
+  };
+  const readMap = (n: number): Record<string, unknown> | typeof FAIL => {
     const out: Record<string, unknown> = {};
     const list: number[] = [];
     while (k < count && at(k) === n) {
@@ -138,6 +155,13 @@ export function readPlainYaml(text: string): FastDocument | undefined {
   };
 
   const seq = (n: number): unknown[] | typeof FAIL => {
+    if (depth >= MAX_FAST_DEPTH) return FAIL;
+    depth++;
+    const value = readSeq(n);
+    depth--;
+    return value;
+  };
+  const readSeq = (n: number): unknown[] | typeof FAIL => {
     const out: unknown[] = [];
     const list: number[] = [];
     while (k < count && at(k) === n && isSeqLine(k)) {

@@ -108,9 +108,41 @@ export async function readCachedFile(
   digest: string,
   kind: string,
 ): Promise<CachedFile | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(entryPath(dir, schemaDir, digest, kind));
+  } catch {
+    return undefined;
+  }
+  return decodeCacheEntry(bytes);
+}
+
+/** The entry of a file the fast reader took: its schema diagnostics without the file name. */
+export function toCacheEntry(document: FastDocument, schema: readonly Diagnostic[]): CachedFile {
+  return {
+    document,
+    schema: schema.map((d) => ({
+      severity: d.severity,
+      code: d.code,
+      message: d.message,
+      line: d.line,
+      column: d.column,
+      ...(d.path === undefined ? {} : { path: d.path }),
+    })),
+  };
+}
+
+/** An entry's bytes: what `writeCacheEntry` stores, and what a parse worker sends back. */
+export function encodeCacheEntry(entry: CachedFile): Uint8Array {
+  const { data, positions, line, column } = entry.document;
+  return serialize({ format: FORMAT, data, positions, line, column, schema: entry.schema });
+}
+
+/** The parse an entry's bytes hold, or undefined when they are not one of this format. */
+export function decodeCacheEntry(bytes: Uint8Array): CachedFile | undefined {
   let value: unknown;
   try {
-    value = deserialize(await readFile(entryPath(dir, schemaDir, digest, kind)));
+    value = deserialize(bytes);
   } catch {
     return undefined;
   }
@@ -124,20 +156,22 @@ export async function readCachedFile(
   return { document: { data, positions, line, column }, schema: checked };
 }
 
-/** Stores a parse; a failure to write only costs the next run a re-parse. */
-export async function writeCachedFile(
+/**
+ * Stores an entry's bytes (from `encodeCacheEntry`) under a temp name, then renames it into place, so a
+ * reader never sees half an entry. Never throws: a failure to write only costs the next run a re-parse.
+ */
+export async function writeCacheEntry(
   dir: string,
   schemaDir: string,
   digest: string,
   kind: string,
-  entry: CachedFile,
+  bytes: Uint8Array,
 ): Promise<void> {
   const target = entryPath(dir, schemaDir, digest, kind);
   const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-  const { data, positions, line, column } = entry.document;
   try {
     await mkdir(dir, { recursive: true });
-    await writeFile(temp, serialize({ format: FORMAT, data, positions, line, column, schema: entry.schema }));
+    await writeFile(temp, bytes);
     await rename(temp, target);
   } catch {
     // A read-only checkout or a full disk: run without the cache.

@@ -148,10 +148,34 @@ export function parseAccessFile(
   limits: ParseLimits = DEFAULT_LIMITS,
   digest?: string,
 ): ParsedFile {
+  return guarded(file, () => {
+    const first = readFirstStages(file, bytes, limits, digest);
+    return "text" in first ? readWithYamlPackage(file, first.text, first.digest, limits) : first;
+  });
+}
+
+/**
+ * The first stages of `parseAccessFile` (size limit, binary and encoding checks, the fast reader), under
+ * the same guard: the same result as `parseAccessFile` whenever it returns one. Undefined when the file
+ * needs the `yaml` package; worker threads use this, and leave such files to the main thread.
+ */
+export function parseAccessFileFast(
+  file: string,
+  bytes: Uint8Array,
+  limits: ParseLimits = DEFAULT_LIMITS,
+  digest?: string,
+): ParsedFile | undefined {
+  return guarded(file, () => {
+    const first = readFirstStages(file, bytes, limits, digest);
+    return "text" in first ? undefined : first;
+  });
+}
+
+function guarded<T>(file: string, read: () => T): T | ParsedFile {
   try {
-    return parseUnguarded(file, bytes, limits, digest);
+    return read();
   } catch (error) {
-    // Pathologically deep nesting overflows the stack inside the YAML library: report, do not crash.
+    // Pathologically deep nesting can overflow the stack inside the YAML library: report, do not crash.
     if (error instanceof RangeError) {
       return { diagnostics: [at(file, "GH018", "YAML nesting is too deep to read; flatten the structure")] };
     }
@@ -166,12 +190,13 @@ export interface ParsedFile {
   readonly fast?: FastDocument;
 }
 
-function parseUnguarded(
+/** Size, binary and encoding checks, then the fast reader; the decoded text when the full parser must read it. */
+function readFirstStages(
   file: string,
   bytes: Uint8Array,
   limits: ParseLimits,
   knownDigest: string | undefined,
-): ParsedFile {
+): ParsedFile | { text: string; digest: string } {
   if (bytes.length > limits.maxFileBytes) {
     return {
       diagnostics: [
@@ -191,7 +216,12 @@ function parseUnguarded(
   const fast = readPlainYaml(decoded.text);
   if (fast)
     return { document: { file, locator: fastLocator(fast), data: fast.data, digest }, diagnostics: [], fast };
-  const deep = findDeepNesting(decoded.text);
+  return { text: decoded.text, digest };
+}
+
+/** The full way: nesting pre-scan, then the `yaml` package with every check it offers. */
+function readWithYamlPackage(file: string, text: string, digest: string, limits: ParseLimits): ParsedFile {
+  const deep = findDeepNesting(text);
   if (deep)
     return {
       diagnostics: [
@@ -208,7 +238,7 @@ function parseUnguarded(
   const diagnostics: Diagnostic[] = [];
   let docs: Document[];
   try {
-    docs = parseAllDocuments(decoded.text, {
+    docs = parseAllDocuments(text, {
       lineCounter,
       uniqueKeys: true,
       prettyErrors: false,

@@ -13,11 +13,16 @@ export const SCHEMA_DIR = fileURLToPath(new URL("../../schemas/", import.meta.ur
 export type DocumentKind = "access" | "config";
 
 interface Validators {
-  readonly access: ValidateFunction;
-  readonly config: ValidateFunction;
+  /** The validator of a kind of file, compiled on first use: a parse worker only ever needs `access`. */
+  readonly validatorOf: (kind: DocumentKind) => ValidateFunction;
   /** Property names a referenced schema declares (e.g. a provider type's settings), by its `$ref`. */
   readonly declaredBy: (ref: string) => ReadonlySet<string>;
 }
+
+const SCHEMA_OF: Readonly<Record<DocumentKind, string>> = {
+  access: "access.schema.json",
+  config: "gatehouse.schema.json",
+};
 
 let cached: Validators | undefined;
 
@@ -54,7 +59,7 @@ function compileValidators(): Validators {
       typeof schema === "object" && schema !== null && "properties" in schema ? schema.properties : undefined;
     return new Set(typeof properties === "object" && properties !== null ? Object.keys(properties) : []);
   };
-  return { access: get("access.schema.json"), config: get("gatehouse.schema.json"), declaredBy };
+  return { validatorOf: (kind) => get(SCHEMA_OF[kind]), declaredBy };
 }
 
 function describe(error: ErrorObject): string {
@@ -122,7 +127,7 @@ function pruneErrors(errors: readonly ErrorObject[], declaredBy: Validators["dec
 /** Validates one parsed file against its schema and maps every error to the YAML node it is about. */
 export function validateDocumentSchema(document: AccessDocument, kind: DocumentKind): Diagnostic[] {
   cached ??= compileValidators();
-  const validate = cached[kind];
+  const validate = cached.validatorOf(kind);
   if (validate(document.data)) return [];
   return pruneErrors(validate.errors ?? [], cached.declaredBy).map((error) => {
     const params = error.params as Record<string, unknown>;

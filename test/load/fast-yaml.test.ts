@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LineCounter, parseAllDocuments } from "yaml";
-import { readPlainYaml } from "../../src/load/fast-yaml.ts";
+import { MAX_FAST_DEPTH, readPlainYaml } from "../../src/load/fast-yaml.ts";
 import { fastLocator } from "../../src/load/fast-locator.ts";
 import { yamlLocator, type PathSegment } from "../../src/load/locate.ts";
 
@@ -124,6 +124,21 @@ describe("fast YAML reader", () => {
     ["keys with digits and dashes", "a-b_c1: x\n_k: y\n"],
   ])("agrees with yaml on %s", (_name, text) => {
     expect(expectSameAsYaml(text)).toBe(true);
+  });
+
+  it("leaves nesting deeper than MAX_FAST_DEPTH to the full parser, whatever the thread's stack", () => {
+    const lines = (levels: number, line: (i: number) => string): string =>
+      Array.from({ length: levels }, (_, i) => line(i)).join("") + " ".repeat(2 * levels + 2) + "v: x\n";
+    const mappings = (levels: number): string => lines(levels, (i) => `${" ".repeat(2 * i)}k:\n`);
+    // "k0:" then "- k1:" at the same indentation, and so on: a list and a mapping per level, read by
+    // the mapping and list readers calling each other without a deeper block in between.
+    const mixed = (levels: number): string =>
+      lines(levels, (i) => (i === 0 ? "k0:\n" : `${" ".repeat(2 * (i - 1))}- k${String(i)}:\n`));
+    expect(expectSameAsYaml(mappings(MAX_FAST_DEPTH - 1))).toBe(true);
+    expect(readPlainYaml(mappings(MAX_FAST_DEPTH))).toBeUndefined();
+    expect(readPlainYaml(mappings(5000))).toBeUndefined();
+    expect(expectSameAsYaml(mixed(MAX_FAST_DEPTH / 2))).toBe(true);
+    expect(readPlainYaml(mixed(MAX_FAST_DEPTH))).toBeUndefined();
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
@@ -48,4 +48,22 @@ it("never evicts what the current tree uses, through the loader", async () => {
   const after = await readdir(cacheDir);
   for (const name of cached) expect(after).toContain(name);
   expect(after.length).toBeLessThanOrEqual(cached.length + Math.max(64, cached.length * 2));
+});
+
+it("reports from a cache hit exactly what a fresh parse reports, field order included", async () => {
+  const { loadAccessTree } = await import("../../src/load/load-tree.ts");
+  const cwd = await mkdtemp(join(tmpdir(), "gh-cache-same-"));
+  dirs.push(cwd);
+  await mkdir(join(cwd, "access/users"), { recursive: true });
+  await writeFile(
+    join(cwd, "access/users/a.yaml"),
+    "users:\n  - id: ada\n    name: Ada\n    emial: ada@example.com\n  - id: bob\n",
+  );
+  const options = { cwd, cacheDir: join(cwd, "cache") };
+  const cold = await loadAccessTree("access", options);
+  expect((await readdir(options.cacheDir)).filter((n) => n.endsWith(".v8"))).toHaveLength(1);
+  const warm = await loadAccessTree("access", options);
+  expect(cold.diagnostics.map((d) => d.code)).toEqual(["GH100", "GH100"]);
+  expect(JSON.stringify(warm.diagnostics)).toBe(JSON.stringify(cold.diagnostics));
+  expect(warm.documents.map((d) => d.invalidPaths)).toEqual(cold.documents.map((d) => d.invalidPaths));
 });

@@ -2,6 +2,7 @@ import { ExitCode } from "../../errors.ts";
 import { hasErrors } from "../../model/diagnostic.ts";
 import { countLine, renderDiagnostics } from "../../render/diagnostics.ts";
 import { validateAccessTree } from "../../validate/validate-tree.ts";
+import { parseWorkersOption } from "../../load/load-tree.ts";
 import { checkCodeowners, generateCodeowners } from "../../pr/codeowners.ts";
 import { readCodeowners } from "./codeowners.ts";
 import { choiceOpt, COMMON_OPTIONS, parseCommandArgs, stringOpt } from "../args.ts";
@@ -20,7 +21,11 @@ export async function runValidate(argv: readonly string[], io: CliIo): Promise<n
   }
   const format = choiceOpt(args, "format", ["text", "json", "github"] as const, "text");
   const dir = stringOpt(args, "dir") ?? "access";
-  const validated = await validateAccessTree(dir, { cwd: io.cwd, now: io.now() });
+  const validated = await validateAccessTree(dir, {
+    cwd: io.cwd,
+    now: io.now(),
+    ...parseWorkersOption(io.env),
+  });
   // policy.codeowners: a stale CODEOWNERS would let branch protection ask the wrong people (GH300).
   const tree =
     validated.model.config.policy.codeowners === true && !hasErrors(validated.diagnostics)
