@@ -12,9 +12,9 @@ import { report } from "./report.ts";
 function hasDuplicateMember(members: readonly MemberEntry[]): boolean {
   if (members.length < 2) return false;
   const users = new Set<string>();
-  const groups = new Set<string>();
+  let groups: Set<string> | undefined; // few groups nest others
   for (const entry of members) {
-    const seen = entry.kind === "user" ? users : groups;
+    const seen = entry.kind === "user" ? users : (groups ??= new Set());
     const size = seen.size;
     seen.add(entry.kind === "user" ? entry.user : entry.group);
     if (seen.size === size) return true;
