@@ -15,17 +15,45 @@ export function expiresWithin(until: string | undefined, now: Date, days: number
   return Date.parse(until) - now.getTime() <= days * DAY_MS;
 }
 
+/** The number written with the decimal digits of `text` from `start` to `end`, or -1 for any other character. */
+function digitsAt(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * Midnight UTC at the start of an ISO date (YYYY-MM-DD), in milliseconds: exactly what
+ * `Date.parse(date + "T00:00:00Z")` answers (NaN when malformed), without building that string in
+ * the common well-formed case. Date.parse rolls days 29-31 over into the next month as Date.UTC does.
+ */
+export function utcMidnight(date: string): number {
+  if (date.length === 10 && date.charCodeAt(4) === 45 && date.charCodeAt(7) === 45) {
+    const year = digitsAt(date, 0, 4);
+    const month = digitsAt(date, 5, 7);
+    const day = digitsAt(date, 8, 10);
+    // Date.UTC reads years 0-99 as 1900-1999: those, and anything out of range, take Date.parse.
+    if (year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= 31)
+      return Date.UTC(year, month - 1, day);
+  }
+  return Date.parse(`${date}T00:00:00Z`);
+}
+
 /** Terminated by status, or past the end date (endDate is the last working day, inclusive, UTC). */
 export function isTerminated(user: User, now: Date): boolean {
   if (user.status === "terminated") return true;
   if (user.endDate === undefined) return false;
-  const end = Date.parse(`${user.endDate}T00:00:00Z`);
+  const end = utcMidnight(user.endDate);
   return Number.isFinite(end) && now.getTime() >= end + DAY_MS;
 }
 
 /** Not yet started: before the start date, people get no access. */
 export function hasNotStarted(user: User, now: Date): boolean {
   if (user.startDate === undefined) return false;
-  const start = Date.parse(`${user.startDate}T00:00:00Z`);
+  const start = utcMidnight(user.startDate);
   return Number.isFinite(start) && now.getTime() < start;
 }

@@ -1,10 +1,18 @@
-import type { AccessConfig, AccessModel, Group, MemberEntry, Role, User } from "../model/access.ts";
+import type {
+  AccessConfig,
+  AccessModel,
+  Group,
+  MemberEntry,
+  Role,
+  RoleCondition,
+  User,
+} from "../model/access.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { SourceLocation } from "../model/source.ts";
 import { formatLocation } from "../model/source.ts";
 import type { AccessDocument } from "./parse.ts";
 import { locate, type PathSegment } from "./locate.ts";
-import { defined, isObj, list, obj, oneOrMany, str, strList, type Obj } from "./read-data.ts";
+import { isObj, list, obj, oneOrMany, str, strList, type Obj } from "./read-data.ts";
 import { buildConfig, defaultConfig } from "./build-config.ts";
 
 /** Every definition in the order found, duplicates included, for rules that look across files. */
@@ -27,14 +35,27 @@ export interface ClassifiedDocument {
   readonly invalidPaths: readonly string[];
 }
 
+/** A model type under construction: optional fields are added one by one, only when defined. */
+type Draft<T> = { -readonly [K in keyof T]: T[K] };
+
+// The model is built for every user and member entry of a large organization (a million entries):
+// objects are made whole in one literal or filled field by field, never through spreads or
+// temporary copies, and locations come straight from the reader's position table.
+
 function isInvalid(invalid: readonly string[], pointer: string): boolean {
   return invalid.some(
     (p) => p === pointer || p.startsWith(pointer + "/") || pointer.startsWith(p + "/") || p === "",
   );
 }
 
-function where(d: AccessDocument, path: readonly PathSegment[]): SourceLocation {
-  return locate(d.file, d.locator, path);
+/** Where child `key` of `container` (the value at `path` in `d`) sits. */
+function where(
+  d: AccessDocument,
+  container: object,
+  path: readonly PathSegment[],
+  key: PathSegment,
+): SourceLocation {
+  return d.locator.locateChild(d.file, container, path, key);
 }
 
 /** Where each string entry of a list sits, index-aligned with `strList(o, key)`. */
@@ -45,73 +66,96 @@ function listSources(
   key: string,
 ): SourceLocation[] | undefined {
   const raw = list(o, key);
-  return raw?.flatMap((x, k) => (typeof x === "string" ? [where(d, [...path, key, k])] : []));
+  if (raw === undefined) return undefined;
+  const out: SourceLocation[] = [];
+  let listPath: PathSegment[] | undefined;
+  for (let k = 0; k < raw.length; k++) {
+    if (typeof raw[k] !== "string") continue;
+    listPath ??= [...path, key];
+    out.push(where(d, raw, listPath, k));
+  }
+  return out;
 }
 
-function keySource(
-  d: AccessDocument,
-  o: Obj,
-  path: readonly PathSegment[],
-  key: string,
-): SourceLocation | undefined {
-  return o[key] === undefined ? undefined : where(d, [...path, key]);
+function employmentTypeOf(text: string | undefined): User["employmentType"] {
+  return text === "contractor" || text === "intern" || text === "service" ? text : "employee";
+}
+
+function accountsOf(o: Obj): Record<string, string> {
+  const accounts: Record<string, string> = {};
+  const raw = obj(o, "accounts");
+  if (raw === undefined) return accounts;
+  for (const k of Object.keys(raw)) {
+    const v = raw[k];
+    if (typeof v === "string") accounts[k] = v;
+  }
+  return accounts;
 }
 
 function buildUser(d: AccessDocument, o: Obj, path: PathSegment[], source: SourceLocation): User | undefined {
   const id = str(o, "id");
   const name = str(o, "name");
   if (id === undefined || name === undefined) return undefined;
-  const accounts: Record<string, string> = {};
-  for (const [k, v] of Object.entries(obj(o, "accounts") ?? {})) if (typeof v === "string") accounts[k] = v;
-  const employmentType = str(o, "employmentType");
   const status = str(o, "status");
-  return {
+  const user: Draft<User> = {
     id,
     name,
-    ...defined({
-      email: str(o, "email"),
-      department: str(o, "department"),
-      title: str(o, "title"),
-      manager: str(o, "manager"),
-      startDate: str(o, "startDate"),
-      endDate: str(o, "endDate"),
-    }),
-    employmentType:
-      employmentType === "contractor" || employmentType === "intern" || employmentType === "service"
-        ? employmentType
-        : "employee",
+    employmentType: employmentTypeOf(str(o, "employmentType")),
     status: status === "leave" || status === "terminated" ? status : "active",
-    accounts,
+    accounts: accountsOf(o),
     source,
-    ...defined({
-      managerSource: keySource(d, o, path, "manager"),
-      startDateSource: keySource(d, o, path, "startDate"),
-    }),
   };
+  const email = str(o, "email");
+  if (email !== undefined) user.email = email;
+  const department = str(o, "department");
+  if (department !== undefined) user.department = department;
+  const title = str(o, "title");
+  if (title !== undefined) user.title = title;
+  const manager = str(o, "manager");
+  if (manager !== undefined) user.manager = manager;
+  const startDate = str(o, "startDate");
+  if (startDate !== undefined) user.startDate = startDate;
+  const endDate = str(o, "endDate");
+  if (endDate !== undefined) user.endDate = endDate;
+  if (o["manager"] !== undefined) user.managerSource = where(d, o, path, "manager");
+  if (o["startDate"] !== undefined) user.startDateSource = where(d, o, path, "startDate");
+  return user;
 }
 
-function buildMembers(d: AccessDocument, raw: readonly unknown[], base: PathSegment[]): MemberEntry[] {
+/** One `members` entry (item `i` of `raw`, the list at `path`), or undefined when it names nobody. */
+function buildMember(
+  d: AccessDocument,
+  raw: readonly unknown[],
+  path: readonly PathSegment[],
+  i: number,
+): MemberEntry | undefined {
+  const m = raw[i];
+  if (typeof m === "string") return { kind: "user", user: m, source: where(d, raw, path, i) };
+  if (!isObj(m)) return undefined;
+  const user = str(m, "user");
+  if (user === undefined) {
+    const group = str(m, "group");
+    return group === undefined ? undefined : { kind: "group", group, source: where(d, raw, path, i) };
+  }
+  const entry: Draft<Extract<MemberEntry, { kind: "user" }>> = {
+    kind: "user",
+    user,
+    source: where(d, raw, path, i),
+  };
+  const until = str(m, "until");
+  if (until !== undefined) entry.until = until;
+  const reason = str(m, "reason");
+  if (reason !== undefined) entry.reason = reason;
+  if (m["until"] !== undefined) entry.untilSource = where(d, m, [...path, i], "until");
+  return entry;
+}
+
+function buildMembers(d: AccessDocument, raw: readonly unknown[], path: PathSegment[]): MemberEntry[] {
   const out: MemberEntry[] = [];
-  raw.forEach((m, i) => {
-    const source = where(d, [...base, i]);
-    if (typeof m === "string") out.push({ kind: "user", user: m, source });
-    else if (isObj(m)) {
-      const user = str(m, "user");
-      const group = str(m, "group");
-      if (user !== undefined)
-        out.push({
-          kind: "user",
-          user,
-          source,
-          ...defined({
-            until: str(m, "until"),
-            reason: str(m, "reason"),
-            untilSource: keySource(d, m, [...base, i], "until"),
-          }),
-        });
-      else if (group !== undefined) out.push({ kind: "group", group, source });
-    }
-  });
+  for (let i = 0; i < raw.length; i++) {
+    const entry = buildMember(d, raw, path, i);
+    if (entry !== undefined) out.push(entry);
+  }
   return out;
 }
 
@@ -123,43 +167,56 @@ function buildGroup(
 ): Group | undefined {
   const name = str(o, "name");
   if (name === undefined) return undefined;
-  const members = list(o, "members");
-  const providers = strList(o, "providers");
-  return {
+  const group: Draft<Group> = {
     name,
     owners: strList(o, "owners") ?? [],
     sensitivity: str(o, "sensitivity") === "privileged" ? "privileged" : "normal",
     source,
-    ...defined({
-      description: str(o, "description"),
-      providers,
-      formerNames: strList(o, "formerNames"),
-      members: members ? buildMembers(d, members, [...path, "members"]) : undefined,
-      ownerSources: listSources(d, o, path, "owners"),
-      providerSources: listSources(d, o, path, "providers"),
-    }),
   };
+  const description = str(o, "description");
+  if (description !== undefined) group.description = description;
+  const providers = strList(o, "providers");
+  if (providers !== undefined) group.providers = providers;
+  const formerNames = strList(o, "formerNames");
+  if (formerNames !== undefined) group.formerNames = formerNames;
+  const members = list(o, "members");
+  if (members !== undefined) group.members = buildMembers(d, members, [...path, "members"]);
+  const ownerSources = listSources(d, o, path, "owners");
+  if (ownerSources !== undefined) group.ownerSources = ownerSources;
+  const providerSources = listSources(d, o, path, "providers");
+  if (providerSources !== undefined) group.providerSources = providerSources;
+  return group;
+}
+
+function buildCondition(when: Obj): RoleCondition {
+  const condition: Draft<RoleCondition> = {};
+  const department = oneOrMany(when, "department");
+  if (department !== undefined) condition.department = department;
+  const title = oneOrMany(when, "title");
+  if (title !== undefined) condition.title = title;
+  const employmentType = oneOrMany(when, "employmentType")?.filter(
+    (t): t is User["employmentType"] =>
+      t === "employee" || t === "contractor" || t === "intern" || t === "service",
+  );
+  if (employmentType !== undefined) condition.employmentType = employmentType;
+  return condition;
 }
 
 function buildRole(d: AccessDocument, o: Obj, path: PathSegment[], source: SourceLocation): Role | undefined {
   const name = str(o, "name");
   const when = obj(o, "when");
   if (name === undefined || !when) return undefined;
-  const employmentType = oneOrMany(when, "employmentType")?.filter(
-    (t): t is User["employmentType"] =>
-      t === "employee" || t === "contractor" || t === "intern" || t === "service",
-  );
-  return {
+  const role: Draft<Role> = {
     name,
-    when: defined({
-      department: oneOrMany(when, "department"),
-      title: oneOrMany(when, "title"),
-      employmentType,
-    }),
+    when: buildCondition(when),
     groups: strList(o, "groups") ?? [],
     source,
-    ...defined({ description: str(o, "description"), groupSources: listSources(d, o, path, "groups") }),
   };
+  const description = str(o, "description");
+  if (description !== undefined) role.description = description;
+  const groupSources = listSources(d, o, path, "groups");
+  if (groupSources !== undefined) role.groupSources = groupSources;
+  return role;
 }
 
 function addUnique<T>(
@@ -184,62 +241,89 @@ function addUnique<T>(
   map.set(key, item);
 }
 
+/** The model under construction: every definition in order, and the first of each name. */
+interface Building {
+  readonly users: Map<string, User>;
+  readonly groups: Map<string, Group>;
+  readonly roles: Map<string, Role>;
+  readonly all: { users: User[]; groups: Group[]; roles: Role[] };
+  readonly diagnostics: Diagnostic[];
+}
+
+/**
+ * Each schema-valid mapping of the list `section` in `d`, with its path and location; the path array
+ * is the item's own, so builders may keep it or extend it.
+ */
+function eachItem(
+  d: AccessDocument,
+  data: Obj,
+  section: string,
+  invalidPaths: readonly string[],
+  fn: (o: Obj, path: PathSegment[], source: SourceLocation) => void,
+): void {
+  const items = list(data, section);
+  if (items === undefined) return;
+  const sectionPath: readonly PathSegment[] = [section];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (!isObj(item)) continue;
+    if (invalidPaths.length > 0 && isInvalid(invalidPaths, `/${section}/${String(i)}`)) continue;
+    fn(item, [section, i], where(d, items, sectionPath, i));
+  }
+}
+
+function addAccessDocument(b: Building, d: AccessDocument, data: Obj, invalidPaths: readonly string[]): void {
+  eachItem(d, data, "users", invalidPaths, (o, p, source) => {
+    const u = buildUser(d, o, p, source);
+    if (!u) return;
+    b.all.users.push(u);
+    addUnique(b.users, u.id, u, "user", "GH103", b.diagnostics);
+  });
+  eachItem(d, data, "groups", invalidPaths, (o, p, source) => {
+    const g = buildGroup(d, o, p, source);
+    if (!g) return;
+    b.all.groups.push(g);
+    addUnique(b.groups, g.name, g, "group", "GH104", b.diagnostics);
+  });
+  eachItem(d, data, "roles", invalidPaths, (o, p, source) => {
+    const r = buildRole(d, o, p, source);
+    if (!r) return;
+    b.all.roles.push(r);
+    addUnique(b.roles, r.name, r, "role", "GH105", b.diagnostics);
+  });
+}
+
 /** Turns parsed, schema-checked documents into the access model. Items with schema errors are left out. */
 export function buildAccessModel(documents: readonly ClassifiedDocument[]): BuildResult {
-  const diagnostics: Diagnostic[] = [];
-  const users = new Map<string, User>();
-  const groups = new Map<string, Group>();
-  const roles = new Map<string, Role>();
-  const all = { users: [] as User[], groups: [] as Group[], roles: [] as Role[] };
+  const b: Building = {
+    users: new Map(),
+    groups: new Map(),
+    roles: new Map(),
+    all: { users: [], groups: [], roles: [] },
+    diagnostics: [],
+  };
   let config: AccessConfig | undefined;
 
   for (const { document: d, kind, invalidPaths } of documents) {
     if (!isObj(d.data)) continue;
-    if (kind === "config") {
-      if (config) {
-        diagnostics.push({
-          severity: "error",
-          code: "GH102",
-          message: "only one gatehouse.yaml is allowed",
-          ...where(d, []),
-        });
-        continue;
-      }
-      config = buildConfig(d, d.data, invalidPaths, diagnostics);
+    if (kind === "access") {
+      addAccessDocument(b, d, d.data, invalidPaths);
       continue;
     }
-    const data = d.data;
-    const each = (
-      section: string,
-      fn: (o: Obj, path: PathSegment[], source: SourceLocation) => void,
-    ): void => {
-      (list(data, section) ?? []).forEach((item, i) => {
-        if (!isObj(item) || isInvalid(invalidPaths, `/${section}/${String(i)}`)) return;
-        fn(item, [section, i], where(d, [section, i]));
+    if (config) {
+      b.diagnostics.push({
+        severity: "error",
+        code: "GH102",
+        message: "only one gatehouse.yaml is allowed",
+        ...locate(d.file, d.locator, []),
       });
-    };
-    each("users", (o, p, source) => {
-      const u = buildUser(d, o, p, source);
-      if (!u) return;
-      all.users.push(u);
-      addUnique(users, u.id, u, "user", "GH103", diagnostics);
-    });
-    each("groups", (o, p, source) => {
-      const g = buildGroup(d, o, p, source);
-      if (!g) return;
-      all.groups.push(g);
-      addUnique(groups, g.name, g, "group", "GH104", diagnostics);
-    });
-    each("roles", (o, p, source) => {
-      const r = buildRole(d, o, p, source);
-      if (!r) return;
-      all.roles.push(r);
-      addUnique(roles, r.name, r, "role", "GH105", diagnostics);
-    });
+      continue;
+    }
+    config = buildConfig(d, d.data, invalidPaths, b.diagnostics);
   }
   return {
-    model: { users, groups, roles, config: config ?? defaultConfig() },
-    definitions: all,
-    diagnostics,
+    model: { users: b.users, groups: b.groups, roles: b.roles, config: config ?? defaultConfig() },
+    definitions: b.all,
+    diagnostics: b.diagnostics,
   };
 }

@@ -1,5 +1,5 @@
 import type { FastDocument } from "./fast-yaml.ts";
-import type { Locator, PathSegment, Position } from "./locate.ts";
+import { locate, type Locator, type PathSegment, type Position } from "./locate.ts";
 
 function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -65,7 +65,33 @@ export function fastLocator(document: FastDocument): Locator {
     return { node, nodeAt, keyAt: keyOffset < 0 ? null : pair(keyList, keyOffset), deepest: nodeAt };
   };
 
-  return {
+  /** Where child `key` of `container` sits in its table (list: 2 × index; mapping: the value pair), or -1. */
+  const childOffset = (container: object, key: PathSegment): number => {
+    if (Array.isArray(container)) {
+      const inRange = typeof key === "number" && Number.isInteger(key) && key >= 0 && key < container.length;
+      return inRange ? 2 * key : -1;
+    }
+    if (!isRecord(container)) return -1;
+    const index = keyIndex(container, String(key));
+    return index < 0 ? -1 : 4 * index + 2;
+  };
+
+  // The table entry of the container asked about last: the entries of one list come one after another.
+  let lastContainer: object | undefined;
+  let lastList: readonly number[] | undefined;
+
+  const locator: Locator = {
+    locateChild(file, container, path, key) {
+      if (container !== lastContainer) {
+        lastContainer = container;
+        lastList = positions.get(container);
+      }
+      const list = lastList;
+      const at = list === undefined ? -1 : childOffset(container, key);
+      // Anything the table cannot answer directly (a missing child) takes the walk from the root.
+      if (list === undefined || at < 0) return locate(file, locator, [...path, key]);
+      return { file, line: list[at] ?? 1, column: list[at + 1] ?? 1 };
+    },
     locate(path, at = "value") {
       const found = walk(path);
       if (at === "key" && found.keyAt) return found.keyAt;
@@ -96,4 +122,5 @@ export function fastLocator(document: FastDocument): Locator {
       return out;
     },
   };
+  return locator;
 }

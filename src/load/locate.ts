@@ -74,11 +74,26 @@ export interface Locator {
   locate(path: readonly PathSegment[], at?: "value" | "key"): Position;
   /** Where every value under `path` sits, keyed by JSON pointer relative to it ("/admins/0"). */
   locateAll(path: readonly PathSegment[], maxDepth: number): Map<string, Position>;
+  /**
+   * Where child `key` of `container` sits in `file`, `container` being this document's list or
+   * mapping at `path`: the same place as `locate(file, locator, [...path, key])`. The fast reader
+   * answers from its position table without walking from the root; building the model asks this
+   * for every user and member entry.
+   */
+  locateChild(
+    file: string,
+    container: object,
+    path: readonly PathSegment[],
+    key: PathSegment,
+  ): SourceLocation;
 }
 
 /** A locator over a `yaml` Document and its LineCounter. */
 export function yamlLocator(doc: Document, lineCounter: LineCounter): Locator {
-  return {
+  const locator: Locator = {
+    locateChild(file, _container, path, key) {
+      return locate(file, locator, [...path, key]);
+    },
     locate(path, at = "value") {
       const found = walk(doc, path);
       const keyNode = found.pair && isScalar(found.pair.key) ? found.pair.key : null;
@@ -115,6 +130,7 @@ export function yamlLocator(doc: Document, lineCounter: LineCounter): Locator {
       return out;
     },
   };
+  return locator;
 }
 
 /** Where a value sits in its file (see Locator.locate). */

@@ -39,6 +39,9 @@ export function defined<T extends Record<string, unknown>>(
   o: T,
 ): { [K in keyof T]: Exclude<T[K], undefined> } {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out as { [K in keyof T]: Exclude<T[K], undefined> };
 }

@@ -5,24 +5,40 @@ import { canonicalCycle, formatCycle, report } from "./report.ts";
 
 type NestedEntry = Extract<MemberEntry, { kind: "group" }>;
 
-function nestedEntries(group: Group, model: AccessModel): NestedEntry[] {
-  return (group.members ?? []).filter(
-    (e): e is NestedEntry => e.kind === "group" && model.groups.has(e.group),
-  );
+/** The entries naming a defined group, for each group that has any. */
+type Nesting = ReadonlyMap<Group, readonly NestedEntry[]>;
+
+/**
+ * Found in one pass over every member entry: few groups nest others, and the walks below visit only
+ * those instead of filtering each group's members again at every step.
+ */
+function nestedEntriesByGroup(model: AccessModel): Nesting {
+  const out = new Map<Group, NestedEntry[]>();
+  for (const group of model.groups.values()) {
+    const members = group.members;
+    if (members === undefined) continue;
+    let nested: NestedEntry[] | undefined;
+    for (const entry of members)
+      if (entry.kind === "group" && model.groups.has(entry.group)) (nested ??= []).push(entry);
+    if (nested) out.set(group, nested);
+  }
+  return out;
 }
 
 /** Every cycle of nested groups, once each, with the entry that closes it. */
-function findCycles(model: AccessModel): Diagnostic[] {
+function findCycles(model: AccessModel, nesting: Nesting): Diagnostic[] {
   const out: Diagnostic[] = [];
   const reported = new Set<string>();
   const state = new Map<string, "active" | "done">();
   const stack: string[] = [];
   const visit = (name: string): void => {
     const group = model.groups.get(name);
-    if (!group) return;
+    const entries = group && nesting.get(group);
+    // A group that nests nothing cannot be part of a cycle: it needs no visit.
+    if (!entries) return;
     state.set(name, "active");
     stack.push(name);
-    for (const entry of nestedEntries(group, model)) {
+    for (const entry of entries) {
       const seen = state.get(entry.group);
       if (seen === "active") {
         const cycle = stack.slice(stack.indexOf(entry.group));
@@ -42,13 +58,14 @@ function findCycles(model: AccessModel): Diagnostic[] {
     stack.pop();
     state.set(name, "done");
   };
-  for (const name of model.groups.keys()) if (!state.has(name)) visit(name);
+  for (const [name, group] of model.groups) if (nesting.has(group) && !state.has(name)) visit(name);
   return out;
 }
 
 /** The longest chain of nested groups below `name` (cycles cut), as group names after it. */
 function longestChain(
   model: AccessModel,
+  nesting: Nesting,
   memo: Map<string, string[]>,
   name: string,
   path: Set<string>,
@@ -59,9 +76,9 @@ function longestChain(
   if (!group || path.has(name)) return [];
   path.add(name);
   let best: string[] = [];
-  for (const entry of nestedEntries(group, model)) {
+  for (const entry of nesting.get(group) ?? []) {
     if (path.has(entry.group)) continue;
-    const chain = [entry.group, ...longestChain(model, memo, entry.group, path)];
+    const chain = [entry.group, ...longestChain(model, nesting, memo, entry.group, path)];
     if (chain.length > best.length) best = chain;
   }
   path.delete(name);
@@ -69,18 +86,22 @@ function longestChain(
   return best;
 }
 
+const NO_CHAIN: readonly string[] = [];
+
 /** Nested-group cycles, and nesting deeper than policy.maxNestingDepth (depth = group hops). */
 export const groupNesting: Rule = {
   name: "group-nesting",
   codes: ["GH213", "GH214"],
   check({ model }) {
-    const out = findCycles(model);
+    const nesting = nestedEntriesByGroup(model);
+    const out = findCycles(model, nesting);
     const max = model.config.policy.maxNestingDepth;
     const memo = new Map<string, string[]>();
     for (const group of model.groups.values()) {
-      const chain = longestChain(model, memo, group.name, new Set());
+      const entries = nesting.get(group);
+      const chain = entries ? longestChain(model, nesting, memo, group.name, new Set()) : NO_CHAIN;
       if (chain.length <= max) continue;
-      const first = nestedEntries(group, model).find((e) => e.group === chain[0]);
+      const first = entries?.find((e) => e.group === chain[0]);
       out.push(
         report(
           "error",

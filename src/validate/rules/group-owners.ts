@@ -1,7 +1,24 @@
+import type { AccessModel, Group, User } from "../../model/access.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { Rule } from "../rule.ts";
 import { isTerminated } from "../../lifecycle/status.ts";
 import { report } from "./report.ts";
+
+/**
+ * The group's owners that are defined users, in order, when every one of them is terminated; else
+ * undefined (an active owner, or no known owner at all). Unknown owners are reported by
+ * unknown-references; here only real people count.
+ */
+function terminatedOwners(model: AccessModel, group: Group, now: Date): User[] | undefined {
+  let known: User[] | undefined;
+  for (const id of group.owners) {
+    const user = model.users.get(id);
+    if (user === undefined) continue;
+    if (!isTerminated(user, now)) return undefined;
+    (known ??= []).push(user);
+  }
+  return known;
+}
 
 /** Every group needs an active owner to approve changes to it. */
 export const groupOwners: Rule = {
@@ -21,24 +38,18 @@ export const groupOwners: Rule = {
         );
         continue;
       }
-      const known = group.owners.flatMap((id) => {
-        const user = model.users.get(id);
-        return user ? [user] : [];
-      });
-      // Unknown owners are reported by unknown-references; here only real people count.
-      if (known.length === 0) continue;
-      if (known.every((u) => isTerminated(u, now))) {
-        const names = known.map((u) => u.id).join(", ");
-        out.push(
-          report(
-            "error",
-            "GH218",
-            `group "${group.name}" has no active owner: ${names} ${known.length === 1 ? "is" : "are"} terminated. ` +
-              "Add an active owner.",
-            group.ownerSources?.[0] ?? group.source,
-          ),
-        );
-      }
+      const known = terminatedOwners(model, group, now);
+      if (known === undefined) continue;
+      const names = known.map((u) => u.id).join(", ");
+      out.push(
+        report(
+          "error",
+          "GH218",
+          `group "${group.name}" has no active owner: ${names} ${known.length === 1 ? "is" : "are"} terminated. ` +
+            "Add an active owner.",
+          group.ownerSources?.[0] ?? group.source,
+        ),
+      );
     }
     return out;
   },

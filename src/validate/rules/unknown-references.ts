@@ -1,4 +1,4 @@
-import type { AccessModel } from "../../model/access.ts";
+import type { AccessModel, Group } from "../../model/access.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { SourceLocation } from "../../model/source.ts";
 import type { Rule } from "../rule.ts";
@@ -9,76 +9,115 @@ function policyLocation(model: AccessModel, pointer: string): SourceLocation {
   return policy.locations?.get(pointer) ?? policy.source ?? { file: "(default)", line: 1, column: 1 };
 }
 
+function unknownUser(model: AccessModel, id: string): string {
+  return `user "${id}" is not defined in any access file.${suggest(id, model.users.keys())} Add the user, or fix the id.`;
+}
+
+function unknownGroup(model: AccessModel, name: string): string {
+  return `group "${name}" is not defined in any access file.${suggest(name, model.groups.keys())} Define the group, or fix the name.`;
+}
+
+// Every member entry of a large organization passes through here (a million of them): the checks
+// are plain loops with one map lookup per name, and messages are written only for names not found.
+
+function checkMembers(model: AccessModel, group: Group, out: Diagnostic[]): void {
+  const members = group.members;
+  if (members === undefined) return;
+  for (const entry of members) {
+    if (entry.kind === "user") {
+      if (!model.users.has(entry.user))
+        out.push(report("error", "GH201", `member ${unknownUser(model, entry.user)}`, entry.source));
+    } else if (!model.groups.has(entry.group))
+      out.push(report("error", "GH202", `nested ${unknownGroup(model, entry.group)}`, entry.source));
+  }
+}
+
+function checkOwners(model: AccessModel, group: Group, out: Diagnostic[]): void {
+  const owners = group.owners;
+  for (let i = 0; i < owners.length; i++) {
+    const owner = owners[i];
+    if (owner === undefined || model.users.has(owner)) continue;
+    const at = group.ownerSources?.[i] ?? group.source;
+    out.push(report("error", "GH203", `owner ${unknownUser(model, owner)}`, at));
+  }
+}
+
+function checkProviders(group: Group, providers: readonly string[], out: Diagnostic[]): void {
+  const names = group.providers;
+  if (names === undefined) return;
+  for (let i = 0; i < names.length; i++) {
+    const provider = names[i];
+    if (provider === undefined || providers.includes(provider)) continue;
+    out.push(
+      report(
+        "error",
+        "GH206",
+        `provider "${provider}" is not a key of providers in gatehouse.yaml.${suggest(provider, providers)} ` +
+          `Known providers: ${providers.join(", ")}.`,
+        group.providerSources?.[i] ?? group.source,
+      ),
+    );
+  }
+}
+
+function checkManagers(model: AccessModel, out: Diagnostic[]): void {
+  for (const user of model.users.values()) {
+    if (user.manager !== undefined && !model.users.has(user.manager))
+      out.push(
+        report(
+          "error",
+          "GH204",
+          `manager ${unknownUser(model, user.manager)}`,
+          user.managerSource ?? user.source,
+        ),
+      );
+  }
+}
+
+function checkRoles(model: AccessModel, out: Diagnostic[]): void {
+  for (const role of model.roles.values()) {
+    role.groups.forEach((name, i) => {
+      if (!model.groups.has(name))
+        out.push(
+          report(
+            "error",
+            "GH205",
+            `role "${role.name}" grants ${unknownGroup(model, name)}`,
+            role.groupSources?.[i] ?? role.source,
+          ),
+        );
+    });
+  }
+}
+
 /** Every name the access files use must be defined: users, groups, providers. */
 export const unknownReferences: Rule = {
   name: "unknown-references",
   codes: ["GH201", "GH202", "GH203", "GH204", "GH205", "GH206", "GH207", "GH208", "GH209", "GH210"],
   check({ model }) {
     const out: Diagnostic[] = [];
-    const users = [...model.users.keys()];
-    const groups = [...model.groups.keys()];
     const providers = model.config.providers.map((p) => p.name);
-    const unknownUser = (id: string): string =>
-      `user "${id}" is not defined in any access file.${suggest(id, users)} Add the user, or fix the id.`;
-    const unknownGroup = (name: string): string =>
-      `group "${name}" is not defined in any access file.${suggest(name, groups)} Define the group, or fix the name.`;
-
     for (const group of model.groups.values()) {
-      for (const entry of group.members ?? []) {
-        if (entry.kind === "user" && !model.users.has(entry.user))
-          out.push(report("error", "GH201", `member ${unknownUser(entry.user)}`, entry.source));
-        if (entry.kind === "group" && !model.groups.has(entry.group))
-          out.push(report("error", "GH202", `nested ${unknownGroup(entry.group)}`, entry.source));
-      }
-      group.owners.forEach((owner, i) => {
-        if (!model.users.has(owner))
-          out.push(
-            report("error", "GH203", `owner ${unknownUser(owner)}`, group.ownerSources?.[i] ?? group.source),
-          );
-      });
-      (group.providers ?? []).forEach((provider, i) => {
-        if (!providers.includes(provider))
-          out.push(
-            report(
-              "error",
-              "GH206",
-              `provider "${provider}" is not a key of providers in gatehouse.yaml.${suggest(provider, providers)} ` +
-                `Known providers: ${providers.join(", ")}.`,
-              group.providerSources?.[i] ?? group.source,
-            ),
-          );
-      });
+      checkMembers(model, group, out);
+      checkOwners(model, group, out);
+      checkProviders(group, providers, out);
     }
-    for (const user of model.users.values()) {
-      if (user.manager !== undefined && !model.users.has(user.manager))
-        out.push(
-          report("error", "GH204", `manager ${unknownUser(user.manager)}`, user.managerSource ?? user.source),
-        );
-    }
-    for (const role of model.roles.values()) {
-      role.groups.forEach((name, i) => {
-        if (!model.groups.has(name))
-          out.push(
-            report(
-              "error",
-              "GH205",
-              `role "${role.name}" grants ${unknownGroup(name)}`,
-              role.groupSources?.[i] ?? role.source,
-            ),
-          );
-      });
-    }
-    out.push(...checkPolicy(model, unknownUser, unknownGroup));
+    checkManagers(model, out);
+    checkRoles(model, out);
+    checkPolicy(model, out);
     return out;
   },
 };
 
-function checkPolicy(
-  model: AccessModel,
-  unknownUser: (id: string) => string,
-  unknownGroup: (name: string) => string,
-): Diagnostic[] {
-  const out: Diagnostic[] = [];
+/** Account names of every user, for admins named by a login rather than a user id. */
+function accountNames(model: AccessModel): Set<string> {
+  const accounts = new Set<string>();
+  for (const user of model.users.values())
+    for (const name of Object.values(user.accounts)) accounts.add(name);
+  return accounts;
+}
+
+function checkPolicy(model: AccessModel, out: Diagnostic[]): void {
   const { policy } = model.config;
   policy.separationOfDuties.forEach((set, i) => {
     set.forEach((name, j) => {
@@ -87,7 +126,7 @@ function checkPolicy(
           report(
             "error",
             "GH207",
-            `policy.separationOfDuties: ${unknownGroup(name)}`,
+            `policy.separationOfDuties: ${unknownGroup(model, name)}`,
             policyLocation(model, `/separationOfDuties/${String(i)}/${String(j)}`),
           ),
         );
@@ -99,7 +138,7 @@ function checkPolicy(
         report(
           "error",
           "GH208",
-          `policy.guardrails.protectedUsers: ${unknownUser(id)}`,
+          `policy.guardrails.protectedUsers: ${unknownUser(model, id)}`,
           policyLocation(model, `/guardrails/protectedUsers/${String(i)}`),
         ),
       );
@@ -110,23 +149,25 @@ function checkPolicy(
         report(
           "error",
           "GH209",
-          `policy.guardrails.protectedGroups: ${unknownGroup(name)}`,
+          `policy.guardrails.protectedGroups: ${unknownGroup(model, name)}`,
           policyLocation(model, `/guardrails/protectedGroups/${String(i)}`),
         ),
       );
   });
-  // Admins may be named by user id or by an account name (a GitHub login) of a known user.
-  const accounts = new Set([...model.users.values()].flatMap((u) => Object.values(u.accounts)));
+  // Admins may be named by user id or by an account name (a GitHub login) of a known user; the
+  // account names are gathered only when an admin is not a user id.
+  let accounts: Set<string> | undefined;
   policy.admins.forEach((id, i) => {
-    if (!model.users.has(id) && !accounts.has(id))
+    if (model.users.has(id)) return;
+    accounts ??= accountNames(model);
+    if (!accounts.has(id))
       out.push(
         report(
           "error",
           "GH210",
-          `policy.admins: ${unknownUser(id)}`,
+          `policy.admins: ${unknownUser(model, id)}`,
           policyLocation(model, `/admins/${String(i)}`),
         ),
       );
   });
-  return out;
 }

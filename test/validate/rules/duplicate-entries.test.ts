@@ -36,6 +36,46 @@ describe("duplicate-entries", () => {
     ]);
   });
 
+  it("points every repeat at the first entry, per group, and keeps users and nested groups apart", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": USERS + "  - id: team-b\n    name: Team B the person\n",
+      "groups/a.yaml": `groups:
+  - name: team-a
+    owners: [alice]
+    members:
+      - bob
+      - team-b
+      - group: team-b
+      - bob
+      - user: bob
+        until: 2026-07-01T00:00:00Z
+      - ghost
+      - ghost
+`,
+      "groups/b.yaml": `groups:
+  - name: team-b
+    owners: [alice]
+    members: [alice, bob, alice, { group: team-a }, { group: team-a }]
+`,
+    });
+    const found = duplicateEntries.check({ model: result.model, definitions: result.definitions, now: NOW });
+    expect(found.map((d) => `${d.file}:${String(d.line)}:${String(d.column)} ${d.message}`)).toEqual([
+      'access/groups/a.yaml:8:9 user "bob" is listed twice in group "team-a"; first at access/groups/a.yaml:5:9. Keep one entry (the one with the right until, if any).',
+      'access/groups/a.yaml:9:9 user "bob" is listed twice in group "team-a"; first at access/groups/a.yaml:5:9. Keep one entry (the one with the right until, if any).',
+      'access/groups/a.yaml:12:9 user "ghost" is listed twice in group "team-a"; first at access/groups/a.yaml:11:9. Keep one entry (the one with the right until, if any).',
+      'access/groups/b.yaml:4:27 user "alice" is listed twice in group "team-b"; first at access/groups/b.yaml:4:15. Keep one entry (the one with the right until, if any).',
+      'access/groups/b.yaml:4:53 nested group "team-a" is listed twice in group "team-b"; first at access/groups/b.yaml:4:34. Keep one entry (the one with the right until, if any).',
+    ]);
+    expect(found.map((d) => d.related)).toEqual([
+      [{ file: "access/groups/a.yaml", line: 5, column: 9 }],
+      [{ file: "access/groups/a.yaml", line: 5, column: 9 }],
+      [{ file: "access/groups/a.yaml", line: 11, column: 9 }],
+      [{ file: "access/groups/b.yaml", line: 4, column: 15 }],
+      [{ file: "access/groups/b.yaml", line: 4, column: 34 }],
+    ]);
+  });
+
   it("accepts the same user in two different groups", async () => {
     const result = await validateFiles({
       "gatehouse.yaml": configYaml(),

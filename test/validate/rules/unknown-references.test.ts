@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { briefs, configYaml, validateFiles } from "../../helpers/access-tree.ts";
+import { NOW, briefs, configYaml, validateFiles } from "../../helpers/access-tree.ts";
 import { unknownReferences } from "../../../src/validate/rules/unknown-references.ts";
 
 const CODES = unknownReferences.codes;
@@ -65,6 +65,60 @@ policy:
     expect(messages.find((m) => m.startsWith('provider "dirctory"'))).toContain('Did you mean "directory"?');
     expect(messages).toContain(
       'nested group "team-x" is not defined in any access file. Did you mean "team-a"? Define the group, or fix the name.',
+    );
+  });
+
+  it("reports in model order: each group's members, owners and providers, then managers, roles, policy", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml("policy:\n  admins: [alice, alice-gh, carl]\n"),
+      "users/people.yaml": USERS + "  - id: dan\n    name: Dan\n    manager: bobb\n",
+      "groups/a.yaml": `groups:
+  - name: team-a
+    owners: [alice, zed, bob]
+    providers: [dirctory]
+    members:
+      - ghost
+      - group: team-q
+      - bob
+      - user: ghost
+        until: 2026-07-01T00:00:00Z
+`,
+      "groups/b.yaml": `groups:
+  - name: team-b
+    owners: [ann]
+    members:
+      - group: team-a
+      - group: team-z
+`,
+      "roles/eng.yaml": `roles:
+  - name: eng
+    when: { department: ENG }
+    groups: [team-a, team-c, team-b, team-d]
+`,
+    });
+    const found = unknownReferences.check({
+      model: result.model,
+      definitions: result.definitions,
+      now: NOW,
+    });
+    expect(found.map((d) => `${d.file}:${String(d.line)}:${String(d.column)} ${d.code}`)).toEqual([
+      "access/groups/a.yaml:6:9 GH201",
+      "access/groups/a.yaml:7:9 GH202",
+      "access/groups/a.yaml:9:9 GH201",
+      "access/groups/a.yaml:3:21 GH203",
+      "access/groups/a.yaml:4:17 GH206",
+      "access/groups/b.yaml:6:9 GH202",
+      "access/groups/b.yaml:3:14 GH203",
+      "access/users/people.yaml:11:14 GH204",
+      "access/roles/eng.yaml:4:22 GH205",
+      "access/roles/eng.yaml:4:38 GH205",
+      "access/gatehouse.yaml:4:29 GH210",
+    ]);
+    expect(found[1]?.message).toBe(
+      'nested group "team-q" is not defined in any access file. Did you mean "team-a"? Define the group, or fix the name.',
+    );
+    expect(found[7]?.message).toBe(
+      'manager user "bobb" is not defined in any access file. Did you mean "bob"? Add the user, or fix the id.',
     );
   });
 
