@@ -8,7 +8,8 @@ import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
 import type { Change } from "../../plan/types.ts";
 import type { Capabilities, ChangeOutcome, ProviderFactory } from "../types.ts";
 import { applyChangesToDirectory } from "./apply-changes.ts";
-import { loadDirectory, serializeDirectory, toLiveState } from "./directory-file.ts";
+import { loadDirectory, serializeDirectory } from "./directory-file.ts";
+import { readLiveDirectory } from "./live-directory.ts";
 
 /** Where the embedded directory lives unless `path` says otherwise, relative to the working directory. */
 export const DEFAULT_DIRECTORY_PATH = ".gatehouse/directory.json";
@@ -87,7 +88,7 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
     async read(signal) {
       signal.throwIfAborted();
       reads += 1;
-      return toLiveState(await loadDirectory(settings.path, config.name, "read"), config.nesting);
+      return readLiveDirectory(settings.path, config.name, config.nesting);
     },
     async apply(changes, signal) {
       if (changes.length === 0) return [];
