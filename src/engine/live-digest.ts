@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { LiveState } from "../model/state.ts";
+import type { Provider } from "../providers/types.ts";
 import { canonicalJson, sha256Hex } from "../audit/canonical-json.ts";
 
 type Write = (text: string) => void;
@@ -62,10 +63,19 @@ function encodePlain(value: unknown, write: Write): boolean {
 }
 
 /**
+ * The digest a plan records of a provider's live state, to refuse a saved plan once that state has
+ * changed: the provider's own (Provider.liveDigest, e.g. a hash of the file it read) when it has one
+ * for `live`, else the generic canonicalLiveDigest.
+ */
+export function liveDigestOf(live: LiveState, provider?: Pick<Provider, "liveDigest">): string {
+  return provider?.liveDigest?.(live) ?? canonicalLiveDigest(live);
+}
+
+/**
  * sha256 of canonicalJson(live), streamed into the hash instead of built as one string: the same
  * digest, about 30% faster for a large directory.
  */
-export function liveDigestOf(live: LiveState): string {
+export function canonicalLiveDigest(live: LiveState): string {
   const hash = createHash("sha256");
   let parts: string[] = [];
   const write: Write = (text) => {

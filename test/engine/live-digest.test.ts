@@ -55,4 +55,14 @@ describe("liveDigestOf", () => {
     };
     expect(liveDigestOf(live)).toBe(reference(live));
   });
+
+  it("takes a provider's own digest for a state it read, and the generic one for any other", () => {
+    const read: LiveState = { users: [{ account: "a", enabled: true }], groups: [] };
+    const other: LiveState = { users: [{ account: "a", enabled: true }], groups: [] };
+    const provider = { liveDigest: (live: LiveState) => (live === read ? "own" : undefined) };
+    expect(liveDigestOf(read, provider)).toBe("own");
+    expect(liveDigestOf(other, provider)).toBe(reference(other));
+    expect(liveDigestOf(read, {})).toBe(reference(read));
+    expect(liveDigestOf(read)).toBe(reference(read));
+  });
 });

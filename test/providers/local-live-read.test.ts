@@ -1,17 +1,25 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { canonicalLiveDigest, liveDigestOf } from "../../src/engine/live-digest.ts";
 import { ProviderError } from "../../src/errors.ts";
 import type { LiveGroup, LiveState, LiveUser } from "../../src/model/state.ts";
-import { parseDirectory, type Directory } from "../../src/providers/local/directory-file.ts";
 import {
+  loadDirectory,
+  parseDirectory,
+  serializeDirectory,
+  type Directory,
+} from "../../src/providers/local/directory-file.ts";
+import {
+  contentDigest,
   parseLiveState,
   readLiveDirectory,
   sortedList,
   UniqueNames,
 } from "../../src/providers/local/live-directory.ts";
 import { createLocalProvider } from "../../src/providers/local/provider.ts";
+import { issueToken, recordLogin } from "../../src/providers/local/simulate.ts";
 import type { Provider } from "../../src/providers/types.ts";
 
 const NOW = new Date("2026-03-01T09:00:00Z");
@@ -192,6 +200,25 @@ describe("sortedList and UniqueNames", () => {
   });
 });
 
+describe("contentDigest", () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+
+  it("is equal for equal bytes and differs for any other bytes, nesting setting or no file", () => {
+    const digest = contentDigest(bytes('{"a":1}'), true);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(contentDigest(bytes('{"a":1}'), true)).toBe(digest);
+    const others = [
+      contentDigest(bytes('{"a":2}'), true),
+      contentDigest(bytes('{"a": 1}'), true),
+      contentDigest(bytes('{"a":1}'), false),
+      contentDigest(bytes(""), true),
+      contentDigest(undefined, true),
+      contentDigest(undefined, false),
+    ];
+    expect(new Set([digest, ...others]).size).toBe(others.length + 1);
+  });
+});
+
 describe("local provider read path", () => {
   function provider(cwd: string, isNesting = true): Provider {
     return createLocalProvider(
@@ -214,19 +241,19 @@ describe("local provider read path", () => {
     return { cwd, path };
   }
 
-  it("reads the state the old conversion gave", async () => {
-    const { cwd, path } = await withFile(mixedFile());
+  it("reads the state the old conversion gave, and digests the bytes it read", async () => {
+    const { path } = await withFile(mixedFile());
     for (const isNesting of [true, false]) {
-      const expected = reference(mixedFile(), isNesting);
-      expect(await readLiveDirectory(path, "directory", isNesting)).toStrictEqual(expected);
-      expect(await provider(cwd, isNesting).read(signal())).toStrictEqual(expected);
+      const { live, digest } = await readLiveDirectory(path, "directory", isNesting);
+      expect(live).toStrictEqual(reference(mixedFile(), isNesting));
+      expect(digest).toBe(contentDigest(await readFile(path), isNesting));
     }
   });
 
-  it("reads a missing file as an empty directory", async () => {
+  it("reads a missing file as an empty directory with a digest of its own", async () => {
     const cwd = await tempDir();
     const read = await readLiveDirectory(join(cwd, "none.json"), "directory", true);
-    expect(read).toStrictEqual({ users: [], groups: [] });
+    expect(read).toStrictEqual({ live: { users: [], groups: [] }, digest: contentDigest(undefined, true) });
   });
 
   it("refuses a broken file with the error loadDirectory gives", async () => {
@@ -238,5 +265,37 @@ describe("local provider read path", () => {
     );
     await writeFile(path, "{ users: [");
     await expect(readLiveDirectory(path, "directory", true)).rejects.toThrow(/is not valid JSON/);
+  });
+
+  it("gives the plan the same digest for the same file and a new one once the live state changes", async () => {
+    const { cwd, path } = await withFile(mixedFile());
+    await writeFile(path, serializeDirectory(await loadDirectory(path, "directory", "test"))); // as gatehouse writes it
+    const p = provider(cwd);
+    const first = liveDigestOf(await p.read(signal()), p);
+    expect(first).toBe(contentDigest(await readFile(path), true));
+    expect(liveDigestOf(await p.read(signal()), p)).toBe(first);
+    await writeFile(path, await readFile(path)); // rewritten, same bytes
+    expect(liveDigestOf(await p.read(signal()), p)).toBe(first);
+    const another = provider(cwd); // as in another process: the digest depends on the file alone
+    expect(liveDigestOf(await another.read(signal()), another)).toBe(first);
+
+    await recordLogin(path, "Bob", NOW);
+    const afterLogin = liveDigestOf(await p.read(signal()), p);
+    expect(afterLogin).not.toBe(first);
+    await issueToken(path, "Bob", NOW);
+    expect(liveDigestOf(await p.read(signal()), p)).not.toBe(afterLogin);
+
+    const flat = provider(cwd, false);
+    expect(liveDigestOf(await flat.read(signal()), flat)).not.toBe(liveDigestOf(await p.read(signal()), p));
+  });
+
+  it("leaves a live state it did not read to the generic digest", async () => {
+    const { cwd } = await withFile(mixedFile());
+    const p = provider(cwd);
+    const live = await p.read(signal());
+    const copy: LiveState = { users: [...live.users], groups: [...live.groups] };
+    expect(p.liveDigest?.(copy)).toBeUndefined();
+    expect(liveDigestOf(copy, p)).toBe(canonicalLiveDigest(copy));
+    expect(liveDigestOf(copy, p)).not.toBe(liveDigestOf(live, p));
   });
 });

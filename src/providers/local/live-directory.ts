@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
 import {
   corrupt,
@@ -12,34 +13,67 @@ import {
 
 /**
  * The read path of the local provider: the directory file parsed straight into the live state a plan
- * reads (no mutable Directory in between).
+ * reads (no mutable Directory in between), and a digest of the bytes it came from.
  */
 
+/** What `read` returns of the directory file, with the digest a saved plan records of it. */
+export interface LiveDirectory {
+  readonly live: LiveState;
+  /** See contentDigest. */
+  readonly digest: string;
+}
+
+const DIGEST_DOMAIN = "gatehouse local directory file, formatVersion 1";
+
 /**
- * Reads the directory file as a live state. A missing file is an empty directory; a file that is not a
- * valid directory is the same error loadDirectory gives.
+ * sha256 of the bytes of the directory file (undefined: there is none) and of the nesting setting,
+ * which together decide the live state: equal files give equal digests, and any change to the file
+ * (even one a plan does not read, such as a session id or the layout) gives a new one. It replaces the
+ * generic digest of the live state's canonical JSON, which costs a walk over every member.
+ */
+export function contentDigest(bytes: Uint8Array | undefined, isNesting: boolean): string {
+  const hash = createHash("sha256").update(`${DIGEST_DOMAIN}\nnesting: ${String(isNesting)}\n`);
+  if (bytes === undefined) hash.update("no file\n");
+  else hash.update("file\n").update(bytes);
+  return hash.digest("hex");
+}
+
+/**
+ * Reads the directory file as a live state, with its content digest. A missing file is an empty
+ * directory; a file that is not a valid directory is the same error loadDirectory gives.
  */
 export async function readLiveDirectory(
   path: string,
   provider: string,
   isNesting: boolean,
-): Promise<LiveState> {
-  const value = await readJson(path, provider);
-  if (value === undefined) return { users: [], groups: [] };
-  const live = parseLiveState(value, isNesting);
+): Promise<LiveDirectory> {
+  const file = await readJson(path, provider, isNesting);
+  if (file === undefined)
+    return { live: { users: [], groups: [] }, digest: contentDigest(undefined, isNesting) };
+  const live = parseLiveState(file.value, isNesting);
   if (typeof live === "string") throw corrupt(provider, "read", path, live);
-  return live;
+  return { live, digest: file.digest };
 }
 
-/** The parsed file. Each step lets go of what it no longer needs: bytes, then text. */
-async function readJson(path: string, provider: string): Promise<unknown> {
-  const text = await readText(path, provider);
-  return text === undefined ? undefined : parseDirectoryJson(text, path, provider, "read");
+/** The parsed file and its digest. Each step lets go of what it no longer needs: bytes, then text. */
+async function readJson(
+  path: string,
+  provider: string,
+  isNesting: boolean,
+): Promise<{ value: unknown; digest: string } | undefined> {
+  const file = await readText(path, provider, isNesting);
+  if (file === undefined) return undefined;
+  return { value: parseDirectoryJson(file.text, path, provider, "read"), digest: file.digest };
 }
 
-async function readText(path: string, provider: string): Promise<string | undefined> {
+async function readText(
+  path: string,
+  provider: string,
+  isNesting: boolean,
+): Promise<{ text: string; digest: string } | undefined> {
   const bytes = await readDirectoryBytes(path, provider, "read");
-  return bytes?.toString("utf8");
+  if (bytes === undefined) return undefined;
+  return { text: bytes.toString("utf8"), digest: contentDigest(bytes, isNesting) };
 }
 
 /**
