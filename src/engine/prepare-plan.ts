@@ -102,7 +102,7 @@ export function providerPlanInput(
     capabilities: provider.capabilities,
     desired,
     live,
-    liveDigest: liveDigestOf(live),
+    liveDigest: liveDigestOf(live, provider),
     readCalls: provider.stats().reads,
     ...(managed === undefined ? {} : { managed }),
   };

@@ -61,6 +61,13 @@ export interface Provider {
    * which the system should write in one call; or, with `applyWholePhase`, every change of a phase. A failed change leaves the object unchanged.
    */
   apply(changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]>;
+  /**
+   * Optional: a digest of a live state this provider's `read` returned, cheaper than the generic one
+   * (sha256 of its canonical JSON), e.g. a hash of the bytes it was parsed from. It must change whenever
+   * that live state would, and be equal for reads of the same state. Undefined for any other object:
+   * the generic digest is used.
+   */
+  liveDigest?(live: LiveState): string | undefined;
   stats(): ProviderStats;
   close(): Promise<void>;
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { planChecksum, readSavedPlan } from "../../src/engine/saved-plan.ts";
+import { contentDigest } from "../../src/providers/local/live-directory.ts";
 import { recordLogin } from "../../src/providers/local/simulate.ts";
 import { useTempRepos, DIRECTORY_FILE, EXAMPLE_NOW, journalTypes, type TempRepo } from "./repo.ts";
 
@@ -55,6 +57,14 @@ describe("saved plans", { tags: ["slow"] }, () => {
     expect(out.code).toBe(4);
     expect(await r.read(DIRECTORY_FILE)).toBe(before);
     expect(await journalTypes(r)).toEqual(journal);
+  });
+
+  it("records the content digest of the directory file it read as the live digest", async () => {
+    const r = await appliedWithEdit();
+    expect((await r.run(["plan", "--out", "plan.json"])).code).toBe(0);
+    const saved = await readSavedPlan(path.join(r.cwd, "plan.json"));
+    const bytes = await readFile(path.join(r.cwd, DIRECTORY_FILE));
+    expect(saved.providers.map((p) => p.liveDigest)).toEqual([contentDigest(bytes, false)]);
   });
 
   it("refuses a saved plan when a hand edit of the directory file changed it (exit 4)", async () => {

@@ -4,11 +4,12 @@ import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.
 import { withFileLock } from "../../io/file-lock.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
-import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
+import { USER_ATTRIBUTE_KEYS, type LiveState } from "../../model/state.ts";
 import type { Change } from "../../plan/types.ts";
 import type { Capabilities, ChangeOutcome, ProviderFactory } from "../types.ts";
 import { applyChangesToDirectory } from "./apply-changes.ts";
-import { loadDirectory, serializeDirectory, toLiveState } from "./directory-file.ts";
+import { loadDirectory, serializeDirectory } from "./directory-file.ts";
+import { readLiveDirectory } from "./live-directory.ts";
 
 /** Where the embedded directory lives unless `path` says otherwise, relative to the working directory. */
 export const DEFAULT_DIRECTORY_PATH = ".gatehouse/directory.json";
@@ -62,6 +63,8 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
   };
   let reads = 0;
   let writes = 0;
+  /** The content digest of each live state `read` returned (see contentDigest). */
+  const digests = new WeakMap<LiveState, string>();
 
   const applyLocked = async (changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]> => {
     const removed = await removeLeftoverTempFiles(settings.path);
@@ -87,8 +90,11 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
     async read(signal) {
       signal.throwIfAborted();
       reads += 1;
-      return toLiveState(await loadDirectory(settings.path, config.name, "read"), config.nesting);
+      const { live, digest } = await readLiveDirectory(settings.path, config.name, config.nesting);
+      digests.set(live, digest);
+      return live;
     },
+    liveDigest: (live) => digests.get(live),
     async apply(changes, signal) {
       if (changes.length === 0) return [];
       try {
