@@ -169,12 +169,16 @@ export async function startFaultProxy(
       start += resources.length;
       if (resources.length === 0 || start > body.totalResults) break;
     }
+    // Page the filtered list as the client asked (startIndex is 1-based), as a real server would.
+    const startIndex = Math.max(1, Number(url.searchParams.get("startIndex") ?? "1") || 1);
+    const count = Number(url.searchParams.get("count") ?? String(kept.length)) || kept.length;
+    const page = kept.slice(startIndex - 1, startIndex - 1 + count);
     const list = {
       schemas: ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
       totalResults: kept.length,
-      startIndex: 1,
-      itemsPerPage: kept.length,
-      Resources: kept,
+      startIndex,
+      itemsPerPage: page.length,
+      Resources: page,
     };
     res.writeHead(200, { "content-type": "application/scim+json" }).end(JSON.stringify(list));
     return 200;

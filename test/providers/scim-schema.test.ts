@@ -41,6 +41,7 @@ describe("scim settings schema", () => {
         timeoutMs: 10_000,
         concurrency: 2,
         deleteUsers: true,
+        readCache: true,
         pageSize: 50,
         maxMembersPerWrite: 25,
         attributeMapping: {
@@ -63,6 +64,7 @@ describe("scim settings schema", () => {
       /additional/,
     ],
     [{ type: "scim", baseUrl: "https://x", tokenEnv: "T", deleteUsers: "yes" }, /boolean/],
+    [{ type: "scim", baseUrl: "https://x", tokenEnv: "T", readCache: "yes" }, /boolean/],
   ])("rejects %j", (provider, message) => {
     expect(check(provider).join("\n")).toMatch(message);
   });

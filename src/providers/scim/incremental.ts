@@ -11,6 +11,7 @@ import {
   indexToLiveState,
   listAll,
   loadEverything,
+  pageSizeOf,
   parseGroups,
   parseUsers,
   rememberGroup,
@@ -87,9 +88,35 @@ async function refreshIncrementally(s: ScimSession, signal: AbortSignal): Promis
   return (await totalOf(s, groupsEndpoint, "groups", signal)) === s.index.groups.size;
 }
 
-/** The full live state: incremental after a first full read where the server allows, else everything. */
+/**
+ * Whether an incremental read (a changed-since list and a total per endpoint, when nothing changed) takes
+ * fewer requests than a full read of what the index holds (its pages, and one GET per group listed without
+ * members). Only asked of an index seeded from a `readCache` snapshot.
+ */
+function incrementalIsCheaper(s: ScimSession): boolean {
+  const pages = (n: number): number => Math.max(1, Math.ceil(n / pageSizeOf(s)));
+  const groups = [...s.index.groups.values()];
+  const hasGroups = s.caps.groupsEndpoint !== undefined;
+  const full =
+    pages(s.index.usersById.size) +
+    (hasGroups ? pages(groups.length) + groups.filter((g) => g.memberIds === undefined).length : 0);
+  const incremental = hasGroups ? 4 : 2;
+  return incremental < full;
+}
+
+/**
+ * The full live state: incremental after a first full read (in this process, or one a `readCache`
+ * snapshot stands for) where the server allows, else everything. With `readCache` the index is saved after.
+ */
 export async function readLiveState(s: ScimSession, signal: AbortSignal): Promise<LiveState> {
-  const canTry = s.index.isLoaded && s.caps.filter && s.index.canFilterByLastModified !== false;
-  if (!canTry || !(await refreshIncrementally(s, signal))) await loadEverything(s, signal);
+  const seeded = (await s.cache?.seed(s.index)) ?? false;
+  const canTry =
+    s.index.isLoaded &&
+    s.caps.filter &&
+    s.index.canFilterByLastModified !== false &&
+    (!seeded || incrementalIsCheaper(s));
+  const incremental = canTry && (await refreshIncrementally(s, signal));
+  if (!incremental) await loadEverything(s, signal);
+  await s.cache?.save(s.index, !incremental);
   return indexToLiveState(s);
 }

@@ -2,6 +2,7 @@
  * The `scim` provider: any SCIM 2.0 service provider (RFC 7643/7644) behind a base URL and a bearer
  * token. It reads the server's discovery documents first and adapts to what they say is supported.
  */
+import path from "node:path";
 import type { Change, MembershipChange } from "../../plan/types.ts";
 import type { Capabilities, ChangeOutcome, Provider, ProviderFactory, ProviderStats } from "../types.ts";
 import { ProviderError } from "../../errors.ts";
@@ -13,7 +14,11 @@ import type { ScimSession } from "./session.ts";
 import { createIndex } from "./session.ts";
 import { readLiveState } from "./incremental.ts";
 import { parseScimSettings, readScimToken } from "./settings.ts";
+import { ScimSnapshotStore } from "./snapshot-cache.ts";
 import { applyUserChange } from "./users.ts";
+
+/** Where `readCache` keeps snapshots, relative to the working directory (git-ignored, beside the parse cache). */
+const CACHE_DIR = ".gatehouse/cache";
 
 export interface ScimProviderStats extends ProviderStats {
   /** Requests sent again after a 429, a 5xx or a dropped connection (included in reads/writes). */
@@ -47,13 +52,20 @@ export function createScimProviderWith(...[config, context]: Parameters<Provider
     now: context.now,
   });
   const index = createIndex();
+  const cache = settings.readCache
+    ? new ScimSnapshotStore(path.join(context.cwd, CACHE_DIR), settings, {
+        name: config.name,
+        log,
+        now: context.now,
+      })
+    : undefined;
   let session: ScimSession | undefined;
   let discovering: Promise<ScimSession> | undefined;
 
   async function ready(signal: AbortSignal): Promise<ScimSession> {
     if (session) return session;
     discovering ??= discoverCapabilities(client, signal).then((caps) => {
-      session = { name: config.name, client, settings, caps, index, log };
+      session = { name: config.name, client, settings, caps, index, log, ...(cache ? { cache } : {}) };
       return session;
     });
     try {

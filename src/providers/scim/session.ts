@@ -10,6 +10,7 @@ import type { ScimServerCapabilities } from "./discovery.ts";
 import type { ListPage, ScimGroup, ScimUser } from "./map.ts";
 import { eqFilter, isRecord, parseListResponse, parseScimGroup, parseScimUser, toLiveUser } from "./map.ts";
 import type { ScimSettings } from "./settings.ts";
+import type { ScimSnapshotStore } from "./snapshot-cache.ts";
 
 /** More pages than this is a server bug (or a loop), not a directory: stop loudly. */
 const MAX_PAGES = 10_000;
@@ -37,6 +38,8 @@ export interface ScimSession {
   readonly caps: ScimServerCapabilities;
   readonly index: ScimIndex;
   readonly log: (line: string) => void;
+  /** With `readCache`: where the index is kept between runs. */
+  readonly cache?: ScimSnapshotStore;
 }
 
 export function createIndex(): ScimIndex {

@@ -49,6 +49,8 @@ export interface ScimSettings {
   readonly maxMembersPerWrite: number;
   readonly attributeMapping: AttributeMapping;
   readonly retry: RetrySettings;
+  /** Keep the index in `.gatehouse/cache/` so the next run's first read can be incremental. */
+  readonly readCache: boolean;
 }
 
 type Settings = Readonly<Record<string, unknown>>;
@@ -123,6 +125,8 @@ export function parseScimSettings(config: ProviderConfig): ScimSettings {
   const tokenEnv = readString(config, s, "tokenEnv");
   const deleteUsers = s["deleteUsers"] ?? false;
   if (typeof deleteUsers !== "boolean") fail(config, `"deleteUsers" must be true or false`);
+  const readCache = s["readCache"] ?? false;
+  if (typeof readCache !== "boolean") fail(config, `"readCache" must be true or false`);
   const pageSize = s["pageSize"] === undefined ? undefined : readInt(config, s, "pageSize", 1, 100);
   return {
     baseUrl: baseUrl.replace(/\/+$/, ""),
@@ -134,6 +138,7 @@ export function parseScimSettings(config: ProviderConfig): ScimSettings {
     maxMembersPerWrite: readInt(config, s, "maxMembersPerWrite", 1, 100),
     attributeMapping: readMapping(config, s["attributeMapping"]),
     retry: readRetry(config, s["retry"]),
+    readCache,
   };
 }
 

@@ -46,7 +46,7 @@ afterEach(async () => {
  * The two managers, ada and eli, have accounts from before gatehouse (made through the SCIM API, with a
  * stale display name), so gatehouse adopts them and can point their reports' manager at them.
  */
-async function setup(): Promise<Setup> {
+async function setup(extraYaml = ""): Promise<Setup> {
   const server = await startScimServer();
   for (const account of [
     { userName: ADA, displayName: "A. Lovelace" },
@@ -64,7 +64,7 @@ async function setup(): Promise<Setup> {
     tokenEnv: ${TOKEN_ENV}
     accountName: email
     deleteUsers: false
-`,
+${extraYaml}`,
     },
     env: { [TOKEN_ENV]: server.token },
   });
@@ -113,6 +113,12 @@ async function groupMembers(server: ScimServer): Promise<Map<string, string[]>> 
 
 const writesSince = (proxy: FaultProxy, since: number): string[] =>
   proxy.seen.slice(since).flatMap((r) => (r.method === "GET" ? [] : [`${r.method} ${r.path}`]));
+
+/** The "N read call(s)" a plan's text output gives for the scim provider. */
+function planReadCalls(stdout: string): number | undefined {
+  const match = /^saas \(scim, authoritative\): .*; (\d+) read call\(s\)$/m.exec(stdout);
+  return match ? Number(match[1]) : undefined;
+}
 
 function expectNoSecret(repo: ConnectorRepo, server: ScimServer): void {
   expect(repo.runs.length).toBeGreaterThan(0);
@@ -226,6 +232,39 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     const after = await repo.run(["plan", "--detailed-exitcode"]);
     expect(after.stdout).toContain("No changes.");
     expect(after.code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+
+  it("with readCache, a plan with nothing changed reads incrementally from the last run's snapshot, and drift still shows", async () => {
+    const { server, proxy, repo } = await setup("    readCache: true\n    pageSize: 2\n");
+    // Better Auth refuses meta.lastModified filters: the proxy answers them from the server's lists.
+    proxy.inject({ fault: { kind: "filter-last-modified" }, times: 1_000_000 });
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+
+    const full = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(full.stdout).toContain("No changes.");
+    // The apply's snapshot (2 users, no groups, as read before its writes) is cheaper to read in full:
+    // 3 discovery requests; 5 users: 3 pages; 4 groups: 2 full pages and an empty one.
+    expect(planReadCalls(full.stdout)).toBe(3 + 3 + 3);
+    const again = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(again.stdout).toContain("No changes.");
+    expect(again.code).toBe(0);
+    // 3 discovery requests, then changed users, user total, changed groups, group total.
+    expect(planReadCalls(again.stdout)).toBe(3 + 4);
+    expect(repo.runs.some((r) => /does not filter|not using the read cache/.test(r.stderr))).toBe(false);
+
+    // Drift made on the server between runs shows up in the next incremental plan.
+    const groups = await list(server, "/Groups?count=100");
+    const oncall = groups.find((g) => g["displayName"] === "team-oncall-write");
+    const [cleo] = await usersNamed(server, CLEO);
+    await scim(server, "PATCH", `/Groups/${String(oncall?.["id"])}`, {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "remove", path: `members[value eq "${String(cleo?.["id"])}"]` }],
+    });
+    const drift = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(drift.stdout)).toEqual([
+      `membership.add saas:membership/team-oncall-write/${CLEO} drift`,
+    ]);
     expectNoSecret(repo, server);
   });
 });

@@ -1,0 +1,277 @@
+/**
+ * Keeps a scim provider's index between runs (setting `readCache`): one JSON file per base URL, token
+ * variable name and attribute mapping under `.gatehouse/cache/`, written atomically with mode 0600, used
+ * for at most 24 hours after its last full read, and never trusted without the checks of an incremental
+ * read (changed-since lists and totals). It holds the users and groups as a read maps them (ids, names,
+ * mapped attributes, member ids, meta.lastModified) and whether the server filters on meta.lastModified;
+ * never the bearer token (only the name of its environment variable is hashed into the file name).
+ */
+import { createHash } from "node:crypto";
+import { readdir, readFile, stat, unlink } from "node:fs/promises";
+import path from "node:path";
+import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.ts";
+import type { EmploymentType } from "../../model/access.ts";
+import type { UserAttributes } from "../../model/state.ts";
+import type { ScimGroup, ScimUser } from "./map.ts";
+import { isRecord } from "./map.ts";
+import type { ScimIndex } from "./session.ts";
+import { rememberGroup, rememberUser } from "./session.ts";
+import type { ScimSettings } from "./settings.ts";
+
+/** Bump when the file layout changes: older files are then ignored. */
+const FORMAT = "gatehouse-scim-snapshot-1";
+/** A snapshot whose last full read is older than this is not used (nor a refusal of the filter older). */
+export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
+/** scim snapshot files kept in the cache folder, newest first; older ones are removed. */
+const KEEP_FILES = 16;
+const FILE_PATTERN = /^scim-[0-9a-f]{32}\.json$/;
+const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
+const STRING_ATTRIBUTES = ["name", "email", "department", "title", "manager"] as const;
+
+/** What a file holds besides its format and key. */
+export interface ScimSnapshot {
+  /** When the last full read behind these users and groups was made (local clock, ms). */
+  readonly fullReadAt: number;
+  /** Whether the server filters on meta.lastModified, and since when that is known (ms). */
+  readonly canFilterByLastModified: boolean | undefined;
+  readonly filterCheckedAt: number | undefined;
+  readonly users: readonly ScimUser[];
+  readonly groups: readonly ScimGroup[];
+}
+
+/** sha256 of what decides what a read returns: base URL, token variable name, mapping. Never the token. */
+export function snapshotKey(settings: ScimSettings): string {
+  const relevant = {
+    baseUrl: settings.baseUrl,
+    tokenEnv: settings.tokenEnv,
+    attributeMapping: settings.attributeMapping,
+  };
+  return createHash("sha256").update(FORMAT).update(JSON.stringify(relevant)).digest("hex").slice(0, 32);
+}
+
+const isString = (v: unknown): v is string => typeof v === "string";
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+const optional = (v: unknown): boolean => v === undefined || isString(v);
+
+function toAttributes(value: unknown): UserAttributes | undefined {
+  if (!isRecord(value)) return undefined;
+  const out: { -readonly [K in keyof UserAttributes]: UserAttributes[K] } = {};
+  for (const key of STRING_ATTRIBUTES) {
+    const v = value[key];
+    if (!optional(v)) return undefined;
+    if (isString(v)) out[key] = v;
+  }
+  const type = value["employmentType"];
+  if (type !== undefined) {
+    const known = EMPLOYMENT_TYPES.find((t) => t === type);
+    if (known === undefined) return undefined;
+    out.employmentType = known;
+  }
+  return out;
+}
+
+function toUser(value: unknown): ScimUser | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, userName, externalId, active, version, lastModified, emailPath } = value;
+  const attributes = toAttributes(value["attributes"]);
+  if (!isString(id) || !isString(userName) || typeof active !== "boolean" || attributes === undefined)
+    return undefined;
+  if (![externalId, version, lastModified, emailPath].every(optional)) return undefined;
+  return {
+    id,
+    userName,
+    active,
+    attributes,
+    ...(isString(externalId) ? { externalId } : {}),
+    ...(isString(version) ? { version } : {}),
+    ...(isString(lastModified) ? { lastModified } : {}),
+    ...(isString(emailPath) ? { emailPath } : {}),
+  };
+}
+
+function toGroup(value: unknown): ScimGroup | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, displayName, description, memberIds, groupMemberIds, version, lastModified } = value;
+  if (!isString(id) || !isString(displayName) || !isStringList(groupMemberIds)) return undefined;
+  if (memberIds !== undefined && !isStringList(memberIds)) return undefined;
+  if (![description, version, lastModified].every(optional)) return undefined;
+  return {
+    id,
+    displayName,
+    memberIds,
+    groupMemberIds,
+    ...(isString(description) ? { description } : {}),
+    ...(isString(version) ? { version } : {}),
+    ...(isString(lastModified) ? { lastModified } : {}),
+  };
+}
+
+function toList<T>(value: unknown, parse: (v: unknown) => T | undefined): T[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const items = value.map(parse);
+  return items.every((i) => i !== undefined) ? items : undefined;
+}
+
+function toFlag(value: unknown): boolean | undefined | "bad" {
+  if (value === "unknown") return undefined;
+  return typeof value === "boolean" ? value : "bad";
+}
+
+/** The snapshot in a parsed file, or a reason not to use it. */
+export function parseStoredSnapshot(value: unknown, key: string, now: number): ScimSnapshot | string {
+  if (!isRecord(value) || value["format"] !== FORMAT || value["key"] !== key)
+    return "it is of another format or for other settings";
+  const { fullReadAt, filterCheckedAt } = value;
+  const flag = toFlag(value["canFilterByLastModified"]);
+  const users = toList(value["users"], toUser);
+  const groups = toList(value["groups"], toGroup);
+  if (typeof fullReadAt !== "number" || flag === "bad" || users === undefined || groups === undefined)
+    return "it is damaged";
+  if (filterCheckedAt !== undefined && typeof filterCheckedAt !== "number") return "it is damaged";
+  const age = now - fullReadAt;
+  if (age < 0 || age > MAX_SNAPSHOT_AGE_MS) return "its last full read is over 24 hours old";
+  const checkedAge = filterCheckedAt === undefined ? 0 : now - filterCheckedAt;
+  const fresh = checkedAge >= 0 && checkedAge <= MAX_SNAPSHOT_AGE_MS;
+  return {
+    fullReadAt,
+    canFilterByLastModified: fresh ? flag : undefined,
+    filterCheckedAt: fresh ? filterCheckedAt : undefined,
+    users,
+    groups,
+  };
+}
+
+/** The file's JSON text for a snapshot. */
+export function serializeSnapshot(snapshot: ScimSnapshot, key: string): string {
+  return JSON.stringify({
+    format: FORMAT,
+    key,
+    fullReadAt: snapshot.fullReadAt,
+    canFilterByLastModified: snapshot.canFilterByLastModified ?? "unknown",
+    ...(snapshot.filterCheckedAt === undefined ? {} : { filterCheckedAt: snapshot.filterCheckedAt }),
+    users: snapshot.users,
+    groups: snapshot.groups,
+  });
+}
+
+export interface ScimSnapshotStoreOptions {
+  /** Provider name, for log lines. */
+  readonly name: string;
+  readonly log: (line: string) => void;
+  readonly now: () => Date;
+}
+
+function errorCode(error: unknown): unknown {
+  return isRecord(error) ? error["code"] : undefined;
+}
+
+/**
+ * Snapshots in `<cwd>/.gatehouse/cache/scim-<key>.json`. Failures to read or write only cost a full read.
+ * One store serves one provider instance: it remembers when the index's last full read was made.
+ */
+export class ScimSnapshotStore {
+  /** The file this store reads and writes. */
+  readonly file: string;
+  private readonly key: string;
+  private readonly options: ScimSnapshotStoreOptions;
+  private loaded = false;
+  private fullReadAt: number | undefined;
+  private filterFlag: boolean | undefined;
+  private filterCheckedAt: number | undefined;
+
+  constructor(cacheDir: string, settings: ScimSettings, options: ScimSnapshotStoreOptions) {
+    this.key = snapshotKey(settings);
+    this.file = path.join(cacheDir, `scim-${this.key}.json`);
+    this.options = options;
+  }
+
+  /**
+   * Once per store: fills an empty, unloaded index from a valid snapshot (as if a full read had just
+   * been made, so the next read goes the incremental way and its checks decide), or only the filter flag
+   * when the server refuses the filter. True when users and groups were seeded.
+   */
+  async seed(index: ScimIndex): Promise<boolean> {
+    if (this.loaded) return false;
+    this.loaded = true;
+    if (index.isLoaded || index.usersById.size > 0 || index.groups.size > 0) return false;
+    const snapshot = await this.load();
+    if (snapshot === undefined) return false;
+    this.filterFlag = snapshot.canFilterByLastModified;
+    this.filterCheckedAt = snapshot.filterCheckedAt;
+    index.canFilterByLastModified = snapshot.canFilterByLastModified;
+    if (snapshot.canFilterByLastModified === false) return false;
+    for (const u of snapshot.users) rememberUser(index, u);
+    for (const g of snapshot.groups) rememberGroup(index, g);
+    index.isLoaded = true;
+    this.fullReadAt = snapshot.fullReadAt;
+    return true;
+  }
+
+  /** Saves the index after a read; `full` says whether that read was a full one. */
+  async save(index: ScimIndex, full: boolean): Promise<void> {
+    const now = this.options.now().getTime();
+    if (full || this.fullReadAt === undefined) this.fullReadAt = now;
+    if (index.canFilterByLastModified !== this.filterFlag || this.filterCheckedAt === undefined) {
+      this.filterFlag = index.canFilterByLastModified;
+      this.filterCheckedAt = this.filterFlag === undefined ? undefined : now;
+    }
+    const refused = index.canFilterByLastModified === false;
+    const snapshot: ScimSnapshot = {
+      fullReadAt: this.fullReadAt,
+      canFilterByLastModified: this.filterFlag,
+      filterCheckedAt: this.filterCheckedAt,
+      // A server that refuses the filter is read in full every time: its users and groups are not kept.
+      users: refused ? [] : [...index.usersById.values()],
+      groups: refused ? [] : [...index.groups.values()],
+    };
+    try {
+      await removeLeftoverTempFiles(this.file);
+      await writeFileAtomic(this.file, serializeSnapshot(snapshot, this.key));
+      await this.prune();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.options.log(`${this.options.name}: cannot write the read cache ${this.file}: ${reason}`);
+    }
+  }
+
+  private async load(): Promise<ScimSnapshot | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.file, "utf8");
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") this.skip("it cannot be read");
+      return undefined;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    const parsed = parseStoredSnapshot(value, this.key, this.options.now().getTime());
+    if (typeof parsed !== "string") return parsed;
+    this.skip(parsed);
+    return undefined;
+  }
+
+  private skip(reason: string): void {
+    this.options.log(
+      `${this.options.name}: not using the read cache ${this.file}: ${reason}; reading everything`,
+    );
+  }
+
+  /** Keeps the newest KEEP_FILES scim snapshot files in the folder. */
+  private async prune(): Promise<void> {
+    const dir = path.dirname(this.file);
+    const names = (await readdir(dir)).filter((n) => FILE_PATTERN.test(n));
+    const dated = await Promise.all(
+      names.map(async (name) => ({
+        name,
+        mtime: (await stat(path.join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0,
+      })),
+    );
+    dated.sort((a, b) => b.mtime - a.mtime);
+    const doomed = dated.slice(KEEP_FILES).filter((d) => d.name !== path.basename(this.file));
+    await Promise.all(doomed.map((d) => unlink(path.join(dir, d.name)).catch(() => undefined)));
+  }
+}
