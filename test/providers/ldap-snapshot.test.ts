@@ -12,7 +12,9 @@ import {
 import {
   byNormalizedDn,
   danglingReferrers,
+  nextUnsettled,
   planRefresh,
+  sameEntry,
   referencedDns,
   sameContextCsn,
   stampOf,
@@ -129,6 +131,40 @@ describe("ldap snapshot (pure)", () => {
     expect(plan?.[2]?.fetch).toEqual([team.dn]);
   });
 
+  it("reads a re-checked entry again until it reads the same twice (refint may still be rewriting it)", () => {
+    const ada2 = entry(ada.dn, "csn-8", "u-ada-2", { uid: ["ada"] });
+    const lists = [[listed(ada2), listed(ben)], [], [listed(team)]];
+    // Read 1, at once after ada was deleted and added again: the group still names her (refint not done).
+    const plan1 = planRefresh(previous, lists, scopes, settings);
+    expect(plan1?.[2]?.rechecked).toEqual([team.dn.toLowerCase()]);
+    const snap0 = { scopes: previous, contextCsn: undefined, fullReadAt: 0 };
+    const read1 = [byNormalizedDn([ada2, ben]), new Map<string, LdapEntry>(), byNormalizedDn([team])];
+    const unsettled1 = nextUnsettled(snap0, plan1?.flatMap((p) => p.rechecked) ?? [], read1);
+    expect([...unsettled1]).toContain(team.dn.toLowerCase());
+    // Read 2: every stamp and identity as in read 1, yet the group is read again; refint has removed ada.
+    const snap1 = { scopes: read1, contextCsn: undefined, fullReadAt: 0, unsettled: unsettled1 };
+    const plan2 = planRefresh(read1, lists, scopes, settings, unsettled1);
+    expect(plan2?.[2]?.fetch).toEqual([team.dn]);
+    const cleaned = entry(team.dn, "csn-3", "u-team", { cn: ["team"], member: [`uid=ben,${PEOPLE}`] });
+    const read2 = [read1[0] ?? new Map(), new Map<string, LdapEntry>(), byNormalizedDn([cleaned])];
+    const unsettled2 = nextUnsettled(snap1, plan2?.flatMap((p) => p.rechecked) ?? [], read2);
+    expect([...unsettled2]).toEqual([team.dn.toLowerCase()]);
+    // Read 3 reads it the same as read 2: settled, and later reads keep it.
+    const snap2 = { scopes: read2, contextCsn: undefined, fullReadAt: 0, unsettled: unsettled2 };
+    const plan3 = planRefresh(read2, lists, scopes, settings, unsettled2);
+    expect([...nextUnsettled(snap2, plan3?.flatMap((p) => p.rechecked) ?? [], read2)]).toEqual([]);
+    expect(sameEntry(cleaned, team)).toBe(false);
+    expect(
+      sameEntry(
+        team,
+        entry(team.dn, "csn-3", "u-team", {
+          cn: ["team"],
+          member: [...(team.attributes.get("member") ?? [])],
+        }),
+      ),
+    ).toBe(true);
+  });
+
   it("gives up when a listed entry has no entryCSN", () => {
     const bare: LdapEntry = { dn: ada.dn, attributes: new Map() };
     expect(planRefresh(previous, [[bare], [], []], scopes, settings)).toBeUndefined();
@@ -176,6 +212,8 @@ describe("ldap read cache file (pure parts)", () => {
       const other = { ...snapshot, contextCsn };
       expect(roundTrip(serializeSnapshot(other, key, scopes))).toEqual(other);
     }
+    const unsettled = { ...snapshot, unsettled: new Set([`cn=eng,${BASE}`.toLowerCase()]) };
+    expect(roundTrip(serializeSnapshot(unsettled, key, scopes))).toEqual(unsettled);
   });
 
   it("holds only the settings' password variable name and the attributes read", () => {

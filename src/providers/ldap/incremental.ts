@@ -13,7 +13,14 @@ import type { ReadScope } from "./queries.ts";
 import { CHANGE_STAMP_ATTRIBUTES, entryDnFilter, readScopes } from "./queries.ts";
 import type { LdapSettings } from "./settings.ts";
 import type { ScopeRefresh, Snapshot } from "./snapshot.ts";
-import { allStamped, byNormalizedDn, danglingReferrers, planRefresh, sameContextCsn } from "./snapshot.ts";
+import {
+  allStamped,
+  byNormalizedDn,
+  danglingReferrers,
+  nextUnsettled,
+  planRefresh,
+  sameContextCsn,
+} from "./snapshot.ts";
 
 /** DNs per entryDN OR-filter when reading changed entries again. */
 const FETCH_CHUNK = 200;
@@ -163,7 +170,7 @@ export class LdapReader {
       } as const;
       listed.push(await this.options.client.search(request, signal));
     }
-    const plan = planRefresh(previous.scopes, listed, this.scopes, this.options.settings);
+    const plan = planRefresh(previous.scopes, listed, this.scopes, this.options.settings, previous.unsettled);
     if (!plan) return "an entry was listed without entryCSN or entryUUID";
     const scopes: Map<string, LdapEntry>[] = [];
     for (const [i, scope] of this.scopes.entries()) {
@@ -173,7 +180,12 @@ export class LdapReader {
       scopes.push(refreshed);
     }
     this.sayRefreshed(plan);
-    return { scopes, contextCsn, fullReadAt: previous.fullReadAt };
+    const unsettled = nextUnsettled(
+      previous,
+      plan.flatMap((step) => step.rechecked),
+      scopes,
+    );
+    return { scopes, contextCsn, fullReadAt: previous.fullReadAt, unsettled };
   }
 
   private sayRefreshed(plan: readonly ScopeRefresh[]): void {
@@ -195,7 +207,14 @@ export class LdapReader {
     contextCsn: string[],
     signal: AbortSignal,
   ): Promise<Snapshot | Fallback> {
-    const referrers = danglingReferrers(previous, this.scopes, this.options.settings);
+    const referrers = danglingReferrers(previous, this.scopes, this.options.settings).map((dns, i) => {
+      // Entries still unsettled are read again too: refint changes no CSN, contextCSN included.
+      const again = [...(previous.unsettled ?? [])].flatMap((key) => {
+        const entry = previous.scopes[i]?.get(key);
+        return entry ? [entry.dn] : [];
+      });
+      return [...new Set([...dns, ...again])];
+    });
     const count = referrers.reduce((n, dns) => n + dns.length, 0);
     const what =
       count === 0
@@ -213,7 +232,9 @@ export class LdapReader {
       for (const [key, entry] of fetched) merged.set(key, entry);
       scopes.push(merged);
     }
-    return { scopes, contextCsn, fullReadAt: previous.fullReadAt };
+    const rechecked = referrers.flat().map((dn) => normalizeDn(dn));
+    const unsettled = nextUnsettled(previous, rechecked, scopes);
+    return { scopes, contextCsn, fullReadAt: previous.fullReadAt, unsettled };
   }
 
   /**

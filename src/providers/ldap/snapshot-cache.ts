@@ -36,6 +36,8 @@ interface StoredSnapshot {
   /** "unknown": not asked yet; "none": the server has none. */
   readonly contextCsn: readonly string[] | "unknown" | "none";
   readonly scopes: readonly StoredScope[];
+  /** Snapshot.unsettled; absent when empty. */
+  readonly unsettled?: readonly string[];
 }
 
 function toContextCsn(value: unknown): Snapshot["contextCsn"] | false {
@@ -97,10 +99,13 @@ export function parseStoredSnapshot(
   if (age < 0 || age > MAX_SNAPSHOT_AGE_MS) return "its last full read is over 24 hours old";
   const maps = stored.map((s, i) => toScope(s, scopes[i]));
   if (maps.some((m) => m === undefined)) return "it is damaged";
+  const unsettled = value["unsettled"] ?? [];
+  if (!Array.isArray(unsettled) || !unsettled.every((dn) => typeof dn === "string")) return "it is damaged";
   return {
     scopes: maps.filter((m): m is Map<string, LdapEntry> => m !== undefined),
     contextCsn: csn,
     fullReadAt,
+    ...(unsettled.length > 0 ? { unsettled: new Set<string>(unsettled) } : {}),
   };
 }
 
@@ -117,6 +122,7 @@ export function serializeSnapshot(snapshot: Snapshot, key: string, scopes: reado
         (e) => [e.dn, Object.fromEntries(e.attributes)] as const,
       ),
     })),
+    ...(snapshot.unsettled && snapshot.unsettled.size > 0 ? { unsettled: [...snapshot.unsettled] } : {}),
   };
   return JSON.stringify(stored);
 }

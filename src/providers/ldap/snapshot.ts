@@ -19,6 +19,12 @@ export interface Snapshot {
   readonly contextCsn: readonly string[] | null | undefined;
   /** When the last full read began (ms since the epoch); incremental reads keep it. */
   readonly fullReadAt: number;
+  /**
+   * Normalized DNs of entries read again only because a DN they name changed hands (deleted and added
+   * again, renamed): refint may still have been rewriting them, without changing any stamp. They are read
+   * again on every later read until one gives the same entry twice.
+   */
+  readonly unsettled?: ReadonlySet<string>;
 }
 
 /** What to do with one scope after listing its DNs and change stamps. */
@@ -27,6 +33,8 @@ export interface ScopeRefresh {
   readonly kept: Map<string, LdapEntry>;
   /** DNs, as the server wrote them, to read again: new, changed, or holding a reference refint may have rewritten. */
   readonly fetch: string[];
+  /** Normalized DNs read again although their stamps did not change (a named DN changed hands, or unsettled). */
+  readonly rechecked: string[];
   /** Entries gone since (deleted, renamed, moved out of scope, no longer matching the filter). */
   readonly removed: number;
   /** Entries in the scope now. */
@@ -122,6 +130,7 @@ export function planRefresh(
   listed: readonly (readonly LdapEntry[])[],
   scopes: readonly ReadScope[],
   settings: LdapSettings,
+  unsettled: ReadonlySet<string> = new Set(),
 ): ScopeRefresh[] | undefined {
   if (!allStamped(listed)) return undefined;
   const before = new Map<string, string | undefined>();
@@ -135,6 +144,7 @@ export function planRefresh(
     const before = previous[i] ?? new Map<string, LdapEntry>();
     const kept = new Map<string, LdapEntry>();
     const fetch: string[] = [];
+    const rechecked: string[] = [];
     let stillThere = 0;
     for (const current of listed[i] ?? []) {
       const key = normalizeDn(current.dn);
@@ -144,12 +154,14 @@ export function planRefresh(
         continue;
       }
       stillThere++;
+      const isStamped = stampOf(old) === stampOf(current);
       const isSame =
-        stampOf(old) === stampOf(current) && !hasDanglingReference(old, scope.kind, settings, isTrusted);
+        isStamped && !unsettled.has(key) && !hasDanglingReference(old, scope.kind, settings, isTrusted);
       if (isSame) kept.set(key, old);
       else fetch.push(current.dn);
+      if (!isSame && isStamped) rechecked.push(key);
     }
-    return { kept, fetch, removed: before.size - stillThere, total: listed[i]?.length ?? 0 };
+    return { kept, fetch, rechecked, removed: before.size - stillThere, total: listed[i]?.length ?? 0 };
   });
 }
 
@@ -175,4 +187,41 @@ export function sameContextCsn(a: readonly string[], b: readonly string[]): bool
   if (a.length !== b.length) return false;
   const sortedB = [...b].sort();
   return [...a].sort().every((v, i) => v === sortedB[i]);
+}
+
+/** Same DN and the same values of every attribute, in any order of attributes. */
+export function sameEntry(a: LdapEntry, b: LdapEntry): boolean {
+  if (normalizeDn(a.dn) !== normalizeDn(b.dn) || a.attributes.size !== b.attributes.size) return false;
+  for (const [name, values] of a.attributes) {
+    const other = b.attributes.get(name);
+    if (other?.length !== values.length || other.some((v, i) => v !== values[i])) return false;
+  }
+  return true;
+}
+
+/**
+ * Which rechecked entries stay unsettled after this read: all those read again for the first time because
+ * of a reference, and those that read differently than before. An unsettled entry that reads the same
+ * again is settled.
+ */
+export function nextUnsettled(
+  before: Snapshot,
+  rechecked: readonly string[],
+  after: readonly ReadonlyMap<string, LdapEntry>[],
+): Set<string> {
+  const find = (scopes: readonly ReadonlyMap<string, LdapEntry>[], key: string): LdapEntry | undefined => {
+    for (const entries of scopes) {
+      const entry = entries.get(key);
+      if (entry) return entry;
+    }
+    return undefined;
+  };
+  const out = new Set<string>();
+  for (const key of rechecked) {
+    const old = find(before.scopes, key);
+    const now = find(after, key);
+    if (now === undefined) continue;
+    if (before.unsettled?.has(key) !== true || old === undefined || !sameEntry(old, now)) out.add(key);
+  }
+  return out;
 }
