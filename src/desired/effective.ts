@@ -1,7 +1,7 @@
 import type { AccessModel, MemberEntry, Role, User } from "../model/access.ts";
 import type { ExpiredGrant, Provenance } from "../model/state.ts";
 import { isGrantActive } from "../lifecycle/status.ts";
-import { unionPositions, userIndexOf, UserSet } from "./user-set.ts";
+import { memberPositions, unionPositions, userIndexOf, UserSet } from "./user-set.ts";
 
 /** Effective members of one group: every user who holds it. `provenanceOf` tells how. */
 export interface EffectiveGroup {
@@ -117,10 +117,11 @@ function computeUncached(model: AccessModel, now: Date): ReadonlyMap<string, Eff
     const direct: number[] = [];
     const nested: Int32Array[] = [];
     const expired = new Map<string, ExpiredGrant>();
-    for (const entry of group.members ?? []) {
+    const positions = memberPositions(model, group);
+    for (const [i, entry] of (group.members ?? []).entries()) {
       if (entry.kind === "user") {
-        const position = index.position.get(entry.user);
-        if (position === undefined) continue;
+        const position = positions[i] ?? -1;
+        if (position < 0) continue;
         if (isGrantActive(entry.until, now)) direct.push(position);
         else if (entry.until !== undefined)
           expired.set(entry.user, { userId: entry.user, until: entry.until, source: entry.source });

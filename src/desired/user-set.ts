@@ -1,4 +1,4 @@
-import type { AccessModel, User } from "../model/access.ts";
+import type { AccessModel, Group, User } from "../model/access.ts";
 
 /**
  * The users of a model by position (file order). Effective memberships hold positions, not ids: two
@@ -21,6 +21,28 @@ export function userIndexOf(model: AccessModel): UserIndex {
   const index: UserIndex = { users, position };
   indexes.set(model, index);
   return index;
+}
+
+const memberPositionCache = new WeakMap<AccessModel, WeakMap<Group, Int32Array>>();
+
+/**
+ * The position of each member entry's user, index-aligned with `group.members`: -1 for a nested group
+ * entry or a user no file defines. Worked out once per group and model: validation (unknown members)
+ * and effective memberships share the million name lookups of a large organization.
+ */
+export function memberPositions(model: AccessModel, group: Group): Int32Array {
+  let byGroup = memberPositionCache.get(model);
+  if (!byGroup) memberPositionCache.set(model, (byGroup = new WeakMap()));
+  const hit = byGroup.get(group);
+  if (hit) return hit;
+  const { position } = userIndexOf(model);
+  const members = group.members ?? [];
+  const out = new Int32Array(members.length).fill(-1);
+  members.forEach((entry, i) => {
+    if (entry.kind === "user") out[i] = position.get(entry.user) ?? -1;
+  });
+  byGroup.set(group, out);
+  return out;
 }
 
 const EMPTY = new Int32Array(0);

@@ -3,6 +3,7 @@ import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { SourceLocation } from "../../model/source.ts";
 import type { Rule } from "../rule.ts";
 import { report, suggest } from "./report.ts";
+import { memberPositions } from "../../desired/user-set.ts";
 
 function policyLocation(model: AccessModel, pointer: string): SourceLocation {
   const policy = model.config.policy;
@@ -17,15 +18,17 @@ function unknownGroup(model: AccessModel, name: string): string {
   return `group "${name}" is not defined in any access file.${suggest(name, model.groups.keys())} Define the group, or fix the name.`;
 }
 
-// Every member entry of a large organization passes through here (a million of them): the checks
-// are plain loops with one map lookup per name, and messages are written only for names not found.
+// Every member entry of a large organization passes through here (a million of them): user entries
+// are looked up once per model (memberPositions, shared with effective memberships), group entries
+// with one map lookup, and messages are written only for names not found.
 
 function checkMembers(model: AccessModel, group: Group, out: Diagnostic[]): void {
   const members = group.members;
   if (members === undefined) return;
-  for (const entry of members) {
+  const positions = memberPositions(model, group);
+  for (const [i, entry] of members.entries()) {
     if (entry.kind === "user") {
-      if (!model.users.has(entry.user))
+      if ((positions[i] ?? -1) < 0)
         out.push(report("error", "GH201", `member ${unknownUser(model, entry.user)}`, entry.source));
     } else if (!model.groups.has(entry.group))
       out.push(report("error", "GH202", `nested ${unknownGroup(model, entry.group)}`, entry.source));
