@@ -48,7 +48,7 @@ export function memberPositions(model: AccessModel, group: Group): Int32Array {
 const EMPTY = new Int32Array(0);
 
 /** Where `p` sits in the sorted `positions`, or -1 (binary search). */
-export function indexOfPosition(positions: Int32Array, p: number): number {
+function indexOfPosition(positions: Int32Array, p: number): number {
   let lo = 0;
   let hi = positions.length - 1;
   while (lo <= hi) {
