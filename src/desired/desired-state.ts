@@ -104,8 +104,7 @@ class CompactMembers implements DesiredMembers {
   }
 
   has(account: string): boolean {
-    const p = this.#people.positionOf.get(account);
-    return p !== undefined && holdsPosition(this.#positions, p);
+    return holderIn(this.#people, account, this.#positions) !== undefined;
   }
 
   *accounts(): IterableIterator<string> {
@@ -127,7 +126,11 @@ class CompactMembers implements DesiredMembers {
       const rank = rankOf[p] ?? -1;
       if (rank >= 0) ranks[n++] = rank;
     }
-    const wanted = ranks.subarray(0, n).sort();
+    // Two people sharing one account (validation refuses it, GH227) give one rank: keep it once.
+    const sorted = ranks.subarray(0, n).sort();
+    let unique = 0;
+    for (const rank of sorted) if (unique === 0 || sorted[unique - 1] !== rank) sorted[unique++] = rank;
+    const wanted = sorted.subarray(0, unique);
     const have = isSorted(live) ? live : [...live].sort(compareStrings);
     const missing: string[] = [];
     const extra: string[] = [];
@@ -153,9 +156,9 @@ class CompactMembers implements DesiredMembers {
   describe(accounts: Iterable<string>): ReadonlyMap<string, DesiredMember> {
     const wanted: [string, string][] = [];
     for (const account of accounts) {
-      const p = this.#people.positionOf.get(account);
+      const p = holderIn(this.#people, account, this.#positions);
       const user = p === undefined ? undefined : this.#people.index.users[p];
-      if (p !== undefined && user && holdsPosition(this.#positions, p)) wanted.push([account, user.id]);
+      if (user) wanted.push([account, user.id]);
     }
     const ways = this.#explain(wanted.map(([, userId]) => userId));
     return new Map(
@@ -173,15 +176,33 @@ function isSorted(list: readonly string[]): boolean {
   return true;
 }
 
-/** Active account names in sorted order, and each position's rank in it (-1: none). Built once. */
+/** A position in `positions` of someone holding `account` here, or undefined. */
+function holderIn(people: ProviderPeople, account: string, positions: Int32Array): number | undefined {
+  const shared = people.sharedBy.get(account);
+  if (shared) return shared.find((p) => holdsPosition(positions, p));
+  const p = people.positionOf.get(account);
+  return p !== undefined && holdsPosition(positions, p) ? p : undefined;
+}
+
+/**
+ * Distinct active account names in sorted order, and each position's rank in it (-1: none; people
+ * sharing an account share its rank). Built once per provider.
+ */
 function accountOrder(people: ProviderPeople): { byRank: readonly string[]; rankOf: Int32Array } {
   if (people.order) return people.order;
-  const positions = [...people.positionOf.values()].sort((a, b) =>
-    compareStrings(people.activeAccount[a] ?? "", people.activeAccount[b] ?? ""),
-  );
+  const positions: number[] = [];
+  people.activeAccount.forEach((account, p) => {
+    if (account !== undefined) positions.push(p);
+  });
+  positions.sort((a, b) => compareStrings(people.activeAccount[a] ?? "", people.activeAccount[b] ?? ""));
   const rankOf = new Int32Array(people.activeAccount.length).fill(-1);
-  positions.forEach((p, rank) => (rankOf[p] = rank));
-  people.order = { byRank: positions.map((p) => people.activeAccount[p] ?? ""), rankOf };
+  const byRank: string[] = [];
+  for (const p of positions) {
+    const account = people.activeAccount[p] ?? "";
+    if (byRank[byRank.length - 1] !== account) byRank.push(account);
+    rankOf[p] = byRank.length - 1;
+  }
+  people.order = { byRank, rankOf };
   return people.order;
 }
 
@@ -192,8 +213,10 @@ interface ProviderPeople {
   readonly account: readonly (string | undefined)[];
   /** Account name by position for people who may hold memberships (not terminated, started). */
   readonly activeAccount: readonly (string | undefined)[];
-  /** Position by account name, for people who may hold memberships. */
+  /** Position by account name, for people who may hold memberships (the first, if several share it). */
   readonly positionOf: ReadonlyMap<string, number>;
+  /** Every position of an account several people share (validation refuses that, GH227). */
+  readonly sharedBy: ReadonlyMap<string, number[]>;
   readonly lifecycle: readonly Lifecycle[];
   /** Filled by accountOrder on first use. */
   order?: { readonly byRank: readonly string[]; readonly rankOf: Int32Array };
@@ -204,6 +227,7 @@ function providerPeople(model: AccessModel, provider: ProviderConfig, now: Date)
   const account: (string | undefined)[] = [];
   const activeAccount: (string | undefined)[] = [];
   const positionOf = new Map<string, number>();
+  const sharedBy = new Map<string, number[]>();
   const lifecycle: Lifecycle[] = [];
   index.users.forEach((user, p) => {
     const name = accountNameFor(user, provider);
@@ -213,9 +237,12 @@ function providerPeople(model: AccessModel, provider: ProviderConfig, now: Date)
     lifecycle.push(stands);
     const active = name !== undefined && stands === "active";
     activeAccount.push(active ? name : undefined);
-    if (active) positionOf.set(name, p);
+    if (!active) return;
+    const first = positionOf.get(name);
+    if (first === undefined) positionOf.set(name, p);
+    else sharedBy.set(name, [...(sharedBy.get(name) ?? [first]), p]);
   });
-  return { index, account, activeAccount, positionOf, lifecycle };
+  return { index, account, activeAccount, positionOf, sharedBy, lifecycle };
 }
 
 /** The positions of `positions` whose people may hold memberships here (the same array when all may). */

@@ -100,8 +100,8 @@ export interface DesiredMembers {
   /** Every member's account name, in file order of the people. */
   accounts(): Iterable<string>;
   /**
-   * Against a live member list: the desired accounts missing there (file order of the people) and the
-   * live accounts that are not desired members (live order).
+   * Against a live member list (any order, repeats allowed): the desired accounts missing there and the
+   * live accounts that are not desired members, each once per occurrence, in no promised order.
    */
   compare(live: readonly string[]): {
     readonly missing: readonly string[];

@@ -106,3 +106,26 @@ describe("desired members", () => {
     expect(ann?.get("ann")?.provenance.map((p) => p.kind)).toEqual(["role"]);
   });
 });
+
+describe("two people sharing one account (GH227 refuses it; the desired state must still not lose it)", () => {
+  const shared = { directory: "shared" };
+  const m = model({
+    users: [user("ann", { accounts: shared }), user("bob", { accounts: shared }), user("cid")],
+    groups: [group("only-ann", ["ann"]), group("both", ["ann", "bob", "cid"])],
+  });
+  const groups = computeDesiredState(m, providerConfig(), computeEffectiveMemberships(m, NOW), {
+    now: NOW,
+    nativeNesting: false,
+  }).groups;
+
+  it("counts the account as desired whichever of them holds the group", () => {
+    const onlyAnn = groups.get("only-ann")?.members;
+    expect(onlyAnn?.has("shared")).toBe(true);
+    expect(onlyAnn?.compare(["shared"])).toEqual({ missing: [], extra: [] });
+    expect([...(onlyAnn?.describe(["shared"]).values() ?? [])].map((d) => d.userId)).toEqual(["ann"]);
+  });
+
+  it("lists the shared account once when both hold the group", () => {
+    expect(groups.get("both")?.members.compare([])).toEqual({ missing: ["cid", "shared"], extra: [] });
+  });
+});
