@@ -165,6 +165,26 @@ describe("ldap snapshot (pure)", () => {
     ).toBe(true);
   });
 
+  it("also re-checks an entry with new stamps when a DN it names changed hands", () => {
+    // A member added to the group (new stamp) while ada was deleted and added again: refint may rewrite later.
+    const plan = planRefresh(
+      previous,
+      [[listed(ada, "csn-8", "u-ada-2"), listed(ben)], [], [listed(team, "csn-9")]],
+      scopes,
+      settings,
+    );
+    expect(plan?.[2]?.rechecked).toEqual([team.dn.toLowerCase()]);
+    // A new stamp alone, every named DN as it was: nothing to re-check.
+    const plain = planRefresh(
+      previous,
+      [[listed(ada), listed(ben)], [], [listed(team, "csn-9")]],
+      scopes,
+      settings,
+    );
+    expect(plain?.[2]?.fetch).toEqual([team.dn]);
+    expect(plain?.[2]?.rechecked).toEqual([]);
+  });
+
   it("gives up when a listed entry has no entryCSN", () => {
     const bare: LdapEntry = { dn: ada.dn, attributes: new Map() };
     expect(planRefresh(previous, [[bare], [], []], scopes, settings)).toBeUndefined();

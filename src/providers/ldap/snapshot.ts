@@ -33,7 +33,10 @@ export interface ScopeRefresh {
   readonly kept: Map<string, LdapEntry>;
   /** DNs, as the server wrote them, to read again: new, changed, or holding a reference refint may have rewritten. */
   readonly fetch: string[];
-  /** Normalized DNs read again although their stamps did not change (a named DN changed hands, or unsettled). */
+  /**
+   * Normalized DNs read again that refint may still have been rewriting: unchanged stamps (a named DN
+   * changed hands, or unsettled), or new stamps while a named DN changed hands.
+   */
   readonly rechecked: string[];
   /** Entries gone since (deleted, renamed, moved out of scope, no longer matching the filter). */
   readonly removed: number;
@@ -155,11 +158,12 @@ export function planRefresh(
       }
       stillThere++;
       const isStamped = stampOf(old) === stampOf(current);
-      const isSame =
-        isStamped && !unsettled.has(key) && !hasDanglingReference(old, scope.kind, settings, isTrusted);
+      const isDangling = hasDanglingReference(old, scope.kind, settings, isTrusted);
+      const isSame = isStamped && !unsettled.has(key) && !isDangling;
       if (isSame) kept.set(key, old);
       else fetch.push(current.dn);
-      if (!isSame && isStamped) rechecked.push(key);
+      // Read while refint may still be rewriting it: it names a DN that changed hands, or is unsettled.
+      if (!isSame && (isStamped || isDangling)) rechecked.push(key);
     }
     return { kept, fetch, rechecked, removed: before.size - stillThere, total: listed[i]?.length ?? 0 };
   });
