@@ -26,6 +26,7 @@ describe("github settings", () => {
       teamPrivacy: "closed",
       retryFailedInvitations: false,
       maxRetries: 3,
+      readCache: false,
     });
   });
 

@@ -26,6 +26,10 @@ export interface GithubClient {
   stats(): GithubClientStats;
   /** Runs `work` with every request it sends bound to `signal`; overlapping calls keep their own signals. */
   withSignal<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T>;
+  /** Adds answers kept from an earlier run to the ETag cache (GitHub still confirms each with a 304). */
+  seed(entries: ReadonlyMap<string, CachedResponse>): void;
+  /** The cached answers of the GETs this client sent, by URL. */
+  answersSent(): Map<string, CachedResponse>;
 }
 
 export interface GithubClientOptions {
@@ -37,7 +41,8 @@ export interface GithubClientOptions {
   readonly maxRetries: number;
 }
 
-interface CachedResponse {
+/** A GET's answer kept for its ETag: sent again as If-None-Match, returned as is on 304. */
+export interface CachedResponse {
   readonly etag: string;
   readonly response: Awaited<ReturnType<GithubOctokit["request"]>>;
 }
@@ -96,6 +101,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
   });
 
   const cache = new Map<string, CachedResponse>();
+  const sent = new Set<string>();
   octokit.hook.wrap("request", async (request, endpoint) => {
     // Set in place: hooks share one options object (see below).
     const signal = callSignal.getStore();
@@ -106,6 +112,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     if (endpoint.method === "POST") endpoint.request = { ...endpoint.request, retries: 0 };
     if (endpoint.method !== "GET") return request(endpoint);
     const key = octokit.request.endpoint.parse(endpoint).url;
+    sent.add(key);
     const cached = cache.get(key);
     if (cached) endpoint.headers["if-none-match"] = cached.etag;
     try {
@@ -126,6 +133,17 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     octokit,
     stats: () => ({ ...counts }),
     withSignal: (signal, work) => callSignal.run(signal, work),
+    seed: (entries) => {
+      for (const [key, entry] of entries) if (!cache.has(key)) cache.set(key, entry);
+    },
+    answersSent: () => {
+      const out = new Map<string, CachedResponse>();
+      for (const key of sent) {
+        const entry = cache.get(key);
+        if (entry) out.set(key, entry);
+      }
+      return out;
+    },
   };
 }
 

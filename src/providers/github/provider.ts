@@ -7,6 +7,7 @@ import type { LiveState } from "../../model/state.ts";
 import type { Change } from "../../plan/types.ts";
 import type { Capabilities, ChangeOutcome, Provider, ProviderFactory, ProviderStats } from "../types.ts";
 import { createGithubClient, toProviderError } from "./client.ts";
+import { etagCacheFile, loadEtagCache, saveEtagCache } from "./etag-cache.ts";
 import { IdPins } from "./ids.ts";
 import { applyGithubChange, operationOf } from "./apply.ts";
 import { readGithubState } from "./read.ts";
@@ -70,18 +71,30 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
     renameGroups: true,
   };
 
+  const cacheFile = settings.readCache ? etagCacheFile(context.cwd, settings) : undefined;
+  let seeded = false;
+  const logCache = (line: string): void => {
+    log(`${config.name}: ${line}`);
+  };
+
   return {
     name: config.name,
     type: config.type,
     capabilities,
     read: (signal: AbortSignal): Promise<LiveState> =>
       client.withSignal(signal, async () => {
+        if (cacheFile !== undefined && !seeded) {
+          seeded = true;
+          client.seed(await loadEtagCache(cacheFile, logCache));
+        }
+        let live: LiveState;
         try {
-          const live = await readGithubState(session);
-          return { ...live, notes: [...session.findings] };
+          live = await readGithubState(session);
         } catch (error) {
           throw toProviderError(config.name, `read organization ${settings.org}`, error);
         }
+        if (cacheFile !== undefined) await saveEtagCache(cacheFile, client.answersSent(), logCache);
+        return { ...live, notes: [...session.findings] };
       }),
     apply: (changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]> =>
       client.withSignal(signal, async () => {

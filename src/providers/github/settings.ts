@@ -25,6 +25,8 @@ export interface GithubSettings {
   readonly retryFailedInvitations: boolean;
   /** Most retries after a secondary rate limit or a 5xx, per request. */
   readonly maxRetries: number;
+  /** Keep the ETag cache between runs in `.gatehouse/cache/` (a run with nothing changed is all 304s). */
+  readonly readCache: boolean;
 }
 
 const KEYS = [
@@ -38,6 +40,7 @@ const KEYS = [
   "teamPrivacy",
   "retryFailedInvitations",
   "maxRetries",
+  "readCache",
 ] as const;
 /** Common provider keys gatehouse.schema.json declares; the loader normally strips them already. */
 const COMMON_KEYS = ["type", "mode", "nesting", "accountName", "users", "description", "name"];
@@ -124,6 +127,7 @@ export function parseGithubSettings(config: ProviderConfig, cwd: string): Github
     teamPrivacy: oneOf(config, "teamPrivacy", ["closed", "secret"], "closed"),
     retryFailedInvitations: optionalBoolean(config, "retryFailedInvitations", false),
     maxRetries: optionalInteger(config, "maxRetries", 3, 0, 10),
+    readCache: optionalBoolean(config, "readCache", false),
   };
 }
 
