@@ -1,9 +1,6 @@
 import type { FastDocument } from "./fast-yaml.ts";
 import { locate, type Locator, type PathSegment, type Position } from "./locate.ts";
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isRecord } from "../model/json.ts";
 
 function pair(list: readonly number[] | undefined, at: number): Position {
   return { line: list?.[at] ?? 1, column: list?.[at + 1] ?? 1 };

@@ -5,6 +5,7 @@ import path from "node:path";
 import { deserialize, serialize } from "node:v8";
 import type { Diagnostic, Severity } from "../model/diagnostic.ts";
 import type { FastDocument, PositionTable } from "./fast-yaml.ts";
+import { isRecord } from "../model/json.ts";
 
 /**
  * A per-file cache of parsed and schema-checked access files, keyed by the sha256 of the file's
@@ -77,10 +78,6 @@ export async function pruneParseCache(
   ];
   await Promise.all(doomed.map((o) => unlink(path.join(dir, o.name)).catch(() => undefined)));
   return doomed.length;
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function isPositionTable(value: unknown): value is PositionTable {

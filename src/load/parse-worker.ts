@@ -5,10 +5,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { DEFAULT_LIMITS, type ParseLimits } from "./parse.ts";
 import { runParseTask, type ParseReply, type ParseTask } from "./parse-task.ts";
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isRecord } from "../model/json.ts";
 
 function limitsOf(data: unknown): ParseLimits {
   if (!isRecord(data) || !isRecord(data["limits"])) return DEFAULT_LIMITS;

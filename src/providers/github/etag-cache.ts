@@ -13,6 +13,7 @@ import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.
 import { hasCode } from "../../io/file-lock.ts";
 import type { CachedResponse } from "./client.ts";
 import type { GithubSettings } from "./settings.ts";
+import { isRecord } from "../../model/json.ts";
 
 /** Bump when the file layout changes: older files are then ignored. */
 const FORMAT = "gatehouse-github-etags-1";
@@ -30,10 +31,6 @@ export function etagCacheFile(cwd: string, settings: GithubSettings): string {
   const relevant = { baseUrl: settings.baseUrl, org: settings.org, tokenEnv: settings.tokenEnv };
   const key = createHash("sha256").update(FORMAT).update(JSON.stringify(relevant)).digest("hex");
   return path.join(cwd, ".gatehouse", "cache", `github-${key.slice(0, 32)}.json`);
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function toEntry(value: unknown): [string, CachedResponse] | undefined {

@@ -15,6 +15,7 @@ import { readScopes } from "./queries.ts";
 import type { LdapSettings } from "./settings.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { byNormalizedDn } from "./snapshot.ts";
+import { isRecord } from "../../model/json.ts";
 
 /** Bump when the file layout changes: older files are then ignored. */
 const FORMAT = "gatehouse-ldap-snapshot-1";
@@ -49,10 +50,6 @@ function toContextCsn(value: unknown): Snapshot["contextCsn"] | false {
 /** sha256 of the settings (server URL, bind DN, base DNs, mappings, page size, ...); no secret is in them. */
 export function snapshotKey(settings: LdapSettings): string {
   return createHash("sha256").update(FORMAT).update(JSON.stringify(settings)).digest("hex").slice(0, 32);
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function isStringList(value: unknown): value is string[] {
