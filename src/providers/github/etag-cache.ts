@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.ts";
+import { writeCacheFile } from "../../io/cache-file.ts";
 import { hasCode } from "../../io/file-lock.ts";
 import type { CachedResponse } from "./client.ts";
 import type { GithubSettings } from "./settings.ts";
@@ -17,6 +17,7 @@ import { isRecord } from "../../model/json.ts";
 
 /** Bump when the file layout changes: older files are then ignored. */
 const FORMAT = "gatehouse-github-etags-1";
+const FILE_PATTERN = /^github-[0-9a-f]{32}\.json$/;
 
 interface StoredAnswer {
   readonly url: string;
@@ -87,8 +88,7 @@ export async function saveEtagCache(
     };
   });
   try {
-    await removeLeftoverTempFiles(file);
-    await writeFileAtomic(file, JSON.stringify({ format: FORMAT, answers }));
+    await writeCacheFile(file, JSON.stringify({ format: FORMAT, answers }), FILE_PATTERN);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     log(`cannot write the read cache ${file}: ${reason}`);

@@ -5,9 +5,9 @@
  * password: none is read) and only the name of the password's environment variable.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat, unlink } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.ts";
+import { writeCacheFile } from "../../io/cache-file.ts";
 import type { SnapshotStore } from "./incremental.ts";
 import type { LdapEntry } from "./map.ts";
 import type { ReadScope } from "./queries.ts";
@@ -21,8 +21,6 @@ import { isRecord } from "../../model/json.ts";
 const FORMAT = "gatehouse-ldap-snapshot-1";
 /** A snapshot older than this is not used: a full read picks up what no stamp shows (e.g. access rights). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
-/** ldap snapshot files kept in the cache folder, newest first; older ones are removed. */
-const KEEP_FILES = 16;
 const FILE_PATTERN = /^ldap-[0-9a-f]{32}\.json$/;
 
 interface StoredScope {
@@ -167,27 +165,10 @@ export class FileSnapshotStore implements SnapshotStore {
 
   async save(snapshot: Snapshot): Promise<void> {
     try {
-      await removeLeftoverTempFiles(this.file);
-      await writeFileAtomic(this.file, serializeSnapshot(snapshot, this.key, this.scopes));
-      await this.prune();
+      await writeCacheFile(this.file, serializeSnapshot(snapshot, this.key, this.scopes), FILE_PATTERN);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.options.log(`${this.options.name}: cannot write the read cache ${this.file}: ${reason}`);
     }
-  }
-
-  /** Keeps the newest KEEP_FILES ldap snapshot files in the folder. */
-  private async prune(): Promise<void> {
-    const dir = path.dirname(this.file);
-    const names = (await readdir(dir)).filter((n) => FILE_PATTERN.test(n));
-    const dated = await Promise.all(
-      names.map(async (name) => ({
-        name,
-        mtime: (await stat(path.join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0,
-      })),
-    );
-    dated.sort((a, b) => b.mtime - a.mtime);
-    const doomed = dated.slice(KEEP_FILES).filter((d) => d.name !== path.basename(this.file));
-    await Promise.all(doomed.map((d) => unlink(path.join(dir, d.name)).catch(() => undefined)));
   }
 }

@@ -7,9 +7,9 @@
  * never the bearer token (only the name of its environment variable is hashed into the file name).
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat, unlink } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.ts";
+import { writeCacheFile } from "../../io/cache-file.ts";
 import type { EmploymentType } from "../../model/access.ts";
 import type { UserAttributes } from "../../model/state.ts";
 import type { ScimGroup, ScimUser } from "./map.ts";
@@ -22,8 +22,6 @@ import type { ScimSettings } from "./settings.ts";
 const FORMAT = "gatehouse-scim-snapshot-1";
 /** A snapshot whose last full read is older than this is not used (nor a refusal of the filter older). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
-/** scim snapshot files kept in the cache folder, newest first; older ones are removed. */
-const KEEP_FILES = 16;
 const FILE_PATTERN = /^scim-[0-9a-f]{32}\.json$/;
 const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
 const STRING_ATTRIBUTES = ["name", "email", "department", "title", "manager"] as const;
@@ -225,9 +223,7 @@ export class ScimSnapshotStore {
       groups: refused ? [] : [...index.groups.values()],
     };
     try {
-      await removeLeftoverTempFiles(this.file);
-      await writeFileAtomic(this.file, serializeSnapshot(snapshot, this.key));
-      await this.prune();
+      await writeCacheFile(this.file, serializeSnapshot(snapshot, this.key), FILE_PATTERN);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.options.log(`${this.options.name}: cannot write the read cache ${this.file}: ${reason}`);
@@ -258,20 +254,5 @@ export class ScimSnapshotStore {
     this.options.log(
       `${this.options.name}: not using the read cache ${this.file}: ${reason}; reading everything`,
     );
-  }
-
-  /** Keeps the newest KEEP_FILES scim snapshot files in the folder. */
-  private async prune(): Promise<void> {
-    const dir = path.dirname(this.file);
-    const names = (await readdir(dir)).filter((n) => FILE_PATTERN.test(n));
-    const dated = await Promise.all(
-      names.map(async (name) => ({
-        name,
-        mtime: (await stat(path.join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0,
-      })),
-    );
-    dated.sort((a, b) => b.mtime - a.mtime);
-    const doomed = dated.slice(KEEP_FILES).filter((d) => d.name !== path.basename(this.file));
-    await Promise.all(doomed.map((d) => unlink(path.join(dir, d.name)).catch(() => undefined)));
   }
 }

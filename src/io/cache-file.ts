@@ -1,0 +1,31 @@
+import { readdir, stat, unlink } from "node:fs/promises";
+import path from "node:path";
+import { removeLeftoverTempFiles, writeFileAtomic } from "./atomic-write.ts";
+
+/** Read-cache files of one kind kept per folder, newest first; older ones are removed. */
+const KEEP_FILES = 16;
+
+/**
+ * Replaces a read-cache file under `.gatehouse/cache/` (atomically, mode 0600; temp files an interrupted
+ * write left are removed first) and keeps only the newest files whose names match `family` in its folder.
+ * Throws when the file cannot be written; failing to prune is not an error.
+ */
+export async function writeCacheFile(file: string, text: string, family: RegExp): Promise<void> {
+  await removeLeftoverTempFiles(file);
+  await writeFileAtomic(file, text);
+  await pruneCacheFiles(file, family);
+}
+
+async function pruneCacheFiles(file: string, family: RegExp): Promise<void> {
+  const dir = path.dirname(file);
+  const names = (await readdir(dir)).filter((n) => family.test(n));
+  const dated = await Promise.all(
+    names.map(async (name) => ({
+      name,
+      mtime: (await stat(path.join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0,
+    })),
+  );
+  dated.sort((a, b) => b.mtime - a.mtime);
+  const doomed = dated.slice(KEEP_FILES).filter((d) => d.name !== path.basename(file));
+  await Promise.all(doomed.map((d) => unlink(path.join(dir, d.name)).catch(() => undefined)));
+}
