@@ -293,37 +293,51 @@ function addAccessDocument(b: Building, d: AccessDocument, data: Obj, invalidPat
   });
 }
 
-/** Turns parsed, schema-checked documents into the access model. Items with schema errors are left out. */
-export function buildAccessModel(documents: readonly ClassifiedDocument[]): BuildResult {
-  const b: Building = {
+/**
+ * Builds the access model one document at a time, in file order (user positions are file order), so a
+ * loader can hand each document over as soon as it is read and let it die young.
+ */
+export class ModelBuilder {
+  readonly #b: Building = {
     users: new Map(),
     groups: new Map(),
     roles: new Map(),
     all: { users: [], groups: [], roles: [] },
     diagnostics: [],
   };
-  let config: AccessConfig | undefined;
+  #config: AccessConfig | undefined;
 
-  for (const { document: d, kind, invalidPaths } of documents) {
-    if (!isObj(d.data)) continue;
+  add({ document: d, kind, invalidPaths }: ClassifiedDocument): void {
+    if (!isObj(d.data)) return;
     if (kind === "access") {
-      addAccessDocument(b, d, d.data, invalidPaths);
-      continue;
+      addAccessDocument(this.#b, d, d.data, invalidPaths);
+      return;
     }
-    if (config) {
-      b.diagnostics.push({
+    if (this.#config) {
+      this.#b.diagnostics.push({
         severity: "error",
         code: "GH102",
         message: "only one gatehouse.yaml is allowed",
         ...locate(d.file, d.locator, []),
       });
-      continue;
+      return;
     }
-    config = buildConfig(d, d.data, invalidPaths, b.diagnostics);
+    this.#config = buildConfig(d, d.data, invalidPaths, this.#b.diagnostics);
   }
-  return {
-    model: { users: b.users, groups: b.groups, roles: b.roles, config: config ?? defaultConfig() },
-    definitions: b.all,
-    diagnostics: b.diagnostics,
-  };
+
+  finish(): BuildResult {
+    const b = this.#b;
+    return {
+      model: { users: b.users, groups: b.groups, roles: b.roles, config: this.#config ?? defaultConfig() },
+      definitions: b.all,
+      diagnostics: b.diagnostics,
+    };
+  }
+}
+
+/** Turns parsed, schema-checked documents into the access model. Items with schema errors are left out. */
+export function buildAccessModel(documents: readonly ClassifiedDocument[]): BuildResult {
+  const builder = new ModelBuilder();
+  for (const document of documents) builder.add(document);
+  return builder.finish();
 }

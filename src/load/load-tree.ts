@@ -14,7 +14,7 @@ import {
   decodeCacheEntry,
   encodeCacheEntry,
   pruneParseCache,
-  readCachedFile,
+  readCacheEntry,
   toCacheEntry,
   writeCacheEntry,
   type CachedFile,
@@ -59,11 +59,14 @@ export interface LoadedTree {
 export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 
 /**
- * With fewer cores the automatic choice stays on the main thread. On two cores V8's own helper threads
- * (garbage collection, compilation) already keep the second core about half busy during a serial load,
- * and two workers made a cold load of the benchmark 30-90% slower, never faster.
+ * With fewer cores the automatic choice stays on the main thread. On two cores, since the main thread
+ * decodes cache entries and builds the model faster, two workers now pay: a cold plan of the 100k-user
+ * benchmark took 6.1-6.7 s with two workers against 7.6-8.2 s on the main thread (three runs each,
+ * alternating), with less memory (845 against 907 MB), because the main thread never holds the YAML
+ * parser's garbage. Below PARALLEL_MIN_BYTES the workers' start-up costs more than it saves (10k users:
+ * 1.44 s against 1.34 s).
  */
-export const MIN_AUTO_CORES = 4;
+export const MIN_AUTO_CORES = 2;
 
 /** At most this many workers: the main thread reads their replies, so more stop helping. */
 const MAX_AUTO_WORKERS = 4;
@@ -213,33 +216,85 @@ function workerCount(sources: readonly SourceFile[], setting: number | undefined
   return parseWorkerCount(bytes, sources.length, setting, availableParallelism());
 }
 
-/** Parses and schema-checks `sources` (the files the cache does not hold), on workers when it pays. */
-async function parseAll(
-  sources: readonly SourceFile[],
-  options: LoadOptions,
-  save: SaveEntry,
-): Promise<LoadedFile[]> {
-  const limits = options.limits ?? DEFAULT_LIMITS;
-  const size = workerCount(sources, options.parseWorkers);
-  if (size === 0) return sources.map((s) => parseHere(s, limits, save));
-  const out: LoadedFile[] = [];
-  const tasks: ParseTask[] = sources.map((s, id) => ({
-    id,
-    file: s.file,
-    bytes: s.bytes,
-    digest: s.digest,
-    kind: s.kind,
-  }));
-  await runParsePool(tasks, { script: WORKER_SCRIPT, size, limits }, (reply) => {
-    const source = sources[reply.id];
-    if (source === undefined) throw new Error(`parse pool: a reply for unknown file #${String(reply.id)}`);
-    out[reply.id] = fromReply(reply, source, limits, save);
-  });
-  return out;
+/** The load of one uncached file, by its index in the tree: parsed here, or a worker's reply. */
+type ParseMiss = (index: number) => LoadedFile | Promise<LoadedFile>;
+
+interface MissParser {
+  readonly parse: ParseMiss;
+  /** Settles once every worker has ended (at once without workers). */
+  readonly done: Promise<void>;
 }
 
-/** Reads, parses and schema-checks every access file under `dir`. Never throws for bad input. */
-export async function loadAccessTree(dir: string, options: LoadOptions): Promise<LoadedTree> {
+/**
+ * Parses and schema-checks the files the cache does not hold (`missing`, indexes into `sources`): on
+ * workers when it pays, which start at once and send replies that are decoded only when asked for (in
+ * file order, so each document dies young); otherwise on this thread, when asked for.
+ */
+function parseMisses(
+  sources: readonly SourceFile[],
+  missing: readonly number[],
+  options: LoadOptions,
+  save: SaveEntry,
+): MissParser {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const here: ParseMiss = (i) => parseHere(sourceAt(sources, i), limits, save);
+  const size = workerCount(
+    missing.map((i) => sourceAt(sources, i)),
+    options.parseWorkers,
+  );
+  if (size === 0) return { parse: here, done: Promise.resolve() };
+  const waiting = new Map<number, { resolve: (reply: ParseReply) => void; reject: (e: Error) => void }>();
+  const replies = new Map<number, Promise<ParseReply>>();
+  for (const i of missing) {
+    const reply = new Promise<ParseReply>((resolve, reject) => waiting.set(i, { resolve, reject }));
+    reply.catch(() => undefined); // awaited in file order; a load that stops early leaves the rest
+    replies.set(i, reply);
+  }
+  const tasks: ParseTask[] = missing.map((i) => {
+    const s = sourceAt(sources, i);
+    return { id: i, file: s.file, bytes: s.bytes, digest: s.digest, kind: s.kind };
+  });
+  const done = runParsePool(tasks, { script: WORKER_SCRIPT, size, limits }, (reply) => {
+    const pending = waiting.get(reply.id);
+    if (pending === undefined) throw new Error(`parse pool: a reply for unknown file #${String(reply.id)}`);
+    waiting.delete(reply.id);
+    pending.resolve(reply);
+  }).catch((error: unknown) => {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    for (const pending of waiting.values()) pending.reject(failure);
+    throw failure;
+  });
+  done.catch(() => undefined); // the same failure reaches the loader through the replies
+  return {
+    parse: async (i) => {
+      const reply = replies.get(i);
+      if (reply === undefined) return here(i);
+      replies.delete(i);
+      return fromReply(await reply, sourceAt(sources, i), limits, save);
+    },
+    done,
+  };
+}
+
+function sourceAt(sources: readonly SourceFile[], i: number): SourceFile {
+  const source = sources[i];
+  if (source === undefined) throw new Error(`loadAccessTree: no file #${String(i)}`);
+  return source;
+}
+
+/**
+ * Reads, parses and schema-checks every access file under `dir`. Never throws for bad input.
+ *
+ * With `onDocument`, each document goes there in file order as soon as it is read and the result's
+ * `documents` stays empty: a caller that builds as it goes never holds every parsed file at once (a
+ * third of the heap at 100k people), and the documents die young instead of being copied into the old
+ * generation.
+ */
+export async function loadAccessTree(
+  dir: string,
+  options: LoadOptions,
+  onDocument?: (document: ClassifiedDocument) => void,
+): Promise<LoadedTree> {
   const root = path.resolve(options.cwd, dir);
   const { files, diagnostics: found } = await discoverAccessFiles(root, options.cwd);
   const limits = options.limits ?? DEFAULT_LIMITS;
@@ -248,28 +303,38 @@ export async function loadAccessTree(dir: string, options: LoadOptions): Promise
   const hash = createHash("sha256");
   for (const s of sources) hash.update(`${s.relative}\0${s.digest}\n`);
 
-  const cached = await mapBounded(sources, READ_CONCURRENCY, async (s) => {
-    if (cacheDir === undefined || s.bytes.length > limits.maxFileBytes) return undefined;
-    const hit = await readCachedFile(cacheDir, SCHEMA_DIR, s.digest, s.kind);
-    return hit && fromCache(s, hit);
-  });
-  const misses = sources.filter((_, i) => cached[i] === undefined);
+  // The cache entries' bytes only: each is decoded when its turn comes.
+  const entries = await mapBounded(sources, READ_CONCURRENCY, async (s) =>
+    cacheDir === undefined || s.bytes.length > limits.maxFileBytes
+      ? undefined
+      : readCacheEntry(cacheDir, SCHEMA_DIR, s.digest, s.kind),
+  );
   const writes: Promise<void>[] = [];
   const save: SaveEntry =
     cacheDir === undefined
       ? undefined
       : (s, entry) => writes.push(writeCacheEntry(cacheDir, SCHEMA_DIR, s.digest, s.kind, entry));
-  const parsed = await parseAll(misses, options, save);
+  const missing = sources.flatMap((_, i) => (entries[i] === undefined ? [i] : []));
+  const misses = parseMisses(sources, missing, options, save);
 
   const diagnostics: Diagnostic[] = [...found];
   const documents: ClassifiedDocument[] = [];
-  let next = 0;
-  for (const hit of cached) {
-    const loaded = hit ?? parsed[next++];
-    if (loaded === undefined) throw new Error("loadAccessTree: a file was neither cached nor parsed");
+  for (let i = 0; i < sources.length; i++) {
+    const source = sourceAt(sources, i);
+    const entry = entries[i];
+    entries[i] = undefined;
+    let loaded: LoadedFile;
+    if (entry === undefined) loaded = await misses.parse(i);
+    else {
+      const hit = decodeCacheEntry(entry);
+      loaded = hit ? fromCache(source, hit) : parseHere(source, limits, save);
+    }
     diagnostics.push(...loaded.diagnostics);
-    if (loaded.document) documents.push(loaded.document);
+    if (loaded.document === undefined) continue;
+    if (onDocument) onDocument(loaded.document);
+    else documents.push(loaded.document);
   }
+  await misses.done;
   await Promise.all(writes);
   if (cacheDir !== undefined)
     await pruneParseCache(

@@ -98,20 +98,18 @@ function toSchemaDiagnostic(value: unknown): Omit<Diagnostic, "file"> | undefine
   return { severity, code, message, line, column, ...(typeof pointer === "string" ? { path: pointer } : {}) };
 }
 
-/** The cached parse of a file with this digest, or undefined (missing, unreadable, other format). */
-export async function readCachedFile(
+/** The stored bytes of a file's entry (for `decodeCacheEntry`), or undefined (missing, unreadable). */
+export async function readCacheEntry(
   dir: string,
   schemaDir: string,
   digest: string,
   kind: string,
-): Promise<CachedFile | undefined> {
-  let bytes: Uint8Array;
+): Promise<Uint8Array | undefined> {
   try {
-    bytes = await readFile(entryPath(dir, schemaDir, digest, kind));
+    return await readFile(entryPath(dir, schemaDir, digest, kind));
   } catch {
     return undefined;
   }
-  return decodeCacheEntry(bytes);
 }
 
 /** The entry of a file the fast reader took: its schema diagnostics without the file name. */

@@ -1,6 +1,6 @@
 import type { AccessModel } from "../model/access.ts";
 import { sortDiagnostics, type Diagnostic } from "../model/diagnostic.ts";
-import { buildAccessModel, type Definitions } from "../load/build-model.ts";
+import { ModelBuilder, type Definitions } from "../load/build-model.ts";
 import { loadAccessTree, type LoadOptions } from "../load/load-tree.ts";
 import { RULES } from "./rules/index.ts";
 
@@ -18,12 +18,15 @@ export interface ValidatedTree {
 }
 
 /**
- * load → schema → model → rules. Reports every problem in one run; throws only on bugs. The parsed
- * documents are not kept: once the model is built they are garbage (a third of the heap at 100k people).
+ * load → schema → model → rules. Reports every problem in one run; throws only on bugs. Each parsed
+ * document goes into the model as soon as it is read and is garbage right after.
  */
 export async function validateAccessTree(dir: string, options: ValidateOptions): Promise<ValidatedTree> {
-  const loaded = await loadAccessTree(dir, options);
-  const built = buildAccessModel(loaded.documents);
+  const builder = new ModelBuilder();
+  const loaded = await loadAccessTree(dir, options, (document) => {
+    builder.add(document);
+  });
+  const built = builder.finish();
   const diagnostics: Diagnostic[] = [...loaded.diagnostics, ...built.diagnostics];
   for (const rule of RULES) {
     diagnostics.push(...rule.check({ model: built.model, definitions: built.definitions, now: options.now }));

@@ -13,6 +13,7 @@ import {
 import { DEFAULT_LIMITS } from "../../src/load/parse.ts";
 import { runParsePool } from "../../src/load/parse-pool.ts";
 import type { ParseReply, ParseTask } from "../../src/load/parse-task.ts";
+import type { ClassifiedDocument } from "../../src/load/build-model.ts";
 import { builtFile, importBuiltLoader } from "../helpers/built.ts";
 import { configYaml, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 
@@ -118,6 +119,31 @@ describe("parse workers", { tags: ["slow"] }, () => {
       );
     const warm = await loadAccessTree("access", { cwd: tree.cwd, cacheDir: workerCache, parseWorkers: 0 });
     expect(observe(warm)).toEqual(observe(serial));
+  });
+
+  it("hand each document to onDocument in file order, cached, corrupt-cached, parsed here or on workers", async () => {
+    const { loadAccessTree } = await importBuiltLoader();
+    const plain = Object.fromEntries(
+      Array.from({ length: 8 }, (_, i) => [`people/p${String(i)}.yaml`, "users:\n" + user(`p${String(i)}`)]),
+    );
+    const tree = await writeAccessTree({ ...FILES, ...plain });
+    trees.push(tree);
+    const cacheDir = path.join(tree.cwd, "cache");
+    const serial = await loadAccessTree("access", { cwd: tree.cwd, parseWorkers: 0 });
+    await loadAccessTree("access", { cwd: tree.cwd, cacheDir, parseWorkers: 0 });
+    // Half the entries gone (parsed again, on workers) and one garbled (read back, refused, parsed here).
+    const entries = (await readdir(cacheDir)).sort();
+    expect(entries.length).toBeGreaterThan(8);
+    for (const [i, name] of entries.entries()) {
+      if (i === 0) await writeFile(path.join(cacheDir, name), "not a cache entry");
+      else if (i % 2 === 1) await rm(path.join(cacheDir, name));
+    }
+    const streamed: ClassifiedDocument[] = [];
+    const mixed = await loadAccessTree("access", { cwd: tree.cwd, cacheDir, parseWorkers: 2 }, (d) =>
+      streamed.push(d),
+    );
+    expect(mixed.documents).toEqual([]);
+    expect(observe({ ...mixed, documents: streamed })).toEqual(observe(serial));
   });
 
   it("answer each file from a real worker thread: read, refused, or left to the yaml package", async () => {
