@@ -12,6 +12,7 @@ import type { Plan } from "../plan/types.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { Provider, ProviderContext } from "../providers/types.ts";
 import { liveDigestOf } from "./live-digest.ts";
+import { startEarlyReads } from "./early-reads.ts";
 import { DEFAULT_JOURNAL_PATH, readJournal } from "../audit/journal.ts";
 import { describeAccessCommit } from "../audit/git.ts";
 import { managedAddresses, protectedAccountsOf } from "./managed.ts";
@@ -108,23 +109,47 @@ export function providerPlanInput(
   };
 }
 
-/** files → model → live state of every provider → desired → plan. Changes nothing. */
+/**
+ * files → model → live state of every provider → desired → plan. Changes nothing. The live reads start
+ * from gatehouse.yaml alone, while the rest of the files are loaded and checked (early-reads.ts).
+ */
 export async function preparePlan(options: EngineOptions): Promise<PreparedPlan> {
-  const tree = await loadValidModel(options);
-  const configs = selectProviders(tree.model, options.only);
   const context = providerContextOf(options);
+  const signal = AbortSignal.timeout(options.readTimeoutMs ?? 600_000);
+  const early = await startEarlyReads(options, context, signal);
+  const commitLookup = describeAccessCommit(options.cwd, options.dir);
+  const journalRead = readJournal(journalPathOf(options));
+  journalRead.catch(() => undefined); // awaited below, after validation, whose errors come first
+  let tree: ValidatedTree;
+  let configs: ProviderConfig[];
+  try {
+    tree = await loadValidModel(options);
+    configs = selectProviders(tree.model, options.only);
+  } catch (error) {
+    await early?.discard();
+    throw error;
+  }
   const providers = new Map<string, Provider>();
-  for (const config of configs) providers.set(config.name, await createProvider(config, context));
-  const journal = await readJournal(journalPathOf(options));
+  const reads = new Map<string, Promise<LiveState>>();
+  try {
+    for (const config of configs) {
+      const taken = early?.take(config);
+      const provider = taken?.provider ?? (await createProvider(config, context));
+      providers.set(config.name, provider);
+      if (taken) reads.set(config.name, taken.live);
+    }
+  } finally {
+    await early?.discard();
+  }
+  const journal = await journalRead;
   const managed = managedAddresses(journal);
   const protectedAccounts = protectedAccountsOf(tree.model, configs, journal);
   const effective = computeEffectiveMemberships(tree.model, options.now);
-  const signal = AbortSignal.timeout(options.readTimeoutMs ?? 600_000);
   const inputs: ProviderPlanInput[] = await Promise.all(
     configs.map(async (config) => {
       const provider = providers.get(config.name);
       if (!provider) throw new ConfigError(`provider ${config.name} could not be created`);
-      const live = await provider.read(signal);
+      const live = await (reads.get(config.name) ?? provider.read(signal));
       const desired = computeDesiredState(tree.model, config, effective, {
         now: options.now,
         nativeNesting: config.nesting && provider.capabilities.nesting,
@@ -132,7 +157,7 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
       return providerPlanInput(config, provider, desired, live, managed);
     }),
   );
-  const commit = await describeAccessCommit(options.cwd, options.dir);
+  const commit = await commitLookup;
   const plan = computePlan({
     now: options.now,
     desiredDigest: tree.digest,

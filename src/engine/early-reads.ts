@@ -1,0 +1,106 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { ProviderConfig } from "../model/access.ts";
+import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
+import type { LiveState } from "../model/state.ts";
+import { buildConfig } from "../load/build-config.ts";
+import { parseAccessFile } from "../load/parse.ts";
+import { isObj } from "../load/read-data.ts";
+import { validateDocumentSchema } from "../validate/schema.ts";
+import { createProvider } from "../providers/registry.ts";
+import type { Provider, ProviderContext } from "../providers/types.ts";
+
+/**
+ * Live reads started before the access files are validated. gatehouse.yaml is read on its own first,
+ * and each provider it names starts reading at once, so the wait on LDAP, SCIM or GitHub (and the local
+ * directory's read) overlaps loading and checking a large access tree instead of following it.
+ *
+ * It only ever saves time: when gatehouse.yaml has any problem, a provider cannot be created, or the
+ * validated configuration turns out different (the file changed meanwhile), the plan creates that
+ * provider and reads after validation as before. When validation fails the early reads are aborted and
+ * their providers closed; reads change nothing, so nothing is lost.
+ */
+export interface EarlyReads {
+  /** The provider and read started for exactly this configuration, once; undefined otherwise. */
+  take(config: ProviderConfig): { readonly provider: Provider; readonly live: Promise<LiveState> } | undefined;
+  /** Aborts the reads nobody took, waits for them to stop, and closes their providers. */
+  discard(): Promise<void>;
+}
+
+interface Started {
+  readonly key: string;
+  readonly provider: Provider;
+  readonly live: Promise<LiveState>;
+}
+
+const CONFIG_NAMES = ["gatehouse.yaml", "gatehouse.yml"];
+
+/** The provider configurations of `dir`'s gatehouse.yaml when it is free of errors, else undefined. */
+async function readProviderConfigs(cwd: string, dir: string): Promise<readonly ProviderConfig[] | undefined> {
+  const found: { file: string; bytes: Uint8Array }[] = [];
+  for (const name of CONFIG_NAMES) {
+    const absolute = path.resolve(cwd, dir, name);
+    const bytes = await readFile(absolute).catch(() => undefined);
+    if (bytes) found.push({ file: path.relative(cwd, absolute), bytes });
+  }
+  const only = found.length === 1 ? found[0] : undefined;
+  if (only === undefined) return undefined;
+  const parsed = parseAccessFile(only.file, only.bytes);
+  if (!parsed.document || hasErrors(parsed.diagnostics) || !isObj(parsed.document.data)) return undefined;
+  const schema = validateDocumentSchema(parsed.document, "config");
+  if (hasErrors(schema)) return undefined;
+  const diagnostics: Diagnostic[] = [];
+  const config = buildConfig(parsed.document, parsed.document.data, [], diagnostics);
+  return hasErrors(diagnostics) ? undefined : config.providers;
+}
+
+/**
+ * Starts a read for each provider `only` selects (all when empty) in gatehouse.yaml. Undefined when
+ * nothing could be started; never throws.
+ */
+export async function startEarlyReads(
+  options: { readonly cwd: string; readonly dir: string; readonly only?: readonly string[] },
+  context: ProviderContext,
+  signal: AbortSignal,
+): Promise<EarlyReads | undefined> {
+  let configs: readonly ProviderConfig[] | undefined;
+  try {
+    configs = await readProviderConfigs(options.cwd, options.dir);
+  } catch {
+    return undefined; // whatever it is, validation reports it
+  }
+  if (configs === undefined) return undefined;
+  const only = options.only ?? [];
+  const selected = only.length === 0 ? configs : configs.filter((c) => only.includes(c.name));
+  const stop = new AbortController();
+  const readSignal = AbortSignal.any([signal, stop.signal]);
+  const started = new Map<string, Started>();
+  for (const config of selected) {
+    let provider: Provider;
+    try {
+      provider = await createProvider(config, context);
+    } catch {
+      continue; // created again after validation, where its error is reported in order
+    }
+    const live = provider.read(readSignal);
+    live.catch(() => undefined); // awaited by whoever takes it; a read nobody takes is aborted
+    started.set(config.name, { key: JSON.stringify(config), provider, live });
+  }
+  if (started.size === 0) return undefined;
+  return {
+    take(config) {
+      const hit = started.get(config.name);
+      if (hit === undefined || hit.key !== JSON.stringify(config)) return undefined;
+      started.delete(config.name);
+      return { provider: hit.provider, live: hit.live };
+    },
+    async discard() {
+      if (started.size === 0) return;
+      stop.abort(new Error("the early read is no longer needed"));
+      const left = [...started.values()];
+      started.clear();
+      await Promise.allSettled(left.map((s) => s.live));
+      await Promise.allSettled(left.map((s) => s.provider.close()));
+    },
+  };
+}

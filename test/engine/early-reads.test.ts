@@ -1,0 +1,120 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { startEarlyReads } from "../../src/engine/early-reads.ts";
+import { preparePlan, providerContextOf, type EngineOptions } from "../../src/engine/prepare-plan.ts";
+import { ConfigError } from "../../src/errors.ts";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { NOW } from "../builders.ts";
+
+/** An HTTP server that takes every request and never answers: a live read that waits until aborted. */
+interface SilentServer {
+  readonly baseUrl: string;
+  readonly seen: IncomingMessage[];
+  readonly closed: () => number;
+  readonly stop: () => Promise<void>;
+}
+
+async function startSilentServer(): Promise<SilentServer> {
+  const seen: IncomingMessage[] = [];
+  let closed = 0;
+  const server: Server = createServer((req, res) => {
+    seen.push(req);
+    res.on("close", () => closed++);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${String(port)}/scim/v2`,
+    seen,
+    closed: () => closed,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const TOKEN_ENV = "EARLY_READS_TOKEN";
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((f) => f()));
+});
+
+function scimConfig(baseUrl: string): string {
+  return `providers:\n  saas:\n    type: scim\n    baseUrl: ${baseUrl}\n    tokenEnv: ${TOKEN_ENV}\n`;
+}
+
+async function setUp(files: Readonly<Record<string, string>>): Promise<{ tree: AccessTree; options: EngineOptions }> {
+  const tree = await writeAccessTree(files);
+  cleanups.push(() => tree.remove());
+  return {
+    tree,
+    options: { cwd: tree.cwd, dir: "access", now: NOW, env: { [TOKEN_ENV]: "t0ken" }, cacheDir: false },
+  };
+}
+
+describe("early live reads", () => {
+  it("start from gatehouse.yaml alone, and are aborted and closed when discarded", async () => {
+    const server = await startSilentServer();
+    cleanups.push(() => server.stop());
+    const { options } = await setUp({ "gatehouse.yaml": scimConfig(server.baseUrl) });
+    const early = await startEarlyReads(options, providerContextOf(options), AbortSignal.timeout(60_000));
+    expect(early).toBeDefined();
+    await vi.waitFor(() => {
+      expect(server.seen.length).toBeGreaterThan(0);
+    });
+    expect(server.seen[0]?.headers.authorization).toBe("Bearer t0ken");
+    await early?.discard();
+    await vi.waitFor(() => {
+      expect(server.closed()).toBe(server.seen.length);
+    });
+  });
+
+  it("are handed over only for the same configuration, once", async () => {
+    const server = await startSilentServer();
+    cleanups.push(() => server.stop());
+    const { options } = await setUp({ "gatehouse.yaml": scimConfig(server.baseUrl) });
+    const tree = await (await setUp({ "gatehouse.yaml": scimConfig(server.baseUrl) })).tree.validate();
+    const config = tree.model.config.providers[0];
+    if (config === undefined) throw new Error("no provider in the test tree");
+    const early = await startEarlyReads(options, providerContextOf(options), AbortSignal.timeout(60_000));
+    cleanups.push(async () => early?.discard());
+    expect(early?.take({ ...config, settings: { ...config.settings, baseUrl: "http://127.0.0.1:1/" } })).toBe(
+      undefined,
+    );
+    const taken = early?.take(config);
+    expect(taken?.provider.name).toBe("saas");
+    expect(early?.take(config)).toBeUndefined();
+    await taken?.provider.close();
+  });
+
+  it("are not started from a gatehouse.yaml with errors, or for providers --only leaves out", async () => {
+    const server = await startSilentServer();
+    cleanups.push(() => server.stop());
+    const broken = await setUp({ "gatehouse.yaml": scimConfig(server.baseUrl) + "  other: {}\n" });
+    const signal = AbortSignal.timeout(60_000);
+    expect(await startEarlyReads(broken.options, providerContextOf(broken.options), signal)).toBeUndefined();
+    const fine = await setUp({ "gatehouse.yaml": scimConfig(server.baseUrl) });
+    const elsewhere = { ...fine.options, only: ["directory"] };
+    expect(await startEarlyReads(elsewhere, providerContextOf(elsewhere), signal)).toBeUndefined();
+    expect(server.seen).toEqual([]);
+  });
+
+  it("never outlive a failed validation: the plan stops at once with the file errors", async () => {
+    const server = await startSilentServer();
+    cleanups.push(() => server.stop());
+    const { options } = await setUp({
+      "gatehouse.yaml": scimConfig(server.baseUrl),
+      "people.yaml": "users:\n  - name: No Id\n",
+    });
+    const failure = await preparePlan({ ...options, readTimeoutMs: 600_000 }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as ConfigError).diagnostics.map((d) => `${d.file}:${String(d.line)}`)).toContain(
+      "access/people.yaml:2",
+    );
+    await vi.waitFor(() => {
+      expect(server.closed()).toBe(server.seen.length);
+    });
+  });
+});
