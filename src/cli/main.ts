@@ -4,14 +4,6 @@ import { fileURLToPath } from "node:url";
 import { ConfigError, ExitCode, GatehouseError, InternalError, UsageError } from "../errors.ts";
 import { renderDiagnostics, countLine } from "../render/diagnostics.ts";
 import { nodeIo, type CliIo } from "./io.ts";
-import { runValidate } from "./commands/validate.ts";
-import { runPlan } from "./commands/plan.ts";
-import { runApplyCommand } from "./commands/apply.ts";
-import { runJournal } from "./commands/journal.ts";
-import { runExplain } from "./commands/explain.ts";
-import { runImport } from "./commands/import.ts";
-import { runPr } from "./commands/pr.ts";
-import { runCodeowners } from "./commands/codeowners.ts";
 
 export const VERSION: string = (() => {
   const data: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
@@ -39,15 +31,16 @@ Run "gatehouse <command> --help" for a command's options. Exit codes: 0 ok, 1 er
 2 plan has changes (--detailed-exitcode), 3 refused by guard rails, 4 stale plan, 64 usage.`;
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
-const COMMANDS: Readonly<Record<string, Command>> = {
-  validate: runValidate,
-  plan: runPlan,
-  apply: runApplyCommand,
-  explain: runExplain,
-  import: runImport,
-  journal: runJournal,
-  pr: runPr,
-  codeowners: runCodeowners,
+/** Each command's module is loaded when it runs: a plan does not load Octokit, `pr` loads no YAML rules. */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  validate: async () => (await import("./commands/validate.ts")).runValidate,
+  plan: async () => (await import("./commands/plan.ts")).runPlan,
+  apply: async () => (await import("./commands/apply.ts")).runApplyCommand,
+  explain: async () => (await import("./commands/explain.ts")).runExplain,
+  import: async () => (await import("./commands/import.ts")).runImport,
+  journal: async () => (await import("./commands/journal.ts")).runJournal,
+  pr: async () => (await import("./commands/pr.ts")).runPr,
+  codeowners: async () => (await import("./commands/codeowners.ts")).runCodeowners,
 };
 
 /** Runs one command and returns its exit code. Never throws: every failure becomes a message and a code. */
@@ -62,8 +55,9 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promi
       io.stdout(`gatehouse ${VERSION}\n`);
       return ExitCode.ok;
     }
-    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-    if (!command) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
+    const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!load) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
+    const command = await load();
     return await command(rest, io);
   } catch (error) {
     return reportError(error, io);

@@ -22,7 +22,9 @@ import type { Provider, ProviderContext } from "../providers/types.ts";
  */
 export interface EarlyReads {
   /** The provider and read started for exactly this configuration, once; undefined otherwise. */
-  take(config: ProviderConfig): { readonly provider: Provider; readonly live: Promise<LiveState> } | undefined;
+  take(
+    config: ProviderConfig,
+  ): { readonly provider: Provider; readonly live: Promise<LiveState> } | undefined;
   /** Aborts the reads nobody took, waits for them to stop, and closes their providers. */
   discard(): Promise<void>;
 }
@@ -90,7 +92,7 @@ export async function startEarlyReads(
   return {
     take(config) {
       const hit = started.get(config.name);
-      if (hit === undefined || hit.key !== JSON.stringify(config)) return undefined;
+      if (hit?.key !== JSON.stringify(config)) return undefined;
       started.delete(config.name);
       return { provider: hit.provider, live: hit.live };
     },

@@ -122,29 +122,90 @@ function buildUser(d: AccessDocument, o: Obj, path: PathSegment[], source: Sourc
   return user;
 }
 
+/** Line and column of each entry of one `members` list, two numbers per entry. */
+class ListPlaces {
+  readonly file: string;
+  readonly at: Int32Array;
+  constructor(file: string, size: number) {
+    this.file = file;
+    this.at = new Int32Array(2 * size);
+  }
+
+  location(i: number): SourceLocation {
+    return { file: this.file, line: this.at[2 * i] ?? 1, column: this.at[2 * i + 1] ?? 1 };
+  }
+}
+
+/**
+ * A plain member entry (`- ada`, or `- user: ada` without `until` or `reason`): a million of them at
+ * 100k people, so the location is kept as two numbers in the list's ListPlaces and made on demand, not
+ * as an object per entry (a third fewer objects for the model, and for the garbage collector to copy).
+ */
+class PlainUserMember {
+  readonly user: string;
+  readonly #places: ListPlaces;
+  readonly #i: number;
+  constructor(user: string, places: ListPlaces, i: number) {
+    this.user = user;
+    this.#places = places;
+    this.#i = i;
+  }
+
+  // On the prototype, not in each of a million entries.
+  // eslint-disable-next-line @typescript-eslint/class-literal-property-style
+  get kind(): "user" {
+    return "user";
+  }
+
+  get source(): SourceLocation {
+    return this.#places.location(this.#i);
+  }
+
+  toJSON(): MemberEntry {
+    return { kind: "user", user: this.user, source: this.source };
+  }
+}
+
+function plainMember(
+  d: AccessDocument,
+  raw: readonly unknown[],
+  path: readonly PathSegment[],
+  i: number,
+  places: ListPlaces,
+  user: string,
+): MemberEntry {
+  const { line, column } = where(d, raw, path, i);
+  places.at[2 * i] = line;
+  places.at[2 * i + 1] = column;
+  return new PlainUserMember(user, places, i);
+}
+
 /** One `members` entry (item `i` of `raw`, the list at `path`), or undefined when it names nobody. */
 function buildMember(
   d: AccessDocument,
   raw: readonly unknown[],
   path: readonly PathSegment[],
   i: number,
+  places: ListPlaces,
 ): MemberEntry | undefined {
   const m = raw[i];
-  if (typeof m === "string") return { kind: "user", user: m, source: where(d, raw, path, i) };
+  if (typeof m === "string") return plainMember(d, raw, path, i, places, m);
   if (!isObj(m)) return undefined;
   const user = str(m, "user");
   if (user === undefined) {
     const group = str(m, "group");
     return group === undefined ? undefined : { kind: "group", group, source: where(d, raw, path, i) };
   }
+  const until = str(m, "until");
+  const reason = str(m, "reason");
+  if (until === undefined && reason === undefined && m["until"] === undefined)
+    return plainMember(d, raw, path, i, places, user);
   const entry: Draft<Extract<MemberEntry, { kind: "user" }>> = {
     kind: "user",
     user,
     source: where(d, raw, path, i),
   };
-  const until = str(m, "until");
   if (until !== undefined) entry.until = until;
-  const reason = str(m, "reason");
   if (reason !== undefined) entry.reason = reason;
   if (m["until"] !== undefined) entry.untilSource = where(d, m, [...path, i], "until");
   return entry;
@@ -152,8 +213,9 @@ function buildMember(
 
 function buildMembers(d: AccessDocument, raw: readonly unknown[], path: PathSegment[]): MemberEntry[] {
   const out: MemberEntry[] = [];
+  const places = new ListPlaces(d.file, raw.length);
   for (let i = 0; i < raw.length; i++) {
-    const entry = buildMember(d, raw, path, i);
+    const entry = buildMember(d, raw, path, i, places);
     if (entry !== undefined) out.push(entry);
   }
   return out;

@@ -30,7 +30,11 @@ async function startSilentServer(): Promise<SilentServer> {
     closed: () => closed,
     stop: async () => {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
   };
 }
@@ -45,7 +49,9 @@ function scimConfig(baseUrl: string): string {
   return `providers:\n  saas:\n    type: scim\n    baseUrl: ${baseUrl}\n    tokenEnv: ${TOKEN_ENV}\n`;
 }
 
-async function setUp(files: Readonly<Record<string, string>>): Promise<{ tree: AccessTree; options: EngineOptions }> {
+async function setUp(
+  files: Readonly<Record<string, string>>,
+): Promise<{ tree: AccessTree; options: EngineOptions }> {
   const tree = await writeAccessTree(files);
   cleanups.push(() => tree.remove());
   return {
