@@ -1,12 +1,11 @@
-import { readFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { ProviderConfig } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import type { LiveState } from "../model/state.ts";
 import { buildConfig } from "../load/build-config.ts";
-import { parseAccessFile } from "../load/parse.ts";
+import { loadAccessFile } from "../load/load-tree.ts";
 import { isObj } from "../load/read-data.ts";
-import { validateDocumentSchema } from "../validate/schema.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { Provider, ProviderContext } from "../providers/types.ts";
 
@@ -38,22 +37,37 @@ interface Started {
 const CONFIG_NAMES = ["gatehouse.yaml", "gatehouse.yml"];
 
 /** The provider configurations of `dir`'s gatehouse.yaml when it is free of errors, else undefined. */
-async function readProviderConfigs(cwd: string, dir: string): Promise<readonly ProviderConfig[] | undefined> {
-  const found: { file: string; bytes: Uint8Array }[] = [];
+async function readProviderConfigs(options: EarlyOptions): Promise<readonly ProviderConfig[] | undefined> {
+  const found: string[] = [];
   for (const name of CONFIG_NAMES) {
-    const absolute = path.resolve(cwd, dir, name);
-    const bytes = await readFile(absolute).catch(() => undefined);
-    if (bytes) found.push({ file: path.relative(cwd, absolute), bytes });
+    const absolute = path.resolve(options.cwd, options.dir, name);
+    if (
+      await stat(absolute).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      found.push(absolute);
   }
   const only = found.length === 1 ? found[0] : undefined;
   if (only === undefined) return undefined;
-  const parsed = parseAccessFile(only.file, only.bytes);
-  if (!parsed.document || hasErrors(parsed.diagnostics) || !isObj(parsed.document.data)) return undefined;
-  const schema = validateDocumentSchema(parsed.document, "config");
-  if (hasErrors(schema)) return undefined;
+  const loaded = await loadAccessFile(only, "config", {
+    cwd: options.cwd,
+    ...(options.cacheDir === false || options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+  });
+  const document = loaded.document?.document;
+  if (!document || hasErrors(loaded.diagnostics) || !isObj(document.data)) return undefined;
   const diagnostics: Diagnostic[] = [];
-  const config = buildConfig(parsed.document, parsed.document.data, [], diagnostics);
+  const config = buildConfig(document, document.data, [], diagnostics);
   return hasErrors(diagnostics) ? undefined : config.providers;
+}
+
+interface EarlyOptions {
+  readonly cwd: string;
+  readonly dir: string;
+  readonly only?: readonly string[];
+  /** The parse cache (relative to cwd), as the tree's load uses it; false or unset: none. */
+  readonly cacheDir?: string | false;
 }
 
 /**
@@ -61,13 +75,13 @@ async function readProviderConfigs(cwd: string, dir: string): Promise<readonly P
  * nothing could be started; never throws.
  */
 export async function startEarlyReads(
-  options: { readonly cwd: string; readonly dir: string; readonly only?: readonly string[] },
+  options: EarlyOptions,
   context: ProviderContext,
   signal: AbortSignal,
 ): Promise<EarlyReads | undefined> {
   let configs: readonly ProviderConfig[] | undefined;
   try {
-    configs = await readProviderConfigs(options.cwd, options.dir);
+    configs = await readProviderConfigs(options);
   } catch {
     return undefined; // whatever it is, validation reports it
   }

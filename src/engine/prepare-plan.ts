@@ -116,7 +116,11 @@ export function providerPlanInput(
 export async function preparePlan(options: EngineOptions): Promise<PreparedPlan> {
   const context = providerContextOf(options);
   const signal = AbortSignal.timeout(options.readTimeoutMs ?? 600_000);
-  const early = await startEarlyReads(options, context, signal);
+  const early = await startEarlyReads(
+    { ...options, cacheDir: options.cacheDir ?? DEFAULT_CACHE_DIR },
+    context,
+    signal,
+  );
   const commitLookup = describeAccessCommit(options.cwd, options.dir);
   const journalRead = readJournal(journalPathOf(options));
   journalRead.catch(() => undefined); // awaited below, after validation, whose errors come first

@@ -76,7 +76,7 @@ const MAX_WORKERS_SETTING = 16;
 const CONFIG_FILE = /^gatehouse\.ya?ml$/;
 const WORKER_SCRIPT = new URL("./parse-worker.js", import.meta.url);
 
-interface LoadedFile {
+export interface LoadedFile {
   readonly document?: ClassifiedDocument;
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -214,6 +214,38 @@ function workerCount(sources: readonly SourceFile[], setting: number | undefined
   if (setting === 0 || sources.length === 0 || !existsSync(fileURLToPath(WORKER_SCRIPT))) return 0;
   const bytes = sources.reduce((sum, s) => sum + s.bytes.length, 0);
   return parseWorkerCount(bytes, sources.length, setting, availableParallelism());
+}
+
+/**
+ * One file read as `loadAccessTree` reads it, parse cache included (a miss is parsed and stored). For
+ * gatehouse.yaml ahead of the tree: a warm run then neither parses it nor compiles its schema.
+ */
+export async function loadAccessFile(
+  absPath: string,
+  kind: DocumentKind,
+  options: Pick<LoadOptions, "cwd" | "cacheDir" | "limits">,
+): Promise<LoadedFile> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const bytes = await readFile(absPath);
+  const source: SourceFile = {
+    file: path.relative(options.cwd, absPath) || absPath,
+    relative: path.basename(absPath),
+    bytes,
+    digest: createHash("sha256").update(bytes).digest("hex"),
+    kind,
+  };
+  const cacheDir = options.cacheDir === undefined ? undefined : path.resolve(options.cwd, options.cacheDir);
+  if (cacheDir === undefined || bytes.length > limits.maxFileBytes)
+    return parseHere(source, limits, undefined);
+  const entry = await readCacheEntry(cacheDir, SCHEMA_DIR, source.digest, kind);
+  const hit = entry && decodeCacheEntry(entry);
+  if (hit) return fromCache(source, hit);
+  const writes: Promise<void>[] = [];
+  const loaded = parseHere(source, limits, (s, e) =>
+    writes.push(writeCacheEntry(cacheDir, SCHEMA_DIR, s.digest, s.kind, e)),
+  );
+  await Promise.all(writes);
+  return loaded;
 }
 
 /** The load of one uncached file, by its index in the tree: parsed here, or a worker's reply. */

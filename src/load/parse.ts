@@ -4,6 +4,7 @@ import type { Diagnostic } from "../model/diagnostic.ts";
 import { yamlLocator, type Locator } from "./locate.ts";
 import { readPlainYaml, type FastDocument } from "./fast-yaml.ts";
 import { fastLocator } from "./fast-locator.ts";
+import { yamlPositionTable } from "./yaml-table.ts";
 
 /** A parsed access file: the plain data, and where each value sits. */
 export interface AccessDocument {
@@ -183,7 +184,10 @@ function guarded<T>(file: string, read: () => T): T | ParsedFile {
   }
 }
 
-/** The result of reading one file; `fast` is set when the fast reader took it (it can be cached). */
+/**
+ * The result of reading one file; `fast` is set when its data and positions fit the fast reader's form
+ * (the fast reader took it, or the `yaml` package read it and yaml-table.ts mirrored it): it can be cached.
+ */
 export interface ParsedFile {
   readonly document?: AccessDocument;
   readonly diagnostics: Diagnostic[];
@@ -326,5 +330,11 @@ function readWithYamlPackage(file: string, text: string, digest: string, limits:
       ],
     };
   }
-  return { document: { file, locator: yamlLocator(doc, lineCounter), data, digest }, diagnostics };
+  // A table in the fast reader's form, when one mirrors the file exactly, lets the parse be cached.
+  const table = yamlPositionTable(doc, lineCounter, data);
+  return {
+    document: { file, locator: yamlLocator(doc, lineCounter), data, digest },
+    diagnostics,
+    ...(table ? { fast: table } : {}),
+  };
 }

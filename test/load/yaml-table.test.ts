@@ -1,0 +1,102 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { fastLocator } from "../../src/load/fast-locator.ts";
+import { readPlainYaml } from "../../src/load/fast-yaml.ts";
+import type { Locator, PathSegment } from "../../src/load/locate.ts";
+import { parseAccessFile } from "../../src/load/parse.ts";
+import { decodeCacheEntry, encodeCacheEntry, toCacheEntry } from "../../src/load/parse-cache.ts";
+import { isRecord } from "../../src/model/json.ts";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** Files only the `yaml` package reads (the fast reader refuses each), that a table can mirror. */
+const MIRRORED: Readonly<Record<string, string>> = {
+  crlf: "users:\r\n  - id: ada\r\n    name: Ada\r\n  - id: bob\r\n    name: Bob\r\n",
+  "flow over lines":
+    "groups:\n  - {name: team-a-read,\n     members: [ada,\n       bob]}\n  - name: team-b-read\n    owners: [\n      ada ]\n",
+  "block scalars": "groups:\n  - name: g\n    description: |\n      two\n      lines\n    owners: [ada]\n",
+  "empty values": "users:\n  - id: ada\n    name:\n    email: ~\n    title: ''\n",
+  "integer-like keys":
+    "users:\n  - id: ada\n    accounts:\n      2: two\n      1: one\n      b: bee\n      0: zero\n",
+  "quoted keys and escapes": 'users:\n  - "id": "a\\tb"\n    \'name\': "Ada \\u00e9"\n',
+  "empty list items": "groups:\n  - name: g\n    members:\n      -\n      - bob\n      - \n",
+  "tabs after values": "users:\n  - id: ada\t\n    name: Ada\t# note\n",
+  "root scalar": "just some text\n",
+  "nested flow": "policy: {guardrails: {maxRemovals: '10%', protectedUsers: [a, b]}, admins: []}\n",
+};
+
+/** Every path to a value in `data`, the root included. */
+function pathsOf(data: unknown, path: PathSegment[] = []): PathSegment[][] {
+  const out: PathSegment[][] = [path];
+  if (Array.isArray(data)) data.forEach((item, i) => out.push(...pathsOf(item, [...path, i])));
+  else if (isRecord(data))
+    for (const key of Object.keys(data)) out.push(...pathsOf(data[key], [...path, key]));
+  return out;
+}
+
+/** What a locator answers for every path, a missing child of each, and the whole tree. */
+function answers(locator: Locator, data: unknown): unknown {
+  return pathsOf(data).map((path) => [
+    path.join("/"),
+    locator.locate(path, "value"),
+    locator.locate(path, "key"),
+    locator.locate([...path, "missing"], "value"),
+    locator.locate([...path, 99], "key"),
+    locator.locateChild("f.yaml", {}, path, "missing"),
+    [...locator.locateAll(path, 50)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  ]);
+}
+
+describe("position tables of files the yaml package reads", () => {
+  for (const [name, text] of Object.entries(MIRRORED)) {
+    it(`answer as the yaml package does, through the cache: ${name}`, () => {
+      const bytes = new TextEncoder().encode(text);
+      expect(readPlainYaml(text)).toBeUndefined(); // the point: the fast reader refuses it
+      const parsed = parseAccessFile("f.yaml", bytes);
+      expect(parsed.diagnostics).toEqual([]);
+      if (!parsed.document || !parsed.fast) throw new Error(`${name}: no cacheable document`);
+      const cached = decodeCacheEntry(encodeCacheEntry(toCacheEntry(parsed.fast, [])));
+      if (!cached) throw new Error(`${name}: the entry does not read back`);
+      expect(cached.document.data).toEqual(parsed.document.data);
+      expect(answers(fastLocator(cached.document), cached.document.data)).toEqual(
+        answers(parsed.document.locator, parsed.document.data),
+      );
+    });
+  }
+
+  it("are not made for what a table cannot mirror: aliases, complex keys, sets", () => {
+    for (const text of [
+      "users:\n  - &a\n    id: ada\n    name: Ada\n  - *a\n",
+      "users:\n  - id: ada\n    name: &n Ada\n  - id: bob\n    name: *n\n",
+      "? [a, b]\n: c\n",
+      "admins: !!set\n  ? ada\n  ? bob\n",
+    ]) {
+      const parsed = parseAccessFile("f.yaml", new TextEncoder().encode(text));
+      expect(parsed.fast).toBeUndefined();
+    }
+  });
+
+  it("let the loader cache such files and report from the cache what a fresh parse reports", async () => {
+    const { loadAccessTree } = await import("../../src/load/load-tree.ts");
+    const cwd = await mkdtemp(join(tmpdir(), "gh-yaml-table-"));
+    dirs.push(cwd);
+    await mkdir(join(cwd, "access"), { recursive: true });
+    await writeFile(join(cwd, "access/a.yaml"), MIRRORED["crlf"]?.replace("name: Bob", "nmae: Bob") ?? "");
+    await writeFile(join(cwd, "access/b.yaml"), MIRRORED["flow over lines"] ?? "");
+    const options = { cwd, cacheDir: join(cwd, "cache") };
+    const cold = await loadAccessTree("access", options);
+    expect((await readdir(options.cacheDir)).filter((n) => n.endsWith(".v8"))).toHaveLength(2);
+    const warm = await loadAccessTree("access", options);
+    expect(cold.diagnostics.map((d) => `${d.code} ${d.file}:${String(d.line)}:${String(d.column)}`)).toEqual([
+      "GH100 access/a.yaml:4:5",
+      "GH100 access/a.yaml:5:5",
+    ]);
+    expect(JSON.stringify(warm.diagnostics)).toBe(JSON.stringify(cold.diagnostics));
+    expect(warm.documents.map((d) => d.document.data)).toEqual(cold.documents.map((d) => d.document.data));
+  });
+});
