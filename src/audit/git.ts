@@ -1,4 +1,10 @@
-import { simpleGit } from "simple-git";
+import type { SimpleGit } from "simple-git";
+
+/** simple-git, loaded when a command first asks git something. */
+async function gitAt(baseDir: string): Promise<SimpleGit> {
+  const { simpleGit } = await import("simple-git");
+  return simpleGit({ baseDir });
+}
 
 /** The commit that holds the access files, and whether they have uncommitted edits. Undefined outside git. */
 export async function describeAccessCommit(
@@ -6,7 +12,7 @@ export async function describeAccessCommit(
   dir: string,
 ): Promise<{ commit: string; isDirty: boolean } | undefined> {
   try {
-    const git = simpleGit({ baseDir: cwd });
+    const git = await gitAt(cwd);
     if (!(await git.checkIsRepo())) return undefined;
     const commit = (await git.revparse(["HEAD"])).trim();
     const status = await git.status(["--", dir]);
@@ -24,7 +30,7 @@ export async function describeActor(
   const ci = env["GITHUB_ACTOR"];
   if (ci) return `github:${ci}`;
   try {
-    const name = (await simpleGit({ baseDir: cwd }).raw(["config", "user.email"])).trim();
+    const name = (await (await gitAt(cwd)).raw(["config", "user.email"])).trim();
     if (name) return name;
   } catch {
     // fall through

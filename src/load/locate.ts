@@ -1,4 +1,5 @@
-import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair } from "yaml";
+import type { Document, LineCounter, Node, Pair } from "yaml";
+import { isMap, isPair, isScalar, isSeq } from "./yaml-lib.ts";
 import type { SourceLocation } from "../model/source.ts";
 
 export type PathSegment = string | number;

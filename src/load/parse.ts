@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { LineCounter, parseAllDocuments, visit, isScalar, type Document } from "yaml";
+import type { Document } from "yaml";
+import { yamlLib } from "./yaml-lib.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { yamlLocator, type Locator } from "./locate.ts";
 import { readPlainYaml, type FastDocument } from "./fast-yaml.ts";
@@ -238,6 +239,7 @@ function readWithYamlPackage(file: string, text: string, digest: string, limits:
         ),
       ],
     };
+  const { LineCounter, parseAllDocuments, visit, isScalar } = yamlLib();
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   let docs: Document[];

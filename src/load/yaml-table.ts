@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, visit, type Document, type LineCounter, type Node } from "yaml";
+import type { Document, LineCounter, Node } from "yaml";
+import { isMap, isScalar, isSeq, yamlLib } from "./yaml-lib.ts";
 import { isRecord } from "../model/json.ts";
 import type { FastDocument, PositionTable } from "./fast-yaml.ts";
 
@@ -18,6 +19,7 @@ export function yamlPositionTable(
   data: unknown,
 ): FastDocument | undefined {
   const seen = { alias: false };
+  const { visit } = yamlLib();
   visit(doc, {
     Alias() {
       seen.alias = true;

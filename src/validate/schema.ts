@@ -1,8 +1,10 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import { createRequire } from "node:module";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+import type * as AjvModule from "ajv/dist/2020.js";
+import type AddFormats from "ajv-formats";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { AccessDocument } from "../load/parse.ts";
 import { locate, pointerToPath } from "../load/locate.ts";
@@ -36,10 +38,12 @@ function listSchemaFiles(dir: string): string[] {
   return out.sort();
 }
 
-// ajv-formats is CommonJS; under NodeNext its default export is the module object.
-const addFormats = addFormatsModule.default;
+const require = createRequire(import.meta.url);
 
 function compileValidators(): Validators {
+  // Loaded here, not at start-up (about 50 ms): a warm run takes every file from the parse cache.
+  const { Ajv2020 } = require("ajv/dist/2020.js") as typeof AjvModule;
+  const addFormats = (require("ajv-formats") as typeof AddFormats).default;
   const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
   addFormats(ajv);
   for (const file of listSchemaFiles(SCHEMA_DIR)) {
