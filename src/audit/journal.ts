@@ -1,5 +1,5 @@
 import { open, truncate } from "node:fs/promises";
-import { ExitCode, GatehouseError } from "../errors.ts";
+import { JOURNAL_REPAIR_HINT, JournalError } from "./journal-error.ts";
 import { appendFileDurable } from "../io/atomic-write.ts";
 import { hasCode, withFileLock } from "../io/file-lock.ts";
 import type { JournalEntry, NewJournalEntry } from "./journal-entry.ts";
@@ -21,12 +21,7 @@ export type { JournalProblem, JournalVerification, VerifyJournalOptions } from "
 /** Where the journal lives unless gatehouse.yaml says otherwise, relative to the working directory. */
 export const DEFAULT_JOURNAL_PATH = ".gatehouse/journal.jsonl";
 
-/** The journal cannot be appended to or read as it is. */
-export class JournalError extends GatehouseError {
-  constructor(message: string, options?: ErrorOptions) {
-    super("GH_JOURNAL", message, ExitCode.error, options);
-  }
-}
+export { JournalError } from "./journal-error.ts";
 
 export interface AppendJournalOptions {
   /** How long to wait for another gatehouse process appending to the same journal (default 10 s). */
@@ -95,8 +90,7 @@ export async function repairJournalTail(path: string): Promise<number> {
   });
 }
 
-const REPAIR_HINT =
-  "run `gatehouse audit verify` to check the rest of the chain, then repair the tail (the fragment is kept in <journal>.torn)";
+const REPAIR_HINT = JOURNAL_REPAIR_HINT;
 
 /** The last entry, read from the end of the file so appends stay fast on a long journal. */
 async function readLastEntry(path: string): Promise<JournalEntry | undefined> {

@@ -1,24 +1,16 @@
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
-import { accountOf } from "../plan/addresses.ts";
 import type { JournalEntry } from "../audit/journal.ts";
+import { emptyFold, foldEntry, type JournalFold } from "../audit/journal-fold.ts";
 
 /**
  * Addresses gatehouse itself created and has not since removed, folded from the journal. The planner
  * uses them to tell "removed from config" (we added it, the files dropped it) from drift.
  */
-export function managedAddresses(entries: readonly JournalEntry[]): Set<string> {
-  const managed = new Set<string>();
-  for (const entry of entries) {
-    if (entry.type !== "change" || entry.outcome !== "applied") continue;
-    const c = entry.change;
-    const isAdd =
-      c.action === "create" || c.action === "add" || c.action === "enable" || c.action === "update";
-    const isRemove = c.action === "delete" || c.action === "remove";
-    if (isAdd) managed.add(c.id);
-    else if (isRemove) managed.delete(c.id);
-  }
-  return managed;
+export function managedAddresses(entries: readonly JournalEntry[]): ReadonlySet<string> {
+  const fold = emptyFold();
+  for (const entry of entries) foldEntry(fold, entry);
+  return fold.managed;
 }
 
 /**
@@ -28,7 +20,7 @@ export function managedAddresses(entries: readonly JournalEntry[]): Set<string> 
 export function protectedAccountsOf(
   model: AccessModel,
   providers: readonly ProviderConfig[],
-  entries: readonly JournalEntry[],
+  journal: JournalFold,
 ): Map<string, Set<string>> {
   const ids = new Set(model.config.policy.guardrails.protectedUsers);
   const out = new Map<string, Set<string>>();
@@ -43,11 +35,9 @@ export function protectedAccountsOf(
     }
     out.set(provider.name, accounts);
   }
-  for (const entry of entries) {
-    if (entry.type !== "change" || entry.change.userId === undefined || !ids.has(entry.change.userId))
-      continue;
-    const account = accountOf(entry.change);
-    if (account !== undefined) out.get(entry.provider)?.add(account);
-  }
+  for (const provider of providers)
+    for (const id of ids)
+      for (const account of journal.accounts.get(`${provider.name}\n${id}`) ?? [])
+        out.get(provider.name)?.add(account);
   return out;
 }

@@ -13,9 +13,10 @@ import { createProvider } from "../providers/registry.ts";
 import type { Provider, ProviderContext } from "../providers/types.ts";
 import { liveDigestOf } from "./live-digest.ts";
 import { startEarlyReads } from "./early-reads.ts";
-import { DEFAULT_JOURNAL_PATH, readJournal } from "../audit/journal.ts";
+import { DEFAULT_JOURNAL_PATH } from "../audit/journal.ts";
+import { foldJournal } from "../audit/journal-fold.ts";
 import { describeAccessCommit } from "../audit/git.ts";
-import { managedAddresses, protectedAccountsOf } from "./managed.ts";
+import { protectedAccountsOf } from "./managed.ts";
 
 export interface EngineOptions {
   readonly cwd: string;
@@ -122,7 +123,11 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
     signal,
   );
   const commitLookup = describeAccessCommit(options.cwd, options.dir);
-  const journalRead = readJournal(journalPathOf(options));
+  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
+  const journalRead = foldJournal(
+    journalPathOf(options),
+    cacheDir === false ? undefined : path.resolve(options.cwd, cacheDir),
+  );
   journalRead.catch(() => undefined); // awaited below, after validation, whose errors come first
   let tree: ValidatedTree;
   let configs: ProviderConfig[];
@@ -146,7 +151,7 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
     await early?.discard();
   }
   const journal = await journalRead;
-  const managed = managedAddresses(journal);
+  const managed = journal.managed;
   const protectedAccounts = protectedAccountsOf(tree.model, configs, journal);
   const effective = computeEffectiveMemberships(tree.model, options.now);
   const inputs: ProviderPlanInput[] = await Promise.all(
