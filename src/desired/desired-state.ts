@@ -213,6 +213,8 @@ interface ProviderPeople {
   readonly account: readonly (string | undefined)[];
   /** Account name by position for people who may hold memberships (not terminated, started). */
   readonly activeAccount: readonly (string | undefined)[];
+  /** 1 where activeAccount is set: a compact mask for the two million membership checks. */
+  readonly isActive: Uint8Array;
   /** Position by account name, for people who may hold memberships (the first, if several share it). */
   readonly positionOf: ReadonlyMap<string, number>;
   /** Every position of an account several people share (validation refuses that, GH227). */
@@ -229,6 +231,7 @@ function providerPeople(model: AccessModel, provider: ProviderConfig, now: Date)
   const positionOf = new Map<string, number>();
   const sharedBy = new Map<string, number[]>();
   const lifecycle: Lifecycle[] = [];
+  const isActive = new Uint8Array(index.users.length);
   index.users.forEach((user, p) => {
     const name = accountNameFor(user, provider);
     account.push(name);
@@ -238,21 +241,26 @@ function providerPeople(model: AccessModel, provider: ProviderConfig, now: Date)
     const active = name !== undefined && stands === "active";
     activeAccount.push(active ? name : undefined);
     if (!active) return;
+    isActive[p] = 1;
     const first = positionOf.get(name);
     if (first === undefined) positionOf.set(name, p);
     else sharedBy.set(name, [...(sharedBy.get(name) ?? [first]), p]);
   });
-  return { index, account, activeAccount, positionOf, sharedBy, lifecycle };
+  return { index, account, activeAccount, isActive, positionOf, sharedBy, lifecycle };
 }
 
 /** The positions of `positions` whose people may hold memberships here (the same array when all may). */
 function activeOnly(people: ProviderPeople, positions: Int32Array): Int32Array {
+  const { isActive } = people;
   let kept = 0;
-  for (const p of positions) if (people.activeAccount[p] !== undefined) kept++;
+  for (let i = 0; i < positions.length; i++) kept += isActive[positions[i] ?? 0] ?? 0;
   if (kept === positions.length) return positions;
   const out = new Int32Array(kept);
   let at = 0;
-  for (const p of positions) if (people.activeAccount[p] !== undefined) out[at++] = p;
+  for (let i = 0; i < positions.length; i++) {
+    const p = positions[i] ?? 0;
+    if (isActive[p] === 1) out[at++] = p;
+  }
   return out;
 }
 
