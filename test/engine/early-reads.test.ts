@@ -107,6 +107,22 @@ describe("early live reads", () => {
     expect(server.seen).toEqual([]);
   });
 
+  it("are the plan's reads: a valid tree reads each provider once, not again after validation", async () => {
+    const server = await startSilentServer();
+    cleanups.push(() => server.stop());
+    const { options } = await setUp({
+      "gatehouse.yaml": scimConfig(server.baseUrl),
+      "people.yaml": "users:\n  - id: ada\n    name: Ada\n",
+    });
+    // The silent server never answers: the read in flight runs into the read timeout.
+    const failure = await preparePlan({ ...options, readTimeoutMs: 1500 }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(Error);
+    // SCIM discovery asks its first questions at once; a second read would ask them all again.
+    const asked = server.seen.map((r) => `${r.method ?? ""} ${r.url ?? ""}`);
+    expect(asked).toContain("GET /scim/v2/ServiceProviderConfig");
+    expect(new Set(asked).size).toBe(asked.length);
+  });
+
   it("never outlive a failed validation: the plan stops at once with the file errors", async () => {
     const server = await startSilentServer();
     cleanups.push(() => server.stop());
