@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { ConfigError, GatehouseError } from "../errors.ts";
 import { hasCode } from "../io/file-lock.ts";
 import { writeCacheFile } from "../io/cache-file.ts";
 import { isRecord } from "../model/json.ts";
@@ -85,9 +86,9 @@ async function readFoldCache(file: string): Promise<FoldCache | undefined> {
   }
   if (!isRecord(value) || value["format"] !== FORMAT) return undefined;
   const { end, lastLineStart, lastLineHash, entries, managed, accounts } = value;
-  if (typeof end !== "number" || typeof lastLineStart !== "number" || typeof lastLineHash !== "string")
-    return undefined;
-  if (typeof entries !== "number" || !Array.isArray(managed) || !Array.isArray(accounts)) return undefined;
+  const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+  if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string") return undefined;
+  if (!isOffset(entries) || !Array.isArray(managed) || !Array.isArray(accounts)) return undefined;
   const fold = emptyFold();
   fold.entries = entries;
   for (const id of managed) if (typeof id === "string") fold.managed.add(id);
@@ -145,17 +146,31 @@ export async function foldJournal(
   cacheDir?: string,
   chunkBytes: number = CHUNK,
 ): Promise<JournalFold> {
+  try {
+    return await foldFile(journalPath, cacheDir, chunkBytes);
+  } catch (error) {
+    if (error instanceof GatehouseError || !(error instanceof Error)) throw error;
+    // A folder, a permission problem...: the user's mistake, named with its path, as reading it said.
+    throw new ConfigError(`cannot read the journal ${journalPath}: ${error.message}`, [], { cause: error });
+  }
+}
+
+async function foldFile(
+  journalPath: string,
+  cacheDir: string | undefined,
+  chunkBytes: number,
+): Promise<JournalFold> {
   let handle: FileHandle;
   try {
     handle = await open(journalPath, "r");
   } catch (error) {
     if (hasCode(error, "ENOENT")) return emptyFold();
-    throw new JournalError(
-      `cannot read the journal ${journalPath}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw error;
   }
   try {
-    const size = (await handle.stat()).size;
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new Error("not a file");
+    const size = stats.size;
     const cacheFile = cacheDir === undefined ? undefined : cacheFileOf(cacheDir, journalPath);
     const cached = cacheFile === undefined ? undefined : await readFoldCache(cacheFile);
     const resumed = await resumable(handle, size, cached);

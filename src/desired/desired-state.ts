@@ -253,14 +253,11 @@ function providerPeople(model: AccessModel, provider: ProviderConfig, now: Date)
 function activeOnly(people: ProviderPeople, positions: Int32Array): Int32Array {
   const { isActive } = people;
   let kept = 0;
-  for (let i = 0; i < positions.length; i++) kept += isActive[positions[i] ?? 0] ?? 0;
+  for (const p of positions) kept += isActive[p] ?? 0;
   if (kept === positions.length) return positions;
   const out = new Int32Array(kept);
   let at = 0;
-  for (let i = 0; i < positions.length; i++) {
-    const p = positions[i] ?? 0;
-    if (isActive[p] === 1) out[at++] = p;
-  }
+  for (const p of positions) if (isActive[p] === 1) out[at++] = p;
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import path from "node:path";
 import type { ProviderConfig } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
@@ -32,6 +32,8 @@ interface Started {
   readonly key: string;
   readonly provider: Provider;
   readonly live: Promise<LiveState>;
+  /** Stops this read only: a read handed over must outlive the discarding of the others. */
+  readonly stop: AbortController;
 }
 
 const CONFIG_NAMES = ["gatehouse.yaml", "gatehouse.yml"];
@@ -41,13 +43,10 @@ async function readProviderConfigs(options: EarlyOptions): Promise<readonly Prov
   const found: string[] = [];
   for (const name of CONFIG_NAMES) {
     const absolute = path.resolve(options.cwd, options.dir, name);
-    if (
-      await stat(absolute).then(
-        (s) => s.isFile(),
-        () => false,
-      )
-    )
-      found.push(absolute);
+    // lstat: a symlink (which the tree's discovery may refuse) never starts a read; validation decides.
+    const entry = await lstat(absolute).catch(() => undefined);
+    if (entry?.isFile() === true) found.push(absolute);
+    else if (entry !== undefined) return undefined;
   }
   const only = found.length === 1 ? found[0] : undefined;
   if (only === undefined) return undefined;
@@ -88,8 +87,6 @@ export async function startEarlyReads(
   if (configs === undefined) return undefined;
   const only = options.only ?? [];
   const selected = only.length === 0 ? configs : configs.filter((c) => only.includes(c.name));
-  const stop = new AbortController();
-  const readSignal = AbortSignal.any([signal, stop.signal]);
   const started = new Map<string, Started>();
   for (const config of selected) {
     let provider: Provider;
@@ -98,9 +95,10 @@ export async function startEarlyReads(
     } catch {
       continue; // created again after validation, where its error is reported in order
     }
-    const live = provider.read(readSignal);
+    const stop = new AbortController();
+    const live = provider.read(AbortSignal.any([signal, stop.signal]));
     live.catch(() => undefined); // awaited by whoever takes it; a read nobody takes is aborted
-    started.set(config.name, { key: JSON.stringify(config), provider, live });
+    started.set(config.name, { key: JSON.stringify(config), provider, live, stop });
   }
   if (started.size === 0) return undefined;
   return {
@@ -112,9 +110,9 @@ export async function startEarlyReads(
     },
     async discard() {
       if (started.size === 0) return;
-      stop.abort(new Error("the early read is no longer needed"));
       const left = [...started.values()];
       started.clear();
+      for (const s of left) s.stop.abort(new Error("the early read is no longer needed"));
       await Promise.allSettled(left.map((s) => s.live));
       await Promise.allSettled(left.map((s) => s.provider.close()));
     },

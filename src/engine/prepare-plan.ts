@@ -116,64 +116,65 @@ export function providerPlanInput(
  */
 export async function preparePlan(options: EngineOptions): Promise<PreparedPlan> {
   const context = providerContextOf(options);
-  const signal = AbortSignal.timeout(options.readTimeoutMs ?? 600_000);
-  const early = await startEarlyReads(
-    { ...options, cacheDir: options.cacheDir ?? DEFAULT_CACHE_DIR },
-    context,
-    signal,
-  );
-  const commitLookup = describeAccessCommit(options.cwd, options.dir);
+  // Every read stops on the timeout, or at once when the plan fails on the way (nothing outlives it).
+  const stopReads = new AbortController();
+  const signal = AbortSignal.any([AbortSignal.timeout(options.readTimeoutMs ?? 600_000), stopReads.signal]);
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
+  const early = await startEarlyReads({ ...options, cacheDir }, context, signal);
+  const commitLookup = describeAccessCommit(options.cwd, options.dir);
   const journalRead = foldJournal(
     journalPathOf(options),
     cacheDir === false ? undefined : path.resolve(options.cwd, cacheDir),
   );
   journalRead.catch(() => undefined); // awaited below, after validation, whose errors come first
-  let tree: ValidatedTree;
-  let configs: ProviderConfig[];
-  try {
-    tree = await loadValidModel(options);
-    configs = selectProviders(tree.model, options.only);
-  } catch (error) {
-    await early?.discard();
-    throw error;
-  }
   const providers = new Map<string, Provider>();
   const reads = new Map<string, Promise<LiveState>>();
   try {
+    const tree = await loadValidModel(options);
+    const configs = selectProviders(tree.model, options.only);
     for (const config of configs) {
       const taken = early?.take(config);
       const provider = taken?.provider ?? (await createProvider(config, context));
       providers.set(config.name, provider);
       if (taken) reads.set(config.name, taken.live);
     }
-  } finally {
     await early?.discard();
+    const journal = await journalRead;
+    const managed = journal.managed;
+    const protectedAccounts = protectedAccountsOf(tree.model, configs, journal);
+    const effective = computeEffectiveMemberships(tree.model, options.now);
+    const inputs: ProviderPlanInput[] = await Promise.all(
+      configs.map(async (config) => {
+        const provider = providers.get(config.name);
+        if (!provider) throw new ConfigError(`provider ${config.name} could not be created`);
+        let read = reads.get(config.name);
+        if (read === undefined) {
+          read = provider.read(signal);
+          reads.set(config.name, read);
+        }
+        const live = await read;
+        const desired = computeDesiredState(tree.model, config, effective, {
+          now: options.now,
+          nativeNesting: config.nesting && provider.capabilities.nesting,
+        });
+        return providerPlanInput(config, provider, desired, live, managed);
+      }),
+    );
+    const commit = await commitLookup;
+    const plan = computePlan({
+      now: options.now,
+      desiredDigest: tree.digest,
+      providers: inputs,
+      ...(commit ? { desiredCommit: commit.commit + (commit.isDirty ? "+dirty" : "") } : {}),
+    });
+    return { plan, tree, providers, warnings: tree.diagnostics, protectedAccounts };
+  } catch (error) {
+    stopReads.abort(error);
+    await early?.discard();
+    await Promise.allSettled(reads.values());
+    await closeProviders(providers);
+    throw error;
   }
-  const journal = await journalRead;
-  const managed = journal.managed;
-  const protectedAccounts = protectedAccountsOf(tree.model, configs, journal);
-  const effective = computeEffectiveMemberships(tree.model, options.now);
-  const inputs: ProviderPlanInput[] = await Promise.all(
-    configs.map(async (config) => {
-      const provider = providers.get(config.name);
-      if (!provider) throw new ConfigError(`provider ${config.name} could not be created`);
-      const live = await (reads.get(config.name) ?? provider.read(signal));
-      const desired = computeDesiredState(tree.model, config, effective, {
-        now: options.now,
-        nativeNesting: config.nesting && provider.capabilities.nesting,
-      });
-      return providerPlanInput(config, provider, desired, live, managed);
-    }),
-  );
-  const commit = await commitLookup;
-  const plan = computePlan({
-    now: options.now,
-    desiredDigest: tree.digest,
-    providers: inputs,
-    ...(commit ? { desiredCommit: commit.commit + (commit.isDirty ? "+dirty" : "") } : {}),
-  });
-  return { plan, tree, providers, warnings: tree.diagnostics, protectedAccounts };
 }
 
 export async function closeProviders(providers: ReadonlyMap<string, Provider>): Promise<void> {

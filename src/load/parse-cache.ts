@@ -46,6 +46,12 @@ function entryPath(dir: string, schemaDir: string, digest: string, kind: string)
 }
 
 /**
+ * A parse-cache entry's temp file (see writeCacheEntry). Only these are removed: other caches in the
+ * same folder (the journal fold, connector snapshots) write their own temp files at the same time.
+ */
+const ENTRY_TEMP = /\.v8\.[0-9a-f]+\.tmp$/;
+
+/**
  * Keeps the cache bounded: the entries this run used stay, and so do the most recently written others
  * up to twice as many again (a couple of earlier versions, e.g. the base branch); the rest are removed,
  * as are temp files left by an interrupted write. Never throws: a cache that cannot be pruned still works.
@@ -64,7 +70,7 @@ export async function pruneParseCache(
   }
   const others = await Promise.all(
     names
-      .filter((n) => !keep.has(n) && (n.endsWith(".v8") || n.endsWith(".tmp")))
+      .filter((n) => !keep.has(n) && (n.endsWith(".v8") || ENTRY_TEMP.test(n)))
       .map(async (n) => ({
         name: n,
         mtime: (await stat(path.join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0,
@@ -73,7 +79,7 @@ export async function pruneParseCache(
   others.sort((a, b) => b.mtime - a.mtime);
   const budget = Math.max(64, keep.size * 2);
   const doomed = [
-    ...others.filter((o) => o.name.endsWith(".tmp")),
+    ...others.filter((o) => ENTRY_TEMP.test(o.name)),
     ...others.filter((o) => o.name.endsWith(".v8")).slice(budget),
   ];
   await Promise.all(doomed.map((o) => unlink(path.join(dir, o.name)).catch(() => undefined)));

@@ -7,8 +7,8 @@ import type { FastDocument, PositionTable } from "./fast-yaml.ts";
  * The position table of a document the `yaml` package read (flow collections over several lines, CRLF
  * line ends, block scalars, quoted keys...), in the fast reader's form, so such files can be cached
  * too. Built so that `fastLocator` over it answers every `locate` exactly as `yamlLocator` does:
- * a mapping's entry holds the key's position and the value's (the key's again when the value is
- * empty), a list's entry the item's (the list's own when the item is empty), in the data's key order.
+ * a mapping's entry holds the key's position and the value's, a list's entry the item's (the list's own
+ * when the item is empty), in the data's key order.
  *
  * Undefined, and the file simply not cached, for what a table cannot mirror: aliases (one object
  * reached from two places), keys that are not scalars, and data that is not plain objects and arrays.
@@ -37,20 +37,27 @@ export function yamlPositionTable(
   const fill = (node: Node, value: unknown): boolean => {
     if (isMap(node)) {
       if (!isRecord(value) || positions.has(value)) return false;
-      const byKey = new Map<string, { key: Node; value: Node | null }>();
+      const byKey = new Map<string, { key: Node; value: Node }>();
       for (const pair of node.items) {
+        // What the yaml locator treats otherwise: keys that are not strings or numbers (its locateAll
+        // skips them), pairs without a value node (`? key`, `{a, b: 1}`: skipped too), and keys that
+        // read the same as text (`1` and "1": it finds the first, a table holds one).
         if (!isScalar(pair.key)) return false;
+        const keyValue = pair.key.value;
+        if (typeof keyValue !== "string" && typeof keyValue !== "number") return false;
         const child = pair.value;
-        if (child !== null && !isScalar(child) && !isMap(child) && !isSeq(child)) return false;
-        byKey.set(String(pair.key.value), { key: pair.key, value: child });
+        if (!isScalar(child) && !isMap(child) && !isSeq(child)) return false;
+        const key = String(keyValue);
+        if (byKey.has(key)) return false;
+        byKey.set(key, { key: pair.key, value: child });
       }
       const list: number[] = [];
       for (const key in value) {
         const pair = byKey.get(key);
         if (pair === undefined) return false;
         where(pair.key, list);
-        where(pair.value ?? pair.key, list);
-        if (pair.value !== null && !fill(pair.value, value[key])) return false;
+        where(pair.value, list);
+        if (!fill(pair.value, value[key])) return false;
       }
       if (list.length !== 4 * byKey.size) return false;
       positions.set(value, list);

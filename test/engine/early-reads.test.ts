@@ -1,4 +1,6 @@
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { startEarlyReads } from "../../src/engine/early-reads.ts";
@@ -121,6 +123,65 @@ describe("early live reads", () => {
     const asked = server.seen.map((r) => `${r.method ?? ""} ${r.url ?? ""}`);
     expect(asked).toContain("GET /scim/v2/ServiceProviderConfig");
     expect(new Set(asked).size).toBe(asked.length);
+  });
+
+  it("keep a read handed over running when the others are discarded", async () => {
+    const server = await startSilentServer();
+    cleanups.push(() => server.stop());
+    const two = (b: string): string =>
+      scimConfig(server.baseUrl) +
+      `  other:\n    type: scim\n    baseUrl: ${b}\n    tokenEnv: ${TOKEN_ENV}\n`;
+    const { options } = await setUp({ "gatehouse.yaml": two(server.baseUrl) });
+    // The files as validated name another URL for "other" (edited meanwhile): only "saas" is taken.
+    const changed = await (await setUp({ "gatehouse.yaml": two(`${server.baseUrl}/v3`) })).tree.validate();
+    const [saas, other] = changed.model.config.providers;
+    if (saas === undefined || other === undefined) throw new Error("two providers expected");
+    const early = await startEarlyReads(options, providerContextOf(options), AbortSignal.timeout(60_000));
+    const taken = early?.take(saas);
+    expect(taken).toBeDefined();
+    expect(early?.take(other)).toBeUndefined();
+    await early?.discard();
+    const outcome = await Promise.race([
+      taken?.live.then(
+        () => "answered",
+        (e: unknown) => `stopped: ${String(e)}`,
+      ),
+      new Promise((resolve) => {
+        setTimeout(() => {
+          resolve("still reading");
+        }, 300);
+      }),
+    ]);
+    expect(outcome).toBe("still reading");
+    await taken?.provider.close();
+  });
+
+  it("stop, and their providers close, when the plan fails after validation", async () => {
+    const server = await startSilentServer();
+    cleanups.push(() => server.stop());
+    const { tree, options } = await setUp({
+      "gatehouse.yaml": scimConfig(server.baseUrl),
+      "people.yaml": "users:\n  - id: ada\n    name: Ada\n",
+    });
+    await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+    await writeFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), '{"torn"'); // a crash mid-append
+    const failure = await preparePlan({ ...options, readTimeoutMs: 600_000 }).catch((e: unknown) => e);
+    expect(String(failure)).toContain("the last line is incomplete");
+    await vi.waitFor(() => {
+      expect(server.seen.length).toBeGreaterThan(0);
+      expect(server.closed()).toBe(server.seen.length);
+    });
+  });
+
+  it("are not started from a gatehouse.yaml that is a symlink (the tree's discovery decides on those)", async () => {
+    const server = await startSilentServer();
+    cleanups.push(() => server.stop());
+    const outside = await setUp({ "elsewhere.yaml": scimConfig(server.baseUrl) });
+    const { tree, options } = await setUp({});
+    await symlink(path.join(outside.tree.dir, "elsewhere.yaml"), path.join(tree.dir, "gatehouse.yaml"));
+    const signal = AbortSignal.timeout(60_000);
+    expect(await startEarlyReads(options, providerContextOf(options), signal)).toBeUndefined();
+    expect(server.seen).toEqual([]);
   });
 
   it("never outlive a failed validation: the plan stops at once with the file errors", async () => {
