@@ -261,20 +261,26 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   await run(SLAPADD, ["-n", "0", "-F", confDir, "-l", join(dir, "config.ldif")], { timeout: 30_000 });
   await run(SLAPADD, ["-q", "-n", "1", "-F", confDir, "-l", join(dir, "base.ldif")], { timeout: 120_000 });
 
-  const port = await findFreePort();
-  const url = `ldap://127.0.0.1:${port}`;
-  const tlsPort = tls ? await findFreePort() : undefined;
-  const ldapsUrl = tlsPort === undefined ? undefined : `ldaps://127.0.0.1:${tlsPort}`;
-  const listen = [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(" ");
-  const server = spawnServer(SLAPD, ["-F", confDir, "-h", listen, "-d", "0"], dir, 5_000);
-  const { child, stop } = server;
-
-  try {
-    await waitForBind(url, password, child, server.output);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  // A port found free can be taken by another process before slapd binds it (slapd then exits at
+  // once): try again on new ports a few times.
+  const listenOn = async (): Promise<{ url: string; ldapsUrl?: string; stop: () => Promise<void> }> => {
+    for (let attempt = 1; ; attempt++) {
+      const port = await findFreePort();
+      const url = `ldap://127.0.0.1:${port}`;
+      const tlsPort = tls ? await findFreePort() : undefined;
+      const ldapsUrl = tlsPort === undefined ? undefined : `ldaps://127.0.0.1:${tlsPort}`;
+      const listen = [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(" ");
+      const server = spawnServer(SLAPD, ["-F", confDir, "-h", listen, "-d", "0"], dir, 5_000);
+      try {
+        await waitForBind(url, password, server.child, server.output);
+        return { url, ...(ldapsUrl ? { ldapsUrl } : {}), stop: server.stop };
+      } catch (error) {
+        await server.stop();
+        if (attempt >= 3 || server.child.exitCode === null) throw error;
+      }
+    }
+  };
+  const { url, ldapsUrl, stop } = await listenOn();
 
   const ldapmodify = async (ldif: string, opts: { add?: boolean } = {}): Promise<void> => {
     const file = join(dir, `change-${Math.random().toString(36).slice(2)}.ldif`);
