@@ -1,14 +1,12 @@
 import { createHash } from "node:crypto";
-import { open, readFile, type FileHandle } from "node:fs/promises";
+import { readFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { ConfigError, GatehouseError } from "../errors.ts";
-import { hasCode } from "../io/file-lock.ts";
 import { writeCacheFile } from "../io/cache-file.ts";
 import { isRecord } from "../model/json.ts";
 import { accountOf } from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { describeEntryProblem, isJournalEntry } from "./journal-entry.ts";
-import { parseLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
+import { eachLine, LINE_CHUNK_BYTES, openJournal, parseLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
 import { JOURNAL_REPAIR_HINT, JournalError } from "./journal-error.ts";
 
 /**
@@ -70,7 +68,6 @@ interface FoldCache {
 
 const FORMAT = "gatehouse journal fold 1";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
-const CHUNK = 4 * 1024 * 1024;
 
 function cacheFileOf(cacheDir: string, journal: string): string {
   const id = createHash("sha256").update(path.resolve(journal)).digest("hex").slice(0, 16);
@@ -144,55 +141,27 @@ async function resumable(
 export async function foldJournal(
   journalPath: string,
   cacheDir?: string,
-  chunkBytes: number = CHUNK,
+  chunkBytes: number = LINE_CHUNK_BYTES,
 ): Promise<JournalFold> {
+  const opened = await openJournal(journalPath);
+  if (opened === undefined) return emptyFold();
+  const { handle, size } = opened;
   try {
-    return await foldFile(journalPath, cacheDir, chunkBytes);
-  } catch (error) {
-    if (error instanceof GatehouseError || !(error instanceof Error)) throw error;
-    // A folder, a permission problem...: the user's mistake, named with its path, as reading it said.
-    throw new ConfigError(`cannot read the journal ${journalPath}: ${error.message}`, [], { cause: error });
-  }
-}
-
-async function foldFile(
-  journalPath: string,
-  cacheDir: string | undefined,
-  chunkBytes: number,
-): Promise<JournalFold> {
-  let handle: FileHandle;
-  try {
-    handle = await open(journalPath, "r");
-  } catch (error) {
-    if (hasCode(error, "ENOENT")) return emptyFold();
-    throw error;
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw new Error("not a file");
-    const size = stats.size;
     const cacheFile = cacheDir === undefined ? undefined : cacheFileOf(cacheDir, journalPath);
     const cached = cacheFile === undefined ? undefined : await readFoldCache(cacheFile);
     const resumed = await resumable(handle, size, cached);
     if (resumed?.end === size) return resumed.fold;
     const fold = resumed?.fold ?? emptyFold();
-    let offset = resumed?.end ?? 0;
     let lastLineStart = resumed?.lastLineStart ?? 0;
-    let lastLine: Buffer | undefined; // hashed once, at the end
-    let carry: Buffer = Buffer.alloc(0);
-    let carryStart = offset;
-    while (offset < size) {
-      const chunk = Buffer.alloc(Math.min(chunkBytes, size - offset));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, offset);
-      if (bytesRead === 0) break;
-      const bytes =
-        carry.length === 0
-          ? chunk.subarray(0, bytesRead)
-          : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
-      let start = 0;
-      for (let nl = bytes.indexOf(0x0a, start); nl >= 0; nl = bytes.indexOf(0x0a, start)) {
-        const line = bytes.subarray(start, nl + 1);
-        const value = parseLine(line.toString("utf8", 0, line.length - 1));
+    let lastLine: Uint8Array | undefined; // hashed once, at the end
+    const offset = await eachLine(
+      handle,
+      resumed?.end ?? 0,
+      size,
+      (line) => {
+        if (line.isTorn)
+          throw new JournalError(`${journalPath}: ${TORN_LINE_MESSAGE}; ${JOURNAL_REPAIR_HINT}`);
+        const value = parseLine(line.text);
         if (!isJournalEntry(value)) {
           const problem = value === undefined ? "not valid JSON" : (describeEntryProblem(value) ?? "");
           throw new JournalError(
@@ -200,16 +169,11 @@ async function foldFile(
           );
         }
         foldEntry(fold, value);
-        lastLineStart = carryStart + start;
-        lastLine = line;
-        start = nl + 1;
-      }
-      carry = Buffer.from(bytes.subarray(start));
-      offset += bytesRead;
-      carryStart = offset - carry.length;
-    }
-    if (carry.length > 0)
-      throw new JournalError(`${journalPath}: ${TORN_LINE_MESSAGE}; ${JOURNAL_REPAIR_HINT}`);
+        lastLineStart = line.start;
+        lastLine = line.bytes;
+      },
+      chunkBytes,
+    );
     const lastLineHash = lastLine === undefined ? resumed?.lastLineHash : sha256(lastLine);
     if (cacheFile !== undefined && lastLineHash !== undefined)
       await writeFoldCache(cacheFile, { end: offset, lastLineStart, lastLineHash, fold });

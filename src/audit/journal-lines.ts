@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { open, readFile, type FileHandle } from "node:fs/promises";
 import { ConfigError } from "../errors.ts";
 import { hasCode } from "../io/file-lock.ts";
 
@@ -24,4 +24,87 @@ export function parseLine(line: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Bytes read at a time by eachLine: a journal can be far larger than a string may be (~512 MB). */
+export const LINE_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** One line of a file as eachLine gives it. */
+export interface FileLine {
+  /** The line without its "\n". */
+  readonly text: string;
+  /** Its bytes, "\n" included (valid after the callback: every chunk is a new buffer). */
+  readonly bytes: Uint8Array;
+  /** Byte offset where it starts. */
+  readonly start: number;
+  /** A last line without "\n" (a torn write). */
+  readonly isTorn: boolean;
+}
+
+/**
+ * Calls `onLine` for each line of the open file from byte `from` to its end, reading `chunkBytes` at a
+ * time, so that no more than a chunk and one line are in memory. Lines split at "\n" bytes, which
+ * never occur inside a multi-byte UTF-8 character. Returns the offset after the last complete line.
+ */
+export async function eachLine(
+  handle: FileHandle,
+  from: number,
+  size: number,
+  onLine: (line: FileLine) => void,
+  chunkBytes: number = LINE_CHUNK_BYTES,
+): Promise<number> {
+  let offset = from;
+  let carry: Buffer = Buffer.alloc(0);
+  let carryStart = from;
+  while (offset < size) {
+    const chunk = Buffer.alloc(Math.min(chunkBytes, size - offset));
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, offset);
+    if (bytesRead === 0) break;
+    const bytes =
+      carry.length === 0
+        ? chunk.subarray(0, bytesRead)
+        : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
+    let start = 0;
+    for (let nl = bytes.indexOf(0x0a, start); nl >= 0; nl = bytes.indexOf(0x0a, start)) {
+      onLine({
+        text: bytes.toString("utf8", start, nl),
+        bytes: bytes.subarray(start, nl + 1),
+        start: carryStart + start,
+        isTorn: false,
+      });
+      start = nl + 1;
+    }
+    carry = Buffer.from(bytes.subarray(start));
+    offset += bytesRead;
+    carryStart = offset - carry.length;
+  }
+  if (carry.length > 0)
+    onLine({ text: carry.toString("utf8"), bytes: carry, start: carryStart, isTorn: true });
+  return carryStart;
+}
+
+/**
+ * Opens a journal for reading: undefined when it does not exist; a ConfigError naming the path when it
+ * cannot be read (a folder, no permission), as for any file a user points gatehouse at.
+ */
+export async function openJournal(path: string): Promise<{ handle: FileHandle; size: number } | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if (hasCode(error, "ENOENT")) return undefined;
+    throw new ConfigError(
+      `cannot read the journal ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      [],
+      {
+        cause: error,
+      },
+    );
+  }
+  const stats = await handle.stat();
+  if (!stats.isFile()) {
+    await handle.close();
+    throw new ConfigError(`cannot read the journal ${path}: EISDIR: it is not a file`);
+  }
+  return { handle, size: stats.size };
 }

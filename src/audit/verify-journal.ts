@@ -1,6 +1,6 @@
 import type { JournalEntry } from "./journal-entry.ts";
 import { describeEntryProblem, GENESIS_HASH, hashEntry, isJournalEntry } from "./journal-entry.ts";
-import { parseLine, readTextIfExists, TORN_LINE_MESSAGE } from "./journal-lines.ts";
+import { eachLine, openJournal, parseLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
 
 export interface JournalProblem {
   /** 1-based line number in the journal file. */
@@ -20,6 +20,8 @@ export interface JournalVerification {
 export interface VerifyJournalOptions {
   /** An entry recorded earlier that must still be there; catches entries removed from the end. */
   readonly expectedHead?: { readonly seq: number; readonly hash: string };
+  /** Bytes read at a time (tests use small chunks). */
+  readonly chunkBytes?: number;
 }
 
 const REORDERED = "an entry was removed, inserted or reordered here";
@@ -33,29 +35,31 @@ export async function verifyJournal(
   path: string,
   options: VerifyJournalOptions = {},
 ): Promise<JournalVerification> {
-  const text = (await readTextIfExists(path)) ?? "";
   const problems: JournalProblem[] = [];
-  const lines = text === "" ? [] : text.split("\n");
-  const isTorn = text !== "" && !text.endsWith("\n");
-  if (!isTorn) lines.pop(); // the empty string after the final newline
   const starts = new Set<number>();
-  const seen = new Map<number, string>();
+  const expected = options.expectedHead;
+  let isExpectedSeen = false;
   let previous: { entry: JournalEntry; line: number } | undefined;
   let count = 0;
-  for (const [index, raw] of lines.entries()) {
-    const line = index + 1;
+  let lines = 0;
+  let isDone = false;
+  const check = (raw: string, isTorn: boolean): void => {
+    if (isDone) return;
+    lines += 1;
+    const line = lines;
     const report = (message: string): void => {
       problems.push({ line, message });
     };
-    if (isTorn && index === lines.length - 1) {
+    if (isTorn) {
       report(TORN_LINE_MESSAGE);
-      break;
+      isDone = true;
+      return;
     }
     const value = raw === "" ? undefined : parseLine(raw);
     if (!isJournalEntry(value)) {
       const why = value === undefined ? "not valid JSON" : (describeEntryProblem(value) ?? "");
       report(`not a journal entry: ${why}`);
-      continue;
+      return;
     }
     count += 1;
     if (hashEntry(value) !== value.hash) {
@@ -69,14 +73,31 @@ export async function verifyJournal(
       );
     }
     if (value.type === "apply-start") starts.add(value.seq);
-    seen.set(value.seq, value.hash);
+    if (expected !== undefined && value.seq === expected.seq && value.hash === expected.hash)
+      isExpectedSeen = true;
     previous = { entry: value, line };
+  };
+  // Line by line, a chunk at a time: an auditor's journal may be larger than one string can be.
+  const opened = await openJournal(path);
+  if (opened !== undefined) {
+    try {
+      await eachLine(
+        opened.handle,
+        0,
+        opened.size,
+        (l) => {
+          check(l.text, l.isTorn);
+        },
+        options.chunkBytes,
+      );
+    } finally {
+      await opened.handle.close();
+    }
   }
   const head = previous ? { seq: previous.entry.seq, hash: previous.entry.hash } : undefined;
-  const expected = options.expectedHead;
-  if (expected !== undefined && seen.get(expected.seq) !== expected.hash) {
+  if (expected !== undefined && !isExpectedSeen) {
     problems.push({
-      line: lines.length,
+      line: lines,
       message: `entry seq ${String(expected.seq)} with the recorded hash is missing (entries at the end were removed or rewritten?)`,
     });
   }

@@ -233,6 +233,31 @@ describe("journal chain", () => {
     );
   });
 
+  it("verifies a chunk at a time exactly as in one piece: swaps, edits, non-entries, a torn end", async () => {
+    const path = await journalPath();
+    await writeRun(path);
+    const entries = await writeRun(path);
+    await appendJournalEntries(path, [changeEntry(entries[0]?.seq ?? 0, "zoë-日本", "applied")]);
+    await editLines(path, (lines) => {
+      const [a = "", b = "", c = "", ...rest] = lines;
+      return [
+        a,
+        c,
+        b,
+        "not json",
+        ...rest.map((l, i) => (i === 2 ? l.replace('"applied":1', '"applied":3') : l)),
+      ];
+    });
+    await writeFile(path, (await readFile(path, "utf8")) + '{"type":"apply-st');
+    const whole = await verifyJournal(path, { expectedHead: { seq: 9, hash: "f".repeat(64) } });
+    expect(whole.problems.length).toBeGreaterThan(4);
+    expect(whole.problems.at(-2)?.message).toBe(TORN_LINE_MESSAGE);
+    for (const chunkBytes of [1, 7, 64, 333])
+      expect(
+        await verifyJournal(path, { expectedHead: { seq: 9, hash: "f".repeat(64) }, chunkBytes }),
+      ).toEqual(whole);
+  });
+
   it("reports a line that is not an entry and reads it as an error with the line number", async () => {
     const path = await journalPath();
     await writeRun(path);
