@@ -38,8 +38,9 @@ export async function verifyJournal(
   const problems: JournalProblem[] = [];
   const starts = new Set<number>();
   const expected = options.expectedHead;
-  let isExpectedSeen = false;
-  let previous: { entry: JournalEntry; line: number } | undefined;
+  const chain: { previous?: { entry: JournalEntry; line: number }; isExpectedSeen: boolean } = {
+    isExpectedSeen: false,
+  };
   let count = 0;
   let lines = 0;
   let isDone = false;
@@ -65,7 +66,7 @@ export async function verifyJournal(
     if (hashEntry(value) !== value.hash) {
       report(`entry seq ${String(value.seq)} was edited: its content does not match its hash`);
     }
-    const link = describeBrokenLink(value, previous);
+    const link = describeBrokenLink(value, chain.previous);
     if (link !== undefined) report(link);
     if (value.type !== "apply-start" && !starts.has(value.runSeq)) {
       report(
@@ -73,9 +74,8 @@ export async function verifyJournal(
       );
     }
     if (value.type === "apply-start") starts.add(value.seq);
-    if (expected !== undefined && value.seq === expected.seq && value.hash === expected.hash)
-      isExpectedSeen = true;
-    previous = { entry: value, line };
+    if (value.seq === expected?.seq && value.hash === expected.hash) chain.isExpectedSeen = true;
+    chain.previous = { entry: value, line };
   };
   // Line by line, a chunk at a time: an auditor's journal may be larger than one string can be.
   const opened = await openJournal(path);
@@ -94,8 +94,9 @@ export async function verifyJournal(
       await opened.handle.close();
     }
   }
-  const head = previous ? { seq: previous.entry.seq, hash: previous.entry.hash } : undefined;
-  if (expected !== undefined && !isExpectedSeen) {
+  const last = chain.previous?.entry;
+  const head = last ? { seq: last.seq, hash: last.hash } : undefined;
+  if (expected !== undefined && !chain.isExpectedSeen) {
     problems.push({
       line: lines,
       message: `entry seq ${String(expected.seq)} with the recorded hash is missing (entries at the end were removed or rewritten?)`,
