@@ -7,7 +7,7 @@ import { readPlainYaml } from "../../src/load/fast-yaml.ts";
 import { fastLocator } from "../../src/load/fast-locator.ts";
 import { yamlLocator } from "../../src/load/locate.ts";
 import type { AccessDocument } from "../../src/load/parse.ts";
-import type { Group } from "../../src/model/access.ts";
+import type { Group, MemberEntry } from "../../src/model/access.ts";
 
 /** A document as the fast reader (and the parse cache) hands it over. */
 function fastDoc(file: string, text: string): AccessDocument {
@@ -91,7 +91,9 @@ function yamlFiles(dir: string): string[] {
 /** A group with member entries as plain objects (plain user entries keep their location as numbers). */
 function materialized(group: Group): Group {
   if (group.members === undefined) return group;
-  return { ...group, members: group.members.map((m) => ({ ...m, kind: m.kind, source: m.source })) };
+  const plain = (m: MemberEntry): MemberEntry =>
+    m.kind === "user" ? { ...m, kind: "user", source: m.source } : { ...m, kind: "group", source: m.source };
+  return { ...group, members: group.members.map(plain) };
 }
 
 describe("buildAccessModel", () => {
