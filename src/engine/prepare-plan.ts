@@ -4,7 +4,7 @@ import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import type { DesiredState, LiveState } from "../model/state.ts";
 import { ConfigError } from "../errors.ts";
 import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
-import { parseWorkersOption } from "../load/load-tree.ts";
+import { DEFAULT_CACHE_DIR, parseWorkersOption } from "../load/load-tree.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
 import { computeDesiredState } from "../desired/desired-state.ts";
 import { computePlan, type ProviderPlanInput } from "../plan/compute-plan.ts";
@@ -34,7 +34,7 @@ export interface EngineOptions {
   readonly cacheDir?: string | false;
 }
 
-export const DEFAULT_CACHE_DIR = ".gatehouse/cache";
+export { DEFAULT_CACHE_DIR };
 
 export interface PreparedPlan {
   readonly plan: Plan;

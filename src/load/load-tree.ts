@@ -23,6 +23,9 @@ import { fastLocator } from "./fast-locator.ts";
 import type { ParseReply, ParseTask } from "./parse-task.ts";
 import { runParsePool } from "./parse-pool.ts";
 
+/** Where the CLI keeps its caches (parse cache, journal fold, connector snapshots), relative to cwd. */
+export const DEFAULT_CACHE_DIR = ".gatehouse/cache";
+
 export interface LoadOptions {
   /** Working directory: diagnostics show paths relative to it. */
   readonly cwd: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { main } from "../../src/cli/main.ts";
 import type { CliIo } from "../../src/cli/io.ts";
@@ -41,6 +41,27 @@ describe("gatehouse validate", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("access/users/people.yaml:4:14");
     expect(result.stdout).toContain("GH204");
+  });
+
+  it("uses the parse cache as plan does, and reports the same from it", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n    manager: bob\n    emial: a@x\n",
+    });
+    try {
+      const run = async (): Promise<string> => {
+        const { io, out } = captureIo(tree.cwd);
+        expect(await main(["validate", "--dir", "access"], io)).toBe(1);
+        return out.join("");
+      };
+      const cold = await run();
+      const entries = readdirSync(path.join(tree.cwd, ".gatehouse/cache")).filter((n) => n.endsWith(".v8"));
+      expect(entries).toHaveLength(2); // gatehouse.yaml and people.yaml
+      expect(await run()).toBe(cold);
+      expect(cold).toContain("access/users/people.yaml:5:5");
+    } finally {
+      await tree.remove();
+    }
   });
 
   it("exits 1 on a hostile file instead of crashing", async () => {
