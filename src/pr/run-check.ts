@@ -2,9 +2,11 @@
  * `pr check`: loads the access tree on the base branch and at the pull request's head, works out which groups
  * change, and judges the reviews. Reads YAML as data only; runs nothing from the pull request.
  */
+import path from "node:path";
 import { hasErrors } from "../model/diagnostic.ts";
 import type { AccessModel } from "../model/access.ts";
 import { validateAccessTree } from "../validate/validate-tree.ts";
+import { DEFAULT_CACHE_DIR } from "../load/load-tree.ts";
 import { computeAffected, defaultAdminPaths, type Affected } from "./affected.ts";
 import { evaluateApprovals, type GateResult } from "./approvals.ts";
 import { materializeTree, readFileAt } from "./git-tree.ts";
@@ -43,10 +45,12 @@ export type CheckOutcome =
   | { readonly kind: "moved"; readonly headSha: string };
 
 async function loadModelAt(cwd: string, dir: string, revision: string | undefined, now: Date) {
-  if (revision === undefined) return validateAccessTree(dir, { cwd, now });
+  // One parse cache (content-addressed) for both sides: the base and the head share most files.
+  const cacheDir = path.resolve(cwd, DEFAULT_CACHE_DIR);
+  if (revision === undefined) return validateAccessTree(dir, { cwd, now, cacheDir });
   const tree = await materializeTree(cwd, revision, dir);
   try {
-    return await validateAccessTree(dir, { cwd: tree.cwd, now });
+    return await validateAccessTree(dir, { cwd: tree.cwd, now, cacheDir });
   } finally {
     await tree.remove();
   }
