@@ -1,3 +1,4 @@
+import path from "node:path";
 import { stringify } from "yaml";
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import type { LiveState } from "../model/state.ts";
@@ -15,13 +16,32 @@ export function userIdFromAccount(account: string): string {
   return id === "" ? "user" : id.slice(0, 64);
 }
 
-/** Live state → one access file (YAML text). Known people are referenced by their id, not redeclared. */
+/**
+ * How large an imported file may grow before the next part starts: a quarter of the loader's 16 MB
+ * limit per file, so that an import of a large directory is valid as written and its parts stay
+ * readable in a review.
+ */
+export const IMPORT_PART_BYTES = 4 * 1024 * 1024;
+
+/** What `renderImport` writes: one or more access files (YAML text), in order. */
+export interface ImportRendering {
+  readonly parts: readonly string[];
+  readonly users: number;
+  readonly groups: number;
+}
+
+/**
+ * Live state → access files (YAML text). Known people are referenced by their id, not redeclared. The
+ * users come first, then the groups; a new part starts when the next item would take the current one
+ * past about `partBytes` (one item never spans two parts, so a single enormous group may exceed it).
+ */
 export function renderImport(
   live: LiveState,
   model: AccessModel,
   provider: ProviderConfig,
   schemaPath: string,
-): { text: string; users: number; groups: number } {
+  partBytes: number = IMPORT_PART_BYTES,
+): ImportRendering {
   const idByAccount = new Map<string, string>();
   for (const user of model.users.values()) {
     const account = accountNameFor(user, provider);
@@ -57,9 +77,48 @@ export function renderImport(
         ...[...(g.groupMembers ?? [])].sort().map((group) => ({ group })),
       ],
     }));
-  const body: Record<string, unknown> = {};
-  if (users.length > 0) body["users"] = users;
-  if (groups.length > 0) body["groups"] = groups;
-  const header = `# yaml-language-server: $schema=${schemaPath}\n# Imported from ${provider.name} by gatehouse import. Add owners to every group, then review.\n`;
-  return { text: header + stringify(body, { lineWidth: 0 }), users: users.length, groups: groups.length };
+
+  // Parts by size, estimated from each item's JSON: block YAML's indentation makes it up to ~1.3x as long.
+  const bodies: { users: Record<string, unknown>[]; groups: Record<string, unknown>[] }[] = [];
+  let size = Number.POSITIVE_INFINITY;
+  const place = (section: "users" | "groups", item: Record<string, unknown>): void => {
+    const bytes = Math.ceil(JSON.stringify(item).length * 1.4);
+    let body = bodies.at(-1);
+    if (body === undefined || size + bytes > partBytes) {
+      body = { users: [], groups: [] };
+      bodies.push(body);
+      size = 0;
+    }
+    body[section].push(item);
+    size += bytes;
+  };
+  for (const user of users) place("users", user);
+  for (const group of groups) place("groups", group);
+  if (bodies.length === 0) bodies.push({ users: [], groups: [] });
+
+  const parts = bodies.map((b, i) => {
+    const body: Record<string, unknown> = {};
+    if (b.users.length > 0) body["users"] = b.users;
+    if (b.groups.length > 0) body["groups"] = b.groups;
+    const part = bodies.length > 1 ? ` (part ${String(i + 1)} of ${String(bodies.length)})` : "";
+    const header = `# yaml-language-server: $schema=${schemaPath}\n# Imported from ${provider.name} by gatehouse import${part}. Add owners to every group, then review.\n`;
+    return header + stringify(body, { lineWidth: 0 });
+  });
+  return { parts, users: users.length, groups: groups.length };
+}
+
+/** The file of each part: `out` for the first, `<name>-002.yaml`, `<name>-003.yaml`... next to it. */
+export function importPartPaths(out: string, count: number): string[] {
+  const ext = path.extname(out);
+  const stem = out.slice(0, out.length - ext.length);
+  return Array.from({ length: count }, (_, i) =>
+    i === 0 ? out : `${stem}-${String(i + 1).padStart(3, "0")}${ext || ".yaml"}`,
+  );
+}
+
+/** Whether `name` (a file name) is a later part of the import written to `out` (see importPartPaths). */
+export function isImportPart(out: string, name: string): boolean {
+  const ext = path.extname(out) || ".yaml";
+  const stem = path.basename(out, path.extname(out));
+  return name.startsWith(`${stem}-`) && name.endsWith(ext) && /^\d{3,}$/.test(name.slice(stem.length + 1, -ext.length));
 }

@@ -1,9 +1,10 @@
-import { access, mkdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { access, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, ExitCode, UsageError } from "../../errors.ts";
 import { loadValidModel, providerContextOf, selectProviders } from "../../engine/prepare-plan.ts";
 import { createProvider } from "../../providers/registry.ts";
-import { renderImport } from "../../engine/import-files.ts";
+import { importPartPaths, isImportPart, renderImport } from "../../engine/import-files.ts";
 import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
@@ -12,7 +13,8 @@ export const IMPORT_USAGE = `Usage: gatehouse import --provider NAME [--out FILE
 
 Reads a connected system and writes its users, groups and memberships as an access file, to adopt an
 existing directory. People already in the access files are referenced, not declared again.
-Default output: <dir>/imported/<provider>.yaml (refuses to overwrite without --force).`;
+Default output: <dir>/imported/<provider>.yaml (refuses to overwrite without --force). A large
+directory is written in parts of about 4 MB: <provider>.yaml, <provider>-002.yaml, ...`;
 
 export async function runImport(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(
@@ -43,16 +45,35 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
   const provider = await createProvider(config, providerContextOf(options));
   try {
     const live = await provider.read(AbortSignal.timeout(600_000));
-    const { text, users, groups } = renderImport(
+    const { parts, users, groups } = renderImport(
       live,
       tree.model,
       config,
       path.relative(path.dirname(out), path.resolve(io.cwd, "schemas/access.schema.json")),
     );
-    await mkdir(path.dirname(out), { recursive: true });
-    await writeFile(out, text);
+    const files = importPartPaths(out, parts.length);
+    // A large directory is written in parts (each well under the loader's per-file limit). Parts left
+    // by an earlier, larger import would define the same people twice: they go too, with --force.
+    const folder = path.dirname(out);
+    const stale = (await readdir(folder).catch(() => []))
+      .filter((name) => isImportPart(out, name))
+      .map((name) => path.join(folder, name))
+      .filter((file) => !files.includes(file));
+    const existing = [...files.slice(1), ...stale].filter((file) => existsSync(file));
+    if (existing.length > 0 && !flag(args, "force"))
+      throw new UsageError(
+        `${existing.map((f) => path.relative(io.cwd, f)).join(", ")} exist(s); pass --force to overwrite (nothing was written)`,
+      );
+    await mkdir(folder, { recursive: true });
+    for (const [i, file] of files.entries()) await writeFile(file, parts[i] ?? "");
+    await Promise.all(stale.map((file) => rm(file, { force: true })));
+    const more =
+      files.length > 1
+        ? ` and ${String(files.length - 1)} more part(s) next to it (${path.basename(files[1] ?? "")} … ${path.basename(files.at(-1) ?? "")})`
+        : "";
+    const removed = stale.length > 0 ? `; removed ${String(stale.length)} part(s) of an earlier import` : "";
     io.stdout(
-      `Wrote ${path.relative(io.cwd, out)}: ${String(users)} new user(s), ${String(groups)} group(s) from ${name} (${String(provider.stats().reads)} read call(s)).\nReview it, then run: gatehouse validate && gatehouse plan\n`,
+      `Wrote ${path.relative(io.cwd, out)}${more}: ${String(users)} new user(s), ${String(groups)} group(s) from ${name} (${String(provider.stats().reads)} read call(s))${removed}.\nReview it, then run: gatehouse validate && gatehouse plan\n`,
     );
     return ExitCode.ok;
   } finally {

@@ -1,0 +1,137 @@
+import { mkdir, readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { main } from "../../src/cli/main.ts";
+import type { CliIo } from "../../src/cli/io.ts";
+import { importPartPaths, isImportPart, renderImport } from "../../src/engine/import-files.ts";
+import type { LiveState } from "../../src/model/state.ts";
+import { NOW, configYaml, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+/** A directory of `people` users and `teams` groups of ten members each, as the local provider stores it. */
+function directoryOf(people: number, teams: number) {
+  const account = (i: number): string => `person.${String(i).padStart(5, "0")}`;
+  return {
+    formatVersion: 1,
+    users: Array.from({ length: people }, (_, i) => ({
+      account: account(i),
+      name: `Person ${String(i)}`,
+      email: `${account(i)}@example.com`,
+      department: "ENG",
+      title: "Engineer",
+      employmentType: "employee",
+      enabled: i % 50 !== 7,
+      sessions: [],
+      tokens: [],
+    })),
+    groups: Array.from({ length: teams }, (_, g) => ({
+      name: `team-t${String(g).padStart(4, "0")}-read`,
+      description: `Team ${String(g)}`,
+      members: Array.from({ length: 10 }, (_, k) => account((g * 7 + k * 13) % people)).sort(),
+      groupMembers: [],
+    })),
+  };
+}
+
+function liveOf(directory: ReturnType<typeof directoryOf>): LiveState {
+  return {
+    users: directory.users.map((u) => ({
+      account: u.account,
+      name: u.name,
+      email: u.email,
+      department: u.department,
+      title: u.title,
+      employmentType: "employee" as const,
+      enabled: u.enabled,
+    })),
+    groups: directory.groups.map((g) => ({ name: g.name, description: g.description, members: g.members })),
+  };
+}
+
+describe("import in parts", () => {
+  it("splits a large directory into parts under the size, with the same users and groups as one file", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    const { model } = await tree.validate();
+    const config = model.config.providers[0];
+    if (config === undefined) throw new Error("no provider");
+    const live = liveOf(directoryOf(400, 60));
+    const whole = renderImport(live, model, config, "schema.json", Number.POSITIVE_INFINITY);
+    const split = renderImport(live, model, config, "schema.json", 8000);
+    expect(whole.parts).toHaveLength(1);
+    expect(split.parts.length).toBeGreaterThan(5);
+    expect([split.users, split.groups]).toEqual([400, 60]);
+    const sections = (parts: readonly string[], key: "users" | "groups"): unknown[] =>
+      parts.flatMap((text) => (parse(text) as Record<string, unknown[] | undefined>)[key] ?? []);
+    expect(sections(split.parts, "users")).toEqual(sections(whole.parts, "users"));
+    expect(sections(split.parts, "groups")).toEqual(sections(whole.parts, "groups"));
+    for (const text of split.parts) expect(text.length).toBeLessThan(8000 + 300); // the header
+    expect(split.parts[1]).toContain(`(part 2 of ${String(split.parts.length)})`);
+  });
+
+  it("names the parts next to the first file, and knows them again", () => {
+    expect(importPartPaths("/a/imported/dir.yaml", 3)).toEqual([
+      "/a/imported/dir.yaml",
+      "/a/imported/dir-002.yaml",
+      "/a/imported/dir-003.yaml",
+    ]);
+    expect(isImportPart("/a/imported/dir.yaml", "dir-002.yaml")).toBe(true);
+    expect(isImportPart("/a/imported/dir.yaml", "dir-1234.yaml")).toBe(true);
+    for (const other of ["dir.yaml", "dir-2.yaml", "dir-abc.yaml", "other-002.yaml", "dir-002.yml"])
+      expect(isImportPart("/a/imported/dir.yaml", other)).toBe(false);
+  });
+
+  it("writes parts that validate, refuses to overwrite them, and with --force removes an earlier import's extra parts", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+    const directoryFile = path.join(tree.cwd, ".gatehouse/directory.json");
+    await writeFile(directoryFile, JSON.stringify(directoryOf(40_000, 20)));
+    const run = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const io: CliIo = {
+        cwd: tree.cwd,
+        env: { GATEHOUSE_QUIET: "1" },
+        stdout: (t) => out.push(t),
+        stderr: (t) => err.push(t),
+        isTTY: false,
+        isInteractive: false,
+        prompt: () => Promise.resolve(""),
+        now: () => NOW,
+      };
+      return { code: await main(argv, io), out: out.join(""), err: err.join("") };
+    };
+    // A part an earlier, larger import left behind: it would define people twice. Refused without
+    // --force (nothing written), removed with it.
+    const folder = path.join(tree.dir, "imported");
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, "directory-004.yaml"), "users: []\n");
+    const refused = await run(["import", "--provider", "directory"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain("directory-004.yaml");
+    expect(await readdir(folder)).toEqual(["directory-004.yaml"]);
+
+    const forced = await run(["import", "--provider", "directory", "--force"]);
+    expect(forced.code).toBe(0);
+    expect(forced.out).toMatch(/^Wrote access\/imported\/directory\.yaml and 2 more part\(s\)/);
+    expect(forced.out).toContain("removed 1 part(s) of an earlier import");
+    expect((await readdir(folder)).sort()).toEqual([
+      "directory-002.yaml",
+      "directory-003.yaml",
+      "directory.yaml",
+    ]);
+
+    // Valid as written but for what an import leaves to people: owners for every group (GH217). Before
+    // parts, one 15 MB file was refused whole (GH004).
+    const validate = await run(["validate"]);
+    const codes = new Set([...validate.out.matchAll(/ (?:error|warning) (GH\d+) /g)].map((m) => m[1]));
+    expect([...codes]).toEqual(["GH217"]);
+    expect(validate.out).toContain("40000 users, 20 groups");
+  });
+});
