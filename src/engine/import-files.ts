@@ -120,5 +120,9 @@ export function importPartPaths(out: string, count: number): string[] {
 export function isImportPart(out: string, name: string): boolean {
   const ext = path.extname(out) || ".yaml";
   const stem = path.basename(out, path.extname(out));
-  return name.startsWith(`${stem}-`) && name.endsWith(ext) && /^\d{3,}$/.test(name.slice(stem.length + 1, -ext.length));
+  return (
+    name.startsWith(`${stem}-`) &&
+    name.endsWith(ext) &&
+    /^\d{3,}$/.test(name.slice(stem.length + 1, -ext.length))
+  );
 }
