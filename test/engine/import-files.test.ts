@@ -3,10 +3,10 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { main } from "../../src/cli/main.ts";
-import type { CliIo } from "../../src/cli/io.ts";
 import { importPartPaths, isImportPart, renderImport } from "../../src/engine/import-files.ts";
 import type { LiveState } from "../../src/model/state.ts";
-import { NOW, configYaml, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { configYaml, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { captureIo } from "../helpers/cli-io.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
@@ -93,18 +93,7 @@ describe("import in parts", () => {
     const directoryFile = path.join(tree.cwd, ".gatehouse/directory.json");
     await writeFile(directoryFile, JSON.stringify(directoryOf(40_000, 20)));
     const run = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const io: CliIo = {
-        cwd: tree.cwd,
-        env: { GATEHOUSE_QUIET: "1" },
-        stdout: (t) => out.push(t),
-        stderr: (t) => err.push(t),
-        isTTY: false,
-        isInteractive: false,
-        prompt: () => Promise.resolve(""),
-        now: () => NOW,
-      };
+      const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
       return { code: await main(argv, io), out: out.join(""), err: err.join("") };
     };
     // A part an earlier, larger import left behind: it would define people twice. Refused without

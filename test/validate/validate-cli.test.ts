@@ -2,24 +2,8 @@ import { describe, expect, it } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { main } from "../../src/cli/main.ts";
-import type { CliIo } from "../../src/cli/io.ts";
-import { NOW, configYaml, writeAccessTree } from "../helpers/access-tree.ts";
-
-function captureIo(cwd: string): { io: CliIo; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    cwd,
-    env: {},
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    isTTY: false,
-    isInteractive: false,
-    prompt: () => Promise.resolve(""),
-    now: () => NOW,
-  };
-  return { io, out, err };
-}
+import { configYaml, writeAccessTree } from "../helpers/access-tree.ts";
+import { captureIo } from "../helpers/cli-io.ts";
 
 async function runValidate(files: Readonly<Record<string, string | Uint8Array>>) {
   const tree = await writeAccessTree(files);
