@@ -13,7 +13,7 @@ function tempPrefix(target: string): string {
  * Replaces `target` with `data` so that a crash at any moment leaves either the old or the new file:
  * write a temp file in the same folder, fsync it, rename it over the target, fsync the folder.
  */
-export async function writeFileAtomic(target: string, data: string): Promise<void> {
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const folder = dirname(target);
   await mkdir(folder, { recursive: true });
   const temp = join(
@@ -23,7 +23,7 @@ export async function writeFileAtomic(target: string, data: string): Promise<voi
   const handle = await open(temp, "wx", 0o600);
   try {
     try {
-      await handle.writeFile(data, "utf8");
+      await (typeof data === "string" ? handle.writeFile(data, "utf8") : handle.writeFile(data));
       await handle.sync();
     } finally {
       await handle.close();

@@ -80,6 +80,30 @@ for (const nesting of [true, false]) {
   });
 }
 
+describe("local provider between apply phases", () => {
+  it("reads the file again when another writer changed it since its last write, and loses nothing", async () => {
+    const dir = await tempDir();
+    const provider = localProvider(dir, { path: "dir.json" });
+    const file = join(dir, "dir.json");
+    await applyAll(provider, [createUser("alice"), createGroup("team-a")]);
+    // Someone else edits the file between two phases (another process, or by hand).
+    const edited = JSON.parse(await readFile(file, "utf8")) as {
+      users: { account: string; enabled: boolean; sessions: unknown[]; tokens: unknown[] }[];
+    };
+    edited.users.push({ account: "zed", enabled: true, sessions: [], tokens: [] });
+    await writeFile(file, JSON.stringify(edited));
+    await applyAll(provider, [addMember("team-a", "alice")]);
+    const after = await provider.read(signal());
+    expect(after.users.map((u) => u.account)).toEqual(["alice", "zed"]);
+    expect(after.groups).toMatchObject([{ name: "team-a", members: ["alice"] }]);
+    // Unchanged since its own write: the next phase builds on what it wrote.
+    await applyAll(provider, [createUser("bob"), addMember("team-a", "bob")]);
+    const last = await provider.read(signal());
+    expect(last.users.map((u) => u.account)).toEqual(["alice", "bob", "zed"]);
+    expect(last.groups).toMatchObject([{ name: "team-a", members: ["alice", "bob"] }]);
+  });
+});
+
 describe("local provider settings", () => {
   it("stores the directory at .gatehouse/directory.json under cwd by default, creating the folder", async () => {
     const dir = await tempDir();

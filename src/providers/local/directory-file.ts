@@ -53,7 +53,16 @@ export function emptyDirectory(): Directory {
  */
 export async function loadDirectory(path: string, provider: string, operation: string): Promise<Directory> {
   const bytes = await readDirectoryBytes(path, provider, operation);
-  if (bytes === undefined) return emptyDirectory();
+  return bytes === undefined ? emptyDirectory() : directoryFromBytes(bytes, path, provider, operation);
+}
+
+/** The directory a file's bytes hold; an error naming the file when they are not one. */
+export function directoryFromBytes(
+  bytes: Buffer,
+  path: string,
+  provider: string,
+  operation: string,
+): Directory {
   const parsed = parseDirectory(parseDirectoryJson(bytes.toString("utf8"), path, provider, operation));
   if (typeof parsed === "string") throw corrupt(provider, operation, path, parsed);
   return parsed;
@@ -103,12 +112,32 @@ export function serializeDirectory(directory: Directory): string {
   const byKey = <T>(map: Map<string, T>): T[] =>
     [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
   const groups = byKey(directory.groups).map((g) => ({
-    ...g,
+    name: g.name,
+    ...(g.description === undefined ? {} : { description: g.description }),
     members: [...g.members].sort(),
     groupMembers: [...g.groupMembers].sort(),
   }));
-  const file = { formatVersion: DIRECTORY_FORMAT_VERSION, users: byKey(directory.users), groups };
+  const users = byKey(directory.users).map(inFileOrder);
+  const file = { formatVersion: DIRECTORY_FORMAT_VERSION, users, groups };
   return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/**
+ * A user's fields in one order (the order the file is read in), whatever order the object was built in:
+ * the same directory is always the same bytes, so its digest (what makes a saved plan stale) depends on
+ * the content only, not on which apply phase created a record.
+ */
+function inFileOrder(u: StoredUser): StoredUser {
+  const out: StoredUser = { account: u.account, enabled: u.enabled, sessions: u.sessions, tokens: u.tokens };
+  if (u.name !== undefined) out.name = u.name;
+  if (u.email !== undefined) out.email = u.email;
+  if (u.department !== undefined) out.department = u.department;
+  if (u.title !== undefined) out.title = u.title;
+  if (u.manager !== undefined) out.manager = u.manager;
+  if (u.createdAt !== undefined) out.createdAt = u.createdAt;
+  if (u.lastLogin !== undefined) out.lastLogin = u.lastLogin;
+  if (u.employmentType !== undefined) out.employmentType = u.employmentType;
+  return out;
 }
 
 export function toLiveState(directory: Directory, isNesting: boolean): LiveState {

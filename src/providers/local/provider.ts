@@ -8,7 +8,13 @@ import { USER_ATTRIBUTE_KEYS, type LiveState } from "../../model/state.ts";
 import type { Change } from "../../plan/types.ts";
 import type { Capabilities, ChangeOutcome, ProviderFactory } from "../types.ts";
 import { applyChangesToDirectory } from "./apply-changes.ts";
-import { loadDirectory, serializeDirectory } from "./directory-file.ts";
+import {
+  directoryFromBytes,
+  emptyDirectory,
+  readDirectoryBytes,
+  serializeDirectory,
+  type Directory,
+} from "./directory-file.ts";
 import { readLiveDirectory } from "./live-directory.ts";
 
 /** Where the embedded directory lives unless `path` says otherwise, relative to the working directory. */
@@ -66,10 +72,24 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
   /** The content digest of each live state `read` returned (see contentDigest). */
   const digests = new WeakMap<LiveState, string>();
 
+  /**
+   * The directory this provider last wrote (or read unchanged), with the file's bytes: the next phase of
+   * an apply reuses it while the file still has exactly those bytes (one compare, no 65 MB parse at
+   * 100k people). Any other writer changes the bytes, and the file is read anew.
+   */
+  let known: { readonly bytes: Buffer; readonly directory: Directory } | undefined;
+
   const applyLocked = async (changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]> => {
     const removed = await removeLeftoverTempFiles(settings.path);
     if (removed.length > 0) context.log?.(`${config.name}: removed ${removed.join(", ")} left by a crash`);
-    const directory = await loadDirectory(settings.path, config.name, "apply");
+    const bytes = await readDirectoryBytes(settings.path, config.name, "apply");
+    const directory =
+      known !== undefined && bytes?.equals(known.bytes) === true
+        ? known.directory
+        : bytes === undefined
+          ? emptyDirectory()
+          : directoryFromBytes(bytes, settings.path, config.name, "apply");
+    known = undefined; // changed in place below: only a successful write makes it known again
     const result = applyChangesToDirectory(directory, changes, {
       provider: config.name,
       isNesting: config.nesting,
@@ -77,9 +97,11 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
     });
     if (result.isChanged) {
       signal.throwIfAborted();
-      await writeFileAtomic(settings.path, serializeDirectory(directory));
+      const written = Buffer.from(serializeDirectory(directory), "utf8");
+      await writeFileAtomic(settings.path, written);
       writes += 1;
-    }
+      known = { bytes: written, directory };
+    } else if (bytes !== undefined) known = { bytes, directory };
     return result.outcomes;
   };
 
