@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import { fastLocator } from "../../src/load/fast-locator.ts";
 import { readPlainYaml } from "../../src/load/fast-yaml.ts";
 import type { Locator, PathSegment } from "../../src/load/locate.ts";
@@ -115,6 +116,50 @@ describe("position tables of files the yaml package reads", () => {
         answers: answers(parsed.document.locator, parsed.document.data),
       });
     }
+  });
+
+  it("answer as the yaml package does on 300 random documents in block, flow and CRLF styles", () => {
+    let seed = 20261125;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const scalar = (): unknown =>
+      pick([
+        () =>
+          pick(["ada", "bob lee", "a: b", "#x", "- y", "", "multi\nline", "tab\there", "ünï", "'q'", '"dq"']),
+        () => Math.floor(random() * 1000) - 500,
+        () => random() * 10,
+        () => pick([true, false, null]),
+      ])();
+    const value = (depth: number): unknown => {
+      const r = random();
+      if (depth > 3 || r < 0.4) return scalar();
+      const size = Math.floor(random() * 4);
+      if (r < 0.7) return Array.from({ length: size }, () => value(depth + 1));
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < size; i++)
+        out[pick(["users", "id", "name", "2", "10", "a b", "x-y", "ü", `k${String(i)}`])] = value(depth + 1);
+      return out;
+    };
+    let compared = 0;
+    for (let n = 0; n < 300; n++) {
+      const data = { root: value(0), list: [value(1), value(1)] };
+      let text = stringify(data, { flowCollectionPadding: random() < 0.5, indent: pick([2, 4]) });
+      if (random() < 0.3) text = stringify(data, { collectionStyle: "flow", lineWidth: pick([0, 20, 80]) });
+      if (random() < 0.3) text = text.replace(/\n/g, "\r\n");
+      const parsed = parseAccessFile("f.yaml", new TextEncoder().encode(text));
+      if (!parsed.document || !parsed.fast || readPlainYaml(text) !== undefined) continue;
+      const cached = decodeCacheEntry(encodeCacheEntry(toCacheEntry(parsed.fast, [])));
+      if (!cached) throw new Error("the entry does not read back");
+      compared++;
+      expect({ text, answers: answers(fastLocator(cached.document), cached.document.data) }).toEqual({
+        text,
+        answers: answers(parsed.document.locator, parsed.document.data),
+      });
+    }
+    expect(compared).toBeGreaterThan(50);
   });
 
   it("are not made for what a table cannot mirror: aliases, complex keys, sets", () => {
