@@ -5,9 +5,7 @@ import { writeCacheFile } from "../io/cache-file.ts";
 import { isRecord } from "../model/json.ts";
 import { accountOf } from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
-import { describeEntryProblem, isJournalEntry } from "./journal-entry.ts";
-import { eachLine, LINE_CHUNK_BYTES, openJournal, parseLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
-import { JOURNAL_REPAIR_HINT, JournalError } from "./journal-error.ts";
+import { eachLine, entryAtLine, LINE_CHUNK_BYTES, openJournal, tornJournalError } from "./journal-lines.ts";
 
 /**
  * What a plan needs of the journal, folded entry by entry as the file is read, keeping no entries:
@@ -159,16 +157,8 @@ export async function foldJournal(
       resumed?.end ?? 0,
       size,
       (line) => {
-        if (line.isTorn)
-          throw new JournalError(`${journalPath}: ${TORN_LINE_MESSAGE}; ${JOURNAL_REPAIR_HINT}`);
-        const value = parseLine(line.text);
-        if (!isJournalEntry(value)) {
-          const problem = value === undefined ? "not valid JSON" : (describeEntryProblem(value) ?? "");
-          throw new JournalError(
-            `${journalPath}:${String(fold.entries + 1)}: not a journal entry: ${problem}`,
-          );
-        }
-        foldEntry(fold, value);
+        if (line.isTorn) throw tornJournalError(journalPath);
+        foldEntry(fold, entryAtLine(journalPath, fold.entries + 1, line.text));
         lastLineStart = line.start;
         lastLine = line.bytes;
       },

@@ -1,6 +1,8 @@
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { ConfigError } from "../errors.ts";
 import { hasCode } from "../io/file-lock.ts";
+import { describeEntryProblem, isJournalEntry, type JournalEntry } from "./journal-entry.ts";
+import { JOURNAL_REPAIR_HINT, JournalError } from "./journal-error.ts";
 
 export const TORN_LINE_MESSAGE = "the last line is incomplete (crash during write?)";
 
@@ -24,6 +26,25 @@ export function parseLine(line: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** A journal line read: its entry, or why it holds none. */
+export function readEntryLine(line: string): { entry: JournalEntry } | { problem: string } {
+  const value = parseLine(line);
+  if (isJournalEntry(value)) return { entry: value };
+  return { problem: value === undefined ? "not valid JSON" : (describeEntryProblem(value) ?? "") };
+}
+
+/** The entry of line `lineNumber` of the journal at `path`; a JournalError naming both when it holds none. */
+export function entryAtLine(path: string, lineNumber: number, line: string): JournalEntry {
+  const read = readEntryLine(line);
+  if ("entry" in read) return read.entry;
+  throw new JournalError(`${path}:${String(lineNumber)}: not a journal entry: ${read.problem}`);
+}
+
+/** The error for a journal whose last line a crash cut short. */
+export function tornJournalError(path: string): JournalError {
+  return new JournalError(`${path}: ${TORN_LINE_MESSAGE}; ${JOURNAL_REPAIR_HINT}`);
 }
 
 /** Bytes read at a time by eachLine: a journal can be far larger than a string may be (~512 MB). */

@@ -1,10 +1,10 @@
 import { open, truncate } from "node:fs/promises";
-import { JOURNAL_REPAIR_HINT, JournalError } from "./journal-error.ts";
+import { JournalError } from "./journal-error.ts";
 import { appendFileDurable } from "../io/atomic-write.ts";
 import { hasCode, withFileLock } from "../io/file-lock.ts";
 import type { JournalEntry, NewJournalEntry } from "./journal-entry.ts";
-import { describeEntryProblem, hashEntry, isJournalEntry, sealEntry } from "./journal-entry.ts";
-import { parseLine, readTextIfExists, TORN_LINE_MESSAGE } from "./journal-lines.ts";
+import { hashEntry, sealEntry } from "./journal-entry.ts";
+import { entryAtLine, readEntryLine, readTextIfExists, tornJournalError } from "./journal-lines.ts";
 
 export { verifyJournal } from "./verify-journal.ts";
 export { TORN_LINE_MESSAGE } from "./journal-lines.ts";
@@ -64,14 +64,11 @@ export async function appendJournalEntries(
 export async function readJournal(path: string): Promise<JournalEntry[]> {
   const text = await readTextIfExists(path);
   if (text === undefined || text === "") return [];
-  if (!text.endsWith("\n")) throw new JournalError(`${path}: ${TORN_LINE_MESSAGE}; ${REPAIR_HINT}`);
-  const lines = text.slice(0, -1).split("\n");
-  return lines.map((line, index) => {
-    const value = parseLine(line);
-    if (isJournalEntry(value)) return value;
-    const problem = value === undefined ? "not valid JSON" : (describeEntryProblem(value) ?? "");
-    throw new JournalError(`${path}:${String(index + 1)}: not a journal entry: ${problem}`);
-  });
+  if (!text.endsWith("\n")) throw tornJournalError(path);
+  return text
+    .slice(0, -1)
+    .split("\n")
+    .map((line, index) => entryAtLine(path, index + 1, line));
 }
 
 /**
@@ -90,19 +87,17 @@ export async function repairJournalTail(path: string): Promise<number> {
   });
 }
 
-const REPAIR_HINT = JOURNAL_REPAIR_HINT;
-
 /** The last entry, read from the end of the file so appends stay fast on a long journal. */
 async function readLastEntry(path: string): Promise<JournalEntry | undefined> {
   const line = await readLastLine(path);
   if (line === undefined) return undefined;
-  const value = parseLine(line);
-  if (!isJournalEntry(value)) {
-    const problem = value === undefined ? "not valid JSON" : (describeEntryProblem(value) ?? "");
+  const read = readEntryLine(line);
+  if (!("entry" in read)) {
     throw new JournalError(
-      `${path}: the last entry is not valid (${problem}); run \`gatehouse audit verify\`, nothing was appended`,
+      `${path}: the last entry is not valid (${read.problem}); run \`gatehouse audit verify\`, nothing was appended`,
     );
   }
+  const value = read.entry;
   if (hashEntry(value) !== value.hash) {
     throw new JournalError(
       `${path}: the last entry (seq ${String(value.seq)}) does not match its hash; run \`gatehouse audit verify\`, nothing was appended`,
@@ -126,7 +121,7 @@ async function readLastLine(path: string): Promise<string | undefined> {
     if (size === 0) return undefined;
     const last = Buffer.alloc(1);
     await handle.read(last, 0, 1, size - 1);
-    if (last[0] !== 0x0a) throw new JournalError(`${path}: ${TORN_LINE_MESSAGE}; ${REPAIR_HINT}`);
+    if (last[0] !== 0x0a) throw tornJournalError(path);
     const chunks: Buffer[] = [];
     let end = size - 1;
     while (end > 0) {

@@ -1,6 +1,6 @@
 import type { JournalEntry } from "./journal-entry.ts";
-import { describeEntryProblem, GENESIS_HASH, hashEntry, isJournalEntry } from "./journal-entry.ts";
-import { eachLine, openJournal, parseLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
+import { GENESIS_HASH, hashEntry } from "./journal-entry.ts";
+import { eachLine, openJournal, readEntryLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
 
 export interface JournalProblem {
   /** 1-based line number in the journal file. */
@@ -56,12 +56,12 @@ export async function verifyJournal(
       isDone = true;
       return;
     }
-    const value = raw === "" ? undefined : parseLine(raw);
-    if (!isJournalEntry(value)) {
-      const why = value === undefined ? "not valid JSON" : (describeEntryProblem(value) ?? "");
-      report(`not a journal entry: ${why}`);
+    const read = readEntryLine(raw);
+    if (!("entry" in read)) {
+      report(`not a journal entry: ${read.problem}`);
       return;
     }
+    const value = read.entry;
     count += 1;
     if (hashEntry(value) !== value.hash) {
       report(`entry seq ${String(value.seq)} was edited: its content does not match its hash`);
