@@ -50,7 +50,7 @@ async function readProviderConfigs(options: EarlyOptions): Promise<readonly Prov
   }
   const only = found.length === 1 ? found[0] : undefined;
   if (only === undefined) return undefined;
-  const loaded = await loadAccessFile(only, "config", {
+  const loaded = await loadAccessFile(only, path.dirname(only), {
     cwd: options.cwd,
     ...(options.cacheDir === false || options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
   });

@@ -34,8 +34,6 @@ export interface EngineOptions {
   readonly cacheDir?: string | false;
 }
 
-export { DEFAULT_CACHE_DIR };
-
 export interface PreparedPlan {
   readonly plan: Plan;
   readonly tree: ValidatedTree;

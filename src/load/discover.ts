@@ -16,6 +16,11 @@ function problem(file: string, code: string, message: string): Diagnostic {
   return { severity: "error", code, message, file, line: 1, column: 1 };
 }
 
+/** The path diagnostics show for a file: relative to the working directory. */
+export function displayPath(cwd: string, abs: string): string {
+  return path.relative(cwd, abs) || abs;
+}
+
 /**
  * Lists every *.yaml / *.yml file under `root`, in a stable order, in any folder layout. Symlinks are
  * followed only when they stay inside the tree; a link out of it is reported, never read.
@@ -26,7 +31,7 @@ export async function discoverAccessFiles(
 ): Promise<{ files: DiscoveredFile[]; diagnostics: Diagnostic[] }> {
   const files: DiscoveredFile[] = [];
   const diagnostics: Diagnostic[] = [];
-  const display = (abs: string): string => path.relative(cwd, abs) || abs;
+  const display = (abs: string): string => displayPath(cwd, abs);
   let realRoot: string;
   try {
     realRoot = await realpath(root);

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { UsageError } from "../errors.ts";
-import { discoverAccessFiles, type DiscoveredFile } from "./discover.ts";
+import { discoverAccessFiles, displayPath, type DiscoveredFile } from "./discover.ts";
 import { DEFAULT_LIMITS, parseAccessFile, type AccessDocument, type ParseLimits } from "./parse.ts";
 import type { ClassifiedDocument } from "./build-model.ts";
 import { SCHEMA_DIR, validateDocumentSchema, type DocumentKind } from "../validate/schema.ts";
@@ -225,30 +225,34 @@ function workerCount(sources: readonly SourceFile[], setting: number | undefined
  */
 export async function loadAccessFile(
   absPath: string,
-  kind: DocumentKind,
+  root: string,
   options: Pick<LoadOptions, "cwd" | "cacheDir" | "limits">,
 ): Promise<LoadedFile> {
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const bytes = await readFile(absPath);
-  const source: SourceFile = {
-    file: path.relative(options.cwd, absPath) || absPath,
-    relative: path.basename(absPath),
-    bytes,
-    digest: createHash("sha256").update(bytes).digest("hex"),
-    kind,
-  };
+  const source = await readSource({ absPath, displayPath: displayPath(options.cwd, absPath) }, root);
   const cacheDir = options.cacheDir === undefined ? undefined : path.resolve(options.cwd, options.cacheDir);
-  if (cacheDir === undefined || bytes.length > limits.maxFileBytes)
+  if (cacheDir === undefined || source.bytes.length > limits.maxFileBytes)
     return parseHere(source, limits, undefined);
-  const entry = await readCacheEntry(cacheDir, SCHEMA_DIR, source.digest, kind);
-  const hit = entry && decodeCacheEntry(entry);
-  if (hit) return fromCache(source, hit);
   const writes: Promise<void>[] = [];
-  const loaded = parseHere(source, limits, (s, e) =>
-    writes.push(writeCacheEntry(cacheDir, SCHEMA_DIR, s.digest, s.kind, e)),
+  const loaded = fromEntryOrParse(
+    source,
+    await readCacheEntry(cacheDir, SCHEMA_DIR, source.digest, source.kind),
+    limits,
+    (s, e) => writes.push(writeCacheEntry(cacheDir, SCHEMA_DIR, s.digest, s.kind, e)),
   );
   await Promise.all(writes);
   return loaded;
+}
+
+/** A file from its cache entry's bytes; parsed (and saved) when it has none or they do not decode. */
+function fromEntryOrParse(
+  source: SourceFile,
+  entry: Uint8Array | undefined,
+  limits: ParseLimits,
+  save: SaveEntry,
+): LoadedFile {
+  const hit = entry && decodeCacheEntry(entry);
+  return hit ? fromCache(source, hit) : parseHere(source, limits, save);
 }
 
 /** The load of one uncached file, by its index in the tree: parsed here, or a worker's reply. */
@@ -358,12 +362,8 @@ export async function loadAccessTree(
     const source = sourceAt(sources, i);
     const entry = entries[i];
     entries[i] = undefined;
-    let loaded: LoadedFile;
-    if (entry === undefined) loaded = await misses.parse(i);
-    else {
-      const hit = decodeCacheEntry(entry);
-      loaded = hit ? fromCache(source, hit) : parseHere(source, limits, save);
-    }
+    const loaded =
+      entry === undefined ? await misses.parse(i) : fromEntryOrParse(source, entry, limits, save);
     diagnostics.push(...loaded.diagnostics);
     if (loaded.document === undefined) continue;
     if (onDocument) onDocument(loaded.document);
