@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { readFile, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { writeCacheFile } from "../io/cache-file.ts";
+import { readCacheFile, writeCacheFile } from "../io/cache-file.ts";
 import { isRecord } from "../model/json.ts";
 import { accountOf } from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
@@ -73,12 +73,9 @@ function cacheFileOf(cacheDir: string, journal: string): string {
 }
 
 async function readFoldCache(file: string): Promise<FoldCache | undefined> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(file, "utf8"));
-  } catch {
-    return undefined;
-  }
+  const read = await readCacheFile(file);
+  if (typeof read === "string") return undefined;
+  const { value } = read;
   if (!isRecord(value) || value["format"] !== FORMAT) return undefined;
   const { end, lastLineStart, lastLineHash, entries, managed, accounts } = value;
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;

@@ -1,6 +1,7 @@
-import { readdir, stat, unlink } from "node:fs/promises";
+import { readdir, readFile, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { removeLeftoverTempFiles, writeFileAtomic } from "./atomic-write.ts";
+import { hasCode } from "./file-lock.ts";
 
 /** Read-cache files of one kind kept per folder, newest first; older ones are removed. */
 const KEEP_FILES = 16;
@@ -14,6 +15,27 @@ export async function writeCacheFile(file: string, text: string, family: RegExp)
   await removeLeftoverTempFiles(file);
   await writeFileAtomic(file, text);
   await pruneCacheFiles(file, family);
+}
+
+/**
+ * A read-cache file's JSON value: "missing" when there is no file, "unreadable" when there is one that
+ * cannot be read. Text that is not JSON reads as the value undefined: each cache then says, in its own
+ * words, why it does not use it.
+ */
+export async function readCacheFile(
+  file: string,
+): Promise<{ readonly value: unknown } | "missing" | "unreadable"> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    return hasCode(error, "ENOENT") ? "missing" : "unreadable";
+  }
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return { value: undefined };
+  }
 }
 
 async function pruneCacheFiles(file: string, family: RegExp): Promise<void> {

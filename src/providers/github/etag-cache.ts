@@ -7,10 +7,8 @@
  * 0600; it holds the answers as read (logins, ids, team lists) and never the token.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { writeCacheFile } from "../../io/cache-file.ts";
-import { hasCode } from "../../io/file-lock.ts";
+import { readCacheFile, writeCacheFile } from "../../io/cache-file.ts";
 import type { CachedResponse } from "./client.ts";
 import type { GithubSettings } from "./settings.ts";
 import { isRecord } from "../../model/json.ts";
@@ -48,20 +46,10 @@ export async function loadEtagCache(
   file: string,
   log: (line: string) => void,
 ): Promise<Map<string, CachedResponse>> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if (!hasCode(error, "ENOENT"))
-      log(`not using the read cache ${file}: it cannot be read; reading everything`);
-    return new Map();
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
+  const read = await readCacheFile(file);
+  if (read === "unreadable") log(`not using the read cache ${file}: it cannot be read; reading everything`);
+  if (typeof read === "string") return new Map();
+  const { value } = read;
   const answers = isRecord(value) && value["format"] === FORMAT ? value["answers"] : undefined;
   const entries = Array.isArray(answers) ? answers.map(toEntry) : [undefined];
   if (entries.some((e) => e === undefined)) {

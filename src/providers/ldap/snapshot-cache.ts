@@ -5,9 +5,8 @@
  * password: none is read) and only the name of the password's environment variable.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { writeCacheFile } from "../../io/cache-file.ts";
+import { readCacheFile, writeCacheFile } from "../../io/cache-file.ts";
 import type { SnapshotStore } from "./incremental.ts";
 import type { LdapEntry } from "./map.ts";
 import type { ReadScope } from "./queries.ts";
@@ -145,19 +144,9 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   async load(): Promise<Snapshot | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.file, "utf8");
-    } catch {
-      return undefined;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = undefined;
-    }
-    const parsed = parseStoredSnapshot(value, this.key, this.scopes, this.options.now().getTime());
+    const read = await readCacheFile(this.file);
+    if (typeof read === "string") return undefined;
+    const parsed = parseStoredSnapshot(read.value, this.key, this.scopes, this.options.now().getTime());
     if (typeof parsed !== "string") return parsed;
     this.options.log(`${this.options.name}: not using the read cache ${this.file}: ${parsed}`);
     return undefined;

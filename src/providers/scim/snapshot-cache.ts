@@ -7,9 +7,8 @@
  * never the bearer token (only the name of its environment variable is hashed into the file name).
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { writeCacheFile } from "../../io/cache-file.ts";
+import { readCacheFile, writeCacheFile } from "../../io/cache-file.ts";
 import type { EmploymentType } from "../../model/access.ts";
 import type { UserAttributes } from "../../model/state.ts";
 import type { ScimGroup, ScimUser } from "./map.ts";
@@ -159,10 +158,6 @@ export interface ScimSnapshotStoreOptions {
   readonly now: () => Date;
 }
 
-function errorCode(error: unknown): unknown {
-  return isRecord(error) ? error["code"] : undefined;
-}
-
 /**
  * Snapshots in `<cwd>/.gatehouse/cache/scim-<key>.json`. Failures to read or write only cost a full read.
  * One store serves one provider instance: it remembers when the index's last full read was made.
@@ -231,20 +226,10 @@ export class ScimSnapshotStore {
   }
 
   private async load(): Promise<ScimSnapshot | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.file, "utf8");
-    } catch (error) {
-      if (errorCode(error) !== "ENOENT") this.skip("it cannot be read");
-      return undefined;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = undefined;
-    }
-    const parsed = parseStoredSnapshot(value, this.key, this.options.now().getTime());
+    const read = await readCacheFile(this.file);
+    if (read === "unreadable") this.skip("it cannot be read");
+    if (typeof read === "string") return undefined;
+    const parsed = parseStoredSnapshot(read.value, this.key, this.options.now().getTime());
     if (typeof parsed !== "string") return parsed;
     this.skip(parsed);
     return undefined;
