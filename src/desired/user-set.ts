@@ -1,4 +1,5 @@
 import type { AccessModel, Group, User } from "../model/access.ts";
+import { shareMemberName } from "../model/member-entry.ts";
 
 /**
  * The users of a model by position (file order). Effective memberships hold positions, not ids: two
@@ -35,11 +36,15 @@ export function memberPositions(model: AccessModel, group: Group): Int32Array {
   if (!byGroup) memberPositionCache.set(model, (byGroup = new WeakMap()));
   const hit = byGroup.get(group);
   if (hit) return hit;
-  const { position } = userIndexOf(model);
+  const { position, users } = userIndexOf(model);
   const members = group.members ?? [];
   const out = new Int32Array(members.length).fill(-1);
   members.forEach((entry, i) => {
-    if (entry.kind === "user") out[i] = position.get(entry.user) ?? -1;
+    if (entry.kind !== "user") return;
+    const p = position.get(entry.user) ?? -1;
+    out[i] = p;
+    const user = users[p];
+    if (user) shareMemberName(entry, user.id);
   });
   byGroup.set(group, out);
   return out;

@@ -10,6 +10,7 @@ import type {
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { SourceLocation } from "../model/source.ts";
 import { formatLocation } from "../model/source.ts";
+import { ListPlaces, PlainUserMember } from "../model/member-entry.ts";
 import type { AccessDocument } from "./parse.ts";
 import { locate, type PathSegment } from "./locate.ts";
 import { isObj, list, obj, oneOrMany, str, strList, type Obj } from "./read-data.ts";
@@ -120,50 +121,6 @@ function buildUser(d: AccessDocument, o: Obj, path: PathSegment[], source: Sourc
   if (o["manager"] !== undefined) user.managerSource = where(d, o, path, "manager");
   if (o["startDate"] !== undefined) user.startDateSource = where(d, o, path, "startDate");
   return user;
-}
-
-/** Line and column of each entry of one `members` list, two numbers per entry. */
-class ListPlaces {
-  readonly file: string;
-  readonly at: Int32Array;
-  constructor(file: string, size: number) {
-    this.file = file;
-    this.at = new Int32Array(2 * size);
-  }
-
-  location(i: number): SourceLocation {
-    return { file: this.file, line: this.at[2 * i] ?? 1, column: this.at[2 * i + 1] ?? 1 };
-  }
-}
-
-/**
- * A plain member entry (`- ada`, or `- user: ada` without `until` or `reason`): a million of them at
- * 100k people, so the location is kept as two numbers in the list's ListPlaces and made on demand, not
- * as an object per entry (a third fewer objects for the model, and for the garbage collector to copy).
- */
-class PlainUserMember {
-  readonly user: string;
-  readonly #places: ListPlaces;
-  readonly #i: number;
-  constructor(user: string, places: ListPlaces, i: number) {
-    this.user = user;
-    this.#places = places;
-    this.#i = i;
-  }
-
-  // On the prototype, not in each of a million entries.
-  // eslint-disable-next-line @typescript-eslint/class-literal-property-style
-  get kind(): "user" {
-    return "user";
-  }
-
-  get source(): SourceLocation {
-    return this.#places.location(this.#i);
-  }
-
-  toJSON(): MemberEntry {
-    return { kind: "user", user: this.user, source: this.source };
-  }
 }
 
 function plainMember(
