@@ -3,6 +3,7 @@ import type { PlanSink, ProviderPlanInput } from "./context.ts";
 import { planUsers } from "./plan-users.ts";
 import { planGroups } from "./plan-groups.ts";
 import { sortChanges, summarize } from "./order.ts";
+import { alignLiveCase } from "./align-case.ts";
 
 export type { ProviderPlanInput, PlannerCapabilities } from "./context.ts";
 
@@ -30,7 +31,11 @@ function summarizeProvider(p: ProviderPlanInput): ProviderSummary {
 export function computePlan(input: PlanInput): Plan {
   const changes: Change[] = [];
   const notes: PlanNote[] = [];
-  for (const provider of input.providers) {
+  for (const given of input.providers) {
+    const provider: ProviderPlanInput =
+      given.capabilities.caseInsensitiveNames === true
+        ? { ...given, live: alignLiveCase(given.desired, given.live) }
+        : given;
     const terminated = new Set<string>();
     for (const user of provider.desired.users.values())
       if (user.status === "terminated") terminated.add(user.account);

@@ -12,6 +12,8 @@ export interface PlannerCapabilities {
   readonly invitesUsers?: boolean;
   readonly groupDescription: boolean;
   readonly renameGroups?: boolean;
+  /** Account and group names match whatever their case (SCIM, LDAP, AD, GitHub): see align-case.ts. */
+  readonly caseInsensitiveNames?: boolean;
 }
 
 export interface ProviderPlanInput {

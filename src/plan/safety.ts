@@ -75,28 +75,37 @@ export function checkGuardrails(plan: Plan, policy: Policy, options: GuardrailOp
       );
     }
   }
-  const protectedUsers = new Set(policy.guardrails.protectedUsers);
-  const protectedGroups = new Set(policy.guardrails.protectedGroups);
+  // Names are compared whatever their case: most systems ignore it (a live `Bob` is the protected `bob`),
+  // and a refusal too many is the safe side of a guard rail.
+  const protectedUsers = foldedSet(policy.guardrails.protectedUsers);
+  const protectedGroups = foldedSet(policy.guardrails.protectedGroups);
+  const protectedAccounts = new Map(
+    [...(options.protectedAccounts ?? [])].map(([provider, accounts]) => [provider, foldedSet(accounts)]),
+  );
   for (const c of plan.changes) {
     // Deleting a protected group is refused even when it is empty (then the change is "neutral").
     const isGroupDelete = c.kind === "group" && c.action === "delete";
     if (c.risk !== "narrows" && !isGroupDelete) continue;
-    const account = accountOf(c);
+    const account = accountOf(c)?.toLowerCase();
     const isProtectedUser =
-      (c.userId !== undefined && protectedUsers.has(c.userId)) ||
+      (c.userId !== undefined && protectedUsers.has(c.userId.toLowerCase())) ||
       (account !== undefined &&
-        (protectedUsers.has(account) || options.protectedAccounts?.get(c.provider)?.has(account) === true));
+        (protectedUsers.has(account) || protectedAccounts.get(c.provider)?.has(account) === true));
     if (isProtectedUser) {
       violations.push(
         `${c.id}: ${c.kind} ${c.action} touches protected user ${c.userId ?? account ?? ""}; re-run with --force if intended`,
       );
     }
     const group = c.kind === "group" || c.kind === "membership" ? c.group : undefined;
-    if (group !== undefined && protectedGroups.has(group)) {
+    if (group !== undefined && protectedGroups.has(group.toLowerCase())) {
       violations.push(
         `${c.id}: ${c.kind} ${c.action} narrows protected group ${group}; re-run with --force if intended`,
       );
     }
   }
   return violations;
+}
+
+function foldedSet(names: Iterable<string>): Set<string> {
+  return new Set([...names].map((name) => name.toLowerCase()));
 }

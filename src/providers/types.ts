@@ -36,6 +36,11 @@ export interface Capabilities {
   readonly groupDescription: boolean;
   /** A group can be renamed in place (members kept); otherwise a rename is a create plus a delete. */
   readonly renameGroups?: boolean;
+  /**
+   * The system matches account and group names whatever their case (SCIM userName and displayName, LDAP
+   * uid and cn, AD, GitHub logins): a live `Bob` is the files' `bob`, and writes find it by either.
+   */
+  readonly caseInsensitiveNames?: boolean;
 }
 
 export type ChangeOutcome =

@@ -206,6 +206,58 @@ describe("scim provider against Better Auth", { tags: ["slow"] }, () => {
     expect(live.groups.find((g) => g.name === "app-new-read")?.members).toEqual(["dana@example.com"]);
   });
 
+  it("finds a user and a group the server spells in another case, and never adds and removes one user in one write", async () => {
+    await scimCall(server, "POST", "/Users", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "Heidi.Klum@example.com",
+      displayName: "Heidi Klum",
+    });
+    await scimCall(server, "POST", "/Groups", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+      displayName: "Team-Ops",
+    });
+    const fresh = createScimProviderWith(scimProviderConfig(server.baseUrl), scimContext(server.token));
+    try {
+      expect(fresh.capabilities.caseInsensitiveNames).toBe(true);
+      await fresh.read(signal());
+      const add = {
+        ...base,
+        kind: "membership",
+        action: "add",
+        group: "team-ops",
+        member: "heidi.klum@example.com",
+        memberKind: "user",
+      } as const;
+      expect(await fresh.apply([{ ...add, id: "m1" }], signal())).toEqual([{ status: "applied" }]);
+      let ops = (await fresh.read(signal())).groups.find((g) => g.name === "Team-Ops");
+      expect(ops?.members).toEqual(["Heidi.Klum@example.com"]);
+
+      // Two spellings of one account: an add of one and a remove of the other would, in one PATCH, remove.
+      const out = await fresh.apply(
+        [
+          { ...add, id: "m2" },
+          { ...add, id: "m3", action: "remove", member: "Heidi.Klum@example.com", risk: "narrows" },
+        ],
+        signal(),
+      );
+      expect(out.map((o) => o.status)).toEqual(["failed", "failed"]);
+      expect(out[0]?.status === "failed" ? out[0].error.message : "").toMatch(/are the same SCIM user/);
+      ops = (await fresh.read(signal())).groups.find((g) => g.name === "Team-Ops");
+      expect(ops?.members).toEqual(["Heidi.Klum@example.com"]);
+
+      // A create of the group under the files' spelling finds the existing one instead of a duplicate.
+      const created = await fresh.apply(
+        [{ ...base, id: "g1", kind: "group", action: "create", group: "team-ops" }],
+        signal(),
+      );
+      expect(created[0]?.status).toBe("applied");
+      const named = (await fresh.read(signal())).groups.filter((g) => g.name.toLowerCase() === "team-ops");
+      expect(named.map((g) => g.name)).toEqual(["Team-Ops"]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("names the user and the server's complaint when a change is refused", async () => {
     const out = await provider.apply(
       [

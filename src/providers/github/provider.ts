@@ -69,6 +69,7 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
     groupDescription: true,
     // PATCH /orgs/{org}/teams/{slug} with a new name renames the team in place.
     renameGroups: true,
+    caseInsensitiveNames: true,
   };
 
   const cacheFile = settings.readCache ? etagCacheFile(context.cwd, settings) : undefined;

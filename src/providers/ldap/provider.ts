@@ -66,6 +66,7 @@ class LdapProvider implements Provider {
       groupDescription: true,
       // modifyDN to a new cn under the same parent; members stay.
       renameGroups: true,
+      caseInsensitiveNames: true,
     };
   }
 

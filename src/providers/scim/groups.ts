@@ -14,7 +14,15 @@ import {
   parseScimGroup,
 } from "./map.ts";
 import type { ScimSession } from "./session.ts";
-import { getGroup, lookUpGroup, rememberGroup, requireGroup, requireUser } from "./session.ts";
+import {
+  forgetGroup,
+  getGroup,
+  groupKey,
+  lookUpGroup,
+  rememberGroup,
+  requireGroup,
+  requireUser,
+} from "./session.ts";
 import { supportsGroupAttribute } from "./discovery.ts";
 
 type Confirmation = string | undefined;
@@ -142,9 +150,10 @@ async function createGroup(
   signal: AbortSignal,
 ): Promise<Confirmation> {
   const operation = `create group "${name}"`;
-  const key = `group:${name}`;
+  const key = `group:${groupKey(name)}`;
   const trustIndex = s.index.isLoaded && !s.index.uncertainCreates.has(key);
-  const known = s.index.groups.get(name) ?? (trustIndex ? undefined : await lookUpGroup(s, name, signal));
+  const known =
+    s.index.groups.get(groupKey(name)) ?? (trustIndex ? undefined : await lookUpGroup(s, name, signal));
   s.index.uncertainCreates.delete(key);
   if (known) return `matched existing SCIM group ${known.id}`;
   const stored =
@@ -209,7 +218,7 @@ async function deleteGroup(s: ScimSession, name: string, signal: AbortSignal): P
   } catch (error) {
     if (!(error instanceof ScimHttpError && error.status === 404)) throw error;
   }
-  s.index.groups.delete(name);
+  forgetGroup(s.index, group);
   return undefined;
 }
 
@@ -237,6 +246,38 @@ function failed(error: unknown, s: ScimSession, operation: string): ChangeOutcom
 }
 
 /** Membership changes of one group, written as few PATCH requests as the server's limits allow. */
+/**
+ * An add and a remove that name the same SCIM user (two spellings of one userName, say) contradict each
+ * other: in one PATCH the later operation wins (RFC 7644 3.5.2), so the "applied" add would be a removal.
+ * Both fail instead, untouched, and leave `pending`.
+ */
+function refuseContradictions(
+  s: ScimSession,
+  pending: { index: number; id: string; change: MembershipChange }[],
+  outcomes: (ChangeOutcome | undefined)[],
+  label: (c: MembershipChange) => string,
+): void {
+  const added = new Set(pending.filter((p) => p.change.action === "add").map((p) => p.id));
+  const both = new Set(
+    pending.filter((p) => p.change.action === "remove" && added.has(p.id)).map((p) => p.id),
+  );
+  if (both.size === 0) return;
+  for (const p of pending.filter((q) => both.has(q.id))) {
+    const names = pending.filter((q) => q.id === p.id).map((q) => `${q.change.action} "${q.change.member}"`);
+    outcomes[p.index] = failed(
+      new ProviderError(
+        s.name,
+        label(p.change),
+        `${names.join(" and ")} are the same SCIM user ${p.id}; neither is written`,
+      ),
+      s,
+      label(p.change),
+    );
+  }
+  const kept = pending.filter((p) => !both.has(p.id));
+  pending.splice(0, pending.length, ...kept);
+}
+
 export async function applyMembershipChanges(
   s: ScimSession,
   changes: readonly MembershipChange[],
@@ -264,6 +305,7 @@ export async function applyMembershipChanges(
       outcomes[index] = failed(error, s, label(change));
     }
   }
+  refuseContradictions(s, pending, outcomes, label);
   const size = Math.max(1, s.settings.maxMembersPerWrite);
   for (let i = 0; i < pending.length; i += size) {
     const chunk = pending.slice(i, i + size);
@@ -278,7 +320,7 @@ export async function applyMembershipChanges(
       for (const id of adds) members.add(id);
       for (const id of removes) members.delete(id);
       group = { ...group, memberIds: [...members] };
-      s.index.groups.set(group.displayName, group);
+      rememberGroup(s.index, group);
       for (const p of chunk) outcomes[p.index] = { status: "applied" };
     } catch (error) {
       // The write may have landed before the connection dropped: judge each change by the group as it is now.
@@ -292,7 +334,7 @@ export async function applyMembershipChanges(
       }
       if (now) {
         group = now;
-        s.index.groups.set(now.displayName, now);
+        rememberGroup(s.index, now);
       }
     }
   }

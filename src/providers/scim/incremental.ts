@@ -30,7 +30,7 @@ function latest(stamps: readonly (string | undefined)[]): string | undefined {
 function highWaterMarks(s: ScimSession): { users: string | undefined; groups: string | undefined } {
   return {
     users: latest([...s.index.usersById.values()].map((u) => u.lastModified)),
-    groups: latest([...s.index.groups.values()].map((g) => g.lastModified)),
+    groups: latest([...s.index.groupsById.values()].map((g) => g.lastModified)),
   };
 }
 
@@ -71,7 +71,7 @@ async function refreshIncrementally(s: ScimSession, signal: AbortSignal): Promis
   const groupsEndpoint = s.caps.groupsEndpoint;
   if (
     marks.users === undefined ||
-    (groupsEndpoint !== undefined && marks.groups === undefined && s.index.groups.size > 0)
+    (groupsEndpoint !== undefined && marks.groups === undefined && s.index.groupsById.size > 0)
   ) {
     return false;
   }
@@ -85,7 +85,7 @@ async function refreshIncrementally(s: ScimSession, signal: AbortSignal): Promis
     if (groups === undefined) return false;
     for (const g of await parseGroups(s, groups, signal)) rememberGroup(s.index, g);
   }
-  return (await totalOf(s, groupsEndpoint, "groups", signal)) === s.index.groups.size;
+  return (await totalOf(s, groupsEndpoint, "groups", signal)) === s.index.groupsById.size;
 }
 
 /**
@@ -95,7 +95,7 @@ async function refreshIncrementally(s: ScimSession, signal: AbortSignal): Promis
  */
 function incrementalIsCheaper(s: ScimSession): boolean {
   const pages = (n: number): number => Math.max(1, Math.ceil(n / pageSizeOf(s)));
-  const groups = [...s.index.groups.values()];
+  const groups = [...s.index.groupsById.values()];
   const hasGroups = s.caps.groupsEndpoint !== undefined;
   const full =
     pages(s.index.usersById.size) +

@@ -111,6 +111,7 @@ export function createScimProviderWith(...[config, context]: Parameters<Provider
         groupDescription: caps !== undefined && supportsGroupAttribute(caps, "description"),
         // displayName is writable (PATCH replace, or PUT where PATCH is missing): rename in place.
         renameGroups: true,
+        caseInsensitiveNames: true,
       };
     },
     async read(signal) {

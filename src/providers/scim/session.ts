@@ -19,13 +19,15 @@ export interface ScimIndex {
   /** Keyed by lower-cased userName: SCIM userName is case-insensitive (RFC 7643 4.1.1). */
   readonly users: Map<string, ScimUser>;
   readonly usersById: Map<string, ScimUser>;
+  /** Keyed by groupKey(displayName): SCIM displayName is case-insensitive (RFC 7643 8.7.1). */
   readonly groups: Map<string, ScimGroup>;
+  readonly groupsById: Map<string, ScimGroup>;
   /** A full read has filled the index: an account missing from it is missing on the server too (bar races). */
   isLoaded: boolean;
   /** Whether the server filters on meta.lastModified; undefined until tried. */
   canFilterByLastModified: boolean | undefined;
   /**
-   * Creates whose POST got no answer ("user:<lower-cased userName>", "group:<displayName>"): the resource
+   * Creates whose POST got no answer ("user:<lower-cased userName>", "group:<groupKey>"): the resource
    * may exist though the index lacks it, so a retried create looks it up on the server first.
    */
   readonly uncertainCreates: Set<string>;
@@ -47,6 +49,7 @@ export function createIndex(): ScimIndex {
     users: new Map(),
     usersById: new Map(),
     groups: new Map(),
+    groupsById: new Map(),
     isLoaded: false,
     canFilterByLastModified: undefined,
     uncertainCreates: new Set(),
@@ -161,9 +164,23 @@ function parseAll<T>(
   return out;
 }
 
+/** The index key of a group name: SCIM compares displayName whatever its case (RFC 7643 8.7.1). */
+export function groupKey(displayName: string): string {
+  return displayName.toLowerCase();
+}
+
 export function rememberGroup(index: ScimIndex, group: ScimGroup): void {
-  for (const [name, g] of index.groups) if (g.id === group.id) index.groups.delete(name);
-  index.groups.set(group.displayName, group);
+  const old = index.groupsById.get(group.id);
+  if (old && index.groups.get(groupKey(old.displayName)) === old)
+    index.groups.delete(groupKey(old.displayName));
+  index.groups.set(groupKey(group.displayName), group);
+  index.groupsById.set(group.id, group);
+}
+
+export function forgetGroup(index: ScimIndex, group: ScimGroup): void {
+  const key = groupKey(group.displayName);
+  if (index.groups.get(key)?.id === group.id) index.groups.delete(key);
+  index.groupsById.delete(group.id);
 }
 
 export function parseUsers(s: ScimSession, raw: readonly unknown[]): ScimUser[] {
@@ -194,6 +211,7 @@ export async function loadEverything(s: ScimSession, signal: AbortSignal): Promi
   s.index.users.clear();
   s.index.usersById.clear();
   s.index.groups.clear();
+  s.index.groupsById.clear();
   s.index.uncertainCreates.clear();
   for (const u of users) rememberUser(s.index, u);
   for (const g of groups) rememberGroup(s.index, g);
@@ -204,7 +222,7 @@ export async function loadEverything(s: ScimSession, signal: AbortSignal): Promi
 export function indexToLiveState(s: ScimSession): LiveState {
   const users = [...s.index.usersById.values()];
   const accountById = new Map(users.map((u) => [u.id, u.userName]));
-  const groups = [...s.index.groups.values()].map((g): LiveGroup => {
+  const groups = [...s.index.groupsById.values()].map((g): LiveGroup => {
     const members = (g.memberIds ?? []).flatMap((id) => {
       const account = accountById.get(id);
       if (account === undefined)
@@ -270,7 +288,9 @@ export async function lookUpGroup(
   const raw = s.caps.filter
     ? await listAll(s, endpoint, `groups named "${name}"`, signal, eqFilter("displayName", name))
     : await listAll(s, endpoint, "groups", signal);
-  const match = parseAll(raw, parseScimGroup, s, "group").find((g) => g.displayName === name);
+  const match = parseAll(raw, parseScimGroup, s, "group").find(
+    (g) => groupKey(g.displayName) === groupKey(name),
+  );
   const full =
     match?.memberIds === undefined && match ? ((await getGroup(s, match.id, name, signal)) ?? match) : match;
   if (full) rememberGroup(s.index, full);
@@ -288,7 +308,7 @@ export async function requireUser(s: ScimSession, account: string, signal: Abort
 }
 
 export async function requireGroup(s: ScimSession, name: string, signal: AbortSignal): Promise<ScimGroup> {
-  const group = s.index.groups.get(name) ?? (await lookUpGroup(s, name, signal));
+  const group = s.index.groups.get(groupKey(name)) ?? (await lookUpGroup(s, name, signal));
   if (!group)
     throw new ProviderError(s.name, `find group "${name}"`, `no SCIM group named "${name}"`, { status: 404 });
   return group;

@@ -186,7 +186,7 @@ export class ScimSnapshotStore {
   async seed(index: ScimIndex): Promise<boolean> {
     if (this.loaded) return false;
     this.loaded = true;
-    if (index.isLoaded || index.usersById.size > 0 || index.groups.size > 0) return false;
+    if (index.isLoaded || index.usersById.size > 0 || index.groupsById.size > 0) return false;
     const snapshot = await this.load();
     if (snapshot === undefined) return false;
     this.filterFlag = snapshot.canFilterByLastModified;
@@ -215,7 +215,7 @@ export class ScimSnapshotStore {
       filterCheckedAt: this.filterCheckedAt,
       // A server that refuses the filter is read in full every time: its users and groups are not kept.
       users: refused ? [] : [...index.usersById.values()],
-      groups: refused ? [] : [...index.groups.values()],
+      groups: refused ? [] : [...index.groupsById.values()],
     };
     try {
       await writeCacheFile(this.file, serializeSnapshot(snapshot, this.key), FILE_PATTERN);

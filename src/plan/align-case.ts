@@ -1,0 +1,98 @@
+import type { DesiredState, LiveGroup, LiveState, LiveUser } from "../model/state.ts";
+
+/**
+ * Systems whose names ignore case report a name as they store it: SCIM `userName` and group
+ * `displayName` (RFC 7643 §4.1.1, §8.7.1), LDAP `uid` and `cn`, Active Directory, GitHub logins. An app
+ * that keeps `Heidi.Klum@example.com` for the `heidi.klum@example.com` of the files holds one account,
+ * not two; compared exactly, the plan would disable one, create the other, and remove and add the same
+ * membership. So before planning, each live name that equals a desired name only when case is ignored
+ * takes the files' spelling: in the user list, in group names and member lists, in maintainers and in
+ * managers. A live name is left as it is when the files spell it exactly, when the files have two
+ * spellings of it, or when two live names would take the same spelling.
+ */
+export function alignLiveCase(desired: DesiredState, live: LiveState): LiveState {
+  const accounts = caseRenames(
+    live.users.map((u) => u.account),
+    (name) => desired.users.has(name),
+    () => desired.users.keys(),
+  );
+  const groups = caseRenames(
+    live.groups.map((g) => g.name),
+    (name) => desired.groups.has(name) || formerNamesOf(desired).has(name),
+    () => [...desired.groups.keys(), ...formerNamesOf(desired)],
+  );
+  if (accounts.size === 0 && groups.size === 0) return live;
+  const account = (name: string): string => accounts.get(name) ?? name;
+  const group = (name: string): string => groups.get(name) ?? name;
+  const renamedAll = (names: readonly string[], rename: (name: string) => string): readonly string[] =>
+    names.some((n) => rename(n) !== n) ? names.map(rename) : names;
+  return {
+    ...live,
+    users: live.users.map((u): LiveUser => {
+      const manager = u.manager === undefined ? undefined : account(u.manager);
+      if (account(u.account) === u.account && manager === u.manager) return u;
+      return { ...u, account: account(u.account), ...(manager === undefined ? {} : { manager }) };
+    }),
+    groups:
+      accounts.size === 0
+        ? live.groups.map((g) => (group(g.name) === g.name ? g : { ...g, name: group(g.name) }))
+        : live.groups.map((g): LiveGroup => {
+            const out: { -readonly [K in keyof LiveGroup]: LiveGroup[K] } = {
+              ...g,
+              name: group(g.name),
+              members: renamedAll(g.members, account),
+            };
+            if (g.groupMembers) out.groupMembers = renamedAll(g.groupMembers, group);
+            if (g.maintainers) out.maintainers = renamedAll(g.maintainers, account);
+            return out;
+          }),
+  };
+}
+
+const formerNames = new WeakMap<DesiredState, ReadonlySet<string>>();
+
+function formerNamesOf(desired: DesiredState): ReadonlySet<string> {
+  let names = formerNames.get(desired);
+  if (names === undefined) {
+    names = new Set([...desired.groups.values()].flatMap((g) => g.formerNames ?? []));
+    formerNames.set(desired, names);
+  }
+  return names;
+}
+
+/** The case-insensitive key of a name. */
+function fold(name: string): string {
+  return name.toLowerCase();
+}
+
+/**
+ * Live name → the desired spelling it should take. Only names the files do not spell exactly are
+ * considered, so an organization whose systems agree with its files pays one lookup per live name.
+ */
+function caseRenames(
+  liveNames: readonly string[],
+  isDesired: (name: string) => boolean,
+  desiredNames: () => Iterable<string>,
+): Map<string, string> {
+  const renames = new Map<string, string>();
+  const strays = liveNames.filter((name) => !isDesired(name));
+  if (strays.length === 0) return renames;
+  // Fold → the one desired spelling, or null when the files spell it in two ways.
+  const spelling = new Map<string, string | null>();
+  for (const name of desiredNames()) {
+    const key = fold(name);
+    const known = spelling.get(key);
+    spelling.set(key, known === undefined || known === name ? name : null);
+  }
+  const live = new Set(liveNames);
+  const claimed = new Map<string, number>();
+  const candidates: [string, string][] = [];
+  for (const name of strays) {
+    const target = spelling.get(fold(name));
+    if (target === undefined || target === null || live.has(target)) continue;
+    candidates.push([name, target]);
+    claimed.set(target, (claimed.get(target) ?? 0) + 1);
+  }
+  for (const [name, target] of candidates) if (claimed.get(target) === 1) renames.set(name, target);
+  return renames;
+}
