@@ -3,7 +3,7 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { readCacheFile, writeCacheFile } from "../io/cache-file.ts";
 import { isRecord } from "../model/json.ts";
-import { accountOf } from "../plan/addresses.ts";
+import { accountOf, groupAddress, membershipAddress } from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { eachLine, entryAtLine, LINE_CHUNK_BYTES, openJournal, tornJournalError } from "./journal-lines.ts";
 
@@ -30,6 +30,73 @@ interface MutableFold {
   readonly managed: Set<string>;
   readonly accounts: Map<string, string[]>;
   entries: number;
+  /**
+   * The managed membership addresses of each group, by address prefix (see membersPrefix); made on the
+   * first group delete or rename, kept current from then on.
+   */
+  byGroup?: Map<string, Set<string>>;
+}
+
+/** The start every membership address of `group` shares: `<provider>:membership/<group>/`. */
+function membersPrefix(provider: string, group: string): string {
+  return membershipAddress(provider, group, "", "user");
+}
+
+const MEMBERSHIP = ":membership/";
+
+/** The membership prefix of a managed address, or undefined for a user or group address. */
+function prefixOf(address: string): string | undefined {
+  const at = address.indexOf(MEMBERSHIP);
+  if (at < 0) return undefined;
+  const slash = address.indexOf("/", at + MEMBERSHIP.length);
+  return slash < 0 ? undefined : address.slice(0, slash + 1);
+}
+
+function groupIndex(fold: MutableFold): Map<string, Set<string>> {
+  if (fold.byGroup) return fold.byGroup;
+  const byGroup = new Map<string, Set<string>>();
+  for (const address of fold.managed) {
+    const prefix = prefixOf(address);
+    if (prefix === undefined) continue;
+    const members = byGroup.get(prefix);
+    if (members) members.add(address);
+    else byGroup.set(prefix, new Set([address]));
+  }
+  fold.byGroup = byGroup;
+  return byGroup;
+}
+
+function manage(fold: MutableFold, address: string): void {
+  fold.managed.add(address);
+  const prefix = fold.byGroup && prefixOf(address);
+  if (!fold.byGroup || prefix === undefined) return;
+  const members = fold.byGroup.get(prefix);
+  if (members) members.add(address);
+  else fold.byGroup.set(prefix, new Set([address]));
+}
+
+function unmanage(fold: MutableFold, address: string): void {
+  fold.managed.delete(address);
+  const prefix = fold.byGroup && prefixOf(address);
+  if (prefix !== undefined) fold.byGroup?.get(prefix)?.delete(address);
+}
+
+/**
+ * A group that is deleted takes its memberships with it, and a renamed group keeps them under its new
+ * name: otherwise a later group of the old name would inherit memberships gatehouse never gave it (and
+ * lose them in additive mode), and the renamed group's would look like someone else's.
+ */
+function moveMemberships(fold: MutableFold, provider: string, from: string, to: string | undefined): void {
+  const byGroup = groupIndex(fold);
+  const oldPrefix = membersPrefix(provider, from);
+  const members = byGroup.get(oldPrefix);
+  byGroup.delete(oldPrefix);
+  if (!members) return;
+  const newPrefix = to === undefined ? undefined : membersPrefix(provider, to);
+  for (const address of members) {
+    fold.managed.delete(address);
+    if (newPrefix !== undefined) manage(fold, newPrefix + address.slice(oldPrefix.length));
+  }
 }
 
 /** One entry into the fold: the single place that says what an entry means to a plan. */
@@ -47,9 +114,18 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     }
   }
   if (entry.outcome !== "applied") return;
+  if (c.kind === "group" && c.action === "delete") moveMemberships(fold, c.provider, c.group, undefined);
+  const renamedTo =
+    c.kind === "group" && c.action === "update" ? c.fields.find((f) => f.field === "name") : undefined;
+  if (c.kind === "group" && typeof renamedTo?.after === "string" && renamedTo.after !== c.group) {
+    moveMemberships(fold, c.provider, c.group, renamedTo.after);
+    unmanage(fold, c.id);
+    manage(fold, groupAddress(c.provider, renamedTo.after));
+    return;
+  }
   if (c.action === "create" || c.action === "add" || c.action === "enable" || c.action === "update")
-    fold.managed.add(c.id);
-  else if (c.action === "delete" || c.action === "remove") fold.managed.delete(c.id);
+    manage(fold, c.id);
+  else if (c.action === "delete" || c.action === "remove") unmanage(fold, c.id);
 }
 
 export function emptyFold(): MutableFold {
@@ -64,7 +140,8 @@ interface FoldCache {
   readonly fold: MutableFold;
 }
 
-const FORMAT = "gatehouse journal fold 1";
+// 2: group deletes and renames carry their memberships (a fold made by 1 did not).
+const FORMAT = "gatehouse journal fold 2";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 
 function cacheFileOf(cacheDir: string, journal: string): string {

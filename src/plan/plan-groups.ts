@@ -9,7 +9,25 @@ function addReason(member: DesiredMember, wasManaged: boolean): Reason {
   return member.provenance.every((p) => p.kind === "role") ? "role-baseline" : "added-in-config";
 }
 
-function planMembers(sink: PlanSink, want: DesiredGroup, have: LiveGroup | undefined): void {
+/**
+ * Whether gatehouse applied membership `id` (journal), also under the name the group had before a rename
+ * planned in this same run (`formerName`): the journal knows it by that name until the rename is applied.
+ */
+function wasApplied(sink: PlanSink, id: string, formerName: string | undefined): boolean {
+  const { managed, name: provider } = sink.input;
+  if (managed === undefined) return false;
+  if (managed.has(id)) return true;
+  if (formerName === undefined) return false;
+  const at = id.indexOf("/", `${provider}:membership/`.length);
+  return at >= 0 && managed.has(membershipAddress(provider, formerName, "", "user") + id.slice(at + 1));
+}
+
+function planMembers(
+  sink: PlanSink,
+  want: DesiredGroup,
+  have: LiveGroup | undefined,
+  formerName: string | undefined,
+): void {
   const { input } = sink;
   const provider = input.name;
   const { missing, extra } = want.members.compare(have?.members ?? []);
@@ -28,7 +46,7 @@ function planMembers(sink: PlanSink, want: DesiredGroup, have: LiveGroup | undef
       memberKind: "user",
       ...(want.maintainers?.has(account) === true ? { role: "maintainer" as const } : {}),
       userId: member.userId,
-      reason: addReason(member, have !== undefined && input.managed?.has(id) === true),
+      reason: addReason(member, have !== undefined && wasApplied(sink, id, formerName)),
       risk: "broadens",
       why: member.provenance.map(describeProvenance),
       ...(first ? { source: first.source } : {}),
@@ -53,10 +71,10 @@ function planMembers(sink: PlanSink, want: DesiredGroup, have: LiveGroup | undef
     });
   }
   if (!have) return;
-  for (const account of [...extra].sort()) planRemoval(sink, want.name, account, "user", want);
+  for (const account of [...extra].sort()) planRemoval(sink, want.name, account, "user", want, formerName);
   for (const inner of [...(have.groupMembers ?? [])].sort()) {
     if (want.groupMembers.has(inner)) continue;
-    planRemoval(sink, want.name, inner, "group", want);
+    planRemoval(sink, want.name, inner, "group", want, formerName);
   }
 }
 
@@ -100,6 +118,7 @@ function planRemoval(
   member: string,
   memberKind: "user" | "group",
   want: DesiredGroup | undefined,
+  formerName?: string,
 ): void {
   const { input } = sink;
   const provider = input.name;
@@ -139,7 +158,7 @@ function planRemoval(
     });
     return;
   }
-  if (input.managed?.has(id) === true) {
+  if (wasApplied(sink, id, formerName)) {
     sink.change({
       ...base,
       ...withUser,
@@ -200,6 +219,7 @@ export function planGroups(sink: PlanSink): void {
   const renamed = new Map<string, string>(); // live name → the desired group it becomes
   for (const want of [...desired.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     let have = liveGroups.get(want.name);
+    let renamedFrom: string | undefined;
     const id = groupAddress(provider, want.name);
     if (!have) {
       const former = want.formerNames?.find(
@@ -210,6 +230,7 @@ export function planGroups(sink: PlanSink): void {
         renamed.set(former, want.name);
         if (caps.renameGroups === true) {
           planRename(sink, want, old);
+          renamedFrom = old.name;
           have = {
             ...old,
             name: want.name,
@@ -248,11 +269,14 @@ export function planGroups(sink: PlanSink): void {
         source: want.source,
       });
     }
-    if (want.managesMembers) planMembers(sink, want, have);
+    if (want.managesMembers) planMembers(sink, want, have, renamedFrom);
     else if (have)
       for (const account of have.members)
         if (sink.terminated.has(account)) planRemoval(sink, want.name, account, "user", want);
   }
+  const heirs = new Map<string, string>(); // former name → the group that lists it
+  for (const want of desired.groups.values())
+    for (const former of want.formerNames ?? []) if (!heirs.has(former)) heirs.set(former, want.name);
   for (const have of [...live.groups].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (desired.groups.has(have.name)) continue;
     const id = groupAddress(provider, have.name);
@@ -281,9 +305,12 @@ export function planGroups(sink: PlanSink): void {
       continue;
     }
     if (input.mode === "authoritative") {
+      const heir = heirs.get(have.name);
       remove(
-        input.managed?.has(id) === true ? "removed-from-config" : "not-in-config",
-        "the group is in no access file (mode: authoritative)",
+        input.managed?.has(id) === true || heir !== undefined ? "removed-from-config" : "not-in-config",
+        heir === undefined
+          ? "the group is in no access file (mode: authoritative)"
+          : `a former name of ${heir} (formerNames), which exists already, so it is not renamed (mode: authoritative)`,
       );
       continue;
     }

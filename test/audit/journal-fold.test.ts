@@ -115,6 +115,59 @@ describe("the journal fold", () => {
     );
   });
 
+  it("lets a deleted group's memberships go and moves a renamed group's to its new name, also on resume", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    const groupChange = (group: string, action: "delete" | "update", rename?: string): NewJournalEntry => {
+      const id = `directory:group/${group}`;
+      const base = {
+        id,
+        provider: "directory",
+        reason: "removed-from-config",
+        kind: "group",
+        group,
+      } as const;
+      return {
+        type: "change",
+        at: "2026-03-01T09:00:02.000Z",
+        runSeq: 2,
+        provider: "directory",
+        changeId: id,
+        change:
+          action === "delete"
+            ? { ...base, action, memberCount: 2, risk: "narrows" }
+            : {
+                ...base,
+                action,
+                risk: "neutral",
+                fields: [{ field: "name", before: group, after: rename ?? group }],
+              },
+        outcome: "applied",
+      };
+    };
+    await appendJournalEntries(journal, [
+      change(1, "add", "ops", "ada"),
+      change(1, "add", "ops", "bob"),
+      change(1, "add", "ops-extra", "cy"),
+      change(1, "add", "web", "dee"),
+    ]);
+    await foldJournal(journal, cache); // the rest is folded on resume
+    await appendJournalEntries(journal, [
+      groupChange("ops", "update", "ops-team"),
+      groupChange("web", "delete"),
+      change(3, "add", "web", "eve"),
+    ]);
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
+      expect([...fold.managed].sort()).toEqual([
+        "directory:group/ops-team",
+        "directory:membership/ops-extra/cy-acct",
+        "directory:membership/ops-team/ada-acct",
+        "directory:membership/ops-team/bob-acct",
+        "directory:membership/web/eve-acct",
+      ]);
+  });
+
   it("refuses a torn last line and a line that is not an entry, naming it, also when resuming", async () => {
     const dir = await tempDir();
     const cache = join(dir, "cache");

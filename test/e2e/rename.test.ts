@@ -55,4 +55,52 @@ describe("renaming a group with formerNames", { tags: ["slow"] }, () => {
     expect(again.stdout).toContain("No changes");
     expect(again.code).toBe(0);
   });
+
+  it("keeps what gatehouse applied attached to the group through a rename, and lets a new group of the old name start clean", async () => {
+    const r = await repo();
+    expect((await r.run(["apply", "--yes"])).code).toBe(0);
+    await r.write(
+      "access/gatehouse.yaml",
+      (await r.read("access/gatehouse.yaml")).replace("mode: authoritative", "mode: additive"),
+    );
+    const file = "access/groups/engineering.yaml";
+    const text = await r.read(file);
+    // Renamed, and kenji (whom gatehouse added) dropped in the same edit.
+    await r.write(
+      file,
+      text
+        .replaceAll("group: team-sre-write", "group: team-reliability-write")
+        .replace(
+          "  - name: team-sre-write\n",
+          "  - name: team-reliability-write\n    formerNames: [team-sre-write]\n",
+        )
+        .replace("members: [bob, dmitri, kenji]", "members: [bob, dmitri]"),
+    );
+    await r.commit("rename team-sre-write, drop kenji");
+    const plan = await r.run(["plan"]);
+    expect(plan.stdout).toContain("~ rename group team-sre-write to team-reliability-write");
+    expect(plan.stdout).toMatch(/- remove kenji from team-reliability-write.*removed from config/);
+    expect((await r.run(["apply", "--yes", "--allow-removals", "5"])).code).toBe(0);
+    expect((await groupsOf(r.cwd)).get("team-reliability-write")).toEqual(["bob", "dmitri"]);
+    expect((await r.run(["plan"])).stdout).toContain("No changes");
+
+    // A new group under the old name: kenji, added there by hand, is not gatehouse's to remove.
+    await r.write(
+      file,
+      (await r.read(file)).replace(
+        "  - name: team-product-write\n",
+        "  - name: team-sre-write\n    description: A new team\n    owners: [bob, carol]\n    members: [bob]\n\n  - name: team-product-write\n",
+      ),
+    );
+    await r.commit("a new team-sre-write");
+    expect((await r.run(["apply", "--yes"])).code).toBe(0);
+    const directory = JSON.parse(await r.read(DIRECTORY_FILE)) as {
+      groups: { name: string; members: string[] }[];
+    };
+    directory.groups.find((g) => g.name === "team-sre-write")?.members.push("kenji");
+    await r.write(DIRECTORY_FILE, JSON.stringify(directory));
+    const after = await r.run(["plan"]);
+    expect(after.stdout).not.toContain("kenji");
+    expect(after.stdout).toContain("No changes");
+  });
 });
