@@ -10,6 +10,7 @@ import { managerChain } from "./manager-chain.ts";
 import { employmentDates } from "./employment-dates.ts";
 import { unusedRoles } from "./unused-roles.ts";
 import { accountCollisions } from "./account-collisions.ts";
+import { formerNameClaims, rolesIntoUnmanagedGroups } from "./group-history.ts";
 
 /** Every semantic rule, run in this order after schema validation. */
 export const RULES: readonly Rule[] = [
@@ -24,4 +25,6 @@ export const RULES: readonly Rule[] = [
   employmentDates,
   unusedRoles,
   accountCollisions,
+  formerNameClaims,
+  rolesIntoUnmanagedGroups,
 ];

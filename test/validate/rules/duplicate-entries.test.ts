@@ -92,7 +92,7 @@ describe("duplicate-entries", () => {
     const result = await validateFiles({
       "gatehouse.yaml": configYaml(),
       "users/people.yaml": USERS,
-      "groups/teams.yaml": "groups:\n  - name: team-a\n    owners: [alice]\n",
+      "groups/teams.yaml": "groups:\n  - name: team-a\n    owners: [alice]\n    members: []\n",
       "roles/eng.yaml": "roles:\n  - name: eng\n    when: { department: ENG }\n    groups: [team-a]\n",
     });
     expect(result.diagnostics).toEqual([]);

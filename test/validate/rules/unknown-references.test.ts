@@ -129,7 +129,7 @@ policy:
       ),
       "users/people.yaml": USERS,
       "groups/teams.yaml":
-        "groups:\n  - name: team-a\n    owners: [alice]\n    providers: [directory]\n    members: [bob, { group: team-b }]\n  - name: team-b\n    owners: [alice]\n  - name: team-c\n    owners: [alice]\n",
+        "groups:\n  - name: team-a\n    owners: [alice]\n    providers: [directory]\n    members: [bob, { group: team-b }]\n  - name: team-b\n    owners: [alice]\n    members: []\n  - name: team-c\n    owners: [alice]\n",
       "roles/eng.yaml": "roles:\n  - name: eng\n    when: { department: ENG }\n    groups: [team-b]\n",
     });
     expect(result.diagnostics).toEqual([]);

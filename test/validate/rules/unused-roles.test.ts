@@ -4,7 +4,7 @@ import { unusedRoles } from "../../../src/validate/rules/unused-roles.ts";
 
 const USERS =
   "users:\n  - id: alice\n    name: Alice\n    department: ENG\n  - id: gone\n    name: Gone\n    department: OPS\n    status: terminated\n";
-const GROUPS = "groups:\n  - name: team-a\n    owners: [alice]\n";
+const GROUPS = "groups:\n  - name: team-a\n    owners: [alice]\n    members: []\n";
 
 describe("unused-roles", () => {
   it("warns about a role that matches no current user (a terminated match does not count)", async () => {
