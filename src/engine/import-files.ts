@@ -16,6 +16,25 @@ export function userIdFromAccount(account: string): string {
   return id === "" ? "user" : id.slice(0, 64);
 }
 
+const GROUP_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+
+/**
+ * A valid gatehouse group name for a live group, and the live name to keep as a former name when the
+ * two differ in more than case ("Sales Team" → "sales-team", former name "Sales Team"; "Eng-Ops" →
+ * "eng-ops", which the systems that ignore case match as it is). Exported for tests.
+ */
+export function groupNameFromLive(live: string): { name: string; formerName?: string } {
+  if (GROUP_NAME.test(live)) return { name: live };
+  const lower = live.toLowerCase();
+  if (GROUP_NAME.test(lower)) return { name: lower };
+  const slug = lower
+    .replace(ID_CHARS, "-")
+    .replace(/^[^a-z0-9]+/, "")
+    .replace(/-+$/, "")
+    .slice(0, 128);
+  return { name: slug === "" ? "group" : slug, formerName: live };
+}
+
 /**
  * How large an imported file may grow before the next part starts: a quarter of the loader's 16 MB
  * limit per file, so that an import of a large directory is valid as written and its parts stay
@@ -49,34 +68,72 @@ export function renderImport(
   }
   const taken = new Set(model.users.keys());
   const users: Record<string, unknown>[] = [];
-  for (const u of [...live.users].sort((a, b) => (a.account < b.account ? -1 : 1))) {
-    if (idByAccount.has(u.account)) continue;
+  const adopted = [...live.users]
+    .sort((a, b) => (a.account < b.account ? -1 : 1))
+    .filter((u) => !idByAccount.has(u.account));
+  // Every id first, so that a manager later in the list is referenced by the id it gets.
+  for (const u of adopted) {
     let id = userIdFromAccount(u.account);
     for (let n = 2; taken.has(id); n++) id = `${userIdFromAccount(u.account)}-${String(n)}`;
     taken.add(id);
     idByAccount.set(u.account, id);
+  }
+  for (const u of adopted) {
+    const id = idByAccount.get(u.account) ?? userIdFromAccount(u.account);
     const entry: Record<string, unknown> = { id, name: u.name ?? u.account };
     if (u.email !== undefined) entry["email"] = u.email;
     if (u.department !== undefined) entry["department"] = u.department;
     if (u.title !== undefined) entry["title"] = u.title;
     if (u.employmentType !== undefined) entry["employmentType"] = u.employmentType;
+    const manager = u.manager === undefined ? undefined : idByAccount.get(u.manager);
+    if (manager !== undefined && manager !== id) entry["manager"] = manager;
     entry["status"] = u.enabled ? "active" : "terminated";
     if (id !== u.account) entry["accounts"] = { [provider.name]: u.account };
     users.push(entry);
   }
-  const groups = [...live.groups]
-    .filter((g) => !model.groups.has(g.name))
+  // Groups the files have already (by name or former name, whatever the case) are not imported again.
+  const known = new Set(
+    [...model.groups.values()].flatMap((g) => [g.name, ...(g.formerNames ?? [])]).map((n) => n.toLowerCase()),
+  );
+  const modelName = new Map(
+    [...model.groups.values()].flatMap((g) =>
+      [g.name, ...(g.formerNames ?? [])].map((n) => [n.toLowerCase(), g.name]),
+    ),
+  );
+  const names = new Set([...model.groups.keys()]);
+  const renamed = new Map<string, string>(); // live name → the name it is imported under
+  const fresh = [...live.groups].filter((g) => !known.has(g.name.toLowerCase()));
+  // Names that need no former name first: a live `sales-team` keeps its name next to a `Sales Team`.
+  const byNeed = [...fresh].sort(
+    (a, b) =>
+      Number(groupNameFromLive(a.name).formerName !== undefined) -
+      Number(groupNameFromLive(b.name).formerName !== undefined),
+  );
+  for (const g of byNeed) {
+    const { name } = groupNameFromLive(g.name);
+    let unique = name;
+    for (let n = 2; names.has(unique); n++) unique = `${name}-${String(n)}`;
+    names.add(unique);
+    renamed.set(g.name, unique);
+  }
+  const groups = fresh
     .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((g) => ({
-      name: g.name,
-      ...(g.description === undefined ? {} : { description: g.description }),
-      owners: [],
-      providers: [provider.name],
-      members: [
-        ...[...g.members].sort().map((m) => idByAccount.get(m) ?? m),
-        ...[...(g.groupMembers ?? [])].sort().map((group) => ({ group })),
-      ],
-    }));
+    .map((g) => {
+      const name = renamed.get(g.name) ?? g.name;
+      return {
+        name,
+        ...(name.toLowerCase() === g.name.toLowerCase() ? {} : { formerNames: [g.name] }),
+        ...(g.description === undefined ? {} : { description: g.description }),
+        owners: [],
+        providers: [provider.name],
+        members: [
+          ...[...g.members].sort().map((m) => idByAccount.get(m) ?? m),
+          ...[...(g.groupMembers ?? [])].sort().map((inner) => ({
+            group: renamed.get(inner) ?? modelName.get(inner.toLowerCase()) ?? inner,
+          })),
+        ],
+      };
+    });
 
   // Parts by size, estimated from each item's JSON: block YAML's indentation makes it up to ~1.3x as long.
   const bodies: { users: Record<string, unknown>[]; groups: Record<string, unknown>[] }[] = [];

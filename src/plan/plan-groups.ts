@@ -3,6 +3,7 @@ import { describeProvenance } from "../desired/effective.ts";
 import { groupAddress, membershipAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
 import type { FieldDiff, Reason } from "./types.ts";
+import { sameValue } from "./values.ts";
 
 function addReason(member: DesiredMember, wasManaged: boolean): Reason {
   if (wasManaged) return "drift";
@@ -193,7 +194,7 @@ function planRename(sink: PlanSink, want: DesiredGroup, old: LiveGroup): void {
   const describe =
     sink.input.capabilities.groupDescription &&
     want.description !== undefined &&
-    want.description !== old.description;
+    !sameValue(old.description, want.description);
   if (describe)
     fields.push({ field: "description", before: old.description ?? null, after: want.description ?? null });
   sink.change({
@@ -254,7 +255,7 @@ export function planGroups(sink: PlanSink): void {
     } else if (
       caps.groupDescription &&
       want.description !== undefined &&
-      want.description !== have.description
+      !sameValue(have.description, want.description)
     ) {
       sink.change({
         provider,

@@ -2,6 +2,7 @@ import { USER_ATTRIBUTE_KEYS, type DesiredUser, type LiveUser, type UserAttribut
 import { sessionsAddress, userAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
 import type { FieldDiff } from "./types.ts";
+import { sameValue } from "./values.ts";
 
 function attributeDiff(
   before: UserAttributes,
@@ -14,7 +15,9 @@ function attributeDiff(
     const want = after[key];
     if (want === undefined) continue; // absent in the files: unmanaged
     const have = before[key];
-    if (have !== want) out.push({ field: key, before: have ?? null, after: want });
+    // A system with no employment type holds the files' default (people are employees unless stated).
+    const held = have ?? (key === "employmentType" ? "employee" : undefined);
+    if (!sameValue(held, want)) out.push({ field: key, before: have ?? null, after: want });
   }
   return out;
 }

@@ -124,3 +124,53 @@ describe("import in parts", () => {
     expect(validate.out).toContain("40000 users, 20 groups");
   });
 });
+
+describe("import of names an adopted system spells its own way", () => {
+  it("writes valid group names (lower case, or a name with the live one as former name), managers by id, and validates", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n",
+      "groups/teams.yaml": "groups:\n  - name: eng-web\n    owners: [alice]\n    members: [alice]\n",
+    });
+    trees.push(tree);
+    const { model } = await tree.validate();
+    const live: LiveState = {
+      users: [
+        { account: "alice", name: "Alice", enabled: true },
+        { account: "Zed", name: "Zed", manager: "bob", enabled: true },
+        { account: "bob", name: "Bob", manager: "alice", enabled: true },
+      ],
+      groups: [
+        { name: "Sales Team", members: ["Zed"], groupMembers: ["Eng-Ops"] },
+        { name: "Eng-Ops", members: ["bob"] },
+        { name: "ENG-WEB", members: ["alice"] },
+        { name: "sales-team", members: [] },
+      ],
+    };
+    const provider = model.config.providers[0];
+    if (!provider) throw new Error("no provider");
+    const { parts } = renderImport(live, model, provider, "../../schemas/access.schema.json");
+    const body = parse(parts[0] ?? "") as {
+      users: { id: string; manager?: string }[];
+      groups: { name: string; formerNames?: string[]; members: unknown[] }[];
+    };
+    expect(body.users.map((u) => [u.id, u.manager])).toEqual([
+      ["zed", "bob"],
+      ["bob", "alice"],
+    ]);
+    // ENG-WEB is the files' eng-web already; Eng-Ops needs no former name (case is ignored where it
+    // matters); "Sales Team" cannot be a name and keeps its own as a former name, next to a live
+    // sales-team that took the plain name first.
+    expect(body.groups.map((g) => [g.name, g.formerNames, g.members])).toEqual([
+      ["eng-ops", undefined, ["bob"]],
+      ["sales-team-2", ["Sales Team"], ["zed", { group: "eng-ops" }]],
+      ["sales-team", undefined, []],
+    ]);
+    await writeFile(
+      path.join(tree.dir, "imported.yaml"),
+      (parts[0] ?? "").replaceAll("owners: []", "owners: [alice]"),
+    );
+    const again = await tree.validate();
+    expect(again.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  });
+});

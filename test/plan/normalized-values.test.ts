@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { group, live, liveGroup, liveUser, model, planFor, user } from "../builders.ts";
+
+const brief = (changes: readonly { kind: string; action: string; id: string }[]): string[] =>
+  changes.map((c) => `${c.kind}.${c.action} ${c.id}`);
+
+describe("values a system normalizes when it stores them", () => {
+  it("are not set again: surrounding spaces, an empty description, no employment type for an employee", () => {
+    const files = model({
+      users: [user("tom", { name: "Tom Trail " }), user("ann", { employmentType: "contractor" })],
+      groups: [group("ops", ["tom"], { description: "" })],
+    });
+    const stored = live(
+      [
+        liveUser("tom", { name: "Tom Trail", employmentType: undefined }),
+        liveUser("ann", { employmentType: undefined }),
+      ],
+      [liveGroup("ops", ["tom"], { description: undefined })],
+    );
+    const plan = planFor(files, { mode: "authoritative", live: stored });
+    // Only ann's stated employment type is news to the system.
+    expect(brief(plan.changes)).toEqual(["user.update directory:user/ann"]);
+    const update = plan.changes[0];
+    expect(update?.kind === "user" && update.action === "update" ? update.fields : []).toEqual([
+      { field: "employmentType", before: null, after: "contractor" },
+    ]);
+  });
+
+  it("are still set when they differ in more than spaces", () => {
+    const files = model({
+      users: [user("tom", { name: "Tom Trail" })],
+      groups: [group("ops", [], { description: "Ops" })],
+    });
+    const stored = live(
+      [liveUser("tom", { name: "Tom  Trail" })],
+      [liveGroup("ops", [], { description: "" })],
+    );
+    expect(brief(planFor(files, { mode: "authoritative", live: stored }).changes)).toEqual([
+      "user.update directory:user/tom",
+      "group.update directory:group/ops",
+    ]);
+  });
+});
