@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { group, live, liveGroup, liveUser, model, planFor, user } from "../builders.ts";
 
+/** `value` without `key`: as a system that holds no such attribute reports it. */
+function without<T extends object, K extends keyof T>(value: T, key: K): Omit<T, K> {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== key)) as Omit<T, K>;
+}
+
 const brief = (changes: readonly { kind: string; action: string; id: string }[]): string[] =>
   changes.map((c) => `${c.kind}.${c.action} ${c.id}`);
 
@@ -12,10 +17,10 @@ describe("values a system normalizes when it stores them", () => {
     });
     const stored = live(
       [
-        liveUser("tom", { name: "Tom Trail", employmentType: undefined }),
-        liveUser("ann", { employmentType: undefined }),
+        without(liveUser("tom", { name: "Tom Trail" }), "employmentType"),
+        without(liveUser("ann"), "employmentType"),
       ],
-      [liveGroup("ops", ["tom"], { description: undefined })],
+      [without(liveGroup("ops", ["tom"]), "description")],
     );
     const plan = planFor(files, { mode: "authoritative", live: stored });
     // Only ann's stated employment type is news to the system.
