@@ -184,6 +184,15 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
   await writeCacheFile(file, text, FILE_PATTERN).catch(() => undefined); // only costs a full read later
 }
 
+/**
+ * How many entries the plan's fold last read from this journal on this machine (its cache), if it
+ * did: an anchor for `journal verify`, which cannot tell from the file alone that entries were cut
+ * off its end.
+ */
+export async function foldedEntryCount(journalPath: string, cacheDir: string): Promise<number | undefined> {
+  return (await readFoldCache(cacheFileOf(cacheDir, journalPath)))?.fold.entries;
+}
+
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
 /** The fold a cache holds, when the line it stopped at is still where it was and unchanged. */

@@ -133,6 +133,31 @@ describe("plan and apply in a git repository", { tags: ["slow"] }, () => {
     expect(bad.code).toBe(1);
   });
 
+  it("fails verify for a missing or empty journal, and for one cut short since gatehouse last read it", async () => {
+    const r = await repo();
+    const missing = await r.run(["journal", "verify"]);
+    expect(missing.stdout).toContain(".gatehouse/journal.jsonl: no journal here");
+    expect(missing.code).toBe(1);
+    expect((await r.run(["journal", "verify", "--journal", "typo.jsonl"])).code).toBe(1);
+
+    expect((await r.run(["apply", "--yes"])).code).toBe(0);
+    expect((await r.run(["plan"])).code).toBe(0); // the plan reads (folds) the whole journal
+    const text = await r.read(JOURNAL_FILE);
+    const lines = text.split("\n").filter((l) => l !== "");
+    // A cut at an entry boundary keeps a valid chain: only the earlier read can tell.
+    await r.write(JOURNAL_FILE, lines.slice(0, 5).join("\n") + "\n");
+    const cut = await r.run(["journal", "verify"]);
+    expect(cut.stdout).toContain(
+      `.gatehouse/journal.jsonl:6 the journal has 5 entries, but ${String(lines.length)} were read from it here before`,
+    );
+    expect(cut.code).toBe(1);
+
+    await r.write(JOURNAL_FILE, "");
+    const empty = await r.run(["journal", "verify"]);
+    expect(empty.stdout).toContain("the journal is empty");
+    expect(empty.code).toBe(1);
+  });
+
   it("explains a user's memberships with where each comes from", async () => {
     const r = await repo();
     const out = await r.run(["explain", "alice"]);

@@ -1,6 +1,9 @@
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../audit/journal.ts";
+import { foldedEntryCount } from "../../audit/journal-fold.ts";
+import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 
@@ -8,7 +11,8 @@ export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gateho
        gatehouse journal repair [--journal .gatehouse/journal.jsonl]
 
 verify walks the hash chain of the apply journal and reports any edited, removed, inserted or
-reordered entry, or a torn last line. Exit 0 when intact, 1 otherwise.
+reordered entry, or a torn last line; a missing or empty journal, or one shorter than gatehouse last
+read it on this machine (.gatehouse/cache), fails too. Exit 0 when intact, 1 otherwise.
 repair cuts off a torn last line left by a crash mid-write (kept in <journal>.torn); nothing else.`;
 
 export async function runJournal(argv: readonly string[], io: CliIo): Promise<number> {
@@ -33,13 +37,34 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
     );
     return ExitCode.ok;
   }
-  const result = await verifyJournal(file);
   const shown = path.relative(io.cwd, file);
-  for (const p of result.problems) io.stdout(`${shown}:${String(p.line)} ${p.message}\n`);
+  if (!(await isFile(file))) {
+    io.stdout(`${shown}: no journal here (nothing was applied with it, or it was removed or moved)\n`);
+    return ExitCode.error;
+  }
+  const result = await verifyJournal(file);
+  const problems = [...result.problems];
+  if (result.entries === 0 && problems.length === 0)
+    problems.push({ line: 1, message: "the journal is empty" });
+  const known = await foldedEntryCount(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR));
+  if (known !== undefined && result.entries < known)
+    problems.push({
+      line: result.entries + 1,
+      message: `the journal has ${String(result.entries)} entries, but ${String(known)} were read from it here before (${DEFAULT_CACHE_DIR}): entries were cut off its end`,
+    });
+  for (const p of problems) io.stdout(`${shown}:${String(p.line)} ${p.message}\n`);
   io.stdout(
-    result.ok
+    problems.length === 0
       ? `${shown}: ${String(result.entries)} entries, hash chain intact\n`
-      : `${shown}: journal is NOT intact (${String(result.problems.length)} problem(s))\n`,
+      : `${shown}: journal is NOT intact (${String(problems.length)} problem(s))\n`,
   );
-  return result.ok ? ExitCode.ok : ExitCode.error;
+  return problems.length === 0 ? ExitCode.ok : ExitCode.error;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
 }
