@@ -53,7 +53,7 @@ export function computePlan(input: PlanInput): Plan {
           notes.push({
             provider: provider.name,
             kind: "observed",
-            message: `would ${c.action} ${c.id} (${c.reason})`,
+            message: `would ${c.action} ${c.id} (${c.reason})${"fields" in c ? `: ${c.fields.map((f) => f.field).join(", ")}` : ""}`,
           });
           return;
         }

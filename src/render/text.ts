@@ -14,7 +14,12 @@ const DIM = "\u001b[2m";
 
 export function renderSummaryLine(plan: Plan): string {
   const s = plan.summary;
-  if (s.changes === 0) return "No changes. Live systems match the access files.";
+  if (s.changes === 0) {
+    const observed = plan.notes.filter((n) => n.kind === "observed").length;
+    return observed === 0
+      ? "No changes. Live systems match the access files."
+      : `No changes to apply, but ${String(observed)} difference(s) in systems gatehouse only observes (mode: observe), noted above.`;
+  }
   return `Plan: ${String(s.changes)} change(s): ${String(s.broadens)} broaden access, ${String(s.narrows)} narrow access, ${String(s.changes - s.broadens - s.narrows)} neutral.`;
 }
 

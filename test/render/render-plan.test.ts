@@ -85,6 +85,19 @@ describe("renderers", () => {
     expect(renderText(plan, { color: false })).toContain("No changes. Live systems match the access files.");
     expect(renderMarkdown(plan)).toContain("No changes. Live systems match the access files.");
   });
+
+  it("does not say live systems match when an observe-mode system differs", () => {
+    const plan = planFor(model({ users: [user("alice"), user("bob")] }), {
+      mode: "observe",
+      live: live([liveUser("alice", { name: "Al" })]),
+    });
+    expect(plan.changes).toEqual([]);
+    const text = renderText(plan, { color: false });
+    expect(text).toContain("note: would create directory:user/bob (added-in-config)");
+    expect(text).toMatch(/note: would update directory:user\/alice \([a-z-]+\): name\n/);
+    expect(text).toContain("No changes to apply, but 2 difference(s) in systems gatehouse only observes");
+    expect(text).not.toContain("Live systems match");
+  });
 });
 
 describe("markdown size limit", () => {

@@ -15,7 +15,8 @@ export const PLAN_USAGE = `Usage: gatehouse plan [--dir access] [--out plan.json
                       [--detailed-exitcode] [--provider NAME]... [--verbose]
 
 Reads the live state of every connected system and shows what apply would change, and why.
-Changes nothing. Exit 0 (with --detailed-exitcode: 0 no changes, 2 changes), 1 on error.`;
+Changes nothing. Exit 0 (with --detailed-exitcode: 0 no changes, 2 changes, or differences an
+observe-mode system shows), 1 on error.`;
 
 export const PLAN_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -59,7 +60,8 @@ export async function runPlan(argv: readonly string[], io: CliIo): Promise<numbe
         }
         break;
     }
-    if (flag(args, "detailed-exitcode") && plan.changes.length > 0) return ExitCode.changes;
+    const differs = plan.changes.length > 0 || plan.notes.some((n) => n.kind === "observed");
+    if (flag(args, "detailed-exitcode") && differs) return ExitCode.changes;
     return ExitCode.ok;
   } finally {
     await closeProviders(prepared.providers);
