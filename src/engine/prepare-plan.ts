@@ -2,7 +2,7 @@ import path from "node:path";
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import type { DesiredState, LiveState } from "../model/state.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, UsageError } from "../errors.ts";
 import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
 import { DEFAULT_CACHE_DIR, parseWorkersOption } from "../load/load-tree.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
@@ -78,7 +78,7 @@ export function selectProviders(model: AccessModel, only: readonly string[] | un
   if (!only || only.length === 0) return [...all];
   const unknown = only.filter((n) => !all.some((p) => p.name === n));
   if (unknown.length > 0) {
-    throw new ConfigError(
+    throw new UsageError(
       `unknown provider ${unknown.join(", ")}; gatehouse.yaml defines: ${all.map((p) => p.name).join(", ")}`,
     );
   }

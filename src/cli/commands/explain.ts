@@ -4,6 +4,7 @@ import { computeEffectiveMemberships, describeProvenance, provenanceOf } from ".
 import { accountNameFor, groupIsInProvider } from "../../desired/desired-state.ts";
 import { hasNotStarted, isTerminated } from "../../lifecycle/status.ts";
 import { formatLocation } from "../../model/source.ts";
+import type { User } from "../../model/access.ts";
 import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
@@ -29,7 +30,7 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
     throw new UsageError(`no group "${groupName}" in ${options.dir}/`);
   const effective = computeEffectiveMemberships(model, options.now);
   const out: string[] = [
-    `${user.id} (${user.name}), ${user.status}, defined at ${formatLocation(user.source)}`,
+    `${user.id} (${user.name}), ${standing(user, options.now)}, defined at ${formatLocation(user.source)}`,
   ];
   if (isTerminated(user, options.now))
     out.push("  terminated: the account is disabled and every membership removed in every system");
@@ -63,4 +64,11 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
     );
   io.stdout(out.join("\n") + "\n");
   return ExitCode.ok;
+}
+
+/** The status a person has today: `status` as written, unless an end date has passed. */
+function standing(user: User, now: Date): string {
+  if (user.status !== "terminated" && isTerminated(user, now))
+    return `terminated (endDate ${user.endDate ?? "?"} has passed; status: ${user.status})`;
+  return user.status;
 }

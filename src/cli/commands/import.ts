@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { access, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ConfigError, ExitCode, UsageError } from "../../errors.ts";
+import { ExitCode, UsageError } from "../../errors.ts";
 import { loadValidModel, providerContextOf, selectProviders } from "../../engine/prepare-plan.ts";
 import { createProvider } from "../../providers/registry.ts";
 import { importPartPaths, isImportPart, renderImport } from "../../engine/import-files.ts";
@@ -31,7 +31,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
   const options = engineOptions(io, stringOpt(args, "dir"), [name], undefined);
   const tree = await loadValidModel(options);
   const [config] = selectProviders(tree.model, [name]);
-  if (!config) throw new ConfigError(`unknown provider ${name}`);
+  if (!config) throw new UsageError(`unknown provider ${name}`); // selectProviders names the choices
   const out = path.resolve(
     io.cwd,
     stringOpt(args, "out") ?? path.join(options.dir, "imported", `${name}.yaml`),

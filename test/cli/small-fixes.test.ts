@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import { configYaml, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { captureIo } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+async function cli(tree: AccessTree, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+  return { code: await main(argv, io), out: out.join(""), err: err.join("") };
+}
+
+describe("what a new user tripped over", () => {
+  it("explain says a person whose end date has passed is terminated", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml":
+        "users:\n  - id: alice\n    name: Alice\n  - id: bob\n    name: Bob\n    endDate: 2026-01-31\n",
+      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [alice]\n    members: [alice, bob]\n",
+    });
+    trees.push(tree);
+    const out = await cli(tree, ["explain", "bob"]);
+    expect(out.code).toBe(0);
+    expect(out.out).toContain("bob (Bob), terminated (endDate 2026-01-31 has passed; status: active)");
+    expect((await cli(tree, ["explain", "alice"])).out).toContain("alice (Alice), active,");
+  });
+
+  it("an unknown --provider is a usage error (64) naming the providers there are", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    for (const argv of [
+      ["plan", "--provider", "nope"],
+      ["import", "--provider", "nope"],
+    ]) {
+      const out = await cli(tree, argv);
+      expect(out.code).toBe(64);
+      expect(out.err).toContain("unknown provider nope; gatehouse.yaml defines: directory");
+    }
+  });
+
+  it("accepts the local provider's lockTimeoutMs, as its README says", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  directory:\n    type: local\n    path: .gatehouse/directory.json\n    lockTimeoutMs: 2000\n",
+    });
+    trees.push(tree);
+    const out = await cli(tree, ["validate"]);
+    expect(out.err + out.out).not.toContain("GH100");
+    expect(out.code).toBe(0);
+  });
+});
