@@ -1,3 +1,5 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { configYaml, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
@@ -50,5 +52,16 @@ describe("what a new user tripped over", () => {
     const out = await cli(tree, ["validate"]);
     expect(out.err + out.out).not.toContain("GH100");
     expect(out.code).toBe(0);
+  });
+
+  it("codeowners refuses an access folder outside the working directory instead of writing ../ paths", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    const { io, out, err } = captureIo(path.join(tree.cwd, "elsewhere"), { GATEHOUSE_QUIET: "1" });
+    await mkdir(io.cwd, { recursive: true });
+    const code = await main(["codeowners", "--dir", "../access"], io);
+    expect(code).toBe(64);
+    expect(err.join("")).toContain("the access folder ../access is outside the working directory");
+    expect(out.join("")).toBe("");
   });
 });

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ExitCode } from "../../errors.ts";
+import { ExitCode, UsageError } from "../../errors.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { checkCodeowners, CODEOWNERS_PATH, generateCodeowners } from "../../pr/codeowners.ts";
@@ -41,6 +41,11 @@ export async function runCodeowners(argv: readonly string[], io: CliIo): Promise
     return ExitCode.ok;
   }
   const dir = stringOpt(args, "dir") ?? "access";
+  const inside = path.relative(io.cwd, path.resolve(io.cwd, dir));
+  if (inside === ".." || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside))
+    throw new UsageError(
+      `the access folder ${dir} is outside the working directory; CODEOWNERS paths are relative to the repository root, so run codeowners from the root of the repository that holds ${dir}`,
+    );
   const { model } = await loadValidModel(engineOptions(io, dir, [], undefined));
   const text = generateCodeowners(model, { dir });
   if (flag(args, "stdout")) {
