@@ -275,6 +275,31 @@ describe("scim connector under faults", { tags: ["slow"] }, () => {
     await expect(paged.read(signal())).rejects.toThrow(/repeats id .* ignore startIndex/);
   });
 
+  it("ends the list when a start past the end brings back a page it already gave, every id read once", async () => {
+    await seedUsers(["u1", "u2", "u3", "u4"]);
+    const paged = connect({ pageSize: 2 });
+    let firstPage: unknown;
+    proxy.inject({
+      fault: {
+        kind: "rewrite",
+        // As SCIMMY does: a startIndex past the end answers with the first page, not an empty one.
+        transform: (list) => {
+          firstPage ??= list;
+          const resources =
+            typeof list === "object" && list !== null ? (list as { Resources?: unknown[] }).Resources : [];
+          return resources === undefined || resources.length === 0 ? firstPage : list;
+        },
+      },
+      times: 100,
+      match: isUserList,
+    });
+    const live = await paged.read(signal());
+    expect(new Set(live.users.map((u) => u.account)).size).toBe(live.users.length);
+    expect(live.users.map((u) => u.account)).toEqual(
+      expect.arrayContaining(["u1@example.com", "u4@example.com"]),
+    );
+  });
+
   it("adds many members to a group in as few PATCH requests as maxMembersPerWrite allows", async () => {
     const names = Array.from({ length: 120 }, (_, i) => `m${String(i).padStart(3, "0")}`);
     await provider.read(signal()); // a loaded index spares the per-user look-ups before each create

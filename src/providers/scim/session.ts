@@ -77,7 +77,8 @@ export function pageSizeOf(s: ScimSession): number {
  * Every resource at an endpoint. The first page's total says how many pages to fetch concurrently, but a
  * total is not trusted to end the list: paging goes on while pages come back full (or the total says
  * more), and stops at a short or empty page. A page repeating ids already listed means the server ignores
- * `startIndex`: that fails loudly rather than loop or read a truncated list.
+ * `startIndex`: that fails loudly rather than loop or read a truncated list (unless it only answers a
+ * start past the end with a page read before, see isRepeatPastEnd).
  */
 export async function listAll(
   s: ScimSession,
@@ -143,10 +144,25 @@ export async function listAll(
   for (let fetched = 1 + pages.length; hasMore(last, next); fetched += 1) {
     if (fetched > MAX_PAGES) tooMany();
     last = await fetchPage(next);
+    if (isRepeatPastEnd(last, next, ids)) break;
     take(last, next);
     next += last.resources.length;
   }
   return resources;
+}
+
+/**
+ * A page asked for past the end that only repeats ids already read, when exactly the total has been read:
+ * some servers (SCIMMY, behind Entra-tested apps) answer a startIndex past the end with the first page
+ * instead of an empty one (RFC 7644 3.4.2.4). That ends the list; any other repeat is an error.
+ */
+function isRepeatPastEnd(page: ListPage, startIndex: number, ids: ReadonlySet<string>): boolean {
+  return (
+    startIndex > page.totalResults &&
+    ids.size === page.totalResults &&
+    page.resources.length > 0 &&
+    page.resources.every((r) => isRecord(r) && typeof r["id"] === "string" && ids.has(r["id"]))
+  );
 }
 
 function parseAll<T>(
