@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
 import type { Diagnostic, Severity } from "../model/diagnostic.ts";
 import type { FastDocument, PositionTable } from "./fast-yaml.ts";
@@ -23,20 +24,38 @@ const FORMAT = "gatehouse-parse-cache-1";
 
 let salt: string | undefined;
 
-/** The schemas decide the cached diagnostics: a changed schema folder invalidates every entry. */
+/**
+ * The code that makes an entry: the reader and loader (this folder) and the schema check's messages. A
+ * new gatehouse that words a diagnostic differently, or reads YAML differently, must not be handed
+ * entries an older one wrote.
+ */
+const CODE_FILES = [
+  fileURLToPath(new URL(".", import.meta.url)),
+  fileURLToPath(
+    new URL("../validate/schema" + path.extname(fileURLToPath(import.meta.url)), import.meta.url),
+  ),
+];
+
+/**
+ * The schemas and the code decide the cached documents and diagnostics: a changed schema folder, or a
+ * different build of gatehouse, invalidates every entry.
+ */
 function cacheSalt(schemaDir: string): string {
   if (salt !== undefined) return salt;
   const hash = createHash("sha256").update(FORMAT);
-  const walk = (dir: string): void => {
+  const walk = (dir: string, isWanted: (name: string) => boolean): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
       a.name < b.name ? -1 : 1,
     )) {
       const abs = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(abs);
-      else if (entry.name.endsWith(".json")) hash.update(`${entry.name}\0`).update(readFileSync(abs));
+      if (entry.isDirectory()) walk(abs, isWanted);
+      else if (isWanted(entry.name)) hash.update(`${entry.name}\0`).update(readFileSync(abs));
     }
   };
-  walk(schemaDir);
+  walk(schemaDir, (name) => name.endsWith(".json"));
+  const [loader, schemaCheck] = CODE_FILES;
+  if (loader !== undefined) walk(loader, (name) => /\.[jt]s$/.test(name));
+  if (schemaCheck !== undefined) hash.update(readFileSync(schemaCheck));
   salt = hash.digest("hex").slice(0, 16);
   return salt;
 }

@@ -66,15 +66,39 @@ function compileValidators(): Validators {
   return { validatorOf: (kind) => get(SCHEMA_OF[kind]), declaredBy };
 }
 
-function describe(error: ErrorObject): string {
+/**
+ * The keys of a type's own settings, where the object's schema picks them by `type` (a provider: the
+ * common keys, then `if type is X then providers/X.schema.json`).
+ */
+function keysOfItsType(error: ErrorObject, declaredBy: Validators["declaredBy"]): string[] {
+  const data: unknown = error.data;
+  const type = typeof data === "object" && data !== null && "type" in data ? data.type : undefined;
+  const branches: unknown = error.parentSchema?.["allOf"];
+  if (typeof type !== "string" || !Array.isArray(branches)) return [];
+  for (const branch of branches as unknown[]) {
+    if (typeof branch !== "object" || branch === null) continue;
+    const { if: test, then } = branch as {
+      if?: { properties?: { type?: { const?: unknown } } };
+      then?: { $ref?: unknown };
+    };
+    if (test?.properties?.type?.const === type && typeof then?.$ref === "string")
+      return [...declaredBy(then.$ref)];
+  }
+  return [];
+}
+
+function describe(error: ErrorObject, declaredBy: Validators["declaredBy"]): string {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case "additionalProperties":
     case "unevaluatedProperties": {
       const key = String(params["additionalProperty"] ?? params["unevaluatedProperty"]);
-      const allowed = Object.keys(
-        (error.parentSchema?.["properties"] as Record<string, unknown> | undefined) ?? {},
-      );
+      const allowed = [
+        ...new Set([
+          ...Object.keys((error.parentSchema?.["properties"] as Record<string, unknown> | undefined) ?? {}),
+          ...keysOfItsType(error, declaredBy),
+        ]),
+      ];
       return `unknown key "${key}"` + (allowed.length > 0 ? `; allowed keys: ${allowed.join(", ")}` : "");
     }
     case "required":
@@ -88,9 +112,38 @@ function describe(error: ErrorObject): string {
     }
     case "pattern":
       return `must match the pattern ${String(params["pattern"])}`;
+    case "format":
+      return params["format"] === "date-time"
+        ? "must be an ISO 8601 instant with a time zone, e.g. 2027-01-15T18:00:00Z"
+        : (error.message ?? "is invalid");
     default:
       return error.message ?? "is invalid";
   }
+}
+
+/** The start of the schema paths of an alternative's branches: `.../oneOf/`. */
+function branchPrefix(alternative: ErrorObject): string {
+  return alternative.schemaPath.replace(/\/(anyOf|oneOf)$/, "/$1/");
+}
+
+/**
+ * The branch of a failed anyOf/oneOf an object was clearly meant for: the only object form whose
+ * required keys it has (`{ user: bob, untill: ... }` is a grant with a typo, not "no allowed form").
+ */
+function meantBranch(alternative: ErrorObject): number | undefined {
+  const data: unknown = alternative.data;
+  const branches: unknown = alternative.schema;
+  if (typeof data !== "object" || data === null || Array.isArray(data) || !Array.isArray(branches))
+    return undefined;
+  const keys = new Set(Object.keys(data));
+  const fits = (branches as unknown[]).flatMap((branch, i) => {
+    if (typeof branch !== "object" || branch === null || !("required" in branch)) return [];
+    const required: unknown = branch.required;
+    return Array.isArray(required) && required.length > 0 && required.every((k) => keys.has(String(k)))
+      ? [i]
+      : [];
+  });
+  return fits.length === 1 ? fits[0] : undefined;
 }
 
 /** Keeps the errors a person can act on: for a failed anyOf/oneOf, one message instead of every branch's. */
@@ -105,19 +158,43 @@ function pruneErrors(errors: readonly ErrorObject[], declaredBy: Validators["dec
     const ref = typeof then === "object" && then !== null && "$ref" in then ? then.$ref : undefined;
     if (typeof ref === "string") declaredInFailedBranch.set(e.instancePath, declaredBy(ref));
   }
+  const meant = new Map<ErrorObject, number>();
+  for (const a of alternatives) {
+    const index = meantBranch(a);
+    if (index !== undefined) meant.set(a, index);
+  }
+  // A bad key gives its own error (with propertyName) and a generic "property name must be valid".
+  const badKeys = new Set(
+    errors.flatMap((e) =>
+      e.keyword !== "propertyNames" && e.propertyName !== undefined
+        ? [`${e.instancePath}|${e.propertyName}`]
+        : [],
+    ),
+  );
   const kept = errors.filter((e) => {
     if (e.keyword === "if") return false;
+    if (e.keyword === "propertyNames") {
+      const name = (e.params as Record<string, unknown>)["propertyName"];
+      if (badKeys.has(`${e.instancePath}|${String(name)}`)) return false;
+    }
     if (e.keyword === "unevaluatedProperties") {
       const key = (e.params as Record<string, unknown>)["unevaluatedProperty"];
       if (typeof key === "string" && declaredInFailedBranch.get(e.instancePath)?.has(key) === true)
         return false;
     }
-    if (e.keyword === "anyOf" || e.keyword === "oneOf") return true;
-    return !alternatives.some(
+    if (e.keyword === "anyOf" || e.keyword === "oneOf") return !meant.has(e);
+    // A branch that is a $ref reports under the referenced schema's path: at the entry itself it is
+    // still one of the alternatives' errors.
+    const within = alternatives.filter(
       (a) =>
-        e.schemaPath.startsWith(a.schemaPath.replace(/\/(anyOf|oneOf)$/, "/$1/")) &&
-        e.instancePath.startsWith(a.instancePath),
+        e.instancePath === a.instancePath ||
+        (e.schemaPath.startsWith(branchPrefix(a)) && e.instancePath.startsWith(a.instancePath)),
     );
+    // Inside alternatives, only the errors of the form the entry was clearly meant to take are shown.
+    return within.every((a) => {
+      const index = meant.get(a);
+      return index !== undefined && e.schemaPath.startsWith(`${branchPrefix(a)}${String(index)}/`);
+    });
   });
   const seen = new Set<string>();
   return kept.filter((e) => {
@@ -130,13 +207,14 @@ function pruneErrors(errors: readonly ErrorObject[], declaredBy: Validators["dec
 
 /** Validates one parsed file against its schema and maps every error to the YAML node it is about. */
 export function validateDocumentSchema(document: AccessDocument, kind: DocumentKind): Diagnostic[] {
-  cached ??= compileValidators();
-  const validate = cached.validatorOf(kind);
+  const validators = (cached ??= compileValidators());
+  const validate = validators.validatorOf(kind);
   if (validate(document.data)) return [];
-  return pruneErrors(validate.errors ?? [], cached.declaredBy).map((error) => {
+  return pruneErrors(validate.errors ?? [], validators.declaredBy).map((error) => {
     const params = error.params as Record<string, unknown>;
     const segments = pointerToPath(error.instancePath);
-    const extraKey = params["additionalProperty"] ?? params["unevaluatedProperty"];
+    const badKey = error.propertyName ?? params["propertyName"];
+    const extraKey = params["additionalProperty"] ?? params["unevaluatedProperty"] ?? badKey;
     const isKeyError = typeof extraKey === "string";
     const loc = locate(
       document.file,
@@ -144,11 +222,12 @@ export function validateDocumentSchema(document: AccessDocument, kind: DocumentK
       isKeyError ? [...segments, extraKey] : segments,
       isKeyError ? "key" : "value",
     );
-    const where = error.instancePath === "" ? "file" : error.instancePath;
+    const named = typeof badKey === "string" ? ` key "${badKey}"` : "";
+    const where = (error.instancePath === "" ? "file" : error.instancePath) + named;
     return {
       severity: "error" as const,
       code: "GH100",
-      message: `${where}: ${describe(error)}`,
+      message: `${where}: ${describe(error, validators.declaredBy)}`,
       path: error.instancePath,
       ...loc,
     };

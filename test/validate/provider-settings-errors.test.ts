@@ -33,3 +33,54 @@ it("reports one misspelt key inside a provider's settings once, not every siblin
     `access/gatehouse.yaml:8:30 /providers/ldap/groups: unknown key "objectClazz"; allowed keys: ou, objectClass, emptyMember, gidNumberStart`,
   ]);
 });
+
+async function schemaErrorsOf(files: Record<string, string>): Promise<string[]> {
+  const cwd = await mkdtemp(join(tmpdir(), "gh-schema-messages-"));
+  dirs.push(cwd);
+  for (const [rel, text] of Object.entries(files)) {
+    await mkdir(join(cwd, "access", rel, ".."), { recursive: true });
+    await writeFile(join(cwd, "access", rel), text);
+  }
+  const tree = await validateAccessTree("access", { cwd, now: new Date("2026-11-25T00:00:00Z") });
+  return tree.diagnostics
+    .filter((d) => d.code === "GH100")
+    .map((d) => `${d.file}:${String(d.line)}:${String(d.column)} ${d.message}`);
+}
+
+it("lists a provider type's own keys with the common ones, and names a bad provider name", async () => {
+  expect(
+    await schemaErrorsOf({
+      "gatehouse.yaml": "providers:\n  directory:\n    type: local\n    pth: x.json\n",
+    }),
+  ).toEqual([
+    'access/gatehouse.yaml:4:5 /providers/directory: unknown key "pth"; allowed keys: type, mode, nesting, accountName, users, description, path, lockTimeoutMs',
+  ]);
+  expect(await schemaErrorsOf({ "gatehouse.yaml": "providers:\n  Dir:\n    type: local\n" })).toEqual([
+    'access/gatehouse.yaml:2:3 /providers key "Dir": must match the pattern ^[a-z][a-z0-9_-]*$',
+  ]);
+});
+
+it("reports a member entry's mistake at the key or value, as the form it was meant to take", async () => {
+  const errors = await schemaErrorsOf({
+    "gatehouse.yaml": "providers:\n  directory:\n    type: local\n",
+    "groups/g.yaml": [
+      "groups:",
+      "  - name: ops",
+      "    owners: [alice]",
+      "    members:",
+      "      - user: bob",
+      "        untill: 2026-12-24T00:00:00Z",
+      "      - user: bob",
+      "        until: 2026-12-24",
+      "      - usr: bob",
+      "",
+    ].join("\n"),
+  });
+  expect(errors).toEqual([
+    'access/groups/g.yaml:6:9 /groups/0/members/0: unknown key "untill"; allowed keys: user, until, reason',
+    "access/groups/g.yaml:8:16 /groups/0/members/1/until: must be an ISO 8601 instant with a time zone, e.g. 2027-01-15T18:00:00Z",
+    expect.stringMatching(
+      /^access\/groups\/g\.yaml:9:9 \/groups\/0\/members\/2: does not match any allowed form/,
+    ),
+  ]);
+});
