@@ -187,7 +187,7 @@ describe("local provider changes", () => {
     expect(p.stats().writes).toBe(writes);
   });
 
-  it("refuses a nesting cycle and group members when nesting is off", async () => {
+  it("refuses a nesting cycle, and new group members when nesting is off (a link left over may go)", async () => {
     const dir = await tempDir();
     const nested = localProvider(dir);
     await applyAll(nested, [createGroup("team-a-write"), createGroup("team-b-write")]);
@@ -199,7 +199,17 @@ describe("local provider changes", () => {
     const flat = localProvider(dir, {}, false);
     const [refused] = await applyAll(flat, [addMember("team-b-write", "team-a-write", "group")]);
     expect(refused?.status === "failed" && refused.error.message).toMatch(/nesting is off/);
-    expect((await flat.read(signal())).groups[0]).not.toHaveProperty("groupMembers");
+    // The link made while nesting was on is still there, reported, and can be taken out.
+    expect((await flat.read(signal())).groups.find((g) => g.name === "team-a-write")?.groupMembers).toEqual([
+      "team-b-write",
+    ]);
+    const [removed] = await applyAll(flat, [
+      { ...addMember("team-a-write", "team-b-write", "group"), action: "remove", risk: "narrows" },
+    ]);
+    expect(removed?.status).toBe("applied");
+    expect((await flat.read(signal())).groups.find((g) => g.name === "team-a-write")).not.toHaveProperty(
+      "groupMembers",
+    );
   });
 
   it("records logins and tokens out of band, and revoke-sessions clears both", async () => {

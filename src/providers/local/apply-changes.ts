@@ -201,8 +201,9 @@ function applyMembershipChange(
   const { group: name, member, memberKind, action } = change;
   const group = directory.groups.get(name);
   if (!group) return { failure: `group "${name}" does not exist` };
-  if (memberKind === "group" && !options.isNesting) {
-    return { failure: `nesting is off for this provider; cannot ${action} group "${member}" in "${name}"` };
+  // With nesting off, a link left from when it was on may still be taken out, never added.
+  if (memberKind === "group" && !options.isNesting && action === "add") {
+    return { failure: `nesting is off for this provider; cannot add group "${member}" to "${name}"` };
   }
   const list = memberKind === "user" ? group.members : group.groupMembers;
   const isMember = list.includes(member);

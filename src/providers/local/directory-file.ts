@@ -152,7 +152,7 @@ export function toLiveState(directory: Directory, isNesting: boolean): LiveState
     .map(({ groupMembers, members, ...rest }) => ({
       ...rest,
       members: [...members].sort(),
-      ...(isNesting ? { groupMembers: [...groupMembers].sort() } : {}),
+      ...(isNesting || groupMembers.length > 0 ? { groupMembers: [...groupMembers].sort() } : {}),
     }))
     .sort((a, b) => compare(a.name, b.name));
   return { users, groups };

@@ -120,9 +120,11 @@ function liveGroups(items: readonly unknown[], isNesting: boolean): LiveGroup[] 
 
 function liveGroupOf(record: GroupRecord, isNesting: boolean): LiveGroup {
   const members = sortedList(record.members);
-  const group: { -readonly [K in keyof LiveGroup]: LiveGroup[K] } = isNesting
-    ? { name: record.name, members, groupMembers: sortedList(record.groupMembers) }
-    : { name: record.name, members };
+  // Links left from when nesting was on are reported too, so that the plan can take them out.
+  const group: { -readonly [K in keyof LiveGroup]: LiveGroup[K] } =
+    isNesting || record.groupMembers.length > 0
+      ? { name: record.name, members, groupMembers: sortedList(record.groupMembers) }
+      : { name: record.name, members };
   if (record.description !== undefined) group.description = record.description;
   return group;
 }
