@@ -204,7 +204,16 @@ describe("local provider changes", () => {
       "team-b-write",
     ]);
     const [removed] = await applyAll(flat, [
-      { ...addMember("team-a-write", "team-b-write", "group"), action: "remove", risk: "narrows" },
+      {
+        ...base,
+        id: "directory:membership/team-a-write/group:team-b-write",
+        kind: "membership",
+        action: "remove",
+        group: "team-a-write",
+        member: "team-b-write",
+        memberKind: "group",
+        risk: "narrows",
+      },
     ]);
     expect(removed?.status).toBe("applied");
     expect((await flat.read(signal())).groups.find((g) => g.name === "team-a-write")).not.toHaveProperty(
