@@ -393,11 +393,15 @@ export function computeDesiredState(
   }
 
   const users = new Map<string, DesiredUser>();
+  const withoutAccess = new Map<string, string>();
   people.index.users.forEach((user, p) => {
     const account = people.account[p];
     if (account === undefined) return;
     const stands = people.lifecycle[p] ?? "active";
-    if (holdsAny && holdsAny[p] !== 1 && stands !== "terminated") return;
+    if (holdsAny && holdsAny[p] !== 1 && stands !== "terminated") {
+      withoutAccess.set(account, user.id);
+      return;
+    }
     users.set(account, {
       userId: user.id,
       account,
@@ -407,5 +411,5 @@ export function computeDesiredState(
       source: user.source,
     });
   });
-  return { provider: provider.name, users, groups };
+  return { provider: provider.name, users, groups, ...(withoutAccess.size > 0 ? { withoutAccess } : {}) };
 }

@@ -141,4 +141,9 @@ export interface DesiredState {
   readonly provider: string;
   readonly users: ReadonlyMap<string, DesiredUser>;
   readonly groups: ReadonlyMap<string, DesiredGroup>;
+  /**
+   * Accounts of people in the files who get no account here (`users: members` and they hold none of
+   * this provider's groups), by account name → user id: a live one is not "in no access file".
+   */
+  readonly withoutAccess?: ReadonlyMap<string, string>;
 }

@@ -169,6 +169,9 @@ export function planUsers(sink: PlanSink): void {
     const isPending = have.pending === true;
     if (pairs.matched[i] === 1 || (!have.enabled && !isPending)) continue;
     const id = userAddress(provider, have.account);
+    const userId = desired.withoutAccess?.get(have.account);
+    // Someone in the files who holds none of this system's groups (users: members) is not a stranger.
+    const holdsNone = `${userId ?? ""}, who holds none of ${provider}'s groups (users: members)`;
     if (input.mode === "authoritative" && caps.disable !== "none") {
       sink.change({
         provider,
@@ -176,16 +179,25 @@ export function planUsers(sink: PlanSink): void {
         kind: "user",
         action: "disable",
         account: have.account,
-        reason: input.managed?.has(id) === true ? "removed-from-config" : "not-in-config",
+        ...(userId === undefined ? {} : { userId }),
+        reason:
+          input.managed?.has(id) === true || userId !== undefined ? "removed-from-config" : "not-in-config",
         risk: "narrows",
         why: [
           isPending
-            ? "a pending invitation for someone in no access file is withdrawn (mode: authoritative)"
-            : "the account is in no access file (mode: authoritative)",
+            ? `a pending invitation for ${userId === undefined ? "someone in no access file" : holdsNone} is withdrawn (mode: authoritative)`
+            : userId === undefined
+              ? "the account is in no access file (mode: authoritative)"
+              : `the account of ${holdsNone} (mode: authoritative)`,
         ],
       });
     } else if (input.mode === "observe") {
-      sink.note("unmanaged", `account ${have.account} is in no access file; left alone (mode: observe)`);
+      sink.note(
+        "unmanaged",
+        userId === undefined
+          ? `account ${have.account} is in no access file; left alone (mode: observe)`
+          : `account ${have.account} belongs to ${holdsNone}; left alone (mode: observe)`,
+      );
     }
   }
 }

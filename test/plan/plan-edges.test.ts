@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { group, live, liveGroup, liveUser, model, planFor, providerConfig, user } from "../builders.ts";
+
+describe("turning native nesting off", () => {
+  it("takes out group-in-group links left from when it was on, and gives the flattened members", () => {
+    const files = model({
+      users: [user("ann"), user("ben")],
+      groups: [
+        group("inner", ["ben"]),
+        group("outer", [
+          "ann",
+          { kind: "group", group: "inner", source: { file: "g.yaml", line: 1, column: 1 } },
+        ]),
+      ],
+    });
+    const stored = live(
+      [liveUser("ann"), liveUser("ben")],
+      [liveGroup("inner", ["ben"]), liveGroup("outer", ["ann"], { groupMembers: ["inner"] })],
+    );
+    const changes = planFor(files, { mode: "authoritative", live: stored, nativeNesting: false }).changes;
+    expect(changes.map((c) => `${c.kind}.${c.action} ${c.id}`)).toEqual([
+      "membership.add directory:membership/outer/ben",
+      "membership.remove directory:membership/outer/group:inner",
+    ]);
+  });
+});
+
+describe("users: members", () => {
+  it("says a live account of someone in the files who holds none of the provider's groups is theirs, not a stranger's", () => {
+    const files = model({
+      users: [user("ann"), user("dave")],
+      groups: [group("ops", ["ann"])],
+      providers: [providerConfig({ users: "members" })],
+    });
+    const stored = live(
+      [liveUser("ann"), liveUser("dave"), liveUser("mallory")],
+      [liveGroup("ops", ["ann"])],
+    );
+    const plan = planFor(files, { mode: "authoritative", live: stored });
+    const disables = plan.changes.filter((c) => c.kind === "user" && c.action === "disable");
+    expect(disables.map((c) => [c.id, c.userId, c.reason, c.why?.[0]])).toEqual([
+      [
+        "directory:user/dave",
+        "dave",
+        "removed-from-config",
+        "the account of dave, who holds none of directory's groups (users: members) (mode: authoritative)",
+      ],
+      [
+        "directory:user/mallory",
+        undefined,
+        "not-in-config",
+        "the account is in no access file (mode: authoritative)",
+      ],
+    ]);
+  });
+});
