@@ -96,6 +96,8 @@ describe("ldap provider errors name the problem and never the password", { tags:
     const error = await readError(provider);
     expect(error.message).toContain('"ou=people,dc=missing,dc=org"');
     expect(error.message).toContain("no such object");
+    expect(error.message).not.toMatch(/Code: 0x|: *$/); // no ldapts code suffix, no empty server text
+    expect(error.message).toMatch(/check that the base DN \/ OU exists/);
     expect(everythingSaidBy(error)).not.toContain(server.password);
   });
 

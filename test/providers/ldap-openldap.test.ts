@@ -319,6 +319,23 @@ describe("ldap provider against OpenLDAP (other group flavours)", { tags: ["slow
     expect(await rawValues(server, dn, "uniqueMember")).toEqual([`uid=uma,${PEOPLE}`]);
     await applyAll(provider, [member("remove", "app-unique-read", "uma")]);
     expect(await rawValues(server, dn, "uniqueMember")).toEqual([EMPTY_MEMBER_DN]);
+
+    // A groupOfNames provider over the same OU does not see that group: its create says why it fails.
+    const other = createLdapProvider(
+      ldapConfig(server, { groups: { ou: "ou=unique" } }),
+      ldapContext(server.password),
+    );
+    expect((await other.read(AbortSignal.timeout(10_000))).groups.map((g) => g.name)).not.toContain(
+      "app-unique-read",
+    );
+    const [outcome] = await other.apply(
+      [change({ kind: "group", action: "create", group: "app-unique-read" })],
+      signal(),
+    );
+    expect(outcome?.status === "failed" ? outcome.error.message : "").toMatch(
+      /LDAP 68\); the entry exists but gatehouse does not read it as one of its own: check its objectClass/,
+    );
+    await other.close();
     await provider.close();
   });
 });

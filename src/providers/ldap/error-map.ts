@@ -64,12 +64,14 @@ export function toProviderError(error: unknown, options: ErrorTarget, ctx: Error
   if (error instanceof ProviderError) return error;
   if (error instanceof ResultCodeError) {
     const code = error.code;
-    const detail = `${RESULT_NAMES[code] ?? `result code ${code}`}${error.message ? `: ${error.message}` : ""}`;
+    // ldapts appends " Code: 0x20" to the server's text, which is often empty.
+    const said = error.message.replace(/\s*Code: 0x[0-9a-f]+\s*$/i, "").trim();
+    const detail = `${RESULT_NAMES[code] ?? `result code ${code}`}${said ? `: ${said}` : ""}`;
     let message: string;
     if (code === 49) {
       message = `bind as "${options.bindDn}" to ${url} failed: invalid credentials; check the password in environment variable ${options.passwordEnv}`;
     } else if (code === 32) {
-      message = `${ctx.operation}${entry}: no such object (LDAP 32); check that the base DN / OU exists: ${error.message}`;
+      message = `${ctx.operation}${entry}: no such object (LDAP 32); check that the base DN / OU exists${said ? `: ${said}` : ""}`;
     } else if (SCHEMA_CODES.has(code)) {
       const attrs = ctx.attributes?.length ? ` (attributes written: ${ctx.attributes.join(", ")})` : "";
       message = `schema violation on${entry}${attrs}: ${detail} (LDAP ${code})`;
@@ -77,6 +79,11 @@ export function toProviderError(error: unknown, options: ErrorTarget, ctx: Error
       message = `${ctx.operation}: the server requires a secure connection; use ldaps:// or startTls: true (${detail})`;
     } else if (code === 50) {
       message = `${ctx.operation}${entry}: "${options.bindDn}" lacks the rights for this (${detail})`;
+    } else if (code === 68) {
+      message =
+        `${ctx.operation}${entry}: ${detail} (LDAP 68); the entry exists but gatehouse does not read it as one of ` +
+        "its own: check its objectClass against the provider's (groups.objectClass, e.g. groupOfUniqueNames " +
+        "vs groupOfNames) and that it sits under the configured OU, or rename it";
     } else {
       message = `${ctx.operation}${entry}: ${detail} (LDAP ${code})`;
     }
