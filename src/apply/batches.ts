@@ -85,6 +85,9 @@ export function planBatches(
 export function dependenciesOf(change: Change): string[] {
   const manager = managerOf(change);
   if (manager !== undefined) return [`user/${manager}`];
+  // A group replaced by a new one (no rename in place) goes only once its successor was created.
+  if (change.kind === "group" && change.action === "delete" && change.replacedBy !== undefined)
+    return [`group/${change.replacedBy}`];
   if (change.kind !== "membership") return [];
   const deps = [`group/${change.group}`];
   deps.push(change.memberKind === "group" ? `group/${change.member}` : `user/${change.member}`);

@@ -102,7 +102,7 @@ function isGroupChangeBody(value: Record<string, unknown>): boolean {
     case "update":
       return isOptionalString(value["description"]) && isFieldDiffList(value["fields"]);
     case "delete":
-      return isNonNegativeInteger(value["memberCount"]);
+      return isNonNegativeInteger(value["memberCount"]) && isOptionalString(value["replacedBy"]);
     default:
       return false;
   }

@@ -281,7 +281,7 @@ export function planGroups(sink: PlanSink): void {
   for (const have of [...live.groups].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (desired.groups.has(have.name)) continue;
     const id = groupAddress(provider, have.name);
-    const remove = (reason: Reason, why: string): void => {
+    const remove = (reason: Reason, why: string, replacedBy?: string): void => {
       sink.change({
         provider,
         id,
@@ -289,6 +289,7 @@ export function planGroups(sink: PlanSink): void {
         action: "delete",
         group: have.name,
         memberCount: have.members.length,
+        ...(replacedBy === undefined ? {} : { replacedBy }),
         reason,
         risk: have.members.length > 0 ? "narrows" : "neutral",
         why: [why],
@@ -301,6 +302,7 @@ export function planGroups(sink: PlanSink): void {
         remove(
           "removed-from-config",
           `renamed to ${successor} (formerNames); this system cannot rename, so the new group replaces it`,
+          successor,
         );
       }
       continue;

@@ -83,6 +83,8 @@ export type GroupChange = ChangeBase &
         readonly action: "delete";
         readonly group: string;
         readonly memberCount: number;
+        /** The group that replaces this one (a rename the system cannot do in place): deleted only once it exists. */
+        readonly replacedBy?: string;
       }
   );
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { group, live, liveGroup, liveUser, model, planFor, user } from "../builders.ts";
+import { dependenciesOf } from "../../src/apply/batches.ts";
 
 const people = [user("alice"), user("bob"), user("carol")];
 const current = live(
@@ -44,6 +45,12 @@ describe("group renames (formerNames)", () => {
       "membership.add directory:membership/team-new-write/carol added-in-config",
       "group.delete directory:group/team-old-write removed-from-config",
     ]);
+    // The old group goes only once the new one exists: a failed create must not leave nobody with access.
+    const deletion = plan.changes.at(-1);
+    expect(deletion?.kind === "group" && deletion.action === "delete" ? deletion.replacedBy : undefined).toBe(
+      "team-new-write",
+    );
+    expect(dependenciesOf(deletion ?? plan.changes[0]!)).toEqual(["group/team-new-write"]);
   });
 
   it("leaves a former name alone when a group by that name is still defined", () => {
