@@ -36,8 +36,14 @@ export async function discoverAccessFiles(
   try {
     realRoot = await realpath(root);
   } catch {
+    // A folder far outside the working directory reads better as an absolute path than as ../../..
+    const shown = display(root).startsWith("..") ? root : display(root);
     diagnostics.push(
-      problem(display(root), "GH001", `access directory "${display(root)}" does not exist; pass --dir`),
+      problem(
+        shown,
+        "GH001",
+        `access directory "${shown}" does not exist; run gatehouse where it is, or give its place with --dir`,
+      ),
     );
     return { files, diagnostics };
   }
@@ -87,7 +93,8 @@ export async function discoverAccessFiles(
 
   const rootStat = await lstat(realRoot);
   if (!rootStat.isDirectory()) {
-    diagnostics.push(problem(display(root), "GH001", `"${display(root)}" is not a directory; pass --dir`));
+    const shown = display(root).startsWith("..") ? root : display(root);
+    diagnostics.push(problem(shown, "GH001", `"${shown}" is not a directory; --dir takes the access folder`));
     return { files, diagnostics };
   }
   await walk(path.resolve(root), 0);

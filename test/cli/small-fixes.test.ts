@@ -64,4 +64,16 @@ describe("what a new user tripped over", () => {
     expect(err.join("")).toContain("the access folder ../access is outside the working directory");
     expect(out.join("")).toBe("");
   });
+
+  it("names a missing --dir plainly: absolute when far outside, and no 'pass --dir' when it was passed", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    const far = await cli(tree, ["validate", "--dir", "/nonexistent-gatehouse-dir"]);
+    expect(far.code).toBe(1);
+    expect(far.out + far.err).toContain(
+      'access directory "/nonexistent-gatehouse-dir" does not exist; run gatehouse where it is, or give its place with --dir',
+    );
+    const near = await cli(tree, ["validate", "--dir", "acess"]);
+    expect(near.out + near.err).toContain('access directory "acess" does not exist');
+  });
 });
