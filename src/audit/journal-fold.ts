@@ -32,7 +32,7 @@ interface MutableFold {
   entries: number;
   /**
    * The managed membership addresses of each group, by address prefix (see membersPrefix); made on the
-   * first group delete or rename, kept current from then on.
+   * first group delete or rename of a read, kept current until the read ends, then let go.
    */
   byGroup?: Map<string, Set<string>>;
 }
@@ -247,6 +247,9 @@ export async function foldJournal(
       },
       chunkBytes,
     );
+    // The per-group index served this read's deletes and renames only (built on the first, a second or so
+    // at 2M managed memberships); the plan does not keep it.
+    delete fold.byGroup;
     const lastLineHash = lastLine === undefined ? resumed?.lastLineHash : sha256(lastLine);
     if (cacheFile !== undefined && lastLineHash !== undefined)
       await writeFoldCache(cacheFile, { end: offset, lastLineStart, lastLineHash, fold });

@@ -61,31 +61,34 @@ export function renderImport(
   schemaPath: string,
   partBytes: number = IMPORT_PART_BYTES,
 ): ImportRendering {
+  // Every connector but the embedded directory matches account names whatever their case.
+  const byCase =
+    provider.type === "local" ? (a: string): string => a : (a: string): string => a.toLowerCase();
   const idByAccount = new Map<string, string>();
   for (const user of model.users.values()) {
     const account = accountNameFor(user, provider);
-    if (account !== undefined) idByAccount.set(account, user.id);
+    if (account !== undefined) idByAccount.set(byCase(account), user.id);
   }
   const taken = new Set(model.users.keys());
   const users: Record<string, unknown>[] = [];
   const adopted = [...live.users]
     .sort((a, b) => (a.account < b.account ? -1 : 1))
-    .filter((u) => !idByAccount.has(u.account));
+    .filter((u) => !idByAccount.has(byCase(u.account)));
   // Every id first, so that a manager later in the list is referenced by the id it gets.
   for (const u of adopted) {
     let id = userIdFromAccount(u.account);
     for (let n = 2; taken.has(id); n++) id = `${userIdFromAccount(u.account)}-${String(n)}`;
     taken.add(id);
-    idByAccount.set(u.account, id);
+    idByAccount.set(byCase(u.account), id);
   }
   for (const u of adopted) {
-    const id = idByAccount.get(u.account) ?? userIdFromAccount(u.account);
+    const id = idByAccount.get(byCase(u.account)) ?? userIdFromAccount(u.account);
     const entry: Record<string, unknown> = { id, name: u.name ?? u.account };
     if (u.email !== undefined) entry["email"] = u.email;
     if (u.department !== undefined) entry["department"] = u.department;
     if (u.title !== undefined) entry["title"] = u.title;
     if (u.employmentType !== undefined) entry["employmentType"] = u.employmentType;
-    const manager = u.manager === undefined ? undefined : idByAccount.get(u.manager);
+    const manager = u.manager === undefined ? undefined : idByAccount.get(byCase(u.manager));
     if (manager !== undefined && manager !== id) entry["manager"] = manager;
     entry["status"] = u.enabled ? "active" : "terminated";
     if (id !== u.account) entry["accounts"] = { [provider.name]: u.account };
@@ -127,7 +130,7 @@ export function renderImport(
         owners: [],
         providers: [provider.name],
         members: [
-          ...[...g.members].sort().map((m) => idByAccount.get(m) ?? m),
+          ...[...g.members].sort().map((m) => idByAccount.get(byCase(m)) ?? m),
           ...[...(g.groupMembers ?? [])].sort().map((inner) => ({
             group: renamed.get(inner) ?? modelName.get(inner.toLowerCase()) ?? inner,
           })),

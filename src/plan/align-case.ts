@@ -33,19 +33,17 @@ export function alignLiveCase(desired: DesiredState, live: LiveState): LiveState
       if (account(u.account) === u.account && manager === u.manager) return u;
       return { ...u, account: account(u.account), ...(manager === undefined ? {} : { manager }) };
     }),
-    groups:
-      accounts.size === 0
-        ? live.groups.map((g) => (group(g.name) === g.name ? g : { ...g, name: group(g.name) }))
-        : live.groups.map((g): LiveGroup => {
-            const out: { -readonly [K in keyof LiveGroup]: LiveGroup[K] } = {
-              ...g,
-              name: group(g.name),
-              members: renamedAll(g.members, account),
-            };
-            if (g.groupMembers) out.groupMembers = renamedAll(g.groupMembers, group);
-            if (g.maintainers) out.maintainers = renamedAll(g.maintainers, account);
-            return out;
-          }),
+    groups: live.groups.map((g): LiveGroup => {
+      // Member lists are walked only when some account takes a new spelling; nested groups always.
+      const out: { -readonly [K in keyof LiveGroup]: LiveGroup[K] } = {
+        ...g,
+        name: group(g.name),
+        members: accounts.size === 0 ? g.members : renamedAll(g.members, account),
+      };
+      if (g.groupMembers) out.groupMembers = renamedAll(g.groupMembers, group);
+      if (g.maintainers && accounts.size > 0) out.maintainers = renamedAll(g.maintainers, account);
+      return out;
+    }),
   };
 }
 
@@ -75,7 +73,8 @@ function caseRenames(
   desiredNames: () => Iterable<string>,
 ): Map<string, string> {
   const renames = new Map<string, string>();
-  const strays = liveNames.filter((name) => !isDesired(name));
+  // A system may list one name twice (an active and a disabled entry): it is still one name.
+  const strays = [...new Set(liveNames.filter((name) => !isDesired(name)))];
   if (strays.length === 0) return renames;
   // Fold → the one desired spelling, or null when the files spell it in two ways.
   const spelling = new Map<string, string | null>();

@@ -15,9 +15,8 @@ function attributeDiff(
     const want = after[key];
     if (want === undefined) continue; // absent in the files: unmanaged
     const have = before[key];
-    // A system with no employment type holds the files' default (people are employees unless stated).
-    const held = have ?? (key === "employmentType" ? "employee" : undefined);
-    if (!sameValue(held, want)) out.push({ field: key, before: have ?? null, after: want });
+    // No default stands in for a missing live value: a value the reader could not map is missing too.
+    if (!sameValue(have, want)) out.push({ field: key, before: have ?? null, after: want });
   }
   return out;
 }

@@ -126,24 +126,40 @@ function branchPrefix(alternative: ErrorObject): string {
   return alternative.schemaPath.replace(/\/(anyOf|oneOf)$/, "/$1/");
 }
 
+/** A branch of a failed anyOf/oneOf, and whether it is a $ref (its errors carry the referenced path). */
+interface MeantBranch {
+  readonly index: number;
+  readonly isRef: boolean;
+}
+
 /**
- * The branch of a failed anyOf/oneOf an object was clearly meant for: the only object form whose
- * required keys it has (`{ user: bob, untill: ... }` is a grant with a typo, not "no allowed form").
+ * The branch of a failed anyOf/oneOf a value was clearly meant for: for an object, the only object form
+ * whose required keys it has (`{ user: bob, untill: ... }` is a grant with a typo, not "no allowed
+ * form"); for anything else, the only form that is not an object (`Bob!` is a user id with a bad
+ * character).
  */
-function meantBranch(alternative: ErrorObject): number | undefined {
+function meantBranch(alternative: ErrorObject): MeantBranch | undefined {
   const data: unknown = alternative.data;
   const branches: unknown = alternative.schema;
-  if (typeof data !== "object" || data === null || Array.isArray(data) || !Array.isArray(branches))
-    return undefined;
-  const keys = new Set(Object.keys(data));
+  if (!Array.isArray(branches)) return undefined;
+  const isObjectForm = (branch: unknown): boolean =>
+    typeof branch === "object" &&
+    branch !== null &&
+    ("required" in branch || ("type" in branch && branch.type === "object"));
+  const isObject = typeof data === "object" && data !== null && !Array.isArray(data);
+  const keys = new Set(isObject ? Object.keys(data) : []);
   const fits = (branches as unknown[]).flatMap((branch, i) => {
+    if (!isObject) return isObjectForm(branch) ? [] : [i];
     if (typeof branch !== "object" || branch === null || !("required" in branch)) return [];
     const required: unknown = branch.required;
     return Array.isArray(required) && required.length > 0 && required.every((k) => keys.has(String(k)))
       ? [i]
       : [];
   });
-  return fits.length === 1 ? fits[0] : undefined;
+  const index = fits.length === 1 ? fits[0] : undefined;
+  if (index === undefined) return undefined;
+  const branch: unknown = (branches as unknown[])[index];
+  return { index, isRef: typeof branch === "object" && branch !== null && "$ref" in branch };
 }
 
 /** Keeps the errors a person can act on: for a failed anyOf/oneOf, one message instead of every branch's. */
@@ -158,10 +174,10 @@ function pruneErrors(errors: readonly ErrorObject[], declaredBy: Validators["dec
     const ref = typeof then === "object" && then !== null && "$ref" in then ? then.$ref : undefined;
     if (typeof ref === "string") declaredInFailedBranch.set(e.instancePath, declaredBy(ref));
   }
-  const meant = new Map<ErrorObject, number>();
+  const meant = new Map<ErrorObject, MeantBranch>();
   for (const a of alternatives) {
-    const index = meantBranch(a);
-    if (index !== undefined) meant.set(a, index);
+    const branch = meantBranch(a);
+    if (branch !== undefined) meant.set(a, branch);
   }
   // A bad key gives its own error (with propertyName) and a generic "property name must be valid".
   const badKeys = new Set(
@@ -192,8 +208,11 @@ function pruneErrors(errors: readonly ErrorObject[], declaredBy: Validators["dec
     );
     // Inside alternatives, only the errors of the form the entry was clearly meant to take are shown.
     return within.every((a) => {
-      const index = meant.get(a);
-      return index !== undefined && e.schemaPath.startsWith(`${branchPrefix(a)}${String(index)}/`);
+      const branch = meant.get(a);
+      if (branch === undefined) return false;
+      if (e.schemaPath.startsWith(`${branchPrefix(a)}${String(branch.index)}/`)) return true;
+      // A $ref branch reports under the referenced schema's path, never under the alternatives'.
+      return branch.isRef && !e.schemaPath.startsWith(branchPrefix(a));
     });
   });
   const seen = new Set<string>();

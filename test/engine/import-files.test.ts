@@ -166,6 +166,20 @@ describe("import of names an adopted system spells its own way", () => {
       ["sales-team-2", ["Sales Team"], ["zed", { group: "eng-ops" }]],
       ["sales-team", undefined, []],
     ]);
+    // A system that ignores case: its ALICE is the files' alice, referenced by id, not adopted again.
+    const caseless = parse(
+      renderImport(
+        {
+          users: [{ account: "ALICE", name: "Alice", enabled: true }],
+          groups: [{ name: "x", members: ["ALICE"] }],
+        },
+        model,
+        { ...provider, type: "scim" },
+        "schema.json",
+      ).parts[0] ?? "",
+    ) as { users?: unknown[]; groups: { members: unknown[] }[] };
+    expect(caseless.users).toBeUndefined();
+    expect(caseless.groups[0]?.members).toEqual(["alice"]);
     await writeFile(
       path.join(tree.dir, "imported.yaml"),
       (parts[0] ?? "").replaceAll("owners: []", "owners: [alice]"),

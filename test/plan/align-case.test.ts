@@ -107,6 +107,42 @@ describe("names that differ only in case (systems that ignore case)", () => {
   });
 });
 
+describe("names that differ only in case, continued", () => {
+  it("respell a nested group though every account matches exactly", () => {
+    const files = model({
+      users: [user("ann")],
+      groups: [
+        group("eng", ["ann"]),
+        group("all", [{ kind: "group", group: "eng", source: { file: "g.yaml", line: 1, column: 1 } }]),
+      ],
+    });
+    const stored = live(
+      [liveUser("ann")],
+      [
+        liveGroup("Eng", ["ann"], { description: "eng description" }),
+        liveGroup("all", [], { groupMembers: ["Eng"] }),
+      ],
+    );
+    const plan = planFor(files, {
+      mode: "authoritative",
+      live: stored,
+      nativeNesting: true,
+      capabilities: { ...insensitive, nesting: true },
+    });
+    expect(brief(plan.changes)).toEqual([]);
+  });
+
+  it("take a name the system lists twice (an active and a disabled entry) as one, as if spelt alike", () => {
+    const files = model({ users: [user("bob")], groups: [group("ops", ["bob"])] });
+    const twice = (name: string) =>
+      live([liveUser(name), liveUser(name, { enabled: false })], [liveGroup("ops", [name])]);
+    const respelt = planFor(files, { mode: "authoritative", live: twice("Bob"), capabilities: insensitive });
+    const alike = planFor(files, { mode: "authoritative", live: twice("bob"), capabilities: insensitive });
+    expect(brief(respelt.changes)).toEqual(brief(alike.changes));
+    expect(brief(respelt.changes).some((c) => c.includes("create") || c.includes("disable"))).toBe(false);
+  });
+});
+
 describe("guard rails and case", () => {
   it("protect a user and a group whatever the case of the name in the plan", () => {
     const plan = planFor(files, {

@@ -73,6 +73,7 @@ it("reports a member entry's mistake at the key or value, as the form it was mea
       "      - user: bob",
       "        until: 2026-12-24",
       "      - usr: bob",
+      "      - Bob!",
       "",
     ].join("\n"),
   });
@@ -82,5 +83,6 @@ it("reports a member entry's mistake at the key or value, as the form it was mea
     expect.stringMatching(
       /^access\/groups\/g\.yaml:9:9 \/groups\/0\/members\/2: does not match any allowed form/,
     ),
+    "access/groups/g.yaml:10:9 /groups/0/members/3: must match the pattern ^[a-z0-9][a-z0-9._-]*$",
   ]);
 });

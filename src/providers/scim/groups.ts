@@ -18,6 +18,7 @@ import {
   forgetGroup,
   getGroup,
   groupKey,
+  indexedGroup,
   lookUpGroup,
   rememberGroup,
   requireGroup,
@@ -152,8 +153,7 @@ async function createGroup(
   const operation = `create group "${name}"`;
   const key = `group:${groupKey(name)}`;
   const trustIndex = s.index.isLoaded && !s.index.uncertainCreates.has(key);
-  const known =
-    s.index.groups.get(groupKey(name)) ?? (trustIndex ? undefined : await lookUpGroup(s, name, signal));
+  const known = indexedGroup(s, name) ?? (trustIndex ? undefined : await lookUpGroup(s, name, signal));
   s.index.uncertainCreates.delete(key);
   if (known) return `matched existing SCIM group ${known.id}`;
   const stored =

@@ -19,9 +19,11 @@ export interface ScimIndex {
   /** Keyed by lower-cased userName: SCIM userName is case-insensitive (RFC 7643 4.1.1). */
   readonly users: Map<string, ScimUser>;
   readonly usersById: Map<string, ScimUser>;
-  /** Keyed by groupKey(displayName): SCIM displayName is case-insensitive (RFC 7643 8.7.1). */
+  /** Keyed by displayName as the server spells it; see indexedGroup for a name in another case. */
   readonly groups: Map<string, ScimGroup>;
   readonly groupsById: Map<string, ScimGroup>;
+  /** By groupKey(displayName): every group a name matches whatever its case, by id. */
+  readonly groupsByKey: Map<string, Map<string, ScimGroup>>;
   /** A full read has filled the index: an account missing from it is missing on the server too (bar races). */
   isLoaded: boolean;
   /** Whether the server filters on meta.lastModified; undefined until tried. */
@@ -50,6 +52,7 @@ export function createIndex(): ScimIndex {
     usersById: new Map(),
     groups: new Map(),
     groupsById: new Map(),
+    groupsByKey: new Map(),
     isLoaded: false,
     canFilterByLastModified: undefined,
     uncertainCreates: new Set(),
@@ -187,16 +190,40 @@ export function groupKey(displayName: string): string {
 
 export function rememberGroup(index: ScimIndex, group: ScimGroup): void {
   const old = index.groupsById.get(group.id);
-  if (old && index.groups.get(groupKey(old.displayName)) === old)
-    index.groups.delete(groupKey(old.displayName));
-  index.groups.set(groupKey(group.displayName), group);
+  if (old) forgetGroup(index, old);
+  index.groups.set(group.displayName, group);
   index.groupsById.set(group.id, group);
+  const key = groupKey(group.displayName);
+  const alike = index.groupsByKey.get(key);
+  if (alike) alike.set(group.id, group);
+  else index.groupsByKey.set(key, new Map([[group.id, group]]));
 }
 
 export function forgetGroup(index: ScimIndex, group: ScimGroup): void {
-  const key = groupKey(group.displayName);
-  if (index.groups.get(key)?.id === group.id) index.groups.delete(key);
+  if (index.groups.get(group.displayName)?.id === group.id) index.groups.delete(group.displayName);
   index.groupsById.delete(group.id);
+  const key = groupKey(group.displayName);
+  const alike = index.groupsByKey.get(key);
+  alike?.delete(group.id);
+  if (alike?.size === 0) index.groupsByKey.delete(key);
+}
+
+/**
+ * The group a name means: the one spelt exactly so, else the only one whose name matches whatever its
+ * case (SCIM displayName is case-insensitive, RFC 7643 8.7.1). Two groups that differ only in case and
+ * neither spelt exactly: an error, never a guess (a delete or a member write could hit the other one).
+ */
+export function indexedGroup(s: ScimSession, name: string): ScimGroup | undefined {
+  const exact = s.index.groups.get(name);
+  if (exact) return exact;
+  const alike = [...(s.index.groupsByKey.get(groupKey(name))?.values() ?? [])];
+  if (alike.length > 1)
+    throw new ProviderError(
+      s.name,
+      `find group "${name}"`,
+      `${String(alike.length)} SCIM groups match "${name}" when case is ignored (${alike.map((g) => `"${g.displayName}"`).join(", ")}) and none is spelt exactly so; rename one in the app`,
+    );
+  return alike[0];
 }
 
 export function parseUsers(s: ScimSession, raw: readonly unknown[]): ScimUser[] {
@@ -228,6 +255,7 @@ export async function loadEverything(s: ScimSession, signal: AbortSignal): Promi
   s.index.usersById.clear();
   s.index.groups.clear();
   s.index.groupsById.clear();
+  s.index.groupsByKey.clear();
   s.index.uncertainCreates.clear();
   for (const u of users) rememberUser(s.index, u);
   for (const g of groups) rememberGroup(s.index, g);
@@ -304,9 +332,10 @@ export async function lookUpGroup(
   const raw = s.caps.filter
     ? await listAll(s, endpoint, `groups named "${name}"`, signal, eqFilter("displayName", name))
     : await listAll(s, endpoint, "groups", signal);
-  const match = parseAll(raw, parseScimGroup, s, "group").find(
-    (g) => groupKey(g.displayName) === groupKey(name),
-  );
+  const found = parseAll(raw, parseScimGroup, s, "group");
+  const alike = found.filter((g) => groupKey(g.displayName) === groupKey(name));
+  // Spelt exactly so, else the only one alike (two alike and neither exact: no guess).
+  const match = found.find((g) => g.displayName === name) ?? (alike.length === 1 ? alike[0] : undefined);
   const full =
     match?.memberIds === undefined && match ? ((await getGroup(s, match.id, name, signal)) ?? match) : match;
   if (full) rememberGroup(s.index, full);
@@ -324,7 +353,7 @@ export async function requireUser(s: ScimSession, account: string, signal: Abort
 }
 
 export async function requireGroup(s: ScimSession, name: string, signal: AbortSignal): Promise<ScimGroup> {
-  const group = s.index.groups.get(groupKey(name)) ?? (await lookUpGroup(s, name, signal));
+  const group = indexedGroup(s, name) ?? (await lookUpGroup(s, name, signal));
   if (!group)
     throw new ProviderError(s.name, `find group "${name}"`, `no SCIM group named "${name}"`, { status: 404 });
   return group;
