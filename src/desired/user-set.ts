@@ -7,6 +7,8 @@ import { shareMemberName } from "../model/member-entry.ts";
  */
 export interface UserIndex {
   readonly users: readonly User[];
+  /** Each user's id by position: a dense list, so a lookup does not touch the user objects. */
+  readonly ids: readonly string[];
   readonly position: ReadonlyMap<string, number>;
 }
 
@@ -17,9 +19,10 @@ export function userIndexOf(model: AccessModel): UserIndex {
   const hit = indexes.get(model);
   if (hit) return hit;
   const users = [...model.users.values()];
+  const ids = users.map((user) => user.id);
   const position = new Map<string, number>();
-  users.forEach((user, i) => position.set(user.id, i));
-  const index: UserIndex = { users, position };
+  ids.forEach((id, i) => position.set(id, i));
+  const index: UserIndex = { users, ids, position };
   indexes.set(model, index);
   return index;
 }
@@ -36,15 +39,15 @@ export function memberPositions(model: AccessModel, group: Group): Int32Array {
   if (!byGroup) memberPositionCache.set(model, (byGroup = new WeakMap()));
   const hit = byGroup.get(group);
   if (hit) return hit;
-  const { position, users } = userIndexOf(model);
+  const { position, ids } = userIndexOf(model);
   const members = group.members ?? [];
   const out = new Int32Array(members.length).fill(-1);
   members.forEach((entry, i) => {
     if (entry.kind !== "user") return;
     const p = position.get(entry.user) ?? -1;
     out[i] = p;
-    const user = users[p];
-    if (user) shareMemberName(entry, user.id);
+    const id = ids[p];
+    if (id !== undefined) shareMemberName(entry, id);
   });
   byGroup.set(group, out);
   return out;
