@@ -21,6 +21,18 @@ async function groupsOf(cwd: string): Promise<Map<string, readonly string[]>> {
   return new Map(live.groups.map((g) => [g.name, [...g.members].sort()]));
 }
 
+const GROUPS_FILE = "access/groups/engineering.yaml";
+
+/** The example's engineering groups with team-sre-write renamed to team-reliability-write (formerNames). */
+function renamedSre(text: string): string {
+  return text
+    .replaceAll("group: team-sre-write", "group: team-reliability-write")
+    .replace(
+      "  - name: team-sre-write\n",
+      "  - name: team-reliability-write\n    formerNames: [team-sre-write]\n",
+    );
+}
+
 describe("renaming a group with formerNames", { tags: ["slow"] }, () => {
   it("renames the live group in place, keeps its members and the groups that nest it, then converges", async () => {
     const r = await repo();
@@ -28,17 +40,7 @@ describe("renaming a group with formerNames", { tags: ["slow"] }, () => {
     const before = (await groupsOf(r.cwd)).get("team-sre-write");
     expect(before?.length).toBeGreaterThan(0);
 
-    const file = "access/groups/engineering.yaml";
-    const text = await r.read(file);
-    await r.write(
-      file,
-      text
-        .replaceAll("group: team-sre-write", "group: team-reliability-write")
-        .replace(
-          "  - name: team-sre-write\n",
-          "  - name: team-reliability-write\n    formerNames: [team-sre-write]\n",
-        ),
-    );
+    await r.write(GROUPS_FILE, renamedSre(await r.read(GROUPS_FILE)));
     await r.commit("rename team-sre-write");
 
     const plan = await r.run(["plan"]);
@@ -63,18 +65,11 @@ describe("renaming a group with formerNames", { tags: ["slow"] }, () => {
       "access/gatehouse.yaml",
       (await r.read("access/gatehouse.yaml")).replace("mode: authoritative", "mode: additive"),
     );
-    const file = "access/groups/engineering.yaml";
-    const text = await r.read(file);
+    const file = GROUPS_FILE;
     // Renamed, and kenji (whom gatehouse added) dropped in the same edit.
     await r.write(
       file,
-      text
-        .replaceAll("group: team-sre-write", "group: team-reliability-write")
-        .replace(
-          "  - name: team-sre-write\n",
-          "  - name: team-reliability-write\n    formerNames: [team-sre-write]\n",
-        )
-        .replace("members: [bob, dmitri, kenji]", "members: [bob, dmitri]"),
+      renamedSre(await r.read(file)).replace("members: [bob, dmitri, kenji]", "members: [bob, dmitri]"),
     );
     await r.commit("rename team-sre-write, drop kenji");
     const plan = await r.run(["plan"]);

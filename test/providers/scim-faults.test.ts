@@ -257,41 +257,37 @@ describe("scim connector under faults", { tags: ["slow"] }, () => {
     expect(proxy.seen.filter((r) => isUserList(r.method, r.path))).toHaveLength(3); // 2 + 2 + 1
   });
 
-  it("fails the read loudly when the server ignores startIndex and repeats the first page", async () => {
-    await seedUsers(["u1", "u2", "u3", "u4", "u5"]);
-    const paged = connect({ pageSize: 2 });
+  /** User lists come back as the first one the server gave, wherever `instead` says so. */
+  function answerWithFirstPage(instead: (list: unknown) => boolean): void {
     let firstPage: unknown;
     proxy.inject({
       fault: {
         kind: "rewrite",
         transform: (list) => {
           firstPage ??= list;
-          return firstPage;
+          return instead(list) ? firstPage : list;
         },
       },
       times: 100,
       match: isUserList,
     });
+  }
+
+  it("fails the read loudly when the server ignores startIndex and repeats the first page", async () => {
+    await seedUsers(["u1", "u2", "u3", "u4", "u5"]);
+    const paged = connect({ pageSize: 2 });
+    answerWithFirstPage(() => true);
     await expect(paged.read(signal())).rejects.toThrow(/repeats id .* ignore startIndex/);
   });
 
   it("ends the list when a start past the end brings back a page it already gave, every id read once", async () => {
     await seedUsers(["u1", "u2", "u3", "u4"]);
     const paged = connect({ pageSize: 2 });
-    let firstPage: unknown;
-    proxy.inject({
-      fault: {
-        kind: "rewrite",
-        // As SCIMMY does: a startIndex past the end answers with the first page, not an empty one.
-        transform: (list) => {
-          firstPage ??= list;
-          const resources =
-            typeof list === "object" && list !== null ? (list as { Resources?: unknown[] }).Resources : [];
-          return resources === undefined || resources.length === 0 ? firstPage : list;
-        },
-      },
-      times: 100,
-      match: isUserList,
+    // As SCIMMY does: a startIndex past the end answers with the first page, not an empty one.
+    answerWithFirstPage((list) => {
+      const resources =
+        typeof list === "object" && list !== null ? (list as { Resources?: unknown[] }).Resources : [];
+      return resources === undefined || resources.length === 0;
     });
     const live = await paged.read(signal());
     expect(new Set(live.users.map((u) => u.account)).size).toBe(live.users.length);
