@@ -38,7 +38,14 @@ export interface AffectedInput {
 /** Files that decide how gatehouse itself behaves: configuration, schemas, CI and review rules. */
 export function defaultAdminPaths(dir: string): string[] {
   const d = dir.replace(/\/+$/, "");
-  return [`${d}/gatehouse.yaml`, "schemas/", ".github/workflows/", ".github/CODEOWNERS"];
+  // Both spellings the loader takes for the configuration file.
+  return [
+    `${d}/gatehouse.yaml`,
+    `${d}/gatehouse.yml`,
+    "schemas/",
+    ".github/workflows/",
+    ".github/CODEOWNERS",
+  ];
 }
 
 const entryKey = (e: MemberEntry): string =>
@@ -76,6 +83,8 @@ function definitionReasons(base: Group, head: Group): string[] {
   if ((base.members === undefined) !== (head.members === undefined))
     reasons.push(head.members === undefined ? "membership no longer managed" : "membership now managed");
   if ((base.description ?? "") !== (head.description ?? "")) reasons.push("description changed");
+  // A former name renames (or, where a system cannot rename, replaces) the live group of that name.
+  reasons.push(...describeList("formerNames", base.formerNames ?? [], head.formerNames ?? []));
   return reasons;
 }
 
@@ -134,6 +143,14 @@ export function computeAffected(input: AffectedInput): Affected {
   }
 
   const adminReasons: string[] = [];
+  for (const [name, group] of head.groups) {
+    // A new former name takes over a live group the files do not define, whoever held it: the group's
+    // own owners cannot approve that alone.
+    const before = new Set(base.groups.get(name)?.formerNames ?? []);
+    const taken = (group.formerNames ?? []).filter((n) => !before.has(n));
+    if (taken.length > 0 && base.groups.has(name))
+      adminReasons.push(`group ${name} takes over the live group(s) ${taken.join(", ")} (formerNames)`);
+  }
   for (const file of input.changedPaths) {
     if (input.adminPaths.some((p) => matchesPrefix(file, p))) adminReasons.push(`${file} changed`);
   }

@@ -189,6 +189,33 @@ describe("evaluateApprovals", () => {
     ).toBe(true);
   });
 
+  it("sends gatehouse.yml (the other name the loader takes) to the admins too", async () => {
+    const result = await gate(groups(), groups(), [], { changed: ["access/gatehouse.yml"] });
+    expect(result.requirements).toMatchObject([
+      { subject: "admins", reasons: ["access/gatehouse.yml changed"], isOk: false },
+    ]);
+  });
+
+  it("treats a new former name as taking over a live group: the group's owners and the admins approve", async () => {
+    const head = groups().replace(
+      "  - name: team-platform-write\n",
+      "  - name: team-platform-write\n    formerNames: [org-admins]\n",
+    );
+    const result = await gate(groups(), head, [approve("carol-gh")], { author: "bob-gh" });
+    expect(result.requirements).toMatchObject([
+      { subject: "team-platform-write", reasons: ["formerNames changed (+org-admins)"], isOk: true },
+      {
+        subject: "admins",
+        reasons: ["group team-platform-write takes over the live group(s) org-admins (formerNames)"],
+        isOk: false,
+      },
+    ]);
+    expect(result.isOk).toBe(false);
+    expect(
+      (await gate(groups(), head, [approve("carol-gh"), approve("rachel-gh")], { author: "bob-gh" })).isOk,
+    ).toBe(true);
+  });
+
   it("sends a new group to the admins, and needs no approval when no access changes", async () => {
     const head = groups() + "  - name: team-new-write\n    owners: [alice]\n    members: [alice]\n";
     const result = await gate(groups(), head, [approve("alice-gh")], { author: "bob-gh" });

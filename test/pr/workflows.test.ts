@@ -81,7 +81,7 @@ describe("workflows", () => {
     });
     expect(trusted).toContain("ref: ${{ github.event.repository.default_branch }}");
     expect(trusted).toContain('git archive "$HEAD_SHA" access');
-    expect(trusted).toContain("cp access/gatehouse.yaml");
+    expect(trusted).toContain("for f in access/gatehouse.yaml access/gatehouse.yml");
     // Untrusted values reach scripts through env, never spliced into them.
     for (const line of trusted.split("\n").filter((l) => /run: .*\$\{\{/.test(l))) expect(line).toBe("");
     expect(trusted).toContain("pr check --pr");
