@@ -8,4 +8,4 @@ export class JournalError extends GatehouseError {
 }
 
 export const JOURNAL_REPAIR_HINT =
-  "run `gatehouse audit verify` to check the rest of the chain, then repair the tail (the fragment is kept in <journal>.torn)";
+  "run `gatehouse journal verify` to check the rest of the chain, then `gatehouse journal repair` to cut the torn tail off (it is kept in <journal>.torn)";

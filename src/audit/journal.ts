@@ -3,7 +3,7 @@ import { JournalError } from "./journal-error.ts";
 import { appendFileDurable } from "../io/atomic-write.ts";
 import { hasCode, withFileLock } from "../io/file-lock.ts";
 import type { JournalEntry, NewJournalEntry } from "./journal-entry.ts";
-import { hashEntry, sealEntry } from "./journal-entry.ts";
+import { GENESIS_HASH, hashEntry, sealEntry } from "./journal-entry.ts";
 import { entryAtLine, readEntryLine, readTextIfExists, tornJournalError } from "./journal-lines.ts";
 
 export { verifyJournal } from "./verify-journal.ts";
@@ -75,16 +75,44 @@ export async function readJournal(path: string): Promise<JournalEntry[]> {
  * Cuts an incomplete last line (left by a crash during an append) off the journal, keeping the fragment
  * in `<path>.torn` for inspection. Returns the number of bytes removed (0 when the journal was intact).
  */
-export async function repairJournalTail(path: string): Promise<number> {
+/** What `repairJournalTail` did: bytes cut off (kept in <journal>.torn), or a whole last entry completed. */
+export interface TailRepair {
+  readonly cut: number;
+  /** The last line was a whole, sealed entry that follows the one before, only its newline missing. */
+  readonly completed: boolean;
+}
+
+export async function repairJournalTail(path: string): Promise<TailRepair> {
   return withFileLock(path, async () => {
     const text = await readTextIfExists(path);
-    if (text === undefined || text === "" || text.endsWith("\n")) return 0;
-    const keep = Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1), "utf8");
-    const fragment = text.slice(text.lastIndexOf("\n") + 1);
+    if (text === undefined || text === "" || text.endsWith("\n")) return { cut: 0, completed: false };
+    const start = text.lastIndexOf("\n") + 1;
+    const fragment = text.slice(start);
+    // A crash after the entry and before its newline: the entry is whole, and it is a record of what a
+    // system did. It stays; only the newline is written.
+    if (isSealedSuccessor(fragment, text.slice(0, start))) {
+      await appendFileDurable(path, "\n");
+      return { cut: 0, completed: true };
+    }
+    const keep = Buffer.byteLength(text.slice(0, start), "utf8");
     await appendFileDurable(`${path}.torn`, `${fragment}\n`);
     await truncate(path, keep);
-    return Buffer.byteLength(text, "utf8") - keep;
+    return { cut: Buffer.byteLength(text, "utf8") - keep, completed: false };
   });
+}
+
+/** Whether `line` is a whole entry, its hash right, that follows the last entry of `before`. */
+function isSealedSuccessor(line: string, before: string): boolean {
+  const read = readEntryLine(line);
+  if (!("entry" in read) || hashEntry(read.entry) !== read.entry.hash) return false;
+  const previousLine = before.slice(before.lastIndexOf("\n", before.length - 2) + 1).trimEnd();
+  if (previousLine === "") return read.entry.seq === 1 && read.entry.prevHash === GENESIS_HASH;
+  const previous = readEntryLine(previousLine);
+  return (
+    "entry" in previous &&
+    read.entry.seq === previous.entry.seq + 1 &&
+    read.entry.prevHash === previous.entry.hash
+  );
 }
 
 /** The last entry, read from the end of the file so appends stay fast on a long journal. */
@@ -94,13 +122,13 @@ async function readLastEntry(path: string): Promise<JournalEntry | undefined> {
   const read = readEntryLine(line);
   if (!("entry" in read)) {
     throw new JournalError(
-      `${path}: the last entry is not valid (${read.problem}); run \`gatehouse audit verify\`, nothing was appended`,
+      `${path}: the last entry is not valid (${read.problem}); run \`gatehouse journal verify\`, nothing was appended`,
     );
   }
   const value = read.entry;
   if (hashEntry(value) !== value.hash) {
     throw new JournalError(
-      `${path}: the last entry (seq ${String(value.seq)}) does not match its hash; run \`gatehouse audit verify\`, nothing was appended`,
+      `${path}: the last entry (seq ${String(value.seq)}) does not match its hash; run \`gatehouse journal verify\`, nothing was appended`,
     );
   }
   return value;

@@ -203,12 +203,22 @@ describe("journal chain", () => {
     await expect(appendJournalEntries(path, [start])).rejects.toThrow(JournalError);
     await expect(appendJournalEntries(path, [start])).rejects.toThrow(TORN_LINE_MESSAGE);
     await expect(readJournal(path)).rejects.toThrow(TORN_LINE_MESSAGE);
-    expect(await repairJournalTail(path)).toBeGreaterThan(0);
+    expect((await repairJournalTail(path)).cut).toBeGreaterThan(0);
     expect(await readFile(`${path}.torn`, "utf8")).toMatch(/^\{"type":"apply-end"/);
     expect(await verifyJournal(path)).toMatchObject({ ok: true, entries: 3 });
     const [next] = await appendJournalEntries(path, [start]);
     expect(next?.seq).toBe(4);
     expect((await verifyJournal(path)).ok).toBe(true);
+  });
+
+  it("keeps a whole last entry that lost only its newline, and writes the newline", async () => {
+    const path = await journalPath();
+    await writeRun(path);
+    const text = await readFile(path, "utf8");
+    await writeFile(path, text.slice(0, -1)); // the crash came between the entry and its newline
+    expect(await repairJournalTail(path)).toEqual({ cut: 0, completed: true });
+    expect(await readFile(path, "utf8")).toBe(text);
+    expect(await verifyJournal(path)).toMatchObject({ ok: true, entries: 4 });
   });
 
   it("detects entries removed from the end when the head was recorded", async () => {
@@ -229,7 +239,7 @@ describe("journal chain", () => {
       lines.map((l, i) => (i === 3 ? l.replace('"applied":1', '"applied":2') : l)),
     );
     await expect(appendJournalEntries(path, [start])).rejects.toThrow(
-      /does not match its hash; run `gatehouse audit verify`/,
+      /does not match its hash; run `gatehouse journal verify`/,
     );
   });
 

@@ -29,11 +29,13 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
   if (sub !== "verify" && sub !== "repair") throw new UsageError(JOURNAL_USAGE);
   const file = path.resolve(io.cwd, stringOpt(args, "journal") ?? DEFAULT_JOURNAL_PATH);
   if (sub === "repair") {
-    const removed = await repairJournalTail(file);
+    const repair = await repairJournalTail(file);
     io.stdout(
-      removed === 0
-        ? "journal tail is intact; nothing to repair\n"
-        : `cut ${String(removed)} byte(s) of a torn last line (kept in ${path.relative(io.cwd, file)}.torn)\n`,
+      repair.completed
+        ? "the last entry was whole but for its newline; wrote the newline, nothing cut\n"
+        : repair.cut === 0
+          ? "journal tail is intact; nothing to repair\n"
+          : `cut ${String(repair.cut)} byte(s) of a torn last line (kept in ${path.relative(io.cwd, file)}.torn)\n`,
     );
     return ExitCode.ok;
   }
