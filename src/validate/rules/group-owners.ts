@@ -41,12 +41,17 @@ export const groupOwners: Rule = {
       const known = terminatedOwners(model, group, now);
       if (known === undefined) continue;
       const names = known.map((u) => u.id).join(", ");
+      // An owner whose end date has just passed makes no edit: were that an error, the tree would turn
+      // invalid overnight and every reconcile would stop, their own offboarding included. A warning then;
+      // an error where the files say terminated outright (the edit can name a new owner too).
+      const isByDate = known.some((u) => u.status !== "terminated");
       out.push(
         report(
-          "error",
+          isByDate ? "warning" : "error",
           "GH218",
-          `group "${group.name}" has no active owner: ${names} ${known.length === 1 ? "is" : "are"} terminated. ` +
-            "Add an active owner.",
+          `group "${group.name}" has no active owner: ${names} ${known.length === 1 ? "is" : "are"} terminated` +
+            (isByDate ? " (an end date has passed; reconciling goes on)" : "") +
+            ". Add an active owner.",
           group.ownerSources?.[0] ?? group.source,
         ),
       );

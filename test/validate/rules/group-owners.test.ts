@@ -25,15 +25,22 @@ describe("group-owners", () => {
     owners: []
   - name: team-c
     owners: [gone, left]
+  - name: team-d
+    owners: [gone]
 `,
     });
     expect(briefs(result.diagnostics, groupOwners.codes)).toEqual([
       "access/groups/teams.yaml:2:5 error GH217",
       "access/groups/teams.yaml:4:5 error GH217",
-      "access/groups/teams.yaml:7:14 error GH218",
+      "access/groups/teams.yaml:7:14 warning GH218",
+      "access/groups/teams.yaml:9:14 error GH218",
     ]);
+    // An end date passing makes no edit: a warning, so the reconcile (the owner's offboarding too) goes on.
     expect(result.diagnostics[2]?.message).toBe(
-      'group "team-c" has no active owner: gone, left are terminated. Add an active owner.',
+      'group "team-c" has no active owner: gone, left are terminated (an end date has passed; reconciling goes on). Add an active owner.',
+    );
+    expect(result.diagnostics[3]?.message).toBe(
+      'group "team-d" has no active owner: gone is terminated. Add an active owner.',
     );
   });
 

@@ -269,12 +269,14 @@ function referenceGroupOwners(model: AccessModel, now: Date): Diagnostic[] {
     if (known.length === 0) continue;
     if (known.every((u) => isTerminated(u, now))) {
       const names = known.map((u) => u.id).join(", ");
+      const isByDate = known.some((u) => u.status !== "terminated");
       out.push(
         report(
-          "error",
+          isByDate ? "warning" : "error",
           "GH218",
-          `group "${group.name}" has no active owner: ${names} ${known.length === 1 ? "is" : "are"} terminated. ` +
-            "Add an active owner.",
+          `group "${group.name}" has no active owner: ${names} ${known.length === 1 ? "is" : "are"} terminated` +
+            (isByDate ? " (an end date has passed; reconciling goes on)" : "") +
+            ". Add an active owner.",
           group.ownerSources?.[0] ?? group.source,
         ),
       );
