@@ -28,6 +28,7 @@ function planMembers(
   want: DesiredGroup,
   have: LiveGroup | undefined,
   formerName: string | undefined,
+  withoutAccount: ReadonlySet<string>,
 ): void {
   const { input } = sink;
   const provider = input.name;
@@ -35,6 +36,14 @@ function planMembers(
   // Only the members missing live are sorted and explained (provenance is worked out on demand).
   const described = want.members.describe([...missing].sort());
   for (const [account, member] of described) {
+    if (withoutAccount.has(account)) {
+      // On leave with accounts disabled, and no account here: none is created, so none can be added.
+      sink.note(
+        "info",
+        `${account} is not added to ${want.name}: no account in ${provider}, and none is created while the account is disabled`,
+      );
+      continue;
+    }
     const id = membershipAddress(provider, want.name, account, "user");
     const first = member.provenance[0];
     sink.change({
@@ -212,11 +221,23 @@ function planRename(sink: PlanSink, want: DesiredGroup, old: LiveGroup): void {
   });
 }
 
+/**
+ * Accounts of people whose account is to be disabled (on leave, policy.leave: disable) and who have none
+ * in this system: the plan creates none for them (plan-users.ts), so it cannot add them to groups either.
+ */
+function disabledWithoutAccount(input: PlanSink["input"]): ReadonlySet<string> {
+  const disabled = [...input.desired.users.values()].filter((u) => !u.enabled && u.status !== "terminated");
+  if (disabled.length === 0) return new Set();
+  const live = new Set(input.live.users.map((u) => u.account));
+  return new Set(disabled.filter((u) => !live.has(u.account)).map((u) => u.account));
+}
+
 /** Groups and memberships, including leavers removed from groups the files do not mention. */
 export function planGroups(sink: PlanSink): void {
   const { input } = sink;
   const { name: provider, capabilities: caps, desired, live } = input;
   const liveGroups = new Map(live.groups.map((g) => [g.name, g]));
+  const withoutAccount = disabledWithoutAccount(input);
   const renamed = new Map<string, string>(); // live name → the desired group it becomes
   for (const want of [...desired.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     let have = liveGroups.get(want.name);
@@ -270,7 +291,7 @@ export function planGroups(sink: PlanSink): void {
         source: want.source,
       });
     }
-    if (want.managesMembers) planMembers(sink, want, have, renamedFrom);
+    if (want.managesMembers) planMembers(sink, want, have, renamedFrom, withoutAccount);
     else if (have)
       for (const account of have.members)
         if (sink.terminated.has(account)) planRemoval(sink, want.name, account, "user", want);

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { group, live, liveGroup, liveUser, model, planFor, providerConfig, user } from "../builders.ts";
+import {
+  group,
+  live,
+  liveGroup,
+  liveUser,
+  model,
+  planFor,
+  policy,
+  providerConfig,
+  user,
+} from "../builders.ts";
 
 describe("turning native nesting off", () => {
   it("takes out group-in-group links left from when it was on, and gives the flattened members", () => {
@@ -51,6 +61,32 @@ describe("users: members", () => {
         "not-in-config",
         "the account is in no access file (mode: authoritative)",
       ],
+    ]);
+  });
+});
+
+describe("on leave, with accounts disabled (policy.leave: disable)", () => {
+  it("adds nobody without an account to a group (none is created while disabled), and says so", () => {
+    const files = model({
+      users: [user("ann"), user("pat", { status: "leave" })],
+      groups: [group("ops", ["ann", "pat"])],
+      policy: policy({ leave: "disable" }),
+    });
+    const plan = planFor(files, {
+      mode: "authoritative",
+      live: live([liveUser("ann")], [liveGroup("ops", ["ann"])]),
+    });
+    expect(plan.changes).toEqual([]);
+    expect(plan.notes.map((n) => n.message)).toContain(
+      "pat is not added to ops: no account in directory, and none is created while the account is disabled",
+    );
+    // With an account (disabled), the membership is kept as for anyone on leave.
+    const withAccount = planFor(files, {
+      mode: "authoritative",
+      live: live([liveUser("ann"), liveUser("pat", { enabled: false })], [liveGroup("ops", ["ann"])]),
+    });
+    expect(withAccount.changes.map((c) => `${c.kind}.${c.action} ${c.id}`)).toEqual([
+      "membership.add directory:membership/ops/pat",
     ]);
   });
 });
