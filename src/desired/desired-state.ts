@@ -30,6 +30,11 @@ export interface DesiredOptions {
   readonly now: Date;
   /** Keep nested groups as members (the provider nests natively) instead of flattening. */
   readonly nativeNesting: boolean;
+  /**
+   * Accounts the journal saw changed for each user id in this provider (JournalFold.accounts, keyed
+   * `${provider}\n${userId}`): a leaver whose mapping left the files is still found under them.
+   */
+  readonly journalAccounts?: ReadonlyMap<string, readonly string[]>;
 }
 
 function isEnabled(user: User, model: AccessModel, lifecycle: Lifecycle): boolean {
@@ -411,5 +416,21 @@ export function computeDesiredState(
       source: user.source,
     });
   });
+  // A leaver keeps no account anywhere: also under an account the files no longer name for them (an HR
+  // export that dropped the mapping or the e-mail), when the journal saw gatehouse manage it as theirs.
+  for (const [p, user] of people.index.users.entries()) {
+    if (people.lifecycle[p] !== "terminated") continue;
+    for (const former of options.journalAccounts?.get(`${provider.name}\n${user.id}`) ?? []) {
+      if (users.has(former) || withoutAccess.has(former) || people.positionOf.has(former)) continue;
+      users.set(former, {
+        userId: user.id,
+        account: former,
+        status: "terminated",
+        enabled: false,
+        attributes: attributesOf(user, model, provider),
+        source: user.source,
+      });
+    }
+  }
   return { provider: provider.name, users, groups, ...(withoutAccess.size > 0 ? { withoutAccess } : {}) };
 }

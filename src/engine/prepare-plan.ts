@@ -153,6 +153,7 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
         const live = await read;
         const desired = computeDesiredState(tree.model, config, effective, {
           now: options.now,
+          journalAccounts: journal.accounts,
           nativeNesting: config.nesting && provider.capabilities.nesting,
         });
         return providerPlanInput(config, provider, desired, live, managed);
