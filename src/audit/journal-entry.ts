@@ -19,6 +19,15 @@ export interface ApplyStartData {
   readonly providers: readonly string[];
   /** Number of changes in the plan. */
   readonly changes: number;
+  /** Guard rails overridden for this run (`--force`, `--allow-removals N`), and what they let through. */
+  readonly overrides?: GuardrailOverrides;
+}
+
+export interface GuardrailOverrides {
+  readonly force?: true;
+  readonly allowRemovals?: number;
+  /** The guard-rail refusals the overrides accepted (empty when they were not needed). */
+  readonly accepted: readonly string[];
 }
 
 /** One change as a connected system confirmed (or refused) it. */
@@ -96,6 +105,17 @@ function isCalls(value: unknown): boolean {
   );
 }
 
+function isOverrides(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const { force, allowRemovals, accepted } = value;
+  return (
+    (force === undefined || force === true) &&
+    (allowRemovals === undefined || isCount(allowRemovals)) &&
+    Array.isArray(accepted) &&
+    accepted.every((a) => typeof a === "string")
+  );
+}
+
 function describeBodyProblem(v: Record<string, unknown>): string | undefined {
   switch (v["type"]) {
     case "apply-start":
@@ -105,6 +125,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
         return "apply-start needs planDigest and desiredDigest";
       if (!Array.isArray(v["providers"]) || !v["providers"].every((p) => typeof p === "string"))
         return "providers must be a list of names";
+      if (v["overrides"] !== undefined && !isOverrides(v["overrides"]))
+        return "overrides must say force, allowRemovals and the accepted refusals";
       return isCount(v["changes"]) ? undefined : "changes must be a count";
     case "change":
       if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["changeId"] !== "string")

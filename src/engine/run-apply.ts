@@ -41,6 +41,19 @@ export async function runApply(
 ): Promise<RunApplyResult> {
   const violations = checkGuardrails(plan, policy, options);
   if (violations.length > 0) throw new UnsafePlanError(violations);
+  const isOverridden = options.force === true || options.allowRemovals !== undefined;
+  // What the overrides let through goes into the journal with the run: an auditor sees the --force.
+  const overrides = isOverridden
+    ? {
+        ...(options.force === true ? { force: true as const } : {}),
+        ...(options.allowRemovals === undefined ? {} : { allowRemovals: options.allowRemovals }),
+        accepted: checkGuardrails(plan, policy, {
+          ...(options.protectedAccounts === undefined
+            ? {}
+            : { protectedAccounts: options.protectedAccounts }),
+        }),
+      }
+    : undefined;
   const [start] = await appendJournalEntries(options.journalPath, [
     {
       type: "apply-start",
@@ -51,6 +64,7 @@ export async function runApply(
       providers: plan.providers.map((p) => p.name),
       changes: plan.changes.length,
       ...(plan.desiredCommit === undefined ? {} : { commit: plan.desiredCommit }),
+      ...(overrides === undefined ? {} : { overrides }),
     },
   ]);
   if (!start) throw new Error("journal did not record the start of the run");

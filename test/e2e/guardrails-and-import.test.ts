@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { DIRECTORY_FILE, journalTypes, useTempRepos, type TempRepo } from "./repo.ts";
+import { DIRECTORY_FILE, JOURNAL_FILE, journalTypes, useTempRepos, type TempRepo } from "./repo.ts";
 
 const tempRepo = useTempRepos();
 const repo = (withAccess = true): Promise<TempRepo> => tempRepo({ withAccess });
@@ -40,6 +40,14 @@ describe("guard rails through the CLI", { tags: ["slow"] }, () => {
     const allowed = await r.run(["apply", "--yes", "--allow-removals", String(n)]);
     expect(allowed.code).toBe(0);
     expect((await r.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+    // The journal says the limit was overridden, and what it let through.
+    const starts = (await r.read(JOURNAL_FILE))
+      .split("\n")
+      .filter((l) => l.includes('"type":"apply-start"'))
+      .map((l) => JSON.parse(l) as { overrides?: { allowRemovals?: number; accepted: string[] } });
+    expect(starts.at(-1)?.overrides?.allowRemovals).toBe(n);
+    expect(starts.at(-1)?.overrides?.accepted.join("\n")).toContain("more than allowed");
+    expect(starts[0]?.overrides).toBeUndefined();
   });
 
   it("refuses to offboard a protected user unless --force", async () => {
@@ -56,6 +64,17 @@ describe("guard rails through the CLI", { tags: ["slow"] }, () => {
     expect(refused.code).toBe(3);
     const forced = await r.run(["apply", "--yes", "--force"]);
     expect(forced.code).toBe(0);
+    const last = (await r.read(JOURNAL_FILE))
+      .split("\n")
+      .filter((l) => l.includes('"type":"apply-start"'))
+      .at(-1);
+    const overrides = (JSON.parse(last ?? "{}") as { overrides?: { force?: boolean; accepted: string[] } })
+      .overrides;
+    expect(overrides?.force).toBe(true);
+    expect(overrides?.accepted).toContain(
+      "directory:user/svc.deploy: user disable touches protected user svc.deploy; re-run with --force if intended",
+    );
+    expect((await r.run(["journal", "verify"])).code).toBe(0);
   });
 });
 
