@@ -90,8 +90,10 @@ export function renderImport(
     if (u.employmentType !== undefined) entry["employmentType"] = u.employmentType;
     const manager = u.manager === undefined ? undefined : idByAccount.get(byCase(u.manager));
     if (manager !== undefined && manager !== id) entry["manager"] = manager;
-    entry["status"] = u.enabled ? "active" : "terminated";
-    if (id !== u.account) entry["accounts"] = { [provider.name]: u.account };
+    // A pending invitation is someone joining, not a leaver.
+    entry["status"] = u.enabled || u.pending === true ? "active" : "terminated";
+    // Where only mapped people have an account (GitHub by default), the mapping is what links them.
+    if (id !== u.account || provider.users === "mapped") entry["accounts"] = { [provider.name]: u.account };
     users.push(entry);
   }
   // Groups the files have already (by name or former name, whatever the case) are not imported again.

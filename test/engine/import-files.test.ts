@@ -180,6 +180,27 @@ describe("import of names an adopted system spells its own way", () => {
     ) as { users?: unknown[]; groups: { members: unknown[] }[] };
     expect(caseless.users).toBeUndefined();
     expect(caseless.groups[0]?.members).toEqual(["alice"]);
+
+    // Where only mapped people have accounts (GitHub), every adopted person gets the mapping, and a
+    // pending invitation is someone joining, not a leaver.
+    const mapped = parse(
+      renderImport(
+        {
+          users: [
+            { account: "octo", name: "Octo", enabled: true },
+            { account: "gina", name: "Gina", enabled: false, pending: true },
+          ],
+          groups: [],
+        },
+        model,
+        { ...provider, type: "github", users: "mapped" },
+        "schema.json",
+      ).parts[0] ?? "",
+    ) as { users: { id: string; status: string; accounts?: Record<string, string> }[] };
+    expect(mapped.users.map((u) => [u.id, u.status, u.accounts])).toEqual([
+      ["gina", "active", { directory: "gina" }],
+      ["octo", "active", { directory: "octo" }],
+    ]);
     await writeFile(
       path.join(tree.dir, "imported.yaml"),
       (parts[0] ?? "").replaceAll("owners: []", "owners: [alice]"),
