@@ -159,6 +159,11 @@ export function describeEntryProblem(value: unknown): string | undefined {
   return describeBodyProblem(value);
 }
 
+/** Whether `value` is an entry before sealing (no seq or hashes): what an apply sets aside. */
+export function isNewJournalEntry(value: unknown): value is NewJournalEntry {
+  return isRecord(value) && isInstant(value["at"]) && describeBodyProblem(value) === undefined;
+}
+
 export function isJournalEntry(value: unknown): value is JournalEntry {
   return describeEntryProblem(value) === undefined;
 }

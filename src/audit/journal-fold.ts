@@ -5,6 +5,7 @@ import { readCacheFile, writeCacheFile } from "../io/cache-file.ts";
 import { isRecord } from "../model/json.ts";
 import { accountOf, groupAddress, membershipAddress } from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
+import { readSetAside } from "./set-aside.ts";
 import { eachLine, entryAtLine, LINE_CHUNK_BYTES, openJournal, tornJournalError } from "./journal-lines.ts";
 
 /**
@@ -223,6 +224,26 @@ export async function foldJournal(
   journalPath: string,
   cacheDir?: string,
   chunkBytes: number = LINE_CHUNK_BYTES,
+): Promise<JournalFold> {
+  const fold = await foldJournalFile(journalPath, cacheDir, chunkBytes);
+  // Changes a run made while the journal could not take them: until the next apply records them, a
+  // plan reads them from where that run set them aside (not cached: the cache follows the journal).
+  const aside = await readSetAside(journalPath);
+  if (aside.length === 0) return fold;
+  const more: MutableFold = {
+    managed: new Set(fold.managed),
+    accounts: new Map([...fold.accounts].map(([k, v]) => [k, [...v]])),
+    entries: fold.entries,
+  };
+  for (const entry of aside) foldEntry(more, { ...entry, seq: 0, prevHash: "", hash: "" });
+  delete more.byGroup;
+  return more;
+}
+
+async function foldJournalFile(
+  journalPath: string,
+  cacheDir: string | undefined,
+  chunkBytes: number,
 ): Promise<JournalFold> {
   const opened = await openJournal(journalPath);
   if (opened === undefined) return emptyFold();

@@ -10,6 +10,7 @@ import {
   type JournalEntry,
   type NewJournalEntry,
 } from "../audit/journal.ts";
+import { readSetAside, retireSetAside, setAsidePath } from "../audit/set-aside.ts";
 import { appendFileDurable } from "../io/atomic-write.ts";
 import { planChecksum } from "./saved-plan.ts";
 
@@ -21,6 +22,7 @@ export interface RunApplyOptions extends GuardrailOptions {
   readonly onResults?: (results: readonly ChangeResult[]) => void;
   readonly retries?: number;
   readonly backoffMs?: number;
+  readonly log?: (line: string) => void;
 }
 
 export interface RunApplyResult extends ApplyResult {
@@ -54,6 +56,13 @@ export async function runApply(
         }),
       }
     : undefined;
+  // Changes an earlier run could not journal (set aside next to it) go in first, in their order.
+  const setAside = await readSetAside(options.journalPath);
+  if (setAside.length > 0) {
+    await appendJournalEntries(options.journalPath, setAside);
+    const kept = await retireSetAside(options.journalPath, options.now());
+    options.log?.(`recorded ${String(setAside.length)} journal entries an earlier run set aside (${kept})`);
+  }
   const [start] = await appendJournalEntries(options.journalPath, [
     {
       type: "apply-start",
@@ -123,11 +132,11 @@ export async function runApply(
     });
     last = sealed.at(-1) ?? last;
   } catch (error) {
-    const aside = `${options.journalPath}.unrecorded.jsonl`;
+    const aside = setAsidePath(options.journalPath);
     await appendFileDurable(aside, [...unrecorded, end].map((e) => JSON.stringify(e) + "\n").join(""));
     throw new JournalError(
       `the journal could not record ${String(unrecorded.length)} change(s) of this run; they are saved in ${aside}. ` +
-        `Append them once the journal is writable again (${error instanceof Error ? error.message : String(error)})`,
+        `The next apply records them in the journal, and plans read them meanwhile (${error instanceof Error ? error.message : String(error)})`,
       { cause: error },
     );
   }

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { closeProviders, preparePlan } from "../../src/engine/prepare-plan.ts";
 import { runApply } from "../../src/engine/run-apply.ts";
-import { JournalError } from "../../src/audit/journal.ts";
+import { JournalError, verifyJournal } from "../../src/audit/journal.ts";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -51,4 +51,38 @@ it("stops writing when the journal fails mid-run, and keeps every applied change
   expect(aside.at(-1)?.type).toBe("apply-end");
   // Writing stopped: the rest was skipped, not applied without a record.
   expect(aside.some((e) => e.outcome === "skipped")).toBe(true);
+
+  // The journal is writable again: a plan already counts the set-aside changes as gatehouse's, and the
+  // next apply records them in the journal, in order, before its own run; the chain stays whole.
+  await rm(journalPath, { recursive: true });
+  await rename(`${journalPath}.moved`, journalPath);
+  const again = await preparePlan({ cwd, dir: "access", now, env: {} });
+  const managedAdds = aside.filter((e) => e.type === "change" && e.outcome === "applied").length;
+  expect(managedAdds).toBeGreaterThan(0);
+  const { foldJournal } = await import("../../src/audit/journal-fold.ts");
+  const withAside = await foldJournal(journalPath);
+  const setAsideAdd = (
+    aside as { type: string; outcome?: string; change?: { id: string; action: string } }[]
+  ).find((e) => e.outcome === "applied" && (e.change?.action === "add" || e.change?.action === "create"));
+  expect(withAside.managed.has(setAsideAdd?.change?.id ?? "")).toBe(true);
+  try {
+    await runApply(again.plan, again.tree.model.config.policy, again.providers, {
+      journalPath,
+      actor: "test",
+      now: () => now,
+      signal: AbortSignal.timeout(20_000),
+    });
+  } finally {
+    await closeProviders(again.providers);
+  }
+  const lines = (await readFile(journalPath, "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { type: string });
+  expect(lines.filter((e) => e.type === "change").length).toBeGreaterThanOrEqual(
+    prepared.plan.changes.length,
+  );
+  await expect(readFile(`${journalPath}.unrecorded.jsonl`, "utf8")).rejects.toThrow(/ENOENT/);
+  expect((await verifyJournal(journalPath)).ok).toBe(true);
+  expect((await preparePlan({ cwd, dir: "access", now, env: {} })).plan.changes).toEqual([]);
 });

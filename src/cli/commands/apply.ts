@@ -77,6 +77,9 @@ export async function runApplyCommand(argv: readonly string[], io: CliIo): Promi
       force: flag(args, "force"),
       protectedAccounts: prepared.protectedAccounts,
       ...(allowRemovals === undefined ? {} : { allowRemovals }),
+      log: (line) => {
+        io.stderr(`${line}\n`);
+      },
       onResults: (results) => {
         for (const r of results) {
           done++;
