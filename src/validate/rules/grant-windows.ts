@@ -2,6 +2,7 @@ import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { Rule } from "../rule.ts";
 import { formatDuration } from "../../load/durations.ts";
 import { report } from "./report.ts";
+import { computeEffectiveMemberships } from "../../desired/effective.ts";
 
 /** ISO 8601 / RFC 3339 instant with a time zone: 2026-12-24T18:00:00Z, 2026-12-24T19:00:00+01:00. */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -36,7 +37,10 @@ export const grantWindows: Rule = {
             report(
               "warning",
               "GH222",
-              `grant of "${entry.user}" to "${group.name}" expired at ${entry.until}; the plan will remove it; delete the line.`,
+              `grant of "${entry.user}" to "${group.name}" expired at ${entry.until}; ` +
+                (computeEffectiveMemberships(model, now).get(group.name)?.members.has(entry.user) === true
+                  ? "the membership stays through another line, a role or a nested group; delete the line."
+                  : "the plan will remove it; delete the line."),
               at,
             ),
           );

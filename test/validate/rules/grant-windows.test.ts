@@ -43,6 +43,19 @@ describe("grant-windows (now = 2026-06-01T12:00:00Z)", () => {
     );
   });
 
+  it("says an expired grant's membership stays when a role still gives it", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": CONFIG,
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n    department: ENG\n",
+      "groups/teams.yaml":
+        "groups:\n  - name: team-a\n    owners: [alice]\n    members:\n      - user: alice\n        until: 2026-05-31T00:00:00Z\n",
+      "roles/eng.yaml": "roles:\n  - name: eng\n    when: { department: ENG }\n    groups: [team-a]\n",
+    });
+    expect(result.diagnostics.find((d) => d.code === "GH222")?.message).toBe(
+      'grant of "alice" to "team-a" expired at 2026-05-31T00:00:00Z; the membership stays through another line, a role or a nested group; delete the line.',
+    );
+  });
+
   it("accepts grants within the limits, and any future grant when the policy sets none", async () => {
     const within = await validateFiles({
       "gatehouse.yaml": CONFIG,
