@@ -30,6 +30,21 @@ describe("what a new user tripped over", () => {
     expect((await cli(tree, ["explain", "alice"])).out).toContain("alice (Alice), active,");
   });
 
+  it("explain says what being on leave does to the accounts", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml("policy:\n  leave: disable\n"),
+      "users/people.yaml":
+        "users:\n  - id: alice\n    name: Alice\n  - id: pat\n    name: Pat\n    status: leave\n",
+      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [alice]\n    members: [pat]\n",
+    });
+    trees.push(tree);
+    const out = await cli(tree, ["explain", "pat"]);
+    expect(out.code).toBe(0);
+    expect(out.out).toContain(
+      "on leave: accounts are disabled (policy.leave: disable); memberships are kept for the return",
+    );
+  });
+
   it("an unknown --provider is a usage error (64) naming the providers there are", async () => {
     const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
     trees.push(tree);

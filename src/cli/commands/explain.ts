@@ -36,6 +36,12 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
     out.push("  terminated: the account is disabled and every membership removed in every system");
   if (hasNotStarted(user, options.now))
     out.push(`  starts on ${user.startDate ?? "?"}: no access before then`);
+  if (user.status === "leave" && !isTerminated(user, options.now))
+    out.push(
+      model.config.policy.leave === "disable"
+        ? "  on leave: accounts are disabled (policy.leave: disable); memberships are kept for the return"
+        : "  on leave: accounts and memberships stay as they are (policy.leave: keep)",
+    );
   const accounts = model.config.providers.map((p) => `${p.name}=${accountNameFor(user, p) ?? "(none)"}`);
   out.push(`  accounts: ${accounts.join(", ")}`);
   let found = 0;
