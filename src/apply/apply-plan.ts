@@ -33,6 +33,11 @@ export interface ApplyOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Called after every write with its results (the CLI journals and reports progress here). */
   readonly onResults?: (results: readonly ChangeResult[]) => Promise<void> | void;
+  /**
+   * Called before each write with the changes about to be sent (the journal's intent). When it throws,
+   * nothing of the batch is sent: its changes are skipped.
+   */
+  readonly onBeforeWrite?: (changes: readonly Change[]) => Promise<void>;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -120,7 +125,24 @@ async function applyProvider(
           });
         } else runnable.push(change);
       }
-      if (runnable.length > 0) {
+      let unrecordable: string | undefined;
+      if (runnable.length > 0 && options.onBeforeWrite) {
+        try {
+          await options.onBeforeWrite(runnable);
+        } catch (error) {
+          unrecordable = error instanceof Error ? error.message : String(error);
+        }
+      }
+      if (unrecordable !== undefined) {
+        for (const change of runnable)
+          results.push({
+            change,
+            outcome: "skipped",
+            error: `skipped: the journal could not record the intent (${unrecordable})`,
+            at: options.now().toISOString(),
+            attempts: 0,
+          });
+      } else if (runnable.length > 0) {
         const { outcomes, attempts } = await writeWithRetry(provider, runnable, options);
         runnable.forEach((change, i) => {
           const outcome = outcomes[i];

@@ -47,6 +47,20 @@ export interface ChangeData {
   readonly error?: string;
 }
 
+/**
+ * Written before a system is asked to make changes that grant or manage something (create, add,
+ * enable, update): if the run dies between that write and its `change` entries, the journal still
+ * says gatehouse may have made them, so later plans treat them as gatehouse's.
+ */
+export interface IntentData {
+  readonly type: "intent";
+  readonly at: string;
+  readonly runSeq: number;
+  readonly provider: string;
+  /** The changes' addresses (Change.id). */
+  readonly changeIds: readonly string[];
+}
+
 /** An apply run ended. */
 export interface ApplyEndData {
   readonly type: "apply-end";
@@ -62,7 +76,7 @@ export interface ApplyEndData {
 }
 
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
-export type NewJournalEntry = ApplyStartData | ChangeData | ApplyEndData;
+export type NewJournalEntry = ApplyStartData | IntentData | ChangeData | ApplyEndData;
 
 export interface ChainFields {
   /** 1 for the first entry, then +1 per entry. */
@@ -139,6 +153,12 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
       return v["error"] === undefined || typeof v["error"] === "string"
         ? undefined
         : "error must be a string";
+    case "intent":
+      if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string")
+        return "intent needs runSeq and provider";
+      return Array.isArray(v["changeIds"]) && v["changeIds"].every((id) => typeof id === "string")
+        ? undefined
+        : "changeIds must be a list of change addresses";
     case "apply-end":
       if (![v["runSeq"], v["applied"], v["failed"], v["durationMs"]].every(isCount))
         return "apply-end needs runSeq, applied, failed and durationMs counts";

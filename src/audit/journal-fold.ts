@@ -25,12 +25,19 @@ export interface JournalFold {
   readonly accounts: ReadonlyMap<string, readonly string[]>;
   /** Entries folded in all. */
   readonly entries: number;
+  /** Addresses only an intent made managed so far (see MutableFold). */
+  readonly provisional: ReadonlySet<string>;
 }
 
 interface MutableFold {
   readonly managed: Set<string>;
   readonly accounts: Map<string, string[]>;
   entries: number;
+  /**
+   * Addresses an intent entry made managed that were not before, while their run may still report
+   * them: a failed or skipped outcome takes them back; a run that ends (or dies) without one leaves them.
+   */
+  readonly provisional: Set<string>;
   /**
    * The managed membership addresses of each group, by address prefix (see membersPrefix); made on the
    * first group delete or rename of a read, kept current until the read ends, then let go.
@@ -103,8 +110,20 @@ function moveMemberships(fold: MutableFold, provider: string, from: string, to: 
 /** One entry into the fold: the single place that says what an entry means to a plan. */
 export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   fold.entries++;
-  if (entry.type !== "change") return;
+  if (entry.type === "apply-start" || entry.type === "apply-end") {
+    fold.provisional.clear(); // the run before is over: what it may have granted stays gatehouse's
+    return;
+  }
+  if (entry.type === "intent") {
+    for (const id of entry.changeIds) {
+      if (fold.managed.has(id)) continue;
+      manage(fold, id);
+      fold.provisional.add(id);
+    }
+    return;
+  }
   const c = entry.change;
+  if (fold.provisional.delete(c.id) && entry.outcome !== "applied") unmanage(fold, c.id);
   if (c.userId !== undefined) {
     const account = accountOf(c);
     if (account !== undefined) {
@@ -130,7 +149,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
 }
 
 export function emptyFold(): MutableFold {
-  return { managed: new Set(), accounts: new Map(), entries: 0 };
+  return { managed: new Set(), accounts: new Map(), entries: 0, provisional: new Set() };
 }
 
 /** Where a fold stopped: the offset after the last line folded, and that line's start and hash. */
@@ -141,8 +160,8 @@ interface FoldCache {
   readonly fold: MutableFold;
 }
 
-// 2: group deletes and renames carry their memberships (a fold made by 1 did not).
-const FORMAT = "gatehouse journal fold 2";
+// 2: group deletes and renames carry their memberships (a fold made by 1 did not). 3: intents.
+const FORMAT = "gatehouse journal fold 3";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 
 function cacheFileOf(cacheDir: string, journal: string): string {
@@ -155,13 +174,15 @@ async function readFoldCache(file: string): Promise<FoldCache | undefined> {
   if (typeof read === "string") return undefined;
   const { value } = read;
   if (!isRecord(value) || value["format"] !== FORMAT) return undefined;
-  const { end, lastLineStart, lastLineHash, entries, managed, accounts } = value;
+  const { end, lastLineStart, lastLineHash, entries, managed, accounts, provisional } = value;
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
   if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string") return undefined;
   if (!isOffset(entries) || !Array.isArray(managed) || !Array.isArray(accounts)) return undefined;
   const fold = emptyFold();
   fold.entries = entries;
   for (const id of managed) if (typeof id === "string") fold.managed.add(id);
+  if (!Array.isArray(provisional)) return undefined;
+  for (const id of provisional) if (typeof id === "string") fold.provisional.add(id);
   for (const pair of accounts) {
     if (!Array.isArray(pair) || typeof pair[0] !== "string" || !Array.isArray(pair[1])) return undefined;
     fold.accounts.set(
@@ -181,6 +202,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     entries: cache.fold.entries,
     managed: [...cache.fold.managed],
     accounts: [...cache.fold.accounts],
+    provisional: [...cache.fold.provisional],
   });
   await writeCacheFile(file, text, FILE_PATTERN).catch(() => undefined); // only costs a full read later
 }
@@ -234,6 +256,7 @@ export async function foldJournal(
     managed: new Set(fold.managed),
     accounts: new Map([...fold.accounts].map(([k, v]) => [k, [...v]])),
     entries: fold.entries,
+    provisional: new Set(fold.provisional),
   };
   for (const entry of aside) foldEntry(more, { ...entry, seq: 0, prevHash: "", hash: "" });
   delete more.byGroup;

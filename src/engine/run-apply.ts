@@ -34,6 +34,9 @@ export interface RunApplyResult extends ApplyResult {
   };
 }
 
+/** Actions that grant or manage something: their intent is journalled before the write. */
+const GRANTING: ReadonlySet<string> = new Set(["create", "add", "enable", "update"]);
+
 /** Guard rails, then the journal's apply-start, every change as it is confirmed, and apply-end. */
 export async function runApply(
   plan: Plan,
@@ -89,6 +92,30 @@ export async function runApply(
     now: options.now,
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
+    // Write-ahead: what may be granted is in the journal before the system is asked, so a run that dies
+    // between the write and its outcomes still leaves gatehouse's part on record (see IntentData).
+    onBeforeWrite: async (changes) => {
+      if (journalError !== undefined) throw new Error("the journal failed earlier in this run");
+      const granting = changes.filter((c) => GRANTING.has(c.action)).map((c) => c.id);
+      if (granting.length === 0) return;
+      const provider = changes[0]?.provider ?? "";
+      try {
+        const sealed = await appendJournalEntries(options.journalPath, [
+          {
+            type: "intent",
+            at: options.now().toISOString(),
+            runSeq: start.seq,
+            provider,
+            changeIds: granting,
+          },
+        ]);
+        last = sealed.at(-1) ?? last;
+      } catch (error) {
+        journalError = error;
+        stop.abort();
+        throw error;
+      }
+    },
     onResults: async (results) => {
       options.onResults?.(results);
       const entries = results.map((r): NewJournalEntry => ({

@@ -168,6 +168,31 @@ describe("the journal fold", () => {
       ]);
   });
 
+  it("counts what an intent announced as gatehouse's until an outcome says it failed, also on resume", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    const intent = (ids: string[]): NewJournalEntry => ({
+      type: "intent",
+      at: "2026-03-01T09:00:00.500Z",
+      runSeq: 1,
+      provider: "directory",
+      changeIds: ids,
+    });
+    const ada = "directory:membership/ops/ada-acct";
+    const bob = "directory:membership/ops/bob-acct";
+    const cy = "directory:membership/ops/cy-acct";
+    await appendJournalEntries(journal, [intent([ada, bob, cy]), change(1, "add", "ops", "ada")]);
+    await foldJournal(journal, cache); // bob's and cy's outcomes are not there yet
+    await appendJournalEntries(journal, [change(1, "add", "ops", "bob", "failed")]);
+    // The run died before cy's outcome: cy may be live, and is gatehouse's.
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)]) {
+      expect(fold.managed.has(ada)).toBe(true);
+      expect(fold.managed.has(bob)).toBe(false);
+      expect(fold.managed.has(cy)).toBe(true);
+    }
+  });
+
   it("refuses a torn last line and a line that is not an entry, naming it, also when resuming", async () => {
     const dir = await tempDir();
     const cache = join(dir, "cache");

@@ -61,6 +61,9 @@ describe("plan and apply in a git repository", { tags: ["slow"] }, () => {
     expect(types[0]).toBe("apply-start");
     expect(types.at(-1)).toBe("apply-end");
     expect(types.filter((t) => t === "change")).toHaveLength(count);
+    // Write-ahead: each write that grants something was announced before it (an intent entry).
+    expect(types.indexOf("intent")).toBeGreaterThan(0);
+    expect(types.indexOf("intent")).toBeLessThan(types.indexOf("change"));
 
     const again = await r.run(["plan", "--detailed-exitcode"]);
     expect(again.stdout).toContain("No changes. Live systems match the access files.");
@@ -122,7 +125,9 @@ describe("plan and apply in a git repository", { tags: ["slow"] }, () => {
 
     const text = await r.read(JOURNAL_FILE);
     const lines = text.split("\n");
-    const target = lines.findIndex((l) => l.includes('"directory:membership/app-aws-prod-admin/bob"'));
+    const target = lines.findIndex(
+      (l) => l.includes('"type":"change"') && l.includes('"directory:membership/app-aws-prod-admin/bob"'),
+    );
     expect(target).toBeGreaterThan(0);
     lines[target] = (lines[target] ?? "").replace('"outcome":"applied"', '"outcome":"failed"');
     await r.write(JOURNAL_FILE, lines.join("\n"));
