@@ -90,6 +90,13 @@ export interface ChainFields {
 export type JournalEntry = NewJournalEntry & ChainFields;
 
 /** Chains a new entry after `previous` (undefined for the first entry). */
+/** Whether `entry` comes right after `previous` in the chain (or starts it, when nothing is before). */
+export function follows(entry: ChainFields, previous: ChainFields | undefined): boolean {
+  return previous === undefined
+    ? entry.seq === 1 && entry.prevHash === GENESIS_HASH
+    : entry.seq === previous.seq + 1 && entry.prevHash === previous.hash;
+}
+
 export function sealEntry(entry: NewJournalEntry, previous: ChainFields | undefined): JournalEntry {
   const unsealed = { ...entry, seq: (previous?.seq ?? 0) + 1, prevHash: previous?.hash ?? GENESIS_HASH };
   return { ...unsealed, hash: hashEntry(unsealed) };

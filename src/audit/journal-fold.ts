@@ -107,6 +107,9 @@ function moveMemberships(fold: MutableFold, provider: string, from: string, to: 
   }
 }
 
+/** Actions that make an address gatehouse's once applied (and whose intent apply journals first). */
+export const MANAGING_ACTIONS: ReadonlySet<string> = new Set(["create", "add", "enable", "update"]);
+
 /** One entry into the fold: the single place that says what an entry means to a plan. */
 export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   fold.entries++;
@@ -143,8 +146,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     manage(fold, groupAddress(c.provider, renamedTo.after));
     return;
   }
-  if (c.action === "create" || c.action === "add" || c.action === "enable" || c.action === "update")
-    manage(fold, c.id);
+  if (MANAGING_ACTIONS.has(c.action)) manage(fold, c.id);
   else if (c.action === "delete" || c.action === "remove") unmanage(fold, c.id);
 }
 

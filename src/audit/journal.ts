@@ -3,7 +3,7 @@ import { JournalError } from "./journal-error.ts";
 import { appendFileDurable } from "../io/atomic-write.ts";
 import { hasCode, withFileLock } from "../io/file-lock.ts";
 import type { JournalEntry, NewJournalEntry } from "./journal-entry.ts";
-import { GENESIS_HASH, hashEntry, sealEntry } from "./journal-entry.ts";
+import { follows, hashEntry, sealEntry } from "./journal-entry.ts";
 import { entryAtLine, readEntryLine, readTextIfExists, tornJournalError } from "./journal-lines.ts";
 
 export { verifyJournal } from "./verify-journal.ts";
@@ -71,10 +71,6 @@ export async function readJournal(path: string): Promise<JournalEntry[]> {
     .map((line, index) => entryAtLine(path, index + 1, line));
 }
 
-/**
- * Cuts an incomplete last line (left by a crash during an append) off the journal, keeping the fragment
- * in `<path>.torn` for inspection. Returns the number of bytes removed (0 when the journal was intact).
- */
 /** What `repairJournalTail` did: bytes cut off (kept in <journal>.torn), or a whole last entry completed. */
 export interface TailRepair {
   readonly cut: number;
@@ -82,6 +78,10 @@ export interface TailRepair {
   readonly completed: boolean;
 }
 
+/**
+ * Cuts an incomplete last line (left by a crash during an append) off the journal, keeping the fragment
+ * in `<path>.torn` for inspection; a last line that is a whole entry only missing its newline is kept.
+ */
 export async function repairJournalTail(path: string): Promise<TailRepair> {
   return withFileLock(path, async () => {
     const text = await readTextIfExists(path);
@@ -106,13 +106,9 @@ function isSealedSuccessor(line: string, before: string): boolean {
   const read = readEntryLine(line);
   if (!("entry" in read) || hashEntry(read.entry) !== read.entry.hash) return false;
   const previousLine = before.slice(before.lastIndexOf("\n", before.length - 2) + 1).trimEnd();
-  if (previousLine === "") return read.entry.seq === 1 && read.entry.prevHash === GENESIS_HASH;
+  if (previousLine === "") return follows(read.entry, undefined);
   const previous = readEntryLine(previousLine);
-  return (
-    "entry" in previous &&
-    read.entry.seq === previous.entry.seq + 1 &&
-    read.entry.prevHash === previous.entry.hash
-  );
+  return "entry" in previous && follows(read.entry, previous.entry);
 }
 
 /** The last entry, read from the end of the file so appends stay fast on a long journal. */

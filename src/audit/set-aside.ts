@@ -1,7 +1,8 @@
-import { readFile, rename } from "node:fs/promises";
-import { hasCode } from "../io/file-lock.ts";
+import { rename } from "node:fs/promises";
+import { appendFileDurable } from "../io/atomic-write.ts";
 import { isNewJournalEntry, type NewJournalEntry } from "./journal-entry.ts";
 import { JournalError } from "./journal-error.ts";
+import { parseLine, readTextIfExists } from "./journal-lines.ts";
 
 /**
  * Where an apply keeps the entries the journal could not take (it was unwritable mid-run): changes a
@@ -11,26 +12,22 @@ export function setAsidePath(journalPath: string): string {
   return `${journalPath}.unrecorded.jsonl`;
 }
 
+/** Keeps `entries` beside the journal, after any set aside before; returns the file. */
+export async function setAside(journalPath: string, entries: readonly NewJournalEntry[]): Promise<string> {
+  const file = setAsidePath(journalPath);
+  await appendFileDurable(file, entries.map((e) => JSON.stringify(e) + "\n").join(""));
+  return file;
+}
+
 /** The entries set aside next to the journal, in order; none when there is no such file. */
 export async function readSetAside(journalPath: string): Promise<NewJournalEntry[]> {
   const file = setAsidePath(journalPath);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if (hasCode(error, "ENOENT")) return [];
-    throw new JournalError(`cannot read ${file}`, { cause: error });
-  }
+  const text = (await readTextIfExists(file)) ?? "";
   return text
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line, i) => {
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        value = undefined;
-      }
+      const value = parseLine(line);
       if (!isNewJournalEntry(value))
         throw new JournalError(
           `${file}:${String(i + 1)}: not an entry gatehouse set aside; nothing was changed`,

@@ -1,5 +1,5 @@
 import type { JournalEntry } from "./journal-entry.ts";
-import { GENESIS_HASH, hashEntry } from "./journal-entry.ts";
+import { follows, hashEntry } from "./journal-entry.ts";
 import { eachLine, openJournal, readEntryLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
 
 export interface JournalProblem {
@@ -109,13 +109,11 @@ function describeBrokenLink(
   entry: JournalEntry,
   previous: { entry: JournalEntry; line: number } | undefined,
 ): string | undefined {
-  if (previous === undefined) {
-    if (entry.seq === 1 && entry.prevHash === GENESIS_HASH) return undefined;
+  if (follows(entry, previous?.entry)) return undefined;
+  if (previous === undefined)
     return `the first entry has seq ${String(entry.seq)}, expected seq 1 with a prevHash of 64 zeros: ${REORDERED}`;
-  }
   const isNextSeq = entry.seq === previous.entry.seq + 1;
   const isChained = entry.prevHash === previous.entry.hash;
-  if (isNextSeq && isChained) return undefined;
   const reasons = [
     ...(isNextSeq ? [] : [`seq ${String(entry.seq)} does not follow seq ${String(previous.entry.seq)}`]),
     ...(isChained ? [] : [`prevHash is not the hash of line ${String(previous.line)}`]),

@@ -10,8 +10,8 @@ import {
   type JournalEntry,
   type NewJournalEntry,
 } from "../audit/journal.ts";
-import { readSetAside, retireSetAside, setAsidePath } from "../audit/set-aside.ts";
-import { appendFileDurable } from "../io/atomic-write.ts";
+import { readSetAside, retireSetAside, setAside } from "../audit/set-aside.ts";
+import { MANAGING_ACTIONS } from "../audit/journal-fold.ts";
 import { planChecksum } from "./saved-plan.ts";
 
 export interface RunApplyOptions extends GuardrailOptions {
@@ -33,9 +33,6 @@ export interface RunApplyResult extends ApplyResult {
     readonly start: JournalEntry;
   };
 }
-
-/** Actions that grant or manage something: their intent is journalled before the write. */
-const GRANTING: ReadonlySet<string> = new Set(["create", "add", "enable", "update"]);
 
 /** Guard rails, then the journal's apply-start, every change as it is confirmed, and apply-end. */
 export async function runApply(
@@ -60,11 +57,11 @@ export async function runApply(
       }
     : undefined;
   // Changes an earlier run could not journal (set aside next to it) go in first, in their order.
-  const setAside = await readSetAside(options.journalPath);
-  if (setAside.length > 0) {
-    await appendJournalEntries(options.journalPath, setAside);
+  const waiting = await readSetAside(options.journalPath);
+  if (waiting.length > 0) {
+    await appendJournalEntries(options.journalPath, waiting);
     const kept = await retireSetAside(options.journalPath, options.now());
-    options.log?.(`recorded ${String(setAside.length)} journal entries an earlier run set aside (${kept})`);
+    options.log?.(`recorded ${String(waiting.length)} journal entries an earlier run set aside (${kept})`);
   }
   const [start] = await appendJournalEntries(options.journalPath, [
     {
@@ -96,7 +93,8 @@ export async function runApply(
     // between the write and its outcomes still leaves gatehouse's part on record (see IntentData).
     onBeforeWrite: async (changes) => {
       if (journalError !== undefined) throw new Error("the journal failed earlier in this run");
-      const granting = changes.filter((c) => GRANTING.has(c.action)).map((c) => c.id);
+      // What makes an address gatehouse's once applied: its intent is journalled before the write.
+      const granting = changes.filter((c) => MANAGING_ACTIONS.has(c.action)).map((c) => c.id);
       if (granting.length === 0) return;
       const provider = changes[0]?.provider ?? "";
       try {
@@ -159,8 +157,7 @@ export async function runApply(
     });
     last = sealed.at(-1) ?? last;
   } catch (error) {
-    const aside = setAsidePath(options.journalPath);
-    await appendFileDurable(aside, [...unrecorded, end].map((e) => JSON.stringify(e) + "\n").join(""));
+    const aside = await setAside(options.journalPath, [...unrecorded, end]);
     throw new JournalError(
       `the journal could not record ${String(unrecorded.length)} change(s) of this run; they are saved in ${aside}. ` +
         `The next apply records them in the journal, and plans read them meanwhile (${error instanceof Error ? error.message : String(error)})`,
