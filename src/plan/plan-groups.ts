@@ -11,16 +11,22 @@ function addReason(member: DesiredMember, wasManaged: boolean): Reason {
 }
 
 /**
- * Whether gatehouse applied membership `id` (journal), also under the name the group had before a rename
- * planned in this same run (`formerName`): the journal knows it by that name until the rename is applied.
+ * Whether gatehouse applied the membership of `member` in `group` (journal), also under the name the
+ * group had before a rename planned in this same run (`formerName`): the journal knows it by that name
+ * until the rename is applied.
  */
-function wasApplied(sink: PlanSink, id: string, formerName: string | undefined): boolean {
+function wasApplied(
+  sink: PlanSink,
+  group: string,
+  member: string,
+  memberKind: "user" | "group",
+  formerName: string | undefined,
+): boolean {
   const { managed, name: provider } = sink.input;
   if (managed === undefined) return false;
-  if (managed.has(id)) return true;
-  if (formerName === undefined) return false;
-  const at = id.indexOf("/", `${provider}:membership/`.length);
-  return at >= 0 && managed.has(membershipAddress(provider, formerName, "", "user") + id.slice(at + 1));
+  return [group, ...(formerName === undefined ? [] : [formerName])].some((name) =>
+    managed.has(membershipAddress(provider, name, member, memberKind)),
+  );
 }
 
 function planMembers(
@@ -56,7 +62,10 @@ function planMembers(
       memberKind: "user",
       ...(want.maintainers?.has(account) === true ? { role: "maintainer" as const } : {}),
       userId: member.userId,
-      reason: addReason(member, have !== undefined && wasApplied(sink, id, formerName)),
+      reason: addReason(
+        member,
+        have !== undefined && wasApplied(sink, want.name, account, "user", formerName),
+      ),
       risk: "broadens",
       why: member.provenance.map(describeProvenance),
       ...(first ? { source: first.source } : {}),
@@ -168,7 +177,7 @@ function planRemoval(
     });
     return;
   }
-  if (wasApplied(sink, id, formerName)) {
+  if (wasApplied(sink, group, member, memberKind, formerName)) {
     sink.change({
       ...base,
       ...withUser,
