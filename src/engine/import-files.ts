@@ -6,13 +6,26 @@ import { accountNameFor } from "../desired/desired-state.ts";
 
 const ID_CHARS = /[^a-z0-9._-]+/g;
 
-/** A valid gatehouse user id from an account name ("Alice.L@Example.com" → "alice.l"). */
-export function userIdFromAccount(account: string): string {
-  const local = account.includes("@") ? (account.split("@")[0] ?? account) : account;
-  const id = local
+/** Lower case, runs of other characters as one '-', starting with a letter or digit; "" when none is left. */
+function slugOf(text: string): string {
+  return text
     .toLowerCase()
     .replace(ID_CHARS, "-")
     .replace(/^[^a-z0-9]+/, "");
+}
+
+/** `base`, or `base-2`, `base-3`, ... : the first that is not `taken` (which it then joins). */
+function uniqueIn(taken: Set<string>, base: string): string {
+  let name = base;
+  for (let n = 2; taken.has(name); n++) name = `${base}-${String(n)}`;
+  taken.add(name);
+  return name;
+}
+
+/** A valid gatehouse user id from an account name ("Alice.L@Example.com" → "alice.l"). */
+export function userIdFromAccount(account: string): string {
+  const local = account.includes("@") ? (account.split("@")[0] ?? account) : account;
+  const id = slugOf(local);
   return id === "" ? "user" : id.slice(0, 64);
 }
 
@@ -27,11 +40,7 @@ export function groupNameFromLive(live: string): { name: string; formerName?: st
   if (GROUP_NAME.test(live)) return { name: live };
   const lower = live.toLowerCase();
   if (GROUP_NAME.test(lower)) return { name: lower };
-  const slug = lower
-    .replace(ID_CHARS, "-")
-    .replace(/^[^a-z0-9]+/, "")
-    .replace(/-+$/, "")
-    .slice(0, 128);
+  const slug = slugOf(lower).replace(/-+$/, "").slice(0, 128);
   return { name: slug === "" ? "group" : slug, formerName: live };
 }
 
@@ -49,6 +58,13 @@ export interface ImportRendering {
   readonly groups: number;
 }
 
+export interface ImportOptions {
+  /** Start a new part past about this many bytes (default IMPORT_PART_BYTES). */
+  readonly partBytes?: number;
+  /** The system matches account names whatever their case (its capability of that name). */
+  readonly caseInsensitiveNames?: boolean;
+}
+
 /**
  * Live state → access files (YAML text). Known people are referenced by their id, not redeclared. The
  * users come first, then the groups; a new part starts when the next item would take the current one
@@ -59,11 +75,11 @@ export function renderImport(
   model: AccessModel,
   provider: ProviderConfig,
   schemaPath: string,
-  partBytes: number = IMPORT_PART_BYTES,
+  options: ImportOptions = {},
 ): ImportRendering {
-  // Every connector but the embedded directory matches account names whatever their case.
+  const partBytes = options.partBytes ?? IMPORT_PART_BYTES;
   const byCase =
-    provider.type === "local" ? (a: string): string => a : (a: string): string => a.toLowerCase();
+    options.caseInsensitiveNames === true ? (a: string): string => a.toLowerCase() : (a: string): string => a;
   const idByAccount = new Map<string, string>();
   for (const user of model.users.values()) {
     const account = accountNameFor(user, provider);
@@ -75,12 +91,7 @@ export function renderImport(
     .sort((a, b) => (a.account < b.account ? -1 : 1))
     .filter((u) => !idByAccount.has(byCase(u.account)));
   // Every id first, so that a manager later in the list is referenced by the id it gets.
-  for (const u of adopted) {
-    let id = userIdFromAccount(u.account);
-    for (let n = 2; taken.has(id); n++) id = `${userIdFromAccount(u.account)}-${String(n)}`;
-    taken.add(id);
-    idByAccount.set(byCase(u.account), id);
-  }
+  for (const u of adopted) idByAccount.set(byCase(u.account), uniqueIn(taken, userIdFromAccount(u.account)));
   for (const u of adopted) {
     const id = idByAccount.get(byCase(u.account)) ?? userIdFromAccount(u.account);
     const entry: Record<string, unknown> = { id, name: u.name ?? u.account };
@@ -97,9 +108,6 @@ export function renderImport(
     users.push(entry);
   }
   // Groups the files have already (by name or former name, whatever the case) are not imported again.
-  const known = new Set(
-    [...model.groups.values()].flatMap((g) => [g.name, ...(g.formerNames ?? [])]).map((n) => n.toLowerCase()),
-  );
   const modelName = new Map(
     [...model.groups.values()].flatMap((g) =>
       [g.name, ...(g.formerNames ?? [])].map((n) => [n.toLowerCase(), g.name]),
@@ -107,20 +115,14 @@ export function renderImport(
   );
   const names = new Set([...model.groups.keys()]);
   const renamed = new Map<string, string>(); // live name → the name it is imported under
-  const fresh = [...live.groups].filter((g) => !known.has(g.name.toLowerCase()));
+  const fresh = [...live.groups].filter((g) => !modelName.has(g.name.toLowerCase()));
   // Names that need no former name first: a live `sales-team` keeps its name next to a `Sales Team`.
   const byNeed = [...fresh].sort(
     (a, b) =>
       Number(groupNameFromLive(a.name).formerName !== undefined) -
       Number(groupNameFromLive(b.name).formerName !== undefined),
   );
-  for (const g of byNeed) {
-    const { name } = groupNameFromLive(g.name);
-    let unique = name;
-    for (let n = 2; names.has(unique); n++) unique = `${name}-${String(n)}`;
-    names.add(unique);
-    renamed.set(g.name, unique);
-  }
+  for (const g of byNeed) renamed.set(g.name, uniqueIn(names, groupNameFromLive(g.name).name));
   const groups = fresh
     .sort((a, b) => (a.name < b.name ? -1 : 1))
     .map((g) => {

@@ -61,8 +61,8 @@ describe("import in parts", () => {
     const config = model.config.providers[0];
     if (config === undefined) throw new Error("no provider");
     const live = liveOf(directoryOf(400, 60));
-    const whole = renderImport(live, model, config, "schema.json", Number.POSITIVE_INFINITY);
-    const split = renderImport(live, model, config, "schema.json", 8000);
+    const whole = renderImport(live, model, config, "schema.json", { partBytes: Number.POSITIVE_INFINITY });
+    const split = renderImport(live, model, config, "schema.json", { partBytes: 8000 });
     expect(whole.parts).toHaveLength(1);
     expect(split.parts.length).toBeGreaterThan(5);
     expect([split.users, split.groups]).toEqual([400, 60]);
@@ -176,6 +176,7 @@ describe("import of names an adopted system spells its own way", () => {
         model,
         { ...provider, type: "scim" },
         "schema.json",
+        { caseInsensitiveNames: true },
       ).parts[0] ?? "",
     ) as { users?: unknown[]; groups: { members: unknown[] }[] };
     expect(caseless.users).toBeUndefined();
@@ -195,6 +196,7 @@ describe("import of names an adopted system spells its own way", () => {
         model,
         { ...provider, type: "github", users: "mapped" },
         "schema.json",
+        { caseInsensitiveNames: true },
       ).parts[0] ?? "",
     ) as { users: { id: string; status: string; accounts?: Record<string, string> }[] };
     expect(mapped.users.map((u) => [u.id, u.status, u.accounts])).toEqual([

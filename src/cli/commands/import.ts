@@ -50,6 +50,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
       tree.model,
       config,
       path.relative(path.dirname(out), path.resolve(io.cwd, "schemas/access.schema.json")),
+      { caseInsensitiveNames: provider.capabilities.caseInsensitiveNames === true },
     );
     const files = importPartPaths(out, parts.length);
     // A large directory is written in parts (each well under the loader's per-file limit). Parts left
