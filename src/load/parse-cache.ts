@@ -29,12 +29,10 @@ let salt: string | undefined;
  * new gatehouse that words a diagnostic differently, or reads YAML differently, must not be handed
  * entries an older one wrote.
  */
-const CODE_FILES = [
-  fileURLToPath(new URL(".", import.meta.url)),
-  fileURLToPath(
-    new URL("../validate/schema" + path.extname(fileURLToPath(import.meta.url)), import.meta.url),
-  ),
-];
+const LOADER_DIR = fileURLToPath(new URL(".", import.meta.url));
+const SCHEMA_CHECK = fileURLToPath(
+  new URL("../validate/schema" + path.extname(fileURLToPath(import.meta.url)), import.meta.url),
+);
 
 /**
  * The schemas and the code decide the cached documents and diagnostics: a changed schema folder, or a
@@ -53,9 +51,8 @@ function cacheSalt(schemaDir: string): string {
     }
   };
   walk(schemaDir, (name) => name.endsWith(".json"));
-  const [loader, schemaCheck] = CODE_FILES;
-  if (loader !== undefined) walk(loader, (name) => /\.[jt]s$/.test(name));
-  if (schemaCheck !== undefined) hash.update(readFileSync(schemaCheck));
+  walk(LOADER_DIR, (name) => /\.[jt]s$/.test(name));
+  hash.update(readFileSync(SCHEMA_CHECK));
   salt = hash.digest("hex").slice(0, 16);
   return salt;
 }

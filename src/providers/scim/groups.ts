@@ -245,7 +245,6 @@ function failed(error: unknown, s: ScimSession, operation: string): ChangeOutcom
   return { status: "failed", error: e };
 }
 
-/** Membership changes of one group, written as few PATCH requests as the server's limits allow. */
 /**
  * An add and a remove that name the same SCIM user (two spellings of one userName, say) contradict each
  * other: in one PATCH the later operation wins (RFC 7644 3.5.2), so the "applied" add would be a removal.
@@ -278,6 +277,7 @@ function refuseContradictions(
   pending.splice(0, pending.length, ...kept);
 }
 
+/** Membership changes of one group, written as few PATCH requests as the server's limits allow. */
 export async function applyMembershipChanges(
   s: ScimSession,
   changes: readonly MembershipChange[],
