@@ -32,17 +32,17 @@ export async function discoverAccessFiles(
   const files: DiscoveredFile[] = [];
   const diagnostics: Diagnostic[] = [];
   const display = (abs: string): string => displayPath(cwd, abs);
+  // A folder far outside the working directory reads better as an absolute path than as ../../..
+  const shownRoot = display(root).startsWith("..") ? root : display(root);
   let realRoot: string;
   try {
     realRoot = await realpath(root);
   } catch {
-    // A folder far outside the working directory reads better as an absolute path than as ../../..
-    const shown = display(root).startsWith("..") ? root : display(root);
     diagnostics.push(
       problem(
-        shown,
+        shownRoot,
         "GH001",
-        `access directory "${shown}" does not exist; run gatehouse where it is, or give its place with --dir`,
+        `access directory "${shownRoot}" does not exist; run gatehouse where it is, or give its place with --dir`,
       ),
     );
     return { files, diagnostics };
@@ -93,8 +93,9 @@ export async function discoverAccessFiles(
 
   const rootStat = await lstat(realRoot);
   if (!rootStat.isDirectory()) {
-    const shown = display(root).startsWith("..") ? root : display(root);
-    diagnostics.push(problem(shown, "GH001", `"${shown}" is not a directory; --dir takes the access folder`));
+    diagnostics.push(
+      problem(shownRoot, "GH001", `"${shownRoot}" is not a directory; --dir takes the access folder`),
+    );
     return { files, diagnostics };
   }
   await walk(path.resolve(root), 0);

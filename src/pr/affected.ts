@@ -146,8 +146,7 @@ export function computeAffected(input: AffectedInput): Affected {
   for (const [name, group] of head.groups) {
     // A new former name takes over a live group the files do not define, whoever held it: the group's
     // own owners cannot approve that alone.
-    const before = new Set(base.groups.get(name)?.formerNames ?? []);
-    const taken = (group.formerNames ?? []).filter((n) => !before.has(n));
+    const taken = listDiff(base.groups.get(name)?.formerNames ?? [], group.formerNames ?? []).added;
     if (taken.length > 0 && base.groups.has(name))
       adminReasons.push(`group ${name} takes over the live group(s) ${taken.join(", ")} (formerNames)`);
   }

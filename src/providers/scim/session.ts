@@ -214,9 +214,14 @@ export function forgetGroup(index: ScimIndex, group: ScimGroup): void {
  * neither spelt exactly: an error, never a guess (a delete or a member write could hit the other one).
  */
 export function indexedGroup(s: ScimSession, name: string): ScimGroup | undefined {
-  const exact = s.index.groups.get(name);
+  return groupNamed(s, name, [...(s.index.groupsByKey.get(groupKey(name))?.values() ?? [])]);
+}
+
+/** Of `groups`, the one `name` means (see indexedGroup); an error when two match only in case. */
+function groupNamed(s: ScimSession, name: string, groups: readonly ScimGroup[]): ScimGroup | undefined {
+  const alike = groups.filter((g) => groupKey(g.displayName) === groupKey(name));
+  const exact = alike.find((g) => g.displayName === name);
   if (exact) return exact;
-  const alike = [...(s.index.groupsByKey.get(groupKey(name))?.values() ?? [])];
   if (alike.length > 1)
     throw new ProviderError(
       s.name,
@@ -332,10 +337,7 @@ export async function lookUpGroup(
   const raw = s.caps.filter
     ? await listAll(s, endpoint, `groups named "${name}"`, signal, eqFilter("displayName", name))
     : await listAll(s, endpoint, "groups", signal);
-  const found = parseAll(raw, parseScimGroup, s, "group");
-  const alike = found.filter((g) => groupKey(g.displayName) === groupKey(name));
-  // Spelt exactly so, else the only one alike (two alike and neither exact: no guess).
-  const match = found.find((g) => g.displayName === name) ?? (alike.length === 1 ? alike[0] : undefined);
+  const match = groupNamed(s, name, parseAll(raw, parseScimGroup, s, "group"));
   const full =
     match?.memberIds === undefined && match ? ((await getGroup(s, match.id, name, signal)) ?? match) : match;
   if (full) rememberGroup(s.index, full);
