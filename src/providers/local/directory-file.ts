@@ -2,7 +2,6 @@ import { readFile } from "node:fs/promises";
 import { ProviderError } from "../../errors.ts";
 import { hasCode } from "../../io/file-lock.ts";
 import type { EmploymentType } from "../../model/access.ts";
-import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
 
 /** An open session or a personal access token, as the directory keeps it (no secret material). */
 export interface StoredCredential {
@@ -138,28 +137,6 @@ function inFileOrder(u: StoredUser): StoredUser {
   if (u.lastLogin !== undefined) out.lastLogin = u.lastLogin;
   if (u.employmentType !== undefined) out.employmentType = u.employmentType;
   return out;
-}
-
-export function toLiveState(directory: Directory, isNesting: boolean): LiveState {
-  const users: LiveUser[] = [...directory.users.values()]
-    .map(({ sessions, tokens, ...rest }) => {
-      const live = { ...rest, sessions: sessions.length, tokens: tokens.length };
-      delete live.createdAt; // the directory's own bookkeeping, not part of the live state
-      return live;
-    })
-    .sort((a, b) => compare(a.account, b.account));
-  const groups: LiveGroup[] = [...directory.groups.values()]
-    .map(({ groupMembers, members, ...rest }) => ({
-      ...rest,
-      members: [...members].sort(),
-      ...(isNesting || groupMembers.length > 0 ? { groupMembers: [...groupMembers].sort() } : {}),
-    }))
-    .sort((a, b) => compare(a.name, b.name));
-  return { users, groups };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 // ---- shape validation: the file is external data ----
