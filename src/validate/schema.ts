@@ -77,14 +77,19 @@ function keysOfItsType(error: ErrorObject, declaredBy: Validators["declaredBy"])
   if (typeof type !== "string" || !Array.isArray(branches)) return [];
   for (const branch of branches as unknown[]) {
     if (typeof branch !== "object" || branch === null) continue;
-    const { if: test, then } = branch as {
-      if?: { properties?: { type?: { const?: unknown } } };
-      then?: { $ref?: unknown };
-    };
-    if (test?.properties?.type?.const === type && typeof then?.$ref === "string")
-      return [...declaredBy(then.$ref)];
+    const test = (branch as { if?: { properties?: { type?: { const?: unknown } } } }).if;
+    const ref = thenRefOf(branch);
+    if (test?.properties?.type?.const === type && ref !== undefined) return [...declaredBy(ref)];
   }
   return [];
+}
+
+/** The schema an `if`/`then` pair switches to (`then: { $ref }`), or undefined. */
+function thenRefOf(schema: unknown): string | undefined {
+  const then: unknown =
+    typeof schema === "object" && schema !== null ? (schema as { then?: unknown }).then : undefined;
+  const ref = typeof then === "object" && then !== null && "$ref" in then ? then.$ref : undefined;
+  return typeof ref === "string" ? ref : undefined;
 }
 
 function describe(error: ErrorObject, declaredBy: Validators["declaredBy"]): string {
@@ -170,9 +175,8 @@ function pruneErrors(errors: readonly ErrorObject[], declaredBy: Validators["dec
   // it does not declare (a typo) stays reported.
   const declaredInFailedBranch = new Map<string, ReadonlySet<string>>();
   for (const e of errors) {
-    const then: unknown = e.keyword === "if" ? e.parentSchema?.["then"] : undefined;
-    const ref = typeof then === "object" && then !== null && "$ref" in then ? then.$ref : undefined;
-    if (typeof ref === "string") declaredInFailedBranch.set(e.instancePath, declaredBy(ref));
+    const ref = e.keyword === "if" ? thenRefOf(e.parentSchema) : undefined;
+    if (ref !== undefined) declaredInFailedBranch.set(e.instancePath, declaredBy(ref));
   }
   const meant = new Map<ErrorObject, MeantBranch>();
   for (const a of alternatives) {
