@@ -52,6 +52,8 @@ async function readProviderConfigs(options: EarlyOptions): Promise<readonly Prov
   if (only === undefined) return undefined;
   const loaded = await loadAccessFile(only, path.dirname(only), {
     cwd: options.cwd,
+    // An unknown value stops the whole load with a usage error (loadEnvOptions).
+    trustFileTimes: options.env["GATEHOUSE_TRUST_FILE_TIMES"] !== "0",
     ...(options.cacheDir === false || options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
   });
   const document = loaded.document?.document;
@@ -67,6 +69,7 @@ interface EarlyOptions {
   readonly only?: readonly string[];
   /** The parse cache (relative to cwd), as the tree's load uses it; false or unset: none. */
   readonly cacheDir?: string | false;
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /**

@@ -4,7 +4,7 @@ import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import type { DesiredState, LiveState } from "../model/state.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
-import { DEFAULT_CACHE_DIR, parseWorkersOption } from "../load/load-tree.ts";
+import { DEFAULT_CACHE_DIR, loadEnvOptions } from "../load/load-tree.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
 import { computeDesiredState } from "../desired/desired-state.ts";
 import { computePlan, type ProviderPlanInput } from "../plan/compute-plan.ts";
@@ -65,7 +65,7 @@ export async function loadValidModel(options: EngineOptions): Promise<ValidatedT
     cwd: options.cwd,
     now: options.now,
     ...(cacheDir === false ? {} : { cacheDir }),
-    ...parseWorkersOption(options.env),
+    ...loadEnvOptions(options.env),
   });
   if (hasErrors(tree.diagnostics)) {
     throw new ConfigError("the access files have errors; nothing was read or changed", tree.diagnostics);

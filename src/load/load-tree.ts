@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../model/diagnostic.ts";
-import { UsageError } from "../errors.ts";
+import { ConfigError, UsageError } from "../errors.ts";
 import { discoverAccessFiles, displayPath, type DiscoveredFile } from "./discover.ts";
 import { DEFAULT_LIMITS, parseAccessFile, type AccessDocument, type ParseLimits } from "./parse.ts";
 import type { ClassifiedDocument } from "./build-model.ts";
@@ -14,6 +14,7 @@ import {
   decodeCacheEntry,
   encodeCacheEntry,
   pruneParseCache,
+  cacheEntryExists,
   readCacheEntry,
   toCacheEntry,
   writeCacheEntry,
@@ -22,6 +23,7 @@ import {
 import { fastLocator } from "./fast-locator.ts";
 import type { ParseReply, ParseTask } from "./parse-task.ts";
 import { runParsePool } from "./parse-pool.ts";
+import { DigestCache } from "./digest-cache.ts";
 
 /** Where the CLI keeps its caches (parse cache, journal fold, connector snapshots), relative to cwd. */
 export const DEFAULT_CACHE_DIR = ".gatehouse/cache";
@@ -42,6 +44,11 @@ export interface LoadOptions {
    * this module: from the TypeScript sources (tests) every file is parsed on the main thread.
    */
   readonly parseWorkers?: number;
+  /**
+   * Whether the digest cache may stand in for reading a file whose identity and times are unchanged
+   * (default true; GATEHOUSE_TRUST_FILE_TIMES=0 turns it off, for file systems whose ctime is not kept).
+   */
+  readonly trustFileTimes?: boolean;
 }
 
 export interface LoadedTree {
@@ -75,6 +82,8 @@ export const MIN_AUTO_CORES = 2;
 const MAX_AUTO_WORKERS = 4;
 /** Files read (or cache entries looked up) at the same time: enough to keep the disk busy, few descriptors. */
 const READ_CONCURRENCY = 16;
+/** Cache entries read ahead of the one being decoded. */
+const ENTRIES_AHEAD = 4;
 const MAX_WORKERS_SETTING = 16;
 const CONFIG_FILE = /^gatehouse\.ya?ml$/;
 const WORKER_SCRIPT = new URL("./parse-worker.js", import.meta.url);
@@ -84,16 +93,22 @@ export interface LoadedFile {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** One access file as read from disk. */
+/** One access file found on disk. */
 interface SourceFile {
   /** The path shown in diagnostics. */
   readonly file: string;
+  readonly absPath: string;
   /** The path relative to the access directory, for the tree digest. */
   readonly relative: string;
-  readonly bytes: Uint8Array;
+  readonly size: number;
+  /** The file's content; undefined when its digest came from the digest cache and it was not read. */
+  readonly bytes: Uint8Array | undefined;
   readonly digest: string;
   readonly kind: DocumentKind;
 }
+
+/** A source file whose content was read. */
+type ReadSource = SourceFile & { readonly bytes: Uint8Array };
 
 /** Stores a parse-cache entry for a file (in the background); undefined without a cache. */
 type SaveEntry = ((source: SourceFile, entry: Uint8Array) => void) | undefined;
@@ -115,34 +130,84 @@ export function parseWorkersOption(
   return { parseWorkers: n };
 }
 
+/** The load options the environment sets: GATEHOUSE_PARSE_WORKERS and GATEHOUSE_TRUST_FILE_TIMES. */
+export function loadEnvOptions(
+  env: Readonly<Record<string, string | undefined>>,
+): Pick<LoadOptions, "parseWorkers" | "trustFileTimes"> {
+  const raw = env["GATEHOUSE_TRUST_FILE_TIMES"];
+  if (raw === undefined || raw === "") return parseWorkersOption(env);
+  if (raw !== "0" && raw !== "1")
+    throw new UsageError(
+      `GATEHOUSE_TRUST_FILE_TIMES must be 0 or 1 (0: read and hash every file), not "${raw}"`,
+    );
+  return { ...parseWorkersOption(env), trustFileTimes: raw === "1" };
+}
+
 /** `fn` over every item with at most `limit` calls running at a time; results in the items' order. */
 async function mapBounded<T, R>(
   items: readonly T[],
   limit: number,
-  fn: (item: T) => Promise<R>,
+  fn: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
   const out: R[] = [];
   let next = 0;
   const run = async (): Promise<void> => {
     for (let i = next++; i < items.length; i = next++) {
       const item = items[i];
-      if (item !== undefined) out[i] = await fn(item);
+      if (item !== undefined) out[i] = await fn(item, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
   return out;
 }
 
-async function readSource(found: DiscoveredFile, root: string): Promise<SourceFile> {
-  const bytes = await readFile(found.absPath);
+/**
+ * One access file's digest: from the digest cache when the file is unchanged since it was hashed (then it
+ * is not read), otherwise read and hashed.
+ */
+async function findSource(found: DiscoveredFile, root: string, digests: DigestCache): Promise<SourceFile> {
+  const stats = await stat(found.absPath, { bigint: true });
+  const known = digests.lookup(found.absPath, stats);
+  if (known === undefined) return readSource(found, root, digests);
+  return { ...describeSource(found, root), size: Number(stats.size), bytes: undefined, digest: known };
+}
+
+function describeSource(
+  found: DiscoveredFile,
+  root: string,
+): Pick<SourceFile, "file" | "absPath" | "relative" | "kind"> {
   const isConfig = CONFIG_FILE.test(path.basename(found.absPath)) && path.dirname(found.absPath) === root;
   return {
     file: found.displayPath,
+    absPath: found.absPath,
     relative: path.relative(root, found.absPath),
-    bytes,
-    digest: createHash("sha256").update(bytes).digest("hex"),
     kind: isConfig ? "config" : "access",
   };
+}
+
+/** Reads and hashes one access file, and tells the digest cache. */
+async function readSource(found: DiscoveredFile, root: string, digests: DigestCache): Promise<ReadSource> {
+  // The wall clock, not the plan's `now`: it is compared with the file system's own times.
+  // eslint-disable-next-line no-restricted-properties
+  const readAtNs = BigInt(Date.now()) * 1_000_000n;
+  const handle = await open(found.absPath, "r");
+  let bytes: Uint8Array;
+  try {
+    const before = await handle.stat({ bigint: true });
+    bytes = await handle.readFile();
+    const after = await handle.stat({ bigint: true });
+    const digest = createHash("sha256").update(bytes).digest("hex");
+    digests.remember(found.absPath, before, after, readAtNs, digest);
+    return { ...describeSource(found, root), size: bytes.length, bytes, digest };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `source` with its content, read now if the digest cache stood in for it. */
+async function withBytes(source: SourceFile, root: string, digests: DigestCache): Promise<ReadSource> {
+  if (source.bytes !== undefined) return { ...source, bytes: source.bytes };
+  return readSource({ absPath: source.absPath, displayPath: source.file }, root, digests);
 }
 
 /** A cached parse as the loader's result, with the same diagnostics (fields in the same order) as a fresh one. */
@@ -170,7 +235,7 @@ function fromCache(source: SourceFile, hit: CachedFile): LoadedFile {
 }
 
 /** Parses and schema-checks one file on this thread. */
-function parseHere(source: SourceFile, limits: ParseLimits, save: SaveEntry): LoadedFile {
+function parseHere(source: ReadSource, limits: ParseLimits, save: SaveEntry): LoadedFile {
   const parsed = parseAccessFile(source.file, source.bytes, limits, source.digest);
   if (!parsed.document) return { diagnostics: parsed.diagnostics };
   const schema = validateDocumentSchema(parsed.document, source.kind);
@@ -182,7 +247,7 @@ function parseHere(source: SourceFile, limits: ParseLimits, save: SaveEntry): Lo
 }
 
 /** A worker's reply as the loader's result; what the worker could not do is done here. */
-function fromReply(reply: ParseReply, source: SourceFile, limits: ParseLimits, save: SaveEntry): LoadedFile {
+function fromReply(reply: ParseReply, source: ReadSource, limits: ParseLimits, save: SaveEntry): LoadedFile {
   switch (reply.type) {
     case "entry": {
       const hit = decodeCacheEntry(reply.entry);
@@ -215,7 +280,7 @@ export function parseWorkerCount(
 
 function workerCount(sources: readonly SourceFile[], setting: number | undefined): number {
   if (setting === 0 || sources.length === 0 || !existsSync(fileURLToPath(WORKER_SCRIPT))) return 0;
-  const bytes = sources.reduce((sum, s) => sum + s.bytes.length, 0);
+  const bytes = sources.reduce((sum, s) => sum + s.size, 0);
   return parseWorkerCount(bytes, sources.length, setting, availableParallelism());
 }
 
@@ -226,33 +291,54 @@ function workerCount(sources: readonly SourceFile[], setting: number | undefined
 export async function loadAccessFile(
   absPath: string,
   root: string,
-  options: Pick<LoadOptions, "cwd" | "cacheDir" | "limits">,
+  options: Pick<LoadOptions, "cwd" | "cacheDir" | "limits" | "trustFileTimes">,
 ): Promise<LoadedFile> {
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const source = await readSource({ absPath, displayPath: displayPath(options.cwd, absPath) }, root);
+  const found = { absPath, displayPath: displayPath(options.cwd, absPath) };
   const cacheDir = options.cacheDir === undefined ? undefined : path.resolve(options.cwd, options.cacheDir);
-  if (cacheDir === undefined || source.bytes.length > limits.maxFileBytes)
-    return parseHere(source, limits, undefined);
+  if (cacheDir === undefined)
+    return parseHere(await readSource(found, root, DigestCache.none()), limits, undefined);
+  // Only looked up: the load of the whole tree, which reads this file too, saves the digest cache.
+  const digests = options.trustFileTimes === false ? DigestCache.none() : await DigestCache.open(cacheDir);
+  const source = await findSource(found, root, digests);
+  if (source.size > limits.maxFileBytes)
+    return parseHere(await withBytes(source, root, DigestCache.none()), limits, undefined);
   const writes: Promise<void>[] = [];
-  const loaded = fromEntryOrParse(
+  const loaded = await fromEntryOrParse(
     source,
     await readCacheEntry(cacheDir, SCHEMA_DIR, source.digest, source.kind),
-    limits,
+    { root, digests: DigestCache.none(), limits },
     (s, e) => writes.push(writeCacheEntry(cacheDir, SCHEMA_DIR, s.digest, s.kind, e)),
   );
   await Promise.all(writes);
   return loaded;
 }
 
-/** A file from its cache entry's bytes; parsed (and saved) when it has none or they do not decode. */
-function fromEntryOrParse(
+interface ReadContext {
+  readonly root: string;
+  readonly digests: DigestCache;
+  readonly limits: ParseLimits;
+}
+
+/**
+ * A file from its cache entry's bytes; parsed (and saved) when it has none or they do not decode. A
+ * file that was not read (its digest came from the digest cache) is read then, and must still have that
+ * digest: the tree's digest was worked out from it.
+ */
+async function fromEntryOrParse(
   source: SourceFile,
   entry: Uint8Array | undefined,
-  limits: ParseLimits,
+  context: ReadContext,
   save: SaveEntry,
-): LoadedFile {
+): Promise<LoadedFile> {
   const hit = entry && decodeCacheEntry(entry);
-  return hit ? fromCache(source, hit) : parseHere(source, limits, save);
+  if (hit) return fromCache(source, hit);
+  const read = await withBytes(source, context.root, context.digests);
+  if (read.digest !== source.digest)
+    throw new ConfigError(
+      `${source.file} changed while gatehouse was reading the access files; run it again`,
+    );
+  return parseHere(read, context.limits, save);
 }
 
 /** The load of one uncached file, by its index in the tree: parsed here, or a worker's reply. */
@@ -276,9 +362,9 @@ function parseMisses(
   save: SaveEntry,
 ): MissParser {
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const here: ParseMiss = (i) => parseHere(sourceAt(sources, i), limits, save);
+  const here: ParseMiss = (i) => parseHere(readSourceAt(sources, i), limits, save);
   const size = workerCount(
-    missing.map((i) => sourceAt(sources, i)),
+    missing.map((i) => readSourceAt(sources, i)),
     options.parseWorkers,
   );
   if (size === 0) return { parse: here, done: Promise.resolve() };
@@ -290,7 +376,7 @@ function parseMisses(
     replies.set(i, reply);
   }
   const tasks: ParseTask[] = missing.map((i) => {
-    const s = sourceAt(sources, i);
+    const s = readSourceAt(sources, i);
     return { id: i, file: s.file, bytes: s.bytes, digest: s.digest, kind: s.kind };
   });
   const done = runParsePool(tasks, { script: WORKER_SCRIPT, size, limits }, (reply) => {
@@ -309,13 +395,51 @@ function parseMisses(
       const reply = replies.get(i);
       if (reply === undefined) return here(i);
       replies.delete(i);
-      return fromReply(await reply, sourceAt(sources, i), limits, save);
+      return fromReply(await reply, readSourceAt(sources, i), limits, save);
     },
     done,
   };
 }
 
-function sourceAt(sources: readonly SourceFile[], i: number): SourceFile {
+/** A file parsed on a miss: every such file was read before the parse started. */
+function readSourceAt(sources: readonly SourceFile[], i: number): ReadSource {
+  const source = sourceAt(sources, i);
+  if (source.bytes === undefined) throw new Error(`loadAccessTree: file #${String(i)} was not read`);
+  return { ...source, bytes: source.bytes };
+}
+
+/**
+ * Reads the cache entries of a tree in file order, a few ahead of the one asked for: reads overlap the
+ * decoding, and only a handful of entries' bytes are held at any time.
+ */
+class EntryReader {
+  readonly #wanted: readonly ({ readonly cacheDir: string; readonly source: SourceFile } | undefined)[];
+  readonly #reads = new Map<number, Promise<Uint8Array | undefined>>();
+  #next = 0;
+
+  constructor(wanted: readonly ({ readonly cacheDir: string; readonly source: SourceFile } | undefined)[]) {
+    this.#wanted = wanted;
+  }
+
+  /** The bytes of entry `i` (undefined: gone or unreadable since it was found). */
+  async take(i: number): Promise<Uint8Array | undefined> {
+    this.#next = Math.max(this.#next, i);
+    while (this.#next < this.#wanted.length && this.#reads.size < ENTRIES_AHEAD) this.#start(this.#next++);
+    if (!this.#reads.has(i)) this.#start(i);
+    const read = this.#reads.get(i);
+    this.#reads.delete(i);
+    return read;
+  }
+
+  #start(i: number): void {
+    const wanted = this.#wanted[i];
+    if (wanted === undefined || this.#reads.has(i)) return;
+    const { cacheDir, source } = wanted;
+    this.#reads.set(i, readCacheEntry(cacheDir, SCHEMA_DIR, source.digest, source.kind));
+  }
+}
+
+function sourceAt<S extends SourceFile>(sources: readonly S[], i: number): S {
   const source = sources[i];
   if (source === undefined) throw new Error(`loadAccessTree: no file #${String(i)}`);
   return source;
@@ -338,32 +462,46 @@ export async function loadAccessTree(
   const { files, diagnostics: found } = await discoverAccessFiles(root, options.cwd);
   const limits = options.limits ?? DEFAULT_LIMITS;
   const cacheDir = options.cacheDir === undefined ? undefined : path.resolve(options.cwd, options.cacheDir);
-  const sources = await mapBounded(files, READ_CONCURRENCY, (f) => readSource(f, root));
+  const digests =
+    cacheDir === undefined || options.trustFileTimes === false
+      ? DigestCache.none()
+      : await DigestCache.open(cacheDir);
+  const context: ReadContext = { root, digests, limits };
+  const cacheable = (s: SourceFile): boolean => cacheDir !== undefined && s.size <= limits.maxFileBytes;
+  const found0 = await mapBounded(files, READ_CONCURRENCY, (f) => findSource(f, root, digests));
+  // Which files have a cache entry: each is read only when its turn comes (a few ahead), so that the
+  // entries' 60 MB at 100k people are never all held at once.
+  const hasEntry = await mapBounded(found0, READ_CONCURRENCY, async (s) =>
+    cacheable(s) && cacheDir !== undefined ? cacheEntryExists(cacheDir, SCHEMA_DIR, s.digest, s.kind) : false,
+  );
+  // Files without an entry are parsed, so they are read now if the digest cache stood in for them.
+  const sources = await mapBounded(found0, READ_CONCURRENCY, async (s, i) =>
+    hasEntry[i] === true ? s : withBytes(s, root, digests),
+  );
   const hash = createHash("sha256");
   for (const s of sources) hash.update(`${s.relative}\0${s.digest}\n`);
 
-  // The cache entries' bytes only: each is decoded when its turn comes.
-  const entries = await mapBounded(sources, READ_CONCURRENCY, async (s) =>
-    cacheDir === undefined || s.bytes.length > limits.maxFileBytes
-      ? undefined
-      : readCacheEntry(cacheDir, SCHEMA_DIR, s.digest, s.kind),
-  );
   const writes: Promise<void>[] = [];
   const save: SaveEntry =
     cacheDir === undefined
       ? undefined
       : (s, entry) => writes.push(writeCacheEntry(cacheDir, SCHEMA_DIR, s.digest, s.kind, entry));
-  const missing = sources.flatMap((_, i) => (entries[i] === undefined ? [i] : []));
+  const missing = sources.flatMap((_, i) => (hasEntry[i] === true ? [] : [i]));
   const misses = parseMisses(sources, missing, options, save);
+  const entries = new EntryReader(
+    sources.map((s, i) =>
+      hasEntry[i] === true && cacheDir !== undefined ? { cacheDir, source: s } : undefined,
+    ),
+  );
 
   const diagnostics: Diagnostic[] = [...found];
   const documents: ClassifiedDocument[] = [];
   for (let i = 0; i < sources.length; i++) {
     const source = sourceAt(sources, i);
-    const entry = entries[i];
-    entries[i] = undefined;
     const loaded =
-      entry === undefined ? await misses.parse(i) : fromEntryOrParse(source, entry, limits, save);
+      hasEntry[i] === true
+        ? await fromEntryOrParse(source, await entries.take(i), context, save)
+        : await misses.parse(i);
     diagnostics.push(...loaded.diagnostics);
     if (loaded.document === undefined) continue;
     if (onDocument) onDocument(loaded.document);
@@ -371,6 +509,7 @@ export async function loadAccessTree(
   }
   await misses.done;
   await Promise.all(writes);
+  await digests.save(new Set(sources.map((s) => s.absPath)));
   if (cacheDir !== undefined)
     await pruneParseCache(
       cacheDir,

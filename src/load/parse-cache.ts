@@ -120,6 +120,20 @@ function toSchemaDiagnostic(value: unknown): Omit<Diagnostic, "file"> | undefine
   return { severity, code, message, line, column, ...(typeof pointer === "string" ? { path: pointer } : {}) };
 }
 
+/** Whether a file's entry is stored (it may still turn out unreadable or foreign when read). */
+export async function cacheEntryExists(
+  dir: string,
+  schemaDir: string,
+  digest: string,
+  kind: string,
+): Promise<boolean> {
+  try {
+    return (await stat(entryPath(dir, schemaDir, digest, kind))).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** The stored bytes of a file's entry (for `decodeCacheEntry`), or undefined (missing, unreadable). */
 export async function readCacheEntry(
   dir: string,

@@ -48,7 +48,7 @@ it("never evicts what the current tree uses, through the loader", async () => {
   expect(cached.length).toBeGreaterThan(10);
   for (let i = 0; i < 200; i++) await writeFile(join(cacheDir, `access-other-${String(i)}.v8`), "x");
   await loadAccessTree("access", options);
-  const after = await readdir(cacheDir);
+  const after = (await readdir(cacheDir)).filter((n) => n.endsWith(".v8"));
   for (const name of cached) expect(after).toContain(name);
   expect(after.length).toBeLessThanOrEqual(cached.length + Math.max(64, cached.length * 2));
 });

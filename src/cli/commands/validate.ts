@@ -2,7 +2,7 @@ import { ExitCode } from "../../errors.ts";
 import { hasErrors } from "../../model/diagnostic.ts";
 import { countLine, renderDiagnostics } from "../../render/diagnostics.ts";
 import { validateAccessTree } from "../../validate/validate-tree.ts";
-import { DEFAULT_CACHE_DIR, parseWorkersOption } from "../../load/load-tree.ts";
+import { DEFAULT_CACHE_DIR, loadEnvOptions } from "../../load/load-tree.ts";
 import { checkCodeowners, generateCodeowners } from "../../pr/codeowners.ts";
 import { readCodeowners } from "./codeowners.ts";
 import { choiceOpt, COMMON_OPTIONS, parseCommandArgs, stringOpt } from "../args.ts";
@@ -25,7 +25,7 @@ export async function runValidate(argv: readonly string[], io: CliIo): Promise<n
     cwd: io.cwd,
     now: io.now(),
     cacheDir: DEFAULT_CACHE_DIR, // the same parse cache as plan: a CI that validates first warms it
-    ...parseWorkersOption(io.env),
+    ...loadEnvOptions(io.env),
   });
   // policy.codeowners: a stale CODEOWNERS would let branch protection ask the wrong people (GH300).
   const tree =
