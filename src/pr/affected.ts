@@ -4,6 +4,7 @@
  */
 import type { AccessModel, Group, MemberEntry, Role, User } from "../model/access.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
+import { hasNotStarted, isTerminated, utcMidnight } from "../lifecycle/status.ts";
 
 export interface AffectedGroup {
   readonly name: string;
@@ -100,9 +101,51 @@ function matchesPrefix(file: string, prefix: string): boolean {
   return prefix.endsWith("/") ? file.startsWith(prefix) : file === prefix;
 }
 
+/**
+ * Whether `user` holds the access their memberships give, as the plan decides it: not terminated (by
+ * status or a passed endDate), and not on leave where policy disables the accounts of people on leave.
+ * People who have not started yet count as holding it: a joiner's access is approved with the pull
+ * request that adds them, not on their first day.
+ */
+function holdsAccess(model: AccessModel, user: User | undefined, now: Date): boolean {
+  if (user === undefined) return true; // a member no file defines: validation reports it
+  if (isTerminated(user, now)) return false;
+  return !(user.status === "leave" && model.config.policy.leave === "disable");
+}
+
+/** An ISO date as a number for comparing (undefined: no date, which is open-ended). */
+const dateValue = (date: string | undefined): number | undefined =>
+  date === undefined ? undefined : utcMidnight(date);
+
+/**
+ * How a user's dates move their access later in time (an end date later or removed, a start date earlier
+ * or removed), for people who hold access at head: the same kind of change as a longer `until`.
+ */
+function lifecycleExtensions(before: User, after: User, now: Date): string[] {
+  const out: string[] = [];
+  const [endBefore, endAfter] = [dateValue(before.endDate), dateValue(after.endDate)];
+  if (endBefore !== undefined && (endAfter === undefined || endAfter > endBefore))
+    out.push(`${after.id}'s endDate moved later (${before.endDate ?? ""} → ${after.endDate ?? "none"})`);
+  const [startBefore, startAfter] = [dateValue(before.startDate), dateValue(after.startDate)];
+  if (
+    startBefore !== undefined &&
+    hasNotStarted(before, now) &&
+    (startAfter === undefined || startAfter < startBefore)
+  )
+    out.push(
+      `${after.id}'s startDate moved earlier (${before.startDate ?? ""} → ${after.startDate ?? "none"})`,
+    );
+  return out;
+}
+
 /** Groups whose access changes, with who gains and loses, and the changes that need admins. */
 export function computeAffected(input: AffectedInput): Affected {
   const { base, head, now } = input;
+  // Who holds the access their memberships give on each side: a terminated person's (or, where
+  // policy disables them, someone on leave's) memberships stay in the files but give nothing, so
+  // reactivating them gains access like adding them (the plan enables the account and adds them back).
+  const holdsAtBase = (id: string): boolean => holdsAccess(base, base.users.get(id), now);
+  const holdsAtHead = (id: string): boolean => holdsAccess(head, head.users.get(id), now);
   const effBase = computeEffectiveMemberships(base, now);
   const effHead = computeEffectiveMemberships(head, now);
   const reasons = new Map<string, string[]>();
@@ -122,14 +165,22 @@ export function computeAffected(input: AffectedInput): Affected {
     if (!b) add(name, "new group");
     else if (!h) add(name, "group removed");
     else for (const r of definitionReasons(b, h)) add(name, r);
-    const before = [...(effBase.get(name)?.members ?? [])];
-    const after = [...(effHead.get(name)?.members ?? [])];
+    // Leavers' losses need nobody's approval (offboarding must not wait for owners); gains always do.
+    const inBase = [...(effBase.get(name)?.members ?? [])];
+    const after = [...(effHead.get(name)?.members ?? [])].filter(holdsAtHead);
+    const before = inBase.filter(holdsAtBase);
     const d = listDiff(before, after);
+    const leaving = new Set(inBase.filter((id) => !holdsAtHead(id)));
+    d.removed = d.removed.filter((id) => !leaving.has(id));
     if (d.added.length > 0) add(name, `${d.added.join(", ")} gain${d.added.length === 1 ? "s" : ""} access`);
     if (d.removed.length > 0)
       add(name, `${d.removed.join(", ")} lose${d.removed.length === 1 ? "s" : ""} access`);
     if (d.added.length + d.removed.length === 0 && b && h && entriesChanged(b, h))
       add(name, "member entries changed");
+    for (const id of after) {
+      const [was, is] = [base.users.get(id), head.users.get(id)];
+      if (was && is) for (const why of lifecycleExtensions(was, is, now)) add(name, why);
+    }
     gains.set(name, d.added.sort());
     losses.set(name, d.removed.sort());
   }
@@ -157,6 +208,9 @@ export function computeAffected(input: AffectedInput): Affected {
     const before = base.users.get(id);
     // Account names decide who a GitHub review belongs to, and which account a system grants: admins approve.
     if (before && identityChanged(before, user)) adminReasons.push(`accounts of user ${id} changed`);
+    // The plan enables a leaver's accounts again, groups or not: admins approve.
+    if (before && isTerminated(before, now) && !isTerminated(user, now))
+      adminReasons.push(`user ${id} is no longer terminated (their accounts are enabled again)`);
   }
 
   const groups: AffectedGroup[] = [...reasons]

@@ -39,10 +39,14 @@ function groups(
 `;
 }
 
-async function model(groupYaml: string, policy = "policy:\n  admins: [rachel]\n"): Promise<AccessModel> {
+async function model(
+  groupYaml: string,
+  policy = "policy:\n  admins: [rachel]\n",
+  users = USERS,
+): Promise<AccessModel> {
   const tree = await validateFiles({
     "gatehouse.yaml": configYaml(policy),
-    "users/people.yaml": USERS,
+    "users/people.yaml": users,
     "groups/groups.yaml": groupYaml,
   });
   expect(tree.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
@@ -250,5 +254,88 @@ describe("evaluateApprovals", () => {
     expect(md).toContain("| ✅ | `team-platform-write` | alice gains access | 1 | @carol-gh | — |");
     expect(md).toContain("approval by @bob-gh not counted: approved aaaaaaa, not the head bbbbbbb");
     expect(describeGate(result)).toBe("1 of 2 need approval; app-prod-admin: bob-gh, rachel-gh");
+  });
+});
+
+describe("lifecycle in the approval gate", () => {
+  const ADMINS = "policy:\n  admins: [rachel]\n";
+  const LEAVE_DISABLES = "policy:\n  admins: [rachel]\n  leave: disable\n";
+  const people = (bob: string): string =>
+    USERS.replace("{ id: bob, name: Bob,", `{ id: bob, name: Bob,${bob}`);
+
+  async function affectedBy(baseBob: string, headBob: string, policy = ADMINS) {
+    const base = await model(groups(), policy, people(baseBob));
+    const head = await model(groups(), policy, people(headBob));
+    return computeAffected({
+      base,
+      head,
+      now: NOW,
+      changedPaths: ["access/users/people.yaml"],
+      adminPaths: defaultAdminPaths("access"),
+    });
+  }
+
+  it("takes reactivating a leaver as gaining their access back: owners and admins approve", async () => {
+    const affected = await affectedBy(" status: terminated,", "");
+    expect(affected.groups).toMatchObject([
+      { name: "team-platform-write", gains: ["bob"], reasons: ["bob gains access"] },
+    ]);
+    expect(affected.adminReasons).toEqual([
+      "user bob is no longer terminated (their accounts are enabled again)",
+    ]);
+  });
+
+  it("takes an end date that passed and is moved into the future as reactivation too", async () => {
+    const affected = await affectedBy(" endDate: 2026-01-31,", " endDate: 2027-12-31,");
+    expect(affected.groups[0]?.gains).toEqual(["bob"]);
+    expect(affected.adminReasons).toHaveLength(1);
+  });
+
+  it("asks the owners when an end date moves later, or a start date earlier, before either comes", async () => {
+    const later = await affectedBy(" endDate: 2026-10-31,", " endDate: 2027-12-31,");
+    expect(later.groups).toMatchObject([
+      {
+        name: "team-platform-write",
+        gains: [],
+        reasons: ["bob's endDate moved later (2026-10-31 → 2027-12-31)"],
+      },
+    ]);
+    const removed = await affectedBy(" endDate: 2026-10-31,", "");
+    expect(removed.groups[0]?.reasons).toEqual(["bob's endDate moved later (2026-10-31 → none)"]);
+    const sooner = await affectedBy(" startDate: 2026-09-01,", " startDate: 2026-07-01,");
+    expect(sooner.groups[0]?.reasons).toEqual(["bob's startDate moved earlier (2026-09-01 → 2026-07-01)"]);
+    expect([...later.adminReasons, ...removed.adminReasons, ...sooner.adminReasons]).toEqual([]);
+  });
+
+  it("lets offboarding through without approvals: terminating, an earlier end date, going on leave", async () => {
+    expect(await affectedBy("", " status: terminated,")).toEqual({ groups: [], adminReasons: [] });
+    expect(await affectedBy(" endDate: 2026-10-31,", " endDate: 2026-07-31,")).toEqual({
+      groups: [],
+      adminReasons: [],
+    });
+    expect(await affectedBy("", " status: leave,", LEAVE_DISABLES)).toEqual({ groups: [], adminReasons: [] });
+  });
+
+  it("takes a return from leave as gaining access where policy disables people on leave", async () => {
+    const disabling = await affectedBy(" status: leave,", "", LEAVE_DISABLES);
+    expect(disabling.groups[0]).toMatchObject({ name: "team-platform-write", gains: ["bob"] });
+    expect(await affectedBy(" status: leave,", "")).toEqual({ groups: [], adminReasons: [] });
+  });
+
+  it("still asks the owners for a joiner who starts later", async () => {
+    const base = await model(groups(), ADMINS);
+    const head = await model(
+      groups({ platformMembers: "bob, erin" }),
+      ADMINS,
+      USERS + "  - { id: erin, name: Erin, startDate: 2026-09-01 }\n",
+    );
+    const affected = computeAffected({
+      base,
+      head,
+      now: NOW,
+      changedPaths: [],
+      adminPaths: defaultAdminPaths("access"),
+    });
+    expect(affected.groups[0]).toMatchObject({ name: "team-platform-write", gains: ["erin"] });
   });
 });
