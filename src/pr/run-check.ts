@@ -11,6 +11,7 @@ import { computeAffected, defaultAdminPaths, type Affected } from "./affected.ts
 import { evaluateApprovals, type GateResult } from "./approvals.ts";
 import { materializeTree, readFileAt } from "./git-tree.ts";
 import type { PrClient, RepoRef } from "./github.ts";
+import { DEFAULT_IDS_FILE } from "../providers/github/settings.ts";
 import { githubLoginOf, normalizeLogin, parsePins, resolveAdmin } from "./identities.ts";
 
 export interface CheckOptions {
@@ -72,6 +73,28 @@ function loginsToIdentify(model: AccessModel, affected: Affected): string[] {
   return [...logins].sort();
 }
 
+/** A path as the pull request's file list spells it (repository-relative, `/`), or undefined outside it. */
+function repoPath(file: string): string | undefined {
+  const normal = path.posix.normalize(file.replace(/\\/g, "/")).replace(/^(\.\/)+/, "");
+  return normal.startsWith("../") || normal.startsWith("/") || normal === ".." ? undefined : normal;
+}
+
+/**
+ * Pin files say which GitHub account a login is (reviewers here, members in the github connector): the
+ * gate's `--ids-file` and every github provider's `idsFile` on either side. Changing one re-points
+ * identities, so it needs the admins like gatehouse.yaml does.
+ */
+function pinPaths(pinsFile: string, models: readonly AccessModel[]): string[] {
+  const files = new Set<string>([pinsFile]);
+  for (const model of models)
+    for (const provider of model.config.providers) {
+      if (provider.type !== "github") continue;
+      const idsFile = provider.settings["idsFile"];
+      files.add(typeof idsFile === "string" ? idsFile : DEFAULT_IDS_FILE);
+    }
+  return [...files].flatMap((f) => repoPath(f) ?? []);
+}
+
 export async function checkApprovals(options: CheckOptions): Promise<CheckOutcome> {
   const { client, repo } = options;
   const pull = await client.getPull(repo, options.pull);
@@ -88,7 +111,7 @@ export async function checkApprovals(options: CheckOptions): Promise<CheckOutcom
     head: head.model,
     now: options.now,
     changedPaths: await client.listFiles(repo, options.pull),
-    adminPaths: defaultAdminPaths(options.dir),
+    adminPaths: [...defaultAdminPaths(options.dir), ...pinPaths(options.pinsFile, [base.model, head.model])],
   });
 
   const pinText = await readFileAt(options.cwd, options.base ?? pull.baseSha, options.pinsFile);

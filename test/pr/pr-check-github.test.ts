@@ -172,6 +172,23 @@ describe("gatehouse pr check", { tags: ["slow"] }, () => {
     gh.fake.state.renameLogin("carol-new", "carol-gh");
   });
 
+  it("needs the admins for a change to the pin file, which re-points reviewers' identities", async () => {
+    await repo.git.checkoutLocalBranch("pins");
+    await repo.write(PINS, JSON.stringify({ version: 1, accounts: { ...IDS, "carol-gh": 666 } }) + "\n");
+    const head = await repo.commit("re-point carol");
+    const pull = seedPull(gh.fake, ghRepo, {
+      author: "alice-gh",
+      headSha: head,
+      baseSha: base,
+      files: [PINS],
+    });
+    const refused = await check(pull);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(`${PINS} changed`);
+    seedReview(gh.fake, pull, "rachel-gh");
+    expect((await check(pull)).code).toBe(0);
+  });
+
   it("reads the pull request number from the Actions event and writes the job summary", async () => {
     const pull = await openPull(ADD_ALICE, "alice-gh");
     const event = path.join(repo.cwd, "..", `event-${ghRepo.name}.json`);

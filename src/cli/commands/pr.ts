@@ -13,6 +13,7 @@ import { composePlanComment, upsertStickyComment } from "../../pr/sticky-comment
 import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
+import { DEFAULT_IDS_FILE } from "../../providers/github/settings.ts";
 
 export const PR_USAGE = `Usage: gatehouse pr comment [--plan plan.json] [--artifact NAME] [common options]
        gatehouse pr check [--base REV] [--head REV] [--head-sha SHA] [--ids-file FILE]
@@ -123,7 +124,7 @@ async function runCheck(args: Parsed, io: CliIo): Promise<number> {
     client,
     repo: ctx.repo,
     pull: ctx.pull,
-    pinsFile: stringOpt(args, "ids-file") ?? ".gatehouse/github-ids.json",
+    pinsFile: stringOpt(args, "ids-file") ?? DEFAULT_IDS_FILE,
     ...(base === undefined ? {} : { base }),
     ...(head === undefined ? {} : { head }),
     ...(expect === undefined ? {} : { expectHeadSha: expect }),

@@ -101,6 +101,9 @@ function logins(config: ProviderConfig, key: string): string[] {
 }
 
 /** Validates `config.settings`; throws ConfigError naming the key and the line of the provider. */
+/** Where the login → account id pins are kept unless `idsFile` says otherwise. */
+export const DEFAULT_IDS_FILE = ".gatehouse/github-ids.json";
+
 export function parseGithubSettings(config: ProviderConfig, cwd: string): GithubSettings {
   for (const key of Object.keys(config.settings)) {
     if (!KEYS.some((k) => k === key) && !COMMON_KEYS.includes(key)) {
@@ -115,7 +118,7 @@ export function parseGithubSettings(config: ProviderConfig, cwd: string): Github
   const baseUrl = (optionalString(config, "baseUrl") ?? "https://api.github.com").replace(/\/+$/, "");
   if (!/^https?:\/\/[^\s/]+/.test(baseUrl))
     fail(config, "baseUrl", `must be an http(s) URL; got "${baseUrl}"`);
-  const idsFile = optionalString(config, "idsFile") ?? ".gatehouse/github-ids.json";
+  const idsFile = optionalString(config, "idsFile") ?? DEFAULT_IDS_FILE;
   return {
     org,
     tokenEnv,
