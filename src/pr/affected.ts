@@ -2,8 +2,9 @@
  * What a pull request changes about access: the access tree on the base branch against the tree the pull
  * request would merge, group by group. Pure: models and paths in, data out.
  */
-import type { AccessModel, Group, MemberEntry, Role, User } from "../model/access.ts";
+import type { AccessModel, Group, MemberEntry, ProviderConfig, Role, User } from "../model/access.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
+import { accountNameFor } from "../desired/desired-state.ts";
 import { hasNotStarted, isTerminated, utcMidnight } from "../lifecycle/status.ts";
 
 export interface AffectedGroup {
@@ -91,10 +92,15 @@ function definitionReasons(base: Group, head: Group): string[] {
 
 const roleKey = (r: Role): string => JSON.stringify([r.when, r.groups]);
 
-function identityChanged(a: User, b: User): boolean {
+/**
+ * Whether the accounts a user is known by change: an `accounts` entry, or the field a system names
+ * the account after (`email` under `accountName: email`, the id otherwise), in any system on either
+ * side. The account holds the memberships, so this moves them to whoever holds the new name.
+ */
+function identityChanged(a: User, b: User, providers: readonly ProviderConfig[]): boolean {
   const keys = (u: User) =>
     JSON.stringify(Object.entries(u.accounts).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
-  return keys(a) !== keys(b);
+  return keys(a) !== keys(b) || providers.some((p) => accountNameFor(a, p) !== accountNameFor(b, p));
 }
 
 function matchesPrefix(file: string, prefix: string): boolean {
@@ -204,10 +210,16 @@ export function computeAffected(input: AffectedInput): Affected {
   for (const file of input.changedPaths) {
     if (input.adminPaths.some((p) => matchesPrefix(file, p))) adminReasons.push(`${file} changed`);
   }
+  const providers = [...base.config.providers, ...head.config.providers];
   for (const [id, user] of head.users) {
     const before = base.users.get(id);
     // Account names decide who a GitHub review belongs to, and which account a system grants: admins approve.
-    if (before && identityChanged(before, user)) adminReasons.push(`accounts of user ${id} changed`);
+    if (before && identityChanged(before, user, providers))
+      adminReasons.push(`accounts of user ${id} changed`);
+    // A new person gets accounts (in every system that gives everyone one), which may be accounts that
+    // exist already, a leaver's among them: admins approve, whatever groups the person joins.
+    if (!before && !isTerminated(user, now))
+      adminReasons.push(`new user ${id} (accounts are created, or taken over, for them)`);
     // The plan enables a leaver's accounts again, groups or not: admins approve.
     if (before && isTerminated(before, now) && !isTerminated(user, now))
       adminReasons.push(`user ${id} is no longer terminated (their accounts are enabled again)`);

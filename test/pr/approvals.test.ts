@@ -339,3 +339,46 @@ describe("lifecycle in the approval gate", () => {
     expect(affected.groups[0]).toMatchObject({ name: "team-platform-write", gains: ["erin"] });
   });
 });
+
+describe("identities in the approval gate", () => {
+  async function withConfig(config: string, users: string): Promise<AccessModel> {
+    const tree = await validateFiles({
+      "gatehouse.yaml": config,
+      "users/people.yaml": users,
+      "groups/groups.yaml": groups(),
+    });
+    expect(tree.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    return tree.model;
+  }
+  const affected = (base: AccessModel, head: AccessModel) =>
+    computeAffected({ base, head, now: NOW, changedPaths: [], adminPaths: defaultAdminPaths("access") });
+
+  it("needs the admins when an email that names the account changes", async () => {
+    const byEmail =
+      "providers:\n  app: { type: local, path: .gatehouse/app.json, accountName: email }\npolicy:\n  admins: [rachel]\n";
+    const bobAt = (email: string) =>
+      USERS.replace("{ id: bob, name: Bob,", `{ id: bob, name: Bob, email: ${email},`);
+    const base = await withConfig(byEmail, bobAt("bob@example.com"));
+    const head = await withConfig(byEmail, bobAt("mallory@evil.example"));
+    expect(affected(base, head).adminReasons).toEqual(["accounts of user bob changed"]);
+    // Where the id names the account, an e-mail is only an attribute.
+    const byId = configYaml("policy:\n  admins: [rachel]\n");
+    const plainBase = await withConfig(byId, bobAt("bob@example.com"));
+    const plainHead = await withConfig(byId, bobAt("bob.b@example.com"));
+    expect(affected(plainBase, plainHead).adminReasons).toEqual([]);
+  });
+
+  it("needs the admins for a new person, whatever groups they join, but not for one added as a leaver", async () => {
+    const config = configYaml("policy:\n  admins: [rachel]\n");
+    const base = await withConfig(config, USERS);
+    const head = await withConfig(config, USERS + "  - { id: old.admin, name: Old Admin }\n");
+    expect(affected(base, head).adminReasons).toEqual([
+      "new user old.admin (accounts are created, or taken over, for them)",
+    ]);
+    const leaver = await withConfig(
+      config,
+      USERS + "  - { id: old.admin, name: Old Admin, status: terminated }\n",
+    );
+    expect(affected(base, leaver).adminReasons).toEqual([]);
+  });
+});
