@@ -3,6 +3,7 @@ import type { ChangeOutcome, Provider, ProviderStats } from "../providers/types.
 import { ProviderError } from "../errors.ts";
 import { createdBy, dependenciesOf, planBatches } from "./batches.ts";
 import { runPool } from "./pool.ts";
+import { appendAll } from "../model/lists.ts";
 
 export interface ChangeResult {
   readonly change: Change;
@@ -168,7 +169,7 @@ async function applyProvider(
           }
         });
       }
-      out.push(...results);
+      appendAll(out, results);
       await options.onResults?.(results);
     });
   }

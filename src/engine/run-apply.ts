@@ -13,6 +13,7 @@ import {
 import { readSetAside, retireSetAside, setAside } from "../audit/set-aside.ts";
 import { MANAGING_ACTIONS } from "../audit/journal-fold.ts";
 import { planChecksum } from "./saved-plan.ts";
+import { appendAll } from "../model/lists.ts";
 
 export interface RunApplyOptions extends GuardrailOptions {
   readonly journalPath: string;
@@ -128,7 +129,7 @@ export async function runApply(
         ...(r.error === undefined ? {} : { error: r.error }),
       }));
       if (journalError !== undefined) {
-        unrecorded.push(...entries);
+        appendAll(unrecorded, entries);
         return;
       }
       try {
@@ -136,7 +137,7 @@ export async function runApply(
         last = sealed.at(-1) ?? last;
       } catch (error) {
         journalError = error;
-        unrecorded.push(...entries);
+        appendAll(unrecorded, entries);
         stop.abort();
       }
     },

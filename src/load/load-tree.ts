@@ -24,6 +24,7 @@ import { fastLocator } from "./fast-locator.ts";
 import type { ParseReply, ParseTask } from "./parse-task.ts";
 import { runParsePool } from "./parse-pool.ts";
 import { DigestCache } from "./digest-cache.ts";
+import { appendAll } from "../model/lists.ts";
 
 /** Where the CLI keeps its caches (parse cache, journal fold, connector snapshots), relative to cwd. */
 export const DEFAULT_CACHE_DIR = ".gatehouse/cache";
@@ -502,7 +503,7 @@ export async function loadAccessTree(
       hasEntry[i] === true
         ? await fromEntryOrParse(source, await entries.take(i), context, save)
         : await misses.parse(i);
-    diagnostics.push(...loaded.diagnostics);
+    appendAll(diagnostics, loaded.diagnostics);
     if (loaded.document === undefined) continue;
     if (onDocument) onDocument(loaded.document);
     else documents.push(loaded.document);

@@ -7,6 +7,42 @@ import { readPlainYaml, type FastDocument } from "./fast-yaml.ts";
 import { fastLocator } from "./fast-locator.ts";
 import { yamlPositionTable } from "./yaml-table.ts";
 
+/** Values that aliases may copy in one file, nested aliases included (see aliasExpansion). */
+const MAX_ALIAS_COPIED_VALUES = 100_000;
+
+/**
+ * How many values (scalars and collections) the aliases of `doc` copy when it becomes data, counting
+ * nested aliases as copied again; stops counting past `limit`. An alias inside the node it names (a
+ * cycle) counts nothing more: toJS refuses it or shares it.
+ */
+function aliasExpansion(doc: Document, limit: number): number {
+  const { visit, isAlias, isNode } = yamlLib();
+  const sizes = new Map<object, number>();
+  const sizeOf = (node: unknown): number => {
+    if (!isNode(node)) return 0;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    sizes.set(node, 0); // a cycle back to here adds nothing
+    let n = 0;
+    visit(node, {
+      Node(_key, inner) {
+        n += isAlias(inner) ? sizeOf(inner.resolve(doc)) : 1;
+        return n > limit ? visit.BREAK : undefined;
+      },
+    });
+    sizes.set(node, n);
+    return n;
+  };
+  let copied = 0;
+  visit(doc, {
+    Alias(_key, alias) {
+      copied += sizeOf(alias.resolve(doc));
+      return copied > limit ? visit.BREAK : undefined;
+    },
+  });
+  return copied;
+}
+
 /** A parsed access file: the plain data, and where each value sits. */
 export interface AccessDocument {
   readonly file: string;
@@ -314,6 +350,19 @@ function readWithYamlPackage(file: string, text: string, digest: string, limits:
     },
   });
   if (diagnostics.length > 0) return { diagnostics };
+  // The yaml package counts aliases, not what they copy: 98 aliases of a list of 300,000 names pass its
+  // limit and expand to 29 million values. Count the values the aliases copy.
+  const copied = aliasExpansion(doc, MAX_ALIAS_COPIED_VALUES);
+  if (copied > MAX_ALIAS_COPIED_VALUES)
+    return {
+      diagnostics: [
+        at(
+          file,
+          "GH017",
+          `YAML aliases copy more than ${String(MAX_ALIAS_COPIED_VALUES)} values; write the values out instead of using anchors`,
+        ),
+      ],
+    };
 
   let data: unknown;
   try {

@@ -32,3 +32,45 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
       a.message.localeCompare(b.message),
   );
 }
+
+/** Diagnostics of one code shown per file; the rest are counted in one more (see capDiagnostics). */
+export const MAX_SHOWN_PER_CODE = 100;
+
+/**
+ * Sorted diagnostics with at most `max` of each code per file: a file that repeats one mistake a
+ * hundred thousand times gets the first `max` and one more that counts the rest, with the same
+ * severity, so an error still fails the run.
+ */
+export function capDiagnostics(
+  sorted: readonly Diagnostic[],
+  max: number = MAX_SHOWN_PER_CODE,
+): Diagnostic[] {
+  const seen = new Map<string, number>();
+  const out: Diagnostic[] = [];
+  const hidden = new Map<string, { last: Diagnostic; count: number }>();
+  for (const d of sorted) {
+    const key = `${d.file}\n${d.code}\n${d.severity}`;
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    if (n <= max) {
+      out.push(d);
+      continue;
+    }
+    const more = hidden.get(key);
+    if (more) {
+      more.count++;
+      more.last = d;
+    } else hidden.set(key, { last: d, count: 1 });
+  }
+  if (hidden.size === 0) return out;
+  for (const { last, count } of hidden.values())
+    out.push({
+      severity: last.severity,
+      code: last.code,
+      file: last.file,
+      line: last.line,
+      column: last.column,
+      message: `${String(count)} more ${last.code} ${last.severity}(s) in this file are not shown (the last one is here)`,
+    });
+  return sortDiagnostics(out);
+}

@@ -1,5 +1,6 @@
 import type { AccessModel } from "../model/access.ts";
-import { sortDiagnostics, type Diagnostic } from "../model/diagnostic.ts";
+import { capDiagnostics, sortDiagnostics, type Diagnostic } from "../model/diagnostic.ts";
+import { appendAll } from "../model/lists.ts";
 import { ModelBuilder, type Definitions } from "../load/build-model.ts";
 import { loadAccessTree, type LoadOptions } from "../load/load-tree.ts";
 import { RULES } from "./rules/index.ts";
@@ -27,14 +28,18 @@ export async function validateAccessTree(dir: string, options: ValidateOptions):
     builder.add(document);
   });
   const built = builder.finish();
-  const diagnostics: Diagnostic[] = [...loaded.diagnostics, ...built.diagnostics];
-  for (const rule of RULES) {
-    diagnostics.push(...rule.check({ model: built.model, definitions: built.definitions, now: options.now }));
-  }
+  const diagnostics: Diagnostic[] = [];
+  appendAll(diagnostics, loaded.diagnostics);
+  appendAll(diagnostics, built.diagnostics);
+  for (const rule of RULES)
+    appendAll(
+      diagnostics,
+      rule.check({ model: built.model, definitions: built.definitions, now: options.now }),
+    );
   return {
     model: built.model,
     definitions: built.definitions,
-    diagnostics: sortDiagnostics(diagnostics),
+    diagnostics: capDiagnostics(sortDiagnostics(diagnostics)),
     digest: loaded.digest,
     fileCount: loaded.fileCount,
   };

@@ -57,6 +57,38 @@ describe("gatehouse validate", () => {
     expect(result.stderr).not.toContain("internal error");
   });
 
+  it("survives a file that repeats one mistake 150,000 times, and shows the first 100 and a count", async () => {
+    const members = "      - bob\n".repeat(150_000);
+    const result = await runValidate({
+      "gatehouse.yaml": configYaml(),
+      "people.yaml": "users:\n  - { id: bob, name: Bob }\n",
+      "groups.yaml": `groups:\n  - name: g\n    owners: [bob]\n    members:\n${members}`,
+    });
+    expect(result.stderr).not.toContain("internal error");
+    expect(result.code).toBe(0);
+    expect(result.stdout.split("\n").filter((l) => l.includes(" GH211 "))).toHaveLength(101);
+    expect(result.stdout).toContain(
+      "access/groups.yaml:150004:9 warning GH211 149899 more GH211 warning(s) in this file are not shown (the last one is here)",
+    );
+  });
+
+  it("refuses aliases under the alias count limit that copy a large list many times", async () => {
+    const list = "      - bob\n".repeat(5_000);
+    const copies = Array.from(
+      { length: 30 },
+      (_, i) => `  - name: g${String(i)}\n    owners: [bob]\n    members: *m\n`,
+    );
+    const result = await runValidate({
+      "gatehouse.yaml": configYaml(),
+      "people.yaml": "users:\n  - { id: bob, name: Bob }\n",
+      "groups.yaml": `groups:\n  - name: g\n    owners: [bob]\n    members: &m\n${list}${copies.join("")}`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      "access/groups.yaml:1:1 error GH017 YAML aliases copy more than 100000 values; write the values out instead of using anchors",
+    );
+  });
+
   it("exits 0 when there are only warnings", async () => {
     const result = await runValidate({
       "gatehouse.yaml": configYaml(),

@@ -5,6 +5,7 @@ import type { ErrorContext } from "./error-map.ts";
 import { toProviderError } from "./error-map.ts";
 import type { LdapEntry, LdapModification } from "./map.ts";
 import { parseRangedAttribute } from "./map.ts";
+import { appendAll } from "../../model/lists.ts";
 
 export interface LdapClientOptions {
   /** Provider name, for error messages. */
@@ -124,12 +125,12 @@ export class LdapClient {
       if (request.paged) {
         for await (const page of client.searchPaginated(request.base, options)) {
           this.readCount++;
-          raw.push(...page.searchEntries);
+          appendAll(raw, page.searchEntries);
           signal.throwIfAborted();
         }
       } else {
         this.readCount++;
-        raw.push(...(await client.search(request.base, options)).searchEntries);
+        appendAll(raw, (await client.search(request.base, options)).searchEntries);
       }
     } catch (error) {
       throw toProviderError(error, this.options, ctx);

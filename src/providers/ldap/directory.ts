@@ -17,6 +17,7 @@ import {
 } from "./map.ts";
 import { groupFilter, groupReadAttributes, userFilter, userReadAttributes } from "./queries.ts";
 import type { LdapSettings } from "./settings.ts";
+import { appendAll } from "../../model/lists.ts";
 
 /** Accounts per OR-filter when resolving many users at once. */
 const LOOKUP_CHUNK = 200;
@@ -294,7 +295,10 @@ export class Directory {
       }
     }
     const taken = await this.existingUserDns(aliases, signal);
-    removes.push(...aliases.filter((a) => !taken.has(normalizeDn(a))));
+    appendAll(
+      removes,
+      aliases.filter((a) => !taken.has(normalizeDn(a))),
+    );
     await this.writeMembers(group, entry, adds, removes, signal);
     return errors;
   }

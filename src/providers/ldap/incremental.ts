@@ -21,6 +21,7 @@ import {
   planRefresh,
   sameContextCsn,
 } from "./snapshot.ts";
+import { appendAll } from "../../model/lists.ts";
 
 /** DNs per entryDN OR-filter when reading changed entries again. */
 const FETCH_CHUNK = 200;
@@ -92,7 +93,7 @@ export class LdapReader {
     const users: LdapEntry[] = [];
     const groups: LdapEntry[] = [];
     this.scopes.forEach((scope, i) => {
-      (scope.kind === "users" ? users : groups).push(...(scopes[i]?.values() ?? []));
+      appendAll(scope.kind === "users" ? users : groups, scopes[i]?.values() ?? []);
     });
     return { users, groups };
   }

@@ -20,6 +20,7 @@ import { toLiveState } from "./live.ts";
 import { FileSnapshotStore } from "./snapshot-cache.ts";
 import type { LdapSettings } from "./settings.ts";
 import { parseLdapSettings } from "./settings.ts";
+import { appendAll } from "../../model/lists.ts";
 
 /** Where `readCache` keeps snapshots, relative to the working directory (git-ignored, beside the parse cache). */
 const CACHE_DIR = ".gatehouse/cache";
@@ -90,7 +91,7 @@ class LdapProvider implements Provider {
           if (next?.kind !== "membership" || next.group !== change.group) break;
           batch.push(next);
         }
-        outcomes.push(...(await this.applyMembers(change.group, batch, signal)));
+        appendAll(outcomes, await this.applyMembers(change.group, batch, signal));
         i += batch.length;
         continue;
       }

@@ -16,6 +16,7 @@ import { readLiveState } from "./incremental.ts";
 import { parseScimSettings, readScimToken } from "./settings.ts";
 import { ScimSnapshotStore } from "./snapshot-cache.ts";
 import { applyUserChange } from "./users.ts";
+import { appendAll } from "../../model/lists.ts";
 
 /** Where `readCache` keeps snapshots, relative to the working directory (git-ignored, beside the parse cache). */
 const CACHE_DIR = ".gatehouse/cache";
@@ -128,7 +129,7 @@ export function createScimProviderWith(...[config, context]: Parameters<Provider
       // Consecutive membership changes of one group go out together, in as few writes as allowed.
       let run: MembershipChange[] = [];
       const flush = async () => {
-        if (run.length > 0) outcomes.push(...(await applyMembershipChanges(s, run, signal)));
+        if (run.length > 0) appendAll(outcomes, await applyMembershipChanges(s, run, signal));
         run = [];
       };
       for (const change of changes) {

@@ -1,0 +1,8 @@
+/**
+ * Appends every item of `items` to `target`. `target.push(...items)` passes each item as an argument,
+ * which overflows the stack past about a hundred thousand items: a hostile file can have that many
+ * problems, a large directory that many entries.
+ */
+export function appendAll<T>(target: T[], items: Iterable<T>): void {
+  for (const item of items) target.push(item);
+}
