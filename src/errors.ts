@@ -93,9 +93,31 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /(\/\/[^:/@\s]+:)[^@\s]+(@)/g,
 ];
 
-/** Removes anything that looks like a credential from a message. */
+/** Credentials read from the environment in this process (see registerSecret). */
+const knownSecrets = new Set<string>();
+
+/**
+ * Remembers a credential gatehouse read (a token, a bind password): from then on every message that
+ * redactSecrets cleans, and everything the CLI prints, has it replaced, wherever it appears (a server
+ * that echoes the request back in an error body, a library's error that shows its options).
+ */
+export function registerSecret(value: string): void {
+  if (value.length < 4) return; // shorter values would blank out ordinary words
+  knownSecrets.add(value);
+  const encoded = encodeURIComponent(value);
+  if (encoded !== value) knownSecrets.add(encoded);
+}
+
+/** `text` with every registered credential replaced by [REDACTED]. */
+export function redactKnownSecrets(text: string): string {
+  let out = text;
+  for (const secret of knownSecrets) if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
+  return out;
+}
+
+/** Removes anything that looks like a credential from a message, and every registered one. */
 export function redactSecrets(message: string): string {
-  let out = message;
+  let out = redactKnownSecrets(message);
   for (const pattern of SECRET_PATTERNS) {
     out = out.replace(pattern, (_m, head: string, ...rest: unknown[]) => {
       const tail = typeof rest[0] === "string" && rest[0] === "@" ? "@" : "";

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 import { realpathSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ConfigError, ExitCode, GatehouseError, InternalError, UsageError } from "../errors.ts";
+import {
+  ConfigError,
+  ExitCode,
+  GatehouseError,
+  InternalError,
+  redactKnownSecrets,
+  UsageError,
+} from "../errors.ts";
 import { renderDiagnostics, countLine } from "../render/diagnostics.ts";
 import { nodeIo, type CliIo } from "./io.ts";
 
@@ -45,7 +52,17 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
 };
 
 /** Runs one command and returns its exit code. Never throws: every failure becomes a message and a code. */
-export async function main(argv: readonly string[], io: CliIo = nodeIo()): Promise<number> {
+export async function main(argv: readonly string[], given: CliIo = nodeIo()): Promise<number> {
+  // Whatever is printed, a credential gatehouse read never is (registerSecret).
+  const io: CliIo = {
+    ...given,
+    stdout: (text) => {
+      given.stdout(redactKnownSecrets(text));
+    },
+    stderr: (text) => {
+      given.stderr(redactKnownSecrets(text));
+    },
+  };
   const [name, ...rest] = argv;
   try {
     if (name === undefined || name === "help" || name === "--help" || name === "-h") {

@@ -2,7 +2,7 @@
  * Where a pull request command runs: repository, pull request number, token, API root and job summary, from
  * flags first and then the standard GitHub Actions environment. The caller passes the environment in.
  */
-import { UsageError } from "../errors.ts";
+import { registerSecret, UsageError } from "../errors.ts";
 import type { RepoRef } from "./github.ts";
 
 export interface PrFlags {
@@ -67,6 +67,7 @@ export function resolvePrContext(
   const token = env[tokenEnv];
   if (token === undefined || token === "")
     throw new UsageError(`no token: the environment variable ${tokenEnv} is empty (see --token-env)`);
+  registerSecret(token);
   const apiUrl = (flags.apiUrl ?? env["GITHUB_API_URL"] ?? "https://api.github.com").replace(/\/+$/, "");
   if (!/^https?:\/\/[^\s/]+/.test(apiUrl))
     throw new UsageError(`--api-url must be an http(s) URL (got "${apiUrl}")`);

@@ -1,6 +1,6 @@
 import { appendFile, readFile } from "node:fs/promises";
 import path from "node:path";
-import { ExitCode, UsageError } from "../../errors.ts";
+import { ExitCode, GatehouseError, ProviderError, UsageError } from "../../errors.ts";
 import { closeProviders, preparePlan } from "../../engine/prepare-plan.ts";
 import { readSavedPlan } from "../../engine/saved-plan.ts";
 import type { Plan } from "../../plan/types.ts";
@@ -179,7 +179,34 @@ export async function runPr(argv: readonly string[], io: CliIo): Promise<number>
   }
   if (args.positionals.length > 0)
     throw new UsageError(`unexpected argument "${args.positionals[0] ?? ""}"\n\n${PR_USAGE}`);
-  if (sub === "comment") return runComment(args, io);
-  if (sub === "check") return runCheck(args, io);
-  throw new UsageError(`unknown pr command "${sub}"\n\n${PR_USAGE}`);
+  const run = sub === "comment" ? runComment : sub === "check" ? runCheck : undefined;
+  if (run === undefined) throw new UsageError(`unknown pr command "${sub}"\n\n${PR_USAGE}`);
+  try {
+    return await run(args, io);
+  } catch (error) {
+    throw asGithubError(error, `pr ${sub}`);
+  }
+}
+
+/**
+ * A failure of a GitHub API call (a wrong pull request number, a token without access, an API that
+ * cannot be reached) as a plain error with GitHub's status and message: it is not a bug in gatehouse.
+ */
+function asGithubError(error: unknown, operation: string): unknown {
+  if (error instanceof GatehouseError || !(error instanceof Error)) return error;
+  const status = "status" in error && typeof error.status === "number" ? error.status : undefined;
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  const isNetwork = error.name === "HttpError" || error.message === "fetch failed";
+  if (status === undefined && !isNetwork) return error;
+  const hint =
+    status === 401
+      ? " (the token is wrong or expired)"
+      : status === 403 || status === 404
+        ? " (no such repository or pull request, or the token may not see it)"
+        : "";
+  const text = `${status === undefined ? "" : `HTTP ${String(status)}: `}${error.message}${cause === undefined ? "" : ` (${cause})`}${hint}`;
+  return new ProviderError("github", operation, text, {
+    ...(status === undefined ? {} : { status }),
+    cause: error,
+  });
 }

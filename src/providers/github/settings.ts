@@ -1,7 +1,7 @@
 /** The `github` provider's settings from gatehouse.yaml, validated (schemas/providers/github.schema.json). */
 import { isAbsolute, resolve } from "node:path";
 import type { ProviderConfig } from "../../model/access.ts";
-import { ConfigError } from "../../errors.ts";
+import { ConfigError, registerSecret } from "../../errors.ts";
 import { formatLocation } from "../../model/source.ts";
 
 export interface GithubSettings {
@@ -146,5 +146,6 @@ export function readGithubToken(
       `${formatLocation(config.source)} provider "${config.name}": environment variable ${settings.tokenEnv} is not set; it must hold a GitHub token with admin:org scope`,
     );
   }
+  registerSecret(token.trim());
   return token.trim();
 }

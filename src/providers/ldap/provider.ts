@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ConfigError, ProviderError } from "../../errors.ts";
+import { ConfigError, ProviderError, registerSecret } from "../../errors.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import type { LiveState } from "../../model/state.ts";
@@ -153,6 +153,7 @@ export const createLdapProvider: ProviderFactory = (config, context: ProviderCon
       `${where}: environment variable ${settings.passwordEnv} (setting "passwordEnv") is not set`,
     );
   }
+  registerSecret(password);
   let ca: string | undefined;
   if (settings.caFile !== undefined) {
     try {

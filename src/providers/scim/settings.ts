@@ -1,6 +1,6 @@
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
-import { ConfigError } from "../../errors.ts";
+import { ConfigError, registerSecret } from "../../errors.ts";
 import { isRecord } from "./map.ts";
 
 export const ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -155,5 +155,6 @@ export function readScimToken(
       `environment variable ${settings.tokenEnv} (tokenEnv) is not set; it must hold the bearer token`,
     );
   }
+  registerSecret(token);
   return token;
 }

@@ -1,0 +1,51 @@
+import { createServer, type Server } from "node:http";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProviderError, redactSecrets, registerSecret } from "../../src/errors.ts";
+import { main } from "../../src/cli/main.ts";
+import { captureIo } from "../helpers/cli-io.ts";
+
+describe("registered secrets", () => {
+  it("are taken out of every message, however they are framed", () => {
+    registerSecret("s3cr3t-value-01");
+    const error = new ProviderError("app", "read", 'server said: {"detail":"bad token s3cr3t-value-01"}');
+    expect(error.message).toBe('app: read: server said: {"detail":"bad token [REDACTED]"}');
+    expect(redactSecrets("url?t=s3cr3t-value-01&x=1")).toBe("url?t=[REDACTED]&x=1");
+  });
+});
+
+describe("a server that echoes the token back", () => {
+  const TOKEN = "ghp_echoedTokenValue1234567890";
+  let server: Server;
+  let url: string;
+  let cwd: string;
+  beforeAll(async () => {
+    // Answers every request with 401 and the request's own headers in the body, as some servers do.
+    server = createServer((req, res) => {
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end(JSON.stringify({ message: `Bad credentials: ${req.headers.authorization ?? ""}` }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    url = `http://127.0.0.1:${String(address.port)}`;
+    cwd = await mkdtemp(path.join(tmpdir(), "gh-secrets-"));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it("never gets it printed by pr check, which reports the API's refusal as an error, not a bug", async () => {
+    const { io, out, err } = captureIo(cwd, { GITHUB_TOKEN: TOKEN });
+    const code = await main(["pr", "check", "--repo", "acme/access", "--pr", "7", "--api-url", url], io);
+    const printed = out.join("") + err.join("");
+    expect(code).toBe(1);
+    expect(printed).toContain("error: github: pr check: HTTP 401: Bad credentials");
+    expect(printed).toContain("(the token is wrong or expired)");
+    expect(printed).not.toContain("internal error");
+    expect(printed).not.toContain(TOKEN);
+  });
+});
