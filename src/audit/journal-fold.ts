@@ -6,6 +6,7 @@ import { isRecord } from "../model/json.ts";
 import { accountOf, groupAddress, membershipAddress } from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { readSetAside } from "./set-aside.ts";
+import { JournalError } from "./journal-error.ts";
 import { eachLine, entryAtLine, LINE_CHUNK_BYTES, openJournal, tornJournalError } from "./journal-lines.ts";
 
 /**
@@ -159,11 +160,13 @@ interface FoldCache {
   readonly end: number;
   readonly lastLineStart: number;
   readonly lastLineHash: string;
+  /** The last entry folded: an anchor that `journal verify` looks for. */
+  readonly head: { readonly seq: number; readonly hash: string };
   readonly fold: MutableFold;
 }
 
-// 2: group deletes and renames carry their memberships (a fold made by 1 did not). 3: intents.
-const FORMAT = "gatehouse journal fold 3";
+// 2: group deletes and renames carry their memberships (a fold made by 1 did not). 3: intents. 4: head.
+const FORMAT = "gatehouse journal fold 4";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 
 function cacheFileOf(cacheDir: string, journal: string): string {
@@ -176,9 +179,11 @@ async function readFoldCache(file: string): Promise<FoldCache | undefined> {
   if (typeof read === "string") return undefined;
   const { value } = read;
   if (!isRecord(value) || value["format"] !== FORMAT) return undefined;
-  const { end, lastLineStart, lastLineHash, entries, managed, accounts, provisional } = value;
+  const { end, lastLineStart, lastLineHash, entries, managed, accounts, provisional, headSeq, headHash } =
+    value;
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
   if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string") return undefined;
+  if (!isOffset(headSeq) || typeof headHash !== "string") return undefined;
   if (!isOffset(entries) || !Array.isArray(managed) || !Array.isArray(accounts)) return undefined;
   const fold = emptyFold();
   fold.entries = entries;
@@ -192,7 +197,7 @@ async function readFoldCache(file: string): Promise<FoldCache | undefined> {
       pair[1].filter((a): a is string => typeof a === "string"),
     );
   }
-  return { end, lastLineStart, lastLineHash, fold };
+  return { end, lastLineStart, lastLineHash, head: { seq: headSeq, hash: headHash }, fold };
 }
 
 async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
@@ -201,6 +206,8 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     end: cache.end,
     lastLineStart: cache.lastLineStart,
     lastLineHash: cache.lastLineHash,
+    headSeq: cache.head.seq,
+    headHash: cache.head.hash,
     entries: cache.fold.entries,
     managed: [...cache.fold.managed],
     accounts: [...cache.fold.accounts],
@@ -210,12 +217,33 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
 }
 
 /**
- * How many entries the plan's fold last read from this journal on this machine (its cache), if it
- * did: an anchor for `journal verify`, which cannot tell from the file alone that entries were cut
- * off its end.
+ * How many entries the plan's fold last read from this journal on this machine (its cache), and the
+ * last of them, if it did: an anchor for `journal verify`, which cannot tell from the file alone that
+ * entries were cut off its end, or that the chain was rewritten up to there.
  */
-export async function foldedEntryCount(journalPath: string, cacheDir: string): Promise<number | undefined> {
-  return (await readFoldCache(cacheFileOf(cacheDir, journalPath)))?.fold.entries;
+export async function foldedHead(
+  journalPath: string,
+  cacheDir: string,
+): Promise<{ readonly entries: number; readonly seq: number; readonly hash: string } | undefined> {
+  const cache = await readFoldCache(cacheFileOf(cacheDir, journalPath));
+  return cache && { entries: cache.fold.entries, ...cache.head };
+}
+
+/**
+ * The journal no longer holds what a fold read from it here: refuse to plan on it, and keep the anchor,
+ * so that the next run (an hourly plan) does not wipe the evidence.
+ */
+function anchorLost(
+  journalPath: string,
+  cacheFile: string,
+  cache: FoldCache,
+  isMissing: boolean,
+): JournalError {
+  return new JournalError(
+    `${journalPath} ${isMissing ? "is gone, but" : "no longer holds what"} gatehouse read ${String(cache.fold.entries)} entries (up to seq ${String(cache.head.seq)}) from it on this machine: ` +
+      `entries were cut off or rewritten, or the file was replaced. Nothing was read or changed. Run \`gatehouse journal verify\` and find out what happened; ` +
+      `if the journal was restored on purpose, delete ${cacheFile} to accept it as it is now`,
+  );
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
@@ -270,24 +298,33 @@ async function foldJournalFile(
   cacheDir: string | undefined,
   chunkBytes: number,
 ): Promise<JournalFold> {
+  const cacheFile = cacheDir === undefined ? undefined : cacheFileOf(cacheDir, journalPath);
+  const cached = cacheFile === undefined ? undefined : await readFoldCache(cacheFile);
   const opened = await openJournal(journalPath);
-  if (opened === undefined) return emptyFold();
+  if (opened === undefined) {
+    if (cached !== undefined && cacheFile !== undefined && cached.fold.entries > 0)
+      throw anchorLost(journalPath, cacheFile, cached, true);
+    return emptyFold();
+  }
   const { handle, size } = opened;
   try {
-    const cacheFile = cacheDir === undefined ? undefined : cacheFileOf(cacheDir, journalPath);
-    const cached = cacheFile === undefined ? undefined : await readFoldCache(cacheFile);
     const resumed = await resumable(handle, size, cached);
+    if (cached !== undefined && cacheFile !== undefined && resumed === undefined && cached.fold.entries > 0)
+      throw anchorLost(journalPath, cacheFile, cached, false);
     if (resumed?.end === size) return resumed.fold;
     const fold = resumed?.fold ?? emptyFold();
     let lastLineStart = resumed?.lastLineStart ?? 0;
     let lastLine: Uint8Array | undefined; // hashed once, at the end
+    let head = resumed?.head;
     const offset = await eachLine(
       handle,
       resumed?.end ?? 0,
       size,
       (line) => {
         if (line.isTorn) throw tornJournalError(journalPath);
-        foldEntry(fold, entryAtLine(journalPath, fold.entries + 1, line.text));
+        const entry = entryAtLine(journalPath, fold.entries + 1, line.text);
+        foldEntry(fold, entry);
+        head = { seq: entry.seq, hash: entry.hash };
         lastLineStart = line.start;
         lastLine = line.bytes;
       },
@@ -297,8 +334,8 @@ async function foldJournalFile(
     // at 2M managed memberships); the plan does not keep it.
     delete fold.byGroup;
     const lastLineHash = lastLine === undefined ? resumed?.lastLineHash : sha256(lastLine);
-    if (cacheFile !== undefined && lastLineHash !== undefined)
-      await writeFoldCache(cacheFile, { end: offset, lastLineStart, lastLineHash, fold });
+    if (cacheFile !== undefined && lastLineHash !== undefined && head !== undefined)
+      await writeFoldCache(cacheFile, { end: offset, lastLineStart, lastLineHash, head, fold });
     return fold;
   } finally {
     await handle.close();

@@ -98,7 +98,7 @@ export async function verifyJournal(
   const head = last ? { seq: last.seq, hash: last.hash } : undefined;
   if (expected !== undefined && !chain.isExpectedSeen) {
     problems.push({
-      line: lines,
+      line: Math.max(lines, 1),
       message: `entry seq ${String(expected.seq)} with the recorded hash is missing (entries at the end were removed or rewritten?)`,
     });
   }

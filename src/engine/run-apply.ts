@@ -7,6 +7,7 @@ import { applyPlan, type ApplyResult, type ChangeResult } from "../apply/apply-p
 import {
   appendJournalEntries,
   JournalError,
+  verifyJournal,
   type JournalEntry,
   type NewJournalEntry,
 } from "../audit/journal.ts";
@@ -57,6 +58,18 @@ export async function runApply(
         }),
       }
     : undefined;
+  // A journal whose chain is broken anywhere (an entry edited, removed, reordered) is not appended to:
+  // what it would record could no longer be told apart from what was forged.
+  const chain = await verifyJournal(options.journalPath);
+  if (!chain.ok)
+    throw new JournalError(
+      `${options.journalPath} is not intact, so nothing was applied: ${chain.problems
+        .slice(0, 3)
+        .map((p) => `line ${String(p.line)}: ${p.message}`)
+        .join(
+          "; ",
+        )}${chain.problems.length > 3 ? ` (and ${String(chain.problems.length - 3)} more)` : ""}. Run \`gatehouse journal verify\``,
+    );
   // Changes an earlier run could not journal (set aside next to it) go in first, in their order.
   const waiting = await readSetAside(options.journalPath);
   if (waiting.length > 0) {

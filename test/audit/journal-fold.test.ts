@@ -106,9 +106,20 @@ describe("the journal fold", () => {
     expect(plainFold(await foldJournal(journal, cache))).toEqual(plainFold(resumed));
     await expect(foldJournal(journal)).rejects.toThrow(/journal\.jsonl:1: not a journal entry/);
 
-    // A different journal in the same place (rewritten, then longer): read in full, not resumed.
+    // A different journal in the same place (rewritten, then longer), or none: refused, the anchor
+    // kept, until its cache file is deleted; then read in full, not resumed.
     await rm(journal);
+    await expect(foldJournal(journal, cache)).rejects.toThrow(
+      /journal\.jsonl is gone, but gatehouse read 7 entries \(up to seq 7\) from it on this machine/,
+    );
     await appendJournalEntries(journal, run(5, ["dee", "eve", "fay", "gus", "hal"]));
+    await expect(foldJournal(journal, cache)).rejects.toThrow(
+      /no longer holds what gatehouse read 7 entries/,
+    );
+    await expect(foldJournal(journal, cache)).rejects.toThrow(
+      /delete .*journal-[0-9a-f]{16}\.json to accept it/,
+    );
+    for (const name of await readdir(cache)) if (name.startsWith("journal-")) await rm(join(cache, name));
     expect(plainFold(await foldJournal(journal, cache))).toEqual(plainFold(await foldJournal(journal)));
     expect([...(await foldJournal(journal, cache)).managed]).not.toContain(
       "directory:membership/team-1/ada-acct",

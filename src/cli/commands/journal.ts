@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../audit/journal.ts";
-import { foldedEntryCount } from "../../audit/journal-fold.ts";
+import { foldedHead } from "../../audit/journal-fold.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
@@ -44,15 +44,20 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
     io.stdout(`${shown}: no journal here (nothing was applied with it, or it was removed or moved)\n`);
     return ExitCode.error;
   }
-  const result = await verifyJournal(file);
+  // The last entry gatehouse read from this journal on this machine must still be there, with its hash:
+  // that catches entries cut off the end, and a chain rewritten (hashes recomputed) up to it.
+  const known = await foldedHead(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR));
+  const result = await verifyJournal(file, known === undefined ? {} : { expectedHead: known });
   const problems = [...result.problems];
-  if (result.entries === 0 && problems.length === 0)
-    problems.push({ line: 1, message: "the journal is empty" });
-  const known = await foldedEntryCount(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR));
-  if (known !== undefined && result.entries < known)
+  if (
+    result.entries === 0 &&
+    !problems.some((p) => p.line > 0 && p.message.startsWith("not a journal entry"))
+  )
+    problems.unshift({ line: 1, message: "the journal is empty" });
+  if (known !== undefined && result.entries < known.entries)
     problems.push({
       line: result.entries + 1,
-      message: `the journal has ${String(result.entries)} entries, but ${String(known)} were read from it here before (${DEFAULT_CACHE_DIR}): entries were cut off its end`,
+      message: `the journal has ${String(result.entries)} entries, but ${String(known.entries)} were read from it here before (${DEFAULT_CACHE_DIR}): entries were cut off its end`,
     });
   for (const p of problems) io.stdout(`${shown}:${String(p.line)} ${p.message}\n`);
   io.stdout(

@@ -1,0 +1,100 @@
+import { readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import { hashEntry, type JournalEntry } from "../../src/audit/journal-entry.ts";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { captureIo } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+async function cli(tree: AccessTree, argv: string[]): Promise<{ code: number; out: string }> {
+  const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+  const code = await main(argv, io);
+  return { code, out: out.join("") + err.join("") };
+}
+
+const CONFIG = "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n";
+const people = (...ids: string[]): string =>
+  `users:\n${ids.map((id) => `  - { id: ${id}, name: ${id} }\n`).join("")}`;
+const team = (...ids: string[]): string =>
+  `groups:\n  - name: ops\n    owners: [ann]\n    members: [${ids.join(", ")}]\n`;
+
+/** A tree applied twice: the journal holds two runs. */
+async function appliedTwice(): Promise<{ tree: AccessTree; journal: string; lines: string[] }> {
+  const tree = await writeAccessTree({
+    "gatehouse.yaml": CONFIG,
+    "users/people.yaml": people("ann", "bob", "cy"),
+    "groups/teams.yaml": team("ann"),
+  });
+  trees.push(tree);
+  expect((await cli(tree, ["apply", "--yes"])).code).toBe(0);
+  await writeFile(path.join(tree.dir, "groups/teams.yaml"), team("ann", "bob"));
+  expect((await cli(tree, ["apply", "--yes"])).code).toBe(0);
+  // The hourly plan: it reads the whole journal, and this machine remembers its last entry.
+  expect((await cli(tree, ["plan"])).code).toBe(0);
+  const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+  const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
+  return { tree, journal, lines };
+}
+
+/** `lines` chained again (seq, run numbers and hashes recomputed), as a forger would. */
+function rechain(lines: readonly string[]): string[] {
+  let prevHash = "0".repeat(64);
+  const runs = new Map<number, number>();
+  return lines.map((line, i) => {
+    const entry = JSON.parse(line) as JournalEntry;
+    const seq = i + 1;
+    if (entry.type === "apply-start") runs.set(entry.seq, seq);
+    const moved = { ...entry, seq, prevHash, hash: "" };
+    const renumbered = "runSeq" in moved ? { ...moved, runSeq: runs.get(moved.runSeq) ?? 0 } : moved;
+    const hash = hashEntry(renumbered);
+    prevHash = hash;
+    return JSON.stringify({ ...renumbered, hash });
+  });
+}
+
+describe("a journal changed behind gatehouse's back", () => {
+  it("is not appended to when an entry in the middle was edited: apply refuses and changes nothing", async () => {
+    const { tree, journal, lines } = await appliedTwice();
+    const edited = lines.map((l, i) => (i === 1 ? l.replace('"at":"2', '"at":"3') : l));
+    await writeFile(journal, edited.join("\n") + "\n");
+    await writeFile(path.join(tree.dir, "groups/teams.yaml"), team("ann", "bob", "cy"));
+    const directory = await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8");
+    const apply = await cli(tree, ["apply", "--yes"]);
+    expect(apply.code).toBe(1);
+    expect(apply.out).toContain(".gatehouse/journal.jsonl is not intact, so nothing was applied: line 2:");
+    expect(await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")).toBe(directory);
+    expect((await readFile(journal, "utf8")).trimEnd().split("\n")).toHaveLength(lines.length);
+  });
+
+  it("keeps the evidence of a cut: plan refuses, and verify still fails after it", async () => {
+    const { tree, journal, lines } = await appliedTwice();
+    const firstRun = lines.findIndex((l, i) => i > 0 && l.includes('"type":"apply-start"'));
+    await writeFile(journal, lines.slice(0, firstRun).join("\n") + "\n");
+    const plan = await cli(tree, ["plan"]);
+    expect(plan.code).toBe(1);
+    expect(plan.out).toContain(`no longer holds what gatehouse read ${String(lines.length)} entries`);
+    const verify = await cli(tree, ["journal", "verify"]);
+    expect(verify.code).toBe(1);
+    expect(verify.out).toContain("entries were cut off its end");
+  });
+
+  it("finds a chain rewritten with recomputed hashes, up to the last entry read here", async () => {
+    const { tree, journal, lines } = await appliedTwice();
+    // The forger drops one change of the first run, repeats the last entry to keep the count, and
+    // chains it all again: every hash, seq and run number checks out.
+    const forged = rechain([...lines.slice(0, 2), ...lines.slice(3), lines[lines.length - 1] ?? ""]);
+    expect(forged).toHaveLength(lines.length);
+    await writeFile(journal, forged.join("\n") + "\n");
+    const verify = await cli(tree, ["journal", "verify"]);
+    expect(verify.code).toBe(1);
+    expect(verify.out).toContain(`entry seq ${String(lines.length)} with the recorded hash is missing`);
+    // Without this machine's record, nothing tells: what verify cannot see is in the README.
+    await rm(path.join(tree.cwd, ".gatehouse/cache"), { recursive: true });
+    expect((await cli(tree, ["journal", "verify"])).code).toBe(0);
+  });
+});
