@@ -13,9 +13,35 @@ export interface MarkdownOptions {
 
 const escapeCell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
+// Names, values and messages come from the files (anyone who opens a pull request) and from live
+// systems: in a comment they must show as text and do nothing else (no HTML comment that hides the
+// rest, no heading, no line break out of a table, no @mention).
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is matched
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+
+/** `s` as Markdown text that shows it and nothing more. */
+export function mdText(s: string): string {
+  return s
+    .replace(CONTROL, " ")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/@/g, "@\u200b")
+    .replace(/^#/, "\\#");
+}
+
+/** `s` as a code span, whatever backticks it holds. */
+export function mdCode(s: string): string {
+  const flat = s.replace(CONTROL, " ");
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = longest > 0 || flat.startsWith(" ") || flat.endsWith(" ") ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
 function memberText(c: MembershipChange): string {
-  const where = c.source ? `, \`${c.source.file}:${String(c.source.line)}\`` : "";
-  return `${c.memberKind === "group" ? "group " : ""}\`${c.member}\` (${REASON_TEXT[c.reason]}${where})`;
+  const where = c.source ? `, ${mdCode(`${c.source.file}:${String(c.source.line)}`)}` : "";
+  return `${c.memberKind === "group" ? "group " : ""}${mdCode(c.member)} (${REASON_TEXT[c.reason]}${where})`;
 }
 
 function groupTable(changes: readonly Change[]): string[] {
@@ -30,7 +56,7 @@ function groupTable(changes: readonly Change[]): string[] {
   const lines = ["| Group | Gains access | Loses access |", "|---|---|---|"];
   for (const [group, row] of [...byGroup].sort(([a], [b]) => (a < b ? -1 : 1))) {
     lines.push(
-      `| \`${escapeCell(group)}\` | ${escapeCell(row.gains.join("<br>")) || "—"} | ${escapeCell(row.losses.join("<br>")) || "—"} |`,
+      `| ${escapeCell(mdCode(group))} | ${escapeCell(row.gains.join("<br>")) || "—"} | ${escapeCell(row.losses.join("<br>")) || "—"} |`,
     );
   }
   return lines;
@@ -40,17 +66,18 @@ function providerSection(plan: Plan, name: string): string {
   const p = plan.providers.find((x) => x.name === name);
   const changes = plan.changes.filter((c) => c.provider === name);
   const lines = [
-    `#### \`${name}\` (${p?.type ?? "?"}, ${p?.mode ?? "?"}): ${String(changes.length)} change(s)`,
+    `#### ${mdCode(name)} (${p?.type ?? "?"}, ${p?.mode ?? "?"}): ${String(changes.length)} change(s)`,
     "",
   ];
   const table = groupTable(changes);
   if (table.length > 0) lines.push(...table, "");
   const others = changes.filter((c) => c.kind !== "membership");
-  for (const c of others) lines.push(`- \`${symbolOf(c)}\` ${describeChange(c)} — ${describeWhy(c)}`);
+  for (const c of others)
+    lines.push(`- \`${symbolOf(c)}\` ${mdText(describeChange(c))} — ${mdText(describeWhy(c))}`);
   const notes = plan.notes.filter((n) => n.provider === name);
   if (notes.length > 0) {
     lines.push("", "<details><summary>Notes</summary>", "");
-    for (const n of notes) lines.push(`- ${n.message}`);
+    for (const n of notes) lines.push(`- ${mdText(n.message)}`);
     lines.push("", "</details>");
   }
   return lines.join("\n");

@@ -150,3 +150,28 @@ describe("markdown size limit", () => {
     expect(text).toContain("only its summary is shown here");
   });
 });
+
+describe("Markdown from hostile names", () => {
+  it("shows names, values and live groups as text: no HTML, no heading, no line break, no mention", () => {
+    const plan = planFor(
+      model({
+        users: [user("alice", { name: "Alice <!-- hidden", title: "@security-team" })],
+        groups: [group("ops", [entry.user("alice", 4)])],
+      }),
+      {
+        live: live(
+          [liveUser("alice", { name: "Alice" })],
+          [liveGroup("ops"), liveGroup("evil`\n### ✅ Approved\n<img src=x>", ["alice"])],
+        ),
+        mode: "authoritative",
+      },
+    );
+    const md = renderMarkdown(plan);
+    expect(md).not.toContain("<!--");
+    expect(md).not.toContain("<img");
+    expect(md).not.toMatch(/^### ✅/m);
+    expect(md).not.toContain(" @security-team");
+    expect(md).toContain("Alice &lt;!-- hidden");
+    expect(md).toContain("delete group evil` ### ✅ Approved &lt;img src=x&gt; (1 members)");
+  });
+});
