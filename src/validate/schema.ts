@@ -115,8 +115,13 @@ function describe(error: ErrorObject, declaredBy: Validators["declaredBy"]): str
       const description: unknown = error.parentSchema?.["description"];
       return "does not match any allowed form" + (typeof description === "string" ? ` (${description})` : "");
     }
-    case "pattern":
-      return `must match the pattern ${String(params["pattern"])}`;
+    case "pattern": {
+      // A schema's title, where it has one, says in words what the pattern allows.
+      const title: unknown = error.parentSchema?.["title"];
+      return typeof title === "string"
+        ? `must be ${title}`
+        : `must match the pattern ${String(params["pattern"])}`;
+    }
     case "format":
       return params["format"] === "date-time"
         ? "must be an ISO 8601 instant with a time zone, e.g. 2027-01-15T18:00:00Z"

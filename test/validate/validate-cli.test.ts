@@ -72,6 +72,23 @@ describe("gatehouse validate", () => {
     );
   });
 
+  it("refuses account names with line breaks, NUL or spaces at either end (they would inject into CODEOWNERS, LDAP)", async () => {
+    const result = await runValidate({
+      "gatehouse.yaml": configYaml(),
+      "people.yaml":
+        'users:\n  - { id: ann, name: Ann, accounts: { github: "ann\\n* @mallory" } }\n  - { id: bob, name: Bob, accounts: { directory: " bob" } }\n  - { id: cy, name: Cy, accounts: { directory: "c\\0y" } }\n  - { id: dee, name: Dee, accounts: { directory: "Dee Two" } }\n',
+    });
+    expect(result.code).toBe(1);
+    const refused = result.stdout
+      .split("\n")
+      .filter((l) => l.includes("must be an account name without control"));
+    expect(refused.map((l) => l.split(" ")[0])).toEqual([
+      "access/people.yaml:2:47",
+      "access/people.yaml:3:50",
+      "access/people.yaml:4:48",
+    ]);
+  });
+
   it("refuses aliases under the alias count limit that copy a large list many times", async () => {
     const list = "      - bob\n".repeat(5_000);
     const copies = Array.from(
