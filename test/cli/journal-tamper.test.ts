@@ -1,21 +1,16 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.ts";
 import { hashEntry, type JournalEntry } from "../../src/audit/journal-entry.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
-import { captureIo } from "../helpers/cli-io.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
   await Promise.all(trees.splice(0).map((t) => t.remove()));
 });
 
-async function cli(tree: AccessTree, argv: string[]): Promise<{ code: number; out: string }> {
-  const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
-  const code = await main(argv, io);
-  return { code, out: out.join("") + err.join("") };
-}
+const cli = (tree: AccessTree, argv: string[]) => runCliIn(tree.cwd, argv);
 
 const CONFIG = "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n";
 const people = (...ids: string[]): string =>
