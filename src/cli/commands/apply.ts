@@ -1,13 +1,15 @@
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
-import { closeProviders, journalPathOf, preparePlan } from "../../engine/prepare-plan.ts";
+import { closeProviders, journalPathOf, preparePlan, type EngineOptions } from "../../engine/prepare-plan.ts";
 import { assertPlanCurrent, readSavedPlan } from "../../engine/saved-plan.ts";
 import { runApply } from "../../engine/run-apply.ts";
 import { describeActor } from "../../audit/git.ts";
 import { renderText } from "../../render/text.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { describeChange } from "../../render/describe.ts";
-import { COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
+import { COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
+import { acquireFileLock, releaseFileLock } from "../../io/file-lock.ts";
+import type { Plan } from "../../plan/types.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
 
@@ -43,6 +45,26 @@ export async function runApplyCommand(argv: readonly string[], io: CliIo): Promi
   const saved = planFile === undefined ? undefined : await readSavedPlan(path.resolve(io.cwd, planFile));
   const only = saved ? saved.providers.map((p) => p.name) : listOpt(args, "provider");
   const options = engineOptions(io, stringOpt(args, "dir"), only, stringOpt(args, "journal"));
+  // One apply at a time per journal on this machine, from its plan to its last entry: a second run
+  // waits, then plans on what the first one left. (CI runners on other machines: the workflows'
+  // concurrency groups.)
+  const lock = await acquireFileLock(`${journalPathOf(options)}.apply`, { timeoutMs: APPLY_LOCK_WAIT_MS });
+  try {
+    return await applyLocked(args, io, options, saved);
+  } finally {
+    await releaseFileLock(lock);
+  }
+}
+
+/** How long an apply waits for another one on this machine to finish. */
+const APPLY_LOCK_WAIT_MS = 10 * 60_000;
+
+async function applyLocked(
+  args: Parsed,
+  io: CliIo,
+  options: EngineOptions,
+  saved: Plan | undefined,
+): Promise<number> {
   const prepared = await preparePlan(options);
   try {
     if (saved) assertPlanCurrent(saved, prepared.plan, stringOpt(args, "checksum"));
@@ -97,8 +119,11 @@ export async function runApplyCommand(argv: readonly string[], io: CliIo): Promi
       `Apply complete: ${String(result.applied)} applied, ${String(result.failed)} failed, ${String(result.skipped)} skipped in ${String(result.durationMs)} ms. Calls: ${calls}.\n`,
     );
     const { start } = result.journal;
+    // "+dirty" (files not committed) stays in sight: the journal records it too.
     const commit =
-      start.type === "apply-start" && start.commit !== undefined ? start.commit.slice(0, 12) : "(not in git)";
+      start.type === "apply-start" && start.commit !== undefined
+        ? start.commit.slice(0, 12) + (start.commit.endsWith("+dirty") ? "+dirty (uncommitted changes)" : "")
+        : "(not in git)";
     io.stdout(
       `Journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(result.journal.first)}-${String(result.journal.last)}, head ${result.journal.headHash.slice(0, 16)}…\n` +
         `  #${String(start.seq)} apply-start at ${start.at} by ${start.type === "apply-start" ? start.actor : "?"}, access files ${commit}, plan sha256:${start.type === "apply-start" ? start.planDigest.slice(0, 16) : "?"}…, hash ${start.hash.slice(0, 16)}…\n` +

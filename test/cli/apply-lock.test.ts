@@ -1,0 +1,33 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { acquireFileLock, releaseFileLock } from "../../src/io/file-lock.ts";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+describe("apply", () => {
+  it("waits for another apply on the same journal, then plans on what that one left", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n",
+    });
+    trees.push(tree);
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const held = await acquireFileLock(`${journal}.apply`);
+    const waiting = runCliIn(tree.cwd, ["apply", "--yes"]);
+    await sleep(400);
+    const before = await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8").catch(() => "none");
+    expect(before).toBe("none");
+    await releaseFileLock(held);
+    const applied = await waiting;
+    expect(applied.code).toBe(0);
+    expect(applied.out).toContain("create user ann");
+    expect(await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")).toContain('"ann"');
+  });
+});
