@@ -267,6 +267,13 @@ describe("ldap member modifications", () => {
     ]);
   });
 
+  it("removes every spelling of a member the group holds twice (a directory loaded with slapadd can)", () => {
+    const shouting = "UID=ANN,OU=People,DC=example,DC=com";
+    expect(memberModifications([ann, shouting, bob], [], [ann], openldap)).toEqual([
+      { operation: "delete", attribute: "member", values: [ann, shouting] },
+    ]);
+  });
+
   it("skips values already present or already gone, whatever their case", () => {
     expect(
       memberModifications(

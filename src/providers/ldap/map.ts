@@ -269,9 +269,16 @@ export function memberModifications(
   const g = settings.groups;
   const isDn = g.flavour !== "posixGroup";
   const key = (v: string): string => (isDn ? normalizeDn(stripUniqueMemberUid(v)) : v);
-  const present = new Map(current.map((v) => [key(v), v]));
+  // Every value the group holds, by what it names: a server may hold one member under two spellings
+  // of its DN (different case), and a removal must take out all of them, or the member stays.
+  const present = new Map<string, string[]>();
+  for (const v of current) {
+    const spellings = present.get(key(v));
+    if (spellings) spellings.push(v);
+    else present.set(key(v), [v]);
+  }
   const toAdd = new Map<string, string>();
-  const toRemove = new Map<string, string>();
+  const toRemove = new Map<string, readonly string[]>();
   for (const v of adds) if (!present.has(key(v))) toAdd.set(key(v), v);
   for (const v of removes) {
     const existing = present.get(key(v));
@@ -289,7 +296,7 @@ export function memberModifications(
   if (toAdd.size > 0)
     mods.push({ operation: "add", attribute: g.memberAttribute, values: [...toAdd.values()] });
   if (toRemove.size > 0)
-    mods.push({ operation: "delete", attribute: g.memberAttribute, values: [...toRemove.values()] });
+    mods.push({ operation: "delete", attribute: g.memberAttribute, values: [...toRemove.values()].flat() });
   return mods;
 }
 
