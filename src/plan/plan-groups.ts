@@ -35,6 +35,7 @@ function planMembers(
   have: LiveGroup | undefined,
   formerName: string | undefined,
   withoutAccount: ReadonlySet<string>,
+  renamedInPlace: ReadonlyMap<string, string>,
 ): void {
   const { input } = sink;
   const provider = input.name;
@@ -72,7 +73,9 @@ function planMembers(
     });
   }
   if (have) planRoles(sink, want, have);
-  const liveGroupMembers = new Set(have?.groupMembers ?? []);
+  // Nested groups renamed in place in this plan count under their new names.
+  const liveInner = (have?.groupMembers ?? []).map((inner) => renamedInPlace.get(inner) ?? inner);
+  const liveGroupMembers = new Set(liveInner);
   for (const [inner, source] of want.groupMembers) {
     if (liveGroupMembers.has(inner)) continue;
     sink.change({
@@ -91,7 +94,7 @@ function planMembers(
   }
   if (!have) return;
   for (const account of [...extra].sort()) planRemoval(sink, want.name, account, "user", want, formerName);
-  for (const inner of [...(have.groupMembers ?? [])].sort()) {
+  for (const inner of [...liveInner].sort()) {
     if (want.groupMembers.has(inner)) continue;
     planRemoval(sink, want.name, inner, "group", want, formerName);
   }
@@ -247,18 +250,27 @@ export function planGroups(sink: PlanSink): void {
   const { name: provider, capabilities: caps, desired, live } = input;
   const liveGroups = new Map(live.groups.map((g) => [g.name, g]));
   const withoutAccount = disabledWithoutAccount(input);
-  const renamed = new Map<string, string>(); // live name → the desired group it becomes
-  for (const want of [...desired.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  const wanted = [...desired.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  // Live name → the desired group it becomes. Each desired group missing live takes the first of its
+  // former names that is live, not desired itself and not taken by an earlier group.
+  const renamed = new Map<string, string>();
+  for (const want of wanted) {
+    if (liveGroups.has(want.name)) continue;
+    const former = want.formerNames?.find(
+      (n) => liveGroups.has(n) && !desired.groups.has(n) && !renamed.has(n),
+    );
+    if (former !== undefined) renamed.set(former, want.name);
+  }
+  // Renamed in place, a group stays nested where it was: its parents list it under the new name.
+  const inPlace: ReadonlyMap<string, string> = caps.renameGroups === true ? renamed : new Map();
+  for (const want of wanted) {
     let have = liveGroups.get(want.name);
     let renamedFrom: string | undefined;
     const id = groupAddress(provider, want.name);
     if (!have) {
-      const former = want.formerNames?.find(
-        (n) => liveGroups.has(n) && !desired.groups.has(n) && !renamed.has(n),
-      );
+      const former = [...renamed].find(([, to]) => to === want.name)?.[0];
       const old = former === undefined ? undefined : liveGroups.get(former);
       if (former !== undefined && old) {
-        renamed.set(former, want.name);
         if (caps.renameGroups === true) {
           planRename(sink, want, old);
           renamedFrom = old.name;
@@ -300,7 +312,7 @@ export function planGroups(sink: PlanSink): void {
         source: want.source,
       });
     }
-    if (want.managesMembers) planMembers(sink, want, have, renamedFrom, withoutAccount);
+    if (want.managesMembers) planMembers(sink, want, have, renamedFrom, withoutAccount, inPlace);
     else if (have)
       for (const account of have.members)
         if (sink.terminated.has(account)) planRemoval(sink, want.name, account, "user", want);
