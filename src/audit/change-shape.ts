@@ -109,11 +109,14 @@ function isGroupChangeBody(value: Record<string, unknown>): boolean {
 }
 
 function isMembershipChangeBody(value: Record<string, unknown>): boolean {
+  const also = value["narrowsAlso"];
   return (
     (value["action"] === "add" || value["action"] === "remove") &&
     typeof value["group"] === "string" &&
     typeof value["member"] === "string" &&
-    (value["memberKind"] === "user" || value["memberKind"] === "group")
+    (value["memberKind"] === "user" || value["memberKind"] === "group") &&
+    (value["reaches"] === undefined || isNonNegativeInteger(value["reaches"])) &&
+    (also === undefined || (Array.isArray(also) && also.every((g) => typeof g === "string")))
   );
 }
 

@@ -1,4 +1,4 @@
-import type { DesiredGroup, DesiredMember, LiveGroup } from "../model/state.ts";
+import type { DesiredGroup, DesiredMember, LiveGroup, LiveState } from "../model/state.ts";
 import { describeProvenance } from "../desired/effective.ts";
 import { groupAddress, membershipAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
@@ -147,6 +147,8 @@ function planRemoval(
   const id = membershipAddress(provider, group, member, memberKind);
   const desiredUser = memberKind === "user" ? input.desired.users.get(member) : undefined;
   const expired = memberKind === "user" ? want?.expired.get(member) : undefined;
+  const nesting = liveNestingOf(input.live);
+  const above = nesting.ancestors(group);
   const base = {
     provider,
     id,
@@ -156,6 +158,8 @@ function planRemoval(
     member,
     memberKind,
     risk: "narrows",
+    ...(memberKind === "group" ? { reaches: nesting.reach(member) } : {}),
+    ...(above.length > 0 ? { narrowsAlso: above } : {}),
   } as const;
   const withUser = desiredUser ? { userId: desiredUser.userId } : {};
   if (memberKind === "user" && sink.terminated.has(member)) {
@@ -242,6 +246,60 @@ function disabledWithoutAccount(input: PlanSink["input"]): ReadonlySet<string> {
   if (disabled.length === 0) return new Set();
   const live = new Set(input.live.users.map((u) => u.account));
   return new Set(disabled.filter((u) => !live.has(u.account)).map((u) => u.account));
+}
+
+interface LiveNesting {
+  /** People who hold a group through it: its members and its nested groups' members, unique. */
+  reach(group: string): number;
+  /** Groups that nest `group`, at any depth, sorted. */
+  ancestors(group: string): readonly string[];
+}
+
+const nestings = new WeakMap<LiveState, LiveNesting>();
+const NO_GROUPS: readonly string[] = [];
+
+/** The live nesting of groups, worked out once per live state and only for what is asked. */
+function liveNestingOf(live: LiveState): LiveNesting {
+  const known = nestings.get(live);
+  if (known) return known;
+  const byName = new Map(live.groups.map((g) => [g.name, g]));
+  const parents = new Map<string, string[]>();
+  for (const g of live.groups)
+    for (const inner of g.groupMembers ?? []) {
+      const list = parents.get(inner);
+      if (list) list.push(g.name);
+      else parents.set(inner, [g.name]);
+    }
+  const walk = (start: string, next: (name: string) => readonly string[]): string[] => {
+    const seen = new Set<string>([start]);
+    const queue = [start];
+    for (let name = queue.pop(); name !== undefined; name = queue.pop())
+      for (const other of next(name))
+        if (!seen.has(other)) {
+          seen.add(other);
+          queue.push(other);
+        }
+    seen.delete(start);
+    return [...seen];
+  };
+  const above = new Map<string, readonly string[]>();
+  const nesting: LiveNesting = {
+    reach: (group) => {
+      const people = new Set<string>();
+      for (const name of [group, ...walk(group, (n) => byName.get(n)?.groupMembers ?? NO_GROUPS)])
+        for (const member of byName.get(name)?.members ?? []) people.add(member);
+      return people.size;
+    },
+    ancestors: (group) => {
+      if (parents.size === 0) return NO_GROUPS;
+      let list = above.get(group);
+      if (list === undefined)
+        above.set(group, (list = walk(group, (n) => parents.get(n) ?? NO_GROUPS).sort()));
+      return list;
+    },
+  };
+  nestings.set(live, nesting);
+  return nesting;
 }
 
 /** Groups and memberships, including leavers removed from groups the files do not mention. */

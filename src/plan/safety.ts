@@ -19,7 +19,7 @@ export interface GuardrailOptions {
  * group, and a disabled or deleted account (the account itself is access).
  */
 function removalsOf(change: Change): number {
-  if (change.kind === "membership" && change.action === "remove") return 1;
+  if (change.kind === "membership" && change.action === "remove") return change.reaches ?? 1;
   if (change.kind === "group" && change.action === "delete") return change.memberCount;
   if (change.kind === "user" && (change.action === "disable" || change.action === "delete")) return 1;
   return 0;
@@ -102,6 +102,12 @@ export function checkGuardrails(plan: Plan, policy: Policy, options: GuardrailOp
         `${c.id}: ${c.kind} ${c.action} narrows protected group ${group}; re-run with --force if intended`,
       );
     }
+    // Through nesting: taking someone out of a group takes them out of every group that nests it.
+    const above = c.kind === "membership" ? (c.narrowsAlso ?? []) : [];
+    for (const outer of above.filter((g) => protectedGroups.has(g.toLowerCase())))
+      violations.push(
+        `${c.id}: ${c.kind} ${c.action} narrows protected group ${outer}, which nests ${group ?? ""}; re-run with --force if intended`,
+      );
   }
   return violations;
 }

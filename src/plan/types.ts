@@ -97,6 +97,13 @@ export type MembershipChange = ChangeBase & {
   readonly memberKind: "user" | "group";
   /** The member's role in the group, for systems with one (GitHub team maintainer); absent: unchanged. */
   readonly role?: "member" | "maintainer";
+  /**
+   * Removing a nested group: the people who hold `group` through it (its members, and theirs, live),
+   * who lose that access. The guard rails count them, not one removal.
+   */
+  readonly reaches?: number;
+  /** Live groups that nest `group` (at any depth): a removal narrows them too (protected groups). */
+  readonly narrowsAlso?: readonly string[];
 };
 
 export type Change = UserChange | GroupChange | MembershipChange;
