@@ -209,6 +209,7 @@ function planRemoval(
       );
       return;
     case "additive":
+      keptOf(sink).push(`${member} in ${group}`);
       return;
   }
 }
@@ -246,6 +247,26 @@ function disabledWithoutAccount(input: PlanSink["input"]): ReadonlySet<string> {
   if (disabled.length === 0) return new Set();
   const live = new Set(input.live.users.map((u) => u.account));
   return new Set(disabled.filter((u) => !live.has(u.account)).map((u) => u.account));
+}
+
+/** Memberships additive mode keeps although the files do not grant them, per plan sink. */
+const kept = new WeakMap<PlanSink, string[]>();
+
+function keptOf(sink: PlanSink): string[] {
+  let list = kept.get(sink);
+  if (!list) kept.set(sink, (list = []));
+  return list;
+}
+
+/** One note for what additive mode keeps: "No changes" must not read as "the files and the system agree". */
+function noteKept(sink: PlanSink): void {
+  const list = kept.get(sink) ?? [];
+  if (list.length === 0) return;
+  const shown = list.slice(0, 5).join(", ");
+  sink.note(
+    "kept",
+    `${String(list.length)} membership(s) in managed groups are not in the access files and are kept, because gatehouse did not apply them (mode: additive): ${shown}${list.length > 5 ? ", …" : ""}. Remove them by hand, or set mode: authoritative`,
+  );
 }
 
 interface LiveNesting {
@@ -423,4 +444,5 @@ export function planGroups(sink: PlanSink): void {
     for (const account of have.members)
       if (sink.terminated.has(account)) planRemoval(sink, have.name, account, "user", undefined);
   }
+  noteKept(sink);
 }

@@ -111,8 +111,11 @@ export type Change = UserChange | GroupChange | MembershipChange;
 /** Something the plan noticed but will not change (observe mode, unmanaged objects, pending states). */
 export interface PlanNote {
   readonly provider: string;
-  /** "observed": a change an observe-mode provider would need; nothing is written there. */
-  readonly kind: "unmanaged" | "drift-ignored" | "info" | "observed";
+  /**
+   * "observed": a change an observe-mode provider would need; nothing is written there. "kept":
+   * memberships the files do not grant that additive mode keeps (gatehouse did not apply them).
+   */
+  readonly kind: "unmanaged" | "drift-ignored" | "info" | "observed" | "kept";
   readonly message: string;
 }
 

@@ -16,9 +16,11 @@ export function renderSummaryLine(plan: Plan): string {
   const s = plan.summary;
   if (s.changes === 0) {
     const observed = plan.notes.filter((n) => n.kind === "observed").length;
-    return observed === 0
-      ? "No changes. Live systems match the access files."
-      : `No changes to apply, but ${String(observed)} difference(s) in systems gatehouse only observes (mode: observe), noted above.`;
+    if (observed > 0)
+      return `No changes to apply, but ${String(observed)} difference(s) in systems gatehouse only observes (mode: observe), noted above.`;
+    return plan.notes.some((n) => n.kind === "kept")
+      ? "No changes to apply. Live systems hold memberships the access files do not grant, kept (mode: additive), noted above."
+      : "No changes. Live systems match the access files.";
   }
   return `Plan: ${String(s.changes)} change(s): ${String(s.broadens)} broaden access, ${String(s.narrows)} narrow access, ${String(s.changes - s.broadens - s.narrows)} neutral.`;
 }

@@ -95,7 +95,10 @@ describe("renaming a group with formerNames", { tags: ["slow"] }, () => {
     directory.groups.find((g) => g.name === "team-sre-write")?.members.push("kenji");
     await r.write(DIRECTORY_FILE, JSON.stringify(directory));
     const after = await r.run(["plan"]);
-    expect(after.stdout).not.toContain("kenji");
-    expect(after.stdout).toContain("No changes");
+    expect(after.stdout).not.toMatch(/- remove kenji/);
+    expect(after.stdout).toContain(
+      "kept, because gatehouse did not apply them (mode: additive): kenji in team-sre-write",
+    );
+    expect(after.stdout).toContain("No changes to apply.");
   });
 });

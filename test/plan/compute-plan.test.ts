@@ -110,7 +110,7 @@ const cases: Case[] = [
       ),
     },
     expected: [],
-    notes: [],
+    notes: ["1 membership(s) in managed groups are not in the access files and are kept"],
   },
   {
     name: "observe: leaves an unmentioned member, account and group alone and notes each",
