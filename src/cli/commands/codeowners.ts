@@ -3,10 +3,16 @@ import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
-import { checkCodeowners, CODEOWNERS_PATH, generateCodeowners } from "../../pr/codeowners.ts";
+import {
+  checkCodeowners,
+  CODEOWNERS_HEADER,
+  CODEOWNERS_PATH,
+  generateCodeowners,
+} from "../../pr/codeowners.ts";
 import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
+import { assertReplaceable } from "../output-file.ts";
 
 export const CODEOWNERS_USAGE = `Usage: gatehouse codeowners [--dir access] [--out .github/CODEOWNERS] [--check] [--stdout]
 
@@ -67,6 +73,10 @@ export async function runCodeowners(argv: readonly string[], io: CliIo): Promise
     io.stdout(`${path.relative(io.cwd, out)} is up to date\n`);
     return ExitCode.ok;
   }
+  if (before !== undefined)
+    await assertReplaceable(io.cwd, out, "a CODEOWNERS file gatehouse wrote", (start) =>
+      start.startsWith(CODEOWNERS_HEADER),
+    );
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, text);
   io.stdout(`wrote ${path.relative(io.cwd, out)}\n`);

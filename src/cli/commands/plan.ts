@@ -10,6 +10,7 @@ import { planChecksum } from "../../engine/saved-plan.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
+import { assertReplaceable, looksLikeSavedPlan } from "../output-file.ts";
 
 export const PLAN_USAGE = `Usage: gatehouse plan [--dir access] [--out plan.json] [--format text|markdown|json]
                       [--detailed-exitcode] [--provider NAME]... [--verbose]
@@ -43,7 +44,11 @@ export async function runPlan(argv: readonly string[], io: CliIo): Promise<numbe
     if (prepared.warnings.length > 0 && format === "text")
       io.stderr(renderDiagnostics(prepared.warnings, "text"));
     const out = stringOpt(args, "out");
-    if (out !== undefined) await writeFile(path.resolve(io.cwd, out), renderJson(plan));
+    if (out !== undefined) {
+      const target = path.resolve(io.cwd, out);
+      await assertReplaceable(io.cwd, target, "a saved plan", looksLikeSavedPlan);
+      await writeFile(target, renderJson(plan));
+    }
     switch (format) {
       case "json":
         io.stdout(renderJson(plan));

@@ -1,0 +1,44 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { UsageError } from "../errors.ts";
+import { hasCode } from "../io/file-lock.ts";
+
+/** Bytes of an existing file read to tell what it is. */
+const SNIFF_BYTES = 4096;
+
+/**
+ * Refuses to write a command's output over a file that is something else: the journal, a local
+ * directory, an access file, anything not made by the same command before (`isOurs` judges the start
+ * of its text). A missing file may be written.
+ */
+export async function assertReplaceable(
+  cwd: string,
+  target: string,
+  what: string,
+  isOurs: (start: string) => boolean,
+): Promise<void> {
+  let start: string;
+  try {
+    const text = await readFile(target, "utf8");
+    start = text.slice(0, SNIFF_BYTES);
+  } catch (error) {
+    if (hasCode(error, "ENOENT")) return;
+    if (hasCode(error, "EISDIR"))
+      throw new UsageError(`${path.relative(cwd, target)} is a folder, not a file`);
+    throw error;
+  }
+  if (!isOurs(start))
+    throw new UsageError(
+      `${path.relative(cwd, target)} exists and is not ${what}; gatehouse does not write over it (remove it, or choose another path)`,
+    );
+}
+
+/**
+ * The start of a saved plan as `plan --out` writes it (renderJson): its format version, then when it
+ * was made and the files' digest (a local directory file starts with a format version too).
+ */
+export function looksLikeSavedPlan(start: string): boolean {
+  return (
+    /^\s*\{\s*"formatVersion"\s*:\s*1\s*,\s*"createdAt"\s*:/.test(start) && start.includes('"desiredDigest"')
+  );
+}
