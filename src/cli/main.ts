@@ -11,6 +11,7 @@ import {
 } from "../errors.ts";
 import { renderDiagnostics, countLine } from "../render/diagnostics.ts";
 import { nodeIo, type CliIo } from "./io.ts";
+import { terminalSafe } from "./terminal-text.ts";
 
 export const VERSION: string = (() => {
   const data: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
@@ -53,14 +54,15 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
 
 /** Runs one command and returns its exit code. Never throws: every failure becomes a message and a code. */
 export async function main(argv: readonly string[], given: CliIo = nodeIo()): Promise<number> {
-  // Whatever is printed, a credential gatehouse read never is (registerSecret).
+  // Whatever is printed, a credential gatehouse read never is (registerSecret), and no control
+  // character from a name or a message reaches the terminal (terminalSafe).
   const io: CliIo = {
     ...given,
     stdout: (text) => {
-      given.stdout(redactKnownSecrets(text));
+      given.stdout(terminalSafe(redactKnownSecrets(text)));
     },
     stderr: (text) => {
-      given.stderr(redactKnownSecrets(text));
+      given.stderr(terminalSafe(redactKnownSecrets(text)));
     },
   };
   const [name, ...rest] = argv;

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { terminalSafe } from "../../src/cli/terminal-text.ts";
+import { writeAccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+
+describe("text for the terminal", () => {
+  it("shows control characters as escapes, and keeps gatehouse's own colours", () => {
+    expect(terminalSafe("a\u001b[8mhidden\u0007\rNo changes.\n\ttab")).toBe(
+      "a\\x1b[8mhidden\\x07\\x0dNo changes.\n\ttab",
+    );
+    expect(terminalSafe("\r\u001b[2K\u001b[32m+ add\u001b[0m")).toBe("\r\u001b[2K\u001b[32m+ add\u001b[0m");
+    expect(terminalSafe("\u001b]0;title\u0007")).toBe("\\x1b]0;title\\x07");
+  });
+
+  it("is what validate prints for a hostile key", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml": 'users:\n  - { id: ann, name: Ann, "x\\e[8m": 1 }\n',
+    });
+    try {
+      const result = await runCliIn(tree.cwd, ["validate"]);
+      expect(result.code).toBe(1);
+      expect(result.out).not.toContain("\u001b");
+      expect(result.out).toContain("x\\x1b[8m");
+    } finally {
+      await tree.remove();
+    }
+  });
+});
