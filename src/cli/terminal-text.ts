@@ -4,9 +4,11 @@
  * hide what follows (ESC [8m) or set the window title. Every control character except newline and tab
  * is shown as an escape (`\x1b`), except gatehouse's own colours and line clearing.
  */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is matched
+/* eslint-disable no-control-regex -- control characters are exactly what is matched */
 const UNSAFE =
   /\r\u001b\[2K|\u001b\[(?:0|2|31|32|33)m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/* eslint-enable no-control-regex */
 
 export function terminalSafe(text: string): string {
   return text.replace(UNSAFE, (match) =>
