@@ -56,6 +56,8 @@ export interface ImportRendering {
   readonly parts: readonly string[];
   readonly users: number;
   readonly groups: number;
+  /** What the first plan after this import will change, so that it is no surprise. */
+  readonly warnings: readonly string[];
 }
 
 export interface ImportOptions {
@@ -168,7 +170,22 @@ export function renderImport(
     const header = `# yaml-language-server: $schema=${schemaPath}\n# Imported from ${provider.name} by gatehouse import${part}. Add owners to every group, then review.\n`;
     return header + stringify(body, { lineWidth: 0 });
   });
-  return { parts, users: users.length, groups: groups.length };
+  const warnings: string[] = [];
+  const leavers = new Set(users.filter((u) => u["status"] === "terminated").map((u) => String(u["id"])));
+  const leaverMemberships = groups.reduce(
+    (n, g) => n + g.members.filter((m) => typeof m === "string" && leavers.has(m)).length,
+    0,
+  );
+  if (leaverMemberships > 0)
+    warnings.push(
+      `${String(leaverMemberships)} membership(s) of disabled accounts are listed: those people are imported as terminated, and a leaver holds nothing, so the first apply removes them. Make someone active in the files if they should keep access`,
+    );
+  for (const g of groups)
+    if (g.formerNames !== undefined)
+      warnings.push(
+        `the live group "${g.formerNames[0] ?? ""}" is not a valid gatehouse group name: it is imported as ${g.name} (formerNames), so the first apply renames it in ${provider.name}. Check what refers to it by name first`,
+      );
+  return { parts, users: users.length, groups: groups.length, warnings };
 }
 
 /** The file of each part: `out` for the first, `<name>-002.yaml`, `<name>-003.yaml`... next to it. */

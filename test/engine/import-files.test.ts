@@ -149,7 +149,23 @@ describe("import of names an adopted system spells its own way", () => {
     };
     const provider = model.config.providers[0];
     if (!provider) throw new Error("no provider");
-    const { parts } = renderImport(live, model, provider, "../../schemas/access.schema.json");
+    const { parts, warnings } = renderImport(live, model, provider, "../../schemas/access.schema.json");
+    // Said at once: what the first apply after this import changes.
+    expect(warnings).toEqual([
+      'the live group "Sales Team" is not a valid gatehouse group name: it is imported as sales-team-2 (formerNames), so the first apply renames it in directory. Check what refers to it by name first',
+    ]);
+    const withLeaver = renderImport(
+      {
+        users: [{ account: "gone", name: "Gone", enabled: false }],
+        groups: [{ name: "x", members: ["gone"] }],
+      },
+      model,
+      provider,
+      "schema.json",
+    );
+    expect(withLeaver.warnings).toEqual([
+      "1 membership(s) of disabled accounts are listed: those people are imported as terminated, and a leaver holds nothing, so the first apply removes them. Make someone active in the files if they should keep access",
+    ]);
     const body = parse(parts[0] ?? "") as {
       users: { id: string; manager?: string }[];
       groups: { name: string; formerNames?: string[]; members: unknown[] }[];

@@ -45,7 +45,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
   const provider = await createProvider(config, providerContextOf(options));
   try {
     const live = await provider.read(AbortSignal.timeout(600_000));
-    const { parts, users, groups } = renderImport(
+    const { parts, users, groups, warnings } = renderImport(
       live,
       tree.model,
       config,
@@ -76,6 +76,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
     io.stdout(
       `Wrote ${path.relative(io.cwd, out)}${more}: ${String(users)} new user(s), ${String(groups)} group(s) from ${name} (${String(provider.stats().reads)} read call(s))${removed}.\nReview it, then run: gatehouse validate && gatehouse plan\n`,
     );
+    for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
     return ExitCode.ok;
   } finally {
     await provider.close();
