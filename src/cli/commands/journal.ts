@@ -4,21 +4,34 @@ import { ExitCode, UsageError } from "../../errors.ts";
 import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../audit/journal.ts";
 import { foldedHead } from "../../audit/journal-fold.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
-import { flag, parseCommandArgs, stringOpt } from "../args.ts";
+import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
+import { accessAt } from "../../audit/access-at.ts";
+import { formatLocation } from "../../model/source.ts";
+import { REASON_TEXT } from "../../render/describe.ts";
 import type { CliIo } from "../io.ts";
 
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl]
        gatehouse journal repair [--journal .gatehouse/journal.jsonl]
+       gatehouse journal access GROUP --at DATE [--provider NAME] [--format text|json]
 
 verify walks the hash chain of the apply journal and reports any edited, removed, inserted or
 reordered entry, or a torn last line; a missing or empty journal, or one shorter than gatehouse last
 read it on this machine (.gatehouse/cache), fails too. Exit 0 when intact, 1 otherwise.
-repair cuts off a torn last line left by a crash mid-write (kept in <journal>.torn); nothing else.`;
+repair cuts off a torn last line left by a crash mid-write (kept in <journal>.torn); nothing else.
+access answers "who had access to GROUP on DATE" from the journal: each member then, since when, why,
+and the run (commit, actor) that added them. DATE is an instant (2026-03-01T12:00:00Z) or a day
+(2026-03-01: the end of that day, UTC). Only what gatehouse applied is in the journal.`;
 
 export async function runJournal(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(
     argv,
-    { journal: { type: "string" }, help: { type: "boolean", short: "h" } },
+    {
+      journal: { type: "string" },
+      at: { type: "string" },
+      provider: { type: "string" },
+      format: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
     JOURNAL_USAGE,
   );
   if (flag(args, "help")) {
@@ -26,8 +39,9 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
     return ExitCode.ok;
   }
   const sub = args.positionals[0];
-  if (sub !== "verify" && sub !== "repair") throw new UsageError(JOURNAL_USAGE);
+  if (sub !== "verify" && sub !== "repair" && sub !== "access") throw new UsageError(JOURNAL_USAGE);
   const file = path.resolve(io.cwd, stringOpt(args, "journal") ?? DEFAULT_JOURNAL_PATH);
+  if (sub === "access") return runAccess(args, io, file);
   if (sub === "repair") {
     const repair = await repairJournalTail(file);
     io.stdout(
@@ -74,4 +88,75 @@ async function isFile(file: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A day means the end of it (UTC): "on 2026-03-01" includes that day's changes. */
+function parseAt(text: string | undefined): Date {
+  if (text === undefined) throw new UsageError(`journal access needs --at DATE\n\n${JOURNAL_USAGE}`);
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const at = day ? new Date(Date.parse(`${text}T00:00:00Z`) + 86_400_000 - 1) : new Date(Date.parse(text));
+  const isInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
+  if (Number.isNaN(at.getTime()) || (!day && !isInstant))
+    throw new UsageError(
+      `--at must be a day (2026-03-01) or an instant with a time zone (2026-03-01T12:00:00Z), not "${text}"`,
+    );
+  return at;
+}
+
+async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number> {
+  const group = args.positionals[1];
+  if (group === undefined || args.positionals.length > 2)
+    throw new UsageError(`journal access takes one group name\n\n${JOURNAL_USAGE}`);
+  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const shown = path.relative(io.cwd, file);
+  if (!(await isFile(file))) {
+    io.stderr(`${shown}: no journal here (nothing was applied with it, or it was removed or moved)\n`);
+    return ExitCode.error;
+  }
+  const provider = stringOpt(args, "provider");
+  const result = await accessAt(file, {
+    group,
+    at: parseAt(stringOpt(args, "at")),
+    ...(provider === undefined ? {} : { provider }),
+  });
+  if (format === "json") {
+    io.stdout(JSON.stringify({ group, ...result }, null, 2) + "\n");
+    return ExitCode.ok;
+  }
+  const lines: string[] = [];
+  for (const g of result.groups) {
+    const called = g.group === group ? "" : ` (then called ${g.group})`;
+    if (!g.isKnown) {
+      lines.push(`${group}${called} in ${g.provider} at ${result.at}: gatehouse had not changed it by then`);
+      continue;
+    }
+    lines.push(
+      `${group}${called} in ${g.provider} at ${result.at}: ${String(g.members.length)} member(s) gatehouse applied`,
+    );
+    for (const m of g.members) {
+      const who =
+        m.memberKind === "group"
+          ? `group ${m.member}`
+          : m.userId !== undefined && m.userId !== m.member
+            ? `${m.member} (${m.userId})`
+            : m.member;
+      const where = m.source === undefined ? "" : `, ${formatLocation(m.source)}`;
+      const run =
+        m.commit === undefined
+          ? ""
+          : `, commit ${m.commit.slice(0, 12)}${m.commit.endsWith("+dirty") ? "+dirty" : ""}`;
+      lines.push(
+        `  ${who}  since ${m.since} (journal #${String(m.seq)}${run}${m.actor === undefined ? "" : `, by ${m.actor}`}): ${REASON_TEXT[m.reason as keyof typeof REASON_TEXT] ?? m.reason}${where}`,
+      );
+    }
+  }
+  if (result.groups.length === 0)
+    lines.push(
+      `${group}: gatehouse had applied no change to it${provider === undefined ? "" : ` in ${provider}`} by ${result.at}`,
+    );
+  lines.push(
+    `From ${shown} (${String(result.entries)} entries). Only what gatehouse applied is there: members who were in a group before gatehouse first changed it, or were added by hand and later removed as drift, are not.`,
+  );
+  io.stdout(lines.join("\n") + "\n");
+  return ExitCode.ok;
 }

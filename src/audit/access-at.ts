@@ -1,0 +1,153 @@
+/**
+ * "Who had access to group X on date D": the journal replayed up to D. Every membership change a system
+ * confirmed is there, with its run (commit, actor), reason and source line, so the answer says since
+ * when, why and on whose change each member held the group. What gatehouse never applied (memberships
+ * from before it adopted a group, hand edits it later removed as drift) is not in the journal.
+ */
+import type { SourceLocation } from "../model/source.ts";
+import type { Change } from "../plan/types.ts";
+import type { JournalEntry } from "./journal-entry.ts";
+import { eachLine, entryAtLine, openJournal, tornJournalError } from "./journal-lines.ts";
+
+export interface HeldMembership {
+  readonly member: string;
+  readonly memberKind: "user" | "group";
+  readonly userId?: string;
+  /** When the system confirmed the add. */
+  readonly since: string;
+  readonly seq: number;
+  readonly reason: string;
+  readonly why: readonly string[];
+  readonly source?: SourceLocation;
+  /** The run that added it: its access files' commit and who ran it. */
+  readonly commit?: string;
+  readonly actor?: string;
+}
+
+export interface GroupAccessAt {
+  readonly provider: string;
+  /** The group's name on that date (it may have been renamed since). */
+  readonly group: string;
+  readonly members: readonly HeldMembership[];
+  /** Whether the journal knew the group by then (a create, or any change to it). */
+  readonly isKnown: boolean;
+}
+
+export interface AccessAtResult {
+  readonly at: string;
+  readonly entries: number;
+  readonly groups: readonly GroupAccessAt[];
+}
+
+interface Rename {
+  readonly provider: string;
+  readonly from: string;
+  readonly to: string;
+  readonly at: string;
+}
+
+/** The new name a change gives a group, if it renames it. */
+function renamedTo(change: Change): string | undefined {
+  if (change.kind !== "group" || change.action !== "update") return undefined;
+  const after = change.fields.find((f) => f.field === "name")?.after;
+  return typeof after === "string" && after !== change.group ? after : undefined;
+}
+
+/**
+ * The members of `group` (its name today) in each provider (or only `provider`) at the instant `at`, from
+ * the journal at `journalPath`. Throws JournalError for a torn or unreadable line, as the fold does.
+ */
+export async function accessAt(
+  journalPath: string,
+  query: { readonly group: string; readonly at: Date; readonly provider?: string },
+): Promise<AccessAtResult> {
+  const until = query.at.toISOString();
+  // provider → group → member key → membership
+  const held = new Map<string, Map<string, Map<string, HeldMembership>>>();
+  const known = new Set<string>(); // provider\ngroup, as known by then
+  const runs = new Map<number, { commit?: string; actor: string }>();
+  const renames: Rename[] = [];
+  const groupsOf = (provider: string): Map<string, Map<string, HeldMembership>> => {
+    let groups = held.get(provider);
+    if (!groups) held.set(provider, (groups = new Map()));
+    return groups;
+  };
+  const apply = (entry: JournalEntry): void => {
+    if (entry.type === "apply-start") {
+      runs.set(entry.seq, {
+        actor: entry.actor,
+        ...(entry.commit === undefined ? {} : { commit: entry.commit }),
+      });
+      return;
+    }
+    if (entry.type !== "change" || entry.outcome !== "applied") return;
+    const { change } = entry;
+    const to = renamedTo(change);
+    if (to !== undefined && change.kind === "group")
+      renames.push({ provider: entry.provider, from: change.group, to, at: entry.at });
+    if (entry.at > until) return;
+    const groups = groupsOf(entry.provider);
+    if (change.kind === "group") {
+      known.add(`${entry.provider}\n${change.group}`);
+      if (change.action === "delete") groups.delete(change.group);
+      if (to !== undefined) {
+        const members = groups.get(change.group);
+        groups.delete(change.group);
+        if (members) groups.set(to, members);
+        known.add(`${entry.provider}\n${to}`);
+      }
+      return;
+    }
+    if (change.kind !== "membership") return;
+    known.add(`${entry.provider}\n${change.group}`);
+    let members = groups.get(change.group);
+    if (!members) groups.set(change.group, (members = new Map()));
+    const key = `${change.memberKind}\n${change.member}`;
+    if (change.action === "remove") {
+      members.delete(key);
+      return;
+    }
+    const run = runs.get(entry.runSeq);
+    members.set(key, {
+      member: change.member,
+      memberKind: change.memberKind,
+      ...(change.userId === undefined ? {} : { userId: change.userId }),
+      since: entry.at,
+      seq: entry.seq,
+      reason: change.reason,
+      why: change.why ?? [],
+      ...(change.source === undefined ? {} : { source: change.source }),
+      ...(run?.commit === undefined ? {} : { commit: run.commit }),
+      ...(run === undefined ? {} : { actor: run.actor }),
+    });
+  };
+
+  let entries = 0;
+  const opened = await openJournal(journalPath);
+  if (opened !== undefined) {
+    try {
+      await eachLine(opened.handle, 0, opened.size, (line) => {
+        if (line.isTorn) throw tornJournalError(journalPath);
+        entries++;
+        apply(entryAtLine(journalPath, entries, line.text));
+      });
+    } finally {
+      await opened.handle.close();
+    }
+  }
+
+  const providers = [...new Set([...held.keys(), ...renames.map((r) => r.provider)])]
+    .filter((p) => query.provider === undefined || p === query.provider)
+    .sort();
+  const groups = providers.map((provider): GroupAccessAt => {
+    // The name the group had on that date: undo the renames made after it, latest first.
+    let name = query.group;
+    for (const r of renames.filter((x) => x.provider === provider && x.at > until).reverse())
+      if (r.to === name) name = r.from;
+    const members = [...(held.get(provider)?.get(name)?.values() ?? [])].sort((a, b) =>
+      a.member < b.member ? -1 : a.member > b.member ? 1 : 0,
+    );
+    return { provider, group: name, members, isKnown: known.has(`${provider}\n${name}`) };
+  });
+  return { at: until, entries, groups };
+}

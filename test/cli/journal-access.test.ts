@@ -1,0 +1,80 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { captureIo } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+async function cliAt(tree: AccessTree, when: string, argv: string[]): Promise<{ code: number; out: string }> {
+  const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+  const code = await main(argv, { ...io, now: () => new Date(when) });
+  return { code, out: out.join("") + err.join("") };
+}
+
+const team = (name: string, members: string, former = ""): string =>
+  `groups:\n  - name: ${name}\n    owners: [ann]\n${former}    members: [${members}]\n`;
+
+describe("journal access", () => {
+  it("answers who held a group on a date, under the name it had then, since when and why", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
+      "groups/teams.yaml": team("ops", "ann, bob"),
+    });
+    trees.push(tree);
+    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    await writeFile(
+      path.join(tree.dir, "groups/teams.yaml"),
+      team("ops-team", "ann", "    formerNames: [ops]\n"),
+    );
+    expect(
+      (await cliAt(tree, "2026-04-01T09:00:00Z", ["apply", "--yes", "--allow-removals", "1"])).code,
+    ).toBe(0);
+
+    const march = await cliAt(tree, "2026-06-01T00:00:00Z", [
+      "journal",
+      "access",
+      "ops-team",
+      "--at",
+      "2026-03-15",
+    ]);
+    expect(march.code).toBe(0);
+    expect(march.out).toContain(
+      "ops-team (then called ops) in app at 2026-03-15T23:59:59.999Z: 2 member(s) gatehouse applied",
+    );
+    expect(march.out).toMatch(
+      / {2}bob {2}since 2026-03-01T09:00:00.000Z \(journal #\d+, by .*\): added in config, access\/groups\/teams.yaml:4:20/,
+    );
+    const april = await cliAt(tree, "2026-06-01T00:00:00Z", [
+      "journal",
+      "access",
+      "ops-team",
+      "--at",
+      "2026-04-01T10:00:00Z",
+      "--format",
+      "json",
+    ]);
+    const json = JSON.parse(april.out) as { groups: { group: string; members: { member: string }[] }[] };
+    expect(json.groups.map((g) => [g.group, g.members.map((m) => m.member)])).toEqual([
+      ["ops-team", ["ann"]],
+    ]);
+    const before = await cliAt(tree, "2026-06-01T00:00:00Z", [
+      "journal",
+      "access",
+      "ops",
+      "--at",
+      "2026-02-01",
+    ]);
+    expect(before.out).toContain(
+      "ops in app at 2026-02-01T23:59:59.999Z: gatehouse had not changed it by then",
+    );
+    expect(
+      (await cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", "--at", "soon"])).code,
+    ).toBe(64);
+  });
+});
