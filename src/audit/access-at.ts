@@ -5,7 +5,7 @@
  * from before it adopted a group, hand edits it later removed as drift) is not in the journal.
  */
 import type { SourceLocation } from "../model/source.ts";
-import type { Change } from "../plan/types.ts";
+import type { Change, Reason } from "../plan/types.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { eachLine, entryAtLine, openJournal, tornJournalError } from "./journal-lines.ts";
 
@@ -16,7 +16,7 @@ export interface HeldMembership {
   /** When the system confirmed the add. */
   readonly since: string;
   readonly seq: number;
-  readonly reason: string;
+  readonly reason: Reason;
   readonly why: readonly string[];
   readonly source?: SourceLocation;
   /** The run that added it: its access files' commit and who ran it. */
@@ -69,7 +69,7 @@ export async function accessAt(
   const renames: Rename[] = [];
   const groupsOf = (provider: string): Map<string, Map<string, HeldMembership>> => {
     let groups = held.get(provider);
-    if (!groups) held.set(provider, (groups = new Map()));
+    if (!groups) held.set(provider, (groups = new Map<string, Map<string, HeldMembership>>()));
     return groups;
   };
   const apply = (entry: JournalEntry): void => {
@@ -101,7 +101,7 @@ export async function accessAt(
     if (change.kind !== "membership") return;
     known.add(`${entry.provider}\n${change.group}`);
     let members = groups.get(change.group);
-    if (!members) groups.set(change.group, (members = new Map()));
+    if (!members) groups.set(change.group, (members = new Map<string, HeldMembership>()));
     const key = `${change.memberKind}\n${change.member}`;
     if (change.action === "remove") {
       members.delete(key);

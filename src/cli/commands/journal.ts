@@ -146,7 +146,7 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
           ? ""
           : `, commit ${m.commit.slice(0, 12)}${m.commit.endsWith("+dirty") ? "+dirty" : ""}`;
       lines.push(
-        `  ${who}  since ${m.since} (journal #${String(m.seq)}${run}${m.actor === undefined ? "" : `, by ${m.actor}`}): ${REASON_TEXT[m.reason as keyof typeof REASON_TEXT] ?? m.reason}${where}`,
+        `  ${who}  since ${m.since} (journal #${String(m.seq)}${run}${m.actor === undefined ? "" : `, by ${m.actor}`}): ${REASON_TEXT[m.reason]}${where}`,
       );
     }
   }
