@@ -5,6 +5,7 @@
 import type { AccessModel, Policy } from "../model/access.ts";
 import type { Affected } from "./affected.ts";
 import { githubLoginOf, normalizeLogin, resolveAdmin } from "./identities.ts";
+import { isTerminated } from "../lifecycle/status.ts";
 
 /** A pull request review as GitHub reports it. */
 export interface Review {
@@ -61,6 +62,8 @@ export interface GateInput {
   readonly policy: Policy;
   /** Lower-cased login → pinned numeric account id. */
   readonly idsByLogin: ReadonlyMap<string, number>;
+  /** For who has left: a terminated owner no longer approves. */
+  readonly now: Date;
 }
 
 function approverFor(input: GateInput, userId: string | undefined, login: string | undefined): Approver {
@@ -80,7 +83,10 @@ function ownersOf(input: GateInput, group: string): Approver[] {
   if (!g) return [];
   return g.owners.map((id) => {
     const user = input.baseModel.users.get(id);
-    return approverFor(input, id, user ? githubLoginOf(input.baseModel, user) : undefined);
+    const approver = approverFor(input, id, user ? githubLoginOf(input.baseModel, user) : undefined);
+    return user && isTerminated(user, input.now)
+      ? { ...approver, problem: "has left (terminated)" }
+      : approver;
   });
 }
 
@@ -177,6 +183,15 @@ export function evaluateApprovals(input: GateInput): GateResult {
       continue;
     }
     const required = group.isPrivileged ? Math.max(1, input.policy.privilegedApprovals) : 1;
+    // Owners who could approve (not the author, have a pinned GitHub account, have not left). When too
+    // few are left, the owners cannot approve at all (a sole owner who left): the admins decide.
+    const able = owners.filter((o) => o.problem === undefined || o.problem === "is the author").length;
+    if (able < required) {
+      adminReasons.push(
+        `${group.name}: ${String(able)} of its owners can approve, ${String(required)} needed (${group.reasons.join("; ")})`,
+      );
+      continue;
+    }
     requirements.push(judge(input, group.name, "group", group.reasons, required, owners));
   }
   if (adminReasons.length > 0)

@@ -129,6 +129,7 @@ export async function checkApprovals(options: CheckOptions): Promise<CheckOutcom
     }
   }
   const gate = evaluateApprovals({
+    now: options.now,
     affected,
     baseModel: base.model,
     reviews: await client.listReviews(repo, options.pull),

@@ -78,6 +78,7 @@ async function gate(
   });
   const author = opts.author ?? "alice-gh";
   return evaluateApprovals({
+    now: NOW,
     affected,
     baseModel: base,
     reviews,
@@ -231,14 +232,54 @@ describe("evaluateApprovals", () => {
     expect(describeGate(none)).toBe("no access changes");
   });
 
-  it("treats an owner without a pinned account as unable to approve", async () => {
+  it("treats an owner without a pinned account as unable to approve: with none left, the admins decide", async () => {
     const result = await gate(groups(), ADD_ALICE, [approve("carol-gh")], {
-      ids: new Map([["bob-gh", 102]]),
+      ids: new Map([
+        ["bob-gh", 102],
+        ["rachel-gh", 104],
+      ]),
     });
     expect(result.isOk).toBe(false);
-    expect(result.requirements[0]?.approvers).toEqual([
-      { userId: "carol", login: "carol-gh", problem: "login carol-gh has no known account id" },
+    expect(result.requirements).toMatchObject([
+      {
+        subject: "admins",
+        reasons: ["team-platform-write: 0 of its owners can approve, 1 needed (alice gains access)"],
+        stillMay: ["rachel-gh"],
+      },
     ]);
+  });
+
+  it("does not count an owner who has left, and goes to the admins when no owner is left", async () => {
+    const leftUsers = USERS.replace(
+      "{ id: carol, name: Carol,",
+      "{ id: carol, name: Carol, endDate: 2026-01-31,",
+    );
+    const base = await model(groups({ platformOwners: "carol" }), "policy:\n  admins: [rachel]\n", leftUsers);
+    const head = await model(
+      groups({ platformOwners: "carol", platformMembers: "bob, alice" }),
+      "policy:\n  admins: [rachel]\n",
+      leftUsers,
+    );
+    const affected = computeAffected({
+      base,
+      head,
+      now: NOW,
+      changedPaths: [],
+      adminPaths: defaultAdminPaths("access"),
+    });
+    const result = evaluateApprovals({
+      now: NOW,
+      affected,
+      baseModel: base,
+      reviews: [approve("carol-gh"), approve("rachel-gh")],
+      author: { login: "alice-gh", id: 103 },
+      headSha: HEAD,
+      policy: base.config.policy,
+      idsByLogin: IDS,
+    });
+    expect(result.requirements.map((r) => r.subject)).toEqual(["admins"]);
+    expect(result.requirements[0]?.approvedBy).toEqual(["rachel-gh"]);
+    expect(result.isOk).toBe(true);
   });
 
   it("renders a table per group with who may still approve", async () => {
