@@ -4,6 +4,7 @@
  */
 import { registerSecret, UsageError } from "../errors.ts";
 import type { RepoRef } from "./github.ts";
+import { isLoopback } from "../providers/loopback.ts";
 
 export interface PrFlags {
   readonly repo?: string;
@@ -71,6 +72,10 @@ export function resolvePrContext(
   const apiUrl = (flags.apiUrl ?? env["GITHUB_API_URL"] ?? "https://api.github.com").replace(/\/+$/, "");
   if (!/^https?:\/\/[^\s/]+/.test(apiUrl))
     throw new UsageError(`--api-url must be an http(s) URL (got "${apiUrl}")`);
+  if (apiUrl.startsWith("http:") && !isLoopback(URL.canParse(apiUrl) ? new URL(apiUrl).hostname : ""))
+    throw new UsageError(
+      `--api-url must use https: the token would cross the network in clear (plain http only for localhost, 127.0.0.0/8 and ::1), not "${apiUrl}"`,
+    );
   const server = env["GITHUB_SERVER_URL"];
   const runId = env["GITHUB_RUN_ID"];
   const runUrl =

@@ -40,6 +40,10 @@ describe("github settings", () => {
     [{ org: "acme", maintainers: "everyone" }, /maintainers must be one of: owners, none/],
     [{ org: "acme", token: "ghp_x" }, /token is not a github setting/],
     [{ org: "acme", baseUrl: "ftp://x" }, /baseUrl must be an http\(s\) URL/],
+    [
+      { org: "acme", baseUrl: "http://ghe.example.com/api/v3" },
+      /baseUrl must use https: the token would cross/,
+    ],
   ])("rejects %j with a message naming the key and the line", (settings, message) => {
     expect(() => parseGithubSettings(config(settings), "/repo")).toThrow(message);
     expect(() => parseGithubSettings(config(settings), "/repo")).toThrow(

@@ -118,6 +118,10 @@ describe("ldap settings", () => {
     [{ flavour: "novell" }, /setting "flavour" must be "openldap" or "activeDirectory"/],
     [{ url: "ldaps://h:636", startTls: true }, /setting "startTls" cannot be used with an ldaps:\/\/ url/],
     [{ url: "http://h" }, /setting "url" must look like ldap:\/\/host:port/],
+    [
+      { url: "ldap://ldap.example.com:389" },
+      /ldap:\/\/ without startTls: true sends the bind password in clear/,
+    ],
     [{ disable: { method: "attribute", attribute: "shadowExpire" } }, /setting "disable.value" is required/],
     [{ groups: { objectClass: "team" } }, /setting "groups.objectClass" must be one of/],
     [

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { ProviderConfig } from "../../model/access.ts";
 import { ConfigError, registerSecret } from "../../errors.ts";
 import { formatLocation } from "../../model/source.ts";
+import { isLoopback } from "../loopback.ts";
 
 export interface GithubSettings {
   /** Organization login. */
@@ -118,6 +119,12 @@ export function parseGithubSettings(config: ProviderConfig, cwd: string): Github
   const baseUrl = (optionalString(config, "baseUrl") ?? "https://api.github.com").replace(/\/+$/, "");
   if (!/^https?:\/\/[^\s/]+/.test(baseUrl))
     fail(config, "baseUrl", `must be an http(s) URL; got "${baseUrl}"`);
+  if (baseUrl.startsWith("http:") && !isLoopback(URL.canParse(baseUrl) ? new URL(baseUrl).hostname : ""))
+    fail(
+      config,
+      "baseUrl",
+      `must use https: the token would cross the network in clear (plain http is allowed only for localhost, 127.0.0.0/8 and ::1); got "${baseUrl}"`,
+    );
   const idsFile = optionalString(config, "idsFile") ?? DEFAULT_IDS_FILE;
   return {
     org,

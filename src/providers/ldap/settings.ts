@@ -4,6 +4,7 @@ import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
 import { isDnUnder } from "./dn.ts";
+import { isLoopback } from "../loopback.ts";
 
 export type DirectoryFlavour = "openldap" | "activeDirectory";
 export type GroupFlavour = "groupOfNames" | "groupOfUniqueNames" | "posixGroup" | "group";
@@ -268,6 +269,11 @@ function parseDisable(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: st
 }
 
 /** Validates `config.settings` of an `ldap` provider into typed settings; throws ConfigError naming the key. */
+/** The host of an ldap(s):// URL as URL.hostname spells it (lower case, IPv6 in brackets). */
+function hostOf(url: string): string {
+  return URL.canParse(url) ? new URL(url).hostname : "";
+}
+
 export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSettings {
   const r = new Reader(config);
   const top = config.settings;
@@ -282,6 +288,12 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
   const startTls = r.boolean(top, "startTls", "startTls", false);
   if (startTls && url.toLowerCase().startsWith("ldaps:"))
     r.fail("startTls", "cannot be used with an ldaps:// url");
+  // The bind password (and every attribute) would cross the network in clear.
+  if (!startTls && url.toLowerCase().startsWith("ldap:") && !isLoopback(hostOf(url)))
+    r.fail(
+      "url",
+      `ldap:// without startTls: true sends the bind password in clear; use ldaps:// or set startTls: true (plain ldap:// is allowed only for localhost, 127.0.0.0/8 and ::1); got "${url}"`,
+    );
   const passwordEnv = r.required(top, "passwordEnv", "passwordEnv");
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv))
     r.fail("passwordEnv", "must be the name of an environment variable");

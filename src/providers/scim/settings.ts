@@ -1,6 +1,7 @@
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import { ConfigError, registerSecret } from "../../errors.ts";
+import { isLoopback } from "../loopback.ts";
 import { isRecord } from "./map.ts";
 
 export const ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -98,13 +99,6 @@ function readRetry(config: ProviderConfig, value: unknown): RetrySettings {
     baseDelayMs: readInt(config, r, "baseDelayMs", 0, 250),
     maxDelayMs: readInt(config, r, "maxDelayMs", 0, 60_000),
   };
-}
-
-/** localhost, 127.0.0.0/8 or ::1, as `URL.hostname` spells them. */
-function isLoopback(hostname: string): boolean {
-  return (
-    hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
-  );
 }
 
 /** Validates a scim provider's settings from gatehouse.yaml (the JSON Schema mirrors these rules). */
