@@ -144,6 +144,7 @@ describe("ldap entry mapping", () => {
     accountOfDn: (dn: string) => (isDnUnder(dn, people) ? parseDn(dn)[0]?.value : undefined),
     groupOfDn: (dn: string) => (isDnUnder(dn, `ou=groups,${BASE}`) ? parseDn(dn)[0]?.value : undefined),
     hasAccount: (a: string) => a === "ann",
+    danglingAccount: () => undefined,
   };
 
   it("reads a user with the manager as an account and disabled by OU", () => {

@@ -3,7 +3,7 @@ import { randomInt } from "node:crypto";
 import { ProviderError } from "../../errors.ts";
 import type { GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
 import type { LdapClient } from "./client.ts";
-import { escapeFilterValue, isDnUnder, movedDn, normalizeDn, parseDn, renamedDn } from "./dn.ts";
+import { buildDn, escapeFilterValue, isDnUnder, movedDn, normalizeDn, parseDn, renamedDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import {
   enabledModifications,
@@ -384,8 +384,14 @@ export class Directory {
     }
     const user = users.get(change.member.toLowerCase());
     if (!user) {
-      // A removal of an account that no longer exists is already done.
+      // A removal of an account with no entry takes out the value that names it, if any is left: the
+      // reader reports such a dangling value as a member by that name.
       if (change.action === "remove" && s.groups.flavour === "posixGroup") return change.member;
+      if (
+        change.action === "remove" &&
+        s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase()
+      )
+        return buildDn(s.users.rdnAttribute, change.member, s.users.dn);
       return this.fail(operation, `user "${change.member}" not found under ${s.users.dn}`);
     }
     if (s.groups.flavour !== "posixGroup") return user.dn;

@@ -1,6 +1,6 @@
 /** Pure: the entries of one read (users and groups) → gatehouse's live state, plus log lines about them. */
 import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
-import { normalizeDn } from "./dn.ts";
+import { normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import { firstValue, toLiveGroup, toLiveUser } from "./map.ts";
 import type { LdapSettings } from "./settings.ts";
@@ -11,6 +11,30 @@ function byDn(entries: Iterable<LdapEntry>): LdapEntry[] {
     .map((entry) => ({ key: normalizeDn(entry.dn), entry }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     .map((e) => e.entry);
+}
+
+/**
+ * The account a member value names although no entry has it: a DN directly under the people OU (which
+ * gatehouse manages) whose RDN is the account attribute (`uid=ghost,ou=people,…`). Anything else (other
+ * OUs, other RDN attributes, a posixGroup memberUid) cannot be told apart from a foreign account and stays
+ * out, as before.
+ */
+function danglingAccount(value: string, s: LdapSettings, groupDns: ReadonlySet<string>): string | undefined {
+  // A memberUid names no place: it may be an account outside the people OU, which is not gatehouse's.
+  if (s.groups.flavour === "posixGroup") return undefined;
+  let rdns;
+  try {
+    rdns = parseDn(value);
+  } catch {
+    return undefined;
+  }
+  const [first, ...rest] = rdns;
+  if (first === undefined || first.type.toLowerCase() !== s.users.accountAttribute.toLowerCase())
+    return undefined;
+  if (first.type.toLowerCase() !== s.users.rdnAttribute.toLowerCase()) return undefined;
+  const parent = rest.map((r) => `${r.type}=${r.value}`).join(",");
+  if (normalizeDn(parent) !== normalizeDn(s.users.dn) || groupDns.has(normalizeDn(value))) return undefined;
+  return first.value;
 }
 
 /**
@@ -43,10 +67,12 @@ export function toLiveState(
     if (name !== undefined) groupByDn.set(normalizeDn(entry.dn), name);
   }
   const accounts = new Set(accountByDn.values());
+  const groupDns = new Set(groupByDn.keys());
   const resolver = {
     accountOfDn,
     groupOfDn: (dn: string) => groupByDn.get(normalizeDn(dn)),
     hasAccount: (account: string) => accounts.has(account),
+    danglingAccount: (value: string) => danglingAccount(value, s, groupDns),
   };
   const groups: LiveGroup[] = [];
   const notes: string[] = [];

@@ -82,6 +82,11 @@ export interface GroupResolver {
   /** Group name of a group DN in the managed groups OU. */
   groupOfDn(dn: string): string | undefined;
   hasAccount(account: string): boolean;
+  /**
+   * The account a member value names when no entry has it (a dangling value): a user created under that
+   * name later would hold the membership at once, so it counts as a member by that name.
+   */
+  danglingAccount(value: string): string | undefined;
 }
 
 /** Entry → LiveGroup, plus the member values that are neither known users nor (with nesting) groups. */
@@ -106,8 +111,10 @@ export function toLiveGroup(
     if (normalizeDn(dn) === placeholder) continue;
     const account = resolve.accountOfDn(dn);
     const group = account === undefined ? resolve.groupOfDn(dn) : undefined;
+    const dangling = account === undefined && group === undefined ? resolve.danglingAccount(dn) : undefined;
     if (account !== undefined) members.push(account);
     else if (group !== undefined && nesting) groupMembers.push(group);
+    else if (dangling !== undefined) members.push(dangling);
     else unknown.push(dn);
   }
   const description = firstValue(entry, "description");
