@@ -29,9 +29,9 @@ function danglingAccount(value: string, s: LdapSettings, groupDns: ReadonlySet<s
     return undefined;
   }
   const [first, ...rest] = rdns;
-  if (first === undefined || first.type.toLowerCase() !== s.users.accountAttribute.toLowerCase())
-    return undefined;
-  if (first.type.toLowerCase() !== s.users.rdnAttribute.toLowerCase()) return undefined;
+  const type = first?.type.toLowerCase();
+  if (first === undefined || type !== s.users.accountAttribute.toLowerCase()) return undefined;
+  if (type !== s.users.rdnAttribute.toLowerCase()) return undefined;
   const parent = rest.map((r) => `${r.type}=${r.value}`).join(",");
   if (normalizeDn(parent) !== normalizeDn(s.users.dn) || groupDns.has(normalizeDn(value))) return undefined;
   return first.value;
