@@ -1,4 +1,4 @@
-import type { JournalEntry } from "./journal-entry.ts";
+import type { ChainFields } from "./journal-entry.ts";
 import { follows, hashEntry } from "./journal-entry.ts";
 import { eachLine, openJournal, readEntryLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
 
@@ -15,6 +15,17 @@ export interface JournalVerification {
   readonly problems: readonly JournalProblem[];
   /** The last valid entry: record it elsewhere (CI log, git) to detect later removal of entries at the end. */
   readonly head?: { readonly seq: number; readonly hash: string };
+  /** Where the walk stopped (after the last whole line), and what a later walk resumes from there with. */
+  readonly resume: VerifyResume;
+}
+
+/** A point of a verified chain to walk on from: its byte offset, line count, last entry and apply-starts. */
+export interface VerifyResume {
+  readonly offset: number;
+  readonly lines: number;
+  readonly entries: number;
+  readonly previous?: { readonly seq: number; readonly hash: string; readonly prevHash: string };
+  readonly starts: readonly number[];
 }
 
 export interface VerifyJournalOptions {
@@ -22,6 +33,8 @@ export interface VerifyJournalOptions {
   readonly expectedHead?: { readonly seq: number; readonly hash: string };
   /** Bytes read at a time (tests use small chunks). */
   readonly chunkBytes?: number;
+  /** Walk on from here (a point an earlier walk of the same bytes returned) instead of from the start. */
+  readonly from?: VerifyResume;
 }
 
 const REORDERED = "an entry was removed, inserted or reordered here";
@@ -36,13 +49,18 @@ export async function verifyJournal(
   options: VerifyJournalOptions = {},
 ): Promise<JournalVerification> {
   const problems: JournalProblem[] = [];
-  const starts = new Set<number>();
+  const from = options.from;
+  const starts = new Set<number>(from?.starts ?? []);
   const expected = options.expectedHead;
-  const chain: { previous?: { entry: JournalEntry; line: number }; isExpectedSeen: boolean } = {
-    isExpectedSeen: false,
+  const chain: { previous?: { entry: ChainFields; line: number }; isExpectedSeen: boolean } = {
+    isExpectedSeen:
+      from?.previous !== undefined &&
+      from.previous.seq === expected?.seq &&
+      from.previous.hash === expected.hash,
+    ...(from?.previous === undefined ? {} : { previous: { entry: from.previous, line: from.lines } }),
   };
-  let count = 0;
-  let lines = 0;
+  let count = from?.entries ?? 0;
+  let lines = from?.lines ?? 0;
   let isDone = false;
   const check = (raw: string, isTorn: boolean): void => {
     if (isDone) return;
@@ -79,11 +97,12 @@ export async function verifyJournal(
   };
   // Line by line, a chunk at a time: an auditor's journal may be larger than one string can be.
   const opened = await openJournal(path);
+  let end = from?.offset ?? 0;
   if (opened !== undefined) {
     try {
-      await eachLine(
+      end = await eachLine(
         opened.handle,
-        0,
+        from?.offset ?? 0,
         opened.size,
         (l) => {
           check(l.text, l.isTorn);
@@ -102,12 +121,22 @@ export async function verifyJournal(
       message: `entry seq ${String(expected.seq)} with the recorded hash is missing (entries at the end were removed or rewritten?)`,
     });
   }
-  return { ok: problems.length === 0, entries: count, problems, ...(head ? { head } : {}) };
+  const previous = chain.previous?.entry;
+  const resume: VerifyResume = {
+    offset: end,
+    lines,
+    entries: count,
+    ...(previous === undefined
+      ? {}
+      : { previous: { seq: previous.seq, hash: previous.hash, prevHash: previous.prevHash } }),
+    starts: [...starts],
+  };
+  return { ok: problems.length === 0, entries: count, problems, ...(head ? { head } : {}), resume };
 }
 
 function describeBrokenLink(
-  entry: JournalEntry,
-  previous: { entry: JournalEntry; line: number } | undefined,
+  entry: ChainFields,
+  previous: { entry: ChainFields; line: number } | undefined,
 ): string | undefined {
   if (follows(entry, previous?.entry)) return undefined;
   if (previous === undefined)

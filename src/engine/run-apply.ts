@@ -4,10 +4,10 @@ import type { Provider } from "../providers/types.ts";
 import { UnsafePlanError } from "../errors.ts";
 import { checkGuardrails, type GuardrailOptions } from "../plan/safety.ts";
 import { applyPlan, type ApplyResult, type ChangeResult } from "../apply/apply-plan.ts";
+import { verifyBeforeAppend } from "../audit/verified-prefix.ts";
 import {
   appendJournalEntries,
   JournalError,
-  verifyJournal,
   type JournalEntry,
   type NewJournalEntry,
 } from "../audit/journal.ts";
@@ -18,6 +18,8 @@ import { appendAll } from "../model/lists.ts";
 
 export interface RunApplyOptions extends GuardrailOptions {
   readonly journalPath: string;
+  /** Where the chain check remembers how far it verified (absolute); undefined: walk the whole chain. */
+  readonly cacheDir?: string;
   readonly actor: string;
   readonly now: () => Date;
   readonly signal: AbortSignal;
@@ -60,7 +62,7 @@ export async function runApply(
     : undefined;
   // A journal whose chain is broken anywhere (an entry edited, removed, reordered) is not appended to:
   // what it would record could no longer be told apart from what was forged.
-  const chain = await verifyJournal(options.journalPath);
+  const chain = await verifyBeforeAppend(options.journalPath, options.cacheDir);
   if (!chain.ok)
     throw new JournalError(
       `${options.journalPath} is not intact, so nothing was applied: ${chain.problems

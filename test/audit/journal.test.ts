@@ -99,17 +99,30 @@ describe("journal chain", () => {
       if (i > 0) expect(entry.prevHash).toBe(entries[i - 1]?.hash);
     }
     expect(await readJournal(path)).toEqual(entries);
-    expect(await verifyJournal(path)).toEqual({
+    const verified = await verifyJournal(path);
+    expect(verified).toMatchObject({
       ok: true,
       entries: 4,
       problems: [],
       head: { seq: 4, hash: entries[3]?.hash },
     });
+    // Where a later walk of the same bytes may go on from: the end, the last entry, the runs so far.
+    expect(verified.resume).toMatchObject({
+      offset: (await readFile(path)).length,
+      lines: 4,
+      entries: 4,
+      previous: { seq: 4, hash: entries[3]?.hash },
+    });
   });
 
   it("verifies a missing journal as empty and reads it as no entries", async () => {
     const path = await journalPath();
-    expect(await verifyJournal(path)).toEqual({ ok: true, entries: 0, problems: [] });
+    expect(await verifyJournal(path)).toEqual({
+      ok: true,
+      entries: 0,
+      problems: [],
+      resume: { offset: 0, lines: 0, entries: 0, starts: [] },
+    });
     expect(await readJournal(path)).toEqual([]);
   });
 

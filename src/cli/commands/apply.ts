@@ -3,6 +3,7 @@ import { ExitCode, UsageError } from "../../errors.ts";
 import { closeProviders, journalPathOf, preparePlan, type EngineOptions } from "../../engine/prepare-plan.ts";
 import { assertPlanCurrent, readSavedPlan } from "../../engine/saved-plan.ts";
 import { runApply } from "../../engine/run-apply.ts";
+import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { describeActor } from "../../audit/git.ts";
 import { renderText } from "../../render/text.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
@@ -93,6 +94,9 @@ async function applyLocked(
     const allowRemovals = intOpt(args, "allow-removals");
     const result = await runApply(plan, prepared.tree.model.config.policy, prepared.providers, {
       journalPath: journalPathOf(options),
+      ...(options.cacheDir === false
+        ? {}
+        : { cacheDir: path.resolve(options.cwd, options.cacheDir ?? DEFAULT_CACHE_DIR) }),
       actor: await describeActor(io.cwd, io.env),
       now: io.now,
       signal: AbortSignal.timeout(6 * 3_600_000),
