@@ -30,4 +30,31 @@ describe("apply", () => {
     expect(applied.out).toContain("create user ann");
     expect(await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")).toContain('"ann"');
   });
+
+  it("records a run that finds nothing to change: the journal shows the schedule ran", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n",
+    });
+    trees.push(tree);
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const before = (await readFile(journal, "utf8")).trimEnd().split("\n").length;
+    const again = await runCliIn(tree.cwd, ["apply", "--yes"]);
+    expect(again.code).toBe(0);
+    expect(again.out).toContain("No changes.");
+    expect(again.out).toContain(
+      `Recorded the run in the journal: .gatehouse/journal.jsonl entries ${String(before + 1)}-${String(before + 2)}.`,
+    );
+    const added = (await readFile(journal, "utf8"))
+      .trimEnd()
+      .split("\n")
+      .slice(before)
+      .map((l) => JSON.parse(l) as { type: string; changes?: number; applied?: number });
+    expect(added).toMatchObject([
+      { type: "apply-start", changes: 0 },
+      { type: "apply-end", applied: 0 },
+    ]);
+    expect((await runCliIn(tree.cwd, ["journal", "verify"])).code).toBe(0);
+  });
 });

@@ -74,7 +74,24 @@ async function applyLocked(
     const plan = prepared.plan;
     if (prepared.warnings.length > 0) io.stderr(renderDiagnostics(prepared.warnings, "text"));
     io.stdout(renderText(plan, { color: io.isTTY }));
-    if (plan.changes.length === 0) return ExitCode.ok;
+    if (plan.changes.length === 0) {
+      // A run that finds nothing to change is recorded too: the journal then shows that the scheduled
+      // reconcile ran, and when, not only what it changed.
+      const quiet = await runApply(plan, prepared.tree.model.config.policy, prepared.providers, {
+        journalPath: journalPathOf(options),
+        ...(options.cacheDir === false
+          ? {}
+          : { cacheDir: path.resolve(options.cwd, options.cacheDir ?? DEFAULT_CACHE_DIR) }),
+        actor: await describeActor(io.cwd, io.env),
+        now: io.now,
+        signal: AbortSignal.timeout(600_000),
+        protectedAccounts: prepared.protectedAccounts,
+      });
+      io.stdout(
+        `Recorded the run in the journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(quiet.journal.first)}-${String(quiet.journal.last)}.\n`,
+      );
+      return ExitCode.ok;
+    }
     if (!saved && !flag(args, "yes")) {
       if (!io.isInteractive) {
         throw new UsageError(
