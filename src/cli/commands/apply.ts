@@ -74,18 +74,22 @@ async function applyLocked(
     const plan = prepared.plan;
     if (prepared.warnings.length > 0) io.stderr(renderDiagnostics(prepared.warnings, "text"));
     io.stdout(renderText(plan, { color: io.isTTY }));
+    // Where the run is journalled, by whom, and who is protected: the same for every run.
+    const common = {
+      journalPath: journalPathOf(options),
+      ...(options.cacheDir === false
+        ? {}
+        : { cacheDir: path.resolve(options.cwd, options.cacheDir ?? DEFAULT_CACHE_DIR) }),
+      actor: await describeActor(io.cwd, io.env),
+      now: io.now,
+      protectedAccounts: prepared.protectedAccounts,
+    };
     if (plan.changes.length === 0) {
       // A run that finds nothing to change is recorded too: the journal then shows that the scheduled
       // reconcile ran, and when, not only what it changed.
       const quiet = await runApply(plan, prepared.tree.model.config.policy, prepared.providers, {
-        journalPath: journalPathOf(options),
-        ...(options.cacheDir === false
-          ? {}
-          : { cacheDir: path.resolve(options.cwd, options.cacheDir ?? DEFAULT_CACHE_DIR) }),
-        actor: await describeActor(io.cwd, io.env),
-        now: io.now,
+        ...common,
         signal: AbortSignal.timeout(600_000),
-        protectedAccounts: prepared.protectedAccounts,
       });
       io.stdout(
         `Recorded the run in the journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(quiet.journal.first)}-${String(quiet.journal.last)}.\n`,
@@ -110,15 +114,9 @@ async function applyLocked(
     let done = 0;
     const allowRemovals = intOpt(args, "allow-removals");
     const result = await runApply(plan, prepared.tree.model.config.policy, prepared.providers, {
-      journalPath: journalPathOf(options),
-      ...(options.cacheDir === false
-        ? {}
-        : { cacheDir: path.resolve(options.cwd, options.cacheDir ?? DEFAULT_CACHE_DIR) }),
-      actor: await describeActor(io.cwd, io.env),
-      now: io.now,
+      ...common,
       signal: AbortSignal.timeout(6 * 3_600_000),
       force: flag(args, "force"),
-      protectedAccounts: prepared.protectedAccounts,
       ...(allowRemovals === undefined ? {} : { allowRemovals }),
       log: (line) => {
         io.stderr(`${line}\n`);
