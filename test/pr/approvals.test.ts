@@ -91,6 +91,11 @@ async function gate(
 
 const ADD_ALICE = groups({ platformMembers: "bob, alice" });
 
+/** What changes between two models, at NOW, with no files outside access/ changed. */
+function affectedBetween(base: AccessModel, head: AccessModel) {
+  return computeAffected({ base, head, now: NOW, changedPaths: [], adminPaths: defaultAdminPaths("access") });
+}
+
 describe("evaluateApprovals", () => {
   it("passes when an owner on the base branch approves the head commit", async () => {
     const result = await gate(groups(), ADD_ALICE, [approve("carol-gh")]);
@@ -260,13 +265,7 @@ describe("evaluateApprovals", () => {
       "policy:\n  admins: [rachel]\n",
       leftUsers,
     );
-    const affected = computeAffected({
-      base,
-      head,
-      now: NOW,
-      changedPaths: [],
-      adminPaths: defaultAdminPaths("access"),
-    });
+    const affected = affectedBetween(base, head);
     const result = evaluateApprovals({
       now: NOW,
       affected,
@@ -370,13 +369,7 @@ describe("lifecycle in the approval gate", () => {
       ADMINS,
       USERS + "  - { id: erin, name: Erin, startDate: 2026-09-01 }\n",
     );
-    const affected = computeAffected({
-      base,
-      head,
-      now: NOW,
-      changedPaths: [],
-      adminPaths: defaultAdminPaths("access"),
-    });
+    const affected = affectedBetween(base, head);
     expect(affected.groups[0]).toMatchObject({ name: "team-platform-write", gains: ["erin"] });
   });
 });
@@ -391,8 +384,7 @@ describe("identities in the approval gate", () => {
     expect(tree.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     return tree.model;
   }
-  const affected = (base: AccessModel, head: AccessModel) =>
-    computeAffected({ base, head, now: NOW, changedPaths: [], adminPaths: defaultAdminPaths("access") });
+  const affected = affectedBetween;
 
   it("needs the admins when an email that names the account changes", async () => {
     const byEmail =
