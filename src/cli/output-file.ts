@@ -9,7 +9,7 @@ const SNIFF_BYTES = 4096;
 /**
  * Refuses to write a command's output over a file that is something else: the journal, a local
  * directory, an access file, anything not made by the same command before (`isOurs` judges the start
- * of its text). A missing file may be written.
+ * of its text). A missing or empty file may be written.
  */
 export async function assertReplaceable(
   cwd: string,
@@ -27,7 +27,8 @@ export async function assertReplaceable(
       throw new UsageError(`${path.relative(cwd, target)} is a folder, not a file`);
     throw error;
   }
-  if (!isOurs(start))
+  // An empty file (made by mktemp, say) holds nothing to lose.
+  if (start.trim() !== "" && !isOurs(start))
     throw new UsageError(
       `${path.relative(cwd, target)} exists and is not ${what}; gatehouse does not write over it (remove it, or choose another path)`,
     );

@@ -34,6 +34,8 @@ describe("--out", () => {
     }
     expect((await runCliIn(tree.cwd, ["plan", "--out", "plan.json"])).code).toBe(0);
     expect((await runCliIn(tree.cwd, ["plan", "--out", "plan.json"])).code).toBe(0);
+    await writeFile(path.join(tree.cwd, "empty.json"), "");
+    expect((await runCliIn(tree.cwd, ["plan", "--out", "empty.json"])).code).toBe(0);
   });
 
   it("never writes CODEOWNERS over a file gatehouse did not write", async () => {
