@@ -78,3 +78,20 @@ describe("journal access", () => {
     ).toBe(64);
   });
 });
+
+describe("explain", () => {
+  it("says an expired grant is no longer held, not that a plan is about to act", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n",
+      "groups/teams.yaml":
+        "groups:\n  - name: ops\n    owners: [ann]\n    members: [{ user: ann, until: 2026-03-01T00:00:00Z }]\n",
+    });
+    trees.push(tree);
+    const { io, out } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+    expect(await main(["explain", "ann"], io)).toBe(0);
+    expect(out.join("")).toContain(
+      "expired grant (until 2026-03-01T00:00:00Z) at access/groups/teams.yaml:4:15: no longer held; a plan removes it where it is still there",
+    );
+  });
+});

@@ -59,7 +59,7 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
     for (const p of provenance ?? []) out.push(`    ${describeProvenance(p)}`);
     if (expired)
       out.push(
-        `    expired grant (until ${expired.until}) at ${formatLocation(expired.source)}: the plan removes it`,
+        `    expired grant (until ${expired.until}) at ${formatLocation(expired.source)}: no longer held; a plan removes it where it is still there`,
       );
   }
   if (found === 0)
