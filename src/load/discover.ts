@@ -88,6 +88,12 @@ export async function discoverAccessFiles(
       if (stat.isDirectory()) await walk(abs, depth + 1);
       else if (stat.isFile() && YAML_FILE.test(entry.name))
         files.push({ absPath: abs, displayPath: display(abs) });
+      else if (YAML_FILE.test(entry.name))
+        // A FIFO, socket or device under a .yaml name: reading it could block or never end, and
+        // skipping it quietly would drop whatever it was meant to hold.
+        diagnostics.push(
+          problem(display(abs), "GH007", "is not a regular file (a pipe, socket or device); it is not read"),
+        );
     }
   }
 

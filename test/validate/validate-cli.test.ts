@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { main } from "../../src/cli/main.ts";
@@ -87,6 +88,20 @@ describe("gatehouse validate", () => {
       "access/people.yaml:3:50",
       "access/people.yaml:4:48",
     ]);
+  });
+
+  it("refuses a .yaml name that is a named pipe instead of blocking on it or skipping it", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    try {
+      execFileSync("mkfifo", [path.join(tree.dir, "people.yaml")]);
+      const { io, out } = captureIo(tree.cwd);
+      expect(await main(["validate"], io)).toBe(1);
+      expect(out.join("")).toContain(
+        "access/people.yaml:1:1 error GH007 is not a regular file (a pipe, socket or device); it is not read",
+      );
+    } finally {
+      await tree.remove();
+    }
   });
 
   it("refuses aliases under the alias count limit that copy a large list many times", async () => {
