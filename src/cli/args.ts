@@ -25,6 +25,8 @@ export function parseCommandArgs(argv: readonly string[], options: Options, usag
 
 export function stringOpt(parsed: Parsed, name: string): string | undefined {
   const v = parsed.values[name];
+  // `--dir ''` (an unset shell variable, say) would quietly mean the current folder or the default.
+  if (v === "") throw new UsageError(`--${name} needs a value, not an empty string`);
   return typeof v === "string" ? v : undefined;
 }
 

@@ -50,3 +50,18 @@ describe("--out", () => {
     expect(other.code).toBe(64);
   });
 });
+
+describe("an empty option value", () => {
+  it("is a usage error, not the current folder or the default", async () => {
+    const tree = await applied();
+    for (const argv of [
+      ["plan", "--dir", ""],
+      ["plan", "--out", ""],
+      ["validate", "--dir="],
+    ]) {
+      const result = await runCliIn(tree.cwd, argv);
+      expect(result.code).toBe(64);
+      expect(result.out).toMatch(/--(dir|out) needs a value, not an empty string/);
+    }
+  });
+});
