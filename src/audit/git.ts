@@ -37,3 +37,28 @@ export async function describeActor(
   }
   return env["USER"] ?? env["LOGNAME"] ?? "unknown";
 }
+
+/**
+ * Which of `commits` are not in the history of HEAD (rewritten away, or never there), as git sees it in
+ * `cwd`. Undefined when that cannot be told: not a repository, or a shallow clone (which lacks history).
+ */
+export async function commitsOffHistory(
+  cwd: string,
+  commits: readonly string[],
+): Promise<string[] | undefined> {
+  try {
+    const git = await gitAt(cwd);
+    if (!(await git.checkIsRepo())) return undefined;
+    if ((await git.revparse(["--is-shallow-repository"])).trim() === "true") return undefined;
+    // One listing of every commit HEAD descends from, however many runs the journal holds.
+    const history = new Set((await git.raw(["rev-list", "HEAD"])).split("\n").filter((l) => l !== ""));
+    const off: string[] = [];
+    for (const commit of commits) {
+      if (!/^[0-9a-f]{40}$/.test(commit)) continue; // not a full commit id: nothing to look up
+      if (!history.has(commit)) off.push(commit);
+    }
+    return off;
+  } catch {
+    return undefined;
+  }
+}

@@ -17,6 +17,8 @@ export interface JournalVerification {
   readonly head?: { readonly seq: number; readonly hash: string };
   /** Where the walk stopped (after the last whole line), and what a later walk resumes from there with. */
   readonly resume: VerifyResume;
+  /** The commits the runs walked here recorded (apply-start `commit`, without "+dirty"), first seen first. */
+  readonly commits: readonly string[];
 }
 
 /** A point of a verified chain to walk on from: its byte offset, line count, last entry and apply-starts. */
@@ -51,6 +53,7 @@ export async function verifyJournal(
   const problems: JournalProblem[] = [];
   const from = options.from;
   const starts = new Set<number>(from?.starts ?? []);
+  const commits = new Set<string>();
   const expected = options.expectedHead;
   const chain: { previous?: { entry: ChainFields; line: number }; isExpectedSeen: boolean } = {
     isExpectedSeen:
@@ -91,7 +94,10 @@ export async function verifyJournal(
         `entry seq ${String(value.seq)} refers to run ${String(value.runSeq)}, which has no apply-start before it`,
       );
     }
-    if (value.type === "apply-start") starts.add(value.seq);
+    if (value.type === "apply-start") {
+      starts.add(value.seq);
+      if (value.commit !== undefined) commits.add(value.commit.replace(/\+dirty$/, ""));
+    }
     if (value.seq === expected?.seq && value.hash === expected.hash) chain.isExpectedSeen = true;
     chain.previous = { entry: value, line };
   };
@@ -131,7 +137,14 @@ export async function verifyJournal(
       : { previous: { seq: previous.seq, hash: previous.hash, prevHash: previous.prevHash } }),
     starts: [...starts],
   };
-  return { ok: problems.length === 0, entries: count, problems, ...(head ? { head } : {}), resume };
+  return {
+    ok: problems.length === 0,
+    entries: count,
+    problems,
+    ...(head ? { head } : {}),
+    resume,
+    commits: [...commits],
+  };
 }
 
 function describeBrokenLink(

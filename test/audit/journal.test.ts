@@ -122,6 +122,7 @@ describe("journal chain", () => {
       entries: 0,
       problems: [],
       resume: { offset: 0, lines: 0, entries: 0, starts: [] },
+      commits: [],
     });
     expect(await readJournal(path)).toEqual([]);
   });

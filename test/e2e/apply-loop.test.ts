@@ -163,6 +163,19 @@ describe("plan and apply in a git repository", { tags: ["slow"] }, () => {
     expect(empty.code).toBe(1);
   });
 
+  it("warns in verify when a commit a run applied was rewritten out of the history", async () => {
+    const r = await repo();
+    expect((await r.run(["apply", "--yes"])).code).toBe(0);
+    const applied = (await r.git.revparse(["HEAD"])).trim();
+    expect((await r.run(["journal", "verify"])).stdout).not.toContain("warning");
+    await r.git.raw(["commit", "--amend", "-m", "history rewritten after the apply"]);
+    const verify = await r.run(["journal", "verify"]);
+    expect(verify.code).toBe(0); // the chain itself is intact
+    expect(verify.stdout).toContain(
+      `warning: commit ${applied.slice(0, 12)}, which a run applied, is not in the history of HEAD here`,
+    );
+  });
+
   it("explains a user's memberships with where each comes from", async () => {
     const r = await repo();
     const out = await r.run(["explain", "alice"]);

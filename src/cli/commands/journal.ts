@@ -3,6 +3,7 @@ import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../audit/journal.ts";
 import { foldedHead } from "../../audit/journal-fold.ts";
+import { commitsOffHistory } from "../../audit/git.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import { accessAt } from "../../audit/access-at.ts";
@@ -74,6 +75,13 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
       message: `the journal has ${String(result.entries)} entries, but ${String(known.entries)} were read from it here before (${DEFAULT_CACHE_DIR}): entries were cut off its end`,
     });
   for (const p of problems) io.stdout(`${shown}:${String(p.line)} ${p.message}\n`);
+  // The access files each run applied must still be in the repository's history: a commit rewritten
+  // away (amend, rebase, force push) after it was applied leaves the journal pointing at nothing.
+  const off = await commitsOffHistory(io.cwd, result.commits);
+  for (const commit of off ?? [])
+    io.stdout(
+      `${shown}: warning: commit ${commit.slice(0, 12)}, which a run applied, is not in the history of HEAD here (rewritten, or on another branch)\n`,
+    );
   io.stdout(
     problems.length === 0
       ? `${shown}: ${String(result.entries)} entries, hash chain intact\n`
