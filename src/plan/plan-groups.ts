@@ -333,12 +333,15 @@ export function planGroups(sink: PlanSink): void {
   // Live name → the desired group it becomes. Each desired group missing live takes the first of its
   // former names that is live, not desired itself and not taken by an earlier group.
   const renamed = new Map<string, string>();
+  const formerOf = new Map<string, string>(); // the other way round
   for (const want of wanted) {
     if (liveGroups.has(want.name)) continue;
     const former = want.formerNames?.find(
       (n) => liveGroups.has(n) && !desired.groups.has(n) && !renamed.has(n),
     );
-    if (former !== undefined) renamed.set(former, want.name);
+    if (former === undefined) continue;
+    renamed.set(former, want.name);
+    formerOf.set(want.name, former);
   }
   // Renamed in place, a group stays nested where it was: its parents list it under the new name.
   const inPlace: ReadonlyMap<string, string> = caps.renameGroups === true ? renamed : new Map();
@@ -347,7 +350,7 @@ export function planGroups(sink: PlanSink): void {
     let renamedFrom: string | undefined;
     const id = groupAddress(provider, want.name);
     if (!have) {
-      const former = [...renamed].find(([, to]) => to === want.name)?.[0];
+      const former = formerOf.get(want.name);
       const old = former === undefined ? undefined : liveGroups.get(former);
       if (former !== undefined && old) {
         if (caps.renameGroups === true) {
