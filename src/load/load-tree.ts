@@ -297,22 +297,30 @@ export async function loadAccessFile(
   const limits = options.limits ?? DEFAULT_LIMITS;
   const found = { absPath, displayPath: displayPath(options.cwd, absPath) };
   const cacheDir = options.cacheDir === undefined ? undefined : path.resolve(options.cwd, options.cacheDir);
-  if (cacheDir === undefined)
-    return parseHere(await readSource(found, root, DigestCache.none()), limits, undefined);
   // Only looked up: the load of the whole tree, which reads this file too, saves the digest cache.
-  const digests = options.trustFileTimes === false ? DigestCache.none() : await DigestCache.open(cacheDir);
+  const digests = await openDigests(cacheDir, options);
   const source = await findSource(found, root, digests);
-  if (source.size > limits.maxFileBytes)
-    return parseHere(await withBytes(source, root, DigestCache.none()), limits, undefined);
+  if (cacheDir === undefined || source.size > limits.maxFileBytes)
+    return parseHere(await withBytes(source, root, digests), limits, undefined);
   const writes: Promise<void>[] = [];
   const loaded = await fromEntryOrParse(
     source,
     await readCacheEntry(cacheDir, SCHEMA_DIR, source.digest, source.kind),
-    { root, digests: DigestCache.none(), limits },
+    { root, digests, limits },
     (s, e) => writes.push(writeCacheEntry(cacheDir, SCHEMA_DIR, s.digest, s.kind, e)),
   );
   await Promise.all(writes);
   return loaded;
+}
+
+/** The digest cache in `cacheDir`, or one that remembers nothing (no cache folder, or file times not trusted). */
+async function openDigests(
+  cacheDir: string | undefined,
+  options: Pick<LoadOptions, "trustFileTimes">,
+): Promise<DigestCache> {
+  return cacheDir === undefined || options.trustFileTimes === false
+    ? DigestCache.none()
+    : DigestCache.open(cacheDir);
 }
 
 interface ReadContext {
@@ -414,11 +422,14 @@ function readSourceAt(sources: readonly SourceFile[], i: number): ReadSource {
  * decoding, and only a handful of entries' bytes are held at any time.
  */
 class EntryReader {
-  readonly #wanted: readonly ({ readonly cacheDir: string; readonly source: SourceFile } | undefined)[];
+  readonly #cacheDir: string;
+  /** The file at each index whose entry is to be read; undefined for the others. */
+  readonly #wanted: readonly (SourceFile | undefined)[];
   readonly #reads = new Map<number, Promise<Uint8Array | undefined>>();
   #next = 0;
 
-  constructor(wanted: readonly ({ readonly cacheDir: string; readonly source: SourceFile } | undefined)[]) {
+  constructor(cacheDir: string, wanted: readonly (SourceFile | undefined)[]) {
+    this.#cacheDir = cacheDir;
     this.#wanted = wanted;
   }
 
@@ -433,10 +444,9 @@ class EntryReader {
   }
 
   #start(i: number): void {
-    const wanted = this.#wanted[i];
-    if (wanted === undefined || this.#reads.has(i)) return;
-    const { cacheDir, source } = wanted;
-    this.#reads.set(i, readCacheEntry(cacheDir, SCHEMA_DIR, source.digest, source.kind));
+    const source = this.#wanted[i];
+    if (source === undefined || this.#reads.has(i)) return;
+    this.#reads.set(i, readCacheEntry(this.#cacheDir, SCHEMA_DIR, source.digest, source.kind));
   }
 }
 
@@ -463,10 +473,7 @@ export async function loadAccessTree(
   const { files, diagnostics: found } = await discoverAccessFiles(root, options.cwd);
   const limits = options.limits ?? DEFAULT_LIMITS;
   const cacheDir = options.cacheDir === undefined ? undefined : path.resolve(options.cwd, options.cacheDir);
-  const digests =
-    cacheDir === undefined || options.trustFileTimes === false
-      ? DigestCache.none()
-      : await DigestCache.open(cacheDir);
+  const digests = await openDigests(cacheDir, options);
   const context: ReadContext = { root, digests, limits };
   const cacheable = (s: SourceFile): boolean => cacheDir !== undefined && s.size <= limits.maxFileBytes;
   const found0 = await mapBounded(files, READ_CONCURRENCY, (f) => findSource(f, root, digests));
@@ -489,11 +496,13 @@ export async function loadAccessTree(
       : (s, entry) => writes.push(writeCacheEntry(cacheDir, SCHEMA_DIR, s.digest, s.kind, entry));
   const missing = sources.flatMap((_, i) => (hasEntry[i] === true ? [] : [i]));
   const misses = parseMisses(sources, missing, options, save);
-  const entries = new EntryReader(
-    sources.map((s, i) =>
-      hasEntry[i] === true && cacheDir !== undefined ? { cacheDir, source: s } : undefined,
-    ),
-  );
+  const entries =
+    cacheDir === undefined
+      ? undefined
+      : new EntryReader(
+          cacheDir,
+          sources.map((s, i) => (hasEntry[i] === true ? s : undefined)),
+        );
 
   const diagnostics: Diagnostic[] = [...found];
   const documents: ClassifiedDocument[] = [];
@@ -501,7 +510,7 @@ export async function loadAccessTree(
     const source = sourceAt(sources, i);
     const loaded =
       hasEntry[i] === true
-        ? await fromEntryOrParse(source, await entries.take(i), context, save)
+        ? await fromEntryOrParse(source, await entries?.take(i), context, save)
         : await misses.parse(i);
     appendAll(diagnostics, loaded.diagnostics);
     if (loaded.document === undefined) continue;
