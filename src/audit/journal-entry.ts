@@ -91,7 +91,10 @@ export type JournalEntry = NewJournalEntry & ChainFields;
 
 /** Chains a new entry after `previous` (undefined for the first entry). */
 /** Whether `entry` comes right after `previous` in the chain (or starts it, when nothing is before). */
-export function follows(entry: ChainFields, previous: ChainFields | undefined): boolean {
+export function follows(
+  entry: ChainFields,
+  previous: Pick<ChainFields, "seq" | "hash"> | undefined,
+): boolean {
   return previous === undefined
     ? entry.seq === 1 && entry.prevHash === GENESIS_HASH
     : entry.seq === previous.seq + 1 && entry.prevHash === previous.hash;

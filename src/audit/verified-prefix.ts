@@ -4,7 +4,7 @@
  * the last walk's end is remembered with the sha256 of every byte before it: if those bytes are the same,
  * only the entries after them are walked; if not, the whole chain is.
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import path from "node:path";
 import { readCacheFile, writeCacheFile } from "../io/cache-file.ts";
 import { isRecord } from "../model/json.ts";
@@ -20,21 +20,23 @@ function cacheFileOf(cacheDir: string, journal: string): string {
   return path.join(cacheDir, `journal-verified-${id}.json`);
 }
 
-/** sha256 of the journal's first `end` bytes, or undefined when it is shorter (or gone). */
-async function prefixHash(journalPath: string, end: number): Promise<string | undefined> {
+/**
+ * Feeds the journal's bytes from `from` to `to` into `hash`; false when the journal is shorter (or gone).
+ * One hash serves both checks of a run: the bytes the last check covered, then the ones added since.
+ */
+async function hashBytes(journalPath: string, hash: Hash, from: number, to: number): Promise<boolean> {
   const opened = await openJournal(journalPath);
-  if (opened === undefined) return undefined;
+  if (opened === undefined) return false;
   try {
-    if (opened.size < end) return undefined;
-    const hash = createHash("sha256");
-    const buffer = Buffer.alloc(Math.min(CHUNK, Math.max(end, 1)));
-    for (let at = 0; at < end;) {
-      const { bytesRead } = await opened.handle.read(buffer, 0, Math.min(buffer.length, end - at), at);
-      if (bytesRead === 0) return undefined;
+    if (opened.size < to) return false;
+    const buffer = Buffer.alloc(Math.min(CHUNK, Math.max(to - from, 1)));
+    for (let at = from; at < to;) {
+      const { bytesRead } = await opened.handle.read(buffer, 0, Math.min(buffer.length, to - at), at);
+      if (bytesRead === 0) return false;
       hash.update(buffer.subarray(0, bytesRead));
       at += bytesRead;
     }
-    return hash.digest("hex");
+    return true;
   } finally {
     await opened.handle.close();
   }
@@ -47,12 +49,7 @@ function isResume(value: unknown): value is VerifyResume {
   if (!isCount(offset) || !isCount(lines) || !isCount(entries)) return false;
   if (!Array.isArray(starts) || !starts.every(isCount)) return false;
   if (previous === undefined) return true;
-  return (
-    isRecord(previous) &&
-    isCount(previous["seq"]) &&
-    typeof previous["hash"] === "string" &&
-    typeof previous["prevHash"] === "string"
-  );
+  return isRecord(previous) && isCount(previous["seq"]) && typeof previous["hash"] === "string";
 }
 
 /**
@@ -69,20 +66,22 @@ export async function verifyBeforeAppend(
   const read = await readCacheFile(file);
   const value = typeof read === "object" ? read.value : undefined;
   let from: VerifyResume | undefined;
+  const hash = createHash("sha256");
+  let hashed = 0; // bytes fed into `hash`: the journal as it is now, from its start
   if (isRecord(value) && value["format"] === FORMAT && isResume(value["resume"])) {
     const resume = value["resume"];
-    const sha = await prefixHash(journalPath, resume.offset);
-    if (sha !== undefined && sha === value["sha256"]) from = resume;
+    if (await hashBytes(journalPath, hash, 0, resume.offset)) {
+      hashed = resume.offset;
+      if (hash.copy().digest("hex") === value["sha256"]) from = resume;
+    }
   }
   const result = await verifyJournal(journalPath, from === undefined ? {} : { from });
-  if (result.ok && result.entries > 0) {
-    const sha = await prefixHash(journalPath, result.resume.offset);
-    if (sha !== undefined)
-      await writeCacheFile(
-        file,
-        JSON.stringify({ format: FORMAT, sha256: sha, resume: result.resume }),
-        FILE_PATTERN,
-      ).catch(() => undefined); // only costs a whole walk next time
-  }
+  const end = result.resume.offset;
+  if (result.ok && result.entries > 0 && hashed <= end && (await hashBytes(journalPath, hash, hashed, end)))
+    await writeCacheFile(
+      file,
+      JSON.stringify({ format: FORMAT, sha256: hash.digest("hex"), resume: result.resume }),
+      FILE_PATTERN,
+    ).catch(() => undefined); // only costs a whole walk next time
   return result;
 }

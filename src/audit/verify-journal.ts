@@ -26,7 +26,7 @@ export interface VerifyResume {
   readonly offset: number;
   readonly lines: number;
   readonly entries: number;
-  readonly previous?: { readonly seq: number; readonly hash: string; readonly prevHash: string };
+  readonly previous?: { readonly seq: number; readonly hash: string };
   readonly starts: readonly number[];
 }
 
@@ -38,6 +38,9 @@ export interface VerifyJournalOptions {
   /** Walk on from here (a point an earlier walk of the same bytes returned) instead of from the start. */
   readonly from?: VerifyResume;
 }
+
+/** What the next entry must link to: the previous one's seq and hash. */
+type Link = Pick<ChainFields, "seq" | "hash">;
 
 const REORDERED = "an entry was removed, inserted or reordered here";
 
@@ -55,7 +58,7 @@ export async function verifyJournal(
   const starts = new Set<number>(from?.starts ?? []);
   const commits = new Set<string>();
   const expected = options.expectedHead;
-  const chain: { previous?: { entry: ChainFields; line: number }; isExpectedSeen: boolean } = {
+  const chain: { previous?: { entry: Link; line: number }; isExpectedSeen: boolean } = {
     isExpectedSeen:
       from?.previous !== undefined &&
       from.previous.seq === expected?.seq &&
@@ -132,9 +135,7 @@ export async function verifyJournal(
     offset: end,
     lines,
     entries: count,
-    ...(previous === undefined
-      ? {}
-      : { previous: { seq: previous.seq, hash: previous.hash, prevHash: previous.prevHash } }),
+    ...(previous === undefined ? {} : { previous: { seq: previous.seq, hash: previous.hash } }),
     starts: [...starts],
   };
   return {
@@ -149,7 +150,7 @@ export async function verifyJournal(
 
 function describeBrokenLink(
   entry: ChainFields,
-  previous: { entry: ChainFields; line: number } | undefined,
+  previous: { entry: Link; line: number } | undefined,
 ): string | undefined {
   if (follows(entry, previous?.entry)) return undefined;
   if (previous === undefined)
