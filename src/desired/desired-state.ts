@@ -10,7 +10,7 @@ import type {
   Provenance,
   UserAttributes,
 } from "../model/state.ts";
-import { hasNotStarted, isTerminated } from "../lifecycle/status.ts";
+import { hasNotStarted, isDisabledForLeave, isTerminated } from "../lifecycle/status.ts";
 import { provenanceOf, type EffectiveGroup } from "./effective.ts";
 import { holdsPosition, unionPositions, userIndexOf, type UserIndex } from "./user-set.ts";
 
@@ -39,7 +39,7 @@ export interface DesiredOptions {
 
 function isEnabled(user: User, model: AccessModel, lifecycle: Lifecycle): boolean {
   if (lifecycle !== "active") return false;
-  return !(user.status === "leave" && model.config.policy.leave === "disable");
+  return !isDisabledForLeave(user, model.config.policy);
 }
 
 /** Where a person stands today: terminated people and people who have not started hold nothing. */

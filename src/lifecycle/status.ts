@@ -1,4 +1,4 @@
-import type { User } from "../model/access.ts";
+import type { Policy, User } from "../model/access.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -56,4 +56,9 @@ export function hasNotStarted(user: User, now: Date): boolean {
   if (user.startDate === undefined) return false;
   const start = utcMidnight(user.startDate);
   return Number.isFinite(start) && now.getTime() < start;
+}
+
+/** On leave where policy disables the accounts of people on leave (their memberships are kept). */
+export function isDisabledForLeave(user: User, policy: Policy): boolean {
+  return user.status === "leave" && policy.leave === "disable";
 }

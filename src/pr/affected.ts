@@ -5,7 +5,7 @@
 import type { AccessModel, Group, MemberEntry, ProviderConfig, Role, User } from "../model/access.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
-import { hasNotStarted, isTerminated, utcMidnight } from "../lifecycle/status.ts";
+import { hasNotStarted, isDisabledForLeave, isTerminated, utcMidnight } from "../lifecycle/status.ts";
 
 export interface AffectedGroup {
   readonly name: string;
@@ -116,7 +116,7 @@ function matchesPrefix(file: string, prefix: string): boolean {
 function holdsAccess(model: AccessModel, user: User | undefined, now: Date): boolean {
   if (user === undefined) return true; // a member no file defines: validation reports it
   if (isTerminated(user, now)) return false;
-  return !(user.status === "leave" && model.config.policy.leave === "disable");
+  return !isDisabledForLeave(user, model.config.policy);
 }
 
 /** An ISO date as a number for comparing (undefined: no date, which is open-ended). */
