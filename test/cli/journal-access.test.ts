@@ -1,20 +1,15 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
-import { captureIo } from "../helpers/cli-io.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
   await Promise.all(trees.splice(0).map((t) => t.remove()));
 });
 
-async function cliAt(tree: AccessTree, when: string, argv: string[]): Promise<{ code: number; out: string }> {
-  const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
-  const code = await main(argv, { ...io, now: () => new Date(when) });
-  return { code, out: out.join("") + err.join("") };
-}
+const cliAt = (tree: AccessTree, when: string, argv: string[]) => runCliIn(tree.cwd, argv, new Date(when));
 
 const team = (name: string, members: string, former = ""): string =>
   `groups:\n  - name: ${name}\n    owners: [ann]\n${former}    members: [${members}]\n`;
@@ -88,9 +83,9 @@ describe("explain", () => {
         "groups:\n  - name: ops\n    owners: [ann]\n    members: [{ user: ann, until: 2026-03-01T00:00:00Z }]\n",
     });
     trees.push(tree);
-    const { io, out } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
-    expect(await main(["explain", "ann"], io)).toBe(0);
-    expect(out.join("")).toContain(
+    const explained = await runCliIn(tree.cwd, ["explain", "ann"]);
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toContain(
       "expired grant (until 2026-03-01T00:00:00Z) at access/groups/teams.yaml:4:15: no longer held; a plan removes it where it is still there",
     );
   });

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { configYaml, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
-import { captureIo } from "../helpers/cli-io.ts";
+import { captureIo, runCliIn } from "../helpers/cli-io.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
@@ -11,8 +11,8 @@ afterEach(async () => {
 });
 
 async function cli(tree: AccessTree, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
-  return { code: await main(argv, io), out: out.join(""), err: err.join("") };
+  const { code, stdout, stderr } = await runCliIn(tree.cwd, argv);
+  return { code, out: stdout, err: stderr };
 }
 
 describe("what a new user tripped over", () => {

@@ -22,9 +22,17 @@ export function captureIo(
   return { io, out, err };
 }
 
-/** Runs the CLI quietly in `cwd`: its exit code, and what it printed to stdout and stderr together. */
-export async function runCliIn(cwd: string, argv: readonly string[]): Promise<{ code: number; out: string }> {
+/**
+ * Runs the CLI quietly in `cwd` (the clock at NOW, or `now`): its exit code, what it printed to stdout
+ * and to stderr, and both together (`out`).
+ */
+export async function runCliIn(
+  cwd: string,
+  argv: readonly string[],
+  now?: Date,
+): Promise<{ code: number; out: string; stdout: string; stderr: string }> {
   const { io, out, err } = captureIo(cwd, { GATEHOUSE_QUIET: "1" });
-  const code = await main(argv, io);
-  return { code, out: out.join("") + err.join("") };
+  const code = await main(argv, now === undefined ? io : { ...io, now: () => now });
+  const [stdout, stderr] = [out.join(""), err.join("")];
+  return { code, out: stdout + stderr, stdout, stderr };
 }
