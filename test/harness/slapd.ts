@@ -338,3 +338,20 @@ export function ldapContext(password: string, log: string[] = []): ProviderConte
     log: (line) => log.push(line),
   };
 }
+
+/** Reads one attribute straight from the server as the rootdn, bypassing gatehouse. */
+export async function rawValues(
+  server: Pick<Slapd, "url" | "password">,
+  dn: string,
+  attribute: string,
+): Promise<string[]> {
+  const client = new Client({ url: server.url, timeout: 10_000 });
+  try {
+    await client.bind(ADMIN_DN, server.password);
+    const { searchEntries } = await client.search(dn, { scope: "base", attributes: [attribute] });
+    const value = searchEntries[0]?.[attribute] ?? [];
+    return (Array.isArray(value) ? value : [value]).map(String);
+  } finally {
+    await client.unbind();
+  }
+}

@@ -12,8 +12,8 @@ import type { Change, MembershipChange } from "../../src/plan/types.ts";
 import type { Provider } from "../../src/providers/types.ts";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { Slapd } from "../harness/slapd.ts";
-import { ldapConfig, ldapContext, startSlapd } from "../harness/slapd.ts";
-import { cn, group, person, uid } from "./ldap-ldif.ts";
+import { ldapConfig, ldapContext, rawValues, startSlapd } from "../harness/slapd.ts";
+import { PEOPLE, cn, group, person, uid } from "./ldap-ldif.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
 
@@ -57,6 +57,31 @@ function membership(action: "add" | "remove", groupName: string, member: string)
     reason: action === "add" ? "added-in-config" : "removed-from-config",
     risk: action === "add" ? "broadens" : "narrows",
   };
+}
+
+function userChange(
+  action: "update" | "disable",
+  accountName: string,
+  after: Readonly<Record<string, string>> = {},
+): Change {
+  const base = {
+    id: `ldap:user/${accountName}`,
+    provider: "ldap",
+    kind: "user" as const,
+    account: accountName,
+    reason: "drift" as const,
+    risk: action === "disable" ? ("narrows" as const) : ("neutral" as const),
+  };
+  if (action === "disable") return { ...base, action };
+  const fields = Object.entries(after).map(([field, value]) => ({ field, before: null, after: value }));
+  return { ...base, action, fields, after: { name: `${accountName} Person`, ...after } };
+}
+
+/** Searches made while applying the changes (after the provider's read). */
+async function lookupsOf(provider: Provider, changes: readonly Change[]): Promise<number> {
+  const before = provider.stats().reads;
+  await writesOf(provider, changes);
+  return provider.stats().reads - before;
 }
 
 /** Writes the changes as the apply engine does (batched per group) and returns the write calls made. */
@@ -181,6 +206,52 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     const live = await provider.read(signal());
     expect(live.groups.find((g) => g.name === team(10))?.members).toHaveLength(150);
     expect(live.groups.find((g) => g.name === team(11))?.members).toHaveLength(5);
+    await provider.close();
+  });
+
+  it("an apply right after the read searches for nothing: the read has every entry it writes to", async () => {
+    const provider = createLdapProvider(ldapConfig(plain, { pageSize: PAGE }), ldapContext(plain.password));
+    await provider.read(signal());
+    // team-020 holds p00060-62, team-021 p00063-65.
+    const changes: Change[] = [
+      membership("remove", team(20), account(60)),
+      ...[150, 151, 152].map((i) => membership("add", team(20), account(i))),
+      membership("add", team(21), account(153)),
+      userChange("update", account(120), { title: "Lead", manager: account(121) }),
+    ];
+    expect(await lookupsOf(provider, changes)).toBe(0);
+    const live = await provider.read(signal());
+    expect(live.groups.find((g) => g.name === team(20))?.members).toEqual(
+      [61, 62, 150, 151, 152].map(account),
+    );
+    const updated = live.users.find((u) => u.account === account(120));
+    expect([updated?.title, updated?.manager]).toEqual(["Lead", account(121)]);
+    await provider.close();
+  });
+
+  it("looks an entry up again when the directory moved it after the read, or this apply did", async () => {
+    const provider = createLdapProvider(ldapConfig(plain, { pageSize: PAGE }), ldapContext(plain.password));
+    await provider.read(signal());
+    // Someone renames p00130's entry (uid stays) after the read: the remembered DN is gone.
+    await plain.ldapmodify(
+      `dn: ${uid(account(130))}\nchangetype: modrdn\nnewrdn: cn=Moved 130\ndeleteoldrdn: 0\n`,
+    );
+    const before = provider.stats().reads;
+    await writesOf(provider, [userChange("update", account(130), { title: "Moved" })]);
+    // The write to the old DN fails (no such object); one search finds the entry, a second write lands.
+    expect(provider.stats().reads - before).toBe(1);
+    expect(await rawValues(plain, `cn=Moved 130,${PEOPLE}`, "title")).toEqual(["Moved"]);
+
+    // This apply disables p00123 (moved to the disabled OU; refint rewrites team-041's value) and takes
+    // it out of team-041: the user and the group are searched for again, not taken from the read. refint
+    // rewrites in the background, so the member write may still meet the old value and retry once.
+    const changes = [userChange("disable", account(123)), membership("remove", team(41), account(123))];
+    const lookups = await lookupsOf(provider, changes);
+    expect(lookups).toBeGreaterThanOrEqual(2);
+    expect(lookups).toBeLessThanOrEqual(3);
+    const live = await provider.read(signal());
+    expect(live.groups.find((g) => g.name === team(41))?.members).toEqual([124, 125].map(account));
+    expect(live.users.find((u) => u.account === account(123))?.enabled).toBe(false);
     await provider.close();
   });
 

@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "ldapts";
 import type { Change } from "../../src/plan/types.ts";
 import type { Provider } from "../../src/providers/types.ts";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { Slapd } from "../harness/slapd.ts";
 import {
-  ADMIN_DN,
   EMPTY_MEMBER_DN,
   SIZE_LIMIT,
   ldapConfig,
   ldapContext,
+  rawValues,
   startSlapd,
 } from "../harness/slapd.ts";
 
@@ -32,19 +31,6 @@ const member = (action: "add" | "remove", group: string, m: string): Change =>
 async function applyAll(provider: Provider, changes: Change[]): Promise<void> {
   for (const outcome of await provider.apply(changes, signal()))
     if (outcome.status === "failed") throw outcome.error;
-}
-
-/** Reads one attribute straight from the server as the rootdn, bypassing gatehouse. */
-async function rawValues(server: Slapd, dn: string, attribute: string): Promise<string[]> {
-  const client = new Client({ url: server.url, timeout: 10_000 });
-  try {
-    await client.bind(ADMIN_DN, server.password);
-    const { searchEntries } = await client.search(dn, { scope: "base", attributes: [attribute] });
-    const value = searchEntries[0]?.[attribute] ?? [];
-    return (Array.isArray(value) ? value : [value]).map(String);
-  } finally {
-    await client.unbind();
-  }
 }
 
 function usersLdif(count: number, prefix: string): string {

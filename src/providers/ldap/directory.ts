@@ -1,5 +1,6 @@
 /** Lookups and writes against the directory, one gatehouse change at a time (or one group's members). */
 import { randomInt } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { ProviderError } from "../../errors.ts";
 import type { GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
 import type { LdapClient } from "./client.ts";
@@ -11,6 +12,7 @@ import {
   memberModifications,
   newGroupEntry,
   newUserEntry,
+  stripUniqueMemberUid,
   unicodePwdValue,
   userModifications,
   valuesOf,
@@ -22,8 +24,36 @@ import { appendAll } from "../../model/lists.ts";
 /** Accounts per OR-filter when resolving many users at once. */
 const LOOKUP_CHUNK = 200;
 
+/** How long after a read its entries serve apply's lookups. */
+const REMEMBER_MS = 120_000;
+
 /** Result codes of a member modify that lost a race: no such attribute value (16), value exists (20). */
 const RACED_MEMBER_CODES = new Set<number | string | undefined>([16, 20]);
+
+/**
+ * Result codes that an entry remembered from the read may cause when the directory changed since: no such
+ * object (32, moved or deleted meanwhile) and, for a member write, an object class violation (65: the
+ * placeholder member of a groupOfNames worked out from old values). The entry is then looked up again.
+ */
+const STALE_ENTRY_CODES = new Set<number | string | undefined>([32, 65]);
+
+function hasStatus(error: unknown, codes: ReadonlySet<number | string | undefined>): boolean {
+  return error instanceof ProviderError && codes.has(error.status);
+}
+
+/** Entries by a lower-cased name, leaving out any name two entries share (a lookup then searches). */
+function uniqueByName(entries: Iterable<LdapEntry>, nameOf: (e: LdapEntry) => string | undefined) {
+  const byName = new Map<string, LdapEntry>();
+  const shared = new Set<string>();
+  for (const entry of entries) {
+    const name = nameOf(entry)?.toLowerCase();
+    if (name === undefined) continue;
+    if (byName.has(name)) shared.add(name);
+    else byName.set(name, entry);
+  }
+  for (const name of shared) byName.delete(name);
+  return byName;
+}
 
 const PASSWORD_CLASSES = [
   "ABCDEFGHJKLMNPQRSTUVWXYZ",
@@ -50,6 +80,13 @@ export function randomAdPassword(account: string): string {
   }
 }
 
+/** An entry as written by an add, to be remembered. */
+function asEntry(entry: { dn: string; attributes: Record<string, string[]> }): LdapEntry {
+  const attributes = new Map<string, string[]>();
+  for (const [name, values] of Object.entries(entry.attributes)) attributes.set(name.toLowerCase(), values);
+  return { dn: entry.dn, attributes };
+}
+
 export class Directory {
   private readonly provider: string;
   private readonly settings: LdapSettings;
@@ -57,11 +94,60 @@ export class Directory {
   /** Tail of the gidNumber allocations in progress, and the last number handed out. */
   private gidQueue: Promise<unknown> = Promise.resolve();
   private lastGidNumber: number | undefined;
+  /**
+   * Users (by lower-cased account) and groups (by lower-cased cn) as the last read returned them, or as
+   * this apply wrote them. Apply looks entries up here before it searches: the plan has just read all of
+   * them. Any write that changes an entry drops it, so it is searched for when needed again; an entry that
+   * changed on the server since the read fails its write (no such object) and is looked up again. They
+   * serve for REMEMBER_MS after the read (an apply confirmed at a prompt much later searches, as before).
+   */
+  private seenUsers = new Map<string, LdapEntry>();
+  private seenGroups = new Map<string, LdapEntry>();
+  private rememberedAt = 0;
+  /**
+   * DNs (normalized) this apply moved, renamed or deleted. The server rewrites member values that name them
+   * (refint, or AD itself) after the operation returns, so a remembered group holding one is read again.
+   */
+  private readonly movedDns = new Set<string>();
 
   constructor(provider: string, settings: LdapSettings, client: LdapClient) {
     this.provider = provider;
     this.settings = settings;
     this.client = client;
+  }
+
+  /** Remembers the entries of a read (users in the people and disabled OUs, groups). */
+  remember(users: Iterable<LdapEntry>, groups: Iterable<LdapEntry>): void {
+    const s = this.settings;
+    this.seenUsers = uniqueByName(users, (e) => firstValue(e, s.users.accountAttribute));
+    this.seenGroups = uniqueByName(groups, (e) => firstValue(e, "cn"));
+    this.rememberedAt = performance.now();
+  }
+
+  /** The remembered user or group, while the read is recent enough. */
+  private seen(kind: "user" | "group", name: string): LdapEntry | undefined {
+    if (performance.now() - this.rememberedAt > REMEMBER_MS) {
+      this.seenUsers.clear();
+      this.seenGroups.clear();
+      return undefined;
+    }
+    return (kind === "user" ? this.seenUsers : this.seenGroups).get(name.toLowerCase());
+  }
+
+  private forgetUser(account: string): void {
+    this.seenUsers.delete(account.toLowerCase());
+  }
+
+  /** True when a member value of the group names a DN this apply moved, renamed or deleted. */
+  private holdsMovedDn(group: LdapEntry): boolean {
+    if (this.movedDns.size === 0 || this.settings.groups.flavour === "posixGroup") return false;
+    return valuesOf(group, this.settings.groups.memberAttribute).some((v) =>
+      this.movedDns.has(normalizeDn(stripUniqueMemberUid(v))),
+    );
+  }
+
+  private forgetGroup(name: string): void {
+    this.seenGroups.delete(name.toLowerCase());
   }
 
   private fail(operation: string, message: string): never {
@@ -72,10 +158,19 @@ export class Directory {
    * Entries in the managed people OU (and the disabled OU), keyed by the lower-cased account name: account
    * attributes such as uid and sAMAccountName match case-insensitively. One read per 200 accounts.
    */
-  async findUsers(accounts: readonly string[], signal: AbortSignal): Promise<Map<string, LdapEntry>> {
+  async findUsers(
+    accounts: readonly string[],
+    signal: AbortSignal,
+    options: { fresh?: boolean } = {},
+  ): Promise<Map<string, LdapEntry>> {
     const s = this.settings;
     const found = new Map<string, LdapEntry>();
-    const unique = [...new Set(accounts.map((a) => a.toLowerCase()))];
+    const unique: string[] = [];
+    for (const account of new Set(accounts.map((a) => a.toLowerCase()))) {
+      const seen = options.fresh ? undefined : this.seen("user", account);
+      if (seen) found.set(account, seen);
+      else unique.push(account);
+    }
     for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
       const chunk = unique.slice(i, i + LOOKUP_CHUNK);
       const filters = chunk.map((a) => userFilter(s, a));
@@ -95,18 +190,73 @@ export class Directory {
     return found;
   }
 
-  async findUser(account: string, operation: string, signal: AbortSignal): Promise<LdapEntry> {
-    const entry = (await this.findUsers([account], signal)).get(account.toLowerCase());
+  async findUser(
+    account: string,
+    operation: string,
+    signal: AbortSignal,
+    options: { fresh?: boolean } = {},
+  ): Promise<LdapEntry> {
+    const entry = (await this.findUsers([account], signal, options)).get(account.toLowerCase());
     return entry ?? this.fail(operation, `user "${account}" not found under ${this.settings.users.dn}`);
   }
 
-  async findGroup(name: string, operation: string, signal: AbortSignal): Promise<LdapEntry> {
+  async findGroup(
+    name: string,
+    operation: string,
+    signal: AbortSignal,
+    options: { fresh?: boolean } = {},
+  ): Promise<LdapEntry> {
     const s = this.settings;
+    const seen = options.fresh ? undefined : this.seen("group", name);
+    if (seen) return seen;
     const entries = await this.client.search(
       { base: s.groups.dn, scope: "sub", filter: groupFilter(s, name), attributes: groupReadAttributes(s) },
       signal,
     );
     return entries[0] ?? this.fail(operation, `group "${name}" not found under ${s.groups.dn}`);
+  }
+
+  /**
+   * Runs `act` on the user's entry: the one remembered from the read first, and when that fails as stale
+   * (moved or deleted since), on the entry searched for now. The user is forgotten afterwards: `act` changes it.
+   */
+  private async withUser(
+    account: string,
+    operation: string,
+    signal: AbortSignal,
+    act: (entry: LdapEntry) => Promise<void>,
+  ): Promise<void> {
+    const seen = this.seen("user", account);
+    this.forgetUser(account);
+    if (seen) {
+      try {
+        await act(seen);
+        return;
+      } catch (error) {
+        if (!hasStatus(error, STALE_ENTRY_CODES)) throw error;
+      }
+    }
+    await act(await this.findUser(account, operation, signal, { fresh: true }));
+  }
+
+  /** As withUser, for a group. */
+  private async withGroup(
+    name: string,
+    operation: string,
+    signal: AbortSignal,
+    act: (entry: LdapEntry) => Promise<void>,
+  ): Promise<void> {
+    const seen = this.seen("group", name);
+    this.forgetGroup(name);
+    if (seen) {
+      try {
+        await act(seen);
+        return;
+      } catch (error) {
+        if (!hasStatus(error, STALE_ENTRY_CODES)) throw error;
+      }
+    }
+    await act(await this.findGroup(name, operation, signal, { fresh: true }));
   }
 
   private async managerDn(manager: string | undefined, signal: AbortSignal): Promise<string | undefined> {
@@ -124,6 +274,7 @@ export class Directory {
         const entry = newUserEntry(change.account, change.after, s, managerDn);
         if (s.flavour !== "activeDirectory") {
           await this.client.add(entry.dn, entry.attributes);
+          this.seenUsers.set(change.account.toLowerCase(), asEntry(entry));
           return;
         }
         // AD accepts unicodePwd only over an encrypted connection; without a password the account would
@@ -137,15 +288,15 @@ export class Directory {
         }
         const password = unicodePwdValue(randomAdPassword(change.account));
         await this.client.add(entry.dn, entry.attributes, { unicodePwd: [password] });
+        this.seenUsers.set(change.account.toLowerCase(), asEntry(entry));
         return;
       }
       case "update": {
-        const entry = await this.findUser(change.account, "update user", signal);
         const touchesManager = change.fields.some((f) => f.field === "manager");
         const managerDn = touchesManager ? await this.managerDn(change.after.manager, signal) : undefined;
-        await this.client.modify(
-          entry.dn,
-          userModifications(change.account, change.fields, change.after, s, managerDn),
+        const mods = userModifications(change.account, change.fields, change.after, s, managerDn);
+        await this.withUser(change.account, "update user", signal, (entry) =>
+          this.client.modify(entry.dn, mods),
         );
         return;
       }
@@ -153,11 +304,12 @@ export class Directory {
       case "disable":
         await this.setEnabled(change.account, change.action === "enable", signal);
         return;
-      case "delete": {
-        const entry = await this.findUser(change.account, "delete user", signal);
-        await this.client.del(entry.dn);
+      case "delete":
+        await this.withUser(change.account, "delete user", signal, async (entry) => {
+          await this.client.del(entry.dn);
+          this.movedDns.add(normalizeDn(entry.dn));
+        });
         return;
-      }
       case "revoke-sessions":
         this.fail("revoke sessions", "an LDAP directory holds no sessions or tokens gatehouse can revoke");
     }
@@ -166,17 +318,26 @@ export class Directory {
   private async setEnabled(account: string, enabled: boolean, signal: AbortSignal): Promise<void> {
     const s = this.settings;
     const operation = enabled ? "enable user" : "disable user";
-    const entry = await this.findUser(account, operation, signal);
-    if (s.disable.method !== "move") {
+    if (s.disable.method === "userAccountControl") {
+      // The new value is worked out from the flags the entry has now: read them right before writing.
+      this.forgetUser(account);
+      const entry = await this.findUser(account, operation, signal, { fresh: true });
       await this.client.modify(entry.dn, enabledModifications(entry, s, enabled));
       return;
     }
-    if (parseDn(entry.dn).length === 0) return this.fail(operation, `cannot parse DN "${entry.dn}"`);
-    const target = enabled ? s.users.dn : s.disable.dn;
-    const isInTarget = isDnUnder(entry.dn, s.disable.dn) === !enabled;
-    if (isInTarget) return;
-    // refint rewrites member values that point at the old DN, so memberships follow the move.
-    await this.client.modifyDn(entry.dn, movedDn(entry.dn, target));
+    await this.withUser(account, operation, signal, async (entry) => {
+      if (s.disable.method !== "move") {
+        await this.client.modify(entry.dn, enabledModifications(entry, s, enabled));
+        return;
+      }
+      if (parseDn(entry.dn).length === 0) return this.fail(operation, `cannot parse DN "${entry.dn}"`);
+      const target = enabled ? s.users.dn : s.disable.dn;
+      const isInTarget = isDnUnder(entry.dn, s.disable.dn) === !enabled;
+      if (isInTarget) return;
+      // refint rewrites member values that point at the old DN, so memberships follow the move.
+      await this.client.modifyDn(entry.dn, movedDn(entry.dn, target));
+      this.movedDns.add(normalizeDn(entry.dn));
+    });
   }
 
   /** AD: sAMAccountName follows a rename; a second write, so its failure leaves the group half-renamed. */
@@ -203,6 +364,7 @@ export class Directory {
         const gid = s.groups.flavour === "posixGroup" ? await this.nextGidNumber(signal) : undefined;
         const entry = newGroupEntry(change.group, change.description, s, gid);
         await this.client.add(entry.dn, entry.attributes);
+        this.seenGroups.set(change.group.toLowerCase(), asEntry(entry));
         return;
       }
       case "update": {
@@ -210,25 +372,28 @@ export class Directory {
         const isRename = typeof newName === "string" && newName !== change.group;
         const isDescribed = change.fields.some((f) => f.field === "description");
         if (!isRename && !isDescribed) return;
-        const entry = await this.findGroup(change.group, "update group", signal);
-        let dn = entry.dn;
-        if (isRename) {
-          // Same parent, new cn; refint (OpenLDAP) or the server itself (AD) follows the DN in member values.
-          dn = renamedDn(entry.dn, "cn", newName);
-          await this.client.modifyDn(entry.dn, dn);
-          if (s.groups.flavour === "group") await this.renameAccountName(change.group, dn, newName);
-        }
-        if (isDescribed) {
-          const values = change.description ? [change.description] : [];
-          await this.client.modify(dn, [{ operation: "replace", attribute: "description", values }]);
-        }
+        await this.withGroup(change.group, "update group", signal, async (entry) => {
+          let dn = entry.dn;
+          if (isRename) {
+            // Same parent, new cn; refint (OpenLDAP) or the server itself (AD) follows the DN in member values.
+            dn = renamedDn(entry.dn, "cn", newName);
+            await this.client.modifyDn(entry.dn, dn);
+            this.movedDns.add(normalizeDn(entry.dn));
+            if (s.groups.flavour === "group") await this.renameAccountName(change.group, dn, newName);
+          }
+          if (isDescribed) {
+            const values = change.description ? [change.description] : [];
+            await this.client.modify(dn, [{ operation: "replace", attribute: "description", values }]);
+          }
+        });
         return;
       }
-      case "delete": {
-        const entry = await this.findGroup(change.group, "delete group", signal);
-        await this.client.del(entry.dn);
+      case "delete":
+        await this.withGroup(change.group, "delete group", signal, async (entry) => {
+          await this.client.del(entry.dn);
+          this.movedDns.add(normalizeDn(entry.dn));
+        });
         return;
-      }
     }
   }
 
@@ -270,6 +435,9 @@ export class Directory {
     changes: readonly MembershipChange[],
     signal: AbortSignal,
   ): Promise<(ProviderError | undefined)[]> {
+    const seen = this.seen("group", group);
+    if (seen && this.holdsMovedDn(seen)) this.forgetGroup(group);
+    const remembered = this.seen("group", group) !== undefined;
     const entry = await this.findGroup(group, "change members", signal);
     const accounts = changes.filter((c) => c.memberKind === "user").map((c) => c.member);
     const users = accounts.length > 0 ? await this.findUsers(accounts, signal) : new Map<string, LdapEntry>();
@@ -299,7 +467,9 @@ export class Directory {
       removes,
       aliases.filter((a) => !taken.has(normalizeDn(a))),
     );
-    await this.writeMembers(group, entry, adds, removes, signal);
+    // The member values change: a later batch for this group reads them again.
+    this.forgetGroup(group);
+    await this.writeMembers(group, entry, adds, removes, remembered, signal);
     return errors;
   }
 
@@ -307,13 +477,14 @@ export class Directory {
    * The one modify for a group's member values. When the member list changed between reading and writing
    * (refint rewrites values of a renamed or moved user after that operation returns), the server refuses a
    * value that is already gone (16) or already there (20): the group is read again and what is still needed
-   * written once more.
+   * written once more. So it is when the values came from the read (`remembered`) and the group changed since.
    */
   private async writeMembers(
     group: string,
     entry: LdapEntry,
     adds: readonly string[],
     removes: readonly string[],
+    remembered: boolean,
     signal: AbortSignal,
   ): Promise<void> {
     const s = this.settings;
@@ -321,8 +492,9 @@ export class Directory {
     try {
       await this.client.modify(entry.dn, mods);
     } catch (error) {
-      if (!(error instanceof ProviderError) || !RACED_MEMBER_CODES.has(error.status)) throw error;
-      const fresh = await this.findGroup(group, "change members", signal);
+      const stale = remembered && hasStatus(error, STALE_ENTRY_CODES);
+      if (!stale && !hasStatus(error, RACED_MEMBER_CODES)) throw error;
+      const fresh = await this.findGroup(group, "change members", signal, { fresh: true });
       const again = memberModifications(valuesOf(fresh, s.groups.memberAttribute), adds, removes, s);
       await this.client.modify(fresh.dn, again);
     }

@@ -73,6 +73,7 @@ class LdapProvider implements Provider {
 
   async read(signal: AbortSignal): Promise<LiveState> {
     const { users, groups } = await this.reader.read(signal);
+    this.directory.remember(users, groups);
     const { state, notes } = toLiveState(users, groups, this.settings, this.capabilities.nesting);
     for (const note of notes) this.log(`${this.name}: ${note}`);
     return state;
