@@ -1,4 +1,5 @@
 import type { Plan } from "../plan/types.ts";
+import { countRemovals } from "../plan/safety.ts";
 import { describeChange, describeWhy, symbolOf } from "./describe.ts";
 
 export interface TextOptions {
@@ -22,7 +23,12 @@ export function renderSummaryLine(plan: Plan): string {
       ? "No changes to apply. Live systems hold memberships the access files do not grant, kept (mode: additive), noted above."
       : "No changes. Live systems match the access files.";
   }
-  return `Plan: ${String(s.changes)} change(s): ${String(s.broadens)} broaden access, ${String(s.narrows)} narrow access, ${String(s.changes - s.broadens - s.narrows)} neutral.`;
+  const line = `Plan: ${String(s.changes)} change(s): ${String(s.broadens)} broaden access, ${String(s.narrows)} narrow access, ${String(s.changes - s.broadens - s.narrows)} neutral.`;
+  // A deleted group or a nested group taken out is one change that takes access from many people.
+  const removals = countRemovals(plan);
+  return removals > s.narrows
+    ? `${line} They remove ${String(removals)} memberships or accounts (as the guard rails count them).`
+    : line;
 }
 
 /** Terminal view: per provider, one line per change with + / - / ~, its reason and source line. */

@@ -41,6 +41,10 @@ describe("guard rails through nested groups", () => {
     await writeFile(path.join(tree.dir, "groups/teams.yaml"), groups(false, PEOPLE));
     const plan = await runCliIn(tree.cwd, ["plan"]);
     expect(plan.out).toContain("remove group team-a from all-eng (8 people lose access through it)");
+    // The summary counts one change, and says what it takes away.
+    expect(plan.out).toContain(
+      "Plan: 1 change(s): 0 broaden access, 1 narrow access, 0 neutral. They remove 8 memberships or accounts (as the guard rails count them).",
+    );
     const apply = await runCliIn(tree.cwd, ["apply", "--yes"]);
     expect(apply.code).toBe(3);
     expect(apply.out).toContain("the plan removes 8 memberships or accounts in app, more than allowed");
