@@ -73,6 +73,13 @@ export interface ApplyEndData {
   readonly durationMs: number;
   /** Calls made per provider during the run. */
   readonly calls: Readonly<Record<string, ProviderStats>>;
+  /**
+   * The run died before its end (killed, crashed): the next apply wrote this end for it, from what the
+   * run's entries recorded (`at` is then when that apply found it; durationMs spans the run's entries).
+   */
+  readonly interrupted?: true;
+  /** With `interrupted`: changes announced by an intent with no recorded outcome; they may have been made. */
+  readonly unconfirmed?: readonly string[];
 }
 
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
@@ -172,6 +179,12 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
     case "apply-end":
       if (![v["runSeq"], v["applied"], v["failed"], v["durationMs"]].every(isCount))
         return "apply-end needs runSeq, applied, failed and durationMs counts";
+      if (v["interrupted"] !== undefined && v["interrupted"] !== true) return "interrupted must be true";
+      if (
+        v["unconfirmed"] !== undefined &&
+        !(Array.isArray(v["unconfirmed"]) && v["unconfirmed"].every((id) => typeof id === "string"))
+      )
+        return "unconfirmed must be a list of change addresses";
       return isCalls(v["calls"]) ? undefined : "calls must map providers to { reads, writes }";
     default:
       return `unknown entry type ${typeof v["type"] === "string" ? JSON.stringify(v["type"]) : "(none)"}`;

@@ -9,9 +9,14 @@ import path from "node:path";
 import { readCacheFile, writeCacheFile } from "../io/cache-file.ts";
 import { isRecord } from "../model/json.ts";
 import { openJournal } from "./journal-lines.ts";
-import { verifyJournal, type JournalVerification, type VerifyResume } from "./verify-journal.ts";
+import {
+  verifyJournal,
+  type JournalVerification,
+  type OpenRun,
+  type VerifyResume,
+} from "./verify-journal.ts";
 
-const FORMAT = "gatehouse verified journal 1";
+const FORMAT = "gatehouse verified journal 2";
 const FILE_PATTERN = /^journal-verified-[0-9a-f]{16}\.json$/;
 const CHUNK = 4 * 1024 * 1024;
 
@@ -44,12 +49,33 @@ async function hashBytes(journalPath: string, hash: Hash, from: number, to: numb
 
 function isResume(value: unknown): value is VerifyResume {
   if (!isRecord(value)) return false;
-  const { offset, lines, entries, starts, previous } = value;
+  const { offset, lines, entries, starts, previous, open } = value;
   const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
   if (!isCount(offset) || !isCount(lines) || !isCount(entries)) return false;
   if (!Array.isArray(starts) || !starts.every(isCount)) return false;
+  if (!Array.isArray(open) || !open.every((r) => isOpenRun(r, isCount))) return false;
   if (previous === undefined) return true;
   return isRecord(previous) && isCount(previous["seq"]) && typeof previous["hash"] === "string";
+}
+
+function isOpenRun(value: unknown, isCount: (n: unknown) => n is number): value is OpenRun {
+  if (!isRecord(value)) return false;
+  const counts = [
+    value["seq"],
+    value["line"],
+    value["planned"],
+    value["applied"],
+    value["failed"],
+    value["skipped"],
+  ];
+  const texts = [value["at"], value["actor"], value["lastAt"]];
+  const unconfirmed = value["unconfirmed"];
+  return (
+    counts.every(isCount) &&
+    texts.every((t) => typeof t === "string") &&
+    Array.isArray(unconfirmed) &&
+    unconfirmed.every((id) => typeof id === "string")
+  );
 }
 
 /**

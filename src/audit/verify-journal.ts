@@ -1,4 +1,4 @@
-import type { ChainFields } from "./journal-entry.ts";
+import type { ChainFields, JournalEntry } from "./journal-entry.ts";
 import { follows, hashEntry } from "./journal-entry.ts";
 import { eachLine, openJournal, readEntryLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
 
@@ -19,6 +19,26 @@ export interface JournalVerification {
   readonly resume: VerifyResume;
   /** The commits the runs walked here recorded (apply-start `commit`, without "+dirty"), first seen first. */
   readonly commits: readonly string[];
+  /** Runs with an apply-start and no apply-end: killed or crashed, or still running. */
+  readonly unfinished: readonly OpenRun[];
+}
+
+/** A run whose apply-end the walk has not met (yet), with what its entries recorded so far. */
+export interface OpenRun {
+  /** seq and line of its apply-start. */
+  readonly seq: number;
+  readonly line: number;
+  readonly at: string;
+  readonly actor: string;
+  /** Changes its plan held. */
+  readonly planned: number;
+  readonly applied: number;
+  readonly failed: number;
+  readonly skipped: number;
+  /** `at` of its last entry. */
+  readonly lastAt: string;
+  /** Changes an intent announced that no change entry confirmed or refused: they may have been made. */
+  readonly unconfirmed: readonly string[];
 }
 
 /** A point of a verified chain to walk on from: its byte offset, line count, last entry and apply-starts. */
@@ -28,6 +48,7 @@ export interface VerifyResume {
   readonly entries: number;
   readonly previous?: { readonly seq: number; readonly hash: string };
   readonly starts: readonly number[];
+  readonly open: readonly OpenRun[];
 }
 
 export interface VerifyJournalOptions {
@@ -56,6 +77,7 @@ export async function verifyJournal(
   const problems: JournalProblem[] = [];
   const from = options.from;
   const starts = new Set<number>(from?.starts ?? []);
+  const open = new Map<number, MutableRun>((from?.open ?? []).map((r) => [r.seq, toMutable(r)]));
   const commits = new Set<string>();
   const expected = options.expectedHead;
   const chain: { previous?: { entry: Link; line: number }; isExpectedSeen: boolean } = {
@@ -101,6 +123,7 @@ export async function verifyJournal(
       starts.add(value.seq);
       if (value.commit !== undefined) commits.add(value.commit.replace(/\+dirty$/, ""));
     }
+    follow(open, value, line);
     if (value.seq === expected?.seq && value.hash === expected.hash) chain.isExpectedSeen = true;
     chain.previous = { entry: value, line };
   };
@@ -137,6 +160,7 @@ export async function verifyJournal(
     entries: count,
     ...(previous === undefined ? {} : { previous: { seq: previous.seq, hash: previous.hash } }),
     starts: [...starts],
+    open: [...open.values()].map(toOpenRun),
   };
   return {
     ok: problems.length === 0,
@@ -145,7 +169,61 @@ export async function verifyJournal(
     ...(head ? { head } : {}),
     resume,
     commits: [...commits],
+    unfinished: resume.open,
   };
+}
+
+interface MutableRun extends Omit<OpenRun, "applied" | "failed" | "skipped" | "lastAt" | "unconfirmed"> {
+  applied: number;
+  failed: number;
+  skipped: number;
+  lastAt: string;
+  readonly pending: Set<string>;
+}
+
+function toMutable(run: OpenRun): MutableRun {
+  const { unconfirmed, ...rest } = run;
+  return { ...rest, pending: new Set(unconfirmed) };
+}
+
+function toOpenRun(run: MutableRun): OpenRun {
+  const { pending, ...rest } = run;
+  return { ...rest, unconfirmed: [...pending] };
+}
+
+/** Keeps each run's tally from its apply-start until its apply-end. */
+function follow(open: Map<number, MutableRun>, entry: JournalEntry, line: number): void {
+  if (entry.type === "apply-start") {
+    const { seq, at, actor, changes: planned } = entry;
+    open.set(seq, {
+      seq,
+      line,
+      at,
+      actor,
+      planned,
+      applied: 0,
+      failed: 0,
+      skipped: 0,
+      lastAt: at,
+      pending: new Set(),
+    });
+    return;
+  }
+  const run = open.get(entry.runSeq);
+  if (run === undefined) return;
+  run.lastAt = entry.at;
+  switch (entry.type) {
+    case "intent":
+      for (const id of entry.changeIds) run.pending.add(id);
+      return;
+    case "change":
+      run.pending.delete(entry.changeId);
+      run[entry.outcome] += 1;
+      return;
+    case "apply-end":
+      open.delete(entry.runSeq);
+      return;
+  }
 }
 
 function describeBrokenLink(

@@ -5,6 +5,7 @@ import { UnsafePlanError } from "../errors.ts";
 import { checkGuardrails, type GuardrailOptions } from "../plan/safety.ts";
 import { applyPlan, type ApplyResult, type ChangeResult } from "../apply/apply-plan.ts";
 import { verifyBeforeAppend } from "../audit/verified-prefix.ts";
+import type { OpenRun } from "../audit/verify-journal.ts";
 import {
   appendJournalEntries,
   JournalError,
@@ -36,6 +37,36 @@ export interface RunApplyResult extends ApplyResult {
     readonly headHash: string;
     readonly start: JournalEntry;
   };
+}
+
+/** The apply-end of a run that died, as far as its entries tell. */
+function interruptedEnd(run: OpenRun, now: Date): NewJournalEntry {
+  const recorded = run.applied + run.failed + run.skipped;
+  return {
+    type: "apply-end",
+    at: now.toISOString(),
+    runSeq: run.seq,
+    applied: run.applied,
+    failed: run.failed,
+    // Never attempted: the plan's changes with no outcome and no intent.
+    skipped: run.skipped + Math.max(0, run.planned - recorded - run.unconfirmed.length),
+    durationMs: Math.max(0, Date.parse(run.lastAt) - Date.parse(run.at)),
+    calls: {},
+    interrupted: true,
+    unconfirmed: run.unconfirmed,
+  };
+}
+
+function describeInterrupted(run: OpenRun): string {
+  const shown = run.unconfirmed.slice(0, 5).join(", ");
+  const more = run.unconfirmed.length > 5 ? ` and ${String(run.unconfirmed.length - 5)} more` : "";
+  return (
+    `the run started at ${run.at} by ${run.actor} (journal seq ${String(run.seq)}) never finished: its last entry is from ${run.lastAt}. ` +
+    `Recorded its end as interrupted: ${String(run.applied)} applied, ${String(run.failed)} failed` +
+    (run.unconfirmed.length > 0
+      ? `, ${String(run.unconfirmed.length)} may or may not have been made (${shown}${more}); this plan was made from what the systems hold now`
+      : "")
+  );
 }
 
 /** Guard rails, then the journal's apply-start, every change as it is confirmed, and apply-end. */
@@ -78,6 +109,17 @@ export async function runApply(
     await appendJournalEntries(options.journalPath, waiting);
     const kept = await retireSetAside(options.journalPath, options.now());
     options.log?.(`recorded ${String(waiting.length)} journal entries an earlier run set aside (${kept})`);
+  }
+  // A run that died (killed, crashed) left no apply-end; this apply holds the lock, so none is running.
+  // Its end goes on record now, with what its entries say, before this run starts.
+  const endedAside = new Set(waiting.flatMap((e) => (e.type === "apply-end" ? [e.runSeq] : [])));
+  const interrupted = chain.unfinished.filter((run) => !endedAside.has(run.seq));
+  if (interrupted.length > 0) {
+    await appendJournalEntries(
+      options.journalPath,
+      interrupted.map((run) => interruptedEnd(run, options.now())),
+    );
+    for (const run of interrupted) options.log?.(describeInterrupted(run));
   }
   const [start] = await appendJournalEntries(options.journalPath, [
     {

@@ -121,8 +121,9 @@ describe("journal chain", () => {
       ok: true,
       entries: 0,
       problems: [],
-      resume: { offset: 0, lines: 0, entries: 0, starts: [] },
+      resume: { offset: 0, lines: 0, entries: 0, starts: [], open: [] },
       commits: [],
+      unfinished: [],
     });
     expect(await readJournal(path)).toEqual([]);
   });

@@ -83,6 +83,9 @@ async function applyLocked(
       actor: await describeActor(io.cwd, io.env),
       now: io.now,
       protectedAccounts: prepared.protectedAccounts,
+      log: (line: string) => {
+        io.stderr(`${line}\n`);
+      },
     };
     if (plan.changes.length === 0) {
       // A run that finds nothing to change is recorded too: the journal then shows that the scheduled
@@ -118,9 +121,6 @@ async function applyLocked(
       signal: AbortSignal.timeout(6 * 3_600_000),
       force: flag(args, "force"),
       ...(allowRemovals === undefined ? {} : { allowRemovals }),
-      log: (line) => {
-        io.stderr(`${line}\n`);
-      },
       onResults: (results) => {
         for (const r of results) {
           done++;

@@ -82,6 +82,19 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
     io.stdout(
       `${shown}: warning: commit ${commit.slice(0, 12)}, which a run applied, is not in the history of HEAD here (rewritten, or on another branch)\n`,
     );
+  // A run without an apply-end died (killed, crashed) or is still running; the next apply records its end.
+  for (const run of result.unfinished) {
+    const ids = run.unconfirmed.slice(0, 5).join(", ");
+    const more = run.unconfirmed.length > 5 ? ` and ${String(run.unconfirmed.length - 5)} more` : "";
+    io.stdout(
+      `${shown}:${String(run.line)} warning: the run started at ${run.at} by ${run.actor} (seq ${String(run.seq)}) has no apply-end: it was killed or crashed, or is still running. ` +
+        `Its last entry is from ${run.lastAt}; ${String(run.applied)} applied, ${String(run.failed)} failed` +
+        (run.unconfirmed.length > 0
+          ? `, ${String(run.unconfirmed.length)} announced with no outcome, which may or may not have been made (${ids}${more})`
+          : "") +
+        `. The next apply records its end as interrupted\n`,
+    );
+  }
   io.stdout(
     problems.length === 0
       ? `${shown}: ${String(result.entries)} entries, hash chain intact\n`

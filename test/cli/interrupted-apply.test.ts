@@ -1,0 +1,85 @@
+/**
+ * A run that dies mid-apply (killed, crashed, out of memory) leaves an apply-start without an apply-end.
+ * `journal verify` points at it, and the next apply records its end as interrupted, with what the run's
+ * entries say, before its own run: the journal then accounts for every run it holds.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { JournalEntry } from "../../src/audit/journal-entry.ts";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+const CONFIG = "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n";
+const FILES = {
+  "gatehouse.yaml": CONFIG,
+  "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
+  "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
+};
+
+async function entries(journal: string): Promise<JournalEntry[]> {
+  return (await readFile(journal, "utf8"))
+    .trimEnd()
+    .split("\n")
+    .map((line) => JSON.parse(line) as JournalEntry);
+}
+
+describe("an apply that died before its end", () => {
+  it("is reported by verify and closed as interrupted by the next apply", async () => {
+    const tree = await writeAccessTree(FILES);
+    trees.push(tree);
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
+    // The run as it stood when it was killed: started, one write announced, nothing confirmed after it.
+    const cut = lines.findIndex((l) => (JSON.parse(l) as JournalEntry).type === "intent");
+    expect(cut).toBeGreaterThan(0);
+    await writeFile(journal, lines.slice(0, cut + 1).join("\n") + "\n");
+    const announced = (JSON.parse(lines[cut] ?? "{}") as { changeIds: string[] }).changeIds;
+    expect(announced.length).toBeGreaterThan(0);
+
+    const verify = await runCliIn(tree.cwd, ["journal", "verify"]);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(
+      /journal\.jsonl:1 warning: the run started at .* \(seq 1\) has no apply-end/,
+    );
+    expect(verify.stdout).toContain(`${String(announced.length)} announced with no outcome`);
+    expect(verify.stdout).toContain(announced[0]);
+
+    const next = await runCliIn(tree.cwd, ["apply", "--yes"]);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toContain("(journal seq 1) never finished");
+    const after = await entries(journal);
+    const closing = after[cut + 1];
+    expect(closing).toMatchObject({
+      type: "apply-end",
+      runSeq: 1,
+      interrupted: true,
+      applied: 0,
+      failed: 0,
+      unconfirmed: announced,
+    });
+    // Then the new run, which starts after the closing entry.
+    expect(after[cut + 2]).toMatchObject({ type: "apply-start", seq: cut + 3 });
+
+    // A later apply walks on from where the last check stopped (which had the run still open): the run
+    // is closed once, not again.
+    await writeFile(
+      path.join(tree.dir, "groups/teams.yaml"),
+      "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann]\n",
+    );
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).stderr).not.toContain("never finished");
+    const ends = (await entries(journal)).filter((e) => e.type === "apply-end" && e.runSeq === 1);
+    expect(ends).toHaveLength(1);
+
+    const clean = await runCliIn(tree.cwd, ["journal", "verify"]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).not.toContain("warning");
+    expect(clean.stdout).toContain("hash chain intact");
+  });
+});
