@@ -9,6 +9,11 @@ export function isGrantActive(until: string | undefined, now: Date): boolean {
   return Number.isFinite(end) && now.getTime() < end;
 }
 
+/** Days from `iso` to `now`, with one decimal ("6.7"). */
+export function daysSince(iso: string, now: Date): string {
+  return ((now.getTime() - Date.parse(iso)) / DAY_MS).toFixed(1);
+}
+
 /** True when the grant ends within `days` days from now (and has not ended yet). */
 export function expiresWithin(until: string | undefined, now: Date, days: number): boolean {
   if (until === undefined || !isGrantActive(until, now)) return false;

@@ -4,6 +4,7 @@ import { planUsers } from "./plan-users.ts";
 import { planGroups } from "./plan-groups.ts";
 import { sortChanges, summarize } from "./order.ts";
 import { alignLiveCase } from "./align-case.ts";
+import { daysSince } from "../lifecycle/status.ts";
 
 export type { ProviderPlanInput, PlannerCapabilities } from "./context.ts";
 
@@ -27,6 +28,20 @@ function summarizeProvider(p: ProviderPlanInput): ProviderSummary {
   };
 }
 
+/**
+ * Expired grants still held more than a day after they ended: the scheduled reconcile did not remove them
+ * in time (not run, failing, or refused by a guard rail). Reviewers and auditors see it in the plan.
+ */
+function noteLateGrants(sink: PlanSink): void {
+  const late = sink.lateGrants;
+  if (late.length === 0) return;
+  const oldest = late.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
+  sink.note(
+    "info",
+    `${String(late.length)} expired grant(s) are removed more than a day after they ended (the oldest ended ${oldest}, ${daysSince(oldest, sink.now)} days ago): check that the scheduled reconcile runs and succeeds`,
+  );
+}
+
 /** Desired vs live for every provider: ordered changes, each with reason, source and risk. Pure. */
 export function computePlan(input: PlanInput): Plan {
   const changes: Change[] = [];
@@ -43,6 +58,8 @@ export function computePlan(input: PlanInput): Plan {
     const sink: PlanSink = {
       input: provider,
       terminated,
+      now: input.now,
+      lateGrants: [],
       change(c) {
         // One change per address and action: a leaver met twice (managed and unmanaged paths) counts once.
         const key = `${c.id}|${c.action}`;
@@ -66,6 +83,7 @@ export function computePlan(input: PlanInput): Plan {
     for (const message of provider.live.notes ?? []) sink.note("info", message);
     planUsers(sink);
     planGroups(sink);
+    noteLateGrants(sink);
   }
   const ordered = sortChanges(
     changes,

@@ -36,6 +36,10 @@ export interface ProviderPlanInput {
 export interface PlanSink {
   readonly input: ProviderPlanInput;
   readonly terminated: ReadonlySet<string>;
+  /** The plan's clock. */
+  readonly now: Date;
+  /** Grant ends (ISO) of expired grants removed more than a day late, for one note per provider. */
+  readonly lateGrants: string[];
   change(c: Change): void;
   note(kind: PlanNote["kind"], message: string): void;
 }

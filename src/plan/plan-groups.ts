@@ -4,6 +4,10 @@ import { groupAddress, membershipAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
 import type { FieldDiff, Reason } from "./types.ts";
 import { sameValue } from "./values.ts";
+import { daysSince } from "../lifecycle/status.ts";
+
+/** An expired grant still held this long after its end was not removed in time (the reconcile runs hourly). */
+const LATE_AFTER_MS = 86_400_000;
 
 function addReason(member: DesiredMember, wasManaged: boolean): Reason {
   if (wasManaged) return "drift";
@@ -175,12 +179,18 @@ function planRemoval(
   }
   if (want && !want.managesMembers) return; // the files do not manage this group's members
   if (expired) {
+    const isLate = sink.now.getTime() - Date.parse(expired.until) > LATE_AFTER_MS;
+    if (isLate) sink.lateGrants.push(expired.until);
     sink.change({
       ...base,
       ...withUser,
       reason: "grant-expired",
       source: expired.source,
-      why: [`grant ended ${expired.until}`],
+      why: [
+        isLate
+          ? `grant ended ${expired.until}, ${daysSince(expired.until, sink.now)} days ago: removed late`
+          : `grant ended ${expired.until}`,
+      ],
     });
     return;
   }

@@ -476,3 +476,39 @@ describe("sources", () => {
     ]);
   });
 });
+
+describe("expired grants removed late", () => {
+  const DAY = 86_400_000;
+  const held = live([liveUser("alice"), liveUser("bob")], [liveGroup("g", ["alice", "bob"])]);
+
+  it("says how late, in the change and in one note, when a grant ended more than a day ago", () => {
+    const plan = planFor(
+      model({
+        users: [alice, bob],
+        groups: [
+          group("g", [
+            entry.user("alice", 4, { until: at(-6.7 * DAY) }),
+            entry.user("bob", 5, { until: at(-2 * DAY) }),
+          ]),
+        ],
+      }),
+      { live: held },
+    );
+    expect(plan.changes.map((c) => c.why)).toEqual([
+      [`grant ended ${at(-6.7 * DAY)}, 6.7 days ago: removed late`],
+      [`grant ended ${at(-2 * DAY)}, 2.0 days ago: removed late`],
+    ]);
+    expect(plan.notes.map((n) => n.message)).toEqual([
+      `2 expired grant(s) are removed more than a day after they ended (the oldest ended ${at(-6.7 * DAY)}, 6.7 days ago): check that the scheduled reconcile runs and succeeds`,
+    ]);
+  });
+
+  it("says nothing of lateness within a day of the end", () => {
+    const plan = planFor(
+      model({ users: [alice], groups: [group("g", [entry.user("alice", 4, { until: at(-DAY + 1) })])] }),
+      { live: live([liveUser("alice")], [liveGroup("g", ["alice"])]) },
+    );
+    expect(plan.changes.map((c) => c.why)).toEqual([[`grant ended ${at(-DAY + 1)}`]]);
+    expect(plan.notes).toEqual([]);
+  });
+});
