@@ -58,8 +58,14 @@ export function providerContextOf(options: EngineOptions): ProviderContext {
   };
 }
 
-/** Validates the files and stops with every problem when any is an error. */
-export async function loadValidModel(options: EngineOptions): Promise<ValidatedTree> {
+/**
+ * Validates the files and stops with every problem when any is an error, except errors with a code in
+ * `tolerated` (import tolerates references to groups it is about to write).
+ */
+export async function loadValidModel(
+  options: EngineOptions,
+  tolerated: ReadonlySet<string> = new Set(),
+): Promise<ValidatedTree> {
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const tree = await validateAccessTree(options.dir, {
     cwd: options.cwd,
@@ -67,7 +73,7 @@ export async function loadValidModel(options: EngineOptions): Promise<ValidatedT
     ...(cacheDir === false ? {} : { cacheDir }),
     ...loadEnvOptions(options.env),
   });
-  if (hasErrors(tree.diagnostics)) {
+  if (hasErrors(tree.diagnostics.filter((d) => !tolerated.has(d.code)))) {
     throw new ConfigError("the access files have errors; nothing was read or changed", tree.diagnostics);
   }
   return tree;

@@ -86,9 +86,12 @@ describe("import", { tags: ["slow"] }, () => {
     const target = await repo(false);
     await mkdir(path.join(target.cwd, "access"), { recursive: true });
     await mkdir(path.join(target.cwd, ".gatehouse"), { recursive: true });
+    // The adopter writes the guard rails first, naming groups only the import brings (and one typo).
+    const config =
+      "providers:\n  directory: { type: local, path: .gatehouse/directory.json, mode: authoritative }\n";
     await target.write(
       "access/gatehouse.yaml",
-      "providers:\n  directory: { type: local, path: .gatehouse/directory.json, mode: authoritative }\n",
+      `${config}policy:\n  guardrails:\n    protectedGroups: [app-aws-prod-admin, app-aws-prod-admn]\n`,
     );
     await target.write(DIRECTORY_FILE, await source.read(DIRECTORY_FILE));
 
@@ -97,6 +100,17 @@ describe("import", { tags: ["slow"] }, () => {
       /^Wrote access\/imported\/directory\.yaml: 40 new user\(s\), 21 group\(s\) from directory/,
     );
     expect(imported.code).toBe(0);
+    expect(imported.stderr).toContain(
+      'warning: policy.guardrails.protectedGroups names "app-aws-prod-admn", which neither the access files nor directory have',
+    );
+    expect(imported.stderr).not.toContain('"app-aws-prod-admin"');
+    const typo = await target.run(["validate"]);
+    expect(typo.stdout).toMatch(/gatehouse\.yaml:\d+:\d+ error GH209 .*app-aws-prod-admn/);
+    expect(typo.stdout.match(/ GH209 /g)).toHaveLength(1);
+    await target.write(
+      "access/gatehouse.yaml",
+      `${config}policy:\n  guardrails:\n    protectedGroups: [app-aws-prod-admin]\n`,
+    );
     const text = await target.read("access/imported/directory.yaml");
     expect(text).toMatch(/^# yaml-language-server: \$schema=\.\.\/\.\.\/schemas\/access\.schema\.json\n/);
 

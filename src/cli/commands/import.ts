@@ -4,7 +4,7 @@ import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { loadValidModel, providerContextOf, selectProviders } from "../../engine/prepare-plan.ts";
 import { createProvider } from "../../providers/registry.ts";
-import { importPartPaths, isImportPart, renderImport } from "../../engine/import-files.ts";
+import { groupNameFromLive, importPartPaths, isImportPart, renderImport } from "../../engine/import-files.ts";
 import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
@@ -29,7 +29,8 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
   const name = stringOpt(args, "provider");
   if (name === undefined) throw new UsageError(`--provider is required\n\n${IMPORT_USAGE}`);
   const options = engineOptions(io, stringOpt(args, "dir"), [name], undefined);
-  const tree = await loadValidModel(options);
+  // Guard rails may name groups before they are imported (GH209): the adopter writes them first.
+  const tree = await loadValidModel(options, new Set(["GH209"]));
   const [config] = selectProviders(tree.model, [name]);
   if (!config) throw new UsageError(`unknown provider ${name}`); // selectProviders names the choices
   const out = path.resolve(
@@ -77,6 +78,15 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
       `Wrote ${path.relative(io.cwd, out)}${more}: ${String(users)} new user(s), ${String(groups)} group(s) from ${name} (${String(provider.stats().reads)} read call(s))${removed}.\nReview it, then run: gatehouse validate && gatehouse plan\n`,
     );
     for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
+    const fold = (n: string): string =>
+      provider.capabilities.caseInsensitiveNames === true ? n.toLowerCase() : n;
+    const imported = live.groups.flatMap((g) => [g.name, groupNameFromLive(g.name).name]);
+    const known = new Set([...tree.model.groups.keys(), ...imported].map(fold));
+    for (const group of tree.model.config.policy.guardrails.protectedGroups)
+      if (!known.has(fold(group)))
+        io.stderr(
+          `warning: policy.guardrails.protectedGroups names "${group}", which neither the access files nor ${name} have: validate refuses it until a file defines it\n`,
+        );
     return ExitCode.ok;
   } finally {
     await provider.close();
