@@ -6,6 +6,7 @@
  */
 import type { SourceLocation } from "../model/source.ts";
 import type { Change, Reason } from "../plan/types.ts";
+import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { eachLine, entryAtLine, openJournal, tornJournalError } from "./journal-lines.ts";
 
@@ -22,6 +23,8 @@ export interface HeldMembership {
   /** The run that added it: its access files' commit and who ran it. */
   readonly commit?: string;
   readonly actor?: string;
+  /** That run's pull requests and approvals, when it recorded them (`apply --record-approvals`). */
+  readonly approvals?: ApprovalsRecord;
 }
 
 export interface GroupAccessAt {
@@ -65,7 +68,7 @@ export async function accessAt(
   // provider → group → member key → membership
   const held = new Map<string, Map<string, Map<string, HeldMembership>>>();
   const known = new Set<string>(); // provider\ngroup, as known by then
-  const runs = new Map<number, { commit?: string; actor: string }>();
+  const runs = new Map<number, { commit?: string; actor: string; approvals?: ApprovalsRecord }>();
   const renames: Rename[] = [];
   const groupsOf = (provider: string): Map<string, Map<string, HeldMembership>> => {
     let groups = held.get(provider);
@@ -77,6 +80,7 @@ export async function accessAt(
       runs.set(entry.seq, {
         actor: entry.actor,
         ...(entry.commit === undefined ? {} : { commit: entry.commit }),
+        ...(entry.approvals === undefined ? {} : { approvals: entry.approvals }),
       });
       return;
     }
@@ -119,6 +123,7 @@ export async function accessAt(
       ...(change.source === undefined ? {} : { source: change.source }),
       ...(run?.commit === undefined ? {} : { commit: run.commit }),
       ...(run === undefined ? {} : { actor: run.actor }),
+      ...(run?.approvals === undefined ? {} : { approvals: run.approvals }),
     });
   };
 

@@ -22,6 +22,35 @@ export async function describeAccessCommit(
   }
 }
 
+/**
+ * Commits on the first-parent line from `since` (exclusive) to HEAD that changed `dir`, newest first: what
+ * reached the branch since the last apply. Only HEAD's when `since` is unknown or not a commit here.
+ * Undefined outside git.
+ */
+export async function accessCommitsSince(
+  cwd: string,
+  dir: string,
+  since: string | undefined,
+): Promise<string[] | undefined> {
+  try {
+    const git = await gitAt(cwd);
+    if (!(await git.checkIsRepo())) return undefined;
+    const head = (await git.revparse(["HEAD"])).trim();
+    const known =
+      since !== undefined &&
+      /^[0-9a-f]{40,64}$/.test(since) &&
+      (await git.raw(["cat-file", "-t", since]).then(
+        (t) => t.trim() === "commit",
+        () => false,
+      ));
+    if (!known) return [head];
+    const log = await git.raw(["log", "--first-parent", "--format=%H", `${since}..HEAD`, "--", dir]);
+    return log.split("\n").filter((l) => l !== "");
+  } catch {
+    return undefined;
+  }
+}
+
 /** Who runs this apply: the CI actor, else the git user, else the OS user. */
 export async function describeActor(
   cwd: string,

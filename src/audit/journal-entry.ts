@@ -1,5 +1,6 @@
 import type { Change } from "../plan/types.ts";
 import type { ProviderStats } from "../providers/types.ts";
+import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import { canonicalJson, sha256Hex } from "./canonical-json.ts";
 import { isChange, isRecord } from "./change-shape.ts";
 
@@ -21,6 +22,8 @@ export interface ApplyStartData {
   readonly changes: number;
   /** Guard rails overridden for this run (`--force`, `--allow-removals N`), and what they let through. */
   readonly overrides?: GuardrailOverrides;
+  /** `--record-approvals`: the pull requests and approvals behind the access-file commits since the last run. */
+  readonly approvals?: ApprovalsRecord;
 }
 
 export interface GuardrailOverrides {
@@ -147,6 +150,19 @@ function isOverrides(value: unknown): boolean {
   );
 }
 
+function isApprovals(value: unknown): boolean {
+  if (!isRecord(value) || typeof value["repo"] !== "string" || !Array.isArray(value["commits"])) return false;
+  if (value["error"] !== undefined && typeof value["error"] !== "string") return false;
+  return value["commits"].every(
+    (c) =>
+      isRecord(c) &&
+      typeof c["commit"] === "string" &&
+      (c["approvals"] === undefined ||
+        (Array.isArray(c["approvals"]) &&
+          c["approvals"].every((a) => isRecord(a) && typeof a["login"] === "string"))),
+  );
+}
+
 function describeBodyProblem(v: Record<string, unknown>): string | undefined {
   switch (v["type"]) {
     case "apply-start":
@@ -158,6 +174,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
         return "providers must be a list of names";
       if (v["overrides"] !== undefined && !isOverrides(v["overrides"]))
         return "overrides must say force, allowRemovals and the accepted refusals";
+      if (v["approvals"] !== undefined && !isApprovals(v["approvals"]))
+        return "approvals must name the repository and list commits";
       return isCount(v["changes"]) ? undefined : "changes must be a count";
     case "change":
       if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["changeId"] !== "string")

@@ -28,6 +28,8 @@ export interface JournalFold {
   readonly entries: number;
   /** Addresses only an intent made managed so far (see MutableFold). */
   readonly provisional: ReadonlySet<string>;
+  /** The commit of the access files the last run that knew one applied (without "+dirty"). */
+  readonly lastCommit?: string;
 }
 
 interface MutableFold {
@@ -39,6 +41,7 @@ interface MutableFold {
    * them: a failed or skipped outcome takes them back; a run that ends (or dies) without one leaves them.
    */
   readonly provisional: Set<string>;
+  lastCommit?: string;
   /**
    * The managed membership addresses of each group, by address prefix (see membersPrefix); made on the
    * first group delete or rename of a read, kept current until the read ends, then let go.
@@ -116,6 +119,8 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   fold.entries++;
   if (entry.type === "apply-start" || entry.type === "apply-end") {
     fold.provisional.clear(); // the run before is over: what it may have granted stays gatehouse's
+    if (entry.type === "apply-start" && entry.commit !== undefined)
+      fold.lastCommit = entry.commit.replace(/\+dirty$/, "");
     return;
   }
   if (entry.type === "intent") {
@@ -179,14 +184,26 @@ async function readFoldCache(file: string): Promise<FoldCache | undefined> {
   if (typeof read === "string") return undefined;
   const { value } = read;
   if (!isRecord(value) || value["format"] !== FORMAT) return undefined;
-  const { end, lastLineStart, lastLineHash, entries, managed, accounts, provisional, headSeq, headHash } =
-    value;
+  const {
+    end,
+    lastLineStart,
+    lastLineHash,
+    entries,
+    managed,
+    accounts,
+    provisional,
+    headSeq,
+    headHash,
+    lastCommit,
+  } = value;
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
   if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string") return undefined;
   if (!isOffset(headSeq) || typeof headHash !== "string") return undefined;
   if (!isOffset(entries) || !Array.isArray(managed) || !Array.isArray(accounts)) return undefined;
   const fold = emptyFold();
   fold.entries = entries;
+  // Absent from caches written before it was kept: the next apply-start folded sets it.
+  if (typeof lastCommit === "string") fold.lastCommit = lastCommit;
   for (const id of managed) if (typeof id === "string") fold.managed.add(id);
   if (!Array.isArray(provisional)) return undefined;
   for (const id of provisional) if (typeof id === "string") fold.provisional.add(id);
@@ -212,6 +229,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     managed: [...cache.fold.managed],
     accounts: [...cache.fold.accounts],
     provisional: [...cache.fold.provisional],
+    ...(cache.fold.lastCommit === undefined ? {} : { lastCommit: cache.fold.lastCommit }),
   });
   await writeCacheFile(file, text, FILE_PATTERN).catch(() => undefined); // only costs a full read later
 }
@@ -287,6 +305,7 @@ export async function foldJournal(
     accounts: new Map([...fold.accounts].map(([k, v]) => [k, [...v]])),
     entries: fold.entries,
     provisional: new Set(fold.provisional),
+    ...(fold.lastCommit === undefined ? {} : { lastCommit: fold.lastCommit }),
   };
   for (const entry of aside) foldEntry(more, { ...entry, seq: 0, prevHash: "", hash: "" });
   delete more.byGroup;

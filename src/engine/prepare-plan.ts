@@ -42,6 +42,8 @@ export interface PreparedPlan {
   readonly warnings: readonly Diagnostic[];
   /** Accounts of protected users per provider, for the guard rails. */
   readonly protectedAccounts: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The access-file commit the journal's last run applied, if it knew one. */
+  readonly lastAppliedCommit?: string;
 }
 
 export function journalPathOf(options: EngineOptions): string {
@@ -172,7 +174,14 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
       providers: inputs,
       ...(commit ? { desiredCommit: commit.commit + (commit.isDirty ? "+dirty" : "") } : {}),
     });
-    return { plan, tree, providers, warnings: tree.diagnostics, protectedAccounts };
+    return {
+      plan,
+      tree,
+      providers,
+      warnings: tree.diagnostics,
+      protectedAccounts,
+      ...(journal.lastCommit === undefined ? {} : { lastAppliedCommit: journal.lastCommit }),
+    };
   } catch (error) {
     stopReads.abort(error);
     await early?.discard();

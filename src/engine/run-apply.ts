@@ -6,6 +6,7 @@ import { checkGuardrails, type GuardrailOptions } from "../plan/safety.ts";
 import { applyPlan, type ApplyResult, type ChangeResult } from "../apply/apply-plan.ts";
 import { verifyBeforeAppend } from "../audit/verified-prefix.ts";
 import type { OpenRun } from "../audit/verify-journal.ts";
+import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import {
   appendJournalEntries,
   JournalError,
@@ -28,6 +29,8 @@ export interface RunApplyOptions extends GuardrailOptions {
   readonly retries?: number;
   readonly backoffMs?: number;
   readonly log?: (line: string) => void;
+  /** Recorded in the apply-start (see ApprovalsRecord). */
+  readonly approvals?: ApprovalsRecord;
 }
 
 export interface RunApplyResult extends ApplyResult {
@@ -132,6 +135,7 @@ export async function runApply(
       changes: plan.changes.length,
       ...(plan.desiredCommit === undefined ? {} : { commit: plan.desiredCommit }),
       ...(overrides === undefined ? {} : { overrides }),
+      ...(options.approvals === undefined ? {} : { approvals: options.approvals }),
     },
   ]);
   if (!start) throw new Error("journal did not record the start of the run");

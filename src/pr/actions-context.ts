@@ -52,18 +52,30 @@ export function pullNumberFromEvent(event: unknown): number | undefined {
   return typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
 
+/** Where a command that talks to the repository's GitHub runs: all of PrContext but the pull request. */
+export type RepoContext = Omit<PrContext, "pull">;
+
 export function resolvePrContext(
   flags: PrFlags,
   env: Readonly<Record<string, string | undefined>>,
   event: unknown,
 ): PrContext {
+  const pull = flags.pr !== undefined ? parsePull(flags.pr, "--pr") : pullNumberFromEvent(event);
+  const context = resolveRepoContext(flags, env);
+  if (pull === undefined)
+    throw new UsageError("no pull request: pass --pr NUMBER (or run on a pull_request event)");
+  return { ...context, pull };
+}
+
+/** Repository, token and API root from flags, then the GitHub Actions environment. */
+export function resolveRepoContext(
+  flags: Omit<PrFlags, "pr">,
+  env: Readonly<Record<string, string | undefined>>,
+): RepoContext {
   const repoText = flags.repo ?? env["GITHUB_REPOSITORY"];
   if (repoText === undefined)
     throw new UsageError("no repository: pass --repo OWNER/NAME or set GITHUB_REPOSITORY");
   const repo = parseRepo(repoText);
-  const pull = flags.pr !== undefined ? parsePull(flags.pr, "--pr") : pullNumberFromEvent(event);
-  if (pull === undefined)
-    throw new UsageError("no pull request: pass --pr NUMBER (or run on a pull_request event)");
   const tokenEnv = flags.tokenEnv ?? "GITHUB_TOKEN";
   const token = env[tokenEnv];
   if (token === undefined || token === "")
@@ -85,7 +97,6 @@ export function resolvePrContext(
   const stepSummary = env["GITHUB_STEP_SUMMARY"];
   return {
     repo,
-    pull,
     token,
     apiUrl,
     ...(stepSummary ? { stepSummary } : {}),

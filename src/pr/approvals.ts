@@ -98,7 +98,7 @@ function adminsOf(input: GateInput): Approver[] {
 }
 
 /** The last review per account that approves or blocks (a later comment does not undo an approval). */
-function latestDecisions(reviews: readonly Review[]): Review[] {
+export function latestDecisions(reviews: readonly Review[]): Review[] {
   const byAccount = new Map<number, Review>();
   for (const r of reviews) {
     if (r.state === "COMMENTED" || r.state === "PENDING") continue;

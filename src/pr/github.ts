@@ -23,6 +23,17 @@ export interface PullInfo {
   readonly state: string;
 }
 
+/** A pull request as "pull requests associated with a commit" lists it. */
+export interface CommitPull {
+  readonly number: number;
+  readonly url: string;
+  readonly author: string;
+  readonly headSha: string;
+  /** Undefined while not merged. */
+  readonly mergedAt?: string;
+  readonly mergeCommitSha?: string;
+}
+
 export interface IssueComment {
   readonly id: number;
   readonly body: string;
@@ -42,6 +53,8 @@ export interface PrClient {
   getPull(repo: RepoRef, number: number): Promise<PullInfo>;
   listFiles(repo: RepoRef, number: number): Promise<string[]>;
   listReviews(repo: RepoRef, number: number): Promise<Review[]>;
+  /** Pull requests associated with a commit: merged ones that brought it to the default branch, open ones holding it. */
+  pullsOfCommit(repo: RepoRef, sha: string): Promise<CommitPull[]>;
   listComments(repo: RepoRef, number: number): Promise<IssueComment[]>;
   createComment(repo: RepoRef, number: number, body: string): Promise<number>;
   updateComment(repo: RepoRef, id: number, body: string): Promise<void>;
@@ -132,6 +145,21 @@ export function createPrClient(options: PrClientOptions): PrClient {
               },
             ],
       );
+    },
+    async pullsOfCommit(repo, sha) {
+      const pulls = await octokit.paginate(octokit.rest.repos.listPullRequestsAssociatedWithCommit, {
+        ...repo,
+        commit_sha: sha,
+        per_page: 100,
+      });
+      return pulls.map((p) => ({
+        number: p.number,
+        url: p.html_url,
+        author: p.user?.login ?? "",
+        headSha: p.head.sha,
+        ...(p.merged_at ? { mergedAt: p.merged_at } : {}),
+        ...(p.merge_commit_sha ? { mergeCommitSha: p.merge_commit_sha } : {}),
+      }));
     },
     async listComments(repo, number) {
       const comments = await octokit.paginate(octokit.rest.issues.listComments, {

@@ -4,7 +4,10 @@ import { closeProviders, journalPathOf, preparePlan, type EngineOptions } from "
 import { assertPlanCurrent, readSavedPlan } from "../../engine/saved-plan.ts";
 import { runApply } from "../../engine/run-apply.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
-import { describeActor } from "../../audit/git.ts";
+import { accessCommitsSince, describeActor } from "../../audit/git.ts";
+import { resolveRepoContext, type RepoContext } from "../../pr/actions-context.ts";
+import { describeUnapproved, recordApprovals, type ApprovalsRecord } from "../../pr/approval-record.ts";
+import { createPrClient } from "../../pr/github.ts";
 import { renderText } from "../../render/text.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { describeChange } from "../../render/describe.ts";
@@ -16,11 +19,14 @@ import { engineOptions } from "./engine-options.ts";
 
 export const APPLY_USAGE = `Usage: gatehouse apply [plan.json] [--yes] [--dir access] [--checksum SHA256]
                        [--allow-removals N] [--force] [--provider NAME]...
+                       [--record-approvals [--repo OWNER/NAME] [--token-env GITHUB_TOKEN] [--api-url URL]]
 
 With no saved plan: plans, shows the plan and asks for confirmation (--yes skips it; required when
 stdin is not a terminal). With a saved plan: refuses it when the access files or the live state
 changed since it was made (exit 4). Guard rails are checked before any write (exit 3 when refused).
-Every change and each system's answer is appended to the journal (.gatehouse/journal.jsonl).`;
+Every change and each system's answer is appended to the journal (.gatehouse/journal.jsonl).
+--record-approvals also records, in the journal, the pull request and approvals behind each commit of
+the access files since the last apply (from GitHub; GITHUB_REPOSITORY and GITHUB_TOKEN in Actions).`;
 
 export async function runApplyCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(
@@ -33,6 +39,10 @@ export async function runApplyCommand(argv: readonly string[], io: CliIo): Promi
       force: { type: "boolean" },
       provider: { type: "string", multiple: true },
       journal: { type: "string" },
+      "record-approvals": { type: "boolean" },
+      repo: { type: "string" },
+      "token-env": { type: "string" },
+      "api-url": { type: "string" },
     },
     APPLY_USAGE,
   );
@@ -57,6 +67,52 @@ export async function runApplyCommand(argv: readonly string[], io: CliIo): Promi
   }
 }
 
+function repoContextOf(args: Parsed, io: CliIo): RepoContext {
+  const repo = stringOpt(args, "repo");
+  const tokenEnv = stringOpt(args, "token-env");
+  const apiUrl = stringOpt(args, "api-url");
+  return resolveRepoContext(
+    {
+      ...(repo === undefined ? {} : { repo }),
+      ...(tokenEnv === undefined ? {} : { tokenEnv }),
+      ...(apiUrl === undefined ? {} : { apiUrl }),
+    },
+    io.env,
+  );
+}
+
+/** The approvals behind the commits since the last apply; what lacks one is said on stderr. */
+async function lookUpApprovals(
+  ctx: RepoContext,
+  io: CliIo,
+  options: EngineOptions,
+  since: string | undefined,
+): Promise<ApprovalsRecord> {
+  const commits = await accessCommitsSince(io.cwd, options.dir, since);
+  const name = `${ctx.repo.owner}/${ctx.repo.repo}`;
+  const record =
+    commits === undefined
+      ? { repo: name, commits: [], error: "the access files are not in a git repository" }
+      : await recordApprovals(
+          createPrClient({
+            baseUrl: ctx.apiUrl,
+            token: ctx.token,
+            ...(io.fetch ? { fetch: io.fetch } : {}),
+            log: (line) => {
+              io.stderr(`${line}\n`);
+            },
+          }),
+          ctx.repo,
+          commits,
+        );
+  const approved = record.commits.filter((c) => (c.approvals ?? []).length > 0);
+  io.stdout(
+    `Approvals: ${String(record.commits.length)} commit(s) of the access files since the last apply, ${String(approved.length)} from an approved pull request; recorded in the journal.\n`,
+  );
+  for (const line of describeUnapproved(record)) io.stderr(`warning: ${line}\n`);
+  return record;
+}
+
 /** How long an apply waits for another one on this machine to finish. */
 const APPLY_LOCK_WAIT_MS = 10 * 60_000;
 
@@ -66,6 +122,8 @@ async function applyLocked(
   options: EngineOptions,
   saved: Plan | undefined,
 ): Promise<number> {
+  // The GitHub settings are checked before anything is read, the lookup itself after the plan.
+  const approvalsContext = flag(args, "record-approvals") ? repoContextOf(args, io) : undefined;
   const prepared = await preparePlan(options);
   try {
     if (saved) assertPlanCurrent(saved, prepared.plan, stringOpt(args, "checksum"));
@@ -86,6 +144,9 @@ async function applyLocked(
       log: (line: string) => {
         io.stderr(`${line}\n`);
       },
+      ...(approvalsContext === undefined
+        ? {}
+        : { approvals: await lookUpApprovals(approvalsContext, io, options, prepared.lastAppliedCommit) }),
     };
     if (plan.changes.length === 0) {
       // A run that finds nothing to change is recorded too: the journal then shows that the scheduled

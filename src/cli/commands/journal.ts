@@ -4,6 +4,7 @@ import { ExitCode, UsageError } from "../../errors.ts";
 import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../audit/journal.ts";
 import { foldedHead } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
+import type { ApprovalsRecord } from "../../pr/approval-record.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import { accessAt } from "../../audit/access-at.ts";
@@ -103,6 +104,19 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
   return problems.length === 0 ? ExitCode.ok : ExitCode.error;
 }
 
+/** One line on how the commits of the run that added a member got in: pull requests and approvers. */
+function describeRunApprovals(record: ApprovalsRecord): string {
+  const parts = record.commits.map((c) =>
+    c.pull === undefined
+      ? `commit ${c.commit.slice(0, 12)} without a pull request`
+      : `#${String(c.pull.number)} approved by ${(c.approvals ?? []).map((a) => a.login).join(", ") || "no one"}`,
+  );
+  if (record.error !== undefined) parts.push(`not looked up: ${record.error}`);
+  return parts.length === 0
+    ? "that run applied no new commit of the access files"
+    : `that run's pull requests: ${parts.join("; ")}`;
+}
+
 async function isFile(file: string): Promise<boolean> {
   try {
     return (await stat(file)).isFile();
@@ -169,6 +183,7 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
       lines.push(
         `  ${who}  since ${m.since} (journal #${String(m.seq)}${run}${m.actor === undefined ? "" : `, by ${m.actor}`}): ${REASON_TEXT[m.reason]}${where}`,
       );
+      if (m.approvals !== undefined) lines.push(`    ${describeRunApprovals(m.approvals)}`);
     }
   }
   if (result.groups.length === 0)

@@ -32,11 +32,37 @@ export function seedPull(fake: FakeGithub, repo: FakeRepo, options: SeedPullOpti
     baseRef: "main",
     baseSha: options.baseSha,
     merged: false,
+    mergeCommitSha: null,
+    mergedAt: null,
+    mergedById: null,
     files: filesOf(options.files),
     reviews: [],
   };
   repo.pulls.set(number, pull);
+  repo.commits.add(options.headSha);
+  repo.commits.add(options.baseSha);
   return pull;
+}
+
+/** A merge (or squash) of the pull request into its base, as `by`: the base branch gets `mergeCommitSha`. */
+export function mergePull(
+  fake: FakeGithub,
+  repo: FakeRepo,
+  pull: FakePull,
+  mergeCommitSha: string,
+  by: string,
+): void {
+  pull.merged = true;
+  pull.state = "closed";
+  pull.mergeCommitSha = mergeCommitSha;
+  pull.mergedAt = fake.state.now();
+  pull.mergedById = fake.state.requireUser(by).id;
+  repo.commits.add(mergeCommitSha);
+}
+
+/** A commit pushed straight to a branch, with no pull request. */
+export function pushCommit(repo: FakeRepo, sha: string): void {
+  repo.commits.add(sha);
 }
 
 /** A review as GitHub records it: by account id, on the pull request's head at the time (or `commitId`). */

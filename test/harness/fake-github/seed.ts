@@ -127,6 +127,9 @@ export function seedPull(fake: FakeGithub, options: SeedPullOptions): void {
     baseRef: "main",
     baseSha: "fedcba9876543210fedcba9876543210fedcba98",
     merged: false,
+    mergeCommitSha: null,
+    mergedAt: null,
+    mergedById: null,
     files: (options.files ?? []).map((f) => ({
       filename: f.filename,
       status: f.status ?? "modified",
@@ -143,4 +146,5 @@ export function seedPull(fake: FakeGithub, options: SeedPullOptions): void {
       submittedAt: state.now(),
     })),
   });
+  repo.commits.add(headSha);
 }

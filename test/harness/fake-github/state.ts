@@ -90,6 +90,10 @@ export interface FakePull {
   baseRef: string;
   baseSha: string;
   merged: boolean;
+  /** Set when merged: the commit the merge (or squash) made on the base branch, when, and by whom. */
+  mergeCommitSha: string | null;
+  mergedAt: string | null;
+  mergedById: number | null;
   files: FakePullFile[];
   reviews: FakeReview[];
 }
@@ -124,6 +128,8 @@ export interface FakeRepo {
   comments: Map<number, FakeComment[]>;
   statuses: FakeStatus[];
   checkRuns: FakeCheckRun[];
+  /** Commits the repository has (pull request heads and bases, merges, pushes); others are unknown (422). */
+  commits: Set<string>;
 }
 
 const EPOCH = "2024-01-01T00:00:00Z";
@@ -201,6 +207,7 @@ export class FakeGithubState {
       comments: new Map(),
       statuses: [],
       checkRuns: [],
+      commits: new Set(),
     };
     this.repos.set(`${owner}/${name}`.toLowerCase(), repo);
     return repo;

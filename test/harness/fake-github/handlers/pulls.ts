@@ -48,6 +48,20 @@ const CONCLUSIONS = [
 ];
 
 export const pullRoutes: readonly Route[] = [
+  // Merged pull requests that brought the commit to the base branch, and open ones whose head it is.
+  route("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", (ctx) => {
+    const repo = repoFor(ctx);
+    if (!repo) return notFound();
+    const sha = ctx.params["commit_sha"] ?? "";
+    if (!repo.commits.has(sha)) return validationFailed(`No commit found for SHA: ${sha}`);
+    const pulls = [...repo.pulls.values()].filter(
+      (p) => p.mergeCommitSha === sha || (p.state === "open" && p.headSha === sha),
+    );
+    return paginate(
+      ctx,
+      pulls.map((p) => pullRequest(ctx.api, ctx.state, repo, p)),
+    );
+  }),
   route("GET /repos/{owner}/{repo}/pulls/{pull_number}", (ctx) => {
     const found = pullFor(ctx);
     return isReply(found) ? found : ok(pullRequest(ctx.api, ctx.state, found.repo, found.pull));

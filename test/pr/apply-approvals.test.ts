@@ -1,0 +1,146 @@
+/**
+ * `gatehouse apply --record-approvals`: a real git repository and the fake GitHub behind Prism (checked
+ * against GitHub's OpenAPI description). Each commit of the access files since the last apply is looked
+ * up: the pull request that merged it and who approved it go into the journal's apply-start, and a
+ * commit pushed without a pull request is recorded as such and warned about.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { ApplyStartData, JournalEntry } from "../../src/audit/journal-entry.ts";
+import { startCheckedGithub, type CheckedGithub } from "../harness/github-checked.ts";
+import { mergePull, pushCommit, seedPull, seedRepo, seedReview } from "../harness/fake-github/seed-pulls.ts";
+import type { FakeRepo } from "../harness/fake-github/state.ts";
+import { createPrRepo, GROUPS, TOKEN, type PrRepo } from "./pr-repo.ts";
+
+let gh: CheckedGithub;
+let repo: PrRepo;
+let ghRepo: FakeRepo;
+/** Prism's violations a test has accounted for. */
+let accepted = 0;
+
+beforeAll(async () => {
+  gh = await startCheckedGithub();
+  for (const login of ["carol-gh", "bob-gh", "alice-gh", "rachel-gh"]) gh.fake.state.addUser(login);
+  gh.fake.state.addToken(TOKEN, "rachel-gh");
+});
+afterAll(async () => {
+  await gh.close();
+});
+beforeEach(async () => {
+  repo = await createPrRepo();
+  ghRepo = seedRepo(gh.fake, "acme", `access-${String(Math.random()).slice(2, 8)}`);
+});
+afterEach(async () => {
+  expect(gh.violations().slice(accepted)).toEqual([]);
+  await repo.remove();
+});
+
+const apply = () =>
+  repo.run(["apply", "--yes", "--record-approvals", "--repo", `acme/${ghRepo.name}`, "--api-url", gh.url]);
+
+async function starts(): Promise<ApplyStartData[]> {
+  return (await repo.read(".gatehouse/journal.jsonl"))
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as JournalEntry)
+    .flatMap((e) => (e.type === "apply-start" ? [e] : []));
+}
+
+/** A pull request changing the groups, approved by carol, squash-merged by rachel onto main. */
+async function mergeApproved(groups: string): Promise<string> {
+  const base = (await repo.git.revparse(["HEAD"])).trim();
+  await repo.write("access/groups/groups.yaml", groups);
+  const squash = await repo.commit("add alice (#1)");
+  const pull = seedPull(gh.fake, ghRepo, {
+    author: "alice-gh",
+    headSha: "a".repeat(40),
+    baseSha: base,
+    files: ["access/groups/groups.yaml"],
+  });
+  seedReview(gh.fake, pull, "bob-gh", "COMMENTED");
+  seedReview(gh.fake, pull, "carol-gh");
+  seedReview(gh.fake, pull, "bob-gh", "COMMENTED");
+  mergePull(gh.fake, ghRepo, pull, squash, "rachel-gh");
+  return squash;
+}
+
+describe("apply --record-approvals", { tags: ["slow"] }, () => {
+  it("records the pull request and approvals of each commit since the last apply, and flags a direct push", async () => {
+    const first = (await repo.git.revparse(["HEAD"])).trim();
+    pushCommit(ghRepo, first);
+    const initial = await apply();
+    expect(initial.code).toBe(0);
+    // The first apply knows no earlier one: it looks up HEAD, which came without a pull request.
+    expect(initial.stderr).toContain(
+      `warning: commit ${first.slice(0, 12)} changed the access files without a merged pull request`,
+    );
+    expect((await starts())[0]?.approvals).toEqual({
+      repo: `acme/${ghRepo.name}`,
+      commits: [{ commit: first }],
+    });
+
+    const squash = await mergeApproved(GROUPS.replace("members: [bob]", "members: [bob, alice]"));
+    const merged = await apply();
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toContain(
+      "Approvals: 1 commit(s) of the access files since the last apply, 1 from an approved pull request",
+    );
+    expect(merged.stderr).not.toContain("warning");
+    const record = (await starts()).at(-1)?.approvals;
+    expect(record?.commits).toHaveLength(1);
+    expect(record?.commits[0]).toMatchObject({
+      commit: squash,
+      pull: { number: 1, author: "alice-gh", headSha: "a".repeat(40) },
+      // A later comment does not undo carol's approval; bob only commented.
+      approvals: [{ login: "carol-gh", commit: "a".repeat(40) }],
+    });
+    expect(record?.commits[0]?.pull?.url).toMatch(/\/pull\/1$/);
+    // "Who had access, and who approved it": alice's membership names the run's pull request.
+    const access = await repo.run(["journal", "access", "team-platform-write", "--at", "2026-06-01"]);
+    expect(access.code).toBe(0);
+    expect(access.stdout).toMatch(/ {2}alice .*\n {4}that run's pull requests: #1 approved by carol-gh\n/);
+
+    // A scheduled reconcile with no new commit: nothing to look up.
+    const again = await apply();
+    expect(again.code).toBe(0);
+    expect((await starts()).at(-1)?.approvals?.commits).toEqual([]);
+
+    // Someone pushes to main directly.
+    await repo.write(
+      "access/groups/groups.yaml",
+      GROUPS.replace("members: [bob]", "members: [bob, alice, rachel]"),
+    );
+    const direct = await repo.commit("quick fix");
+    pushCommit(ghRepo, direct);
+    const pushed = await apply();
+    expect(pushed.code).toBe(0);
+    expect(pushed.stderr).toContain(
+      `warning: commit ${direct.slice(0, 12)} changed the access files without a merged pull request`,
+    );
+    expect((await starts()).at(-1)?.approvals?.commits).toEqual([{ commit: direct }]);
+    expect((await repo.run(["journal", "verify"])).code).toBe(0);
+  });
+
+  it("records why it could not look the approvals up, and applies anyway", async () => {
+    // The commit is unknown to GitHub (never pushed): 422.
+    const out = await apply();
+    expect(out.code).toBe(0);
+    const record = (await starts())[0]?.approvals;
+    expect(record?.error).toMatch(/^GitHub: No commit found for SHA: [0-9a-f]{40}.*\(HTTP 422\)$/);
+    expect(out.stderr).toContain("warning: could not look up every approval");
+    // GitHub answers an unknown SHA with 422 (as the fake does), a status its description leaves out.
+    const flagged = gh.violations().slice(accepted);
+    expect(flagged.length).toBeGreaterThan(0);
+    for (const line of flagged)
+      expect(line).toContain(
+        "Unable to match the returned status code with those defined in the document: 200,409",
+      );
+    accepted += flagged.length;
+  });
+
+  it("refuses to start without a repository, before reading anything", async () => {
+    const out = await repo.run(["apply", "--yes", "--record-approvals"]);
+    expect(out.code).toBe(64);
+    expect(out.stderr).toContain("no repository: pass --repo OWNER/NAME or set GITHUB_REPOSITORY");
+    expect(await repo.read(".gatehouse/journal.jsonl").catch(() => "none")).toBe("none");
+  });
+});
