@@ -103,6 +103,13 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
       const c = bytes[i + k];
       if (c === undefined || (c & 0xc0) !== 0x80) return i;
     }
+    // The second byte's range where the first alone does not rule out an overlong form, a surrogate
+    // (U+D800-DFFF, which UTF-8 must not encode) or a code point past U+10FFFF.
+    const second = bytes[i + 1] ?? 0;
+    if (b === 0xe0 && second < 0xa0) return i;
+    if (b === 0xed && second > 0x9f) return i;
+    if (b === 0xf0 && second < 0x90) return i;
+    if (b === 0xf4 && second > 0x8f) return i;
     i += need + 1;
   }
   return -1;

@@ -10,6 +10,7 @@ const CORPUS = path.join(import.meta.dirname, "../fixtures/hostile");
 const EXPECTED: Readonly<Record<string, string>> = {
   "alias-bomb.yaml": "1:1 error GH017",
   "bad-directive.yaml": "1:7 error GH010",
+  "beyond-unicode-utf8.yaml": "3:12 error GH006",
   "bidi-override-id.yaml": "2:9 error GH100",
   "binary.yaml": "1:1 error GH005",
   "complex-key.yaml": "1:1 error GH100",
@@ -38,6 +39,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   "proto-key.yaml": "4:5 error GH014",
   "prototype-key.yaml": "1:1 error GH014",
   "python-object-tag.yaml": "1:8 error GH010",
+  "surrogate-utf8.yaml": "3:14 error GH006",
   "tabs-indent.yaml": "2:1 error GH013",
   "top-level-list.yaml": "1:1 error GH100",
   "top-level-scalar.yaml": "1:1 error GH100",
