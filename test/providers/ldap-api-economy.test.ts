@@ -255,6 +255,36 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     await provider.close();
   });
 
+  // Last: it leaves the syncprov server with a group naming a DN outside what is read.
+  it("with contextCSN: entries naming a DN outside the read are read again until settled, then not", async () => {
+    const server = withSyncprov;
+    await server.ldapmodify(
+      `dn: ${cn("team-foreign")}\nchangetype: add\nobjectClass: groupOfNames\ncn: team-foreign\n` +
+        `member: ${uid(account(1))}\nmember: cn=stranger,${server.baseDn}\n`,
+    );
+    const log: string[] = [];
+    const provider = createLdapProvider(
+      ldapConfig(server, { pageSize: PAGE }),
+      ldapContext(server.password, log),
+    );
+    expect(await readsOf(provider)).toBe(MINIMUM);
+    // contextCSN learnt, the listing, and the group read again: it names a DN outside the read, which
+    // refint may still be rewriting.
+    expect(await readsOf(provider)).toBe(1 + MINIMUM + 1);
+    // contextCSN unchanged: the group is read once more, and reads the same as before: settled.
+    expect(await readsOf(provider)).toBe(2);
+    const said = (): string | undefined => log.filter((l) => l.includes("contextCSN")).at(-1);
+    expect(said()).toContain("reading again 1 entry that names a DN outside what was read");
+    // From then on contextCSN alone tells that nothing changed.
+    expect(await readsOf(provider)).toBe(1);
+    expect(said()).toContain("contextCSN unchanged: nothing changed since the last read");
+    expect(await readsOf(provider)).toBe(1);
+    // A change anywhere moves contextCSN: the group is checked again.
+    await server.ldapmodify(`dn: ${uid(account(9))}\nchangetype: modify\nreplace: title\ntitle: X\n`);
+    expect(await readsOf(provider)).toBeGreaterThan(1);
+    await provider.close();
+  });
+
   it("splits a group's member changes only at maxMembersPerWrite", async () => {
     const settings = { pageSize: PAGE, maxMembersPerWrite: 100 };
     const provider = createLdapProvider(ldapConfig(plain, settings), ldapContext(plain.password));

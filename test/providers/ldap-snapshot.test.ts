@@ -232,6 +232,8 @@ describe("ldap read cache file (pure parts)", () => {
       const other = { ...snapshot, contextCsn };
       expect(roundTrip(serializeSnapshot(other, key, scopes))).toEqual(other);
     }
+    const settled = { ...snapshot, danglingSettled: snapshot.contextCsn };
+    expect(roundTrip(serializeSnapshot(settled, key, scopes))).toEqual(settled);
     const unsettled = { ...snapshot, unsettled: new Set([`cn=eng,${BASE}`.toLowerCase()]) };
     expect(roundTrip(serializeSnapshot(unsettled, key, scopes))).toEqual(unsettled);
   });

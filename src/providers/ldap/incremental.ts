@@ -20,6 +20,7 @@ import {
   nextUnsettled,
   planRefresh,
   sameContextCsn,
+  sameEntry,
 } from "./snapshot.ts";
 import { appendAll } from "../../model/lists.ts";
 
@@ -208,6 +209,16 @@ export class LdapReader {
     contextCsn: string[],
     signal: AbortSignal,
   ): Promise<Snapshot | Fallback> {
+    const isSettled =
+      previous.danglingSettled !== undefined &&
+      sameContextCsn(previous.danglingSettled, contextCsn) &&
+      (previous.unsettled?.size ?? 0) === 0;
+    if (isSettled) {
+      this.options.log(
+        `${this.options.name}: contextCSN unchanged: nothing changed since the last read (entries naming a DN outside it were read again under this contextCSN already)`,
+      );
+      return previous;
+    }
     const referrers = danglingReferrers(previous, this.scopes, this.options.settings).map((dns, i) => {
       // Entries still unsettled are read again too: refint changes no CSN, contextCSN included.
       const again = [...(previous.unsettled ?? [])].flatMap((key) => {
@@ -235,7 +246,19 @@ export class LdapReader {
     }
     const rechecked = referrers.flat().map((dn) => normalizeDn(dn));
     const unsettled = nextUnsettled(previous, rechecked, scopes);
-    return { scopes, contextCsn, fullReadAt: previous.fullReadAt, unsettled };
+    // Everything read again came back as it was: refint is done with them under this contextCSN.
+    const isSame = rechecked.every((key) => {
+      const before = previous.scopes.find((m) => m.has(key))?.get(key);
+      const after = scopes.find((m) => m.has(key))?.get(key);
+      return before !== undefined && after !== undefined && sameEntry(before, after);
+    });
+    return {
+      scopes,
+      contextCsn,
+      fullReadAt: previous.fullReadAt,
+      unsettled,
+      ...(isSame && unsettled.size === 0 ? { danglingSettled: contextCsn } : {}),
+    };
   }
 
   /**

@@ -36,6 +36,8 @@ interface StoredSnapshot {
   readonly scopes: readonly StoredScope[];
   /** Snapshot.unsettled; absent when empty. */
   readonly unsettled?: readonly string[];
+  /** Snapshot.danglingSettled; absent when unset. */
+  readonly danglingSettled?: readonly string[];
 }
 
 function toContextCsn(value: unknown): Snapshot["contextCsn"] | false {
@@ -95,7 +97,11 @@ export function parseStoredSnapshot(
   if (maps.some((m) => m === undefined)) return "it is damaged";
   const unsettled = value["unsettled"] ?? [];
   if (!Array.isArray(unsettled) || !unsettled.every((dn) => typeof dn === "string")) return "it is damaged";
+  const settled = value["danglingSettled"];
+  const danglingSettled =
+    Array.isArray(settled) && settled.every((v) => typeof v === "string") ? settled : undefined;
   return {
+    ...(danglingSettled === undefined ? {} : { danglingSettled }),
     scopes: maps.filter((m): m is Map<string, LdapEntry> => m !== undefined),
     contextCsn: csn,
     fullReadAt,
@@ -117,6 +123,7 @@ export function serializeSnapshot(snapshot: Snapshot, key: string, scopes: reado
       ),
     })),
     ...(snapshot.unsettled && snapshot.unsettled.size > 0 ? { unsettled: [...snapshot.unsettled] } : {}),
+    ...(snapshot.danglingSettled === undefined ? {} : { danglingSettled: snapshot.danglingSettled }),
   };
   return JSON.stringify(stored);
 }

@@ -25,6 +25,12 @@ export interface Snapshot {
    * again on every later read until one gives the same entry twice.
    */
   readonly unsettled?: ReadonlySet<string>;
+  /**
+   * The contextCSN under which the entries naming a DN outside the snapshot were last read again and came
+   * back as they were: refint had finished with them. While contextCSN stays the same, nothing happened
+   * that refint could follow, so they are not read again.
+   */
+  readonly danglingSettled?: readonly string[];
 }
 
 /** What to do with one scope after listing its DNs and change stamps. */
