@@ -135,11 +135,15 @@ describe("scim connector on a server with ETags", { tags: ["slow"] }, () => {
   let etag: ReturnType<typeof etagServer>;
   let provider: ScimProvider;
 
-  async function start(advertise: boolean, patch = true): Promise<void> {
+  async function start(
+    advertise: boolean,
+    patch = true,
+    settings: Readonly<Record<string, unknown>> = {},
+  ): Promise<void> {
     server = await startScimServer();
     etag = etagServer(advertise, patch);
     proxy = await startFaultProxy(server.baseUrl, { respond: etag.respond });
-    provider = createScimProviderWith(scimProviderConfig(proxy.baseUrl), scimContext(server.token));
+    provider = createScimProviderWith(scimProviderConfig(proxy.baseUrl, settings), scimContext(server.token));
     await provider.read(signal());
     expect(await applyAll(provider, SETUP)).toEqual([]);
     await provider.read(signal());
@@ -213,6 +217,51 @@ describe("scim connector on a server with ETags", { tags: ["slow"] }, () => {
     expect(proxy.pending()).toBe(0);
     const live = await provider.read(signal());
     expect(live.users.find((u) => u.account === "ann@example.com")?.title).toBe("Manager");
+  });
+
+  it("deletes with If-Match; after a 412 deletes the same user with the new version, never a renamed one", async () => {
+    await start(true, true, { deleteUsers: true });
+    const benId = await idOf(server, "Users", 'userName eq "ben@example.com"');
+    const cyId = await idOf(server, "Users", 'userName eq "cy@example.com"');
+    const readVersion = etag.served.get(benId);
+    // Another writer changes ben (not his userName), and renames cy, after the read.
+    await direct(server, "PATCH", `/Users/${benId}`, patchOp("replace", "displayName", "Ben E."));
+    await direct(server, "PATCH", `/Users/${cyId}`, patchOp("replace", "userName", "cy2@example.com"));
+    for (const id of [benId, cyId])
+      proxy.inject({
+        fault: { kind: "status", status: 412 },
+        times: 1,
+        match: (m, p) => m === "DELETE" && p.endsWith(`/Users/${id}`),
+      });
+    const from = proxy.seen.length;
+    const remove = (name: string): Change => ({
+      ...base,
+      id: `user/${name}`,
+      kind: "user",
+      action: "delete",
+      account: `${name}@example.com`,
+      risk: "narrows",
+    });
+
+    const failed = await applyAll(provider, [[remove("ben")], [remove("cy")]]);
+    expect(failed).toEqual([
+      expect.stringMatching(
+        /^user\/cy: .*not deleted: it changed since it was read and is now named "cy2@example.com", not "cy@example.com"; plan again/,
+      ),
+    ]);
+    const ben = proxy.seen.slice(from).filter((r) => r.path.endsWith(`/Users/${benId}`));
+    expect(ben.map((r) => `${r.method} ${String(r.outcome)}`)).toEqual([
+      "DELETE 412",
+      "GET 200",
+      "DELETE 204",
+    ]);
+    expect(ben[0]?.ifMatch).toBe(readVersion);
+    expect(ben[2]?.ifMatch).toBe(etag.served.get(benId));
+    expect(ben[2]?.ifMatch).not.toBe(readVersion);
+    const cy = proxy.seen.slice(from).filter((r) => r.path.endsWith(`/Users/${cyId}`));
+    expect(cy.map((r) => `${r.method} ${String(r.outcome)}`)).toEqual(["DELETE 412", "GET 200"]);
+    const live = await provider.read(signal());
+    expect(live.users.map((u) => u.account).sort()).toEqual(["ann@example.com", "cy2@example.com"]);
   });
 
   it("after a 412 on a group membership PATCH, re-reads the group and adds the member with the new version", async () => {

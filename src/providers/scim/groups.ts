@@ -15,6 +15,7 @@ import {
 } from "./map.ts";
 import type { ScimSession } from "./session.ts";
 import {
+  deleteResource,
   forgetGroup,
   getGroup,
   groupKey,
@@ -213,11 +214,17 @@ async function updateGroup(
 
 async function deleteGroup(s: ScimSession, name: string, signal: AbortSignal): Promise<Confirmation> {
   const group = await requireGroup(s, name, signal);
-  try {
-    await s.client.request("DELETE", groupPath(s, group), { operation: `delete group "${name}"` }, signal);
-  } catch (error) {
-    if (!(error instanceof ScimHttpError && error.status === 404)) throw error;
-  }
+  await deleteResource(
+    s,
+    {
+      path: groupPath(s, group),
+      ...(group.version === undefined ? {} : { version: group.version }),
+      name: group.displayName,
+    },
+    (body) => parseScimGroup(body)?.displayName,
+    `delete group "${name}"`,
+    signal,
+  );
   forgetGroup(s.index, group);
   return undefined;
 }

@@ -6,6 +6,7 @@
 import type { LiveGroup, LiveState } from "../../model/state.ts";
 import { ProviderError } from "../../errors.ts";
 import type { ScimClient } from "./client.ts";
+import { ScimHttpError } from "./client.ts";
 import type { ScimServerCapabilities } from "./discovery.ts";
 import type { ListPage, ScimGroup, ScimUser } from "./map.ts";
 import { eqFilter, isRecord, parseListResponse, parseScimGroup, parseScimUser, toLiveUser } from "./map.ts";
@@ -359,4 +360,48 @@ export async function requireGroup(s: ScimSession, name: string, signal: AbortSi
   if (!group)
     throw new ProviderError(s.name, `find group "${name}"`, `no SCIM group named "${name}"`, { status: 404 });
   return group;
+}
+
+/**
+ * DELETE of a User or Group the plan saw. With ETags it carries If-Match with the version read, so that
+ * the server refuses (412) if the resource changed since. It is then read again and deleted only if it
+ * still has the name the plan saw: another writer may have renamed it into an account or group the plan
+ * never looked at. A resource already gone (404, a retried DELETE whose answer was lost) counts as deleted.
+ */
+export async function deleteResource(
+  s: ScimSession,
+  target: { readonly path: string; readonly version?: string; readonly name: string },
+  nameOf: (body: unknown) => string | undefined,
+  operation: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const send = async (version: string | undefined): Promise<void> => {
+    const ifMatch = s.caps.etag && version !== undefined ? { ifMatch: version } : {};
+    try {
+      await s.client.request("DELETE", target.path, { operation, ...ifMatch }, signal);
+    } catch (error) {
+      if (!(error instanceof ScimHttpError && error.status === 404)) throw error;
+    }
+  };
+  try {
+    await send(target.version);
+  } catch (error) {
+    if (!(error instanceof ScimHttpError && error.status === 412)) throw error;
+    const fresh = await s.client.request("GET", target.path, { operation }, signal);
+    const name = nameOf(fresh.body);
+    if (name?.toLowerCase() !== target.name.toLowerCase())
+      throw new ProviderError(
+        s.name,
+        operation,
+        `not deleted: it changed since it was read and is now named "${name ?? "?"}", not "${target.name}"; plan again`,
+      );
+    const version = fresh.etag ?? versionIn(fresh.body);
+    await send(version);
+  }
+}
+
+function versionIn(body: unknown): string | undefined {
+  const meta = isRecord(body) ? body["meta"] : undefined;
+  const version = isRecord(meta) ? meta["version"] : undefined;
+  return typeof version === "string" ? version : undefined;
 }

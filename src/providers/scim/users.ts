@@ -13,7 +13,7 @@ import {
   parseScimUser,
 } from "./map.ts";
 import type { ScimSession } from "./session.ts";
-import { forgetUser, lookUpUser, rememberUser, requireUser } from "./session.ts";
+import { deleteResource, forgetUser, lookUpUser, rememberUser, requireUser } from "./session.ts";
 import { ENTERPRISE_USER } from "./settings.ts";
 
 type Confirmation = string | undefined;
@@ -196,12 +196,17 @@ async function deleteUser(
     return "deactivated (deleteUsers is false)";
   }
   const user = await requireUser(s, account, signal);
-  try {
-    await s.client.request("DELETE", userPath(s, user), { operation }, signal);
-  } catch (error) {
-    // Gone already (a retried DELETE whose first answer was lost): the change holds.
-    if (!(error instanceof ScimHttpError && error.status === 404)) throw error;
-  }
+  await deleteResource(
+    s,
+    {
+      path: userPath(s, user),
+      ...(user.version === undefined ? {} : { version: user.version }),
+      name: user.userName,
+    },
+    (body) => parseScimUser(body, s.settings.attributeMapping)?.userName,
+    operation,
+    signal,
+  );
   forgetUser(s.index, user);
   return undefined;
 }
