@@ -30,6 +30,7 @@ Commands:
   apply            apply a plan (guard rails, journal); asks first unless --yes
   explain          why a user has (or will have) each membership
   import           write access files from a system's live state (adoption)
+  prune            delete expired grants from the access files once no system holds them
   journal verify   check the hash chain of the apply journal
   journal repair   cut off a torn last line a crash left (kept in <journal>.torn)
   journal access   who had access to a group on a date, from the journal
@@ -51,6 +52,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   journal: async () => (await import("./commands/journal.ts")).runJournal,
   pr: async () => (await import("./commands/pr.ts")).runPr,
   codeowners: async () => (await import("./commands/codeowners.ts")).runCodeowners,
+  prune: async () => (await import("./commands/prune.ts")).runPrune,
 };
 
 /** Runs one command and returns its exit code. Never throws: every failure becomes a message and a code. */

@@ -39,8 +39,8 @@ export const grantWindows: Rule = {
               "GH222",
               `grant of "${entry.user}" to "${group.name}" expired at ${entry.until}; ` +
                 (computeEffectiveMemberships(model, now).get(group.name)?.members.has(entry.user) === true
-                  ? "the membership stays through another line, a role or a nested group; delete the line."
-                  : "the plan will remove it; delete the line."),
+                  ? "the membership stays through another line, a role or a nested group; delete the line (gatehouse prune does)."
+                  : "the plan will remove it; once applied, gatehouse prune deletes the line."),
               at,
             ),
           );

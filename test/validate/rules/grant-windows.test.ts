@@ -39,7 +39,7 @@ describe("grant-windows (now = 2026-06-01T12:00:00Z)", () => {
       'grant of "bob" to "team-admin" runs until 2026-06-02T12:00:00Z, longer than the 12h policy allows for privileged groups; set until to 2026-06-02T00:00:00.000Z or earlier.',
     );
     expect(messages[3]).toBe(
-      'grant of "alice" to "team-admin" expired at 2026-05-31T00:00:00Z; the plan will remove it; delete the line.',
+      'grant of "alice" to "team-admin" expired at 2026-05-31T00:00:00Z; the plan will remove it; once applied, gatehouse prune deletes the line.',
     );
   });
 
@@ -52,7 +52,7 @@ describe("grant-windows (now = 2026-06-01T12:00:00Z)", () => {
       "roles/eng.yaml": "roles:\n  - name: eng\n    when: { department: ENG }\n    groups: [team-a]\n",
     });
     expect(result.diagnostics.find((d) => d.code === "GH222")?.message).toBe(
-      'grant of "alice" to "team-a" expired at 2026-05-31T00:00:00Z; the membership stays through another line, a role or a nested group; delete the line.',
+      'grant of "alice" to "team-a" expired at 2026-05-31T00:00:00Z; the membership stays through another line, a role or a nested group; delete the line (gatehouse prune does).',
     );
   });
 

@@ -1,0 +1,90 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { ExitCode } from "../../errors.ts";
+import { closeProviders, preparePlan } from "../../engine/prepare-plan.ts";
+import { expiredGrants, grantKey, pruneText, type ExpiredGrant } from "../../engine/prune.ts";
+import { writeFileAtomic } from "../../io/atomic-write.ts";
+import { formatLocation } from "../../model/source.ts";
+import { COMMON_OPTIONS, flag, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
+import type { CliIo } from "../io.ts";
+import { engineOptions } from "./engine-options.ts";
+
+export const PRUNE_USAGE = `Usage: gatehouse prune [--dir access] [--check] [--provider NAME]...
+
+Deletes expired grants (members with an until that has passed) from the access files, once no
+connected system still holds them: it plans first (reading every system), and a grant whose removal
+is still to be applied stays in its file until an apply has removed it. Everything else in the files
+(comments, order, layout) stays as it is. --check changes nothing and exits 1 when a grant would be
+deleted. The scheduled workflow runs it after the reconcile and commits the result.`;
+
+function describe(grant: ExpiredGrant): string {
+  return `${formatLocation(grant.source)} ${grant.user} in ${grant.group} (ended ${grant.until})`;
+}
+
+export async function runPrune(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(
+    argv,
+    { ...COMMON_OPTIONS, check: { type: "boolean" }, provider: { type: "string", multiple: true } },
+    PRUNE_USAGE,
+  );
+  if (flag(args, "help")) {
+    io.stdout(PRUNE_USAGE + "\n");
+    return ExitCode.ok;
+  }
+  const options = engineOptions(io, stringOpt(args, "dir"), listOpt(args, "provider"), undefined);
+  const prepared = await preparePlan(options);
+  let expired: ExpiredGrant[];
+  const pending = new Set<string>();
+  try {
+    expired = expiredGrants(prepared.tree.model, options.now);
+    // Removals the plan still has to make: those grants stay until an apply has made them.
+    for (const c of prepared.plan.changes)
+      if (c.kind === "membership" && c.reason === "grant-expired" && c.userId !== undefined)
+        pending.add(`${c.group}\n${c.userId}`);
+  } finally {
+    await closeProviders(prepared.providers);
+  }
+  const kept = expired.filter((g) => pending.has(`${g.group}\n${g.user}`));
+  const due = expired.filter((g) => !pending.has(`${g.group}\n${g.user}`));
+  const lines: string[] = [];
+  if (kept.length > 0) {
+    lines.push(
+      `Kept ${String(kept.length)} expired grant(s) a connected system still holds (the next apply removes them; prune after it):`,
+    );
+    for (const g of kept) lines.push(`  ${describe(g)}`);
+  }
+  const byFile = new Map<string, ExpiredGrant[]>();
+  for (const g of due) byFile.set(g.source.file, [...(byFile.get(g.source.file) ?? []), g]);
+  const isCheck = flag(args, "check");
+  const failed: string[] = [];
+  let removed = 0;
+  for (const [file, grants] of byFile) {
+    const keys = new Set(grants.map((g) => grantKey(g.group, g.user, g.until)));
+    const target = path.resolve(io.cwd, file);
+    const result = pruneText(await readFile(target, "utf8"), (group, user, until) =>
+      keys.has(grantKey(group, user, until)),
+    );
+    if ("problem" in result || result.removed !== grants.length) {
+      const why = "problem" in result ? result.problem : "not every grant was found where the files say";
+      failed.push(`${file}: not edited (${why}); delete these lines by hand:`);
+      for (const g of grants) failed.push(`  ${describe(g)}`);
+      continue;
+    }
+    if (!isCheck) await writeFileAtomic(target, result.text);
+    removed += grants.length;
+    for (const g of grants) lines.push(`  ${describe(g)}`);
+  }
+  if (removed > 0)
+    lines.splice(
+      lines.length - removed,
+      0,
+      `${isCheck ? "Would delete" : "Deleted"} ${String(removed)} expired grant(s) no system holds any more:`,
+    );
+  if (expired.length === 0) lines.push("No expired grants in the access files.");
+  if (lines.length > 0) io.stdout(lines.join("\n") + "\n");
+  if (failed.length > 0) {
+    io.stderr(failed.join("\n") + "\n");
+    return ExitCode.error;
+  }
+  return isCheck && removed > 0 ? ExitCode.error : ExitCode.ok;
+}

@@ -1,0 +1,134 @@
+/**
+ * Deletes expired grants ({user, until} members whose until has passed) from the access files, once no
+ * connected system still holds them, so the files keep saying only what holds. The file is edited as
+ * text (comments, order and layout of everything else stay as they were), and the edit is checked: the
+ * file must parse to exactly what it did, less those grants, or it is left alone.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { isMap, isScalar, isSeq, parse, parseDocument, type Pair } from "yaml";
+import type { AccessModel } from "../model/access.ts";
+import type { SourceLocation } from "../model/source.ts";
+import { isGrantActive } from "../lifecycle/status.ts";
+
+/** An expired grant in the files. */
+export interface ExpiredGrant {
+  readonly group: string;
+  readonly user: string;
+  readonly until: string;
+  readonly source: SourceLocation;
+}
+
+/** Every expired grant of the model, by file. */
+export function expiredGrants(model: AccessModel, now: Date): ExpiredGrant[] {
+  const out: ExpiredGrant[] = [];
+  for (const group of model.groups.values())
+    for (const entry of group.members ?? [])
+      if (entry.kind === "user" && entry.until !== undefined && !isGrantActive(entry.until, now))
+        out.push({ group: group.name, user: entry.user, until: entry.until, source: entry.source });
+  return out;
+}
+
+/** The key a grant is known by when matching the file's items to the model's. */
+export const grantKey = (group: string, user: string, until: string): string => `${group}\n${user}\n${until}`;
+
+export type PruneResult = { readonly text: string; readonly removed: number } | { readonly problem: string };
+
+interface Cut {
+  readonly start: number;
+  readonly end: number;
+  readonly insert?: string;
+}
+
+const stringOf = (node: unknown): string | undefined =>
+  isScalar(node) && typeof node.value === "string" ? node.value : undefined;
+
+/** Offset of the start of the line holding `offset`. */
+const lineStart = (text: string, offset: number): number => text.lastIndexOf("\n", offset - 1) + 1;
+
+/** Offset just past the newline ending the line that holds `offset` (or the end of the text). */
+function afterLine(text: string, offset: number): number {
+  const newline = text.indexOf("\n", offset);
+  return newline < 0 ? text.length : newline + 1;
+}
+
+/** The text to cut for one item of a block sequence: its lines, from the dash to its last value. */
+function blockItemCut(text: string, item: { range?: [number, number, number] | null }): Cut | undefined {
+  const range = item.range;
+  if (!range) return undefined;
+  const start = lineStart(text, range[0]);
+  if (!/^[ ]*-[ ]+$/.test(text.slice(start, range[0]))) return undefined;
+  return { start, end: afterLine(text, Math.max(range[0], range[1] - 1)) };
+}
+
+/** The text to cut for one item of a flow sequence, with the comma that separates it from a neighbour. */
+function flowItemCut(text: string, item: { range?: [number, number, number] | null }): Cut | undefined {
+  const range = item.range;
+  if (!range) return undefined;
+  const after = /^\s*,[ ]*/.exec(text.slice(range[1]));
+  if (after) return { start: range[0], end: range[1] + after[0].length };
+  const before = /,\s*$/.exec(text.slice(0, range[0]));
+  return before ? { start: before.index, end: range[1] } : { start: range[0], end: range[1] };
+}
+
+/**
+ * The file's text without the member items `isPruned` picks (by group name, user and until), or why it
+ * cannot be edited safely. A block list that loses every item becomes `members: []` (an empty list
+ * enforces an empty group; no list at all would stop managing it).
+ */
+export function pruneText(
+  text: string,
+  isPruned: (group: string, user: string, until: string) => boolean,
+): PruneResult {
+  const doc = parseDocument(text, { keepSourceTokens: true });
+  if (doc.errors.length > 0) return { problem: "it does not parse" };
+  const groups = isMap(doc.contents) ? doc.contents.get("groups", true) : undefined;
+  if (!isSeq(groups)) return { text, removed: 0 };
+  const cuts: Cut[] = [];
+  const expected: unknown = parse(text);
+  const expectedGroups = (expected as { groups?: { members?: unknown[] }[] }).groups ?? [];
+  groups.items.forEach((groupNode, g) => {
+    if (!isMap(groupNode)) return;
+    const name = stringOf(groupNode.get("name", true));
+    const pair: Pair | undefined = groupNode.items.find((p) => stringOf(p.key) === "members");
+    const members = pair?.value;
+    if (name === undefined || pair === undefined || !isSeq(members)) return;
+    const picked: number[] = [];
+    members.items.forEach((item, i) => {
+      if (!isMap(item)) return;
+      const user = stringOf(item.get("user", true));
+      const until = stringOf(item.get("until", true));
+      if (user !== undefined && until !== undefined && isPruned(name, user, until)) picked.push(i);
+    });
+    if (picked.length === 0) return;
+    const isFlow = members.flow === true;
+    for (const i of picked) {
+      const item = members.items[i] as { range?: [number, number, number] | null };
+      const cut = isFlow ? flowItemCut(text, item) : blockItemCut(text, item);
+      if (cut) cuts.push(cut);
+      else cuts.push({ start: -1, end: -1 });
+    }
+    if (!isFlow && picked.length === members.items.length) {
+      const keyEnd = (pair.key as { range?: [number, number, number] | null }).range?.[1];
+      const colon = keyEnd === undefined ? -1 : text.indexOf(":", keyEnd);
+      cuts.push({ start: colon + 1, end: colon + 1, insert: " []" });
+    }
+    const list = expectedGroups[g]?.members;
+    if (Array.isArray(list)) for (const i of [...picked].reverse()) list.splice(i, 1);
+  });
+  if (cuts.length === 0) return { text, removed: 0 };
+  if (cuts.some((c) => c.start < 0))
+    return { problem: "a grant's list item is laid out in a way prune does not edit" };
+  let out = text;
+  for (const cut of [...cuts].sort((a, b) => b.start - a.start || b.end - a.end))
+    out = out.slice(0, cut.start) + (cut.insert ?? "") + out.slice(cut.end);
+  // The edit must change nothing but those grants.
+  let actual: unknown;
+  try {
+    actual = parse(out);
+  } catch {
+    return { problem: "the edited file would not parse" };
+  }
+  if (!isDeepStrictEqual(actual, expected))
+    return { problem: "the edited file would not say the same, less those grants" };
+  return { text: out, removed: cuts.filter((c) => c.insert === undefined).length };
+}

@@ -1,0 +1,88 @@
+/**
+ * `gatehouse prune`: expired grants leave the access files once no connected system holds them, and
+ * not before (the removal still to be applied keeps its line, so the files never stop saying it).
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+const BEFORE = new Date("2026-06-01T12:00:00Z");
+const AFTER = new Date("2026-06-03T12:00:00Z");
+const GROUPS = `groups:
+  - name: ops
+    owners: [ann]
+    members:
+      - ann
+      # INC-7: bob helps with the outage
+      - user: bob
+        until: 2026-06-02T00:00:00Z
+        reason: INC-7
+      - user: cy
+        until: 2026-12-01T00:00:00Z
+`;
+
+describe("gatehouse prune", () => {
+  it("keeps a grant until an apply removed it, then deletes its lines and nothing else", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+        "policy:\n  guardrails: { maxRemovals: 5 }\n",
+      "users/people.yaml":
+        "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n",
+      "groups/ops.yaml": GROUPS,
+    });
+    trees.push(tree);
+    const file = path.join(tree.dir, "groups/ops.yaml");
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], BEFORE)).code).toBe(0);
+
+    // Expired, but the app still has bob: the line stays.
+    const early = await runCliIn(tree.cwd, ["prune"], AFTER);
+    expect(early.code).toBe(0);
+    expect(early.stdout).toContain("Kept 1 expired grant(s) a connected system still holds");
+    expect(early.stdout).toMatch(
+      /access\/groups\/ops\.yaml:\d+:\d+ bob in ops \(ended 2026-06-02T00:00:00Z\)/,
+    );
+    expect(await readFile(file, "utf8")).toBe(GROUPS);
+
+    const reconcile = await runCliIn(tree.cwd, ["apply", "--yes"], AFTER);
+    expect(reconcile.stdout).toContain("remove bob from ops  (grant expired");
+    expect(reconcile.code).toBe(0);
+    const check = await runCliIn(tree.cwd, ["prune", "--check"], AFTER);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain("Would delete 1 expired grant(s) no system holds any more:");
+    expect(await readFile(file, "utf8")).toBe(GROUPS);
+
+    const pruned = await runCliIn(tree.cwd, ["prune"], AFTER);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toContain("Deleted 1 expired grant(s) no system holds any more:");
+    expect(await readFile(file, "utf8")).toBe(
+      GROUPS.replace("      - user: bob\n        until: 2026-06-02T00:00:00Z\n        reason: INC-7\n", ""),
+    );
+    expect((await runCliIn(tree.cwd, ["validate"], AFTER)).code).toBe(0);
+    const plan = await runCliIn(tree.cwd, ["plan", "--detailed-exitcode"], AFTER);
+    expect(plan.stdout).toContain("No changes.");
+    expect(plan.code).toBe(0);
+    const again = await runCliIn(tree.cwd, ["prune", "--check"], AFTER);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe("No expired grants in the access files.\n");
+  });
+
+  it("refuses to touch a tree with errors", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "groups/ops.yaml": GROUPS,
+    });
+    trees.push(tree);
+    const out = await runCliIn(tree.cwd, ["prune"], AFTER);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/access\/groups\/ops\.yaml:\d+:\d+ error GH2\d\d/);
+    expect(await readFile(path.join(tree.dir, "groups/ops.yaml"), "utf8")).toBe(GROUPS);
+  });
+});
