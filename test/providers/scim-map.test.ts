@@ -68,6 +68,15 @@ describe("scim map: users", () => {
   it("treats a missing active as enabled, drops unknown user types and rejects resources without id", () => {
     const user = parseScimUser({ id: "x", userName: "x@example.com", userType: "Robot" }, DEFAULT_MAPPING);
     expect(user).toMatchObject({ active: true, attributes: {} });
+    // Entra ID and Okta capitalise the type: it is the same type.
+    for (const [sent, type] of [
+      ["Contractor", "contractor"],
+      ["EMPLOYEE", "employee"],
+    ] as const)
+      expect(
+        parseScimUser({ id: "x", userName: "x@example.com", userType: sent }, DEFAULT_MAPPING)?.attributes
+          .employmentType,
+      ).toBe(type);
     expect(parseScimUser({ userName: "x" }, DEFAULT_MAPPING)).toBeUndefined();
     expect(parseScimUser("nope", DEFAULT_MAPPING)).toBeUndefined();
   });

@@ -148,7 +148,8 @@ export function parseScimUser(raw: unknown, mapping: AttributeMapping): ScimUser
     const formatted = readPath(raw, "name.formatted");
     if (typeof formatted === "string" && formatted !== "") attributes["name"] = formatted;
   }
-  const type = EMPLOYMENT_TYPES.find((t) => t === attributes["employmentType"]);
+  // Apps send "Employee", "Contractor" (Entra ID, Okta): the value, not its case, is the type.
+  const type = EMPLOYMENT_TYPES.find((t) => t === attributes["employmentType"]?.toLowerCase());
   if (type === undefined) Reflect.deleteProperty(attributes, "employmentType");
   const externalId = str(raw["externalId"]);
   const version = readPath(raw, "meta.version");
