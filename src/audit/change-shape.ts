@@ -12,6 +12,7 @@ const REASONS: readonly Reason[] = [
   "not-started",
   "drift",
   "not-in-config",
+  "holds-no-group",
 ];
 const RISKS: readonly Risk[] = ["broadens", "narrows", "neutral"];
 const EMPLOYMENT_TYPES: readonly string[] = ["employee", "contractor", "intern", "service"];

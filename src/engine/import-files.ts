@@ -180,6 +180,18 @@ export function renderImport(
     warnings.push(
       `${String(leaverMemberships)} membership(s) of disabled accounts are listed: those people are imported as terminated, and a leaver holds nothing, so the first apply removes them. Make someone active in the files if they should keep access`,
     );
+  if (provider.users === "members") {
+    // Only members of this system's groups get an account here: an active account in none of them is
+    // disabled by the first apply in authoritative mode, although the person is in the files.
+    const inGroups = new Set(live.groups.flatMap((g) => g.members.map(byCase)));
+    const alone = adopted.filter((u) => u.enabled && !inGroups.has(byCase(u.account))).map((u) => u.account);
+    if (alone.length > 0)
+      warnings.push(
+        `${String(alone.length)} active account(s) are in none of ${provider.name}'s groups (${alone.slice(0, 5).join(", ")}${alone.length > 5 ? ", ..." : ""}). ` +
+          `With users: members (the default for ${provider.type}), only members of its groups get an account, so the first apply in authoritative mode disables theirs. ` +
+          `Put them in a group, or set users: all on the provider in gatehouse.yaml`,
+      );
+  }
   for (const g of groups)
     if (g.formerNames !== undefined)
       warnings.push(

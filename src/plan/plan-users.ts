@@ -180,7 +180,11 @@ export function planUsers(sink: PlanSink): void {
         account: have.account,
         ...(userId === undefined ? {} : { userId }),
         reason:
-          input.managed?.has(id) === true || userId !== undefined ? "removed-from-config" : "not-in-config",
+          userId !== undefined
+            ? "holds-no-group"
+            : input.managed?.has(id) === true
+              ? "removed-from-config"
+              : "not-in-config",
         risk: "narrows",
         why: [
           isPending

@@ -12,7 +12,9 @@ export type Reason =
   | "user-on-leave"
   | "not-started"
   | "drift"
-  | "not-in-config";
+  | "not-in-config"
+  /** In the files, but holds none of the system's groups where only members get accounts (users: members). */
+  | "holds-no-group";
 
 /** Whether a change gives access (broadens), takes it away (narrows), or neither. */
 export type Risk = "broadens" | "narrows" | "neutral";

@@ -11,6 +11,7 @@ export const REASON_TEXT: Readonly<Record<Reason, string>> = {
   "not-started": "not started yet",
   drift: "drift",
   "not-in-config": "not in config",
+  "holds-no-group": "holds no group here (users: members)",
 };
 
 /** "+", "-" or "~" for a change, Terraform style. */

@@ -227,3 +227,29 @@ describe("import of names an adopted system spells its own way", () => {
     expect(again.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   });
 });
+
+describe("import warnings", () => {
+  it("warns about active accounts in no group where only members get an account (users: members)", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    const { model } = await tree.validate();
+    const live: LiveState = {
+      users: [
+        { account: "kim", name: "Kim", enabled: true },
+        { account: "lee", name: "Lee", enabled: true },
+        { account: "old", name: "Old", enabled: false },
+      ],
+      groups: [{ name: "ops", members: ["LEE"] }],
+    };
+    const base = model.config.providers[0];
+    if (!base) throw new Error("no provider");
+    const warned = (users: "all" | "members") =>
+      renderImport(live, model, { ...base, users }, "schema.json", { caseInsensitiveNames: true }).warnings;
+    expect(warned("members")).toContainEqual(
+      expect.stringMatching(
+        /^1 active account\(s\) are in none of directory's groups \(kim\)\. With users: members .* the first apply in authoritative mode disables theirs\./,
+      ),
+    );
+    expect(warned("all").join("\n")).not.toContain("in none of");
+  });
+});

@@ -52,7 +52,7 @@ describe("users: members", () => {
       [
         "directory:user/dave",
         "dave",
-        "removed-from-config",
+        "holds-no-group",
         "the account of dave, who holds none of directory's groups (users: members) (mode: authoritative)",
       ],
       [
