@@ -6,6 +6,7 @@ import type { Change, PlanNote } from "./types.ts";
 export interface PlannerCapabilities {
   readonly nesting: boolean;
   readonly disable: "disable" | "remove" | "none";
+  readonly deleteLeavers?: boolean;
   readonly revokeSessions: boolean;
   readonly userAttributes: readonly string[];
   readonly createUsers: boolean;

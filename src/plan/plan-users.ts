@@ -125,7 +125,7 @@ export function planUsers(sink: PlanSink): void {
         ...base,
         id,
         kind: "user",
-        action: "disable",
+        action: reason === "user-terminated" && caps.deleteLeavers === true ? "delete" : "disable",
         account: want.account,
         reason,
         risk: "narrows",
@@ -176,7 +176,8 @@ export function planUsers(sink: PlanSink): void {
         provider,
         id,
         kind: "user",
-        action: "disable",
+        // A pending invitation is withdrawn, never deleted as an account.
+        action: caps.deleteLeavers === true && !isPending ? "delete" : "disable",
         account: have.account,
         ...(userId === undefined ? {} : { userId }),
         reason:

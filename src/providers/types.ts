@@ -12,6 +12,11 @@ export interface Capabilities {
    * it no longer appears in reads ("remove", e.g. leaving a GitHub organization), or not at all ("none").
    */
   readonly disable: "disable" | "remove" | "none";
+  /**
+   * Leavers' accounts, and in authoritative mode accounts the files give no one, are deleted instead of
+   * disabled (SCIM `deleteUsers: true`). People on leave or not started yet are still only disabled.
+   */
+  readonly deleteLeavers?: boolean;
   /** Open sessions and tokens can be revoked. */
   readonly revokeSessions: boolean;
   /** Most membership changes of one group that one write can carry (1: one call per member). */

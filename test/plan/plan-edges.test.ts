@@ -90,3 +90,35 @@ describe("on leave, with accounts disabled (policy.leave: disable)", () => {
     ]);
   });
 });
+
+describe("deleteLeavers (SCIM deleteUsers: true)", () => {
+  it("deletes leavers and, in authoritative mode, accounts no one holds; disables people on leave", () => {
+    const files = model({
+      users: [user("ann"), user("bob", { status: "terminated" }), user("cy", { status: "leave" })],
+      groups: [group("ops", ["ann", "cy"])],
+      policy: policy({ leave: "disable" }),
+    });
+    const stored = live(
+      [
+        liveUser("ann"),
+        liveUser("bob"),
+        liveUser("cy"),
+        liveUser("mallory"),
+        liveUser("ivy", { pending: true }),
+      ],
+      [liveGroup("ops", ["ann", "cy"])],
+    );
+    const actions = (deleteLeavers: boolean) =>
+      planFor(files, { mode: "authoritative", live: stored, capabilities: { deleteLeavers } })
+        .changes.filter((c) => c.kind === "user")
+        .map((c) => `${c.action} ${c.kind === "user" ? c.account : ""} ${c.reason}`)
+        .sort();
+    expect(actions(true)).toEqual([
+      "delete bob user-terminated",
+      "delete mallory not-in-config",
+      "disable cy user-on-leave",
+      "disable ivy not-in-config",
+    ]);
+    expect(actions(false).filter((a) => a.startsWith("delete"))).toEqual([]);
+  });
+});

@@ -102,6 +102,7 @@ export function createScimProviderWith(...[config, context]: Parameters<Provider
       return {
         nesting: false,
         disable: "disable",
+        deleteLeavers: settings.deleteUsers,
         revokeSessions: false,
         maxMembersPerWrite: settings.maxMembersPerWrite,
         userAttributes: USER_FIELDS.filter((f) => {

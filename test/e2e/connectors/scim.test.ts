@@ -46,7 +46,7 @@ afterEach(async () => {
  * The two managers, ada and eli, have accounts from before gatehouse (made through the SCIM API, with a
  * stale display name), so gatehouse adopts them and can point their reports' manager at them.
  */
-async function setup(extraYaml = ""): Promise<Setup> {
+async function setup(extraYaml = "", deleteUsers = false): Promise<Setup> {
   const server = await startScimServer();
   for (const account of [
     { userName: ADA, displayName: "A. Lovelace" },
@@ -63,7 +63,7 @@ async function setup(extraYaml = ""): Promise<Setup> {
     baseUrl: ${proxy.baseUrl}
     tokenEnv: ${TOKEN_ENV}
     accountName: email
-    deleteUsers: false
+    deleteUsers: ${String(deleteUsers)}
 ${extraYaml}`,
     },
     env: { [TOKEN_ENV]: server.token },
@@ -234,6 +234,20 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expect(after.stdout).toContain("No changes.");
     expect(after.code).toBe(0);
     expectNoSecret(repo, server);
+  });
+
+  it("with deleteUsers: true, deletes a terminated person's account (after taking it out of every group)", async () => {
+    const { server, repo } = await setup("", true);
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    await terminate(repo, "ben");
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toContain(`user.delete saas:user/${BEN} user-terminated`);
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 5 applied, 0 failed, 0 skipped");
+    expect(await usersNamed(server, BEN)).toEqual([]);
+    const after = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes.");
+    expect(after.code).toBe(0);
   });
 
   it("with readCache, a plan with nothing changed reads incrementally from the last run's snapshot, and drift still shows", async () => {
