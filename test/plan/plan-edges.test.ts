@@ -110,8 +110,7 @@ describe("deleteLeavers (SCIM deleteUsers: true)", () => {
     );
     const actions = (deleteLeavers: boolean) =>
       planFor(files, { mode: "authoritative", live: stored, capabilities: { deleteLeavers } })
-        .changes.filter((c) => c.kind === "user")
-        .map((c) => `${c.action} ${c.kind === "user" ? c.account : ""} ${c.reason}`)
+        .changes.flatMap((c) => (c.kind === "user" ? [`${c.action} ${c.account} ${c.reason}`] : []))
         .sort();
     expect(actions(true)).toEqual([
       "delete bob user-terminated",
