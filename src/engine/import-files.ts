@@ -180,6 +180,7 @@ export function renderImport(
     warnings.push(
       `${String(leaverMemberships)} membership(s) of disabled accounts are listed: those people are imported as terminated, and a leaver holds nothing, so the first apply removes them. Make someone active in the files if they should keep access`,
     );
+  for (const message of live.unmanaged ?? []) warnings.push(`${message}; import does not bring it either`);
   if (provider.users === "members") {
     // Only members of this system's groups get an account here: an active account in none of them is
     // disabled by the first apply in authoritative mode, although the person is in the files.

@@ -51,6 +51,11 @@ export interface LiveState {
   readonly groups: readonly LiveGroup[];
   /** What the system noticed while reading (renamed logins, failed invitations): shown as plan notes. */
   readonly notes?: readonly string[];
+  /**
+   * Access the system grants in ways gatehouse does not read into memberships nor change (a group held as
+   * a member where the connector has no nesting): plan notes, and the plan never says the system matches.
+   */
+  readonly unmanaged?: readonly string[];
 }
 
 /** How an effective membership arises. Provenance is what `explain` and the plan show. */

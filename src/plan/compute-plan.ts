@@ -81,6 +81,7 @@ export function computePlan(input: PlanInput): Plan {
       },
     };
     for (const message of provider.live.notes ?? []) sink.note("info", message);
+    for (const message of provider.live.unmanaged ?? []) sink.note("unmanaged", message);
     planUsers(sink);
     planGroups(sink);
     noteLateGrants(sink);

@@ -19,8 +19,10 @@ export function renderSummaryLine(plan: Plan): string {
     const observed = plan.notes.filter((n) => n.kind === "observed").length;
     if (observed > 0)
       return `No changes to apply, but ${String(observed)} difference(s) in systems gatehouse only observes (mode: observe), noted above.`;
-    return plan.notes.some((n) => n.kind === "kept")
-      ? "No changes to apply. Live systems hold memberships the access files do not grant, kept (mode: additive), noted above."
+    if (plan.notes.some((n) => n.kind === "kept"))
+      return "No changes to apply. Live systems hold memberships the access files do not grant, kept (mode: additive), noted above.";
+    return plan.notes.some((n) => n.kind === "unmanaged")
+      ? "No changes to apply, but live systems hold access gatehouse does not manage, noted above."
       : "No changes. Live systems match the access files.";
   }
   const line = `Plan: ${String(s.changes)} change(s): ${String(s.broadens)} broaden access, ${String(s.narrows)} narrow access, ${String(s.changes - s.broadens - s.narrows)} neutral.`;

@@ -10,6 +10,7 @@ import {
   providerConfig,
   user,
 } from "../builders.ts";
+import { renderSummaryLine } from "../../src/render/text.ts";
 
 describe("turning native nesting off", () => {
   it("takes out group-in-group links left from when it was on, and gives the flattened members", () => {
@@ -119,5 +120,29 @@ describe("deleteLeavers (SCIM deleteUsers: true)", () => {
       "disable ivy not-in-config",
     ]);
     expect(actions(false).filter((a) => a.startsWith("delete"))).toEqual([]);
+  });
+});
+
+describe("access a system holds that gatehouse does not manage", () => {
+  it("is noted, and a plan with nothing to change does not say the system matches", () => {
+    const files = model({ users: [user("ann")], groups: [group("admins", ["ann"])] });
+    const held = live([liveUser("ann")], [liveGroup("admins", ["ann"])]);
+    const plain = planFor(files, { mode: "authoritative", live: held });
+    expect(renderSummaryLine(plain)).toBe("No changes. Live systems match the access files.");
+    const nested = planFor(files, {
+      mode: "authoritative",
+      live: { ...held, unmanaged: ['group "admins" holds the group "agents" as a member'] },
+    });
+    expect(nested.changes).toEqual([]);
+    expect(nested.notes).toEqual([
+      {
+        provider: "directory",
+        kind: "unmanaged",
+        message: 'group "admins" holds the group "agents" as a member',
+      },
+    ]);
+    expect(renderSummaryLine(nested)).toBe(
+      "No changes to apply, but live systems hold access gatehouse does not manage, noted above.",
+    );
   });
 });

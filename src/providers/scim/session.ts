@@ -272,10 +272,22 @@ export async function loadEverything(s: ScimSession, signal: AbortSignal): Promi
 export function indexToLiveState(s: ScimSession): LiveState {
   const users = [...s.index.usersById.values()];
   const accountById = new Map(users.map((u) => [u.id, u.userName]));
+  const unmanaged: string[] = [];
+  const groupNameById = new Map([...s.index.groupsById.values()].map((g) => [g.id, g.displayName]));
   const groups = [...s.index.groupsById.values()].map((g): LiveGroup => {
+    // RFC 7643 lets a group hold groups; this connector does not nest, so that access is not gatehouse's.
+    const nests = (inner: string): void => {
+      unmanaged.push(
+        `group "${g.displayName}" holds the group "${inner}" as a member: its members have the access of "${g.displayName}" through it, which gatehouse neither counts nor removes (no nesting over SCIM); take it out in the app, or list those people in the files`,
+      );
+    };
+    for (const id of g.groupMemberIds) nests(groupNameById.get(id) ?? id);
     const members = (g.memberIds ?? []).flatMap((id) => {
       const account = accountById.get(id);
-      if (account === undefined)
+      const inner = account === undefined ? groupNameById.get(id) : undefined;
+      // A group member whose type the server left out.
+      if (inner !== undefined) nests(inner);
+      else if (account === undefined)
         s.log(`${s.name}: group "${g.displayName}" has a member ${id} that is not a listed user`);
       return account ?? [];
     });
@@ -285,7 +297,11 @@ export function indexToLiveState(s: ScimSession): LiveState {
       ...(g.description ? { description: g.description } : {}),
     };
   });
-  return { users: users.map((u) => toLiveUser(u, accountById)), groups };
+  return {
+    users: users.map((u) => toLiveUser(u, accountById)),
+    groups,
+    ...(unmanaged.length > 0 ? { unmanaged } : {}),
+  };
 }
 
 export async function getGroup(
