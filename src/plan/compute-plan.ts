@@ -4,6 +4,7 @@ import { planUsers } from "./plan-users.ts";
 import { planGroups } from "./plan-groups.ts";
 import { sortChanges, summarize } from "./order.ts";
 import { alignLiveCase } from "./align-case.ts";
+import { alignLiveUserIds } from "./align-user-id.ts";
 import { daysSince } from "../lifecycle/status.ts";
 
 export type { ProviderPlanInput, PlannerCapabilities } from "./context.ts";
@@ -47,10 +48,12 @@ export function computePlan(input: PlanInput): Plan {
   const changes: Change[] = [];
   const notes: PlanNote[] = [];
   for (const given of input.providers) {
-    const provider: ProviderPlanInput =
+    const byCase =
       given.capabilities.caseInsensitiveNames === true
-        ? { ...given, live: alignLiveCase(given.desired, given.live) }
-        : given;
+        ? alignLiveCase(given.desired, given.live)
+        : given.live;
+    const aligned = alignLiveUserIds(given.desired, byCase);
+    const provider: ProviderPlanInput = aligned === given.live ? given : { ...given, live: aligned };
     const terminated = new Set<string>();
     for (const user of provider.desired.users.values())
       if (user.status === "terminated") terminated.add(user.account);

@@ -148,8 +148,16 @@ export function planUsers(sink: PlanSink): void {
         risk: "narrows",
       });
     }
-    const fields = attributeDiff(have, want.attributes, caps.userAttributes);
-    if (fields.length > 0 && want.status !== "terminated") {
+    // Renamed in the system (known by its userId): the name the files give it comes back first.
+    const renamed =
+      have.renamedFrom === undefined
+        ? []
+        : [{ field: "account", before: have.renamedFrom, after: want.account }];
+    const fields = [
+      ...renamed,
+      ...(want.status === "terminated" ? [] : attributeDiff(have, want.attributes, caps.userAttributes)),
+    ];
+    if (fields.length > 0) {
       sink.change({
         ...base,
         id,
@@ -158,7 +166,8 @@ export function planUsers(sink: PlanSink): void {
         account: want.account,
         fields,
         after: onlyAllowed(want.attributes, caps.userAttributes),
-        reason: input.managed?.has(id) === true ? "drift" : "added-in-config",
+        reason:
+          have.renamedFrom !== undefined || input.managed?.has(id) === true ? "drift" : "added-in-config",
         risk: "neutral",
       });
     }

@@ -146,3 +146,33 @@ describe("access a system holds that gatehouse does not manage", () => {
     );
   });
 });
+
+describe("an account renamed in the system, known by its userId", () => {
+  const files = model({ users: [user("ann"), user("carol")], groups: [group("ops", ["ann", "carol"])] });
+
+  it("is renamed back, with no disable, create or membership churn", () => {
+    const renamed = live(
+      [
+        liveUser("ann"),
+        liveUser("carol.smith", { userId: "carol", name: "Carol", email: "carol@example.com" }),
+      ],
+      [liveGroup("ops", ["ann", "carol.smith"])],
+    );
+    const plan = planFor(files, { mode: "authoritative", live: renamed });
+    expect(
+      plan.changes.map((c) => [c.kind, c.action, c.reason, "fields" in c ? c.fields : undefined]),
+    ).toEqual([["user", "update", "drift", [{ field: "account", before: "carol.smith", after: "carol" }]]]);
+  });
+
+  it("is left to the name comparison when the files' name is held live too, or two accounts carry the id", () => {
+    for (const users of [
+      [liveUser("ann"), liveUser("carol"), liveUser("carol.smith", { userId: "carol" })],
+      [liveUser("ann", { userId: "carol" }), liveUser("carol.smith", { userId: "carol" })],
+    ]) {
+      const plan = planFor(files, { mode: "authoritative", live: live(users, [liveGroup("ops", ["ann"])]) });
+      expect(plan.changes.some((c) => "fields" in c && c.fields.some((f) => f.field === "account"))).toBe(
+        false,
+      );
+    }
+  });
+});

@@ -180,8 +180,9 @@ async function setActive(
   active: boolean,
   operation: string,
   signal: AbortSignal,
+  userId?: string,
 ): Promise<void> {
-  const user = await requireUser(s, account, signal);
+  const user = await requireUser(s, account, signal, userId);
   await writeUser(s, user, [{ op: "replace", path: "active", value: active }], operation, signal);
 }
 
@@ -230,8 +231,10 @@ export async function applyUserChange(
     }
     case "update": {
       const operation = `update user ${who}`;
-      const user = await requireUser(s, change.account, signal);
-      const fields = change.fields.map((f) => f.field);
+      // Renamed in the app (the plan knew it by its externalId): found under its name there, renamed back.
+      const rename = change.fields.find((f) => f.field === "account");
+      const user = await requireUser(s, rename?.before ?? change.account, signal, change.userId);
+      const fields = change.fields.map((f) => f.field).filter((f) => f !== "account");
       const manager = fields.includes("manager")
         ? await resolveManager(s, change.after.manager, signal)
         : undefined;
@@ -245,12 +248,23 @@ export async function applyUserChange(
       if (change.userId !== undefined && user.externalId !== change.userId) {
         ops.push({ op: "replace", path: "externalId", value: change.userId });
       }
+      if (rename !== undefined && user.userName !== change.account) {
+        ops.push({ op: "replace", path: "userName", value: change.account });
+        forgetUser(s.index, user);
+      }
       await writeUser(s, user, ops, operation, signal);
       return undefined;
     }
     case "enable":
     case "disable":
-      await setActive(s, change.account, change.action === "enable", `${change.action} user ${who}`, signal);
+      await setActive(
+        s,
+        change.account,
+        change.action === "enable",
+        `${change.action} user ${who}`,
+        signal,
+        change.userId,
+      );
       return undefined;
     case "delete":
       return deleteUser(s, change.account, `delete user ${who}`, signal);

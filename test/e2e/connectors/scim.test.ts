@@ -236,6 +236,32 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expectNoSecret(repo, server);
   });
 
+  it("renames back an account renamed in the app, known by its externalId, without disabling it", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const before = await groupMembers(server);
+    const [ben] = await usersNamed(server, BEN);
+    expect(ben?.["externalId"]).toBe("ben");
+    const renamed = "ben.smith@example.com";
+    await scim(server, "PATCH", `/Users/${String(ben?.["id"])}`, {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "replace", path: "userName", value: renamed }],
+    });
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toEqual([`user.update saas:user/${BEN} drift`]);
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 1 applied, 0 failed, 0 skipped");
+    expect(applied.code).toBe(0);
+    const [back] = await usersNamed(server, BEN);
+    expect([back?.["id"], back?.["active"]]).toEqual([ben?.["id"], true]);
+    expect(await usersNamed(server, renamed)).toEqual([]);
+    expect(await groupMembers(server)).toEqual(before);
+    const after = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes.");
+    expect(after.code).toBe(0);
+  });
+
   it("with deleteUsers: true, deletes a terminated person's account (after taking it out of every group)", async () => {
     const { server, repo } = await setup("", true);
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
