@@ -453,6 +453,12 @@ export function planGroups(sink: PlanSink): void {
     }
     if (input.mode === "observe")
       sink.note("unmanaged", `group ${have.name} is in no access file; left alone (mode: observe)`);
+    const heir = heirs.get(have.name);
+    if (input.mode === "additive" && heir !== undefined)
+      sink.note(
+        "unmanaged",
+        `group ${have.name} is a former name of ${heir} (formerNames), but ${heir} exists already, so it was not renamed: its ${String(have.members.length)} member(s) still hold its access; delete it in ${provider}, or set mode: authoritative`,
+      );
     // Leavers lose every membership, even in groups the files do not manage.
     for (const account of have.members)
       if (sink.terminated.has(account)) planRemoval(sink, have.name, account, "user", undefined);

@@ -176,3 +176,22 @@ describe("an account renamed in the system, known by its userId", () => {
     }
   });
 });
+
+describe("a rename onto a name the system already has", () => {
+  it("notes, in additive mode, that the former group still grants its access", () => {
+    const files = model({
+      users: [user("ann"), user("bob")],
+      groups: [group("finance", ["ann", "bob"], { formerNames: ["finance-approvers"] })],
+    });
+    const held = live(
+      [liveUser("ann"), liveUser("bob")],
+      [liveGroup("finance", ["ann", "bob"]), liveGroup("finance-approvers", ["ann", "bob"])],
+    );
+    const plan = planFor(files, { mode: "additive", live: held });
+    expect(plan.changes).toEqual([]);
+    expect(plan.notes.map((n) => `${n.kind}: ${n.message}`)).toContainEqual(
+      "unmanaged: group finance-approvers is a former name of finance (formerNames), but finance exists already, so it was not renamed: its 2 member(s) still hold its access; delete it in directory, or set mode: authoritative",
+    );
+    expect(renderSummaryLine(plan)).not.toContain("match");
+  });
+});
