@@ -112,6 +112,9 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     waiting.shift()?.();
   }
 
+  /** Why the last request never got an answer (ECONNREFUSED, a TLS error...), for its message. */
+  let lastNetworkCause = "";
+
   async function sendOnce(
     method: HttpMethod,
     url: string,
@@ -139,8 +142,9 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
       });
       // Read the body while holding the slot, so a cut mid-body is seen here, as a dropped connection.
       return { status: res.status, headers: res.headers, text: await res.text() };
-    } catch {
+    } catch (error) {
       signal.throwIfAborted();
+      lastNetworkCause = networkCause(error);
       return timeout.aborted ? "timeout" : "network";
     } finally {
       release();
@@ -165,7 +169,10 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
       let delay = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
       let isRetryable: boolean;
       if (typeof res === "string") {
-        const message = res === "timeout" ? `no answer within ${options.timeoutMs} ms` : "connection failed";
+        const message =
+          res === "timeout"
+            ? `no answer within ${options.timeoutMs} ms`
+            : `connection failed${lastNetworkCause === "" ? "" : ` (${lastNetworkCause})`}`;
         error = new ScimHttpError(options.provider, req.operation, `${message} (${where})`, {
           status: res,
           method,
@@ -179,8 +186,15 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
           return { status: res.status, body, ...(etag === null ? {} : { etag }) };
         }
         const scim = parseScimError(body);
+        // A page of HTML is no SCIM server's answer: most likely baseUrl is not the SCIM root.
+        const isHtml = body === undefined && /^\s*</.test(text);
         const detail =
-          scim.detail ?? (text.length > 0 && body === undefined ? text.slice(0, 200) : undefined);
+          scim.detail ??
+          (isHtml
+            ? `the answer is an HTML page, not SCIM JSON; check that baseUrl (${options.baseUrl}) is the SCIM root`
+            : text.length > 0 && body === undefined
+              ? text.slice(0, 200)
+              : undefined);
         const kind = scim.scimType === undefined ? "" : ` ${scim.scimType}`;
         error = new ScimHttpError(
           options.provider,
@@ -220,4 +234,12 @@ function parseBody(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The system's reason a request got no answer: an error code (ECONNREFUSED) or the cause's message. */
+function networkCause(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  if (typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string")
+    return cause.code;
+  return cause instanceof Error ? cause.message.slice(0, 120) : "";
 }

@@ -1,0 +1,55 @@
+/**
+ * The mistakes an adopter makes first with a SCIM baseUrl: a path that is not the SCIM root (the app
+ * answers with its HTML 404 page), and a port nothing listens on. The error must say so, not dump a page.
+ */
+import { createServer, type Server } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { scimContext, scimProviderConfig } from "../harness/scim-server.ts";
+import { findFreePort } from "../harness/loopback.ts";
+import { createScimProviderWith } from "../../src/providers/scim/provider.ts";
+
+const FAST_RETRY = { maxRetries: 1, baseDelayMs: 10, maxDelayMs: 20 };
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+async function readError(baseUrl: string): Promise<string> {
+  const provider = createScimProviderWith(
+    scimProviderConfig(baseUrl, { retry: FAST_RETRY }),
+    scimContext("t0ken-value-123"),
+  );
+  try {
+    await provider.read(AbortSignal.timeout(10_000));
+    return "no error";
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await provider.close();
+  }
+}
+
+describe("a wrong SCIM baseUrl", () => {
+  it("says the answer is an HTML page and names baseUrl, without the page", async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(404, { "content-type": "text/html" });
+      res.end(`<!DOCTYPE html><html><body><pre>Cannot GET ${req.url ?? ""}</pre></body></html>`);
+    });
+    servers.push(server);
+    const port = await findFreePort();
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    const baseUrl = `http://127.0.0.1:${String(port)}/scim/v1`;
+    const message = await readError(baseUrl);
+    expect(message).toContain(
+      `HTTP 404: the answer is an HTML page, not SCIM JSON; check that baseUrl (${baseUrl}) is the SCIM root`,
+    );
+    expect(message).not.toContain("<!DOCTYPE");
+  });
+
+  it("gives the reason a connection failed", async () => {
+    const port = await findFreePort();
+    expect(await readError(`http://127.0.0.1:${String(port)}/scim/v2`)).toContain(
+      "connection failed (ECONNREFUSED)",
+    );
+  });
+});
