@@ -133,12 +133,15 @@ export function buildConfig(
   diagnostics: Diagnostic[],
 ): AccessConfig {
   const providers: ProviderConfig[] = [];
+  const invalidProviders: string[] = [];
   for (const [name, value] of Object.entries(obj(data, "providers") ?? {})) {
     if (
       !isObj(value) ||
       invalidPaths.some((p) => p === `/providers/${name}` || p.startsWith(`/providers/${name}/`))
-    )
+    ) {
+      invalidProviders.push(name);
       continue;
+    }
     providers.push(buildProvider(d, name, value));
   }
   const policyData = obj(data, "policy");
@@ -147,5 +150,6 @@ export function buildConfig(
     providers: providers.length > 0 || obj(data, "providers") ? providers : fallback.providers,
     policy: policyData ? buildPolicy(d, policyData, invalidPaths, diagnostics) : DEFAULT_POLICY,
     source: locate(d.file, d.locator, []),
+    ...(invalidProviders.length > 0 ? { invalidProviders } : {}),
   };
 }

@@ -136,7 +136,10 @@ export interface Policy {
 export interface AccessConfig {
   readonly providers: readonly ProviderConfig[];
   readonly policy: Policy;
+  /** gatehouse.yaml; absent when there is none the tree could use (the built-in default then). */
   readonly source?: SourceLocation;
+  /** Providers gatehouse.yaml names but left out for their errors (already reported). */
+  readonly invalidProviders?: readonly string[];
 }
 
 /** The whole access tree, after loading and validation. Maps are keyed by id / name. */

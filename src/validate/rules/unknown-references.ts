@@ -1,4 +1,4 @@
-import type { AccessModel, Group } from "../../model/access.ts";
+import type { AccessConfig, AccessModel, Group } from "../../model/access.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { SourceLocation } from "../../model/source.ts";
 import type { Rule } from "../rule.ts";
@@ -45,18 +45,26 @@ function checkOwners(model: AccessModel, group: Group, out: Diagnostic[]): void 
   }
 }
 
-function checkProviders(group: Group, providers: readonly string[], out: Diagnostic[]): void {
+function checkProviders(
+  group: Group,
+  providers: readonly string[],
+  config: AccessConfig,
+  out: Diagnostic[],
+): void {
   const names = group.providers;
   if (names === undefined) return;
   for (let i = 0; i < names.length; i++) {
     const provider = names[i];
-    if (provider === undefined || providers.includes(provider)) continue;
+    if (provider === undefined || providers.includes(provider) || config.invalidProviders?.includes(provider))
+      continue;
     out.push(
       report(
         "error",
         "GH206",
-        `provider "${provider}" is not a key of providers in gatehouse.yaml.${suggest(provider, providers)} ` +
-          `Known providers: ${providers.join(", ")}.`,
+        config.source === undefined
+          ? `provider "${provider}" is not defined: there is no usable gatehouse.yaml in the access folder (none, or it has errors reported above), so only the built-in local provider "directory" exists. Define providers in gatehouse.yaml.`
+          : `provider "${provider}" is not a key of providers in gatehouse.yaml.${suggest(provider, providers)} ` +
+              `Known providers: ${providers.join(", ") || "none"}.`,
         group.providerSources?.[i] ?? group.source,
       ),
     );
@@ -103,7 +111,7 @@ export const unknownReferences: Rule = {
     for (const group of model.groups.values()) {
       checkMembers(model, group, out);
       checkOwners(model, group, out);
-      checkProviders(group, providers, out);
+      checkProviders(group, providers, model.config, out);
     }
     checkManagers(model, out);
     checkRoles(model, out);

@@ -56,13 +56,15 @@ function referenceUnknownReferences(model: AccessModel): Diagnostic[] {
         );
     });
     (group.providers ?? []).forEach((provider, i) => {
-      if (!providers.includes(provider))
+      if (!providers.includes(provider) && !(model.config.invalidProviders ?? []).includes(provider))
         out.push(
           report(
             "error",
             "GH206",
-            `provider "${provider}" is not a key of providers in gatehouse.yaml.${suggest(provider, providers)} ` +
-              `Known providers: ${providers.join(", ")}.`,
+            model.config.source === undefined
+              ? `provider "${provider}" is not defined: there is no usable gatehouse.yaml in the access folder (none, or it has errors reported above), so only the built-in local provider "directory" exists. Define providers in gatehouse.yaml.`
+              : `provider "${provider}" is not a key of providers in gatehouse.yaml.${suggest(provider, providers)} ` +
+                  `Known providers: ${providers.join(", ") || "none"}.`,
             group.providerSources?.[i] ?? group.source,
           ),
         );

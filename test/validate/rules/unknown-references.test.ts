@@ -135,3 +135,29 @@ policy:
     expect(result.diagnostics).toEqual([]);
   });
 });
+
+describe("GH206 when gatehouse.yaml is missing or a provider in it is invalid", () => {
+  const groups = "groups:\n  - name: ops\n    owners: [ann]\n    providers: [tickets]\n    members: [ann]\n";
+  const users = "users:\n  - { id: ann, name: Ann }\n";
+
+  it("says there is no usable gatehouse.yaml, not 'Known providers: directory'", async () => {
+    const result = await validateFiles({ "users/people.yaml": users, "groups/ops.yaml": groups });
+    const found = briefs(result.diagnostics, ["GH206"]);
+    expect(found).toEqual(["access/groups/ops.yaml:4:17 error GH206"]);
+    expect(result.diagnostics.find((d) => d.code === "GH206")?.message).toContain(
+      'there is no usable gatehouse.yaml in the access folder (none, or it has errors reported above), so only the built-in local provider "directory" exists',
+    );
+  });
+
+  it("is not reported for a provider that gatehouse.yaml defines with errors of its own", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": "providers:\n  tickets: { type: scim, baseUrl: 12, tokenEnv: T }\n",
+      "users/people.yaml": users,
+      "groups/ops.yaml": groups,
+    });
+    expect(briefs(result.diagnostics, ["GH206"])).toEqual([]);
+    expect(result.diagnostics.some((d) => d.file === "access/gatehouse.yaml" && d.severity === "error")).toBe(
+      true,
+    );
+  });
+});
