@@ -46,10 +46,23 @@ describe("a wrong SCIM baseUrl", () => {
     expect(message).not.toContain("<!DOCTYPE");
   });
 
-  it("gives the reason a connection failed", async () => {
+  it("gives the reason a connection failed, and sends nothing more once every retry went unanswered", async () => {
     const port = await findFreePort();
-    expect(await readError(`http://127.0.0.1:${String(port)}/scim/v2`)).toContain(
-      "connection failed (ECONNREFUSED)",
+    const provider = createScimProviderWith(
+      scimProviderConfig(`http://127.0.0.1:${String(port)}/scim/v2`, { retry: FAST_RETRY }),
+      scimContext("t0ken-value-123"),
     );
+    try {
+      await expect(provider.read(AbortSignal.timeout(10_000))).rejects.toThrow(
+        "connection failed (ECONNREFUSED)",
+      );
+      const retries = provider.stats().reads;
+      await expect(provider.read(AbortSignal.timeout(10_000))).rejects.toThrow(
+        "not sent: the server stopped answering earlier in this run",
+      );
+      expect(provider.stats().reads).toBe(retries);
+    } finally {
+      await provider.close();
+    }
   });
 });

@@ -114,6 +114,8 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
 
   /** Why the last request never got an answer (ECONNREFUSED, a TLS error...), for its message. */
   let lastNetworkCause = "";
+  /** Set once a request got no answer through all its retries: later requests are not sent. */
+  let unreachable: string | undefined;
 
   async function sendOnce(
     method: HttpMethod,
@@ -163,6 +165,15 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     // POST is the one request we never repeat blindly: the server may have created the resource.
     const isIdempotent = method !== "POST";
     const { maxRetries, baseDelayMs, maxDelayMs } = options.retry;
+    // The server stopped answering earlier in this run, through every retry: the rest fail at once,
+    // instead of each waiting out its own retries (an apply of hundreds of changes would take hours).
+    if (unreachable !== undefined)
+      throw new ScimHttpError(
+        options.provider,
+        req.operation,
+        `not sent: the server stopped answering earlier in this run (${unreachable}) (${where})`,
+        { status: "network", method },
+      );
     for (let attempt = 0; ; attempt += 1) {
       const res = await sendOnce(method, url, req, signal);
       let error: ScimHttpError;
@@ -215,7 +226,10 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         isRetryable = res.status === 429 || (isIdempotent && RETRYABLE_5XX.has(res.status));
         if (res.status === 429) holdUntil = Math.max(holdUntil, performance.now() + delay);
       }
-      if (!isRetryable || attempt >= maxRetries) throw error;
+      if (!isRetryable || attempt >= maxRetries) {
+        if (typeof res === "string" && attempt >= maxRetries) unreachable = error.message;
+        throw error;
+      }
       counts.retries += 1;
       options.log(
         `${options.provider}: ${where} got ${String(error.status)}; retry ${attempt + 1}/${maxRetries} in ${Math.round(delay)} ms`,
