@@ -217,37 +217,20 @@ export class Directory {
   }
 
   /**
-   * Runs `act` on the user's entry: the one remembered from the read first, and when that fails as stale
-   * (moved or deleted since), on the entry searched for now. The user is forgotten afterwards: `act` changes it.
+   * Runs `act` on the user's or group's entry: the one remembered from the read first, and when that fails
+   * as stale (moved or deleted since), on the entry searched for now. The entry is forgotten afterwards:
+   * `act` changes it.
    */
-  private async withUser(
-    account: string,
-    operation: string,
-    signal: AbortSignal,
-    act: (entry: LdapEntry) => Promise<void>,
-  ): Promise<void> {
-    const seen = this.seen("user", account);
-    this.forgetUser(account);
-    if (seen) {
-      try {
-        await act(seen);
-        return;
-      } catch (error) {
-        if (!hasStatus(error, STALE_ENTRY_CODES)) throw error;
-      }
-    }
-    await act(await this.findUser(account, operation, signal, { fresh: true }));
-  }
-
-  /** As withUser, for a group. */
-  private async withGroup(
+  private async withEntry(
+    kind: "user" | "group",
     name: string,
     operation: string,
     signal: AbortSignal,
     act: (entry: LdapEntry) => Promise<void>,
   ): Promise<void> {
-    const seen = this.seen("group", name);
-    this.forgetGroup(name);
+    const seen = this.seen(kind, name);
+    if (kind === "user") this.forgetUser(name);
+    else this.forgetGroup(name);
     if (seen) {
       try {
         await act(seen);
@@ -256,7 +239,12 @@ export class Directory {
         if (!hasStatus(error, STALE_ENTRY_CODES)) throw error;
       }
     }
-    await act(await this.findGroup(name, operation, signal, { fresh: true }));
+    const fresh = { fresh: true };
+    await act(
+      kind === "user"
+        ? await this.findUser(name, operation, signal, fresh)
+        : await this.findGroup(name, operation, signal, fresh),
+    );
   }
 
   private async managerDn(manager: string | undefined, signal: AbortSignal): Promise<string | undefined> {
@@ -295,7 +283,7 @@ export class Directory {
         const touchesManager = change.fields.some((f) => f.field === "manager");
         const managerDn = touchesManager ? await this.managerDn(change.after.manager, signal) : undefined;
         const mods = userModifications(change.account, change.fields, change.after, s, managerDn);
-        await this.withUser(change.account, "update user", signal, (entry) =>
+        await this.withEntry("user", change.account, "update user", signal, (entry) =>
           this.client.modify(entry.dn, mods),
         );
         return;
@@ -305,7 +293,7 @@ export class Directory {
         await this.setEnabled(change.account, change.action === "enable", signal);
         return;
       case "delete":
-        await this.withUser(change.account, "delete user", signal, async (entry) => {
+        await this.withEntry("user", change.account, "delete user", signal, async (entry) => {
           await this.client.del(entry.dn);
           this.movedDns.add(normalizeDn(entry.dn));
         });
@@ -325,7 +313,7 @@ export class Directory {
       await this.client.modify(entry.dn, enabledModifications(entry, s, enabled));
       return;
     }
-    await this.withUser(account, operation, signal, async (entry) => {
+    await this.withEntry("user", account, operation, signal, async (entry) => {
       if (s.disable.method !== "move") {
         await this.client.modify(entry.dn, enabledModifications(entry, s, enabled));
         return;
@@ -372,7 +360,7 @@ export class Directory {
         const isRename = typeof newName === "string" && newName !== change.group;
         const isDescribed = change.fields.some((f) => f.field === "description");
         if (!isRename && !isDescribed) return;
-        await this.withGroup(change.group, "update group", signal, async (entry) => {
+        await this.withEntry("group", change.group, "update group", signal, async (entry) => {
           let dn = entry.dn;
           if (isRename) {
             // Same parent, new cn; refint (OpenLDAP) or the server itself (AD) follows the DN in member values.
@@ -389,7 +377,7 @@ export class Directory {
         return;
       }
       case "delete":
-        await this.withGroup(change.group, "delete group", signal, async (entry) => {
+        await this.withEntry("group", change.group, "delete group", signal, async (entry) => {
           await this.client.del(entry.dn);
           this.movedDns.add(normalizeDn(entry.dn));
         });
