@@ -179,7 +179,10 @@ function planRemoval(
   }
   if (want && !want.managesMembers) return; // the files do not manage this group's members
   if (expired) {
-    const isLate = sink.now.getTime() - Date.parse(expired.until) > LATE_AFTER_MS;
+    // Late only if gatehouse had granted it: a grant written already expired was never due to anyone.
+    const isLate =
+      sink.now.getTime() - Date.parse(expired.until) > LATE_AFTER_MS &&
+      wasApplied(sink, group, member, memberKind, formerName);
     if (isLate) sink.lateGrants.push(expired.until);
     sink.change({
       ...base,

@@ -492,7 +492,7 @@ describe("expired grants removed late", () => {
           ]),
         ],
       }),
-      { live: held },
+      { live: held, managed: [`${m}/g/alice`, `${m}/g/bob`] },
     );
     expect(plan.changes.map((c) => c.why)).toEqual([
       [`grant ended ${at(-6.7 * DAY)}, 6.7 days ago: removed late`],
@@ -501,6 +501,15 @@ describe("expired grants removed late", () => {
     expect(plan.notes.map((n) => n.message)).toEqual([
       `2 expired grant(s) are removed more than a day after they ended (the oldest ended ${at(-6.7 * DAY)}, 6.7 days ago): check that the scheduled reconcile runs and succeeds`,
     ]);
+  });
+
+  it("says nothing of lateness for a grant gatehouse never applied (written already expired)", () => {
+    const plan = planFor(
+      model({ users: [alice], groups: [group("g", [entry.user("alice", 4, { until: at(-3 * DAY) })])] }),
+      { live: live([liveUser("alice")], [liveGroup("g", ["alice"])]) },
+    );
+    expect(plan.changes.map((c) => c.why)).toEqual([[`grant ended ${at(-3 * DAY)}`]]);
+    expect(plan.notes).toEqual([]);
   });
 
   it("says nothing of lateness within a day of the end", () => {
