@@ -57,6 +57,14 @@ function planMembers(
     }
     const id = membershipAddress(provider, want.name, account, "user");
     const first = member.provenance[0];
+    // Temporary access only when every way to it is a grant with an end.
+    const ends = member.provenance.map((p) => (p.kind === "direct" ? p.until : undefined));
+    const until = ends.every((e) => e !== undefined)
+      ? ends.reduce<string | undefined>(
+          (a, b) => (a === undefined || Date.parse(b) > Date.parse(a) ? b : a),
+          undefined,
+        )
+      : undefined;
     sink.change({
       provider,
       id,
@@ -66,6 +74,7 @@ function planMembers(
       member: account,
       memberKind: "user",
       ...(want.maintainers?.has(account) === true ? { role: "maintainer" as const } : {}),
+      ...(until === undefined ? {} : { until }),
       userId: member.userId,
       reason: addReason(
         member,

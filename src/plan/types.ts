@@ -99,6 +99,8 @@ export type MembershipChange = ChangeBase & {
   readonly memberKind: "user" | "group";
   /** The member's role in the group, for systems with one (GitHub team maintainer); absent: unchanged. */
   readonly role?: "member" | "maintainer";
+  /** An add that only time-bound grants ask for: when the last of them ends (the access is temporary). */
+  readonly until?: string;
   /**
    * Removing a nested group: the people who hold `group` through it (its members, and theirs, live),
    * who lose that access. The guard rails count them, not one removal.

@@ -41,7 +41,8 @@ export function mdCode(s: string): string {
 
 function memberText(c: MembershipChange): string {
   const where = c.source ? `, ${mdCode(`${c.source.file}:${String(c.source.line)}`)}` : "";
-  return `${c.memberKind === "group" ? "group " : ""}${mdCode(c.member)} (${REASON_TEXT[c.reason]}${where})`;
+  const until = c.action === "add" && c.until !== undefined ? ` until ${mdText(c.until)}` : "";
+  return `${c.memberKind === "group" ? "group " : ""}${mdCode(c.member)}${until} (${REASON_TEXT[c.reason]}${where})`;
 }
 
 function groupTable(changes: readonly Change[]): string[] {
