@@ -5,6 +5,7 @@ import { planGroups } from "./plan-groups.ts";
 import { sortChanges, summarize } from "./order.ts";
 import { alignLiveCase } from "./align-case.ts";
 import { alignLiveUserIds } from "./align-user-id.ts";
+import { describeChange, REASON_TEXT } from "../render/describe.ts";
 import { daysSince } from "../lifecycle/status.ts";
 
 export type { ProviderPlanInput, PlannerCapabilities } from "./context.ts";
@@ -73,7 +74,7 @@ export function computePlan(input: PlanInput): Plan {
           notes.push({
             provider: provider.name,
             kind: "observed",
-            message: `would ${c.action} ${c.id} (${c.reason})${"fields" in c ? `: ${c.fields.map((f) => f.field).join(", ")}` : ""}`,
+            message: `would ${describeChange(c)} (${REASON_TEXT[c.reason]})`,
           });
           return;
         }

@@ -241,9 +241,9 @@ const cases: Case[] = [
     },
     expected: [],
     notes: [
-      "would disable directory:user/bob (user-terminated)",
+      "would disable user bob (user terminated)",
       "group not-in-files is in no access file",
-      "would remove directory:membership/not-in-files/bob (user-terminated)",
+      "would remove bob from not-in-files (user terminated)",
     ],
   },
   {

@@ -93,8 +93,8 @@ describe("renderers", () => {
     });
     expect(plan.changes).toEqual([]);
     const text = renderText(plan, { color: false });
-    expect(text).toContain("note: would create directory:user/bob (added-in-config)");
-    expect(text).toMatch(/note: would update directory:user\/alice \([a-z-]+\): name\n/);
+    expect(text).toContain("note: would create user bob (added in config)");
+    expect(text).toContain('note: would update user alice: name "Al" → "Alice" (added in config)');
     expect(text).toContain("No changes to apply, but 2 difference(s) in systems gatehouse only observes");
     expect(text).not.toContain("Live systems match");
   });
