@@ -1,4 +1,5 @@
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -110,6 +111,11 @@ describe("import in parts", () => {
     expect(forced.code).toBe(0);
     expect(forced.out).toMatch(/^Wrote access\/imported\/directory\.yaml and 2 more part\(s\)/);
     expect(forced.out).toContain("removed 1 part(s) of an earlier import");
+    // This repository has no schemas/ folder: editors are pointed at the schema gatehouse ships.
+    const first = await readFile(path.join(folder, "directory.yaml"), "utf8");
+    const schema = /^# yaml-language-server: \$schema=(\S+)\n/.exec(first)?.[1] ?? "";
+    expect(existsSync(path.resolve(folder, schema))).toBe(true);
+    expect(schema).toMatch(/schemas\/access\.schema\.json$/);
     expect((await readdir(folder)).sort()).toEqual([
       "directory-002.yaml",
       "directory-003.yaml",

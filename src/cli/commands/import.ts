@@ -4,6 +4,7 @@ import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { loadValidModel, providerContextOf, selectProviders } from "../../engine/prepare-plan.ts";
 import { createProvider } from "../../providers/registry.ts";
+import { SCHEMA_DIR } from "../../validate/schema.ts";
 import { groupNameFromLive, importPartPaths, isImportPart, renderImport } from "../../engine/import-files.ts";
 import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
@@ -50,7 +51,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
       live,
       tree.model,
       config,
-      path.relative(path.dirname(out), path.resolve(io.cwd, "schemas/access.schema.json")),
+      path.relative(path.dirname(out), schemaFor(io.cwd)),
       { caseInsensitiveNames: provider.capabilities.caseInsensitiveNames === true },
     );
     const files = importPartPaths(out, parts.length);
@@ -91,4 +92,13 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
   } finally {
     await provider.close();
   }
+}
+
+/**
+ * The schema the written file points editors at: the repository's own copy when it has one, else the one
+ * gatehouse ships (an adopter's repository usually has no schemas/ folder).
+ */
+function schemaFor(cwd: string): string {
+  const own = path.resolve(cwd, "schemas/access.schema.json");
+  return existsSync(own) ? own : path.join(SCHEMA_DIR, "access.schema.json");
 }
