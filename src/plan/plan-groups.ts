@@ -287,7 +287,7 @@ function noteKept(sink: PlanSink): void {
   const shown = list.slice(0, 5).join(", ");
   sink.note(
     "kept",
-    `${String(list.length)} membership(s) in managed groups are not in the access files and are kept, because gatehouse did not apply them (mode: additive): ${shown}${list.length > 5 ? ", …" : ""}. Remove them by hand, or set mode: authoritative`,
+    `${String(list.length)} membership(s) in managed groups are not granted by the access files now (not listed, or the person has not started yet) and are kept, because gatehouse did not apply them (mode: additive): ${shown}${list.length > 5 ? ", …" : ""}. Remove them by hand, or set mode: authoritative`,
   );
 }
 

@@ -110,7 +110,9 @@ const cases: Case[] = [
       ),
     },
     expected: [],
-    notes: ["1 membership(s) in managed groups are not in the access files and are kept"],
+    notes: [
+      "1 membership(s) in managed groups are not granted by the access files now (not listed, or the person has not started yet) and are kept",
+    ],
   },
   {
     name: "observe: leaves an unmentioned member, account and group alone and notes each",
