@@ -76,7 +76,8 @@ export async function loadValidModel(
     ...loadEnvOptions(options.env),
   });
   if (hasErrors(tree.diagnostics.filter((d) => !tolerated.has(d.code)))) {
-    throw new ConfigError("the access files have errors; nothing was read or changed", tree.diagnostics);
+    // Reads started early from gatehouse.yaml are stopped; nothing is written.
+    throw new ConfigError("the access files have errors; nothing was changed", tree.diagnostics);
   }
   return tree;
 }

@@ -199,7 +199,7 @@ describe("plan and apply in a git repository", { tags: ["slow"] }, () => {
     const out = await r.run(["plan"]);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/^access\/groups\/finance\.yaml:13:\d+ error GH\d+ .*nobody-at-all/m);
-    expect(out.stderr).toContain("nothing was read or changed");
+    expect(out.stderr).toContain("the access files have errors; nothing was changed");
     expect(out.stderr).not.toMatch(/^\s+at /m);
     expect(out.stderr).not.toContain("internal error");
     expect(out.stdout).toBe("");
