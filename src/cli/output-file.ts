@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import path from "node:path";
 import { UsageError } from "../errors.ts";
 import { hasCode } from "../io/file-lock.ts";
@@ -17,6 +17,15 @@ export async function assertReplaceable(
   what: string,
   isOurs: (start: string) => boolean,
 ): Promise<void> {
+  // A link is refused whatever it points at (or will point at): the write would land somewhere else.
+  const link = await lstat(target).then(
+    (st) => st.isSymbolicLink(),
+    () => false,
+  );
+  if (link)
+    throw new UsageError(
+      `${path.relative(cwd, target)} is a symbolic link; gatehouse does not write through links (choose a plain path)`,
+    );
   let start: string;
   try {
     const text = await readFile(target, "utf8");

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
@@ -36,6 +36,20 @@ describe("--out", () => {
     expect((await runCliIn(tree.cwd, ["plan", "--out", "plan.json"])).code).toBe(0);
     await writeFile(path.join(tree.cwd, "empty.json"), "");
     expect((await runCliIn(tree.cwd, ["plan", "--out", "empty.json"])).code).toBe(0);
+  });
+
+  it("never writes through a symbolic link, even to an empty file or one not there yet", async () => {
+    const tree = await applied();
+    await writeFile(path.join(tree.cwd, "elsewhere.json"), "");
+    await symlink(path.join(tree.cwd, "elsewhere.json"), path.join(tree.cwd, "plan.json"));
+    await symlink(path.join(tree.cwd, "nowhere.json"), path.join(tree.cwd, "dangling.json"));
+    for (const target of ["plan.json", "dangling.json"]) {
+      const result = await runCliIn(tree.cwd, ["plan", "--out", target]);
+      expect(result.code).toBe(64);
+      expect(result.out).toContain(`${target} is a symbolic link; gatehouse does not write through links`);
+    }
+    expect(await readFile(path.join(tree.cwd, "elsewhere.json"), "utf8")).toBe("");
+    await expect(readFile(path.join(tree.cwd, "nowhere.json"), "utf8")).rejects.toThrow();
   });
 
   it("never writes CODEOWNERS over a file gatehouse did not write", async () => {
