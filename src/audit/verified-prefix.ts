@@ -102,6 +102,18 @@ export async function verifyBeforeAppend(
     }
   }
   const result = await verifyJournal(journalPath, from === undefined ? {} : { from });
+  await remember(journalPath, file, result, hash, hashed);
+  return result;
+}
+
+/** Remembers where a successful walk ended, with the sha256 of every byte before it (`hash` has `hashed`). */
+async function remember(
+  journalPath: string,
+  file: string,
+  result: JournalVerification,
+  hash: Hash,
+  hashed: number,
+): Promise<void> {
   const end = result.resume.offset;
   if (result.ok && result.entries > 0 && hashed <= end && (await hashBytes(journalPath, hash, hashed, end)))
     await writeCacheFile(
@@ -109,5 +121,16 @@ export async function verifyBeforeAppend(
       JSON.stringify({ format: FORMAT, sha256: hash.digest("hex"), resume: result.resume }),
       FILE_PATTERN,
     ).catch(() => undefined); // only costs a whole walk next time
-  return result;
+}
+
+/**
+ * After `journal verify` walked the whole chain and found it intact: the next apply on this machine (the
+ * workflow's, right after its verify step) then walks only what was added since, not the chain again.
+ */
+export async function rememberVerified(
+  journalPath: string,
+  cacheDir: string,
+  result: JournalVerification,
+): Promise<void> {
+  await remember(journalPath, cacheFileOf(cacheDir, journalPath), result, createHash("sha256"), 0);
 }

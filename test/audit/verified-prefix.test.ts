@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { appendJournalEntries, type NewJournalEntry } from "../../src/audit/journal.ts";
 import { verifyJournal } from "../../src/audit/verify-journal.ts";
-import { verifyBeforeAppend } from "../../src/audit/verified-prefix.ts";
+import { rememberVerified, verifyBeforeAppend } from "../../src/audit/verified-prefix.ts";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -71,6 +71,23 @@ describe("the chain check before an append", () => {
     expect(resumed.entries).toBe(9);
     expect(resumed.head).toEqual(whole.head);
     expect(resumed.resume).toEqual(whole.resume);
+  });
+
+  it("walks on from where a whole `journal verify` stopped (the workflow verifies, then applies)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gh-verified-"));
+    dirs.push(dir);
+    const journal = join(dir, "journal.jsonl");
+    const cache = join(dir, "cache");
+    const withCommit = (start: number, commit: string): NewJournalEntry[] =>
+      run(start).map((e) => (e.type === "apply-start" ? { ...e, commit } : e));
+    await appendJournalEntries(journal, withCommit(1, "c".repeat(40)));
+    await rememberVerified(journal, cache, await verifyJournal(journal));
+    await appendJournalEntries(journal, withCommit(4, "d".repeat(40)));
+    const resumed = await verifyBeforeAppend(journal, cache);
+    expect(resumed).toMatchObject({ ok: true, entries: 6 });
+    // Only the entries after the remembered point were walked: the first run's commit is not among them.
+    expect(resumed.commits).toEqual(["d".repeat(40)]);
+    expect((await verifyJournal(journal)).commits).toEqual(["c".repeat(40), "d".repeat(40)]);
   });
 
   it("finds an entry added after the last check that does not link, and an edit before it", async () => {

@@ -4,6 +4,7 @@ import { ExitCode, UsageError } from "../../errors.ts";
 import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../audit/journal.ts";
 import { foldedHead } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
+import { rememberVerified } from "../../audit/verified-prefix.ts";
 import type { ApprovalsRecord } from "../../pr/approval-record.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
@@ -101,6 +102,7 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
       ? `${shown}: ${String(result.entries)} entries, hash chain intact\n`
       : `${shown}: journal is NOT intact (${String(problems.length)} problem(s))\n`,
   );
+  if (problems.length === 0) await rememberVerified(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR), result);
   return problems.length === 0 ? ExitCode.ok : ExitCode.error;
 }
 
