@@ -8,16 +8,8 @@ import type { DesiredState, LiveGroup, LiveState, LiveUser } from "../model/stat
  * list (with `renamedFrom`, so the plan renames it back), member lists, maintainers and managers.
  * Left as it is when the desired name is held live already, when the live name is itself a desired
  * account, or when two live accounts carry the same user id. Names are compared ignoring case.
- *
- * Only for an account gatehouse itself managed under the files' name (`wasManaged`, from the journal):
- * a user id is only a value an app admin can write, and without that proof a stray account given
- * someone's id would be taken over as theirs.
  */
-export function alignLiveUserIds(
-  desired: DesiredState,
-  live: LiveState,
-  wasManaged: (account: string) => boolean,
-): LiveState {
+export function alignLiveUserIds(desired: DesiredState, live: LiveState): LiveState {
   if (!live.users.some((u) => u.userId !== undefined)) return live;
   const fold = (name: string): string => name.toLowerCase();
   const accountOf = new Map<string, string>();
@@ -33,7 +25,6 @@ export function alignLiveUserIds(
     const wanted = accountOf.get(u.userId);
     if (wanted === undefined || fold(wanted) === fold(u.account)) continue;
     if (liveAccounts.has(fold(wanted)) || desiredAccounts.has(fold(u.account))) continue;
-    if (!wasManaged(wanted)) continue;
     renames.set(u.account, wanted);
   }
   if (renames.size === 0) return live;

@@ -7,7 +7,6 @@ import { alignLiveCase } from "./align-case.ts";
 import { alignLiveUserIds } from "./align-user-id.ts";
 import { describeChange, REASON_TEXT } from "../render/describe.ts";
 import { daysSince } from "../lifecycle/status.ts";
-import { userAddress } from "./addresses.ts";
 
 export type { ProviderPlanInput, PlannerCapabilities } from "./context.ts";
 
@@ -54,11 +53,7 @@ export function computePlan(input: PlanInput): Plan {
       given.capabilities.caseInsensitiveNames === true
         ? alignLiveCase(given.desired, given.live)
         : given.live;
-    const aligned = alignLiveUserIds(
-      given.desired,
-      byCase,
-      (account) => given.managed?.has(userAddress(given.name, account)) === true,
-    );
+    const aligned = alignLiveUserIds(given.desired, byCase);
     const provider: ProviderPlanInput = aligned === given.live ? given : { ...given, live: aligned };
     const terminated = new Set<string>();
     for (const user of provider.desired.users.values())
