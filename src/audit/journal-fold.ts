@@ -6,6 +6,7 @@ import { isRecord } from "../model/json.ts";
 import { accountOf, groupAddress, membershipAddress } from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { readSetAside } from "./set-aside.ts";
+import { attributesDigest } from "../plan/attributes-digest.ts";
 import { JournalError } from "./journal-error.ts";
 import { eachLine, entryAtLine, LINE_CHUNK_BYTES, openJournal, tornJournalError } from "./journal-lines.ts";
 
@@ -30,6 +31,8 @@ export interface JournalFold {
   readonly provisional: ReadonlySet<string>;
   /** The commit of the access files the last run that knew one applied (without "+dirty"). */
   readonly lastCommit?: string;
+  /** User address → attributesDigest of what the last applied create or update of it wrote. */
+  readonly written: ReadonlyMap<string, string>;
 }
 
 interface MutableFold {
@@ -42,6 +45,7 @@ interface MutableFold {
    */
   readonly provisional: Set<string>;
   lastCommit?: string;
+  readonly written: Map<string, string>;
   /**
    * The managed membership addresses of each group, by address prefix (see membersPrefix); made on the
    * first group delete or rename of a read, kept current until the read ends, then let go.
@@ -154,10 +158,13 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   }
   if (MANAGING_ACTIONS.has(c.action)) manage(fold, c.id);
   else if (c.action === "delete" || c.action === "remove") unmanage(fold, c.id);
+  if (c.kind === "user" && (c.action === "create" || c.action === "update"))
+    fold.written.set(c.id, attributesDigest(c.after));
+  else if (c.kind === "user" && c.action === "delete") fold.written.delete(c.id);
 }
 
 export function emptyFold(): MutableFold {
-  return { managed: new Set(), accounts: new Map(), entries: 0, provisional: new Set() };
+  return { managed: new Set(), accounts: new Map(), entries: 0, provisional: new Set(), written: new Map() };
 }
 
 /** Where a fold stopped: the offset after the last line folded, and that line's start and hash. */
@@ -195,6 +202,7 @@ async function readFoldCache(file: string): Promise<FoldCache | undefined> {
     headSeq,
     headHash,
     lastCommit,
+    written,
   } = value;
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
   if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string") return undefined;
@@ -204,6 +212,11 @@ async function readFoldCache(file: string): Promise<FoldCache | undefined> {
   fold.entries = entries;
   // Absent from caches written before it was kept: the next apply-start folded sets it.
   if (typeof lastCommit === "string") fold.lastCommit = lastCommit;
+  // Absent from older caches too: plans then call such differences drift, as they did.
+  if (Array.isArray(written))
+    for (const pair of written)
+      if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
+        fold.written.set(pair[0], pair[1]);
   for (const id of managed) if (typeof id === "string") fold.managed.add(id);
   if (!Array.isArray(provisional)) return undefined;
   for (const id of provisional) if (typeof id === "string") fold.provisional.add(id);
@@ -230,6 +243,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     accounts: [...cache.fold.accounts],
     provisional: [...cache.fold.provisional],
     ...(cache.fold.lastCommit === undefined ? {} : { lastCommit: cache.fold.lastCommit }),
+    written: [...cache.fold.written],
   });
   await writeCacheFile(file, text, FILE_PATTERN).catch(() => undefined); // only costs a full read later
 }
@@ -306,6 +320,7 @@ export async function foldJournal(
     entries: fold.entries,
     provisional: new Set(fold.provisional),
     ...(fold.lastCommit === undefined ? {} : { lastCommit: fold.lastCommit }),
+    written: new Map(fold.written),
   };
   for (const entry of aside) foldEntry(more, { ...entry, seq: 0, prevHash: "", hash: "" });
   delete more.byGroup;

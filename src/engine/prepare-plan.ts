@@ -165,7 +165,7 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
           journalAccounts: journal.accounts,
           nativeNesting: config.nesting && provider.capabilities.nesting,
         });
-        return providerPlanInput(config, provider, desired, live, managed);
+        return { ...providerPlanInput(config, provider, desired, live, managed), written: journal.written };
       }),
     );
     const commit = await commitLookup;

@@ -31,6 +31,11 @@ export interface ProviderPlanInput {
    * a managed membership missing live is drift; one that left the files is "removed-from-config".
    */
   readonly managed?: ReadonlySet<string>;
+  /**
+   * User address → digest of the attributes gatehouse last wrote to it (journal). A managed user whose
+   * live attributes still match it differs from the files because the files changed, not by drift.
+   */
+  readonly written?: ReadonlyMap<string, string>;
 }
 
 /** Collects one provider's changes and notes. */

@@ -3,6 +3,7 @@ import { sessionsAddress, userAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
 import type { FieldDiff } from "./types.ts";
 import { sameValue } from "./values.ts";
+import { attributesDigest } from "./attributes-digest.ts";
 
 function attributeDiff(
   before: UserAttributes,
@@ -64,6 +65,17 @@ function pairByAccount(
     out.push([want, have]);
   }
   return { wanted: out, matched };
+}
+
+/**
+ * Whether a difference in a user's attributes is drift (the system changed) rather than the files: the
+ * user is gatehouse's, and the system no longer holds what gatehouse last wrote (or the journal does not
+ * say what that was).
+ */
+function isDrift(input: PlanSink["input"], id: string, have: LiveUser): boolean {
+  if (input.managed?.has(id) !== true) return false;
+  const written = input.written?.get(id);
+  return written === undefined || written !== attributesDigest(have);
 }
 
 /** Users: create, enable, update attributes, disable leavers, revoke their sessions; unmentioned accounts by mode. */
@@ -166,8 +178,7 @@ export function planUsers(sink: PlanSink): void {
         account: want.account,
         fields,
         after: onlyAllowed(want.attributes, caps.userAttributes),
-        reason:
-          have.renamedFrom !== undefined || input.managed?.has(id) === true ? "drift" : "added-in-config",
+        reason: have.renamedFrom !== undefined || isDrift(input, id, have) ? "drift" : "added-in-config",
         risk: "neutral",
       });
     }
