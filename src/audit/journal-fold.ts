@@ -6,7 +6,7 @@ import { isRecord } from "../model/json.ts";
 import { accountOf, groupAddress, membershipAddress } from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { readSetAside } from "./set-aside.ts";
-import { attributesDigest } from "../plan/attributes-digest.ts";
+import { attributesDigest } from "../model/attributes-digest.ts";
 import { JournalError } from "./journal-error.ts";
 import { eachLine, entryAtLine, LINE_CHUNK_BYTES, openJournal, tornJournalError } from "./journal-lines.ts";
 

@@ -32,13 +32,6 @@ export interface LiveUser extends UserAttributes {
   readonly tokens?: number;
   /** Invited but not yet accepted (e.g. a GitHub org invitation): neither re-invited nor counted as access. */
   readonly pending?: boolean;
-  /** The gatehouse user id the system keeps with the account, where it keeps one (SCIM `externalId`). */
-  readonly userId?: string;
-  /**
-   * Set by the planner (align-user-id.ts): the account name the system has now, when the account is known
-   * by its userId to be the one the files name differently (renamed in the system). The plan renames it back.
-   */
-  readonly renamedFrom?: string;
 }
 
 /** A group as a connected system reports it. Members are account names. */

@@ -4,7 +4,6 @@ import { planUsers } from "./plan-users.ts";
 import { planGroups } from "./plan-groups.ts";
 import { sortChanges, summarize } from "./order.ts";
 import { alignLiveCase } from "./align-case.ts";
-import { alignLiveUserIds } from "./align-user-id.ts";
 import { describeChange, REASON_TEXT } from "../render/describe.ts";
 import { daysSince } from "../lifecycle/status.ts";
 
@@ -49,12 +48,10 @@ export function computePlan(input: PlanInput): Plan {
   const changes: Change[] = [];
   const notes: PlanNote[] = [];
   for (const given of input.providers) {
-    const byCase =
+    const provider: ProviderPlanInput =
       given.capabilities.caseInsensitiveNames === true
-        ? alignLiveCase(given.desired, given.live)
-        : given.live;
-    const aligned = alignLiveUserIds(given.desired, byCase);
-    const provider: ProviderPlanInput = aligned === given.live ? given : { ...given, live: aligned };
+        ? { ...given, live: alignLiveCase(given.desired, given.live) }
+        : given;
     const terminated = new Set<string>();
     for (const user of provider.desired.users.values())
       if (user.status === "terminated") terminated.add(user.account);

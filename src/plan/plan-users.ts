@@ -3,7 +3,7 @@ import { sessionsAddress, userAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
 import type { FieldDiff } from "./types.ts";
 import { sameValue } from "./values.ts";
-import { attributesDigest } from "./attributes-digest.ts";
+import { attributesDigest } from "../model/attributes-digest.ts";
 
 function attributeDiff(
   before: UserAttributes,
@@ -160,16 +160,8 @@ export function planUsers(sink: PlanSink): void {
         risk: "narrows",
       });
     }
-    // Renamed in the system (known by its userId): the name the files give it comes back first.
-    const renamed =
-      have.renamedFrom === undefined
-        ? []
-        : [{ field: "account", before: have.renamedFrom, after: want.account }];
-    const fields = [
-      ...renamed,
-      ...(want.status === "terminated" ? [] : attributeDiff(have, want.attributes, caps.userAttributes)),
-    ];
-    if (fields.length > 0) {
+    const fields = attributeDiff(have, want.attributes, caps.userAttributes);
+    if (fields.length > 0 && want.status !== "terminated") {
       sink.change({
         ...base,
         id,
@@ -178,7 +170,7 @@ export function planUsers(sink: PlanSink): void {
         account: want.account,
         fields,
         after: onlyAllowed(want.attributes, caps.userAttributes),
-        reason: have.renamedFrom !== undefined || isDrift(input, id, have) ? "drift" : "added-in-config",
+        reason: isDrift(input, id, have) ? "drift" : "added-in-config",
         risk: "neutral",
       });
     }
@@ -196,8 +188,9 @@ export function planUsers(sink: PlanSink): void {
         provider,
         id,
         kind: "user",
-        // A pending invitation is withdrawn, never deleted as an account.
-        action: caps.deleteLeavers === true && !isPending ? "delete" : "disable",
+        // Disabled, never deleted, even with deleteLeavers: only a leaver in the files is a decision to
+        // delete. An account that merely matches no one (renamed in the system, say) can be enabled again.
+        action: "disable",
         account: have.account,
         ...(userId === undefined ? {} : { userId }),
         reason:

@@ -13,8 +13,8 @@ export interface Capabilities {
    */
   readonly disable: "disable" | "remove" | "none";
   /**
-   * Leavers' accounts, and in authoritative mode accounts the files give no one, are deleted instead of
-   * disabled (SCIM `deleteUsers: true`). People on leave or not started yet are still only disabled.
+   * Leavers' accounts are deleted instead of disabled (SCIM `deleteUsers: true`). People on leave or not
+   * started yet, and accounts the files give no one (authoritative mode), are still only disabled.
    */
   readonly deleteLeavers?: boolean;
   /** Open sessions and tokens can be revoked. */

@@ -55,7 +55,7 @@ describe("scim provider against Better Auth", { tags: ["slow"] }, () => {
     expect(provider.capabilities.groupDescription).toBe(false);
   });
 
-  it("adopts pre-existing accounts by externalId and by userName instead of duplicating them", async () => {
+  it("adopts pre-existing accounts by userName, never by an externalId on another name", async () => {
     await scimCall(server, "POST", "/Users", {
       schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
       userName: "old-dana@example.com",
@@ -91,9 +91,44 @@ describe("scim provider against Better Auth", { tags: ["slow"] }, () => {
       ],
       signal(),
     );
-    expect(outcomes.map((o) => o.status)).toEqual(["applied", "applied"]);
-    expect(outcomes[0]?.status === "applied" && outcomes[0].confirmation).toMatch(/matched existing/);
-    const live = await provider.read(signal());
+    // dana's externalId is on someone else's name: not taken over. Better Auth keeps externalIds unique,
+    // so the create fails, saying what to do; erin is adopted by userName.
+    expect(outcomes.map((o) => o.status)).toEqual(["failed", "applied"]);
+    expect(outcomes[0]?.status === "failed" && outcomes[0].error.message).toContain(
+      'the server refuses a second account with externalId "dana": "old-dana@example.com" has it. gatehouse does not take that account over',
+    );
+    expect(outcomes[1]?.status === "applied" && outcomes[1].confirmation).toMatch(/matched existing/);
+    let live = await provider.read(signal());
+    expect(live.users.map((u) => u.account).sort()).toEqual(["erin@example.com", "old-dana@example.com"]);
+    expect(live.users.find((u) => u.account === "old-dana@example.com")).toMatchObject({ name: "Dana Old" });
+    // Renamed back in the app, the account is dana's by name: adopted.
+    const listed = await scimCall(
+      server,
+      "GET",
+      `/Users?filter=${encodeURIComponent('userName eq "old-dana@example.com"')}`,
+    );
+    const oldId = (listed as { Resources: { id: string }[] }).Resources[0]?.id ?? "";
+    await scimCall(server, "PATCH", `/Users/${oldId}`, {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "replace", path: "userName", value: "dana@example.com" }],
+    });
+    await provider.read(signal());
+    const again = await provider.apply(
+      [
+        {
+          ...base,
+          id: "u1",
+          kind: "user",
+          action: "create",
+          account: "dana@example.com",
+          userId: "dana",
+          after: { name: "Dana Scully", email: "dana@example.com", department: "ENG" },
+        },
+      ],
+      signal(),
+    );
+    expect(again[0]?.status === "applied" && again[0].confirmation).toMatch(/matched existing SCIM user/);
+    live = await provider.read(signal());
     expect(live.users.map((u) => u.account).sort()).toEqual(["dana@example.com", "erin@example.com"]);
     expect(live.users.find((u) => u.account === "dana@example.com")).toMatchObject({
       name: "Dana Scully",

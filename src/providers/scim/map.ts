@@ -178,7 +178,6 @@ export function toLiveUser(user: ScimUser, accountById: ReadonlyMap<string, stri
     enabled: user.active,
     ...rest,
     ...(managerAccount === undefined ? {} : { manager: managerAccount }),
-    ...(user.externalId === undefined ? {} : { userId: user.externalId }),
   };
 }
 

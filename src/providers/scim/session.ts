@@ -362,20 +362,8 @@ export async function lookUpGroup(
 }
 
 /** The user behind an account: from the index, else from the server; a clear error when there is none. */
-/**
- * The user with this userName; with `userId`, else the one whose externalId is that gatehouse id (an
- * account renamed in the app since gatehouse wrote it).
- */
-export async function requireUser(
-  s: ScimSession,
-  account: string,
-  signal: AbortSignal,
-  userId?: string,
-): Promise<ScimUser> {
-  const user =
-    s.index.users.get(account.toLowerCase()) ??
-    (await lookUpUser(s, "userName", account, signal)) ??
-    (userId === undefined ? undefined : await lookUpUser(s, "externalId", userId, signal));
+export async function requireUser(s: ScimSession, account: string, signal: AbortSignal): Promise<ScimUser> {
+  const user = s.index.users.get(account.toLowerCase()) ?? (await lookUpUser(s, "userName", account, signal));
   if (!user)
     throw new ProviderError(s.name, `find user "${account}"`, `no SCIM user with userName "${account}"`, {
       status: 404,

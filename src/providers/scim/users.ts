@@ -122,24 +122,18 @@ async function adoptUser(
   return `matched existing SCIM user ${existing.id}`;
 }
 
-/** By externalId (our user id), then by userName; from the index after a read, else from the server. */
+/** By userName; from the index after a read, else from the server. */
 async function matchExisting(
   s: ScimSession,
   write: UserWrite,
   fresh: boolean,
   signal: AbortSignal,
 ): Promise<ScimUser | undefined> {
-  const { userId, userName } = write;
-  if (userId !== undefined) {
-    const byId = [...s.index.users.values()].find((u) => u.externalId === userId);
-    if (byId) return byId;
-  }
+  // By userName only. An externalId is a value any app admin can write: an account found by it under
+  // another name is not taken over as this person's (it may be a stranger's, given their id on purpose).
+  const { userName } = write;
   const byName = s.index.users.get(userName.toLowerCase());
   if (byName || (s.index.isLoaded && !fresh)) return byName;
-  if (userId !== undefined && s.caps.filter) {
-    const remote = await lookUpUser(s, "externalId", userId, signal);
-    if (remote) return remote;
-  }
   return lookUpUser(s, "userName", userName, signal);
 }
 
@@ -168,10 +162,31 @@ async function createUser(
       const found = await matchExisting(s, write, true, signal);
       s.index.uncertainCreates.delete(key);
       if (found) return adoptUser(s, found, write, operation, signal);
-      if (isConflict) throw error;
+      if (isConflict) throw await explainConflict(s, write, error, signal);
       s.log(`${s.name}: ${operation}: no answer and no such account on the server; creating it once more`);
     }
   }
+}
+
+/**
+ * A 409 with no account of that userName: most often an account that holds this person's externalId
+ * under another name (renamed in the app), on a server that keeps externalIds unique. Never taken over.
+ */
+async function explainConflict(
+  s: ScimSession,
+  write: UserWrite,
+  error: ScimHttpError,
+  signal: AbortSignal,
+): Promise<ScimHttpError | ProviderError> {
+  if (write.userId === undefined || !s.caps.filter) return error;
+  const holder = await lookUpUser(s, "externalId", write.userId, signal).catch(() => undefined);
+  if (holder === undefined) return error;
+  return new ProviderError(
+    s.name,
+    `create user "${write.userName}"`,
+    `the server refuses a second account with externalId "${write.userId}": "${holder.userName}" has it. gatehouse does not take that account over (an externalId proves nothing: any app admin can write it). If it is this person's, renamed in the app, rename it back to "${write.userName}"; otherwise clear its externalId`,
+    { cause: error },
+  );
 }
 
 async function setActive(
@@ -180,9 +195,8 @@ async function setActive(
   active: boolean,
   operation: string,
   signal: AbortSignal,
-  userId?: string,
 ): Promise<void> {
-  const user = await requireUser(s, account, signal, userId);
+  const user = await requireUser(s, account, signal);
   await writeUser(s, user, [{ op: "replace", path: "active", value: active }], operation, signal);
 }
 
@@ -231,10 +245,8 @@ export async function applyUserChange(
     }
     case "update": {
       const operation = `update user ${who}`;
-      // Renamed in the app (the plan knew it by its externalId): found under its name there, renamed back.
-      const rename = change.fields.find((f) => f.field === "account");
-      const user = await requireUser(s, rename?.before ?? change.account, signal, change.userId);
-      const fields = change.fields.map((f) => f.field).filter((f) => f !== "account");
+      const user = await requireUser(s, change.account, signal);
+      const fields = change.fields.map((f) => f.field);
       const manager = fields.includes("manager")
         ? await resolveManager(s, change.after.manager, signal)
         : undefined;
@@ -248,23 +260,12 @@ export async function applyUserChange(
       if (change.userId !== undefined && user.externalId !== change.userId) {
         ops.push({ op: "replace", path: "externalId", value: change.userId });
       }
-      if (rename !== undefined && user.userName !== change.account) {
-        ops.push({ op: "replace", path: "userName", value: change.account });
-        forgetUser(s.index, user);
-      }
       await writeUser(s, user, ops, operation, signal);
       return undefined;
     }
     case "enable":
     case "disable":
-      await setActive(
-        s,
-        change.account,
-        change.action === "enable",
-        `${change.action} user ${who}`,
-        signal,
-        change.userId,
-      );
+      await setActive(s, change.account, change.action === "enable", `${change.action} user ${who}`, signal);
       return undefined;
     case "delete":
       return deleteUser(s, change.account, `delete user ${who}`, signal);

@@ -236,30 +236,40 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expectNoSecret(repo, server);
   });
 
-  it("renames back an account renamed in the app, known by its externalId, without disabling it", async () => {
-    const { server, repo } = await setup();
+  it("never hands a person's access to an account that was given their externalId", async () => {
+    const { server, repo } = await setup("", true);
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
     const before = await groupMembers(server);
     const [ben] = await usersNamed(server, BEN);
-    expect(ben?.["externalId"]).toBe("ben");
-    const renamed = "ben.smith@example.com";
+    // An app admin renames ben's account away and strips its externalId, and gives their own ben's id.
     await scim(server, "PATCH", `/Users/${String(ben?.["id"])}`, {
       schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-      Operations: [{ op: "replace", path: "userName", value: renamed }],
+      Operations: [
+        { op: "replace", path: "userName", value: "ben.real@example.com" },
+        { op: "replace", path: "externalId", value: "not-ben" },
+      ],
+    });
+    await scim(server, "POST", "/Users", {
+      schemas: [USER_SCHEMA],
+      userName: "mallory@evil.example",
+      displayName: "Mallory",
+      externalId: "ben",
     });
 
-    const planned = await repo.run(["plan", "--format", "json"]);
-    expect(changeLines(planned.stdout)).toEqual([`user.update saas:user/${BEN} drift`]);
-    const applied = await repo.run(["apply", "--yes"]);
-    expect(applied.stdout).toContain("Apply complete: 1 applied, 0 failed, 0 skipped");
-    expect(applied.code).toBe(0);
-    const [back] = await usersNamed(server, BEN);
-    expect([back?.["id"], back?.["active"]]).toEqual([ben?.["id"], true]);
-    expect(await usersNamed(server, renamed)).toEqual([]);
-    expect(await groupMembers(server)).toEqual(before);
-    const after = await repo.run(["plan", "--detailed-exitcode"]);
-    expect(after.stdout).toContain("No changes.");
-    expect(after.code).toBe(0);
+    const applied = await repo.run(["apply", "--yes", "--allow-removals", "100"]);
+    // ben's account cannot be made: the server keeps externalIds unique, and gatehouse takes none over.
+    expect(applied.code).toBe(1);
+    expect(applied.stdout).toContain("gatehouse does not take that account over");
+    // mallory's account is a stranger's to gatehouse: disabled in authoritative mode, not renamed to ben.
+    const [mallory] = await usersNamed(server, "mallory@evil.example");
+    expect(mallory?.["active"]).toBe(false);
+    expect(await usersNamed(server, BEN)).toEqual([]);
+    // Nothing of ben's reached mallory; ben's own account is disabled (a stranger now), never deleted.
+    for (const [group, members] of await groupMembers(server))
+      expect({ group, mallory: members.includes("mallory@evil.example") }).toEqual({ group, mallory: false });
+    const [real] = await usersNamed(server, "ben.real@example.com");
+    expect(real?.["active"]).toBe(false);
+    expect(before.size).toBeGreaterThan(0);
   });
 
   it("with deleteUsers: true, deletes a terminated person's account (after taking it out of every group)", async () => {
