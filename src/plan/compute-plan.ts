@@ -72,6 +72,7 @@ export function computePlan(input: PlanInput): Plan {
             provider: provider.name,
             kind: "observed",
             message: `would ${describeChange(c)} (${REASON_TEXT[c.reason]})`,
+            change: c,
           });
           return;
         }

@@ -121,6 +121,8 @@ export interface PlanNote {
    */
   readonly kind: "unmanaged" | "drift-ignored" | "info" | "observed" | "kept";
   readonly message: string;
+  /** For "observed": the change that observe mode did not make (prune needs to know it is pending). */
+  readonly change?: Change;
 }
 
 export interface ProviderSummary {

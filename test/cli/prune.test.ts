@@ -2,7 +2,7 @@
  * `gatehouse prune`: expired grants leave the access files once no connected system holds them, and
  * not before (the removal still to be applied keeps its line, so the files never stop saying it).
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
@@ -72,6 +72,35 @@ describe("gatehouse prune", () => {
     const again = await runCliIn(tree.cwd, ["prune", "--check"], AFTER);
     expect(again.code).toBe(0);
     expect(again.stdout).toBe("No expired grants in the access files.\n");
+  });
+
+  it("keeps a grant an observe-mode system still holds (someone has to remove it there)", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+        "  mirror: { type: local, path: .gatehouse/mirror.json, mode: observe }\n" +
+        "policy:\n  guardrails: { maxRemovals: 5 }\n",
+      "users/people.yaml":
+        "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n",
+      "groups/ops.yaml": GROUPS,
+    });
+    trees.push(tree);
+    const user = (account: string) => ({ account, enabled: true, sessions: [], tokens: [], name: account });
+    await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+    await writeFile(
+      path.join(tree.cwd, ".gatehouse/mirror.json"),
+      JSON.stringify({
+        formatVersion: 1,
+        users: ["ann", "bob", "cy"].map(user),
+        groups: [{ name: "ops", members: ["ann", "bob", "cy"], groupMembers: [] }],
+      }),
+    );
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], BEFORE)).code).toBe(0);
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], AFTER)).code).toBe(0);
+    const pruned = await runCliIn(tree.cwd, ["prune"], AFTER);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toContain("Kept 1 expired grant(s) a connected system still holds");
+    expect(await readFile(path.join(tree.dir, "groups/ops.yaml"), "utf8")).toBe(GROUPS);
   });
 
   it("refuses to touch a tree with errors", async () => {

@@ -5,15 +5,16 @@ import { closeProviders, preparePlan } from "../../engine/prepare-plan.ts";
 import { expiredGrants, grantKey, pruneText, type ExpiredGrant } from "../../engine/prune.ts";
 import { writeFileAtomic } from "../../io/atomic-write.ts";
 import { formatLocation } from "../../model/source.ts";
-import { COMMON_OPTIONS, flag, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
+import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
 
-export const PRUNE_USAGE = `Usage: gatehouse prune [--dir access] [--check] [--provider NAME]...
+export const PRUNE_USAGE = `Usage: gatehouse prune [--dir access] [--check]
 
 Deletes expired grants (members with an until that has passed) from the access files, once no
-connected system still holds them: it plans first (reading every system), and a grant whose removal
-is still to be applied stays in its file until an apply has removed it. Everything else in the files
+connected system still holds them: it plans first (reading every system), and while any system still
+has a grant's removal to make (an observe-mode system included), every expired grant of that person
+stays in its file. Everything else in the files
 (comments, order, layout) stays as it is. --check changes nothing and exits 1 when a grant would be
 deleted. The scheduled workflow runs it after the reconcile and commits the result.`;
 
@@ -22,30 +23,29 @@ function describe(grant: ExpiredGrant): string {
 }
 
 export async function runPrune(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(
-    argv,
-    { ...COMMON_OPTIONS, check: { type: "boolean" }, provider: { type: "string", multiple: true } },
-    PRUNE_USAGE,
-  );
+  const args = parseCommandArgs(argv, { ...COMMON_OPTIONS, check: { type: "boolean" } }, PRUNE_USAGE);
   if (flag(args, "help")) {
     io.stdout(PRUNE_USAGE + "\n");
     return ExitCode.ok;
   }
-  const options = engineOptions(io, stringOpt(args, "dir"), listOpt(args, "provider"), undefined);
+  // Every system, always: a grant one of them still holds must keep its line.
+  const options = engineOptions(io, stringOpt(args, "dir"), [], undefined);
   const prepared = await preparePlan(options);
   let expired: ExpiredGrant[];
   const pending = new Set<string>();
   try {
     expired = expiredGrants(prepared.tree.model, options.now);
-    // Removals the plan still has to make: those grants stay until an apply has made them.
-    for (const c of prepared.plan.changes)
+    // Removals still to make, by anyone: an apply, or a person for an observe-mode system. By user, not
+    // by group: a system that flattens nesting removes the grant from the parent group.
+    const observed = prepared.plan.notes.flatMap((n) => (n.change === undefined ? [] : [n.change]));
+    for (const c of [...prepared.plan.changes, ...observed])
       if (c.kind === "membership" && c.reason === "grant-expired" && c.userId !== undefined)
-        pending.add(`${c.group}\n${c.userId}`);
+        pending.add(c.userId);
   } finally {
     await closeProviders(prepared.providers);
   }
-  const kept = expired.filter((g) => pending.has(`${g.group}\n${g.user}`));
-  const due = expired.filter((g) => !pending.has(`${g.group}\n${g.user}`));
+  const kept = expired.filter((g) => pending.has(g.user));
+  const due = expired.filter((g) => !pending.has(g.user));
   const lines: string[] = [];
   if (kept.length > 0) {
     lines.push(
