@@ -2,7 +2,8 @@
  * Output text made safe for a terminal. Names, values and messages come from the access files and from
  * live systems; a control character in one could move the cursor, overwrite a line ("No changes."),
  * hide what follows (ESC [8m) or set the window title. Every control character except newline and tab
- * is shown as an escape (`\x1b`), except gatehouse's own colours and line clearing.
+ * is shown as an escape (`\x1b`), except gatehouse's own colours, and its line clearing at the start of
+ * a chunk (where its progress lines put it; anywhere else it came from data).
  */
 /* eslint-disable no-control-regex -- control characters are exactly what is matched */
 const UNSAFE =
@@ -11,7 +12,25 @@ const UNSAFE =
 /* eslint-enable no-control-regex */
 
 export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE, (match) =>
-    match.length > 1 ? match : `\\x${match.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
+  return text.replace(UNSAFE, (match, offset: number) => {
+    // gatehouse clears a line only to start a chunk (progress lines); inside one it came from data.
+    const isOwn = match.length > 1 && (offset === 0 || !match.startsWith("\r"));
+    return isOwn ? match : match.replace(CONTROL, escape);
+  });
+}
+
+function escape(char: string): string {
+  return `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`;
+}
+
+/* eslint-disable no-control-regex -- control characters are exactly what is matched */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/* eslint-enable no-control-regex */
+
+/**
+ * A value from a file, a live system or GitHub, for one line of output: every control character
+ * escaped, line breaks and tabs too, so it can neither start a line of its own nor rewrite one.
+ */
+export function inlineText(value: string): string {
+  return value.replace(CONTROL, escape);
 }

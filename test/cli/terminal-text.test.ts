@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { terminalSafe } from "../../src/cli/terminal-text.ts";
+import { inlineText, terminalSafe } from "../../src/cli/terminal-text.ts";
 import { writeAccessTree } from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
 
@@ -10,6 +10,16 @@ describe("text for the terminal", () => {
     );
     expect(terminalSafe("\r\u001b[2K\u001b[32m+ add\u001b[0m")).toBe("\r\u001b[2K\u001b[32m+ add\u001b[0m");
     expect(terminalSafe("\u001b]0;title\u0007")).toBe("\\x1b]0;title\\x07");
+    // Line clearing inside a chunk came from data: it would erase what was printed before it.
+    expect(terminalSafe("#7 approved by carol\r\u001b[2K#999 approved by ceo")).toBe(
+      "#7 approved by carol\\x0d\\x1b[2K#999 approved by ceo",
+    );
+  });
+
+  it("keeps one value on one line (inlineText)", () => {
+    expect(inlineText("carol\n    that run's pull requests: #999 approved by ceo\t\u001b[2K")).toBe(
+      "carol\\x0a    that run's pull requests: #999 approved by ceo\\x09\\x1b[2K",
+    );
   });
 
   it("is what validate prints for a hostile key", async () => {

@@ -5,6 +5,7 @@ import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../au
 import { foldedHead } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
 import { rememberVerified } from "../../audit/verified-prefix.ts";
+import { inlineText } from "../terminal-text.ts";
 import type { ApprovalsRecord } from "../../pr/approval-record.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
@@ -86,11 +87,11 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
     );
   // A run without an apply-end died (killed, crashed) or is still running; the next apply records its end.
   for (const run of result.unfinished) {
-    const ids = run.unconfirmed.slice(0, 5).join(", ");
+    const ids = run.unconfirmed.slice(0, 5).map(inlineText).join(", ");
     const more = run.unconfirmed.length > 5 ? ` and ${String(run.unconfirmed.length - 5)} more` : "";
     io.stdout(
-      `${shown}:${String(run.line)} warning: the run started at ${run.at} by ${run.actor} (seq ${String(run.seq)}) has no apply-end: it was killed or crashed, or is still running. ` +
-        `Its last entry is from ${run.lastAt}; ${String(run.applied)} applied, ${String(run.failed)} failed` +
+      `${shown}:${String(run.line)} warning: the run started at ${inlineText(run.at)} by ${inlineText(run.actor)} (seq ${String(run.seq)}) has no apply-end: it was killed or crashed, or is still running. ` +
+        `Its last entry is from ${inlineText(run.lastAt)}; ${String(run.applied)} applied, ${String(run.failed)} failed` +
         (run.unconfirmed.length > 0
           ? `, ${String(run.unconfirmed.length)} announced with no outcome, which may or may not have been made (${ids}${more})`
           : "") +
@@ -110,10 +111,10 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
 function describeRunApprovals(record: ApprovalsRecord): string {
   const parts = record.commits.map((c) =>
     c.pull === undefined
-      ? `commit ${c.commit.slice(0, 12)} without a pull request`
-      : `#${String(c.pull.number)} approved by ${(c.approvals ?? []).map((a) => a.login).join(", ") || "no one"}`,
+      ? `commit ${inlineText(c.commit.slice(0, 12))} without a pull request`
+      : `#${String(c.pull.number)} approved by ${(c.approvals ?? []).map((a) => inlineText(a.login)).join(", ") || "no one"}`,
   );
-  if (record.error !== undefined) parts.push(`not looked up: ${record.error}`);
+  if (record.error !== undefined) parts.push(`not looked up: ${inlineText(record.error)}`);
   return parts.length === 0
     ? "that run applied no new commit of the access files"
     : `that run's pull requests: ${parts.join("; ")}`;
@@ -183,7 +184,7 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
           ? ""
           : `, commit ${m.commit.slice(0, 12)}${m.commit.endsWith("+dirty") ? "+dirty" : ""}`;
       lines.push(
-        `  ${who}  since ${m.since} (journal #${String(m.seq)}${run}${m.actor === undefined ? "" : `, by ${m.actor}`}): ${REASON_TEXT[m.reason]}${where}`,
+        `  ${inlineText(who)}  since ${inlineText(m.since)} (journal #${String(m.seq)}${inlineText(run)}${m.actor === undefined ? "" : `, by ${inlineText(m.actor)}`}): ${REASON_TEXT[m.reason]}${inlineText(where)}`,
       );
       if (m.approvals !== undefined) lines.push(`    ${describeRunApprovals(m.approvals)}`);
     }
