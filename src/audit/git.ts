@@ -31,7 +31,7 @@ export async function accessCommitsSince(
   cwd: string,
   dir: string,
   since: string | undefined,
-): Promise<string[] | undefined> {
+): Promise<{ commits: string[]; unknownSince?: string } | undefined> {
   try {
     const git = await gitAt(cwd);
     if (!(await git.checkIsRepo())) return undefined;
@@ -43,9 +43,10 @@ export async function accessCommitsSince(
         (t) => t.trim() === "commit",
         () => false,
       ));
-    if (!known) return [head];
+    // Not here (a shallow clone, or history rewritten): only HEAD can be named, and the caller says so.
+    if (!known) return { commits: [head], ...(since === undefined ? {} : { unknownSince: since }) };
     const log = await git.raw(["log", "--first-parent", "--format=%H", `${since}..HEAD`, "--", dir]);
-    return log.split("\n").filter((l) => l !== "");
+    return { commits: log.split("\n").filter((l) => l !== "") };
   } catch {
     return undefined;
   }

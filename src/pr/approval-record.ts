@@ -35,8 +35,11 @@ export interface ApprovalsRecord {
   readonly repo: string;
   /** The commits since the last apply's, newest first; empty when the access files did not change. */
   readonly commits: readonly CommitApproval[];
-  /** Commits in the range that were not looked up (more than MAX_COMMITS). */
-  readonly notLookedUp?: number;
+  /**
+   * Commits of the range that were not looked up (past MAX_COMMITS, or after GitHub failed): named, so
+   * they can be checked by hand; the next apply starts after them.
+   */
+  readonly unchecked?: readonly string[];
   /** Why nothing (or not everything) could be looked up. */
   readonly error?: string;
 }
@@ -77,11 +80,19 @@ export async function recordApprovals(
   client: PrClient,
   repo: RepoRef,
   commits: readonly string[],
+  incomplete?: string,
 ): Promise<ApprovalsRecord> {
   const name = `${repo.owner}/${repo.repo}`;
   const looked: CommitApproval[] = [];
-  const notLookedUp = Math.max(0, commits.length - MAX_COMMITS);
-  const extra = notLookedUp > 0 ? { notLookedUp } : {};
+  const withRest = (error: string | undefined): ApprovalsRecord => {
+    const unchecked = commits.slice(looked.length);
+    return {
+      repo: name,
+      commits: looked,
+      ...(unchecked.length > 0 ? { unchecked } : {}),
+      ...(error === undefined ? {} : { error }),
+    };
+  };
   try {
     for (const sha of commits.slice(0, MAX_COMMITS)) looked.push(await approvalOf(client, repo, sha));
   } catch (error) {
@@ -90,9 +101,9 @@ export async function recordApprovals(
         ? ` (HTTP ${String(error.status)})`
         : "";
     const message = redactKnownSecrets(error instanceof Error ? error.message : String(error));
-    return { repo: name, commits: looked, ...extra, error: `GitHub: ${message}${status}` };
+    return withRest(`GitHub: ${message}${status}`);
   }
-  return { repo: name, commits: looked, ...extra };
+  return withRest(incomplete);
 }
 
 /** What a reader of the apply's output must know: commits with no pull request or no approval. */
@@ -108,7 +119,12 @@ export function describeUnapproved(record: ApprovalsRecord): string[] {
         `commit ${c.commit.slice(0, 12)} came from pull request #${String(c.pull.number)}, which no one approved`,
       );
   }
-  if (record.notLookedUp !== undefined)
-    out.push(`${String(record.notLookedUp)} older commit(s) of the access files were not looked up`);
+  if (record.unchecked !== undefined)
+    out.push(
+      `${String(record.unchecked.length)} commit(s) of the access files were not looked up (named in the journal: check them by hand): ${record.unchecked
+        .slice(0, 3)
+        .map((c) => c.slice(0, 12))
+        .join(", ")}${record.unchecked.length > 3 ? ", ..." : ""}`,
+    );
   return out;
 }

@@ -4,7 +4,14 @@
  * up: the pull request that merged it and who approved it go into the journal's apply-start, and a
  * commit pushed without a pull request is recorded as such and warned about.
  */
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { simpleGit } from "simple-git";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import { captureIo } from "../helpers/cli-io.ts";
+import { jsonAcceptFetch } from "../harness/github-provider.ts";
 import type { ApplyStartData, JournalEntry } from "../../src/audit/journal-entry.ts";
 import { startCheckedGithub, type CheckedGithub } from "../harness/github-checked.ts";
 import { mergePull, pushCommit, seedPull, seedRepo, seedReview } from "../harness/fake-github/seed-pulls.ts";
@@ -118,6 +125,44 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     );
     expect((await starts()).at(-1)?.approvals?.commits).toEqual([{ commit: direct }]);
     expect((await repo.run(["journal", "verify"])).code).toBe(0);
+  });
+
+  it("says so when the last applied commit is not in a shallow clone, and names what it could not check", async () => {
+    const first = (await repo.git.revparse(["HEAD"])).trim();
+    pushCommit(ghRepo, first);
+    expect((await apply()).code).toBe(0);
+    for (const members of ["[bob, alice]", "[bob, alice, rachel]"]) {
+      await repo.write("access/groups/groups.yaml", GROUPS.replace("members: [bob]", `members: ${members}`));
+      pushCommit(ghRepo, await repo.commit(`members ${members}`));
+    }
+    // The runner's clone has one commit of history, and the journal from the journal branch.
+    const shallow = await mkdtemp(path.join(tmpdir(), "gatehouse-shallow-"));
+    try {
+      await simpleGit().clone(`file://${repo.cwd}`, shallow, ["--depth", "1"]);
+      await cp(
+        path.join(repo.cwd, ".gatehouse/journal.jsonl"),
+        path.join(shallow, ".gatehouse/journal.jsonl"),
+        {
+          recursive: true,
+        },
+      );
+      await cp(
+        path.join(repo.cwd, ".gatehouse/directory.json"),
+        path.join(shallow, ".gatehouse/directory.json"),
+      );
+      const { io, out, err } = captureIo(shallow, { GATEHOUSE_QUIET: "1", GITHUB_TOKEN: TOKEN });
+      const code = await main(
+        ["apply", "--yes", "--record-approvals", "--repo", `acme/${ghRepo.name}`, "--api-url", gh.url],
+        { ...io, fetch: jsonAcceptFetch },
+      );
+      expect(code).toBe(0);
+      expect(err.join("")).toContain(
+        `warning: could not look up every approval in acme/${ghRepo.name}: the commit the last run applied (${first.slice(0, 12)}) is not in this clone`,
+      );
+      expect(out.join("")).toContain("Approvals: 1 commit(s)");
+    } finally {
+      await rm(shallow, { recursive: true, force: true });
+    }
   });
 
   it("records why it could not look the approvals up, and applies anyway", async () => {

@@ -88,10 +88,10 @@ async function lookUpApprovals(
   options: EngineOptions,
   since: string | undefined,
 ): Promise<ApprovalsRecord> {
-  const commits = await accessCommitsSince(io.cwd, options.dir, since);
+  const range = await accessCommitsSince(io.cwd, options.dir, since);
   const name = `${ctx.repo.owner}/${ctx.repo.repo}`;
   const record =
-    commits === undefined
+    range === undefined
       ? { repo: name, commits: [], error: "the access files are not in a git repository" }
       : await recordApprovals(
           createPrClient({
@@ -103,7 +103,10 @@ async function lookUpApprovals(
             },
           }),
           ctx.repo,
-          commits,
+          range.commits,
+          range.unknownSince === undefined
+            ? undefined
+            : `the commit the last run applied (${range.unknownSince.slice(0, 12)}) is not in this clone (shallow, or history rewritten): only HEAD was looked up; fetch the full history (fetch-depth: 0)`,
         );
   const approved = record.commits.filter((c) => (c.approvals ?? []).length > 0);
   io.stdout(
