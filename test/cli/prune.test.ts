@@ -2,7 +2,7 @@
  * `gatehouse prune`: expired grants leave the access files once no connected system holds them, and
  * not before (the removal still to be applied keeps its line, so the files never stop saying it).
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
@@ -101,6 +101,29 @@ describe("gatehouse prune", () => {
     expect(pruned.code).toBe(0);
     expect(pruned.stdout).toContain("Kept 1 expired grant(s) a connected system still holds");
     expect(await readFile(path.join(tree.dir, "groups/ops.yaml"), "utf8")).toBe(GROUPS);
+  });
+
+  it("keeps the file's mode, and leaves a read-only file alone", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml":
+        "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n",
+      "groups/ops.yaml": GROUPS,
+    });
+    trees.push(tree);
+    const file = path.join(tree.dir, "groups/ops.yaml");
+    // Written already expired: no system ever held it, so it is due at once.
+    await chmod(file, 0o640);
+    expect((await runCliIn(tree.cwd, ["prune"], AFTER)).code).toBe(0);
+    expect((await stat(file)).mode & 0o777).toBe(0o640);
+    expect(await readFile(file, "utf8")).not.toContain("user: bob");
+
+    await writeFile(file, GROUPS);
+    await chmod(file, 0o444);
+    const readOnly = await runCliIn(tree.cwd, ["prune"], AFTER);
+    expect(readOnly.code).toBe(1);
+    expect(readOnly.stderr).toContain("access/groups/ops.yaml: not edited (it is read-only)");
+    expect(await readFile(file, "utf8")).toBe(GROUPS);
   });
 
   it("refuses to touch a tree with errors", async () => {

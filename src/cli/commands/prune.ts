@@ -1,8 +1,14 @@
-import { readFile } from "node:fs/promises";
+import { chmod, lstat, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode } from "../../errors.ts";
 import { closeProviders, preparePlan } from "../../engine/prepare-plan.ts";
-import { expiredGrants, grantKey, pruneText, type ExpiredGrant } from "../../engine/prune.ts";
+import {
+  expiredGrants,
+  grantKey,
+  pruneText,
+  type ExpiredGrant,
+  type PruneResult,
+} from "../../engine/prune.ts";
 import { writeFileAtomic } from "../../io/atomic-write.ts";
 import { formatLocation } from "../../model/source.ts";
 import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
@@ -61,16 +67,30 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
   for (const [file, grants] of byFile) {
     const keys = new Set(grants.map((g) => grantKey(g.group, g.user, g.until)));
     const target = path.resolve(io.cwd, file);
-    const result = pruneText(await readFile(target, "utf8"), (group, user, until) =>
-      keys.has(grantKey(group, user, until)),
-    );
+    const entry = await lstat(target);
+    // A link would be replaced by a plain file (the file it points to keeping the grant); a read-only
+    // file is someone's way of saying "not by a tool".
+    const refusal = entry.isSymbolicLink()
+      ? "it is a symbolic link"
+      : (entry.mode & 0o200) === 0
+        ? "it is read-only"
+        : undefined;
+    const result: PruneResult =
+      refusal === undefined
+        ? pruneText(await readFile(target, "utf8"), (group, user, until) =>
+            keys.has(grantKey(group, user, until)),
+          )
+        : { problem: refusal };
     if ("problem" in result || result.removed !== grants.length) {
       const why = "problem" in result ? result.problem : "not every grant was found where the files say";
       failed.push(`${file}: not edited (${why}); delete these lines by hand:`);
       for (const g of grants) failed.push(`  ${describe(g)}`);
       continue;
     }
-    if (!isCheck) await writeFileAtomic(target, result.text);
+    if (!isCheck) {
+      await writeFileAtomic(target, result.text);
+      await chmod(target, entry.mode & 0o7777); // as it was, not the temporary file's 0600
+    }
     removed += grants.length;
     for (const g of grants) lines.push(`  ${describe(g)}`);
   }
