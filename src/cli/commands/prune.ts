@@ -20,9 +20,9 @@ export const PRUNE_USAGE = `Usage: gatehouse prune [--dir access] [--check]
 Deletes expired grants (members with an until that has passed) from the access files, once no
 connected system still holds them: it plans first (reading every system), and while any system still
 has a grant's removal to make (an observe-mode system included), every expired grant of that person
-stays in its file. Everything else in the files
-(comments, order, layout) stays as it is. --check changes nothing and exits 1 when a grant would be
-deleted. The scheduled workflow runs it after the reconcile and commits the result.`;
+stays in its file. Everything else in the files (comments, order, layout) stays as it is.
+--check changes nothing and exits 1 when a grant would be deleted. The scheduled workflow runs it
+after the reconcile and commits the result.`;
 
 function describe(grant: ExpiredGrant): string {
   return `${formatLocation(grant.source)} ${grant.user} in ${grant.group} (ended ${grant.until})`;
