@@ -60,16 +60,6 @@ function blockItemCut(text: string, item: { range?: [number, number, number] | n
   return { start, end: afterLine(text, Math.max(range[0], range[1] - 1)) };
 }
 
-/** The text to cut for one item of a flow sequence, with the comma that separates it from a neighbour. */
-function flowItemCut(text: string, item: { range?: [number, number, number] | null }): Cut | undefined {
-  const range = item.range;
-  if (!range) return undefined;
-  const after = /^\s*,[ ]*/.exec(text.slice(range[1]));
-  if (after) return { start: range[0], end: range[1] + after[0].length };
-  const before = /,\s*$/.exec(text.slice(0, range[0]));
-  return before ? { start: before.index, end: range[1] } : { start: range[0], end: range[1] };
-}
-
 /**
  * The file's text without the member items `isPruned` picks (by group name, user and until), or why it
  * cannot be edited safely. A block list that loses every item becomes `members: []` (an empty list
@@ -84,6 +74,7 @@ export function pruneText(
   const groups = isMap(doc.contents) ? doc.contents.get("groups", true) : undefined;
   if (!isSeq(groups)) return { text, removed: 0 };
   const cuts: Cut[] = [];
+  let removed = 0;
   const expected: unknown = parse(text);
   const expectedGroups = (expected as { groups?: { members?: unknown[] }[] }).groups ?? [];
   groups.items.forEach((groupNode, g) => {
@@ -100,13 +91,23 @@ export function pruneText(
       if (user !== undefined && until !== undefined && isPruned(name, user, until)) picked.push(i);
     });
     if (picked.length === 0) return;
+    removed += picked.length;
     const isFlow = members.flow === true;
-    for (const i of picked) {
-      const item = members.items[i] as { range?: [number, number, number] | null };
-      const cut = isFlow ? flowItemCut(text, item) : blockItemCut(text, item);
-      if (cut) cuts.push(cut);
-      else cuts.push({ start: -1, end: -1 });
-    }
+    if (isFlow) {
+      // A flow list is written again from the items it keeps, as they were written.
+      const range = members.range;
+      const kept = members.items.filter((_, i) => !picked.includes(i));
+      const texts = kept.map((item) => {
+        const r = (item as { range?: [number, number, number] | null }).range;
+        return r ? text.slice(r[0], r[1]) : undefined;
+      });
+      if (!range || texts.some((t) => t === undefined)) cuts.push({ start: -1, end: -1 });
+      else cuts.push({ start: range[0], end: range[1], insert: `[${texts.join(", ")}]` });
+    } else
+      for (const i of picked) {
+        const item = members.items[i] as { range?: [number, number, number] | null };
+        cuts.push(blockItemCut(text, item) ?? { start: -1, end: -1 });
+      }
     if (!isFlow && picked.length === members.items.length) {
       const keyEnd = (pair.key as { range?: [number, number, number] | null }).range?.[1];
       const colon = keyEnd === undefined ? -1 : text.indexOf(":", keyEnd);
@@ -130,5 +131,5 @@ export function pruneText(
   }
   if (!isDeepStrictEqual(actual, expected))
     return { problem: "the edited file would not say the same, less those grants" };
-  return { text: out, removed: cuts.filter((c) => c.insert === undefined).length };
+  return { text: out, removed };
 }

@@ -45,6 +45,14 @@ groups:
     });
   });
 
+  it("deletes adjacent flow items, and keeps the others as they were written", () => {
+    const text = `groups:\n  - name: a\n    owners: [c]\n    members: [{user: y, until: "${PAST}"}, { user: w, until: "${PAST}" }, "x", {user: v, until: "2099-01-01T00:00:00Z"}]\n`;
+    expect(prune(text)).toEqual({
+      removed: 2,
+      text: `groups:\n  - name: a\n    owners: [c]\n    members: ["x", {user: v, until: "2099-01-01T00:00:00Z"}]\n`,
+    });
+  });
+
   it("leaves an empty list, never a missing one, when every member goes", () => {
     const text = `groups:\n  - name: a\n    owners: [c]\n    members:\n      - user: y\n        until: ${PAST}\n    description: kept\n`;
     expect(prune(text)).toEqual({
