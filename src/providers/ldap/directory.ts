@@ -87,6 +87,13 @@ function asEntry(entry: { dn: string; attributes: Record<string, string[]> }): L
   return { dn: entry.dn, attributes };
 }
 
+/** A group's member values to write, and an error per change that could not be resolved. */
+interface MemberValues {
+  readonly errors: (ProviderError | undefined)[];
+  readonly adds: string[];
+  readonly removes: string[];
+}
+
 export class Directory {
   private readonly provider: string;
   private readonly settings: LdapSettings;
@@ -427,8 +434,23 @@ export class Directory {
     if (seen && this.holdsMovedDn(seen)) this.forgetGroup(group);
     const remembered = this.seen("group", group) !== undefined;
     const entry = await this.findGroup(group, "change members", signal);
+    const resolve = (fresh: boolean): Promise<MemberValues> => this.memberValues(changes, fresh, signal);
+    const first = await resolve(false);
+    // The member values change: a later batch for this group reads them again.
+    this.forgetGroup(group);
+    const written = await this.writeMembers(group, entry, first, remembered, () => resolve(true), signal);
+    return written.errors;
+  }
+
+  /** The values to add and remove for these changes, and an error per change that cannot be resolved. */
+  private async memberValues(
+    changes: readonly MembershipChange[],
+    fresh: boolean,
+    signal: AbortSignal,
+  ): Promise<MemberValues> {
     const accounts = changes.filter((c) => c.memberKind === "user").map((c) => c.member);
-    const users = accounts.length > 0 ? await this.findUsers(accounts, signal) : new Map<string, LdapEntry>();
+    const users =
+      accounts.length > 0 ? await this.findUsers(accounts, signal, { fresh }) : new Map<string, LdapEntry>();
     const errors: (ProviderError | undefined)[] = [];
     const adds: string[] = [];
     const removes: string[] = [];
@@ -436,7 +458,7 @@ export class Directory {
     for (const change of changes) {
       let value: string | undefined;
       try {
-        value = await this.memberValue(change, users, signal);
+        value = await this.memberValue(change, users, fresh, signal);
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
         errors.push(error);
@@ -455,10 +477,7 @@ export class Directory {
       removes,
       aliases.filter((a) => !taken.has(normalizeDn(a))),
     );
-    // The member values change: a later batch for this group reads them again.
-    this.forgetGroup(group);
-    await this.writeMembers(group, entry, adds, removes, remembered, signal);
-    return errors;
+    return { errors, adds, removes };
   }
 
   /**
@@ -470,21 +489,31 @@ export class Directory {
   private async writeMembers(
     group: string,
     entry: LdapEntry,
-    adds: readonly string[],
-    removes: readonly string[],
+    values: MemberValues,
     remembered: boolean,
+    again: () => Promise<MemberValues>,
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<MemberValues> {
     const s = this.settings;
-    const mods = memberModifications(valuesOf(entry, s.groups.memberAttribute), adds, removes, s);
+    const mods = memberModifications(
+      valuesOf(entry, s.groups.memberAttribute),
+      values.adds,
+      values.removes,
+      s,
+    );
     try {
       await this.client.modify(entry.dn, mods);
+      return values;
     } catch (error) {
       const stale = remembered && hasStatus(error, STALE_ENTRY_CODES);
       if (!stale && !hasStatus(error, RACED_MEMBER_CODES)) throw error;
+      // The members' DNs may be what changed (a user renamed or moved since the read): look them up now
+      // too, or a removal would look for the old DN, find nothing, and leave the member in.
+      const now = await again();
       const fresh = await this.findGroup(group, "change members", signal, { fresh: true });
-      const again = memberModifications(valuesOf(fresh, s.groups.memberAttribute), adds, removes, s);
-      await this.client.modify(fresh.dn, again);
+      const mods2 = memberModifications(valuesOf(fresh, s.groups.memberAttribute), now.adds, now.removes, s);
+      await this.client.modify(fresh.dn, mods2);
+      return now;
     }
   }
 
@@ -534,13 +563,14 @@ export class Directory {
   private async memberValue(
     change: MembershipChange,
     users: ReadonlyMap<string, LdapEntry>,
+    fresh: boolean,
     signal: AbortSignal,
   ): Promise<string> {
     const s = this.settings;
     const operation = change.action === "add" ? "add member" : "remove member";
     if (change.memberKind === "group") {
       if (s.groups.flavour === "posixGroup") this.fail(operation, "posixGroup cannot hold groups as members");
-      return (await this.findGroup(change.member, operation, signal)).dn;
+      return (await this.findGroup(change.member, operation, signal, { fresh })).dn;
     }
     const user = users.get(change.member.toLowerCase());
     if (!user) {
