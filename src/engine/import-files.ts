@@ -136,7 +136,8 @@ export function renderImport(
         owners: [],
         providers: [provider.name],
         members: [
-          ...[...g.members].sort().map((m) => idByAccount.get(byCase(m)) ?? m),
+          // A member an app lists twice (or under two spellings) is one member (GH211 otherwise).
+          ...[...new Set([...g.members].sort().map((m) => idByAccount.get(byCase(m)) ?? m))],
           ...[...(g.groupMembers ?? [])].sort().map((inner) => ({
             group: renamed.get(inner) ?? modelName.get(inner.toLowerCase()) ?? inner,
           })),

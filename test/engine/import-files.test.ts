@@ -258,4 +258,19 @@ describe("import warnings", () => {
     );
     expect(warned("all").join("\n")).not.toContain("in none of");
   });
+
+  it("writes a member the system lists twice (or in two cases) once", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    const { model } = await tree.validate();
+    const base = model.config.providers[0];
+    if (!base) throw new Error("no provider");
+    const live: LiveState = {
+      users: [{ account: "kim", name: "Kim", enabled: true }],
+      groups: [{ name: "ops", members: ["kim", "KIM", "kim"] }],
+    };
+    const { parts } = renderImport(live, model, base, "schema.json", { caseInsensitiveNames: true });
+    const body = parse(parts[0] ?? "") as { groups: { members: unknown[] }[] };
+    expect(body.groups[0]?.members).toEqual(["kim"]);
+  });
 });
