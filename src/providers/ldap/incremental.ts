@@ -20,7 +20,6 @@ import {
   nextUnsettled,
   planRefresh,
   sameContextCsn,
-  sameEntry,
 } from "./snapshot.ts";
 import { appendAll } from "../../model/lists.ts";
 
@@ -246,18 +245,14 @@ export class LdapReader {
     }
     const rechecked = referrers.flat().map((dn) => normalizeDn(dn));
     const unsettled = nextUnsettled(previous, rechecked, scopes);
-    // Everything read again came back as it was: refint is done with them under this contextCSN.
-    const isSame = rechecked.every((key) => {
-      const before = previous.scopes.find((m) => m.has(key))?.get(key);
-      const after = scopes.find((m) => m.has(key))?.get(key);
-      return before !== undefined && after !== undefined && sameEntry(before, after);
-    });
+    // None unsettled: each entry read again had been read before and came back the same (nextUnsettled),
+    // so refint is done with them under this contextCSN.
     return {
       scopes,
       contextCsn,
       fullReadAt: previous.fullReadAt,
       unsettled,
-      ...(isSame && unsettled.size === 0 ? { danglingSettled: contextCsn } : {}),
+      ...(unsettled.size === 0 ? { danglingSettled: contextCsn } : {}),
     };
   }
 
