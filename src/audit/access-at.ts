@@ -5,7 +5,8 @@
  * from before it adopted a group, hand edits it later removed as drift) is not in the journal.
  */
 import type { SourceLocation } from "../model/source.ts";
-import type { Change, Reason } from "../plan/types.ts";
+import type { Reason } from "../plan/types.ts";
+import { renamedGroupTo } from "../plan/addresses.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { eachLine, entryAtLine, openJournal, tornJournalError } from "./journal-lines.ts";
@@ -49,13 +50,6 @@ interface Rename {
   readonly at: string;
 }
 
-/** The new name a change gives a group, if it renames it. */
-function renamedTo(change: Change): string | undefined {
-  if (change.kind !== "group" || change.action !== "update") return undefined;
-  const after = change.fields.find((f) => f.field === "name")?.after;
-  return typeof after === "string" && after !== change.group ? after : undefined;
-}
-
 /**
  * The members of `group` (its name today) in each provider (or only `provider`) at the instant `at`, from
  * the journal at `journalPath`. Throws JournalError for a torn or unreadable line, as the fold does.
@@ -86,7 +80,7 @@ export async function accessAt(
     }
     if (entry.type !== "change" || entry.outcome !== "applied") return;
     const { change } = entry;
-    const to = renamedTo(change);
+    const to = renamedGroupTo(change);
     if (to !== undefined && change.kind === "group")
       renames.push({ provider: entry.provider, from: change.group, to, at: entry.at });
     if (entry.at > until) return;

@@ -6,6 +6,11 @@ async function gitAt(baseDir: string): Promise<SimpleGit> {
   return simpleGit({ baseDir });
 }
 
+/** A run's commit as the journal records it ("<sha>", or "<sha>+dirty" for uncommitted edits), as a commit. */
+export function withoutDirty(recorded: string): string {
+  return recorded.replace(/\+dirty$/, "");
+}
+
 /** The commit that holds the access files, and whether they have uncommitted edits. Undefined outside git. */
 export async function describeAccessCommit(
   cwd: string,

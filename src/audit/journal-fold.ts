@@ -3,9 +3,10 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { readCacheFile, writeCacheFile } from "../io/cache-file.ts";
 import { isRecord } from "../model/json.ts";
-import { accountOf, groupAddress, membershipAddress } from "../plan/addresses.ts";
+import { accountOf, groupAddress, membershipAddress, renamedGroupTo } from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { readSetAside } from "./set-aside.ts";
+import { withoutDirty } from "./git.ts";
 import { attributesDigest } from "../model/attributes-digest.ts";
 import { JournalError } from "./journal-error.ts";
 import { eachLine, entryAtLine, LINE_CHUNK_BYTES, openJournal, tornJournalError } from "./journal-lines.ts";
@@ -124,7 +125,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   if (entry.type === "apply-start" || entry.type === "apply-end") {
     fold.provisional.clear(); // the run before is over: what it may have granted stays gatehouse's
     if (entry.type === "apply-start" && entry.commit !== undefined)
-      fold.lastCommit = entry.commit.replace(/\+dirty$/, "");
+      fold.lastCommit = withoutDirty(entry.commit);
     return;
   }
   if (entry.type === "intent") {
@@ -148,12 +149,11 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   }
   if (entry.outcome !== "applied") return;
   if (c.kind === "group" && c.action === "delete") moveMemberships(fold, c.provider, c.group, undefined);
-  const renamedTo =
-    c.kind === "group" && c.action === "update" ? c.fields.find((f) => f.field === "name") : undefined;
-  if (c.kind === "group" && typeof renamedTo?.after === "string" && renamedTo.after !== c.group) {
-    moveMemberships(fold, c.provider, c.group, renamedTo.after);
+  const renamedTo = renamedGroupTo(c);
+  if (c.kind === "group" && renamedTo !== undefined) {
+    moveMemberships(fold, c.provider, c.group, renamedTo);
     unmanage(fold, c.id);
-    manage(fold, groupAddress(c.provider, renamedTo.after));
+    manage(fold, groupAddress(c.provider, renamedTo));
     return;
   }
   if (MANAGING_ACTIONS.has(c.action)) manage(fold, c.id);

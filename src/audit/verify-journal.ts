@@ -1,6 +1,7 @@
 import type { ChainFields, JournalEntry } from "./journal-entry.ts";
 import { follows, hashEntry } from "./journal-entry.ts";
 import { eachLine, openJournal, readEntryLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
+import { withoutDirty } from "./git.ts";
 
 export interface JournalProblem {
   /** 1-based line number in the journal file. */
@@ -121,7 +122,7 @@ export async function verifyJournal(
     }
     if (value.type === "apply-start") {
       starts.add(value.seq);
-      if (value.commit !== undefined) commits.add(value.commit.replace(/\+dirty$/, ""));
+      if (value.commit !== undefined) commits.add(withoutDirty(value.commit));
     }
     follow(open, value, line);
     if (value.seq === expected?.seq && value.hash === expected.hash) chain.isExpectedSeen = true;

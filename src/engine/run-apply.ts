@@ -16,7 +16,7 @@ import {
 import { readSetAside, retireSetAside, setAside } from "../audit/set-aside.ts";
 import { MANAGING_ACTIONS } from "../audit/journal-fold.ts";
 import { planChecksum } from "./saved-plan.ts";
-import { appendAll } from "../model/lists.ts";
+import { appendAll, firstFew } from "../model/lists.ts";
 
 export interface RunApplyOptions extends GuardrailOptions {
   readonly journalPath: string;
@@ -61,13 +61,11 @@ function interruptedEnd(run: OpenRun, now: Date): NewJournalEntry {
 }
 
 function describeInterrupted(run: OpenRun): string {
-  const shown = run.unconfirmed.slice(0, 5).join(", ");
-  const more = run.unconfirmed.length > 5 ? ` and ${String(run.unconfirmed.length - 5)} more` : "";
   return (
     `the run started at ${run.at} by ${run.actor} (journal seq ${String(run.seq)}) never finished: its last entry is from ${run.lastAt}. ` +
     `Recorded its end as interrupted: ${String(run.applied)} applied, ${String(run.failed)} failed` +
     (run.unconfirmed.length > 0
-      ? `, ${String(run.unconfirmed.length)} may or may not have been made (${shown}${more}); this plan was made from what the systems hold now`
+      ? `, ${String(run.unconfirmed.length)} may or may not have been made (${firstFew(run.unconfirmed)}); this plan was made from what the systems hold now`
       : "")
   );
 }

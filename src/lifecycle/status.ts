@@ -1,6 +1,6 @@
 import type { Policy, User } from "../model/access.ts";
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** A grant holds while `now` is before `until`; at the instant itself it has expired. Malformed = expired. */
 export function isGrantActive(until: string | undefined, now: Date): boolean {

@@ -6,3 +6,9 @@
 export function appendAll<T>(target: T[], items: Iterable<T>): void {
   for (const item of items) target.push(item);
 }
+
+/** The first `n` of `items`, comma-separated, and how many more there are: "a, b, c and 4 more". */
+export function firstFew(items: readonly string[], n = 5): string {
+  const more = items.length > n ? ` and ${String(items.length - n)} more` : "";
+  return items.slice(0, n).join(", ") + more;
+}

@@ -12,6 +12,13 @@ export const membershipAddress = (
   memberKind: "user" | "group",
 ): string => `${provider}:membership/${group}/${memberKind === "group" ? "group:" : ""}${member}`;
 
+/** The new name a change gives a group, if it renames it. */
+export function renamedGroupTo(change: Change): string | undefined {
+  if (change.kind !== "group" || change.action !== "update") return undefined;
+  const after = change.fields.find((f) => f.field === "name")?.after;
+  return typeof after === "string" && after !== change.group ? after : undefined;
+}
+
 /** The user account a change concerns: the account of a user change, or the user member of a membership. */
 export function accountOf(change: Change): string | undefined {
   if (change.kind === "user") return change.account;

@@ -4,10 +4,10 @@ import { groupAddress, membershipAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
 import type { FieldDiff, Reason } from "./types.ts";
 import { sameValue } from "./values.ts";
-import { daysSince } from "../lifecycle/status.ts";
+import { DAY_MS, daysSince } from "../lifecycle/status.ts";
 
 /** An expired grant still held this long after its end was not removed in time (the reconcile runs hourly). */
-const LATE_AFTER_MS = 86_400_000;
+const LATE_AFTER_MS = DAY_MS;
 
 function addReason(member: DesiredMember, wasManaged: boolean): Reason {
   if (wasManaged) return "drift";

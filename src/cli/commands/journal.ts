@@ -6,6 +6,7 @@ import { foldedHead } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
 import { rememberVerified } from "../../audit/verified-prefix.ts";
 import { inlineText } from "../terminal-text.ts";
+import { firstFew } from "../../model/lists.ts";
 import type { ApprovalsRecord } from "../../pr/approval-record.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
@@ -87,13 +88,11 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
     );
   // A run without an apply-end died (killed, crashed) or is still running; the next apply records its end.
   for (const run of result.unfinished) {
-    const ids = run.unconfirmed.slice(0, 5).map(inlineText).join(", ");
-    const more = run.unconfirmed.length > 5 ? ` and ${String(run.unconfirmed.length - 5)} more` : "";
     io.stdout(
       `${shown}:${String(run.line)} warning: the run started at ${inlineText(run.at)} by ${inlineText(run.actor)} (seq ${String(run.seq)}) has no apply-end: it was killed or crashed, or is still running. ` +
         `Its last entry is from ${inlineText(run.lastAt)}; ${String(run.applied)} applied, ${String(run.failed)} failed` +
         (run.unconfirmed.length > 0
-          ? `, ${String(run.unconfirmed.length)} announced with no outcome, which may or may not have been made (${ids}${more})`
+          ? `, ${String(run.unconfirmed.length)} announced with no outcome, which may or may not have been made (${firstFew(run.unconfirmed.map(inlineText))})`
           : "") +
         `. The next apply records its end as interrupted\n`,
     );

@@ -9,7 +9,15 @@ import type { ScimClient } from "./client.ts";
 import { ScimHttpError } from "./client.ts";
 import type { ScimServerCapabilities } from "./discovery.ts";
 import type { ListPage, ScimGroup, ScimUser } from "./map.ts";
-import { eqFilter, isRecord, parseListResponse, parseScimGroup, parseScimUser, toLiveUser } from "./map.ts";
+import {
+  eqFilter,
+  isRecord,
+  parseListResponse,
+  parseScimGroup,
+  parseScimUser,
+  readPath,
+  toLiveUser,
+} from "./map.ts";
 import type { ScimSettings } from "./settings.ts";
 import type { ScimSnapshotStore } from "./snapshot-cache.ts";
 
@@ -411,13 +419,7 @@ export async function deleteResource(
         operation,
         `not deleted: it changed since it was read and is now named "${name ?? "?"}", not "${target.name}"; plan again`,
       );
-    const version = fresh.etag ?? versionIn(fresh.body);
-    await send(version);
+    const meta = isRecord(fresh.body) ? readPath(fresh.body, "meta.version") : undefined;
+    await send(fresh.etag ?? (typeof meta === "string" ? meta : undefined));
   }
-}
-
-function versionIn(body: unknown): string | undefined {
-  const meta = isRecord(body) ? body["meta"] : undefined;
-  const version = isRecord(meta) ? meta["version"] : undefined;
-  return typeof version === "string" ? version : undefined;
 }
