@@ -61,6 +61,7 @@ export function computePlan(input: PlanInput): Plan {
       terminated,
       now: input.now,
       lateGrants: [],
+      kept: [],
       change(c) {
         // One change per address and action: a leaver met twice (managed and unmanaged paths) counts once.
         const key = `${c.id}|${c.action}`;

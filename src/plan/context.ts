@@ -46,6 +46,8 @@ export interface PlanSink {
   readonly now: Date;
   /** Grant ends (ISO) of expired grants removed more than a day late, for one note per provider. */
   readonly lateGrants: string[];
+  /** "member in group" of memberships additive mode keeps although the files do not grant them. */
+  readonly kept: string[];
   change(c: Change): void;
   note(kind: PlanNote["kind"], message: string): void;
 }

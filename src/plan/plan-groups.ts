@@ -231,7 +231,7 @@ function planRemoval(
       );
       return;
     case "additive":
-      keptOf(sink).push(`${member} in ${group}`);
+      sink.kept.push(`${member} in ${group}`);
       return;
   }
 }
@@ -271,18 +271,9 @@ function disabledWithoutAccount(input: PlanSink["input"]): ReadonlySet<string> {
   return new Set(disabled.filter((u) => !live.has(u.account)).map((u) => u.account));
 }
 
-/** Memberships additive mode keeps although the files do not grant them, per plan sink. */
-const kept = new WeakMap<PlanSink, string[]>();
-
-function keptOf(sink: PlanSink): string[] {
-  let list = kept.get(sink);
-  if (!list) kept.set(sink, (list = []));
-  return list;
-}
-
 /** One note for what additive mode keeps: "No changes" must not read as "the files and the system agree". */
 function noteKept(sink: PlanSink): void {
-  const list = kept.get(sink) ?? [];
+  const list = sink.kept;
   if (list.length === 0) return;
   const shown = list.slice(0, 5).join(", ");
   sink.note(
