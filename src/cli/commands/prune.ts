@@ -11,6 +11,7 @@ import {
 } from "../../engine/prune.ts";
 import { writeFileAtomic } from "../../io/atomic-write.ts";
 import { formatLocation } from "../../model/source.ts";
+import { appendAll } from "../../model/lists.ts";
 import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
@@ -60,10 +61,14 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
     for (const g of kept) lines.push(`  ${describe(g)}`);
   }
   const byFile = new Map<string, ExpiredGrant[]>();
-  for (const g of due) byFile.set(g.source.file, [...(byFile.get(g.source.file) ?? []), g]);
+  for (const g of due) {
+    const list = byFile.get(g.source.file);
+    if (list) list.push(g);
+    else byFile.set(g.source.file, [g]);
+  }
   const isCheck = flag(args, "check");
   const failed: string[] = [];
-  let removed = 0;
+  const deleted: string[] = [];
   for (const [file, grants] of byFile) {
     const keys = new Set(grants.map((g) => grantKey(g.group, g.user, g.until)));
     const target = path.resolve(io.cwd, file);
@@ -91,20 +96,19 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
       await writeFileAtomic(target, result.text);
       await chmod(target, entry.mode & 0o7777); // as it was, not the temporary file's 0600
     }
-    removed += grants.length;
-    for (const g of grants) lines.push(`  ${describe(g)}`);
+    for (const g of grants) deleted.push(`  ${describe(g)}`);
   }
-  if (removed > 0)
-    lines.splice(
-      lines.length - removed,
-      0,
-      `${isCheck ? "Would delete" : "Deleted"} ${String(removed)} expired grant(s) no system holds any more:`,
+  if (deleted.length > 0) {
+    lines.push(
+      `${isCheck ? "Would delete" : "Deleted"} ${String(deleted.length)} expired grant(s) no system holds any more:`,
     );
+    appendAll(lines, deleted);
+  }
   if (expired.length === 0) lines.push("No expired grants in the access files.");
   if (lines.length > 0) io.stdout(lines.join("\n") + "\n");
   if (failed.length > 0) {
     io.stderr(failed.join("\n") + "\n");
     return ExitCode.error;
   }
-  return isCheck && removed > 0 ? ExitCode.error : ExitCode.ok;
+  return isCheck && deleted.length > 0 ? ExitCode.error : ExitCode.ok;
 }
