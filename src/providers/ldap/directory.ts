@@ -267,22 +267,20 @@ export class Directory {
           ? await this.managerDn(change.after.manager, signal)
           : undefined;
         const entry = newUserEntry(change.account, change.after, s, managerDn);
-        if (s.flavour !== "activeDirectory") {
-          await this.client.add(entry.dn, entry.attributes);
-          this.seenUsers.set(change.account.toLowerCase(), asEntry(entry));
-          return;
+        if (s.flavour !== "activeDirectory") await this.client.add(entry.dn, entry.attributes);
+        else {
+          // AD accepts unicodePwd only over an encrypted connection; without a password the account would
+          // need PASSWD_NOTREQD, which lets Kerberos/NTLM accept a blank password.
+          const encrypted = s.startTls || s.url.toLowerCase().startsWith("ldaps:");
+          if (!encrypted) {
+            this.fail(
+              "create user",
+              `cannot create "${change.account}": Active Directory takes the initial (random) password only over an encrypted connection; use ldaps:// or startTls: true`,
+            );
+          }
+          const password = unicodePwdValue(randomAdPassword(change.account));
+          await this.client.add(entry.dn, entry.attributes, { unicodePwd: [password] });
         }
-        // AD accepts unicodePwd only over an encrypted connection; without a password the account would
-        // need PASSWD_NOTREQD, which lets Kerberos/NTLM accept a blank password.
-        const encrypted = s.startTls || s.url.toLowerCase().startsWith("ldaps:");
-        if (!encrypted) {
-          this.fail(
-            "create user",
-            `cannot create "${change.account}": Active Directory takes the initial (random) password only over an encrypted connection; use ldaps:// or startTls: true`,
-          );
-        }
-        const password = unicodePwdValue(randomAdPassword(change.account));
-        await this.client.add(entry.dn, entry.attributes, { unicodePwd: [password] });
         this.seenUsers.set(change.account.toLowerCase(), asEntry(entry));
         return;
       }
