@@ -68,17 +68,18 @@ describe("scim provider against Better Auth", { tags: ["slow"] }, () => {
       displayName: "Erin Pre",
       active: false,
     });
+    const createDana: Change = {
+      ...base,
+      id: "u1",
+      kind: "user",
+      action: "create",
+      account: "dana@example.com",
+      userId: "dana",
+      after: { name: "Dana Scully", email: "dana@example.com", department: "ENG" },
+    };
     const outcomes = await provider.apply(
       [
-        {
-          ...base,
-          id: "u1",
-          kind: "user",
-          action: "create",
-          account: "dana@example.com",
-          userId: "dana",
-          after: { name: "Dana Scully", email: "dana@example.com", department: "ENG" },
-        },
+        createDana,
         {
           ...base,
           id: "u2",
@@ -113,20 +114,7 @@ describe("scim provider against Better Auth", { tags: ["slow"] }, () => {
       Operations: [{ op: "replace", path: "userName", value: "dana@example.com" }],
     });
     await provider.read(signal());
-    const again = await provider.apply(
-      [
-        {
-          ...base,
-          id: "u1",
-          kind: "user",
-          action: "create",
-          account: "dana@example.com",
-          userId: "dana",
-          after: { name: "Dana Scully", email: "dana@example.com", department: "ENG" },
-        },
-      ],
-      signal(),
-    );
+    const again = await provider.apply([createDana], signal());
     expect(again[0]?.status === "applied" && again[0].confirmation).toMatch(/matched existing SCIM user/);
     live = await provider.read(signal());
     expect(live.users.map((u) => u.account).sort()).toEqual(["dana@example.com", "erin@example.com"]);
