@@ -1,5 +1,6 @@
 import type { AccessModel, Group, ProviderConfig, User } from "../model/access.ts";
 import type { SourceLocation } from "../model/source.ts";
+import { detailedEntries } from "../model/member-entry.ts";
 import type {
   DesiredGroup,
   DesiredMember,
@@ -325,7 +326,7 @@ export function computeDesiredState(
     const expired = new Map<string, ExpiredGrant>();
     const nestedHere = new Set<string>();
     if (options.nativeNesting) {
-      for (const entry of group.members ?? []) {
+      for (const [, entry] of detailedEntries(group)) {
         const inner = entry.kind === "group" ? model.groups.get(entry.group) : undefined;
         if (entry.kind === "group" && inner && groupIsInProvider(inner, provider)) {
           groupMembers.set(entry.group, entry.source);
@@ -339,7 +340,7 @@ export function computeDesiredState(
         ? (eff?.members.positions ?? new Int32Array(0))
         : unionPositions([
             eff?.own.positions ?? [],
-            ...(group.members ?? []).flatMap((e) =>
+            ...detailedEntries(group).flatMap(([, e]) =>
               e.kind === "group" && !nestedHere.has(e.group)
                 ? [effective.get(e.group)?.members.positions ?? []]
                 : [],

@@ -118,7 +118,19 @@ function computeUncached(model: AccessModel, now: Date): ReadonlyMap<string, Eff
     const nested: Int32Array[] = [];
     const expired = new Map<string, ExpiredGrant>();
     const positions = memberPositions(model, group);
-    for (const [i, entry] of (group.members ?? []).entries()) {
+    const entries = group.members ?? [];
+    const detailed = group.detailedMembers;
+    let next = 0; // the next detailed entry
+    for (let i = 0; i < entries.length; i++) {
+      // A plain entry (no until, no nesting) is its position: the entry itself is not read.
+      if (detailed !== undefined && detailed[next] !== i) {
+        const position = positions[i] ?? -1;
+        if (position >= 0) direct.push(position);
+        continue;
+      }
+      next++;
+      const entry = entries[i];
+      if (entry === undefined) continue;
       if (entry.kind === "user") {
         const position = positions[i] ?? -1;
         if (position < 0) continue;

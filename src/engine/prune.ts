@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from "node:util";
 import { isMap, isScalar, isSeq, parse, parseDocument, type Pair } from "yaml";
 import type { AccessModel } from "../model/access.ts";
 import type { SourceLocation } from "../model/source.ts";
+import { detailedEntries } from "../model/member-entry.ts";
 import { isGrantActive } from "../lifecycle/status.ts";
 
 /** An expired grant in the files. */
@@ -22,7 +23,7 @@ export interface ExpiredGrant {
 export function expiredGrants(model: AccessModel, now: Date): ExpiredGrant[] {
   const out: ExpiredGrant[] = [];
   for (const group of model.groups.values())
-    for (const entry of group.members ?? [])
+    for (const [, entry] of detailedEntries(group))
       if (entry.kind === "user" && entry.until !== undefined && !isGrantActive(entry.until, now))
         out.push({ group: group.name, user: entry.user, until: entry.until, source: entry.source });
   return out;

@@ -168,15 +168,25 @@ function buildMember(
   return entry;
 }
 
-function buildMembers(d: AccessDocument, raw: readonly unknown[], path: PathSegment[]): MemberEntry[] {
-  const out: MemberEntry[] = [];
+function buildMembers(
+  d: AccessDocument,
+  raw: readonly unknown[],
+  path: PathSegment[],
+): { members: MemberEntry[]; detailed: readonly number[] } {
+  const members: MemberEntry[] = [];
+  const detailed: number[] = [];
   const places = new ListPlaces(d.file, raw.length);
   for (let i = 0; i < raw.length; i++) {
     const entry = buildMember(d, raw, path, i, places);
-    if (entry !== undefined) out.push(entry);
+    if (entry === undefined) continue;
+    if (!(entry instanceof PlainUserMember)) detailed.push(members.length);
+    members.push(entry);
   }
-  return out;
+  return { members, detailed: detailed.length === 0 ? NONE_DETAILED : detailed };
 }
+
+/** Shared by the many groups whose entries are all plain. */
+const NONE_DETAILED: readonly number[] = Object.freeze([]);
 
 function buildGroup(
   d: AccessDocument,
@@ -199,7 +209,11 @@ function buildGroup(
   const formerNames = strList(o, "formerNames");
   if (formerNames !== undefined) group.formerNames = formerNames;
   const members = list(o, "members");
-  if (members !== undefined) group.members = buildMembers(d, members, [...path, "members"]);
+  if (members !== undefined) {
+    const built = buildMembers(d, members, [...path, "members"]);
+    group.members = built.members;
+    group.detailedMembers = built.detailed;
+  }
   const ownerSources = listSources(d, o, path, "owners");
   if (ownerSources !== undefined) group.ownerSources = ownerSources;
   const providerSources = listSources(d, o, path, "providers");

@@ -55,6 +55,13 @@ export interface Group {
   readonly formerNames?: readonly string[];
   /** Undefined means membership is not managed by the files (unmanaged); [] means enforce empty. */
   readonly members?: readonly MemberEntry[];
+  /**
+   * Indices in `members` of the entries that say more than a user's name: nested groups, and grants
+   * with `until` or `reason`. Most groups have none, and a pass that only cares about those (grant
+   * windows, nesting) then skips the million plain entries of a large organization. Undefined (a model
+   * built by hand): every entry counts.
+   */
+  readonly detailedMembers?: readonly number[];
   readonly source: SourceLocation;
   /** Where each `owners` / `providers` entry sits, index-aligned with the lists above. */
   readonly ownerSources?: readonly SourceLocation[];

@@ -1,4 +1,4 @@
-import type { MemberEntry } from "./access.ts";
+import type { Group, MemberEntry } from "./access.ts";
 import type { SourceLocation } from "./source.ts";
 
 /** Line and column of each entry of one `members` list, two numbers per entry. */
@@ -57,4 +57,21 @@ export class PlainUserMember {
  */
 export function shareMemberName(entry: MemberEntry, id: string): void {
   if (entry instanceof PlainUserMember) entry.share(id);
+}
+
+/**
+ * The entries of `group` that say more than a user's name (Group.detailedMembers), each with its index
+ * in `members`: nested groups and grants with `until` or `reason`. Every entry when the model does not
+ * say which (built by hand).
+ */
+export function detailedEntries(group: Group): [number, MemberEntry][] {
+  const members = group.members ?? [];
+  const indices = group.detailedMembers;
+  if (indices === undefined) return [...members.entries()];
+  const out: [number, MemberEntry][] = [];
+  for (const i of indices) {
+    const entry = members[i];
+    if (entry !== undefined) out.push([i, entry]);
+  }
+  return out;
 }

@@ -152,6 +152,8 @@ describe("buildAccessModel", () => {
           { kind: "user", user: "ada", reason: "no end", source: at("g.yaml", 13, 9) },
           { kind: "group", group: "team-b", source: at("g.yaml", 15, 9) },
         ],
+        // Every entry but the plain first one says more than a name.
+        detailedMembers: [1, 2, 3],
         source: at("g.yaml", 2, 5),
         ownerSources: [at("g.yaml", 5, 14), at("g.yaml", 5, 21)],
         providerSources: [at("g.yaml", 6, 17)],

@@ -1,16 +1,26 @@
-import type { Group, MemberEntry, Role } from "../../model/access.ts";
+import type { AccessModel, Group, MemberEntry, Role } from "../../model/access.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { SourceLocation } from "../../model/source.ts";
 import { formatLocation } from "../../model/source.ts";
 import type { Rule } from "../rule.ts";
 import { report } from "./report.ts";
+import { memberPositions } from "../../desired/user-set.ts";
 
 /**
- * Whether a member list names a user twice or a nested group twice. One set lookup per entry and no
- * key strings: a million entries pass through here, and almost no group has a duplicate.
+ * Whether a member list names a user twice or a nested group twice. A million entries pass through
+ * here, and almost no group has a duplicate: when every entry is a plain, known user, a repeat is a
+ * repeated position (sorted integers, no strings); otherwise one set lookup per entry.
  */
-function hasDuplicateMember(members: readonly MemberEntry[]): boolean {
+function hasDuplicateMember(model: AccessModel, group: Group, members: readonly MemberEntry[]): boolean {
   if (members.length < 2) return false;
+  if (group.detailedMembers?.length === 0) {
+    const positions = memberPositions(model, group);
+    if (!positions.includes(-1)) {
+      const sorted = positions.slice().sort();
+      for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) return true;
+      return false;
+    }
+  }
   const users = new Set<string>();
   let groups: Set<string> | undefined; // few groups nest others
   for (const entry of members) {
@@ -76,7 +86,8 @@ export const duplicateEntries: Rule = {
     const out: Diagnostic[] = [];
     for (const group of model.groups.values()) {
       const members = group.members;
-      if (members !== undefined && hasDuplicateMember(members)) duplicateMembers(group, members, out);
+      if (members !== undefined && hasDuplicateMember(model, group, members))
+        duplicateMembers(group, members, out);
     }
     for (const role of model.roles.values()) duplicateRoleGroups(role, out);
     return out;

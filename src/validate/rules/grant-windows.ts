@@ -2,6 +2,7 @@ import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { Rule } from "../rule.ts";
 import { formatDuration } from "../../load/durations.ts";
 import { report } from "./report.ts";
+import { detailedEntries } from "../../model/member-entry.ts";
 import { computeEffectiveMemberships } from "../../desired/effective.ts";
 
 /** ISO 8601 / RFC 3339 instant with a time zone: 2026-12-24T18:00:00Z, 2026-12-24T19:00:00+01:00. */
@@ -19,7 +20,7 @@ export const grantWindows: Rule = {
         group.sensitivity === "privileged"
           ? (policy.privilegedMaxGrantMs ?? policy.maxGrantMs)
           : policy.maxGrantMs;
-      for (const entry of group.members ?? []) {
+      for (const [, entry] of detailedEntries(group)) {
         if (entry.kind !== "user" || entry.until === undefined) continue;
         const at = entry.untilSource ?? entry.source;
         const end = Date.parse(entry.until);

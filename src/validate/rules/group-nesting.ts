@@ -2,6 +2,7 @@ import type { AccessModel, Group, MemberEntry } from "../../model/access.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { Rule } from "../rule.ts";
 import { canonicalCycle, formatCycle, report } from "./report.ts";
+import { detailedEntries } from "../../model/member-entry.ts";
 
 type NestedEntry = Extract<MemberEntry, { kind: "group" }>;
 
@@ -15,10 +16,8 @@ type Nesting = ReadonlyMap<Group, readonly NestedEntry[]>;
 function nestedEntriesByGroup(model: AccessModel): Nesting {
   const out = new Map<Group, NestedEntry[]>();
   for (const group of model.groups.values()) {
-    const members = group.members;
-    if (members === undefined) continue;
     let nested: NestedEntry[] | undefined;
-    for (const entry of members)
+    for (const [, entry] of detailedEntries(group))
       if (entry.kind === "group" && model.groups.has(entry.group)) (nested ??= []).push(entry);
     if (nested) out.set(group, nested);
   }

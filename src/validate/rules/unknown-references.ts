@@ -26,11 +26,14 @@ function checkMembers(model: AccessModel, group: Group, out: Diagnostic[]): void
   const members = group.members;
   if (members === undefined) return;
   const positions = memberPositions(model, group);
-  for (const [i, entry] of members.entries()) {
-    if (entry.kind === "user") {
-      if ((positions[i] ?? -1) < 0)
-        out.push(report("error", "GH201", `member ${unknownUser(model, entry.user)}`, entry.source));
-    } else if (!model.groups.has(entry.group))
+  // A found user needs nothing more: only entries without a position (unknown users, nested groups)
+  // are looked at.
+  for (let i = 0; i < members.length; i++) {
+    const entry = members[i];
+    if (entry === undefined || (positions[i] ?? -1) >= 0) continue;
+    if (entry.kind === "user")
+      out.push(report("error", "GH201", `member ${unknownUser(model, entry.user)}`, entry.source));
+    else if (!model.groups.has(entry.group))
       out.push(report("error", "GH202", `nested ${unknownGroup(model, entry.group)}`, entry.source));
   }
 }
