@@ -1,4 +1,4 @@
-import type { AccessModel, Group, User } from "../model/access.ts";
+import type { AccessModel, Group, MemberEntry, User } from "../model/access.ts";
 import { shareMemberName } from "../model/member-entry.ts";
 
 /**
@@ -28,6 +28,38 @@ export function userIndexOf(model: AccessModel): UserIndex {
 }
 
 const memberPositionCache = new WeakMap<AccessModel, WeakMap<Group, Int32Array>>();
+const positionsFromBefore = new WeakMap<AccessModel, (group: Group) => Int32Array | undefined>();
+
+/**
+ * Lets memberPositions take the positions an earlier run worked out for the same group file and the
+ * same users in the same order (validate/position-cache.ts), instead of looking a million names up.
+ */
+export function usePositionsFrom(model: AccessModel, known: (group: Group) => Int32Array | undefined): void {
+  positionsFromBefore.set(model, known);
+}
+
+/**
+ * Whether positions from an earlier run fit `members`: one per entry, each a user position or -1, and
+ * the first and last entries found name the users at their positions. A check against a damaged or
+ * misfiled cache entry, not a proof: the cache is keyed so that its entries are exact.
+ */
+function fits(members: readonly MemberEntry[], positions: Int32Array, ids: readonly string[]): boolean {
+  if (positions.length !== members.length) return false;
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < positions.length; i++) {
+    const p = positions[i] ?? -2;
+    if (p < -1 || p >= ids.length) return false;
+    if (p < 0) continue;
+    if (first < 0) first = i;
+    last = i;
+  }
+  const names = (i: number): boolean => {
+    const entry = members[i];
+    return entry?.kind === "user" && entry.user === ids[positions[i] ?? -1];
+  };
+  return first < 0 || (names(first) && names(last));
+}
 
 /**
  * The position of each member entry's user, index-aligned with `group.members`: -1 for a nested group
@@ -41,6 +73,11 @@ export function memberPositions(model: AccessModel, group: Group): Int32Array {
   if (hit) return hit;
   const { position, ids } = userIndexOf(model);
   const members = group.members ?? [];
+  const known = positionsFromBefore.get(model)?.(group);
+  if (known !== undefined && fits(members, known, ids)) {
+    byGroup.set(group, known);
+    return known;
+  }
   const out = new Int32Array(members.length).fill(-1);
   members.forEach((entry, i) => {
     if (entry.kind !== "user") return;

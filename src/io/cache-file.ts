@@ -11,7 +11,7 @@ const KEEP_FILES = 16;
  * write left are removed first) and keeps only the newest files whose names match `family` in its folder.
  * Throws when the file cannot be written; failing to prune is not an error.
  */
-export async function writeCacheFile(file: string, text: string, family: RegExp): Promise<void> {
+export async function writeCacheFile(file: string, text: string | Uint8Array, family: RegExp): Promise<void> {
   await removeLeftoverTempFiles(file);
   await writeFileAtomic(file, text);
   await pruneCacheFiles(file, family);

@@ -38,7 +38,7 @@ const SCHEMA_CHECK = fileURLToPath(
  * The schemas and the code decide the cached documents and diagnostics: a changed schema folder, or a
  * different build of gatehouse, invalidates every entry.
  */
-function cacheSalt(schemaDir: string): string {
+export function parseCacheSalt(schemaDir: string): string {
   if (salt !== undefined) return salt;
   const hash = createHash("sha256").update(FORMAT);
   const walk = (dir: string, isWanted: (name: string) => boolean): void => {
@@ -58,7 +58,7 @@ function cacheSalt(schemaDir: string): string {
 }
 
 function entryPath(dir: string, schemaDir: string, digest: string, kind: string): string {
-  return path.join(dir, `${kind}-${cacheSalt(schemaDir)}-${digest}.v8`);
+  return path.join(dir, `${kind}-${parseCacheSalt(schemaDir)}-${digest}.v8`);
 }
 
 /**

@@ -1,9 +1,11 @@
+import path from "node:path";
 import type { AccessModel } from "../model/access.ts";
 import { capDiagnostics, sortDiagnostics, type Diagnostic } from "../model/diagnostic.ts";
 import { appendAll } from "../model/lists.ts";
 import { ModelBuilder, type Definitions } from "../load/build-model.ts";
 import { loadAccessTree, type LoadOptions } from "../load/load-tree.ts";
 import { RULES } from "./rules/index.ts";
+import { PositionCache } from "./position-cache.ts";
 
 export interface ValidateOptions extends LoadOptions {
   readonly now: Date;
@@ -24,10 +26,17 @@ export interface ValidatedTree {
  */
 export async function validateAccessTree(dir: string, options: ValidateOptions): Promise<ValidatedTree> {
   const builder = new ModelBuilder();
+  const files = new Map<string, string>();
+  const positionCache = PositionCache.open(
+    options.cacheDir === undefined ? undefined : path.resolve(options.cwd, options.cacheDir),
+  );
   const loaded = await loadAccessTree(dir, options, (document) => {
+    files.set(document.document.file, document.document.digest);
     builder.add(document);
   });
   const built = builder.finish();
+  const positions = await positionCache;
+  positions.attach(built.model, files);
   const diagnostics: Diagnostic[] = [];
   appendAll(diagnostics, loaded.diagnostics);
   appendAll(diagnostics, built.diagnostics);
@@ -36,6 +45,7 @@ export async function validateAccessTree(dir: string, options: ValidateOptions):
       diagnostics,
       rule.check({ model: built.model, definitions: built.definitions, now: options.now }),
     );
+  await positions.save(built.model, files);
   return {
     model: built.model,
     definitions: built.definitions,
