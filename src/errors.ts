@@ -93,8 +93,16 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /(\/\/[^:/@\s]+:)[^@\s]+(@)/g,
 ];
 
-/** Credentials read from the environment in this process (see registerSecret). */
-const knownSecrets = new Set<string>();
+/**
+ * Credentials read from the environment in this process (see registerSecret), each as a pattern that
+ * finds it in any letter case: a server that echoes a token back upper-cased still echoes the token.
+ */
+const knownSecrets = new Map<string, RegExp>();
+
+function remember(value: string): void {
+  if (!knownSecrets.has(value))
+    knownSecrets.set(value, new RegExp(value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "gi"));
+}
 
 /**
  * Remembers a credential gatehouse read (a token, a bind password): from then on every message that
@@ -103,15 +111,15 @@ const knownSecrets = new Set<string>();
  */
 export function registerSecret(value: string): void {
   if (value.length < 4) return; // shorter values would blank out ordinary words
-  knownSecrets.add(value);
+  remember(value);
   const encoded = encodeURIComponent(value);
-  if (encoded !== value) knownSecrets.add(encoded);
+  if (encoded !== value) remember(encoded);
 }
 
-/** `text` with every registered credential replaced by [REDACTED]. */
+/** `text` with every registered credential replaced by [REDACTED], in whatever letter case it appears. */
 export function redactKnownSecrets(text: string): string {
   let out = text;
-  for (const secret of knownSecrets) if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
+  for (const pattern of knownSecrets.values()) out = out.replace(pattern, "[REDACTED]");
   return out;
 }
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ProviderError, redactSecrets, registerSecret } from "../../src/errors.ts";
+import { ProviderError, redactKnownSecrets, redactSecrets, registerSecret } from "../../src/errors.ts";
 import { main } from "../../src/cli/main.ts";
 import { captureIo } from "../helpers/cli-io.ts";
 
@@ -13,6 +13,15 @@ describe("registered secrets", () => {
     const error = new ProviderError("app", "read", 'server said: {"detail":"bad token s3cr3t-value-01"}');
     expect(error.message).toBe('app: read: server said: {"detail":"bad token [REDACTED]"}');
     expect(redactSecrets("url?t=s3cr3t-value-01&x=1")).toBe("url?t=[REDACTED]&x=1");
+  });
+
+  it("are taken out in any letter case, and characters special to patterns are taken literally", () => {
+    registerSecret("Mixed.Case+Secret(1)");
+    expect(redactKnownSecrets("echo: MIXED.CASE+SECRET(1) and mixed.case+secret(1)")).toBe(
+      "echo: [REDACTED] and [REDACTED]",
+    );
+    // A dot in the secret matches only a dot.
+    expect(redactKnownSecrets("MixedxCase+Secret(1)")).toBe("MixedxCase+Secret(1)");
   });
 });
 
