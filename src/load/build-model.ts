@@ -21,6 +21,15 @@ export interface Definitions {
   readonly users: readonly User[];
   readonly groups: readonly Group[];
   readonly roles: readonly Role[];
+  /**
+   * Ids of users and names of groups and roles whose items were left out for schema errors (already
+   * reported): a reference to one of them is not to something undefined.
+   */
+  readonly withErrors?: {
+    readonly users: Set<string>;
+    readonly groups: Set<string>;
+    readonly roles: Set<string>;
+  };
 }
 
 export interface BuildResult {
@@ -279,7 +288,12 @@ interface Building {
   readonly users: Map<string, User>;
   readonly groups: Map<string, Group>;
   readonly roles: Map<string, Role>;
-  readonly all: { users: User[]; groups: Group[]; roles: Role[] };
+  readonly all: {
+    users: User[];
+    groups: Group[];
+    roles: Role[];
+    withErrors: { users: Set<string>; groups: Set<string>; roles: Set<string> };
+  };
   readonly diagnostics: Diagnostic[];
 }
 
@@ -293,6 +307,7 @@ function eachItem(
   section: string,
   invalidPaths: readonly string[],
   fn: (o: Obj, path: PathSegment[], source: SourceLocation) => void,
+  leftOut: { readonly key: string; readonly names: Set<string> },
 ): void {
   const items = list(data, section);
   if (items === undefined) return;
@@ -300,30 +315,55 @@ function eachItem(
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     if (!isObj(item)) continue;
-    if (invalidPaths.length > 0 && isInvalid(invalidPaths, `/${section}/${String(i)}`)) continue;
+    if (invalidPaths.length > 0 && isInvalid(invalidPaths, `/${section}/${String(i)}`)) {
+      const name = str(item, leftOut.key);
+      if (name !== undefined) leftOut.names.add(name);
+      continue;
+    }
     fn(item, [section, i], where(d, items, sectionPath, i));
   }
 }
 
 function addAccessDocument(b: Building, d: AccessDocument, data: Obj, invalidPaths: readonly string[]): void {
-  eachItem(d, data, "users", invalidPaths, (o, p, source) => {
-    const u = buildUser(d, o, p, source);
-    if (!u) return;
-    b.all.users.push(u);
-    addUnique(b.users, u.id, u, "user", "GH103", b.diagnostics);
-  });
-  eachItem(d, data, "groups", invalidPaths, (o, p, source) => {
-    const g = buildGroup(d, o, p, source);
-    if (!g) return;
-    b.all.groups.push(g);
-    addUnique(b.groups, g.name, g, "group", "GH104", b.diagnostics);
-  });
-  eachItem(d, data, "roles", invalidPaths, (o, p, source) => {
-    const r = buildRole(d, o, p, source);
-    if (!r) return;
-    b.all.roles.push(r);
-    addUnique(b.roles, r.name, r, "role", "GH105", b.diagnostics);
-  });
+  eachItem(
+    d,
+    data,
+    "users",
+    invalidPaths,
+    (o, p, source) => {
+      const u = buildUser(d, o, p, source);
+      if (!u) return;
+      b.all.users.push(u);
+      addUnique(b.users, u.id, u, "user", "GH103", b.diagnostics);
+    },
+    { key: "id", names: b.all.withErrors.users },
+  );
+  eachItem(
+    d,
+    data,
+    "groups",
+    invalidPaths,
+    (o, p, source) => {
+      const g = buildGroup(d, o, p, source);
+      if (!g) return;
+      b.all.groups.push(g);
+      addUnique(b.groups, g.name, g, "group", "GH104", b.diagnostics);
+    },
+    { key: "name", names: b.all.withErrors.groups },
+  );
+  eachItem(
+    d,
+    data,
+    "roles",
+    invalidPaths,
+    (o, p, source) => {
+      const r = buildRole(d, o, p, source);
+      if (!r) return;
+      b.all.roles.push(r);
+      addUnique(b.roles, r.name, r, "role", "GH105", b.diagnostics);
+    },
+    { key: "name", names: b.all.withErrors.roles },
+  );
 }
 
 /**
@@ -335,7 +375,12 @@ export class ModelBuilder {
     users: new Map(),
     groups: new Map(),
     roles: new Map(),
-    all: { users: [], groups: [], roles: [] },
+    all: {
+      users: [],
+      groups: [],
+      roles: [],
+      withErrors: { users: new Set(), groups: new Set(), roles: new Set() },
+    },
     diagnostics: [],
   };
   #config: AccessConfig | undefined;

@@ -114,3 +114,46 @@ describe("a broken tree", () => {
     expect(hasErrors(result.diagnostics)).toBe(true);
   });
 });
+
+describe("an item left out for its schema errors", () => {
+  it("is still known by name: references to it are not reported as undefined, others still are", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": `providers:\n  directory: { type: local, path: x.json }\npolicy:\n  guardrails: { protectedUsers: [ann], protectedGroups: [team-ops] }\n`,
+      "users/people.yaml": `users:
+  - id: ann
+    name: Ann
+    email: 12
+  - id: bob
+    name: Bob
+    manager: ann
+`,
+      "groups/teams.yaml": `groups:
+  - name: team-ops
+    owners: [ann]
+    members: [ann, bob]
+    sensitivity: secret
+  - name: team-all
+    owners: [bob]
+    members:
+      - ann
+      - carl
+      - group: team-ops
+`,
+      "roles/ops.yaml":
+        "roles:\n  - name: ops\n    when: { title: Operator }\n    groups: [team-ops, team-gone]\n",
+    });
+    expect(
+      briefs(result.diagnostics, ["GH100", "GH201", "GH202", "GH203", "GH204", "GH205", "GH208", "GH209"]),
+    ).toEqual([
+      "access/groups/teams.yaml:5:18 error GH100",
+      "access/groups/teams.yaml:10:9 error GH201",
+      "access/roles/ops.yaml:4:24 error GH205",
+      "access/users/people.yaml:4:12 error GH100",
+    ]);
+    const messages = result.diagnostics.map((d) => d.message).join("\n");
+    expect(messages).toContain('user "carl" is not defined');
+    expect(messages).toContain('group "team-gone" is not defined');
+    expect(messages).not.toContain('"ann" is not defined');
+    expect(messages).not.toContain('"team-ops" is not defined');
+  });
+});

@@ -2,6 +2,7 @@ import type { AccessConfig, AccessModel, Group } from "../../model/access.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { SourceLocation } from "../../model/source.ts";
 import type { Rule } from "../rule.ts";
+import type { Definitions } from "../../load/build-model.ts";
 import { report, suggest } from "./report.ts";
 import { memberPositions } from "../../desired/user-set.ts";
 
@@ -22,7 +23,24 @@ function unknownGroup(model: AccessModel, name: string): string {
 // are looked up once per model (memberPositions, shared with effective memberships), group entries
 // with one map lookup, and messages are written only for names not found.
 
-function checkMembers(model: AccessModel, group: Group, out: Diagnostic[]): void {
+/**
+ * Whether a name is defined: by the model, or by an item left out for its schema errors (reported
+ * already; "not defined" would send the reader looking for a definition that is there).
+ */
+interface Known {
+  user(id: string): boolean;
+  group(name: string): boolean;
+}
+
+function knownNames(model: AccessModel, definitions: Definitions): Known {
+  const left = definitions.withErrors;
+  return {
+    user: (id) => model.users.has(id) || left?.users.has(id) === true,
+    group: (name) => model.groups.has(name) || left?.groups.has(name) === true,
+  };
+}
+
+function checkMembers(model: AccessModel, known: Known, group: Group, out: Diagnostic[]): void {
   const members = group.members;
   if (members === undefined) return;
   const positions = memberPositions(model, group);
@@ -31,18 +49,19 @@ function checkMembers(model: AccessModel, group: Group, out: Diagnostic[]): void
   for (let i = 0; i < members.length; i++) {
     const entry = members[i];
     if (entry === undefined || (positions[i] ?? -1) >= 0) continue;
-    if (entry.kind === "user")
-      out.push(report("error", "GH201", `member ${unknownUser(model, entry.user)}`, entry.source));
-    else if (!model.groups.has(entry.group))
+    if (entry.kind === "user") {
+      if (!known.user(entry.user))
+        out.push(report("error", "GH201", `member ${unknownUser(model, entry.user)}`, entry.source));
+    } else if (!known.group(entry.group))
       out.push(report("error", "GH202", `nested ${unknownGroup(model, entry.group)}`, entry.source));
   }
 }
 
-function checkOwners(model: AccessModel, group: Group, out: Diagnostic[]): void {
+function checkOwners(model: AccessModel, known: Known, group: Group, out: Diagnostic[]): void {
   const owners = group.owners;
   for (let i = 0; i < owners.length; i++) {
     const owner = owners[i];
-    if (owner === undefined || model.users.has(owner)) continue;
+    if (owner === undefined || known.user(owner)) continue;
     const at = group.ownerSources?.[i] ?? group.source;
     out.push(report("error", "GH203", `owner ${unknownUser(model, owner)}`, at));
   }
@@ -74,9 +93,9 @@ function checkProviders(
   }
 }
 
-function checkManagers(model: AccessModel, out: Diagnostic[]): void {
+function checkManagers(model: AccessModel, known: Known, out: Diagnostic[]): void {
   for (const user of model.users.values()) {
-    if (user.manager !== undefined && !model.users.has(user.manager))
+    if (user.manager !== undefined && !known.user(user.manager))
       out.push(
         report(
           "error",
@@ -88,10 +107,10 @@ function checkManagers(model: AccessModel, out: Diagnostic[]): void {
   }
 }
 
-function checkRoles(model: AccessModel, out: Diagnostic[]): void {
+function checkRoles(model: AccessModel, known: Known, out: Diagnostic[]): void {
   for (const role of model.roles.values()) {
     role.groups.forEach((name, i) => {
-      if (!model.groups.has(name))
+      if (!known.group(name))
         out.push(
           report(
             "error",
@@ -108,17 +127,18 @@ function checkRoles(model: AccessModel, out: Diagnostic[]): void {
 export const unknownReferences: Rule = {
   name: "unknown-references",
   codes: ["GH201", "GH202", "GH203", "GH204", "GH205", "GH206", "GH207", "GH208", "GH209", "GH210"],
-  check({ model }) {
+  check({ model, definitions }) {
     const out: Diagnostic[] = [];
+    const known = knownNames(model, definitions);
     const providers = model.config.providers.map((p) => p.name);
     for (const group of model.groups.values()) {
-      checkMembers(model, group, out);
-      checkOwners(model, group, out);
+      checkMembers(model, known, group, out);
+      checkOwners(model, known, group, out);
       checkProviders(group, providers, model.config, out);
     }
-    checkManagers(model, out);
-    checkRoles(model, out);
-    checkPolicy(model, out);
+    checkManagers(model, known, out);
+    checkRoles(model, known, out);
+    checkPolicy(model, known, out);
     return out;
   },
 };
@@ -131,11 +151,11 @@ function accountNames(model: AccessModel): Set<string> {
   return accounts;
 }
 
-function checkPolicy(model: AccessModel, out: Diagnostic[]): void {
+function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void {
   const { policy } = model.config;
   policy.separationOfDuties.forEach((set, i) => {
     set.forEach((name, j) => {
-      if (!model.groups.has(name))
+      if (!known.group(name))
         out.push(
           report(
             "error",
@@ -147,7 +167,7 @@ function checkPolicy(model: AccessModel, out: Diagnostic[]): void {
     });
   });
   policy.guardrails.protectedUsers.forEach((id, i) => {
-    if (!model.users.has(id))
+    if (!known.user(id))
       out.push(
         report(
           "error",
@@ -158,7 +178,7 @@ function checkPolicy(model: AccessModel, out: Diagnostic[]): void {
       );
   });
   policy.guardrails.protectedGroups.forEach((name, i) => {
-    if (!model.groups.has(name))
+    if (!known.group(name))
       out.push(
         report(
           "error",
@@ -172,7 +192,7 @@ function checkPolicy(model: AccessModel, out: Diagnostic[]): void {
   // account names are gathered only when an admin is not a user id.
   let accounts: Set<string> | undefined;
   policy.admins.forEach((id, i) => {
-    if (model.users.has(id)) return;
+    if (known.user(id)) return;
     accounts ??= accountNames(model);
     if (!accounts.has(id))
       out.push(
