@@ -1,4 +1,4 @@
-import { lstat, readFile } from "node:fs/promises";
+import { lstat, open } from "node:fs/promises";
 import path from "node:path";
 import { UsageError } from "../errors.ts";
 import { hasCode } from "../io/file-lock.ts";
@@ -28,8 +28,14 @@ export async function assertReplaceable(
     );
   let start: string;
   try {
-    const text = await readFile(target, "utf8");
-    start = text.slice(0, SNIFF_BYTES);
+    // Only the start: an earlier saved plan may be larger than any string.
+    const handle = await open(target, "r");
+    try {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
+      start = buffer.subarray(0, bytesRead).toString("utf8");
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     if (hasCode(error, "ENOENT")) return;
     if (hasCode(error, "EISDIR"))
@@ -51,4 +57,14 @@ export function looksLikeSavedPlan(start: string): boolean {
   return (
     /^\s*\{\s*"formatVersion"\s*:\s*1\s*,\s*"createdAt"\s*:/.test(start) && start.includes('"desiredDigest"')
   );
+}
+
+/** Writes `pieces` to `target` one after the other (replacing it): output too large for one string. */
+export async function writePieces(target: string, pieces: Iterable<string>): Promise<void> {
+  const handle = await open(target, "w");
+  try {
+    for (const piece of pieces) await handle.write(piece);
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,18 +1,24 @@
 import { readFile } from "node:fs/promises";
 import type { Plan } from "../plan/types.ts";
 import { ConfigError, StalePlanError } from "../errors.ts";
-import { canonicalJson, sha256Hex } from "../audit/canonical-json.ts";
+import { canonicalJson, canonicalSha256 } from "../audit/canonical-json.ts";
 import { isChange, isRecord } from "../audit/change-shape.ts";
+import { parseLargeJsonObject } from "../io/large-json.ts";
 
+/** sha256 of the plan's canonical JSON, streamed: a plan of millions of changes has no single string. */
 export function planChecksum(plan: Plan): string {
-  return sha256Hex(canonicalJson(plan));
+  return canonicalSha256(plan);
 }
 
+/** Saved plans larger than this are read a value at a time (parseLargeJsonObject), not as one string. */
+const ONE_STRING_BYTES = 256 * 1024 * 1024;
+
 /** Reads a plan saved by `plan --out`, checking its shape (it is a file anyone could have edited). */
-export async function readSavedPlan(file: string): Promise<Plan> {
+export async function readSavedPlan(file: string, oneStringBytes = ONE_STRING_BYTES): Promise<Plan> {
   let data: unknown;
   try {
-    data = JSON.parse(await readFile(file, "utf8"));
+    const bytes = await readFile(file);
+    data = bytes.length > oneStringBytes ? parseLargeJsonObject(bytes) : JSON.parse(bytes.toString("utf8"));
   } catch (error) {
     throw new ConfigError(
       `${file}: cannot read the saved plan (${error instanceof Error ? error.message : String(error)})`,
@@ -53,7 +59,10 @@ export function assertPlanCurrent(saved: Plan, fresh: Plan, expectedChecksum: st
   }
   // Every field of every change must be what gatehouse computes now: a saved plan is consent to exactly
   // these changes, never a way to smuggle in others (the file is not trusted; the fresh plan is applied).
-  if (canonicalJson(saved.changes) !== canonicalJson(fresh.changes)) {
+  const differs =
+    saved.changes.length !== fresh.changes.length ||
+    saved.changes.some((change, i) => canonicalJson(change) !== canonicalJson(fresh.changes[i]));
+  if (differs) {
     throw new StalePlanError(
       "the plan's changes differ from what the files and live state give now (a grant may have expired, or the file was edited)",
     );

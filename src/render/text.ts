@@ -35,7 +35,15 @@ export function renderSummaryLine(plan: Plan): string {
 
 /** Terminal view: per provider, one line per change with + / - / ~, its reason and source line. */
 export function renderText(plan: Plan, options: TextOptions): string {
-  const lines: string[] = [];
+  return [...renderTextPieces(plan, options)].join("");
+}
+
+/** Lines this many at a time: the text of a plan of millions of changes does not fit in one string. */
+const LINES_PER_PIECE = 10_000;
+
+/** renderText in pieces of whole lines. */
+export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<string> {
+  let lines: string[] = [];
   const paint = (sym: "+" | "-" | "~", text: string): string =>
     options.color ? `${COLORS[sym]}${text}${RESET}` : text;
   const dim = (text: string): string => (options.color ? `${DIM}${text}${RESET}` : text);
@@ -49,10 +57,20 @@ export function renderText(plan: Plan, options: TextOptions): string {
       const sym = symbolOf(c);
       lines.push(`  ${paint(sym, `${sym} ${describeChange(c)}`)}  ${dim(`(${describeWhy(c)})`)}`);
       if (options.verbose === true) for (const why of c.why ?? []) lines.push(`      ${dim(why)}`);
+      if (lines.length >= LINES_PER_PIECE) {
+        yield lines.join("\n") + "\n";
+        lines = [];
+      }
     }
-    for (const n of notes) lines.push(`  ${dim(`note: ${n.message}`)}`);
+    for (const n of notes) {
+      lines.push(`  ${dim(`note: ${n.message}`)}`);
+      if (lines.length >= LINES_PER_PIECE) {
+        yield lines.join("\n") + "\n";
+        lines = [];
+      }
+    }
     lines.push("");
   }
   lines.push(renderSummaryLine(plan));
-  return lines.join("\n") + "\n";
+  yield lines.join("\n") + "\n";
 }

@@ -8,7 +8,7 @@ import { accessCommitsSince, describeActor } from "../../audit/git.ts";
 import { resolveRepoContext, type RepoContext } from "../../pr/actions-context.ts";
 import { describeUnapproved, recordApprovals, type ApprovalsRecord } from "../../pr/approval-record.ts";
 import { createPrClient } from "../../pr/github.ts";
-import { renderText } from "../../render/text.ts";
+import { renderTextPieces } from "../../render/text.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { describeChange } from "../../render/describe.ts";
 import { COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
@@ -134,7 +134,7 @@ async function applyLocked(
     // which assertPlanCurrent has just proven identical to it.
     const plan = prepared.plan;
     if (prepared.warnings.length > 0) io.stderr(renderDiagnostics(prepared.warnings, "text"));
-    io.stdout(renderText(plan, { color: io.isTTY }));
+    for (const piece of renderTextPieces(plan, { color: io.isTTY })) io.stdout(piece);
     // Where the run is journalled, by whom, and who is protected: the same for every run.
     const common = {
       journalPath: journalPathOf(options),

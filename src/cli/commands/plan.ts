@@ -1,16 +1,15 @@
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode } from "../../errors.ts";
 import { closeProviders, preparePlan } from "../../engine/prepare-plan.ts";
-import { renderJson } from "../../render/json.ts";
+import { renderJsonPieces } from "../../render/json.ts";
 import { renderMarkdown } from "../../render/markdown.ts";
-import { renderText } from "../../render/text.ts";
+import { renderTextPieces } from "../../render/text.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { planChecksum } from "../../engine/saved-plan.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
-import { assertReplaceable, looksLikeSavedPlan } from "../output-file.ts";
+import { assertReplaceable, looksLikeSavedPlan, writePieces } from "../output-file.ts";
 
 export const PLAN_USAGE = `Usage: gatehouse plan [--dir access] [--out plan.json] [--format text|markdown|json]
                       [--detailed-exitcode] [--provider NAME]... [--verbose]
@@ -47,20 +46,22 @@ export async function runPlan(argv: readonly string[], io: CliIo): Promise<numbe
     if (out !== undefined) {
       const target = path.resolve(io.cwd, out);
       await assertReplaceable(io.cwd, target, "a saved plan", looksLikeSavedPlan);
-      await writeFile(target, renderJson(plan));
+      await writePieces(target, renderJsonPieces(plan));
     }
     switch (format) {
       case "json":
-        io.stdout(renderJson(plan));
+        for (const piece of renderJsonPieces(plan)) io.stdout(piece);
         break;
       case "markdown":
         io.stdout(renderMarkdown(plan));
         break;
       case "text":
-        io.stdout(renderText(plan, { color: io.isTTY, verbose: flag(args, "verbose") }));
+        for (const piece of renderTextPieces(plan, { color: io.isTTY, verbose: flag(args, "verbose") }))
+          io.stdout(piece);
         if (out !== undefined) {
+          const checksum = planChecksum(plan);
           io.stdout(
-            `Saved the plan to ${out} (checksum ${planChecksum(plan)}); apply it with: gatehouse apply ${out} --checksum ${planChecksum(plan)}\n`,
+            `Saved the plan to ${out} (checksum ${checksum}); apply it with: gatehouse apply ${out} --checksum ${checksum}\n`,
           );
         }
         break;
