@@ -50,6 +50,11 @@ export interface ForwardedAnswer {
 
 export interface FaultProxyOptions {
   /**
+   * Awaited before each request is handled: a test changes the server there, between the pages of a
+   * read, as another admin could.
+   */
+  readonly beforeHandling?: (method: string, url: URL) => Promise<void>;
+  /**
    * Called for every forwarded answer with a JSON body (after a fault's rewrite); what it returns replaces
    * the body and adds headers. Undefined leaves the answer as it was.
    */
@@ -188,6 +193,7 @@ export async function startFaultProxy(
     const method = req.method ?? "GET";
     const path = new URL(req.url ?? "/", target.origin).pathname;
     const body = await readBody(req);
+    await options.beforeHandling?.(method, new URL(req.url ?? "/", target.origin));
     const fault = takeFault(method, path);
     let outcome: number | "cut";
     if (fault?.kind === "status") {

@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { scimContext, scimProviderConfig, startScimServer } from "../harness/scim-server.ts";
 import type { ScimServer } from "../harness/scim-server.ts";
@@ -63,7 +64,13 @@ describe("scim readCache", { tags: ["slow"] }, () => {
   /** A provider as a new run would create it: fresh index, same working directory. */
   const run = (settings: Record<string, unknown> = {}, baseUrl = proxy.baseUrl): ScimProvider =>
     createScimProviderWith(
-      scimProviderConfig(baseUrl, { readCache: true, pageSize: PAGE_SIZE, ...settings }),
+      // No margin before the last read's start: this server is one process, and the test knows its clock.
+      scimProviderConfig(baseUrl, {
+        readCache: true,
+        pageSize: PAGE_SIZE,
+        clockMarginSeconds: 0,
+        ...settings,
+      }),
       { ...scimContext(server.token, log), cwd, now: () => new Date(clock) },
     );
   /** What the server holds, read in full by a provider without a cache, past the proxy. */
@@ -121,6 +128,8 @@ describe("scim readCache", { tags: ["slow"] }, () => {
       const outcomes = await admin.apply(batch, signal());
       expect(outcomes.filter((o) => o.status === "failed")).toEqual([]);
     }
+    // Reads start at the server's Date, in whole seconds: begin in the second after the seeding.
+    await sleep(1_050 - (Date.now() % 1_000));
   });
   afterEach(async () => {
     await proxy.close();
@@ -163,12 +172,14 @@ describe("scim readCache", { tags: ["slow"] }, () => {
       schemas: [PATCH_OP],
       Operations: [{ op: "remove", path: `members[value eq "${await userId("eve")}"]` }],
     });
+    // Read in the next second: changes made in the same second as a read's Date are (rightly) read again.
+    await sleep(1_050 - (Date.now() % 1_000));
     const changed = await readAsNewRun();
     const expected = await fresh();
     expect(changed.live).toEqual(expected);
     expect(changed.live.users.find((u) => u.account === "ben@example.com")?.title).toBe("Manager");
-    // Still incremental: three users changed since the mark (kim, ben and the one the mark came from, as
-    // the filter is "ge") fill two pages, as do three groups; plus the two totals.
+    // Still incremental: the two users changed since the last read began (kim, ben) fill a page, and the
+    // empty page after it (a full page is not trusted to be the last), as do the two groups; plus totals.
     expect(changed.reads).toBe(2 + 1 + 2 + 1);
 
     // Deletions: the totals no longer match, so the read falls back to a full one.
@@ -184,6 +195,45 @@ describe("scim readCache", { tags: ["slow"] }, () => {
 
     // And the snapshot that fallback wrote is good for the next run.
     expect((await readAsNewRun()).reads).toBe(INCREMENTAL_READS);
+  });
+
+  it("sees a change made by hand during the full read, to a page already read, in the next read", async () => {
+    // While the full read pages through the users, an admin changes ann (page 1, already read), then jo
+    // (the last page, not yet read): jo's change is read, ann's is not. The next read must find ann's
+    // change although it is older than every stamp the first read saw (it used to miss it for good).
+    let armed = true;
+    const racing = await startFaultProxy(server.baseUrl, {
+      beforeHandling: async (method, url) => {
+        if (!armed || method !== "GET" || !url.pathname.endsWith("/Users")) return;
+        if (url.searchParams.get("startIndex") !== "9" || url.searchParams.has("filter")) return;
+        armed = false;
+        await direct("PATCH", `/Users/${await userId("ann")}`, {
+          schemas: [PATCH_OP],
+          Operations: [{ op: "replace", path: "title", value: "Changed during the read" }],
+        });
+        await sleep(50);
+        await direct("PATCH", `/Users/${await userId("jo")}`, {
+          schemas: [PATCH_OP],
+          Operations: [{ op: "replace", path: "title", value: "Changed last" }],
+        });
+      },
+    });
+    try {
+      racing.inject({ fault: { kind: "filter-last-modified" }, times: 1_000_000 });
+      const first = await readAsNewRun(racing.baseUrl);
+      expect(armed).toBe(false);
+      const title = (live: LiveState, account: string) =>
+        live.users.find((u) => u.account === account)?.title;
+      expect(title(first.live, "jo@example.com")).toBe("Changed last");
+      expect(title(first.live, "ann@example.com")).not.toBe("Changed during the read");
+
+      const next = await readAsNewRun(racing.baseUrl);
+      expect(title(next.live, "ann@example.com")).toBe("Changed during the read");
+      expect(next.live).toEqual(await fresh());
+      expect(next.reads).toBeLessThan(FULL_LIST_READS); // still incremental
+    } finally {
+      await racing.close();
+    }
   });
 
   it("reads in full, with a log line, when the file is damaged, of another format or too old", async () => {

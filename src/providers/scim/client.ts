@@ -14,6 +14,8 @@ export interface ScimResponse {
   readonly status: number;
   readonly body: unknown;
   readonly etag?: string;
+  /** The server's clock when it answered (its Date header, ms), when it sent one. */
+  readonly date?: number;
 }
 
 export interface ScimRequest {
@@ -194,7 +196,13 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         const body = parseBody(text);
         if (res.status >= 200 && res.status < 300) {
           const etag = res.headers.get("etag");
-          return { status: res.status, body, ...(etag === null ? {} : { etag }) };
+          const date = Date.parse(res.headers.get("date") ?? "");
+          return {
+            status: res.status,
+            body,
+            ...(etag === null ? {} : { etag }),
+            ...(Number.isNaN(date) ? {} : { date }),
+          };
         }
         const scim = parseScimError(body);
         // A page of HTML is no SCIM server's answer: most likely baseUrl is not the SCIM root.

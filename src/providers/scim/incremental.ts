@@ -8,6 +8,7 @@ import { ScimHttpError } from "./client.ts";
 import { eqFilter, parseListResponse } from "./map.ts";
 import type { ScimSession } from "./session.ts";
 import {
+  changesSinceOf,
   indexToLiveState,
   listAll,
   loadEverything,
@@ -16,22 +17,20 @@ import {
   parseUsers,
   rememberGroup,
   rememberUser,
+  type ReadClock,
 } from "./session.ts";
 
-function latest(stamps: readonly (string | undefined)[]): string | undefined {
-  let best: string | undefined;
-  for (const stamp of stamps) {
-    if (stamp !== undefined && (best === undefined || Date.parse(stamp) > Date.parse(best))) best = stamp;
-  }
-  return best;
-}
-
-/** The newest meta.lastModified the index holds, for users and for groups. */
-function highWaterMarks(s: ScimSession): { users: string | undefined; groups: string | undefined } {
-  return {
-    users: latest([...s.index.usersById.values()].map((u) => u.lastModified)),
-    groups: latest([...s.index.groupsById.values()].map((g) => g.lastModified)),
-  };
+/**
+ * Whether every user and group read carries meta.lastModified: a server that keeps none may still accept
+ * the filter and answer it with nothing, which would read as "nothing changed".
+ */
+function isDatedThroughout(s: ScimSession): boolean {
+  const undated = (r: { readonly lastModified?: string }): boolean => r.lastModified === undefined;
+  return (
+    s.index.usersById.size > 0 &&
+    ![...s.index.usersById.values()].some(undated) &&
+    ![...s.index.groupsById.values()].some(undated)
+  );
 }
 
 async function changedSince(
@@ -40,10 +39,11 @@ async function changedSince(
   what: string,
   since: string,
   signal: AbortSignal,
+  clock?: ReadClock,
 ) {
   const filter = eqFilter("meta.lastModified", since, "ge");
   try {
-    const raw = await listAll(s, endpoint, `${what} changed since ${since}`, signal, filter);
+    const raw = await listAll(s, endpoint, `${what} changed since ${since}`, signal, filter, clock);
     s.index.canFilterByLastModified = true;
     return raw;
   } catch (error) {
@@ -67,25 +67,23 @@ async function totalOf(
 
 /** Brings the index up to date with as few requests as the server allows; true when that worked. */
 async function refreshIncrementally(s: ScimSession, signal: AbortSignal): Promise<boolean> {
-  const marks = highWaterMarks(s);
-  const groupsEndpoint = s.caps.groupsEndpoint;
-  if (
-    marks.users === undefined ||
-    (groupsEndpoint !== undefined && marks.groups === undefined && s.index.groupsById.size > 0)
-  ) {
-    return false;
-  }
-  const users = await changedSince(s, s.caps.usersEndpoint, "users", marks.users, signal);
+  // Everything changed since the last read began (by the server's clock), users then groups.
+  const since = s.index.changesSince;
+  if (since === undefined || !isDatedThroughout(s)) return false;
+  const clock: ReadClock = {};
+  const users = await changedSince(s, s.caps.usersEndpoint, "users", since, signal, clock);
   if (users === undefined) return false;
   for (const u of parseUsers(s, users)) rememberUser(s.index, u);
   if ((await totalOf(s, s.caps.usersEndpoint, "users", signal)) !== s.index.usersById.size) return false;
-  if (groupsEndpoint === undefined) return true;
-  if (marks.groups !== undefined) {
-    const groups = await changedSince(s, groupsEndpoint, "groups", marks.groups, signal);
+  const groupsEndpoint = s.caps.groupsEndpoint;
+  if (groupsEndpoint !== undefined) {
+    const groups = await changedSince(s, groupsEndpoint, "groups", since, signal);
     if (groups === undefined) return false;
     for (const g of await parseGroups(s, groups, signal)) rememberGroup(s.index, g);
+    if ((await totalOf(s, groupsEndpoint, "groups", signal)) !== s.index.groupsById.size) return false;
   }
-  return (await totalOf(s, groupsEndpoint, "groups", signal)) === s.index.groupsById.size;
+  s.index.changesSince = changesSinceOf(s, clock);
+  return true;
 }
 
 /**

@@ -38,6 +38,13 @@ export interface ScimIndex {
   /** Whether the server filters on meta.lastModified; undefined until tried. */
   canFilterByLastModified: boolean | undefined;
   /**
+   * What the next incremental read asks for (`meta.lastModified ge` this): the server's clock when the
+   * last read began, less READ_START_MARGIN_MS. Not the newest lastModified read: a change made by hand
+   * while a read pages, to an entry on a page already read, is older than entries on later pages.
+   * Undefined (the server sent no Date): no incremental read.
+   */
+  changesSince: string | undefined;
+  /**
    * Creates whose POST got no answer ("user:<lower-cased userName>", "group:<groupKey>"): the resource
    * may exist though the index lacks it, so a retried create looks it up on the server first.
    */
@@ -64,6 +71,7 @@ export function createIndex(): ScimIndex {
     groupsByKey: new Map(),
     isLoaded: false,
     canFilterByLastModified: undefined,
+    changesSince: undefined,
     uncertainCreates: new Set(),
   };
 }
@@ -85,6 +93,22 @@ export function pageSizeOf(s: ScimSession): number {
   return Math.max(1, Math.min(s.settings.pageSize ?? s.caps.maxResults ?? 100, max));
 }
 
+/** Where a read records the server's clock at its first answer. */
+export interface ReadClock {
+  /** Undefined until the first answer, and after one without a Date header. */
+  startedAt?: number | undefined;
+}
+
+/**
+ * The changesSince a read whose first answer `clock` recorded leaves for the next one: that answer's
+ * Date (whole seconds, so at or before the page was made), less the `clockMarginSeconds` setting.
+ */
+export function changesSinceOf(s: ScimSession, clock: ReadClock): string | undefined {
+  return clock.startedAt === undefined
+    ? undefined
+    : new Date(clock.startedAt - s.settings.clockMarginMs).toISOString();
+}
+
 /**
  * Every resource at an endpoint. The first page's total says how many pages to fetch concurrently, but a
  * total is not trusted to end the list: paging goes on while pages come back full (or the total says
@@ -98,12 +122,15 @@ export async function listAll(
   what: string,
   signal: AbortSignal,
   filter?: string,
+  clock?: ReadClock,
 ): Promise<unknown[]> {
   const count = pageSizeOf(s);
   const operation = `list ${what}`;
   const fetchPage = async (startIndex: number) => {
     const query = { startIndex: String(startIndex), count: String(count), ...(filter ? { filter } : {}) };
     const res = await s.client.request("GET", endpoint, { operation, query }, signal);
+    // The first page is asked for before any other, and once.
+    if (clock !== undefined && startIndex === 1) clock.startedAt = res.date;
     const page = parseListResponse(res.body);
     if (!page)
       throw new ProviderError(s.name, operation, `GET ${endpoint} did not return a SCIM ListResponse`);
@@ -261,7 +288,8 @@ export async function parseGroups(
 
 /** Reads every user and group into a fresh index. */
 export async function loadEverything(s: ScimSession, signal: AbortSignal): Promise<void> {
-  const users = parseUsers(s, await listAll(s, s.caps.usersEndpoint, "users", signal));
+  const clock: ReadClock = {};
+  const users = parseUsers(s, await listAll(s, s.caps.usersEndpoint, "users", signal, undefined, clock));
   const endpoint = s.caps.groupsEndpoint;
   const groups =
     endpoint === undefined ? [] : await parseGroups(s, await listAll(s, endpoint, "groups", signal), signal);
@@ -274,6 +302,7 @@ export async function loadEverything(s: ScimSession, signal: AbortSignal): Promi
   for (const u of users) rememberUser(s.index, u);
   for (const g of groups) rememberGroup(s.index, g);
   s.index.isLoaded = true;
+  s.index.changesSince = changesSinceOf(s, clock);
 }
 
 /** The live state as the index holds it. */

@@ -52,6 +52,11 @@ export interface ScimSettings {
   readonly retry: RetrySettings;
   /** Keep the index in `.gatehouse/cache/` so the next run's first read can be incremental. */
   readonly readCache: boolean;
+  /**
+   * How far before the last read began (by the server's Date) an incremental read looks, for clocks
+   * that differ between the app's servers and changes committed a little after they were stamped.
+   */
+  readonly clockMarginMs: number;
 }
 
 type Settings = Readonly<Record<string, unknown>>;
@@ -133,6 +138,7 @@ export function parseScimSettings(config: ProviderConfig): ScimSettings {
     attributeMapping: readMapping(config, s["attributeMapping"]),
     retry: readRetry(config, s["retry"]),
     readCache,
+    clockMarginMs: readInt(config, s, "clockMarginSeconds", 0, 60) * 1000,
   };
 }
 

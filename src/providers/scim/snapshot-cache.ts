@@ -32,6 +32,8 @@ export interface ScimSnapshot {
   /** Whether the server filters on meta.lastModified, and since when that is known (ms). */
   readonly canFilterByLastModified: boolean | undefined;
   readonly filterCheckedAt: number | undefined;
+  /** ScimIndex.changesSince after the read behind this snapshot (none: the next read is a full one). */
+  readonly changesSince?: string | undefined;
   readonly users: readonly ScimUser[];
   readonly groups: readonly ScimGroup[];
 }
@@ -125,6 +127,12 @@ export function parseStoredSnapshot(value: unknown, key: string, now: number): S
   if (typeof fullReadAt !== "number" || flag === "bad" || users === undefined || groups === undefined)
     return "it is damaged";
   if (filterCheckedAt !== undefined && typeof filterCheckedAt !== "number") return "it is damaged";
+  const { changesSince } = value;
+  if (
+    changesSince !== undefined &&
+    (typeof changesSince !== "string" || Number.isNaN(Date.parse(changesSince)))
+  )
+    return "it is damaged";
   const age = now - fullReadAt;
   if (age < 0 || age > MAX_SNAPSHOT_AGE_MS) return "its last full read is over 24 hours old";
   const checkedAge = filterCheckedAt === undefined ? 0 : now - filterCheckedAt;
@@ -133,6 +141,7 @@ export function parseStoredSnapshot(value: unknown, key: string, now: number): S
     fullReadAt,
     canFilterByLastModified: fresh ? flag : undefined,
     filterCheckedAt: fresh ? filterCheckedAt : undefined,
+    changesSince,
     users,
     groups,
   };
@@ -146,6 +155,7 @@ export function serializeSnapshot(snapshot: ScimSnapshot, key: string): string {
     fullReadAt: snapshot.fullReadAt,
     canFilterByLastModified: snapshot.canFilterByLastModified ?? "unknown",
     ...(snapshot.filterCheckedAt === undefined ? {} : { filterCheckedAt: snapshot.filterCheckedAt }),
+    ...(snapshot.changesSince === undefined ? {} : { changesSince: snapshot.changesSince }),
     users: snapshot.users,
     groups: snapshot.groups,
   });
@@ -196,6 +206,7 @@ export class ScimSnapshotStore {
     for (const u of snapshot.users) rememberUser(index, u);
     for (const g of snapshot.groups) rememberGroup(index, g);
     index.isLoaded = true;
+    index.changesSince = snapshot.changesSince;
     this.fullReadAt = snapshot.fullReadAt;
     return true;
   }
@@ -213,6 +224,7 @@ export class ScimSnapshotStore {
       fullReadAt: this.fullReadAt,
       canFilterByLastModified: this.filterFlag,
       filterCheckedAt: this.filterCheckedAt,
+      changesSince: index.changesSince,
       // A server that refuses the filter is read in full every time: its users and groups are not kept.
       users: refused ? [] : [...index.usersById.values()],
       groups: refused ? [] : [...index.groupsById.values()],

@@ -3,6 +3,7 @@
  * request-logging proxy so the test counts what gatehouse really sent: apply, converge, adoption of an
  * account made before gatehouse, and a leaver, all through `main([...], io)` in a temp git repository.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { isRecord } from "../../../src/audit/change-shape.ts";
 import { startFaultProxy, type FaultProxy } from "../../harness/fault-proxy.ts";
@@ -287,10 +288,15 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
   });
 
   it("with readCache, a plan with nothing changed reads incrementally from the last run's snapshot, and drift still shows", async () => {
-    const { server, proxy, repo } = await setup("    readCache: true\n    pageSize: 2\n");
+    // No clock margin (one server process): each read looks back to the second its last read began.
+    const { server, proxy, repo } = await setup(
+      "    readCache: true\n    pageSize: 2\n    clockMarginSeconds: 0\n",
+    );
     // Better Auth refuses meta.lastModified filters: the proxy answers them from the server's lists.
     proxy.inject({ fault: { kind: "filter-last-modified" }, times: 1_000_000 });
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    // The apply's writes are then a second older than the next read's start, and not read again.
+    await sleep(1_050 - (Date.now() % 1_000));
 
     const full = await repo.run(["plan", "--detailed-exitcode"]);
     expect(full.stdout).toContain("No changes.");
