@@ -173,8 +173,29 @@ interface FoldCache {
   readonly lastLineStart: number;
   readonly lastLineHash: string;
   /** The last entry folded: an anchor that `journal verify` looks for. */
-  readonly head: { readonly seq: number; readonly hash: string };
+  readonly head: { readonly seq: number; readonly hash: string } | undefined;
   readonly fold: MutableFold;
+  /**
+   * A cache of another format (an older gatehouse): its fold is not used, but where it stopped is still
+   * checked, so an upgrade does not drop the check for entries cut off the journal's end.
+   */
+  readonly isAnchorOnly?: true;
+}
+
+/** A cache file that is there but cannot be used at all: its check for a cut journal is lost. */
+export const DAMAGED = "damaged";
+
+/** The anchor of any format's cache (every format since the first kept these), or undefined. */
+function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefined {
+  const { end, lastLineStart, lastLineHash, entries, headSeq, headHash } = value;
+  const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+  if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string" || !isOffset(entries))
+    return undefined;
+  const fold = emptyFold();
+  fold.entries = entries;
+  const head =
+    isOffset(headSeq) && typeof headHash === "string" ? { seq: headSeq, hash: headHash } : undefined;
+  return { end, lastLineStart, lastLineHash, head, fold, isAnchorOnly: true };
 }
 
 // 2: group deletes and renames carry their memberships (a fold made by 1 did not). 3: intents. 4: head.
@@ -186,10 +207,17 @@ function cacheFileOf(cacheDir: string, journal: string): string {
   return path.join(cacheDir, `journal-${id}.json`);
 }
 
-async function readFoldCache(file: string): Promise<FoldCache | undefined> {
+/** The cache in `file`: undefined when there is none, DAMAGED when there is one that cannot be used. */
+async function readFoldCache(file: string): Promise<FoldCache | typeof DAMAGED | undefined> {
   const read = await readCacheFile(file);
-  if (typeof read === "string") return undefined;
-  const { value } = read;
+  if (read === "missing") return undefined;
+  if (read === "unreadable") return DAMAGED;
+  const cache = foldCacheOf(read.value);
+  return cache ?? (isRecord(read.value) ? (anchorOf(read.value) ?? DAMAGED) : DAMAGED);
+}
+
+/** A cache of this format, or undefined. */
+function foldCacheOf(value: unknown): FoldCache | undefined {
   if (!isRecord(value) || value["format"] !== FORMAT) return undefined;
   const {
     end,
@@ -236,8 +264,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     end: cache.end,
     lastLineStart: cache.lastLineStart,
     lastLineHash: cache.lastLineHash,
-    headSeq: cache.head.seq,
-    headHash: cache.head.hash,
+    ...(cache.head === undefined ? {} : { headSeq: cache.head.seq, headHash: cache.head.hash }),
     entries: cache.fold.entries,
     managed: [...cache.fold.managed],
     accounts: [...cache.fold.accounts],
@@ -256,9 +283,17 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
 export async function foldedHead(
   journalPath: string,
   cacheDir: string,
-): Promise<{ readonly entries: number; readonly seq: number; readonly hash: string } | undefined> {
+): Promise<
+  { readonly entries: number; readonly seq: number; readonly hash: string } | typeof DAMAGED | undefined
+> {
   const cache = await readFoldCache(cacheFileOf(cacheDir, journalPath));
-  return cache && { entries: cache.fold.entries, ...cache.head };
+  if (cache === DAMAGED) return DAMAGED;
+  return cache?.head && { entries: cache.fold.entries, ...cache.head };
+}
+
+/** Where the fold cache of `journalPath` in `cacheDir` is, for messages. */
+export function foldCachePath(journalPath: string, cacheDir: string): string {
+  return cacheFileOf(cacheDir, journalPath);
 }
 
 /**
@@ -272,7 +307,7 @@ function anchorLost(
   isMissing: boolean,
 ): JournalError {
   return new JournalError(
-    `${journalPath} ${isMissing ? "is gone, but" : "no longer holds what"} gatehouse read ${String(cache.fold.entries)} entries (up to seq ${String(cache.head.seq)}) from it on this machine: ` +
+    `${journalPath} ${isMissing ? "is gone, but" : "no longer holds what"} gatehouse read ${String(cache.fold.entries)} entries${cache.head === undefined ? "" : ` (up to seq ${String(cache.head.seq)})`} from it on this machine: ` +
       `entries were cut off or rewritten, or the file was replaced. Nothing was read or changed. Run \`gatehouse journal verify\` and find out what happened; ` +
       `if the journal was restored on purpose, delete ${cacheFile} to accept it as it is now`,
   );
@@ -308,8 +343,9 @@ export async function foldJournal(
   journalPath: string,
   cacheDir?: string,
   chunkBytes: number = LINE_CHUNK_BYTES,
+  warn: (message: string) => void = () => undefined,
 ): Promise<JournalFold> {
-  const fold = await foldJournalFile(journalPath, cacheDir, chunkBytes);
+  const fold = await foldJournalFile(journalPath, cacheDir, chunkBytes, warn);
   // Changes a run made while the journal could not take them: until the next apply records them, a
   // plan reads them from where that run set them aside (not cached: the cache follows the journal).
   const aside = await readSetAside(journalPath);
@@ -331,9 +367,15 @@ async function foldJournalFile(
   journalPath: string,
   cacheDir: string | undefined,
   chunkBytes: number,
+  warn: (message: string) => void,
 ): Promise<JournalFold> {
   const cacheFile = cacheDir === undefined ? undefined : cacheFileOf(cacheDir, journalPath);
-  const cached = cacheFile === undefined ? undefined : await readFoldCache(cacheFile);
+  const read = cacheFile === undefined ? undefined : await readFoldCache(cacheFile);
+  if (read === DAMAGED)
+    warn(
+      `warning: ${cacheFile ?? ""} is damaged: it was where gatehouse checks that ${journalPath} still holds what it read before, so entries cut off the journal since then would go unnoticed; run \`gatehouse journal verify\` (this run reads the whole journal and writes a new one)`,
+    );
+  const cached = read === DAMAGED ? undefined : read;
   const opened = await openJournal(journalPath);
   if (opened === undefined) {
     if (cached !== undefined && cacheFile !== undefined && cached.fold.entries > 0)
@@ -342,9 +384,11 @@ async function foldJournalFile(
   }
   const { handle, size } = opened;
   try {
-    const resumed = await resumable(handle, size, cached);
-    if (cached !== undefined && cacheFile !== undefined && resumed === undefined && cached.fold.entries > 0)
+    const found = await resumable(handle, size, cached);
+    if (cached !== undefined && cacheFile !== undefined && found === undefined && cached.fold.entries > 0)
       throw anchorLost(journalPath, cacheFile, cached, false);
+    // An older format's cache only vouched for the journal: fold it all again.
+    const resumed = found?.isAnchorOnly === true ? undefined : found;
     if (resumed?.end === size) return resumed.fold;
     const fold = resumed?.fold ?? emptyFold();
     let lastLineStart = resumed?.lastLineStart ?? 0;

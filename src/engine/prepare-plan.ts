@@ -28,6 +28,8 @@ export interface EngineOptions {
   /** Only these providers (by name); default all. */
   readonly only?: readonly string[];
   readonly log?: (line: string) => void;
+  /** Warnings about the run itself (not progress): printed even when progress lines are not. */
+  readonly warn?: (line: string) => void;
   readonly fetch?: typeof fetch;
   readonly readTimeoutMs?: number;
   /** Per-file parse cache, relative to cwd (default `.gatehouse/cache`); false turns it off. */
@@ -132,6 +134,8 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
   const journalRead = foldJournal(
     journalPathOf(options),
     cacheDir === false ? undefined : path.resolve(options.cwd, cacheDir),
+    undefined,
+    (message) => options.warn?.(message),
   );
   journalRead.catch(() => undefined); // awaited below, after validation, whose errors come first
   const providers = new Map<string, Provider>();

@@ -126,6 +126,46 @@ describe("the journal fold", () => {
     );
   });
 
+  it("warns about a damaged cache, and still checks the journal against an older gatehouse's cache", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    await appendJournalEntries(journal, run(1, ["ada", "bob"]));
+    await foldJournal(journal, cache);
+    const [name] = (await readdir(cache)).filter((n) => n.startsWith("journal-"));
+    const file = join(cache, name ?? "");
+    const good = await readFile(file, "utf8");
+
+    // Garbled: the check is lost for this run, and said so; the fold is read in full and the cache rewritten.
+    await writeFile(file, "x");
+    const warnings: string[] = [];
+    const fold = await foldJournal(journal, cache, undefined, (m) => warnings.push(m));
+    expect(plainFold(fold)).toEqual(plainFold(await foldJournal(journal)));
+    expect(warnings).toEqual([
+      expect.stringMatching(/journal-[0-9a-f]{16}\.json is damaged: .*cut off the journal/),
+    ]);
+    expect(await readFile(file, "utf8")).toBe(good);
+
+    // Written by an older gatehouse (another format): its fold is not used, but the journal must still hold
+    // the line it stopped at.
+    await writeFile(
+      file,
+      good.replace('"format":"gatehouse journal fold 4"', '"format":"gatehouse journal fold 3"'),
+    );
+    const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
+    await writeFile(journal, lines.slice(0, -1).join("\n") + "\n");
+    await expect(foldJournal(journal, cache)).rejects.toThrow(
+      /no longer holds what gatehouse read 3 entries/,
+    );
+    await writeFile(journal, lines.join("\n") + "\n");
+    const quiet: string[] = [];
+    expect(plainFold(await foldJournal(journal, cache, undefined, (m) => quiet.push(m)))).toEqual(
+      plainFold(await foldJournal(journal)),
+    );
+    expect(quiet).toEqual([]);
+    expect(await readFile(file, "utf8")).toBe(good);
+  });
+
   it("lets a deleted group's memberships go and moves a renamed group's to its new name, also on resume", async () => {
     const dir = await tempDir();
     const cache = join(dir, "cache");

@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { hashEntry, type JournalEntry } from "../../src/audit/journal-entry.ts";
@@ -76,6 +76,23 @@ describe("a journal changed behind gatehouse's back", () => {
     const verify = await cli(tree, ["journal", "verify"]);
     expect(verify.code).toBe(1);
     expect(verify.out).toContain("entries were cut off its end");
+  });
+
+  it("says so when the record of what was read here is damaged, in plan and in verify", async () => {
+    const { tree, journal, lines } = await appliedTwice();
+    const cacheDir = path.join(tree.cwd, ".gatehouse/cache");
+    const [record] = (await readdir(cacheDir)).filter((n) => /^journal-[0-9a-f]{16}\.json$/.test(n));
+    await writeFile(path.join(cacheDir, record ?? ""), "garbled");
+    await writeFile(journal, lines.slice(0, -1).join("\n") + "\n");
+    const verify = await cli(tree, ["journal", "verify"]);
+    expect(verify.out).toMatch(
+      /warning: \.gatehouse\/cache\/journal-[0-9a-f]{16}\.json is damaged, so whether entries were cut off/,
+    );
+    const plan = await cli(tree, ["plan"]);
+    expect(plan.code).toBe(0);
+    expect(plan.stderr).toMatch(
+      /journal-[0-9a-f]{16}\.json is damaged: .*entries cut off the journal since then would go unnoticed/,
+    );
   });
 
   it("finds a chain rewritten with recomputed hashes, up to the last entry read here", async () => {

@@ -19,5 +19,8 @@ export function engineOptions(
     log: (line) => {
       if (!quiet) io.stderr(line + "\n");
     },
+    warn: (line) => {
+      io.stderr(line + "\n");
+    },
   };
 }

@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../audit/journal.ts";
-import { foldedHead } from "../../audit/journal-fold.ts";
+import { DAMAGED, foldCachePath, foldedHead } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
 import { rememberVerified } from "../../audit/verified-prefix.ts";
 import { inlineText } from "../terminal-text.ts";
@@ -65,7 +65,12 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
   }
   // The last entry gatehouse read from this journal on this machine must still be there, with its hash:
   // that catches entries cut off the end, and a chain rewritten (hashes recomputed) up to it.
-  const known = await foldedHead(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR));
+  const head = await foldedHead(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR));
+  const known = head === DAMAGED ? undefined : head;
+  if (head === DAMAGED)
+    io.stdout(
+      `${shown}: warning: ${path.relative(io.cwd, foldCachePath(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR)))} is damaged, so whether entries were cut off the journal's end since gatehouse last read it here cannot be checked; the next plan writes a new one\n`,
+    );
   const result = await verifyJournal(file, known === undefined ? {} : { expectedHead: known });
   const problems = [...result.problems];
   if (
