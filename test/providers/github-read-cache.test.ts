@@ -77,6 +77,35 @@ describe("github readCache: ETags kept between runs", { tags: ["slow"] }, () => 
     }
   });
 
+  it("sees a member added past a full page, also where GitHub confirms the unchanged page by its body", async () => {
+    // With ETags of the body alone, the first page of a team of exactly 100 is confirmed (304) after a
+    // 101st member joins, with the stored Link that had no next page: the read would stop there.
+    gh.fake.etagCoversLink = false;
+    orgCount += 1;
+    const org = `cache-${String(orgCount)}`;
+    const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-github-cache-"));
+    try {
+      const logins = Array.from({ length: 100 }, (_, i) => `member-${String(i).padStart(3, "0")}`);
+      seedOrg(gh.fake, { org, viewer: "gatehouse-bot", token: GITHUB_TOKEN, members: [...logins, "late"] });
+      const team = seedTeam(gh.fake, org, { name: "team-big-read", members: logins });
+      const membersOf = (live: Awaited<ReturnType<typeof run>>["live"]) =>
+        live.groups.find((g) => g.name === "team-big-read")?.members ?? [];
+      expect(membersOf((await run(org, cwd)).live)).toHaveLength(100);
+
+      team.members.set(gh.fake.state.requireUser("late").id, "member");
+      const next = await run(org, cwd);
+      expect(
+        next.sent.some((r) => r.status === 304 && r.path === `/orgs/${org}/teams/team-big-read/members`),
+      ).toBe(true);
+      expect(membersOf(next.live)).toHaveLength(101);
+      expect(membersOf(next.live)).toContain("late");
+      expect(next.live).toEqual((await run(org, cwd, false)).live);
+    } finally {
+      gh.fake.etagCoversLink = true;
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
   it("reads everything, with a log line, when the file is damaged; without the setting writes nothing", async () => {
     const { org, cwd } = await orgWithTeam();
     try {

@@ -41,6 +41,26 @@ export interface GithubClientOptions {
   readonly maxRetries: number;
 }
 
+/**
+ * A page kept from an earlier read, confirmed unchanged (304), that was full and the last: GitHub may
+ * confirm a page by its content alone, so a list that has since grown onto a next page would end here,
+ * with the stored Link that had no next. Such a page points at the next one, which is then asked for
+ * (an empty list if there is none: one request, for lists of exactly a multiple of a page).
+ */
+function withNextPageIfFull<T extends { headers: { link?: string }; data: unknown }>(
+  url: string,
+  response: T,
+): T {
+  const parsed = new URL(url);
+  const perPage = Number(parsed.searchParams.get("per_page") ?? "30");
+  const link = response.headers.link ?? "";
+  if (!Array.isArray(response.data) || response.data.length < perPage || link.includes(`rel="next"`))
+    return response;
+  parsed.searchParams.set("page", String(Number(parsed.searchParams.get("page") ?? "1") + 1));
+  const next = `<${parsed.toString()}>; rel="next"`;
+  return { ...response, headers: { ...response.headers, link: link === "" ? next : `${link}, ${next}` } };
+}
+
 /** A GET's answer kept for its ETag: sent again as If-None-Match, returned as is on 304. */
 export interface CachedResponse {
   readonly etag: string;
@@ -123,7 +143,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     } catch (error) {
       if (statusOf(error) === 304 && cached) {
         counts.notModified += 1;
-        return cached.response;
+        return withNextPageIfFull(key, cached.response);
       }
       throw error;
     }

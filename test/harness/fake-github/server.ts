@@ -37,6 +37,11 @@ export interface FakeGithub {
   injectFault(fault: FakeFault): void;
   /** The base URL clients see (a proxy in front of the fake); used in `Link` headers and `url` fields. */
   setPublicUrl(url: string): void;
+  /**
+   * Whether an ETag covers the Link header too (the default), or only the body: GitHub does not say, and
+   * with body-only ETags a page that did not change is confirmed (304) even when a next page appeared.
+   */
+  etagCoversLink: boolean;
   close(): Promise<void>;
 }
 
@@ -133,7 +138,7 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     if (method === "GET" && status === 200) {
       const etag = `W/"${createHash("sha256")
         .update(payload)
-        .update(headers["link"] ?? "")
+        .update(fake.etagCoversLink ? (headers["link"] ?? "") : "")
         .digest("hex")
         .slice(0, 32)}"`;
       headers["etag"] = etag;
@@ -160,8 +165,9 @@ export async function startFakeGithub(): Promise<FakeGithub> {
   api = `http://127.0.0.1:${String(await listenOnLoopback(server))}`;
   publicUrl = api;
 
-  return {
+  const fake: FakeGithub = {
     url: api,
+    etagCoversLink: true,
     state,
     rateLimits,
     requests,
@@ -184,4 +190,5 @@ export async function startFakeGithub(): Promise<FakeGithub> {
         });
       }),
   };
+  return fake;
 }
