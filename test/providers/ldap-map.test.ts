@@ -76,6 +76,50 @@ describe("ldap DNs", () => {
   });
 });
 
+describe("normalizeDn", () => {
+  /** The definition: every RDN parsed, lower-cased and escaped again. */
+  const byParsing = (dn: string): string =>
+    parseDn(dn)
+      .map((r) => `${r.type.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
+      .join(",");
+
+  it("takes the quick way for plain DNs and gives what parsing gives, for any DN", () => {
+    const fixed = [
+      "uid=Ann,ou=People,dc=Example,dc=com",
+      "  UID = Ann  ,  OU=People , DC=example,DC=com  ",
+      "uid=,ou=x",
+      "=x,ou=y",
+      "uid=a=b,ou=x",
+      "uid=a , , ou=x",
+      ",uid=a,",
+      "uid",
+      "uid=a,ou",
+      "",
+      " ",
+      "cn=Jos\\C3\\A9,ou=x",
+      "cn=a\\,b,dc=x",
+      'cn="quoted",dc=x',
+      "cn=a+sn=b,dc=x",
+      "cn=#41,dc=x",
+      "cn=a;ou=b",
+      "cn=\\ lead,dc=x",
+      "cn=tab\there,dc=x",
+      "cn=ÉCOLE,dc=x",
+      "CN=İstanbul,DC=x",
+    ];
+    const alphabet = ["a", "B", "=", ",", " ", "\\", "+", '"', ";", "#", "<", "é", "\t", "2C"];
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const random = Array.from({ length: 5_000 }, () =>
+      Array.from({ length: 1 + next(24) }, () => alphabet[next(alphabet.length)] ?? "").join(""),
+    );
+    for (const dn of [...fixed, ...random]) expect(normalizeDn(dn), JSON.stringify(dn)).toBe(byParsing(dn));
+  });
+});
+
 describe("ldap DN edge cases", () => {
   it("decodes a run of hex escapes as UTF-8, so a hex-escaped member matches the same DN in plain text", () => {
     expect(parseDn("cn=Jos\\C3\\A9,dc=x")[0]?.value).toBe("José");
@@ -140,9 +184,11 @@ describe("ldap settings", () => {
 
 describe("ldap entry mapping", () => {
   const people = `ou=people,${BASE}`;
+  const accountOfDn = (dn: string) => (isDnUnder(dn, people) ? parseDn(dn)[0]?.value : undefined);
   const resolver = {
-    accountOfDn: (dn: string) => (isDnUnder(dn, people) ? parseDn(dn)[0]?.value : undefined),
-    groupOfDn: (dn: string) => (isDnUnder(dn, `ou=groups,${BASE}`) ? parseDn(dn)[0]?.value : undefined),
+    // Keys are normalized DNs (lower case).
+    accountOfKey: accountOfDn,
+    groupOfKey: (key: string) => (isDnUnder(key, `ou=groups,${BASE}`) ? parseDn(key)[0]?.value : undefined),
     hasAccount: (a: string) => a === "ann",
     danglingAccount: () => undefined,
   };
@@ -155,7 +201,7 @@ describe("ldap entry mapping", () => {
       manager: [`uid=ann,${people}`],
       employeeType: ["contractor"],
     });
-    expect(toLiveUser(e, openldap, resolver.accountOfDn)).toEqual({
+    expect(toLiveUser(e, openldap, accountOfDn)).toEqual({
       account: "bob",
       enabled: false,
       name: "Bob B",

@@ -81,9 +81,55 @@ export function escapeFilterValue(value: string): string {
 
 /** Canonical form for comparing DNs: lower case, no optional spaces, uniform escaping. */
 export function normalizeDn(dn: string): string {
-  return parseDn(dn)
-    .map((r) => `${r.type.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
-    .join(",");
+  return (
+    normalizePlainDn(dn) ??
+    parseDn(dn)
+      .map((r) => `${r.type.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
+      .join(",")
+  );
+}
+
+/** A DN with nothing that parseDn unescapes or escapeDnValue escapes (no RDN holds "=", checked below). */
+const PLAIN_DN = /^[^\\"+;<>#]*$/;
+
+/** The index after the spaces from `start`, or before the spaces ending at `end`. */
+function skipSpaces(text: string, start: number, end: number, step: 1 | -1): number {
+  let i = start;
+  while (step === 1 ? i < end && text.charCodeAt(i) === 0x20 : i > end && text.charCodeAt(i - 1) === 0x20)
+    i += step;
+  return i;
+}
+
+/**
+ * normalizeDn of a DN without escapes or characters to escape, without parsing it character by character:
+ * group members are hundreds of thousands of such DNs on every read. Undefined for anything else.
+ */
+function normalizePlainDn(dn: string): string | undefined {
+  if (!PLAIN_DN.test(dn)) return undefined;
+  const lower = dn.toLowerCase();
+  let out = "";
+  let start = 0;
+  while (start <= lower.length) {
+    let end = lower.indexOf(",", start);
+    if (end < 0) end = lower.length;
+    const eq = lower.indexOf("=", start);
+    if (eq < 0 || eq > end) {
+      // No "=": only an empty part (", ,") is dropped as parseDn drops it; anything else is parsed.
+      if (skipSpaces(lower, start, end, 1) !== end) return undefined;
+    } else {
+      const valueStart = skipSpaces(lower, eq + 1, end, 1);
+      const valueEnd = skipSpaces(lower, end, valueStart, -1);
+      const another = lower.indexOf("=", eq + 1);
+      if (another >= 0 && another < end) return undefined; // "=" in a value: escaped by normalizeDn
+      const typeStart = skipSpaces(lower, start, eq, 1);
+      const typeEnd = skipSpaces(lower, eq, typeStart, -1);
+      if (typeEnd > typeStart || valueEnd > valueStart) {
+        out += `${out === "" ? "" : ","}${lower.slice(typeStart, typeEnd)}=${lower.slice(valueStart, valueEnd)}`;
+      }
+    }
+    start = end + 1;
+  }
+  return out;
 }
 
 export function isDnUnder(dn: string, base: string): boolean {

@@ -5,6 +5,8 @@ import type { LdapEntry } from "./map.ts";
 import { firstValue, toLiveGroup, toLiveUser } from "./map.ts";
 import type { LdapSettings } from "./settings.ts";
 
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Entries in a fixed order (by normalized DN), so the result never depends on the order they were read in. */
 function byDn(entries: Iterable<LdapEntry>): LdapEntry[] {
   return [...entries]
@@ -69,8 +71,8 @@ export function toLiveState(
   const accounts = new Set(accountByDn.values());
   const groupDns = new Set(groupByDn.keys());
   const resolver = {
-    accountOfDn,
-    groupOfDn: (dn: string) => groupByDn.get(normalizeDn(dn)),
+    accountOfKey: (key: string) => accountByDn.get(key),
+    groupOfKey: (key: string) => groupByDn.get(key),
     hasAccount: (account: string) => accounts.has(account),
     danglingAccount: (value: string) => danglingAccount(value, s, groupDns),
   };
@@ -90,7 +92,8 @@ export function toLiveState(
     }
   }
   if (unknownTotal > 0) notes.push(`${unknownTotal} member value(s) in total are outside the managed scope`);
-  users.sort((a, b) => a.account.localeCompare(b.account));
-  groups.sort((a, b) => a.name.localeCompare(b.name));
+  // By code unit, the order the planner merges in (a locale's order would make it sort them again).
+  users.sort((a, b) => compareText(a.account, b.account));
+  groups.sort((a, b) => compareText(a.name, b.name));
   return { state: { users, groups }, notes };
 }

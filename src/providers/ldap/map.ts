@@ -77,10 +77,10 @@ export function toLiveUser(
 }
 
 export interface GroupResolver {
-  /** Account name of a user DN in the managed people (or disabled) OU. */
-  accountOfDn(dn: string): string | undefined;
-  /** Group name of a group DN in the managed groups OU. */
-  groupOfDn(dn: string): string | undefined;
+  /** Account name of a user DN (normalizeDn) in the managed people (or disabled) OU. */
+  accountOfKey(key: string): string | undefined;
+  /** Group name of a group DN (normalizeDn) in the managed groups OU. */
+  groupOfKey(key: string): string | undefined;
   hasAccount(account: string): boolean;
   /**
    * The account a member value names when no entry has it (a dangling value): a user created under that
@@ -108,9 +108,11 @@ export function toLiveGroup(
       continue;
     }
     const dn = stripUniqueMemberUid(value);
-    if (normalizeDn(dn) === placeholder) continue;
-    const account = resolve.accountOfDn(dn);
-    const group = account === undefined ? resolve.groupOfDn(dn) : undefined;
+    // Normalized once: a read of a large directory holds hundreds of thousands of member values.
+    const key = normalizeDn(dn);
+    if (key === placeholder) continue;
+    const account = resolve.accountOfKey(key);
+    const group = account === undefined ? resolve.groupOfKey(key) : undefined;
     const dangling = account === undefined && group === undefined ? resolve.danglingAccount(dn) : undefined;
     if (account !== undefined) members.push(account);
     else if (group !== undefined && nesting) groupMembers.push(group);
