@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, connect, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, ProviderError } from "../../src/errors.ts";
 import type { Change } from "../../src/plan/types.ts";
@@ -74,6 +78,64 @@ describe("ldap provider errors name the problem and never the password", { tags:
     expect(error.message).toContain("GATEHOUSE_TEST_LDAP_PASSWORD");
     expect(error.isTransient).toBe(false);
     expect(everythingSaidBy(error)).not.toContain("not-the-password-xyz");
+  });
+
+  it("binds once with a refused password, also where an incremental read would have fallen back to a full one", async () => {
+    // Each failed bind counts towards a lockout policy (ppolicy's pwdMaxFailure, AD's threshold): one
+    // refusal is the answer for the whole run. Connections (one per bind attempt) are counted on the way.
+    let connections = 0;
+    const relay = createServer((socket) => {
+      connections += 1;
+      const upstream = connect(Number(new URL(server.url).port), "127.0.0.1");
+      socket.pipe(upstream).pipe(socket);
+      const close = (): void => {
+        socket.destroy();
+        upstream.destroy();
+      };
+      socket.on("error", close);
+      upstream.on("error", close);
+    });
+    const port = await new Promise<number>((resolve) =>
+      relay.listen(0, "127.0.0.1", () => resolve((relay.address() as AddressInfo).port)),
+    );
+    const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-bind-"));
+    try {
+      const via = { ...server, url: `ldap://127.0.0.1:${String(port)}` };
+      const run = (password: string): Provider =>
+        createLdapProvider(ldapConfig(via, { readCache: true }), { ...ldapContext(password), cwd });
+      const good = run(server.password);
+      await good.read(signal()); // leaves a snapshot: the next run tries the incremental way first
+      await good.close();
+      connections = 0;
+      const error = await readError(run("not-the-password-xyz"));
+      expect(error.message).toContain("invalid credentials");
+      expect(connections).toBe(1);
+
+      connections = 0;
+      const refused = run("not-the-password-xyz");
+      const outcomes = await refused.apply(
+        ["ann", "bob", "cy"].map(
+          (account) =>
+            ({
+              id: `ldap:user/${account}`,
+              provider: "ldap",
+              reason: "added-in-config",
+              risk: "broadens",
+              kind: "user",
+              action: "create",
+              account,
+              after: { name: account },
+            }) as Change,
+        ),
+        signal(),
+      );
+      await refused.close();
+      expect(outcomes.map((o) => o.status)).toEqual(["failed", "failed", "failed"]);
+      expect(connections).toBe(1);
+    } finally {
+      await new Promise((resolve) => relay.close(resolve));
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 
   it("reports an unreachable server as transient", async () => {

@@ -1,5 +1,5 @@
 /** The only file that talks to the directory (through ldapts). Counts operations and maps errors. */
-import { Attribute, Change, Client } from "ldapts";
+import { Attribute, Change, Client, ResultCodeError } from "ldapts";
 import type { Entry, SearchOptions } from "ldapts";
 import type { ErrorContext } from "./error-map.ts";
 import { toProviderError } from "./error-map.ts";
@@ -60,6 +60,11 @@ function collectAttributes(entry: Entry, into: Map<string, string[]>): Map<strin
 export class LdapClient {
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
+  /**
+   * A bind the server refused (wrong password, locked account): every later call fails with it at once.
+   * Binding again would only fail again, and count towards a lockout policy (ppolicy, AD's threshold).
+   */
+  private refused: Error | undefined;
   private readCount = 0;
   private writeCount = 0;
 
@@ -67,6 +72,11 @@ export class LdapClient {
 
   constructor(options: LdapClientOptions) {
     this.options = options;
+  }
+
+  /** Whether the server refused this client's bind: nothing more is sent. */
+  get isBindRefused(): boolean {
+    return this.refused !== undefined;
   }
 
   get reads(): number {
@@ -92,15 +102,19 @@ export class LdapClient {
       await client.bind(this.options.bindDn, this.options.password);
     } catch (error) {
       await client.unbind().catch(() => undefined);
-      throw toProviderError(error, this.options, {
+      const failed = toProviderError(error, this.options, {
         operation: this.options.startTls ? "connect (StartTLS) and bind" : "connect and bind",
       });
+      // The server answered the bind with a refusal (an LDAP result), rather than not answering at all.
+      if (error instanceof ResultCodeError) this.refused = failed;
+      throw failed;
     }
     this.client = client;
     return client;
   }
 
   private async session(): Promise<Client> {
+    if (this.refused) throw this.refused;
     if (this.client?.isConnected) return this.client;
     this.client = undefined;
     this.connecting ??= this.connect().finally(() => {

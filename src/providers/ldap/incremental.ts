@@ -135,7 +135,9 @@ export class LdapReader {
     try {
       entries = await this.options.client.search(request, signal);
     } catch (error) {
-      if (signal.aborted || !(error instanceof ProviderError)) throw error;
+      // A refused bind is no answer about contextCSN: it ends the read.
+      if (signal.aborted || !(error instanceof ProviderError) || this.options.client.isBindRefused)
+        throw error;
       return null;
     }
     const values = entries[0]?.attributes.get("contextcsn") ?? [];
@@ -147,7 +149,8 @@ export class LdapReader {
     try {
       result = await this.refresh(previous, signal);
     } catch (error) {
-      if (signal.aborted || !(error instanceof ProviderError)) throw error;
+      if (signal.aborted || !(error instanceof ProviderError) || this.options.client.isBindRefused)
+        throw error;
       result = `the incremental read failed (${error.message})`;
     }
     if (typeof result !== "string") return result;
