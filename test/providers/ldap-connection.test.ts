@@ -96,7 +96,9 @@ describe("ldap provider errors name the problem and never the password", { tags:
       upstream.on("error", close);
     });
     const port = await new Promise<number>((resolve) =>
-      relay.listen(0, "127.0.0.1", () => resolve((relay.address() as AddressInfo).port)),
+      relay.listen(0, "127.0.0.1", () => {
+        resolve((relay.address() as AddressInfo).port);
+      }),
     );
     const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-bind-"));
     try {
@@ -114,19 +116,16 @@ describe("ldap provider errors name the problem and never the password", { tags:
       connections = 0;
       const refused = run("not-the-password-xyz");
       const outcomes = await refused.apply(
-        ["ann", "bob", "cy"].map(
-          (account) =>
-            ({
-              id: `ldap:user/${account}`,
-              provider: "ldap",
-              reason: "added-in-config",
-              risk: "broadens",
-              kind: "user",
-              action: "create",
-              account,
-              after: { name: account },
-            }) as Change,
-        ),
+        ["ann", "bob", "cy"].map((account) => ({
+          id: `ldap:user/${account}`,
+          provider: "ldap",
+          reason: "added-in-config",
+          risk: "broadens",
+          kind: "user",
+          action: "create",
+          account,
+          after: { name: account },
+        })),
         signal(),
       );
       await refused.close();
