@@ -229,6 +229,27 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     await provider.close();
   });
 
+  it("an apply that starts (or runs on) past 2 minutes after the read reads again once, instead of searching per group", async () => {
+    let clock = Date.parse("2026-01-15T12:00:00Z");
+    const log: string[] = [];
+    const provider = createLdapProvider(ldapConfig(plain, { pageSize: PAGE }), {
+      ...ldapContext(plain.password, log),
+      now: () => new Date(clock),
+    });
+    await provider.read(signal());
+    clock += 3 * 60_000; // confirmed at a prompt three minutes later, or the apply's later batches
+    // Ten groups to write, each gaining one member: per-group lookups would take 2 searches each.
+    const changes = Array.from({ length: 10 }, (_, i) => membership("add", team(30 + i), account(200 + i)));
+    // The read again: a contextCSN probe (none here), then the listing pages; nothing had changed, so no
+    // entry is fetched again. Looking each group and member up would take 20 searches.
+    expect(await lookupsOf(provider, changes)).toBe(1 + MINIMUM);
+    expect(log.filter((l) => l.includes("over 2 minutes old; reading again"))).toHaveLength(1);
+    const live = await provider.read(signal());
+    for (let i = 0; i < 10; i++)
+      expect(live.groups.find((g) => g.name === team(30 + i))?.members).toContain(account(200 + i));
+    await provider.close();
+  });
+
   it("looks an entry up again when the directory moved it after the read, or this apply did", async () => {
     const provider = createLdapProvider(ldapConfig(plain, { pageSize: PAGE }), ldapContext(plain.password));
     await provider.read(signal());

@@ -92,7 +92,7 @@ describe("ldap member writes racing refint", () => {
       ],
       16,
     );
-    const directory = new Directory("ldap", settings, client);
+    const directory = new Directory("ldap", settings, client, () => Date.now());
     expect(await directory.applyMembers("team", [removeCarol], AbortSignal.timeout(5_000))).toEqual([
       undefined,
     ]);
@@ -104,7 +104,7 @@ describe("ldap member writes racing refint", () => {
 
   it("does not retry other failures", async () => {
     const client = new ScriptedClient([[CAROL, ALICE]], 65);
-    const directory = new Directory("ldap", settings, client);
+    const directory = new Directory("ldap", settings, client, () => Date.now());
     await expect(directory.applyMembers("team", [removeCarol], AbortSignal.timeout(5_000))).rejects.toThrow(
       "LDAP 65",
     );

@@ -24,7 +24,10 @@ import { appendAll } from "../../model/lists.ts";
 /** Accounts per OR-filter when resolving many users at once. */
 const LOOKUP_CHUNK = 200;
 
-/** How long after a read its entries serve apply's lookups. */
+/**
+ * How long after a read its entries serve apply's lookups; an apply still running then (or confirmed at a
+ * prompt later) reads again (see LdapProvider.keepFresh) rather than search for each group.
+ */
 const REMEMBER_MS = 120_000;
 
 /** Result codes of a member modify that lost a race: no such attribute value (16), value exists (20). */
@@ -106,21 +109,37 @@ export class Directory {
    * this apply wrote them. Apply looks entries up here before it searches: the plan has just read all of
    * them. Any write that changes an entry drops it, so it is searched for when needed again; an entry that
    * changed on the server since the read fails its write (no such object) and is looked up again. They
-   * serve for REMEMBER_MS after the read (an apply confirmed at a prompt much later searches, as before).
+   * serve for REMEMBER_MS after the read; the provider then reads again (isStale).
    */
   private seenUsers = new Map<string, LdapEntry>();
   private seenGroups = new Map<string, LdapEntry>();
-  private rememberedAt = 0;
+  private rememberedAt: number | undefined;
   /**
    * DNs (normalized) this apply moved, renamed or deleted. The server rewrites member values that name them
    * (refint, or AD itself) after the operation returns, so a remembered group holding one is read again.
    */
   private readonly movedDns = new Set<string>();
 
-  constructor(provider: string, settings: LdapSettings, client: LdapClient) {
+  /** Milliseconds, for the age of remembered entries. */
+  private readonly clock: () => number;
+
+  constructor(provider: string, settings: LdapSettings, client: LdapClient, clock: () => number) {
     this.provider = provider;
     this.settings = settings;
     this.client = client;
+    this.clock = clock;
+  }
+
+  /** Drops every remembered entry: lookups search from here on. */
+  forgetAll(): void {
+    this.seenUsers.clear();
+    this.seenGroups.clear();
+    this.rememberedAt = undefined;
+  }
+
+  /** Whether entries were remembered from a read, and that read is too old to serve. */
+  isStale(): boolean {
+    return this.rememberedAt !== undefined && this.clock() - this.rememberedAt > REMEMBER_MS;
   }
 
   /** Remembers the entries of a read (users in the people and disabled OUs, groups). */
@@ -128,14 +147,13 @@ export class Directory {
     const s = this.settings;
     this.seenUsers = uniqueByName(users, (e) => firstValue(e, s.users.accountAttribute));
     this.seenGroups = uniqueByName(groups, (e) => firstValue(e, "cn"));
-    this.rememberedAt = performance.now();
+    this.rememberedAt = this.clock();
   }
 
   /** The remembered user or group, while the read is recent enough. */
   private seen(kind: "user" | "group", name: string): LdapEntry | undefined {
-    if (performance.now() - this.rememberedAt > REMEMBER_MS) {
-      this.seenUsers.clear();
-      this.seenGroups.clear();
+    if (this.rememberedAt === undefined || this.isStale()) {
+      this.forgetAll();
       return undefined;
     }
     return (kind === "user" ? this.seenUsers : this.seenGroups).get(name.toLowerCase());

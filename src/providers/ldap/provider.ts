@@ -41,7 +41,7 @@ class LdapProvider implements Provider {
     this.settings = settings;
     this.client = client;
     this.log = context.log ?? (() => undefined);
-    this.directory = new Directory(config.name, settings, client);
+    this.directory = new Directory(config.name, settings, client, () => context.now().getTime());
     const store = settings.readCache
       ? new FileSnapshotStore(path.join(context.cwd, CACHE_DIR), settings, {
           name: config.name,
@@ -79,7 +79,32 @@ class LdapProvider implements Provider {
     return state;
   }
 
+  /** The read in progress for keepFresh, shared by the batches that wait for it. */
+  private refreshing: Promise<void> | undefined;
+
+  /**
+   * Reads again (incrementally where it can) when the entries remembered from the plan's read are too old
+   * to serve apply's lookups: an apply confirmed at a prompt later, or one running for minutes. One read
+   * instead of a search or more for each group still to write (thousands in a large import).
+   */
+  private async keepFresh(signal: AbortSignal): Promise<void> {
+    if (!this.directory.isStale()) return;
+    this.refreshing ??= (async () => {
+      this.log(`${this.name}: the entries read for the plan are over 2 minutes old; reading again`);
+      const { users, groups } = await this.reader.read(signal);
+      this.directory.remember(users, groups);
+    })().finally(() => {
+      this.refreshing = undefined;
+    });
+    await this.refreshing;
+  }
+
   async apply(changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]> {
+    // A read that fails here leaves the lookups to search, as they do without remembered entries.
+    await this.keepFresh(signal).catch((error: unknown) => {
+      if (signal.aborted) throw error;
+      this.directory.forgetAll();
+    });
     const outcomes: ChangeOutcome[] = [];
     let i = 0;
     while (i < changes.length) {
