@@ -1,6 +1,5 @@
 /** Lookups and writes against the directory, one gatehouse change at a time (or one group's members). */
 import { randomInt } from "node:crypto";
-import { performance } from "node:perf_hooks";
 import { ProviderError } from "../../errors.ts";
 import type { GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
 import type { LdapClient } from "./client.ts";
