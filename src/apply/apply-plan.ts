@@ -96,6 +96,13 @@ async function writeWithRetry(
   }
 }
 
+/**
+ * Writes in a row that fail for a transient reason through all their retries (the server is gone) after
+ * which the rest of a provider's changes are not attempted: each would wait out its own retries (an
+ * import of 20k users, hours), and the next run picks them up.
+ */
+const GIVE_UP_AFTER = 3;
+
 async function applyProvider(
   provider: Provider,
   changes: readonly Change[],
@@ -103,6 +110,8 @@ async function applyProvider(
   out: ChangeResult[],
 ): Promise<void> {
   const failedCreates = new Set<string>();
+  let unanswered = 0;
+  let gaveUp: string | undefined;
   const { maxMembersPerWrite, applyWholePhase } = provider.capabilities;
   for (const phase of planBatches(changes, maxMembersPerWrite, applyWholePhase === true)) {
     // Serial unless the provider says its writes may overlap: read-then-write steps (member lists without
@@ -113,14 +122,16 @@ async function applyProvider(
       const runnable: Change[] = [];
       for (const change of batch) {
         const blocked = dependenciesOf(change).find((d) => failedCreates.has(d));
-        if (blocked !== undefined || options.signal.aborted) {
+        if (blocked !== undefined || options.signal.aborted || gaveUp !== undefined) {
           results.push({
             change,
             outcome: "skipped",
             error:
               blocked !== undefined
                 ? `skipped: creating ${blocked} failed`
-                : "skipped: apply was interrupted",
+                : gaveUp !== undefined
+                  ? `skipped: ${gaveUp}`
+                  : "skipped: apply was interrupted",
             at: options.now().toISOString(),
             attempts: 0,
           });
@@ -145,6 +156,11 @@ async function applyProvider(
           });
       } else if (runnable.length > 0) {
         const { outcomes, attempts } = await writeWithRetry(provider, runnable, options);
+        const last = outcomes.find((o) => o.status === "failed");
+        if (outcomes.every((o) => o.status === "failed" && o.error.isTransient)) unanswered++;
+        else unanswered = 0;
+        if (unanswered >= GIVE_UP_AFTER && gaveUp === undefined && last?.status === "failed")
+          gaveUp = `${provider.name} failed ${String(unanswered)} writes in a row through their retries (last: ${last.error.message}); its remaining changes were not attempted`;
         runnable.forEach((change, i) => {
           const outcome = outcomes[i];
           const at = options.now().toISOString();

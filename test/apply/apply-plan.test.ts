@@ -166,6 +166,44 @@ describe("applyPlan retries", () => {
     expect((await directory.read(signal())).users).toEqual([]);
   });
 
+  it("stops writing to a provider after three writes in a row fail through their retries, and skips the rest", async () => {
+    const many = model({ users: ["a", "b", "c", "d", "e", "f"].map((id) => user(id)) });
+    const directory = await localDirectory();
+    const plan = await planAgainst(many, directory);
+    expect(plan.changes).toHaveLength(6);
+    // One write per change, as LDAP does (the local directory takes a whole phase in one write).
+    const oneByOne = { ...directory.capabilities, applyWholePhase: false };
+    const gone = { ...flaky(directory, 1_000, "transient"), capabilities: oneByOne };
+    const result = await applyPlan(plan, new Map([["directory", gone]]), options({ retries: 2 }));
+    expect(result).toMatchObject({ applied: 0, failed: 3, skipped: 3 });
+    expect(gone.calls()).toBe(3 * 3); // three changes, each tried three times; the other three never
+    expect(result.results.filter((r) => r.outcome === "skipped").map((r) => r.error)).toEqual(
+      Array.from(
+        { length: 3 },
+        () =>
+          "skipped: directory failed 3 writes in a row through their retries (last: directory: apply: 503 service unavailable); its remaining changes were not attempted",
+      ),
+    );
+
+    // A server that answers some writes between failures is not given up on.
+    const directory2 = await localDirectory();
+    const plan2 = await planAgainst(many, directory2);
+    let calls = 0;
+    const patchy: Provider = {
+      ...directory2,
+      capabilities: { ...directory2.capabilities, applyWholePhase: false },
+      async apply(changes, abort) {
+        calls++;
+        if (calls % 3 === 0) return directory2.apply(changes, abort);
+        const error = new ProviderError("directory", "apply", "503", { status: 503, isTransient: true });
+        return changes.map(() => ({ status: "failed", error }));
+      },
+    };
+    const result2 = await applyPlan(plan2, new Map([["directory", patchy]]), options({ retries: 2 }));
+    expect(result2.skipped).toBe(0);
+    expect(result2.applied).toBe(6);
+  });
+
   it("does not retry a permanent failure", async () => {
     const directory = await localDirectory();
     const plan = await planAgainst(one, directory);
