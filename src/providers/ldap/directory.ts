@@ -149,13 +149,18 @@ export class Directory {
     this.rememberedAt = this.clock();
   }
 
-  /** The remembered user or group, while the read is recent enough. */
+  /**
+   * The remembered user or group, while the read is recent enough, when it holds exactly this name: one
+   * spelled in another case is left to a search, which sees whether another entry holds the name too.
+   */
   private seen(kind: "user" | "group", name: string): LdapEntry | undefined {
     if (this.rememberedAt === undefined || this.isStale()) {
       this.forgetAll();
       return undefined;
     }
-    return (kind === "user" ? this.seenUsers : this.seenGroups).get(name.toLowerCase());
+    const entry = (kind === "user" ? this.seenUsers : this.seenGroups).get(name.toLowerCase());
+    const held = entry && firstValue(entry, kind === "user" ? this.settings.users.accountAttribute : "cn");
+    return held === name ? entry : undefined;
   }
 
   private forgetUser(account: string): void {
@@ -182,21 +187,30 @@ export class Directory {
    * Entries in the managed people OU (and the disabled OU), keyed by the lower-cased account name: account
    * attributes such as uid and sAMAccountName match case-insensitively. One read per 200 accounts.
    */
+  /**
+   * The entry of each account, keyed by the account as asked. The directory matches names whatever their
+   * case, so a search may return several entries for one name (`ken` and a second entry `KEN`): the one
+   * that holds it exactly is taken, and when none or several do, the account is in `ambiguous` with their
+   * DNs; acting on a guess would act on another person.
+   */
   async findUsers(
     accounts: readonly string[],
     signal: AbortSignal,
     options: { fresh?: boolean } = {},
-  ): Promise<Map<string, LdapEntry>> {
+  ): Promise<{ found: Map<string, LdapEntry>; ambiguous: Map<string, readonly string[]> }> {
     const s = this.settings;
     const found = new Map<string, LdapEntry>();
-    const unique: string[] = [];
-    for (const account of new Set(accounts.map((a) => a.toLowerCase()))) {
+    const ambiguous = new Map<string, readonly string[]>();
+    const wanted = new Set<string>();
+    for (const account of new Set(accounts)) {
       const seen = options.fresh ? undefined : this.seen("user", account);
       if (seen) found.set(account, seen);
-      else unique.push(account);
+      else wanted.add(account);
     }
-    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
-      const chunk = unique.slice(i, i + LOOKUP_CHUNK);
+    const byName = new Map<string, LdapEntry[]>();
+    const names = [...new Set([...wanted].map((a) => a.toLowerCase()))];
+    for (let i = 0; i < names.length; i += LOOKUP_CHUNK) {
+      const chunk = names.slice(i, i + LOOKUP_CHUNK);
       const filters = chunk.map((a) => userFilter(s, a));
       const filter = filters.length === 1 ? (filters[0] ?? "") : `(|${filters.join("")})`;
       const entries = await this.client.search(
@@ -208,10 +222,31 @@ export class Directory {
           isDnUnder(entry.dn, s.users.dn) ||
           (s.disable.method === "move" && isDnUnder(entry.dn, s.disable.dn));
         const account = firstValue(entry, s.users.accountAttribute);
-        if (inScope && account !== undefined) found.set(account.toLowerCase(), entry);
+        if (!inScope || account === undefined) continue;
+        const key = account.toLowerCase();
+        byName.set(key, [...(byName.get(key) ?? []), entry]);
       }
     }
-    return found;
+    for (const account of wanted) {
+      const candidates = byName.get(account.toLowerCase()) ?? [];
+      const exact = candidates.filter((e) => firstValue(e, s.users.accountAttribute) === account);
+      const entry = candidates.length === 1 ? candidates[0] : exact.length === 1 ? exact[0] : undefined;
+      if (entry) found.set(account, entry);
+      else if (candidates.length > 1)
+        ambiguous.set(
+          account,
+          candidates.map((e) => e.dn),
+        );
+    }
+    return { found, ambiguous };
+  }
+
+  /** Why an account cannot be acted on: several entries hold it, in other cases than the one asked for. */
+  private ambiguousAccount(operation: string, account: string, dns: readonly string[]): never {
+    return this.fail(
+      operation,
+      `${String(dns.length)} entries hold the account "${account}" in letter cases the directory does not tell apart (${dns.join("; ")}), and not exactly one holds it as written; gatehouse does not guess which is meant. Rename or remove the extra entry`,
+    );
   }
 
   async findUser(
@@ -220,8 +255,13 @@ export class Directory {
     signal: AbortSignal,
     options: { fresh?: boolean } = {},
   ): Promise<LdapEntry> {
-    const entry = (await this.findUsers([account], signal, options)).get(account.toLowerCase());
-    return entry ?? this.fail(operation, `user "${account}" not found under ${this.settings.users.dn}`);
+    const { found, ambiguous } = await this.findUsers([account], signal, options);
+    const dns = ambiguous.get(account);
+    if (dns) this.ambiguousAccount(operation, account, dns);
+    return (
+      found.get(account) ??
+      this.fail(operation, `user "${account}" not found under ${this.settings.users.dn}`)
+    );
   }
 
   async findGroup(
@@ -237,7 +277,17 @@ export class Directory {
       { base: s.groups.dn, scope: "sub", filter: groupFilter(s, name), attributes: groupReadAttributes(s) },
       signal,
     );
-    return entries[0] ?? this.fail(operation, `group "${name}" not found under ${s.groups.dn}`);
+    // As for users: several groups of this name (another case, or another OU below the groups OU) leave
+    // the one that holds it exactly, or none.
+    const exact = entries.filter((e) => firstValue(e, "cn") === name);
+    const entry = entries.length === 1 ? entries[0] : exact.length === 1 ? exact[0] : undefined;
+    if (entry) return entry;
+    if (entries.length > 1)
+      this.fail(
+        operation,
+        `${String(entries.length)} groups under ${s.groups.dn} are named "${name}" in letter cases the directory does not tell apart or in different OUs (${entries.map((e) => e.dn).join("; ")}), and not exactly one as written; gatehouse does not guess which is meant. Rename or remove the extra group`,
+      );
+    return this.fail(operation, `group "${name}" not found under ${s.groups.dn}`);
   }
 
   /**
@@ -465,7 +515,9 @@ export class Directory {
   ): Promise<MemberValues> {
     const accounts = changes.filter((c) => c.memberKind === "user").map((c) => c.member);
     const users =
-      accounts.length > 0 ? await this.findUsers(accounts, signal, { fresh }) : new Map<string, LdapEntry>();
+      accounts.length > 0
+        ? await this.findUsers(accounts, signal, { fresh })
+        : { found: new Map<string, LdapEntry>(), ambiguous: new Map<string, readonly string[]>() };
     const errors: (ProviderError | undefined)[] = [];
     const adds: string[] = [];
     const removes: string[] = [];
@@ -577,7 +629,7 @@ export class Directory {
 
   private async memberValue(
     change: MembershipChange,
-    users: ReadonlyMap<string, LdapEntry>,
+    users: { found: ReadonlyMap<string, LdapEntry>; ambiguous: ReadonlyMap<string, readonly string[]> },
     fresh: boolean,
     signal: AbortSignal,
   ): Promise<string> {
@@ -587,7 +639,9 @@ export class Directory {
       if (s.groups.flavour === "posixGroup") this.fail(operation, "posixGroup cannot hold groups as members");
       return (await this.findGroup(change.member, operation, signal, { fresh })).dn;
     }
-    const user = users.get(change.member.toLowerCase());
+    const dns = users.ambiguous.get(change.member);
+    if (dns) this.ambiguousAccount(operation, change.member, dns);
+    const user = users.found.get(change.member);
     if (!user) {
       // A removal of an account with no entry takes out the value that names it, if any is left: the
       // reader reports such a dangling value as a member by that name.

@@ -7,6 +7,27 @@ import type { LdapSettings } from "./settings.ts";
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * Groups the directory cannot tell apart by name (one `cn` in two OUs under the groups OU, or in two
+ * cases): the plan reads one of them as the group, so it says so instead of claiming a match, and apply
+ * refuses to write to either by guess.
+ */
+function twinGroups(entries: readonly LdapEntry[]): string[] {
+  const byName = new Map<string, string[]>();
+  for (const entry of entries) {
+    const name = firstValue(entry, "cn");
+    if (name === undefined) continue;
+    const key = name.toLowerCase();
+    byName.set(key, [...(byName.get(key) ?? []), entry.dn]);
+  }
+  return [...byName]
+    .filter(([, dns]) => dns.length > 1)
+    .map(
+      ([name, dns]) =>
+        `${String(dns.length)} groups are named "${name}" (${dns.join("; ")}): the plan reads only one of them, and apply writes only to the one spelled exactly as the files spell it, to neither when several are`,
+    );
+}
+
 /** Entries in a fixed order (by normalized DN), so the result never depends on the order they were read in. */
 function byDn(entries: Iterable<LdapEntry>): LdapEntry[] {
   return [...entries]
@@ -95,5 +116,6 @@ export function toLiveState(
   // By code unit, the order the planner merges in (a locale's order would make it sort them again).
   users.sort((a, b) => compareText(a.account, b.account));
   groups.sort((a, b) => compareText(a.name, b.name));
-  return { state: { users, groups }, notes };
+  const twins = twinGroups(sortedGroups);
+  return { state: { users, groups, ...(twins.length > 0 ? { unmanaged: twins } : {}) }, notes };
 }
