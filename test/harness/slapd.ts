@@ -43,6 +43,11 @@ export interface SlapdOptions {
    * contextCSN, the newest change sequence number of the whole database.
    */
   readonly syncprov?: boolean;
+  /**
+   * A contextCSN written on the suffix entry by slapadd, without syncprov to move it: a database whose
+   * syncprov overlay was switched off (or that was restored) keeps such a value, which no change updates.
+   */
+  readonly contextCsn?: string;
 }
 
 export interface Slapd {
@@ -255,7 +260,11 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   await writeFile(join(dir, "config.ldif"), configLdif(dir, password, tls, options.syncprov ?? false));
   await writeFile(
     join(dir, "base.ldif"),
-    BASE_TREE + serviceAccount(password) + (options.ldif ? `\n${options.ldif}` : ""),
+    (options.contextCsn === undefined
+      ? BASE_TREE
+      : BASE_TREE.replace("o: Example\n", `o: Example\ncontextCSN: ${options.contextCsn}\n`)) +
+      serviceAccount(password) +
+      (options.ldif ? `\n${options.ldif}` : ""),
   );
   const confDir = join(dir, "slapd.d");
   await run(SLAPADD, ["-n", "0", "-F", confDir, "-l", join(dir, "config.ldif")], { timeout: 30_000 });

@@ -127,7 +127,7 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     await provider.close();
   });
 
-  it("with contextCSN (syncprov): a read with nothing changed takes one search", async () => {
+  it("with contextCSN (syncprov): a read with nothing changed takes two searches", async () => {
     const log: string[] = [];
     const server = withSyncprov;
     const provider = createLdapProvider(
@@ -135,9 +135,10 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
       ldapContext(server.password, log),
     );
     expect(await readsOf(provider)).toBe(MINIMUM);
-    // The first incremental read learns contextCSN (one search) and lists; later ones only ask contextCSN.
+    // The first incremental read learns contextCSN (one search) and lists; later ones only ask contextCSN
+    // and whether any entry changed after it (a contextCSN that stopped moving stands for nothing).
     expect(await readsOf(provider)).toBe(1 + MINIMUM);
-    expect(await readsOf(provider)).toBe(1);
+    expect(await readsOf(provider)).toBe(2);
     expect(log.at(-1)).toBe("ldap: contextCSN unchanged: nothing changed since the last read");
     await server.ldapmodify(
       `dn: ${cn(team(7))}\nchangetype: modify\nadd: member\nmember: ${uid(account(100))}\n`,
@@ -145,13 +146,13 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     // contextCSN, the listing, and one search for the changed group (memberof leaves the user's stamps alone).
     expect(await readsOf(provider)).toBe(1 + MINIMUM + 1);
     expect(log.at(-1)).toBe("ldap: incremental read: 1 of 290 entries new or changed, 0 gone");
-    expect(await readsOf(provider)).toBe(1);
+    expect(await readsOf(provider)).toBe(2);
     await provider.close();
   });
 
   it("with readCache, a later run reads only what changed: one search with contextCSN, the listing without", async () => {
     for (const [server, unchanged] of [
-      [withSyncprov, 1],
+      [withSyncprov, 2],
       [plain, MINIMUM],
     ] as const) {
       const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-cache-"));
@@ -295,6 +296,39 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
   });
 
   // Last: it leaves the syncprov server with a group naming a DN outside what is read.
+  it("does not trust a contextCSN that changes no longer move (syncprov switched off): it lists everything", async () => {
+    const frozen = await startSlapd({
+      ldif: bulkLdif(),
+      contextCsn: "20200101000000.000000Z#000000#000#000000",
+    });
+    const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-frozen-"));
+    try {
+      const log: string[] = [];
+      const run = (): Provider =>
+        createLdapProvider(ldapConfig(frozen, { pageSize: PAGE, readCache: true }), {
+          ...ldapContext(frozen.password, log),
+          cwd,
+        });
+      const first = run();
+      await first.read(signal());
+      await first.close();
+      // A member added by hand: contextCSN stays as it was, the entry's own entryCSN moves.
+      await frozen.ldapmodify(
+        `dn: cn=${team(5)},ou=groups,${frozen.baseDn}\nchangetype: modify\nadd: member\nmember: uid=${account(199)},ou=people,${frozen.baseDn}\n`,
+      );
+      const second = run();
+      const live = await second.read(signal());
+      await second.close();
+      expect(live.groups.find((g) => g.name === team(5))?.members).toContain(account(199));
+      expect(
+        log.some((l) => l.includes("no longer follows changes (is the syncprov overlay still on?)")),
+      ).toBe(true);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+      await frozen.stop();
+    }
+  });
+
   it("with contextCSN: entries naming a DN outside the read are read again until settled, then not", async () => {
     const server = withSyncprov;
     await server.ldapmodify(
@@ -310,17 +344,18 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     // contextCSN learnt, the listing, and the group read again: it names a DN outside the read, which
     // refint may still be rewriting.
     expect(await readsOf(provider)).toBe(1 + MINIMUM + 1);
-    // contextCSN unchanged: the group is read once more, and reads the same as before: settled.
-    expect(await readsOf(provider)).toBe(2);
+    // contextCSN unchanged (and nothing changed after it): the group is read once more, and reads the
+    // same as before: settled.
+    expect(await readsOf(provider)).toBe(3);
     const said = (): string | undefined => log.filter((l) => l.includes("contextCSN")).at(-1);
     expect(said()).toContain("reading again 1 entry that names a DN outside what was read");
-    // From then on contextCSN alone tells that nothing changed.
-    expect(await readsOf(provider)).toBe(1);
+    // From then on contextCSN (and that nothing changed after it) tells that nothing changed.
+    expect(await readsOf(provider)).toBe(2);
     expect(said()).toContain("contextCSN unchanged: nothing changed since the last read");
-    expect(await readsOf(provider)).toBe(1);
+    expect(await readsOf(provider)).toBe(2);
     // A change anywhere moves contextCSN: the group is checked again.
     await server.ldapmodify(`dn: ${uid(account(9))}\nchangetype: modify\nreplace: title\ntitle: X\n`);
-    expect(await readsOf(provider)).toBeGreaterThan(1);
+    expect(await readsOf(provider)).toBeGreaterThan(2);
     await provider.close();
   });
 

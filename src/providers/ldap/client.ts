@@ -31,6 +31,8 @@ export interface SearchRequest {
   readonly attributes: readonly string[];
   /** Use the paged-results control (RFC 2696) with the configured page size. */
   readonly paged?: boolean;
+  /** At most this many entries (more: the server answers "size limit exceeded", an error here). */
+  readonly sizeLimit?: number;
 }
 
 function toStrings(value: Entry[string]): string[] {
@@ -132,6 +134,7 @@ export class LdapClient {
       filter: request.filter,
       attributes: [...request.attributes],
       ...(request.paged ? { paged: { pageSize: this.options.pageSize } } : {}),
+      ...(request.sizeLimit === undefined ? {} : { sizeLimit: request.sizeLimit }),
     };
     const ctx = { operation: "search", dn: request.base };
     const raw: Entry[] = [];

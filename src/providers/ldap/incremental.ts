@@ -7,7 +7,7 @@
  */
 import { ProviderError } from "../../errors.ts";
 import type { LdapClient } from "./client.ts";
-import { normalizeDn } from "./dn.ts";
+import { escapeFilterValue, normalizeDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import type { ReadScope } from "./queries.ts";
 import { CHANGE_STAMP_ATTRIBUTES, entryDnFilter, readScopes } from "./queries.ts";
@@ -144,6 +144,36 @@ export class LdapReader {
     return values.length > 0 ? [...values] : null;
   }
 
+  /**
+   * Whether an entry under the base DN changed after `contextCsn` (its entryCSN is later): then
+   * contextCSN has stopped following the changes (syncprov switched off, the database restored) and
+   * cannot stand for them. One search, for at most one entry's DN; a failure counts as "changed".
+   */
+  private async changedAfter(contextCsn: readonly string[], signal: AbortSignal): Promise<boolean> {
+    const latest = [...contextCsn].sort().at(-1) ?? "";
+    const csn = escapeFilterValue(latest);
+    const request = {
+      base: this.options.settings.baseDn,
+      scope: "sub",
+      filter: `(&(entryCSN>=${csn})(!(entryCSN=${csn})))`,
+      attributes: ["1.1"],
+      sizeLimit: 1,
+    } as const;
+    let changed: boolean;
+    try {
+      changed = (await this.options.client.search(request, signal)).length > 0;
+    } catch (error) {
+      if (signal.aborted || !(error instanceof ProviderError) || this.options.client.isBindRefused)
+        throw error;
+      changed = true;
+    }
+    if (changed)
+      this.options.log(
+        `${this.options.name}: entries changed after the base DN's contextCSN (${latest}), which no longer follows changes (is the syncprov overlay still on?): listing everything`,
+      );
+    return changed;
+  }
+
   private async tryRefresh(previous: Snapshot, signal: AbortSignal): Promise<Snapshot | undefined> {
     let result: Snapshot | Fallback;
     try {
@@ -160,7 +190,12 @@ export class LdapReader {
 
   private async refresh(previous: Snapshot, signal: AbortSignal): Promise<Snapshot | Fallback> {
     const contextCsn = previous.contextCsn === null ? null : await this.probe(signal);
-    if (contextCsn !== null && previous.contextCsn && sameContextCsn(contextCsn, previous.contextCsn))
+    if (
+      contextCsn !== null &&
+      previous.contextCsn &&
+      sameContextCsn(contextCsn, previous.contextCsn) &&
+      !(await this.changedAfter(contextCsn, signal))
+    )
       return this.refetchDangling(previous, contextCsn, signal);
     const listed: LdapEntry[][] = [];
     for (const scope of this.scopes) {
