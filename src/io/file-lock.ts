@@ -5,6 +5,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ExitCode, GatehouseError } from "../errors.ts";
 
 export interface FileLockOptions {
+  /** Called once, with the holder's pid when known, when the lock is held by another process. */
+  readonly onWait?: (holderPid: number | undefined) => void;
   /** How long to wait for another process to release the lock (default 10 s). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
@@ -81,6 +83,7 @@ export async function acquireFileLock(target: string, options: FileLockOptions =
   const content = `${String(process.pid)}\n${randomBytes(8).toString("hex")}\n`;
   const deadline = performance.now() + (options.timeoutMs ?? 10_000);
   await mkdir(dirname(lockPath), { recursive: true });
+  let saidWaiting = false;
   for (;;) {
     options.signal?.throwIfAborted();
     if (await tryCreate(lockPath, content)) {
@@ -93,6 +96,10 @@ export async function acquireFileLock(target: string, options: FileLockOptions =
       continue;
     }
     if (performance.now() >= deadline) throw new FileLockedError(lockPath, holder?.pid);
+    if (!saidWaiting) {
+      saidWaiting = true;
+      options.onWait?.(holder?.pid);
+    }
     await sleep(RETRY_MS + Math.floor(Math.random() * RETRY_MS), undefined, { signal: options.signal });
   }
 }

@@ -27,6 +27,12 @@ describe("apply", () => {
     await releaseFileLock(held);
     const applied = await waiting;
     expect(applied.code).toBe(0);
+    // It said why it waited, once.
+    expect(
+      applied.stderr.split(
+        `another apply (pid ${String(process.pid)}) is running with this journal; waiting`,
+      ),
+    ).toHaveLength(2);
     expect(applied.out).toContain("create user ann");
     expect(await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")).toContain('"ann"');
   });

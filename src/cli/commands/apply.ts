@@ -59,7 +59,14 @@ export async function runApplyCommand(argv: readonly string[], io: CliIo): Promi
   // One apply at a time per journal on this machine, from its plan to its last entry: a second run
   // waits, then plans on what the first one left. (CI runners on other machines: the workflows'
   // concurrency groups.)
-  const lock = await acquireFileLock(`${journalPathOf(options)}.apply`, { timeoutMs: APPLY_LOCK_WAIT_MS });
+  const lock = await acquireFileLock(`${journalPathOf(options)}.apply`, {
+    timeoutMs: APPLY_LOCK_WAIT_MS,
+    onWait: (pid) => {
+      io.stderr(
+        `another apply${pid === undefined ? "" : ` (pid ${String(pid)})`} is running with this journal; waiting for it to finish (up to ${String(Math.round(APPLY_LOCK_WAIT_MS / 60_000))} minutes), then planning on what it left\n`,
+      );
+    },
+  });
   try {
     return await applyLocked(args, io, options, saved);
   } finally {
