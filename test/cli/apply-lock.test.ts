@@ -4,7 +4,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { acquireFileLock, releaseFileLock } from "../../src/io/file-lock.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
-import { runCliIn } from "../helpers/cli-io.ts";
+import { captureIo, runCliIn } from "../helpers/cli-io.ts";
+import { main } from "../../src/cli/main.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
@@ -20,19 +21,19 @@ describe("apply", () => {
     trees.push(tree);
     const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
     const held = await acquireFileLock(`${journal}.apply`);
-    const waiting = runCliIn(tree.cwd, ["apply", "--yes"]);
-    await sleep(400);
+    const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+    const waiting = main(["apply", "--yes"], io);
+    // It says why it waits, once it does (the CLI takes a moment to start).
+    const said = `another apply (pid ${String(process.pid)}) is running with this journal; waiting`;
+    for (let i = 0; i < 200 && !err.join("").includes(said); i++) await sleep(50);
+    expect(err.join("")).toContain(said);
     const before = await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8").catch(() => "none");
     expect(before).toBe("none");
     await releaseFileLock(held);
-    const applied = await waiting;
+    const code = await waiting;
+    const applied = { code, out: out.join("") + err.join("") };
     expect(applied.code).toBe(0);
-    // It said why it waited, once.
-    expect(
-      applied.stderr.split(
-        `another apply (pid ${String(process.pid)}) is running with this journal; waiting`,
-      ),
-    ).toHaveLength(2);
+    expect(err.join("").split(said)).toHaveLength(2);
     expect(applied.out).toContain("create user ann");
     expect(await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")).toContain('"ann"');
   });
