@@ -92,7 +92,8 @@ describe("workflows", () => {
     for (const file of ["apply.yml", "schedule.yml"]) {
       expect(load(file)["concurrency"]).toEqual({ group: "gatehouse-apply", "cancel-in-progress": false });
       expect(text(file)).toContain("journal verify");
-      expect(text(file)).toContain("git push origin gatehouse-journal");
+      expect(text(file)).toContain("scripts/journal-branch.sh restore .gatehouse/journal.jsonl");
+      expect(text(file)).toContain("scripts/journal-branch.sh keep .gatehouse/journal.jsonl");
     }
     expect(load("schedule.yml")["on"]).toMatchObject({ schedule: [{ cron: "17 * * * *" }] });
   });

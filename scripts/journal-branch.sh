@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Keeps the journal on a branch of the repository (default gatehouse-journal), in pieces, so that no file
+# reaches GitHub's 100 MB limit (the journal of a first import of 20k people is over 300 MB). Pieces are
+# cut at fixed byte offsets: an apply that appends only changes the last piece (and adds new ones), so
+# git stores the earlier pieces once. The workflows call it; run from the repository's working tree.
+#
+#   scripts/journal-branch.sh restore [journal]   # the branch's journal into journal (none yet: nothing)
+#   scripts/journal-branch.sh keep [journal]      # journal onto the branch, committed and pushed
+#
+# GATEHOUSE_JOURNAL_BRANCH (default gatehouse-journal), GATEHOUSE_JOURNAL_PIECE_BYTES (default 50000000).
+set -euo pipefail
+
+command=${1:?usage: journal-branch.sh restore|keep [journal]}
+journal=${2:-.gatehouse/journal.jsonl}
+branch=${GATEHOUSE_JOURNAL_BRANCH:-gatehouse-journal}
+piece=${GATEHOUSE_JOURNAL_PIECE_BYTES:-50000000}
+
+case "$command" in
+  restore)
+    mkdir -p "$(dirname "$journal")"
+    git fetch --quiet --no-tags origin "$branch" 2>/dev/null || exit 0 # no journal kept yet
+    names=$(git ls-tree --name-only FETCH_HEAD)
+    if grep -qx 'journal.jsonl' <<<"$names"; then
+      # Kept whole, as before it was kept in pieces.
+      git show FETCH_HEAD:journal.jsonl >"$journal"
+    else
+      : >"$journal"
+      for name in $(grep -E '^journal\.jsonl\.[0-9]{4,}$' <<<"$names" | sort); do
+        git show "FETCH_HEAD:$name" >>"$journal"
+      done
+    fi
+    ;;
+  keep)
+    [ -f "$journal" ] || exit 0
+    source=$(realpath "$journal")
+    work=$(mktemp -d)/journal
+    git worktree add --quiet --detach "$work"
+    cd "$work"
+    if git fetch --quiet --no-tags origin "$branch" 2>/dev/null; then
+      git checkout --quiet -B "$branch" FETCH_HEAD
+    else
+      git checkout --quiet --orphan "$branch"
+      git rm -rfq .
+    fi
+    git rm -q --ignore-unmatch 'journal.jsonl*'
+    split -b "$piece" -d -a 4 "$source" journal.jsonl.
+    git add -A .
+    git commit --quiet -m "journal: ${GITHUB_WORKFLOW:-gatehouse} run ${GITHUB_RUN_ID:-local} at ${GITHUB_SHA:-$(git -C "$OLDPWD" rev-parse HEAD)}" || exit 0
+    git push --quiet origin "$branch"
+    ;;
+  *)
+    echo "usage: journal-branch.sh restore|keep [journal]" >&2
+    exit 64
+    ;;
+esac
