@@ -1,7 +1,9 @@
 import { readdir, readFile, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { removeLeftoverTempFiles, writeFileAtomic } from "./atomic-write.ts";
+import { deserialize } from "node:v8";
 import { hasCode } from "./file-lock.ts";
+import { isRecord } from "../model/json.ts";
 
 /** Read-cache files of one kind kept per folder, newest first; older ones are removed. */
 const KEEP_FILES = 16;
@@ -50,4 +52,21 @@ async function pruneCacheFiles(file: string, family: RegExp): Promise<void> {
   dated.sort((a, b) => b.mtime - a.mtime);
   const doomed = dated.slice(KEEP_FILES).filter((d) => d.name !== path.basename(file));
   await Promise.all(doomed.map((d) => unlink(path.join(dir, d.name)).catch(() => undefined)));
+}
+
+/**
+ * The record v8.serialize wrote in `bytes` when it is of `format` (its `format` field), else undefined:
+ * bytes that do not deserialize, or a cache written by another version, are a miss.
+ */
+export function decodeCacheRecord(
+  bytes: Uint8Array,
+  format: string,
+): Readonly<Record<string, unknown>> | undefined {
+  let value: unknown;
+  try {
+    value = deserialize(bytes);
+  } catch {
+    return undefined;
+  }
+  return isRecord(value) && value["format"] === format ? value : undefined;
 }

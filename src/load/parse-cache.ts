@@ -3,10 +3,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { deserialize, serialize } from "node:v8";
+import { serialize } from "node:v8";
 import type { Diagnostic, Severity } from "../model/diagnostic.ts";
 import type { FastDocument, PositionTable } from "./fast-yaml.ts";
 import { isRecord } from "../model/json.ts";
+import { decodeCacheRecord } from "../io/cache-file.ts";
 
 /**
  * A per-file cache of parsed and schema-checked access files, keyed by the sha256 of the file's
@@ -171,13 +172,8 @@ export function encodeCacheEntry(entry: CachedFile): Uint8Array {
 
 /** The parse an entry's bytes hold, or undefined when they are not one of this format. */
 export function decodeCacheEntry(bytes: Uint8Array): CachedFile | undefined {
-  let value: unknown;
-  try {
-    value = deserialize(bytes);
-  } catch {
-    return undefined;
-  }
-  if (!isRecord(value) || value["format"] !== FORMAT) return undefined;
+  const value = decodeCacheRecord(bytes, FORMAT);
+  if (value === undefined) return undefined;
   const { data, positions, line, column, schema } = value;
   if (!isPositionTable(positions) || typeof line !== "number" || typeof column !== "number") return undefined;
   if (!Array.isArray(schema)) return undefined;

@@ -3,10 +3,9 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { deserialize, serialize } from "node:v8";
+import { serialize } from "node:v8";
 import type { AccessModel, Group } from "../model/access.ts";
-import { isRecord } from "../model/json.ts";
-import { writeCacheFile } from "../io/cache-file.ts";
+import { decodeCacheRecord, writeCacheFile } from "../io/cache-file.ts";
 import { parseCacheSalt } from "../load/parse-cache.ts";
 import { memberPositions, userIndexOf, usePositionsFrom } from "../desired/user-set.ts";
 import { SCHEMA_DIR } from "./schema.ts";
@@ -67,13 +66,8 @@ function keyOf(group: Group, files: FileDigests): string | undefined {
 }
 
 function decode(bytes: Uint8Array): Stored | undefined {
-  let value: unknown;
-  try {
-    value = deserialize(bytes);
-  } catch {
-    return undefined;
-  }
-  if (!isRecord(value) || value["format"] !== FORMAT) return undefined;
+  const value = decodeCacheRecord(bytes, FORMAT);
+  if (value === undefined) return undefined;
   const { users, keys, ends, positions } = value;
   if (typeof users !== "string" || !Array.isArray(keys)) return undefined;
   if (!(ends instanceof Int32Array) || !(positions instanceof Int32Array)) return undefined;
