@@ -35,6 +35,8 @@ class LdapProvider implements Provider {
   private readonly settings: LdapSettings;
   private readonly client: LdapClient;
   private readonly log: (line: string) => void;
+  /** gatehouse.yaml's `nesting`, which posixGroup cannot honour. */
+  private readonly nestingAsked: boolean;
 
   constructor(config: ProviderConfig, settings: LdapSettings, client: LdapClient, context: ProviderContext) {
     this.name = config.name;
@@ -57,6 +59,7 @@ class LdapProvider implements Provider {
       now: context.now,
       ...(store ? { store } : {}),
     });
+    this.nestingAsked = config.nesting;
     this.capabilities = {
       nesting: config.nesting && settings.groups.flavour !== "posixGroup",
       disable: "disable",
@@ -76,6 +79,15 @@ class LdapProvider implements Provider {
     this.directory.remember(users, groups);
     const { state, notes } = toLiveState(users, groups, this.settings, this.capabilities.nesting);
     for (const note of notes) this.log(`${this.name}: ${note}`);
+    // Said in the plan, not only in a log line: the operator asked for nesting and does not get it.
+    if (this.nestingAsked && !this.capabilities.nesting)
+      return {
+        ...state,
+        notes: [
+          ...(state.notes ?? []),
+          `nesting: true does not apply: posixGroup cannot hold groups, so a nested group's members are listed in each group that nests it`,
+        ],
+      };
     return state;
   }
 
