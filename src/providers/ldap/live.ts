@@ -2,10 +2,25 @@
 import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
 import { normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
-import { firstValue, toLiveGroup, toLiveUser } from "./map.ts";
+import { firstValue, toLiveGroup, toLiveUser, valuesOf } from "./map.ts";
 import type { LdapSettings } from "./settings.ts";
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Entries holding more than one value of the account attribute (a second `uid`): gatehouse reads the
+ * first as the account, but logins (PAM/NSS) may accept the others, which no file grants.
+ */
+function extraAccountNames(entries: readonly LdapEntry[], s: LdapSettings): string[] {
+  return entries.flatMap((entry) => {
+    const names = valuesOf(entry, s.users.accountAttribute);
+    return names.length > 1
+      ? [
+          `${entry.dn} holds ${String(names.length)} values of ${s.users.accountAttribute} (${names.join(", ")}): gatehouse manages it as "${names[0] ?? ""}" and neither reads nor removes the others, which logins may accept`,
+        ]
+      : [];
+  });
+}
 
 /**
  * Groups the directory cannot tell apart by name (one `cn` in two OUs under the groups OU, or in two
@@ -116,6 +131,6 @@ export function toLiveState(
   // By code unit, the order the planner merges in (a locale's order would make it sort them again).
   users.sort((a, b) => compareText(a.account, b.account));
   groups.sort((a, b) => compareText(a.name, b.name));
-  const twins = twinGroups(sortedGroups);
-  return { state: { users, groups, ...(twins.length > 0 ? { unmanaged: twins } : {}) }, notes };
+  const unmanaged = [...twinGroups(sortedGroups), ...extraAccountNames(sortedUsers, s)];
+  return { state: { users, groups, ...(unmanaged.length > 0 ? { unmanaged } : {}) }, notes };
 }
