@@ -51,17 +51,21 @@ export interface ChangeData {
 }
 
 /**
- * Written before a system is asked to make changes that grant or manage something (create, add,
- * enable, update): if the run dies between that write and its `change` entries, the journal still
- * says gatehouse may have made them, so later plans treat them as gatehouse's.
+ * Written before a system is asked to make changes: if the run dies between that write and its `change`
+ * entries, the journal still says gatehouse may have made them. Those that grant or manage something
+ * (create, add, enable, update) are `changeIds`: later plans treat them as gatehouse's. Those that take
+ * something away (disable, remove, delete) are `narrowingIds`: an auditor sees that they may have been
+ * made; they make nothing gatehouse's.
  */
 export interface IntentData {
   readonly type: "intent";
   readonly at: string;
   readonly runSeq: number;
   readonly provider: string;
-  /** The changes' addresses (Change.id). */
+  /** The granting changes' addresses (Change.id). */
   readonly changeIds: readonly string[];
+  /** The narrowing changes' addresses (Change.id); absent when there are none (and before it was kept). */
+  readonly narrowingIds?: readonly string[];
 }
 
 /** An apply run ended. */
@@ -123,6 +127,9 @@ export function hashEntry(entry: Readonly<Record<string, unknown>> | NewJournalE
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+
+const isStringList = (value: unknown): boolean =>
+  Array.isArray(value) && value.every((id) => typeof id === "string");
 
 function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 0;
@@ -191,9 +198,9 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
     case "intent":
       if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string")
         return "intent needs runSeq and provider";
-      return Array.isArray(v["changeIds"]) && v["changeIds"].every((id) => typeof id === "string")
-        ? undefined
-        : "changeIds must be a list of change addresses";
+      if (v["narrowingIds"] !== undefined && !isStringList(v["narrowingIds"]))
+        return "narrowingIds must be a list of change addresses";
+      return isStringList(v["changeIds"]) ? undefined : "changeIds must be a list of change addresses";
     case "apply-end":
       if (![v["runSeq"], v["applied"], v["failed"], v["durationMs"]].every(isCount))
         return "apply-end needs runSeq, applied, failed and durationMs counts";

@@ -215,7 +215,7 @@ function follow(open: Map<number, MutableRun>, entry: JournalEntry, line: number
   run.lastAt = entry.at;
   switch (entry.type) {
     case "intent":
-      for (const id of entry.changeIds) run.pending.add(id);
+      for (const id of [...entry.changeIds, ...(entry.narrowingIds ?? [])]) run.pending.add(id);
       return;
     case "change":
       run.pending.delete(entry.changeId);

@@ -153,9 +153,10 @@ export async function runApply(
     // between the write and its outcomes still leaves gatehouse's part on record (see IntentData).
     onBeforeWrite: async (changes) => {
       if (journalError !== undefined) throw new Error("the journal failed earlier in this run");
-      // What makes an address gatehouse's once applied: its intent is journalled before the write.
+      // What makes an address gatehouse's once applied: its intent is journalled before the write. What
+      // takes access away is announced too, apart, so a run that dies mid-write leaves a trace of it.
       const granting = changes.filter((c) => MANAGING_ACTIONS.has(c.action)).map((c) => c.id);
-      if (granting.length === 0) return;
+      const narrowing = changes.filter((c) => !MANAGING_ACTIONS.has(c.action)).map((c) => c.id);
       const provider = changes[0]?.provider ?? "";
       try {
         const sealed = await appendJournalEntries(options.journalPath, [
@@ -165,6 +166,7 @@ export async function runApply(
             runSeq: start.seq,
             provider,
             changeIds: granting,
+            ...(narrowing.length > 0 ? { narrowingIds: narrowing } : {}),
           },
         ]);
         last = sealed.at(-1) ?? last;

@@ -82,4 +82,41 @@ describe("an apply that died before its end", () => {
     expect(clean.stdout).not.toContain("warning");
     expect(clean.stdout).toContain("hash chain intact");
   });
+
+  it("accounts for a removal or a disable in flight too: announced before the write, unconfirmed after", async () => {
+    const tree = await writeAccessTree(FILES);
+    trees.push(tree);
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    // bob leaves: his membership is removed and his account disabled.
+    await writeFile(
+      path.join(tree.dir, "users/people.yaml"),
+      "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob, status: terminated }\n",
+    );
+    await writeFile(
+      path.join(tree.dir, "groups/teams.yaml"),
+      "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann]\n",
+    );
+    expect((await runCliIn(tree.cwd, ["apply", "--yes", "--allow-removals", "2"])).code).toBe(0);
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const all = await entries(journal);
+    const secondRun = all.findLastIndex((e) => e.type === "apply-start");
+    const narrowing = all.findIndex(
+      (e, i) => i > secondRun && e.type === "intent" && (e.narrowingIds?.length ?? 0) > 0,
+    );
+    expect(narrowing).toBeGreaterThan(secondRun);
+    const announced = all[narrowing];
+    if (announced?.type !== "intent") throw new Error("no intent");
+    expect(announced.changeIds).toEqual([]);
+    // The run as it stood when it was killed right after announcing the narrowing write.
+    const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
+    await writeFile(journal, lines.slice(0, narrowing + 1).join("\n") + "\n");
+
+    const verify = await runCliIn(tree.cwd, ["journal", "verify"]);
+    expect(verify.stdout).toContain("announced with no outcome");
+    for (const id of announced.narrowingIds ?? []) expect(verify.stdout).toContain(id);
+    const next = await runCliIn(tree.cwd, ["apply", "--yes", "--allow-removals", "2"]);
+    expect(next.code).toBe(0);
+    const closing = (await entries(journal)).find((e) => e.type === "apply-end" && e.interrupted === true);
+    expect(closing).toMatchObject({ unconfirmed: announced.narrowingIds });
+  });
 });
