@@ -230,6 +230,17 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     await provider.close();
   });
 
+  it("takes a remembered entry whose name the files spell in another case, when no other entry has it", async () => {
+    const provider = createLdapProvider(ldapConfig(plain, { pageSize: PAGE }), ldapContext(plain.password));
+    await provider.read(signal());
+    // The files say P00070 where the directory holds p00070 (as AD's JSmith for the files' jsmith).
+    const changes = [membership("add", team(24), account(70).toUpperCase())];
+    expect(await lookupsOf(provider, changes)).toBe(0);
+    const live = await provider.read(signal());
+    expect(live.groups.find((g) => g.name === team(24))?.members).toContain(account(70));
+    await provider.close();
+  });
+
   it("an apply that starts (or runs on) past 2 minutes after the read reads again once, instead of searching per group", async () => {
     let clock = Date.parse("2026-01-15T12:00:00Z");
     const log: string[] = [];

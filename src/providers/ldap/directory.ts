@@ -43,8 +43,14 @@ function hasStatus(error: unknown, codes: ReadonlySet<number | string | undefine
   return error instanceof ProviderError && codes.has(error.status);
 }
 
-/** Entries by a lower-cased name, leaving out any name two entries share (a lookup then searches). */
-function uniqueByName(entries: Iterable<LdapEntry>, nameOf: (e: LdapEntry) => string | undefined) {
+/**
+ * Entries by a lower-cased name, leaving out any name two entries share (a lookup then searches), and
+ * the names shared.
+ */
+function uniqueByName(
+  entries: Iterable<LdapEntry>,
+  nameOf: (e: LdapEntry) => string | undefined,
+): { byName: Map<string, LdapEntry>; shared: Set<string> } {
   const byName = new Map<string, LdapEntry>();
   const shared = new Set<string>();
   for (const entry of entries) {
@@ -54,7 +60,7 @@ function uniqueByName(entries: Iterable<LdapEntry>, nameOf: (e: LdapEntry) => st
     else byName.set(name, entry);
   }
   for (const name of shared) byName.delete(name);
-  return byName;
+  return { byName, shared };
 }
 
 const PASSWORD_CLASSES = [
@@ -112,6 +118,8 @@ export class Directory {
    */
   private seenUsers = new Map<string, LdapEntry>();
   private seenGroups = new Map<string, LdapEntry>();
+  /** Lower-cased names that several entries of the read held (in different cases). */
+  private twinNames = new Set<string>();
   private rememberedAt: number | undefined;
   /**
    * DNs (normalized) this apply moved, renamed or deleted. The server rewrites member values that name them
@@ -133,6 +141,7 @@ export class Directory {
   forgetAll(): void {
     this.seenUsers.clear();
     this.seenGroups.clear();
+    this.twinNames.clear();
     this.rememberedAt = undefined;
   }
 
@@ -144,22 +153,32 @@ export class Directory {
   /** Remembers the entries of a read (users in the people and disabled OUs, groups). */
   remember(users: Iterable<LdapEntry>, groups: Iterable<LdapEntry>): void {
     const s = this.settings;
-    this.seenUsers = uniqueByName(users, (e) => firstValue(e, s.users.accountAttribute));
-    this.seenGroups = uniqueByName(groups, (e) => firstValue(e, "cn"));
+    const u = uniqueByName(users, (e) => firstValue(e, s.users.accountAttribute));
+    const g = uniqueByName(groups, (e) => firstValue(e, "cn"));
+    this.seenUsers = u.byName;
+    this.seenGroups = g.byName;
+    this.twinNames = new Set([
+      ...[...u.shared].map((n) => `user:${n}`),
+      ...[...g.shared].map((n) => `group:${n}`),
+    ]);
     this.rememberedAt = this.clock();
   }
 
   /**
-   * The remembered user or group, while the read is recent enough, when it holds exactly this name: one
-   * spelled in another case is left to a search, which sees whether another entry holds the name too.
+   * The remembered user or group, while the read is recent enough. Where the read had several entries
+   * of this name in different cases (a lookup then searches), only an entry holding it exactly (one this
+   * apply created) is taken; otherwise the one entry of the name, whatever its case (`JSmith` for the
+   * files' `jsmith`).
    */
   private seen(kind: "user" | "group", name: string): LdapEntry | undefined {
     if (this.rememberedAt === undefined || this.isStale()) {
       this.forgetAll();
       return undefined;
     }
-    const entry = (kind === "user" ? this.seenUsers : this.seenGroups).get(name.toLowerCase());
-    const held = entry && firstValue(entry, kind === "user" ? this.settings.users.accountAttribute : "cn");
+    const key = name.toLowerCase();
+    const entry = (kind === "user" ? this.seenUsers : this.seenGroups).get(key);
+    if (entry === undefined || !this.twinNames.has(`${kind}:${key}`)) return entry;
+    const held = firstValue(entry, kind === "user" ? this.settings.users.accountAttribute : "cn");
     return held === name ? entry : undefined;
   }
 
