@@ -95,6 +95,26 @@ function asEntry(entry: { dn: string; attributes: Record<string, string[]> }): L
   return { dn: entry.dn, attributes };
 }
 
+/**
+ * The entry a name stands for among those the directory matched to it (it ignores case): the only one,
+ * or else the only one holding the name exactly as written; undefined when there is no such one.
+ */
+function theOneNamed(
+  candidates: readonly LdapEntry[],
+  name: string,
+  attribute: string,
+): LdapEntry | undefined {
+  if (candidates.length <= 1) return candidates[0];
+  const exact = candidates.filter((e) => firstValue(e, attribute) === name);
+  return exact.length === 1 ? exact[0] : undefined;
+}
+
+/** Directory.findUsers: entries by the account asked for, and the accounts several entries hold. */
+interface FoundUsers {
+  readonly found: Map<string, LdapEntry>;
+  readonly ambiguous: Map<string, readonly string[]>;
+}
+
 /** A group's member values to write, and an error per change that could not be resolved. */
 interface MemberValues {
   readonly errors: (ProviderError | undefined)[];
@@ -118,8 +138,9 @@ export class Directory {
    */
   private seenUsers = new Map<string, LdapEntry>();
   private seenGroups = new Map<string, LdapEntry>();
-  /** Lower-cased names that several entries of the read held (in different cases). */
-  private twinNames = new Set<string>();
+  /** Lower-cased names that several entries of the read held (in different cases), users and groups. */
+  private twinUsers = new Set<string>();
+  private twinGroups = new Set<string>();
   private rememberedAt: number | undefined;
   /**
    * DNs (normalized) this apply moved, renamed or deleted. The server rewrites member values that name them
@@ -141,7 +162,8 @@ export class Directory {
   forgetAll(): void {
     this.seenUsers.clear();
     this.seenGroups.clear();
-    this.twinNames.clear();
+    this.twinUsers.clear();
+    this.twinGroups.clear();
     this.rememberedAt = undefined;
   }
 
@@ -157,10 +179,8 @@ export class Directory {
     const g = uniqueByName(groups, (e) => firstValue(e, "cn"));
     this.seenUsers = u.byName;
     this.seenGroups = g.byName;
-    this.twinNames = new Set([
-      ...[...u.shared].map((n) => `user:${n}`),
-      ...[...g.shared].map((n) => `group:${n}`),
-    ]);
+    this.twinUsers = u.shared;
+    this.twinGroups = g.shared;
     this.rememberedAt = this.clock();
   }
 
@@ -177,7 +197,7 @@ export class Directory {
     }
     const key = name.toLowerCase();
     const entry = (kind === "user" ? this.seenUsers : this.seenGroups).get(key);
-    if (entry === undefined || !this.twinNames.has(`${kind}:${key}`)) return entry;
+    if (entry === undefined || !(kind === "user" ? this.twinUsers : this.twinGroups).has(key)) return entry;
     const held = firstValue(entry, kind === "user" ? this.settings.users.accountAttribute : "cn");
     return held === name ? entry : undefined;
   }
@@ -203,20 +223,17 @@ export class Directory {
   }
 
   /**
-   * Entries in the managed people OU (and the disabled OU), keyed by the lower-cased account name: account
-   * attributes such as uid and sAMAccountName match case-insensitively. One read per 200 accounts.
-   */
-  /**
-   * The entry of each account, keyed by the account as asked. The directory matches names whatever their
-   * case, so a search may return several entries for one name (`ken` and a second entry `KEN`): the one
-   * that holds it exactly is taken, and when none or several do, the account is in `ambiguous` with their
-   * DNs; acting on a guess would act on another person.
+   * The entry of each account in the managed people OU (and the disabled OU), keyed by the account as
+   * asked; one search per 200 accounts. Account attributes such as uid and sAMAccountName match whatever
+   * the case, so a search may return several entries for one name (`ken` and a second entry `KEN`): the
+   * one that holds it exactly is taken, and when none or several do, the account is in `ambiguous` with
+   * their DNs; acting on a guess would act on another person.
    */
   async findUsers(
     accounts: readonly string[],
     signal: AbortSignal,
     options: { fresh?: boolean } = {},
-  ): Promise<{ found: Map<string, LdapEntry>; ambiguous: Map<string, readonly string[]> }> {
+  ): Promise<FoundUsers> {
     const s = this.settings;
     const found = new Map<string, LdapEntry>();
     const ambiguous = new Map<string, readonly string[]>();
@@ -243,13 +260,14 @@ export class Directory {
         const account = firstValue(entry, s.users.accountAttribute);
         if (!inScope || account === undefined) continue;
         const key = account.toLowerCase();
-        byName.set(key, [...(byName.get(key) ?? []), entry]);
+        const list = byName.get(key);
+        if (list) list.push(entry);
+        else byName.set(key, [entry]);
       }
     }
     for (const account of wanted) {
       const candidates = byName.get(account.toLowerCase()) ?? [];
-      const exact = candidates.filter((e) => firstValue(e, s.users.accountAttribute) === account);
-      const entry = candidates.length === 1 ? candidates[0] : exact.length === 1 ? exact[0] : undefined;
+      const entry = theOneNamed(candidates, account, s.users.accountAttribute);
       if (entry) found.set(account, entry);
       else if (candidates.length > 1)
         ambiguous.set(
@@ -296,10 +314,8 @@ export class Directory {
       { base: s.groups.dn, scope: "sub", filter: groupFilter(s, name), attributes: groupReadAttributes(s) },
       signal,
     );
-    // As for users: several groups of this name (another case, or another OU below the groups OU) leave
-    // the one that holds it exactly, or none.
-    const exact = entries.filter((e) => firstValue(e, "cn") === name);
-    const entry = entries.length === 1 ? entries[0] : exact.length === 1 ? exact[0] : undefined;
+    // Several groups of this name (another case, or another OU below the groups OU): as for users.
+    const entry = theOneNamed(entries, name, "cn");
     if (entry) return entry;
     if (entries.length > 1)
       this.fail(
@@ -536,7 +552,7 @@ export class Directory {
     const users =
       accounts.length > 0
         ? await this.findUsers(accounts, signal, { fresh })
-        : { found: new Map<string, LdapEntry>(), ambiguous: new Map<string, readonly string[]>() };
+        : { found: new Map(), ambiguous: new Map() };
     const errors: (ProviderError | undefined)[] = [];
     const adds: string[] = [];
     const removes: string[] = [];
@@ -648,7 +664,7 @@ export class Directory {
 
   private async memberValue(
     change: MembershipChange,
-    users: { found: ReadonlyMap<string, LdapEntry>; ambiguous: ReadonlyMap<string, readonly string[]> },
+    users: FoundUsers,
     fresh: boolean,
     signal: AbortSignal,
   ): Promise<string> {

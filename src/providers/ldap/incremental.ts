@@ -135,13 +135,19 @@ export class LdapReader {
     try {
       entries = await this.options.client.search(request, signal);
     } catch (error) {
-      // A refused bind is no answer about contextCSN: it ends the read.
-      if (signal.aborted || !(error instanceof ProviderError) || this.options.client.isBindRefused)
-        throw error;
+      if (!this.mayFallBack(error, signal)) throw error;
       return null;
     }
     const values = entries[0]?.attributes.get("contextcsn") ?? [];
     return values.length > 0 ? [...values] : null;
+  }
+
+  /**
+   * Whether a failed search may be answered another way (no contextCSN, a full read): not when the run
+   * was stopped, on a bug, or when the server refused the bind (nothing more is sent; it ends the read).
+   */
+  private mayFallBack(error: unknown, signal: AbortSignal): error is ProviderError {
+    return !signal.aborted && error instanceof ProviderError && !this.options.client.isBindRefused;
   }
 
   /**
@@ -163,8 +169,7 @@ export class LdapReader {
     try {
       changed = (await this.options.client.search(request, signal)).length > 0;
     } catch (error) {
-      if (signal.aborted || !(error instanceof ProviderError) || this.options.client.isBindRefused)
-        throw error;
+      if (!this.mayFallBack(error, signal)) throw error;
       changed = true;
     }
     if (changed)
@@ -179,8 +184,7 @@ export class LdapReader {
     try {
       result = await this.refresh(previous, signal);
     } catch (error) {
-      if (signal.aborted || !(error instanceof ProviderError) || this.options.client.isBindRefused)
-        throw error;
+      if (!this.mayFallBack(error, signal)) throw error;
       result = `the incremental read failed (${error.message})`;
     }
     if (typeof result !== "string") return result;

@@ -33,7 +33,9 @@ function twinGroups(entries: readonly LdapEntry[]): string[] {
     const name = firstValue(entry, "cn");
     if (name === undefined) continue;
     const key = name.toLowerCase();
-    byName.set(key, [...(byName.get(key) ?? []), entry.dn]);
+    const dns = byName.get(key);
+    if (dns) dns.push(entry.dn);
+    else byName.set(key, [entry.dn]);
   }
   return [...byName]
     .filter(([, dns]) => dns.length > 1)
