@@ -95,6 +95,12 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
+/** The server's clock when it answered: its Date header (ms), if it sent a valid one. */
+function serverDateOf(headers: Headers): number | undefined {
+  const date = Date.parse(headers.get("date") ?? "");
+  return Number.isNaN(date) ? undefined : date;
+}
+
 export function createScimClient(options: ScimClientOptions): ScimClient {
   const counts = { reads: 0, writes: 0, retries: 0 };
   let inFlight = 0;
@@ -196,12 +202,12 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         const body = parseBody(text);
         if (res.status >= 200 && res.status < 300) {
           const etag = res.headers.get("etag");
-          const date = Date.parse(res.headers.get("date") ?? "");
+          const date = serverDateOf(res.headers);
           return {
             status: res.status,
             body,
             ...(etag === null ? {} : { etag }),
-            ...(Number.isNaN(date) ? {} : { date }),
+            ...(date === undefined ? {} : { date }),
           };
         }
         const scim = parseScimError(body);
@@ -226,8 +232,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
             ...(detail === undefined ? {} : { detail }),
           },
         );
-        const serverNow = Date.parse(res.headers.get("date") ?? "");
-        const nowMs = Number.isNaN(serverNow) ? options.now().getTime() : serverNow;
+        const nowMs = serverDateOf(res.headers) ?? options.now().getTime();
         const retryAfter = parseRetryAfter(res.headers.get("retry-after"), nowMs);
         if (retryAfter !== undefined) delay = Math.min(maxDelayMs, retryAfter);
         // 429 means the request was refused unprocessed, so even a POST may be sent again.

@@ -39,7 +39,7 @@ export interface ScimIndex {
   canFilterByLastModified: boolean | undefined;
   /**
    * What the next incremental read asks for (`meta.lastModified ge` this): the server's clock when the
-   * last read began, less READ_START_MARGIN_MS. Not the newest lastModified read: a change made by hand
+   * last read began, less the `clockMarginSeconds` setting. Not the newest lastModified read: a change made by hand
    * while a read pages, to an entry on a page already read, is older than entries on later pages.
    * Undefined (the server sent no Date): no incremental read.
    */
