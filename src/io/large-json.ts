@@ -14,6 +14,9 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_LIST = 0x5b;
 const CLOSE_LIST = 0x5d;
 
+/** JSON's whitespace: space, line feed, carriage return, tab. */
+const isSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
 class Cutter {
   readonly #bytes: Uint8Array;
   readonly #decoder = new TextDecoder("utf-8", { fatal: true });
@@ -32,7 +35,7 @@ class Cutter {
     const b = this.#bytes;
     while (this.at < b.length) {
       const c = b[this.at] ?? 0;
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return c;
+      if (!isSpace(c)) return c;
       this.at++;
     }
     return -1;
@@ -65,16 +68,7 @@ class Cutter {
       let i = start;
       while (i < b.length) {
         const c = b[i];
-        if (
-          c === COMMA ||
-          c === CLOSE_LIST ||
-          c === CLOSE_OBJECT ||
-          c === 0x20 ||
-          c === 0x0a ||
-          c === 0x0d ||
-          c === 0x09
-        )
-          break;
+        if (c === COMMA || c === CLOSE_LIST || c === CLOSE_OBJECT || isSpace(c)) break;
         i++;
       }
       if (i === start) this.fail("expected a value");

@@ -16,6 +16,13 @@ import { locate, type PathSegment } from "./locate.ts";
 import { isObj, list, obj, oneOrMany, str, strList, type Obj } from "./read-data.ts";
 import { buildConfig, defaultConfig } from "./build-config.ts";
 
+/** Names of the items of each kind left out for their schema errors. */
+export interface NamesWithErrors {
+  readonly users: Set<string>;
+  readonly groups: Set<string>;
+  readonly roles: Set<string>;
+}
+
 /** Every definition in the order found, duplicates included, for rules that look across files. */
 export interface Definitions {
   readonly users: readonly User[];
@@ -25,11 +32,7 @@ export interface Definitions {
    * Ids of users and names of groups and roles whose items were left out for schema errors (already
    * reported): a reference to one of them is not to something undefined.
    */
-  readonly withErrors?: {
-    readonly users: Set<string>;
-    readonly groups: Set<string>;
-    readonly roles: Set<string>;
-  };
+  readonly withErrors?: NamesWithErrors;
 }
 
 export interface BuildResult {
@@ -292,7 +295,7 @@ interface Building {
     users: User[];
     groups: Group[];
     roles: Role[];
-    withErrors: { users: Set<string>; groups: Set<string>; roles: Set<string> };
+    withErrors: NamesWithErrors;
   };
   readonly diagnostics: Diagnostic[];
 }
