@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Attribute, Client, Change as LdapChange } from "ldapts";
 import type { Change } from "../../src/plan/types.ts";
-import type { Provider } from "../../src/providers/types.ts";
+import type { Provider, ProviderContext } from "../../src/providers/types.ts";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { SambaDc } from "../harness/samba.ts";
 import { startSambaDc } from "../harness/samba.ts";
@@ -19,7 +22,11 @@ afterAll(async () => {
 const PEOPLE = "OU=People,DC=example,DC=com";
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
 
-function adProvider(server: SambaDc, settings: Readonly<Record<string, unknown>> = {}): Provider {
+function adProvider(
+  server: SambaDc,
+  settings: Readonly<Record<string, unknown>> = {},
+  context: ProviderContext = ldapContext(server.password),
+): Provider {
   const config = ldapConfig(server, {
     flavour: "activeDirectory",
     caFile: server.caFile,
@@ -27,7 +34,7 @@ function adProvider(server: SambaDc, settings: Readonly<Record<string, unknown>>
     groups: { ou: "OU=Groups" },
     ...settings,
   });
-  return createLdapProvider(config, ldapContext(server.password));
+  return createLdapProvider(config, context);
 }
 
 function change(partial: Record<string, unknown>): Change {
@@ -213,5 +220,173 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
     expect((await provider.read(signal())).users.find((u) => u.account === "kim")?.title).toBe(
       "Domain Admin",
     );
+  });
+});
+
+/**
+ * Incremental reads with `readCache` (uSNChanged, objectGUID, the controller's highestCommittedUSN): after
+ * each change made straight on the server, the provider that reads incrementally must report exactly what
+ * a fresh provider's full read reports, and a read with nothing changed costs the two rootDSE searches.
+ */
+describe("incremental reads of Samba Active Directory", { tags: ["slow"] }, () => {
+  const USERS = "CN=Users,DC=example,DC=com";
+  const GROUPS = "OU=Groups,DC=example,DC=com";
+  const settings = { rangeSize: 100, pageSize: 5, readCache: true };
+  let server: SambaDc;
+  let cwd: string;
+  const log: string[] = [];
+  let provider: Provider;
+
+  const cachedProvider = (): Provider =>
+    adProvider(server, settings, { ...ldapContext(server.password, log), cwd });
+  const fullRead = async (): Promise<unknown> => {
+    const fresh = adProvider(server, { rangeSize: 100, pageSize: 5 });
+    try {
+      return await fresh.read(signal());
+    } finally {
+      await fresh.close();
+    }
+  };
+  const person = (name: string, extra: Record<string, string | string[]> = {}) => ({
+    objectClass: ["top", "person", "organizationalPerson", "user"],
+    sAMAccountName: name,
+    ...extra,
+  });
+  const modify = (dn: string, operation: "add" | "delete" | "replace", type: string, values: string[]) =>
+    server.admin((client) =>
+      client.modify(dn, new LdapChange({ operation, modification: new Attribute({ type, values }) })),
+    );
+  const reads = (): number => provider.stats().reads;
+
+  beforeAll(async () => {
+    server = await samba();
+    cwd = await mkdtemp(join(tmpdir(), "gatehouse-ad-cache-"));
+    await server.admin(async (client) => {
+      for (const name of ["inc-ada", "inc-ben", "inc-cat", "inc-dan"])
+        await client.add(`CN=${name},${PEOPLE}`, person(name, { title: "Engineer" }));
+      await client.add(`CN=inc-team,${GROUPS}`, {
+        objectClass: ["top", "group"],
+        sAMAccountName: "inc-team",
+        member: [`CN=inc-ada,${PEOPLE}`, `CN=inc-ben,${PEOPLE}`, `CN=inc-cat,${PEOPLE}`],
+      });
+    });
+    provider = cachedProvider();
+  }, 180_000);
+  afterAll(async () => {
+    await provider.close();
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it("reads what a full read reads, then nothing changed costs two searches, also in a new process", async () => {
+    const fresh = adProvider(server, { rangeSize: 100, pageSize: 5 });
+    const expected = await fresh.read(signal());
+    const minimum = fresh.stats().reads;
+    await fresh.close();
+    expect(await provider.read(signal())).toEqual(expected);
+    // The first read: the minimum, the rootDSE and NTDS Settings before it, and the rootDSE again after.
+    expect(reads()).toBe(minimum + 3);
+    const before = reads();
+    expect(await provider.read(signal())).toEqual(await fullRead());
+    expect(reads() - before).toBe(2);
+    expect(log.at(-1)).toContain("nothing changed since the last read");
+    await provider.close();
+    provider = cachedProvider(); // a new run: the snapshot comes from .gatehouse/cache
+    expect(await provider.read(signal())).toEqual(await fullRead());
+    expect(reads()).toBe(2);
+  });
+
+  const STEPS: readonly { readonly name: string; readonly run: () => Promise<unknown> }[] = [
+    {
+      name: "adds a person and a group",
+      run: () =>
+        server.admin(async (client) => {
+          await client.add(`CN=inc-eve,${PEOPLE}`, person("inc-eve"));
+          await client.add(`CN=inc-new,${GROUPS}`, {
+            objectClass: ["top", "group"],
+            sAMAccountName: "inc-new",
+            member: [`CN=inc-eve,${PEOPLE}`],
+          });
+        }),
+    },
+    {
+      name: "changes a title",
+      run: () => modify(`CN=inc-ben,${PEOPLE}`, "replace", "title", ["Rogue Admin"]),
+    },
+    {
+      name: "adds and removes members",
+      run: async () => {
+        await modify(`CN=inc-team,${GROUPS}`, "add", "member", [`CN=inc-dan,${PEOPLE}`]);
+        await modify(`CN=inc-team,${GROUPS}`, "delete", "member", [`CN=inc-cat,${PEOPLE}`]);
+      },
+    },
+    {
+      // AD drops the member value without a new uSNChanged on the group: found by its dangling reference.
+      name: "deletes a member",
+      run: () => server.admin((client) => client.del(`CN=inc-ben,${PEOPLE}`)),
+    },
+    {
+      // The group's member value follows the new DN, again without a new uSNChanged on the group.
+      name: "renames a member",
+      run: () => server.admin((client) => client.modifyDN(`CN=inc-dan,${PEOPLE}`, `CN=inc-daniel,${PEOPLE}`)),
+    },
+    {
+      name: "moves a member out of scope",
+      run: () => server.admin((client) => client.modifyDN(`CN=inc-ada,${PEOPLE}`, `CN=inc-ada,${USERS}`)),
+    },
+    {
+      name: "deletes a person and adds another under the same DN",
+      run: () =>
+        server.admin(async (client) => {
+          await client.del(`CN=inc-eve,${PEOPLE}`);
+          await client.add(`CN=inc-eve,${PEOPLE}`, person("inc-eve2"));
+        }),
+    },
+    {
+      name: "renames a group",
+      run: () =>
+        server.admin((client) => client.modifyDN(`CN=inc-new,${GROUPS}`, `CN=inc-renamed,${GROUPS}`)),
+    },
+  ];
+  for (const step of STEPS) {
+    it(`after a change made on the server: ${step.name}`, async () => {
+      await step.run();
+      const expected = await fullRead();
+      expect(await provider.read(signal())).toEqual(expected);
+      expect(await provider.read(signal())).toEqual(expected);
+    });
+  }
+
+  it("never fell back to a full read", () => {
+    expect(log.filter((l) => l.includes("reading everything"))).toEqual([]);
+    expect(log.some((l) => l.includes("incremental read:"))).toBe(true);
+  });
+
+  it("reads everything again when another controller answers (update sequence numbers are per controller)", async () => {
+    await provider.close();
+    // The stored snapshot now says another controller gave its stamps.
+    const dir = join(cwd, ".gatehouse", "cache");
+    let edited = 0;
+    for (const file of await readdir(dir)) {
+      const text = await readFile(join(dir, file), "utf8");
+      if (!text.includes("dc:CN=NTDS Settings")) continue;
+      await writeFile(
+        join(dir, file),
+        text.replaceAll("dc:CN=NTDS Settings,CN=", "dc:CN=NTDS Settings,CN=OTHER"),
+      );
+      edited++;
+    }
+    expect(edited).toBe(1);
+    const seen = log.length;
+    provider = cachedProvider();
+    expect(await provider.read(signal())).toEqual(await fullRead());
+    expect(log.slice(seen).join("\n")).toContain("another domain controller answered");
+    // inc-team names inc-ada, moved out of scope: it is read again once (AD rewrites such values without a
+    // new uSNChanged), then a read with nothing changed is the two rootDSE searches again.
+    let before = reads();
+    expect(await provider.read(signal())).toEqual(await fullRead());
+    expect(reads() - before).toBe(3);
+    before = reads();
+    expect(await provider.read(signal())).toEqual(await fullRead());
+    expect(reads() - before).toBe(2);
   });
 });

@@ -207,12 +207,30 @@ describe("ldap snapshot (pure)", () => {
   });
 
   it("asks for entries by entryDN, escaping filter characters", () => {
-    expect(entryDnFilter("(objectClass=x)", ["cn=a(1),dc=x"])).toBe(
+    expect(entryDnFilter(settings, "(objectClass=x)", ["cn=a(1),dc=x"])).toBe(
       "(&(objectClass=x)(entryDN=cn=a\\281\\29,dc=x))",
     );
-    expect(entryDnFilter("(objectClass=x)", ["cn=a", "cn=b*"])).toBe(
+    expect(entryDnFilter(settings, "(objectClass=x)", ["cn=a", "cn=b*"])).toBe(
       "(&(objectClass=x)(|(entryDN=cn=a)(entryDN=cn=b\\2a)))",
     );
+  });
+
+  it("asks Active Directory for entries by distinguishedName, and stamps its entries with uSNChanged and objectGUID", () => {
+    const ad = parseLdapSettings(config({ flavour: "activeDirectory" }), "/repo");
+    expect(entryDnFilter(ad, "(objectClass=x)", ["CN=a(1),DC=x", "CN=b"])).toBe(
+      "(&(objectClass=x)(|(distinguishedName=CN=a\\281\\29,DC=x)(distinguishedName=CN=b)))",
+    );
+    expect(readScopes(ad, true).every((s) => s.attributes.includes("uSNChanged"))).toBe(true);
+    expect(readScopes(ad, true).every((s) => s.attributes.includes("objectGUID"))).toBe(true);
+    const adEntry = (attributes: Record<string, string[]>): LdapEntry => ({
+      dn: "CN=a,DC=x",
+      attributes: new Map(Object.entries(attributes)),
+    });
+    expect(stampOf(adEntry({ usnchanged: ["4012"], objectguid: ["0a2b"] }))).toBe("usn:4012");
+    // Without its identity, or with no single uSNChanged, an entry cannot be followed.
+    expect(stampOf(adEntry({ usnchanged: ["4012"] }))).toBeUndefined();
+    expect(stampOf(adEntry({ usnchanged: ["1", "2"], objectguid: ["0a2b"] }))).toBeUndefined();
+    expect(stampOf(adEntry({ objectguid: ["0a2b"] }))).toBeUndefined();
   });
 });
 

@@ -35,8 +35,22 @@ export interface SearchRequest {
   readonly sizeLimit?: number;
 }
 
-function toStrings(value: Entry[string]): string[] {
+/**
+ * Binary attributes (AD's objectGUID and invocationId, which identify an entry and a domain controller):
+ * asked for as bytes, under the spellings servers use, and kept as lower-case hex.
+ */
+const BINARY_ATTRIBUTES = ["objectGUID", "objectGuid", "invocationId", "invocationID"];
+const BINARY_NAMES = new Set(BINARY_ATTRIBUTES.map((a) => a.toLowerCase()));
+
+/**
+ * An attribute's values as strings. Bytes of a binary attribute become hex; a binary attribute that came
+ * as text (a spelling not asked for as bytes) lost bytes on the way and is left out, so it never stands
+ * for an identity it does not have.
+ */
+function toStrings(name: string, value: Entry[string]): string[] {
   const list: (string | Buffer)[] = Array.isArray(value) ? value : [value];
+  if (BINARY_NAMES.has(name.toLowerCase()))
+    return list.flatMap((v) => (typeof v === "string" ? [] : [v.toString("hex")]));
   return list.map((v) => (typeof v === "string" ? v : v.toString("utf8")));
 }
 
@@ -48,8 +62,8 @@ function collectAttributes(entry: Entry, into: Map<string, string[]>): Map<strin
   const pending = new Map<string, number>();
   for (const [key, value] of Object.entries(entry)) {
     if (key === "dn") continue;
-    const values = toStrings(value);
     const ranged = parseRangedAttribute(key);
+    const values = toStrings(ranged?.attribute ?? key, value);
     // ldapts lists a requested attribute the server did not return with no values: nothing to follow.
     if (ranged && values.length === 0) continue;
     const name = (ranged?.attribute ?? key).toLowerCase();
@@ -133,6 +147,7 @@ export class LdapClient {
       scope: request.scope,
       filter: request.filter,
       attributes: [...request.attributes],
+      explicitBufferAttributes: BINARY_ATTRIBUTES,
       ...(request.paged ? { paged: { pageSize: this.options.pageSize } } : {}),
       ...(request.sizeLimit === undefined ? {} : { sizeLimit: request.sizeLimit }),
     };

@@ -1,16 +1,23 @@
 /**
- * Incremental reads (OpenLDAP): after a full read, a later read lists only the DN and change stamps
- * (entryCSN, modifyTimestamp) of every entry in scope and reads again only the entries that are new, changed,
- * or hold a reference the refint overlay may have rewritten; entries no longer listed are gone. Where the
- * base DN carries contextCSN (syncprov), an unchanged contextCSN skips the listing. Anything unexpected falls
- * back to a full read. Active Directory is always read in full.
+ * Incremental reads: after a full read, a later read lists only the DN and change stamps of every entry in
+ * scope and reads again only the entries that are new, changed, or hold a reference the server may have
+ * rewritten (OpenLDAP's refint overlay, AD's linked values); entries no longer listed are gone. Anything
+ * unexpected falls back to a full read.
+ * - OpenLDAP: stamps entryCSN and modifyTimestamp, identity entryUUID. Where the base DN carries
+ *   contextCSN (syncprov), an unchanged contextCSN skips the listing.
+ * - Active Directory (with a snapshot store, `readCache`): stamp uSNChanged, identity objectGUID. Update
+ *   sequence numbers are counted per domain controller, so every read first asks the rootDSE which
+ *   controller answers (dsServiceName, and the invocationId of its NTDS Settings) and its
+ *   highestCommittedUSN: unchanged, nothing changed there and the listing is skipped; another
+ *   controller, or one restored from a backup (new invocationId), and everything is read again.
  */
 import { ProviderError } from "../../errors.ts";
 import type { LdapClient } from "./client.ts";
 import { escapeFilterValue, normalizeDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import type { ReadScope } from "./queries.ts";
-import { CHANGE_STAMP_ATTRIBUTES, entryDnFilter, readScopes } from "./queries.ts";
+import { changeStampAttributes, entryDnFilter, readScopes } from "./queries.ts";
+import { firstValue } from "./map.ts";
 import type { LdapSettings } from "./settings.ts";
 import type { ScopeRefresh, Snapshot } from "./snapshot.ts";
 import {
@@ -57,17 +64,21 @@ function plural(count: number, one: string, many: string): string {
   return `${count.toLocaleString("en-US")} ${count === 1 ? one : many}`;
 }
 
-/** Reads the users and groups in scope: in full, or incrementally after a first read (OpenLDAP only). */
+/** Reads the users and groups in scope: in full, or incrementally after a first read (AD: with a store). */
 export class LdapReader {
   private readonly options: LdapReaderOptions;
   private readonly scopes: ReadScope[];
   private readonly incremental: boolean;
+  private readonly isAd: boolean;
   private snapshot: Snapshot | undefined;
   private saidNoStamps = false;
 
   constructor(options: LdapReaderOptions) {
     this.options = options;
-    this.incremental = options.settings.flavour === "openldap";
+    this.isAd = options.settings.flavour === "activeDirectory";
+    // AD only with a store: its stamps need the controller known from read to read (probeDc), which costs
+    // three searches per read, worth it only when a snapshot outlives the process.
+    this.incremental = !this.isAd || options.store !== undefined;
     this.scopes = readScopes(options.settings, this.incremental);
   }
 
@@ -77,13 +88,15 @@ export class LdapReader {
     const previous = this.snapshot ?? (await this.options.store?.load());
     const refreshed = previous ? await this.tryRefresh(previous, signal) : undefined;
     const next = refreshed ?? (await this.fullRead(previous, signal));
-    const keep = allStamped(next.scopes.map((m) => m.values()));
-    if (!keep && !this.saidNoStamps) {
+    const isStamped = allStamped(next.scopes.map((m) => m.values()));
+    if (!isStamped && !this.saidNoStamps) {
       this.saidNoStamps = true;
       this.options.log(
-        `${this.options.name}: ${this.options.settings.url} returned entries without entryCSN or entryUUID; every read is a full read`,
+        `${this.options.name}: ${this.options.settings.url} returned entries without ${this.isAd ? "uSNChanged or objectGUID" : "entryCSN or entryUUID"}; every read is a full read`,
       );
     }
+    // AD stamps mean nothing without the controller that gave them.
+    const keep = isStamped && (!this.isAd || isDcMarker(next.contextCsn));
     this.snapshot = keep ? next : undefined;
     if (keep && next !== previous) await this.options.store?.save(next);
     return this.entriesOf(next.scopes);
@@ -115,9 +128,12 @@ export class LdapReader {
    */
   private async fullRead(previous: Snapshot | undefined, signal: AbortSignal): Promise<Snapshot> {
     const fullReadAt = this.options.now().getTime();
-    const shouldProbe = this.options.store !== undefined && previous?.contextCsn !== null;
+    const shouldProbe = this.isAd || (this.options.store !== undefined && previous?.contextCsn !== null);
     const contextCsn = shouldProbe ? await this.probe(signal) : undefined;
-    return { scopes: await this.searchAll(signal), contextCsn, fullReadAt };
+    const scopes = await this.searchAll(signal);
+    if (this.isAd && contextCsn && !(await this.isStillOn(contextCsn, signal)))
+      return { scopes, contextCsn: null, fullReadAt }; // not kept: whose stamps they are is unknown
+    return { scopes, contextCsn, fullReadAt };
   }
 
   /**
@@ -125,6 +141,7 @@ export class LdapReader {
    * the base DN is not a database suffix, or access is denied): then the listing is never skipped.
    */
   private async probe(signal: AbortSignal): Promise<string[] | null> {
+    if (this.isAd) return this.probeDc(signal);
     const request = {
       base: this.options.settings.baseDn,
       scope: "base",
@@ -140,6 +157,64 @@ export class LdapReader {
     }
     const values = entries[0]?.attributes.get("contextcsn") ?? [];
     return values.length > 0 ? [...values] : null;
+  }
+
+  /**
+   * AD: the domain controller answering (dsServiceName and the invocationId of its NTDS Settings, which a
+   * restore from a backup renews) and its highestCommittedUSN, which every change made or replicated there
+   * raises; two searches. Null when the rootDSE does not say (then nothing is kept, every read is full).
+   */
+  private async probeDc(signal: AbortSignal): Promise<string[] | null> {
+    try {
+      const service = await this.rootDseValue("dsServiceName", signal, ["highestCommittedUSN"]);
+      if (service?.usn === undefined) return null;
+      const request = {
+        base: service.value,
+        scope: "base",
+        filter: "(objectClass=*)",
+        attributes: ["invocationId"],
+      } as const;
+      const [ntds] = await this.options.client.search(request, signal);
+      const invocation = ntds ? firstValue(ntds, "invocationId") : undefined;
+      if (invocation === undefined) return null;
+      return [`dc:${service.value}`, `invocation:${invocation}`, `usn:${service.usn}`];
+    } catch (error) {
+      if (!this.mayFallBack(error, signal)) throw error;
+      return null;
+    }
+  }
+
+  /** A value of the rootDSE (one search), with highestCommittedUSN when asked for too. */
+  private async rootDseValue(
+    attribute: string,
+    signal: AbortSignal,
+    more: readonly string[] = [],
+  ): Promise<{ value: string; usn: string | undefined } | undefined> {
+    const request = {
+      base: "",
+      scope: "base",
+      filter: "(objectClass=*)",
+      attributes: [attribute, ...more],
+    } as const;
+    const [root] = await this.options.client.search(request, signal);
+    const value = root ? firstValue(root, attribute) : undefined;
+    if (value === undefined || root === undefined) return undefined;
+    return { value, usn: firstValue(root, "highestCommittedUSN") };
+  }
+
+  /**
+   * AD: whether the controller that answers now is still the one `marker` names (one search). A
+   * connection opened again during a read may reach another controller, whose stamps say nothing about
+   * the snapshot's.
+   */
+  private async isStillOn(marker: readonly string[], signal: AbortSignal): Promise<boolean> {
+    try {
+      const service = await this.rootDseValue("dsServiceName", signal);
+      return service !== undefined && marker.includes(`dc:${service.value}`);
+    } catch (error) {
+      if (!this.mayFallBack(error, signal)) throw error;
+      return false;
+    }
   }
 
   /**
@@ -193,12 +268,19 @@ export class LdapReader {
   }
 
   private async refresh(previous: Snapshot, signal: AbortSignal): Promise<Snapshot | Fallback> {
-    const contextCsn = previous.contextCsn === null ? null : await this.probe(signal);
+    const contextCsn = previous.contextCsn === null && !this.isAd ? null : await this.probe(signal);
+    if (this.isAd) {
+      if (!isDcMarker(contextCsn) || !isDcMarker(previous.contextCsn))
+        return "the domain controller did not give its highestCommittedUSN";
+      if (dcOf(contextCsn) !== dcOf(previous.contextCsn))
+        return "another domain controller answered than last time, or it was restored from a backup (update sequence numbers are counted per controller)";
+    }
     if (
       contextCsn !== null &&
       previous.contextCsn &&
       sameContextCsn(contextCsn, previous.contextCsn) &&
-      !(await this.changedAfter(contextCsn, signal))
+      // AD's highestCommittedUSN is the controller's own count: it cannot stop following changes.
+      (this.isAd || !(await this.changedAfter(contextCsn, signal)))
     )
       return this.refetchDangling(previous, contextCsn, signal);
     const listed: LdapEntry[][] = [];
@@ -208,13 +290,13 @@ export class LdapReader {
         base,
         scope: "sub",
         filter,
-        attributes: CHANGE_STAMP_ATTRIBUTES,
+        attributes: changeStampAttributes(this.options.settings),
         paged: true,
       } as const;
       listed.push(await this.options.client.search(request, signal));
     }
     const plan = planRefresh(previous.scopes, listed, this.scopes, this.options.settings, previous.unsettled);
-    if (!plan) return "an entry was listed without entryCSN or entryUUID";
+    if (!plan) return "an entry was listed without change stamps";
     const scopes: Map<string, LdapEntry>[] = [];
     for (const [i, scope] of this.scopes.entries()) {
       const step = plan[i];
@@ -222,13 +304,28 @@ export class LdapReader {
       if (typeof refreshed === "string") return refreshed;
       scopes.push(refreshed);
     }
+    if (this.isAd && contextCsn && !(await this.isStillOn(contextCsn, signal)))
+      return "the connection reached another domain controller during the read";
     this.sayRefreshed(plan);
-    const unsettled = nextUnsettled(
+    const unsettled = this.unsettledAfter(
       previous,
       plan.flatMap((step) => step.rechecked),
       scopes,
     );
     return { scopes, contextCsn, fullReadAt: previous.fullReadAt, unsettled };
+  }
+
+  /**
+   * nextUnsettled, for OpenLDAP, whose refint overlay rewrites references after its operation returned. AD
+   * keeps linked values (member, manager) as links and gives each its current DN when read: a value read
+   * once is current, and nothing stays unsettled.
+   */
+  private unsettledAfter(
+    previous: Snapshot,
+    rechecked: readonly string[],
+    scopes: readonly ReadonlyMap<string, LdapEntry>[],
+  ): Set<string> {
+    return this.isAd ? new Set() : nextUnsettled(previous, rechecked, scopes);
   }
 
   private sayRefreshed(plan: readonly ScopeRefresh[]): void {
@@ -286,7 +383,7 @@ export class LdapReader {
       scopes.push(merged);
     }
     const rechecked = referrers.flat().map((dn) => normalizeDn(dn));
-    const unsettled = nextUnsettled(previous, rechecked, scopes);
+    const unsettled = this.unsettledAfter(previous, rechecked, scopes);
     // None unsettled: each entry read again had been read before and came back the same (nextUnsettled),
     // so refint is done with them under this contextCSN.
     return {
@@ -311,7 +408,7 @@ export class LdapReader {
     const pagesForAll = Math.ceil(step.total / this.options.settings.pageSize);
     if (Math.ceil(step.fetch.length / FETCH_CHUNK) >= pagesForAll) {
       const all = await this.searchScope(scope, signal);
-      return allStamped([all]) ? byNormalizedDn(all) : "an entry was read without entryCSN or entryUUID";
+      return allStamped([all]) ? byNormalizedDn(all) : "an entry was read without change stamps";
     }
     const fetched = await this.fetchByDn(scope, step.fetch, signal);
     if (typeof fetched === "string") return fetched;
@@ -328,7 +425,7 @@ export class LdapReader {
   ): Promise<Map<string, LdapEntry> | Fallback> {
     const found = new Map<string, LdapEntry>();
     for (let i = 0; i < dns.length; i += FETCH_CHUNK) {
-      const filter = entryDnFilter(scope.filter, dns.slice(i, i + FETCH_CHUNK));
+      const filter = entryDnFilter(this.options.settings, scope.filter, dns.slice(i, i + FETCH_CHUNK));
       const { base, attributes } = scope;
       const entries = await this.options.client.search(
         { base, scope: "sub", filter, attributes, paged: true },
@@ -338,6 +435,19 @@ export class LdapReader {
     }
     const missing = dns.find((dn) => !found.has(normalizeDn(dn)));
     if (missing !== undefined) return `entry "${missing}" was renamed or deleted while it was being read`;
-    return allStamped([found.values()]) ? found : "an entry was read without entryCSN or entryUUID";
+    return allStamped([found.values()]) ? found : "an entry was read without change stamps";
   }
+}
+
+/** An AD controller marker of probeDc (not OpenLDAP's contextCSN, nor none). */
+function isDcMarker(marker: readonly string[] | null | undefined): marker is readonly string[] {
+  return marker?.some((v) => v.startsWith("usn:")) === true;
+}
+
+/** The controller a marker of probeDc names, without its highestCommittedUSN. */
+function dcOf(marker: readonly string[]): string {
+  return marker
+    .filter((v) => !v.startsWith("usn:"))
+    .sort()
+    .join("\n");
 }

@@ -40,11 +40,16 @@ export function groupReadAttributes(settings: LdapSettings): string[] {
 
 /**
  * Operational attributes (asked for explicitly) that tell whether an entry changed and whether it is still
- * the same entry: entryCSN (new with every write, in microseconds plus a change counter), modifyTimestamp
- * (seconds) and entryUUID (kept through renames, new when an entry is deleted and added again). OpenLDAP
- * sets all three itself.
+ * the same entry. OpenLDAP: entryCSN (new with every write, in microseconds plus a change counter),
+ * modifyTimestamp (seconds) and entryUUID (kept through renames, new when an entry is deleted and added
+ * again), all set by the server. Active Directory: uSNChanged (the domain controller's update sequence
+ * number of the entry's last change, counted per controller) and objectGUID (AD's entryUUID).
  */
-export const CHANGE_STAMP_ATTRIBUTES: readonly string[] = ["entryCSN", "modifyTimestamp", "entryUUID"];
+export function changeStampAttributes(settings: LdapSettings): readonly string[] {
+  return settings.flavour === "activeDirectory"
+    ? ["uSNChanged", "objectGUID"]
+    : ["entryCSN", "modifyTimestamp", "entryUUID"];
+}
 
 /** One subtree a read covers: the people OU, the disabled OU (when outside it) or the groups OU. */
 export interface ReadScope {
@@ -58,7 +63,7 @@ export interface ReadScope {
 /** The subtrees a read searches, in order; `withStamps` adds the change stamps to every entry. */
 export function readScopes(settings: LdapSettings, withStamps: boolean): ReadScope[] {
   const s = settings;
-  const stamps = withStamps ? CHANGE_STAMP_ATTRIBUTES : [];
+  const stamps = withStamps ? changeStampAttributes(s) : [];
   const userBases = [s.users.dn];
   if (s.disable.method === "move" && !isDnUnder(s.disable.dn, s.users.dn)) userBases.push(s.disable.dn);
   const users = userBases.map((base): ReadScope => ({
@@ -76,9 +81,13 @@ export function readScopes(settings: LdapSettings, withStamps: boolean): ReadSco
   return [...users, groups];
 }
 
-/** The entries of a scope with these DNs, by OpenLDAP's entryDN operational attribute. */
-export function entryDnFilter(scopeFilter: string, dns: readonly string[]): string {
-  const terms = dns.map((dn) => `(entryDN=${escapeFilterValue(dn)})`);
+/**
+ * The entries of a scope with these DNs: by OpenLDAP's entryDN operational attribute, or by AD's
+ * distinguishedName.
+ */
+export function entryDnFilter(settings: LdapSettings, scopeFilter: string, dns: readonly string[]): string {
+  const attribute = settings.flavour === "activeDirectory" ? "distinguishedName" : "entryDN";
+  const terms = dns.map((dn) => `(${attribute}=${escapeFilterValue(dn)})`);
   const any = terms.length === 1 ? (terms[0] ?? "") : `(|${terms.join("")})`;
   return `(&${scopeFilter}${any})`;
 }

@@ -300,8 +300,6 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
   const baseDn = r.required(top, "baseDn", "baseDn");
   const caFile = r.string(top, "caFile", "caFile");
   const readCache = r.boolean(top, "readCache", "readCache", false);
-  if (readCache && flavour === "activeDirectory")
-    r.fail("readCache", "works only with flavour: openldap (Active Directory is always read in full)");
   return {
     flavour,
     url,

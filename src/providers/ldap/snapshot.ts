@@ -51,18 +51,25 @@ export interface ScopeRefresh {
 }
 
 /**
- * The entry's change stamp: entryCSN (unique per write) and modifyTimestamp. Undefined when the server did
- * not return entryCSN or entryUUID, so changes to the entry could not be noticed.
+ * The entry's change stamp: entryCSN (unique per write) and modifyTimestamp (OpenLDAP), or uSNChanged
+ * (Active Directory; comparable only between reads of one domain controller, which incremental.ts sees
+ * to). Undefined when the server returned neither, or no identity (entryUUID, objectGUID), so changes to
+ * the entry could not be noticed.
  */
 export function stampOf(entry: LdapEntry): string | undefined {
+  if (identityOf(entry) === undefined) return undefined;
   const csn = valuesOf(entry, "entryCSN");
-  if (csn.length === 0 || identityOf(entry) === undefined) return undefined;
-  return `${[...csn].sort().join(",")}|${valuesOf(entry, "modifyTimestamp").join(",")}`;
+  if (csn.length > 0) return `${[...csn].sort().join(",")}|${valuesOf(entry, "modifyTimestamp").join(",")}`;
+  const usn = valuesOf(entry, "uSNChanged");
+  return usn.length === 1 ? `usn:${usn[0] ?? ""}` : undefined;
 }
 
-/** entryUUID: the same for an entry through renames and changes, new for an entry deleted and added again. */
+/**
+ * entryUUID (OpenLDAP) or objectGUID (AD, as hex): the same for an entry through renames and changes, new
+ * for an entry deleted and added again.
+ */
 export function identityOf(entry: LdapEntry): string | undefined {
-  return firstValue(entry, "entryUUID")?.toLowerCase();
+  return (firstValue(entry, "entryUUID") ?? firstValue(entry, "objectGUID"))?.toLowerCase();
 }
 
 /** entryUUID by normalized DN. */
