@@ -96,7 +96,12 @@ export class LdapReader {
       );
     }
     // AD stamps mean nothing without the controller that gave them.
-    const keep = isStamped && (!this.isAd || isDcMarker(next.contextCsn));
+    const isPlaced = !this.isAd || isDcMarker(next.contextCsn);
+    if (isStamped && !isPlaced)
+      this.options.log(
+        `${this.options.name}: the domain controller's rootDSE (dsServiceName, highestCommittedUSN) or its NTDS Settings (invocationId) could not be read, or another controller answered during the read; the next read is a full read`,
+      );
+    const keep = isStamped && isPlaced;
     this.snapshot = keep ? next : undefined;
     if (keep && next !== previous) await this.options.store?.save(next);
     return this.entriesOf(next.scopes);
