@@ -83,7 +83,10 @@ export async function startSambaDc(): Promise<SambaDc> {
   await makeCertificates(dir);
 
   const t1 = performance.now();
+  // Its own pid file: another samba on the machine (a service, a second test run in its own network
+  // namespace) would otherwise hold /run/samba/samba.pid and stop this one from starting.
   const args = ["-i", "-M", "single", "-s", join(dir, "etc", "smb.conf"), "--option=server services=ldap"]
+    .concat([`--option=pid directory=${dir}`])
     .concat([
       `--option=tls keyfile=${join(dir, "server.key")}`,
       `--option=tls certfile=${join(dir, "server.pem")}`,
