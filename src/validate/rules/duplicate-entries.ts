@@ -8,26 +8,33 @@ import { memberPositions } from "../../desired/user-set.ts";
 
 /**
  * Whether a member list names a user twice or a nested group twice. A million entries pass through
- * here, and almost no group has a duplicate: when every entry is a plain, known user, a repeat is a
- * repeated position (sorted integers, no strings); otherwise one set lookup per entry.
+ * here, and almost no group has a duplicate: an entry of a known user is a position, marked in `marks`
+ * with this group's `mark` (no strings, nothing allocated); the rest (nested groups, unknown users) are
+ * few and go through a set of names.
  */
-function hasDuplicateMember(model: AccessModel, group: Group, members: readonly MemberEntry[]): boolean {
+function hasDuplicateMember(
+  model: AccessModel,
+  group: Group,
+  members: readonly MemberEntry[],
+  marks: Int32Array,
+  mark: number,
+): boolean {
   if (members.length < 2) return false;
-  if (group.detailedMembers?.length === 0) {
-    const positions = memberPositions(model, group);
-    if (!positions.includes(-1)) {
-      const sorted = positions.slice().sort();
-      for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) return true;
-      return false;
+  const positions = memberPositions(model, group);
+  let others: Set<string> | undefined;
+  for (let i = 0; i < members.length; i++) {
+    const p = positions[i] ?? -1;
+    if (p >= 0) {
+      if (marks[p] === mark) return true;
+      marks[p] = mark;
+      continue;
     }
-  }
-  const users = new Set<string>();
-  let groups: Set<string> | undefined; // few groups nest others
-  for (const entry of members) {
-    const seen = entry.kind === "user" ? users : (groups ??= new Set());
-    const size = seen.size;
-    seen.add(entry.kind === "user" ? entry.user : entry.group);
-    if (seen.size === size) return true;
+    const entry = members[i];
+    if (entry === undefined) continue;
+    const key = entry.kind === "user" ? `user ${entry.user}` : `group ${entry.group}`;
+    others ??= new Set();
+    if (others.has(key)) return true;
+    others.add(key);
   }
   return false;
 }
@@ -84,9 +91,13 @@ export const duplicateEntries: Rule = {
   codes: ["GH211", "GH212"],
   check({ model }) {
     const out: Diagnostic[] = [];
+    // One mark per group: a position marked with this group's number was seen in this group.
+    const marks = new Int32Array(model.users.size);
+    let mark = 0;
     for (const group of model.groups.values()) {
       const members = group.members;
-      if (members !== undefined && hasDuplicateMember(model, group, members))
+      mark++;
+      if (members !== undefined && hasDuplicateMember(model, group, members, marks, mark))
         duplicateMembers(group, members, out);
     }
     for (const role of model.roles.values()) duplicateRoleGroups(role, out);
