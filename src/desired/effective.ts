@@ -207,17 +207,31 @@ export function provenanceOf(
   const def = model.groups.get(group);
   if (!def || visiting.has(group) || out.size === 0) return out;
   const inside = new Set(visiting).add(group);
-  for (const entry of def.members ?? []) {
+  // The users asked about by position: the group's lines are scanned as positions (a typed array), and
+  // only the lines of those users are read.
+  const { position } = userIndexOf(model);
+  const asked = new Map<number, Provenance[]>();
+  for (const [userId, list] of out) {
+    const p = position.get(userId);
+    if (p !== undefined) asked.set(p, list);
+  }
+  const members = def.members ?? [];
+  const positions = memberPositions(model, def);
+  for (let i = 0; i < members.length; i++) {
+    const p = positions[i] ?? -1;
+    // A user line of a known user (p >= 0), or a nested group or an unknown user (-1).
+    const list = p >= 0 ? asked.get(p) : undefined;
+    if (p >= 0 && list === undefined) continue;
+    const entry = members[i];
+    if (entry === undefined) continue;
     if (entry.kind === "user") {
-      const list = out.get(entry.user);
-      if (list && model.users.has(entry.user) && isGrantActive(entry.until, now))
-        list.push(directProvenance(entry));
+      if (list && isGrantActive(entry.until, now)) list.push(directProvenance(entry));
     } else {
       const inner = provenanceOf(model, entry.group, out.keys(), now, inside);
       for (const [userId, ways] of inner) {
         const list = out.get(userId);
-        for (const p of ways)
-          list?.push({ kind: "nested", via: entry.group, source: entry.source, inner: p });
+        for (const way of ways)
+          list?.push({ kind: "nested", via: entry.group, source: entry.source, inner: way });
       }
     }
   }
