@@ -15,8 +15,8 @@ export const PLAN_USAGE = `Usage: gatehouse plan [--dir access] [--out plan.json
                       [--detailed-exitcode] [--provider NAME]... [--verbose]
 
 Reads the live state of every connected system and shows what apply would change, and why.
-Changes nothing. Exit 0 (with --detailed-exitcode: 0 no changes, 2 changes, or differences an
-observe-mode system shows), 1 on error.`;
+Changes nothing. Exit 0 (with --detailed-exitcode: 0 no changes, 2 changes, differences an
+observe-mode system shows, or access live systems hold that gatehouse does not manage), 1 on error.`;
 
 export const PLAN_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -66,7 +66,10 @@ export async function runPlan(argv: readonly string[], io: CliIo): Promise<numbe
         }
         break;
     }
-    const differs = plan.changes.length > 0 || plan.notes.some((n) => n.kind === "observed");
+    // Differences gatehouse shows but does not change count too: what an observe-mode system differs in,
+    // and access live systems hold that gatehouse does not manage (an outsider in a managed group).
+    const differs =
+      plan.changes.length > 0 || plan.notes.some((n) => n.kind === "observed" || n.kind === "unmanaged");
     if (flag(args, "detailed-exitcode") && differs) return ExitCode.changes;
     return ExitCode.ok;
   } finally {

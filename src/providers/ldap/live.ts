@@ -1,4 +1,5 @@
 /** Pure: the entries of one read (users and groups) → gatehouse's live state, plus log lines about them. */
+import { firstFew } from "../../model/lists.ts";
 import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
 import { normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
@@ -116,6 +117,9 @@ export function toLiveState(
   };
   const groups: LiveGroup[] = [];
   const notes: string[] = [];
+  // Members a group holds that are no user gatehouse reads (an admin account in CN=Users, a built-in
+  // group): access it does not manage, so plan notes, and the plan never says the group matches.
+  const outsiders: string[] = [];
   let unknownTotal = 0;
   for (const entry of sortedGroups) {
     const mapped = toLiveGroup(entry, s, nesting, resolver);
@@ -123,9 +127,10 @@ export function toLiveState(
     groups.push(mapped.group);
     if (mapped.unknown.length > 0) {
       unknownTotal += mapped.unknown.length;
-      notes.push(
-        `group "${mapped.group.name}" has ${mapped.unknown.length} member(s) that are not users under ${s.users.dn}` +
-          `${nesting ? "" : " (nested groups count here while nesting is off)"}; left out of its members`,
+      outsiders.push(
+        `group ${mapped.group.name} holds ${plural(mapped.unknown.length, "member")} that gatehouse does not manage ` +
+          `(not users under ${s.users.dn}${nesting ? "" : ", or groups nested while nesting is off"}): ` +
+          `${firstFew(mapped.unknown, 3)}; remove ${mapped.unknown.length === 1 ? "it" : "them"} in the directory, or move the account under ${s.users.dn} and into the access files`,
       );
     }
   }
@@ -133,6 +138,10 @@ export function toLiveState(
   // By code unit, the order the planner merges in (a locale's order would make it sort them again).
   users.sort((a, b) => compareText(a.account, b.account));
   groups.sort((a, b) => compareText(a.name, b.name));
-  const unmanaged = [...twinGroups(sortedGroups), ...extraAccountNames(sortedUsers, s)];
+  const unmanaged = [...twinGroups(sortedGroups), ...extraAccountNames(sortedUsers, s), ...outsiders];
   return { state: { users, groups, ...(unmanaged.length > 0 ? { unmanaged } : {}) }, notes };
+}
+
+function plural(count: number, noun: string): string {
+  return `${String(count)} ${noun}${count === 1 ? "" : "s"}`;
 }

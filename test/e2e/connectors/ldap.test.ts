@@ -216,6 +216,40 @@ describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
     expectNoSecret(repo, server);
   });
 
+  it("shows a member from outside the people OU as access it does not manage, and exits 2 with --detailed-exitcode", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    // An admin puts an account that lives outside the managed OUs into a managed group.
+    const outsider = `cn=backup-admin,${BASE_DN}`;
+    await server.ldapmodify(
+      `dn: ${outsider}
+objectClass: organizationalRole
+cn: backup-admin
+`,
+      {
+        add: true,
+      },
+    );
+    await server.ldapmodify(
+      `dn: cn=team-oncall-write,${GROUPS}
+changetype: modify
+add: member
+member: ${outsider}
+-
+`,
+    );
+    const planned = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(planned.code).toBe(2);
+    expect(planned.stdout).toContain(
+      `group team-oncall-write holds 1 member that gatehouse does not manage (not users under ${PEOPLE}): ${outsider}`,
+    );
+    expect(planned.stdout).toContain("live systems hold access gatehouse does not manage");
+    expect(planned.stdout).not.toContain("Live systems match");
+    const markdown = await repo.run(["plan", "--format", "markdown"]);
+    expect(markdown.stdout).toContain(`holds 1 member that gatehouse does not manage`);
+    expectNoSecret(repo, server);
+  });
+
   it("moves a terminated person into the disabled OU and out of every group", async () => {
     const { server, repo } = await setup();
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
