@@ -43,6 +43,12 @@ export interface LiveGroup {
   readonly groupMembers?: readonly string[];
   /** Members holding the group's maintainer role, for systems that have one (GitHub teams). */
   readonly maintainers?: readonly string[];
+  /**
+   * Another name the system knows the group by, where it differs from `name` (Active Directory's
+   * sAMAccountName beside its cn): a group renamed by hand in the directory still answers to its old
+   * name there, and the plan renames it back rather than replacing it.
+   */
+  readonly otherName?: string;
 }
 
 /** The full current state of one connected system, within the scope gatehouse manages. */

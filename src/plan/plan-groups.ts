@@ -236,8 +236,11 @@ function planRemoval(
   }
 }
 
-/** A live group under a former name: one update renames it (and sets the description), members kept. */
-function planRename(sink: PlanSink, want: DesiredGroup, old: LiveGroup): void {
+/**
+ * A live group under a former name, or renamed by hand (`isBack`: it still answers to the desired name,
+ * LiveGroup.otherName): one update renames it (and sets the description), members kept.
+ */
+function planRename(sink: PlanSink, want: DesiredGroup, old: LiveGroup, isBack = false): void {
   const fields: FieldDiff[] = [{ field: "name", before: old.name, after: want.name }];
   const describe =
     sink.input.capabilities.groupDescription &&
@@ -252,10 +255,14 @@ function planRename(sink: PlanSink, want: DesiredGroup, old: LiveGroup): void {
     action: "update",
     group: old.name,
     fields,
-    reason: "added-in-config",
+    reason: isBack ? "drift" : "added-in-config",
     risk: "neutral",
     source: want.source,
-    why: [`renamed from ${old.name} to ${want.name} (formerNames)`],
+    why: [
+      isBack
+        ? `renamed back from ${old.name} to ${want.name}: renamed in ${sink.input.name} by hand, it still answers to ${old.otherName ?? want.name} there`
+        : `renamed from ${old.name} to ${want.name} (formerNames)`,
+    ],
     ...(want.description === undefined ? {} : { description: want.description }),
   });
 }
@@ -347,11 +354,23 @@ export function planGroups(sink: PlanSink): void {
   // former names that is live, not desired itself and not taken by an earlier group.
   const renamed = new Map<string, string>();
   const formerOf = new Map<string, string>(); // the other way round
+  const isFree = (n: string): boolean => liveGroups.has(n) && !desired.groups.has(n) && !renamed.has(n);
+  // A live group that still answers to a desired group's name (AD's sAMAccountName, kept when its cn
+  // was renamed by hand) is that group, renamed: it is renamed back, never deleted and replaced.
+  const byOtherName = new Map<string, string>();
+  for (const g of live.groups)
+    if (g.otherName !== undefined) byOtherName.set(g.otherName.toLowerCase(), g.name);
+  const renamedByHand = new Set<string>(); // desired names found under another name
   for (const want of wanted) {
     if (liveGroups.has(want.name)) continue;
-    const former = want.formerNames?.find(
-      (n) => liveGroups.has(n) && !desired.groups.has(n) && !renamed.has(n),
-    );
+    let former = want.formerNames?.find(isFree);
+    if (former === undefined) {
+      const other = byOtherName.get(want.name.toLowerCase());
+      if (other !== undefined && isFree(other)) {
+        former = other;
+        renamedByHand.add(want.name);
+      }
+    }
     if (former === undefined) continue;
     renamed.set(former, want.name);
     formerOf.set(want.name, former);
@@ -367,7 +386,7 @@ export function planGroups(sink: PlanSink): void {
       const old = former === undefined ? undefined : liveGroups.get(former);
       if (former !== undefined && old) {
         if (caps.renameGroups === true) {
-          planRename(sink, want, old);
+          planRename(sink, want, old, renamedByHand.has(want.name));
           renamedFrom = old.name;
           have = {
             ...old,

@@ -72,3 +72,41 @@ describe("group renames (formerNames)", () => {
     ]);
   });
 });
+
+describe("groups renamed by hand in the system (LiveGroup.otherName, AD's sAMAccountName)", () => {
+  const byHand = live(
+    people.map((u) => liveUser(u.id)),
+    [{ ...liveGroup("Team Old (renamed)", ["alice", "bob"]), otherName: "team-ops" }],
+  );
+  const wanted = model({ users: people, groups: [group("team-ops", ["alice", "carol"])] });
+
+  it("renames the group back, as drift, and plans its members under its name: never a delete and a create", () => {
+    const plan = planFor(wanted, {
+      mode: "authoritative",
+      live: byHand,
+      capabilities: { renameGroups: true, userAttributes: [] },
+    });
+    expect(brief(plan.changes)).toEqual([
+      "group.update directory:group/Team Old (renamed) drift",
+      "membership.remove directory:membership/team-ops/bob drift",
+      "membership.add directory:membership/team-ops/carol added-in-config",
+    ]);
+    const rename = plan.changes[0];
+    expect(rename?.kind === "group" && rename.action === "update" ? rename.fields[0] : undefined).toEqual({
+      field: "name",
+      before: "Team Old (renamed)",
+      after: "team-ops",
+    });
+    expect(rename?.why?.[0]).toContain("renamed back from Team Old (renamed) to team-ops");
+  });
+
+  it("leaves the other name alone when a live group has the desired name already", () => {
+    const both = live(byHand.users, [...byHand.groups, liveGroup("team-ops", ["alice", "carol"])]);
+    const plan = planFor(wanted, {
+      mode: "authoritative",
+      live: both,
+      capabilities: { renameGroups: true, userAttributes: [] },
+    });
+    expect(brief(plan.changes)).toEqual(["group.delete directory:group/Team Old (renamed) not-in-config"]);
+  });
+});

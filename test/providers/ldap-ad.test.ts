@@ -207,6 +207,44 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
     expect(message).not.toContain(server.password);
   });
 
+  it("reads a group whose cn was renamed by hand with its sAMAccountName as its other name, and renames it back keeping the object", async () => {
+    await applyAll(provider, [change({ kind: "group", action: "create", group: "hand-ops" })]);
+    await applyAll(provider, [
+      change({ kind: "membership", action: "add", group: "hand-ops", member: "kim", memberKind: "user" }),
+    ]);
+    const GROUPS_OU = "OU=Groups,DC=example,DC=com";
+    const guid = async (dn: string): Promise<string> =>
+      server.admin(async (client) => {
+        const { searchEntries } = await client.search(dn, {
+          scope: "base",
+          attributes: ["objectGUID"],
+          explicitBufferAttributes: ["objectGUID"],
+        });
+        const value = searchEntries[0]?.["objectGUID"];
+        return Buffer.isBuffer(value) ? value.toString("hex") : "";
+      });
+    const before = await guid(`CN=hand-ops,${GROUPS_OU}`);
+    // An admin renames the group in ADUC: the cn changes, the sAMAccountName (and SID) stay.
+    await server.admin((client) => client.modifyDN(`CN=hand-ops,${GROUPS_OU}`, `CN=Hand Ops,${GROUPS_OU}`));
+    const read = await provider.read(signal());
+    expect(read.groups.find((g) => g.name === "Hand Ops")).toMatchObject({
+      otherName: "hand-ops",
+      members: ["kim"],
+    });
+    await applyAll(provider, [
+      change({
+        kind: "group",
+        action: "update",
+        group: "Hand Ops",
+        fields: [{ field: "name", before: "Hand Ops", after: "hand-ops" }],
+      }),
+    ]);
+    expect(await guid(`CN=hand-ops,${GROUPS_OU}`)).toBe(before);
+    const after = (await provider.read(signal())).groups.find((g) => g.name === "hand-ops");
+    expect(after?.members).toEqual(["kim"]);
+    expect(after).not.toHaveProperty("otherName");
+  });
+
   it("sees a title changed directly in the directory (drift)", async () => {
     await server.admin(async (client) => {
       await client.modify(

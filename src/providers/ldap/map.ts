@@ -120,11 +120,14 @@ export function toLiveGroup(
     else unknown.push(dn);
   }
   const description = firstValue(entry, "description");
+  const accountName = settings.groups.flavour === "group" ? firstValue(entry, "sAMAccountName") : undefined;
+  const isOther = accountName !== undefined && accountName.toLowerCase() !== name.toLowerCase();
   const group: LiveGroup = {
     name,
     members: members.sort(),
     ...(description === undefined ? {} : { description }),
     ...(nesting ? { groupMembers: groupMembers.sort() } : {}),
+    ...(isOther ? { otherName: accountName } : {}),
   };
   return { group, unknown };
 }

@@ -35,7 +35,10 @@ export function groupReadAttributes(settings: LdapSettings): string[] {
   const members = settings.groups.memberAttribute;
   const ranged =
     settings.flavour === "activeDirectory" ? `${members};range=0-${settings.rangeSize - 1}` : members;
-  return ["cn", "description", ranged];
+  // AD: sAMAccountName too, which a rename of the cn by hand leaves as it was (LiveGroup.otherName).
+  return settings.groups.flavour === "group"
+    ? ["cn", "sAMAccountName", "description", ranged]
+    : ["cn", "description", ranged];
 }
 
 /**
