@@ -245,6 +245,17 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
     expect(after).not.toHaveProperty("otherName");
   });
 
+  it("explains an 'already exists' answer in AD's terms: a name taken somewhere in the domain", async () => {
+    // The user "holder" (above) holds the sAMAccountName app-half-new.
+    const [outcome] = await provider.apply(
+      [change({ kind: "group", action: "create", group: "app-half-new" })],
+      signal(),
+    );
+    const message = outcome?.status === "failed" ? outcome.error.message : "";
+    expect(message).toContain("(LDAP 68); another object in the domain holds this DN or this sAMAccountName");
+    expect(message).not.toContain("groupOfNames");
+  });
+
   it("sees a title changed directly in the directory (drift)", async () => {
     await server.admin(async (client) => {
       await client.modify(
@@ -326,7 +337,7 @@ describe("incremental reads of Samba Active Directory", { tags: ["slow"] }, () =
     const before = reads();
     expect(await provider.read(signal())).toEqual(await fullRead());
     expect(reads() - before).toBe(2);
-    expect(log.at(-1)).toContain("nothing changed since the last read");
+    expect(log.at(-1)).toBe("ldap: highestCommittedUSN unchanged: nothing changed since the last read");
     await provider.close();
     provider = cachedProvider(); // a new run: the snapshot comes from .gatehouse/cache
     expect(await provider.read(signal())).toEqual(await fullRead());

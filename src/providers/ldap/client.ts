@@ -22,6 +22,7 @@ export interface LdapClientOptions {
   readonly pageSize: number;
   /** Values per request when the server hands out an attribute in ranges (AD). */
   readonly rangeSize: number;
+  readonly isActiveDirectory?: boolean;
 }
 
 export interface SearchRequest {

@@ -8,6 +8,8 @@ export interface ErrorTarget {
   readonly url: string;
   readonly bindDn: string;
   readonly passwordEnv: string;
+  /** Active Directory: its names are unique across the domain, which changes what "already exists" means. */
+  readonly isActiveDirectory?: boolean;
 }
 
 const TRANSIENT_CODES = new Set([3, 51, 52, 80]);
@@ -79,11 +81,18 @@ export function toProviderError(error: unknown, options: ErrorTarget, ctx: Error
       message = `${ctx.operation}: the server requires a secure connection; use ldaps:// or startTls: true (${detail})`;
     } else if (code === 50) {
       message = `${ctx.operation}${entry}: "${options.bindDn}" lacks the rights for this (${detail})`;
+    } else if (code === 68 && options.isActiveDirectory === true) {
+      message =
+        `${ctx.operation}${entry}: ${detail} (LDAP 68); another object in the domain holds this DN or this ` +
+        "sAMAccountName (unique across the whole domain): one renamed by hand (its sAMAccountName or cn " +
+        "changed), or one outside the configured OU. Search the domain for it, e.g. (sAMAccountName=…) " +
+        "from the base DN, then rename it back, move it, or delete it if it is a leftover";
     } else if (code === 68) {
+      const isGroup = ctx.operation.includes("group");
       message =
         `${ctx.operation}${entry}: ${detail} (LDAP 68); the entry exists but gatehouse does not read it as one of ` +
-        "its own: check its objectClass against the provider's (groups.objectClass, e.g. groupOfUniqueNames " +
-        "vs groupOfNames) and that it sits under the configured OU, or rename it";
+        `its own: check its objectClass against the provider's (${isGroup ? "groups.objectClass, e.g. groupOfUniqueNames vs groupOfNames" : "people.objectClasses"}) ` +
+        "and that it sits under the configured OU, or rename it";
     } else {
       message = `${ctx.operation}${entry}: ${detail} (LDAP ${code})`;
     }

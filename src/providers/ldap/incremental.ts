@@ -157,7 +157,7 @@ export class LdapReader {
     try {
       entries = await this.options.client.search(request, signal);
     } catch (error) {
-      if (!this.mayFallBack(error, signal)) throw error;
+      if (!this.mayProbeFail(error, signal)) throw error;
       return null;
     }
     const values = entries[0]?.attributes.get("contextcsn") ?? [];
@@ -184,7 +184,7 @@ export class LdapReader {
       if (invocation === undefined) return null;
       return [`dc:${service.value}`, `invocation:${invocation}`, `usn:${service.usn}`];
     } catch (error) {
-      if (!this.mayFallBack(error, signal)) throw error;
+      if (!this.mayProbeFail(error, signal)) throw error;
       return null;
     }
   }
@@ -226,6 +226,20 @@ export class LdapReader {
    * Whether a failed search may be answered another way (no contextCSN, a full read): not when the run
    * was stopped, on a bug, or when the server refused the bind (nothing more is sent; it ends the read).
    */
+  /** What says whether anything changed: OpenLDAP's contextCSN, or the AD controller's highestCommittedUSN. */
+  private get marker(): string {
+    return this.isAd ? "highestCommittedUSN" : "contextCSN";
+  }
+
+  /**
+   * Whether a failed probe (contextCSN, the controller's rootDSE) may count as "the server does not say":
+   * as mayFallBack, and not when the server is unreachable or busy, which the read after it would meet
+   * too (and which must not mark the server as having no contextCSN).
+   */
+  private mayProbeFail(error: unknown, signal: AbortSignal): error is ProviderError {
+    return this.mayFallBack(error, signal) && !error.isTransient;
+  }
+
   private mayFallBack(error: unknown, signal: AbortSignal): error is ProviderError {
     return !signal.aborted && error instanceof ProviderError && !this.options.client.isBindRefused;
   }
@@ -358,7 +372,7 @@ export class LdapReader {
       (previous.unsettled?.size ?? 0) === 0;
     if (isSettled) {
       this.options.log(
-        `${this.options.name}: contextCSN unchanged: nothing changed since the last read (entries naming a DN outside it were read again under this contextCSN already)`,
+        `${this.options.name}: ${this.marker} unchanged: nothing changed since the last read (entries naming a DN outside it were read again under this ${this.marker} already)`,
       );
       return previous;
     }
@@ -375,7 +389,7 @@ export class LdapReader {
       count === 0
         ? "nothing changed since the last read"
         : `reading again ${plural(count, "entry that names", "entries that name")} a DN outside what was read`;
-    this.options.log(`${this.options.name}: contextCSN unchanged: ${what}`);
+    this.options.log(`${this.options.name}: ${this.marker} unchanged: ${what}`);
     if (count === 0) return previous;
     const scopes: Map<string, LdapEntry>[] = [];
     for (const [i, scope] of this.scopes.entries()) {

@@ -213,6 +213,7 @@ export const createLdapProvider: ProviderFactory = (config, context: ProviderCon
     timeoutMs: settings.timeoutMs,
     pageSize: settings.pageSize,
     rangeSize: settings.rangeSize,
+    isActiveDirectory: settings.flavour === "activeDirectory",
   });
   return new LdapProvider(config, settings, client, context);
 };
