@@ -32,6 +32,12 @@ export interface LiveUser extends UserAttributes {
   readonly tokens?: number;
   /** Invited but not yet accepted (e.g. a GitHub org invitation): neither re-invited nor counted as access. */
   readonly pending?: boolean;
+  /**
+   * Another name the system keeps the account under, where it differs from `account` (the cn in an
+   * Active Directory entry's DN beside its sAMAccountName). gatehouse creates accounts with both alike,
+   * so an account whose other name is a desired account that is missing was most likely renamed by hand.
+   */
+  readonly otherName?: string;
 }
 
 /** A group as a connected system reports it. Members are account names. */

@@ -48,6 +48,12 @@ export interface PlanSink {
   readonly lateGrants: string[];
   /** "member in group" of memberships additive mode keeps although the files do not grant them. */
   readonly kept: string[];
+  /**
+   * Accounts renamed by hand in the system (LiveUser.otherName), found by planUsers: the desired
+   * accounts, which are neither created nor added to groups, and the live accounts that hold their
+   * entries, which are neither disabled nor taken out of groups (a plan note says what to do).
+   */
+  readonly renamedByHand: { readonly desired: Set<string>; readonly live: Set<string> };
   change(c: Change): void;
   note(kind: PlanNote["kind"], message: string): void;
 }

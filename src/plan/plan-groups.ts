@@ -47,6 +47,8 @@ function planMembers(
   // Only the members missing live are sorted and explained (provenance is worked out on demand).
   const described = want.members.describe([...missing].sort());
   for (const [account, member] of described) {
+    // Its entry is held under another name (renamed by hand): the user-level note says what to do.
+    if (sink.renamedByHand.desired.has(account)) continue;
     if (withoutAccount.has(account)) {
       // On leave with accounts disabled, and no account here: none is created, so none can be added.
       sink.note(
@@ -106,7 +108,9 @@ function planMembers(
     });
   }
   if (!have) return;
-  for (const account of [...extra].sort()) planRemoval(sink, want.name, account, "user", want, formerName);
+  for (const account of [...extra].sort())
+    if (!sink.renamedByHand.live.has(account))
+      planRemoval(sink, want.name, account, "user", want, formerName);
   for (const inner of [...liveInner].sort()) {
     if (want.groupMembers.has(inner)) continue;
     planRemoval(sink, want.name, inner, "group", want, formerName);

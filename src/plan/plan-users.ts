@@ -68,6 +68,24 @@ function pairByAccount(
 }
 
 /**
+ * Live accounts no desired account matched, by the other name they hold (LiveUser.otherName, folded):
+ * where a desired account is missing, the account holding its name this way is its entry, renamed.
+ * A name two accounts hold says nothing and is left out.
+ */
+function accountsByOtherName(live: readonly LiveUser[], matched: Uint8Array): Map<string, LiveUser> {
+  const out = new Map<string, LiveUser>();
+  const twice = new Set<string>();
+  live.forEach((user, i) => {
+    if (matched[i] === 1 || user.otherName === undefined) return;
+    const key = user.otherName.toLowerCase();
+    if (out.has(key)) twice.add(key);
+    else out.set(key, user);
+  });
+  for (const key of twice) out.delete(key);
+  return out;
+}
+
+/**
  * Whether a difference in a user's attributes is drift (the system changed) rather than the files: the
  * user is gatehouse's, and the system no longer holds what gatehouse last wrote (or the journal does not
  * say what that was).
@@ -83,11 +101,26 @@ export function planUsers(sink: PlanSink): void {
   const { input } = sink;
   const { name: provider, capabilities: caps, desired, live } = input;
   const pairs = pairByAccount([...desired.users.values()], live.users);
+  const heldFor = accountsByOtherName(live.users, pairs.matched);
   for (const [want, have] of pairs.wanted) {
     const id = userAddress(provider, want.account);
     const base = { provider, source: want.source, userId: want.userId } as const;
     if (!have) {
       if (!want.enabled) continue; // a leaver with no account here: nothing to remove
+      const holder = heldFor.get(want.account.toLowerCase());
+      if (holder !== undefined) {
+        // Its entry is there under another account name: creating it would fail, and disabling the
+        // holder would take the person's own account away. Neither is planned until someone decides.
+        sink.renamedByHand.desired.add(want.account);
+        sink.renamedByHand.live.add(holder.account);
+        sink.note(
+          "unmanaged",
+          `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}): renamed by hand? ` +
+            `gatehouse neither creates ${want.account} (its entry name is taken) nor disables ${holder.account} or changes its groups. ` +
+            `Rename it back to ${want.account} in ${provider}, or map ${want.userId} to it in the files (accounts: { ${provider}: ${holder.account} })`,
+        );
+        continue;
+      }
       if (!caps.createUsers && caps.invitesUsers !== true) {
         sink.note(
           "info",
@@ -179,6 +212,7 @@ export function planUsers(sink: PlanSink): void {
   for (const [i, have] of live.users.entries()) {
     const isPending = have.pending === true;
     if (pairs.matched[i] === 1 || (!have.enabled && !isPending)) continue;
+    if (sink.renamedByHand.live.has(have.account)) continue;
     const id = userAddress(provider, have.account);
     const userId = desired.withoutAccess?.get(have.account);
     // Someone in the files who holds none of this system's groups (users: members) is not a stranger.

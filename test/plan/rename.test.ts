@@ -110,3 +110,41 @@ describe("groups renamed by hand in the system (LiveGroup.otherName, AD's sAMAcc
     expect(brief(plan.changes)).toEqual(["group.delete directory:group/Team Old (renamed) not-in-config"]);
   });
 });
+
+describe("accounts renamed by hand in the system (LiveUser.otherName, an AD entry's cn)", () => {
+  // bob's sAMAccountName was changed to bob.x by hand; his entry is still CN=bob.
+  const byHand = live(
+    [liveUser("alice"), liveUser("bob.x", { otherName: "bob" })],
+    [liveGroup("team-ops", ["alice", "bob.x"])],
+  );
+  const wanted = model({
+    users: [user("alice"), user("bob")],
+    groups: [group("team-ops", ["alice", "bob"])],
+  });
+
+  it("neither creates the account nor disables the one holding its entry, keeps its groups, and says what to do", () => {
+    const plan = planFor(wanted, {
+      mode: "authoritative",
+      live: byHand,
+      capabilities: { userAttributes: [] },
+    });
+    expect(brief(plan.changes)).toEqual([]);
+    expect(plan.notes.map((n) => `${n.kind}: ${n.message}`)).toEqual([
+      "unmanaged: account bob.x in directory holds the entry of bob (bob): renamed by hand? gatehouse neither creates bob (its entry name is taken) nor disables bob.x or changes its groups. Rename it back to bob in directory, or map bob to it in the files (accounts: { directory: bob.x })",
+    ]);
+  });
+
+  it("still disables the renamed account of a leaver", () => {
+    const leaving = model({
+      users: [user("alice"), user("bob", { status: "terminated" })],
+      groups: [group("team-ops", ["alice"])],
+    });
+    const plan = planFor(leaving, {
+      mode: "authoritative",
+      live: byHand,
+      capabilities: { userAttributes: [] },
+    });
+    expect(brief(plan.changes)).toContain("user.disable directory:user/bob.x not-in-config");
+    expect(brief(plan.changes)).toContain("membership.remove directory:membership/team-ops/bob.x drift");
+  });
+});

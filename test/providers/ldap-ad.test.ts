@@ -256,6 +256,26 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
     expect(message).not.toContain("groupOfNames");
   });
 
+  it("reads a user whose sAMAccountName was changed by hand with the cn of its entry as its other name", async () => {
+    await applyAll(provider, [
+      change({ kind: "user", action: "create", account: "mei", after: { name: "Mei Silva" } }),
+    ]);
+    await server.admin((client) =>
+      client.modify(
+        `CN=mei,${PEOPLE}`,
+        new LdapChange({
+          operation: "replace",
+          modification: new Attribute({ type: "sAMAccountName", values: ["mei.x"] }),
+        }),
+      ),
+    );
+    const users = (await provider.read(signal())).users;
+    expect(users.find((u) => u.account === "mei.x")).toMatchObject({ otherName: "mei", name: "Mei Silva" });
+    expect(users.find((u) => u.account === "mei")).toBeUndefined();
+    // Accounts whose cn is their sAMAccountName (as gatehouse creates them) have no other name.
+    expect(users.find((u) => u.account === "kim")).not.toHaveProperty("otherName");
+  });
+
   it("sees a title changed directly in the directory (drift)", async () => {
     await server.admin(async (client) => {
       await client.modify(

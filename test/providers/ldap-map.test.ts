@@ -9,6 +9,7 @@ import { ConfigError } from "../../src/errors.ts";
 import type { ProviderConfig } from "../../src/model/access.ts";
 import {
   escapeDnValue,
+  firstRdnValue,
   isDnUnder,
   movedDn,
   normalizeDn,
@@ -117,6 +118,9 @@ describe("normalizeDn", () => {
       Array.from({ length: 1 + next(24) }, () => alphabet[next(alphabet.length)] ?? "").join(""),
     );
     for (const dn of [...fixed, ...random]) expect(normalizeDn(dn), JSON.stringify(dn)).toBe(byParsing(dn));
+    // The first RDN's value (an AD user's cn beside its sAMAccountName), the quick way too.
+    for (const dn of [...fixed, ...random])
+      expect(firstRdnValue(dn), JSON.stringify(dn)).toBe(parseDn(dn)[0]?.value);
   });
 });
 

@@ -139,6 +139,11 @@ export function isDnUnder(dn: string, base: string): boolean {
 }
 
 export function firstRdnValue(dn: string): string | undefined {
+  // A first RDN without escapes, quotes or a multi-valued "+" (almost all) is read without parsing the DN.
+  const comma = dn.indexOf(",");
+  const first = comma < 0 ? dn : dn.slice(0, comma);
+  const equals = first.indexOf("=");
+  if (equals > 0 && !/[\\"+#;\t]/.test(first)) return first.slice(equals + 1).replace(/^ +| +$/g, "");
   return parseDn(dn)[0]?.value;
 }
 

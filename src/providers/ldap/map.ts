@@ -3,7 +3,7 @@ import type { EmploymentType } from "../../model/access.ts";
 import type { LiveGroup, LiveUser, UserAttributes } from "../../model/state.ts";
 import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
 import type { FieldDiff } from "../../plan/types.ts";
-import { buildDn, isDnUnder, normalizeDn } from "./dn.ts";
+import { buildDn, firstRdnValue, isDnUnder, normalizeDn } from "./dn.ts";
 import type { LdapSettings, UserAttributeKey } from "./settings.ts";
 
 /** An entry as read: attribute names in lower case, every value a string. */
@@ -59,6 +59,11 @@ export function toLiveUser(
     account,
     enabled: !isUserDisabled(entry, settings),
   };
+  // The entry's own name (AD: cn=…) where it is not the account attribute and says another name.
+  if (settings.users.rdnAttribute.toLowerCase() !== settings.users.accountAttribute.toLowerCase()) {
+    const rdn = firstRdnValue(entry.dn);
+    if (rdn !== undefined && rdn.toLowerCase() !== account.toLowerCase()) user.otherName = rdn;
+  }
   for (const key of USER_ATTRIBUTE_KEYS) {
     const attribute = settings.users.attributes[key];
     const value = attribute === undefined ? undefined : firstValue(entry, attribute);
