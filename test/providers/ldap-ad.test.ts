@@ -276,6 +276,37 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
     expect(users.find((u) => u.account === "kim")).not.toHaveProperty("otherName");
   });
 
+  it("searches a leaver once when it disables them and takes them out of their groups", async () => {
+    const groups = ["lv-a", "lv-b", "lv-c"];
+    await applyAll(provider, [
+      change({ kind: "user", action: "create", account: "lea", after: { name: "Lea Leaver" } }),
+      ...groups.map((group) => change({ kind: "group", action: "create", group })),
+    ]);
+    await applyAll(
+      provider,
+      groups.map((group) =>
+        change({ kind: "membership", action: "add", group, member: "lea", memberKind: "user" }),
+      ),
+    );
+    await provider.read(signal()); // as a plan does: the apply starts from the entries it read
+    const before = provider.stats().reads;
+    await applyAll(provider, [
+      change({ kind: "user", action: "disable", account: "lea", risk: "narrows" }),
+      ...groups.map((group) =>
+        change({
+          kind: "membership",
+          action: "remove",
+          group,
+          member: "lea",
+          memberKind: "user",
+          risk: "narrows",
+        }),
+      ),
+    ]);
+    // The flags are read right before they are written; the three member writes use that entry.
+    expect(provider.stats().reads - before).toBe(1);
+  });
+
   it("sees a title changed directly in the directory (drift)", async () => {
     await server.admin(async (client) => {
       await client.modify(

@@ -275,6 +275,13 @@ export class Directory {
           candidates.map((e) => e.dn),
         );
     }
+    // While the read is remembered, what was searched for is too: a leaver read afresh to be disabled is
+    // then not searched for again by each group that it leaves.
+    if (this.rememberedAt !== undefined && !this.isStale())
+      for (const account of wanted) {
+        const entry = found.get(account);
+        if (entry) this.seenUsers.set(account.toLowerCase(), entry);
+      }
     return { found, ambiguous };
   }
 
