@@ -230,7 +230,9 @@ describe("ldap provider against OpenLDAP (groupOfNames)", { tags: ["slow"] }, ()
       `group team-odd-read holds 1 member that gatehouse does not manage (not users under ${PEOPLE}): ` +
         `cn=stranger,dc=example,dc=com; remove it in the directory, or move the account under ${PEOPLE} and into the access files`,
     );
-    expect(log.some((l) => l.includes("1 member value(s) in total are outside the managed scope"))).toBe(true);
+    expect(log.some((l) => l.includes("1 member value(s) in total are outside the managed scope"))).toBe(
+      true,
+    );
     await applyAll(provider, [
       change({
         kind: "membership",
