@@ -12,8 +12,14 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+const USAGE = `Usage: node bench/generate.mjs [--users 100000] [--groups N] [--memberships N] [--files 200]
+                                [--drift 0.01] [--seed 1] [--out bench/out]
+Writes a synthetic organization: access files under <out>/org, and <out>/directory.json (the local
+directory with that share of drift). Groups default to users/5, memberships to users*20.`;
+
 const { values: opt } = parseArgs({
   options: {
+    help: { type: "boolean", short: "h" },
     users: { type: "string", default: "100000" },
     groups: { type: "string" },
     memberships: { type: "string" },
@@ -23,6 +29,10 @@ const { values: opt } = parseArgs({
     out: { type: "string", default: "bench/out" },
   },
 });
+if (opt.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 const U = Number(opt.users);
 const G = Number(opt.groups ?? Math.max(20, Math.round(U / 5)));
 const M = Number(opt.memberships ?? U * 20);
