@@ -1,24 +1,44 @@
+import type { ProviderConfig } from "../../model/access.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import { formatLocation } from "../../model/source.ts";
 import { accountNameFor } from "../../desired/desired-state.ts";
 import type { Rule } from "../rule.ts";
 import { report } from "./report.ts";
 
+/** Active Directory refuses a user's sAMAccountName (the pre-Windows 2000 logon name) over 20 characters. */
+const AD_ACCOUNT_MAX = 20;
+
+function isActiveDirectory(provider: ProviderConfig): boolean {
+  return provider.type === "ldap" && provider.settings["flavour"] === "activeDirectory";
+}
+
 /**
  * Two people must never resolve to the same account in a connected system (an explicit `accounts`
  * entry, an e-mail under `accountName: email`, or one person's id equal to another's mapping):
- * the plan would apply one person's status and groups to the other's account.
+ * the plan would apply one person's status and groups to the other's account. And an account name must
+ * fit the system: Active Directory refuses a user logon name over 20 characters, so the create would
+ * fail on every run.
  */
 export const accountCollisions: Rule = {
   name: "account-collisions",
-  codes: ["GH227"],
+  codes: ["GH227", "GH230"],
   check({ model }) {
     const out: Diagnostic[] = [];
     for (const provider of model.config.providers) {
       const owner = new Map<string, string>(); // account → first user id
+      const isAd = isActiveDirectory(provider);
       for (const user of model.users.values()) {
         const account = accountNameFor(user, provider);
         if (account === undefined) continue;
+        if (isAd && account.length > AD_ACCOUNT_MAX && user.status !== "terminated")
+          out.push(
+            report(
+              "warning",
+              "GH230",
+              `account "${account}" of user "${user.id}" has ${String(account.length)} characters; Active Directory (provider "${provider.name}") refuses a user logon name (sAMAccountName) over ${String(AD_ACCOUNT_MAX)}: give the user a shorter accounts.${provider.name} entry.`,
+              user.source,
+            ),
+          );
         const key = account.toLowerCase();
         const first = owner.get(key);
         if (first === undefined) {

@@ -49,4 +49,38 @@ describe("account-collisions", () => {
     });
     expect(briefs(result.diagnostics, accountCollisions.codes)).toEqual([]);
   });
+
+  it("warns of an account Active Directory would refuse: a user logon name over 20 characters", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": `providers:
+  ad:
+    type: ldap
+    flavour: activeDirectory
+    url: ldaps://dc1.example.com:636
+    bindDn: CN=svc,DC=example,DC=com
+    passwordEnv: AD_PASSWORD
+    baseDn: DC=example,DC=com
+  directory: { type: local, path: .gatehouse/directory.json }
+`,
+      "users/people.yaml": `users:
+  - id: frances.berners-lee12345
+    name: Frances
+  - id: tim.berners-lee.2020
+    name: Tim (twenty characters)
+  - id: margaret.hamilton.1969
+    name: Margaret
+    accounts: { ad: mhamilton }
+  - id: grace.hopper.retired.1986
+    name: Grace
+    status: terminated
+    endDate: 1986-08-14
+`,
+    });
+    expect(briefs(result.diagnostics, accountCollisions.codes)).toEqual([
+      "access/users/people.yaml:2:5 warning GH230",
+    ]);
+    expect(result.diagnostics.find((d) => d.code === "GH230")?.message).toBe(
+      'account "frances.berners-lee12345" of user "frances.berners-lee12345" has 24 characters; Active Directory (provider "ad") refuses a user logon name (sAMAccountName) over 20: give the user a shorter accounts.ad entry.',
+    );
+  });
 });
