@@ -223,6 +223,8 @@ describe("ldap entry mapping", () => {
         `UID=ann,OU=People,${BASE}`,
         `cn=team-b-read,ou=groups,${BASE}`,
         `cn=x,${BASE}`,
+        // A link to a deleted user, as Samba lists it with the recycle bin on: no access, no note.
+        `CN=omar\\0ADEL:5f3e2a10-1c2b-4d3e-9f00-0123456789ab,CN=Deleted Objects,${BASE}`,
       ],
     });
     expect(toLiveGroup(e, openldap, true, resolver)).toEqual({

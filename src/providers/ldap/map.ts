@@ -81,6 +81,9 @@ export function toLiveUser(
   return user;
 }
 
+/** Where Active Directory keeps deleted objects, as normalizeDn spells it inside a DN. */
+const DELETED_OBJECTS = ",cn=deleted objects,";
+
 export interface GroupResolver {
   /** Account name of a user DN (normalizeDn) in the managed people (or disabled) OU. */
   accountOfKey(key: string): string | undefined;
@@ -122,7 +125,8 @@ export function toLiveGroup(
     if (account !== undefined) members.push(account);
     else if (group !== undefined && nesting) groupMembers.push(group);
     else if (dangling !== undefined) members.push(dangling);
-    else unknown.push(dn);
+    // A link to a deleted object (AD's recycle bin, which Samba still lists) grants nothing.
+    else if (!key.includes(DELETED_OBJECTS)) unknown.push(dn);
   }
   const description = firstValue(entry, "description");
   const accountName = settings.groups.flavour === "group" ? firstValue(entry, "sAMAccountName") : undefined;
