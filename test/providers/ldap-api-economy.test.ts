@@ -193,6 +193,48 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     }
   });
 
+  it("after an apply that wrote more entries than re-reading them is worth, the next run reads in full", async () => {
+    const server = await startSlapd({ ldif: bulkLdif(), syncprov: true });
+    const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-cache-"));
+    const log: string[] = [];
+    const run = (): Provider =>
+      createLdapProvider(ldapConfig(server, { pageSize: PAGE, readCache: true }), {
+        ...ldapContext(server.password, log),
+        cwd,
+      });
+    const cacheFiles = async (): Promise<string[]> => readdir(path.join(cwd, ".gatehouse", "cache"));
+    try {
+      // A small apply keeps the snapshot: the next run lists and reads the one changed entry again.
+      const first = run();
+      await first.read(signal());
+      await writesOf(first, [userChange("update", account(1), { title: "One" })]);
+      await first.close();
+      expect(await cacheFiles()).toHaveLength(1);
+      const second = run();
+      expect(await readsOf(second)).toBe(1 + MINIMUM + 1);
+      // A large one (every person: 230 entries, more than 200) drops it: contextCSN and a full read,
+      // instead of contextCSN, the listing and the people OU read whole once more.
+      await writesOf(
+        second,
+        Array.from({ length: USERS }, (_, i) => userChange("update", account(i), { title: "Renamed" })),
+      );
+      await second.close();
+      expect(await cacheFiles()).toEqual([]);
+      expect(log).toContain(
+        "ldap: over 200 entries written since the read: the next read is a full read (cheaper than listing and reading them again)",
+      );
+      const third = run();
+      expect(await readsOf(third)).toBe(1 + MINIMUM);
+      const fresh = createLdapProvider(ldapConfig(server), ldapContext(server.password));
+      expect(await third.read(signal())).toEqual(await fresh.read(signal()));
+      await fresh.close();
+      await third.close();
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+      await server.stop();
+    }
+  });
+
   it("writes one modify per changed group, whatever the number of members changed", async () => {
     const provider = createLdapProvider(ldapConfig(plain, { pageSize: PAGE }), ldapContext(plain.password));
     // team-010 gets 150 people added and its 3 removed; team-011 gets 2 added; the changes interleave.

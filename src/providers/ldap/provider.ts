@@ -117,6 +117,15 @@ class LdapProvider implements Provider {
       if (signal.aborted) throw error;
       this.directory.forgetAll();
     });
+    const writesBefore = this.client.writes;
+    try {
+      return await this.applyAll(changes, signal);
+    } finally {
+      await this.reader.noteWrites(this.client.writes - writesBefore);
+    }
+  }
+
+  private async applyAll(changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]> {
     const outcomes: ChangeOutcome[] = [];
     let i = 0;
     while (i < changes.length) {

@@ -5,7 +5,9 @@
  * password: none is read) and only the name of the password's environment variable.
  */
 import { createHash } from "node:crypto";
+import { unlink } from "node:fs/promises";
 import path from "node:path";
+import { hasCode } from "../../io/file-lock.ts";
 import { readCacheFile, writeCacheFile } from "../../io/cache-file.ts";
 import type { SnapshotStore } from "./incremental.ts";
 import type { LdapEntry } from "./map.ts";
@@ -157,6 +159,16 @@ export class FileSnapshotStore implements SnapshotStore {
     if (typeof parsed !== "string") return parsed;
     this.options.log(`${this.options.name}: not using the read cache ${this.file}: ${parsed}`);
     return undefined;
+  }
+
+  async clear(): Promise<void> {
+    try {
+      await unlink(this.file);
+    } catch (error) {
+      if (hasCode(error, "ENOENT")) return;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.options.log(`${this.options.name}: cannot remove the read cache ${this.file}: ${reason}`);
+    }
   }
 
   async save(snapshot: Snapshot): Promise<void> {
