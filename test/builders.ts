@@ -173,6 +173,8 @@ export interface PlanOptions {
   readonly mode?: ProviderMode;
   /** Addresses gatehouse created before (what the journal would say). */
   readonly managed?: readonly string[];
+  /** User addresses gatehouse disabled last (what the journal would say). */
+  readonly disabledByGatehouse?: readonly string[];
   readonly nativeNesting?: boolean;
   readonly capabilities?: Partial<PlannerCapabilities>;
 }
@@ -204,6 +206,9 @@ export function planFor(accessModel: AccessModel, options: PlanOptions = {}): Pl
         liveDigest: "l".repeat(64),
         readCalls: 1,
         ...(options.managed === undefined ? {} : { managed: new Set(options.managed) }),
+        ...(options.disabledByGatehouse === undefined
+          ? {}
+          : { disabledByGatehouse: new Set(options.disabledByGatehouse) }),
       },
     ],
   });

@@ -34,6 +34,11 @@ export interface JournalFold {
   readonly lastCommit?: string;
   /** User address → attributesDigest of what the last applied create or update of it wrote. */
   readonly written: ReadonlyMap<string, string>;
+  /**
+   * User addresses whose last applied enable, disable, create or delete was a disable: accounts gatehouse
+   * itself disabled. Any other disabled account was disabled by someone else (drift).
+   */
+  readonly disabled: ReadonlySet<string>;
 }
 
 interface MutableFold {
@@ -47,6 +52,7 @@ interface MutableFold {
   readonly provisional: Set<string>;
   lastCommit?: string;
   readonly written: Map<string, string>;
+  readonly disabled: Set<string>;
   /**
    * The managed membership addresses of each group, by address prefix (see membersPrefix); made on the
    * first group delete or rename of a read, kept current until the read ends, then let go.
@@ -161,10 +167,20 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   if (c.kind === "user" && (c.action === "create" || c.action === "update"))
     fold.written.set(c.id, attributesDigest(c.after));
   else if (c.kind === "user" && c.action === "delete") fold.written.delete(c.id);
+  if (c.kind === "user" && c.action === "disable") fold.disabled.add(c.id);
+  else if (c.kind === "user" && (c.action === "enable" || c.action === "create" || c.action === "delete"))
+    fold.disabled.delete(c.id);
 }
 
 export function emptyFold(): MutableFold {
-  return { managed: new Set(), accounts: new Map(), entries: 0, provisional: new Set(), written: new Map() };
+  return {
+    managed: new Set(),
+    accounts: new Map(),
+    entries: 0,
+    provisional: new Set(),
+    written: new Map(),
+    disabled: new Set(),
+  };
 }
 
 /** Where a fold stopped: the offset after the last line folded, and that line's start and hash. */
@@ -199,7 +215,7 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 }
 
 // 2: group deletes and renames carry their memberships (a fold made by 1 did not). 3: intents. 4: head.
-const FORMAT = "gatehouse journal fold 4";
+const FORMAT = "gatehouse journal fold 5";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 
 function cacheFileOf(cacheDir: string, journal: string): string {
@@ -231,6 +247,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     headHash,
     lastCommit,
     written,
+    disabled,
   } = value;
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
   if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string") return undefined;
@@ -246,7 +263,8 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
       if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
         fold.written.set(pair[0], pair[1]);
   for (const id of managed) if (typeof id === "string") fold.managed.add(id);
-  if (!Array.isArray(provisional)) return undefined;
+  if (!Array.isArray(provisional) || !Array.isArray(disabled)) return undefined;
+  for (const id of disabled) if (typeof id === "string") fold.disabled.add(id);
   for (const id of provisional) if (typeof id === "string") fold.provisional.add(id);
   for (const pair of accounts) {
     if (!Array.isArray(pair) || typeof pair[0] !== "string" || !Array.isArray(pair[1])) return undefined;
@@ -271,6 +289,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     provisional: [...cache.fold.provisional],
     ...(cache.fold.lastCommit === undefined ? {} : { lastCommit: cache.fold.lastCommit }),
     written: [...cache.fold.written],
+    disabled: [...cache.fold.disabled],
   });
   await writeCacheFile(file, text, FILE_PATTERN).catch(() => undefined); // only costs a full read later
 }
@@ -357,6 +376,7 @@ export async function foldJournal(
     provisional: new Set(fold.provisional),
     ...(fold.lastCommit === undefined ? {} : { lastCommit: fold.lastCommit }),
     written: new Map(fold.written),
+    disabled: new Set(fold.disabled),
   };
   for (const entry of aside) foldEntry(more, { ...entry, seq: 0, prevHash: "", hash: "" });
   delete more.byGroup;

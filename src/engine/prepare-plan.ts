@@ -169,7 +169,11 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
           journalAccounts: journal.accounts,
           nativeNesting: config.nesting && provider.capabilities.nesting,
         });
-        return { ...providerPlanInput(config, provider, desired, live, managed), written: journal.written };
+        return {
+          ...providerPlanInput(config, provider, desired, live, managed),
+          written: journal.written,
+          disabledByGatehouse: journal.disabled,
+        };
       }),
     );
     const commit = await commitLookup;

@@ -36,6 +36,11 @@ export interface ProviderPlanInput {
    * live attributes still match it differs from the files because the files changed, not by drift.
    */
   readonly written?: ReadonlyMap<string, string>;
+  /**
+   * User addresses gatehouse itself disabled last (journal). A managed account disabled otherwise was
+   * disabled by someone else: enabling it again reverts drift, and the plan says so.
+   */
+  readonly disabledByGatehouse?: ReadonlySet<string>;
 }
 
 /** Collects one provider's changes and notes. */

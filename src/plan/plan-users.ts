@@ -149,14 +149,24 @@ export function planUsers(sink: PlanSink): void {
       continue;
     }
     if (want.enabled && !have.enabled) {
+      // An account gatehouse manages but did not disable was disabled by someone else (an incident
+      // response, say): enabling it reverts that, and reviewers must see it as drift.
+      const isDisabledByHand = input.managed?.has(id) === true && input.disabledByGatehouse?.has(id) !== true;
       sink.change({
         ...base,
         id,
         kind: "user",
         action: "enable",
         account: want.account,
-        reason: "added-in-config",
+        reason: isDisabledByHand ? "drift" : "added-in-config",
         risk: "broadens",
+        ...(isDisabledByHand
+          ? {
+              why: [
+                `disabled in ${provider} by someone other than gatehouse; the files say ${want.userId} is active`,
+              ],
+            }
+          : {}),
       });
     }
     if (!want.enabled && (have.enabled || have.pending === true) && caps.disable !== "none") {

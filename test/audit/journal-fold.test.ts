@@ -219,6 +219,43 @@ describe("the journal fold", () => {
       ]);
   });
 
+  it("knows which accounts gatehouse disabled last, also on resume", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    const userChange = (
+      account: string,
+      action: "create" | "disable" | "enable",
+      outcome: "applied" | "failed" = "applied",
+    ): NewJournalEntry => {
+      const id = `directory:user/${account}`;
+      const base = { id, provider: "directory", reason: "added-in-config", kind: "user", account } as const;
+      return {
+        type: "change",
+        at: "2026-03-01T09:00:03.000Z",
+        runSeq: 1,
+        provider: "directory",
+        changeId: id,
+        change:
+          action === "create"
+            ? { ...base, action, risk: "broadens", after: {} }
+            : { ...base, action, risk: action === "disable" ? "narrows" : "broadens" },
+        outcome,
+      };
+    };
+    await appendJournalEntries(journal, [
+      userChange("ada", "create"),
+      userChange("bob", "create"),
+      userChange("cy", "create"),
+      userChange("ada", "disable"),
+      userChange("bob", "disable"),
+    ]);
+    await foldJournal(journal, cache);
+    await appendJournalEntries(journal, [userChange("bob", "enable"), userChange("cy", "disable", "failed")]);
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
+      expect([...fold.disabled]).toEqual(["directory:user/ada"]);
+  });
+
   it("counts what an intent announced as gatehouse's until an outcome says it failed, also on resume", async () => {
     const dir = await tempDir();
     const cache = join(dir, "cache");

@@ -289,6 +289,25 @@ const cases: Case[] = [
     expected: ["user.enable alice added-in-config broadens"],
   },
   {
+    name: "an account gatehouse manages but did not disable is enabled again as drift (disabled by someone else)",
+    model: model({ users: [alice] }),
+    options: {
+      live: live([liveUser("alice", { enabled: false })]),
+      managed: ["directory:user/alice"],
+    },
+    expected: ["user.enable alice drift broadens"],
+  },
+  {
+    name: "an account gatehouse disabled itself (on leave, say) is enabled because the files changed",
+    model: model({ users: [alice] }),
+    options: {
+      live: live([liveUser("alice", { enabled: false })]),
+      managed: ["directory:user/alice"],
+      disabledByGatehouse: ["directory:user/alice"],
+    },
+    expected: ["user.enable alice added-in-config broadens"],
+  },
+  {
     name: "a person who has not started gets no account yet",
     model: model({ users: [user("alice", { startDate: "2026-06-02" })], groups: [group("g", ["alice"])] }),
     options: { live: live([], [liveGroup("g")]) },
