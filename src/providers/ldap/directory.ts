@@ -275,13 +275,6 @@ export class Directory {
           candidates.map((e) => e.dn),
         );
     }
-    // While the read is remembered, what was searched for is too: a leaver read afresh to be disabled is
-    // then not searched for again by each group that it leaves.
-    if (this.rememberedAt !== undefined && !this.isStale())
-      for (const account of wanted) {
-        const entry = found.get(account);
-        if (entry) this.seenUsers.set(account.toLowerCase(), entry);
-      }
     return { found, ambiguous };
   }
 
@@ -425,6 +418,10 @@ export class Directory {
       this.forgetUser(account);
       const entry = await this.findUser(account, operation, signal, { fresh: true });
       await this.client.modify(entry.dn, enabledModifications(entry, s, enabled));
+      // The DN stays: the groups a leaver leaves next write with this entry instead of searching again
+      // (only while the read is remembered; its flags are read afresh before any later write of them).
+      if (this.rememberedAt !== undefined && !this.isStale())
+        this.seenUsers.set(account.toLowerCase(), entry);
       return;
     }
     await this.withEntry("user", account, operation, signal, async (entry) => {
