@@ -223,8 +223,6 @@ describe("ldap entry mapping", () => {
         `UID=ann,OU=People,${BASE}`,
         `cn=team-b-read,ou=groups,${BASE}`,
         `cn=x,${BASE}`,
-        // A link to a deleted user, as Samba lists it with the recycle bin on: no access, no note.
-        `CN=omar\\0ADEL:5f3e2a10-1c2b-4d3e-9f00-0123456789ab,CN=Deleted Objects,${BASE}`,
       ],
     });
     expect(toLiveGroup(e, openldap, true, resolver)).toEqual({
@@ -232,6 +230,15 @@ describe("ldap entry mapping", () => {
       unknown: [`cn=x,${BASE}`],
     });
     expect(toLiveGroup(e, openldap, false, resolver)?.unknown).toHaveLength(2);
+  });
+
+  it("leaves out a link to an object Active Directory deleted, and nothing else named Deleted Objects", () => {
+    const deleted = "CN=omar\\0ADEL:5f3e2a10-1c2b-4d3e-9f00-0123456789ab,CN=Deleted Objects,DC=corp,DC=com";
+    // An account in a container someone named so, and any such value outside AD, are members all the same.
+    const lookalike = "CN=mallory,CN=Deleted Objects,OU=Admins,DC=corp,DC=com";
+    const group = entry(`CN=admins,${ad.groups.dn}`, { cn: ["admins"], member: [deleted, lookalike] });
+    expect(toLiveGroup(group, ad, true, resolver)?.unknown).toEqual([lookalike]);
+    expect(toLiveGroup(group, openldap, true, resolver)?.unknown).toEqual([deleted, lookalike]);
   });
 
   it("builds a new inetOrgPerson with cn and sn from the name", () => {

@@ -3,7 +3,7 @@ import type { EmploymentType } from "../../model/access.ts";
 import type { LiveGroup, LiveUser, UserAttributes } from "../../model/state.ts";
 import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
 import type { FieldDiff } from "../../plan/types.ts";
-import { buildDn, firstRdnValue, isDnUnder, normalizeDn } from "./dn.ts";
+import { buildDn, firstRdnValue, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
 import type { LdapSettings, UserAttributeKey } from "./settings.ts";
 
 /** An entry as read: attribute names in lower case, every value a string. */
@@ -81,8 +81,21 @@ export function toLiveUser(
   return user;
 }
 
-/** Where Active Directory keeps deleted objects, as normalizeDn spells it inside a DN. */
-const DELETED_OBJECTS = ",cn=deleted objects,";
+/**
+ * A member value naming an object Active Directory deleted: `CN=<name>\0ADEL:<guid>,CN=Deleted Objects,…`
+ * (the name AD gives a deleted object, in the container it moves it to). Nothing else, and never
+ * outside Active Directory: an account in a container someone named "Deleted Objects" is an account.
+ */
+function isDeletedObjectLink(dn: string, settings: LdapSettings): boolean {
+  if (settings.flavour !== "activeDirectory") return false;
+  const [own, parent] = parseDn(dn);
+  return (
+    own !== undefined &&
+    own.value.includes("\nDEL:") &&
+    parent?.type.toLowerCase() === "cn" &&
+    parent.value.toLowerCase() === "deleted objects"
+  );
+}
 
 export interface GroupResolver {
   /** Account name of a user DN (normalizeDn) in the managed people (or disabled) OU. */
@@ -126,7 +139,7 @@ export function toLiveGroup(
     else if (group !== undefined && nesting) groupMembers.push(group);
     else if (dangling !== undefined) members.push(dangling);
     // A link to a deleted object (AD's recycle bin, which Samba still lists) grants nothing.
-    else if (!key.includes(DELETED_OBJECTS)) unknown.push(dn);
+    else if (!isDeletedObjectLink(dn, settings)) unknown.push(dn);
   }
   const description = firstValue(entry, "description");
   const accountName = settings.groups.flavour === "group" ? firstValue(entry, "sAMAccountName") : undefined;
