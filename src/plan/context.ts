@@ -46,7 +46,8 @@ export interface ProviderPlanInput {
 /** Collects one provider's changes and notes. */
 export interface PlanSink {
   readonly input: ProviderPlanInput;
-  readonly terminated: ReadonlySet<string>;
+  /** Accounts of leavers: out of every group, also unmanaged ones (planUsers adds renamed ones). */
+  readonly terminated: Set<string>;
   /** The plan's clock. */
   readonly now: Date;
   /** Grant ends (ISO) of expired grants removed more than a day late, for one note per provider. */
@@ -54,11 +55,13 @@ export interface PlanSink {
   /** "member in group" of memberships additive mode keeps although the files do not grant them. */
   readonly kept: string[];
   /**
-   * Accounts renamed by hand in the system (LiveUser.otherName), found by planUsers: the desired
-   * accounts, which are neither created nor added to groups, and the live accounts that hold their
-   * entries, which are neither disabled nor taken out of groups (a plan note says what to do).
+   * Accounts renamed by hand in the system (LiveUser.otherName), found by planUsers. `desired`: accounts
+   * of active people that are neither created nor added to groups (a plan note says what to do). `live`:
+   * the account holding each person's entry → that person's account in the files. It is that person's
+   * account for every narrowing: it keeps only the groups the person holds, and is disabled and taken
+   * out of every group when the person leaves.
    */
-  readonly renamedByHand: { readonly desired: Set<string>; readonly live: Set<string> };
+  readonly renamedByHand: { readonly desired: Set<string>; readonly live: Map<string, string> };
   change(c: Change): void;
   note(kind: PlanNote["kind"], message: string): void;
 }

@@ -108,9 +108,12 @@ function planMembers(
     });
   }
   if (!have) return;
-  for (const account of [...extra].sort())
-    if (!sink.renamedByHand.live.has(account))
-      planRemoval(sink, want.name, account, "user", want, formerName);
+  for (const account of [...extra].sort()) {
+    // An account renamed by hand stays where the person it belongs to is a member (plan-users.ts).
+    const person = sink.renamedByHand.live.get(account);
+    if (person !== undefined && want.members.has(person)) continue;
+    planRemoval(sink, want.name, account, "user", want, formerName);
+  }
   for (const inner of [...liveInner].sort()) {
     if (want.groupMembers.has(inner)) continue;
     planRemoval(sink, want.name, inner, "group", want, formerName);

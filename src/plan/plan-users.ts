@@ -102,22 +102,37 @@ export function planUsers(sink: PlanSink): void {
   const { name: provider, capabilities: caps, desired, live } = input;
   const pairs = pairByAccount([...desired.users.values()], live.users);
   const heldFor = accountsByOtherName(live.users, pairs.matched);
-  for (const [want, have] of pairs.wanted) {
+  for (const [wanted, found] of pairs.wanted) {
+    let want = wanted;
+    let have = found;
+    const holder = have ? undefined : heldFor.get(want.account.toLowerCase());
+    if (holder !== undefined && !want.enabled) {
+      // A leaver's (or a disabled person's) account renamed by hand: what they are due applies to it.
+      sink.renamedByHand.live.set(holder.account, want.account);
+      if (want.status === "terminated") sink.terminated.add(holder.account);
+      sink.note(
+        "info",
+        `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}), renamed by hand: it is treated as ${want.userId}'s`,
+      );
+      want = { ...want, account: holder.account };
+      have = holder;
+    }
     const id = userAddress(provider, want.account);
     const base = { provider, source: want.source, userId: want.userId } as const;
     if (!have) {
       if (!want.enabled) continue; // a leaver with no account here: nothing to remove
-      const holder = heldFor.get(want.account.toLowerCase());
-      if (holder !== undefined) {
-        // Its entry is there under another account name: creating it would fail, and disabling the
-        // holder would take the person's own account away. Neither is planned until someone decides.
+      if (holder?.enabled === true) {
+        // Its entry is there under another account name, in use: creating the account would fail (the
+        // entry's name is taken), and disabling the holder may take the person's own account away.
+        // Neither is planned; the holder keeps only the groups the person holds (plan-groups.ts).
         sink.renamedByHand.desired.add(want.account);
-        sink.renamedByHand.live.add(holder.account);
+        sink.renamedByHand.live.set(holder.account, want.account);
         sink.note(
           "unmanaged",
           `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}): renamed by hand? ` +
-            `gatehouse neither creates ${want.account} (its entry name is taken) nor disables ${holder.account} or changes its groups. ` +
-            `Rename it back to ${want.account} in ${provider}, or map ${want.userId} to it in the files (accounts: { ${provider}: ${holder.account} })`,
+            `gatehouse neither creates ${want.account} (its entry name is taken) nor disables ${holder.account}, and keeps it only in the groups ${want.userId} holds. ` +
+            `If it is ${want.userId}'s account, rename it back to ${want.account} in ${provider}, or map ${want.userId} to it in the files (accounts: { ${provider}: ${holder.account} }); ` +
+            `if it is someone else's, rename or move that entry`,
         );
         continue;
       }

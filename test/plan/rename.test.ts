@@ -115,36 +115,58 @@ describe("accounts renamed by hand in the system (LiveUser.otherName, an AD entr
   // bob's sAMAccountName was changed to bob.x by hand; his entry is still CN=bob.
   const byHand = live(
     [liveUser("alice"), liveUser("bob.x", { otherName: "bob" })],
-    [liveGroup("team-ops", ["alice", "bob.x"])],
+    [liveGroup("team-ops", ["alice", "bob.x"]), liveGroup("domain-admins", ["alice", "bob.x"])],
   );
   const wanted = model({
     users: [user("alice"), user("bob")],
-    groups: [group("team-ops", ["alice", "bob"])],
+    groups: [group("team-ops", ["alice", "bob"]), group("domain-admins", ["alice"])],
   });
+  const notes = (plan: { notes: readonly { kind: string; message: string }[] }): string[] =>
+    plan.notes.map((n) => `${n.kind}: ${n.message}`);
 
-  it("neither creates the account nor disables the one holding its entry, keeps its groups, and says what to do", () => {
+  it("neither creates the account nor disables its holder; the holder keeps only the person's groups, and a note says what to do", () => {
     const plan = planFor(wanted, {
       mode: "authoritative",
       live: byHand,
       capabilities: { userAttributes: [] },
     });
-    expect(brief(plan.changes)).toEqual([]);
-    expect(plan.notes.map((n) => `${n.kind}: ${n.message}`)).toEqual([
-      "unmanaged: account bob.x in directory holds the entry of bob (bob): renamed by hand? gatehouse neither creates bob (its entry name is taken) nor disables bob.x or changes its groups. Rename it back to bob in directory, or map bob to it in the files (accounts: { directory: bob.x })",
+    // bob holds team-ops (kept) but not domain-admins, which the files took away: that goes.
+    expect(brief(plan.changes)).toEqual(["membership.remove directory:membership/domain-admins/bob.x drift"]);
+    expect(notes(plan)).toEqual([
+      "unmanaged: account bob.x in directory holds the entry of bob (bob): renamed by hand? gatehouse neither creates bob (its entry name is taken) nor disables bob.x, and keeps it only in the groups bob holds. If it is bob's account, rename it back to bob in directory, or map bob to it in the files (accounts: { directory: bob.x }); if it is someone else's, rename or move that entry",
     ]);
   });
 
-  it("still disables the renamed account of a leaver", () => {
+  it("treats the renamed account of a leaver as theirs: disabled and out of every group, also in additive mode", () => {
     const leaving = model({
       users: [user("alice"), user("bob", { status: "terminated" })],
-      groups: [group("team-ops", ["alice"])],
+      groups: [group("team-ops", ["alice"]), group("domain-admins", ["alice"])],
     });
-    const plan = planFor(leaving, {
+    for (const mode of ["authoritative", "additive"] as const) {
+      const plan = planFor(leaving, { mode, live: byHand, capabilities: { userAttributes: [] } });
+      expect(brief(plan.changes)).toEqual([
+        "user.disable directory:user/bob.x user-terminated",
+        "membership.remove directory:membership/domain-admins/bob.x user-terminated",
+        "membership.remove directory:membership/team-ops/bob.x user-terminated",
+      ]);
+    }
+  });
+
+  it("does not let a disabled account that carries the name block a new hire's account", () => {
+    // An ex-employee's disabled account, renamed to free the name jdoe; a new jdoe joins.
+    const state = live(
+      [liveUser("jdoe.old", { otherName: "jdoe", enabled: false })],
+      [liveGroup("staff", [])],
+    );
+    const joiner = model({ users: [user("jdoe")], groups: [group("staff", ["jdoe"])] });
+    const plan = planFor(joiner, {
       mode: "authoritative",
-      live: byHand,
+      live: state,
       capabilities: { userAttributes: [] },
     });
-    expect(brief(plan.changes)).toContain("user.disable directory:user/bob.x not-in-config");
-    expect(brief(plan.changes)).toContain("membership.remove directory:membership/team-ops/bob.x drift");
+    expect(brief(plan.changes)).toEqual([
+      "user.create directory:user/jdoe added-in-config",
+      "membership.add directory:membership/staff/jdoe added-in-config",
+    ]);
   });
 });

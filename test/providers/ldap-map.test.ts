@@ -232,6 +232,18 @@ describe("ldap entry mapping", () => {
     expect(toLiveGroup(e, openldap, false, resolver)?.unknown).toHaveLength(2);
   });
 
+  it("gives an AD account the cn of its entry as its other name, for entries right in the people OU only", () => {
+    const right = entry(`CN=John Smith,${ad.users.dn}`, { sAMAccountName: ["jsmith"], cn: ["John Smith"] });
+    expect(toLiveUser(right, ad, accountOfDn)?.otherName).toBe("John Smith");
+    const deeper = entry(`CN=jdoe,OU=Team,${ad.users.dn}`, { sAMAccountName: ["jdoe.x"], cn: ["jdoe"] });
+    expect(toLiveUser(deeper, ad, accountOfDn)).not.toHaveProperty("otherName");
+    const same = entry(`CN=Kim,${ad.users.dn}`, { sAMAccountName: ["kim"], cn: ["Kim"] });
+    expect(toLiveUser(same, ad, accountOfDn)).not.toHaveProperty("otherName");
+    // OpenLDAP's uid is both the RDN and the account: no other name.
+    const ann = entry(`uid=ann,ou=people,${BASE}`, { uid: ["ann"], cn: ["Ann"] });
+    expect(toLiveUser(ann, openldap, accountOfDn)).not.toHaveProperty("otherName");
+  });
+
   it("leaves out a link to an object Active Directory deleted, and nothing else named Deleted Objects", () => {
     const deleted = "CN=omar\\0ADEL:5f3e2a10-1c2b-4d3e-9f00-0123456789ab,CN=Deleted Objects,DC=corp,DC=com";
     // An account in a container someone named so, and any such value outside AD, are members all the same.

@@ -3,7 +3,7 @@ import type { EmploymentType } from "../../model/access.ts";
 import type { LiveGroup, LiveUser, UserAttributes } from "../../model/state.ts";
 import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
 import type { FieldDiff } from "../../plan/types.ts";
-import { buildDn, firstRdnValue, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
+import { buildDn, firstRdnValue, isDnUnder, normalizeDn, parseDn, rawRdns } from "./dn.ts";
 import type { LdapSettings, UserAttributeKey } from "./settings.ts";
 
 /** An entry as read: attribute names in lower case, every value a string. */
@@ -59,10 +59,16 @@ export function toLiveUser(
     account,
     enabled: !isUserDisabled(entry, settings),
   };
-  // The entry's own name (AD: cn=…) where it is not the account attribute and says another name.
+  // The entry's own name (AD: cn=…) where it is not the account attribute and says another name, for
+  // an entry right in the people OU: where gatehouse would create the account of that name.
   if (settings.users.rdnAttribute.toLowerCase() !== settings.users.accountAttribute.toLowerCase()) {
     const rdn = firstRdnValue(entry.dn);
-    if (rdn !== undefined && rdn.toLowerCase() !== account.toLowerCase()) user.otherName = rdn;
+    if (
+      rdn !== undefined &&
+      rdn.toLowerCase() !== account.toLowerCase() &&
+      isRightIn(entry.dn, settings.users.dn)
+    )
+      user.otherName = rdn;
   }
   for (const key of USER_ATTRIBUTE_KEYS) {
     const attribute = settings.users.attributes[key];
@@ -95,6 +101,12 @@ function isDeletedObjectLink(dn: string, settings: LdapSettings): boolean {
     parent?.type.toLowerCase() === "cn" &&
     parent.value.toLowerCase() === "deleted objects"
   );
+}
+
+/** Whether `dn`'s parent is `parent` (one level below it, not deeper). */
+function isRightIn(dn: string, parent: string): boolean {
+  const rdns = rawRdns(dn);
+  return rdns.length === rawRdns(parent).length + 1 && isDnUnder(dn, parent);
 }
 
 export interface GroupResolver {
