@@ -440,6 +440,8 @@ export class LdapReader {
       for (const [key, entry] of fetched) merged.set(key, entry);
       scopes.push(merged);
     }
+    if (this.isAd && !(await this.isStillOn(contextCsn, signal)))
+      return "the connection reached another domain controller during the read";
     const rechecked = referrers.flat().map((dn) => normalizeDn(dn));
     const unsettled = this.unsettledAfter(previous, rechecked, scopes);
     // None unsettled: each entry read again had been read before and came back the same (nextUnsettled),
