@@ -38,6 +38,14 @@ function bulkLdif(): string {
   return [...people, ...teams].join("\n");
 }
 
+/** A provider with `readCache` in `cwd`, as a new `gatehouse plan` process creates it. */
+function cachingRun(server: Slapd, cwd: string, log: string[]): Provider {
+  return createLdapProvider(ldapConfig(server, { pageSize: PAGE, readCache: true }), {
+    ...ldapContext(server.password, log),
+    cwd,
+  });
+}
+
 /** Read calls one read makes. */
 async function readsOf(provider: Provider): Promise<number> {
   const before = provider.stats().reads;
@@ -157,12 +165,7 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     ] as const) {
       const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-cache-"));
       const log: string[] = [];
-      /** A provider as a new `gatehouse plan` process creates it. */
-      const run = (): Provider =>
-        createLdapProvider(ldapConfig(server, { pageSize: PAGE, readCache: true }), {
-          ...ldapContext(server.password, log),
-          cwd,
-        });
+      const run = (): Provider => cachingRun(server, cwd, log);
       try {
         const first = run();
         // With a store, the full read asks for contextCSN first, for the next run to compare with.
@@ -197,11 +200,7 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     const server = await startSlapd({ ldif: bulkLdif(), syncprov: true });
     const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-cache-"));
     const log: string[] = [];
-    const run = (): Provider =>
-      createLdapProvider(ldapConfig(server, { pageSize: PAGE, readCache: true }), {
-        ...ldapContext(server.password, log),
-        cwd,
-      });
+    const run = (): Provider => cachingRun(server, cwd, log);
     const cacheFiles = async (): Promise<string[]> => readdir(path.join(cwd, ".gatehouse", "cache"));
     try {
       // A small apply keeps the snapshot: the next run lists and reads the one changed entry again.

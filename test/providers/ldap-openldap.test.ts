@@ -248,6 +248,38 @@ describe("ldap provider against OpenLDAP (groupOfNames)", { tags: ["slow"] }, ()
     ]);
   });
 
+  it("disables a leaver an admin moved (into a sub-OU) after the read and takes them out of the group: an entry the apply moved is not used again", async () => {
+    for (const account of ["sue", "zed"])
+      for (const o of await provider.apply(
+        [change({ kind: "user", action: "create", account, after: { name: `${account} X` } })],
+        signal(),
+      ))
+        if (o.status === "failed") throw o.error;
+    await provider.apply([change({ kind: "group", action: "create", group: "team-stale" })], signal());
+    await provider.apply([member("add", "team-stale", "sue"), member("add", "team-stale", "zed")], signal());
+    await server.ldapmodify(
+      `dn: ou=team,${PEOPLE}\nchangetype: add\nobjectClass: organizationalUnit\nou: team\n`,
+    );
+
+    await provider.read(signal()); // the plan's read: remembered for apply
+    // An admin moves zed into a sub-OU between plan and apply; refint rewrites the group's value.
+    await server.ldapmodify(
+      `dn: uid=zed,${PEOPLE}\nchangetype: modrdn\nnewrdn: uid=zed\ndeleteoldrdn: 1\nnewsuperior: ou=team,${PEOPLE}\n`,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const outcomes = await provider.apply(
+      [
+        change({ kind: "user", action: "disable", account: "zed", risk: "narrows" }),
+        member("remove", "team-stale", "zed"),
+      ],
+      signal(),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const members = await rawValues(server, `cn=team-stale,${GROUPS}`, "member");
+    expect(outcomes.map((o) => o.status)).toEqual(["applied", "applied"]);
+    expect(members).toEqual([`uid=sue,${PEOPLE}`]);
+  });
+
   it("keeps the placeholder when refint removes a deleted group's last member", async () => {
     await applyAll(provider, [change({ kind: "group", action: "create", group: "team-solo-read" })]);
     await applyAll(provider, [member("add", "team-solo-read", "dan")]);
