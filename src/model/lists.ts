@@ -7,6 +7,11 @@ export function appendAll<T>(target: T[], items: Iterable<T>): void {
   for (const item of items) target.push(item);
 }
 
+/** "1 entry", "1,234 entries": a count with the noun that fits it. */
+export function plural(count: number, one: string, many: string): string {
+  return `${count.toLocaleString("en-US")} ${count === 1 ? one : many}`;
+}
+
 /** The first `n` of `items`, comma-separated, and how many more there are: "a, b, c and 4 more". */
 export function firstFew(items: readonly string[], n = 5): string {
   const more = items.length > n ? ` and ${String(items.length - n)} more` : "";

@@ -10,6 +10,7 @@ import type { ProviderConfig } from "../../src/model/access.ts";
 import {
   escapeDnValue,
   firstRdnValue,
+  isChildOf,
   isDnUnder,
   movedDn,
   normalizeDn,
@@ -125,6 +126,16 @@ describe("normalizeDn", () => {
 });
 
 describe("ldap DN edge cases", () => {
+  it("tells a child of a DN from the DN itself and from entries deeper down, whatever the case and spacing", () => {
+    expect(isChildOf("uid=ann,OU=People, dc=Example,dc=com", "ou=people,dc=example,dc=com")).toBe(true);
+    expect(isChildOf("cn=a\\,b,ou=people,dc=example,dc=com", "ou=people,dc=example,dc=com")).toBe(true);
+    expect(isChildOf("ou=people,dc=example,dc=com", "ou=people,dc=example,dc=com")).toBe(false);
+    expect(isChildOf("uid=ann,ou=team,ou=people,dc=example,dc=com", "ou=people,dc=example,dc=com")).toBe(
+      false,
+    );
+    expect(isChildOf("uid=ann,ou=other,dc=example,dc=com", "ou=people,dc=example,dc=com")).toBe(false);
+  });
+
   it("decodes a run of hex escapes as UTF-8, so a hex-escaped member matches the same DN in plain text", () => {
     expect(parseDn("cn=Jos\\C3\\A9,dc=x")[0]?.value).toBe("José");
     expect(parseDn("cn=\\E5\\B1\\B1\\E7\\94\\B0\\2C jr,dc=x")[0]?.value).toBe("山田, jr");

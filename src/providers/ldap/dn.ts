@@ -138,6 +138,11 @@ export function isDnUnder(dn: string, base: string): boolean {
   return d === b || d.endsWith(`,${b}`);
 }
 
+/** Whether `dn`'s parent is `parent` (one level below it, not deeper). */
+export function isChildOf(dn: string, parent: string): boolean {
+  return rawRdns(dn).length === rawRdns(parent).length + 1 && isDnUnder(dn, parent);
+}
+
 export function firstRdnValue(dn: string): string | undefined {
   // A first RDN without escapes, quotes or a multi-valued "+" (almost all) is read without parsing the DN.
   const comma = dn.indexOf(",");

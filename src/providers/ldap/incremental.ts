@@ -28,7 +28,7 @@ import {
   planRefresh,
   sameContextCsn,
 } from "./snapshot.ts";
-import { appendAll } from "../../model/lists.ts";
+import { appendAll, plural } from "../../model/lists.ts";
 
 /** DNs per entryDN OR-filter when reading changed entries again. */
 const FETCH_CHUNK = 200;
@@ -61,10 +61,6 @@ export interface LdapReaderOptions {
 
 /** Why an incremental read gave up; the caller reads everything instead. */
 type Fallback = string;
-
-function plural(count: number, one: string, many: string): string {
-  return `${count.toLocaleString("en-US")} ${count === 1 ? one : many}`;
-}
 
 /** Reads the users and groups in scope: in full, or incrementally after a first read (AD: with a store). */
 export class LdapReader {

@@ -1,7 +1,7 @@
 /** Pure: the entries of one read (users and groups) → gatehouse's live state, plus log lines about them. */
-import { firstFew } from "../../model/lists.ts";
+import { firstFew, plural } from "../../model/lists.ts";
 import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
-import { normalizeDn, parseDn } from "./dn.ts";
+import { isChildOf, normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import { firstValue, toLiveGroup, toLiveUser, valuesOf } from "./map.ts";
 import type { LdapSettings } from "./settings.ts";
@@ -69,12 +69,11 @@ function danglingAccount(value: string, s: LdapSettings, groupDns: ReadonlySet<s
   } catch {
     return undefined;
   }
-  const [first, ...rest] = rdns;
+  const [first] = rdns;
   const type = first?.type.toLowerCase();
   if (first === undefined || type !== s.users.accountAttribute.toLowerCase()) return undefined;
   if (type !== s.users.rdnAttribute.toLowerCase()) return undefined;
-  const parent = rest.map((r) => `${r.type}=${r.value}`).join(",");
-  if (normalizeDn(parent) !== normalizeDn(s.users.dn) || groupDns.has(normalizeDn(value))) return undefined;
+  if (!isChildOf(value, s.users.dn) || groupDns.has(normalizeDn(value))) return undefined;
   return first.value;
 }
 
@@ -128,7 +127,7 @@ export function toLiveState(
     if (mapped.unknown.length > 0) {
       unknownTotal += mapped.unknown.length;
       outsiders.push(
-        `group ${mapped.group.name} holds ${plural(mapped.unknown.length, "member")} that gatehouse does not manage ` +
+        `group ${mapped.group.name} holds ${plural(mapped.unknown.length, "member", "members")} that gatehouse does not manage ` +
           `(not users under ${s.users.dn}${nesting ? "" : ", or groups nested while nesting is off"}): ` +
           `${firstFew(mapped.unknown, 3)}; remove ${mapped.unknown.length === 1 ? "it" : "them"} in the directory, or move the account under ${s.users.dn} and into the access files`,
       );
@@ -140,8 +139,4 @@ export function toLiveState(
   groups.sort((a, b) => compareText(a.name, b.name));
   const unmanaged = [...twinGroups(sortedGroups), ...extraAccountNames(sortedUsers, s), ...outsiders];
   return { state: { users, groups, ...(unmanaged.length > 0 ? { unmanaged } : {}) }, notes };
-}
-
-function plural(count: number, noun: string): string {
-  return `${String(count)} ${noun}${count === 1 ? "" : "s"}`;
 }

@@ -3,7 +3,7 @@ import type { EmploymentType } from "../../model/access.ts";
 import type { LiveGroup, LiveUser, UserAttributes } from "../../model/state.ts";
 import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
 import type { FieldDiff } from "../../plan/types.ts";
-import { buildDn, firstRdnValue, isDnUnder, normalizeDn, parseDn, rawRdns } from "./dn.ts";
+import { buildDn, firstRdnValue, isChildOf, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
 import type { LdapSettings, UserAttributeKey } from "./settings.ts";
 
 /** An entry as read: attribute names in lower case, every value a string. */
@@ -66,7 +66,7 @@ export function toLiveUser(
     if (
       rdn !== undefined &&
       rdn.toLowerCase() !== account.toLowerCase() &&
-      isRightIn(entry.dn, settings.users.dn)
+      isChildOf(entry.dn, settings.users.dn)
     )
       user.otherName = rdn;
   }
@@ -101,12 +101,6 @@ function isDeletedObjectLink(dn: string, settings: LdapSettings): boolean {
     parent?.type.toLowerCase() === "cn" &&
     parent.value.toLowerCase() === "deleted objects"
   );
-}
-
-/** Whether `dn`'s parent is `parent` (one level below it, not deeper). */
-function isRightIn(dn: string, parent: string): boolean {
-  const rdns = rawRdns(dn);
-  return rdns.length === rawRdns(parent).length + 1 && isDnUnder(dn, parent);
 }
 
 export interface GroupResolver {
