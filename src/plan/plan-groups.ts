@@ -367,7 +367,7 @@ export function planGroups(sink: PlanSink): void {
   const byOtherName = new Map<string, string>();
   for (const g of live.groups)
     if (g.otherName !== undefined) byOtherName.set(g.otherName.toLowerCase(), g.name);
-  const renamedByHand = new Set<string>(); // desired names found under another name
+  const renamedBack = new Set<string>(); // desired groups found under another name, renamed by hand
   for (const want of wanted) {
     if (liveGroups.has(want.name)) continue;
     let former = want.formerNames?.find(isFree);
@@ -375,7 +375,7 @@ export function planGroups(sink: PlanSink): void {
       const other = byOtherName.get(want.name.toLowerCase());
       if (other !== undefined && isFree(other)) {
         former = other;
-        renamedByHand.add(want.name);
+        renamedBack.add(want.name);
       }
     }
     if (former === undefined) continue;
@@ -393,7 +393,7 @@ export function planGroups(sink: PlanSink): void {
       const old = former === undefined ? undefined : liveGroups.get(former);
       if (former !== undefined && old) {
         if (caps.renameGroups === true) {
-          planRename(sink, want, old, renamedByHand.has(want.name));
+          planRename(sink, want, old, renamedBack.has(want.name));
           renamedFrom = old.name;
           have = {
             ...old,
