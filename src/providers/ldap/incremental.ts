@@ -73,6 +73,8 @@ export class LdapReader {
   /** Entries written since the last read (noteWrites), and whether that dropped the snapshot already. */
   private writtenSinceRead = 0;
   private isDropped = false;
+  /** Entries worth writing before the snapshot is dropped: worked out once per read (noteWrites). */
+  private worth: number | undefined;
 
   constructor(options: LdapReaderOptions) {
     this.options = options;
@@ -87,6 +89,7 @@ export class LdapReader {
   async read(signal: AbortSignal): Promise<ReadEntries> {
     this.writtenSinceRead = 0;
     this.isDropped = false;
+    this.worth = undefined;
     if (!this.incremental) return this.entriesOf(await this.searchAll(signal));
     const previous = this.snapshot ?? (await this.options.store?.load());
     const refreshed = previous ? await this.tryRefresh(previous, signal) : undefined;
@@ -119,7 +122,8 @@ export class LdapReader {
   async noteWrites(count: number): Promise<void> {
     if (count <= 0 || !this.incremental || this.isDropped) return;
     this.writtenSinceRead += count;
-    const worth = FETCH_CHUNK * (this.rangedGroups() + 1);
+    // Once per read, not per apply batch: a large import calls this thousands of times.
+    const worth = (this.worth ??= FETCH_CHUNK * (this.rangedGroups() + 1));
     if (this.writtenSinceRead <= worth) return;
     this.isDropped = true;
     this.snapshot = undefined;
