@@ -12,7 +12,7 @@ import type {
   UserAttributes,
 } from "../model/state.ts";
 import { hasNotStarted, isDisabledForLeave, isTerminated } from "../lifecycle/status.ts";
-import { provenanceOf, type EffectiveGroup } from "./effective.ts";
+import { provenanceAt, type EffectiveGroup } from "./effective.ts";
 import { holdsPosition, unionPositions, userIndexOf, type UserIndex } from "./user-set.ts";
 
 /** The account name of a user in one provider: explicit `accounts` entry, else id or e-mail. */
@@ -78,28 +78,36 @@ export function listedMembers(members: ReadonlyMap<string, DesiredMember>): Desi
         extra: live.filter((account) => !members.has(account)),
       };
     },
-    describe: (accounts) => {
-      const out = new Map<string, DesiredMember>();
-      for (const account of accounts) {
-        const member = members.get(account);
-        if (member) out.set(account, member);
-      }
-      return out;
+    describe: (accounts) => describeListed(members, accounts),
+    diff(live) {
+      const { missing, extra } = this.compare(live);
+      return { missing: describeListed(members, [...missing].sort()), extra };
     },
   };
 }
+
+function describeListed(
+  members: ReadonlyMap<string, DesiredMember>,
+  accounts: Iterable<string>,
+): ReadonlyMap<string, DesiredMember> {
+  const out = new Map<string, DesiredMember>();
+  for (const account of accounts) {
+    const member = members.get(account);
+    if (member) out.set(account, member);
+  }
+  return out;
+}
+
+/** How the members at some positions (distinct) hold the group: one list per position, in order. */
+type Explain = (positions: readonly number[]) => readonly (readonly Provenance[])[];
 
 /** Members of one desired group: sorted user positions, account names by position, provenance on demand. */
 class CompactMembers implements DesiredMembers {
   readonly #people: ProviderPeople;
   readonly #positions: Int32Array;
-  readonly #explain: (userIds: readonly string[]) => ReadonlyMap<string, readonly Provenance[]>;
+  readonly #explain: Explain;
 
-  constructor(
-    people: ProviderPeople,
-    positions: Int32Array,
-    explain: (userIds: readonly string[]) => ReadonlyMap<string, readonly Provenance[]>,
-  ) {
+  constructor(people: ProviderPeople, positions: Int32Array, explain: Explain) {
     this.#people = people;
     this.#positions = positions;
     this.#explain = explain;
@@ -124,32 +132,85 @@ class CompactMembers implements DesiredMembers {
     readonly missing: readonly string[];
     readonly extra: readonly string[];
   } {
-    // A merge of two sorted lists: no hashing of the live names, which come fresh from every read.
+    const { missing, extra } = this.#merge(live);
+    return { missing: missing.map(([account]) => account), extra };
+  }
+
+  diff(live: readonly string[]): {
+    readonly missing: ReadonlyMap<string, DesiredMember>;
+    readonly extra: readonly string[];
+  } {
+    const { missing, extra } = this.#merge(live);
+    return { missing: this.#described(missing), extra };
+  }
+
+  describe(accounts: Iterable<string>): ReadonlyMap<string, DesiredMember> {
+    const wanted: [string, number][] = [];
+    const seen = new Set<string>();
+    for (const account of accounts) {
+      if (seen.has(account)) continue;
+      seen.add(account);
+      const p = holderIn(this.#people, account, this.#positions);
+      if (p !== undefined) wanted.push([account, p]);
+    }
+    return this.#described(wanted);
+  }
+
+  /** Members given as [account, position] pairs (distinct positions), with their provenance. */
+  #described(members: readonly (readonly [string, number])[]): ReadonlyMap<string, DesiredMember> {
+    const ways = this.#explain(members.map(([, p]) => p));
+    const { ids } = this.#people.index;
+    const out = new Map<string, DesiredMember>();
+    members.forEach(([account, p], i) => {
+      const userId = ids[p];
+      if (userId !== undefined) out.set(account, { userId, provenance: ways[i] ?? [] });
+    });
+    return out;
+  }
+
+  /**
+   * The desired members missing from `live` as [account, position] in account order, and the live
+   * accounts that are not desired. A merge of two sorted lists: no hashing of the live names, which come
+   * fresh from every read.
+   */
+  #merge(live: readonly string[]): {
+    readonly missing: [string, number][];
+    readonly extra: string[];
+  } {
     const { byRank, rankOf } = accountOrder(this.#people);
-    const ranks = new Int32Array(this.#positions.length);
+    // Each member as rank × scale + position, so one numeric sort orders them by account and, among
+    // people sharing an account, by position.
+    const scale = this.#people.activeAccount.length;
+    const keys = new Float64Array(this.#positions.length);
     let n = 0;
     for (const p of this.#positions) {
       const rank = rankOf[p] ?? -1;
-      if (rank >= 0) ranks[n++] = rank;
+      if (rank >= 0) keys[n++] = rank * scale + p;
     }
-    // Two people sharing one account (validation refuses it, GH227) give one rank: keep it once.
-    const sorted = ranks.subarray(0, n).sort();
-    let unique = 0;
-    for (const rank of sorted) if (unique === 0 || sorted[unique - 1] !== rank) sorted[unique++] = rank;
-    const wanted = sorted.subarray(0, unique);
+    const sorted = keys.subarray(0, n).sort();
+    // Two people sharing one account (validation refuses it, GH227) give one rank: the first position
+    // holding it stands for it, as holderIn picks.
+    const wantedRanks: number[] = [];
+    const wantedPositions: number[] = [];
+    for (const key of sorted) {
+      const rank = Math.floor(key / scale);
+      if (wantedRanks[wantedRanks.length - 1] === rank) continue;
+      wantedRanks.push(rank);
+      wantedPositions.push(key - rank * scale);
+    }
     const have = isSorted(live) ? live : [...live].sort(compareStrings);
-    const missing: string[] = [];
+    const missing: [string, number][] = [];
     const extra: string[] = [];
     let i = 0;
     let j = 0;
-    while (i < wanted.length || j < have.length) {
-      const mine = i < wanted.length ? byRank[wanted[i] ?? 0] : undefined;
+    while (i < wantedRanks.length || j < have.length) {
+      const mine = i < wantedRanks.length ? byRank[wantedRanks[i] ?? 0] : undefined;
       const theirs = have[j];
       if (mine !== undefined && mine === theirs) {
         i++;
         while (have[j] === mine) j++;
       } else if (mine !== undefined && (theirs === undefined || mine < theirs)) {
-        missing.push(mine);
+        missing.push([mine, wantedPositions[i] ?? -1]);
         i++;
       } else if (theirs !== undefined) {
         extra.push(theirs);
@@ -157,19 +218,6 @@ class CompactMembers implements DesiredMembers {
       }
     }
     return { missing, extra };
-  }
-
-  describe(accounts: Iterable<string>): ReadonlyMap<string, DesiredMember> {
-    const wanted: [string, string][] = [];
-    for (const account of accounts) {
-      const p = holderIn(this.#people, account, this.#positions);
-      const user = p === undefined ? undefined : this.#people.index.users[p];
-      if (user) wanted.push([account, user.id]);
-    }
-    const ways = this.#explain(wanted.map(([, userId]) => userId));
-    return new Map(
-      wanted.map(([account, userId]) => [account, { userId, provenance: ways.get(userId) ?? [] }]),
-    );
   }
 }
 
@@ -255,6 +303,7 @@ function providerPeople(model: AccessModel, provider: ProviderConfig, now: Date)
 }
 
 const NONE: ReadonlyMap<string, never> = new Map<string, never>();
+const NO_OWNERS: ReadonlyMap<number, never> = new Map<number, never>();
 const NO_NAMES: ReadonlySet<string> = new Set<string>();
 
 /**
@@ -266,27 +315,22 @@ function explainedMembers(
   groupName: string,
   people: ProviderPeople,
   positions: Int32Array,
-  ownerOnly: ReadonlyMap<string, SourceLocation>,
+  ownerOnly: ReadonlyMap<number, SourceLocation>,
   nestedHere: ReadonlySet<string>,
   now: Date,
 ): CompactMembers {
-  return new CompactMembers(people, positions, (userIds) => {
-    const ways = provenanceOf(
-      model,
-      groupName,
-      userIds.filter((id) => !ownerOnly.has(id)),
-      now,
-    );
-    for (const [userId, source] of ownerOnly)
-      if (userIds.includes(userId))
-        ways.set(userId, [{ kind: "direct", source, reason: "group owner, maintainer" }]);
-    if (nestedHere.size > 0)
-      for (const [userId, list] of ways)
-        ways.set(
-          userId,
-          list.filter((p) => !(p.kind === "nested" && nestedHere.has(p.via))),
-        );
-    return ways;
+  return new CompactMembers(people, positions, (asked) => {
+    const plain = ownerOnly.size === 0 ? asked : asked.filter((p) => !ownerOnly.has(p));
+    const found = provenanceAt(model, groupName, plain, now);
+    let next = 0;
+    return asked.map((p): readonly Provenance[] => {
+      const owners = ownerOnly.get(p);
+      if (owners !== undefined) return [{ kind: "direct", source: owners, reason: "group owner, maintainer" }];
+      const ways = found[next++] ?? [];
+      return nestedHere.size === 0
+        ? ways
+        : ways.filter((way) => !(way.kind === "nested" && nestedHere.has(way.via)));
+    });
   });
 }
 
@@ -347,7 +391,7 @@ export function computeDesiredState(
           ]);
     let positions = activeOnly(people, held);
     const maintainers = new Set<string>();
-    const ownerOnly = new Map<string, SourceLocation>(); // userId → owners line, for owners added as members
+    const ownerOnly = new Map<number, SourceLocation>(); // position → owners line, for owners added as members
     if (provider.settings["maintainers"] === "owners") {
       const added: number[] = [];
       group.owners.forEach((owner, i) => {
@@ -357,7 +401,7 @@ export function computeDesiredState(
         maintainers.add(account);
         if (holdsPosition(positions, p)) return;
         added.push(p);
-        ownerOnly.set(owner, group.ownerSources?.[i] ?? group.source);
+        ownerOnly.set(p, group.ownerSources?.[i] ?? group.source);
       });
       if (added.length > 0) positions = unionPositions([positions, added]);
     }
@@ -367,7 +411,7 @@ export function computeDesiredState(
       group.name,
       people,
       positions,
-      ownerOnly.size === 0 ? NONE : ownerOnly,
+      ownerOnly.size === 0 ? NO_OWNERS : ownerOnly,
       nestedHere.size === 0 ? NO_NAMES : nestedHere,
       now,
     );

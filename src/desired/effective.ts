@@ -200,53 +200,91 @@ export function provenanceOf(
   group: string,
   userIds: Iterable<string>,
   now: Date,
-  visiting: ReadonlySet<string> = new Set(),
 ): Map<string, Provenance[]> {
-  const out = new Map<string, Provenance[]>();
-  for (const userId of userIds) out.set(userId, []);
-  const def = model.groups.get(group);
-  if (!def || visiting.has(group) || out.size === 0) return out;
-  const inside = new Set(visiting).add(group);
-  // The users asked about by position: the group's lines are scanned as positions (a typed array), and
-  // only the lines of those users are read.
   const { position } = userIndexOf(model);
-  const asked = new Map<number, Provenance[]>();
-  for (const [userId, list] of out) {
+  const out = new Map<string, Provenance[]>();
+  const asked: number[] = [];
+  const known: string[] = [];
+  for (const userId of userIds) {
+    if (out.has(userId)) continue;
+    out.set(userId, []);
     const p = position.get(userId);
-    if (p !== undefined) asked.set(p, list);
+    if (p === undefined) continue;
+    asked.push(p);
+    known.push(userId);
   }
+  const ways = provenanceAt(model, group, asked, now);
+  known.forEach((userId, i) => out.set(userId, ways[i] ?? []));
+  return out;
+}
+
+/**
+ * provenanceOf for users given by position (distinct), as one list per position in the same order:
+ * what a plan explaining two million new memberships asks, without a map of user ids. A role that
+ * matches many people gives them one shared Provenance object per attribute value.
+ */
+export function provenanceAt(
+  model: AccessModel,
+  group: string,
+  asked: readonly number[],
+  now: Date,
+  visiting: ReadonlySet<string> = new Set(),
+): Provenance[][] {
+  const out = asked.map((): Provenance[] => []);
+  const def = model.groups.get(group);
+  if (!def || visiting.has(group) || asked.length === 0) return out;
+  const inside = new Set(visiting).add(group);
+  // The group's lines are scanned as positions (a typed array), and only the lines of the users asked
+  // about are read.
+  const slot = new Map<number, number>();
+  asked.forEach((p, i) => slot.set(p, i));
   const members = def.members ?? [];
   const positions = memberPositions(model, def);
   for (let i = 0; i < members.length; i++) {
     const p = positions[i] ?? -1;
     // A user line of a known user (p >= 0), or a nested group or an unknown user (-1).
-    const list = p >= 0 ? asked.get(p) : undefined;
-    if (p >= 0 && list === undefined) continue;
+    const at = p >= 0 ? slot.get(p) : undefined;
+    if (p >= 0 && at === undefined) continue;
     const entry = members[i];
     if (entry === undefined) continue;
     if (entry.kind === "user") {
-      if (list && isGrantActive(entry.until, now)) list.push(directProvenance(entry));
+      if (at !== undefined && isGrantActive(entry.until, now)) out[at]?.push(directProvenance(entry));
     } else {
-      const inner = provenanceOf(model, entry.group, out.keys(), now, inside);
-      for (const [userId, ways] of inner) {
-        const list = out.get(userId);
+      const inner = provenanceAt(model, entry.group, asked, now, inside);
+      inner.forEach((ways, k) => {
         for (const way of ways)
-          list?.push({ kind: "nested", via: entry.group, source: entry.source, inner: way });
-      }
+          out[k]?.push({ kind: "nested", via: entry.group, source: entry.source, inner: way });
+      });
     }
   }
+  const { users } = userIndexOf(model);
   for (const role of rolesGiving(model, group)) {
-    for (const [userId, list] of out) {
-      const user = model.users.get(userId);
-      const p = user ? matchRole(role, user) : undefined;
-      if (p) list.push(p);
-    }
+    // A role always names the same attribute (its first condition), so its value tells its ways apart.
+    const byValue = new Map<string, Provenance>();
+    asked.forEach((p, k) => {
+      const user = users[p];
+      const way = user ? matchRole(role, user) : undefined;
+      if (way?.kind !== "role") return;
+      const same = byValue.get(way.value);
+      if (same === undefined) byValue.set(way.value, way);
+      out[k]?.push(same ?? way);
+    });
   }
   return out;
 }
 
+const roleTexts = new WeakMap<Provenance, string>();
+
 /** One line per provenance, for plans and `explain`: "role platform-engineer (department=ENG-PLATFORM)". */
 export function describeProvenance(p: Provenance): string {
+  if (p.kind === "role") {
+    // Role ways are shared by everyone a role gives the group (provenanceAt): one text for all of them.
+    const known = roleTexts.get(p);
+    if (known !== undefined) return known;
+    const text = `role ${p.role} (${p.attribute}=${p.value}) at ${p.source.file}:${String(p.source.line)}`;
+    roleTexts.set(p, text);
+    return text;
+  }
   switch (p.kind) {
     case "direct":
       return (
@@ -254,8 +292,6 @@ export function describeProvenance(p: Provenance): string {
         (p.until ? ` until ${p.until}` : "") +
         (p.reason ? ` (${p.reason})` : "")
       );
-    case "role":
-      return `role ${p.role} (${p.attribute}=${p.value}) at ${p.source.file}:${String(p.source.line)}`;
     case "nested":
       return `via group ${p.via} (${p.source.file}:${String(p.source.line)}) ← ${describeProvenance(p.inner)}`;
   }

@@ -126,6 +126,14 @@ export interface DesiredMembers {
   };
   /** The members under these account names, with provenance; accounts that are not members are left out. */
   describe(accounts: Iterable<string>): ReadonlyMap<string, DesiredMember>;
+  /**
+   * compare, with the missing members described (in account order, by UTF-16 code units): what a plan
+   * asks of every group, in one pass even when millions of members are missing (a first import).
+   */
+  diff(live: readonly string[]): {
+    readonly missing: ReadonlyMap<string, DesiredMember>;
+    readonly extra: readonly string[];
+  };
 }
 
 /** A grant that has run out: the plan removes it with reason "grant-expired". */

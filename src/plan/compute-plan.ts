@@ -2,7 +2,7 @@ import type { Change, Plan, PlanNote, ProviderSummary } from "./types.ts";
 import type { PlanSink, ProviderPlanInput } from "./context.ts";
 import { planUsers } from "./plan-users.ts";
 import { planGroups } from "./plan-groups.ts";
-import { sortChanges, summarize } from "./order.ts";
+import { sortChanges, summarize, withoutRepeats } from "./order.ts";
 import { alignLiveCase } from "./align-case.ts";
 import { describeChange, REASON_TEXT } from "../render/describe.ts";
 import { daysSince } from "../lifecycle/status.ts";
@@ -55,6 +55,8 @@ export function computePlan(input: PlanInput): Plan {
     const terminated = new Set<string>();
     for (const user of provider.desired.users.values())
       if (user.status === "terminated") terminated.add(user.account);
+    // observe mode turns changes into notes as they come, so it drops repeats there; otherwise
+    // withoutRepeats does, after the sort.
     const seen = new Set<string>();
     const sink: PlanSink = {
       input: provider,
@@ -65,11 +67,11 @@ export function computePlan(input: PlanInput): Plan {
       kept: [],
       change(c) {
         // One change per address and action: a leaver met twice (managed and unmanaged paths) counts once.
-        const key = `${c.id}|${c.action}`;
-        if (seen.has(key)) return;
-        seen.add(key);
         // observe: gatehouse never writes to this system; what it would do is reported instead.
         if (provider.mode === "observe") {
+          const key = `${c.id}|${c.action}`;
+          if (seen.has(key)) return;
+          seen.add(key);
           notes.push({
             provider: provider.name,
             kind: "observed",
@@ -90,9 +92,11 @@ export function computePlan(input: PlanInput): Plan {
     planGroups(sink);
     noteLateGrants(sink);
   }
-  const ordered = sortChanges(
-    changes,
-    input.providers.map((p) => p.name),
+  const ordered = withoutRepeats(
+    sortChanges(
+      changes,
+      input.providers.map((p) => p.name),
+    ),
   );
   return {
     formatVersion: 1,

@@ -34,15 +34,46 @@ export function phaseOf(change: Change): number {
   }
 }
 
-/** Deterministic order: by provider (config order), phase, then address. */
+/** Deterministic order: by provider (config order), phase, then address; a stable sort. */
 export function sortChanges(changes: readonly Change[], providerOrder: readonly string[]): Change[] {
   const rank = new Map(providerOrder.map((p, i) => [p, i]));
-  return [...changes].sort(
-    (a, b) =>
-      (rank.get(a.provider) ?? 0) - (rank.get(b.provider) ?? 0) ||
-      phaseOf(a) - phaseOf(b) ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  );
+  // Bucketed by provider and phase first: the sort then only compares addresses, and a first import's
+  // two million membership changes arrive in runs already sorted, which the sort merges.
+  const buckets = new Map<number, Change[]>();
+  for (const change of changes) {
+    const key = (rank.get(change.provider) ?? 0) * PHASES + phaseOf(change);
+    const bucket = buckets.get(key);
+    if (bucket) bucket.push(change);
+    else buckets.set(key, [change]);
+  }
+  const out: Change[] = [];
+  for (const key of [...buckets.keys()].sort((a, b) => a - b))
+    for (const change of (buckets.get(key) ?? []).sort(byAddress)) out.push(change);
+  return out;
+}
+
+const PHASES = 7;
+
+function byAddress(a: Change, b: Change): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * `sorted` (sortChanges' order) with each address and action once, the first of each kept: what
+ * keeping only the first of each as they were made and sorting then gives, since the sort is stable
+ * and equal addresses sit together. Without a set of two million keys.
+ */
+export function withoutRepeats(sorted: readonly Change[]): Change[] {
+  const out: Change[] = [];
+  let runStart = 0;
+  for (const change of sorted) {
+    const previous = out[out.length - 1];
+    if (previous?.id !== change.id || previous.provider !== change.provider) runStart = out.length;
+    let repeat = false;
+    for (let i = runStart; i < out.length && !repeat; i++) repeat = out[i]?.action === change.action;
+    if (!repeat) out.push(change);
+  }
+  return out;
 }
 
 export function actionKey(change: Change): string {

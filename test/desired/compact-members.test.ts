@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   computeEffectiveMemberships,
   describeProvenance,
+  provenanceAt,
   provenanceOf,
 } from "../../src/desired/effective.ts";
 import { computeDesiredState } from "../../src/desired/desired-state.ts";
@@ -77,6 +78,26 @@ describe("effective memberships", () => {
     expect(ways.get("eve")).toEqual([]);
     expect(ways.get("nobody")).toEqual([]);
   });
+
+  it("explain by position as by user id, a role's ways shared by everyone it gives the group", () => {
+    const m = sample();
+    const ids = ["cid", "ann", "bob", "eve"];
+    const position = userIndexOf(m).position;
+    const byPosition = provenanceAt(
+      m,
+      "outer",
+      ids.map((id) => position.get(id) ?? -1),
+      NOW,
+    );
+    const byId = provenanceOf(m, "outer", ids, NOW);
+    expect(byPosition).toEqual(ids.map((id) => byId.get(id)));
+    // ann and cid match the role by the same department: one object, one text.
+    const annRole = byPosition[1]?.at(-1);
+    expect(annRole?.kind).toBe("role");
+    expect(byPosition[0]?.at(-1)).toBe(annRole);
+    expect(provenanceAt(m, "outer", [], NOW)).toEqual([]);
+    expect(provenanceAt(m, "no-such-group", [0], NOW)).toEqual([[]]);
+  });
 });
 
 describe("desired members", () => {
@@ -95,6 +116,25 @@ describe("desired members", () => {
     expect(diff?.missing).toEqual(["bob"]);
     expect(diff?.extra).toEqual(["dee", "zed"]);
     expect(outer?.members.compare([])).toEqual({ missing: ["ann", "bob", "cid"], extra: [] });
+  });
+
+  it("diff: compare with the missing described in account order, as describe tells them", () => {
+    for (const nesting of [false, true]) {
+      const members = desired(nesting).groups.get("outer")?.members;
+      for (const live of [[], ["zed", "cid", "dee"], ["ann", "bob", "cid"]]) {
+        const diff = members?.diff(live);
+        const compared = members?.compare(live);
+        expect(diff?.extra).toEqual(compared?.extra);
+        expect([...(diff?.missing.keys() ?? [])]).toEqual([...(compared?.missing ?? [])].sort());
+        expect([...(diff?.missing ?? [])]).toEqual([
+          ...(members?.describe([...(compared?.missing ?? [])].sort()) ?? []),
+        ]);
+      }
+    }
+    const all = desired(false).groups.get("outer")?.members.diff([]);
+    expect(all?.missing.get("bob")?.provenance.map(describeProvenance)).toEqual([
+      "via group inner (access/groups/groups.yaml:11) ← listed at access/groups/groups.yaml:4",
+    ]);
   });
 
   it("with native nesting keep what comes only through a nested group in that group", () => {
@@ -127,5 +167,12 @@ describe("two people sharing one account (GH227 refuses it; the desired state mu
 
   it("lists the shared account once when both hold the group", () => {
     expect(groups.get("both")?.members.compare([])).toEqual({ missing: ["cid", "shared"], extra: [] });
+    // Described as the first of them, as describe picks.
+    const missing = groups.get("both")?.members.diff([]).missing;
+    expect([...(missing?.entries() ?? [])].map(([account, d]) => [account, d.userId])).toEqual([
+      ["cid", "cid"],
+      ["shared", "ann"],
+    ]);
+    expect(groups.get("both")?.members.describe(["shared"]).get("shared")?.userId).toBe("ann");
   });
 });
