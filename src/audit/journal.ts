@@ -29,6 +29,9 @@ export interface AppendJournalOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Characters of journal lines written at a time (each piece is fsynced). */
+const APPEND_PIECE_CHARS = 8 * 1024 * 1024;
+
 /**
  * Appends entries to the hash-chained journal at `path` and returns them sealed (with seq, prevHash and
  * hash). Holds `<path>.lock` so that concurrent gatehouse processes keep one chain; writes with O_APPEND
@@ -49,11 +52,23 @@ export async function appendJournalEntries(
     async () => {
       let previous = await readLastEntry(path);
       const sealed: JournalEntry[] = [];
+      // Written a few megabytes at a time, each piece whole lines: the entries of a first import (two
+      // million changes) would not fit in one string. A crash between pieces leaves whole entries.
+      let lines: string[] = [];
+      let chars = 0;
       for (const entry of entries) {
         previous = sealEntry(entry, previous);
         sealed.push(previous);
+        const line = `${JSON.stringify(previous)}\n`;
+        lines.push(line);
+        chars += line.length;
+        if (chars >= APPEND_PIECE_CHARS) {
+          await appendFileDurable(path, lines.join(""));
+          lines = [];
+          chars = 0;
+        }
       }
-      await appendFileDurable(path, sealed.map((e) => `${JSON.stringify(e)}\n`).join(""));
+      if (lines.length > 0) await appendFileDurable(path, lines.join(""));
       return sealed;
     },
     lockOptions,

@@ -70,6 +70,11 @@ function describeInterrupted(run: OpenRun): string {
   );
 }
 
+/** Addresses per intent entry. */
+const INTENT_IDS = 10_000;
+/** Change entries per journal append. */
+const RESULTS_PER_APPEND = 5_000;
+
 /** Guard rails, then the journal's apply-start, every change as it is confirmed, and apply-end. */
 export async function runApply(
   plan: Plan,
@@ -158,17 +163,25 @@ export async function runApply(
       const granting = changes.filter((c) => MANAGING_ACTIONS.has(c.action)).map((c) => c.id);
       const narrowing = changes.filter((c) => !MANAGING_ACTIONS.has(c.action)).map((c) => c.id);
       const provider = changes[0]?.provider ?? "";
+      const at = options.now().toISOString();
+      // A write of a whole phase (the local directory) can carry millions of changes: its intent is
+      // several entries of at most INTENT_IDS addresses each, all before the write.
+      const intents: NewJournalEntry[] = [];
+      const count = Math.max(1, Math.ceil(Math.max(granting.length, narrowing.length) / INTENT_IDS));
+      for (let i = 0; i < count; i++) {
+        const part = (ids: readonly string[]): string[] => ids.slice(i * INTENT_IDS, (i + 1) * INTENT_IDS);
+        const narrowingPart = part(narrowing);
+        intents.push({
+          type: "intent",
+          at,
+          runSeq: start.seq,
+          provider,
+          changeIds: part(granting),
+          ...(narrowingPart.length > 0 ? { narrowingIds: narrowingPart } : {}),
+        });
+      }
       try {
-        const sealed = await appendJournalEntries(options.journalPath, [
-          {
-            type: "intent",
-            at: options.now().toISOString(),
-            runSeq: start.seq,
-            provider,
-            changeIds: granting,
-            ...(narrowing.length > 0 ? { narrowingIds: narrowing } : {}),
-          },
-        ]);
+        const sealed = await appendJournalEntries(options.journalPath, intents);
         last = sealed.at(-1) ?? last;
       } catch (error) {
         journalError = error;
@@ -178,28 +191,31 @@ export async function runApply(
     },
     onResults: async (results) => {
       options.onResults?.(results);
-      const entries = results.map((r): NewJournalEntry => ({
-        type: "change",
-        at: r.at,
-        runSeq: start.seq,
-        provider: r.change.provider,
-        changeId: r.change.id,
-        change: r.change,
-        outcome: r.outcome,
-        ...(r.confirmation === undefined ? {} : { confirmation: r.confirmation }),
-        ...(r.error === undefined ? {} : { error: r.error }),
-      }));
-      if (journalError !== undefined) {
-        appendAll(unrecorded, entries);
-        return;
-      }
-      try {
-        const sealed = await appendJournalEntries(options.journalPath, entries);
-        last = sealed.at(-1) ?? last;
-      } catch (error) {
-        journalError = error;
-        appendAll(unrecorded, entries);
-        stop.abort();
+      // A few thousand at a time: the results of one write of a whole phase can be millions.
+      for (let from = 0; from < results.length; from += RESULTS_PER_APPEND) {
+        const entries = results.slice(from, from + RESULTS_PER_APPEND).map((r): NewJournalEntry => ({
+          type: "change",
+          at: r.at,
+          runSeq: start.seq,
+          provider: r.change.provider,
+          changeId: r.change.id,
+          change: r.change,
+          outcome: r.outcome,
+          ...(r.confirmation === undefined ? {} : { confirmation: r.confirmation }),
+          ...(r.error === undefined ? {} : { error: r.error }),
+        }));
+        if (journalError !== undefined) {
+          appendAll(unrecorded, entries);
+          continue;
+        }
+        try {
+          const sealed = await appendJournalEntries(options.journalPath, entries);
+          last = sealed.at(-1) ?? last;
+        } catch (error) {
+          journalError = error;
+          appendAll(unrecorded, entries);
+          stop.abort();
+        }
       }
     },
   });

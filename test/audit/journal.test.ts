@@ -88,6 +88,25 @@ async function editLines(path: string, edit: (lines: string[]) => string[]): Pro
 }
 
 describe("journal chain", () => {
+  it("appends a run of many megabytes in pieces of whole lines, one unbroken chain", async () => {
+    const path = await journalPath();
+    const [first] = await appendJournalEntries(path, [start]);
+    if (!first) throw new Error("nothing appended");
+    // About 40,000 lines of 500+ characters: more than two of the 8 MB pieces an append writes at a time.
+    const many = Array.from({ length: 40_000 }, (_, i) =>
+      changeEntry(first.seq, `user-${String(i)}`, "applied"),
+    );
+    const sealed = await appendJournalEntries(path, [...many, end(first.seq)]);
+    expect(sealed).toHaveLength(40_001);
+    const text = await readFile(path, "utf8");
+    expect(text.length).toBeGreaterThan(16 * 1024 * 1024);
+    const verified = await verifyJournal(path);
+    expect(verified.ok).toBe(true);
+    expect(verified.entries).toBe(40_002);
+    expect(verified.head).toEqual({ seq: 40_002, hash: sealed.at(-1)?.hash });
+    expect(verified.unfinished).toEqual([]);
+  });
+
   it("chains entries: seq from 1, prevHash of the previous entry, hash over the canonical entry", async () => {
     const path = await journalPath();
     const entries = await writeRun(path);
