@@ -57,6 +57,21 @@ function isSkipped(value: unknown): boolean {
   return value === undefined || typeof value === "function" || typeof value === "symbol";
 }
 
+/**
+ * Key lists met lately, each with its sorted form, shared by every encoder: hashing a journal entry
+ * meets the same few shapes (the entry, its change, the change's source) in turn, entry after entry.
+ */
+const knownShapes: Shape[] = [];
+
+/** An object's keys, and how canonical JSON writes them: sorted, each as `"key":` (first) and `,"key":`. */
+interface Shape {
+  readonly keys: readonly string[];
+  readonly sorted: readonly string[];
+  readonly first: readonly string[];
+  readonly rest: readonly string[];
+}
+const KNOWN_SHAPES = 8;
+
 const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
@@ -66,8 +81,6 @@ const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  */
 class PlainEncoder {
   private readonly write: Write;
-  private lastKeys: readonly string[] = [];
-  private lastSorted: string[] = [];
 
   constructor(write: Write) {
     this.write = write;
@@ -106,35 +119,41 @@ class PlainEncoder {
   }
 
   private encodeObject(value: Readonly<Record<string, unknown>>): boolean {
-    const keys = this.sortedKeys(value);
-    if (isFlat(value, keys)) {
+    const shape = shapeOf(value);
+    const { sorted } = shape;
+    if (isFlat(value, sorted)) {
       // With the sorted keys as its property list, JSON.stringify writes them in that order: for an
       // object of primitives (a user, most often) that is exactly the canonical JSON, in one native call.
-      this.write(JSON.stringify(value, keys));
+      this.write(JSON.stringify(value, sorted as string[]));
       return true;
     }
     this.write("{");
     let isFirst = true;
-    for (const key of keys) {
-      const item = value[key];
+    for (let i = 0; i < sorted.length; i++) {
+      const item = value[sorted[i] ?? ""];
       if (isSkipped(item)) continue;
-      this.write(`${isFirst ? "" : ","}${JSON.stringify(key)}:`);
+      this.write((isFirst ? shape.first[i] : shape.rest[i]) ?? "");
       isFirst = false;
       if (!this.encode(item)) return false;
     }
     this.write("}");
     return true;
   }
+}
 
-  /** The object's own keys, sorted; the sort is skipped when they are those of the object before. */
-  private sortedKeys(value: object): string[] {
-    const keys = Object.keys(value);
-    if (!isSameList(keys, this.lastKeys)) {
-      this.lastKeys = keys;
-      this.lastSorted = [...keys].sort(compareKeys);
-    }
-    return this.lastSorted;
-  }
+/**
+ * The shape of an object's own keys; the sort is skipped when they are those of one of the last few
+ * objects (a plan's change and its source, a journal entry and its change, and again).
+ */
+function shapeOf(value: object): Shape {
+  const keys = Object.keys(value);
+  for (const shape of knownShapes) if (isSameList(keys, shape.keys)) return shape;
+  const sorted = [...keys].sort(compareKeys);
+  const first = sorted.map((key) => `${JSON.stringify(key)}:`);
+  const shape: Shape = { keys, sorted, first, rest: first.map((prefix) => `,${prefix}`) };
+  knownShapes.unshift(shape);
+  if (knownShapes.length > KNOWN_SHAPES) knownShapes.pop();
+  return shape;
 }
 
 function isSameList(a: readonly string[], b: readonly string[]): boolean {

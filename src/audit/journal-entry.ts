@@ -1,7 +1,7 @@
 import type { Change } from "../plan/types.ts";
 import type { ProviderStats } from "../providers/types.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
-import { canonicalJson, sha256Hex } from "./canonical-json.ts";
+import { canonicalSha256 } from "./canonical-json.ts";
 import { isChange, isRecord } from "./change-shape.ts";
 
 /** `prevHash` of the first entry. */
@@ -116,14 +116,20 @@ export function follows(
 
 export function sealEntry(entry: NewJournalEntry, previous: ChainFields | undefined): JournalEntry {
   const unsealed = { ...entry, seq: (previous?.seq ?? 0) + 1, prevHash: previous?.hash ?? GENESIS_HASH };
-  return { ...unsealed, hash: hashEntry(unsealed) };
+  return { ...unsealed, hash: entryHash(unsealed) };
+}
+
+function entryHash(entry: object): string {
+  return canonicalSha256(entry);
 }
 
 /** The hash an entry should carry: sha256 over its canonical JSON, `hash` left out. */
 export function hashEntry(entry: Readonly<Record<string, unknown>> | NewJournalEntry): string {
-  const rest: Record<string, unknown> = { ...entry };
-  delete rest["hash"];
-  return sha256Hex(canonicalJson(rest));
+  if (!("hash" in entry)) return entryHash(entry);
+  // A copy without `hash`, built key by key: `delete` would make a slow dictionary object of it.
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entry)) if (key !== "hash") rest[key] = value;
+  return entryHash(rest);
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

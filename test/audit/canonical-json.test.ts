@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, sha256Hex } from "../../src/audit/canonical-json.ts";
+import { canonicalJson, canonicalSha256, sha256Hex } from "../../src/audit/canonical-json.ts";
 
 describe("canonicalJson", () => {
   it("sorts keys at every level and leaves out whitespace and undefined", () => {
@@ -30,5 +30,37 @@ describe("canonicalJson", () => {
 describe("sha256Hex", () => {
   it("hashes UTF-8 text to lowercase hex", () => {
     expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+});
+
+describe("canonicalSha256", () => {
+  /** Objects of many shapes (more than the encoder remembers), keys in random orders, nested. */
+  function randomValue(next: () => number, depth: number): unknown {
+    const keys = ["id", "a", "b", "why", "source", "z", "é", "10", "2", "line", "toString"];
+    const roll = next();
+    if (depth > 2 || roll < 0.3) {
+      const choice = Math.floor(next() * 5);
+      return [`s${String(Math.floor(next() * 9))}"\\`, Math.floor(next() * 1000) - 500, true, null, 1.5][
+        choice
+      ];
+    }
+    if (roll < 0.45)
+      return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
+    const out: Record<string, unknown> = {};
+    const picked = keys.filter(() => next() < 0.5).sort(() => next() - 0.5);
+    for (const key of picked) out[key] = next() < 0.1 ? undefined : randomValue(next, depth + 1);
+    return out;
+  }
+
+  it("hashes what canonicalJson writes, whatever the shapes and key orders in turn", () => {
+    let seed = 7;
+    const next = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const value = randomValue(next, 0);
+      expect(canonicalSha256(value), JSON.stringify(value)).toBe(sha256Hex(canonicalJson(value)));
+    }
   });
 });
