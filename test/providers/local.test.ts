@@ -269,6 +269,44 @@ describe("local provider changes", () => {
     await expect(recordLogin(path, "alice", NOW)).rejects.toThrow(/user "alice" is disabled/);
   });
 
+  it("keeps adds, removals and re-adds in one write in order, with a user deleted between them", async () => {
+    const dir = await tempDir();
+    const p = localProvider(dir);
+    const removeMember = (group: string, member: string): Change => ({
+      ...addMember(group, member),
+      action: "remove",
+      risk: "narrows",
+    });
+    const outcomes = await applyAll(p, [
+      ...["ann", "bob", "cid"].map(createUser),
+      createGroup("team-a-write"),
+      addMember("team-a-write", "ann"),
+      addMember("team-a-write", "bob"),
+      addMember("team-a-write", "cid"),
+      removeMember("team-a-write", "ann"),
+      removeMember("team-a-write", "ann"),
+      { ...base, id: "d", kind: "user", action: "delete", account: "bob" },
+      addMember("team-a-write", "bob"),
+      addMember("team-a-write", "ann"),
+      addMember("team-a-write", "cid"),
+    ]);
+    expect(outcomes.slice(4).map((o) => (o.status === "applied" ? o.confirmation : o.error.message))).toEqual(
+      [
+        "added ann to team-a-write",
+        "added bob to team-a-write",
+        "added cid to team-a-write",
+        "removed ann from team-a-write",
+        "ann was not a member of team-a-write",
+        "deleted user bob",
+        'directory: add membership: user "bob" does not exist',
+        "added ann to team-a-write",
+        "cid was already a member of team-a-write",
+      ],
+    );
+    const live = await p.read(signal());
+    expect(live.groups).toEqual([{ name: "team-a-write", members: ["ann", "cid"], groupMembers: [] }]);
+  });
+
   it("deletes a user and removes them from every group", async () => {
     const dir = await tempDir();
     const p = localProvider(dir);
