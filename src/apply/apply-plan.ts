@@ -161,9 +161,10 @@ async function applyProvider(
         else unanswered = 0;
         if (unanswered >= GIVE_UP_AFTER && gaveUp === undefined && last?.status === "failed")
           gaveUp = `${provider.name} failed ${String(unanswered)} writes in a row through their retries (last: ${last.error.message}); its remaining changes were not attempted`;
+        // One instant for the write's answers: they arrived together.
+        const at = options.now().toISOString();
         runnable.forEach((change, i) => {
           const outcome = outcomes[i];
-          const at = options.now().toISOString();
           if (outcome?.status === "applied") {
             results.push({
               change,
@@ -192,6 +193,27 @@ async function applyProvider(
 }
 
 /**
+ * Puts `results` in the order of their changes in the plan, in place: each in its change's slot (two
+ * million results are not sorted through a map lookup per comparison), or, should a change have more
+ * than one result, by a stable sort.
+ */
+function inPlanOrder(changes: readonly Change[], results: ChangeResult[]): void {
+  const order = new Map<Change, number>();
+  changes.forEach((c, i) => order.set(c, i));
+  const slots: (ChangeResult | undefined)[] = new Array<ChangeResult | undefined>(changes.length);
+  for (const r of results) {
+    const i = order.get(r.change) ?? -1;
+    if (i < 0 || slots[i] !== undefined) {
+      results.sort((a, b) => (order.get(a.change) ?? 0) - (order.get(b.change) ?? 0));
+      return;
+    }
+    slots[i] = r;
+  }
+  let at = 0;
+  for (const r of slots) if (r !== undefined) results[at++] = r;
+}
+
+/**
  * Carries out exactly the plan's changes through the providers: phase by phase, membership changes
  * batched per group, bounded concurrency, retries for transient errors. A failure does not stop
  * independent changes; changes that depend on a failed create are skipped.
@@ -215,8 +237,7 @@ export async function applyPlan(
   );
   const thrown = settled.find((s) => s.status === "rejected");
   if (thrown) throw thrown.reason;
-  const order = new Map(plan.changes.map((c, i) => [c, i]));
-  results.sort((a, b) => (order.get(a.change) ?? 0) - (order.get(b.change) ?? 0));
+  inPlanOrder(plan.changes, results);
   const calls: Record<string, ProviderStats> = {};
   for (const [name, provider] of providers) calls[name] = provider.stats();
   return {

@@ -325,7 +325,8 @@ function explainedMembers(
     let next = 0;
     return asked.map((p): readonly Provenance[] => {
       const owners = ownerOnly.get(p);
-      if (owners !== undefined) return [{ kind: "direct", source: owners, reason: "group owner, maintainer" }];
+      if (owners !== undefined)
+        return [{ kind: "direct", source: owners, reason: "group owner, maintainer" }];
       const ways = found[next++] ?? [];
       return nestedHere.size === 0
         ? ways

@@ -273,9 +273,14 @@ describe("local provider changes", () => {
     const dir = await tempDir();
     const p = localProvider(dir);
     const removeMember = (group: string, member: string): Change => ({
-      ...addMember(group, member),
-      action: "remove",
+      ...base,
       risk: "narrows",
+      id: `directory:membership/${group}/${member}`,
+      kind: "membership",
+      action: "remove",
+      group,
+      member,
+      memberKind: "user",
     });
     const outcomes = await applyAll(p, [
       ...["ann", "bob", "cid"].map(createUser),

@@ -193,12 +193,19 @@ async function applyLocked(
       force: flag(args, "force"),
       ...(allowRemovals === undefined ? {} : { allowRemovals }),
       onResults: (results) => {
-        for (const r of results) {
+        // One output call per thousand lines: a write of a whole phase reports millions of results.
+        let text = "";
+        results.forEach((r, i) => {
           done++;
           const line = `[${String(done)}/${String(total)}] ${r.outcome} ${r.change.provider}: ${describeChange(r.change)}${r.error ? ` — ${r.error}` : ""}`;
-          if (io.isTTY && r.outcome === "applied") io.stdout(`\r\u001b[2K${line}`);
-          else io.stdout((io.isTTY ? "\r\u001b[2K" : "") + line + "\n");
-        }
+          if (io.isTTY && r.outcome === "applied") text += `\r\u001b[2K${line}`;
+          else text += (io.isTTY ? "\r\u001b[2K" : "") + line + "\n";
+          if (i % 1000 === 999) {
+            io.stdout(text);
+            text = "";
+          }
+        });
+        if (text !== "") io.stdout(text);
       },
     });
     if (io.isTTY) io.stdout("\r\u001b[2K");
