@@ -3,9 +3,20 @@
 //  1. runs load / validate / model / read / plan phase by phase (bench/phases.mjs, no cache),
 //  2. runs `gatehouse plan` end to end: cold (empty cache), warm (cache, nothing changed) and
 //     after editing two files, printing wall time, peak RSS and the number of changes.
-//   node bench/run.mjs [--users 100000] [--repeat 1] [--skip-phases]
+//  3. with --import: a first import, `plan` and `apply --yes` against an empty local directory, printing
+//     wall time, peak RSS, the number of changes and the size of the journal it leaves.
+//   node bench/run.mjs [--users 100000] [--skip-phases] [--import]
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, totalmem } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -14,6 +25,7 @@ const { values: opt } = parseArgs({
   options: {
     users: { type: "string", default: "100000" },
     "skip-phases": { type: "boolean", default: false },
+    import: { type: "boolean", default: false },
   },
 });
 const users = Number(opt.users);
@@ -93,3 +105,52 @@ for (const name of readdirSync(groupsDir).sort().slice(0, 2))
 plan("warm (2 files edited):");
 // Most of the rest is garbage collection of short-lived objects: a larger young generation helps.
 plan("warm, semi-space 64 MB:", ["--max-semi-space-size=64"]);
+
+if (opt.import) {
+  // A copy of the organization whose local directory does not exist yet: everything is to be created.
+  const importDir = path.join(out, "import");
+  rmSync(importDir, { recursive: true, force: true });
+  cpSync(org, path.join(importDir, "org"), { recursive: true });
+  const config = path.join(importDir, "org", "gatehouse.yaml");
+  writeFileSync(
+    config,
+    readFileSync(config, "utf8").replace(
+      /^( +path: ).*$/m,
+      `$1${JSON.stringify(path.join(importDir, "directory.json"))}`,
+    ),
+  );
+  for (const command of [
+    ["plan", "--format", "json"],
+    ["apply", "--yes"],
+  ]) {
+    const started = process.hrtime.bigint();
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        path.resolve("bench/rss.mjs"),
+        path.resolve("dist/cli/main.js"),
+        command[0],
+        "--dir",
+        "org",
+        ...command.slice(1),
+      ],
+      {
+        cwd: importDir,
+        stdio: ["ignore", "ignore", "pipe"],
+        encoding: "utf8",
+        env: { ...process.env, BENCH_USAGE_FILE: usageFile, GATEHOUSE_QUIET: "1" },
+      },
+    );
+    const wall = Number(process.hrtime.bigint() - started) / 1e9;
+    if (r.status !== 0) throw new Error(`${command[0]} failed (${r.status}): ${r.stderr.slice(0, 2000)}`);
+    const usage = JSON.parse(readFileSync(usageFile, "utf8"));
+    const journal = path.join(importDir, ".gatehouse", "journal.jsonl");
+    process.stdout.write(
+      `first import, gatehouse ${command[0].padEnd(5)} ${wall.toFixed(2)} s wall, ${(usage.userMs / 1000 + usage.systemMs / 1000).toFixed(2)} s CPU, ` +
+        `peak RSS ${Math.round(usage.maxRssKb / 1024)} MB` +
+        (existsSync(journal) ? `, journal ${(statSync(journal).size / 1e6).toFixed(0)} MB` : "") +
+        "\n",
+    );
+  }
+}
