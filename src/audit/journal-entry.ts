@@ -115,8 +115,15 @@ export function follows(
 }
 
 export function sealEntry(entry: NewJournalEntry, previous: ChainFields | undefined): JournalEntry {
-  const unsealed = { ...entry, seq: (previous?.seq ?? 0) + 1, prevHash: previous?.hash ?? GENESIS_HASH };
-  return { ...unsealed, hash: entryHash(unsealed) };
+  const sealed: NewJournalEntry & { seq: number; prevHash: string; hash?: string } = {
+    ...entry,
+    seq: (previous?.seq ?? 0) + 1,
+    prevHash: previous?.hash ?? GENESIS_HASH,
+  };
+  // Hashed before `hash` is there, then given it: one copy of the entry, not two (an import seals
+  // two million).
+  sealed.hash = entryHash(sealed);
+  return sealed as JournalEntry;
 }
 
 function entryHash(entry: object): string {
