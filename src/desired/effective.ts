@@ -287,11 +287,15 @@ export function describeProvenance(p: Provenance): string {
   }
   switch (p.kind) {
     case "direct":
-      return (
-        `listed at ${p.source.file}:${String(p.source.line)}` +
-        (p.until ? ` until ${p.until}` : "") +
-        (p.reason ? ` (${p.reason})` : "")
-      );
+      // Joined into one flat string: a first import's plan holds a million of these.
+      return [
+        "listed at ",
+        p.source.file,
+        ":",
+        String(p.source.line),
+        p.until ? ` until ${p.until}` : "",
+        p.reason ? ` (${p.reason})` : "",
+      ].join("");
     case "nested":
       return `via group ${p.via} (${p.source.file}:${String(p.source.line)}) ← ${describeProvenance(p.inner)}`;
   }

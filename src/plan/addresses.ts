@@ -5,12 +5,16 @@ export const userAddress = (provider: string, account: string): string => `${pro
 export const sessionsAddress = (provider: string, account: string): string =>
   `${provider}:user/${account}#sessions`;
 export const groupAddress = (provider: string, group: string): string => `${provider}:group/${group}`;
+/**
+ * Joined rather than built with a template: join makes one flat string, where `+` makes a chain of
+ * pieces that sorting and hashing flatten later (a first import makes two million of these).
+ */
 export const membershipAddress = (
   provider: string,
   group: string,
   member: string,
   memberKind: "user" | "group",
-): string => `${provider}:membership/${group}/${memberKind === "group" ? "group:" : ""}${member}`;
+): string => [provider, ":membership/", group, "/", memberKind === "group" ? "group:" : "", member].join("");
 
 /** The new name a change gives a group, if it renames it. */
 export function renamedGroupTo(change: Change): string | undefined {

@@ -1,4 +1,4 @@
-import type { DesiredGroup, DesiredMember, LiveGroup, LiveState } from "../model/state.ts";
+import type { DesiredGroup, DesiredMember, LiveGroup, LiveState, Provenance } from "../model/state.ts";
 import { describeProvenance } from "../desired/effective.ts";
 import { groupAddress, membershipAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
@@ -34,6 +34,21 @@ function wasApplied(
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The "why" of a membership held by one role alone, by the role's way: one list for all who hold it so. */
+const roleWhy = new WeakMap<Provenance, readonly string[]>();
+
+/** A change's "why" lines: one per way the member holds the group. */
+function whyOf(provenance: readonly Provenance[]): readonly string[] {
+  const only = provenance.length === 1 ? provenance[0] : undefined;
+  if (only?.kind !== "role") return provenance.map(describeProvenance);
+  let why = roleWhy.get(only);
+  if (why === undefined) {
+    why = [describeProvenance(only)];
+    roleWhy.set(only, why);
+  }
+  return why;
+}
 
 /**
  * The end of a temporary membership: the latest end among its ways, when every way to it is a grant
@@ -91,7 +106,7 @@ function planMembers(
       have !== undefined && wasApplied(sink, want.name, account, "user", formerName),
     );
     change.risk = "broadens";
-    change.why = member.provenance.map(describeProvenance);
+    change.why = whyOf(member.provenance);
     const first = member.provenance[0];
     if (first) change.source = first.source;
     sink.change(change);
