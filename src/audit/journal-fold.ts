@@ -9,6 +9,7 @@ import { readSetAside } from "./set-aside.ts";
 import { withoutDirty } from "./git.ts";
 import { attributesDigest } from "../model/attributes-digest.ts";
 import { JournalError } from "./journal-error.ts";
+import { AddressSet } from "./address-set.ts";
 import { eachLine, entryAtLine, LINE_CHUNK_BYTES, openJournal, tornJournalError } from "./journal-lines.ts";
 
 /**
@@ -42,7 +43,7 @@ export interface JournalFold {
 }
 
 interface MutableFold {
-  readonly managed: Set<string>;
+  readonly managed: AddressSet;
   readonly accounts: Map<string, string[]>;
   entries: number;
   /**
@@ -53,55 +54,11 @@ interface MutableFold {
   lastCommit?: string;
   readonly written: Map<string, string>;
   readonly disabled: Set<string>;
-  /**
-   * The managed membership addresses of each group, by address prefix (see membersPrefix); made on the
-   * first group delete or rename of a read, kept current until the read ends, then let go.
-   */
-  byGroup?: Map<string, Set<string>>;
 }
 
 /** The start every membership address of `group` shares: `<provider>:membership/<group>/`. */
 function membersPrefix(provider: string, group: string): string {
   return membershipAddress(provider, group, "", "user");
-}
-
-const MEMBERSHIP = ":membership/";
-
-/** The membership prefix of a managed address, or undefined for a user or group address. */
-function prefixOf(address: string): string | undefined {
-  const at = address.indexOf(MEMBERSHIP);
-  if (at < 0) return undefined;
-  const slash = address.indexOf("/", at + MEMBERSHIP.length);
-  return slash < 0 ? undefined : address.slice(0, slash + 1);
-}
-
-function groupIndex(fold: MutableFold): Map<string, Set<string>> {
-  if (fold.byGroup) return fold.byGroup;
-  const byGroup = new Map<string, Set<string>>();
-  for (const address of fold.managed) {
-    const prefix = prefixOf(address);
-    if (prefix === undefined) continue;
-    const members = byGroup.get(prefix);
-    if (members) members.add(address);
-    else byGroup.set(prefix, new Set([address]));
-  }
-  fold.byGroup = byGroup;
-  return byGroup;
-}
-
-function manage(fold: MutableFold, address: string): void {
-  fold.managed.add(address);
-  const prefix = fold.byGroup && prefixOf(address);
-  if (!fold.byGroup || prefix === undefined) return;
-  const members = fold.byGroup.get(prefix);
-  if (members) members.add(address);
-  else fold.byGroup.set(prefix, new Set([address]));
-}
-
-function unmanage(fold: MutableFold, address: string): void {
-  fold.managed.delete(address);
-  const prefix = fold.byGroup && prefixOf(address);
-  if (prefix !== undefined) fold.byGroup?.get(prefix)?.delete(address);
 }
 
 /**
@@ -110,16 +67,10 @@ function unmanage(fold: MutableFold, address: string): void {
  * lose them in additive mode), and the renamed group's would look like someone else's.
  */
 function moveMemberships(fold: MutableFold, provider: string, from: string, to: string | undefined): void {
-  const byGroup = groupIndex(fold);
-  const oldPrefix = membersPrefix(provider, from);
-  const members = byGroup.get(oldPrefix);
-  byGroup.delete(oldPrefix);
-  if (!members) return;
-  const newPrefix = to === undefined ? undefined : membersPrefix(provider, to);
-  for (const address of members) {
-    fold.managed.delete(address);
-    if (newPrefix !== undefined) manage(fold, newPrefix + address.slice(oldPrefix.length));
-  }
+  fold.managed.moveGroup(
+    membersPrefix(provider, from),
+    to === undefined ? undefined : membersPrefix(provider, to),
+  );
 }
 
 /** Actions that make an address gatehouse's once applied (and whose intent apply journals first). */
@@ -137,13 +88,13 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   if (entry.type === "intent") {
     for (const id of entry.changeIds) {
       if (fold.managed.has(id)) continue;
-      manage(fold, id);
+      fold.managed.add(id);
       fold.provisional.add(id);
     }
     return;
   }
   const c = entry.change;
-  if (fold.provisional.delete(c.id) && entry.outcome !== "applied") unmanage(fold, c.id);
+  if (fold.provisional.delete(c.id) && entry.outcome !== "applied") fold.managed.delete(c.id);
   if (c.userId !== undefined) {
     const account = accountOf(c);
     if (account !== undefined) {
@@ -158,12 +109,12 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   const renamedTo = renamedGroupTo(c);
   if (c.kind === "group" && renamedTo !== undefined) {
     moveMemberships(fold, c.provider, c.group, renamedTo);
-    unmanage(fold, c.id);
-    manage(fold, groupAddress(c.provider, renamedTo));
+    fold.managed.delete(c.id);
+    fold.managed.add(groupAddress(c.provider, renamedTo));
     return;
   }
-  if (MANAGING_ACTIONS.has(c.action)) manage(fold, c.id);
-  else if (c.action === "delete" || c.action === "remove") unmanage(fold, c.id);
+  if (MANAGING_ACTIONS.has(c.action)) fold.managed.add(c.id);
+  else if (c.action === "delete" || c.action === "remove") fold.managed.delete(c.id);
   if (c.kind === "user" && (c.action === "create" || c.action === "update"))
     fold.written.set(c.id, attributesDigest(c.after));
   else if (c.kind === "user" && c.action === "delete") fold.written.delete(c.id);
@@ -174,7 +125,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
 
 export function emptyFold(): MutableFold {
   return {
-    managed: new Set(),
+    managed: new AddressSet(),
     accounts: new Map(),
     entries: 0,
     provisional: new Set(),
@@ -215,7 +166,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 }
 
 // 2: group deletes and renames carry their memberships (a fold made by 1 did not). 3: intents. 4: head.
-const FORMAT = "gatehouse journal fold 5";
+// 5: disabled. 6: managed addresses by group, member names listed once (AddressSet.toJSON).
+const FORMAT = "gatehouse journal fold 6";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 
 function cacheFileOf(cacheDir: string, journal: string): string {
@@ -252,8 +204,9 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
   if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string") return undefined;
   if (!isOffset(headSeq) || typeof headHash !== "string") return undefined;
-  if (!isOffset(entries) || !Array.isArray(managed) || !Array.isArray(accounts)) return undefined;
-  const fold = emptyFold();
+  const managedSet = AddressSet.fromJSON(managed);
+  if (!isOffset(entries) || managedSet === undefined || !Array.isArray(accounts)) return undefined;
+  const fold: MutableFold = { ...emptyFold(), managed: managedSet };
   fold.entries = entries;
   // Absent from caches written before it was kept: the next apply-start folded sets it.
   if (typeof lastCommit === "string") fold.lastCommit = lastCommit;
@@ -262,7 +215,6 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     for (const pair of written)
       if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
         fold.written.set(pair[0], pair[1]);
-  for (const id of managed) if (typeof id === "string") fold.managed.add(id);
   if (!Array.isArray(provisional) || !Array.isArray(disabled)) return undefined;
   for (const id of disabled) if (typeof id === "string") fold.disabled.add(id);
   for (const id of provisional) if (typeof id === "string") fold.provisional.add(id);
@@ -284,7 +236,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     lastLineHash: cache.lastLineHash,
     ...(cache.head === undefined ? {} : { headSeq: cache.head.seq, headHash: cache.head.hash }),
     entries: cache.fold.entries,
-    managed: [...cache.fold.managed],
+    managed: cache.fold.managed.toJSON(),
     accounts: [...cache.fold.accounts],
     provisional: [...cache.fold.provisional],
     ...(cache.fold.lastCommit === undefined ? {} : { lastCommit: cache.fold.lastCommit }),
@@ -370,7 +322,7 @@ export async function foldJournal(
   const aside = await readSetAside(journalPath);
   if (aside.length === 0) return fold;
   const more: MutableFold = {
-    managed: new Set(fold.managed),
+    managed: copyOf(fold.managed),
     accounts: new Map([...fold.accounts].map(([k, v]) => [k, [...v]])),
     entries: fold.entries,
     provisional: new Set(fold.provisional),
@@ -379,8 +331,13 @@ export async function foldJournal(
     disabled: new Set(fold.disabled),
   };
   for (const entry of aside) foldEntry(more, { ...entry, seq: 0, prevHash: "", hash: "" });
-  delete more.byGroup;
   return more;
+}
+
+function copyOf(addresses: ReadonlySet<string>): AddressSet {
+  const copy = new AddressSet();
+  for (const address of addresses) copy.add(address);
+  return copy;
 }
 
 async function foldJournalFile(
@@ -428,9 +385,6 @@ async function foldJournalFile(
       },
       chunkBytes,
     );
-    // The per-group index served this read's deletes and renames only (built on the first, a second or so
-    // at 2M managed memberships); the plan does not keep it.
-    delete fold.byGroup;
     const lastLineHash = lastLine === undefined ? resumed?.lastLineHash : sha256(lastLine);
     if (cacheFile !== undefined && lastLineHash !== undefined && head !== undefined)
       await writeFoldCache(cacheFile, { end: offset, lastLineStart, lastLineHash, head, fold });

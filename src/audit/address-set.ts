@@ -1,0 +1,156 @@
+/**
+ * A set of change addresses (plan/addresses.ts) that keeps membership addresses by group: each group's
+ * prefix (`<provider>:membership/<group>/`) once, with the rest of each address (the member) in a set
+ * of its own. A journal that imported 100k people holds two million managed memberships; as whole
+ * addresses they were two million strings of about 60 characters to read, hash and keep on every plan.
+ * Kept by group, the members are the few hundred thousand account names the cache file lists once
+ * (see toJSON), and a group deleted or renamed moves its members in one step.
+ */
+export class AddressSet implements ReadonlySet<string> {
+  /** Addresses that are not memberships (users, groups). */
+  readonly #other = new Set<string>();
+  /** Membership prefix → the rest of each address under it. */
+  readonly #byGroup = new Map<string, Set<string>>();
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  has(address: string): boolean {
+    const at = splitAt(address);
+    if (at < 0) return this.#other.has(address);
+    return this.#byGroup.get(address.slice(0, at))?.has(address.slice(at)) === true;
+  }
+
+  add(address: string): this {
+    const at = splitAt(address);
+    if (at < 0) {
+      if (!this.#other.has(address)) this.#size++;
+      this.#other.add(address);
+    } else this.#addMember(address.slice(0, at), address.slice(at));
+    return this;
+  }
+
+  delete(address: string): boolean {
+    const at = splitAt(address);
+    const isDeleted =
+      at < 0
+        ? this.#other.delete(address)
+        : this.#byGroup.get(address.slice(0, at))?.delete(address.slice(at)) === true;
+    if (isDeleted) this.#size--;
+    return isDeleted;
+  }
+
+  /**
+   * Moves every membership under prefix `from` to prefix `to` (a group renamed), or drops them (`to`
+   * undefined: the group deleted).
+   */
+  moveGroup(from: string, to: string | undefined): void {
+    const members = this.#byGroup.get(from);
+    if (members === undefined) return;
+    this.#byGroup.delete(from);
+    this.#size -= members.size;
+    if (to !== undefined) for (const member of members) this.#addMember(to, member);
+  }
+
+  #addMember(prefix: string, member: string): void {
+    let members = this.#byGroup.get(prefix);
+    if (members === undefined) {
+      members = new Set();
+      this.#byGroup.set(prefix, members);
+    }
+    if (members.has(member)) return;
+    members.add(member);
+    this.#size++;
+  }
+
+  *[Symbol.iterator](): SetIterator<string> {
+    yield* this.#other;
+    for (const [prefix, members] of this.#byGroup) for (const member of members) yield prefix + member;
+  }
+
+  keys(): SetIterator<string> {
+    return this[Symbol.iterator]();
+  }
+
+  values(): SetIterator<string> {
+    return this[Symbol.iterator]();
+  }
+
+  *entries(): SetIterator<[string, string]> {
+    for (const address of this) yield [address, address];
+  }
+
+  forEach(callback: (value: string, key: string, set: ReadonlySet<string>) => void): void {
+    for (const address of this) callback(address, address, this);
+  }
+
+  /**
+   * The set as plain JSON: the other addresses, each member name once, and each group's members as
+   * positions in that list.
+   */
+  toJSON(): AddressSetJson {
+    const names: string[] = [];
+    const index = new Map<string, number>();
+    const groups: [string, number[]][] = [];
+    for (const [prefix, members] of this.#byGroup) {
+      if (members.size === 0) continue;
+      const positions: number[] = [];
+      for (const member of members) {
+        let i = index.get(member);
+        if (i === undefined) {
+          i = names.length;
+          index.set(member, i);
+          names.push(member);
+        }
+        positions.push(i);
+      }
+      groups.push([prefix, positions]);
+    }
+    return { other: [...this.#other], names, groups };
+  }
+
+  /** The set toJSON wrote, or undefined when `value` is not one. */
+  static fromJSON(value: unknown): AddressSet | undefined {
+    if (typeof value !== "object" || value === null) return undefined;
+    const { other, names, groups } = value as Record<string, unknown>;
+    if (!isStringList(other) || !isStringList(names) || !Array.isArray(groups)) return undefined;
+    const set = new AddressSet();
+    for (const address of other) set.add(address);
+    for (const group of groups as unknown[]) {
+      if (!Array.isArray(group) || typeof group[0] !== "string" || !Array.isArray(group[1])) return undefined;
+      const prefix = group[0];
+      if (splitAt(`${prefix}x`) !== prefix.length) return undefined;
+      for (const i of group[1] as unknown[]) {
+        const member = typeof i === "number" ? names[i] : undefined;
+        if (member === undefined) return undefined;
+        set.#addMember(prefix, member);
+      }
+    }
+    return set;
+  }
+}
+
+export interface AddressSetJson {
+  readonly other: readonly string[];
+  readonly names: readonly string[];
+  readonly groups: readonly (readonly [string, readonly number[]])[];
+}
+
+const MEMBERSHIP = ":membership/";
+
+/**
+ * Where a membership address's member part starts (after `<provider>:membership/<group>/`), or -1
+ * for any other address.
+ */
+export function splitAt(address: string): number {
+  const at = address.indexOf(MEMBERSHIP);
+  if (at < 0) return -1;
+  const slash = address.indexOf("/", at + MEMBERSHIP.length);
+  return slash < 0 ? -1 : slash + 1;
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
+}
