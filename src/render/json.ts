@@ -18,14 +18,17 @@ const MAX_RUN = 1_000;
 
 /**
  * Items of a list two levels down, as JSON.stringify(list, null, 2) nested there writes them, separated
- * by ",\n": JSON.stringify of the run itself, without its brackets, shifted in by one level. (An item
- * left out of JSON, such as undefined, is null in a list: the same as item by item.)
+ * by ",\n": the run wrapped in a list of its own, so that JSON.stringify indents it at that depth, without
+ * the wrapper's lines. (An item left out of JSON, such as undefined, is null in a list: the same as item
+ * by item.)
  */
 function indentedItems(items: readonly unknown[]): string {
-  const text = JSON.stringify(items, null, 2);
-  // "[\n  a,\n  b\n]": drop "[\n" and "\n]", and indent every line by two more spaces.
-  return `  ${text.slice(2, -2).replaceAll("\n", "\n  ")}`;
+  // "[\n  [\n    a,\n    b\n  ]\n]": drop the first two lines and the last two.
+  return JSON.stringify([items], null, 2).slice(WRAPPER_HEAD.length, -WRAPPER_TAIL.length);
 }
+
+const WRAPPER_HEAD = "[\n  [\n";
+const WRAPPER_TAIL = "\n  ]\n]";
 
 /**
  * The plan as versioned JSON (`formatVersion`), exactly `JSON.stringify(plan, null, 2)` and a newline,
