@@ -53,7 +53,7 @@ export function* renderJsonPieces(plan: Plan, pieceSize = PIECE): Generator<stri
     // by one level): two million calls and string edits are two thousand. Runs are sized from the
     // items written so far, to end near a piece's end.
     let chars = 0;
-    for (let i = 0; i < items.length; ) {
+    for (let i = 0; i < items.length;) {
       const perItem = i === 0 ? pieceSize : chars / i;
       const count = Math.min(MAX_RUN, Math.max(1, Math.floor(pieceSize / Math.max(perItem, 1))));
       const run = indentedItems(items.slice(i, i + count));
