@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Plan } from "../plan/types.ts";
 import { ConfigError, StalePlanError } from "../errors.ts";
-import { canonicalJson, canonicalSha256 } from "../audit/canonical-json.ts";
+import { canonicalSha256 } from "../audit/canonical-json.ts";
 import { isChange, isRecord } from "../audit/change-shape.ts";
 import { parseLargeJsonObject } from "../io/large-json.ts";
 
@@ -44,10 +44,39 @@ export async function readSavedPlan(file: string, oneStringBytes = ONE_STRING_BY
   return data as unknown as Plan; // shape checked above: formatVersion, providers, digest and every change
 }
 
+/**
+ * What apply keeps of a saved plan once it is read: enough to prove that the plan made now is the same.
+ * The saved plan itself is let go before the new one is made: at 100k people a first import's plan is
+ * 0.7 GB in memory, and two of them at once is what a machine cannot spare.
+ */
+export interface SavedPlanConsent {
+  readonly desiredDigest: string;
+  readonly providers: readonly { readonly name: string; readonly liveDigest: string }[];
+  /** sha256 of the canonical JSON of its changes, in order. */
+  readonly changesDigest: string;
+  /** planChecksum of the whole plan, when asked for (apply --checksum). */
+  readonly checksum?: string;
+}
+
+export function consentOf(saved: Plan, withChecksum: boolean): SavedPlanConsent {
+  return {
+    desiredDigest: saved.desiredDigest,
+    providers: saved.providers.map((p) => ({ name: p.name, liveDigest: p.liveDigest })),
+    changesDigest: canonicalSha256(saved.changes),
+    ...(withChecksum ? { checksum: planChecksum(saved) } : {}),
+  };
+}
+
 /** Refuses a saved plan when the files, the live state or the plan's own changes moved since it was made. */
-export function assertPlanCurrent(saved: Plan, fresh: Plan, expectedChecksum: string | undefined): void {
-  if (expectedChecksum !== undefined && planChecksum(saved) !== expectedChecksum) {
-    throw new StalePlanError(`its checksum is ${planChecksum(saved)}, not the expected ${expectedChecksum}`);
+export function assertPlanCurrent(
+  saved: SavedPlanConsent,
+  fresh: Plan,
+  expectedChecksum: string | undefined,
+): void {
+  if (expectedChecksum !== undefined && saved.checksum !== expectedChecksum) {
+    throw new StalePlanError(
+      `its checksum is ${saved.checksum ?? "unknown"}, not the expected ${expectedChecksum}`,
+    );
   }
   if (saved.desiredDigest !== fresh.desiredDigest)
     throw new StalePlanError("the access files changed since the plan was made");
@@ -59,10 +88,7 @@ export function assertPlanCurrent(saved: Plan, fresh: Plan, expectedChecksum: st
   }
   // Every field of every change must be what gatehouse computes now: a saved plan is consent to exactly
   // these changes, never a way to smuggle in others (the file is not trusted; the fresh plan is applied).
-  const differs =
-    saved.changes.length !== fresh.changes.length ||
-    saved.changes.some((change, i) => canonicalJson(change) !== canonicalJson(fresh.changes[i]));
-  if (differs) {
+  if (saved.changesDigest !== canonicalSha256(fresh.changes)) {
     throw new StalePlanError(
       "the plan's changes differ from what the files and live state give now (a grant may have expired, or the file was edited)",
     );

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { appendJournalEntries, readJournal, type NewJournalEntry } from "../../src/audit/journal.ts";
 import { managedAddresses } from "../../src/engine/managed.ts";
-import { assertPlanCurrent, planChecksum } from "../../src/engine/saved-plan.ts";
+import { assertPlanCurrent, consentOf, planChecksum } from "../../src/engine/saved-plan.ts";
 import { userIdFromAccount } from "../../src/engine/import-files.ts";
 import { StalePlanError } from "../../src/errors.ts";
 import type { Change, Plan } from "../../src/plan/types.ts";
@@ -70,20 +70,23 @@ describe("assertPlanCurrent", () => {
 
   it("accepts the same plan made again", () => {
     expect(() => {
-      assertPlanCurrent(saved, planFor(grant, { live: state }), planChecksum(saved));
+      assertPlanCurrent(consentOf(saved, true), planFor(grant, { live: state }), planChecksum(saved));
     }).not.toThrow();
   });
 
-  it("refuses a checksum that is not the saved plan's", () => {
+  it("refuses a checksum that is not the saved plan's, and one it was not asked to keep", () => {
     expect(() => {
-      assertPlanCurrent(saved, saved, "0".repeat(64));
+      assertPlanCurrent(consentOf(saved, true), saved, "0".repeat(64));
     }).toThrow(StalePlanError);
+    expect(() => {
+      assertPlanCurrent(consentOf(saved, false), saved, planChecksum(saved));
+    }).toThrow("its checksum is unknown");
   });
 
   it("refuses when the access files changed", () => {
     const fresh: Plan = { ...saved, desiredDigest: "e".repeat(64) };
     expect(() => {
-      assertPlanCurrent(saved, fresh, undefined);
+      assertPlanCurrent(consentOf(saved, false), fresh, undefined);
     }).toThrow("plan is stale: the access files changed since the plan was made; re-run plan");
   });
 
@@ -93,7 +96,7 @@ describe("assertPlanCurrent", () => {
       providers: saved.providers.map((p) => ({ ...p, liveDigest: "f".repeat(64) })),
     };
     expect(() => {
-      assertPlanCurrent(saved, fresh, undefined);
+      assertPlanCurrent(consentOf(saved, false), fresh, undefined);
     }).toThrow("the live state of directory changed since the plan was made");
   });
 
@@ -101,7 +104,7 @@ describe("assertPlanCurrent", () => {
     const later = planFor(grant, { live: state, now: new Date(NOW.getTime() + 60_000) });
     expect(later.changes).toEqual([]);
     expect(() => {
-      assertPlanCurrent(saved, later, undefined);
+      assertPlanCurrent(consentOf(saved, false), later, undefined);
     }).toThrow("the plan's changes differ from what the files and live state give now");
   });
 
@@ -115,10 +118,10 @@ describe("assertPlanCurrent", () => {
       ),
     };
     expect(() => {
-      assertPlanCurrent(tampered, fresh, undefined);
+      assertPlanCurrent(consentOf(tampered, false), fresh, undefined);
     }).toThrow("the plan's changes differ");
     expect(() => {
-      assertPlanCurrent(fresh, fresh, undefined);
+      assertPlanCurrent(consentOf(fresh, false), fresh, undefined);
     }).not.toThrow();
   });
 });

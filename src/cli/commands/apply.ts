@@ -1,7 +1,12 @@
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { closeProviders, journalPathOf, preparePlan, type EngineOptions } from "../../engine/prepare-plan.ts";
-import { assertPlanCurrent, readSavedPlan } from "../../engine/saved-plan.ts";
+import {
+  assertPlanCurrent,
+  consentOf,
+  readSavedPlan,
+  type SavedPlanConsent,
+} from "../../engine/saved-plan.ts";
 import { runApply } from "../../engine/run-apply.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { accessCommitsSince, describeActor } from "../../audit/git.ts";
@@ -13,7 +18,6 @@ import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { describeChange } from "../../render/describe.ts";
 import { COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import { acquireFileLock, releaseFileLock } from "../../io/file-lock.ts";
-import type { Plan } from "../../plan/types.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
 
@@ -53,7 +57,14 @@ export async function runApplyCommand(argv: readonly string[], io: CliIo): Promi
   if (args.positionals.length > 1)
     throw new UsageError(`apply takes at most one saved plan\n\n${APPLY_USAGE}`);
   const planFile = args.positionals[0];
-  const saved = planFile === undefined ? undefined : await readSavedPlan(path.resolve(io.cwd, planFile));
+  // Only what proves the plan made now is the same is kept of a saved plan (see SavedPlanConsent).
+  const saved =
+    planFile === undefined
+      ? undefined
+      : consentOf(
+          await readSavedPlan(path.resolve(io.cwd, planFile)),
+          stringOpt(args, "checksum") !== undefined,
+        );
   const only = saved ? saved.providers.map((p) => p.name) : listOpt(args, "provider");
   const options = engineOptions(io, stringOpt(args, "dir"), only, stringOpt(args, "journal"));
   // One apply at a time per journal on this machine, from its plan to its last entry: a second run
@@ -130,7 +141,7 @@ async function applyLocked(
   args: Parsed,
   io: CliIo,
   options: EngineOptions,
-  saved: Plan | undefined,
+  saved: SavedPlanConsent | undefined,
 ): Promise<number> {
   // The GitHub settings are checked before anything is read, the lookup itself after the plan.
   const approvalsContext = flag(args, "record-approvals") ? repoContextOf(args, io) : undefined;
