@@ -12,6 +12,8 @@ export class AddressSet implements ReadonlySet<string> {
   /** Membership prefix → the rest of each address under it. */
   readonly #byGroup = new Map<string, Set<string>>();
   #size = 0;
+  /** The group looked up last (see #membersAt). */
+  #last: { readonly prefix: string; readonly members: Set<string> } | undefined;
 
   get size(): number {
     return this.#size;
@@ -20,26 +22,48 @@ export class AddressSet implements ReadonlySet<string> {
   has(address: string): boolean {
     const at = splitAt(address);
     if (at < 0) return this.#other.has(address);
-    return this.#byGroup.get(address.slice(0, at))?.has(address.slice(at)) === true;
+    return this.#membersAt(address, at)?.has(address.slice(at)) === true;
   }
 
-  add(address: string): this {
+  /** Adds `address`; true when it was not there before. */
+  add(address: string): boolean {
     const at = splitAt(address);
     if (at < 0) {
-      if (!this.#other.has(address)) this.#size++;
+      if (this.#other.has(address)) return false;
       this.#other.add(address);
-    } else this.#addMember(address.slice(0, at), address.slice(at));
-    return this;
+      this.#size++;
+      return true;
+    }
+    return this.#addMember(address.slice(0, at), address.slice(at));
   }
 
   delete(address: string): boolean {
     const at = splitAt(address);
     const isDeleted =
-      at < 0
-        ? this.#other.delete(address)
-        : this.#byGroup.get(address.slice(0, at))?.delete(address.slice(at)) === true;
+      at < 0 ? this.#other.delete(address) : this.#membersAt(address, at)?.delete(address.slice(at)) === true;
     if (isDeleted) this.#size--;
     return isDeleted;
+  }
+
+  /**
+   * The members under the prefix of `address` (its first `at` characters). The last group asked about
+   * is remembered: a journal lists a group's memberships one after another, so most lookups neither cut
+   * the prefix out nor hash it.
+   */
+  #membersAt(address: string, at: number): Set<string> | undefined {
+    const last = this.#last;
+    if (last?.prefix.length === at && address.startsWith(last.prefix)) return last.members;
+    const prefix = address.slice(0, at);
+    const members = this.#byGroup.get(prefix);
+    if (members !== undefined) this.#last = { prefix, members };
+    return members;
+  }
+
+  clear(): void {
+    this.#other.clear();
+    this.#byGroup.clear();
+    this.#last = undefined;
+    this.#size = 0;
   }
 
   /**
@@ -50,19 +74,22 @@ export class AddressSet implements ReadonlySet<string> {
     const members = this.#byGroup.get(from);
     if (members === undefined) return;
     this.#byGroup.delete(from);
+    if (this.#last?.members === members) this.#last = undefined;
     this.#size -= members.size;
     if (to !== undefined) for (const member of members) this.#addMember(to, member);
   }
 
-  #addMember(prefix: string, member: string): void {
-    let members = this.#byGroup.get(prefix);
+  #addMember(prefix: string, member: string): boolean {
+    let members = this.#membersAt(prefix, prefix.length);
     if (members === undefined) {
       members = new Set();
       this.#byGroup.set(prefix, members);
+      this.#last = { prefix, members };
     }
-    if (members.has(member)) return;
+    if (members.has(member)) return false;
     members.add(member);
     this.#size++;
+    return true;
   }
 
   *[Symbol.iterator](): SetIterator<string> {

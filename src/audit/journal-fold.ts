@@ -50,7 +50,7 @@ interface MutableFold {
    * Addresses an intent entry made managed that were not before, while their run may still report
    * them: a failed or skipped outcome takes them back; a run that ends (or dies) without one leaves them.
    */
-  readonly provisional: Set<string>;
+  readonly provisional: AddressSet;
   lastCommit?: string;
   readonly written: Map<string, string>;
   readonly disabled: Set<string>;
@@ -86,11 +86,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     return;
   }
   if (entry.type === "intent") {
-    for (const id of entry.changeIds) {
-      if (fold.managed.has(id)) continue;
-      fold.managed.add(id);
-      fold.provisional.add(id);
-    }
+    for (const id of entry.changeIds) if (fold.managed.add(id)) fold.provisional.add(id);
     return;
   }
   const c = entry.change;
@@ -128,7 +124,7 @@ export function emptyFold(): MutableFold {
     managed: new AddressSet(),
     accounts: new Map(),
     entries: 0,
-    provisional: new Set(),
+    provisional: new AddressSet(),
     written: new Map(),
     disabled: new Set(),
   };
@@ -166,7 +162,7 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 }
 
 // 2: group deletes and renames carry their memberships (a fold made by 1 did not). 3: intents. 4: head.
-// 5: disabled. 6: managed addresses by group, member names listed once (AddressSet.toJSON).
+// 5: disabled. 6: managed and provisional addresses by group, member names listed once (AddressSet).
 const FORMAT = "gatehouse journal fold 6";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 
@@ -206,7 +202,9 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
   if (!isOffset(headSeq) || typeof headHash !== "string") return undefined;
   const managedSet = AddressSet.fromJSON(managed);
   if (!isOffset(entries) || managedSet === undefined || !Array.isArray(accounts)) return undefined;
-  const fold: MutableFold = { ...emptyFold(), managed: managedSet };
+  const provisionalSet = AddressSet.fromJSON(provisional);
+  if (provisionalSet === undefined) return undefined;
+  const fold: MutableFold = { ...emptyFold(), managed: managedSet, provisional: provisionalSet };
   fold.entries = entries;
   // Absent from caches written before it was kept: the next apply-start folded sets it.
   if (typeof lastCommit === "string") fold.lastCommit = lastCommit;
@@ -215,9 +213,8 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     for (const pair of written)
       if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
         fold.written.set(pair[0], pair[1]);
-  if (!Array.isArray(provisional) || !Array.isArray(disabled)) return undefined;
+  if (!Array.isArray(disabled)) return undefined;
   for (const id of disabled) if (typeof id === "string") fold.disabled.add(id);
-  for (const id of provisional) if (typeof id === "string") fold.provisional.add(id);
   for (const pair of accounts) {
     if (!Array.isArray(pair) || typeof pair[0] !== "string" || !Array.isArray(pair[1])) return undefined;
     fold.accounts.set(
@@ -238,7 +235,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     entries: cache.fold.entries,
     managed: cache.fold.managed.toJSON(),
     accounts: [...cache.fold.accounts],
-    provisional: [...cache.fold.provisional],
+    provisional: cache.fold.provisional.toJSON(),
     ...(cache.fold.lastCommit === undefined ? {} : { lastCommit: cache.fold.lastCommit }),
     written: [...cache.fold.written],
     disabled: [...cache.fold.disabled],
@@ -325,7 +322,7 @@ export async function foldJournal(
     managed: copyOf(fold.managed),
     accounts: new Map([...fold.accounts].map(([k, v]) => [k, [...v]])),
     entries: fold.entries,
-    provisional: new Set(fold.provisional),
+    provisional: copyOf(fold.provisional),
     ...(fold.lastCommit === undefined ? {} : { lastCommit: fold.lastCommit }),
     written: new Map(fold.written),
     disabled: new Set(fold.disabled),

@@ -36,8 +36,11 @@ describe("AddressSet", () => {
         const roll = next();
         const address = randomAddress(next);
         if (roll < 0.55) {
-          set.add(address);
+          expect(set.add(address)).toBe(!reference.has(address));
           reference.add(address);
+        } else if (roll < 0.005 + 0.55) {
+          set.clear();
+          reference.clear();
         } else if (roll < 0.85) {
           expect(set.delete(address)).toBe(reference.delete(address));
         } else {
