@@ -118,10 +118,11 @@ class PlainEncoder {
     return true;
   }
 
-  private encodeObject(value: Readonly<Record<string, unknown>>): boolean {
+  /** Encodes a plain object, leaving out its key `omitted` if given. */
+  encodeObject(value: Readonly<Record<string, unknown>>, omitted?: string): boolean {
     const shape = shapeOf(value);
     const { sorted } = shape;
-    if (isFlat(value, sorted)) {
+    if (omitted === undefined && isFlat(value, sorted)) {
       // With the sorted keys as its property list, JSON.stringify writes them in that order: for an
       // object of primitives (a user, most often) that is exactly the canonical JSON, in one native call.
       this.write(JSON.stringify(value, sorted as string[]));
@@ -130,8 +131,9 @@ class PlainEncoder {
     this.write("{");
     let isFirst = true;
     for (let i = 0; i < sorted.length; i++) {
-      const item = value[sorted[i] ?? ""];
-      if (isSkipped(item)) continue;
+      const key = sorted[i] ?? "";
+      const item = value[key];
+      if (isSkipped(item) || key === omitted) continue;
       this.write((isFirst ? shape.first[i] : shape.rest[i]) ?? "");
       isFirst = false;
       if (!this.encode(item)) return false;
@@ -195,4 +197,20 @@ export function canonicalSha256(value: unknown): string {
   if (!new PlainEncoder(write).encode(value)) return sha256Hex(canonicalJson(value));
   hash.update(pending, "utf8");
   return hash.digest("hex");
+}
+
+/**
+ * canonicalSha256 of a plain object without one of its keys (a journal entry without its `hash`), with
+ * no copy of the object made.
+ */
+export function canonicalSha256Without(value: object, omitted: string): string {
+  if (!(omitted in value)) return canonicalSha256(value);
+  let text = "";
+  const encoder = new PlainEncoder((piece) => {
+    text += piece;
+  });
+  if (isPlainObject(value) && encoder.encodeObject(value, omitted)) return sha256Hex(text);
+  const rest: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) if (key !== omitted) rest[key] = item;
+  return sha256Hex(canonicalJson(rest));
 }

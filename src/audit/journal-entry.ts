@@ -1,7 +1,7 @@
 import type { Change } from "../plan/types.ts";
 import type { ProviderStats } from "../providers/types.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
-import { canonicalSha256 } from "./canonical-json.ts";
+import { canonicalSha256, canonicalSha256Without } from "./canonical-json.ts";
 import { isChange, isRecord } from "./change-shape.ts";
 
 /** `prevHash` of the first entry. */
@@ -132,11 +132,7 @@ function entryHash(entry: object): string {
 
 /** The hash an entry should carry: sha256 over its canonical JSON, `hash` left out. */
 export function hashEntry(entry: Readonly<Record<string, unknown>> | NewJournalEntry): string {
-  if (!("hash" in entry)) return entryHash(entry);
-  // A copy without `hash`, built key by key: `delete` would make a slow dictionary object of it.
-  const rest: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(entry)) if (key !== "hash") rest[key] = value;
-  return entryHash(rest);
+  return canonicalSha256Without(entry, "hash");
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

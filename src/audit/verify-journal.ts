@@ -1,3 +1,4 @@
+import { AddressSet } from "./address-set.ts";
 import type { ChainFields, JournalEntry } from "./journal-entry.ts";
 import { follows, hashEntry } from "./journal-entry.ts";
 import { eachLine, openJournal, readEntryLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
@@ -179,12 +180,15 @@ interface MutableRun extends Omit<OpenRun, "applied" | "failed" | "skipped" | "l
   failed: number;
   skipped: number;
   lastAt: string;
-  readonly pending: Set<string>;
+  /** Announced by an intent, no outcome yet: kept by group, as the journal fold keeps addresses. */
+  readonly pending: AddressSet;
 }
 
 function toMutable(run: OpenRun): MutableRun {
   const { unconfirmed, ...rest } = run;
-  return { ...rest, pending: new Set(unconfirmed) };
+  const pending = new AddressSet();
+  for (const id of unconfirmed) pending.add(id);
+  return { ...rest, pending };
 }
 
 function toOpenRun(run: MutableRun): OpenRun {
@@ -206,7 +210,7 @@ function follow(open: Map<number, MutableRun>, entry: JournalEntry, line: number
       failed: 0,
       skipped: 0,
       lastAt: at,
-      pending: new Set(),
+      pending: new AddressSet(),
     });
     return;
   }
@@ -215,7 +219,8 @@ function follow(open: Map<number, MutableRun>, entry: JournalEntry, line: number
   run.lastAt = entry.at;
   switch (entry.type) {
     case "intent":
-      for (const id of [...entry.changeIds, ...(entry.narrowingIds ?? [])]) run.pending.add(id);
+      for (const id of entry.changeIds) run.pending.add(id);
+      for (const id of entry.narrowingIds ?? []) run.pending.add(id);
       return;
     case "change":
       run.pending.delete(entry.changeId);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, canonicalSha256, sha256Hex } from "../../src/audit/canonical-json.ts";
+import {
+  canonicalJson,
+  canonicalSha256,
+  canonicalSha256Without,
+  sha256Hex,
+} from "../../src/audit/canonical-json.ts";
 
 describe("canonicalJson", () => {
   it("sorts keys at every level and leaves out whitespace and undefined", () => {
@@ -61,6 +66,14 @@ describe("canonicalSha256", () => {
     for (let i = 0; i < 2000; i++) {
       const value = randomValue(next, 0);
       expect(canonicalSha256(value), JSON.stringify(value)).toBe(sha256Hex(canonicalJson(value)));
+      if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+        // Without one of its keys, as a journal entry is hashed without its `hash`.
+        const record = value as Record<string, unknown>;
+        for (const key of ["a", "why", "nothing-like-it"]) {
+          const rest = Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
+          expect(canonicalSha256Without(record, key)).toBe(sha256Hex(canonicalJson(rest)));
+        }
+      }
     }
   });
 });
