@@ -30,6 +30,9 @@ import {
 } from "./snapshot.ts";
 import { appendAll, plural } from "../../model/lists.ts";
 
+/** Why a snapshot of Active Directory is not kept: its stamps come from two controllers. */
+const LEFT_CONTROLLER = "the connection reached another domain controller during the read";
+
 /** DNs per entryDN OR-filter when reading changed entries again. */
 const FETCH_CHUNK = 200;
 
@@ -175,8 +178,7 @@ export class LdapReader {
     const shouldProbe = this.isAd || (this.options.store !== undefined && previous?.contextCsn !== null);
     const contextCsn = shouldProbe ? await this.probe(signal) : undefined;
     const scopes = await this.searchAll(signal);
-    if (this.isAd && contextCsn && !(await this.isStillOn(contextCsn, signal)))
-      return { scopes, contextCsn: null, fullReadAt }; // not kept: whose stamps they are is unknown
+    if (await this.hasLeftController(contextCsn, signal)) return { scopes, contextCsn: null, fullReadAt }; // not kept: whose stamps they are is unknown
     return { scopes, contextCsn, fullReadAt };
   }
 
@@ -247,24 +249,24 @@ export class LdapReader {
   }
 
   /**
-   * AD: whether the controller that answers now is still the one `marker` names (one search). A
-   * connection opened again during a read may reach another controller, whose stamps say nothing about
-   * the snapshot's.
+   * AD: whether the controller that answers now is not the one `marker` names (one search); false off AD
+   * and without a marker (nothing is asked). A connection opened again during a read may reach another
+   * controller, whose stamps say nothing about the snapshot's.
    */
-  private async isStillOn(marker: readonly string[], signal: AbortSignal): Promise<boolean> {
+  private async hasLeftController(
+    marker: readonly string[] | null | undefined,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    if (!this.isAd || !marker) return false;
     try {
       const service = await this.rootDseValue("dsServiceName", signal);
-      return service !== undefined && marker.includes(`dc:${service.value}`);
+      return service === undefined || !marker.includes(`dc:${service.value}`);
     } catch (error) {
       if (!this.mayFallBack(error, signal)) throw error;
-      return false;
+      return true;
     }
   }
 
-  /**
-   * Whether a failed search may be answered another way (no contextCSN, a full read): not when the run
-   * was stopped, on a bug, or when the server refused the bind (nothing more is sent; it ends the read).
-   */
   /** What says whether anything changed: OpenLDAP's contextCSN, or the AD controller's highestCommittedUSN. */
   private get marker(): string {
     return this.isAd ? "highestCommittedUSN" : "contextCSN";
@@ -279,6 +281,10 @@ export class LdapReader {
     return this.mayFallBack(error, signal) && !error.isTransient;
   }
 
+  /**
+   * Whether a failed search may be answered another way (no contextCSN, a full read): not when the run
+   * was stopped, on a bug, or when the server refused the bind (nothing more is sent; it ends the read).
+   */
   private mayFallBack(error: unknown, signal: AbortSignal): error is ProviderError {
     return !signal.aborted && error instanceof ProviderError && !this.options.client.isBindRefused;
   }
@@ -362,8 +368,7 @@ export class LdapReader {
       if (typeof refreshed === "string") return refreshed;
       scopes.push(refreshed);
     }
-    if (this.isAd && contextCsn && !(await this.isStillOn(contextCsn, signal)))
-      return "the connection reached another domain controller during the read";
+    if (await this.hasLeftController(contextCsn, signal)) return LEFT_CONTROLLER;
     this.sayRefreshed(plan);
     const unsettled = this.unsettledAfter(
       previous,
@@ -440,8 +445,7 @@ export class LdapReader {
       for (const [key, entry] of fetched) merged.set(key, entry);
       scopes.push(merged);
     }
-    if (this.isAd && !(await this.isStillOn(contextCsn, signal)))
-      return "the connection reached another domain controller during the read";
+    if (await this.hasLeftController(contextCsn, signal)) return LEFT_CONTROLLER;
     const rechecked = referrers.flat().map((dn) => normalizeDn(dn));
     const unsettled = this.unsettledAfter(previous, rechecked, scopes);
     // None unsettled: each entry read again had been read before and came back the same (nextUnsettled),
