@@ -15,6 +15,10 @@ export class AddressSet implements ReadonlySet<string> {
   /** The group looked up last (see #membersAt). */
   #last: { readonly prefix: string; readonly members: Set<string> } | undefined;
 
+  constructor(addresses: Iterable<string> = []) {
+    for (const address of addresses) this.add(address);
+  }
+
   get size(): number {
     return this.#size;
   }
@@ -143,8 +147,7 @@ export class AddressSet implements ReadonlySet<string> {
     if (typeof value !== "object" || value === null) return undefined;
     const { other, names, groups } = value as Record<string, unknown>;
     if (!isStringList(other) || !isStringList(names) || !Array.isArray(groups)) return undefined;
-    const set = new AddressSet();
-    for (const address of other) set.add(address);
+    const set = new AddressSet(other);
     for (const group of groups as unknown[]) {
       if (!Array.isArray(group) || typeof group[0] !== "string" || !Array.isArray(group[1])) return undefined;
       const prefix = group[0];

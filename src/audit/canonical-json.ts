@@ -185,6 +185,26 @@ function isFlat(value: Readonly<Record<string, unknown>>, keys: readonly string[
  * longer than the longest string JavaScript can hold, the only way.
  */
 export function canonicalSha256(value: unknown): string {
+  return plainSha256((encoder) => encoder.encode(value)) ?? sha256Hex(canonicalJson(value));
+}
+
+/**
+ * canonicalSha256 of a plain object without one of its keys (a journal entry without its `hash`), with
+ * no copy of the object made.
+ */
+export function canonicalSha256Without(value: object, omitted: string): string {
+  if (!(omitted in value)) return canonicalSha256(value);
+  const streamed = isPlainObject(value)
+    ? plainSha256((encoder) => encoder.encodeObject(value, omitted))
+    : undefined;
+  if (streamed !== undefined) return streamed;
+  const rest: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) if (key !== omitted) rest[key] = item;
+  return sha256Hex(canonicalJson(rest));
+}
+
+/** sha256 of what `encode` writes with a PlainEncoder, streamed; undefined when it cannot (see encode). */
+function plainSha256(encode: (encoder: PlainEncoder) => boolean): string | undefined {
   const hash = createHash("sha256");
   let pending = "";
   const write: Write = (text) => {
@@ -194,23 +214,7 @@ export function canonicalSha256(value: unknown): string {
       pending = "";
     }
   };
-  if (!new PlainEncoder(write).encode(value)) return sha256Hex(canonicalJson(value));
+  if (!encode(new PlainEncoder(write))) return undefined;
   hash.update(pending, "utf8");
   return hash.digest("hex");
-}
-
-/**
- * canonicalSha256 of a plain object without one of its keys (a journal entry without its `hash`), with
- * no copy of the object made.
- */
-export function canonicalSha256Without(value: object, omitted: string): string {
-  if (!(omitted in value)) return canonicalSha256(value);
-  let text = "";
-  const encoder = new PlainEncoder((piece) => {
-    text += piece;
-  });
-  if (isPlainObject(value) && encoder.encodeObject(value, omitted)) return sha256Hex(text);
-  const rest: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) if (key !== omitted) rest[key] = item;
-  return sha256Hex(canonicalJson(rest));
 }

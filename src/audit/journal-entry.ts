@@ -1,7 +1,7 @@
 import type { Change } from "../plan/types.ts";
 import type { ProviderStats } from "../providers/types.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
-import { canonicalSha256, canonicalSha256Without } from "./canonical-json.ts";
+import { canonicalSha256Without } from "./canonical-json.ts";
 import { isChange, isRecord } from "./change-shape.ts";
 
 /** `prevHash` of the first entry. */
@@ -122,12 +122,8 @@ export function sealEntry(entry: NewJournalEntry, previous: ChainFields | undefi
   };
   // Hashed before `hash` is there, then given it: one copy of the entry, not two (an import seals
   // two million).
-  sealed.hash = entryHash(sealed);
+  sealed.hash = hashEntry(sealed);
   return sealed as JournalEntry;
-}
-
-function entryHash(entry: object): string {
-  return canonicalSha256(entry);
 }
 
 /** The hash an entry should carry: sha256 over its canonical JSON, `hash` left out. */

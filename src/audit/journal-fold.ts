@@ -319,22 +319,16 @@ export async function foldJournal(
   const aside = await readSetAside(journalPath);
   if (aside.length === 0) return fold;
   const more: MutableFold = {
-    managed: copyOf(fold.managed),
+    managed: new AddressSet(fold.managed),
     accounts: new Map([...fold.accounts].map(([k, v]) => [k, [...v]])),
     entries: fold.entries,
-    provisional: copyOf(fold.provisional),
+    provisional: new AddressSet(fold.provisional),
     ...(fold.lastCommit === undefined ? {} : { lastCommit: fold.lastCommit }),
     written: new Map(fold.written),
     disabled: new Set(fold.disabled),
   };
   for (const entry of aside) foldEntry(more, { ...entry, seq: 0, prevHash: "", hash: "" });
   return more;
-}
-
-function copyOf(addresses: ReadonlySet<string>): AddressSet {
-  const copy = new AddressSet();
-  for (const address of addresses) copy.add(address);
-  return copy;
 }
 
 async function foldJournalFile(

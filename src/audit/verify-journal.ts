@@ -186,9 +186,7 @@ interface MutableRun extends Omit<OpenRun, "applied" | "failed" | "skipped" | "l
 
 function toMutable(run: OpenRun): MutableRun {
   const { unconfirmed, ...rest } = run;
-  const pending = new AddressSet();
-  for (const id of unconfirmed) pending.add(id);
-  return { ...rest, pending };
+  return { ...rest, pending: new AddressSet(unconfirmed) };
 }
 
 function toOpenRun(run: MutableRun): OpenRun {
