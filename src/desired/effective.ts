@@ -277,15 +277,16 @@ const roleTexts = new WeakMap<Provenance, string>();
 
 /** One line per provenance, for plans and `explain`: "role platform-engineer (department=ENG-PLATFORM)". */
 export function describeProvenance(p: Provenance): string {
-  if (p.kind === "role") {
-    // Role ways are shared by everyone a role gives the group (provenanceAt): one text for all of them.
-    const known = roleTexts.get(p);
-    if (known !== undefined) return known;
-    const text = `role ${p.role} (${p.attribute}=${p.value}) at ${p.source.file}:${String(p.source.line)}`;
-    roleTexts.set(p, text);
-    return text;
-  }
   switch (p.kind) {
+    case "role": {
+      // Role ways are shared by everyone a role gives the group (provenanceAt): one text for all of them.
+      let text = roleTexts.get(p);
+      if (text === undefined) {
+        text = `role ${p.role} (${p.attribute}=${p.value}) at ${p.source.file}:${String(p.source.line)}`;
+        roleTexts.set(p, text);
+      }
+      return text;
+    }
     case "direct":
       // Joined into one flat string: a first import's plan holds a million of these.
       return [

@@ -49,9 +49,8 @@ export function* renderJsonPieces(plan: Plan, pieceSize = PIECE): Generator<stri
     }
     const items: readonly unknown[] = value;
     out += "[";
-    // Items are written a run at a time, each run one JSON.stringify of a slice (its lines shifted in
-    // by one level): two million calls and string edits are two thousand. Runs are sized from the
-    // items written so far, to end near a piece's end.
+    // Items are written a run at a time, each run one JSON.stringify (indentedItems): two million calls
+    // are two thousand. Runs are sized from the items written so far, to end near a piece's end.
     let chars = 0;
     for (let i = 0; i < items.length;) {
       const perItem = i === 0 ? pieceSize : chars / i;
