@@ -93,8 +93,10 @@ describe("local provider crash safety", { tags: ["slow"] }, () => {
       expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => i + 1));
       expect(await accountNumbers(path, "seed")).toHaveLength(3000);
     }
-    // The dead writer's lock and any temp file do not block the next writer.
-    const p = provider(path, 2_000);
+    // The dead writer's lock and any temp file do not block the next writer. A kill that lands between
+    // creating the lock file and writing its pid leaves a lock that is taken over only after its 2 s grace
+    // (file-lock.ts, UNREADABLE_LOCK_GRACE_MS): the wait must outlast that grace.
+    const p = provider(path, 5_000);
     expect(
       (await p.apply([createGroup("team-after-crash-write")], AbortSignal.timeout(10_000)))[0]?.status,
     ).toBe("applied");
