@@ -68,6 +68,19 @@ export interface LiveState {
    * a member where the connector has no nesting): plan notes, and the plan never says the system matches.
    */
   readonly unmanaged?: readonly string[];
+  /**
+   * Accounts the system holds outside the scope gatehouse reads, as far as the entries it did read name
+   * them (a group member or a manager outside the people OU): where gatehouse would create an account of
+   * that name, the system would refuse it (Active Directory's sAMAccountName is unique in the domain) or
+   * hold a second one. In account order; `account` is the name the entry's own name gives.
+   */
+  readonly elsewhere?: readonly AccountElsewhere[];
+}
+
+/** An account outside the scope gatehouse reads, and where it is (an LDAP DN). */
+export interface AccountElsewhere {
+  readonly account: string;
+  readonly where: string;
 }
 
 /** How an effective membership arises. Provenance is what `explain` and the plan show. */

@@ -63,7 +63,7 @@ export function computePlan(input: PlanInput): Plan {
       terminated,
       now: input.now,
       lateGrants: [],
-      renamedByHand: { desired: new Set(), live: new Map() },
+      byHand: { notCreated: new Set(), renamed: new Map() },
       kept: [],
       change(c) {
         // One change per address and action: a leaver met twice (managed and unmanaged paths) counts once.

@@ -55,13 +55,14 @@ export interface PlanSink {
   /** "member in group" of memberships additive mode keeps although the files do not grant them. */
   readonly kept: string[];
   /**
-   * Accounts renamed by hand in the system (LiveUser.otherName), found by planUsers. `desired`: accounts
-   * of active people that are neither created nor added to groups (a plan note says what to do). `live`:
-   * the account holding each person's entry → that person's account in the files. It is that person's
-   * account for every narrowing: it keeps only the groups the person holds, and is disabled and taken
-   * out of every group when the person leaves.
+   * Accounts changed by hand in the system, found by planUsers. `notCreated`: accounts of active people
+   * that are neither created nor added to groups, because the system holds their entry under another
+   * name (LiveUser.otherName) or outside the scope read (LiveState.elsewhere); a plan note says what to
+   * do. `renamed`: the account holding each person's entry → that person's account in the files. It is
+   * that person's account for every narrowing: it keeps only the groups the person holds, and is
+   * disabled and taken out of every group when the person leaves.
    */
-  readonly renamedByHand: { readonly desired: Set<string>; readonly live: Map<string, string> };
+  readonly byHand: { readonly notCreated: Set<string>; readonly renamed: Map<string, string> };
   change(c: Change): void;
   note(kind: PlanNote["kind"], message: string): void;
 }

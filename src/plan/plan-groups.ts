@@ -76,8 +76,8 @@ function planMembers(
   // Only the members missing live are explained (provenance is worked out on demand).
   const { missing, extra } = want.members.diff(have?.members ?? []);
   for (const [account, member] of missing) {
-    // Its entry is held under another name (renamed by hand): the user-level note says what to do.
-    if (sink.renamedByHand.desired.has(account)) continue;
+    // Its entry is held under another name, or outside the scope read: the user-level note says what to do.
+    if (sink.byHand.notCreated.has(account)) continue;
     if (withoutAccount.has(account)) {
       // On leave with accounts disabled, and no account here: none is created, so none can be added.
       sink.note(
@@ -134,7 +134,7 @@ function planMembers(
   if (!have) return;
   for (const account of [...extra].sort()) {
     // An account renamed by hand stays where the person it belongs to is a member (plan-users.ts).
-    const person = sink.renamedByHand.live.get(account);
+    const person = sink.byHand.renamed.get(account);
     if (person !== undefined && want.members.has(person)) continue;
     planRemoval(sink, want.name, account, "user", want, formerName);
   }

@@ -1,4 +1,11 @@
-import { USER_ATTRIBUTE_KEYS, type DesiredUser, type LiveUser, type UserAttributes } from "../model/state.ts";
+import {
+  USER_ATTRIBUTE_KEYS,
+  type AccountElsewhere,
+  type DesiredUser,
+  type LiveState,
+  type LiveUser,
+  type UserAttributes,
+} from "../model/state.ts";
 import { sessionsAddress, userAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
 import type { FieldDiff } from "./types.ts";
@@ -9,6 +16,7 @@ function attributeDiff(
   before: UserAttributes,
   after: UserAttributes,
   allowed: readonly string[],
+  elsewhere: Elsewhere,
 ): FieldDiff[] {
   const out: FieldDiff[] = [];
   for (const key of USER_ATTRIBUTE_KEYS) {
@@ -16,6 +24,8 @@ function attributeDiff(
     const want = after[key];
     if (want === undefined) continue; // absent in the files: unmanaged
     const have = before[key];
+    // A manager whose account is outside the scope read reads as none: nothing to set it to here.
+    if (key === "manager" && have === undefined && elsewhere.get(want) !== undefined) continue;
     // No default stands in for a missing live value: a value the reader could not map is missing too.
     if (!sameValue(have, want)) out.push({ field: key, before: have ?? null, after: want });
   }
@@ -85,6 +95,21 @@ function accountsByOtherName(live: readonly LiveUser[], matched: Uint8Array): Ma
   return out;
 }
 
+/** LiveState.elsewhere by account name (folded where the system ignores case). */
+interface Elsewhere {
+  get(account: string): AccountElsewhere | undefined;
+}
+
+function elsewhereOf(live: LiveState, caseInsensitive: boolean): Elsewhere {
+  const fold = caseInsensitive ? (name: string) => name.toLowerCase() : (name: string) => name;
+  const byName = new Map<string, AccountElsewhere>();
+  for (const entry of live.elsewhere ?? []) {
+    const key = fold(entry.account);
+    if (!byName.has(key)) byName.set(key, entry);
+  }
+  return { get: (account) => (byName.size === 0 ? undefined : byName.get(fold(account))) };
+}
+
 /**
  * Whether a difference in a user's attributes is drift (the system changed) rather than the files: the
  * user is gatehouse's, and the system no longer holds what gatehouse last wrote (or the journal does not
@@ -102,13 +127,14 @@ export function planUsers(sink: PlanSink): void {
   const { name: provider, capabilities: caps, desired, live } = input;
   const pairs = pairByAccount([...desired.users.values()], live.users);
   const heldFor = accountsByOtherName(live.users, pairs.matched);
+  const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
   for (const [wanted, found] of pairs.wanted) {
     let want = wanted;
     let have = found;
     const holder = have ? undefined : heldFor.get(want.account.toLowerCase());
     if (holder !== undefined && !want.enabled) {
       // A leaver's (or a disabled person's) account renamed by hand: what they are due applies to it.
-      sink.renamedByHand.live.set(holder.account, want.account);
+      sink.byHand.renamed.set(holder.account, want.account);
       if (want.status === "terminated") sink.terminated.add(holder.account);
       sink.note(
         "info",
@@ -120,19 +146,41 @@ export function planUsers(sink: PlanSink): void {
     const id = userAddress(provider, want.account);
     const base = { provider, source: want.source, userId: want.userId } as const;
     if (!have) {
-      if (!want.enabled) continue; // a leaver with no account here: nothing to remove
+      const outside = elsewhere.get(want.account);
+      if (!want.enabled) {
+        // A leaver with no account here: nothing to remove, unless it is outside what gatehouse reads.
+        if (outside !== undefined)
+          sink.note(
+            "unmanaged",
+            `account ${want.account} of ${want.userId} (${want.status === "terminated" ? "a leaver" : "disabled in the files"}) is in ${provider} outside the scope gatehouse reads, at ${outside.where}: ` +
+              `gatehouse can neither disable it nor take it out of groups there. Disable it by hand, or move the entry back where gatehouse creates accounts`,
+          );
+        continue;
+      }
       if (holder?.enabled === true) {
         // Its entry is there under another account name, in use: creating the account would fail (the
         // entry's name is taken), and disabling the holder may take the person's own account away.
         // Neither is planned; the holder keeps only the groups the person holds (plan-groups.ts).
-        sink.renamedByHand.desired.add(want.account);
-        sink.renamedByHand.live.set(holder.account, want.account);
+        sink.byHand.notCreated.add(want.account);
+        sink.byHand.renamed.set(holder.account, want.account);
         sink.note(
           "unmanaged",
           `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}): renamed by hand? ` +
             `gatehouse neither creates ${want.account} (its entry name is taken) nor disables ${holder.account}, and keeps it only in the groups ${want.userId} holds. ` +
             `If it is ${want.userId}'s account, rename it back to ${want.account} in ${provider}, or map ${want.userId} to it in the files (accounts: { ${provider}: ${holder.account} }); ` +
             `if it is someone else's, rename or move that entry`,
+        );
+        continue;
+      }
+      if (outside !== undefined) {
+        // Moved out of the people OU by hand, most likely: creating it again would fail (AD refuses a
+        // second sAMAccountName) or make a second account, and adding it to groups would find no entry.
+        sink.byHand.notCreated.add(want.account);
+        sink.note(
+          "unmanaged",
+          `account ${want.account} (${want.userId}) is in ${provider} outside the scope gatehouse reads, at ${outside.where}: moved there by hand? ` +
+            `gatehouse neither creates ${want.account} again (${provider} would refuse the name, or hold two accounts) nor adds it to groups. ` +
+            `If it is ${want.userId}'s account, move the entry back where gatehouse creates accounts, and it is managed again; if it is someone else's, rename or move that entry`,
         );
         continue;
       }
@@ -218,7 +266,7 @@ export function planUsers(sink: PlanSink): void {
         risk: "narrows",
       });
     }
-    const fields = attributeDiff(have, want.attributes, caps.userAttributes);
+    const fields = attributeDiff(have, want.attributes, caps.userAttributes, elsewhere);
     if (fields.length > 0 && want.status !== "terminated") {
       sink.change({
         ...base,
@@ -237,7 +285,7 @@ export function planUsers(sink: PlanSink): void {
   for (const [i, have] of live.users.entries()) {
     const isPending = have.pending === true;
     if (pairs.matched[i] === 1 || (!have.enabled && !isPending)) continue;
-    if (sink.renamedByHand.live.has(have.account)) continue;
+    if (sink.byHand.renamed.has(have.account)) continue;
     const id = userAddress(provider, have.account);
     const userId = desired.withoutAccess?.get(have.account);
     // Someone in the files who holds none of this system's groups (users: members) is not a stranger.

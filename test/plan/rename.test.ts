@@ -170,3 +170,76 @@ describe("accounts renamed by hand in the system (LiveUser.otherName, an AD entr
     ]);
   });
 });
+
+describe("accounts outside the scope read (LiveState.elsewhere: an entry moved out of the people OU by hand)", () => {
+  const WHERE = "CN=bob,OU=Elsewhere,DC=example,DC=com";
+  // bob's entry was moved to OU=Elsewhere: it is still in team-ops, and still carol's manager.
+  const moved = {
+    ...live([liveUser("alice"), liveUser("carol")], [liveGroup("team-ops", ["alice"])]),
+    elsewhere: [{ account: "bob", where: WHERE }],
+  };
+  const wanted = model({
+    users: [user("alice"), user("bob"), user("carol", { manager: "bob" })],
+    groups: [group("team-ops", ["alice", "bob"]), group("staff", ["bob", "carol"])],
+  });
+  const notes = (plan: { notes: readonly { kind: string; message: string }[] }): string[] =>
+    plan.notes.map((n) => `${n.kind}: ${n.message}`);
+
+  it("neither creates the account again nor adds it to groups nor points a manager at it, and says where it is", () => {
+    const plan = planFor(wanted, {
+      mode: "authoritative",
+      live: moved,
+      capabilities: { userAttributes: ["manager"] },
+    });
+    expect(brief(plan.changes)).toEqual([
+      "group.create directory:group/staff added-in-config",
+      "membership.add directory:membership/staff/carol added-in-config",
+    ]);
+    expect(notes(plan)).toEqual([
+      `unmanaged: account bob (bob) is in directory outside the scope gatehouse reads, at ${WHERE}: moved there by hand? gatehouse neither creates bob again (directory would refuse the name, or hold two accounts) nor adds it to groups. If it is bob's account, move the entry back where gatehouse creates accounts, and it is managed again; if it is someone else's, rename or move that entry`,
+    ]);
+  });
+
+  it("matches the name whatever its case where the system does", () => {
+    const shouting = { ...moved, elsewhere: [{ account: "BOB", where: WHERE }] };
+    const plan = planFor(wanted, {
+      mode: "authoritative",
+      live: shouting,
+      capabilities: { userAttributes: [], caseInsensitiveNames: true },
+    });
+    expect(brief(plan.changes).filter((c) => c.includes("/bob"))).toEqual([]);
+    // Where case counts, BOB is someone else: bob is created as usual.
+    const exact = planFor(wanted, {
+      mode: "authoritative",
+      live: shouting,
+      capabilities: { userAttributes: [] },
+    });
+    expect(brief(exact.changes)).toContain("user.create directory:user/bob added-in-config");
+  });
+
+  it("says that a leaver's account outside the scope keeps what it holds there", () => {
+    const leaving = model({
+      users: [user("alice"), user("bob", { status: "terminated" }), user("carol")],
+      groups: [group("team-ops", ["alice"])],
+    });
+    const plan = planFor(leaving, {
+      mode: "authoritative",
+      live: moved,
+      capabilities: { userAttributes: [] },
+    });
+    expect(brief(plan.changes)).toEqual([]);
+    expect(notes(plan)).toEqual([
+      `unmanaged: account bob of bob (a leaver) is in directory outside the scope gatehouse reads, at ${WHERE}: gatehouse can neither disable it nor take it out of groups there. Disable it by hand, or move the entry back where gatehouse creates accounts`,
+    ]);
+  });
+
+  it("creates the account as usual when the system holds no entry of that name elsewhere", () => {
+    const plan = planFor(wanted, {
+      mode: "authoritative",
+      live: { ...moved, elsewhere: [{ account: "bobby", where: "CN=bobby,OU=Elsewhere,DC=example,DC=com" }] },
+      capabilities: { userAttributes: [] },
+    });
+    expect(brief(plan.changes)).toContain("user.create directory:user/bob added-in-config");
+    expect(brief(plan.changes)).toContain("membership.add directory:membership/team-ops/bob added-in-config");
+  });
+});

@@ -256,6 +256,53 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
     expect(message).not.toContain("groupOfNames");
   });
 
+  it("names an account moved out of the people OU by hand, as its groups and reports still name it", async () => {
+    await applyAll(provider, [
+      change({ kind: "user", action: "create", account: "parked", after: { name: "Parked Person" } }),
+      change({
+        kind: "user",
+        action: "create",
+        account: "report",
+        after: { name: "Report", manager: "parked" },
+      }),
+      change({ kind: "group", action: "create", group: "parked-team" }),
+    ]);
+    await applyAll(provider, [
+      change({
+        kind: "membership",
+        action: "add",
+        group: "parked-team",
+        member: "parked",
+        memberKind: "user",
+      }),
+    ]);
+    const away = "OU=Parked,DC=example,DC=com";
+    await server.admin(async (client) => {
+      await client.add(away, { objectClass: ["top", "organizationalUnit"], ou: "Parked" });
+      await client.modifyDN(`CN=parked,${PEOPLE}`, `CN=parked,${away}`);
+    });
+    const read = await provider.read(signal());
+    expect(read.users.map((u) => u.account)).not.toContain("parked");
+    expect(read.users.find((u) => u.account === "report")).not.toHaveProperty("manager");
+    expect(read.elsewhere).toContainEqual({ account: "parked", where: `CN=parked,${away}` });
+    // What the plan would otherwise do: create it again, which AD refuses (the sAMAccountName is in use).
+    const [outcome] = await provider.apply(
+      [change({ kind: "user", action: "create", account: "parked", after: { name: "Parked Person" } })],
+      signal(),
+    );
+    expect(outcome?.status).toBe("failed");
+    // Gone again, so that no later read meets entries naming a DN outside the scope.
+    await server.admin(async (client) => {
+      for (const dn of [
+        `CN=report,${PEOPLE}`,
+        `CN=parked-team,OU=Groups,DC=example,DC=com`,
+        `CN=parked,${away}`,
+        away,
+      ])
+        await client.del(dn);
+    });
+  });
+
   it("reads a user whose sAMAccountName was changed by hand with the cn of its entry as its other name", async () => {
     await applyAll(provider, [
       change({ kind: "user", action: "create", account: "mei", after: { name: "Mei Silva" } }),

@@ -30,6 +30,7 @@ import {
   unicodePwdValue,
   userModifications,
 } from "../../src/providers/ldap/map.ts";
+import { toLiveState } from "../../src/providers/ldap/live.ts";
 import { randomAdPassword } from "../../src/providers/ldap/directory.ts";
 import { parseLdapSettings } from "../../src/providers/ldap/settings.ts";
 
@@ -253,6 +254,47 @@ describe("ldap entry mapping", () => {
     // OpenLDAP's uid is both the RDN and the account: no other name.
     const ann = entry(`uid=ann,ou=people,${BASE}`, { uid: ["ann"], cn: ["Ann"] });
     expect(toLiveUser(ann, openldap, accountOfDn)).not.toHaveProperty("otherName");
+  });
+
+  it("names the accounts that members and managers outside every scope read seem to be (LiveState.elsewhere)", () => {
+    const corp = "DC=corp,DC=com";
+    const users = [
+      entry(`CN=ann,${ad.users.dn}`, {
+        sAMAccountName: ["ann"],
+        cn: ["ann"],
+        manager: [`CN=bob,OU=Parked,${corp}`],
+      }),
+    ];
+    const groups = [
+      entry(`CN=staff,${ad.groups.dn}`, {
+        cn: ["staff"],
+        member: [
+          `CN=ann,${ad.users.dn}`,
+          `CN=bob,OU=Parked,${corp}`, // also ann's manager: named once
+          `CN=carol,OU=Parked,${corp}`,
+          `CN=gone,${ad.users.dn}`, // under the people OU: a dangling value, not an account elsewhere
+          `OU=Parked,${corp}`, // not named as user entries are
+          `CN=Domain Admins,${ad.groups.dn}`, // a group under a scope read (nesting off): not an account
+          `CN=root,OU=Admins,${corp}`,
+        ],
+      }),
+    ];
+    const { state } = toLiveState(users, groups, ad, false);
+    expect(state.users.map((u) => [u.account, u.manager])).toEqual([["ann", undefined]]);
+    expect(state.elsewhere).toEqual([
+      { account: "bob", where: `CN=bob,OU=Parked,${corp}` },
+      { account: "carol", where: `CN=carol,OU=Parked,${corp}` },
+      { account: "root", where: `CN=root,OU=Admins,${corp}` },
+    ]);
+    // Only DNs say where: posixGroup's memberUid values name no place.
+    const posixGroups = [
+      entry(`cn=staff,${posix.groups.dn}`, {
+        cn: ["staff"],
+        gidNumber: ["5000"],
+        memberUid: ["ann", "dave"],
+      }),
+    ];
+    expect(toLiveState([], posixGroups, posix, false).state).not.toHaveProperty("elsewhere");
   });
 
   it("leaves out a link to an object Active Directory deleted, and nothing else named Deleted Objects", () => {

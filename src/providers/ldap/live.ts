@@ -1,7 +1,7 @@
 /** Pure: the entries of one read (users and groups) → gatehouse's live state, plus log lines about them. */
-import { firstFew, plural } from "../../model/lists.ts";
-import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
-import { isChildOf, normalizeDn, parseDn } from "./dn.ts";
+import { appendAll, firstFew, plural } from "../../model/lists.ts";
+import type { AccountElsewhere, LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
+import { isChildOf, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import { firstValue, toLiveGroup, toLiveUser, valuesOf } from "./map.ts";
 import type { LdapSettings } from "./settings.ts";
@@ -78,6 +78,32 @@ function danglingAccount(value: string, s: LdapSettings, groupDns: ReadonlySet<s
 }
 
 /**
+ * The accounts that DNs named by the entries read (group members, managers) but outside every scope read
+ * seem to be: a DN whose first RDN is the attribute gatehouse names user entries by (`cn=ada,ou=elsewhere`)
+ * is the account of that name, moved or made outside the people OU. One DN per account (the first in
+ * order); DNs under a scope that was read (a dangling reference there) name no account elsewhere.
+ */
+function accountsElsewhere(dns: Iterable<string>, s: LdapSettings): AccountElsewhere[] {
+  const read = [s.users.dn, s.groups.dn, ...(s.disable.method === "move" ? [s.disable.dn] : [])];
+  const rdnType = s.users.rdnAttribute.toLowerCase();
+  const byAccount = new Map<string, string>();
+  for (const dn of [...new Set(dns)].sort(compareText)) {
+    if (read.some((base) => isDnUnder(dn, base))) continue;
+    let first;
+    try {
+      first = parseDn(dn)[0];
+    } catch {
+      continue;
+    }
+    if (first?.type.toLowerCase() !== rdnType || first.value === "") continue;
+    if (!byAccount.has(first.value)) byAccount.set(first.value, dn);
+  }
+  return [...byAccount]
+    .map(([account, where]) => ({ account, where }))
+    .sort((a, b) => compareText(a.account, b.account));
+}
+
+/**
  * Maps the user entries (people OU and disabled OU) and the group entries into live state. Member values that
  * are neither known users nor (with nesting) groups are left out of the group and reported in `notes`.
  */
@@ -95,7 +121,13 @@ export function toLiveState(
     const account = firstValue(entry, s.users.accountAttribute);
     if (account !== undefined) accountByDn.set(normalizeDn(entry.dn), account);
   }
-  const accountOfDn = (dn: string): string | undefined => accountByDn.get(normalizeDn(dn));
+  // Manager DNs that are no entry read: perhaps an account outside the people OU (accountsElsewhere).
+  const unresolved: string[] = [];
+  const accountOfDn = (dn: string): string | undefined => {
+    const account = accountByDn.get(normalizeDn(dn));
+    if (account === undefined) unresolved.push(dn);
+    return account;
+  };
   const users: LiveUser[] = [];
   for (const entry of sortedUsers) {
     const user = toLiveUser(entry, s, accountOfDn);
@@ -125,6 +157,7 @@ export function toLiveState(
     if (!mapped) continue;
     groups.push(mapped.group);
     if (mapped.unknown.length > 0) {
+      if (s.groups.flavour !== "posixGroup") appendAll(unresolved, mapped.unknown);
       unknownTotal += mapped.unknown.length;
       outsiders.push(
         `group ${mapped.group.name} holds ${plural(mapped.unknown.length, "member", "members")} that gatehouse does not manage ` +
@@ -138,5 +171,14 @@ export function toLiveState(
   users.sort((a, b) => compareText(a.account, b.account));
   groups.sort((a, b) => compareText(a.name, b.name));
   const unmanaged = [...twinGroups(sortedGroups), ...extraAccountNames(sortedUsers, s), ...outsiders];
-  return { state: { users, groups, ...(unmanaged.length > 0 ? { unmanaged } : {}) }, notes };
+  const elsewhere = accountsElsewhere(unresolved, s);
+  return {
+    state: {
+      users,
+      groups,
+      ...(unmanaged.length > 0 ? { unmanaged } : {}),
+      ...(elsewhere.length > 0 ? { elsewhere } : {}),
+    },
+    notes,
+  };
 }

@@ -250,6 +250,40 @@ member: ${outsider}
     expectNoSecret(repo, server);
   });
 
+  it("neither re-creates nor re-adds a person whose entry was moved out of the people OU by hand, and says where it is", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const parked = `ou=parked,${BASE_DN}`;
+    await server.ldapmodify(`dn: ${parked}\nobjectClass: organizationalUnit\nou: parked\n`, { add: true });
+    // ada manages ben, cleo and fay; refint follows the move in their manager and in her groups' members.
+    await server.ldapmodify(
+      `dn: ${uid("ada")}\nchangetype: modrdn\nnewrdn: uid=ada\ndeleteoldrdn: 1\nnewsuperior: ${parked}\n`,
+    );
+    const before = await snapshot(server);
+
+    const planned = await repo.run(["plan", "--format", "json", "--detailed-exitcode"]);
+    // Nothing to change (no create that the directory would hold twice, no adds, no managers pointed
+    // at an account outside the scope), but access gatehouse does not manage: exit 2.
+    expect(changeLines(planned.stdout)).toEqual([]);
+    expect(planned.code).toBe(2);
+    const text = await repo.run(["plan"]);
+    expect(text.stdout).toContain(
+      `account ada (ada) is in ldap outside the scope gatehouse reads, at ${uid("ada", parked)}: moved there by hand?`,
+    );
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.code).toBe(0);
+    expect(await snapshot(server)).toEqual(before);
+
+    // Moved back, it is managed again and nothing is left to do.
+    await server.ldapmodify(
+      `dn: ${uid("ada", parked)}\nchangetype: modrdn\nnewrdn: uid=ada\ndeleteoldrdn: 1\nnewsuperior: ${PEOPLE}\n`,
+    );
+    const back = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(back.stdout).toContain("No changes.");
+    expect(back.code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+
   it("moves a terminated person into the disabled OU and out of every group", async () => {
     const { server, repo } = await setup();
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
