@@ -177,27 +177,8 @@ class CompactMembers implements DesiredMembers {
     readonly missing: [string, number][];
     readonly extra: string[];
   } {
-    const { byRank, rankOf } = accountOrder(this.#people);
-    // Each member as rank × scale + position, so one numeric sort orders them by account and, among
-    // people sharing an account, by position.
-    const scale = this.#people.activeAccount.length;
-    const keys = new Float64Array(this.#positions.length);
-    let n = 0;
-    for (const p of this.#positions) {
-      const rank = rankOf[p] ?? -1;
-      if (rank >= 0) keys[n++] = rank * scale + p;
-    }
-    const sorted = keys.subarray(0, n).sort();
-    // Two people sharing one account (validation refuses it, GH227) give one rank: the first position
-    // holding it stands for it, as holderIn picks.
-    const wantedRanks: number[] = [];
-    const wantedPositions: number[] = [];
-    for (const key of sorted) {
-      const rank = Math.floor(key / scale);
-      if (wantedRanks[wantedRanks.length - 1] === rank) continue;
-      wantedRanks.push(rank);
-      wantedPositions.push(key - rank * scale);
-    }
+    const { byRank } = accountOrder(this.#people);
+    const { ranks: wantedRanks, positions: wantedPositions } = inRankOrder(this.#people, this.#positions);
     const have = isSorted(live) ? live : [...live].sort(compareStrings);
     const missing: [string, number][] = [];
     const extra: string[] = [];
@@ -221,6 +202,72 @@ class CompactMembers implements DesiredMembers {
   }
 }
 
+/**
+ * The distinct ranks (account order) of the people at `positions` who hold an account here, ascending,
+ * each with the position standing for it: for an account several people share (validation refuses it,
+ * GH227), the first of them in `positions`, as holderIn picks.
+ */
+function inRankOrder(
+  people: ProviderPeople,
+  positions: Int32Array,
+): { ranks: Int32Array; positions: Int32Array } {
+  const order = accountOrder(people);
+  const { rankOf, positionOfRank } = order;
+  if (positionOfRank === undefined) return inRankOrderShared(people, positions);
+  let ranks = new Int32Array(positions.length);
+  let n = 0;
+  const total = positionOfRank.length;
+  if (positions.length * 16 >= total) {
+    // A large group: marking its ranks and reading them in order (one pass over every account) is
+    // quicker than sorting them.
+    const marks = (order.marks ??= new Uint8Array(total));
+    for (const p of positions) {
+      const rank = rankOf[p] ?? -1;
+      if (rank >= 0) marks[rank] = 1;
+    }
+    for (let rank = 0; rank < total; rank++)
+      if (marks[rank] === 1) {
+        marks[rank] = 0;
+        ranks[n++] = rank;
+      }
+  } else {
+    for (const p of positions) {
+      const rank = rankOf[p] ?? -1;
+      if (rank >= 0) ranks[n++] = rank;
+    }
+    ranks = ranks.subarray(0, n).sort();
+  }
+  ranks = ranks.subarray(0, n);
+  const at = new Int32Array(n);
+  for (let i = 0; i < n; i++) at[i] = positionOfRank[ranks[i] ?? 0] ?? -1;
+  return { ranks, positions: at };
+}
+
+/** inRankOrder where several people share an account: one numeric sort of rank × scale + position. */
+function inRankOrderShared(
+  people: ProviderPeople,
+  positions: Int32Array,
+): { ranks: Int32Array; positions: Int32Array } {
+  const { rankOf } = accountOrder(people);
+  const scale = people.activeAccount.length;
+  const keys = new Float64Array(positions.length);
+  let n = 0;
+  for (const p of positions) {
+    const rank = rankOf[p] ?? -1;
+    if (rank >= 0) keys[n++] = rank * scale + p;
+  }
+  const sorted = keys.subarray(0, n).sort();
+  const ranks: number[] = [];
+  const at: number[] = [];
+  for (const key of sorted) {
+    const rank = Math.floor(key / scale);
+    if (ranks[ranks.length - 1] === rank) continue;
+    ranks.push(rank);
+    at.push(key - rank * scale);
+  }
+  return { ranks: Int32Array.from(ranks), positions: Int32Array.from(at) };
+}
+
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -242,21 +289,35 @@ function holderIn(people: ProviderPeople, account: string, positions: Int32Array
  * Distinct active account names in sorted order, and each position's rank in it (-1: none; people
  * sharing an account share its rank). Built once per provider.
  */
-function accountOrder(people: ProviderPeople): { byRank: readonly string[]; rankOf: Int32Array } {
+function accountOrder(people: ProviderPeople): AccountOrder {
   if (people.order) return people.order;
   // The default sort of strings is by UTF-16 code units, as compareStrings; positionOf holds each
   // active account once.
   const sorted = [...people.positionOf.keys()].sort();
   const rankOf = new Int32Array(people.activeAccount.length).fill(-1);
+  const isShared = people.sharedBy.size > 0;
+  const positionOfRank = isShared ? undefined : new Int32Array(sorted.length);
   sorted.forEach((account, rank) => {
-    for (const p of people.sharedBy.get(account) ?? [people.positionOf.get(account) ?? -1])
-      if (p >= 0) rankOf[p] = rank;
+    const first = people.positionOf.get(account) ?? -1;
+    if (positionOfRank) positionOfRank[rank] = first;
+    for (const p of people.sharedBy.get(account) ?? [first]) if (p >= 0) rankOf[p] = rank;
   });
   // Fresh copies, laid out in memory in rank order: compare reads them in that order, and at 100k
   // people that is a third faster than reading the originals scattered over the heap.
   const byRank = JSON.parse(JSON.stringify(sorted)) as string[];
-  people.order = { byRank, rankOf };
+  people.order = { byRank, rankOf, ...(positionOfRank ? { positionOfRank } : {}) };
   return people.order;
+}
+
+/** Active accounts in sorted order (accountOrder). */
+interface AccountOrder {
+  readonly byRank: readonly string[];
+  /** Each position's rank (-1: no active account). */
+  readonly rankOf: Int32Array;
+  /** The position holding each rank, when no account is shared. */
+  readonly positionOfRank?: Int32Array;
+  /** Scratch marks by rank for inRankOrder, all 0 between uses. */
+  marks?: Uint8Array;
 }
 
 /** Who has an account in one provider, by user position. */
@@ -274,7 +335,7 @@ interface ProviderPeople {
   readonly sharedBy: ReadonlyMap<string, number[]>;
   readonly lifecycle: readonly Lifecycle[];
   /** Filled by accountOrder on first use. */
-  order?: { readonly byRank: readonly string[]; readonly rankOf: Int32Array };
+  order?: AccountOrder;
 }
 
 function providerPeople(model: AccessModel, provider: ProviderConfig, now: Date): ProviderPeople {
