@@ -24,8 +24,9 @@ function attributeDiff(
     const want = after[key];
     if (want === undefined) continue; // absent in the files: unmanaged
     const have = before[key];
-    // A manager whose account is outside the scope read reads as none: nothing to set it to here.
-    if (key === "manager" && have === undefined && elsewhere.get(want) !== undefined) continue;
+    // A manager whose account is outside the scope read cannot be written (apply finds managers in
+    // the scope only); the user-level note says where it is.
+    if (key === "manager" && elsewhere.get(want) !== undefined) continue;
     // No default stands in for a missing live value: a value the reader could not map is missing too.
     if (!sameValue(have, want)) out.push({ field: key, before: have ?? null, after: want });
   }
@@ -103,11 +104,21 @@ interface Elsewhere {
 function elsewhereOf(live: LiveState, caseInsensitive: boolean): Elsewhere {
   const fold = caseInsensitive ? (name: string) => name.toLowerCase() : (name: string) => name;
   const byName = new Map<string, AccountElsewhere>();
-  for (const entry of live.elsewhere ?? []) {
-    const key = fold(entry.account);
-    if (!byName.has(key)) byName.set(key, entry);
+  if (live.elsewhere !== undefined && live.elsewhere.length > 0) {
+    // An account the read found in scope is that account, whatever else bears its name.
+    const inScope = new Set(live.users.map((u) => fold(u.account)));
+    for (const entry of live.elsewhere) {
+      const key = fold(entry.account);
+      if (!byName.has(key) && !inScope.has(key)) byName.set(key, entry);
+    }
   }
   return { get: (account) => (byName.size === 0 ? undefined : byName.get(fold(account))) };
+}
+
+/** The desired attributes to write, without a manager whose account is outside the scope read. */
+function writable(attrs: UserAttributes, allowed: readonly string[], elsewhere: Elsewhere): UserAttributes {
+  const away = attrs.manager !== undefined && elsewhere.get(attrs.manager) !== undefined;
+  return onlyAllowed(attrs, away ? allowed.filter((key) => key !== "manager") : allowed);
 }
 
 /**
@@ -152,8 +163,8 @@ export function planUsers(sink: PlanSink): void {
         if (outside !== undefined)
           sink.note(
             "unmanaged",
-            `account ${want.account} of ${want.userId} (${want.status === "terminated" ? "a leaver" : "disabled in the files"}) is in ${provider} outside the scope gatehouse reads, at ${outside.where}: ` +
-              `gatehouse can neither disable it nor take it out of groups there. Disable it by hand, or move the entry back where gatehouse creates accounts`,
+            `account ${want.account} of ${want.userId} (${want.status === "terminated" ? "a leaver" : want.status === "leave" ? "on leave" : "not started yet"}) is in ${provider} outside the scope gatehouse reads, at ${outside.where}: ` +
+              `gatehouse can neither disable it nor take it out of groups there. If it is still enabled, disable it by hand, or move the entry back where gatehouse creates accounts`,
           );
         continue;
       }
@@ -197,7 +208,7 @@ export function planUsers(sink: PlanSink): void {
         kind: "user",
         action: "create",
         account: want.account,
-        after: onlyAllowed(want.attributes, caps.userAttributes),
+        after: writable(want.attributes, caps.userAttributes, elsewhere),
         reason: "added-in-config",
         risk: "broadens",
         ...(caps.createUsers
@@ -275,7 +286,7 @@ export function planUsers(sink: PlanSink): void {
         action: "update",
         account: want.account,
         fields,
-        after: onlyAllowed(want.attributes, caps.userAttributes),
+        after: writable(want.attributes, caps.userAttributes, elsewhere),
         reason: isDrift(input, id, have) ? "drift" : "added-in-config",
         risk: "neutral",
       });

@@ -229,8 +229,57 @@ describe("accounts outside the scope read (LiveState.elsewhere: an entry moved o
     });
     expect(brief(plan.changes)).toEqual([]);
     expect(notes(plan)).toEqual([
-      `unmanaged: account bob of bob (a leaver) is in directory outside the scope gatehouse reads, at ${WHERE}: gatehouse can neither disable it nor take it out of groups there. Disable it by hand, or move the entry back where gatehouse creates accounts`,
+      `unmanaged: account bob of bob (a leaver) is in directory outside the scope gatehouse reads, at ${WHERE}: gatehouse can neither disable it nor take it out of groups there. If it is still enabled, disable it by hand, or move the entry back where gatehouse creates accounts`,
     ]);
+  });
+
+  it("sets no manager whose account is outside the scope: not on a new hire, not in place of another", () => {
+    const withReports = model({
+      users: [
+        user("alice"),
+        user("bob"),
+        user("carol", { manager: "bob" }),
+        user("gus", { manager: "bob", title: "Engineer" }),
+      ],
+      groups: [group("team-ops", ["alice"])],
+    });
+    // carol's manager is alice live; gus is new.
+    const state = {
+      ...live(
+        [liveUser("alice"), { ...liveUser("carol"), manager: "alice" }],
+        [liveGroup("team-ops", ["alice"])],
+      ),
+      elsewhere: [{ account: "bob", where: WHERE }],
+    };
+    const plan = planFor(withReports, {
+      mode: "authoritative",
+      live: state,
+      capabilities: { userAttributes: ["manager", "title"] },
+    });
+    expect(brief(plan.changes)).toEqual(["user.create directory:user/gus added-in-config"]);
+    const create = plan.changes[0];
+    expect(create?.kind === "user" && create.action === "create" ? create.after : undefined).toEqual({
+      title: "Engineer",
+    });
+    // Without the account held elsewhere, both would point at bob (the create would fail at apply).
+    const usual = planFor(withReports, {
+      mode: "authoritative",
+      live: { ...state, elsewhere: [] },
+      capabilities: { userAttributes: ["manager", "title"] },
+    });
+    expect(brief(usual.changes)).toContain("user.update directory:user/carol added-in-config");
+  });
+
+  it("takes an account read in scope as that account, whatever else bears its name", () => {
+    const both = { ...moved, users: [...moved.users, liveUser("bob")] };
+    const plan = planFor(wanted, {
+      mode: "authoritative",
+      live: both,
+      capabilities: { userAttributes: ["manager"] },
+    });
+    expect(brief(plan.changes)).toContain("membership.add directory:membership/team-ops/bob added-in-config");
+    expect(brief(plan.changes)).toContain("user.update directory:user/carol added-in-config");
+    expect(notes(plan)).toEqual([]);
   });
 
   it("creates the account as usual when the system holds no entry of that name elsewhere", () => {

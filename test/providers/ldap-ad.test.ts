@@ -256,7 +256,9 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
     expect(message).not.toContain("groupOfNames");
   });
 
-  it("names an account moved out of the people OU by hand, as its groups and reports still name it", async () => {
+  it("names an account moved out of the people OU by hand by its sAMAccountName, as its groups and reports still name it", async () => {
+    const away = "OU=Parked,DC=example,DC=com";
+    const GROUP = "CN=parked-team,OU=Groups,DC=example,DC=com";
     await applyAll(provider, [
       change({ kind: "user", action: "create", account: "parked", after: { name: "Parked Person" } }),
       change({
@@ -265,6 +267,7 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
         account: "report",
         after: { name: "Report", manager: "parked" },
       }),
+      change({ kind: "user", action: "create", account: "annx", after: { name: "Ann Old" } }),
       change({ kind: "group", action: "create", group: "parked-team" }),
     ]);
     await applyAll(provider, [
@@ -275,32 +278,55 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
         member: "parked",
         memberKind: "user",
       }),
+      change({ kind: "membership", action: "add", group: "parked-team", member: "annx", memberKind: "user" }),
     ]);
-    const away = "OU=Parked,DC=example,DC=com";
-    await server.admin(async (client) => {
-      await client.add(away, { objectClass: ["top", "organizationalUnit"], ou: "Parked" });
-      await client.modifyDN(`CN=parked,${PEOPLE}`, `CN=parked,${away}`);
-    });
-    const read = await provider.read(signal());
-    expect(read.users.map((u) => u.account)).not.toContain("parked");
-    expect(read.users.find((u) => u.account === "report")).not.toHaveProperty("manager");
-    expect(read.elsewhere).toContainEqual({ account: "parked", where: `CN=parked,${away}` });
-    // What the plan would otherwise do: create it again, which AD refuses (the sAMAccountName is in use).
-    const [outcome] = await provider.apply(
-      [change({ kind: "user", action: "create", account: "parked", after: { name: "Parked Person" } })],
-      signal(),
-    );
-    expect(outcome?.status).toBe("failed");
-    // Gone again, so that no later read meets entries naming a DN outside the scope.
-    await server.admin(async (client) => {
-      for (const dn of [
-        `CN=report,${PEOPLE}`,
-        `CN=parked-team,OU=Groups,DC=example,DC=com`,
-        `CN=parked,${away}`,
-        away,
-      ])
-        await client.del(dn);
-    });
+    try {
+      await server.admin(async (client) => {
+        await client.add(away, { objectClass: ["top", "organizationalUnit"], ou: "Parked" });
+        await client.modifyDN(`CN=parked,${PEOPLE}`, `CN=parked,${away}`);
+        // Someone else's old entry, renamed to free the name and parked: its cn is no account name.
+        await client.modify(
+          `CN=annx,${PEOPLE}`,
+          new LdapChange({
+            operation: "replace",
+            modification: new Attribute({ type: "sAMAccountName", values: ["annx.old"] }),
+          }),
+        );
+        await client.modifyDN(`CN=annx,${PEOPLE}`, `CN=annx,${away}`);
+        // A built-in account and a built-in group outside the OUs, put into the group by hand.
+        for (const member of [
+          "CN=Administrator,CN=Users,DC=example,DC=com",
+          "CN=Domain Admins,CN=Users,DC=example,DC=com",
+        ])
+          await client.modify(
+            GROUP,
+            new LdapChange({
+              operation: "add",
+              modification: new Attribute({ type: "member", values: [member] }),
+            }),
+          );
+      });
+      const read = await provider.read(signal());
+      expect(read.users.map((u) => u.account)).not.toContain("parked");
+      expect(read.users.find((u) => u.account === "report")).not.toHaveProperty("manager");
+      expect(read.elsewhere).toEqual([
+        { account: "Administrator", where: "CN=Administrator,CN=Users,DC=example,DC=com" },
+        { account: "annx.old", where: `CN=annx,${away}` },
+        { account: "parked", where: `CN=parked,${away}` },
+      ]);
+      // What the plan would otherwise do: create it again, which AD refuses (the sAMAccountName is in use).
+      const [outcome] = await provider.apply(
+        [change({ kind: "user", action: "create", account: "parked", after: { name: "Parked Person" } })],
+        signal(),
+      );
+      expect(outcome?.status).toBe("failed");
+    } finally {
+      // Gone again, so that no later read meets entries naming a DN outside the scope.
+      await server.admin(async (client) => {
+        for (const dn of [`CN=report,${PEOPLE}`, GROUP, `CN=parked,${away}`, `CN=annx,${away}`, away])
+          await client.del(dn).catch(() => undefined);
+      });
+    }
   });
 
   it("reads a user whose sAMAccountName was changed by hand with the cn of its entry as its other name", async () => {
@@ -514,6 +540,7 @@ describe("incremental reads of Samba Active Directory", { tags: ["slow"] }, () =
     const dir = join(cwd, ".gatehouse", "cache");
     let edited = 0;
     for (const file of await readdir(dir)) {
+      if (!/^ldap-[0-9a-f]{32}\.json$/.test(file)) continue; // the snapshot, not the lookup beside it
       const text = await readFile(join(dir, file), "utf8");
       if (!text.includes("dc:CN=NTDS Settings")) continue;
       await writeFile(

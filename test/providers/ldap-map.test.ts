@@ -256,37 +256,48 @@ describe("ldap entry mapping", () => {
     expect(toLiveUser(ann, openldap, accountOfDn)).not.toHaveProperty("otherName");
   });
 
-  it("names the accounts that members and managers outside every scope read seem to be (LiveState.elsewhere)", () => {
+  it("gives the DNs that members and managers name outside the scopes read, for a lookup of accounts held elsewhere", () => {
     const corp = "DC=corp,DC=com";
+    const s = parseLdapSettings(
+      config({
+        flavour: "activeDirectory",
+        baseDn: corp,
+        people: { ou: "OU=People" },
+        groups: { ou: "OU=Groups" },
+      }),
+      "/repo",
+    );
     const users = [
-      entry(`CN=ann,${ad.users.dn}`, {
+      entry(`CN=ann,OU=People,${corp}`, {
         sAMAccountName: ["ann"],
         cn: ["ann"],
         manager: [`CN=bob,OU=Parked,${corp}`],
       }),
     ];
     const groups = [
-      entry(`CN=staff,${ad.groups.dn}`, {
+      entry(`CN=staff,OU=Groups,${corp}`, {
         cn: ["staff"],
         member: [
-          `CN=ann,${ad.users.dn}`,
-          `CN=bob,OU=Parked,${corp}`, // also ann's manager: named once
-          `CN=carol,OU=Parked,${corp}`,
-          `CN=gone,${ad.users.dn}`, // under the people OU: a dangling value, not an account elsewhere
-          `OU=Parked,${corp}`, // not named as user entries are
-          `CN=Domain Admins,${ad.groups.dn}`, // a group under a scope read (nesting off): not an account
-          `CN=root,OU=Admins,${corp}`,
+          `CN=ann,OU=People,${corp}`,
+          `cn=BOB,ou=parked,${corp}`, // also ann's manager, spelled otherwise: named once
+          `CN=eve,OU=Groups,${corp}`, // a user dragged into the groups OU: no group read there
+          `CN=admins,OU=Groups,${corp}`, // a group read (nesting off): not outside
+          `CN=gone,OU=Team,OU=People,${corp}`, // under the people OU: a dangling value, not elsewhere
+          `CN=ann,OU=People,DC=eu,${corp}`, // a child domain: under the base DN as text, so looked up (AD keeps it in another naming context, which the search does not enter)
+          `CN=ann,OU=People,DC=other,DC=org`, // outside the base DN
         ],
       }),
+      entry(`CN=admins,OU=Groups,${corp}`, { cn: ["admins"], member: [] }),
     ];
-    const { state } = toLiveState(users, groups, ad, false);
-    expect(state.users.map((u) => [u.account, u.manager])).toEqual([["ann", undefined]]);
-    expect(state.elsewhere).toEqual([
-      { account: "bob", where: `CN=bob,OU=Parked,${corp}` },
-      { account: "carol", where: `CN=carol,OU=Parked,${corp}` },
-      { account: "root", where: `CN=root,OU=Admins,${corp}` },
+    const read = toLiveState(users, groups, s, false);
+    expect(read.state.users.map((u) => [u.account, u.manager])).toEqual([["ann", undefined]]);
+    expect(read.outside).toEqual([
+      `CN=ann,OU=People,DC=eu,${corp}`,
+      `CN=bob,OU=Parked,${corp}`,
+      `CN=eve,OU=Groups,${corp}`,
     ]);
-    // Only DNs say where: posixGroup's memberUid values name no place.
+    expect(read.state).not.toHaveProperty("elsewhere");
+    // posixGroup's memberUid values name no DN: only managers can.
     const posixGroups = [
       entry(`cn=staff,${posix.groups.dn}`, {
         cn: ["staff"],
@@ -294,7 +305,7 @@ describe("ldap entry mapping", () => {
         memberUid: ["ann", "dave"],
       }),
     ];
-    expect(toLiveState([], posixGroups, posix, false).state).not.toHaveProperty("elsewhere");
+    expect(toLiveState([], posixGroups, posix, false).outside).toEqual([]);
   });
 
   it("leaves out a link to an object Active Directory deleted, and nothing else named Deleted Objects", () => {

@@ -3,7 +3,11 @@ import type { ProviderConfig } from "../../src/model/access.ts";
 import type { LdapEntry } from "../../src/providers/ldap/map.ts";
 import { entryDnFilter, readScopes } from "../../src/providers/ldap/queries.ts";
 import { parseLdapSettings } from "../../src/providers/ldap/settings.ts";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import {
+  FileSnapshotStore,
   MAX_SNAPSHOT_AGE_MS,
   parseStoredSnapshot,
   serializeSnapshot,
@@ -291,5 +295,40 @@ describe("ldap read cache file (pure parts)", () => {
     expect(roundTrip(text, 999)).toBe("its last full read is over 24 hours old");
     const moved = readScopes(parseLdapSettings(config({ groups: { ou: "ou=teams" } }), "/repo"), true);
     expect(parseStoredSnapshot(value, key, moved, 2_000)).toBe("it is damaged");
+  });
+});
+
+describe("the stored lookup of accounts held elsewhere", () => {
+  it("comes back as saved, for the same settings only, and not when damaged", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "gh-elsewhere-"));
+    try {
+      const log: string[] = [];
+      const store = new FileSnapshotStore(dir, settings, {
+        name: "ldap",
+        log: (l) => log.push(l),
+        now: () => new Date(),
+      });
+      expect(await store.loadElsewhere()).toBeUndefined();
+      const lookup = {
+        stamp: ["20260101000000.000000Z#000000#000#000000"],
+        dns: [`uid=ada,ou=parked,${BASE}`, `uid=zed,ou=parked,${BASE}`],
+        accounts: [{ account: "ada", where: `uid=ada,ou=parked,${BASE}` }],
+      };
+      await store.saveElsewhere(lookup);
+      expect(await store.loadElsewhere()).toEqual(lookup);
+      const other = new FileSnapshotStore(dir, parseLdapSettings(config({ pageSize: 10 }), "/repo"), {
+        name: "ldap",
+        log: (l) => log.push(l),
+        now: () => new Date(),
+      });
+      expect(await other.loadElsewhere()).toBeUndefined();
+      const [file] = (await readdir(dir)).filter((f) => f.endsWith("-elsewhere.json"));
+      const text = await readFile(path.join(dir, file ?? ""), "utf8");
+      await writeFile(path.join(dir, file ?? ""), text.replace('"account":"ada"', '"account":7'));
+      expect(await store.loadElsewhere()).toBeUndefined();
+      expect(log).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,7 @@
  *   highestCommittedUSN: unchanged, nothing changed there and the listing is skipped; another
  *   controller, or one restored from a backup (new invocationId), and everything is read again.
  */
+import type { AccountElsewhere } from "../../model/state.ts";
 import { ProviderError } from "../../errors.ts";
 import type { LdapClient } from "./client.ts";
 import { escapeFilterValue, normalizeDn } from "./dn.ts";
@@ -47,8 +48,22 @@ export interface SnapshotStore {
   /** The stored snapshot, or undefined (none, unreadable, too old, other settings). */
   load(): Promise<Snapshot | undefined>;
   save(snapshot: Snapshot): Promise<void>;
+  /** The last lookup of accounts held elsewhere (LdapProvider), or undefined. */
+  loadElsewhere?(): Promise<ElsewhereLookup | undefined>;
+  saveElsewhere?(lookup: ElsewhereLookup): Promise<void>;
   /** Removes the stored snapshot: the next read is a full one. */
   clear(): Promise<void>;
+}
+
+/**
+ * Which of some DNs outside the scopes read are user entries, and their account names, as looked up
+ * under one stamp of the whole directory (contextCSN; AD: the controller and its highestCommittedUSN).
+ * While the stamp is the same nothing changed anywhere, so the answer stands.
+ */
+export interface ElsewhereLookup {
+  readonly stamp: readonly string[];
+  readonly dns: readonly string[];
+  readonly accounts: readonly AccountElsewhere[];
 }
 
 export interface LdapReaderOptions {
@@ -89,6 +104,15 @@ export class LdapReader {
   }
 
   /** Every user entry (people and disabled OU) and group entry in scope, as a full read would return them. */
+  /**
+   * The stamp of the whole directory under which the last read's entries are current (see
+   * ElsewhereLookup), or undefined when there is none to trust (no snapshot kept, no contextCSN).
+   */
+  stamp(): readonly string[] | undefined {
+    const csn = this.snapshot?.contextCsn;
+    return Array.isArray(csn) && csn.length > 0 ? csn : undefined;
+  }
+
   async read(signal: AbortSignal): Promise<ReadEntries> {
     this.writtenSinceRead = 0;
     this.isDropped = false;

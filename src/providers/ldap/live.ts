@@ -1,6 +1,6 @@
 /** Pure: the entries of one read (users and groups) → gatehouse's live state, plus log lines about them. */
 import { appendAll, firstFew, plural } from "../../model/lists.ts";
-import type { AccountElsewhere, LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
+import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
 import { isChildOf, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import { firstValue, toLiveGroup, toLiveUser, valuesOf } from "./map.ts";
@@ -78,29 +78,27 @@ function danglingAccount(value: string, s: LdapSettings, groupDns: ReadonlySet<s
 }
 
 /**
- * The accounts that DNs named by the entries read (group members, managers) but outside every scope read
- * seem to be: a DN whose first RDN is the attribute gatehouse names user entries by (`cn=ada,ou=elsewhere`)
- * is the account of that name, moved or made outside the people OU. One DN per account (the first in
- * order); DNs under a scope that was read (a dangling reference there) name no account elsewhere.
+ * DNs that the entries read name (group members, managers) but that are no entry read, where an account
+ * held outside the people OU may be (an entry moved out of it by hand): under the base DN, and outside
+ * the user scopes (a DN there that was not read is a dangling reference) and the groups read. Distinct,
+ * sorted. Which of them are user entries, and their account names, only the directory can say
+ * (LdapProvider.accountsElsewhere).
  */
-function accountsElsewhere(dns: Iterable<string>, s: LdapSettings): AccountElsewhere[] {
-  const read = [s.users.dn, s.groups.dn, ...(s.disable.method === "move" ? [s.disable.dn] : [])];
-  const rdnType = s.users.rdnAttribute.toLowerCase();
-  const byAccount = new Map<string, string>();
-  for (const dn of [...new Set(dns)].sort(compareText)) {
-    if (read.some((base) => isDnUnder(dn, base))) continue;
-    let first;
+function outsideDns(dns: Iterable<string>, s: LdapSettings, groupDns: ReadonlySet<string>): string[] {
+  const userScopes = [s.users.dn, ...(s.disable.method === "move" ? [s.disable.dn] : [])];
+  const out = new Map<string, string>();
+  for (const dn of dns) {
+    let key;
     try {
-      first = parseDn(dn)[0];
+      key = normalizeDn(dn);
     } catch {
       continue;
     }
-    if (first?.type.toLowerCase() !== rdnType || first.value === "") continue;
-    if (!byAccount.has(first.value)) byAccount.set(first.value, dn);
+    if (out.has(key) || groupDns.has(key) || !isDnUnder(dn, s.baseDn)) continue;
+    if (userScopes.some((base) => isDnUnder(dn, base))) continue;
+    out.set(key, dn);
   }
-  return [...byAccount]
-    .map(([account, where]) => ({ account, where }))
-    .sort((a, b) => compareText(a.account, b.account));
+  return [...out.values()].sort(compareText);
 }
 
 /**
@@ -112,7 +110,7 @@ export function toLiveState(
   groupEntries: Iterable<LdapEntry>,
   settings: LdapSettings,
   nesting: boolean,
-): { state: LiveState; notes: string[] } {
+): { state: LiveState; notes: string[]; outside: string[] } {
   const s = settings;
   const sortedUsers = byDn(userEntries);
   const sortedGroups = byDn(groupEntries);
@@ -121,7 +119,7 @@ export function toLiveState(
     const account = firstValue(entry, s.users.accountAttribute);
     if (account !== undefined) accountByDn.set(normalizeDn(entry.dn), account);
   }
-  // Manager DNs that are no entry read: perhaps an account outside the people OU (accountsElsewhere).
+  // Manager DNs that are no entry read: perhaps an account outside the people OU (outsideDns).
   const unresolved: string[] = [];
   const accountOfDn = (dn: string): string | undefined => {
     const account = accountByDn.get(normalizeDn(dn));
@@ -171,14 +169,9 @@ export function toLiveState(
   users.sort((a, b) => compareText(a.account, b.account));
   groups.sort((a, b) => compareText(a.name, b.name));
   const unmanaged = [...twinGroups(sortedGroups), ...extraAccountNames(sortedUsers, s), ...outsiders];
-  const elsewhere = accountsElsewhere(unresolved, s);
   return {
-    state: {
-      users,
-      groups,
-      ...(unmanaged.length > 0 ? { unmanaged } : {}),
-      ...(elsewhere.length > 0 ? { elsewhere } : {}),
-    },
+    state: { users, groups, ...(unmanaged.length > 0 ? { unmanaged } : {}) },
     notes,
+    outside: outsideDns(unresolved, s, groupDns),
   };
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { ConfigError, ProviderError, registerSecret } from "../../errors.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
-import type { LiveState } from "../../model/state.ts";
+import type { AccountElsewhere, LiveState } from "../../model/state.ts";
 import type { Change, MembershipChange } from "../../plan/types.ts";
 import type {
   Capabilities,
@@ -15,8 +15,11 @@ import type {
 } from "../types.ts";
 import { LdapClient } from "./client.ts";
 import { Directory } from "./directory.ts";
-import { LdapReader } from "./incremental.ts";
+import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { toLiveState } from "./live.ts";
+import { firstValue } from "./map.ts";
+import { entryDnFilter, userFilter } from "./queries.ts";
+import { sameContextCsn } from "./snapshot.ts";
 import { FileSnapshotStore } from "./snapshot-cache.ts";
 import type { LdapSettings } from "./settings.ts";
 import { parseLdapSettings } from "./settings.ts";
@@ -24,6 +27,9 @@ import { appendAll } from "../../model/lists.ts";
 
 /** Where `readCache` keeps snapshots, relative to the working directory (git-ignored, beside the parse cache). */
 const CACHE_DIR = ".gatehouse/cache";
+
+/** DNs looked up per search for LiveState.elsewhere (a filter of 200 DNs stays well under server limits). */
+const ELSEWHERE_CHUNK = 200;
 
 class LdapProvider implements Provider {
   readonly type = "ldap";
@@ -37,6 +43,10 @@ class LdapProvider implements Provider {
   private readonly log: (line: string) => void;
   /** gatehouse.yaml's `nesting`, which posixGroup cannot honour. */
   private readonly nestingAsked: boolean;
+  /** Where the read cache lives (`readCache: true`). */
+  private readonly store: FileSnapshotStore | undefined;
+  /** The last lookup of accounts held elsewhere (accountsElsewhere). */
+  private lastElsewhere: ElsewhereLookup | undefined;
 
   constructor(config: ProviderConfig, settings: LdapSettings, client: LdapClient, context: ProviderContext) {
     this.name = config.name;
@@ -44,13 +54,13 @@ class LdapProvider implements Provider {
     this.client = client;
     this.log = context.log ?? (() => undefined);
     this.directory = new Directory(config.name, settings, client, () => context.now().getTime());
-    const store = settings.readCache
+    const store = (this.store = settings.readCache
       ? new FileSnapshotStore(path.join(context.cwd, CACHE_DIR), settings, {
           name: config.name,
           log: this.log,
           now: context.now,
         })
-      : undefined;
+      : undefined);
     this.reader = new LdapReader({
       name: config.name,
       settings,
@@ -77,8 +87,10 @@ class LdapProvider implements Provider {
   async read(signal: AbortSignal): Promise<LiveState> {
     const { users, groups } = await this.reader.read(signal);
     this.directory.remember(users, groups);
-    const { state, notes } = toLiveState(users, groups, this.settings, this.capabilities.nesting);
-    for (const note of notes) this.log(`${this.name}: ${note}`);
+    const read = toLiveState(users, groups, this.settings, this.capabilities.nesting);
+    for (const note of read.notes) this.log(`${this.name}: ${note}`);
+    const elsewhere = await this.accountsElsewhere(read.outside, read.state, signal);
+    const state = elsewhere.length > 0 ? { ...read.state, elsewhere } : read.state;
     // Said in the plan, not only in a log line: the operator asked for nesting and does not get it.
     if (this.nestingAsked && !this.capabilities.nesting)
       return {
@@ -89,6 +101,68 @@ class LdapProvider implements Provider {
         ],
       };
     return state;
+  }
+
+  /**
+   * The user entries among `dns` (named by entries read, outside the scopes read: LiveState.elsewhere),
+   * with their account names, leaving out accounts read in scope. One search per 200 DNs, under the base
+   * DN with the people filter, so a group, a contact or a foreign principal is no account.
+   */
+  private async accountsElsewhere(
+    dns: readonly string[],
+    live: LiveState,
+    signal: AbortSignal,
+  ): Promise<readonly AccountElsewhere[]> {
+    if (dns.length === 0) return [];
+    // Looked up again only when the directory changed since the last lookup of the same DNs: a read
+    // with nothing changed stays at its two searches.
+    const stamp = this.reader.stamp();
+    this.lastElsewhere ??= await this.store?.loadElsewhere();
+    const last = this.lastElsewhere;
+    if (
+      stamp !== undefined &&
+      last !== undefined &&
+      sameContextCsn(last.stamp, stamp) &&
+      last.dns.length === dns.length &&
+      last.dns.every((dn, i) => dn === dns[i])
+    )
+      return last.accounts;
+    const accounts = await this.lookUpElsewhere(dns, live, signal);
+    if (stamp !== undefined) {
+      this.lastElsewhere = { stamp, dns, accounts };
+      await this.store?.saveElsewhere(this.lastElsewhere);
+    }
+    return accounts;
+  }
+
+  private async lookUpElsewhere(
+    dns: readonly string[],
+    live: LiveState,
+    signal: AbortSignal,
+  ): Promise<AccountElsewhere[]> {
+    const s = this.settings;
+    const inScope = new Set(live.users.map((u) => u.account.toLowerCase()));
+    const found = new Map<string, AccountElsewhere>();
+    for (let i = 0; i < dns.length; i += ELSEWHERE_CHUNK) {
+      const entries = await this.client.search(
+        {
+          base: s.baseDn,
+          scope: "sub",
+          filter: entryDnFilter(s, userFilter(s), dns.slice(i, i + ELSEWHERE_CHUNK)),
+          attributes: [s.users.accountAttribute],
+          paged: true,
+        },
+        signal,
+      );
+      for (const entry of entries) {
+        const account = firstValue(entry, s.users.accountAttribute);
+        const key = account?.toLowerCase();
+        if (account === undefined || key === undefined || inScope.has(key)) continue;
+        const where = found.get(key)?.where;
+        if (where === undefined || entry.dn < where) found.set(key, { account, where: entry.dn });
+      }
+    }
+    return [...found.values()].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
   }
 
   /** The read in progress for keepFresh, shared by the batches that wait for it. */

@@ -9,7 +9,8 @@ import { unlink } from "node:fs/promises";
 import path from "node:path";
 import { hasCode } from "../../io/file-lock.ts";
 import { readCacheFile, writeCacheFile } from "../../io/cache-file.ts";
-import type { SnapshotStore } from "./incremental.ts";
+import type { ElsewhereLookup, SnapshotStore } from "./incremental.ts";
+import type { AccountElsewhere } from "../../model/state.ts";
 import type { LdapEntry } from "./map.ts";
 import type { ReadScope } from "./queries.ts";
 import { readScopes } from "./queries.ts";
@@ -23,6 +24,22 @@ const FORMAT = "gatehouse-ldap-snapshot-1";
 /** A snapshot older than this is not used: a full read picks up what no stamp shows (e.g. access rights). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
 const FILE_PATTERN = /^ldap-[0-9a-f]{32}\.json$/;
+const ELSEWHERE_PATTERN = /^ldap-[0-9a-f]{32}-elsewhere\.json$/;
+const ELSEWHERE_FORMAT = "gatehouse-ldap-elsewhere-1";
+
+/** A stored ElsewhereLookup, or undefined when the value is not one (for these settings). */
+export function parseStoredElsewhere(value: unknown, key: string): ElsewhereLookup | undefined {
+  if (!isRecord(value) || value["format"] !== ELSEWHERE_FORMAT || value["key"] !== key) return undefined;
+  const { stamp, dns, accounts } = value;
+  if (!isStringList(stamp) || !isStringList(dns) || !Array.isArray(accounts)) return undefined;
+  const parsed: AccountElsewhere[] = [];
+  for (const item of accounts as unknown[]) {
+    if (!isRecord(item) || typeof item["account"] !== "string" || typeof item["where"] !== "string")
+      return undefined;
+    parsed.push({ account: item["account"], where: item["where"] });
+  }
+  return { stamp, dns, accounts: parsed };
+}
 
 interface StoredScope {
   readonly base: string;
@@ -169,6 +186,25 @@ export class FileSnapshotStore implements SnapshotStore {
       const reason = error instanceof Error ? error.message : String(error);
       this.options.log(`${this.options.name}: cannot remove the read cache ${this.file}: ${reason}`);
     }
+  }
+
+  async loadElsewhere(): Promise<ElsewhereLookup | undefined> {
+    const read = await readCacheFile(this.elsewhereFile);
+    return typeof read === "string" ? undefined : parseStoredElsewhere(read.value, this.key);
+  }
+
+  async saveElsewhere(lookup: ElsewhereLookup): Promise<void> {
+    const text = JSON.stringify({ format: ELSEWHERE_FORMAT, key: this.key, ...lookup });
+    try {
+      await writeCacheFile(this.elsewhereFile, text, ELSEWHERE_PATTERN);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.options.log(`${this.options.name}: cannot write the read cache ${this.elsewhereFile}: ${reason}`);
+    }
+  }
+
+  private get elsewhereFile(): string {
+    return this.file.replace(/\.json$/, "-elsewhere.json");
   }
 
   async save(snapshot: Snapshot): Promise<void> {

@@ -13,6 +13,7 @@ import {
   journalLength,
   terminate,
   type ConnectorRepo,
+  USERS_FILE,
 } from "./workspace.ts";
 
 const PASSWORD_ENV = "GATEHOUSE_LDAP_PASSWORD";
@@ -274,13 +275,30 @@ member: ${outsider}
     expect(applied.code).toBe(0);
     expect(await snapshot(server)).toEqual(before);
 
+    // A new hire who reports to ada gets an account all the same, without the manager it cannot point at.
+    await repo.edit(
+      USERS_FILE,
+      "  - id: gatehouse-bot\n",
+      "  - id: gus\n    name: Gus Hale\n    email: gus.hale@example.com\n    department: ENG\n    title: Software Engineer\n    manager: ada\n\n  - id: gatehouse-bot\n",
+    );
+    const hired = await repo.run(["apply", "--yes"]);
+    expect(hired.stdout).toMatch(/Apply complete: \d+ applied, 0 failed, 0 skipped/);
+    expect(hired.code).toBe(0);
+    const [gus] = await search(server, PEOPLE, "(uid=gus)", ["manager", "title"]);
+    expect(gus?.values("title")).toEqual(["Software Engineer"]);
+    expect(gus?.values("manager")).toEqual([]);
+
     // Moved back, it is managed again and nothing is left to do.
     await server.ldapmodify(
       `dn: ${uid("ada", parked)}\nchangetype: modrdn\nnewrdn: uid=ada\ndeleteoldrdn: 1\nnewsuperior: ${PEOPLE}\n`,
     );
-    const back = await repo.run(["plan", "--detailed-exitcode"]);
-    expect(back.stdout).toContain("No changes.");
-    expect(back.code).toBe(0);
+    // ada is managed again, and gus gets his manager.
+    const back = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(back.stdout)).toEqual(["user.update ldap:user/gus added-in-config"]);
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const after = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes.");
+    expect(after.code).toBe(0);
     expectNoSecret(repo, server);
   });
 
