@@ -97,4 +97,25 @@ describe("workflows", () => {
     }
     expect(load("schedule.yml")["on"]).toMatchObject({ schedule: [{ cron: "17 * * * *" }] });
   });
+
+  it("keeps the caches made of the files and the journal between runs, never the live systems' read caches", () => {
+    for (const file of ["apply.yml", "schedule.yml"]) {
+      const steps = (load(file)["jobs"] as Record<string, { steps: Record<string, unknown>[] }>)[
+        file === "apply.yml" ? "apply" : "reconcile"
+      ]?.steps;
+      const names = (steps ?? []).map((step) => String(step["name"] ?? step["uses"] ?? step["run"]));
+      const cache = (steps ?? []).find((step) => String(step["uses"]).startsWith("actions/cache@"));
+      const paths = String((cache?.["with"] as Record<string, unknown> | undefined)?.["path"])
+        .trim()
+        .split("\n");
+      expect(paths).toEqual([
+        ".gatehouse/cache/access-*.v8",
+        ".gatehouse/cache/positions.bin",
+        ".gatehouse/cache/journal-*.json",
+      ]);
+      // Restored before the journal is checked, so that the check starts where the last run stopped.
+      expect(names.indexOf("Restore gatehouse's caches")).toBeLessThan(names.indexOf("Restore the journal"));
+      expect(names.indexOf("Restore gatehouse's caches")).toBeGreaterThan(-1);
+    }
+  });
 });
