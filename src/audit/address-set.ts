@@ -9,8 +9,13 @@
 export class AddressSet implements ReadonlySet<string> {
   /** Addresses that are not memberships (users, groups). */
   readonly #other = new Set<string>();
-  /** Membership prefix → the rest of each address under it. */
-  readonly #byGroup = new Map<string, Set<string>>();
+  /**
+   * Membership prefix → the rest of each address under it. A group read from JSON stays as its
+   * positions in the names list until something asks about it: a plan asks about a few thousand of the
+   * twenty thousand groups a large import leaves, and building the two million entries of their sets
+   * on every plan cost a second.
+   */
+  readonly #byGroup = new Map<string, Set<string> | Unread>();
   #size = 0;
   /** The group looked up last (see #membersAt). */
   #last: { readonly prefix: string; readonly members: Set<string> } | undefined;
@@ -58,9 +63,18 @@ export class AddressSet implements ReadonlySet<string> {
     const last = this.#last;
     if (last?.prefix.length === at && address.startsWith(last.prefix)) return last.members;
     const prefix = address.slice(0, at);
-    const members = this.#byGroup.get(prefix);
+    const members = this.#read(prefix, this.#byGroup.get(prefix));
     if (members !== undefined) this.#last = { prefix, members };
     return members;
+  }
+
+  /** The members of a group as a set, made from its positions on first use (see #byGroup). */
+  #read(prefix: string, members: Set<string> | Unread | undefined): Set<string> | undefined {
+    if (!(members instanceof Unread)) return members;
+    const set = new Set<string>();
+    for (const i of members.positions) set.add(members.names[i] ?? "");
+    this.#byGroup.set(prefix, set);
+    return set;
   }
 
   clear(): void {
@@ -75,7 +89,7 @@ export class AddressSet implements ReadonlySet<string> {
    * undefined: the group deleted).
    */
   moveGroup(from: string, to: string | undefined): void {
-    const members = this.#byGroup.get(from);
+    const members = this.#read(from, this.#byGroup.get(from));
     if (members === undefined) return;
     this.#byGroup.delete(from);
     if (this.#last?.members === members) this.#last = undefined;
@@ -98,7 +112,8 @@ export class AddressSet implements ReadonlySet<string> {
 
   *[Symbol.iterator](): SetIterator<string> {
     yield* this.#other;
-    for (const [prefix, members] of this.#byGroup) for (const member of members) yield prefix + member;
+    for (const [prefix, members] of this.#byGroup)
+      for (const member of membersOf(members)) yield prefix + member;
   }
 
   keys(): SetIterator<string> {
@@ -125,8 +140,8 @@ export class AddressSet implements ReadonlySet<string> {
     const names: string[] = [];
     const index = new Map<string, number>();
     const groups: [string, number[]][] = [];
-    for (const [prefix, members] of this.#byGroup) {
-      if (members.size === 0) continue;
+    for (const [prefix, group] of this.#byGroup) {
+      const members = membersOf(group);
       const positions: number[] = [];
       for (const member of members) {
         let i = index.get(member);
@@ -137,7 +152,7 @@ export class AddressSet implements ReadonlySet<string> {
         }
         positions.push(i);
       }
-      groups.push([prefix, positions]);
+      if (positions.length > 0) groups.push([prefix, positions]);
     }
     return { other: [...this.#other], names, groups };
   }
@@ -148,18 +163,44 @@ export class AddressSet implements ReadonlySet<string> {
     const { other, names, groups } = value as Record<string, unknown>;
     if (!isStringList(other) || !isStringList(names) || !Array.isArray(groups)) return undefined;
     const set = new AddressSet(other);
+    // Which group last listed each name: a name listed twice in one group makes the value no set.
+    const listedBy = new Int32Array(names.length).fill(-1);
+    let g = 0;
     for (const group of groups as unknown[]) {
       if (!Array.isArray(group) || typeof group[0] !== "string" || !Array.isArray(group[1])) return undefined;
       const prefix = group[0];
-      if (splitAt(`${prefix}x`) !== prefix.length) return undefined;
-      for (const i of group[1] as unknown[]) {
-        const member = typeof i === "number" ? names[i] : undefined;
-        if (member === undefined) return undefined;
-        set.#addMember(prefix, member);
+      const positions = group[1] as unknown[];
+      if (splitAt(`${prefix}x`) !== prefix.length || set.#byGroup.has(prefix)) return undefined;
+      for (const i of positions) {
+        if (typeof i !== "number" || names[i] === undefined || listedBy[i] === g) return undefined;
+        listedBy[i] = g;
       }
+      g++;
+      if (positions.length === 0) continue;
+      set.#byGroup.set(prefix, new Unread(names, positions as number[]));
+      set.#size += positions.length;
     }
     return set;
   }
+}
+
+/** A group's members as toJSON wrote them: positions in a shared list of names. */
+class Unread {
+  readonly names: readonly string[];
+  readonly positions: readonly number[];
+  constructor(names: readonly string[], positions: readonly number[]) {
+    this.names = names;
+    this.positions = positions;
+  }
+}
+
+/** A group's members, without making a set of unread ones (their positions are distinct: fromJSON). */
+function* membersOf(group: Set<string> | Unread): Iterable<string> {
+  if (!(group instanceof Unread)) {
+    yield* group;
+    return;
+  }
+  for (const i of group.positions) yield group.names[i] ?? "";
 }
 
 export interface AddressSetJson {
