@@ -17,6 +17,8 @@ export class AddressSet implements ReadonlySet<string> {
    */
   readonly #byGroup = new Map<string, Set<string> | Unread>();
   #size = 0;
+  /** The names list of the JSON this set was read from (fromJSON), which unread groups point into. */
+  #names: readonly string[] | undefined;
   /** The group looked up last (see #membersAt). */
   #last: { readonly prefix: string; readonly members: Set<string> } | undefined;
 
@@ -80,6 +82,7 @@ export class AddressSet implements ReadonlySet<string> {
   clear(): void {
     this.#other.clear();
     this.#byGroup.clear();
+    this.#names = undefined;
     this.#last = undefined;
     this.#size = 0;
   }
@@ -137,13 +140,21 @@ export class AddressSet implements ReadonlySet<string> {
    * positions in that list.
    */
   toJSON(): AddressSetJson {
-    const names: string[] = [];
-    const index = new Map<string, number>();
-    const groups: [string, number[]][] = [];
+    // The names of the JSON this set was read from come first, in their order: the groups not read
+    // since keep their positions as they are (a cache written again after an apply that touched a few
+    // groups of twenty thousand). Names no group holds any more stay listed; they are few (leavers).
+    const read = this.#names;
+    const names: string[] = read === undefined ? [] : [...read];
+    let index: Map<string, number> | undefined;
+    const groups: (readonly [string, readonly number[]])[] = [];
     for (const [prefix, group] of this.#byGroup) {
-      const members = membersOf(group);
+      if (group instanceof Unread && group.names === read) {
+        if (group.positions.length > 0) groups.push([prefix, group.positions]);
+        continue;
+      }
+      index ??= new Map(names.map((name, i) => [name, i]));
       const positions: number[] = [];
-      for (const member of members) {
+      for (const member of membersOf(group)) {
         let i = index.get(member);
         if (i === undefined) {
           i = names.length;
@@ -163,6 +174,7 @@ export class AddressSet implements ReadonlySet<string> {
     const { other, names, groups } = value as Record<string, unknown>;
     if (!isStringList(other) || !isStringList(names) || !Array.isArray(groups)) return undefined;
     const set = new AddressSet(other);
+    set.#names = names;
     // Which group last listed each name: a name listed twice in one group makes the value no set.
     const listedBy = new Int32Array(names.length).fill(-1);
     let g = 0;
