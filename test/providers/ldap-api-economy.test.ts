@@ -148,6 +148,12 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     expect(await readsOf(provider)).toBe(1 + MINIMUM);
     expect(await readsOf(provider)).toBe(2);
     expect(log.at(-1)).toBe("ldap: contextCSN unchanged: nothing changed since the last read");
+    // That read found no entry naming a DN outside it: the next one under the same contextCSN skips the
+    // walk over every member value.
+    expect(await readsOf(provider)).toBe(2);
+    expect(log.at(-1)).toBe(
+      "ldap: contextCSN unchanged: nothing changed since the last read (the entries naming a DN outside it were checked under this contextCSN already)",
+    );
     await server.ldapmodify(
       `dn: ${cn(team(7))}\nchangetype: modify\nadd: member\nmember: ${uid(account(100))}\n`,
     );

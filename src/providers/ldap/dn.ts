@@ -81,13 +81,26 @@ export function escapeFilterValue(value: string): string {
 
 /** Canonical form for comparing DNs: lower case, no optional spaces, uniform escaping. */
 export function normalizeDn(dn: string): string {
-  return (
+  const known = normalized.get(dn);
+  if (known !== undefined) return known;
+  const out =
     normalizePlainDn(dn) ??
     parseDn(dn)
       .map((r) => `${r.type.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
-      .join(",")
-  );
+      .join(",");
+  if (normalized.size >= NORMALIZED_MAX) normalized.clear();
+  normalized.set(dn, out);
+  return out;
 }
+
+/**
+ * DNs normalized so far. A read of a large directory normalizes millions of member values, which name
+ * the same hundred thousand entries again and again, and each value twice (the read cache's check of
+ * references, then the live state): looking a value up costs a hash of it, normalizing it a parse and
+ * new strings. Emptied when it reaches NORMALIZED_MAX, so it never holds more than that.
+ */
+const normalized = new Map<string, string>();
+const NORMALIZED_MAX = 1_000_000;
 
 /** A DN with nothing that parseDn unescapes or escapeDnValue escapes (no RDN holds "=", checked below). */
 const PLAIN_DN = /^[^\\"+;<>#]*$/;

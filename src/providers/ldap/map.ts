@@ -162,7 +162,8 @@ export function toLiveGroup(
 
 /** uniqueMember values may carry an optional "#'0101'B" unique identifier. */
 export function stripUniqueMemberUid(value: string): string {
-  return value.replace(/#'[01]*'B$/, "");
+  // Tested first: millions of member values on a large read, almost none with the suffix.
+  return value.endsWith("'B") ? value.replace(/#'[01]*'B$/, "") : value;
 }
 
 function surnameOf(name: string): string {
