@@ -3,6 +3,7 @@ import type { ProviderConfig } from "../../src/model/access.ts";
 import type { LdapEntry } from "../../src/providers/ldap/map.ts";
 import { entryDnFilter, readScopes } from "../../src/providers/ldap/queries.ts";
 import { parseLdapSettings } from "../../src/providers/ldap/settings.ts";
+import { toLiveState } from "../../src/providers/ldap/live.ts";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -248,6 +249,50 @@ describe("ldap read cache file (pure parts)", () => {
   const roundTrip = (value: string, now = 2_000): unknown =>
     parseStoredSnapshot(JSON.parse(value), key, scopes, now);
 
+  it("maps groups read back from the file as it maps them read from the server, each member value worked out once", () => {
+    const carl = entry(`uid=carl,${PEOPLE}`, "csn-4", "u-carl", {
+      uid: ["carl"],
+      manager: [`uid=zed,ou=gone,${BASE}`],
+    });
+    const ops = entry(`cn=ops,${GROUPS}`, "csn-5", "u-ops", {
+      cn: ["ops"],
+      member: [
+        `uid=carl,${PEOPLE}`,
+        `UID=Ada, ${PEOPLE}`, // the same DN as another spelling, in another group too
+        `cn=team,${GROUPS}`, // a nested group
+        `uid=ghost,${PEOPLE}`, // dangling: no entry, right under the people OU
+        `cn=stranger,${BASE}`, // outside what is read
+        PLACEHOLDER,
+      ],
+    });
+    const withOps = [
+      byNormalizedDn([ada, ben, carl]),
+      new Map<string, LdapEntry>(),
+      byNormalizedDn([team, ops]),
+    ];
+    const stored = parseStoredSnapshot(
+      JSON.parse(serializeSnapshot({ ...snapshot, scopes: withOps }, key, scopes)),
+      key,
+      scopes,
+      2_000,
+      "member",
+    );
+    if (typeof stored === "string") throw new Error(stored);
+    const mapped = (maps: readonly ReadonlyMap<string, LdapEntry>[], nesting: boolean) =>
+      toLiveState(
+        [...(maps[0]?.values() ?? []), ...(maps[1]?.values() ?? [])],
+        [...(maps[2]?.values() ?? [])],
+        settings,
+        nesting,
+      );
+    for (const nesting of [true, false]) {
+      const fromServer = mapped(withOps, nesting);
+      const fromFile = mapped(stored.scopes, nesting);
+      expect(fromFile).toEqual(fromServer);
+      expect(fromFile.state.groups.find((g) => g.name === "ops")?.members).toEqual(["ada", "carl", "ghost"]);
+    }
+  });
+
   it("reads back what it wrote, all three contextCSN states included", () => {
     expect(roundTrip(serializeSnapshot(snapshot, key, scopes))).toEqual(snapshot);
     for (const contextCsn of [null, undefined]) {
@@ -290,7 +335,12 @@ describe("ldap read cache file (pure parts)", () => {
     expect(parseStoredSnapshot({ ...(value as object), scopes: [] }, key, scopes, 2_000)).toBe(
       "it is damaged",
     );
-    expect(roundTrip(text.replace('"entrycsn":["csn-1"]', '"entrycsn":"csn-1"'))).toBe("it is damaged");
+    // Values are positions in the file's list of values: anything else, or a position past it, is damage.
+    expect(text).toMatch(/"entrycsn":\[\d+\]/);
+    expect(roundTrip(text.replace(/"entrycsn":\[\d+\]/, '"entrycsn":"csn-1"'))).toBe("it is damaged");
+    expect(roundTrip(text.replace(/"entrycsn":\[\d+\]/, '"entrycsn":["csn-1"]'))).toBe("it is damaged");
+    expect(roundTrip(text.replace(/"entrycsn":\[\d+\]/, '"entrycsn":[99999]'))).toBe("it is damaged");
+    expect(roundTrip(text.replace(/"values":\[/, '"values":[7,'))).toBe("it is damaged");
     expect(roundTrip(text, 1_000 + MAX_SNAPSHOT_AGE_MS + 1)).toBe("its last full read is over 24 hours old");
     expect(roundTrip(text, 999)).toBe("its last full read is over 24 hours old");
     const moved = readScopes(parseLdapSettings(config({ groups: { ou: "ou=teams" } }), "/repo"), true);

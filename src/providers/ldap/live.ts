@@ -3,7 +3,7 @@ import { appendAll, firstFew, plural } from "../../model/lists.ts";
 import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
 import { isChildOf, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
-import { firstValue, toLiveGroup, toLiveUser, valuesOf } from "./map.ts";
+import { firstValue, toLiveGroup, toLiveUser, valuesOf, type MemberMeaning } from "./map.ts";
 import type { LdapSettings } from "./settings.ts";
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -137,12 +137,22 @@ export function toLiveState(
     if (name !== undefined) groupByDn.set(normalizeDn(entry.dn), name);
   }
   const accounts = new Set(accountByDn.values());
+  // What each value of a read-cache list of values means in this read (MemberMeaning).
+  const meanings = new Map<readonly string[], (MemberMeaning | undefined)[]>();
   const groupDns = new Set(groupByDn.keys());
   const resolver = {
     accountOfKey: (key: string) => accountByDn.get(key),
     groupOfKey: (key: string) => groupByDn.get(key),
     hasAccount: (account: string) => accounts.has(account),
     danglingAccount: (value: string) => danglingAccount(value, s, groupDns),
+    meanings: (table: readonly string[]) => {
+      let list = meanings.get(table);
+      if (list === undefined) {
+        list = new Array<MemberMeaning | undefined>(table.length);
+        meanings.set(table, list);
+      }
+      return list;
+    },
   };
   const groups: LiveGroup[] = [];
   const notes: string[] = [];

@@ -31,6 +31,31 @@ export function valuesOf(entry: LdapEntry, attribute: string): readonly string[]
   return entry.attributes.get(attribute.toLowerCase()) ?? [];
 }
 
+/**
+ * Where the values of a list read from the read cache sit in that file's list of values (each value once:
+ * snapshot-cache.ts). A read works out what a member value means once per value of that list, not once
+ * per membership: two million member values at 100k people name about a hundred thousand DNs.
+ */
+export interface ValuePositions {
+  readonly table: readonly string[];
+  readonly positions: Int32Array;
+}
+
+const valuePositions = new WeakMap<readonly string[], ValuePositions>();
+
+/** Records where the values of `values` (a list of an entry) sit in `table`. */
+export function rememberPositions(
+  values: readonly string[],
+  table: readonly string[],
+  positions: Int32Array,
+): void {
+  valuePositions.set(values, { table, positions });
+}
+
+export function positionsOf(values: readonly string[]): ValuePositions | undefined {
+  return valuePositions.get(values);
+}
+
 export function firstValue(entry: LdapEntry, attribute: string): string | undefined {
   return valuesOf(entry, attribute)[0];
 }
@@ -114,6 +139,44 @@ export interface GroupResolver {
    * name later would hold the membership at once, so it counts as a member by that name.
    */
   danglingAccount(value: string): string | undefined;
+  /**
+   * Where to keep what each value of a read-cache list of values means (ValuePositions), for the read
+   * this resolver serves; undefined: work each value out again.
+   */
+  meanings?(table: readonly string[]): (MemberMeaning | undefined)[];
+}
+
+/**
+ * What one member value stands for (toLiveGroup): an account, a group (a member with nesting, else
+ * `dn` is reported as unknown), a DN gatehouse does not manage, or nothing (the placeholder, a link to a
+ * deleted object).
+ */
+export type MemberMeaning =
+  | { readonly kind: "account"; readonly name: string }
+  | { readonly kind: "group"; readonly name: string; readonly dn: string }
+  | { readonly kind: "unknown"; readonly dn: string }
+  | { readonly kind: "none" };
+
+const NO_MEANING: MemberMeaning = { kind: "none" };
+
+function meaningOf(
+  value: string,
+  settings: LdapSettings,
+  placeholder: string,
+  resolve: GroupResolver,
+): MemberMeaning {
+  const dn = stripUniqueMemberUid(value);
+  // Normalized once: a read of a large directory holds hundreds of thousands of member values.
+  const key = normalizeDn(dn);
+  if (key === placeholder) return NO_MEANING;
+  const account = resolve.accountOfKey(key);
+  if (account !== undefined) return { kind: "account", name: account };
+  const group = resolve.groupOfKey(key);
+  if (group !== undefined) return { kind: "group", name: group, dn };
+  const dangling = resolve.danglingAccount(dn);
+  if (dangling !== undefined) return { kind: "account", name: dangling };
+  // A link to a deleted object (AD's recycle bin, which Samba still lists) grants nothing.
+  return isDeletedObjectLink(dn, settings) ? NO_MEANING : { kind: "unknown", dn };
 }
 
 /** Entry → LiveGroup, plus the member values that are neither known users nor (with nesting) groups. */
@@ -129,23 +192,25 @@ export function toLiveGroup(
   const groupMembers: string[] = [];
   const unknown: string[] = [];
   const placeholder = normalizeDn(settings.groups.emptyMember);
-  for (const value of valuesOf(entry, settings.groups.memberAttribute)) {
-    if (settings.groups.flavour === "posixGroup") {
-      (resolve.hasAccount(value) ? members : unknown).push(value);
-      continue;
+  const values = valuesOf(entry, settings.groups.memberAttribute);
+  if (settings.groups.flavour === "posixGroup")
+    for (const value of values) (resolve.hasAccount(value) ? members : unknown).push(value);
+  else {
+    const at = positionsOf(values);
+    const known = at === undefined ? undefined : resolve.meanings?.(at.table);
+    for (let k = 0; k < values.length; k++) {
+      const p = known === undefined ? -1 : (at?.positions[k] ?? -1);
+      let meaning = p < 0 ? undefined : known?.[p];
+      if (meaning === undefined) {
+        meaning = meaningOf(values[k] ?? "", settings, placeholder, resolve);
+        if (p >= 0 && known !== undefined) known[p] = meaning;
+      }
+      if (meaning.kind === "account") members.push(meaning.name);
+      else if (meaning.kind === "group" && nesting) groupMembers.push(meaning.name);
+      else if (meaning.kind === "group" && !isDeletedObjectLink(meaning.dn, settings))
+        unknown.push(meaning.dn);
+      else if (meaning.kind === "unknown") unknown.push(meaning.dn);
     }
-    const dn = stripUniqueMemberUid(value);
-    // Normalized once: a read of a large directory holds hundreds of thousands of member values.
-    const key = normalizeDn(dn);
-    if (key === placeholder) continue;
-    const account = resolve.accountOfKey(key);
-    const group = account === undefined ? resolve.groupOfKey(key) : undefined;
-    const dangling = account === undefined && group === undefined ? resolve.danglingAccount(dn) : undefined;
-    if (account !== undefined) members.push(account);
-    else if (group !== undefined && nesting) groupMembers.push(group);
-    else if (dangling !== undefined) members.push(dangling);
-    // A link to a deleted object (AD's recycle bin, which Samba still lists) grants nothing.
-    else if (!isDeletedObjectLink(dn, settings)) unknown.push(dn);
   }
   const description = firstValue(entry, "description");
   const accountName = settings.groups.flavour === "group" ? firstValue(entry, "sAMAccountName") : undefined;

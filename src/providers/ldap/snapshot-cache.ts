@@ -11,7 +11,7 @@ import { hasCode } from "../../io/file-lock.ts";
 import { readCacheFile, writeCacheFile } from "../../io/cache-file.ts";
 import type { ElsewhereLookup, SnapshotStore } from "./incremental.ts";
 import type { AccountElsewhere } from "../../model/state.ts";
-import type { LdapEntry } from "./map.ts";
+import { rememberPositions, type LdapEntry } from "./map.ts";
 import type { ReadScope } from "./queries.ts";
 import { readScopes } from "./queries.ts";
 import type { LdapSettings } from "./settings.ts";
@@ -19,8 +19,11 @@ import type { Snapshot } from "./snapshot.ts";
 import { byNormalizedDn } from "./snapshot.ts";
 import { isRecord } from "../../model/json.ts";
 
-/** Bump when the file layout changes: older files are then ignored. */
-const FORMAT = "gatehouse-ldap-snapshot-1";
+/**
+ * Bump when the file layout changes: older files are then ignored. 2: attribute values listed once
+ * (`values`), entries holding their positions in that list.
+ */
+const FORMAT = "gatehouse-ldap-snapshot-2";
 /** A snapshot older than this is not used: a full read picks up what no stamp shows (e.g. access rights). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
 const FILE_PATTERN = /^ldap-[0-9a-f]{32}\.json$/;
@@ -41,14 +44,22 @@ export function parseStoredElsewhere(value: unknown, key: string): ElsewhereLook
   return { stamp, dns, accounts: parsed };
 }
 
+/**
+ * An entry's DN and attributes, each value as its position in StoredSnapshot.values: the two million
+ * member values of a directory of 100k people name the same hundred thousand DNs, so the file holds
+ * each DN once, and a read holds one string per DN instead of one per value (which every lookup of a
+ * value would also have to hash again).
+ */
 interface StoredScope {
   readonly base: string;
-  readonly entries: readonly (readonly [string, Readonly<Record<string, readonly string[]>>])[];
+  readonly entries: readonly (readonly [string, Readonly<Record<string, readonly number[]>>])[];
 }
 
 interface StoredSnapshot {
   readonly format: string;
   readonly key: string;
+  /** Every attribute value of the entries, once. */
+  readonly values: readonly string[];
   readonly fullReadAt: number;
   /** "unknown": not asked yet; "none": the server has none. */
   readonly contextCsn: readonly string[] | "unknown" | "none";
@@ -74,24 +85,50 @@ function isStringList(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === "string");
 }
 
-function toEntry(value: unknown): LdapEntry | undefined {
+/**
+ * `positioned`: the attribute (lower case) whose lists remember where their values sit in `table`
+ * (rememberPositions): the group members, which toLiveGroup works out once per value of the table.
+ */
+function toEntry(
+  value: unknown,
+  table: readonly string[],
+  positioned: string | undefined,
+): LdapEntry | undefined {
   if (!Array.isArray(value) || value.length !== 2) return undefined;
   const pair: readonly unknown[] = value;
   const [dn, attributes] = pair;
   if (typeof dn !== "string" || !isRecord(attributes)) return undefined;
   const map = new Map<string, string[]>();
-  for (const [name, values] of Object.entries(attributes)) {
-    if (!isStringList(values)) return undefined;
+  for (const [name, positions] of Object.entries(attributes)) {
+    if (!Array.isArray(positions)) return undefined;
+    const list = positions as unknown[];
+    const values: string[] = [];
+    const at = new Int32Array(list.length);
+    for (let k = 0; k < list.length; k++) {
+      const i = list[k];
+      const v = typeof i === "number" ? table[i] : undefined;
+      if (v === undefined) return undefined;
+      values.push(v);
+      at[k] = i as number;
+    }
+    if (name === positioned) rememberPositions(values, table, at);
     map.set(name, values);
   }
   return { dn, attributes: map };
 }
 
-function toScope(value: unknown, scope: ReadScope | undefined): Map<string, LdapEntry> | undefined {
+function toScope(
+  value: unknown,
+  scope: ReadScope | undefined,
+  table: readonly string[],
+  positioned: string | undefined,
+): Map<string, LdapEntry> | undefined {
   if (!isRecord(value) || scope === undefined || value["base"] !== scope.base) return undefined;
   const list = value["entries"];
   if (!Array.isArray(list)) return undefined;
-  const entries = list.map(toEntry);
+  const entries = list.map((e: unknown) =>
+    toEntry(e, table, scope.kind === "groups" ? positioned : undefined),
+  );
   if (entries.some((e) => e === undefined)) return undefined;
   return byNormalizedDn(entries.filter((e): e is LdapEntry => e !== undefined));
 }
@@ -102,17 +139,24 @@ export function parseStoredSnapshot(
   key: string,
   scopes: readonly ReadScope[],
   now: number,
+  memberAttribute?: string,
 ): Snapshot | string {
   if (!isRecord(value) || value["format"] !== FORMAT || value["key"] !== key)
     return "it is of another format";
-  const { fullReadAt, contextCsn, scopes: stored } = value;
-  if (typeof fullReadAt !== "number" || !Array.isArray(stored) || stored.length !== scopes.length)
+  const { fullReadAt, contextCsn, scopes: stored, values } = value;
+  if (
+    typeof fullReadAt !== "number" ||
+    !Array.isArray(stored) ||
+    stored.length !== scopes.length ||
+    !isStringList(values)
+  )
     return "it is damaged";
   const csn = toContextCsn(contextCsn);
   if (csn === false) return "it is damaged";
   const age = now - fullReadAt;
   if (age < 0 || age > MAX_SNAPSHOT_AGE_MS) return "its last full read is over 24 hours old";
-  const maps = stored.map((s, i) => toScope(s, scopes[i]));
+  const positioned = memberAttribute?.toLowerCase();
+  const maps = stored.map((s, i) => toScope(s, scopes[i], values, positioned));
   if (maps.some((m) => m === undefined)) return "it is damaged";
   const unsettled = value["unsettled"] ?? [];
   if (!Array.isArray(unsettled) || !unsettled.every((dn) => typeof dn === "string")) return "it is damaged";
@@ -130,6 +174,18 @@ export function parseStoredSnapshot(
 
 /** The file's JSON text for a snapshot. */
 export function serializeSnapshot(snapshot: Snapshot, key: string, scopes: readonly ReadScope[]): string {
+  const values: string[] = [];
+  const positionOf = new Map<string, number>();
+  const positions = (list: readonly string[]): number[] =>
+    list.map((v) => {
+      let i = positionOf.get(v);
+      if (i === undefined) {
+        i = values.length;
+        positionOf.set(v, i);
+        values.push(v);
+      }
+      return i;
+    });
   const stored: StoredSnapshot = {
     format: FORMAT,
     key,
@@ -137,10 +193,13 @@ export function serializeSnapshot(snapshot: Snapshot, key: string, scopes: reado
     contextCsn: snapshot.contextCsn === null ? "none" : (snapshot.contextCsn ?? "unknown"),
     scopes: scopes.map((scope, i) => ({
       base: scope.base,
-      entries: [...(snapshot.scopes[i]?.values() ?? [])].map(
-        (e) => [e.dn, Object.fromEntries(e.attributes)] as const,
-      ),
+      entries: [...(snapshot.scopes[i]?.values() ?? [])].map((e) => {
+        const attributes: Record<string, number[]> = {};
+        for (const [name, list] of e.attributes) attributes[name] = positions(list);
+        return [e.dn, attributes] as const;
+      }),
     })),
+    values,
     ...(snapshot.unsettled && snapshot.unsettled.size > 0 ? { unsettled: [...snapshot.unsettled] } : {}),
     ...(snapshot.danglingSettled === undefined ? {} : { danglingSettled: snapshot.danglingSettled }),
   };
@@ -161,18 +220,26 @@ export class FileSnapshotStore implements SnapshotStore {
   private readonly key: string;
   private readonly scopes: readonly ReadScope[];
   private readonly options: SnapshotStoreOptions;
+  private readonly memberAttribute: string;
 
   constructor(cacheDir: string, settings: LdapSettings, options: SnapshotStoreOptions) {
     this.key = snapshotKey(settings);
     this.file = path.join(cacheDir, `ldap-${this.key}.json`);
     this.scopes = readScopes(settings, true);
     this.options = options;
+    this.memberAttribute = settings.groups.memberAttribute;
   }
 
   async load(): Promise<Snapshot | undefined> {
     const read = await readCacheFile(this.file);
     if (typeof read === "string") return undefined;
-    const parsed = parseStoredSnapshot(read.value, this.key, this.scopes, this.options.now().getTime());
+    const parsed = parseStoredSnapshot(
+      read.value,
+      this.key,
+      this.scopes,
+      this.options.now().getTime(),
+      this.memberAttribute,
+    );
     if (typeof parsed !== "string") return parsed;
     this.options.log(`${this.options.name}: not using the read cache ${this.file}: ${parsed}`);
     return undefined;
