@@ -31,6 +31,8 @@ import {
   userModifications,
 } from "../../src/providers/ldap/map.ts";
 import { toLiveState } from "../../src/providers/ldap/live.ts";
+import { toProviderError } from "../../src/providers/ldap/error-map.ts";
+import { AdminLimitExceededError, SizeLimitExceededError } from "ldapts";
 import { randomAdPassword } from "../../src/providers/ldap/directory.ts";
 import { parseLdapSettings } from "../../src/providers/ldap/settings.ts";
 
@@ -489,5 +491,25 @@ describe("ldap README examples", () => {
       },
     };
     expect(validate?.(doc)).toBe(false);
+  });
+});
+
+describe("ldap errors about limits", () => {
+  const target = { provider: "ldap", url: "ldap://h:389", bindDn: `cn=gh,${BASE}`, passwordEnv: "PW" };
+  const under = { operation: "search", dn: `ou=people,${BASE}` };
+
+  it("says what to change on the server for a size limit, and for a page size the server refuses", () => {
+    const size = toProviderError(new SizeLimitExceededError("Size limit exceeded"), target, under);
+    expect(size.message).toContain(`search under "ou=people,${BASE}": size limit exceeded`);
+    expect(size.message).toContain("size.prtotal=unlimited");
+    expect(size.message).toContain("(LDAP 4)");
+    const page = toProviderError(
+      new AdminLimitExceededError("illegal pagedResults page size"),
+      target,
+      under,
+    );
+    expect(page.message).toContain(
+      "lower pageSize to the server's limit: illegal pagedResults page size (LDAP 11)",
+    );
   });
 });
