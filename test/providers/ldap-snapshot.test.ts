@@ -271,7 +271,7 @@ describe("ldap read cache file (pure parts)", () => {
       byNormalizedDn([team, ops]),
     ];
     const stored = parseStoredSnapshot(
-      JSON.parse(serializeSnapshot({ ...snapshot, scopes: withOps }, key, scopes)),
+      JSON.parse(serializeSnapshot({ ...snapshot, scopes: withOps }, key, scopes, "member")),
       key,
       scopes,
       2_000,
@@ -335,12 +335,15 @@ describe("ldap read cache file (pure parts)", () => {
     expect(parseStoredSnapshot({ ...(value as object), scopes: [] }, key, scopes, 2_000)).toBe(
       "it is damaged",
     );
-    // Values are positions in the file's list of values: anything else, or a position past it, is damage.
-    expect(text).toMatch(/"entrycsn":\[\d+\]/);
-    expect(roundTrip(text.replace(/"entrycsn":\[\d+\]/, '"entrycsn":"csn-1"'))).toBe("it is damaged");
-    expect(roundTrip(text.replace(/"entrycsn":\[\d+\]/, '"entrycsn":["csn-1"]'))).toBe("it is damaged");
-    expect(roundTrip(text.replace(/"entrycsn":\[\d+\]/, '"entrycsn":[99999]'))).toBe("it is damaged");
-    expect(roundTrip(text.replace(/"values":\[/, '"values":[7,'))).toBe("it is damaged");
+    expect(roundTrip(text.replace('"entrycsn":["csn-1"]', '"entrycsn":"csn-1"'))).toBe("it is damaged");
+    // Member values are positions in the file's list of values: a position past it, or a list mixing
+    // positions and strings, is damage.
+    const listed = serializeSnapshot(snapshot, key, scopes, "member");
+    expect(listed).toMatch(/"member":\[\d+,\d+,\d+\]/);
+    expect(roundTrip(listed)).toEqual(snapshot);
+    expect(roundTrip(listed.replace(/"member":\[\d+,/, '"member":[99999,'))).toBe("it is damaged");
+    expect(roundTrip(listed.replace(/"member":\[\d+,/, '"member":["x",'))).toBe("it is damaged");
+    expect(roundTrip(listed.replace(/"values":\[/, '"values":[7,'))).toBe("it is damaged");
     expect(roundTrip(text, 1_000 + MAX_SNAPSHOT_AGE_MS + 1)).toBe("its last full read is over 24 hours old");
     expect(roundTrip(text, 999)).toBe("its last full read is over 24 hours old");
     const moved = readScopes(parseLdapSettings(config({ groups: { ou: "ou=teams" } }), "/repo"), true);

@@ -20,10 +20,10 @@ import { byNormalizedDn } from "./snapshot.ts";
 import { isRecord } from "../../model/json.ts";
 
 /**
- * Bump when the file layout changes: older files are then ignored. 2: attribute values listed once
- * (`values`), entries holding their positions in that list.
+ * Bump when the file layout changes: older files are then ignored. 3: the groups' member values listed
+ * once (`values`), their lists holding positions in it.
  */
-const FORMAT = "gatehouse-ldap-snapshot-2";
+const FORMAT = "gatehouse-ldap-snapshot-3";
 /** A snapshot older than this is not used: a full read picks up what no stamp shows (e.g. access rights). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
 const FILE_PATTERN = /^ldap-[0-9a-f]{32}\.json$/;
@@ -45,20 +45,23 @@ export function parseStoredElsewhere(value: unknown, key: string): ElsewhereLook
 }
 
 /**
- * An entry's DN and attributes, each value as its position in StoredSnapshot.values: the two million
- * member values of a directory of 100k people name the same hundred thousand DNs, so the file holds
- * each DN once, and a read holds one string per DN instead of one per value (which every lookup of a
- * value would also have to hash again).
+ * An entry's DN and attributes. The groups' member values are positions in StoredSnapshot.values: the two
+ * million member values of a directory of 100k people name the same hundred thousand DNs, so the file
+ * holds each DN once, and a read holds one string per DN instead of one per value (which every lookup of
+ * a value would also have to hash again).
  */
 interface StoredScope {
   readonly base: string;
-  readonly entries: readonly (readonly [string, Readonly<Record<string, readonly number[]>>])[];
+  readonly entries: readonly (readonly [
+    string,
+    Readonly<Record<string, readonly number[] | readonly string[]>>,
+  ])[];
 }
 
 interface StoredSnapshot {
   readonly format: string;
   readonly key: string;
-  /** Every attribute value of the entries, once. */
+  /** Every value of the groups' member attribute, once (the other attributes hold their values). */
   readonly values: readonly string[];
   readonly fullReadAt: number;
   /** "unknown": not asked yet; "none": the server has none. */
@@ -100,6 +103,10 @@ function toEntry(
   if (typeof dn !== "string" || !isRecord(attributes)) return undefined;
   const map = new Map<string, string[]>();
   for (const [name, positions] of Object.entries(attributes)) {
+    if (isStringList(positions)) {
+      map.set(name, positions);
+      continue;
+    }
     if (!Array.isArray(positions)) return undefined;
     const list = positions as unknown[];
     const values: string[] = [];
@@ -173,7 +180,13 @@ export function parseStoredSnapshot(
 }
 
 /** The file's JSON text for a snapshot. */
-export function serializeSnapshot(snapshot: Snapshot, key: string, scopes: readonly ReadScope[]): string {
+export function serializeSnapshot(
+  snapshot: Snapshot,
+  key: string,
+  scopes: readonly ReadScope[],
+  memberAttribute?: string,
+): string {
+  const listed = memberAttribute?.toLowerCase();
   const values: string[] = [];
   const positionOf = new Map<string, number>();
   const positions = (list: readonly string[]): number[] =>
@@ -194,8 +207,9 @@ export function serializeSnapshot(snapshot: Snapshot, key: string, scopes: reado
     scopes: scopes.map((scope, i) => ({
       base: scope.base,
       entries: [...(snapshot.scopes[i]?.values() ?? [])].map((e) => {
-        const attributes: Record<string, number[]> = {};
-        for (const [name, list] of e.attributes) attributes[name] = positions(list);
+        const attributes: Record<string, readonly number[] | readonly string[]> = {};
+        for (const [name, list] of e.attributes)
+          attributes[name] = scope.kind === "groups" && name === listed ? positions(list) : list;
         return [e.dn, attributes] as const;
       }),
     })),
@@ -276,7 +290,8 @@ export class FileSnapshotStore implements SnapshotStore {
 
   async save(snapshot: Snapshot): Promise<void> {
     try {
-      await writeCacheFile(this.file, serializeSnapshot(snapshot, this.key, this.scopes), FILE_PATTERN);
+      const text = serializeSnapshot(snapshot, this.key, this.scopes, this.memberAttribute);
+      await writeCacheFile(this.file, text, FILE_PATTERN);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.options.log(`${this.options.name}: cannot write the read cache ${this.file}: ${reason}`);
