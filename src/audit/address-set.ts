@@ -173,6 +173,8 @@ export class AddressSet implements ReadonlySet<string> {
     if (typeof value !== "object" || value === null) return undefined;
     const { other, names, groups } = value as Record<string, unknown>;
     if (!isStringList(other) || !isStringList(names) || !Array.isArray(groups)) return undefined;
+    // Each name once (toJSON lists them so): a name twice would make one address count twice.
+    if (new Set(names).size !== names.length) return undefined;
     const set = new AddressSet(other);
     set.#names = names;
     // Which group last listed each name: a name listed twice in one group makes the value no set.

@@ -236,6 +236,10 @@ function inRankOrder(
       if (rank >= 0) ranks[n++] = rank;
     }
     ranks = ranks.subarray(0, n).sort();
+    // Each rank once, as the marks give it (positions are distinct, so this only guards the contract).
+    let kept = 0;
+    for (let i = 0; i < n; i++) if (i === 0 || ranks[i] !== ranks[i - 1]) ranks[kept++] = ranks[i] ?? 0;
+    n = kept;
   }
   ranks = ranks.subarray(0, n);
   const at = new Int32Array(n);

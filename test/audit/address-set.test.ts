@@ -92,6 +92,9 @@ describe("AddressSet", () => {
       [["ldap:user/", [0]]],
     ])
       expect(AddressSet.fromJSON({ ...json, groups })).toBeUndefined();
+    // A name listed twice would make one address count twice.
+    for (const groups of [[["ldap:membership/ops/", [0, 2]]], []])
+      expect(AddressSet.fromJSON({ ...json, names: ["ann", "bob", "ann"], groups })).toBeUndefined();
     // The same name in two groups is fine.
     const two = AddressSet.fromJSON({
       ...json,

@@ -100,22 +100,34 @@ describe("workflows", () => {
 
   it("keeps the caches made of the files and the journal between runs, never the live systems' read caches", () => {
     for (const file of ["apply.yml", "schedule.yml"]) {
-      const steps = (load(file)["jobs"] as Record<string, { steps: Record<string, unknown>[] }>)[
-        file === "apply.yml" ? "apply" : "reconcile"
-      ]?.steps;
-      const names = (steps ?? []).map((step) => String(step["name"] ?? step["uses"] ?? step["run"]));
-      const cache = (steps ?? []).find((step) => String(step["uses"]).startsWith("actions/cache@"));
-      const paths = String((cache?.["with"] as Record<string, unknown> | undefined)?.["path"])
-        .trim()
-        .split("\n");
-      expect(paths).toEqual([
+      const steps =
+        (load(file)["jobs"] as Record<string, { steps: Record<string, unknown>[] }>)[
+          file === "apply.yml" ? "apply" : "reconcile"
+        ]?.steps ?? [];
+      const names = steps.map((step) => String(step["name"] ?? step["uses"] ?? step["run"]));
+      const withAction = (action: string) => steps.find((step) => String(step["uses"]) === action);
+      const restore = withAction("actions/cache/restore@v4");
+      const save = withAction("actions/cache/save@v4");
+      const pathsOf = (step: Record<string, unknown> | undefined): string[] =>
+        String((step?.["with"] as Record<string, unknown> | undefined)?.["path"])
+          .trim()
+          .split("\n");
+      const expected = [
         ".gatehouse/cache/access-*.v8",
         ".gatehouse/cache/positions.bin",
         ".gatehouse/cache/journal-*.json",
-      ]);
-      // Restored before the journal is checked, so that the check starts where the last run stopped.
-      expect(names.indexOf("Restore gatehouse's caches")).toBeLessThan(names.indexOf("Restore the journal"));
+      ];
+      expect(pathsOf(restore)).toEqual(expected);
+      expect(pathsOf(save)).toEqual(expected);
+      // Restored before the journal is checked, so that the check starts where the last run stopped;
+      // saved last (only when every step succeeded), after the journal is pushed.
       expect(names.indexOf("Restore gatehouse's caches")).toBeGreaterThan(-1);
+      expect(names.indexOf("Restore gatehouse's caches")).toBeLessThan(names.indexOf("Restore the journal"));
+      expect(names.at(-1)).toBe("Save gatehouse's caches");
+      expect(save?.["if"]).toBeUndefined();
+      expect(String((save?.["with"] as Record<string, unknown> | undefined)?.["key"])).toContain(
+        "hashFiles(",
+      );
     }
   });
 });

@@ -247,7 +247,7 @@ describe("ldap read cache file (pure parts)", () => {
   };
   const key = snapshotKey(settings);
   const roundTrip = (value: string, now = 2_000): unknown =>
-    parseStoredSnapshot(JSON.parse(value), key, scopes, now);
+    parseStoredSnapshot(JSON.parse(value), key, scopes, now, "member");
 
   it("maps groups read back from the file as it maps them read from the server, each member value worked out once", () => {
     const carl = entry(`uid=carl,${PEOPLE}`, "csn-4", "u-carl", {
@@ -344,6 +344,8 @@ describe("ldap read cache file (pure parts)", () => {
     expect(roundTrip(listed.replace(/"member":\[\d+,/, '"member":[99999,'))).toBe("it is damaged");
     expect(roundTrip(listed.replace(/"member":\[\d+,/, '"member":["x",'))).toBe("it is damaged");
     expect(roundTrip(listed.replace(/"values":\[/, '"values":[7,'))).toBe("it is damaged");
+    // Positions stand only for the groups' member values.
+    expect(roundTrip(listed.replace('"entrycsn":["csn-1"]', '"entrycsn":[0]'))).toBe("it is damaged");
     expect(roundTrip(text, 1_000 + MAX_SNAPSHOT_AGE_MS + 1)).toBe("its last full read is over 24 hours old");
     expect(roundTrip(text, 999)).toBe("its last full read is over 24 hours old");
     const moved = readScopes(parseLdapSettings(config({ groups: { ou: "ou=teams" } }), "/repo"), true);
@@ -366,6 +368,7 @@ describe("the stored lookup of accounts held elsewhere", () => {
         stamp: ["20260101000000.000000Z#000000#000#000000"],
         dns: [`uid=ada,ou=parked,${BASE}`, `uid=zed,ou=parked,${BASE}`],
         accounts: [{ account: "ada", where: `uid=ada,ou=parked,${BASE}` }],
+        at: 1_000,
       };
       await store.saveElsewhere(lookup);
       expect(await store.loadElsewhere()).toEqual(lookup);

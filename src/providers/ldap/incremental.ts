@@ -64,6 +64,8 @@ export interface ElsewhereLookup {
   readonly stamp: readonly string[];
   readonly dns: readonly string[];
   readonly accounts: readonly AccountElsewhere[];
+  /** When it was looked up (ms since the epoch): like a snapshot, it is not used after 24 hours. */
+  readonly at: number;
 }
 
 export interface LdapReaderOptions {
@@ -103,17 +105,29 @@ export class LdapReader {
     this.scopes = readScopes(options.settings, this.incremental);
   }
 
-  /** Every user entry (people and disabled OU) and group entry in scope, as a full read would return them. */
   /**
-   * The stamp of the whole directory under which the last read's entries are current (see
-   * ElsewhereLookup), or undefined when there is none to trust (no snapshot kept, no contextCSN).
+   * The stamp of the whole directory probed for the last read (contextCSN; AD: the controller and its
+   * highestCommittedUSN), or undefined (no snapshot kept, no contextCSN).
    */
   stamp(): readonly string[] | undefined {
     const csn = this.snapshot?.contextCsn;
     return Array.isArray(csn) && csn.length > 0 ? csn : undefined;
   }
 
+  /**
+   * The stamp under which the last read found nothing changed since the read before it (the two-search
+   * case), or undefined when it listed or read anything: only then does what was looked up under that
+   * stamp still stand (ElsewhereLookup). A contextCSN that stopped following changes never gives one.
+   */
+  unchangedStamp(): readonly string[] | undefined {
+    return this.unchanged;
+  }
+
+  private unchanged: readonly string[] | undefined;
+
+  /** Every user entry (people and disabled OU) and group entry in scope, as a full read would return them. */
   async read(signal: AbortSignal): Promise<ReadEntries> {
+    this.unchanged = undefined;
     this.writtenSinceRead = 0;
     this.isDropped = false;
     this.worth = undefined;
@@ -369,8 +383,11 @@ export class LdapReader {
       sameContextCsn(contextCsn, previous.contextCsn) &&
       // AD's highestCommittedUSN is the controller's own count: it cannot stop following changes.
       (this.isAd || !(await this.changedAfter(contextCsn, signal)))
-    )
-      return this.refetchDangling(previous, contextCsn, signal);
+    ) {
+      const kept = await this.refetchDangling(previous, contextCsn, signal);
+      if (typeof kept !== "string") this.unchanged = contextCsn;
+      return kept;
+    }
     const listed: LdapEntry[][] = [];
     for (const scope of this.scopes) {
       const { base, filter } = scope;

@@ -20,7 +20,7 @@ import { toLiveState } from "./live.ts";
 import { firstValue } from "./map.ts";
 import { entryDnFilter, userFilter } from "./queries.ts";
 import { sameContextCsn } from "./snapshot.ts";
-import { FileSnapshotStore } from "./snapshot-cache.ts";
+import { FileSnapshotStore, MAX_SNAPSHOT_AGE_MS } from "./snapshot-cache.ts";
 import type { LdapSettings } from "./settings.ts";
 import { parseLdapSettings } from "./settings.ts";
 import { appendAll } from "../../model/lists.ts";
@@ -47,9 +47,12 @@ class LdapProvider implements Provider {
   private readonly store: FileSnapshotStore | undefined;
   /** The last lookup of accounts held elsewhere (accountsElsewhere). */
   private lastElsewhere: ElsewhereLookup | undefined;
+  /** The clock (ms since the epoch). */
+  private readonly now: () => number;
 
   constructor(config: ProviderConfig, settings: LdapSettings, client: LdapClient, context: ProviderContext) {
     this.name = config.name;
+    this.now = () => context.now().getTime();
     this.settings = settings;
     this.client = client;
     this.log = context.log ?? (() => undefined);
@@ -114,22 +117,26 @@ class LdapProvider implements Provider {
     signal: AbortSignal,
   ): Promise<readonly AccountElsewhere[]> {
     if (dns.length === 0) return [];
-    // Looked up again only when the directory changed since the last lookup of the same DNs: a read
-    // with nothing changed stays at its two searches.
-    const stamp = this.reader.stamp();
+    // Looked up again unless this read found nothing changed since the stamp of the last lookup of the
+    // same DNs: a read with nothing changed stays at its two searches.
+    const unchanged = this.reader.unchangedStamp();
     this.lastElsewhere ??= await this.store?.loadElsewhere();
     const last = this.lastElsewhere;
+    const age = this.now() - (last?.at ?? 0);
     if (
-      stamp !== undefined &&
+      unchanged !== undefined &&
       last !== undefined &&
-      sameContextCsn(last.stamp, stamp) &&
+      age >= 0 &&
+      age <= MAX_SNAPSHOT_AGE_MS &&
+      sameContextCsn(last.stamp, unchanged) &&
       last.dns.length === dns.length &&
       last.dns.every((dn, i) => dn === dns[i])
     )
       return last.accounts;
+    const stamp = this.reader.stamp();
     const accounts = await this.lookUpElsewhere(dns, live, signal);
     if (stamp !== undefined) {
-      this.lastElsewhere = { stamp, dns, accounts };
+      this.lastElsewhere = { stamp, dns, accounts, at: this.now() };
       await this.store?.saveElsewhere(this.lastElsewhere);
     }
     return accounts;

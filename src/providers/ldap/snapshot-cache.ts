@@ -28,20 +28,21 @@ const FORMAT = "gatehouse-ldap-snapshot-3";
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
 const FILE_PATTERN = /^ldap-[0-9a-f]{32}\.json$/;
 const ELSEWHERE_PATTERN = /^ldap-[0-9a-f]{32}-elsewhere\.json$/;
-const ELSEWHERE_FORMAT = "gatehouse-ldap-elsewhere-1";
+const ELSEWHERE_FORMAT = "gatehouse-ldap-elsewhere-2";
 
 /** A stored ElsewhereLookup, or undefined when the value is not one (for these settings). */
 export function parseStoredElsewhere(value: unknown, key: string): ElsewhereLookup | undefined {
   if (!isRecord(value) || value["format"] !== ELSEWHERE_FORMAT || value["key"] !== key) return undefined;
-  const { stamp, dns, accounts } = value;
-  if (!isStringList(stamp) || !isStringList(dns) || !Array.isArray(accounts)) return undefined;
+  const { stamp, dns, accounts, at } = value;
+  if (!isStringList(stamp) || !isStringList(dns) || !Array.isArray(accounts) || typeof at !== "number")
+    return undefined;
   const parsed: AccountElsewhere[] = [];
   for (const item of accounts as unknown[]) {
     if (!isRecord(item) || typeof item["account"] !== "string" || typeof item["where"] !== "string")
       return undefined;
     parsed.push({ account: item["account"], where: item["where"] });
   }
-  return { stamp, dns, accounts: parsed };
+  return { stamp, dns, accounts: parsed, at };
 }
 
 /**
@@ -107,7 +108,8 @@ function toEntry(
       map.set(name, positions);
       continue;
     }
-    if (!Array.isArray(positions)) return undefined;
+    // Only the groups' member lists are written as positions.
+    if (!Array.isArray(positions) || name !== positioned) return undefined;
     const list = positions as unknown[];
     const values: string[] = [];
     const at = new Int32Array(list.length);
@@ -118,7 +120,7 @@ function toEntry(
       values.push(v);
       at[k] = i as number;
     }
-    if (name === positioned) rememberPositions(values, table, at);
+    rememberPositions(values, table, at);
     map.set(name, values);
   }
   return { dn, attributes: map };
