@@ -13,9 +13,9 @@ export class AddressSet implements ReadonlySet<string> {
    * Membership prefix → the rest of each address under it. A group read from JSON stays as its
    * positions in the names list until something asks about it: a plan asks about a few thousand of the
    * twenty thousand groups a large import leaves, and building the two million entries of their sets
-   * on every plan cost a second.
+   * on every plan cost a second. An unread group is its positions in #names (distinct: fromJSON).
    */
-  readonly #byGroup = new Map<string, Set<string> | Unread>();
+  readonly #byGroup = new Map<string, Set<string> | readonly number[]>();
   #size = 0;
   /** The names list of the JSON this set was read from (fromJSON), which unread groups point into. */
   #names: readonly string[] | undefined;
@@ -65,18 +65,24 @@ export class AddressSet implements ReadonlySet<string> {
     const last = this.#last;
     if (last?.prefix.length === at && address.startsWith(last.prefix)) return last.members;
     const prefix = address.slice(0, at);
-    const members = this.#read(prefix, this.#byGroup.get(prefix));
+    const members = this.#setOf(prefix);
     if (members !== undefined) this.#last = { prefix, members };
     return members;
   }
 
   /** The members of a group as a set, made from its positions on first use (see #byGroup). */
-  #read(prefix: string, members: Set<string> | Unread | undefined): Set<string> | undefined {
-    if (!(members instanceof Unread)) return members;
-    const set = new Set<string>();
-    for (const i of members.positions) set.add(members.names[i] ?? "");
+  #setOf(prefix: string): Set<string> | undefined {
+    const members = this.#byGroup.get(prefix);
+    if (members === undefined || members instanceof Set) return members;
+    const set = new Set(this.#membersOf(members));
     this.#byGroup.set(prefix, set);
     return set;
+  }
+
+  /** A group's members, without making a set of an unread one. */
+  *#membersOf(group: Set<string> | readonly number[]): Iterable<string> {
+    if (group instanceof Set) yield* group;
+    else for (const i of group) yield this.#names?.[i] ?? "";
   }
 
   clear(): void {
@@ -92,7 +98,7 @@ export class AddressSet implements ReadonlySet<string> {
    * undefined: the group deleted).
    */
   moveGroup(from: string, to: string | undefined): void {
-    const members = this.#read(from, this.#byGroup.get(from));
+    const members = this.#setOf(from);
     if (members === undefined) return;
     this.#byGroup.delete(from);
     if (this.#last?.members === members) this.#last = undefined;
@@ -116,7 +122,7 @@ export class AddressSet implements ReadonlySet<string> {
   *[Symbol.iterator](): SetIterator<string> {
     yield* this.#other;
     for (const [prefix, members] of this.#byGroup)
-      for (const member of membersOf(members)) yield prefix + member;
+      for (const member of this.#membersOf(members)) yield prefix + member;
   }
 
   keys(): SetIterator<string> {
@@ -143,18 +149,17 @@ export class AddressSet implements ReadonlySet<string> {
     // The names of the JSON this set was read from come first, in their order: the groups not read
     // since keep their positions as they are (a cache written again after an apply that touched a few
     // groups of twenty thousand). Names no group holds any more stay listed; they are few (leavers).
-    const read = this.#names;
-    const names: string[] = read === undefined ? [] : [...read];
+    const names: string[] = [...(this.#names ?? [])];
     let index: Map<string, number> | undefined;
     const groups: (readonly [string, readonly number[]])[] = [];
     for (const [prefix, group] of this.#byGroup) {
-      if (group instanceof Unread && group.names === read) {
-        if (group.positions.length > 0) groups.push([prefix, group.positions]);
+      if (!(group instanceof Set)) {
+        if (group.length > 0) groups.push([prefix, group]);
         continue;
       }
       index ??= new Map(names.map((name, i) => [name, i]));
       const positions: number[] = [];
-      for (const member of membersOf(group)) {
+      for (const member of group) {
         let i = index.get(member);
         if (i === undefined) {
           i = names.length;
@@ -191,30 +196,11 @@ export class AddressSet implements ReadonlySet<string> {
       }
       g++;
       if (positions.length === 0) continue;
-      set.#byGroup.set(prefix, new Unread(names, positions as number[]));
+      set.#byGroup.set(prefix, positions as number[]);
       set.#size += positions.length;
     }
     return set;
   }
-}
-
-/** A group's members as toJSON wrote them: positions in a shared list of names. */
-class Unread {
-  readonly names: readonly string[];
-  readonly positions: readonly number[];
-  constructor(names: readonly string[], positions: readonly number[]) {
-    this.names = names;
-    this.positions = positions;
-  }
-}
-
-/** A group's members, without making a set of unread ones (their positions are distinct: fromJSON). */
-function* membersOf(group: Set<string> | Unread): Iterable<string> {
-  if (!(group instanceof Unread)) {
-    yield* group;
-    return;
-  }
-  for (const i of group.positions) yield group.names[i] ?? "";
 }
 
 export interface AddressSetJson {
