@@ -16,7 +16,6 @@ function attributeDiff(
   before: UserAttributes,
   after: UserAttributes,
   allowed: readonly string[],
-  elsewhere: Elsewhere,
 ): FieldDiff[] {
   const out: FieldDiff[] = [];
   for (const key of USER_ATTRIBUTE_KEYS) {
@@ -24,9 +23,6 @@ function attributeDiff(
     const want = after[key];
     if (want === undefined) continue; // absent in the files: unmanaged
     const have = before[key];
-    // A manager whose account is outside the scope read cannot be written (apply finds managers in
-    // the scope only); the user-level note says where it is.
-    if (key === "manager" && elsewhere.get(want) !== undefined) continue;
     // No default stands in for a missing live value: a value the reader could not map is missing too.
     if (!sameValue(have, want)) out.push({ field: key, before: have ?? null, after: want });
   }
@@ -115,10 +111,18 @@ function elsewhereOf(live: LiveState, caseInsensitive: boolean): Elsewhere {
   return { get: (account) => (byName.size === 0 ? undefined : byName.get(fold(account))) };
 }
 
-/** The desired attributes to write, without a manager whose account is outside the scope read. */
-function writable(attrs: UserAttributes, allowed: readonly string[], elsewhere: Elsewhere): UserAttributes {
+/**
+ * The attributes of `attrs` to write: those the system stores, less a manager whose account is outside
+ * the scope read, which cannot be written (apply finds managers in the scope only); the user-level note
+ * says where it is.
+ */
+function writableKeys(
+  attrs: UserAttributes,
+  allowed: readonly string[],
+  elsewhere: Elsewhere,
+): readonly string[] {
   const away = attrs.manager !== undefined && elsewhere.get(attrs.manager) !== undefined;
-  return onlyAllowed(attrs, away ? allowed.filter((key) => key !== "manager") : allowed);
+  return away ? allowed.filter((key) => key !== "manager") : allowed;
 }
 
 /**
@@ -208,7 +212,7 @@ export function planUsers(sink: PlanSink): void {
         kind: "user",
         action: "create",
         account: want.account,
-        after: writable(want.attributes, caps.userAttributes, elsewhere),
+        after: onlyAllowed(want.attributes, writableKeys(want.attributes, caps.userAttributes, elsewhere)),
         reason: "added-in-config",
         risk: "broadens",
         ...(caps.createUsers
@@ -277,7 +281,8 @@ export function planUsers(sink: PlanSink): void {
         risk: "narrows",
       });
     }
-    const fields = attributeDiff(have, want.attributes, caps.userAttributes, elsewhere);
+    const keys = writableKeys(want.attributes, caps.userAttributes, elsewhere);
+    const fields = attributeDiff(have, want.attributes, keys);
     if (fields.length > 0 && want.status !== "terminated") {
       sink.change({
         ...base,
@@ -286,7 +291,7 @@ export function planUsers(sink: PlanSink): void {
         action: "update",
         account: want.account,
         fields,
-        after: writable(want.attributes, caps.userAttributes, elsewhere),
+        after: onlyAllowed(want.attributes, keys),
         reason: isDrift(input, id, have) ? "drift" : "added-in-config",
         risk: "neutral",
       });
