@@ -48,9 +48,6 @@ export interface SnapshotStore {
   /** The stored snapshot, or undefined (none, unreadable, too old, other settings). */
   load(): Promise<Snapshot | undefined>;
   save(snapshot: Snapshot): Promise<void>;
-  /** The last lookup of accounts held elsewhere (LdapProvider), or undefined. */
-  loadElsewhere?(): Promise<ElsewhereLookup | undefined>;
-  saveElsewhere?(lookup: ElsewhereLookup): Promise<void>;
   /** Removes the stored snapshot: the next read is a full one. */
   clear(): Promise<void>;
 }
@@ -89,6 +86,8 @@ export class LdapReader {
   private readonly incremental: boolean;
   private readonly isAd: boolean;
   private snapshot: Snapshot | undefined;
+  /** See unchangedStamp. */
+  private unchanged: readonly string[] | undefined;
   private saidNoStamps = false;
   /** Entries written since the last read (noteWrites), and whether that dropped the snapshot already. */
   private writtenSinceRead = 0;
@@ -122,8 +121,6 @@ export class LdapReader {
   unchangedStamp(): readonly string[] | undefined {
     return this.unchanged;
   }
-
-  private unchanged: readonly string[] | undefined;
 
   /** Every user entry (people and disabled OU) and group entry in scope, as a full read would return them. */
   async read(signal: AbortSignal): Promise<ReadEntries> {

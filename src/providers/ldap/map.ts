@@ -148,12 +148,12 @@ export interface GroupResolver {
 
 /**
  * What one member value stands for (toLiveGroup): an account, a group (a member with nesting, else
- * `dn` is reported as unknown), a DN gatehouse does not manage, or nothing (the placeholder, a link to a
- * deleted object).
+ * `dn`, when set, is reported as unknown), a DN gatehouse does not manage, or nothing (the placeholder,
+ * a link to a deleted object).
  */
 export type MemberMeaning =
   | { readonly kind: "account"; readonly name: string }
-  | { readonly kind: "group"; readonly name: string; readonly dn: string }
+  | { readonly kind: "group"; readonly name: string; readonly dn: string | undefined }
   | { readonly kind: "unknown"; readonly dn: string }
   | { readonly kind: "none" };
 
@@ -171,12 +171,13 @@ function meaningOf(
   if (key === placeholder) return NO_MEANING;
   const account = resolve.accountOfKey(key);
   if (account !== undefined) return { kind: "account", name: account };
+  // A link to a deleted object (AD's recycle bin, which Samba still lists) grants nothing.
+  const isDeleted = isDeletedObjectLink(dn, settings);
   const group = resolve.groupOfKey(key);
-  if (group !== undefined) return { kind: "group", name: group, dn };
+  if (group !== undefined) return { kind: "group", name: group, dn: isDeleted ? undefined : dn };
   const dangling = resolve.danglingAccount(dn);
   if (dangling !== undefined) return { kind: "account", name: dangling };
-  // A link to a deleted object (AD's recycle bin, which Samba still lists) grants nothing.
-  return isDeletedObjectLink(dn, settings) ? NO_MEANING : { kind: "unknown", dn };
+  return isDeleted ? NO_MEANING : { kind: "unknown", dn };
 }
 
 /** Entry → LiveGroup, plus the member values that are neither known users nor (with nesting) groups. */
@@ -207,9 +208,7 @@ export function toLiveGroup(
       }
       if (meaning.kind === "account") members.push(meaning.name);
       else if (meaning.kind === "group" && nesting) groupMembers.push(meaning.name);
-      else if (meaning.kind === "group" && !isDeletedObjectLink(meaning.dn, settings))
-        unknown.push(meaning.dn);
-      else if (meaning.kind === "unknown") unknown.push(meaning.dn);
+      else if (meaning.kind !== "none" && meaning.dn !== undefined) unknown.push(meaning.dn);
     }
   }
   const description = firstValue(entry, "description");

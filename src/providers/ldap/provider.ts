@@ -56,21 +56,21 @@ class LdapProvider implements Provider {
     this.settings = settings;
     this.client = client;
     this.log = context.log ?? (() => undefined);
-    this.directory = new Directory(config.name, settings, client, () => context.now().getTime());
-    const store = (this.store = settings.readCache
+    this.directory = new Directory(config.name, settings, client, this.now);
+    this.store = settings.readCache
       ? new FileSnapshotStore(path.join(context.cwd, CACHE_DIR), settings, {
           name: config.name,
           log: this.log,
           now: context.now,
         })
-      : undefined);
+      : undefined;
     this.reader = new LdapReader({
       name: config.name,
       settings,
       client,
       log: this.log,
       now: context.now,
-      ...(store ? { store } : {}),
+      ...(this.store ? { store: this.store } : {}),
     });
     this.nestingAsked = config.nesting;
     this.capabilities = {

@@ -277,13 +277,9 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   async saveElsewhere(lookup: ElsewhereLookup): Promise<void> {
-    const text = JSON.stringify({ format: ELSEWHERE_FORMAT, key: this.key, ...lookup });
-    try {
-      await writeCacheFile(this.elsewhereFile, text, ELSEWHERE_PATTERN);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.options.log(`${this.options.name}: cannot write the read cache ${this.elsewhereFile}: ${reason}`);
-    }
+    await this.write(this.elsewhereFile, ELSEWHERE_PATTERN, () =>
+      JSON.stringify({ format: ELSEWHERE_FORMAT, key: this.key, ...lookup }),
+    );
   }
 
   private get elsewhereFile(): string {
@@ -291,12 +287,18 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   async save(snapshot: Snapshot): Promise<void> {
+    await this.write(this.file, FILE_PATTERN, () =>
+      serializeSnapshot(snapshot, this.key, this.scopes, this.memberAttribute),
+    );
+  }
+
+  /** Writes a read-cache file; a failure only costs a full read (or lookup) next time, so it is logged. */
+  private async write(file: string, family: RegExp, text: () => string): Promise<void> {
     try {
-      const text = serializeSnapshot(snapshot, this.key, this.scopes, this.memberAttribute);
-      await writeCacheFile(this.file, text, FILE_PATTERN);
+      await writeCacheFile(file, text(), family);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.options.log(`${this.options.name}: cannot write the read cache ${this.file}: ${reason}`);
+      this.options.log(`${this.options.name}: cannot write the read cache ${file}: ${reason}`);
     }
   }
 }
