@@ -72,15 +72,20 @@ interface EarlyOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
+/** A provider created from gatehouse.yaml alone, before validation. */
+export interface EarlyProvider {
+  readonly config: ProviderConfig;
+  readonly provider: Provider;
+}
+
 /**
- * Starts a read for each provider `only` selects (all when empty) in gatehouse.yaml. Undefined when
- * nothing could be started; never throws.
+ * Creates each provider `only` selects (all when empty) in gatehouse.yaml, without reading. Undefined
+ * when gatehouse.yaml has any problem or no provider could be created; never throws.
  */
-export async function startEarlyReads(
+export async function openEarlyProviders(
   options: EarlyOptions,
   context: ProviderContext,
-  signal: AbortSignal,
-): Promise<EarlyReads | undefined> {
+): Promise<readonly EarlyProvider[] | undefined> {
   let configs: readonly ProviderConfig[] | undefined;
   try {
     configs = await readProviderConfigs(options);
@@ -90,20 +95,30 @@ export async function startEarlyReads(
   if (configs === undefined) return undefined;
   const only = options.only ?? [];
   const selected = only.length === 0 ? configs : configs.filter((c) => only.includes(c.name));
-  const started = new Map<string, Started>();
+  const opened: EarlyProvider[] = [];
   for (const config of selected) {
-    let provider: Provider;
     try {
-      provider = await createProvider(config, context);
+      opened.push({ config, provider: await createProvider(config, context) });
     } catch {
-      continue; // created again after validation, where its error is reported in order
+      // created again after validation, where its error is reported in order
     }
+  }
+  return opened.length === 0 ? undefined : opened;
+}
+
+/** Starts a read for each provider opened early (openEarlyProviders). Never throws. */
+export function startEarlyReads(
+  opened: readonly EarlyProvider[] | undefined,
+  signal: AbortSignal,
+): EarlyReads | undefined {
+  if (opened === undefined) return undefined;
+  const started = new Map<string, Started>();
+  for (const { config, provider } of opened) {
     const stop = new AbortController();
     const live = provider.read(AbortSignal.any([signal, stop.signal]));
     live.catch(() => undefined); // awaited by whoever takes it; a read nobody takes is aborted
     started.set(config.name, { key: JSON.stringify(config), provider, live, stop });
   }
-  if (started.size === 0) return undefined;
   return {
     take(config) {
       const hit = started.get(config.name);

@@ -12,7 +12,8 @@ import type { Plan } from "../plan/types.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { Provider, ProviderContext } from "../providers/types.ts";
 import { liveDigestOf } from "./live-digest.ts";
-import { startEarlyReads } from "./early-reads.ts";
+import { openEarlyProviders, startEarlyReads, type EarlyProvider } from "./early-reads.ts";
+import { PlanInstant } from "../lifecycle/status.ts";
 import { DEFAULT_JOURNAL_PATH } from "../audit/journal.ts";
 import { foldJournal } from "../audit/journal-fold.ts";
 import { describeAccessCommit } from "../audit/git.ts";
@@ -38,6 +39,11 @@ export interface EngineOptions {
 
 export interface PreparedPlan {
   readonly plan: Plan;
+  /**
+   * The first instant (ms) after the plan's at which a rule of the plan or its validation would answer
+   * differently (a grant ends, a start or end date passes); Infinity when none would.
+   */
+  readonly validUntil: number;
   readonly tree: ValidatedTree;
   readonly providers: ReadonlyMap<string, Provider>;
   /** Warnings left after validation (errors stop before this point). */
@@ -124,12 +130,31 @@ export function providerPlanInput(
  * from gatehouse.yaml alone, while the rest of the files are loaded and checked (early-reads.ts).
  */
 export async function preparePlan(options: EngineOptions): Promise<PreparedPlan> {
-  const context = providerContextOf(options);
+  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
+  return preparePlanWith(
+    options,
+    await openEarlyProviders({ ...options, cacheDir }, providerContextOf(options)),
+  );
+}
+
+/**
+ * preparePlan, with the providers gatehouse.yaml alone gave (openEarlyProviders) already created: their
+ * reads start at once. Those the validated configuration does not take are closed.
+ */
+export async function preparePlanWith(
+  given: EngineOptions,
+  opened: readonly EarlyProvider[] | undefined,
+): Promise<PreparedPlan> {
+  // Every rule that compares the plan's instant with a time from the files notes where its answer
+  // would change: the plan holds until the first such instant (validUntil).
+  const now = new PlanInstant(given.now.getTime());
+  const options: EngineOptions = { ...given, now };
   // Every read stops on the timeout, or at once when the plan fails on the way (nothing outlives it).
   const stopReads = new AbortController();
   const signal = AbortSignal.any([AbortSignal.timeout(options.readTimeoutMs ?? 600_000), stopReads.signal]);
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
-  const early = await startEarlyReads({ ...options, cacheDir }, context, signal);
+  const context = providerContextOf(options);
+  const early = startEarlyReads(opened, signal);
   const commitLookup = describeAccessCommit(options.cwd, options.dir);
   const journalRead = foldJournal(
     journalPathOf(options),
@@ -185,6 +210,7 @@ export async function preparePlan(options: EngineOptions): Promise<PreparedPlan>
     });
     return {
       plan,
+      validUntil: now.validUntil,
       tree,
       providers,
       warnings: tree.diagnostics,

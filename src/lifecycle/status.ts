@@ -2,21 +2,56 @@ import type { Policy, User } from "../model/access.ts";
 
 export const DAY_MS = 86_400_000;
 
+/**
+ * The instant a plan is computed for, which also learns how long its answers hold: every rule that
+ * compares it with a time from the files (a grant's end, a start or end date, a policy's longest grant)
+ * tells it, through `noteTimeBoundary`, the instant at which the comparison would first come out
+ * differently. A plan computed at `now` is then the plan of every instant from `now` up to `validUntil`
+ * (exclusive), which is what lets a run reuse it (engine/plan-memo.ts).
+ */
+export class PlanInstant extends Date {
+  #validUntil = Number.POSITIVE_INFINITY;
+
+  /** The first instant after this one at which some rule that looked at it would answer differently. */
+  get validUntil(): number {
+    return this.#validUntil;
+  }
+
+  /** `at` is where a comparison with this instant flips: the answers hold until then at most. */
+  note(at: number): void {
+    const now = this.getTime();
+    // Not a number (a malformed time) never flips; at or before now, the flip is behind us.
+    if (at > now && at < this.#validUntil) this.#validUntil = at;
+  }
+}
+
+/** Tells `now`, when it is a PlanInstant, that an answer about it changes at `at` (ms). */
+export function noteTimeBoundary(now: Date, at: number): void {
+  if (now instanceof PlanInstant) now.note(at);
+}
+
 /** A grant holds while `now` is before `until`; at the instant itself it has expired. Malformed = expired. */
 export function isGrantActive(until: string | undefined, now: Date): boolean {
   if (until === undefined) return true;
   const end = Date.parse(until);
+  noteTimeBoundary(now, end);
   return Number.isFinite(end) && now.getTime() < end;
 }
 
 /** Days from `iso` to `now`, with one decimal ("6.7"). */
 export function daysSince(iso: string, now: Date): string {
-  return ((now.getTime() - Date.parse(iso)) / DAY_MS).toFixed(1);
+  const days = (now.getTime() - Date.parse(iso)) / DAY_MS;
+  // The text changes where the rounding does: at the next odd multiple of 0.05 days. Noted a second
+  // early, so that floating-point rounding near that point cannot carry the old text past it.
+  const next = Date.parse(iso) + ((Math.floor(days * 10 + 0.5) + 0.5) / 10) * DAY_MS - 1000;
+  noteTimeBoundary(now, Math.max(next, now.getTime() + 1));
+  return days.toFixed(1);
 }
 
 /** True when the grant ends within `days` days from now (and has not ended yet). */
 export function expiresWithin(until: string | undefined, now: Date, days: number): boolean {
   if (until === undefined || !isGrantActive(until, now)) return false;
+  noteTimeBoundary(now, Date.parse(until) - days * DAY_MS);
   return Date.parse(until) - now.getTime() <= days * DAY_MS;
 }
 
@@ -53,6 +88,7 @@ export function isTerminated(user: User, now: Date): boolean {
   if (user.status === "terminated") return true;
   if (user.endDate === undefined) return false;
   const end = utcMidnight(user.endDate);
+  noteTimeBoundary(now, end + DAY_MS);
   return Number.isFinite(end) && now.getTime() >= end + DAY_MS;
 }
 
@@ -60,6 +96,7 @@ export function isTerminated(user: User, now: Date): boolean {
 export function hasNotStarted(user: User, now: Date): boolean {
   if (user.startDate === undefined) return false;
   const start = utcMidnight(user.startDate);
+  noteTimeBoundary(now, start);
   return Number.isFinite(start) && now.getTime() < start;
 }
 

@@ -40,6 +40,16 @@ function isIdentity(value: unknown): value is Identity {
   );
 }
 
+/**
+ * A file's identity and times as one string, when its last change is at least RACY_MARGIN_NS older than
+ * `atNs` (the wall clock when `stats` were taken, in ns): any later write then shows in it, so an equal
+ * string later means the same content. Undefined for a file changed too shortly before to tell.
+ */
+export function settledFileStamp(stats: BigIntStats, atNs: bigint): string | undefined {
+  const isSettled = stats.ctimeNs + RACY_MARGIN_NS <= atNs && stats.mtimeNs + RACY_MARGIN_NS <= atNs;
+  return isSettled ? identityOf(stats).join(":") : undefined;
+}
+
 interface Entry {
   readonly identity: Identity;
   readonly digest: string;
@@ -92,9 +102,7 @@ export class DigestCache {
   remember(absPath: string, before: BigIntStats, after: BigIntStats, readAtNs: bigint, digest: string): void {
     const identity = identityOf(before);
     const isSettled =
-      sameIdentity(identity, identityOf(after)) &&
-      before.ctimeNs + RACY_MARGIN_NS <= readAtNs &&
-      before.mtimeNs + RACY_MARGIN_NS <= readAtNs;
+      sameIdentity(identity, identityOf(after)) && settledFileStamp(before, readAtNs) !== undefined;
     const old = this.#entries.get(absPath);
     if (!isSettled) {
       if (old) this.#isChanged = this.#entries.delete(absPath);

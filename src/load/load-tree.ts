@@ -486,8 +486,7 @@ export async function loadAccessTree(
   const sources = await mapBounded(found0, READ_CONCURRENCY, async (s, i) =>
     hasEntry[i] === true ? s : withBytes(s, root, digests),
   );
-  const hash = createHash("sha256");
-  for (const s of sources) hash.update(`${s.relative}\0${s.digest}\n`);
+  const digest = treeDigestOf(sources);
 
   const writes: Promise<void>[] = [];
   const save: SaveEntry =
@@ -526,5 +525,27 @@ export async function loadAccessTree(
       SCHEMA_DIR,
       sources.map((s) => ({ digest: s.digest, kind: s.kind })),
     );
-  return { documents, diagnostics, digest: hash.digest("hex"), fileCount: files.length };
+  return { documents, diagnostics, digest, fileCount: files.length };
+}
+
+/** sha256 over every file's path (relative to the access directory) and content digest. */
+function treeDigestOf(sources: readonly SourceFile[]): string {
+  const hash = createHash("sha256");
+  for (const s of sources) hash.update(`${s.relative}\0${s.digest}\n`);
+  return hash.digest("hex");
+}
+
+/**
+ * The `digest` loadAccessTree would give the tree under `dir` now, without parsing anything: each file's
+ * digest comes from the digest cache when its identity and times are unchanged, else from reading it.
+ */
+export async function accessTreeDigest(
+  dir: string,
+  options: Pick<LoadOptions, "cwd" | "cacheDir" | "trustFileTimes">,
+): Promise<string> {
+  const root = path.resolve(options.cwd, dir);
+  const { files } = await discoverAccessFiles(root, options.cwd);
+  const cacheDir = options.cacheDir === undefined ? undefined : path.resolve(options.cwd, options.cacheDir);
+  const digests = await openDigests(cacheDir, options);
+  return treeDigestOf(await mapBounded(files, READ_CONCURRENCY, (f) => findSource(f, root, digests)));
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,7 @@ import type { Diagnostic, Severity } from "../model/diagnostic.ts";
 import type { FastDocument, PositionTable } from "./fast-yaml.ts";
 import { isRecord } from "../model/json.ts";
 import { decodeCacheRecord } from "../io/cache-file.ts";
+import { hashFolder } from "../io/code-identity.ts";
 
 /**
  * A per-file cache of parsed and schema-checked access files, keyed by the sha256 of the file's
@@ -42,17 +43,8 @@ const SCHEMA_CHECK = fileURLToPath(
 export function parseCacheSalt(schemaDir: string): string {
   if (salt !== undefined) return salt;
   const hash = createHash("sha256").update(FORMAT);
-  const walk = (dir: string, isWanted: (name: string) => boolean): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-      a.name < b.name ? -1 : 1,
-    )) {
-      const abs = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(abs, isWanted);
-      else if (isWanted(entry.name)) hash.update(`${entry.name}\0`).update(readFileSync(abs));
-    }
-  };
-  walk(schemaDir, (name) => name.endsWith(".json"));
-  walk(LOADER_DIR, (name) => /\.[jt]s$/.test(name));
+  hashFolder(hash, schemaDir, (name) => name.endsWith(".json"));
+  hashFolder(hash, LOADER_DIR, (name) => /\.[jt]s$/.test(name));
   hash.update(readFileSync(SCHEMA_CHECK));
   salt = hash.digest("hex").slice(0, 16);
   return salt;

@@ -4,7 +4,7 @@ import { groupAddress, membershipAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
 import type { FieldDiff, MembershipChange, Reason } from "./types.ts";
 import { sameValue } from "./values.ts";
-import { DAY_MS, daysSince } from "../lifecycle/status.ts";
+import { DAY_MS, daysSince, noteTimeBoundary } from "../lifecycle/status.ts";
 
 /** An expired grant still held this long after its end was not removed in time (the reconcile runs hourly). */
 const LATE_AFTER_MS = DAY_MS;
@@ -220,6 +220,7 @@ function planRemoval(
   if (want && !want.managesMembers) return; // the files do not manage this group's members
   if (expired) {
     // Late only if gatehouse had granted it: a grant written already expired was never due to anyone.
+    noteTimeBoundary(sink.now, Date.parse(expired.until) + LATE_AFTER_MS + 1);
     const isLate =
       sink.now.getTime() - Date.parse(expired.until) > LATE_AFTER_MS &&
       wasApplied(sink, group, member, memberKind, formerName);

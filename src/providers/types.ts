@@ -78,6 +78,14 @@ export interface Provider {
    * the generic digest is used.
    */
   liveDigest?(live: LiveState): string | undefined;
+  /**
+   * Optional: a token for the live state `read` would return now, found without reading that state (a
+   * file's identity and times, a directory's change counter). Equal tokens from a provider of the same
+   * settings must mean equal live states; undefined when it cannot tell cheaply and surely. A plan whose
+   * access files, journal and tokens are all as they were for an earlier plan reuses it
+   * (engine/plan-memo.ts). Not counted as a read unless it calls the system.
+   */
+  liveStamp?(signal: AbortSignal): Promise<string | undefined>;
   stats(): ProviderStats;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { startEarlyReads } from "../../src/engine/early-reads.ts";
+import { openEarlyProviders, startEarlyReads } from "../../src/engine/early-reads.ts";
 import { preparePlan, providerContextOf, type EngineOptions } from "../../src/engine/prepare-plan.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
@@ -67,7 +67,10 @@ describe("early live reads", () => {
     const server = await startSilentServer();
     cleanups.push(() => server.stop());
     const { options } = await setUp({ "gatehouse.yaml": scimConfig(server.baseUrl) });
-    const early = await startEarlyReads(options, providerContextOf(options), AbortSignal.timeout(60_000));
+    const early = startEarlyReads(
+      await openEarlyProviders(options, providerContextOf(options)),
+      AbortSignal.timeout(60_000),
+    );
     expect(early).toBeDefined();
     await vi.waitFor(() => {
       expect(server.seen.length).toBeGreaterThan(0);
@@ -86,7 +89,10 @@ describe("early live reads", () => {
     const tree = await (await setUp({ "gatehouse.yaml": scimConfig(server.baseUrl) })).tree.validate();
     const config = tree.model.config.providers[0];
     if (config === undefined) throw new Error("no provider in the test tree");
-    const early = await startEarlyReads(options, providerContextOf(options), AbortSignal.timeout(60_000));
+    const early = startEarlyReads(
+      await openEarlyProviders(options, providerContextOf(options)),
+      AbortSignal.timeout(60_000),
+    );
     cleanups.push(async () => early?.discard());
     expect(early?.take({ ...config, settings: { ...config.settings, baseUrl: "http://127.0.0.1:1/" } })).toBe(
       undefined,
@@ -102,10 +108,14 @@ describe("early live reads", () => {
     cleanups.push(() => server.stop());
     const broken = await setUp({ "gatehouse.yaml": scimConfig(server.baseUrl) + "  other: {}\n" });
     const signal = AbortSignal.timeout(60_000);
-    expect(await startEarlyReads(broken.options, providerContextOf(broken.options), signal)).toBeUndefined();
+    expect(
+      startEarlyReads(await openEarlyProviders(broken.options, providerContextOf(broken.options)), signal),
+    ).toBeUndefined();
     const fine = await setUp({ "gatehouse.yaml": scimConfig(server.baseUrl) });
     const elsewhere = { ...fine.options, only: ["directory"] };
-    expect(await startEarlyReads(elsewhere, providerContextOf(elsewhere), signal)).toBeUndefined();
+    expect(
+      startEarlyReads(await openEarlyProviders(elsewhere, providerContextOf(elsewhere)), signal),
+    ).toBeUndefined();
     expect(server.seen).toEqual([]);
   });
 
@@ -136,7 +146,10 @@ describe("early live reads", () => {
     const changed = await (await setUp({ "gatehouse.yaml": two(`${server.baseUrl}/v3`) })).tree.validate();
     const [saas, other] = changed.model.config.providers;
     if (saas === undefined || other === undefined) throw new Error("two providers expected");
-    const early = await startEarlyReads(options, providerContextOf(options), AbortSignal.timeout(60_000));
+    const early = startEarlyReads(
+      await openEarlyProviders(options, providerContextOf(options)),
+      AbortSignal.timeout(60_000),
+    );
     const taken = early?.take(saas);
     expect(taken).toBeDefined();
     expect(early?.take(other)).toBeUndefined();
@@ -180,7 +193,9 @@ describe("early live reads", () => {
     const { tree, options } = await setUp({});
     await symlink(path.join(outside.tree.dir, "elsewhere.yaml"), path.join(tree.dir, "gatehouse.yaml"));
     const signal = AbortSignal.timeout(60_000);
-    expect(await startEarlyReads(options, providerContextOf(options), signal)).toBeUndefined();
+    expect(
+      startEarlyReads(await openEarlyProviders(options, providerContextOf(options)), signal),
+    ).toBeUndefined();
     expect(server.seen).toEqual([]);
   });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { hasNotStarted, isTerminated, utcMidnight } from "../../src/lifecycle/status.ts";
+import {
+  daysSince,
+  expiresWithin,
+  hasNotStarted,
+  isGrantActive,
+  isTerminated,
+  PlanInstant,
+  utcMidnight,
+} from "../../src/lifecycle/status.ts";
 import { user } from "../builders.ts";
 
 /** What utcMidnight must answer: the string Date.parse reads. */
@@ -67,5 +75,51 @@ describe("lifecycle dates", () => {
     );
     expect(hasNotStarted(user("eve", { startDate: "soon" }), new Date("2000-01-01T00:00:00Z"))).toBe(false);
     expect(isTerminated(user("fay", { status: "terminated", endDate: "x" }), new Date())).toBe(true);
+  });
+});
+
+describe("PlanInstant", () => {
+  const at = (iso: string): PlanInstant => new PlanInstant(Date.parse(iso));
+
+  it("holds until the nearest instant at which a time rule that looked at it would answer differently", () => {
+    const now = at("2026-06-01T12:00:00Z");
+    expect(now.validUntil).toBe(Number.POSITIVE_INFINITY);
+    expect(isGrantActive("2026-06-03T00:00:00Z", now)).toBe(true);
+    expect(now.validUntil).toBe(Date.parse("2026-06-03T00:00:00Z"));
+    // Ends a day after the end date (the last working day, inclusive).
+    expect(isTerminated(user("u", { endDate: "2026-06-01" }), now)).toBe(false);
+    expect(now.validUntil).toBe(Date.parse("2026-06-02T00:00:00Z"));
+    expect(hasNotStarted(user("v", { startDate: "2026-06-01" }), now)).toBe(false); // flipped already
+    expect(isGrantActive("2026-06-01T11:00:00Z", now)).toBe(false); // so did this one
+    expect(isGrantActive("not a time", now)).toBe(false);
+    expect(now.validUntil).toBe(Date.parse("2026-06-02T00:00:00Z"));
+    expect(hasNotStarted(user("w", { startDate: "2026-06-01" }), at("2026-05-31T23:00:00Z"))).toBe(true);
+  });
+
+  it("is where each rule's answer really changes, one millisecond on either side", () => {
+    const rules: ((now: Date) => unknown)[] = [
+      (now) => isGrantActive("2026-07-04T10:30:00Z", now),
+      (now) => isTerminated(user("u", { endDate: "2026-07-04" }), now),
+      (now) => hasNotStarted(user("u", { startDate: "2026-07-04" }), now),
+      (now) => expiresWithin("2026-07-10T10:30:00Z", now, 7),
+      (now) => daysSince("2026-05-01T10:30:00Z", now),
+    ];
+    for (const rule of rules) {
+      const first = at("2026-06-20T00:00:00Z");
+      const answer = rule(first);
+      const until = first.validUntil;
+      expect(Number.isFinite(until)).toBe(true);
+      expect(rule(new Date(until - 1))).toEqual(answer);
+      // daysSince is noted a second early: its text changes within that second, not before.
+      const changed = [until, until + 1001, until + 1002].map((t) => rule(new Date(t)));
+      expect(
+        changed.some((value) => value !== answer),
+        String(rule),
+      ).toBe(true);
+    }
+  });
+
+  it("is not noted by a plain Date", () => {
+    expect(() => isGrantActive("2026-07-04T10:30:00Z", new Date("2026-06-01T00:00:00Z"))).not.toThrow();
   });
 });

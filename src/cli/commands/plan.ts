@@ -1,6 +1,7 @@
 import path from "node:path";
 import { ExitCode } from "../../errors.ts";
-import { closeProviders, preparePlan } from "../../engine/prepare-plan.ts";
+import { closeProviders } from "../../engine/prepare-plan.ts";
+import { planOrReuse } from "../../engine/plan-memo.ts";
 import { renderJsonPieces } from "../../render/json.ts";
 import { renderMarkdown } from "../../render/markdown.ts";
 import { renderTextPieces } from "../../render/text.ts";
@@ -12,11 +13,15 @@ import { engineOptions } from "./engine-options.ts";
 import { assertReplaceable, looksLikeSavedPlan, writePieces } from "../output-file.ts";
 
 export const PLAN_USAGE = `Usage: gatehouse plan [--dir access] [--out plan.json] [--format text|markdown|json]
-                      [--detailed-exitcode] [--provider NAME]... [--verbose]
+                      [--detailed-exitcode] [--provider NAME]... [--verbose] [--fresh]
 
 Reads the live state of every connected system and shows what apply would change, and why.
 Changes nothing. Exit 0 (with --detailed-exitcode: 0 no changes, 2 changes, differences an
-observe-mode system shows, or access live systems hold that gatehouse does not manage), 1 on error.`;
+observe-mode system shows, or access live systems hold that gatehouse does not manage), 1 on error.
+
+When the access files, the journal and every system's live state are provably as they were for the
+last plan (and no grant or date has passed since), that plan is shown again without reading
+everything; --fresh always computes it anew.`;
 
 export const PLAN_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -26,6 +31,7 @@ export const PLAN_OPTIONS = {
   provider: { type: "string", multiple: true },
   verbose: { type: "boolean", short: "v" },
   journal: { type: "string" },
+  fresh: { type: "boolean" },
 } as const;
 
 export async function runPlan(argv: readonly string[], io: CliIo): Promise<number> {
@@ -35,9 +41,10 @@ export async function runPlan(argv: readonly string[], io: CliIo): Promise<numbe
     return ExitCode.ok;
   }
   const format = choiceOpt(args, "format", ["text", "markdown", "json"] as const, "text");
-  const prepared = await preparePlan(
-    engineOptions(io, stringOpt(args, "dir"), listOpt(args, "provider"), stringOpt(args, "journal")),
-  );
+  const prepared = await planOrReuse({
+    ...engineOptions(io, stringOpt(args, "dir"), listOpt(args, "provider"), stringOpt(args, "journal")),
+    fresh: flag(args, "fresh"),
+  });
   try {
     const { plan } = prepared;
     if (prepared.warnings.length > 0 && format === "text")

@@ -1,7 +1,8 @@
 import { appendFile, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, GatehouseError, ProviderError, UsageError } from "../../errors.ts";
-import { closeProviders, preparePlan } from "../../engine/prepare-plan.ts";
+import { closeProviders } from "../../engine/prepare-plan.ts";
+import { planOrReuse } from "../../engine/plan-memo.ts";
 import { readSavedPlan } from "../../engine/saved-plan.ts";
 import type { Plan } from "../../plan/types.ts";
 import { renderMarkdown } from "../../render/markdown.ts";
@@ -84,7 +85,7 @@ async function appendSummary(io: CliIo, ctx: PrContext, markdown: string): Promi
 async function loadPlan(args: Parsed, io: CliIo): Promise<Plan> {
   const saved = stringOpt(args, "plan");
   if (saved !== undefined) return readSavedPlan(path.resolve(io.cwd, saved));
-  const prepared = await preparePlan(engineOptions(io, stringOpt(args, "dir"), [], undefined));
+  const prepared = await planOrReuse(engineOptions(io, stringOpt(args, "dir"), [], undefined));
   await closeProviders(prepared.providers);
   return prepared.plan;
 }

@@ -1,7 +1,9 @@
+import { stat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { ConfigError, GatehouseError, ProviderError } from "../../errors.ts";
 import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.ts";
-import { withFileLock } from "../../io/file-lock.ts";
+import { hasCode, withFileLock } from "../../io/file-lock.ts";
+import { settledFileStamp } from "../../load/digest-cache.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import { USER_ATTRIBUTE_KEYS, type LiveState } from "../../model/state.ts";
@@ -117,6 +119,21 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
       return live;
     },
     liveDigest: (live) => digests.get(live),
+    // The file's identity and times, once they are old enough that any later write would show in them.
+    // Off where file times are not trusted (GATEHOUSE_TRUST_FILE_TIMES=0), as for the access files.
+    async liveStamp(signal) {
+      signal.throwIfAborted();
+      if (context.env["GATEHOUSE_TRUST_FILE_TIMES"] === "0") return undefined;
+      // The wall clock, not the plan's `now`: it is compared with the file system's own times.
+      // eslint-disable-next-line no-restricted-properties
+      const atNs = BigInt(Date.now()) * 1_000_000n;
+      const stats = await stat(settings.path, { bigint: true }).catch((error: unknown) => {
+        if (hasCode(error, "ENOENT")) return null;
+        throw new ProviderError(config.name, "read", `cannot read ${settings.path}`, { cause: error });
+      });
+      const file = stats === null ? "absent" : settledFileStamp(stats, atNs);
+      return file === undefined ? undefined : JSON.stringify([settings.path, config.nesting, file]);
+    },
     async apply(changes, signal) {
       if (changes.length === 0) return [];
       try {

@@ -4,6 +4,7 @@ import { formatDuration } from "../../load/durations.ts";
 import { report } from "./report.ts";
 import { detailedEntries } from "../../model/member-entry.ts";
 import { computeEffectiveMemberships } from "../../desired/effective.ts";
+import { noteTimeBoundary } from "../../lifecycle/status.ts";
 
 /** ISO 8601 / RFC 3339 instant with a time zone: 2026-12-24T18:00:00Z, 2026-12-24T19:00:00+01:00. */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -24,6 +25,9 @@ export const grantWindows: Rule = {
         if (entry.kind !== "user" || entry.until === undefined) continue;
         const at = entry.untilSource ?? entry.source;
         const end = Date.parse(entry.until);
+        // The answers below change when the grant ends, and when it comes within the policy's limit.
+        noteTimeBoundary(now, end);
+        if (limit !== undefined) noteTimeBoundary(now, end - limit);
         if (!INSTANT.test(entry.until) || !Number.isFinite(end)) {
           out.push(
             report(

@@ -1,0 +1,227 @@
+import { createHash } from "node:crypto";
+import { open, readFile } from "node:fs/promises";
+import path from "node:path";
+import { serialize } from "node:v8";
+import type { Diagnostic } from "../model/diagnostic.ts";
+import type { Plan } from "../plan/types.ts";
+import type { Provider } from "../providers/types.ts";
+import { decodeCacheRecord, writeCacheFile } from "../io/cache-file.ts";
+import { codeIdentity } from "../io/code-identity.ts";
+import { hasCode } from "../io/file-lock.ts";
+import { accessTreeDigest, DEFAULT_CACHE_DIR, loadEnvOptions } from "../load/load-tree.ts";
+import { SCHEMA_DIR } from "../validate/schema.ts";
+import { setAsidePath } from "../audit/set-aside.ts";
+import { describeAccessCommit } from "../audit/git.ts";
+import { openEarlyProviders, type EarlyProvider } from "./early-reads.ts";
+import { journalPathOf, preparePlanWith, providerContextOf, type EngineOptions } from "./prepare-plan.ts";
+
+/**
+ * The plan memo: a plan kept with everything it was computed from, so that a run which finds all of it
+ * unchanged shows that plan again instead of loading 100k people and reading every system.
+ *
+ * A plan is a function of the access files, gatehouse's own code, the journal, the live state of each
+ * system and the clock. The memo's key holds the first four:
+ * - the access files: the tree's digest (each file's sha256; the digest cache stands in for files whose
+ *   identity and times are unchanged, as for every load);
+ * - the code: a hash of every module and schema of this build, and the Node.js version;
+ * - the journal: its size, the sha256 of its last 64 KiB (each entry holds the hash of the one before)
+ *   and of the entries set aside beside it;
+ * - each system: its provider's `liveStamp`, a token that only the same live state gives. A system
+ *   whose provider has none (or cannot tell now) makes every run compute its plan anew.
+ * The clock is a window: every rule that compares the plan's instant with a time from the files noted
+ * where its answer changes (PlanInstant), and the memo holds from its instant up to the first of those.
+ *
+ * The key's parts are taken before the plan is computed and again after, and the memo is written only
+ * when both agree and the plan was made from the same files: a change made meanwhile is never vouched
+ * for. Only `plan` and the pull-request comment reuse plans: apply (and prune) always read live state.
+ */
+const FORMAT = "gatehouse-plan-memo-1";
+const FILE_PATTERN = /^plan-[0-9a-f]{16}\.v8$/;
+const JOURNAL_TAIL_BYTES = 65_536;
+/**
+ * A memo older than this is not used, whatever its window says: a bound on anything time-dependent that
+ * no rule noted. The hourly scheduled reconcile still reuses plans through a quiet day.
+ */
+const MAX_AGE_MS = 24 * 3_600_000;
+
+/** A plan ready to show: computed now, or reused from a memo. */
+export interface ShownPlan {
+  readonly plan: Plan;
+  readonly warnings: readonly Diagnostic[];
+  /** To be closed by the caller (closeProviders). */
+  readonly providers: ReadonlyMap<string, Provider>;
+  /** When the plan was reused: the instant it was computed at. */
+  readonly reusedFrom?: string;
+}
+
+interface MemoRecord {
+  readonly key: string;
+  /** The instant the plan was computed for (ms). */
+  readonly at: number;
+  /** The first instant it no longer holds (ms); Infinity when no time rule limits it. */
+  readonly validUntil: number;
+  readonly plan: Plan;
+  readonly warnings: readonly Diagnostic[];
+}
+
+/** The key of the current state, and the tree digest within it; undefined when some system cannot say. */
+interface MemoKey {
+  readonly key: string;
+  readonly treeDigest: string;
+}
+
+/**
+ * The plan of `options`: reused when its memo holds for the files, journal, live state and instant of
+ * now, otherwise computed (and remembered). Without a cache folder, this is preparePlan.
+ */
+export async function planOrReuse(options: EngineOptions & { readonly fresh?: boolean }): Promise<ShownPlan> {
+  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
+  const opened = await openEarlyProviders({ ...options, cacheDir }, providerContextOf(options));
+  if (cacheDir === false || opened === undefined) return shown(await preparePlanWith(options, opened));
+  const file = memoFileOf(options, cacheDir);
+  const before = await currentKey(options, cacheDir, opened);
+  const memo = before === undefined || options.fresh === true ? undefined : await readMemo(file, before.key);
+  const now = options.now.getTime();
+  if (memo !== undefined && memo.at <= now && now < memo.validUntil && now - memo.at <= MAX_AGE_MS) {
+    const commit = await describeAccessCommit(options.cwd, options.dir);
+    const providers = new Map(opened.map((o) => [o.config.name, o.provider]));
+    const at = new Date(memo.at).toISOString();
+    options.log?.(
+      `plan: the access files, the journal and the live state of ${[...providers.keys()].join(", ")} are as they were for the plan computed at ${at}: showing it again (gatehouse plan --fresh reads everything)`,
+    );
+    const old = memo.plan;
+    const plan: Plan = {
+      formatVersion: old.formatVersion,
+      createdAt: options.now.toISOString(),
+      desiredDigest: old.desiredDigest,
+      ...(commit ? { desiredCommit: commit.commit + (commit.isDirty ? "+dirty" : "") } : {}),
+      // What this run called: the stamps only, where they call the system at all.
+      providers: old.providers.map((p) => ({ ...p, readCalls: providers.get(p.name)?.stats().reads ?? 0 })),
+      changes: old.changes,
+      notes: old.notes,
+      summary: old.summary,
+    };
+    return { plan, warnings: memo.warnings, providers, reusedFrom: at };
+  }
+  const prepared = await preparePlanWith(options, opened);
+  if (prepared.plan.desiredDigest === before?.treeDigest) {
+    const after = await currentKey(options, cacheDir, opened).catch(() => undefined);
+    if (after?.key === before.key)
+      await writeMemo(file, {
+        key: before.key,
+        at: options.now.getTime(),
+        validUntil: prepared.validUntil,
+        plan: prepared.plan,
+        warnings: prepared.warnings,
+      }).catch(() => undefined); // an unwritable cache only costs the next run the work
+  }
+  return shown(prepared);
+}
+
+function shown(prepared: {
+  readonly plan: Plan;
+  readonly warnings: readonly Diagnostic[];
+  readonly providers: ReadonlyMap<string, Provider>;
+}): ShownPlan {
+  return { plan: prepared.plan, warnings: prepared.warnings, providers: prepared.providers };
+}
+
+/** One memo file per working directory, access folder, journal and provider selection. */
+function memoFileOf(options: EngineOptions, cacheDir: string): string {
+  const id = createHash("sha256")
+    .update(
+      JSON.stringify([
+        path.resolve(options.cwd),
+        path.resolve(options.cwd, options.dir),
+        journalPathOf(options),
+        options.only ?? [],
+      ]),
+    )
+    .digest("hex")
+    .slice(0, 16);
+  return path.resolve(options.cwd, cacheDir, `plan-${id}.v8`);
+}
+
+/**
+ * Everything a plan depends on but the clock, as one sha256; undefined when a provider cannot give a
+ * stamp (or fails to).
+ */
+async function currentKey(
+  options: EngineOptions,
+  cacheDir: string,
+  opened: readonly EarlyProvider[],
+): Promise<MemoKey | undefined> {
+  const signal = AbortSignal.timeout(options.readTimeoutMs ?? 600_000);
+  const stamps = await Promise.all(
+    opened.map(async ({ config, provider }) => {
+      const stamp = await provider.liveStamp?.(signal).catch(() => undefined);
+      return stamp === undefined ? undefined : [config.name, JSON.stringify(config), stamp];
+    }),
+  );
+  if (stamps.some((s) => s === undefined)) return undefined;
+  const journalPath = journalPathOf(options);
+  const [treeDigest, journal] = await Promise.all([
+    accessTreeDigest(options.dir, { cwd: options.cwd, cacheDir, ...loadEnvOptions(options.env) }),
+    journalStamp(journalPath),
+  ]);
+  const key = createHash("sha256")
+    .update(
+      JSON.stringify([
+        FORMAT,
+        codeIdentity(SCHEMA_DIR),
+        path.resolve(options.cwd),
+        path.resolve(options.cwd, options.dir),
+        options.only ?? [],
+        journalPath,
+        journal,
+        treeDigest,
+        stamps,
+      ]),
+    )
+    .digest("hex");
+  return { key, treeDigest };
+}
+
+/**
+ * The journal as a plan depends on it: its size and the sha256 of its last 64 KiB (every entry carries
+ * the hash of the one before, so an equal tail means an equal chain up to it), and of what an apply set
+ * aside beside it. An apply appends; a journal cut or restored differs.
+ */
+async function journalStamp(journalPath: string): Promise<string> {
+  const hash = createHash("sha256");
+  const handle = await open(journalPath, "r").catch((error: unknown) => {
+    if (hasCode(error, "ENOENT")) return undefined;
+    throw error;
+  });
+  let size = -1;
+  if (handle !== undefined) {
+    try {
+      size = (await handle.stat()).size;
+      const tail = Buffer.alloc(Math.min(size, JOURNAL_TAIL_BYTES));
+      const { bytesRead } = await handle.read(tail, 0, tail.length, size - tail.length);
+      hash.update(tail.subarray(0, bytesRead));
+    } finally {
+      await handle.close();
+    }
+  }
+  const aside = await readFile(setAsidePath(journalPath)).catch((error: unknown) => {
+    if (hasCode(error, "ENOENT")) return undefined;
+    throw error;
+  });
+  hash.update(aside === undefined ? "\0none" : "\0aside\0").update(aside ?? "");
+  return `${String(size)}:${hash.digest("hex")}`;
+}
+
+async function readMemo(file: string, key: string): Promise<MemoRecord | undefined> {
+  const bytes = await readFile(file).catch(() => undefined);
+  const record = bytes === undefined ? undefined : decodeCacheRecord(bytes, FORMAT);
+  if (record?.["key"] !== key) return undefined;
+  const { at, validUntil, plan, warnings } = record;
+  if (typeof at !== "number" || typeof validUntil !== "number" || !Array.isArray(warnings)) return undefined;
+  // Written by this very build (the key holds its identity) and read back whole: a plan as it was.
+  return { key, at, validUntil, plan: plan as Plan, warnings: warnings as Diagnostic[] };
+}
+
+async function writeMemo(file: string, memo: MemoRecord): Promise<void> {
+  await writeCacheFile(file, serialize({ format: FORMAT, ...memo }), FILE_PATTERN);
+}
