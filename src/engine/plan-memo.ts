@@ -79,7 +79,9 @@ export async function planOrReuse(options: EngineOptions & { readonly fresh?: bo
   const opened = await openEarlyProviders({ ...options, cacheDir }, providerContextOf(options));
   if (cacheDir === false || opened === undefined) return shown(await preparePlanWith(options, opened));
   const file = memoFileOf(options, cacheDir);
-  const before = await currentKey(options, cacheDir, opened);
+  // Whatever fails here (a journal path that is a folder, an unreadable file) fails again in the plan
+  // itself, which says so properly: the memo is then neither used nor written.
+  const before = await currentKey(options, cacheDir, opened).catch(() => undefined);
   const memo = before === undefined || options.fresh === true ? undefined : await readMemo(file, before.key);
   const now = options.now.getTime();
   if (memo !== undefined && memo.at <= now && now < memo.validUntil && now - memo.at <= MAX_AGE_MS) {
