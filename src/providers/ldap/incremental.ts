@@ -76,6 +76,18 @@ export interface LdapReaderOptions {
   readonly store?: SnapshotStore;
 }
 
+/** How long a read may start from the stamp currentStamp found, instead of asking for it again. */
+const PROBE_REUSE_MS = 10_000;
+
+/** The stamp currentStamp asked for, kept for the read that follows (see LdapReader.probed). */
+interface Probe {
+  readonly stamp: readonly string[];
+  /** performance.now() when it was asked. */
+  readonly at: number;
+  /** OpenLDAP: whether an entry changed after it, when currentStamp asked that too. */
+  readonly changedAfter?: boolean;
+}
+
 /** Why an incremental read gave up; the caller reads everything instead. */
 type Fallback = string;
 
@@ -88,6 +100,11 @@ export class LdapReader {
   private snapshot: Snapshot | undefined;
   /** See unchangedStamp. */
   private unchanged: readonly string[] | undefined;
+  /**
+   * The stamp currentStamp found, for the next read to start from instead of asking again (the read then
+   * shows the directory as of that stamp, as a read shows it as of its own first search).
+   */
+  private probed: Probe | undefined;
   private saidNoStamps = false;
   /** Entries written since the last read (noteWrites), and whether that dropped the snapshot already. */
   private writtenSinceRead = 0;
@@ -122,15 +139,46 @@ export class LdapReader {
     return this.unchanged;
   }
 
+  /**
+   * The directory's stamp now (contextCSN; AD: the controller and its highestCommittedUSN) when it is
+   * `expected` and can stand for the directory's content; undefined without incremental reads, when the
+   * server gives none or another one, or (OpenLDAP) when an entry changed after it (syncprov off: it no
+   * longer follows changes). It asks what a read with nothing changed starts by asking (two searches), and
+   * the read that follows at once starts from those answers instead of asking again.
+   */
+  async currentStamp(
+    signal: AbortSignal,
+    expected: readonly string[],
+  ): Promise<readonly string[] | undefined> {
+    this.probed = undefined;
+    if (!this.incremental) return undefined;
+    const stamp = await this.probe(signal);
+    if (stamp === null) return undefined;
+    const at = performance.now();
+    this.probed = { stamp, at };
+    // Another stamp than expected: whether it still follows changes is for the read to ask, if it must.
+    if (!sameContextCsn(stamp, expected)) return undefined;
+    if (this.isAd) return isDcMarker(stamp) ? stamp : undefined;
+    const changed = await this.changedAfter(stamp, signal);
+    this.probed = { stamp, at, changedAfter: changed };
+    return changed ? undefined : stamp;
+  }
+
   /** Every user entry (people and disabled OU) and group entry in scope, as a full read would return them. */
   async read(signal: AbortSignal): Promise<ReadEntries> {
     this.unchanged = undefined;
+    // Only a read that follows at once: the stamp says nothing of a directory some time later.
+    const probed =
+      this.probed !== undefined && performance.now() - this.probed.at <= PROBE_REUSE_MS
+        ? this.probed
+        : undefined;
+    this.probed = undefined;
     this.writtenSinceRead = 0;
     this.isDropped = false;
     this.worth = undefined;
     if (!this.incremental) return this.entriesOf(await this.searchAll(signal));
     const previous = this.snapshot ?? (await this.options.store?.load());
-    const refreshed = previous ? await this.tryRefresh(previous, signal) : undefined;
+    const refreshed = previous ? await this.tryRefresh(previous, probed, signal) : undefined;
     const next = refreshed ?? (await this.fullRead(previous, signal));
     const isStamped = allStamped(next.scopes.map((m) => m.values()));
     if (!isStamped && !this.saidNoStamps) {
@@ -346,17 +394,31 @@ export class LdapReader {
       if (!this.mayFallBack(error, signal)) throw error;
       changed = true;
     }
+    return changed;
+  }
+
+  /** changedAfter, answered from the probe currentStamp made when it asked already; said when true. */
+  private async isChangedAfter(
+    contextCsn: readonly string[],
+    probed: Probe | undefined,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const changed = probed?.changedAfter ?? (await this.changedAfter(contextCsn, signal));
     if (changed)
       this.options.log(
-        `${this.options.name}: entries changed after the base DN's contextCSN (${latest}), which no longer follows changes (is the syncprov overlay still on?): listing everything`,
+        `${this.options.name}: entries changed after the base DN's contextCSN (${[...contextCsn].sort().at(-1) ?? ""}), which no longer follows changes (is the syncprov overlay still on?): listing everything`,
       );
     return changed;
   }
 
-  private async tryRefresh(previous: Snapshot, signal: AbortSignal): Promise<Snapshot | undefined> {
+  private async tryRefresh(
+    previous: Snapshot,
+    probed: Probe | undefined,
+    signal: AbortSignal,
+  ): Promise<Snapshot | undefined> {
     let result: Snapshot | Fallback;
     try {
-      result = await this.refresh(previous, signal);
+      result = await this.refresh(previous, probed, signal);
     } catch (error) {
       if (!this.mayFallBack(error, signal)) throw error;
       result = `the incremental read failed (${error.message})`;
@@ -366,8 +428,18 @@ export class LdapReader {
     return undefined;
   }
 
-  private async refresh(previous: Snapshot, signal: AbortSignal): Promise<Snapshot | Fallback> {
-    const contextCsn = previous.contextCsn === null && !this.isAd ? null : await this.probe(signal);
+  /** `probed`: the stamp currentStamp found just before this read, which the read then starts from. */
+  private async refresh(
+    previous: Snapshot,
+    probed: Probe | undefined,
+    signal: AbortSignal,
+  ): Promise<Snapshot | Fallback> {
+    const contextCsn =
+      probed !== undefined
+        ? [...probed.stamp]
+        : previous.contextCsn === null && !this.isAd
+          ? null
+          : await this.probe(signal);
     if (this.isAd) {
       if (!isDcMarker(contextCsn) || !isDcMarker(previous.contextCsn))
         return "the domain controller did not give its highestCommittedUSN";
@@ -379,7 +451,7 @@ export class LdapReader {
       previous.contextCsn &&
       sameContextCsn(contextCsn, previous.contextCsn) &&
       // AD's highestCommittedUSN is the controller's own count: it cannot stop following changes.
-      (this.isAd || !(await this.changedAfter(contextCsn, signal)))
+      (this.isAd || !(await this.isChangedAfter(contextCsn, probed, signal)))
     ) {
       const kept = await this.refetchDangling(previous, contextCsn, signal);
       if (typeof kept !== "string") this.unchanged = contextCsn;

@@ -88,7 +88,15 @@ class LdapProvider implements Provider {
   }
 
   async read(signal: AbortSignal): Promise<LiveState> {
+    const stamped = this.stampForRead;
+    this.stampForRead = undefined;
+    this.stampOfRead = null;
     const { users, groups } = await this.reader.read(signal);
+    const unchanged = this.reader.unchangedStamp();
+    this.stampOfRead =
+      stamped !== undefined && unchanged !== undefined && sameContextCsn(unchanged, stamped.stamp)
+        ? stamped.text
+        : undefined;
     this.directory.remember(users, groups);
     const read = toLiveState(users, groups, this.settings, this.capabilities.nesting);
     for (const note of read.notes) this.log(`${this.name}: ${note}`);
@@ -105,6 +113,36 @@ class LdapProvider implements Provider {
       };
     return state;
   }
+
+  /**
+   * The directory's stamp, when the read cache holds a snapshot settled under exactly that stamp (see
+   * SettledStamp): a read now would return that snapshot as it is, so the stamp stands for the live state.
+   * Two searches (the ones such a read starts with). Undefined without `readCache`, without a settled
+   * snapshot under 24 hours old, or when the server's stamp cannot vouch for its content.
+   */
+  async liveStamp(signal: AbortSignal): Promise<string | undefined> {
+    // Right after a read: that read's stamp, without asking the server again (see read).
+    if (this.stampOfRead !== null) {
+      const stamp = this.stampOfRead;
+      this.stampOfRead = null;
+      return stamp;
+    }
+    const settled = await this.store?.loadSettled();
+    if (settled === undefined) return undefined;
+    const now = await this.reader.currentStamp(signal, settled.stamp);
+    if (now === undefined) return undefined;
+    this.stampForRead = { stamp: now, text: JSON.stringify([[...now].sort(), settled.fullReadAt]) };
+    return this.stampForRead.text;
+  }
+
+  /** What liveStamp last found, for the read that follows it (which starts from that stamp). */
+  private stampForRead: { readonly stamp: readonly string[]; readonly text: string } | undefined;
+  /**
+   * The liveStamp of the state the last read returned, for the next liveStamp call: that read started
+   * from the stamp liveStamp found and found nothing changed under it (undefined when it did not). Null:
+   * no read since the last liveStamp.
+   */
+  private stampOfRead: string | undefined | null = null;
 
   /**
    * The user entries among `dns` (named by entries read, outside the scopes read: LiveState.elsewhere),
@@ -193,6 +231,9 @@ class LdapProvider implements Provider {
   }
 
   async apply(changes: readonly Change[], signal: AbortSignal): Promise<ChangeOutcome[]> {
+    // What a read before the writes vouched for is gone with them.
+    this.stampOfRead = null;
+    this.stampForRead = undefined;
     // A read that fails here leaves the lookups to search, as they do without remembered entries.
     await this.keepFresh(signal).catch((error: unknown) => {
       if (signal.aborted) throw error;

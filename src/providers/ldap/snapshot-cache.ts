@@ -16,7 +16,7 @@ import type { ReadScope } from "./queries.ts";
 import { readScopes } from "./queries.ts";
 import type { LdapSettings } from "./settings.ts";
 import type { Snapshot } from "./snapshot.ts";
-import { byNormalizedDn } from "./snapshot.ts";
+import { byNormalizedDn, sameContextCsn } from "./snapshot.ts";
 import { isRecord } from "../../model/json.ts";
 
 /**
@@ -29,6 +29,30 @@ export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
 const FILE_PATTERN = /^ldap-[0-9a-f]{32}\.json$/;
 const ELSEWHERE_PATTERN = /^ldap-[0-9a-f]{32}-elsewhere\.json$/;
 const ELSEWHERE_FORMAT = "gatehouse-ldap-elsewhere-2";
+const SETTLED_PATTERN = /^ldap-[0-9a-f]{32}-settled\.json$/;
+const SETTLED_FORMAT = "gatehouse-ldap-settled-1";
+
+/**
+ * What a stored snapshot says of the directory, read without the snapshot itself (tens of MB at 100k
+ * people): the stamp (contextCSN; AD: the controller and its highestCommittedUSN) under which a read found
+ * that nothing names a DN outside what it read and nothing is left for refint to rewrite. While the
+ * directory keeps that stamp, a read returns that snapshot as it is (the two-search case), so the stamp
+ * stands for the whole live state: the provider's liveStamp.
+ */
+export interface SettledStamp {
+  readonly stamp: readonly string[];
+  /** When the snapshot's full read was (ms): like the snapshot, the stamp is not used 24 hours on. */
+  readonly fullReadAt: number;
+}
+
+/** The SettledStamp of `snapshot`, when it is settled under its own stamp. */
+export function settledStampOf(snapshot: Snapshot): SettledStamp | undefined {
+  const { contextCsn, danglingSettled, unsettled, fullReadAt } = snapshot;
+  if (!Array.isArray(contextCsn) || contextCsn.length === 0 || danglingSettled === undefined)
+    return undefined;
+  if (!sameContextCsn(danglingSettled, contextCsn) || (unsettled?.size ?? 0) > 0) return undefined;
+  return { stamp: contextCsn, fullReadAt };
+}
 
 /** A stored ElsewhereLookup, or undefined when the value is not one (for these settings). */
 export function parseStoredElsewhere(value: unknown, key: string): ElsewhereLookup | undefined {
@@ -262,12 +286,17 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   async clear(): Promise<void> {
+    await this.remove(this.settledFile);
+    await this.remove(this.file);
+  }
+
+  private async remove(file: string): Promise<void> {
     try {
-      await unlink(this.file);
+      await unlink(file);
     } catch (error) {
       if (hasCode(error, "ENOENT")) return;
       const reason = error instanceof Error ? error.message : String(error);
-      this.options.log(`${this.options.name}: cannot remove the read cache ${this.file}: ${reason}`);
+      this.options.log(`${this.options.name}: cannot remove the read cache ${file}: ${reason}`);
     }
   }
 
@@ -290,6 +319,29 @@ export class FileSnapshotStore implements SnapshotStore {
     await this.write(this.file, FILE_PATTERN, () =>
       serializeSnapshot(snapshot, this.key, this.scopes, this.memberAttribute),
     );
+    // After the snapshot; and one left from before goes: it says nothing of a directory stamped since.
+    const settled = settledStampOf(snapshot);
+    if (settled === undefined) await this.remove(this.settledFile);
+    else
+      await this.write(this.settledFile, SETTLED_PATTERN, () =>
+        JSON.stringify({ format: SETTLED_FORMAT, key: this.key, settled }),
+      );
+  }
+
+  /** The stored snapshot's SettledStamp, when it has one and is under 24 hours old. */
+  async loadSettled(): Promise<SettledStamp | undefined> {
+    const read = await readCacheFile(this.settledFile);
+    if (typeof read === "string" || !isRecord(read.value)) return undefined;
+    const { format, key, settled } = read.value;
+    if (format !== SETTLED_FORMAT || key !== this.key || !isRecord(settled)) return undefined;
+    const { stamp, fullReadAt } = settled;
+    if (!isStringList(stamp) || stamp.length === 0 || typeof fullReadAt !== "number") return undefined;
+    const age = this.options.now().getTime() - fullReadAt;
+    return age >= 0 && age <= MAX_SNAPSHOT_AGE_MS ? { stamp, fullReadAt } : undefined;
+  }
+
+  private get settledFile(): string {
+    return this.file.replace(/\.json$/, "-settled.json");
   }
 
   /** Writes a read-cache file; a failure only costs a full read (or lookup) next time, so it is logged. */

@@ -2,9 +2,13 @@
  * The CLI end to end against a real OpenLDAP slapd: apply, converge, out-of-band drift made with the
  * ldapmodify binary, and a leaver, all through `main([...], io)` in a temp git repository.
  */
+import { readdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { Client } from "ldapts";
 import { ADMIN_DN, BASE_DN, startSlapd, type Slapd } from "../../harness/slapd.ts";
+import type { Plan } from "../../../src/plan/types.ts";
 import {
   allOutput,
   applyCalls,
@@ -49,9 +53,13 @@ const MANAGERS = [
 
 async function setup(
   ldif: string = MANAGERS,
-  options: { syncprov?: boolean; yaml?: string } = {},
+  options: { syncprov?: boolean; yaml?: string; contextCsn?: string } = {},
 ): Promise<{ server: Slapd; repo: ConnectorRepo }> {
-  const server = await startSlapd({ ldif, syncprov: options.syncprov ?? false });
+  const server = await startSlapd({
+    ldif,
+    syncprov: options.syncprov ?? false,
+    ...(options.contextCsn === undefined ? {} : { contextCsn: options.contextCsn }),
+  });
   const repo = await createConnectorRepo({
     provider: {
       name: "ldap",
@@ -110,6 +118,12 @@ async function snapshot(server: Slapd): Promise<string[]> {
 }
 
 const uid = (account: string, ou = PEOPLE): string => `uid=${account},${ou}`;
+
+/** An OpenLDAP change sequence number for the instant `ms`. */
+function csnAt(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-11-25T12:00:00.000Z
+  return `${iso.slice(0, 19).replace(/[-T:]/g, "")}.${iso.slice(20, 23)}000Z#000000#000#000000`;
+}
 
 /** The "N read call(s)" a plan's text output gives for the ldap provider. */
 function planReadCalls(stdout: string): number | undefined {
@@ -371,5 +385,67 @@ member: ${outsider}
     expect(drift.stderr).toContain("ldap: incremental read: 1 of 10 entries new or changed, 0 gone");
     expect(allOutput(repo)).not.toContain("reading everything");
     expectNoSecret(repo, server);
+  });
+
+  it("with readCache and syncprov, a plan with nothing changed is shown again for the same two searches; drift computes it anew", async () => {
+    const { server, repo } = await setup(MANAGERS, { syncprov: true, yaml: "    readCache: true\n" });
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    await repo.run(["plan"]); // lists, and reads again what the apply changed
+    await repo.run(["plan"]); // contextCSN unchanged, nothing names a DN outside: settled under it
+    const reused = "showing it again";
+    const plans: { stderr: string; plan: Plan }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const run = await repo.run(["plan", "--format", "json"]);
+      expect(run.code).toBe(0);
+      plans.push({ stderr: run.stderr, plan: JSON.parse(run.stdout) as Plan });
+    }
+    const [computed, again] = plans;
+    if (computed === undefined || again === undefined) throw new Error("no plans");
+    // The first is computed: its read starts from the stamp the memo asked for (two searches in all).
+    expect(computed.stderr).not.toContain(reused);
+    expect(computed.plan.providers[0]?.readCalls).toBe(2);
+    expect(again.stderr).toContain(reused);
+    expect(again.plan.providers[0]?.readCalls).toBe(2);
+    const comparable = (p: Plan): unknown => ({ ...p, createdAt: "", providers: [] });
+    expect(comparable(again.plan)).toEqual(comparable(computed.plan));
+
+    await server.ldapmodify(
+      `dn: cn=team-oncall-write,${GROUPS}\nchangetype: modify\ndelete: member\nmember: ${uid("cleo")}\n-\n`,
+    );
+    const drift = await repo.run(["plan", "--format", "json"]);
+    expect(drift.stderr).not.toContain(reused);
+    expect(changeLines(drift.stdout)).toEqual([
+      "membership.add ldap:membership/team-oncall-write/cleo drift",
+    ]);
+    expectNoSecret(repo, server);
+  });
+
+  it("computes the plan anew once contextCSN no longer follows changes (syncprov off)", async () => {
+    // contextCSN frozen a few seconds ahead: what gatehouse writes until then is behind it, so reads
+    // settle under it and a plan is shown again; a change made after it shows that it stopped following.
+    const frozenAt = Date.now() + 8_000;
+    const { server, repo } = await setup(MANAGERS, {
+      yaml: "    readCache: true\n",
+      contextCsn: csnAt(frozenAt),
+    });
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    // The apply's own writes are behind that contextCSN too, so a read cache from before them would
+    // stand: start the reads from a full one.
+    for (const name of await readdir(path.join(repo.cwd, ".gatehouse/cache")))
+      if (name.startsWith("ldap-")) await rm(path.join(repo.cwd, ".gatehouse/cache", name));
+    const shown: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      const run = await repo.run(["plan", "--detailed-exitcode"]);
+      expect(run.code).toBe(0);
+      shown.push(run.stderr.includes("showing it again"));
+    }
+    expect(Date.now()).toBeLessThan(frozenAt); // else the scenario did not happen: a slow machine
+    expect(shown.at(-1)).toBe(true);
+    await sleep(frozenAt + 1_000 - Date.now());
+    await server.ldapmodify(`dn: ${uid("ada")}\nchangetype: modify\nreplace: title\ntitle: CTO\n-\n`);
+    const after = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(after.stderr).not.toContain("showing it again");
+    expect(after.code).toBe(2);
+    expect(after.stderr).toContain("which no longer follows changes");
   });
 });
