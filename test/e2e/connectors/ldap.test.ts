@@ -423,7 +423,7 @@ member: ${outsider}
   it("computes the plan anew once contextCSN no longer follows changes (syncprov off)", async () => {
     // contextCSN frozen a few seconds ahead: what gatehouse writes until then is behind it, so reads
     // settle under it and a plan is shown again; a change made after it shows that it stopped following.
-    const frozenAt = Date.now() + 8_000;
+    const frozenAt = Date.now() + 15_000;
     const { server, repo } = await setup(MANAGERS, {
       yaml: "    readCache: true\n",
       contextCsn: csnAt(frozenAt),
@@ -447,5 +447,5 @@ member: ${outsider}
     expect(after.stderr).not.toContain("showing it again");
     expect(after.code).toBe(2);
     expect(after.stderr).toContain("which no longer follows changes");
-  });
+  }, 60_000);
 });
