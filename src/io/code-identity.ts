@@ -17,17 +17,48 @@ export function hashFolder(hash: Hash, dir: string, isWanted: (name: string) => 
 
 /** The folder of gatehouse's code: `dist/` when built, `src/` under the tests. */
 const CODE_DIR = fileURLToPath(new URL("..", import.meta.url));
+/** gatehouse's package.json, beside that folder. */
+const PACKAGE_JSON = fileURLToPath(new URL("../../package.json", import.meta.url));
+
+/**
+ * The version of each package gatehouse depends on, as installed (the `yaml` package words diagnostics,
+ * `ajv` schema messages): found the way Node finds them, in the nearest node_modules up from the code.
+ */
+function dependencyVersions(): string[] {
+  let dependencies: Record<string, unknown> = {};
+  try {
+    const manifest: unknown = JSON.parse(readFileSync(PACKAGE_JSON, "utf8"));
+    const listed = (manifest as { dependencies?: unknown }).dependencies;
+    if (typeof listed === "object" && listed !== null) dependencies = listed as Record<string, unknown>;
+  } catch {
+    return ["no package.json"];
+  }
+  return Object.keys(dependencies)
+    .sort()
+    .map((name) => {
+      for (let dir = path.dirname(PACKAGE_JSON); ; dir = path.dirname(dir)) {
+        try {
+          const found: unknown = JSON.parse(
+            readFileSync(path.join(dir, "node_modules", name, "package.json"), "utf8"),
+          );
+          return `${name}@${String((found as { version?: unknown }).version)}`;
+        } catch {
+          if (path.dirname(dir) === dir) return `${name}@missing`;
+        }
+      }
+    });
+}
 
 let identity: string | undefined;
 
 /**
- * This build of gatehouse and the Node.js that runs it, as a sha256: every module of the code folder and
- * every schema in `schemaDir`. Anything a cache holds that the code computed (not only parsed) is only
+ * This build of gatehouse and what runs it, as a sha256: every module of the code folder, every schema in
+ * `schemaDir`, the installed version of each dependency, and the Node.js version. Anything a cache holds that the code computed (not only parsed) is only
  * handed to the same build. About 2 MB read once per process.
  */
 export function codeIdentity(schemaDir: string): string {
   if (identity !== undefined) return identity;
-  const hash = createHash("sha256").update(`${process.version}\0`);
+  const hash = createHash("sha256").update(`${process.version}\0${dependencyVersions().join(" ")}\0`);
   hashFolder(hash, CODE_DIR, (name) => /\.[jt]s$/.test(name));
   hashFolder(hash, schemaDir, (name) => name.endsWith(".json"));
   identity = hash.digest("hex");
