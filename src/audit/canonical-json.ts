@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { compareText } from "../model/lists.ts";
 
 /**
  * JSON with object keys sorted (by UTF-16 code units) and no whitespace, so equal data always gives
@@ -37,7 +38,7 @@ function encodeObject(value: object): string | undefined {
     throw new TypeError("canonicalJson: convert Map and Set to plain objects or arrays first");
   }
   const entries: [string, unknown][] = Object.entries(value);
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  entries.sort(([a], [b]) => compareText(a, b));
   const parts: string[] = [];
   for (const [key, item] of entries) {
     const encoded = encode(item);
@@ -71,8 +72,6 @@ interface Shape {
   readonly rest: readonly string[];
 }
 const KNOWN_SHAPES = 8;
-
-const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Writes the canonical JSON of plain JSON data (see canonicalJson) piece by piece. encode returns
@@ -150,7 +149,7 @@ class PlainEncoder {
 function shapeOf(value: object): Shape {
   const keys = Object.keys(value);
   for (const shape of knownShapes) if (isSameList(keys, shape.keys)) return shape;
-  const sorted = [...keys].sort(compareKeys);
+  const sorted = [...keys].sort(compareText);
   const first = sorted.map((key) => `${JSON.stringify(key)}:`);
   const shape: Shape = { keys, sorted, first, rest: first.map((prefix) => `,${prefix}`) };
   knownShapes.unshift(shape);

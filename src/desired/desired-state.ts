@@ -14,6 +14,7 @@ import type {
 import { hasNotStarted, isDisabledForLeave, isTerminated } from "../lifecycle/status.ts";
 import { provenanceAt, type EffectiveGroup } from "./effective.ts";
 import { holdsPosition, unionPositions, userIndexOf, type UserIndex } from "./user-set.ts";
+import { compareText as compareStrings } from "../model/lists.ts";
 
 /** The account name of a user in one provider: explicit `accounts` entry, else id or e-mail. */
 export function accountNameFor(user: User, provider: ProviderConfig): string | undefined {
@@ -270,10 +271,6 @@ function inRankOrderShared(
     at.push(key - rank * scale);
   }
   return { ranks: Int32Array.from(ranks), positions: Int32Array.from(at) };
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isSorted(list: readonly string[]): boolean {

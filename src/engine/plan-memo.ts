@@ -11,6 +11,7 @@ import { hasCode } from "../io/file-lock.ts";
 import { accessTreeDigest, DEFAULT_CACHE_DIR, loadEnvOptions } from "../load/load-tree.ts";
 import { SCHEMA_DIR } from "../validate/schema.ts";
 import { setAsidePath } from "../audit/set-aside.ts";
+import { foldCachePath } from "../audit/journal-fold.ts";
 import { describeAccessCommit } from "../audit/git.ts";
 import { openEarlyProviders, type EarlyProvider } from "./early-reads.ts";
 import { journalPathOf, preparePlanWith, providerContextOf, type EngineOptions } from "./prepare-plan.ts";
@@ -24,16 +25,19 @@ import { journalPathOf, preparePlanWith, providerContextOf, type EngineOptions }
  * - the access files: the tree's digest (each file's sha256; the digest cache stands in for files whose
  *   identity and times are unchanged, as for every load);
  * - the code: a hash of every module and schema of this build, and the Node.js version;
- * - the journal: its size, the sha256 of its last 64 KiB (each entry holds the hash of the one before)
- *   and of the entries set aside beside it;
+ * - the journal: its size, the sha256 of its last 64 KiB (each entry holds the hash of the one before),
+ *   of the entries set aside beside it, and of its fold cache (where the last fold stopped, which a plan
+ *   checks the journal still holds);
  * - each system: its provider's `liveStamp`, a token that only the same live state gives. A system
  *   whose provider has none (or cannot tell now) makes every run compute its plan anew.
  * The clock is a window: every rule that compares the plan's instant with a time from the files noted
  * where its answer changes (PlanInstant), and the memo holds from its instant up to the first of those.
  *
  * The key's parts are taken before the plan is computed and again after, and the memo is written only
- * when both agree and the plan was made from the same files: a change made meanwhile is never vouched
- * for. Only `plan` and the pull-request comment reuse plans: apply (and prune) always read live state.
+ * when both agree (but for the fold cache, which the plan's own fold brings up to date: the memo is of
+ * the state after it), the plan was made from the same files, and through the very providers stamped: a
+ * change made meanwhile is never vouched for. Only `plan` and the pull-request comment reuse plans: apply
+ * (and prune) always read live state.
  */
 const FORMAT = "gatehouse-plan-memo-1";
 const FILE_PATTERN = /^plan-[0-9a-f]{16}\.v8$/;
@@ -67,6 +71,8 @@ interface MemoRecord {
 /** The key of the current state, and the tree digest within it; undefined when some system cannot say. */
 interface MemoKey {
   readonly key: string;
+  /** The key without the journal's fold cache, which a plan itself may bring up to date. */
+  readonly withoutFold: string;
   readonly treeDigest: string;
 }
 
@@ -106,11 +112,17 @@ export async function planOrReuse(options: EngineOptions & { readonly fresh?: bo
     return { plan, warnings: memo.warnings, providers, reusedFrom: at };
   }
   const prepared = await preparePlanWith(options, opened);
-  if (prepared.plan.desiredDigest === before?.treeDigest) {
+  // Kept only for the files stamped, and the providers stamped: the plan read through those very ones
+  // (gatehouse.yaml did not change in between).
+  const isSameProviders =
+    prepared.providers.size === opened.length &&
+    opened.every((o) => prepared.providers.get(o.config.name) === o.provider);
+  if (isSameProviders && prepared.plan.desiredDigest === before?.treeDigest) {
+    // The plan's own fold may have brought the fold cache up to date: the memo is of the state after it.
     const after = await currentKey(options, cacheDir, opened).catch(() => undefined);
-    if (after?.key === before.key)
+    if (after?.withoutFold === before.withoutFold)
       await writeMemo(file, {
-        key: before.key,
+        key: after.key,
         at: options.now.getTime(),
         validUntil: prepared.validUntil,
         plan: prepared.plan,
@@ -164,32 +176,36 @@ async function currentKey(
   const journalPath = journalPathOf(options);
   const [treeDigest, journal] = await Promise.all([
     accessTreeDigest(options.dir, { cwd: options.cwd, cacheDir, ...loadEnvOptions(options.env) }),
-    journalStamp(journalPath),
+    journalStamp(journalPath, foldCachePath(journalPath, path.resolve(options.cwd, cacheDir))),
   ]);
-  const key = createHash("sha256")
-    .update(
-      JSON.stringify([
-        FORMAT,
-        codeIdentity(SCHEMA_DIR),
-        path.resolve(options.cwd),
-        path.resolve(options.cwd, options.dir),
-        options.only ?? [],
-        journalPath,
-        journal,
-        treeDigest,
-        stamps,
-      ]),
-    )
-    .digest("hex");
-  return { key, treeDigest };
+  const withoutFold = sha256Text(
+    JSON.stringify([
+      FORMAT,
+      codeIdentity(SCHEMA_DIR),
+      path.resolve(options.cwd),
+      path.resolve(options.cwd, options.dir),
+      options.only ?? [],
+      journalPath,
+      journal.file,
+      treeDigest,
+      stamps,
+    ]),
+  );
+  return { key: sha256Text(`${withoutFold}\0${journal.fold}`), withoutFold, treeDigest };
 }
+
+const sha256Text = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 /**
  * The journal as a plan depends on it: its size and the sha256 of its last 64 KiB (every entry carries
- * the hash of the one before, so an equal tail means an equal chain up to it), and of what an apply set
- * aside beside it. An apply appends; a journal cut or restored differs.
+ * the hash of the one before, so an equal tail means an equal chain up to it), of what an apply set aside
+ * beside it, and of the fold cache, which holds where the last fold stopped: a plan refuses a journal cut
+ * back from there, and with the cache gone folds the whole journal (so an edit before the tail counts).
  */
-async function journalStamp(journalPath: string): Promise<string> {
+async function journalStamp(
+  journalPath: string,
+  foldCache: string,
+): Promise<{ readonly file: string; readonly fold: string }> {
   const hash = createHash("sha256");
   const handle = await open(journalPath, "r").catch((error: unknown) => {
     if (hasCode(error, "ENOENT")) return undefined;
@@ -211,7 +227,12 @@ async function journalStamp(journalPath: string): Promise<string> {
     throw error;
   });
   hash.update(aside === undefined ? "\0none" : "\0aside\0").update(aside ?? "");
-  return `${String(size)}:${hash.digest("hex")}`;
+  const fold = await readFile(foldCache).catch((error: unknown) => {
+    if (hasCode(error, "ENOENT")) return undefined;
+    throw error;
+  });
+  const file = `${String(size)}:${hash.digest("hex")}`;
+  return { file, fold: fold === undefined ? "none" : createHash("sha256").update(fold).digest("hex") };
 }
 
 async function readMemo(file: string, key: string): Promise<MemoRecord | undefined> {

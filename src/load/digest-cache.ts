@@ -47,7 +47,12 @@ function isIdentity(value: unknown): value is Identity {
  */
 export function settledFileStamp(stats: BigIntStats, atNs: bigint): string | undefined {
   const isSettled = stats.ctimeNs + RACY_MARGIN_NS <= atNs && stats.mtimeNs + RACY_MARGIN_NS <= atNs;
-  return isSettled ? identityOf(stats).join(":") : undefined;
+  return isSettled ? fileIdentity(stats) : undefined;
+}
+
+/** A file's device, inode, size, mtime and ctime (ns) as one string. */
+export function fileIdentity(stats: BigIntStats): string {
+  return identityOf(stats).join(":");
 }
 
 interface Entry {

@@ -17,3 +17,11 @@ export function firstFew(items: readonly string[], n = 5): string {
   const more = items.length > n ? ` and ${String(items.length - n)} more` : "";
   return items.slice(0, n).join(", ") + more;
 }
+
+/**
+ * Strings in UTF-16 code-unit order: what `<` does, the same on every machine. Not localeCompare, whose
+ * order follows the process's locale (LANG), so output sorted by it would differ from one machine to the next.
+ */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

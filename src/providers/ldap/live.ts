@@ -1,12 +1,10 @@
 /** Pure: the entries of one read (users and groups) → gatehouse's live state, plus log lines about them. */
-import { appendAll, firstFew, plural } from "../../model/lists.ts";
+import { appendAll, compareText, firstFew, plural } from "../../model/lists.ts";
 import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
 import { isChildOf, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import { firstValue, toLiveGroup, toLiveUser, valuesOf, type MemberMeaning } from "./map.ts";
 import type { LdapSettings } from "./settings.ts";
-
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Entries holding more than one value of the account attribute (a second `uid`): gatehouse reads the

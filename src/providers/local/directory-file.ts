@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import type { BigIntStats } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { ProviderError } from "../../errors.ts";
 import { hasCode } from "../../io/file-lock.ts";
 import type { EmploymentType } from "../../model/access.ts";
@@ -67,17 +68,26 @@ export function directoryFromBytes(
   return parsed;
 }
 
-/** The bytes of the directory file, or undefined when there is no file (an empty directory). */
+/**
+ * The bytes of the directory file, or undefined when there is no file (an empty directory). `opened`
+ * learns the identity and times of the very file read (not of whatever the path names a moment later).
+ */
 export async function readDirectoryBytes(
   path: string,
   provider: string,
   operation: string,
+  opened?: (stats: BigIntStats) => void,
 ): Promise<Buffer | undefined> {
+  let handle: FileHandle | undefined;
   try {
-    return await readFile(path);
+    handle = await open(path, "r");
+    opened?.(await handle.stat({ bigint: true }));
+    return await handle.readFile();
   } catch (error) {
     if (hasCode(error, "ENOENT")) return undefined;
     throw new ProviderError(provider, operation, `cannot read ${path}`, { cause: error });
+  } finally {
+    await handle?.close();
   }
 }
 

@@ -1,3 +1,4 @@
+import type { BigIntStats } from "node:fs";
 import { createHash } from "node:crypto";
 import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
 import {
@@ -10,6 +11,7 @@ import {
   readDirectoryBytes,
   type GroupRecord,
 } from "./directory-file.ts";
+import { compareText as compare } from "../../model/lists.ts";
 
 /**
  * The read path of the local provider: the directory file parsed straight into the live state a plan
@@ -46,8 +48,9 @@ export async function readLiveDirectory(
   path: string,
   provider: string,
   isNesting: boolean,
+  opened?: (stats: BigIntStats) => void,
 ): Promise<LiveDirectory> {
-  const file = await readJson(path, provider, isNesting);
+  const file = await readJson(path, provider, isNesting, opened);
   if (file === undefined)
     return { live: { users: [], groups: [] }, digest: contentDigest(undefined, isNesting) };
   const live = parseLiveState(file.value, isNesting);
@@ -60,8 +63,9 @@ async function readJson(
   path: string,
   provider: string,
   isNesting: boolean,
+  opened?: (stats: BigIntStats) => void,
 ): Promise<{ value: unknown; digest: string } | undefined> {
-  const file = await readText(path, provider, isNesting);
+  const file = await readText(path, provider, isNesting, opened);
   if (file === undefined) return undefined;
   return { value: parseDirectoryJson(file.text, path, provider, "read"), digest: file.digest };
 }
@@ -70,8 +74,9 @@ async function readText(
   path: string,
   provider: string,
   isNesting: boolean,
+  opened?: (stats: BigIntStats) => void,
 ): Promise<{ text: string; digest: string } | undefined> {
-  const bytes = await readDirectoryBytes(path, provider, "read");
+  const bytes = await readDirectoryBytes(path, provider, "read", opened);
   if (bytes === undefined) return undefined;
   return { text: bytes.toString("utf8"), digest: contentDigest(bytes, isNesting) };
 }
@@ -138,10 +143,6 @@ export function sortedList(list: readonly string[]): readonly string[] {
     previous = item;
   }
   return list;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { ConfigError, GatehouseError, ProviderError } from "../../errors.ts";
 import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.ts";
 import { hasCode, withFileLock } from "../../io/file-lock.ts";
-import { settledFileStamp } from "../../load/digest-cache.ts";
+import { fileIdentity, settledFileStamp } from "../../load/digest-cache.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import { USER_ATTRIBUTE_KEYS, type LiveState } from "../../model/state.ts";
@@ -71,6 +71,8 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
   };
   let reads = 0;
   let writes = 0;
+  /** The identity of the file the last read read (null: there was none); undefined before any read. */
+  let lastRead: string | null | undefined;
   /** The content digest of each live state `read` returned (see contentDigest). */
   const digests = new WeakMap<LiveState, string>();
 
@@ -114,7 +116,17 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
     async read(signal) {
       signal.throwIfAborted();
       reads += 1;
-      const { live, digest } = await readLiveDirectory(settings.path, config.name, config.nesting);
+      let opened: string | null = null;
+      lastRead = undefined;
+      const { live, digest } = await readLiveDirectory(
+        settings.path,
+        config.name,
+        config.nesting,
+        (stats) => {
+          opened = fileIdentity(stats);
+        },
+      );
+      lastRead = opened;
       digests.set(live, digest);
       return live;
     },
@@ -132,7 +144,10 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
         throw new ProviderError(config.name, "read", `cannot read ${settings.path}`, { cause: error });
       });
       const file = stats === null ? "absent" : settledFileStamp(stats, atNs);
-      return file === undefined ? undefined : JSON.stringify([settings.path, config.nesting, file]);
+      // After a read: only the very file it read (a path swapped to another file and back is not).
+      if (file === undefined || (lastRead !== undefined && lastRead !== (stats && fileIdentity(stats))))
+        return undefined;
+      return JSON.stringify([settings.path, config.nesting, file]);
     },
     async apply(changes, signal) {
       if (changes.length === 0) return [];
