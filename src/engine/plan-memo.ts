@@ -47,6 +47,11 @@ const JOURNAL_TAIL_BYTES = 65_536;
  * no rule noted. The hourly scheduled reconcile still reuses plans through a quiet day.
  */
 const MAX_AGE_MS = 24 * 3_600_000;
+/**
+ * Plans with more changes than this are not kept: a first import (two million changes at 100k people)
+ * would cost seconds and gigabytes to store, and is applied once. The steady state has a few thousand.
+ */
+const MAX_MEMO_CHANGES = 200_000;
 
 /** A plan ready to show: computed now, or reused from a memo. */
 export interface ShownPlan {
@@ -117,7 +122,8 @@ export async function planOrReuse(options: EngineOptions & { readonly fresh?: bo
   const isSameProviders =
     prepared.providers.size === opened.length &&
     opened.every((o) => prepared.providers.get(o.config.name) === o.provider);
-  if (isSameProviders && prepared.plan.desiredDigest === before?.treeDigest) {
+  const isKeepable = prepared.plan.changes.length + prepared.plan.notes.length <= MAX_MEMO_CHANGES;
+  if (isKeepable && isSameProviders && prepared.plan.desiredDigest === before?.treeDigest) {
     // The plan's own fold may have brought the fold cache up to date: the memo is of the state after it.
     const after = await currentKey(options, cacheDir, opened).catch(() => undefined);
     if (after?.withoutFold === before.withoutFold)
