@@ -529,6 +529,22 @@ describe("incremental reads of Samba Active Directory", { tags: ["slow"] }, () =
     });
   }
 
+  it("gives a live stamp (the plan memo's) once settled, which a change on the server ends; a read after it asks nothing more", async () => {
+    await provider.read(signal());
+    await provider.read(signal()); // settled under the controller's stamp
+    const before = reads();
+    const stamp = await provider.liveStamp?.(signal());
+    expect(stamp).toEqual(expect.stringContaining("usn:"));
+    expect(reads() - before).toBe(2); // the rootDSE and the controller's NTDS Settings
+    expect(await provider.read(signal())).toEqual(await fullRead());
+    expect(reads() - before).toBe(2); // the read started from those answers
+    expect(await provider.liveStamp?.(signal())).toBe(stamp); // the stamp of what that read returned
+    expect(reads() - before).toBe(2);
+    await modify(`CN=inc-cat,${PEOPLE}`, "replace", "title", ["Stamped"]);
+    expect(await provider.liveStamp?.(signal())).toBeUndefined(); // highestCommittedUSN moved
+    expect(await provider.read(signal())).toEqual(await fullRead());
+  });
+
   it("never fell back to a full read", () => {
     expect(log.filter((l) => l.includes("reading everything"))).toEqual([]);
     expect(log.some((l) => l.includes("incremental read:"))).toBe(true);

@@ -93,10 +93,14 @@ class LdapProvider implements Provider {
     this.stampOfRead = null;
     const { users, groups } = await this.reader.read(signal);
     const unchanged = this.reader.unchangedStamp();
+    // A read that started from a stamp knows whether the state it returned is that stamp's; any other
+    // read leaves the next liveStamp to ask the server.
     this.stampOfRead =
-      stamped !== undefined && unchanged !== undefined && sameContextCsn(unchanged, stamped.stamp)
-        ? stamped.text
-        : undefined;
+      stamped === undefined
+        ? null
+        : unchanged !== undefined && sameContextCsn(unchanged, stamped.stamp)
+          ? stamped.text
+          : undefined;
     this.directory.remember(users, groups);
     const read = toLiveState(users, groups, this.settings, this.capabilities.nesting);
     for (const note of read.notes) this.log(`${this.name}: ${note}`);
@@ -138,9 +142,9 @@ class LdapProvider implements Provider {
   /** What liveStamp last found, for the read that follows it (which starts from that stamp). */
   private stampForRead: { readonly stamp: readonly string[]; readonly text: string } | undefined;
   /**
-   * The liveStamp of the state the last read returned, for the next liveStamp call: that read started
-   * from the stamp liveStamp found and found nothing changed under it (undefined when it did not). Null:
-   * no read since the last liveStamp.
+   * The liveStamp of the state the last read returned, for the next liveStamp call, when that read started
+   * from the stamp liveStamp had found: that stamp when the read found nothing changed under it, else
+   * undefined (the state moved on). Null: no such read since the last liveStamp.
    */
   private stampOfRead: string | undefined | null = null;
 
