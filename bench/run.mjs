@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The benchmark behind `npm run bench`: generates an organization if needed, then
 //  1. runs load / validate / model / read / plan phase by phase (bench/phases.mjs, no cache),
-//  2. runs `gatehouse plan` end to end: cold (empty cache), warm (cache, nothing changed) and
+//  2. runs `gatehouse plan` end to end: cold (empty cache), warm with nothing changed (the plan memo shows
+//     the last plan again), the same with --fresh (computed anew: what a run after drift costs), and
 //     after editing two files, printing wall time, peak RSS and the number of changes.
 //  3. with --import: a first import, `plan` and `apply --yes` against an empty local directory, then plan,
 //     apply and plan again, printing wall time, peak RSS and the size of the journal.
