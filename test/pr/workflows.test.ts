@@ -105,29 +105,33 @@ describe("workflows", () => {
           file === "apply.yml" ? "apply" : "reconcile"
         ]?.steps ?? [];
       const names = steps.map((step) => String(step["name"] ?? step["uses"] ?? step["run"]));
-      const withAction = (action: string) => steps.find((step) => String(step["uses"]) === action);
-      const restore = withAction("actions/cache/restore@v4");
-      const save = withAction("actions/cache/save@v4");
-      const pathsOf = (step: Record<string, unknown> | undefined): string[] =>
-        String((step?.["with"] as Record<string, unknown> | undefined)?.["path"])
-          .trim()
-          .split("\n");
-      const expected = [
-        ".gatehouse/cache/access-*.v8",
-        ".gatehouse/cache/positions.bin",
-        ".gatehouse/cache/journal-*.json",
-      ];
-      expect(pathsOf(restore)).toEqual(expected);
-      expect(pathsOf(save)).toEqual(expected);
+      const withAction = (action: string) => steps.filter((step) => String(step["uses"]) === action);
+      const setting = (step: Record<string, unknown>, key: string): string =>
+        String((step["with"] as Record<string, unknown> | undefined)?.[key]);
+      const pathsOf = (step: Record<string, unknown>): string[] => setting(step, "path").trim().split("\n");
+      // Two caches, each saved only when its own files changed: the parsed files (which change with the
+      // access files) and the journal's (which change with every apply).
+      const files = [".gatehouse/cache/access-*.v8", ".gatehouse/cache/positions.bin"];
+      const journal = [".gatehouse/cache/journal-*.json"];
+      const restores = withAction("actions/cache/restore@v4");
+      const saves = withAction("actions/cache/save@v4");
+      expect(restores.map(pathsOf)).toEqual([files, journal]);
+      expect(saves.map(pathsOf)).toEqual([files, journal]);
+      for (const [i, save] of saves.entries()) {
+        expect(save["if"]).toBeUndefined();
+        // The key hashes exactly the files saved, and restoring finds the newest copy of the same cache.
+        const quoted = pathsOf(save).map((p) => `'${p}'`);
+        expect(setting(save, "key")).toContain(`hashFiles(${quoted.join(", ")})`);
+        const prefix = /^[a-z-]+-/.exec(setting(save, "key"))?.[0] ?? "none";
+        expect(setting(restores[i] ?? {}, "restore-keys")).toBe(prefix);
+      }
       // Restored before the journal is checked, so that the check starts where the last run stopped;
       // saved last (only when every step succeeded), after the journal is pushed.
-      expect(names.indexOf("Restore gatehouse's caches")).toBeGreaterThan(-1);
-      expect(names.indexOf("Restore gatehouse's caches")).toBeLessThan(names.indexOf("Restore the journal"));
-      expect(names.at(-1)).toBe("Save gatehouse's caches");
-      expect(save?.["if"]).toBeUndefined();
-      expect(String((save?.["with"] as Record<string, unknown> | undefined)?.["key"])).toContain(
-        "hashFiles(",
+      expect(names.indexOf("Restore gatehouse's journal caches")).toBeGreaterThan(-1);
+      expect(names.indexOf("Restore gatehouse's journal caches")).toBeLessThan(
+        names.indexOf("Restore the journal"),
       );
+      expect(names.slice(-2)).toEqual(["Save gatehouse's caches", "Save gatehouse's journal caches"]);
     }
   });
 });
