@@ -1,5 +1,5 @@
 /** The only file that talks to the directory (through ldapts). Counts operations and maps errors. */
-import { Attribute, Change, Client, ResultCodeError } from "ldapts";
+import { Attribute, BerWriter, Change, Client, Control, ResultCodeError } from "ldapts";
 import type { Entry, SearchOptions } from "ldapts";
 import type { ErrorContext } from "./error-map.ts";
 import { toProviderError } from "./error-map.ts";
@@ -34,6 +34,26 @@ export interface SearchRequest {
   readonly paged?: boolean;
   /** At most this many entries (more: the server answers "size limit exceeded", an error here). */
   readonly sizeLimit?: number;
+  /**
+   * Send RFC 4533's Sync Request control (refreshOnly), marked critical: a server that does not run the
+   * syncprov overlay for this base refuses the search (unavailableCriticalExtension), an error here.
+   */
+  readonly syncRefresh?: boolean;
+}
+
+/** RFC 4533's Sync Request control, mode refreshOnly, without a cookie; critical. */
+class SyncRequestControl extends Control {
+  constructor() {
+    super("1.3.6.1.4.1.4203.1.9.1.1", { critical: true });
+  }
+
+  protected override writeControl(writer: BerWriter): void {
+    const value = new BerWriter();
+    value.startSequence();
+    value.writeEnumeration(1); // refreshOnly
+    value.endSequence();
+    writer.writeBuffer(value.buffer, 0x04); // OCTET STRING
+  }
 }
 
 /**
@@ -163,7 +183,8 @@ export class LdapClient {
         }
       } else {
         this.readCount++;
-        appendAll(raw, (await client.search(request.base, options)).searchEntries);
+        const controls = request.syncRefresh === true ? new SyncRequestControl() : undefined;
+        appendAll(raw, (await client.search(request.base, options, controls)).searchEntries);
       }
     } catch (error) {
       throw toProviderError(error, this.options, ctx);

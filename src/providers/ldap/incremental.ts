@@ -259,7 +259,8 @@ export class LdapReader {
   private async fullRead(previous: Snapshot | undefined, signal: AbortSignal): Promise<Snapshot> {
     const fullReadAt = this.options.now().getTime();
     const shouldProbe = this.isAd || (this.options.store !== undefined && previous?.contextCsn !== null);
-    const contextCsn = shouldProbe ? await this.probe(signal) : undefined;
+    const probed = shouldProbe ? await this.probe(signal) : undefined;
+    const contextCsn = probed && !this.isAd && !(await this.isKeptBySyncprov(signal)) ? null : probed;
     const scopes = await this.searchAll(signal);
     if (await this.hasLeftController(contextCsn, signal)) return { scopes, contextCsn: null, fullReadAt }; // not kept: whose stamps they are is unknown
     return { scopes, contextCsn, fullReadAt };
@@ -286,6 +287,32 @@ export class LdapReader {
     }
     const values = entries[0]?.attributes.get("contextcsn") ?? [];
     return values.length > 0 ? [...values] : null;
+  }
+
+  /**
+   * OpenLDAP: whether the syncprov overlay serves the base DN (one search, with a critical Sync Request,
+   * refreshOnly, which only syncprov answers). Without it, a contextCSN left from before it was switched
+   * off (or on a replica without it) moves on no change, and a delete leaves no entry for changedAfter to
+   * find: such a contextCSN counts as none until the next full read, and every read lists the entries.
+   */
+  private async isKeptBySyncprov(signal: AbortSignal): Promise<boolean> {
+    const request = {
+      base: this.options.settings.baseDn,
+      scope: "base",
+      filter: "(objectClass=*)",
+      attributes: ["1.1"],
+      syncRefresh: true,
+    } as const;
+    try {
+      await this.options.client.search(request, signal);
+      return true;
+    } catch (error) {
+      if (!this.mayProbeFail(error, signal)) throw error;
+      this.options.log(
+        `${this.options.name}: the base DN carries contextCSN, but syncprov does not serve it (a Sync Request is refused there): contextCSN does not follow every change, so every read lists the entries`,
+      );
+      return false;
+    }
   }
 
   /**
