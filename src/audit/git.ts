@@ -6,6 +6,11 @@ async function gitAt(baseDir: string): Promise<SimpleGit> {
   return simpleGit({ baseDir });
 }
 
+/** A commit as plans and the journal record it: "<sha>", or "<sha>+dirty" for uncommitted edits. */
+export function recordedCommit(found: { readonly commit: string; readonly isDirty: boolean }): string {
+  return found.commit + (found.isDirty ? "+dirty" : "");
+}
+
 /** A run's commit as the journal records it ("<sha>", or "<sha>+dirty" for uncommitted edits), as a commit. */
 export function withoutDirty(recorded: string): string {
   return recorded.replace(/\+dirty$/, "");

@@ -12,7 +12,7 @@ import { accessTreeDigest, DEFAULT_CACHE_DIR, loadEnvOptions } from "../load/loa
 import { SCHEMA_DIR } from "../validate/schema.ts";
 import { setAsidePath } from "../audit/set-aside.ts";
 import { foldCachePath } from "../audit/journal-fold.ts";
-import { describeAccessCommit } from "../audit/git.ts";
+import { describeAccessCommit, recordedCommit } from "../audit/git.ts";
 import { openEarlyProviders, type EarlyProvider } from "./early-reads.ts";
 import { journalPathOf, preparePlanWith, providerContextOf, type EngineOptions } from "./prepare-plan.ts";
 
@@ -107,7 +107,7 @@ export async function planOrReuse(options: EngineOptions & { readonly fresh?: bo
       formatVersion: old.formatVersion,
       createdAt: options.now.toISOString(),
       desiredDigest: old.desiredDigest,
-      ...(commit ? { desiredCommit: commit.commit + (commit.isDirty ? "+dirty" : "") } : {}),
+      ...(commit ? { desiredCommit: recordedCommit(commit) } : {}),
       // What this run called: the stamps only, where they call the system at all.
       providers: old.providers.map((p) => ({ ...p, readCalls: providers.get(p.name)?.stats().reads ?? 0 })),
       changes: old.changes,
@@ -228,17 +228,19 @@ async function journalStamp(
       await handle.close();
     }
   }
-  const aside = await readFile(setAsidePath(journalPath)).catch((error: unknown) => {
-    if (hasCode(error, "ENOENT")) return undefined;
-    throw error;
-  });
+  const aside = await readIfExists(setAsidePath(journalPath));
   hash.update(aside === undefined ? "\0none" : "\0aside\0").update(aside ?? "");
-  const fold = await readFile(foldCache).catch((error: unknown) => {
-    if (hasCode(error, "ENOENT")) return undefined;
-    throw error;
-  });
+  const fold = await readIfExists(foldCache);
   const file = `${String(size)}:${hash.digest("hex")}`;
   return { file, fold: fold === undefined ? "none" : createHash("sha256").update(fold).digest("hex") };
+}
+
+/** A file's bytes, or undefined when there is none (any other failure throws). */
+async function readIfExists(file: string): Promise<Buffer | undefined> {
+  return readFile(file).catch((error: unknown) => {
+    if (hasCode(error, "ENOENT")) return undefined;
+    throw error;
+  });
 }
 
 async function readMemo(file: string, key: string): Promise<MemoRecord | undefined> {

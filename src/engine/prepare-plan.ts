@@ -16,7 +16,7 @@ import { openEarlyProviders, startEarlyReads, type EarlyProvider } from "./early
 import { PlanInstant } from "../lifecycle/status.ts";
 import { DEFAULT_JOURNAL_PATH } from "../audit/journal.ts";
 import { foldJournal } from "../audit/journal-fold.ts";
-import { describeAccessCommit } from "../audit/git.ts";
+import { describeAccessCommit, recordedCommit } from "../audit/git.ts";
 import { protectedAccountsOf } from "./managed.ts";
 
 export interface EngineOptions {
@@ -206,7 +206,7 @@ export async function preparePlanWith(
       now: options.now,
       desiredDigest: tree.digest,
       providers: inputs,
-      ...(commit ? { desiredCommit: commit.commit + (commit.isDirty ? "+dirty" : "") } : {}),
+      ...(commit ? { desiredCommit: recordedCommit(commit) } : {}),
     });
     return {
       plan,
