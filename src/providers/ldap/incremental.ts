@@ -88,6 +88,11 @@ interface Probe {
   readonly changedAfter?: boolean;
 }
 
+/** The newest of a contextCSN's values (one per server ID under multi-provider replication). */
+function latestCsn(contextCsn: readonly string[]): string {
+  return [...contextCsn].sort().at(-1) ?? "";
+}
+
 /** Why an incremental read gave up; the caller reads everything instead. */
 type Fallback = string;
 
@@ -405,7 +410,7 @@ export class LdapReader {
    * cannot stand for them. One search, for at most one entry's DN; a failure counts as "changed".
    */
   private async changedAfter(contextCsn: readonly string[], signal: AbortSignal): Promise<boolean> {
-    const latest = [...contextCsn].sort().at(-1) ?? "";
+    const latest = latestCsn(contextCsn);
     const csn = escapeFilterValue(latest);
     const request = {
       base: this.options.settings.baseDn,
@@ -433,7 +438,7 @@ export class LdapReader {
     const changed = probed?.changedAfter ?? (await this.changedAfter(contextCsn, signal));
     if (changed)
       this.options.log(
-        `${this.options.name}: entries changed after the base DN's contextCSN (${[...contextCsn].sort().at(-1) ?? ""}), which no longer follows changes (is the syncprov overlay still on?): listing everything`,
+        `${this.options.name}: entries changed after the base DN's contextCSN (${latestCsn(contextCsn)}), which no longer follows changes (is the syncprov overlay still on?): listing everything`,
       );
     return changed;
   }

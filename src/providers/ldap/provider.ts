@@ -20,7 +20,7 @@ import { toLiveState } from "./live.ts";
 import { firstValue } from "./map.ts";
 import { entryDnFilter, userFilter } from "./queries.ts";
 import { sameContextCsn } from "./snapshot.ts";
-import { FileSnapshotStore, MAX_SNAPSHOT_AGE_MS } from "./snapshot-cache.ts";
+import { FileSnapshotStore, isWithinSnapshotAge } from "./snapshot-cache.ts";
 import type { LdapSettings } from "./settings.ts";
 import { parseLdapSettings } from "./settings.ts";
 import { appendAll } from "../../model/lists.ts";
@@ -164,12 +164,10 @@ class LdapProvider implements Provider {
     const unchanged = this.reader.unchangedStamp();
     this.lastElsewhere ??= await this.store?.loadElsewhere();
     const last = this.lastElsewhere;
-    const age = this.now() - (last?.at ?? 0);
     if (
       unchanged !== undefined &&
       last !== undefined &&
-      age >= 0 &&
-      age <= MAX_SNAPSHOT_AGE_MS &&
+      isWithinSnapshotAge(last.at, this.now()) &&
       sameContextCsn(last.stamp, unchanged) &&
       last.dns.length === dns.length &&
       last.dns.every((dn, i) => dn === dns[i])

@@ -26,6 +26,12 @@ import { isRecord } from "../../model/json.ts";
 const FORMAT = "gatehouse-ldap-snapshot-3";
 /** A snapshot older than this is not used: a full read picks up what no stamp shows (e.g. access rights). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
+
+/** Whether something read at `at` is still young enough to stand in for a read at `now` (ms; not future). */
+export function isWithinSnapshotAge(at: number, now: number): boolean {
+  const age = now - at;
+  return age >= 0 && age <= MAX_SNAPSHOT_AGE_MS;
+}
 const FILE_PATTERN = /^ldap-[0-9a-f]{32}\.json$/;
 const ELSEWHERE_PATTERN = /^ldap-[0-9a-f]{32}-elsewhere\.json$/;
 const ELSEWHERE_FORMAT = "gatehouse-ldap-elsewhere-2";
@@ -186,8 +192,7 @@ export function parseStoredSnapshot(
     return "it is damaged";
   const csn = toContextCsn(contextCsn);
   if (csn === false) return "it is damaged";
-  const age = now - fullReadAt;
-  if (age < 0 || age > MAX_SNAPSHOT_AGE_MS) return "its last full read is over 24 hours old";
+  if (!isWithinSnapshotAge(fullReadAt, now)) return "its last full read is over 24 hours old";
   const positioned = memberAttribute?.toLowerCase();
   const maps = stored.map((s, i) => toScope(s, scopes[i], values, positioned));
   if (maps.some((m) => m === undefined)) return "it is damaged";
@@ -336,8 +341,7 @@ export class FileSnapshotStore implements SnapshotStore {
     if (format !== SETTLED_FORMAT || key !== this.key || !isRecord(settled)) return undefined;
     const { stamp, fullReadAt } = settled;
     if (!isStringList(stamp) || stamp.length === 0 || typeof fullReadAt !== "number") return undefined;
-    const age = this.options.now().getTime() - fullReadAt;
-    return age >= 0 && age <= MAX_SNAPSHOT_AGE_MS ? { stamp, fullReadAt } : undefined;
+    return isWithinSnapshotAge(fullReadAt, this.options.now().getTime()) ? { stamp, fullReadAt } : undefined;
   }
 
   private get settledFile(): string {
