@@ -14,7 +14,7 @@ import type {
 import { hasNotStarted, isDisabledForLeave, isTerminated } from "../lifecycle/status.ts";
 import { provenanceAt, type EffectiveGroup } from "./effective.ts";
 import { holdsPosition, unionPositions, userIndexOf, type UserIndex } from "./user-set.ts";
-import { compareText as compareStrings } from "../model/lists.ts";
+import { compareText } from "../model/lists.ts";
 
 /** The account name of a user in one provider: explicit `accounts` entry, else id or e-mail. */
 export function accountNameFor(user: User, provider: ProviderConfig): string | undefined {
@@ -180,7 +180,7 @@ class CompactMembers implements DesiredMembers {
   } {
     const { byRank } = accountOrder(this.#people);
     const { ranks: wantedRanks, positions: wantedPositions } = inRankOrder(this.#people, this.#positions);
-    const have = isSorted(live) ? live : [...live].sort(compareStrings);
+    const have = isSorted(live) ? live : [...live].sort(compareText);
     const missing: [string, number][] = [];
     const extra: string[] = [];
     let i = 0;
@@ -292,7 +292,7 @@ function holderIn(people: ProviderPeople, account: string, positions: Int32Array
  */
 function accountOrder(people: ProviderPeople): AccountOrder {
   if (people.order) return people.order;
-  // The default sort of strings is by UTF-16 code units, as compareStrings; positionOf holds each
+  // The default sort of strings is by UTF-16 code units, as compareText; positionOf holds each
   // active account once.
   const sorted = [...people.positionOf.keys()].sort();
   const rankOf = new Int32Array(people.activeAccount.length).fill(-1);

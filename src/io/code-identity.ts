@@ -2,13 +2,14 @@ import { createHash, type Hash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { compareText } from "../model/lists.ts";
 
 /**
  * Feeds every file under `dir` whose name `isWanted` accepts into `hash`, in a fixed order (by name,
  * depth first), each as its name and its bytes: equal folders give equal hashes.
  */
 export function hashFolder(hash: Hash, dir: string, isWanted: (name: string) => boolean): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareText(a.name, b.name))) {
     const abs = path.join(dir, entry.name);
     if (entry.isDirectory()) hashFolder(hash, abs, isWanted);
     else if (isWanted(entry.name)) hash.update(`${entry.name}\0`).update(readFileSync(abs));
@@ -53,8 +54,9 @@ let identity: string | undefined;
 
 /**
  * This build of gatehouse and what runs it, as a sha256: every module of the code folder, every schema in
- * `schemaDir`, the installed version of each dependency, and the Node.js version. Anything a cache holds that the code computed (not only parsed) is only
- * handed to the same build. About 2 MB read once per process.
+ * `schemaDir`, the installed version of each dependency, and the Node.js version. Anything a cache holds
+ * that the code computed (not only parsed) is only handed to the same build. About 2 MB read once per
+ * process.
  */
 export function codeIdentity(schemaDir: string): string {
   if (identity !== undefined) return identity;

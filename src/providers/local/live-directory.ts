@@ -11,7 +11,7 @@ import {
   readDirectoryBytes,
   type GroupRecord,
 } from "./directory-file.ts";
-import { compareText as compare } from "../../model/lists.ts";
+import { compareText } from "../../model/lists.ts";
 
 /**
  * The read path of the local provider: the directory file parsed straight into the live state a plan
@@ -106,7 +106,7 @@ function liveUsers(items: readonly unknown[]): LiveUser[] | string {
     if (!accounts.add(user.account)) return `user "${user.account}" appears twice`;
     users.push(user);
   }
-  if (!accounts.isSorted) users.sort((a, b) => compare(a.account, b.account));
+  if (!accounts.isSorted) users.sort((a, b) => compareText(a.account, b.account));
   return users;
 }
 
@@ -119,7 +119,7 @@ function liveGroups(items: readonly unknown[], isNesting: boolean): LiveGroup[] 
     if (!names.add(group.name)) return `group "${group.name}" appears twice`;
     groups.push(liveGroupOf(group, isNesting));
   }
-  if (!names.isSorted) groups.sort((a, b) => compare(a.name, b.name));
+  if (!names.isSorted) groups.sort((a, b) => compareText(a.name, b.name));
   return groups;
 }
 
