@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { planOrReuse, type ShownPlan } from "../../src/engine/plan-memo.ts";
+import { comparable, shown } from "../helpers/plan-memo.ts";
 import { closeProviders, preparePlan, type EngineOptions } from "../../src/engine/prepare-plan.ts";
 import { appendJournalEntries, type NewJournalEntry } from "../../src/audit/journal.ts";
 import type { Plan } from "../../src/plan/types.ts";
@@ -23,20 +23,10 @@ afterEach(async () => {
 const SETTLE_MS = 2_100;
 const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
-async function shown(options: EngineOptions & { fresh?: boolean }): Promise<ShownPlan> {
-  const result = await planOrReuse(options);
-  await closeProviders(result.providers);
-  return result;
-}
-
 async function freshPlan(options: EngineOptions): Promise<Plan> {
   const prepared = await preparePlan(options);
   await closeProviders(prepared.providers);
   return prepared.plan;
-}
-
-function comparable(plan: Plan): unknown {
-  return { ...plan, createdAt: "", providers: plan.providers.map((p) => ({ ...p, readCalls: 0 })) };
 }
 
 const USERS = `users:

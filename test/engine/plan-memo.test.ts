@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { planOrReuse, type ShownPlan } from "../../src/engine/plan-memo.ts";
+import { comparable, shown } from "../helpers/plan-memo.ts";
 import { closeProviders, preparePlan, type EngineOptions } from "../../src/engine/prepare-plan.ts";
 import { appendJournalEntries } from "../../src/audit/journal.ts";
 import type { Plan } from "../../src/plan/types.ts";
@@ -44,18 +44,6 @@ async function setUp(): Promise<{ tree: AccessTree; options: EngineOptions; log:
   trees.push(tree);
   const log: string[] = [];
   return { tree, options: { cwd: tree.cwd, dir: "access", now: NOW, env: {}, log: (l) => log.push(l) }, log };
-}
-
-/** The plan of `options`, its providers closed. */
-async function shown(options: EngineOptions & { fresh?: boolean }): Promise<ShownPlan> {
-  const result = await planOrReuse(options);
-  await closeProviders(result.providers);
-  return result;
-}
-
-/** A plan without what differs between runs of the same plan: the instant and the calls made. */
-function comparable(plan: Plan): unknown {
-  return { ...plan, createdAt: "", providers: plan.providers.map((p) => ({ ...p, readCalls: 0 })) };
 }
 
 function changeIds(plan: Plan): string[] {
