@@ -4,7 +4,7 @@ import type { ProviderConfig } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import type { LiveState } from "../model/state.ts";
 import { buildConfig } from "../load/build-config.ts";
-import { loadAccessFile } from "../load/load-tree.ts";
+import { isFileTimesOff, loadAccessFile } from "../load/load-tree.ts";
 import { isObj } from "../load/read-data.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { Provider, ProviderContext } from "../providers/types.ts";
@@ -53,7 +53,7 @@ async function readProviderConfigs(options: EarlyOptions): Promise<readonly Prov
   const loaded = await loadAccessFile(only, path.dirname(only), {
     cwd: options.cwd,
     // An unknown value stops the whole load with a usage error (loadEnvOptions).
-    trustFileTimes: options.env["GATEHOUSE_TRUST_FILE_TIMES"] !== "0",
+    trustFileTimes: !isFileTimesOff(options.env),
     ...(options.cacheDir === false || options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
   });
   const document = loaded.document?.document;

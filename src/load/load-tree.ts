@@ -131,6 +131,14 @@ export function parseWorkersOption(
   return { parseWorkers: n };
 }
 
+/**
+ * Whether GATEHOUSE_TRUST_FILE_TIMES=0 turns file times off, for those who must not throw on another
+ * value (early reads, a provider's stamp): loadEnvOptions refuses it with a usage error in the run.
+ */
+export function isFileTimesOff(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env["GATEHOUSE_TRUST_FILE_TIMES"] === "0";
+}
+
 /** The load options the environment sets: GATEHOUSE_PARSE_WORKERS and GATEHOUSE_TRUST_FILE_TIMES. */
 export function loadEnvOptions(
   env: Readonly<Record<string, string | undefined>>,

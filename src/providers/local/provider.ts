@@ -4,6 +4,7 @@ import { ConfigError, GatehouseError, ProviderError } from "../../errors.ts";
 import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.ts";
 import { hasCode, withFileLock } from "../../io/file-lock.ts";
 import { fileIdentity, settledFileStamp } from "../../load/digest-cache.ts";
+import { isFileTimesOff } from "../../load/load-tree.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import { USER_ATTRIBUTE_KEYS, type LiveState } from "../../model/state.ts";
@@ -135,7 +136,7 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
     // Off where file times are not trusted (GATEHOUSE_TRUST_FILE_TIMES=0), as for the access files.
     async liveStamp(signal) {
       signal.throwIfAborted();
-      if (context.env["GATEHOUSE_TRUST_FILE_TIMES"] === "0") return undefined;
+      if (isFileTimesOff(context.env)) return undefined;
       // The wall clock, not the plan's `now`: it is compared with the file system's own times.
       // eslint-disable-next-line no-restricted-properties
       const atNs = BigInt(Date.now()) * 1_000_000n;
