@@ -25,6 +25,8 @@ import {
   allStamped,
   byNormalizedDn,
   danglingReferrers,
+  entryHands,
+  fetchedNamingChangedHands,
   nextUnsettled,
   planRefresh,
   sameContextCsn,
@@ -501,7 +503,15 @@ export class LdapReader {
       } as const;
       listed.push(await this.options.client.search(request, signal));
     }
-    const plan = planRefresh(previous.scopes, listed, this.scopes, this.options.settings, previous.unsettled);
+    const hands = entryHands(previous.scopes, listed);
+    const plan = planRefresh(
+      previous.scopes,
+      listed,
+      this.scopes,
+      this.options.settings,
+      previous.unsettled,
+      hands,
+    );
     if (!plan) return "an entry was listed without change stamps";
     const scopes: Map<string, LdapEntry>[] = [];
     for (const [i, scope] of this.scopes.entries()) {
@@ -514,7 +524,10 @@ export class LdapReader {
     this.sayRefreshed(plan);
     const unsettled = this.unsettledAfter(
       previous,
-      plan.flatMap((step) => step.rechecked),
+      [
+        ...plan.flatMap((step) => step.rechecked),
+        ...fetchedNamingChangedHands(plan, scopes, this.scopes, this.options.settings, hands),
+      ],
       scopes,
     );
     return { scopes, contextCsn, fullReadAt: previous.fullReadAt, unsettled };

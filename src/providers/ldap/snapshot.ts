@@ -147,15 +147,10 @@ export function planRefresh(
   scopes: readonly ReadScope[],
   settings: LdapSettings,
   unsettled: ReadonlySet<string> = new Set(),
+  hands: EntryHands = entryHands(previous, listed),
 ): ScopeRefresh[] | undefined {
   if (!allStamped(listed)) return undefined;
-  const before = new Map<string, string | undefined>();
-  for (const entries of previous) for (const [key, e] of entries) before.set(key, identityOf(e));
-  const now = identities(listed);
-  const isTrusted = (dn: string): boolean => {
-    const id = before.get(dn);
-    return id !== undefined && id === now.get(dn);
-  };
+  const isTrusted = hands.isSameEntry;
   return scopes.map((scope, i) => {
     const before = previous[i] ?? new Map<string, LdapEntry>();
     const kept = new Map<string, LdapEntry>();
@@ -180,6 +175,56 @@ export function planRefresh(
     }
     return { kept, fetch, rechecked, removed: before.size - stillThere, total: listed[i]?.length ?? 0 };
   });
+}
+
+/** Which entry holds a DN in the snapshot and in a new listing (by entryUUID or objectGUID). */
+export interface EntryHands {
+  /** Held by the same entry in both. */
+  readonly isSameEntry: (normalizedDn: string) => boolean;
+  /** Held in both, by different entries: deleted and added again, or another entry renamed to it. */
+  readonly hasChangedHands: (normalizedDn: string) => boolean;
+}
+
+export function entryHands(
+  previous: readonly ReadonlyMap<string, LdapEntry>[],
+  listed: readonly (readonly LdapEntry[])[],
+): EntryHands {
+  const before = new Map<string, string | undefined>();
+  for (const entries of previous) for (const [key, e] of entries) before.set(key, identityOf(e));
+  const now = identities(listed);
+  return {
+    isSameEntry: (dn) => {
+      const id = before.get(dn);
+      return id !== undefined && id === now.get(dn);
+    },
+    hasChangedHands: (dn) => before.has(dn) && now.has(dn) && before.get(dn) !== now.get(dn),
+  };
+}
+
+/**
+ * The normalized DNs of entries fetched by an incremental read (new or changed) whose new content names a
+ * DN that changed hands: refint may not have rewritten that value yet (it works after its operation
+ * returned, through one queue), and will not change the entry's stamps when it does, so they must be read
+ * again until they read the same twice (`nextUnsettled`). A DN gone from the listing needs no such rule:
+ * the entry naming it is dangling, and reads under the same stamp read it again anyway.
+ */
+export function fetchedNamingChangedHands(
+  plan: readonly ScopeRefresh[],
+  after: readonly ReadonlyMap<string, LdapEntry>[],
+  scopes: readonly ReadScope[],
+  settings: LdapSettings,
+  hands: EntryHands,
+): string[] {
+  const isTrusted = (dn: string): boolean => !hands.hasChangedHands(dn);
+  const out: string[] = [];
+  scopes.forEach((scope, i) => {
+    for (const dn of plan[i]?.fetch ?? []) {
+      const key = normalizeDn(dn);
+      const entry = after[i]?.get(key);
+      if (entry && hasDanglingReference(entry, scope.kind, settings, isTrusted)) out.push(key);
+    }
+  });
+  return out;
 }
 
 /** Per scope, the DNs of entries that name a DN not in the snapshot (see `referencedDns`). */

@@ -1,0 +1,124 @@
+/**
+ * OpenLDAP's refint overlay rewrites references after its operation returned, through one queue, and changes
+ * no stamp (entryCSN, modifyTimestamp, contextCSN) when it does. An incremental read that fetches an entry
+ * (new or changed) naming a DN whose entry was just deleted and added again must read that entry again until
+ * it reads the same twice: refint's later rewrite is otherwise never seen, the read cache settles with the
+ * stale value, and the plan memo's stamp vouches for it.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
+import type { LiveState } from "../../src/model/state.ts";
+import type { Provider } from "../../src/providers/types.ts";
+import { BASE_DN, ldapConfig, ldapContext, rawValues, startSlapd, type Slapd } from "../harness/slapd.ts";
+import { asAdd, person, uid } from "./ldap-ldif.ts";
+
+const signal = (): AbortSignal => AbortSignal.timeout(60_000);
+const ELSEWHERE = `ou=elsewhere,${BASE_DN}`;
+const BIG = `ou=big,${BASE_DN}`;
+/** Groups outside the scope read, all holding `busy`: renaming it keeps refint busy for a while. */
+const BIG_GROUPS = 60;
+const BIG_MEMBERS = 4000;
+const BUSY = `cn=busy,${ELSEWHERE}`;
+
+function bigGroups(): string {
+  const filler = Array.from({ length: BIG_MEMBERS }, (_, i) => `member: cn=filler${i},${ELSEWHERE}`).join(
+    "\n",
+  );
+  return Array.from(
+    { length: BIG_GROUPS },
+    (_, g) => `dn: cn=big${g},${BIG}\nobjectClass: groupOfNames\ncn: big${g}\nmember: ${BUSY}\n${filler}\n`,
+  ).join("\n");
+}
+
+const LDIF = [
+  `dn: ${ELSEWHERE}\nobjectClass: organizationalUnit\nou: elsewhere\n`,
+  `dn: ${BIG}\nobjectClass: organizationalUnit\nou: big\n`,
+  `dn: ${BUSY}\nobjectClass: organizationalRole\ncn: busy\n`,
+  person("ada"),
+  person("ben"),
+  bigGroups(),
+].join("\n");
+
+async function withProvider<T>(
+  server: Slapd,
+  cwd: string,
+  settings: Readonly<Record<string, unknown>>,
+  f: (p: Provider) => Promise<T>,
+): Promise<T> {
+  const provider = createLdapProvider(ldapConfig(server, settings), { ...ldapContext(server.password), cwd });
+  try {
+    return await f(provider);
+  } finally {
+    await provider.close();
+  }
+}
+
+const managerOf = (live: LiveState, account: string): unknown =>
+  live.users.find((u) => u.account === account)?.manager;
+
+describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, () => {
+  it("an entry fetched as changed naming a DN deleted and added again is read until refint has rewritten it", async () => {
+    const server = await startSlapd({ ldif: LDIF, syncprov: true });
+    const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-stamp-refint-"));
+    // pageSize 1: reading ada again by DN is cheaper than the whole people scope (as at any real size).
+    const settings = { readCache: true, pageSize: 1 };
+    const read = (): Promise<LiveState> => withProvider(server, cwd, settings, (p) => p.read(signal()));
+    try {
+      await read(); // full
+      await read(); // settles
+      expect(await withProvider(server, cwd, settings, (p) => p.liveStamp?.(signal()))).toBeDefined();
+
+      // One batch: refint gets a long job (busy is in every big group), then ben's manager is set to
+      // ada, and ada's entry is deleted and added again (same DN, new entryUUID). refint's rewrite for
+      // the delete (ben's manager value goes) waits behind the long job.
+      const t0 = performance.now();
+      await server.ldapmodify(
+        `dn: ${BUSY}\nchangetype: modrdn\nnewrdn: cn=busy2\ndeleteoldrdn: 1\n\n` +
+          `dn: ${uid("ben")}\nchangetype: modify\nreplace: manager\nmanager: ${uid("ada")}\n-\n\n` +
+          `dn: ${uid("ada")}\nchangetype: delete\n\n` +
+          asAdd(person("ada")),
+      );
+      const first = await read(); // the plan right after: lists, reads ben and ada again
+      expect(managerOf(first, "ben")).toBe("ada"); // read before refint's rewrite
+      const readAt = performance.now() - t0;
+      // refint catches up: ben's manager value is gone (no CSN changes).
+      const stillAda = async (): Promise<boolean> =>
+        (await rawValues(server, uid("ben"), "manager")).some(
+          (v) => v.toLowerCase() === uid("ada").toLowerCase(),
+        );
+      for (let i = 0; i < 200 && (await stillAda()); i++) await sleep(100);
+      expect(await stillAda()).toBe(false); // refint's placeholder (olcRefintNothing) in its place
+      const refintDoneAt = performance.now() - t0;
+      expect(readAt).toBeLessThan(refintDoneAt); // else the scenario did not happen
+
+      const fresh = await withProvider(server, cwd, {}, (p) => p.read(signal()));
+      expect(managerOf(fresh, "ben")).toBeUndefined();
+      // Plans with nothing changed until the read cache is settled and liveStamp gives a stamp.
+      const stampNow = (): Promise<string | undefined> =>
+        withProvider(server, cwd, settings, (p) => p.liveStamp?.(signal()));
+      let stamp1: string | undefined;
+      for (let i = 0; i < 4 && stamp1 === undefined; i++) {
+        await read();
+        stamp1 = await stampNow();
+      }
+      expect(stamp1).toBeDefined();
+      const cached = await read();
+      expect(await stampNow()).toBe(stamp1);
+      // The stamp vouches for the state the read returns, which still gives ben a manager.
+      expect(managerOf(cached, "ben")).toEqual(managerOf(fresh, "ben"));
+      // Even after something else changes (contextCSN moves), the listing keeps ben as he was read:
+      // his stamps did not change, and ada is the same entry in both listings.
+      await server.ldapmodify(`dn: ${uid("ada")}\nchangetype: modify\nreplace: title\ntitle: CTO\n-\n`);
+      await read();
+      await read();
+      expect(managerOf(await read(), "ben")).toEqual(managerOf(fresh, "ben"));
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+      await server.stop();
+    }
+  }, 180_000);
+});
