@@ -67,10 +67,12 @@ describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, 
     // pageSize 1: reading ada again by DN is cheaper than the whole people scope (as at any real size).
     const settings = { readCache: true, pageSize: 1 };
     const read = (): Promise<LiveState> => withProvider(server, cwd, settings, (p) => p.read(signal()));
+    const stampNow = (): Promise<string | undefined> =>
+      withProvider(server, cwd, settings, async (p) => p.liveStamp?.(signal()));
     try {
       await read(); // full
       await read(); // settles
-      expect(await withProvider(server, cwd, settings, (p) => p.liveStamp?.(signal()))).toBeDefined();
+      expect(await stampNow()).toBeDefined();
 
       // One batch: refint gets a long job (busy is in every big group), then ben's manager is set to
       // ada, and ada's entry is deleted and added again (same DN, new entryUUID). refint's rewrite for
@@ -98,8 +100,6 @@ describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, 
       const fresh = await withProvider(server, cwd, {}, (p) => p.read(signal()));
       expect(managerOf(fresh, "ben")).toBeUndefined();
       // Plans with nothing changed until the read cache is settled and liveStamp gives a stamp.
-      const stampNow = (): Promise<string | undefined> =>
-        withProvider(server, cwd, settings, (p) => p.liveStamp?.(signal()));
       let stamp1: string | undefined;
       for (let i = 0; i < 4 && stamp1 === undefined; i++) {
         await read();
