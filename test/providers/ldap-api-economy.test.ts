@@ -23,6 +23,12 @@ const PAGE = 50;
 /** 230 people at 50 a page: 5 pages; the disabled OU (empty): 1; 60 groups: 2. */
 const MINIMUM = Math.ceil(USERS / PAGE) + 1 + Math.ceil(GROUPS / PAGE);
 
+/**
+ * A first read right after the directory was loaded re-checks every entry naming one just written (all of
+ * them): the groups, read again by DN in pages.
+ */
+const RECHECK_GROUPS = Math.ceil(GROUPS / PAGE);
+
 const account = (i: number): string => `p${String(i).padStart(5, "0")}`;
 const team = (i: number): string => `team-${String(i).padStart(3, "0")}`;
 
@@ -185,6 +191,10 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
         expect(await readFile(stored, "utf8")).not.toContain(server.password);
 
         const second = run();
+        // The full read came within refint's lag of the writes that loaded the directory (and with no
+        // read before it to compare with): the entries naming those entries, the groups, are read once
+        // more (snapshot.ts, namingChangedHands), then no more.
+        expect(await readsOf(second)).toBe(unchanged + RECHECK_GROUPS);
         expect(await readsOf(second)).toBe(unchanged);
         await second.close();
 
@@ -217,7 +227,8 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
       await first.close();
       expect(await cacheFiles()).toHaveLength(1);
       const second = run();
-      expect(await readsOf(second)).toBe(1 + MINIMUM + 1);
+      // The listing, the changed entry, and the groups once more (see the test above).
+      expect(await readsOf(second)).toBe(1 + MINIMUM + 1 + RECHECK_GROUPS);
       // A large one (every person: 230 entries, more than 200) drops it: contextCSN and a full read,
       // instead of contextCSN, the listing and the people OU read whole once more.
       await writesOf(
@@ -414,7 +425,9 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     // same as before: settled.
     expect(await readsOf(provider)).toBe(3);
     const said = (): string | undefined => log.filter((l) => l.includes("contextCSN")).at(-1);
-    expect(said()).toContain("reading again 1 entry that names a DN outside what was read");
+    expect(said()).toContain(
+      "reading again 1 entry that names a DN outside what was read, or that refint may still rewrite",
+    );
     // From then on contextCSN (and that nothing changed after it) tells that nothing changed.
     expect(await readsOf(provider)).toBe(2);
     expect(said()).toContain("contextCSN unchanged: nothing changed since the last read");

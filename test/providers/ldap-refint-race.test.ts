@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { LiveState } from "../../src/model/state.ts";
 import type { Provider } from "../../src/providers/types.ts";
@@ -60,65 +60,96 @@ async function withProvider<T>(
 const managerOf = (live: LiveState, account: string): unknown =>
   live.users.find((u) => u.account === account)?.manager;
 
+/**
+ * One batch: refint gets a long job (busy is in every big group), then ben's manager is set to ada, and
+ * ada's entry is deleted and added again (same DN, new entryUUID). refint's rewrite for the delete (ben's
+ * manager value goes) waits behind the long job. `readRightAfter` runs at once; then this waits for refint
+ * and checks that the read came before its rewrite (else the scenario did not happen).
+ */
+async function raceRefint<T>(server: Slapd, readRightAfter: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  await server.ldapmodify(
+    `dn: ${BUSY}\nchangetype: modrdn\nnewrdn: cn=busy2\ndeleteoldrdn: 1\n\n` +
+      `dn: ${uid("ben")}\nchangetype: modify\nreplace: manager\nmanager: ${uid("ada")}\n-\n\n` +
+      `dn: ${uid("ada")}\nchangetype: delete\n\n` +
+      asAdd(person("ada")),
+  );
+  const result = await readRightAfter();
+  const readAt = performance.now() - t0;
+  // refint catches up: ben's manager value is gone (no CSN changes).
+  const stillAda = async (): Promise<boolean> =>
+    (await rawValues(server, uid("ben"), "manager")).some(
+      (v) => v.toLowerCase() === uid("ada").toLowerCase(),
+    );
+  for (let i = 0; i < 200 && (await stillAda()); i++) await sleep(100);
+  expect(await stillAda()).toBe(false); // refint's placeholder (olcRefintNothing) in its place
+  expect(readAt).toBeLessThan(performance.now() - t0);
+  return result;
+}
+
 describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, () => {
-  it("an entry fetched as changed naming a DN deleted and added again is read until refint has rewritten it", async () => {
-    const server = await startSlapd({ ldif: LDIF, syncprov: true });
-    const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-stamp-refint-"));
-    // pageSize 1: reading ada again by DN is cheaper than the whole people scope (as at any real size).
-    const settings = { readCache: true, pageSize: 1 };
-    const read = (): Promise<LiveState> => withProvider(server, cwd, settings, (p) => p.read(signal()));
-    const stampNow = (): Promise<string | undefined> =>
-      withProvider(server, cwd, settings, async (p) => p.liveStamp?.(signal()));
-    try {
-      await read(); // full
-      await read(); // settles
-      expect(await stampNow()).toBeDefined();
+  let server: Slapd;
+  let cwd: string;
+  // pageSize 1: reading ada again by DN is cheaper than the whole people scope (as at any real size).
+  const settings = { readCache: true, pageSize: 1 };
+  const read = (): Promise<LiveState> => withProvider(server, cwd, settings, (p) => p.read(signal()));
+  const stampNow = (): Promise<string | undefined> =>
+    withProvider(server, cwd, settings, async (p) => p.liveStamp?.(signal()));
+  const freshRead = (): Promise<LiveState> => withProvider(server, cwd, {}, (p) => p.read(signal()));
 
-      // One batch: refint gets a long job (busy is in every big group), then ben's manager is set to
-      // ada, and ada's entry is deleted and added again (same DN, new entryUUID). refint's rewrite for
-      // the delete (ben's manager value goes) waits behind the long job.
-      const t0 = performance.now();
-      await server.ldapmodify(
-        `dn: ${BUSY}\nchangetype: modrdn\nnewrdn: cn=busy2\ndeleteoldrdn: 1\n\n` +
-          `dn: ${uid("ben")}\nchangetype: modify\nreplace: manager\nmanager: ${uid("ada")}\n-\n\n` +
-          `dn: ${uid("ada")}\nchangetype: delete\n\n` +
-          asAdd(person("ada")),
-      );
-      const first = await read(); // the plan right after: lists, reads ben and ada again
-      expect(managerOf(first, "ben")).toBe("ada"); // read before refint's rewrite
-      const readAt = performance.now() - t0;
-      // refint catches up: ben's manager value is gone (no CSN changes).
-      const stillAda = async (): Promise<boolean> =>
-        (await rawValues(server, uid("ben"), "manager")).some(
-          (v) => v.toLowerCase() === uid("ada").toLowerCase(),
-        );
-      for (let i = 0; i < 200 && (await stillAda()); i++) await sleep(100);
-      expect(await stillAda()).toBe(false); // refint's placeholder (olcRefintNothing) in its place
-      const refintDoneAt = performance.now() - t0;
-      expect(readAt).toBeLessThan(refintDoneAt); // else the scenario did not happen
-
-      const fresh = await withProvider(server, cwd, {}, (p) => p.read(signal()));
-      expect(managerOf(fresh, "ben")).toBeUndefined();
-      // Plans with nothing changed until the read cache is settled and liveStamp gives a stamp.
-      let stamp1: string | undefined;
-      for (let i = 0; i < 4 && stamp1 === undefined; i++) {
-        await read();
-        stamp1 = await stampNow();
-      }
-      expect(stamp1).toBeDefined();
-      const cached = await read();
-      expect(await stampNow()).toBe(stamp1);
-      // The stamp vouches for the state the read returns, which still gives ben a manager.
-      expect(managerOf(cached, "ben")).toEqual(managerOf(fresh, "ben"));
-      // Even after something else changes (contextCSN moves), the listing keeps ben as he was read:
-      // his stamps did not change, and ada is the same entry in both listings.
-      await server.ldapmodify(`dn: ${uid("ada")}\nchangetype: modify\nreplace: title\ntitle: CTO\n-\n`);
+  /** Plans with nothing changed until the read cache is settled and liveStamp gives a stamp. */
+  async function settle(): Promise<string | undefined> {
+    let stamp: string | undefined;
+    for (let i = 0; i < 4 && stamp === undefined; i++) {
       await read();
-      await read();
-      expect(managerOf(await read(), "ben")).toEqual(managerOf(fresh, "ben"));
-    } finally {
-      await rm(cwd, { recursive: true, force: true });
-      await server.stop();
+      stamp = await stampNow();
     }
+    return stamp;
+  }
+
+  beforeEach(async () => {
+    server = await startSlapd({ ldif: LDIF, syncprov: true });
+    cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-refint-race-"));
+  });
+  afterEach(async () => {
+    await rm(cwd, { recursive: true, force: true });
+    await server.stop();
+  });
+
+  it("an entry fetched as changed naming a DN deleted and added again is read until refint has rewritten it", async () => {
+    await read(); // full
+    await read(); // settles
+    expect(await stampNow()).toBeDefined();
+
+    const first = await raceRefint(server, read); // the plan right after: lists, reads ben and ada again
+    expect(managerOf(first, "ben")).toBe("ada"); // read before refint's rewrite
+    const fresh = await freshRead();
+    expect(managerOf(fresh, "ben")).toBeUndefined();
+
+    const stamp = await settle();
+    expect(stamp).toBeDefined();
+    const cached = await read();
+    expect(await stampNow()).toBe(stamp);
+    // The stamp vouches for the state the read returns: ben has no manager any more.
+    expect(managerOf(cached, "ben")).toEqual(managerOf(fresh, "ben"));
+    // Also after something else changes (contextCSN moves) and the listing compares identities again.
+    await server.ldapmodify(`dn: ${uid("ada")}\nchangetype: modify\nreplace: title\ntitle: CTO\n-\n`);
+    await read();
+    await read();
+    expect(managerOf(await read(), "ben")).toEqual(managerOf(fresh, "ben"));
+  }, 180_000);
+
+  it("a full read right after a DN was deleted and added again reads the entries naming it until refint is done", async () => {
+    // No read cache yet: the first read is a full read, with nothing earlier to compare identities with.
+    const first = await raceRefint(server, read);
+    expect(managerOf(first, "ben")).toBe("ada");
+    const fresh = await freshRead();
+    expect(managerOf(fresh, "ben")).toBeUndefined();
+
+    const stamp = await settle();
+    expect(stamp).toBeDefined();
+    const cached = await read();
+    expect(await stampNow()).toBe(stamp);
+    expect(managerOf(cached, "ben")).toEqual(managerOf(fresh, "ben"));
   }, 180_000);
 });

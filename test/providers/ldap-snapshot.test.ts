@@ -16,7 +16,12 @@ import {
 } from "../../src/providers/ldap/snapshot-cache.ts";
 import {
   byNormalizedDn,
+  csnAt,
+  csnTime,
   danglingReferrers,
+  namingChangedHands,
+  REFINT_LAG_MS,
+  refintSince,
   nextUnsettled,
   planRefresh,
   sameEntry,
@@ -203,6 +208,49 @@ describe("ldap snapshot (pure)", () => {
       scopes: [byNormalizedDn([ben]), new Map<string, LdapEntry>(), byNormalizedDn([team])],
     };
     expect(danglingReferrers(lonely, scopes, settings)).toEqual([[ben.dn], [], [team.dn]]);
+  });
+
+  it("after a full read, re-checks the entries naming a DN written since refint's lag began", () => {
+    const at = Date.UTC(2026, 10, 26, 21, 43, 17, 38);
+    expect(csnAt(at)).toBe("20261126214317.038000Z");
+    expect(csnTime("20261126214317.038123Z#000000#000#000000")).toBe(at);
+    expect(csnTime("csn-1")).toBeUndefined();
+    // The earlier of this host's clock and the server's last write, less the lag.
+    const serverBehind = ["20261126213000.000000Z#000000#000#000000"];
+    expect(refintSince(at, serverBehind)).toBe(csnAt(Date.UTC(2026, 10, 26, 21, 30) - REFINT_LAG_MS));
+    expect(refintSince(at, null)).toBe(csnAt(at - REFINT_LAG_MS));
+
+    const since = csnAt(at - REFINT_LAG_MS);
+    const old = "20261126200000.000000Z#000000#000#000000";
+    const recent = "20261126214000.000000Z#000000#000#000000";
+    const withCsn = (e: LdapEntry, csn: string): LdapEntry => ({
+      dn: e.dn,
+      attributes: new Map([...e.attributes, ["entrycsn", [csn]]]),
+    });
+    const snapshotOf = (adaCsn: string): Map<string, LdapEntry>[] => [
+      byNormalizedDn([withCsn(ada, adaCsn), withCsn(ben, old)]),
+      new Map<string, LdapEntry>(),
+      byNormalizedDn([withCsn(team, old)]),
+    ];
+    expect(namingChangedHands(snapshotOf(old), scopes, settings, { since })).toEqual(new Set());
+    // ada was written within the lag: ben (manager) and the group (member) are read again; ada is not.
+    expect(namingChangedHands(snapshotOf(recent), scopes, settings, { since })).toEqual(
+      new Set([ben.dn, team.dn].map((dn) => dn.toLowerCase())),
+    );
+  });
+
+  it("after a full read with an earlier snapshot, re-checks the entries naming a DN now held by another entry", () => {
+    const now = (adaUuid: string): Map<string, LdapEntry>[] => [
+      byNormalizedDn([entry(ada.dn, "csn-9", adaUuid, { uid: ["ada"] }), ben]),
+      new Map<string, LdapEntry>(),
+      byNormalizedDn([team]),
+    ];
+    // ada changed (new CSN) but is the same entry: nothing to re-check, however recent the write.
+    expect(namingChangedHands(now("u-ada"), scopes, settings, { previous })).toEqual(new Set());
+    // ada deleted and added again (new entryUUID): ben and the group name her.
+    expect(namingChangedHands(now("u-ada-2"), scopes, settings, { previous })).toEqual(
+      new Set([ben.dn, team.dn].map((dn) => dn.toLowerCase())),
+    );
   });
 
   it("compares contextCSN values as sets", () => {

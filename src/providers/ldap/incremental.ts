@@ -27,6 +27,8 @@ import {
   danglingReferrers,
   entryHands,
   fetchedNamingChangedHands,
+  namingChangedHands,
+  refintSince,
   nextUnsettled,
   planRefresh,
   sameContextCsn,
@@ -270,7 +272,17 @@ export class LdapReader {
     const contextCsn = probed && !this.isAd && !(await this.isKeptBySyncprov(signal)) ? null : probed;
     const scopes = await this.searchAll(signal);
     if (await this.hasLeftController(contextCsn, signal)) return { scopes, contextCsn: null, fullReadAt }; // not kept: whose stamps they are is unknown
-    return { scopes, contextCsn, fullReadAt };
+    // OpenLDAP: entries refint may still rewrite are read again by the reads that follow (snapshot.ts).
+    const unsettled =
+      this.isAd || this.options.store === undefined
+        ? new Set<string>()
+        : namingChangedHands(
+            scopes,
+            this.scopes,
+            this.options.settings,
+            previous ? { previous: previous.scopes } : { since: refintSince(fullReadAt, contextCsn) },
+          );
+    return { scopes, contextCsn, fullReadAt, ...(unsettled.size > 0 ? { unsettled } : {}) };
   }
 
   /**
@@ -587,19 +599,17 @@ export class LdapReader {
     const what =
       count === 0
         ? "nothing changed since the last read"
-        : `reading again ${plural(count, "entry that names", "entries that name")} a DN outside what was read`;
+        : `reading again ${plural(count, "entry that names", "entries that name")} a DN outside what was read, or that refint may still rewrite`;
     this.options.log(`${this.options.name}: ${this.marker} unchanged: ${what}`);
     // Nothing names a DN outside it: so it stays while the stamp does, and the next read under this
     // stamp skips the walk over every reference (two million member values at 100k people).
     if (count === 0) return { ...previous, danglingSettled: contextCsn };
-    const scopes: Map<string, LdapEntry>[] = [];
+    const scopes: ReadonlyMap<string, LdapEntry>[] = [];
     for (const [i, scope] of this.scopes.entries()) {
-      const merged = new Map(previous.scopes[i]);
+      const before = previous.scopes[i] ?? new Map<string, LdapEntry>();
       const dns = referrers[i] ?? [];
-      const fetched =
-        dns.length > 0 ? await this.fetchByDn(scope, dns, signal) : new Map<string, LdapEntry>();
-      if (typeof fetched === "string") return fetched;
-      for (const [key, entry] of fetched) merged.set(key, entry);
+      const merged = dns.length > 0 ? await this.readAgain(scope, before, dns, before.size, signal) : before;
+      if (typeof merged === "string") return merged;
       scopes.push(merged);
     }
     if (await this.hasLeftController(contextCsn, signal)) return LEFT_CONTROLLER;
@@ -626,14 +636,28 @@ export class LdapReader {
     signal: AbortSignal,
   ): Promise<Map<string, LdapEntry> | Fallback> {
     if (step.fetch.length === 0) return step.kept;
-    const pagesForAll = Math.ceil(step.total / this.options.settings.pageSize);
-    if (Math.ceil(step.fetch.length / FETCH_CHUNK) >= pagesForAll) {
+    return this.readAgain(scope, step.kept, step.fetch, step.total, signal);
+  }
+
+  /**
+   * `kept` with the entries `dns` read again: by DN, or the whole scope (`total` entries) when that takes
+   * no more searches than reading them by DN would.
+   */
+  private async readAgain(
+    scope: ReadScope,
+    kept: ReadonlyMap<string, LdapEntry>,
+    dns: readonly string[],
+    total: number,
+    signal: AbortSignal,
+  ): Promise<Map<string, LdapEntry> | Fallback> {
+    const pagesForAll = Math.ceil(total / this.options.settings.pageSize);
+    if (Math.ceil(dns.length / FETCH_CHUNK) >= pagesForAll) {
       const all = await this.searchScope(scope, signal);
       return allStamped([all]) ? byNormalizedDn(all) : "an entry was read without change stamps";
     }
-    const fetched = await this.fetchByDn(scope, step.fetch, signal);
+    const fetched = await this.fetchByDn(scope, dns, signal);
     if (typeof fetched === "string") return fetched;
-    const merged = new Map(step.kept);
+    const merged = new Map(kept);
     for (const [key, entry] of fetched) merged.set(key, entry);
     return merged;
   }

@@ -227,6 +227,83 @@ export function fetchedNamingChangedHands(
   return out;
 }
 
+/**
+ * How long after a write refint may still be rewriting the references it affects: it works through one
+ * queue after the operation returned, so a bulk job ahead of it delays the rest (seconds to minutes).
+ */
+export const REFINT_LAG_MS = 15 * 60_000;
+
+/** The entryCSN of an instant, to compare with others as text (a CSN starts with its time, fixed width). */
+export function csnAt(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-11-26T21:43:17.038Z
+  return `${iso.slice(0, 19).replace(/[-:T]/g, "")}.${iso.slice(20, 23)}000Z`;
+}
+
+/** The instant (ms) an entryCSN or contextCSN value was written at; undefined when it is not one. */
+export function csnTime(csn: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,6}))?Z/.exec(csn);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const micros = Number((m[7] ?? "").padEnd(6, "0"));
+  return Date.UTC(y, mo - 1, d, h, mi, sec, Math.floor(micros / 1000));
+}
+
+/**
+ * The entryCSN from which a write counts as recent for `namingChangedHands`: REFINT_LAG_MS before now by
+ * this host's clock, and before the server's last write (contextCSN) by its own, whichever is earlier (so a
+ * clock running behind the server's counts more writes as recent, never fewer).
+ */
+export function refintSince(nowMs: number, contextCsn: readonly string[] | null | undefined): string {
+  const times = [nowMs, ...(contextCsn ?? []).flatMap((csn) => csnTime(csn) ?? [])];
+  return csnAt(Math.min(...times) - REFINT_LAG_MS);
+}
+
+/**
+ * After a full read: the normalized DNs of entries that name a DN which may just have changed hands, so that
+ * refint may not yet have rewritten the references to its former holder (it changes no stamp when it does).
+ * Those are read again until they read the same twice (`nextUnsettled`), as after an incremental read
+ * (`fetchedNamingChangedHands`). With an earlier snapshot, a DN changed hands when another entry holds it
+ * now (`entryHands`). Without one (the first read, or one after the snapshot was dropped), any DN whose
+ * entry was written at or after `since` (an entryCSN, `refintSince`) may have: its CSN does not say what
+ * kind of write it was, so a few more entries are read once. Entries without an entryCSN (Active
+ * Directory, which needs none of this) never count.
+ */
+export function namingChangedHands(
+  snapshot: readonly ReadonlyMap<string, LdapEntry>[],
+  scopes: readonly ReadScope[],
+  settings: LdapSettings,
+  earlier: { readonly previous: readonly ReadonlyMap<string, LdapEntry>[] } | { readonly since: string },
+): Set<string> {
+  let isSuspect: (dn: string) => boolean;
+  if ("previous" in earlier) {
+    isSuspect = entryHands(
+      earlier.previous,
+      snapshot.map((entries) => [...entries.values()]),
+    ).hasChangedHands;
+  } else {
+    const recent = new Set<string>();
+    for (const entries of snapshot)
+      for (const [key, entry] of entries)
+        if (valuesOf(entry, "entryCSN").some((csn) => csn >= earlier.since)) recent.add(key);
+    if (recent.size === 0) return new Set();
+    isSuspect = (dn) => recent.has(dn);
+  }
+  const isTrusted = (dn: string): boolean => !isSuspect(dn);
+  const out = new Set<string>();
+  scopes.forEach((scope, i) => {
+    for (const [key, entry] of snapshot[i] ?? [])
+      if (hasDanglingReference(entry, scope.kind, settings, isTrusted)) out.add(key);
+  });
+  return out;
+}
+
 /** Per scope, the DNs of entries that name a DN not in the snapshot (see `referencedDns`). */
 export function danglingReferrers(
   snapshot: Snapshot,
