@@ -98,6 +98,18 @@ function plan(label, nodeOptions = [], args = []) {
       `${provider.readCalls} read call(s)\n`,
   );
 }
+// gatehouse trusts a file's times only once they are 2 s old (a file written within the same tick as a
+// read may still be changing): right after the generator wrote the organization, wait that out, or the
+// cold run keeps no plan memo and the "nothing changed" run below computes its plan anew.
+const changedAt = (file) => Math.max(statSync(file).mtimeMs, statSync(file).ctimeMs);
+const newest = Math.max(
+  changedAt(path.join(out, "directory.json")),
+  ...["users", "groups", "roles"].flatMap((sub) =>
+    readdirSync(path.join(org, sub)).map((name) => changedAt(path.join(org, sub, name))),
+  ),
+);
+const settleMs = newest + 2500 - Date.now();
+if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
 rmSync(path.join(out, ".gatehouse", "cache"), { recursive: true, force: true });
 plan("cold (no cache):");
 // Nothing changed: the plan memo shows the last plan again (see README, Performance).
