@@ -72,6 +72,13 @@ export function identityOf(entry: LdapEntry): string | undefined {
   return (firstValue(entry, "entryUUID") ?? firstValue(entry, "objectGUID"))?.toLowerCase();
 }
 
+/** entryUUID by normalized DN, of entries already keyed so. */
+function identitiesByKey(scopes: readonly ReadonlyMap<string, LdapEntry>[]): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  for (const entries of scopes) for (const [key, e] of entries) out.set(key, identityOf(e));
+  return out;
+}
+
 /** entryUUID by normalized DN. */
 function identities(scopes: readonly Iterable<LdapEntry>[]): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>();
@@ -189,8 +196,7 @@ export function entryHands(
   previous: readonly ReadonlyMap<string, LdapEntry>[],
   listed: readonly (readonly LdapEntry[])[],
 ): EntryHands {
-  const before = new Map<string, string | undefined>();
-  for (const entries of previous) for (const [key, e] of entries) before.set(key, identityOf(e));
+  const before = identitiesByKey(previous);
   const now = identities(listed);
   return {
     isSameEntry: (dn) => {
@@ -281,20 +287,20 @@ export function namingChangedHands(
   settings: LdapSettings,
   earlier: { readonly previous: readonly ReadonlyMap<string, LdapEntry>[] } | { readonly since: string },
 ): Set<string> {
-  let isSuspect: (dn: string) => boolean;
+  const suspects = new Set<string>();
   if ("previous" in earlier) {
-    isSuspect = entryHands(
-      earlier.previous,
-      snapshot.map((entries) => [...entries.values()]),
-    ).hasChangedHands;
-  } else {
-    const recent = new Set<string>();
+    const before = identitiesByKey(earlier.previous);
     for (const entries of snapshot)
       for (const [key, entry] of entries)
-        if (valuesOf(entry, "entryCSN").some((csn) => csn >= earlier.since)) recent.add(key);
-    if (recent.size === 0) return new Set();
-    isSuspect = (dn) => recent.has(dn);
+        if (before.has(key) && before.get(key) !== identityOf(entry)) suspects.add(key);
+  } else {
+    for (const entries of snapshot)
+      for (const [key, entry] of entries)
+        if (valuesOf(entry, "entryCSN").some((csn) => csn >= earlier.since)) suspects.add(key);
   }
+  // Most full reads find none: then no walk over every member and manager value.
+  if (suspects.size === 0) return new Set();
+  const isSuspect = (dn: string): boolean => suspects.has(dn);
   const isTrusted = (dn: string): boolean => !isSuspect(dn);
   const out = new Set<string>();
   scopes.forEach((scope, i) => {
