@@ -219,6 +219,13 @@ describe("ldap snapshot (pure)", () => {
     const serverBehind = ["20261126213000.000000Z#000000#000#000000"];
     expect(refintSince(at, serverBehind)).toBe(csnAt(Date.UTC(2026, 10, 26, 21, 30) - REFINT_LAG_MS));
     expect(refintSince(at, null)).toBe(csnAt(at - REFINT_LAG_MS));
+    // Multi-provider replication: one value per server ID; a provider that stopped writing in March does
+    // not make every write since March recent (review: the newest value is the server's last write).
+    const twoProviders = [
+      "20261126214300.000000Z#000000#001#000000",
+      "20260301000000.000000Z#000000#002#000000",
+    ];
+    expect(refintSince(at, twoProviders)).toBe(csnAt(Date.UTC(2026, 10, 26, 21, 43) - REFINT_LAG_MS));
 
     const since = csnAt(at - REFINT_LAG_MS);
     const old = "20261126200000.000000Z#000000#000#000000";

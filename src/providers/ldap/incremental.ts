@@ -282,6 +282,11 @@ export class LdapReader {
             this.options.settings,
             previous ? { previous: previous.scopes } : { since: refintSince(fullReadAt, contextCsn) },
           );
+    // Entries the snapshot fallen back from still had unsettled stay so: the full read compares with that
+    // snapshot, which may already hold the DN's new holder, so it would not find them again.
+    if (!this.isAd)
+      for (const key of previous?.unsettled ?? [])
+        if (scopes.some((entries) => entries.has(key))) unsettled.add(key);
     return { scopes, contextCsn, fullReadAt, ...(unsettled.size > 0 ? { unsettled } : {}) };
   }
 
@@ -651,11 +656,20 @@ export class LdapReader {
     signal: AbortSignal,
   ): Promise<Map<string, LdapEntry> | Fallback> {
     const pagesForAll = Math.ceil(total / this.options.settings.pageSize);
+    let fetched: Map<string, LdapEntry> | Fallback;
     if (Math.ceil(dns.length / FETCH_CHUNK) >= pagesForAll) {
-      const all = await this.searchScope(scope, signal);
-      return allStamped([all]) ? byNormalizedDn(all) : "an entry was read without change stamps";
-    }
-    const fetched = await this.fetchByDn(scope, dns, signal);
+      // Only `dns` are taken from it: the others stay as listed (or as under the unchanged contextCSN). An
+      // entry written since (a DN that changed hands) must reach the snapshot through the next listing,
+      // which compares identities, not unnoticed through this read.
+      const all = byNormalizedDn(await this.searchScope(scope, signal));
+      fetched = new Map<string, LdapEntry>();
+      for (const dn of dns) {
+        const entry = all.get(normalizeDn(dn));
+        if (entry === undefined) return `entry "${dn}" was renamed or deleted while it was being read`;
+        fetched.set(normalizeDn(dn), entry);
+      }
+      if (!allStamped([fetched.values()])) return "an entry was read without change stamps";
+    } else fetched = await this.fetchByDn(scope, dns, signal);
     if (typeof fetched === "string") return fetched;
     const merged = new Map(kept);
     for (const [key, entry] of fetched) merged.set(key, entry);

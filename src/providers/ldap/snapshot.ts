@@ -188,7 +188,11 @@ export function planRefresh(
 export interface EntryHands {
   /** Held by the same entry in both. */
   readonly isSameEntry: (normalizedDn: string) => boolean;
-  /** Held in both, by different entries: deleted and added again, or another entry renamed to it. */
+  /**
+   * Held in the listing by another entry than in the snapshot, or new since it: deleted and added again,
+   * another entry renamed to it, or (when new) possibly created, named, deleted and created again between
+   * the two reads, which the snapshot cannot tell from one creation.
+   */
   readonly hasChangedHands: (normalizedDn: string) => boolean;
 }
 
@@ -203,7 +207,7 @@ export function entryHands(
       const id = before.get(dn);
       return id !== undefined && id === now.get(dn);
     },
-    hasChangedHands: (dn) => before.has(dn) && now.has(dn) && before.get(dn) !== now.get(dn),
+    hasChangedHands: (dn) => now.has(dn) && before.get(dn) !== now.get(dn),
   };
 }
 
@@ -267,7 +271,10 @@ export function csnTime(csn: string): number | undefined {
  * clock running behind the server's counts more writes as recent, never fewer).
  */
 export function refintSince(nowMs: number, contextCsn: readonly string[] | null | undefined): string {
-  const times = [nowMs, ...(contextCsn ?? []).flatMap((csn) => csnTime(csn) ?? [])];
+  // The server's last write is the newest value: under multi-provider replication there is one per server
+  // ID, and a provider that stopped writing months ago keeps its old one.
+  const server = (contextCsn ?? []).flatMap((csn) => csnTime(csn) ?? []);
+  const times = [nowMs, ...(server.length > 0 ? [Math.max(...server)] : [])];
   return csnAt(Math.min(...times) - REFINT_LAG_MS);
 }
 
@@ -291,8 +298,8 @@ export function namingChangedHands(
   if ("previous" in earlier) {
     const before = identitiesByKey(earlier.previous);
     for (const entries of snapshot)
-      for (const [key, entry] of entries)
-        if (before.has(key) && before.get(key) !== identityOf(entry)) suspects.add(key);
+      // Held by another entry than before, or new since (see EntryHands.hasChangedHands).
+      for (const [key, entry] of entries) if (before.get(key) !== identityOf(entry)) suspects.add(key);
   } else {
     for (const entries of snapshot)
       for (const [key, entry] of entries)

@@ -360,6 +360,11 @@ member: ${outsider}
     const after = await repo.run(["plan", "--detailed-exitcode"]);
     expect(after.stdout).toContain("No changes.");
     expect(planReadCalls(after.stdout)).toBe(6);
+    // The groups it read again name people the apply created (DNs new since the snapshot, which may have
+    // changed hands in between): read once more under the same contextCSN, then settled.
+    const settling = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(settling.stderr).toContain("refint may still rewrite");
+    expect(planReadCalls(settling.stdout)).toBe(3);
     const again = await repo.run(["plan", "--detailed-exitcode"]);
     expect(again.stdout).toContain("No changes.");
     expect(again.code).toBe(0);
