@@ -272,7 +272,9 @@ export class LdapReader {
     const contextCsn = probed && !this.isAd && !(await this.isKeptBySyncprov(signal)) ? null : probed;
     const scopes = await this.searchAll(signal);
     if (await this.hasLeftController(contextCsn, signal)) return { scopes, contextCsn: null, fullReadAt }; // not kept: whose stamps they are is unknown
-    // OpenLDAP: entries refint may still rewrite are read again by the reads that follow (snapshot.ts).
+    // OpenLDAP, with a store: entries refint may still rewrite are read again by the reads that follow
+    // (snapshot.ts). The server's clock is its contextCSN, even one that syncprov does not keep (then it
+    // is not trusted to tell changes, but still tells the time).
     const unsettled =
       this.isAd || this.options.store === undefined
         ? new Set<string>()
@@ -280,7 +282,7 @@ export class LdapReader {
             scopes,
             this.scopes,
             this.options.settings,
-            previous ? { previous: previous.scopes } : { since: refintSince(fullReadAt, contextCsn) },
+            previous ? { previous: previous.scopes } : { since: refintSince(fullReadAt, probed) },
           );
     // Entries the snapshot fallen back from still had unsettled stay so: the full read compares with that
     // snapshot, which may already hold the DN's new holder, so it would not find them again.
