@@ -658,32 +658,31 @@ export class LdapReader {
     signal: AbortSignal,
   ): Promise<Map<string, LdapEntry> | Fallback> {
     const pagesForAll = Math.ceil(total / this.options.settings.pageSize);
-    let fetched: Map<string, LdapEntry> | Fallback;
-    if (Math.ceil(dns.length / FETCH_CHUNK) >= pagesForAll) {
-      // Only `dns` are taken from it: the others stay as listed (or as under the unchanged contextCSN). An
-      // entry written since (a DN that changed hands) must reach the snapshot through the next listing,
-      // which compares identities, not unnoticed through this read.
-      const all = byNormalizedDn(await this.searchScope(scope, signal));
-      fetched = new Map<string, LdapEntry>();
-      for (const dn of dns) {
-        const entry = all.get(normalizeDn(dn));
-        if (entry === undefined) return `entry "${dn}" was renamed or deleted while it was being read`;
-        fetched.set(normalizeDn(dn), entry);
-      }
-      if (!allStamped([fetched.values()])) return "an entry was read without change stamps";
-    } else fetched = await this.fetchByDn(scope, dns, signal);
-    if (typeof fetched === "string") return fetched;
+    const isWhole = Math.ceil(dns.length / FETCH_CHUNK) >= pagesForAll;
+    const found = isWhole
+      ? byNormalizedDn(await this.searchScope(scope, signal))
+      : await this.searchByDn(scope, dns, signal);
+    // Only `dns` are taken, also from a scope read whole: the others stay as listed (or as under the
+    // unchanged contextCSN). An entry written since (a DN that changed hands) must reach the snapshot
+    // through the next listing, which compares identities, not unnoticed through this read.
     const merged = new Map(kept);
-    for (const [key, entry] of fetched) merged.set(key, entry);
-    return merged;
+    const taken: LdapEntry[] = [];
+    for (const dn of dns) {
+      const key = normalizeDn(dn);
+      const entry = found.get(key);
+      if (entry === undefined) return `entry "${dn}" was renamed or deleted while it was being read`;
+      merged.set(key, entry);
+      taken.push(entry);
+    }
+    return allStamped([taken]) ? merged : "an entry was read without change stamps";
   }
 
-  /** These entries of a scope, in full, by entryDN (one search per 200); every one must come back. */
-  private async fetchByDn(
+  /** These entries of a scope, in full, by entryDN (one search per 200), by normalized DN. */
+  private async searchByDn(
     scope: ReadScope,
     dns: readonly string[],
     signal: AbortSignal,
-  ): Promise<Map<string, LdapEntry> | Fallback> {
+  ): Promise<Map<string, LdapEntry>> {
     const found = new Map<string, LdapEntry>();
     for (let i = 0; i < dns.length; i += FETCH_CHUNK) {
       const filter = entryDnFilter(this.options.settings, scope.filter, dns.slice(i, i + FETCH_CHUNK));
@@ -694,9 +693,7 @@ export class LdapReader {
       );
       for (const entry of entries) found.set(normalizeDn(entry.dn), entry);
     }
-    const missing = dns.find((dn) => !found.has(normalizeDn(dn)));
-    if (missing !== undefined) return `entry "${missing}" was renamed or deleted while it was being read`;
-    return allStamped([found.values()]) ? found : "an entry was read without change stamps";
+    return found;
   }
 }
 

@@ -307,14 +307,23 @@ export function namingChangedHands(
   }
   // Most full reads find none: then no walk over every member and manager value.
   if (suspects.size === 0) return new Set();
-  const isSuspect = (dn: string): boolean => suspects.has(dn);
-  const isTrusted = (dn: string): boolean => !isSuspect(dn);
-  const out = new Set<string>();
-  scopes.forEach((scope, i) => {
+  const naming = entriesNaming(snapshot, scopes, settings, (dn) => !suspects.has(dn));
+  return new Set(naming.flatMap((entries) => entries.map(([key]) => key)));
+}
+
+/** Per scope, the entries of `snapshot` (with their keys) that name a DN `isTrusted` does not vouch for. */
+function entriesNaming(
+  snapshot: readonly ReadonlyMap<string, LdapEntry>[],
+  scopes: readonly ReadScope[],
+  settings: LdapSettings,
+  isTrusted: (dn: string) => boolean,
+): [string, LdapEntry][][] {
+  return scopes.map((scope, i) => {
+    const out: [string, LdapEntry][] = [];
     for (const [key, entry] of snapshot[i] ?? [])
-      if (hasDanglingReference(entry, scope.kind, settings, isTrusted)) out.add(key);
+      if (hasDanglingReference(entry, scope.kind, settings, isTrusted)) out.push([key, entry]);
+    return out;
   });
-  return out;
 }
 
 /** Per scope, the DNs of entries that name a DN not in the snapshot (see `referencedDns`). */
@@ -325,13 +334,8 @@ export function danglingReferrers(
 ): string[][] {
   const existing = new Set<string>();
   for (const entries of snapshot.scopes) for (const key of entries.keys()) existing.add(key);
-  const isTrusted = (dn: string): boolean => existing.has(dn);
-  return scopes.map((scope, i) => {
-    const out: string[] = [];
-    for (const entry of snapshot.scopes[i]?.values() ?? [])
-      if (hasDanglingReference(entry, scope.kind, settings, isTrusted)) out.push(entry.dn);
-    return out;
-  });
+  const naming = entriesNaming(snapshot.scopes, scopes, settings, (dn) => existing.has(dn));
+  return naming.map((entries) => entries.map(([, entry]) => entry.dn));
 }
 
 /** True when both hold the same contextCSN values. */
