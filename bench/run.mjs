@@ -101,7 +101,10 @@ function plan(label, nodeOptions = [], args = []) {
 // gatehouse trusts a file's times only once they are 2 s old (a file written within the same tick as a
 // read may still be changing): right after the generator wrote the organization, wait that out, or the
 // cold run keeps no plan memo and the "nothing changed" run below computes its plan anew.
-const changedAt = (file) => Math.max(statSync(file).mtimeMs, statSync(file).ctimeMs);
+const changedAt = (file) => {
+  const { mtimeMs, ctimeMs } = statSync(file);
+  return Math.max(mtimeMs, ctimeMs);
+};
 const newest = Math.max(
   changedAt(path.join(out, "directory.json")),
   ...["users", "groups", "roles"].flatMap((sub) =>
