@@ -338,13 +338,28 @@ export function ldapConfig(
 
 export const PASSWORD_ENV = "GATEHOUSE_TEST_LDAP_PASSWORD";
 
+const CONTEXT_NOW = Date.parse("2026-01-15T12:00:00Z");
+
 /** A provider context whose environment holds the server's admin password. */
 export function ldapContext(password: string, log: string[] = []): ProviderContext {
   return {
     env: { [PASSWORD_ENV]: password },
     cwd: process.cwd(),
-    now: () => new Date("2026-01-15T12:00:00Z"),
+    now: () => new Date(CONTEXT_NOW),
     log: (line) => log.push(line),
+  };
+}
+
+/**
+ * The clocks of successive runs of gatehouse an hour apart (an hourly reconcile), from ldapContext's
+ * instant: past refint's lag (entries a run left unsettled may settle), within a read cache's 24 hours.
+ */
+export function hourlyRuns(): () => ProviderContext["now"] {
+  let at = CONTEXT_NOW;
+  return () => {
+    at += 3_600_000;
+    const now = at;
+    return () => new Date(now);
   };
 }
 

@@ -12,7 +12,7 @@ import type { Change, MembershipChange } from "../../src/plan/types.ts";
 import type { Provider } from "../../src/providers/types.ts";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { Slapd } from "../harness/slapd.ts";
-import { ldapConfig, ldapContext, rawValues, startSlapd } from "../harness/slapd.ts";
+import { hourlyRuns, ldapConfig, ldapContext, rawValues, startSlapd } from "../harness/slapd.ts";
 import { PEOPLE, cn, group, person, uid } from "./ldap-ldif.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
@@ -45,10 +45,14 @@ function bulkLdif(): string {
 }
 
 /** A provider with `readCache` in `cwd`, as a new `gatehouse plan` process creates it. */
+const nextRun = hourlyRuns();
+
+/** A provider for one run of gatehouse with the read cache, an hour after the run before. */
 function cachingRun(server: Slapd, cwd: string, log: string[]): Provider {
   return createLdapProvider(ldapConfig(server, { pageSize: PAGE, readCache: true }), {
     ...ldapContext(server.password, log),
     cwd,
+    now: nextRun(),
   });
 }
 

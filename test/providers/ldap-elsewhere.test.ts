@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { Provider } from "../../src/providers/types.ts";
-import { BASE_DN, ldapConfig, ldapContext, startSlapd } from "../harness/slapd.ts";
+import { BASE_DN, hourlyRuns, ldapConfig, ldapContext, startSlapd } from "../harness/slapd.ts";
 import { group, person, uid } from "./ldap-ldif.ts";
 
 const ELSEWHERE = `ou=elsewhere,${BASE_DN}`;
@@ -31,10 +31,12 @@ describe("ldap accounts held elsewhere, kept between runs", { tags: ["slow"] }, 
       );
       const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-elsewhere-"));
       try {
+        const nextRun = hourlyRuns();
         const run = async (): Promise<{ elsewhere: unknown; reads: number }> => {
           const provider: Provider = createLdapProvider(ldapConfig(server, { readCache: true }), {
             ...ldapContext(server.password),
             cwd,
+            now: nextRun(),
           });
           try {
             const live = await provider.read(signal());

@@ -174,6 +174,8 @@ describe("ldap settings", () => {
     expect(ad.disable.method).toBe("userAccountControl");
     expect(ad.groups.memberAttribute).toBe("member");
     expect(posix.groups.memberAttribute).toBe("memberUid");
+    expect(openldap.refintLagMs).toBe(15 * 60_000);
+    expect(parseLdapSettings(config({ refintLagSeconds: 0 }), "/repo").refintLagMs).toBe(0);
   });
 
   it.each([
@@ -191,6 +193,7 @@ describe("ldap settings", () => {
       /setting "people.attributes.phone" is unknown/,
     ],
     [{ pageSize: 0 }, /setting "pageSize" must be a whole number/],
+    [{ refintLagSeconds: -1 }, /setting "refintLagSeconds" must be a whole number from 0 to 86400/],
   ])("rejects %j naming the provider and the key", (settings, message) => {
     expect(() => parseLdapSettings(config(settings), "/repo")).toThrow(ConfigError);
     expect(() => parseLdapSettings(config(settings), "/repo")).toThrow(message);

@@ -2,8 +2,9 @@
  * OpenLDAP's refint overlay rewrites references after its operation returned, through one queue, and changes
  * no stamp (entryCSN, modifyTimestamp, contextCSN) when it does. An incremental read that fetches an entry
  * (new or changed) naming a DN whose entry was just deleted and added again must read that entry again until
- * it reads the same twice: refint's later rewrite is otherwise never seen, the read cache settles with the
- * stale value, and the plan memo's stamp vouches for it.
+ * a read refint's lag later reads it the same as the read before: refint's later rewrite is otherwise never
+ * seen, the read cache settles with the stale value, and the plan memo's stamp vouches for it. The
+ * providers share a clock the tests move on; the directory's own writes are stamped with real time.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,16 +15,25 @@ import type { LiveState } from "../../src/model/state.ts";
 import type { Provider } from "../../src/providers/types.ts";
 import { ldapConfig, ldapContext, startSlapd, type Slapd } from "../harness/slapd.ts";
 import { asAdd, person, uid } from "./ldap-ldif.ts";
-import { behindBusyRefint, reCreatedManager, REFINT_LDIF, waitForRefint } from "./ldap-refint-setup.ts";
+import {
+  behindBusyRefint,
+  reCreatedManager,
+  REFINT_LAG,
+  REFINT_LDIF,
+  waitForRefint,
+} from "./ldap-refint-setup.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
+/** The instant every provider of a test reads at (see REFINT_LAG). */
+let clock = Date.now();
 async function withProvider<T>(
   server: Slapd,
   cwd: string,
   settings: Readonly<Record<string, unknown>>,
   f: (p: Provider) => Promise<T>,
 ): Promise<T> {
-  const provider = createLdapProvider(ldapConfig(server, settings), { ...ldapContext(server.password), cwd });
+  const context = { ...ldapContext(server.password), cwd, now: () => new Date(clock) };
+  const provider = createLdapProvider(ldapConfig(server, settings), context);
   try {
     return await f(provider);
   } finally {
@@ -65,10 +75,14 @@ describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, 
     withProvider(server, cwd, settings, async (p) => p.liveStamp?.(signal()));
   const freshRead = (): Promise<LiveState> => withProvider(server, cwd, {}, (p) => p.read(signal()));
 
-  /** Plans with nothing changed until the read cache is settled and liveStamp gives a stamp. */
+  /**
+   * Plans with nothing changed, each refint's lag after the one before, until the read cache is settled
+   * and liveStamp gives a stamp.
+   */
   async function settle(): Promise<string | undefined> {
     let stamp: string | undefined;
     for (let i = 0; i < 4 && stamp === undefined; i++) {
+      clock += REFINT_LAG;
       await read();
       stamp = await stampNow();
     }
@@ -93,6 +107,7 @@ describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, 
   }
 
   beforeEach(async () => {
+    clock = Date.now();
     server = await startSlapd({ ldif: REFINT_LDIF, syncprov: true });
     cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-refint-race-"));
   });
@@ -102,9 +117,7 @@ describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, 
   });
 
   it("an entry fetched as changed naming a DN deleted and added again is read until refint has rewritten it", async () => {
-    await read(); // full
-    await read(); // settles
-    expect(await stampNow()).toBeDefined();
+    expect(await settle()).toBeDefined(); // a full read, then one that settles
 
     // The plan right after: lists, reads ben and ada again.
     const fresh = await settlesAsRead(await raceRefint(server, read));
@@ -115,10 +128,25 @@ describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, 
     expect(managerOf(await read(), "ben")).toEqual(managerOf(fresh, "ben"));
   }, 180_000);
 
+  it("two reads inside refint's lag do not settle an entry naming a DN that changed hands", async () => {
+    expect(await settle()).toBeDefined();
+    // Both reads land before refint's rewrite, a second apart: the same stale entry twice proves nothing.
+    const [first, second] = await raceRefint(server, async () => {
+      const one = await read();
+      clock += 1_000;
+      return [one, await read()] as const;
+    });
+    expect(managerOf(second, "ben")).toBe("ada");
+    expect(await stampNow()).toBeUndefined();
+    // Nor does a third read, still inside the lag, now that refint is done: it reads ben anew.
+    clock += 60_000;
+    expect(managerOf(await read(), "ben")).toBeUndefined();
+    expect(await stampNow()).toBeUndefined();
+    await settlesAsRead(first);
+  }, 180_000);
+
   it("an entry naming a DN new since the snapshot, deleted and added again before the read, is read until refint is done", async () => {
-    await read();
-    await read();
-    expect(await stampNow()).toBeDefined();
+    expect(await settle()).toBeDefined();
     // carl is new since the snapshot: created, named as ben's manager, deleted and created again. The
     // snapshot cannot tell that from one creation, so a DN new since it counts as having changed hands.
     const batch = `${asAdd(person("carl"))}\n${reCreatedManager("carl")}`;

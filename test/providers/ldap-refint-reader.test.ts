@@ -15,10 +15,18 @@ import { settledStampOf } from "../../src/providers/ldap/snapshot-cache.ts";
 import type { Snapshot } from "../../src/providers/ldap/snapshot.ts";
 import { ldapConfig, startSlapd, type Slapd } from "../harness/slapd.ts";
 import { PEOPLE, uid } from "./ldap-ldif.ts";
-import { behindBusyRefint, benStillNames, REFINT_LDIF, waitForRefint } from "./ldap-refint-setup.ts";
+import {
+  behindBusyRefint,
+  benStillNames,
+  REFINT_LAG,
+  REFINT_LDIF,
+  waitForRefint,
+} from "./ldap-refint-setup.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
 const ADA = uid("ada").toLowerCase();
+/** The instant the reader reads at: moved on by refint's lag between the reads that settle. */
+let clock = Date.now();
 
 /** A client whose by-DN reads can fail on demand, and that can run a hook before reading the people OU whole. */
 class StagedClient extends LdapClient {
@@ -72,7 +80,7 @@ describe("ldap read cache: refint rewrites and the reader's other paths", { tags
       settings: parsed,
       client,
       log: (line) => log.push(line),
-      now: () => new Date(),
+      now: () => new Date(clock),
       store,
     });
   }
@@ -85,10 +93,14 @@ describe("ldap read cache: refint rewrites and the reader's other paths", { tags
     return ben ? valuesOf(ben, "manager").map((v) => v.toLowerCase()) : [];
   }
 
-  /** After refint caught up: no read under a settled snapshot gives the stale value, and it does settle. */
+  /**
+   * After refint caught up: no read under a settled snapshot gives the stale value, and it does settle
+   * (the reads refint's lag apart).
+   */
   async function settlesWithoutAda(): Promise<void> {
     await waitForRefint(server, uid("ada"));
     for (let i = 0; i < 3; i++) {
+      clock += REFINT_LAG;
       const manager = await managerOfBen();
       if (isSettled()) expect(manager).not.toContain(ADA);
     }
@@ -97,6 +109,7 @@ describe("ldap read cache: refint rewrites and the reader's other paths", { tags
   }
 
   beforeEach(async () => {
+    clock = Date.now();
     server = await startSlapd({ ldif: REFINT_LDIF, syncprov: true });
     stored = undefined;
     log.length = 0;

@@ -10,6 +10,9 @@ import { expect } from "vitest";
 import { BASE_DN, rawValues, type Slapd } from "../harness/slapd.ts";
 import { asAdd, person, uid } from "./ldap-ldif.ts";
 
+/** refint's lag by default (the ldap setting refintLagSeconds): reads this far apart may settle an entry. */
+export const REFINT_LAG = 15 * 60_000;
+
 const ELSEWHERE = `ou=elsewhere,${BASE_DN}`;
 const BIG = `ou=big,${BASE_DN}`;
 const BIG_GROUPS = 60;

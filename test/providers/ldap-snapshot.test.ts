@@ -20,7 +20,8 @@ import {
   csnTime,
   danglingReferrers,
   namingChangedHands,
-  REFINT_LAG_MS,
+  entryHands,
+  fetchedNamingChangedHands,
   refintSince,
   nextUnsettled,
   planRefresh,
@@ -30,6 +31,7 @@ import {
   stampOf,
 } from "../../src/providers/ldap/snapshot.ts";
 
+const REFINT_LAG_MS = 15 * 60_000;
 const BASE = "dc=example,dc=com";
 const PEOPLE = `ou=people,${BASE}`;
 const GROUPS = `ou=groups,${BASE}`;
@@ -141,28 +143,83 @@ describe("ldap snapshot (pure)", () => {
     expect(plan?.[2]?.fetch).toEqual([team.dn]);
   });
 
-  it("reads a re-checked entry again until it reads the same twice (refint may still be rewriting it)", () => {
+  it("reads an entry naming a DN that changed hands again until a read refint's lag later reads it the same", () => {
+    const LAG = 900_000;
+    const key = team.dn.toLowerCase();
     const ada2 = entry(ada.dn, "csn-8", "u-ada-2", { uid: ["ada"] });
     const lists = [[listed(ada2), listed(ben)], [], [listed(team)]];
-    // Read 1, at once after ada was deleted and added again: the group still names her (refint not done).
-    const plan1 = planRefresh(previous, lists, scopes, settings);
-    expect(plan1?.[2]?.rechecked).toEqual([team.dn.toLowerCase()]);
-    const snap0 = { scopes: previous, contextCsn: undefined, fullReadAt: 0 };
+    // Read 1 (at 1 s), at once after ada was deleted and added again: the group still names her (refint
+    // not done), and its stamps are unchanged.
+    const hands1 = entryHands(previous, lists);
+    const plan1 = planRefresh(previous, lists, scopes, settings, new Map(), hands1);
+    expect(plan1?.[2]?.rechecked).toEqual([key]);
     const read1 = [byNormalizedDn([ada2, ben]), new Map<string, LdapEntry>(), byNormalizedDn([team])];
-    const unsettled1 = nextUnsettled(snap0, plan1?.flatMap((p) => p.rechecked) ?? [], read1);
-    expect([...unsettled1]).toContain(team.dn.toLowerCase());
-    // Read 2: every stamp and identity as in read 1, yet the group is read again; refint has removed ada.
+    const flagged1 = fetchedNamingChangedHands(plan1 ?? [], read1, scopes, settings, hands1);
+    // ben names her too (as his manager).
+    const benKey = ben.dn.toLowerCase();
+    expect(flagged1).toEqual([benKey, key]);
+    const snap0 = { scopes: previous, contextCsn: undefined, fullReadAt: 0 };
+    const rechecked = (plan: ReturnType<typeof planRefresh>): string[] =>
+      plan?.flatMap((p) => p.rechecked) ?? [];
+    const unsettled1 = nextUnsettled(snap0, read1, {
+      readAt: 1_000,
+      lagMs: LAG,
+      flagged: flagged1,
+      rechecked: rechecked(plan1),
+    });
+    expect([...unsettled1]).toEqual([
+      [benKey, 1_000 + LAG],
+      [key, 1_000 + LAG],
+    ]);
+    // Read 2, a second later, reads the group the same (refint still busy): two reads inside refint's lag
+    // prove nothing, so it stays unsettled, from the same instant.
     const snap1 = { scopes: read1, contextCsn: undefined, fullReadAt: 0, unsettled: unsettled1 };
     const plan2 = planRefresh(read1, lists, scopes, settings, unsettled1);
     expect(plan2?.[2]?.fetch).toEqual([team.dn]);
+    const flagged2 = fetchedNamingChangedHands(
+      plan2 ?? [],
+      read1,
+      scopes,
+      settings,
+      entryHands(read1, lists),
+    );
+    expect(flagged2).toEqual([]);
+    const unsettled2 = nextUnsettled(snap1, read1, {
+      readAt: 2_000,
+      lagMs: LAG,
+      flagged: flagged2,
+      rechecked: rechecked(plan2),
+    });
+    expect([...unsettled2]).toEqual([...unsettled1]);
+    // Read 3, after the lag: refint has removed ada from the group, which reads differently, so it stays
+    // unsettled; ben reads as before and settles.
+    const snap2 = { ...snap1, unsettled: unsettled2 };
     const cleaned = entry(team.dn, "csn-3", "u-team", { cn: ["team"], member: [`uid=ben,${PEOPLE}`] });
-    const read2 = [read1[0] ?? new Map(), new Map<string, LdapEntry>(), byNormalizedDn([cleaned])];
-    const unsettled2 = nextUnsettled(snap1, plan2?.flatMap((p) => p.rechecked) ?? [], read2);
-    expect([...unsettled2]).toEqual([team.dn.toLowerCase()]);
-    // Read 3 reads it the same as read 2: settled, and later reads keep it.
-    const snap2 = { scopes: read2, contextCsn: undefined, fullReadAt: 0, unsettled: unsettled2 };
-    const plan3 = planRefresh(read2, lists, scopes, settings, unsettled2);
-    expect([...nextUnsettled(snap2, plan3?.flatMap((p) => p.rechecked) ?? [], read2)]).toEqual([]);
+    const read3 = [read1[0] ?? new Map(), new Map<string, LdapEntry>(), byNormalizedDn([cleaned])];
+    const after = { readAt: 1_000 + LAG, lagMs: LAG, flagged: [], rechecked: [] };
+    const unsettled3 = nextUnsettled(snap2, read3, after);
+    expect([...unsettled3]).toEqual([[key, 1_000 + LAG]]);
+    // Read 4 reads it as read 3 did: settled.
+    const snap3 = { scopes: read3, contextCsn: undefined, fullReadAt: 0, unsettled: unsettled3 };
+    expect([...nextUnsettled(snap3, read3, { ...after, readAt: 2_000 + LAG })]).toEqual([]);
+    // Had read 3 given the same entry as read 2, it would have settled it there.
+    expect([...nextUnsettled(snap2, read1, after)]).toEqual([]);
+    // An entry re-checked for another reason (it names a DN outside the snapshot) settles at the next read
+    // that reads it the same, however soon.
+    const first = nextUnsettled(snap0, read1, { readAt: 5_000, lagMs: LAG, flagged: [], rechecked: [key] });
+    expect([...first]).toEqual([[key, 5_000]]);
+    const next = { scopes: read1, contextCsn: undefined, fullReadAt: 0, unsettled: first };
+    expect([
+      ...nextUnsettled(next, read1, { readAt: 5_001, lagMs: LAG, flagged: [], rechecked: [key] }),
+    ]).toEqual([]);
+    // An unsettled entry written meanwhile (new stamps, not re-checked) stays unsettled: a write is no sign
+    // that refint is done with it.
+    const written = entry(team.dn, "csn-9", "u-team", {
+      cn: ["team"],
+      member: [ada.dn, `uid=ben,${PEOPLE}`],
+    });
+    const read2b = [read1[0] ?? new Map(), new Map<string, LdapEntry>(), byNormalizedDn([written])];
+    expect(nextUnsettled(snap1, read2b, { ...after, readAt: 3_000 }).get(key)).toBe(1_000 + LAG);
     expect(sameEntry(cleaned, team)).toBe(false);
     expect(
       sameEntry(
@@ -217,15 +274,19 @@ describe("ldap snapshot (pure)", () => {
     expect(csnTime("csn-1")).toBeUndefined();
     // The earlier of this host's clock and the server's last write, less the lag.
     const serverBehind = ["20261126213000.000000Z#000000#000#000000"];
-    expect(refintSince(at, serverBehind)).toBe(csnAt(Date.UTC(2026, 10, 26, 21, 30) - REFINT_LAG_MS));
-    expect(refintSince(at, null)).toBe(csnAt(at - REFINT_LAG_MS));
+    expect(refintSince(at, serverBehind, REFINT_LAG_MS)).toBe(
+      csnAt(Date.UTC(2026, 10, 26, 21, 30) - REFINT_LAG_MS),
+    );
+    expect(refintSince(at, null, REFINT_LAG_MS)).toBe(csnAt(at - REFINT_LAG_MS));
     // Multi-provider replication: one value per server ID; a provider that stopped writing in March does
     // not make every write since March recent (review: the newest value is the server's last write).
     const twoProviders = [
       "20261126214300.000000Z#000000#001#000000",
       "20260301000000.000000Z#000000#002#000000",
     ];
-    expect(refintSince(at, twoProviders)).toBe(csnAt(Date.UTC(2026, 10, 26, 21, 43) - REFINT_LAG_MS));
+    expect(refintSince(at, twoProviders, REFINT_LAG_MS)).toBe(
+      csnAt(Date.UTC(2026, 10, 26, 21, 43) - REFINT_LAG_MS),
+    );
 
     const since = csnAt(at - REFINT_LAG_MS);
     const old = "20261126200000.000000Z#000000#000#000000";
@@ -356,7 +417,10 @@ describe("ldap read cache file (pure parts)", () => {
     }
     const settled = { ...snapshot, danglingSettled: snapshot.contextCsn };
     expect(roundTrip(serializeSnapshot(settled, key, scopes))).toEqual(settled);
-    const unsettled = { ...snapshot, unsettled: new Set([`cn=eng,${BASE}`.toLowerCase()]) };
+    const unsettled = {
+      ...snapshot,
+      unsettled: new Map([[`cn=eng,${BASE}`.toLowerCase(), 1_700_000_000_000]]),
+    };
     expect(roundTrip(serializeSnapshot(unsettled, key, scopes))).toEqual(unsettled);
   });
 

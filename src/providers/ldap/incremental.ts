@@ -20,7 +20,7 @@ import type { ReadScope } from "./queries.ts";
 import { changeStampAttributes, entryDnFilter, readScopes } from "./queries.ts";
 import { firstValue, valuesOf } from "./map.ts";
 import type { LdapSettings } from "./settings.ts";
-import type { ScopeRefresh, Snapshot } from "./snapshot.ts";
+import type { Rechecks, ScopeRefresh, Snapshot } from "./snapshot.ts";
 import {
   allStamped,
   byNormalizedDn,
@@ -115,6 +115,8 @@ export class LdapReader {
    */
   private probed: Probe | undefined;
   private saidNoStamps = false;
+  /** When the read under way started (ms, options.now): what Snapshot.unsettled's instants count from. */
+  private readAt = 0;
   /** Entries written since the last read (noteWrites), and whether that dropped the snapshot already. */
   private writtenSinceRead = 0;
   private isDropped = false;
@@ -176,6 +178,7 @@ export class LdapReader {
   /** Every user entry (people and disabled OU) and group entry in scope, as a full read would return them. */
   async read(signal: AbortSignal): Promise<ReadEntries> {
     this.unchanged = undefined;
+    this.readAt = this.options.now().getTime();
     // Only a read that follows at once: the stamp says nothing of a directory some time later.
     const probed =
       this.probed !== undefined && performance.now() - this.probed.at <= PROBE_REUSE_MS
@@ -266,7 +269,7 @@ export class LdapReader {
    * known to have none, so that the next process can skip the listing when nothing changed.
    */
   private async fullRead(previous: Snapshot | undefined, signal: AbortSignal): Promise<Snapshot> {
-    const fullReadAt = this.options.now().getTime();
+    const fullReadAt = this.readAt;
     const shouldProbe = this.isAd || (this.options.store !== undefined && previous?.contextCsn !== null);
     const probed = shouldProbe ? await this.probe(signal) : undefined;
     const contextCsn = probed && !this.isAd && !(await this.isKeptBySyncprov(signal)) ? null : probed;
@@ -275,20 +278,26 @@ export class LdapReader {
     // OpenLDAP, with a store: entries refint may still rewrite are read again by the reads that follow
     // (snapshot.ts). The server's clock is its contextCSN, even one that syncprov does not keep (then it
     // is not trusted to tell changes, but still tells the time).
-    const unsettled =
+    const { refintLagMs } = this.options.settings;
+    const flagged =
       this.isAd || this.options.store === undefined
         ? new Set<string>()
         : namingChangedHands(
             scopes,
             this.scopes,
             this.options.settings,
-            previous ? { previous: previous.scopes } : { since: refintSince(fullReadAt, probed) },
+            previous
+              ? { previous: previous.scopes }
+              : { since: refintSince(fullReadAt, probed, refintLagMs) },
           );
-    // Entries the snapshot fallen back from still had unsettled stay so: the full read compares with that
-    // snapshot, which may already hold the DN's new holder, so it would not find them again.
+    const unsettled = new Map([...flagged].map((key) => [key, fullReadAt + refintLagMs]));
+    // Entries the snapshot fallen back from still had unsettled stay so, as long as they had to: the full
+    // read compares with that snapshot, which may already hold the DN's new holder, so it would not find
+    // them again.
     if (!this.isAd)
-      for (const key of previous?.unsettled ?? [])
-        if (scopes.some((entries) => entries.has(key))) unsettled.add(key);
+      for (const [key, from] of previous?.unsettled ?? [])
+        if (scopes.some((entries) => entries.has(key)))
+          unsettled.set(key, Math.max(from, unsettled.get(key) ?? from));
     return { scopes, contextCsn, fullReadAt, ...(unsettled.size > 0 ? { unsettled } : {}) };
   }
 
@@ -541,14 +550,10 @@ export class LdapReader {
     }
     if (await this.hasLeftController(contextCsn, signal)) return LEFT_CONTROLLER;
     this.sayRefreshed(plan);
-    const unsettled = this.unsettledAfter(
-      previous,
-      [
-        ...plan.flatMap((step) => step.rechecked),
-        ...fetchedNamingChangedHands(plan, scopes, this.scopes, this.options.settings, hands),
-      ],
-      scopes,
-    );
+    const unsettled = this.unsettledAfter(previous, scopes, {
+      flagged: fetchedNamingChangedHands(plan, scopes, this.scopes, this.options.settings, hands),
+      rechecked: plan.flatMap((step) => step.rechecked),
+    });
     return { scopes, contextCsn, fullReadAt: previous.fullReadAt, unsettled };
   }
 
@@ -559,10 +564,12 @@ export class LdapReader {
    */
   private unsettledAfter(
     previous: Snapshot,
-    rechecked: readonly string[],
     scopes: readonly ReadonlyMap<string, LdapEntry>[],
-  ): Set<string> {
-    return this.isAd ? new Set() : nextUnsettled(previous, rechecked, scopes);
+    found: Pick<Rechecks, "flagged" | "rechecked">,
+  ): Map<string, number> {
+    if (this.isAd) return new Map();
+    const { readAt } = this;
+    return nextUnsettled(previous, scopes, { ...found, readAt, lagMs: this.options.settings.refintLagMs });
   }
 
   private sayRefreshed(plan: readonly ScopeRefresh[]): void {
@@ -596,7 +603,7 @@ export class LdapReader {
     }
     const referrers = danglingReferrers(previous, this.scopes, this.options.settings).map((dns, i) => {
       // Entries still unsettled are read again too: refint changes no CSN, contextCSN included.
-      const again = [...(previous.unsettled ?? [])].flatMap((key) => {
+      const again = [...(previous.unsettled?.keys() ?? [])].flatMap((key) => {
         const entry = previous.scopes[i]?.get(key);
         return entry ? [entry.dn] : [];
       });
@@ -621,7 +628,7 @@ export class LdapReader {
     }
     if (await this.hasLeftController(contextCsn, signal)) return LEFT_CONTROLLER;
     const rechecked = referrers.flat().map((dn) => normalizeDn(dn));
-    const unsettled = this.unsettledAfter(previous, rechecked, scopes);
+    const unsettled = this.unsettledAfter(previous, scopes, { flagged: [], rechecked });
     // None unsettled: each entry read again had been read before and came back the same (nextUnsettled),
     // so refint is done with them under this contextCSN.
     return {

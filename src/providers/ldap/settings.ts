@@ -58,6 +58,12 @@ export interface LdapSettings {
   readonly maxMembersPerWrite: number;
   /** Keep the last read under .gatehouse/cache/ for the next run (incremental reads across runs). */
   readonly readCache: boolean;
+  /**
+   * How long after a write the server may still be rewriting the references it affects (OpenLDAP's refint
+   * overlay works through one queue after the operation returned), in ms: entries read while a DN they name
+   * changed hands are read again until a read this long after agrees (snapshot.ts, Snapshot.unsettled).
+   */
+  readonly refintLagMs: number;
   readonly users: LdapUserSettings;
   readonly groups: LdapGroupSettings;
   readonly disable: DisableSettings;
@@ -75,7 +81,15 @@ const TOP_KEYS = [
   "baseDn",
   "pageSize",
   "rangeSize",
-].concat(["timeoutSeconds", "maxMembersPerWrite", "readCache", "people", "groups", "disable"]);
+].concat([
+  "timeoutSeconds",
+  "maxMembersPerWrite",
+  "readCache",
+  "refintLagSeconds",
+  "people",
+  "groups",
+  "disable",
+]);
 const USER_KEYS = ["ou", "objectClasses", "rdnAttribute", "accountAttribute", "attributes", "upnSuffix"];
 const GROUP_KEYS = ["ou", "objectClass", "emptyMember", "gidNumberStart"];
 const DISABLE_KEYS = ["method", "ou", "attribute", "value"];
@@ -313,6 +327,7 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
     timeoutMs: r.integer(top, "timeoutSeconds", "timeoutSeconds", 30, 1, 3_600) * 1_000,
     maxMembersPerWrite: r.integer(top, "maxMembersPerWrite", "maxMembersPerWrite", 1_000, 1, 100_000),
     readCache,
+    refintLagMs: r.integer(top, "refintLagSeconds", "refintLagSeconds", 900, 0, 86_400) * 1_000,
     users: parseUsers(r, top, flavour, baseDn),
     groups: parseGroups(r, top, flavour, baseDn),
     disable: parseDisable(r, top, flavour, baseDn),

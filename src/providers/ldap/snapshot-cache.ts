@@ -21,9 +21,10 @@ import { isRecord } from "../../model/json.ts";
 
 /**
  * Bump when the file layout changes: older files are then ignored. 3: the groups' member values listed
- * once (`values`), their lists holding positions in it.
+ * once (`values`), their lists holding positions in it. 4: each unsettled entry with the instant from
+ * which it may settle.
  */
-const FORMAT = "gatehouse-ldap-snapshot-3";
+const FORMAT = "gatehouse-ldap-snapshot-4";
 /** A snapshot older than this is not used: a full read picks up what no stamp shows (e.g. access rights). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
 
@@ -98,10 +99,22 @@ interface StoredSnapshot {
   /** "unknown": not asked yet; "none": the server has none. */
   readonly contextCsn: readonly string[] | "unknown" | "none";
   readonly scopes: readonly StoredScope[];
-  /** Snapshot.unsettled; absent when empty. */
-  readonly unsettled?: readonly string[];
+  /** Snapshot.unsettled as [normalized DN, instant] pairs; absent when empty. */
+  readonly unsettled?: readonly (readonly [string, number])[];
   /** Snapshot.danglingSettled; absent when unset. */
   readonly danglingSettled?: readonly string[];
+}
+
+function toUnsettled(value: unknown): Map<string, number> | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const out = new Map<string, number>();
+  for (const item of value as unknown[]) {
+    if (!Array.isArray(item) || item.length !== 2) return undefined;
+    const [dn, from] = item as unknown[];
+    if (typeof dn !== "string" || typeof from !== "number" || !Number.isFinite(from)) return undefined;
+    out.set(dn, from);
+  }
+  return out;
 }
 
 function toContextCsn(value: unknown): Snapshot["contextCsn"] | false {
@@ -196,8 +209,8 @@ export function parseStoredSnapshot(
   const positioned = memberAttribute?.toLowerCase();
   const maps = stored.map((s, i) => toScope(s, scopes[i], values, positioned));
   if (maps.some((m) => m === undefined)) return "it is damaged";
-  const unsettled = value["unsettled"] ?? [];
-  if (!Array.isArray(unsettled) || !unsettled.every((dn) => typeof dn === "string")) return "it is damaged";
+  const unsettled = toUnsettled(value["unsettled"] ?? []);
+  if (unsettled === undefined) return "it is damaged";
   const settled = value["danglingSettled"];
   const danglingSettled =
     Array.isArray(settled) && settled.every((v) => typeof v === "string") ? settled : undefined;
@@ -206,7 +219,7 @@ export function parseStoredSnapshot(
     scopes: maps.filter((m): m is Map<string, LdapEntry> => m !== undefined),
     contextCsn: csn,
     fullReadAt,
-    ...(unsettled.length > 0 ? { unsettled: new Set<string>(unsettled) } : {}),
+    ...(unsettled.size > 0 ? { unsettled } : {}),
   };
 }
 

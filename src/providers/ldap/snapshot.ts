@@ -20,11 +20,15 @@ export interface Snapshot {
   /** When the last full read began (ms since the epoch); incremental reads keep it. */
   readonly fullReadAt: number;
   /**
-   * Normalized DNs of entries read again only because a DN they name changed hands (deleted and added
-   * again, renamed): refint may still have been rewriting them, without changing any stamp. They are read
-   * again on every later read until one gives the same entry twice.
+   * Entries refint may still have been rewriting when they were read (it changes no stamp when it does), by
+   * normalized DN, each with the instant (ms, this host's clock) from which a read may settle it. They are
+   * read again on every later read until one that starts at or after that instant gives the same entry as
+   * the read before it (`nextUnsettled`). An entry naming a DN that changed hands (deleted and added again,
+   * renamed to) may settle once refint's lag (`refintLagMs`) has passed since the read that found it, since
+   * two reads inside the lag can both see the stale value; one read again for another reason (it names a
+   * DN outside the snapshot, which refint may be taking out) at the next read.
    */
-  readonly unsettled?: ReadonlySet<string>;
+  readonly unsettled?: ReadonlyMap<string, number>;
   /**
    * The contextCSN under which the entries naming a DN outside the snapshot were last read again and came
    * back as they were: refint had finished with them. While contextCSN stays the same, nothing happened
@@ -153,7 +157,7 @@ export function planRefresh(
   listed: readonly (readonly LdapEntry[])[],
   scopes: readonly ReadScope[],
   settings: LdapSettings,
-  unsettled: ReadonlySet<string> = new Set(),
+  unsettled: ReadonlyMap<string, number> = new Map(),
   hands: EntryHands = entryHands(previous, listed),
 ): ScopeRefresh[] | undefined {
   if (!allStamped(listed)) return undefined;
@@ -237,12 +241,6 @@ export function fetchedNamingChangedHands(
   return out;
 }
 
-/**
- * How long after a write refint may still be rewriting the references it affects: it works through one
- * queue after the operation returned, so a bulk job ahead of it delays the rest (seconds to minutes).
- */
-export const REFINT_LAG_MS = 15 * 60_000;
-
 /** The entryCSN of an instant, to compare with others as text (a CSN starts with its time, fixed width). */
 export function csnAt(ms: number): string {
   const iso = new Date(ms).toISOString(); // 2026-11-26T21:43:17.038Z
@@ -266,16 +264,20 @@ export function csnTime(csn: string): number | undefined {
 }
 
 /**
- * The entryCSN from which a write counts as recent for `namingChangedHands`: REFINT_LAG_MS before now by
+ * The entryCSN from which a write counts as recent for `namingChangedHands`: refint's lag before now by
  * this host's clock, and before the server's last write (contextCSN) by its own, whichever is earlier (so a
  * clock running behind the server's counts more writes as recent, never fewer).
  */
-export function refintSince(nowMs: number, contextCsn: readonly string[] | null | undefined): string {
+export function refintSince(
+  nowMs: number,
+  contextCsn: readonly string[] | null | undefined,
+  lagMs: number,
+): string {
   // The server's last write is the newest value: under multi-provider replication there is one per server
   // ID, and a provider that stopped writing months ago keeps its old one.
   const server = (contextCsn ?? []).flatMap((csn) => csnTime(csn) ?? []);
   const times = [nowMs, ...(server.length > 0 ? [Math.max(...server)] : [])];
-  return csnAt(Math.min(...times) - REFINT_LAG_MS);
+  return csnAt(Math.min(...times) - lagMs);
 }
 
 /**
@@ -355,16 +357,29 @@ export function sameEntry(a: LdapEntry, b: LdapEntry): boolean {
   return true;
 }
 
+/** What a read found about the entries refint may still be rewriting (see Snapshot.unsettled). */
+export interface Rechecks {
+  /** When the read started (ms, this host's clock). */
+  readonly readAt: number;
+  /** refint's lag (ms): entries in `flagged` may settle only this long after `readAt`. */
+  readonly lagMs: number;
+  /** Normalized DNs of entries read that name a DN which changed hands. */
+  readonly flagged: readonly string[];
+  /** Normalized DNs of other entries read again because refint may have rewritten them. */
+  readonly rechecked: readonly string[];
+}
+
 /**
- * Which rechecked entries stay unsettled after this read: all those read again for the first time because
- * of a reference, and those that read differently than before. An unsettled entry that reads the same
- * again is settled.
+ * The entries still unsettled after a read (Snapshot.unsettled): those `flagged` (from `readAt + lagMs`
+ * on), those rechecked for the first time (from the next read on), and those unsettled before unless this
+ * read started at or after their instant and gave the same entry as the read before it. An entry unsettled
+ * before stays so when it was written meanwhile: a write is no sign that refint is done with it.
  */
 export function nextUnsettled(
   before: Snapshot,
-  rechecked: readonly string[],
   after: readonly ReadonlyMap<string, LdapEntry>[],
-): Set<string> {
+  { readAt, lagMs, flagged, rechecked }: Rechecks,
+): Map<string, number> {
   const find = (scopes: readonly ReadonlyMap<string, LdapEntry>[], key: string): LdapEntry | undefined => {
     for (const entries of scopes) {
       const entry = entries.get(key);
@@ -372,12 +387,19 @@ export function nextUnsettled(
     }
     return undefined;
   };
-  const out = new Set<string>();
-  for (const key of rechecked) {
-    const old = find(before.scopes, key);
+  const out = new Map<string, number>();
+  for (const key of flagged) if (find(after, key) !== undefined) out.set(key, readAt + lagMs);
+  const again = new Set([...rechecked, ...(before.unsettled?.keys() ?? [])]);
+  for (const key of again) {
     const now = find(after, key);
-    if (now === undefined) continue;
-    if (before.unsettled?.has(key) !== true || old === undefined || !sameEntry(old, now)) out.add(key);
+    if (out.has(key) || now === undefined) continue;
+    const from = before.unsettled?.get(key);
+    if (from === undefined) out.set(key, readAt);
+    else {
+      const old = find(before.scopes, key);
+      const isSettled = readAt >= from && old !== undefined && sameEntry(old, now);
+      if (!isSettled) out.set(key, from);
+    }
   }
   return out;
 }

@@ -346,8 +346,29 @@ member: ${outsider}
     expectNoSecret(repo, server);
   });
 
+  it("with readCache and syncprov, right after an apply that created people, plans read their groups again until refint's lag has passed", async () => {
+    // refintLagSeconds left at its default (15 minutes): refint may still be rewriting references to the
+    // DNs the apply created (were they held by entries deleted just before), so every plan inside the lag
+    // reads the groups naming them again, and none is shown again from the memo.
+    const { repo } = await setup(MANAGERS, { syncprov: true, yaml: "    readCache: true\n" });
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    expect(planReadCalls((await repo.run(["plan", "--detailed-exitcode"])).stdout)).toBe(6);
+    for (let i = 0; i < 2; i++) {
+      const run = await repo.run(["plan", "--detailed-exitcode"]);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain("refint may still rewrite");
+      expect(run.stderr).not.toContain("showing it again");
+      // contextCSN, whether an entry changed after it, and the groups (one page) read again.
+      expect(planReadCalls(run.stdout)).toBe(3);
+    }
+  });
+
   it("with readCache and syncprov, a plan with nothing changed makes two read calls, and drift still shows", async () => {
-    const { server, repo } = await setup(MANAGERS, { syncprov: true, yaml: "    readCache: true\n" });
+    // refint with no lag to wait out (refintLagSeconds: 0): reads settle once two of them agree.
+    const { server, repo } = await setup(MANAGERS, {
+      syncprov: true,
+      yaml: "    readCache: true\n    refintLagSeconds: 0\n",
+    });
     const first = await repo.run(["plan"]);
     expect(first.code).toBe(0);
     // contextCSN, whether syncprov serves it (a Sync Request), then people, the disabled OU and groups:
@@ -385,7 +406,10 @@ member: ${outsider}
   });
 
   it("with readCache and syncprov, a plan with nothing changed is shown again for the same two searches; drift computes it anew", async () => {
-    const { server, repo } = await setup(MANAGERS, { syncprov: true, yaml: "    readCache: true\n" });
+    const { server, repo } = await setup(MANAGERS, {
+      syncprov: true,
+      yaml: "    readCache: true\n    refintLagSeconds: 0\n",
+    });
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
     await repo.run(["plan"]); // lists, and reads again what the apply changed
     await repo.run(["plan"]); // contextCSN unchanged, nothing names a DN outside: settled under it
