@@ -1,4 +1,5 @@
 import { createInterface } from "node:readline";
+import { hasCode } from "../io/file-lock.ts";
 
 /** Everything a command touches of the outside world; tests pass their own. */
 export interface CliIo {
@@ -20,8 +21,8 @@ export function nodeIo(): CliIo {
   return {
     cwd: process.cwd(),
     env: process.env,
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: writerTo(process.stdout),
+    stderr: writerTo(process.stderr),
     isTTY: process.stdout.isTTY,
     isInteractive: process.stdin.isTTY,
     prompt: async (question) => {
@@ -35,5 +36,21 @@ export function nodeIo(): CliIo {
       }
     },
     now: () => new Date(),
+  };
+}
+
+/**
+ * Writes to a standard stream. Once its reader is gone (EPIPE: `gatehouse plan | head`), later output is
+ * dropped and the command runs on to its end with its own exit code: a closed pipe never cuts an apply
+ * short, nor ends a plan with a stack trace.
+ */
+function writerTo(stream: NodeJS.WriteStream): (text: string) => void {
+  let isGone = false;
+  stream.on("error", (error) => {
+    if (!hasCode(error, "EPIPE")) throw error;
+    isGone = true;
+  });
+  return (text) => {
+    if (!isGone) stream.write(text);
   };
 }
