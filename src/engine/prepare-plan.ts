@@ -24,6 +24,8 @@ export interface EngineOptions {
   /** The access directory (default "access"). */
   readonly dir: string;
   readonly now: Date;
+  /** This host's clock now (ms), for providers' timings between runs (ProviderContext.clock); not the plan's instant. */
+  readonly clock?: () => number;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly journalPath?: string;
   /** Only these providers (by name); default all. */
@@ -63,6 +65,7 @@ export function providerContextOf(options: EngineOptions): ProviderContext {
     env: options.env,
     cwd: options.cwd,
     now: () => new Date(options.now.getTime()),
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.log ? { log: options.log } : {}),
   };

@@ -97,6 +97,12 @@ export interface ProviderContext {
   /** Working directory that relative paths in gatehouse.yaml are resolved against. */
   readonly cwd: string;
   readonly now: () => Date;
+  /**
+   * This host's clock now (ms since the epoch), for what must follow real time between reads rather than
+   * the plan's instant (`now`, taken once when the process starts, before e.g. an apply waits for the lock).
+   * Providers use `now` when absent.
+   */
+  readonly clock?: () => number;
   /** Injected for HTTP providers so tests can point them at loopback fakes. */
   readonly fetch?: typeof fetch;
   /** Log line sink (progress, retries); never receives secrets. */

@@ -340,12 +340,18 @@ export const PASSWORD_ENV = "GATEHOUSE_TEST_LDAP_PASSWORD";
 
 const CONTEXT_NOW = Date.parse("2026-01-15T12:00:00Z");
 
-/** A provider context whose environment holds the server's admin password. */
+/**
+ * A provider context whose environment holds the server's admin password. The plan's instant is fixed;
+ * this host's clock (what refint's lag and the 2 minutes a read is reused for are measured on) runs an
+ * hour ahead of the real one, as if the directory a test loaded had been written well before refint's
+ * lag began: tests of refint's lag bring their own clocks.
+ */
 export function ldapContext(password: string, log: string[] = []): ProviderContext {
   return {
     env: { [PASSWORD_ENV]: password },
     cwd: process.cwd(),
     now: () => new Date(CONTEXT_NOW),
+    clock: () => Date.now() + 3_600_000,
     log: (line) => log.push(line),
   };
 }
@@ -354,12 +360,12 @@ export function ldapContext(password: string, log: string[] = []): ProviderConte
  * The clocks of successive runs of gatehouse an hour apart (an hourly reconcile), from ldapContext's
  * instant: past refint's lag (entries a run left unsettled may settle), within a read cache's 24 hours.
  */
-export function hourlyRuns(): () => ProviderContext["now"] {
+export function hourlyRuns(): () => Pick<ProviderContext, "now" | "clock"> {
   let at = CONTEXT_NOW;
   return () => {
     at += 3_600_000;
     const now = at;
-    return () => new Date(now);
+    return { now: () => new Date(now), clock: () => now };
   };
 }
 

@@ -52,7 +52,7 @@ function cachingRun(server: Slapd, cwd: string, log: string[]): Provider {
   return createLdapProvider(ldapConfig(server, { pageSize: PAGE, readCache: true }), {
     ...ldapContext(server.password, log),
     cwd,
-    now: nextRun(),
+    ...nextRun(),
   });
 }
 
@@ -305,11 +305,12 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
   });
 
   it("an apply that starts (or runs on) past 2 minutes after the read reads again once, instead of searching per group", async () => {
-    let clock = Date.parse("2026-01-15T12:00:00Z");
     const log: string[] = [];
+    // The host's clock (the plan's instant stays where the run began).
+    let clock = Date.now();
     const provider = createLdapProvider(ldapConfig(plain, { pageSize: PAGE }), {
       ...ldapContext(plain.password, log),
-      now: () => new Date(clock),
+      clock: () => clock,
     });
     await provider.read(signal());
     clock += 3 * 60_000; // confirmed at a prompt three minutes later, or the apply's later batches

@@ -36,7 +36,7 @@ describe("ldap accounts held elsewhere, kept between runs", { tags: ["slow"] }, 
           const provider: Provider = createLdapProvider(ldapConfig(server, { readCache: true }), {
             ...ldapContext(server.password),
             cwd,
-            now: nextRun(),
+            ...nextRun(),
           });
           try {
             const live = await provider.read(signal());

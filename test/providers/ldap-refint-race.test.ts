@@ -26,13 +26,25 @@ import {
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
 /** The instant every provider of a test reads at (see REFINT_LAG). */
 let clock = Date.now();
+/**
+ * How long before its read a provider's plan instant (ProviderContext.now) was taken: gatehouse takes it
+ * once, when the process starts, and `apply` then waits up to 10 minutes for another apply's lock before
+ * it reads. The host clock at the read is `clock`.
+ */
+let planInstantBehind = 0;
 async function withProvider<T>(
   server: Slapd,
   cwd: string,
   settings: Readonly<Record<string, unknown>>,
   f: (p: Provider) => Promise<T>,
 ): Promise<T> {
-  const context = { ...ldapContext(server.password), cwd, now: () => new Date(clock) };
+  const planned = clock - planInstantBehind;
+  const context = {
+    ...ldapContext(server.password),
+    cwd,
+    now: () => new Date(planned),
+    clock: () => clock,
+  };
   const provider = createLdapProvider(ldapConfig(server, settings), context);
   try {
     return await f(provider);
@@ -108,6 +120,7 @@ describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, 
 
   beforeEach(async () => {
     clock = Date.now();
+    planInstantBehind = 0;
     server = await startSlapd({ ldif: REFINT_LDIF, syncprov: true });
     cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-refint-race-"));
   });
@@ -143,6 +156,34 @@ describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, 
     expect(managerOf(await read(), "ben")).toBeUndefined();
     expect(await stampNow()).toBeUndefined();
     await settlesAsRead(first);
+  }, 180_000);
+
+  it("a read whose plan instant was taken 10 minutes before it (apply waiting for the lock) still waits refint's lag from the read", async () => {
+    expect(await settle()).toBeDefined();
+    const [first, second] = await raceRefint(server, async () => {
+      // An apply that started 10 minutes ago and waited for another apply's lock reads right after the write.
+      planInstantBehind = 10 * 60_000;
+      const one = await read();
+      planInstantBehind = 0;
+      // A plan 5 minutes after that read (and the write), refint still busy: inside refint's lag.
+      clock += 5 * 60_000 + 1_000;
+      return [one, await read()] as const;
+    });
+    expect(managerOf(second, "ben")).toBe("ada");
+    expect(await stampNow()).toBeUndefined();
+    await settlesAsRead(first);
+  }, 180_000);
+
+  it("without readCache, a second read in the same process does not keep a value read inside refint's lag", async () => {
+    // One provider, two reads (schema: refintLagSeconds applies "with readCache or several reads in one
+    // run"). The first is a full read right after ada was deleted and added again; the second comes after
+    // refint is done and refint's lag has passed.
+    await withProvider(server, cwd, { pageSize: 1 }, async (p) => {
+      const first = await raceRefint(server, () => p.read(signal()));
+      expect(managerOf(first, "ben")).toBe("ada");
+      clock += REFINT_LAG + 1_000;
+      expect(managerOf(await p.read(signal()), "ben")).toBeUndefined();
+    });
   }, 180_000);
 
   it("an entry naming a DN new since the snapshot, deleted and added again before the read, is read until refint is done", async () => {

@@ -81,6 +81,7 @@ describe("ldap read cache: refint rewrites and the reader's other paths", { tags
       client,
       log: (line) => log.push(line),
       now: () => new Date(clock),
+      clock: () => clock,
       store,
     });
   }

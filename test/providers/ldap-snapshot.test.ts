@@ -220,6 +220,11 @@ describe("ldap snapshot (pure)", () => {
     });
     const read2b = [read1[0] ?? new Map(), new Map<string, LdapEntry>(), byNormalizedDn([written])];
     expect(nextUnsettled(snap1, read2b, { ...after, readAt: 3_000 }).get(key)).toBe(1_000 + LAG);
+    // Flagged again by a read whose instant is earlier than the one that flagged it before (a plan
+    // instant taken before an apply's lock wait, a host clock stepped back): the later instant stands.
+    const later = { ...snap1, unsettled: new Map([[key, 50_000 + LAG]]) };
+    const again = { readAt: 40_000, lagMs: LAG, flagged: [key], rechecked: [] };
+    expect(nextUnsettled(later, read1, again).get(key)).toBe(50_000 + LAG);
     expect(sameEntry(cleaned, team)).toBe(false);
     expect(
       sameEntry(
@@ -279,7 +284,7 @@ describe("ldap snapshot (pure)", () => {
     );
     expect(refintSince(at, null, REFINT_LAG_MS)).toBe(csnAt(at - REFINT_LAG_MS));
     // Multi-provider replication: one value per server ID; a provider that stopped writing in March does
-    // not make every write since March recent (review: the newest value is the server's last write).
+    // not make every write since March recent (the newest value is the server's last write).
     const twoProviders = [
       "20261126214300.000000Z#000000#001#000000",
       "20260301000000.000000Z#000000#002#000000",

@@ -12,6 +12,7 @@ export function engineOptions(
     cwd: io.cwd,
     dir: dir ?? "access",
     now: io.now(),
+    clock: () => io.now().getTime(),
     env: io.env,
     only,
     ...(journal === undefined ? {} : { journalPath: journal }),

@@ -76,6 +76,12 @@ export interface LdapReaderOptions {
   readonly client: LdapClient;
   readonly log: (line: string) => void;
   readonly now: () => Date;
+  /**
+   * This host's clock now (ms): what Snapshot.unsettled's instants count on. Not `now`, the plan's instant,
+   * which was taken when the process started (an apply may wait 10 minutes for the lock before it reads).
+   * `now` when absent.
+   */
+  readonly clock?: () => number;
   /** Where snapshots outlive the process; without it they live as long as the provider. */
   readonly store?: SnapshotStore;
 }
@@ -115,7 +121,7 @@ export class LdapReader {
    */
   private probed: Probe | undefined;
   private saidNoStamps = false;
-  /** When the read under way started (ms, options.now): what Snapshot.unsettled's instants count from. */
+  /** When the read under way started (ms, clock): an unsettled entry may settle when it is at or after its instant. */
   private readAt = 0;
   /** Entries written since the last read (noteWrites), and whether that dropped the snapshot already. */
   private writtenSinceRead = 0;
@@ -178,7 +184,7 @@ export class LdapReader {
   /** Every user entry (people and disabled OU) and group entry in scope, as a full read would return them. */
   async read(signal: AbortSignal): Promise<ReadEntries> {
     this.unchanged = undefined;
-    this.readAt = this.options.now().getTime();
+    this.readAt = this.clock();
     // Only a read that follows at once: the stamp says nothing of a directory some time later.
     const probed =
       this.probed !== undefined && performance.now() - this.probed.at <= PROBE_REUSE_MS
@@ -189,7 +195,8 @@ export class LdapReader {
     this.isDropped = false;
     this.worth = undefined;
     if (!this.incremental) return this.entriesOf(await this.searchAll(signal));
-    const previous = this.snapshot ?? (await this.options.store?.load());
+    const kept = this.snapshot ?? (await this.options.store?.load());
+    const previous = kept && this.withFlags(kept);
     const refreshed = previous ? await this.tryRefresh(previous, probed, signal) : undefined;
     const next = refreshed ?? (await this.fullRead(previous, signal));
     const isStamped = allStamped(next.scopes.map((m) => m.values()));
@@ -231,6 +238,11 @@ export class LdapReader {
     );
   }
 
+  /** This host's clock now (ms). */
+  private clock(): number {
+    return this.options.clock?.() ?? this.options.now().getTime();
+  }
+
   /** AD: groups of the snapshot whose members a full read gets in more than one request. */
   private rangedGroups(): number {
     if (!this.isAd || this.snapshot === undefined) return 0;
@@ -269,28 +281,32 @@ export class LdapReader {
    * known to have none, so that the next process can skip the listing when nothing changed.
    */
   private async fullRead(previous: Snapshot | undefined, signal: AbortSignal): Promise<Snapshot> {
-    const fullReadAt = this.readAt;
+    const fullReadAt = this.options.now().getTime();
     const shouldProbe = this.isAd || (this.options.store !== undefined && previous?.contextCsn !== null);
     const probed = shouldProbe ? await this.probe(signal) : undefined;
     const contextCsn = probed && !this.isAd && !(await this.isKeptBySyncprov(signal)) ? null : probed;
     const scopes = await this.searchAll(signal);
     if (await this.hasLeftController(contextCsn, signal)) return { scopes, contextCsn: null, fullReadAt }; // not kept: whose stamps they are is unknown
-    // OpenLDAP, with a store: entries refint may still rewrite are read again by the reads that follow
-    // (snapshot.ts). The server's clock is its contextCSN, even one that syncprov does not keep (then it
-    // is not trusted to tell changes, but still tells the time).
+    // OpenLDAP: entries refint may still rewrite are read again by the reads that follow (snapshot.ts).
+    // The server's clock is its contextCSN, even one that syncprov does not keep (then it is not trusted
+    // to tell changes, but still tells the time).
     const { refintLagMs } = this.options.settings;
+    const since = refintSince(this.readAt, probed, refintLagMs);
+    // From the end of the searches: a write they found may have come after the read started.
+    const foundAt = this.clock();
+    // Without a store and an earlier snapshot, only a later read of this process could use the flags:
+    // left to it (Snapshot.flagLater).
+    const isLater = !this.isAd && this.options.store === undefined && previous === undefined;
     const flagged =
-      this.isAd || this.options.store === undefined
+      this.isAd || isLater
         ? new Set<string>()
         : namingChangedHands(
             scopes,
             this.scopes,
             this.options.settings,
-            previous
-              ? { previous: previous.scopes }
-              : { since: refintSince(fullReadAt, probed, refintLagMs) },
+            previous ? { previous: previous.scopes } : { since },
           );
-    const unsettled = new Map([...flagged].map((key) => [key, fullReadAt + refintLagMs]));
+    const unsettled = new Map([...flagged].map((key) => [key, foundAt + refintLagMs]));
     // Entries the snapshot fallen back from still had unsettled stay so, as long as they had to: the full
     // read compares with that snapshot, which may already hold the DN's new holder, so it would not find
     // them again.
@@ -298,7 +314,25 @@ export class LdapReader {
       for (const [key, from] of previous?.unsettled ?? [])
         if (scopes.some((entries) => entries.has(key)))
           unsettled.set(key, Math.max(from, unsettled.get(key) ?? from));
-    return { scopes, contextCsn, fullReadAt, ...(unsettled.size > 0 ? { unsettled } : {}) };
+    return {
+      scopes,
+      contextCsn,
+      fullReadAt,
+      ...(unsettled.size > 0 ? { unsettled } : {}),
+      ...(isLater ? { flagLater: { since, foundAt } } : {}),
+    };
+  }
+
+  /** `snapshot` with the entries its full read left to flag (Snapshot.flagLater) flagged now. */
+  private withFlags(snapshot: Snapshot): Snapshot {
+    const { flagLater, ...rest } = snapshot;
+    if (flagLater === undefined) return snapshot;
+    const unsettled = new Map(snapshot.unsettled);
+    const from = flagLater.foundAt + this.options.settings.refintLagMs;
+    const { since } = flagLater;
+    for (const key of namingChangedHands(snapshot.scopes, this.scopes, this.options.settings, { since }))
+      unsettled.set(key, Math.max(from, unsettled.get(key) ?? from));
+    return { ...rest, ...(unsettled.size > 0 ? { unsettled } : {}) };
   }
 
   /**
@@ -549,10 +583,12 @@ export class LdapReader {
       scopes.push(refreshed);
     }
     if (await this.hasLeftController(contextCsn, signal)) return LEFT_CONTROLLER;
+    const foundAt = this.clock();
     this.sayRefreshed(plan);
     const unsettled = this.unsettledAfter(previous, scopes, {
       flagged: fetchedNamingChangedHands(plan, scopes, this.scopes, this.options.settings, hands),
       rechecked: plan.flatMap((step) => step.rechecked),
+      foundAt,
     });
     return { scopes, contextCsn, fullReadAt: previous.fullReadAt, unsettled };
   }
@@ -565,7 +601,7 @@ export class LdapReader {
   private unsettledAfter(
     previous: Snapshot,
     scopes: readonly ReadonlyMap<string, LdapEntry>[],
-    found: Pick<Rechecks, "flagged" | "rechecked">,
+    found: Pick<Rechecks, "flagged" | "rechecked" | "foundAt">,
   ): Map<string, number> {
     if (this.isAd) return new Map();
     const { readAt } = this;
