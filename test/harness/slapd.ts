@@ -340,6 +340,11 @@ export const PASSWORD_ENV = "GATEHOUSE_TEST_LDAP_PASSWORD";
 
 const CONTEXT_NOW = Date.parse("2026-01-15T12:00:00Z");
 
+/** This host's clock as ldapContext gives it: an hour ahead of the real one (see there). */
+export function hostClock(): number {
+  return Date.now() + 3_600_000;
+}
+
 /**
  * A provider context whose environment holds the server's admin password. The plan's instant is fixed;
  * this host's clock (what refint's lag and the 2 minutes a read is reused for are measured on) runs an
@@ -351,7 +356,7 @@ export function ldapContext(password: string, log: string[] = []): ProviderConte
     env: { [PASSWORD_ENV]: password },
     cwd: process.cwd(),
     now: () => new Date(CONTEXT_NOW),
-    clock: () => Date.now() + 3_600_000,
+    clock: hostClock,
     log: (line) => log.push(line),
   };
 }

@@ -12,7 +12,7 @@ import type { Change, MembershipChange } from "../../src/plan/types.ts";
 import type { Provider } from "../../src/providers/types.ts";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { Slapd } from "../harness/slapd.ts";
-import { hourlyRuns, ldapConfig, ldapContext, rawValues, startSlapd } from "../harness/slapd.ts";
+import { hostClock, hourlyRuns, ldapConfig, ldapContext, rawValues, startSlapd } from "../harness/slapd.ts";
 import { PEOPLE, cn, group, person, uid } from "./ldap-ldif.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
@@ -306,8 +306,8 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
 
   it("an apply that starts (or runs on) past 2 minutes after the read reads again once, instead of searching per group", async () => {
     const log: string[] = [];
-    // The host's clock (the plan's instant stays where the run began).
-    let clock = Date.now();
+    // The host's clock, as ldapContext's (the plan's instant stays where the run began).
+    let clock = hostClock();
     const provider = createLdapProvider(ldapConfig(plain, { pageSize: PAGE }), {
       ...ldapContext(plain.password, log),
       clock: () => clock,
