@@ -27,6 +27,7 @@ import {
   danglingReferrers,
   entryHands,
   fetchedNamingChangedHands,
+  keepUnsettled,
   namingChangedHands,
   refintSince,
   nextUnsettled,
@@ -312,8 +313,7 @@ export class LdapReader {
     // them again.
     if (!this.isAd)
       for (const [key, from] of previous?.unsettled ?? [])
-        if (scopes.some((entries) => entries.has(key)))
-          unsettled.set(key, Math.max(from, unsettled.get(key) ?? from));
+        if (scopes.some((entries) => entries.has(key))) keepUnsettled(unsettled, key, from);
     return {
       scopes,
       contextCsn,
@@ -331,7 +331,7 @@ export class LdapReader {
     const from = flagLater.foundAt + this.options.settings.refintLagMs;
     const { since } = flagLater;
     for (const key of namingChangedHands(snapshot.scopes, this.scopes, this.options.settings, { since }))
-      unsettled.set(key, Math.max(from, unsettled.get(key) ?? from));
+      keepUnsettled(unsettled, key, from);
     return { ...rest, ...(unsettled.size > 0 ? { unsettled } : {}) };
   }
 

@@ -56,8 +56,8 @@ class LdapProvider implements Provider {
     this.settings = settings;
     this.client = client;
     this.log = context.log ?? (() => undefined);
-    // The host's clock, not the plan's instant: what the read found is reused for 2 minutes of real time
-    // (an apply confirmed at a prompt later reads again).
+    // The host's clock, not the plan's instant: refint's lag is waited out on it, and what the read found
+    // is reused for 2 minutes of real time (an apply confirmed at a prompt later reads again).
     const clock = (): number => context.clock?.() ?? context.now().getTime();
     this.directory = new Directory(config.name, settings, client, clock);
     this.store = settings.readCache
@@ -73,7 +73,7 @@ class LdapProvider implements Provider {
       client,
       log: this.log,
       now: context.now,
-      ...(context.clock ? { clock: context.clock } : {}),
+      clock,
       ...(this.store ? { store: this.store } : {}),
     });
     this.nestingAsked = config.nesting;

@@ -364,6 +364,14 @@ export function sameEntry(a: LdapEntry, b: LdapEntry): boolean {
   return true;
 }
 
+/**
+ * Marks `key` unsettled from `from` in `unsettled`, or keeps the later instant it has already: an entry
+ * never becomes settleable earlier (reads need not come in the order of their clocks).
+ */
+export function keepUnsettled(unsettled: Map<string, number>, key: string, from: number): void {
+  unsettled.set(key, Math.max(from, unsettled.get(key) ?? from));
+}
+
 /** What a read found about the entries refint may still be rewriting (see Snapshot.unsettled). */
 export interface Rechecks {
   /** When the read started (ms, this host's clock). */
@@ -400,7 +408,7 @@ export function nextUnsettled(
     return undefined;
   };
   const out = new Map<string, number>();
-  // Never earlier than an instant it had already: reads need not come in the order of their clocks.
+  // Never earlier than an instant it had already (keepUnsettled).
   for (const key of flagged)
     if (find(after, key) !== undefined)
       out.set(key, Math.max(foundAt + lagMs, before.unsettled?.get(key) ?? -Infinity));
