@@ -39,7 +39,7 @@ import { journalPathOf, preparePlanWith, providerContextOf, type EngineOptions }
  * change made meanwhile is never vouched for. Only `plan` and the pull-request comment reuse plans: apply
  * (and prune) always read live state.
  */
-const FORMAT = "gatehouse-plan-memo-1";
+const FORMAT = "gatehouse-plan-memo-2";
 const FILE_PATTERN = /^plan-[0-9a-f]{16}\.v8$/;
 const JOURNAL_TAIL_BYTES = 65_536;
 /**
@@ -243,8 +243,15 @@ async function readIfExists(file: string): Promise<Buffer | undefined> {
   });
 }
 
+/**
+ * A memo file starts with its format and key in plain text (`memoHeader`), then the record as
+ * v8.serialize wrote it: a memo of other files or another live state (every run after a change) is told
+ * apart by its first bytes, without reading and decoding a plan of thousands of changes.
+ */
+const memoHeader = (key: string): Buffer => Buffer.from(`${FORMAT} ${key}\n`, "latin1");
+
 async function readMemo(file: string, key: string): Promise<MemoRecord | undefined> {
-  const bytes = await readFile(file).catch(() => undefined);
+  const bytes = await readMemoBytes(file, memoHeader(key)).catch(() => undefined);
   const record = bytes === undefined ? undefined : decodeCacheRecord(bytes, FORMAT);
   if (record?.["key"] !== key) return undefined;
   const { at, validUntil, plan, warnings } = record;
@@ -253,6 +260,28 @@ async function readMemo(file: string, key: string): Promise<MemoRecord | undefin
   return { key, at, validUntil, plan: plan as Plan, warnings: warnings as Diagnostic[] };
 }
 
+/** The record after `header` in `file`; undefined when the file does not start with exactly `header`. */
+async function readMemoBytes(file: string, header: Buffer): Promise<Buffer | undefined> {
+  const handle = await open(file, "r");
+  try {
+    const start = Buffer.alloc(header.length);
+    const { bytesRead } = await handle.read(start, 0, start.length, 0);
+    if (bytesRead !== header.length || !start.equals(header)) return undefined;
+    const { size } = await handle.stat();
+    const body = Buffer.alloc(Math.max(0, size - header.length));
+    let at = 0;
+    while (at < body.length) {
+      const { bytesRead: n } = await handle.read(body, at, body.length - at, header.length + at);
+      if (n === 0) return undefined; // cut short meanwhile: not the memo that was written
+      at += n;
+    }
+    return body;
+  } finally {
+    await handle.close();
+  }
+}
+
 async function writeMemo(file: string, memo: MemoRecord): Promise<void> {
-  await writeCacheFile(file, serialize({ format: FORMAT, ...memo }), FILE_PATTERN);
+  const record = serialize({ format: FORMAT, ...memo });
+  await writeCacheFile(file, Buffer.concat([memoHeader(memo.key), record]), FILE_PATTERN);
 }

@@ -114,6 +114,30 @@ describe("plan memo", () => {
     expect((await shown(options)).reusedFrom).toBeDefined();
   });
 
+  it("is not used when its file is damaged or cut short after its key, and is then written again", async () => {
+    const { tree, options } = await setUp();
+    const first = await shown(options);
+    const dir = path.join(tree.cwd, ".gatehouse/cache");
+    const [name] = (await readdir(dir)).filter((n) => n.startsWith("plan-"));
+    if (name === undefined) throw new Error("no memo written");
+    const file = path.join(dir, name);
+    const bytes = await readFile(file);
+    // The key is in plain text at the start: the record after it is what a memo with that key holds.
+    const headerEnd = bytes.indexOf(0x0a) + 1;
+    expect(bytes.subarray(0, headerEnd).toString("latin1")).toMatch(/^gatehouse-plan-memo-2 [0-9a-f]{64}\n$/);
+    for (const damaged of [
+      bytes.subarray(0, headerEnd + Math.floor((bytes.length - headerEnd) / 2)),
+      Buffer.concat([bytes.subarray(0, headerEnd), Buffer.from("not a record")]),
+      bytes.subarray(0, headerEnd - 5),
+    ]) {
+      await writeFile(file, damaged);
+      const again = await shown(options);
+      expect(again.reusedFrom).toBeUndefined();
+      expect(comparable(again.plan)).toEqual(comparable(first.plan));
+      expect((await shown(options)).reusedFrom).toBe(NOW.toISOString());
+    }
+  });
+
   it("follows the live state: an apply, then a change by hand, each show in the next plan", async () => {
     const { tree, options } = await setUp();
     await shown(options);
