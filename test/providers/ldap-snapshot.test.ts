@@ -24,8 +24,10 @@ import {
   fetchedNamingChangedHands,
   refintSince,
   nextUnsettled,
+  outsideDns,
   planRefresh,
   sameEntry,
+  withOutside,
   referencedDns,
   sameContextCsn,
   stampOf,
@@ -360,6 +362,73 @@ describe("ldap snapshot (pure)", () => {
   });
 });
 
+describe("ldap snapshot: DNs outside the read scopes (pure)", () => {
+  const SVC = `uid=svc,ou=services,${BASE}`;
+  const svcKey = SVC.toLowerCase();
+  const ops = entry(`cn=ops,${GROUPS}`, "csn-4", "u-ops", {
+    cn: ["ops"],
+    member: [`uid=ada,${PEOPLE}`, SVC],
+  });
+  const before = [byNormalizedDn([ada, ben]), new Map<string, LdapEntry>(), byNormalizedDn([team, ops])];
+  const lists = [[listed(ada), listed(ben)], [], [listed(team), listed(ops)]];
+  const opsKey = ops.dn.toLowerCase();
+  const hands = (
+    now: ReadonlyMap<string, string | null>,
+    was: ReadonlyMap<string, string | null> = new Map(),
+    recent: ReadonlySet<string> = new Set(),
+  ) => withOutside(entryHands(before, lists), { now, before: was, recent });
+  const planWith = (h: ReturnType<typeof hands>) =>
+    planRefresh(before, lists, scopes, settings, new Map(), h)?.[2]?.fetch;
+
+  it("finds the DNs outside the snapshot and the listing, and counts the entries naming them", () => {
+    const { dns, referrers } = outsideDns(before, lists, scopes, settings);
+    expect([...dns]).toEqual([svcKey]);
+    expect(referrers).toEqual([0, 0, 1]);
+    // An entry read again anyway (unsettled) is not counted: trusting the DN spares no read of it.
+    expect(outsideDns(before, lists, scopes, settings, new Map([[opsKey, 0]])).referrers).toEqual([0, 0, 0]);
+    // A DN in the listing is in scope (new there: the in-scope rules apply), not outside.
+    const svcListed = [[listed(ada), listed(ben), entry(SVC, "c", "u-svc")], [], lists[2] ?? []];
+    expect(outsideDns(before, svcListed, scopes, settings).dns.size).toBe(0);
+  });
+
+  it("trusts an outside DN held by the same identity at two lookups, and nothing else", () => {
+    // Today's rule (no lookup): the group naming it is read again on every listing.
+    expect(planWith(hands(new Map()))).toEqual([ops.dn]);
+    expect(planWith(hands(new Map([[svcKey, "u-svc"]]), new Map([[svcKey, "u-svc"]])))).toEqual([]);
+    // Looked up for the first time: not trusted (the group was read when another entry may have held it).
+    expect(planWith(hands(new Map([[svcKey, "u-svc"]])))).toEqual([ops.dn]);
+    // Another identity, or none at either lookup: not trusted. Never null == null (an entry moved from
+    // there into scope leaves values naming the old DN that refint rewrites later).
+    expect(planWith(hands(new Map([[svcKey, "u-svc-2"]]), new Map([[svcKey, "u-svc"]])))).toEqual([ops.dn]);
+    expect(planWith(hands(new Map([[svcKey, null]]), new Map([[svcKey, null]])))).toEqual([ops.dn]);
+    expect(planWith(hands(new Map([[svcKey, null]]), new Map([[svcKey, "u-svc"]])))).toEqual([ops.dn]);
+    expect(planWith(hands(new Map([[svcKey, "u-svc"]]), new Map([[svcKey, null]])))).toEqual([ops.dn]);
+  });
+
+  it("flags the entries naming an outside DN that changed hands between lookups, or first seen recently written", () => {
+    const read = [before[0] ?? new Map(), new Map<string, LdapEntry>(), byNormalizedDn([team, ops])];
+    const flagged = (h: ReturnType<typeof hands>): string[] => {
+      const plan = planRefresh(before, lists, scopes, settings, new Map(), h) ?? [];
+      return fetchedNamingChangedHands(plan, read, scopes, settings, h);
+    };
+    // A -> B, and none -> B: changed hands.
+    expect(flagged(hands(new Map([[svcKey, "u-svc-2"]]), new Map([[svcKey, "u-svc"]])))).toEqual([opsKey]);
+    expect(flagged(hands(new Map([[svcKey, "u-svc"]]), new Map([[svcKey, null]])))).toEqual([opsKey]);
+    // A -> none: flagged too (refint is about to rewrite the values naming it); none -> none: not.
+    expect(flagged(hands(new Map([[svcKey, null]]), new Map([[svcKey, "u-svc"]])))).toEqual([opsKey]);
+    expect(flagged(hands(new Map([[svcKey, null]]), new Map([[svcKey, null]])))).toEqual([]);
+    // Never looked up before: read again, flagged only when its entry was written within refint's lag.
+    expect(flagged(hands(new Map([[svcKey, "u-svc"]])))).toEqual([]);
+    expect(flagged(hands(new Map([[svcKey, "u-svc"]]), new Map(), new Set([svcKey])))).toEqual([opsKey]);
+    // Same identity: neither read again nor flagged.
+    expect(flagged(hands(new Map([[svcKey, "u-svc"]]), new Map([[svcKey, "u-svc"]])))).toEqual([]);
+    // In-scope DNs keep their rules.
+    const h = hands(new Map([[svcKey, "u-svc"]]), new Map([[svcKey, "u-svc"]]));
+    expect(h.isSameEntry(`uid=ada,${PEOPLE}`)).toBe(true);
+    expect(h.isSameEntry(`uid=nobody,${PEOPLE}`)).toBe(false);
+  });
+});
+
 describe("ldap read cache file (pure parts)", () => {
   const snapshot = {
     scopes: previous,
@@ -427,6 +496,36 @@ describe("ldap read cache file (pure parts)", () => {
       unsettled: new Map([[`cn=eng,${BASE}`.toLowerCase(), 1_700_000_000_000]]),
     };
     expect(roundTrip(serializeSnapshot(unsettled, key, scopes))).toEqual(unsettled);
+    const outside = {
+      ...snapshot,
+      outsideIds: new Map<string, string | null>([
+        [`uid=svc,ou=services,${BASE}`, "u-svc"],
+        [`uid=gone,ou=services,${BASE}`, null],
+      ]),
+    };
+    expect(roundTrip(serializeSnapshot(outside, key, scopes))).toEqual(outside);
+  });
+
+  it("refuses damaged identities of outside DNs", () => {
+    const text = serializeSnapshot(
+      { ...snapshot, outsideIds: new Map([[`uid=svc,ou=services,${BASE}`, "u-svc"]]) },
+      key,
+      scopes,
+    );
+    const value = JSON.parse(text) as Record<string, unknown>;
+    for (const outsideIds of [
+      "x",
+      [["a"]],
+      [["a", 7]],
+      [[7, "u"]],
+      [["a", ""]],
+      [
+        ["a", "u"],
+        ["a", "v"],
+      ],
+    ])
+      expect(parseStoredSnapshot({ ...value, outsideIds }, key, scopes, 2_000)).toBe("it is damaged");
+    expect(text).toContain("gatehouse-ldap-snapshot-5");
   });
 
   it("holds only the settings' password variable name and the attributes read", () => {

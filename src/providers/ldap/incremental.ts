@@ -20,8 +20,11 @@ import type { ReadScope } from "./queries.ts";
 import { changeStampAttributes, entryDnFilter, readScopes } from "./queries.ts";
 import { firstValue, valuesOf } from "./map.ts";
 import type { LdapSettings } from "./settings.ts";
-import type { Rechecks, ScopeRefresh, Snapshot } from "./snapshot.ts";
+import type { OutsideLookup, Rechecks, ScopeRefresh, Snapshot } from "./snapshot.ts";
 import {
+  identityOf,
+  outsideDns,
+  withOutside,
   allStamped,
   byNormalizedDn,
   danglingReferrers,
@@ -565,15 +568,22 @@ export class LdapReader {
       } as const;
       listed.push(await this.options.client.search(request, signal));
     }
-    const hands = entryHands(previous.scopes, listed);
-    const plan = planRefresh(
+    const inScope = entryHands(previous.scopes, listed);
+    const plan0 = planRefresh(
       previous.scopes,
       listed,
       this.scopes,
       this.options.settings,
       previous.unsettled,
-      hands,
+      inScope,
     );
+    if (!plan0) return "an entry was listed without change stamps";
+    const outside = await this.lookUpOutside(previous, listed, plan0, contextCsn, signal);
+    const hands = withOutside(inScope, outside);
+    const plan =
+      outside === undefined
+        ? plan0
+        : planRefresh(previous.scopes, listed, this.scopes, this.options.settings, previous.unsettled, hands);
     if (!plan) return "an entry was listed without change stamps";
     const scopes: Map<string, LdapEntry>[] = [];
     for (const [i, scope] of this.scopes.entries()) {
@@ -584,13 +594,89 @@ export class LdapReader {
     }
     if (await this.hasLeftController(contextCsn, signal)) return LEFT_CONTROLLER;
     const foundAt = this.clock();
+    const vouched =
+      outside === undefined ? [] : [...outside.now.keys()].filter((dn) => hands.isSameEntry(dn));
     this.sayRefreshed(plan);
     const unsettled = this.unsettledAfter(previous, scopes, {
       flagged: fetchedNamingChangedHands(plan, scopes, this.scopes, this.options.settings, hands),
       rechecked: plan.flatMap((step) => step.rechecked),
       foundAt,
     });
-    return { scopes, contextCsn, fullReadAt: previous.fullReadAt, unsettled };
+    return {
+      scopes,
+      contextCsn,
+      fullReadAt: previous.fullReadAt,
+      unsettled,
+      // Not looked up this time: the last lookup's identities still say who held each DN then (but
+      // vouch for none: that takes two lookups that agree, the later one under this contextCSN).
+      ...(outside !== undefined
+        ? { outsideIds: outside.now }
+        : previous.outsideIds === undefined
+          ? {}
+          : { outsideIds: previous.outsideIds }),
+      ...(vouched.length > 0 ? { outsideVouched: vouched } : {}),
+    };
+  }
+
+  /**
+   * OpenLDAP: the identities of the DNs outside the read scopes that entries of the snapshot name (one
+   * search per 200 under the base DN, by entryDN, for entryUUID and entryCSN), when that takes no more
+   * searches than reading again the entries naming them would spare (`plan`: the plan trusting none of
+   * them); undefined when not looked up (Active Directory: its linked values need none of this, and
+   * `plan` stands). Looked up after the listing, before the entries are read again: a DN that changes
+   * hands after the lookup shows at the next read's lookup, whose identity differs from this one's (or is
+   * none).
+   */
+  private async lookUpOutside(
+    previous: Snapshot,
+    listed: readonly (readonly LdapEntry[])[],
+    plan: readonly ScopeRefresh[],
+    contextCsn: readonly string[] | null,
+    signal: AbortSignal,
+  ): Promise<OutsideLookup | undefined> {
+    if (this.isAd) return undefined;
+    const { settings } = this.options;
+    // Entries still unsettled count too: they are read again this time anyway, but a lookup now lets the
+    // next reads trust the DNs (two lookups that agree), and vouch for them under this contextCSN.
+    const { dns, referrers } = outsideDns(previous.scopes, listed, this.scopes, settings);
+    if (dns.size === 0) return undefined;
+    // Searches the re-reads take with the entries naming them, and at best without (an estimate: an
+    // entry naming one may also have changed).
+    const searches = (step: ScopeRefresh, fetch: number): number =>
+      fetch <= 0 ? 0 : Math.min(Math.ceil(fetch / FETCH_CHUNK), Math.ceil(step.total / settings.pageSize));
+    const spared = plan.reduce(
+      (n, step, i) =>
+        n + searches(step, step.fetch.length) - searches(step, step.fetch.length - (referrers[i] ?? 0)),
+      0,
+    );
+    const lookups = Math.ceil(dns.size / FETCH_CHUNK);
+    // At equal searches the lookup still wins: it carries one identity per DN, not whole groups.
+    if (spared === 0 || lookups > spared) return undefined;
+    const list = [...dns];
+    const now = new Map<string, string | null>(list.map((dn) => [dn, null]));
+    const csns = new Map<string, readonly string[]>();
+    for (let i = 0; i < list.length; i += FETCH_CHUNK) {
+      const filter = entryDnFilter(settings, "(objectClass=*)", list.slice(i, i + FETCH_CHUNK));
+      const request = {
+        base: settings.baseDn,
+        scope: "sub",
+        filter,
+        attributes: ["entryUUID", "entryCSN"],
+        paged: true,
+      } as const;
+      for (const entry of await this.options.client.search(request, signal)) {
+        const key = normalizeDn(entry.dn);
+        if (!now.has(key)) continue;
+        now.set(key, identityOf(entry) ?? null);
+        csns.set(key, valuesOf(entry, "entryCSN"));
+      }
+    }
+    const before = previous.outsideIds ?? new Map<string, string | null>();
+    const since = refintSince(this.readAt, contextCsn, settings.refintLagMs);
+    const recent = new Set<string>();
+    for (const [dn, id] of now)
+      if (id !== null && !before.has(dn) && (csns.get(dn) ?? []).some((csn) => csn >= since)) recent.add(dn);
+    return { now, before, recent };
   }
 
   /**
@@ -673,6 +759,9 @@ export class LdapReader {
       fullReadAt: previous.fullReadAt,
       unsettled,
       ...(unsettled.size === 0 ? { danglingSettled: contextCsn } : {}),
+      // Under the same contextCSN nothing was renamed, deleted or added: the identities stand.
+      ...(previous.outsideIds === undefined ? {} : { outsideIds: previous.outsideIds }),
+      ...(previous.outsideVouched === undefined ? {} : { outsideVouched: previous.outsideVouched }),
     };
   }
 

@@ -22,9 +22,9 @@ import { isRecord } from "../../model/json.ts";
 /**
  * Bump when the file layout changes: older files are then ignored. 3: the groups' member values listed
  * once (`values`), their lists holding positions in it. 4: each unsettled entry with the instant from
- * which it may settle.
+ * which it may settle. 5: the identities of the DNs outside the read scopes (`outsideIds`).
  */
-const FORMAT = "gatehouse-ldap-snapshot-4";
+const FORMAT = "gatehouse-ldap-snapshot-5";
 /** A snapshot older than this is not used: a full read picks up what no stamp shows (e.g. access rights). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
 
@@ -103,6 +103,25 @@ interface StoredSnapshot {
   readonly unsettled?: readonly (readonly [string, number])[];
   /** Snapshot.danglingSettled; absent when unset. */
   readonly danglingSettled?: readonly string[];
+  /** Snapshot.outsideIds as [normalized DN, identity or null] pairs; absent when unset. */
+  readonly outsideIds?: readonly (readonly [string, string | null])[];
+  /** Snapshot.outsideVouched; absent when empty. */
+  readonly outsideVouched?: readonly string[];
+}
+
+/** Snapshot.outsideIds from the file; null when damaged, undefined when absent. */
+function toOutsideIds(value: unknown): Map<string, string | null> | undefined | null {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) return null;
+  const out = new Map<string, string | null>();
+  for (const item of value as unknown[]) {
+    if (!Array.isArray(item) || item.length !== 2) return null;
+    const [dn, id] = item as unknown[];
+    if (typeof dn !== "string" || (id !== null && typeof id !== "string") || id === "") return null;
+    if (out.has(dn)) return null;
+    out.set(dn, id);
+  }
+  return out;
 }
 
 function toUnsettled(value: unknown): Map<string, number> | undefined {
@@ -211,6 +230,12 @@ export function parseStoredSnapshot(
   if (maps.some((m) => m === undefined)) return "it is damaged";
   const unsettled = toUnsettled(value["unsettled"] ?? []);
   if (unsettled === undefined) return "it is damaged";
+  const outsideIds = toOutsideIds(value["outsideIds"]);
+  if (outsideIds === null) return "it is damaged";
+  const vouched = value["outsideVouched"];
+  if (vouched !== undefined && !isStringList(vouched)) return "it is damaged";
+  // Vouched DNs are looked-up ones with an identity.
+  if (vouched?.some((dn) => typeof outsideIds?.get(dn) !== "string")) return "it is damaged";
   const settled = value["danglingSettled"];
   const danglingSettled =
     Array.isArray(settled) && settled.every((v) => typeof v === "string") ? settled : undefined;
@@ -220,6 +245,8 @@ export function parseStoredSnapshot(
     contextCsn: csn,
     fullReadAt,
     ...(unsettled.size > 0 ? { unsettled } : {}),
+    ...(outsideIds === undefined ? {} : { outsideIds }),
+    ...(vouched === undefined || vouched.length === 0 ? {} : { outsideVouched: vouched }),
   };
 }
 
@@ -260,6 +287,10 @@ export function serializeSnapshot(
     values,
     ...(snapshot.unsettled && snapshot.unsettled.size > 0 ? { unsettled: [...snapshot.unsettled] } : {}),
     ...(snapshot.danglingSettled === undefined ? {} : { danglingSettled: snapshot.danglingSettled }),
+    ...(snapshot.outsideIds === undefined ? {} : { outsideIds: [...snapshot.outsideIds] }),
+    ...(snapshot.outsideVouched && snapshot.outsideVouched.length > 0
+      ? { outsideVouched: snapshot.outsideVouched }
+      : {}),
   };
   return JSON.stringify(stored);
 }

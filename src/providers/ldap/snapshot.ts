@@ -42,6 +42,22 @@ export interface Snapshot {
    * that refint could follow, so they are not read again.
    */
   readonly danglingSettled?: readonly string[];
+  /**
+   * OpenLDAP: the identity (entryUUID) of each DN outside the read scopes that entries of the snapshot
+   * name, as last looked up (`outsideDns`, `withOutside`), by normalized DN; null when no entry held the DN
+   * then. A listing read that looks them up again trusts a DN held by the same non-null identity both
+   * times (as `EntryHands.isSameEntry` does for DNs in scope), and flags the entries naming one whose
+   * identity changed. Absent: never looked up (after a full read, or when looking up was not worth it).
+   */
+  readonly outsideIds?: ReadonlyMap<string, string | null>;
+  /**
+   * The outside DNs (normalized) that the listing read which last looked them up trusted: held by the
+   * same non-null identity at that lookup and the one before. While contextCSN stays the one probed before
+   * that lookup, nothing was renamed, deleted or added since, so refint has nothing to rewrite in the
+   * values naming them: the read under the same contextCSN (`danglingReferrers`) does not read the entries
+   * naming them again for their sake. Absent: none.
+   */
+  readonly outsideVouched?: readonly string[];
 }
 
 /** What to do with one scope after listing its DNs and change stamps. */
@@ -222,6 +238,86 @@ export function entryHands(
   };
 }
 
+/** What a listing read found when it looked up the DNs outside the read scopes (see Snapshot.outsideIds). */
+export interface OutsideLookup {
+  /** Identity by normalized DN, as looked up by this read; null when no entry (or none with an identity). */
+  readonly now: ReadonlyMap<string, string | null>;
+  /** Snapshot.outsideIds of the snapshot read from (the previous lookup); empty when there was none. */
+  readonly before: ReadonlyMap<string, string | null>;
+  /**
+   * Normalized DNs looked up for the first time (not in `before`) whose entry was written at or after
+   * refint's lag before the read (`refintSince`, by entryCSN): the DN may just have changed hands, as a
+   * full read without an earlier snapshot counts it (`namingChangedHands`).
+   */
+  readonly recent: ReadonlySet<string>;
+}
+
+/**
+ * `hands` extended to the DNs outside the read scopes that were looked up (`lookup`). Such a DN is the
+ * same entry when it was held by the same non-null identity at the previous lookup and at this one; it
+ * changed hands when its holder differs from the previous lookup's (another entry, an entry where there
+ * was none, or none where there was one; not none at both), or, looked up for the first time, when it is
+ * held by an entry written within refint's lag. A DN with no
+ * entry at either lookup is never trusted: an entry moved into scope from it (a new DN in scope) leaves
+ * values naming it that refint rewrites later, which only reading the entries again finds. A DN looked up
+ * for the first time is not trusted either: the entries naming it were read before, when another entry
+ * may have held it.
+ */
+export function withOutside(hands: EntryHands, lookup: OutsideLookup | undefined): EntryHands {
+  if (lookup === undefined || lookup.now.size === 0) return hands;
+  const { now, before, recent } = lookup;
+  return {
+    isSameEntry: (dn) => {
+      if (hands.isSameEntry(dn)) return true;
+      const id = now.get(dn);
+      return id !== undefined && id !== null && before.get(dn) === id;
+    },
+    hasChangedHands: (dn) => {
+      if (hands.hasChangedHands(dn)) return true;
+      const id = now.get(dn);
+      if (id === undefined) return false;
+      // Another entry, or none, than at the previous lookup (never none at both): the entries naming it
+      // may be read before refint rewrote them, so they settle only refint's lag later (`nextUnsettled`).
+      // A DN whose entry went counts too: two reads inside refint's lag under one contextCSN would
+      // otherwise settle the value refint is about to rewrite (an entry moved into scope from it).
+      const was = before.get(dn);
+      if (before.has(dn)) return was !== id && (was !== null || id !== null);
+      return id !== null && recent.has(dn);
+    },
+  };
+}
+
+/**
+ * The normalized DNs that entries of `previous` name which are neither in it nor in `listed`, and per
+ * scope how many entries of `previous` name one of them and are not `unsettled` (read again anyway).
+ */
+export function outsideDns(
+  previous: readonly ReadonlyMap<string, LdapEntry>[],
+  listed: readonly (readonly LdapEntry[])[],
+  scopes: readonly ReadScope[],
+  settings: LdapSettings,
+  unsettled: ReadonlyMap<string, number> = new Map(),
+): { readonly dns: Set<string>; readonly referrers: number[] } {
+  const inside = new Set<string>();
+  for (const entries of previous) for (const key of entries.keys()) inside.add(key);
+  for (const entries of listed) for (const e of entries) inside.add(normalizeDn(e.dn));
+  const dns = new Set<string>();
+  const referrers = scopes.map((scope, i) => {
+    let count = 0;
+    for (const [key, entry] of previous[i] ?? []) {
+      let names = false;
+      for (const dn of referencedDns(entry, scope.kind, settings))
+        if (!inside.has(dn)) {
+          dns.add(dn);
+          names = true;
+        }
+      if (names && !unsettled.has(key)) count++;
+    }
+    return count;
+  });
+  return { dns, referrers };
+}
+
 /**
  * The normalized DNs of entries fetched by an incremental read (new or changed) whose new content names a
  * DN that changed hands: refint may not have rewritten that value yet (it works after its operation
@@ -335,13 +431,16 @@ function entriesNaming(
   });
 }
 
-/** Per scope, the DNs of entries that name a DN not in the snapshot (see `referencedDns`). */
+/**
+ * Per scope, the DNs of entries that name a DN not in the snapshot (see `referencedDns`), other than the
+ * outside DNs the snapshot's listing read trusted (Snapshot.outsideVouched).
+ */
 export function danglingReferrers(
   snapshot: Snapshot,
   scopes: readonly ReadScope[],
   settings: LdapSettings,
 ): string[][] {
-  const existing = new Set<string>();
+  const existing = new Set<string>(snapshot.outsideVouched ?? []);
   for (const entries of snapshot.scopes) for (const key of entries.keys()) existing.add(key);
   const naming = entriesNaming(snapshot.scopes, scopes, settings, (dn) => existing.has(dn));
   return naming.map((entries) => entries.map(([, entry]) => entry.dn));
