@@ -417,10 +417,11 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
         `member: ${uid(account(1))}\nmember: cn=stranger,${server.baseDn}\n`,
     );
     const log: string[] = [];
-    const provider = createLdapProvider(
-      ldapConfig(server, { pageSize: PAGE }),
-      ldapContext(server.password, log),
-    );
+    let clock = hostClock();
+    const provider = createLdapProvider(ldapConfig(server, { pageSize: PAGE }), {
+      ...ldapContext(server.password, log),
+      clock: () => clock,
+    });
     // The stranger is looked up once more: is it an account held elsewhere (LiveState.elsewhere)?
     expect(await readsOf(provider)).toBe(MINIMUM + 1);
     // contextCSN learnt, the listing, and the group read again: it names a DN outside the read, which
@@ -428,13 +429,16 @@ describe("ldap api economy", { tags: ["slow"] }, () => {
     // One more search: the stranger's entryUUID looked up, for the next listing read to trust it when it
     // is held by the same entry (Snapshot.outsideIds; it has none, so it never is).
     expect(await readsOf(provider)).toBe(1 + MINIMUM + 1 + 1 + 1);
-    // contextCSN unchanged (and nothing changed after it): the group is read once more, and reads the
-    // same as before: settled.
+    // contextCSN unchanged (and nothing changed after it): the group is read once more. The stranger's
+    // DN has no entry, so it may have lost one just before the listing read, and refint may still take
+    // it out of the group: the group settles only refint's lag after that read.
     expect(await readsOf(provider)).toBe(3);
     const said = (): string | undefined => log.filter((l) => l.includes("contextCSN")).at(-1);
     expect(said()).toContain(
       "reading again 1 entry that names a DN outside what was read, or that refint may still rewrite",
     );
+    clock += 15 * 60_000 + 1_000;
+    expect(await readsOf(provider)).toBe(3);
     // From then on contextCSN (and that nothing changed after it) tells that nothing changed.
     expect(await readsOf(provider)).toBe(2);
     expect(said()).toContain("contextCSN unchanged: nothing changed since the last read");

@@ -319,11 +319,14 @@ export function outsideDns(
 }
 
 /**
- * The normalized DNs of entries fetched by an incremental read (new or changed) whose new content names a
- * DN that changed hands: refint may not have rewritten that value yet (it works after its operation
- * returned, through one queue), and will not change the entry's stamps when it does, so they must be read
- * again until they read the same twice (`nextUnsettled`). A DN gone from the listing needs no such rule:
- * the entry naming it is dangling, and reads under the same stamp read it again anyway.
+ * The normalized DNs of entries fetched by an incremental read whose content names a DN that `hands` does
+ * not vouch for (`isSameEntry`: held by the same entry at the read before and now): one that changed
+ * hands, is new, is gone from the listing, or is outside the read scopes and not held by the same entry
+ * at two lookups. refint may not have rewritten that value yet (it works after its operation returned,
+ * through one queue), and will not change the entry's stamps when it does, so they settle only once a
+ * read refint's lag later reads them the same (`nextUnsettled`). A DN with no entry counts too: reading the
+ * entry twice under one contextCSN (`refetchDangling`) can see the value refint is about to take out or
+ * rewrite both times (an entry deleted, moved into scope, or renamed away from the DN just before).
  */
 export function fetchedNamingChangedHands(
   plan: readonly ScopeRefresh[],
@@ -332,7 +335,7 @@ export function fetchedNamingChangedHands(
   settings: LdapSettings,
   hands: EntryHands,
 ): string[] {
-  const isTrusted = (dn: string): boolean => !hands.hasChangedHands(dn);
+  const isTrusted = hands.isSameEntry;
   const out: string[] = [];
   scopes.forEach((scope, i) => {
     for (const dn of plan[i]?.fetch ?? []) {
