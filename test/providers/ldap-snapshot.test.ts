@@ -375,8 +375,7 @@ describe("ldap snapshot: DNs outside the read scopes (pure)", () => {
   const hands = (
     now: ReadonlyMap<string, string | null>,
     was: ReadonlyMap<string, string | null> = new Map(),
-    recent: ReadonlySet<string> = new Set(),
-  ) => withOutside(entryHands(before, lists), { now, before: was, recent });
+  ) => withOutside(entryHands(before, lists), { now, before: was });
   const planWith = (h: ReturnType<typeof hands>) =>
     planRefresh(before, lists, scopes, settings, new Map(), h)?.[2]?.fetch;
 
@@ -384,8 +383,6 @@ describe("ldap snapshot: DNs outside the read scopes (pure)", () => {
     const { dns, referrers } = outsideDns(before, lists, scopes, settings);
     expect([...dns]).toEqual([svcKey]);
     expect(referrers).toEqual([0, 0, 1]);
-    // An entry read again anyway (unsettled) is not counted: trusting the DN spares no read of it.
-    expect(outsideDns(before, lists, scopes, settings, new Map([[opsKey, 0]])).referrers).toEqual([0, 0, 0]);
     // A DN in the listing is in scope (new there: the in-scope rules apply), not outside.
     const svcListed = [[listed(ada), listed(ben), entry(SVC, "c", "u-svc")], [], lists[2] ?? []];
     expect(outsideDns(before, svcListed, scopes, settings).dns.size).toBe(0);

@@ -578,7 +578,7 @@ export class LdapReader {
       inScope,
     );
     if (!plan0) return "an entry was listed without change stamps";
-    const outside = await this.lookUpOutside(previous, listed, plan0, contextCsn, signal);
+    const outside = await this.lookUpOutside(previous, listed, plan0, signal);
     const hands = withOutside(inScope, outside);
     const plan =
       outside === undefined
@@ -620,7 +620,7 @@ export class LdapReader {
 
   /**
    * OpenLDAP: the identities of the DNs outside the read scopes that entries of the snapshot name (one
-   * search per 200 under the base DN, by entryDN, for entryUUID and entryCSN), when that takes no more
+   * search per 200 under the base DN, by entryDN, for entryUUID), when that takes no more
    * searches than reading again the entries naming them would spare (`plan`: the plan trusting none of
    * them); undefined when not looked up (Active Directory: its linked values need none of this, and
    * `plan` stands). Looked up after the listing, before the entries are read again: a DN that changes
@@ -631,13 +631,13 @@ export class LdapReader {
     previous: Snapshot,
     listed: readonly (readonly LdapEntry[])[],
     plan: readonly ScopeRefresh[],
-    contextCsn: readonly string[] | null,
     signal: AbortSignal,
   ): Promise<OutsideLookup | undefined> {
     if (this.isAd) return undefined;
     const { settings } = this.options;
     // Entries still unsettled count too: they are read again this time anyway, but a lookup now lets the
-    // next reads trust the DNs (two lookups that agree), and vouch for them under this contextCSN.
+    // next reads trust the DNs (two lookups that agree), and vouch for them under this contextCSN. Left
+    // out, the lookup was skipped while they were unsettled, which kept them unsettled.
     const { dns, referrers } = outsideDns(previous.scopes, listed, this.scopes, settings);
     if (dns.size === 0) return undefined;
     // Searches the re-reads take with the entries naming them, and at best without (an estimate: an
@@ -654,29 +654,21 @@ export class LdapReader {
     if (spared === 0 || lookups > spared) return undefined;
     const list = [...dns];
     const now = new Map<string, string | null>(list.map((dn) => [dn, null]));
-    const csns = new Map<string, readonly string[]>();
     for (let i = 0; i < list.length; i += FETCH_CHUNK) {
       const filter = entryDnFilter(settings, "(objectClass=*)", list.slice(i, i + FETCH_CHUNK));
       const request = {
         base: settings.baseDn,
         scope: "sub",
         filter,
-        attributes: ["entryUUID", "entryCSN"],
+        attributes: ["entryUUID"],
         paged: true,
       } as const;
       for (const entry of await this.options.client.search(request, signal)) {
         const key = normalizeDn(entry.dn);
-        if (!now.has(key)) continue;
-        now.set(key, identityOf(entry) ?? null);
-        csns.set(key, valuesOf(entry, "entryCSN"));
+        if (now.has(key)) now.set(key, identityOf(entry) ?? null);
       }
     }
-    const before = previous.outsideIds ?? new Map<string, string | null>();
-    const since = refintSince(this.readAt, contextCsn, settings.refintLagMs);
-    const recent = new Set<string>();
-    for (const [dn, id] of now)
-      if (id !== null && !before.has(dn) && (csns.get(dn) ?? []).some((csn) => csn >= since)) recent.add(dn);
-    return { now, before, recent };
+    return { now, before: previous.outsideIds ?? new Map<string, string | null>() };
   }
 
   /**

@@ -46,8 +46,8 @@ export interface Snapshot {
    * OpenLDAP: the identity (entryUUID) of each DN outside the read scopes that entries of the snapshot
    * name, as last looked up (`outsideDns`, `withOutside`), by normalized DN; null when no entry held the DN
    * then. A listing read that looks them up again trusts a DN held by the same non-null identity both
-   * times (as `EntryHands.isSameEntry` does for DNs in scope), and flags the entries naming one whose
-   * identity changed. Absent: never looked up (after a full read, or when looking up was not worth it).
+   * times (as `EntryHands.isSameEntry` does for DNs in scope); the entries it reads again naming any other
+   * settle only refint's lag later (`fetchedNamingChangedHands`). Absent: never looked up (after a full read, or when looking up was not worth it).
    */
   readonly outsideIds?: ReadonlyMap<string, string | null>;
   /**
@@ -213,14 +213,12 @@ export function planRefresh(
 
 /** Which entry holds a DN in the snapshot and in a new listing (by entryUUID or objectGUID). */
 export interface EntryHands {
-  /** Held by the same entry in both. */
-  readonly isSameEntry: (normalizedDn: string) => boolean;
   /**
-   * Held in the listing by another entry than in the snapshot, or new since it: deleted and added again,
-   * another entry renamed to it, or (when new) possibly created, named, deleted and created again between
-   * the two reads, which the snapshot cannot tell from one creation.
+   * Held by the same entry in both. Any other DN (held by another entry now, new, gone, outside the read
+   * scopes) may have changed hands, or lost its holder, while refint could still be rewriting the values
+   * naming it (`fetchedNamingChangedHands`).
    */
-  readonly hasChangedHands: (normalizedDn: string) => boolean;
+  readonly isSameEntry: (normalizedDn: string) => boolean;
 }
 
 export function entryHands(
@@ -234,7 +232,6 @@ export function entryHands(
       const id = before.get(dn);
       return id !== undefined && id === now.get(dn);
     },
-    hasChangedHands: (dn) => now.has(dn) && before.get(dn) !== now.get(dn),
   };
 }
 
@@ -244,59 +241,37 @@ export interface OutsideLookup {
   readonly now: ReadonlyMap<string, string | null>;
   /** Snapshot.outsideIds of the snapshot read from (the previous lookup); empty when there was none. */
   readonly before: ReadonlyMap<string, string | null>;
-  /**
-   * Normalized DNs looked up for the first time (not in `before`) whose entry was written at or after
-   * refint's lag before the read (`refintSince`, by entryCSN): the DN may just have changed hands, as a
-   * full read without an earlier snapshot counts it (`namingChangedHands`).
-   */
-  readonly recent: ReadonlySet<string>;
 }
 
 /**
- * `hands` extended to the DNs outside the read scopes that were looked up (`lookup`). Such a DN is the
- * same entry when it was held by the same non-null identity at the previous lookup and at this one; it
- * changed hands when its holder differs from the previous lookup's (another entry, an entry where there
- * was none, or none where there was one; not none at both), or, looked up for the first time, when it is
- * held by an entry written within refint's lag. A DN with no
- * entry at either lookup is never trusted: an entry moved into scope from it (a new DN in scope) leaves
- * values naming it that refint rewrites later, which only reading the entries again finds. A DN looked up
- * for the first time is not trusted either: the entries naming it were read before, when another entry
- * may have held it.
+ * `hands` extended to the DNs outside the read scopes that were looked up (`lookup`): such a DN is the same
+ * entry when it was held by the same non-null identity at the previous lookup and at this one. Nothing
+ * else is: not a DN looked up for the first time (the entries naming it were read when another entry, or
+ * none, may have held it; an entry given the DN by its parent's rename keeps its entryCSN, so no stamp
+ * tells), nor one with no entry at either lookup (an entry may have held it between them, or left it just
+ * before, and refint rewrites the values naming it later).
  */
 export function withOutside(hands: EntryHands, lookup: OutsideLookup | undefined): EntryHands {
   if (lookup === undefined || lookup.now.size === 0) return hands;
-  const { now, before, recent } = lookup;
+  const { now, before } = lookup;
   return {
     isSameEntry: (dn) => {
       if (hands.isSameEntry(dn)) return true;
       const id = now.get(dn);
       return id !== undefined && id !== null && before.get(dn) === id;
     },
-    hasChangedHands: (dn) => {
-      if (hands.hasChangedHands(dn)) return true;
-      const id = now.get(dn);
-      if (id === undefined) return false;
-      // Another entry, or none, than at the previous lookup (never none at both): the entries naming it
-      // may be read before refint rewrote them, so they settle only refint's lag later (`nextUnsettled`).
-      // A DN whose entry went counts too: two reads inside refint's lag under one contextCSN would
-      // otherwise settle the value refint is about to rewrite (an entry moved into scope from it).
-      const was = before.get(dn);
-      if (before.has(dn)) return was !== id && (was !== null || id !== null);
-      return id !== null && recent.has(dn);
-    },
   };
 }
 
 /**
  * The normalized DNs that entries of `previous` name which are neither in it nor in `listed`, and per
- * scope how many entries of `previous` name one of them and are not `unsettled` (read again anyway).
+ * scope how many entries of `previous` name one of them.
  */
 export function outsideDns(
   previous: readonly ReadonlyMap<string, LdapEntry>[],
   listed: readonly (readonly LdapEntry[])[],
   scopes: readonly ReadScope[],
   settings: LdapSettings,
-  unsettled: ReadonlyMap<string, number> = new Map(),
 ): { readonly dns: Set<string>; readonly referrers: number[] } {
   const inside = new Set<string>();
   for (const entries of previous) for (const key of entries.keys()) inside.add(key);
@@ -304,14 +279,14 @@ export function outsideDns(
   const dns = new Set<string>();
   const referrers = scopes.map((scope, i) => {
     let count = 0;
-    for (const [key, entry] of previous[i] ?? []) {
+    for (const entry of previous[i]?.values() ?? []) {
       let names = false;
       for (const dn of referencedDns(entry, scope.kind, settings))
         if (!inside.has(dn)) {
           dns.add(dn);
           names = true;
         }
-      if (names && !unsettled.has(key)) count++;
+      if (names) count++;
     }
     return count;
   });
@@ -406,7 +381,7 @@ export function namingChangedHands(
   if ("previous" in earlier) {
     const before = identitiesByKey(earlier.previous);
     for (const entries of snapshot)
-      // Held by another entry than before, or new since (see EntryHands.hasChangedHands).
+      // Held by another entry than before, or new since (see EntryHands.isSameEntry).
       for (const [key, entry] of entries) if (before.get(key) !== identityOf(entry)) suspects.add(key);
   } else {
     for (const entries of snapshot)
