@@ -47,10 +47,14 @@ async function withProvider<T>(
   }
 }
 
-/** What a read says of the directory, without the notes (which count values, not state). */
+/**
+ * What a read says of the directory, without the notes (which count values, not state). `unmanaged`
+ * names the member values that are no user in scope: without it, a group still naming svc's deleted or
+ * moved-away DN would look like one refint has rewritten.
+ */
 function shape(live: LiveState): unknown {
   const groups = live.groups.map((g) => ({ ...g, members: [...g.members].sort() }));
-  return { users: live.users, groups, elsewhere: live.elsewhere ?? [] };
+  return { users: live.users, groups, elsewhere: live.elsewhere ?? [], unmanaged: live.unmanaged ?? [] };
 }
 
 /** Whether any team still names `dn` (refint has not rewritten it yet). */
