@@ -3,7 +3,8 @@
  * and then settled under one contextCSN (two reads the same) so that liveStamp vouches for the stale value:
  * a DN outside the read scopes that changes hands before its first lookup (no entry then, or an entry
  * given the DN by its parent's rename, whose entryCSN stays old), a DN with no entry at two lookups that
- * an entry held for a while between them, and an entry in scope deleted. refint is kept busy
+ * an entry held for a while between them, an entry in scope deleted, and (a known hole, it.fails) an
+ * outside entry moved into scope just before a full read. refint is kept busy
  * (ldap-refint-setup.ts) so that the reads right after the batch see the groups before refint rewrote
  * them; once refint is done, a read that liveStamp vouches for must equal a fresh full read.
  */
@@ -29,16 +30,21 @@ const GHOST = uid("ghost", SERVICES);
 /** An entryCSN long past: an entry written so is never "recent" (refintSince). */
 const OLD_CSN = "20200101000000.000000Z#000000#000#000000";
 
+/**
+ * Every entry a group names, and the groups, written long ago (as in a directory in use): a full read then
+ * counts none of them as recently written (`namingChangedHands`).
+ */
+const old = (ldif: string): string => ldif.replace(/\n$/, `\nentryCSN: ${OLD_CSN}\n`);
 const LDIF = [
-  REFINT_LDIF,
-  `dn: ${SERVICES}\nobjectClass: organizationalUnit\nou: services\n`,
-  person("svc", {}, SERVICES),
+  REFINT_LDIF.replace(person("ada"), old(person("ada"))).replace(person("ben"), old(person("ben"))),
+  old(`dn: ${SERVICES}\nobjectClass: organizationalUnit\nou: services\n`),
+  old(person("svc", {}, SERVICES)),
   // Another uid=svc, written long ago, under an OU that the batch below renames to ou=services.
   `dn: ${STAGING}\nobjectClass: organizationalUnit\nou: staging\nentryCSN: ${OLD_CSN}\n`,
   person("svc", { entryCSN: OLD_CSN, title: "staging" }, STAGING),
-  ...TEAMS.map((t) => group(t, [uid("ada"), SVC])),
-  group("audit", [uid("ada"), GHOST]),
-  group("crew", [uid("ada"), uid("ben")]),
+  ...TEAMS.map((t) => old(group(t, [uid("ada"), SVC]))),
+  old(group("audit", [uid("ada"), GHOST])),
+  old(group("crew", [uid("ada"), uid("ben")])),
 ].join("\n");
 
 let clock = Date.now();
@@ -180,5 +186,29 @@ describe(
     it("(not about outside DNs) ben, in scope, deleted: a read after the listing read, under the same contextCSN", async () => {
       await run(`dn: ${uid("ben")}\nchangetype: delete\n`, ["listing", "same"], uid("ben"));
     }, 240_000);
+
+    // Known hole, not fixed here (it.fails: it passes while the hole is there). A full read flags only the
+    // entries naming a DN written within refint's lag (namingChangedHands); the groups name svc's old DN,
+    // which has no entry, so reads under the same contextCSN settle them before refint's rewrite.
+    it.fails(
+      "svc moved into the people OU just before a full read: reads after it, under the same contextCSN",
+      async () => {
+        const batch = `dn: ${SVC}\nchangetype: modrdn\nnewrdn: uid=svc\ndeleteoldrdn: 1\nnewsuperior: ${PEOPLE}\n`;
+        await behindBusyRefint(server, batch);
+        await checkedRead();
+        clock += 1_000;
+        await checkedRead();
+        clock += 1_000;
+        await checkedRead();
+        expect(await stillNamed(server, SVC)).toBe(true);
+        for (let i = 0; i < 300 && (await stillNamed(server, SVC)); i++) await sleep(100);
+        expect(await stillNamed(server, SVC)).toBe(false);
+        clock += 1_000;
+        await checkedRead();
+        await settle();
+        expect(shape(await read())).toEqual(shape(await freshRead()));
+      },
+      240_000,
+    );
   },
 );
