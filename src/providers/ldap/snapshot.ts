@@ -23,10 +23,11 @@ export interface Snapshot {
    * Entries refint may still have been rewriting when they were read (it changes no stamp when it does), by
    * normalized DN, each with the instant (ms, this host's clock) from which a read may settle it. They are
    * read again on every later read until one that starts at or after that instant gives the same entry as
-   * the read before it (`nextUnsettled`). An entry naming a DN that changed hands (deleted and added again,
-   * renamed to) may settle once refint's lag (`refintLagMs`) has passed since the read that found it, since
-   * two reads inside the lag can both see the stale value; one read again for another reason (it names a
-   * DN outside the snapshot, which refint may be taking out) at the next read.
+   * the read before it (`nextUnsettled`). An entry that a listing read read again naming a DN not held by
+   * the same entry as before (changed hands, new, gone, outside and not vouched by two lookups:
+   * `fetchedNamingChangedHands`) may settle once refint's lag (`refintLagMs`) has passed since that read,
+   * since two reads inside the lag can both see the stale value; one read again only under an unchanged
+   * contextCSN (`refetchDangling`) at the next read.
    */
   readonly unsettled?: ReadonlyMap<string, number>;
   /**
