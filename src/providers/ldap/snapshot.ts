@@ -370,7 +370,10 @@ export function refintSince(
  * now (`entryHands`). Without one (the first read, or one after the snapshot was dropped), any DN whose
  * entry was written at or after `since` (an entryCSN, `refintSince`) may have: its CSN does not say what
  * kind of write it was, so a few more entries are read once. Entries without an entryCSN (Active
- * Directory, which needs none of this) never count.
+ * Directory, which needs none of this) never count. Either way, so does a DN with no entry in the snapshot
+ * (outside the read scopes, or gone): nothing tells when its entry left it. This walks every member and
+ * manager value on every full read (about 2 s at 100k people), as the read after it would anyway
+ * (`danglingReferrers`).
  */
 export function namingChangedHands(
   snapshot: readonly ReadonlyMap<string, LdapEntry>[],
@@ -389,9 +392,14 @@ export function namingChangedHands(
       for (const [key, entry] of entries)
         if (valuesOf(entry, "entryCSN").some((csn) => csn >= earlier.since)) suspects.add(key);
   }
-  // Most full reads find none: then no walk over every member and manager value.
-  if (suspects.size === 0) return new Set();
-  const naming = entriesNaming(snapshot, scopes, settings, (dn) => !suspects.has(dn));
+  // A DN with no entry in the snapshot counts too: its entry (outside the read, or gone) may have left it
+  // just before the read, and refint may still rewrite the values naming it (to an entry in scope, even).
+  const naming = entriesNaming(
+    snapshot,
+    scopes,
+    settings,
+    (dn) => !suspects.has(dn) && snapshot.some((entries) => entries.has(dn)),
+  );
   return new Set(naming.flatMap((entries) => entries.map(([key]) => key)));
 }
 
