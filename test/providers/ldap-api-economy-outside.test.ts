@@ -23,13 +23,16 @@ const LAG = 15 * 60_000;
 const account = (i: number): string => `p${String(i).padStart(5, "0")}`;
 const team = (i: number): string => `team-${String(i).padStart(3, "0")}`;
 
-/** USERS people, `groups` groups of three people each, the first `naming` of them naming svc too. */
-function ldif(groups: number, naming: number): string {
+/**
+ * USERS people, `groups` groups of three people each, the first `naming` of them naming `named` too (svc,
+ * by default).
+ */
+function ldif(groups: number, naming: number, named = SVC): string {
   const people = Array.from({ length: USERS }, (_, i) => person(account(i)));
   const teams = Array.from({ length: groups }, (_, i) =>
     group(team(i), [
       ...[0, 1, 2].map((k) => uid(account((i * 3 + k) % USERS))),
-      ...(i < naming ? [SVC] : []),
+      ...(i < naming ? [named] : []),
     ]),
   );
   const services = `dn: ${SERVICES}\nobjectClass: organizationalUnit\nou: services\n`;
@@ -74,17 +77,22 @@ async function listingReads(server: Slapd, p: Provider, log: string[], times: nu
 describe("ldap api economy: a DN outside the read scopes named by many groups", { tags: ["slow"] }, () => {
   let small: Slapd;
   let large: Slapd;
+  let far: Slapd;
+  let gone: Slapd;
   const SMALL_GROUPS = 60;
   const LARGE_GROUPS = 450;
 
   beforeAll(async () => {
-    [small, large] = await Promise.all([
+    [small, large, far, gone] = await Promise.all([
       startSlapd({ ldif: ldif(SMALL_GROUPS, 30), syncprov: true }),
       startSlapd({ ldif: ldif(LARGE_GROUPS, LARGE_GROUPS), syncprov: true }),
+      // A DN outside the base DN (another naming context), and one under it that no entry holds.
+      startSlapd({ ldif: ldif(SMALL_GROUPS, 30, "uid=svc,dc=elsewhere,dc=org"), syncprov: true }),
+      startSlapd({ ldif: ldif(SMALL_GROUPS, 30, uid("gone", SERVICES)), syncprov: true }),
     ]);
   });
   afterAll(async () => {
-    await Promise.all([small.stop(), large.stop()]);
+    await Promise.all([small.stop(), large.stop(), far.stop(), gone.stop()]);
   });
 
   it("30 groups naming svc: from the second listing read on, they are not read again", async () => {
@@ -110,6 +118,32 @@ describe("ldap api economy: a DN outside the read scopes named by many groups", 
     ]);
     // The read after each under the same contextCSN: 2 searches (before: 3, the groups read once more).
     expect(reads.map((r) => r.unchanged)).toEqual([2, 2, 2, 2]);
+    await p.close();
+  }, 120_000);
+
+  it("a DN outside the base DN is never looked up: no search is added for it", async () => {
+    clock = Date.now() + LAG + 60_000;
+    const log: string[] = [];
+    const p = provider(far, log);
+    await readsOf(p);
+    // contextCSN, 8 listing pages, the changed person, the 30 groups read again (their outside DN can be
+    // vouched for by no lookup): 11, as without the lookups.
+    const reads = await listingReads(far, p, log, 3);
+    expect(reads.map((r) => r.searches)).toEqual([11, 11, 11]);
+    expect(reads.at(-1)?.said).toBe("ldap: incremental read: 31 of 290 entries new or changed, 0 gone");
+    await p.close();
+  }, 120_000);
+
+  it("a DN that no entry held at its lookup is not looked up again: one search, once", async () => {
+    clock = Date.now() + LAG + 60_000;
+    const log: string[] = [];
+    const p = provider(gone, log);
+    await readsOf(p);
+    // The first listing read looks the DN up (13: the lookup, and gone's DN looked up as an account held
+    // elsewhere too); no entry holds it, so the next ones do not (12), and read the 30 groups again.
+    const reads = await listingReads(gone, p, log, 3);
+    expect(reads.map((r) => r.searches)).toEqual([13, 12, 12]);
+    expect(reads.at(-1)?.said).toBe("ldap: incremental read: 31 of 290 entries new or changed, 0 gone");
     await p.close();
   }, 120_000);
 

@@ -386,6 +386,12 @@ describe("ldap snapshot: DNs outside the read scopes (pure)", () => {
     // A DN in the listing is in scope (new there: the in-scope rules apply), not outside.
     const svcListed = [[listed(ada), listed(ben), entry(SVC, "c", "u-svc")], [], lists[2] ?? []];
     expect(outsideDns(before, svcListed, scopes, settings).dns.size).toBe(0);
+    // A DN no lookup could vouch for (outside the base DN, or with no entry at the last lookup) is not
+    // looked up, and an entry naming it cannot be spared reading again.
+    const unvouchable = outsideDns(before, lists, scopes, settings, (dn) => dn !== svcKey);
+    expect([...unvouchable.dns]).toEqual([]);
+    expect([...unvouchable.unvouched]).toEqual([svcKey]);
+    expect(unvouchable.referrers).toEqual([0, 0, 0]);
   });
 
   it("trusts an outside DN held by the same identity at two lookups, and nothing else", () => {

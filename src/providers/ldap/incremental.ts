@@ -635,11 +635,23 @@ export class LdapReader {
   ): Promise<OutsideLookup | undefined> {
     if (this.isAd) return undefined;
     const { settings } = this.options;
-    // Entries still unsettled count too: they are read again this time anyway, but a lookup now lets the
-    // next reads trust the DNs (two lookups that agree), and vouch for them under this contextCSN. Left
-    // out, the lookup was skipped while they were unsettled, which kept them unsettled.
-    const { dns, referrers } = outsideDns(previous.scopes, listed, this.scopes, settings);
+    // Not looked up: a DN outside the base DN (no search under it finds one), and one that had no entry
+    // at the last lookup (none is trusted without an entry at two lookups; its entries are read again as
+    // before). Both stay untrusted; the lookups after the next full read start afresh.
+    const base = normalizeDn(settings.baseDn);
+    const canVouch = (dn: string): boolean =>
+      (dn === base || dn.endsWith(`,${base}`)) && previous.outsideIds?.get(dn) !== null;
+    const { dns, unvouched, referrers } = outsideDns(
+      previous.scopes,
+      listed,
+      this.scopes,
+      settings,
+      canVouch,
+    );
     if (dns.size === 0) return undefined;
+    // Entries still unsettled count among the referrers too: they are read again this time anyway, but a
+    // lookup now lets the next reads trust the DNs (two lookups that agree), and vouch for them under this
+    // contextCSN. Left out, the lookup was skipped while they were unsettled, which kept them unsettled.
     // Searches the re-reads take with the entries naming them, and at best without (an estimate: an
     // entry naming one may also have changed).
     const searches = (step: ScopeRefresh, fetch: number): number =>
@@ -668,7 +680,10 @@ export class LdapReader {
         if (now.has(key)) now.set(key, identityOf(entry) ?? null);
       }
     }
-    return { now, before: previous.outsideIds ?? new Map<string, string | null>() };
+    const before = previous.outsideIds ?? new Map<string, string | null>();
+    // The DNs that had no entry at the last lookup are kept as such, so that they are not looked up again.
+    for (const dn of unvouched) if (before.get(dn) === null) now.set(dn, null);
+    return { now, before };
   }
 
   /**

@@ -265,33 +265,43 @@ export function withOutside(hands: EntryHands, lookup: OutsideLookup | undefined
 }
 
 /**
- * The normalized DNs that entries of `previous` name which are neither in it nor in `listed`, and per
- * scope how many entries of `previous` name one of them.
+ * The normalized DNs that entries of `previous` name which are neither in it nor in `listed` and that a
+ * lookup could vouch for (`canVouch`; the others are `unvouched`), and per scope how many entries of
+ * `previous` name one of those and no outside DN it could not (only such an entry can be spared reading
+ * again).
  */
 export function outsideDns(
   previous: readonly ReadonlyMap<string, LdapEntry>[],
   listed: readonly (readonly LdapEntry[])[],
   scopes: readonly ReadScope[],
   settings: LdapSettings,
-): { readonly dns: Set<string>; readonly referrers: number[] } {
+  canVouch: (normalizedDn: string) => boolean = () => true,
+): { readonly dns: Set<string>; readonly unvouched: Set<string>; readonly referrers: number[] } {
   const inside = new Set<string>();
   for (const entries of previous) for (const key of entries.keys()) inside.add(key);
   for (const entries of listed) for (const e of entries) inside.add(normalizeDn(e.dn));
   const dns = new Set<string>();
+  const unvouched = new Set<string>();
   const referrers = scopes.map((scope, i) => {
     let count = 0;
     for (const entry of previous[i]?.values() ?? []) {
       let names = false;
-      for (const dn of referencedDns(entry, scope.kind, settings))
-        if (!inside.has(dn)) {
+      let isSparable = true;
+      for (const dn of referencedDns(entry, scope.kind, settings)) {
+        if (inside.has(dn)) continue;
+        if (canVouch(dn)) {
           dns.add(dn);
           names = true;
+        } else {
+          unvouched.add(dn);
+          isSparable = false;
         }
-      if (names) count++;
+      }
+      if (names && isSparable) count++;
     }
     return count;
   });
-  return { dns, referrers };
+  return { dns, unvouched, referrers };
 }
 
 /**
