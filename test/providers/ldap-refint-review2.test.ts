@@ -1,0 +1,148 @@
+/**
+ * Second review of the read cache's outside-DN rules, against slapd with refint:
+ * - two entries whose DNs normalizeDn maps to one key (a multi-valued RDN `cn=x+uid=y` and a single-valued
+ *   one whose cn is "x+uid=y"): the lookup by entryDN finds the other entry, so a group naming the first
+ *   kept naming it after it was deleted and refint took the value out;
+ * - a quiet directory that never settles: two groups read again under one contextCSN, one of them
+ *   rewritten by refint between two of those reads, alternate between unsettled and settled for ever, so
+ *   liveStamp never vouches (the "phase lock").
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
+import type { LiveState } from "../../src/model/state.ts";
+import type { Provider } from "../../src/providers/types.ts";
+import { BASE_DN, ldapConfig, ldapContext, rawValues, startSlapd, type Slapd } from "../harness/slapd.ts";
+import { cn, group, person, uid } from "./ldap-ldif.ts";
+import { behindBusyRefint, REFINT_LAG, REFINT_LDIF } from "./ldap-refint-setup.ts";
+
+const signal = (): AbortSignal => AbortSignal.timeout(60_000);
+const SERVICES = `ou=services,${BASE_DN}`;
+const SVC = uid("svc", SERVICES);
+/** A multi-valued RDN, and an entry whose single cn value spells the same characters. */
+const MULTI = `cn=x+uid=y,${SERVICES}`;
+const SINGLE = `cn=x\\+uid\\=y,${SERVICES}`;
+/** A DN outside the base DN (never looked up), which one group names. */
+const EXT = "uid=ext,dc=elsewhere,dc=org";
+
+let clock = Date.now();
+
+async function withProvider<T>(
+  server: Slapd,
+  cwd: string,
+  settings: Readonly<Record<string, unknown>>,
+  f: (p: Provider) => Promise<T>,
+): Promise<T> {
+  const context = { ...ldapContext(server.password), cwd, now: () => new Date(clock), clock: () => clock };
+  const provider = createLdapProvider(ldapConfig(server, settings), context);
+  try {
+    return await f(provider);
+  } finally {
+    await provider.close();
+  }
+}
+
+function shape(live: LiveState): unknown {
+  const groups = live.groups.map((g) => ({ ...g, members: [...g.members].sort() }));
+  return { users: live.users, groups, elsewhere: live.elsewhere ?? [], unmanaged: live.unmanaged ?? [] };
+}
+
+async function names(server: Slapd, name: string, dn: string): Promise<boolean> {
+  return (await rawValues(server, cn(name), "member")).some((v) => v.toLowerCase() === dn.toLowerCase());
+}
+
+describe("ldap read cache: second review", { tags: ["slow"] }, () => {
+  let server: Slapd;
+  let cwd: string;
+  const settings = { readCache: true, pageSize: 1 };
+  const read = (): Promise<LiveState> => withProvider(server, cwd, settings, (p) => p.read(signal()));
+  const stampNow = (): Promise<string | undefined> =>
+    withProvider(server, cwd, settings, async (p) => p.liveStamp?.(signal()));
+  const freshRead = (): Promise<LiveState> => withProvider(server, cwd, {}, (p) => p.read(signal()));
+
+  /** Reads a refint lag apart until liveStamp vouches; how many it took (undefined: never, in `max`). */
+  async function readsToSettle(max = 8): Promise<number | undefined> {
+    for (let i = 0; i < max; i++) {
+      if ((await stampNow()) !== undefined) return i;
+      clock += REFINT_LAG + 1_000;
+      await read();
+    }
+    return (await stampNow()) !== undefined ? max : undefined;
+  }
+
+  async function start(ldif: string): Promise<void> {
+    clock = Date.now() + REFINT_LAG + 60_000;
+    server = await startSlapd({ ldif, syncprov: true });
+    cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-review2-"));
+  }
+  afterEach(async () => {
+    await rm(cwd, { recursive: true, force: true });
+    await server.stop();
+  });
+
+  const retitle = (title: string): Promise<void> =>
+    server.ldapmodify(`dn: ${uid("ada")}\nchangetype: modify\nreplace: title\ntitle: ${title}\n`);
+
+  it("a group naming a multi-valued RDN whose single-valued twin (same characters) lives beside it: the twin does not vouch for it", async () => {
+    await start(
+      [
+        person("ada"),
+        `dn: ${SERVICES}\nobjectClass: organizationalUnit\nou: services\n`,
+        `dn: ${MULTI}\nobjectClass: inetOrgPerson\ncn: x\nuid: y\nsn: multi\n`,
+        `dn: ${SINGLE}\nobjectClass: organizationalRole\ncn: x+uid=y\n`,
+        group("team", [uid("ada"), MULTI]),
+      ].join("\n"),
+    );
+    await read();
+    expect(await readsToSettle()).toBeDefined();
+    // Two listing reads a lag apart: two lookups of the DN, which agree.
+    for (const title of ["first", "second"]) {
+      await retitle(title);
+      clock += REFINT_LAG + 1_000;
+      await read();
+    }
+    expect(await readsToSettle()).toBeDefined();
+    // The multi-valued entry goes; refint takes it out of the group (no stamp of the group changes).
+    await server.ldapmodify(`dn: ${MULTI}\nchangetype: delete\n`);
+    for (let i = 0; i < 100 && (await names(server, "team", MULTI)); i++) await sleep(100);
+    expect(await names(server, "team", MULTI)).toBe(false);
+    clock += REFINT_LAG + 1_000;
+    const cached = await read();
+    expect(await readsToSettle()).toBeDefined();
+    expect(shape(cached)).toEqual(shape(await freshRead()));
+    expect(shape(await read())).toEqual(shape(await freshRead()));
+  }, 240_000);
+
+  it("a quiet directory settles: a group refint rewrites between two reads under one contextCSN, and another that never changes", async () => {
+    await start(
+      [
+        REFINT_LDIF,
+        `dn: ${SERVICES}\nobjectClass: organizationalUnit\nou: services\n`,
+        person("svc", {}, SERVICES),
+        group("ops", [uid("ada"), SVC]),
+        group("audit", [uid("ada"), EXT]),
+      ].join("\n"),
+    );
+    await read();
+    expect(await readsToSettle()).toBeDefined();
+    // svc renamed behind refint's long job: a listing read, then a read under the same contextCSN, both
+    // before refint rewrote ops.
+    await behindBusyRefint(
+      server,
+      `dn: ${SVC}\nchangetype: modrdn\nnewrdn: uid=svc2\ndeleteoldrdn: 1\n`,
+    );
+    clock += 1_000;
+    await read();
+    clock += 1_000;
+    await read();
+    expect(await names(server, "ops", SVC)).toBe(true);
+    for (let i = 0; i < 300 && (await names(server, "ops", SVC)); i++) await sleep(100);
+    expect(await names(server, "ops", SVC)).toBe(false);
+    // No write from here on: reads a lag apart must reach a state liveStamp vouches for.
+    expect(await readsToSettle()).toBeDefined();
+    expect(shape(await read())).toEqual(shape(await freshRead()));
+  }, 240_000);
+});
