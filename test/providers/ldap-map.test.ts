@@ -14,6 +14,7 @@ import {
   isDnUnder,
   movedDn,
   normalizeDn,
+  normalizeDnByParsing,
   parseDn,
   rawRdns,
   renamedDn,
@@ -82,11 +83,17 @@ describe("ldap DNs", () => {
 });
 
 describe("normalizeDn", () => {
-  /** The definition: every RDN parsed, lower-cased and escaped again. */
-  const byParsing = (dn: string): string =>
-    parseDn(dn)
-      .map((r) => `${r.type.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
-      .join(",");
+  /** The definition: every RDN parsed, lower-cased and escaped again (multi-valued ones pair by pair). */
+  const byParsing = normalizeDnByParsing;
+
+  it("keeps a multi-valued RDN apart from a single value of the same characters, in any order of its pairs", () => {
+    // Two entries that can live side by side: one named by cn and uid, one whose cn is "x+uid=y".
+    expect(normalizeDn("cn=x+uid=y,dc=x")).not.toBe(normalizeDn("cn=x\\+uid\\=y,dc=x"));
+    expect(normalizeDn("UID=Y + CN=X,dc=x")).toBe(normalizeDn("cn=x+uid=y,dc=x"));
+    expect(normalizeDn("cn=x\\2Buid\\3Dy,dc=x")).toBe(normalizeDn("cn=x\\+uid\\=y,dc=x"));
+    // Plain DNs (the quick way) are unaffected.
+    expect(normalizeDn("cn=x+uid=y,dc=x")).toBe("cn=x+uid=y,dc=x");
+  });
 
   it("takes the quick way for plain DNs and gives what parsing gives, for any DN", () => {
     const fixed = [

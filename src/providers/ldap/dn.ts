@@ -79,15 +79,81 @@ export function escapeFilterValue(value: string): string {
   return value.replace(/[\\*()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
+/**
+ * A DN's RDNs, each as its attribute-value pairs with unescaped values: a multi-valued RDN ("cn=a+uid=b")
+ * gives one pair per unescaped "+", while an escaped "+" or "=" stays in its value ("cn=a\+uid\=b" is
+ * one pair). Empty pairs and RDNs are dropped, as parseDn drops empty RDNs.
+ */
+function parseAvas(dn: string): Rdn[][] {
+  const rdns: Rdn[][] = [];
+  let avas: Rdn[] = [];
+  let type: Char[] = [];
+  let value: Char[] = [];
+  let inValue = false;
+  const endAva = (): void => {
+    const t = trimUnescaped(type);
+    const v = trimUnescaped(value);
+    if (t !== "" || v !== "") avas.push({ type: t, value: v });
+    type = [];
+    value = [];
+    inValue = false;
+  };
+  const endRdn = (): void => {
+    endAva();
+    if (avas.length > 0) rdns.push(avas);
+    avas = [];
+  };
+  const isHexPair = (at: number): boolean =>
+    dn.charAt(at) === "\\" && /^[0-9a-fA-F]{2}$/.test(dn.slice(at + 1, at + 3));
+  for (let i = 0; i < dn.length; i++) {
+    const c = dn.charAt(i);
+    if (isHexPair(i)) {
+      const bytes: number[] = [];
+      while (isHexPair(i)) {
+        bytes.push(parseInt(dn.slice(i + 1, i + 3), 16));
+        i += 3;
+      }
+      i -= 1;
+      for (const ch of Buffer.from(bytes).toString("utf8"))
+        (inValue ? value : type).push({ c: ch, escaped: true });
+    } else if (c === "\\" && i + 1 < dn.length) {
+      (inValue ? value : type).push({ c: dn.charAt(i + 1), escaped: true });
+      i += 1;
+    } else if (c === "," || c === ";") {
+      endRdn();
+    } else if (c === "+" && inValue) {
+      endAva();
+    } else if (c === "=" && !inValue) {
+      inValue = true;
+    } else {
+      (inValue ? value : type).push({ c, escaped: false });
+    }
+  }
+  endRdn();
+  return rdns;
+}
+
+/**
+ * normalizeDn by parsing: every attribute-value pair lower-cased and escaped again, the pairs of a
+ * multi-valued RDN in sorted order (an RDN's pairs have no order). A multi-valued RDN and a single value
+ * holding the same characters ("cn=x+uid=y" and "cn=x\+uid\=y", two entries) stay apart.
+ */
+export function normalizeDnByParsing(dn: string): string {
+  return parseAvas(dn)
+    .map((avas) =>
+      avas
+        .map((a) => `${a.type.toLowerCase()}=${escapeDnValue(a.value.toLowerCase())}`)
+        .sort()
+        .join("+"),
+    )
+    .join(",");
+}
+
 /** Canonical form for comparing DNs: lower case, no optional spaces, uniform escaping. */
 export function normalizeDn(dn: string): string {
   const known = normalized.get(dn);
   if (known !== undefined) return known;
-  const out =
-    normalizePlainDn(dn) ??
-    parseDn(dn)
-      .map((r) => `${r.type.toLowerCase()}=${escapeDnValue(r.value.toLowerCase())}`)
-      .join(",");
+  const out = normalizePlainDn(dn) ?? normalizeDnByParsing(dn);
   if (normalized.size >= NORMALIZED_MAX) normalized.clear();
   normalized.set(dn, out);
   return out;

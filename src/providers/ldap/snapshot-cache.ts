@@ -22,9 +22,11 @@ import { isRecord } from "../../model/json.ts";
 /**
  * Bump when the file layout changes: older files are then ignored. 3: the groups' member values listed
  * once (`values`), their lists holding positions in it. 4: each unsettled entry with the instant from
- * which it may settle. 5: the identities of the DNs outside the read scopes (`outsideIds`).
+ * which it may settle. 5: the identities of the DNs outside the read scopes (`outsideIds`). 6: keys of
+ * multi-valued RDNs normalized pair by pair (normalizeDn), so the stored keys of `unsettled`, `outsideIds`
+ * and `outsideVouched` of older files may name other DNs.
  */
-const FORMAT = "gatehouse-ldap-snapshot-5";
+const FORMAT = "gatehouse-ldap-snapshot-6";
 /** A snapshot older than this is not used: a full read picks up what no stamp shows (e.g. access rights). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
 
