@@ -36,6 +36,7 @@ import {
   nextUnsettled,
   planRefresh,
   sameContextCsn,
+  sameEntry,
 } from "./snapshot.ts";
 import { appendAll, plural } from "../../model/lists.ts";
 
@@ -756,7 +757,22 @@ export class LdapReader {
       scopes.push(merged);
     }
     if (await this.hasLeftController(contextCsn, signal)) return LEFT_CONTROLLER;
-    const rechecked = referrers.flat().map((dn) => normalizeDn(dn));
+    // An entry read again that was settled (not unsettled) and comes back as it was stays settled: it
+    // settled under this contextCSN (every entry naming a DN outside the snapshot was flagged or read
+    // again by the read that listed under it), and nothing refint follows happened since. Marking it
+    // unsettled again made two such entries alternate for ever, one settling as the other was marked
+    // (one rewritten by refint between two reads of the lag): liveStamp never vouched for a quiet
+    // directory. One that changed is unsettled again, as before.
+    const rechecked = referrers.flatMap((dns, i) =>
+      dns.flatMap((dn) => {
+        const key = normalizeDn(dn);
+        const old = previous.scopes[i]?.get(key);
+        const now = scopes[i]?.get(key);
+        const isKept =
+          !previous.unsettled?.has(key) && old !== undefined && now !== undefined && sameEntry(old, now);
+        return isKept ? [] : [key];
+      }),
+    );
     const unsettled = this.unsettledAfter(previous, scopes, { flagged: [], rechecked });
     // None unsettled: each entry read again had been read before and came back the same (nextUnsettled),
     // so refint is done with them under this contextCSN.
