@@ -5,17 +5,22 @@
  *   kept naming it after it was deleted and refint took the value out;
  * - a quiet directory that never settles: two groups read again under one contextCSN, one of them
  *   rewritten by refint between two of those reads, alternate between unsettled and settled for ever, so
- *   liveStamp never vouches (the "phase lock").
+ *   liveStamp never vouches (the "phase lock");
+ * - an entry deleted and restored with its entryUUID (ldapadd with the Relax Rules control, as a restore
+ *   from slapcat's LDIF does): refint took it out of the group, but the same entryUUID at its DN vouched
+ *   for the group's old value, in scope and outside.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { LiveState } from "../../src/model/state.ts";
 import type { Provider } from "../../src/providers/types.ts";
-import { BASE_DN, ldapConfig, ldapContext, rawValues, startSlapd, type Slapd } from "../harness/slapd.ts";
+import { ADMIN_DN, BASE_DN, ldapConfig, ldapContext, rawValues, startSlapd, type Slapd } from "../harness/slapd.ts";
 import { cn, group, person, uid } from "./ldap-ldif.ts";
 import { behindBusyRefint, REFINT_LAG, REFINT_LDIF } from "./ldap-refint-setup.ts";
 
@@ -27,6 +32,9 @@ const MULTI = `cn=x+uid=y,${SERVICES}`;
 const SINGLE = `cn=x\\+uid\\=y,${SERVICES}`;
 /** A DN outside the base DN (never looked up), which one group names. */
 const EXT = "uid=ext,dc=elsewhere,dc=org";
+const UUID = "11111111-2222-3333-4444-555555555555";
+/** When svc was created, long ago (so that a restore in the same second cannot look the same). */
+const CREATED = "20200101000000Z";
 
 let clock = Date.now();
 
@@ -145,4 +153,41 @@ describe("ldap read cache: second review", { tags: ["slow"] }, () => {
     expect(await readsToSettle()).toBeDefined();
     expect(shape(await read())).toEqual(shape(await freshRead()));
   }, 240_000);
+
+  for (const where of ["outside the read scopes", "in scope"] as const)
+    it(`an entry ${where} deleted (refint takes it out of a group) and restored with its entryUUID`, async () => {
+      const ou = where === "in scope" ? undefined : SERVICES;
+      const dn = uid("svc", ou);
+      await start(
+        [
+          person("ada"),
+          `dn: ${SERVICES}\nobjectClass: organizationalUnit\nou: services\n`,
+          person("svc", { entryUUID: UUID, createTimestamp: CREATED }, ou),
+          group("team", [uid("ada"), dn]),
+        ].join("\n"),
+      );
+      await read();
+      expect(await readsToSettle()).toBeDefined();
+      // Outside: two listing reads a lag apart, whose lookups agree (svc's DN is trusted).
+      for (const title of ["first", "second"]) {
+        await retitle(title);
+        clock += REFINT_LAG + 1_000;
+        await read();
+      }
+      expect(await readsToSettle()).toBeDefined();
+      await server.ldapmodify(`dn: ${dn}\nchangetype: delete\n`);
+      for (let i = 0; i < 100 && (await names(server, "team", dn)); i++) await sleep(100);
+      expect(await names(server, "team", dn)).toBe(false);
+      const file = path.join(cwd, "restore.ldif");
+      const pw = path.join(cwd, "admin.pw");
+      await writeFile(file, person("svc", { entryUUID: UUID }, ou));
+      await writeFile(pw, server.password, { mode: 0o600 });
+      const args = ["-x", "-H", server.url, "-D", ADMIN_DN, "-y", pw, "-e", "relax", "-a", "-f", file];
+      await promisify(execFile)("ldapmodify", args);
+      expect(await rawValues(server, dn, "entryUUID")).toEqual([UUID]);
+      clock += REFINT_LAG + 1_000;
+      const cached = await read();
+      expect(await readsToSettle()).toBeDefined();
+      expect(shape(cached)).toEqual(shape(await freshRead()));
+    }, 240_000);
 });
