@@ -673,7 +673,7 @@ export class LdapReader {
         base: settings.baseDn,
         scope: "sub",
         filter,
-        attributes: ["entryUUID"],
+        attributes: ["entryUUID", "createTimestamp"],
         paged: true,
       } as const;
       for (const entry of await this.options.client.search(request, signal)) {

@@ -44,14 +44,15 @@ export function groupReadAttributes(settings: LdapSettings): string[] {
 /**
  * Operational attributes (asked for explicitly) that tell whether an entry changed and whether it is still
  * the same entry. OpenLDAP: entryCSN (new with every write, in microseconds plus a change counter),
- * modifyTimestamp (seconds) and entryUUID (kept through renames, new when an entry is deleted and added
- * again), all set by the server. Active Directory: uSNChanged (the domain controller's update sequence
+ * modifyTimestamp (seconds), entryUUID (kept through renames, new when an entry is deleted and added
+ * again) and createTimestamp (an entry deleted and restored with its entryUUID, which the Relax Rules
+ * control allows, gets a new one unless the restore sets it too), all set by the server. Active Directory: uSNChanged (the domain controller's update sequence
  * number of the entry's last change, counted per controller) and objectGUID (AD's entryUUID).
  */
 export function changeStampAttributes(settings: LdapSettings): readonly string[] {
   return settings.flavour === "activeDirectory"
     ? ["uSNChanged", "objectGUID"]
-    : ["entryCSN", "modifyTimestamp", "entryUUID"];
+    : ["entryCSN", "modifyTimestamp", "entryUUID", "createTimestamp"];
 }
 
 /** One subtree a read covers: the people OU, the disabled OU (when outside it) or the groups OU. */

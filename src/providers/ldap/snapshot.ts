@@ -94,10 +94,15 @@ export function stampOf(entry: LdapEntry): string | undefined {
 
 /**
  * entryUUID (OpenLDAP) or objectGUID (AD, as hex): the same for an entry through renames and changes, new
- * for an entry deleted and added again.
+ * for an entry deleted and added again. OpenLDAP: with createTimestamp, when the server gave it: an entry
+ * deleted and added again with its old entryUUID (a restore with the Relax Rules control) is another entry
+ * for refint, which took the values naming it out, so it must not count as the same one.
  */
 export function identityOf(entry: LdapEntry): string | undefined {
-  return (firstValue(entry, "entryUUID") ?? firstValue(entry, "objectGUID"))?.toLowerCase();
+  const uuid = firstValue(entry, "entryUUID");
+  if (uuid === undefined) return firstValue(entry, "objectGUID")?.toLowerCase();
+  const created = firstValue(entry, "createTimestamp");
+  return `${uuid.toLowerCase()}${created === undefined ? "" : `@${created}`}`;
 }
 
 /** entryUUID by normalized DN, of entries already keyed so. */
