@@ -149,6 +149,22 @@ export function normalizeDnByParsing(dn: string): string {
     .join(",");
 }
 
+/**
+ * A DN as normalizeDn gives it, but with the letter case of its values kept: two DNs normalizeDn makes
+ * one that differ here may name two entries (a naming attribute matched case-exactly, such as
+ * homeDirectory) or one (the usual case-insensitive ones); nothing here tells which.
+ */
+export function exactDn(dn: string): string {
+  return parseAvas(dn)
+    .map((avas) =>
+      avas
+        .map((a) => `${a.type.toLowerCase()}=${escapeDnValue(a.value)}`)
+        .sort()
+        .join("+"),
+    )
+    .join(",");
+}
+
 /** Canonical form for comparing DNs: lower case, no optional spaces, uniform escaping. */
 export function normalizeDn(dn: string): string {
   const known = normalized.get(dn);

@@ -14,7 +14,7 @@
 import type { AccountElsewhere } from "../../model/state.ts";
 import { ProviderError } from "../../errors.ts";
 import type { LdapClient } from "./client.ts";
-import { escapeFilterValue, normalizeDn } from "./dn.ts";
+import { escapeFilterValue, exactDn, normalizeDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import type { ReadScope } from "./queries.ts";
 import { changeStampAttributes, entryDnFilter, readScopes } from "./queries.ts";
@@ -642,7 +642,7 @@ export class LdapReader {
     const base = normalizeDn(settings.baseDn);
     const canVouch = (dn: string): boolean =>
       (dn === base || dn.endsWith(`,${base}`)) && previous.outsideIds?.get(dn) !== null;
-    const { dns, unvouched, referrers } = outsideDns(
+    const { dns, unvouched, referrers, named } = outsideDns(
       previous.scopes,
       listed,
       this.scopes,
@@ -667,8 +667,19 @@ export class LdapReader {
     if (spared === 0 || lookups > spared) return undefined;
     const list = [...dns];
     const now = new Map<string, string | null>(list.map((dn) => [dn, null]));
+    // Each DN is searched as an entry names it, and vouched for only when the entry found has that very
+    // DN, letter case included, as every value naming it has: with a naming attribute matched case-exactly
+    // (homeDirectory), "…=/home/Svc" and "…=/home/svc" are two entries that normalizeDn makes one, and
+    // the other one's entryUUID vouched for a value naming a deleted entry.
+    const asNamed = (dn: string): string => named.get(dn)?.values().next().value ?? dn;
+    const isExactly = (dn: string, entryDn: string): boolean => {
+      const exact = exactDn(entryDn);
+      return [...(named.get(dn) ?? [dn])].every((value) => exactDn(value) === exact);
+    };
+    const found = new Set<string>();
     for (let i = 0; i < list.length; i += FETCH_CHUNK) {
-      const filter = entryDnFilter(settings, "(objectClass=*)", list.slice(i, i + FETCH_CHUNK));
+      const chunk = list.slice(i, i + FETCH_CHUNK).map(asNamed);
+      const filter = entryDnFilter(settings, "(objectClass=*)", chunk);
       const request = {
         base: settings.baseDn,
         scope: "sub",
@@ -678,7 +689,11 @@ export class LdapReader {
       } as const;
       for (const entry of await this.options.client.search(request, signal)) {
         const key = normalizeDn(entry.dn);
-        if (now.has(key)) now.set(key, identityOf(entry) ?? null);
+        if (!now.has(key)) continue;
+        // Two entries for one key (case-exact twins): neither vouches.
+        const isOnly = !found.has(key);
+        found.add(key);
+        now.set(key, isOnly && isExactly(key, entry.dn) ? (identityOf(entry) ?? null) : null);
       }
     }
     const before = previous.outsideIds ?? new Map<string, string | null>();

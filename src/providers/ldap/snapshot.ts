@@ -155,14 +155,21 @@ const referenceCache = new WeakMap<
 >();
 
 function computeReferencedDns(entry: LdapEntry, kind: ReadScope["kind"], settings: LdapSettings): string[] {
+  const placeholder = normalizeDn(settings.groups.emptyMember);
+  return referencedValues(entry, kind, settings)
+    .map((v) => normalizeDn(v))
+    .filter((dn) => dn !== placeholder);
+}
+
+/** The values behind `referencedDns`, as the entry holds them (the placeholder included). */
+function referencedValues(entry: LdapEntry, kind: ReadScope["kind"], settings: LdapSettings): string[] {
   const s = settings;
   const values: string[] = [];
   if (kind === "groups" && s.groups.flavour !== "posixGroup")
     for (const v of valuesOf(entry, s.groups.memberAttribute)) values.push(stripUniqueMemberUid(v));
   const manager = s.users.attributes.manager;
   if (kind === "users" && manager !== undefined) values.push(...valuesOf(entry, manager));
-  const placeholder = normalizeDn(s.groups.emptyMember);
-  return values.map((v) => normalizeDn(v)).filter((dn) => dn !== placeholder);
+  return values;
 }
 
 /** Whether the entry names a DN that `isTrusted` does not vouch for. */
@@ -273,7 +280,8 @@ export function withOutside(hands: EntryHands, lookup: OutsideLookup | undefined
  * The normalized DNs that entries of `previous` name which are neither in it nor in `listed` and that a
  * lookup could vouch for (`canVouch`; the others are `unvouched`), and per scope how many entries of
  * `previous` name one of those and no outside DN it could not (only such an entry can be spared reading
- * again).
+ * again). `named`: for each of `dns`, the values naming it as the entries hold them (they may differ in
+ * letter case, which normalizeDn drops).
  */
 export function outsideDns(
   previous: readonly ReadonlyMap<string, LdapEntry>[],
@@ -281,12 +289,18 @@ export function outsideDns(
   scopes: readonly ReadScope[],
   settings: LdapSettings,
   canVouch: (normalizedDn: string) => boolean = () => true,
-): { readonly dns: Set<string>; readonly unvouched: Set<string>; readonly referrers: number[] } {
+): {
+  readonly dns: Set<string>;
+  readonly unvouched: Set<string>;
+  readonly referrers: number[];
+  readonly named: Map<string, Set<string>>;
+} {
   const inside = new Set<string>();
   for (const entries of previous) for (const key of entries.keys()) inside.add(key);
   for (const entries of listed) for (const e of entries) inside.add(normalizeDn(e.dn));
   const dns = new Set<string>();
   const unvouched = new Set<string>();
+  const named = new Map<string, Set<string>>();
   const referrers = scopes.map((scope, i) => {
     let count = 0;
     for (const entry of previous[i]?.values() ?? []) {
@@ -303,10 +317,15 @@ export function outsideDns(
         }
       }
       if (names && isSparable) count++;
+      if (names)
+        for (const value of referencedValues(entry, scope.kind, settings)) {
+          const dn = normalizeDn(value);
+          if (dns.has(dn)) named.set(dn, (named.get(dn) ?? new Set()).add(value));
+        }
     }
     return count;
   });
-  return { dns, unvouched, referrers };
+  return { dns, unvouched, referrers, named };
 }
 
 /**
