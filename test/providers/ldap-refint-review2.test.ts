@@ -20,7 +20,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { LiveState } from "../../src/model/state.ts";
 import type { Provider } from "../../src/providers/types.ts";
-import { ADMIN_DN, BASE_DN, ldapConfig, ldapContext, rawValues, startSlapd, type Slapd } from "../harness/slapd.ts";
+import {
+  ADMIN_DN,
+  BASE_DN,
+  ldapConfig,
+  ldapContext,
+  rawValues,
+  startSlapd,
+  type Slapd,
+} from "../harness/slapd.ts";
 import { cn, group, person, uid } from "./ldap-ldif.ts";
 import { behindBusyRefint, REFINT_LAG, REFINT_LDIF } from "./ldap-refint-setup.ts";
 
@@ -138,10 +146,7 @@ describe("ldap read cache: second review", { tags: ["slow"] }, () => {
     expect(await readsToSettle()).toBeDefined();
     // svc renamed behind refint's long job: a listing read, then a read under the same contextCSN, both
     // before refint rewrote ops.
-    await behindBusyRefint(
-      server,
-      `dn: ${SVC}\nchangetype: modrdn\nnewrdn: uid=svc2\ndeleteoldrdn: 1\n`,
-    );
+    await behindBusyRefint(server, `dn: ${SVC}\nchangetype: modrdn\nnewrdn: uid=svc2\ndeleteoldrdn: 1\n`);
     clock += 1_000;
     await read();
     clock += 1_000;
