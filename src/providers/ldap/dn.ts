@@ -22,47 +22,16 @@ function trimUnescaped(chars: readonly Char[]): string {
     .join("");
 }
 
-/** Splits a DN into RDNs with unescaped values. A multi-valued RDN ("a=1+b=2") stays one value. */
+/**
+ * Splits a DN into RDNs with unescaped values. A multi-valued RDN ("a=1+b=2") stays one value: its first
+ * type, and the rest as written unescaped ("1+b=2"); parseAvas gives its pairs.
+ */
 export function parseDn(dn: string): Rdn[] {
-  const rdns: Rdn[] = [];
-  let type: Char[] = [];
-  let value: Char[] = [];
-  let inValue = false;
-  const flush = (): void => {
-    const t = trimUnescaped(type);
-    const v = trimUnescaped(value);
-    if (t !== "" || v !== "") rdns.push({ type: t, value: v });
-    type = [];
-    value = [];
-    inValue = false;
-  };
-  const isHexPair = (at: number): boolean =>
-    dn.charAt(at) === "\\" && /^[0-9a-fA-F]{2}$/.test(dn.slice(at + 1, at + 3));
-  for (let i = 0; i < dn.length; i++) {
-    const c = dn.charAt(i);
-    if (isHexPair(i)) {
-      // A run of \XX escapes is UTF-8 bytes ("Jos\C3\A9" is "José"), not one character per byte.
-      const bytes: number[] = [];
-      while (isHexPair(i)) {
-        bytes.push(parseInt(dn.slice(i + 1, i + 3), 16));
-        i += 3;
-      }
-      i -= 1;
-      for (const ch of Buffer.from(bytes).toString("utf8"))
-        (inValue ? value : type).push({ c: ch, escaped: true });
-    } else if (c === "\\" && i + 1 < dn.length) {
-      (inValue ? value : type).push({ c: dn.charAt(i + 1), escaped: true });
-      i += 1;
-    } else if (c === "," || c === ";") {
-      flush();
-    } else if (c === "=" && !inValue) {
-      inValue = true;
-    } else {
-      (inValue ? value : type).push({ c, escaped: false });
-    }
-  }
-  flush();
-  return rdns;
+  return parseAvas(dn).map(([first, ...rest]) =>
+    rest.length === 0 || first === undefined
+      ? (first ?? { type: "", value: "" })
+      : { type: first.type, value: [first.value, ...rest.map((a) => `${a.type}=${a.value}`)].join("+") },
+  );
 }
 
 /** Escapes an attribute value for use inside a DN (RFC 4514 section 2.4). */
@@ -134,19 +103,27 @@ function parseAvas(dn: string): Rdn[][] {
 }
 
 /**
- * normalizeDn by parsing: every attribute-value pair lower-cased and escaped again, the pairs of a
- * multi-valued RDN in sorted order (an RDN's pairs have no order). A multi-valued RDN and a single value
- * holding the same characters ("cn=x+uid=y" and "cn=x\+uid\=y", two entries) stay apart.
+ * `dn` written again from its pairs (parseAvas): types lower-cased, values escaped uniformly (in lower case
+ * when `lower`), the pairs of a multi-valued RDN sorted (an RDN's pairs have no order).
  */
-export function normalizeDnByParsing(dn: string): string {
+function rewriteDn(dn: string, lower: boolean): string {
   return parseAvas(dn)
     .map((avas) =>
       avas
-        .map((a) => `${a.type.toLowerCase()}=${escapeDnValue(a.value.toLowerCase())}`)
+        .map((a) => `${a.type.toLowerCase()}=${escapeDnValue(lower ? a.value.toLowerCase() : a.value)}`)
         .sort()
         .join("+"),
     )
     .join(",");
+}
+
+/**
+ * normalizeDn by parsing: every attribute-value pair lower-cased and escaped again, the pairs of a
+ * multi-valued RDN in sorted order. A multi-valued RDN and a single value holding the same characters
+ * ("cn=x+uid=y" and "cn=x\+uid\=y", two entries) stay apart.
+ */
+export function normalizeDnByParsing(dn: string): string {
+  return rewriteDn(dn, true);
 }
 
 /**
@@ -155,14 +132,7 @@ export function normalizeDnByParsing(dn: string): string {
  * homeDirectory) or one (the usual case-insensitive ones); nothing here tells which.
  */
 export function exactDn(dn: string): string {
-  return parseAvas(dn)
-    .map((avas) =>
-      avas
-        .map((a) => `${a.type.toLowerCase()}=${escapeDnValue(a.value)}`)
-        .sort()
-        .join("+"),
-    )
-    .join(",");
+  return rewriteDn(dn, false);
 }
 
 /** Canonical form for comparing DNs: lower case, no optional spaces, uniform escaping. */
