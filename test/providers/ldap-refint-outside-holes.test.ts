@@ -13,14 +13,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
-import type { LiveState } from "../../src/model/state.ts";
-import type { Provider } from "../../src/providers/types.ts";
-import { BASE_DN, ldapConfig, ldapContext, rawValues, startSlapd, type Slapd } from "../harness/slapd.ts";
-import { cn, group, person, uid, PEOPLE } from "./ldap-ldif.ts";
-import { behindBusyRefint, REFINT_LAG, REFINT_LDIF } from "./ldap-refint-setup.ts";
-
-const signal = (): AbortSignal => AbortSignal.timeout(60_000);
+import { BASE_DN, startSlapd, type Slapd } from "../harness/slapd.ts";
+import { group, person, uid, PEOPLE } from "./ldap-ldif.ts";
+import {
+  behindBusyRefint,
+  cacheRuns,
+  groupNames,
+  REFINT_LAG,
+  REFINT_LDIF,
+  shape,
+} from "./ldap-refint-setup.ts";
 const SERVICES = `ou=services,${BASE_DN}`;
 const STAGING = `ou=staging,${BASE_DN}`;
 const SVC = uid("svc", SERVICES);
@@ -49,31 +51,8 @@ const LDIF = [
 
 let clock = Date.now();
 
-async function withProvider<T>(
-  server: Slapd,
-  cwd: string,
-  settings: Readonly<Record<string, unknown>>,
-  f: (p: Provider) => Promise<T>,
-): Promise<T> {
-  const context = { ...ldapContext(server.password), cwd, now: () => new Date(clock), clock: () => clock };
-  const provider = createLdapProvider(ldapConfig(server, settings), context);
-  try {
-    return await f(provider);
-  } finally {
-    await provider.close();
-  }
-}
-
-/** What a read says of the directory, the members gatehouse does not manage (by DN) included. */
-function shape(live: LiveState): unknown {
-  const groups = live.groups.map((g) => ({ ...g, members: [...g.members].sort() }));
-  return { users: live.users, groups, elsewhere: live.elsewhere ?? [], unmanaged: live.unmanaged ?? [] };
-}
-
 async function stillNamed(server: Slapd, dn: string): Promise<boolean> {
-  for (const t of [...TEAMS, "audit", "crew"])
-    if ((await rawValues(server, cn(t), "member")).some((v) => v.toLowerCase() === dn.toLowerCase()))
-      return true;
+  for (const t of [...TEAMS, "audit", "crew"]) if (await groupNames(server, t, dn)) return true;
   return false;
 }
 
@@ -83,18 +62,10 @@ describe(
   () => {
     let server: Slapd;
     let cwd: string;
-    const settings = { readCache: true, pageSize: 1 };
-    const read = (): Promise<LiveState> => withProvider(server, cwd, settings, (p) => p.read(signal()));
-    const stampNow = (): Promise<string | undefined> =>
-      withProvider(server, cwd, settings, async (p) => p.liveStamp?.(signal()));
-    const freshRead = (): Promise<LiveState> => withProvider(server, cwd, {}, (p) => p.read(signal()));
-
-    /** A cached read; when liveStamp then vouches for it, a fresh full read must give the same. */
-    async function checkedRead(): Promise<LiveState> {
-      const live = await read();
-      if ((await stampNow()) !== undefined) expect(shape(live)).toEqual(shape(await freshRead()));
-      return live;
-    }
+    const { read, stampNow, freshRead, checkedRead } = cacheRuns(
+      () => ({ server, cwd }),
+      () => clock,
+    );
 
     async function settle(): Promise<void> {
       await read();

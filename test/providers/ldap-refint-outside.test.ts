@@ -11,14 +11,17 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { LiveState } from "../../src/model/state.ts";
-import type { Provider } from "../../src/providers/types.ts";
-import { BASE_DN, ldapConfig, ldapContext, rawValues, startSlapd, type Slapd } from "../harness/slapd.ts";
-import { asAdd, cn, group, person, uid, PEOPLE } from "./ldap-ldif.ts";
-import { behindBusyRefint, REFINT_LAG, REFINT_LDIF } from "./ldap-refint-setup.ts";
-
-const signal = (): AbortSignal => AbortSignal.timeout(60_000);
+import { BASE_DN, startSlapd, type Slapd } from "../harness/slapd.ts";
+import { asAdd, group, person, uid, PEOPLE } from "./ldap-ldif.ts";
+import {
+  behindBusyRefint,
+  cacheRuns,
+  groupNames,
+  REFINT_LAG,
+  REFINT_LDIF,
+  shape,
+} from "./ldap-refint-setup.ts";
 const SERVICES = `ou=services,${BASE_DN}`;
 const SVC = uid("svc", SERVICES);
 const TEAMS = ["ops", "infra", "sre"];
@@ -32,54 +35,19 @@ const LDIF = [
 
 let clock = Date.now();
 
-async function withProvider<T>(
-  server: Slapd,
-  cwd: string,
-  settings: Readonly<Record<string, unknown>>,
-  f: (p: Provider) => Promise<T>,
-): Promise<T> {
-  const context = { ...ldapContext(server.password), cwd, now: () => new Date(clock), clock: () => clock };
-  const provider = createLdapProvider(ldapConfig(server, settings), context);
-  try {
-    return await f(provider);
-  } finally {
-    await provider.close();
-  }
-}
-
-/**
- * What a read says of the directory, without the notes (which count values, not state). `unmanaged`
- * names the member values that are no user in scope: without it, a group still naming svc's deleted or
- * moved-away DN would look like one refint has rewritten.
- */
-function shape(live: LiveState): unknown {
-  const groups = live.groups.map((g) => ({ ...g, members: [...g.members].sort() }));
-  return { users: live.users, groups, elsewhere: live.elsewhere ?? [], unmanaged: live.unmanaged ?? [] };
-}
-
 /** Whether any team still names `dn` (refint has not rewritten it yet). */
 async function stillNamed(server: Slapd, dn: string): Promise<boolean> {
-  for (const t of TEAMS)
-    if ((await rawValues(server, cn(t), "member")).some((v) => v.toLowerCase() === dn.toLowerCase()))
-      return true;
+  for (const t of TEAMS) if (await groupNames(server, t, dn)) return true;
   return false;
 }
 
 describe("ldap read cache: DNs outside the read scopes, trusted by identity", { tags: ["slow"] }, () => {
   let server: Slapd;
   let cwd: string;
-  const settings = { readCache: true, pageSize: 1 };
-  const read = (): Promise<LiveState> => withProvider(server, cwd, settings, (p) => p.read(signal()));
-  const stampNow = (): Promise<string | undefined> =>
-    withProvider(server, cwd, settings, async (p) => p.liveStamp?.(signal()));
-  const freshRead = (): Promise<LiveState> => withProvider(server, cwd, {}, (p) => p.read(signal()));
-
-  /** A read with readCache; then, when liveStamp vouches for the state, that a fresh read gives it. */
-  async function checkedRead(): Promise<LiveState> {
-    const live = await read();
-    if ((await stampNow()) !== undefined) expect(shape(live)).toEqual(shape(await freshRead()));
-    return live;
-  }
+  const { read, stampNow, freshRead, checkedRead } = cacheRuns(
+    () => ({ server, cwd }),
+    () => clock,
+  );
 
   /** An unrelated change (ada's title) and a read an hour later; then one more under the same contextCSN. */
   async function unrelatedChange(k: number): Promise<void> {

@@ -10,13 +10,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { LiveState } from "../../src/model/state.ts";
-import type { Provider } from "../../src/providers/types.ts";
-import { ldapConfig, ldapContext, startSlapd, type Slapd } from "../harness/slapd.ts";
+import { startSlapd, type Slapd } from "../harness/slapd.ts";
 import { asAdd, person, uid } from "./ldap-ldif.ts";
 import {
   behindBusyRefint,
+  cacheRuns,
   reCreatedManager,
   REFINT_LAG,
   REFINT_LDIF,
@@ -32,27 +31,6 @@ let clock = Date.now();
  * it reads. The host clock at the read is `clock`.
  */
 let planInstantBehind = 0;
-async function withProvider<T>(
-  server: Slapd,
-  cwd: string,
-  settings: Readonly<Record<string, unknown>>,
-  f: (p: Provider) => Promise<T>,
-): Promise<T> {
-  const planned = clock - planInstantBehind;
-  const context = {
-    ...ldapContext(server.password),
-    cwd,
-    now: () => new Date(planned),
-    clock: () => clock,
-  };
-  const provider = createLdapProvider(ldapConfig(server, settings), context);
-  try {
-    return await f(provider);
-  } finally {
-    await provider.close();
-  }
-}
-
 const managerOf = (live: LiveState, account: string): unknown =>
   live.users.find((u) => u.account === account)?.manager;
 
@@ -81,11 +59,11 @@ describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, 
   let server: Slapd;
   let cwd: string;
   // pageSize 1: reading ada again by DN is cheaper than the whole people scope (as at any real size).
-  const settings = { readCache: true, pageSize: 1 };
-  const read = (): Promise<LiveState> => withProvider(server, cwd, settings, (p) => p.read(signal()));
-  const stampNow = (): Promise<string | undefined> =>
-    withProvider(server, cwd, settings, async (p) => p.liveStamp?.(signal()));
-  const freshRead = (): Promise<LiveState> => withProvider(server, cwd, {}, (p) => p.read(signal()));
+  const { withProvider, read, stampNow, freshRead } = cacheRuns(
+    () => ({ server, cwd }),
+    () => clock,
+    () => clock - planInstantBehind,
+  );
 
   /**
    * Plans with nothing changed, each refint's lag after the one before, until the read cache is settled
@@ -178,7 +156,7 @@ describe("ldap read cache: refint rewrites after the read", { tags: ["slow"] }, 
     // One provider, two reads (schema: refintLagSeconds applies "with readCache or several reads in one
     // run"). The first is a full read right after ada was deleted and added again; the second comes after
     // refint is done and refint's lag has passed.
-    await withProvider(server, cwd, { pageSize: 1 }, async (p) => {
+    await withProvider({ pageSize: 1 }, async (p) => {
       const first = await raceRefint(server, () => p.read(signal()));
       expect(managerOf(first, "ben")).toBe("ada");
       clock += REFINT_LAG + 1_000;

@@ -1,8 +1,9 @@
 /**
- * Second review of the read cache's outside-DN rules, against slapd with refint:
- * - two entries whose DNs normalizeDn maps to one key (a multi-valued RDN `cn=x+uid=y` and a single-valued
- *   one whose cn is "x+uid=y"): the lookup by entryDN finds the other entry, so a group naming the first
- *   kept naming it after it was deleted and refint took the value out;
+ * Which entry holds a DN, as the read cache tells it, against slapd with refint:
+ * - two entries whose DNs normalizeDn mapped to one key (a multi-valued RDN `cn=x+uid=y` and a single-valued
+ *   one whose cn is "x+uid=y"; or two DNs that differ only in the case of a naming attribute matched
+ *   case-exactly, such as homeDirectory): the lookup by entryDN found the other entry, so a group naming
+ *   the first kept naming it after it was deleted and refint took the value out;
  * - a quiet directory that never settles: two groups read again under one contextCSN, one of them
  *   rewritten by refint between two of those reads, alternate between unsettled and settled for ever, so
  *   liveStamp never vouches (the "phase lock");
@@ -14,25 +15,19 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
-import type { LiveState } from "../../src/model/state.ts";
-import type { Provider } from "../../src/providers/types.ts";
+import { ADMIN_DN, BASE_DN, rawValues, startSlapd, type Slapd } from "../harness/slapd.ts";
+import { group, person, uid } from "./ldap-ldif.ts";
 import {
-  ADMIN_DN,
-  BASE_DN,
-  ldapConfig,
-  ldapContext,
-  rawValues,
-  startSlapd,
-  type Slapd,
-} from "../harness/slapd.ts";
-import { cn, group, person, uid } from "./ldap-ldif.ts";
-import { behindBusyRefint, REFINT_LAG, REFINT_LDIF } from "./ldap-refint-setup.ts";
-
-const signal = (): AbortSignal => AbortSignal.timeout(60_000);
+  behindBusyRefint,
+  cacheRuns,
+  groupNames,
+  REFINT_LAG,
+  REFINT_LDIF,
+  shape,
+  waitUntilTakenOut,
+} from "./ldap-refint-setup.ts";
 const SERVICES = `ou=services,${BASE_DN}`;
 const SVC = uid("svc", SERVICES);
 /** A multi-valued RDN, and an entry whose single cn value spells the same characters. */
@@ -46,53 +41,28 @@ const CREATED = "20200101000000Z";
 
 let clock = Date.now();
 
-async function withProvider<T>(
-  server: Slapd,
-  cwd: string,
-  settings: Readonly<Record<string, unknown>>,
-  f: (p: Provider) => Promise<T>,
-): Promise<T> {
-  const context = { ...ldapContext(server.password), cwd, now: () => new Date(clock), clock: () => clock };
-  const provider = createLdapProvider(ldapConfig(server, settings), context);
-  try {
-    return await f(provider);
-  } finally {
-    await provider.close();
-  }
-}
-
-function shape(live: LiveState): unknown {
-  const groups = live.groups.map((g) => ({ ...g, members: [...g.members].sort() }));
-  return { users: live.users, groups, elsewhere: live.elsewhere ?? [], unmanaged: live.unmanaged ?? [] };
-}
-
-async function names(server: Slapd, name: string, dn: string): Promise<boolean> {
-  return (await rawValues(server, cn(name), "member")).some((v) => v.toLowerCase() === dn.toLowerCase());
-}
-
-describe("ldap read cache: second review", { tags: ["slow"] }, () => {
+describe("ldap read cache: which entry holds a DN", { tags: ["slow"] }, () => {
   let server: Slapd;
   let cwd: string;
-  const settings = { readCache: true, pageSize: 1 };
-  const read = (): Promise<LiveState> => withProvider(server, cwd, settings, (p) => p.read(signal()));
-  const stampNow = (): Promise<string | undefined> =>
-    withProvider(server, cwd, settings, async (p) => p.liveStamp?.(signal()));
-  const freshRead = (): Promise<LiveState> => withProvider(server, cwd, {}, (p) => p.read(signal()));
+  const {
+    read,
+    freshRead,
+    readsToSettle: settled,
+  } = cacheRuns(
+    () => ({ server, cwd }),
+    () => clock,
+  );
 
-  /** Reads a refint lag apart until liveStamp vouches; how many it took (undefined: never, in `max`). */
-  async function readsToSettle(max = 8): Promise<number | undefined> {
-    for (let i = 0; i < max; i++) {
-      if ((await stampNow()) !== undefined) return i;
+  /** Reads a refint lag apart until liveStamp vouches; how many it took (undefined: never, in 8). */
+  const readsToSettle = (): Promise<number | undefined> =>
+    settled(() => {
       clock += REFINT_LAG + 1_000;
-      await read();
-    }
-    return (await stampNow()) !== undefined ? max : undefined;
-  }
+    });
 
   async function start(ldif: string): Promise<void> {
     clock = Date.now() + REFINT_LAG + 60_000;
     server = await startSlapd({ ldif, syncprov: true });
-    cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-review2-"));
+    cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-ldap-identity-"));
   }
   afterEach(async () => {
     await rm(cwd, { recursive: true, force: true });
@@ -102,34 +72,54 @@ describe("ldap read cache: second review", { tags: ["slow"] }, () => {
   const retitle = (title: string): Promise<void> =>
     server.ldapmodify(`dn: ${uid("ada")}\nchangetype: modify\nreplace: title\ntitle: ${title}\n`);
 
-  it("a group naming a multi-valued RDN whose single-valued twin (same characters) lives beside it: the twin does not vouch for it", async () => {
-    await start(
-      [
-        person("ada"),
-        `dn: ${SERVICES}\nobjectClass: organizationalUnit\nou: services\n`,
-        `dn: ${MULTI}\nobjectClass: inetOrgPerson\ncn: x\nuid: y\nsn: multi\n`,
-        `dn: ${SINGLE}\nobjectClass: organizationalRole\ncn: x+uid=y\n`,
-        group("team", [uid("ada"), MULTI]),
-      ].join("\n"),
-    );
+  /**
+   * `ldif` loaded, the read cache settled, then two listing reads a lag apart (two lookups of `dn`, which
+   * agree); then `dn`'s entry is deleted and refint takes it out of the group `team`. The cached read after
+   * must equal a fresh one once liveStamp vouches for it.
+   */
+  async function deletedAfterTrusted(ldif: string, dn: string, exact = false): Promise<void> {
+    await start(ldif);
     await read();
     expect(await readsToSettle()).toBeDefined();
-    // Two listing reads a lag apart: two lookups of the DN, which agree.
     for (const title of ["first", "second"]) {
       await retitle(title);
       clock += REFINT_LAG + 1_000;
       await read();
     }
     expect(await readsToSettle()).toBeDefined();
-    // The multi-valued entry goes; refint takes it out of the group (no stamp of the group changes).
-    await server.ldapmodify(`dn: ${MULTI}\nchangetype: delete\n`);
-    for (let i = 0; i < 100 && (await names(server, "team", MULTI)); i++) await sleep(100);
-    expect(await names(server, "team", MULTI)).toBe(false);
+    // The entry goes; refint takes it out of the group (no stamp of the group changes).
+    await server.ldapmodify(`dn: ${dn}\nchangetype: delete\n`);
+    await waitUntilTakenOut(server, "team", dn, exact);
     clock += REFINT_LAG + 1_000;
     const cached = await read();
     expect(await readsToSettle()).toBeDefined();
     expect(shape(cached)).toEqual(shape(await freshRead()));
     expect(shape(await read())).toEqual(shape(await freshRead()));
+  }
+
+  it("a group naming a multi-valued RDN whose single-valued twin (same characters) lives beside it: the twin does not vouch for it", async () => {
+    const ldif = [
+      person("ada"),
+      `dn: ${SERVICES}\nobjectClass: organizationalUnit\nou: services\n`,
+      `dn: ${MULTI}\nobjectClass: inetOrgPerson\ncn: x\nuid: y\nsn: multi\n`,
+      `dn: ${SINGLE}\nobjectClass: organizationalRole\ncn: x+uid=y\n`,
+      group("team", [uid("ada"), MULTI]),
+    ];
+    await deletedAfterTrusted(ldif.join("\n"), MULTI);
+  }, 240_000);
+
+  it("a group naming an entry whose twin differs only in the case of a naming attribute matched case-exactly (homeDirectory): the twin does not vouch for it", async () => {
+    const account = (home: string, name: string): string =>
+      `dn: homeDirectory=${home},${SERVICES}\nobjectClass: account\nobjectClass: posixAccount\nuid: ${name}\ncn: ${name}\nuidNumber: 1001\ngidNumber: 1001\nhomeDirectory: ${home}\n`;
+    const upper = `homeDirectory=/home/Svc,${SERVICES}`;
+    const ldif = [
+      person("ada"),
+      `dn: ${SERVICES}\nobjectClass: organizationalUnit\nou: services\n`,
+      account("/home/Svc", "svc1"),
+      account("/home/svc", "svc2"),
+      group("team", [uid("ada"), upper]),
+    ];
+    await deletedAfterTrusted(ldif.join("\n"), upper, true);
   }, 240_000);
 
   it("a quiet directory settles: a group refint rewrites between two reads under one contextCSN, and another that never changes", async () => {
@@ -151,9 +141,8 @@ describe("ldap read cache: second review", { tags: ["slow"] }, () => {
     await read();
     clock += 1_000;
     await read();
-    expect(await names(server, "ops", SVC)).toBe(true);
-    for (let i = 0; i < 300 && (await names(server, "ops", SVC)); i++) await sleep(100);
-    expect(await names(server, "ops", SVC)).toBe(false);
+    expect(await groupNames(server, "ops", SVC)).toBe(true);
+    await waitUntilTakenOut(server, "ops", SVC);
     // No write from here on: reads a lag apart must reach a state liveStamp vouches for.
     expect(await readsToSettle()).toBeDefined();
     expect(shape(await read())).toEqual(shape(await freshRead()));
@@ -181,8 +170,7 @@ describe("ldap read cache: second review", { tags: ["slow"] }, () => {
       }
       expect(await readsToSettle()).toBeDefined();
       await server.ldapmodify(`dn: ${dn}\nchangetype: delete\n`);
-      for (let i = 0; i < 100 && (await names(server, "team", dn)); i++) await sleep(100);
-      expect(await names(server, "team", dn)).toBe(false);
+      await waitUntilTakenOut(server, "team", dn);
       const file = path.join(cwd, "restore.ldif");
       const pw = path.join(cwd, "admin.pw");
       await writeFile(file, person("svc", { entryUUID: UUID }, ou));
