@@ -26,8 +26,9 @@ export interface Snapshot {
    * the read before it (`nextUnsettled`). An entry that a listing read read again naming a DN not held by
    * the same entry as before (changed hands, new, gone, outside and not vouched by two lookups:
    * `fetchedNamingChangedHands`) may settle once refint's lag (`refintLagMs`) has passed since that read,
-   * since two reads inside the lag can both see the stale value; one read again only under an unchanged
-   * contextCSN (`refetchDangling`) at the next read.
+   * since two reads inside the lag can both see the stale value. Under an unchanged contextCSN
+   * (`refetchDangling`), an entry read again that had settled stays settled when it comes back the same,
+   * and one that changed may settle at the next read.
    */
   readonly unsettled?: ReadonlyMap<string, number>;
   /**
