@@ -25,6 +25,7 @@ import {
   refintSince,
   nextUnsettled,
   outsideDns,
+  outsideIdentities,
   planRefresh,
   sameEntry,
   withOutside,
@@ -433,6 +434,38 @@ describe("ldap snapshot: DNs outside the read scopes (pure)", () => {
     const h = hands(new Map([[svcKey, "u-svc"]]), new Map([[svcKey, "u-svc"]]));
     expect(h.isSameEntry(`uid=ada,${PEOPLE}`)).toBe(true);
     expect(h.isSameEntry(`uid=nobody,${PEOPLE}`)).toBe(false);
+  });
+
+  it("takes a looked-up identity only from the one entry found with the DN exactly as the values name it", () => {
+    const services = "ou=services,dc=example,dc=com";
+    const upper = `homeDirectory=/home/Svc,${services}`;
+    const key = upper.toLowerCase();
+    const other = `uid=other,${services}`;
+    const named = new Map([[key, new Set([upper])]]);
+    const created = { createTimestamp: ["20200101000000Z"] };
+    const found = (dn: string, uuid: string): LdapEntry => entry(dn, "c", uuid, created);
+    // The entry with exactly that DN: its identity (entryUUID with createTimestamp).
+    expect(outsideIdentities([key], named, [found(upper, "U-1")]).get(key)).toBe("u-1@20200101000000Z");
+    // The same DN written with other optional spaces is the same DN.
+    expect(
+      outsideIdentities([key], named, [found(`homeDirectory=/home/Svc, ${services}`, "u-1")]).get(key),
+    ).toBe("u-1@20200101000000Z");
+    // Its case-exact twin, found by a server that matched the lower-cased DN: vouches for nothing.
+    expect(
+      outsideIdentities([key], named, [found(`homeDirectory=/home/svc,${services}`, "u-2")]).get(key),
+    ).toBe(null);
+    // Two entries for one key: neither vouches.
+    const both = [found(upper, "u-1"), found(upper, "u-3")];
+    expect(outsideIdentities([key], named, both).get(key)).toBe(null);
+    // Values naming the DN in two letter cases: no entry has both.
+    const twice = new Map([[key, new Set([upper, upper.replace("Svc", "SVC")])]]);
+    expect(outsideIdentities([key], twice, [found(upper, "u-1")]).get(key)).toBe(null);
+    // Not found, and entries not asked for, are none and ignored.
+    const result = outsideIdentities([key, other], named, [found(`uid=stranger,${services}`, "u-9")]);
+    expect([...result]).toEqual([
+      [key, null],
+      [other, null],
+    ]);
   });
 });
 

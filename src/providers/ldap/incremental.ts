@@ -14,7 +14,7 @@
 import type { AccountElsewhere } from "../../model/state.ts";
 import { ProviderError } from "../../errors.ts";
 import type { LdapClient } from "./client.ts";
-import { escapeFilterValue, exactDn, normalizeDn } from "./dn.ts";
+import { escapeFilterValue, normalizeDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import type { ReadScope } from "./queries.ts";
 import { changeStampAttributes, entryDnFilter, readScopes } from "./queries.ts";
@@ -22,8 +22,8 @@ import { firstValue, valuesOf } from "./map.ts";
 import type { LdapSettings } from "./settings.ts";
 import type { OutsideLookup, Rechecks, ScopeRefresh, Snapshot } from "./snapshot.ts";
 import {
-  identityOf,
   outsideDns,
+  outsideIdentities,
   withOutside,
   allStamped,
   byNormalizedDn,
@@ -666,20 +666,11 @@ export class LdapReader {
     // At equal searches the lookup still wins: it carries one identity per DN, not whole groups.
     if (spared === 0 || lookups > spared) return undefined;
     const list = [...dns];
-    const now = new Map<string, string | null>(list.map((dn) => [dn, null]));
-    // Each DN is searched as an entry names it, and vouched for only when the entry found has that very
-    // DN, letter case included, as every value naming it has: with a naming attribute matched case-exactly
-    // (homeDirectory), "…=/home/Svc" and "…=/home/svc" are two entries that normalizeDn makes one, and
-    // the other one's entryUUID vouched for a value naming a deleted entry.
+    // Each DN is searched as an entry names it (see outsideIdentities).
     const asNamed = (dn: string): string => named.get(dn)?.values().next().value ?? dn;
-    const isExactly = (dn: string, entryDn: string): boolean => {
-      const exact = exactDn(entryDn);
-      return [...(named.get(dn) ?? [dn])].every((value) => exactDn(value) === exact);
-    };
-    const found = new Set<string>();
+    const found: LdapEntry[] = [];
     for (let i = 0; i < list.length; i += FETCH_CHUNK) {
-      const chunk = list.slice(i, i + FETCH_CHUNK).map(asNamed);
-      const filter = entryDnFilter(settings, "(objectClass=*)", chunk);
+      const filter = entryDnFilter(settings, "(objectClass=*)", list.slice(i, i + FETCH_CHUNK).map(asNamed));
       const request = {
         base: settings.baseDn,
         scope: "sub",
@@ -687,15 +678,9 @@ export class LdapReader {
         attributes: ["entryUUID", "createTimestamp"],
         paged: true,
       } as const;
-      for (const entry of await this.options.client.search(request, signal)) {
-        const key = normalizeDn(entry.dn);
-        if (!now.has(key)) continue;
-        // Two entries for one key (case-exact twins): neither vouches.
-        const isOnly = !found.has(key);
-        found.add(key);
-        now.set(key, isOnly && isExactly(key, entry.dn) ? (identityOf(entry) ?? null) : null);
-      }
+      appendAll(found, await this.options.client.search(request, signal));
     }
+    const now = outsideIdentities(list, named, found);
     const before = previous.outsideIds ?? new Map<string, string | null>();
     // The DNs that had no entry at the last lookup are kept as such, so that they are not looked up again.
     for (const dn of unvouched) if (before.get(dn) === null) now.set(dn, null);

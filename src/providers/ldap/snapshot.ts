@@ -2,7 +2,7 @@
  * Pure: what a read keeps for the next one (every entry by normalized DN, per read scope) and how a later
  * listing of DNs and change stamps decides which entries must be read again.
  */
-import { normalizeDn } from "./dn.ts";
+import { exactDn, normalizeDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import { firstValue, stripUniqueMemberUid, valuesOf } from "./map.ts";
 import type { ReadScope } from "./queries.ts";
@@ -327,6 +327,34 @@ export function outsideDns(
     return count;
   });
   return { dns, unvouched, referrers, named };
+}
+
+/**
+ * The identity of each of `dns` (normalized) as a lookup found it in `entries`, null when none vouches:
+ * no entry, two entries for one key, or an entry whose DN differs in letter case from a value naming it
+ * (`named`: those values by DN). With a naming attribute matched case-exactly (homeDirectory),
+ * "…=/home/Svc" and "…=/home/svc" are two entries that normalizeDn makes one: the other one's entryUUID
+ * vouched for a value naming a deleted entry.
+ */
+export function outsideIdentities(
+  dns: readonly string[],
+  named: ReadonlyMap<string, ReadonlySet<string>>,
+  entries: readonly LdapEntry[],
+): Map<string, string | null> {
+  const now = new Map<string, string | null>(dns.map((dn) => [dn, null]));
+  const isExactly = (dn: string, entryDn: string): boolean => {
+    const exact = exactDn(entryDn);
+    return [...(named.get(dn) ?? [dn])].every((value) => exactDn(value) === exact);
+  };
+  const found = new Set<string>();
+  for (const entry of entries) {
+    const key = normalizeDn(entry.dn);
+    if (!now.has(key)) continue;
+    const isOnly = !found.has(key);
+    found.add(key);
+    now.set(key, isOnly && isExactly(key, entry.dn) ? (identityOf(entry) ?? null) : null);
+  }
+  return now;
 }
 
 /**
