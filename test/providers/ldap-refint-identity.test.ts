@@ -73,12 +73,11 @@ describe("ldap read cache: which entry holds a DN", { tags: ["slow"] }, () => {
     server.ldapmodify(`dn: ${uid("ada")}\nchangetype: modify\nreplace: title\ntitle: ${title}\n`);
 
   /**
-   * `ldif` loaded, the read cache settled, then two listing reads a lag apart (two lookups of `dn`, which
-   * agree); then `dn`'s entry is deleted and refint takes it out of the group `team`. The cached read after
-   * must equal a fresh one once liveStamp vouches for it.
+   * The read cache settled, then two listing reads a lag apart (two lookups of `dn`, which agree: trusted
+   * when outside the read scopes); then `dn`'s entry is deleted and refint takes it out of the group
+   * `team` (no stamp of the group changes).
    */
-  async function deletedAfterTrusted(ldif: string, dn: string, exact = false): Promise<void> {
-    await start(ldif);
+  async function trustedThenDeleted(dn: string, exact = false): Promise<void> {
     await read();
     expect(await readsToSettle()).toBeDefined();
     for (const title of ["first", "second"]) {
@@ -87,9 +86,14 @@ describe("ldap read cache: which entry holds a DN", { tags: ["slow"] }, () => {
       await read();
     }
     expect(await readsToSettle()).toBeDefined();
-    // The entry goes; refint takes it out of the group (no stamp of the group changes).
     await server.ldapmodify(`dn: ${dn}\nchangetype: delete\n`);
     await waitUntilTakenOut(server, "team", dn, exact);
+  }
+
+  /** `ldif` loaded, then trustedThenDeleted: the cached read after must equal a fresh one once liveStamp vouches. */
+  async function deletedAfterTrusted(ldif: string, dn: string, exact = false): Promise<void> {
+    await start(ldif);
+    await trustedThenDeleted(dn, exact);
     clock += REFINT_LAG + 1_000;
     const cached = await read();
     expect(await readsToSettle()).toBeDefined();
@@ -160,17 +164,7 @@ describe("ldap read cache: which entry holds a DN", { tags: ["slow"] }, () => {
           group("team", [uid("ada"), dn]),
         ].join("\n"),
       );
-      await read();
-      expect(await readsToSettle()).toBeDefined();
-      // Outside: two listing reads a lag apart, whose lookups agree (svc's DN is trusted).
-      for (const title of ["first", "second"]) {
-        await retitle(title);
-        clock += REFINT_LAG + 1_000;
-        await read();
-      }
-      expect(await readsToSettle()).toBeDefined();
-      await server.ldapmodify(`dn: ${dn}\nchangetype: delete\n`);
-      await waitUntilTakenOut(server, "team", dn);
+      await trustedThenDeleted(dn);
       const file = path.join(cwd, "restore.ldif");
       const pw = path.join(cwd, "admin.pw");
       await writeFile(file, person("svc", { entryUUID: UUID }, ou));
