@@ -14,7 +14,7 @@
 import type { AccountElsewhere } from "../../model/state.ts";
 import { ProviderError } from "../../errors.ts";
 import type { LdapClient } from "./client.ts";
-import { escapeFilterValue, normalizeDn } from "./dn.ts";
+import { escapeFilterValue, isDnUnder, normalizeDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import type { ReadScope } from "./queries.ts";
 import { changeStampAttributes, entryDnFilter, readScopes } from "./queries.ts";
@@ -45,6 +45,20 @@ const LEFT_CONTROLLER = "the connection reached another domain controller during
 
 /** DNs per entryDN OR-filter when reading changed entries again. */
 const FETCH_CHUNK = 200;
+
+/**
+ * How `count` entries of a scope of `total` are read again: by DN (one search per FETCH_CHUNK), or the
+ * scope whole when that takes no more searches; and how many searches that takes.
+ */
+function readAgainPlan(
+  count: number,
+  total: number,
+  pageSize: number,
+): { readonly isWhole: boolean; readonly searches: number } {
+  const byDn = Math.ceil(count / FETCH_CHUNK);
+  const whole = Math.ceil(total / pageSize);
+  return byDn >= whole ? { isWhole: true, searches: whole } : { isWhole: false, searches: byDn };
+}
 
 /** The entries of one read. */
 export interface ReadEntries {
@@ -595,6 +609,9 @@ export class LdapReader {
     }
     if (await this.hasLeftController(contextCsn, signal)) return LEFT_CONTROLLER;
     const foundAt = this.clock();
+    // Not looked up this time: the last lookup's identities still say who held each DN then (but vouch
+    // for none: that takes two lookups that agree, the later one under this contextCSN).
+    const outsideIds = outside?.now ?? previous.outsideIds;
     const vouched =
       outside === undefined ? [] : [...outside.now.keys()].filter((dn) => hands.isSameEntry(dn));
     this.sayRefreshed(plan);
@@ -608,21 +625,16 @@ export class LdapReader {
       contextCsn,
       fullReadAt: previous.fullReadAt,
       unsettled,
-      // Not looked up this time: the last lookup's identities still say who held each DN then (but
-      // vouch for none: that takes two lookups that agree, the later one under this contextCSN).
-      ...(outside !== undefined
-        ? { outsideIds: outside.now }
-        : previous.outsideIds === undefined
-          ? {}
-          : { outsideIds: previous.outsideIds }),
+      ...(outsideIds === undefined ? {} : { outsideIds }),
       ...(vouched.length > 0 ? { outsideVouched: vouched } : {}),
     };
   }
 
   /**
    * OpenLDAP: the identities of the DNs outside the read scopes that entries of the snapshot name (one
-   * search per 200 under the base DN, by entryDN, for entryUUID), when that takes no more
-   * searches than reading again the entries naming them would spare (`plan`: the plan trusting none of
+   * search per 200 under the base DN, by entryDN as the entries name it, for entryUUID and
+   * createTimestamp: `outsideIdentities`), when that takes no more searches than reading again the
+   * entries naming them would spare (`plan`: the plan trusting none of
    * them); undefined when not looked up (Active Directory: its linked values need none of this, and
    * `plan` stands). Looked up after the listing, before the entries are read again: a DN that changes
    * hands after the lookup shows at the next read's lookup, whose identity differs from this one's (or is
@@ -639,9 +651,8 @@ export class LdapReader {
     // Not looked up: a DN outside the base DN (no search under it finds one), and one that had no entry
     // at the last lookup (none is trusted without an entry at two lookups; its entries are read again as
     // before). Both stay untrusted; the lookups after the next full read start afresh.
-    const base = normalizeDn(settings.baseDn);
     const canVouch = (dn: string): boolean =>
-      (dn === base || dn.endsWith(`,${base}`)) && previous.outsideIds?.get(dn) !== null;
+      isDnUnder(dn, settings.baseDn) && previous.outsideIds?.get(dn) !== null;
     const { dns, unvouched, referrers, named } = outsideDns(
       previous.scopes,
       listed,
@@ -656,7 +667,7 @@ export class LdapReader {
     // Searches the re-reads take with the entries naming them, and at best without (an estimate: an
     // entry naming one may also have changed).
     const searches = (step: ScopeRefresh, fetch: number): number =>
-      fetch <= 0 ? 0 : Math.min(Math.ceil(fetch / FETCH_CHUNK), Math.ceil(step.total / settings.pageSize));
+      fetch <= 0 ? 0 : readAgainPlan(fetch, step.total, settings.pageSize).searches;
     const spared = plan.reduce(
       (n, step, i) =>
         n + searches(step, step.fetch.length) - searches(step, step.fetch.length - (referrers[i] ?? 0)),
@@ -812,8 +823,7 @@ export class LdapReader {
     total: number,
     signal: AbortSignal,
   ): Promise<Map<string, LdapEntry> | Fallback> {
-    const pagesForAll = Math.ceil(total / this.options.settings.pageSize);
-    const isWhole = Math.ceil(dns.length / FETCH_CHUNK) >= pagesForAll;
+    const { isWhole } = readAgainPlan(dns.length, total, this.options.settings.pageSize);
     const found = isWhole
       ? byNormalizedDn(await this.searchScope(scope, signal))
       : await this.searchByDn(scope, dns, signal);

@@ -45,11 +45,12 @@ export interface Snapshot {
    */
   readonly danglingSettled?: readonly string[];
   /**
-   * OpenLDAP: the identity (entryUUID) of each DN outside the read scopes that entries of the snapshot
-   * name, as last looked up (`outsideDns`, `withOutside`), by normalized DN; null when no entry held the DN
-   * then. A listing read that looks them up again trusts a DN held by the same non-null identity both
-   * times (as `EntryHands.isSameEntry` does for DNs in scope); the entries it reads again naming any other
-   * settle only refint's lag later (`fetchedNamingChangedHands`). Absent: never looked up (after a full read, or when looking up was not worth it).
+   * OpenLDAP: the identity (`identityOf`) of each DN outside the read scopes that entries of the snapshot
+   * name, as last looked up (`outsideDns`, `outsideIdentities`, `withOutside`), by normalized DN; null when
+   * no entry vouched for the DN then. A listing read that looks them up again trusts a DN held by the same
+   * non-null identity both times (as `EntryHands.isSameEntry` does for DNs in scope); the entries it reads
+   * again naming any other settle only refint's lag later (`fetchedNamingChangedHands`). Absent: never
+   * looked up (after a full read, or when looking up was not worth it).
    */
   readonly outsideIds?: ReadonlyMap<string, string | null>;
   /**
