@@ -131,8 +131,9 @@ export class LdapClient {
       url,
       timeout: timeoutMs,
       connectTimeout: Math.min(timeoutMs, 10_000),
-      // Only for ldaps://: given to a plain ldap:// client, ldapts breaks the later StartTLS upgrade.
-      ...(this.options.startTls ? {} : { tlsOptions }),
+      // Only for ldaps://: given to a plain ldap:// client, ldapts breaks the later StartTLS upgrade, and
+      // without StartTLS it speaks TLS to the plain port (the server resets it: "cannot reach …: ECONNRESET").
+      ...(url.toLowerCase().startsWith("ldaps:") ? { tlsOptions } : {}),
     });
     try {
       if (this.options.startTls) await client.startTLS({ ...tlsOptions, host });

@@ -389,9 +389,11 @@ export class Directory {
       case "update": {
         const touchesManager = change.fields.some((f) => f.field === "manager");
         const managerDn = touchesManager ? await this.managerDn(change.after.manager, signal) : undefined;
-        const mods = userModifications(change.account, change.fields, change.after, s, managerDn);
         await this.withEntry("user", change.account, "update user", signal, (entry) =>
-          this.client.modify(entry.dn, mods),
+          this.client.modify(
+            entry.dn,
+            userModifications(change.account, change.fields, change.after, s, managerDn, entry.dn),
+          ),
         );
         return;
       }
@@ -685,9 +687,12 @@ export class Directory {
       // A removal of an account with no entry takes out the value that names it, if any is left: the
       // reader reports such a dangling value as a member by that name.
       if (change.action === "remove" && s.groups.flavour === "posixGroup") return change.member;
+      // Where the RDN is not the account attribute (`cn=<account>`), that is where gatehouse creates the
+      // account, so a dangling value there is reported under that name too (AD keeps no dangling values).
       if (
         change.action === "remove" &&
-        s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase()
+        (s.flavour !== "activeDirectory" ||
+          s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase())
       )
         return buildDn(s.users.rdnAttribute, change.member, s.users.dn);
       return this.fail(operation, `user "${change.member}" not found under ${s.users.dn}`);

@@ -53,7 +53,7 @@ export function escapeFilterValue(value: string): string {
  * gives one pair per unescaped "+", while an escaped "+" or "=" stays in its value ("cn=a\+uid\=b" is
  * one pair). Empty pairs and RDNs are dropped, as parseDn drops empty RDNs.
  */
-function parseAvas(dn: string): Rdn[][] {
+export function parseAvas(dn: string): Rdn[][] {
   const rdns: Rdn[][] = [];
   let avas: Rdn[] = [];
   let type: Char[] = [];

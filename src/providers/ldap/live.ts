@@ -54,7 +54,7 @@ function byDn(entries: Iterable<LdapEntry>): LdapEntry[] {
 
 /**
  * The account a member value names although no entry has it: a DN directly under the people OU (which
- * gatehouse manages) whose RDN is the account attribute (`uid=ghost,ou=people,…`). Anything else (other
+ * gatehouse manages) whose RDN is the attribute it names new accounts by (`uid=ghost,ou=people,…`). Anything else (other
  * OUs, other RDN attributes, a posixGroup memberUid) cannot be told apart from a foreign account and stays
  * out, as before.
  */
@@ -69,8 +69,10 @@ function danglingAccount(value: string, s: LdapSettings, groupDns: ReadonlySet<s
   }
   const [first] = rdns;
   const type = first?.type.toLowerCase();
-  if (first === undefined || type !== s.users.accountAttribute.toLowerCase()) return undefined;
-  if (type !== s.users.rdnAttribute.toLowerCase()) return undefined;
+  // The RDN gatehouse creates accounts under (`rdnAttribute=<account>`), whether or not it is the account
+  // attribute: with `rdnAttribute: cn`, a dangling `cn=eva,<people OU>` is where the account eva is created.
+  if (first === undefined || type !== s.users.rdnAttribute.toLowerCase()) return undefined;
+  if (s.flavour === "activeDirectory" && type !== s.users.accountAttribute.toLowerCase()) return undefined;
   if (!isChildOf(value, s.users.dn) || groupDns.has(normalizeDn(value))) return undefined;
   return first.value;
 }

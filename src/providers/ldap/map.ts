@@ -3,7 +3,7 @@ import type { EmploymentType } from "../../model/access.ts";
 import type { LiveGroup, LiveUser, UserAttributes } from "../../model/state.ts";
 import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
 import type { FieldDiff } from "../../plan/types.ts";
-import { buildDn, firstRdnValue, isChildOf, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
+import { buildDn, firstRdnValue, isChildOf, isDnUnder, normalizeDn, parseAvas, parseDn } from "./dn.ts";
 import type { LdapSettings, UserAttributeKey } from "./settings.ts";
 
 /** An entry as read: attribute names in lower case, every value a string. */
@@ -300,6 +300,7 @@ export function userModifications(
   after: UserAttributes,
   settings: LdapSettings,
   managerDn: string | undefined,
+  entryDn?: string,
 ): LdapModification[] {
   const mods = new Map<string, LdapModification>();
   for (const field of fields) {
@@ -316,7 +317,30 @@ export function userModifications(
     if (values.length === 0 && REQUIRED_NAME_ATTRIBUTES.has(attribute.toLowerCase())) values = [account];
     mods.set(attribute, { operation: "replace", attribute, values });
   }
-  return [...mods.values()];
+  // AD's cn is single-valued and changes only by a rename: there the write stays as it is.
+  return entryDn === undefined || settings.flavour === "activeDirectory"
+    ? [...mods.values()]
+    : [...mods.values()].map((m) => keepingRdn(m, entryDn));
+}
+
+/**
+ * A replace of an attribute that names the entry (`cn=Anna Schmidt,…` with `name: cn`) keeps the RDN's
+ * value: the server refuses to drop it (naming violation, LDAP 64), and the whole modify fails with it.
+ */
+function keepingRdn(mod: LdapModification, entryDn: string): LdapModification {
+  if (mod.operation !== "replace") return mod;
+  let avas: ReturnType<typeof parseAvas>[number];
+  try {
+    avas = parseAvas(entryDn)[0] ?? [];
+  } catch {
+    return mod;
+  }
+  const type = mod.attribute.toLowerCase();
+  const missing = avas
+    .filter((a) => a.type.toLowerCase() === type)
+    .map((a) => a.value)
+    .filter((v) => !mod.values.some((w) => w.toLowerCase() === v.toLowerCase()));
+  return missing.length === 0 ? mod : { ...mod, values: [...mod.values, ...missing] };
 }
 
 /** Writes that switch a user off or on, for the in-place methods ("move" is a modifyDN instead). */
