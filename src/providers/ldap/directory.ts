@@ -3,7 +3,18 @@ import { randomInt } from "node:crypto";
 import { ProviderError } from "../../errors.ts";
 import type { GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
 import type { LdapClient } from "./client.ts";
-import { buildDn, escapeFilterValue, isDnUnder, movedDn, normalizeDn, parseDn, renamedDn } from "./dn.ts";
+import {
+  buildDn,
+  escapeDnValue,
+  escapeFilterValue,
+  isDnUnder,
+  movedDn,
+  normalizeDn,
+  parseAvas,
+  parseDn,
+  rawRdns,
+  renamedDn,
+} from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import {
   enabledModifications,
@@ -38,6 +49,23 @@ const RACED_MEMBER_CODES = new Set<number | string | undefined>([16, 20]);
  * placeholder member of a groupOfNames worked out from old values). The entry is then looked up again.
  */
 const STALE_ENTRY_CODES = new Set<number | string | undefined>([32, 65]);
+
+/** Entry already exists: a move whose target DN another entry holds. */
+const TAKEN_CODES = new Set<number | string | undefined>([68]);
+
+/**
+ * `entry`'s DN under `parent` with the account attribute added to its RDN (`cn=Anna+uid=anna`), or
+ * undefined when the RDN already holds that attribute or the entry has no account value.
+ */
+function accountRdnDn(entry: LdapEntry, s: LdapSettings, parent: string): string | undefined {
+  const attribute = s.users.accountAttribute;
+  const account = firstValue(entry, attribute);
+  const rdn = rawRdns(entry.dn)[0];
+  if (account === undefined || rdn === undefined) return undefined;
+  if ((parseAvas(entry.dn)[0] ?? []).some((ava) => ava.type.toLowerCase() === attribute.toLowerCase()))
+    return undefined;
+  return `${rdn}+${attribute}=${escapeDnValue(account)},${parent}`;
+}
 
 function hasStatus(error: unknown, codes: ReadonlySet<number | string | undefined>): boolean {
   return error instanceof ProviderError && codes.has(error.status);
@@ -436,9 +464,45 @@ export class Directory {
       const isInTarget = isDnUnder(entry.dn, s.disable.dn) === !enabled;
       if (isInTarget) return;
       // refint rewrites member values that point at the old DN, so memberships follow the move.
-      await this.client.modifyDn(entry.dn, movedDn(entry.dn, target));
+      await this.moveOrSidestep(entry, target, operation);
       this.movedDns.add(normalizeDn(entry.dn));
     });
+  }
+
+  /**
+   * Moves a user's entry under `target` keeping its RDN. When another entry already has that DN (an
+   * earlier leaver of the same name in the disabled OU, `cn=Anna Schmidt`), the RDN takes the account
+   * attribute as a second value (`cn=Anna Schmidt+uid=aschmidt`), which no other managed account holds; the
+   * account must not stay enabled for want of a free name. Where that is not possible, or is taken too, the
+   * error names the DN in the way.
+   */
+  private async moveOrSidestep(entry: LdapEntry, target: string, operation: string): Promise<void> {
+    const wanted = movedDn(entry.dn, target);
+    try {
+      await this.client.modifyDn(entry.dn, wanted);
+      return;
+    } catch (error) {
+      if (!hasStatus(error, TAKEN_CODES)) throw error;
+      const unique = accountRdnDn(entry, this.settings, target);
+      if (unique === undefined) throw this.dnTaken(operation, entry.dn, wanted, error);
+      try {
+        await this.client.modifyDn(entry.dn, unique);
+      } catch (again) {
+        if (!hasStatus(again, TAKEN_CODES)) throw again;
+        throw this.dnTaken(operation, entry.dn, unique, again);
+      }
+    }
+  }
+
+  private dnTaken(operation: string, from: string, to: string, cause: unknown): ProviderError {
+    return new ProviderError(
+      this.provider,
+      operation,
+      `cannot move "${from}" to "${to}": another entry already has that DN (an earlier leaver of the same ` +
+        `name?), so this account was not ${operation.startsWith("enable") ? "enabled" : "disabled"}; rename ` +
+        `or remove the entry at "${to}", then run gatehouse again`,
+      { status: 68, cause },
+    );
   }
 
   /** AD: sAMAccountName follows a rename; a second write, so its failure leaves the group half-renamed. */
