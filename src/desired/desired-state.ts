@@ -55,10 +55,8 @@ function lifecycleOf(user: User, now: Date): Lifecycle {
 function attributesOf(user: User, model: AccessModel, provider: ProviderConfig): UserAttributes {
   const manager = user.manager === undefined ? undefined : model.users.get(user.manager);
   const managerAccount = manager ? accountNameFor(manager, provider) : undefined;
-  const out: { -readonly [K in keyof UserAttributes]: UserAttributes[K] } = {
-    name: user.name,
-    employmentType: user.employmentType,
-  };
+  const out: { -readonly [K in keyof UserAttributes]: UserAttributes[K] } = { name: user.name };
+  if (user.isEmploymentTypeDefault !== true) out.employmentType = user.employmentType;
   if (user.email !== undefined) out.email = user.email;
   if (user.department !== undefined) out.department = user.department;
   if (user.title !== undefined) out.title = user.title;

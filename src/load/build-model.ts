@@ -115,6 +115,7 @@ function buildUser(d: AccessDocument, o: Obj, path: PathSegment[], source: Sourc
     name,
     employmentType: employmentTypeOf(str(o, "employmentType")),
     status: status === "leave" || status === "terminated" ? status : "active",
+    ...(str(o, "employmentType") === undefined ? { isEmploymentTypeDefault: true as const } : {}),
     accounts: accountsOf(o),
     source,
   };

@@ -16,7 +16,13 @@ export interface User {
   readonly title?: string;
   /** Another user's id. */
   readonly manager?: string;
+  /** As the file says, else `employee` (what role rules match). */
   readonly employmentType: EmploymentType;
+  /**
+   * True when the file does not say: the value is the default, which role rules match but no connected
+   * system is told (as for any attribute absent from the files, the live value is left as it is).
+   */
+  readonly isEmploymentTypeDefault?: true;
   readonly status: UserStatus;
   /** ISO date (YYYY-MM-DD). */
   readonly startDate?: string;

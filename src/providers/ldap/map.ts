@@ -103,7 +103,8 @@ export function toLiveUser(
       const manager = accountOfDn(value);
       if (manager !== undefined) user.manager = manager;
     } else if (key === "employmentType") {
-      const type = EMPLOYMENT_TYPES.find((t) => t === value);
+      // `Contractor` as written by hand or by another tool is the contractor the files mean.
+      const type = EMPLOYMENT_TYPES.find((t) => t === value.toLowerCase());
       if (type) user.employmentType = type;
     } else {
       user[key] = value;

@@ -184,6 +184,30 @@ describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
     expectNoSecret(repo, server);
   });
 
+  it("imports people without employeeType (or with it in another case) into files whose plan leaves them alone", async () => {
+    const others = [
+      `dn: uid=gus,${PEOPLE}\nobjectClass: inetOrgPerson\nuid: gus\ncn: Gus Grey\nsn: Grey\n`,
+      `dn: uid=hal,${PEOPLE}\nobjectClass: inetOrgPerson\nuid: hal\ncn: Hal Hill\nsn: Hill\nemployeeType: Contractor\n`,
+    ].join("\n");
+    const { server, repo } = await setup(`${MANAGERS}\n${others}`);
+    const types = async (): Promise<string[]> =>
+      (await search(server, PEOPLE, "(|(uid=gus)(uid=hal))", ["employeeType"]))
+        .map((e) => `${e.dn} ${e.values("employeeType").join(",")}`)
+        .sort();
+    const before = await types();
+    expect(before).toEqual([`${uid("gus")} `, `${uid("hal")} Contractor`]);
+    const imported = await repo.run(["import", "--provider", "ldap"]);
+    expect(imported.code).toBe(0);
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    // Neither is told an employment type: gus's is absent from the file, hal's matches it.
+    const touching = changeLines(planned.stdout).filter((line) => / user\/(gus|hal)\b/.test(line));
+    expect(touching).toEqual([]);
+    expect(await repo.read("access/imported/ldap.yaml")).toMatch(/id: hal[\s\S]*employmentType: contractor/);
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    expect(await types()).toEqual(before);
+  });
+
   it("reverts members changed with ldapmodify as drift, disables the stranger, then converges", async () => {
     const { server, repo } = await setup();
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
