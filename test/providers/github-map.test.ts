@@ -82,6 +82,8 @@ describe("github map: teams", () => {
     ["team-platform-write", "team-platform-write"],
     ["Platform Team", "platform-team"],
     ["  SRE / On-call!! ", "sre-on-call"],
+    ["team_ops_read", "team_ops_read"],
+    ["team.ops", "team-ops"],
   ])("slugs team name %j as %j, like GitHub", (name, slug) => {
     expect(slugForTeamName(name)).toBe(slug);
   });

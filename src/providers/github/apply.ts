@@ -6,7 +6,7 @@ import { PER_PAGE } from "./session.ts";
 import { assertRemovableFromOrg } from "./guards.ts";
 import { requirePinnedAccount } from "./identity.ts";
 import { normalizeLogin, slugForTeamName } from "./map.ts";
-import { readViewer } from "./read.ts";
+import { readAdmins, readViewer } from "./read.ts";
 import { statusOf } from "./client.ts";
 
 function operationOf(change: Change): string {
@@ -20,15 +20,22 @@ function operationOf(change: Change): string {
 }
 
 async function team(s: GithubSession, group: string, operation: string): Promise<GithubTeamInfo> {
+  // Group names read from GitHub are its slugs, as GitHub spelt them: look them up as they are first.
+  // GitHub's slug rule is not published (it keeps "_", turns "." into "-"), so predicting one is a fallback.
   const slug = slugForTeamName(group);
-  const known = s.teams.get(slug);
+  const known = s.teams.get(group.toLowerCase()) ?? s.teams.get(slug);
   if (known) return known;
   try {
     const { data } = await s.client.octokit.request("GET /orgs/{org}/teams/{team_slug}", {
       org: s.settings.org,
       team_slug: slug,
     });
-    const info = { id: data.id, slug: data.slug, parentSlug: data.parent?.slug ?? null };
+    const info = {
+      id: data.id,
+      slug: data.slug,
+      parentSlug: data.parent?.slug ?? null,
+      privacy: data.privacy,
+    };
     s.teams.set(slug, info);
     return info;
   } catch (error) {
@@ -61,14 +68,23 @@ async function applyUser(
       return `invited (invitation ${String(data.id)}, pending until accepted)`;
     }
     case "disable":
-    case "delete":
+    case "delete": {
       // GitHub has no disabled state: leaving the organization is the way off (it also ends team memberships).
       await assertRemovableFromOrg(s, change.account, operation);
-      await octokit.request("DELETE /orgs/{org}/memberships/{username}", {
-        org,
-        username: normalizeLogin(change.account),
-      });
+      const username = normalizeLogin(change.account);
+      try {
+        await octokit.request("DELETE /orgs/{org}/memberships/{username}", { org, username });
+      } catch (error) {
+        // Someone the read saw only with a failed (expired) invitation has no membership and no open
+        // invitation: GitHub answers 404, and there is nothing left to withdraw.
+        if (statusOf(error) === 404 && s.failedOnly.has(username)) {
+          s.failedOnly.delete(username);
+          return "nothing to remove: only a failed invitation, which GitHub keeps and cannot withdraw";
+        }
+        throw error;
+      }
       return "removed from the organization";
+    }
     case "update":
     case "revoke-sessions":
       throw new ProviderError(
@@ -77,6 +93,21 @@ async function applyUser(
         `GitHub accounts are managed by their owners; ${change.action} is not supported`,
       );
   }
+}
+
+/**
+ * gatehouse knows a team by its slug, which GitHub makes from the name. A group whose name is not the slug
+ * GitHub would make (e.g. "team.ops" becomes "team-ops") would never match its team: every plan would create
+ * it again and, in authoritative mode, delete the team it did create. Refused before anything is sent.
+ */
+function refuseUnmatchableName(s: GithubSession, name: string, operation: string): void {
+  const slug = slugForTeamName(name);
+  if (slug === name) return;
+  throw new ProviderError(
+    s.name,
+    operation,
+    `refused: GitHub would give a team named ${name} the slug ${slug}, and gatehouse knows GitHub teams by slug, so the group could never match its team; name the group ${slug === "" ? "with letters, digits, '-' or '_'" : slug}`,
+  );
 }
 
 /**
@@ -89,6 +120,7 @@ async function createTeam(
   operation: string,
 ): Promise<{ id: number; slug: string }> {
   const org = s.settings.org;
+  refuseUnmatchableName(s, change.group, operation);
   try {
     const { data } = await s.client.octokit.request("POST /orgs/{org}/teams", {
       org,
@@ -123,7 +155,13 @@ async function applyGroup(
   switch (change.action) {
     case "create": {
       const data = await createTeam(s, change, operation);
-      s.teams.set(data.slug, { id: data.id, slug: data.slug, parentSlug: null });
+      s.teams.set(data.slug, {
+        id: data.id,
+        slug: data.slug,
+        parentSlug: null,
+        privacy:
+          "privacy" in data && typeof data.privacy === "string" ? data.privacy : s.settings.teamPrivacy,
+      });
       // GitHub makes the creating account a maintainer; membership is the plan's business, so take it out.
       // An installation token has no account, and GitHub adds no maintainer for it.
       const viewer = await readViewer(s);
@@ -139,6 +177,7 @@ async function applyGroup(
     case "update": {
       const t = await team(s, change.group, operation);
       const name = change.fields.find((f) => f.field === "name")?.after;
+      if (name) refuseUnmatchableName(s, name, operation);
       const { data } = await octokit.request("PATCH /orgs/{org}/teams/{team_slug}", {
         org,
         team_slug: t.slug,
@@ -189,18 +228,30 @@ async function applyMembership(
           `refused: team ${child.slug} already has parent ${child.parentSlug}; a GitHub team has one parent`,
         );
       }
-      await octokit.request("PATCH /orgs/{org}/teams/{team_slug}", {
+      // "When a team is nested, the privacy for parent teams cannot be secret": GitHub answers 422.
+      if (parent.privacy === "secret") {
+        throw new ProviderError(
+          s.name,
+          operation,
+          `refused: team ${parent.slug} is secret, and GitHub does not let a secret team be a parent; make it closed first (on GitHub, or create teams with teamPrivacy: closed)`,
+        );
+      }
+      const { data } = await octokit.request("PATCH /orgs/{org}/teams/{team_slug}", {
         org,
         team_slug: child.slug,
         parent_team_id: parent.id,
+        // A child team is always closed on GitHub; say so rather than rely on GitHub changing it.
+        ...(child.privacy === "secret" ? { privacy: "closed" as const } : {}),
       });
-      s.teams.set(child.slug, { ...child, parentSlug: parent.slug });
+      assertParent(s, operation, child.slug, data.parent?.id ?? null, parent);
+      s.teams.set(child.slug, { ...child, parentSlug: parent.slug, privacy: data.privacy });
     } else if (child.parentSlug === parent.slug) {
-      await octokit.request("PATCH /orgs/{org}/teams/{team_slug}", {
+      const { data } = await octokit.request("PATCH /orgs/{org}/teams/{team_slug}", {
         org,
         team_slug: child.slug,
         parent_team_id: null,
       });
+      assertParent(s, operation, child.slug, data.parent?.id ?? null, null);
       s.teams.set(child.slug, { ...child, parentSlug: null });
     }
     return undefined;
@@ -214,8 +265,16 @@ async function applyMembership(
     });
     return undefined;
   }
-  await requirePinnedAccount(s, username, operation);
   const role = change.role ?? "member";
+  // GitHub reports an org owner as maintainer of every team they are in, whatever role was set, so taking
+  // an owner down to member changes nothing GitHub shows: send nothing (a plan asks again on every run).
+  if (role === "member" && s.directMembers.get(parent.slug)?.has(username) === true) {
+    const owners = await readAdmins(s);
+    if (owners.has(username)) {
+      return "nothing sent: an org owner is always shown as a team maintainer on GitHub";
+    }
+  }
+  await requirePinnedAccount(s, username, operation);
   const { data } = await octokit.request("PUT /orgs/{org}/teams/{team_slug}/memberships/{username}", {
     org,
     team_slug: parent.slug,
@@ -223,6 +282,25 @@ async function applyMembership(
     role,
   });
   return data.state === "pending" ? "pending: invited to the organization with this team" : undefined;
+}
+
+/**
+ * GitHub answers a parent change it did not make with the team as it is: a parent/child request waits for
+ * an owner, or a maintainer of both teams, to approve it (seen with GitHub App tokens). Not applied, then.
+ */
+function assertParent(
+  s: GithubSession,
+  operation: string,
+  child: string,
+  actual: number | null,
+  wanted: GithubTeamInfo | null,
+): void {
+  if (actual === (wanted?.id ?? null)) return;
+  throw new ProviderError(
+    s.name,
+    operation,
+    `GitHub accepted the request but team ${child} ${wanted === null ? "still has its parent" : `is not under ${wanted.slug}`}: the change probably waits for approval by an org owner or a maintainer of both teams (a pending parent/child request)`,
+  );
 }
 
 /** Applies one change; throws ProviderError (or an Octokit error the caller translates) when it fails. */

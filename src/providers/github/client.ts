@@ -104,7 +104,10 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     request: { fetch: countingFetch },
     // 5xx and dropped connections: at most maxRetries more tries (4xx other than rate limits are final);
     // never for POST (see the request hook below).
-    retry: { retries: options.maxRetries },
+    // 429 is a rate limit, the throttling plugin's business (it honours retry-after and gives up after
+    // maxRetries); left to this plugin too, it would be sent again on its own 1 s, 4 s, 9 s schedule after
+    // the throttling plugin gave up, while GitHub still refuses (the default list lacks 429).
+    retry: { retries: options.maxRetries, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
     log: {
       debug: () => undefined,
       info: () => undefined,
@@ -198,6 +201,17 @@ function bodyOf(error: unknown): GithubErrorBody {
   return { ...(message === undefined ? {} : { message }), errors };
 }
 
+/** A response header of an Octokit failure, if it has one. */
+function headerOf(error: unknown, name: string): string | undefined {
+  if (typeof error !== "object" || error === null || !("response" in error)) return undefined;
+  const response: unknown = error.response;
+  if (typeof response !== "object" || response === null || !("headers" in response)) return undefined;
+  const headers: unknown = response.headers;
+  if (typeof headers !== "object" || headers === null) return undefined;
+  const value: unknown = Reflect.get(headers, name);
+  return typeof value === "string" ? value : undefined;
+}
+
 /** Turns an Octokit failure into a ProviderError with GitHub's own words (never headers or the token). */
 export function toProviderError(provider: string, operation: string, error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
@@ -212,15 +226,26 @@ export function toProviderError(provider: string, operation: string, error: unkn
         ? error.message
         : String(error)
       : `GitHub answered ${String(status)}${body.message ? `: ${body.message}` : ""}${details.length > 0 ? ` (${details.join("; ")})` : ""}`;
+  // A primary rate limit GitHub answers with 403 (or 429) and x-ratelimit-remaining: 0; it passes at reset.
+  const remaining = headerOf(error, "x-ratelimit-remaining");
+  const rateLimited =
+    (status === 403 || status === 429) && (remaining === "0" || /rate limit/i.test(body.message ?? ""));
+  const reset = Number(headerOf(error, "x-ratelimit-reset"));
   const hint =
     status === 401
       ? "; the token is missing, expired or revoked"
-      : status === 403
-        ? "; the token may lack the admin:org scope or owner rights"
-        : "";
+      : rateLimited
+        ? `; GitHub's rate limit is used up${Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : ""}: try again later`
+        : status === 403 && /SAML|SSO/i.test(body.message ?? "")
+          ? "; the organization enforces SAML single sign-on: authorize the token for it (token settings, Configure SSO)"
+          : status === 403 && /team sync|identity provider|IdP/i.test(body.message ?? "")
+            ? "; the team is synchronized with the identity provider: change its membership there"
+            : status === 403
+              ? "; the token may lack the admin:org scope or owner rights"
+              : "";
   return new ProviderError(provider, operation, `${what}${hint}`, {
     ...(status === undefined ? {} : { status }),
-    isTransient: status === undefined || status === 429 || status >= 500,
+    isTransient: status === undefined || status === 429 || status >= 500 || rateLimited,
     cause: error,
   });
 }

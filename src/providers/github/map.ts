@@ -6,11 +6,15 @@ export function normalizeLogin(login: string): string {
   return login.toLowerCase();
 }
 
-/** GitHub's slug for a team name: lower case, runs of other characters become one "-". */
+/**
+ * GitHub's slug for a team name: lower case, runs of other characters become one "-"; underscores are kept
+ * (a team named "team_ops" has the slug "team_ops"; "team.ops" becomes "team-ops"). GitHub does not publish
+ * the rule: read slugs back from its answers, and use this only to predict one.
+ */
 export function slugForTeamName(name: string): string {
   return name
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/[^a-z0-9_]+/g, "-")
     .replace(/^-+|-+$/g, "");
 }
 

@@ -55,6 +55,8 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
     ids: new Map(),
     teams: new Map(),
     findings: [],
+    failedOnly: new Set(),
+    directMembers: new Map(),
   };
   const capabilities: Capabilities = {
     nesting: config.nesting,

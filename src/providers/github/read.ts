@@ -101,6 +101,11 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
     );
   }
   const users = mapUsers(members, s.settings.retryFailedInvitations ? pending : [...pending, ...stillFailed]);
+  s.failedOnly = new Set(
+    s.settings.retryFailedInvitations
+      ? []
+      : stillFailed.flatMap((i) => (i.login === null ? [] : [normalizeLogin(i.login)])),
+  );
 
   // Pending team memberships ride on the invitation; they count as members so they are not re-sent.
   const invitedTo = new Map<string, string[]>();
@@ -116,7 +121,10 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
   }
 
   s.teams.clear();
-  for (const t of teams) s.teams.set(t.slug, { id: t.id, slug: t.slug, parentSlug: t.parent?.slug ?? null });
+  s.directMembers.clear();
+  for (const t of teams) {
+    s.teams.set(t.slug, { id: t.id, slug: t.slug, parentSlug: t.parent?.slug ?? null, privacy: t.privacy });
+  }
   const children = new Map<string, string[]>();
   for (const t of teams) {
     if (t.parent) children.set(t.parent.slug, [...(children.get(t.parent.slug) ?? []), t.slug]);
@@ -139,6 +147,7 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
         ),
       );
       const direct = directTeamMembers(listed.get(t.slug) ?? [], childLogins, maintainersOf.get(t.slug));
+      s.directMembers.set(t.slug, new Set(direct.members));
       return mapTeam(t, direct, children.get(t.slug) ?? [], invitedTo.get(t.slug) ?? [], s.nesting);
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -7,6 +7,8 @@ export interface GithubTeamInfo {
   readonly id: number;
   readonly slug: string;
   readonly parentSlug: string | null;
+  /** "secret" or "closed"; undefined when not known. GitHub refuses a secret team as a parent. */
+  readonly privacy?: string | undefined;
 }
 
 export interface GithubSession {
@@ -27,6 +29,13 @@ export interface GithubSession {
   readonly teams: Map<string, GithubTeamInfo>;
   /** What the last read found: identity problems, failed invitations; one line each. */
   findings: string[];
+  /**
+   * Logins (lower case) the last read reported as pending only because of a failed (e.g. expired)
+   * invitation: GitHub has no membership or open invitation of theirs to withdraw.
+   */
+  failedOnly: Set<string>;
+  /** Team slug → direct members (lower case) found by the last read. */
+  readonly directMembers: Map<string, Set<string>>;
 }
 
 /** The page size GitHub allows at most. */

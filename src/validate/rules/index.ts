@@ -2,7 +2,7 @@ import type { Rule } from "../rule.ts";
 import { unknownReferences } from "./unknown-references.ts";
 import { duplicateEntries } from "./duplicate-entries.ts";
 import { groupNesting } from "./group-nesting.ts";
-import { groupNaming } from "./group-naming.ts";
+import { githubTeamNames, groupNaming } from "./group-naming.ts";
 import { groupOwners } from "./group-owners.ts";
 import { separationOfDuties } from "./separation-of-duties.ts";
 import { grantWindows } from "./grant-windows.ts";
@@ -18,6 +18,7 @@ export const RULES: readonly Rule[] = [
   duplicateEntries,
   groupNesting,
   groupNaming,
+  githubTeamNames,
   groupOwners,
   separationOfDuties,
   grantWindows,

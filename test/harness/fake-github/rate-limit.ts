@@ -7,6 +7,8 @@ export interface SecondaryLimitRule {
   retryAfter: number;
   /** Which requests it hits; default: every request. */
   match?: (method: string, path: string) => boolean;
+  /** GitHub answers a secondary rate limit with 403 or 429 ("you will receive a 403 or 429 response"). */
+  status?: 403 | 429;
 }
 
 export class RateLimits {
@@ -20,11 +22,11 @@ export class RateLimits {
   }
 
   /** Seconds to wait when this request hits an injected secondary limit; undefined otherwise. */
-  takeSecondary(method: string, path: string): number | undefined {
+  takeSecondary(method: string, path: string): { retryAfter: number; status: 403 | 429 } | undefined {
     const rule = this.secondary.find((r) => r.count > 0 && (r.match?.(method, path) ?? true));
     if (!rule) return undefined;
     rule.count -= 1;
-    return rule.retryAfter;
+    return { retryAfter: rule.retryAfter, status: rule.status ?? 403 };
   }
 
   headers(): Record<string, string> {

@@ -48,6 +48,8 @@ export function seedTeam(fake: FakeGithub, orgLogin: string, options: SeedTeamOp
   const { state } = fake;
   const org = state.requireOrg(orgLogin);
   const parent = options.parent === undefined ? undefined : state.teamBySlug(org, slugify(options.parent));
+  // GitHub has no secret parent teams ("the `privacy` for parent teams cannot be `secret`").
+  if (parent) parent.privacy = "closed";
   const now = state.now();
   const team: FakeTeam = {
     id: state.newId(),

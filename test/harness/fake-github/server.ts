@@ -87,9 +87,14 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     const method = (req.method ?? "GET").toUpperCase();
     const text = await readBody(req);
     const reply = ((): Reply => {
-      const retryAfter = rateLimits.takeSecondary(method, url.pathname);
-      if (retryAfter !== undefined) {
-        return { ...forbidden(SECONDARY_LIMIT_MESSAGE), headers: { "retry-after": String(retryAfter) } };
+      const limited = rateLimits.takeSecondary(method, url.pathname);
+      if (limited !== undefined) {
+        const refusal = forbidden(SECONDARY_LIMIT_MESSAGE);
+        return {
+          status: limited.status,
+          body: { ...(refusal.body as object), status: String(limited.status) },
+          headers: { "retry-after": String(limited.retryAfter) },
+        };
       }
       const fault = takeFault(method, url.pathname, false);
       if (fault) return fault;

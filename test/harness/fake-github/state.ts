@@ -52,6 +52,12 @@ export interface FakeOrg {
   teamMemberFields: boolean;
   /** GitHub App installations with organization administration rights, by their bot account id. */
   installations: Set<number>;
+  /**
+   * Setting a team's parent needs approval: GitHub turns the change into a pending parent/child request
+   * when the actor is not an owner or maintainer of both teams (seen with GitHub App tokens), and the
+   * team's `parent` stays as it was in the answer.
+   */
+  nestingNeedsApproval: boolean;
 }
 
 export interface FakeComment {
@@ -193,6 +199,7 @@ export class FakeGithubState {
       teams: [],
       teamMemberFields: false,
       installations: new Set(),
+      nestingNeedsApproval: false,
     };
     this.orgs.set(login.toLowerCase(), org);
     return org;
@@ -300,6 +307,14 @@ export class FakeGithubState {
 
   pendingInvitation(org: FakeOrg, userId: number): FakeInvitation | undefined {
     return org.invitations.find((i) => i.inviteeId === userId && i.failedAt === null);
+  }
+
+  /**
+   * The team role GitHub reports: "The `role` for organization owners is set to `maintainer`" (Get team
+   * membership), whatever role they were added with; the stored role shows again if they stop being owners.
+   */
+  reportedTeamRole(org: FakeOrg, userId: number, stored: TeamRole): TeamRole {
+    return org.members.get(userId) === "admin" ? "maintainer" : stored;
   }
 
   childTeams(org: FakeOrg, team: FakeTeam): FakeTeam[] {

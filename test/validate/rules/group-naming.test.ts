@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NOW, briefs, configYaml, validateFiles } from "../../helpers/access-tree.ts";
-import { groupNaming } from "../../../src/validate/rules/group-naming.ts";
+import { githubTeamNames, groupNaming } from "../../../src/validate/rules/group-naming.ts";
 import type { AccessModel } from "../../../src/model/access.ts";
 
 const USERS = "users:\n  - id: alice\n    name: Alice\n";
@@ -63,5 +63,43 @@ describe("group-naming", () => {
     expect(found[0]?.message).toMatch(
       /^policy\.groupNaming is not a valid regular expression \(.+\); fix the pattern\.$/,
     );
+  });
+});
+
+describe("github-team-names", () => {
+  const config = `providers:
+  gh: { type: github, org: acme, tokenEnv: GH_TOKEN }
+  directory: { type: local, path: .gatehouse/directory.json }
+`;
+  const groups = `groups:
+  - name: team.ops
+    owners: [alice]
+  - name: team_db
+    owners: [alice]
+  - name: lab.local
+    owners: [alice]
+    providers: [directory]
+`;
+
+  it("refuses a group going to GitHub whose name is not the slug GitHub would give its team", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": config,
+      "users/people.yaml": USERS,
+      "groups/teams.yaml": groups,
+    });
+    // team_db keeps its underscore on GitHub; lab.local never goes there.
+    expect(briefs(result.diagnostics, githubTeamNames.codes)).toEqual([
+      "access/groups/teams.yaml:2:5 error GH231",
+    ]);
+    expect(result.diagnostics.find((d) => d.code === "GH231")?.message).toContain('to "team-ops"');
+  });
+
+  it("says nothing without a GitHub provider", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": USERS,
+      "groups/teams.yaml": groups,
+    });
+    expect(briefs(result.diagnostics, githubTeamNames.codes)).toEqual([]);
   });
 });

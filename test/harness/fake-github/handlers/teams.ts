@@ -8,10 +8,14 @@ import { route } from "../router.ts";
 import { team as teamJson, teamFull, teamMember, teamMembership } from "../wire.ts";
 import { isReply, orgFor } from "./org-members.ts";
 
+/**
+ * GitHub's slug for a team name: lower case, runs of other characters become one "-"; underscores are kept
+ * (a team named "team_ops" has the slug "team_ops", while "team.ops" becomes "team-ops").
+ */
 export function slugify(name: string): string {
   return name
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/[^a-z0-9_]+/g, "-")
     .replace(/^-+|-+$/g, "");
 }
 
@@ -60,6 +64,9 @@ function checkTeamBody(
       if (p === self) return teamError("parent_team_id", "invalid", "A team cannot be its own ancestor");
       p = org.teams.find((t) => t.id === p?.parentId);
     }
+    // "When a team is nested, the `privacy` for parent teams cannot be `secret`."
+    if (parent.privacy === "secret")
+      return teamError("parent_team_id", "invalid", "A parent team cannot be secret");
     parentId = rawParent;
   } else if (rawParent !== undefined) return teamError("parent_team_id", "invalid");
   const parentAfter = parentId === undefined ? (self?.parentId ?? null) : parentId;
@@ -130,7 +137,7 @@ export const teamRoutes: readonly Route[] = [
     const description = field(ctx.body, "description");
     if (typeof description === "string") team.description = description;
     if (checked.privacy) team.privacy = checked.privacy;
-    if (checked.parentId !== undefined) team.parentId = checked.parentId;
+    if (checked.parentId !== undefined && !org.nestingNeedsApproval) team.parentId = checked.parentId;
     if (team.parentId !== null) team.privacy = "closed";
     team.updatedAt = ctx.state.now();
     return ok(teamFull(ctx.api, org, team));
@@ -168,6 +175,7 @@ export const teamRoutes: readonly Route[] = [
     const role = ctx.query.get("role") ?? "all";
     const members = ctx.state
       .effectiveTeamMembers(found.org, found.team)
+      .map((m) => ({ ...m, role: ctx.state.reportedTeamRole(found.org, m.userId, m.role) }))
       .filter((m) => role === "all" || m.role === role)
       .flatMap((m) => {
         const user = ctx.state.users.get(m.userId);
@@ -185,7 +193,18 @@ export const teamRoutes: readonly Route[] = [
     const pending = team.pending.get(user.id);
     if (pending) return ok(teamMembership(ctx.api, org, team, user, pending, "pending"));
     const member = ctx.state.effectiveTeamMembers(org, team).find((m) => m.userId === user.id);
-    return member ? ok(teamMembership(ctx.api, org, team, user, member.role, "active")) : notFound();
+    return member
+      ? ok(
+          teamMembership(
+            ctx.api,
+            org,
+            team,
+            user,
+            ctx.state.reportedTeamRole(org, user.id, member.role),
+            "active",
+          ),
+        )
+      : notFound();
   }),
   route("PUT /orgs/{org}/teams/{team_slug}/memberships/{username}", (ctx) => {
     const found = teamFor(ctx, true);
@@ -201,7 +220,9 @@ export const teamRoutes: readonly Route[] = [
     }
     if (org.members.has(user.id)) {
       team.members.set(user.id, role);
-      return ok(teamMembership(ctx.api, org, team, user, role, "active"));
+      return ok(
+        teamMembership(ctx.api, org, team, user, ctx.state.reportedTeamRole(org, user.id, role), "active"),
+      );
     }
     // Not an org member: GitHub invites them to the org; the team membership waits for acceptance.
     let pendingInvitation = ctx.state.pendingInvitation(org, user.id);
