@@ -28,11 +28,29 @@ export interface HeldMembership {
   readonly approvals?: ApprovalsRecord;
 }
 
+/**
+ * A membership a run announced (an `intent`) and never recorded an outcome for: the run was killed or
+ * crashed between the write and its journal entries, so the system may well hold it (the next plan
+ * finds it there and adds nothing, so no later entry confirms it either).
+ */
+export interface UnconfirmedMembership {
+  readonly member: string;
+  readonly memberKind: "user" | "group";
+  /** When the run announced it. */
+  readonly since: string;
+  /** `seq` of the run's apply-start entry. */
+  readonly runSeq: number;
+  readonly commit?: string;
+  readonly actor?: string;
+}
+
 export interface GroupAccessAt {
   readonly provider: string;
   /** The group's name on that date (it may have been renamed since). */
   readonly group: string;
   readonly members: readonly HeldMembership[];
+  /** Members an interrupted run may have added: announced, never confirmed or refused. */
+  readonly unconfirmed: readonly UnconfirmedMembership[];
   /** Whether the journal knew the group by then (a create, or any change to it). */
   readonly isKnown: boolean;
 }
@@ -64,6 +82,13 @@ export async function accessAt(
   const known = new Set<string>(); // provider\ngroup, as known by then
   const runs = new Map<number, { commit?: string; actor: string; approvals?: ApprovalsRecord }>();
   const renames: Rename[] = [];
+  // run seq + change address → a granting membership change announced and not yet answered
+  const pending = new Map<string, { provider: string; group: string; held: UnconfirmedMembership }>();
+  const dropPending = (provider: string, group: string, member?: string): void => {
+    for (const [key, p] of pending)
+      if (p.provider === provider && p.group === group && (member === undefined || p.held.member === member))
+        pending.delete(key);
+  };
   const groupsOf = (provider: string): Map<string, Map<string, HeldMembership>> => {
     let groups = held.get(provider);
     if (!groups) held.set(provider, (groups = new Map<string, Map<string, HeldMembership>>()));
@@ -78,7 +103,32 @@ export async function accessAt(
       });
       return;
     }
-    if (entry.type !== "change" || entry.outcome !== "applied") return;
+    if (entry.type === "intent") {
+      if (entry.at > until) return;
+      const run = runs.get(entry.runSeq);
+      for (const id of entry.changeIds) {
+        const address = membershipOf(id, entry.provider);
+        if (address === undefined) continue;
+        pending.set(`${String(entry.runSeq)}\n${id}`, {
+          provider: entry.provider,
+          group: address.group,
+          held: {
+            member: address.member,
+            memberKind: address.memberKind,
+            since: entry.at,
+            runSeq: entry.runSeq,
+            ...(run?.commit === undefined ? {} : { commit: run.commit }),
+            ...(run === undefined ? {} : { actor: run.actor }),
+          },
+        });
+      }
+      return;
+    }
+    if (entry.type !== "change") return;
+    // An outcome, whatever it is, answers the announcement (an add confirmed later than `until` was
+    // still in flight then, as good as not made).
+    pending.delete(`${String(entry.runSeq)}\n${entry.changeId}`);
+    if (entry.outcome !== "applied") return;
     const { change } = entry;
     const to = renamedGroupTo(change);
     if (to !== undefined && change.kind === "group")
@@ -87,7 +137,10 @@ export async function accessAt(
     const groups = groupsOf(entry.provider);
     if (change.kind === "group") {
       known.add(`${entry.provider}\n${change.group}`);
-      if (change.action === "delete") groups.delete(change.group);
+      if (change.action === "delete") {
+        groups.delete(change.group);
+        dropPending(entry.provider, change.group);
+      }
       if (to !== undefined) {
         const members = groups.get(change.group);
         groups.delete(change.group);
@@ -103,6 +156,7 @@ export async function accessAt(
     const key = `${change.memberKind}\n${change.member}`;
     if (change.action === "remove") {
       members.delete(key);
+      dropPending(entry.provider, change.group, change.member);
       return;
     }
     const run = runs.get(entry.runSeq);
@@ -135,7 +189,13 @@ export async function accessAt(
     }
   }
 
-  const providers = [...new Set([...held.keys(), ...renames.map((r) => r.provider)])]
+  const providers = [
+    ...new Set([
+      ...held.keys(),
+      ...renames.map((r) => r.provider),
+      ...[...pending.values()].map((p) => p.provider),
+    ]),
+  ]
     .filter((p) => query.provider === undefined || p === query.provider)
     .sort();
   const groups = providers.map((provider): GroupAccessAt => {
@@ -146,7 +206,33 @@ export async function accessAt(
     const members = [...(held.get(provider)?.get(name)?.values() ?? [])].sort((a, b) =>
       a.member < b.member ? -1 : a.member > b.member ? 1 : 0,
     );
-    return { provider, group: name, members, isKnown: known.has(`${provider}\n${name}`) };
+    const confirmed = new Set(members.map((m) => `${m.memberKind}\n${m.member}`));
+    const unconfirmed = [
+      ...new Map(
+        [...pending.values()]
+          .filter((p) => p.provider === provider && p.group === name)
+          .map((p) => [`${p.held.memberKind}\n${p.held.member}`, p.held] as const)
+          .filter(([key]) => !confirmed.has(key)),
+      ).values(),
+    ].sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
+    return { provider, group: name, members, unconfirmed, isKnown: known.has(`${provider}\n${name}`) };
   });
   return { at: until, entries, groups };
+}
+
+/** The group and member of a membership change address (membershipAddress), or undefined for any other. */
+function membershipOf(
+  id: string,
+  provider: string,
+): { group: string; member: string; memberKind: "user" | "group" } | undefined {
+  const prefix = `${provider}:membership/`;
+  if (!id.startsWith(prefix)) return undefined;
+  const rest = id.slice(prefix.length);
+  const slash = rest.indexOf("/");
+  if (slash <= 0) return undefined;
+  const group = rest.slice(0, slash);
+  const member = rest.slice(slash + 1);
+  return member.startsWith("group:")
+    ? { group, member: member.slice("group:".length), memberKind: "group" }
+    : { group, member, memberKind: "user" };
 }

@@ -14,7 +14,7 @@ import {
   type NewJournalEntry,
 } from "../audit/journal.ts";
 import { readSetAside, retireSetAside, setAside } from "../audit/set-aside.ts";
-import { MANAGING_ACTIONS } from "../audit/journal-fold.ts";
+import { foldJournal, MANAGING_ACTIONS } from "../audit/journal-fold.ts";
 import { planChecksum } from "./saved-plan.ts";
 import { appendAll, firstFew } from "../model/lists.ts";
 
@@ -248,5 +248,10 @@ export async function runApply(
       { cause: journalError },
     );
   }
+  // Move this machine's anchor (the fold cache) past the run's own entries. It stood where the plan
+  // read the journal, before them: cut off the end, the run just recorded went unnoticed by verify and
+  // by the next plan and apply. The fold reads only the entries added since.
+  if (options.cacheDir !== undefined)
+    await foldJournal(options.journalPath, options.cacheDir).catch(() => undefined);
   return { ...result, journal: { first: start.seq, last: last.seq, headHash: last.hash, start } };
 }

@@ -3,7 +3,7 @@
  * `journal verify` points at it, and the next apply records its end as interrupted, with what the run's
  * entries say, before its own run: the journal then accounts for every run it holds.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { JournalEntry } from "../../src/audit/journal-entry.ts";
@@ -29,6 +29,18 @@ async function entries(journal: string): Promise<JournalEntry[]> {
     .map((line) => JSON.parse(line) as JournalEntry);
 }
 
+/**
+ * The journal as a run killed after `lines` left it. A finished apply moves this machine's anchor (the
+ * fold cache) past its own entries; a killed one never got that far, so the anchor goes too (where the
+ * plan before the run left it is not what these tests are about).
+ */
+async function killedAt(journal: string, lines: readonly string[]): Promise<void> {
+  await writeFile(journal, lines.join("\n") + "\n");
+  const cache = path.join(path.dirname(journal), "cache");
+  for (const name of await readdir(cache))
+    if (/^journal-[0-9a-f]{16}\.json$/.test(name)) await rm(path.join(cache, name));
+}
+
 describe("an apply that died before its end", () => {
   it("is reported by verify and closed as interrupted by the next apply", async () => {
     const tree = await writeAccessTree(FILES);
@@ -39,7 +51,7 @@ describe("an apply that died before its end", () => {
     // The run as it stood when it was killed: started, one write announced, nothing confirmed after it.
     const cut = lines.findIndex((l) => (JSON.parse(l) as JournalEntry).type === "intent");
     expect(cut).toBeGreaterThan(0);
-    await writeFile(journal, lines.slice(0, cut + 1).join("\n") + "\n");
+    await killedAt(journal, lines.slice(0, cut + 1));
     const announced = (JSON.parse(lines[cut] ?? "{}") as { changeIds: string[] }).changeIds;
     expect(announced.length).toBeGreaterThan(0);
 
@@ -109,7 +121,7 @@ describe("an apply that died before its end", () => {
     expect(announced.changeIds).toEqual([]);
     // The run as it stood when it was killed right after announcing the narrowing write.
     const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
-    await writeFile(journal, lines.slice(0, narrowing + 1).join("\n") + "\n");
+    await killedAt(journal, lines.slice(0, narrowing + 1));
 
     const verify = await runCliIn(tree.cwd, ["journal", "verify"]);
     expect(verify.stdout).toContain("announced with no outcome");

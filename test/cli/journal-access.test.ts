@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
@@ -88,5 +88,37 @@ describe("explain", () => {
     expect(explained.stdout).toContain(
       "expired grant (until 2026-03-01T00:00:00Z) at access/groups/teams.yaml:4:15: no longer held; a plan removes it where it is still there",
     );
+  });
+
+  it("names the members a run that died announced and never confirmed: the system may hold them", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
+      "groups/teams.yaml": team("ops", "ann, bob"),
+    });
+    trees.push(tree);
+    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    // Killed after the membership writes were announced (and made), before their outcomes were written.
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
+    const cut = lines.findIndex((l) => l.includes('"type":"intent"') && l.includes(":membership/ops/"));
+    expect(cut).toBeGreaterThan(0);
+    await writeFile(journal, lines.slice(0, cut + 1).join("\n") + "\n");
+    const out = await cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", "--at", "2026-03-15"]);
+    expect(out.code).toBe(0);
+    expect(out.out).toContain("ops in app at 2026-03-15T23:59:59.999Z: 0 member(s) gatehouse applied");
+    expect(out.out).toContain("and 2 member(s) a run that was interrupted announced and never confirmed");
+    expect(out.out).toMatch(
+      / {2}\? ann {2}announced 2026-03-01T09:00:00.000Z \(run #1, by .*\), unconfirmed/,
+    );
+    // Before the run, nothing.
+    const before = await cliAt(tree, "2026-06-01T00:00:00Z", [
+      "journal",
+      "access",
+      "ops",
+      "--at",
+      "2026-02-01",
+    ]);
+    expect(before.out).not.toContain("unconfirmed");
   });
 });

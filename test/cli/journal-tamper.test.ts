@@ -78,6 +78,29 @@ describe("a journal changed behind gatehouse's back", () => {
     expect(verify.out).toContain("entries were cut off its end");
   });
 
+  it("notices the last run cut off even when no plan read the journal after it", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": CONFIG,
+      "users/people.yaml": people("ann", "bob"),
+      "groups/teams.yaml": team("ann"),
+    });
+    trees.push(tree);
+    expect((await cli(tree, ["apply", "--yes"])).code).toBe(0);
+    await writeFile(path.join(tree.dir, "groups/teams.yaml"), team("ann", "bob"));
+    expect((await cli(tree, ["apply", "--yes"])).code).toBe(0);
+    // Someone erases the run that gave bob access, straight after it.
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
+    const secondRun = lines.findIndex((l, i) => i > 0 && l.includes('"type":"apply-start"'));
+    await writeFile(journal, lines.slice(0, secondRun).join("\n") + "\n");
+    const verify = await cli(tree, ["journal", "verify"]);
+    expect(verify.code).toBe(1);
+    expect(verify.out).toContain("entries were cut off its end");
+    const plan = await cli(tree, ["plan"]);
+    expect(plan.code).toBe(1);
+    expect(plan.out).toContain(`no longer holds what gatehouse read ${String(lines.length)} entries`);
+  });
+
   it("says so when the record of what was read here is damaged, in plan and in verify", async () => {
     const { tree, journal, lines } = await appliedTwice();
     const cacheDir = path.join(tree.cwd, ".gatehouse/cache");

@@ -45,6 +45,20 @@ describe("what a new user tripped over", () => {
     );
   });
 
+  it("import writes no file when the system holds nothing the files do not (an empty file fails validate)", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n",
+      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [alice]\n    members: [alice]\n",
+    });
+    trees.push(tree);
+    expect((await cli(tree, ["apply", "--yes"])).code).toBe(0);
+    const out = await cli(tree, ["import", "--provider", "directory"]);
+    expect(out.code).toBe(0);
+    expect(out.out).toContain("Nothing to import");
+    expect((await cli(tree, ["validate"])).code).toBe(0);
+  });
+
   it("an unknown --provider is a usage error (64) naming the providers there are", async () => {
     const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
     trees.push(tree);

@@ -391,8 +391,14 @@ describe("identities in the approval gate", () => {
       "providers:\n  app: { type: local, path: .gatehouse/app.json, accountName: email }\npolicy:\n  admins: [rachel]\n";
     const bobAt = (email: string) =>
       USERS.replace("{ id: bob, name: Bob,", `{ id: bob, name: Bob, email: ${email},`);
-    const base = await withConfig(byEmail, bobAt("bob@example.com"));
-    const head = await withConfig(byEmail, bobAt("mallory@evil.example"));
+    // Under accountName: email everyone needs an e-mail (GH232).
+    const everyoneAt = (email: string) =>
+      bobAt(email).replace(
+        /\{ id: (carol|alice|rachel|dave), name: (\w+)/g,
+        "{ id: $1, name: $2, email: $1@example.com",
+      );
+    const base = await withConfig(byEmail, everyoneAt("bob@example.com"));
+    const head = await withConfig(byEmail, everyoneAt("mallory@evil.example"));
     expect(affected(base, head).adminReasons).toEqual(["accounts of user bob changed"]);
     // Where the id names the account, an e-mail is only an attribute.
     const byId = configYaml("policy:\n  admins: [rachel]\n");

@@ -54,6 +54,14 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
       path.relative(path.dirname(out), schemaFor(io.cwd)),
       { caseInsensitiveNames: provider.capabilities.caseInsensitiveNames === true },
     );
+    if (users === 0 && groups === 0) {
+      // A file with neither users nor groups ({}) is one validate refuses (GH100): write none.
+      io.stdout(
+        `Nothing to import: the access files already hold every account and group ${name} has (${String(provider.stats().reads)} read call(s)); nothing was written.\n`,
+      );
+      for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
+      return ExitCode.ok;
+    }
     const files = importPartPaths(out, parts.length);
     // A large directory is written in parts (each well under the loader's per-file limit). Parts left
     // by an earlier, larger import would define the same people twice: they go too, with --force.

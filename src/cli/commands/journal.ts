@@ -168,7 +168,7 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
   const lines: string[] = [];
   for (const g of result.groups) {
     const called = g.group === group ? "" : ` (then called ${g.group})`;
-    if (!g.isKnown) {
+    if (!g.isKnown && g.unconfirmed.length === 0) {
       lines.push(`${group}${called} in ${g.provider} at ${result.at}: gatehouse had not changed it by then`);
       continue;
     }
@@ -191,6 +191,20 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
         `  ${inlineText(who)}  since ${inlineText(m.since)} (journal #${String(m.seq)}${inlineText(run)}${m.actor === undefined ? "" : `, by ${inlineText(m.actor)}`}): ${REASON_TEXT[m.reason]}${inlineText(where)}`,
       );
       if (m.approvals !== undefined) lines.push(`    ${describeRunApprovals(m.approvals)}`);
+    }
+    if (g.unconfirmed.length > 0)
+      lines.push(
+        `  and ${String(g.unconfirmed.length)} member(s) a run that was interrupted announced and never confirmed: ${g.provider} may hold them (a later run that found them there added nothing, so nothing confirms them)`,
+      );
+    for (const m of g.unconfirmed) {
+      const who = m.memberKind === "group" ? `group ${m.member}` : m.member;
+      const run =
+        m.commit === undefined
+          ? ""
+          : `, commit ${m.commit.slice(0, 12)}${m.commit.endsWith("+dirty") ? "+dirty" : ""}`;
+      lines.push(
+        `  ? ${inlineText(who)}  announced ${inlineText(m.since)} (run #${String(m.runSeq)}${inlineText(run)}${m.actor === undefined ? "" : `, by ${inlineText(m.actor)}`}), unconfirmed`,
+      );
     }
   }
   if (result.groups.length === 0)

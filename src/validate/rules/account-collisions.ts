@@ -21,7 +21,7 @@ function isActiveDirectory(provider: ProviderConfig): boolean {
  */
 export const accountCollisions: Rule = {
   name: "account-collisions",
-  codes: ["GH227", "GH230"],
+  codes: ["GH227", "GH230", "GH232"],
   check({ model }) {
     const out: Diagnostic[] = [];
     for (const provider of model.config.providers) {
@@ -29,7 +29,24 @@ export const accountCollisions: Rule = {
       const isAd = isActiveDirectory(provider);
       for (const user of model.users.values()) {
         const account = accountNameFor(user, provider);
-        if (account === undefined) continue;
+        if (account === undefined) {
+          // accountName: email and no e-mail: the person has no account name there, so the plan would
+          // create none, grant nothing, and disable (as not in config) the account they already have.
+          if (provider.users !== "mapped" && provider.accountName === "email")
+            out.push(
+              report(
+                // users: members: only members of the provider's groups need an account there.
+                user.status !== "terminated" && (provider.users ?? "all") === "all" ? "error" : "warning",
+                "GH232",
+                `user "${user.id}" has no email, and provider "${provider.name}" names accounts by e-mail (accountName: email): ` +
+                  (user.status === "terminated"
+                    ? `gatehouse cannot tell which account there is theirs to disable; add the email, or an accounts.${provider.name} entry.`
+                    : `they would get no account and none of their groups there, and an account they have would be disabled; add the email, or an accounts.${provider.name} entry.`),
+                user.source,
+              ),
+            );
+          continue;
+        }
         if (isAd && account.length > AD_ACCOUNT_MAX && user.status !== "terminated")
           out.push(
             report(

@@ -83,4 +83,35 @@ describe("account-collisions", () => {
       'account "frances.berners-lee12345" of user "frances.berners-lee12345" has 24 characters; Active Directory (provider "ad") refuses a user logon name (sAMAccountName) over 20: give the user a shorter accounts.ad entry.',
     );
   });
+
+  it("refuses a user with no email under accountName: email, who would otherwise be offboarded silently", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": config("email"),
+      "users/people.yaml": `users:
+  - id: alice
+    name: Alice
+    email: alice@example.com
+  - id: bob
+    name: Bob
+  - id: carol
+    name: Carol
+    accounts: { directory: carol@example.com }
+  - id: dan
+    name: Dan
+    status: terminated
+`,
+      "groups/team.yaml": `groups:
+  - name: team
+    owners: [alice]
+    members: [alice, bob]
+`,
+    });
+    expect(briefs(result.diagnostics, accountCollisions.codes)).toEqual([
+      "access/users/people.yaml:5:5 error GH232",
+      "access/users/people.yaml:10:5 warning GH232",
+    ]);
+    expect(result.diagnostics.find((d) => d.code === "GH232")?.message).toContain(
+      'user "bob" has no email, and provider "directory" names accounts by e-mail (accountName: email)',
+    );
+  });
 });
