@@ -86,6 +86,14 @@ export async function loadValidModel(
     ...(cacheDir === false ? {} : { cacheDir }),
     ...loadEnvOptions(options.env),
   });
+  if (!tree.hasConfig) {
+    // A mistyped --dir (access/users) is a valid tree of its own; with the built-in default it would
+    // plan against the same local directory under another policy and account naming.
+    throw new ConfigError(
+      `no gatehouse.yaml in ${options.dir}: plan and apply need one to know which systems to reconcile ` +
+        "(check --dir; the quick start's is access/gatehouse.yaml); nothing was changed",
+    );
+  }
   if (hasErrors(tree.diagnostics.filter((d) => !tolerated.has(d.code)))) {
     // Reads started early from gatehouse.yaml are stopped; nothing is written.
     throw new ConfigError("the access files have errors; nothing was changed", tree.diagnostics);

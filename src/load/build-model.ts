@@ -39,6 +39,8 @@ export interface BuildResult {
   readonly model: AccessModel;
   readonly definitions: Definitions;
   readonly diagnostics: Diagnostic[];
+  /** Whether a gatehouse.yaml was added (else `model.config` is the built-in default). */
+  readonly hasConfig: boolean;
 }
 
 export interface ClassifiedDocument {
@@ -413,6 +415,7 @@ export class ModelBuilder {
       model: { users: b.users, groups: b.groups, roles: b.roles, config: this.#config ?? defaultConfig() },
       definitions: b.all,
       diagnostics: b.diagnostics,
+      hasConfig: this.#config !== undefined,
     };
   }
 }

@@ -18,6 +18,8 @@ export interface ValidatedTree {
   readonly diagnostics: readonly Diagnostic[];
   readonly digest: string;
   readonly fileCount: number;
+  /** Whether the tree has its own gatehouse.yaml (else the model holds the built-in default). */
+  readonly hasConfig: boolean;
 }
 
 /**
@@ -40,6 +42,18 @@ export async function validateAccessTree(dir: string, options: ValidateOptions):
   const diagnostics: Diagnostic[] = [];
   appendAll(diagnostics, loaded.diagnostics);
   appendAll(diagnostics, built.diagnostics);
+  if (!built.hasConfig && loaded.fileCount > 0)
+    diagnostics.push({
+      severity: "warning",
+      code: "GH019",
+      message:
+        `no gatehouse.yaml in ${dir}: checked with the built-in default (the local directory ` +
+        ".gatehouse/directory.json, additive, default policy); plan and apply refuse to run without one. " +
+        "Check --dir, or add gatehouse.yaml.",
+      file: path.join(dir, "gatehouse.yaml"),
+      line: 1,
+      column: 1,
+    });
   for (const rule of RULES)
     appendAll(
       diagnostics,
@@ -52,5 +66,6 @@ export async function validateAccessTree(dir: string, options: ValidateOptions):
     diagnostics: capDiagnostics(sortDiagnostics(diagnostics)),
     digest: loaded.digest,
     fileCount: loaded.fileCount,
+    hasConfig: built.hasConfig,
   };
 }

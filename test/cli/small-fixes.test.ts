@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -104,5 +105,24 @@ describe("what a new user tripped over", () => {
     );
     const near = await cli(tree, ["validate", "--dir", "acess"]);
     expect(near.out + near.err).toContain('access directory "acess" does not exist');
+  });
+
+  it("refuses to plan or apply a folder without gatehouse.yaml (a mistyped --dir), and validate says why", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n",
+    });
+    trees.push(tree);
+    const checked = await cli(tree, ["validate", "--dir", "access/users"]);
+    expect(checked.code).toBe(0);
+    expect(checked.out + checked.err).toContain("access/users/gatehouse.yaml:1:1 warning GH019");
+    for (const command of [["plan"], ["apply", "--yes"]]) {
+      const run = await cli(tree, [...command, "--dir", "access/users"]);
+      expect(run.code).toBe(1);
+      expect(run.out + run.err).toContain("no gatehouse.yaml in access/users: plan and apply need one");
+    }
+    expect(existsSync(path.join(tree.cwd, ".gatehouse/directory.json"))).toBe(false);
+    // The tree itself still plans.
+    expect((await cli(tree, ["plan"])).code).toBe(0);
   });
 });

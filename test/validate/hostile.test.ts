@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readFileSync, readdirSync } from "node:fs";
 import { symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { briefs, validateFiles, writeAccessTree } from "../helpers/access-tree.ts";
+import { briefs, configYaml, validateFiles, writeAccessTree } from "../helpers/access-tree.ts";
 
 const CORPUS = path.join(import.meta.dirname, "../fixtures/hostile");
 
@@ -61,7 +61,10 @@ describe("hostile and malformed access files", () => {
 
   it.each(Object.entries(EXPECTED))("%s gives a clean diagnostic in under 2 s", async (name, expected) => {
     const started = performance.now();
-    const result = await validateFiles({ [name]: readFileSync(path.join(CORPUS, name)) });
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml(),
+      [name]: readFileSync(path.join(CORPUS, name)),
+    });
     expect(performance.now() - started).toBeLessThan(2000);
     expect(briefs(result.diagnostics)[0]).toBe(`access/${name}:${expected}`);
     for (const d of result.diagnostics) expect(d.message).not.toMatch(/undefined|\[object Object\]/);
@@ -71,6 +74,7 @@ describe("hostile and malformed access files", () => {
   it("refuses a file over the size limit without reading it as YAML", async () => {
     const started = performance.now();
     const result = await validateFiles({
+      "gatehouse.yaml": configYaml(),
       "big.yaml": "users:\n" + "  - id: a\n    name: A\n".repeat(800_000),
     });
     expect(performance.now() - started).toBeLessThan(2000);
@@ -78,7 +82,10 @@ describe("hostile and malformed access files", () => {
   });
 
   it("reports a symlink that points outside the access directory and does not read it", async () => {
-    const tree = await writeAccessTree({ "users/ok.yaml": "users:\n  - id: alice\n    name: Alice\n" });
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/ok.yaml": "users:\n  - id: alice\n    name: Alice\n",
+    });
     try {
       const outside = path.join(tree.cwd, "secret.yaml");
       await writeFile(outside, "users:\n  - id: mallory\n    name: Mallory\n");
