@@ -8,7 +8,8 @@ import { DEFAULT_CACHE_DIR, loadEnvOptions } from "../load/load-tree.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
 import { computeDesiredState } from "../desired/desired-state.ts";
 import { computePlan, type ProviderPlanInput } from "../plan/compute-plan.ts";
-import type { Plan } from "../plan/types.ts";
+import type { Plan, PlanNote } from "../plan/types.ts";
+import { guardrailViolations } from "../plan/safety.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { Provider, ProviderContext } from "../providers/types.ts";
 import { liveDigestOf } from "./live-digest.ts";
@@ -213,12 +214,30 @@ export async function preparePlanWith(
       }),
     );
     const commit = await commitLookup;
-    const plan = computePlan({
+    const computed = computePlan({
       now: options.now,
       desiredDigest: tree.digest,
       providers: inputs,
       ...(commit ? { desiredCommit: recordedCommit(commit) } : {}),
     });
+    // What apply will refuse without --allow-removals or --force, said where reviewers read the plan.
+    const refusals = guardrailViolations(computed, tree.model.config.policy, { protectedAccounts });
+    const plan: Plan =
+      refusals.length === 0
+        ? computed
+        : {
+            ...computed,
+            notes: [
+              ...computed.notes,
+              ...refusals.map(
+                (v): PlanNote => ({
+                  provider: v.provider,
+                  kind: "info",
+                  message: `guard rails: apply refuses this plan without an override: ${v.message}`,
+                }),
+              ),
+            ],
+          };
     return {
       plan,
       validUntil: now.validUntil,

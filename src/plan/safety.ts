@@ -62,17 +62,28 @@ export function removalLimit(
  * override; an empty list means the plan may be applied.
  */
 export function checkGuardrails(plan: Plan, policy: Policy, options: GuardrailOptions = {}): string[] {
+  return guardrailViolations(plan, policy, options).map((v) => v.message);
+}
+
+/** checkGuardrails, with the provider each violation is in. */
+export function guardrailViolations(
+  plan: Plan,
+  policy: Policy,
+  options: GuardrailOptions = {},
+): { readonly provider: string; readonly message: string }[] {
   if (options.force === true) return [];
-  const violations: string[] = [];
+  const violations: { provider: string; message: string }[] = [];
   for (const provider of plan.providers) {
     const removals = countRemovals(plan, provider.name);
     const { limit, explanation } = removalLimit(plan, policy, provider.name);
     const allowed = Math.max(limit, options.allowRemovals ?? 0);
     if (removals > allowed) {
-      violations.push(
-        `the plan removes ${String(removals)} memberships or accounts in ${provider.name}, more than allowed (${explanation}); ` +
+      violations.push({
+        provider: provider.name,
+        message:
+          `the plan removes ${String(removals)} memberships or accounts in ${provider.name}, more than allowed (${explanation}); ` +
           `if that is intended, re-run with --allow-removals ${String(removals)}`,
-      );
+      });
     }
   }
   // Names are compared whatever their case: most systems ignore it (a live `Bob` is the protected `bob`),
@@ -92,22 +103,25 @@ export function checkGuardrails(plan: Plan, policy: Policy, options: GuardrailOp
       (account !== undefined &&
         (protectedUsers.has(account) || protectedAccounts.get(c.provider)?.has(account) === true));
     if (isProtectedUser) {
-      violations.push(
-        `${c.id}: ${c.kind} ${c.action} touches protected user ${c.userId ?? account ?? ""}; re-run with --force if intended`,
-      );
+      violations.push({
+        provider: c.provider,
+        message: `${c.id}: ${c.kind} ${c.action} touches protected user ${c.userId ?? account ?? ""}; re-run with --force if intended`,
+      });
     }
     const group = c.kind === "group" || c.kind === "membership" ? c.group : undefined;
     if (group !== undefined && protectedGroups.has(group.toLowerCase())) {
-      violations.push(
-        `${c.id}: ${c.kind} ${c.action} narrows protected group ${group}; re-run with --force if intended`,
-      );
+      violations.push({
+        provider: c.provider,
+        message: `${c.id}: ${c.kind} ${c.action} narrows protected group ${group}; re-run with --force if intended`,
+      });
     }
     // Through nesting: taking someone out of a group takes them out of every group that nests it.
     const above = c.kind === "membership" ? (c.narrowsAlso ?? []) : [];
     for (const outer of above.filter((g) => protectedGroups.has(g.toLowerCase())))
-      violations.push(
-        `${c.id}: ${c.kind} ${c.action} narrows protected group ${outer}, which nests ${group ?? ""}; re-run with --force if intended`,
-      );
+      violations.push({
+        provider: c.provider,
+        message: `${c.id}: ${c.kind} ${c.action} narrows protected group ${outer}, which nests ${group ?? ""}; re-run with --force if intended`,
+      });
   }
   return violations;
 }

@@ -125,4 +125,13 @@ describe("what a new user tripped over", () => {
     // The tree itself still plans.
     expect((await cli(tree, ["plan"])).code).toBe(0);
   });
+
+  it("refuses a bad --allow-removals at once, even when the plan has nothing to change", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    const run = await cli(tree, ["apply", "--yes", "--allow-removals", "abc"]);
+    expect(run.code).toBe(64);
+    expect(run.out + run.err).toContain('--allow-removals takes a whole number (got "abc")');
+    expect(existsSync(path.join(tree.cwd, ".gatehouse/journal.jsonl"))).toBe(false);
+  });
 });

@@ -26,6 +26,13 @@ describe("guard rails through the CLI", { tags: ["slow"] }, () => {
     const directory = await r.read(DIRECTORY_FILE);
     const journal = await journalTypes(r);
 
+    // The plan (and the PR comment) say so before anyone merges.
+    const planned = await r.run(["plan"]);
+    expect(planned.stdout).toContain(
+      "guard rails: apply refuses this plan without an override: the plan removes",
+    );
+    expect((await r.run(["plan", "--format", "markdown"])).stdout).toContain("guard rails: apply refuses");
+
     const out = await r.run(["apply", "--yes"]);
     expect(out.code).toBe(3);
     const match = /re-run with --allow-removals (\d+)/.exec(out.stderr);
@@ -59,6 +66,9 @@ describe("guard rails through the CLI", { tags: ["slow"] }, () => {
       "  - id: svc.deploy\n    status: terminated\n",
     );
     await r.commit("retire the deploy bot");
+    expect((await r.run(["plan"])).stdout).toContain(
+      "guard rails: apply refuses this plan without an override: directory:user/svc.deploy: user disable touches protected user svc.deploy",
+    );
     const refused = await r.run(["apply", "--yes"]);
     expect(refused.stderr).toContain("touches protected user svc.deploy; re-run with --force if intended");
     expect(refused.code).toBe(3);

@@ -63,6 +63,8 @@ export async function runApplyCommand(argv: readonly string[], io: CliIo): Promi
   }
   if (args.positionals.length > 1)
     throw new UsageError(`apply takes at most one saved plan\n\n${APPLY_USAGE}`);
+  // Checked before anything is read or asked: a bad value must not wait for the confirmation prompt.
+  intOpt(args, "allow-removals");
   const planFile = args.positionals[0];
   // Only what proves the plan made now is the same is kept of a saved plan (see SavedPlanConsent).
   const saved =
