@@ -55,6 +55,12 @@ export interface LiveGroup {
    * name there, and the plan renames it back rather than replacing it.
    */
   readonly otherName?: string;
+  /**
+   * How many member values the group holds beyond `members` and `groupMembers`: accounts and groups
+   * gatehouse does not read (outside the people OU, unknown). Deleting the group takes them out too, so
+   * the plan and the guard rails count them.
+   */
+  readonly unmanagedMembers?: number;
 }
 
 /** The full current state of one connected system, within the scope gatehouse manages. */

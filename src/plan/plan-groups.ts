@@ -469,6 +469,8 @@ export function planGroups(sink: PlanSink): void {
   for (const have of [...live.groups].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (desired.groups.has(have.name)) continue;
     const id = groupAddress(provider, have.name);
+    // Everyone the group holds loses it: managed members, nested groups and values gatehouse does not read.
+    const memberCount = have.members.length + (have.groupMembers?.length ?? 0) + (have.unmanagedMembers ?? 0);
     const remove = (reason: Reason, why: string, replacedBy?: string): void => {
       sink.change({
         provider,
@@ -476,10 +478,10 @@ export function planGroups(sink: PlanSink): void {
         kind: "group",
         action: "delete",
         group: have.name,
-        memberCount: have.members.length,
+        memberCount,
         ...(replacedBy === undefined ? {} : { replacedBy }),
         reason,
-        risk: have.members.length > 0 ? "narrows" : "neutral",
+        risk: memberCount > 0 ? "narrows" : "neutral",
         why: [why],
       });
     };

@@ -36,6 +36,27 @@ describe("checkGuardrails: removal limit", () => {
     expect(countRemovals(plan)).toBe(3);
   });
 
+  it("counts every value a deleted group holds: nested groups and members gatehouse does not read too", () => {
+    const plan = planFor(model({ users: [user("ann")] }), {
+      live: live(
+        [liveUser("ann")],
+        [
+          liveGroup("legacy", ["ann"], { groupMembers: ["ops"], unmanagedMembers: 2 }),
+          // Only accounts outside the people OU: still access that the delete takes away.
+          liveGroup("vpn", [], { unmanagedMembers: 3 }),
+        ],
+      ),
+    });
+    const deletes = plan.changes.flatMap((c) =>
+      c.kind === "group" && c.action === "delete" ? [[c.memberCount, c.risk]] : [],
+    );
+    expect(deletes).toEqual([
+      [4, "narrows"],
+      [3, "narrows"],
+    ]);
+    expect(countRemovals(plan)).toBe(7);
+  });
+
   it("counts a disabled account as a removal too", () => {
     const plan = planFor(model({ users: [user("ann")] }), {
       mode: "authoritative",

@@ -48,5 +48,7 @@ describe("ldap with rdnAttribute: cn", () => {
       "aschmidt",
       "evogel",
     ]);
+    // Karl, outside the people OU, is not a member gatehouse reads, but deleting the group takes him out.
+    expect(read.state.groups.find((g) => g.name === "app-prod-admin")?.unmanagedMembers).toBe(1);
   });
 });

@@ -163,7 +163,11 @@ export function toLiveState(
   for (const entry of sortedGroups) {
     const mapped = toLiveGroup(entry, s, nesting, resolver);
     if (!mapped) continue;
-    groups.push(mapped.group);
+    groups.push(
+      mapped.unknown.length === 0
+        ? mapped.group
+        : { ...mapped.group, unmanagedMembers: mapped.unknown.length },
+    );
     if (mapped.unknown.length > 0) {
       if (s.groups.flavour !== "posixGroup") appendAll(unresolved, mapped.unknown);
       unknownTotal += mapped.unknown.length;
