@@ -79,6 +79,8 @@ export function providerContextOf(options: EngineOptions): ProviderContext {
 export async function loadValidModel(
   options: EngineOptions,
   tolerated: ReadonlySet<string> = new Set(),
+  /** False for commands that only read the files (explain, codeowners): the built-in default will do. */
+  requireConfig = true,
 ): Promise<ValidatedTree> {
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const tree = await validateAccessTree(options.dir, {
@@ -87,11 +89,11 @@ export async function loadValidModel(
     ...(cacheDir === false ? {} : { cacheDir }),
     ...loadEnvOptions(options.env),
   });
-  if (!tree.hasConfig) {
+  if (requireConfig && !tree.hasConfig) {
     // A mistyped --dir (access/users) is a valid tree of its own; with the built-in default it would
     // plan against the same local directory under another policy and account naming.
     throw new ConfigError(
-      `no gatehouse.yaml in ${options.dir}: plan and apply need one to know which systems to reconcile ` +
+      `no gatehouse.yaml in ${options.dir}: plan, apply, prune and import need one to know which systems to reconcile ` +
         "(check --dir; the quick start's is access/gatehouse.yaml); nothing was changed",
     );
   }
@@ -229,13 +231,11 @@ export async function preparePlanWith(
             ...computed,
             notes: [
               ...computed.notes,
-              ...refusals.map(
-                (v): PlanNote => ({
-                  provider: v.provider,
-                  kind: "info",
-                  message: `guard rails: apply refuses this plan without an override: ${v.message}`,
-                }),
-              ),
+              ...refusals.map((v): PlanNote => ({
+                provider: v.provider,
+                kind: "info",
+                message: `guard rails: apply refuses this plan without an override: ${v.message}`,
+              })),
             ],
           };
     return {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
@@ -119,7 +119,9 @@ describe("what a new user tripped over", () => {
     for (const command of [["plan"], ["apply", "--yes"]]) {
       const run = await cli(tree, [...command, "--dir", "access/users"]);
       expect(run.code).toBe(1);
-      expect(run.out + run.err).toContain("no gatehouse.yaml in access/users: plan and apply need one");
+      expect(run.out + run.err).toContain(
+        "no gatehouse.yaml in access/users: plan, apply, prune and import need one",
+      );
     }
     expect(existsSync(path.join(tree.cwd, ".gatehouse/directory.json"))).toBe(false);
     // The tree itself still plans.
@@ -133,5 +135,18 @@ describe("what a new user tripped over", () => {
     expect(run.code).toBe(64);
     expect(run.out + run.err).toContain('--allow-removals takes a whole number (got "abc")');
     expect(existsSync(path.join(tree.cwd, ".gatehouse/journal.jsonl"))).toBe(false);
+  });
+
+  it("explain reads only the files: a tree without gatehouse.yaml still explains (GH019 is for plan and apply)", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n",
+      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [alice]\n    members: [alice]\n",
+    });
+    trees.push(tree);
+    await rm(path.join(tree.cwd, "access/gatehouse.yaml"));
+    const explained = await cli(tree, ["explain", "alice"]);
+    expect(explained.out + explained.err).not.toContain("no gatehouse.yaml");
+    expect(explained.code).toBe(0);
   });
 });

@@ -52,7 +52,7 @@ export async function runCodeowners(argv: readonly string[], io: CliIo): Promise
     throw new UsageError(
       `the access folder ${dir} is outside the working directory; CODEOWNERS paths are relative to the repository root, so run codeowners from the root of the repository that holds ${dir}`,
     );
-  const { model } = await loadValidModel(engineOptions(io, dir, [], undefined));
+  const { model } = await loadValidModel(engineOptions(io, dir, [], undefined), new Set(), false);
   const text = generateCodeowners(model, { dir });
   if (flag(args, "stdout")) {
     io.stdout(text);

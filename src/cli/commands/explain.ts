@@ -23,7 +23,7 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
   const [userId, groupName] = args.positionals;
   if (userId === undefined || args.positionals.length > 2) throw new UsageError(EXPLAIN_USAGE);
   const options = engineOptions(io, stringOpt(args, "dir"), [], undefined);
-  const { model } = await loadValidModel(options);
+  const { model } = await loadValidModel(options, new Set(), false);
   const user = model.users.get(userId);
   if (!user) throw new UsageError(`no user "${userId}" in ${options.dir}/`);
   if (groupName !== undefined && !model.groups.has(groupName))

@@ -58,6 +58,8 @@ const TAKEN_CODES = new Set<number | string | undefined>([68]);
  * undefined when the RDN already holds that attribute or the entry has no account value.
  */
 function accountRdnDn(entry: LdapEntry, s: LdapSettings, parent: string): string | undefined {
+  // AD names an entry by one value only (no "cn=a+sAMAccountName=b"): there the error says what is in the way.
+  if (s.flavour === "activeDirectory") return undefined;
   const attribute = s.users.accountAttribute;
   const account = firstValue(entry, attribute);
   const rdn = rawRdns(entry.dn)[0];

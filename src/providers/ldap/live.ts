@@ -140,11 +140,20 @@ export function toLiveState(
   // What each value of a read-cache list of values means in this read (MemberMeaning).
   const meanings = new Map<readonly string[], (MemberMeaning | undefined)[]>();
   const groupDns = new Set(groupByDn.keys());
+  const rdnIsNotAccount = s.users.rdnAttribute.toLowerCase() !== s.users.accountAttribute.toLowerCase();
+  const accountsLower = new Set([...accounts].map((a) => a.toLowerCase()));
   const resolver = {
     accountOfKey: (key: string) => accountByDn.get(key),
     groupOfKey: (key: string) => groupByDn.get(key),
     hasAccount: (account: string) => accounts.has(account),
-    danglingAccount: (value: string) => danglingAccount(value, s, groupDns),
+    danglingAccount: (value: string) => {
+      const name = danglingAccount(value, s, groupDns);
+      // Where the RDN is not the account attribute, a live account of that name may sit at another DN
+      // (`cn=Anna Schmidt` with uid anna): the stale `cn=anna` value is not hers, so it is not reported
+      // as her membership (the plan would say she holds the group while her entry does not).
+      if (name !== undefined && rdnIsNotAccount && accountsLower.has(name.toLowerCase())) return undefined;
+      return name;
+    },
     meanings: (table: readonly string[]) => {
       let list = meanings.get(table);
       if (list === undefined) {

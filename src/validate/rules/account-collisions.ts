@@ -1,7 +1,8 @@
 import type { ProviderConfig } from "../../model/access.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import { formatLocation } from "../../model/source.ts";
-import { accountNameFor } from "../../desired/desired-state.ts";
+import { accountNameFor, groupIsInProvider } from "../../desired/desired-state.ts";
+import { computeEffectiveMemberships } from "../../desired/effective.ts";
 import type { Rule } from "../rule.ts";
 import { report } from "./report.ts";
 
@@ -22,8 +23,17 @@ function isActiveDirectory(provider: ProviderConfig): boolean {
 export const accountCollisions: Rule = {
   name: "account-collisions",
   codes: ["GH227", "GH230", "GH232"],
-  check({ model }) {
+  check({ model, now }) {
     const out: Diagnostic[] = [];
+    // users: members: whether someone holds a group that goes to the provider (computed once, if needed).
+    let effective: ReturnType<typeof computeEffectiveMemberships> | undefined;
+    const holdsGroupIn = (userId: string, provider: ProviderConfig): boolean => {
+      effective ??= computeEffectiveMemberships(model, now);
+      for (const group of model.groups.values())
+        if (groupIsInProvider(group, provider) && effective.get(group.name)?.members.has(userId) === true)
+          return true;
+      return false;
+    };
     for (const provider of model.config.providers) {
       const owner = new Map<string, string>(); // account → first user id
       const isAd = isActiveDirectory(provider);
@@ -36,12 +46,15 @@ export const accountCollisions: Rule = {
             out.push(
               report(
                 // users: members: only members of the provider's groups need an account there.
-                user.status !== "terminated" && (provider.users ?? "all") === "all" ? "error" : "warning",
+                user.status !== "terminated" &&
+                  ((provider.users ?? "all") === "all" || holdsGroupIn(user.id, provider))
+                  ? "error"
+                  : "warning",
                 "GH232",
                 `user "${user.id}" has no email, and provider "${provider.name}" names accounts by e-mail (accountName: email): ` +
                   (user.status === "terminated"
                     ? `gatehouse cannot tell which account there is theirs to disable; add the email, or an accounts.${provider.name} entry.`
-                    : `they would get no account and none of their groups there, and an account they have would be disabled; add the email, or an accounts.${provider.name} entry.`),
+                    : `they would get no account and none of their groups there, and an account they have would be disabled (authoritative mode); add the email, or an accounts.${provider.name} entry.`),
                 user.source,
               ),
             );

@@ -114,4 +114,30 @@ describe("account-collisions", () => {
       'user "bob" has no email, and provider "directory" names accounts by e-mail (accountName: email)',
     );
   });
+
+  it("under users: members, a member of the provider's groups with no email is an error too", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml":
+        "providers:\n  directory: { type: local, path: .gatehouse/directory.json, accountName: email, users: members }\n",
+      "users/people.yaml": `users:
+  - id: alice
+    name: Alice
+    email: alice@example.com
+  - id: bob
+    name: Bob
+  - id: erin
+    name: Erin
+`,
+      "groups/team.yaml": `groups:
+  - name: team
+    owners: [alice]
+    members: [alice, bob]
+`,
+    });
+    // bob holds team (he would silently lose it); erin holds nothing there and needs no account.
+    expect(briefs(result.diagnostics, accountCollisions.codes)).toEqual([
+      "access/users/people.yaml:5:5 error GH232",
+      "access/users/people.yaml:7:5 warning GH232",
+    ]);
+  });
 });
