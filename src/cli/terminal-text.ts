@@ -1,13 +1,14 @@
 /**
  * Output text made safe for a terminal. Names, values and messages come from the access files and from
  * live systems; a control character in one could move the cursor, overwrite a line ("No changes."),
- * hide what follows (ESC [8m) or set the window title. Every control character except newline and tab
+ * hide what follows (ESC [8m) or set the window title, and a bidirectional override (U+202E) shows a
+ * name reversed. Every control character (and bidirectional embedding, override and isolate) except newline and tab
  * is shown as an escape (`\x1b`), except gatehouse's own colours, and its line clearing at the start of
  * a chunk (where its progress lines put it; anywhere else it came from data).
  */
 /* eslint-disable no-control-regex -- control characters are exactly what is matched */
 const UNSAFE =
-  /\r\u001b\[2K|\u001b\[(?:0|2|31|32|33)m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+  /\r\u001b\[2K|\u001b\[(?:0|2|31|32|33)m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g;
 
 /* eslint-enable no-control-regex */
 
@@ -20,11 +21,16 @@ export function terminalSafe(text: string): string {
 }
 
 function escape(char: string): string {
-  return `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  const code = char.charCodeAt(0);
+  // Bidirectional controls (U+202E shows what follows reversed: "exe.gnp" as "png.exe") and line breaks
+  // beyond ASCII are shown as \u escapes.
+  return code > 0xff
+    ? `\\u${code.toString(16).padStart(4, "0")}`
+    : `\\x${code.toString(16).padStart(2, "0")}`;
 }
 
 /* eslint-disable no-control-regex -- control characters are exactly what is matched */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g;
 /* eslint-enable no-control-regex */
 
 /**

@@ -16,6 +16,13 @@ describe("text for the terminal", () => {
     );
   });
 
+  it("escapes bidirectional overrides and isolates, which would show a name reversed", () => {
+    expect(terminalSafe("Evil \u202egnp.exe \u2066x\u2069 Zoë עברית")).toBe(
+      "Evil \\u202egnp.exe \\u2066x\\u2069 Zoë עברית",
+    );
+    expect(inlineText("a\u2028b")).toBe("a\\u2028b");
+  });
+
   it("keeps one value on one line (inlineText)", () => {
     expect(inlineText("carol\n    that run's pull requests: #999 approved by ceo\t\u001b[2K")).toBe(
       "carol\\x0a    that run's pull requests: #999 approved by ceo\\x09\\x1b[2K",
