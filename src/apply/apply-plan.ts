@@ -1,7 +1,7 @@
 import type { Change, Plan } from "../plan/types.ts";
 import type { ChangeOutcome, Provider, ProviderStats } from "../providers/types.ts";
 import { ProviderError } from "../errors.ts";
-import { createdBy, dependenciesOf, planBatches } from "./batches.ts";
+import { createdAccounts, createdBy, dependenciesOf, planBatches } from "./batches.ts";
 import { runPool } from "./pool.ts";
 import { appendAll } from "../model/lists.ts";
 
@@ -110,6 +110,7 @@ async function applyProvider(
   out: ChangeResult[],
 ): Promise<void> {
   const failedCreates = new Set<string>();
+  const created = createdAccounts(changes);
   let unanswered = 0;
   let gaveUp: string | undefined;
   const { maxMembersPerWrite, applyWholePhase } = provider.capabilities;
@@ -121,7 +122,7 @@ async function applyProvider(
       const results: ChangeResult[] = [];
       const runnable: Change[] = [];
       for (const change of batch) {
-        const blocked = dependenciesOf(change).find((d) => failedCreates.has(d));
+        const blocked = dependenciesOf(change, created).find((d) => failedCreates.has(d));
         if (blocked !== undefined || options.signal.aborted || gaveUp !== undefined) {
           results.push({
             change,

@@ -44,15 +44,48 @@ function splitByManager(batches: Change[][]): Change[][][] {
   return waves.filter((w) => w.length > 0);
 }
 
+/**
+ * The account created in these changes for each person (by user id): where someone's account changes (a
+ * new e-mail under `accountName: email`), the changes to their old one wait for it (successorOf).
+ */
+export function createdAccounts(changes: readonly Change[]): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  for (const c of changes)
+    if (c.kind === "user" && c.action === "create" && c.userId !== undefined) out.set(c.userId, c.account);
+  return out;
+}
+
+/**
+ * The account replacing the one a change takes something from (its disable, or a membership of it), when
+ * that person's new account is created in the same run: the old one keeps its access until then.
+ */
+function successorOf(change: Change, created: ReadonlyMap<string, string>): string | undefined {
+  if (change.userId === undefined) return undefined;
+  const takes =
+    (change.kind === "user" &&
+      change.action !== "create" &&
+      change.action !== "enable" &&
+      change.action !== "update") ||
+    (change.kind === "membership" && change.action === "remove" && change.memberKind === "user");
+  if (!takes) return undefined;
+  const next = created.get(change.userId);
+  const account = change.kind === "user" ? change.account : change.member;
+  return next !== undefined && next !== account ? next : undefined;
+}
+
+/** After memberships, before group deletes: an old account's disable runs once its successor exists. */
+const AFTER_SUCCESSOR = 4;
+
 /** Splits one provider's changes into phases, and each phase into writes (membership changes batched per group). */
 export function planBatches(
   changes: readonly Change[],
   maxMembersPerWrite: number,
   isWholePhase = false,
 ): Change[][][] {
+  const created = createdAccounts(changes);
   const phases = new Map<number, Change[]>();
   for (const c of changes) {
-    const phase = phaseOf(c);
+    const phase = c.kind === "user" && successorOf(c, created) !== undefined ? AFTER_SUCCESSOR : phaseOf(c);
     const list = phases.get(phase);
     if (list) list.push(c);
     else phases.set(phase, [c]);
@@ -82,14 +115,17 @@ export function planBatches(
 }
 
 /** Names a change depends on: a membership needs its group (and user) to exist; a person, their manager. */
-export function dependenciesOf(change: Change): string[] {
+export function dependenciesOf(change: Change, created: ReadonlyMap<string, string> = new Map()): string[] {
+  const successor = successorOf(change, created);
+  const after = successor === undefined ? [] : [`user/${successor}`];
+  if (after.length > 0 && change.kind === "user") return after;
   const manager = managerOf(change);
   if (manager !== undefined) return [`user/${manager}`];
   // A group replaced by a new one (no rename in place) goes only once its successor was created.
   if (change.kind === "group" && change.action === "delete" && change.replacedBy !== undefined)
     return [`group/${change.replacedBy}`];
   if (change.kind !== "membership") return [];
-  const deps = [`group/${change.group}`];
+  const deps = [`group/${change.group}`, ...after];
   deps.push(change.memberKind === "group" ? `group/${change.member}` : `user/${change.member}`);
   return deps;
 }

@@ -537,5 +537,23 @@ export function computeDesiredState(
       });
     }
   }
-  return { provider: provider.name, users, groups, ...(withoutAccess.size > 0 ? { withoutAccess } : {}) };
+  // Someone still here under another account: the accounts the journal saw as theirs before.
+  const formerAccounts = new Map<string, string>();
+  if (options.journalAccounts !== undefined && options.journalAccounts.size > 0)
+    for (const [p, user] of people.index.users.entries()) {
+      const current = people.account[p];
+      if (people.lifecycle[p] === "terminated" || current === undefined) continue;
+      for (const former of options.journalAccounts.get(`${provider.name}\n${user.id}`) ?? []) {
+        if (former === current || users.has(former) || withoutAccess.has(former)) continue;
+        if (people.positionOf.has(former)) continue;
+        formerAccounts.set(former, user.id);
+      }
+    }
+  return {
+    provider: provider.name,
+    users,
+    groups,
+    ...(withoutAccess.size > 0 ? { withoutAccess } : {}),
+    ...(formerAccounts.size > 0 ? { formerAccounts } : {}),
+  };
 }

@@ -190,4 +190,10 @@ export interface DesiredState {
    * this provider's groups), by account name → user id: a live one is not "in no access file".
    */
   readonly withoutAccess?: ReadonlyMap<string, string>;
+  /**
+   * Accounts the journal saw gatehouse manage for people still in the files who now have another account
+   * here (an e-mail that changed under `accountName: email`), by account name → user id: the old account
+   * goes only once the new one exists (apply orders it so), and the plan says whose it was.
+   */
+  readonly formerAccounts?: ReadonlyMap<string, string>;
 }

@@ -205,7 +205,12 @@ function planRemoval(
     ...(memberKind === "group" ? { reaches: nesting.reach(member) } : {}),
     ...(above.length > 0 ? { narrowsAlso: above } : {}),
   } as const;
-  const withUser = desiredUser ? { userId: desiredUser.userId } : {};
+  const formerOf = memberKind === "user" ? input.desired.formerAccounts?.get(member) : undefined;
+  const withUser = desiredUser
+    ? { userId: desiredUser.userId }
+    : formerOf !== undefined
+      ? { userId: formerOf }
+      : {};
   if (memberKind === "user" && sink.terminated.has(member)) {
     sink.change({
       ...base,

@@ -304,6 +304,8 @@ export function planUsers(sink: PlanSink): void {
     if (sink.byHand.renamed.has(have.account)) continue;
     const id = userAddress(provider, have.account);
     const userId = desired.withoutAccess?.get(have.account);
+    // The account someone had before their account here changed: theirs, going once the new one exists.
+    const formerOf = userId === undefined ? desired.formerAccounts?.get(have.account) : undefined;
     // Someone in the files who holds none of this system's groups (users: members) is not a stranger.
     const holdsNone = `${userId ?? ""}, who holds none of ${provider}'s groups (users: members)`;
     if (input.mode === "authoritative" && caps.disable !== "none") {
@@ -316,6 +318,7 @@ export function planUsers(sink: PlanSink): void {
         action: "disable",
         account: have.account,
         ...(userId === undefined ? {} : { userId }),
+        ...(formerOf === undefined ? {} : { userId: formerOf }),
         reason:
           userId !== undefined
             ? "holds-no-group"
@@ -324,11 +327,13 @@ export function planUsers(sink: PlanSink): void {
               : "not-in-config",
         risk: "narrows",
         why: [
-          isPending
-            ? `a pending invitation for ${userId === undefined ? "someone in no access file" : holdsNone} is withdrawn (mode: authoritative)`
-            : userId === undefined
-              ? "the account is in no access file (mode: authoritative)"
-              : `the account of ${holdsNone} (mode: authoritative)`,
+          formerOf !== undefined
+            ? `the former account of ${formerOf}, whose account here changed; disabled once the new one exists`
+            : isPending
+              ? `a pending invitation for ${userId === undefined ? "someone in no access file" : holdsNone} is withdrawn (mode: authoritative)`
+              : userId === undefined
+                ? "the account is in no access file (mode: authoritative)"
+                : `the account of ${holdsNone} (mode: authoritative)`,
         ],
       });
     } else if (input.mode === "observe") {

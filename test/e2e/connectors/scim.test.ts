@@ -16,6 +16,7 @@ import {
   journalLength,
   terminate,
   type ConnectorRepo,
+  USERS_FILE,
 } from "./workspace.ts";
 
 const TOKEN_ENV = "GATEHOUSE_SCIM_TOKEN";
@@ -235,6 +236,27 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expect(after.stdout).toContain("No changes.");
     expect(after.code).toBe(0);
     expectNoSecret(repo, server);
+  });
+
+  it("keeps a person's old account and its groups until the account for their new e-mail exists", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const before = await groupMembers(server);
+    await repo.edit(USERS_FILE, BEN, "ben.o@example.com");
+    await repo.commit("ben's e-mail changes");
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toContain(`user.disable saas:user/${BEN} removed-from-config`);
+    // Better Auth refuses the new account: the old one, deactivated or not, still holds ben's externalId.
+    // Then nothing is taken from the old one: ben keeps working under it until the next run can do better.
+    const applied = await repo.run(["apply", "--yes", "--allow-removals", "100"]);
+    expect(applied.code).toBe(1);
+    expect(applied.stdout).toContain("skipped: creating user/ben.o@example.com failed");
+    const old = await usersNamed(server, BEN);
+    expect(old[0]?.["active"]).toBe(true);
+    const after = await groupMembers(server);
+    for (const [group, members] of before)
+      if (members.includes(BEN))
+        expect({ group, holdsBen: after.get(group)?.includes(BEN) }).toEqual({ group, holdsBen: true });
   });
 
   it("never hands a person's access to an account that was given their externalId", async () => {
