@@ -46,6 +46,20 @@ describe("a wrong SCIM baseUrl", () => {
     expect(message).not.toContain("<!DOCTYPE");
   });
 
+  it("names baseUrl when a JSON or empty 404 says the collection is not there (a path short of the SCIM root)", async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "not found" }));
+    });
+    servers.push(server);
+    const port = await findFreePort();
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    const baseUrl = `http://127.0.0.1:${String(port)}/api/auth`;
+    expect(await readError(baseUrl)).toContain(
+      `check that baseUrl (${baseUrl}) is the SCIM root (where /Users and /Groups are)`,
+    );
+  });
+
   it("gives the reason a connection failed, and sends nothing more once every retry went unanswered", async () => {
     const port = await findFreePort();
     const provider = createScimProviderWith(

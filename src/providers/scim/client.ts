@@ -213,13 +213,17 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         const scim = parseScimError(body);
         // A page of HTML is no SCIM server's answer: most likely baseUrl is not the SCIM root.
         const isHtml = body === undefined && /^\s*</.test(text);
+        // A 404 for a whole collection (not one resource): the path under baseUrl is not the SCIM root.
+        const isMissingRoot = res.status === 404 && /^\/(Users|Groups|ServiceProviderConfig)$/.test(path);
         const detail =
           scim.detail ??
           (isHtml
             ? `the answer is an HTML page, not SCIM JSON; check that baseUrl (${options.baseUrl}) is the SCIM root`
-            : text.length > 0 && body === undefined
-              ? text.slice(0, 200)
-              : undefined);
+            : isMissingRoot
+              ? `no ${path.slice(1)} here; check that baseUrl (${options.baseUrl}) is the SCIM root (where /Users and /Groups are)`
+              : text.length > 0 && body === undefined
+                ? text.slice(0, 200)
+                : undefined);
         const kind = scim.scimType === undefined ? "" : ` ${scim.scimType}`;
         error = new ScimHttpError(
           options.provider,
