@@ -184,7 +184,7 @@ async function explainConflict(
   return new ProviderError(
     s.name,
     `create user "${write.userName}"`,
-    `the server refuses a second account with externalId "${write.userId}": "${holder.userName}" has it. gatehouse does not take that account over (an externalId proves nothing: any app admin can write it). If it is this person's, renamed in the app, rename it back to "${write.userName}"; otherwise clear its externalId`,
+    `the server refuses a second account with externalId "${write.userId}": "${holder.userName}" has it. gatehouse does not take that account over (an externalId proves nothing: any app admin can write it). If it is this person's (their previous account, kept while the new one cannot be created, or one renamed in the app), rename it to "${write.userName}" in the app; otherwise clear its externalId`,
     { cause: error },
   );
 }

@@ -251,6 +251,7 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     const applied = await repo.run(["apply", "--yes", "--allow-removals", "100"]);
     expect(applied.code).toBe(1);
     expect(applied.stdout).toContain("skipped: creating user/ben.o@example.com failed");
+    expect(applied.stdout).toContain("their previous account, kept while the new one cannot be created");
     const old = await usersNamed(server, BEN);
     expect(old[0]?.["active"]).toBe(true);
     const after = await groupMembers(server);
