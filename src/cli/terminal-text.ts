@@ -2,9 +2,9 @@
  * Output text made safe for a terminal. Names, values and messages come from the access files and from
  * live systems; a control character in one could move the cursor, overwrite a line ("No changes."),
  * hide what follows (ESC [8m) or set the window title, and a bidirectional override (U+202E) shows a
- * name reversed. Every control character (and bidirectional embedding, override and isolate) except newline and tab
- * is shown as an escape (`\x1b`), except gatehouse's own colours, and its line clearing at the start of
- * a chunk (where its progress lines put it; anywhere else it came from data).
+ * name reversed. Every control character except newline and tab, and every bidirectional embedding,
+ * override and isolate, is shown as an escape (`\x1b`, `\u202e`), except gatehouse's own colours, and its
+ * line clearing at the start of a chunk (where its progress lines put it; anywhere else it came from data).
  */
 /* eslint-disable no-control-regex -- control characters are exactly what is matched */
 const UNSAFE =

@@ -521,12 +521,16 @@ export function computeDesiredState(
       source: user.source,
     });
   });
+  // Accounts the journal saw gatehouse manage as someone's, which nobody in the files holds now.
+  const formerOf = (user: User): string[] =>
+    (options.journalAccounts?.get(`${provider.name}\n${user.id}`) ?? []).filter(
+      (former) => !users.has(former) && !withoutAccess.has(former) && !people.positionOf.has(former),
+    );
   // A leaver keeps no account anywhere: also under an account the files no longer name for them (an HR
   // export that dropped the mapping or the e-mail), when the journal saw gatehouse manage it as theirs.
   for (const [p, user] of people.index.users.entries()) {
     if (people.lifecycle[p] !== "terminated") continue;
-    for (const former of options.journalAccounts?.get(`${provider.name}\n${user.id}`) ?? []) {
-      if (users.has(former) || withoutAccess.has(former) || people.positionOf.has(former)) continue;
+    for (const former of formerOf(user)) {
       users.set(former, {
         userId: user.id,
         account: former,
@@ -540,15 +544,9 @@ export function computeDesiredState(
   // Someone still here under another account: the accounts the journal saw as theirs before.
   const formerAccounts = new Map<string, string>();
   if (options.journalAccounts !== undefined && options.journalAccounts.size > 0)
-    for (const [p, user] of people.index.users.entries()) {
-      const current = people.account[p];
-      if (people.lifecycle[p] === "terminated" || current === undefined) continue;
-      for (const former of options.journalAccounts.get(`${provider.name}\n${user.id}`) ?? []) {
-        if (former === current || users.has(former) || withoutAccess.has(former)) continue;
-        if (people.positionOf.has(former)) continue;
-        formerAccounts.set(former, user.id);
-      }
-    }
+    for (const [p, user] of people.index.users.entries())
+      if (people.lifecycle[p] !== "terminated" && people.account[p] !== undefined)
+        for (const former of formerOf(user)) formerAccounts.set(former, user.id);
   return {
     provider: provider.name,
     users,

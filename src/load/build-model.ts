@@ -112,12 +112,13 @@ function buildUser(d: AccessDocument, o: Obj, path: PathSegment[], source: Sourc
   const name = str(o, "name");
   if (id === undefined || name === undefined) return undefined;
   const status = str(o, "status");
+  const employmentType = str(o, "employmentType");
   const user: Draft<User> = {
     id,
     name,
-    employmentType: employmentTypeOf(str(o, "employmentType")),
+    employmentType: employmentTypeOf(employmentType),
     status: status === "leave" || status === "terminated" ? status : "active",
-    ...(str(o, "employmentType") === undefined ? { isEmploymentTypeDefault: true as const } : {}),
+    ...(employmentType === undefined ? { isEmploymentTypeDefault: true as const } : {}),
     accounts: accountsOf(o),
     source,
   };

@@ -205,12 +205,10 @@ function planRemoval(
     ...(memberKind === "group" ? { reaches: nesting.reach(member) } : {}),
     ...(above.length > 0 ? { narrowsAlso: above } : {}),
   } as const;
-  const formerOf = memberKind === "user" ? input.desired.formerAccounts?.get(member) : undefined;
-  const withUser = desiredUser
-    ? { userId: desiredUser.userId }
-    : formerOf !== undefined
-      ? { userId: formerOf }
-      : {};
+  // A person's own account, or the one they had before their account here changed.
+  const userId =
+    desiredUser?.userId ?? (memberKind === "user" ? input.desired.formerAccounts?.get(member) : undefined);
+  const withUser = userId === undefined ? {} : { userId };
   if (memberKind === "user" && sink.terminated.has(member)) {
     sink.change({
       ...base,

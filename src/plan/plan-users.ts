@@ -306,6 +306,7 @@ export function planUsers(sink: PlanSink): void {
     const userId = desired.withoutAccess?.get(have.account);
     // The account someone had before their account here changed: theirs, going once the new one exists.
     const formerOf = userId === undefined ? desired.formerAccounts?.get(have.account) : undefined;
+    const owner = userId ?? formerOf;
     // Someone in the files who holds none of this system's groups (users: members) is not a stranger.
     const holdsNone = `${userId ?? ""}, who holds none of ${provider}'s groups (users: members)`;
     if (input.mode === "authoritative" && caps.disable !== "none") {
@@ -317,8 +318,7 @@ export function planUsers(sink: PlanSink): void {
         // delete. An account that merely matches no one (renamed in the system, say) can be enabled again.
         action: "disable",
         account: have.account,
-        ...(userId === undefined ? {} : { userId }),
-        ...(formerOf === undefined ? {} : { userId: formerOf }),
+        ...(owner === undefined ? {} : { userId: owner }),
         reason:
           userId !== undefined
             ? "holds-no-group"

@@ -28,7 +28,7 @@ import {
   valuesOf,
 } from "./map.ts";
 import { groupFilter, groupReadAttributes, userFilter, userReadAttributes } from "./queries.ts";
-import type { LdapSettings } from "./settings.ts";
+import { danglingValuesNameAccounts, type LdapSettings } from "./settings.ts";
 import { appendAll } from "../../model/lists.ts";
 
 /** Accounts per OR-filter when resolving many users at once. */
@@ -753,13 +753,7 @@ export class Directory {
       // A removal of an account with no entry takes out the value that names it, if any is left: the
       // reader reports such a dangling value as a member by that name.
       if (change.action === "remove" && s.groups.flavour === "posixGroup") return change.member;
-      // Where the RDN is not the account attribute (`cn=<account>`), that is where gatehouse creates the
-      // account, so a dangling value there is reported under that name too (AD keeps no dangling values).
-      if (
-        change.action === "remove" &&
-        (s.flavour !== "activeDirectory" ||
-          s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase())
-      )
+      if (change.action === "remove" && danglingValuesNameAccounts(s))
         return buildDn(s.users.rdnAttribute, change.member, s.users.dn);
       return this.fail(operation, `user "${change.member}" not found under ${s.users.dn}`);
     }

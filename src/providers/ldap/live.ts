@@ -4,7 +4,7 @@ import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
 import { isChildOf, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import { firstValue, toLiveGroup, toLiveUser, valuesOf, type MemberMeaning } from "./map.ts";
-import type { LdapSettings } from "./settings.ts";
+import { danglingValuesNameAccounts, type LdapSettings } from "./settings.ts";
 
 /**
  * Entries holding more than one value of the account attribute (a second `uid`): gatehouse reads the
@@ -58,7 +58,17 @@ function byDn(entries: Iterable<LdapEntry>): LdapEntry[] {
  * OUs, other RDN attributes, a posixGroup memberUid) cannot be told apart from a foreign account and stays
  * out, as before.
  */
-function danglingAccount(value: string, s: LdapSettings, groupDns: ReadonlySet<string>): string | undefined {
+/**
+ * `liveAccounts` (lower case): where the RDN is not the account attribute, a live account of the value's
+ * name may sit at another DN (`cn=Anna Schmidt` with uid anna); the stale `cn=anna` value is not hers, and
+ * is not reported as her membership (the plan would say she holds the group while her entry does not).
+ */
+function danglingAccount(
+  value: string,
+  s: LdapSettings,
+  groupDns: ReadonlySet<string>,
+  liveAccounts: ReadonlySet<string>,
+): string | undefined {
   // A memberUid names no place: it may be an account outside the people OU, which is not gatehouse's.
   if (s.groups.flavour === "posixGroup") return undefined;
   let rdns;
@@ -72,9 +82,10 @@ function danglingAccount(value: string, s: LdapSettings, groupDns: ReadonlySet<s
   // The RDN gatehouse creates accounts under (`rdnAttribute=<account>`), whether or not it is the account
   // attribute: with `rdnAttribute: cn`, a dangling `cn=eva,<people OU>` is where the account eva is created.
   if (first === undefined || type !== s.users.rdnAttribute.toLowerCase()) return undefined;
-  if (s.flavour === "activeDirectory" && type !== s.users.accountAttribute.toLowerCase()) return undefined;
+  if (!danglingValuesNameAccounts(s)) return undefined;
   if (!isChildOf(value, s.users.dn) || groupDns.has(normalizeDn(value))) return undefined;
-  return first.value;
+  const isAccountRdn = type === s.users.accountAttribute.toLowerCase();
+  return isAccountRdn || !liveAccounts.has(first.value.toLowerCase()) ? first.value : undefined;
 }
 
 /**
@@ -140,20 +151,12 @@ export function toLiveState(
   // What each value of a read-cache list of values means in this read (MemberMeaning).
   const meanings = new Map<readonly string[], (MemberMeaning | undefined)[]>();
   const groupDns = new Set(groupByDn.keys());
-  const rdnIsNotAccount = s.users.rdnAttribute.toLowerCase() !== s.users.accountAttribute.toLowerCase();
   const accountsLower = new Set([...accounts].map((a) => a.toLowerCase()));
   const resolver = {
     accountOfKey: (key: string) => accountByDn.get(key),
     groupOfKey: (key: string) => groupByDn.get(key),
     hasAccount: (account: string) => accounts.has(account),
-    danglingAccount: (value: string) => {
-      const name = danglingAccount(value, s, groupDns);
-      // Where the RDN is not the account attribute, a live account of that name may sit at another DN
-      // (`cn=Anna Schmidt` with uid anna): the stale `cn=anna` value is not hers, so it is not reported
-      // as her membership (the plan would say she holds the group while her entry does not).
-      if (name !== undefined && rdnIsNotAccount && accountsLower.has(name.toLowerCase())) return undefined;
-      return name;
-    },
+    danglingAccount: (value: string) => danglingAccount(value, s, groupDns, accountsLower),
     meanings: (table: readonly string[]) => {
       let list = meanings.get(table);
       if (list === undefined) {

@@ -319,25 +319,19 @@ export function userModifications(
     mods.set(attribute, { operation: "replace", attribute, values });
   }
   // AD's cn is single-valued and changes only by a rename: there the write stays as it is.
-  return entryDn === undefined || settings.flavour === "activeDirectory"
-    ? [...mods.values()]
-    : [...mods.values()].map((m) => keepingRdn(m, entryDn));
+  if (entryDn === undefined || settings.flavour === "activeDirectory") return [...mods.values()];
+  const rdn = parseAvas(entryDn)[0] ?? [];
+  return [...mods.values()].map((m) => keepingRdn(m, rdn));
 }
 
 /**
  * A replace of an attribute that names the entry (`cn=Anna Schmidt,…` with `name: cn`) keeps the RDN's
  * value: the server refuses to drop it (naming violation, LDAP 64), and the whole modify fails with it.
  */
-function keepingRdn(mod: LdapModification, entryDn: string): LdapModification {
+function keepingRdn(mod: LdapModification, rdn: ReturnType<typeof parseAvas>[number]): LdapModification {
   if (mod.operation !== "replace") return mod;
-  let avas: ReturnType<typeof parseAvas>[number];
-  try {
-    avas = parseAvas(entryDn)[0] ?? [];
-  } catch {
-    return mod;
-  }
   const type = mod.attribute.toLowerCase();
-  const missing = avas
+  const missing = rdn
     .filter((a) => a.type.toLowerCase() === type)
     .map((a) => a.value)
     .filter((v) => !mod.values.some((w) => w.toLowerCase() === v.toLowerCase()));

@@ -333,3 +333,15 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
     disable: parseDisable(r, top, flavour, baseDn),
   };
 }
+
+/**
+ * Whether a dangling `<rdnAttribute>=<name>` value under the people OU stands for the account `name`: where
+ * gatehouse creates it. AD keeps no dangling values, and names a user by cn, not by sAMAccountName, so
+ * there only where the RDN is the account attribute. Removals write such a value back by the same rule.
+ */
+export function danglingValuesNameAccounts(s: LdapSettings): boolean {
+  return (
+    s.flavour !== "activeDirectory" ||
+    s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase()
+  );
+}

@@ -25,14 +25,20 @@ export const accountCollisions: Rule = {
   codes: ["GH227", "GH230", "GH232"],
   check({ model, now }) {
     const out: Diagnostic[] = [];
-    // users: members: whether someone holds a group that goes to the provider (computed once, if needed).
-    let effective: ReturnType<typeof computeEffectiveMemberships> | undefined;
+    // users: members: who holds a group that goes to the provider (worked out once per provider, if needed).
+    const holders = new Map<string, ReadonlySet<string>>();
     const holdsGroupIn = (userId: string, provider: ProviderConfig): boolean => {
-      effective ??= computeEffectiveMemberships(model, now);
-      for (const group of model.groups.values())
-        if (groupIsInProvider(group, provider) && effective.get(group.name)?.members.has(userId) === true)
-          return true;
-      return false;
+      let held = holders.get(provider.name);
+      if (held === undefined) {
+        const effective = computeEffectiveMemberships(model, now);
+        const ids = new Set<string>();
+        for (const group of model.groups.values())
+          if (groupIsInProvider(group, provider))
+            for (const id of effective.get(group.name)?.members ?? []) ids.add(id);
+        held = ids;
+        holders.set(provider.name, held);
+      }
+      return held.has(userId);
     };
     for (const provider of model.config.providers) {
       const owner = new Map<string, string>(); // account → first user id
