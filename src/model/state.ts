@@ -81,6 +81,11 @@ export interface LiveState {
    * hold a second one. In account order; `account` is the name the entry's own name gives.
    */
   readonly elsewhere?: readonly AccountElsewhere[];
+  /**
+   * Accounts the system reports as maintainer of every group they are in, whatever role they were given
+   * (GitHub's org owners): a plan never asks to take them down to member, which would change nothing.
+   */
+  readonly alwaysMaintainers?: readonly string[];
 }
 
 /** An account outside the scope gatehouse reads, and where it is (an LDAP DN). */

@@ -44,6 +44,9 @@ export function alignLiveCase(desired: DesiredState, live: LiveState): LiveState
       if (g.maintainers && accounts.size > 0) out.maintainers = renamedAll(g.maintainers, account);
       return out;
     }),
+    ...(live.alwaysMaintainers === undefined
+      ? {}
+      : { alwaysMaintainers: renamedAll(live.alwaysMaintainers, account) }),
   };
 }
 

@@ -152,12 +152,13 @@ function planRoles(sink: PlanSink, want: DesiredGroup, have: LiveGroup): void {
   if (want.maintainers === undefined || have.maintainers === undefined) return;
   const provider = sink.input.name;
   const liveMaintainers = new Set(have.maintainers);
-  const switching = [...have.members]
-    .sort()
-    .filter(
-      (account) =>
-        want.members.has(account) && want.maintainers?.has(account) !== liveMaintainers.has(account),
-    );
+  const always = sink.input.live.alwaysMaintainers ?? [];
+  const switching = [...have.members].sort().filter((account) => {
+    if (!want.members.has(account)) return false;
+    const wantsMaintainer = want.maintainers?.has(account) === true;
+    if (!wantsMaintainer && always.includes(account)) return false; // the system keeps them maintainers
+    return wantsMaintainer !== liveMaintainers.has(account);
+  });
   for (const [account, member] of want.members.describe(switching)) {
     const wantsMaintainer = want.maintainers.has(account);
     sink.change({

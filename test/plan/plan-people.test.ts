@@ -46,6 +46,24 @@ describe("group owners as maintainers", () => {
     expect(roles(plan.changes)).toEqual(["add alice maintainer broadens", "add bob member narrows"]);
   });
 
+  it("asks no role change for accounts the system always shows as maintainers (GitHub org owners)", () => {
+    const m = model({
+      users: people,
+      groups: [group("team-x", ["alice", "bob", "carol"], { owners: ["alice"] })],
+      providers: [github],
+    });
+    const current = {
+      ...live(
+        people.map((u) => liveUser(u.id)),
+        [{ ...liveGroup("team-x", ["bob", "carol"]), maintainers: ["bob", "carol"] }],
+      ),
+      alwaysMaintainers: ["alice", "carol"],
+    };
+    const plan = planFor(m, { live: current, capabilities: { userAttributes: [] } });
+    // carol stays a maintainer (an owner); bob is demoted; alice is added as the maintainer she is to be.
+    expect(roles(plan.changes)).toEqual(["add alice maintainer broadens", "add bob member narrows"]);
+  });
+
   it("leaves roles alone where the provider is not configured for maintainers", () => {
     const m = model({ users: people, groups: [group("team-x", ["alice"], { owners: ["carol"] })] });
     const current = live(

@@ -69,6 +69,23 @@ describe("github provider against behaviour of the real GitHub API", { tags: ["s
     expect(gh.fake.writes(since)).toEqual([]);
   });
 
+  it("reads org owners as always maintainers where roles are planned, so no demotion is planned every run", async () => {
+    const { provider, org } = await orgWith(
+      { owners: ["olivia"], members: ["bob"] },
+      { maintainers: "owners" },
+    );
+    seedTeam(gh.fake, org, { name: "team-core-write", members: ["olivia", "bob"] });
+    const live = await provider.read(signal());
+    expect(live.alwaysMaintainers).toEqual(["gatehouse-bot", "olivia"]); // the token's account is an owner too
+    const plain = await createTestGithubProvider(gh.url, { org });
+    try {
+      // Without planned roles, owners are not asked for (one call fewer).
+      expect((await plain.provider.read(signal())).alwaysMaintainers).toBeUndefined();
+    } finally {
+      await plain.close();
+    }
+  });
+
   it("refuses to nest a team under a secret parent before sending anything", async () => {
     const { provider, org } = await orgWith({}, { teamPrivacy: "secret" });
     seedTeam(gh.fake, org, { name: "team-top-read", privacy: "secret" });

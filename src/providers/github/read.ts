@@ -152,9 +152,12 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
+  // Roles are planned only where group owners become maintainers; then owners (whom GitHub always
+  // shows as maintainers) must be known, or the plan would ask every run to make one a plain member.
+  const owners = s.settings.maintainers === "owners" ? [...(await readAdmins(s))].sort() : undefined;
   await s.pins.save();
   for (const finding of s.findings) s.log(`${s.name}: ${finding}`);
-  return { users, groups };
+  return { users, groups, ...(owners === undefined ? {} : { alwaysMaintainers: owners }) };
 }
 
 async function listTeamMembers(
