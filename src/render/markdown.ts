@@ -47,11 +47,22 @@ function memberText(c: MembershipChange): string {
 
 function groupTable(changes: readonly Change[]): string[] {
   const byGroup = new Map<string, { gains: string[]; losses: string[] }>();
+  const rowOf = (group: string): { gains: string[]; losses: string[] } => {
+    let row = byGroup.get(group);
+    if (!row) byGroup.set(group, (row = { gains: [], losses: [] }));
+    return row;
+  };
   for (const c of changes) {
-    if (c.kind !== "membership") continue;
-    let row = byGroup.get(c.group);
-    if (!row) byGroup.set(c.group, (row = { gains: [], losses: [] }));
-    (c.action === "add" ? row.gains : row.losses).push(memberText(c));
+    if (c.kind === "membership") {
+      const row = rowOf(c.group);
+      (c.action === "add" ? row.gains : row.losses).push(memberText(c));
+    } else if (c.kind === "group" && c.action === "delete" && c.memberCount > 0) {
+      // Its members are not listed one by one in the plan, but every one of them loses the group.
+      const n = c.memberCount;
+      rowOf(c.group).losses.push(
+        `all ${String(n)} member${n === 1 ? "" : "s"} (group deleted${c.replacedBy === undefined ? "" : `; replaced by ${mdCode(c.replacedBy)}`})`,
+      );
+    }
   }
   if (byGroup.size === 0) return [];
   const lines = ["| Group | Gains access | Loses access |", "|---|---|---|"];

@@ -167,11 +167,16 @@ describe("Markdown from hostile names", () => {
       },
     );
     const md = renderMarkdown(plan);
+    // Inside a code span (CommonMark §6.1) text shows as it is: markup counts only outside one.
+    const outsideCode = md.replace(/(?<!`)(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, "");
+    expect(outsideCode).not.toContain("<!--");
+    expect(outsideCode).not.toContain("<img");
     expect(md).not.toContain("<!--");
-    expect(md).not.toContain("<img");
     expect(md).not.toMatch(/^### ✅/m);
     expect(md).not.toContain(" @security-team");
     expect(md).toContain("Alice &lt;!-- hidden");
     expect(md).toContain("delete group evil` ### ✅ Approved &lt;img src=x&gt; (1 members)");
+    // The deleted group's row in the access table: its one member loses it.
+    expect(md).toContain("| `` evil` ### ✅ Approved <img src=x> `` | — | all 1 member (group deleted) |");
   });
 });
