@@ -88,7 +88,7 @@ describe("scim connector under faults", { tags: ["slow"] }, () => {
     expect(proxy.pending()).toBe(0);
     expect(proxy.seen.filter((r) => r.outcome === 429)).toHaveLength(7);
     expect(provider.stats().retries).toBe(7);
-    expect(log.some((l) => l.includes("POST /Users got 429; retry 1/8 in 1000 ms"))).toBe(true);
+    expect(log.some((l) => l.includes("POST /Users: HTTP 429; retry 1/8 in 1000 ms"))).toBe(true);
     expectTargetState(await provider.read(signal()));
     const users = proxy.seen.filter(
       (r) => r.method === "POST" && r.path.endsWith("/Users") && r.outcome === 201,
@@ -158,6 +158,10 @@ describe("scim connector under faults", { tags: ["slow"] }, () => {
     const live = await slow.read(signal());
     expect(live.users).toEqual([]);
     expect(slow.stats().retries).toBe(1);
+    // The log says what happened, not a status code it does not have.
+    expect(log.some((l) => /GET \/Users: no answer within 200 ms; retry 1\/\d+ in \d+ ms/.test(l))).toBe(
+      true,
+    );
   });
 
   it("converges on a re-run after the connection drops in the middle of an apply, then writes nothing", async () => {

@@ -187,12 +187,14 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
       let error: ScimHttpError;
       let delay = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
       let isRetryable: boolean;
+      /** What went wrong, for a retry's log line: the HTTP status, or why there was no answer. */
+      let got: string;
       if (typeof res === "string") {
-        const message =
+        got =
           res === "timeout"
             ? `no answer within ${options.timeoutMs} ms`
             : `connection failed${lastNetworkCause === "" ? "" : ` (${lastNetworkCause})`}`;
-        error = new ScimHttpError(options.provider, req.operation, `${message} (${where})`, {
+        error = new ScimHttpError(options.provider, req.operation, `${got} (${where})`, {
           status: res,
           method,
         });
@@ -210,6 +212,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
             ...(date === undefined ? {} : { date }),
           };
         }
+        got = `HTTP ${String(res.status)}`;
         const scim = parseScimError(body);
         // A page of HTML is no SCIM server's answer: most likely baseUrl is not the SCIM root.
         const isHtml = body === undefined && /^\s*</.test(text);
@@ -249,7 +252,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
       }
       counts.retries += 1;
       options.log(
-        `${options.provider}: ${where} got ${String(error.status)}; retry ${attempt + 1}/${maxRetries} in ${Math.round(delay)} ms`,
+        `${options.provider}: ${where}: ${got}; retry ${attempt + 1}/${maxRetries} in ${Math.round(delay)} ms`,
       );
       await sleep(delay, undefined, { signal });
     }
