@@ -25,6 +25,7 @@ import {
   memberModifications,
   newGroupEntry,
   newUserEntry,
+  surnameOf,
   parseRangedAttribute,
   toLiveGroup,
   toLiveUser,
@@ -344,6 +345,25 @@ describe("ldap entry mapping", () => {
       sn: ["Lee"],
       mail: ["ann@x.org"],
     });
+  });
+
+  it("takes the family name for sn past a suffix, and before the comma of 'Last, First'", () => {
+    expect(
+      [
+        "Ann Lee",
+        "Dieter Koch, Jr.",
+        "Martin Luther King III",
+        "Anna Schmidt PhD",
+        "Koch, Dieter",
+        "van der Berg, Jan",
+        "Madonna",
+        "Jr.",
+        " Ann  Lee ",
+      ].map(surnameOf),
+    ).toEqual(["Lee", "Koch", "King", "Schmidt", "Koch", "van der Berg", "Madonna", "Jr.", "Lee"]);
+    expect(newUserEntry("dk", { name: "Dieter Koch, Jr." }, openldap, undefined).attributes["sn"]).toEqual([
+      "Koch",
+    ]);
   });
 
   it("builds an enabled AD user with sAMAccountName that requires a password (512, no PASSWD_NOTREQD)", () => {

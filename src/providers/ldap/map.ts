@@ -231,8 +231,27 @@ export function stripUniqueMemberUid(value: string): string {
   return value.endsWith("'B") ? value.replace(/#'[01]*'B$/, "") : value;
 }
 
-function surnameOf(name: string): string {
-  return name.trim().split(/\s+/).at(-1) ?? name;
+/** A generational or academic suffix after a family name: "Jr.", "III", "PhD". */
+const NAME_SUFFIX = /^(?:jr|sr|i{2,3}|iv|v|vi|phd|md|dds|esq|mba|msc|bsc)\.?$/i;
+
+/**
+ * The family name (sn) in a full name, for systems that require one: the last word, passing over a
+ * suffix ("Dieter Koch, Jr." is Koch, "Martin King III" is King); in "Koch, Dieter" the part before the
+ * comma. A guess: people whose family name it gets wrong can be corrected in the directory, as gatehouse
+ * sets sn only when it writes the name.
+ */
+export function surnameOf(name: string): string {
+  const [head = "", ...rest] = name.split(",").map((part) => part.trim());
+  const afterComma = rest.filter((part) => part !== "");
+  // "Last, First": everything before the comma is the family name ("van der Berg, Jan").
+  if (
+    afterComma.length > 0 &&
+    !afterComma.every((part) => part.split(/\s+/).every((w) => NAME_SUFFIX.test(w)))
+  )
+    return head === "" ? name.trim() : head;
+  const words = head.split(/\s+/).filter((w) => w !== "");
+  while (words.length > 1 && NAME_SUFFIX.test(words.at(-1) ?? "")) words.pop();
+  return words.at(-1) ?? name.trim();
 }
 
 /** LDAP values for one gatehouse attribute; `managerDn` is the already-resolved manager entry. */
