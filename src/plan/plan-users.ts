@@ -213,7 +213,8 @@ export function planUsers(sink: PlanSink): void {
         action: "create",
         account: want.account,
         after: onlyAllowed(want.attributes, writableKeys(want.attributes, caps.userAttributes, elsewhere)),
-        reason: "added-in-config",
+        // An account gatehouse made before and someone deleted since: making it again reverts drift.
+        reason: input.managed?.has(id) === true ? "drift" : "added-in-config",
         risk: "broadens",
         ...(caps.createUsers
           ? {}

@@ -308,6 +308,12 @@ const cases: Case[] = [
     expected: ["user.enable alice added-in-config broadens"],
   },
   {
+    name: "an account gatehouse made before and someone deleted is made again as drift",
+    model: model({ users: [alice] }),
+    options: { live: live([]), managed: ["directory:user/alice"] },
+    expected: ["user.create alice drift broadens"],
+  },
+  {
     name: "a person who has not started gets no account yet",
     model: model({ users: [user("alice", { startDate: "2026-06-02" })], groups: [group("g", ["alice"])] }),
     options: { live: live([], [liveGroup("g")]) },
