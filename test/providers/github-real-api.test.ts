@@ -86,6 +86,25 @@ describe("github provider against behaviour of the real GitHub API", { tags: ["s
     }
   });
 
+  it("does not report a leaver removed while GitHub keeps them through an enterprise team", async () => {
+    const { provider } = await orgWith({ members: ["erin", "dora"], enterpriseMembers: ["erin"] });
+    await provider.read(signal());
+    const [kept, gone] = await provider.apply(
+      [
+        change({ kind: "user", action: "disable", account: "erin", risk: "narrows" }),
+        change({ kind: "user", action: "disable", account: "dora", risk: "narrows" }),
+      ],
+      signal(),
+    );
+    expect(kept?.status === "failed" && kept.error.message).toMatch(
+      /still lists them as a member of .* \(active\): probably through an enterprise team/,
+    );
+    expect(gone?.status).toBe("applied");
+    const members = (await provider.read(signal())).users.map((u) => u.account);
+    expect(members).toContain("erin");
+    expect(members).not.toContain("dora");
+  });
+
   it("refuses to nest a team under a secret parent before sending anything", async () => {
     const { provider, org } = await orgWith({}, { teamPrivacy: "secret" });
     seedTeam(gh.fake, org, { name: "team-top-read", privacy: "secret" });

@@ -83,6 +83,7 @@ async function applyUser(
         }
         throw error;
       }
+      await assertLeftOrg(s, username, operation);
       return "removed from the organization";
     }
     case "update":
@@ -92,6 +93,28 @@ async function applyUser(
         operation,
         `GitHub accounts are managed by their owners; ${change.action} is not supported`,
       );
+  }
+}
+
+/**
+ * GitHub answers 204 to a removal even where it removed only the direct membership: "Their indirect
+ * membership via an enterprise team remains until the user is removed from the enterprise team". A leaver
+ * who kept access is not reported (nor journaled) as removed: GitHub is asked again.
+ */
+async function assertLeftOrg(s: GithubSession, username: string, operation: string): Promise<void> {
+  try {
+    const { data } = await s.client.octokit.request("GET /orgs/{org}/memberships/{username}", {
+      org: s.settings.org,
+      username,
+    });
+    throw new ProviderError(
+      s.name,
+      operation,
+      `GitHub answered the removal of ${username} but still lists them as a member of ${s.settings.org} (${data.state}): ` +
+        "probably through an enterprise team, which only an enterprise owner can change (remove them from the enterprise team); they keep access until then",
+    );
+  } catch (error) {
+    if (statusOf(error) !== 404) throw error;
   }
 }
 

@@ -10,6 +10,8 @@ export interface SeedOrgOptions {
   readonly token: string;
   readonly owners?: readonly string[];
   readonly members?: readonly string[];
+  /** Members who are also members through an enterprise team (a removal leaves them in). */
+  readonly enterpriseMembers?: readonly string[];
 }
 
 /** Creates the org, the token's account (an owner), and the listed accounts as owners or members. */
@@ -21,6 +23,11 @@ export function seedOrg(fake: FakeGithub, options: SeedOrgOptions): void {
   state.addToken(options.token, options.viewer);
   for (const login of options.owners ?? []) org.members.set(ensure(login).id, "admin");
   for (const login of options.members ?? []) org.members.set(ensure(login).id, "member");
+  for (const login of options.enterpriseMembers ?? []) {
+    const { id } = ensure(login);
+    if (!org.members.has(id)) org.members.set(id, "member");
+    org.enterpriseMembers.add(id);
+  }
 }
 
 /** Makes accounts exist on GitHub (people sign up themselves; gatehouse cannot create them). */

@@ -58,6 +58,12 @@ export interface FakeOrg {
    * team's `parent` stays as it was in the answer.
    */
   nestingNeedsApproval: boolean;
+  /**
+   * Members who are also members through an enterprise team: removing their organization membership
+   * removes only the direct one ("Their indirect membership via an enterprise team remains until the
+   * user is removed from the enterprise team"), and the answer is 204 all the same.
+   */
+  enterpriseMembers: Set<number>;
 }
 
 export interface FakeComment {
@@ -200,6 +206,7 @@ export class FakeGithubState {
       teamMemberFields: false,
       installations: new Set(),
       nestingNeedsApproval: false,
+      enterpriseMembers: new Set(),
     };
     this.orgs.set(login.toLowerCase(), org);
     return org;

@@ -98,7 +98,9 @@ export const orgMemberRoutes: readonly Route[] = [
     if (isReply(org)) return org;
     const user = ctx.state.userByLogin(ctx.params["username"] ?? "");
     if (!user) return notFound();
-    if (org.members.has(user.id)) ctx.state.removeMember(org, user.id);
+    if (org.enterpriseMembers.has(user.id))
+      org.members.set(user.id, "member"); // the indirect one stays
+    else if (org.members.has(user.id)) ctx.state.removeMember(org, user.id);
     else if (ctx.state.pendingInvitation(org, user.id)) {
       org.invitations = org.invitations.filter((i) => i.inviteeId !== user.id);
     } else return notFound();
@@ -109,7 +111,8 @@ export const orgMemberRoutes: readonly Route[] = [
     if (isReply(org)) return org;
     const user = ctx.state.userByLogin(ctx.params["username"] ?? "");
     // GitHub answers 204 for a user who is not a member.
-    if (user) ctx.state.removeMember(org, user.id);
+    if (user && org.enterpriseMembers.has(user.id)) org.members.set(user.id, "member");
+    else if (user) ctx.state.removeMember(org, user.id);
     return noContent();
   }),
   route("GET /orgs/{org}/invitations", (ctx) => {
