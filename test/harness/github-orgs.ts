@@ -8,7 +8,7 @@ import type { GithubProviderSetup } from "./github-provider.ts";
 export interface OrgFactory {
   /** A new organization owned by the token's account (gatehouse-bot), and a provider for it. */
   readonly orgWith: (
-    seed: { owners?: string[]; members?: string[] },
+    seed: { owners?: string[]; members?: string[]; enterpriseMembers?: string[] },
     settings?: Record<string, unknown>,
     options?: { token?: string },
   ) => Promise<GithubProviderSetup & { org: string }>;
