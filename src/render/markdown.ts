@@ -21,13 +21,17 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
 /** `s` as Markdown text that shows it and nothing more. */
 export function mdText(s: string): string {
-  return s
-    .replace(CONTROL, " ")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/@/g, "@\u200b")
-    .replace(/^#/, "\\#");
+  return (
+    s
+      .replace(CONTROL, " ")
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      // A mention starts after a space or punctuation; the "@" of an e-mail address (after a letter or a
+      // digit) is none, and stays as it is so that the address can be copied.
+      .replace(/(^|[^\p{L}\p{N}_])@/gu, "$1@\u200b")
+      .replace(/^#/, "\\#")
+  );
 }
 
 /** `s` as a code span, whatever backticks it holds. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderText } from "../../src/render/text.ts";
-import { MARKDOWN_LIMIT, renderMarkdown } from "../../src/render/markdown.ts";
+import { MARKDOWN_LIMIT, mdText, renderMarkdown } from "../../src/render/markdown.ts";
 import { renderJson } from "../../src/render/json.ts";
 import type { Plan } from "../../src/plan/types.ts";
 import {
@@ -174,6 +174,9 @@ describe("Markdown from hostile names", () => {
     expect(md).not.toContain("<!--");
     expect(md).not.toMatch(/^### ✅/m);
     expect(md).not.toContain(" @security-team");
+    expect(mdText("(@admins) @ops,@dev ann.lee@example.com")).toBe(
+      "(@\u200badmins) @\u200bops,@\u200bdev ann.lee@example.com",
+    );
     expect(md).toContain("Alice &lt;!-- hidden");
     expect(md).toContain("delete group evil` ### ✅ Approved &lt;img src=x&gt; (1 members)");
     // The deleted group's row in the access table: its one member loses it.
