@@ -1,10 +1,11 @@
 import path from "node:path";
 import { stringify } from "yaml";
-import type { AccessModel, ProviderConfig } from "../model/access.ts";
+import type { AccessModel, EmploymentType, ProviderConfig } from "../model/access.ts";
 import type { LiveState } from "../model/state.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
 
 const ID_CHARS = /[^a-z0-9._-]+/g;
+const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
 
 /** Lower case, runs of other characters as one '-', starting with a letter or digit; "" when none is left. */
 function slugOf(text: string): string {
@@ -100,7 +101,8 @@ export function renderImport(
     if (u.email !== undefined) entry["email"] = u.email;
     if (u.department !== undefined) entry["department"] = u.department;
     if (u.title !== undefined) entry["title"] = u.title;
-    if (u.employmentType !== undefined) entry["employmentType"] = u.employmentType;
+    // A system's own value (`Full-Time`) is none the files accept: left out, so unmanaged.
+    if (EMPLOYMENT_TYPES.some((t) => t === u.employmentType)) entry["employmentType"] = u.employmentType;
     const manager = u.manager === undefined ? undefined : idByAccount.get(byCase(u.manager));
     if (manager !== undefined && manager !== id) entry["manager"] = manager;
     // A pending invitation is someone joining, not a leaver.

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { USER_ATTRIBUTE_KEYS, type UserAttributes } from "./state.ts";
+import { USER_ATTRIBUTE_KEYS, type LiveUserAttributes } from "./state.ts";
 
 /**
  * A short digest of a user's attributes (every attribute gatehouse knows, in a fixed order, absent as
@@ -7,7 +7,7 @@ import { USER_ATTRIBUTE_KEYS, type UserAttributes } from "./state.ts";
  * what the system holds now: equal means the system still holds what gatehouse wrote, so a difference
  * with the files comes from the files, not from drift.
  */
-export function attributesDigest(attributes: Partial<UserAttributes>): string {
+export function attributesDigest(attributes: LiveUserAttributes): string {
   const values = USER_ATTRIBUTE_KEYS.map((key) => attributes[key] ?? null);
   return createHash("sha256").update(JSON.stringify(values)).digest("hex").slice(0, 24);
 }

@@ -20,8 +20,17 @@ export const USER_ATTRIBUTE_KEYS = [
   "employmentType",
 ] as const;
 
+/**
+ * User attributes as a connected system holds them. `employmentType` is one of gatehouse's four where the
+ * value is one of them in any case (`Contractor`), else the system's own value as it stands (`Full-Time`):
+ * a plan shows what it overwrites, and a value gatehouse does not know is not mistaken for none.
+ */
+export type LiveUserAttributes = Omit<UserAttributes, "employmentType"> & {
+  readonly employmentType?: string;
+};
+
 /** A user account as a connected system reports it. */
-export interface LiveUser extends UserAttributes {
+export interface LiveUser extends LiveUserAttributes {
   /** The account name in that system (uid, sAMAccountName, SCIM userName, GitHub login). */
   readonly account: string;
   readonly enabled: boolean;

@@ -4,6 +4,7 @@ import {
   type DesiredUser,
   type LiveState,
   type LiveUser,
+  type LiveUserAttributes,
   type UserAttributes,
 } from "../model/state.ts";
 import { sessionsAddress, userAddress } from "./addresses.ts";
@@ -13,7 +14,7 @@ import { sameValue } from "./values.ts";
 import { attributesDigest } from "../model/attributes-digest.ts";
 
 function attributeDiff(
-  before: UserAttributes,
+  before: LiveUserAttributes,
   after: UserAttributes,
   allowed: readonly string[],
 ): FieldDiff[] {

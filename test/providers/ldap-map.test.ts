@@ -240,6 +240,15 @@ describe("ldap entry mapping", () => {
     });
   });
 
+  it("reads an employeeType of gatehouse's in any case as that type, and another as it stands", () => {
+    const typeOf = (value: string) =>
+      toLiveUser(entry(`uid=bob,${people}`, { uid: ["bob"], employeeType: [value] }), openldap, accountOfDn)
+        ?.employmentType;
+    expect(typeOf("Contractor")).toBe("contractor");
+    // Not "none": a plan shows what it would overwrite.
+    expect(typeOf("Full-Time")).toBe("Full-Time");
+  });
+
   it("reads members as accounts, nested groups apart, and leaves the placeholder and strangers out", () => {
     const e = entry(`cn=team-a-read,ou=groups,${BASE}`, {
       cn: ["team-a-read"],

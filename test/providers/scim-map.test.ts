@@ -65,9 +65,10 @@ describe("scim map: users", () => {
     });
   });
 
-  it("treats a missing active as enabled, drops unknown user types and rejects resources without id", () => {
+  it("treats a missing active as enabled, keeps other user types as they are and rejects resources without id", () => {
     const user = parseScimUser({ id: "x", userName: "x@example.com", userType: "Robot" }, DEFAULT_MAPPING);
-    expect(user).toMatchObject({ active: true, attributes: {} });
+    // Not "none": a plan shows what it would overwrite.
+    expect(user).toMatchObject({ active: true, attributes: { employmentType: "Robot" } });
     // Entra ID and Okta capitalise the type: it is the same type.
     for (const [sent, type] of [
       ["Contractor", "contractor"],

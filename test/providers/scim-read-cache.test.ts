@@ -247,7 +247,7 @@ describe("scim readCache", { tags: ["slow"] }, () => {
     expect(damaged).toEqual({ live: full, reads: FULL_LIST_READS });
     expect(log.filter((l) => /not using the read cache .*: it is of another format/.test(l))).toHaveLength(1);
 
-    await writeFile(file, good.replace("gatehouse-scim-snapshot-1", "gatehouse-scim-snapshot-0"));
+    await writeFile(file, good.replace("gatehouse-scim-snapshot-2", "gatehouse-scim-snapshot-1"));
     expect((await readAsNewRun()).reads).toBe(FULL_LIST_READS);
     await writeFile(file, good.replace(/"fullReadAt":\d+/, '"fullReadAt":"yesterday"'));
     expect(await readAsNewRun()).toEqual({ live: full, reads: FULL_LIST_READS });
@@ -313,6 +313,11 @@ describe("scim readCache file contents", () => {
     expect(snapshotKey(other)).not.toBe(key);
   });
 
+  it("keeps a user type outside gatehouse's four as the server sent it", () => {
+    const typed = snapshot({ users: [{ ...user, attributes: { employmentType: "Full-Time" } }] });
+    expect(roundTrip(typed)).toEqual(typed);
+  });
+
   it("forgets a refusal of the filter after 24 hours, so the server is asked again", () => {
     const refused = snapshot({ canFilterByLastModified: false, filterCheckedAt: now - 25 * 3_600_000 });
     const parsed = roundTrip(refused);
@@ -323,7 +328,7 @@ describe("scim readCache file contents", () => {
     const text = serializeSnapshot(snapshot(), key);
     expect(parseStoredSnapshot(JSON.parse(text), "0".repeat(32), now)).toMatch(/another format/);
     expect(roundTrip(snapshot(), now - 2 * 3_600_000)).toMatch(/over 24 hours old/);
-    const bad = snapshot({ users: [{ ...user, attributes: { employmentType: "pirate" } }] as never });
+    const bad = snapshot({ users: [{ ...user, attributes: { employmentType: 7 } }] as never });
     expect(roundTrip(bad)).toBe("it is damaged");
   });
 });

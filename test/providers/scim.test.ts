@@ -169,6 +169,22 @@ describe("scim provider against Better Auth", { tags: ["slow"] }, () => {
     });
   });
 
+  it("reads a userType outside gatehouse's four as the server holds it, one of them in another case as that type", async () => {
+    for (const [userName, userType] of [
+      ["gail@example.com", "Full-Time"],
+      ["hank@example.com", "Contractor"],
+    ])
+      await scimCall(server, "POST", "/Users", {
+        schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        userName,
+        displayName: userName,
+        userType,
+      });
+    const live = await provider.read(signal());
+    const typeOf = (account: string) => live.users.find((u) => u.account === account)?.employmentType;
+    expect([typeOf("gail@example.com"), typeOf("hank@example.com")]).toEqual(["Full-Time", "contractor"]);
+  });
+
   it("deactivates a leaver rather than deleting the account unless deleteUsers is set", async () => {
     const out = await provider.apply(
       [{ ...base, id: "d1", kind: "user", action: "delete", account: "erin@example.com", risk: "narrows" }],

@@ -103,9 +103,9 @@ export function toLiveUser(
       const manager = accountOfDn(value);
       if (manager !== undefined) user.manager = manager;
     } else if (key === "employmentType") {
-      // `Contractor` as written by hand or by another tool is the contractor the files mean.
-      const type = EMPLOYMENT_TYPES.find((t) => t === value.toLowerCase());
-      if (type) user.employmentType = type;
+      // `Contractor` as written by hand or by another tool is the contractor the files mean; another
+      // value (`Full-Time`) stays as it is, so a plan shows what it would overwrite.
+      user.employmentType = EMPLOYMENT_TYPES.find((t) => t === value.toLowerCase()) ?? value;
     } else {
       user[key] = value;
     }

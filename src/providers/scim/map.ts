@@ -3,7 +3,7 @@
  * SCIM request bodies (RFC 7644). No I/O: everything here is unit-tested with plain inputs.
  */
 import type { EmploymentType } from "../../model/access.ts";
-import type { LiveUser, UserAttributes } from "../../model/state.ts";
+import type { LiveUser, LiveUserAttributes, UserAttributes } from "../../model/state.ts";
 import type { AttributeMapping, MappableField } from "./settings.ts";
 
 export const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -19,7 +19,7 @@ export interface ScimUser {
   readonly externalId?: string;
   readonly active: boolean;
   /** Mapped attributes; `manager` here is the manager's SCIM id, not yet an account name. */
-  readonly attributes: UserAttributes;
+  readonly attributes: LiveUserAttributes;
   readonly version?: string;
   /** meta.lastModified, by the server's clock. */
   readonly lastModified?: string;
@@ -148,9 +148,9 @@ export function parseScimUser(raw: unknown, mapping: AttributeMapping): ScimUser
     const formatted = readPath(raw, "name.formatted");
     if (typeof formatted === "string" && formatted !== "") attributes["name"] = formatted;
   }
-  // Apps send "Employee", "Contractor" (Entra ID, Okta): the value, not its case, is the type.
+  // Apps send "Employee", "Contractor" (Entra ID, Okta): the value, not its case, is the type. Another
+  // value ("Full-Time") stays as it is, so a plan shows what it would overwrite.
   const type = EMPLOYMENT_TYPES.find((t) => t === attributes["employmentType"]?.toLowerCase());
-  if (type === undefined) Reflect.deleteProperty(attributes, "employmentType");
   const externalId = str(raw["externalId"]);
   const version = readPath(raw, "meta.version");
   const lastModified = readPath(raw, "meta.lastModified");

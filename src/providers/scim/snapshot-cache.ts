@@ -9,21 +9,21 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { readCacheFile, writeCacheFile } from "../../io/cache-file.ts";
-import type { EmploymentType } from "../../model/access.ts";
-import type { UserAttributes } from "../../model/state.ts";
+import { USER_ATTRIBUTE_KEYS, type LiveUserAttributes } from "../../model/state.ts";
 import type { ScimGroup, ScimUser } from "./map.ts";
 import { isRecord } from "./map.ts";
 import type { ScimIndex } from "./session.ts";
 import { rememberGroup, rememberUser } from "./session.ts";
 import type { ScimSettings } from "./settings.ts";
 
-/** Bump when the file layout changes: older files are then ignored. */
-const FORMAT = "gatehouse-scim-snapshot-1";
+/**
+ * Bump when the file layout changes, or what a read keeps (2: employmentType values outside gatehouse's
+ * four, which older files left out): older files are then ignored.
+ */
+const FORMAT = "gatehouse-scim-snapshot-2";
 /** A snapshot whose last full read is older than this is not used (nor a refusal of the filter older). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
 const FILE_PATTERN = /^scim-[0-9a-f]{32}\.json$/;
-const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
-const STRING_ATTRIBUTES = ["name", "email", "department", "title", "manager"] as const;
 
 /** What a file holds besides its format and key. */
 export interface ScimSnapshot {
@@ -52,19 +52,14 @@ const isString = (v: unknown): v is string => typeof v === "string";
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 const optional = (v: unknown): boolean => v === undefined || isString(v);
 
-function toAttributes(value: unknown): UserAttributes | undefined {
+function toAttributes(value: unknown): LiveUserAttributes | undefined {
   if (!isRecord(value)) return undefined;
-  const out: { -readonly [K in keyof UserAttributes]: UserAttributes[K] } = {};
-  for (const key of STRING_ATTRIBUTES) {
+  const out: { -readonly [K in keyof LiveUserAttributes]: LiveUserAttributes[K] } = {};
+  // employmentType too: a read keeps a value outside gatehouse's four as the server sent it.
+  for (const key of USER_ATTRIBUTE_KEYS) {
     const v = value[key];
     if (!optional(v)) return undefined;
     if (isString(v)) out[key] = v;
-  }
-  const type = value["employmentType"];
-  if (type !== undefined) {
-    const known = EMPLOYMENT_TYPES.find((t) => t === type);
-    if (known === undefined) return undefined;
-    out.employmentType = known;
   }
   return out;
 }

@@ -208,6 +208,38 @@ describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
     expect(await types()).toEqual(before);
   });
 
+  it("shows an employeeType outside gatehouse's four as it is, and writes it only where the file states a type", async () => {
+    const ivy = `dn: uid=ivy,${PEOPLE}\nobjectClass: inetOrgPerson\nuid: ivy\ncn: Ivy Ince\nsn: Ince\nemployeeType: Full-Time\n`;
+    const { server, repo } = await setup(`${MANAGERS}\n${ivy}`);
+    const type = async (): Promise<string[]> =>
+      (await search(server, PEOPLE, "(uid=ivy)", ["employeeType"]))[0]?.values("employeeType") ?? [];
+    expect((await repo.run(["import", "--provider", "ldap"])).code).toBe(0);
+    // The files take none of the directory's own types: ivy's is left out, so unmanaged.
+    const imported = await repo.read("access/imported/ldap.yaml");
+    expect(imported).toMatch(/id: ivy/);
+    expect(imported).not.toMatch(/Full-Time/);
+    const untouched = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(untouched.stdout).filter((line) => line.includes("user/ivy"))).toEqual([]);
+
+    await repo.edit(
+      "access/imported/ldap.yaml",
+      "  - id: ivy\n",
+      "  - id: ivy\n    employmentType: employee\n",
+    );
+    await repo.commit("ivy is an employee");
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    const plan = JSON.parse(planned.stdout) as Plan;
+    const update = plan.changes.find((c) => c.id === "ldap:user/ivy");
+    expect(update).toMatchObject({
+      action: "update",
+      fields: [{ field: "employmentType", before: "Full-Time", after: "employee" }],
+    });
+    expect((await repo.run(["plan"])).stdout).toContain('employmentType "Full-Time" → "employee"');
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    expect(await type()).toEqual(["employee"]);
+  });
+
   it("reverts members changed with ldapmodify as drift, disables the stranger, then converges", async () => {
     const { server, repo } = await setup();
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
