@@ -45,9 +45,9 @@ function isEnabled(user: User, model: AccessModel, lifecycle: Lifecycle): boolea
 }
 
 /** Where a person stands today: terminated people and people who have not started hold nothing. */
-type Lifecycle = "active" | "terminated" | "not-started";
+export type Lifecycle = "active" | "terminated" | "not-started";
 
-function lifecycleOf(user: User, now: Date): Lifecycle {
+export function lifecycleOf(user: User, now: Date): Lifecycle {
   if (isTerminated(user, now)) return "terminated";
   return hasNotStarted(user, now) ? "not-started" : "active";
 }

@@ -31,6 +31,26 @@ describe("what a new user tripped over", () => {
     expect((await cli(tree, ["explain", "alice"])).out).toContain("alice (Alice), active,");
   });
 
+  it("explain shows a leaver's groups as not held, and a future starter's as held from the start date", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml":
+        "users:\n  - id: alice\n    name: Alice\n  - id: bob\n    name: Bob\n    status: terminated\n" +
+        "  - id: cy\n    name: Cy\n    startDate: 2099-03-01\n",
+      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [alice]\n    members: [alice, bob, cy]\n",
+    });
+    trees.push(tree);
+    const bob = await cli(tree, ["explain", "bob"]);
+    expect(bob.code).toBe(0);
+    expect(bob.out).toContain(
+      "  ops  [directory]  not held: terminated\n    listed at access/groups/teams.yaml:4",
+    );
+    const cy = await cli(tree, ["explain", "cy", "ops"]);
+    expect(cy.out).toContain("  ops  [directory]  not held yet: from 2099-03-01 (startDate)\n    listed at");
+    // Someone who holds the group: the group line as it was.
+    expect((await cli(tree, ["explain", "alice"])).out).toContain("  ops  [directory]\n    listed at");
+  });
+
   it("explain says what being on leave does to the accounts", async () => {
     const tree = await writeAccessTree({
       "gatehouse.yaml": configYaml("policy:\n  leave: disable\n"),

@@ -1,7 +1,7 @@
 import { ExitCode, UsageError } from "../../errors.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { computeEffectiveMemberships, describeProvenance, provenanceOf } from "../../desired/effective.ts";
-import { accountNameFor, groupIsInProvider } from "../../desired/desired-state.ts";
+import { accountNameFor, groupIsInProvider, lifecycleOf } from "../../desired/desired-state.ts";
 import { hasNotStarted, isTerminated } from "../../lifecycle/status.ts";
 import { formatLocation } from "../../model/source.ts";
 import type { User } from "../../model/access.ts";
@@ -44,6 +44,14 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
     );
   const accounts = model.config.providers.map((p) => `${p.name}=${accountNameFor(user, p) ?? "(none)"}`);
   out.push(`  accounts: ${accounts.join(", ")}`);
+  // What the files list is not held while the person stands outside it, as the plan has it (desired-state.ts).
+  const stands = lifecycleOf(user, options.now);
+  const notHeld =
+    stands === "terminated"
+      ? "  not held: terminated"
+      : stands === "not-started"
+        ? `  not held yet: from ${user.startDate ?? "?"} (startDate)`
+        : "";
   let found = 0;
   for (const [name, group] of [...effective].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (groupName !== undefined && name !== groupName) continue;
@@ -55,7 +63,7 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
     found++;
     const def = model.groups.get(name);
     const systems = model.config.providers.filter((p) => def && groupIsInProvider(def, p)).map((p) => p.name);
-    out.push(`  ${name}  [${systems.join(", ") || "no provider"}]`);
+    out.push(`  ${name}  [${systems.join(", ") || "no provider"}]${provenance ? notHeld : ""}`);
     for (const p of provenance ?? []) out.push(`    ${describeProvenance(p)}`);
     if (expired)
       out.push(
