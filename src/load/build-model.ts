@@ -268,33 +268,69 @@ function buildRole(d: AccessDocument, o: Obj, path: PathSegment[], source: Sourc
   return role;
 }
 
-function addUnique<T>(
-  map: Map<string, T & { source: SourceLocation }>,
+/**
+ * The definitions of one kind: the model's (the first schema-valid item of each name), and the names
+ * an item left out for its schema errors defined first, with where. A name defined twice is reported in
+ * the same run whichever of the two has schema errors, and points at the first definition of all.
+ */
+interface Kind<T extends { source: SourceLocation }> {
+  readonly map: Map<string, T>;
+  readonly firstLeftOut: Map<string, SourceLocation>;
+  /** Every name of an item left out (Definitions.withErrors). */
+  readonly leftOut: Set<string>;
+  /** What the item's name is under (`id`, `name`), how it is called, and the code of a second definition. */
+  readonly key: string;
+  readonly what: string;
+  readonly code: string;
+}
+
+/** Reports `key` at `source` when it was defined before; whether it was. */
+function isDefinedTwice<T extends { source: SourceLocation }>(
+  kind: Kind<T>,
   key: string,
-  item: T & { source: SourceLocation },
-  what: string,
-  code: string,
+  source: SourceLocation,
+  diagnostics: Diagnostic[],
+): boolean {
+  const first = kind.firstLeftOut.get(key) ?? kind.map.get(key)?.source;
+  if (first === undefined) return false;
+  diagnostics.push({
+    severity: "error",
+    code: kind.code,
+    message: `${kind.what} "${key}" is defined twice; first at ${formatLocation(first)}. Keep one definition.`,
+    ...source,
+    related: [first],
+  });
+  return true;
+}
+
+/** A schema-valid item: into the model, unless one of its name is there already. */
+function addUnique<T extends { source: SourceLocation }>(
+  kind: Kind<T>,
+  key: string,
+  item: T,
   diagnostics: Diagnostic[],
 ): void {
-  const first = map.get(key);
-  if (first) {
-    diagnostics.push({
-      severity: "error",
-      code,
-      message: `${what} "${key}" is defined twice; first at ${formatLocation(first.source)}. Keep one definition.`,
-      ...item.source,
-      related: [first.source],
-    });
-    return;
-  }
-  map.set(key, item);
+  isDefinedTwice(kind, key, item.source, diagnostics);
+  // After an item left out, the first valid one is the model's, as it always was.
+  if (!kind.map.has(key)) kind.map.set(key, item);
+}
+
+/** An item left out for its schema errors: never in the model, but its name counts as defined here. */
+function addLeftOut<T extends { source: SourceLocation }>(
+  kind: Kind<T>,
+  key: string,
+  source: SourceLocation,
+  diagnostics: Diagnostic[],
+): void {
+  kind.leftOut.add(key);
+  if (!isDefinedTwice(kind, key, source, diagnostics)) kind.firstLeftOut.set(key, source);
 }
 
 /** The model under construction: every definition in order, and the first of each name. */
 interface Building {
-  readonly users: Map<string, User>;
-  readonly groups: Map<string, Group>;
-  readonly roles: Map<string, Role>;
+  readonly users: Kind<User>;
+  readonly groups: Kind<Group>;
+  readonly roles: Kind<Role>;
   readonly all: {
     users: User[];
     groups: Group[];
@@ -306,15 +342,17 @@ interface Building {
 
 /**
  * Each schema-valid mapping of the list `section` in `d`, with its path and location; the path array
- * is the item's own, so builders may keep it or extend it.
+ * is the item's own, so builders may keep it or extend it. An item with schema errors goes only by its
+ * name into `kind` (addLeftOut).
  */
-function eachItem(
+function eachItem<T extends { source: SourceLocation }>(
   d: AccessDocument,
   data: Obj,
   section: string,
   invalidPaths: readonly string[],
   fn: (o: Obj, path: PathSegment[], source: SourceLocation) => void,
-  leftOut: { readonly key: string; readonly names: Set<string> },
+  kind: Kind<T>,
+  diagnostics: Diagnostic[],
 ): void {
   const items = list(data, section);
   if (items === undefined) return;
@@ -323,8 +361,8 @@ function eachItem(
     const item = items[i];
     if (!isObj(item)) continue;
     if (invalidPaths.length > 0 && isInvalid(invalidPaths, `/${section}/${String(i)}`)) {
-      const name = str(item, leftOut.key);
-      if (name !== undefined) leftOut.names.add(name);
+      const name = str(item, kind.key);
+      if (name !== undefined) addLeftOut(kind, name, where(d, items, sectionPath, i), diagnostics);
       continue;
     }
     fn(item, [section, i], where(d, items, sectionPath, i));
@@ -341,9 +379,10 @@ function addAccessDocument(b: Building, d: AccessDocument, data: Obj, invalidPat
       const u = buildUser(d, o, p, source);
       if (!u) return;
       b.all.users.push(u);
-      addUnique(b.users, u.id, u, "user", "GH103", b.diagnostics);
+      addUnique(b.users, u.id, u, b.diagnostics);
     },
-    { key: "id", names: b.all.withErrors.users },
+    b.users,
+    b.diagnostics,
   );
   eachItem(
     d,
@@ -354,9 +393,10 @@ function addAccessDocument(b: Building, d: AccessDocument, data: Obj, invalidPat
       const g = buildGroup(d, o, p, source);
       if (!g) return;
       b.all.groups.push(g);
-      addUnique(b.groups, g.name, g, "group", "GH104", b.diagnostics);
+      addUnique(b.groups, g.name, g, b.diagnostics);
     },
-    { key: "name", names: b.all.withErrors.groups },
+    b.groups,
+    b.diagnostics,
   );
   eachItem(
     d,
@@ -367,10 +407,28 @@ function addAccessDocument(b: Building, d: AccessDocument, data: Obj, invalidPat
       const r = buildRole(d, o, p, source);
       if (!r) return;
       b.all.roles.push(r);
-      addUnique(b.roles, r.name, r, "role", "GH105", b.diagnostics);
+      addUnique(b.roles, r.name, r, b.diagnostics);
     },
-    { key: "name", names: b.all.withErrors.roles },
+    b.roles,
+    b.diagnostics,
   );
+}
+
+function newBuilding(): Building {
+  const withErrors: NamesWithErrors = { users: new Set(), groups: new Set(), roles: new Set() };
+  const kind = <T extends { source: SourceLocation }>(
+    leftOut: Set<string>,
+    key: string,
+    what: string,
+    code: string,
+  ): Kind<T> => ({ map: new Map(), firstLeftOut: new Map(), leftOut, key, what, code });
+  return {
+    users: kind(withErrors.users, "id", "user", "GH103"),
+    groups: kind(withErrors.groups, "name", "group", "GH104"),
+    roles: kind(withErrors.roles, "name", "role", "GH105"),
+    all: { users: [], groups: [], roles: [], withErrors },
+    diagnostics: [],
+  };
 }
 
 /**
@@ -378,18 +436,7 @@ function addAccessDocument(b: Building, d: AccessDocument, data: Obj, invalidPat
  * loader can hand each document over as soon as it is read and let it die young.
  */
 export class ModelBuilder {
-  readonly #b: Building = {
-    users: new Map(),
-    groups: new Map(),
-    roles: new Map(),
-    all: {
-      users: [],
-      groups: [],
-      roles: [],
-      withErrors: { users: new Set(), groups: new Set(), roles: new Set() },
-    },
-    diagnostics: [],
-  };
+  readonly #b: Building = newBuilding();
   #config: AccessConfig | undefined;
 
   add({ document: d, kind, invalidPaths }: ClassifiedDocument): void {
@@ -413,7 +460,12 @@ export class ModelBuilder {
   finish(): BuildResult {
     const b = this.#b;
     return {
-      model: { users: b.users, groups: b.groups, roles: b.roles, config: this.#config ?? defaultConfig() },
+      model: {
+        users: b.users.map,
+        groups: b.groups.map,
+        roles: b.roles.map,
+        config: this.#config ?? defaultConfig(),
+      },
       definitions: b.all,
       diagnostics: b.diagnostics,
       hasConfig: this.#config !== undefined,

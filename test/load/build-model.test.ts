@@ -256,6 +256,21 @@ describe("buildAccessModel", () => {
     expect(definitions.groups.map((g) => g.source.file)).toEqual(["a.yaml", "b.yaml"]);
   });
 
+  it("reports a name defined twice where a definition has schema errors, at the first definition of all", () => {
+    const text =
+      "users:\n  - { id: ada, name: A }\n  - { id: ada, name: A }\n  - { id: ada, name: A }\n  - { id: bea, name: B }\n  - { id: bea, name: B }\n";
+    const { model, diagnostics } = buildAccessModel([
+      access(fastDoc("u.yaml", text), ["/users/0", "/users/3", "/users/4"]),
+    ]);
+    expect(diagnostics.map((d) => `${String(d.line)} ${d.message}`)).toEqual([
+      '3 user "ada" is defined twice; first at u.yaml:2:5. Keep one definition.',
+      '4 user "ada" is defined twice; first at u.yaml:2:5. Keep one definition.',
+      '6 user "bea" is defined twice; first at u.yaml:5:5. Keep one definition.',
+    ]);
+    // Items with schema errors stay out of the model; the first valid one is in it.
+    expect([...model.users.values()].map((u) => u.source.line)).toEqual([3]);
+  });
+
   it("allows one gatehouse.yaml and reports any other at its start", () => {
     const config = (file: string): ClassifiedDocument => ({
       document: fastDoc(file, "providers:\n  directory:\n    type: local\n"),

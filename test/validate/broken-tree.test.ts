@@ -156,4 +156,53 @@ describe("an item left out for its schema errors", () => {
     expect(messages).not.toContain('"ann" is not defined');
     expect(messages).not.toContain('"team-ops" is not defined');
   });
+
+  it("is checked for a second definition in the same run, whichever of the two has the schema error", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": "providers:\n  directory: { type: local, path: x.json }\n",
+      "users/a.yaml": `users:
+  - id: ann
+    name: Ann
+    email: 12
+  - id: bob
+    name: Bob
+`,
+      "users/b.yaml": `users:
+  - id: ann
+    name: Ann Again
+  - id: bob
+    name: Bob Again
+    status: gone
+`,
+      "groups/teams.yaml": `groups:
+  - name: team-ops
+    owners: [bob]
+    members: [ann, bob]
+    sensitivity: secret
+  - name: team-ops
+    owners: [ann]
+`,
+    });
+    expect(briefs(result.diagnostics)).toEqual([
+      "access/groups/teams.yaml:5:18 error GH100",
+      "access/groups/teams.yaml:6:5 error GH104",
+      "access/users/a.yaml:4:12 error GH100",
+      "access/users/b.yaml:2:5 error GH103",
+      "access/users/b.yaml:4:5 error GH103",
+      "access/users/b.yaml:6:13 error GH100",
+    ]);
+    const messages = result.diagnostics.map((d) => d.message);
+    expect(messages).toContain(
+      'user "ann" is defined twice; first at access/users/a.yaml:2:5. Keep one definition.',
+    );
+    expect(messages).toContain(
+      'user "bob" is defined twice; first at access/users/a.yaml:5:5. Keep one definition.',
+    );
+    expect(messages).toContain(
+      'group "team-ops" is defined twice; first at access/groups/teams.yaml:2:5. Keep one definition.',
+    );
+    // The valid definition is the one in the model, as before.
+    expect(result.model.users.get("ann")?.name).toBe("Ann Again");
+    expect(result.model.users.get("bob")?.name).toBe("Bob");
+  });
 });
