@@ -177,6 +177,8 @@ export interface PlanOptions {
   readonly disabledByGatehouse?: readonly string[];
   readonly nativeNesting?: boolean;
   readonly capabilities?: Partial<PlannerCapabilities>;
+  /** Accounts the journal saw per `${provider}\n${userId}` (JournalFold.accounts). */
+  readonly journalAccounts?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** files model → effective memberships → desired state of the first provider → plan against `live`. */
@@ -191,6 +193,7 @@ export function planFor(accessModel: AccessModel, options: PlanOptions = {}): Pl
   const desired = computeDesiredState(accessModel, config, computeEffectiveMemberships(accessModel, now), {
     now,
     nativeNesting: config.nesting,
+    ...(options.journalAccounts === undefined ? {} : { journalAccounts: options.journalAccounts }),
   });
   return computePlan({
     now,

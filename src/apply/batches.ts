@@ -1,5 +1,6 @@
 import type { Change } from "../plan/types.ts";
 import { phaseOf } from "../plan/order.ts";
+import { renamedUserTo } from "../plan/addresses.ts";
 
 /** The manager a user create or update points at, when it has one. */
 function managerOf(change: Change): string | undefined {
@@ -15,7 +16,10 @@ function managerOf(change: Change): string | undefined {
 function splitByManager(batches: Change[][]): Change[][][] {
   const created = new Map<string, Change>();
   for (const batch of batches)
-    for (const c of batch) if (c.kind === "user" && c.action === "create") created.set(c.account, c);
+    for (const c of batch) {
+      const account = c.kind === "user" && c.action === "create" ? c.account : renamedUserTo(c);
+      if (account !== undefined) created.set(account, c);
+    }
   if (created.size === 0) return [batches];
   const depth = new Map<string, number>();
   const depthOf = (account: string, seen: Set<string>): number => {
@@ -37,7 +41,8 @@ function splitByManager(batches: Change[][]): Change[][][] {
     const manager = first ? managerOf(first) : undefined;
     const wave =
       manager !== undefined && created.has(manager)
-        ? 1 + depthOf(manager, new Set([first?.kind === "user" ? first.account : ""]))
+        ? 1 +
+          depthOf(manager, new Set([first?.kind === "user" ? (renamedUserTo(first) ?? first.account) : ""]))
         : 0;
     (waves[wave] ??= []).push(batch);
   }
@@ -45,13 +50,17 @@ function splitByManager(batches: Change[][]): Change[][][] {
 }
 
 /**
- * The account created in these changes for each person (by user id): where someone's account changes (a
- * new e-mail under `accountName: email`), the changes to their old one wait for it (successorOf).
+ * The account created (or renamed into) in these changes for each person (by user id): where someone's
+ * account changes (a new e-mail under `accountName: email`), the changes to their old one wait for it
+ * (successorOf).
  */
 export function createdAccounts(changes: readonly Change[]): ReadonlyMap<string, string> {
   const out = new Map<string, string>();
-  for (const c of changes)
-    if (c.kind === "user" && c.action === "create" && c.userId !== undefined) out.set(c.userId, c.account);
+  for (const c of changes) {
+    if (c.kind !== "user" || c.userId === undefined) continue;
+    const account = c.action === "create" ? c.account : renamedUserTo(c);
+    if (account !== undefined) out.set(c.userId, account);
+  }
   return out;
 }
 
@@ -130,8 +139,10 @@ export function dependenciesOf(change: Change, created: ReadonlyMap<string, stri
   return deps;
 }
 
-/** What a change creates, for dependants to wait on. */
+/** What a change creates (an account renamed in place is created under its new name), for dependants to wait on. */
 export function createdBy(change: Change): string | undefined {
+  const renamedTo = renamedUserTo(change);
+  if (renamedTo !== undefined) return `user/${renamedTo}`;
   if (change.action !== "create") return undefined;
   return change.kind === "user" ? `user/${change.account}` : `group/${change.group}`;
 }

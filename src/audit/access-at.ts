@@ -6,7 +6,7 @@
  */
 import type { SourceLocation } from "../model/source.ts";
 import type { Reason } from "../plan/types.ts";
-import { renamedGroupTo } from "../plan/addresses.ts";
+import { renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { eachLine, entryAtLine, openJournal, tornJournalError } from "./journal-lines.ts";
@@ -135,6 +135,17 @@ export async function accessAt(
       renames.push({ provider: entry.provider, from: change.group, to, at: entry.at });
     if (entry.at > until) return;
     const groups = groupsOf(entry.provider);
+    const userTo = renamedUserTo(change);
+    if (change.kind === "user" && userTo !== undefined) {
+      // Renamed in place: the account holds its groups on, since the add that gave each, under its new name.
+      for (const members of groups.values()) {
+        const membership = members.get(`user\n${change.account}`);
+        if (membership === undefined) continue;
+        members.delete(`user\n${change.account}`);
+        members.set(`user\n${userTo}`, { ...membership, member: userTo });
+      }
+      return;
+    }
     if (change.kind === "group") {
       known.add(`${entry.provider}\n${change.group}`);
       if (change.action === "delete") {

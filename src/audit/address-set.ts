@@ -106,6 +106,21 @@ export class AddressSet implements ReadonlySet<string> {
     if (to !== undefined) for (const member of members) this.#addMember(to, member);
   }
 
+  /**
+   * Moves member `from` to member `to` in every group whose prefix starts with `start` (one provider's
+   * `<provider>:membership/`): an account renamed in place keeps its groups. Only the groups that hold
+   * `from` are made sets (see #byGroup).
+   */
+  moveMember(start: string, from: string, to: string): void {
+    for (const [prefix, group] of [...this.#byGroup]) {
+      if (!prefix.startsWith(start)) continue;
+      const holds = group instanceof Set ? group.has(from) : group.some((i) => this.#names?.[i] === from);
+      if (!holds || this.#setOf(prefix)?.delete(from) !== true) continue;
+      this.#size--;
+      this.#addMember(prefix, to);
+    }
+  }
+
   #addMember(prefix: string, member: string): boolean {
     let members = this.#membersAt(prefix, prefix.length);
     if (members === undefined) {

@@ -3,7 +3,14 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { readCacheFile, writeCacheFile } from "../io/cache-file.ts";
 import { isRecord } from "../model/json.ts";
-import { accountOf, groupAddress, membershipAddress, renamedGroupTo } from "../plan/addresses.ts";
+import {
+  accountOf,
+  groupAddress,
+  membershipAddress,
+  renamedGroupTo,
+  renamedUserTo,
+  userAddress,
+} from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { readSetAside } from "./set-aside.ts";
 import { withoutDirty } from "./git.ts";
@@ -73,6 +80,20 @@ function moveMemberships(fold: MutableFold, provider: string, from: string, to: 
   );
 }
 
+/**
+ * An account renamed in place is the same account under its new name: gatehouse's, with its
+ * memberships, and disabled by gatehouse if it was.
+ */
+function renameAccount(fold: MutableFold, provider: string, from: string, to: string): void {
+  const before = userAddress(provider, from);
+  const after = userAddress(provider, to);
+  fold.managed.delete(before);
+  fold.managed.add(after);
+  fold.managed.moveMember(`${provider}:membership/`, from, to); // every group's, see membershipAddress
+  fold.written.delete(before);
+  if (fold.disabled.delete(before)) fold.disabled.add(after);
+}
+
 /** Actions that make an address gatehouse's once applied (and whose intent apply journals first). */
 export const MANAGING_ACTIONS: ReadonlySet<string> = new Set(["create", "add", "enable", "update"]);
 
@@ -91,16 +112,22 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   }
   const c = entry.change;
   if (fold.provisional.delete(c.id) && entry.outcome !== "applied") fold.managed.delete(c.id);
+  const userRenamedTo = renamedUserTo(c);
   if (c.userId !== undefined) {
-    const account = accountOf(c);
-    if (account !== undefined) {
-      const key = `${entry.provider}\n${c.userId}`;
+    const key = `${entry.provider}\n${c.userId}`;
+    for (const account of [accountOf(c), userRenamedTo]) {
+      if (account === undefined) continue;
       const known = fold.accounts.get(key);
       if (known === undefined) fold.accounts.set(key, [account]);
       else if (!known.includes(account)) known.push(account);
     }
   }
   if (entry.outcome !== "applied") return;
+  if (c.kind === "user" && c.action === "update" && userRenamedTo !== undefined) {
+    renameAccount(fold, c.provider, c.account, userRenamedTo);
+    fold.written.set(userAddress(c.provider, userRenamedTo), attributesDigest(c.after));
+    return;
+  }
   if (c.kind === "group" && c.action === "delete") moveMemberships(fold, c.provider, c.group, undefined);
   const renamedTo = renamedGroupTo(c);
   if (c.kind === "group" && renamedTo !== undefined) {

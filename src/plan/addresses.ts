@@ -23,6 +23,16 @@ export function renamedGroupTo(change: Change): string | undefined {
   return typeof after === "string" && after !== change.group ? after : undefined;
 }
 
+/**
+ * The new name a change gives a user account, if it renames it in place: an update whose fields hold
+ * `account` (the account name; `name` is the person's display name).
+ */
+export function renamedUserTo(change: Change): string | undefined {
+  if (change.kind !== "user" || change.action !== "update") return undefined;
+  const after = change.fields.find((f) => f.field === "account")?.after;
+  return typeof after === "string" && after !== change.account ? after : undefined;
+}
+
 /** The user account a change concerns: the account of a user change, or the user member of a membership. */
 export function accountOf(change: Change): string | undefined {
   if (change.kind === "user") return change.account;

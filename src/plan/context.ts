@@ -13,6 +13,7 @@ export interface PlannerCapabilities {
   readonly invitesUsers?: boolean;
   readonly groupDescription: boolean;
   readonly renameGroups?: boolean;
+  readonly renameUsers?: boolean;
   /** Account and group names match whatever their case (SCIM, LDAP, AD, GitHub): see align-case.ts. */
   readonly caseInsensitiveNames?: boolean;
 }
@@ -63,6 +64,11 @@ export interface PlanSink {
    * disabled and taken out of every group when the person leaves.
    */
   readonly byHand: { readonly notCreated: Set<string>; readonly renamed: Map<string, string> };
+  /**
+   * Accounts this plan renames in place (renameUsers), former name → new name, found by planUsers: their
+   * live memberships count under the new name, as the system keeps them through the rename.
+   */
+  readonly renamedUsers: Map<string, string>;
   change(c: Change): void;
   note(kind: PlanNote["kind"], message: string): void;
 }

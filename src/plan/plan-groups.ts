@@ -28,8 +28,14 @@ function wasApplied(
 ): boolean {
   const { managed, name: provider } = sink.input;
   if (managed === undefined) return false;
-  return [group, ...(formerName === undefined ? [] : [formerName])].some((name) =>
-    managed.has(membershipAddress(provider, name, member, memberKind)),
+  // An account renamed in this plan is known to the journal by its former name until the rename is applied.
+  let account = member;
+  if (memberKind === "user" && sink.renamedUsers.size > 0)
+    for (const [from, to] of sink.renamedUsers) if (to === member) account = from;
+  return [group, ...(formerName === undefined ? [] : [formerName])].some(
+    (name) =>
+      managed.has(membershipAddress(provider, name, member, memberKind)) ||
+      (account !== member && managed.has(membershipAddress(provider, name, account, memberKind))),
   );
 }
 
@@ -379,10 +385,31 @@ function liveNestingOf(live: LiveState): LiveNesting {
   return nesting;
 }
 
+/**
+ * The live groups with the accounts this plan renames in place (plan-users.ts) under their new names:
+ * the system keeps their memberships through the rename, so none is removed or added for it.
+ */
+function withRenamedMembers(live: LiveState, renamed: ReadonlyMap<string, string>): LiveState {
+  if (renamed.size === 0) return live;
+  return {
+    ...live,
+    groups: live.groups.map((g) =>
+      g.members.some((m) => renamed.has(m))
+        ? {
+            ...g,
+            members: g.members.map((m) => renamed.get(m) ?? m),
+            ...(g.maintainers ? { maintainers: g.maintainers.map((m) => renamed.get(m) ?? m) } : {}),
+          }
+        : g,
+    ),
+  };
+}
+
 /** Groups and memberships, including leavers removed from groups the files do not mention. */
 export function planGroups(sink: PlanSink): void {
   const { input } = sink;
-  const { name: provider, capabilities: caps, desired, live } = input;
+  const { name: provider, capabilities: caps, desired } = input;
+  const live = withRenamedMembers(input.live, sink.renamedUsers);
   const liveGroups = new Map(live.groups.map((g) => [g.name, g]));
   const withoutAccount = disabledWithoutAccount(input);
   const wanted = [...desired.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -137,6 +137,56 @@ function isDrift(input: PlanSink["input"], id: string, have: LiveUser): boolean 
   return written === undefined || written !== attributesDigest(have);
 }
 
+/**
+ * Accounts to rename in place (renameUsers), by the account each becomes: a person in the files whose
+ * account here is missing, while an account the journal saw gatehouse manage for the same user id
+ * (DesiredState.formerAccounts) is live and matched by no one. Renamed, it keeps its id and groups; a
+ * new account beside it would be refused where the app keeps externalIds unique (Better Auth), and the
+ * person would lose their groups until it exists. Of several, the enabled one, then the first by name;
+ * the others are disabled as before. Records each in `sink.renamedUsers` and marks it matched.
+ */
+function planRenames(
+  sink: PlanSink,
+  wanted: readonly (readonly [DesiredUser, LiveUser | undefined])[],
+  matched: Uint8Array,
+  heldFor: ReadonlyMap<string, LiveUser>,
+  elsewhere: Elsewhere,
+): ReadonlyMap<string, LiveUser> {
+  const out = new Map<string, LiveUser>();
+  const { capabilities: caps, desired, live } = sink.input;
+  const formerAccounts = desired.formerAccounts;
+  if (caps.renameUsers !== true || formerAccounts === undefined || formerAccounts.size === 0) return out;
+  const byUser = new Map<string, { readonly user: LiveUser; readonly index: number }[]>();
+  live.users.forEach((user, index) => {
+    const owner =
+      matched[index] === 1 || user.pending === true ? undefined : formerAccounts.get(user.account);
+    if (owner === undefined) return;
+    const list = byUser.get(owner);
+    if (list) list.push({ user, index });
+    else byUser.set(owner, [{ user, index }]);
+  });
+  if (byUser.size === 0) return out;
+  for (const [want, have] of wanted) {
+    if (have || !want.enabled || heldFor.has(want.account.toLowerCase())) continue;
+    if (elsewhere.get(want.account) !== undefined) continue;
+    const pick = byUser
+      .get(want.userId)
+      ?.filter((c) => matched[c.index] !== 1)
+      .sort((a, b) => Number(b.user.enabled) - Number(a.user.enabled) || byAccount(a.user, b.user))[0];
+    if (pick === undefined) continue;
+    matched[pick.index] = 1;
+    out.set(want.account, pick.user);
+    sink.renamedUsers.set(pick.user.account, want.account);
+  }
+  return out;
+}
+
+/** A live user as it reads once this plan's renames are made: a manager renamed in place is the same account. */
+function afterRenames(have: LiveUser, renamed: ReadonlyMap<string, string>): LiveUser {
+  const manager = have.manager === undefined ? undefined : renamed.get(have.manager);
+  return manager === undefined ? have : { ...have, manager };
+}
+
 /** Users: create, enable, update attributes, disable leavers, revoke their sessions; unmentioned accounts by mode. */
 export function planUsers(sink: PlanSink): void {
   const { input } = sink;
@@ -144,9 +194,17 @@ export function planUsers(sink: PlanSink): void {
   const pairs = pairByAccount([...desired.users.values()], live.users);
   const heldFor = accountsByOtherName(live.users, pairs.matched);
   const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
+  const renames = planRenames(sink, pairs.wanted, pairs.matched, heldFor, elsewhere);
   for (const [wanted, found] of pairs.wanted) {
     let want = wanted;
     let have = found;
+    // Their former account, renamed in place: every change below is to it, under its present name.
+    const former = have ? undefined : renames.get(want.account);
+    const renamedTo = former === undefined ? undefined : want.account;
+    if (former !== undefined) {
+      want = { ...want, account: former.account };
+      have = former;
+    }
     const holder = have ? undefined : heldFor.get(want.account.toLowerCase());
     if (holder !== undefined && !want.enabled) {
       // A leaver's (or a disabled person's) account renamed by hand: what they are due applies to it.
@@ -284,7 +342,8 @@ export function planUsers(sink: PlanSink): void {
       });
     }
     const keys = writableKeys(want.attributes, caps.userAttributes, elsewhere);
-    const fields = attributeDiff(have, want.attributes, keys);
+    const fields = attributeDiff(afterRenames(have, sink.renamedUsers), want.attributes, keys);
+    if (renamedTo !== undefined) fields.unshift({ field: "account", before: want.account, after: renamedTo });
     if (fields.length > 0 && want.status !== "terminated") {
       sink.change({
         ...base,
@@ -294,8 +353,15 @@ export function planUsers(sink: PlanSink): void {
         account: want.account,
         fields,
         after: onlyAllowed(want.attributes, keys),
-        reason: isDrift(input, id, have) ? "drift" : "added-in-config",
+        reason: renamedTo === undefined && isDrift(input, id, have) ? "drift" : "added-in-config",
         risk: "neutral",
+        ...(renamedTo === undefined
+          ? {}
+          : {
+              why: [
+                `the former account of ${want.userId}, whose account here changed: renamed to ${renamedTo} in place, keeping its groups`,
+              ],
+            }),
       });
     }
   }

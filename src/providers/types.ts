@@ -42,6 +42,12 @@ export interface Capabilities {
   /** A group can be renamed in place (members kept); otherwise a rename is a create plus a delete. */
   readonly renameGroups?: boolean;
   /**
+   * An account can be renamed in place, keeping its identity, groups and the references to it (SCIM:
+   * by id). A person whose account name changes (a new e-mail under `accountName: email`) then has their
+   * former account (the journal's) renamed; otherwise a new account is created and the former disabled.
+   */
+  readonly renameUsers?: boolean;
+  /**
    * The system matches account and group names whatever their case (SCIM userName and displayName, LDAP
    * uid and cn, AD, GitHub logins): a live `Bob` is the files' `bob`, and writes find it by either.
    */

@@ -38,8 +38,16 @@ export function describeChange(change: Change): string {
       switch (change.action) {
         case "create":
           return `create user ${change.account}`;
-        case "update":
-          return `update user ${change.account}: ${change.fields.map((f) => `${f.field} ${JSON.stringify(f.before)} → ${JSON.stringify(f.after)}`).join(", ")}`;
+        case "update": {
+          const rename = change.fields.find((f) => f.field === "account");
+          const rest = change.fields.filter((f) => f !== rename);
+          const diff = rest
+            .map((f) => `${f.field} ${JSON.stringify(f.before)} → ${JSON.stringify(f.after)}`)
+            .join(", ");
+          if (rename)
+            return `rename user ${change.account} to ${String(rename.after)}${diff === "" ? "" : `: ${diff}`}`;
+          return `update user ${change.account}: ${diff}`;
+        }
         case "enable":
           return `enable user ${change.account}`;
         case "disable":

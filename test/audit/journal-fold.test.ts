@@ -219,6 +219,67 @@ describe("the journal fold", () => {
       ]);
   });
 
+  it("moves a renamed account's memberships, address and disabled mark to its new name, also on resume", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    const userChange = (action: "disable" | "update", outcome: "applied" | "failed"): NewJournalEntry => {
+      const id = "directory:user/ada-acct";
+      const base = {
+        id,
+        provider: "directory",
+        reason: "added-in-config",
+        kind: "user",
+        account: "ada-acct",
+        userId: "ada",
+      } as const;
+      return {
+        type: "change",
+        at: "2026-03-01T09:00:02.000Z",
+        runSeq: 2,
+        provider: "directory",
+        changeId: id,
+        change:
+          action === "disable"
+            ? { ...base, action, risk: "narrows" }
+            : {
+                ...base,
+                action,
+                risk: "neutral",
+                fields: [{ field: "account", before: "ada-acct", after: "ada-new" }],
+                after: { name: "Ada" },
+              },
+        outcome,
+      };
+    };
+    await appendJournalEntries(journal, [
+      change(1, "add", "ops", "ada"),
+      change(1, "add", "ops", "bob"),
+      change(1, "add", "web", "ada"),
+      userChange("disable", "applied"),
+    ]);
+    await foldJournal(journal, cache); // the rest is folded on resume, from the cache's lists
+    await appendJournalEntries(journal, [userChange("update", "failed")]);
+    const failed = await foldJournal(journal, cache);
+    expect([...failed.managed].filter((a) => a.includes("ada")).sort()).toEqual([
+      "directory:membership/ops/ada-acct",
+      "directory:membership/web/ada-acct",
+    ]);
+    // A refused rename still names the account it would have given: it is the person's either way.
+    expect(failed.accounts.get("directory\nada")).toEqual(["ada-acct", "ada-new"]);
+    await appendJournalEntries(journal, [userChange("update", "applied")]);
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)]) {
+      expect([...fold.managed].sort()).toEqual([
+        "directory:membership/ops/ada-new",
+        "directory:membership/ops/bob-acct",
+        "directory:membership/web/ada-new",
+        "directory:user/ada-new",
+      ]);
+      expect([...fold.disabled]).toEqual(["directory:user/ada-new"]);
+      expect([...fold.written.keys()]).toEqual(["directory:user/ada-new"]);
+    }
+  });
+
   it("knows which accounts gatehouse disabled last, also on resume", async () => {
     const dir = await tempDir();
     const cache = join(dir, "cache");

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { group, live, liveGroup, liveUser, model, planFor, user } from "../builders.ts";
-import { dependenciesOf } from "../../src/apply/batches.ts";
+import { createdAccounts, createdBy, dependenciesOf, planBatches } from "../../src/apply/batches.ts";
+import { countRemovals } from "../../src/plan/safety.ts";
 
 const people = [user("alice"), user("bob"), user("carol")];
 const current = live(
@@ -290,5 +291,106 @@ describe("accounts outside the scope read (LiveState.elsewhere: an entry moved o
     });
     expect(brief(plan.changes)).toContain("user.create directory:user/bob added-in-config");
     expect(brief(plan.changes)).toContain("membership.add directory:membership/team-ops/bob added-in-config");
+  });
+});
+
+describe("a person whose account name changes (a new e-mail under accountName: email)", () => {
+  // alice's account was alice (the journal saw gatehouse manage it for her); the files now give alice.new.
+  const moved = model({
+    users: [user("alice", { accounts: { directory: "alice.new" } }), user("bob")],
+    groups: [
+      group("team-ops-write", ["alice", "bob"]),
+      group("team-web-write", ["alice"]),
+      group("team-old-read", ["bob"]),
+    ],
+  });
+  const before = live(
+    [liveUser("alice"), liveUser("bob")],
+    [
+      liveGroup("team-ops-write", ["alice", "bob"]),
+      liveGroup("team-web-write", []),
+      liveGroup("team-old-read", ["alice", "bob"]),
+    ],
+  );
+  const journalAccounts = new Map([["directory\nalice", ["alice"]]]);
+  const managed = [
+    "directory:user/alice",
+    "directory:membership/team-ops-write/alice",
+    "directory:membership/team-old-read/alice",
+  ];
+
+  it("renames the former account in place where the system can: its groups kept, the account not counted as a removal", () => {
+    const plan = planFor(moved, {
+      live: before,
+      journalAccounts,
+      managed,
+      capabilities: { renameUsers: true, userAttributes: ["email"] },
+    });
+    expect(brief(plan.changes)).toEqual([
+      "user.update directory:user/alice added-in-config",
+      // Known to the journal under the former name: it was gatehouse's, and the files took it away.
+      "membership.remove directory:membership/team-old-read/alice.new removed-from-config",
+      "membership.add directory:membership/team-web-write/alice.new added-in-config",
+    ]);
+    const rename = plan.changes[0];
+    expect(rename?.kind === "user" && rename.action === "update" ? rename.fields : []).toEqual([
+      { field: "account", before: "alice", after: "alice.new" },
+    ]);
+    expect(rename?.userId).toBe("alice");
+    // Only the group the files took away is a removal; the account itself is not one.
+    expect(countRemovals(plan)).toBe(1);
+    // Changes under the new name wait for the rename; if it fails they are skipped, and nothing is taken.
+    expect(createdBy(rename ?? plan.changes[0]!)).toBe("user/alice.new");
+    for (const change of plan.changes.slice(1))
+      expect(dependenciesOf(change, createdAccounts(plan.changes))).toContain("user/alice.new");
+  });
+
+  it("enables a disabled former account before renaming it", () => {
+    const disabled = live([liveUser("alice", { enabled: false }), liveUser("bob")], before.groups);
+    const plan = planFor(moved, {
+      live: disabled,
+      journalAccounts,
+      managed,
+      disabledByGatehouse: ["directory:user/alice"],
+      capabilities: { renameUsers: true, userAttributes: [] },
+    });
+    const users = plan.changes.filter((c) => c.kind === "user");
+    expect(brief(users)).toEqual([
+      "user.enable directory:user/alice added-in-config",
+      "user.update directory:user/alice added-in-config",
+    ]);
+    expect(planBatches(users, 1).flat(2)).toEqual(users);
+  });
+
+  it("creates the new account and disables the former one only after it, where the system cannot rename", () => {
+    const plan = planFor(moved, {
+      live: before,
+      journalAccounts,
+      managed,
+      capabilities: { userAttributes: [] },
+    });
+    expect(brief(plan.changes)).toEqual([
+      "user.disable directory:user/alice removed-from-config",
+      "user.create directory:user/alice.new added-in-config",
+      "membership.remove directory:membership/team-old-read/alice removed-from-config",
+      "membership.remove directory:membership/team-ops-write/alice removed-from-config",
+      "membership.add directory:membership/team-ops-write/alice.new added-in-config",
+      "membership.add directory:membership/team-web-write/alice.new added-in-config",
+    ]);
+    const created = createdAccounts(plan.changes);
+    expect(dependenciesOf(plan.changes[0]!, created)).toEqual(["user/alice.new"]);
+    expect(planBatches(plan.changes, 1).flat(2).at(-1)).toBe(plan.changes[0]);
+  });
+
+  it("renames nothing for an account the journal does not give to the person", () => {
+    const plan = planFor(moved, {
+      live: before,
+      managed,
+      capabilities: { renameUsers: true, userAttributes: [] },
+    });
+    expect(brief(plan.changes).slice(0, 2)).toEqual([
+      "user.disable directory:user/alice removed-from-config",
+      "user.create directory:user/alice.new added-in-config",
+    ]);
   });
 });

@@ -113,6 +113,8 @@ export function createScimProviderWith(...[config, context]: Parameters<Provider
         groupDescription: caps !== undefined && supportsGroupAttribute(caps, "description"),
         // displayName is writable (PATCH replace, or PUT where PATCH is missing): rename in place.
         renameGroups: true,
+        // userName is writable too: an account renamed keeps its id, and so its groups (members are ids).
+        renameUsers: true,
         caseInsensitiveNames: true,
       };
     },

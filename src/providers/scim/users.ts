@@ -189,6 +189,34 @@ async function explainConflict(
   );
 }
 
+/**
+ * Checks that a rename took: a server may keep userName as it was and still answer 200. Where the answer
+ * had no body (204), the index takes the new name itself, so that later writes of this run find the account.
+ */
+async function confirmRename(
+  s: ScimSession,
+  user: ScimUser,
+  written: ScimUser,
+  renamedTo: string,
+  operation: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const isRenamed = (u: ScimUser): boolean => u.userName.toLowerCase() === renamedTo.toLowerCase();
+  if (written === user) {
+    rememberUser(s.index, { ...user, userName: renamedTo });
+    return;
+  }
+  if (isRenamed(written)) return;
+  const fresh = await s.client.request("GET", userPath(s, user), { operation }, signal);
+  const current = parsed(s, fresh.body, operation);
+  if (!isRenamed(current))
+    throw new ProviderError(
+      s.name,
+      operation,
+      `the server kept userName "${current.userName}": it did not rename the account (the other attributes may be written)`,
+    );
+}
+
 async function setActive(
   s: ScimSession,
   account: string,
@@ -257,11 +285,18 @@ export async function applyUserChange(
         ...(change.userId === undefined ? {} : { userId: change.userId }),
       };
       const ops = buildUserPatchOps(write, fields, s.settings.attributeMapping, user);
+      // Renamed in place (RFC 7644 §3.5.2): the same resource, its id and group memberships kept.
+      const renamedTo = change.fields.find((f) => f.field === "account")?.after;
+      if (renamedTo === null)
+        throw new ProviderError(s.name, operation, "a user's userName cannot be removed");
+      if (renamedTo !== undefined) ops.unshift({ op: "replace", path: "userName", value: renamedTo });
       if (change.userId !== undefined && user.externalId !== change.userId) {
         ops.push({ op: "replace", path: "externalId", value: change.userId });
       }
-      await writeUser(s, user, ops, operation, signal);
-      return undefined;
+      const written = await writeUser(s, user, ops, operation, signal);
+      if (renamedTo === undefined) return undefined;
+      await confirmRename(s, user, written, renamedTo, operation, signal);
+      return `renamed SCIM user ${user.id}`;
     }
     case "enable":
     case "disable":

@@ -34,6 +34,8 @@ const BEN = "ben.okafor@example.com";
 const CLEO = "cleo.park@example.com";
 const DEVI = "devi.rao@example.com";
 const ELI = "eli.moss@example.com";
+const ADA_NEW = "ada.king@example.com";
+const BEN_NEW = "ben.o@example.com";
 
 const open: Setup[] = [];
 afterEach(async () => {
@@ -238,26 +240,109 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expectNoSecret(repo, server);
   });
 
-  it("keeps a person's old account and its groups until the account for their new e-mail exists", async () => {
+  it("renames a person's account in place when their e-mail changes: same account, same groups, one apply", async () => {
+    const { server, proxy, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const before = await groupMembers(server);
+    const [ben] = await usersNamed(server, BEN);
+    const [ada] = await usersNamed(server, ADA);
+    // ada manages ben and cleo: the manager of both is the account renamed.
+    await repo.edit(USERS_FILE, BEN, BEN_NEW);
+    await repo.edit(USERS_FILE, ADA, ADA_NEW);
+    await repo.commit("ben's and ada's e-mails change");
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toEqual([
+      `user.update saas:user/${ADA} added-in-config`,
+      `user.update saas:user/${BEN} added-in-config`,
+    ]);
+    const text = await repo.run(["plan"]);
+    expect(text.stdout).toContain(`rename user ${BEN} to ${BEN_NEW}: email "${BEN}" → "${BEN_NEW}"`);
+    // Nothing is taken away: no change narrows access, and the guard rails count no removal.
+    expect(JSON.parse(planned.stdout)).toMatchObject({ summary: { narrows: 0 } });
+    const start = proxy.seen.length;
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 2 applied, 0 failed, 0 skipped");
+    expect(applied.code).toBe(0);
+    expect(writesSince(proxy, start).sort()).toEqual(
+      [ada, ben].map((u) => `PATCH /api/auth/scim/v2/Users/${String(u?.["id"])}`).sort(),
+    );
+
+    const users = await list(server, "/Users?count=100");
+    expect(users.map((u) => String(u["userName"])).sort()).toEqual(
+      [ADA_NEW, BEN_NEW, CLEO, DEVI, ELI].sort(),
+    );
+    const renamed = users.find((u) => u["userName"] === BEN_NEW);
+    expect(renamed).toMatchObject({ id: ben?.["id"], externalId: "ben", active: true });
+    expect(renamed?.[ENTERPRISE]).toMatchObject({ manager: { value: ada?.["id"] } });
+    const rename = (name: string): string => (name === BEN ? BEN_NEW : name === ADA ? ADA_NEW : name);
+    expect(Object.fromEntries(await groupMembers(server))).toEqual(
+      Object.fromEntries([...before].map(([group, members]) => [group, members.map(rename).sort()])),
+    );
+
+    const after = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes.");
+    expect(after.code).toBe(0);
+    // The journal knows ben's membership since it was granted, under the account's new name.
+    const access = await repo.run(["journal", "access", "team-oncall-write", "--at", "2030-01-01"]);
+    expect(access.stdout).toContain(`  ${BEN_NEW} (ben)  since`);
+    expect(access.stdout).not.toContain(BEN);
+    expectNoSecret(repo, server);
+  });
+
+  it("renames and enables a former account that an earlier run deactivated and took out of its groups", async () => {
     const { server, repo } = await setup();
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
     const before = await groupMembers(server);
-    await repo.edit(USERS_FILE, BEN, "ben.o@example.com");
+    const [ben] = await usersNamed(server, BEN);
+    // What an apply before the old account was kept left: ben's account deactivated, out of every group.
+    await scim(server, "PATCH", `/Users/${String(ben?.["id"])}`, {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "replace", path: "active", value: false }],
+    });
+    for (const group of await list(server, "/Groups?count=100"))
+      await scim(server, "PATCH", `/Groups/${String(group["id"])}`, {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        Operations: [{ op: "remove", path: `members[value eq "${String(ben?.["id"])}"]` }],
+      });
+    await repo.edit(USERS_FILE, BEN, BEN_NEW);
     await repo.commit("ben's e-mail changes");
-    const planned = await repo.run(["plan", "--format", "json"]);
-    expect(changeLines(planned.stdout)).toContain(`user.disable saas:user/${BEN} removed-from-config`);
-    // Better Auth refuses the new account: the old one, deactivated or not, still holds ben's externalId.
-    // Then nothing is taken from the old one: ben keeps working under it until the next run can do better.
-    const applied = await repo.run(["apply", "--yes", "--allow-removals", "100"]);
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("0 failed, 0 skipped");
+    expect(applied.code).toBe(0);
+    const users = await usersNamed(server, BEN_NEW);
+    expect(users).toHaveLength(1);
+    expect(users[0]).toMatchObject({ id: ben?.["id"], active: true });
+    const rename = (name: string): string => (name === BEN ? BEN_NEW : name);
+    expect(Object.fromEntries(await groupMembers(server))).toEqual(
+      Object.fromEntries([...before].map(([group, members]) => [group, members.map(rename).sort()])),
+    );
+    expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+  });
+
+  it("keeps a person's account enabled and in its groups when the server refuses to rename it", async () => {
+    const { server, proxy, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const before = await groupMembers(server);
+    await repo.edit(USERS_FILE, BEN, BEN_NEW);
+    await repo.commit("ben's e-mail changes");
+    proxy.inject({
+      fault: { kind: "status", status: 400 },
+      times: 1,
+      match: (method, path) => method === "PATCH" && path.includes("/Users/"),
+    });
+    const applied = await repo.run(["apply", "--yes"]);
     expect(applied.code).toBe(1);
-    expect(applied.stdout).toContain("skipped: creating user/ben.o@example.com failed");
-    expect(applied.stdout).toContain("their previous account, kept while the new one cannot be created");
-    const old = await usersNamed(server, BEN);
-    expect(old[0]?.["active"]).toBe(true);
-    const after = await groupMembers(server);
-    for (const [group, members] of before)
-      if (members.includes(BEN))
-        expect({ group, holdsBen: after.get(group)?.includes(BEN) }).toEqual({ group, holdsBen: true });
+    expect(applied.stdout).toContain("Apply complete: 0 applied, 1 failed, 0 skipped");
+    const [ben] = await usersNamed(server, BEN);
+    expect(ben?.["active"]).toBe(true);
+    expect(await groupMembers(server)).toEqual(before);
+
+    // The next run renames it.
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    expect(await usersNamed(server, BEN)).toEqual([]);
+    expect((await usersNamed(server, BEN_NEW))[0]?.["id"]).toBe(ben?.["id"]);
+    expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
   });
 
   it("never hands a person's access to an account that was given their externalId", async () => {
