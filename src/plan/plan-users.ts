@@ -307,7 +307,9 @@ export function planUsers(sink: PlanSink): void {
           : {}),
       });
     }
-    if (!want.enabled && (have.enabled || have.pending === true) && caps.disable !== "none") {
+    // A leaver's account is deleted where leavers' are, also one disabled before (while they were not).
+    const isDeleted = want.status === "terminated" && caps.deleteLeavers === true;
+    if (!want.enabled && (have.enabled || have.pending === true || isDeleted) && caps.disable !== "none") {
       const reason =
         want.status === "terminated"
           ? "user-terminated"
@@ -318,10 +320,13 @@ export function planUsers(sink: PlanSink): void {
         ...base,
         id,
         kind: "user",
-        action: reason === "user-terminated" && caps.deleteLeavers === true ? "delete" : "disable",
+        action: isDeleted ? "delete" : "disable",
         account: want.account,
         reason,
         risk: "narrows",
+        ...(have.enabled || have.pending === true
+          ? {}
+          : { why: [`disabled already; leavers' accounts are deleted in ${provider}`] }),
       });
     }
     if (

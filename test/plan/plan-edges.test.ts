@@ -121,6 +121,30 @@ describe("deleteLeavers (SCIM deleteUsers: true)", () => {
     ]);
     expect(actions(false).filter((a) => a.startsWith("delete"))).toEqual([]);
   });
+
+  it("deletes a leaver's account disabled before (while leavers were only disabled), never a disabled stranger's", () => {
+    const files = model({
+      users: [user("ann"), user("bob", { status: "terminated" }), user("cy", { status: "leave" })],
+      groups: [group("ops", ["ann"])],
+      policy: policy({ leave: "disable" }),
+    });
+    const stored = live(
+      [
+        liveUser("ann"),
+        liveUser("bob", { enabled: false }),
+        liveUser("cy", { enabled: false }),
+        liveUser("mallory", { enabled: false }),
+      ],
+      [liveGroup("ops", ["ann"])],
+    );
+    const changes = (deleteLeavers: boolean) =>
+      planFor(files, { mode: "authoritative", live: stored, capabilities: { deleteLeavers } }).changes;
+    expect(changes(true).map((c) => `${c.kind}.${c.action} ${c.id} ${c.reason}`)).toEqual([
+      "user.delete directory:user/bob user-terminated",
+    ]);
+    expect(changes(true)[0]?.why).toEqual(["disabled already; leavers' accounts are deleted in directory"]);
+    expect(changes(false)).toEqual([]);
+  });
 });
 
 describe("access a system holds that gatehouse does not manage", () => {

@@ -395,6 +395,28 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expect(after.code).toBe(0);
   });
 
+  it("with deleteUsers turned on later, deletes a leaver deactivated before, and still only deactivates an account no one holds", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    await scim(server, "POST", "/Users", { schemas: [USER_SCHEMA], userName: "temp@example.com" });
+    await terminate(repo, "ben");
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    expect((await usersNamed(server, BEN))[0]?.["active"]).toBe(false);
+    expect((await usersNamed(server, "temp@example.com"))[0]?.["active"]).toBe(false);
+
+    await repo.edit("access/gatehouse.yaml", "deleteUsers: false", "deleteUsers: true");
+    await repo.commit("leavers' accounts are deleted from now on");
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toEqual([`user.delete saas:user/${BEN} user-terminated`]);
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 1 applied, 0 failed, 0 skipped");
+    expect(await usersNamed(server, BEN)).toEqual([]);
+    expect((await usersNamed(server, "temp@example.com"))[0]?.["active"]).toBe(false);
+    const after = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes.");
+    expect(after.code).toBe(0);
+  });
+
   it("with readCache, a plan with nothing changed reads incrementally from the last run's snapshot, and drift still shows", async () => {
     // No clock margin (one server process): each read looks back to the second its last read began.
     const { server, proxy, repo } = await setup(
