@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
@@ -74,6 +74,41 @@ describe("journal access", () => {
   });
 });
 
+describe("journal access on a journal that is not what was written", () => {
+  it("says the chain is broken and exits 1, and refuses a day that does not exist", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
+      "groups/teams.yaml": team("ops", "ann, bob"),
+    });
+    trees.push(tree);
+    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    const ask = (...more: string[]) =>
+      cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", "--at", "2026-03-15", ...more]);
+    const clean = await ask("--format", "json");
+    expect(clean.code).toBe(0);
+    expect(JSON.parse(clean.stdout)).toMatchObject({ intact: true, problems: [] });
+
+    // Someone swaps a member's name in a confirmed change: the answer must not pass for evidence.
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const text = await readFile(journal, "utf8");
+    expect(text).toContain('"member":"bob"');
+    await writeFile(journal, text.replace('"member":"bob"', '"member":"eve"'));
+    const edited = await ask();
+    expect(edited.code).toBe(1);
+    expect(edited.stderr).toMatch(/was edited: its content does not match its hash/);
+    expect(edited.stderr).toContain("journal is NOT intact");
+    const json = await ask("--format", "json");
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ intact: false });
+
+    for (const impossible of ["2026-02-30", "2026-04-31T12:00:00Z"]) {
+      const at = await cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", "--at", impossible]);
+      expect(at.code).toBe(64);
+    }
+  });
+});
+
 describe("explain", () => {
   it("says an expired grant is no longer held, not that a plan is about to act", async () => {
     const tree = await writeAccessTree({
@@ -104,6 +139,10 @@ describe("explain", () => {
     const cut = lines.findIndex((l) => l.includes('"type":"intent"') && l.includes(":membership/ops/"));
     expect(cut).toBeGreaterThan(0);
     await writeFile(journal, lines.slice(0, cut + 1).join("\n") + "\n");
+    // A run killed there never recorded (in .gatehouse/cache) that it read the entries cut off here.
+    const cache = path.join(tree.cwd, ".gatehouse/cache");
+    for (const name of await readdir(cache))
+      if (name.startsWith("journal-")) await rm(path.join(cache, name));
     const out = await cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", "--at", "2026-03-15"]);
     expect(out.code).toBe(0);
     expect(out.out).toContain("ops in app at 2026-03-15T23:59:59.999Z: 0 member(s) gatehouse applied");

@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../audit/journal.ts";
+import type { JournalProblem, JournalVerification } from "../../audit/journal.ts";
 import { DAMAGED, foldCachePath, foldedHead } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
 import { rememberVerified } from "../../audit/verified-prefix.ts";
@@ -63,26 +64,7 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
     io.stdout(`${shown}: no journal here (nothing was applied with it, or it was removed or moved)\n`);
     return ExitCode.error;
   }
-  // The last entry gatehouse read from this journal on this machine must still be there, with its hash:
-  // that catches entries cut off the end, and a chain rewritten (hashes recomputed) up to it.
-  const head = await foldedHead(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR));
-  const known = head === DAMAGED ? undefined : head;
-  if (head === DAMAGED)
-    io.stdout(
-      `${shown}: warning: ${path.relative(io.cwd, foldCachePath(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR)))} is damaged, so whether entries were cut off the journal's end since gatehouse last read it here cannot be checked; the next plan writes a new one\n`,
-    );
-  const result = await verifyJournal(file, known === undefined ? {} : { expectedHead: known });
-  const problems = [...result.problems];
-  if (
-    result.entries === 0 &&
-    !problems.some((p) => p.line > 0 && p.message.startsWith("not a journal entry"))
-  )
-    problems.unshift({ line: 1, message: "the journal is empty" });
-  if (known !== undefined && result.entries < known.entries)
-    problems.push({
-      line: result.entries + 1,
-      message: `the journal has ${String(result.entries)} entries, but ${String(known.entries)} were read from it here before (${DEFAULT_CACHE_DIR}): entries were cut off its end`,
-    });
+  const { result, problems } = await checkJournal(file, io, shown, io.stdout);
   for (const p of problems) io.stdout(`${shown}:${String(p.line)} ${p.message}\n`);
   // The access files each run applied must still be in the repository's history: a commit rewritten
   // away (amend, rebase, force push) after it was applied leaves the journal pointing at nothing.
@@ -109,6 +91,38 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
   );
   if (problems.length === 0) await rememberVerified(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR), result);
   return problems.length === 0 ? ExitCode.ok : ExitCode.error;
+}
+
+/**
+ * The chain walked, and the last entry gatehouse read from this journal on this machine looked for, with
+ * its hash: that catches edited, removed, inserted or reordered entries, entries cut off the end, and a
+ * chain rewritten (hashes recomputed) up to it. `warn` gets a note when that record is damaged.
+ */
+async function checkJournal(
+  file: string,
+  io: CliIo,
+  shown: string,
+  warn: (text: string) => void,
+): Promise<{ result: JournalVerification; problems: JournalProblem[] }> {
+  const head = await foldedHead(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR));
+  const known = head === DAMAGED ? undefined : head;
+  if (head === DAMAGED)
+    warn(
+      `${shown}: warning: ${path.relative(io.cwd, foldCachePath(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR)))} is damaged, so whether entries were cut off the journal's end since gatehouse last read it here cannot be checked; the next plan writes a new one\n`,
+    );
+  const result = await verifyJournal(file, known === undefined ? {} : { expectedHead: known });
+  const problems = [...result.problems];
+  if (
+    result.entries === 0 &&
+    !problems.some((p) => p.line > 0 && p.message.startsWith("not a journal entry"))
+  )
+    problems.unshift({ line: 1, message: "the journal is empty" });
+  if (known !== undefined && result.entries < known.entries)
+    problems.push({
+      line: result.entries + 1,
+      message: `the journal has ${String(result.entries)} entries, but ${String(known.entries)} were read from it here before (${DEFAULT_CACHE_DIR}): entries were cut off its end`,
+    });
+  return { result, problems };
 }
 
 /** One line on how the commits of the run that added a member got in: pull requests and approvers. */
@@ -138,7 +152,10 @@ function parseAt(text: string | undefined): Date {
   const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
   const at = day ? new Date(Date.parse(`${text}T00:00:00Z`) + 86_400_000 - 1) : new Date(Date.parse(text));
   const isInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
-  if (Number.isNaN(at.getTime()) || (!day && !isInstant))
+  // Date.parse rolls an impossible day over (2026-02-30 is read as 2026-03-02): refuse it instead.
+  const [year, month, dayOfMonth] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const isRealDay = dayOfMonth >= 1 && dayOfMonth <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (Number.isNaN(at.getTime()) || (!day && !isInstant) || !isRealDay)
     throw new UsageError(
       `--at must be a day (2026-03-01) or an instant with a time zone (2026-03-01T12:00:00Z), not "${text}"`,
     );
@@ -156,14 +173,23 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
     return ExitCode.error;
   }
   const provider = stringOpt(args, "provider");
+  const at = parseAt(stringOpt(args, "at"));
+  // The answer is only as good as the journal: one edited, cut or reordered is said so, and exits 1.
+  const { problems } = await checkJournal(file, io, shown, io.stderr);
+  for (const p of problems) io.stderr(`${shown}:${String(p.line)} ${p.message}\n`);
+  if (problems.length > 0)
+    io.stderr(
+      `${shown}: journal is NOT intact (${String(problems.length)} problem(s)): the answer below is from a journal changed after it was written and cannot be relied on\n`,
+    );
+  const intact = problems.length === 0;
   const result = await accessAt(file, {
     group,
-    at: parseAt(stringOpt(args, "at")),
+    at,
     ...(provider === undefined ? {} : { provider }),
   });
   if (format === "json") {
-    io.stdout(JSON.stringify({ group, ...result }, null, 2) + "\n");
-    return ExitCode.ok;
+    io.stdout(JSON.stringify({ group, ...result, intact, problems }, null, 2) + "\n");
+    return intact ? ExitCode.ok : ExitCode.error;
   }
   const lines: string[] = [];
   for (const g of result.groups) {
@@ -215,5 +241,5 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
     `From ${shown} (${String(result.entries)} entries). Only what gatehouse applied is there: members who were in a group before gatehouse first changed it, or were added by hand and later removed as drift, are not.`,
   );
   io.stdout(lines.join("\n") + "\n");
-  return ExitCode.ok;
+  return intact ? ExitCode.ok : ExitCode.error;
 }
