@@ -59,6 +59,10 @@ export interface AccessAtResult {
   readonly at: string;
   readonly entries: number;
   readonly groups: readonly GroupAccessAt[];
+  /** Whether any change in the journal, at any time, names the group (in `provider`, when given). */
+  readonly isMentioned: boolean;
+  /** Every provider the journal records a change for, at any time. */
+  readonly providers: readonly string[];
 }
 
 interface Rename {
@@ -82,6 +86,10 @@ export async function accessAt(
   const known = new Set<string>(); // provider\ngroup, as known by then
   const runs = new Map<number, { commit?: string; actor: string; approvals?: ApprovalsRecord }>();
   const renames: Rename[] = [];
+  // Every provider and group any change names, whenever it was made: a name the journal never
+  // mentions is more likely a typo than a group nobody held.
+  const everProviders = new Set<string>();
+  let isMentioned = false;
   // run seq + change address → a granting membership change announced and not yet answered
   const pending = new Map<string, { provider: string; group: string; held: UnconfirmedMembership }>();
   const dropPending = (provider: string, group: string, member?: string): void => {
@@ -125,6 +133,13 @@ export async function accessAt(
       return;
     }
     if (entry.type !== "change") return;
+    everProviders.add(entry.provider);
+    if (
+      (entry.change.kind === "group" || entry.change.kind === "membership") &&
+      (query.provider === undefined || entry.provider === query.provider) &&
+      (entry.change.group === query.group || renamedGroupTo(entry.change) === query.group)
+    )
+      isMentioned = true;
     // An outcome, whatever it is, answers the announcement (an add confirmed later than `until` was
     // still in flight then, as good as not made).
     pending.delete(`${String(entry.runSeq)}\n${entry.changeId}`);
@@ -228,7 +243,7 @@ export async function accessAt(
     ].sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
     return { provider, group: name, members, unconfirmed, isKnown: known.has(`${provider}\n${name}`) };
   });
-  return { at: until, entries, groups };
+  return { at: until, entries, groups, isMentioned, providers: [...everProviders].sort() };
 }
 
 /** The group and member of a membership change address (membershipAddress), or undefined for any other. */

@@ -109,6 +109,32 @@ describe("journal access on a journal that is not what was written", () => {
   });
 });
 
+describe("journal access for a name the journal never had", () => {
+  it("says a misspelt group or provider is unknown and exits 1, instead of answering that nobody held it", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n",
+      "groups/teams.yaml": team("ops", "ann"),
+    });
+    trees.push(tree);
+    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    const ask = (...argv: string[]) => cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", ...argv]);
+    const typo = await ask("opps", "--at", "2026-03-15");
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain("no change to a group named opps was ever recorded here");
+    const provider = await ask("ops", "--at", "2026-03-15", "--provider", "apps", "--format", "json");
+    expect(provider.code).toBe(1);
+    expect(provider.stderr).toContain(
+      "no change for a provider named apps was ever recorded here (the journal has: app)",
+    );
+    // A group that exists, asked about before gatehouse touched it, is an answer: exit 0.
+    const before = await ask("ops", "--at", "2026-02-01");
+    expect(before.code).toBe(0);
+    expect(before.stderr).toBe("");
+    expect((await ask("ops", "--at", "2026-03-15", "--provider", "app")).code).toBe(0);
+  });
+});
+
 describe("explain", () => {
   it("says an expired grant is no longer held, not that a plan is about to act", async () => {
     const tree = await writeAccessTree({

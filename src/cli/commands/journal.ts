@@ -187,9 +187,20 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
     at,
     ...(provider === undefined ? {} : { provider }),
   });
+  // A misspelt group or provider must not read as "nobody held it": say so, and exit 1.
+  const isUnknownProvider = provider !== undefined && !result.providers.includes(provider);
+  if (isUnknownProvider)
+    io.stderr(
+      `${shown}: no change for a provider named ${inlineText(provider)} was ever recorded here (the journal has: ${result.providers.map(inlineText).join(", ") || "none"})\n`,
+    );
+  else if (!result.isMentioned && result.entries > 0)
+    io.stderr(
+      `${shown}: no change to a group named ${inlineText(group)} was ever recorded here${provider === undefined ? "" : ` in ${inlineText(provider)}`}, on any date: check the name (names are matched exactly)\n`,
+    );
+  const isAnswered = intact && !isUnknownProvider && (result.isMentioned || result.entries === 0);
   if (format === "json") {
     io.stdout(JSON.stringify({ group, ...result, intact, problems }, null, 2) + "\n");
-    return intact ? ExitCode.ok : ExitCode.error;
+    return isAnswered ? ExitCode.ok : ExitCode.error;
   }
   const lines: string[] = [];
   for (const g of result.groups) {
@@ -241,5 +252,5 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
     `From ${shown} (${String(result.entries)} entries). Only what gatehouse applied is there: members who were in a group before gatehouse first changed it, or were added by hand and later removed as drift, are not.`,
   );
   io.stdout(lines.join("\n") + "\n");
-  return intact ? ExitCode.ok : ExitCode.error;
+  return isAnswered ? ExitCode.ok : ExitCode.error;
 }
