@@ -1,5 +1,13 @@
-import type { DesiredGroup, DesiredMember, LiveGroup, LiveState, Provenance } from "../model/state.ts";
+import type {
+  DesiredGroup,
+  DesiredMember,
+  DesiredUser,
+  LiveGroup,
+  LiveState,
+  Provenance,
+} from "../model/state.ts";
 import { describeProvenance } from "../desired/effective.ts";
+import { formatLocation } from "../model/source.ts";
 import { groupAddress, membershipAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
 import type { FieldDiff, MembershipChange, Reason } from "./types.ts";
@@ -184,6 +192,22 @@ function planRoles(sink: PlanSink, want: DesiredGroup, have: LiveGroup): void {
   }
 }
 
+/**
+ * Why a person still in the files loses a group gatehouse gave them: no member line, role or nested group
+ * gives it now. A mover's department or title is what roles matched, so it is named, with where the
+ * person is defined (the line that changed, for a mover; a member line removed elsewhere is in git).
+ */
+function stillListedWhy(user: DesiredUser): string {
+  const now = (["department", "title"] as const).flatMap((key) => {
+    const value = user.attributes[key];
+    return value === undefined ? [] : [`${key} ${JSON.stringify(value)}`];
+  });
+  return (
+    `${user.userId} (${formatLocation(user.source)}) is still in the access files, but no member line, role or nested group gives them this group now` +
+    (now.length === 0 ? "" : ` (now ${now.join(", ")})`)
+  );
+}
+
 /** A live member the files do not give: why it goes, or why it stays. */
 function planRemoval(
   sink: PlanSink,
@@ -253,7 +277,7 @@ function planRemoval(
       ...base,
       ...withUser,
       reason: "removed-from-config",
-      why: ["no longer in the access files"],
+      why: [desiredUser === undefined ? "no longer in the access files" : stillListedWhy(desiredUser)],
     });
     return;
   }

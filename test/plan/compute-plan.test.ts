@@ -356,6 +356,28 @@ describe("computePlan (table)", () => {
   });
 });
 
+describe("a mover's lost group", () => {
+  it("says the person is still in the files and what roles now see, not that a line left the files", () => {
+    const mover = user("lukasz", { department: "FIN" });
+    const plan = planFor(
+      model({
+        users: [mover],
+        groups: [group("team-infra", [])],
+        roles: [role("infra", { department: ["INFRA"] }, ["team-infra"])],
+      }),
+      {
+        live: live([liveUser("lukasz", { department: "INFRA" })], [liveGroup("team-infra", ["lukasz"])]),
+        managed: [`${m}/team-infra/lukasz`],
+      },
+    );
+    const removal = plan.changes.find((c) => c.kind === "membership" && c.action === "remove");
+    expect(removal?.reason).toBe("removed-from-config");
+    expect(removal?.why).toEqual([
+      `lukasz (${USERS_FILE}:1:5) is still in the access files, but no member line, role or nested group gives them this group now (now department "FIN")`,
+    ]);
+  });
+});
+
 describe("nesting", () => {
   const nested = model({
     users: [alice, bob],
