@@ -20,6 +20,8 @@ export interface HeldMembership {
   readonly seq: number;
   readonly reason: Reason;
   readonly why: readonly string[];
+  /** The end of the grant that gave it, for a time-bound grant. */
+  readonly until?: string;
   readonly source?: SourceLocation;
   /** The run that added it: its access files' commit and who ran it. */
   readonly commit?: string;
@@ -194,6 +196,7 @@ export async function accessAt(
       seq: entry.seq,
       reason: change.reason,
       why: change.why ?? [],
+      ...(change.until === undefined ? {} : { until: change.until }),
       ...(change.source === undefined ? {} : { source: change.source }),
       ...(run?.commit === undefined ? {} : { commit: run.commit }),
       ...(run === undefined ? {} : { actor: run.actor }),

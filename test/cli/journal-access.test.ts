@@ -74,6 +74,32 @@ describe("journal access", () => {
   });
 });
 
+describe("journal access shows how a member held the group", () => {
+  it("names the grant's end (past or not) and the why of each add, such as the role that matched", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml":
+        "users:\n  - { id: ann, name: Ann, department: FIN }\n  - { id: bob, name: Bob }\n",
+      "groups/teams.yaml":
+        "groups:\n  - name: ledger\n    owners: [ann]\n    members:\n      - { user: bob, until: 2026-03-02T00:00:00Z, reason: AUD-7 pentest }\n",
+      "roles/roles.yaml":
+        "roles:\n  - name: finance\n    when: { department: [FIN] }\n    groups: [ledger]\n",
+    });
+    trees.push(tree);
+    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    const ask = (at: string) =>
+      cliAt(tree, "2026-03-05T00:00:00Z", ["journal", "access", "ledger", "--at", at]);
+    const during = await ask("2026-03-01T12:00:00Z");
+    expect(during.code).toBe(0);
+    expect(during.out).toMatch(/ {2}bob {2}since .*, until 2026-03-02T00:00:00Z\n {4}.*AUD-7 pentest/);
+    expect(during.out).toMatch(/ {2}ann {2}since .*: role baseline, .*\n {4}.*finance.*FIN/);
+    const after = await ask("2026-03-03T00:00:00Z");
+    expect(after.out).toContain(
+      ", grant ended 2026-03-02T00:00:00Z (still held: removed by the next apply after that)",
+    );
+  });
+});
+
 describe("journal access on a journal that is not what was written", () => {
   it("says the chain is broken and exits 1, and refuses a day that does not exist", async () => {
     const tree = await writeAccessTree({

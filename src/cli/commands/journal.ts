@@ -125,6 +125,17 @@ async function checkJournal(
   return { result, problems };
 }
 
+/**
+ * A time-bound grant's end, for the line of a member it gave: past at the instant asked about, the member
+ * still held the group then (gatehouse removes it on the next apply).
+ */
+function grantEnd(until: string | undefined, at: string): string {
+  if (until === undefined) return "";
+  return Date.parse(until) <= Date.parse(at)
+    ? `, grant ended ${inlineText(until)} (still held: removed by the next apply after that)`
+    : `, until ${inlineText(until)}`;
+}
+
 /** One line on how the commits of the run that added a member got in: pull requests and approvers. */
 function describeRunApprovals(record: ApprovalsRecord): string {
   const parts = record.commits.map((c) =>
@@ -225,8 +236,10 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
           ? ""
           : `, commit ${m.commit.slice(0, 12)}${m.commit.endsWith("+dirty") ? "+dirty" : ""}`;
       lines.push(
-        `  ${inlineText(who)}  since ${inlineText(m.since)} (journal #${String(m.seq)}${inlineText(run)}${m.actor === undefined ? "" : `, by ${inlineText(m.actor)}`}): ${REASON_TEXT[m.reason]}${inlineText(where)}`,
+        `  ${inlineText(who)}  since ${inlineText(m.since)} (journal #${String(m.seq)}${inlineText(run)}${m.actor === undefined ? "" : `, by ${inlineText(m.actor)}`}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m.until, result.at)}`,
       );
+      // How it was given: the role and the attribute that matched, the grant's ticket, the nested group.
+      if (m.why.length > 0) lines.push(`    ${m.why.map(inlineText).join("; ")}`);
       if (m.approvals !== undefined) lines.push(`    ${describeRunApprovals(m.approvals)}`);
     }
     if (g.unconfirmed.length > 0)
