@@ -21,6 +21,11 @@ export interface JournalVerification {
   readonly resume: VerifyResume;
   /** The commits the runs walked here recorded (apply-start `commit`, without "+dirty"), first seen first. */
   readonly commits: readonly string[];
+  /**
+   * Runs walked here that applied access files with uncommitted changes (apply-start `commit` ending
+   * "+dirty"): what they applied is in no commit, so git history cannot show it.
+   */
+  readonly dirtyRuns: readonly DirtyRun[];
   /** Runs with an apply-start and no apply-end: killed or crashed, or still running. */
   readonly unfinished: readonly OpenRun[];
 }
@@ -41,6 +46,14 @@ export interface OpenRun {
   readonly lastAt: string;
   /** Changes an intent announced that no change entry confirmed or refused: they may have been made. */
   readonly unconfirmed: readonly string[];
+}
+
+/** The apply-start of a run made from uncommitted access files. */
+export interface DirtyRun {
+  readonly seq: number;
+  readonly line: number;
+  readonly at: string;
+  readonly actor: string;
 }
 
 /** A point of a verified chain to walk on from: its byte offset, line count, last entry and apply-starts. */
@@ -81,6 +94,7 @@ export async function verifyJournal(
   const starts = new Set<number>(from?.starts ?? []);
   const open = new Map<number, MutableRun>((from?.open ?? []).map((r) => [r.seq, toMutable(r)]));
   const commits = new Set<string>();
+  const dirtyRuns: DirtyRun[] = [];
   const expected = options.expectedHead;
   const chain: { previous?: { entry: Link; line: number }; isExpectedSeen: boolean } = {
     isExpectedSeen:
@@ -124,6 +138,8 @@ export async function verifyJournal(
     if (value.type === "apply-start") {
       starts.add(value.seq);
       if (value.commit !== undefined) commits.add(withoutDirty(value.commit));
+      if (value.commit?.endsWith("+dirty") === true)
+        dirtyRuns.push({ seq: value.seq, line, at: value.at, actor: value.actor });
     }
     follow(open, value, line);
     if (value.seq === expected?.seq && value.hash === expected.hash) chain.isExpectedSeen = true;
@@ -171,6 +187,7 @@ export async function verifyJournal(
     ...(head ? { head } : {}),
     resume,
     commits: [...commits],
+    dirtyRuns,
     unfinished: resume.open,
   };
 }

@@ -142,6 +142,7 @@ describe("journal chain", () => {
       problems: [],
       resume: { offset: 0, lines: 0, entries: 0, starts: [], open: [] },
       commits: [],
+      dirtyRuns: [],
       unfinished: [],
     });
     expect(await readJournal(path)).toEqual([]);

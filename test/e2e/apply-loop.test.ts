@@ -176,6 +176,22 @@ describe("plan and apply in a git repository", { tags: ["slow"] }, () => {
     );
   });
 
+  it("warns in verify, every time, of a run that applied uncommitted access files", async () => {
+    const r = await repo();
+    expect((await r.run(["apply", "--yes"])).code).toBe(0);
+    const people = "access/users/eng-platform.yaml";
+    await r.write(people, `${await r.read(people)}# edited, not committed\n`);
+    expect((await r.run(["apply", "--yes"])).code).toBe(0);
+    for (const time of ["first", "again"]) {
+      const verify = await r.run(["journal", "verify"]);
+      expect(verify.code, time).toBe(0);
+      expect(
+        verify.stdout.match(/applied access files with uncommitted changes \(\+dirty\)/g),
+        time,
+      ).toHaveLength(1);
+    }
+  });
+
   it("explains a user's memberships with where each comes from", async () => {
     const r = await repo();
     const out = await r.run(["explain", "alice"]);

@@ -73,6 +73,11 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
     io.stdout(
       `${shown}: warning: commit ${commit.slice(0, 12)}, which a run applied, is not in the history of HEAD here (rewritten, or on another branch)\n`,
     );
+  // What such a run applied is in the journal only: no commit holds the files it was made from.
+  for (const run of result.dirtyRuns)
+    io.stdout(
+      `${shown}:${String(run.line)} warning: the run started at ${inlineText(run.at)} by ${inlineText(run.actor)} (seq ${String(run.seq)}) applied access files with uncommitted changes (+dirty): what it applied is in no commit, so git history cannot show the files it was made from\n`,
+    );
   // A run without an apply-end died (killed, crashed) or is still running; the next apply records its end.
   for (const run of result.unfinished) {
     io.stdout(
