@@ -5,7 +5,7 @@
  * from before it adopted a group, hand edits it later removed as drift) is not in the journal.
  */
 import type { SourceLocation } from "../model/source.ts";
-import type { Reason } from "../plan/types.ts";
+import type { MembershipChange, Reason } from "../plan/types.ts";
 import { renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import type { JournalEntry } from "./journal-entry.ts";
@@ -28,6 +28,17 @@ export interface HeldMembership {
   readonly actor?: string;
   /** That run's pull requests and approvals, when it recorded them (`apply --record-approvals`). */
   readonly approvals?: ApprovalsRecord;
+  /**
+   * A later run found it missing and added it back as drift, at this instant: someone removed it outside
+   * gatehouse at a time the journal cannot tell, between `since` and then, so it may not have been held
+   * at the instant asked about.
+   */
+  readonly foundMissingAt?: string;
+  /**
+   * This membership is a re-add (drift): an earlier one, since this instant (journal entry `seq`), was
+   * removed outside gatehouse at a time the journal cannot tell, before the re-add.
+   */
+  readonly earlier?: { readonly since: string; readonly seq: number };
 }
 
 /**
@@ -150,7 +161,10 @@ export async function accessAt(
     const to = renamedGroupTo(change);
     if (to !== undefined && change.kind === "group")
       renames.push({ provider: entry.provider, from: change.group, to, at: entry.at });
-    if (entry.at > until) return;
+    if (entry.at > until) {
+      if (change.kind === "membership") noteLater(entry.provider, change, entry.at);
+      return;
+    }
     const groups = groupsOf(entry.provider);
     const userTo = renamedUserTo(change);
     if (change.kind === "user" && userTo !== undefined) {
@@ -188,7 +202,12 @@ export async function accessAt(
       return;
     }
     const run = runs.get(entry.runSeq);
+    // Added back as drift while held: it went missing in between, when, the journal cannot say.
+    const before = change.reason === "drift" ? members.get(key) : undefined;
     members.set(key, {
+      ...(before === undefined
+        ? {}
+        : { earlier: before.earlier ?? { since: before.since, seq: before.seq } }),
       member: change.member,
       memberKind: change.memberKind,
       ...(change.userId === undefined ? {} : { userId: change.userId }),
@@ -203,6 +222,24 @@ export async function accessAt(
       ...(run?.approvals === undefined ? {} : { approvals: run.approvals }),
     });
   };
+
+  // Memberships held at `until` whose first later change is known ("provider\ngroup\nkey"): only that
+  // one tells whether it was still held then.
+  const settled = new Set<string>();
+  /** A membership change after `until`: a drift re-add of a member held then shows it went missing. */
+  function noteLater(provider: string, change: MembershipChange, at: string): void {
+    let name = change.group; // the group's name at `until`: undo the renames made after it, latest first
+    for (const r of renames.filter((x) => x.provider === provider && x.at > until).reverse())
+      if (r.to === name) name = r.from;
+    const members = held.get(provider)?.get(name);
+    const key = `${change.memberKind}\n${change.member}`;
+    const membership = members?.get(key);
+    if (members === undefined || membership === undefined || settled.has(`${provider}\n${name}\n${key}`))
+      return;
+    settled.add(`${provider}\n${name}\n${key}`);
+    if (change.action === "add" && change.reason === "drift")
+      members.set(key, { ...membership, foundMissingAt: at });
+  }
 
   let entries = 0;
   const opened = await openJournal(journalPath);

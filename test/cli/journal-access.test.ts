@@ -100,6 +100,37 @@ describe("journal access shows how a member held the group", () => {
   });
 });
 
+describe("journal access after a hand removal that gatehouse put back", () => {
+  it("marks the member uncertain inside the gap, and the re-add as one after it", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
+      "groups/teams.yaml": team("ops", "ann, bob"),
+    });
+    trees.push(tree);
+    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    const directory = path.join(tree.cwd, ".gatehouse/app.json");
+    const data = JSON.parse(await readFile(directory, "utf8")) as {
+      groups: { name: string; members: string[] }[];
+    };
+    for (const g of data.groups) g.members = g.members.filter((m) => m !== "bob");
+    await writeFile(directory, JSON.stringify(data));
+    const back = await cliAt(tree, "2026-03-10T09:00:00Z", ["apply", "--yes"]);
+    expect(back.out).toMatch(/add bob to ops .*drift/);
+    const ask = (at: string) => cliAt(tree, "2026-03-20T00:00:00Z", ["journal", "access", "ops", "--at", at]);
+    const gap = await ask("2026-03-05");
+    expect(gap.out).toMatch(
+      / {2}bob {2}since 2026-03-01T09:00:00.000Z .*\n(?: {4}.*\n)* {4}uncertain: a later run found it missing and added it back as drift at 2026-03-10T09:00:00.000Z/,
+    );
+    expect(gap.out).not.toMatch(/ {2}ann .*\n {4}uncertain/);
+    const after = await ask("2026-03-11");
+    expect(after.out).toMatch(
+      / {2}bob {2}since 2026-03-10T09:00:00.000Z .*: drift.*\n(?: {4}.*\n)* {4}a re-add \(drift\): held before since 2026-03-01T09:00:00.000Z/,
+    );
+    expect(after.out).not.toContain("uncertain");
+  });
+});
+
 describe("journal access on a journal that is not what was written", () => {
   it("says the chain is broken and exits 1, and refuses a day that does not exist", async () => {
     const tree = await writeAccessTree({

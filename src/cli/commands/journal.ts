@@ -245,6 +245,15 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
       );
       // How it was given: the role and the attribute that matched, the grant's ticket, the nested group.
       if (m.why.length > 0) lines.push(`    ${m.why.map(inlineText).join("; ")}`);
+      // What the journal cannot vouch for: a removal made outside gatehouse, found by a later run.
+      if (m.earlier !== undefined)
+        lines.push(
+          `    a re-add (drift): held before since ${inlineText(m.earlier.since)} (journal #${String(m.earlier.seq)}), then removed outside gatehouse at a time the journal cannot tell`,
+        );
+      if (m.foundMissingAt !== undefined)
+        lines.push(
+          `    uncertain: a later run found it missing and added it back as drift at ${inlineText(m.foundMissingAt)}; it was removed outside gatehouse at a time the journal cannot tell, possibly before this instant`,
+        );
       if (m.approvals !== undefined) lines.push(`    ${describeRunApprovals(m.approvals)}`);
     }
     if (g.unconfirmed.length > 0)
@@ -267,7 +276,7 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
       `${group}: gatehouse had applied no change to it${provider === undefined ? "" : ` in ${provider}`} by ${result.at}`,
     );
   lines.push(
-    `From ${shown} (${String(result.entries)} entries). Only what gatehouse applied is there: members who were in a group before gatehouse first changed it, or were added by hand and later removed as drift, are not.`,
+    `From ${shown} (${String(result.entries)} entries). Only what gatehouse applied is there: members who were in a group before gatehouse first changed it, or were added by hand and later removed as drift, are not; a removal made by hand shows only once a later run put the member back.`,
   );
   io.stdout(lines.join("\n") + "\n");
   return isAnswered ? ExitCode.ok : ExitCode.error;
