@@ -47,6 +47,17 @@ function isEnabled(user: User, model: AccessModel, lifecycle: Lifecycle): boolea
 /** Where a person stands today: terminated people and people who have not started hold nothing. */
 export type Lifecycle = "active" | "terminated" | "not-started";
 
+/**
+ * What made a leaver one, for the plan and the journal: the HR event behind the offboarding, with its
+ * date where the files give one.
+ */
+export function leavingOf(user: User): string {
+  const status = user.status === "terminated" ? "status: terminated" : undefined;
+  const end = user.endDate === undefined ? undefined : `endDate ${user.endDate}`;
+  if (status !== undefined) return end === undefined ? status : `${status}, ${end}`;
+  return end === undefined ? "terminated" : `${end} has passed`;
+}
+
 export function lifecycleOf(user: User, now: Date): Lifecycle {
   if (isTerminated(user, now)) return "terminated";
   return hasNotStarted(user, now) ? "not-started" : "active";
@@ -516,6 +527,7 @@ export function computeDesiredState(
       userId: user.id,
       account,
       status: stands === "terminated" ? "terminated" : user.status,
+      ...(stands === "terminated" ? { leaving: leavingOf(user) } : {}),
       enabled: isEnabled(user, model, stands),
       attributes: attributesOf(user, model, provider),
       source: user.source,
@@ -535,6 +547,7 @@ export function computeDesiredState(
         userId: user.id,
         account: former,
         status: "terminated",
+        leaving: leavingOf(user),
         enabled: false,
         attributes: attributesOf(user, model, provider),
         source: user.source,

@@ -130,6 +130,8 @@ export interface DesiredUser {
   readonly userId: string;
   readonly account: string;
   readonly status: UserStatus;
+  /** For a leaver: what in the files made them one, with its date ("endDate 2026-11-20 has passed"). */
+  readonly leaving?: string;
   readonly enabled: boolean;
   readonly attributes: UserAttributes;
   readonly source: SourceLocation;

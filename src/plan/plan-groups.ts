@@ -247,7 +247,11 @@ function planRemoval(
       // The line that made them a leaver (status or end date) is where this removal comes from.
       ...(desiredUser ? { source: desiredUser.source } : {}),
       reason: "user-terminated",
-      why: ["leaver: every membership is removed"],
+      why: [
+        desiredUser?.leaving === undefined
+          ? "leaver: every membership is removed"
+          : `leaver (${desiredUser.leaving}): every membership is removed`,
+      ],
     });
     return;
   }

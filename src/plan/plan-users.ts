@@ -187,6 +187,12 @@ function afterRenames(have: LiveUser, renamed: ReadonlyMap<string, string>): Liv
   return manager === undefined ? have : { ...have, manager };
 }
 
+/** The why of a change to a leaver's account: what made them one (the HR event and its date), then `more`. */
+function leaverWhy(want: DesiredUser, more: readonly string[]): { why?: string[] } {
+  const why = [...(want.leaving === undefined ? [] : [`leaver: ${want.leaving}`]), ...more];
+  return why.length === 0 ? {} : { why };
+}
+
 /** Users: create, enable, update attributes, disable leavers, revoke their sessions; unmentioned accounts by mode. */
 export function planUsers(sink: PlanSink): void {
   const { input } = sink;
@@ -324,9 +330,12 @@ export function planUsers(sink: PlanSink): void {
         account: want.account,
         reason,
         risk: "narrows",
-        ...(have.enabled || have.pending === true
-          ? {}
-          : { why: [`disabled already; leavers' accounts are deleted in ${provider}`] }),
+        ...leaverWhy(
+          want,
+          have.enabled || have.pending === true
+            ? []
+            : [`disabled already; leavers' accounts are deleted in ${provider}`],
+        ),
       });
     }
     if (
@@ -344,6 +353,7 @@ export function planUsers(sink: PlanSink): void {
         tokens: have.tokens ?? 0,
         reason: "user-terminated",
         risk: "narrows",
+        ...leaverWhy(want, []),
       });
     }
     const keys = writableKeys(want.attributes, caps.userAttributes, elsewhere);

@@ -378,6 +378,19 @@ describe("a mover's lost group", () => {
   });
 });
 
+describe("a leaver's offboarding", () => {
+  it("names the HR event behind it, with its date, on the disable and on every membership removal", () => {
+    const leaver = user("siobhan", { endDate: "2026-01-20" });
+    const plan = planFor(model({ users: [leaver], groups: [group("ledger", ["siobhan"])] }), {
+      live: live([liveUser("siobhan")], [liveGroup("ledger", ["siobhan"])]),
+    });
+    expect(plan.changes.map((c) => [c.action, c.why])).toEqual([
+      ["disable", ["leaver: endDate 2026-01-20 has passed"]],
+      ["remove", ["leaver (endDate 2026-01-20 has passed): every membership is removed"]],
+    ]);
+  });
+});
+
 describe("nesting", () => {
   const nested = model({
     users: [alice, bob],

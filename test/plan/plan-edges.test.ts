@@ -142,7 +142,10 @@ describe("deleteLeavers (SCIM deleteUsers: true)", () => {
     expect(changes(true).map((c) => `${c.kind}.${c.action} ${c.id} ${c.reason}`)).toEqual([
       "user.delete directory:user/bob user-terminated",
     ]);
-    expect(changes(true)[0]?.why).toEqual(["disabled already; leavers' accounts are deleted in directory"]);
+    expect(changes(true)[0]?.why).toEqual([
+      "leaver: status: terminated",
+      "disabled already; leavers' accounts are deleted in directory",
+    ]);
     expect(changes(false)).toEqual([]);
   });
 });
