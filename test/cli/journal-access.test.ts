@@ -193,7 +193,7 @@ describe("journal access for a name the journal never had", () => {
 });
 
 describe("explain", () => {
-  it("says an expired grant is no longer held, not that a plan is about to act", async () => {
+  it("says an expired grant is no longer due, not that no system holds it (explain reads none)", async () => {
     const tree = await writeAccessTree({
       "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
       "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n",
@@ -204,7 +204,7 @@ describe("explain", () => {
     const explained = await runCliIn(tree.cwd, ["explain", "ann"]);
     expect(explained.code).toBe(0);
     expect(explained.stdout).toContain(
-      "expired grant (until 2026-03-01T00:00:00Z) at access/groups/teams.yaml:4:15: no longer held; a plan removes it where it is still there",
+      "expired grant (until 2026-03-01T00:00:00Z) at access/groups/teams.yaml:4:15: no longer due (the files no longer give it); the next apply removes it where a system still holds it",
     );
   });
 

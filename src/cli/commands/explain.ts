@@ -67,7 +67,7 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
     for (const p of provenance ?? []) out.push(`    ${describeProvenance(p)}`);
     if (expired)
       out.push(
-        `    expired grant (until ${expired.until}) at ${formatLocation(expired.source)}: no longer held; a plan removes it where it is still there`,
+        `    expired grant (until ${expired.until}) at ${formatLocation(expired.source)}: no longer due (the files no longer give it); the next apply removes it where a system still holds it`,
       );
   }
   if (found === 0)
