@@ -93,6 +93,17 @@ describe("journal access shows how a member held the group", () => {
     expect(during.code).toBe(0);
     expect(during.out).toMatch(/ {2}bob {2}since .*, until 2026-03-02T00:00:00Z\n {4}.*AUD-7 pentest/);
     expect(during.out).toMatch(/ {2}ann {2}since .*: role baseline, .*\n {4}.*finance.*FIN/);
+    expect(during.stderr).toBe("");
+    const future = await cliAt(tree, "2026-03-01T12:00:00Z", [
+      "journal",
+      "access",
+      "ledger",
+      "--at",
+      "2026-04-01",
+    ]);
+    expect(future.stderr).toContain(
+      "2026-04-01T23:59:59.999Z is in the future: the answer is who holds the group now",
+    );
     const after = await ask("2026-03-03T00:00:00Z");
     expect(after.out).toContain(
       ", grant ended 2026-03-02T00:00:00Z (still held: removed by the next apply after that)",

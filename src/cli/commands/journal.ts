@@ -190,6 +190,11 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
   }
   const provider = stringOpt(args, "provider");
   const at = parseAt(stringOpt(args, "at"));
+  // The journal holds what happened up to now: an instant later is answered with the state as it stands.
+  if (at.getTime() > io.now().getTime())
+    io.stderr(
+      `${shown}: ${at.toISOString()} is in the future: the answer is who holds the group now, as far as the journal knows; grants that will have ended by then are still listed\n`,
+    );
   // The answer is only as good as the journal: one edited, cut or reordered is said so, and exits 1.
   const { problems } = await checkJournal(file, io, shown, io.stderr);
   for (const p of problems) io.stderr(`${shown}:${String(p.line)} ${p.message}\n`);
