@@ -104,7 +104,9 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     // "Who had access, and who approved it": alice's membership names the run's pull request.
     const access = await repo.run(["journal", "access", "team-platform-write", "--at", "2026-06-01"]);
     expect(access.code).toBe(0);
-    expect(access.stdout).toMatch(/ {2}alice .*\n {4}that run's pull requests: #1 approved by carol-gh\n/);
+    expect(access.stdout).toMatch(
+      / {2}alice .*\n(?: {4}.*\n)* {4}that run's pull requests: #1 approved by carol-gh\n/,
+    );
 
     // A scheduled reconcile with no new commit: nothing to look up.
     const again = await apply();
@@ -172,6 +174,10 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     const record = (await starts())[0]?.approvals;
     expect(record?.error).toMatch(/^GitHub: No commit found for SHA: [0-9a-f]{40}.*\(HTTP 422\)$/);
     expect(out.stderr).toContain("warning: could not look up every approval");
+    // The count is of every commit since the last apply, with how many were looked up.
+    expect(out.stdout).toContain(
+      "Approvals: 1 commit(s) of the access files since the last apply, 0 looked up, 0 from an approved pull request",
+    );
     // GitHub answers an unknown SHA with 422 (as the fake does), a status its description leaves out.
     const flagged = gh.violations().slice(accepted);
     expect(flagged.length).toBeGreaterThan(0);

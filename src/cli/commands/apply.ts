@@ -136,8 +136,11 @@ async function lookUpApprovals(
             : `the commit the last run applied (${range.unknownSince.slice(0, 12)}) is not in this clone (shallow, or history rewritten): only HEAD was looked up; fetch the full history (fetch-depth: 0)`,
         );
   const approved = record.commits.filter((c) => (c.approvals ?? []).length > 0);
+  const unchecked = record.unchecked?.length ?? 0;
   io.stdout(
-    `Approvals: ${String(record.commits.length)} commit(s) of the access files since the last apply, ${String(approved.length)} from an approved pull request; recorded in the journal.\n`,
+    `Approvals: ${String(record.commits.length + unchecked)} commit(s) of the access files since the last apply` +
+      (unchecked === 0 ? "" : `, ${String(record.commits.length)} looked up`) +
+      `, ${String(approved.length)} from an approved pull request; recorded in the journal.\n`,
   );
   for (const line of describeUnapproved(record)) io.stderr(`warning: ${line}\n`);
   return record;
