@@ -11,7 +11,15 @@ import type {
   Provenance,
   UserAttributes,
 } from "../model/state.ts";
-import { hasNotStarted, isDisabledForLeave, isTerminated } from "../lifecycle/status.ts";
+import {
+  DAY_MS,
+  daysSince,
+  hasNotStarted,
+  isDisabledForLeave,
+  isTerminated,
+  noteTimeBoundary,
+  utcMidnight,
+} from "../lifecycle/status.ts";
 import { provenanceAt, type EffectiveGroup } from "./effective.ts";
 import { holdsPosition, unionPositions, userIndexOf, type UserIndex } from "./user-set.ts";
 import { compareText } from "../model/lists.ts";
@@ -51,12 +59,22 @@ export type Lifecycle = "active" | "terminated" | "not-started";
  * What made a leaver one, for the plan and the journal: the HR event behind the offboarding, with its
  * date where the files give one.
  */
-export function leavingOf(user: User): string {
+export function leavingOf(user: User, now: Date): string {
   const status = user.status === "terminated" ? "status: terminated" : undefined;
   const end = user.endDate === undefined ? undefined : `endDate ${user.endDate}`;
   if (status !== undefined) return end === undefined ? status : `${status}, ${end}`;
-  return end === undefined ? "terminated" : `${end} has passed`;
+  if (end === undefined || user.endDate === undefined) return "terminated";
+  // Access ends when the end date does (midnight UTC after it): a day later, whatever is still there
+  // is offboarded late, and the plan and the journal say by how long.
+  const ended = utcMidnight(user.endDate) + DAY_MS;
+  noteTimeBoundary(now, ended + LATE_LEAVER_MS + 1);
+  return now.getTime() - ended > LATE_LEAVER_MS
+    ? `${end} has passed, ${daysSince(new Date(ended).toISOString(), now)} days ago: offboarded late`
+    : `${end} has passed`;
 }
+
+/** A leaver's access still there this long after their end date was not removed in time (hourly reconcile). */
+const LATE_LEAVER_MS = DAY_MS;
 
 export function lifecycleOf(user: User, now: Date): Lifecycle {
   if (isTerminated(user, now)) return "terminated";
@@ -527,7 +545,7 @@ export function computeDesiredState(
       userId: user.id,
       account,
       status: stands === "terminated" ? "terminated" : user.status,
-      ...(stands === "terminated" ? { leaving: leavingOf(user) } : {}),
+      ...(stands === "terminated" ? { leaving: leavingOf(user, now) } : {}),
       enabled: isEnabled(user, model, stands),
       attributes: attributesOf(user, model, provider),
       source: user.source,
@@ -547,7 +565,7 @@ export function computeDesiredState(
         userId: user.id,
         account: former,
         status: "terminated",
-        leaving: leavingOf(user),
+        leaving: leavingOf(user, now),
         enabled: false,
         attributes: attributesOf(user, model, provider),
         source: user.source,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AccessModel } from "../../src/model/access.ts";
+import type { Change } from "../../src/plan/types.ts";
 import {
   at,
   briefs,
@@ -379,14 +380,25 @@ describe("a mover's lost group", () => {
 });
 
 describe("a leaver's offboarding", () => {
-  it("names the HR event behind it, with its date, on the disable and on every membership removal", () => {
-    const leaver = user("siobhan", { endDate: "2026-01-20" });
-    const plan = planFor(model({ users: [leaver], groups: [group("ledger", ["siobhan"])] }), {
-      live: live([liveUser("siobhan")], [liveGroup("ledger", ["siobhan"])]),
+  it("names the HR event behind it, with its date, on the disable and every removal, and says when it is late", () => {
+    // NOW is 2026-06-01T12:00Z: siobhan's access ended 12 hours ago, ulf's 131.5 days ago.
+    const users = [user("siobhan", { endDate: "2026-05-31" }), user("ulf", { endDate: "2026-01-20" })];
+    const plan = planFor(model({ users, groups: [group("ledger", ["siobhan", "ulf"])] }), {
+      live: live([liveUser("siobhan"), liveUser("ulf")], [liveGroup("ledger", ["siobhan", "ulf"])]),
     });
-    expect(plan.changes.map((c) => [c.action, c.why])).toEqual([
-      ["disable", ["leaver: endDate 2026-01-20 has passed"]],
-      ["remove", ["leaver (endDate 2026-01-20 has passed): every membership is removed"]],
+    const whom = (c: Change): string =>
+      c.kind === "user" ? c.account : c.kind === "membership" ? c.member : "";
+    expect(plan.changes.map((c) => [c.action, whom(c), c.why])).toEqual([
+      ["disable", "siobhan", ["leaver: endDate 2026-05-31 has passed"]],
+      ["disable", "ulf", ["leaver: endDate 2026-01-20 has passed, 131.5 days ago: offboarded late"]],
+      ["remove", "siobhan", ["leaver (endDate 2026-05-31 has passed): every membership is removed"]],
+      [
+        "remove",
+        "ulf",
+        [
+          "leaver (endDate 2026-01-20 has passed, 131.5 days ago: offboarded late): every membership is removed",
+        ],
+      ],
     ]);
   });
 });
