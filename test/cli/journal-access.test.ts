@@ -14,15 +14,25 @@ const cliAt = (tree: AccessTree, when: string, argv: string[]) => runCliIn(tree.
 const team = (name: string, members: string, former = ""): string =>
   `groups:\n  - name: ${name}\n    owners: [ann]\n${former}    members: [${members}]\n`;
 
+const LOCAL = "providers:\n  app: { type: local, path: .gatehouse/app.json }\n";
+const PEOPLE = "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n";
+
+/** A tree (by default ann and bob in ops) applied once, on 2026-03-01 at 09:00 UTC. */
+async function appliedTree(files: Record<string, string> = {}): Promise<AccessTree> {
+  const tree = await writeAccessTree({
+    "gatehouse.yaml": LOCAL,
+    "users/people.yaml": PEOPLE,
+    "groups/teams.yaml": team("ops", "ann, bob"),
+    ...files,
+  });
+  trees.push(tree);
+  expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+  return tree;
+}
+
 describe("journal access", () => {
   it("answers who held a group on a date, under the name it had then, since when and why", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
-      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
-      "groups/teams.yaml": team("ops", "ann, bob"),
-    });
-    trees.push(tree);
-    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    const tree = await appliedTree();
     await writeFile(
       path.join(tree.dir, "groups/teams.yaml"),
       team("ops-team", "ann", "    formerNames: [ops]\n"),
@@ -76,8 +86,7 @@ describe("journal access", () => {
 
 describe("journal access shows how a member held the group", () => {
   it("names the grant's end (past or not) and the why of each add, such as the role that matched", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+    const tree = await appliedTree({
       "users/people.yaml":
         "users:\n  - { id: ann, name: Ann, department: FIN }\n  - { id: bob, name: Bob }\n",
       "groups/teams.yaml":
@@ -85,8 +94,6 @@ describe("journal access shows how a member held the group", () => {
       "roles/roles.yaml":
         "roles:\n  - name: finance\n    when: { department: [FIN] }\n    groups: [ledger]\n",
     });
-    trees.push(tree);
-    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
     const ask = (at: string) =>
       cliAt(tree, "2026-03-05T00:00:00Z", ["journal", "access", "ledger", "--at", at]);
     const during = await ask("2026-03-01T12:00:00Z");
@@ -113,13 +120,7 @@ describe("journal access shows how a member held the group", () => {
 
 describe("journal access after a hand removal that gatehouse put back", () => {
   it("marks the member uncertain inside the gap, and the re-add as one after it", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
-      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
-      "groups/teams.yaml": team("ops", "ann, bob"),
-    });
-    trees.push(tree);
-    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    const tree = await appliedTree();
     const directory = path.join(tree.cwd, ".gatehouse/app.json");
     const data = JSON.parse(await readFile(directory, "utf8")) as {
       groups: { name: string; members: string[] }[];
@@ -144,13 +145,7 @@ describe("journal access after a hand removal that gatehouse put back", () => {
 
 describe("journal access on a journal that is not what was written", () => {
   it("says the chain is broken and exits 1, and refuses a day that does not exist", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
-      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
-      "groups/teams.yaml": team("ops", "ann, bob"),
-    });
-    trees.push(tree);
-    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    const tree = await appliedTree();
     const ask = (...more: string[]) =>
       cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", "--at", "2026-03-15", ...more]);
     const clean = await ask("--format", "json");
@@ -179,13 +174,10 @@ describe("journal access on a journal that is not what was written", () => {
 
 describe("journal access for a name the journal never had", () => {
   it("says a misspelt group or provider is unknown and exits 1, instead of answering that nobody held it", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+    const tree = await appliedTree({
       "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n",
       "groups/teams.yaml": team("ops", "ann"),
     });
-    trees.push(tree);
-    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
     const ask = (...argv: string[]) => cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", ...argv]);
     const typo = await ask("opps", "--at", "2026-03-15");
     expect(typo.code).toBe(1);
@@ -206,7 +198,7 @@ describe("journal access for a name the journal never had", () => {
 describe("explain", () => {
   it("says an expired grant is no longer due, not that no system holds it (explain reads none)", async () => {
     const tree = await writeAccessTree({
-      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "gatehouse.yaml": LOCAL,
       "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n",
       "groups/teams.yaml":
         "groups:\n  - name: ops\n    owners: [ann]\n    members: [{ user: ann, until: 2026-03-01T00:00:00Z }]\n",
@@ -220,13 +212,7 @@ describe("explain", () => {
   });
 
   it("names the members a run that died announced and never confirmed: the system may hold them", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
-      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
-      "groups/teams.yaml": team("ops", "ann, bob"),
-    });
-    trees.push(tree);
-    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    const tree = await appliedTree();
     // Killed after the membership writes were announced (and made), before their outcomes were written.
     const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
     const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
