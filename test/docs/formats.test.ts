@@ -1,0 +1,93 @@
+/**
+ * docs/formats.md names every field of the plan, the journal and `journal access --format json`: a plan and
+ * a journal made here (a leaver, a grant, a role, a deleted group, drift) must hold no field it leaves out.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { REASON_TEXT } from "../../src/render/describe.ts";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+
+const doc = await readFile(new URL("../../docs/formats.md", import.meta.url), "utf8");
+const trees: AccessTree[] = [];
+afterAll(async () => {
+  await Promise.all(trees.map((t) => t.remove()));
+});
+
+/** Objects whose keys are data (actions, provider names), not fields. */
+const KEYED_BY_DATA = new Set(["byAction", "calls"]);
+
+/** Every key of every object in `value`, at any depth. */
+function fieldsOf(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const item of value) fieldsOf(item, out);
+  else if (typeof value === "object" && value !== null)
+    for (const [key, inner] of Object.entries(value)) {
+      out.add(key);
+      if (!KEYED_BY_DATA.has(key)) fieldsOf(inner, out);
+    }
+  return out;
+}
+
+const undocumented = (fields: Iterable<string>): string[] =>
+  [...fields].filter((f) => !doc.includes(`\`${f}\``)).sort();
+
+describe("docs/formats.md", () => {
+  it("names every field of a plan, the journal and journal access, and every reason", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
+      "users/people.yaml":
+        "users:\n  - { id: ann, name: Ann, department: FIN, title: Analyst }\n" +
+        "  - { id: bob, name: Bob, manager: ann }\n  - { id: cy, name: Cy, endDate: 2026-02-01 }\n",
+      "groups/teams.yaml":
+        "groups:\n  - name: ledger\n    owners: [ann]\n    members:\n" +
+        "      - { user: bob, until: 2026-04-01T00:00:00Z, reason: AUD-7 }\n      - cy\n" +
+        "  - name: old\n    owners: [ann]\n    members: [bob]\n",
+      "roles/roles.yaml":
+        "roles:\n  - name: finance\n    when: { department: [FIN] }\n    groups: [ledger]\n",
+    });
+    trees.push(tree);
+    const at = (when: string, argv: string[]) => runCliIn(tree.cwd, argv, new Date(when));
+    expect((await at("2026-01-15T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    // Later: cy has left, bob's grant ran out, the group "old" is gone, and someone added dan by hand.
+    await writeFile(
+      path.join(tree.dir, "groups/teams.yaml"),
+      "groups:\n  - name: ledger\n    owners: [ann]\n    members:\n" +
+        "      - { user: bob, until: 2026-04-01T00:00:00Z, reason: AUD-7 }\n      - cy\n",
+    );
+    const directory = path.join(tree.cwd, ".gatehouse/app.json");
+    const data = JSON.parse(await readFile(directory, "utf8")) as { groups: { members: string[] }[] };
+    data.groups[0]?.members.push("dan");
+    await writeFile(directory, JSON.stringify(data));
+    const planned = await at("2026-05-01T09:00:00Z", ["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    const plan: unknown = JSON.parse(planned.stdout);
+    const reasons = new Set((plan as { changes: { reason: string }[] }).changes.map((c) => c.reason));
+    // The plan holds the kinds of change this test is about (or it checks too little).
+    expect([...reasons].sort()).toEqual(["drift", "grant-expired", "removed-from-config", "user-terminated"]);
+    expect((await at("2026-05-01T09:00:00Z", ["apply", "--yes", "--allow-removals", "10"])).code).toBe(0);
+    const journal = (await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as unknown);
+    const access = await at("2026-05-02T00:00:00Z", [
+      "journal",
+      "access",
+      "ledger",
+      "--at",
+      "2026-03-01",
+      "--format",
+      "json",
+    ]);
+    expect(access.code).toBe(0);
+
+    expect(undocumented(fieldsOf(plan))).toEqual([]);
+    expect(undocumented(fieldsOf(journal))).toEqual([]);
+    expect(undocumented(fieldsOf(JSON.parse(access.stdout)))).toEqual([]);
+    for (const [reason, shown] of Object.entries(REASON_TEXT)) {
+      expect(doc).toContain(`\`${reason}\``);
+      expect(doc).toContain(shown);
+    }
+  });
+});
