@@ -143,6 +143,52 @@ describe("journal access after a hand removal that gatehouse put back", () => {
   });
 });
 
+describe("journal changes", () => {
+  it("lists what changed in a window, for one person or group, with the run that made it", async () => {
+    const tree = await appliedTree({
+      "users/people.yaml":
+        "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n",
+    });
+    await writeFile(
+      path.join(tree.dir, "users/people.yaml"),
+      "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob, status: terminated }\n  - { id: cy, name: Cy }\n",
+    );
+    const left = await cliAt(tree, "2026-03-10T09:00:00Z", ["apply", "--yes", "--allow-removals", "5"]);
+    expect(left.out).toContain("Apply complete");
+    const changes = (...argv: string[]) =>
+      cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "changes", ...argv]);
+
+    const march10 = await changes("--since", "2026-03-10", "--until", "2026-03-10");
+    expect(march10.code).toBe(0);
+    expect(march10.stdout).toMatch(
+      /^2026-03-10T09:00:\S+ {2}app {2}- disable user bob {2}\(user terminated, access\/users\/people.yaml:3:5; journal #\d+, run #\d+, by .*\)$/m,
+    );
+    expect(march10.stdout).toMatch(/- remove bob from ops/);
+    expect(march10.stdout).not.toMatch(/create user/);
+    expect(march10.stdout).toMatch(
+      /^2 change\(s\) from 2026-03-10T00:00:00.000Z to 2026-03-10T23:59:59.999Z, of \d+ journal entries/m,
+    );
+
+    // Everything that happened to bob, from joining to leaving.
+    const bob = await changes("--user", "bob", "--format", "json");
+    const json = JSON.parse(bob.stdout) as { intact: boolean; changes: { change: { action: string } }[] };
+    expect(json.intact).toBe(true);
+    expect(json.changes.map((c) => c.change.action)).toEqual(["create", "add", "disable", "remove"]);
+    const ops = JSON.parse((await changes("--group", "ops", "--format", "json")).stdout) as typeof json;
+    expect(ops.changes.map((c) => c.change.action)).toEqual(["create", "add", "add", "remove"]);
+    expect((await changes("--since", "2026-03-10", "--until", "2026-03-01")).code).toBe(64);
+    expect((await changes("--since", "yesterday")).code).toBe(64);
+
+    // Not intact: said, and exit 1.
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
+    await writeFile(journal, [...lines.slice(0, 2), ...lines.slice(3)].join("\n") + "\n");
+    const tampered = await changes();
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toContain("journal is NOT intact");
+  });
+});
+
 describe("journal access on a journal that is not what was written", () => {
   it("says the chain is broken and exits 1, and refuses a day that does not exist", async () => {
     const tree = await appliedTree();

@@ -1,5 +1,6 @@
 /**
- * docs/formats.md names every field of the plan, the journal and `journal access --format json`: a plan and
+ * docs/formats.md names every field of the plan, the journal, `journal access` and `journal changes`
+ * (`--format json`): a plan and
  * a journal made here (a leaver, a grant, a role, a deleted group, drift) must hold no field it leaves out.
  */
 import { readFile, writeFile } from "node:fs/promises";
@@ -82,6 +83,24 @@ describe("docs/formats.md", () => {
     ]);
     expect(access.code).toBe(0);
 
+    const changes = await at("2026-05-02T00:00:00Z", [
+      "journal",
+      "changes",
+      "--since",
+      "2026-01-01",
+      "--until",
+      "2026-12-31",
+      "--user",
+      "cy",
+      "--group",
+      "ledger",
+      "--provider",
+      "app",
+      "--format",
+      "json",
+    ]);
+    expect(changes.code).toBe(0);
+    expect(undocumented(fieldsOf(JSON.parse(changes.stdout)))).toEqual([]);
     expect(undocumented(fieldsOf(plan))).toEqual([]);
     expect(undocumented(fieldsOf(journal))).toEqual([]);
     expect(undocumented(fieldsOf(JSON.parse(access.stdout)))).toEqual([]);

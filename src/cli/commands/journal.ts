@@ -13,12 +13,15 @@ import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import { accessAt } from "../../audit/access-at.ts";
 import { formatLocation } from "../../model/source.ts";
-import { REASON_TEXT } from "../../render/describe.ts";
+import { describeChange, describeWhy, REASON_TEXT, symbolOf } from "../../render/describe.ts";
+import { changesBetween } from "../../audit/changes-between.ts";
 import type { CliIo } from "../io.ts";
 
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl]
        gatehouse journal repair [--journal .gatehouse/journal.jsonl]
        gatehouse journal access GROUP --at DATE [--provider NAME] [--format text|json]
+       gatehouse journal changes [--since DATE] [--until DATE] [--user ID] [--group NAME]
+                                 [--provider NAME] [--format text|json]
 
 verify walks the hash chain of the apply journal and reports any edited, removed, inserted or
 reordered entry, or a torn last line; a missing or empty journal, or one shorter than gatehouse last
@@ -26,7 +29,11 @@ read it on this machine (.gatehouse/cache), fails too. Exit 0 when intact, 1 oth
 repair cuts off a torn last line left by a crash mid-write (kept in <journal>.torn); nothing else.
 access answers "who had access to GROUP on DATE" from the journal: each member then, since when, why,
 and the run (commit, actor) that added them. DATE is an instant (2026-03-01T12:00:00Z) or a day
-(2026-03-01: the end of that day, UTC). Only what gatehouse applied is in the journal.`;
+(2026-03-01: the end of that day, UTC). Only what gatehouse applied is in the journal.
+changes lists the changes the journal records from --since to --until (a day: from its start, up to
+its end), of one person (--user: their id or an account), one group or one system, with each outcome
+and the run (commit, actor) that made it. Both check the journal's chain first, as verify does, and
+exit 1 when it is not intact.`;
 
 export async function runJournal(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(
@@ -34,6 +41,10 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
     {
       journal: { type: "string" },
       at: { type: "string" },
+      since: { type: "string" },
+      until: { type: "string" },
+      user: { type: "string" },
+      group: { type: "string" },
       provider: { type: "string" },
       format: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -45,9 +56,11 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
     return ExitCode.ok;
   }
   const sub = args.positionals[0];
-  if (sub !== "verify" && sub !== "repair" && sub !== "access") throw new UsageError(JOURNAL_USAGE);
+  if (sub !== "verify" && sub !== "repair" && sub !== "access" && sub !== "changes")
+    throw new UsageError(JOURNAL_USAGE);
   const file = path.resolve(io.cwd, stringOpt(args, "journal") ?? DEFAULT_JOURNAL_PATH);
   if (sub === "access") return runAccess(args, io, file);
+  if (sub === "changes") return runChanges(args, io, file);
   if (sub === "repair") {
     const repair = await repairJournalTail(file);
     io.stdout(
@@ -162,21 +175,98 @@ async function isFile(file: string): Promise<boolean> {
   }
 }
 
-/** A day means the end of it (UTC): "on 2026-03-01" includes that day's changes. */
-function parseAt(text: string | undefined): Date {
+/**
+ * An instant, or a day: its end (UTC) by default, so that "on 2026-03-01" includes that day's changes;
+ * its start for the beginning of a range (--since).
+ */
+function parseAt(text: string | undefined, option = "at", edge: "start" | "end" = "end"): Date {
   if (text === undefined) throw new UsageError(`journal access needs --at DATE\n\n${JOURNAL_USAGE}`);
   const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const at = day ? new Date(Date.parse(`${text}T00:00:00Z`) + 86_400_000 - 1) : new Date(Date.parse(text));
+  const start = Date.parse(`${text}T00:00:00Z`);
+  const at = day ? new Date(edge === "start" ? start : start + 86_400_000 - 1) : new Date(Date.parse(text));
   const isInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
   // Date.parse rolls an impossible day over (2026-02-30 is read as 2026-03-02): refuse it instead.
   const [year, month, dayOfMonth] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
   const isRealDay = dayOfMonth >= 1 && dayOfMonth <= new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (Number.isNaN(at.getTime()) || (!day && !isInstant) || !isRealDay)
     throw new UsageError(
-      `--at must be a day (2026-03-01) or an instant with a time zone (2026-03-01T12:00:00Z), not "${text}"`,
+      `--${option} must be a day (2026-03-01) or an instant with a time zone (2026-03-01T12:00:00Z), not "${text}"`,
     );
   return at;
 }
+
+/** The journal's chain checked before an answer from it: its problems, also said on stderr. */
+async function answerableJournal(file: string, io: CliIo, shown: string): Promise<readonly JournalProblem[]> {
+  const { problems } = await checkJournal(file, io, shown, io.stderr);
+  for (const p of problems) io.stderr(`${shown}:${String(p.line)} ${p.message}\n`);
+  if (problems.length > 0)
+    io.stderr(
+      `${shown}: journal is NOT intact (${String(problems.length)} problem(s)): the answer below is from a journal changed after it was written and cannot be relied on\n`,
+    );
+  return problems;
+}
+
+async function runChanges(args: Parsed, io: CliIo, file: string): Promise<number> {
+  if (args.positionals.length > 1) throw new UsageError(`journal changes takes no names\n\n${JOURNAL_USAGE}`);
+  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const shown = path.relative(io.cwd, file);
+  const sinceText = stringOpt(args, "since");
+  const untilText = stringOpt(args, "until");
+  const since = sinceText === undefined ? undefined : parseAt(sinceText, "since", "start");
+  const until = untilText === undefined ? undefined : parseAt(untilText, "until", "end");
+  if (since !== undefined && until !== undefined && since > until)
+    throw new UsageError(`--since (${since.toISOString()}) is after --until (${until.toISOString()})`);
+  if (!(await isFile(file))) {
+    io.stderr(`${shown}: no journal here (nothing was applied with it, or it was removed or moved)\n`);
+    return ExitCode.error;
+  }
+  const problems = await answerableJournal(file, io, shown);
+  const intact = problems.length === 0;
+  const query = {
+    ...(since === undefined ? {} : { since }),
+    ...(until === undefined ? {} : { until }),
+    ...optional("user", stringOpt(args, "user")),
+    ...optional("group", stringOpt(args, "group")),
+    ...optional("provider", stringOpt(args, "provider")),
+  };
+  const result = await changesBetween(file, query);
+  if (format === "json") {
+    io.stdout(
+      JSON.stringify(
+        {
+          ...query,
+          ...(since === undefined ? {} : { since: since.toISOString() }),
+          ...(until === undefined ? {} : { until: until.toISOString() }),
+          ...result,
+          intact,
+          problems,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+    return intact ? ExitCode.ok : ExitCode.error;
+  }
+  const lines = result.changes.map((r) => {
+    const run = `journal #${String(r.seq)}, run #${String(r.runSeq)}${r.commit === undefined ? "" : `, commit ${r.commit.slice(0, 12)}${r.commit.endsWith("+dirty") ? "+dirty" : ""}`}${r.actor === undefined ? "" : `, by ${r.actor}`}`;
+    const outcome =
+      r.outcome === "applied"
+        ? ""
+        : ` ${r.outcome.toUpperCase()}${r.error === undefined ? "" : `: ${r.error}`}`;
+    return inlineText(
+      `${r.at}  ${r.provider}  ${symbolOf(r.change)} ${describeChange(r.change)}  (${describeWhy(r.change)}; ${run})${outcome}`,
+    );
+  });
+  const window = `${since === undefined ? "the start" : since.toISOString()} to ${until === undefined ? "the end" : until.toISOString()}`;
+  lines.push(
+    `${String(result.changes.length)} change(s) from ${window}, of ${String(result.entries)} journal entries in ${shown}.`,
+  );
+  io.stdout(lines.join("\n") + "\n");
+  return intact ? ExitCode.ok : ExitCode.error;
+}
+
+const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, string>>;
 
 async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number> {
   const group = args.positionals[1];
@@ -196,12 +286,7 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
       `${shown}: ${at.toISOString()} is in the future: the answer is who holds the group now, as far as the journal knows; grants that will have ended by then are still listed\n`,
     );
   // The answer is only as good as the journal: one edited, cut or reordered is said so, and exits 1.
-  const { problems } = await checkJournal(file, io, shown, io.stderr);
-  for (const p of problems) io.stderr(`${shown}:${String(p.line)} ${p.message}\n`);
-  if (problems.length > 0)
-    io.stderr(
-      `${shown}: journal is NOT intact (${String(problems.length)} problem(s)): the answer below is from a journal changed after it was written and cannot be relied on\n`,
-    );
+  const problems = await answerableJournal(file, io, shown);
   const intact = problems.length === 0;
   const result = await accessAt(file, {
     group,

@@ -1,0 +1,102 @@
+/**
+ * The changes the journal records between two instants, optionally only those concerning one person, one
+ * group or one system: "what changed between D1 and D2", "everything that happened to P". Each with its
+ * outcome and the run that made it (commit, actor).
+ */
+import type { Change } from "../plan/types.ts";
+import { accountOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
+import type { JournalEntry } from "./journal-entry.ts";
+import { eachLine, entryAtLine, openJournal, tornJournalError } from "./journal-lines.ts";
+
+export interface RecordedChange {
+  /** When the system answered. */
+  readonly at: string;
+  readonly seq: number;
+  /** `seq` of the run's apply-start. */
+  readonly runSeq: number;
+  readonly provider: string;
+  readonly outcome: "applied" | "failed" | "skipped";
+  readonly change: Change;
+  readonly confirmation?: string;
+  readonly error?: string;
+  /** The run's access-file commit and who ran it. */
+  readonly commit?: string;
+  readonly actor?: string;
+}
+
+export interface ChangesQuery {
+  /** From this instant (inclusive). */
+  readonly since?: Date;
+  /** Up to this instant (inclusive). */
+  readonly until?: Date;
+  /** A person's id in the access files, or an account name. */
+  readonly user?: string;
+  readonly group?: string;
+  readonly provider?: string;
+}
+
+function concerns(change: Change, query: ChangesQuery): boolean {
+  if (query.user !== undefined) {
+    const isTheirs =
+      change.userId === query.user ||
+      accountOf(change) === query.user ||
+      renamedUserTo(change) === query.user;
+    if (!isTheirs) return false;
+  }
+  if (query.group !== undefined) {
+    if (change.kind === "user") return false;
+    if (change.group !== query.group && renamedGroupTo(change) !== query.group) return false;
+  }
+  return true;
+}
+
+/** The changes of `journalPath` that `query` asks for, in journal order, and how many entries were read. */
+export async function changesBetween(
+  journalPath: string,
+  query: ChangesQuery,
+): Promise<{ readonly entries: number; readonly changes: readonly RecordedChange[] }> {
+  const since = query.since?.toISOString();
+  const until = query.until?.toISOString();
+  const runs = new Map<number, { readonly commit?: string; readonly actor: string }>();
+  const changes: RecordedChange[] = [];
+  const take = (entry: JournalEntry): void => {
+    if (entry.type === "apply-start") {
+      runs.set(entry.seq, {
+        actor: entry.actor,
+        ...(entry.commit === undefined ? {} : { commit: entry.commit }),
+      });
+      return;
+    }
+    if (entry.type !== "change") return;
+    if ((since !== undefined && entry.at < since) || (until !== undefined && entry.at > until)) return;
+    if (query.provider !== undefined && entry.provider !== query.provider) return;
+    if (!concerns(entry.change, query)) return;
+    const run = runs.get(entry.runSeq);
+    changes.push({
+      at: entry.at,
+      seq: entry.seq,
+      runSeq: entry.runSeq,
+      provider: entry.provider,
+      outcome: entry.outcome,
+      change: entry.change,
+      ...(entry.confirmation === undefined ? {} : { confirmation: entry.confirmation }),
+      ...(entry.error === undefined ? {} : { error: entry.error }),
+      ...(run?.commit === undefined ? {} : { commit: run.commit }),
+      ...(run === undefined ? {} : { actor: run.actor }),
+    });
+  };
+  let entries = 0;
+  const opened = await openJournal(journalPath);
+  if (opened !== undefined) {
+    try {
+      await eachLine(opened.handle, 0, opened.size, (line) => {
+        if (line.isTorn) throw tornJournalError(journalPath);
+        entries++;
+        take(entryAtLine(journalPath, entries, line.text));
+      });
+    } finally {
+      await opened.handle.close();
+    }
+  }
+  return { entries, changes };
+}
