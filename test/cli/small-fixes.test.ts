@@ -49,6 +49,29 @@ describe("what a new user tripped over", () => {
     expect(cy.out).toContain("  ops  [directory]  not held yet: from 2099-03-01 (startDate)\n    listed at");
     // Someone who holds the group: the group line as it was.
     expect((await cli(tree, ["explain", "alice"])).out).toContain("  ops  [directory]\n    listed at");
+    // The same as data.
+    const json = await cli(tree, ["explain", "cy", "--format", "json"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toMatchObject({
+      user: "cy",
+      standing: "active",
+      accounts: { directory: "cy" },
+      groups: [
+        {
+          group: "ops",
+          providers: ["directory"],
+          held: false,
+          notHeld: "from 2099-03-01 (startDate)",
+          why: ["listed at access/groups/teams.yaml:4"],
+          provenance: [{ kind: "direct" }],
+        },
+      ],
+    });
+    const alice = JSON.parse((await cli(tree, ["explain", "alice", "--format", "json"])).out) as {
+      groups: { held: boolean; notHeld?: string }[];
+    };
+    expect(alice.groups).toEqual([expect.objectContaining({ held: true })]);
+    expect(alice.groups[0]?.notHeld).toBeUndefined();
   });
 
   it("explain says what being on leave does to the accounts", async () => {

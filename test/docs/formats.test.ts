@@ -1,6 +1,6 @@
 /**
- * docs/formats.md names every field of the plan, the journal, `journal access` and `journal changes`
- * (`--format json`): a plan and
+ * docs/formats.md names every field of the plan, the journal, `journal access`, `journal changes` and
+ * `explain` (`--format json`): a plan and
  * a journal made here (a leaver, a grant, a role, a deleted group, drift) must hold no field it leaves out.
  */
 import { readFile, writeFile } from "node:fs/promises";
@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 /** Objects whose keys are data (actions, provider names), not fields. */
-const KEYED_BY_DATA = new Set(["byAction", "calls"]);
+const KEYED_BY_DATA = new Set(["byAction", "calls", "accounts"]);
 
 /** Every key of every object in `value`, at any depth. */
 function fieldsOf(value: unknown, out = new Set<string>()): Set<string> {
@@ -101,6 +101,11 @@ describe("docs/formats.md", () => {
     ]);
     expect(changes.code).toBe(0);
     expect(undocumented(fieldsOf(JSON.parse(changes.stdout)))).toEqual([]);
+    for (const person of ["ann", "bob", "cy"]) {
+      const explained = await at("2026-05-02T00:00:00Z", ["explain", person, "--format", "json"]);
+      expect(explained.code).toBe(0);
+      expect(undocumented(fieldsOf(JSON.parse(explained.stdout)))).toEqual([]);
+    }
     expect(undocumented(fieldsOf(plan))).toEqual([]);
     expect(undocumented(fieldsOf(journal))).toEqual([]);
     expect(undocumented(fieldsOf(JSON.parse(access.stdout)))).toEqual([]);

@@ -3,19 +3,34 @@ import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { computeEffectiveMemberships, describeProvenance, provenanceOf } from "../../desired/effective.ts";
 import { accountNameFor, groupIsInProvider, lifecycleOf } from "../../desired/desired-state.ts";
 import { hasNotStarted, isTerminated } from "../../lifecycle/status.ts";
-import { formatLocation } from "../../model/source.ts";
+import { formatLocation, type SourceLocation } from "../../model/source.ts";
 import type { User } from "../../model/access.ts";
-import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
+import type { Provenance } from "../../model/state.ts";
+import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
 
-export const EXPLAIN_USAGE = `Usage: gatehouse explain <user> [<group>] [--dir access]
+export const EXPLAIN_USAGE = `Usage: gatehouse explain <user> [<group>] [--dir access] [--format text|json]
 
 Why a user has (or will have, once applied) each membership: the file line that lists them, the
 role rule that matched which attribute, or the nested group it comes through. Reads no live system.`;
 
+/** One group in `explain --format json`. */
+interface ExplainedGroup {
+  readonly group: string;
+  readonly providers: readonly string[];
+  /** Whether the files give it now (false for a leaver, a future starter or an expired grant). */
+  readonly held: boolean;
+  readonly notHeld?: string;
+  /** How it is given, one line each, and the same as data. */
+  readonly why: readonly string[];
+  readonly provenance: readonly Provenance[];
+  readonly expiredGrant?: { readonly until: string; readonly source: SourceLocation };
+}
+
 export async function runExplain(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, COMMON_OPTIONS, EXPLAIN_USAGE);
+  const args = parseCommandArgs(argv, { ...COMMON_OPTIONS, format: { type: "string" } }, EXPLAIN_USAGE);
+  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
   if (flag(args, "help")) {
     io.stdout(EXPLAIN_USAGE + "\n");
     return ExitCode.ok;
@@ -46,13 +61,16 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
   out.push(`  accounts: ${accounts.join(", ")}`);
   // What the files list is not held while the person stands outside it, as the plan has it (desired-state.ts).
   const stands = lifecycleOf(user, options.now);
-  const notHeld =
+  const notHeldWhy =
     stands === "terminated"
-      ? "  not held: terminated"
+      ? "terminated"
       : stands === "not-started"
-        ? `  not held yet: from ${user.startDate ?? "?"} (startDate)`
-        : "";
+        ? `from ${user.startDate ?? "?"} (startDate)`
+        : undefined;
+  const notHeld =
+    notHeldWhy === undefined ? "" : `  not held${stands === "not-started" ? " yet" : ""}: ${notHeldWhy}`;
   let found = 0;
+  const groups: ExplainedGroup[] = [];
   for (const [name, group] of [...effective].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (groupName !== undefined && name !== groupName) continue;
     const provenance = group.members.has(user.id)
@@ -63,6 +81,15 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
     found++;
     const def = model.groups.get(name);
     const systems = model.config.providers.filter((p) => def && groupIsInProvider(def, p)).map((p) => p.name);
+    groups.push({
+      group: name,
+      providers: systems,
+      held: provenance !== undefined && notHeldWhy === undefined,
+      ...(provenance !== undefined && notHeldWhy !== undefined ? { notHeld: notHeldWhy } : {}),
+      why: (provenance ?? []).map(describeProvenance),
+      provenance: provenance ?? [],
+      ...(expired ? { expiredGrant: { until: expired.until, source: expired.source } } : {}),
+    });
     out.push(`  ${name}  [${systems.join(", ") || "no provider"}]${provenance ? notHeld : ""}`);
     for (const p of provenance ?? []) out.push(`    ${describeProvenance(p)}`);
     if (expired)
@@ -76,6 +103,26 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
         ? "  no memberships"
         : `  not a member of ${groupName}, by any line, role or nesting`,
     );
+  if (format === "json") {
+    const accountsOf = Object.fromEntries(
+      model.config.providers.map((p) => [p.name, accountNameFor(user, p) ?? null]),
+    );
+    io.stdout(
+      JSON.stringify(
+        {
+          user: user.id,
+          name: user.name,
+          standing: standing(user, options.now),
+          source: user.source,
+          accounts: accountsOf,
+          groups,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+    return ExitCode.ok;
+  }
   io.stdout(out.join("\n") + "\n");
   return ExitCode.ok;
 }
