@@ -13,7 +13,7 @@ function escapeProperty(s: string): string {
 export function renderDiagnostics(diagnostics: readonly Diagnostic[], format: DiagnosticFormat): string {
   switch (format) {
     case "json":
-      return JSON.stringify({ diagnostics }, null, 2) + "\n";
+      return JSON.stringify({ formatVersion: 1, diagnostics }, null, 2) + "\n";
     case "github":
       return diagnostics
         .map(

@@ -106,6 +106,12 @@ describe("docs/formats.md", () => {
       expect(explained.code).toBe(0);
       expect(undocumented(fieldsOf(JSON.parse(explained.stdout)))).toEqual([]);
     }
+    const validated = await at("2026-05-02T00:00:00Z", ["validate", "--format", "json"]);
+    const answers = [changes.stdout, access.stdout, validated.stdout].map(
+      (text) => JSON.parse(text) as unknown,
+    );
+    for (const answer of answers) expect(answer).toMatchObject({ formatVersion: 1 });
+    expect(undocumented(fieldsOf(answers[2]))).toEqual([]);
     expect(undocumented(fieldsOf(plan))).toEqual([]);
     expect(undocumented(fieldsOf(journal))).toEqual([]);
     expect(undocumented(fieldsOf(JSON.parse(access.stdout)))).toEqual([]);

@@ -110,6 +110,7 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
     io.stdout(
       JSON.stringify(
         {
+          formatVersion: 1,
           user: user.id,
           name: user.name,
           standing: standing(user, options.now),

@@ -234,6 +234,7 @@ async function runChanges(args: Parsed, io: CliIo, file: string): Promise<number
     io.stdout(
       JSON.stringify(
         {
+          formatVersion: 1,
           ...query,
           ...(since === undefined ? {} : { since: since.toISOString() }),
           ...(until === undefined ? {} : { until: until.toISOString() }),
@@ -305,7 +306,7 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
     );
   const isAnswered = intact && !isUnknownProvider && (result.isMentioned || result.entries === 0);
   if (format === "json") {
-    io.stdout(JSON.stringify({ group, ...result, intact, problems }, null, 2) + "\n");
+    io.stdout(JSON.stringify({ formatVersion: 1, group, ...result, intact, problems }, null, 2) + "\n");
     return isAnswered ? ExitCode.ok : ExitCode.error;
   }
   const lines: string[] = [];
