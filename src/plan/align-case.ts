@@ -11,10 +11,13 @@ import type { DesiredState, LiveGroup, LiveState, LiveUser } from "../model/stat
  * spellings of it, or when two live names would take the same spelling.
  */
 export function alignLiveCase(desired: DesiredState, live: LiveState): LiveState {
+  // The journal's spelling of someone's former account counts too: the plan renames it in place or
+  // disables it by that name (an app that changed its case by hand still holds the same account).
+  const former = desired.formerAccounts;
   const accounts = caseRenames(
     live.users.map((u) => u.account),
-    (name) => desired.users.has(name),
-    () => desired.users.keys(),
+    (name) => desired.users.has(name) || former?.has(name) === true,
+    () => (former === undefined ? desired.users.keys() : [...desired.users.keys(), ...former.keys()]),
   );
   const groups = caseRenames(
     live.groups.map((g) => g.name),

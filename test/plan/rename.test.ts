@@ -382,6 +382,28 @@ describe("a person whose account name changes (a new e-mail under accountName: e
     expect(planBatches(plan.changes, 1).flat(2).at(-1)).toBe(plan.changes[0]);
   });
 
+  it("renames the former account when the system spells it in another case than the journal", () => {
+    const recased = live(
+      [liveUser("Alice"), liveUser("bob")],
+      [
+        liveGroup("team-ops-write", ["Alice", "bob"]),
+        liveGroup("team-web-write", []),
+        liveGroup("team-old-read", ["Alice", "bob"]),
+      ],
+    );
+    const plan = planFor(moved, {
+      live: recased,
+      journalAccounts,
+      managed,
+      capabilities: { renameUsers: true, userAttributes: [], caseInsensitiveNames: true },
+    });
+    expect(brief(plan.changes)).toEqual([
+      "user.update directory:user/alice added-in-config",
+      "membership.remove directory:membership/team-old-read/alice.new removed-from-config",
+      "membership.add directory:membership/team-web-write/alice.new added-in-config",
+    ]);
+  });
+
   it("renames nothing for an account the journal does not give to the person", () => {
     const plan = planFor(moved, {
       live: before,
