@@ -574,15 +574,21 @@ export function computeDesiredState(
   }
   // Someone still here under another account: the accounts the journal saw as theirs before.
   const formerAccounts = new Map<string, string>();
+  const ofSeveral = new Set<string>();
   if (options.journalAccounts !== undefined && options.journalAccounts.size > 0)
     for (const [p, user] of people.index.users.entries())
       if (people.lifecycle[p] !== "terminated" && people.account[p] !== undefined)
-        for (const former of formerOf(user)) formerAccounts.set(former, user.id);
+        for (const former of formerOf(user)) {
+          const known = formerAccounts.get(former);
+          if (known !== undefined && known !== user.id) ofSeveral.add(former);
+          formerAccounts.set(former, user.id);
+        }
   return {
     provider: provider.name,
     users,
     groups,
     ...(withoutAccess.size > 0 ? { withoutAccess } : {}),
     ...(formerAccounts.size > 0 ? { formerAccounts } : {}),
+    ...(ofSeveral.size > 0 ? { formerAccountsOfSeveral: ofSeveral } : {}),
   };
 }

@@ -212,4 +212,10 @@ export interface DesiredState {
    * goes only once the new one exists (apply orders it so), and the plan says whose it was.
    */
   readonly formerAccounts?: ReadonlyMap<string, string>;
+  /**
+   * Former accounts the journal saw gatehouse manage for more than one person in the files (an e-mail
+   * address given to someone else later): whose the account is now, the journal cannot say, so none of
+   * them has it renamed to their new name (plan-users.ts planRenames).
+   */
+  readonly formerAccountsOfSeveral?: ReadonlySet<string>;
 }

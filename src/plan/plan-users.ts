@@ -158,8 +158,13 @@ function planRenames(
   if (caps.renameUsers !== true || formerAccounts === undefined || formerAccounts.size === 0) return out;
   const byUser = new Map<string, { readonly user: LiveUser; readonly index: number }[]>();
   live.users.forEach((user, index) => {
+    // An account the journal saw as several people's is renamed to none of them: it may be another's now.
     const owner =
-      matched[index] === 1 || user.pending === true ? undefined : formerAccounts.get(user.account);
+      matched[index] === 1 ||
+      user.pending === true ||
+      desired.formerAccountsOfSeveral?.has(user.account) === true
+        ? undefined
+        : formerAccounts.get(user.account);
     if (owner === undefined) return;
     const list = byUser.get(owner);
     if (list) list.push({ user, index });

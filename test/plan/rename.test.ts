@@ -416,3 +416,36 @@ describe("a person whose account name changes (a new e-mail under accountName: e
     ]);
   });
 });
+
+describe("an account the journal saw gatehouse manage for two people in the files", () => {
+  // "shared" was zoe's years ago (the address given to bob later), then bob's: it is bob's now, in his
+  // groups. In one run bob's e-mail changes (bob.new) and zoe, rehired, gets zoe.new.
+  const files = model({
+    users: [
+      user("bob", { accounts: { directory: "bob.new" } }),
+      user("zoe", { accounts: { directory: "zoe.new" } }),
+    ],
+    groups: [group("team-bob-write", ["bob"]), group("team-zoe-write", ["zoe"])],
+  });
+  const now = live(
+    [liveUser("shared")],
+    [liveGroup("team-bob-write", ["shared"]), liveGroup("team-zoe-write", [])],
+  );
+
+  it("is renamed to neither: whose it is now, the journal cannot say", () => {
+    const plan = planFor(files, {
+      live: now,
+      journalAccounts: new Map([
+        ["directory\nzoe", ["shared"]],
+        ["directory\nbob", ["shared"]],
+      ]),
+      managed: ["directory:user/shared", "directory:membership/team-bob-write/shared"],
+      capabilities: { renameUsers: true, userAttributes: [] },
+    });
+    expect(brief(plan.changes.filter((c) => c.kind === "user"))).toEqual([
+      "user.disable directory:user/shared removed-from-config",
+      "user.create directory:user/bob.new added-in-config",
+      "user.create directory:user/zoe.new added-in-config",
+    ]);
+  });
+});
