@@ -99,6 +99,7 @@ export async function accessAt(
   const known = new Set<string>(); // provider\ngroup, as known by then
   const runs = new Map<number, { commit?: string; actor: string; approvals?: ApprovalsRecord }>();
   const renames: Rename[] = [];
+  const accountRenames: Rename[] = []; // accounts renamed in place (renameUsers)
   // Every provider and group any change names, whenever it was made: a name the journal never
   // mentions is more likely a typo than a group nobody held.
   const everProviders = new Set<string>();
@@ -161,12 +162,14 @@ export async function accessAt(
     const to = renamedGroupTo(change);
     if (to !== undefined && change.kind === "group")
       renames.push({ provider: entry.provider, from: change.group, to, at: entry.at });
+    const userTo = renamedUserTo(change);
+    if (userTo !== undefined && change.kind === "user")
+      accountRenames.push({ provider: entry.provider, from: change.account, to: userTo, at: entry.at });
     if (entry.at > until) {
       if (change.kind === "membership") noteLater(entry.provider, change, entry.at);
       return;
     }
     const groups = groupsOf(entry.provider);
-    const userTo = renamedUserTo(change);
     if (change.kind === "user" && userTo !== undefined) {
       // Renamed in place: the account holds its groups on, since the add that gave each, under its new name.
       for (const members of groups.values()) {
@@ -231,8 +234,12 @@ export async function accessAt(
     let name = change.group; // the group's name at `until`: undo the renames made after it, latest first
     for (const r of renames.filter((x) => x.provider === provider && x.at > until).reverse())
       if (r.to === name) name = r.from;
+    let member = change.member; // the account's name at `until`, likewise
+    if (change.memberKind === "user")
+      for (const r of accountRenames.filter((x) => x.provider === provider && x.at > until).reverse())
+        if (r.to === member) member = r.from;
     const members = held.get(provider)?.get(name);
-    const key = `${change.memberKind}\n${change.member}`;
+    const key = `${change.memberKind}\n${member}`;
     const membership = members?.get(key);
     if (members === undefined || membership === undefined || settled.has(`${provider}\n${name}\n${key}`))
       return;
