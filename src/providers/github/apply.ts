@@ -102,20 +102,30 @@ async function applyUser(
  * who kept access is not reported (nor journaled) as removed: GitHub is asked again.
  */
 async function assertLeftOrg(s: GithubSession, username: string, operation: string): Promise<void> {
+  let state: string;
   try {
     const { data } = await s.client.octokit.request("GET /orgs/{org}/memberships/{username}", {
       org: s.settings.org,
       username,
     });
+    state = data.state;
+  } catch (error) {
+    if (statusOf(error) === 404) return;
+    // Not transient: a retry would send the DELETE again, which GitHub answers 404 once they are gone,
+    // and the journal would hold a removal that happened as one that failed for "Not Found".
     throw new ProviderError(
       s.name,
       operation,
-      `GitHub answered the removal of ${username} but still lists them as a member of ${s.settings.org} (${data.state}): ` +
-        "probably through an enterprise team, which only an enterprise owner can change (remove them from the enterprise team); they keep access until then",
+      `GitHub answered the removal of ${username}, but whether they left ${s.settings.org} could not be checked (${error instanceof Error ? error.message : String(error)}): the next plan shows whether they are still a member`,
+      { isTransient: false, cause: error },
     );
-  } catch (error) {
-    if (statusOf(error) !== 404) throw error;
   }
+  throw new ProviderError(
+    s.name,
+    operation,
+    `GitHub answered the removal of ${username} but still lists them as a member of ${s.settings.org} (${state}): ` +
+      "probably through an enterprise team, which only an enterprise owner can change (remove them from the enterprise team); they keep access until then",
+  );
 }
 
 /**
