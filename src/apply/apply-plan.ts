@@ -109,7 +109,9 @@ async function applyProvider(
   options: ApplyOptions,
   out: ChangeResult[],
 ): Promise<void> {
-  const failedCreates = new Set<string>();
+  // What a failed or skipped change would have created → "failed" or "was skipped": its dependants are
+  // skipped too (a person's old account is not disabled for a new one that does not exist).
+  const failedCreates = new Map<string, string>();
   const created = createdAccounts(changes);
   let unanswered = 0;
   let gaveUp: string | undefined;
@@ -124,12 +126,15 @@ async function applyProvider(
       for (const change of batch) {
         const blocked = dependenciesOf(change, created).find((d) => failedCreates.has(d));
         if (blocked !== undefined || options.signal.aborted || gaveUp !== undefined) {
+          // Interrupted or given up, every later change is skipped anyway.
+          const skipped = blocked === undefined ? undefined : createdBy(change);
+          if (skipped !== undefined) failedCreates.set(skipped, "was skipped");
           results.push({
             change,
             outcome: "skipped",
             error:
               blocked !== undefined
-                ? `skipped: creating ${blocked} failed`
+                ? `skipped: creating ${blocked} ${failedCreates.get(blocked) ?? "failed"}`
                 : gaveUp !== undefined
                   ? `skipped: ${gaveUp}`
                   : "skipped: apply was interrupted",
@@ -147,7 +152,9 @@ async function applyProvider(
         }
       }
       if (unrecordable !== undefined) {
-        for (const change of runnable)
+        for (const change of runnable) {
+          const skipped = createdBy(change);
+          if (skipped !== undefined) failedCreates.set(skipped, "was skipped");
           results.push({
             change,
             outcome: "skipped",
@@ -155,6 +162,7 @@ async function applyProvider(
             at: options.now().toISOString(),
             attempts: 0,
           });
+        }
       } else if (runnable.length > 0) {
         const { outcomes, attempts } = await writeWithRetry(provider, runnable, options);
         const last = outcomes.find((o) => o.status === "failed");
@@ -176,7 +184,7 @@ async function applyProvider(
             });
           } else {
             const created = createdBy(change);
-            if (created !== undefined) failedCreates.add(created);
+            if (created !== undefined) failedCreates.set(created, "failed");
             results.push({
               change,
               outcome: "failed",
