@@ -19,6 +19,8 @@ export class AddressSet implements ReadonlySet<string> {
   #size = 0;
   /** The names list of the JSON this set was read from (fromJSON), which unread groups point into. */
   #names: readonly string[] | undefined;
+  /** #names by name, made for moveMember (see #positionOf). */
+  #positions: Map<string, number> | undefined;
   /** The group looked up last (see #membersAt). */
   #last: { readonly prefix: string; readonly members: Set<string> } | undefined;
 
@@ -89,6 +91,7 @@ export class AddressSet implements ReadonlySet<string> {
     this.#other.clear();
     this.#byGroup.clear();
     this.#names = undefined;
+    this.#positions = undefined;
     this.#last = undefined;
     this.#size = 0;
   }
@@ -112,13 +115,23 @@ export class AddressSet implements ReadonlySet<string> {
    * `from` are made sets (see #byGroup).
    */
   moveMember(start: string, from: string, to: string): void {
-    for (const [prefix, group] of [...this.#byGroup]) {
+    // An unread group holds `from` if it lists its position: numbers compared, not names looked up (a
+    // journal of two million memberships and many renames, an e-mail domain changed, say).
+    const at = this.#positionOf(from);
+    for (const [prefix, group] of this.#byGroup) {
       if (!prefix.startsWith(start)) continue;
-      const holds = group instanceof Set ? group.has(from) : group.some((i) => this.#names?.[i] === from);
+      const holds = group instanceof Set ? group.has(from) : at >= 0 && group.includes(at);
       if (!holds || this.#setOf(prefix)?.delete(from) !== true) continue;
       this.#size--;
       this.#addMember(prefix, to);
     }
+  }
+
+  /** The position of `name` in #names (distinct: fromJSON), or -1; the index is made on first use. */
+  #positionOf(name: string): number {
+    if (this.#names === undefined) return -1;
+    this.#positions ??= new Map(this.#names.map((n, i) => [n, i]));
+    return this.#positions.get(name) ?? -1;
   }
 
   #addMember(prefix: string, member: string): boolean {
