@@ -37,14 +37,26 @@ function wasApplied(
   const { managed, name: provider } = sink.input;
   if (managed === undefined) return false;
   // An account renamed in this plan is known to the journal by its former name until the rename is applied.
-  let account = member;
-  if (memberKind === "user" && sink.renamedUsers.size > 0)
-    for (const [from, to] of sink.renamedUsers) if (to === member) account = from;
+  const account =
+    (memberKind === "user" ? formerNamesOf(sink.renamedUsers).get(member) : undefined) ?? member;
   return [group, ...(formerName === undefined ? [] : [formerName])].some(
     (name) =>
       managed.has(membershipAddress(provider, name, member, memberKind)) ||
       (account !== member && managed.has(membershipAddress(provider, name, account, memberKind))),
   );
+}
+
+const formerNames = new WeakMap<ReadonlyMap<string, string>, ReadonlyMap<string, string>>();
+
+/** PlanSink.renamedUsers the other way round (new name → former name), made once per plan. */
+function formerNamesOf(renamed: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+  if (renamed.size === 0) return renamed;
+  let out = formerNames.get(renamed);
+  if (out === undefined) {
+    out = new Map([...renamed].map(([from, to]) => [to, from]));
+    formerNames.set(renamed, out);
+  }
+  return out;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
