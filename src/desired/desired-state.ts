@@ -57,20 +57,20 @@ export type Lifecycle = "active" | "terminated" | "not-started";
 
 /**
  * What made a leaver one, for the plan and the journal: the HR event behind the offboarding, with its
- * date where the files give one.
+ * date where the files give one; and, a day after the end date, how long ago that was (`lateBy`).
  */
-export function leavingOf(user: User, now: Date): string {
+export function leavingOf(user: User, now: Date): { readonly leaving: string; readonly lateBy?: string } {
   const status = user.status === "terminated" ? "status: terminated" : undefined;
   const end = user.endDate === undefined ? undefined : `endDate ${user.endDate}`;
-  if (status !== undefined) return end === undefined ? status : `${status}, ${end}`;
-  if (end === undefined || user.endDate === undefined) return "terminated";
+  if (status !== undefined) return { leaving: end === undefined ? status : `${status}, ${end}` };
+  if (end === undefined || user.endDate === undefined) return { leaving: "terminated" };
   // Access ends when the end date does (midnight UTC after it): a day later, whatever is still there
   // is offboarded late, and the plan and the journal say by how long.
   const ended = utcMidnight(user.endDate) + DAY_MS;
   noteTimeBoundary(now, ended + LATE_LEAVER_MS + 1);
   return now.getTime() - ended > LATE_LEAVER_MS
-    ? `${end} has passed, ${daysSince(new Date(ended).toISOString(), now)} days ago: offboarded late`
-    : `${end} has passed`;
+    ? { leaving: `${end} has passed`, lateBy: `${daysSince(new Date(ended).toISOString(), now)} days ago` }
+    : { leaving: `${end} has passed` };
 }
 
 /** A leaver's access still there this long after their end date was not removed in time (hourly reconcile). */
@@ -545,7 +545,7 @@ export function computeDesiredState(
       userId: user.id,
       account,
       status: stands === "terminated" ? "terminated" : user.status,
-      ...(stands === "terminated" ? { leaving: leavingOf(user, now) } : {}),
+      ...(stands === "terminated" ? leavingOf(user, now) : {}),
       enabled: isEnabled(user, model, stands),
       attributes: attributesOf(user, model, provider),
       source: user.source,
@@ -565,7 +565,7 @@ export function computeDesiredState(
         userId: user.id,
         account: former,
         status: "terminated",
-        leaving: leavingOf(user, now),
+        ...leavingOf(user, now),
         enabled: false,
         attributes: attributesOf(user, model, provider),
         source: user.source,

@@ -132,6 +132,11 @@ export interface DesiredUser {
   readonly status: UserStatus;
   /** For a leaver: what in the files made them one, with its date ("endDate 2026-11-20 has passed"). */
   readonly leaving?: string;
+  /**
+   * For a leaver whose end date passed more than a day ago: how long ago ("131.5 days ago"). Access
+   * still there now is offboarded late (an account disabled in time and deleted now is not).
+   */
+  readonly lateBy?: string;
   readonly enabled: boolean;
   readonly attributes: UserAttributes;
   readonly source: SourceLocation;

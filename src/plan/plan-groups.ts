@@ -10,6 +10,7 @@ import { describeProvenance } from "../desired/effective.ts";
 import { formatLocation } from "../model/source.ts";
 import { groupAddress, membershipAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
+import { leavingText } from "./plan-users.ts";
 import type { FieldDiff, MembershipChange, Reason } from "./types.ts";
 import { sameValue } from "./values.ts";
 import { DAY_MS, daysSince, noteTimeBoundary } from "../lifecycle/status.ts";
@@ -262,7 +263,7 @@ function planRemoval(
       why: [
         desiredUser?.leaving === undefined
           ? "leaver: every membership is removed"
-          : `leaver (${desiredUser.leaving}): every membership is removed`,
+          : `leaver (${leavingText(desiredUser) ?? ""}): every membership is removed`,
       ],
     });
     return;

@@ -192,9 +192,21 @@ function afterRenames(have: LiveUser, renamed: ReadonlyMap<string, string>): Liv
   return manager === undefined ? have : { ...have, manager };
 }
 
-/** The why of a change to a leaver's account: what made them one (the HR event and its date), then `more`. */
-function leaverWhy(want: DesiredUser, more: readonly string[]): { why?: string[] } {
-  const why = [...(want.leaving === undefined ? [] : [`leaver: ${want.leaving}`]), ...more];
+/** What made `want` a leaver, and, where `isLate` and their end date is long past, that this is late. */
+export function leavingText(want: DesiredUser, isLate = true): string | undefined {
+  if (want.leaving === undefined) return undefined;
+  return isLate && want.lateBy !== undefined
+    ? `${want.leaving}, ${want.lateBy}: offboarded late`
+    : want.leaving;
+}
+
+/**
+ * The why of a change to a leaver's account: what made them one (the HR event and its date), then `more`.
+ * `isLate`: the change takes access away (not the delete of an account disabled before).
+ */
+function leaverWhy(want: DesiredUser, more: readonly string[], isLate = true): { why?: string[] } {
+  const leaving = leavingText(want, isLate);
+  const why = [...(leaving === undefined ? [] : [`leaver: ${leaving}`]), ...more];
   return why.length === 0 ? {} : { why };
 }
 
@@ -335,12 +347,9 @@ export function planUsers(sink: PlanSink): void {
         account: want.account,
         reason,
         risk: "narrows",
-        ...leaverWhy(
-          want,
-          have.enabled || have.pending === true
-            ? []
-            : [`disabled already; leavers' accounts are deleted in ${provider}`],
-        ),
+        ...(have.enabled || have.pending === true
+          ? leaverWhy(want, [])
+          : leaverWhy(want, [`disabled already; leavers' accounts are deleted in ${provider}`], false)),
       });
     }
     if (

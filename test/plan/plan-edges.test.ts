@@ -148,6 +148,21 @@ describe("deleteLeavers (SCIM deleteUsers: true)", () => {
     ]);
     expect(changes(false)).toEqual([]);
   });
+
+  it("does not call the delete of an account disabled long ago a late offboarding", () => {
+    // bob left in January and was disabled then; deleteUsers was turned on in June.
+    const files = model({
+      users: [user("ann"), user("bob", { endDate: "2026-01-20" })],
+      groups: [group("ops", ["ann"])],
+    });
+    const stored = live([liveUser("ann"), liveUser("bob", { enabled: false })], [liveGroup("ops", ["ann"])]);
+    const [deletion] = planFor(files, { live: stored, capabilities: { deleteLeavers: true } }).changes;
+    expect(deletion?.action).toBe("delete");
+    expect(deletion?.why).toEqual([
+      "leaver: endDate 2026-01-20 has passed",
+      "disabled already; leavers' accounts are deleted in directory",
+    ]);
+  });
 });
 
 describe("access a system holds that gatehouse does not manage", () => {
