@@ -190,7 +190,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 
 // 2: group deletes and renames carry their memberships (a fold made by 1 did not). 3: intents. 4: head.
 // 5: disabled. 6: managed and provisional addresses by group, member names listed once (AddressSet).
-const FORMAT = "gatehouse journal fold 6";
+// 7: accounts renamed in place carry their memberships (a fold made by 6 kept them under the old name).
+const FORMAT = "gatehouse journal fold 7";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 
 function cacheFileOf(cacheDir: string, journal: string): string {

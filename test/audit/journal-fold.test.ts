@@ -280,6 +280,57 @@ describe("the journal fold", () => {
     }
   });
 
+  it("does not trust a cache an older gatehouse wrote, which folded an account's rename as a plain update", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    const id = "directory:user/ada-acct";
+    await appendJournalEntries(journal, [
+      change(1, "add", "ops", "ada"),
+      {
+        type: "change",
+        at: "2026-03-01T09:00:02.000Z",
+        runSeq: 2,
+        provider: "directory",
+        changeId: id,
+        change: {
+          id,
+          provider: "directory",
+          reason: "added-in-config",
+          risk: "neutral",
+          kind: "user",
+          action: "update",
+          account: "ada-acct",
+          userId: "ada",
+          fields: [{ field: "account", before: "ada-acct", after: "ada-new" }],
+          after: { name: "Ada" },
+        },
+        outcome: "applied",
+      },
+    ]);
+    await foldJournal(journal, cache);
+    // What gatehouse before renames in place (fold format 6) left after folding the same journal.
+    const [file = ""] = (await readdir(cache)).map((f) => join(cache, f));
+    const cached = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    await writeFile(
+      file,
+      JSON.stringify({
+        ...cached,
+        format: "gatehouse journal fold 6",
+        managed: {
+          other: ["directory:user/ada-acct"],
+          names: ["ada-acct"],
+          groups: [["directory:membership/ops/", [0]]],
+        },
+        written: [["directory:user/ada-acct", "x"]],
+      }),
+    );
+    expect([...(await foldJournal(journal, cache)).managed].sort()).toEqual([
+      "directory:membership/ops/ada-new",
+      "directory:user/ada-new",
+    ]);
+  });
+
   it("knows which accounts gatehouse disabled last, also on resume", async () => {
     const dir = await tempDir();
     const cache = join(dir, "cache");
