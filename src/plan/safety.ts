@@ -1,6 +1,6 @@
 import type { Policy } from "../model/access.ts";
 import type { Change, Plan } from "./types.ts";
-import { accountOf } from "./addresses.ts";
+import { accountOf, renamedUserTo } from "./addresses.ts";
 
 export interface GuardrailOptions {
   /** `--allow-removals N`: accept up to N removals per provider this once. */
@@ -16,12 +16,15 @@ export interface GuardrailOptions {
 
 /**
  * Access this change takes away, counted in memberships: a removed member, every member of a deleted
- * group, and a disabled or deleted account (the account itself is access).
+ * group, a disabled or deleted account (the account itself is access), and an account renamed in place:
+ * the name its person signs in with stops working, and a bad HR export that changes everyone's e-mail
+ * must stop at the limit as the creates and disables it would make elsewhere do.
  */
 function removalsOf(change: Change): number {
   if (change.kind === "membership" && change.action === "remove") return change.reaches ?? 1;
   if (change.kind === "group" && change.action === "delete") return change.memberCount;
   if (change.kind === "user" && (change.action === "disable" || change.action === "delete")) return 1;
+  if (renamedUserTo(change) !== undefined) return 1;
   return 0;
 }
 
@@ -94,9 +97,10 @@ export function guardrailViolations(
     [...(options.protectedAccounts ?? [])].map(([provider, accounts]) => [provider, foldedSet(accounts)]),
   );
   for (const c of plan.changes) {
-    // Deleting a protected group is refused even when it is empty (then the change is "neutral").
+    // Deleting a protected group is refused even when it is empty (then the change is "neutral"), and
+    // renaming a protected person's account in place (neutral too: the account keeps its groups).
     const isGroupDelete = c.kind === "group" && c.action === "delete";
-    if (c.risk !== "narrows" && !isGroupDelete) continue;
+    if (c.risk !== "narrows" && !isGroupDelete && renamedUserTo(c) === undefined) continue;
     const account = accountOf(c)?.toLowerCase();
     const isProtectedUser =
       (c.userId !== undefined && protectedUsers.has(c.userId.toLowerCase())) ||

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { group, live, liveGroup, liveUser, model, planFor, user } from "../builders.ts";
+import { group, live, liveGroup, liveUser, model, planFor, policy, user } from "../builders.ts";
 import { createdAccounts, createdBy, dependenciesOf, planBatches } from "../../src/apply/batches.ts";
-import { countRemovals } from "../../src/plan/safety.ts";
+import { checkGuardrails, countRemovals } from "../../src/plan/safety.ts";
 
 const people = [user("alice"), user("bob"), user("carol")];
 const current = live(
@@ -319,7 +319,7 @@ describe("a person whose account name changes (a new e-mail under accountName: e
     "directory:membership/team-old-read/alice",
   ];
 
-  it("renames the former account in place where the system can: its groups kept, the account not counted as a removal", () => {
+  it("renames the former account in place where the system can: its groups kept, the rename counted once by the guard rails", () => {
     const plan = planFor(moved, {
       live: before,
       journalAccounts,
@@ -337,8 +337,8 @@ describe("a person whose account name changes (a new e-mail under accountName: e
       { field: "account", before: "alice", after: "alice.new" },
     ]);
     expect(rename?.userId).toBe("alice");
-    // Only the group the files took away is a removal; the account itself is not one.
-    expect(countRemovals(plan)).toBe(1);
+    // The group the files took away, and the rename: the old name stops working (the guard rails count it).
+    expect(countRemovals(plan)).toBe(2);
     // Changes under the new name wait for the rename; if it fails they are skipped, and nothing is taken.
     expect(createdBy(rename ?? plan.changes[0]!)).toBe("user/alice.new");
     for (const change of plan.changes.slice(1))
@@ -402,6 +402,39 @@ describe("a person whose account name changes (a new e-mail under accountName: e
       "membership.remove directory:membership/team-old-read/alice.new removed-from-config",
       "membership.add directory:membership/team-web-write/alice.new added-in-config",
     ]);
+  });
+
+  it("stops a mass rename at the removal limit and a protected person's rename, as creates and disables are", () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `p${String(i).padStart(2, "0")}`);
+    const typo = model({
+      users: ids.map((id) => user(id, { accounts: { directory: `${id}@typo.example` } })),
+      groups: [group("team-all-read", ids)],
+      policy: policy({
+        guardrails: {
+          maxRemovals: { kind: "count", value: 5 },
+          protectedUsers: ["p00"],
+          protectedGroups: [],
+        },
+      }),
+    });
+    const state = live(
+      ids.map((id) => liveUser(id)),
+      [liveGroup("team-all-read", ids)],
+    );
+    for (const renameUsers of [false, true]) {
+      const plan = planFor(typo, {
+        live: state,
+        journalAccounts: new Map(ids.map((id) => [`directory\n${id}`, [id]])),
+        managed: ids.flatMap((id) => [`directory:user/${id}`, `directory:membership/team-all-read/${id}`]),
+        capabilities: { renameUsers, userAttributes: [] },
+      });
+      const refusals = checkGuardrails(plan, typo.config.policy);
+      expect(
+        refusals.some((r) => r.includes("more than allowed")),
+        `renameUsers ${String(renameUsers)}`,
+      ).toBe(true);
+      expect(refusals.some((r) => r.includes("touches protected user p00"))).toBe(true);
+    }
   });
 
   it("renames nothing for an account the journal does not give to the person", () => {
