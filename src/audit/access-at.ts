@@ -39,6 +39,11 @@ export interface HeldMembership {
    * removed outside gatehouse at a time the journal cannot tell, before the re-add.
    */
   readonly earlier?: { readonly since: string; readonly seq: number };
+  /**
+   * A run started after `until` and no later than the instant asked about, and the membership stayed:
+   * the grant was extended (the journal records only the end it was added with) or its removal failed.
+   */
+  readonly keptPastUntil?: true;
 }
 
 /**
@@ -118,6 +123,7 @@ export async function accessAt(
   };
   const apply = (entry: JournalEntry): void => {
     if (entry.type === "apply-start") {
+      if (entry.at <= until) starts.push(entry.at);
       runs.set(entry.seq, {
         actor: entry.actor,
         ...(entry.commit === undefined ? {} : { commit: entry.commit }),
@@ -226,6 +232,12 @@ export async function accessAt(
     });
   };
 
+  // apply-starts up to `until`, in journal order: was there a run after a grant's end?
+  const starts: string[] = [];
+  const ranAfter = (grantEnd: string): boolean => {
+    const end = Date.parse(grantEnd);
+    return starts.some((at) => Date.parse(at) > end);
+  };
   // Memberships held at `until` whose first later change is known ("provider\ngroup\nkey"): only that
   // one tells whether it was still held then.
   const settled = new Set<string>();
@@ -276,9 +288,9 @@ export async function accessAt(
     let name = query.group;
     for (const r of renames.filter((x) => x.provider === provider && x.at > until).reverse())
       if (r.to === name) name = r.from;
-    const members = [...(held.get(provider)?.get(name)?.values() ?? [])].sort((a, b) =>
-      a.member < b.member ? -1 : a.member > b.member ? 1 : 0,
-    );
+    const members = [...(held.get(provider)?.get(name)?.values() ?? [])]
+      .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
+      .map((m) => (m.until !== undefined && ranAfter(m.until) ? { ...m, keptPastUntil: true as const } : m));
     const confirmed = new Set(members.map((m) => `${m.memberKind}\n${m.member}`));
     const unconfirmed = [
       ...new Map(

@@ -115,6 +115,24 @@ describe("journal access shows how a member held the group", () => {
     expect(after.out).toContain(
       ", grant ended 2026-03-02T00:00:00Z (still held: removed by the next apply after that)",
     );
+    // The grant is extended: a later run keeps bob, and the journal knows only the first end.
+    const teams = path.join(tree.dir, "groups/teams.yaml");
+    await writeFile(
+      teams,
+      (await readFile(teams, "utf8")).replace("2026-03-02T00:00:00Z", "2026-04-01T00:00:00Z"),
+    );
+    expect((await cliAt(tree, "2026-03-05T00:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    const extended = await cliAt(tree, "2026-03-20T00:00:00Z", [
+      "journal",
+      "access",
+      "ledger",
+      "--at",
+      "2026-03-10",
+    ]);
+    expect(extended.out).toContain(
+      ", granted until 2026-03-02T00:00:00Z, kept by a later run (the grant extended, or its removal failed)",
+    );
+    expect(extended.out).not.toContain("grant ended");
   });
 });
 

@@ -11,7 +11,7 @@ import { firstFew } from "../../model/lists.ts";
 import type { ApprovalsRecord } from "../../pr/approval-record.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
-import { accessAt } from "../../audit/access-at.ts";
+import { accessAt, type HeldMembership } from "../../audit/access-at.ts";
 import { formatLocation } from "../../model/source.ts";
 import { describeChange, describeWhy, REASON_TEXT, symbolOf } from "../../render/describe.ts";
 import { changesBetween } from "../../audit/changes-between.ts";
@@ -147,11 +147,12 @@ async function checkJournal(
  * A time-bound grant's end, for the line of a member it gave: past at the instant asked about, the member
  * still held the group then (gatehouse removes it on the next apply).
  */
-function grantEnd(until: string | undefined, at: string): string {
-  if (until === undefined) return "";
-  return Date.parse(until) <= Date.parse(at)
-    ? `, grant ended ${inlineText(until)} (still held: removed by the next apply after that)`
-    : `, until ${inlineText(until)}`;
+function grantEnd(m: HeldMembership, at: string): string {
+  if (m.until === undefined) return "";
+  if (Date.parse(m.until) > Date.parse(at)) return `, until ${inlineText(m.until)}`;
+  return m.keptPastUntil === true
+    ? `, granted until ${inlineText(m.until)}, kept by a later run (the grant extended, or its removal failed)`
+    : `, grant ended ${inlineText(m.until)} (still held: removed by the next apply after that)`;
 }
 
 /** One line on how the commits of the run that added a member got in: pull requests and approvers. */
@@ -332,7 +333,7 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
           ? ""
           : `, commit ${m.commit.slice(0, 12)}${m.commit.endsWith("+dirty") ? "+dirty" : ""}`;
       lines.push(
-        `  ${inlineText(who)}  since ${inlineText(m.since)} (journal #${String(m.seq)}${inlineText(run)}${m.actor === undefined ? "" : `, by ${inlineText(m.actor)}`}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m.until, result.at)}`,
+        `  ${inlineText(who)}  since ${inlineText(m.since)} (journal #${String(m.seq)}${inlineText(run)}${m.actor === undefined ? "" : `, by ${inlineText(m.actor)}`}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m, result.at)}`,
       );
       // How it was given: the role and the attribute that matched, the grant's ticket, the nested group.
       if (m.why.length > 0) lines.push(`    ${m.why.map(inlineText).join("; ")}`);
