@@ -154,10 +154,14 @@ export async function accessAt(
     }
     if (entry.type !== "change") return;
     everProviders.add(entry.provider);
+    const c = entry.change;
     if (
-      (entry.change.kind === "group" || entry.change.kind === "membership") &&
+      (c.kind === "group" || c.kind === "membership") &&
       (query.provider === undefined || entry.provider === query.provider) &&
-      (entry.change.group === query.group || renamedGroupTo(entry.change) === query.group)
+      (c.group === query.group ||
+        renamedGroupTo(c) === query.group ||
+        // A group named only as nested in another (native nesting) is a group the journal knows too.
+        (c.kind === "membership" && c.memberKind === "group" && c.member === query.group))
     )
       isMentioned = true;
     // An outcome, whatever it is, answers the announcement (an add confirmed later than `until` was

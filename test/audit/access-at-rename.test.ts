@@ -75,3 +75,36 @@ it("a drift re-add after the account's rename marks the membership held before i
   expect(held.map((m) => m.member)).toEqual(["ada-acct"]);
   expect(held[0]?.foundMissingAt).toBe("2026-05-01T09:00:00.000Z");
 });
+
+it("knows a group the journal names only as nested in another", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "gatehouse-access-"));
+  dirs.push(dir);
+  const journal = join(dir, "journal.jsonl");
+  const id = "directory:membership/outer/group:inner";
+  await appendJournalEntries(journal, [
+    {
+      type: "change",
+      at: "2026-03-01T09:00:00.000Z",
+      runSeq: 1,
+      provider: "directory",
+      changeId: id,
+      outcome: "applied",
+      change: {
+        id,
+        provider: "directory",
+        reason: "added-in-config",
+        risk: "broadens",
+        kind: "membership",
+        action: "add",
+        group: "outer",
+        member: "inner",
+        memberKind: "group",
+      },
+    },
+  ]);
+  const answer = await accessAt(journal, { group: "inner", at: new Date("2026-03-15T00:00:00Z") });
+  expect(answer.isMentioned).toBe(true);
+  expect(
+    (await accessAt(journal, { group: "elsewhere", at: new Date("2026-03-15T00:00:00Z") })).isMentioned,
+  ).toBe(false);
+});
