@@ -19,8 +19,13 @@ export class AddressSet implements ReadonlySet<string> {
   #size = 0;
   /** The names list of the JSON this set was read from (fromJSON), which unread groups point into. */
   #names: readonly string[] | undefined;
-  /** #names by name, made for moveMember (see #positionOf). */
-  #positions: Map<string, number> | undefined;
+  /**
+   * Member → the prefixes of the groups that held it when last seen, made on the first moveMember and
+   * kept up by every add after it (removals leave entries behind: moveMember checks each). A journal that
+   * renames every account of a large import (an e-mail domain changed) moves each one through its own
+   * groups, instead of through all twenty thousand.
+   */
+  #groupsOf: Map<string, string[]> | undefined;
   /** The group looked up last (see #membersAt). */
   #last: { readonly prefix: string; readonly members: Set<string> } | undefined;
 
@@ -91,7 +96,7 @@ export class AddressSet implements ReadonlySet<string> {
     this.#other.clear();
     this.#byGroup.clear();
     this.#names = undefined;
-    this.#positions = undefined;
+    this.#groupsOf = undefined;
     this.#last = undefined;
     this.#size = 0;
   }
@@ -115,23 +120,34 @@ export class AddressSet implements ReadonlySet<string> {
    * `from` are made sets (see #byGroup).
    */
   moveMember(start: string, from: string, to: string): void {
-    // An unread group holds `from` if it lists its position: numbers compared, not names looked up (a
-    // journal of two million memberships and many renames, an e-mail domain changed, say).
-    const at = this.#positionOf(from);
-    for (const [prefix, group] of this.#byGroup) {
-      if (!prefix.startsWith(start)) continue;
-      const holds = group instanceof Set ? group.has(from) : at >= 0 && group.includes(at);
-      if (!holds || this.#setOf(prefix)?.delete(from) !== true) continue;
+    if (from === to) return;
+    const index = (this.#groupsOf ??= this.#indexByMember());
+    const prefixes = index.get(from);
+    if (prefixes === undefined) return;
+    const elsewhere: string[] = []; // groups of other providers (or other starts) that may hold `from`
+    index.delete(from);
+    for (const prefix of prefixes) {
+      if (!prefix.startsWith(start)) {
+        elsewhere.push(prefix);
+        continue;
+      }
+      if (this.#setOf(prefix)?.delete(from) !== true) continue; // removed since, or listed twice
       this.#size--;
       this.#addMember(prefix, to);
     }
+    if (elsewhere.length > 0) index.set(from, elsewhere);
   }
 
-  /** The position of `name` in #names (distinct: fromJSON), or -1; the index is made on first use. */
-  #positionOf(name: string): number {
-    if (this.#names === undefined) return -1;
-    this.#positions ??= new Map(this.#names.map((n, i) => [n, i]));
-    return this.#positions.get(name) ?? -1;
+  /** Every member with the groups that hold it (see #groupsOf): one pass over every group. */
+  #indexByMember(): Map<string, string[]> {
+    const index = new Map<string, string[]>();
+    for (const [prefix, group] of this.#byGroup)
+      for (const member of this.#membersOf(group)) {
+        const prefixes = index.get(member);
+        if (prefixes === undefined) index.set(member, [prefix]);
+        else prefixes.push(prefix);
+      }
+    return index;
   }
 
   #addMember(prefix: string, member: string): boolean {
@@ -144,6 +160,11 @@ export class AddressSet implements ReadonlySet<string> {
     if (members.has(member)) return false;
     members.add(member);
     this.#size++;
+    if (this.#groupsOf !== undefined) {
+      const prefixes = this.#groupsOf.get(member);
+      if (prefixes === undefined) this.#groupsOf.set(member, [prefix]);
+      else prefixes.push(prefix);
+    }
     return true;
   }
 

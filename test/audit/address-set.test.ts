@@ -27,7 +27,7 @@ function randomAddress(next: () => number): string {
 }
 
 describe("AddressSet", () => {
-  it("answers as a set of the same strings through adds, deletes and group moves, and survives JSON", () => {
+  it("answers as a set of the same strings through adds, deletes, group and member moves, and survives JSON", () => {
     for (let round = 1; round <= 50; round++) {
       const next = random(round);
       let set = new AddressSet();
@@ -45,6 +45,20 @@ describe("AddressSet", () => {
           reference.clear();
         } else if (roll < 0.85) {
           expect(set.delete(address)).toBe(reference.delete(address));
+        } else if (roll < 0.92) {
+          // An account renamed in place: its memberships in that provider follow, as the fold moves them.
+          const provider = next() < 0.5 ? "ldap" : "gh";
+          const users = PEOPLE.filter((p) => !p.startsWith("group:"));
+          const from = users[Math.floor(next() * users.length)] ?? "";
+          const to = users[Math.floor(next() * users.length)] ?? "";
+          const start = `${provider}:membership/`;
+          set.moveMember(start, from, to);
+          for (const a of [...reference]) {
+            const at = splitAt(a);
+            if (at < 0 || !a.startsWith(start) || a.slice(at) !== from) continue;
+            reference.delete(a);
+            reference.add(a.slice(0, at) + to);
+          }
         } else {
           // A group renamed (or deleted): its memberships follow (or go), as the journal fold moves them.
           const provider = next() < 0.5 ? "ldap" : "gh";
