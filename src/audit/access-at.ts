@@ -9,7 +9,7 @@ import type { MembershipChange, Reason } from "../plan/types.ts";
 import { renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import type { JournalEntry } from "./journal-entry.ts";
-import { eachLine, entryAtLine, openJournal, tornJournalError } from "./journal-lines.ts";
+import { eachEntry } from "./journal-lines.ts";
 
 export interface HeldMembership {
   readonly member: string;
@@ -264,19 +264,7 @@ export async function accessAt(
       members.set(key, { ...membership, foundMissingAt: at });
   }
 
-  let entries = 0;
-  const opened = await openJournal(journalPath);
-  if (opened !== undefined) {
-    try {
-      await eachLine(opened.handle, 0, opened.size, (line) => {
-        if (line.isTorn) throw tornJournalError(journalPath);
-        entries++;
-        apply(entryAtLine(journalPath, entries, line.text));
-      });
-    } finally {
-      await opened.handle.close();
-    }
-  }
+  const entries = await eachEntry(journalPath, apply);
 
   const providers = [
     ...new Set([

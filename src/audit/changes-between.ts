@@ -6,7 +6,7 @@
 import type { Change } from "../plan/types.ts";
 import { accountOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
-import { eachLine, entryAtLine, openJournal, tornJournalError } from "./journal-lines.ts";
+import { eachEntry } from "./journal-lines.ts";
 
 export interface RecordedChange {
   /** When the system answered. */
@@ -85,18 +85,6 @@ export async function changesBetween(
       ...(run === undefined ? {} : { actor: run.actor }),
     });
   };
-  let entries = 0;
-  const opened = await openJournal(journalPath);
-  if (opened !== undefined) {
-    try {
-      await eachLine(opened.handle, 0, opened.size, (line) => {
-        if (line.isTorn) throw tornJournalError(journalPath);
-        entries++;
-        take(entryAtLine(journalPath, entries, line.text));
-      });
-    } finally {
-      await opened.handle.close();
-    }
-  }
+  const entries = await eachEntry(journalPath, take);
   return { entries, changes };
 }

@@ -129,3 +129,23 @@ export async function openJournal(path: string): Promise<{ handle: FileHandle; s
   }
   return { handle, size: stats.size };
 }
+
+/**
+ * Every entry of the journal at `path`, in order, to `onEntry`; how many there were (0 for no journal).
+ * Throws JournalError for a torn last line or a line that is no entry, as the fold does.
+ */
+export async function eachEntry(path: string, onEntry: (entry: JournalEntry) => void): Promise<number> {
+  let entries = 0;
+  const opened = await openJournal(path);
+  if (opened === undefined) return 0;
+  try {
+    await eachLine(opened.handle, 0, opened.size, (line) => {
+      if (line.isTorn) throw tornJournalError(path);
+      entries++;
+      onEntry(entryAtLine(path, entries, line.text));
+    });
+  } finally {
+    await opened.handle.close();
+  }
+  return entries;
+}
