@@ -10,13 +10,16 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
 
+/** An applied membership add of `member` (ada's account, unless a group) to `group`. */
 function add(
   at: string,
   runSeq: number,
   member: string,
   reason: "added-in-config" | "drift",
+  group = "ops",
+  memberKind: "user" | "group" = "user",
 ): NewJournalEntry {
-  const id = `directory:membership/ops/${member}`;
+  const id = `directory:membership/${group}/${memberKind === "group" ? "group:" : ""}${member}`;
   return {
     type: "change",
     at,
@@ -31,10 +34,10 @@ function add(
       risk: "broadens",
       kind: "membership",
       action: "add",
-      group: "ops",
+      group,
       member,
-      memberKind: "user",
-      userId: "ada",
+      memberKind,
+      ...(memberKind === "user" ? { userId: "ada" } : {}),
     },
   };
 }
@@ -80,27 +83,8 @@ it("knows a group the journal names only as nested in another", async () => {
   const dir = await mkdtemp(join(tmpdir(), "gatehouse-access-"));
   dirs.push(dir);
   const journal = join(dir, "journal.jsonl");
-  const id = "directory:membership/outer/group:inner";
   await appendJournalEntries(journal, [
-    {
-      type: "change",
-      at: "2026-03-01T09:00:00.000Z",
-      runSeq: 1,
-      provider: "directory",
-      changeId: id,
-      outcome: "applied",
-      change: {
-        id,
-        provider: "directory",
-        reason: "added-in-config",
-        risk: "broadens",
-        kind: "membership",
-        action: "add",
-        group: "outer",
-        member: "inner",
-        memberKind: "group",
-      },
-    },
+    add("2026-03-01T09:00:00.000Z", 1, "inner", "added-in-config", "outer", "group"),
   ]);
   const answer = await accessAt(journal, { group: "inner", at: new Date("2026-03-15T00:00:00Z") });
   expect(answer.isMentioned).toBe(true);
