@@ -24,6 +24,19 @@ export function alignLiveCase(desired: DesiredState, live: LiveState): LiveState
     (name) => desired.groups.has(name) || formerNamesOf(desired).has(name),
     () => [...desired.groups.keys(), ...formerNamesOf(desired)],
   );
+  return renamedLive(live, accounts, groups);
+}
+
+/**
+ * `live` with accounts and groups under other names (old name → new name), wherever they appear: in the
+ * user list, group names and member lists, maintainers and managers. For the files' spelling
+ * (alignLiveCase), and for accounts a plan renames in place, which keep their memberships (plan-groups.ts).
+ */
+export function renamedLive(
+  live: LiveState,
+  accounts: ReadonlyMap<string, string>,
+  groups: ReadonlyMap<string, string>,
+): LiveState {
   if (accounts.size === 0 && groups.size === 0) return live;
   const account = (name: string): string => accounts.get(name) ?? name;
   const group = (name: string): string => groups.get(name) ?? name;

@@ -9,6 +9,7 @@ import type {
 import { describeProvenance } from "../desired/effective.ts";
 import { formatLocation } from "../model/source.ts";
 import { groupAddress, membershipAddress } from "./addresses.ts";
+import { renamedLive } from "./align-case.ts";
 import type { PlanSink } from "./context.ts";
 import { leavingText } from "./plan-users.ts";
 import type { FieldDiff, MembershipChange, Reason } from "./types.ts";
@@ -426,31 +427,14 @@ function liveNestingOf(live: LiveState): LiveNesting {
   return nesting;
 }
 
-/**
- * The live groups with the accounts this plan renames in place (plan-users.ts) under their new names:
- * the system keeps their memberships through the rename, so none is removed or added for it.
- */
-function withRenamedMembers(live: LiveState, renamed: ReadonlyMap<string, string>): LiveState {
-  if (renamed.size === 0) return live;
-  return {
-    ...live,
-    groups: live.groups.map((g) =>
-      g.members.some((m) => renamed.has(m))
-        ? {
-            ...g,
-            members: g.members.map((m) => renamed.get(m) ?? m),
-            ...(g.maintainers ? { maintainers: g.maintainers.map((m) => renamed.get(m) ?? m) } : {}),
-          }
-        : g,
-    ),
-  };
-}
+const NO_RENAMES: ReadonlyMap<string, string> = new Map();
 
 /** Groups and memberships, including leavers removed from groups the files do not mention. */
 export function planGroups(sink: PlanSink): void {
   const { input } = sink;
   const { name: provider, capabilities: caps, desired } = input;
-  const live = withRenamedMembers(input.live, sink.renamedUsers);
+  // Accounts this plan renames in place (plan-users.ts) keep their memberships: none is removed or added.
+  const live = renamedLive(input.live, sink.renamedUsers, NO_RENAMES);
   const liveGroups = new Map(live.groups.map((g) => [g.name, g]));
   const withoutAccount = disabledWithoutAccount(input);
   const wanted = [...desired.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
