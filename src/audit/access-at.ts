@@ -242,18 +242,21 @@ export async function accessAt(
     const end = Date.parse(grantEnd);
     return starts.some((at) => Date.parse(at) > end);
   };
+  /** `name` (a group's or an account's) as it was at `until`: the renames made after it undone, latest first. */
+  const nameAtUntil = (list: readonly Rename[], provider: string, name: string): string => {
+    let then = name;
+    for (const r of list.filter((x) => x.provider === provider && x.at > until).reverse())
+      if (r.to === then) then = r.from;
+    return then;
+  };
   // Memberships held at `until` whose first later change is known ("provider\ngroup\nkey"): only that
   // one tells whether it was still held then.
   const settled = new Set<string>();
   /** A membership change after `until`: a drift re-add of a member held then shows it went missing. */
   function noteLater(provider: string, change: MembershipChange, at: string): void {
-    let name = change.group; // the group's name at `until`: undo the renames made after it, latest first
-    for (const r of renames.filter((x) => x.provider === provider && x.at > until).reverse())
-      if (r.to === name) name = r.from;
-    let member = change.member; // the account's name at `until`, likewise
-    if (change.memberKind === "user")
-      for (const r of accountRenames.filter((x) => x.provider === provider && x.at > until).reverse())
-        if (r.to === member) member = r.from;
+    const name = nameAtUntil(renames, provider, change.group);
+    const member =
+      change.memberKind === "user" ? nameAtUntil(accountRenames, provider, change.member) : change.member;
     const members = held.get(provider)?.get(name);
     const key = `${change.memberKind}\n${member}`;
     const membership = members?.get(key);
@@ -276,10 +279,8 @@ export async function accessAt(
     .filter((p) => query.provider === undefined || p === query.provider)
     .sort();
   const groups = providers.map((provider): GroupAccessAt => {
-    // The name the group had on that date: undo the renames made after it, latest first.
-    let name = query.group;
-    for (const r of renames.filter((x) => x.provider === provider && x.at > until).reverse())
-      if (r.to === name) name = r.from;
+    // The name the group had on that date.
+    const name = nameAtUntil(renames, provider, query.group);
     const members = [...(held.get(provider)?.get(name)?.values() ?? [])]
       .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
       .map((m) => (m.until !== undefined && ranAfter(m.until) ? { ...m, keptPastUntil: true as const } : m));
