@@ -57,8 +57,8 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
         ? "  on leave: accounts are disabled (policy.leave: disable); memberships are kept for the return"
         : "  on leave: accounts and memberships stay as they are (policy.leave: keep)",
     );
-  const accounts = model.config.providers.map((p) => `${p.name}=${accountNameFor(user, p) ?? "(none)"}`);
-  out.push(`  accounts: ${accounts.join(", ")}`);
+  const accounts = new Map(model.config.providers.map((p) => [p.name, accountNameFor(user, p) ?? null]));
+  out.push(`  accounts: ${[...accounts].map(([p, account]) => `${p}=${account ?? "(none)"}`).join(", ")}`);
   // What the files list is not held while the person stands outside it, as the plan has it (desired-state.ts).
   const stands = lifecycleOf(user, options.now);
   const notHeldWhy =
@@ -69,7 +69,6 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
         : undefined;
   const notHeld =
     notHeldWhy === undefined ? "" : `  not held${stands === "not-started" ? " yet" : ""}: ${notHeldWhy}`;
-  let found = 0;
   const groups: ExplainedGroup[] = [];
   for (const [name, group] of [...effective].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (groupName !== undefined && name !== groupName) continue;
@@ -78,35 +77,32 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
       : undefined;
     const expired = group.expired.get(user.id);
     if (!provenance && !expired) continue;
-    found++;
     const def = model.groups.get(name);
     const systems = model.config.providers.filter((p) => def && groupIsInProvider(def, p)).map((p) => p.name);
+    const why = (provenance ?? []).map(describeProvenance);
     groups.push({
       group: name,
       providers: systems,
       held: provenance !== undefined && notHeldWhy === undefined,
       ...(provenance !== undefined && notHeldWhy !== undefined ? { notHeld: notHeldWhy } : {}),
-      why: (provenance ?? []).map(describeProvenance),
+      why,
       provenance: provenance ?? [],
       ...(expired ? { expiredGrant: { until: expired.until, source: expired.source } } : {}),
     });
     out.push(`  ${name}  [${systems.join(", ") || "no provider"}]${provenance ? notHeld : ""}`);
-    for (const p of provenance ?? []) out.push(`    ${describeProvenance(p)}`);
+    for (const line of why) out.push(`    ${line}`);
     if (expired)
       out.push(
         `    expired grant (until ${expired.until}) at ${formatLocation(expired.source)}: no longer due (the files no longer give it); the next apply removes it where a system still holds it`,
       );
   }
-  if (found === 0)
+  if (groups.length === 0)
     out.push(
       groupName === undefined
         ? "  no memberships"
         : `  not a member of ${groupName}, by any line, role or nesting`,
     );
   if (format === "json") {
-    const accountsOf = Object.fromEntries(
-      model.config.providers.map((p) => [p.name, accountNameFor(user, p) ?? null]),
-    );
     io.stdout(
       JSON.stringify(
         {
@@ -115,7 +111,7 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
           name: user.name,
           standing: standing(user, options.now),
           source: user.source,
-          accounts: accountsOf,
+          accounts: Object.fromEntries(accounts),
           groups,
         },
         null,
