@@ -73,10 +73,7 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
     return ExitCode.ok;
   }
   const shown = path.relative(io.cwd, file);
-  if (!(await isFile(file))) {
-    io.stdout(`${shown}: no journal here (nothing was applied with it, or it was removed or moved)\n`);
-    return ExitCode.error;
-  }
+  if (await isMissing(file, shown, io.stdout)) return ExitCode.error;
   const { result, problems } = await checkJournal(file, io, shown, io.stdout);
   for (const p of problems) io.stdout(`${shown}:${String(p.line)} ${p.message}\n`);
   // The access files each run applied must still be in the repository's history: a commit rewritten
@@ -168,6 +165,22 @@ function describeRunApprovals(record: ApprovalsRecord): string {
     : `that run's pull requests: ${parts.join("; ")}`;
 }
 
+/** The run a journal line came from, as `, commit <12 hex>[+dirty], by <actor>` (what it recorded of them). */
+function runText(run: { readonly commit?: string; readonly actor?: string }): string {
+  const commit =
+    run.commit === undefined
+      ? ""
+      : `, commit ${run.commit.slice(0, 12)}${run.commit.endsWith("+dirty") ? "+dirty" : ""}`;
+  return inlineText(`${commit}${run.actor === undefined ? "" : `, by ${run.actor}`}`);
+}
+
+/** True, once `say` has said so, when there is no journal at `file`. */
+async function isMissing(file: string, shown: string, say: (text: string) => void): Promise<boolean> {
+  if (await isFile(file)) return false;
+  say(`${shown}: no journal here (nothing was applied with it, or it was removed or moved)\n`);
+  return true;
+}
+
 async function isFile(file: string): Promise<boolean> {
   try {
     return (await stat(file)).isFile();
@@ -217,10 +230,7 @@ async function runChanges(args: Parsed, io: CliIo, file: string): Promise<number
   const until = untilText === undefined ? undefined : parseAt(untilText, "until", "end");
   if (since !== undefined && until !== undefined && since > until)
     throw new UsageError(`--since (${since.toISOString()}) is after --until (${until.toISOString()})`);
-  if (!(await isFile(file))) {
-    io.stderr(`${shown}: no journal here (nothing was applied with it, or it was removed or moved)\n`);
-    return ExitCode.error;
-  }
+  if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
   const problems = await answerableJournal(file, io, shown);
   const intact = problems.length === 0;
   const query = {
@@ -236,9 +246,7 @@ async function runChanges(args: Parsed, io: CliIo, file: string): Promise<number
       JSON.stringify(
         {
           formatVersion: 1,
-          ...query,
-          ...(since === undefined ? {} : { since: since.toISOString() }),
-          ...(until === undefined ? {} : { until: until.toISOString() }),
+          ...query, // since and until as ISO instants (Date.toJSON)
           ...result,
           intact,
           problems,
@@ -250,7 +258,7 @@ async function runChanges(args: Parsed, io: CliIo, file: string): Promise<number
     return intact ? ExitCode.ok : ExitCode.error;
   }
   const lines = result.changes.map((r) => {
-    const run = `journal #${String(r.seq)}, run #${String(r.runSeq)}${r.commit === undefined ? "" : `, commit ${r.commit.slice(0, 12)}${r.commit.endsWith("+dirty") ? "+dirty" : ""}`}${r.actor === undefined ? "" : `, by ${r.actor}`}`;
+    const run = `journal #${String(r.seq)}, run #${String(r.runSeq)}${runText(r)}`;
     const outcome =
       r.outcome === "applied"
         ? ""
@@ -276,10 +284,7 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
     throw new UsageError(`journal access takes one group name\n\n${JOURNAL_USAGE}`);
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
   const shown = path.relative(io.cwd, file);
-  if (!(await isFile(file))) {
-    io.stderr(`${shown}: no journal here (nothing was applied with it, or it was removed or moved)\n`);
-    return ExitCode.error;
-  }
+  if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
   const provider = stringOpt(args, "provider");
   const at = parseAt(stringOpt(args, "at"));
   // The journal holds what happened up to now: an instant later is answered with the state as it stands.
@@ -328,12 +333,8 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
             ? `${m.member} (${m.userId})`
             : m.member;
       const where = m.source === undefined ? "" : `, ${formatLocation(m.source)}`;
-      const run =
-        m.commit === undefined
-          ? ""
-          : `, commit ${m.commit.slice(0, 12)}${m.commit.endsWith("+dirty") ? "+dirty" : ""}`;
       lines.push(
-        `  ${inlineText(who)}  since ${inlineText(m.since)} (journal #${String(m.seq)}${inlineText(run)}${m.actor === undefined ? "" : `, by ${inlineText(m.actor)}`}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m, result.at)}`,
+        `  ${inlineText(who)}  since ${inlineText(m.since)} (journal #${String(m.seq)}${runText(m)}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m, result.at)}`,
       );
       // How it was given: the role and the attribute that matched, the grant's ticket, the nested group.
       if (m.why.length > 0) lines.push(`    ${m.why.map(inlineText).join("; ")}`);
@@ -354,12 +355,8 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
       );
     for (const m of g.unconfirmed) {
       const who = m.memberKind === "group" ? `group ${m.member}` : m.member;
-      const run =
-        m.commit === undefined
-          ? ""
-          : `, commit ${m.commit.slice(0, 12)}${m.commit.endsWith("+dirty") ? "+dirty" : ""}`;
       lines.push(
-        `  ? ${inlineText(who)}  announced ${inlineText(m.since)} (run #${String(m.runSeq)}${inlineText(run)}${m.actor === undefined ? "" : `, by ${inlineText(m.actor)}`}), unconfirmed`,
+        `  ? ${inlineText(who)}  announced ${inlineText(m.since)} (run #${String(m.runSeq)}${runText(m)}), unconfirmed`,
       );
     }
   }
