@@ -17,7 +17,7 @@ function splitByManager(batches: Change[][]): Change[][][] {
   const created = new Map<string, Change>();
   for (const batch of batches)
     for (const c of batch) {
-      const account = c.kind === "user" && c.action === "create" ? c.account : renamedUserTo(c);
+      const account = accountMadeBy(c);
       if (account !== undefined) created.set(account, c);
     }
   if (created.size === 0) return [batches];
@@ -57,9 +57,8 @@ function splitByManager(batches: Change[][]): Change[][][] {
 export function createdAccounts(changes: readonly Change[]): ReadonlyMap<string, string> {
   const out = new Map<string, string>();
   for (const c of changes) {
-    if (c.kind !== "user" || c.userId === undefined) continue;
-    const account = c.action === "create" ? c.account : renamedUserTo(c);
-    if (account !== undefined) out.set(c.userId, account);
+    const account = accountMadeBy(c);
+    if (account !== undefined && c.userId !== undefined) out.set(c.userId, account);
   }
   return out;
 }
@@ -139,10 +138,15 @@ export function dependenciesOf(change: Change, created: ReadonlyMap<string, stri
   return deps;
 }
 
+/** The account a change makes: a new one, or one renamed in place (under its new name). */
+function accountMadeBy(change: Change): string | undefined {
+  if (change.kind !== "user") return undefined;
+  return change.action === "create" ? change.account : renamedUserTo(change);
+}
+
 /** What a change creates (an account renamed in place is created under its new name), for dependants to wait on. */
 export function createdBy(change: Change): string | undefined {
-  const renamedTo = renamedUserTo(change);
-  if (renamedTo !== undefined) return `user/${renamedTo}`;
-  if (change.action !== "create") return undefined;
-  return change.kind === "user" ? `user/${change.account}` : `group/${change.group}`;
+  const account = accountMadeBy(change);
+  if (account !== undefined) return `user/${account}`;
+  return change.kind === "group" && change.action === "create" ? `group/${change.group}` : undefined;
 }
