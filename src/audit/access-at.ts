@@ -83,11 +83,65 @@ export interface AccessAtResult {
   readonly providers: readonly string[];
 }
 
-interface Rename {
+/**
+ * Names (of groups, or of accounts) as they were at some instant, from the renames made after it, fed in
+ * journal order. Each name a rename gave maps to what its old name was then, so asking costs one lookup
+ * whatever the number of renames (a mass rename of 100k accounts would cost 100k per question otherwise).
+ * A name given up by a rename belongs to nothing of then until a rename gives it again: a group or an
+ * account made later under it is another one.
+ */
+class NamesThen {
+  readonly #then = new Map<string, string | null>(); // provider\nname now → name then (null: none)
+
+  renamed(provider: string, from: string, to: string): void {
+    const then = this.of(provider, from);
+    this.#then.set(`${provider}\n${from}`, null);
+    this.#then.set(`${provider}\n${to}`, then ?? null);
+  }
+
+  /** `name` as it was then, the renames fed so far undone; undefined when it names nothing of then. */
+  of(provider: string, name: string): string | undefined {
+    const then = this.#then.get(`${provider}\n${name}`);
+    return then === undefined ? name : (then ?? undefined);
+  }
+}
+
+interface Pending {
   readonly provider: string;
-  readonly from: string;
-  readonly to: string;
-  readonly at: string;
+  readonly group: string;
+  readonly held: UnconfirmedMembership;
+}
+
+/** Granting membership changes announced and not yet answered, by run seq + change address and by group. */
+class PendingIntents {
+  readonly #byKey = new Map<string, Pending>();
+  readonly #byGroup = new Map<string, Set<string>>(); // provider\ngroup → keys
+
+  add(key: string, intent: Pending): void {
+    this.#byKey.set(key, intent);
+    const group = `${intent.provider}\n${intent.group}`;
+    let keys = this.#byGroup.get(group);
+    if (!keys) this.#byGroup.set(group, (keys = new Set<string>()));
+    keys.add(key);
+  }
+
+  /** An outcome, whatever it is, answers the announcement. */
+  answer(key: string): void {
+    const intent = this.#byKey.get(key);
+    if (intent === undefined) return;
+    this.#byKey.delete(key);
+    this.#byGroup.get(`${intent.provider}\n${intent.group}`)?.delete(key);
+  }
+
+  /** Forgets the announcements for `group` (of `member` only, when given): it was removed or deleted since. */
+  drop(provider: string, group: string, member?: string): void {
+    for (const key of this.#byGroup.get(`${provider}\n${group}`) ?? [])
+      if (member === undefined || this.#byKey.get(key)?.held.member === member) this.answer(key);
+  }
+
+  values(): IterableIterator<Pending> {
+    return this.#byKey.values();
+  }
 }
 
 /**
@@ -103,19 +157,24 @@ export async function accessAt(
   const held = new Map<string, Map<string, Map<string, HeldMembership>>>();
   const known = new Set<string>(); // provider\ngroup, as known by then
   const runs = new Map<number, { commit?: string; actor: string; approvals?: ApprovalsRecord }>();
-  const renames: Rename[] = [];
-  const accountRenames: Rename[] = []; // accounts renamed in place (renameUsers)
+  // Names as they were at `until`: group and account (renameUsers) renames made after it, undone.
+  const groupThen = new NamesThen();
+  const accountThen = new NamesThen();
+  const renamedIn = new Set<string>(); // providers with a group rename
+  // Groups each account may hold (a superset): a rename in place moves only those, not every group.
+  const groupsOfAccount = new Map<string, Set<string>>(); // provider\naccount → groups
+  const holds = (provider: string, account: string, group: string): void => {
+    const key = `${provider}\n${account}`;
+    let groups = groupsOfAccount.get(key);
+    if (!groups) groupsOfAccount.set(key, (groups = new Set<string>()));
+    groups.add(group);
+  };
   // Every provider and group any change names, whenever it was made: a name the journal never
   // mentions is more likely a typo than a group nobody held.
   const everProviders = new Set<string>();
   let isMentioned = false;
   // run seq + change address → a granting membership change announced and not yet answered
-  const pending = new Map<string, { provider: string; group: string; held: UnconfirmedMembership }>();
-  const dropPending = (provider: string, group: string, member?: string): void => {
-    for (const [key, p] of pending)
-      if (p.provider === provider && p.group === group && (member === undefined || p.held.member === member))
-        pending.delete(key);
-  };
+  const pending = new PendingIntents();
   const groupsOf = (provider: string): Map<string, Map<string, HeldMembership>> => {
     let groups = held.get(provider);
     if (!groups) held.set(provider, (groups = new Map<string, Map<string, HeldMembership>>()));
@@ -137,7 +196,7 @@ export async function accessAt(
       for (const id of entry.changeIds) {
         const address = membershipOf(id, entry.provider);
         if (address === undefined) continue;
-        pending.set(`${String(entry.runSeq)}\n${id}`, {
+        pending.add(`${String(entry.runSeq)}\n${id}`, {
           provider: entry.provider,
           group: address.group,
           held: {
@@ -166,40 +225,46 @@ export async function accessAt(
       isMentioned = true;
     // An outcome, whatever it is, answers the announcement (an add confirmed later than `until` was
     // still in flight then, as good as not made).
-    pending.delete(`${String(entry.runSeq)}\n${entry.changeId}`);
+    pending.answer(`${String(entry.runSeq)}\n${entry.changeId}`);
     if (entry.outcome !== "applied") return;
     const { change } = entry;
     const to = renamedGroupTo(change);
-    if (to !== undefined && change.kind === "group")
-      renames.push({ provider: entry.provider, from: change.group, to, at: entry.at });
     const userTo = renamedUserTo(change);
-    if (userTo !== undefined && change.kind === "user")
-      accountRenames.push({ provider: entry.provider, from: change.account, to: userTo, at: entry.at });
+    if (to !== undefined && change.kind === "group") renamedIn.add(entry.provider);
     if (entry.at > until) {
+      if (to !== undefined && change.kind === "group") groupThen.renamed(entry.provider, change.group, to);
+      if (userTo !== undefined && change.kind === "user")
+        accountThen.renamed(entry.provider, change.account, userTo);
       if (change.kind === "membership") noteLater(entry.provider, change, entry.at);
       return;
     }
     const groups = groupsOf(entry.provider);
     if (change.kind === "user" && userTo !== undefined) {
       // Renamed in place: the account holds its groups on, since the add that gave each, under its new name.
-      for (const members of groups.values()) {
-        const membership = members.get(`user\n${change.account}`);
-        if (membership === undefined) continue;
+      const from = `${entry.provider}\n${change.account}`;
+      for (const name of groupsOfAccount.get(from) ?? []) {
+        const members = groups.get(name);
+        const membership = members?.get(`user\n${change.account}`);
+        if (members === undefined || membership === undefined) continue;
         members.delete(`user\n${change.account}`);
         members.set(`user\n${userTo}`, { ...membership, member: userTo });
+        holds(entry.provider, userTo, name);
       }
+      groupsOfAccount.delete(from);
       return;
     }
     if (change.kind === "group") {
       known.add(`${entry.provider}\n${change.group}`);
       if (change.action === "delete") {
         groups.delete(change.group);
-        dropPending(entry.provider, change.group);
+        pending.drop(entry.provider, change.group);
       }
       if (to !== undefined) {
         const members = groups.get(change.group);
         groups.delete(change.group);
         if (members) groups.set(to, members);
+        for (const m of members?.values() ?? [])
+          if (m.memberKind === "user") holds(entry.provider, m.member, to);
         known.add(`${entry.provider}\n${to}`);
       }
       return;
@@ -211,9 +276,10 @@ export async function accessAt(
     const key = `${change.memberKind}\n${change.member}`;
     if (change.action === "remove") {
       members.delete(key);
-      dropPending(entry.provider, change.group, change.member);
+      pending.drop(entry.provider, change.group, change.member);
       return;
     }
+    if (change.memberKind === "user") holds(entry.provider, change.member, change.group);
     const run = runs.get(entry.runSeq);
     // Added back as drift while held: it went missing in between, when, the journal cannot say.
     const before = change.reason === "drift" ? members.get(key) : undefined;
@@ -242,21 +308,14 @@ export async function accessAt(
     const end = Date.parse(grantEnd);
     return starts.some((at) => Date.parse(at) > end);
   };
-  /** `name` (a group's or an account's) as it was at `until`: the renames made after it undone, latest first. */
-  const nameAtUntil = (list: readonly Rename[], provider: string, name: string): string => {
-    let then = name;
-    for (const r of list.filter((x) => x.provider === provider && x.at > until).reverse())
-      if (r.to === then) then = r.from;
-    return then;
-  };
   // Memberships held at `until` whose first later change is known ("provider\ngroup\nkey"): only that
   // one tells whether it was still held then.
   const settled = new Set<string>();
   /** A membership change after `until`: a drift re-add of a member held then shows it went missing. */
   function noteLater(provider: string, change: MembershipChange, at: string): void {
-    const name = nameAtUntil(renames, provider, change.group);
-    const member =
-      change.memberKind === "user" ? nameAtUntil(accountRenames, provider, change.member) : change.member;
+    const name = groupThen.of(provider, change.group);
+    const member = change.memberKind === "user" ? accountThen.of(provider, change.member) : change.member;
+    if (name === undefined || member === undefined) return; // about a group or account made since
     const members = held.get(provider)?.get(name);
     const key = `${change.memberKind}\n${member}`;
     const membership = members?.get(key);
@@ -270,17 +329,15 @@ export async function accessAt(
   const entries = await eachEntry(journalPath, apply);
 
   const providers = [
-    ...new Set([
-      ...held.keys(),
-      ...renames.map((r) => r.provider),
-      ...[...pending.values()].map((p) => p.provider),
-    ]),
+    ...new Set([...held.keys(), ...renamedIn, ...[...pending.values()].map((p) => p.provider)]),
   ]
     .filter((p) => query.provider === undefined || p === query.provider)
     .sort();
   const groups = providers.map((provider): GroupAccessAt => {
-    // The name the group had on that date.
-    const name = nameAtUntil(renames, provider, query.group);
+    // The name the group had on that date; none when the name was taken since by a group made later.
+    const name = groupThen.of(provider, query.group);
+    if (name === undefined)
+      return { provider, group: query.group, members: [], unconfirmed: [], isKnown: false };
     const members = [...(held.get(provider)?.get(name)?.values() ?? [])]
       .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
       .map((m) => (m.until !== undefined && ranAfter(m.until) ? { ...m, keptPastUntil: true as const } : m));

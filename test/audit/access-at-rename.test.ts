@@ -92,3 +92,106 @@ it("knows a group the journal names only as nested in another", async () => {
     (await accessAt(journal, { group: "elsewhere", at: new Date("2026-03-15T00:00:00Z") })).isMentioned,
   ).toBe(false);
 });
+
+/** An applied rename in place of account `from` to `to` (ada's). */
+function renameAccount(at: string, runSeq: number, from: string, to: string): NewJournalEntry {
+  const id = `directory:user/${from}`;
+  return {
+    type: "change",
+    at,
+    runSeq,
+    provider: "directory",
+    changeId: id,
+    outcome: "applied",
+    change: {
+      id,
+      provider: "directory",
+      reason: "added-in-config",
+      risk: "neutral",
+      kind: "user",
+      action: "update",
+      account: from,
+      userId: "ada",
+      fields: [{ field: "account", before: from, after: to }],
+      after: {},
+    },
+  };
+}
+
+/** An applied rename of group `from` to `to`. */
+function renameGroup(at: string, runSeq: number, from: string, to: string): NewJournalEntry {
+  const id = `directory:group/${from}`;
+  return {
+    type: "change",
+    at,
+    runSeq,
+    provider: "directory",
+    changeId: id,
+    outcome: "applied",
+    change: {
+      id,
+      provider: "directory",
+      reason: "added-in-config",
+      risk: "neutral",
+      kind: "group",
+      action: "update",
+      group: from,
+      fields: [{ field: "name", before: from, after: to }],
+    },
+  };
+}
+
+async function journalOf(entries: NewJournalEntry[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "gatehouse-access-"));
+  dirs.push(dir);
+  const journal = join(dir, "journal.jsonl");
+  await appendJournalEntries(journal, entries);
+  return journal;
+}
+
+it("an account renamed after its group was renamed keeps that group under the new name", async () => {
+  const journal = await journalOf([
+    add("2026-03-01T09:00:00.000Z", 1, "ada-acct", "added-in-config", "ops"),
+    add("2026-03-01T09:00:00.000Z", 1, "ada-acct", "added-in-config", "dev"),
+    renameGroup("2026-04-01T09:00:00.000Z", 2, "ops", "ops2"),
+    renameAccount("2026-05-01T09:00:00.000Z", 3, "ada-acct", "ada-new"),
+  ]);
+  const june = new Date("2026-06-01T00:00:00Z");
+  for (const group of ["ops2", "dev"]) {
+    const answer = await accessAt(journal, { group, at: june });
+    expect(answer.groups.flatMap((g) => g.members.map((m) => [g.group, m.member, m.since]))).toEqual([
+      [group, "ada-new", "2026-03-01T09:00:00.000Z"],
+    ]);
+  }
+});
+
+it("undoes a chain of later renames to find who a drift re-add is about", async () => {
+  const journal = await journalOf([
+    add("2026-03-01T09:00:00.000Z", 1, "a1", "added-in-config", "ops"),
+    renameAccount("2026-04-01T09:00:00.000Z", 2, "a1", "a2"),
+    renameGroup("2026-04-02T09:00:00.000Z", 3, "ops", "ops2"),
+    renameAccount("2026-04-03T09:00:00.000Z", 4, "a2", "a3"),
+    // A new account takes the first name back: a change to it is not about the renamed one.
+    add("2026-04-04T09:00:00.000Z", 5, "a1", "drift", "ops2"),
+    add("2026-05-01T09:00:00.000Z", 6, "a3", "drift", "ops2"),
+  ]);
+  const march = await accessAt(journal, { group: "ops2", at: new Date("2026-03-15T00:00:00Z") });
+  const held = march.groups.flatMap((g) => g.members);
+  expect(march.groups.map((g) => g.group)).toEqual(["ops"]);
+  expect(held.map((m) => [m.member, m.foundMissingAt])).toEqual([["a1", "2026-05-01T09:00:00.000Z"]]);
+});
+
+it("does not give a group made under a name given up since the members of the group that had it", async () => {
+  const journal = await journalOf([
+    add("2026-03-01T09:00:00.000Z", 1, "ada-acct", "added-in-config", "ops"),
+    renameGroup("2026-04-01T09:00:00.000Z", 2, "ops", "ops-legacy"),
+    add("2026-04-02T09:00:00.000Z", 3, "bob", "added-in-config", "ops"),
+  ]);
+  const march = new Date("2026-03-15T00:00:00Z");
+  const today = await accessAt(journal, { group: "ops", at: march });
+  expect(today.groups.map((g) => [g.group, g.members.length, g.isKnown])).toEqual([["ops", 0, false]]);
+  const legacy = await accessAt(journal, { group: "ops-legacy", at: march });
+  expect(legacy.groups.flatMap((g) => g.members.map((m) => [g.group, m.member]))).toEqual([
+    ["ops", "ada-acct"],
+  ]);
+});
