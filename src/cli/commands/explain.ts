@@ -9,11 +9,17 @@ import type { Provenance } from "../../model/state.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
+import type { EngineOptions } from "../../engine/prepare-plan.ts";
+import { accessFilesAt, FilesAtError, type FilesAtCommit } from "../../audit/files-at.ts";
+import { looksLikeDate, parseAt } from "../instant.ts";
 
-export const EXPLAIN_USAGE = `Usage: gatehouse explain <user> [<group>] [--dir access] [--format text|json]
+export const EXPLAIN_USAGE = `Usage: gatehouse explain <user> [<group>] [--dir access] [--at DATE|REVISION] [--format text|json]
 
 Why a user has (or will have, once applied) each membership: the file line that lists them, the
-role rule that matched which attribute, or the nested group it comes through. Reads no live system.`;
+role rule that matched which attribute, or the nested group it comes through. Reads no live system.
+--at answers from the access files as git history has them: at a day or instant (the last commit on
+the current branch's first-parent line by then, its rules applied at that instant), or at a commit,
+tag or branch (applied at its commit time).`;
 
 /** One group in `explain --format json`. */
 interface ExplainedGroup {
@@ -29,7 +35,11 @@ interface ExplainedGroup {
 }
 
 export async function runExplain(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { ...COMMON_OPTIONS, format: { type: "string" } }, EXPLAIN_USAGE);
+  const args = parseCommandArgs(
+    argv,
+    { ...COMMON_OPTIONS, format: { type: "string" }, at: { type: "string" } },
+    EXPLAIN_USAGE,
+  );
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
   if (flag(args, "help")) {
     io.stdout(EXPLAIN_USAGE + "\n");
@@ -37,14 +47,55 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
   }
   const [userId, groupName] = args.positionals;
   if (userId === undefined || args.positionals.length > 2) throw new UsageError(EXPLAIN_USAGE);
-  const options = engineOptions(io, stringOpt(args, "dir"), [], undefined);
-  const { model } = await loadValidModel(options, new Set(), false);
+  const atText = stringOpt(args, "at");
+  const given = engineOptions(io, stringOpt(args, "dir"), [], undefined);
+  const past = atText === undefined ? undefined : await filesAt(given, atText);
+  try {
+    return await explain(past?.options ?? given, userId, groupName, format, io, past?.files);
+  } finally {
+    await past?.files.dispose();
+  }
+}
+
+/** The access files of `--at`, and the options that read them (as of that instant, from no cache). */
+async function filesAt(
+  given: EngineOptions,
+  atText: string,
+): Promise<{ options: EngineOptions; files: FilesAtCommit }> {
+  const query = looksLikeDate(atText) ? { before: parseAt(atText) } : { revision: atText };
+  try {
+    const files = await accessFilesAt(given.cwd, given.dir, query);
+    const now = "before" in query ? query.before : new Date(files.committedAt);
+    return { options: { ...given, cwd: files.cwd, dir: files.dir, now, cacheDir: false }, files };
+  } catch (error) {
+    if (error instanceof FilesAtError) throw new UsageError(`--at ${atText}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function explain(
+  options: EngineOptions,
+  userId: string,
+  groupName: string | undefined,
+  format: "text" | "json",
+  io: CliIo,
+  past: FilesAtCommit | undefined,
+): Promise<number> {
+  // A grant's length is checked against the instant asked about: files merged later than it (or a
+  // grant shortened later) would fail GH221 there, though they say plainly what they give.
+  const { model } = await loadValidModel(options, past === undefined ? new Set() : new Set(["GH221"]), false);
   const user = model.users.get(userId);
-  if (!user) throw new UsageError(`no user "${userId}" in ${options.dir}/`);
+  const where = `${options.dir}/${past === undefined ? "" : ` at commit ${past.commit.slice(0, 12)}`}`;
+  if (!user) throw new UsageError(`no user "${userId}" in ${where}`);
   if (groupName !== undefined && !model.groups.has(groupName))
-    throw new UsageError(`no group "${groupName}" in ${options.dir}/`);
+    throw new UsageError(`no group "${groupName}" in ${where}`);
   const effective = computeEffectiveMemberships(model, options.now);
   const out: string[] = [
+    ...(past === undefined
+      ? []
+      : [
+          `as of ${options.now.toISOString()}: the access files of commit ${past.commit.slice(0, 12)} (${past.committedAt}, "${past.subject}")`,
+        ]),
     `${user.id} (${user.name}), ${standing(user, options.now)}, defined at ${formatLocation(user.source)}`,
   ];
   if (isTerminated(user, options.now))
@@ -107,6 +158,16 @@ export async function runExplain(argv: readonly string[], io: CliIo): Promise<nu
       JSON.stringify(
         {
           formatVersion: 1,
+          ...(past === undefined
+            ? {}
+            : {
+                asOf: {
+                  at: options.now.toISOString(),
+                  commit: past.commit,
+                  committedAt: past.committedAt,
+                  subject: past.subject,
+                },
+              }),
           user: user.id,
           name: user.name,
           standing: standing(user, options.now),

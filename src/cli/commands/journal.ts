@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
+import { parseAt } from "../instant.ts";
 import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../audit/journal.ts";
 import type { JournalProblem, JournalVerification } from "../../audit/journal.ts";
 import { DAMAGED, foldCachePath, foldedHead } from "../../audit/journal-fold.ts";
@@ -189,27 +190,11 @@ async function isFile(file: string): Promise<boolean> {
   }
 }
 
-/**
- * An instant, or a day: its end (UTC) by default, so that "on 2026-03-01" includes that day's changes;
- * its start for the beginning of a range (--since).
- */
-function parseAt(text: string | undefined, option = "at", edge: "start" | "end" = "end"): Date {
-  if (text === undefined) throw new UsageError(`journal access needs --at DATE\n\n${JOURNAL_USAGE}`);
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const start = Date.parse(`${text}T00:00:00Z`);
-  const at = day ? new Date(edge === "start" ? start : start + 86_400_000 - 1) : new Date(Date.parse(text));
-  const isInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
-  // Date.parse rolls an impossible day over (2026-02-30 is read as 2026-03-02): refuse it instead.
-  const [year, month, dayOfMonth] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
-  const isRealDay = dayOfMonth >= 1 && dayOfMonth <= new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (Number.isNaN(at.getTime()) || (!day && !isInstant) || !isRealDay)
-    throw new UsageError(
-      `--${option} must be a day (2026-03-01) or an instant with a time zone (2026-03-01T12:00:00Z), not "${text}"`,
-    );
-  return at;
+/** The journal's chain checked before an answer from it: its problems, also said on stderr. */
+function missingAt(): never {
+  throw new UsageError(`journal access needs --at DATE\n\n${JOURNAL_USAGE}`);
 }
 
-/** The journal's chain checked before an answer from it: its problems, also said on stderr. */
 async function answerableJournal(file: string, io: CliIo, shown: string): Promise<readonly JournalProblem[]> {
   const { problems } = await checkJournal(file, io, shown, io.stderr);
   for (const p of problems) io.stderr(`${shown}:${String(p.line)} ${p.message}\n`);
@@ -286,7 +271,7 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
   const shown = path.relative(io.cwd, file);
   if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
   const provider = stringOpt(args, "provider");
-  const at = parseAt(stringOpt(args, "at"));
+  const at = parseAt(stringOpt(args, "at") ?? missingAt());
   // The journal holds what happened up to now: an instant later is answered with the state as it stands.
   if (at.getTime() > io.now().getTime())
     io.stderr(

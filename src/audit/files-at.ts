@@ -1,0 +1,156 @@
+/**
+ * The access files as they were at a commit of the repository, written out under a temporary folder, so
+ * that a command reading files (explain) can answer for a past date: git history is the audit log of
+ * intent. Only the access folder is written, from git's objects (no checkout: the working tree and the
+ * index are left alone).
+ */
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { SimpleGit } from "simple-git";
+
+export interface FilesAtCommit {
+  readonly commit: string;
+  /** The commit's committer date (ISO 8601). */
+  readonly committedAt: string;
+  readonly subject: string;
+  /** Stands for the command's working directory: the access folder is `dir` under it. */
+  readonly cwd: string;
+  /** The access folder, relative to `cwd` (as given, unless that was an absolute path). */
+  readonly dir: string;
+  /** Number of files written. */
+  readonly files: number;
+  /** Removes the temporary folder. */
+  dispose(): Promise<void>;
+}
+
+/** Why the files could not be had (not a repository, no such revision, no commit by then). */
+export class FilesAtError extends Error {}
+
+/** What to look for: the last commit on HEAD's first-parent line at or before an instant, or a revision. */
+export type CommitQuery = { readonly before: Date } | { readonly revision: string };
+
+/**
+ * Writes the files under `dir` (relative to `cwd`) as the commit `query` names holds them into a new
+ * temporary folder. Throws FilesAtError for anything the user can fix.
+ */
+export async function accessFilesAt(cwd: string, dir: string, query: CommitQuery): Promise<FilesAtCommit> {
+  const { simpleGit } = await import("simple-git");
+  const git = simpleGit({ baseDir: cwd });
+  const isRepo = await git.checkIsRepo().catch(() => false);
+  if (!isRepo) throw new FilesAtError(`${cwd} is not in a git repository: the files' history is git's`);
+  const commit = await findCommit(git, query, dir);
+  const top = (await git.revparse(["--show-toplevel"])).trim();
+  // Where cwd is in the repository ("" or "sub/dir/"), and so where the access folder is.
+  const prefix = (await git.revparse(["--show-prefix"])).trim();
+  const inRepo = path.isAbsolute(dir)
+    ? toGitPath(path.relative(await realpath(top), await realpath(dir).catch(() => dir)))
+    : path.posix.normalize(prefix + toGitPath(dir)).replace(/\/$/, "");
+  if (inRepo.startsWith("../") || inRepo === ".." || path.isAbsolute(inRepo))
+    throw new FilesAtError(`${dir} is outside the repository at ${top}`);
+  const [committedAt = "", subject = ""] = (await git.show(["-s", "--format=%cI%x00%s", commit]))
+    .trim()
+    .split("\0");
+  const blobs = await blobsUnder(git, commit, inRepo);
+  const root = await mkdtemp(path.join(tmpdir(), "gatehouse-at-"));
+  try {
+    const contents = await readBlobs(
+      top,
+      blobs.map((b) => b.object),
+    );
+    for (const [i, blob] of blobs.entries()) {
+      const target = path.join(root, ...blob.path.split("/"));
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFile(target, contents[i] ?? Buffer.alloc(0));
+    }
+    // An empty folder still says "no files then" rather than "no such folder".
+    await mkdir(path.join(root, ...inRepo.split("/")), { recursive: true });
+  } catch (error) {
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    commit,
+    committedAt,
+    subject,
+    cwd: path.join(root, ...prefix.split("/")),
+    dir: path.posix.relative(prefix.replace(/\/$/, "") || ".", inRepo) || ".",
+    files: blobs.length,
+    dispose: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+async function findCommit(git: SimpleGit, query: CommitQuery, dir: string): Promise<string> {
+  if ("revision" in query) {
+    // `--end-of-options` keeps a revision that starts with "-" from being read as an option.
+    const found = await git
+      .raw(["rev-parse", "--verify", "--quiet", "--end-of-options", `${query.revision}^{commit}`])
+      .catch(() => "");
+    if (found.trim() === "") throw new FilesAtError(`no commit "${query.revision}" in this repository`);
+    return found.trim();
+  }
+  const found = await git
+    .raw(["rev-list", "-1", "--first-parent", `--before=${query.before.toISOString()}`, "HEAD"])
+    .catch(() => "");
+  if (found.trim() === "")
+    throw new FilesAtError(
+      `no commit at or before ${query.before.toISOString()}: the repository's history of ${dir} starts later`,
+    );
+  return found.trim();
+}
+
+/** Every file (blob) under `inRepo` at `commit`: its object id and path from the repository's top. */
+async function blobsUnder(
+  git: SimpleGit,
+  commit: string,
+  inRepo: string,
+): Promise<{ object: string; path: string }[]> {
+  const listing = await git.raw(["ls-tree", "-r", "-z", "--full-tree", commit, "--", inRepo]);
+  const blobs: { object: string; path: string }[] = [];
+  for (const line of listing.split("\0")) {
+    // "<mode> <type> <object>\t<path>"; symbolic links (120000) and submodules are not access files.
+    const tab = line.indexOf("\t");
+    const [mode, type, object] = line.slice(0, tab).split(" ");
+    if (tab < 0 || type !== "blob" || mode === "120000" || object === undefined) continue;
+    blobs.push({ object, path: line.slice(tab + 1) });
+  }
+  return blobs;
+}
+
+/** The contents of `objects`, in order, read through one `git cat-file --batch`. */
+async function readBlobs(top: string, objects: readonly string[]): Promise<Buffer[]> {
+  if (objects.length === 0) return [];
+  const child = spawn("git", ["cat-file", "--batch"], { cwd: top, stdio: ["pipe", "pipe", "pipe"] });
+  const chunks: Buffer[] = [];
+  child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const done = new Promise<number>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => {
+      resolve(code ?? 1);
+    });
+  });
+  child.stdin.end(objects.join("\n") + "\n");
+  const code = await done;
+  if (code !== 0) throw new FilesAtError(`git cat-file failed: ${stderr.trim()}`);
+  const out = Buffer.concat(chunks);
+  const contents: Buffer[] = [];
+  let at = 0;
+  for (const object of objects) {
+    // "<object> blob <size>\n<content>\n"
+    const eol = out.indexOf(0x0a, at);
+    const header = out.subarray(at, eol).toString("utf8").split(" ");
+    if (header[0] !== object || header[1] !== "blob")
+      throw new FilesAtError(`git cat-file: no blob ${object}`);
+    const size = Number(header[2]);
+    contents.push(out.subarray(eol + 1, eol + 1 + size));
+    at = eol + 1 + size + 1;
+  }
+  return contents;
+}
+
+function toGitPath(relative: string): string {
+  return relative.split(path.sep).join("/");
+}

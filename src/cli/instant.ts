@@ -1,0 +1,25 @@
+import { UsageError } from "../errors.ts";
+
+/** Whether `text` is written as a day or an instant (parseAt), rather than something else (a git revision). */
+export function looksLikeDate(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}(T|$)/.test(text);
+}
+
+/**
+ * An instant, or a day: its end (UTC) by default, so that "on 2026-03-01" includes that day's changes;
+ * its start for the beginning of a range (--since).
+ */
+export function parseAt(text: string, option = "at", edge: "start" | "end" = "end"): Date {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const start = Date.parse(`${text}T00:00:00Z`);
+  const at = day ? new Date(edge === "start" ? start : start + 86_400_000 - 1) : new Date(Date.parse(text));
+  const isInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
+  // Date.parse rolls an impossible day over (2026-02-30 is read as 2026-03-02): refuse it instead.
+  const [year, month, dayOfMonth] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const isRealDay = dayOfMonth >= 1 && dayOfMonth <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (Number.isNaN(at.getTime()) || (!day && !isInstant) || !isRealDay)
+    throw new UsageError(
+      `--${option} must be a day (2026-03-01) or an instant with a time zone (2026-03-01T12:00:00Z), not "${text}"`,
+    );
+  return at;
+}
