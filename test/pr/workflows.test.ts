@@ -88,6 +88,31 @@ describe("workflows", () => {
     expect(trusted).toContain("pr comment --pr");
   });
 
+  it("plans pull requests with the journal apply plans with, and only the parsed-files cache", () => {
+    const steps =
+      (
+        load("pr-trusted.yml")["jobs"] as Record<
+          string,
+          { steps: { run?: string; name?: string; uses?: string; with?: Record<string, unknown> }[] }
+        >
+      )["plan-and-check"]?.steps ?? [];
+    const index = (pattern: RegExp): number =>
+      steps.findIndex((s) => pattern.test(s.run ?? "") || pattern.test(s.name ?? ""));
+    const restoreJournal = index(
+      /journal-branch\.sh restore "\$RUNNER_TEMP\/pr-tree\/\.gatehouse\/journal\.jsonl"/,
+    );
+    const plan = index(/^Plan$/);
+    expect(restoreJournal).toBeGreaterThan(index(/^Extract the pull request's access files/));
+    expect(restoreJournal).toBeLessThan(plan);
+    expect(text("pr-trusted.yml")).not.toContain("journal-branch.sh keep");
+    const caches = steps.filter((s) => s.uses?.startsWith("actions/cache"));
+    expect(caches.map((s) => s.uses)).toEqual(["actions/cache/restore@v4"]);
+    expect(String(caches[0]?.with?.["path"]).trim().split("\n")).toEqual([
+      ".gatehouse/cache/access-*.v8",
+      ".gatehouse/cache/positions.bin",
+    ]);
+  });
+
   it("never runs two applies at once", () => {
     for (const file of ["apply.yml", "schedule.yml"]) {
       expect(load(file)["concurrency"]).toEqual({ group: "gatehouse-apply", "cancel-in-progress": false });
