@@ -113,7 +113,13 @@ async function blobsUnder(
     const tab = line.indexOf("\t");
     const [mode, type, object] = line.slice(0, tab).split(" ");
     if (tab < 0 || type !== "blob" || mode === "120000" || object === undefined) continue;
-    blobs.push({ object, path: line.slice(tab + 1) });
+    const file = line.slice(tab + 1);
+    // git refuses to check out such paths; a crafted tree could still hold one: never write outside.
+    if (file.split("/").some((part) => part === "" || part === "." || part === ".."))
+      throw new FilesAtError(
+        `commit ${commit} holds a path git would not check out: ${JSON.stringify(file)}`,
+      );
+    blobs.push({ object, path: file });
   }
   return blobs;
 }

@@ -124,3 +124,35 @@ describe("explain --at", () => {
     expect(after).toBe(before);
   });
 });
+
+it("refuses a commit whose tree holds a path git would not check out (.., crafted), writing nothing", async () => {
+  const tree = await history();
+  const git = (args: string[], input?: string): string =>
+    execFileSync("git", args, {
+      cwd: tree.cwd,
+      encoding: "utf8",
+      ...(input === undefined ? {} : { input }),
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@e",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@e",
+      },
+    }).trim();
+  const blob = git(["hash-object", "-w", "--stdin"], "users: []\n");
+  let inner = git(["mktree"], `100644 blob ${blob}\tescaped.yaml\n`);
+  for (let i = 0; i < 2; i++) inner = git(["mktree"], `040000 tree ${inner}\t..\n`);
+  const top = git(["mktree"], `040000 tree ${inner}\taccess\n`);
+  const crafted = git(["commit-tree", top, "-m", "crafted"]);
+  // Two levels up from the temporary folder's access/ is the system's temporary folder.
+  const outside = path.join(tmpdir(), "escaped.yaml");
+  try {
+    const answer = await explain(tree, ["ann", "--at", crafted]);
+    expect(answer.code).toBe(64);
+    expect(answer.stderr).toContain("holds a path git would not check out");
+    expect(await readdir(tmpdir())).not.toContain("escaped.yaml");
+  } finally {
+    await rm(outside, { force: true });
+  }
+});
