@@ -89,8 +89,52 @@ export interface ApplyEndData {
   readonly unconfirmed?: readonly string[];
 }
 
+/** How a leaver's account stands after the run. */
+export type AccountState = "absent" | "disabled" | "enabled" | "pending";
+
+/**
+ * What became of a leaver's sessions and tokens in one system: "revoked" (this run revoked them),
+ * "none" (the system can revoke them and reports none open), "not-possible" (gatehouse cannot revoke
+ * them there, so nothing was checked), "left" (still open after the run).
+ */
+export type SessionsCheck =
+  | { readonly outcome: "revoked"; readonly sessions: number; readonly tokens: number }
+  | { readonly outcome: "none" }
+  | { readonly outcome: "not-possible" }
+  | { readonly outcome: "left"; readonly sessions: number; readonly tokens: number };
+
+/**
+ * The offboarding check of one leaver's account in one system, after the run's changes: what reading
+ * the system back found left of their access (see apply/offboard-verify.ts). Written before apply-end.
+ */
+export interface OffboardVerifiedData {
+  readonly type: "offboard-verified";
+  /** ISO 8601 instant the system was read back. */
+  readonly at: string;
+  readonly runSeq: number;
+  /** When the run that offboarded them started (its apply-start's `at`): the trigger time. */
+  readonly triggeredAt: string;
+  readonly provider: string;
+  readonly account: string;
+  readonly userId?: string;
+  /** The HR event that made them a leaver, as the files give it ("status: terminated, endDate 2026-11-20"). */
+  readonly leaving?: string;
+  /** Offboarded more than a day after their end date: by how long. */
+  readonly lateBy?: string;
+  /** No access left: account disabled or gone, in no group read, no open session. */
+  readonly clean: boolean;
+  readonly accountState?: AccountState;
+  /** Groups the read-back still found the account in. */
+  readonly groups?: readonly string[];
+  readonly sessions?: SessionsCheck;
+  /** An account of that name outside the scope gatehouse reads, and where. */
+  readonly elsewhere?: string;
+  /** The system could not be read back: nothing was checked. */
+  readonly error?: string;
+}
+
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
-export type NewJournalEntry = ApplyStartData | IntentData | ChangeData | ApplyEndData;
+export type NewJournalEntry = ApplyStartData | IntentData | ChangeData | OffboardVerifiedData | ApplyEndData;
 
 export interface ChainFields {
   /** 1 for the first entry, then +1 per entry. */
@@ -175,6 +219,37 @@ function isApprovals(value: unknown): boolean {
   );
 }
 
+const ACCOUNT_STATES: readonly unknown[] = ["absent", "disabled", "enabled", "pending"];
+
+function isSessionsCheck(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  switch (value["outcome"]) {
+    case "none":
+    case "not-possible":
+      return true;
+    case "revoked":
+    case "left":
+      return isCount(value["sessions"]) && isCount(value["tokens"]);
+    default:
+      return false;
+  }
+}
+
+function describeVerifiedProblem(v: Record<string, unknown>): string | undefined {
+  if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["account"] !== "string")
+    return "offboard-verified needs runSeq, provider and account";
+  if (!isInstant(v["triggeredAt"])) return "triggeredAt must be an ISO 8601 instant";
+  if (typeof v["clean"] !== "boolean") return "clean must be true or false";
+  for (const key of ["userId", "leaving", "lateBy", "elsewhere", "error"])
+    if (v[key] !== undefined && typeof v[key] !== "string") return `${key} must be a string`;
+  if (v["accountState"] !== undefined && !ACCOUNT_STATES.includes(v["accountState"]))
+    return 'accountState must be "absent", "disabled", "enabled" or "pending"';
+  if (v["groups"] !== undefined && !isStringList(v["groups"])) return "groups must be a list of group names";
+  return v["sessions"] === undefined || isSessionsCheck(v["sessions"])
+    ? undefined
+    : 'sessions must say an outcome ("revoked", "none", "not-possible", "left") and, for revoked and left, counts';
+}
+
 function describeBodyProblem(v: Record<string, unknown>): string | undefined {
   switch (v["type"]) {
     case "apply-start":
@@ -206,6 +281,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
       if (v["narrowingIds"] !== undefined && !isStringList(v["narrowingIds"]))
         return "narrowingIds must be a list of change addresses";
       return isStringList(v["changeIds"]) ? undefined : "changeIds must be a list of change addresses";
+    case "offboard-verified":
+      return describeVerifiedProblem(v);
     case "apply-end":
       if (![v["runSeq"], v["applied"], v["failed"], v["durationMs"]].every(isCount))
         return "apply-end needs runSeq, applied, failed and durationMs counts";

@@ -110,6 +110,8 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     for (const id of entry.changeIds) if (fold.managed.add(id)) fold.provisional.add(id);
     return;
   }
+  // An offboarding check only read the systems: it makes nothing gatehouse's, nor takes anything away.
+  if (entry.type === "offboard-verified") return;
   const c = entry.change;
   if (fold.provisional.delete(c.id) && entry.outcome !== "applied") fold.managed.delete(c.id);
   const userRenamedTo = renamedUserTo(c);

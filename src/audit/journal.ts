@@ -15,6 +15,7 @@ export type {
   ChangeData,
   JournalEntry,
   NewJournalEntry,
+  OffboardVerifiedData,
 } from "./journal-entry.ts";
 export type { JournalProblem, JournalVerification, VerifyJournalOptions } from "./verify-journal.ts";
 

@@ -241,6 +241,9 @@ function follow(open: Map<number, MutableRun>, entry: JournalEntry, line: number
       run.pending.delete(entry.changeId);
       run[entry.outcome] += 1;
       return;
+    case "offboard-verified":
+      // A read-back after the run's changes: no change of its own to tally.
+      return;
     case "apply-end":
       open.delete(entry.runSeq);
       return;
