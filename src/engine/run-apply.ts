@@ -17,6 +17,10 @@ import { readSetAside, retireSetAside, setAside } from "../audit/set-aside.ts";
 import { foldJournal, MANAGING_ACTIONS } from "../audit/journal-fold.ts";
 import { planChecksum } from "./saved-plan.ts";
 import { appendAll, firstFew } from "../model/lists.ts";
+import { verifyOffboarding, type OffboardCheck } from "../apply/offboard-verify.ts";
+
+/** What made a leaver one, by user id, for the offboarding checks (see leaverEvents). */
+export type LeaverEvents = ReadonlyMap<string, { readonly leaving: string; readonly lateBy?: string }>;
 
 export interface RunApplyOptions extends GuardrailOptions {
   readonly journalPath: string;
@@ -31,9 +35,13 @@ export interface RunApplyOptions extends GuardrailOptions {
   readonly log?: (line: string) => void;
   /** Recorded in the apply-start (see ApprovalsRecord). */
   readonly approvals?: ApprovalsRecord;
+  /** The HR event behind each leaver, recorded with their offboarding checks. */
+  readonly leavers?: LeaverEvents;
 }
 
 export interface RunApplyResult extends ApplyResult {
+  /** Each leaver's account the run changed, read back afterwards (apply/offboard-verify.ts). */
+  readonly offboarding: readonly OffboardCheck[];
   readonly journal: {
     readonly first: number;
     readonly last: number;
@@ -219,6 +227,13 @@ export async function runApply(
       }
     },
   });
+  // What is left of each leaver's access, read back before the run ends; not when the run was cut short
+  // (interrupted, or the journal failing): the next run plans what is left, and checks it then.
+  const offboarding =
+    journalError === undefined && !options.signal.aborted
+      ? await verifyOffboarding(result.results, providers, options.signal)
+      : [];
+  const verified = offboarding.map((check) => verifiedEntry(check, start, options));
   const end: NewJournalEntry = {
     type: "apply-end",
     at: options.now().toISOString(),
@@ -230,12 +245,12 @@ export async function runApply(
     calls: result.calls,
   };
   try {
-    const sealed = await appendJournalEntries(options.journalPath, [...unrecorded, end], {
+    const sealed = await appendJournalEntries(options.journalPath, [...unrecorded, ...verified, end], {
       lockTimeoutMs: 60_000,
     });
     last = sealed.at(-1) ?? last;
   } catch (error) {
-    const aside = await setAside(options.journalPath, [...unrecorded, end]);
+    const aside = await setAside(options.journalPath, [...unrecorded, ...verified, end]);
     throw new JournalError(
       `the journal could not record ${String(unrecorded.length)} change(s) of this run; they are saved in ${aside}. ` +
         `The next apply records them in the journal, and plans read them meanwhile (${error instanceof Error ? error.message : String(error)})`,
@@ -253,5 +268,32 @@ export async function runApply(
   // by the next plan and apply. The fold reads only the entries added since.
   if (options.cacheDir !== undefined)
     await foldJournal(options.journalPath, options.cacheDir).catch(() => undefined);
-  return { ...result, journal: { first: start.seq, last: last.seq, headHash: last.hash, start } };
+  return {
+    ...result,
+    offboarding,
+    journal: { first: start.seq, last: last.seq, headHash: last.hash, start },
+  };
+}
+
+/** The journal line of one offboarding check: the check, with the HR event and the trigger time. */
+function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunApplyOptions): NewJournalEntry {
+  const event = check.userId === undefined ? undefined : options.leavers?.get(check.userId);
+  const { provider, account, userId, clean, accountState, groups, sessions, elsewhere, error } = check;
+  return {
+    type: "offboard-verified",
+    at: options.now().toISOString(),
+    runSeq: start.seq,
+    triggeredAt: start.at,
+    provider,
+    account,
+    ...(userId === undefined ? {} : { userId }),
+    ...(event === undefined ? {} : { leaving: event.leaving }),
+    ...(event?.lateBy === undefined ? {} : { lateBy: event.lateBy }),
+    clean,
+    ...(accountState === undefined ? {} : { accountState }),
+    ...(groups === undefined ? {} : { groups }),
+    ...(sessions === undefined ? {} : { sessions }),
+    ...(elsewhere === undefined ? {} : { elsewhere }),
+    ...(error === undefined ? {} : { error }),
+  };
 }

@@ -13,7 +13,8 @@ import {
   readSavedPlan,
   type SavedPlanConsent,
 } from "../../engine/saved-plan.ts";
-import { runApply } from "../../engine/run-apply.ts";
+import { runApply, type LeaverEvents } from "../../engine/run-apply.ts";
+import { describeCheck, leaverEvents, type OffboardCheck } from "../../apply/offboard-verify.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { accessCommitsSince, describeActor } from "../../audit/git.ts";
 import { resolveRepoContext, type RepoContext } from "../../pr/actions-context.ts";
@@ -146,9 +147,40 @@ async function lookUpApprovals(
   return record;
 }
 
-function withoutModel(prepared: PreparedPlan): Omit<PreparedPlan, "tree"> & { readonly policy: Policy } {
+function withoutModel(
+  prepared: PreparedPlan,
+): Omit<PreparedPlan, "tree"> & { readonly policy: Policy; readonly leavers: LeaverEvents } {
   const { tree, ...rest } = prepared;
-  return { ...rest, policy: tree.model.config.policy };
+  return {
+    ...rest,
+    policy: tree.model.config.policy,
+    leavers: leaverEvents(prepared.plan, tree.model.users),
+  };
+}
+
+/**
+ * The offboarding checks of the run, one line each, and an error line on stderr for every leaver whose
+ * access is not all gone. Returns whether every check found nothing left.
+ */
+function reportOffboarding(checks: readonly OffboardCheck[], io: CliIo): boolean {
+  if (checks.length === 0) return true;
+  const left = checks.filter((c) => !c.clean);
+  io.stdout(
+    `Offboarding verified: ${String(checks.length)} leaver account(s) read back, ${String(checks.length - left.length)} with no access left` +
+      (left.length === 0 ? ".\n" : `, ${String(left.length)} NOT clean.\n`),
+  );
+  for (const check of checks)
+    io.stdout(`  ${check.clean ? "clean" : "ACCESS LEFT"} ${whose(check)}: ${describeCheck(check)}\n`);
+  for (const check of left)
+    io.stderr(
+      `error: offboarding is not complete for ${whose(check)}: ${describeCheck(check)}. ` +
+        `Nothing was removed by the check; the next plan shows what is left\n`,
+    );
+  return left.length === 0;
+}
+
+function whose(check: OffboardCheck): string {
+  return `${check.provider}: ${check.account}${check.userId === undefined || check.userId === check.account ? "" : ` (${check.userId})`}`;
 }
 
 /** How long an apply waits for another one on this machine to finish. */
@@ -181,6 +213,7 @@ async function applyLocked(
       actor: await describeActor(io.cwd, io.env),
       now: io.now,
       protectedAccounts: prepared.protectedAccounts,
+      leavers: prepared.leavers,
       log: (line: string) => {
         io.stderr(`${line}\n`);
       },
@@ -245,6 +278,7 @@ async function applyLocked(
     io.stdout(
       `Apply complete: ${String(result.applied)} applied, ${String(result.failed)} failed, ${String(result.skipped)} skipped in ${String(result.durationMs)} ms. Calls: ${calls}.\n`,
     );
+    const isOffboarded = reportOffboarding(result.offboarding, io);
     const { start } = result.journal;
     // "+dirty" (files not committed) stays in sight: the journal records it too.
     const commit =
@@ -256,7 +290,7 @@ async function applyLocked(
         `  #${String(start.seq)} apply-start at ${start.at} by ${start.type === "apply-start" ? start.actor : "?"}, access files ${commit}, plan sha256:${start.type === "apply-start" ? start.planDigest.slice(0, 16) : "?"}…, hash ${start.hash.slice(0, 16)}…\n` +
         `  Check the chain with: gatehouse journal verify\n`,
     );
-    return result.failed + result.skipped > 0 ? ExitCode.error : ExitCode.ok;
+    return result.failed + result.skipped > 0 || !isOffboarded ? ExitCode.error : ExitCode.ok;
   } finally {
     await closeProviders(prepared.providers);
   }

@@ -1,0 +1,210 @@
+import type { Change, Plan, UserChange } from "../plan/types.ts";
+import type { User } from "../model/access.ts";
+import { leavingOf } from "../desired/desired-state.ts";
+import type { LiveState, LiveUser } from "../model/state.ts";
+import type { Capabilities, Provider } from "../providers/types.ts";
+import type { ChangeResult } from "./apply-plan.ts";
+import type { AccountState, SessionsCheck } from "../audit/journal-entry.ts";
+
+export type { AccountState, SessionsCheck };
+
+/**
+ * The offboarding check after an apply: each leaver's account that the run changed is read back from its
+ * system, and what is left of their access (an enabled account, a group, an open session) is reported.
+ * It only reads: nothing found here is removed (the next plan plans it, with its reason).
+ */
+
+/** A leaver's account in one system, as the run's changes name it. */
+export interface LeaverAccount {
+  readonly provider: string;
+  readonly account: string;
+  readonly userId?: string;
+}
+
+/** What the read-back found of one leaver's access in one system. */
+export interface OffboardCheck extends LeaverAccount {
+  /** No access left: the account is disabled or gone, in no group read, with no open session. */
+  readonly clean: boolean;
+  readonly accountState?: AccountState;
+  /** Groups the read found the account still in (directly, or as maintainer). */
+  readonly groups?: readonly string[];
+  readonly sessions?: SessionsCheck;
+  /** An account of that name outside the scope gatehouse reads (an LDAP DN): not checked, not clean. */
+  readonly elsewhere?: string;
+  /** The system could not be read back: nothing was checked. */
+  readonly error?: string;
+}
+
+/** The account a leaver's change is about (a user member's account for a membership). */
+function accountOf(change: Change): string | undefined {
+  if (change.kind === "user") return change.account;
+  if (change.kind === "membership" && change.memberKind === "user") return change.member;
+  return undefined;
+}
+
+/** Every leaver's account the changes touch (reason user-terminated), once each, in change order. */
+export function leaverAccountsOf(changes: readonly Change[]): LeaverAccount[] {
+  const out = new Map<string, LeaverAccount>();
+  for (const change of changes) {
+    if (change.reason !== "user-terminated") continue;
+    const account = accountOf(change);
+    if (account === undefined) continue;
+    const key = `${change.provider}\n${account}`;
+    const known = out.get(key);
+    if (known === undefined || (known.userId === undefined && change.userId !== undefined))
+      out.set(key, {
+        provider: change.provider,
+        account,
+        ...(change.userId === undefined ? {} : { userId: change.userId }),
+      });
+  }
+  return [...out.values()];
+}
+
+function stateOf(user: LiveUser | undefined): AccountState {
+  if (user === undefined) return "absent";
+  if (user.pending === true) return "pending";
+  return user.enabled ? "enabled" : "disabled";
+}
+
+type Revoked = Extract<UserChange, { action: "revoke-sessions" }>;
+
+function sessionsOf(
+  user: LiveUser | undefined,
+  caps: Capabilities,
+  revoked: Revoked | undefined,
+): SessionsCheck {
+  const sessions = user?.sessions ?? 0;
+  const tokens = user?.tokens ?? 0;
+  if (sessions > 0 || tokens > 0) return { outcome: "left", sessions, tokens };
+  if (revoked !== undefined)
+    return { outcome: "revoked", sessions: revoked.sessions, tokens: revoked.tokens };
+  return caps.revokeSessions ? { outcome: "none" } : { outcome: "not-possible" };
+}
+
+/** What `live` (read after the run) holds of `leaver`'s access; `revoked`: this run's applied revocation. */
+export function checkLeaver(
+  live: LiveState,
+  leaver: LeaverAccount,
+  caps: Capabilities,
+  revoked?: Revoked,
+): OffboardCheck {
+  const fold = caps.caseInsensitiveNames === true ? (s: string) => s.toLowerCase() : (s: string) => s;
+  const name = fold(leaver.account);
+  const user = live.users.find((u) => fold(u.account) === name);
+  const groups = live.groups
+    .filter((g) => g.members.some((m) => fold(m) === name) || g.maintainers?.some((m) => fold(m) === name))
+    .map((g) => g.name)
+    .sort();
+  const accountState = stateOf(user);
+  const sessions = sessionsOf(user, caps, revoked);
+  const elsewhere =
+    user === undefined ? live.elsewhere?.find((e) => fold(e.account) === name)?.where : undefined;
+  const clean =
+    (accountState === "absent" || accountState === "disabled") &&
+    groups.length === 0 &&
+    sessions.outcome !== "left" &&
+    elsewhere === undefined;
+  return {
+    ...leaver,
+    clean,
+    accountState,
+    groups,
+    sessions,
+    ...(elsewhere === undefined ? {} : { elsewhere }),
+  };
+}
+
+/**
+ * What made each leaver of the plan one (the HR event, its date where the files give one, and whether
+ * it is late), by user id, worked out at the plan's instant as the plan did.
+ */
+export function leaverEvents(
+  plan: Plan,
+  users: ReadonlyMap<string, User>,
+): Map<string, { readonly leaving: string; readonly lateBy?: string }> {
+  const out = new Map<string, { readonly leaving: string; readonly lateBy?: string }>();
+  const at = new Date(plan.createdAt);
+  for (const leaver of leaverAccountsOf(plan.changes)) {
+    const user = leaver.userId === undefined ? undefined : users.get(leaver.userId);
+    if (user !== undefined && !out.has(user.id)) out.set(user.id, leavingOf(user, at));
+  }
+  return out;
+}
+
+/** The revocations this run made, by provider and account. */
+function revocationsOf(results: readonly ChangeResult[]): Map<string, Revoked> {
+  const out = new Map<string, Revoked>();
+  for (const r of results) {
+    const c = r.change;
+    if (r.outcome === "applied" && c.kind === "user" && c.action === "revoke-sessions")
+      out.set(`${c.provider}\n${c.account}`, c);
+  }
+  return out;
+}
+
+/**
+ * Reads back every system where the run changed a leaver's account (each once, with its normal read)
+ * and checks each such account. A system that cannot be read gives a check with `error` per account.
+ */
+export async function verifyOffboarding(
+  results: readonly ChangeResult[],
+  providers: ReadonlyMap<string, Provider>,
+  signal: AbortSignal,
+): Promise<OffboardCheck[]> {
+  const leavers = leaverAccountsOf(results.map((r) => r.change));
+  if (leavers.length === 0) return [];
+  const revoked = revocationsOf(results);
+  const names = [...new Set(leavers.map((l) => l.provider))];
+  const checked = await Promise.all(
+    names.map(async (name): Promise<OffboardCheck[]> => {
+      const mine = leavers.filter((l) => l.provider === name);
+      const provider = providers.get(name);
+      if (provider === undefined)
+        return mine.map((l) => ({ ...l, clean: false, error: "the provider is not configured any more" }));
+      let live: LiveState;
+      try {
+        live = await provider.read(signal);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return mine.map((l) => ({ ...l, clean: false, error: `could not read ${name} back: ${message}` }));
+      }
+      return mine.map((l) =>
+        checkLeaver(live, l, provider.capabilities, revoked.get(`${l.provider}\n${l.account}`)),
+      );
+    }),
+  );
+  return checked.flat();
+}
+
+/** One line on what a check found, e.g. "disabled, in no group, sessions: none open". */
+export function describeCheck(check: OffboardCheck): string {
+  if (check.error !== undefined) return `not verified: ${check.error}`;
+  const parts = [
+    check.accountState === "absent"
+      ? "account gone"
+      : check.accountState === "pending"
+        ? "invitation still pending"
+        : `account ${check.accountState ?? "?"}`,
+    (check.groups ?? []).length === 0 ? "in no group" : `still in ${(check.groups ?? []).join(", ")}`,
+    `sessions: ${describeSessions(check.sessions)}`,
+  ];
+  if (check.elsewhere !== undefined)
+    parts.push(`an account of that name is outside the scope gatehouse reads, at ${check.elsewhere}`);
+  return parts.join(", ");
+}
+
+function describeSessions(sessions: SessionsCheck | undefined): string {
+  switch (sessions?.outcome) {
+    case "revoked":
+      return `revoked ${String(sessions.sessions)} session(s) and ${String(sessions.tokens)} token(s)`;
+    case "none":
+      return "none open";
+    case "not-possible":
+      return "cannot be revoked or checked here";
+    case "left":
+      return `${String(sessions.sessions)} session(s) and ${String(sessions.tokens)} token(s) still open`;
+    case undefined:
+      return "not checked";
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * After an apply, each leaver's account the run changed is read back (local provider): one
+ * `offboard-verified` journal entry per person per system, a line in the summary, and access left is
+ * an error (exit 1) that the check reports but never removes.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { captureIo, runCliIn } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+const CONFIG = `providers:
+  app:
+    type: local
+    path: .gatehouse/app.json
+    mode: additive
+policy:
+  guardrails: { maxRemovals: 10 }
+`;
+const PEOPLE = "users:\n  - { id: ann, name: Ann }\n  - { id: xavier, name: Xavier }\n";
+const LEFT =
+  "users:\n  - { id: ann, name: Ann }\n  - { id: xavier, name: Xavier, status: terminated, endDate: 2026-05-29 }\n";
+const GROUPS = "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, xavier]\n";
+
+interface StoredDirectory {
+  users: { account: string; sessions: { id: string; createdAt: string }[]; tokens: unknown[] }[];
+  groups: { name: string; members: string[]; groupMembers: string[] }[];
+}
+
+async function newTree(): Promise<AccessTree> {
+  const tree = await writeAccessTree({
+    "gatehouse.yaml": CONFIG,
+    "users/people.yaml": PEOPLE,
+    "groups/teams.yaml": GROUPS,
+  });
+  trees.push(tree);
+  expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+  return tree;
+}
+
+const directoryFile = (tree: AccessTree): string => path.join(tree.cwd, ".gatehouse/app.json");
+
+async function editDirectory(tree: AccessTree, edit: (d: StoredDirectory) => void): Promise<void> {
+  const d = JSON.parse(await readFile(directoryFile(tree), "utf8")) as StoredDirectory;
+  edit(d);
+  await writeFile(directoryFile(tree), JSON.stringify(d));
+}
+
+async function journal(tree: AccessTree): Promise<Record<string, unknown>[]> {
+  const text = await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8");
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+const verifiedLines = async (tree: AccessTree): Promise<Record<string, unknown>[]> =>
+  (await journal(tree)).filter((e) => e["type"] === "offboard-verified");
+
+async function terminateXavier(tree: AccessTree): Promise<void> {
+  await writeFile(path.join(tree.dir, "users/people.yaml"), LEFT);
+}
+
+/** Runs apply at a prompt: `meanwhile` runs while the plan is shown, before the answer "yes". */
+async function applyAtPrompt(
+  tree: AccessTree,
+  meanwhile: () => Promise<void>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+  const code = await main(["apply"], {
+    ...io,
+    isInteractive: true,
+    prompt: async () => {
+      await meanwhile();
+      return "yes";
+    },
+  });
+  return { code, stdout: out.join(""), stderr: err.join("") };
+}
+
+describe("offboarding verified after apply (local)", () => {
+  it("journals a clean check with the HR event, the trigger time and the sessions revoked", async () => {
+    const tree = await newTree();
+    const credential = { id: "s1", createdAt: "2026-05-01T00:00:00Z" };
+    await editDirectory(tree, (d) => {
+      const x = d.users.find((u) => u.account === "xavier");
+      if (!x) throw new Error("no xavier");
+      x.sessions = [credential, { ...credential, id: "s2" }];
+      x.tokens = [{ ...credential, id: "t1" }];
+    });
+    await terminateXavier(tree);
+    const applied = await runCliIn(tree.cwd, ["apply", "--yes"]);
+    expect(applied.stderr).not.toContain("error");
+    expect(applied.stdout).toContain(
+      "Offboarding verified: 1 leaver account(s) read back, 1 with no access left.",
+    );
+    expect(applied.stdout).toContain(
+      "  clean app: xavier: account disabled, in no group, sessions: revoked 2 session(s) and 1 token(s)",
+    );
+    expect(applied.code).toBe(0);
+
+    const entries = await journal(tree);
+    const start = entries.findLast((e) => e["type"] === "apply-start");
+    const [line] = await verifiedLines(tree);
+    expect(line).toMatchObject({
+      type: "offboard-verified",
+      runSeq: start?.["seq"],
+      triggeredAt: start?.["at"],
+      provider: "app",
+      account: "xavier",
+      userId: "xavier",
+      leaving: "status: terminated, endDate 2026-05-29",
+      clean: true,
+      accountState: "disabled",
+      groups: [],
+      sessions: { outcome: "revoked", sessions: 2, tokens: 1 },
+    });
+    expect(line).not.toHaveProperty("lateBy");
+    // Inside the run: after its changes, right before its apply-end.
+    expect(entries.at(-1)?.["type"]).toBe("apply-end");
+    expect(entries.at(-2)).toEqual(line);
+
+    const verify = await runCliIn(tree.cwd, ["journal", "verify"]);
+    expect(verify.code).toBe(0);
+    const changes = await runCliIn(tree.cwd, ["journal", "changes", "--format", "json"]);
+    expect(changes.code).toBe(0);
+    const access = await runCliIn(tree.cwd, ["journal", "access", "ops", "--at", "2026-06-01T12:00:00Z"]);
+    expect(access.code).toBe(0);
+    expect(access.stdout).not.toContain("xavier");
+  });
+
+  it("says when no session was open, and when a leaver is late", async () => {
+    const tree = await newTree();
+    await writeFile(
+      path.join(tree.dir, "users/people.yaml"),
+      "users:\n  - { id: ann, name: Ann }\n  - { id: xavier, name: Xavier, endDate: 2026-03-01 }\n",
+    );
+    const applied = await runCliIn(tree.cwd, ["apply", "--yes"]);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain("clean app: xavier: account disabled, in no group, sessions: none open");
+    const [line] = await verifiedLines(tree);
+    expect(line).toMatchObject({
+      clean: true,
+      leaving: "endDate 2026-03-01 has passed",
+      lateBy: expect.stringMatching(/days ago$/) as unknown,
+      sessions: { outcome: "none" },
+    });
+  });
+
+  it("reports a membership added while the plan was shown as access left, exits 1, and removes nothing", async () => {
+    const tree = await newTree();
+    await terminateXavier(tree);
+    // Someone gives xavier a group by hand after the plan was made: the run does not know of it.
+    const applied = await applyAtPrompt(tree, () =>
+      editDirectory(tree, (d) => {
+        d.groups.push({ name: "side", members: ["xavier"], groupMembers: [] });
+      }),
+    );
+    expect(applied.stdout).toContain("Apply complete: 2 applied, 0 failed, 0 skipped");
+    expect(applied.stdout).toContain(
+      "Offboarding verified: 1 leaver account(s) read back, 0 with no access left, 1 NOT clean.",
+    );
+    expect(applied.stdout).toContain("  ACCESS LEFT app: xavier: account disabled, still in side");
+    expect(applied.stderr).toContain(
+      "error: offboarding is not complete for app: xavier: account disabled, still in side",
+    );
+    expect(applied.code).toBe(1);
+    const [line] = await verifiedLines(tree);
+    expect(line).toMatchObject({ clean: false, accountState: "disabled", groups: ["side"] });
+    // The check only read: xavier is still in side, and the next plan takes him out.
+    const stored = JSON.parse(await readFile(directoryFile(tree), "utf8")) as StoredDirectory;
+    expect(stored.groups.find((g) => g.name === "side")?.members).toEqual(["xavier"]);
+    const next = await runCliIn(tree.cwd, ["plan"]);
+    expect(next.stdout).toMatch(/- remove xavier from side .*user terminated/);
+    expect((await runCliIn(tree.cwd, ["journal", "verify"])).code).toBe(0);
+  });
+
+  it("reports a removal that failed (the group renamed by hand meanwhile) as access left", async () => {
+    const tree = await newTree();
+    await terminateXavier(tree);
+    const applied = await applyAtPrompt(tree, () =>
+      editDirectory(tree, (d) => {
+        const ops = d.groups.find((g) => g.name === "ops");
+        if (ops) ops.name = "ops-renamed";
+      }),
+    );
+    expect(applied.stdout).toContain("1 failed");
+    expect(applied.stdout).toContain("ACCESS LEFT app: xavier: account disabled, still in ops-renamed");
+    expect(applied.code).toBe(1);
+    const entries = await journal(tree);
+    expect(entries.filter((e) => e["type"] === "change" && e["outcome"] === "failed")).toHaveLength(1);
+    const [line] = await verifiedLines(tree);
+    expect(line).toMatchObject({ clean: false, groups: ["ops-renamed"] });
+  });
+
+  it("writes no check for a run without leavers", async () => {
+    const tree = await newTree();
+    await writeFile(path.join(tree.dir, "users/people.yaml"), PEOPLE + "  - { id: yan, name: Yan }\n");
+    const applied = await runCliIn(tree.cwd, ["apply", "--yes"]);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).not.toContain("Offboarding verified");
+    expect(await verifiedLines(tree)).toEqual([]);
+  });
+});
