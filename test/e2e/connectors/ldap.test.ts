@@ -11,6 +11,7 @@ import {
   applyCalls,
   changeLines,
   createConnectorRepo,
+  JOURNAL_FILE,
   journalLength,
   terminate,
   type ConnectorRepo,
@@ -120,6 +121,16 @@ const uid = (account: string, ou = PEOPLE): string => `uid=${account},${ou}`;
 function planReadCalls(stdout: string): number | undefined {
   const match = /^ldap \(ldap, authoritative\): .*; (\d+) read call\(s\)$/m.exec(stdout);
   return match ? Number(match[1]) : undefined;
+}
+
+/** The journal's offboard-verified entries. */
+async function offboardLines(repo: ConnectorRepo): Promise<unknown[]> {
+  const text = await repo.read(JOURNAL_FILE);
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry["type"] === "offboard-verified");
 }
 
 function expectNoSecret(repo: ConnectorRepo, server: Slapd): void {
@@ -381,7 +392,25 @@ member: ${outsider}
 
     const applied = await repo.run(["apply", "--yes"]);
     expect(applied.stdout).toContain("Apply complete: 4 applied, 0 failed, 0 skipped");
+    // Read back afterwards: disabled (moved), in no group; LDAP cannot revoke sessions, and says so.
+    expect(applied.stdout).toContain(
+      "Offboarding verified: 1 leaver account(s) read back, 1 with no access left.\n" +
+        "  clean ldap: ben: account disabled, in no group, sessions: cannot be revoked or checked here\n",
+    );
     expect(applied.code).toBe(0);
+    expect(await offboardLines(repo)).toEqual([
+      expect.objectContaining({
+        provider: "ldap",
+        account: "ben",
+        userId: "ben",
+        leaving: "status: terminated",
+        clean: true,
+        accountState: "disabled",
+        groups: [],
+        sessions: { outcome: "not-possible" },
+      }),
+    ]);
+    expect((await repo.run(["journal", "verify"])).code).toBe(0);
 
     expect(await search(server, PEOPLE, "(uid=ben)", ["uid"])).toEqual([]);
     expect((await search(server, DISABLED, "(uid=ben)", ["uid"])).map((e) => e.dn)).toEqual([
@@ -399,6 +428,37 @@ member: ${outsider}
     const after = await repo.run(["plan", "--detailed-exitcode"]);
     expect(after.stdout).toContain("No changes.");
     expect(after.code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+
+  it("reports a group given to a leaver while the plan was shown as access left, exits 1, and leaves it for the next plan", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    await terminate(repo, "ben");
+    // Someone adds ben to a group by hand after gatehouse read the directory for the plan.
+    const applied = await repo.run(["apply"], {
+      atPrompt: () =>
+        server.ldapmodify(
+          `dn: cn=side,${GROUPS}\nchangetype: add\nobjectClass: groupOfNames\ncn: side\nmember: ${uid("ben")}\n`,
+        ),
+    });
+    expect(applied.stdout).toContain("Apply complete: 4 applied, 0 failed, 0 skipped");
+    expect(applied.stdout).toContain(
+      "Offboarding verified: 1 leaver account(s) read back, 0 with no access left, 1 NOT clean.\n" +
+        "  ACCESS LEFT ldap: ben: account disabled, still in side, sessions: cannot be revoked or checked here\n",
+    );
+    expect(applied.stderr).toContain(
+      "error: offboarding is not complete for ldap: ben: account disabled, still in side",
+    );
+    expect(applied.code).toBe(1);
+    expect(await offboardLines(repo)).toEqual([
+      expect.objectContaining({ account: "ben", clean: false, accountState: "disabled", groups: ["side"] }),
+    ]);
+    // The check wrote nothing: ben (moved to the disabled OU, refint followed) is still in side.
+    expect(await membersOf(server, "side")).toEqual([uid("ben", DISABLED)]);
+    const next = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(next.stdout)).toContain("group.delete ldap:group/side not-in-config");
+    expect((await repo.run(["journal", "verify"])).code).toBe(0);
     expectNoSecret(repo, server);
   });
 

@@ -225,6 +225,10 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
 
     const applied = await repo.run(["apply", "--yes"]);
     expect(applied.stdout).toContain("Apply complete: 5 applied, 0 failed, 0 skipped");
+    // Read back from the SCIM server afterwards; SCIM cannot revoke sessions, and the check says so.
+    expect(applied.stdout).toContain(
+      `  clean saas: ${BEN} (ben): account disabled, in no group, sessions: cannot be revoked or checked here\n`,
+    );
     expect(applied.code).toBe(0);
 
     const ben = await usersNamed(server, BEN);
@@ -389,6 +393,8 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expect(changeLines(planned.stdout)).toContain(`user.delete saas:user/${BEN} user-terminated`);
     const applied = await repo.run(["apply", "--yes"]);
     expect(applied.stdout).toContain("Apply complete: 5 applied, 0 failed, 0 skipped");
+    expect(applied.stdout).toContain(`  clean saas: ${BEN} (ben): account gone, in no group`);
+    expect(applied.code).toBe(0);
     expect(await usersNamed(server, BEN)).toEqual([]);
     const after = await repo.run(["plan", "--detailed-exitcode"]);
     expect(after.stdout).toContain("No changes.");

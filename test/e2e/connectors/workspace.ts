@@ -25,8 +25,11 @@ export interface RunResult {
 
 export interface ConnectorRepo {
   readonly cwd: string;
-  /** Runs `gatehouse <argv>`; the result is also kept in `runs` for the secret check. */
-  run(argv: readonly string[]): Promise<RunResult>;
+  /**
+   * Runs `gatehouse <argv>`; the result is also kept in `runs` for the secret check. With `atPrompt`,
+   * stdin is a terminal: a confirmation prompt runs it (while the plan is shown), then answers "yes".
+   */
+  run(argv: readonly string[], options?: { readonly atPrompt?: () => Promise<void> }): Promise<RunResult>;
   /** Every run so far. */
   readonly runs: readonly RunResult[];
   read(rel: string): Promise<string>;
@@ -192,7 +195,8 @@ export async function createConnectorRepo(options: ConnectorRepoOptions): Promis
   const repo: ConnectorRepo = {
     cwd,
     runs,
-    async run(argv) {
+    async run(argv, runOptions = {}) {
+      const { atPrompt } = runOptions;
       let stdout = "";
       let stderr = "";
       const io: CliIo = {
@@ -206,8 +210,12 @@ export async function createConnectorRepo(options: ConnectorRepoOptions): Promis
           stderr += t;
         },
         isTTY: false,
-        isInteractive: false,
-        prompt: () => Promise.reject(new Error("the test did not expect a prompt")),
+        isInteractive: atPrompt !== undefined,
+        prompt: async () => {
+          if (atPrompt === undefined) throw new Error("the test did not expect a prompt");
+          await atPrompt();
+          return "yes";
+        },
         now: () => new Date(NOW.getTime()),
         ...(options.fetch ? { fetch: options.fetch } : {}),
       };
