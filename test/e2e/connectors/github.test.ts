@@ -176,6 +176,12 @@ describe("gatehouse CLI against GitHub (fake behind Prism)", { tags: ["slow"], t
     const start = gh.fake.requests.length;
     const applied = await repo.run(["apply", "--yes"]);
     expect(applied.stdout).toContain("Apply complete: 7 applied, 0 failed, 0 skipped");
+    // Read back afterwards: out of the org (the invitation withdrawn), in no team.
+    expect(applied.stdout).toContain(
+      "Offboarding verified: 2 leaver account(s) read back, 2 with no access left.\n" +
+        "  clean github: ben-o (ben): account gone, in no group, sessions: cannot be revoked or checked here\n" +
+        "  clean github: cleo-p (cleo): account gone, in no group, sessions: cannot be revoked or checked here\n",
+    );
     expect(applied.code).toBe(0);
     expect(gh.fake.writes(start).map((w) => `${w.method} ${w.path}`)).toEqual(
       expect.arrayContaining([
