@@ -1,0 +1,141 @@
+/** What the offboarding check makes of a live state read back, and which accounts it checks. */
+import { describe, expect, it } from "vitest";
+import { checkLeaver, leaverAccountsOf } from "../../src/apply/offboard-verify.ts";
+import { describeEntryProblem, sealEntry } from "../../src/audit/journal-entry.ts";
+import type { Capabilities } from "../../src/providers/types.ts";
+import type { Change } from "../../src/plan/types.ts";
+import { live, liveGroup, liveUser } from "../builders.ts";
+
+const CAPS: Capabilities = {
+  nesting: false,
+  disable: "disable",
+  revokeSessions: false,
+  maxMembersPerWrite: 1,
+  userAttributes: [],
+  createUsers: true,
+  groupDescription: true,
+};
+const X = { provider: "p", account: "xavier", userId: "xavier" };
+
+describe("checkLeaver", () => {
+  it("is clean for a disabled account in no group, and for one that is gone", () => {
+    const disabled = checkLeaver(live([liveUser("xavier", { enabled: false })], [liveGroup("ops")]), X, CAPS);
+    expect(disabled).toMatchObject({ clean: true, accountState: "disabled", groups: [] });
+    expect(checkLeaver(live([], [liveGroup("ops", ["ann"])]), X, CAPS)).toMatchObject({
+      clean: true,
+      accountState: "absent",
+      sessions: { outcome: "not-possible" },
+    });
+  });
+
+  it("finds an enabled account, a pending invitation, a group (as member or maintainer), open sessions", () => {
+    expect(checkLeaver(live([liveUser("xavier")]), X, CAPS)).toMatchObject({
+      clean: false,
+      accountState: "enabled",
+    });
+    expect(checkLeaver(live([liveUser("xavier", { pending: true })]), X, CAPS)).toMatchObject({
+      clean: false,
+      accountState: "pending",
+    });
+    const groups = [liveGroup("b", ["xavier"]), liveGroup("a", [], { maintainers: ["xavier"] })];
+    expect(checkLeaver(live([], groups), X, CAPS)).toMatchObject({ clean: false, groups: ["a", "b"] });
+    const open = liveUser("xavier", { enabled: false, sessions: 1, tokens: 0 });
+    expect(checkLeaver(live([open]), X, { ...CAPS, revokeSessions: true })).toMatchObject({
+      clean: false,
+      sessions: { outcome: "left", sessions: 1, tokens: 0 },
+    });
+  });
+
+  it("says none open where sessions can be revoked, and names the account in another case where names fold", () => {
+    const caps = { ...CAPS, revokeSessions: true, caseInsensitiveNames: true };
+    const state = live([liveUser("Xavier", { enabled: false, sessions: 0 })], [liveGroup("ops", ["XAVIER"])]);
+    expect(checkLeaver(state, X, caps)).toMatchObject({
+      clean: false,
+      accountState: "disabled",
+      groups: ["ops"],
+      sessions: { outcome: "none" },
+    });
+    // Where case matters, those are other accounts.
+    expect(checkLeaver(state, X, { ...caps, caseInsensitiveNames: false })).toMatchObject({
+      clean: true,
+      accountState: "absent",
+    });
+  });
+
+  it("does not call an account outside the scope read clean", () => {
+    const state = { ...live(), elsewhere: [{ account: "xavier", where: "uid=xavier,ou=parked,dc=x" }] };
+    expect(checkLeaver(state, X, CAPS)).toMatchObject({
+      clean: false,
+      elsewhere: "uid=xavier,ou=parked,dc=x",
+    });
+  });
+});
+
+describe("leaverAccountsOf", () => {
+  it("takes each leaver's account once per system, from user and membership changes, and no one else's", () => {
+    const base = { reason: "user-terminated", risk: "narrows" } as const;
+    const changes: Change[] = [
+      { ...base, id: "p:user/x", provider: "p", kind: "user", action: "disable", account: "x", userId: "xu" },
+      {
+        ...base,
+        id: "p:membership/ops/x",
+        provider: "p",
+        kind: "membership",
+        action: "remove",
+        group: "ops",
+        member: "x",
+        memberKind: "user",
+      },
+      {
+        ...base,
+        id: "q:membership/ops/x",
+        provider: "q",
+        kind: "membership",
+        action: "remove",
+        group: "ops",
+        member: "x",
+        memberKind: "user",
+      },
+      {
+        ...base,
+        reason: "removed-from-config",
+        id: "p:membership/ops/ann",
+        provider: "p",
+        kind: "membership",
+        action: "remove",
+        group: "ops",
+        member: "ann",
+        memberKind: "user",
+      },
+    ];
+    expect(leaverAccountsOf(changes)).toEqual([
+      { provider: "p", account: "x", userId: "xu" },
+      { provider: "q", account: "x" },
+    ]);
+  });
+});
+
+describe("offboard-verified journal entries", () => {
+  const entry = {
+    type: "offboard-verified",
+    at: "2026-06-01T12:00:01Z",
+    runSeq: 1,
+    triggeredAt: "2026-06-01T12:00:00Z",
+    provider: "p",
+    account: "x",
+    clean: true,
+    accountState: "disabled",
+    groups: [],
+    sessions: { outcome: "none" },
+  } as const;
+
+  it("are valid entries, and ones with a wrong field are not", () => {
+    expect(describeEntryProblem(sealEntry(entry, undefined))).toBeUndefined();
+    const bad = (fields: Record<string, unknown>): string | undefined =>
+      describeEntryProblem({ ...sealEntry(entry, undefined), ...fields });
+    expect(bad({ clean: "yes" })).toBe("clean must be true or false");
+    expect(bad({ accountState: "gone" })).toMatch(/accountState/);
+    expect(bad({ sessions: { outcome: "revoked" } })).toMatch(/sessions/);
+    expect(bad({ triggeredAt: "soon" })).toMatch(/triggeredAt/);
+  });
+});
