@@ -167,7 +167,7 @@ export async function verifyOffboarding(
         live = await provider.read(signal);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        return mine.map((l) => ({ ...l, clean: false, error: `could not read ${name} back: ${message}` }));
+        return mine.map((l) => ({ ...l, clean: false, error: `reading ${name} back failed: ${message}` }));
       }
       return mine.map((l) =>
         checkLeaver(live, l, provider.capabilities, revoked.get(`${l.provider}\n${l.account}`)),

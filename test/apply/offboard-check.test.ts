@@ -1,8 +1,9 @@
 /** What the offboarding check makes of a live state read back, and which accounts it checks. */
 import { describe, expect, it } from "vitest";
-import { checkLeaver, leaverAccountsOf } from "../../src/apply/offboard-verify.ts";
+import { checkLeaver, leaverAccountsOf, verifyOffboarding } from "../../src/apply/offboard-verify.ts";
+import type { ChangeResult } from "../../src/apply/apply-plan.ts";
 import { describeEntryProblem, sealEntry } from "../../src/audit/journal-entry.ts";
-import type { Capabilities } from "../../src/providers/types.ts";
+import type { Capabilities, Provider } from "../../src/providers/types.ts";
 import type { Change } from "../../src/plan/types.ts";
 import { live, liveGroup, liveUser } from "../builders.ts";
 
@@ -137,5 +138,52 @@ describe("offboard-verified journal entries", () => {
     expect(bad({ accountState: "gone" })).toMatch(/accountState/);
     expect(bad({ sessions: { outcome: "revoked" } })).toMatch(/sessions/);
     expect(bad({ triggeredAt: "soon" })).toMatch(/triggeredAt/);
+  });
+});
+
+describe("verifyOffboarding", () => {
+  it("reads each system once, and says a system it cannot read back is not verified", async () => {
+    let reads = 0;
+    const system = (name: string, fail: boolean): Provider => ({
+      name,
+      type: "test",
+      capabilities: CAPS,
+      read: () => {
+        reads++;
+        return fail ? Promise.reject(new Error("connection refused")) : Promise.resolve(live());
+      },
+      apply: () => Promise.resolve([]),
+      stats: () => ({ reads: 0, writes: 0 }),
+      close: () => Promise.resolve(),
+    });
+    const result = (provider: string, account: string): ChangeResult => ({
+      change: {
+        id: `${provider}:user/${account}`,
+        provider,
+        kind: "user",
+        action: "disable",
+        account,
+        reason: "user-terminated",
+        risk: "narrows",
+      },
+      outcome: "applied",
+      at: "2026-06-01T12:00:00Z",
+      attempts: 1,
+    });
+    const providers = new Map([
+      ["up", system("up", false)],
+      ["down", system("down", true)],
+    ]);
+    const checks = await verifyOffboarding(
+      [result("up", "x"), result("up", "y"), result("down", "x")],
+      providers,
+      AbortSignal.timeout(5_000),
+    );
+    expect(reads).toBe(2);
+    expect(checks).toEqual([
+      expect.objectContaining({ provider: "up", account: "x", clean: true }),
+      expect.objectContaining({ provider: "up", account: "y", clean: true }),
+      { provider: "down", account: "x", clean: false, error: "reading down back failed: connection refused" },
+    ]);
   });
 });
