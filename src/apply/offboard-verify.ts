@@ -28,6 +28,8 @@ export interface OffboardCheck extends LeaverAccount {
   readonly accountState?: AccountState;
   /** Groups the read found the account still in (directly, or as maintainer). */
   readonly groups?: readonly string[];
+  /** Groups outside the scope read that still hold the account (where the system can tell: LDAP). */
+  readonly groupsOutside?: readonly string[];
   readonly sessions?: SessionsCheck;
   /** An account of that name outside the scope gatehouse reads (an LDAP DN): not checked, not clean. */
   readonly elsewhere?: string;
@@ -88,6 +90,7 @@ export function checkLeaver(
   leaver: LeaverAccount,
   caps: Capabilities,
   revoked?: Revoked,
+  groupsOutside: readonly string[] = [],
 ): OffboardCheck {
   const fold = caps.caseInsensitiveNames === true ? (s: string) => s.toLowerCase() : (s: string) => s;
   const name = fold(leaver.account);
@@ -103,6 +106,7 @@ export function checkLeaver(
   const clean =
     (accountState === "absent" || accountState === "disabled") &&
     groups.length === 0 &&
+    groupsOutside.length === 0 &&
     sessions.outcome !== "left" &&
     elsewhere === undefined;
   return {
@@ -110,6 +114,7 @@ export function checkLeaver(
     clean,
     accountState,
     groups,
+    ...(groupsOutside.length === 0 ? {} : { groupsOutside }),
     sessions,
     ...(elsewhere === undefined ? {} : { elsewhere }),
   };
@@ -163,14 +168,26 @@ export async function verifyOffboarding(
       if (provider === undefined)
         return mine.map((l) => ({ ...l, clean: false, error: "the provider is not configured any more" }));
       let live: LiveState;
+      let outside: ReadonlyMap<string, readonly string[]>;
       try {
         live = await provider.read(signal);
+        outside =
+          (await provider.groupsOutsideHolding?.(
+            mine.map((l) => l.account),
+            signal,
+          )) ?? new Map<string, readonly string[]>();
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         return mine.map((l) => ({ ...l, clean: false, error: `reading ${name} back failed: ${message}` }));
       }
       return mine.map((l) =>
-        checkLeaver(live, l, provider.capabilities, revoked.get(`${l.provider}\n${l.account}`)),
+        checkLeaver(
+          live,
+          l,
+          provider.capabilities,
+          revoked.get(`${l.provider}\n${l.account}`),
+          outside.get(l.account),
+        ),
       );
     }),
   );
@@ -189,6 +206,10 @@ export function describeCheck(check: OffboardCheck): string {
     (check.groups ?? []).length === 0 ? "in no group" : `still in ${(check.groups ?? []).join(", ")}`,
     `sessions: ${describeSessions(check.sessions)}`,
   ];
+  if ((check.groupsOutside ?? []).length > 0)
+    parts.push(
+      `still in groups outside the scope gatehouse reads: ${(check.groupsOutside ?? []).join("; ")}`,
+    );
   if (check.elsewhere !== undefined)
     parts.push(`an account of that name is outside the scope gatehouse reads, at ${check.elsewhere}`);
   return parts.join(", ");

@@ -126,6 +126,8 @@ export interface OffboardVerifiedData {
   readonly accountState?: AccountState;
   /** Groups the read-back still found the account in. */
   readonly groups?: readonly string[];
+  /** Groups outside the scope gatehouse reads that still hold the account (LDAP: their DNs). */
+  readonly groupsOutside?: readonly string[];
   readonly sessions?: SessionsCheck;
   /** An account of that name outside the scope gatehouse reads, and where. */
   readonly elsewhere?: string;
@@ -245,6 +247,8 @@ function describeVerifiedProblem(v: Record<string, unknown>): string | undefined
   if (v["accountState"] !== undefined && !ACCOUNT_STATES.includes(v["accountState"]))
     return 'accountState must be "absent", "disabled", "enabled" or "pending"';
   if (v["groups"] !== undefined && !isStringList(v["groups"])) return "groups must be a list of group names";
+  if (v["groupsOutside"] !== undefined && !isStringList(v["groupsOutside"]))
+    return "groupsOutside must be a list of groups";
   return v["sessions"] === undefined || isSessionsCheck(v["sessions"])
     ? undefined
     : 'sessions must say an outcome ("revoked", "none", "not-possible", "left") and, for revoked and left, counts';

@@ -278,7 +278,18 @@ export async function runApply(
 /** The journal line of one offboarding check: the check, with the HR event and the trigger time. */
 function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunApplyOptions): NewJournalEntry {
   const event = check.userId === undefined ? undefined : options.leavers?.get(check.userId);
-  const { provider, account, userId, clean, accountState, groups, sessions, elsewhere, error } = check;
+  const {
+    provider,
+    account,
+    userId,
+    clean,
+    accountState,
+    groups,
+    groupsOutside,
+    sessions,
+    elsewhere,
+    error,
+  } = check;
   return {
     type: "offboard-verified",
     at: options.now().toISOString(),
@@ -292,6 +303,7 @@ function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunAp
     clean,
     ...(accountState === undefined ? {} : { accountState }),
     ...(groups === undefined ? {} : { groups }),
+    ...(groupsOutside === undefined ? {} : { groupsOutside }),
     ...(sessions === undefined ? {} : { sessions }),
     ...(elsewhere === undefined ? {} : { elsewhere }),
     ...(error === undefined ? {} : { error }),

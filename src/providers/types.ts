@@ -92,6 +92,15 @@ export interface Provider {
    * (engine/plan-memo.ts). Not counted as a read unless it calls the system.
    */
   liveStamp?(signal: AbortSignal): Promise<string | undefined>;
+  /**
+   * Optional, for the offboarding check after an apply: groups outside the scope `read` covers that still
+   * hold each of these accounts as a member (LDAP: a search of the whole base for their entries' DNs), by
+   * account as asked; accounts holding none are left out. Groups `read` returns are not repeated here.
+   */
+  groupsOutsideHolding?(
+    accounts: readonly string[],
+    signal: AbortSignal,
+  ): Promise<ReadonlyMap<string, readonly string[]>>;
   stats(): ProviderStats;
   close(): Promise<void>;
 }

@@ -63,6 +63,15 @@ describe("checkLeaver", () => {
     });
   });
 
+  it("is not clean while a group outside the scope read holds the account", () => {
+    const state = live([liveUser("xavier", { enabled: false })]);
+    expect(checkLeaver(state, X, CAPS, undefined, ["cn=vpn,ou=legacy"])).toMatchObject({
+      clean: false,
+      groups: [],
+      groupsOutside: ["cn=vpn,ou=legacy"],
+    });
+  });
+
   it("does not call an account outside the scope read clean", () => {
     const state = { ...live(), elsewhere: [{ account: "xavier", where: "uid=xavier,ou=parked,dc=x" }] };
     expect(checkLeaver(state, X, CAPS)).toMatchObject({

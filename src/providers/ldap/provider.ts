@@ -18,6 +18,7 @@ import { Directory } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { toLiveState } from "./live.ts";
 import { firstValue } from "./map.ts";
+import { escapeFilterValue, isDnUnder } from "./dn.ts";
 import { entryDnFilter, userFilter } from "./queries.ts";
 import { sameContextCsn } from "./snapshot.ts";
 import { FileSnapshotStore, isWithinSnapshotAge } from "./snapshot-cache.ts";
@@ -307,6 +308,36 @@ class LdapProvider implements Provider {
     if (error instanceof ProviderError) return error;
     const message = error instanceof Error ? error.message : String(error);
     return new ProviderError(this.name, operation, message, { cause: error });
+  }
+
+  /**
+   * Groups outside the groups OU whose member values name these accounts' entries (member and
+   * uniqueMember by DN, memberUid by account): one search of the whole base per account found.
+   */
+  async groupsOutsideHolding(
+    accounts: readonly string[],
+    signal: AbortSignal,
+  ): Promise<ReadonlyMap<string, readonly string[]>> {
+    const s = this.settings;
+    const { found } = await this.directory.findUsers(accounts, signal, { fresh: true });
+    const out = new Map<string, readonly string[]>();
+    for (const [account, entry] of found) {
+      const dn = escapeFilterValue(entry.dn);
+      const uid = escapeFilterValue(firstValue(entry, s.users.accountAttribute) ?? account);
+      const groups = await this.client.search(
+        {
+          base: s.baseDn,
+          scope: "sub",
+          filter: `(|(member=${dn})(uniqueMember=${dn})(memberUid=${uid}))`,
+          attributes: ["cn"],
+          paged: true,
+        },
+        signal,
+      );
+      const outside = groups.map((g) => g.dn).filter((g) => !isDnUnder(g, s.groups.dn));
+      if (outside.length > 0) out.set(account, outside.sort());
+    }
+    return out;
   }
 
   stats(): ProviderStats {

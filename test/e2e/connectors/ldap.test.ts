@@ -462,6 +462,34 @@ member: ${outsider}
     expectNoSecret(repo, server);
   });
 
+  it("finds a leaver still in a group outside the groups OU, which gatehouse neither reads nor manages", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    // VPN access kept in a legacy OU, out of gatehouse's sight.
+    const VPN = `cn=vpn,ou=legacy,${BASE_DN}`;
+    await server.ldapmodify(
+      `dn: ou=legacy,${BASE_DN}\nchangetype: add\nobjectClass: organizationalUnit\nou: legacy\n\n` +
+        `dn: ${VPN}\nchangetype: add\nobjectClass: groupOfNames\ncn: vpn\nmember: ${uid("ben")}\n`,
+    );
+    await terminate(repo, "ben");
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout).join("\n")).not.toContain("vpn");
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 4 applied, 0 failed, 0 skipped");
+    expect(applied.stdout).toContain(
+      `  ACCESS LEFT ldap: ben: account disabled, in no group, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${VPN}\n`,
+    );
+    expect(applied.code).toBe(1);
+    expect(await offboardLines(repo)).toEqual([
+      expect.objectContaining({ account: "ben", clean: false, groups: [], groupsOutside: [VPN] }),
+    ]);
+    // Read only: the legacy group still names ben (at his disabled DN, which refint followed).
+    const [vpn] = await search(server, VPN, "(objectClass=*)", ["member"]);
+    expect(vpn?.values("member")).toEqual([uid("ben", DISABLED)]);
+    expect((await repo.run(["journal", "verify"])).code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+
   it("with readCache and syncprov, right after an apply that created people, plans read their groups again until refint's lag has passed", async () => {
     // refintLagSeconds left at its default (15 minutes): refint may still be rewriting references to the
     // DNs the apply created (were they held by entries deleted just before), so every plan inside the lag
