@@ -84,7 +84,83 @@ function sessionsOf(
   return caps.revokeSessions ? { outcome: "none" } : { outcome: "not-possible" };
 }
 
-/** What `live` (read after the run) holds of `leaver`'s access; `revoked`: this run's applied revocation. */
+/** A live state under the leavers' names only: one pass over its users, groups and members. */
+interface LeaverView {
+  readonly users: ReadonlyMap<string, LiveUser>;
+  /** Groups holding each name, as member or maintainer. */
+  readonly groups: ReadonlyMap<string, readonly string[]>;
+  readonly elsewhere: ReadonlyMap<string, string>;
+}
+
+function viewOf(live: LiveState, names: ReadonlySet<string>, fold: (s: string) => string): LeaverView {
+  const users = new Map<string, LiveUser>();
+  for (const user of live.users) {
+    const name = fold(user.account);
+    // Of accounts whose names fold alike, one that still grants access is the one reported.
+    if (names.has(name) && users.get(name)?.enabled !== true) users.set(name, user);
+  }
+  const groups = new Map<string, string[]>();
+  for (const group of live.groups) {
+    const holders = new Set<string>();
+    for (const member of [...group.members, ...(group.maintainers ?? [])]) {
+      const name = fold(member);
+      if (names.has(name)) holders.add(name);
+    }
+    for (const name of holders) {
+      const list = groups.get(name);
+      if (list) list.push(group.name);
+      else groups.set(name, [group.name]);
+    }
+  }
+  const elsewhere = new Map<string, string>();
+  for (const entry of live.elsewhere ?? []) {
+    const name = fold(entry.account);
+    if (names.has(name) && !elsewhere.has(name)) elsewhere.set(name, entry.where);
+  }
+  return { users, groups, elsewhere };
+}
+
+/**
+ * What `live` (read after the run) holds of each leaver's access. `revoked`: this run's applied
+ * revocations, `outside`: groups outside the scope read holding them, both by `${provider}\n${account}`.
+ */
+export function checkLeavers(
+  live: LiveState,
+  leavers: readonly LeaverAccount[],
+  caps: Capabilities,
+  revoked: ReadonlyMap<string, Revoked> = new Map(),
+  outside: ReadonlyMap<string, readonly string[]> = new Map(),
+): OffboardCheck[] {
+  const fold = caps.caseInsensitiveNames === true ? (s: string) => s.toLowerCase() : (s: string) => s;
+  const view = viewOf(live, new Set(leavers.map((l) => fold(l.account))), fold);
+  return leavers.map((leaver) => {
+    const key = `${leaver.provider}\n${leaver.account}`;
+    const name = fold(leaver.account);
+    const user = view.users.get(name);
+    const groups = [...(view.groups.get(name) ?? [])].sort();
+    const groupsOutside = outside.get(key) ?? [];
+    const accountState = stateOf(user);
+    const sessions = sessionsOf(user, caps, revoked.get(key));
+    const elsewhere = user === undefined ? view.elsewhere.get(name) : undefined;
+    const clean =
+      (accountState === "absent" || accountState === "disabled") &&
+      groups.length === 0 &&
+      groupsOutside.length === 0 &&
+      sessions.outcome !== "left" &&
+      elsewhere === undefined;
+    return {
+      ...leaver,
+      clean,
+      accountState,
+      groups,
+      ...(groupsOutside.length === 0 ? {} : { groupsOutside }),
+      sessions,
+      ...(elsewhere === undefined ? {} : { elsewhere }),
+    };
+  });
+}
+
+/** checkLeavers for one leaver. */
 export function checkLeaver(
   live: LiveState,
   leaver: LeaverAccount,
@@ -92,32 +168,16 @@ export function checkLeaver(
   revoked?: Revoked,
   groupsOutside: readonly string[] = [],
 ): OffboardCheck {
-  const fold = caps.caseInsensitiveNames === true ? (s: string) => s.toLowerCase() : (s: string) => s;
-  const name = fold(leaver.account);
-  const user = live.users.find((u) => fold(u.account) === name);
-  const groups = live.groups
-    .filter((g) => g.members.some((m) => fold(m) === name) || g.maintainers?.some((m) => fold(m) === name))
-    .map((g) => g.name)
-    .sort();
-  const accountState = stateOf(user);
-  const sessions = sessionsOf(user, caps, revoked);
-  const elsewhere =
-    user === undefined ? live.elsewhere?.find((e) => fold(e.account) === name)?.where : undefined;
-  const clean =
-    (accountState === "absent" || accountState === "disabled") &&
-    groups.length === 0 &&
-    groupsOutside.length === 0 &&
-    sessions.outcome !== "left" &&
-    elsewhere === undefined;
-  return {
-    ...leaver,
-    clean,
-    accountState,
-    groups,
-    ...(groupsOutside.length === 0 ? {} : { groupsOutside }),
-    sessions,
-    ...(elsewhere === undefined ? {} : { elsewhere }),
-  };
+  const key = `${leaver.provider}\n${leaver.account}`;
+  const [check] = checkLeavers(
+    live,
+    [leaver],
+    caps,
+    new Map(revoked === undefined ? [] : [[key, revoked]]),
+    new Map([[key, groupsOutside]]),
+  );
+  if (check === undefined) throw new Error("checkLeavers returned no check");
+  return check;
 }
 
 /**
@@ -180,15 +240,8 @@ export async function verifyOffboarding(
         const message = error instanceof Error ? error.message : String(error);
         return mine.map((l) => ({ ...l, clean: false, error: `reading ${name} back failed: ${message}` }));
       }
-      return mine.map((l) =>
-        checkLeaver(
-          live,
-          l,
-          provider.capabilities,
-          revoked.get(`${l.provider}\n${l.account}`),
-          outside.get(l.account),
-        ),
-      );
+      const outsideByKey = new Map([...outside].map(([account, groups]) => [`${name}\n${account}`, groups]));
+      return checkLeavers(live, mine, provider.capabilities, revoked, outsideByKey);
     }),
   );
   return checked.flat();
