@@ -1,6 +1,7 @@
 import type { Change, Plan, UserChange } from "../plan/types.ts";
 import type { User } from "../model/access.ts";
 import { leavingOf } from "../desired/desired-state.ts";
+import { accountOf } from "../plan/addresses.ts";
 import type { LiveState, LiveUser } from "../model/state.ts";
 import type { Capabilities, Provider } from "../providers/types.ts";
 import type { ChangeResult } from "./apply-plan.ts";
@@ -35,13 +36,6 @@ export interface OffboardCheck extends LeaverAccount {
   readonly elsewhere?: string;
   /** The system could not be read back: nothing was checked. */
   readonly error?: string;
-}
-
-/** The account a leaver's change is about (a user member's account for a membership). */
-function accountOf(change: Change): string | undefined {
-  if (change.kind === "user") return change.account;
-  if (change.kind === "membership" && change.memberKind === "user") return change.member;
-  return undefined;
 }
 
 /** Every leaver's account the changes touch (reason user-terminated), once each, in change order. */
@@ -245,6 +239,16 @@ export async function verifyOffboarding(
     }),
   );
   return checked.flat();
+}
+
+/** Whose account a check is about: "app: xavier", with the person's id when it differs. */
+export function checkedAccount(check: OffboardCheck): string {
+  return `${check.provider}: ${check.account}${check.userId === undefined || check.userId === check.account ? "" : ` (${check.userId})`}`;
+}
+
+/** A check's verdict and whose account it is: "clean app: xavier", or "ACCESS LEFT app: xavier". */
+export function checkHeading(check: OffboardCheck): string {
+  return `${check.clean ? "clean" : "ACCESS LEFT"} ${checkedAccount(check)}`;
 }
 
 /** One line on what a check found, e.g. "disabled, in no group, sessions: none open". */

@@ -5,7 +5,7 @@
  */
 import type { Change } from "../plan/types.ts";
 import { accountOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
-import type { JournalEntry } from "./journal-entry.ts";
+import type { JournalEntry, OffboardVerifiedData } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
 
 export interface RecordedChange {
@@ -23,6 +23,13 @@ export interface RecordedChange {
   readonly commit?: string;
   readonly actor?: string;
 }
+
+/** An offboarding check the journal records (apply/offboard-verify.ts), with its `seq` and the run's. */
+export type RecordedCheck = OffboardVerifiedData & {
+  readonly seq: number;
+  readonly commit?: string;
+  readonly actor?: string;
+};
 
 export interface ChangesQuery {
   /** From this instant (inclusive). */
@@ -50,15 +57,41 @@ function concerns(change: Change, query: ChangesQuery): boolean {
   return true;
 }
 
-/** The changes of `journalPath` that `query` asks for, in journal order, and how many entries were read. */
+/** An entry without its chain links (`prevHash`, `hash`): what it says, with its `seq`. */
+function withoutLinks<T extends { readonly prevHash: string; readonly hash: string }>(
+  entry: T,
+): Omit<T, "prevHash" | "hash"> {
+  return Object.fromEntries(
+    Object.entries(entry).filter(([key]) => key !== "prevHash" && key !== "hash"),
+  ) as Omit<T, "prevHash" | "hash">;
+}
+
+/** Whether an offboarding check is about the person, group and system `query` asks about. */
+function checkConcerns(check: OffboardVerifiedData, query: ChangesQuery): boolean {
+  if (query.user !== undefined && check.userId !== query.user && check.account !== query.user) return false;
+  if (query.group !== undefined && !(check.groups ?? []).includes(query.group)) return false;
+  return query.provider === undefined || check.provider === query.provider;
+}
+
+/**
+ * The changes of `journalPath` that `query` asks for, in journal order, the offboarding checks among them
+ * (with `group`, only those that found the person still in it), and how many entries were read.
+ */
 export async function changesBetween(
   journalPath: string,
   query: ChangesQuery,
-): Promise<{ readonly entries: number; readonly changes: readonly RecordedChange[] }> {
+): Promise<{
+  readonly entries: number;
+  readonly changes: readonly RecordedChange[];
+  readonly offboarding: readonly RecordedCheck[];
+}> {
   const since = query.since?.toISOString();
   const until = query.until?.toISOString();
   const runs = new Map<number, { readonly commit?: string; readonly actor: string }>();
   const changes: RecordedChange[] = [];
+  const offboarding: RecordedCheck[] = [];
+  const isInWindow = (at: string): boolean =>
+    (since === undefined || at >= since) && (until === undefined || at <= until);
   const take = (entry: JournalEntry): void => {
     if (entry.type === "apply-start") {
       runs.set(entry.seq, {
@@ -67,8 +100,18 @@ export async function changesBetween(
       });
       return;
     }
+    if (entry.type === "offboard-verified") {
+      if (!isInWindow(entry.at) || !checkConcerns(entry, query)) return;
+      const run = runs.get(entry.runSeq);
+      offboarding.push({
+        ...withoutLinks(entry),
+        ...(run?.commit === undefined ? {} : { commit: run.commit }),
+        ...(run === undefined ? {} : { actor: run.actor }),
+      });
+      return;
+    }
     if (entry.type !== "change") return;
-    if ((since !== undefined && entry.at < since) || (until !== undefined && entry.at > until)) return;
+    if (!isInWindow(entry.at)) return;
     if (query.provider !== undefined && entry.provider !== query.provider) return;
     if (!concerns(entry.change, query)) return;
     const run = runs.get(entry.runSeq);
@@ -86,5 +129,5 @@ export async function changesBetween(
     });
   };
   const entries = await eachEntry(journalPath, take);
-  return { entries, changes };
+  return { entries, changes, offboarding };
 }

@@ -130,6 +130,20 @@ describe("offboarding verified after apply (local)", () => {
     expect(verify.code).toBe(0);
     const changes = await runCliIn(tree.cwd, ["journal", "changes", "--format", "json"]);
     expect(changes.code).toBe(0);
+    const answer = JSON.parse(changes.stdout) as { offboarding: Record<string, unknown>[] };
+    expect(answer.offboarding).toEqual([
+      expect.objectContaining({ account: "xavier", clean: true, seq: line?.["seq"] }) as unknown,
+    ]);
+    expect(answer.offboarding[0]).not.toHaveProperty("hash");
+    // In the text, in journal order, for the person (by id or account) and their system only.
+    const text = await runCliIn(tree.cwd, ["journal", "changes", "--user", "xavier"]);
+    const lines = text.stdout.split("\n");
+    expect(lines.at(-3)).toMatch(
+      /^\S+ {2}offboarding check: clean app: xavier: account disabled, in no group, sessions: revoked 2 session\(s\) and 1 token\(s\); leaver: status: terminated, endDate 2026-05-29 {2}\(journal #\d+, run #\d+/,
+    );
+    expect(lines.at(-2)).toMatch(/ change\(s\) and 1 offboarding check\(s\) from the start to the end/);
+    const other = await runCliIn(tree.cwd, ["journal", "changes", "--user", "ann", "--format", "json"]);
+    expect((JSON.parse(other.stdout) as { offboarding: unknown[] }).offboarding).toEqual([]);
     const access = await runCliIn(tree.cwd, ["journal", "access", "ops", "--at", "2026-06-01T12:00:00Z"]);
     expect(access.code).toBe(0);
     expect(access.stdout).not.toContain("xavier");

@@ -184,7 +184,7 @@ describe("journal changes", () => {
     expect(march10.stdout).toMatch(/- remove bob from ops/);
     expect(march10.stdout).not.toMatch(/create user/);
     expect(march10.stdout).toMatch(
-      /^2 change\(s\) from 2026-03-10T00:00:00.000Z to 2026-03-10T23:59:59.999Z, of \d+ journal entries/m,
+      /^2 change\(s\) and 1 offboarding check\(s\) from 2026-03-10T00:00:00.000Z to 2026-03-10T23:59:59.999Z, of \d+ journal entries/m,
     );
 
     // Everything that happened to bob, from joining to leaving.

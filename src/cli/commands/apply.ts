@@ -14,7 +14,13 @@ import {
   type SavedPlanConsent,
 } from "../../engine/saved-plan.ts";
 import { runApply, type LeaverEvents } from "../../engine/run-apply.ts";
-import { describeCheck, leaverEvents, type OffboardCheck } from "../../apply/offboard-verify.ts";
+import {
+  checkedAccount,
+  checkHeading,
+  describeCheck,
+  leaverEvents,
+  type OffboardCheck,
+} from "../../apply/offboard-verify.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { accessCommitsSince, describeActor } from "../../audit/git.ts";
 import { resolveRepoContext, type RepoContext } from "../../pr/actions-context.ts";
@@ -169,18 +175,13 @@ function reportOffboarding(checks: readonly OffboardCheck[], io: CliIo): boolean
     `Offboarding verified: ${String(checks.length)} leaver account(s) read back, ${String(checks.length - left.length)} with no access left` +
       (left.length === 0 ? ".\n" : `, ${String(left.length)} NOT clean.\n`),
   );
-  for (const check of checks)
-    io.stdout(`  ${check.clean ? "clean" : "ACCESS LEFT"} ${whose(check)}: ${describeCheck(check)}\n`);
+  for (const check of checks) io.stdout(`  ${checkHeading(check)}: ${describeCheck(check)}\n`);
   for (const check of left)
     io.stderr(
-      `error: offboarding is not complete for ${whose(check)}: ${describeCheck(check)}. ` +
+      `error: offboarding is not complete for ${checkedAccount(check)}: ${describeCheck(check)}. ` +
         `Nothing was removed by the check; the next plan shows what is left\n`,
     );
   return left.length === 0;
-}
-
-function whose(check: OffboardCheck): string {
-  return `${check.provider}: ${check.account}${check.userId === undefined || check.userId === check.account ? "" : ` (${check.userId})`}`;
 }
 
 /** How long an apply waits for another one on this machine to finish. */

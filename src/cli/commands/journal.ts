@@ -16,6 +16,7 @@ import { accessAt, type HeldMembership } from "../../audit/access-at.ts";
 import { formatLocation } from "../../model/source.ts";
 import { describeChange, describeWhy, REASON_TEXT, symbolOf } from "../../render/describe.ts";
 import { changesBetween } from "../../audit/changes-between.ts";
+import { checkHeading, describeCheck } from "../../apply/offboard-verify.ts";
 import type { CliIo } from "../io.ts";
 
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl]
@@ -242,19 +243,35 @@ async function runChanges(args: Parsed, io: CliIo, file: string): Promise<number
     );
     return intact ? ExitCode.ok : ExitCode.error;
   }
-  const lines = result.changes.map((r) => {
-    const run = `journal #${String(r.seq)}, run #${String(r.runSeq)}${runText(r)}`;
-    const outcome =
-      r.outcome === "applied"
-        ? ""
-        : ` ${r.outcome.toUpperCase()}${r.error === undefined ? "" : `: ${r.error}`}`;
-    return inlineText(
-      `${r.at}  ${r.provider}  ${symbolOf(r.change)} ${describeChange(r.change)}  (${describeWhy(r.change)}; ${run})${outcome}`,
-    );
-  });
+  // Changes and offboarding checks in journal order.
+  const shownLines: { seq: number; text: string }[] = [
+    ...result.changes.map((r) => {
+      const run = `journal #${String(r.seq)}, run #${String(r.runSeq)}${runText(r)}`;
+      const outcome =
+        r.outcome === "applied"
+          ? ""
+          : ` ${r.outcome.toUpperCase()}${r.error === undefined ? "" : `: ${r.error}`}`;
+      return {
+        seq: r.seq,
+        text: `${r.at}  ${r.provider}  ${symbolOf(r.change)} ${describeChange(r.change)}  (${describeWhy(r.change)}; ${run})${outcome}`,
+      };
+    }),
+    ...result.offboarding.map((c) => ({
+      seq: c.seq,
+      text:
+        `${c.at}  offboarding check: ${checkHeading(c)}: ${describeCheck(c)}` +
+        (c.leaving === undefined
+          ? ""
+          : `; leaver: ${c.leaving}${c.lateBy === undefined ? "" : ` (${c.lateBy})`}`) +
+        `  (journal #${String(c.seq)}, run #${String(c.runSeq)}${runText(c)}, triggered ${c.triggeredAt})`,
+    })),
+  ].sort((a, b) => a.seq - b.seq);
+  const lines = shownLines.map((l) => inlineText(l.text));
   const window = `${since === undefined ? "the start" : since.toISOString()} to ${until === undefined ? "the end" : until.toISOString()}`;
+  const checks =
+    result.offboarding.length === 0 ? "" : ` and ${String(result.offboarding.length)} offboarding check(s)`;
   lines.push(
-    `${String(result.changes.length)} change(s) from ${window}, of ${String(result.entries)} journal entries in ${shown}.`,
+    `${String(result.changes.length)} change(s)${checks} from ${window}, of ${String(result.entries)} journal entries in ${shown}.`,
   );
   io.stdout(lines.join("\n") + "\n");
   return intact ? ExitCode.ok : ExitCode.error;
