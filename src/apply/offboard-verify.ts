@@ -5,7 +5,7 @@ import { accountOf } from "../plan/addresses.ts";
 import type { LiveState, LiveUser } from "../model/state.ts";
 import type { Capabilities, Provider } from "../providers/types.ts";
 import type { ChangeResult } from "./apply-plan.ts";
-import type { AccountState, SessionsCheck } from "../audit/journal-entry.ts";
+import type { AccountState, OffboardFindings, SessionsCheck } from "../audit/journal-entry.ts";
 
 export type { AccountState, SessionsCheck };
 
@@ -23,20 +23,7 @@ export interface LeaverAccount {
 }
 
 /** What the read-back found of one leaver's access in one system. */
-export interface OffboardCheck extends LeaverAccount {
-  /** No access left: the account is disabled or gone, in no group read, with no open session. */
-  readonly clean: boolean;
-  readonly accountState?: AccountState;
-  /** Groups the read found the account still in (directly, or as maintainer). */
-  readonly groups?: readonly string[];
-  /** Groups outside the scope read that still hold the account (where the system can tell: LDAP). */
-  readonly groupsOutside?: readonly string[];
-  readonly sessions?: SessionsCheck;
-  /** An account of that name outside the scope gatehouse reads (an LDAP DN): not checked, not clean. */
-  readonly elsewhere?: string;
-  /** The system could not be read back: nothing was checked. */
-  readonly error?: string;
-}
+export interface OffboardCheck extends LeaverAccount, OffboardFindings {}
 
 /** Every leaver's account the changes touch (reason user-terminated), once each, in change order. */
 export function leaverAccountsOf(changes: readonly Change[]): LeaverAccount[] {

@@ -107,7 +107,23 @@ export type SessionsCheck =
  * The offboarding check of one leaver's account in one system, after the run's changes: what reading
  * the system back found left of their access (see apply/offboard-verify.ts). Written before apply-end.
  */
-export interface OffboardVerifiedData {
+/** What reading a leaver's account back found (apply/offboard-verify.ts). */
+export interface OffboardFindings {
+  /** No access left: the account is disabled or gone, in no group read, with no open session. */
+  readonly clean: boolean;
+  readonly accountState?: AccountState;
+  /** Groups the read found the account still in (directly, or as maintainer). */
+  readonly groups?: readonly string[];
+  /** Groups outside the scope gatehouse reads that still hold the account (where the system can tell: LDAP DNs). */
+  readonly groupsOutside?: readonly string[];
+  readonly sessions?: SessionsCheck;
+  /** An account of that name outside the scope gatehouse reads (an LDAP DN): not checked, not clean. */
+  readonly elsewhere?: string;
+  /** The system could not be read back: nothing was checked. */
+  readonly error?: string;
+}
+
+export interface OffboardVerifiedData extends OffboardFindings {
   readonly type: "offboard-verified";
   /** ISO 8601 instant the system was read back. */
   readonly at: string;
@@ -121,18 +137,6 @@ export interface OffboardVerifiedData {
   readonly leaving?: string;
   /** Offboarded more than a day after their end date: by how long. */
   readonly lateBy?: string;
-  /** No access left: account disabled or gone, in no group read, no open session. */
-  readonly clean: boolean;
-  readonly accountState?: AccountState;
-  /** Groups the read-back still found the account in. */
-  readonly groups?: readonly string[];
-  /** Groups outside the scope gatehouse reads that still hold the account (LDAP: their DNs). */
-  readonly groupsOutside?: readonly string[];
-  readonly sessions?: SessionsCheck;
-  /** An account of that name outside the scope gatehouse reads, and where. */
-  readonly elsewhere?: string;
-  /** The system could not be read back: nothing was checked. */
-  readonly error?: string;
 }
 
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { appendJournalEntries, type NewJournalEntry } from "../../src/audit/journal.ts";
 import { accessAt } from "../../src/audit/access-at.ts";
+import type { Change } from "../../src/plan/types.ts";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -93,9 +94,8 @@ it("knows a group the journal names only as nested in another", async () => {
   ).toBe(false);
 });
 
-/** An applied rename in place of account `from` to `to` (ada's). */
-function renameAccount(at: string, runSeq: number, from: string, to: string): NewJournalEntry {
-  const id = `directory:user/${from}`;
+/** An applied change (in the directory provider) whose address is `id`. */
+function applied(at: string, runSeq: number, id: string, change: Record<string, unknown>): NewJournalEntry {
   return {
     type: "change",
     at,
@@ -103,43 +103,29 @@ function renameAccount(at: string, runSeq: number, from: string, to: string): Ne
     provider: "directory",
     changeId: id,
     outcome: "applied",
-    change: {
-      id,
-      provider: "directory",
-      reason: "added-in-config",
-      risk: "neutral",
-      kind: "user",
-      action: "update",
-      account: from,
-      userId: "ada",
-      fields: [{ field: "account", before: from, after: to }],
-      after: {},
-    },
+    change: { id, provider: "directory", reason: "added-in-config", risk: "neutral", ...change } as Change,
   };
 }
 
+/** An applied rename in place of account `from` to `to` (ada's). */
+const renameAccount = (at: string, runSeq: number, from: string, to: string): NewJournalEntry =>
+  applied(at, runSeq, `directory:user/${from}`, {
+    kind: "user",
+    action: "update",
+    account: from,
+    userId: "ada",
+    fields: [{ field: "account", before: from, after: to }],
+    after: {},
+  });
+
 /** An applied rename of group `from` to `to`. */
-function renameGroup(at: string, runSeq: number, from: string, to: string): NewJournalEntry {
-  const id = `directory:group/${from}`;
-  return {
-    type: "change",
-    at,
-    runSeq,
-    provider: "directory",
-    changeId: id,
-    outcome: "applied",
-    change: {
-      id,
-      provider: "directory",
-      reason: "added-in-config",
-      risk: "neutral",
-      kind: "group",
-      action: "update",
-      group: from,
-      fields: [{ field: "name", before: from, after: to }],
-    },
-  };
-}
+const renameGroup = (at: string, runSeq: number, from: string, to: string): NewJournalEntry =>
+  applied(at, runSeq, `directory:group/${from}`, {
+    kind: "group",
+    action: "update",
+    group: from,
+    fields: [{ field: "name", before: from, after: to }],
+  });
 
 async function journalOf(entries: NewJournalEntry[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "gatehouse-access-"));
