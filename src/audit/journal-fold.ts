@@ -117,7 +117,10 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   const userRenamedTo = renamedUserTo(c);
   if (c.userId !== undefined) {
     const key = `${entry.provider}\n${c.userId}`;
-    for (const account of [accountOf(c), userRenamedTo]) {
+    // The name a rename gives is the person's only once the rename is made: a failed or skipped one
+    // leaves that name to whoever holds it (the next plan would take it for the person's former account).
+    const renamedAccount = entry.outcome === "applied" ? userRenamedTo : undefined;
+    for (const account of [accountOf(c), renamedAccount]) {
       if (account === undefined) continue;
       const known = fold.accounts.get(key);
       if (known === undefined) fold.accounts.set(key, [account]);
@@ -193,7 +196,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 2: group deletes and renames carry their memberships (a fold made by 1 did not). 3: intents. 4: head.
 // 5: disabled. 6: managed and provisional addresses by group, member names listed once (AddressSet).
 // 7: accounts renamed in place carry their memberships (a fold made by 6 kept them under the old name).
-const FORMAT = "gatehouse journal fold 7";
+// 8: a rename's new name is the person's account only once applied (7 recorded failed ones too).
+const FORMAT = "gatehouse journal fold 8";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 
 function cacheFileOf(cacheDir: string, journal: string): string {
