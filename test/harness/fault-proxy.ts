@@ -17,6 +17,8 @@ export type Fault =
   | { readonly kind: "delay"; readonly ms: number }
   /** Forward, then rewrite the JSON answer (e.g. make a server claim less than it supports). */
   | { readonly kind: "rewrite"; readonly transform: (body: unknown) => unknown }
+  /** Forward, then answer 204 No Content whatever the server said (RFC 7644 allows 204 for PATCH). */
+  | { readonly kind: "no-content" }
   /**
    * Stand in for a server that filters on meta.lastModified: a GET with `filter=meta.lastModified ge "…"`
    * is answered from every page upstream, filtered here. Other requests pass through untouched.
@@ -133,6 +135,10 @@ export async function startFaultProxy(
     if (fault?.kind === "cut-after-forward") {
       req.socket.destroy();
       return "cut" as const;
+    }
+    if (fault?.kind === "no-content" && upstream.status < 300) {
+      res.writeHead(204).end();
+      return 204;
     }
     const out: Record<string, string> = {};
     upstream.headers.forEach((v, k) => {

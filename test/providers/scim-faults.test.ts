@@ -318,6 +318,44 @@ describe("scim connector under faults", { tags: ["slow"] }, () => {
     const live = await provider.read(signal());
     expect(live.groups.find((g) => g.name === "team-big-read")?.members).toHaveLength(120);
   });
+
+  /** ann's account renamed in place to ann.new@example.com, as a plan does when her e-mail changes. */
+  const renameAnn: Change = {
+    ...base,
+    id: "user/ann",
+    kind: "user",
+    action: "update",
+    account: "ann@example.com",
+    userId: "ann",
+    risk: "neutral",
+    fields: [{ field: "account", before: "ann@example.com", after: "ann.new@example.com" }],
+    after: { name: "ann Example", email: "ann@example.com", title: "Engineer" },
+  };
+  const isUserPatch = (method: string, path: string): boolean =>
+    method === "PATCH" && path.includes("/Users/");
+
+  it("believes a rename answered 204 No Content only once a read of the user shows the new name", async () => {
+    expect(await applyAll(provider, [[userCreate("ann")]])).toEqual([]);
+    // The server answers 204 but never saw the PATCH: ann keeps her name.
+    proxy.inject({ fault: { kind: "status", status: 204 }, times: 1, match: isUserPatch });
+    const [refused] = await provider.apply([renameAnn], signal());
+    expect(refused?.status).toBe("failed");
+    expect(refused?.status === "failed" ? refused.error.message : "").toContain(
+      'kept userName "ann@example.com"',
+    );
+    expect((await provider.read(signal())).users.map((u) => u.account)).toEqual(["ann@example.com"]);
+
+    // Renamed, and answered 204: the read confirms it.
+    proxy.inject({ fault: { kind: "no-content" }, times: 1, match: isUserPatch });
+    const before = proxy.seen.length;
+    const [renamed] = await provider.apply([renameAnn], signal());
+    expect(renamed).toMatchObject({ status: "applied" });
+    expect(proxy.seen.slice(before).map((r) => `${r.method} ${String(r.outcome)}`)).toEqual([
+      "PATCH 204",
+      "GET 200",
+    ]);
+    expect((await provider.read(signal())).users.map((u) => u.account)).toEqual(["ann.new@example.com"]);
+  });
 });
 
 describe("scim connector on a server that takes no PATCH", { tags: ["slow"] }, () => {

@@ -190,8 +190,9 @@ async function explainConflict(
 }
 
 /**
- * Checks that a rename took: a server may keep userName as it was and still answer 200. Where the answer
- * had no body (204), the index takes the new name itself, so that later writes of this run find the account.
+ * Checks that a rename took: a server may keep userName as it was and still answer 200, or answer 204 No
+ * Content (RFC 7644 §3.5.2) with nothing to check. Unless the answer shows the new name, the user is read
+ * again; the read also puts it in the index under the name it holds, for later writes of this run.
  */
 async function confirmRename(
   s: ScimSession,
@@ -202,11 +203,7 @@ async function confirmRename(
   signal: AbortSignal,
 ): Promise<void> {
   const isRenamed = (u: ScimUser): boolean => u.userName.toLowerCase() === renamedTo.toLowerCase();
-  if (written === user) {
-    rememberUser(s.index, { ...user, userName: renamedTo });
-    return;
-  }
-  if (isRenamed(written)) return;
+  if (written !== user && isRenamed(written)) return;
   const fresh = await s.client.request("GET", userPath(s, user), { operation }, signal);
   const current = parsed(s, fresh.body, operation);
   if (!isRenamed(current))
