@@ -32,7 +32,11 @@ import { eachLine, entryAtLine, LINE_CHUNK_BYTES, openJournal, tornJournalError 
 export interface JournalFold {
   /** Addresses gatehouse created or updated and has not removed since (see managedAddresses). */
   readonly managed: ReadonlySet<string>;
-  /** Accounts recorded by any change with a user id, by `${provider}\n${userId}`. */
+  /**
+   * Accounts recorded by any change with a user id that was sent (applied or failed: a failed write may
+   * still have taken effect), by `${provider}\n${userId}`. A skipped change was never sent: the account
+   * it names is not the person's for it (a create skipped while the name was another person's account).
+   */
   readonly accounts: ReadonlyMap<string, readonly string[]>;
   /** Entries folded in all. */
   readonly entries: number;
@@ -115,7 +119,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   const c = entry.change;
   if (fold.provisional.delete(c.id) && entry.outcome !== "applied") fold.managed.delete(c.id);
   const userRenamedTo = renamedUserTo(c);
-  if (c.userId !== undefined) {
+  if (c.userId !== undefined && entry.outcome !== "skipped") {
     const key = `${entry.provider}\n${c.userId}`;
     // The name a rename gives is the person's only once the rename is made: a failed or skipped one
     // leaves that name to whoever holds it (the next plan would take it for the person's former account).
@@ -196,7 +200,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 2: group deletes and renames carry their memberships (a fold made by 1 did not). 3: intents. 4: head.
 // 5: disabled. 6: managed and provisional addresses by group, member names listed once (AddressSet).
 // 7: accounts renamed in place carry their memberships (a fold made by 6 kept them under the old name).
-// 8: a rename's new name is the person's account only once applied (7 recorded failed ones too).
+// 8: a rename's new name is the person's account only once applied (7 recorded failed ones too), and a
+// skipped change records no account (7 recorded them).
 const FORMAT = "gatehouse journal fold 8";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 

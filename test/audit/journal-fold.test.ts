@@ -54,6 +54,11 @@ function change(
   };
 }
 
+/** `entry` (a change entry) with the outcome `skipped`: never sent. */
+function skipped(entry: NewJournalEntry): NewJournalEntry {
+  return entry.type === "change" ? { ...entry, outcome: "skipped" } : entry;
+}
+
 /** A run of changes: adds for everyone, a failure, and the removal of an earlier add. */
 function run(n: number, people: readonly string[]): NewJournalEntry[] {
   return [
@@ -279,6 +284,20 @@ describe("the journal fold", () => {
       expect([...fold.disabled]).toEqual(["directory:user/ada-new"]);
       expect([...fold.written.keys()]).toEqual(["directory:user/ada-new"]);
     }
+  });
+
+  it("records no account for a person from a change that was skipped: it was never sent", async () => {
+    const dir = await tempDir();
+    const journal = join(dir, "journal.jsonl");
+    // gus's membership under a name that was still someone else's account: skipped, never sent.
+    await appendJournalEntries(journal, [
+      skipped(change(1, "add", "ops", "gus")),
+      change(1, "add", "web", "ada", "failed"),
+    ]);
+    const fold = await foldJournal(journal);
+    expect(fold.accounts.get("directory\ngus")).toBeUndefined();
+    // A failed write may still have taken effect: its account is recorded.
+    expect(fold.accounts.get("directory\nada")).toEqual(["ada-acct"]);
   });
 
   it("does not trust a cache an older gatehouse wrote, which folded an account's rename as a plain update", async () => {
