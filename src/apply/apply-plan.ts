@@ -1,7 +1,7 @@
 import type { Change, Plan } from "../plan/types.ts";
 import type { ChangeOutcome, Provider, ProviderStats } from "../providers/types.ts";
 import { ProviderError } from "../errors.ts";
-import { createdAccounts, createdBy, dependenciesOf, planBatches } from "./batches.ts";
+import { createdBy, dependenciesOf, planBatches, runAccounts } from "./batches.ts";
 import { runPool } from "./pool.ts";
 import { appendAll } from "../model/lists.ts";
 
@@ -112,7 +112,7 @@ async function applyProvider(
   // What a failed or skipped change would have created → "failed" or "was skipped": its dependants are
   // skipped too (a person's old account is not disabled for a new one that does not exist).
   const failedCreates = new Map<string, string>();
-  const created = createdAccounts(changes);
+  const run = runAccounts(changes);
   let unanswered = 0;
   let gaveUp: string | undefined;
   const { maxMembersPerWrite, applyWholePhase } = provider.capabilities;
@@ -124,7 +124,7 @@ async function applyProvider(
       const results: ChangeResult[] = [];
       const runnable: Change[] = [];
       for (const change of batch) {
-        const blocked = dependenciesOf(change, created).find((d) => failedCreates.has(d));
+        const blocked = dependenciesOf(change, run).find((d) => failedCreates.has(d));
         if (blocked !== undefined || options.signal.aborted || gaveUp !== undefined) {
           // Interrupted or given up, every later change is skipped anyway.
           const skipped = blocked === undefined ? undefined : createdBy(change);

@@ -10,57 +10,81 @@ function managerOf(change: Change): string | undefined {
 }
 
 /**
- * Splits a phase into waves so that a person is written after the manager their entry refers to,
- * when that manager is being created in the same run (directories resolve the manager's DN or id).
+ * The accounts a change waits for among those `made` in this run: the manager its entry refers to
+ * (directories resolve the manager's DN or id), and for a change that makes an account (a create, or a
+ * rename into it), the account renamed away from that name in this run (the name is free only then).
  */
-function splitByManager(batches: Change[][]): Change[][][] {
-  const created = new Map<string, Change>();
+function awaitedAccounts(change: Change, made: ReadonlyMap<string, Change>, run: RunAccounts): string[] {
+  const out: string[] = [];
+  const manager = managerOf(change);
+  if (manager !== undefined && made.has(manager)) out.push(manager);
+  const account = accountMadeBy(change);
+  const freedBy = account === undefined ? undefined : run.vacated.get(account);
+  if (freedBy !== undefined && made.has(freedBy)) out.push(freedBy);
+  return out;
+}
+
+/**
+ * Splits a phase into waves so that a change is written after the accounts it waits for
+ * (awaitedAccounts) are made, when they are made in the same run.
+ */
+function splitByAccounts(batches: Change[][], run: RunAccounts): Change[][][] {
+  const made = new Map<string, Change>();
   for (const batch of batches)
     for (const c of batch) {
       const account = accountMadeBy(c);
-      if (account !== undefined) created.set(account, c);
+      if (account !== undefined) made.set(account, c);
     }
-  if (created.size === 0) return [batches];
-  const depth = new Map<string, number>();
-  const depthOf = (account: string, seen: Set<string>): number => {
-    const known = depth.get(account);
+  if (made.size === 0) return [batches];
+  const depth = new Map<Change, number>();
+  const depthOf = (change: Change, seen: ReadonlySet<Change>): number => {
+    const known = depth.get(change);
     if (known !== undefined) return known;
-    const change = created.get(account);
-    const manager = change ? managerOf(change) : undefined;
-    // A manager cycle cannot be ordered: those entries go in the same wave.
-    const d =
-      manager !== undefined && created.has(manager) && !seen.has(manager)
-        ? 1 + depthOf(manager, new Set(seen).add(account))
-        : 0;
-    depth.set(account, d);
+    let d = 0;
+    for (const account of awaitedAccounts(change, made, run)) {
+      const before = made.get(account);
+      // A cycle cannot be ordered: those changes go in the same wave.
+      if (before !== undefined && !seen.has(before))
+        d = Math.max(d, 1 + depthOf(before, new Set(seen).add(before)));
+    }
+    depth.set(change, d);
     return d;
   };
   const waves: Change[][][] = [];
   for (const batch of batches) {
     const first = batch[0];
-    const manager = first ? managerOf(first) : undefined;
-    const wave =
-      manager !== undefined && created.has(manager)
-        ? 1 +
-          depthOf(manager, new Set([first?.kind === "user" ? (renamedUserTo(first) ?? first.account) : ""]))
-        : 0;
+    const wave = first === undefined ? 0 : depthOf(first, new Set([first]));
     (waves[wave] ??= []).push(batch);
   }
   return waves.filter((w) => w.length > 0);
 }
 
-/**
- * The account created (or renamed into) in these changes for each person (by user id): where someone's
- * account changes (a new e-mail under `accountName: email`), the changes to their old one wait for it
- * (successorOf).
- */
-export function createdAccounts(changes: readonly Change[]): ReadonlyMap<string, string> {
-  const out = new Map<string, string>();
+/** What a run's changes do to account names, for the changes that wait on them (runAccounts). */
+export interface RunAccounts {
+  /**
+   * The account created (or renamed into) for each person (by user id): where someone's account changes
+   * (a new e-mail under `accountName: email`), the changes to their old one wait for it (successorOf).
+   */
+  readonly byPerson: ReadonlyMap<string, string>;
+  /**
+   * Names accounts are renamed away from → their new names: a create of such a name, or a rename into
+   * it (an e-mail address passed on to someone else), waits for that rename.
+   */
+  readonly vacated: ReadonlyMap<string, string>;
+}
+
+const NO_ACCOUNTS: RunAccounts = { byPerson: new Map(), vacated: new Map() };
+
+export function runAccounts(changes: readonly Change[]): RunAccounts {
+  const byPerson = new Map<string, string>();
+  const vacated = new Map<string, string>();
   for (const c of changes) {
     const account = accountMadeBy(c);
-    if (account !== undefined && c.userId !== undefined) out.set(c.userId, account);
+    if (account !== undefined && c.userId !== undefined) byPerson.set(c.userId, account);
+    const renamedTo = renamedUserTo(c);
+    if (renamedTo !== undefined && c.kind === "user") vacated.set(c.account, renamedTo);
   }
-  return out;
+  return { byPerson, vacated };
 }
 
 /**
@@ -90,10 +114,11 @@ export function planBatches(
   maxMembersPerWrite: number,
   isWholePhase = false,
 ): Change[][][] {
-  const created = createdAccounts(changes);
+  const run = runAccounts(changes);
   const phases = new Map<number, Change[]>();
   for (const c of changes) {
-    const phase = c.kind === "user" && successorOf(c, created) !== undefined ? AFTER_SUCCESSOR : phaseOf(c);
+    const phase =
+      c.kind === "user" && successorOf(c, run.byPerson) !== undefined ? AFTER_SUCCESSOR : phaseOf(c);
     const list = phases.get(phase);
     if (list) list.push(c);
     else phases.set(phase, [c]);
@@ -118,17 +143,24 @@ export function planBatches(
       }
       return batches;
     })
-    .flatMap(splitByManager)
+    .flatMap((batches) => splitByAccounts(batches, run))
     .map((wave) => (isWholePhase ? [wave.flat()] : wave));
 }
 
-/** Names a change depends on: a membership needs its group (and user) to exist; a person, their manager. */
-export function dependenciesOf(change: Change, created: ReadonlyMap<string, string> = new Map()): string[] {
-  const successor = successorOf(change, created);
+/**
+ * Names a change depends on: a membership needs its group (and user) to exist; a person, their manager;
+ * an account made under a name another account is renamed away from in this run, that rename.
+ */
+export function dependenciesOf(change: Change, run: RunAccounts = NO_ACCOUNTS): string[] {
+  const successor = successorOf(change, run.byPerson);
   const after = successor === undefined ? [] : [`user/${successor}`];
   if (after.length > 0 && change.kind === "user") return after;
+  const made = accountMadeBy(change);
+  const freedBy = made === undefined ? undefined : run.vacated.get(made);
+  const freed = freedBy === undefined ? [] : [`user/${freedBy}`];
   const manager = managerOf(change);
-  if (manager !== undefined) return [`user/${manager}`];
+  if (manager !== undefined) return [...freed, `user/${manager}`];
+  if (change.kind === "user") return freed;
   // A group replaced by a new one (no rename in place) goes only once its successor was created.
   if (change.kind === "group" && change.action === "delete" && change.replacedBy !== undefined)
     return [`group/${change.replacedBy}`];

@@ -2,6 +2,7 @@ import type { AccessModel, Group, ProviderConfig, User } from "../model/access.t
 import type { SourceLocation } from "../model/source.ts";
 import { detailedEntries } from "../model/member-entry.ts";
 import type {
+  AccountOfAnother,
   DesiredGroup,
   DesiredMember,
   DesiredMembers,
@@ -541,44 +542,45 @@ export function computeDesiredState(
       withoutAccess.set(account, user.id);
       return;
     }
-    users.set(account, {
-      userId: user.id,
-      account,
-      status: stands === "terminated" ? "terminated" : user.status,
-      ...(stands === "terminated" ? leavingOf(user, now) : {}),
-      enabled: isEnabled(user, model, stands),
-      attributes: attributesOf(user, model, provider),
-      source: user.source,
-    });
+    users.set(account, desiredUserOf(user, account, stands));
   });
   // Accounts the journal saw gatehouse manage as someone's, which nobody in the files holds now.
   const formerOf = (user: User): string[] =>
     (options.journalAccounts?.get(`${provider.name}\n${user.id}`) ?? []).filter(
       (former) => !users.has(former) && !withoutAccess.has(former) && !people.positionOf.has(former),
     );
+  // Accounts the files give to someone while the journal saw them as another's: several others, and
+  // whose the account is now the journal cannot say (it is renamed for none of them, as formerAccounts).
+  const othersOfSeveral = new Set<string>();
+  const accountsOfOthers = othersAccounts(
+    people,
+    users,
+    provider.name,
+    options.journalAccounts,
+    (user, p, account) => desiredUserOf(user, account, people.lifecycle[p] ?? "active"),
+    othersOfSeveral,
+  );
   // A leaver keeps no account anywhere: also under an account the files no longer name for them (an HR
   // export that dropped the mapping or the e-mail), when the journal saw gatehouse manage it as theirs.
   for (const [p, user] of people.index.users.entries()) {
     if (people.lifecycle[p] !== "terminated") continue;
-    for (const former of formerOf(user)) {
-      users.set(former, {
-        userId: user.id,
-        account: former,
-        status: "terminated",
-        ...leavingOf(user, now),
-        enabled: false,
-        attributes: attributesOf(user, model, provider),
-        source: user.source,
-      });
-    }
+    for (const former of formerOf(user)) users.set(former, desiredUserOf(user, former, "terminated"));
   }
-  // Someone still here under another account: the accounts the journal saw as theirs before.
+  // Someone still here under another account: the accounts the journal saw as theirs before, also one
+  // the files give to someone else now (it is still theirs until it is renamed away).
   const formerAccounts = new Map<string, string>();
-  const ofSeveral = new Set<string>();
+  const ofSeveral = new Set<string>(othersOfSeveral);
+  const passedOn = new Map<string, string[]>(); // user id → their accounts the files give to others
+  for (const [account, { owner }] of accountsOfOthers) {
+    const list = passedOn.get(owner.userId);
+    if (list) list.push(account);
+    else passedOn.set(owner.userId, [account]);
+  }
+  const formerOrPassedOn = (user: User): string[] => [...formerOf(user), ...(passedOn.get(user.id) ?? [])];
   if (options.journalAccounts !== undefined && options.journalAccounts.size > 0)
     for (const [p, user] of people.index.users.entries())
       if (people.lifecycle[p] !== "terminated" && people.account[p] !== undefined)
-        for (const former of formerOf(user)) {
+        for (const former of accountsOfOthers.size === 0 ? formerOf(user) : formerOrPassedOn(user)) {
           const known = formerAccounts.get(former);
           if (known !== undefined && known !== user.id) ofSeveral.add(former);
           formerAccounts.set(former, user.id);
@@ -590,5 +592,56 @@ export function computeDesiredState(
     ...(withoutAccess.size > 0 ? { withoutAccess } : {}),
     ...(formerAccounts.size > 0 ? { formerAccounts } : {}),
     ...(ofSeveral.size > 0 ? { formerAccountsOfSeveral: ofSeveral } : {}),
+    ...(accountsOfOthers.size > 0 ? { accountsOfOthers } : {}),
   };
+
+  function desiredUserOf(user: User, account: string, stands: Lifecycle): DesiredUser {
+    return {
+      userId: user.id,
+      account,
+      status: stands === "terminated" ? "terminated" : user.status,
+      ...(stands === "terminated" ? leavingOf(user, now) : {}),
+      enabled: isEnabled(user, model, stands),
+      attributes: attributesOf(user, model, provider),
+      source: user.source,
+    };
+  }
+}
+
+/**
+ * DesiredState.accountsOfOthers: each account the files give to someone (in `users`) that the journal
+ * saw gatehouse manage for another person in the files, and never for them. `entryOf` gives that other
+ * person's entry for the account; one the journal saw as several others' is added to `ofSeveral` (the
+ * first of them is kept). One pass over the journal's accounts of this provider.
+ */
+function othersAccounts(
+  people: ProviderPeople,
+  users: ReadonlyMap<string, DesiredUser>,
+  provider: string,
+  journalAccounts: ReadonlyMap<string, readonly string[]> | undefined,
+  entryOf: (user: User, position: number, account: string) => DesiredUser,
+  ofSeveral: Set<string>,
+): Map<string, AccountOfAnother> {
+  const out = new Map<string, AccountOfAnother>();
+  if (journalAccounts === undefined || journalAccounts.size === 0) return out;
+  const prefix = `${provider}\n`;
+  for (const [key, accounts] of journalAccounts) {
+    if (!key.startsWith(prefix)) continue;
+    const p = people.index.position.get(key.slice(prefix.length));
+    const user = p === undefined ? undefined : people.index.users[p];
+    const ownerAccount = p === undefined ? undefined : people.account[p];
+    if (p === undefined || user === undefined) continue;
+    for (const account of accounts) {
+      const holder = users.get(account);
+      if (holder === undefined || holder.userId === user.id || account === ownerAccount) continue;
+      if (journalAccounts.get(`${prefix}${holder.userId}`)?.includes(account) === true) continue;
+      if (out.has(account)) ofSeveral.add(account);
+      else
+        out.set(account, {
+          owner: entryOf(user, p, account),
+          ...(ownerAccount === undefined ? {} : { ownerAccount }),
+        });
+    }
+  }
+  return out;
 }

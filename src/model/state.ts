@@ -223,4 +223,20 @@ export interface DesiredState {
    * them has it renamed to their new name (plan-users.ts planRenames).
    */
   readonly formerAccountsOfSeveral?: ReadonlySet<string>;
+  /**
+   * Accounts the files give to one person that the journal saw gatehouse manage only for another person
+   * still in the files (an e-mail address passed on: ann takes the address bea had, while bea moves to a
+   * new one), by account name. A live account of that name is the other person's: it is never handed to
+   * the person the files now give the name to (plan-users.ts). Such an account counts among the other
+   * person's formerAccounts when they are not a leaver.
+   */
+  readonly accountsOfOthers?: ReadonlyMap<string, AccountOfAnother>;
+}
+
+/** An account name the files give to someone, held before by another person (DesiredState.accountsOfOthers). */
+export interface AccountOfAnother {
+  /** The person the journal saw gatehouse manage the account for, as their entry for it reads (a leaver's, if they are one). */
+  readonly owner: DesiredUser;
+  /** That person's account here in the files now, if they have one. */
+  readonly ownerAccount?: string;
 }

@@ -1,5 +1,5 @@
 import type { ProviderMode } from "../model/access.ts";
-import type { DesiredState, LiveState } from "../model/state.ts";
+import type { AccountOfAnother, DesiredState, LiveState } from "../model/state.ts";
 import type { Change, PlanNote } from "./types.ts";
 
 /** What the planner needs to know of a provider's abilities (a subset of providers' Capabilities). */
@@ -69,6 +69,13 @@ export interface PlanSink {
    * live memberships count under the new name, as the system keeps them through the rename.
    */
   readonly renamedUsers: Map<string, string>;
+  /**
+   * Live accounts the files give to someone other than the person the journal saw gatehouse manage them
+   * for (DesiredState.accountsOfOthers) that this plan does not rename away, found by planUsers: each is
+   * still its owner's. The person the files give the name to gets no account here; the owner's account is
+   * judged as theirs (kept in the groups they hold, out of every group if they are a leaver).
+   */
+  readonly ownersAccounts: Map<string, AccountOfAnother>;
   change(c: Change): void;
   note(kind: PlanNote["kind"], message: string): void;
 }

@@ -41,9 +41,12 @@ function wasApplied(
   // An account renamed in this plan is known to the journal by its former name until the rename is applied.
   const account =
     (memberKind === "user" ? formerNamesOf(sink.renamedUsers).get(member) : undefined) ?? member;
+  // A name whose account this plan renames away (and gives to someone else): what the journal knows
+  // under it is that account's, not the new holder's.
+  const isVacated = memberKind === "user" && sink.renamedUsers.has(member);
   return [group, ...(formerName === undefined ? [] : [formerName])].some(
     (name) =>
-      managed.has(membershipAddress(provider, name, member, memberKind)) ||
+      (!isVacated && managed.has(membershipAddress(provider, name, member, memberKind))) ||
       (account !== member && managed.has(membershipAddress(provider, name, account, memberKind))),
   );
 }
@@ -166,9 +169,32 @@ function planMembers(
     if (person !== undefined && want.members.has(person)) continue;
     planRemoval(sink, want.name, account, "user", want, formerName);
   }
+  if (sink.ownersAccounts.size > 0) planOwnersAccounts(sink, want, have, formerName);
   for (const inner of [...liveInner].sort()) {
     if (want.groupMembers.has(inner)) continue;
     planRemoval(sink, want.name, inner, "group", want, formerName);
+  }
+}
+
+/**
+ * Live members of `have` that the files give to one person while they are still another person's account
+ * (plan-users.ts: PlanSink.ownersAccounts): judged as their owner's, whoever the files give the name
+ * to. One stays where its owner is a member (and not a leaver); otherwise it goes. (Accounts the files
+ * do not make members here are in planMembers' `extra`.)
+ */
+function planOwnersAccounts(
+  sink: PlanSink,
+  want: DesiredGroup,
+  have: LiveGroup,
+  formerName: string | undefined,
+): void {
+  for (const account of [...have.members].sort()) {
+    const passed = sink.ownersAccounts.get(account);
+    if (passed === undefined || !want.members.has(account)) continue;
+    const { owner, ownerAccount } = passed;
+    if (owner.status !== "terminated" && ownerAccount !== undefined && want.members.has(ownerAccount))
+      continue;
+    planRemoval(sink, want.name, account, "user", want, formerName);
   }
 }
 
@@ -234,7 +260,11 @@ function planRemoval(
   const { input } = sink;
   const provider = input.name;
   const id = membershipAddress(provider, group, member, memberKind);
-  const desiredUser = memberKind === "user" ? input.desired.users.get(member) : undefined;
+  // An account still another person's than the one the files give its name to is its owner's.
+  const desiredUser =
+    memberKind === "user"
+      ? (sink.ownersAccounts.get(member)?.owner ?? input.desired.users.get(member))
+      : undefined;
   const expired = memberKind === "user" ? want?.expired.get(member) : undefined;
   const nesting = liveNestingOf(input.live);
   const above = nesting.ancestors(group);

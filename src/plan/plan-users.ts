@@ -1,6 +1,7 @@
 import {
   USER_ATTRIBUTE_KEYS,
   type AccountElsewhere,
+  type AccountOfAnother,
   type DesiredUser,
   type LiveState,
   type LiveUser,
@@ -93,6 +94,35 @@ function accountsByOtherName(live: readonly LiveUser[], matched: Uint8Array): Ma
   return out;
 }
 
+/** Marks (1) or unmarks (0) every live account named `account` as matched. */
+function markMatched(live: readonly LiveUser[], matched: Uint8Array, account: string, value: 0 | 1): void {
+  live.forEach((user, i) => {
+    if (user.account === account) matched[i] = value;
+  });
+}
+
+/**
+ * Unpairs each desired account whose live account of that name the journal saw gatehouse manage for
+ * someone else in the files (DesiredState.accountsOfOthers): that account is its owner's, never the
+ * account of the person the files now give the name to. Returns those live accounts by name.
+ */
+function unpairPassedOn(
+  desired: PlanSink["input"]["desired"],
+  pairs: { wanted: [DesiredUser, LiveUser | undefined][]; matched: Uint8Array },
+  live: readonly LiveUser[],
+): ReadonlyMap<string, LiveUser> {
+  const out = new Map<string, LiveUser>();
+  const others = desired.accountsOfOthers;
+  if (others === undefined || others.size === 0) return out;
+  pairs.wanted.forEach(([want, have], i) => {
+    if (have === undefined || !others.has(want.account)) return;
+    pairs.wanted[i] = [want, undefined];
+    markMatched(live, pairs.matched, want.account, 0);
+    out.set(want.account, have);
+  });
+  return out;
+}
+
 /** LiveState.elsewhere by account name (folded where the system ignores case). */
 interface Elsewhere {
   get(account: string): AccountElsewhere | undefined;
@@ -151,6 +181,7 @@ function planRenames(
   matched: Uint8Array,
   heldFor: ReadonlyMap<string, LiveUser>,
   elsewhere: Elsewhere,
+  passedOn: ReadonlyMap<string, LiveUser>,
 ): ReadonlyMap<string, LiveUser> {
   const out = new Map<string, LiveUser>();
   const { capabilities: caps, desired, live } = sink.input;
@@ -171,9 +202,19 @@ function planRenames(
     else byUser.set(owner, [{ user, index }]);
   });
   if (byUser.size === 0) return out;
-  for (const [want, have] of wanted) {
+  // A name another person's account holds (passedOn) is renamed into only once that account is renamed
+  // away (a rename to a taken name would fail): those come last, when the others' renames are known.
+  const ordered =
+    passedOn.size === 0
+      ? wanted
+      : [
+          ...wanted.filter(([w]) => !passedOn.has(w.account)),
+          ...wanted.filter(([w]) => passedOn.has(w.account)),
+        ];
+  for (const [want, have] of ordered) {
     if (have || !want.enabled || heldFor.has(want.account.toLowerCase())) continue;
     if (elsewhere.get(want.account) !== undefined) continue;
+    if (passedOn.has(want.account) && !sink.renamedUsers.has(want.account)) continue;
     const pick = byUser
       .get(want.userId)
       ?.filter((c) => matched[c.index] !== 1)
@@ -210,14 +251,72 @@ function leaverWhy(want: DesiredUser, more: readonly string[], isLate = true): {
   return why.length === 0 ? {} : { why };
 }
 
+/** The why of an account's create: an invitation, or a name another person's account is renamed away from. */
+function createWhy(
+  sink: PlanSink,
+  want: DesiredUser,
+  passedOn: ReadonlyMap<string, LiveUser>,
+): { why?: string[] } {
+  const { name: provider, capabilities: caps, desired } = sink.input;
+  const why: string[] = [];
+  const owner = passedOn.has(want.account) ? desired.accountsOfOthers?.get(want.account) : undefined;
+  if (owner !== undefined)
+    why.push(
+      `${want.account} was the account of ${owner.owner.userId}, renamed to ${sink.renamedUsers.get(want.account) ?? ""} first: a new account is made for ${want.userId}`,
+    );
+  if (!caps.createUsers) why.push(`invitation to ${provider}: access starts once it is accepted`);
+  return why.length === 0 ? {} : { why };
+}
+
+/** The plan note for an account the files give to `want`'s person that is still another person's. */
+function notePassedOn(sink: PlanSink, want: DesiredUser, passed: AccountOfAnother): void {
+  const { name: provider, capabilities: caps } = sink.input;
+  const { account, userId } = want;
+  const owner = passed.owner.userId;
+  const isLeaver = passed.owner.status === "terminated";
+  sink.note(
+    "unmanaged",
+    `account ${account} in ${provider} is ${owner}'s (the journal saw gatehouse manage it for ${owner}), but the files now give ${account} to ${userId}: ` +
+      `gatehouse does not hand ${owner}'s account to ${userId}, and creates none for ${userId} while the name is taken` +
+      (isLeaver
+        ? `; it is treated as the account of ${owner}, a leaver. `
+        : passed.ownerAccount === undefined
+          ? ` (${owner} has no account in ${provider} in the files now). `
+          : caps.renameUsers === true
+            ? ` (${owner}'s account cannot be renamed to ${passed.ownerAccount} now). `
+            : ` (${provider} cannot rename it to ${owner}'s account ${passed.ownerAccount}). `) +
+      `Once ${account} is renamed or deleted in ${provider}, ${userId}'s account is created; if it is ${userId}'s account now, rename or delete it by hand and let gatehouse create it`,
+  );
+}
+
+/**
+ * After planUsers' loop: an account passed on to someone else whose owner (not a leaver) has an account
+ * in the files that does not exist once this plan is applied (`exists`: the name is taken too, say) is
+ * kept as theirs (as one renamed by hand: only in the groups they hold), never disabled for want of a
+ * successor. Otherwise it is left unmatched: it goes as the owner's former account once their new one
+ * exists, or as an account of someone with none here (mode: authoritative).
+ */
+function keepOwnersAccounts(sink: PlanSink, exists: ReadonlySet<string>, matched: Uint8Array): void {
+  for (const [account, passed] of sink.ownersAccounts) {
+    const { ownerAccount } = passed;
+    if (passed.owner.status === "terminated" || ownerAccount === undefined || exists.has(ownerAccount))
+      continue;
+    sink.byHand.renamed.set(account, ownerAccount);
+    markMatched(sink.input.live.users, matched, account, 1);
+  }
+}
+
 /** Users: create, enable, update attributes, disable leavers, revoke their sessions; unmentioned accounts by mode. */
 export function planUsers(sink: PlanSink): void {
   const { input } = sink;
   const { name: provider, capabilities: caps, desired, live } = input;
   const pairs = pairByAccount([...desired.users.values()], live.users);
+  const passedOn = unpairPassedOn(desired, pairs, live.users);
   const heldFor = accountsByOtherName(live.users, pairs.matched);
   const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
-  const renames = planRenames(sink, pairs.wanted, pairs.matched, heldFor, elsewhere);
+  const renames = planRenames(sink, pairs.wanted, pairs.matched, heldFor, elsewhere, passedOn);
+  // Accounts that exist once this plan is applied (live, created, or renamed into), for ownersAccounts.
+  const exists = new Set<string>();
   for (const [wanted, found] of pairs.wanted) {
     let want = wanted;
     let have = found;
@@ -227,6 +326,20 @@ export function planUsers(sink: PlanSink): void {
     if (former !== undefined) {
       want = { ...want, account: former.account };
       have = former;
+    }
+    // The name is held by another person's account that this plan does not rename away: it stays theirs.
+    const taken = have || sink.renamedUsers.has(want.account) ? undefined : passedOn.get(want.account);
+    const passed = taken === undefined ? undefined : desired.accountsOfOthers?.get(want.account);
+    if (taken !== undefined && passed !== undefined) {
+      sink.ownersAccounts.set(want.account, passed);
+      sink.byHand.notCreated.add(want.account);
+      notePassedOn(sink, want, passed);
+      if (passed.owner.status !== "terminated") continue; // judged after the loop (keepOwnersAccounts)
+      // A leaver's account: what a leaver is due applies to it, as to any account of theirs.
+      sink.terminated.add(want.account);
+      markMatched(live.users, pairs.matched, want.account, 1);
+      want = passed.owner;
+      have = taken;
     }
     const holder = have ? undefined : heldFor.get(want.account.toLowerCase());
     if (holder !== undefined && !want.enabled) {
@@ -288,6 +401,7 @@ export function planUsers(sink: PlanSink): void {
         );
         continue;
       }
+      exists.add(want.account);
       sink.change({
         ...base,
         id,
@@ -295,15 +409,15 @@ export function planUsers(sink: PlanSink): void {
         action: "create",
         account: want.account,
         after: onlyAllowed(want.attributes, writableKeys(want.attributes, caps.userAttributes, elsewhere)),
-        // An account gatehouse made before and someone deleted since: making it again reverts drift.
-        reason: input.managed?.has(id) === true ? "drift" : "added-in-config",
+        // An account gatehouse made before and someone deleted since: making it again reverts drift. (Not
+        // a name another person's account is renamed away from: what gatehouse made under it was theirs.)
+        reason: input.managed?.has(id) === true && !passedOn.has(want.account) ? "drift" : "added-in-config",
         risk: "broadens",
-        ...(caps.createUsers
-          ? {}
-          : { why: [`invitation to ${provider}: access starts once it is accepted`] }),
+        ...createWhy(sink, want, passedOn),
       });
       continue;
     }
+    exists.add(renamedTo ?? want.account);
     // A pending invitation is not sent again; a leaver's is withdrawn (disable), so they cannot still accept it.
     if (have.pending === true && want.enabled) {
       sink.note("info", `${want.account}: invitation pending; not sent again`);
@@ -395,6 +509,7 @@ export function planUsers(sink: PlanSink): void {
     }
   }
 
+  keepOwnersAccounts(sink, exists, pairs.matched);
   for (const [i, have] of live.users.entries()) {
     const isPending = have.pending === true;
     if (pairs.matched[i] === 1 || (!have.enabled && !isPending)) continue;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { group, live, liveGroup, liveUser, model, planFor, policy, user } from "../builders.ts";
-import { createdAccounts, createdBy, dependenciesOf, planBatches } from "../../src/apply/batches.ts";
+import { createdBy, dependenciesOf, planBatches, runAccounts } from "../../src/apply/batches.ts";
 import { checkGuardrails, countRemovals } from "../../src/plan/safety.ts";
+import type { Change } from "../../src/plan/types.ts";
 
 const people = [user("alice"), user("bob"), user("carol")];
 const current = live(
@@ -342,7 +343,7 @@ describe("a person whose account name changes (a new e-mail under accountName: e
     // Changes under the new name wait for the rename; if it fails they are skipped, and nothing is taken.
     expect(createdBy(rename ?? plan.changes[0]!)).toBe("user/alice.new");
     for (const change of plan.changes.slice(1))
-      expect(dependenciesOf(change, createdAccounts(plan.changes))).toContain("user/alice.new");
+      expect(dependenciesOf(change, runAccounts(plan.changes))).toContain("user/alice.new");
   });
 
   it("enables a disabled former account before renaming it", () => {
@@ -377,7 +378,7 @@ describe("a person whose account name changes (a new e-mail under accountName: e
       "membership.add directory:membership/team-ops-write/alice.new added-in-config",
       "membership.add directory:membership/team-web-write/alice.new added-in-config",
     ]);
-    const created = createdAccounts(plan.changes);
+    const created = runAccounts(plan.changes);
     expect(dependenciesOf(plan.changes[0]!, created)).toEqual(["user/alice.new"]);
     expect(planBatches(plan.changes, 1).flat(2).at(-1)).toBe(plan.changes[0]);
   });
@@ -480,5 +481,180 @@ describe("an account the journal saw gatehouse manage for two people in the file
       "user.create directory:user/bob.new added-in-config",
       "user.create directory:user/zoe.new added-in-config",
     ]);
+  });
+});
+
+describe("an e-mail change chain: ann takes bea's former address while bea moves to a new one", () => {
+  // bea's account was bea.old (the journal saw gatehouse manage it for her); in one commit the files give
+  // bea.old to ann, a new hire, and bea.new to bea.
+  const chain = model({
+    users: [
+      user("ann", { accounts: { directory: "bea.old" } }),
+      user("bea", { accounts: { directory: "bea.new" } }),
+    ],
+    groups: [group("team-ann-write", ["ann"]), group("team-bea-write", ["bea"])],
+  });
+  const before = live(
+    [liveUser("bea.old")],
+    [liveGroup("team-ann-write", []), liveGroup("team-bea-write", ["bea.old"])],
+  );
+  const journalAccounts = new Map([["directory\nbea", ["bea.old"]]]);
+  const managed = ["directory:user/bea.old", "directory:membership/team-bea-write/bea.old"];
+  const withUser = (changes: readonly Change[]): string[] =>
+    changes.map((c) => `${c.kind}.${c.action} ${c.id} ${c.userId ?? "-"}`);
+
+  it("renames bea's account to her new address and creates ann's once the name is free: ann never gets bea's account", () => {
+    const plan = planFor(chain, {
+      live: before,
+      journalAccounts,
+      managed,
+      capabilities: { renameUsers: true, userAttributes: [] },
+    });
+    expect(withUser(plan.changes)).toEqual([
+      "user.update directory:user/bea.old bea",
+      "user.create directory:user/bea.old ann",
+      "membership.add directory:membership/team-ann-write/bea.old ann",
+    ]);
+    const [rename, create] = plan.changes;
+    expect(rename?.kind === "user" && rename.action === "update" ? rename.fields[0] : undefined).toEqual({
+      field: "account",
+      before: "bea.old",
+      after: "bea.new",
+    });
+    expect(create?.reason).toBe("added-in-config");
+    // ann's create waits for the rename that frees the name: if the rename fails, it is skipped.
+    const created = runAccounts(plan.changes);
+    expect(dependenciesOf(create!, created)).toContain("user/bea.new");
+    const order = planBatches(plan.changes, 1).flat(2);
+    expect(order.indexOf(create!)).toBeGreaterThan(order.indexOf(rename!));
+  });
+
+  it("renames ann's own former account into bea's old address only after bea's is renamed away", () => {
+    const plan = planFor(chain, {
+      live: live(
+        [liveUser("ann.old"), liveUser("bea.old")],
+        [liveGroup("team-ann-write", ["ann.old"]), liveGroup("team-bea-write", ["bea.old"])],
+      ),
+      journalAccounts: new Map([...journalAccounts, ["directory\nann", ["ann.old"]]]),
+      managed: [...managed, "directory:user/ann.old", "directory:membership/team-ann-write/ann.old"],
+      capabilities: { renameUsers: true, userAttributes: [] },
+    });
+    // Both keep their accounts and groups, under their new names.
+    expect(withUser(plan.changes)).toEqual([
+      "user.update directory:user/ann.old ann",
+      "user.update directory:user/bea.old bea",
+    ]);
+    const [ann, bea] = plan.changes;
+    expect(dependenciesOf(ann!, runAccounts(plan.changes))).toEqual(["user/bea.new"]);
+    expect(planBatches(plan.changes, 1).flat(2)).toEqual([bea, ann]);
+  });
+});
+
+describe("an account the journal saw as one person's, which the files give to another (no renames in place)", () => {
+  const notes = (plan: { notes: readonly { kind: string; message: string }[] }): string[] =>
+    plan.notes.map((n) => `${n.kind}: ${n.message}`);
+  const withUser = (changes: readonly Change[]): string[] =>
+    changes.map((c) => `${c.kind}.${c.action} ${c.id} ${c.reason} ${c.userId ?? "-"}`);
+  const journalAccounts = new Map([["directory\nbea", ["bea.old"]]]);
+  const managed = ["directory:user/bea.old", "directory:membership/team-bea-write/bea.old"];
+  const before = live(
+    [liveUser("bea.old")],
+    [liveGroup("team-ann-write", []), liveGroup("team-bea-write", ["bea.old"])],
+  );
+
+  it("hands bea's account to ann in no mode: bea gets her new account and the old one goes after it; ann gets none, and a note names both", () => {
+    const chain = model({
+      users: [
+        user("ann", { accounts: { directory: "bea.old" } }),
+        user("bea", { accounts: { directory: "bea.new" } }),
+      ],
+      groups: [group("team-ann-write", ["ann"]), group("team-bea-write", ["bea"])],
+    });
+    for (const mode of ["authoritative", "additive"] as const) {
+      const plan = planFor(chain, {
+        mode,
+        live: before,
+        journalAccounts,
+        managed,
+        capabilities: { userAttributes: [] },
+      });
+      expect(withUser(plan.changes), mode).toEqual([
+        ...(mode === "authoritative" ? ["user.disable directory:user/bea.old removed-from-config bea"] : []),
+        "user.create directory:user/bea.new added-in-config bea",
+        "membership.add directory:membership/team-bea-write/bea.new added-in-config bea",
+        "membership.remove directory:membership/team-bea-write/bea.old removed-from-config bea",
+      ]);
+      expect(notes(plan)).toEqual([
+        "unmanaged: account bea.old in directory is bea's (the journal saw gatehouse manage it for bea), but the files now give bea.old to ann: gatehouse does not hand bea's account to ann, and creates none for ann while the name is taken (directory cannot rename it to bea's account bea.new). Once bea.old is renamed or deleted in directory, ann's account is created; if it is ann's account now, rename or delete it by hand and let gatehouse create it",
+      ]);
+      // bea's old account keeps its access until her new one exists.
+      const run = runAccounts(plan.changes);
+      for (const c of plan.changes.filter((c) => c.id.endsWith("/bea.old")))
+        expect(dependenciesOf(c, run)).toContain("user/bea.new");
+    }
+  });
+
+  it("treats the account as its owner's when she is a leaver: disabled and out of every group, ann's included", () => {
+    // bea left; HR gave her an archive address and her old one to ann.
+    const reused = model({
+      users: [
+        user("ann", { accounts: { directory: "bea.old" } }),
+        user("bea", { accounts: { directory: "bea.archived" }, status: "terminated" }),
+        user("cy"),
+      ],
+      groups: [group("team-ann-write", ["ann", "cy"]), group("team-bea-write", ["cy"])],
+    });
+    const both = live(
+      [liveUser("bea.old"), liveUser("cy")],
+      [liveGroup("team-ann-write", ["bea.old", "cy"]), liveGroup("team-bea-write", ["bea.old", "cy"])],
+    );
+    for (const mode of ["authoritative", "additive"] as const) {
+      const plan = planFor(reused, {
+        mode,
+        live: both,
+        journalAccounts,
+        managed,
+        capabilities: { userAttributes: [] },
+      });
+      expect(withUser(plan.changes), mode).toEqual([
+        "user.disable directory:user/bea.old user-terminated bea",
+        "membership.remove directory:membership/team-ann-write/bea.old user-terminated bea",
+        "membership.remove directory:membership/team-bea-write/bea.old user-terminated bea",
+      ]);
+      expect(notes(plan)[0]).toContain("gatehouse does not hand bea's account to ann");
+    }
+  });
+
+  it("keeps both accounts where two people swap addresses, renaming neither: a rename into a taken name cannot be ordered", () => {
+    const swap = model({
+      users: [
+        user("ann", { accounts: { directory: "bea.old" } }),
+        user("bea", { accounts: { directory: "ann.old" } }),
+      ],
+      groups: [group("team-ann-write", ["ann"]), group("team-bea-write", ["bea"])],
+    });
+    const state = live(
+      [liveUser("ann.old"), liveUser("bea.old")],
+      [liveGroup("team-ann-write", ["ann.old"]), liveGroup("team-bea-write", ["bea.old"])],
+    );
+    for (const renameUsers of [false, true]) {
+      const plan = planFor(swap, {
+        live: state,
+        journalAccounts: new Map([
+          ["directory\nann", ["ann.old"]],
+          ["directory\nbea", ["bea.old"]],
+        ]),
+        managed: [
+          "directory:user/ann.old",
+          "directory:user/bea.old",
+          "directory:membership/team-ann-write/ann.old",
+          "directory:membership/team-bea-write/bea.old",
+        ],
+        capabilities: { renameUsers, userAttributes: [] },
+      });
+      // Each keeps their own account and groups; neither is given the other's.
+      expect(withUser(plan.changes), `renameUsers ${String(renameUsers)}`).toEqual([]);
+      expect(notes(plan)).toHaveLength(2);
+    }
   });
 });

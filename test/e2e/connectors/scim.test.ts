@@ -349,6 +349,96 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
   });
 
+  it("renames ben's account when a new hire takes his former address in the same commit, and makes the new hire's own account after it", async () => {
+    const { server, proxy, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const before = await groupMembers(server);
+    const [ben] = await usersNamed(server, BEN);
+    // gus joins with the address ben had; ben's e-mail changes.
+    await repo.edit(USERS_FILE, BEN, BEN_NEW);
+    await repo.edit(
+      USERS_FILE,
+      "  - id: gatehouse-bot\n",
+      `  - id: gus\n    name: Gus Ode\n    email: ${BEN}\n    department: FIN\n    title: Analyst\n    startDate: 2026-11-02\n\n  - id: gatehouse-bot\n`,
+    );
+    await repo.edit("access/groups/groups.yaml", "      - devi\n", "      - devi\n      - gus\n");
+    await repo.commit("gus takes ben's former address; ben's changes");
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toEqual([
+      `membership.add saas:membership/app-ledger-read/${BEN} added-in-config`,
+      `user.create saas:user/${BEN} added-in-config`,
+      `user.update saas:user/${BEN} added-in-config`,
+    ]);
+    const create = (JSON.parse(planned.stdout) as { changes: Record<string, unknown>[] }).changes.find(
+      (c) => c["action"] === "create",
+    );
+    expect(create).toMatchObject({
+      userId: "gus",
+      why: [`${BEN} was the account of ben, renamed to ${BEN_NEW} first: a new account is made for gus`],
+    });
+    const start = proxy.seen.length;
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 3 applied, 0 failed, 0 skipped");
+    expect(applied.code).toBe(0);
+    // ben's account is renamed before gus's is made under the name it frees.
+    const writes = writesSince(proxy, start);
+    expect(writes[0]).toBe(`PATCH /api/auth/scim/v2/Users/${String(ben?.["id"])}`);
+    expect(writes[1]).toBe("POST /api/auth/scim/v2/Users");
+
+    const [renamed] = await usersNamed(server, BEN_NEW);
+    expect(renamed).toMatchObject({ id: ben?.["id"], externalId: "ben", active: true });
+    const [gus] = await usersNamed(server, BEN);
+    expect(gus).toMatchObject({ externalId: "gus", displayName: "Gus Ode", active: true });
+    expect(gus?.["id"]).not.toBe(ben?.["id"]);
+    // ben keeps his groups under his new name; gus has only the one the files give him.
+    const after = await groupMembers(server);
+    for (const [group, members] of before) {
+      const expected = members.map((m) => (m === BEN ? BEN_NEW : m));
+      if (group === "app-ledger-read") expected.push(BEN);
+      expect({ group, members: after.get(group) }).toEqual({ group, members: expected.sort() });
+    }
+    expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+    // The journal keeps them apart: ben's grant under his new name, gus's membership as gus's.
+    const access = await repo.run(["journal", "access", "app-ledger-read", "--at", "2026-12-01"]);
+    expect(access.stdout).toContain(`  ${BEN_NEW} (ben)  since`);
+    expect(access.stdout).toContain(`  ${BEN} (gus)  since`);
+    expectNoSecret(repo, server);
+  });
+
+  it("makes no account for the new hire when ben's rename fails: ben keeps his, and gus gets nothing of his", async () => {
+    const { server, proxy, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const before = await groupMembers(server);
+    const [ben] = await usersNamed(server, BEN);
+    await repo.edit(USERS_FILE, BEN, BEN_NEW);
+    await repo.edit(
+      USERS_FILE,
+      "  - id: gatehouse-bot\n",
+      `  - id: gus\n    name: Gus Ode\n    email: ${BEN}\n    department: FIN\n    startDate: 2026-11-02\n\n  - id: gatehouse-bot\n`,
+    );
+    await repo.edit("access/groups/groups.yaml", "      - devi\n", "      - devi\n      - gus\n");
+    await repo.commit("gus takes ben's former address; ben's changes");
+    proxy.inject({
+      fault: { kind: "status", status: 400 },
+      times: 1,
+      match: (method, path) => method === "PATCH" && path.includes("/Users/"),
+    });
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.code).toBe(1);
+    expect(applied.stdout).toContain("Apply complete: 0 applied, 1 failed, 2 skipped");
+    expect(await usersNamed(server, BEN)).toMatchObject([
+      { id: ben?.["id"], externalId: "ben", active: true },
+    ]);
+    expect(await groupMembers(server)).toEqual(before);
+
+    // The next run renames ben's account, then makes gus's.
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    expect((await usersNamed(server, BEN_NEW))[0]?.["id"]).toBe(ben?.["id"]);
+    expect((await usersNamed(server, BEN))[0]).toMatchObject({ externalId: "gus" });
+    expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+  });
+
   it("never hands a person's access to an account that was given their externalId", async () => {
     const { server, repo } = await setup("", true);
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
