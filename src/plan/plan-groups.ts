@@ -179,8 +179,9 @@ function planMembers(
 /**
  * Live members of `have` that the files give to one person while they are still another person's account
  * (plan-users.ts: PlanSink.ownersAccounts): judged as their owner's, whoever the files give the name
- * to. One stays where its owner is a member (and not a leaver); otherwise it goes. (Accounts the files
- * do not make members here are in planMembers' `extra`.)
+ * to. One kept as its owner's only account stays where its owner is a member; otherwise (a leaver's, or
+ * a former account its owner has a new one for) it goes. (Accounts the files do not make members here
+ * are in planMembers' `extra`.)
  */
 function planOwnersAccounts(
   sink: PlanSink,
@@ -191,9 +192,8 @@ function planOwnersAccounts(
   for (const account of [...have.members].sort()) {
     const passed = sink.ownersAccounts.get(account);
     if (passed === undefined || !want.members.has(account)) continue;
-    const { owner, ownerAccount } = passed;
-    if (owner.status !== "terminated" && ownerAccount !== undefined && want.members.has(ownerAccount))
-      continue;
+    const keptFor = sink.byHand.renamed.get(account); // keepOwnersAccounts: the owner's account
+    if (keptFor !== undefined && keptFor === passed.ownerAccount && want.members.has(keptFor)) continue;
     planRemoval(sink, want.name, account, "user", want, formerName);
   }
 }

@@ -102,3 +102,76 @@ describe("renaming a group with formerNames", { tags: ["slow"] }, () => {
     expect(after.stdout).toContain("No changes to apply.");
   });
 });
+
+/** The repo's embedded directory's users, read the way gatehouse reads them. */
+async function usersOf(cwd: string): Promise<Map<string, boolean>> {
+  const provider = createLocalProvider(
+    {
+      name: "directory",
+      type: "local",
+      mode: "authoritative",
+      nesting: false,
+      settings: { path: DIRECTORY_FILE },
+      source: { file: "access/gatehouse.yaml", line: 1, column: 1 },
+    },
+    { env: {}, cwd, now: () => new Date() },
+  );
+  const live = await provider.read(AbortSignal.timeout(10_000));
+  return new Map(live.users.map((u) => [u.account, u.enabled]));
+}
+
+describe(
+  "an account name passed on to someone else where accounts cannot be renamed (local)",
+  { tags: ["slow"] },
+  () => {
+    it("never hands dmitri's account to wren, who takes its name: dmitri moves to a new account, wren gets none and a note says why", async () => {
+      const r = await repo();
+      expect((await r.run(["apply", "--yes"])).code).toBe(0);
+      const before = await groupsOf(r.cwd);
+      const held = [...before].filter(([, members]) => members.includes("dmitri")).map(([group]) => group);
+      expect(held.length).toBeGreaterThan(0);
+
+      const users = "access/users/eng-platform.yaml";
+      await r.edit(
+        users,
+        '    employeeNumber: "E1057"\n',
+        '    employeeNumber: "E1057"\n    accounts: { directory: dmitri.v }\n',
+      );
+      await r.edit(
+        users,
+        "  - id: kenji\n",
+        '  - id: wren\n    name: Wren Park\n    email: wren.park@example.com\n    department: ENG-PLATFORM\n    title: Site Reliability Engineer\n    manager: bob\n    employeeNumber: "E1099"\n    startDate: 2026-11-02\n    accounts: { directory: dmitri }\n\n  - id: kenji\n',
+      );
+      await r.commit("wren takes the account name dmitri had; dmitri gets dmitri.v");
+
+      const plan = await r.run(["plan"]);
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toContain(
+        "account dmitri in directory is dmitri's (the journal saw gatehouse manage it for dmitri), but the files now give dmitri to wren: gatehouse does not hand dmitri's account to wren",
+      );
+      expect((await r.run(["apply", "--yes", "--allow-removals", "50"])).code).toBe(0);
+
+      // dmitri's groups moved to dmitri.v; the account dmitri is disabled and in none of them; wren has nothing.
+      const after = await groupsOf(r.cwd);
+      for (const group of held)
+        expect({ group, members: after.get(group) }).toEqual({
+          group,
+          members: expect.arrayContaining(["dmitri.v"]) as unknown,
+        });
+      expect([...after].filter(([, members]) => members.includes("dmitri")).map(([group]) => group)).toEqual(
+        [],
+      );
+      const accounts = await usersOf(r.cwd);
+      expect(accounts.get("dmitri")).toBe(false);
+      expect(accounts.get("dmitri.v")).toBe(true);
+
+      const again = await r.run(["plan", "--detailed-exitcode"]);
+      // Nothing to change, but wren has no account until someone deals with the name: the plan says so.
+      expect(again.stdout).toContain(
+        "No changes to apply, but live systems hold access gatehouse does not manage",
+      );
+      expect(again.stdout).toContain("gatehouse does not hand dmitri's account to wren");
+      expect(again.code).toBe(2);
+    });
+  },
+);

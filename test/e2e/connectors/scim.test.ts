@@ -403,6 +403,10 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     const access = await repo.run(["journal", "access", "app-ledger-read", "--at", "2026-12-01"]);
     expect(access.stdout).toContain(`  ${BEN_NEW} (ben)  since`);
     expect(access.stdout).toContain(`  ${BEN} (gus)  since`);
+    // Two changes of one run share the address saas:user/<ben's former address>: the journal is whole.
+    const verified = await repo.run(["journal", "verify"]);
+    expect(verified.stderr).toBe("");
+    expect(verified.code).toBe(0);
     expectNoSecret(repo, server);
   });
 
