@@ -25,6 +25,37 @@ function awaitedAccounts(change: Change, made: ReadonlyMap<string, Change>, run:
 }
 
 /**
+ * How many waves must run before `start`'s: one more than the deepest of the changes it waits for
+ * (`before`), each worked out once into `depth`. A cycle cannot be ordered: those changes share a wave.
+ * Depth first without recursion, with one set of the changes on the path: a chain of renames can be as
+ * long as an HR export that shifted every address by one.
+ */
+function wavesBefore(start: Change, depth: Map<Change, number>, before: (c: Change) => Change[]): number {
+  const known = depth.get(start);
+  if (known !== undefined) return known;
+  const onPath = new Set<Change>([start]);
+  const stack = [{ change: start, waits: before(start), next: 0, d: 0 }];
+  for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+    const waited = top.waits[top.next++];
+    if (waited !== undefined) {
+      const d = depth.get(waited);
+      if (d !== undefined) top.d = Math.max(top.d, d + 1);
+      else if (!onPath.has(waited)) {
+        onPath.add(waited);
+        stack.push({ change: waited, waits: before(waited), next: 0, d: 0 });
+      }
+      continue;
+    }
+    stack.pop();
+    onPath.delete(top.change);
+    depth.set(top.change, top.d);
+    const parent = stack.at(-1);
+    if (parent) parent.d = Math.max(parent.d, top.d + 1);
+  }
+  return depth.get(start) ?? 0;
+}
+
+/**
  * Splits a phase into waves so that a change is written after the accounts it waits for
  * (awaitedAccounts) are made, when they are made in the same run.
  */
@@ -37,23 +68,12 @@ function splitByAccounts(batches: Change[][], run: RunAccounts): Change[][][] {
     }
   if (made.size === 0) return [batches];
   const depth = new Map<Change, number>();
-  const depthOf = (change: Change, seen: ReadonlySet<Change>): number => {
-    const known = depth.get(change);
-    if (known !== undefined) return known;
-    let d = 0;
-    for (const account of awaitedAccounts(change, made, run)) {
-      const before = made.get(account);
-      // A cycle cannot be ordered: those changes go in the same wave.
-      if (before !== undefined && !seen.has(before))
-        d = Math.max(d, 1 + depthOf(before, new Set(seen).add(before)));
-    }
-    depth.set(change, d);
-    return d;
-  };
+  const depthOf = (change: Change): number =>
+    wavesBefore(change, depth, (c) => awaitedAccounts(c, made, run).flatMap((a) => made.get(a) ?? []));
   const waves: Change[][][] = [];
   for (const batch of batches) {
     const first = batch[0];
-    const wave = first === undefined ? 0 : depthOf(first, new Set([first]));
+    const wave = first === undefined ? 0 : depthOf(first);
     (waves[wave] ??= []).push(batch);
   }
   return waves.filter((w) => w.length > 0);

@@ -94,11 +94,26 @@ function accountsByOtherName(live: readonly LiveUser[], matched: Uint8Array): Ma
   return out;
 }
 
-/** Marks (1) or unmarks (0) every live account named `account` as matched. */
-function markMatched(live: readonly LiveUser[], matched: Uint8Array, account: string, value: 0 | 1): void {
-  live.forEach((user, i) => {
-    if (user.account === account) matched[i] = value;
-  });
+/** Marks (1) or unmarks (0) every live account of a name as matched. */
+type MarkMatched = (account: string, value: 0 | 1) => void;
+
+/**
+ * MarkMatched over `live` and `matched`. The live positions by name are found on the first call, once: a
+ * bad HR export may pass thousands of addresses on, and a scan of every live account each would not do.
+ */
+function matchMarker(live: readonly LiveUser[], matched: Uint8Array): MarkMatched {
+  let positions: Map<string, number[]> | undefined;
+  return (account, value) => {
+    if (positions === undefined) {
+      positions = new Map();
+      for (const [i, user] of live.entries()) {
+        const list = positions.get(user.account);
+        if (list) list.push(i);
+        else positions.set(user.account, [i]);
+      }
+    }
+    for (const i of positions.get(account) ?? []) matched[i] = value;
+  };
 }
 
 /**
@@ -108,16 +123,16 @@ function markMatched(live: readonly LiveUser[], matched: Uint8Array, account: st
  */
 function unpairPassedOn(
   desired: PlanSink["input"]["desired"],
-  pairs: { wanted: [DesiredUser, LiveUser | undefined][]; matched: Uint8Array },
-  live: readonly LiveUser[],
+  wanted: [DesiredUser, LiveUser | undefined][],
+  markMatched: MarkMatched,
 ): ReadonlyMap<string, LiveUser> {
   const out = new Map<string, LiveUser>();
   const others = desired.accountsOfOthers;
   if (others === undefined || others.size === 0) return out;
-  pairs.wanted.forEach(([want, have], i) => {
+  wanted.forEach(([want, have], i) => {
     if (have === undefined || !others.has(want.account)) return;
-    pairs.wanted[i] = [want, undefined];
-    markMatched(live, pairs.matched, want.account, 0);
+    wanted[i] = [want, undefined];
+    markMatched(want.account, 0);
     out.set(want.account, have);
   });
   return out;
@@ -202,27 +217,38 @@ function planRenames(
     else byUser.set(owner, [{ user, index }]);
   });
   if (byUser.size === 0) return out;
-  // A name another person's account holds (passedOn) is renamed into only once that account is renamed
-  // away (a rename to a taken name would fail): those come last, when the others' renames are known.
-  const ordered =
-    passedOn.size === 0
-      ? wanted
-      : [
-          ...wanted.filter(([w]) => !passedOn.has(w.account)),
-          ...wanted.filter(([w]) => passedOn.has(w.account)),
-        ];
-  for (const [want, have] of ordered) {
-    if (have || !want.enabled || heldFor.has(want.account.toLowerCase())) continue;
-    if (elsewhere.get(want.account) !== undefined) continue;
-    if (passedOn.has(want.account) && !sink.renamedUsers.has(want.account)) continue;
+  /** Renames `want`'s former account to their account, if they have one to rename: the name it frees. */
+  const rename = ([want, have]: readonly [DesiredUser, LiveUser | undefined]): string | undefined => {
+    if (have || !want.enabled || heldFor.has(want.account.toLowerCase())) return undefined;
+    if (elsewhere.get(want.account) !== undefined) return undefined;
     const pick = byUser
       .get(want.userId)
       ?.filter((c) => matched[c.index] !== 1)
       .sort((a, b) => Number(b.user.enabled) - Number(a.user.enabled) || byAccount(a.user, b.user))[0];
-    if (pick === undefined) continue;
+    if (pick === undefined) return undefined;
     matched[pick.index] = 1;
     out.set(want.account, pick.user);
     sink.renamedUsers.set(pick.user.account, want.account);
+    return pick.user.account;
+  };
+  // A name another person's account holds (passedOn) is renamed into only once that account is renamed
+  // away (a rename to a taken name would fail): each such rename waits for the one freeing its name, so
+  // a chain of passed-on addresses is renamed whole, in any order. A cycle (two people swapping) is not.
+  const waiting = new Map<string, readonly [DesiredUser, LiveUser | undefined]>();
+  const freed: string[] = [];
+  for (const pair of wanted) {
+    if (passedOn.has(pair[0].account)) waiting.set(pair[0].account, pair);
+    else {
+      const name = rename(pair);
+      if (name !== undefined) freed.push(name);
+    }
+  }
+  for (let name = freed.pop(); name !== undefined; name = freed.pop()) {
+    const pair = waiting.get(name);
+    if (pair === undefined) continue;
+    waiting.delete(name);
+    const next = rename(pair);
+    if (next !== undefined) freed.push(next);
   }
   return out;
 }
@@ -296,13 +322,13 @@ function notePassedOn(sink: PlanSink, want: DesiredUser, passed: AccountOfAnothe
  * successor. Otherwise it is left unmatched: it goes as the owner's former account once their new one
  * exists, or as an account of someone with none here (mode: authoritative).
  */
-function keepOwnersAccounts(sink: PlanSink, exists: ReadonlySet<string>, matched: Uint8Array): void {
+function keepOwnersAccounts(sink: PlanSink, exists: ReadonlySet<string>, markMatched: MarkMatched): void {
   for (const [account, passed] of sink.ownersAccounts) {
     const { ownerAccount } = passed;
     if (passed.owner.status === "terminated" || ownerAccount === undefined || exists.has(ownerAccount))
       continue;
     sink.byHand.renamed.set(account, ownerAccount);
-    markMatched(sink.input.live.users, matched, account, 1);
+    markMatched(account, 1);
   }
 }
 
@@ -311,7 +337,8 @@ export function planUsers(sink: PlanSink): void {
   const { input } = sink;
   const { name: provider, capabilities: caps, desired, live } = input;
   const pairs = pairByAccount([...desired.users.values()], live.users);
-  const passedOn = unpairPassedOn(desired, pairs, live.users);
+  const markMatched = matchMarker(live.users, pairs.matched);
+  const passedOn = unpairPassedOn(desired, pairs.wanted, markMatched);
   const heldFor = accountsByOtherName(live.users, pairs.matched);
   const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
   const renames = planRenames(sink, pairs.wanted, pairs.matched, heldFor, elsewhere, passedOn);
@@ -337,7 +364,7 @@ export function planUsers(sink: PlanSink): void {
       if (passed.owner.status !== "terminated") continue; // judged after the loop (keepOwnersAccounts)
       // A leaver's account: what a leaver is due applies to it, as to any account of theirs.
       sink.terminated.add(want.account);
-      markMatched(live.users, pairs.matched, want.account, 1);
+      markMatched(want.account, 1);
       want = passed.owner;
       have = taken;
     }
@@ -509,7 +536,7 @@ export function planUsers(sink: PlanSink): void {
     }
   }
 
-  keepOwnersAccounts(sink, exists, pairs.matched);
+  keepOwnersAccounts(sink, exists, markMatched);
   for (const [i, have] of live.users.entries()) {
     const isPending = have.pending === true;
     if (pairs.matched[i] === 1 || (!have.enabled && !isPending)) continue;

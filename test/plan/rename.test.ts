@@ -529,6 +529,65 @@ describe("an e-mail change chain: ann takes bea's former address while bea moves
     expect(order.indexOf(create!)).toBeGreaterThan(order.indexOf(rename!));
   });
 
+  it("renames a whole chain of passed-on addresses in one plan, whatever their order, each after the one freeing its name", () => {
+    // p1 moves from a0 to a1, p2's former account; p2 to a2, p3's former account; p3 to a9.
+    const files = model({
+      users: [
+        user("p1", { accounts: { directory: "a1" } }),
+        user("p2", { accounts: { directory: "a2" } }),
+        user("p3", { accounts: { directory: "a9" } }),
+      ],
+      groups: [group("team-all-read", ["p1", "p2", "p3"])],
+    });
+    const plan = planFor(files, {
+      live: live(
+        [liveUser("a0"), liveUser("a1"), liveUser("a2")],
+        [liveGroup("team-all-read", ["a0", "a1", "a2"])],
+      ),
+      journalAccounts: new Map([
+        ["directory\np1", ["a0"]],
+        ["directory\np2", ["a1"]],
+        ["directory\np3", ["a2"]],
+      ]),
+      managed: ["directory:user/a0", "directory:user/a1", "directory:user/a2"],
+      capabilities: { renameUsers: true, userAttributes: [] },
+    });
+    expect(withUser(plan.changes)).toEqual([
+      "user.update directory:user/a0 p1",
+      "user.update directory:user/a1 p2",
+      "user.update directory:user/a2 p3",
+    ]);
+    const [p1, p2, p3] = plan.changes;
+    expect(planBatches(plan.changes, 1).flat(2)).toEqual([p3, p2, p1]);
+  });
+
+  it("orders a long chain (a shifted HR export) without deep recursion", () => {
+    const n = 5_000;
+    const id = (i: number): string => `p${String(i).padStart(5, "0")}`;
+    // Each person takes the former account of the next; the last moves to a new name.
+    const files = model({
+      users: Array.from({ length: n }, (_, i) =>
+        user(id(i), { accounts: { directory: i === n - 1 ? "new" : `a${id(i + 1)}` } }),
+      ),
+      groups: [],
+    });
+    const plan = planFor(files, {
+      live: live(
+        Array.from({ length: n - 1 }, (_, i) => liveUser(`a${id(i + 1)}`)),
+        [],
+      ),
+      journalAccounts: new Map(
+        Array.from({ length: n - 1 }, (_, i) => [`directory\n${id(i + 1)}`, [`a${id(i + 1)}`]]),
+      ),
+      capabilities: { renameUsers: true, userAttributes: [] },
+    });
+    expect(plan.changes.filter((c) => c.action === "update")).toHaveLength(n - 1);
+    expect(plan.changes.filter((c) => c.action === "create")).toHaveLength(1);
+    const waves = planBatches(plan.changes, 1);
+    expect(waves).toHaveLength(n);
+    expect(waves.at(-1)?.[0]?.[0]?.action).toBe("create");
+  });
+
   it("renames ann's own former account into bea's old address only after bea's is renamed away", () => {
     const plan = planFor(chain, {
       live: live(
