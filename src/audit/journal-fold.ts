@@ -36,6 +36,7 @@ export interface JournalFold {
    * Accounts recorded by any change with a user id that was sent (applied or failed: a failed write may
    * still have taken effect), by `${provider}\n${userId}`. A skipped change was never sent: the account
    * it names is not the person's for it (a create skipped while the name was another person's account).
+   * An account renamed in place is listed under its new name only, once the rename is applied.
    */
   readonly accounts: ReadonlyMap<string, readonly string[]>;
   /** Entries folded in all. */
@@ -98,6 +99,17 @@ function renameAccount(fold: MutableFold, provider: string, from: string, to: st
   if (fold.disabled.delete(before)) fold.disabled.add(after);
 }
 
+/**
+ * A person's account renamed in place no longer holds its former name: the name is not theirs any more
+ * (it may be given to someone else next, an e-mail address passed on), and their account is found under
+ * its new name.
+ */
+function forgetFormerName(fold: MutableFold, key: string, from: string): void {
+  const known = fold.accounts.get(key);
+  const at = known?.indexOf(from) ?? -1;
+  if (known !== undefined && at >= 0) known.splice(at, 1);
+}
+
 /** Actions that make an address gatehouse's once applied (and whose intent apply journals first). */
 export const MANAGING_ACTIONS: ReadonlySet<string> = new Set(["create", "add", "enable", "update"]);
 
@@ -134,6 +146,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   if (entry.outcome !== "applied") return;
   if (c.kind === "user" && c.action === "update" && userRenamedTo !== undefined) {
     renameAccount(fold, c.provider, c.account, userRenamedTo);
+    if (c.userId !== undefined) forgetFormerName(fold, `${entry.provider}\n${c.userId}`, c.account);
     fold.written.set(userAddress(c.provider, userRenamedTo), attributesDigest(c.after));
     return;
   }
@@ -200,8 +213,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 2: group deletes and renames carry their memberships (a fold made by 1 did not). 3: intents. 4: head.
 // 5: disabled. 6: managed and provisional addresses by group, member names listed once (AddressSet).
 // 7: accounts renamed in place carry their memberships (a fold made by 6 kept them under the old name).
-// 8: a rename's new name is the person's account only once applied (7 recorded failed ones too), and a
-// skipped change records no account (7 recorded them).
+// 8: a rename's new name is the person's account only once applied (7 recorded failed ones too), and
+// then its former name is not theirs any more (7 kept it); a skipped change records no account.
 const FORMAT = "gatehouse journal fold 8";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 

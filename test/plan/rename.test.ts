@@ -1,8 +1,13 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { group, live, liveGroup, liveUser, model, planFor, policy, user } from "../builders.ts";
 import { createdBy, dependenciesOf, planBatches, runAccounts } from "../../src/apply/batches.ts";
 import { checkGuardrails, countRemovals } from "../../src/plan/safety.ts";
 import type { Change } from "../../src/plan/types.ts";
+import { appendJournalEntries, type NewJournalEntry } from "../../src/audit/journal.ts";
+import { foldJournal } from "../../src/audit/journal-fold.ts";
 
 const people = [user("alice"), user("bob"), user("carol")];
 const current = live(
@@ -586,6 +591,69 @@ describe("an e-mail change chain: ann takes bea's former address while bea moves
     const waves = planBatches(plan.changes, 1);
     expect(waves).toHaveLength(n);
     expect(waves.at(-1)?.[0]?.[0]?.action).toBe("create");
+  });
+
+  it("pairs ann with the account of her name once bea's rename away from it is applied, also after a run that died before ann's create was answered", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gatehouse-chain-"));
+    try {
+      const journal = join(dir, "journal.jsonl");
+      const recorded = (change: Change): NewJournalEntry => ({
+        type: "change",
+        at: "2026-11-25T09:00:00.000Z",
+        runSeq: 1,
+        provider: "directory",
+        changeId: change.id,
+        change,
+        outcome: "applied",
+      });
+      const base = { provider: "directory", reason: "added-in-config", userId: "bea" } as const;
+      await appendJournalEntries(journal, [
+        recorded({
+          ...base,
+          id: "directory:user/bea.old",
+          kind: "user",
+          action: "create",
+          account: "bea.old",
+          risk: "broadens",
+          after: {},
+        }),
+        recorded({
+          ...base,
+          id: "directory:user/bea.old",
+          kind: "user",
+          action: "update",
+          account: "bea.old",
+          risk: "neutral",
+          fields: [{ field: "account", before: "bea.old", after: "bea.new" }],
+          after: {},
+        }),
+        // ann's create was announced, and the run died before its answer: it may have been made.
+        {
+          type: "intent",
+          at: "2026-11-25T09:00:01.000Z",
+          runSeq: 1,
+          provider: "directory",
+          changeIds: ["directory:user/bea.old"],
+        },
+      ]);
+      const fold = await foldJournal(journal);
+      const plan = planFor(chain, {
+        live: live(
+          [liveUser("bea.new"), liveUser("bea.old")],
+          [liveGroup("team-ann-write", []), liveGroup("team-bea-write", ["bea.new"])],
+        ),
+        journalAccounts: fold.accounts,
+        managed: [...fold.managed],
+        capabilities: { renameUsers: true, userAttributes: [] },
+      });
+      // bea.old is the account made for ann: hers, neither disabled as bea's former account nor left out.
+      expect(withUser(plan.changes)).toEqual([
+        "membership.add directory:membership/team-ann-write/bea.old ann",
+      ]);
+      expect(plan.notes).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("renames ann's own former account into bea's old address only after bea's is renamed away", () => {
