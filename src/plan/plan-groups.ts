@@ -189,13 +189,13 @@ function planOwnersAccounts(
   have: LiveGroup,
   formerName: string | undefined,
 ): void {
-  for (const account of [...have.members].sort()) {
+  const going = have.members.filter((account) => {
     const passed = sink.ownersAccounts.get(account);
-    if (passed === undefined || !want.members.has(account)) continue;
+    if (passed === undefined || !want.members.has(account)) return false;
     const keptFor = sink.byHand.renamed.get(account); // keepOwnersAccounts: the owner's account
-    if (keptFor !== undefined && keptFor === passed.ownerAccount && want.members.has(keptFor)) continue;
-    planRemoval(sink, want.name, account, "user", want, formerName);
-  }
+    return !(keptFor !== undefined && keptFor === passed.ownerAccount && want.members.has(keptFor));
+  });
+  for (const account of going.sort()) planRemoval(sink, want.name, account, "user", want, formerName);
 }
 
 /**
