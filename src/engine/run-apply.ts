@@ -37,6 +37,11 @@ export interface RunApplyOptions extends GuardrailOptions {
   readonly approvals?: ApprovalsRecord;
   /** The HR event behind each leaver, recorded with their offboarding checks. */
   readonly leavers?: LeaverEvents;
+  /**
+   * How long the offboarding read-back may take (default 10 minutes, as a plan's reads): a system that
+   * stops answering gives unverified checks, and the run still ends with its apply-end.
+   */
+  readonly readTimeoutMs?: number;
 }
 
 export interface RunApplyResult extends ApplyResult {
@@ -231,7 +236,11 @@ export async function runApply(
   // (interrupted, or the journal failing): the next run plans what is left, and checks it then.
   const offboarding =
     journalError === undefined && !options.signal.aborted
-      ? await verifyOffboarding(result.results, providers, options.signal)
+      ? await verifyOffboarding(
+          result.results,
+          providers,
+          AbortSignal.any([options.signal, AbortSignal.timeout(options.readTimeoutMs ?? 600_000)]),
+        )
       : [];
   const verified = offboarding.map((check) => verifiedEntry(check, start, options));
   const end: NewJournalEntry = {
