@@ -17,7 +17,7 @@ import { LdapClient } from "./client.ts";
 import { Directory } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { toLiveState } from "./live.ts";
-import { firstValue } from "./map.ts";
+import { firstValue, valuesOf } from "./map.ts";
 import { escapeFilterValue, isDnUnder } from "./dn.ts";
 import { entryDnFilter, userFilter } from "./queries.ts";
 import { sameContextCsn } from "./snapshot.ts";
@@ -329,12 +329,18 @@ class LdapProvider implements Provider {
           base: s.baseDn,
           scope: "sub",
           filter: `(|(member=${dn})(uniqueMember=${dn})(memberUid=${uid}))`,
-          attributes: ["cn"],
+          attributes: ["objectClass"],
           paged: true,
         },
         signal,
       );
-      const outside = groups.map((g) => g.dn).filter((g) => !isDnUnder(g, s.groups.dn));
+      // Only the groups `read` returns are left out: under the groups OU and of the groups' object class.
+      // Another class there (a legacy posixGroup beside groupOfNames) is never read, and grants access too.
+      const groupClass = s.groups.objectClass.toLowerCase();
+      const isRead = (g: (typeof groups)[number]): boolean =>
+        isDnUnder(g.dn, s.groups.dn) &&
+        valuesOf(g, "objectClass").some((c) => c.toLowerCase() === groupClass);
+      const outside = groups.filter((g) => !isRead(g)).map((g) => g.dn);
       if (outside.length > 0) out.set(account, outside.sort());
     }
     return out;

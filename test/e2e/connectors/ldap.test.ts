@@ -462,6 +462,30 @@ member: ${outsider}
     expectNoSecret(repo, server);
   });
 
+  it("finds a leaver still in a group of another object class inside the groups OU, which gatehouse does not read", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    // A legacy posixGroup beside gatehouse's groupOfNames groups: the read (objectClass=groupOfNames)
+    // never sees it, and it grants ben access by his uid.
+    const SHELL = `cn=shell-legacy,${GROUPS}`;
+    await server.ldapmodify(
+      `dn: ${SHELL}\nchangetype: add\nobjectClass: posixGroup\ncn: shell-legacy\ngidNumber: 5001\nmemberUid: ben\n`,
+    );
+    await terminate(repo, "ben");
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 4 applied, 0 failed, 0 skipped");
+    expect(applied.stdout).toContain(
+      `  ACCESS LEFT ldap: ben: account disabled, in no group, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${SHELL}\n`,
+    );
+    expect(applied.code).toBe(1);
+    expect(await offboardLines(repo)).toEqual([
+      expect.objectContaining({ account: "ben", clean: false, groups: [], groupsOutside: [SHELL] }),
+    ]);
+    const [shell] = await search(server, SHELL, "(objectClass=*)", ["memberUid"]);
+    expect(shell?.values("memberUid")).toEqual(["ben"]);
+    expectNoSecret(repo, server);
+  });
+
   it("finds a leaver still in a group outside the groups OU, which gatehouse neither reads nor manages", async () => {
     const { server, repo } = await setup();
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
