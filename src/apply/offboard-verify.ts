@@ -189,6 +189,32 @@ function revocationsOf(results: readonly ChangeResult[]): Map<string, Revoked> {
   return out;
 }
 
+/** The run's disables and deletes of accounts that did not apply, by provider and account. */
+function unappliedAccountChangesOf(results: readonly ChangeResult[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of results) {
+    const c = r.change;
+    if (r.outcome !== "applied" && c.kind === "user" && (c.action === "disable" || c.action === "delete"))
+      out.set(`${c.provider}\n${c.account}`, c.action);
+  }
+  return out;
+}
+
+/**
+ * An account the plan found, that this run failed to disable or delete, and that the read-back finds under
+ * no name: it was most likely renamed or moved meanwhile (where it may still grant access), not removed.
+ * Read by name, the check cannot tell: not clean, and said so.
+ */
+function notFoundAfterFailure(check: OffboardCheck, unapplied: ReadonlyMap<string, string>): OffboardCheck {
+  const action = unapplied.get(`${check.provider}\n${check.account}`);
+  if (action === undefined || check.accountState !== "absent") return check;
+  return {
+    ...check,
+    clean: false,
+    error: `the run's ${action} of ${check.account} did not apply and no account of that name was read back: it may have been renamed or moved, so it could not be checked`,
+  };
+}
+
 /**
  * Reads back every system where the run changed a leaver's account (each once, with its normal read)
  * and checks each such account. A system that cannot be read gives a check with `error` per account.
@@ -201,6 +227,7 @@ export async function verifyOffboarding(
   const leavers = leaverAccountsOf(results.map((r) => r.change));
   if (leavers.length === 0) return [];
   const revoked = revocationsOf(results);
+  const unapplied = unappliedAccountChangesOf(results);
   const names = [...new Set(leavers.map((l) => l.provider))];
   const checked = await Promise.all(
     names.map(async (name): Promise<OffboardCheck[]> => {
@@ -222,7 +249,9 @@ export async function verifyOffboarding(
         return mine.map((l) => ({ ...l, clean: false, error: `reading ${name} back failed: ${message}` }));
       }
       const outsideByKey = new Map([...outside].map(([account, groups]) => [`${name}\n${account}`, groups]));
-      return checkLeavers(live, mine, provider.capabilities, revoked, outsideByKey);
+      return checkLeavers(live, mine, provider.capabilities, revoked, outsideByKey).map((check) =>
+        notFoundAfterFailure(check, unapplied),
+      );
     }),
   );
   return checked.flat();

@@ -119,7 +119,10 @@ export interface OffboardFindings {
   readonly sessions?: SessionsCheck;
   /** An account of that name outside the scope gatehouse reads (an LDAP DN): not checked, not clean. */
   readonly elsewhere?: string;
-  /** The system could not be read back: nothing was checked. */
+  /**
+   * The system could not be read back, or the run failed to disable or delete the account and the read
+   * found none of that name (renamed or moved meanwhile?): nothing was checked.
+   */
   readonly error?: string;
 }
 
