@@ -92,11 +92,26 @@ export interface AccessAtResult {
  */
 class NamesThen {
   readonly #then = new Map<string, string | null>(); // provider\nname now → name then (null: none)
+  /** Names whose holder was deleted since: what holds such a name now was made later. */
+  readonly #gone = new Set<string>();
 
   renamed(provider: string, from: string, to: string): void {
+    const key = `${provider}\n${from}`;
+    this.#gone.delete(`${provider}\n${to}`);
+    if (this.#gone.has(key)) {
+      // Made after the one of then was deleted: the new name is nothing of then either, and the old one
+      // still names what was deleted under it.
+      this.#then.set(`${provider}\n${to}`, null);
+      return;
+    }
     const then = this.of(provider, from);
-    this.#then.set(`${provider}\n${from}`, null);
+    this.#then.set(key, null);
     this.#then.set(`${provider}\n${to}`, then ?? null);
+  }
+
+  /** What holds `name` now was deleted: a group or account made under that name later is another one. */
+  deleted(provider: string, name: string): void {
+    this.#gone.add(`${provider}\n${name}`);
   }
 
   /** `name` as it was then, the renames fed so far undone; undefined when it names nothing of then. */
@@ -235,6 +250,10 @@ export async function accessAt(
       if (to !== undefined && change.kind === "group") groupThen.renamed(entry.provider, change.group, to);
       if (userTo !== undefined && change.kind === "user")
         accountThen.renamed(entry.provider, change.account, userTo);
+      if (change.kind === "group" && change.action === "delete")
+        groupThen.deleted(entry.provider, change.group);
+      if (change.kind === "user" && change.action === "delete")
+        accountThen.deleted(entry.provider, change.account);
       if (change.kind === "membership") noteLater(entry.provider, change, entry.at);
       return;
     }

@@ -181,3 +181,45 @@ it("does not give a group made under a name given up since the members of the gr
     ["ops", "ada-acct"],
   ]);
 });
+
+/** An applied delete of group `name`. */
+function deleteGroup(at: string, runSeq: number, name: string): NewJournalEntry {
+  const id = `directory:group/${name}`;
+  return {
+    type: "change",
+    at,
+    runSeq,
+    provider: "directory",
+    changeId: id,
+    outcome: "applied",
+    change: {
+      id,
+      provider: "directory",
+      reason: "not-in-config",
+      risk: "narrows",
+      kind: "group",
+      action: "delete",
+      group: name,
+      memberCount: 1,
+    },
+  };
+}
+
+it("a group deleted since, whose name a later group took and gave up, still answers for its time", async () => {
+  const journal = await journalOf([
+    add("2026-03-01T09:00:00.000Z", 1, "ada-acct", "added-in-config", "ops"),
+    // After March: that ops is deleted; a new ops is made (bob in it) and renamed ops-new.
+    deleteGroup("2026-04-01T09:00:00.000Z", 2, "ops"),
+    add("2026-04-02T09:00:00.000Z", 3, "bob", "added-in-config", "ops"),
+    renameGroup("2026-04-03T09:00:00.000Z", 4, "ops", "ops-new"),
+  ]);
+  const march = new Date("2026-03-15T00:00:00Z");
+  // ops-new did not exist in March: none of the deleted ops' members are its.
+  const renamed = await accessAt(journal, { group: "ops-new", at: march });
+  expect(renamed.groups.flatMap((g) => g.members.map((m) => m.member))).toEqual([]);
+  // The ops of March, deleted since, is answered for under its name, as any deleted group is.
+  const deleted = await accessAt(journal, { group: "ops", at: march });
+  expect(deleted.groups.flatMap((g) => g.members.map((m) => [g.group, m.member]))).toEqual([
+    ["ops", "ada-acct"],
+  ]);
+});
