@@ -221,4 +221,29 @@ describe("offboarding verified after apply (local)", () => {
     expect(applied.stdout).not.toContain("Offboarding verified");
     expect(await verifiedLines(tree)).toEqual([]);
   });
+  it("does not call a leaver's account gone when the run failed to disable it and it was renamed meanwhile", async () => {
+    const tree = await newTree();
+    await terminateXavier(tree);
+    // While the plan is shown, someone renames xavier's account (groups follow): the disable then fails.
+    const applied = await applyAtPrompt(tree, async () => {
+      const text = await readFile(directoryFile(tree), "utf8");
+      await writeFile(directoryFile(tree), text.replaceAll('"xavier"', '"xavier2"'));
+    });
+    expect(applied.stdout).toContain(
+      'failed app: disable user xavier — app: disable user: user "xavier" does not exist',
+    );
+    expect(applied.code).toBe(1);
+    expect(applied.stdout).not.toContain("clean app: xavier");
+    expect(applied.stdout).toContain(
+      "ACCESS LEFT app: xavier: not verified: the run's disable of xavier did not apply",
+    );
+    expect(await verifiedLines(tree)).toEqual([
+      expect.objectContaining({ account: "xavier", clean: false, accountState: "absent" }),
+    ]);
+    // The check removed nothing: the renamed account is still enabled.
+    const stored = JSON.parse(await readFile(directoryFile(tree), "utf8")) as {
+      users: { account: string; enabled: boolean }[];
+    };
+    expect(stored.users.find((u) => u.account === "xavier2")?.enabled).toBe(true);
+  });
 });

@@ -183,27 +183,15 @@ it("does not give a group made under a name given up since the members of the gr
 });
 
 /** An applied delete of group `name`. */
-function deleteGroup(at: string, runSeq: number, name: string): NewJournalEntry {
-  const id = `directory:group/${name}`;
-  return {
-    type: "change",
-    at,
-    runSeq,
-    provider: "directory",
-    changeId: id,
-    outcome: "applied",
-    change: {
-      id,
-      provider: "directory",
-      reason: "not-in-config",
-      risk: "narrows",
-      kind: "group",
-      action: "delete",
-      group: name,
-      memberCount: 1,
-    },
-  };
-}
+const deleteGroup = (at: string, runSeq: number, name: string): NewJournalEntry =>
+  applied(at, runSeq, `directory:group/${name}`, {
+    reason: "not-in-config",
+    risk: "narrows",
+    kind: "group",
+    action: "delete",
+    group: name,
+    memberCount: 1,
+  });
 
 it("a group deleted since, whose name a later group took and gave up, still answers for its time", async () => {
   const journal = await journalOf([
