@@ -81,6 +81,10 @@ describe("workflows", () => {
     });
     expect(trusted).toContain("ref: ${{ github.event.repository.default_branch }}");
     expect(trusted).toContain('git archive "$HEAD_SHA" access');
+    // No symbolic link from the pull request is followed (the access folder, or one inside it).
+    expect(trusted).toContain(
+      'if [ -L "$RUNNER_TEMP/pr-tree/access" ] || [ -n "$(find "$RUNNER_TEMP/pr-tree/access" -type l',
+    );
     expect(trusted).toContain("for f in access/gatehouse.yaml access/gatehouse.yml");
     // Untrusted values reach scripts through env, never spliced into them.
     for (const line of trusted.split("\n").filter((l) => /run: .*\$\{\{/.test(l))) expect(line).toBe("");

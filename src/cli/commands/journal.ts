@@ -191,11 +191,12 @@ async function isFile(file: string): Promise<boolean> {
   }
 }
 
-/** The journal's chain checked before an answer from it: its problems, also said on stderr. */
+/** `journal access` without `--at`: a usage error. */
 function missingAt(): never {
   throw new UsageError(`journal access needs --at DATE\n\n${JOURNAL_USAGE}`);
 }
 
+/** The journal's chain checked before an answer from it: its problems, also said on stderr. */
 async function answerableJournal(file: string, io: CliIo, shown: string): Promise<readonly JournalProblem[]> {
   const { problems } = await checkJournal(file, io, shown, io.stderr);
   for (const p of problems) io.stderr(`${shown}:${String(p.line)} ${p.message}\n`);
