@@ -26,6 +26,9 @@ import type { LdapSettings } from "./settings.ts";
 import { parseLdapSettings } from "./settings.ts";
 import { appendAll } from "../../model/lists.ts";
 
+/** Leavers per search for groups outside the scope read (three filter clauses each). */
+const OUTSIDE_SEARCH_BATCH = 100;
+
 /** Where `readCache` keeps snapshots, relative to the working directory (git-ignored, beside the parse cache). */
 const CACHE_DIR = ".gatehouse/cache";
 
@@ -320,30 +323,44 @@ class LdapProvider implements Provider {
   ): Promise<ReadonlyMap<string, readonly string[]>> {
     const s = this.settings;
     const { found } = await this.directory.findUsers(accounts, signal, { fresh: true });
+    // Each leaver's entry DN and account value, as group member values name them.
+    const leavers = [...found].map(([account, entry]) => ({
+      account,
+      clauses:
+        `(member=${escapeFilterValue(entry.dn)})(uniqueMember=${escapeFilterValue(entry.dn)})` +
+        `(memberUid=${escapeFilterValue(firstValue(entry, s.users.accountAttribute) ?? account)})`,
+    }));
     const out = new Map<string, readonly string[]>();
-    for (const [account, entry] of found) {
-      const dn = escapeFilterValue(entry.dn);
-      const uid = escapeFilterValue(firstValue(entry, s.users.accountAttribute) ?? account);
-      const groups = await this.client.search(
-        {
-          base: s.baseDn,
-          scope: "sub",
-          filter: `(|(member=${dn})(uniqueMember=${dn})(memberUid=${uid}))`,
-          attributes: ["objectClass"],
-          paged: true,
-        },
-        signal,
-      );
-      // Only the groups `read` returns are left out: under the groups OU and of the groups' object class.
-      // Another class there (a legacy posixGroup beside groupOfNames) is never read, and grants access too.
-      const groupClass = s.groups.objectClass.toLowerCase();
-      const isRead = (g: (typeof groups)[number]): boolean =>
-        isDnUnder(g.dn, s.groups.dn) &&
-        valuesOf(g, "objectClass").some((c) => c.toLowerCase() === groupClass);
-      const outside = groups.filter((g) => !isRead(g)).map((g) => g.dn);
-      if (outside.length > 0) out.set(account, outside.sort());
+    // One search for many leavers (a mass offboarding is thousands): most find nothing, and only a batch
+    // that finds something is searched again leaver by leaver, to say whose the groups are.
+    for (let i = 0; i < leavers.length; i += OUTSIDE_SEARCH_BATCH) {
+      const batch = leavers.slice(i, i + OUTSIDE_SEARCH_BATCH);
+      const any = await this.groupsOutside(batch.map((l) => l.clauses).join(""), signal);
+      if (any.length === 0) continue;
+      for (const leaver of batch) {
+        const outside = batch.length === 1 ? any : await this.groupsOutside(leaver.clauses, signal);
+        if (outside.length > 0) out.set(leaver.account, outside);
+      }
     }
     return out;
+  }
+
+  /** The groups naming any of `clauses` that `read` does not return, by DN, sorted. */
+  private async groupsOutside(clauses: string, signal: AbortSignal): Promise<string[]> {
+    const s = this.settings;
+    const groups = await this.client.search(
+      { base: s.baseDn, scope: "sub", filter: `(|${clauses})`, attributes: ["objectClass"], paged: true },
+      signal,
+    );
+    // Only the groups `read` returns are left out: under the groups OU and of the groups' object class.
+    // Another class there (a legacy posixGroup beside groupOfNames) is never read, and grants access too.
+    const groupClass = s.groups.objectClass.toLowerCase();
+    const isRead = (g: (typeof groups)[number]): boolean =>
+      isDnUnder(g.dn, s.groups.dn) && valuesOf(g, "objectClass").some((c) => c.toLowerCase() === groupClass);
+    return groups
+      .filter((g) => !isRead(g))
+      .map((g) => g.dn)
+      .sort();
   }
 
   stats(): ProviderStats {
