@@ -80,6 +80,8 @@ export interface ApplyEndData {
   readonly durationMs: number;
   /** Calls made per provider during the run. */
   readonly calls: Readonly<Record<string, ProviderStats>>;
+  /** Calls the offboarding check's read-back made per provider, apart from `calls` (when there was one). */
+  readonly offboardingCalls?: Readonly<Record<string, ProviderStats>>;
   /**
    * The run died before its end (killed, crashed): the next apply wrote this end for it, from what the
    * run's entries recorded (`at` is then when that apply found it; durationMs spans the run's entries).
@@ -303,6 +305,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
         !(Array.isArray(v["unconfirmed"]) && v["unconfirmed"].every((id) => typeof id === "string"))
       )
         return "unconfirmed must be a list of change addresses";
+      if (v["offboardingCalls"] !== undefined && !isCalls(v["offboardingCalls"]))
+        return "offboardingCalls must map providers to { reads, writes }";
       return isCalls(v["calls"]) ? undefined : "calls must map providers to { reads, writes }";
     default:
       return `unknown entry type ${typeof v["type"] === "string" ? JSON.stringify(v["type"]) : "(none)"}`;

@@ -1,6 +1,6 @@
 import type { Plan } from "../plan/types.ts";
 import type { Policy } from "../model/access.ts";
-import type { Provider } from "../providers/types.ts";
+import type { Provider, ProviderStats } from "../providers/types.ts";
 import { UnsafePlanError } from "../errors.ts";
 import { checkGuardrails, type GuardrailOptions } from "../plan/safety.ts";
 import { applyPlan, type ApplyResult, type ChangeResult } from "../apply/apply-plan.ts";
@@ -47,6 +47,8 @@ export interface RunApplyOptions extends GuardrailOptions {
 export interface RunApplyResult extends ApplyResult {
   /** Each leaver's account the run changed, read back afterwards (apply/offboard-verify.ts). */
   readonly offboarding: readonly OffboardCheck[];
+  /** The calls that read-back made per provider, when there was one. */
+  readonly offboardingCalls?: Readonly<Record<string, ProviderStats>>;
   readonly journal: {
     readonly first: number;
     readonly last: number;
@@ -243,6 +245,8 @@ export async function runApply(
         )
       : [];
   const verified = offboarding.map((check) => verifiedEntry(check, start, options));
+  // The read-back's own calls, apart from the writes' (calls), so that each count keeps its meaning.
+  const offboardingCalls = offboarding.length === 0 ? undefined : callsSince(result.calls, providers);
   const end: NewJournalEntry = {
     type: "apply-end",
     at: options.now().toISOString(),
@@ -252,6 +256,7 @@ export async function runApply(
     skipped: result.skipped,
     durationMs: result.durationMs,
     calls: result.calls,
+    ...(offboardingCalls === undefined ? {} : { offboardingCalls }),
   };
   try {
     const sealed = await appendJournalEntries(options.journalPath, [...unrecorded, ...verified, end], {
@@ -280,8 +285,23 @@ export async function runApply(
   return {
     ...result,
     offboarding,
+    ...(offboardingCalls === undefined ? {} : { offboardingCalls }),
     journal: { first: start.seq, last: last.seq, headHash: last.hash, start },
   };
+}
+
+/** The calls each provider made since `before` was taken of it. */
+function callsSince(
+  before: Readonly<Record<string, ProviderStats>>,
+  providers: ReadonlyMap<string, Provider>,
+): Record<string, ProviderStats> {
+  const out: Record<string, ProviderStats> = {};
+  for (const [name, provider] of providers) {
+    const now = provider.stats();
+    const then = before[name] ?? { reads: 0, writes: 0 };
+    out[name] = { reads: now.reads - then.reads, writes: now.writes - then.writes };
+  }
+  return out;
 }
 
 /** The journal line of one offboarding check: the check, with the HR event and the trigger time. */

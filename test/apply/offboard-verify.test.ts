@@ -103,10 +103,17 @@ describe("offboarding verified after apply (local)", () => {
     expect(applied.stdout).toContain(
       "  clean app: xavier: account disabled, in no group, sessions: revoked 2 session(s) and 1 token(s)",
     );
+    // The read-back's calls are counted apart from the writes' (one read of the directory file).
+    expect(applied.stdout).toContain("  read back with: app 1 read(s) 0 write(s).");
     expect(applied.code).toBe(0);
 
     const entries = await journal(tree);
     const start = entries.findLast((e) => e["type"] === "apply-start");
+    expect(entries.at(-1)).toMatchObject({
+      type: "apply-end",
+      calls: { app: { reads: 1 } },
+      offboardingCalls: { app: { reads: 1, writes: 0 } },
+    });
     const [line] = await verifiedLines(tree);
     expect(line).toMatchObject({
       type: "offboard-verified",

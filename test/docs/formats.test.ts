@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 /** Objects whose keys are data (actions, provider names), not fields. */
-const KEYED_BY_DATA = new Set(["byAction", "calls", "accounts"]);
+const KEYED_BY_DATA = new Set(["byAction", "calls", "offboardingCalls", "accounts"]);
 
 /** Every key of every object in `value`, at any depth. */
 function fieldsOf(value: unknown, out = new Set<string>()): Set<string> {

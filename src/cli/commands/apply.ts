@@ -1,3 +1,4 @@
+import type { ProviderStats } from "../../providers/types.ts";
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import {
@@ -184,6 +185,13 @@ function reportOffboarding(checks: readonly OffboardCheck[], io: CliIo): boolean
   return left.length === 0;
 }
 
+/** Calls per provider, as the summary says them: "ldap 3 read(s) 2 write(s); scim 1 read(s) 0 write(s)". */
+function callsText(calls: Readonly<Record<string, ProviderStats>>): string {
+  return Object.entries(calls)
+    .map(([name, s]) => `${name} ${String(s.reads)} read(s) ${String(s.writes)} write(s)`)
+    .join("; ");
+}
+
 /** How long an apply waits for another one on this machine to finish. */
 const APPLY_LOCK_WAIT_MS = 10 * 60_000;
 
@@ -273,13 +281,13 @@ async function applyLocked(
       },
     });
     if (io.isTTY) io.stdout("\r\u001b[2K");
-    const calls = Object.entries(result.calls)
-      .map(([name, s]) => `${name} ${String(s.reads)} read(s) ${String(s.writes)} write(s)`)
-      .join("; ");
+    const calls = callsText(result.calls);
     io.stdout(
       `Apply complete: ${String(result.applied)} applied, ${String(result.failed)} failed, ${String(result.skipped)} skipped in ${String(result.durationMs)} ms. Calls: ${calls}.\n`,
     );
     const isOffboarded = reportOffboarding(result.offboarding, io);
+    if (result.offboardingCalls !== undefined)
+      io.stdout(`  read back with: ${callsText(result.offboardingCalls)}.\n`);
     const { start } = result.journal;
     // "+dirty" (files not committed) stays in sight: the journal records it too.
     const commit =
