@@ -1,6 +1,6 @@
 import type { Change, Plan, UserChange } from "../plan/types.ts";
 import type { User } from "../model/access.ts";
-import { leavingOf } from "../desired/desired-state.ts";
+import { leavingOf, type LeaverEvent } from "../desired/desired-state.ts";
 import { accountOf } from "../plan/addresses.ts";
 import type { LiveState, LiveUser } from "../model/state.ts";
 import type { Capabilities, Provider } from "../providers/types.ts";
@@ -141,35 +141,12 @@ export function checkLeavers(
   });
 }
 
-/** checkLeavers for one leaver. */
-export function checkLeaver(
-  live: LiveState,
-  leaver: LeaverAccount,
-  caps: Capabilities,
-  revoked?: Revoked,
-  groupsOutside: readonly string[] = [],
-): OffboardCheck {
-  const key = `${leaver.provider}\n${leaver.account}`;
-  const [check] = checkLeavers(
-    live,
-    [leaver],
-    caps,
-    new Map(revoked === undefined ? [] : [[key, revoked]]),
-    new Map([[key, groupsOutside]]),
-  );
-  if (check === undefined) throw new Error("checkLeavers returned no check");
-  return check;
-}
-
 /**
  * What made each leaver of the plan one (the HR event, its date where the files give one, and whether
  * it is late), by user id, worked out at the plan's instant as the plan did.
  */
-export function leaverEvents(
-  plan: Plan,
-  users: ReadonlyMap<string, User>,
-): Map<string, { readonly leaving: string; readonly lateBy?: string }> {
-  const out = new Map<string, { readonly leaving: string; readonly lateBy?: string }>();
+export function leaverEvents(plan: Plan, users: ReadonlyMap<string, User>): Map<string, LeaverEvent> {
+  const out = new Map<string, LeaverEvent>();
   const at = new Date(plan.createdAt);
   for (const leaver of leaverAccountsOf(plan.changes)) {
     const user = leaver.userId === undefined ? undefined : users.get(leaver.userId);

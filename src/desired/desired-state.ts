@@ -56,11 +56,18 @@ function isEnabled(user: User, model: AccessModel, lifecycle: Lifecycle): boolea
 /** Where a person stands today: terminated people and people who have not started hold nothing. */
 export type Lifecycle = "active" | "terminated" | "not-started";
 
+/** The HR event that made someone a leaver ("status: terminated", "endDate … has passed"), and how late. */
+export interface LeaverEvent {
+  readonly leaving: string;
+  /** Offboarded more than a day after the end date: how long ago it was ("3 days ago"). */
+  readonly lateBy?: string;
+}
+
 /**
  * What made a leaver one, for the plan and the journal: the HR event behind the offboarding, with its
  * date where the files give one; and, a day after the end date, how long ago that was (`lateBy`).
  */
-export function leavingOf(user: User, now: Date): { readonly leaving: string; readonly lateBy?: string } {
+export function leavingOf(user: User, now: Date): LeaverEvent {
   const status = user.status === "terminated" ? "status: terminated" : undefined;
   const end = user.endDate === undefined ? undefined : `endDate ${user.endDate}`;
   if (status !== undefined) return { leaving: end === undefined ? status : `${status}, ${end}` };

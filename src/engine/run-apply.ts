@@ -1,6 +1,7 @@
 import type { Plan } from "../plan/types.ts";
 import type { Policy } from "../model/access.ts";
 import type { Provider, ProviderStats } from "../providers/types.ts";
+import type { LeaverEvent } from "../desired/desired-state.ts";
 import { UnsafePlanError } from "../errors.ts";
 import { checkGuardrails, type GuardrailOptions } from "../plan/safety.ts";
 import { applyPlan, type ApplyResult, type ChangeResult } from "../apply/apply-plan.ts";
@@ -20,7 +21,7 @@ import { appendAll, firstFew } from "../model/lists.ts";
 import { verifyOffboarding, type OffboardCheck } from "../apply/offboard-verify.ts";
 
 /** What made a leaver one, by user id, for the offboarding checks (see leaverEvents). */
-export type LeaverEvents = ReadonlyMap<string, { readonly leaving: string; readonly lateBy?: string }>;
+export type LeaverEvents = ReadonlyMap<string, LeaverEvent>;
 
 export interface RunApplyOptions extends GuardrailOptions {
   readonly journalPath: string;

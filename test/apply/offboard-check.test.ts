@@ -1,6 +1,12 @@
 /** What the offboarding check makes of a live state read back, and which accounts it checks. */
 import { describe, expect, it } from "vitest";
-import { checkLeaver, leaverAccountsOf, verifyOffboarding } from "../../src/apply/offboard-verify.ts";
+import {
+  checkLeavers,
+  leaverAccountsOf,
+  verifyOffboarding,
+  type LeaverAccount,
+  type OffboardCheck,
+} from "../../src/apply/offboard-verify.ts";
 import type { ChangeResult } from "../../src/apply/apply-plan.ts";
 import { describeEntryProblem, sealEntry } from "../../src/audit/journal-entry.ts";
 import type { Capabilities, Provider } from "../../src/providers/types.ts";
@@ -17,6 +23,17 @@ const CAPS: Capabilities = {
   groupDescription: true,
 };
 const X = { provider: "p", account: "xavier", userId: "xavier" };
+
+/** checkLeavers of one leaver (no revocations, no groups outside the scope). */
+function checkLeaver(
+  state: ReturnType<typeof live>,
+  leaver: LeaverAccount,
+  caps: Capabilities,
+): OffboardCheck {
+  const [check] = checkLeavers(state, [leaver], caps);
+  if (check === undefined) throw new Error("checkLeavers returned no check");
+  return check;
+}
 
 describe("checkLeaver", () => {
   it("is clean for a disabled account in no group, and for one that is gone", () => {
@@ -65,7 +82,8 @@ describe("checkLeaver", () => {
 
   it("is not clean while a group outside the scope read holds the account", () => {
     const state = live([liveUser("xavier", { enabled: false })]);
-    expect(checkLeaver(state, X, CAPS, undefined, ["cn=vpn,ou=legacy"])).toMatchObject({
+    const outside = new Map([[`${X.provider}\n${X.account}`, ["cn=vpn,ou=legacy"]]]);
+    expect(checkLeavers(state, [X], CAPS, new Map(), outside)[0]).toMatchObject({
       clean: false,
       groups: [],
       groupsOutside: ["cn=vpn,ou=legacy"],
