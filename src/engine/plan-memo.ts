@@ -14,7 +14,13 @@ import { setAsidePath } from "../audit/set-aside.ts";
 import { foldCachePath } from "../audit/journal-fold.ts";
 import { describeAccessCommit, recordedCommit } from "../audit/git.ts";
 import { openEarlyProviders, type EarlyProvider } from "./early-reads.ts";
-import { journalPathOf, preparePlanWith, providerContextOf, type EngineOptions } from "./prepare-plan.ts";
+import {
+  DEFAULT_READ_TIMEOUT_MS,
+  journalPathOf,
+  preparePlanWith,
+  providerContextOf,
+  type EngineOptions,
+} from "./prepare-plan.ts";
 
 /**
  * The plan memo: a plan kept with everything it was computed from, so that a run which finds all of it
@@ -171,7 +177,7 @@ async function currentKey(
   cacheDir: string,
   opened: readonly EarlyProvider[],
 ): Promise<MemoKey | undefined> {
-  const signal = AbortSignal.timeout(options.readTimeoutMs ?? 600_000);
+  const signal = AbortSignal.timeout(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS);
   const stamps = await Promise.all(
     opened.map(async ({ config, provider }) => {
       const stamp = await provider.liveStamp?.(signal).catch(() => undefined);

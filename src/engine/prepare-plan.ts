@@ -20,6 +20,9 @@ import { foldJournal } from "../audit/journal-fold.ts";
 import { describeAccessCommit, recordedCommit } from "../audit/git.ts";
 import { protectedAccountsOf } from "./managed.ts";
 
+/** How long the reads of live systems may take, unless EngineOptions.readTimeoutMs says otherwise. */
+export const DEFAULT_READ_TIMEOUT_MS = 600_000;
+
 export interface EngineOptions {
   readonly cwd: string;
   /** The access directory (default "access"). */
@@ -165,7 +168,10 @@ export async function preparePlanWith(
   const options: EngineOptions = { ...given, now };
   // Every read stops on the timeout, or at once when the plan fails on the way (nothing outlives it).
   const stopReads = new AbortController();
-  const signal = AbortSignal.any([AbortSignal.timeout(options.readTimeoutMs ?? 600_000), stopReads.signal]);
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS),
+    stopReads.signal,
+  ]);
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const context = providerContextOf(options);
   const early = startEarlyReads(opened, signal);

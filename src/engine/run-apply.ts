@@ -19,6 +19,7 @@ import { foldJournal, MANAGING_ACTIONS } from "../audit/journal-fold.ts";
 import { planChecksum } from "./saved-plan.ts";
 import { appendAll, firstFew } from "../model/lists.ts";
 import { verifyOffboarding, type OffboardCheck } from "../apply/offboard-verify.ts";
+import { DEFAULT_READ_TIMEOUT_MS } from "./prepare-plan.ts";
 
 /** What made a leaver one, by user id, for the offboarding checks (see leaverEvents). */
 export type LeaverEvents = ReadonlyMap<string, LeaverEvent>;
@@ -242,7 +243,10 @@ export async function runApply(
       ? await verifyOffboarding(
           result.results,
           providers,
-          AbortSignal.any([options.signal, AbortSignal.timeout(options.readTimeoutMs ?? 600_000)]),
+          AbortSignal.any([
+            options.signal,
+            AbortSignal.timeout(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS),
+          ]),
         )
       : [];
   const verified = offboarding.map((check) => verifiedEntry(check, start, options));

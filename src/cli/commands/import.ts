@@ -2,7 +2,12 @@ import { existsSync } from "node:fs";
 import { access, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
-import { loadValidModel, providerContextOf, selectProviders } from "../../engine/prepare-plan.ts";
+import {
+  DEFAULT_READ_TIMEOUT_MS,
+  loadValidModel,
+  providerContextOf,
+  selectProviders,
+} from "../../engine/prepare-plan.ts";
 import { createProvider } from "../../providers/registry.ts";
 import { SCHEMA_DIR } from "../../validate/schema.ts";
 import { groupNameFromLive, importPartPaths, isImportPart, renderImport } from "../../engine/import-files.ts";
@@ -46,7 +51,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
     throw new UsageError(`${path.relative(io.cwd, out)} exists; pass --force to overwrite it`);
   const provider = await createProvider(config, providerContextOf(options));
   try {
-    const live = await provider.read(AbortSignal.timeout(600_000));
+    const live = await provider.read(AbortSignal.timeout(DEFAULT_READ_TIMEOUT_MS));
     const { parts, users, groups, warnings } = renderImport(
       live,
       tree.model,
