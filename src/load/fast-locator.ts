@@ -1,9 +1,13 @@
 import type { FastDocument } from "./fast-yaml.ts";
 import { locate, type Locator, type PathSegment, type Position } from "./locate.ts";
+import type { PositionTable } from "./position-table.ts";
 import { isRecord } from "../model/json.ts";
 
-function pair(list: readonly number[] | undefined, at: number): Position {
-  return { line: list?.[at] ?? 1, column: list?.[at + 1] ?? 1 };
+/** The position at `at` of a collection's run starting at `start` (-1: a collection without one). */
+function pair(positions: PositionTable, start: number, at: number): Position {
+  return start < 0
+    ? { line: 1, column: 1 }
+    : { line: positions.at(start + at), column: positions.at(start + at + 1) };
 }
 
 /**
@@ -30,28 +34,28 @@ export function fastLocator(document: FastDocument): Locator {
     path: readonly PathSegment[],
   ): { node: unknown; nodeAt: Position | null; keyAt: Position | null; deepest: Position } => {
     let node: unknown = data;
-    let nodeList: readonly number[] | undefined;
+    let nodeStart = -1;
     let nodeOffset = -1; // -1: the root
-    let keyList: readonly number[] | undefined;
+    let keyStart = -1;
     let keyOffset = -1; // -1: no key
-    const here = (): Position => (nodeOffset < 0 ? rootPosition : pair(nodeList, nodeOffset));
+    const here = (): Position => (nodeOffset < 0 ? rootPosition : pair(positions, nodeStart, nodeOffset));
     const miss = () => ({ node: undefined, nodeAt: null, keyAt: null, deepest: here() });
     for (const seg of path) {
       if (isRecord(node)) {
         const key = String(seg);
         const index = keyIndex(node, key);
         if (index < 0) return miss();
-        const list = positions.get(node);
-        keyList = list;
+        const start = positions.startOf(node);
+        keyStart = start;
         keyOffset = 4 * index;
-        nodeList = list;
+        nodeStart = start;
         nodeOffset = 4 * index + 2;
         node = node[key];
       } else if (Array.isArray(node) && typeof seg === "number") {
         const items: readonly unknown[] = node;
         if (seg >= items.length) return miss();
         keyOffset = -1;
-        nodeList = positions.get(items);
+        nodeStart = positions.startOf(items);
         nodeOffset = 2 * seg;
         node = items[seg];
       } else {
@@ -59,7 +63,12 @@ export function fastLocator(document: FastDocument): Locator {
       }
     }
     const nodeAt = here();
-    return { node, nodeAt, keyAt: keyOffset < 0 ? null : pair(keyList, keyOffset), deepest: nodeAt };
+    return {
+      node,
+      nodeAt,
+      keyAt: keyOffset < 0 ? null : pair(positions, keyStart, keyOffset),
+      deepest: nodeAt,
+    };
   };
 
   /** Where child `key` of `container` sits in its table (list: 2 × index; mapping: the value pair), or -1. */
@@ -73,21 +82,21 @@ export function fastLocator(document: FastDocument): Locator {
     return index < 0 ? -1 : 4 * index + 2;
   };
 
-  // The table entry of the container asked about last: the entries of one list come one after another.
+  // The run of the container asked about last: the entries of one list come one after another.
   let lastContainer: object | undefined;
-  let lastList: readonly number[] | undefined;
+  let lastStart = -1;
 
   const locator: Locator = {
     locateChild(file, container, path, key) {
       if (container !== lastContainer) {
         lastContainer = container;
-        lastList = positions.get(container);
+        lastStart = positions.startOf(container);
       }
-      const list = lastList;
-      const at = list === undefined ? -1 : childOffset(container, key);
+      const start = lastStart;
+      const at = start < 0 ? -1 : childOffset(container, key);
       // Anything the table cannot answer directly (a missing child) takes the walk from the root.
-      if (list === undefined || at < 0) return locate(file, locator, [...path, key]);
-      return { file, line: list[at] ?? 1, column: list[at + 1] ?? 1 };
+      if (start < 0 || at < 0) return locate(file, locator, [...path, key]);
+      return { file, line: positions.at(start + at), column: positions.at(start + at + 1) };
     },
     locate(path, at = "value") {
       const found = walk(path);
@@ -98,18 +107,18 @@ export function fastLocator(document: FastDocument): Locator {
       const out = new Map<string, Position>();
       const visit = (node: unknown, pointer: string, depth: number): void => {
         if (depth > maxDepth || typeof node !== "object" || node === null) return;
-        const list = positions.get(node);
+        const start = positions.startOf(node);
         if (Array.isArray(node)) {
           const items: readonly unknown[] = node;
           items.forEach((item, i) => {
             const child = `${pointer}/${String(i)}`;
-            out.set(child, pair(list, 2 * i));
+            out.set(child, pair(positions, start, 2 * i));
             visit(item, child, depth + 1);
           });
         } else if (isRecord(node)) {
           Object.keys(node).forEach((key, i) => {
             const child = `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
-            out.set(child, pair(list, 4 * i + 2));
+            out.set(child, pair(positions, start, 4 * i + 2));
             visit(node[key], child, depth + 1);
           });
         }

@@ -1,11 +1,7 @@
 import { indexOn, isPlainKey, readInlineValue } from "./fast-scalars.ts";
+import { PositionTable } from "./position-table.ts";
 
-/**
- * Where the parts of each collection sit, by collection: for a list, [line, column] of each item;
- * for a mapping, [keyLine, keyColumn, valueLine, valueColumn] of each key in insertion order.
- * Lines and columns are 1-based and count UTF-16 code units, like the `yaml` package's LineCounter.
- */
-export type PositionTable = Map<object, readonly number[]>;
+export { PositionTable } from "./position-table.ts";
 
 export interface FastDocument {
   readonly data: unknown;
@@ -65,7 +61,7 @@ export function readPlainYaml(text: string): FastDocument | undefined {
   }
   const count = starts.length;
   if (count === 0) return undefined;
-  const positions: PositionTable = new Map();
+  const positions = new PositionTable();
   const sink = (container: object, list: number[]): void => {
     positions.set(container, list);
   };

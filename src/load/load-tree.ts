@@ -248,7 +248,8 @@ function parseHere(source: ReadSource, limits: ParseLimits, save: SaveEntry): Lo
   const parsed = parseAccessFile(source.file, source.bytes, limits, source.digest);
   if (!parsed.document) return { diagnostics: parsed.diagnostics };
   const schema = validateDocumentSchema(parsed.document, source.kind);
-  if (parsed.fast) save?.(source, encodeCacheEntry(toCacheEntry(parsed.fast, schema)));
+  const entry = parsed.fast && encodeCacheEntry(toCacheEntry(parsed.fast, schema));
+  if (entry) save?.(source, entry);
   return {
     document: { document: parsed.document, kind: source.kind, invalidPaths: schema.map((d) => d.path ?? "") },
     diagnostics: [...parsed.diagnostics, ...schema],

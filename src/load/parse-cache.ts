@@ -5,7 +5,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { serialize } from "node:v8";
 import type { Diagnostic, Severity } from "../model/diagnostic.ts";
-import type { FastDocument, PositionTable } from "./fast-yaml.ts";
+import type { FastDocument } from "./fast-yaml.ts";
+import { PositionTable } from "./position-table.ts";
 import { isRecord } from "../model/json.ts";
 import { decodeCacheRecord } from "../io/cache-file.ts";
 import { hashFolder } from "../io/code-identity.ts";
@@ -22,7 +23,7 @@ export interface CachedFile {
 }
 
 /** Bump when the entry layout or the fast reader's output changes. */
-const FORMAT = "gatehouse-parse-cache-1";
+const FORMAT = "gatehouse-parse-cache-2";
 
 let salt: string | undefined;
 
@@ -95,15 +96,6 @@ export async function pruneParseCache(
   return doomed.length;
 }
 
-function isPositionTable(value: unknown): value is PositionTable {
-  if (!(value instanceof Map)) return false;
-  let isValid = true;
-  value.forEach((list: unknown, key: unknown) => {
-    if (typeof key !== "object" || key === null || !Array.isArray(list)) isValid = false;
-  });
-  return isValid;
-}
-
 function toSchemaDiagnostic(value: unknown): Omit<Diagnostic, "file"> | undefined {
   if (!isRecord(value)) return undefined;
   const { severity, code, message, line, column, path: pointer } = value;
@@ -156,22 +148,30 @@ export function toCacheEntry(document: FastDocument, schema: readonly Diagnostic
   };
 }
 
-/** An entry's bytes: what `writeCacheEntry` stores, and what a parse worker sends back. */
-export function encodeCacheEntry(entry: CachedFile): Uint8Array {
+/**
+ * An entry's bytes: what `writeCacheEntry` stores, and what a parse worker sends back. Undefined for a
+ * document whose position table cannot be packed (see PositionTable.packed): it is then not cached.
+ */
+export function encodeCacheEntry(entry: CachedFile): Uint8Array | undefined {
   const { data, positions, line, column } = entry.document;
-  return serialize({ format: FORMAT, data, positions, line, column, schema: entry.schema });
+  const places = positions.packed(data);
+  if (places === undefined) return undefined;
+  return serialize({ format: FORMAT, data, places, line, column, schema: entry.schema });
 }
 
 /** The parse an entry's bytes hold, or undefined when they are not one of this format. */
 export function decodeCacheEntry(bytes: Uint8Array): CachedFile | undefined {
   const value = decodeCacheRecord(bytes, FORMAT);
   if (value === undefined) return undefined;
-  const { data, positions, line, column, schema } = value;
-  if (!isPositionTable(positions) || typeof line !== "number" || typeof column !== "number") return undefined;
+  const { data, places, line, column, schema } = value;
+  if (!(places instanceof Int32Array) || typeof line !== "number" || typeof column !== "number")
+    return undefined;
   if (!Array.isArray(schema)) return undefined;
   const diagnostics = schema.map(toSchemaDiagnostic);
   const checked = diagnostics.filter((d): d is Omit<Diagnostic, "file"> => d !== undefined);
   if (checked.length !== diagnostics.length) return undefined;
+  const positions = PositionTable.unpack(data, places);
+  if (positions === undefined) return undefined;
   return { document: { data, positions, line, column }, schema: checked };
 }
 

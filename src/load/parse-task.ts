@@ -41,7 +41,8 @@ export function runParseTask(task: ParseTask, limits: ParseLimits = DEFAULT_LIMI
     // Only a clean fast read fits in an entry; anything else is left to the main thread, to stay exact.
     if (!parsed.fast || parsed.diagnostics.length > 0) return { id, type: "full" };
     const schema = validateDocumentSchema(parsed.document, task.kind);
-    return { id, type: "entry", entry: encodeCacheEntry(toCacheEntry(parsed.fast, schema)) };
+    const entry = encodeCacheEntry(toCacheEntry(parsed.fast, schema));
+    return entry === undefined ? { id, type: "full" } : { id, type: "entry", entry };
   } catch (error) {
     return { id, type: "failed", message: error instanceof Error ? error.message : String(error) };
   }

@@ -1,7 +1,8 @@
 import type { Document, LineCounter, Node } from "yaml";
 import { isMap, isScalar, isSeq, yamlLib } from "./yaml-lib.ts";
 import { isRecord } from "../model/json.ts";
-import type { FastDocument, PositionTable } from "./fast-yaml.ts";
+import type { FastDocument } from "./fast-yaml.ts";
+import { PositionTable } from "./position-table.ts";
 
 /**
  * The position table of a document the `yaml` package read (flow collections over several lines, CRLF
@@ -33,7 +34,7 @@ export function yamlPositionTable(
     const pos = lineCounter.linePos(node.range?.[0] ?? 0);
     line.push(pos.line, pos.col);
   };
-  const positions: PositionTable = new Map();
+  const positions = new PositionTable();
   const fill = (node: Node, value: unknown): boolean => {
     if (isMap(node)) {
       if (!isRecord(value) || positions.has(value)) return false;

@@ -8,6 +8,7 @@ import { readPlainYaml } from "../../src/load/fast-yaml.ts";
 import type { Locator, PathSegment } from "../../src/load/locate.ts";
 import { parseAccessFile } from "../../src/load/parse.ts";
 import { decodeCacheEntry, encodeCacheEntry, toCacheEntry } from "../../src/load/parse-cache.ts";
+import type { FastDocument } from "../../src/load/fast-yaml.ts";
 import { isRecord } from "../../src/model/json.ts";
 
 const dirs: string[] = [];
@@ -32,6 +33,12 @@ const MIRRORED: Readonly<Record<string, string>> = {
 };
 
 /** Every path to a value in `data`, the root included. */
+/** A cacheable parse written as a cache entry and read back (undefined: it does not read back). */
+function throughCache(fast: FastDocument) {
+  const bytes = encodeCacheEntry(toCacheEntry(fast, []));
+  return bytes && decodeCacheEntry(bytes);
+}
+
 function pathsOf(data: unknown, path: PathSegment[] = []): PathSegment[][] {
   const out: PathSegment[][] = [path];
   if (Array.isArray(data)) data.forEach((item, i) => out.push(...pathsOf(item, [...path, i])));
@@ -63,7 +70,7 @@ describe("position tables of files the yaml package reads", () => {
       const parsed = parseAccessFile("f.yaml", bytes);
       expect(parsed.diagnostics).toEqual([]);
       if (!parsed.document || !parsed.fast) throw new Error(`${name}: no cacheable document`);
-      const cached = decodeCacheEntry(encodeCacheEntry(toCacheEntry(parsed.fast, [])));
+      const cached = throughCache(parsed.fast);
       if (!cached) throw new Error(`${name}: the entry does not read back`);
       expect(cached.document.data).toEqual(parsed.document.data);
       expect(answers(fastLocator(cached.document), cached.document.data)).toEqual(
@@ -109,7 +116,7 @@ describe("position tables of files the yaml package reads", () => {
         continue;
       }
       if (!parsed.document || !parsed.fast) continue; // refused or not cacheable: nothing to compare
-      const cached = decodeCacheEntry(encodeCacheEntry(toCacheEntry(parsed.fast, [])));
+      const cached = throughCache(parsed.fast);
       if (!cached) throw new Error(`${name}: the entry does not read back`);
       expect({ name, answers: answers(fastLocator(cached.document), cached.document.data) }).toEqual({
         name,
@@ -151,7 +158,7 @@ describe("position tables of files the yaml package reads", () => {
       if (random() < 0.3) text = text.replace(/\n/g, "\r\n");
       const parsed = parseAccessFile("f.yaml", new TextEncoder().encode(text));
       if (!parsed.document || !parsed.fast || readPlainYaml(text) !== undefined) continue;
-      const cached = decodeCacheEntry(encodeCacheEntry(toCacheEntry(parsed.fast, [])));
+      const cached = throughCache(parsed.fast);
       if (!cached) throw new Error("the entry does not read back");
       compared++;
       expect({ text, answers: answers(fastLocator(cached.document), cached.document.data) }).toEqual({
