@@ -1,5 +1,6 @@
 import { createInterface } from "node:readline";
 import { hasCode } from "../io/file-lock.ts";
+import type { TerminalText } from "../render/terminal-text.ts";
 
 /** Everything a command touches of the outside world; tests pass their own. */
 export interface CliIo {
@@ -15,6 +16,15 @@ export interface CliIo {
   readonly prompt: (question: string) => Promise<string>;
   readonly now: () => Date;
   readonly fetch?: typeof fetch;
+}
+
+/**
+ * The io a command prints through (main hands it one): a string is data and reaches the terminal with
+ * every control character escaped; a TerminalText (colours, progress lines) is gatehouse's own.
+ */
+export interface CommandIo extends Omit<CliIo, "stdout" | "stderr"> {
+  readonly stdout: (text: string | TerminalText) => void;
+  readonly stderr: (text: string | TerminalText) => void;
 }
 
 export function nodeIo(): CliIo {

@@ -10,8 +10,8 @@ import {
   UsageError,
 } from "../errors.ts";
 import { renderDiagnostics, countLine } from "../render/diagnostics.ts";
-import { nodeIo, type CliIo } from "./io.ts";
-import { terminalSafe } from "./terminal-text.ts";
+import { nodeIo, type CliIo, type CommandIo } from "./io.ts";
+import { terminalSafe, TerminalText } from "../render/terminal-text.ts";
 
 export const VERSION: string = (() => {
   const data: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
@@ -41,7 +41,7 @@ Commands:
 Run "gatehouse <command> --help" for a command's options. Exit codes: 0 ok, 1 error,
 2 plan has changes (--detailed-exitcode), 3 refused by guard rails, 4 stale plan, 64 usage.`;
 
-type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
+type Command = (argv: readonly string[], io: CommandIo) => Promise<number>;
 /** Each command's module is loaded when it runs: a plan does not load Octokit, `pr` loads no YAML rules. */
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   validate: async () => (await import("./commands/validate.ts")).runValidate,
@@ -58,14 +58,17 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
 /** Runs one command and returns its exit code. Never throws: every failure becomes a message and a code. */
 export async function main(argv: readonly string[], given: CliIo = nodeIo()): Promise<number> {
   // Whatever is printed, a credential gatehouse read never is (registerSecret), and no control
-  // character from a name or a message reaches the terminal (terminalSafe).
-  const io: CliIo = {
+  // character from a name or a message reaches the terminal (terminalSafe): the only escape codes
+  // printed are gatehouse's own, in a TerminalText, whose data was escaped when it was made.
+  const shown = (text: string | TerminalText): string =>
+    text instanceof TerminalText ? redactKnownSecrets(text.text) : terminalSafe(redactKnownSecrets(text));
+  const io: CommandIo = {
     ...given,
     stdout: (text) => {
-      given.stdout(terminalSafe(redactKnownSecrets(text)));
+      given.stdout(shown(text));
     },
     stderr: (text) => {
-      given.stderr(terminalSafe(redactKnownSecrets(text)));
+      given.stderr(shown(text));
     },
   };
   const [name, ...rest] = argv;
@@ -87,7 +90,7 @@ export async function main(argv: readonly string[], given: CliIo = nodeIo()): Pr
   }
 }
 
-function reportError(error: unknown, io: CliIo): number {
+function reportError(error: unknown, io: CommandIo): number {
   if (error instanceof ConfigError && error.diagnostics.length > 0) {
     io.stderr(renderDiagnostics(error.diagnostics, "text"));
     io.stderr(`error: ${error.message} (${countLine(error.diagnostics)})\n`);

@@ -1,6 +1,7 @@
 import type { Plan } from "../plan/types.ts";
 import { countRemovals } from "../plan/safety.ts";
 import { describeChange, describeWhy, symbolOf } from "./describe.ts";
+import { terminal, TerminalText } from "./terminal-text.ts";
 
 export interface TextOptions {
   /** ANSI colours; the CLI turns them on only for a TTY. */
@@ -9,9 +10,9 @@ export interface TextOptions {
   readonly verbose?: boolean;
 }
 
-const COLORS = { "+": "\u001b[32m", "-": "\u001b[31m", "~": "\u001b[33m" } as const;
-const RESET = "\u001b[0m";
-const DIM = "\u001b[2m";
+const COLORS = { "+": terminal`\u001b[32m`, "-": terminal`\u001b[31m`, "~": terminal`\u001b[33m` } as const;
+const RESET = terminal`\u001b[0m`;
+const DIM = terminal`\u001b[2m`;
 
 export function renderSummaryLine(plan: Plan): string {
   const s = plan.summary;
@@ -33,20 +34,27 @@ export function renderSummaryLine(plan: Plan): string {
     : line;
 }
 
-/** Terminal view: per provider, one line per change with + / - / ~, its reason and source line. */
+/**
+ * Terminal view: per provider, one line per change with + / - / ~, its reason and source line. Control
+ * characters in names and messages are escaped (terminalSafe); the colours are the only escape codes.
+ */
 export function renderText(plan: Plan, options: TextOptions): string {
-  return [...renderTextPieces(plan, options)].join("");
+  return [...renderTextPieces(plan, options)].map((piece) => piece.text).join("");
 }
 
 /** Lines this many at a time: the text of a plan of millions of changes does not fit in one string. */
 const LINES_PER_PIECE = 10_000;
 
-/** renderText in pieces of whole lines. */
-export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<string> {
-  let lines: string[] = [];
-  const paint = (sym: "+" | "-" | "~", text: string): string =>
-    options.color ? `${COLORS[sym]}${text}${RESET}` : text;
-  const dim = (text: string): string => (options.color ? `${DIM}${text}${RESET}` : text);
+/**
+ * renderText in pieces of whole lines, for the terminal: the colours are added around names and
+ * messages already escaped, so that a name cannot carry an escape code that passes for a colour.
+ */
+export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<TerminalText> {
+  let lines: (string | TerminalText)[] = [];
+  const paint = (sym: "+" | "-" | "~", text: string): string | TerminalText =>
+    options.color ? terminal`${COLORS[sym]}${text}${RESET}` : text;
+  const dim = (text: string): string | TerminalText =>
+    options.color ? terminal`${DIM}${text}${RESET}` : text;
   for (const provider of plan.providers) {
     const changes = plan.changes.filter((c) => c.provider === provider.name);
     const notes = plan.notes.filter((n) => n.provider === provider.name);
@@ -55,22 +63,26 @@ export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<s
     );
     for (const c of changes) {
       const sym = symbolOf(c);
-      lines.push(`  ${paint(sym, `${sym} ${describeChange(c)}`)}  ${dim(`(${describeWhy(c)})`)}`);
-      if (options.verbose === true) for (const why of c.why ?? []) lines.push(`      ${dim(why)}`);
+      lines.push(terminal`  ${paint(sym, `${sym} ${describeChange(c)}`)}  ${dim(`(${describeWhy(c)})`)}`);
+      if (options.verbose === true) for (const why of c.why ?? []) lines.push(terminal`      ${dim(why)}`);
       if (lines.length >= LINES_PER_PIECE) {
-        yield lines.join("\n") + "\n";
+        yield joinLines(lines);
         lines = [];
       }
     }
     for (const n of notes) {
-      lines.push(`  ${dim(`note: ${n.message}`)}`);
+      lines.push(terminal`  ${dim(`note: ${n.message}`)}`);
       if (lines.length >= LINES_PER_PIECE) {
-        yield lines.join("\n") + "\n";
+        yield joinLines(lines);
         lines = [];
       }
     }
     lines.push("");
   }
   lines.push(renderSummaryLine(plan));
-  yield lines.join("\n") + "\n";
+  yield joinLines(lines);
+}
+
+function joinLines(lines: readonly (string | TerminalText)[]): TerminalText {
+  return TerminalText.join([...lines, ""], "\n");
 }

@@ -1,19 +1,80 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { inlineText, terminalSafe } from "../../src/cli/terminal-text.ts";
+import { main } from "../../src/cli/main.ts";
+import { inlineText, terminal, TerminalText, terminalSafe } from "../../src/render/terminal-text.ts";
 import { writeAccessTree } from "../helpers/access-tree.ts";
-import { runCliIn } from "../helpers/cli-io.ts";
+import { captureIo, runCliIn } from "../helpers/cli-io.ts";
 
 describe("text for the terminal", () => {
-  it("shows control characters as escapes, and keeps gatehouse's own colours", () => {
+  it("shows control characters as escapes, whatever they look like", () => {
     expect(terminalSafe("a\u001b[8mhidden\u0007\rNo changes.\n\ttab")).toBe(
       "a\\x1b[8mhidden\\x07\\x0dNo changes.\n\ttab",
     );
-    expect(terminalSafe("\r\u001b[2K\u001b[32m+ add\u001b[0m")).toBe("\r\u001b[2K\u001b[32m+ add\u001b[0m");
     expect(terminalSafe("\u001b]0;title\u0007")).toBe("\\x1b]0;title\\x07");
-    // Line clearing inside a chunk came from data: it would erase what was printed before it.
+    // A string is data: a colour code or a line clear in it, even at its start, is escaped like any other.
+    expect(terminalSafe("\r\u001b[2K\u001b[32m+ add\u001b[0m")).toBe("\\x0d\\x1b[2K\\x1b[32m+ add\\x1b[0m");
     expect(terminalSafe("#7 approved by carol\r\u001b[2K#999 approved by ceo")).toBe(
       "#7 approved by carol\\x0d\\x1b[2K#999 approved by ceo",
     );
+  });
+
+  it("keeps gatehouse's own escape codes, written in a terminal template, and escapes the data put in", () => {
+    const data = "ops\u001b[0m\r\u001b[2KNo changes.";
+    const green = terminal`\u001b[32m${data}\u001b[0m`;
+    expect(green.text).toBe("\u001b[32mops\\x1b[0m\\x0d\\x1b[2KNo changes.\u001b[0m");
+    expect(terminal`\r\u001b[2K${green}\n`.text).toBe(`\r\u001b[2K${green.text}\n`);
+    expect(TerminalText.join([green, data], "\n").text).toBe(`${green.text}\n${terminalSafe(data)}`);
+  });
+
+  it("prints a live group's name as text in a coloured plan, not as the colours it imitates", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
+    });
+    try {
+      await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+      // A group made by hand in the live system, named to paint itself green and wipe the line before it.
+      const name = "x\u001b[32m+ nothing to see\u001b[0m\r\u001b[2K";
+      await writeFile(
+        path.join(tree.cwd, ".gatehouse/app.json"),
+        JSON.stringify({ formatVersion: 1, users: [], groups: [{ name, members: [], groupMembers: [] }] }),
+      );
+      const { io, out } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+      expect(await main(["plan"], { ...io, isTTY: true })).toBe(0);
+      const text = out.join("");
+      expect(text).toContain("delete group x\\x1b[32m+ nothing to see\\x1b[0m\\x0d\\x1b[2K");
+      // The escape codes left are gatehouse's own colours around the change: red, the dim reason, reset.
+      // eslint-disable-next-line no-control-regex -- the escape codes printed are what is checked
+      expect(text.match(/\u001b\[[0-9]*m/g)).toEqual(["\u001b[31m", "\u001b[0m", "\u001b[2m", "\u001b[0m"]);
+      expect(text).not.toContain("\r");
+    } finally {
+      await tree.remove();
+    }
+  });
+
+  it("keeps apply's progress lines on a terminal, with the data in them escaped", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
+    });
+    try {
+      await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+      const name = "y\r\u001b[2KApply complete";
+      await writeFile(
+        path.join(tree.cwd, ".gatehouse/app.json"),
+        JSON.stringify({ formatVersion: 1, users: [], groups: [{ name, members: [], groupMembers: [] }] }),
+      );
+      const { io, out } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+      expect(await main(["apply", "--yes"], { ...io, isTTY: true })).toBe(0);
+      const text = out.join("");
+      // The applied change's line clears the one before and is itself cleared before the summary.
+      expect(text).toContain(
+        "\r\u001b[2K[1/1] applied app: delete group y\\x0d\\x1b[2KApply complete (0 members)\r\u001b[2KApply complete:",
+      );
+    } finally {
+      await tree.remove();
+    }
   });
 
   it("escapes bidirectional overrides and isolates, which would show a name reversed", () => {

@@ -56,7 +56,7 @@ describe("plans written in pieces", () => {
 
   it("write the same text as one string, in whole lines", () => {
     const plan = bigPlan(15_000);
-    const pieces = [...renderTextPieces(plan, { color: false, verbose: true })];
+    const pieces = [...renderTextPieces(plan, { color: false, verbose: true })].map((piece) => piece.text);
     expect(pieces.length).toBeGreaterThan(1);
     for (const piece of pieces) expect(piece.endsWith("\n")).toBe(true);
     expect(pieces.join("")).toBe(renderText(plan, { color: false, verbose: true }));

@@ -33,7 +33,8 @@ import { describeChange } from "../../render/describe.ts";
 import { COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import { acquireFileLock, releaseFileLock } from "../../io/file-lock.ts";
 import type { Policy } from "../../model/access.ts";
-import type { CliIo } from "../io.ts";
+import type { CliIo, CommandIo } from "../io.ts";
+import { terminal, TerminalText } from "../../render/terminal-text.ts";
 import { engineOptions } from "./engine-options.ts";
 
 export const APPLY_USAGE = `Usage: gatehouse apply [plan.json] [--yes] [--dir access] [--checksum SHA256]
@@ -47,7 +48,7 @@ Every change and each system's answer is appended to the journal (.gatehouse/jou
 --record-approvals also records, in the journal, the pull request and approvals behind each commit of
 the access files since the last apply (from GitHub; GITHUB_REPOSITORY and GITHUB_TOKEN in Actions).`;
 
-export async function runApplyCommand(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runApplyCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const args = parseCommandArgs(
     argv,
     {
@@ -192,12 +193,23 @@ function callsText(calls: Readonly<Record<string, ProviderStats>>): string {
     .join("; ");
 }
 
+const CLEAR_LINE = terminal`\r\u001b[2K`;
+
+/**
+ * One line of apply progress. On a terminal each line first clears the one before, and an applied
+ * change's line is left without its newline, to be written over by the next: the failures stay.
+ */
+function progressLine(line: string, isTTY: boolean, isOverwritten: boolean): TerminalText {
+  if (!isTTY) return terminal`${line}\n`;
+  return isOverwritten ? terminal`${CLEAR_LINE}${line}` : terminal`${CLEAR_LINE}${line}\n`;
+}
+
 /** How long an apply waits for another one on this machine to finish. */
 const APPLY_LOCK_WAIT_MS = 10 * 60_000;
 
 async function applyLocked(
   args: Parsed,
-  io: CliIo,
+  io: CommandIo,
   options: EngineOptions,
   saved: SavedPlanConsent | undefined,
 ): Promise<number> {
@@ -266,21 +278,20 @@ async function applyLocked(
       ...(allowRemovals === undefined ? {} : { allowRemovals }),
       onResults: (results) => {
         // One output call per thousand lines: a write of a whole phase reports millions of results.
-        let text = "";
+        let lines: TerminalText[] = [];
         results.forEach((r, i) => {
           done++;
           const line = `[${String(done)}/${String(total)}] ${r.outcome} ${r.change.provider}: ${describeChange(r.change)}${r.error ? ` — ${r.error}` : ""}`;
-          if (io.isTTY && r.outcome === "applied") text += `\r\u001b[2K${line}`;
-          else text += (io.isTTY ? "\r\u001b[2K" : "") + line + "\n";
+          lines.push(progressLine(line, io.isTTY, r.outcome === "applied"));
           if (i % 1000 === 999) {
-            io.stdout(text);
-            text = "";
+            io.stdout(TerminalText.join(lines));
+            lines = [];
           }
         });
-        if (text !== "") io.stdout(text);
+        if (lines.length > 0) io.stdout(TerminalText.join(lines));
       },
     });
-    if (io.isTTY) io.stdout("\r\u001b[2K");
+    if (io.isTTY) io.stdout(CLEAR_LINE);
     const calls = callsText(result.calls);
     io.stdout(
       `Apply complete: ${String(result.applied)} applied, ${String(result.failed)} failed, ${String(result.skipped)} skipped in ${String(result.durationMs)} ms. Calls: ${calls}.\n`,

@@ -7,7 +7,7 @@ import type { JournalProblem, JournalVerification } from "../../audit/journal.ts
 import { DAMAGED, foldCachePath, foldedHead } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
 import { rememberVerified } from "../../audit/verified-prefix.ts";
-import { inlineText } from "../terminal-text.ts";
+import { inlineText } from "../../render/terminal-text.ts";
 import { firstFew } from "../../model/lists.ts";
 import type { ApprovalsRecord } from "../../pr/approval-record.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";

@@ -8,7 +8,7 @@ import { renderTextPieces } from "../../render/text.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { planChecksum } from "../../engine/saved-plan.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
-import type { CliIo } from "../io.ts";
+import type { CommandIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
 import { assertReplaceable, looksLikeSavedPlan, writePieces } from "../output-file.ts";
 
@@ -34,7 +34,7 @@ export const PLAN_OPTIONS = {
   fresh: { type: "boolean" },
 } as const;
 
-export async function runPlan(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runPlan(argv: readonly string[], io: CommandIo): Promise<number> {
   const args = parseCommandArgs(argv, PLAN_OPTIONS, PLAN_USAGE);
   if (flag(args, "help")) {
     io.stdout(PLAN_USAGE + "\n");
