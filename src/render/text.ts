@@ -1,12 +1,12 @@
-import type { Plan } from "../plan/types.ts";
+import type { Change, Plan } from "../plan/types.ts";
 import { countRemovals } from "../plan/safety.ts";
 import { describeChange, describeWhy, symbolOf } from "./describe.ts";
-import { terminal, TerminalText } from "./terminal-text.ts";
+import { inlineText, terminal, TerminalText } from "./terminal-text.ts";
 
 export interface TextOptions {
   /** ANSI colours; the CLI turns them on only for a TTY. */
   readonly color: boolean;
-  /** Print each change's provenance lines. */
+  /** Print each change's provenance (why) on lines of their own; otherwise it ends the change's line. */
   readonly verbose?: boolean;
 }
 
@@ -63,8 +63,10 @@ export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<T
     );
     for (const c of changes) {
       const sym = symbolOf(c);
-      lines.push(terminal`  ${paint(sym, `${sym} ${describeChange(c)}`)}  ${dim(`(${describeWhy(c)})`)}`);
-      if (options.verbose === true) for (const why of c.why ?? []) lines.push(terminal`      ${dim(why)}`);
+      const isVerbose = options.verbose === true;
+      const reason = `(${describeWhy(c)})${isVerbose ? "" : compactWhy(c)}`;
+      lines.push(terminal`  ${paint(sym, `${sym} ${describeChange(c)}`)}  ${dim(reason)}`);
+      if (isVerbose) for (const why of c.why ?? []) lines.push(terminal`      ${dim(why)}`);
       if (lines.length >= LINES_PER_PIECE) {
         yield joinLines(lines);
         lines = [];
@@ -81,6 +83,16 @@ export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<T
   }
   lines.push(renderSummaryLine(plan));
   yield joinLines(lines);
+}
+
+/**
+ * A change's why (the role that matched, the group it comes through, the leaver rule), after its reason
+ * on the change's line, each on one line however it is spelled: "role baseline" alone does not say
+ * which role. --verbose gives each a line of its own instead.
+ */
+function compactWhy(change: Change): string {
+  const why = change.why ?? [];
+  return why.length === 0 ? "" : ` — ${why.map(inlineText).join("; ")}`;
 }
 
 function joinLines(lines: readonly (string | TerminalText)[]): TerminalText {

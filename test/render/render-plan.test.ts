@@ -67,6 +67,32 @@ describe("renderers", () => {
     expect(JSON.parse(json)).toEqual(samplePlan());
   });
 
+  it("shows each change's why on its line, or on lines of their own with --verbose", () => {
+    const plain = renderText(samplePlan(), { color: false });
+    expect(plain).toContain(
+      "  + add alice to team-platform-write  (role baseline, access/roles/roles.yaml:3:5) — role platform-engineer (department=ENG) at access/roles/roles.yaml:3\n",
+    );
+    expect(plain).toContain(
+      "  - disable user bob  (user terminated, access/users/people.yaml:9:5) — leaver: status: terminated\n",
+    );
+    // A change without a why ends with its reason.
+    expect(plain).toContain("  + create user carol  (added in config, access/users/people.yaml:15:5)\n");
+    const verbose = renderText(samplePlan(), { color: false, verbose: true });
+    expect(verbose).toContain(
+      "  + add alice to team-platform-write  (role baseline, access/roles/roles.yaml:3:5)\n      role platform-engineer (department=ENG) at access/roles/roles.yaml:3\n",
+    );
+  });
+
+  it("keeps a why on one line, whatever its names hold", () => {
+    const plan = samplePlan();
+    const changes = plan.changes.map((c) =>
+      c.why === undefined ? c : { ...c, why: ["role a\nb", "x\u001b[2Ky"] },
+    );
+    expect(renderText({ ...plan, changes }, { color: false })).toContain(
+      "(role baseline, access/roles/roles.yaml:3:5) — role a\\x0ab; x\\x1b[2Ky\n",
+    );
+  });
+
   it("uses ANSI colours only when asked", () => {
     const plain = renderText(samplePlan(), { color: false });
     const colored = renderText(samplePlan(), { color: true });
