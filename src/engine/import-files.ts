@@ -72,12 +72,13 @@ export interface ImportOptions {
  * Live state → access files (YAML text). Known people are referenced by their id, not redeclared. The
  * users come first, then the groups; a new part starts when the next item would take the current one
  * past about `partBytes` (one item never spans two parts, so a single enormous group may exceed it).
+ * `schemaPath` (relative to the written file) is put in a yaml-language-server header; without one, none.
  */
 export function renderImport(
   live: LiveState,
   model: AccessModel,
   provider: ProviderConfig,
-  schemaPath: string,
+  schemaPath: string | undefined,
   options: ImportOptions = {},
 ): ImportRendering {
   const partBytes = options.partBytes ?? IMPORT_PART_BYTES;
@@ -170,7 +171,8 @@ export function renderImport(
     if (b.users.length > 0) body["users"] = b.users;
     if (b.groups.length > 0) body["groups"] = b.groups;
     const part = bodies.length > 1 ? ` (part ${String(i + 1)} of ${String(bodies.length)})` : "";
-    const header = `# yaml-language-server: $schema=${schemaPath}\n# Imported from ${provider.name} by gatehouse import${part}. Add owners to every group, then review.\n`;
+    const schema = schemaPath === undefined ? "" : `# yaml-language-server: $schema=${schemaPath}\n`;
+    const header = `${schema}# Imported from ${provider.name} by gatehouse import${part}. Add owners to every group, then review.\n`;
     return header + stringify(body, { lineWidth: 0 });
   });
   const warnings: string[] = [];

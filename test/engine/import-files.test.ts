@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -111,11 +110,9 @@ describe("import in parts", () => {
     expect(forced.code).toBe(0);
     expect(forced.out).toMatch(/^Wrote access\/imported\/directory\.yaml and 2 more part\(s\)/);
     expect(forced.out).toContain("removed 1 part(s) of an earlier import");
-    // This repository has no schemas/ folder: editors are pointed at the schema gatehouse ships.
+    // This repository has no schemas/ folder: no schema header (see "the schema header" below).
     const first = await readFile(path.join(folder, "directory.yaml"), "utf8");
-    const schema = /^# yaml-language-server: \$schema=(\S+)\n/.exec(first)?.[1] ?? "";
-    expect(existsSync(path.resolve(folder, schema))).toBe(true);
-    expect(schema).toMatch(/schemas\/access\.schema\.json$/);
+    expect(first).toMatch(/^# Imported from directory by gatehouse import \(part 1 of 3\)\./);
     expect((await readdir(folder)).sort()).toEqual([
       "directory-002.yaml",
       "directory-003.yaml",
@@ -128,6 +125,63 @@ describe("import in parts", () => {
     const codes = new Set([...validate.out.matchAll(/ (?:error|warning) (GH\d+) /g)].map((m) => m[1]));
     expect([...codes]).toEqual(["GH217"]);
     expect(validate.out).toContain("40000 users, 20 groups");
+  });
+});
+
+describe("the schema header of an imported file", () => {
+  /**
+   * A working directory with the access folder at `root`/access (and `root`/schemas when `withSchemas`),
+   * whose local `directory` is imported; the text of the file written (at --out when given).
+   */
+  async function imported(
+    root: string,
+    withSchemas: boolean,
+    out?: string,
+  ): Promise<{ cwd: string; text: string }> {
+    const tree = await writeAccessTree({});
+    trees.push(tree);
+    const dir = path.join(root, "access");
+    await mkdir(path.join(tree.cwd, dir), { recursive: true });
+    await writeFile(path.join(tree.cwd, dir, "gatehouse.yaml"), configYaml());
+    if (withSchemas) {
+      await mkdir(path.join(tree.cwd, root, "schemas"), { recursive: true });
+      await writeFile(path.join(tree.cwd, root, "schemas/access.schema.json"), "{}");
+    }
+    await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+    await writeFile(path.join(tree.cwd, ".gatehouse/directory.json"), JSON.stringify(directoryOf(3, 1)));
+    const { io, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+    const argv = [
+      "import",
+      "--provider",
+      "directory",
+      "--dir",
+      dir,
+      ...(out === undefined ? [] : ["--out", out]),
+    ];
+    expect(await main(argv, io), err.join("")).toBe(0);
+    const written = path.resolve(tree.cwd, out ?? path.join(dir, "imported/directory.yaml"));
+    return { cwd: tree.cwd, text: await readFile(written, "utf8") };
+  }
+
+  it("points at the repository's schemas/ folder next to the access folder, relative to the file", async () => {
+    // The access folder is not in the working directory: org/access, with org/schemas next to it.
+    const { text } = await imported("org", true);
+    // As the quick-start files in access/users/ have it.
+    expect(text).toMatch(
+      /^# yaml-language-server: \$schema=\.\.\/\.\.\/schemas\/access\.schema\.json\n# Imported from directory/,
+    );
+  });
+
+  it("has none where the repository has no schemas/ folder: never a path into gatehouse's install", async () => {
+    const { cwd, text } = await imported(".", false);
+    expect(text).toMatch(/^# Imported from directory by gatehouse import\. Add owners/);
+    expect(text).not.toContain("$schema");
+    expect(text).not.toContain(cwd);
+  });
+
+  it("has none for a file written outside the folder that holds the access and schemas folders", async () => {
+    const { text } = await imported("org", true, "review/directory.yaml");
+    expect(text).toMatch(/^# Imported from directory by gatehouse import\./);
   });
 });
 
