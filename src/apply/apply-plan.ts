@@ -114,7 +114,16 @@ async function applyProvider(
   const failedCreates = new Map<string, string>();
   const run = runAccounts(changes);
   let unanswered = 0;
-  let gaveUp: string | undefined;
+  /** Why the rest of this provider's changes are skipped, once given up on; said in full once. */
+  let gaveUp: { readonly reason: string; isSaid: boolean } | undefined;
+  const skippedForGivingUp = (up: { readonly reason: string; isSaid: boolean }): string => {
+    // The first change skipped carries the reason and the last error; the rest say only what happened,
+    // not the same error chain again (hundreds of ECONNREFUSED lines from one server that went away).
+    if (up.isSaid)
+      return `skipped: not attempted after ${provider.name} failed ${String(GIVE_UP_AFTER)} writes in a row`;
+    up.isSaid = true;
+    return `skipped: ${up.reason}`;
+  };
   const { maxMembersPerWrite, applyWholePhase } = provider.capabilities;
   for (const phase of planBatches(changes, maxMembersPerWrite, applyWholePhase === true)) {
     // Serial unless the provider says its writes may overlap: read-then-write steps (member lists without
@@ -136,7 +145,7 @@ async function applyProvider(
               blocked !== undefined
                 ? `skipped: creating ${blocked} ${failedCreates.get(blocked) ?? "failed"}`
                 : gaveUp !== undefined
-                  ? `skipped: ${gaveUp}`
+                  ? skippedForGivingUp(gaveUp)
                   : "skipped: apply was interrupted",
             at: options.now().toISOString(),
             attempts: 0,
@@ -169,7 +178,10 @@ async function applyProvider(
         if (outcomes.every((o) => o.status === "failed" && o.error.isTransient)) unanswered++;
         else unanswered = 0;
         if (unanswered >= GIVE_UP_AFTER && gaveUp === undefined && last?.status === "failed")
-          gaveUp = `${provider.name} failed ${String(unanswered)} writes in a row through their retries (last: ${last.error.message}); its remaining changes were not attempted`;
+          gaveUp = {
+            reason: `${provider.name} failed ${String(unanswered)} writes in a row through their retries (last: ${last.error.message}); its remaining changes were not attempted`,
+            isSaid: false,
+          };
         // One instant for the write's answers: they arrived together.
         const at = options.now().toISOString();
         runnable.forEach((change, i) => {

@@ -122,7 +122,11 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
 
   /** Why the last request never got an answer (ECONNREFUSED, a TLS error...), for its message. */
   let lastNetworkCause = "";
-  /** Set once a request got no answer through all its retries: later requests are not sent. */
+  /**
+   * Set once a request got no answer through all its retries (why: "connection failed (ECONNREFUSED)"):
+   * later requests are not sent. Their errors give that short why, not the whole error of the request
+   * that failed (another change's operation and path), which each would otherwise carry again.
+   */
   let unreachable: string | undefined;
 
   async function sendOnce(
@@ -247,7 +251,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         if (res.status === 429) holdUntil = Math.max(holdUntil, performance.now() + delay);
       }
       if (!isRetryable || attempt >= maxRetries) {
-        if (typeof res === "string" && attempt >= maxRetries) unreachable = error.message;
+        if (typeof res === "string" && attempt >= maxRetries) unreachable = got;
         throw error;
       }
       counts.retries += 1;
