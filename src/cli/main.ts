@@ -149,7 +149,8 @@ if (isEntryPoint()) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`internal error: ${String(error)}\n`);
+      // The last resort (main never throws) is held to what everything else printed is held to.
+      process.stderr.write(`internal error: ${terminalSafe(redactKnownSecrets(String(error)))}\n`);
       process.exitCode = ExitCode.error;
     },
   );
