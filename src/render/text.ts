@@ -66,7 +66,7 @@ export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<T
       const isVerbose = options.verbose === true;
       const reason = `(${describeWhy(c)})${isVerbose ? "" : compactWhy(c)}`;
       lines.push(terminal`  ${paint(sym, `${sym} ${describeChange(c)}`)}  ${dim(reason)}`);
-      if (isVerbose) for (const why of c.why ?? []) lines.push(terminal`      ${dim(why)}`);
+      if (isVerbose) for (const why of c.why ?? []) lines.push(terminal`      ${dim(inlineText(why))}`);
       if (lines.length >= LINES_PER_PIECE) {
         yield joinLines(lines);
         lines = [];

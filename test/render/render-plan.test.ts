@@ -91,6 +91,9 @@ describe("renderers", () => {
     expect(renderText({ ...plan, changes }, { color: false })).toContain(
       "(role baseline, access/roles/roles.yaml:3:5) — role a\\x0ab; x\\x1b[2Ky\n",
     );
+    expect(renderText({ ...plan, changes }, { color: false, verbose: true })).toContain(
+      "(role baseline, access/roles/roles.yaml:3:5)\n      role a\\x0ab\n      x\\x1b[2Ky\n",
+    );
   });
 
   it("uses ANSI colours only when asked", () => {
