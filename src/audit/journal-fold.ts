@@ -11,7 +11,8 @@ import {
   renamedUserTo,
   userAddress,
 } from "../plan/addresses.ts";
-import type { JournalEntry } from "./journal-entry.ts";
+import type { ChangeData, JournalEntry } from "./journal-entry.ts";
+import type { Change } from "../plan/types.ts";
 import { readSetAside } from "./set-aside.ts";
 import { withoutDirty } from "./git.ts";
 import { attributesDigest } from "../model/attributes-digest.ts";
@@ -35,7 +36,8 @@ export interface JournalFold {
   /**
    * Accounts recorded by any change with a user id that was sent (applied or failed: a failed write may
    * still have taken effect), by `${provider}\n${userId}`. A skipped change was never sent: the account
-   * it names is not the person's for it (a create skipped while the name was another person's account).
+   * it names is not the person's for it (a create skipped while the name was another person's account);
+   * nor is the account of a failed create (isFailedCreate).
    * An account renamed in place is listed under its new name only, once the rename is applied.
    */
   readonly accounts: ReadonlyMap<string, readonly string[]>;
@@ -110,6 +112,17 @@ function forgetFormerName(fold: MutableFold, key: string, from: string): void {
   if (known !== undefined && at >= 0) known.splice(at, 1);
 }
 
+/**
+ * A create the system refused made the person no account: the name may be another person's account (the
+ * create found it taken, and adopting it was refused). Recorded as the person's, that name would look
+ * theirs to the next plan, which could then take the other person's account for their former one. (A
+ * create that took effect despite its failure is the person's by name, and recorded by the next change
+ * made to it.)
+ */
+function isFailedCreate(c: Change, outcome: ChangeData["outcome"]): boolean {
+  return outcome === "failed" && c.kind === "user" && c.action === "create";
+}
+
 /** Actions that make an address gatehouse's once applied (and whose intent apply journals first). */
 export const MANAGING_ACTIONS: ReadonlySet<string> = new Set(["create", "add", "enable", "update"]);
 
@@ -131,7 +144,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   const c = entry.change;
   if (fold.provisional.delete(c.id) && entry.outcome !== "applied") fold.managed.delete(c.id);
   const userRenamedTo = renamedUserTo(c);
-  if (c.userId !== undefined && entry.outcome !== "skipped") {
+  if (c.userId !== undefined && entry.outcome !== "skipped" && !isFailedCreate(c, entry.outcome)) {
     const key = `${entry.provider}\n${c.userId}`;
     // The name a rename gives is the person's only once the rename is made: a failed or skipped one
     // leaves that name to whoever holds it (the next plan would take it for the person's former account).
@@ -215,7 +228,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 7: accounts renamed in place carry their memberships (a fold made by 6 kept them under the old name).
 // 8: a rename's new name is the person's account only once applied (7 recorded failed ones too), and
 // then its former name is not theirs any more (7 kept it); a skipped change records no account.
-const FORMAT = "gatehouse journal fold 8";
+// 9: a failed create records no account (8 recorded it as the person's).
+const FORMAT = "gatehouse journal fold 9";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 
 function cacheFileOf(cacheDir: string, journal: string): string {

@@ -301,6 +301,44 @@ describe("the journal fold", () => {
     expect(fold.accounts.get("directory\nada")).toEqual(["ada-acct"]);
   });
 
+  it("records no account for a person from a create that failed: the name may be someone else's account", async () => {
+    const dir = await tempDir();
+    const journal = join(dir, "journal.jsonl");
+    const create = (userId: string, account: string, outcome: "applied" | "failed"): NewJournalEntry => {
+      const id = `directory:user/${account}`;
+      return {
+        type: "change",
+        at: "2026-03-01T09:00:02.000Z",
+        runSeq: 1,
+        provider: "directory",
+        changeId: id,
+        change: {
+          id,
+          provider: "directory",
+          reason: "added-in-config",
+          risk: "broadens",
+          kind: "user",
+          action: "create",
+          account,
+          userId,
+          after: {},
+        },
+        outcome,
+        ...(outcome === "failed" ? { error: "the name is another person's account" } : {}),
+      };
+    };
+    // gus's create was refused (bea.old is bea's account); ada's was made.
+    await appendJournalEntries(journal, [
+      create("gus", "bea.old", "failed"),
+      create("ada", "ada", "applied"),
+    ]);
+    const cache = join(dir, "cache");
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal, cache)]) {
+      expect(fold.accounts.get("directory\ngus")).toBeUndefined();
+      expect(fold.accounts.get("directory\nada")).toEqual(["ada"]);
+    }
+  });
+
   it("does not trust a cache an older gatehouse wrote, which folded an account's rename as a plain update", async () => {
     const dir = await tempDir();
     const cache = join(dir, "cache");
