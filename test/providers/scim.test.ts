@@ -129,6 +129,52 @@ describe("scim provider against Better Auth", { tags: ["slow"] }, () => {
     });
   });
 
+  it("adopts no account of the userName that carries another person's externalId: the create fails and leaves it be", async () => {
+    // gwen's account (her externalId, her name) holds the address the files give to a newcomer, hal.
+    const gwen = {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "gwen@example.com",
+      externalId: "gwen",
+      displayName: "Gwen Old",
+    };
+    const createHal = (account: string): Change => ({
+      ...base,
+      id: `user/${account}`,
+      kind: "user",
+      action: "create",
+      account,
+      userId: "hal",
+      after: { name: "Hal Newcomer", email: account },
+    });
+    const why =
+      'an account "gwen@example.com" exists with externalId "gwen": it is another person\'s, not hal\'s. gatehouse does not hand it over';
+    // Found by a fresh provider's look-up (no read yet), and after a read by the server's 409 (the account
+    // was made after it).
+    const fresh = createScimProviderWith(scimProviderConfig(server.baseUrl), scimContext(server.token));
+    await provider.read(signal());
+    await scimCall(server, "POST", "/Users", gwen);
+    try {
+      for (const [who, p] of [
+        ["fresh", fresh],
+        ["after a read", provider],
+      ] as const) {
+        const [outcome] = await p.apply([createHal("GWEN@example.com")], signal());
+        expect(outcome?.status, who).toBe("failed");
+        expect(outcome?.status === "failed" && outcome.error.message, who).toContain(why);
+      }
+    } finally {
+      await fresh.close();
+    }
+    const listed = await scimCall(
+      server,
+      "GET",
+      `/Users?filter=${encodeURIComponent('userName eq "gwen@example.com"')}`,
+    );
+    expect((listed as { Resources: unknown[] }).Resources).toEqual([
+      expect.objectContaining({ userName: "gwen@example.com", externalId: "gwen", displayName: "Gwen Old" }),
+    ]);
+  });
+
   it("writes department, manager and employment type through the enterprise extension and reads them back", async () => {
     const changes: Change[] = [
       {

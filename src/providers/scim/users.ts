@@ -97,7 +97,10 @@ function schemasFor(s: ScimSession): string[] {
   return usesEnterprise && s.caps.userExtensions.includes(ENTERPRISE_USER) ? [ENTERPRISE_USER] : [];
 }
 
-/** Makes an existing account match the desired one (adoption): userName, externalId, active, attributes. */
+/**
+ * Makes an existing account match the desired one (adoption): userName, externalId, active, attributes.
+ * Not an account whose externalId names another person (refusedAdoption).
+ */
 async function adoptUser(
   s: ScimSession,
   existing: ScimUser,
@@ -105,6 +108,8 @@ async function adoptUser(
   operation: string,
   signal: AbortSignal,
 ): Promise<Confirmation> {
+  const refused = refusedAdoption(s, existing, write);
+  if (refused !== undefined) throw refused;
   const defined = USER_ATTRIBUTE_KEYS.filter((k) => write.attributes[k] !== undefined);
   const ops = buildUserPatchOps(
     write,
@@ -120,6 +125,22 @@ async function adoptUser(
   if (!existing.active) ops.push({ op: "replace", path: "active", value: true });
   await writeUser(s, existing, ops, operation, signal);
   return `matched existing SCIM user ${existing.id}`;
+}
+
+/**
+ * Why an account of the userName a create asks for is not taken as the person's: its externalId names
+ * another person (externalId is case-exact, RFC 7643 §3.1). It is that person's account, with their data
+ * and mailbox, under a name passed on or taken by hand; adopted, a newcomer would get it. An account with
+ * no externalId is adopted: one made before gatehouse, or by hand for this person.
+ */
+function refusedAdoption(s: ScimSession, existing: ScimUser, write: UserWrite): ProviderError | undefined {
+  const { externalId } = existing;
+  if (write.userId === undefined || externalId === undefined || externalId === write.userId) return undefined;
+  return new ProviderError(
+    s.name,
+    `create user "${write.userName}"`,
+    `an account "${existing.userName}" exists with externalId "${externalId}": it is another person's, not ${write.userId}'s. gatehouse does not hand it over, and leaves it as it is. If the name is passed on to ${write.userId}, rename or delete that account in the app first (gatehouse does it when ${externalId} moves to a new account in the files); if it is ${write.userId}'s, clear its externalId in the app`,
+  );
 }
 
 /** By userName; from the index after a read, else from the server. */
