@@ -194,6 +194,7 @@ export function planFor(accessModel: AccessModel, options: PlanOptions = {}): Pl
     now,
     nativeNesting: config.nesting,
     ...(options.journalAccounts === undefined ? {} : { journalAccounts: options.journalAccounts }),
+    caseInsensitiveNames: options.capabilities?.caseInsensitiveNames === true,
   });
   return computePlan({
     now,

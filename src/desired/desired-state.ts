@@ -1,6 +1,7 @@
 import type { AccessModel, Group, ProviderConfig, User } from "../model/access.ts";
 import type { SourceLocation } from "../model/source.ts";
 import { detailedEntries } from "../model/member-entry.ts";
+import { filesSpelling } from "../plan/align-case.ts";
 import type {
   AccountOfAnother,
   DesiredGroup,
@@ -46,6 +47,8 @@ export interface DesiredOptions {
    * `${provider}\n${userId}`): a leaver whose mapping left the files is still found under them.
    */
   readonly journalAccounts?: ReadonlyMap<string, readonly string[]>;
+  /** The system ignores case in account names (ProviderCapabilities.caseInsensitiveNames). */
+  readonly caseInsensitiveNames?: boolean;
 }
 
 function isEnabled(user: User, model: AccessModel, lifecycle: Lifecycle): boolean {
@@ -456,6 +459,7 @@ export function computeDesiredState(
 ): DesiredState {
   const { now } = options;
   const people = providerPeople(model, provider, now);
+  const journalAccounts = journalInFilesSpelling(options, provider.name, people);
   const isMembersOnly = provider.users === "members";
   const holdsAny = isMembersOnly ? new Uint8Array(people.index.users.length) : undefined;
 
@@ -553,7 +557,7 @@ export function computeDesiredState(
   });
   // Accounts the journal saw gatehouse manage as someone's, which nobody in the files holds now.
   const formerOf = (user: User): string[] =>
-    (options.journalAccounts?.get(`${provider.name}\n${user.id}`) ?? []).filter(
+    (journalAccounts?.get(`${provider.name}\n${user.id}`) ?? []).filter(
       (former) => !users.has(former) && !withoutAccess.has(former) && !people.positionOf.has(former),
     );
   // Accounts the files give to someone while the journal saw them as another's: several others, and
@@ -563,7 +567,7 @@ export function computeDesiredState(
     people,
     users,
     provider.name,
-    options.journalAccounts,
+    journalAccounts,
     (user, p, account) => desiredUserOf(user, account, people.lifecycle[p] ?? "active"),
     othersOfSeveral,
   );
@@ -584,7 +588,7 @@ export function computeDesiredState(
     else passedOn.set(owner.userId, [account]);
   }
   const formerOrPassedOn = (user: User): string[] => [...formerOf(user), ...(passedOn.get(user.id) ?? [])];
-  if (options.journalAccounts !== undefined && options.journalAccounts.size > 0)
+  if (journalAccounts !== undefined && journalAccounts.size > 0)
     for (const [p, user] of people.index.users.entries())
       if (people.lifecycle[p] !== "terminated" && people.account[p] !== undefined)
         for (const former of accountsOfOthers.size === 0 ? formerOf(user) : formerOrPassedOn(user)) {
@@ -613,6 +617,32 @@ export function computeDesiredState(
       source: user.source,
     };
   }
+}
+
+/**
+ * The journal's accounts of this provider in the files' spelling, where the system ignores case
+ * (filesSpelling): compared exactly, `Bea.Old`, bea's in the journal, would not be the `bea.old` the files
+ * give ann, and the live account would be handed to ann by name. The same map when nothing is spelt otherwise.
+ */
+function journalInFilesSpelling(
+  options: DesiredOptions,
+  provider: string,
+  people: ProviderPeople,
+): ReadonlyMap<string, readonly string[]> | undefined {
+  const journal = options.journalAccounts;
+  if (options.caseInsensitiveNames !== true || journal === undefined || journal.size === 0) return journal;
+  const prefix = `${provider}\n`;
+  const names = [...journal].flatMap(([key, accounts]) => (key.startsWith(prefix) ? accounts : []));
+  if (names.length === 0) return journal;
+  const filesAccounts = new Set<string>();
+  for (const account of people.account) if (account !== undefined) filesAccounts.add(account);
+  const renames = filesSpelling(names, filesAccounts);
+  if (renames.size === 0) return journal;
+  const out = new Map(journal);
+  for (const [key, accounts] of journal)
+    if (key.startsWith(prefix) && accounts.some((a) => renames.has(a)))
+      out.set(key, [...new Set(accounts.map((a) => renames.get(a) ?? a))]);
+  return out;
 }
 
 /**

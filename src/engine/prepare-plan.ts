@@ -212,6 +212,7 @@ export async function preparePlanWith(
         const desired = computeDesiredState(tree.model, config, effective, {
           now: options.now,
           journalAccounts: journal.accounts,
+          caseInsensitiveNames: provider.capabilities.caseInsensitiveNames === true,
           nativeNesting: config.nesting && provider.capabilities.nesting,
         });
         return {

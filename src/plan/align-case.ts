@@ -66,6 +66,23 @@ export function renamedLive(
   };
 }
 
+/**
+ * Accounts the journal recorded, in the files' spelling where the system ignores case: each of `names`
+ * that equals an account of `filesAccounts` only when case is ignored → that account (as alignLiveCase
+ * aligns live names). `Bea.Old` in the journal and `bea.old` in the files are one account there, so
+ * whether the files give someone else an account of the journal's is judged on the files' spelling.
+ */
+export function filesSpelling(
+  names: readonly string[],
+  filesAccounts: ReadonlySet<string>,
+): ReadonlyMap<string, string> {
+  return caseRenames(
+    names,
+    (name) => filesAccounts.has(name),
+    () => filesAccounts,
+  );
+}
+
 const formerNames = new WeakMap<DesiredState, ReadonlySet<string>>();
 
 function formerNamesOf(desired: DesiredState): ReadonlySet<string> {

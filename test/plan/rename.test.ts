@@ -534,6 +534,47 @@ describe("an e-mail change chain: ann takes bea's former address while bea moves
     expect(order.indexOf(create!)).toBeGreaterThan(order.indexOf(rename!));
   });
 
+  it("knows bea's account by the journal's spelling in another case (Bea.Old): the system ignores case, so ann never gets it", () => {
+    // The journal recorded bea's account as Bea.Old; the files (and HR) spell ann's address bea.old.
+    const recorded = new Map([["directory\nbea", ["Bea.Old"]]]);
+    for (const spelt of ["bea.old", "Bea.Old"]) {
+      const state = live(
+        [liveUser(spelt)],
+        [liveGroup("team-ann-write", []), liveGroup("team-bea-write", [spelt])],
+      );
+      const renamed = planFor(chain, {
+        live: state,
+        journalAccounts: recorded,
+        managed: [`directory:user/${spelt}`, `directory:membership/team-bea-write/${spelt}`],
+        capabilities: { renameUsers: true, userAttributes: [], caseInsensitiveNames: true },
+      });
+      expect(withUser(renamed.changes), spelt).toEqual([
+        "user.update directory:user/bea.old bea",
+        "user.create directory:user/bea.old ann",
+        "membership.add directory:membership/team-ann-write/bea.old ann",
+      ]);
+      const [rename, create] = renamed.changes;
+      expect(dependenciesOf(create!, runAccounts(renamed.changes))).toContain("user/bea.new");
+      expect(rename?.kind === "user" && rename.action === "update" ? rename.fields[0] : undefined).toEqual({
+        field: "account",
+        before: "bea.old",
+        after: "bea.new",
+      });
+      // Where it cannot be renamed, it stays bea's (hers until her new account exists); ann gets nothing.
+      const kept = planFor(chain, {
+        live: state,
+        journalAccounts: recorded,
+        managed: [`directory:user/${spelt}`, `directory:membership/team-bea-write/${spelt}`],
+        capabilities: { userAttributes: [], caseInsensitiveNames: true },
+      });
+      expect(
+        kept.changes.filter((c) => c.userId === "ann"),
+        spelt,
+      ).toEqual([]);
+      expect(kept.notes[0]?.message, spelt).toContain("gatehouse does not hand bea's account to ann");
+    }
+  });
+
   it("renames a whole chain of passed-on addresses in one plan, whatever their order, each after the one freeing its name", () => {
     // p1 moves from a0 to a1, p2's former account; p2 to a2, p3's former account; p3 to a9.
     const files = model({

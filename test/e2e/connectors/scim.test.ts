@@ -410,6 +410,39 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expectNoSecret(repo, server);
   });
 
+  it("knows ben's account under the journal's spelling in another case when gus takes his former address", async () => {
+    const { server, repo } = await setup();
+    // ben's address was spelt Ben.Okafor@ when gatehouse made his account: the journal holds that spelling.
+    const BEN_CAPS = "Ben.Okafor@example.com";
+    await repo.edit(USERS_FILE, BEN, BEN_CAPS);
+    await repo.commit("ben's address as HR spelt it");
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const [ben] = await usersNamed(server, BEN);
+    await repo.edit(USERS_FILE, BEN_CAPS, BEN_NEW);
+    await repo.edit(
+      USERS_FILE,
+      "  - id: gatehouse-bot\n",
+      `  - id: gus\n    name: Gus Ode\n    email: ${BEN}\n    department: FIN\n    startDate: 2026-11-02\n\n  - id: gatehouse-bot\n`,
+    );
+    await repo.edit("access/groups/groups.yaml", "      - devi\n", "      - devi\n      - gus\n");
+    await repo.commit("gus takes ben's former address, spelt in lower case; ben's changes");
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toEqual([
+      `membership.add saas:membership/app-ledger-read/${BEN} added-in-config`,
+      `user.create saas:user/${BEN} added-in-config`,
+      `user.update saas:user/${BEN} added-in-config`,
+    ]);
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 3 applied, 0 failed, 0 skipped");
+    // ben's account is renamed, not handed to gus; gus's is a new one.
+    expect((await usersNamed(server, BEN_NEW))[0]).toMatchObject({ id: ben?.["id"], externalId: "ben" });
+    const [gus] = await usersNamed(server, BEN);
+    expect(gus).toMatchObject({ externalId: "gus", displayName: "Gus Ode" });
+    expect(gus?.["id"]).not.toBe(ben?.["id"]);
+    expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+  });
+
   it("makes no account for the new hire when ben's rename fails: ben keeps his, and gus gets nothing of his", async () => {
     const { server, proxy, repo } = await setup();
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
