@@ -565,12 +565,13 @@ export function computeDesiredState(
   const othersOfSeveral = new Set<string>();
   const accountsOfOthers = othersAccounts(
     people,
-    users,
+    (account) => users.get(account)?.userId ?? withoutAccess.get(account),
     provider.name,
     journalAccounts,
     (user, p, account) => desiredUserOf(user, account, people.lifecycle[p] ?? "active"),
     othersOfSeveral,
   );
+  const passedToNoGroup = withoutAccessOfOthers(accountsOfOthers, users, withoutAccess);
   // A leaver keeps no account anywhere: also under an account the files no longer name for them (an HR
   // export that dropped the mapping or the e-mail), when the journal saw gatehouse manage it as theirs.
   for (const [p, user] of people.index.users.entries()) {
@@ -582,7 +583,7 @@ export function computeDesiredState(
   const formerAccounts = new Map<string, string>();
   const ofSeveral = new Set<string>(othersOfSeveral);
   const passedOn = new Map<string, string[]>(); // user id → their accounts the files give to others
-  for (const [account, { owner }] of accountsOfOthers) {
+  for (const [account, { owner }] of [...accountsOfOthers, ...passedToNoGroup]) {
     const list = passedOn.get(owner.userId);
     if (list) list.push(account);
     else passedOn.set(owner.userId, [account]);
@@ -591,7 +592,7 @@ export function computeDesiredState(
   if (journalAccounts !== undefined && journalAccounts.size > 0)
     for (const [p, user] of people.index.users.entries())
       if (people.lifecycle[p] !== "terminated" && people.account[p] !== undefined)
-        for (const former of accountsOfOthers.size === 0 ? formerOf(user) : formerOrPassedOn(user)) {
+        for (const former of passedOn.size === 0 ? formerOf(user) : formerOrPassedOn(user)) {
           const known = formerAccounts.get(former);
           if (known !== undefined && known !== user.id) ofSeveral.add(former);
           formerAccounts.set(former, user.id);
@@ -646,14 +647,38 @@ function journalInFilesSpelling(
 }
 
 /**
- * DesiredState.accountsOfOthers: each account the files give to someone (in `users`) that the journal
+ * Takes out of `accountsOfOthers` the accounts the files give to someone who holds none of this system's
+ * groups (users: members), and returns them. That person gets no account, so nothing is handed to them;
+ * but the live account of the name is still the other person's, not the account of someone without
+ * access (`withoutAccess`, disabled as theirs): a leaver's is their entry in `users` (what a leaver is
+ * due applies to it), anyone else's their former account (DesiredState.formerAccounts).
+ */
+function withoutAccessOfOthers(
+  accountsOfOthers: Map<string, AccountOfAnother>,
+  users: Map<string, DesiredUser>,
+  withoutAccess: Map<string, string>,
+): Map<string, AccountOfAnother> {
+  const out = new Map<string, AccountOfAnother>();
+  for (const [account, passed] of accountsOfOthers) {
+    if (!withoutAccess.has(account)) continue;
+    accountsOfOthers.delete(account);
+    withoutAccess.delete(account);
+    if (passed.owner.status === "terminated") users.set(account, passed.owner);
+    else out.set(account, passed);
+  }
+  return out;
+}
+
+/**
+ * DesiredState.accountsOfOthers: each account the files give to someone (in `users`, or without access
+ * in `withoutAccess`: `holderOf` gives their user id) that the journal
  * saw gatehouse manage for another person in the files, and never for them. `entryOf` gives that other
  * person's entry for the account; one the journal saw as several others' is added to `ofSeveral` (the
  * first of them is kept). One pass over the journal's accounts of this provider.
  */
 function othersAccounts(
   people: ProviderPeople,
-  users: ReadonlyMap<string, DesiredUser>,
+  holderOf: (account: string) => string | undefined,
   provider: string,
   journalAccounts: ReadonlyMap<string, readonly string[]> | undefined,
   entryOf: (user: User, position: number, account: string) => DesiredUser,
@@ -669,9 +694,9 @@ function othersAccounts(
     const ownerAccount = p === undefined ? undefined : people.account[p];
     if (p === undefined || user === undefined) continue;
     for (const account of accounts) {
-      const holder = users.get(account);
-      if (holder === undefined || holder.userId === user.id || account === ownerAccount) continue;
-      if (journalAccounts.get(`${prefix}${holder.userId}`)?.includes(account) === true) continue;
+      const holder = holderOf(account);
+      if (holder === undefined || holder === user.id || account === ownerAccount) continue;
+      if (journalAccounts.get(`${prefix}${holder}`)?.includes(account) === true) continue;
       if (out.has(account)) ofSeveral.add(account);
       else
         out.set(account, {

@@ -208,7 +208,8 @@ export interface DesiredState {
   readonly groups: ReadonlyMap<string, DesiredGroup>;
   /**
    * Accounts of people in the files who get no account here (`users: members` and they hold none of
-   * this provider's groups), by account name → user id: a live one is not "in no access file".
+   * this provider's groups), by account name → user id: a live one is not "in no access file". Not an
+   * account the journal saw as another person's (accountsOfOthers): that stays theirs.
    */
   readonly withoutAccess?: ReadonlyMap<string, string>;
   /**
@@ -228,7 +229,9 @@ export interface DesiredState {
    * still in the files (an e-mail address passed on: ann takes the address bea had, while bea moves to a
    * new one), by account name. A live account of that name is the other person's: it is never handed to
    * the person the files now give the name to (plan-users.ts). Such an account counts among the other
-   * person's formerAccounts when they are not a leaver.
+   * person's formerAccounts when they are not a leaver. (Given to someone who holds none of this
+   * provider's groups under `users: members`, the name is not here: it is the other person's former
+   * account, or their entry in `users` if they are a leaver.)
    */
   readonly accountsOfOthers?: ReadonlyMap<string, AccountOfAnother>;
 }

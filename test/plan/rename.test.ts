@@ -2,7 +2,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { group, live, liveGroup, liveUser, model, planFor, policy, user } from "../builders.ts";
+import {
+  group,
+  live,
+  liveGroup,
+  liveUser,
+  model,
+  planFor,
+  policy,
+  providerConfig,
+  user,
+} from "../builders.ts";
 import { createdBy, dependenciesOf, planBatches, runAccounts } from "../../src/apply/batches.ts";
 import { checkGuardrails, countRemovals } from "../../src/plan/safety.ts";
 import type { Change } from "../../src/plan/types.ts";
@@ -837,6 +847,63 @@ describe("an account the journal saw as one person's, which the files give to an
       // Each keeps their own account and groups; neither is given the other's.
       expect(withUser(plan.changes), `renameUsers ${String(renameUsers)}`).toEqual([]);
       expect(notes(plan)).toHaveLength(2);
+    }
+  });
+});
+
+describe("users: members, where the person the files give another's account to holds no group", () => {
+  // bea's account was bea.old; the files give bea.old to ann, who holds none of the system's groups yet.
+  const journalAccounts = new Map([["directory\nbea", ["bea.old"]]]);
+  const managed = ["directory:user/bea.old", "directory:membership/team-bea-write/bea.old"];
+  const withUser = (changes: readonly Change[]): string[] =>
+    changes.map((c) => `${c.kind}.${c.action} ${c.id} ${c.reason} ${c.userId ?? "-"}`);
+  const filesWith = (bea: Parameters<typeof user>[1]) =>
+    model({
+      users: [user("ann", { accounts: { directory: "bea.old" } }), user("bea", bea)],
+      groups: [group("team-bea-write", ["bea"])],
+      providers: [providerConfig({ users: "members" })],
+    });
+  const before = live([liveUser("bea.old")], [liveGroup("team-bea-write", ["bea.old"])]);
+
+  it("renames bea's account to her new address, or keeps it hers until her new one exists: never ann's", () => {
+    const moved = filesWith({ accounts: { directory: "bea.new" } });
+    const renamed = planFor(moved, {
+      live: before,
+      journalAccounts,
+      managed,
+      capabilities: { renameUsers: true, userAttributes: [] },
+    });
+    expect(withUser(renamed.changes)).toEqual(["user.update directory:user/bea.old added-in-config bea"]);
+    const kept = planFor(moved, {
+      live: before,
+      journalAccounts,
+      managed,
+      capabilities: { userAttributes: [] },
+    });
+    expect(withUser(kept.changes)).toEqual([
+      "user.disable directory:user/bea.old removed-from-config bea",
+      "user.create directory:user/bea.new added-in-config bea",
+      "membership.add directory:membership/team-bea-write/bea.new added-in-config bea",
+      "membership.remove directory:membership/team-bea-write/bea.old removed-from-config bea",
+    ]);
+    const run = runAccounts(kept.changes);
+    expect(dependenciesOf(kept.changes[0]!, run)).toEqual(["user/bea.new"]);
+  });
+
+  it("treats it as a leaver's account when bea left: disabled in every mode, and out of her groups", () => {
+    const left = filesWith({ accounts: { directory: "bea.archived" }, status: "terminated" });
+    for (const mode of ["authoritative", "additive"] as const) {
+      const plan = planFor(left, {
+        mode,
+        live: before,
+        journalAccounts,
+        managed,
+        capabilities: { userAttributes: [] },
+      });
+      expect(withUser(plan.changes), mode).toEqual([
+        "user.disable directory:user/bea.old user-terminated bea",
+        "membership.remove directory:membership/team-bea-write/bea.old user-terminated bea",
+      ]);
     }
   });
 });

@@ -443,6 +443,34 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
   });
 
+  it("renames ben's account when a new hire who holds no group yet takes his former address (users: members)", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const before = await groupMembers(server);
+    const [ben] = await usersNamed(server, BEN);
+    await repo.edit(USERS_FILE, BEN, BEN_NEW);
+    await repo.edit(
+      USERS_FILE,
+      "  - id: gatehouse-bot\n",
+      `  - id: gus\n    name: Gus Ode\n    email: ${BEN}\n    department: FIN\n    startDate: 2026-11-02\n\n  - id: gatehouse-bot\n`,
+    );
+    await repo.commit("gus, in no group yet, takes ben's former address; ben's changes");
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    // Not "the account of gus, who holds none of saas's groups": ben's, renamed in place.
+    expect(changeLines(planned.stdout)).toEqual([`user.update saas:user/${BEN} added-in-config`]);
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    expect((await usersNamed(server, BEN_NEW))[0]).toMatchObject({ id: ben?.["id"], active: true });
+    expect(await usersNamed(server, BEN)).toEqual([]);
+    const after = await groupMembers(server);
+    for (const [group, members] of before)
+      expect({ group, members: after.get(group) }).toEqual({
+        group,
+        members: members.map((m) => (m === BEN ? BEN_NEW : m)).sort(),
+      });
+    expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+  });
+
   it("makes no account for the new hire when ben's rename fails: ben keeps his, and gus gets nothing of his", async () => {
     const { server, proxy, repo } = await setup();
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
