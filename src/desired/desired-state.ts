@@ -572,6 +572,7 @@ export function computeDesiredState(
     othersOfSeveral,
   );
   const passedToNoGroup = withoutAccessOfOthers(accountsOfOthers, users, withoutAccess);
+  const accountsOfPeopleGone = peopleGoneAccounts(people, users, provider.name, journalAccounts);
   // A leaver keeps no account anywhere: also under an account the files no longer name for them (an HR
   // export that dropped the mapping or the e-mail), when the journal saw gatehouse manage it as theirs.
   for (const [p, user] of people.index.users.entries()) {
@@ -605,6 +606,7 @@ export function computeDesiredState(
     ...(formerAccounts.size > 0 ? { formerAccounts } : {}),
     ...(ofSeveral.size > 0 ? { formerAccountsOfSeveral: ofSeveral } : {}),
     ...(accountsOfOthers.size > 0 ? { accountsOfOthers } : {}),
+    ...(accountsOfPeopleGone.size > 0 ? { accountsOfPeopleGone } : {}),
   };
 
   function desiredUserOf(user: User, account: string, stands: Lifecycle): DesiredUser {
@@ -643,6 +645,32 @@ function journalInFilesSpelling(
   for (const [key, accounts] of journal)
     if (key.startsWith(prefix) && accounts.some((a) => renames.has(a)))
       out.set(key, [...new Set(accounts.map((a) => renames.get(a) ?? a))]);
+  return out;
+}
+
+/**
+ * DesiredState.accountsOfPeopleGone: each account the files give to someone (in `users`) that the journal
+ * saw gatehouse manage for a user id no longer in the files at all, and never for them. One pass over
+ * the journal's accounts of this provider.
+ */
+function peopleGoneAccounts(
+  people: ProviderPeople,
+  users: ReadonlyMap<string, DesiredUser>,
+  provider: string,
+  journalAccounts: ReadonlyMap<string, readonly string[]> | undefined,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  if (journalAccounts === undefined || journalAccounts.size === 0) return out;
+  const prefix = `${provider}\n`;
+  for (const [key, accounts] of journalAccounts) {
+    const id = key.slice(prefix.length);
+    if (!key.startsWith(prefix) || people.index.position.has(id)) continue;
+    for (const account of accounts) {
+      const holder = users.get(account)?.userId;
+      if (holder === undefined || out.has(account)) continue;
+      if (journalAccounts.get(`${prefix}${holder}`)?.includes(account) !== true) out.set(account, id);
+    }
+  }
   return out;
 }
 

@@ -316,6 +316,25 @@ function notePassedOn(sink: PlanSink, want: DesiredUser, passed: AccountOfAnothe
 }
 
 /**
+ * A disabled account the files give to `want`'s person that the journal saw gatehouse manage for `gone`,
+ * who is no longer in the files: it is neither enabled nor put in their groups, and a plan note names
+ * both. A departed person's address given to a newcomer would hand them that person's account (mailbox,
+ * data); the same person under a new id looks exactly the same to the files and the journal, so a person
+ * decides, in the system.
+ */
+function holdDepartedAccount(sink: PlanSink, want: DesiredUser, gone: string): void {
+  const { name: provider } = sink.input;
+  const { account, userId } = want;
+  sink.byHand.notCreated.add(account);
+  sink.note(
+    "unmanaged",
+    `account ${account} in ${provider} is disabled, and the journal saw gatehouse manage it for ${gone}, who is no longer in the files; the files now give ${account} to ${userId}: ` +
+      `gatehouse neither enables it for ${userId} nor adds it to ${userId}'s groups (a departed person's address given to someone new would hand them that person's account). ` +
+      `If ${userId} is someone else, delete or rename ${account} in ${provider}, and gatehouse creates ${userId}'s account; if ${userId} is ${gone} under a new id, enable ${account} in ${provider} by hand, and gatehouse manages it as ${userId}'s`,
+  );
+}
+
+/**
  * After planUsers' loop: an account passed on to someone else whose owner (not a leaver) has an account
  * in the files that does not exist once this plan is applied (`exists`: the name is taken too, say) is
  * kept as theirs (as one renamed by hand: only in the groups they hold), never disabled for want of a
@@ -448,6 +467,11 @@ export function planUsers(sink: PlanSink): void {
     // A pending invitation is not sent again; a leaver's is withdrawn (disable), so they cannot still accept it.
     if (have.pending === true && want.enabled) {
       sink.note("info", `${want.account}: invitation pending; not sent again`);
+      continue;
+    }
+    const gone = have.enabled || !want.enabled ? undefined : desired.accountsOfPeopleGone?.get(want.account);
+    if (gone !== undefined && renamedTo === undefined) {
+      holdDepartedAccount(sink, want, gone);
       continue;
     }
     if (want.enabled && !have.enabled) {

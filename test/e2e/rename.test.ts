@@ -175,3 +175,50 @@ describe(
     });
   },
 );
+
+describe(
+  "an account name of someone removed from the files, given to someone new (local)",
+  { tags: ["slow"] },
+  () => {
+    it("does not enable dmitri's disabled account for wren, who takes its name once dmitri left and was removed: a note names both", async () => {
+      const r = await repo();
+      expect((await r.run(["apply", "--yes"])).code).toBe(0);
+      const users = "access/users/eng-platform.yaml";
+      await r.edit(
+        users,
+        '    employeeNumber: "E1057"\n',
+        '    employeeNumber: "E1057"\n    status: terminated\n',
+      );
+      await r.commit("dmitri leaves");
+      expect((await r.run(["apply", "--yes", "--allow-removals", "50"])).code).toBe(0);
+      expect((await usersOf(r.cwd)).get("dmitri")).toBe(false);
+
+      // HR drops dmitri from the export; wren is hired and given the account name dmitri had.
+      const text = await r.read(users);
+      const start = text.indexOf("  - id: dmitri\n");
+      const end = text.indexOf("  - id: kenji\n");
+      await r.write(
+        users,
+        text.slice(0, start) +
+          '  - id: wren\n    name: Wren Park\n    email: wren.park@example.com\n    department: ENG-PLATFORM\n    title: Site Reliability Engineer\n    manager: bob\n    employeeNumber: "E1099"\n    startDate: 2026-11-02\n    accounts: { directory: dmitri }\n\n' +
+          text.slice(end),
+      );
+      await r.edit(
+        "access/groups/engineering.yaml",
+        "members: [bob, dmitri, kenji]",
+        "members: [bob, kenji, wren]",
+      );
+      await r.commit("dmitri removed; wren joins with the account name dmitri had");
+
+      const plan = await r.run(["plan"]);
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toContain(
+        "account dmitri in directory is disabled, and the journal saw gatehouse manage it for dmitri, who is no longer in the files; the files now give dmitri to wren",
+      );
+      expect(plan.stdout).toContain("directory (local, authoritative): 0 change(s)");
+      expect((await r.run(["apply", "--yes"])).code).toBe(0);
+      expect((await usersOf(r.cwd)).get("dmitri")).toBe(false);
+      expect([...(await groupsOf(r.cwd))].filter(([, members]) => members.includes("dmitri"))).toEqual([]);
+    });
+  },
+);

@@ -907,3 +907,62 @@ describe("users: members, where the person the files give another's account to h
     }
   });
 });
+
+describe("an account the journal saw as the account of someone no longer in the files", () => {
+  // bea left and was removed from the files; her account bea.old stayed, disabled. The files now give
+  // bea.old to ann, a new hire (an address passed on), or to bea under a new id: the files cannot tell.
+  const journalAccounts = new Map([["directory\nbea", ["bea.old"]]]);
+  const managed = ["directory:user/bea.old"];
+  const files = model({
+    users: [user("ann", { accounts: { directory: "bea.old" } })],
+    groups: [group("team-ann-write", ["ann"])],
+  });
+  const withUser = (changes: readonly Change[]): string[] =>
+    changes.map((c) => `${c.kind}.${c.action} ${c.id} ${c.reason} ${c.userId ?? "-"}`);
+
+  it("does not enable a disabled one for the person the files give it to, nor add it to their groups: a note names both", () => {
+    const state = live([liveUser("bea.old", { enabled: false })], [liveGroup("team-ann-write", [])]);
+    for (const mode of ["authoritative", "additive"] as const) {
+      const plan = planFor(files, {
+        mode,
+        live: state,
+        journalAccounts,
+        managed,
+        disabledByGatehouse: managed,
+        capabilities: { userAttributes: [] },
+      });
+      expect(withUser(plan.changes), mode).toEqual([]);
+      expect(
+        plan.notes.map((n) => `${n.kind}: ${n.message}`),
+        mode,
+      ).toEqual([
+        "unmanaged: account bea.old in directory is disabled, and the journal saw gatehouse manage it for bea, who is no longer in the files; the files now give bea.old to ann: " +
+          "gatehouse neither enables it for ann nor adds it to ann's groups (a departed person's address given to someone new would hand them that person's account). " +
+          "If ann is someone else, delete or rename bea.old in directory, and gatehouse creates ann's account; if ann is bea under a new id, enable bea.old in directory by hand, and gatehouse manages it as ann's",
+      ]);
+    }
+  });
+
+  it("manages an enabled one as the person's, as after a change of their id; and a disabled one once the journal saw it as theirs", () => {
+    const enabled = planFor(files, {
+      live: live([liveUser("bea.old")], [liveGroup("team-ann-write", [])]),
+      journalAccounts,
+      managed,
+      capabilities: { userAttributes: [] },
+    });
+    expect(withUser(enabled.changes)).toEqual([
+      "membership.add directory:membership/team-ann-write/bea.old added-in-config ann",
+    ]);
+    expect(enabled.notes).toEqual([]);
+    const theirs = planFor(files, {
+      live: live([liveUser("bea.old", { enabled: false })], [liveGroup("team-ann-write", [])]),
+      journalAccounts: new Map([...journalAccounts, ["directory\nann", ["bea.old"]]]),
+      managed,
+      capabilities: { userAttributes: [] },
+    });
+    expect(withUser(theirs.changes)).toEqual([
+      "user.enable directory:user/bea.old drift ann",
+      "membership.add directory:membership/team-ann-write/bea.old added-in-config ann",
+    ]);
+  });
+});
