@@ -698,11 +698,11 @@ function withoutAccessOfOthers(
 }
 
 /**
- * DesiredState.accountsOfOthers: each account the files give to someone (in `users`, or without access
- * in `withoutAccess`: `holderOf` gives their user id) that the journal
- * saw gatehouse manage for another person in the files, and never for them. `entryOf` gives that other
- * person's entry for the account; one the journal saw as several others' is added to `ofSeveral` (the
- * first of them is kept). One pass over the journal's accounts of this provider.
+ * DesiredState.accountsOfOthers: each account the files give to someone (`holderOf` gives their user id:
+ * in `users`, or in `withoutAccess`) that the journal saw gatehouse manage for another person in the
+ * files, and never for them. `entryOf` gives that other person's entry for the account; one the journal
+ * saw as several others' is added to `ofSeveral` (the first of them is kept). One pass over the
+ * journal's accounts of this provider.
  */
 function othersAccounts(
   people: ProviderPeople,
