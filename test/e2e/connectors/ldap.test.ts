@@ -374,6 +374,40 @@ member: ${outsider}
     expectNoSecret(repo, server);
   });
 
+  it("never hands ben's account to gus when the journal spells it Ben.Okafor and the files give gus ben.okafor", async () => {
+    const { server, repo } = await setup();
+    await repo.edit(
+      USERS_FILE,
+      "accounts: { github: ben-o }",
+      "accounts: { github: ben-o, ldap: Ben.Okafor }",
+    );
+    await repo.commit("ben's uid as it was spelt");
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    await repo.edit(USERS_FILE, "ldap: Ben.Okafor", "ldap: ben.new");
+    await repo.edit(
+      USERS_FILE,
+      "  - id: cleo\n",
+      "  - id: gus\n    name: Gus Ode\n    email: gus.ode@example.com\n    department: FIN\n    startDate: 2026-11-02\n    accounts: { ldap: ben.okafor }\n\n  - id: cleo\n",
+    );
+    await repo.edit("access/groups/groups.yaml", "      - devi\n", "      - devi\n      - gus\n");
+    await repo.commit("gus is given ben.okafor, the uid ben had; ben gets ben.new");
+
+    const planned = await repo.run(["plan"]);
+    expect(planned.stdout).toContain(
+      "account ben.okafor in ldap is ben's (the journal saw gatehouse manage it for ben), but the files now give ben.okafor to gus: gatehouse does not hand ben's account to gus",
+    );
+    expect(planned.stdout).not.toMatch(/create .*ben\.okafor/i);
+    const applied = await repo.run(["apply", "--yes", "--allow-removals", "50"]);
+    expect(applied.stdout).toMatch(/Apply complete: \d+ applied, 0 failed, 0 skipped/);
+    // ben's old entry is his former account: disabled once ben.new exists; gus has none.
+    expect((await search(server, DISABLED, "(uid=ben.okafor)", ["uid"])).map((e) => e.values("uid"))).toEqual(
+      [["Ben.Okafor"]],
+    );
+    expect(await search(server, PEOPLE, "(uid=ben.okafor)", ["uid"])).toEqual([]);
+    expect((await search(server, PEOPLE, "(uid=ben.new)", ["uid"])).length).toBe(1);
+    expectNoSecret(repo, server);
+  });
+
   it("moves a terminated person into the disabled OU and out of every group", async () => {
     const { server, repo } = await setup();
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
