@@ -298,6 +298,9 @@ export async function accessAt(
       pending.drop(entry.provider, change.group, change.member);
       return;
     }
+    // A member value moved to the new name of an account renamed in place: the rename above moved the
+    // membership already, with the add that gave it.
+    if (change.renamedFrom !== undefined && members.has(key)) return;
     if (change.memberKind === "user") holds(entry.provider, change.member, change.group);
     const run = runs.get(entry.runSeq);
     // Added back as drift while held: it went missing in between, when, the journal cannot say.

@@ -117,6 +117,8 @@ function isMembershipChangeBody(value: Record<string, unknown>): boolean {
     typeof value["member"] === "string" &&
     (value["memberKind"] === "user" || value["memberKind"] === "group") &&
     (value["reaches"] === undefined || isNonNegativeInteger(value["reaches"])) &&
+    isOptionalString(value["renamedTo"]) &&
+    isOptionalString(value["renamedFrom"]) &&
     (also === undefined || (Array.isArray(also) && also.every((g) => typeof g === "string")))
   );
 }

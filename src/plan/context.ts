@@ -2,6 +2,14 @@ import type { ProviderMode } from "../model/access.ts";
 import type { AccountOfAnother, DesiredState, LiveState } from "../model/state.ts";
 import type { Change, PlanNote } from "./types.ts";
 
+/** Capabilities.userRenameRewrites: which references to an account name it. */
+export interface UserRenameRewrites {
+  /** Group member values (memberUid, or a member DN whose RDN is the account). */
+  readonly members: boolean;
+  /** Other users' manager values (a DN whose RDN is the account). */
+  readonly manager: boolean;
+}
+
 /** What the planner needs to know of a provider's abilities (a subset of providers' Capabilities). */
 export interface PlannerCapabilities {
   readonly nesting: boolean;
@@ -14,6 +22,8 @@ export interface PlannerCapabilities {
   readonly groupDescription: boolean;
   readonly renameGroups?: boolean;
   readonly renameUsers?: boolean;
+  /** References that name an account and must be rewritten when it is renamed (see Capabilities). */
+  readonly userRenameRewrites?: UserRenameRewrites;
   /** Account and group names match whatever their case (SCIM, LDAP, AD, GitHub): see align-case.ts. */
   readonly caseInsensitiveNames?: boolean;
 }

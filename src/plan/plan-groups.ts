@@ -459,8 +459,94 @@ function liveNestingOf(live: LiveState): LiveNesting {
 
 const NO_RENAMES: ReadonlyMap<string, string> = new Map();
 
+/** What planGroups planned that planMemberMoves builds on. */
+interface Watched {
+  /** Live names of the groups it deletes. */
+  readonly deleted: Set<string>;
+  /** Its removals of accounts renamed in place (by their new names), by group and account. */
+  readonly removed: Map<string, MembershipChange>;
+}
+
+/**
+ * `sink`, recording what planMemberMoves needs as it is planned: the group deletes and the removals of
+ * renamed accounts, which planGroups makes in several places.
+ */
+function watching(sink: PlanSink, watched: Watched): PlanSink {
+  const newNames = new Set(sink.renamedUsers.values());
+  return {
+    ...sink,
+    change(c) {
+      if (c.kind === "group" && c.action === "delete") watched.deleted.add(c.group);
+      else if (c.kind === "membership" && c.action === "remove" && c.memberKind === "user")
+        if (newNames.has(c.member)) watched.removed.set(`${c.group}\n${c.member}`, c);
+      sink.change(c);
+    },
+  };
+}
+
+/**
+ * Where member values name an account by its name (Capabilities.userRenameRewrites.members: LDAP
+ * memberUid, or a member DN whose RDN is the account), a rename in place leaves every group holding the
+ * former name: the rest of the plan counts those memberships under the new name (renamedLive), so here
+ * each is moved, as changes the plan lists rather than writes the server may or may not make (refint).
+ * A group the person keeps gets the new name added and the former removed (one write per group); one
+ * the plan takes from them loses the former name with the new. A group the plan deletes needs neither.
+ * The removals carry `renamedTo` (the access goes on under the new name, or is counted there as taken),
+ * the adds `renamedFrom` (the membership is the one held before the rename).
+ * They wait for the rename (their userId's account is made by it): if it fails, nothing moves.
+ */
+function planMemberMoves(sink: PlanSink, inPlace: ReadonlyMap<string, string>, watched: Watched): void {
+  const { input } = sink;
+  const provider = input.name;
+  for (const have of [...input.live.groups].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (watched.deleted.has(have.name)) continue;
+    const group = inPlace.get(have.name) ?? have.name;
+    for (const former of [...have.members].sort()) {
+      const to = sink.renamedUsers.get(former);
+      if (to === undefined) continue;
+      const userId = input.desired.users.get(to)?.userId;
+      const id = membershipAddress(provider, group, former, "user");
+      const removal = watched.removed.get(`${group}\n${to}`);
+      if (removal !== undefined) {
+        const why = [
+          ...(removal.why ?? []),
+          `and its value under the former name ${former}, which ${provider} keeps`,
+        ];
+        sink.change({ ...removal, id, member: former, renamedTo: to, why });
+        continue;
+      }
+      const why = [
+        `${former} is renamed to ${to} in place, and ${provider} names members by account: the membership moves to the new name`,
+      ];
+      const base = {
+        provider,
+        kind: "membership",
+        group,
+        memberKind: "user",
+        reason: "added-in-config",
+        risk: "neutral",
+        why,
+      } as const;
+      const withUser = userId === undefined ? {} : { userId };
+      sink.change({
+        ...base,
+        ...withUser,
+        id: membershipAddress(provider, group, to, "user"),
+        action: "add",
+        member: to,
+        renamedFrom: former,
+      });
+      sink.change({ ...base, ...withUser, id, action: "remove", member: former, renamedTo: to });
+    }
+  }
+}
+
 /** Groups and memberships, including leavers removed from groups the files do not mention. */
-export function planGroups(sink: PlanSink): void {
+export function planGroups(given: PlanSink): void {
+  const rewrites = given.input.capabilities.userRenameRewrites?.members === true;
+  const watched: Watched | undefined =
+    rewrites && given.renamedUsers.size > 0 ? { deleted: new Set(), removed: new Map() } : undefined;
+  const sink = watched === undefined ? given : watching(given, watched);
   const { input } = sink;
   const { name: provider, capabilities: caps, desired } = input;
   // Accounts this plan renames in place (plan-users.ts) keep their memberships: none is removed or added.
@@ -605,5 +691,6 @@ export function planGroups(sink: PlanSink): void {
     for (const account of have.members)
       if (sink.terminated.has(account)) planRemoval(sink, have.name, account, "user", undefined);
   }
+  if (watched !== undefined) planMemberMoves(sink, inPlace, watched);
   noteKept(sink);
 }

@@ -259,6 +259,22 @@ function afterRenames(have: LiveUser, renamed: ReadonlyMap<string, string>): Liv
   return manager === undefined ? have : { ...have, manager };
 }
 
+/**
+ * Why a report's manager is written when the only cause is the manager's rename in this plan (their
+ * reference names the account: Capabilities.userRenameRewrites.manager); undefined otherwise.
+ */
+function managerRenamedWhy(
+  have: LiveUser,
+  fields: readonly FieldDiff[],
+  sink: PlanSink,
+  provider: string,
+): string | undefined {
+  const to = have.manager === undefined ? undefined : sink.renamedUsers.get(have.manager);
+  const field = fields.find((f) => f.field === "manager");
+  if (to === undefined || field?.after !== to) return undefined;
+  return `manager ${have.manager ?? ""} is renamed to ${to} in place, and ${provider} names the manager by account: the reference moves to the new name`;
+}
+
 /** What made `want` a leaver, and, where `isLate` and their end date is long past, that this is late. */
 export function leavingText(want: DesiredUser, isLate = true): string | undefined {
   if (want.leaving === undefined) return undefined;
@@ -536,7 +552,15 @@ export function planUsers(sink: PlanSink): void {
       });
     }
     const keys = writableKeys(want.attributes, caps.userAttributes, elsewhere);
-    const fields = attributeDiff(afterRenames(have, sink.renamedUsers), want.attributes, keys);
+    // Where the manager reference names the manager's account (an LDAP DN), it does not follow their
+    // rename: the plan rewrites it here, rather than leave it to the server (refint) or a later plan.
+    const managerFollows = caps.userRenameRewrites?.manager !== true;
+    const fields = attributeDiff(
+      managerFollows ? afterRenames(have, sink.renamedUsers) : have,
+      want.attributes,
+      keys,
+    );
+    const managerRenamed = managerFollows ? undefined : managerRenamedWhy(have, fields, sink, provider);
     if (renamedTo !== undefined) fields.unshift({ field: "account", before: want.account, after: renamedTo });
     if (fields.length > 0 && want.status !== "terminated") {
       sink.change({
@@ -549,11 +573,16 @@ export function planUsers(sink: PlanSink): void {
         after: onlyAllowed(want.attributes, keys),
         reason: renamedTo === undefined && isDrift(input, id, have) ? "drift" : "added-in-config",
         risk: "neutral",
-        ...(renamedTo === undefined
+        ...(renamedTo === undefined && managerRenamed === undefined
           ? {}
           : {
               why: [
-                `the former account of ${want.userId}, whose account here changed: renamed to ${renamedTo} in place, keeping its groups`,
+                ...(renamedTo === undefined
+                  ? []
+                  : [
+                      `the former account of ${want.userId}, whose account here changed: renamed to ${renamedTo} in place, keeping its groups`,
+                    ]),
+                ...(managerRenamed === undefined ? [] : [managerRenamed]),
               ],
             }),
       });

@@ -21,7 +21,9 @@ export interface GuardrailOptions {
  * must stop at the limit as the creates and disables it would make elsewhere do.
  */
 function removalsOf(change: Change): number {
-  if (change.kind === "membership" && change.action === "remove") return change.reaches ?? 1;
+  // A value left under an account's former name (renamedTo) is counted under the new name.
+  if (change.kind === "membership" && change.action === "remove")
+    return change.renamedTo === undefined ? (change.reaches ?? 1) : 0;
   if (change.kind === "group" && change.action === "delete") return change.memberCount;
   if (change.kind === "user" && (change.action === "disable" || change.action === "delete")) return 1;
   if (renamedUserTo(change) !== undefined) return 1;

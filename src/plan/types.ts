@@ -108,6 +108,18 @@ export type MembershipChange = ChangeBase & {
   readonly reaches?: number;
   /** Live groups that nest `group` (at any depth): a removal narrows them too (protected groups). */
   readonly narrowsAlso?: readonly string[];
+  /**
+   * On the removal of a member value that names an account by its former name, where this plan renames
+   * the account in place and the system's values do not follow (Capabilities.userRenameRewrites): the
+   * new name. The access goes on under it (an add of it is beside this), or goes with its removal; the
+   * guard rails count it there, not twice.
+   */
+  readonly renamedTo?: string;
+  /**
+   * On the add that goes with such a removal: the former name. The membership is the one the account
+   * held before its rename (since then, for the audit), not a new one.
+   */
+  readonly renamedFrom?: string;
 };
 
 export type Change = UserChange | GroupChange | MembershipChange;

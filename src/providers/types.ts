@@ -1,6 +1,7 @@
 import type { ProviderConfig } from "../model/access.ts";
 import type { LiveState } from "../model/state.ts";
 import type { Change } from "../plan/types.ts";
+import type { UserRenameRewrites } from "../plan/context.ts";
 import type { ProviderError } from "../errors.ts";
 
 /** What a connected system can do; the planner and apply engine adapt to it. */
@@ -47,6 +48,13 @@ export interface Capabilities {
    * former account (the journal's) renamed; otherwise a new account is created and the former disabled.
    */
   readonly renameUsers?: boolean;
+  /**
+   * With renameUsers: what in the system names an account by its name, and so does not follow a rename
+   * in place by itself (LDAP: memberUid holds the account, member and manager a DN built from it). The
+   * plan lists the rewrites (planGroups' member moves, a manager update for each report) instead of
+   * trusting the server to make them (refint, when configured). Absent: references follow (SCIM ids).
+   */
+  readonly userRenameRewrites?: UserRenameRewrites;
   /**
    * The system matches account and group names whatever their case (SCIM userName and displayName, LDAP
    * uid and cn, AD, GitHub logins): a live `Bob` is the files' `bob`, and writes find it by either.

@@ -74,7 +74,7 @@ export function describeChange(change: Change): string {
     case "membership":
       return change.action === "add"
         ? `add ${change.memberKind === "group" ? "group " : ""}${change.member} to ${change.group}${change.role ? ` as ${change.role}` : ""}${change.until === undefined ? "" : ` until ${change.until}`}`
-        : `remove ${change.memberKind === "group" ? "group " : ""}${change.member} from ${change.group}${change.reaches === undefined ? "" : ` (${String(change.reaches)} people lose access through it)`}`;
+        : `remove ${change.memberKind === "group" ? "group " : ""}${change.member} from ${change.group}${change.reaches === undefined ? "" : ` (${String(change.reaches)} people lose access through it)`}${change.renamedTo === undefined ? "" : ` (its former name: renamed to ${change.renamedTo})`}`;
   }
 }
 

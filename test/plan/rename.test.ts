@@ -361,6 +361,73 @@ describe("a person whose account name changes (a new e-mail under accountName: e
       expect(dependenciesOf(change, runAccounts(plan.changes))).toContain("user/alice.new");
   });
 
+  it("moves member values and manager references that name the account, where the system's do not follow a rename (LDAP)", () => {
+    const withManager = model({
+      users: [user("alice", { accounts: { directory: "alice.new" } }), user("bob", { manager: "alice" })],
+      groups: [
+        group("team-ops-write", ["alice", "bob"]),
+        group("team-web-write", ["alice"]),
+        group("team-old-read", ["bob"]),
+      ],
+    });
+    const reporting = live(
+      [liveUser("alice"), liveUser("bob", { manager: "alice" })],
+      [...before.groups, liveGroup("legacy-vpn", ["alice"])],
+    );
+    const options = {
+      mode: "additive" as const,
+      live: reporting,
+      journalAccounts,
+      managed,
+      capabilities: {
+        renameUsers: true,
+        userAttributes: ["manager"],
+        userRenameRewrites: { members: true, manager: true },
+      },
+    };
+    const plan = planFor(withManager, options);
+    expect(brief(plan.changes)).toEqual([
+      "user.update directory:user/alice added-in-config",
+      "user.update directory:user/bob added-in-config",
+      // legacy-vpn is in no access file (additive mode leaves it): alice keeps it, under her new name.
+      "membership.remove directory:membership/legacy-vpn/alice added-in-config",
+      "membership.add directory:membership/legacy-vpn/alice.new added-in-config",
+      // The files took team-old-read from her: the value of her former name goes with the new one.
+      "membership.remove directory:membership/team-old-read/alice removed-from-config",
+      "membership.remove directory:membership/team-old-read/alice.new removed-from-config",
+      "membership.remove directory:membership/team-ops-write/alice added-in-config",
+      "membership.add directory:membership/team-ops-write/alice.new added-in-config",
+      "membership.add directory:membership/team-web-write/alice.new added-in-config",
+    ]);
+    const bob = plan.changes[1];
+    expect(bob?.kind === "user" && bob.action === "update" ? bob.fields : []).toEqual([
+      { field: "manager", before: "alice", after: "alice.new" },
+    ]);
+    expect(bob?.why?.[0]).toContain("alice is renamed to alice.new in place");
+    const moves = plan.changes.filter((c) => c.kind === "membership" && c.member === "alice");
+    expect(moves.map((c) => (c.kind === "membership" ? c.renamedTo : undefined))).toEqual([
+      "alice.new",
+      "alice.new",
+      "alice.new",
+    ]);
+    // The moves take nothing: only the group the files took away and the rename count.
+    expect(countRemovals(plan)).toBe(2);
+    // Every move, and bob's new manager reference, waits for the rename: if it fails, nothing is written.
+    const run = runAccounts(plan.changes);
+    for (const change of plan.changes.slice(1))
+      expect(dependenciesOf(change, run)).toContain("user/alice.new");
+    // Without the capability the same plan trusts the system to keep the references (SCIM).
+    const trusting = planFor(withManager, {
+      ...options,
+      capabilities: { renameUsers: true, userAttributes: ["manager"] },
+    });
+    expect(brief(trusting.changes)).toEqual([
+      "user.update directory:user/alice added-in-config",
+      "membership.remove directory:membership/team-old-read/alice.new removed-from-config",
+      "membership.add directory:membership/team-web-write/alice.new added-in-config",
+    ]);
+  });
+
   it("enables a disabled former account before renaming it", () => {
     const disabled = live([liveUser("alice", { enabled: false }), liveUser("bob")], before.groups);
     const plan = planFor(moved, {
