@@ -48,6 +48,12 @@ export interface SlapdOptions {
    * syncprov overlay was switched off (or that was restored) keeps such a value, which no change updates.
    */
   readonly contextCsn?: string;
+  /**
+   * false: no refint overlay, and memberof without its own referential integrity (olcMemberOfRefInt,
+   * which also rewrites member values on a rename): a server where member and manager values keep the
+   * DN an entry had. Default true.
+   */
+  readonly refint?: boolean;
 }
 
 export interface Slapd {
@@ -96,14 +102,26 @@ userPassword: ${password}
 `;
 }
 
-const SYNCPROV_OVERLAY = `
-dn: olcOverlay={2}syncprov,olcDatabase={1}mdb,cn=config
+/** The syncprov overlay, `index`th on the database (after memberof, and refint when loaded). */
+const syncprovOverlay = (index: number): string => `
+dn: olcOverlay={${String(index)}}syncprov,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
 objectClass: olcSyncProvConfig
-olcOverlay: {2}syncprov
+olcOverlay: {${String(index)}}syncprov
 `;
 
-function configLdif(dir: string, password: string, tls: boolean, syncprov: boolean): string {
+const REFINT_OVERLAY = `
+dn: olcOverlay={1}refint,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcRefintConfig
+olcOverlay: {1}refint
+olcRefintAttribute: member
+olcRefintAttribute: uniqueMember
+olcRefintAttribute: manager
+olcRefintNothing: ${EMPTY_MEMBER_DN}
+`;
+
+function configLdif(dir: string, password: string, tls: boolean, syncprov: boolean, refint: boolean): string {
   const tlsLines = tls
     ? [
         `olcTLSCACertificateFile: ${join(dir, "ca.pem")}`,
@@ -162,17 +180,8 @@ dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
 objectClass: olcMemberOf
 olcOverlay: {0}memberof
-olcMemberOfRefInt: TRUE
-
-dn: olcOverlay={1}refint,olcDatabase={1}mdb,cn=config
-objectClass: olcOverlayConfig
-objectClass: olcRefintConfig
-olcOverlay: {1}refint
-olcRefintAttribute: member
-olcRefintAttribute: uniqueMember
-olcRefintAttribute: manager
-olcRefintNothing: ${EMPTY_MEMBER_DN}
-${syncprov ? SYNCPROV_OVERLAY : ""}`;
+olcMemberOfRefInt: ${refint ? "TRUE" : "FALSE"}
+${refint ? REFINT_OVERLAY : ""}${syncprov ? syncprovOverlay(refint ? 2 : 1) : ""}`;
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -257,7 +266,10 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   await mkdir(join(dir, "slapd.d"));
   await mkdir(join(dir, "data"));
   if (tls) await makeCertificates(dir);
-  await writeFile(join(dir, "config.ldif"), configLdif(dir, password, tls, options.syncprov ?? false));
+  await writeFile(
+    join(dir, "config.ldif"),
+    configLdif(dir, password, tls, options.syncprov ?? false, options.refint ?? true),
+  );
   await writeFile(
     join(dir, "base.ldif"),
     (options.contextCsn === undefined

@@ -2,6 +2,7 @@
 import { randomInt } from "node:crypto";
 import { ProviderError } from "../../errors.ts";
 import type { GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
+import { renamedUserTo } from "../../plan/addresses.ts";
 import type { LdapClient } from "./client.ts";
 import {
   buildDn,
@@ -419,6 +420,15 @@ export class Directory {
       case "update": {
         const touchesManager = change.fields.some((f) => f.field === "manager");
         const managerDn = touchesManager ? await this.managerDn(change.after.manager, signal) : undefined;
+        const to = renamedUserTo(change);
+        if (to !== undefined) {
+          await this.withEntry("user", change.account, "rename user", signal, async (entry) => {
+            const dn = await this.renameUser(entry, change.account, to, signal);
+            const mods = userModifications(to, change.fields, change.after, s, managerDn, dn);
+            await this.afterRename(change.account, to, () => this.client.modify(dn, mods));
+          });
+          return;
+        }
         await this.withEntry("user", change.account, "update user", signal, (entry) =>
           this.client.modify(
             entry.dn,
@@ -439,6 +449,74 @@ export class Directory {
         return;
       case "revoke-sessions":
         this.fail("revoke sessions", "an LDAP directory holds no sessions or tokens gatehouse can revoke");
+    }
+  }
+
+  /**
+   * Renames a user's account in place, keeping the entry (its password, other attributes and history):
+   * where the account attribute is in the RDN (`uid=bea.old`), a modifyDN to the new value under the same
+   * parent, with deleteoldrdn so the old value goes; otherwise a replace of the account attribute. Returns
+   * the entry's DN now. The directory does not keep the account attribute unique (only DNs are), so an
+   * entry already holding the new name anywhere under the base DN fails the rename, naming it, before
+   * anything is written. Member values naming the old DN or account are the plan's to move (membership
+   * changes after this one); refint, where configured, may get there first, which those writes allow for.
+   */
+  private async renameUser(entry: LdapEntry, from: string, to: string, signal: AbortSignal): Promise<string> {
+    const s = this.settings;
+    const holders = await this.client.search(
+      { base: s.baseDn, scope: "sub", filter: userFilter(s, to), attributes: ["1.1"], paged: true },
+      signal,
+    );
+    const other = holders.find((h) => normalizeDn(h.dn) !== normalizeDn(entry.dn));
+    if (other !== undefined) this.nameTaken(from, to, other.dn);
+    const attribute = s.users.accountAttribute.toLowerCase();
+    const rdn = parseAvas(entry.dn)[0] ?? [];
+    if (!rdn.some((ava) => ava.type.toLowerCase() === attribute)) {
+      await this.client.modify(entry.dn, [
+        { operation: "replace", attribute: s.users.accountAttribute, values: [to] },
+      ]);
+      return entry.dn;
+    }
+    const newRdn = rdn
+      .map((ava) => `${ava.type}=${escapeDnValue(ava.type.toLowerCase() === attribute ? to : ava.value)}`)
+      .join("+");
+    const dn = [newRdn, ...rawRdns(entry.dn).slice(1)].join(",");
+    try {
+      await this.client.modifyDn(entry.dn, dn);
+    } catch (error) {
+      // Made between the check above and now, or outside what the bind account may search.
+      if (hasStatus(error, TAKEN_CODES)) this.nameTaken(from, to, dn, error);
+      throw error;
+    }
+    // Groups remembered from the read that hold the old DN are read again before their member writes.
+    this.movedDns.add(normalizeDn(entry.dn));
+    return dn;
+  }
+
+  private nameTaken(from: string, to: string, holder: string, cause?: unknown): never {
+    throw new ProviderError(
+      this.provider,
+      "rename user",
+      `cannot rename the account "${from}" to "${to}": the entry "${holder}" already holds that name, so ${from} was left as it was (and its groups with it); rename or remove that entry, then run gatehouse again`,
+      { status: 68, ...(cause === undefined ? {} : { cause }) },
+    );
+  }
+
+  /**
+   * The attribute write after a rename: its failure says that the rename itself was made (the next
+   * plan finds the account under its new name), and is never taken for a stale entry to retry.
+   */
+  private async afterRename(from: string, to: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ProviderError(
+        this.provider,
+        "rename user",
+        `the account "${from}" was renamed to "${to}", but writing its other attributes failed (${reason}); the next plan writes them again`,
+        { cause: error },
+      );
     }
   }
 

@@ -4,6 +4,7 @@ import { ConfigError, ProviderError, registerSecret } from "../../errors.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import type { AccountElsewhere, LiveState } from "../../model/state.ts";
+import type { UserRenameRewrites } from "../../plan/context.ts";
 import type { Change, MembershipChange } from "../../plan/types.ts";
 import type {
   Capabilities,
@@ -34,6 +35,21 @@ const CACHE_DIR = ".gatehouse/cache";
 
 /** DNs looked up per search for LiveState.elsewhere (a filter of 200 DNs stays well under server limits). */
 const ELSEWHERE_CHUNK = 200;
+
+/**
+ * What names an account by its name here, so a rename in place must rewrite it: memberUid holds the
+ * account; member, uniqueMember and manager hold the entry's DN, whose RDN is the account where
+ * rdnAttribute is the account attribute (with `rdnAttribute: cn` the DN stays). The plan lists these
+ * rewrites whether or not refint would make them: it cannot see the server's overlays, and a write
+ * that refint made first changes nothing.
+ */
+function renameRewrites(s: LdapSettings): UserRenameRewrites {
+  const dnNamesAccount = s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase();
+  return {
+    members: s.groups.flavour === "posixGroup" || dnNamesAccount,
+    manager: dnNamesAccount && s.users.attributes.manager !== undefined,
+  };
+}
 
 class LdapProvider implements Provider {
   readonly type = "ldap";
@@ -91,6 +107,10 @@ class LdapProvider implements Provider {
       groupDescription: true,
       // modifyDN to a new cn under the same parent; members stay.
       renameGroups: true,
+      // modifyDN to the new account (Directory.renameUser). Not on Active Directory: its CN and
+      // userPrincipalName would have to follow the sAMAccountName, which no test here covers yet.
+      renameUsers: settings.flavour !== "activeDirectory",
+      userRenameRewrites: renameRewrites(settings),
       caseInsensitiveNames: true,
     };
   }

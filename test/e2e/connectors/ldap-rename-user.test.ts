@@ -1,0 +1,241 @@
+/**
+ * A person's LDAP account renamed in place (`accounts: { ldap: ... }` changes), through the CLI against a
+ * real slapd, with and without the refint overlay: the entry keeps its password and other attributes,
+ * every group and report follows to the new name because the plan lists those writes, the journal
+ * records the rename, and a new name another entry holds fails the rename and writes nothing else.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { Client } from "ldapts";
+import { ADMIN_DN, BASE_DN, startSlapd, type Slapd } from "../../harness/slapd.ts";
+import {
+  allOutput,
+  changeLines,
+  createConnectorRepo,
+  JOURNAL_FILE,
+  type ConnectorRepo,
+  USERS_FILE,
+} from "./workspace.ts";
+
+const PASSWORD_ENV = "GATEHOUSE_LDAP_PASSWORD";
+const PEOPLE = `ou=people,${BASE_DN}`;
+const GROUPS = `ou=groups,${BASE_DN}`;
+const EMPTY_MEMBER = `cn=empty-membership-placeholder,${BASE_DN}`;
+const uid = (account: string): string => `uid=${account},${PEOPLE}`;
+
+const open: { server: Slapd; repo: ConnectorRepo }[] = [];
+afterEach(async () => {
+  for (const { server, repo } of open.splice(0)) {
+    await repo.remove();
+    await server.stop();
+  }
+});
+
+/** ada (who manages ben and cleo) is in the directory already, with a password and a phone number. */
+const ADA = `dn: ${uid("ada")}
+objectClass: inetOrgPerson
+uid: ada
+cn: Ada Lovelace
+sn: Lovelace
+mail: ada.lovelace@example.com
+title: Engineering Manager
+departmentNumber: ENG
+employeeType: employee
+userPassword: {SSHA}not-a-real-hash
+telephoneNumber: +44 20 7946 0000
+`;
+const ELI = `dn: ${uid("eli")}
+objectClass: inetOrgPerson
+uid: eli
+cn: Eli Moss
+sn: Moss
+mail: eli.moss@example.com
+title: Controller
+departmentNumber: FIN
+employeeType: employee
+`;
+
+async function setup(refint: boolean): Promise<{ server: Slapd; repo: ConnectorRepo }> {
+  const server = await startSlapd({ ldif: `${ADA}\n${ELI}`, refint });
+  const repo = await createConnectorRepo({
+    provider: {
+      name: "ldap",
+      yaml: `    type: ldap
+    mode: authoritative
+    nesting: true
+    flavour: openldap
+    url: ${server.url}
+    bindDn: ${server.bindDn}
+    passwordEnv: ${PASSWORD_ENV}
+    baseDn: ${server.baseDn}
+    people: { ou: ou=people, objectClasses: [inetOrgPerson] }
+    groups: { ou: ou=groups, objectClass: groupOfNames, emptyMember: "${EMPTY_MEMBER}" }
+    disable: { method: move, ou: ou=disabled }
+`,
+    },
+    env: { [PASSWORD_ENV]: server.password },
+  });
+  open.push({ server, repo });
+  return { server, repo };
+}
+
+/** Searches the directory as the rootdn, bypassing gatehouse: each entry's DN and the attributes asked. */
+async function search(
+  server: Slapd,
+  base: string,
+  filter: string,
+  attributes: string[],
+): Promise<{ dn: string; values: (attribute: string) => string[] }[]> {
+  const client = new Client({ url: server.url, timeout: 10_000 });
+  try {
+    await client.bind(ADMIN_DN, server.password);
+    const { searchEntries } = await client.search(base, { scope: "sub", filter, attributes });
+    return searchEntries.map((e) => ({
+      dn: e.dn,
+      values: (attribute: string): string[] => {
+        const v = e[attribute];
+        return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String).sort();
+      },
+    }));
+  } finally {
+    await client.unbind();
+  }
+}
+
+async function membersOf(server: Slapd, group: string): Promise<string[]> {
+  const [entry] = await search(server, GROUPS, `(cn=${group})`, ["member"]);
+  return entry?.values("member") ?? [];
+}
+
+async function managerOf(server: Slapd, account: string): Promise<string[]> {
+  const [entry] = await search(server, PEOPLE, `(uid=${account})`, ["manager"]);
+  return entry?.values("manager") ?? [];
+}
+
+/** ada's account becomes ada.lovelace in the files. */
+async function renameAda(repo: ConnectorRepo): Promise<void> {
+  await repo.edit(
+    USERS_FILE,
+    "accounts: { github: ada-l }",
+    "accounts: { github: ada-l, ldap: ada.lovelace }",
+  );
+  await repo.commit("ada's LDAP account is ada.lovelace");
+}
+
+const RENAME_PLAN = [
+  "membership.add ldap:membership/dept-eng-read/ada.lovelace added-in-config",
+  "membership.add ldap:membership/team-eng-write/ada.lovelace added-in-config",
+  "membership.remove ldap:membership/dept-eng-read/ada added-in-config",
+  "membership.remove ldap:membership/team-eng-write/ada added-in-config",
+  "user.update ldap:user/ada added-in-config",
+  "user.update ldap:user/ben added-in-config",
+  "user.update ldap:user/cleo added-in-config",
+];
+
+describe.each([
+  { refint: true, name: "with refint" },
+  { refint: false, name: "without refint" },
+])("renaming a person's LDAP account in place, $name", { tags: ["slow"] }, ({ refint }) => {
+  it("keeps the entry, moves every group and report to the new name as the plan lists, journals the rename, then plans nothing", async () => {
+    const { server, repo } = await setup(refint);
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const [before] = await search(server, PEOPLE, "(uid=ada)", ["entryUUID"]);
+    const entryUuid = before?.values("entryUUID");
+    expect(entryUuid).toHaveLength(1);
+    await renameAda(repo);
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    // One rename; the member values and manager references that name ada's DN are rewritten as listed
+    // changes, whatever the server's overlays would do; no create of ada.lovelace, no disable of ada.
+    expect(changeLines(planned.stdout)).toEqual(RENAME_PLAN);
+    const text = await repo.run(["plan"]);
+    expect(text.stdout).toContain(
+      "remove ada from team-eng-write (its former name: renamed to ada.lovelace)",
+    );
+
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 7 applied, 0 failed, 0 skipped");
+    expect(applied.code).toBe(0);
+
+    // The same entry under its new DN: uid replaced (deleteoldrdn), password and phone number kept.
+    const [after] = await search(server, PEOPLE, "(uid=ada.lovelace)", [
+      "entryUUID",
+      "uid",
+      "userPassword",
+      "telephoneNumber",
+      "cn",
+      "mail",
+    ]);
+    expect(after?.dn).toBe(uid("ada.lovelace"));
+    expect(after?.values("entryUUID")).toEqual(entryUuid);
+    expect(after?.values("uid")).toEqual(["ada.lovelace"]);
+    expect(after?.values("userPassword")).toEqual(["{SSHA}not-a-real-hash"]);
+    expect(after?.values("telephoneNumber")).toEqual(["+44 20 7946 0000"]);
+    expect(await search(server, BASE_DN, "(uid=ada)", ["1.1"])).toEqual([]);
+
+    // Every group that granted ada grants ada.lovelace, and nothing names the old DN.
+    expect(await membersOf(server, "team-eng-write")).toEqual(
+      [uid("ada.lovelace"), `cn=team-oncall-write,${GROUPS}`].sort(),
+    );
+    expect(await membersOf(server, "dept-eng-read")).toEqual(
+      [uid("ada.lovelace"), uid("ben"), uid("cleo")].sort(),
+    );
+    expect(
+      await search(server, BASE_DN, `(|(member=${uid("ada")})(manager=${uid("ada")}))`, ["1.1"]),
+    ).toEqual([]);
+    expect(await managerOf(server, "ben")).toEqual([uid("ada.lovelace")]);
+    expect(await managerOf(server, "cleo")).toEqual([uid("ada.lovelace")]);
+
+    // The journal records the rename as applied, with ada's user id.
+    const renames = (await repo.read(JOURNAL_FILE))
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; outcome?: string; change?: Record<string, unknown> })
+      .filter((e) => e.type === "change" && e.change?.["id"] === "ldap:user/ada");
+    expect(renames.map((e) => [e.outcome, e.change?.["userId"], e.change?.["fields"]])).toEqual([
+      ["applied", "ada", [{ field: "account", before: "ada", after: "ada.lovelace" }]],
+    ]);
+
+    const again = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(again.stdout).toContain("No changes.");
+    expect(again.code).toBe(0);
+    expect(allOutput(repo)).not.toContain(server.password);
+  });
+});
+
+describe("renaming a person's LDAP account to a name another entry holds", { tags: ["slow"] }, () => {
+  it("fails the rename naming the entry in the way, skips what depends on it, and takes no access away", async () => {
+    const { server, repo } = await setup(false);
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    await renameAda(repo);
+    // Someone makes ada.lovelace elsewhere in the tree while the plan waits at the prompt.
+    const applied = await repo.run(["apply"], {
+      atPrompt: () =>
+        server.ldapmodify(
+          `dn: uid=ada.lovelace,${BASE_DN}\nobjectClass: inetOrgPerson\nuid: ada.lovelace\ncn: Someone Else\nsn: Else\n`,
+          { add: true },
+        ),
+    });
+    expect(applied.code).not.toBe(0);
+    expect(applied.stdout + applied.stderr).toContain(
+      `cannot rename the account "ada" to "ada.lovelace": the entry "uid=ada.lovelace,${BASE_DN}" already holds that name`,
+    );
+    expect(applied.stdout + applied.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/); // no stack trace
+    expect(applied.stdout).toContain("1 failed, 6 skipped");
+    // ada is as she was: in her groups under her DN, still her reports' manager.
+    expect(await search(server, PEOPLE, "(uid=ada)", ["1.1"])).toHaveLength(1);
+    expect(await membersOf(server, "team-eng-write")).toEqual(
+      [uid("ada"), `cn=team-oncall-write,${GROUPS}`].sort(),
+    );
+    expect(await membersOf(server, "dept-eng-read")).toEqual([uid("ada"), uid("ben"), uid("cleo")].sort());
+    expect(await managerOf(server, "ben")).toEqual([uid("ada")]);
+    // The journal does not give ada the name: it records the rename as failed.
+    const outcomes = (await repo.read(JOURNAL_FILE))
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; outcome?: string; changeId?: string })
+      .filter((e) => e.type === "change" && e.changeId === "ldap:user/ada")
+      .map((e) => e.outcome);
+    expect(outcomes).toEqual(["failed"]);
+  });
+});
