@@ -471,7 +471,15 @@ export class Directory {
     if (other !== undefined) this.nameTaken(from, to, other.dn);
     const attribute = s.users.accountAttribute.toLowerCase();
     const rdn = parseAvas(entry.dn)[0] ?? [];
-    if (!rdn.some((ava) => ava.type.toLowerCase() === attribute)) {
+    const isInRdn = rdn.some((ava) => ava.type.toLowerCase() === attribute);
+    // The plan moved member and manager values only if the settings say that DNs name the account
+    // (userRenameRewrites): an entry named otherwise by hand is not renamed behind the plan's back.
+    if (isInRdn && s.users.rdnAttribute.toLowerCase() !== attribute)
+      this.fail(
+        "rename user",
+        `cannot rename the account "${from}" to "${to}": its entry "${entry.dn}" is named by ${s.users.accountAttribute}, although people.rdnAttribute is ${s.users.rdnAttribute}, so the plan did not move the group values that name its DN; rename the entry by hand, or set rdnAttribute: ${s.users.accountAttribute}`,
+      );
+    if (!isInRdn) {
       await this.client.modify(entry.dn, [
         { operation: "replace", attribute: s.users.accountAttribute, values: [to] },
       ]);

@@ -54,8 +54,13 @@ departmentNumber: FIN
 employeeType: employee
 `;
 
-async function setup(refint: boolean): Promise<{ server: Slapd; repo: ConnectorRepo }> {
-  const server = await startSlapd({ ldif: `${ADA}\n${ELI}`, refint });
+const GROUP_OF_NAMES = `{ ou: ou=groups, objectClass: groupOfNames, emptyMember: "${EMPTY_MEMBER}" }`;
+
+async function setup(
+  refint: boolean,
+  options: { ldif?: string; people?: string; groups?: string } = {},
+): Promise<{ server: Slapd; repo: ConnectorRepo }> {
+  const server = await startSlapd({ ldif: options.ldif ?? `${ADA}\n${ELI}`, refint });
   const repo = await createConnectorRepo({
     provider: {
       name: "ldap",
@@ -67,8 +72,8 @@ async function setup(refint: boolean): Promise<{ server: Slapd; repo: ConnectorR
     bindDn: ${server.bindDn}
     passwordEnv: ${PASSWORD_ENV}
     baseDn: ${server.baseDn}
-    people: { ou: ou=people, objectClasses: [inetOrgPerson] }
-    groups: { ou: ou=groups, objectClass: groupOfNames, emptyMember: "${EMPTY_MEMBER}" }
+    people: ${options.people ?? "{ ou: ou=people, objectClasses: [inetOrgPerson] }"}
+    groups: ${options.groups ?? GROUP_OF_NAMES}
     disable: { method: move, ou: ou=disabled }
 `,
     },
@@ -239,3 +244,71 @@ describe("renaming a person's LDAP account to a name another entry holds", { tag
     expect(outcomes).toEqual(["failed"]);
   });
 });
+
+describe(
+  "renaming a person's LDAP account where groups name members by account or DNs do not",
+  { tags: ["slow"] },
+  () => {
+    it("moves posixGroup memberUid values to the new name", async () => {
+      const { server, repo } = await setup(true, {
+        groups: "{ ou: ou=groups, objectClass: posixGroup, gidNumberStart: 20000 }",
+      });
+      expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+      const memberUids = async (group: string): Promise<string[]> =>
+        (await search(server, GROUPS, `(cn=${group})`, ["memberUid"]))[0]?.values("memberUid") ?? [];
+      // posixGroup cannot nest: team-eng-write holds the on-call people itself.
+      expect(await memberUids("team-eng-write")).toEqual(["ada", "ben", "cleo"]);
+      await renameAda(repo);
+      const planned = await repo.run(["plan", "--format", "json"]);
+      expect(changeLines(planned.stdout)).toEqual(RENAME_PLAN);
+      const applied = await repo.run(["apply", "--yes"]);
+      expect(applied.stdout).toContain("Apply complete: 7 applied, 0 failed, 0 skipped");
+      expect(await memberUids("team-eng-write")).toEqual(["ada.lovelace", "ben", "cleo"]);
+      expect(await memberUids("dept-eng-read")).toEqual(["ada.lovelace", "ben", "cleo"]);
+      expect(await search(server, GROUPS, "(memberUid=ada)", ["1.1"])).toEqual([]);
+      const again = await repo.run(["plan", "--detailed-exitcode"]);
+      expect(again.stdout).toContain("No changes.");
+      expect(again.code).toBe(0);
+    });
+
+    it("with rdnAttribute: cn, replaces only the account attribute: the DN and every value naming it stay", async () => {
+      // On an empty directory gatehouse creates everyone, at cn=<account>.
+      const { server, repo } = await setup(false, {
+        ldif: "",
+        people: "{ ou: ou=people, objectClasses: [inetOrgPerson], rdnAttribute: cn }",
+      });
+      expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+      const adaDn = `cn=ada,${PEOPLE}`;
+      expect(await membersOf(server, "dept-eng-read")).toContain(adaDn);
+      await renameAda(repo);
+      const planned = await repo.run(["plan", "--format", "json"]);
+      // Nothing names ada by her account: the rename is the one change.
+      expect(changeLines(planned.stdout)).toEqual(["user.update ldap:user/ada added-in-config"]);
+      expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+      const [entry] = await search(server, PEOPLE, "(uid=ada.lovelace)", ["uid"]);
+      expect(entry?.dn).toBe(adaDn);
+      expect(entry?.values("uid")).toEqual(["ada.lovelace"]);
+      expect(await membersOf(server, "dept-eng-read")).toContain(adaDn);
+      const again = await repo.run(["plan", "--detailed-exitcode"]);
+      expect(again.stdout).toContain("No changes.");
+      expect(again.code).toBe(0);
+    });
+
+    it("refuses to rename an entry whose DN names the account when the settings say it does not", async () => {
+      // ada's entry is uid=ada (made by hand), but gatehouse is told DNs are cn=<account>: the plan moves
+      // no member values, so a modifyDN would leave her groups naming the old DN without refint.
+      const { server, repo } = await setup(false, {
+        people: "{ ou: ou=people, objectClasses: [inetOrgPerson], rdnAttribute: cn }",
+      });
+      expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+      await renameAda(repo);
+      const applied = await repo.run(["apply", "--yes"]);
+      expect(applied.code).not.toBe(0);
+      expect(applied.stdout + applied.stderr).toContain(
+        `its entry "${uid("ada")}" is named by uid, although people.rdnAttribute is cn`,
+      );
+      expect(await search(server, PEOPLE, "(uid=ada)", ["1.1"])).toHaveLength(1);
+      expect(await membersOf(server, "dept-eng-read")).toContain(uid("ada"));
+    });
+  },
+);
