@@ -652,6 +652,38 @@ describe("an e-mail change chain: ann takes bea's former address while bea moves
     }
   });
 
+  it("where member values name the account (LDAP), moves bea's to her new name, and leaves the old one where ann is added under it", () => {
+    const shared = model({
+      users: [...chain.users.values()],
+      groups: [
+        group("team-ann-write", ["ann"]),
+        group("team-bea-write", ["bea"]),
+        group("team-shared-read", ["ann", "bea"]),
+      ],
+    });
+    const plan = planFor(shared, {
+      live: live([liveUser("bea.old")], [...before.groups, liveGroup("team-shared-read", ["bea.old"])]),
+      journalAccounts,
+      managed,
+      capabilities: {
+        renameUsers: true,
+        userAttributes: [],
+        userRenameRewrites: { members: true, manager: false },
+      },
+    });
+    expect(withUser(plan.changes)).toEqual([
+      "user.update directory:user/bea.old bea",
+      "user.create directory:user/bea.old ann",
+      "membership.add directory:membership/team-ann-write/bea.old ann",
+      "membership.add directory:membership/team-bea-write/bea.new bea",
+      // Only bea holds team-bea-write: the value of her former name goes, or ann's new entry would hold it.
+      "membership.remove directory:membership/team-bea-write/bea.old bea",
+      "membership.add directory:membership/team-shared-read/bea.new bea",
+      // ann holds team-shared-read under that name: the value stays (no remove in the same write).
+      "membership.add directory:membership/team-shared-read/bea.old ann",
+    ]);
+  });
+
   it("renames a whole chain of passed-on addresses in one plan, whatever their order, each after the one freeing its name", () => {
     // p1 moves from a0 to a1, p2's former account; p2 to a2, p3's former account; p3 to a9.
     const files = model({
