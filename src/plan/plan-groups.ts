@@ -465,8 +465,6 @@ interface Watched {
   readonly deleted: Set<string>;
   /** Its removals of accounts renamed in place (by their new names), by group and account. */
   readonly removed: Map<string, MembershipChange>;
-  /** Its adds of names accounts are renamed away from (given to someone else), by group and account. */
-  readonly added: Set<string>;
 }
 
 /**
@@ -479,11 +477,8 @@ function watching(sink: PlanSink, watched: Watched): PlanSink {
     ...sink,
     change(c) {
       if (c.kind === "group" && c.action === "delete") watched.deleted.add(c.group);
-      else if (c.kind === "membership" && c.memberKind === "user") {
-        const key = `${c.group}\n${c.member}`;
-        if (c.action === "remove" && newNames.has(c.member)) watched.removed.set(key, c);
-        if (c.action === "add" && sink.renamedUsers.has(c.member)) watched.added.add(key);
-      }
+      else if (c.kind === "membership" && c.action === "remove" && c.memberKind === "user")
+        if (newNames.has(c.member)) watched.removed.set(`${c.group}\n${c.member}`, c);
       sink.change(c);
     },
   };
@@ -512,11 +507,7 @@ function planMemberMoves(sink: PlanSink, inPlace: ReadonlyMap<string, string>, w
       const userId = input.desired.users.get(to)?.userId;
       const id = membershipAddress(provider, group, former, "user");
       const removal = watched.removed.get(`${group}\n${to}`);
-      // The former name, given to someone else (a passed-on address), is added here for them: the value
-      // stays, naming their new entry once it is made, and is not removed in the same write.
-      const isPassedOn = watched.added.has(`${group}\n${former}`);
       if (removal !== undefined) {
-        if (isPassedOn) continue;
         const why = [
           ...(removal.why ?? []),
           `and its value under the former name ${former}, which ${provider} keeps`,
@@ -545,8 +536,7 @@ function planMemberMoves(sink: PlanSink, inPlace: ReadonlyMap<string, string>, w
         member: to,
         renamedFrom: former,
       });
-      if (!isPassedOn)
-        sink.change({ ...base, ...withUser, id, action: "remove", member: former, renamedTo: to });
+      sink.change({ ...base, ...withUser, id, action: "remove", member: former, renamedTo: to });
     }
   }
 }
@@ -555,9 +545,7 @@ function planMemberMoves(sink: PlanSink, inPlace: ReadonlyMap<string, string>, w
 export function planGroups(given: PlanSink): void {
   const rewrites = given.input.capabilities.userRenameRewrites?.members === true;
   const watched: Watched | undefined =
-    rewrites && given.renamedUsers.size > 0
-      ? { deleted: new Set(), removed: new Map(), added: new Set() }
-      : undefined;
+    rewrites && given.renamedUsers.size > 0 ? { deleted: new Set(), removed: new Map() } : undefined;
   const sink = watched === undefined ? given : watching(given, watched);
   const { input } = sink;
   const { name: provider, capabilities: caps, desired } = input;

@@ -463,6 +463,17 @@ export function planUsers(sink: PlanSink): void {
         );
         continue;
       }
+      if (sink.renamedUsers.has(want.account) && caps.userRenameRewrites?.members === true) {
+        // A name this plan renames another person's account away from, where member values name the
+        // account: until this plan's moves are written they still name it, and an account made under it
+        // now would hold that person's groups meanwhile (for good, if a move failed). The next run makes it.
+        sink.byHand.notCreated.add(want.account);
+        sink.note(
+          "info",
+          `${want.account} (${want.userId}) is created by the next run: this one renames the account of that name to ${sink.renamedUsers.get(want.account) ?? ""}, and the groups that name ${want.account} in ${provider} are moved to the new name first`,
+        );
+        continue;
+      }
       exists.add(want.account);
       sink.change({
         ...base,

@@ -12,6 +12,7 @@ import {
   changeLines,
   createConnectorRepo,
   JOURNAL_FILE,
+  noteMessages,
   type ConnectorRepo,
   USERS_FILE,
 } from "./workspace.ts";
@@ -312,3 +313,37 @@ describe(
     });
   },
 );
+
+describe("an LDAP account name passed on: ana takes ada's former account name", { tags: ["slow"] }, () => {
+  it("renames ada's account first, and makes ana's under the old name only in the next run, after ada's groups moved", async () => {
+    const { server, repo } = await setup(false);
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    await repo.edit(
+      USERS_FILE,
+      "accounts: { github: gatehouse-bot }\n",
+      "accounts: { github: gatehouse-bot }\n\n  - id: ana\n    name: Ana Adams\n    email: ana.adams@example.com\n" +
+        "    department: OPS\n    title: Operator\n    startDate: 2026-11-02\n    accounts: { github: ana-a, ldap: ada }\n",
+    );
+    await renameAda(repo);
+
+    const first = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(first.stdout)).toEqual(RENAME_PLAN);
+    expect(noteMessages(first.stdout)).toContain(
+      "ada (ana) is created by the next run: this one renames the account of that name to ada.lovelace, and the groups that name ada in ldap are moved to the new name first",
+    );
+    expect((await repo.run(["apply", "--yes"])).stdout).toContain("7 applied, 0 failed, 0 skipped");
+
+    const second = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(second.stdout)).toEqual(["user.create ldap:user/ada added-in-config"]);
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const [ana] = await search(server, PEOPLE, "(uid=ada)", ["cn"]);
+    expect(ana?.values("cn")).toEqual(["Ana Adams"]);
+    // Nothing of ada's reaches ana through the name: no group or report names uid=ada.
+    expect(
+      await search(server, BASE_DN, `(|(member=${uid("ada")})(manager=${uid("ada")}))`, ["1.1"]),
+    ).toEqual([]);
+    const again = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(again.stdout).toContain("No changes.");
+    expect(again.code).toBe(0);
+  });
+});
