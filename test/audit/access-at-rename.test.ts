@@ -211,3 +211,32 @@ it("a group deleted since, whose name a later group took and gave up, still answ
     ["ops", "ada-acct"],
   ]);
 });
+
+it("a member value moved with an account's rename (LDAP) keeps the membership held since the add that gave it", async () => {
+  const journal = await journalOf([
+    add("2026-03-01T09:00:00.000Z", 1, "ada-acct", "added-in-config"),
+    renameAccount("2026-04-01T09:00:00.000Z", 2, "ada-acct", "ada-new"),
+    // The plan's move of the group's value: the new name added, the former removed, in one write.
+    applied("2026-04-01T09:00:01.000Z", 2, "directory:membership/ops/ada-new", {
+      kind: "membership",
+      action: "add",
+      group: "ops",
+      member: "ada-new",
+      memberKind: "user",
+      userId: "ada",
+      renamedFrom: "ada-acct",
+    }),
+    applied("2026-04-01T09:00:01.000Z", 2, "directory:membership/ops/ada-acct", {
+      kind: "membership",
+      action: "remove",
+      group: "ops",
+      member: "ada-acct",
+      memberKind: "user",
+      userId: "ada",
+      renamedTo: "ada-new",
+    }),
+  ]);
+  const may = await accessAt(journal, { group: "ops", at: new Date("2026-05-01T00:00:00Z") });
+  const held = may.groups.flatMap((g) => g.members);
+  expect(held.map((m) => [m.member, m.since])).toEqual([["ada-new", "2026-03-01T09:00:00.000Z"]]);
+});
