@@ -3,7 +3,7 @@ import type { User } from "../model/access.ts";
 import { leavingOf, type LeaverEvent } from "../desired/desired-state.ts";
 import { accountOf } from "../plan/addresses.ts";
 import type { LiveState, LiveUser } from "../model/state.ts";
-import type { Capabilities, Provider } from "../providers/types.ts";
+import type { Capabilities, HeldOutside, Provider } from "../providers/types.ts";
 import type { ChangeResult } from "./apply-plan.ts";
 import type { AccountState, OffboardFindings, SessionsCheck } from "../audit/journal-entry.ts";
 
@@ -103,14 +103,15 @@ function viewOf(live: LiveState, names: ReadonlySet<string>, fold: (s: string) =
 
 /**
  * What `live` (read after the run) holds of each leaver's access. `revoked`: this run's applied
- * revocations, `outside`: groups outside the scope read holding them, both by `${provider}\n${account}`.
+ * revocations, `outside`: what else names them as members (Provider.groupsOutsideHolding), both by
+ * `${provider}\n${account}`.
  */
 export function checkLeavers(
   live: LiveState,
   leavers: readonly LeaverAccount[],
   caps: Capabilities,
   revoked: ReadonlyMap<string, Revoked> = new Map(),
-  outside: ReadonlyMap<string, readonly string[]> = new Map(),
+  outside: ReadonlyMap<string, HeldOutside> = new Map(),
 ): OffboardCheck[] {
   const fold = caps.caseInsensitiveNames === true ? (s: string) => s.toLowerCase() : (s: string) => s;
   const view = viewOf(live, new Set(leavers.map((l) => fold(l.account))), fold);
@@ -119,7 +120,9 @@ export function checkLeavers(
     const name = fold(leaver.account);
     const user = view.users.get(name);
     const groups = [...(view.groups.get(name) ?? [])].sort();
-    const groupsOutside = outside.get(key) ?? [];
+    const held = outside.get(key);
+    const groupsOutside = held?.outside ?? [];
+    const unreadMemberships = held?.unread ?? [];
     const accountState = stateOf(user);
     const sessions = sessionsOf(user, caps, revoked.get(key));
     const elsewhere = user === undefined ? view.elsewhere.get(name) : undefined;
@@ -127,6 +130,7 @@ export function checkLeavers(
       (accountState === "absent" || accountState === "disabled") &&
       groups.length === 0 &&
       groupsOutside.length === 0 &&
+      unreadMemberships.length === 0 &&
       sessions.outcome !== "left" &&
       elsewhere === undefined;
     return {
@@ -135,6 +139,7 @@ export function checkLeavers(
       accountState,
       groups,
       ...(groupsOutside.length === 0 ? {} : { groupsOutside }),
+      ...(unreadMemberships.length === 0 ? {} : { unreadMemberships }),
       sessions,
       ...(elsewhere === undefined ? {} : { elsewhere }),
     };
@@ -213,14 +218,14 @@ export async function verifyOffboarding(
       if (provider === undefined)
         return mine.map((l) => ({ ...l, clean: false, error: "the provider is not configured any more" }));
       let live: LiveState;
-      let outside: ReadonlyMap<string, readonly string[]>;
+      let outside: ReadonlyMap<string, HeldOutside>;
       try {
         live = await provider.read(signal);
         outside =
           (await provider.groupsOutsideHolding?.(
             mine.map((l) => l.account),
             signal,
-          )) ?? new Map<string, readonly string[]>();
+          )) ?? new Map<string, HeldOutside>();
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         return mine.map((l) => ({ ...l, clean: false, error: `reading ${name} back failed: ${message}` }));
@@ -259,6 +264,10 @@ export function describeCheck(check: OffboardCheck): string {
   if ((check.groupsOutside ?? []).length > 0)
     parts.push(
       `still in groups outside the scope gatehouse reads: ${(check.groupsOutside ?? []).join("; ")}`,
+    );
+  if ((check.unreadMemberships ?? []).length > 0)
+    parts.push(
+      `still named in groups gatehouse reads through an attribute it does not manage: ${(check.unreadMemberships ?? []).map((m) => `${m.attribute} in ${m.group}`).join("; ")}`,
     );
   if (check.elsewhere !== undefined)
     parts.push(`an account of that name is outside the scope gatehouse reads, at ${check.elsewhere}`);

@@ -1,5 +1,5 @@
 import type { Change } from "../plan/types.ts";
-import type { ProviderStats } from "../providers/types.ts";
+import type { ProviderStats, UnreadMembership } from "../providers/types.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import { canonicalSha256Without } from "./canonical-json.ts";
 import { isChange, isRecord } from "./change-shape.ts";
@@ -118,6 +118,11 @@ export interface OffboardFindings {
   readonly groups?: readonly string[];
   /** Groups outside the scope gatehouse reads that still hold the account (where the system can tell: LDAP DNs). */
   readonly groupsOutside?: readonly string[];
+  /**
+   * Groups gatehouse reads that still name the account through a member attribute it does not read or
+   * manage (LDAP: `memberUid` in an rfc2307bis group whose `member` it manages), with that attribute.
+   */
+  readonly unreadMemberships?: readonly UnreadMembership[];
   readonly sessions?: SessionsCheck;
   /** An account of that name outside the scope gatehouse reads (an LDAP DN): not checked, not clean. */
   readonly elsewhere?: string;
@@ -258,6 +263,16 @@ function describeVerifiedProblem(v: Record<string, unknown>): string | undefined
   if (v["groups"] !== undefined && !isStringList(v["groups"])) return "groups must be a list of group names";
   if (v["groupsOutside"] !== undefined && !isStringList(v["groupsOutside"]))
     return "groupsOutside must be a list of groups";
+  if (
+    v["unreadMemberships"] !== undefined &&
+    !(
+      Array.isArray(v["unreadMemberships"]) &&
+      v["unreadMemberships"].every(
+        (m) => isRecord(m) && typeof m["group"] === "string" && typeof m["attribute"] === "string",
+      )
+    )
+  )
+    return "unreadMemberships must be a list of { group, attribute }";
   return v["sessions"] === undefined || isSessionsCheck(v["sessions"])
     ? undefined
     : 'sessions must say an outcome ("revoked", "none", "not-possible", "left") and, for revoked and left, counts';

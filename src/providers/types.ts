@@ -4,6 +4,22 @@ import type { Change } from "../plan/types.ts";
 import type { UserRenameRewrites } from "../plan/context.ts";
 import type { ProviderError } from "../errors.ts";
 
+/** A group that names an account through a member attribute `read` does not map (LDAP `memberUid`). */
+export interface UnreadMembership {
+  /** The group, as the system names it (LDAP: its DN). */
+  readonly group: string;
+  /** The attribute naming the account (`member`, `uniqueMember`, `memberUid`). */
+  readonly attribute: string;
+}
+
+/** What Provider.groupsOutsideHolding found of one account. */
+export interface HeldOutside {
+  /** Groups `read` does not return (outside its scope, or of another kind) that name the account, sorted. */
+  readonly outside: readonly string[];
+  /** Groups `read` returns that also name the account through an attribute it does not read, sorted. */
+  readonly unread: readonly UnreadMembership[];
+}
+
 /** What a connected system can do; the planner and apply engine adapt to it. */
 export interface Capabilities {
   /** A group can hold another group as a member; otherwise nesting is flattened. */
@@ -101,14 +117,15 @@ export interface Provider {
    */
   liveStamp?(signal: AbortSignal): Promise<string | undefined>;
   /**
-   * Optional, for the offboarding check after an apply: groups outside the scope `read` covers that still
-   * hold each of these accounts as a member (LDAP: a search of the whole base for their entries' DNs), by
-   * account as asked; accounts holding none are left out. Groups `read` returns are not repeated here.
+   * Optional, for the offboarding check after an apply: what still names each of these accounts as a
+   * member beyond what `read` shows (LDAP: a search of the whole base for their entries' DNs and account
+   * names), by account as asked; accounts named nowhere else are left out. Accounts with no entry any more
+   * (deleted) are looked for too, by the names and DNs they had.
    */
   groupsOutsideHolding?(
     accounts: readonly string[],
     signal: AbortSignal,
-  ): Promise<ReadonlyMap<string, readonly string[]>>;
+  ): Promise<ReadonlyMap<string, HeldOutside>>;
   stats(): ProviderStats;
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import {
   checkLeavers,
+  describeCheck,
   leaverAccountsOf,
   verifyOffboarding,
   type LeaverAccount,
@@ -82,12 +83,22 @@ describe("checkLeaver", () => {
 
   it("is not clean while a group outside the scope read holds the account", () => {
     const state = live([liveUser("xavier", { enabled: false })]);
-    const outside = new Map([[`${X.provider}\n${X.account}`, ["cn=vpn,ou=legacy"]]]);
-    expect(checkLeavers(state, [X], CAPS, new Map(), outside)[0]).toMatchObject({
-      clean: false,
-      groups: [],
-      groupsOutside: ["cn=vpn,ou=legacy"],
-    });
+    const outside = new Map([[`${X.provider}\n${X.account}`, { outside: ["cn=vpn,ou=legacy"], unread: [] }]]);
+    const [check] = checkLeavers(state, [X], CAPS, new Map(), outside);
+    expect(check).toMatchObject({ clean: false, groups: [], groupsOutside: ["cn=vpn,ou=legacy"] });
+    expect(check).not.toHaveProperty("unreadMemberships");
+  });
+
+  it("is not clean while a group read names the account through an attribute the read does not map", () => {
+    const state = live([liveUser("xavier", { enabled: false })], [liveGroup("dev")]);
+    const unread = [{ group: "cn=dev,ou=groups", attribute: "memberUid" }];
+    const outside = new Map([[`${X.provider}\n${X.account}`, { outside: [], unread }]]);
+    const [check] = checkLeavers(state, [X], CAPS, new Map(), outside);
+    expect(check).toMatchObject({ clean: false, groups: [], unreadMemberships: unread });
+    expect(check).not.toHaveProperty("groupsOutside");
+    expect(check && describeCheck(check)).toBe(
+      "account disabled, in no group, sessions: cannot be revoked or checked here, still named in groups gatehouse reads through an attribute it does not manage: memberUid in cn=dev,ou=groups",
+    );
   });
 
   it("does not call an account outside the scope read clean", () => {
@@ -165,6 +176,10 @@ describe("offboard-verified journal entries", () => {
     expect(bad({ accountState: "gone" })).toMatch(/accountState/);
     expect(bad({ sessions: { outcome: "revoked" } })).toMatch(/sessions/);
     expect(bad({ triggeredAt: "soon" })).toMatch(/triggeredAt/);
+    expect(
+      bad({ unreadMemberships: [{ group: "cn=dev,ou=groups", attribute: "memberUid" }] }),
+    ).toBeUndefined();
+    expect(bad({ unreadMemberships: ["cn=dev,ou=groups"] })).toMatch(/unreadMemberships/);
   });
 });
 

@@ -178,6 +178,12 @@ export class Directory {
    * (refint, or AD itself) after the operation returns, so a remembered group holding one is read again.
    */
   private readonly movedDns = new Set<string>();
+  /**
+   * The DNs this apply moved or deleted user entries away from, by lower-cased account: values in groups
+   * outside the scope may still name them while refint is at work, or for good without refint
+   * (formerDnsOf).
+   */
+  private readonly formerDns = new Map<string, string[]>();
 
   /** Milliseconds, for the age of remembered entries. */
   private readonly clock: () => number;
@@ -235,6 +241,18 @@ export class Directory {
 
   private forgetUser(account: string): void {
     this.seenUsers.delete(account.toLowerCase());
+  }
+
+  private noteFormerDn(account: string, dn: string): void {
+    const key = account.toLowerCase();
+    const list = this.formerDns.get(key);
+    if (list === undefined) this.formerDns.set(key, [dn]);
+    else if (!list.includes(dn)) list.push(dn);
+  }
+
+  /** The DNs this apply moved the account's entry from or deleted it at, in the order it did. */
+  formerDnsOf(account: string): readonly string[] {
+    return this.formerDns.get(account.toLowerCase()) ?? [];
   }
 
   /** True when a member value of the group names a DN this apply moved, renamed or deleted. */
@@ -445,6 +463,7 @@ export class Directory {
         await this.withEntry("user", change.account, "delete user", signal, async (entry) => {
           await this.client.del(entry.dn);
           this.movedDns.add(normalizeDn(entry.dn));
+          this.noteFormerDn(change.account, entry.dn);
         });
         return;
       case "revoke-sessions":
@@ -554,6 +573,7 @@ export class Directory {
       // refint rewrites member values that point at the old DN, so memberships follow the move.
       await this.moveOrSidestep(entry, target, operation);
       this.movedDns.add(normalizeDn(entry.dn));
+      this.noteFormerDn(account, entry.dn);
     });
   }
 

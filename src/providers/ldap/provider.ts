@@ -9,26 +9,74 @@ import type { Change, MembershipChange } from "../../plan/types.ts";
 import type {
   Capabilities,
   ChangeOutcome,
+  HeldOutside,
   Provider,
   ProviderContext,
   ProviderFactory,
   ProviderStats,
+  UnreadMembership,
 } from "../types.ts";
 import { LdapClient } from "./client.ts";
 import { Directory } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { toLiveState } from "./live.ts";
 import { firstValue, valuesOf } from "./map.ts";
-import { escapeFilterValue, isDnUnder } from "./dn.ts";
+import { buildDn, escapeFilterValue, isDnUnder, normalizeDn } from "./dn.ts";
 import { entryDnFilter, userFilter } from "./queries.ts";
 import { sameContextCsn } from "./snapshot.ts";
 import { FileSnapshotStore, isWithinSnapshotAge } from "./snapshot-cache.ts";
 import type { LdapSettings } from "./settings.ts";
-import { parseLdapSettings } from "./settings.ts";
-import { appendAll } from "../../model/lists.ts";
+import { danglingValuesNameAccounts, parseLdapSettings } from "./settings.ts";
+import { appendAll, compareText } from "../../model/lists.ts";
 
-/** Leavers per search for groups outside the scope read (three filter clauses each). */
+/** Leavers per search for groups outside the scope read (three to seven filter clauses each). */
 const OUTSIDE_SEARCH_BATCH = 100;
+
+/**
+ * The member attributes through which a group grants access, whichever one gatehouse manages: the entry's
+ * DN in `member` (groupOfNames) and `uniqueMember` (groupOfUniqueNames), the account name in `memberUid`
+ * (posixGroup, also beside `member` in an rfc2307bis group).
+ */
+const MEMBER_ATTRIBUTES: readonly MemberAttribute[] = [
+  { name: "member", byDn: true },
+  { name: "uniqueMember", byDn: true },
+  { name: "memberUid", byDn: false },
+];
+
+interface MemberAttribute {
+  readonly name: string;
+  /** Its values are DNs (else account names). */
+  readonly byDn: boolean;
+}
+
+/** A leaver as member values may name them: the account asked about, DNs, and the account value. */
+interface NamedLeaver {
+  readonly account: string;
+  readonly dns: readonly string[];
+  readonly name: string;
+}
+
+/** The filter clauses (to be ORed) matching a value of one of `attributes` that names `leaver`. */
+function memberClauses(leaver: NamedLeaver, attributes: readonly MemberAttribute[]): string {
+  return attributes
+    .flatMap((a) =>
+      a.byDn
+        ? leaver.dns.map((dn) => `(${a.name}=${escapeFilterValue(dn)})`)
+        : [`(${a.name}=${escapeFilterValue(leaver.name)})`],
+    )
+    .join("");
+}
+
+/** `dns` without repeats (as the directory compares DNs), in order. */
+function uniqueDns(dns: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return dns.filter((dn) => {
+    const key = normalizeDn(dn);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
 
 /** Where `readCache` keeps snapshots, relative to the working directory (git-ignored, beside the parse cache). */
 const CACHE_DIR = ".gatehouse/cache";
@@ -334,53 +382,89 @@ class LdapProvider implements Provider {
   }
 
   /**
-   * Groups outside the groups OU whose member values name these accounts' entries (member and
-   * uniqueMember by DN, memberUid by account): one search of the whole base per account found.
+   * What still names these accounts as members beyond what `read` maps: groups `read` does not return
+   * (outside the groups OU, or of another object class) naming them by any member attribute, and groups it
+   * returns naming them through a member attribute other than `groups.memberAttribute` (an rfc2307bis
+   * group's `memberUid` beside `member`), which `read` never sees. An account is named by its entry's DN
+   * (`member`, `uniqueMember`), the DNs this apply moved or deleted it from (refint may not have rewritten
+   * the values yet, or there is no refint), and its account value (`memberUid`); an account with no entry
+   * any more, also by the DN gatehouse would create it at, where a value naming that DN stands for it.
+   * One search per 100 leavers; a batch that finds something is searched again leaver by leaver, and a
+   * leaver named by a group `read` returns, once per attribute other than the one gatehouse manages.
    */
   async groupsOutsideHolding(
     accounts: readonly string[],
     signal: AbortSignal,
-  ): Promise<ReadonlyMap<string, readonly string[]>> {
+  ): Promise<ReadonlyMap<string, HeldOutside>> {
     const s = this.settings;
-    const { found } = await this.directory.findUsers(accounts, signal, { fresh: true });
-    // Each leaver's entry DN and account value, as group member values name them.
-    const leavers = [...found].map(([account, entry]) => ({
-      account,
-      clauses:
-        `(member=${escapeFilterValue(entry.dn)})(uniqueMember=${escapeFilterValue(entry.dn)})` +
-        `(memberUid=${escapeFilterValue(firstValue(entry, s.users.accountAttribute) ?? account)})`,
-    }));
-    const out = new Map<string, readonly string[]>();
+    const wanted = [...new Set(accounts)];
+    const { found, ambiguous } = await this.directory.findUsers(wanted, signal, { fresh: true });
+    const leavers = wanted.map((account): NamedLeaver => {
+      const entry = found.get(account);
+      const dns = [...(entry === undefined ? [] : [entry.dn]), ...this.directory.formerDnsOf(account)];
+      // Gone: a value naming where gatehouse creates the account names whoever is created there next. Not
+      // when several entries hold the name in other cases (one of them would be that DN).
+      if (entry === undefined && !ambiguous.has(account) && danglingValuesNameAccounts(s))
+        for (const parent of [s.users.dn, ...(s.disable.method === "move" ? [s.disable.dn] : [])])
+          dns.push(buildDn(s.users.rdnAttribute, account, parent));
+      const name = (entry && firstValue(entry, s.users.accountAttribute)) ?? account;
+      return { account, dns: uniqueDns(dns), name };
+    });
+    const out = new Map<string, HeldOutside>();
     // One search for many leavers (a mass offboarding is thousands): most find nothing, and only a batch
     // that finds something is searched again leaver by leaver, to say whose the groups are.
     for (let i = 0; i < leavers.length; i += OUTSIDE_SEARCH_BATCH) {
       const batch = leavers.slice(i, i + OUTSIDE_SEARCH_BATCH);
-      const any = await this.groupsOutside(batch.map((l) => l.clauses).join(""), signal);
+      const any = await this.groupsNaming(
+        batch.map((l) => memberClauses(l, MEMBER_ATTRIBUTES)).join(""),
+        signal,
+      );
       if (any.length === 0) continue;
       for (const leaver of batch) {
-        const outside = batch.length === 1 ? any : await this.groupsOutside(leaver.clauses, signal);
-        if (outside.length > 0) out.set(leaver.account, outside);
+        const mine =
+          batch.length === 1
+            ? any
+            : await this.groupsNaming(memberClauses(leaver, MEMBER_ATTRIBUTES), signal);
+        const outside = mine.filter((g) => !g.isRead).map((g) => g.dn);
+        const unread: UnreadMembership[] = [];
+        // A group `read` returns names them: by the attribute it reads (it then shows in `groups`), or by
+        // another one, which only a search per attribute tells.
+        if (mine.some((g) => g.isRead))
+          for (const attribute of MEMBER_ATTRIBUTES) {
+            if (attribute.name.toLowerCase() === s.groups.memberAttribute.toLowerCase()) continue;
+            const clauses = memberClauses(leaver, [attribute]);
+            if (clauses === "") continue;
+            for (const g of await this.groupsNaming(clauses, signal))
+              if (g.isRead) unread.push({ group: g.dn, attribute: attribute.name });
+          }
+        unread.sort((a, b) => compareText(a.group, b.group) || compareText(a.attribute, b.attribute));
+        if (outside.length > 0 || unread.length > 0) out.set(leaver.account, { outside, unread });
       }
     }
     return out;
   }
 
-  /** The groups naming any of `clauses` that `read` does not return, by DN, sorted. */
-  private async groupsOutside(clauses: string, signal: AbortSignal): Promise<string[]> {
+  /** The groups naming any of `clauses` (an OR of member filters), by DN, sorted, and whether `read` returns each. */
+  private async groupsNaming(
+    clauses: string,
+    signal: AbortSignal,
+  ): Promise<{ readonly dn: string; readonly isRead: boolean }[]> {
     const s = this.settings;
     const groups = await this.client.search(
       { base: s.baseDn, scope: "sub", filter: `(|${clauses})`, attributes: ["objectClass"], paged: true },
       signal,
     );
-    // Only the groups `read` returns are left out: under the groups OU and of the groups' object class.
+    // Only the groups `read` returns count as read: under the groups OU and of the groups' object class.
     // Another class there (a legacy posixGroup beside groupOfNames) is never read, and grants access too.
     const groupClass = s.groups.objectClass.toLowerCase();
-    const isRead = (g: (typeof groups)[number]): boolean =>
-      isDnUnder(g.dn, s.groups.dn) && valuesOf(g, "objectClass").some((c) => c.toLowerCase() === groupClass);
     return groups
-      .filter((g) => !isRead(g))
-      .map((g) => g.dn)
-      .sort();
+      .map((g) => ({
+        dn: g.dn,
+        isRead:
+          isDnUnder(g.dn, s.groups.dn) &&
+          valuesOf(g, "objectClass").some((c) => c.toLowerCase() === groupClass),
+      }))
+      .sort((a, b) => compareText(a.dn, b.dn));
   }
 
   stats(): ProviderStats {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Client } from "ldapts";
 import { ADMIN_DN, BASE_DN, startSlapd, type Slapd } from "../../harness/slapd.ts";
 import type { Plan } from "../../../src/plan/types.ts";
+import { isRecord } from "../../../src/model/json.ts";
 import {
   allOutput,
   applyCalls,
@@ -549,6 +550,81 @@ member: ${outsider}
     const [vpn] = await search(server, VPN, "(objectClass=*)", ["member"]);
     expect(vpn?.values("member")).toEqual([uid("ben", DISABLED)]);
     expect((await repo.run(["journal", "verify"])).code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+
+  it("finds a leaver still named by memberUid in a group it reads and manages by member, and leaves the value", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    // An rfc2307bis-style group: gatehouse manages its member values; memberUid (which Linux hosts read
+    // through NSS) names ben too. The read maps only member, so removing ben there left him in the group.
+    const ONCALL = `cn=team-oncall-write,${GROUPS}`;
+    await server.ldapmodify(
+      `dn: ${ONCALL}\nchangetype: modify\nadd: objectClass\nobjectClass: extensibleObject\n-\nadd: memberUid\nmemberUid: ben\nmemberUid: cleo\n`,
+    );
+    await terminate(repo, "ben");
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toContain(
+      "membership.remove ldap:membership/team-oncall-write/ben user-terminated",
+    );
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 4 applied, 0 failed, 0 skipped");
+    expect(applied.stdout).toContain(
+      `  ACCESS LEFT ldap: ben: account disabled, in no group, sessions: cannot be revoked or checked here, still named in groups gatehouse reads through an attribute it does not manage: memberUid in ${ONCALL}\n`,
+    );
+    expect(applied.code).toBe(1);
+    expect(await offboardLines(repo)).toEqual([
+      expect.objectContaining({
+        account: "ben",
+        clean: false,
+        groups: [],
+        unreadMemberships: [{ group: ONCALL, attribute: "memberUid" }],
+      }),
+    ]);
+    // Inside the groups OU and of the groups' class: no group outside the scope.
+    expect((await offboardLines(repo)).filter((e) => isRecord(e) && "groupsOutside" in e)).toEqual([]);
+    // Read only: the plan did not list the memberUid value, so it is still there (cleo's too).
+    const [oncall] = await search(server, ONCALL, "(objectClass=*)", ["member", "memberUid"]);
+    expect(oncall?.values("member")).toEqual([uid("cleo")]);
+    expect(oncall?.values("memberUid")).toEqual(["ben", "cleo"]);
+    expect((await repo.run(["journal", "verify"])).code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+
+  it("searches the whole base for a leaver whose entry was deleted, by the DN and the uid they had", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    // ben's entry is deleted by hand (refint takes his member values out), then a restored group names him
+    // again at his old DN; a legacy posixGroup outside the groups OU names him by uid. Anyone created as
+    // ben later gets both.
+    const SHELL = `cn=shell,ou=legacy,${BASE_DN}`;
+    await server.ldapmodify(`dn: ${uid("ben")}\nchangetype: delete\n`);
+    await server.ldapmodify(
+      `dn: cn=team-oncall-write,${GROUPS}\nchangetype: modify\nadd: member\nmember: ${uid("ben")}\n\n` +
+        `dn: ou=legacy,${BASE_DN}\nchangetype: add\nobjectClass: organizationalUnit\nou: legacy\n\n` +
+        `dn: ${SHELL}\nchangetype: add\nobjectClass: posixGroup\ncn: shell\ngidNumber: 5002\nmemberUid: ben\n`,
+    );
+    await terminate(repo, "ben");
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toEqual([
+      "membership.remove ldap:membership/team-oncall-write/ben user-terminated",
+    ]);
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 1 applied, 0 failed, 0 skipped");
+    expect(applied.stdout).toContain(
+      `  ACCESS LEFT ldap: ben: account gone, in no group, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${SHELL}\n`,
+    );
+    expect(applied.code).toBe(1);
+    expect(await offboardLines(repo)).toEqual([
+      expect.objectContaining({
+        account: "ben",
+        clean: false,
+        accountState: "absent",
+        groupsOutside: [SHELL],
+      }),
+    ]);
+    const [shell] = await search(server, SHELL, "(objectClass=*)", ["memberUid"]);
+    expect(shell?.values("memberUid")).toEqual(["ben"]);
     expectNoSecret(repo, server);
   });
 
