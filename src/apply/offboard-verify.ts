@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Change, Plan, UserChange } from "../plan/types.ts";
 import type { User } from "../model/access.ts";
 import { leavingOf, type LeaverEvent } from "../desired/desired-state.ts";
@@ -197,19 +198,74 @@ function notFoundAfterFailure(check: OffboardCheck, unapplied: ReadonlyMap<strin
   };
 }
 
+/** How the read-back treats access that looked left (verifyOffboarding). */
+export interface RecheckOptions {
+  /**
+   * How long after the read-back to read a system again where it found a leaver's access left (0: not
+   * again): a system may still be carrying out what the run did (refint's asynchronous rewrites, GitHub's
+   * lists catching up), and the verdict is recorded for good.
+   */
+  readonly afterMs: number;
+  /** Waits `ms` (default: a timer that the signal cuts short). */
+  readonly wait?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Ten seconds: what a directory's refint queue or GitHub's lists usually need after a small run. */
+export const DEFAULT_RECHECK_MS = 10_000;
+
+/** Reads one system back and checks `mine`, its leavers. A system that cannot be read gives errors. */
+async function readAndCheck(
+  name: string,
+  provider: Provider,
+  mine: readonly LeaverAccount[],
+  context: { revoked: ReadonlyMap<string, Revoked>; unapplied: ReadonlyMap<string, string> },
+  signal: AbortSignal,
+): Promise<OffboardCheck[]> {
+  let live: LiveState;
+  let outside: ReadonlyMap<string, HeldOutside>;
+  try {
+    live = await provider.read(signal);
+    outside =
+      (await provider.groupsOutsideHolding?.(
+        mine.map((l) => l.account),
+        signal,
+      )) ?? new Map<string, HeldOutside>();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return mine.map((l) => ({ ...l, clean: false, error: `reading ${name} back failed: ${message}` }));
+  }
+  const outsideByKey = new Map([...outside].map(([account, held]) => [`${name}\n${account}`, held]));
+  // Groups the system says its read may not show as they will be (Provider.unsettledGroups).
+  const fold =
+    provider.capabilities.caseInsensitiveNames === true ? (g: string) => g.toLowerCase() : (g: string) => g;
+  const unsettled = new Set([...(provider.unsettledGroups?.() ?? [])].map(fold));
+  return checkLeavers(live, mine, provider.capabilities, context.revoked, outsideByKey).map((check) => {
+    const checked = notFoundAfterFailure(check, context.unapplied);
+    const mayChange = (checked.groups ?? []).filter((g) => unsettled.has(fold(g)));
+    return mayChange.length === 0 ? checked : { ...checked, unsettled: mayChange };
+  });
+}
+
+const keyOf = (l: LeaverAccount): string => `${l.provider}\n${l.account}`;
+
+const waitFor = (ms: number, signal: AbortSignal): Promise<void> => sleep(ms, undefined, { signal });
+
 /**
  * Reads back every system where the run changed a leaver's account (each once, with its normal read)
  * and checks each such account. A system that cannot be read gives a check with `error` per account.
+ * Where access looked left, that system is read again `recheck.afterMs` later for those leavers only, and
+ * their verdict is the second read's (`recheckedAfterMs`); one that cannot be read again, or a wait cut
+ * short, keeps the first.
  */
 export async function verifyOffboarding(
   results: readonly ChangeResult[],
   providers: ReadonlyMap<string, Provider>,
   signal: AbortSignal,
+  recheck: RecheckOptions = { afterMs: DEFAULT_RECHECK_MS },
 ): Promise<OffboardCheck[]> {
   const leavers = leaverAccountsOf(results.map((r) => r.change));
   if (leavers.length === 0) return [];
-  const revoked = revocationsOf(results);
-  const unapplied = unappliedAccountChangesOf(results);
+  const context = { revoked: revocationsOf(results), unapplied: unappliedAccountChangesOf(results) };
   const names = [...new Set(leavers.map((l) => l.provider))];
   const checked = await Promise.all(
     names.map(async (name): Promise<OffboardCheck[]> => {
@@ -217,23 +273,24 @@ export async function verifyOffboarding(
       const provider = providers.get(name);
       if (provider === undefined)
         return mine.map((l) => ({ ...l, clean: false, error: "the provider is not configured any more" }));
-      let live: LiveState;
-      let outside: ReadonlyMap<string, HeldOutside>;
+      const first = await readAndCheck(name, provider, mine, context, signal);
+      // Only what looked left, and only what another read may tell better (not a failed read).
+      const left = first.filter((c) => !c.clean && c.error === undefined);
+      if (recheck.afterMs <= 0 || left.length === 0) return first;
       try {
-        live = await provider.read(signal);
-        outside =
-          (await provider.groupsOutsideHolding?.(
-            mine.map((l) => l.account),
-            signal,
-          )) ?? new Map<string, HeldOutside>();
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        return mine.map((l) => ({ ...l, clean: false, error: `reading ${name} back failed: ${message}` }));
+        await (recheck.wait ?? waitFor)(recheck.afterMs, signal);
+      } catch {
+        return first;
       }
-      const outsideByKey = new Map([...outside].map(([account, groups]) => [`${name}\n${account}`, groups]));
-      return checkLeavers(live, mine, provider.capabilities, revoked, outsideByKey).map((check) =>
-        notFoundAfterFailure(check, unapplied),
+      const leftLeavers = mine.filter((l) => left.some((c) => keyOf(c) === keyOf(l)));
+      const again = new Map(
+        (await readAndCheck(name, provider, leftLeavers, context, signal)).map((c) => [keyOf(c), c]),
       );
+      return first.map((check) => {
+        const second = again.get(keyOf(check));
+        if (second === undefined || second.error !== undefined || check.clean) return check;
+        return { ...second, recheckedAfterMs: recheck.afterMs };
+      });
     }),
   );
   return checked.flat();
@@ -271,6 +328,10 @@ export function describeCheck(check: OffboardCheck): string {
     );
   if (check.elsewhere !== undefined)
     parts.push(`an account of that name is outside the scope gatehouse reads, at ${check.elsewhere}`);
+  if (check.recheckedAfterMs !== undefined)
+    parts.push(`as read again ${seconds(check.recheckedAfterMs)} after a first read found access left`);
+  if ((check.unsettled ?? []).length > 0)
+    parts.push(`not settled yet: the system may still be rewriting ${(check.unsettled ?? []).join(", ")}`);
   return parts.join(", ");
 }
 
@@ -287,4 +348,9 @@ function describeSessions(sessions: SessionsCheck | undefined): string {
     case undefined:
       return "not checked";
   }
+}
+
+/** "10 s", "0.05 s": a wait as the summary gives it. */
+function seconds(ms: number): string {
+  return `${String(ms / 1000)} s`;
 }

@@ -131,6 +131,16 @@ export interface OffboardFindings {
    * found none of that name (renamed or moved meanwhile?): nothing was checked.
    */
   readonly error?: string;
+  /**
+   * A first read found access left, and the system was read again this long after (ms): the findings and
+   * `clean` are the second read's. Absent: one read (it found none left, or re-reading was off).
+   */
+  readonly recheckedAfterMs?: number;
+  /**
+   * Of `groups`, those the system says it may still be changing (LDAP: entries refint may still be
+   * rewriting, as the read cache tracks them): access left there may yet go, or may not.
+   */
+  readonly unsettled?: readonly string[];
 }
 
 export interface OffboardVerifiedData extends OffboardFindings {
@@ -273,6 +283,10 @@ function describeVerifiedProblem(v: Record<string, unknown>): string | undefined
     )
   )
     return "unreadMemberships must be a list of { group, attribute }";
+  if (v["recheckedAfterMs"] !== undefined && !isCount(v["recheckedAfterMs"]))
+    return "recheckedAfterMs must be a count of milliseconds";
+  if (v["unsettled"] !== undefined && !isStringList(v["unsettled"]))
+    return "unsettled must be a list of groups";
   return v["sessions"] === undefined || isSessionsCheck(v["sessions"])
     ? undefined
     : 'sessions must say an outcome ("revoked", "none", "not-possible", "left") and, for revoked and left, counts';

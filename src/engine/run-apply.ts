@@ -18,7 +18,7 @@ import { readSetAside, retireSetAside, setAside } from "../audit/set-aside.ts";
 import { foldJournal, MANAGING_ACTIONS } from "../audit/journal-fold.ts";
 import { planChecksum } from "./saved-plan.ts";
 import { appendAll, firstFew } from "../model/lists.ts";
-import { verifyOffboarding, type OffboardCheck } from "../apply/offboard-verify.ts";
+import { verifyOffboarding, type OffboardCheck, type RecheckOptions } from "../apply/offboard-verify.ts";
 import { DEFAULT_READ_TIMEOUT_MS } from "./prepare-plan.ts";
 
 /** What made a leaver one, by user id, for the offboarding checks (see leaverEvents). */
@@ -44,6 +44,8 @@ export interface RunApplyOptions extends GuardrailOptions {
    * stops answering gives unverified checks, and the run still ends with its apply-end.
    */
   readonly readTimeoutMs?: number;
+  /** Reading again where the read-back found access left (default: DEFAULT_RECHECK_MS later). */
+  readonly offboardRecheck?: RecheckOptions;
 }
 
 export interface RunApplyResult extends ApplyResult {
@@ -247,6 +249,7 @@ export async function runApply(
             options.signal,
             AbortSignal.timeout(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS),
           ]),
+          options.offboardRecheck,
         )
       : [];
   const verified = offboarding.map((check) => verifiedEntry(check, start, options));
@@ -324,6 +327,8 @@ function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunAp
     sessions,
     elsewhere,
     error,
+    recheckedAfterMs,
+    unsettled,
   } = check;
   return {
     type: "offboard-verified",
@@ -343,5 +348,7 @@ function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunAp
     ...(sessions === undefined ? {} : { sessions }),
     ...(elsewhere === undefined ? {} : { elsewhere }),
     ...(error === undefined ? {} : { error }),
+    ...(recheckedAfterMs === undefined ? {} : { recheckedAfterMs }),
+    ...(unsettled === undefined ? {} : { unsettled }),
   };
 }

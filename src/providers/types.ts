@@ -126,6 +126,12 @@ export interface Provider {
     accounts: readonly string[],
     signal: AbortSignal,
   ): Promise<ReadonlyMap<string, HeldOutside>>;
+  /**
+   * Optional: the groups (as `read` names them) that the last read may not show as they will be, because
+   * the system is still carrying out earlier writes (LDAP: entries refint may still be rewriting). The
+   * offboarding check says so beside access it finds left there.
+   */
+  unsettledGroups?(): ReadonlySet<string>;
   stats(): ProviderStats;
   close(): Promise<void>;
 }

@@ -180,6 +180,9 @@ describe("offboard-verified journal entries", () => {
       bad({ unreadMemberships: [{ group: "cn=dev,ou=groups", attribute: "memberUid" }] }),
     ).toBeUndefined();
     expect(bad({ unreadMemberships: ["cn=dev,ou=groups"] })).toMatch(/unreadMemberships/);
+    expect(bad({ recheckedAfterMs: 10_000, unsettled: ["side"] })).toBeUndefined();
+    expect(bad({ recheckedAfterMs: "10 s" })).toMatch(/recheckedAfterMs/);
+    expect(bad({ unsettled: "side" })).toMatch(/unsettled/);
   });
 });
 

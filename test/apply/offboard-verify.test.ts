@@ -7,6 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
+import { ExitCode } from "../../src/errors.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { captureIo, runCliIn } from "../helpers/cli-io.ts";
 
@@ -73,7 +74,7 @@ async function applyAtPrompt(
   meanwhile: () => Promise<void>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
-  const code = await main(["apply"], {
+  const code = await main(["apply", "--offboard-recheck", "0.05"], {
     ...io,
     isInteractive: true,
     prompt: async () => {
@@ -187,13 +188,20 @@ describe("offboarding verified after apply (local)", () => {
     expect(applied.stdout).toContain(
       "Offboarding verified: 1 leaver account(s) read back, 0 with no access left, 1 NOT clean.",
     );
-    expect(applied.stdout).toContain("  ACCESS LEFT app: xavier: account disabled, still in side");
+    expect(applied.stdout).toContain(
+      "  ACCESS LEFT app: xavier: account disabled, still in side, sessions: none open, as read again 0.05 s after a first read found access left\n",
+    );
     expect(applied.stderr).toContain(
       "error: offboarding is not complete for app: xavier: account disabled, still in side",
     );
     expect(applied.code).toBe(1);
     const [line] = await verifiedLines(tree);
-    expect(line).toMatchObject({ clean: false, accountState: "disabled", groups: ["side"] });
+    expect(line).toMatchObject({
+      clean: false,
+      accountState: "disabled",
+      groups: ["side"],
+      recheckedAfterMs: 50,
+    });
     // The check only read: xavier is still in side, and the next plan takes him out.
     const stored = JSON.parse(await readFile(directoryFile(tree), "utf8")) as StoredDirectory;
     expect(stored.groups.find((g) => g.name === "side")?.members).toEqual(["xavier"]);
@@ -218,6 +226,18 @@ describe("offboarding verified after apply (local)", () => {
     expect(entries.filter((e) => e["type"] === "change" && e["outcome"] === "failed")).toHaveLength(1);
     const [line] = await verifiedLines(tree);
     expect(line).toMatchObject({ clean: false, groups: ["ops-renamed"] });
+  });
+
+  it("refuses a --offboard-recheck that is not a number of seconds, before reading anything", async () => {
+    const tree = await newTree();
+    for (const value of ["soon", "1e3", "601"]) {
+      const refused = await runCliIn(tree.cwd, ["apply", "--yes", "--offboard-recheck", value]);
+      expect(refused.code).toBe(ExitCode.usage);
+      expect(refused.stderr).toContain(
+        `--offboard-recheck takes a number of seconds from 0 to 600 (got "${value}")`,
+      );
+      expect(refused.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 
   it("writes no check for a run without leavers", async () => {

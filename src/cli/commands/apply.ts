@@ -38,7 +38,7 @@ import { terminal, TerminalText } from "../../render/terminal-text.ts";
 import { engineOptions } from "./engine-options.ts";
 
 export const APPLY_USAGE = `Usage: gatehouse apply [plan.json] [--yes] [--dir access] [--checksum SHA256]
-                       [--allow-removals N] [--force] [--provider NAME]...
+                       [--allow-removals N] [--force] [--provider NAME]... [--offboard-recheck SECONDS]
                        [--record-approvals [--repo OWNER/NAME] [--token-env GITHUB_TOKEN] [--api-url URL]]
 
 With no saved plan: plans, shows the plan and asks for confirmation (--yes skips it; required when
@@ -46,7 +46,23 @@ stdin is not a terminal). With a saved plan: refuses it when the access files or
 changed since it was made (exit 4). Guard rails are checked before any write (exit 3 when refused).
 Every change and each system's answer is appended to the journal (.gatehouse/journal.jsonl).
 --record-approvals also records, in the journal, the pull request and approvals behind each commit of
-the access files since the last apply (from GitHub; GITHUB_REPOSITORY and GITHUB_TOKEN in Actions).`;
+the access files since the last apply (from GitHub; GITHUB_REPOSITORY and GITHUB_TOKEN in Actions).
+Leavers' accounts are read back after the run; where access looked left, that system is read again
+--offboard-recheck seconds later (default 10; 0: not again) and the second read is the verdict.`;
+
+/** Longest --offboard-recheck: ten minutes, the read-back's own time limit. */
+const MAX_RECHECK_SECONDS = 600;
+
+/** --offboard-recheck in milliseconds (seconds, fractions allowed), or undefined when not given. */
+function recheckMs(args: Parsed): number | undefined {
+  const v = stringOpt(args, "offboard-recheck");
+  if (v === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) > MAX_RECHECK_SECONDS)
+    throw new UsageError(
+      `--offboard-recheck takes a number of seconds from 0 to ${String(MAX_RECHECK_SECONDS)} (got "${v}")`,
+    );
+  return Math.round(Number(v) * 1000);
+}
 
 export async function runApplyCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const args = parseCommandArgs(
@@ -63,6 +79,7 @@ export async function runApplyCommand(argv: readonly string[], io: CommandIo): P
       repo: { type: "string" },
       "token-env": { type: "string" },
       "api-url": { type: "string" },
+      "offboard-recheck": { type: "string" },
     },
     APPLY_USAGE,
   );
@@ -74,6 +91,7 @@ export async function runApplyCommand(argv: readonly string[], io: CommandIo): P
     throw new UsageError(`apply takes at most one saved plan\n\n${APPLY_USAGE}`);
   // Checked before anything is read or asked: a bad value must not wait for the confirmation prompt.
   intOpt(args, "allow-removals");
+  recheckMs(args);
   const planFile = args.positionals[0];
   // Only what proves the plan made now is the same is kept of a saved plan (see SavedPlanConsent).
   const saved =
@@ -271,11 +289,13 @@ async function applyLocked(
     const total = plan.changes.length;
     let done = 0;
     const allowRemovals = intOpt(args, "allow-removals");
+    const afterMs = recheckMs(args);
     const result = await runApply(plan, prepared.policy, prepared.providers, {
       ...common,
       signal: AbortSignal.timeout(6 * 3_600_000),
       force: flag(args, "force"),
       ...(allowRemovals === undefined ? {} : { allowRemovals }),
+      ...(afterMs === undefined ? {} : { offboardRecheck: { afterMs } }),
       onResults: (results) => {
         // One output call per thousand lines: a write of a whole phase reports millions of results.
         let lines: TerminalText[] = [];

@@ -200,6 +200,15 @@ export class LdapReader {
     return changed ? undefined : stamp;
   }
 
+  /**
+   * The entries (normalized DNs) the last read kept unsettled: refint may still have been rewriting them
+   * (Snapshot.unsettled). Empty without a snapshot, and after a process's first full read without a store,
+   * which leaves finding them to its next read.
+   */
+  unsettledKeys(): ReadonlySet<string> {
+    return new Set(this.snapshot?.unsettled?.keys() ?? []);
+  }
+
   /** Every user entry (people and disabled OU) and group entry in scope, as a full read would return them. */
   async read(signal: AbortSignal): Promise<ReadEntries> {
     this.unchanged = undefined;

@@ -178,6 +178,15 @@ class LdapProvider implements Provider {
           ? stamped.text
           : undefined;
     this.directory.remember(users, groups);
+    const unsettled = this.reader.unsettledKeys();
+    this.unsettled = new Set(
+      unsettled.size === 0
+        ? []
+        : groups.flatMap((g) => {
+            const name = firstValue(g, "cn");
+            return name !== undefined && unsettled.has(normalizeDn(g.dn)) ? [name] : [];
+          }),
+    );
     const read = toLiveState(users, groups, this.settings, this.capabilities.nesting);
     for (const note of read.notes) this.log(`${this.name}: ${note}`);
     const elsewhere = await this.accountsElsewhere(read.outside, read.state, signal);
@@ -192,6 +201,13 @@ class LdapProvider implements Provider {
         ],
       };
     return state;
+  }
+
+  /** The groups (by cn) the last read kept unsettled: refint may still be rewriting them. */
+  private unsettled: ReadonlySet<string> = new Set();
+
+  unsettledGroups(): ReadonlySet<string> {
+    return this.unsettled;
   }
 
   /**
