@@ -9,6 +9,8 @@ export interface ChangeResult {
   readonly change: Change;
   readonly outcome: "applied" | "failed" | "skipped";
   readonly confirmation?: string;
+  /** The system's stable id of the account a user change acted on (ChangeOutcome.accountId). */
+  readonly accountId?: string;
   readonly error?: string;
   readonly at: string;
   readonly attempts: number;
@@ -193,6 +195,7 @@ async function applyProvider(
               at,
               attempts,
               ...(outcome.confirmation ? { confirmation: outcome.confirmation } : {}),
+              ...(outcome.accountId === undefined ? {} : { accountId: outcome.accountId }),
             });
           } else {
             const created = createdBy(change);

@@ -172,6 +172,17 @@ function revocationsOf(results: readonly ChangeResult[]): Map<string, Revoked> {
   return out;
 }
 
+/** The stable ids of the accounts the run disabled or deleted, where the system gave one, by provider and account. */
+function accountIdsOf(results: readonly ChangeResult[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of results) {
+    const c = r.change;
+    if (r.accountId !== undefined && c.kind === "user" && (c.action === "disable" || c.action === "delete"))
+      out.set(`${c.provider}\n${c.account}`, r.accountId);
+  }
+  return out;
+}
+
 /** The run's disables and deletes of accounts that did not apply, by provider and account. */
 function unappliedAccountChangesOf(results: readonly ChangeResult[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -213,21 +224,43 @@ export interface RecheckOptions {
 /** Ten seconds: what a directory's refint queue or GitHub's lists usually need after a small run. */
 export const DEFAULT_RECHECK_MS = 10_000;
 
-/** Reads one system back and checks `mine`, its leavers. A system that cannot be read gives errors. */
+/** What verifyOffboarding knows of the run, by `${provider}\n${account}`. */
+interface RunContext {
+  readonly revoked: ReadonlyMap<string, Revoked>;
+  readonly unapplied: ReadonlyMap<string, string>;
+  /** The stable ids of the accounts the run disabled or deleted (ChangeResult.accountId). */
+  readonly ids: ReadonlyMap<string, string>;
+}
+
+/**
+ * Reads one system back and checks `mine`, its leavers. A system that cannot be read gives errors. A
+ * leaver whose account the system finds by its stable id under another name (renamed since the run
+ * disabled it) is checked under that name (`renamedTo`).
+ */
 async function readAndCheck(
   name: string,
   provider: Provider,
   mine: readonly LeaverAccount[],
-  context: { revoked: ReadonlyMap<string, Revoked>; unapplied: ReadonlyMap<string, string> },
+  context: RunContext,
   signal: AbortSignal,
 ): Promise<OffboardCheck[]> {
+  const fold =
+    provider.capabilities.caseInsensitiveNames === true ? (g: string) => g.toLowerCase() : (g: string) => g;
   let live: LiveState;
   let outside: ReadonlyMap<string, HeldOutside>;
+  const renamed = new Map<string, string>();
   try {
     live = await provider.read(signal);
+    const ids = mine.flatMap((l) => context.ids.get(keyOf(l)) ?? []);
+    const holders = ids.length === 0 ? undefined : await provider.accountsById?.([...new Set(ids)], signal);
+    for (const leaver of mine) {
+      const id = context.ids.get(keyOf(leaver));
+      const now = id === undefined ? undefined : holders?.get(id);
+      if (now !== undefined && fold(now) !== fold(leaver.account)) renamed.set(keyOf(leaver), now);
+    }
     outside =
       (await provider.groupsOutsideHolding?.(
-        mine.map((l) => l.account),
+        mine.map((l) => renamed.get(keyOf(l)) ?? l.account),
         signal,
       )) ?? new Map<string, HeldOutside>();
   } catch (error) {
@@ -236,14 +269,29 @@ async function readAndCheck(
   }
   const outsideByKey = new Map([...outside].map(([account, held]) => [`${name}\n${account}`, held]));
   // Groups the system says its read may not show as they will be (Provider.unsettledGroups).
-  const fold =
-    provider.capabilities.caseInsensitiveNames === true ? (g: string) => g.toLowerCase() : (g: string) => g;
   const unsettled = new Set([...(provider.unsettledGroups?.() ?? [])].map(fold));
-  return checkLeavers(live, mine, provider.capabilities, context.revoked, outsideByKey).map((check) => {
-    const checked = notFoundAfterFailure(check, context.unapplied);
-    const mayChange = (checked.groups ?? []).filter((g) => unsettled.has(fold(g)));
-    return mayChange.length === 0 ? checked : { ...checked, unsettled: mayChange };
-  });
+  const asNamedNow = mine.map((l) => ({ ...l, account: renamed.get(keyOf(l)) ?? l.account }));
+  return checkLeavers(live, asNamedNow, provider.capabilities, context.revoked, outsideByKey).map(
+    (check, i) => {
+      const leaver = mine[i] ?? check;
+      const renamedTo = renamed.get(keyOf(leaver));
+      const named: OffboardCheck =
+        renamedTo === undefined
+          ? check
+          : check.accountState === "absent"
+            ? {
+                ...check,
+                account: leaver.account,
+                renamedTo,
+                clean: false,
+                error: `the account was renamed since to ${renamedTo}, outside the scope gatehouse reads: it could not be checked`,
+              }
+            : { ...check, account: leaver.account, renamedTo };
+      const checked = notFoundAfterFailure(named, context.unapplied);
+      const mayChange = (checked.groups ?? []).filter((g) => unsettled.has(fold(g)));
+      return mayChange.length === 0 ? checked : { ...checked, unsettled: mayChange };
+    },
+  );
 }
 
 const keyOf = (l: LeaverAccount): string => `${l.provider}\n${l.account}`;
@@ -265,7 +313,11 @@ export async function verifyOffboarding(
 ): Promise<OffboardCheck[]> {
   const leavers = leaverAccountsOf(results.map((r) => r.change));
   if (leavers.length === 0) return [];
-  const context = { revoked: revocationsOf(results), unapplied: unappliedAccountChangesOf(results) };
+  const context: RunContext = {
+    revoked: revocationsOf(results),
+    unapplied: unappliedAccountChangesOf(results),
+    ids: accountIdsOf(results),
+  };
   const names = [...new Set(leavers.map((l) => l.provider))];
   const checked = await Promise.all(
     names.map(async (name): Promise<OffboardCheck[]> => {
@@ -310,6 +362,9 @@ export function checkHeading(check: OffboardCheck): string {
 export function describeCheck(check: OffboardCheck): string {
   if (check.error !== undefined) return `not verified: ${check.error}`;
   const parts = [
+    ...(check.renamedTo === undefined
+      ? []
+      : [`renamed since to ${check.renamedTo} (found by the system's stable id)`]),
     check.accountState === "absent"
       ? "account gone"
       : check.accountState === "pending"

@@ -46,6 +46,8 @@ export interface ChangeData {
   /** "skipped": not attempted, because a change it depends on failed or the run was interrupted. */
   readonly outcome: "applied" | "failed" | "skipped";
   readonly confirmation?: string;
+  /** The system's stable id of the account a user change acted on (OpenLDAP entryUUID), where known. */
+  readonly accountId?: string;
   /** The error message, for failed changes. Never contains secrets (ProviderError redacts them). */
   readonly error?: string;
 }
@@ -141,6 +143,11 @@ export interface OffboardFindings {
    * rewriting, as the read cache tracks them): access left there may yet go, or may not.
    */
   readonly unsettled?: readonly string[];
+  /**
+   * The account the run disabled or deleted is now named this (found by the system's stable id, OpenLDAP
+   * entryUUID): renamed since; the findings are that account's.
+   */
+  readonly renamedTo?: string;
 }
 
 export interface OffboardVerifiedData extends OffboardFindings {
@@ -266,7 +273,7 @@ function describeVerifiedProblem(v: Record<string, unknown>): string | undefined
     return "offboard-verified needs runSeq, provider and account";
   if (!isInstant(v["triggeredAt"])) return "triggeredAt must be an ISO 8601 instant";
   if (typeof v["clean"] !== "boolean") return "clean must be true or false";
-  for (const key of ["userId", "leaving", "lateBy", "elsewhere", "error"])
+  for (const key of ["userId", "leaving", "lateBy", "elsewhere", "error", "renamedTo"])
     if (v[key] !== undefined && typeof v[key] !== "string") return `${key} must be a string`;
   if (v["accountState"] !== undefined && !ACCOUNT_STATES.includes(v["accountState"]))
     return 'accountState must be "absent", "disabled", "enabled" or "pending"';
@@ -314,6 +321,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
         return 'outcome must be "applied", "failed" or "skipped"';
       if (v["confirmation"] !== undefined && typeof v["confirmation"] !== "string")
         return "confirmation must be a string";
+      if (v["accountId"] !== undefined && typeof v["accountId"] !== "string")
+        return "accountId must be a string";
       return v["error"] === undefined || typeof v["error"] === "string"
         ? undefined
         : "error must be a string";

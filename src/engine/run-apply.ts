@@ -221,6 +221,7 @@ export async function runApply(
           change: r.change,
           outcome: r.outcome,
           ...(r.confirmation === undefined ? {} : { confirmation: r.confirmation }),
+          ...(r.accountId === undefined ? {} : { accountId: r.accountId }),
           ...(r.error === undefined ? {} : { error: r.error }),
         }));
         if (journalError !== undefined) {
@@ -329,6 +330,7 @@ function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunAp
     error,
     recheckedAfterMs,
     unsettled,
+    renamedTo,
   } = check;
   return {
     type: "offboard-verified",
@@ -350,5 +352,6 @@ function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunAp
     ...(error === undefined ? {} : { error }),
     ...(recheckedAfterMs === undefined ? {} : { recheckedAfterMs }),
     ...(unsettled === undefined ? {} : { unsettled }),
+    ...(renamedTo === undefined ? {} : { renamedTo }),
   };
 }

@@ -79,7 +79,15 @@ export interface Capabilities {
 }
 
 export type ChangeOutcome =
-  | { readonly status: "applied"; readonly confirmation?: string }
+  | {
+      readonly status: "applied";
+      readonly confirmation?: string;
+      /**
+       * The system's stable id of the account a user change acted on, where it has one that survives a
+       * rename (OpenLDAP entryUUID): the offboarding check follows the account by it (accountsById).
+       */
+      readonly accountId?: string;
+    }
   | { readonly status: "failed"; readonly error: ProviderError };
 
 /** Calls made to the system so far, for the plan and apply summaries. */
@@ -132,6 +140,12 @@ export interface Provider {
    * offboarding check says so beside access it finds left there.
    */
   unsettledGroups?(): ReadonlySet<string>;
+  /**
+   * Optional: the accounts that hold these stable ids now (ChangeOutcome.accountId), by id; ids no
+   * account holds are left out. The offboarding check finds a leaver's account renamed after the run
+   * disabled it.
+   */
+  accountsById?(ids: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, string>>;
   stats(): ProviderStats;
   close(): Promise<void>;
 }

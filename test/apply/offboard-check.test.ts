@@ -183,6 +183,33 @@ describe("offboard-verified journal entries", () => {
     expect(bad({ recheckedAfterMs: 10_000, unsettled: ["side"] })).toBeUndefined();
     expect(bad({ recheckedAfterMs: "10 s" })).toMatch(/recheckedAfterMs/);
     expect(bad({ unsettled: "side" })).toMatch(/unsettled/);
+    expect(bad({ renamedTo: "x2" })).toBeUndefined();
+    expect(bad({ renamedTo: 2 })).toMatch(/renamedTo/);
+  });
+
+  it("take a change entry's accountId when it is a string", () => {
+    const change = {
+      type: "change",
+      at: "2026-06-01T12:00:01Z",
+      runSeq: 1,
+      provider: "p",
+      changeId: "p:user/x",
+      change: {
+        id: "p:user/x",
+        provider: "p",
+        kind: "user",
+        action: "disable",
+        account: "x",
+        reason: "user-terminated",
+        risk: "narrows",
+      },
+      outcome: "applied",
+    } as const;
+    const sealed = sealEntry(change, undefined);
+    expect(
+      describeEntryProblem({ ...sealed, accountId: "0c5a7e34-1d1c-103f-8a7c-0b6e3a1f2c3d" }),
+    ).toBeUndefined();
+    expect(describeEntryProblem({ ...sealed, accountId: 7 })).toBe("accountId must be a string");
   });
 });
 

@@ -184,6 +184,11 @@ export class Directory {
    * (formerDnsOf).
    */
   private readonly formerDns = new Map<string, string[]>();
+  /**
+   * OpenLDAP: the entryUUID of each account this apply disabled or deleted, by lower-cased account: the
+   * entry stays the same one through a rename, which the offboarding check then follows (idOf).
+   */
+  private readonly actedIds = new Map<string, string>();
 
   /** Milliseconds, for the age of remembered entries. */
   private readonly clock: () => number;
@@ -250,6 +255,16 @@ export class Directory {
     else if (!list.includes(dn)) list.push(dn);
   }
 
+  private noteId(account: string, entry: LdapEntry): void {
+    const id = firstValue(entry, "entryUUID");
+    if (id !== undefined) this.actedIds.set(account.toLowerCase(), id);
+  }
+
+  /** The entryUUID of the account's entry, when this apply disabled or deleted it and knew it. */
+  idOf(account: string): string | undefined {
+    return this.actedIds.get(account.toLowerCase());
+  }
+
   /** The DNs this apply moved the account's entry from or deleted it at, in the order it did. */
   formerDnsOf(account: string): readonly string[] {
     return this.formerDns.get(account.toLowerCase()) ?? [];
@@ -299,7 +314,14 @@ export class Directory {
       const filters = chunk.map((a) => userFilter(s, a));
       const filter = filters.length === 1 ? (filters[0] ?? "") : `(|${filters.join("")})`;
       const entries = await this.client.search(
-        { base: s.baseDn, scope: "sub", filter, attributes: userReadAttributes(s), paged: true },
+        // OpenLDAP: entryUUID too, which stays with the entry through renames (noteId).
+        {
+          base: s.baseDn,
+          scope: "sub",
+          filter,
+          attributes: [...userReadAttributes(s), ...(s.flavour === "activeDirectory" ? [] : ["entryUUID"])],
+          paged: true,
+        },
         signal,
       );
       for (const entry of entries) {
@@ -462,6 +484,7 @@ export class Directory {
       case "delete":
         await this.withEntry("user", change.account, "delete user", signal, async (entry) => {
           await this.client.del(entry.dn);
+          this.noteId(change.account, entry);
           this.movedDns.add(normalizeDn(entry.dn));
           this.noteFormerDn(change.account, entry.dn);
         });
@@ -562,6 +585,7 @@ export class Directory {
       return;
     }
     await this.withEntry("user", account, operation, signal, async (entry) => {
+      if (!enabled) this.noteId(account, entry);
       if (s.disable.method !== "move") {
         await this.client.modify(entry.dn, enabledModifications(entry, s, enabled));
         return;

@@ -369,9 +369,16 @@ class LdapProvider implements Provider {
     signal: AbortSignal,
   ): Promise<ChangeOutcome> {
     try {
-      if (change.kind === "user") await this.directory.applyUser(change, signal);
-      else await this.directory.applyGroup(change, signal);
-      return { status: "applied" };
+      if (change.kind === "group") {
+        await this.directory.applyGroup(change, signal);
+        return { status: "applied" };
+      }
+      await this.directory.applyUser(change, signal);
+      const id =
+        change.action === "disable" || change.action === "delete"
+          ? this.directory.idOf(change.account)
+          : undefined;
+      return id === undefined ? { status: "applied" } : { status: "applied", accountId: id };
     } catch (error) {
       return { status: "failed", error: this.wrap(error, `${change.kind} ${change.action}`) };
     }
@@ -481,6 +488,32 @@ class LdapProvider implements Provider {
           valuesOf(g, "objectClass").some((c) => c.toLowerCase() === groupClass),
       }))
       .sort((a, b) => compareText(a.dn, b.dn));
+  }
+
+  /** OpenLDAP: the user entries holding these entryUUIDs, under the whole base; one search per 200. */
+  async accountsById(ids: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, string>> {
+    const s = this.settings;
+    const out = new Map<string, string>();
+    if (s.flavour === "activeDirectory") return out;
+    for (let i = 0; i < ids.length; i += ELSEWHERE_CHUNK) {
+      const terms = ids.slice(i, i + ELSEWHERE_CHUNK).map((id) => `(entryUUID=${escapeFilterValue(id)})`);
+      const entries = await this.client.search(
+        {
+          base: s.baseDn,
+          scope: "sub",
+          filter: `(&${userFilter(s)}(|${terms.join("")}))`,
+          attributes: [s.users.accountAttribute, "entryUUID"],
+          paged: true,
+        },
+        signal,
+      );
+      for (const entry of entries) {
+        const id = firstValue(entry, "entryUUID");
+        const account = firstValue(entry, s.users.accountAttribute);
+        if (id !== undefined && account !== undefined) out.set(id, account);
+      }
+    }
+    return out;
   }
 
   stats(): ProviderStats {

@@ -139,6 +139,22 @@ async function offboardLines(repo: ConnectorRepo): Promise<unknown[]> {
     .filter((entry) => entry["type"] === "offboard-verified");
 }
 
+/** The journal's change entries of user changes of one action ("disable", "create"). */
+async function journalChanges(repo: ConnectorRepo, action: string): Promise<Record<string, unknown>[]> {
+  const text = await repo.read(JOURNAL_FILE);
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter(
+      (e) =>
+        e["type"] === "change" &&
+        isRecord(e["change"]) &&
+        e["change"]["kind"] === "user" &&
+        e["change"]["action"] === action,
+    );
+}
+
 function expectNoSecret(repo: ConnectorRepo, server: Slapd): void {
   expect(repo.runs.length).toBeGreaterThan(0);
   expect(allOutput(repo)).not.toContain(server.password);
@@ -451,6 +467,12 @@ member: ${outsider}
       }),
     ]);
     expect((await repo.run(["journal", "verify"])).code).toBe(0);
+    // The disable is journalled with ben's entryUUID, which a rename does not change.
+    const [moved] = await search(server, DISABLED, "(uid=ben)", ["entryUUID"]);
+    expect(moved?.values("entryUUID")).toHaveLength(1);
+    expect(await journalChanges(repo, "disable")).toEqual([
+      expect.objectContaining({ changeId: "ldap:user/ben", accountId: moved?.values("entryUUID")[0] }),
+    ]);
 
     expect(await search(server, PEOPLE, "(uid=ben)", ["uid"])).toEqual([]);
     expect((await search(server, DISABLED, "(uid=ben)", ["uid"])).map((e) => e.dn)).toEqual([

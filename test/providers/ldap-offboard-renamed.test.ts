@@ -1,0 +1,83 @@
+/**
+ * The offboarding check follows a leaver's account by its entryUUID: renamed after the run disabled it,
+ * it is checked under its new name, not called gone. Real slapd.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { ChangeResult } from "../../src/apply/apply-plan.ts";
+import { verifyOffboarding } from "../../src/apply/offboard-verify.ts";
+import type { Change } from "../../src/plan/types.ts";
+import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
+import type { Provider } from "../../src/providers/types.ts";
+import { ldapConfig, ldapContext, rawValues, startSlapd, type Slapd } from "../harness/slapd.ts";
+import { DISABLED, PEOPLE, person, uid } from "./ldap-ldif.ts";
+
+const signal = (): AbortSignal => AbortSignal.timeout(60_000);
+
+let server: Slapd | undefined;
+let provider: Provider | undefined;
+afterEach(async () => {
+  await provider?.close();
+  await server?.stop();
+  provider = undefined;
+  server = undefined;
+});
+
+const DISABLE_BEN: Change = {
+  id: "ldap:user/ben",
+  provider: "ldap",
+  kind: "user",
+  action: "disable",
+  account: "ben",
+  userId: "ben",
+  reason: "user-terminated",
+  risk: "narrows",
+};
+
+/** ben disabled (moved into the disabled OU) by a provider that read the directory first. */
+async function disabledBen(): Promise<{ s: Slapd; p: Provider; result: ChangeResult }> {
+  const s = await startSlapd({ ldif: [person("ada"), person("ben")].join("\n") });
+  server = s;
+  const p = createLdapProvider(
+    ldapConfig(s, { disable: { method: "move", ou: "ou=disabled" } }),
+    ldapContext(s.password),
+  );
+  provider = p;
+  await p.read(signal());
+  const [outcome] = await p.apply([DISABLE_BEN], signal());
+  const [id] = await rawValues(s, uid("ben", DISABLED), "entryUUID");
+  expect(outcome).toEqual({ status: "applied", accountId: id });
+  const result: ChangeResult = {
+    change: DISABLE_BEN,
+    outcome: "applied",
+    at: new Date().toISOString(),
+    attempts: 1,
+    ...(id === undefined ? {} : { accountId: id }),
+  };
+  return { s, p, result };
+}
+
+describe("ldap offboarding check by entryUUID", { tags: ["slow"] }, () => {
+  it("checks an account renamed and enabled again after the run disabled it under its new name: access left", async () => {
+    const { s, p, result } = await disabledBen();
+    // Someone renames ben to ben2 and moves the entry back among the active people.
+    await s.ldapmodify(
+      `dn: ${uid("ben", DISABLED)}\nchangetype: modrdn\nnewrdn: uid=ben2\ndeleteoldrdn: 1\nnewsuperior: ${PEOPLE}\n`,
+    );
+    const [check] = await verifyOffboarding([result], new Map([["ldap", p]]), signal(), { afterMs: 0 });
+    expect(check).toMatchObject({ account: "ben", renamedTo: "ben2", accountState: "enabled", clean: false });
+  });
+
+  it("calls an account renamed while it stays disabled clean, and says it was renamed", async () => {
+    const { s, p, result } = await disabledBen();
+    await s.ldapmodify(
+      `dn: ${uid("ben", DISABLED)}\nchangetype: modrdn\nnewrdn: uid=ben-old\ndeleteoldrdn: 1\n`,
+    );
+    const [check] = await verifyOffboarding([result], new Map([["ldap", p]]), signal(), { afterMs: 0 });
+    expect(check).toMatchObject({
+      account: "ben",
+      renamedTo: "ben-old",
+      accountState: "disabled",
+      clean: true,
+    });
+  });
+});
