@@ -334,7 +334,8 @@ export async function verifyOffboarding(
       } catch {
         return first;
       }
-      const leftLeavers = mine.filter((l) => left.some((c) => keyOf(c) === keyOf(l)));
+      const leftKeys = new Set(left.map(keyOf));
+      const leftLeavers = mine.filter((l) => leftKeys.has(keyOf(l)));
       const again = new Map(
         (await readAndCheck(name, provider, leftLeavers, context, signal)).map((c) => [keyOf(c), c]),
       );

@@ -425,9 +425,11 @@ class LdapProvider implements Provider {
     const leavers = wanted.map((account): NamedLeaver => {
       const entry = found.get(account);
       const dns = [...(entry === undefined ? [] : [entry.dn]), ...this.directory.formerDnsOf(account)];
-      // Gone: a value naming where gatehouse creates the account names whoever is created there next. Not
+      // Gone: a value naming where gatehouse creates the account names whoever is created there next. Only
+      // where the RDN is the account attribute (with `cn`, `cn=bea` may be someone else's entry), and not
       // when several entries hold the name in other cases (one of them would be that DN).
-      if (entry === undefined && !ambiguous.has(account) && danglingValuesNameAccounts(s))
+      const isAccountRdn = s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase();
+      if (entry === undefined && !ambiguous.has(account) && isAccountRdn && danglingValuesNameAccounts(s))
         for (const parent of [s.users.dn, ...(s.disable.method === "move" ? [s.disable.dn] : [])])
           dns.push(buildDn(s.users.rdnAttribute, account, parent));
       const name = (entry && firstValue(entry, s.users.accountAttribute)) ?? account;
