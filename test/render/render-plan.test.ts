@@ -96,6 +96,21 @@ describe("renderers", () => {
     );
   });
 
+  it("shows each change's why in the PR comment, as text that does nothing else", () => {
+    const md = renderMarkdown(samplePlan());
+    expect(md).toContain(
+      "`alice` (role baseline, `access/roles/roles.yaml:3` — role platform-engineer (department=ENG) at access/roles/roles.yaml:3)",
+    );
+    expect(md).toContain("— user terminated, access/users/people.yaml:9:5 — leaver: status: terminated");
+    const plan = samplePlan();
+    const changes = plan.changes.map((c) =>
+      c.why === undefined ? c : { ...c, why: ["role <b>a</b>\n# b", "@team | x"] },
+    );
+    const hostile = renderMarkdown({ ...plan, changes });
+    expect(hostile).toContain("— role &lt;b&gt;a&lt;/b&gt; # b; @\u200bteam \\| x)");
+    expect(hostile).not.toContain("<b>");
+  });
+
   it("uses ANSI colours only when asked", () => {
     const plain = renderText(samplePlan(), { color: false });
     const colored = renderText(samplePlan(), { color: true });
