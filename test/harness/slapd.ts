@@ -386,6 +386,35 @@ export function hourlyRuns(): () => Pick<ProviderContext, "now" | "clock"> {
   };
 }
 
+/** An entry a rootSearch found: its DN and each attribute's values, sorted ([] when it has none). */
+export interface RawEntry {
+  readonly dn: string;
+  readonly values: (attribute: string) => string[];
+}
+
+/** Searches the subtree at `base` straight on the server as the rootdn, bypassing gatehouse. */
+export async function rootSearch(
+  server: Pick<Slapd, "url" | "password">,
+  base: string,
+  filter: string,
+  attributes: string[],
+): Promise<RawEntry[]> {
+  const client = new Client({ url: server.url, timeout: 10_000 });
+  try {
+    await client.bind(ADMIN_DN, server.password);
+    const { searchEntries } = await client.search(base, { scope: "sub", filter, attributes });
+    return searchEntries.map((e) => ({
+      dn: e.dn,
+      values: (attribute: string): string[] => {
+        const v = e[attribute];
+        return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String).sort();
+      },
+    }));
+  } finally {
+    await client.unbind();
+  }
+}
+
 /** Reads one attribute straight from the server as the rootdn, bypassing gatehouse. */
 export async function rawValues(
   server: Pick<Slapd, "url" | "password">,

@@ -5,8 +5,7 @@
  * records the rename, and a new name another entry holds fails the rename and writes nothing else.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { Client } from "ldapts";
-import { ADMIN_DN, BASE_DN, startSlapd, type Slapd } from "../../harness/slapd.ts";
+import { BASE_DN, rootSearch, startSlapd, type Slapd } from "../../harness/slapd.ts";
 import {
   allOutput,
   changeLines,
@@ -84,36 +83,13 @@ async function setup(
   return { server, repo };
 }
 
-/** Searches the directory as the rootdn, bypassing gatehouse: each entry's DN and the attributes asked. */
-async function search(
-  server: Slapd,
-  base: string,
-  filter: string,
-  attributes: string[],
-): Promise<{ dn: string; values: (attribute: string) => string[] }[]> {
-  const client = new Client({ url: server.url, timeout: 10_000 });
-  try {
-    await client.bind(ADMIN_DN, server.password);
-    const { searchEntries } = await client.search(base, { scope: "sub", filter, attributes });
-    return searchEntries.map((e) => ({
-      dn: e.dn,
-      values: (attribute: string): string[] => {
-        const v = e[attribute];
-        return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String).sort();
-      },
-    }));
-  } finally {
-    await client.unbind();
-  }
-}
-
 async function membersOf(server: Slapd, group: string): Promise<string[]> {
-  const [entry] = await search(server, GROUPS, `(cn=${group})`, ["member"]);
+  const [entry] = await rootSearch(server, GROUPS, `(cn=${group})`, ["member"]);
   return entry?.values("member") ?? [];
 }
 
 async function managerOf(server: Slapd, account: string): Promise<string[]> {
-  const [entry] = await search(server, PEOPLE, `(uid=${account})`, ["manager"]);
+  const [entry] = await rootSearch(server, PEOPLE, `(uid=${account})`, ["manager"]);
   return entry?.values("manager") ?? [];
 }
 
@@ -144,7 +120,7 @@ describe.each([
   it("keeps the entry, moves every group and report to the new name as the plan lists, journals the rename, then plans nothing", async () => {
     const { server, repo } = await setup(refint);
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
-    const [before] = await search(server, PEOPLE, "(uid=ada)", ["entryUUID"]);
+    const [before] = await rootSearch(server, PEOPLE, "(uid=ada)", ["entryUUID"]);
     const entryUuid = before?.values("entryUUID");
     expect(entryUuid).toHaveLength(1);
     await renameAda(repo);
@@ -164,7 +140,7 @@ describe.each([
     expect(applied.code).toBe(0);
 
     // The same entry under its new DN: uid replaced (deleteoldrdn), password and phone number kept.
-    const [after] = await search(server, PEOPLE, "(uid=ada.lovelace)", [
+    const [after] = await rootSearch(server, PEOPLE, "(uid=ada.lovelace)", [
       "entryUUID",
       "uid",
       "userPassword",
@@ -177,7 +153,7 @@ describe.each([
     expect(after?.values("uid")).toEqual(["ada.lovelace"]);
     expect(after?.values("userPassword")).toEqual(["{SSHA}not-a-real-hash"]);
     expect(after?.values("telephoneNumber")).toEqual(["+44 20 7946 0000"]);
-    expect(await search(server, BASE_DN, "(uid=ada)", ["1.1"])).toEqual([]);
+    expect(await rootSearch(server, BASE_DN, "(uid=ada)", ["1.1"])).toEqual([]);
 
     // Every group that granted ada grants ada.lovelace, and nothing names the old DN.
     expect(await membersOf(server, "team-eng-write")).toEqual(
@@ -187,7 +163,7 @@ describe.each([
       [uid("ada.lovelace"), uid("ben"), uid("cleo")].sort(),
     );
     expect(
-      await search(server, BASE_DN, `(|(member=${uid("ada")})(manager=${uid("ada")}))`, ["1.1"]),
+      await rootSearch(server, BASE_DN, `(|(member=${uid("ada")})(manager=${uid("ada")}))`, ["1.1"]),
     ).toEqual([]);
     expect(await managerOf(server, "ben")).toEqual([uid("ada.lovelace")]);
     expect(await managerOf(server, "cleo")).toEqual([uid("ada.lovelace")]);
@@ -229,7 +205,7 @@ describe("renaming a person's LDAP account to a name another entry holds", { tag
     expect(applied.stdout + applied.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/); // no stack trace
     expect(applied.stdout).toContain("1 failed, 6 skipped");
     // ada is as she was: in her groups under her DN, still her reports' manager.
-    expect(await search(server, PEOPLE, "(uid=ada)", ["1.1"])).toHaveLength(1);
+    expect(await rootSearch(server, PEOPLE, "(uid=ada)", ["1.1"])).toHaveLength(1);
     expect(await membersOf(server, "team-eng-write")).toEqual(
       [uid("ada"), `cn=team-oncall-write,${GROUPS}`].sort(),
     );
@@ -256,7 +232,7 @@ describe(
       });
       expect((await repo.run(["apply", "--yes"])).code).toBe(0);
       const memberUids = async (group: string): Promise<string[]> =>
-        (await search(server, GROUPS, `(cn=${group})`, ["memberUid"]))[0]?.values("memberUid") ?? [];
+        (await rootSearch(server, GROUPS, `(cn=${group})`, ["memberUid"]))[0]?.values("memberUid") ?? [];
       // posixGroup cannot nest: team-eng-write holds the on-call people itself.
       expect(await memberUids("team-eng-write")).toEqual(["ada", "ben", "cleo"]);
       await renameAda(repo);
@@ -266,7 +242,7 @@ describe(
       expect(applied.stdout).toContain("Apply complete: 7 applied, 0 failed, 0 skipped");
       expect(await memberUids("team-eng-write")).toEqual(["ada.lovelace", "ben", "cleo"]);
       expect(await memberUids("dept-eng-read")).toEqual(["ada.lovelace", "ben", "cleo"]);
-      expect(await search(server, GROUPS, "(memberUid=ada)", ["1.1"])).toEqual([]);
+      expect(await rootSearch(server, GROUPS, "(memberUid=ada)", ["1.1"])).toEqual([]);
       const again = await repo.run(["plan", "--detailed-exitcode"]);
       expect(again.stdout).toContain("No changes.");
       expect(again.code).toBe(0);
@@ -286,7 +262,7 @@ describe(
       // Nothing names ada by her account: the rename is the one change.
       expect(changeLines(planned.stdout)).toEqual(["user.update ldap:user/ada added-in-config"]);
       expect((await repo.run(["apply", "--yes"])).code).toBe(0);
-      const [entry] = await search(server, PEOPLE, "(uid=ada.lovelace)", ["uid"]);
+      const [entry] = await rootSearch(server, PEOPLE, "(uid=ada.lovelace)", ["uid"]);
       expect(entry?.dn).toBe(adaDn);
       expect(entry?.values("uid")).toEqual(["ada.lovelace"]);
       expect(await membersOf(server, "dept-eng-read")).toContain(adaDn);
@@ -308,7 +284,7 @@ describe(
       expect(applied.stdout + applied.stderr).toContain(
         `its entry "${uid("ada")}" is named by uid, although people.rdnAttribute is cn`,
       );
-      expect(await search(server, PEOPLE, "(uid=ada)", ["1.1"])).toHaveLength(1);
+      expect(await rootSearch(server, PEOPLE, "(uid=ada)", ["1.1"])).toHaveLength(1);
       expect(await membersOf(server, "dept-eng-read")).toContain(uid("ada"));
     });
   },
@@ -336,11 +312,11 @@ describe("an LDAP account name passed on: ana takes ada's former account name", 
     const second = await repo.run(["plan", "--format", "json"]);
     expect(changeLines(second.stdout)).toEqual(["user.create ldap:user/ada added-in-config"]);
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
-    const [ana] = await search(server, PEOPLE, "(uid=ada)", ["cn"]);
+    const [ana] = await rootSearch(server, PEOPLE, "(uid=ada)", ["cn"]);
     expect(ana?.values("cn")).toEqual(["Ana Adams"]);
     // Nothing of ada's reaches ana through the name: no group or report names uid=ada.
     expect(
-      await search(server, BASE_DN, `(|(member=${uid("ada")})(manager=${uid("ada")}))`, ["1.1"]),
+      await rootSearch(server, BASE_DN, `(|(member=${uid("ada")})(manager=${uid("ada")}))`, ["1.1"]),
     ).toEqual([]);
     const again = await repo.run(["plan", "--detailed-exitcode"]);
     expect(again.stdout).toContain("No changes.");

@@ -3,8 +3,7 @@
  * ldapmodify binary, and a leaver, all through `main([...], io)` in a temp git repository.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { Client } from "ldapts";
-import { ADMIN_DN, BASE_DN, startSlapd, type Slapd } from "../../harness/slapd.ts";
+import { BASE_DN, rootSearch, startSlapd, type Slapd } from "../../harness/slapd.ts";
 import type { Plan } from "../../../src/plan/types.ts";
 import { isRecord } from "../../../src/model/json.ts";
 import {
@@ -81,38 +80,15 @@ ${options.yaml ?? ""}`,
   return { server, repo };
 }
 
-interface Entry {
-  readonly dn: string;
-  readonly values: (attribute: string) => string[];
-}
-
-/** Searches the directory as the rootdn, bypassing gatehouse. */
-async function search(server: Slapd, base: string, filter: string, attributes: string[]): Promise<Entry[]> {
-  const client = new Client({ url: server.url, timeout: 10_000 });
-  try {
-    await client.bind(ADMIN_DN, server.password);
-    const { searchEntries } = await client.search(base, { scope: "sub", filter, attributes });
-    return searchEntries.map((e) => ({
-      dn: e.dn,
-      values: (attribute: string): string[] => {
-        const v = e[attribute];
-        return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String).sort();
-      },
-    }));
-  } finally {
-    await client.unbind();
-  }
-}
-
 async function membersOf(server: Slapd, group: string): Promise<string[]> {
-  const [entry] = await search(server, GROUPS, `(cn=${group})`, ["member"]);
+  const [entry] = await rootSearch(server, GROUPS, `(cn=${group})`, ["member"]);
   if (!entry) throw new Error(`group ${group} not found`);
   return entry.values("member");
 }
 
 /** DN and entryCSN of every entry: any write to the directory changes this. */
 async function snapshot(server: Slapd): Promise<string[]> {
-  const entries = await search(server, BASE_DN, "(objectClass=*)", ["entryCSN"]);
+  const entries = await rootSearch(server, BASE_DN, "(objectClass=*)", ["entryCSN"]);
   return entries.map((e) => `${e.dn} ${e.values("entryCSN").join(",")}`).sort();
 }
 
@@ -166,7 +142,7 @@ describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
     const applied = await repo.run(["apply", "--yes"]);
     expect(applied.stdout).toMatch(/Apply complete: \d+ applied, 0 failed, 0 skipped/);
     expect(applied.code).toBe(0);
-    const [ben] = await search(server, PEOPLE, "(uid=ben)", ["manager"]);
+    const [ben] = await rootSearch(server, PEOPLE, "(uid=ben)", ["manager"]);
     expect(ben?.values("manager")).toEqual([uid("ada")]);
     expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
   });
@@ -182,7 +158,7 @@ describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
     // 4 users and 4 groups are added (ada and eli were there), then one modify per group for its members.
     expect(calls?.writes).toBe(12);
 
-    const people = await search(server, PEOPLE, "(objectClass=inetOrgPerson)", ["uid"]);
+    const people = await rootSearch(server, PEOPLE, "(objectClass=inetOrgPerson)", ["uid"]);
     expect(people.map((e) => e.values("uid")[0]).sort()).toEqual([
       "ada",
       "ben",
@@ -197,7 +173,7 @@ describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
     expect(await membersOf(server, "team-oncall-write")).toEqual([uid("ben"), uid("cleo")]);
     expect(await membersOf(server, "app-ledger-read")).toEqual([uid("ben"), uid("devi"), uid("eli")]);
     expect(await membersOf(server, "dept-eng-read")).toEqual([uid("ada"), uid("ben"), uid("cleo")]);
-    const [ben] = await search(server, PEOPLE, "(uid=ben)", ["manager", "cn", "departmentNumber"]);
+    const [ben] = await rootSearch(server, PEOPLE, "(uid=ben)", ["manager", "cn", "departmentNumber"]);
     expect(ben?.values("manager")).toEqual([uid("ada")]);
     expect(ben?.values("departmentNumber")).toEqual(["ENG"]);
 
@@ -224,7 +200,7 @@ describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
     ].join("\n");
     const { server, repo } = await setup(`${MANAGERS}\n${others}`);
     const types = async (): Promise<string[]> =>
-      (await search(server, PEOPLE, "(|(uid=gus)(uid=hal))", ["employeeType"]))
+      (await rootSearch(server, PEOPLE, "(|(uid=gus)(uid=hal))", ["employeeType"]))
         .map((e) => `${e.dn} ${e.values("employeeType").join(",")}`)
         .sort();
     const before = await types();
@@ -245,7 +221,7 @@ describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
     const ivy = `dn: uid=ivy,${PEOPLE}\nobjectClass: inetOrgPerson\nuid: ivy\ncn: Ivy Ince\nsn: Ince\nemployeeType: Full-Time\n`;
     const { server, repo } = await setup(`${MANAGERS}\n${ivy}`);
     const type = async (): Promise<string[]> =>
-      (await search(server, PEOPLE, "(uid=ivy)", ["employeeType"]))[0]?.values("employeeType") ?? [];
+      (await rootSearch(server, PEOPLE, "(uid=ivy)", ["employeeType"]))[0]?.values("employeeType") ?? [];
     expect((await repo.run(["import", "--provider", "ldap"])).code).toBe(0);
     // The files take none of the directory's own types: ivy's is left out, so unmanaged.
     const imported = await repo.read("access/imported/ldap.yaml");
@@ -303,7 +279,7 @@ describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
     // One modify carries both member changes of the group; one modDN moves mallory.
     expect(applyCalls(applied.stdout, "ldap")?.writes).toBe(2);
     expect(await membersOf(server, "team-oncall-write")).toEqual([uid("ben"), uid("cleo")]);
-    expect(await search(server, DISABLED, "(uid=mallory)", ["uid"])).toHaveLength(1);
+    expect(await rootSearch(server, DISABLED, "(uid=mallory)", ["uid"])).toHaveLength(1);
 
     const after = await repo.run(["plan", "--detailed-exitcode"]);
     expect(after.stdout).toContain("No changes.");
@@ -378,7 +354,7 @@ member: ${outsider}
     const hired = await repo.run(["apply", "--yes"]);
     expect(hired.stdout).toMatch(/Apply complete: \d+ applied, 0 failed, 0 skipped/);
     expect(hired.code).toBe(0);
-    const [gus] = await search(server, PEOPLE, "(uid=gus)", ["manager", "title"]);
+    const [gus] = await rootSearch(server, PEOPLE, "(uid=gus)", ["manager", "title"]);
     expect(gus?.values("title")).toEqual(["Software Engineer"]);
     expect(gus?.values("manager")).toEqual([]);
 
@@ -414,7 +390,7 @@ member: ${outsider}
     await repo.edit("access/groups/groups.yaml", "      - devi\n", "      - devi\n      - gus\n");
     await repo.commit("gus is given ben.okafor, the uid ben had; ben gets ben.new");
 
-    const [before] = await search(server, PEOPLE, "(uid=ben.okafor)", ["entryUUID"]);
+    const [before] = await rootSearch(server, PEOPLE, "(uid=ben.okafor)", ["entryUUID"]);
     const bensEntry = before?.values("entryUUID")[0];
     expect(bensEntry).toBeDefined();
     // OpenLDAP renames in place: ben's entry (journalled as Ben.Okafor) becomes ben.new with its groups,
@@ -425,13 +401,13 @@ member: ${outsider}
     expect(planned.stdout).not.toMatch(/create .*ben\.okafor/i);
     const applied = await repo.run(["apply", "--yes"]);
     expect(applied.stdout).toMatch(/Apply complete: \d+ applied, 0 failed, 0 skipped/);
-    const [renamed] = await search(server, PEOPLE, "(uid=ben.new)", ["entryUUID"]);
+    const [renamed] = await rootSearch(server, PEOPLE, "(uid=ben.new)", ["entryUUID"]);
     expect(renamed?.values("entryUUID")).toEqual([bensEntry]);
-    expect(await search(server, PEOPLE, "(uid=ben.okafor)", ["uid"])).toEqual([]);
+    expect(await rootSearch(server, PEOPLE, "(uid=ben.okafor)", ["uid"])).toEqual([]);
 
     // The next run gives gus a new entry of that name: never ben's.
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
-    const [gus] = await search(server, PEOPLE, "(uid=ben.okafor)", ["entryUUID", "cn"]);
+    const [gus] = await rootSearch(server, PEOPLE, "(uid=ben.okafor)", ["entryUUID", "cn"]);
     expect(gus?.values("cn")).toEqual(["Gus Ode"]);
     expect(gus?.values("entryUUID")).not.toEqual([bensEntry]);
     expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
@@ -476,17 +452,17 @@ member: ${outsider}
     ]);
     expect((await repo.run(["journal", "verify"])).code).toBe(0);
     // The disable is journalled with ben's entryUUID, which a rename does not change.
-    const [moved] = await search(server, DISABLED, "(uid=ben)", ["entryUUID"]);
+    const [moved] = await rootSearch(server, DISABLED, "(uid=ben)", ["entryUUID"]);
     expect(moved?.values("entryUUID")).toHaveLength(1);
     expect(await journalChanges(repo, "disable")).toEqual([
       expect.objectContaining({ changeId: "ldap:user/ben", accountId: moved?.values("entryUUID")[0] }),
     ]);
 
-    expect(await search(server, PEOPLE, "(uid=ben)", ["uid"])).toEqual([]);
-    expect((await search(server, DISABLED, "(uid=ben)", ["uid"])).map((e) => e.dn)).toEqual([
+    expect(await rootSearch(server, PEOPLE, "(uid=ben)", ["uid"])).toEqual([]);
+    expect((await rootSearch(server, DISABLED, "(uid=ben)", ["uid"])).map((e) => e.dn)).toEqual([
       uid("ben", DISABLED),
     ]);
-    const holding = await search(
+    const holding = await rootSearch(
       server,
       GROUPS,
       `(|(member=${uid("ben")})(member=${uid("ben", DISABLED)}))`,
@@ -558,7 +534,7 @@ member: ${outsider}
     expect(await offboardLines(repo)).toEqual([
       expect.objectContaining({ account: "ben", clean: false, groups: [], groupsOutside: [SHELL] }),
     ]);
-    const [shell] = await search(server, SHELL, "(objectClass=*)", ["memberUid"]);
+    const [shell] = await rootSearch(server, SHELL, "(objectClass=*)", ["memberUid"]);
     expect(shell?.values("memberUid")).toEqual(["ben"]);
     expectNoSecret(repo, server);
   });
@@ -589,7 +565,7 @@ member: ${outsider}
       expect.objectContaining({ account: "cleo", clean: true }),
     ]);
     // Read only: the legacy group still names ben (at his disabled DN, which refint followed).
-    const [vpn] = await search(server, VPN, "(objectClass=*)", ["member"]);
+    const [vpn] = await rootSearch(server, VPN, "(objectClass=*)", ["member"]);
     expect(vpn?.values("member")).toEqual([uid("ben", DISABLED)]);
     expect((await repo.run(["journal", "verify"])).code).toBe(0);
     expectNoSecret(repo, server);
@@ -626,7 +602,7 @@ member: ${outsider}
     // Inside the groups OU and of the groups' class: no group outside the scope.
     expect((await offboardLines(repo)).filter((e) => isRecord(e) && "groupsOutside" in e)).toEqual([]);
     // Read only: the plan did not list the memberUid value, so it is still there (cleo's too).
-    const [oncall] = await search(server, ONCALL, "(objectClass=*)", ["member", "memberUid"]);
+    const [oncall] = await rootSearch(server, ONCALL, "(objectClass=*)", ["member", "memberUid"]);
     expect(oncall?.values("member")).toEqual([uid("cleo")]);
     expect(oncall?.values("memberUid")).toEqual(["ben", "cleo"]);
     expect((await repo.run(["journal", "verify"])).code).toBe(0);
@@ -665,7 +641,7 @@ member: ${outsider}
         groupsOutside: [SHELL],
       }),
     ]);
-    const [shell] = await search(server, SHELL, "(objectClass=*)", ["memberUid"]);
+    const [shell] = await rootSearch(server, SHELL, "(objectClass=*)", ["memberUid"]);
     expect(shell?.values("memberUid")).toEqual(["ben"]);
     expectNoSecret(repo, server);
   });
