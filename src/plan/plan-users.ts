@@ -197,6 +197,7 @@ function planRenames(
   heldFor: ReadonlyMap<string, LiveUser>,
   elsewhere: Elsewhere,
   passedOn: ReadonlyMap<string, LiveUser>,
+  deferred: Map<string, LiveUser>,
 ): ReadonlyMap<string, LiveUser> {
   const out = new Map<string, LiveUser>();
   const { capabilities: caps, desired, live } = sink.input;
@@ -218,7 +219,10 @@ function planRenames(
   });
   if (byUser.size === 0) return out;
   /** Renames `want`'s former account to their account, if they have one to rename: the name it frees. */
-  const rename = ([want, have]: readonly [DesiredUser, LiveUser | undefined]): string | undefined => {
+  const rename = (
+    [want, have]: readonly [DesiredUser, LiveUser | undefined],
+    isDeferred = false,
+  ): string | undefined => {
     if (have || !want.enabled || heldFor.has(want.account.toLowerCase())) return undefined;
     if (elsewhere.get(want.account) !== undefined) return undefined;
     const pick = byUser
@@ -227,6 +231,12 @@ function planRenames(
       .sort((a, b) => Number(b.user.enabled) - Number(a.user.enabled) || byAccount(a.user, b.user))[0];
     if (pick === undefined) return undefined;
     matched[pick.index] = 1;
+    if (isDeferred) {
+      // Kept as theirs, as it is, until the next run renames it (only in the groups they hold).
+      deferred.set(want.account, pick.user);
+      sink.byHand.renamed.set(pick.user.account, want.account);
+      return undefined;
+    }
     out.set(want.account, pick.user);
     sink.renamedUsers.set(pick.user.account, want.account);
     return pick.user.account;
@@ -243,11 +253,16 @@ function planRenames(
       if (name !== undefined) freed.push(name);
     }
   }
+  // Where member values name the account (LDAP), a name freed by a rename here is renamed into by the
+  // next run: until this plan's moves are written the groups still name it, so an account renamed into it
+  // now would hold the former holder's groups meanwhile (for good, if a move failed), and in a group both
+  // hold, the add of the name for one and its removal for the other would meet in one write.
+  const isDeferred = caps.userRenameRewrites?.members === true;
   for (let name = freed.pop(); name !== undefined; name = freed.pop()) {
     const pair = waiting.get(name);
     if (pair === undefined) continue;
     waiting.delete(name);
-    const next = rename(pair);
+    const next = rename(pair, isDeferred);
     if (next !== undefined) freed.push(next);
   }
   return out;
@@ -376,7 +391,8 @@ export function planUsers(sink: PlanSink): void {
   const passedOn = unpairPassedOn(desired, pairs.wanted, markMatched);
   const heldFor = accountsByOtherName(live.users, pairs.matched);
   const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
-  const renames = planRenames(sink, pairs.wanted, pairs.matched, heldFor, elsewhere, passedOn);
+  const deferred = new Map<string, LiveUser>();
+  const renames = planRenames(sink, pairs.wanted, pairs.matched, heldFor, elsewhere, passedOn, deferred);
   // Accounts that exist once this plan is applied (live, created, or renamed into), for ownersAccounts.
   const exists = new Set<string>();
   for (const [wanted, found] of pairs.wanted) {
@@ -468,9 +484,10 @@ export function planUsers(sink: PlanSink): void {
         // account: until this plan's moves are written they still name it, and an account made under it
         // now would hold that person's groups meanwhile (for good, if a move failed). The next run makes it.
         sink.byHand.notCreated.add(want.account);
+        const kept = deferred.get(want.account)?.account;
         sink.note(
           "info",
-          `${want.account} (${want.userId}) is created by the next run: this one renames the account of that name to ${sink.renamedUsers.get(want.account) ?? ""}, and the groups that name ${want.account} in ${provider} are moved to the new name first`,
+          `${want.account} (${want.userId}) is ${kept === undefined ? "created" : `renamed from ${kept}`} by the next run: this one renames the account of that name to ${sink.renamedUsers.get(want.account) ?? ""}, and the groups that name ${want.account} in ${provider} are moved to the new name first`,
         );
         continue;
       }

@@ -717,6 +717,64 @@ describe("an e-mail change chain: ann takes bea's former address while bea moves
     expect(planBatches(plan.changes, 1).flat(2)).toEqual([p3, p2, p1]);
   });
 
+  it("where member values name the account (LDAP), renames into a name freed in the same plan only in the next run: a group both hold keeps both", () => {
+    // p1 moves from a0 to a1, p2's former account; p2 moves from a1 to a2. Both are in team-all-read.
+    const files = model({
+      users: [user("p1", { accounts: { directory: "a1" } }), user("p2", { accounts: { directory: "a2" } })],
+      groups: [group("team-all-read", ["p1", "p2"]), group("team-p1-read", ["p1"])],
+    });
+    const journal = new Map([
+      ["directory\np1", ["a0"]],
+      ["directory\np2", ["a1"]],
+    ]);
+    const capabilities = {
+      renameUsers: true,
+      userAttributes: [],
+      userRenameRewrites: { members: true, manager: false },
+    };
+    const plan = planFor(files, {
+      live: live(
+        [liveUser("a0"), liveUser("a1")],
+        [liveGroup("team-all-read", ["a0", "a1"]), liveGroup("team-p1-read", ["a0"])],
+      ),
+      journalAccounts: journal,
+      managed: ["directory:user/a0", "directory:user/a1"],
+      capabilities,
+    });
+    // Renamed at once, p1's add of a1 and p2's removal of a1 met in team-all-read: one write took a1
+    // (p1's entry by then) out, an uncounted removal; and until the moves, p1's entry held p2's groups.
+    expect(withUser(plan.changes)).toEqual([
+      "user.update directory:user/a1 p2",
+      "membership.remove directory:membership/team-all-read/a1 p2",
+      "membership.add directory:membership/team-all-read/a2 p2",
+    ]);
+    expect(countRemovals(plan)).toBe(1);
+    expect(plan.notes.map((n) => n.message)).toContain(
+      "a1 (p1) is renamed from a0 by the next run: this one renames the account of that name to a2, and the groups that name a1 in directory are moved to the new name first",
+    );
+    // The next run: a1 is free, and p1's a0 is renamed into it, with its groups.
+    const next = planFor(files, {
+      live: live(
+        [liveUser("a0"), liveUser("a2")],
+        [liveGroup("team-all-read", ["a0", "a2"]), liveGroup("team-p1-read", ["a0"])],
+      ),
+      journalAccounts: new Map([
+        ["directory\np1", ["a0"]],
+        ["directory\np2", ["a1", "a2"]],
+      ]),
+      managed: ["directory:user/a0", "directory:user/a2"],
+      capabilities,
+    });
+    expect(withUser(next.changes)).toEqual([
+      "user.update directory:user/a0 p1",
+      "membership.remove directory:membership/team-all-read/a0 p1",
+      "membership.add directory:membership/team-all-read/a1 p1",
+      "membership.remove directory:membership/team-p1-read/a0 p1",
+      "membership.add directory:membership/team-p1-read/a1 p1",
+    ]);
+    expect(countRemovals(next)).toBe(1);
+  });
+
   it("orders a long chain (a shifted HR export) without deep recursion", () => {
     const n = 5_000;
     const id = (i: number): string => `p${String(i).padStart(5, "0")}`;
