@@ -198,7 +198,8 @@ async function applyProvider(
               ...(outcome.accountId === undefined ? {} : { accountId: outcome.accountId }),
             });
           } else {
-            const created = createdBy(change);
+            // A rename made before a later write of the change failed: what waits for it still runs.
+            const created = outcome?.accountMade === true ? undefined : createdBy(change);
             if (created !== undefined) failedCreates.set(created, "failed");
             results.push({
               change,

@@ -88,7 +88,15 @@ export type ChangeOutcome =
        */
       readonly accountId?: string;
     }
-  | { readonly status: "failed"; readonly error: ProviderError };
+  | {
+      readonly status: "failed";
+      readonly error: ProviderError;
+      /**
+       * The account the change makes exists despite the failure (a rename in place was made, and a write
+       * after it failed): the changes that wait for it (the member moves that follow a rename) still run.
+       */
+      readonly accountMade?: boolean;
+    };
 
 /** Calls made to the system so far, for the plan and apply summaries. */
 export interface ProviderStats {

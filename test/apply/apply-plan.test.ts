@@ -8,7 +8,18 @@ import type { AccessModel } from "../../src/model/access.ts";
 import type { Plan } from "../../src/plan/types.ts";
 import { createLocalProvider } from "../../src/providers/local/provider.ts";
 import type { ChangeOutcome, Provider } from "../../src/providers/types.ts";
-import { briefs, group, model, NOW, planFor, providerConfig, user } from "../builders.ts";
+import {
+  briefs,
+  group,
+  live,
+  liveGroup,
+  liveUser,
+  model,
+  NOW,
+  planFor,
+  providerConfig,
+  user,
+} from "../builders.ts";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -221,5 +232,63 @@ describe("applyPlan retries", () => {
       "directory:user/alice failed: directory: apply: socket hang up",
     ]);
     expect(provider.calls()).toBe(1);
+  });
+});
+
+describe("applyPlan after a rename in place that was made although its change failed", () => {
+  // alice's account becomes alice.new (LDAP: a modifyDN); member values name the account, so the plan
+  // moves them. The modifyDN is made, and the write of her other attributes after it fails.
+  const files = model({
+    users: [user("alice", { accounts: { directory: "alice.new" } })],
+    groups: [group("g", ["alice"])],
+  });
+  const plan = planFor(files, {
+    live: live([liveUser("alice")], [liveGroup("g", ["alice"])]),
+    journalAccounts: new Map([["directory\nalice", ["alice"]]]),
+    managed: ["directory:user/alice", "directory:membership/g/alice"],
+    capabilities: {
+      renameUsers: true,
+      userAttributes: [],
+      userRenameRewrites: { members: true, manager: false },
+    },
+  });
+
+  it("still moves the member values: the entry is under its new name, and the groups' values name the former one", async () => {
+    expect(
+      plan.changes.filter((c) => c.kind !== "group").map((c) => `${c.kind}.${c.action} ${c.id}`),
+    ).toEqual([
+      "user.update directory:user/alice",
+      "membership.remove directory:membership/g/alice",
+      "membership.add directory:membership/g/alice.new",
+    ]);
+    const written: string[] = [];
+    const provider: Provider = {
+      type: "fake",
+      name: "directory",
+      capabilities: { nesting: false, maxMembersPerWrite: 100 } as Provider["capabilities"],
+      read: () => Promise.reject(new Error("not read")),
+      apply: (changes) =>
+        Promise.resolve(
+          changes.map((c): ChangeOutcome => {
+            if (c.kind === "user")
+              return {
+                status: "failed",
+                accountMade: true,
+                error: new ProviderError(
+                  "directory",
+                  "rename user",
+                  'the account "alice" was renamed to "alice.new", but writing its other attributes failed',
+                ),
+              };
+            if (c.kind === "membership") written.push(c.id);
+            return { status: "applied" };
+          }),
+        ),
+      stats: () => ({ reads: 0, writes: 0 }),
+      close: () => Promise.resolve(),
+    };
+    const result = await applyPlan(plan, new Map([["directory", provider]]), options());
+    expect(result).toMatchObject({ failed: 1, skipped: 0 });
+    expect(written).toEqual(["directory:membership/g/alice", "directory:membership/g/alice.new"]);
   });
 });

@@ -153,6 +153,13 @@ interface MemberValues {
   readonly removes: string[];
 }
 
+/**
+ * A rename in place that was made, while a write after it failed: the account is under its new name, so
+ * the member moves waiting for it must still run (ChangeOutcome.accountMade), or the groups keep values
+ * naming an entry that is gone and the person loses them.
+ */
+export class RenameMadeError extends ProviderError {}
+
 export class Directory {
   private readonly provider: string;
   private readonly settings: LdapSettings;
@@ -561,7 +568,7 @@ export class Directory {
       await write();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new ProviderError(
+      throw new RenameMadeError(
         this.provider,
         "rename user",
         `the account "${from}" was renamed to "${to}", but writing its other attributes failed (${reason}); the next plan writes them again`,

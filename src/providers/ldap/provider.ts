@@ -17,7 +17,7 @@ import type {
   UnreadMembership,
 } from "../types.ts";
 import { LdapClient } from "./client.ts";
-import { Directory } from "./directory.ts";
+import { Directory, RenameMadeError } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { toLiveState } from "./live.ts";
 import { firstValue, valuesOf } from "./map.ts";
@@ -380,7 +380,10 @@ class LdapProvider implements Provider {
           : undefined;
       return id === undefined ? { status: "applied" } : { status: "applied", accountId: id };
     } catch (error) {
-      return { status: "failed", error: this.wrap(error, `${change.kind} ${change.action}`) };
+      const failed = this.wrap(error, `${change.kind} ${change.action}`);
+      return error instanceof RenameMadeError
+        ? { status: "failed", error: failed, accountMade: true }
+        : { status: "failed", error: failed };
     }
   }
 
