@@ -170,7 +170,14 @@ export function decodeCacheEntry(bytes: Uint8Array): CachedFile | undefined {
   const diagnostics = schema.map(toSchemaDiagnostic);
   const checked = diagnostics.filter((d): d is Omit<Diagnostic, "file"> => d !== undefined);
   if (checked.length !== diagnostics.length) return undefined;
-  const positions = PositionTable.unpack(data, places);
+  let positions: PositionTable | undefined;
+  try {
+    positions = PositionTable.unpack(data, places);
+  } catch {
+    // Data that refers to itself (v8 keeps cycles) or is nested past the stack: not an entry gatehouse
+    // wrote, so a miss, like bytes that do not deserialize.
+    return undefined;
+  }
   if (positions === undefined) return undefined;
   return { document: { data, positions, line, column }, schema: checked };
 }

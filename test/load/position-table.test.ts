@@ -1,3 +1,4 @@
+import { serialize } from "node:v8";
 import { describe, expect, it } from "vitest";
 import { readPlainYaml } from "../../src/load/fast-yaml.ts";
 import { fastLocator } from "../../src/load/fast-locator.ts";
@@ -69,5 +70,18 @@ describe("position tables packed for the cache", () => {
     expect(PositionTable.unpack(data, places)?.startOf(data)).toBe(4);
     expect(PositionTable.unpack(data, places.subarray(1))).toBeUndefined();
     expect(PositionTable.unpack({ a: ["x", "y", "z"] }, places)).toBeUndefined();
+  });
+});
+
+describe("a cache entry that is not what gatehouse writes", () => {
+  it("is a miss, not a crash, when its data refers to itself (v8 keeps cycles)", () => {
+    const data: Record<string, unknown> = { users: [] };
+    (data["users"] as unknown[]).push(data);
+    const entry = { format: "gatehouse-parse-cache-2", line: 1, column: 1, schema: [] };
+    expect(decodeCacheEntry(serialize({ ...entry, data, places: new Int32Array(8) }))).toBeUndefined();
+    // A list holding itself, directly.
+    const list: unknown[] = [];
+    list.push(list);
+    expect(decodeCacheEntry(serialize({ ...entry, data: list, places: new Int32Array(2) }))).toBeUndefined();
   });
 });
