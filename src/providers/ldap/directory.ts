@@ -29,7 +29,7 @@ import {
   valuesOf,
 } from "./map.ts";
 import { groupFilter, groupReadAttributes, userFilter, userReadAttributes } from "./queries.ts";
-import { danglingValuesNameAccounts, type LdapSettings } from "./settings.ts";
+import { danglingValuesNameAccounts, rdnIsAccount, type LdapSettings } from "./settings.ts";
 import { appendAll } from "../../model/lists.ts";
 
 /** Accounts per OR-filter when resolving many users at once. */
@@ -523,7 +523,7 @@ export class Directory {
     const isInRdn = rdn.some((ava) => ava.type.toLowerCase() === attribute);
     // The plan moved member and manager values only if the settings say that DNs name the account
     // (userRenameRewrites): an entry named otherwise by hand is not renamed behind the plan's back.
-    if (isInRdn && s.users.rdnAttribute.toLowerCase() !== attribute)
+    if (isInRdn && !rdnIsAccount(s))
       this.fail(
         "rename user",
         `cannot rename the account "${from}" to "${to}": its entry "${entry.dn}" is named by ${s.users.accountAttribute}, although people.rdnAttribute is ${s.users.rdnAttribute}, so the plan did not move the group values that name its DN; rename the entry by hand, or set rdnAttribute: ${s.users.accountAttribute}`,
@@ -851,8 +851,7 @@ export class Directory {
   private async existingUserDns(dns: readonly string[], signal: AbortSignal): Promise<Set<string>> {
     const s = this.settings;
     const found = new Set<string>();
-    if (dns.length === 0 || s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase())
-      return found;
+    if (dns.length === 0 || rdnIsAccount(s)) return found;
     const wanted = new Set(dns.map((dn) => normalizeDn(dn)));
     const values = [...new Set(dns.map((dn) => parseDn(dn)[0]?.value ?? ""))];
     for (let i = 0; i < values.length; i += LOOKUP_CHUNK) {

@@ -4,7 +4,7 @@ import type { LiveGroup, LiveUser, UserAttributes } from "../../model/state.ts";
 import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
 import type { FieldDiff } from "../../plan/types.ts";
 import { buildDn, firstRdnValue, isChildOf, isDnUnder, normalizeDn, parseAvas, parseDn } from "./dn.ts";
-import type { LdapSettings, UserAttributeKey } from "./settings.ts";
+import { rdnIsAccount, type LdapSettings, type UserAttributeKey } from "./settings.ts";
 
 /** An entry as read: attribute names in lower case, every value a string. */
 export interface LdapEntry {
@@ -86,7 +86,7 @@ export function toLiveUser(
   };
   // The entry's own name (AD: cn=…) where it is not the account attribute and says another name, for
   // an entry right in the people OU: where gatehouse would create the account of that name.
-  if (settings.users.rdnAttribute.toLowerCase() !== settings.users.accountAttribute.toLowerCase()) {
+  if (!rdnIsAccount(settings)) {
     const rdn = firstRdnValue(entry.dn);
     if (
       rdn !== undefined &&

@@ -26,7 +26,7 @@ import { entryDnFilter, userFilter } from "./queries.ts";
 import { sameContextCsn } from "./snapshot.ts";
 import { FileSnapshotStore, isWithinSnapshotAge } from "./snapshot-cache.ts";
 import type { LdapSettings } from "./settings.ts";
-import { danglingValuesNameAccounts, parseLdapSettings } from "./settings.ts";
+import { danglingValuesNameAccounts, parseLdapSettings, rdnIsAccount } from "./settings.ts";
 import { appendAll, compareText } from "../../model/lists.ts";
 
 /** Leavers per search for groups outside the scope read (three to seven filter clauses each). */
@@ -92,7 +92,7 @@ const ELSEWHERE_CHUNK = 200;
  * that refint made first changes nothing.
  */
 function renameRewrites(s: LdapSettings): UserRenameRewrites {
-  const dnNamesAccount = s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase();
+  const dnNamesAccount = rdnIsAccount(s);
   return {
     members: s.groups.flavour === "posixGroup" || dnNamesAccount,
     manager: dnNamesAccount && s.users.attributes.manager !== undefined,
@@ -425,13 +425,14 @@ class LdapProvider implements Provider {
     const s = this.settings;
     const wanted = [...new Set(accounts)];
     const { found, ambiguous } = await this.directory.findUsers(wanted, signal, { fresh: true });
+    // Where the RDN is not the account attribute (`cn`), `cn=bea` may be someone else's entry.
+    const isAccountRdn = rdnIsAccount(s);
     const leavers = wanted.map((account): NamedLeaver => {
       const entry = found.get(account);
       const dns = [...(entry === undefined ? [] : [entry.dn]), ...this.directory.formerDnsOf(account)];
       // Gone: a value naming where gatehouse creates the account names whoever is created there next. Only
-      // where the RDN is the account attribute (with `cn`, `cn=bea` may be someone else's entry), and not
-      // when several entries hold the name in other cases (one of them would be that DN).
-      const isAccountRdn = s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase();
+      // where the RDN is the account attribute, and not when several entries hold the name in other cases
+      // (one of them would be that DN).
       if (entry === undefined && !ambiguous.has(account) && isAccountRdn && danglingValuesNameAccounts(s))
         for (const parent of [s.users.dn, ...(s.disable.method === "move" ? [s.disable.dn] : [])])
           dns.push(buildDn(s.users.rdnAttribute, account, parent));

@@ -334,14 +334,16 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
   };
 }
 
+/** Whether an entry's RDN is its account attribute (`uid=bea`): its DN then names the account. */
+export function rdnIsAccount(s: LdapSettings): boolean {
+  return s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase();
+}
+
 /**
  * Whether a dangling `<rdnAttribute>=<name>` value under the people OU stands for the account `name`: where
  * gatehouse creates it. AD keeps no dangling values, and names a user by cn, not by sAMAccountName, so
  * there only where the RDN is the account attribute. Removals write such a value back by the same rule.
  */
 export function danglingValuesNameAccounts(s: LdapSettings): boolean {
-  return (
-    s.flavour !== "activeDirectory" ||
-    s.users.rdnAttribute.toLowerCase() === s.users.accountAttribute.toLowerCase()
-  );
+  return s.flavour !== "activeDirectory" || rdnIsAccount(s);
 }
