@@ -501,7 +501,8 @@ function planMemberMoves(sink: PlanSink, inPlace: ReadonlyMap<string, string>, w
   for (const have of [...input.live.groups].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (watched.deleted.has(have.name)) continue;
     const group = inPlace.get(have.name) ?? have.name;
-    for (const former of [...have.members].sort()) {
+    // Only the names renamed away are sorted, not every member list (two million names at 100k people).
+    for (const former of have.members.filter((m) => sink.renamedUsers.has(m)).sort()) {
       const to = sink.renamedUsers.get(former);
       if (to === undefined) continue;
       const userId = input.desired.users.get(to)?.userId;
