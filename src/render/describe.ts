@@ -78,6 +78,16 @@ export function describeChange(change: Change): string {
   }
 }
 
+/**
+ * A change's why (the role that matched, the group it comes through, the leaver rule), to follow its
+ * reason on the change's line: "role baseline" alone does not say which role. Each line goes through
+ * `shown` (the output's escaping: one line of terminal text, or Markdown text); "" without one.
+ */
+export function whyAfterReason(change: Change, shown: (line: string) => string): string {
+  const why = change.why ?? [];
+  return why.length === 0 ? "" : ` — ${why.map(shown).join("; ")}`;
+}
+
 export function describeWhy(change: Change): string {
   const parts = [REASON_TEXT[change.reason]];
   if (change.source) parts.push(formatLocation(change.source));

@@ -1,5 +1,5 @@
 import type { Change, MembershipChange, Plan } from "../plan/types.ts";
-import { describeChange, describeWhy, REASON_TEXT, symbolOf } from "./describe.ts";
+import { describeChange, describeWhy, REASON_TEXT, symbolOf, whyAfterReason } from "./describe.ts";
 import { renderSummaryLine } from "./text.ts";
 
 /** GitHub caps comments at 65,536 characters; we stay well under it. */
@@ -43,20 +43,10 @@ export function mdCode(s: string): string {
   return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
-/**
- * A change's why (the role that matched, the group it comes through, the leaver rule) after its reason,
- * as in the text plan: "added in config" alone does not tell a reviewer whether a role or a direct
- * entry gives the access.
- */
-function whyText(c: Change): string {
-  const why = c.why ?? [];
-  return why.length === 0 ? "" : ` — ${why.map(mdText).join("; ")}`;
-}
-
 function memberText(c: MembershipChange): string {
   const where = c.source ? `, ${mdCode(`${c.source.file}:${String(c.source.line)}`)}` : "";
   const until = c.action === "add" && c.until !== undefined ? ` until ${mdText(c.until)}` : "";
-  return `${c.memberKind === "group" ? "group " : ""}${mdCode(c.member)}${until} (${REASON_TEXT[c.reason]}${where}${whyText(c)})`;
+  return `${c.memberKind === "group" ? "group " : ""}${mdCode(c.member)}${until} (${REASON_TEXT[c.reason]}${where}${whyAfterReason(c, mdText)})`;
 }
 
 function groupTable(changes: readonly Change[]): string[] {
@@ -99,7 +89,9 @@ function providerSection(plan: Plan, name: string): string {
   if (table.length > 0) lines.push(...table, "");
   const others = changes.filter((c) => c.kind !== "membership");
   for (const c of others)
-    lines.push(`- \`${symbolOf(c)}\` ${mdText(describeChange(c))} — ${mdText(describeWhy(c))}${whyText(c)}`);
+    lines.push(
+      `- \`${symbolOf(c)}\` ${mdText(describeChange(c))} — ${mdText(describeWhy(c))}${whyAfterReason(c, mdText)}`,
+    );
   const notes = plan.notes.filter((n) => n.provider === name);
   if (notes.length > 0) {
     lines.push("", "<details><summary>Notes</summary>", "");

@@ -1,6 +1,6 @@
-import type { Change, Plan } from "../plan/types.ts";
+import type { Plan } from "../plan/types.ts";
 import { countRemovals } from "../plan/safety.ts";
-import { describeChange, describeWhy, symbolOf } from "./describe.ts";
+import { describeChange, describeWhy, symbolOf, whyAfterReason } from "./describe.ts";
 import { inlineText, terminal, TerminalText } from "./terminal-text.ts";
 
 export interface TextOptions {
@@ -64,7 +64,8 @@ export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<T
     for (const c of changes) {
       const sym = symbolOf(c);
       const isVerbose = options.verbose === true;
-      const reason = `(${describeWhy(c)})${isVerbose ? "" : compactWhy(c)}`;
+      // Each why on one line however it is spelled; --verbose gives each a line of its own instead.
+      const reason = `(${describeWhy(c)})${isVerbose ? "" : whyAfterReason(c, inlineText)}`;
       lines.push(terminal`  ${paint(sym, `${sym} ${describeChange(c)}`)}  ${dim(reason)}`);
       if (isVerbose) for (const why of c.why ?? []) lines.push(terminal`      ${dim(inlineText(why))}`);
       if (lines.length >= LINES_PER_PIECE) {
@@ -83,16 +84,6 @@ export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<T
   }
   lines.push(renderSummaryLine(plan));
   yield joinLines(lines);
-}
-
-/**
- * A change's why (the role that matched, the group it comes through, the leaver rule), after its reason
- * on the change's line, each on one line however it is spelled: "role baseline" alone does not say
- * which role. --verbose gives each a line of its own instead.
- */
-function compactWhy(change: Change): string {
-  const why = change.why ?? [];
-  return why.length === 0 ? "" : ` — ${why.map(inlineText).join("; ")}`;
 }
 
 function joinLines(lines: readonly (string | TerminalText)[]): TerminalText {
