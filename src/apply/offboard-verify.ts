@@ -3,6 +3,7 @@ import type { Change, Plan, UserChange } from "../plan/types.ts";
 import type { User } from "../model/access.ts";
 import { leavingOf, type LeaverEvent } from "../desired/desired-state.ts";
 import { accountOf } from "../plan/addresses.ts";
+import { nameFold } from "../plan/align-case.ts";
 import type { LiveState, LiveUser } from "../model/state.ts";
 import type { Capabilities, HeldOutside, Provider } from "../providers/types.ts";
 import type { ChangeResult } from "./apply-plan.ts";
@@ -114,7 +115,7 @@ export function checkLeavers(
   revoked: ReadonlyMap<string, Revoked> = new Map(),
   outside: ReadonlyMap<string, HeldOutside> = new Map(),
 ): OffboardCheck[] {
-  const fold = caps.caseInsensitiveNames === true ? (s: string) => s.toLowerCase() : (s: string) => s;
+  const fold = nameFold(caps);
   const view = viewOf(live, new Set(leavers.map((l) => fold(l.account))), fold);
   return leavers.map((leaver) => {
     const key = `${leaver.provider}\n${leaver.account}`;
@@ -172,26 +173,21 @@ function revocationsOf(results: readonly ChangeResult[]): Map<string, Revoked> {
   return out;
 }
 
-/** The stable ids of the accounts the run disabled or deleted, where the system gave one, by provider and account. */
-function accountIdsOf(results: readonly ChangeResult[]): Map<string, string> {
-  const out = new Map<string, string>();
+/**
+ * Of the run's disables and deletes of accounts, by provider and account: `ids`, the stable ids the
+ * system gave of the accounts acted on; `unapplied`, those that did not apply (their action).
+ */
+function accountChangesOf(results: readonly ChangeResult[]): Pick<RunContext, "ids" | "unapplied"> {
+  const ids = new Map<string, string>();
+  const unapplied = new Map<string, string>();
   for (const r of results) {
     const c = r.change;
-    if (r.accountId !== undefined && c.kind === "user" && (c.action === "disable" || c.action === "delete"))
-      out.set(`${c.provider}\n${c.account}`, r.accountId);
+    if (c.kind !== "user" || (c.action !== "disable" && c.action !== "delete")) continue;
+    const key = `${c.provider}\n${c.account}`;
+    if (r.accountId !== undefined) ids.set(key, r.accountId);
+    if (r.outcome !== "applied") unapplied.set(key, c.action);
   }
-  return out;
-}
-
-/** The run's disables and deletes of accounts that did not apply, by provider and account. */
-function unappliedAccountChangesOf(results: readonly ChangeResult[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const r of results) {
-    const c = r.change;
-    if (r.outcome !== "applied" && c.kind === "user" && (c.action === "disable" || c.action === "delete"))
-      out.set(`${c.provider}\n${c.account}`, c.action);
-  }
-  return out;
+  return { ids, unapplied };
 }
 
 /**
@@ -244,8 +240,7 @@ async function readAndCheck(
   context: RunContext,
   signal: AbortSignal,
 ): Promise<OffboardCheck[]> {
-  const fold =
-    provider.capabilities.caseInsensitiveNames === true ? (g: string) => g.toLowerCase() : (g: string) => g;
+  const fold = nameFold(provider.capabilities);
   let live: LiveState;
   let outside: ReadonlyMap<string, HeldOutside>;
   const renamed = new Map<string, string>();
@@ -313,11 +308,7 @@ export async function verifyOffboarding(
 ): Promise<OffboardCheck[]> {
   const leavers = leaverAccountsOf(results.map((r) => r.change));
   if (leavers.length === 0) return [];
-  const context: RunContext = {
-    revoked: revocationsOf(results),
-    unapplied: unappliedAccountChangesOf(results),
-    ids: accountIdsOf(results),
-  };
+  const context: RunContext = { revoked: revocationsOf(results), ...accountChangesOf(results) };
   const names = [...new Set(leavers.map((l) => l.provider))];
   const checked = await Promise.all(
     names.map(async (name): Promise<OffboardCheck[]> => {

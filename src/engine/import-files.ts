@@ -3,6 +3,7 @@ import { stringify } from "yaml";
 import type { AccessModel, EmploymentType, ProviderConfig } from "../model/access.ts";
 import type { LiveState } from "../model/state.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
+import { nameFold } from "../plan/align-case.ts";
 
 const ID_CHARS = /[^a-z0-9._-]+/g;
 const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
@@ -82,8 +83,7 @@ export function renderImport(
   options: ImportOptions = {},
 ): ImportRendering {
   const partBytes = options.partBytes ?? IMPORT_PART_BYTES;
-  const byCase =
-    options.caseInsensitiveNames === true ? (a: string): string => a.toLowerCase() : (a: string): string => a;
+  const byCase = nameFold(options);
   const idByAccount = new Map<string, string>();
   for (const user of model.users.values()) {
     const account = accountNameFor(user, provider);

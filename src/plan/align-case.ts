@@ -1,5 +1,13 @@
 import type { DesiredState, LiveGroup, LiveState, LiveUser } from "../model/state.ts";
 
+const asIs = (name: string): string => name;
+const lowerCase = (name: string): string => name.toLowerCase();
+
+/** The key two names of a system compare by: lower-cased where it ignores case, else the name itself. */
+export function nameFold(system: { readonly caseInsensitiveNames?: boolean }): (name: string) => string {
+  return system.caseInsensitiveNames === true ? lowerCase : asIs;
+}
+
 /**
  * Systems whose names ignore case report a name as they store it: SCIM `userName` and group
  * `displayName` (RFC 7643 §4.1.1, §8.7.1), LDAP `uid` and `cn`, Active Directory, GitHub logins. An app
