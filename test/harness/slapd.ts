@@ -15,7 +15,8 @@ import { promisify } from "node:util";
 import { Client } from "ldapts";
 import { spawnServer } from "./server-process.ts";
 import type { ProviderConfig } from "../../src/model/access.ts";
-import type { ProviderContext } from "../../src/providers/types.ts";
+import type { Provider, ProviderContext } from "../../src/providers/types.ts";
+import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import { findFreePort } from "./loopback.ts";
 
 const run = promisify(execFile);
@@ -430,4 +431,34 @@ export async function rawValues(
   } finally {
     await client.unbind();
   }
+}
+
+/**
+ * One slapd with an LDAP provider on it at a time, for provider tests: `start` in a test (the provider
+ * with ldapConfig's settings and `settings` over them), `stop` in afterEach.
+ */
+export function slapdWithProvider(): {
+  readonly start: (
+    options?: SlapdOptions,
+    settings?: Readonly<Record<string, unknown>>,
+  ) => Promise<{ server: Slapd; provider: Provider }>;
+  readonly stop: () => Promise<void>;
+} {
+  let open: { server: Slapd; provider: Provider } | undefined;
+  return {
+    start: async (options = {}, settings = {}) => {
+      const server = await startSlapd(options);
+      open = {
+        server,
+        provider: createLdapProvider(ldapConfig(server, settings), ldapContext(server.password)),
+      };
+      return open;
+    },
+    stop: async () => {
+      const started = open;
+      open = undefined;
+      await started?.provider.close();
+      await started?.server.stop();
+    },
+  };
 }

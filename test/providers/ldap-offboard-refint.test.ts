@@ -4,35 +4,22 @@
  * refint gets to it, and a search for the new DN alone read clean. Real slapd, refint kept busy.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
-import type { Provider } from "../../src/providers/types.ts";
-import { BASE_DN, ldapConfig, ldapContext, rawValues, startSlapd, type Slapd } from "../harness/slapd.ts";
+import { BASE_DN, rawValues, slapdWithProvider } from "../harness/slapd.ts";
 import { DISABLED, uid } from "./ldap-ldif.ts";
 import { REFINT_LDIF } from "./ldap-refint-setup.ts";
 
 const VPN = `cn=vpn,ou=elsewhere,${BASE_DN}`;
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
 
-let server: Slapd | undefined;
-let provider: Provider | undefined;
-afterEach(async () => {
-  await provider?.close();
-  await server?.stop();
-  provider = undefined;
-  server = undefined;
-});
+const ldap = slapdWithProvider();
+afterEach(ldap.stop);
 
 describe("ldap offboarding check with refint at work", { tags: ["slow"] }, () => {
   it("finds a group outside the scope that still names a leaver at the DN the apply moved them from", async () => {
-    server = await startSlapd({
-      ldif: `${REFINT_LDIF}\ndn: ${VPN}\nobjectClass: groupOfNames\ncn: vpn\nmember: ${uid("ben")}\n`,
-    });
-    const s = server;
-    const p = createLdapProvider(
-      ldapConfig(s, { disable: { method: "move", ou: "ou=disabled" } }),
-      ldapContext(s.password),
+    const { server: s, provider: p } = await ldap.start(
+      { ldif: `${REFINT_LDIF}\ndn: ${VPN}\nobjectClass: groupOfNames\ncn: vpn\nmember: ${uid("ben")}\n` },
+      { disable: { method: "move", ou: "ou=disabled" } },
     );
-    provider = p;
     await p.read(signal());
     // refint gets a long job (busy is in 60 big groups), then ben is moved: the rewrite of vpn's value
     // waits behind it.

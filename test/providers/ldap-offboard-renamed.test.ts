@@ -6,21 +6,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ChangeResult } from "../../src/apply/apply-plan.ts";
 import { verifyOffboarding } from "../../src/apply/offboard-verify.ts";
 import type { Change } from "../../src/plan/types.ts";
-import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { Provider } from "../../src/providers/types.ts";
-import { ldapConfig, ldapContext, rawValues, startSlapd, type Slapd } from "../harness/slapd.ts";
+import { rawValues, type Slapd, slapdWithProvider } from "../harness/slapd.ts";
 import { DISABLED, PEOPLE, person, uid } from "./ldap-ldif.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
 
-let server: Slapd | undefined;
-let provider: Provider | undefined;
-afterEach(async () => {
-  await provider?.close();
-  await server?.stop();
-  provider = undefined;
-  server = undefined;
-});
+const ldap = slapdWithProvider();
+afterEach(ldap.stop);
 
 const DISABLE_BEN: Change = {
   id: "ldap:user/ben",
@@ -35,13 +28,10 @@ const DISABLE_BEN: Change = {
 
 /** ben disabled (moved into the disabled OU) by a provider that read the directory first. */
 async function disabledBen(): Promise<{ s: Slapd; p: Provider; result: ChangeResult }> {
-  const s = await startSlapd({ ldif: [person("ada"), person("ben")].join("\n") });
-  server = s;
-  const p = createLdapProvider(
-    ldapConfig(s, { disable: { method: "move", ou: "ou=disabled" } }),
-    ldapContext(s.password),
+  const { server: s, provider: p } = await ldap.start(
+    { ldif: [person("ada"), person("ben")].join("\n") },
+    { disable: { method: "move", ou: "ou=disabled" } },
   );
-  provider = p;
   await p.read(signal());
   const [outcome] = await p.apply([DISABLE_BEN], signal());
   const [id] = await rawValues(s, uid("ben", DISABLED), "entryUUID");

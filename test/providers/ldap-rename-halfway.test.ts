@@ -5,26 +5,17 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { Change } from "../../src/plan/types.ts";
-import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
-import type { Provider } from "../../src/providers/types.ts";
-import { ldapConfig, ldapContext, startSlapd, type Slapd } from "../harness/slapd.ts";
+import { slapdWithProvider } from "../harness/slapd.ts";
 import { person } from "./ldap-ldif.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
 
-let server: Slapd | undefined;
-let provider: Provider | undefined;
-afterEach(async () => {
-  await provider?.close();
-  await server?.stop();
-  provider = undefined;
-  server = undefined;
-});
+const ldap = slapdWithProvider();
+afterEach(ldap.stop);
 
 describe("ldap rename in place, halfway", { tags: ["slow"] }, () => {
   it("reports the rename as made when the write after the modifyDN is refused", async () => {
-    server = await startSlapd({ ldif: person("ada") });
-    provider = createLdapProvider(ldapConfig(server), ldapContext(server.password));
+    const { provider } = await ldap.start({ ldif: person("ada") });
     await provider.read(signal());
     // mail is an IA5String: the directory refuses a non-ASCII address, after the modifyDN was made.
     const rename: Change = {
