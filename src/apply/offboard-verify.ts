@@ -382,6 +382,31 @@ export function describeCheck(check: OffboardCheck): string {
   return parts.join(", ");
 }
 
+/**
+ * What to do about a check that found access left, for the error line after "Nothing was removed by the
+ * check". What a plan manages (the account, the groups it reads, sessions it revokes) the next plan shows;
+ * groups outside the scope it reads, member values of attributes it does not manage and an account of the
+ * same name elsewhere no plan ever shows, so the next plan may say the system matches the files while
+ * they still grant access: the line says to remove those in the system itself.
+ */
+export function adviceAfterCheck(check: OffboardCheck): string {
+  if (check.error !== undefined) return "the next plan reads the system again and shows what is left";
+  const planned =
+    check.accountState === "enabled" ||
+    check.accountState === "pending" ||
+    (check.groups ?? []).length > 0 ||
+    check.sessions?.outcome === "left";
+  const unplanned =
+    (check.groupsOutside ?? []).length > 0 ||
+    (check.unreadMemberships ?? []).length > 0 ||
+    check.elsewhere !== undefined;
+  const unseen =
+    "gatehouse does not manage the groups, member values or accounts outside what it reads, so no plan " +
+    "shows them (a plan may say the system matches the files): remove them in the system itself";
+  if (planned && unplanned) return `the next plan shows what is left of what gatehouse manages; ${unseen}`;
+  return unplanned ? unseen : "the next plan shows what is left";
+}
+
 function describeSessions(sessions: SessionsCheck | undefined): string {
   switch (sessions?.outcome) {
     case "revoked":

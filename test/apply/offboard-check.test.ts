@@ -1,6 +1,7 @@
 /** What the offboarding check makes of a live state read back, and which accounts it checks. */
 import { describe, expect, it } from "vitest";
 import {
+  adviceAfterCheck,
   checkLeavers,
   describeCheck,
   leaverAccountsOf,
@@ -98,6 +99,44 @@ describe("checkLeaver", () => {
     expect(check).not.toHaveProperty("groupsOutside");
     expect(check && describeCheck(check)).toBe(
       "account disabled, in no group, sessions: cannot be revoked or checked here, still named in groups gatehouse reads through an attribute it does not manage: memberUid in cn=dev,ou=groups",
+    );
+  });
+
+  it("says to remove in the system what no plan shows, and leaves the rest to the next plan", () => {
+    const key = `${X.provider}\n${X.account}`;
+    const outside = (held: { outside: string[]; unread: { group: string; attribute: string }[] }) =>
+      new Map([[key, held]]);
+    const disabled = live([liveUser("xavier", { enabled: false })], [liveGroup("dev")]);
+    const [onlyOutside] = checkLeavers(
+      disabled,
+      [X],
+      CAPS,
+      new Map(),
+      outside({ outside: ["cn=vpn"], unread: [] }),
+    );
+    const [onlyUnread] = checkLeavers(
+      disabled,
+      [X],
+      CAPS,
+      new Map(),
+      outside({ outside: [], unread: [{ group: "cn=dev", attribute: "memberUid" }] }),
+    );
+    const stillIn = live([liveUser("xavier", { enabled: false })], [liveGroup("dev", ["xavier"])]);
+    const [onlyPlanned] = checkLeavers(stillIn, [X], CAPS);
+    const [both] = checkLeavers(stillIn, [X], CAPS, new Map(), outside({ outside: ["cn=vpn"], unread: [] }));
+    const elsewhere = { ...live(), elsewhere: [{ account: "xavier", where: "uid=xavier,ou=parked" }] };
+    if (!onlyOutside || !onlyUnread || !onlyPlanned || !both) throw new Error("no check");
+    const unseen = /no plan shows them .*remove them in the system itself$/;
+    expect(adviceAfterCheck(onlyOutside)).toMatch(unseen);
+    expect(adviceAfterCheck(onlyOutside)).not.toContain("the next plan shows");
+    expect(adviceAfterCheck(onlyUnread)).toMatch(unseen);
+    expect(adviceAfterCheck(checkLeaver(elsewhere, X, CAPS))).toMatch(unseen);
+    expect(adviceAfterCheck(onlyPlanned)).toBe("the next plan shows what is left");
+    expect(adviceAfterCheck(both)).toMatch(
+      /^the next plan shows what is left of what gatehouse manages; .*itself$/,
+    );
+    expect(adviceAfterCheck(checkLeaver(live([liveUser("xavier")]), X, CAPS))).toBe(
+      "the next plan shows what is left",
     );
   });
 

@@ -16,6 +16,7 @@ import {
 } from "../../engine/saved-plan.ts";
 import { runApply, type LeaverEvents } from "../../engine/run-apply.ts";
 import {
+  adviceAfterCheck,
   checkedAccount,
   checkHeading,
   describeCheck,
@@ -199,7 +200,7 @@ function reportOffboarding(checks: readonly OffboardCheck[], io: CliIo): boolean
   for (const check of left)
     io.stderr(
       `error: offboarding is not complete for ${checkedAccount(check)}: ${describeCheck(check)}. ` +
-        `Nothing was removed by the check; the next plan shows what is left\n`,
+        `Nothing was removed by the check; ${adviceAfterCheck(check)}\n`,
     );
   return left.length === 0;
 }

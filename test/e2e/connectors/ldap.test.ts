@@ -559,6 +559,10 @@ member: ${outsider}
       `  ACCESS LEFT ldap: ben: account disabled, in no group, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${VPN}, ${RECHECKED}\n`,
     );
     expect(applied.code).toBe(1);
+    // No plan reads the legacy OU: the error says so instead of promising that the next plan shows it.
+    expect(applied.stderr).toContain("no plan shows them");
+    expect(applied.stderr).not.toContain("the next plan shows what is left");
+    expect((await repo.run(["plan"])).stdout).toContain("No changes.");
     expect(applied.stdout).toContain("  clean ldap: cleo: account disabled, in no group");
     expect(await offboardLines(repo)).toEqual([
       expect.objectContaining({ account: "ben", clean: false, groups: [], groupsOutside: [VPN] }),
