@@ -25,6 +25,22 @@ function escape(char: string): string {
     : `\\x${code.toString(16).padStart(2, "0")}`;
 }
 
+function jsonEscape(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * JSON output (`--format json`) for the terminal. JSON.stringify escapes the C0 controls, but leaves DEL,
+ * the C1 controls (U+009B is CSI, a whole escape sequence on many terminals), U+2028/U+2029 and the
+ * bidirectional controls as they are; terminalSafe's `\x9b` would make the text invalid JSON. In JSON
+ * text those characters can only stand inside strings, so each is written as its `\uXXXX` escape: the
+ * output parses to exactly the same values and carries no control character. Only for the text of a
+ * JSON value (JSON.stringify), or whole items of one.
+ */
+export function jsonForTerminal(json: string): TerminalText {
+  return TerminalText.json(json);
+}
+
 /**
  * A value from a file, a live system or GitHub, for one line of output: every control character
  * escaped, line breaks and tabs too, so it can neither start a line of its own nor rewrite one.
@@ -53,6 +69,14 @@ export class TerminalText {
       text += forTerminal(value) + (literals[i + 1] ?? "");
     });
     return new TerminalText(text);
+  }
+
+  /**
+   * JSON text for the terminal (see jsonForTerminal): every character terminalSafe escapes, written as the
+   * JSON escape `\uXXXX`, which keeps the text JSON and its values as they were.
+   */
+  static json(json: string): TerminalText {
+    return new TerminalText(json.replace(UNSAFE, jsonEscape));
   }
 
   /** Pieces one after the other, `separator` between them; strings escaped, TerminalText kept. */

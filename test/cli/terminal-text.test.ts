@@ -90,6 +90,47 @@ describe("text for the terminal", () => {
     );
   });
 
+  it("prints JSON that parses to the very names, with no control character in it", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
+      "users/people.yaml": 'users:\n  - { id: ann, name: Ann, "x\\u009b8m\\u007f": 1 }\n',
+    });
+    try {
+      await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+      // CSI (U+009B) starts an escape sequence on many terminals; JSON.stringify leaves it, DEL, the line
+      // separator and the bidirectional controls as they are.
+      const name = "x\u009b32m\u007f\u2028\u202egpj.exe\u001b[0m";
+      await writeFile(
+        path.join(tree.cwd, ".gatehouse/app.json"),
+        JSON.stringify({ formatVersion: 1, users: [], groups: [{ name, members: [], groupMembers: [] }] }),
+      );
+      await writeFile(
+        path.join(tree.dir, "users/people.yaml"),
+        "users:\n  - { id: ann, name: Ann, startDate: 2020-01-01 }\n",
+      );
+      const planned = await runCliIn(tree.cwd, ["plan", "--format", "json"]);
+      expect(planned.code).toBe(0);
+      // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
+      expect(planned.out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028-\u202e]/);
+      const plan = JSON.parse(planned.out) as { changes: { group?: string }[] };
+      expect(plan.changes.map((c) => c.group)).toContain(name);
+
+      await writeFile(
+        path.join(tree.dir, "users/people.yaml"),
+        'users:\n  - { id: ann, name: Ann, "x\\u009b8m\\u007f": 1 }\n',
+      );
+      const validated = await runCliIn(tree.cwd, ["validate", "--format", "json"]);
+      expect(validated.code).toBe(1);
+      // eslint-disable-next-line no-control-regex -- as above
+      expect(validated.out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028-\u202e]/);
+      const report = JSON.parse(validated.out) as { diagnostics: { message: string }[] };
+      expect(report.diagnostics.map((d) => d.message).join("\n")).toContain("x\u009b8m\u007f");
+    } finally {
+      await tree.remove();
+    }
+  });
+
   it("is what validate prints for a hostile key", async () => {
     const tree = await writeAccessTree({
       "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",

@@ -1,3 +1,4 @@
+import { jsonForTerminal } from "../../render/terminal-text.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { computeEffectiveMemberships, describeProvenance, provenanceOf } from "../../desired/effective.ts";
@@ -7,7 +8,7 @@ import { formatLocation, type SourceLocation } from "../../model/source.ts";
 import type { User } from "../../model/access.ts";
 import type { Provenance } from "../../model/state.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
-import type { CliIo } from "../io.ts";
+import type { CommandIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
 import type { EngineOptions } from "../../engine/prepare-plan.ts";
 import { accessFilesAt, FilesAtError, type FilesAtCommit } from "../../audit/files-at.ts";
@@ -34,7 +35,7 @@ interface ExplainedGroup {
   readonly expiredGrant?: { readonly until: string; readonly source: SourceLocation };
 }
 
-export async function runExplain(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runExplain(argv: readonly string[], io: CommandIo): Promise<number> {
   const args = parseCommandArgs(
     argv,
     { ...COMMON_OPTIONS, format: { type: "string" }, at: { type: "string" } },
@@ -78,7 +79,7 @@ async function explain(
   userId: string,
   groupName: string | undefined,
   format: "text" | "json",
-  io: CliIo,
+  io: CommandIo,
   past: FilesAtCommit | undefined,
 ): Promise<number> {
   // A grant's length is checked against the instant asked about: files merged later than it (or a
@@ -155,29 +156,31 @@ async function explain(
     );
   if (format === "json") {
     io.stdout(
-      JSON.stringify(
-        {
-          formatVersion: 1,
-          ...(past === undefined
-            ? {}
-            : {
-                asOf: {
-                  at: options.now.toISOString(),
-                  commit: past.commit,
-                  committedAt: past.committedAt,
-                  subject: past.subject,
-                },
-              }),
-          user: user.id,
-          name: user.name,
-          standing: standing(user, options.now),
-          source: user.source,
-          accounts: Object.fromEntries(accounts),
-          groups,
-        },
-        null,
-        2,
-      ) + "\n",
+      jsonForTerminal(
+        JSON.stringify(
+          {
+            formatVersion: 1,
+            ...(past === undefined
+              ? {}
+              : {
+                  asOf: {
+                    at: options.now.toISOString(),
+                    commit: past.commit,
+                    committedAt: past.committedAt,
+                    subject: past.subject,
+                  },
+                }),
+            user: user.id,
+            name: user.name,
+            standing: standing(user, options.now),
+            source: user.source,
+            accounts: Object.fromEntries(accounts),
+            groups,
+          },
+          null,
+          2,
+        ) + "\n",
+      ),
     );
     return ExitCode.ok;
   }

@@ -7,7 +7,7 @@ import type { JournalProblem, JournalVerification } from "../../audit/journal.ts
 import { DAMAGED, foldCachePath, foldedHead } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
 import { rememberVerified } from "../../audit/verified-prefix.ts";
-import { inlineText } from "../../render/terminal-text.ts";
+import { inlineText, jsonForTerminal } from "../../render/terminal-text.ts";
 import { firstFew } from "../../model/lists.ts";
 import type { ApprovalsRecord } from "../../pr/approval-record.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
@@ -17,7 +17,7 @@ import { formatLocation } from "../../model/source.ts";
 import { describeChange, describeWhy, REASON_TEXT, symbolOf } from "../../render/describe.ts";
 import { changesBetween } from "../../audit/changes-between.ts";
 import { checkHeading, describeCheck } from "../../apply/offboard-verify.ts";
-import type { CliIo } from "../io.ts";
+import type { CommandIo } from "../io.ts";
 
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl]
        gatehouse journal repair [--journal .gatehouse/journal.jsonl]
@@ -37,7 +37,7 @@ its end), of one person (--user: their id or an account), one group or one syste
 and the run (commit, actor) that made it. Both check the journal's chain first, as verify does, and
 exit 1 when it is not intact.`;
 
-export async function runJournal(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runJournal(argv: readonly string[], io: CommandIo): Promise<number> {
   const args = parseCommandArgs(
     argv,
     {
@@ -117,7 +117,7 @@ export async function runJournal(argv: readonly string[], io: CliIo): Promise<nu
  */
 async function checkJournal(
   file: string,
-  io: CliIo,
+  io: CommandIo,
   shown: string,
   warn: (text: string) => void,
 ): Promise<{ result: JournalVerification; problems: JournalProblem[] }> {
@@ -197,7 +197,11 @@ function missingAt(): never {
 }
 
 /** The journal's chain checked before an answer from it: its problems, also said on stderr. */
-async function answerableJournal(file: string, io: CliIo, shown: string): Promise<readonly JournalProblem[]> {
+async function answerableJournal(
+  file: string,
+  io: CommandIo,
+  shown: string,
+): Promise<readonly JournalProblem[]> {
   const { problems } = await checkJournal(file, io, shown, io.stderr);
   for (const p of problems) io.stderr(`${shown}:${String(p.line)} ${p.message}\n`);
   if (problems.length > 0)
@@ -207,7 +211,7 @@ async function answerableJournal(file: string, io: CliIo, shown: string): Promis
   return problems;
 }
 
-async function runChanges(args: Parsed, io: CliIo, file: string): Promise<number> {
+async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<number> {
   if (args.positionals.length > 1) throw new UsageError(`journal changes takes no names\n\n${JOURNAL_USAGE}`);
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
   const shown = path.relative(io.cwd, file);
@@ -230,17 +234,19 @@ async function runChanges(args: Parsed, io: CliIo, file: string): Promise<number
   const result = await changesBetween(file, query);
   if (format === "json") {
     io.stdout(
-      JSON.stringify(
-        {
-          formatVersion: 1,
-          ...query, // since and until as ISO instants (Date.toJSON)
-          ...result,
-          intact,
-          problems,
-        },
-        null,
-        2,
-      ) + "\n",
+      jsonForTerminal(
+        JSON.stringify(
+          {
+            formatVersion: 1,
+            ...query, // since and until as ISO instants (Date.toJSON)
+            ...result,
+            intact,
+            problems,
+          },
+          null,
+          2,
+        ) + "\n",
+      ),
     );
     return intact ? ExitCode.ok : ExitCode.error;
   }
@@ -281,7 +287,7 @@ async function runChanges(args: Parsed, io: CliIo, file: string): Promise<number
 const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>
   (value === undefined ? {} : { [key]: value }) as Partial<Record<K, string>>;
 
-async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number> {
+async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<number> {
   const group = args.positionals[1];
   if (group === undefined || args.positionals.length > 2)
     throw new UsageError(`journal access takes one group name\n\n${JOURNAL_USAGE}`);
@@ -315,7 +321,11 @@ async function runAccess(args: Parsed, io: CliIo, file: string): Promise<number>
     );
   const isAnswered = intact && !isUnknownProvider && (result.isMentioned || result.entries === 0);
   if (format === "json") {
-    io.stdout(JSON.stringify({ formatVersion: 1, group, ...result, intact, problems }, null, 2) + "\n");
+    io.stdout(
+      jsonForTerminal(
+        JSON.stringify({ formatVersion: 1, group, ...result, intact, problems }, null, 2) + "\n",
+      ),
+    );
     return isAnswered ? ExitCode.ok : ExitCode.error;
   }
   const lines: string[] = [];

@@ -5,6 +5,7 @@ import { planOrReuse } from "../../engine/plan-memo.ts";
 import { renderJsonPieces } from "../../render/json.ts";
 import { renderMarkdown } from "../../render/markdown.ts";
 import { renderTextPieces } from "../../render/text.ts";
+import { jsonForTerminal } from "../../render/terminal-text.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { planChecksum } from "../../engine/saved-plan.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
@@ -57,7 +58,7 @@ export async function runPlan(argv: readonly string[], io: CommandIo): Promise<n
     }
     switch (format) {
       case "json":
-        for (const piece of renderJsonPieces(plan)) io.stdout(piece);
+        for (const piece of renderJsonPieces(plan)) io.stdout(jsonForTerminal(piece));
         break;
       case "markdown":
         io.stdout(renderMarkdown(plan));

@@ -1,19 +1,20 @@
 import { ExitCode } from "../../errors.ts";
 import { hasErrors } from "../../model/diagnostic.ts";
 import { countLine, renderDiagnostics } from "../../render/diagnostics.ts";
+import { jsonForTerminal } from "../../render/terminal-text.ts";
 import { validateAccessTree } from "../../validate/validate-tree.ts";
 import { DEFAULT_CACHE_DIR, loadEnvOptions } from "../../load/load-tree.ts";
 import { checkCodeowners, generateCodeowners } from "../../pr/codeowners.ts";
 import { readCodeowners } from "./codeowners.ts";
 import { choiceOpt, COMMON_OPTIONS, parseCommandArgs, stringOpt } from "../args.ts";
-import type { CliIo } from "../io.ts";
+import type { CommandIo } from "../io.ts";
 
 export const VALIDATE_USAGE = `Usage: gatehouse validate [--dir access] [--format text|json|github]
 
 Checks every access file: YAML, schema and the semantic rules. Reports every problem in one run.
 Exit 0 when valid (warnings allowed), 1 when there are errors.`;
 
-export async function runValidate(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runValidate(argv: readonly string[], io: CommandIo): Promise<number> {
   const args = parseCommandArgs(argv, { ...COMMON_OPTIONS, format: { type: "string" } }, VALIDATE_USAGE);
   if (args.values["help"] === true) {
     io.stdout(VALIDATE_USAGE + "\n");
@@ -38,7 +39,8 @@ export async function runValidate(argv: readonly string[], io: CliIo): Promise<n
           ],
         }
       : validated;
-  io.stdout(renderDiagnostics(tree.diagnostics, format));
+  const report = renderDiagnostics(tree.diagnostics, format);
+  io.stdout(format === "json" ? jsonForTerminal(report) : report);
   if (format === "text") {
     const status = hasErrors(tree.diagnostics) ? "invalid" : "valid";
     io.stdout(
