@@ -369,9 +369,16 @@ export function describeCheck(check: OffboardCheck): string {
     parts.push(
       `still in groups outside the scope gatehouse reads: ${(check.groupsOutside ?? []).join("; ")}`,
     );
-  if ((check.unreadMemberships ?? []).length > 0)
+  const unread = check.unreadMemberships ?? [];
+  const byAttribute = unread.filter((m) => m.value === undefined);
+  const byOtherCase = unread.filter((m) => m.value !== undefined);
+  if (byAttribute.length > 0)
     parts.push(
-      `still named in groups gatehouse reads through an attribute it does not manage: ${(check.unreadMemberships ?? []).map((m) => `${m.attribute} in ${m.group}`).join("; ")}`,
+      `still named in groups gatehouse reads through an attribute it does not manage: ${byAttribute.map((m) => `${m.attribute} in ${m.group}`).join("; ")}`,
+    );
+  if (byOtherCase.length > 0)
+    parts.push(
+      `still named in groups gatehouse reads by a value in another case, which it does not manage: ${byOtherCase.map((m) => `${m.attribute}: ${m.value ?? ""} in ${m.group}`).join("; ")}`,
     );
   if (check.elsewhere !== undefined)
     parts.push(`an account of that name is outside the scope gatehouse reads, at ${check.elsewhere}`);

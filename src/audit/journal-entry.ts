@@ -122,7 +122,8 @@ export interface OffboardFindings {
   readonly groupsOutside?: readonly string[];
   /**
    * Groups gatehouse reads that still name the account through a member attribute it does not read or
-   * manage (LDAP: `memberUid` in an rfc2307bis group whose `member` it manages), with that attribute.
+   * manage (LDAP: `memberUid` in an rfc2307bis group whose `member` it manages), with that attribute; or
+   * through the attribute it manages by a value it maps to no one (`memberUid: Ben` for ben), with that value.
    */
   readonly unreadMemberships?: readonly UnreadMembership[];
   readonly sessions?: SessionsCheck;
@@ -285,11 +286,15 @@ function describeVerifiedProblem(v: Record<string, unknown>): string | undefined
     !(
       Array.isArray(v["unreadMemberships"]) &&
       v["unreadMemberships"].every(
-        (m) => isRecord(m) && typeof m["group"] === "string" && typeof m["attribute"] === "string",
+        (m) =>
+          isRecord(m) &&
+          typeof m["group"] === "string" &&
+          typeof m["attribute"] === "string" &&
+          (m["value"] === undefined || typeof m["value"] === "string"),
       )
     )
   )
-    return "unreadMemberships must be a list of { group, attribute }";
+    return "unreadMemberships must be a list of { group, attribute, value? }";
   if (v["recheckedAfterMs"] !== undefined && !isCount(v["recheckedAfterMs"]))
     return "recheckedAfterMs must be a count of milliseconds";
   if (v["unsettled"] !== undefined && !isStringList(v["unsettled"]))

@@ -4,12 +4,20 @@ import type { Change } from "../plan/types.ts";
 import type { UserRenameRewrites } from "../plan/context.ts";
 import type { ProviderError } from "../errors.ts";
 
-/** A group that names an account through a member attribute `read` does not map (LDAP `memberUid`). */
+/**
+ * A group that names an account through a member attribute `read` does not map (LDAP `memberUid`), or
+ * by a value `read` does not map (another case: `value`).
+ */
 export interface UnreadMembership {
   /** The group, as the system names it (LDAP: its DN). */
   readonly group: string;
   /** The attribute naming the account (`member`, `uniqueMember`, `memberUid`). */
   readonly attribute: string;
+  /**
+   * Set when the attribute is the one the read maps, and the group names the account by a value that
+   * only ignoring case is theirs (`memberUid: Ben` for ben): that value, which the read maps to no one.
+   */
+  readonly value?: string;
 }
 
 /** What Provider.groupsOutsideHolding found of one account. */

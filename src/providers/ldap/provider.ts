@@ -20,8 +20,17 @@ import { LdapClient } from "./client.ts";
 import { Directory, RenameMadeError } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { toLiveState } from "./live.ts";
-import { firstValue, valuesOf } from "./map.ts";
+import { firstValue, valuesOf, type LdapEntry } from "./map.ts";
 import { buildDn, escapeFilterValue, isDnUnder, normalizeDn } from "./dn.ts";
+import {
+  CASE_IGNORE_IA5,
+  memberClauses,
+  otherCaseFilter,
+  otherCaseValues,
+  searchIgnoringCase,
+  type MemberAttribute,
+  type NamedLeaver,
+} from "./member-clauses.ts";
 import { entryDnFilter, userFilter } from "./queries.ts";
 import { sameContextCsn } from "./snapshot.ts";
 import { FileSnapshotStore, isWithinSnapshotAge } from "./snapshot-cache.ts";
@@ -43,29 +52,15 @@ const MEMBER_ATTRIBUTES: readonly MemberAttribute[] = [
   { name: "memberUid", byDn: false },
 ];
 
-interface MemberAttribute {
-  readonly name: string;
-  /** Its values are DNs (else account names). */
-  readonly byDn: boolean;
+/** A group an offboarding search found: its entry, and whether `read` returns it. */
+interface ReadGroup {
+  readonly dn: string;
+  readonly entry: LdapEntry;
+  readonly isRead: boolean;
 }
 
-/** A leaver as member values may name them: the account asked about, DNs, and the account value. */
-interface NamedLeaver {
-  readonly account: string;
-  readonly dns: readonly string[];
-  readonly name: string;
-}
-
-/** The filter clauses (to be ORed) matching a value of one of `attributes` that names `leaver`. */
-function memberClauses(leaver: NamedLeaver, attributes: readonly MemberAttribute[]): string {
-  return attributes
-    .flatMap((a) =>
-      a.byDn
-        ? leaver.dns.map((dn) => `(${a.name}=${escapeFilterValue(dn)})`)
-        : [`(${a.name}=${escapeFilterValue(leaver.name)})`],
-    )
-    .join("");
-}
+/** Whether retrying a failed search may succeed (so it says nothing of the filter). */
+const isTransientError = (error: unknown): boolean => error instanceof ProviderError && error.isTransient;
 
 /** `dns` without repeats (as the directory compares DNs), in order. */
 function uniqueDns(dns: readonly string[]): string[] {
@@ -122,6 +117,7 @@ class LdapProvider implements Provider {
     this.name = config.name;
     this.now = () => context.now().getTime();
     this.settings = settings;
+    this.memberUidCase = { ignoreCase: settings.flavour !== "activeDirectory" };
     this.client = client;
     this.log = context.log ?? (() => undefined);
     // The host's clock, not the plan's instant: refint's lag is waited out on it, and what the read found
@@ -445,7 +441,7 @@ class LdapProvider implements Provider {
     for (let i = 0; i < leavers.length; i += OUTSIDE_SEARCH_BATCH) {
       const batch = leavers.slice(i, i + OUTSIDE_SEARCH_BATCH);
       const any = await this.groupsNaming(
-        batch.map((l) => memberClauses(l, MEMBER_ATTRIBUTES)).join(""),
+        (ignoreCase) => batch.map((l) => memberClauses(l, MEMBER_ATTRIBUTES, ignoreCase)).join(""),
         signal,
       );
       if (any.length === 0) continue;
@@ -453,34 +449,110 @@ class LdapProvider implements Provider {
         const mine =
           batch.length === 1
             ? any
-            : await this.groupsNaming(memberClauses(leaver, MEMBER_ATTRIBUTES), signal);
+            : await this.groupsNaming(
+                (ignoreCase) => memberClauses(leaver, MEMBER_ATTRIBUTES, ignoreCase),
+                signal,
+              );
         const outside = mine.filter((g) => !g.isRead).map((g) => g.dn);
-        const unread: UnreadMembership[] = [];
-        // A group `read` returns names them: by the attribute it reads (it then shows in `groups`), or by
-        // another one, which only a search per attribute tells.
-        if (mine.some((g) => g.isRead))
-          for (const attribute of MEMBER_ATTRIBUTES) {
-            if (attribute.name.toLowerCase() === s.groups.memberAttribute.toLowerCase()) continue;
-            const clauses = memberClauses(leaver, [attribute]);
-            if (clauses === "") continue;
-            for (const g of await this.groupsNaming(clauses, signal))
-              if (g.isRead) unread.push({ group: g.dn, attribute: attribute.name });
-          }
-        unread.sort((a, b) => compareText(a.group, b.group) || compareText(a.attribute, b.attribute));
+        const unread = mine.some((g) => g.isRead) ? await this.unreadMemberships(leaver, signal) : [];
         if (outside.length > 0 || unread.length > 0) out.set(leaver.account, { outside, unread });
       }
     }
     return out;
   }
 
-  /** The groups naming any of `clauses` (an OR of member filters), by DN, sorted, and whether `read` returns each. */
+  /**
+   * Groups `read` returns that name `leaver` where the read does not see it: through a member attribute
+   * other than the one it reads (one search per attribute), or, through the one it reads where that holds
+   * account names (posixGroup `memberUid`), by a value in another case (`Ben` for ben), which the read
+   * maps to no account (one search more). Sorted.
+   */
+  private async unreadMemberships(leaver: NamedLeaver, signal: AbortSignal): Promise<UnreadMembership[]> {
+    const managed = this.settings.groups.memberAttribute.toLowerCase();
+    const unread: UnreadMembership[] = [];
+    for (const attribute of MEMBER_ATTRIBUTES) {
+      if (attribute.name.toLowerCase() === managed) {
+        if (!attribute.byDn) await this.otherCaseValues(attribute.name, leaver.name, unread, signal);
+        continue;
+      }
+      if (attribute.byDn && leaver.dns.length === 0) continue;
+      for (const g of await this.groupsNaming(
+        (ignoreCase) => memberClauses(leaver, [attribute], ignoreCase),
+        signal,
+      ))
+        if (g.isRead) unread.push({ group: g.dn, attribute: attribute.name });
+    }
+    return unread.sort((a, b) => compareText(a.group, b.group) || compareText(a.attribute, b.attribute));
+  }
+
+  /** Adds to `unread` the groups `read` returns whose `attribute` names `account` only in another case. */
+  private async otherCaseValues(
+    attribute: string,
+    account: string,
+    unread: UnreadMembership[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (!this.memberUidCase.ignoreCase) return;
+    const filter = otherCaseFilter(attribute, account, true);
+    if (filter === undefined) return;
+    let groups;
+    try {
+      groups = await this.searchGroups(filter, [attribute], signal);
+    } catch (error) {
+      if (isTransientError(error)) throw error;
+      this.refusedCaseIgnore(error);
+      return;
+    }
+    for (const g of groups)
+      if (g.isRead)
+        for (const value of otherCaseValues(valuesOf(g.entry, attribute), account))
+          unread.push({ group: g.dn, attribute, value });
+  }
+
+  /**
+   * Whether account values are searched whatever their case (`memberUid:caseIgnoreIA5Match:=`), until a
+   * server refuses it. Not on Active Directory, which knows no matching rule by that name.
+   */
+  private readonly memberUidCase: { ignoreCase: boolean };
+
+  private refusedCaseIgnore(error: unknown): void {
+    this.memberUidCase.ignoreCase = false;
+    const message = error instanceof Error ? error.message : String(error);
+    this.log(
+      `${this.name}: the server refused the ${CASE_IGNORE_IA5} filter on memberUid (${message}); the offboarding check searches memberUid values as spelt from now on, so a group naming a leaver in another case (Ben for ben) is not found`,
+    );
+  }
+
+  /**
+   * The groups naming any of the clauses `clausesOf` makes (an OR of member filters; with `ignoreCase`,
+   * also account values in another case), by DN, sorted, and whether `read` returns each. A server that
+   * refuses the case-ignoring clauses is asked without them (searchIgnoringCase), and the log says so.
+   */
   private async groupsNaming(
-    clauses: string,
+    clausesOf: (ignoreCase: boolean) => string,
     signal: AbortSignal,
   ): Promise<{ readonly dn: string; readonly isRead: boolean }[]> {
+    const plain = clausesOf(false);
+    const withCase = clausesOf(true);
+    const search = (ignoreCase: boolean): Promise<ReadGroup[]> =>
+      this.searchGroups(`(|${ignoreCase ? withCase : plain})`, [], signal);
+    // Nothing to ask ignoring case (DN clauses only): no second search if the server refuses this one.
+    if (withCase === plain) return search(false);
+    const onFallback = (error: unknown): void => {
+      this.refusedCaseIgnore(error);
+    };
+    return searchIgnoringCase(this.memberUidCase, search, onFallback, isTransientError);
+  }
+
+  /** The groups `filter` finds under the base DN, sorted by DN, and whether `read` returns each. */
+  private async searchGroups(
+    filter: string,
+    attributes: readonly string[],
+    signal: AbortSignal,
+  ): Promise<ReadGroup[]> {
     const s = this.settings;
     const groups = await this.client.search(
-      { base: s.baseDn, scope: "sub", filter: `(|${clauses})`, attributes: ["objectClass"], paged: true },
+      { base: s.baseDn, scope: "sub", filter, attributes: ["objectClass", ...attributes], paged: true },
       signal,
     );
     // Only the groups `read` returns count as read: under the groups OU and of the groups' object class.
@@ -489,6 +561,7 @@ class LdapProvider implements Provider {
     return groups
       .map((g) => ({
         dn: g.dn,
+        entry: g,
         isRead:
           isDnUnder(g.dn, s.groups.dn) &&
           valuesOf(g, "objectClass").some((c) => c.toLowerCase() === groupClass),
