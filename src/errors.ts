@@ -1,4 +1,5 @@
 import type { Diagnostic } from "./model/diagnostic.ts";
+import { inlineText, terminalSafe } from "./render/terminal-text.ts";
 
 /** Process exit codes. Only cli/main.ts turns them into `process.exitCode`. */
 export const ExitCode = {
@@ -111,9 +112,17 @@ function remember(value: string): void {
  */
 export function registerSecret(value: string): void {
   if (value.length < 4) return; // shorter values would blank out ordinary words
-  remember(value);
-  const encoded = encodeURIComponent(value);
-  if (encoded !== value) remember(encoded);
+  // Also as output shows it once escaped, which may come before the CLI redacts: data in coloured text
+  // (TerminalText) is escaped when the text is made, and JSON escapes control characters too. A secret
+  // holding one (`pw\x1bS3cret`) would otherwise be printed in its escaped spelling.
+  const forms = [
+    value,
+    encodeURIComponent(value),
+    terminalSafe(value),
+    inlineText(value),
+    JSON.stringify(value).slice(1, -1),
+  ];
+  for (const form of new Set(forms)) remember(form);
 }
 
 /** `text` with every registered credential replaced by [REDACTED], in whatever letter case it appears. */

@@ -1,6 +1,7 @@
 import { createInterface } from "node:readline";
 import { hasCode } from "../io/file-lock.ts";
-import type { TerminalText } from "../render/terminal-text.ts";
+import { redactKnownSecrets } from "../errors.ts";
+import { terminalSafe, TerminalText } from "../render/terminal-text.ts";
 
 /** Everything a command touches of the outside world; tests pass their own. */
 export interface CliIo {
@@ -25,6 +26,19 @@ export interface CliIo {
 export interface CommandIo extends Omit<CliIo, "stdout" | "stderr"> {
   readonly stdout: (text: string | TerminalText) => void;
   readonly stderr: (text: string | TerminalText) => void;
+}
+
+/**
+ * What reaches stdout or stderr of something printed, on every path (main's io, its last-resort line): a
+ * credential gatehouse read never (registerSecret), and no control character from a name or a message.
+ * A string is redacted, then escaped (terminalSafe), so a secret is matched as it was read. A TerminalText
+ * is gatehouse's own escape codes around data escaped when it was made: there the secret is matched in its
+ * escaped spelling, which registerSecret also knows.
+ */
+export function printable(text: string | TerminalText): string {
+  return text instanceof TerminalText
+    ? redactKnownSecrets(text.text)
+    : terminalSafe(redactKnownSecrets(text));
 }
 
 export function nodeIo(): CliIo {

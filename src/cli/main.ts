@@ -1,17 +1,9 @@
 #!/usr/bin/env node
 import { realpathSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import {
-  ConfigError,
-  ExitCode,
-  GatehouseError,
-  InternalError,
-  redactKnownSecrets,
-  UsageError,
-} from "../errors.ts";
+import { ConfigError, ExitCode, GatehouseError, InternalError, UsageError } from "../errors.ts";
 import { renderDiagnostics, countLine } from "../render/diagnostics.ts";
-import { nodeIo, type CliIo, type CommandIo } from "./io.ts";
-import { terminalSafe, TerminalText } from "../render/terminal-text.ts";
+import { nodeIo, printable, type CliIo, type CommandIo } from "./io.ts";
 
 export const VERSION: string = (() => {
   const data: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
@@ -60,15 +52,13 @@ export async function main(argv: readonly string[], given: CliIo = nodeIo()): Pr
   // Whatever is printed, a credential gatehouse read never is (registerSecret), and no control
   // character from a name or a message reaches the terminal (terminalSafe): the only escape codes
   // printed are gatehouse's own, in a TerminalText, whose data was escaped when it was made.
-  const shown = (text: string | TerminalText): string =>
-    text instanceof TerminalText ? redactKnownSecrets(text.text) : terminalSafe(redactKnownSecrets(text));
   const io: CommandIo = {
     ...given,
     stdout: (text) => {
-      given.stdout(shown(text));
+      given.stdout(printable(text));
     },
     stderr: (text) => {
-      given.stderr(shown(text));
+      given.stderr(printable(text));
     },
   };
   const [name, ...rest] = argv;
@@ -150,7 +140,7 @@ if (isEntryPoint()) {
     },
     (error: unknown) => {
       // The last resort (main never throws) is held to what everything else printed is held to.
-      process.stderr.write(`internal error: ${terminalSafe(redactKnownSecrets(String(error)))}\n`);
+      process.stderr.write(printable(`internal error: ${String(error)}\n`));
       process.exitCode = ExitCode.error;
     },
   );

@@ -4,7 +4,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProviderError, redactKnownSecrets, redactSecrets, registerSecret } from "../../src/errors.ts";
+import { mkdir, writeFile } from "node:fs/promises";
+import { printable } from "../../src/cli/io.ts";
 import { main } from "../../src/cli/main.ts";
+import { terminal } from "../../src/render/terminal-text.ts";
+import { writeAccessTree } from "../helpers/access-tree.ts";
 import { captureIo } from "../helpers/cli-io.ts";
 
 describe("registered secrets", () => {
@@ -22,6 +26,50 @@ describe("registered secrets", () => {
     );
     // A dot in the secret matches only a dot.
     expect(redactKnownSecrets("MixedxCase+Secret(1)")).toBe("MixedxCase+Secret(1)");
+  });
+});
+
+describe("a registered secret holding a control character", () => {
+  // A bind password may hold any character; escaped for the terminal it is spelt otherwise.
+  const SECRET = "Pw\u001b[0mS3cret\r\n\t!";
+
+  it("is taken out of plain text, coloured text (whose data is escaped first) and JSON", () => {
+    registerSecret(SECRET);
+    expect(printable(`bind failed: ${SECRET}\n`)).toBe("bind failed: [REDACTED]\n");
+    expect(printable(terminal`\u001b[31mbind failed: ${SECRET}\u001b[0m\n`)).toBe(
+      "\u001b[31mbind failed: [REDACTED]\u001b[0m\n",
+    );
+    expect(printable(JSON.stringify({ name: SECRET }))).toBe('{"name":"[REDACTED]"}');
+    // The last-resort line of the CLI goes through the same function.
+    expect(printable(`internal error: Error: ${SECRET}\n`)).toBe("internal error: Error: [REDACTED]\n");
+  });
+
+  it.each([
+    { name: "a coloured plan", argv: ["plan"], isTTY: true },
+    { name: "a plain plan", argv: ["plan"], isTTY: false },
+    { name: "a JSON plan on a terminal", argv: ["plan", "--format", "json"], isTTY: true },
+  ])("never shows up in $name, in any spelling", async ({ argv, isTTY }) => {
+    registerSecret(SECRET);
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
+    });
+    try {
+      await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+      // A group made by hand whose name holds the password (pasted into the wrong field).
+      const name = `ops-${SECRET}`;
+      await writeFile(
+        path.join(tree.cwd, ".gatehouse/app.json"),
+        JSON.stringify({ formatVersion: 1, users: [], groups: [{ name, members: [], groupMembers: [] }] }),
+      );
+      const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+      await main(argv, { ...io, isTTY });
+      const printed = out.join("") + err.join("");
+      expect(printed).toContain("ops-[REDACTED]");
+      expect(printed).not.toContain("S3cret");
+    } finally {
+      await tree.remove();
+    }
   });
 });
 
