@@ -4,6 +4,7 @@ import { planUsers } from "./plan-users.ts";
 import { planGroups } from "./plan-groups.ts";
 import { sortChanges, summarize, withoutRepeats } from "./order.ts";
 import { alignLiveCase } from "./align-case.ts";
+import { journalIgnoringCase } from "./journal-case.ts";
 import { describeChange, REASON_TEXT } from "../render/describe.ts";
 import { daysSince } from "../lifecycle/status.ts";
 
@@ -50,7 +51,7 @@ export function computePlan(input: PlanInput): Plan {
   for (const given of input.providers) {
     const provider: ProviderPlanInput =
       given.capabilities.caseInsensitiveNames === true
-        ? { ...given, live: alignLiveCase(given.desired, given.live) }
+        ? { ...given, live: alignLiveCase(given.desired, given.live), ...journalIgnoringCase(given) }
         : given;
     const terminated = new Set<string>();
     for (const user of provider.desired.users.values())

@@ -28,6 +28,21 @@ export interface PlannerCapabilities {
   readonly caseInsensitiveNames?: boolean;
 }
 
+/**
+ * A set of addresses as the planner asks it (a Set, the journal's AddressSet, or either looked up
+ * ignoring case: journal-case.ts). Iterable, so a lookup ignoring case can index its addresses.
+ */
+export interface AddressLookup extends Iterable<string> {
+  has(address: string): boolean;
+}
+
+/** Address → digest, as the planner asks it (a Map, or one looked up ignoring case). */
+export interface DigestLookup {
+  get(address: string): string | undefined;
+  has(address: string): boolean;
+  keys(): Iterable<string>;
+}
+
 export interface ProviderPlanInput {
   readonly name: string;
   readonly type: string;
@@ -41,17 +56,17 @@ export interface ProviderPlanInput {
    * Addresses gatehouse created before (from the journal). Decides the reason for a difference:
    * a managed membership missing live is drift; one that left the files is "removed-from-config".
    */
-  readonly managed?: ReadonlySet<string>;
+  readonly managed?: AddressLookup;
   /**
    * User address → digest of the attributes gatehouse last wrote to it (journal). A managed user whose
    * live attributes still match it differs from the files because the files changed, not by drift.
    */
-  readonly written?: ReadonlyMap<string, string>;
+  readonly written?: DigestLookup;
   /**
    * User addresses gatehouse itself disabled last (journal). A managed account disabled otherwise was
    * disabled by someone else: enabling it again reverts drift, and the plan says so.
    */
-  readonly disabledByGatehouse?: ReadonlySet<string>;
+  readonly disabledByGatehouse?: AddressLookup;
 }
 
 /** Collects one provider's changes and notes. */
