@@ -1,5 +1,5 @@
 import type { Diagnostic } from "./model/diagnostic.ts";
-import { inlineText, terminalSafe } from "./render/terminal-text.ts";
+import { inlineText, jsonForTerminal, terminalSafe } from "./render/terminal-text.ts";
 
 /** Process exit codes. Only cli/main.ts turns them into `process.exitCode`. */
 export const ExitCode = {
@@ -121,6 +121,8 @@ export function registerSecret(value: string): void {
     terminalSafe(value),
     inlineText(value),
     JSON.stringify(value).slice(1, -1),
+    // JSON printed to the terminal (jsonForTerminal) also escapes DEL, C1 and bidirectional controls.
+    jsonForTerminal(JSON.stringify(value)).text.slice(1, -1),
   ];
   for (const form of new Set(forms)) remember(form);
 }

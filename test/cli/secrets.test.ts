@@ -73,6 +73,34 @@ describe("a registered secret holding a control character", () => {
   });
 });
 
+describe("a registered secret holding a C1 control character", () => {
+  // JSON printed to a terminal writes U+009B (CSI) and DEL as \\u escapes (jsonForTerminal).
+  const SECRET = "Pw\u009bS3cret\u007f!";
+
+  it("never shows up in a JSON plan on a terminal", async () => {
+    registerSecret(SECRET);
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
+    });
+    try {
+      await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+      const name = `ops-${SECRET}`;
+      await writeFile(
+        path.join(tree.cwd, ".gatehouse/app.json"),
+        JSON.stringify({ formatVersion: 1, users: [], groups: [{ name, members: [], groupMembers: [] }] }),
+      );
+      const { io, out } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+      await main(["plan", "--format", "json"], { ...io, isTTY: true });
+      const printed = out.join("");
+      expect(printed).toContain("ops-[REDACTED]");
+      expect(printed).not.toContain("S3cret");
+    } finally {
+      await tree.remove();
+    }
+  });
+});
+
 describe("a server that echoes the token back", () => {
   const TOKEN = "ghp_echoedTokenValue1234567890";
   let server: Server;
