@@ -607,7 +607,19 @@ export function computeDesiredState(
     ...(ofSeveral.size > 0 ? { formerAccountsOfSeveral: ofSeveral } : {}),
     ...(accountsOfOthers.size > 0 ? { accountsOfOthers } : {}),
     ...(accountsOfPeopleGone.size > 0 ? { accountsOfPeopleGone } : {}),
+    personInFiles,
   };
+
+  function personInFiles(userId: string, account: string): AccountOfAnother | undefined {
+    const p = people.index.position.get(userId);
+    const user = p === undefined ? undefined : people.index.users[p];
+    if (p === undefined || user === undefined) return undefined;
+    const ownerAccount = people.account[p];
+    return {
+      owner: desiredUserOf(user, account, people.lifecycle[p] ?? "active"),
+      ...(ownerAccount === undefined ? {} : { ownerAccount }),
+    };
+  }
 
   function desiredUserOf(user: User, account: string, stands: Lifecycle): DesiredUser {
     return {

@@ -47,6 +47,13 @@ export interface LiveUser extends LiveUserAttributes {
    * so an account whose other name is a desired account that is missing was most likely renamed by hand.
    */
   readonly otherName?: string;
+  /**
+   * The user id of the person the system records the account as being for, where it records one (SCIM
+   * `externalId`, which gatehouse writes as the person's id). Any admin of the system can write it: it
+   * never makes an account someone's, but one naming another person in the files is not handed to the
+   * person the files give its name to (plan-users.ts).
+   */
+  readonly personId?: string;
 }
 
 /** A group as a connected system reports it. Members are account names. */
@@ -241,6 +248,13 @@ export interface DesiredState {
    * files cannot say; a disabled account of the name is not enabled for them (plan-users.ts).
    */
   readonly accountsOfPeopleGone?: ReadonlyMap<string, string>;
+  /**
+   * The person in the files with this user id, as the owner of an account of theirs named `account` here
+   * (whatever the files give that name to), with their own account here if the files give them one;
+   * undefined when nobody in the files has the id. Asked for a live account whose `personId` names
+   * someone other than the person the files give its name to (plan-users.ts).
+   */
+  readonly personInFiles?: (userId: string, account: string) => AccountOfAnother | undefined;
 }
 
 /** An account name the files give to someone, held before by another person (DesiredState.accountsOfOthers). */

@@ -10,6 +10,7 @@ import {
 } from "../model/state.ts";
 import { sessionsAddress, userAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
+import { claimedBy, claimedWhy, noteClaimed } from "./claimed-accounts.ts";
 import type { FieldDiff } from "./types.ts";
 import { sameValue } from "./values.ts";
 import { attributesDigest } from "../model/attributes-digest.ts";
@@ -117,25 +118,34 @@ function matchMarker(live: readonly LiveUser[], matched: Uint8Array): MarkMatche
 }
 
 /**
- * Unpairs each desired account whose live account of that name the journal saw gatehouse manage for
- * someone else in the files (DesiredState.accountsOfOthers): that account is its owner's, never the
- * account of the person the files now give the name to. Returns those live accounts by name.
+ * Unpairs each desired account whose live account of that name is another person's, never the account of
+ * the person the files now give the name to. Either the journal saw gatehouse manage it for someone else
+ * in the files (DesiredState.accountsOfOthers), or the journal has no record of it and the system records
+ * it as the account of another person still in the files (LiveUser.personId: a first deployment, or the
+ * first run after `gatehouse import`). Returns those live accounts by name, and the owners of the second
+ * kind by account name (`claimed`).
  */
 function unpairPassedOn(
-  desired: PlanSink["input"]["desired"],
+  input: PlanSink["input"],
   wanted: [DesiredUser, LiveUser | undefined][],
   markMatched: MarkMatched,
-): ReadonlyMap<string, LiveUser> {
-  const out = new Map<string, LiveUser>();
+): { passedOn: ReadonlyMap<string, LiveUser>; claimed: ReadonlyMap<string, AccountOfAnother> } {
+  const passedOn = new Map<string, LiveUser>();
+  const claimed = new Map<string, AccountOfAnother>();
+  const { desired } = input;
   const others = desired.accountsOfOthers;
-  if (others === undefined || others.size === 0) return out;
   wanted.forEach(([want, have], i) => {
-    if (have === undefined || !others.has(want.account)) return;
+    if (have === undefined) return;
+    if (others?.has(want.account) !== true) {
+      const owner = claimedBy(input, want, have);
+      if (owner === undefined) return;
+      claimed.set(want.account, owner);
+    }
     wanted[i] = [want, undefined];
     markMatched(want.account, 0);
-    out.set(want.account, have);
+    passedOn.set(want.account, have);
   });
-  return out;
+  return { passedOn, claimed };
 }
 
 /** LiveState.elsewhere by account name (folded where the system ignores case). */
@@ -388,7 +398,7 @@ export function planUsers(sink: PlanSink): void {
   const { name: provider, capabilities: caps, desired, live } = input;
   const pairs = pairByAccount([...desired.users.values()], live.users);
   const markMatched = matchMarker(live.users, pairs.matched);
-  const passedOn = unpairPassedOn(desired, pairs.wanted, markMatched);
+  const { passedOn, claimed } = unpairPassedOn(input, pairs.wanted, markMatched);
   const heldFor = accountsByOtherName(live.users, pairs.matched);
   const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
   const deferred = new Map<string, LiveUser>();
@@ -407,10 +417,18 @@ export function planUsers(sink: PlanSink): void {
     }
     // The name is held by another person's account that this plan does not rename away: it stays theirs.
     const taken = have || sink.renamedUsers.has(want.account) ? undefined : passedOn.get(want.account);
-    const passed = taken === undefined ? undefined : desired.accountsOfOthers?.get(want.account);
+    const passed =
+      taken === undefined
+        ? undefined
+        : (desired.accountsOfOthers?.get(want.account) ?? claimed.get(want.account));
     if (taken !== undefined && passed !== undefined) {
       sink.ownersAccounts.set(want.account, passed);
       sink.byHand.notCreated.add(want.account);
+      if (claimed.has(want.account)) {
+        // Judged after the loop as its owner's (keepOwnersAccounts), never as a leaver's on this evidence.
+        noteClaimed(sink, want, passed);
+        continue;
+      }
       notePassedOn(sink, want, passed);
       if (passed.owner.status !== "terminated") continue; // judged after the loop (keepOwnersAccounts)
       // A leaver's account: what a leaver is due applies to it, as to any account of theirs.
@@ -626,7 +644,9 @@ export function planUsers(sink: PlanSink): void {
     const userId = desired.withoutAccess?.get(have.account);
     // The account someone had before their account here changed: theirs, going once the new one exists.
     const formerOf = userId === undefined ? desired.formerAccounts?.get(have.account) : undefined;
-    const owner = userId ?? formerOf;
+    // An account the system records as another person's, not handed to whom the files give its name.
+    const claimedFor = userId === undefined && formerOf === undefined ? claimed.get(have.account) : undefined;
+    const owner = userId ?? formerOf ?? claimedFor?.owner.userId;
     // Someone in the files who holds none of this system's groups (users: members) is not a stranger.
     const holdsNone = `${userId ?? ""}, who holds none of ${provider}'s groups (users: members)`;
     if (input.mode === "authoritative" && caps.disable !== "none") {
@@ -649,11 +669,13 @@ export function planUsers(sink: PlanSink): void {
         why: [
           formerOf !== undefined
             ? `the former account of ${formerOf}, whose account here changed; disabled once the new one exists`
-            : isPending
-              ? `a pending invitation for ${userId === undefined ? "someone in no access file" : holdsNone} is withdrawn (mode: authoritative)`
-              : userId === undefined
-                ? "the account is in no access file (mode: authoritative)"
-                : `the account of ${holdsNone} (mode: authoritative)`,
+            : claimedFor !== undefined
+              ? claimedWhy(provider, have.account, claimedFor)
+              : isPending
+                ? `a pending invitation for ${userId === undefined ? "someone in no access file" : holdsNone} is withdrawn (mode: authoritative)`
+                : userId === undefined
+                  ? "the account is in no access file (mode: authoritative)"
+                  : `the account of ${holdsNone} (mode: authoritative)`,
         ],
       });
     } else if (input.mode === "observe") {

@@ -178,6 +178,7 @@ export function toLiveUser(user: ScimUser, accountById: ReadonlyMap<string, stri
     enabled: user.active,
     ...rest,
     ...(managerAccount === undefined ? {} : { manager: managerAccount }),
+    ...(user.externalId === undefined || user.externalId === "" ? {} : { personId: user.externalId }),
   };
 }
 

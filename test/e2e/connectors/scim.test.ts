@@ -14,6 +14,7 @@ import {
   changeLines,
   createConnectorRepo,
   journalLength,
+  noteMessages,
   terminate,
   type ConnectorRepo,
   USERS_FILE,
@@ -538,6 +539,109 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     const [real] = await usersNamed(server, "ben.real@example.com");
     expect(real?.["active"]).toBe(false);
     expect(before.size).toBeGreaterThan(0);
+  });
+
+  it("never hands an account whose externalId names another person in the files to the newcomer the files give its name to (no journal record yet)", async () => {
+    const { server, proxy, repo } = await setup();
+    const JDOE = "jdoe@example.com";
+    // Before gatehouse's first run, the app holds cleo's account under jdoe@ (its externalId is cleo), and
+    // devi's under her address with an externalId from an earlier tool, which names nobody in the files.
+    const cleosAccount = await scim(server, "POST", "/Users", {
+      schemas: [USER_SCHEMA],
+      userName: JDOE,
+      displayName: "Cleo Park",
+      externalId: "cleo",
+    });
+    await scim(server, "POST", "/Users", {
+      schemas: [USER_SCHEMA],
+      userName: DEVI,
+      displayName: "D. Rao",
+      externalId: "00u-legacy-devi",
+    });
+    // john, new, is given the address jdoe@, and a group.
+    await repo.edit(
+      USERS_FILE,
+      "  - id: gatehouse-bot\n",
+      `  - id: john\n    name: John Doe\n    email: ${JDOE}\n    department: ENG\n    startDate: 2026-11-02\n\n  - id: gatehouse-bot\n`,
+    );
+    await repo.edit(
+      "access/groups/groups.yaml",
+      "members: [ben, cleo, fay]",
+      "members: [ben, cleo, fay, john]",
+    );
+    await repo.commit("john joins with the address jdoe@");
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    const lines = changeLines(planned.stdout);
+    // Nothing for john on cleo's account: no update, enable or group; no second jdoe@ either.
+    expect(lines.filter((l) => l.includes(JDOE))).toEqual([`user.disable saas:user/${JDOE} not-in-config`]);
+    expect(lines).toContain(`user.create saas:user/${CLEO} added-in-config`);
+    // An externalId naming nobody in the files: devi's account is paired by name, as before.
+    expect(lines).toContain(`user.update saas:user/${DEVI} added-in-config`);
+    const plan = JSON.parse(planned.stdout) as { changes: Record<string, unknown>[] };
+    expect(plan.changes.find((c) => c["id"] === `saas:user/${JDOE}`)).toMatchObject({
+      userId: "cleo",
+      why: [expect.stringContaining(`disabled once ${CLEO} exists`)],
+    });
+    expect(noteMessages(planned.stdout)).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^account ${JDOE} in saas is recorded there as cleo's .* but the files give ${JDOE} to john: gatehouse does not hand it to john`,
+        ),
+      ),
+    );
+
+    const start = proxy.seen.length;
+    const applied = await repo.run(["apply", "--yes"]);
+    // Better Auth keeps externalIds unique: cleo's new account is refused, and hers is kept as it is
+    // (its disable waited for the new one, and is skipped).
+    expect(applied.code).toBe(1);
+    expect(applied.stdout).toContain(
+      `the server refuses a second account with externalId "cleo": "${JDOE}" has it`,
+    );
+    expect(applied.stdout).toMatch(new RegExp(`skipped: creating user/${CLEO.replace(/\./g, "\\.")} failed`));
+    const patched = proxy.seen
+      .slice(start)
+      .filter(
+        (r) =>
+          r.method === "PATCH" &&
+          r.path.endsWith(`/Users/${String((cleosAccount as Record<string, unknown>)["id"])}`),
+      );
+    expect(patched).toEqual([]);
+    const held = await usersNamed(server, JDOE);
+    expect(held).toHaveLength(1);
+    expect(held[0]).toMatchObject({
+      id: (cleosAccount as Record<string, unknown>)["id"],
+      externalId: "cleo",
+      displayName: "Cleo Park",
+      active: true,
+    });
+    for (const [group, members] of await groupMembers(server))
+      expect({ group, holdsJdoe: members.includes(JDOE) }).toEqual({ group, holdsJdoe: false });
+    expect((await usersNamed(server, DEVI))[0]).toMatchObject({
+      externalId: "devi",
+      displayName: "Devi Rao",
+    });
+
+    // The note's advice: cleo's account renamed to her address in the app. Then cleo has it, with her
+    // groups, and john gets a new account of his own under the name it freed.
+    await scim(server, "PATCH", `/Users/${String((cleosAccount as Record<string, unknown>)["id"])}`, {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "replace", path: "userName", value: CLEO }],
+    });
+    const second = await repo.run(["apply", "--yes"]);
+    expect(second.stdout).toContain("0 failed, 0 skipped");
+    expect(second.code).toBe(0);
+    expect((await usersNamed(server, CLEO))[0]).toMatchObject({
+      id: (cleosAccount as Record<string, unknown>)["id"],
+      externalId: "cleo",
+    });
+    const [john] = await usersNamed(server, JDOE);
+    expect(john).toMatchObject({ externalId: "john", displayName: "John Doe", active: true });
+    expect((await groupMembers(server)).get("team-oncall-write")).toEqual([BEN, CLEO, JDOE]);
+    expect((await repo.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+    expectNoSecret(repo, server);
   });
 
   it("with deleteUsers: true, deletes a terminated person's account (after taking it out of every group)", async () => {

@@ -1,0 +1,58 @@
+/**
+ * Live accounts the system records as another person's (LiveUser.personId: SCIM externalId) than the one
+ * the files give their name to, where the journal has no record of them (a first deployment, or the first
+ * run after `gatehouse import`): not handed over (plan-users.ts unpairPassedOn), and what the plan says.
+ */
+import type { AccountOfAnother, DesiredUser, LiveUser } from "../model/state.ts";
+import { userAddress } from "./addresses.ts";
+import type { PlanSink } from "./context.ts";
+
+/**
+ * The other person in the files whom `have`, the live account the files give to `want`'s person, is
+ * recorded for (LiveUser.personId), when the journal has no record of the account. An externalId naming
+ * nobody in the files (or none) says nothing: the account is paired by name, as before gatehouse.
+ */
+export function claimedBy(
+  input: PlanSink["input"],
+  want: DesiredUser,
+  have: LiveUser,
+): AccountOfAnother | undefined {
+  const { personId } = have;
+  if (personId === undefined || personId === want.userId) return undefined;
+  // What the journal knows of the account (gatehouse managed it, for whomever) is not overruled by a
+  // value any admin of the system can write.
+  if (input.managed?.has(userAddress(input.name, want.account)) === true) return undefined;
+  return input.desired.personInFiles?.(personId, want.account);
+}
+
+/**
+ * The plan note for a live account the files give to `want`'s person that the system records as another
+ * person's in the files (LiveUser.personId), with no journal record of it.
+ */
+export function noteClaimed(sink: PlanSink, want: DesiredUser, passed: AccountOfAnother): void {
+  const { name: provider } = sink.input;
+  const { account, userId } = want;
+  const owner = passed.owner.userId;
+  sink.note(
+    "unmanaged",
+    `account ${account} in ${provider} is recorded there as ${owner}'s (its externalId is ${owner}, who is in the access files), but the files give ${account} to ${userId}: ` +
+      `gatehouse does not hand it to ${userId} (no update, enable or group for ${userId}), and creates no account for ${userId} while the name is taken. ` +
+      `If it is ${owner}'s, rename it in ${provider} (or give ${userId} another account name), and gatehouse creates ${userId}'s; ` +
+      `if it is ${userId}'s, set its externalId to ${userId} in ${provider}, and gatehouse manages it as ${userId}'s`,
+  );
+}
+
+/**
+ * Why a live account the system records as another person's (LiveUser.personId), not kept as theirs
+ * (keepOwnersAccounts), is disabled: its owner is a leaver, has no account here, or has another one.
+ */
+export function claimedWhy(provider: string, account: string, claim: AccountOfAnother): string {
+  const who = claim.owner.userId;
+  const recorded = `recorded in ${provider} as the account of ${who} (its externalId)`;
+  const notHanded = `the files give ${account} to someone else, who does not get it`;
+  return claim.owner.status === "terminated"
+    ? `${recorded}, a leaver; ${notHanded} (mode: authoritative)`
+    : claim.ownerAccount === undefined
+      ? `${recorded}, who has no account in ${provider} in the files; ${notHanded} (mode: authoritative)`
+      : `${recorded}, whose account here is ${claim.ownerAccount}; ${notHanded}: disabled once ${claim.ownerAccount} exists (mode: authoritative)`;
+}
