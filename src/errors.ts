@@ -63,11 +63,17 @@ export class ProviderError extends GatehouseError {
   readonly status: number | string | undefined;
   /** True when retrying the same operation later may succeed (timeouts, 429, 5xx, busy). */
   readonly isTransient: boolean;
+  /**
+   * True when the system gave no answer at all (connection refused or cut, no answer in time): it may be
+   * down. Counts toward giving up on the system in an apply (apply-plan.ts) even where the operation is
+   * not repeated as transient (a create that may have landed).
+   */
+  readonly isUnanswered: boolean;
   constructor(
     provider: string,
     operation: string,
     message: string,
-    opts: { status?: number | string; isTransient?: boolean; cause?: unknown } = {},
+    opts: { status?: number | string; isTransient?: boolean; isUnanswered?: boolean; cause?: unknown } = {},
   ) {
     super("GH_PROVIDER", `${provider}: ${operation}: ${redactSecrets(message)}`, ExitCode.error, {
       cause: opts.cause,
@@ -76,6 +82,7 @@ export class ProviderError extends GatehouseError {
     this.operation = operation;
     this.status = opts.status;
     this.isTransient = opts.isTransient ?? false;
+    this.isUnanswered = opts.isUnanswered ?? false;
   }
 }
 

@@ -99,9 +99,10 @@ async function writeWithRetry(
 }
 
 /**
- * Writes in a row that fail for a transient reason through all their retries (the server is gone) after
- * which the rest of a provider's changes are not attempted: each would wait out its own retries (an
- * import of 20k users, hours), and the next run picks them up.
+ * Writes in a row that fail for a transient reason through all their retries, or get no answer at all
+ * (ProviderError.isUnanswered: a create, which is not repeated blindly), after which the server is taken
+ * to be gone and the rest of a provider's changes are not attempted: each would wait out its own retries
+ * or fail on its own line (an import of 20k users, hours), and the next run picks them up.
  */
 const GIVE_UP_AFTER = 3;
 
@@ -177,11 +178,13 @@ async function applyProvider(
       } else if (runnable.length > 0) {
         const { outcomes, attempts } = await writeWithRetry(provider, runnable, options);
         const last = outcomes.find((o) => o.status === "failed");
-        if (outcomes.every((o) => o.status === "failed" && o.error.isTransient)) unanswered++;
+        const isDown = (o: ChangeOutcome): boolean =>
+          o.status === "failed" && (o.error.isTransient || o.error.isUnanswered);
+        if (outcomes.every(isDown)) unanswered++;
         else unanswered = 0;
         if (unanswered >= GIVE_UP_AFTER && gaveUp === undefined && last?.status === "failed")
           gaveUp = {
-            reason: `${provider.name} failed ${String(unanswered)} writes in a row through their retries (last: ${last.error.message}); its remaining changes were not attempted`,
+            reason: `${provider.name} failed ${String(unanswered)} writes in a row ${last.error.isTransient ? "through their retries" : "with no answer"} (last: ${last.error.message}); its remaining changes were not attempted`,
             isSaid: false,
           };
         // One instant for the write's answers: they arrived together.

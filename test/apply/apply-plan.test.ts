@@ -214,6 +214,41 @@ describe("applyPlan retries", () => {
     expect(result2.applied).toBe(6);
   });
 
+  it("counts writes that got no answer toward giving up, though they are not retried, and not refusals", async () => {
+    const many = model({ users: ["a", "b", "c", "d", "e", "f"].map((id) => user(id)) });
+    const failing = async (error: ProviderError) => {
+      const directory = await localDirectory();
+      const plan = await planAgainst(many, directory);
+      let calls = 0;
+      const provider: Provider = {
+        ...directory,
+        capabilities: { ...directory.capabilities, applyWholePhase: false },
+        apply(changes) {
+          calls++;
+          return Promise.resolve(changes.map(() => ({ status: "failed", error }) as const));
+        },
+      };
+      const result = await applyPlan(plan, new Map([["directory", provider]]), options({ retries: 2 }));
+      return { result, calls };
+    };
+    // A create that may have landed is not sent again (not transient), but no answer means the server may be gone.
+    const refused = new ProviderError("directory", "create", "connection failed (ECONNREFUSED)", {
+      status: "network",
+      isUnanswered: true,
+    });
+    const gone = await failing(refused);
+    expect(gone.calls).toBe(3);
+    expect(gone.result).toMatchObject({ applied: 0, failed: 3, skipped: 3 });
+    expect(gone.result.results.find((r) => r.outcome === "skipped")?.error).toBe(
+      "skipped: directory failed 3 writes in a row with no answer (last: directory: create: connection failed (ECONNREFUSED)); its remaining changes were not attempted",
+    );
+    // A refusal about the data (a 409) is an answer: every change is still tried.
+    const conflict = new ProviderError("directory", "create", "HTTP 409 uniqueness", { status: 409 });
+    const answered = await failing(conflict);
+    expect(answered.calls).toBe(6);
+    expect(answered.result).toMatchObject({ failed: 6, skipped: 0 });
+  });
+
   it("does not retry a permanent failure", async () => {
     const directory = await localDirectory();
     const plan = await planAgainst(one, directory);

@@ -70,7 +70,14 @@ export class ScimHttpError extends ProviderError {
     // retry of the same thing, so the apply engine must not repeat it as transient. 429 was refused unprocessed.
     const isUnknown = typeof opts.status === "string" || opts.status >= 500;
     const isTransient = opts.status === 429 || (isUnknown && opts.method !== "POST");
-    super(provider, operation, message, { status: opts.status, isTransient, cause: opts.cause });
+    // No answer at all, a POST's too: the server may be down, and an apply gives up on it after a few.
+    const isUnanswered = typeof opts.status === "string";
+    super(provider, operation, message, {
+      status: opts.status,
+      isTransient,
+      isUnanswered,
+      cause: opts.cause,
+    });
     this.scimType = opts.scimType;
     this.detail = opts.detail;
   }
