@@ -547,6 +547,8 @@ export class Directory {
     }
     // Groups remembered from the read that hold the old DN are read again before their member writes.
     this.movedDns.add(normalizeDn(entry.dn));
+    // The DN the member moves take out (memberValue): the entry's own, also in a sub-OU of the people OU.
+    this.noteFormerDn(from, entry.dn);
     return dn;
   }
 
@@ -889,6 +891,10 @@ export class Directory {
       // A removal of an account with no entry takes out the value that names it, if any is left: the
       // reader reports such a dangling value as a member by that name.
       if (change.action === "remove" && s.groups.flavour === "posixGroup") return change.member;
+      // The former name of an account this apply renamed: the DN its entry had (not necessarily directly
+      // under the people OU, where the value below would be built).
+      const former = change.renamedTo === undefined ? undefined : this.formerDnsOf(change.member).at(-1);
+      if (change.action === "remove" && former !== undefined) return former;
       if (change.action === "remove" && danglingValuesNameAccounts(s))
         return buildDn(s.users.rdnAttribute, change.member, s.users.dn);
       return this.fail(operation, `user "${change.member}" not found under ${s.users.dn}`);
