@@ -1,6 +1,7 @@
 import type { Change } from "../plan/types.ts";
 import { phaseOf } from "../plan/order.ts";
 import { renamedUserTo } from "../plan/addresses.ts";
+import { memberWrites } from "../plan/member-writes.ts";
 
 /** The manager a user create or update points at, when it has one. */
 function managerOf(change: Change): string | undefined {
@@ -145,24 +146,7 @@ export function planBatches(
   }
   return [...phases.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([, list]) => {
-      const batches: Change[][] = [];
-      const byGroup = new Map<string, Change[]>();
-      for (const c of list) {
-        if (c.kind !== "membership" || maxMembersPerWrite <= 1) {
-          batches.push([c]);
-          continue;
-        }
-        let current = byGroup.get(c.group);
-        if (!current || current.length >= maxMembersPerWrite) {
-          current = [];
-          byGroup.set(c.group, current);
-          batches.push(current);
-        }
-        current.push(c);
-      }
-      return batches;
-    })
+    .map(([, list]) => memberWrites(list, maxMembersPerWrite))
     .flatMap((batches) => splitByAccounts(batches, run))
     .map((wave) => (isWholePhase ? [wave.flat()] : wave));
 }

@@ -55,3 +55,36 @@ describe("planBatches for a provider that takes a whole phase per write", () => 
     expect(phases.map((phase) => phase.map((batch) => batch.length))).toEqual([[2], [1], [2]]);
   });
 });
+
+describe("planBatches with member moves (a rename in place whose member values do not follow)", () => {
+  const member = (action: "add" | "remove", account: string, move: object = {}): Change => ({
+    id: `d:membership/g/${account}`,
+    provider: "d",
+    kind: "membership",
+    action,
+    group: "g",
+    member: account,
+    memberKind: "user",
+    reason: "added-in-config",
+    risk: "neutral",
+    ...move,
+  });
+  // ann is renamed to zed: between the move's two halves in address order, bob is added.
+  const changes = [
+    member("remove", "ann", { renamedTo: "zed" }),
+    member("add", "bob"),
+    member("add", "zed", { renamedFrom: "ann" }),
+  ];
+  const writes = (max: number): string[][] =>
+    planBatches(changes, max)
+      .flat()
+      .map((batch) => batch.map((c) => (c.kind === "membership" ? c.member : "")));
+
+  it("puts the add and the removal of a move in the same write when the limit would split them", () => {
+    expect(writes(2)).toEqual([["ann", "zed"], ["bob"]]);
+  });
+
+  it("keeps the two together in one write even with maxMembersPerWrite: 1", () => {
+    expect(writes(1)).toEqual([["ann", "zed"], ["bob"]]);
+  });
+});

@@ -36,7 +36,8 @@ import { sameContextCsn } from "./snapshot.ts";
 import { FileSnapshotStore, isWithinSnapshotAge } from "./snapshot-cache.ts";
 import type { LdapSettings } from "./settings.ts";
 import { danglingValuesNameAccounts, parseLdapSettings, rdnIsAccount } from "./settings.ts";
-import { appendAll, compareText } from "../../model/lists.ts";
+import { compareText } from "../../model/lists.ts";
+import { memberWrites } from "../../plan/member-writes.ts";
 
 /** Leavers per search for groups outside the scope read (three to seven filter clauses each). */
 const OUTSIDE_SEARCH_BATCH = 100;
@@ -344,14 +345,30 @@ class LdapProvider implements Provider {
       const change = changes[i];
       if (!change) break;
       if (change.kind === "membership") {
-        const batch: MembershipChange[] = [change];
-        for (let j = i + 1; j < changes.length && batch.length < this.settings.maxMembersPerWrite; j++) {
+        // The run of this group's membership changes, written as memberWrites splits it (a member move's
+        // add and removal in one write); outcomes in the order the changes came.
+        const run: MembershipChange[] = [change];
+        for (let j = i + 1; j < changes.length; j++) {
           const next = changes[j];
           if (next?.kind !== "membership" || next.group !== change.group) break;
-          batch.push(next);
+          run.push(next);
         }
-        appendAll(outcomes, await this.applyMembers(change.group, batch, signal));
-        i += batch.length;
+        const byChange = new Map<MembershipChange, ChangeOutcome>();
+        for (const write of memberWrites(run, this.settings.maxMembersPerWrite)) {
+          const written = await this.applyMembers(change.group, write, signal);
+          write.forEach((c, k) => {
+            const outcome = written[k];
+            if (outcome !== undefined) byChange.set(c, outcome);
+          });
+        }
+        for (const c of run)
+          outcomes.push(
+            byChange.get(c) ?? {
+              status: "failed",
+              error: new ProviderError(this.name, "change members", "no outcome for this change"),
+            },
+          );
+        i += run.length;
         continue;
       }
       outcomes.push(await this.applyOne(change, signal));
