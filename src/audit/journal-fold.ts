@@ -41,6 +41,13 @@ export interface JournalFold {
    * An account renamed in place is listed under its new name only, once the rename is applied.
    */
   readonly accounts: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Names accounts were renamed away from (an applied rename in place), by `${provider}\n${account}` →
+   * the user ids whose accounts they were. `accounts` forgets such a name (it is not the person's any
+   * more), but values the rename's moves did not cover may still name it: a plan that gives it to
+   * someone else has the system searched for them first (engine/held-before.ts).
+   */
+  readonly renamedAway: ReadonlyMap<string, readonly string[]>;
   /** Entries folded in all. */
   readonly entries: number;
   /** Addresses only an intent made managed so far (see MutableFold). */
@@ -59,6 +66,7 @@ export interface JournalFold {
 interface MutableFold {
   readonly managed: AddressSet;
   readonly accounts: Map<string, string[]>;
+  readonly renamedAway: Map<string, string[]>;
   entries: number;
   /**
    * Addresses an intent entry made managed that were not before, while their run may still report
@@ -159,7 +167,13 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   if (entry.outcome !== "applied") return;
   if (c.kind === "user" && c.action === "update" && userRenamedTo !== undefined) {
     renameAccount(fold, c.provider, c.account, userRenamedTo);
-    if (c.userId !== undefined) forgetFormerName(fold, `${entry.provider}\n${c.userId}`, c.account);
+    if (c.userId !== undefined) {
+      forgetFormerName(fold, `${entry.provider}\n${c.userId}`, c.account);
+      const key = `${entry.provider}\n${c.account}`;
+      const held = fold.renamedAway.get(key);
+      if (held === undefined) fold.renamedAway.set(key, [c.userId]);
+      else if (!held.includes(c.userId)) held.push(c.userId);
+    }
     fold.written.set(userAddress(c.provider, userRenamedTo), attributesDigest(c.after));
     return;
   }
@@ -185,6 +199,7 @@ export function emptyFold(): MutableFold {
   return {
     managed: new AddressSet(),
     accounts: new Map(),
+    renamedAway: new Map(),
     entries: 0,
     provisional: new AddressSet(),
     written: new Map(),
@@ -229,7 +244,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 8: a rename's new name is the person's account only once applied (7 recorded failed ones too), and
 // then its former name is not theirs any more (7 kept it); a skipped change records no account.
 // 9: a failed create records no account (8 recorded it as the person's).
-const FORMAT = "gatehouse journal fold 9";
+// 10: renamedAway (9 forgot a name renamed away from altogether).
+const FORMAT = "gatehouse journal fold 10";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 
 function cacheFileOf(cacheDir: string, journal: string): string {
@@ -256,6 +272,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     entries,
     managed,
     accounts,
+    renamedAway,
     provisional,
     headSeq,
     headHash,
@@ -281,12 +298,18 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
         fold.written.set(pair[0], pair[1]);
   if (!Array.isArray(disabled)) return undefined;
   for (const id of disabled) if (typeof id === "string") fold.disabled.add(id);
-  for (const pair of accounts) {
-    if (!Array.isArray(pair) || typeof pair[0] !== "string" || !Array.isArray(pair[1])) return undefined;
-    fold.accounts.set(
-      pair[0],
-      pair[1].filter((a): a is string => typeof a === "string"),
-    );
+  for (const [target, list] of [
+    [fold.accounts, accounts],
+    [fold.renamedAway, renamedAway],
+  ] as const) {
+    if (!Array.isArray(list)) return undefined;
+    for (const pair of list) {
+      if (!Array.isArray(pair) || typeof pair[0] !== "string" || !Array.isArray(pair[1])) return undefined;
+      target.set(
+        pair[0],
+        pair[1].filter((a): a is string => typeof a === "string"),
+      );
+    }
   }
   return { end, lastLineStart, lastLineHash, head: { seq: headSeq, hash: headHash }, fold };
 }
@@ -301,6 +324,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     entries: cache.fold.entries,
     managed: cache.fold.managed.toJSON(),
     accounts: [...cache.fold.accounts],
+    renamedAway: [...cache.fold.renamedAway],
     provisional: cache.fold.provisional.toJSON(),
     ...(cache.fold.lastCommit === undefined ? {} : { lastCommit: cache.fold.lastCommit }),
     written: [...cache.fold.written],
@@ -387,6 +411,7 @@ export async function foldJournal(
   const more: MutableFold = {
     managed: new AddressSet(fold.managed),
     accounts: new Map([...fold.accounts].map(([k, v]) => [k, [...v]])),
+    renamedAway: new Map([...fold.renamedAway].map(([k, v]) => [k, [...v]])),
     entries: fold.entries,
     provisional: new AddressSet(fold.provisional),
     ...(fold.lastCommit === undefined ? {} : { lastCommit: fold.lastCommit }),

@@ -272,10 +272,13 @@ describe("the journal fold", () => {
     ]);
     // A refused rename gives the person no new name: ada-new may be someone else's account.
     expect(failed.accounts.get("directory\nada")).toEqual(["ada-acct"]);
+    expect([...failed.renamedAway]).toEqual([]);
     await appendJournalEntries(journal, [userChange("update", "applied")]);
     for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)]) {
       // Renamed, the account no longer holds its former name: ada-acct may be someone else's next.
       expect(fold.accounts.get("directory\nada")).toEqual(["ada-new"]);
+      // But it was ada's: values she left may still name it, which a plan giving it to someone looks for.
+      expect([...fold.renamedAway]).toEqual([["directory\nada-acct", ["ada"]]]);
       expect([...fold.managed].sort()).toEqual([
         "directory:membership/ops/ada-new",
         "directory:membership/ops/bob-acct",
