@@ -19,6 +19,8 @@ import { computeEffectiveMemberships } from "../src/desired/effective.ts";
 import { computeDesiredState } from "../src/desired/desired-state.ts";
 import { computePlan } from "../src/plan/compute-plan.ts";
 import type { PlannerCapabilities } from "../src/plan/compute-plan.ts";
+import type { StillNaming } from "../src/plan/context.ts";
+import { namesHeldBefore } from "../src/engine/held-before.ts";
 import type { Change, Plan } from "../src/plan/types.ts";
 import { USER_ATTRIBUTE_KEYS } from "../src/model/state.ts";
 
@@ -179,6 +181,13 @@ export interface PlanOptions {
   readonly capabilities?: Partial<PlannerCapabilities>;
   /** Accounts the journal saw per `${provider}\n${userId}` (JournalFold.accounts). */
   readonly journalAccounts?: ReadonlyMap<string, readonly string[]>;
+  /** Names accounts were renamed away from, per `${provider}\n${account}` (JournalFold.renamedAway). */
+  readonly renamedAway?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * What the system still names each name by (Provider.stillNaming). Given (even empty), the plan gets
+   * heldBefore as the engine works it out (namesHeldBefore) from the journal options.
+   */
+  readonly stillNaming?: ReadonlyMap<string, StillNaming>;
 }
 
 /** files model → effective memberships → desired state of the first provider → plan against `live`. */
@@ -196,6 +205,17 @@ export function planFor(accessModel: AccessModel, options: PlanOptions = {}): Pl
     ...(options.journalAccounts === undefined ? {} : { journalAccounts: options.journalAccounts }),
     caseInsensitiveNames: options.capabilities?.caseInsensitiveNames === true,
   });
+  const state = options.live ?? live();
+  const heldBefore =
+    options.stillNaming === undefined
+      ? undefined
+      : namesHeldBefore(
+          desired,
+          state,
+          config.name,
+          { accounts: options.journalAccounts ?? new Map(), renamedAway: options.renamedAway ?? new Map() },
+          options.capabilities?.caseInsensitiveNames === true,
+        );
   return computePlan({
     now,
     desiredDigest: "d".repeat(64),
@@ -206,9 +226,11 @@ export function planFor(accessModel: AccessModel, options: PlanOptions = {}): Pl
         mode: config.mode,
         capabilities: capabilities({ nesting: config.nesting, ...options.capabilities }),
         desired,
-        live: options.live ?? live(),
+        live: state,
         liveDigest: "l".repeat(64),
         readCalls: 1,
+        ...(heldBefore === undefined ? {} : { heldBefore }),
+        ...(options.stillNaming === undefined ? {} : { stillNaming: options.stillNaming }),
         ...(options.managed === undefined ? {} : { managed: new Set(options.managed) }),
         ...(options.disabledByGatehouse === undefined
           ? {}

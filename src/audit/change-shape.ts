@@ -77,13 +77,22 @@ function hasChangeBase(value: Record<string, unknown>): boolean {
   );
 }
 
+/** UserChange.heldBefore: absent, or true. */
+function isHeldBefore(value: unknown): boolean {
+  return value === undefined || value === true;
+}
+
 function isUserChangeBody(value: Record<string, unknown>): boolean {
   if (typeof value["account"] !== "string") return false;
   switch (value["action"]) {
     case "create":
-      return isUserAttributes(value["after"]);
+      return isUserAttributes(value["after"]) && isHeldBefore(value["heldBefore"]);
     case "update":
-      return isUserAttributes(value["after"]) && isFieldDiffList(value["fields"]);
+      return (
+        isUserAttributes(value["after"]) &&
+        isFieldDiffList(value["fields"]) &&
+        isHeldBefore(value["heldBefore"])
+      );
     case "enable":
     case "disable":
     case "delete":

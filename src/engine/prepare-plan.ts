@@ -19,6 +19,7 @@ import { DEFAULT_JOURNAL_PATH } from "../audit/journal.ts";
 import { foldJournal } from "../audit/journal-fold.ts";
 import { describeAccessCommit, recordedCommit } from "../audit/git.ts";
 import { protectedAccountsOf } from "./managed.ts";
+import { namesHeldBefore } from "./held-before.ts";
 
 /** How long the reads of live systems may take, unless EngineOptions.readTimeoutMs says otherwise. */
 export const DEFAULT_READ_TIMEOUT_MS = 600_000;
@@ -215,11 +216,24 @@ export async function preparePlanWith(
           caseInsensitiveNames: provider.capabilities.caseInsensitiveNames === true,
           nativeNesting: config.nesting && provider.capabilities.nesting,
         });
-        return {
+        const input = {
           ...providerPlanInput(config, provider, desired, live, managed),
           written: journal.written,
           disabledByGatehouse: journal.disabled,
         };
+        // Names another person held, given to someone now: what they left that still names the name is
+        // looked for before the plan decides to make the account (plan/held-before.ts).
+        if (provider.stillNaming === undefined) return input;
+        const heldBefore = namesHeldBefore(
+          desired,
+          live,
+          config.name,
+          journal,
+          provider.capabilities.caseInsensitiveNames === true,
+        );
+        if (heldBefore.size === 0) return input;
+        const stillNaming = await provider.stillNaming([...heldBefore.keys()], signal);
+        return { ...input, heldBefore, ...(stillNaming.size > 0 ? { stillNaming } : {}) };
       }),
     );
     const commit = await commitLookup;

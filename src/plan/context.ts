@@ -43,6 +43,19 @@ export interface DigestLookup {
   keys(): Iterable<string>;
 }
 
+/**
+ * What in a system still names an account name beyond what its read shows (Provider.stillNaming):
+ * values a former holder of the name left, which would grant whoever is given the name next.
+ */
+export interface StillNaming {
+  /** Groups the read does not return (outside its scope, or of another kind) naming it, sorted. */
+  readonly outside: readonly string[];
+  /** Groups the read returns naming it through a member attribute the read does not map. */
+  readonly unread: readonly { readonly group: string; readonly attribute: string }[];
+  /** Entries outside the scope read whose manager names it, sorted. */
+  readonly managerOf: readonly string[];
+}
+
 export interface ProviderPlanInput {
   readonly name: string;
   readonly type: string;
@@ -67,6 +80,18 @@ export interface ProviderPlanInput {
    * disabled by someone else: enabling it again reverts drift, and the plan says so.
    */
   readonly disabledByGatehouse?: AddressLookup;
+  /**
+   * Account names the files give to someone here, with no live account of the name, that the journal saw
+   * held by other people (renamed away from, or a leaver's): name → those people's user ids. Values they
+   * left may still name it (engine/held-before.ts). A create of such a name, or a rename into it, carries
+   * `heldBefore`, so the system checks again right before the write.
+   */
+  readonly heldBefore?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * What the system still names each of those names by, beyond what the read shows (Provider.stillNaming),
+   * by name as in heldBefore; a name named nowhere is left out. Such a name is not given to anyone yet.
+   */
+  readonly stillNaming?: ReadonlyMap<string, StillNaming>;
 }
 
 /** Collects one provider's changes and notes. */

@@ -14,6 +14,8 @@ import { claimedBy, claimedWhy, noteClaimed } from "./claimed-accounts.ts";
 import type { FieldDiff } from "./types.ts";
 import { sameValue } from "./values.ts";
 import { attributesDigest } from "../model/attributes-digest.ts";
+import { firstFew } from "../model/lists.ts";
+import { leftoversFinder } from "./held-before.ts";
 
 function attributeDiff(
   before: LiveUserAttributes,
@@ -208,6 +210,7 @@ function planRenames(
   elsewhere: Elsewhere,
   passedOn: ReadonlyMap<string, LiveUser>,
   deferred: Map<string, LiveUser>,
+  leftovers: (account: string) => readonly string[],
 ): ReadonlyMap<string, LiveUser> {
   const out = new Map<string, LiveUser>();
   const { capabilities: caps, desired, live } = sink.input;
@@ -241,7 +244,9 @@ function planRenames(
       .sort((a, b) => Number(b.user.enabled) - Number(a.user.enabled) || byAccount(a.user, b.user))[0];
     if (pick === undefined) return undefined;
     matched[pick.index] = 1;
-    if (isDeferred) {
+    // A name another person held, which the system still names somewhere: renamed into, their entry would
+    // get what is left of that person's access. Kept as theirs until nothing names it (a note says what).
+    if (isDeferred || leftovers(want.account).length > 0) {
       // Kept as theirs, as it is, until the next run renames it (only in the groups they hold).
       deferred.set(want.account, pick.user);
       sink.byHand.renamed.set(pick.user.account, want.account);
@@ -392,6 +397,25 @@ function keepOwnersAccounts(sink: PlanSink, exists: ReadonlySet<string>, markMat
   }
 }
 
+/**
+ * The note for an account not made (created, or renamed into) because the system still names its name
+ * where another person held it (leftoversFinder): what names it, and what to do.
+ */
+function noteLeftovers(
+  sink: PlanSink,
+  want: DesiredUser,
+  left: readonly string[],
+  renamedFrom: string | undefined,
+): void {
+  const { name: provider, heldBefore } = sink.input;
+  const holders = (heldBefore?.get(want.account) ?? []).join(", ");
+  sink.note(
+    "unmanaged",
+    `${want.account} (${want.userId}) is not ${renamedFrom === undefined ? "created" : `renamed from ${renamedFrom}`} yet: the name was ${holders}'s in ${provider}, and values they left still name it: ${firstFew(left)}. ` +
+      `Whoever holds ${want.account} gets that access with it. Remove ${want.account} from there in ${provider} (or give ${want.userId} the group in the files, if it is theirs to have); the first run after that makes the account`,
+  );
+}
+
 /** Users: create, enable, update attributes, disable leavers, revoke their sessions; unmentioned accounts by mode. */
 export function planUsers(sink: PlanSink): void {
   const { input } = sink;
@@ -402,7 +426,17 @@ export function planUsers(sink: PlanSink): void {
   const heldFor = accountsByOtherName(live.users, pairs.matched);
   const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
   const deferred = new Map<string, LiveUser>();
-  const renames = planRenames(sink, pairs.wanted, pairs.matched, heldFor, elsewhere, passedOn, deferred);
+  const leftovers = leftoversFinder(input);
+  const renames = planRenames(
+    sink,
+    pairs.wanted,
+    pairs.matched,
+    heldFor,
+    elsewhere,
+    passedOn,
+    deferred,
+    leftovers,
+  );
   // Accounts that exist once this plan is applied (live, created, or renamed into), for ownersAccounts.
   const exists = new Set<string>();
   for (const [wanted, found] of pairs.wanted) {
@@ -509,6 +543,12 @@ export function planUsers(sink: PlanSink): void {
         );
         continue;
       }
+      const left = leftovers(want.account);
+      if (left.length > 0) {
+        sink.byHand.notCreated.add(want.account);
+        noteLeftovers(sink, want, left, deferred.get(want.account)?.account);
+        continue;
+      }
       exists.add(want.account);
       sink.change({
         ...base,
@@ -517,6 +557,7 @@ export function planUsers(sink: PlanSink): void {
         action: "create",
         account: want.account,
         after: onlyAllowed(want.attributes, writableKeys(want.attributes, caps.userAttributes, elsewhere)),
+        ...(input.heldBefore?.has(want.account) === true ? { heldBefore: true as const } : {}),
         // An account gatehouse made before and someone deleted since: making it again reverts drift. (Not
         // a name another person's account is renamed away from: what gatehouse made under it was theirs.)
         reason: input.managed?.has(id) === true && !passedOn.has(want.account) ? "drift" : "added-in-config",
@@ -617,6 +658,9 @@ export function planUsers(sink: PlanSink): void {
         account: want.account,
         fields,
         after: onlyAllowed(want.attributes, keys),
+        ...(renamedTo !== undefined && input.heldBefore?.has(renamedTo) === true
+          ? { heldBefore: true as const }
+          : {}),
         reason: renamedTo === undefined && isDrift(input, id, have) ? "drift" : "added-in-config",
         risk: "neutral",
         ...(renamedTo === undefined && managerRenamed === undefined

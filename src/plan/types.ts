@@ -47,6 +47,11 @@ export type UserChange = ChangeBase &
         readonly action: "create";
         readonly account: string;
         readonly after: UserAttributes;
+        /**
+         * The name was another person's before (ProviderPlanInput.heldBefore): the system checks right
+         * before the write that nothing they left still names it, and fails the create if something does.
+         */
+        readonly heldBefore?: true;
       }
     | {
         readonly kind: "user";
@@ -54,6 +59,8 @@ export type UserChange = ChangeBase &
         readonly account: string;
         readonly fields: readonly FieldDiff[];
         readonly after: UserAttributes;
+        /** On a rename in place (an `account` field): the new name was another person's (see create). */
+        readonly heldBefore?: true;
       }
     | { readonly kind: "user"; readonly action: "enable" | "disable" | "delete"; readonly account: string }
     | {

@@ -1,7 +1,7 @@
 import type { ProviderConfig } from "../model/access.ts";
 import type { LiveState } from "../model/state.ts";
 import type { Change } from "../plan/types.ts";
-import type { UserRenameRewrites } from "../plan/context.ts";
+import type { StillNaming, UserRenameRewrites } from "../plan/context.ts";
 import type { ProviderError } from "../errors.ts";
 
 /**
@@ -150,6 +150,15 @@ export interface Provider {
     accounts: readonly string[],
     signal: AbortSignal,
   ): Promise<ReadonlyMap<string, HeldOutside>>;
+  /**
+   * Optional, for a plan that gives someone an account name another person held before
+   * (ProviderPlanInput.heldBefore), and again right before such an account is made: what still names
+   * each of these account names (none of which has an account here) beyond what `read` shows: groups it
+   * does not return, member attributes it does not map, entries outside its scope whose manager names it
+   * (LDAP: by the DN gatehouse creates the account at, and by the account value). By name as asked;
+   * names named nowhere are left out. One search covers many names.
+   */
+  stillNaming?(accounts: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, StillNaming>>;
   /**
    * Optional: the groups (as `read` names them) that the last read may not show as they will be, because
    * the system is still carrying out earlier writes (LDAP: entries refint may still be rewriting). The

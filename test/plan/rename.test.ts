@@ -775,6 +775,110 @@ describe("an e-mail change chain: ann takes bea's former address while bea moves
     expect(countRemovals(next)).toBe(1);
   });
 
+  it("makes a name another person held only once nothing of theirs names it: searched (heldBefore), checked again at the write", () => {
+    // bea's account was renamed from bea.old to bea.new by an earlier run; the files now give bea.old to
+    // ann. Values of bea's the moves did not reach would grant ann what was bea's.
+    const files = model({
+      users: [
+        user("ann", { accounts: { directory: "bea.old" } }),
+        user("bea", { accounts: { directory: "bea.new" } }),
+      ],
+      groups: [group("team-ann-write", ["ann"]), group("team-bea-write", ["bea"])],
+    });
+    const options = {
+      journalAccounts: new Map([["directory\nbea", ["bea.new"]]]),
+      renamedAway: new Map([["directory\nbea.old", ["bea"]]]),
+      managed: ["directory:user/bea.new", "directory:membership/team-bea-write/bea.new"],
+      capabilities: {
+        renameUsers: true,
+        userAttributes: [],
+        userRenameRewrites: { members: true, manager: true },
+        caseInsensitiveNames: true,
+      },
+    };
+    const groups = [liveGroup("team-ann-write", []), liveGroup("team-bea-write", ["bea.new"])];
+    const state = live([liveUser("bea.new"), liveUser("cy", { manager: "Bea.Old" })], groups);
+    const legacy = "cn=legacy-login,ou=legacy,dc=example,dc=com";
+    const outside = new Map([["bea.old", { outside: [legacy], unread: [], managerOf: [] }]]);
+    const held = planFor(files, { ...options, live: state, stillNaming: outside });
+    expect(held.changes.filter((c) => c.userId === "ann")).toEqual([]);
+    expect(held.notes.map((n) => n.message)).toContain(
+      `bea.old (ann) is not created yet: the name was bea's in directory, and values they left still name it: the manager of cy, group ${legacy} (outside the groups gatehouse reads). ` +
+        "Whoever holds bea.old gets that access with it. Remove bea.old from there in directory (or give ann the group in the files, if it is theirs to have); the first run after that makes the account",
+    );
+    // A group gatehouse reads that still holds the name, and that the files do not give ann, holds it back too.
+    const dangling = live(
+      [liveUser("bea.new")],
+      [liveGroup("team-ann-write", []), liveGroup("team-bea-write", ["bea.new", "bea.old"])],
+    );
+    const inRead = planFor(files, { ...options, live: dangling, stillNaming: new Map() });
+    // This plan takes the value out (authoritative mode); the account is made by the next run.
+    expect(withUser(inRead.changes)).toEqual([
+      "membership.remove directory:membership/team-bea-write/bea.old ann",
+    ]);
+    expect(inRead.notes.map((n) => n.message).join("\n")).toContain(
+      "values they left still name it: group team-bea-write.",
+    );
+    // Once nothing names it: created, marked for the system to check again right before the write.
+    const clear = planFor(files, {
+      ...options,
+      live: live([liveUser("bea.new")], groups),
+      stillNaming: new Map(),
+    });
+    expect(withUser(clear.changes)).toEqual([
+      "user.create directory:user/bea.old ann",
+      "membership.add directory:membership/team-ann-write/bea.old ann",
+    ]);
+    expect(clear.changes[0]).toMatchObject({ heldBefore: true });
+    // A name nobody held, or only the same person, is neither searched for nor marked.
+    const fresh = planFor(files, {
+      ...options,
+      renamedAway: new Map(),
+      live: live([liveUser("bea.new")], groups),
+      stillNaming: outside,
+    });
+    expect(withUser(fresh.changes)).toEqual(withUser(clear.changes));
+    expect(fresh.changes[0]).not.toHaveProperty("heldBefore");
+  });
+
+  it("renames an account into a name another person held only once nothing of theirs names it; until then it stays the person's", () => {
+    // p2's account was renamed away from a1 earlier; p1 (account a0) is given a1 now.
+    const files = model({
+      users: [user("p1", { accounts: { directory: "a1" } }), user("p2", { accounts: { directory: "a2" } })],
+      groups: [group("team-p1-read", ["p1"])],
+    });
+    const options = {
+      journalAccounts: new Map([
+        ["directory\np1", ["a0"]],
+        ["directory\np2", ["a2"]],
+      ]),
+      renamedAway: new Map([["directory\na1", ["p2"]]]),
+      managed: ["directory:user/a0", "directory:user/a2", "directory:membership/team-p1-read/a0"],
+      live: live([liveUser("a0"), liveUser("a2")], [liveGroup("team-p1-read", ["a0"])]),
+      capabilities: {
+        renameUsers: true,
+        userAttributes: [],
+        userRenameRewrites: { members: true, manager: false },
+      },
+    };
+    const named = new Map([
+      ["a1", { outside: [], unread: [{ group: "cn=x,ou=groups", attribute: "memberUid" }], managerOf: [] }],
+    ]);
+    const held = planFor(files, { ...options, stillNaming: named });
+    // a0 stays p1's, in p1's groups: neither renamed nor disabled.
+    expect(held.changes).toEqual([]);
+    expect(held.notes.map((n) => n.message).join("\n")).toContain(
+      "a1 (p1) is not renamed from a0 yet: the name was p2's in directory, and values they left still name it: memberUid of group cn=x,ou=groups.",
+    );
+    const clear = planFor(files, { ...options, stillNaming: new Map() });
+    expect(withUser(clear.changes)).toEqual([
+      "user.update directory:user/a0 p1",
+      "membership.remove directory:membership/team-p1-read/a0 p1",
+      "membership.add directory:membership/team-p1-read/a1 p1",
+    ]);
+    expect(clear.changes[0]).toMatchObject({ heldBefore: true });
+  });
+
   it("orders a long chain (a shifted HR export) without deep recursion", () => {
     const n = 5_000;
     const id = (i: number): string => `p${String(i).padStart(5, "0")}`;

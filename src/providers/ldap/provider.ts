@@ -4,8 +4,9 @@ import { ConfigError, ProviderError, registerSecret } from "../../errors.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import type { AccountElsewhere, LiveState } from "../../model/state.ts";
-import type { UserRenameRewrites } from "../../plan/context.ts";
-import type { Change, MembershipChange } from "../../plan/types.ts";
+import type { StillNaming, UserRenameRewrites } from "../../plan/context.ts";
+import type { Change, MembershipChange, UserChange } from "../../plan/types.ts";
+import { renamedUserTo } from "../../plan/addresses.ts";
 import type {
   Capabilities,
   ChangeOutcome,
@@ -20,12 +21,11 @@ import { LdapClient } from "./client.ts";
 import { Directory, RenameMadeError } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { toLiveState } from "./live.ts";
-import { firstValue, valuesOf, type LdapEntry } from "./map.ts";
+import { firstValue, stripUniqueMemberUid, valuesOf, type LdapEntry } from "./map.ts";
 import { buildDn, escapeFilterValue, isDnUnder, normalizeDn } from "./dn.ts";
 import {
   CASE_IGNORE_IA5,
   memberClauses,
-  otherCaseFilter,
   otherCaseValues,
   searchIgnoringCase,
   type MemberAttribute,
@@ -386,6 +386,10 @@ class LdapProvider implements Provider {
         await this.directory.applyGroup(change, signal);
         return { status: "applied" };
       }
+      if (change.action === "create" || change.action === "update") {
+        const name = change.action === "create" ? change.account : renamedUserTo(change);
+        if (change.heldBefore === true && name !== undefined) await this.refuseIfNamed(name, change, signal);
+      }
       await this.directory.applyUser(change, signal);
       const id =
         change.action === "disable" || change.action === "delete"
@@ -398,6 +402,26 @@ class LdapProvider implements Provider {
         ? { status: "failed", error: failed, accountMade: true }
         : { status: "failed", error: failed };
     }
+  }
+
+  /**
+   * The re-check right before making an account under a name another person held (UserChange.heldBefore):
+   * the plan found nothing still naming it, but values may have been added since. Throws, naming them.
+   */
+  private async refuseIfNamed(name: string, change: UserChange, signal: AbortSignal): Promise<void> {
+    const left = (await this.stillNaming([name], signal)).get(name);
+    if (left === undefined) return;
+    const what = [
+      ...left.outside.map((dn) => `group ${dn}`),
+      ...left.unread.map((u) => `${u.attribute} of group ${u.group}`),
+      ...left.managerOf.map((dn) => `the manager of ${dn}`),
+    ];
+    const made = change.action === "create" ? `created` : `renamed from ${change.account}`;
+    throw new ProviderError(
+      this.name,
+      `user ${change.action}`,
+      `"${name}" was not ${made}: the name was another person's, and values they left still name it (${what.join(", ")}); whoever holds ${name} would get that access. Remove ${name} from there, then run gatehouse again`,
+    );
   }
 
   private async applyMembers(
@@ -428,8 +452,7 @@ class LdapProvider implements Provider {
    * (`member`, `uniqueMember`), the DNs this apply moved or deleted it from (refint may not have rewritten
    * the values yet, or there is no refint), and its account value (`memberUid`); an account with no entry
    * any more, also by the DN gatehouse would create it at, where a value naming that DN stands for it.
-   * One search per 100 leavers; a batch that finds something is searched again leaver by leaver, and a
-   * leaver named by a group `read` returns, once per attribute other than the one gatehouse manages.
+   * One search per 100 leavers, which returns the groups' member values to tell whose each group is.
    */
   async groupsOutsideHolding(
     accounts: readonly string[],
@@ -453,77 +476,115 @@ class LdapProvider implements Provider {
       return { account, dns: uniqueDns(dns), name };
     });
     const out = new Map<string, HeldOutside>();
-    // One search for many leavers (a mass offboarding is thousands): most find nothing, and only a batch
-    // that finds something is searched again leaver by leaver, to say whose the groups are.
+    // One search for many leavers (a mass offboarding is thousands), returning the groups' member values:
+    // whose each group is, and through which attribute, is read off them, not searched for leaver by leaver.
+    const managed = s.groups.memberAttribute.toLowerCase();
     for (let i = 0; i < leavers.length; i += OUTSIDE_SEARCH_BATCH) {
       const batch = leavers.slice(i, i + OUTSIDE_SEARCH_BATCH);
-      const any = await this.groupsNaming(
+      const byDn = new Map<string, NamedLeaver>();
+      const byName = new Map<string, NamedLeaver>();
+      for (const leaver of batch) {
+        for (const dn of leaver.dns) byDn.set(normalizeDn(dn), leaver);
+        byName.set(leaver.name.toLowerCase(), leaver);
+      }
+      const groups = await this.groupsNaming(
         (ignoreCase) => batch.map((l) => memberClauses(l, MEMBER_ATTRIBUTES, ignoreCase)).join(""),
         signal,
       );
-      if (any.length === 0) continue;
-      for (const leaver of batch) {
-        const mine =
-          batch.length === 1
-            ? any
-            : await this.groupsNaming(
-                (ignoreCase) => memberClauses(leaver, MEMBER_ATTRIBUTES, ignoreCase),
-                signal,
-              );
-        const outside = mine.filter((g) => !g.isRead).map((g) => g.dn);
-        const unread = mine.some((g) => g.isRead) ? await this.unreadMemberships(leaver, signal) : [];
-        if (outside.length > 0 || unread.length > 0) out.set(leaver.account, { outside, unread });
+      const found = new Map<NamedLeaver, { outside: Set<string>; unread: UnreadMembership[] }>();
+      for (const g of groups)
+        for (const attribute of MEMBER_ATTRIBUTES) {
+          // A group `read` returns shows whom it names by the attribute it reads in `groups`: by DN, and by
+          // an account value spelt as the account is. One in another case (posixGroup `memberUid: Ben` for
+          // ben) the read maps to no one: a membership it neither shows nor removes.
+          const isMapped = g.isRead && attribute.name.toLowerCase() === managed;
+          if (isMapped && attribute.byDn) continue;
+          for (const value of valuesOf(g.entry, attribute.name)) {
+            // DNs as the directory compares them; account values whatever their case (the filter decided the
+            // match, ignoring case where the server allows it).
+            const leaver = attribute.byDn
+              ? byDn.get(normalizeDn(stripUniqueMemberUid(value)))
+              : byName.get(value.toLowerCase());
+            if (leaver === undefined) continue;
+            if (isMapped && otherCaseValues([value], leaver.name).length === 0) continue;
+            let held = found.get(leaver);
+            if (held === undefined) found.set(leaver, (held = { outside: new Set(), unread: [] }));
+            const membership: UnreadMembership = isMapped
+              ? { group: g.dn, attribute: attribute.name, value }
+              : { group: g.dn, attribute: attribute.name };
+            if (!g.isRead) held.outside.add(g.dn);
+            else if (
+              !held.unread.some(
+                (u) => u.group === g.dn && u.attribute === attribute.name && u.value === membership.value,
+              )
+            )
+              held.unread.push(membership);
+          }
+        }
+      for (const [leaver, held] of found) {
+        const unread = held.unread.sort(
+          (a, b) => compareText(a.group, b.group) || compareText(a.attribute, b.attribute),
+        );
+        out.set(leaver.account, { outside: [...held.outside].sort(compareText), unread });
       }
     }
     return out;
   }
 
   /**
-   * Groups `read` returns that name `leaver` where the read does not see it: through a member attribute
-   * other than the one it reads (one search per attribute), or, through the one it reads where that holds
-   * account names (posixGroup `memberUid`), by a value in another case (`Ben` for ben), which the read
-   * maps to no account (one search more). Sorted.
+   * What still names these account names (none of which has an entry here) beyond what `read` shows: the
+   * groups groupsOutsideHolding finds (by the DN gatehouse would create each at, and by the account value),
+   * and the entries outside the people and disabled OUs whose manager names that DN (`read` maps the
+   * manager of the entries it reads; the plan judges those). One search per 100 names for the managers.
    */
-  private async unreadMemberships(leaver: NamedLeaver, signal: AbortSignal): Promise<UnreadMembership[]> {
-    const managed = this.settings.groups.memberAttribute.toLowerCase();
-    const unread: UnreadMembership[] = [];
-    for (const attribute of MEMBER_ATTRIBUTES) {
-      if (attribute.name.toLowerCase() === managed) {
-        if (!attribute.byDn) await this.otherCaseValues(attribute.name, leaver.name, unread, signal);
-        continue;
-      }
-      if (attribute.byDn && leaver.dns.length === 0) continue;
-      for (const g of await this.groupsNaming(
-        (ignoreCase) => memberClauses(leaver, [attribute], ignoreCase),
-        signal,
-      ))
-        if (g.isRead) unread.push({ group: g.dn, attribute: attribute.name });
-    }
-    return unread.sort((a, b) => compareText(a.group, b.group) || compareText(a.attribute, b.attribute));
-  }
-
-  /** Adds to `unread` the groups `read` returns whose `attribute` names `account` only in another case. */
-  private async otherCaseValues(
-    attribute: string,
-    account: string,
-    unread: UnreadMembership[],
+  async stillNaming(
+    accounts: readonly string[],
     signal: AbortSignal,
-  ): Promise<void> {
-    if (!this.memberUidCase.ignoreCase) return;
-    const filter = otherCaseFilter(attribute, account, true);
-    if (filter === undefined) return;
-    let groups;
-    try {
-      groups = await this.searchGroups(filter, [attribute], signal);
-    } catch (error) {
-      if (isTransientError(error)) throw error;
-      this.refusedCaseIgnore(error);
-      return;
+  ): Promise<ReadonlyMap<string, StillNaming>> {
+    const s = this.settings;
+    const groups = await this.groupsOutsideHolding(accounts, signal);
+    const managers = new Map<string, string[]>();
+    // Only where DNs name the account: with another RDN, the entry made under the name gets a DN of its own.
+    if (rdnIsAccount(s)) {
+      const attribute = s.users.attributes.manager ?? "manager";
+      const read = [s.users.dn, ...(s.disable.method === "move" ? [s.disable.dn] : [])];
+      for (let i = 0; i < accounts.length; i += OUTSIDE_SEARCH_BATCH) {
+        const byDn = new Map(
+          accounts
+            .slice(i, i + OUTSIDE_SEARCH_BATCH)
+            .map((account) => [normalizeDn(buildDn(s.users.rdnAttribute, account, s.users.dn)), account]),
+        );
+        const terms = [...byDn.keys()].map((dn) => `(${attribute}=${escapeFilterValue(dn)})`);
+        const entries = await this.client.search(
+          {
+            base: s.baseDn,
+            scope: "sub",
+            filter: `(|${terms.join("")})`,
+            attributes: [attribute],
+            paged: true,
+          },
+          signal,
+        );
+        for (const entry of entries) {
+          if (read.some((ou) => isDnUnder(entry.dn, ou))) continue;
+          for (const value of valuesOf(entry, attribute)) {
+            const account = byDn.get(normalizeDn(value));
+            if (account === undefined) continue;
+            const list = managers.get(account);
+            if (list === undefined) managers.set(account, [entry.dn]);
+            else if (!list.includes(entry.dn)) list.push(entry.dn);
+          }
+        }
+      }
     }
-    for (const g of groups)
-      if (g.isRead)
-        for (const value of otherCaseValues(valuesOf(g.entry, attribute), account))
-          unread.push({ group: g.dn, attribute, value });
+    const out = new Map<string, StillNaming>();
+    for (const account of new Set(accounts)) {
+      const held = groups.get(account);
+      const managerOf = (managers.get(account) ?? []).sort(compareText);
+      if (held === undefined && managerOf.length === 0) continue;
+      out.set(account, { outside: held?.outside ?? [], unread: held?.unread ?? [], managerOf });
+    }
+    return out;
   }
 
   /**
@@ -536,23 +597,28 @@ class LdapProvider implements Provider {
     this.memberUidCase.ignoreCase = false;
     const message = error instanceof Error ? error.message : String(error);
     this.log(
-      `${this.name}: the server refused the ${CASE_IGNORE_IA5} filter on memberUid (${message}); the offboarding check searches memberUid values as spelt from now on, so a group naming a leaver in another case (Ben for ben) is not found`,
+      `${this.name}: the server refused the ${CASE_IGNORE_IA5} filter on memberUid (${message}); searches for groups naming an account (the offboarding check, and names passed on) match memberUid values as spelt from now on, so a group naming one in another case (Ben for ben) is not found`,
     );
   }
 
   /**
    * The groups naming any of the clauses `clausesOf` makes (an OR of member filters; with `ignoreCase`,
-   * also account values in another case), by DN, sorted, and whether `read` returns each. A server that
-   * refuses the case-ignoring clauses is asked without them (searchIgnoringCase), and the log says so.
+   * also account values in another case), by DN, sorted, with their member values (`entry`), and whether
+   * `read` returns each. A server that refuses the case-ignoring clauses is asked without them
+   * (searchIgnoringCase), and the log says so.
    */
   private async groupsNaming(
     clausesOf: (ignoreCase: boolean) => string,
     signal: AbortSignal,
-  ): Promise<{ readonly dn: string; readonly isRead: boolean }[]> {
+  ): Promise<ReadGroup[]> {
     const plain = clausesOf(false);
     const withCase = clausesOf(true);
     const search = (ignoreCase: boolean): Promise<ReadGroup[]> =>
-      this.searchGroups(`(|${ignoreCase ? withCase : plain})`, [], signal);
+      this.searchGroups(
+        `(|${ignoreCase ? withCase : plain})`,
+        MEMBER_ATTRIBUTES.map((a) => a.name),
+        signal,
+      );
     // Nothing to ask ignoring case (DN clauses only): no second search if the server refuses this one.
     if (withCase === plain) return search(false);
     const onFallback = (error: unknown): void => {

@@ -323,3 +323,69 @@ describe("an LDAP account name passed on: ana takes ada's former account name", 
     expect(again.code).toBe(0);
   });
 });
+
+/** Values of ada's that no move reaches: a POSIX login group outside the groups OU, a report in no file. */
+const ADA_LEFTOVERS = `dn: ou=legacy,${BASE_DN}
+objectClass: organizationalUnit
+ou: legacy
+
+dn: cn=legacy-login,ou=legacy,${BASE_DN}
+objectClass: posixGroup
+cn: legacy-login
+gidNumber: 30001
+memberUid: ada
+memberUid: eli
+
+dn: ou=external,${BASE_DN}
+objectClass: organizationalUnit
+ou: external
+
+dn: uid=temp.contractor,ou=external,${BASE_DN}
+objectClass: inetOrgPerson
+uid: temp.contractor
+cn: Temp Contractor
+sn: Contractor
+manager: ${uid("ada")}
+`;
+
+describe(
+  "an LDAP account name passed on while values of its former holder still name it",
+  { tags: ["slow"] },
+  () => {
+    it("does not create the name for ana while they do, says what names it, and creates it once they are gone", async () => {
+      const { server, repo } = await setup(false, { ldif: `${ADA}\n${ELI}\n${ADA_LEFTOVERS}` });
+      expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+      await repo.edit(
+        USERS_FILE,
+        "accounts: { github: gatehouse-bot }\n",
+        "accounts: { github: gatehouse-bot }\n\n  - id: ana\n    name: Ana Adams\n    email: ana.adams@example.com\n" +
+          "    department: OPS\n    title: Operator\n    startDate: 2026-11-02\n    accounts: { github: ana-a, ldap: ada }\n",
+      );
+      await renameAda(repo);
+      expect((await repo.run(["apply", "--yes"])).stdout).toContain("7 applied, 0 failed, 0 skipped");
+
+      // The moves covered the groups gatehouse reads; legacy-login and the contractor's manager still name
+      // ada, and would grant ana (ada's POSIX logins) the moment an entry uid=ada exists again.
+      const held = await repo.run(["plan", "--format", "json"]);
+      expect(changeLines(held.stdout)).toEqual([]);
+      expect(noteMessages(held.stdout)).toContain(
+        `ada (ana) is not created yet: the name was ada's in ldap, and values they left still name it: ` +
+          `group cn=legacy-login,ou=legacy,${BASE_DN} (outside the groups gatehouse reads), the manager of uid=temp.contractor,ou=external,${BASE_DN}. ` +
+          "Whoever holds ada gets that access with it. Remove ada from there in ldap (or give ana the group in the files, if it is theirs to have); the first run after that makes the account",
+      );
+      expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+      expect(await rootSearch(server, PEOPLE, "(uid=ada)", ["1.1"])).toEqual([]);
+
+      // The admin takes them out; the next run creates ana's account.
+      await server.ldapmodify(
+        `dn: cn=legacy-login,ou=legacy,${BASE_DN}\nchangetype: modify\ndelete: memberUid\nmemberUid: ada\n\n` +
+          `dn: uid=temp.contractor,ou=external,${BASE_DN}\nchangetype: modify\ndelete: manager\n`,
+      );
+      const next = await repo.run(["plan", "--format", "json"]);
+      expect(changeLines(next.stdout)).toEqual(["user.create ldap:user/ada added-in-config"]);
+      expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+      const [ana] = await rootSearch(server, PEOPLE, "(uid=ada)", ["cn"]);
+      expect(ana?.values("cn")).toEqual(["Ana Adams"]);
+    });
+  },
+);
