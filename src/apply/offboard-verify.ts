@@ -253,10 +253,19 @@ async function readAndCheck(
       const now = id === undefined ? undefined : holders?.get(id);
       if (now !== undefined && fold(now) !== fold(leaver.account)) renamed.set(keyOf(leaver), now);
     }
+    // A leaver renamed since is asked about under their name now, and the name the run acted on (the DNs
+    // it moved the entry from are still looked for).
+    const actedAs = new Map(
+      mine.flatMap((l) => {
+        const now = renamed.get(keyOf(l));
+        return now === undefined ? [] : [[now, l.account] as const];
+      }),
+    );
     outside =
       (await provider.groupsOutsideHolding?.(
         mine.map((l) => renamed.get(keyOf(l)) ?? l.account),
         signal,
+        actedAs,
       )) ?? new Map<string, HeldOutside>();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

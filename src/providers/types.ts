@@ -149,6 +149,11 @@ export interface Provider {
   groupsOutsideHolding?(
     accounts: readonly string[],
     signal: AbortSignal,
+    /**
+     * Accounts asked about under a name other than the one the apply acted on (renamed since: found by
+     * their stable id) → that name: the DNs the apply moved or deleted them from are looked for too.
+     */
+    actedAs?: ReadonlyMap<string, string>,
   ): Promise<ReadonlyMap<string, HeldOutside>>;
   /**
    * Optional, for a plan that gives someone an account name another person held before

@@ -71,3 +71,41 @@ describe("ldap offboarding check by entryUUID", { tags: ["slow"] }, () => {
     });
   });
 });
+
+describe("ldap offboarding check of a leaver renamed after the run", { tags: ["slow"] }, () => {
+  it("still looks for the DN the run moved the entry from, in groups outside the scope", async () => {
+    const LEGACY = `ou=legacy,dc=example,dc=com`;
+    const { server: s, provider: p } = await ldap.start(
+      {
+        refint: false,
+        ldif: [
+          person("ben"),
+          `dn: ${LEGACY}\nobjectClass: organizationalUnit\nou: legacy\n`,
+          `dn: cn=vpn-users,${LEGACY}\nobjectClass: groupOfNames\ncn: vpn-users\nmember: ${uid("ben")}\n`,
+        ].join("\n"),
+      },
+      { disable: { method: "move", ou: "ou=disabled" } },
+    );
+    await p.read(signal());
+    const [outcome] = await p.apply([DISABLE_BEN], signal());
+    const id = outcome?.status === "applied" ? outcome.accountId : undefined;
+    // Renamed by hand after the run; without refint, vpn-users still names uid=ben,ou=people.
+    await s.ldapmodify(
+      `dn: ${uid("ben", DISABLED)}\nchangetype: modrdn\nnewrdn: uid=ben-old\ndeleteoldrdn: 1\n`,
+    );
+    const result: ChangeResult = {
+      change: DISABLE_BEN,
+      outcome: "applied",
+      at: new Date().toISOString(),
+      attempts: 1,
+      ...(id === undefined ? {} : { accountId: id }),
+    };
+    const [check] = await verifyOffboarding([result], new Map([["ldap", p]]), signal(), { afterMs: 0 });
+    expect(check).toMatchObject({
+      account: "ben",
+      renamedTo: "ben-old",
+      groupsOutside: [`cn=vpn-users,${LEGACY}`],
+      clean: false,
+    });
+  });
+});

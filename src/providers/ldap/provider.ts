@@ -457,6 +457,7 @@ class LdapProvider implements Provider {
   async groupsOutsideHolding(
     accounts: readonly string[],
     signal: AbortSignal,
+    actedAs?: ReadonlyMap<string, string>,
   ): Promise<ReadonlyMap<string, HeldOutside>> {
     const s = this.settings;
     const wanted = [...new Set(accounts)];
@@ -465,7 +466,12 @@ class LdapProvider implements Provider {
     const isAccountRdn = rdnIsAccount(s);
     const leavers = wanted.map((account): NamedLeaver => {
       const entry = found.get(account);
-      const dns = [...(entry === undefined ? [] : [entry.dn]), ...this.directory.formerDnsOf(account)];
+      const before = actedAs?.get(account);
+      const dns = [
+        ...(entry === undefined ? [] : [entry.dn]),
+        ...this.directory.formerDnsOf(account),
+        ...(before === undefined ? [] : this.directory.formerDnsOf(before)),
+      ];
       // Gone: a value naming where gatehouse creates the account names whoever is created there next. Only
       // where the RDN is the account attribute, and not when several entries hold the name in other cases
       // (one of them would be that DN).
