@@ -63,6 +63,23 @@ describe("ldap: a name another person held", { tags: ["slow"] }, () => {
     expect(provider.stats().reads - none).toBe(3);
   });
 
+  it("finds a value the directory matches in a spelling gatehouse does not normalize (the attribute's OID)", async () => {
+    const { provider } = await ldap.start({
+      refint: false,
+      ldif: [
+        person("ben"),
+        `dn: ${LEGACY}\nobjectClass: organizationalUnit\nou: legacy\n`,
+        `dn: cn=vpn,${LEGACY}\nobjectClass: groupOfNames\ncn: vpn\nmember: 0.9.2342.19200300.100.1.1=ada,${PEOPLE}\n`,
+        `dn: uid=temp,${LEGACY}\nobjectClass: inetOrgPerson\nuid: temp\ncn: Temp\nsn: Temp\nmanager: 0.9.2342.19200300.100.1.1=ada,${PEOPLE}\n`,
+      ].join("\n"),
+    });
+    await provider.read(signal());
+    const found = await provider.stillNaming?.(["ada", "bob"], signal());
+    expect(found && [...found]).toEqual([
+      ["ada", { outside: [`cn=vpn,${LEGACY}`], unread: [], managerOf: [`uid=temp,${LEGACY}`] }],
+    ]);
+  });
+
   it("refuses a create marked heldBefore while something names the name, and makes it once nothing does", async () => {
     const { server, provider } = await ldap.start({ refint: false, ldif: `${person("ben")}\n${LEFTOVERS}` });
     await provider.read(signal());

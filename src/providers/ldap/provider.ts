@@ -498,13 +498,28 @@ class LdapProvider implements Provider {
         signal,
       );
       const found = new Map<NamedLeaver, { outside: Set<string>; unread: UnreadMembership[] }>();
-      for (const g of groups)
+      const hold = (
+        leaver: NamedLeaver,
+        g: { dn: string; isRead: boolean },
+        held: UnreadMembership,
+      ): void => {
+        let got = found.get(leaver);
+        if (got === undefined) found.set(leaver, (got = { outside: new Set(), unread: [] }));
+        if (!g.isRead) got.outside.add(g.dn);
+        else if (
+          !got.unread.some(
+            (u) => u.group === held.group && u.attribute === held.attribute && u.value === held.value,
+          )
+        )
+          got.unread.push(held);
+      };
+      for (const g of groups) {
+        let isMatched = false;
         for (const attribute of MEMBER_ATTRIBUTES) {
           // A group `read` returns shows whom it names by the attribute it reads in `groups`: by DN, and by
           // an account value spelt as the account is. One in another case (posixGroup `memberUid: Ben` for
           // ben) the read maps to no one: a membership it neither shows nor removes.
           const isMapped = g.isRead && attribute.name.toLowerCase() === managed;
-          if (isMapped && attribute.byDn) continue;
           for (const value of valuesOf(g.entry, attribute.name)) {
             // DNs as the directory compares them; account values whatever their case (the filter decided the
             // match, ignoring case where the server allows it).
@@ -512,21 +527,28 @@ class LdapProvider implements Provider {
               ? byDn.get(normalizeDn(stripUniqueMemberUid(value)))
               : byName.get(value.toLowerCase());
             if (leaver === undefined) continue;
-            if (isMapped && otherCaseValues([value], leaver.name).length === 0) continue;
-            let held = found.get(leaver);
-            if (held === undefined) found.set(leaver, (held = { outside: new Set(), unread: [] }));
-            const membership: UnreadMembership = isMapped
-              ? { group: g.dn, attribute: attribute.name, value }
-              : { group: g.dn, attribute: attribute.name };
-            if (!g.isRead) held.outside.add(g.dn);
-            else if (
-              !held.unread.some(
-                (u) => u.group === g.dn && u.attribute === attribute.name && u.value === membership.value,
-              )
-            )
-              held.unread.push(membership);
+            isMatched = true;
+            if (isMapped && (attribute.byDn || otherCaseValues([value], leaver.name).length === 0)) continue;
+            hold(
+              leaver,
+              g,
+              isMapped
+                ? { group: g.dn, attribute: attribute.name, value }
+                : { group: g.dn, attribute: attribute.name },
+            );
           }
         }
+        // The server matched a value this did not tell apart (a DN spelt in a way normalizeDn does not
+        // undo): the group is asked, leaver by leaver and attribute by attribute, rather than left out.
+        if (!isMatched)
+          for (const leaver of batch)
+            for (const attribute of MEMBER_ATTRIBUTES) {
+              if (g.isRead && attribute.name.toLowerCase() === managed) continue;
+              const clauses = memberClauses(leaver, [attribute], this.memberUidCase.ignoreCase);
+              if (clauses !== "" && (await this.namesIn(g.dn, clauses, signal)))
+                hold(leaver, g, { group: g.dn, attribute: attribute.name });
+            }
+      }
       for (const [leaver, held] of found) {
         const unread = held.unread.sort(
           (a, b) => compareText(a.group, b.group) || compareText(a.attribute, b.attribute),
@@ -535,6 +557,15 @@ class LdapProvider implements Provider {
       }
     }
     return out;
+  }
+
+  /** Whether the entry at `dn` matches any of `clauses` (an OR of member filters). */
+  private async namesIn(dn: string, clauses: string, signal: AbortSignal): Promise<boolean> {
+    const entries = await this.client.search(
+      { base: dn, scope: "base", filter: `(|${clauses})`, attributes: ["1.1"], paged: false },
+      signal,
+    );
+    return entries.length > 0;
   }
 
   /**
@@ -571,15 +602,25 @@ class LdapProvider implements Provider {
           },
           signal,
         );
+        const manages = (account: string, dn: string): void => {
+          const list = managers.get(account);
+          if (list === undefined) managers.set(account, [dn]);
+          else if (!list.includes(dn)) list.push(dn);
+        };
         for (const entry of entries) {
           if (read.some((ou) => isDnUnder(entry.dn, ou))) continue;
+          let isMatched = false;
           for (const value of valuesOf(entry, attribute)) {
             const account = byDn.get(normalizeDn(value));
             if (account === undefined) continue;
-            const list = managers.get(account);
-            if (list === undefined) managers.set(account, [entry.dn]);
-            else if (!list.includes(entry.dn)) list.push(entry.dn);
+            isMatched = true;
+            manages(account, entry.dn);
           }
+          // Matched by the server in a spelling normalizeDn does not undo: asked name by name.
+          if (!isMatched)
+            for (const [dn, account] of byDn)
+              if (await this.namesIn(entry.dn, `(${attribute}=${escapeFilterValue(dn)})`, signal))
+                manages(account, entry.dn);
         }
       }
     }
