@@ -15,64 +15,20 @@ import type {
   ProviderContext,
   ProviderFactory,
   ProviderStats,
-  UnreadMembership,
 } from "../types.ts";
 import { LdapClient } from "./client.ts";
+import { groupsOutsideHolding, stillNaming, type NamingContext } from "./still-naming.ts";
 import { Directory, RenameMadeError } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { toLiveState } from "./live.ts";
-import { firstValue, stripUniqueMemberUid, valuesOf, type LdapEntry } from "./map.ts";
-import { buildDn, escapeFilterValue, isDnUnder, normalizeDn } from "./dn.ts";
-import {
-  CASE_IGNORE_IA5,
-  memberClauses,
-  otherCaseValues,
-  searchIgnoringCase,
-  type MemberAttribute,
-  type NamedLeaver,
-} from "./member-clauses.ts";
+import { firstValue } from "./map.ts";
+import { escapeFilterValue, normalizeDn } from "./dn.ts";
 import { entryDnFilter, userFilter } from "./queries.ts";
 import { sameContextCsn } from "./snapshot.ts";
 import { FileSnapshotStore, isWithinSnapshotAge } from "./snapshot-cache.ts";
 import type { LdapSettings } from "./settings.ts";
-import { danglingValuesNameAccounts, parseLdapSettings, rdnIsAccount } from "./settings.ts";
-import { compareText } from "../../model/lists.ts";
+import { parseLdapSettings, rdnIsAccount } from "./settings.ts";
 import { memberWrites } from "../../plan/member-writes.ts";
-
-/** Leavers per search for groups outside the scope read (three to seven filter clauses each). */
-const OUTSIDE_SEARCH_BATCH = 100;
-
-/**
- * The member attributes through which a group grants access, whichever one gatehouse manages: the entry's
- * DN in `member` (groupOfNames) and `uniqueMember` (groupOfUniqueNames), the account name in `memberUid`
- * (posixGroup, also beside `member` in an rfc2307bis group).
- */
-const MEMBER_ATTRIBUTES: readonly MemberAttribute[] = [
-  { name: "member", byDn: true },
-  { name: "uniqueMember", byDn: true },
-  { name: "memberUid", byDn: false },
-];
-
-/** A group an offboarding search found: its entry, and whether `read` returns it. */
-interface ReadGroup {
-  readonly dn: string;
-  readonly entry: LdapEntry;
-  readonly isRead: boolean;
-}
-
-/** Whether retrying a failed search may succeed (so it says nothing of the filter). */
-const isTransientError = (error: unknown): boolean => error instanceof ProviderError && error.isTransient;
-
-/** `dns` without repeats (as the directory compares DNs), in order. */
-function uniqueDns(dns: readonly string[]): string[] {
-  const seen = new Set<string>();
-  return dns.filter((dn) => {
-    const key = normalizeDn(dn);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
 
 /** Where `readCache` keeps snapshots, relative to the working directory (git-ignored, beside the parse cache). */
 const CACHE_DIR = ".gatehouse/cache";
@@ -113,18 +69,29 @@ class LdapProvider implements Provider {
   private lastElsewhere: ElsewhereLookup | undefined;
   /** The clock (ms since the epoch). */
   private readonly now: () => number;
+  /** What the searches for values still naming accounts use (still-naming.ts). */
+  private readonly naming: NamingContext;
 
   constructor(config: ProviderConfig, settings: LdapSettings, client: LdapClient, context: ProviderContext) {
     this.name = config.name;
     this.now = () => context.now().getTime();
     this.settings = settings;
-    this.memberUidCase = { ignoreCase: settings.flavour !== "activeDirectory" };
     this.client = client;
     this.log = context.log ?? (() => undefined);
     // The host's clock, not the plan's instant: refint's lag is waited out on it, and what the read found
     // is reused for 2 minutes of real time (an apply confirmed at a prompt later reads again).
     const clock = (): number => context.clock?.() ?? context.now().getTime();
     this.directory = new Directory(config.name, settings, client, clock);
+    this.naming = {
+      settings,
+      client,
+      directory: this.directory,
+      // Not on Active Directory, which knows no matching rule of that name.
+      memberUidCase: { ignoreCase: settings.flavour !== "activeDirectory" },
+      log: (line) => {
+        this.log(`${config.name}: ${line}`);
+      },
+    };
     this.store = settings.readCache
       ? new FileSnapshotStore(path.join(context.cwd, CACHE_DIR), settings, {
           name: config.name,
@@ -409,7 +376,7 @@ class LdapProvider implements Provider {
    * the plan found nothing still naming it, but values may have been added since. Throws, naming them.
    */
   private async refuseIfNamed(name: string, change: UserChange, signal: AbortSignal): Promise<void> {
-    const left = (await this.stillNaming([name], signal)).get(name);
+    const left = (await stillNaming(this.naming, [name], signal)).get(name);
     if (left === undefined) return;
     const what = [
       ...left.outside.map((dn) => `group ${dn}`),
@@ -444,259 +411,16 @@ class LdapProvider implements Provider {
     return new ProviderError(this.name, operation, message, { cause: error });
   }
 
-  /**
-   * What still names these accounts as members beyond what `read` maps: groups `read` does not return
-   * (outside the groups OU, or of another object class) naming them by any member attribute, and groups it
-   * returns naming them through a member attribute other than `groups.memberAttribute` (an rfc2307bis
-   * group's `memberUid` beside `member`), which `read` never sees. An account is named by its entry's DN
-   * (`member`, `uniqueMember`), the DNs this apply moved or deleted it from (refint may not have rewritten
-   * the values yet, or there is no refint), and its account value (`memberUid`); an account with no entry
-   * any more, also by the DN gatehouse would create it at, where a value naming that DN stands for it.
-   * One search per 100 leavers, which returns the groups' member values to tell whose each group is.
-   */
-  async groupsOutsideHolding(
+  groupsOutsideHolding(
     accounts: readonly string[],
     signal: AbortSignal,
     actedAs?: ReadonlyMap<string, string>,
   ): Promise<ReadonlyMap<string, HeldOutside>> {
-    const s = this.settings;
-    const wanted = [...new Set(accounts)];
-    const { found, ambiguous } = await this.directory.findUsers(wanted, signal, { fresh: true });
-    // Where the RDN is not the account attribute (`cn`), `cn=bea` may be someone else's entry.
-    const isAccountRdn = rdnIsAccount(s);
-    const leavers = wanted.map((account): NamedLeaver => {
-      const entry = found.get(account);
-      const before = actedAs?.get(account);
-      const dns = [
-        ...(entry === undefined ? [] : [entry.dn]),
-        ...this.directory.formerDnsOf(account),
-        ...(before === undefined ? [] : this.directory.formerDnsOf(before)),
-      ];
-      // Gone: a value naming where gatehouse creates the account names whoever is created there next. Only
-      // where the RDN is the account attribute, and not when several entries hold the name in other cases
-      // (one of them would be that DN).
-      if (entry === undefined && !ambiguous.has(account) && isAccountRdn && danglingValuesNameAccounts(s))
-        for (const parent of [s.users.dn, ...(s.disable.method === "move" ? [s.disable.dn] : [])])
-          dns.push(buildDn(s.users.rdnAttribute, account, parent));
-      const name = (entry && firstValue(entry, s.users.accountAttribute)) ?? account;
-      return { account, dns: uniqueDns(dns), name };
-    });
-    const out = new Map<string, HeldOutside>();
-    // One search for many leavers (a mass offboarding is thousands), returning the groups' member values:
-    // whose each group is, and through which attribute, is read off them, not searched for leaver by leaver.
-    const managed = s.groups.memberAttribute.toLowerCase();
-    for (let i = 0; i < leavers.length; i += OUTSIDE_SEARCH_BATCH) {
-      const batch = leavers.slice(i, i + OUTSIDE_SEARCH_BATCH);
-      const byDn = new Map<string, NamedLeaver>();
-      const byName = new Map<string, NamedLeaver>();
-      for (const leaver of batch) {
-        for (const dn of leaver.dns) byDn.set(normalizeDn(dn), leaver);
-        byName.set(leaver.name.toLowerCase(), leaver);
-      }
-      const groups = await this.groupsNaming(
-        (ignoreCase) => batch.map((l) => memberClauses(l, MEMBER_ATTRIBUTES, ignoreCase)).join(""),
-        signal,
-      );
-      const found = new Map<NamedLeaver, { outside: Set<string>; unread: UnreadMembership[] }>();
-      const hold = (
-        leaver: NamedLeaver,
-        g: { dn: string; isRead: boolean },
-        held: UnreadMembership,
-      ): void => {
-        let got = found.get(leaver);
-        if (got === undefined) found.set(leaver, (got = { outside: new Set(), unread: [] }));
-        if (!g.isRead) got.outside.add(g.dn);
-        else if (
-          !got.unread.some(
-            (u) => u.group === held.group && u.attribute === held.attribute && u.value === held.value,
-          )
-        )
-          got.unread.push(held);
-      };
-      for (const g of groups) {
-        let isMatched = false;
-        for (const attribute of MEMBER_ATTRIBUTES) {
-          // A group `read` returns shows whom it names by the attribute it reads in `groups`: by DN, and by
-          // an account value spelt as the account is. One in another case (posixGroup `memberUid: Ben` for
-          // ben) the read maps to no one: a membership it neither shows nor removes.
-          const isMapped = g.isRead && attribute.name.toLowerCase() === managed;
-          for (const value of valuesOf(g.entry, attribute.name)) {
-            // DNs as the directory compares them; account values whatever their case (the filter decided the
-            // match, ignoring case where the server allows it).
-            const leaver = attribute.byDn
-              ? byDn.get(normalizeDn(stripUniqueMemberUid(value)))
-              : byName.get(value.toLowerCase());
-            if (leaver === undefined) continue;
-            isMatched = true;
-            if (isMapped && (attribute.byDn || otherCaseValues([value], leaver.name).length === 0)) continue;
-            hold(
-              leaver,
-              g,
-              isMapped
-                ? { group: g.dn, attribute: attribute.name, value }
-                : { group: g.dn, attribute: attribute.name },
-            );
-          }
-        }
-        // The server matched a value this did not tell apart (a DN spelt in a way normalizeDn does not
-        // undo): the group is asked, leaver by leaver and attribute by attribute, rather than left out.
-        if (!isMatched)
-          for (const leaver of batch)
-            for (const attribute of MEMBER_ATTRIBUTES) {
-              if (g.isRead && attribute.name.toLowerCase() === managed) continue;
-              const clauses = memberClauses(leaver, [attribute], this.memberUidCase.ignoreCase);
-              if (clauses !== "" && (await this.namesIn(g.dn, clauses, signal)))
-                hold(leaver, g, { group: g.dn, attribute: attribute.name });
-            }
-      }
-      for (const [leaver, held] of found) {
-        const unread = held.unread.sort(
-          (a, b) => compareText(a.group, b.group) || compareText(a.attribute, b.attribute),
-        );
-        out.set(leaver.account, { outside: [...held.outside].sort(compareText), unread });
-      }
-    }
-    return out;
+    return groupsOutsideHolding(this.naming, accounts, signal, actedAs);
   }
 
-  /** Whether the entry at `dn` matches any of `clauses` (an OR of member filters). */
-  private async namesIn(dn: string, clauses: string, signal: AbortSignal): Promise<boolean> {
-    const entries = await this.client.search(
-      { base: dn, scope: "base", filter: `(|${clauses})`, attributes: ["1.1"], paged: false },
-      signal,
-    );
-    return entries.length > 0;
-  }
-
-  /**
-   * What still names these account names (none of which has an entry here) beyond what `read` shows: the
-   * groups groupsOutsideHolding finds (by the DN gatehouse would create each at, and by the account value),
-   * and the entries outside the people and disabled OUs whose manager names that DN (`read` maps the
-   * manager of the entries it reads; the plan judges those). One search per 100 names for the managers.
-   */
-  async stillNaming(
-    accounts: readonly string[],
-    signal: AbortSignal,
-  ): Promise<ReadonlyMap<string, StillNaming>> {
-    const s = this.settings;
-    const groups = await this.groupsOutsideHolding(accounts, signal);
-    const managers = new Map<string, string[]>();
-    // Only where DNs name the account: with another RDN, the entry made under the name gets a DN of its own.
-    if (rdnIsAccount(s)) {
-      const attribute = s.users.attributes.manager ?? "manager";
-      const read = [s.users.dn, ...(s.disable.method === "move" ? [s.disable.dn] : [])];
-      for (let i = 0; i < accounts.length; i += OUTSIDE_SEARCH_BATCH) {
-        const byDn = new Map(
-          accounts
-            .slice(i, i + OUTSIDE_SEARCH_BATCH)
-            .map((account) => [normalizeDn(buildDn(s.users.rdnAttribute, account, s.users.dn)), account]),
-        );
-        const terms = [...byDn.keys()].map((dn) => `(${attribute}=${escapeFilterValue(dn)})`);
-        const entries = await this.client.search(
-          {
-            base: s.baseDn,
-            scope: "sub",
-            filter: `(|${terms.join("")})`,
-            attributes: [attribute],
-            paged: true,
-          },
-          signal,
-        );
-        const manages = (account: string, dn: string): void => {
-          const list = managers.get(account);
-          if (list === undefined) managers.set(account, [dn]);
-          else if (!list.includes(dn)) list.push(dn);
-        };
-        for (const entry of entries) {
-          if (read.some((ou) => isDnUnder(entry.dn, ou))) continue;
-          let isMatched = false;
-          for (const value of valuesOf(entry, attribute)) {
-            const account = byDn.get(normalizeDn(value));
-            if (account === undefined) continue;
-            isMatched = true;
-            manages(account, entry.dn);
-          }
-          // Matched by the server in a spelling normalizeDn does not undo: asked name by name.
-          if (!isMatched)
-            for (const [dn, account] of byDn)
-              if (await this.namesIn(entry.dn, `(${attribute}=${escapeFilterValue(dn)})`, signal))
-                manages(account, entry.dn);
-        }
-      }
-    }
-    const out = new Map<string, StillNaming>();
-    for (const account of new Set(accounts)) {
-      const held = groups.get(account);
-      const managerOf = (managers.get(account) ?? []).sort(compareText);
-      if (held === undefined && managerOf.length === 0) continue;
-      out.set(account, { outside: held?.outside ?? [], unread: held?.unread ?? [], managerOf });
-    }
-    return out;
-  }
-
-  /**
-   * Whether account values are searched whatever their case (`memberUid:caseIgnoreIA5Match:=`), until a
-   * server refuses it. Not on Active Directory, which knows no matching rule by that name.
-   */
-  private readonly memberUidCase: { ignoreCase: boolean };
-
-  private refusedCaseIgnore(error: unknown): void {
-    this.memberUidCase.ignoreCase = false;
-    const message = error instanceof Error ? error.message : String(error);
-    this.log(
-      `${this.name}: the server refused the ${CASE_IGNORE_IA5} filter on memberUid (${message}); searches for groups naming an account (the offboarding check, and names passed on) match memberUid values as spelt from now on, so a group naming one in another case (Ben for ben) is not found`,
-    );
-  }
-
-  /**
-   * The groups naming any of the clauses `clausesOf` makes (an OR of member filters; with `ignoreCase`,
-   * also account values in another case), by DN, sorted, with their member values (`entry`), and whether
-   * `read` returns each. A server that refuses the case-ignoring clauses is asked without them
-   * (searchIgnoringCase), and the log says so.
-   */
-  private async groupsNaming(
-    clausesOf: (ignoreCase: boolean) => string,
-    signal: AbortSignal,
-  ): Promise<ReadGroup[]> {
-    const plain = clausesOf(false);
-    const withCase = clausesOf(true);
-    const search = (ignoreCase: boolean): Promise<ReadGroup[]> =>
-      this.searchGroups(
-        `(|${ignoreCase ? withCase : plain})`,
-        MEMBER_ATTRIBUTES.map((a) => a.name),
-        signal,
-      );
-    // Nothing to ask ignoring case (DN clauses only): no second search if the server refuses this one.
-    if (withCase === plain) return search(false);
-    const onFallback = (error: unknown): void => {
-      this.refusedCaseIgnore(error);
-    };
-    return searchIgnoringCase(this.memberUidCase, search, onFallback, isTransientError);
-  }
-
-  /** The groups `filter` finds under the base DN, sorted by DN, and whether `read` returns each. */
-  private async searchGroups(
-    filter: string,
-    attributes: readonly string[],
-    signal: AbortSignal,
-  ): Promise<ReadGroup[]> {
-    const s = this.settings;
-    const groups = await this.client.search(
-      { base: s.baseDn, scope: "sub", filter, attributes: ["objectClass", ...attributes], paged: true },
-      signal,
-    );
-    // Only the groups `read` returns count as read: under the groups OU and of the groups' object class.
-    // Another class there (a legacy posixGroup beside groupOfNames) is never read, and grants access too.
-    const groupClass = s.groups.objectClass.toLowerCase();
-    return groups
-      .map((g) => ({
-        dn: g.dn,
-        entry: g,
-        isRead:
-          isDnUnder(g.dn, s.groups.dn) &&
-          valuesOf(g, "objectClass").some((c) => c.toLowerCase() === groupClass),
-      }))
-      .sort((a, b) => compareText(a.dn, b.dn));
+  stillNaming(accounts: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, StillNaming>> {
+    return stillNaming(this.naming, accounts, signal);
   }
 
   /** OpenLDAP: the user entries holding these entryUUIDs, under the whole base; one search per 200. */
