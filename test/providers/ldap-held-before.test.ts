@@ -97,4 +97,29 @@ describe("ldap: a name another person held", { tags: ["slow"] }, () => {
     expect((await provider.apply([create("ada", true)], signal()))[0]?.status).toBe("applied");
     expect(await rootSearch(server, PEOPLE, "(uid=ada)", ["1.1"])).toHaveLength(1);
   });
+
+  it("refuses a rename into a name marked heldBefore while something names it, leaving the account as it was", async () => {
+    const { server, provider } = await ldap.start({ refint: false, ldif: `${person("ben")}\n${LEFTOVERS}` });
+    await provider.read(signal());
+    const rename: Change = {
+      id: "ldap:user/ben",
+      provider: "ldap",
+      kind: "user",
+      action: "update",
+      account: "ben",
+      userId: "ben",
+      fields: [{ field: "account", before: "ben", after: "ada" }],
+      after: {},
+      heldBefore: true,
+      reason: "added-in-config",
+      risk: "neutral",
+    };
+    const [refused] = await provider.apply([rename], signal());
+    expect(refused?.status === "failed" ? refused.error.message : "").toContain(
+      `"ada" was not renamed from ben: the name was another person's`,
+    );
+    expect(refused).not.toHaveProperty("accountMade");
+    expect(await rootSearch(server, PEOPLE, "(uid=ben)", ["1.1"])).toHaveLength(1);
+    expect(await rootSearch(server, PEOPLE, "(uid=ada)", ["1.1"])).toEqual([]);
+  });
 });
