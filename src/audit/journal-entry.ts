@@ -165,6 +165,12 @@ export interface OffboardVerifiedData extends OffboardFindings {
   readonly leaving?: string;
   /** Offboarded more than a day after their end date: by how long. */
   readonly lateBy?: string;
+  /**
+   * A re-check: the `seq` of the earlier `offboard-verified` entry of this account that found access left
+   * (an open verdict, see JournalFold.verdicts), which this one supersedes. `triggeredAt` and `leaving` are
+   * then that entry's: the offboarding is the same one. Absent: the first check after the run's changes.
+   */
+  readonly recheckOf?: number;
 }
 
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
@@ -295,6 +301,8 @@ function describeVerifiedProblem(v: Record<string, unknown>): string | undefined
     )
   )
     return "unreadMemberships must be a list of { group, attribute, value? }";
+  if (v["recheckOf"] !== undefined && !(isCount(v["recheckOf"]) && v["recheckOf"] >= 1))
+    return "recheckOf must be the seq of an earlier entry";
   if (v["recheckedAfterMs"] !== undefined && !isCount(v["recheckedAfterMs"]))
     return "recheckedAfterMs must be a count of milliseconds";
   if (v["unsettled"] !== undefined && !isStringList(v["unsettled"]))

@@ -11,7 +11,13 @@ import {
   renamedUserTo,
   userAddress,
 } from "../plan/addresses.ts";
-import type { ChangeData, JournalEntry } from "./journal-entry.ts";
+import {
+  isJournalEntry,
+  type ChainFields,
+  type ChangeData,
+  type JournalEntry,
+  type OffboardVerifiedData,
+} from "./journal-entry.ts";
 import type { Change } from "../plan/types.ts";
 import { readSetAside } from "./set-aside.ts";
 import { withoutDirty } from "./git.ts";
@@ -61,7 +67,17 @@ export interface JournalFold {
    * itself disabled. Any other disabled account was disabled by someone else (drift).
    */
   readonly disabled: ReadonlySet<string>;
+  /**
+   * Open offboarding verdicts, by `${provider}\n${account}`: the latest `offboard-verified` entry of each
+   * leaver account, where it found access left. A later clean verdict of the account closes it (the
+   * entry is dropped). Whether the files still make the person a leaver is for the caller to judge
+   * (engine/open-verdicts.ts): the journal does not know the files.
+   */
+  readonly verdicts: ReadonlyMap<string, OpenVerdict>;
 }
+
+/** The entry of an offboarding check that found access left, as the journal holds it. */
+export type OpenVerdict = OffboardVerifiedData & { readonly seq: number };
 
 interface MutableFold {
   readonly managed: AddressSet;
@@ -76,6 +92,7 @@ interface MutableFold {
   lastCommit?: string;
   readonly written: Map<string, string>;
   readonly disabled: Set<string>;
+  readonly verdicts: Map<string, OpenVerdict>;
 }
 
 /** The start every membership address of `group` shares: `<provider>:membership/<group>/`. */
@@ -148,7 +165,13 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     return;
   }
   // An offboarding check only read the systems: it makes nothing gatehouse's, nor takes anything away.
-  if (entry.type === "offboard-verified") return;
+  // Its verdict is kept while it found access left, until a later check of the account finds none.
+  if (entry.type === "offboard-verified") {
+    const key = `${entry.provider}\n${entry.account}`;
+    if (entry.clean) fold.verdicts.delete(key);
+    else fold.verdicts.set(key, openVerdictOf(entry));
+    return;
+  }
   const c = entry.change;
   if (fold.provisional.delete(c.id) && entry.outcome !== "applied") fold.managed.delete(c.id);
   const userRenamedTo = renamedUserTo(c);
@@ -195,6 +218,14 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     fold.disabled.delete(c.id);
 }
 
+/** An open verdict without the chain fields (the seq stays: notes and re-checks name the entry by it). */
+function openVerdictOf(entry: OffboardVerifiedData & ChainFields): OpenVerdict {
+  const verdict: { -readonly [K in keyof ChainFields]?: ChainFields[K] } & OpenVerdict = { ...entry };
+  delete verdict.prevHash;
+  delete verdict.hash;
+  return verdict;
+}
+
 export function emptyFold(): MutableFold {
   return {
     managed: new AddressSet(),
@@ -204,6 +235,7 @@ export function emptyFold(): MutableFold {
     provisional: new AddressSet(),
     written: new Map(),
     disabled: new Set(),
+    verdicts: new Map(),
   };
 }
 
@@ -244,9 +276,11 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 8: a rename's new name is the person's account only once applied (7 recorded failed ones too), and
 // then its former name is not theirs any more (7 kept it); a skipped change records no account.
 // 9: a failed create records no account (8 recorded it as the person's).
-// 10: renamedAway (9 forgot a name renamed away from altogether).
-const FORMAT = "gatehouse journal fold 10";
+// 11: open offboarding verdicts (10 kept none).
+const FORMAT = "gatehouse journal fold 11";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
+/** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
+const ZERO_HASH = "0".repeat(64);
 
 function cacheFileOf(cacheDir: string, journal: string): string {
   const id = createHash("sha256").update(path.resolve(journal)).digest("hex").slice(0, 16);
@@ -279,6 +313,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     lastCommit,
     written,
     disabled,
+    verdicts,
   } = value;
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
   if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string") return undefined;
@@ -298,6 +333,15 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
         fold.written.set(pair[0], pair[1]);
   if (!Array.isArray(disabled)) return undefined;
   for (const id of disabled) if (typeof id === "string") fold.disabled.add(id);
+  if (!Array.isArray(verdicts)) return undefined;
+  for (const verdict of verdicts) {
+    // Kept as the journal had them, the chain fields aside: checked as entries are.
+    const entry: unknown = isRecord(verdict)
+      ? { ...verdict, prevHash: ZERO_HASH, hash: ZERO_HASH }
+      : undefined;
+    if (!isJournalEntry(entry) || entry.type !== "offboard-verified") return undefined;
+    fold.verdicts.set(`${entry.provider}\n${entry.account}`, openVerdictOf(entry));
+  }
   for (const [target, list] of [
     [fold.accounts, accounts],
     [fold.renamedAway, renamedAway],
@@ -329,6 +373,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     ...(cache.fold.lastCommit === undefined ? {} : { lastCommit: cache.fold.lastCommit }),
     written: [...cache.fold.written],
     disabled: [...cache.fold.disabled],
+    verdicts: [...cache.fold.verdicts.values()],
   });
   await writeCacheFile(file, text, FILE_PATTERN).catch(() => undefined); // only costs a full read later
 }
@@ -417,6 +462,7 @@ export async function foldJournal(
     ...(fold.lastCommit === undefined ? {} : { lastCommit: fold.lastCommit }),
     written: new Map(fold.written),
     disabled: new Set(fold.disabled),
+    verdicts: new Map(fold.verdicts),
   };
   for (const entry of aside) foldEntry(more, { ...entry, seq: 0, prevHash: "", hash: "" });
   return more;

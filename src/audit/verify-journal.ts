@@ -135,6 +135,11 @@ export async function verifyJournal(
         `entry seq ${String(value.seq)} refers to run ${String(value.runSeq)}, which has no apply-start before it`,
       );
     }
+    // A re-check supersedes an earlier verdict: one that names itself or a later entry was not written so.
+    if (value.type === "offboard-verified" && value.recheckOf !== undefined && value.recheckOf >= value.seq)
+      report(
+        `entry seq ${String(value.seq)} says it re-checks entry ${String(value.recheckOf)}, which is not before it`,
+      );
     if (value.type === "apply-start") {
       starts.add(value.seq);
       if (value.commit !== undefined) commits.add(withoutDirty(value.commit));

@@ -474,3 +474,89 @@ describe("the journal fold", () => {
 function fold0(fold: JournalFold): number {
   return fold.entries + fold.managed.size + fold.accounts.size;
 }
+
+describe("the journal fold's open offboarding verdicts", () => {
+  /** An offboarding check of `account` in run `runSeq`: clean, or with `groupsOutside` left. */
+  function verdict(
+    runSeq: number,
+    account: string,
+    left: readonly string[] = [],
+  ): Extract<NewJournalEntry, { type: "offboard-verified" }> {
+    return {
+      type: "offboard-verified",
+      at: "2026-03-01T09:00:05.000Z",
+      runSeq,
+      triggeredAt: "2026-03-01T09:00:00.000Z",
+      provider: "ldap",
+      account,
+      userId: account,
+      clean: left.length === 0,
+      accountState: "disabled",
+      groups: [],
+      ...(left.length === 0 ? {} : { groupsOutside: left }),
+    };
+  }
+  const start = (): NewJournalEntry => ({
+    type: "apply-start",
+    at: "2026-03-01T09:00:00.000Z",
+    actor: "ci",
+    planDigest: "p",
+    desiredDigest: "d",
+    providers: ["ldap"],
+    changes: 0,
+  });
+  const open = (fold: JournalFold): [string, number, unknown][] =>
+    [...fold.verdicts].map(([key, v]) => [key, v.seq, v.groupsOutside]);
+
+  it("keeps a verdict that found access left, with its seq, also on resume", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    await appendJournalEntries(journal, [start(), verdict(1, "ben", ["cn=vpn"]), verdict(1, "cleo")]);
+    const first = await foldJournal(journal, cache);
+    expect(open(first)).toEqual([["ldap\nben", 2, ["cn=vpn"]]]);
+    // The entry as the journal has it, but for the chain fields.
+    expect(first.verdicts.get("ldap\nben")).toMatchObject({
+      type: "offboard-verified",
+      triggeredAt: "2026-03-01T09:00:00.000Z",
+    });
+    expect(first.verdicts.get("ldap\nben")).not.toHaveProperty("hash");
+    await appendJournalEntries(journal, [start()]);
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
+      expect(open(fold)).toEqual([["ldap\nben", 2, ["cn=vpn"]]]);
+  });
+
+  it("closes a verdict when a later check of the account finds nothing left, and keeps the latest that did", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    await appendJournalEntries(journal, [
+      start(),
+      verdict(1, "ben", ["cn=vpn"]),
+      verdict(1, "cleo", ["cn=a"]),
+    ]);
+    await foldJournal(journal, cache);
+    // A re-check that still finds cleo's access (in another group now) replaces the earlier verdict.
+    await appendJournalEntries(journal, [
+      start(),
+      { ...verdict(4, "ben"), recheckOf: 2 },
+      { ...verdict(4, "cleo", ["cn=b"]), recheckOf: 3 },
+    ]);
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
+      expect(open(fold)).toEqual([["ldap\ncleo", 6, ["cn=b"]]]);
+  });
+
+  it("is refolded from a cache an older gatehouse wrote, which kept no verdicts", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    await appendJournalEntries(journal, [start(), verdict(1, "ben", ["cn=vpn"])]);
+    await foldJournal(journal, cache);
+    const [name] = (await readdir(cache)).filter((n) => n.startsWith("journal-"));
+    const file = join(cache, name ?? "");
+    const cached = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    delete cached["verdicts"];
+    await writeFile(file, JSON.stringify({ ...cached, format: "gatehouse journal fold 9" }));
+    expect(open(await foldJournal(journal, cache))).toEqual([["ldap\nben", 2, ["cn=vpn"]]]);
+  });
+});
