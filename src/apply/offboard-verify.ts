@@ -17,11 +17,29 @@ export type { AccountState, SessionsCheck };
  * It only reads: nothing found here is removed (the next plan plans it, with its reason).
  */
 
-/** A leaver's account in one system, as the run's changes name it. */
+/** A leaver's account in one system, as the run's changes (or an open verdict) name it. */
 export interface LeaverAccount {
   readonly provider: string;
   readonly account: string;
   readonly userId?: string;
+  /**
+   * The journal entry (seq) of the earlier check of this account that found access left (an open
+   * verdict), which this one re-checks; with that offboarding's trigger time and HR event, which the
+   * re-check's entry keeps.
+   */
+  readonly recheckOf?: number;
+  readonly triggeredAt?: string;
+  readonly leaving?: string;
+}
+
+/**
+ * Leaver accounts with an open verdict in one system the run reads, and what the plan's read of that
+ * system held of them (a state under their names only, see liveOfAccounts): where the run changes nothing
+ * of theirs and reads nothing back, they are checked on that read, which this run made anyway.
+ */
+export interface OpenRecheck {
+  readonly leavers: readonly LeaverAccount[];
+  readonly live: LiveState;
 }
 
 /** What the read-back found of one leaver's access in one system. */
@@ -101,6 +119,30 @@ function viewOf(live: LiveState, names: ReadonlySet<string>, fold: (s: string) =
     if (names.has(name) && !elsewhere.has(name)) elsewhere.set(name, entry.where);
   }
   return { users, groups, elsewhere };
+}
+
+/**
+ * `live` under `accounts` only: their users, the groups that hold them (with only them as members and
+ * maintainers) and their accounts elsewhere. What checkLeavers finds of them in it is what it finds in
+ * `live`; a plan keeps this much of its read for the open verdicts' re-check, not the whole state.
+ */
+export function liveOfAccounts(live: LiveState, accounts: readonly string[], caps: Capabilities): LiveState {
+  const fold = nameFold(caps);
+  const names = new Set(accounts.map(fold));
+  if (names.size === 0) return { users: [], groups: [] };
+  const isNamed = (account: string): boolean => names.has(fold(account));
+  const groups = live.groups.flatMap((group) => {
+    const members = group.members.filter(isNamed);
+    const maintainers = (group.maintainers ?? []).filter(isNamed);
+    if (members.length === 0 && maintainers.length === 0) return [];
+    return [{ name: group.name, members, ...(maintainers.length === 0 ? {} : { maintainers }) }];
+  });
+  const elsewhere = (live.elsewhere ?? []).filter((e) => isNamed(e.account));
+  return {
+    users: live.users.filter((u) => isNamed(u.account)),
+    groups,
+    ...(elsewhere.length === 0 ? {} : { elsewhere }),
+  };
 }
 
 /**
@@ -303,31 +345,108 @@ const keyOf = (l: LeaverAccount): string => `${l.provider}\n${l.account}`;
 const waitFor = (ms: number, signal: AbortSignal): Promise<void> => sleep(ms, undefined, { signal });
 
 /**
+ * Checks the open verdicts of one system on the plan's read of it (`open.live`), with the search for
+ * what else names them (batched as after a run): nothing of theirs changed since, and no system is read
+ * again for them.
+ */
+async function checkOnPlanRead(
+  name: string,
+  provider: Provider,
+  open: OpenRecheck,
+  leavers: readonly LeaverAccount[],
+  signal: AbortSignal,
+): Promise<OffboardCheck[]> {
+  let outside: ReadonlyMap<string, HeldOutside>;
+  try {
+    outside =
+      (await provider.groupsOutsideHolding?.(
+        leavers.map((l) => l.account),
+        signal,
+      )) ?? new Map<string, HeldOutside>();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return leavers.map((l) => ({ ...l, clean: false, error: `searching ${name} failed: ${message}` }));
+  }
+  const outsideByKey = new Map([...outside].map(([account, held]) => [`${name}\n${account}`, held]));
+  return checkLeavers(open.live, leavers, provider.capabilities, new Map(), outsideByKey);
+}
+
+/**
+ * The run's leavers, and the accounts with an open verdict (`open`, per provider) that the run changed
+ * in any way: both are read back after the run. An account with an open verdict is marked as its
+ * re-check (recheckOf).
+ */
+function readBackLeavers(
+  results: readonly ChangeResult[],
+  open: ReadonlyMap<string, OpenRecheck>,
+): LeaverAccount[] {
+  const openByKey = new Map([...open.values()].flatMap((o) => o.leavers.map((l) => [keyOf(l), l] as const)));
+  const leavers = leaverAccountsOf(results.map((r) => r.change)).map((l): LeaverAccount => {
+    const earlier = openByKey.get(keyOf(l));
+    return earlier?.recheckOf === undefined ? l : { ...earlier, ...l, recheckOf: earlier.recheckOf };
+  });
+  const keys = new Set(leavers.map(keyOf));
+  for (const r of results) {
+    const account = accountOf(r.change);
+    const key = account === undefined ? undefined : `${r.change.provider}\n${account}`;
+    const touched = key === undefined ? undefined : openByKey.get(key);
+    if (key !== undefined && touched !== undefined && !keys.has(key)) {
+      keys.add(key);
+      leavers.push(touched);
+    }
+  }
+  return leavers;
+}
+
+/**
  * Reads back every system where the run changed a leaver's account (each once, with its normal read)
  * and checks each such account. A system that cannot be read gives a check with `error` per account.
  * Where access looked left, that system is read again `recheck.afterMs` later for those leavers only, and
  * their verdict is the second read's (`recheckedAfterMs`); one that cannot be read again, or a wait cut
  * short, keeps the first.
+ *
+ * `open`: the accounts with an open verdict in the systems the run reads (per provider), checked again
+ * in every run, also one with nothing to change. In a system read back anyway they are checked on that
+ * read; elsewhere on the plan's read (OpenRecheck.live), which the run made anyway. Either way only the
+ * search for what else names them is added, batched with the others; and only what the run changed makes
+ * a system be read again later.
  */
 export async function verifyOffboarding(
   results: readonly ChangeResult[],
   providers: ReadonlyMap<string, Provider>,
   signal: AbortSignal,
   recheck: RecheckOptions = { afterMs: DEFAULT_RECHECK_MS },
+  open: ReadonlyMap<string, OpenRecheck> = new Map(),
 ): Promise<OffboardCheck[]> {
-  const leavers = leaverAccountsOf(results.map((r) => r.change));
-  if (leavers.length === 0) return [];
+  const leavers = readBackLeavers(results, open);
+  const readBack = new Set(leavers.map(keyOf));
+  const names = [
+    ...new Set([
+      ...leavers.map((l) => l.provider),
+      ...[...open].flatMap(([name, o]) => (o.leavers.length > 0 ? [name] : [])),
+    ]),
+  ];
+  if (names.length === 0) return [];
   const context: RunContext = { revoked: revocationsOf(results), ...accountChangesOf(results) };
-  const names = [...new Set(leavers.map((l) => l.provider))];
   const checked = await Promise.all(
     names.map(async (name): Promise<OffboardCheck[]> => {
-      const mine = leavers.filter((l) => l.provider === name);
+      const ran = leavers.filter((l) => l.provider === name);
+      const openHere = open.get(name);
+      const untouched = (openHere?.leavers ?? []).filter((l) => !readBack.has(keyOf(l)));
       const provider = providers.get(name);
       if (provider === undefined)
-        return mine.map((l) => ({ ...l, clean: false, error: "the provider is not configured any more" }));
+        return [...ran, ...untouched].map((l) => ({
+          ...l,
+          clean: false,
+          error: "the provider is not configured any more",
+        }));
+      if (ran.length === 0)
+        return openHere === undefined ? [] : checkOnPlanRead(name, provider, openHere, untouched, signal);
+      const mine = [...ran, ...untouched];
       const first = await readAndCheck(name, provider, mine, context, signal);
-      // Only what looked left, and only what another read may tell better (not a failed read).
-      const left = first.filter((c) => !c.clean && c.error === undefined);
+      // Only what looked left, and only what another read may tell better (not a failed read), of what
+      // the run changed: an open verdict's leftovers were there before the run.
+      const left = first.filter((c) => !c.clean && c.error === undefined && readBack.has(keyOf(c)));
       if (recheck.afterMs <= 0 || left.length === 0) return first;
       try {
         await (recheck.wait ?? waitFor)(recheck.afterMs, signal);
@@ -395,6 +514,8 @@ export function describeCheck(check: OffboardCheck): string {
     parts.push(`as read again ${seconds(check.recheckedAfterMs)} after a first read found access left`);
   if ((check.unsettled ?? []).length > 0)
     parts.push(`not settled yet: the system may still be rewriting ${(check.unsettled ?? []).join(", ")}`);
+  if (check.recheckOf !== undefined)
+    parts.push(`re-checking journal #${String(check.recheckOf)}, which found access left`);
   return parts.join(", ");
 }
 
@@ -402,8 +523,8 @@ export function describeCheck(check: OffboardCheck): string {
  * What to do about a check that found access left, for the error line after "Nothing was removed by the
  * check". What a plan manages (the account, the groups it reads, sessions it revokes) the next plan shows;
  * groups outside the scope it reads, member values of attributes it does not manage and an account of the
- * same name elsewhere no plan ever shows, so the next plan may say the system matches the files while
- * they still grant access: the line says to remove those in the system itself.
+ * same name elsewhere no plan shows as a change (plans note the open verdict, and every apply checks it
+ * again): the line says to remove those in the system itself.
  */
 export function adviceAfterCheck(check: OffboardCheck): string {
   if (check.error !== undefined) return "the next plan reads the system again and shows what is left";
@@ -418,7 +539,8 @@ export function adviceAfterCheck(check: OffboardCheck): string {
     check.elsewhere !== undefined;
   const unseen =
     "gatehouse does not manage the groups, member values or accounts outside what it reads, so no plan " +
-    "shows them (a plan may say the system matches the files): remove them in the system itself";
+    "shows them as a change: remove them in the system itself; every apply checks again, and plans note " +
+    "it, until a check finds them gone";
   if (planned && unplanned) return `the next plan shows what is left of what gatehouse manages; ${unseen}`;
   return unplanned ? unseen : "the next plan shows what is left";
 }

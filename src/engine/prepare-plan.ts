@@ -16,10 +16,12 @@ import { liveDigestOf } from "./live-digest.ts";
 import { openEarlyProviders, startEarlyReads, type EarlyProvider } from "./early-reads.ts";
 import { PlanInstant } from "../lifecycle/status.ts";
 import { DEFAULT_JOURNAL_PATH } from "../audit/journal.ts";
-import { foldJournal } from "../audit/journal-fold.ts";
+import { foldJournal, type OpenVerdict } from "../audit/journal-fold.ts";
 import { describeAccessCommit, recordedCommit } from "../audit/git.ts";
 import { protectedAccountsOf } from "./managed.ts";
 import { namesHeldBefore } from "./held-before.ts";
+import { leaverOfVerdict, openVerdictNotes, openVerdictsOf } from "./open-verdicts.ts";
+import { liveOfAccounts, type OpenRecheck } from "../apply/offboard-verify.ts";
 
 /** How long the reads of live systems may take, unless EngineOptions.readTimeoutMs says otherwise. */
 export const DEFAULT_READ_TIMEOUT_MS = 600_000;
@@ -59,6 +61,11 @@ export interface PreparedPlan {
   readonly protectedAccounts: ReadonlyMap<string, ReadonlySet<string>>;
   /** The access-file commit the journal's last run applied, if it knew one. */
   readonly lastAppliedCommit?: string;
+  /**
+   * Per provider read, the leaver accounts with an open offboarding verdict and what this plan's read of
+   * the system holds of them (engine/open-verdicts.ts): apply checks them again without reading it again.
+   */
+  readonly openVerdicts: ReadonlyMap<string, OpenRecheck>;
 }
 
 export function journalPathOf(options: EngineOptions): string {
@@ -200,6 +207,8 @@ export async function preparePlanWith(
     const managed = journal.managed;
     const protectedAccounts = protectedAccountsOf(tree.model, configs, journal);
     const effective = computeEffectiveMemberships(tree.model, options.now);
+    const openVerdicts = new Map<string, OpenRecheck>();
+    const openFound = new Map<string, readonly OpenVerdict[]>();
     const inputs: ProviderPlanInput[] = await Promise.all(
       configs.map(async (config) => {
         const provider = providers.get(config.name);
@@ -210,6 +219,25 @@ export async function preparePlanWith(
           reads.set(config.name, read);
         }
         const live = await read;
+        const open = openVerdictsOf(
+          journal.verdicts,
+          tree.model.users,
+          config,
+          provider.capabilities,
+          options.now,
+        );
+        if (open.length > 0) {
+          openFound.set(config.name, open);
+          const leavers = open.map(leaverOfVerdict);
+          openVerdicts.set(config.name, {
+            leavers,
+            live: liveOfAccounts(
+              live,
+              leavers.map((l) => l.account),
+              provider.capabilities,
+            ),
+          });
+        }
         const desired = computeDesiredState(tree.model, config, effective, {
           now: options.now,
           journalAccounts: journal.accounts,
@@ -236,6 +264,8 @@ export async function preparePlanWith(
         return { ...input, heldBefore, ...(stillNaming.size > 0 ? { stillNaming } : {}) };
       }),
     );
+    // In the order of gatehouse.yaml, as the plan lists the systems.
+    const openNotes = configs.flatMap((c) => openVerdictNotes(c.name, openFound.get(c.name) ?? []));
     const commit = await commitLookup;
     const computed = computePlan({
       now: options.now,
@@ -246,12 +276,15 @@ export async function preparePlanWith(
     // What apply will refuse without --allow-removals or --force, said where reviewers read the plan.
     const refusals = guardrailViolations(computed, tree.model.config.policy, { protectedAccounts });
     const plan: Plan =
-      refusals.length === 0
+      refusals.length === 0 && openNotes.length === 0
         ? computed
         : {
             ...computed,
             notes: [
               ...computed.notes,
+              // Offboarding checks that found access left, until a check finds it gone: no plan shows
+              // what is outside the scope gatehouse reads, so the plan says that it is still open.
+              ...openNotes,
               ...refusals.map((v): PlanNote => ({
                 provider: v.provider,
                 kind: "info",
@@ -267,6 +300,7 @@ export async function preparePlanWith(
       warnings: tree.diagnostics,
       protectedAccounts,
       ...(journal.lastCommit === undefined ? {} : { lastAppliedCommit: journal.lastCommit }),
+      openVerdicts,
     };
   } catch (error) {
     stopReads.abort(error);

@@ -18,7 +18,12 @@ import { readSetAside, retireSetAside, setAside } from "../audit/set-aside.ts";
 import { foldJournal, MANAGING_ACTIONS } from "../audit/journal-fold.ts";
 import { planChecksum } from "./saved-plan.ts";
 import { appendAll, firstFew } from "../model/lists.ts";
-import { verifyOffboarding, type OffboardCheck, type RecheckOptions } from "../apply/offboard-verify.ts";
+import {
+  verifyOffboarding,
+  type OffboardCheck,
+  type OpenRecheck,
+  type RecheckOptions,
+} from "../apply/offboard-verify.ts";
 import { DEFAULT_READ_TIMEOUT_MS } from "./prepare-plan.ts";
 
 /** What made a leaver one, by user id, for the offboarding checks (see leaverEvents). */
@@ -46,6 +51,11 @@ export interface RunApplyOptions extends GuardrailOptions {
   readonly readTimeoutMs?: number;
   /** Reading again where the read-back found access left (default: DEFAULT_RECHECK_MS later). */
   readonly offboardRecheck?: RecheckOptions;
+  /**
+   * The accounts with an open offboarding verdict in the systems this run reads, per provider (see
+   * PreparedPlan.openVerdicts): checked again after the changes, also when there are none.
+   */
+  readonly openVerdicts?: ReadonlyMap<string, OpenRecheck>;
 }
 
 export interface RunApplyResult extends ApplyResult {
@@ -251,6 +261,7 @@ export async function runApply(
             AbortSignal.timeout(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS),
           ]),
           options.offboardRecheck,
+          options.openVerdicts,
         )
       : [];
   const verified = offboarding.map((check) => verifiedEntry(check, start, options));
@@ -316,6 +327,9 @@ function callsSince(
 /** The journal line of one offboarding check: the check, with the HR event and the trigger time. */
 function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunApplyOptions): NewJournalEntry {
   const event = check.userId === undefined ? undefined : options.leavers?.get(check.userId);
+  // A re-check keeps the offboarding's trigger time and HR event: the time to a clean verdict is measured
+  // from there.
+  const leaving = event?.leaving ?? check.leaving;
   const {
     provider,
     account,
@@ -331,16 +345,18 @@ function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunAp
     recheckedAfterMs,
     unsettled,
     renamedTo,
+    recheckOf,
+    triggeredAt,
   } = check;
   return {
     type: "offboard-verified",
     at: options.now().toISOString(),
     runSeq: start.seq,
-    triggeredAt: start.at,
+    triggeredAt: triggeredAt ?? start.at,
     provider,
     account,
     ...(userId === undefined ? {} : { userId }),
-    ...(event === undefined ? {} : { leaving: event.leaving }),
+    ...(leaving === undefined ? {} : { leaving }),
     ...(event?.lateBy === undefined ? {} : { lateBy: event.lateBy }),
     clean,
     ...(accountState === undefined ? {} : { accountState }),
@@ -353,5 +369,6 @@ function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunAp
     ...(recheckedAfterMs === undefined ? {} : { recheckedAfterMs }),
     ...(unsettled === undefined ? {} : { unsettled }),
     ...(renamedTo === undefined ? {} : { renamedTo }),
+    ...(recheckOf === undefined ? {} : { recheckOf }),
   };
 }

@@ -137,8 +137,10 @@ export interface PlanNote {
   /**
    * "observed": a change an observe-mode provider would need; nothing is written there. "kept":
    * memberships the files do not grant that additive mode keeps (gatehouse did not apply them).
+   * "access-left": an offboarding check found a leaver's access left, and no later check found it gone
+   * (an open verdict in the journal); what is left may be outside what any plan shows.
    */
-  readonly kind: "unmanaged" | "drift-ignored" | "info" | "observed" | "kept";
+  readonly kind: "unmanaged" | "drift-ignored" | "info" | "observed" | "kept" | "access-left";
   readonly message: string;
   /** For "observed": the change that observe mode did not make (prune needs to know it is pending). */
   readonly change?: Change;

@@ -92,7 +92,13 @@ function providerSection(plan: Plan, name: string): string {
     lines.push(
       `- \`${symbolOf(c)}\` ${mdText(describeChange(c))} — ${mdText(describeWhy(c))}${whyAfterReason(c, mdText)}`,
     );
-  const notes = plan.notes.filter((n) => n.provider === name);
+  // A leaver's access left is not folded away with the other notes: someone has to act on it.
+  const left = plan.notes.filter((n) => n.provider === name && n.kind === "access-left");
+  if (left.length > 0) {
+    lines.push("", "**Offboarding not complete:**", "");
+    for (const n of left) lines.push(`- ${mdText(n.message)}`);
+  }
+  const notes = plan.notes.filter((n) => n.provider === name && n.kind !== "access-left");
   if (notes.length > 0) {
     lines.push("", "<details><summary>Notes</summary>", "");
     for (const n of notes) lines.push(`- ${mdText(n.message)}`);

@@ -17,6 +17,9 @@ const DIM = terminal`\u001b[2m`;
 export function renderSummaryLine(plan: Plan): string {
   const s = plan.summary;
   if (s.changes === 0) {
+    // Before any other kind: a leaver's access that no plan removes, and that nothing else will show.
+    if (plan.notes.some((n) => n.kind === "access-left"))
+      return "No changes to apply, but offboarding checks found leavers' access left, noted above: remove it in those systems; the next apply checks again.";
     const observed = plan.notes.filter((n) => n.kind === "observed").length;
     if (observed > 0)
       return `No changes to apply, but ${String(observed)} difference(s) in systems gatehouse only observes (mode: observe), noted above.`;

@@ -126,14 +126,14 @@ describe("checkLeaver", () => {
     const [both] = checkLeavers(stillIn, [X], CAPS, new Map(), outside({ outside: ["cn=vpn"], unread: [] }));
     const elsewhere = { ...live(), elsewhere: [{ account: "xavier", where: "uid=xavier,ou=parked" }] };
     if (!onlyOutside || !onlyUnread || !onlyPlanned || !both) throw new Error("no check");
-    const unseen = /no plan shows them .*remove them in the system itself$/;
+    const unseen = /no plan shows them .*remove them in the system itself; every apply checks again/;
     expect(adviceAfterCheck(onlyOutside)).toMatch(unseen);
     expect(adviceAfterCheck(onlyOutside)).not.toContain("the next plan shows");
     expect(adviceAfterCheck(onlyUnread)).toMatch(unseen);
     expect(adviceAfterCheck(checkLeaver(elsewhere, X, CAPS))).toMatch(unseen);
     expect(adviceAfterCheck(onlyPlanned)).toBe("the next plan shows what is left");
     expect(adviceAfterCheck(both)).toMatch(
-      /^the next plan shows what is left of what gatehouse manages; .*itself$/,
+      /^the next plan shows what is left of what gatehouse manages; .*itself; every apply checks again, and plans note it, until a check finds them gone$/,
     );
     expect(adviceAfterCheck(checkLeaver(live([liveUser("xavier")]), X, CAPS))).toBe(
       "the next plan shows what is left",

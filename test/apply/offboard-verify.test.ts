@@ -274,3 +274,103 @@ describe("offboarding verified after apply (local)", () => {
     expect(stored.users.find((u) => u.account === "xavier2")?.enabled).toBe(true);
   });
 });
+
+describe("open offboarding verdicts (local)", () => {
+  /** xavier left; a group given to him by hand while the plan was shown kept him in it: an open verdict. */
+  async function leftInSide(tree: AccessTree): Promise<Record<string, unknown>> {
+    await terminateXavier(tree);
+    const applied = await applyAtPrompt(tree, () =>
+      editDirectory(tree, (d) => {
+        d.groups.push({ name: "side", members: ["xavier"], groupMembers: [] });
+      }),
+    );
+    expect(applied.code).toBe(1);
+    const [line] = await verifiedLines(tree);
+    if (line === undefined) throw new Error("no check");
+    return line;
+  }
+
+  it("are noted by every plan until an apply with nothing to change checks them again on its plan's read and finds nothing left", async () => {
+    const tree = await newTree();
+    const first = await leftInSide(tree);
+    // Someone takes him out by hand: no plan has anything to change any more.
+    await editDirectory(tree, (d) => {
+      d.groups = d.groups.filter((g) => g.name !== "side");
+    });
+    const planned = await runCliIn(tree.cwd, ["plan", "--detailed-exitcode"]);
+    expect(planned.stdout).toContain(
+      `note: offboarding of xavier (app) left access at ${String(first["at"]).slice(0, 16)}Z (journal #${String(first["seq"])}): still in side; the next apply checks again`,
+    );
+    expect(planned.stdout).not.toContain("Live systems match the access files");
+    expect(planned.stdout).toContain(
+      "No changes to apply, but offboarding checks found leavers' access left",
+    );
+    expect(planned.code).toBe(ExitCode.changes);
+    const markdown = await runCliIn(tree.cwd, ["plan", "--format", "markdown"]);
+    expect(markdown.stdout).toContain("**Offboarding not complete:**\n\n- offboarding of xavier (app)");
+    const json = JSON.parse((await runCliIn(tree.cwd, ["plan", "--format", "json"])).stdout) as {
+      notes: { kind: string }[];
+    };
+    expect(json.notes.map((n) => n.kind)).toEqual(["access-left"]);
+
+    const before = await readFile(directoryFile(tree), "utf8");
+    const applied = await runCliIn(tree.cwd, ["apply", "--yes"]);
+    expect(applied.stdout).toContain(
+      `  clean app: xavier: account disabled, in no group, sessions: none open, re-checking journal #${String(first["seq"])}, which found access left\n`,
+    );
+    expect(applied.code).toBe(0);
+    // It only read: the directory is as it was.
+    expect(await readFile(directoryFile(tree), "utf8")).toBe(before);
+    const entries = await journal(tree);
+    const start = entries.findLast((e) => e["type"] === "apply-start");
+    expect(start).toMatchObject({ changes: 0 });
+    expect(entries.at(-2)).toMatchObject({
+      type: "offboard-verified",
+      runSeq: start?.["seq"],
+      account: "xavier",
+      clean: true,
+      recheckOf: first["seq"],
+      // The offboarding it closes: measured from its trigger.
+      triggeredAt: first["triggeredAt"],
+      leaving: first["leaving"],
+    });
+    const after = await runCliIn(tree.cwd, ["plan", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes. Live systems match the access files.");
+    expect(after.stdout).not.toContain("offboarding of xavier");
+    expect(after.code).toBe(0);
+    // Closed: the next apply checks nothing.
+    const quiet = await runCliIn(tree.cwd, ["apply", "--yes"]);
+    expect(quiet.stdout).not.toContain("Offboarding verified");
+    expect((await verifiedLines(tree)).length).toBe(2);
+    expect((await runCliIn(tree.cwd, ["journal", "verify"])).code).toBe(0);
+  });
+
+  it("are not noted for a person back in the files, and are checked on the read back after an apply that changed the account", async () => {
+    const tree = await newTree();
+    const first = await leftInSide(tree);
+    // He is back in the files: no longer a leaver, so no note (the plan gives him his access back).
+    await writeFile(path.join(tree.dir, "users/people.yaml"), PEOPLE);
+    const back = await runCliIn(tree.cwd, ["plan"]);
+    expect(back.stdout).not.toContain("offboarding of xavier");
+    expect(back.stdout).toContain("enable user xavier");
+    // A leaver again before any apply: the journal's verdict is still the latest check, and open.
+    await terminateXavier(tree);
+    expect((await runCliIn(tree.cwd, ["plan"])).stdout).toContain("note: offboarding of xavier (app)");
+
+    // The plan takes him out of side (a group the local directory reads): the run changes his account,
+    // so he is read back, and that check is the verdict's re-check.
+    const applied = await runCliIn(tree.cwd, ["apply", "--yes"]);
+    expect(applied.stdout).toMatch(/remove xavier from side/);
+    expect(applied.stdout).toContain(`clean app: xavier: account disabled, in no group`);
+    expect(applied.code).toBe(0);
+    expect(await verifiedLines(tree)).toEqual([
+      first,
+      expect.objectContaining({
+        clean: true,
+        recheckOf: first["seq"],
+        triggeredAt: first["triggeredAt"],
+      }),
+    ]);
+    expect((await runCliIn(tree.cwd, ["plan"])).stdout).toContain("No changes. Live systems match");
+  });
+});

@@ -49,7 +49,9 @@ Every change and each system's answer is appended to the journal (.gatehouse/jou
 --record-approvals also records, in the journal, the pull request and approvals behind each commit of
 the access files since the last apply (from GitHub; GITHUB_REPOSITORY and GITHUB_TOKEN in Actions).
 Leavers' accounts are read back after the run; where access looked left, that system is read again
---offboard-recheck seconds later (default 10; 0: not again) and the second read is the verdict.`;
+--offboard-recheck seconds later (default 10; 0: not again) and the second read is the verdict.
+Leaver accounts whose last check found access left are checked again in every apply, also one with
+nothing to change, until a check finds none (exit 1 while access is left).`;
 
 /** Longest --offboard-recheck: ten minutes, the read-back's own time limit. */
 const MAX_RECHECK_SECONDS = 600;
@@ -254,6 +256,7 @@ async function applyLocked(
       now: io.now,
       protectedAccounts: prepared.protectedAccounts,
       leavers: prepared.leavers,
+      openVerdicts: prepared.openVerdicts,
       log: (line: string) => {
         io.stderr(`${line}\n`);
       },
@@ -264,14 +267,18 @@ async function applyLocked(
     if (plan.changes.length === 0) {
       // A run that finds nothing to change is recorded too: the journal then shows that the scheduled
       // reconcile ran, and when, not only what it changed.
+      // It checks the open offboarding verdicts again too (the scheduled reconcile is where they close).
+      const afterMs = recheckMs(args);
       const quiet = await runApply(plan, prepared.policy, prepared.providers, {
         ...common,
         signal: AbortSignal.timeout(600_000),
+        ...(afterMs === undefined ? {} : { offboardRecheck: { afterMs } }),
       });
+      const isOffboarded = reportOffboarding(quiet.offboarding, io);
       io.stdout(
         `Recorded the run in the journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(quiet.journal.first)}-${String(quiet.journal.last)}.\n`,
       );
-      return ExitCode.ok;
+      return isOffboarded ? ExitCode.ok : ExitCode.error;
     }
     if (!saved && !flag(args, "yes")) {
       if (!io.isInteractive) {

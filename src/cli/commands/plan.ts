@@ -18,7 +18,8 @@ export const PLAN_USAGE = `Usage: gatehouse plan [--dir access] [--out plan.json
 
 Reads the live state of every connected system and shows what apply would change, and why.
 Changes nothing. Exit 0 (with --detailed-exitcode: 0 no changes, 2 changes, differences an
-observe-mode system shows, or access live systems hold that gatehouse does not manage), 1 on error.
+observe-mode system shows, access live systems hold that gatehouse does not manage, or a leaver's
+access an offboarding check found left and no later check found gone), 1 on error.
 
 When the access files, the journal and every system's live state are provably as they were for the
 last plan (and no grant or date has passed since), that plan is shown again without reading
@@ -75,9 +76,11 @@ export async function runPlan(argv: readonly string[], io: CommandIo): Promise<n
         break;
     }
     // Differences gatehouse shows but does not change count too: what an observe-mode system differs in,
-    // and access live systems hold that gatehouse does not manage (an outsider in a managed group).
+    // access live systems hold that gatehouse does not manage (an outsider in a managed group), and a
+    // leaver's access an offboarding check found left (an open verdict in the journal).
     const differs =
-      plan.changes.length > 0 || plan.notes.some((n) => n.kind === "observed" || n.kind === "unmanaged");
+      plan.changes.length > 0 ||
+      plan.notes.some((n) => n.kind === "observed" || n.kind === "unmanaged" || n.kind === "access-left");
     if (flag(args, "detailed-exitcode") && differs) return ExitCode.changes;
     return ExitCode.ok;
   } finally {

@@ -1,0 +1,111 @@
+import type { ProviderConfig, User } from "../model/access.ts";
+import type { OpenVerdict } from "../audit/journal-fold.ts";
+import type { PlanNote } from "../plan/types.ts";
+import type { Capabilities } from "../providers/types.ts";
+import type { LeaverAccount } from "../apply/offboard-verify.ts";
+import { accountNameFor, lifecycleOf } from "../desired/desired-state.ts";
+import { nameFold } from "../plan/align-case.ts";
+
+/**
+ * Open offboarding verdicts: an `offboard-verified` entry that found access left stays open until a later
+ * check of the account finds none (the journal fold keeps the latest, JournalFold.verdicts), or until the
+ * files no longer make the person a leaver (back: active again, or not started yet under a new start
+ * date). A person removed from the files entirely keeps theirs: what was left may still be there, and
+ * nobody else would look. Every apply checks the open verdicts of the systems it reads again, and every
+ * plan notes them, so that access gatehouse neither reads nor manages is not forgotten once no plan shows it.
+ */
+
+/** The open verdicts of one system, as the files stand at `now`, in journal order. */
+export function openVerdictsOf(
+  verdicts: ReadonlyMap<string, OpenVerdict>,
+  users: ReadonlyMap<string, User>,
+  config: ProviderConfig,
+  caps: Pick<Capabilities, "caseInsensitiveNames">,
+  now: Date,
+): OpenVerdict[] {
+  const fold = nameFold(caps);
+  let byAccount: Map<string, User> | undefined;
+  const personOf = (verdict: OpenVerdict): User | undefined => {
+    if (verdict.userId !== undefined) return users.get(verdict.userId);
+    // Entries without a user id: the person the files give that account (built once, when needed).
+    byAccount ??= new Map(
+      [...users.values()].flatMap((u) => {
+        const account = accountNameFor(u, config);
+        return account === undefined ? [] : [[fold(account), u] as const];
+      }),
+    );
+    return byAccount.get(fold(verdict.account));
+  };
+  const out: OpenVerdict[] = [];
+  for (const verdict of verdicts.values()) {
+    if (verdict.provider !== config.name) continue;
+    const person = personOf(verdict);
+    if (person === undefined || lifecycleOf(person, now) === "terminated") out.push(verdict);
+  }
+  return out.sort((a, b) => a.seq - b.seq);
+}
+
+/** The leaver account an open verdict names, marked as its re-check. */
+export function leaverOfVerdict(verdict: OpenVerdict): LeaverAccount {
+  return {
+    provider: verdict.provider,
+    account: verdict.account,
+    ...(verdict.userId === undefined ? {} : { userId: verdict.userId }),
+    recheckOf: verdict.seq,
+    triggeredAt: verdict.triggeredAt,
+    ...(verdict.leaving === undefined ? {} : { leaving: verdict.leaving }),
+  };
+}
+
+/** Notes per system before the rest are summed up in one. */
+const MAX_NOTES = 20;
+
+/** The plan's notes of one system's open verdicts: one per account, at most MAX_NOTES and a count. */
+export function openVerdictNotes(provider: string, open: readonly OpenVerdict[]): PlanNote[] {
+  const notes = open
+    .slice(0, MAX_NOTES)
+    .map((v): PlanNote => ({ provider, kind: "access-left", message: describeOpenVerdict(v) }));
+  const more = open.length - notes.length;
+  if (more > 0)
+    notes.push({
+      provider,
+      kind: "access-left",
+      message: `and ${String(more)} more leaver account(s) whose offboarding check found access left (gatehouse journal changes lists them); the next apply checks them again`,
+    });
+  return notes;
+}
+
+/** "2026-11-27T16:36Z": the minute of an ISO instant. */
+function minuteOf(at: string): string {
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(at) ? `${at.slice(0, 16)}Z` : at;
+}
+
+/**
+ * "offboarding of dmitri (ldap) left access outside what gatehouse reads at 2026-11-27T16:36Z (journal
+ * #812): groups cn=vpn,ou=legacy,…; remove it there; the next apply checks again".
+ */
+export function describeOpenVerdict(v: OpenVerdict): string {
+  const outside = [
+    ...((v.groupsOutside ?? []).length > 0
+      ? [`groups outside the scope it reads: ${(v.groupsOutside ?? []).join(", ")}`]
+      : []),
+    ...((v.unreadMemberships ?? []).length > 0
+      ? [
+          `member values it does not manage: ${(v.unreadMemberships ?? []).map((m) => `${m.attribute} in ${m.group}`).join(", ")}`,
+        ]
+      : []),
+    ...(v.elsewhere === undefined ? [] : [`an account of that name at ${v.elsewhere}`]),
+  ];
+  const managed = [
+    ...(v.accountState === "enabled" || v.accountState === "pending" ? [`account ${v.accountState}`] : []),
+    ...((v.groups ?? []).length > 0 ? [`still in ${(v.groups ?? []).join(", ")}`] : []),
+    ...(v.sessions?.outcome === "left" ? ["sessions or tokens still open"] : []),
+    ...(v.error === undefined ? [] : [`not verified: ${v.error}`]),
+  ];
+  const who = `${v.account} (${v.provider}${v.userId === undefined || v.userId === v.account ? "" : `, ${v.userId}`})`;
+  const where = outside.length > 0 && managed.length === 0 ? " outside what gatehouse reads" : "";
+  const found = [...outside, ...managed].join("; ") || "access left";
+  const advice =
+    outside.length > 0 ? "remove it there; the next apply checks again" : "the next apply checks again";
+  return `offboarding of ${who} left access${where} at ${minuteOf(v.at)} (journal #${String(v.seq)}): ${found}; ${advice}`;
+}

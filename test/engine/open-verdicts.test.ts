@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import type { OpenVerdict } from "../../src/audit/journal-fold.ts";
+import {
+  describeOpenVerdict,
+  leaverOfVerdict,
+  openVerdictNotes,
+  openVerdictsOf,
+} from "../../src/engine/open-verdicts.ts";
+import { providerConfig, user } from "../builders.ts";
+
+const NOW = new Date("2026-11-27T17:00:00Z");
+const LDAP = providerConfig({ name: "ldap", type: "ldap" });
+
+function verdict(seq: number, account: string, overrides: Partial<OpenVerdict> = {}): OpenVerdict {
+  return {
+    type: "offboard-verified",
+    seq,
+    at: "2026-11-27T16:36:12.345Z",
+    runSeq: seq - 1,
+    triggeredAt: "2026-11-27T16:36:00.000Z",
+    provider: "ldap",
+    account,
+    userId: account,
+    clean: false,
+    accountState: "disabled",
+    groups: [],
+    groupsOutside: [`cn=vpn,ou=legacy,dc=example,dc=com`],
+    ...overrides,
+  };
+}
+
+const verdicts = (...list: OpenVerdict[]): Map<string, OpenVerdict> =>
+  new Map(list.map((v) => [`${v.provider}\n${v.account}`, v]));
+
+const people = (...list: ReturnType<typeof user>[]) => new Map(list.map((u) => [u.id, u]));
+
+describe("open offboarding verdicts", () => {
+  it("stay open while the files make the person a leaver, or no longer hold them at all", () => {
+    const open = openVerdictsOf(
+      verdicts(verdict(12, "gus"), verdict(8, "dmitri")),
+      people(user("dmitri", { status: "terminated" }), user("ann")),
+      LDAP,
+      {},
+      NOW,
+    );
+    // gus is in no file any more: what was left may still be there.
+    expect(open.map((v) => v.account)).toEqual(["dmitri", "gus"]);
+  });
+
+  it("close when the person is back: active again, or with an end date still ahead", () => {
+    const open = openVerdictsOf(
+      verdicts(verdict(8, "dmitri"), verdict(9, "eve"), verdict(10, "fay")),
+      people(
+        user("dmitri", { status: "active" }),
+        user("eve", { endDate: "2027-01-31" }),
+        user("fay", { endDate: "2026-11-01" }),
+      ),
+      LDAP,
+      {},
+      NOW,
+    );
+    expect(open.map((v) => v.account)).toEqual(["fay"]);
+  });
+
+  it("find the person by account where an entry names no user id, and keep other systems' apart", () => {
+    const noUser: { -readonly [K in keyof OpenVerdict]: OpenVerdict[K] } = verdict(8, "D.Ivanov");
+    delete noUser.userId;
+    const open = openVerdictsOf(
+      verdicts(noUser, verdict(9, "ann", { provider: "scim" })),
+      people(user("dmitri", { accounts: { ldap: "d.ivanov" } }), user("ann", { status: "terminated" })),
+      LDAP,
+      { caseInsensitiveNames: true },
+      NOW,
+    );
+    expect(open).toEqual([]);
+  });
+
+  it("are re-checked as the entry's leaver account, with its trigger time and HR event", () => {
+    expect(leaverOfVerdict(verdict(8, "dmitri", { leaving: "status: terminated" }))).toEqual({
+      provider: "ldap",
+      account: "dmitri",
+      userId: "dmitri",
+      recheckOf: 8,
+      triggeredAt: "2026-11-27T16:36:00.000Z",
+      leaving: "status: terminated",
+    });
+  });
+
+  it("are noted by the plan, one per account and at most twenty", () => {
+    expect(describeOpenVerdict(verdict(812, "dmitri"))).toBe(
+      "offboarding of dmitri (ldap) left access outside what gatehouse reads at 2026-11-27T16:36Z (journal #812): groups outside the scope it reads: cn=vpn,ou=legacy,dc=example,dc=com; remove it there; the next apply checks again",
+    );
+    expect(
+      describeOpenVerdict(
+        verdict(9, "eve", {
+          groupsOutside: [],
+          unreadMemberships: [{ group: "cn=ops", attribute: "memberUid" }],
+          groups: ["ops"],
+        }),
+      ),
+    ).toBe(
+      "offboarding of eve (ldap) left access at 2026-11-27T16:36Z (journal #9): member values it does not manage: memberUid in cn=ops; still in ops; remove it there; the next apply checks again",
+    );
+    const many = Array.from({ length: 23 }, (_, i) => verdict(i + 1, `p${String(i)}`));
+    const notes = openVerdictNotes("ldap", many);
+    expect(notes).toHaveLength(21);
+    expect(notes.every((n) => n.kind === "access-left" && n.provider === "ldap")).toBe(true);
+    expect(notes.at(-1)?.message).toMatch(/^and 3 more leaver account\(s\)/);
+  });
+});
