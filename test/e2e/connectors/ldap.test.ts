@@ -562,7 +562,10 @@ member: ${outsider}
     // No plan reads the legacy OU: the error says so instead of promising that the next plan shows it.
     expect(applied.stderr).toContain("no plan shows them");
     expect(applied.stderr).not.toContain("the next plan shows what is left");
-    expect((await repo.run(["plan"])).stdout).toContain("No changes.");
+    // Nothing to change, but the plan does not say the directory matches: the verdict is open.
+    const next = (await repo.run(["plan"])).stdout;
+    expect(next).toContain("note: offboarding of ben (ldap) left access outside what gatehouse reads");
+    expect(next).not.toContain("Live systems match the access files");
     expect(applied.stdout).toContain("  clean ldap: cleo: account disabled, in no group");
     expect(await offboardLines(repo)).toEqual([
       expect.objectContaining({ account: "ben", clean: false, groups: [], groupsOutside: [VPN] }),
@@ -571,6 +574,85 @@ member: ${outsider}
     // Read only: the legacy group still names ben (at his disabled DN, which refint followed).
     const [vpn] = await rootSearch(server, VPN, "(objectClass=*)", ["member"]);
     expect(vpn?.values("member")).toEqual([uid("ben", DISABLED)]);
+    expect((await repo.run(["journal", "verify"])).code).toBe(0);
+    expectNoSecret(repo, server);
+  });
+
+  it("checks a leaver left in a group outside the groups OU again in every apply, until it is removed there", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes", ...RECHECK])).code).toBe(0);
+    const VPN = `cn=vpn,ou=legacy,${BASE_DN}`;
+    await server.ldapmodify(
+      `dn: ou=legacy,${BASE_DN}\nchangetype: add\nobjectClass: organizationalUnit\nou: legacy\n\n` +
+        `dn: ${VPN}\nchangetype: add\nobjectClass: groupOfNames\ncn: vpn\nmember: ${uid("ben")}\n`,
+    );
+    await terminate(repo, "ben");
+    const offboarded = await repo.run(["apply", "--yes", ...RECHECK]);
+    expect(offboarded.stdout).toContain(`  ACCESS LEFT ldap: ben: account disabled, in no group`);
+    expect(offboarded.code).toBe(1);
+    const [first] = (await offboardLines(repo)) as Record<string, unknown>[];
+    const seq = String(first?.["seq"]);
+    const LEFT = `still in groups outside the scope gatehouse reads: ${VPN}`;
+
+    // The plan has nothing to change, and says so without saying that the directory matches the files.
+    const planned = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(planned.stdout).toContain(
+      `  note: offboarding of ben (ldap) left access outside what gatehouse reads at ${String(first?.["at"]).slice(0, 16)}Z (journal #${seq}): groups outside the scope it reads: ${VPN}; remove it there; the next apply checks again\n`,
+    );
+    expect(planned.stdout).toContain("ldap (ldap, authoritative): 0 change(s)");
+    expect(planned.stdout).not.toContain("Live systems match the access files");
+    expect(planned.code).toBe(2);
+
+    // An apply with nothing to change checks ben again: still there, exit 1, a new entry.
+    const quiet = await repo.run(["apply", "--yes", ...RECHECK]);
+    expect(quiet.stdout).toContain(
+      `  ACCESS LEFT ldap: ben: account disabled, in no group, sessions: cannot be revoked or checked here, ${LEFT}, re-checking journal #${seq}, which found access left\n`,
+    );
+    expect(quiet.stderr).toContain("error: offboarding is not complete for ldap: ben");
+    expect(quiet.code).toBe(1);
+    const [, second] = (await offboardLines(repo)) as Record<string, unknown>[];
+    expect(second).toMatchObject({
+      clean: false,
+      groupsOutside: [VPN],
+      recheckOf: first?.["seq"],
+      triggeredAt: first?.["triggeredAt"],
+    });
+    // No read of the directory again for it: the plan's read, then the outside search only (the
+    // account's entry, then the groups naming it), and no second read after --offboard-recheck.
+    const text = await repo.read(JOURNAL_FILE);
+    const end = text
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .at(-1);
+    expect(end).toMatchObject({ type: "apply-end", offboardingCalls: { ldap: { reads: 2, writes: 0 } } });
+    expect(quiet.stdout).not.toContain("as read again");
+
+    // Someone removes ben from the legacy group by hand (groupOfNames needs a member: ada stays).
+    const [vpn] = await rootSearch(server, VPN, "(objectClass=*)", ["member"]);
+    expect(vpn?.values("member")).toEqual([uid("ben", DISABLED)]);
+    await server.ldapmodify(
+      `dn: ${VPN}\nchangetype: modify\nadd: member\nmember: ${uid("ada")}\n-\ndelete: member\nmember: ${uid("ben", DISABLED)}\n`,
+    );
+    const closed = await repo.run(["apply", "--yes", ...RECHECK]);
+    expect(closed.stdout).toContain(
+      `  clean ldap: ben: account disabled, in no group, sessions: cannot be revoked or checked here, re-checking journal #${String(second?.["seq"])}, which found access left\n`,
+    );
+    expect(closed.code).toBe(0);
+    expect(((await offboardLines(repo)) as Record<string, unknown>[]).at(-1)).toMatchObject({
+      clean: true,
+      recheckOf: second?.["seq"],
+      triggeredAt: first?.["triggeredAt"],
+    });
+    const after = await repo.run(["plan", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes. Live systems match the access files.");
+    expect(after.stdout).not.toContain("offboarding of ben");
+    expect(after.code).toBe(0);
+    // Closed: the next apply checks nobody.
+    const idle = await repo.run(["apply", "--yes", ...RECHECK]);
+    expect(idle.stdout).not.toContain("Offboarding verified");
+    expect(idle.code).toBe(0);
+    expect(await offboardLines(repo)).toHaveLength(3);
     expect((await repo.run(["journal", "verify"])).code).toBe(0);
     expectNoSecret(repo, server);
   });
