@@ -1,4 +1,7 @@
 /** What the offboarding check makes of a live state read back, and which accounts it checks. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   adviceAfterCheck,
@@ -11,6 +14,7 @@ import {
 } from "../../src/apply/offboard-verify.ts";
 import type { ChangeResult } from "../../src/apply/apply-plan.ts";
 import { describeEntryProblem, sealEntry } from "../../src/audit/journal-entry.ts";
+import { appendJournalEntries, verifyJournal } from "../../src/audit/journal.ts";
 import type { Capabilities, Provider } from "../../src/providers/types.ts";
 import type { Change } from "../../src/plan/types.ts";
 import { live, liveGroup, liveUser } from "../builders.ts";
@@ -224,6 +228,36 @@ describe("offboard-verified journal entries", () => {
     expect(bad({ unsettled: "side" })).toMatch(/unsettled/);
     expect(bad({ renamedTo: "x2" })).toBeUndefined();
     expect(bad({ renamedTo: 2 })).toMatch(/renamedTo/);
+    // A re-check of an open verdict names the earlier entry by its seq (entries before it lack it).
+    expect(bad({ recheckOf: 7 })).toBeUndefined();
+    expect(bad({ recheckOf: "7" })).toMatch(/recheckOf/);
+    expect(bad({ recheckOf: 0 })).toMatch(/recheckOf/);
+  });
+
+  it("pass journal verify as a re-check of an earlier entry, and not when they name themselves or a later one", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "gatehouse-recheck-"));
+    try {
+      const file = path.join(dir, "journal.jsonl");
+      const start = {
+        type: "apply-start",
+        at: "2026-06-01T12:00:00Z",
+        actor: "ci",
+        planDigest: "p",
+        desiredDigest: "d",
+        providers: ["app"],
+        changes: 0,
+      } as const;
+      // seq 1 start, 2 the first check (an old entry: no recheckOf), 3 a start, 4 its re-check of 2.
+      await appendJournalEntries(file, [start, { ...entry, runSeq: 1, clean: false }, start]);
+      await appendJournalEntries(file, [{ ...entry, runSeq: 3, recheckOf: 2 }]);
+      expect((await verifyJournal(file)).problems).toEqual([]);
+      await appendJournalEntries(file, [{ ...entry, runSeq: 3, recheckOf: 5 }]);
+      expect((await verifyJournal(file)).problems).toEqual([
+        { line: 5, message: "entry seq 5 says it re-checks entry 5, which is not before it" },
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("take a change entry's accountId when it is a string", () => {
