@@ -3,10 +3,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { adviceAfterCheck, describeCheck } from "../../src/apply/describe-check.ts";
 import {
-  adviceAfterCheck,
   checkLeavers,
-  describeCheck,
   leaverAccountsOf,
   verifyOffboarding,
   type LeaverAccount,
@@ -330,5 +329,117 @@ describe("verifyOffboarding", () => {
       expect.objectContaining({ provider: "up", account: "y", clean: true }),
       { provider: "down", account: "x", clean: false, error: "reading down back failed: connection refused" },
     ]);
+  });
+
+  describe("with open verdicts", () => {
+    /** A system whose groups outside the scope read hold `outside`; it counts reads and searches. */
+    function directory(outside: ReadonlyMap<string, readonly string[]>, caps: Capabilities = CAPS) {
+      const calls = { reads: 0, searches: [] as string[][] };
+      const provider: Provider = {
+        name: "dir",
+        type: "test",
+        capabilities: caps,
+        read: () => {
+          calls.reads++;
+          return Promise.resolve(
+            live([liveUser("Ben", { enabled: false }), liveUser("x", { enabled: false })]),
+          );
+        },
+        groupsOutsideHolding: (accounts) => {
+          calls.searches.push([...accounts]);
+          return Promise.resolve(
+            new Map(accounts.map((a) => [a, { outside: [...(outside.get(a) ?? [])], unread: [] }])),
+          );
+        },
+        apply: () => Promise.resolve([]),
+        stats: () => ({ reads: 0, writes: 0 }),
+        close: () => Promise.resolve(),
+      };
+      return { provider, calls };
+    }
+    const earlier = (account: string, seq: number): LeaverAccount => ({
+      provider: "dir",
+      account,
+      userId: account.toLowerCase(),
+      recheckOf: seq,
+      triggeredAt: "2026-05-01T09:00:00Z",
+      leaving: "status: terminated",
+    });
+    const disabled = (account: string): ChangeResult => ({
+      change: {
+        id: `dir:user/${account}`,
+        provider: "dir",
+        kind: "user",
+        action: "disable",
+        account,
+        reason: "user-terminated",
+        risk: "narrows",
+      },
+      outcome: "applied",
+      at: "2026-06-01T12:00:00Z",
+      attempts: 1,
+    });
+    // No wait: a second read, were one made, would show in the reads counted.
+    const never = (): Promise<void> => Promise.resolve();
+
+    it("checks them on the plan's read where the run changed nothing there: the outside search only", async () => {
+      const { provider, calls } = directory(new Map([["Ben", ["cn=vpn,ou=legacy"]]]));
+      const planRead = live([liveUser("Ben", { enabled: false })], [liveGroup("side", ["Ben"])]);
+      const checks = await verifyOffboarding(
+        [],
+        new Map([["dir", provider]]),
+        AbortSignal.timeout(5_000),
+        { afterMs: 10, wait: never },
+        new Map([["dir", { leavers: [earlier("Ben", 12)], live: planRead }]]),
+      );
+      expect(calls).toEqual({ reads: 0, searches: [["Ben"]] });
+      expect(checks).toEqual([
+        expect.objectContaining({
+          account: "Ben",
+          recheckOf: 12,
+          triggeredAt: "2026-05-01T09:00:00Z",
+          clean: false,
+          groups: ["side"],
+          groupsOutside: ["cn=vpn,ou=legacy"],
+        }),
+      ]);
+    });
+
+    it("checks them on the read back of a system the run changed, in one search, and reads again only for the run's leavers", async () => {
+      const { provider, calls } = directory(new Map([["Ben", ["cn=vpn,ou=legacy"]]]));
+      const checks = await verifyOffboarding(
+        [disabled("x")],
+        new Map([["dir", provider]]),
+        AbortSignal.timeout(5_000),
+        { afterMs: 10, wait: never },
+        new Map([["dir", { leavers: [earlier("Ben", 12)], live: live() }]]),
+      );
+      expect(calls).toEqual({ reads: 1, searches: [["x", "Ben"]] });
+      expect(checks).toEqual([
+        expect.objectContaining({ account: "x", clean: true }),
+        expect.objectContaining({ account: "Ben", recheckOf: 12, clean: false }),
+      ]);
+      expect(checks[0]).not.toHaveProperty("recheckOf");
+    });
+
+    it("marks the run's own check of an account with an open verdict as its re-check, once, whatever the case", async () => {
+      const { provider, calls } = directory(new Map(), { ...CAPS, caseInsensitiveNames: true });
+      const checks = await verifyOffboarding(
+        [disabled("ben")],
+        new Map([["dir", provider]]),
+        AbortSignal.timeout(5_000),
+        { afterMs: 0 },
+        new Map([["dir", { leavers: [earlier("Ben", 12)], live: live() }]]),
+      );
+      expect(calls.searches).toEqual([["ben"]]);
+      expect(checks).toEqual([
+        expect.objectContaining({
+          account: "ben",
+          recheckOf: 12,
+          triggeredAt: "2026-05-01T09:00:00Z",
+          clean: true,
+        }),
+      ]);
+    });
   });
 });

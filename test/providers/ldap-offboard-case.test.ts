@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { ChangeResult } from "../../src/apply/apply-plan.ts";
-import { describeCheck, verifyOffboarding } from "../../src/apply/offboard-verify.ts";
+import { describeCheck } from "../../src/apply/describe-check.ts";
+import { verifyOffboarding } from "../../src/apply/offboard-verify.ts";
 import type { Change } from "../../src/plan/types.ts";
 import { BASE_DN, slapdWithProvider } from "../harness/slapd.ts";
 import { GROUPS, cn, group, person, uid } from "./ldap-ldif.ts";

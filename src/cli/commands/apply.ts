@@ -15,14 +15,8 @@ import {
   type SavedPlanConsent,
 } from "../../engine/saved-plan.ts";
 import { runApply, type LeaverEvents } from "../../engine/run-apply.ts";
-import {
-  adviceAfterCheck,
-  checkedAccount,
-  checkHeading,
-  describeCheck,
-  leaverEvents,
-  type OffboardCheck,
-} from "../../apply/offboard-verify.ts";
+import { leaverEvents, type OffboardCheck } from "../../apply/offboard-verify.ts";
+import { adviceAfterCheck, checkedAccount, checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { accessCommitsSince, describeActor } from "../../audit/git.ts";
 import { resolveRepoContext, type RepoContext } from "../../pr/actions-context.ts";

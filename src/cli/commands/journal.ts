@@ -16,7 +16,7 @@ import { accessAt, type HeldMembership } from "../../audit/access-at.ts";
 import { formatLocation } from "../../model/source.ts";
 import { describeChange, describeWhy, REASON_TEXT, symbolOf } from "../../render/describe.ts";
 import { changesBetween } from "../../audit/changes-between.ts";
-import { checkHeading, describeCheck } from "../../apply/offboard-verify.ts";
+import { checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import type { CommandIo } from "../io.ts";
 
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl]
