@@ -4,11 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProviderError, redactKnownSecrets, redactSecrets, registerSecret } from "../../src/errors.ts";
-import { mkdir, writeFile } from "node:fs/promises";
 import { printable } from "../../src/cli/io.ts";
 import { main } from "../../src/cli/main.ts";
 import { terminal } from "../../src/render/terminal-text.ts";
-import { writeAccessTree } from "../helpers/access-tree.ts";
+import { writeTreeWithLiveGroup } from "../helpers/access-tree.ts";
 import { captureIo } from "../helpers/cli-io.ts";
 
 describe("registered secrets", () => {
@@ -50,18 +49,10 @@ describe("a registered secret holding a control character", () => {
     { name: "a JSON plan on a terminal", argv: ["plan", "--format", "json"], isTTY: true },
   ])("never shows up in $name, in any spelling", async ({ argv, isTTY }) => {
     registerSecret(SECRET);
-    const tree = await writeAccessTree({
-      "gatehouse.yaml":
-        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
-    });
+    // A group made by hand whose name holds the password (pasted into the wrong field).
+    const name = `ops-${SECRET}`;
+    const tree = await writeTreeWithLiveGroup(name);
     try {
-      await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
-      // A group made by hand whose name holds the password (pasted into the wrong field).
-      const name = `ops-${SECRET}`;
-      await writeFile(
-        path.join(tree.cwd, ".gatehouse/app.json"),
-        JSON.stringify({ formatVersion: 1, users: [], groups: [{ name, members: [], groupMembers: [] }] }),
-      );
       const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
       await main(argv, { ...io, isTTY });
       const printed = out.join("") + err.join("");
@@ -79,17 +70,9 @@ describe("a registered secret holding a C1 control character", () => {
 
   it("never shows up in a JSON plan on a terminal", async () => {
     registerSecret(SECRET);
-    const tree = await writeAccessTree({
-      "gatehouse.yaml":
-        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
-    });
+    const name = `ops-${SECRET}`;
+    const tree = await writeTreeWithLiveGroup(name);
     try {
-      await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
-      const name = `ops-${SECRET}`;
-      await writeFile(
-        path.join(tree.cwd, ".gatehouse/app.json"),
-        JSON.stringify({ formatVersion: 1, users: [], groups: [{ name, members: [], groupMembers: [] }] }),
-      );
       const { io, out } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
       await main(["plan", "--format", "json"], { ...io, isTTY: true });
       const printed = out.join("");

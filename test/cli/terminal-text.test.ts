@@ -1,9 +1,9 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { inlineText, terminal, TerminalText, terminalSafe } from "../../src/render/terminal-text.ts";
-import { writeAccessTree } from "../helpers/access-tree.ts";
+import { writeAccessTree, writeTreeWithLiveGroup } from "../helpers/access-tree.ts";
 import { captureIo, runCliIn } from "../helpers/cli-io.ts";
 
 describe("text for the terminal", () => {
@@ -28,18 +28,10 @@ describe("text for the terminal", () => {
   });
 
   it("prints a live group's name as text in a coloured plan, not as the colours it imitates", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml":
-        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
-    });
+    // A group made by hand in the live system, named to paint itself green and wipe the line before it.
+    const name = "x\u001b[32m+ nothing to see\u001b[0m\r\u001b[2K";
+    const tree = await writeTreeWithLiveGroup(name);
     try {
-      await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
-      // A group made by hand in the live system, named to paint itself green and wipe the line before it.
-      const name = "x\u001b[32m+ nothing to see\u001b[0m\r\u001b[2K";
-      await writeFile(
-        path.join(tree.cwd, ".gatehouse/app.json"),
-        JSON.stringify({ formatVersion: 1, users: [], groups: [{ name, members: [], groupMembers: [] }] }),
-      );
       const { io, out } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
       expect(await main(["plan"], { ...io, isTTY: true })).toBe(0);
       const text = out.join("");
@@ -54,17 +46,9 @@ describe("text for the terminal", () => {
   });
 
   it("keeps apply's progress lines on a terminal, with the data in them escaped", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml":
-        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
-    });
+    const name = "y\r\u001b[2KApply complete";
+    const tree = await writeTreeWithLiveGroup(name);
     try {
-      await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
-      const name = "y\r\u001b[2KApply complete";
-      await writeFile(
-        path.join(tree.cwd, ".gatehouse/app.json"),
-        JSON.stringify({ formatVersion: 1, users: [], groups: [{ name, members: [], groupMembers: [] }] }),
-      );
       const { io, out } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
       expect(await main(["apply", "--yes"], { ...io, isTTY: true })).toBe(0);
       const text = out.join("");
@@ -91,20 +75,13 @@ describe("text for the terminal", () => {
   });
 
   it("prints JSON that parses to the very names, with no control character in it", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml":
-        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
+    // CSI (U+009B) starts an escape sequence on many terminals; JSON.stringify leaves it, DEL, the line
+    // separator and the bidirectional controls as they are.
+    const name = "x\u009b32m\u007f\u2028\u202egpj.exe\u001b[0m";
+    const tree = await writeTreeWithLiveGroup(name, {
       "users/people.yaml": 'users:\n  - { id: ann, name: Ann, "x\\u009b8m\\u007f": 1 }\n',
     });
     try {
-      await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
-      // CSI (U+009B) starts an escape sequence on many terminals; JSON.stringify leaves it, DEL, the line
-      // separator and the bidirectional controls as they are.
-      const name = "x\u009b32m\u007f\u2028\u202egpj.exe\u001b[0m";
-      await writeFile(
-        path.join(tree.cwd, ".gatehouse/app.json"),
-        JSON.stringify({ formatVersion: 1, users: [], groups: [{ name, members: [], groupMembers: [] }] }),
-      );
       await writeFile(
         path.join(tree.dir, "users/people.yaml"),
         "users:\n  - { id: ann, name: Ann, startDate: 2020-01-01 }\n",

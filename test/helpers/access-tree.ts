@@ -21,6 +21,26 @@ export function configYaml(policy = ""): string {
   return "providers:\n  directory: { type: local, path: .gatehouse/directory.json }\n" + policy;
 }
 
+/**
+ * An access tree whose one provider, `app` (local, authoritative), holds one live group named `group` that
+ * no access file gives (a plan deletes it): for what output makes of a name from a live system.
+ */
+export async function writeTreeWithLiveGroup(
+  group: string,
+  files: Readonly<Record<string, string>> = {},
+): Promise<AccessTree> {
+  const tree = await writeAccessTree({
+    "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
+    ...files,
+  });
+  await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+  await writeFile(
+    path.join(tree.cwd, ".gatehouse/app.json"),
+    JSON.stringify({ formatVersion: 1, users: [], groups: [{ name: group, members: [], groupMembers: [] }] }),
+  );
+  return tree;
+}
+
 /** Writes `files` (path relative to access/ → content; strings are UTF-8, Uint8Array raw) into a temp dir. */
 export async function writeAccessTree(
   files: Readonly<Record<string, string | Uint8Array>>,
