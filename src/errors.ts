@@ -1,4 +1,5 @@
 import type { Diagnostic } from "./model/diagnostic.ts";
+import { escapeCell, mdFlat, mdText } from "./render/markdown-text.ts";
 import { inlineText, jsonForTerminal, terminalSafe } from "./render/terminal-text.ts";
 
 /** Process exit codes. Only cli/main.ts turns them into `process.exitCode`. */
@@ -130,6 +131,10 @@ export function registerSecret(value: string): void {
     JSON.stringify(value).slice(1, -1),
     // JSON printed to the terminal (jsonForTerminal) also escapes DEL, C1 and bidirectional controls.
     jsonForTerminal(JSON.stringify(value)).text.slice(1, -1),
+    // Markdown (the pull-request comment, the job summary): text, table cells and code spans.
+    mdText(value),
+    escapeCell(mdText(value)),
+    mdFlat(value),
   ];
   for (const form of new Set(forms)) remember(form);
 }

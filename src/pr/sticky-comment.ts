@@ -3,6 +3,7 @@
  * of a new comment each time.
  */
 import type { Plan } from "../plan/types.ts";
+import { redactKnownSecrets } from "../errors.ts";
 import { renderMarkdown } from "../render/markdown.ts";
 import type { IssueComment, PrClient, RepoRef } from "./github.ts";
 
@@ -16,10 +17,14 @@ export function composePlanComment(
   options: { fullPlanHint?: string; limit?: number } = {},
 ): string {
   const room = (options.limit ?? COMMENT_LIMIT) - PLAN_MARKER.length - 1;
-  const markdown = renderMarkdown(plan, {
-    limit: room,
-    ...(options.fullPlanHint === undefined ? {} : { fullPlanHint: options.fullPlanHint }),
-  });
+  // Posted to GitHub for everyone who can read the pull request: never a credential gatehouse read, in
+  // whatever spelling the Markdown gave it.
+  const markdown = redactKnownSecrets(
+    renderMarkdown(plan, {
+      limit: room,
+      ...(options.fullPlanHint === undefined ? {} : { fullPlanHint: options.fullPlanHint }),
+    }),
+  );
   const body = `${PLAN_MARKER}\n${markdown}`;
   // The summary of an enormous plan (thousands of providers) could still be too long: never post what GitHub
   // would refuse.

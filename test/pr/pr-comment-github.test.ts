@@ -6,7 +6,7 @@ import { startCheckedGithub, type CheckedGithub } from "../harness/github-checke
 import { seedPull, seedRepo } from "../harness/fake-github/seed-pulls.ts";
 import type { FakeRepo } from "../harness/fake-github/state.ts";
 import { COMMENT_LIMIT, PLAN_MARKER } from "../../src/pr/sticky-comment.ts";
-import { createPrRepo, GROUPS, TOKEN, type PrRepo } from "./pr-repo.ts";
+import { CONFIG, createPrRepo, GROUPS, TOKEN, type PrRepo } from "./pr-repo.ts";
 
 let gh: CheckedGithub;
 let repo: PrRepo;
@@ -97,5 +97,34 @@ describe("gatehouse pr comment", { tags: ["slow"] }, () => {
     const full = await readFile(summary, "utf8");
     expect(full.length).toBeGreaterThan(COMMENT_LIMIT);
     expect(full).toContain("`user1499` (added in config");
+  });
+
+  it("never posts the token, however the Markdown spells it", async () => {
+    // A group made by hand whose name holds the token (pasted into the wrong field), with the characters
+    // Markdown escapes around and inside it.
+    const pasted = `ops <${TOKEN}> & @team`;
+    await repo.write(
+      "access/gatehouse.yaml",
+      CONFIG.replace(
+        "{ type: local, path: .gatehouse/directory.json }",
+        "{ type: local, path: .gatehouse/directory.json, mode: authoritative }",
+      ),
+    );
+    await repo.commit("authoritative");
+    await repo.write(
+      ".gatehouse/directory.json",
+      JSON.stringify({
+        formatVersion: 1,
+        users: [],
+        groups: [{ name: pasted, members: [], groupMembers: [] }],
+      }),
+    );
+    const summary = path.join(repo.cwd, "..", `summary-${ghRepo.name}.md`);
+    const result = await comment({ GITHUB_STEP_SUMMARY: summary });
+    expect(result.stderr).toBe("");
+    const [body] = bodies();
+    expect(body).toContain("ops &lt;[REDACTED]&gt; &amp;");
+    const full = await readFile(summary, "utf8");
+    for (const text of [body ?? "", full, result.stdout]) expect(text).not.toContain("prTestToken");
   });
 });

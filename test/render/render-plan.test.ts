@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderText } from "../../src/render/text.ts";
-import { MARKDOWN_LIMIT, mdText, renderMarkdown } from "../../src/render/markdown.ts";
+import { MARKDOWN_LIMIT, renderMarkdown } from "../../src/render/markdown.ts";
+import { mdText } from "../../src/render/markdown-text.ts";
 import { renderJson } from "../../src/render/json.ts";
 import type { Plan } from "../../src/plan/types.ts";
 import {

@@ -1,6 +1,6 @@
 import { appendFile, readFile } from "node:fs/promises";
 import path from "node:path";
-import { ExitCode, GatehouseError, ProviderError, UsageError } from "../../errors.ts";
+import { ExitCode, GatehouseError, ProviderError, redactKnownSecrets, UsageError } from "../../errors.ts";
 import { closeProviders } from "../../engine/prepare-plan.ts";
 import { planOrReuse } from "../../engine/plan-memo.ts";
 import { readSavedPlan } from "../../engine/saved-plan.ts";
@@ -79,7 +79,9 @@ async function contextOf(args: Parsed, io: CliIo): Promise<{ ctx: PrContext; cli
 }
 
 async function appendSummary(io: CliIo, ctx: PrContext, markdown: string): Promise<void> {
-  if (ctx.stepSummary) await appendFile(path.resolve(io.cwd, ctx.stepSummary), markdown + "\n");
+  // The job summary is shown to everyone who can read the run: no credential gatehouse read.
+  if (ctx.stepSummary)
+    await appendFile(path.resolve(io.cwd, ctx.stepSummary), redactKnownSecrets(markdown) + "\n");
 }
 
 async function loadPlan(args: Parsed, io: CliIo): Promise<Plan> {
