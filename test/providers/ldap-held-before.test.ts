@@ -80,6 +80,27 @@ describe("ldap: a name another person held", { tags: ["slow"] }, () => {
     ]);
   });
 
+  it("finds such a value in a group that names another of the names plainly too (one batch)", async () => {
+    const { provider } = await ldap.start({
+      refint: false,
+      ldif: [
+        person("ben"),
+        `dn: ${LEGACY}\nobjectClass: organizationalUnit\nou: legacy\n`,
+        `dn: cn=vpn,${LEGACY}\nobjectClass: groupOfNames\ncn: vpn\nmember: ${uid("bob")}\nmember: 0.9.2342.19200300.100.1.1=ada,${PEOPLE}\n`,
+        `dn: uid=temp,${LEGACY}\nobjectClass: inetOrgPerson\nuid: temp\ncn: Temp\nsn: Temp\nmanager: ${uid("bob")}\nmanager: 0.9.2342.19200300.100.1.1=ada,${PEOPLE}\n`,
+      ].join("\n"),
+    });
+    await provider.read(signal());
+    // The search matches the group for both; bob's value is told apart by its DN, ada's only by asking.
+    const found = await provider.stillNaming?.(["ada", "bob"], signal());
+    expect(found && [...found]).toEqual([
+      ["ada", { outside: [`cn=vpn,${LEGACY}`], unread: [], managerOf: [`uid=temp,${LEGACY}`] }],
+      ["bob", { outside: [`cn=vpn,${LEGACY}`], unread: [], managerOf: [`uid=temp,${LEGACY}`] }],
+    ]);
+    const held = await provider.groupsOutsideHolding?.(["ada", "bob"], signal());
+    expect(held?.get("ada")).toEqual({ outside: [`cn=vpn,${LEGACY}`], unread: [] });
+  });
+
   it("refuses a create marked heldBefore while something names the name, and makes it once nothing does", async () => {
     const { server, provider } = await ldap.start({ refint: false, ldif: `${person("ben")}\n${LEFTOVERS}` });
     await provider.read(signal());

@@ -131,6 +131,10 @@ export async function groupsOutsideHolding(
     };
     for (const g of groups) {
       let isMatched = false;
+      // Leavers a value of this group was told to name, and whether a value told nobody apart may name
+      // one in a spelling not undone here.
+      const named = new Set<NamedLeaver>();
+      let isOddlySpelt = false;
       for (const attribute of MEMBER_ATTRIBUTES) {
         // A group `read` returns shows whom it names by the attribute it reads in `groups`: by DN, and by an
         // account value spelt as the account is. One in another case (posixGroup `memberUid: Ben` for ben)
@@ -142,8 +146,12 @@ export async function groupsOutsideHolding(
           const leaver = attribute.byDn
             ? byDn.get(normalizeDn(stripUniqueMemberUid(value)))
             : byName.get(value.toLowerCase());
-          if (leaver === undefined) continue;
+          if (leaver === undefined) {
+            isOddlySpelt ||= isOddSpelling(attribute, value);
+            continue;
+          }
           isMatched = true;
+          named.add(leaver);
           if (isMapped && (attribute.byDn || otherCaseValues([value], leaver.name).length === 0)) continue;
           hold(
             leaver,
@@ -155,15 +163,24 @@ export async function groupsOutsideHolding(
         }
       }
       // The server matched a value this did not tell apart (a DN spelt in a way normalizeDn does not
-      // undo): the group is asked, leaver by leaver and attribute by attribute, rather than left out.
-      if (!isMatched)
-        for (const leaver of batch)
-          for (const attribute of MEMBER_ATTRIBUTES) {
-            if (g.isRead && attribute.name.toLowerCase() === managed) continue;
-            const clauses = memberClauses(leaver, [attribute], ctx.memberUidCase.ignoreCase);
-            if (clauses !== "" && (await namesIn(ctx, g.dn, clauses, signal)))
-              hold(leaver, g, { group: g.dn, attribute: attribute.name });
-          }
+      // undo): the group is asked, leaver by leaver and attribute by attribute, rather than left out. Also
+      // where other values named other leavers plainly: the group matched for them too, and one such value
+      // beside theirs may name one more of the batch.
+      if (!isMatched || isOddlySpelt) {
+        const rest = batch.filter((l) => !named.has(l));
+        const attributes = MEMBER_ATTRIBUTES.filter((a) => !g.isRead || a.name.toLowerCase() !== managed);
+        const clausesOf = (leavers: readonly NamedLeaver[], of: readonly MemberAttribute[]): string =>
+          leavers.map((l) => memberClauses(l, of, ctx.memberUidCase.ignoreCase)).join("");
+        // One search first: values spelt oddly mostly name other people, and then that is all it costs.
+        const all = clausesOf(rest, attributes);
+        if (all !== "" && (await namesIn(ctx, g.dn, all, signal)))
+          for (const leaver of rest)
+            for (const attribute of attributes) {
+              const clauses = clausesOf([leaver], [attribute]);
+              if (clauses !== "" && (await namesIn(ctx, g.dn, clauses, signal)))
+                hold(leaver, g, { group: g.dn, attribute: attribute.name });
+            }
+      }
     }
     for (const [leaver, held] of found) {
       const unread = held.unread.sort(
@@ -174,6 +191,21 @@ export async function groupsOutsideHolding(
   }
   return out;
 }
+
+/**
+ * Whether a member value that names none of the leavers as compared here may still name one as the
+ * directory compares it: a DN with an attribute type spelt as an OID (`0.9.2342.19200300.100.1.1=ada`)
+ * or a value in BER (`uid=#0403…`), an account value with spaces the directory's matching ignores.
+ */
+function isOddSpelling(attribute: MemberAttribute, value: string): boolean {
+  if (!attribute.byDn) return value !== value.trim() || value.includes("  ");
+  // A regular expression, not a parse: a found group's values are all looked at, and may be 100,000.
+  // An escaped comma or plus before a digit counts too; that costs one search of the group, no more.
+  return ODD_DN.test(value);
+}
+
+/** An attribute type starting with a digit (an OID), or a value in BER (`#…`), in any RDN. */
+const ODD_DN = /(?:^|[,+;])\s*(?:\d|[^,+;=]*=\s*#)/;
 
 /** Whether the entry at `dn` matches any of `clauses` (an OR of member filters). */
 async function namesIn(
@@ -231,17 +263,24 @@ export async function stillNaming(
       };
       for (const entry of entries) {
         if (read.some((ou) => isDnUnder(entry.dn, ou))) continue;
-        let isMatched = false;
+        const named = new Set<string>();
+        let isOddlySpelt = false;
         for (const value of valuesOf(entry, attribute)) {
           const account = byDn.get(normalizeDn(value));
-          if (account === undefined) continue;
-          isMatched = true;
-          manages(account, entry.dn);
+          if (account === undefined) isOddlySpelt ||= isOddSpelling({ name: attribute, byDn: true }, value);
+          else {
+            named.add(account);
+            manages(account, entry.dn);
+          }
         }
-        // Matched by the server in a spelling normalizeDn does not undo: asked name by name.
-        if (!isMatched)
+        // Matched by the server in a spelling normalizeDn does not undo: asked name by name (also beside
+        // a value naming another of the names plainly).
+        if (named.size === 0 || isOddlySpelt)
           for (const [dn, account] of byDn)
-            if (await namesIn(ctx, entry.dn, `(${attribute}=${escapeFilterValue(dn)})`, signal))
+            if (
+              !named.has(account) &&
+              (await namesIn(ctx, entry.dn, `(${attribute}=${escapeFilterValue(dn)})`, signal))
+            )
               manages(account, entry.dn);
       }
     }
