@@ -10,7 +10,8 @@ import type { PlanSink } from "./context.ts";
 /**
  * The other person in the files whom `have`, the live account the files give to `want`'s person, is
  * recorded for (LiveUser.personId), when the journal has no record of the account. An externalId naming
- * nobody in the files (or none) says nothing: the account is paired by name, as before gatehouse.
+ * nobody in the files (or none) says nothing: the account is paired by name, as before gatehouse. Nor
+ * does any externalId for a leaver's account: it is offboarded as the files say.
  */
 export function claimedBy(
   input: PlanSink["input"],
@@ -19,6 +20,10 @@ export function claimedBy(
 ): AccountOfAnother | undefined {
   const { personId } = have;
   if (personId === undefined || personId === want.userId) return undefined;
+  // A leaver's account as the files name it is offboarded whatever the system records: an externalId set
+  // to a colleague's id (by mistake, or to keep the account) would otherwise leave it enabled, in additive
+  // mode untouched, and out of the offboarding check.
+  if (want.status === "terminated") return undefined;
   // What the journal knows of the account (gatehouse managed it, for whomever) is not overruled by a
   // value any admin of the system can write.
   if (input.managed?.has(userAddress(input.name, want.account)) === true) return undefined;

@@ -110,4 +110,26 @@ describe("an account the system records as another person's in the files", () =>
         .sort(),
     ).toEqual(["membership.add membership/team-b-write/jdoe added-in-config", "user.update user/jdoe drift"]);
   });
+
+  it.each(["additive", "authoritative"] as const)(
+    "offboards a leaver's account whatever its externalId says (%s): a value any admin can write never spares it",
+    (mode) => {
+      const leaver = model({
+        users: [user("john", { accounts: { directory: "jdoe" }, status: "terminated" }), user("jane")],
+        groups: [group("team-a-write", ["jane"])],
+      });
+      const plan = planFor(leaver, {
+        mode,
+        live: live(
+          [jdoe("jane"), liveUser("jane", { name: "Jane" })],
+          [liveGroup("team-a-write", ["jdoe", "jane"])],
+        ),
+      });
+      expect(changeLines(plan).sort()).toEqual([
+        "membership.remove membership/team-a-write/jdoe user-terminated",
+        "user.disable user/jdoe user-terminated",
+      ]);
+      expect(plan.changes.find((c) => c.action === "disable")).toMatchObject({ userId: "john" });
+    },
+  );
 });
