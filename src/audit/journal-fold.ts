@@ -276,6 +276,7 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 8: a rename's new name is the person's account only once applied (7 recorded failed ones too), and
 // then its former name is not theirs any more (7 kept it); a skipped change records no account.
 // 9: a failed create records no account (8 recorded it as the person's).
+// 10: renamedAway (9 forgot a name renamed away from altogether).
 // 11: open offboarding verdicts (10 kept none).
 const FORMAT = "gatehouse journal fold 11";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
