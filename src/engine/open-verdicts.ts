@@ -2,7 +2,8 @@ import type { ProviderConfig, User } from "../model/access.ts";
 import type { OpenVerdict } from "../audit/journal-fold.ts";
 import type { PlanNote } from "../plan/types.ts";
 import type { Capabilities } from "../providers/types.ts";
-import type { LeaverAccount } from "../apply/offboard-verify.ts";
+import type { LeaverAccount, OpenRecheck } from "../apply/offboard-verify.ts";
+import type { JournalEntry } from "../audit/journal-entry.ts";
 import { accountNameFor, lifecycleOf } from "../desired/desired-state.ts";
 import { nameFold } from "../plan/align-case.ts";
 
@@ -45,16 +46,50 @@ export function openVerdictsOf(
   return out.sort((a, b) => a.seq - b.seq);
 }
 
-/** The leaver account an open verdict names, marked as its re-check. */
+/**
+ * The leaver account an open verdict names, marked as its re-check. A verdict a failed append set aside
+ * beside the journal has no seq yet (0): the apply names it once it records it (numberSetAside).
+ */
 export function leaverOfVerdict(verdict: OpenVerdict): LeaverAccount {
   return {
     provider: verdict.provider,
     account: verdict.account,
     ...(verdict.userId === undefined ? {} : { userId: verdict.userId }),
-    recheckOf: verdict.seq,
+    ...(verdict.seq >= 1 ? { recheckOf: verdict.seq } : {}),
     triggeredAt: verdict.triggeredAt,
     ...(verdict.leaving === undefined ? {} : { leaving: verdict.leaving }),
   };
+}
+
+/**
+ * `open` with each re-check of a verdict that was set aside (no seq yet) naming the seq the journal gave
+ * it: `recorded`, the set-aside entries this apply just wrote into the journal. The latest of an account's
+ * checks there that found access left is the one the fold kept (set-aside entries fold last).
+ */
+export function numberSetAside(
+  open: ReadonlyMap<string, OpenRecheck>,
+  recorded: readonly JournalEntry[],
+): ReadonlyMap<string, OpenRecheck> {
+  const seqs = new Map<string, number>();
+  for (const e of recorded)
+    if (e.type === "offboard-verified") {
+      const key = `${e.provider}\n${e.account}`;
+      if (e.clean) seqs.delete(key);
+      else seqs.set(key, e.seq);
+    }
+  if (seqs.size === 0) return open;
+  return new Map(
+    [...open].map(([name, o]) => [
+      name,
+      {
+        ...o,
+        leavers: o.leavers.map((l) => {
+          const seq = l.recheckOf === undefined ? seqs.get(`${l.provider}\n${l.account}`) : undefined;
+          return seq === undefined ? l : { ...l, recheckOf: seq };
+        }),
+      },
+    ]),
+  );
 }
 
 /** Notes per system before the rest are summed up in one. */
@@ -107,5 +142,6 @@ export function describeOpenVerdict(v: OpenVerdict): string {
   const found = [...outside, ...managed].join("; ") || "access left";
   const advice =
     outside.length > 0 ? "remove it there; the next apply checks again" : "the next apply checks again";
-  return `offboarding of ${who} left access${where} at ${minuteOf(v.at)} (journal #${String(v.seq)}): ${found}; ${advice}`;
+  const entry = v.seq >= 1 ? `journal #${String(v.seq)}` : "set aside beside the journal";
+  return `offboarding of ${who} left access${where} at ${minuteOf(v.at)} (${entry}): ${found}; ${advice}`;
 }

@@ -25,6 +25,7 @@ import {
   type RecheckOptions,
 } from "../apply/offboard-verify.ts";
 import { DEFAULT_READ_TIMEOUT_MS } from "./prepare-plan.ts";
+import { numberSetAside } from "./open-verdicts.ts";
 
 /** What made a leaver one, by user id, for the offboarding checks (see leaverEvents). */
 export type LeaverEvents = ReadonlyMap<string, LeaverEvent>;
@@ -140,8 +141,9 @@ export async function runApply(
     );
   // Changes an earlier run could not journal (set aside next to it) go in first, in their order.
   const waiting = await readSetAside(options.journalPath);
+  let recorded: readonly JournalEntry[] = [];
   if (waiting.length > 0) {
-    await appendJournalEntries(options.journalPath, waiting);
+    recorded = await appendJournalEntries(options.journalPath, waiting);
     const kept = await retireSetAside(options.journalPath, options.now());
     options.log?.(`recorded ${String(waiting.length)} journal entries an earlier run set aside (${kept})`);
   }
@@ -261,7 +263,8 @@ export async function runApply(
             AbortSignal.timeout(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS),
           ]),
           options.offboardRecheck,
-          options.openVerdicts,
+          // A verdict set aside had no seq when the plan was made; its re-check names the one it has now.
+          options.openVerdicts === undefined ? undefined : numberSetAside(options.openVerdicts, recorded),
         )
       : [];
   const verified = offboarding.map((check) => verifiedEntry(check, start, options));

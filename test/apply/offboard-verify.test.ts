@@ -3,7 +3,7 @@
  * `offboard-verified` journal entry per person per system, a line in the summary, and access left is
  * an error (exit 1) that the check reports but never removes.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
@@ -343,6 +343,49 @@ describe("open offboarding verdicts (local)", () => {
     expect(quiet.stdout).not.toContain("Offboarding verified");
     expect((await verifiedLines(tree)).length).toBe(2);
     expect((await runCliIn(tree.cwd, ["journal", "verify"])).code).toBe(0);
+  });
+
+  it("re-checks a verdict the journal took from where a failed append set it aside, naming its seq in the journal", async () => {
+    const tree = await newTree();
+    await leftInSide(tree);
+    // The run's last append failed: its check and end wait beside the journal (as runApply sets them aside).
+    const file = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const lines = (await readFile(file, "utf8")).split("\n").filter((l) => l !== "");
+    const tail = lines.slice(-2).map((l) => {
+      const entry = JSON.parse(l) as Record<string, unknown>;
+      // As set aside: a new entry, without the chain fields the journal gives it.
+      return JSON.stringify({ ...entry, seq: undefined, prevHash: undefined, hash: undefined });
+    });
+    expect(tail.map((l) => (JSON.parse(l) as { type: string }).type)).toEqual([
+      "offboard-verified",
+      "apply-end",
+    ]);
+    await writeFile(file, lines.slice(0, -2).join("\n") + "\n");
+    await writeFile(`${file}.unrecorded.jsonl`, tail.join("\n") + "\n");
+    // This machine's anchor stood before the run's entries too (it moves only once they are in).
+    await rm(path.join(tree.cwd, ".gatehouse/cache"), { recursive: true, force: true });
+    await editDirectory(tree, (d) => {
+      d.groups = d.groups.filter((g) => g.name !== "side");
+    });
+    // A plan reads the set-aside check as an open verdict, which has no seq in the journal yet.
+    expect((await runCliIn(tree.cwd, ["plan"])).stdout).toContain(
+      "note: offboarding of xavier (app) left access at 2026-06-01T12:00Z (set aside beside the journal): still in side",
+    );
+    const applied = await runCliIn(tree.cwd, ["apply", "--yes"]);
+    expect(applied.code).toBe(0);
+    const entries = await journal(tree);
+    const recorded = entries.find((e) => e["type"] === "offboard-verified" && e["clean"] === false);
+    expect(recorded?.["seq"]).toBeGreaterThan(0);
+    expect(entries.at(-2)).toMatchObject({
+      type: "offboard-verified",
+      clean: true,
+      recheckOf: recorded?.["seq"],
+    });
+    const verified = await runCliIn(tree.cwd, ["journal", "verify"]);
+    expect(verified.stderr).toBe("");
+    expect(verified.code).toBe(0);
+    expect((await runCliIn(tree.cwd, ["plan", "--detailed-exitcode"])).code).toBe(0);
+    expect(applied.stdout).not.toContain("journal #0");
   });
 
   it("are not noted for a person back in the files, and are checked on the read back after an apply that changed the account", async () => {
