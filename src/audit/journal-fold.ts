@@ -168,6 +168,10 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   // Its verdict is kept while it found access left, until a later check of the account finds none.
   if (entry.type === "offboard-verified") {
     const key = `${entry.provider}\n${entry.account}`;
+    // A re-check supersedes the verdict it names, under whatever name it found the account (renamedTo).
+    // Looked for beyond its own name only when it is not there: one re-check per open verdict each apply.
+    if (entry.recheckOf !== undefined && fold.verdicts.get(key)?.seq !== entry.recheckOf)
+      for (const [k, v] of fold.verdicts) if (v.seq === entry.recheckOf) fold.verdicts.delete(k);
     if (entry.clean) fold.verdicts.delete(key);
     else fold.verdicts.set(key, openVerdictOf(entry));
     return;
@@ -278,7 +282,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 9: a failed create records no account (8 recorded it as the person's).
 // 10: renamedAway (9 forgot a name renamed away from altogether).
 // 11: open offboarding verdicts (10 kept none).
-const FORMAT = "gatehouse journal fold 11";
+// 12: a re-check closes the verdict it names (recheckOf) under any name (11 only the one of its account).
+const FORMAT = "gatehouse journal fold 12";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);

@@ -47,13 +47,15 @@ export function openVerdictsOf(
 }
 
 /**
- * The leaver account an open verdict names, marked as its re-check. A verdict a failed append set aside
+ * The leaver account an open verdict names (under the name it was found renamed to, where it was),
+ * marked as its re-check. A verdict a failed append set aside
  * beside the journal has no seq yet (0): the apply names it once it records it (numberSetAside).
  */
 export function leaverOfVerdict(verdict: OpenVerdict): LeaverAccount {
   return {
     provider: verdict.provider,
-    account: verdict.account,
+    // Found renamed since (by its stable id): the old name says nothing of it any more.
+    account: verdict.renamedTo ?? verdict.account,
     ...(verdict.userId === undefined ? {} : { userId: verdict.userId }),
     ...(verdict.seq >= 1 ? { recheckOf: verdict.seq } : {}),
     triggeredAt: verdict.triggeredAt,

@@ -546,6 +546,25 @@ describe("the journal fold's open offboarding verdicts", () => {
       expect(open(fold)).toEqual([["ldap\ncleo", 6, ["cn=b"]]]);
   });
 
+  it("closes the verdict a re-check names, under whatever name the re-check found the account (renamed since)", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    // ben's account was renamed to ben.old after the run disabled it, and still held cn=vpn then.
+    await appendJournalEntries(journal, [
+      start(),
+      { ...verdict(1, "ben", ["cn=vpn"]), renamedTo: "ben.old" },
+    ]);
+    await foldJournal(journal, cache);
+    // Re-checked under its name now: still left, then clean.
+    await appendJournalEntries(journal, [start(), { ...verdict(3, "ben.old", ["cn=vpn"]), recheckOf: 2 }]);
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
+      expect(open(fold)).toEqual([["ldap\nben.old", 4, ["cn=vpn"]]]);
+    await appendJournalEntries(journal, [start(), { ...verdict(5, "ben.old"), recheckOf: 4 }]);
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
+      expect(open(fold)).toEqual([]);
+  });
+
   it("is refolded from a cache an older gatehouse wrote, which kept no verdicts", async () => {
     const dir = await tempDir();
     const cache = join(dir, "cache");

@@ -86,6 +86,13 @@ describe("open offboarding verdicts", () => {
     });
   });
 
+  it("are re-checked under the name the account was found renamed to, not the name it no longer has", () => {
+    expect(leaverOfVerdict(verdict(8, "dmitri", { renamedTo: "dmitri.old" }))).toMatchObject({
+      account: "dmitri.old",
+      recheckOf: 8,
+    });
+  });
+
   it("are noted by the plan, one per account and at most twenty", () => {
     expect(describeOpenVerdict(verdict(812, "dmitri"))).toBe(
       "offboarding of dmitri (ldap) left access outside what gatehouse reads at 2026-11-27T16:36Z (journal #812): groups outside the scope it reads: cn=vpn,ou=legacy,dc=example,dc=com; remove it there; the next apply checks again",
