@@ -128,7 +128,7 @@ export function describeOpenVerdict(v: OpenVerdict): string {
       : []),
     ...((v.unreadMemberships ?? []).length > 0
       ? [
-          `member values it does not manage: ${(v.unreadMemberships ?? []).map((m) => `${m.attribute} in ${m.group}`).join(", ")}`,
+          `member values it does not manage: ${(v.unreadMemberships ?? []).map((m) => `${m.attribute}${m.value === undefined ? "" : `: ${m.value}`} in ${m.group}`).join(", ")}`,
         ]
       : []),
     ...(v.elsewhere === undefined ? [] : [`an account of that name at ${v.elsewhere}`]),

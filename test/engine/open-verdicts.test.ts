@@ -108,6 +108,15 @@ describe("open offboarding verdicts", () => {
     ).toBe(
       "offboarding of eve (ldap) left access at 2026-11-27T16:36Z (journal #9): member values it does not manage: memberUid in cn=ops; still in ops; remove it there; the next apply checks again",
     );
+    // A value in another case (posixGroup memberUid: Eve for eve) is named as it stands.
+    expect(
+      describeOpenVerdict(
+        verdict(10, "eve", {
+          groupsOutside: [],
+          unreadMemberships: [{ group: "cn=ops", attribute: "memberUid", value: "Eve" }],
+        }),
+      ),
+    ).toContain("member values it does not manage: memberUid: Eve in cn=ops;");
     const many = Array.from({ length: 23 }, (_, i) => verdict(i + 1, `p${String(i)}`));
     const notes = openVerdictNotes("ldap", many);
     expect(notes).toHaveLength(21);

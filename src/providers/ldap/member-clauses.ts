@@ -44,16 +44,6 @@ export function memberClauses(
     .join("");
 }
 
-/**
- * A filter for groups whose `attribute` names `account` only in another case (`Ben` for ben), or
- * undefined without `ignoreCase`: the read maps only exact values, so such a value in a group it reads,
- * through the attribute it manages, is a membership it neither shows nor removes.
- */
-export function otherCaseFilter(attribute: string, account: string, ignoreCase: boolean): string | undefined {
-  if (!ignoreCase) return undefined;
-  return `(&${ignoringCase(attribute, account)}(!${exact(attribute, account)}))`;
-}
-
 /** The values of `values` that name `account` only when case is ignored. */
 export function otherCaseValues(values: readonly string[], account: string): string[] {
   const folded = account.toLowerCase();
