@@ -130,7 +130,6 @@ export async function groupsOutsideHolding(
         got.unread.push(held);
     };
     for (const g of groups) {
-      let isMatched = false;
       // Leavers a value of this group was told to name, and whether a value told nobody apart may name
       // one in a spelling not undone here.
       const named = new Set<NamedLeaver>();
@@ -150,7 +149,6 @@ export async function groupsOutsideHolding(
             isOddlySpelt ||= isOddSpelling(attribute, value);
             continue;
           }
-          isMatched = true;
           named.add(leaver);
           if (isMapped && (attribute.byDn || otherCaseValues([value], leaver.name).length === 0)) continue;
           hold(
@@ -166,7 +164,7 @@ export async function groupsOutsideHolding(
       // undo): the group is asked, leaver by leaver and attribute by attribute, rather than left out. Also
       // where other values named other leavers plainly: the group matched for them too, and one such value
       // beside theirs may name one more of the batch.
-      if (!isMatched || isOddlySpelt) {
+      if (named.size === 0 || isOddlySpelt) {
         const rest = batch.filter((l) => !named.has(l));
         const attributes = MEMBER_ATTRIBUTES.filter((a) => !g.isRead || a.name.toLowerCase() !== managed);
         const clausesOf = (leavers: readonly NamedLeaver[], of: readonly MemberAttribute[]): string =>
