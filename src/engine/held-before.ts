@@ -1,5 +1,6 @@
 import type { DesiredState, LiveState } from "../model/state.ts";
 import type { JournalFold } from "../audit/journal-fold.ts";
+import { nameFold } from "../plan/align-case.ts";
 
 /** Printable ASCII: lower-casing keeps the length of such a name (anything else is folded to compare). */
 const ASCII = /^[ -~]*$/;
@@ -19,7 +20,7 @@ export function namesHeldBefore(
   journal: Pick<JournalFold, "accounts" | "renamedAway">,
   caseInsensitive: boolean,
 ): Map<string, string[]> {
-  const fold = caseInsensitive ? (name: string) => name.toLowerCase() : (name: string) => name;
+  const fold = nameFold({ caseInsensitiveNames: caseInsensitive });
   const prefix = `${provider}\n`;
   // The names the journal saw held here by someone other than the person the files give them to (by
   // exact spelling: most are that person's own) → who held them. One pass over the journal's accounts.

@@ -16,6 +16,7 @@ import { sameValue } from "./values.ts";
 import { attributesDigest } from "../model/attributes-digest.ts";
 import { firstFew } from "../model/lists.ts";
 import { leftoversFinder } from "./held-before.ts";
+import { nameFold } from "./align-case.ts";
 
 function attributeDiff(
   before: LiveUserAttributes,
@@ -156,7 +157,7 @@ interface Elsewhere {
 }
 
 function elsewhereOf(live: LiveState, caseInsensitive: boolean): Elsewhere {
-  const fold = caseInsensitive ? (name: string) => name.toLowerCase() : (name: string) => name;
+  const fold = nameFold({ caseInsensitiveNames: caseInsensitive });
   const byName = new Map<string, AccountElsewhere>();
   if (live.elsewhere !== undefined && live.elsewhere.length > 0) {
     // An account the read found in scope is that account, whatever else bears its name.

@@ -13,6 +13,7 @@ import { groupNameFromLive, importPartPaths, isImportPart, renderImport } from "
 import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
+import { nameFold } from "../../plan/align-case.ts";
 
 export const IMPORT_USAGE = `Usage: gatehouse import --provider NAME [--out FILE] [--force] [--dir access]
 
@@ -91,8 +92,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
       `Wrote ${path.relative(io.cwd, out)}${more}: ${String(users)} new user(s), ${String(groups)} group(s) from ${name} (${String(provider.stats().reads)} read call(s))${removed}.\nReview it, then run: gatehouse validate && gatehouse plan\n`,
     );
     for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
-    const fold = (n: string): string =>
-      provider.capabilities.caseInsensitiveNames === true ? n.toLowerCase() : n;
+    const fold = nameFold(provider.capabilities);
     const imported = live.groups.flatMap((g) => [g.name, groupNameFromLive(g.name).name]);
     const known = new Set([...tree.model.groups.keys(), ...imported].map(fold));
     for (const group of tree.model.config.policy.guardrails.protectedGroups)
