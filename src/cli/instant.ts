@@ -1,4 +1,6 @@
 import { UsageError } from "../errors.ts";
+import { DAY_MS, formatInstant } from "../lifecycle/status.ts";
+import { parseDuration } from "../load/durations.ts";
 
 /** Whether `text` is written as a day or an instant (parseAt), rather than something else (a git revision). */
 export function looksLikeDate(text: string): boolean {
@@ -22,4 +24,29 @@ export function parseAt(text: string, option = "at", edge: "start" | "end" = "en
       `--${option} must be a day (2026-03-01) or an instant with a time zone (2026-03-01T12:00:00Z), not "${text}"`,
     );
   return at;
+}
+
+const UNTIL_FORMS =
+  "a duration from now (8h, 7d, 2w, 30m), a day (2026-07-01: through its end, UTC) or an instant with a time zone (2026-07-01T18:00:00Z)";
+
+/**
+ * `request --until` as the instant to write: a duration counts from `now` (down to the whole minute), a
+ * day means through its end (the next day's midnight UTC, since an until is exclusive), an instant is
+ * taken as it is, written in UTC.
+ */
+export function resolveUntil(text: string, now: Date): string {
+  const duration = parseDuration(text);
+  if (duration !== undefined) {
+    const end = now.getTime() + duration;
+    return formatInstant(new Date(end - (end % 60_000)));
+  }
+  const problem = new UsageError(`--until must be ${UNTIL_FORMS}, not "${text}"`);
+  if (!looksLikeDate(text)) throw problem;
+  let at: Date;
+  try {
+    at = parseAt(text, "until", "start");
+  } catch {
+    throw problem;
+  }
+  return formatInstant(/^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(at.getTime() + DAY_MS) : at);
 }

@@ -38,6 +38,11 @@ export function isGrantActive(until: string | undefined, now: Date): boolean {
   return Number.isFinite(end) && now.getTime() < end;
 }
 
+/** An instant as the access files write an until: UTC, in whole seconds unless it has a fraction. */
+export function formatInstant(at: Date): string {
+  return at.toISOString().replace(".000Z", "Z");
+}
+
 /** Days from `iso` to `now`, with one decimal ("6.7"). */
 export function daysSince(iso: string, now: Date): string {
   const days = (now.getTime() - Date.parse(iso)) / DAY_MS;

@@ -1,0 +1,48 @@
+/**
+ * Who approves a request for one group, as the approval gate (approvals.ts) will judge the pull request:
+ * the group's owners, as many distinct ones as its sensitivity needs; the admins when too few owners
+ * can approve. Read from the files at hand, which are the base branch's when the request starts from it.
+ */
+import type { AccessModel } from "../model/access.ts";
+import { isTerminated } from "../lifecycle/status.ts";
+import { githubLoginOf, resolveAdmin } from "./identities.ts";
+
+export interface RequestApprover {
+  readonly id: string;
+  /** The GitHub login a review is matched by (accounts.github). */
+  readonly github?: string;
+  /** Why this person cannot approve (has left, no GitHub account). */
+  readonly problem?: string;
+}
+
+export interface RequestApproval {
+  readonly group: string;
+  readonly isPrivileged: boolean;
+  /** Distinct approvals the group needs (policy.grants.privilegedApprovals for a privileged group). */
+  readonly required: number;
+  readonly owners: readonly RequestApprover[];
+  /** Set when too few owners can approve: then one of policy.admins does, as `pr check` decides. */
+  readonly admins?: readonly RequestApprover[];
+}
+
+/** The approvals a change to `groupName`'s members needs. */
+export function requestApproval(model: AccessModel, groupName: string, now: Date): RequestApproval {
+  const group = model.groups.get(groupName);
+  const isPrivileged = group?.sensitivity === "privileged";
+  const required = isPrivileged ? Math.max(1, model.config.policy.privilegedApprovals) : 1;
+  const owners = (group?.owners ?? []).map((id): RequestApprover => {
+    const user = model.users.get(id);
+    if (!user) return { id, problem: "not a user in the access files" };
+    const github = githubLoginOf(model, user);
+    const base = github === undefined ? { id } : { id, github };
+    if (isTerminated(user, now)) return { ...base, problem: "has left" };
+    return github === undefined ? { ...base, problem: "no GitHub account in accounts.github" } : base;
+  });
+  const able = owners.filter((o) => o.problem === undefined).length;
+  if (able >= required) return { group: groupName, isPrivileged, required, owners };
+  const admins = model.config.policy.admins.map((entry): RequestApprover => {
+    const { userId, login } = resolveAdmin(model, entry);
+    return { id: userId ?? entry, ...(login === undefined ? {} : { github: login }) };
+  });
+  return { group: groupName, isPrivileged, required, owners, admins };
+}
