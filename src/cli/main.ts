@@ -22,6 +22,7 @@ Commands:
   apply            apply a plan (guard rails, journal); asks first unless --yes
   explain          why a user has (or will have) each membership
   import           write access files from a system's live state (adoption)
+  request          write the line that asks for a membership or a time-bound grant (for a pull request)
   prune            delete expired grants from the access files once no system holds them
   journal verify   check the hash chain of the apply journal
   journal repair   cut off a torn last line a crash left (kept in <journal>.torn)
@@ -45,6 +46,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   pr: async () => (await import("./commands/pr.ts")).runPr,
   codeowners: async () => (await import("./commands/codeowners.ts")).runCodeowners,
   prune: async () => (await import("./commands/prune.ts")).runPrune,
+  request: async () => (await import("./commands/request.ts")).runRequest,
 };
 
 /** Runs one command and returns its exit code. Never throws: every failure becomes a message and a code. */

@@ -1,0 +1,282 @@
+import { chmod, lstat, readFile } from "node:fs/promises";
+import path from "node:path";
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
+import { ConfigError, ExitCode, UsageError } from "../../errors.ts";
+import { loadValidModel } from "../../engine/prepare-plan.ts";
+import { decideRequest, type RequestDecision } from "../../engine/request.ts";
+import { editGroupMembers, type MemberLine } from "../../engine/request-edit.ts";
+import { writeFileAtomic } from "../../io/atomic-write.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
+import { requestApproval, type RequestApproval } from "../../pr/request-approvals.ts";
+import { renderDiagnostics } from "../../render/diagnostics.ts";
+import { jsonForTerminal } from "../../render/terminal-text.ts";
+import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
+import { resolveUntil } from "../instant.ts";
+import type { CommandIo } from "../io.ts";
+import { engineOptions } from "./engine-options.ts";
+
+export const REQUEST_USAGE = `Usage: gatehouse request --user ID --group NAME [--until DATE|DURATION] [--reason TEXT]
+                         [--dry-run] [--dir access] [--format text|json]
+
+Writes the line that asks for access: the user joins the members of the group, in the file that
+defines the group, as a lasting member (- ID), or with --until as a time-bound grant (user, until,
+and reason when given). --until takes a duration from now (8h, 7d, 2w, 30m), a day (through its end,
+UTC) or an instant with a time zone (2026-07-01T18:00:00Z); the policy's longest grant
+(policy.grants.maxDuration, privilegedMaxDuration for privileged groups) is enforced. A grant the user
+holds already gets a later --until (and --reason, if given) in place; without --until it becomes a
+lasting line. Only that line changes; the whole tree must validate afterwards, or the file is put back
+as it was. Prints the diff and who approves it; commit it on a branch and open a pull request.
+--dry-run prints the diff and writes nothing.`;
+
+/** One line of text for a --reason: it is written into YAML and shown in plans and reviews. */
+function reasonOpt(text: string | undefined): string | undefined {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  if (text !== undefined && /[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(text))
+    throw new UsageError("--reason must be one line of text, without control characters");
+  if (text?.trim() === "") throw new UsageError("--reason needs some text");
+  return text;
+}
+
+/** Why a file is not edited by a tool: a link (it would become a plain file) or read-only. */
+async function refusalOf(target: string): Promise<{ mode: number } | { problem: string }> {
+  const entry = await lstat(target);
+  if (entry.isSymbolicLink()) return { problem: "it is a symbolic link" };
+  if ((entry.mode & 0o200) === 0) return { problem: "it is read-only" };
+  return { mode: entry.mode & 0o7777 };
+}
+
+/** The text to edit: with CRLF line ends as LF (put back when written); mixed line ends are refused. */
+function lineEnds(text: string): { text: string; isCrlf: boolean } | undefined {
+  if (!text.includes("\r")) return { text, isCrlf: false };
+  const lf = text.replace(/\r\n/g, "\n");
+  return !lf.includes("\r") && lf.replace(/\n/g, "\r\n") === text ? { text: lf, isCrlf: true } : undefined;
+}
+
+const diagnosticKey = (d: Diagnostic): string => `${d.code}\n${d.message}`;
+
+export async function runRequest(argv: readonly string[], io: CommandIo): Promise<number> {
+  const args = parseCommandArgs(
+    argv,
+    {
+      ...COMMON_OPTIONS,
+      user: { type: "string" },
+      group: { type: "string" },
+      until: { type: "string" },
+      reason: { type: "string" },
+      format: { type: "string" },
+      "dry-run": { type: "boolean" },
+    },
+    REQUEST_USAGE,
+  );
+  if (flag(args, "help")) {
+    io.stdout(REQUEST_USAGE + "\n");
+    return ExitCode.ok;
+  }
+  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const userId = stringOpt(args, "user");
+  const groupName = stringOpt(args, "group");
+  if (userId === undefined || groupName === undefined || args.positionals.length > 0)
+    throw new UsageError(`request needs --user and --group\n\n${REQUEST_USAGE}`);
+  const reason = reasonOpt(stringOpt(args, "reason"));
+  const isDryRun = flag(args, "dry-run");
+  const options = engineOptions(io, stringOpt(args, "dir"), [], undefined);
+  const untilText = stringOpt(args, "until");
+  const until = untilText === undefined ? undefined : resolveUntil(untilText, options.now);
+  // Reads no live system; the policy is the tree's own (the built-in default without gatehouse.yaml).
+  const tree = await loadValidModel(options, new Set(), false);
+  const input = {
+    user: userId,
+    group: groupName,
+    ...(until === undefined ? {} : { until }),
+    ...(reason === undefined ? {} : { reason }),
+  };
+  const decision = decideRequest(tree.model, input, options.now);
+  if (decision.kind === "nothing") {
+    io.stdout(
+      format === "json"
+        ? jsonForTerminal(
+            JSON.stringify(
+              {
+                formatVersion: 1,
+                status: "nothing-to-do",
+                user: userId,
+                group: groupName,
+                message: decision.message,
+              },
+              null,
+              2,
+            ) + "\n",
+          )
+        : decision.message + "\n",
+    );
+    return ExitCode.ok;
+  }
+  const group = tree.model.groups.get(groupName);
+  if (!group) throw new UsageError(`no group "${groupName}"`); // decideRequest checked it
+  const file = group.source.file;
+  const edit = await prepareEdit(path.resolve(io.cwd, file), file, groupName, decision);
+  const warnings = isDryRun
+    ? []
+    : await writeAndCheck(
+        edit,
+        file,
+        async () => (await loadValidModel(options, new Set(), false)).diagnostics,
+        tree.diagnostics,
+      );
+  const approval = requestApproval(tree.model, groupName, options.now);
+  if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, "text"));
+  if (format === "json") {
+    const result = {
+      formatVersion: 1,
+      status: isDryRun ? "dry-run" : "written",
+      user: userId,
+      group: groupName,
+      action: decision.edit.kind,
+      file,
+      line: edit.line,
+      entry: decision.entry,
+      ...(decision.edit.kind === "add" ? {} : { previousUntil: decision.edit.from }),
+      notes: decision.notes,
+      diff: edit.diff,
+      approval,
+    };
+    io.stdout(jsonForTerminal(JSON.stringify(result, null, 2) + "\n"));
+    return ExitCode.ok;
+  }
+  io.stdout(
+    [
+      `${isDryRun ? "Would write" : "Wrote"} ${file}:${String(edit.line)}: ${describeWrite(decision, groupName)}`,
+      ...decision.notes.map((n) => `note: ${n}`),
+      "",
+      edit.diff.trimEnd(),
+      "",
+      ...describeApproval(approval),
+      ...(isDryRun
+        ? ["Dry run: nothing was written (the tree is validated when it is)."]
+        : nextSteps(file, decision.entry, groupName)),
+    ].join("\n") + "\n",
+  );
+  return ExitCode.ok;
+}
+
+/** A file's edit, ready to write: the bytes before and after, and what to show of it. */
+interface FileEdit {
+  readonly target: string;
+  readonly mode: number;
+  readonly original: string;
+  readonly text: string;
+  readonly line: number;
+  readonly diff: string;
+}
+
+/** The request's line written into the text of `file`, or a ConfigError saying why it is not edited. */
+async function prepareEdit(
+  target: string,
+  file: string,
+  groupName: string,
+  decision: Extract<RequestDecision, { kind: "write" }>,
+): Promise<FileEdit> {
+  const notEdited = (why: string) =>
+    new ConfigError(`${file}: not edited (${why}); add the line by hand; nothing was written`);
+  const state = await refusalOf(target);
+  if ("problem" in state) throw notEdited(state.problem);
+  const original = await readFile(target, "utf8");
+  const ends = lineEnds(original);
+  if (!ends) throw notEdited("it mixes CRLF and LF line ends");
+  const edited = editGroupMembers(file, ends.text, groupName, decision.edit);
+  if ("problem" in edited) throw notEdited(edited.problem);
+  const diff = createTwoFilesPatch(`a/${file}`, `b/${file}`, ends.text, edited.text, undefined, undefined, {
+    context: 3,
+    headerOptions: FILE_HEADERS_ONLY,
+  });
+  return {
+    target,
+    mode: state.mode,
+    original,
+    text: ends.isCrlf ? edited.text.replace(/\n/g, "\r\n") : edited.text,
+    line: edited.line,
+    diff,
+  };
+}
+
+/**
+ * Writes the edited text, then validates the whole tree: when that finds an error, the original bytes
+ * go back and the errors are thrown. Returns the warnings the edit brought (not there before).
+ */
+async function writeAndCheck(
+  edit: FileEdit,
+  file: string,
+  validate: () => Promise<readonly Diagnostic[]>,
+  before: readonly Diagnostic[],
+): Promise<Diagnostic[]> {
+  const write = async (text: string) => {
+    await writeFileAtomic(edit.target, text);
+    await chmod(edit.target, edit.mode); // as it was, not the temporary file's 0600
+  };
+  await write(edit.text);
+  let after: readonly Diagnostic[];
+  try {
+    after = await validate();
+  } catch (error) {
+    await write(edit.original);
+    if (error instanceof ConfigError && error.diagnostics.length > 0)
+      throw new ConfigError(
+        `the request would leave the access files with errors; ${file} is back as it was, nothing was changed`,
+        error.diagnostics.filter((d) => d.severity === "error"),
+      );
+    throw error;
+  }
+  const known = new Set(before.map(diagnosticKey));
+  return after.filter((d) => !known.has(diagnosticKey(d)));
+}
+
+function describeWrite(decision: Extract<RequestDecision, { kind: "write" }>, group: string): string {
+  const { edit, entry } = decision;
+  const why = entry.reason === undefined ? "" : ` (${entry.reason})`;
+  switch (edit.kind) {
+    case "add":
+      return entry.until === undefined
+        ? `${entry.user} joins ${group} (a lasting member)`
+        : `${entry.user} is granted ${group} until ${entry.until}${why}`;
+    case "extend":
+      return `${entry.user}'s grant of ${group} runs until ${edit.until} (was ${edit.from})${why}`;
+    case "make-lasting":
+      return `${entry.user}'s grant of ${group} (until ${edit.from}) becomes a lasting membership`;
+  }
+}
+
+function who(people: RequestApproval["owners"]): string {
+  return people
+    .map((p) => {
+      const name = p.github === undefined ? p.id : `${p.id} (@${p.github})`;
+      return p.problem === undefined ? name : `${name} [cannot approve: ${p.problem}]`;
+    })
+    .join(", ");
+}
+
+function describeApproval(a: RequestApproval): string[] {
+  const count =
+    a.required === 1
+      ? `one owner of ${a.group}`
+      : `${String(a.required)} distinct owners of ${a.group} (privileged: policy.grants.privilegedApprovals)`;
+  if (a.admins === undefined)
+    return [
+      `Approval: ${count} ${a.required === 1 ? "approves" : "approve"} the pull request (its author never counts): ${who(a.owners)}`,
+    ];
+  return [
+    `Approval: ${count} would approve, but too few can (owners: ${who(a.owners) || "none"});`,
+    a.admins.length > 0
+      ? `  so one of policy.admins approves: ${who(a.admins)}`
+      : "  and policy.admins names nobody: add admins to gatehouse.yaml, or owners who can approve",
+  ];
+}
+
+function nextSteps(file: string, entry: MemberLine, group: string): string[] {
+  const subject = `Request ${group} for ${entry.user}${entry.until === undefined ? "" : ` until ${entry.until}`}`;
+  return [
+    "Next: commit it on a branch and open a pull request (`gatehouse plan` shows what it changes):",
+    `  git switch -c request/${entry.user}-${group}`,
+    `  git add ${/^[\w./-]+$/.test(file) ? file : `'${file.replace(/'/g, "'\\''")}'`}`,
+    `  git commit -m "${subject}"`,
+  ];
+}
