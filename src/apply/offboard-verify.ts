@@ -8,6 +8,7 @@ import type { LiveState, LiveUser } from "../model/state.ts";
 import type { Capabilities, HeldOutside, Provider } from "../providers/types.ts";
 import type { ChangeResult } from "./apply-plan.ts";
 import type { AccountState, OffboardFindings, SessionsCheck } from "../audit/journal-entry.ts";
+import { locateLeaver, lookUpIds, type IdLookup, type Located } from "./locate-leaver.ts";
 
 export type { AccountState, SessionsCheck };
 
@@ -30,6 +31,17 @@ export interface LeaverAccount {
   readonly recheckOf?: number;
   readonly triggeredAt?: string;
   readonly leaving?: string;
+  /**
+   * The system's stable id of the account (OpenLDAP entryUUID), which the check finds it by first: the
+   * run's disable or delete gave it, or the open verdict re-checked kept it.
+   */
+  readonly accountId?: string;
+  /**
+   * Set for the re-check of an open verdict: what that verdict knew. `wasGone`: its check found no
+   * account, and did check (no error), so finding none again is no sign of a rename. `nameGivenTo`: the
+   * verdict names no person, and the files give its account name to this person now, who is no leaver.
+   */
+  readonly verdict?: { readonly wasGone: boolean; readonly nameGivenTo?: string };
 }
 
 /**
@@ -39,7 +51,10 @@ export interface LeaverAccount {
  */
 export interface OpenRecheck {
   readonly leavers: readonly LeaverAccount[];
+  /** Also under the names their stable ids were found under (`byId`). */
   readonly live: LiveState;
+  /** What looking their stable ids up found when the plan read the system (see lookUpIds). */
+  readonly byId?: IdLookup;
 }
 
 /** What the read-back found of one leaver's access in one system. */
@@ -217,19 +232,24 @@ function revocationsOf(results: readonly ChangeResult[]): Map<string, Revoked> {
 
 /**
  * Of the run's disables and deletes of accounts, by provider and account: `ids`, the stable ids the
- * system gave of the accounts acted on; `unapplied`, those that did not apply (their action).
+ * system gave of the accounts acted on; `unapplied`, those that did not apply (their action); `actedOn`,
+ * every account one was sent for.
  */
-function accountChangesOf(results: readonly ChangeResult[]): Pick<RunContext, "ids" | "unapplied"> {
+function accountChangesOf(
+  results: readonly ChangeResult[],
+): Pick<RunContext, "ids" | "unapplied" | "actedOn"> {
   const ids = new Map<string, string>();
   const unapplied = new Map<string, string>();
+  const actedOn = new Set<string>();
   for (const r of results) {
     const c = r.change;
     if (c.kind !== "user" || (c.action !== "disable" && c.action !== "delete")) continue;
     const key = `${c.provider}\n${c.account}`;
     if (r.accountId !== undefined) ids.set(key, r.accountId);
+    if (r.outcome !== "skipped") actedOn.add(key);
     if (r.outcome !== "applied") unapplied.set(key, c.action);
   }
-  return { ids, unapplied };
+  return { ids, unapplied, actedOn };
 }
 
 /**
@@ -268,12 +288,21 @@ interface RunContext {
   readonly unapplied: ReadonlyMap<string, string>;
   /** The stable ids of the accounts the run disabled or deleted (ChangeResult.accountId). */
   readonly ids: ReadonlyMap<string, string>;
+  /** Accounts the run sent a disable or delete for, applied or not. */
+  readonly actedOn: ReadonlySet<string>;
 }
+
+/** A run that changed nothing: what the checks on a plan's read know of it. */
+const NO_RUN: RunContext = { revoked: new Map(), unapplied: new Map(), ids: new Map(), actedOn: new Set() };
+
+/** The stable id to find a leaver's account by: the run's, else the one its open verdict kept. */
+const idOf = (l: LeaverAccount, context: RunContext): string | undefined =>
+  context.ids.get(keyOf(l)) ?? l.accountId;
 
 /**
  * Reads one system back and checks `mine`, its leavers. A system that cannot be read gives errors. A
  * leaver whose account the system finds by its stable id under another name (renamed since the run
- * disabled it) is checked under that name (`renamedTo`).
+ * disabled it, or since its open verdict) is checked under that name (`renamedTo`).
  */
 async function readAndCheck(
   name: string,
@@ -282,58 +311,94 @@ async function readAndCheck(
   context: RunContext,
   signal: AbortSignal,
 ): Promise<OffboardCheck[]> {
-  const fold = nameFold(provider.capabilities);
   let live: LiveState;
-  let outside: ReadonlyMap<string, HeldOutside>;
-  const renamed = new Map<string, string>();
+  let lookup: IdLookup;
   try {
     live = await provider.read(signal);
-    const ids = mine.flatMap((l) => context.ids.get(keyOf(l)) ?? []);
-    const holders = ids.length === 0 ? undefined : await provider.accountsById?.([...new Set(ids)], signal);
-    for (const leaver of mine) {
-      const id = context.ids.get(keyOf(leaver));
-      const now = id === undefined ? undefined : holders?.get(id);
-      if (now !== undefined && fold(now) !== fold(leaver.account)) renamed.set(keyOf(leaver), now);
-    }
-    // A leaver renamed since is asked about under their name now, and the name the run acted on (the DNs
-    // it moved the entry from are still looked for).
-    const actedAs = new Map(
-      mine.flatMap((l) => {
-        const now = renamed.get(keyOf(l));
-        return now === undefined ? [] : [[now, l.account] as const];
-      }),
+    lookup = await lookUpIds(
+      provider,
+      mine.flatMap((l) => idOf(l, context) ?? []),
+      signal,
     );
-    outside =
-      (await provider.groupsOutsideHolding?.(
-        mine.map((l) => renamed.get(keyOf(l)) ?? l.account),
-        signal,
-        actedAs,
-      )) ?? new Map<string, HeldOutside>();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return mine.map((l) => ({ ...l, clean: false, error: `reading ${name} back failed: ${message}` }));
   }
+  return checkLocated(name, provider, live, lookup, mine, context, `reading ${name} back failed`, signal);
+}
+
+/**
+ * Checks `mine` on `live`, each where locateLeaver finds its account, with the search for what else
+ * names them (Provider.groupsOutsideHolding; `failed` starts its error).
+ */
+async function checkLocated(
+  name: string,
+  provider: Provider,
+  live: LiveState,
+  lookup: IdLookup,
+  mine: readonly LeaverAccount[],
+  context: RunContext,
+  failed: string,
+  signal: AbortSignal,
+): Promise<OffboardCheck[]> {
+  const fold = nameFold(provider.capabilities);
+  const named = new Set(live.users.map((u) => fold(u.account)));
+  const located: Located[] = mine.map((l) =>
+    locateLeaver(
+      {
+        account: l.account,
+        accountId: idOf(l, context),
+        verdict: l.verdict,
+        isActedOn: context.actedOn.has(keyOf(l)),
+      },
+      lookup,
+      (account) => named.has(fold(account)),
+      fold,
+    ),
+  );
+  const checkable = mine.flatMap((l, i) => {
+    const at = located[i];
+    return at === undefined || at.isUnchecked === true ? [] : [{ leaver: l, at }];
+  });
+  let outside: ReadonlyMap<string, HeldOutside>;
+  try {
+    // A leaver renamed since is asked about under their name now, and the name the run acted on (the DNs
+    // it moved the entry from are still looked for).
+    const actedAs = new Map(
+      checkable.flatMap(({ leaver, at }) =>
+        at.renamedTo === undefined ? [] : [[at.account, leaver.account] as const],
+      ),
+    );
+    outside =
+      checkable.length === 0
+        ? new Map<string, HeldOutside>()
+        : ((await provider.groupsOutsideHolding?.(
+            checkable.map(({ at }) => at.account),
+            signal,
+            actedAs,
+          )) ?? new Map<string, HeldOutside>());
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return mine.map((l) => ({ ...l, clean: false, error: `${failed}: ${message}` }));
+  }
   const outsideByKey = new Map([...outside].map(([account, held]) => [`${name}\n${account}`, held]));
   // Groups the system says its read may not show as they will be (Provider.unsettledGroups).
   const unsettled = new Set([...(provider.unsettledGroups?.() ?? [])].map(fold));
-  const asNamedNow = mine.map((l) => ({ ...l, account: renamed.get(keyOf(l)) ?? l.account }));
+  const asNamedNow = mine.map((l, i) => ({ ...l, account: located[i]?.account ?? l.account }));
   return checkLeavers(live, asNamedNow, provider.capabilities, context.revoked, outsideByKey).map(
     (check, i) => {
       const leaver = mine[i] ?? check;
-      const renamedTo = renamed.get(keyOf(leaver));
-      const named: OffboardCheck =
-        renamedTo === undefined
-          ? check
-          : check.accountState === "absent"
-            ? {
-                ...check,
-                account: leaver.account,
-                renamedTo,
-                clean: false,
-                error: `the account was renamed since to ${renamedTo}, outside the scope gatehouse reads: it could not be checked`,
-              }
-            : { ...check, account: leaver.account, renamedTo };
-      const checked = notFoundAfterFailure(named, context.unapplied);
+      const at = located[i] ?? { account: leaver.account };
+      const id = idOf(leaver, context);
+      const kept = { ...leaver, ...(id === undefined ? {} : { accountId: id }) };
+      if (at.isUnchecked === true) return { ...kept, clean: false, error: at.error };
+      const found: OffboardCheck = {
+        ...check,
+        ...kept,
+        ...(at.renamedTo === undefined ? {} : { renamedTo: at.renamedTo }),
+        ...(at.error === undefined ? {} : { clean: false, error: at.error }),
+      };
+      const checked = notFoundAfterFailure(found, context.unapplied);
       const mayChange = (checked.groups ?? []).filter((g) => unsettled.has(fold(g)));
       return mayChange.length === 0 ? checked : { ...checked, unsettled: mayChange };
     },
@@ -345,30 +410,27 @@ const keyOf = (l: LeaverAccount): string => `${l.provider}\n${l.account}`;
 const waitFor = (ms: number, signal: AbortSignal): Promise<void> => sleep(ms, undefined, { signal });
 
 /**
- * Checks the open verdicts of one system on the plan's read of it (`open.live`), with the search for
- * what else names them (batched as after a run): nothing of theirs changed since, and no system is read
- * again for them.
+ * Checks the open verdicts of one system on the plan's read of it (`open.live`, with what looking their
+ * stable ids up found then), with the search for what else names them (batched as after a run): nothing
+ * of theirs changed since, and no system is read again for them.
  */
-async function checkOnPlanRead(
+function checkOnPlanRead(
   name: string,
   provider: Provider,
   open: OpenRecheck,
   leavers: readonly LeaverAccount[],
   signal: AbortSignal,
 ): Promise<OffboardCheck[]> {
-  let outside: ReadonlyMap<string, HeldOutside>;
-  try {
-    outside =
-      (await provider.groupsOutsideHolding?.(
-        leavers.map((l) => l.account),
-        signal,
-      )) ?? new Map<string, HeldOutside>();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return leavers.map((l) => ({ ...l, clean: false, error: `searching ${name} failed: ${message}` }));
-  }
-  const outsideByKey = new Map([...outside].map(([account, held]) => [`${name}\n${account}`, held]));
-  return checkLeavers(open.live, leavers, provider.capabilities, new Map(), outsideByKey);
+  return checkLocated(
+    name,
+    provider,
+    open.live,
+    open.byId,
+    leavers,
+    NO_RUN,
+    `searching ${name} failed`,
+    signal,
+  );
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Change } from "../plan/types.ts";
 import { accountOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
-import type { JournalEntry, OffboardVerifiedData } from "./journal-entry.ts";
+import type { JournalEntry, OffboardVerifiedData, VerdictClosedData } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
 
 export interface RecordedChange {
@@ -30,6 +30,9 @@ export type RecordedCheck = OffboardVerifiedData & {
   readonly commit?: string;
   readonly actor?: string;
 };
+
+/** An open verdict closed by hand (`journal close-verdict`), with its `seq`. */
+export type RecordedClosure = VerdictClosedData & { readonly seq: number };
 
 export interface ChangesQuery {
   /** From this instant (inclusive). */
@@ -73,9 +76,18 @@ function checkConcerns(check: OffboardVerifiedData, query: ChangesQuery): boolea
   return query.provider === undefined || check.provider === query.provider;
 }
 
+/** Whether a verdict closed by hand is about the person and system `query` asks about (none is a group's). */
+function closureConcerns(closure: VerdictClosedData, query: ChangesQuery): boolean {
+  if (query.group !== undefined) return false;
+  if (query.user !== undefined && closure.userId !== query.user && closure.account !== query.user)
+    return false;
+  return query.provider === undefined || closure.provider === query.provider;
+}
+
 /**
  * The changes of `journalPath` that `query` asks for, in journal order, the offboarding checks among them
- * (with `group`, only those that found the person still in it), and how many entries were read.
+ * (with `group`, only those that found the person still in it) and the verdicts closed by hand (none
+ * with `group`), and how many entries were read.
  */
 export async function changesBetween(
   journalPath: string,
@@ -84,12 +96,14 @@ export async function changesBetween(
   readonly entries: number;
   readonly changes: readonly RecordedChange[];
   readonly offboarding: readonly RecordedCheck[];
+  readonly closures: readonly RecordedClosure[];
 }> {
   const since = query.since?.toISOString();
   const until = query.until?.toISOString();
   const runs = new Map<number, { readonly commit?: string; readonly actor: string }>();
   const changes: RecordedChange[] = [];
   const offboarding: RecordedCheck[] = [];
+  const closures: RecordedClosure[] = [];
   const isInWindow = (at: string): boolean =>
     (since === undefined || at >= since) && (until === undefined || at <= until);
   const take = (entry: JournalEntry): void => {
@@ -108,6 +122,10 @@ export async function changesBetween(
         ...(run?.commit === undefined ? {} : { commit: run.commit }),
         ...(run === undefined ? {} : { actor: run.actor }),
       });
+      return;
+    }
+    if (entry.type === "verdict-closed") {
+      if (isInWindow(entry.at) && closureConcerns(entry, query)) closures.push(withoutLinks(entry));
       return;
     }
     if (entry.type !== "change") return;
@@ -129,5 +147,5 @@ export async function changesBetween(
     });
   };
   const entries = await eachEntry(journalPath, take);
-  return { entries, changes, offboarding };
+  return { entries, changes, offboarding, closures };
 }

@@ -171,10 +171,38 @@ export interface OffboardVerifiedData extends OffboardFindings {
    * then that entry's: the offboarding is the same one. Absent: the first check after the run's changes.
    */
   readonly recheckOf?: number;
+  /**
+   * The system's stable id of the account (OpenLDAP entryUUID), which survives a rename or a move: the
+   * run's change gave it (ChangeData.accountId), or the verdict this one re-checks kept it. A re-check
+   * finds the account by it first (Provider.accountsById). Absent where the system gave none.
+   */
+  readonly accountId?: string;
+}
+
+/**
+ * An open offboarding verdict closed by hand (`gatehouse journal close-verdict`): someone looked at what
+ * the check could not (an account not found by id or name, a system no longer configured) and says the
+ * access is gone, or accepts that it stays. Not part of an apply run: it has no runSeq.
+ */
+export interface VerdictClosedData {
+  readonly type: "verdict-closed";
+  /** ISO 8601 instant the closure was recorded. */
+  readonly at: string;
+  /** Who closed it, as an apply-start records its actor (the CI actor, else the git user, else the OS user). */
+  readonly actor: string;
+  readonly provider: string;
+  /** The account as the open verdict names it. */
+  readonly account: string;
+  readonly userId?: string;
+  /** The `seq` of the `offboard-verified` entry that was the open verdict, which this closes. */
+  readonly closes: number;
+  /** Why it could be closed, in the words of whoever closed it. */
+  readonly reason: string;
 }
 
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
-export type NewJournalEntry = ApplyStartData | IntentData | ChangeData | OffboardVerifiedData | ApplyEndData;
+export type NewJournalEntry =
+  ApplyStartData | IntentData | ChangeData | OffboardVerifiedData | ApplyEndData | VerdictClosedData;
 
 export interface ChainFields {
   /** 1 for the first entry, then +1 per entry. */
@@ -280,7 +308,7 @@ function describeVerifiedProblem(v: Record<string, unknown>): string | undefined
     return "offboard-verified needs runSeq, provider and account";
   if (!isInstant(v["triggeredAt"])) return "triggeredAt must be an ISO 8601 instant";
   if (typeof v["clean"] !== "boolean") return "clean must be true or false";
-  for (const key of ["userId", "leaving", "lateBy", "elsewhere", "error", "renamedTo"])
+  for (const key of ["userId", "leaving", "lateBy", "elsewhere", "error", "renamedTo", "accountId"])
     if (v[key] !== undefined && typeof v[key] !== "string") return `${key} must be a string`;
   if (v["accountState"] !== undefined && !ACCOUNT_STATES.includes(v["accountState"]))
     return 'accountState must be "absent", "disabled", "enabled" or "pending"';
@@ -312,8 +340,20 @@ function describeVerifiedProblem(v: Record<string, unknown>): string | undefined
     : 'sessions must say an outcome ("revoked", "none", "not-possible", "left") and, for revoked and left, counts';
 }
 
+function describeClosedProblem(v: Record<string, unknown>): string | undefined {
+  if (typeof v["actor"] !== "string" || typeof v["provider"] !== "string" || typeof v["account"] !== "string")
+    return "verdict-closed needs actor, provider and account";
+  if (v["userId"] !== undefined && typeof v["userId"] !== "string") return "userId must be a string";
+  if (!(isCount(v["closes"]) && v["closes"] >= 1)) return "closes must be the seq of an earlier entry";
+  return typeof v["reason"] === "string" && v["reason"].trim() !== ""
+    ? undefined
+    : "verdict-closed needs a reason";
+}
+
 function describeBodyProblem(v: Record<string, unknown>): string | undefined {
   switch (v["type"]) {
+    case "verdict-closed":
+      return describeClosedProblem(v);
     case "apply-start":
       if (typeof v["actor"] !== "string") return "apply-start needs a string actor";
       if (v["commit"] !== undefined && typeof v["commit"] !== "string") return "commit must be a string";

@@ -70,8 +70,10 @@ export interface JournalFold {
   /**
    * Open offboarding verdicts, by `${provider}\n${account}`: the latest `offboard-verified` entry of each
    * leaver account, where it found access left. A later clean verdict of the account closes it (the
-   * entry is dropped). Whether the files still make the person a leaver is for the caller to judge
-   * (engine/open-verdicts.ts): the journal does not know the files.
+   * entry is dropped), and so does a `verdict-closed` entry naming it (closed by hand). Whether the files
+   * still make the person a leaver is for the caller to judge (engine/open-verdicts.ts): the journal does
+   * not know the files. Each keeps the account's stable id (`accountId`) where the system gave one: an
+   * entry written before the field existed takes it from its run's disable or delete of the account.
    */
   readonly verdicts: ReadonlyMap<string, OpenVerdict>;
 }
@@ -93,6 +95,12 @@ interface MutableFold {
   readonly written: Map<string, string>;
   readonly disabled: Set<string>;
   readonly verdicts: Map<string, OpenVerdict>;
+  /**
+   * The stable ids the current run's disables and deletes recorded (ChangeData.accountId), by
+   * `${provider}\n${account}`, until its next apply-start: an offboard-verified entry written before it
+   * kept `accountId` itself is given its run's.
+   */
+  readonly runIds: Map<string, string>;
 }
 
 /** The start every membership address of `group` shares: `<provider>:membership/<group>/`. */
@@ -156,6 +164,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   fold.entries++;
   if (entry.type === "apply-start" || entry.type === "apply-end") {
     fold.provisional.clear(); // the run before is over: what it may have granted stays gatehouse's
+    if (entry.type === "apply-start") fold.runIds.clear();
     if (entry.type === "apply-start" && entry.commit !== undefined)
       fold.lastCommit = withoutDirty(entry.commit);
     return;
@@ -169,14 +178,27 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   if (entry.type === "offboard-verified") {
     const key = `${entry.provider}\n${entry.account}`;
     // A re-check supersedes the verdict it names, under whatever name it found the account (renamedTo).
-    // Looked for beyond its own name only when it is not there: one re-check per open verdict each apply.
-    if (entry.recheckOf !== undefined && fold.verdicts.get(key)?.seq !== entry.recheckOf)
-      for (const [k, v] of fold.verdicts) if (v.seq === entry.recheckOf) fold.verdicts.delete(k);
+    const earlier = entry.recheckOf === undefined ? undefined : takeVerdict(fold, key, entry.recheckOf);
     if (entry.clean) fold.verdicts.delete(key);
-    else fold.verdicts.set(key, openVerdictOf(entry));
+    else {
+      // Entries before accountId was kept: the run's change gave it, or the verdict re-checked kept it.
+      const accountId =
+        entry.accountId ?? (entry.recheckOf === undefined ? fold.runIds.get(key) : earlier?.accountId);
+      fold.verdicts.set(key, {
+        ...openVerdictOf(entry),
+        ...(accountId === undefined ? {} : { accountId }),
+      });
+    }
+    return;
+  }
+  // Closed by hand: the verdict it names is open no more (one a re-check superseded already stays so).
+  if (entry.type === "verdict-closed") {
+    takeVerdict(fold, `${entry.provider}\n${entry.account}`, entry.closes);
     return;
   }
   const c = entry.change;
+  if (entry.accountId !== undefined && c.kind === "user" && (c.action === "disable" || c.action === "delete"))
+    fold.runIds.set(`${entry.provider}\n${c.account}`, entry.accountId);
   if (fold.provisional.delete(c.id) && entry.outcome !== "applied") fold.managed.delete(c.id);
   const userRenamedTo = renamedUserTo(c);
   if (c.userId !== undefined && entry.outcome !== "skipped" && !isFailedCreate(c, entry.outcome)) {
@@ -222,6 +244,24 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     fold.disabled.delete(c.id);
 }
 
+/**
+ * Takes the open verdict whose entry is `seq` out of the fold, and returns it. Looked for beyond `key`
+ * (its account) only when it is not there: one re-check per open verdict each apply.
+ */
+function takeVerdict(fold: MutableFold, key: string, seq: number): OpenVerdict | undefined {
+  const here = fold.verdicts.get(key);
+  if (here?.seq === seq) {
+    fold.verdicts.delete(key);
+    return here;
+  }
+  for (const [k, v] of fold.verdicts)
+    if (v.seq === seq) {
+      fold.verdicts.delete(k);
+      return v;
+    }
+  return undefined;
+}
+
 /** An open verdict without the chain fields (the seq stays: notes and re-checks name the entry by it). */
 function openVerdictOf(entry: OffboardVerifiedData & ChainFields): OpenVerdict {
   const verdict: { -readonly [K in keyof ChainFields]?: ChainFields[K] } & OpenVerdict = { ...entry };
@@ -240,6 +280,7 @@ export function emptyFold(): MutableFold {
     written: new Map(),
     disabled: new Set(),
     verdicts: new Map(),
+    runIds: new Map(),
   };
 }
 
@@ -283,7 +324,9 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 10: renamedAway (9 forgot a name renamed away from altogether).
 // 11: open offboarding verdicts (10 kept none).
 // 12: a re-check closes the verdict it names (recheckOf) under any name (11 only the one of its account).
-const FORMAT = "gatehouse journal fold 12";
+// 13: verdicts keep the account's stable id (accountId; 12 dropped it where the entry had none), and a
+// verdict-closed entry closes the verdict it names (12 did not know the entry).
+const FORMAT = "gatehouse journal fold 13";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);
@@ -320,6 +363,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     written,
     disabled,
     verdicts,
+    runIds,
   } = value;
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
   if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string") return undefined;
@@ -348,6 +392,10 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     if (!isJournalEntry(entry) || entry.type !== "offboard-verified") return undefined;
     fold.verdicts.set(`${entry.provider}\n${entry.account}`, openVerdictOf(entry));
   }
+  if (!Array.isArray(runIds)) return undefined;
+  for (const pair of runIds)
+    if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
+      fold.runIds.set(pair[0], pair[1]);
   for (const [target, list] of [
     [fold.accounts, accounts],
     [fold.renamedAway, renamedAway],
@@ -380,6 +428,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     written: [...cache.fold.written],
     disabled: [...cache.fold.disabled],
     verdicts: [...cache.fold.verdicts.values()],
+    runIds: [...cache.fold.runIds],
   });
   await writeCacheFile(file, text, FILE_PATTERN).catch(() => undefined); // only costs a full read later
 }
@@ -469,6 +518,7 @@ export async function foldJournal(
     written: new Map(fold.written),
     disabled: new Set(fold.disabled),
     verdicts: new Map(fold.verdicts),
+    runIds: new Map(),
   };
   for (const entry of aside) foldEntry(more, { ...entry, seq: 0, prevHash: "", hash: "" });
   return more;

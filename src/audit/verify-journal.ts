@@ -130,7 +130,7 @@ export async function verifyJournal(
     }
     const link = describeBrokenLink(value, chain.previous);
     if (link !== undefined) report(link);
-    if (value.type !== "apply-start" && !starts.has(value.runSeq)) {
+    if (value.type !== "apply-start" && value.type !== "verdict-closed" && !starts.has(value.runSeq)) {
       report(
         `entry seq ${String(value.seq)} refers to run ${String(value.runSeq)}, which has no apply-start before it`,
       );
@@ -139,6 +139,11 @@ export async function verifyJournal(
     if (value.type === "offboard-verified" && value.recheckOf !== undefined && value.recheckOf >= value.seq)
       report(
         `entry seq ${String(value.seq)} says it re-checks entry ${String(value.recheckOf)}, which is not before it`,
+      );
+    // A closure by hand names a verdict recorded before it.
+    if (value.type === "verdict-closed" && value.closes >= value.seq)
+      report(
+        `entry seq ${String(value.seq)} says it closes entry ${String(value.closes)}, which is not before it`,
       );
     if (value.type === "apply-start") {
       starts.add(value.seq);
@@ -234,6 +239,8 @@ function follow(open: Map<number, MutableRun>, entry: JournalEntry, line: number
     });
     return;
   }
+  // A verdict closed by hand belongs to no run.
+  if (entry.type === "verdict-closed") return;
   const run = open.get(entry.runSeq);
   if (run === undefined) return;
   run.lastAt = entry.at;

@@ -16,6 +16,13 @@ import { nameFold } from "../plan/align-case.ts";
  * plan notes them, so that access gatehouse neither reads nor manages is not forgotten once no plan shows it.
  */
 
+/**
+ * An open verdict as the files stand: `nameGivenTo`, for one that names no person (no user id), the
+ * person the files now give its account name to, who is no leaver. The verdict stays open (the name
+ * changed hands, the leaver's access did not go with it), and a check by name would look at their account.
+ */
+export type OpenVerdictNow = OpenVerdict & { readonly nameGivenTo?: string };
+
 /** The open verdicts of one system, as the files stand at `now`, in journal order. */
 export function openVerdictsOf(
   verdicts: ReadonlyMap<string, OpenVerdict>,
@@ -23,7 +30,7 @@ export function openVerdictsOf(
   config: ProviderConfig,
   caps: Pick<Capabilities, "caseInsensitiveNames">,
   now: Date,
-): OpenVerdict[] {
+): OpenVerdictNow[] {
   const fold = nameFold(caps);
   let byAccount: Map<string, User> | undefined;
   const personOf = (verdict: OpenVerdict): User | undefined => {
@@ -37,13 +44,36 @@ export function openVerdictsOf(
     );
     return byAccount.get(fold(verdict.account));
   };
-  const out: OpenVerdict[] = [];
+  const out: OpenVerdictNow[] = [];
   for (const verdict of verdicts.values()) {
     if (verdict.provider !== config.name) continue;
     const person = personOf(verdict);
     if (person === undefined || lifecycleOf(person, now) === "terminated") out.push(verdict);
+    // Back in the files (active again, or not started yet): theirs closes. Found by the account's name
+    // only, the person is whoever holds the name now, not who left.
+    else if (verdict.userId === undefined) out.push({ ...verdict, nameGivenTo: person.id });
   }
   return out.sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Open verdicts of systems gatehouse.yaml no longer has (none of `configured`), in journal order: nothing
+ * checks them any more, and the plan notes them so that they are not forgotten. A person the files make no
+ * leaver (by user id) closes theirs, as openVerdictsOf does.
+ */
+export function unconfiguredVerdicts(
+  verdicts: ReadonlyMap<string, OpenVerdict>,
+  users: ReadonlyMap<string, User>,
+  configured: ReadonlySet<string>,
+  now: Date,
+): OpenVerdict[] {
+  return [...verdicts.values()]
+    .filter((v) => {
+      if (configured.has(v.provider)) return false;
+      const person = v.userId === undefined ? undefined : users.get(v.userId);
+      return person === undefined || lifecycleOf(person, now) === "terminated";
+    })
+    .sort((a, b) => a.seq - b.seq);
 }
 
 /**
@@ -51,7 +81,10 @@ export function openVerdictsOf(
  * marked as its re-check. A verdict a failed append set aside
  * beside the journal has no seq yet (0): the apply names it once it records it (numberSetAside).
  */
-export function leaverOfVerdict(verdict: OpenVerdict): LeaverAccount {
+export function leaverOfVerdict(verdict: OpenVerdictNow): LeaverAccount {
+  // Its check found no account, and checked: finding none again is no sign of a rename.
+  const wasGone =
+    verdict.accountState === "absent" && verdict.error === undefined && verdict.elsewhere === undefined;
   return {
     provider: verdict.provider,
     // Found renamed since (by its stable id): the old name says nothing of it any more.
@@ -60,6 +93,11 @@ export function leaverOfVerdict(verdict: OpenVerdict): LeaverAccount {
     ...(verdict.seq >= 1 ? { recheckOf: verdict.seq } : {}),
     triggeredAt: verdict.triggeredAt,
     ...(verdict.leaving === undefined ? {} : { leaving: verdict.leaving }),
+    ...(verdict.accountId === undefined ? {} : { accountId: verdict.accountId }),
+    verdict: {
+      wasGone,
+      ...(verdict.nameGivenTo === undefined ? {} : { nameGivenTo: verdict.nameGivenTo }),
+    },
   };
 }
 
@@ -97,17 +135,28 @@ export function numberSetAside(
 /** Notes per system before the rest are summed up in one. */
 const MAX_NOTES = 20;
 
-/** The plan's notes of one system's open verdicts: one per account, at most MAX_NOTES and a count. */
-export function openVerdictNotes(provider: string, open: readonly OpenVerdict[]): PlanNote[] {
-  const notes = open
-    .slice(0, MAX_NOTES)
-    .map((v): PlanNote => ({ provider, kind: "access-left", message: describeOpenVerdict(v) }));
+/**
+ * The plan's notes of one system's open verdicts: one per account, at most MAX_NOTES and a count.
+ * `isUnconfigured`: gatehouse.yaml no longer has the system, so nothing checks them.
+ */
+export function openVerdictNotes(
+  provider: string,
+  open: readonly OpenVerdictNow[],
+  isUnconfigured = false,
+): PlanNote[] {
+  const notes = open.slice(0, MAX_NOTES).map((v): PlanNote => ({
+    provider,
+    kind: "access-left",
+    message: isUnconfigured ? describeUnconfigured(v) : describeOpenVerdict(v),
+  }));
   const more = open.length - notes.length;
   if (more > 0)
     notes.push({
       provider,
       kind: "access-left",
-      message: `and ${String(more)} more leaver account(s) whose offboarding check found access left (gatehouse journal changes lists them); the next apply checks them again`,
+      message: isUnconfigured
+        ? `and ${String(more)} more leaver account(s) of ${provider}, which gatehouse.yaml no longer has, whose offboarding check found access left (gatehouse journal changes lists them); nothing checks them again`
+        : `and ${String(more)} more leaver account(s) whose offboarding check found access left (gatehouse journal changes lists them); the next apply checks them again`,
     });
   return notes;
 }
@@ -121,7 +170,7 @@ function minuteOf(at: string): string {
  * "offboarding of dmitri (ldap) left access outside what gatehouse reads at 2026-11-27T16:36Z (journal
  * #812): groups cn=vpn,ou=legacy,…; remove it there; the next apply checks again".
  */
-export function describeOpenVerdict(v: OpenVerdict): string {
+export function describeOpenVerdict(v: OpenVerdictNow): string {
   const outside = [
     ...((v.groupsOutside ?? []).length > 0
       ? [`groups outside the scope it reads: ${(v.groupsOutside ?? []).join(", ")}`]
@@ -139,11 +188,42 @@ export function describeOpenVerdict(v: OpenVerdict): string {
     ...(v.sessions?.outcome === "left" ? ["sessions or tokens still open"] : []),
     ...(v.error === undefined ? [] : [`not verified: ${v.error}`]),
   ];
-  const who = `${v.account} (${v.provider}${v.userId === undefined || v.userId === v.account ? "" : `, ${v.userId}`})`;
+  const who = whoOf(v);
   const where = outside.length > 0 && managed.length === 0 ? " outside what gatehouse reads" : "";
-  const found = [...outside, ...managed].join("; ") || "access left";
+  const found =
+    ([...outside, ...managed].join("; ") || "access left") +
+    (v.nameGivenTo === undefined
+      ? ""
+      : `; the files give the account name ${v.account} to ${v.nameGivenTo} now, who is no leaver: the name changed hands, what the leaver kept did not go with it`);
+  // What no apply can settle (the account not found, the name someone else's now) is closed by hand.
+  const byHand = v.error !== undefined || v.nameGivenTo !== undefined;
   const advice =
-    outside.length > 0 ? "remove it there; the next apply checks again" : "the next apply checks again";
-  const entry = v.seq >= 1 ? `journal #${String(v.seq)}` : "set aside beside the journal";
-  return `offboarding of ${who} left access${where} at ${minuteOf(v.at)} (${entry}): ${found}; ${advice}`;
+    (outside.length > 0 ? "remove it there; the next apply checks again" : "the next apply checks again") +
+    (byHand ? `; once checked by hand, ${closeCommand(v)} closes it` : "");
+  return `offboarding of ${who} left access${where} at ${minuteOf(v.at)} (${entryOf(v)}): ${found}; ${advice}`;
+}
+
+/** "ben2 (ldap, ben; renamed since to ben3)": the account, its system, the person, its name now. */
+function whoOf(v: OpenVerdict): string {
+  const person = v.userId === undefined || v.userId === v.account ? "" : `, ${v.userId}`;
+  const renamed = v.renamedTo === undefined ? "" : `; renamed since to ${v.renamedTo}`;
+  return `${v.account} (${v.provider}${person}${renamed})`;
+}
+
+/** Where the verdict is recorded: "journal #812", or beside the journal (set aside, no seq yet). */
+function entryOf(v: OpenVerdict): string {
+  return v.seq >= 1 ? `journal #${String(v.seq)}` : "set aside beside the journal";
+}
+
+/** The command that closes the verdict by hand, with a placeholder reason. */
+function closeCommand(v: OpenVerdict): string {
+  return `\`gatehouse journal close-verdict --provider ${v.provider} --account ${v.account} --reason TEXT\``;
+}
+
+/**
+ * "offboarding of dmitri (ldap) left access at 2026-11-27T16:36Z (journal #812), and gatehouse.yaml no
+ * longer has ldap: nothing checks it again; …": a verdict of a system no longer configured.
+ */
+export function describeUnconfigured(v: OpenVerdict): string {
+  return `offboarding of ${whoOf(v)} left access at ${minuteOf(v.at)} (${entryOf(v)}), and gatehouse.yaml no longer has ${v.provider}: no apply checks it again; check by hand, then ${closeCommand(v)} closes it`;
 }

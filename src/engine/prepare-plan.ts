@@ -20,8 +20,15 @@ import { foldJournal, type OpenVerdict } from "../audit/journal-fold.ts";
 import { describeAccessCommit, recordedCommit } from "../audit/git.ts";
 import { protectedAccountsOf } from "./managed.ts";
 import { namesHeldBefore } from "./held-before.ts";
-import { leaverOfVerdict, openVerdictNotes, openVerdictsOf } from "./open-verdicts.ts";
-import { liveOfAccounts, type OpenRecheck } from "../apply/offboard-verify.ts";
+import {
+  leaverOfVerdict,
+  openVerdictNotes,
+  openVerdictsOf,
+  unconfiguredVerdicts,
+  type OpenVerdictNow,
+} from "./open-verdicts.ts";
+import { liveOfAccounts, type LeaverAccount, type OpenRecheck } from "../apply/offboard-verify.ts";
+import { lookUpIds, type IdLookup } from "../apply/locate-leaver.ts";
 
 /** How long the reads of live systems may take, unless EngineOptions.readTimeoutMs says otherwise. */
 export const DEFAULT_READ_TIMEOUT_MS = 600_000;
@@ -208,7 +215,7 @@ export async function preparePlanWith(
     const protectedAccounts = protectedAccountsOf(tree.model, configs, journal);
     const effective = computeEffectiveMemberships(tree.model, options.now);
     const openVerdicts = new Map<string, OpenRecheck>();
-    const openFound = new Map<string, readonly OpenVerdict[]>();
+    const openFound = new Map<string, readonly OpenVerdictNow[]>();
     const inputs: ProviderPlanInput[] = await Promise.all(
       configs.map(async (config) => {
         const provider = providers.get(config.name);
@@ -229,13 +236,17 @@ export async function preparePlanWith(
         if (open.length > 0) {
           openFound.set(config.name, open);
           const leavers = open.map(leaverOfVerdict);
+          // Their accounts are found by their stable ids, where they have them, under the names they
+          // have now: the plan's read is kept under those names too.
+          const byId = await lookUpOpenIds(provider, leavers, signal);
+          const names = [
+            ...leavers.map((l) => l.account),
+            ...(byId && "found" in byId ? byId.found.values() : []),
+          ];
           openVerdicts.set(config.name, {
             leavers,
-            live: liveOfAccounts(
-              live,
-              leavers.map((l) => l.account),
-              provider.capabilities,
-            ),
+            live: liveOfAccounts(live, names, provider.capabilities),
+            ...(byId === undefined ? {} : { byId }),
           });
         }
         const desired = computeDesiredState(tree.model, config, effective, {
@@ -264,8 +275,12 @@ export async function preparePlanWith(
         return { ...input, heldBefore, ...(stillNaming.size > 0 ? { stillNaming } : {}) };
       }),
     );
-    // In the order of gatehouse.yaml, as the plan lists the systems.
-    const openNotes = configs.flatMap((c) => openVerdictNotes(c.name, openFound.get(c.name) ?? []));
+    // In the order of gatehouse.yaml, as the plan lists the systems; then those of systems it no longer
+    // has, which no apply checks (noted when every system is planned, not with --provider).
+    const openNotes = [
+      ...configs.flatMap((c) => openVerdictNotes(c.name, openFound.get(c.name) ?? [])),
+      ...((options.only ?? []).length === 0 ? unconfiguredNotes(journal.verdicts, tree, options.now) : []),
+    ];
     const commit = await commitLookup;
     const computed = computePlan({
       now: options.now,
@@ -309,6 +324,39 @@ export async function preparePlanWith(
     await closeProviders(providers);
     throw error;
   }
+}
+
+/** The open verdicts' stable ids looked up (lookUpIds); a failed lookup is kept as such, not thrown. */
+async function lookUpOpenIds(
+  provider: Provider,
+  leavers: readonly LeaverAccount[],
+  signal: AbortSignal,
+): Promise<IdLookup> {
+  try {
+    return await lookUpIds(
+      provider,
+      leavers.flatMap((l) => l.accountId ?? []),
+      signal,
+    );
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Notes of the open verdicts of systems gatehouse.yaml no longer has, per system in journal order. */
+function unconfiguredNotes(
+  verdicts: ReadonlyMap<string, OpenVerdict>,
+  tree: ValidatedTree,
+  now: Date,
+): PlanNote[] {
+  const configured = new Set(tree.model.config.providers.map((p) => p.name));
+  const byProvider = new Map<string, OpenVerdict[]>();
+  for (const v of unconfiguredVerdicts(verdicts, tree.model.users, configured, now)) {
+    const list = byProvider.get(v.provider);
+    if (list) list.push(v);
+    else byProvider.set(v.provider, [v]);
+  }
+  return [...byProvider].flatMap(([name, list]) => openVerdictNotes(name, list, true));
 }
 
 export async function closeProviders(providers: ReadonlyMap<string, Provider>): Promise<void> {

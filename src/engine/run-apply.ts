@@ -350,6 +350,7 @@ function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunAp
     renamedTo,
     recheckOf,
     triggeredAt,
+    accountId,
   } = check;
   return {
     type: "offboard-verified",
@@ -373,5 +374,6 @@ function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunAp
     ...(unsettled === undefined ? {} : { unsettled }),
     ...(renamedTo === undefined ? {} : { renamedTo }),
     ...(recheckOf === undefined ? {} : { recheckOf }),
+    ...(accountId === undefined ? {} : { accountId }),
   };
 }

@@ -133,6 +133,10 @@ export type Change = UserChange | GroupChange | MembershipChange;
 
 /** Something the plan noticed but will not change (observe mode, unmanaged objects, pending states). */
 export interface PlanNote {
+  /**
+   * The system the note is about: one of the plan's providers, or, for an "access-left" note only, a
+   * system gatehouse.yaml no longer has (an open verdict there, which nothing checks any more).
+   */
   readonly provider: string;
   /**
    * "observed": a change an observe-mode provider would need; nothing is written there. "kept":

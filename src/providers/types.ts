@@ -171,11 +171,16 @@ export interface Provider {
    */
   unsettledGroups?(): ReadonlySet<string>;
   /**
-   * Optional: the accounts that hold these stable ids now (ChangeOutcome.accountId), by id; ids no
-   * account holds are left out. The offboarding check finds a leaver's account renamed after the run
-   * disabled it.
+   * Optional: the accounts that hold these stable ids now (ChangeOutcome.accountId), by id, looked up
+   * across the whole system (not only the scope `read` covers); ids no account holds are left out, and
+   * the offboarding check then calls such an account gone. Undefined when the system, as configured, cannot
+   * look accounts up by id. The offboarding check finds a leaver's account renamed or moved after the run
+   * disabled it, or after its open verdict, by it.
    */
-  accountsById?(ids: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, string>>;
+  accountsById?(
+    ids: readonly string[],
+    signal: AbortSignal,
+  ): Promise<ReadonlyMap<string, string> | undefined>;
   stats(): ProviderStats;
   close(): Promise<void>;
 }

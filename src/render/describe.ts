@@ -1,4 +1,4 @@
-import type { Change, Reason } from "../plan/types.ts";
+import type { Change, Plan, PlanNote, Reason } from "../plan/types.ts";
 import { formatLocation } from "../model/source.ts";
 
 export const REASON_TEXT: Readonly<Record<Reason, string>> = {
@@ -92,4 +92,20 @@ export function describeWhy(change: Change): string {
   const parts = [REASON_TEXT[change.reason]];
   if (change.source) parts.push(formatLocation(change.source));
   return parts.join(", ");
+}
+
+/**
+ * The plan's notes of systems it did not read (none of `plan.providers`), by system in note order: the
+ * open offboarding verdicts of a system gatehouse.yaml no longer has.
+ */
+export function unplannedNotes(plan: Plan): Map<string, PlanNote[]> {
+  const planned = new Set(plan.providers.map((p) => p.name));
+  const out = new Map<string, PlanNote[]>();
+  for (const note of plan.notes) {
+    if (planned.has(note.provider)) continue;
+    const list = out.get(note.provider);
+    if (list) list.push(note);
+    else out.set(note.provider, [note]);
+  }
+  return out;
 }

@@ -1,5 +1,12 @@
-import type { Change, MembershipChange, Plan } from "../plan/types.ts";
-import { describeChange, describeWhy, REASON_TEXT, symbolOf, whyAfterReason } from "./describe.ts";
+import type { Change, MembershipChange, Plan, PlanNote } from "../plan/types.ts";
+import {
+  describeChange,
+  describeWhy,
+  REASON_TEXT,
+  symbolOf,
+  unplannedNotes,
+  whyAfterReason,
+} from "./describe.ts";
 import { renderSummaryLine } from "./text.ts";
 import { escapeCell, mdCode, mdText } from "./markdown-text.ts";
 
@@ -76,6 +83,17 @@ function providerSection(plan: Plan, name: string): string {
   return lines.join("\n");
 }
 
+/** Notes of a system the plan did not read (an open verdict of one gatehouse.yaml no longer has). */
+function unplannedSection(name: string, notes: readonly PlanNote[]): string {
+  return [
+    `#### ${mdCode(name)} (not in gatehouse.yaml any more)`,
+    "",
+    "**Offboarding not complete:**",
+    "",
+    ...notes.map((n) => `- ${mdText(n.message)}`),
+  ].join("\n");
+}
+
 function header(plan: Plan): string {
   return [`### gatehouse plan`, "", renderSummaryLine(plan), ""].join("\n");
 }
@@ -105,6 +123,11 @@ function shortSummary(plan: Plan, fullLength: number, options: MarkdownOptions, 
 /** PR comment: per system and group, who gains and who loses access, and why. Fits the comment limit. */
 export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
   const limit = options.limit ?? MARKDOWN_LIMIT;
-  const full = [header(plan), ...plan.providers.map((p) => providerSection(plan, p.name))].join("\n") + "\n";
+  const full =
+    [
+      header(plan),
+      ...plan.providers.map((p) => providerSection(plan, p.name)),
+      ...[...unplannedNotes(plan)].map(([name, notes]) => unplannedSection(name, notes)),
+    ].join("\n") + "\n";
   return full.length <= limit ? full : shortSummary(plan, full.length, options, limit);
 }

@@ -1,6 +1,6 @@
 import type { Plan } from "../plan/types.ts";
 import { countRemovals } from "../plan/safety.ts";
-import { describeChange, describeWhy, symbolOf, whyAfterReason } from "./describe.ts";
+import { describeChange, describeWhy, symbolOf, unplannedNotes, whyAfterReason } from "./describe.ts";
 import { inlineText, terminal, TerminalText } from "./terminal-text.ts";
 
 export interface TextOptions {
@@ -83,6 +83,12 @@ export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<T
         lines = [];
       }
     }
+    lines.push("");
+  }
+  // Notes of a system the plan did not read: an open verdict of one gatehouse.yaml no longer has.
+  for (const [name, notes] of unplannedNotes(plan)) {
+    lines.push(`${name} (not in gatehouse.yaml any more):`);
+    for (const n of notes) lines.push(terminal`  ${dim(`note: ${n.message}`)}`);
     lines.push("");
   }
   lines.push(renderSummaryLine(plan));

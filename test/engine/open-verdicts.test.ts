@@ -5,6 +5,7 @@ import {
   leaverOfVerdict,
   openVerdictNotes,
   openVerdictsOf,
+  unconfiguredVerdicts,
 } from "../../src/engine/open-verdicts.ts";
 import { providerConfig, user } from "../builders.ts";
 
@@ -67,12 +68,59 @@ describe("open offboarding verdicts", () => {
     delete noUser.userId;
     const open = openVerdictsOf(
       verdicts(noUser, verdict(9, "ann", { provider: "scim" })),
-      people(user("dmitri", { accounts: { ldap: "d.ivanov" } }), user("ann", { status: "terminated" })),
+      people(
+        user("dmitri", { accounts: { ldap: "d.ivanov" }, status: "terminated" }),
+        user("ann", { status: "terminated" }),
+      ),
       LDAP,
       { caseInsensitiveNames: true },
       NOW,
     );
-    expect(open).toEqual([]);
+    expect(open).toEqual([noUser]);
+  });
+
+  it("stay open where an entry names no user id and the files give its account name to someone active, and say so", () => {
+    const noUser: { -readonly [K in keyof OpenVerdict]: OpenVerdict[K] } = verdict(8, "D.Ivanov");
+    delete noUser.userId;
+    const open = openVerdictsOf(
+      verdicts(noUser),
+      people(user("dmitri", { accounts: { ldap: "d.ivanov" } })),
+      LDAP,
+      { caseInsensitiveNames: true },
+      NOW,
+    );
+    // The name changed hands: what the leaver kept did not go with it, and a check by name would look
+    // at dmitri's account.
+    expect(open).toEqual([{ ...noUser, nameGivenTo: "dmitri" }]);
+    const [now] = open;
+    if (now === undefined) throw new Error("no verdict");
+    expect(leaverOfVerdict(now)).toMatchObject({ verdict: { wasGone: false, nameGivenTo: "dmitri" } });
+    expect(describeOpenVerdict(now)).toBe(
+      "offboarding of D.Ivanov (ldap) left access outside what gatehouse reads at 2026-11-27T16:36Z (journal #8): groups outside the scope it reads: cn=vpn,ou=legacy,dc=example,dc=com; the files give the account name D.Ivanov to dmitri now, who is no leaver: the name changed hands, what the leaver kept did not go with it; remove it there; the next apply checks again; once checked by hand, `gatehouse journal close-verdict --provider ldap --account D.Ivanov --reason TEXT` closes it",
+    );
+  });
+
+  it("of a system gatehouse.yaml no longer has are kept apart, and noted as checked by nothing", () => {
+    const open = unconfiguredVerdicts(
+      verdicts(
+        verdict(8, "dmitri", { provider: "old" }),
+        verdict(9, "ann", { provider: "old" }),
+        verdict(10, "eve"),
+      ),
+      people(user("ann")),
+      new Set(["ldap"]),
+      NOW,
+    );
+    // ann is back in the files: hers closes, as in a configured system.
+    expect(open.map((v) => v.account)).toEqual(["dmitri"]);
+    expect(openVerdictNotes("old", open, true)).toEqual([
+      {
+        provider: "old",
+        kind: "access-left",
+        message:
+          "offboarding of dmitri (old) left access at 2026-11-27T16:36Z (journal #8), and gatehouse.yaml no longer has old: no apply checks it again; check by hand, then `gatehouse journal close-verdict --provider old --account dmitri --reason TEXT` closes it",
+      },
+    ]);
   });
 
   it("are re-checked as the entry's leaver account, with its trigger time and HR event", () => {
@@ -83,7 +131,24 @@ describe("open offboarding verdicts", () => {
       recheckOf: 8,
       triggeredAt: "2026-11-27T16:36:00.000Z",
       leaving: "status: terminated",
+      verdict: { wasGone: false },
     });
+  });
+
+  it("are re-checked by the account's stable id where the verdict kept one, and know when it was gone already", () => {
+    expect(leaverOfVerdict(verdict(8, "dmitri", { accountId: "uuid-1" }))).toMatchObject({
+      accountId: "uuid-1",
+      verdict: { wasGone: false },
+    });
+    expect(leaverOfVerdict(verdict(8, "dmitri", { accountState: "absent" }))).toMatchObject({
+      verdict: { wasGone: true },
+    });
+    // Not checked then (an error), or an account of the name outside the scope: not known to be gone.
+    for (const overrides of [
+      { accountState: "absent", error: "reading ldap back failed" },
+      { accountState: "absent", elsewhere: "uid=dmitri,ou=old,dc=example,dc=com" },
+    ] as const)
+      expect(leaverOfVerdict(verdict(8, "dmitri", overrides))).toMatchObject({ verdict: { wasGone: false } });
   });
 
   it("are re-checked under the name the account was found renamed to, not the name it no longer has", () => {

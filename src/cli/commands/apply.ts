@@ -26,7 +26,8 @@ import { renderTextPieces } from "../../render/text.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { describeChange } from "../../render/describe.ts";
 import { COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
-import { acquireFileLock, releaseFileLock } from "../../io/file-lock.ts";
+import { releaseFileLock } from "../../io/file-lock.ts";
+import { acquireApplyLock } from "./apply-lock.ts";
 import type { Policy } from "../../model/access.ts";
 import type { CliIo, CommandIo } from "../io.ts";
 import { terminal, TerminalText } from "../../render/terminal-text.ts";
@@ -103,14 +104,7 @@ export async function runApplyCommand(argv: readonly string[], io: CommandIo): P
   // One apply at a time per journal on this machine, from its plan to its last entry: a second run
   // waits, then plans on what the first one left. (CI runners on other machines: the workflows'
   // concurrency groups.)
-  const lock = await acquireFileLock(`${journalPathOf(options)}.apply`, {
-    timeoutMs: APPLY_LOCK_WAIT_MS,
-    onWait: (pid) => {
-      io.stderr(
-        `another apply${pid === undefined ? "" : ` (pid ${String(pid)})`} is running with this journal; waiting for it to finish (up to ${String(Math.round(APPLY_LOCK_WAIT_MS / 60_000))} minutes), then planning on what it left\n`,
-      );
-    },
-  });
+  const lock = await acquireApplyLock(journalPathOf(options), io, ", then planning on what it left");
   try {
     return await applyLocked(args, io, options, saved);
   } finally {
@@ -218,9 +212,6 @@ function progressLine(line: string, isTTY: boolean, isOverwritten: boolean): Ter
   if (!isTTY) return terminal`${line}\n`;
   return isOverwritten ? terminal`${CLEAR_LINE}${line}` : terminal`${CLEAR_LINE}${line}\n`;
 }
-
-/** How long an apply waits for another one on this machine to finish. */
-const APPLY_LOCK_WAIT_MS = 10 * 60_000;
 
 async function applyLocked(
   args: Parsed,

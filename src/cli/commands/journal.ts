@@ -18,12 +18,15 @@ import { describeChange, describeWhy, REASON_TEXT, symbolOf } from "../../render
 import { changesBetween } from "../../audit/changes-between.ts";
 import { checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import type { CommandIo } from "../io.ts";
+import { runCloseVerdict } from "./close-verdict.ts";
 
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl]
        gatehouse journal repair [--journal .gatehouse/journal.jsonl]
        gatehouse journal access GROUP --at DATE [--provider NAME] [--format text|json]
        gatehouse journal changes [--since DATE] [--until DATE] [--user ID] [--group NAME]
                                  [--provider NAME] [--format text|json]
+       gatehouse journal close-verdict --provider NAME --account ACCOUNT --reason TEXT
+                                       [--journal .gatehouse/journal.jsonl]
 
 verify walks the hash chain of the apply journal and reports any edited, removed, inserted or
 reordered entry, or a torn last line; a missing or empty journal, or one shorter than gatehouse last
@@ -35,7 +38,11 @@ and the run (commit, actor) that added them. DATE is an instant (2026-03-01T12:0
 changes lists the changes the journal records from --since to --until (a day: from its start, up to
 its end), of one person (--user: their id or an account), one group or one system, with each outcome
 and the run (commit, actor) that made it. Both check the journal's chain first, as verify does, and
-exit 1 when it is not intact.`;
+exit 1 when it is not intact.
+close-verdict closes by hand an open offboarding verdict (a leaver account whose last check found access
+left, or could not check it) that no apply can settle: it records who (as apply records its actor),
+when, why (--reason) and which verdict entry it closes. Plans no longer note it, applies no longer check
+it. It holds the apply lock while it appends; exit 1 when there is no such open verdict.`;
 
 export async function runJournal(argv: readonly string[], io: CommandIo): Promise<number> {
   const args = parseCommandArgs(
@@ -48,6 +55,8 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
       user: { type: "string" },
       group: { type: "string" },
       provider: { type: "string" },
+      account: { type: "string" },
+      reason: { type: "string" },
       format: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -58,9 +67,16 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
     return ExitCode.ok;
   }
   const sub = args.positionals[0];
-  if (sub !== "verify" && sub !== "repair" && sub !== "access" && sub !== "changes")
+  if (
+    sub !== "verify" &&
+    sub !== "repair" &&
+    sub !== "access" &&
+    sub !== "changes" &&
+    sub !== "close-verdict"
+  )
     throw new UsageError(JOURNAL_USAGE);
   const file = path.resolve(io.cwd, stringOpt(args, "journal") ?? DEFAULT_JOURNAL_PATH);
+  if (sub === "close-verdict") return runCloseVerdict(args, io, file, JOURNAL_USAGE);
   if (sub === "access") return runAccess(args, io, file);
   if (sub === "changes") return runChanges(args, io, file);
   if (sub === "repair") {
@@ -272,11 +288,18 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
           : `; leaver: ${c.leaving}${c.lateBy === undefined ? "" : ` (${c.lateBy})`}`) +
         `  (journal #${String(c.seq)}, run #${String(c.runSeq)}${runText(c)}, triggered ${c.triggeredAt})`,
     })),
+    ...result.closures.map((c) => ({
+      seq: c.seq,
+      text: `${c.at}  offboarding verdict closed by hand: ${c.provider}: ${c.account}${c.userId === undefined || c.userId === c.account ? "" : ` (${c.userId})`}, journal #${String(c.closes)}: ${c.reason}  (journal #${String(c.seq)}, by ${c.actor})`,
+    })),
   ].sort((a, b) => a.seq - b.seq);
   const lines = shownLines.map((l) => inlineText(l.text));
   const window = `${since === undefined ? "the start" : since.toISOString()} to ${until === undefined ? "the end" : until.toISOString()}`;
   const checks =
-    result.offboarding.length === 0 ? "" : ` and ${String(result.offboarding.length)} offboarding check(s)`;
+    (result.offboarding.length === 0
+      ? ""
+      : ` and ${String(result.offboarding.length)} offboarding check(s)`) +
+    (result.closures.length === 0 ? "" : ` and ${String(result.closures.length)} verdict(s) closed by hand`);
   lines.push(
     `${String(result.changes.length)} change(s)${checks} from ${window}, of ${String(result.entries)} journal entries in ${shown}.`,
   );

@@ -423,11 +423,17 @@ class LdapProvider implements Provider {
     return stillNaming(this.naming, accounts, signal);
   }
 
-  /** OpenLDAP: the user entries holding these entryUUIDs, under the whole base; one search per 200. */
-  async accountsById(ids: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, string>> {
+  /**
+   * OpenLDAP: the user entries holding these entryUUIDs, under the whole base; one search per 200. Active
+   * Directory: undefined (gatehouse keeps no objectGUID of the accounts it acts on).
+   */
+  async accountsById(
+    ids: readonly string[],
+    signal: AbortSignal,
+  ): Promise<ReadonlyMap<string, string> | undefined> {
     const s = this.settings;
     const out = new Map<string, string>();
-    if (s.flavour === "activeDirectory") return out;
+    if (s.flavour === "activeDirectory") return undefined;
     for (let i = 0; i < ids.length; i += ELSEWHERE_CHUNK) {
       const terms = ids.slice(i, i + ELSEWHERE_CHUNK).map((id) => `(entryUUID=${escapeFilterValue(id)})`);
       const entries = await this.client.search(
