@@ -7,6 +7,7 @@ import {
   JournalError,
   readJournal,
   TORN_LINE_MESSAGE,
+  verifyJournal,
   type NewJournalEntry,
 } from "../../src/audit/journal.ts";
 import { foldJournal, type JournalFold } from "../../src/audit/journal-fold.ts";
@@ -563,6 +564,116 @@ describe("the journal fold's open offboarding verdicts", () => {
     await appendJournalEntries(journal, [start(), { ...verdict(5, "ben.old"), recheckOf: 4 }]);
     for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
       expect(open(fold)).toEqual([]);
+  });
+
+  /** The run's disable of `account` in ldap, which the system confirmed with its entryUUID `id`. */
+  const disable = (runSeq: number, account: string, id?: string): NewJournalEntry => ({
+    type: "change",
+    at: "2026-03-01T09:00:01.000Z",
+    runSeq,
+    provider: "ldap",
+    changeId: `ldap:user/${account}`,
+    change: {
+      id: `ldap:user/${account}`,
+      provider: "ldap",
+      kind: "user",
+      action: "disable",
+      account,
+      userId: account,
+      reason: "user-terminated",
+      risk: "narrows",
+    },
+    outcome: "applied",
+    ...(id === undefined ? {} : { accountId: id }),
+  });
+  const ids = (fold: JournalFold): [string, number, string | undefined][] =>
+    [...fold.verdicts].map(([key, v]) => [key, v.seq, v.accountId]);
+
+  it("keeps the stable id a verdict found the account by, and takes an older entry's from its run's disable", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    // Written before offboard-verified kept accountId: the run's change entry has it.
+    await appendJournalEntries(journal, [
+      start(),
+      disable(1, "ben", "uuid-ben"),
+      disable(1, "cleo"),
+      verdict(1, "ben", ["cn=vpn"]),
+      verdict(1, "cleo", ["cn=vpn"]),
+      start(),
+      // Another run's check of dan (no disable of his in that run): no id to take.
+      verdict(6, "dan", ["cn=vpn"]),
+    ]);
+    expect(ids(await foldJournal(journal, cache))).toEqual([
+      ["ldap\nben", 4, "uuid-ben"],
+      ["ldap\ncleo", 5, undefined],
+      ["ldap\ndan", 7, undefined],
+    ]);
+    // An older re-check keeps the id of the verdict it supersedes, under whatever name; a newer one says it.
+    await appendJournalEntries(journal, [
+      start(),
+      { ...verdict(8, "ben.old", ["cn=vpn"]), recheckOf: 4 },
+      { ...verdict(8, "cleo", ["cn=vpn"]), recheckOf: 5, accountId: "uuid-cleo" },
+    ]);
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
+      expect(ids(fold)).toEqual([
+        ["ldap\ndan", 7, undefined],
+        ["ldap\nben.old", 9, "uuid-ben"],
+        ["ldap\ncleo", 10, "uuid-cleo"],
+      ]);
+  });
+
+  it("closes the verdict a verdict-closed entry names, also on resume, and no other", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    await appendJournalEntries(journal, [
+      start(),
+      verdict(1, "ben", ["cn=vpn"]),
+      verdict(1, "cleo", ["cn=a"]),
+    ]);
+    await foldJournal(journal, cache);
+    const closed = (account: string, closes: number): NewJournalEntry => ({
+      type: "verdict-closed",
+      at: "2026-03-02T10:00:00.000Z",
+      actor: "sec@example.com",
+      provider: "ldap",
+      account,
+      userId: account,
+      closes,
+      reason: "checked by hand: INC-7",
+    });
+    // One that names an entry which is not (or no longer) the open verdict changes nothing.
+    await appendJournalEntries(journal, [closed("ben", 2), closed("cleo", 1)]);
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
+      expect(open(fold)).toEqual([["ldap\ncleo", 3, ["cn=a"]]]);
+    expect((await verifyJournal(journal)).problems).toEqual([]);
+    // Naming itself or a later entry: journal verify says so.
+    await appendJournalEntries(journal, [closed("cleo", 6)]);
+    expect((await verifyJournal(journal)).problems).toEqual([
+      { line: 6, message: "entry seq 6 says it closes entry 6, which is not before it" },
+    ]);
+  });
+
+  it("is refolded from a cache of fold format 12, which dropped the ids of older verdicts", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    await appendJournalEntries(journal, [
+      start(),
+      disable(1, "ben", "uuid-ben"),
+      verdict(1, "ben", ["cn=vpn"]),
+    ]);
+    await foldJournal(journal, cache);
+    const [name] = (await readdir(cache)).filter((n) => n.startsWith("journal-"));
+    const file = join(cache, name ?? "");
+    const cached = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    // As gatehouse wrote it before: no runIds, and the verdict as the entry had it.
+    delete cached["runIds"];
+    const [kept] = cached["verdicts"] as Record<string, unknown>[];
+    delete kept?.["accountId"];
+    await writeFile(file, JSON.stringify({ ...cached, format: "gatehouse journal fold 12" }));
+    expect(ids(await foldJournal(journal, cache))).toEqual([["ldap\nben", 3, "uuid-ben"]]);
   });
 
   it("is refolded from a cache an older gatehouse wrote, which kept no verdicts", async () => {
