@@ -5,7 +5,7 @@ import { locateLeaver, type IdLookup, type LocateInput } from "../../src/apply/l
 function locate(
   leaver: Partial<LocateInput>,
   names: readonly string[],
-  lookup: IdLookup = undefined,
+  lookup?: IdLookup,
 ): ReturnType<typeof locateLeaver> {
   const read = new Set(names.map((n) => n.toLowerCase()));
   return locateLeaver(
