@@ -5,6 +5,7 @@ import { foldJournal, type OpenVerdict } from "../../audit/journal-fold.ts";
 import { verifyBeforeAppend } from "../../audit/verified-prefix.ts";
 import { describeActor } from "../../audit/git.ts";
 import { releaseFileLock } from "../../io/file-lock.ts";
+import { isFile } from "../../io/is-file.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { inlineText } from "../../render/terminal-text.ts";
 import { firstFew } from "../../model/lists.ts";
@@ -41,12 +42,16 @@ export async function runCloseVerdict(
     );
   const shown = path.relative(io.cwd, file);
   const cacheDir = path.resolve(io.cwd, DEFAULT_CACHE_DIR);
+  if (!(await isFile(file))) {
+    io.stderr(`${shown}: no journal here: there is no verdict to close\n`);
+    return ExitCode.error;
+  }
   // Held as an apply holds it: no run re-checks or records verdicts while this one is closed.
   const lock = await acquireApplyLock(file, io, "");
   try {
     const chain = await verifyBeforeAppend(file, cacheDir);
     if (chain.entries === 0) {
-      io.stderr(`${shown}: no journal here, or an empty one: there is no verdict to close\n`);
+      io.stderr(`${shown}: the journal is empty: there is no verdict to close\n`);
       return ExitCode.error;
     }
     if (!chain.ok) {

@@ -1,4 +1,3 @@
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { parseAt } from "../instant.ts";
@@ -18,6 +17,7 @@ import { describeChange, describeWhy, REASON_TEXT, symbolOf } from "../../render
 import { changesBetween } from "../../audit/changes-between.ts";
 import { checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import type { CommandIo } from "../io.ts";
+import { isFile } from "../../io/is-file.ts";
 import { runCloseVerdict } from "./close-verdict.ts";
 
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl]
@@ -197,14 +197,6 @@ async function isMissing(file: string, shown: string, say: (text: string) => voi
   if (await isFile(file)) return false;
   say(`${shown}: no journal here (nothing was applied with it, or it was removed or moved)\n`);
   return true;
-}
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** `journal access` without `--at`: a usage error. */
