@@ -5,9 +5,11 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { ExitCode } from "../../src/errors.ts";
+import { acquireFileLock, releaseFileLock } from "../../src/io/file-lock.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { captureIo, runCliIn } from "../helpers/cli-io.ts";
 
@@ -226,6 +228,26 @@ describe("gatehouse journal close-verdict", () => {
       (await runCliIn(tree.cwd, ["journal", "changes", "--group", "ops", "--format", "json"])).stdout,
     ) as { closures: unknown[] };
     expect(ofGroup.closures).toEqual([]);
+  });
+
+  it("waits for an apply holding the journal's apply lock, and appends only once it is released", async () => {
+    const tree = await newTree();
+    await renamedBeforeDisable(tree);
+    const before = await readFile(journalFile(tree), "utf8");
+    const held = await acquireFileLock(`${journalFile(tree)}.apply`);
+    const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+    const closing = main(
+      ["journal", "close-verdict", "--provider", "app", "--account", "xavier", "--reason", "INC-7"],
+      io,
+    );
+    const said = `another apply (pid ${String(process.pid)}) is running with this journal; waiting for it to finish (up to 10 minutes)\n`;
+    for (let i = 0; i < 200 && !err.join("").includes(said); i++) await sleep(50);
+    expect(err.join("")).toBe(said);
+    expect(await readFile(journalFile(tree), "utf8")).toBe(before);
+    await releaseFileLock(held);
+    expect(await closing).toBe(ExitCode.ok);
+    expect(out.join("")).toContain("Closed by hand the open offboarding verdict of app: xavier");
+    expect(await lastOf(tree, "verdict-closed")).toMatchObject({ reason: "INC-7" });
   });
 
   it("refuses to append to a journal that is not intact, and changes nothing", async () => {
