@@ -99,6 +99,7 @@ function buildPolicy(
     }
     durations[key] = ms;
   }
+  const staleAfter = staleAfterOf(d, o, invalidPaths, diagnostics);
   const sod = (list(o, "separationOfDuties") ?? [])
     .filter(Array.isArray)
     .map((pair) => pair.filter((x) => typeof x === "string"));
@@ -122,8 +123,32 @@ function buildPolicy(
       maxGrantMs: durations["maxDuration"],
       privilegedMaxGrantMs: durations["privilegedMaxDuration"],
       codeowners: bool(o, "codeowners"),
+      staleAfterMs: staleAfter,
     }),
   };
+}
+
+/**
+ * `policy.staleAfter` in milliseconds. The schema's pattern reports a value that is no duration (GH100);
+ * a duration of zero would call every account stale, and is GH106.
+ */
+function staleAfterOf(
+  d: AccessDocument,
+  o: Obj,
+  invalidPaths: readonly string[],
+  diagnostics: Diagnostic[],
+): number | undefined {
+  const text = str(o, "staleAfter");
+  if (text === undefined || invalidPaths.includes("/policy/staleAfter")) return undefined;
+  const ms = parseDuration(text);
+  if (ms !== undefined && ms > 0) return ms;
+  diagnostics.push({
+    severity: "error",
+    code: "GH106",
+    message: `policy.staleAfter "${text}" is not a duration longer than zero; write e.g. 90d or 12w`,
+    ...locate(d.file, d.locator, ["policy", "staleAfter"]),
+  });
+  return undefined;
 }
 
 export function buildConfig(

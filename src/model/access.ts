@@ -138,6 +138,11 @@ export interface Policy {
   readonly admins: readonly string[];
   /** Keep `.github/CODEOWNERS` in step with group owners and admins; `validate` reports it when stale. */
   readonly codeowners?: boolean;
+  /**
+   * How long without a sign-in an active person's account may go before `gatehouse accounts` calls it
+   * stale, in milliseconds (`policy.staleAfter`). Undefined: the command's default (90 days).
+   */
+  readonly staleAfterMs?: number;
   readonly source?: SourceLocation;
   /**
    * Where each value under `policy` sits, by JSON pointer relative to it ("/groupNaming",
