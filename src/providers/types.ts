@@ -1,5 +1,6 @@
 import type { ProviderConfig } from "../model/access.ts";
 import type { LiveState } from "../model/state.ts";
+import type { SignIns } from "../model/account-use.ts";
 import type { Change } from "../plan/types.ts";
 import type { StillNaming, UserRenameRewrites } from "../plan/context.ts";
 import type { ProviderError } from "../errors.ts";
@@ -181,6 +182,13 @@ export interface Provider {
     ids: readonly string[],
     signal: AbortSignal,
   ): Promise<ReadonlyMap<string, string> | undefined>;
+  /**
+   * Optional, for `gatehouse accounts`: when each account last signed in, as the system records it, read
+   * now by a search of its own (never from a snapshot a read keeps, nor part of the live state: a sign-in
+   * changes neither a plan nor its live digest). Absent where the system records no sign-in time
+   * gatehouse can read (SCIM 2.0 and GitHub define none), or where its settings switch it off.
+   */
+  signIns?(signal: AbortSignal): Promise<SignIns>;
   stats(): ProviderStats;
   close(): Promise<void>;
 }
@@ -203,5 +211,7 @@ export interface ProviderContext {
   /** Log line sink (progress, retries); never receives secrets. */
   readonly log?: (line: string) => void;
 }
+
+export type { AccountUse, SignIns } from "../model/account-use.ts";
 
 export type ProviderFactory = (config: ProviderConfig, context: ProviderContext) => Provider;

@@ -9,11 +9,12 @@ import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import { USER_ATTRIBUTE_KEYS, type LiveState } from "../../model/state.ts";
 import type { Change } from "../../plan/types.ts";
-import type { Capabilities, ChangeOutcome, ProviderFactory } from "../types.ts";
+import type { AccountUse, Capabilities, ChangeOutcome, ProviderFactory } from "../types.ts";
 import { applyChangesToDirectory } from "./apply-changes.ts";
 import {
   directoryFromBytes,
   emptyDirectory,
+  loadDirectory,
   readDirectoryBytes,
   serializeDirectory,
   type Directory,
@@ -163,6 +164,19 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
         const failure = toProviderError(config.name, error);
         return changes.map((): ChangeOutcome => ({ status: "failed", error: failure }));
       }
+    },
+    // The file's lastLogin (recordLogin sets it) and createdAt (apply sets it on create), as stored.
+    async signIns(signal) {
+      signal.throwIfAborted();
+      reads += 1;
+      const directory = await loadDirectory(settings.path, config.name, "read sign-ins");
+      const accounts = new Map<string, AccountUse>();
+      for (const { account, lastLogin, createdAt } of directory.users.values())
+        accounts.set(account, {
+          ...(lastLogin === undefined ? {} : { lastLogin }),
+          ...(createdAt === undefined ? {} : { createdAt }),
+        });
+      return { source: "lastLogin", accounts };
     },
     stats: () => ({ reads, writes }),
     close: () => Promise.resolve(),
