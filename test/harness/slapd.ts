@@ -55,6 +55,11 @@ export interface SlapdOptions {
    * DN an entry had. Default true.
    */
   readonly refint?: boolean;
+  /**
+   * Turn on `olcLastBind` on the database: slapd records each successful simple bind of an entry in its
+   * `pwdLastSuccess` operational attribute (OpenLDAP 2.5's built-in lastbind).
+   */
+  readonly lastBind?: boolean;
 }
 
 export interface Slapd {
@@ -122,7 +127,14 @@ olcRefintAttribute: manager
 olcRefintNothing: ${EMPTY_MEMBER_DN}
 `;
 
-function configLdif(dir: string, password: string, tls: boolean, syncprov: boolean, refint: boolean): string {
+function configLdif(
+  dir: string,
+  password: string,
+  tls: boolean,
+  syncprov: boolean,
+  refint: boolean,
+  lastBind: boolean,
+): string {
   const tlsLines = tls
     ? [
         `olcTLSCACertificateFile: ${join(dir, "ca.pem")}`,
@@ -175,7 +187,7 @@ olcDbIndex: objectClass eq
 olcDbIndex: uid,cn,member,uniqueMember,memberUid eq
 olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
 olcAccess: {1}to * by dn.exact="${SERVICE_DN}" manage by * read
-olcLimits: dn.exact="${SERVICE_DN}" size.soft=${SIZE_LIMIT} size.hard=${SIZE_LIMIT} size.prtotal=unlimited
+olcLimits: dn.exact="${SERVICE_DN}" size.soft=${SIZE_LIMIT} size.hard=${SIZE_LIMIT} size.prtotal=unlimited${lastBind ? "\nolcLastBind: TRUE" : ""}
 
 dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
@@ -269,7 +281,14 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   if (tls) await makeCertificates(dir);
   await writeFile(
     join(dir, "config.ldif"),
-    configLdif(dir, password, tls, options.syncprov ?? false, options.refint ?? true),
+    configLdif(
+      dir,
+      password,
+      tls,
+      options.syncprov ?? false,
+      options.refint ?? true,
+      options.lastBind ?? false,
+    ),
   );
   await writeFile(
     join(dir, "base.ldif"),

@@ -15,9 +15,11 @@ import type {
   ProviderContext,
   ProviderFactory,
   ProviderStats,
+  SignIns,
 } from "../types.ts";
 import { LdapClient } from "./client.ts";
 import { groupsOutsideHolding, stillNaming, type NamingContext } from "./still-naming.ts";
+import { readSignIns } from "./sign-ins.ts";
 import { Directory, RenameMadeError } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { toLiveState } from "./live.ts";
@@ -71,6 +73,8 @@ class LdapProvider implements Provider {
   private readonly now: () => number;
   /** What the searches for values still naming accounts use (still-naming.ts). */
   private readonly naming: NamingContext;
+  /** Set unless `lastLoginAttribute: null` (Provider.signIns). */
+  readonly signIns?: (signal: AbortSignal) => Promise<SignIns>;
 
   constructor(config: ProviderConfig, settings: LdapSettings, client: LdapClient, context: ProviderContext) {
     this.name = config.name;
@@ -109,6 +113,8 @@ class LdapProvider implements Provider {
       ...(this.store ? { store: this.store } : {}),
     });
     this.nestingAsked = config.nesting;
+    const lastLogin = settings.lastLoginAttribute;
+    if (lastLogin !== undefined) this.signIns = (signal) => readSignIns(settings, lastLogin, client, signal);
     this.capabilities = {
       nesting: config.nesting && settings.groups.flavour !== "posixGroup",
       disable: "disable",

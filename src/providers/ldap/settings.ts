@@ -67,7 +67,22 @@ export interface LdapSettings {
   readonly users: LdapUserSettings;
   readonly groups: LdapGroupSettings;
   readonly disable: DisableSettings;
+  /**
+   * The attribute recording an account's last sign-in, for `gatehouse accounts` (a generalized time, or
+   * Active Directory's FILETIME); undefined when `lastLoginAttribute: null` switches sign-ins off.
+   */
+  readonly lastLoginAttribute?: string;
 }
+
+/**
+ * Where each flavour records the last sign-in by default: OpenLDAP 2.5 writes `pwdLastSuccess` on every
+ * successful bind with `olcLastBind: TRUE` on the database (and ppolicy with `pwdLastSuccess`); Active
+ * Directory replicates `lastLogonTimestamp` to every domain controller (up to 14 days behind, by design).
+ */
+const DEFAULT_LAST_LOGIN: Readonly<Record<DirectoryFlavour, string>> = {
+  openldap: "pwdLastSuccess",
+  activeDirectory: "lastLogonTimestamp",
+};
 
 /** Keys every provider entry may carry; declared by gatehouse.schema.json and read by the core. */
 const COMMON_KEYS = ["type", "mode", "nesting", "accountName", "users", "description", "name"];
@@ -86,6 +101,7 @@ const TOP_KEYS = [
   "maxMembersPerWrite",
   "readCache",
   "refintLagSeconds",
+  "lastLoginAttribute",
   "people",
   "groups",
   "disable",
@@ -314,6 +330,11 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
   const baseDn = r.required(top, "baseDn", "baseDn");
   const caFile = r.string(top, "caFile", "caFile");
   const readCache = r.boolean(top, "readCache", "readCache", false);
+  // null switches sign-ins off (as for people.attributes): the report then says it has none.
+  const lastLoginAttribute =
+    top["lastLoginAttribute"] === null
+      ? undefined
+      : r.attribute(top, "lastLoginAttribute", "lastLoginAttribute", DEFAULT_LAST_LOGIN[flavour]);
   return {
     flavour,
     url,
@@ -331,6 +352,7 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
     users: parseUsers(r, top, flavour, baseDn),
     groups: parseGroups(r, top, flavour, baseDn),
     disable: parseDisable(r, top, flavour, baseDn),
+    ...(lastLoginAttribute === undefined ? {} : { lastLoginAttribute }),
   };
 }
 
