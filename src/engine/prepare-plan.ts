@@ -16,7 +16,7 @@ import { liveDigestOf } from "./live-digest.ts";
 import { openEarlyProviders, startEarlyReads, type EarlyProvider } from "./early-reads.ts";
 import { PlanInstant } from "../lifecycle/status.ts";
 import { DEFAULT_JOURNAL_PATH } from "../audit/journal.ts";
-import { foldJournal, type OpenVerdict } from "../audit/journal-fold.ts";
+import { foldJournal, type JournalFold, type OpenVerdict } from "../audit/journal-fold.ts";
 import { describeAccessCommit, recordedCommit } from "../audit/git.ts";
 import { protectedAccountsOf } from "./managed.ts";
 import { namesHeldBefore } from "./held-before.ts";
@@ -51,6 +51,8 @@ export interface EngineOptions {
   readonly readTimeoutMs?: number;
   /** Per-file parse cache, relative to cwd (default `.gatehouse/cache`); false turns it off. */
   readonly cacheDir?: string | false;
+  /** Keep what the plan was computed from in PreparedPlan.planned (`gatehouse accounts` reads it). */
+  readonly keepInputs?: boolean;
 }
 
 export interface PreparedPlan {
@@ -73,6 +75,8 @@ export interface PreparedPlan {
    * the system holds of them (engine/open-verdicts.ts): apply checks them again without reading it again.
    */
   readonly openVerdicts: ReadonlyMap<string, OpenRecheck>;
+  /** With EngineOptions.keepInputs: each provider's planner input (live state as read), and the journal's fold. */
+  readonly planned?: { readonly inputs: readonly ProviderPlanInput[]; readonly journal: JournalFold };
 }
 
 export function journalPathOf(options: EngineOptions): string {
@@ -316,6 +320,7 @@ export async function preparePlanWith(
       protectedAccounts,
       ...(journal.lastCommit === undefined ? {} : { lastAppliedCommit: journal.lastCommit }),
       openVerdicts,
+      ...(options.keepInputs === true ? { planned: { inputs, journal } } : {}),
     };
   } catch (error) {
     stopReads.abort(error);

@@ -44,15 +44,22 @@ function noteLateGrants(sink: PlanSink): void {
   );
 }
 
+/**
+ * A provider's input as the planner reads it: where the system ignores case, live names in the files'
+ * spelling (alignLiveCase) and the journal looked up ignoring case (journalIgnoringCase).
+ */
+export function asPlanned(given: ProviderPlanInput): ProviderPlanInput {
+  return given.capabilities.caseInsensitiveNames === true
+    ? { ...given, live: alignLiveCase(given.desired, given.live), ...journalIgnoringCase(given) }
+    : given;
+}
+
 /** Desired vs live for every provider: ordered changes, each with reason, source and risk. Pure. */
 export function computePlan(input: PlanInput): Plan {
   const changes: Change[] = [];
   const notes: PlanNote[] = [];
   for (const given of input.providers) {
-    const provider: ProviderPlanInput =
-      given.capabilities.caseInsensitiveNames === true
-        ? { ...given, live: alignLiveCase(given.desired, given.live), ...journalIgnoringCase(given) }
-        : given;
+    const provider = asPlanned(given);
     const terminated = new Set<string>();
     for (const user of provider.desired.users.values())
       if (user.status === "terminated") terminated.add(user.account);
