@@ -6,7 +6,7 @@ import { inlineText, jsonForTerminal, terminalSafe } from "./render/terminal-tex
 export const ExitCode = {
   ok: 0,
   error: 1,
-  /** `plan --detailed-exitcode`: the plan has changes. */
+  /** `plan --detailed-exitcode`: the plan has changes; `accounts --detailed-exitcode`: it found some. */
   changes: 2,
   /** A guard rail refused the plan. */
   unsafe: 3,

@@ -21,6 +21,7 @@ Commands:
   plan             show what would change in each connected system, and why
   apply            apply a plan (guard rails, journal); asks first unless --yes
   explain          why a user has (or will have) each membership
+  accounts         stale and orphaned accounts in each connected system
   import           write access files from a system's live state (adoption)
   request          write the line that asks for a membership or a time-bound grant (for a pull request)
   prune            delete expired grants from the access files once no system holds them
@@ -33,7 +34,8 @@ Commands:
   codeowners       write .github/CODEOWNERS from group owners and admins
 
 Run "gatehouse <command> --help" for a command's options. Exit codes: 0 ok, 1 error,
-2 plan has changes (--detailed-exitcode), 3 refused by guard rails, 4 stale plan, 64 usage.`;
+2 plan has changes, or accounts found stale or orphaned ones (--detailed-exitcode),
+3 refused by guard rails, 4 stale plan, 64 usage.`;
 
 type Command = (argv: readonly string[], io: CommandIo) => Promise<number>;
 /** Each command's module is loaded when it runs: a plan does not load Octokit, `pr` loads no YAML rules. */
@@ -42,6 +44,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   plan: async () => (await import("./commands/plan.ts")).runPlan,
   apply: async () => (await import("./commands/apply.ts")).runApplyCommand,
   explain: async () => (await import("./commands/explain.ts")).runExplain,
+  accounts: async () => (await import("./commands/accounts.ts")).runAccounts,
   import: async () => (await import("./commands/import.ts")).runImport,
   journal: async () => (await import("./commands/journal.ts")).runJournal,
   pr: async () => (await import("./commands/pr.ts")).runPr,

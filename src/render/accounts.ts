@@ -1,0 +1,95 @@
+import type {
+  AccountsReport,
+  OrphanedAccount,
+  PlannedChange,
+  StaleAccount,
+  SystemAccounts,
+} from "../lifecycle/account-review.ts";
+import { firstFew, plural } from "../model/lists.ts";
+import { REASON_TEXT } from "./describe.ts";
+
+/** `gatehouse accounts` as text: per system, orphaned then stale accounts, each sorted by account. */
+export function renderAccountsText(report: AccountsReport): string {
+  const out: string[] = [
+    `Accounts as of ${report.createdAt}; stale: no sign-in for ${report.staleAfter} (${report.staleAfterFrom})`,
+    "",
+  ];
+  for (const system of report.systems) out.push(...systemLines(system), "");
+  const { orphaned, stale, staleService } = report.summary;
+  out.push(
+    `${plural(orphaned, "orphaned account", "orphaned accounts")}, ${plural(stale, "stale account", "stale accounts")}` +
+      (staleService === 0
+        ? ""
+        : `, ${plural(staleService, "stale service account", "stale service accounts")}`),
+  );
+  return out.join("\n") + "\n";
+}
+
+function systemLines(system: SystemAccounts): string[] {
+  const head =
+    `${system.provider} (${system.type}, ${system.mode}): ` +
+    plural(system.enabledAccounts, "enabled account", "enabled accounts") +
+    (system.signIns === undefined ? "" : `, sign-ins from ${system.signIns}`);
+  const out = [head];
+  if (system.staleNotChecked !== undefined)
+    out.push(`  ${system.provider}: ${system.staleNotChecked}; stale accounts not checked`);
+  out.push(
+    system.orphaned.length === 0 ? "  orphaned: none" : `  orphaned (${String(system.orphaned.length)}):`,
+  );
+  for (const orphan of system.orphaned) out.push(...orphanLines(orphan, system));
+  if (system.staleNotChecked === undefined) {
+    out.push(system.stale.length === 0 ? "  stale: none" : `  stale (${String(system.stale.length)}):`);
+    for (const entry of system.stale) out.push(...staleLines(entry));
+    if (system.staleService.length > 0) {
+      out.push(
+        `  stale service accounts (${String(system.staleService.length)}; employmentType: service, not counted for --detailed-exitcode):`,
+      );
+      for (const entry of system.staleService) out.push(...staleLines(entry));
+    }
+    if (system.unjudged.length > 0)
+      out.push(
+        `  not judged (no sign-in recorded, and ${system.provider} gives no creation time): ${firstFew(system.unjudged, 10)}`,
+      );
+  }
+  return out;
+}
+
+function orphanLines(orphan: OrphanedAccount, system: SystemAccounts): string[] {
+  const facts = [
+    `groups: ${orphan.groups.length === 0 ? "none" : orphan.groups.join(", ")}`,
+    orphan.managed ? "managed by gatehouse (journal)" : "not created or managed by gatehouse",
+    ...(orphan.lastLogin === undefined ? [] : [`last sign-in ${orphan.lastLogin}`]),
+  ];
+  return [
+    `    ${orphan.account}  ${orphan.detail}`,
+    `      ${facts.join("; ")}`,
+    `      plan: ${planText(orphan.plan, system)}`,
+  ];
+}
+
+/** What the plan does with an orphaned account, in this system's mode. */
+function planText(plan: readonly PlannedChange[], system: SystemAccounts): string {
+  const changes = plan.map((c) => `${c.action} (${REASON_TEXT[c.reason]})`).join(", ");
+  switch (system.mode) {
+    case "observe":
+      return plan.length === 0
+        ? "leaves it (mode: observe: gatehouse writes nothing here)"
+        : `would ${changes}; mode: observe, so nothing is written`;
+    case "additive":
+      return plan.length === 0
+        ? "leaves it (mode: additive leaves accounts the files do not give anyone alone): disable it by hand, give it to someone in the files, or use mode: authoritative"
+        : changes;
+    case "authoritative":
+      return plan.length === 0 ? "leaves it (see the notes of gatehouse plan)" : changes;
+  }
+}
+
+function staleLines(entry: StaleAccount): string[] {
+  const since =
+    entry.lastLogin === undefined
+      ? `no sign-in recorded; created ${entry.createdAt ?? "?"}, ${entry.idleDays.toFixed(1)} days ago`
+      : `last sign-in ${entry.lastLogin}, ${entry.idleDays.toFixed(1)} days ago`;
+  const groups = entry.groups.length === 0 ? "none" : entry.groups.join(", ");
+  const who = entry.userId === entry.account ? "" : `${entry.userId}: `;
+  return [`    ${entry.account}  ${who}${since}`, `      groups: ${groups}`];
+}
