@@ -37,7 +37,11 @@ export function accountOwners(
   input: ProviderPlanInput,
   users: ReadonlyMap<string, User>,
   journalAccounts: ReadonlyMap<string, readonly string[]>,
-): (live: LiveUser) => OwnerOf {
+): {
+  readonly ownerOf: (live: LiveUser) => OwnerOf;
+  /** The account as the account of this person in the files (the plan may know whose it is better). */
+  readonly asAccountOf: (userId: string, account: string) => OwnerOf | undefined;
+} {
   const { desired, name: provider } = input;
   const fold = nameFold(input.capabilities);
   const prefix = `${provider}\n`;
@@ -81,7 +85,12 @@ export function accountOwners(
     return { kind: "active", userId, employmentType: user?.employmentType ?? "employee" };
   };
 
-  return (live) => {
+  const asAccountOf = (userId: string, account: string): OwnerOf | undefined => {
+    const person = desired.personInFiles?.(userId, account);
+    return person === undefined ? undefined : ofDesired(person.owner);
+  };
+
+  const ownerOf = (live: LiveUser): OwnerOf => {
     const account = live.account;
     const want =
       desired.accountsOfOthers?.get(account)?.owner ?? desired.users.get(account) ?? holderOfEntry(live);
@@ -109,4 +118,5 @@ export function accountOwners(
       };
     return { kind: "no-person", detail: "in no access file" };
   };
+  return { ownerOf, asAccountOf };
 }

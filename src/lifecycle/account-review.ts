@@ -27,6 +27,8 @@ export interface PlannedChange {
   readonly reason: Reason;
   /** An update that renames the account in place: its new name. */
   readonly renamedTo?: string;
+  /** The person the plan takes the account for, where it names one. */
+  readonly userId?: string;
 }
 
 /** An enabled account that no active person in the files holds. */
@@ -140,7 +142,7 @@ function reviewSystem(review: ReviewInput, system: SystemToReview): SystemAccoun
   const { name: provider, live } = input;
   const fold = nameFold(input.capabilities);
   const planned = plannedChanges(review.plan, provider);
-  const ownerOf = accountOwners(input, review.users, review.journalAccounts);
+  const { ownerOf, asAccountOf } = accountOwners(input, review.users, review.journalAccounts);
   const enabled = live.users.filter((u) => u.enabled && u.pending !== true);
   const isManaged = (account: string): boolean => input.managed?.has(userAddress(provider, account)) === true;
   const uses = new Map<string, AccountUse>();
@@ -152,12 +154,19 @@ function reviewSystem(review: ReviewInput, system: SystemToReview): SystemAccoun
   for (const user of enabled) {
     const plan = planned.get(user.account) ?? [];
     const owner = ownerOf(user);
-    // The plan takes the account away whatever the files seem to say (it knows renames, claims): orphaned.
+    // The plan takes the account away whatever the files seem to say (it knows renames, claims): orphaned,
+    // as the account of the person the plan names where it names another.
     const narrowed = plan.find((c) => c.action === "disable" || c.action === "delete");
+    const theirs =
+      narrowed?.userId === undefined || narrowed.userId === owner.userId
+        ? undefined
+        : asAccountOf(narrowed.userId, user.account);
     const found: OwnerOf =
-      owner.kind === "active" && narrowed !== undefined
-        ? ownerOfReason(narrowed.reason, owner.userId)
-        : owner;
+      owner.kind !== "active" || narrowed === undefined
+        ? owner
+        : theirs !== undefined && theirs.kind !== "active" && theirs.kind !== "kept"
+          ? theirs
+          : ownerOfReason(narrowed.reason, owner.userId);
     if (found.kind === "active") {
       active.push({ user, owner: found });
       continue;
@@ -283,6 +292,7 @@ function plannedChanges(plan: Plan, provider: string): Map<string, PlannedChange
         action: change.action,
         reason: change.reason,
         ...(renamedTo === undefined ? {} : { renamedTo }),
+        ...(change.userId === undefined ? {} : { userId: change.userId }),
       });
     out.set(change.account, list);
   };
