@@ -1,6 +1,6 @@
 /**
- * docs/formats.md names every field of the plan, the journal, `journal access`, `journal changes` and
- * `explain` (`--format json`): a plan and
+ * docs/formats.md names every field of the plan, the journal, `journal access`, `journal changes`,
+ * `explain` and `accounts` (`--format json`): a plan and
  * a journal made here (a leaver, a grant, a role, a deleted group, drift) must hold no field it leaves out.
  */
 import { readFile, writeFile } from "node:fs/promises";
@@ -58,9 +58,20 @@ describe("docs/formats.md", () => {
         "      - { user: bob, until: 2026-04-01T00:00:00Z, reason: AUD-7 }\n      - cy\n",
     );
     const directory = path.join(tree.cwd, ".gatehouse/app.json");
-    const data = JSON.parse(await readFile(directory, "utf8")) as { groups: { members: string[] }[] };
+    const data = JSON.parse(await readFile(directory, "utf8")) as {
+      users: { account: string; lastLogin?: string }[];
+      groups: { members: string[] }[];
+    };
     data.groups[0]?.members.push("dan");
+    const bob = data.users.find((u) => u.account === "bob");
+    if (bob) bob.lastLogin = "2026-01-20T09:00:00.000Z";
     await writeFile(directory, JSON.stringify(data));
+    // Before the apply: cy, a leaver, still has her account (orphaned), bob has not signed in since January.
+    const accounts = await at("2026-05-01T09:00:00Z", ["accounts", "--format", "json"]);
+    expect(accounts.code).toBe(0);
+    const report = JSON.parse(accounts.stdout) as { summary: { orphaned: number; stale: number } };
+    expect(report.summary).toMatchObject({ orphaned: 1, stale: 2 });
+    expect(undocumented(fieldsOf(report))).toEqual([]);
     const planned = await at("2026-05-01T09:00:00Z", ["plan", "--format", "json"]);
     expect(planned.code).toBe(0);
     const plan: unknown = JSON.parse(planned.stdout);
