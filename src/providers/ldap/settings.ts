@@ -76,8 +76,8 @@ export interface LdapSettings {
 
 /**
  * Where each flavour records the last sign-in by default: OpenLDAP 2.5 writes `pwdLastSuccess` on every
- * successful bind with `olcLastBind: TRUE` on the database (and ppolicy with `pwdLastSuccess`); Active
- * Directory replicates `lastLogonTimestamp` to every domain controller (up to 14 days behind, by design).
+ * successful bind with `olcLastBind: TRUE` on the database; Active Directory replicates
+ * `lastLogonTimestamp` to every domain controller (up to 14 days behind, by design).
  */
 const DEFAULT_LAST_LOGIN: Readonly<Record<DirectoryFlavour, string>> = {
   openldap: "pwdLastSuccess",
