@@ -12,6 +12,7 @@ import { computePlan, type ProviderPlanInput } from "../../src/plan/compute-plan
 import type { PlannerCapabilities } from "../../src/plan/context.ts";
 import { reviewAccounts, type SystemAccounts } from "../../src/lifecycle/account-review.ts";
 import { capabilities, live, liveUser, model, NOW, providerConfig, user } from "../builders.ts";
+import { renderAccountsText } from "../../src/render/accounts.ts";
 
 const DAY = 86_400_000;
 const ago = (days: number): string => new Date(NOW.getTime() - days * DAY).toISOString();
@@ -115,6 +116,34 @@ describe("reviewAccounts", () => {
     expect(system.orphaned).toEqual([]);
     expect(system.stale).toEqual([]);
     expect(system.unjudged).toEqual(["bob"]);
+  });
+
+  it("gives, in observe mode, what the plan would do and says that nothing is written", () => {
+    const system = review({
+      model: model({
+        users: [user("ann"), user("cy", { status: "terminated" })],
+        providers: [providerConfig({ mode: "observe" })],
+      }),
+      live: live([liveUser("ann"), liveUser("cy"), liveUser("zed")]),
+      signIns: { ann: { lastLogin: ago(1) } },
+    });
+    expect(system.orphaned.map((o) => [o.account, o.kind, o.plan.map((c) => c.action)])).toEqual([
+      ["cy", "leaver", ["disable"]],
+      ["zed", "no-person", []],
+    ]);
+    const text = renderAccountsText({
+      formatVersion: 1,
+      createdAt: NOW.toISOString(),
+      staleAfterMs: 90 * DAY,
+      staleAfter: "90d",
+      staleAfterFrom: "default",
+      systems: [system],
+      summary: { orphaned: 2, stale: 0, staleService: 0 },
+    });
+    expect(text).toContain(
+      "      plan: would disable (user terminated); mode: observe, so nothing is written\n",
+    );
+    expect(text).toContain("      plan: leaves it (mode: observe: gatehouse writes nothing here)\n");
   });
 
   it("puts an account the plan disables among the orphaned, whatever the files seem to say", () => {
