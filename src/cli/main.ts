@@ -28,6 +28,7 @@ Commands:
   journal verify   check the hash chain of the apply journal
   journal repair   cut off a torn last line a crash left (kept in <journal>.torn)
   journal access   who had access to a group on a date, from the journal
+  journal changes  the changes and offboarding checks the journal records in a window
   journal close-verdict  close by hand an offboarding verdict no apply can settle
   pr comment       post the plan on the pull request as one sticky comment
   pr check         the approval gate: owners of each changed group must approve the head commit
