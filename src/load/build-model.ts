@@ -134,6 +134,8 @@ function buildUser(d: AccessDocument, o: Obj, path: PathSegment[], source: Sourc
   if (startDate !== undefined) user.startDate = startDate;
   const endDate = str(o, "endDate");
   if (endDate !== undefined) user.endDate = endDate;
+  const employeeNumber = str(o, "employeeNumber");
+  if (employeeNumber !== undefined) user.employeeNumber = employeeNumber;
   if (o["manager"] !== undefined) user.managerSource = where(d, o, path, "manager");
   if (o["startDate"] !== undefined) user.startDateSource = where(d, o, path, "startDate");
   return user;

@@ -30,6 +30,8 @@ export interface User {
   readonly endDate?: string;
   /** Per-provider account names when they differ from `id` (key: provider name, or provider type). */
   readonly accounts: Readonly<Record<string, string>>;
+  /** The HR system's employee number: what `hr sync` matches export rows by (ids may be derived). */
+  readonly employeeNumber?: string;
   readonly source: SourceLocation;
   /** Where the `manager` value and the `startDate` value sit, for precise diagnostics. */
   readonly managerSource?: SourceLocation;
