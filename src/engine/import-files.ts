@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
 import type { AccessModel, EmploymentType, ProviderConfig } from "../model/access.ts";
@@ -224,4 +225,21 @@ export function isImportPart(out: string, name: string): boolean {
     name.endsWith(ext) &&
     /^\d{3,}$/.test(name.slice(stem.length + 1, -ext.length))
   );
+}
+
+/**
+ * The schema the written file points editors at, relative to it: the repository's own, in a schemas/
+ * folder next to the access folder (as the quick-start files have it: ../../schemas/access.schema.json
+ * from access/users/). None when there is no such folder, or when the file is written outside the folder
+ * holding both: a path into gatehouse's install or into a temporary clone would be committed with the
+ * file and point nowhere on every other machine.
+ */
+export function schemaFor(accessDir: string, out: string): string | undefined {
+  const root = path.dirname(accessDir);
+  const schema = path.join(root, "schemas", "access.schema.json");
+  if (!existsSync(schema)) return undefined;
+  const [first] = path.relative(root, out).split(path.sep);
+  if (first === ".." || path.isAbsolute(path.relative(root, out))) return undefined;
+  // A file in the repository is read on Windows and POSIX alike: forward slashes.
+  return path.relative(path.dirname(out), schema).split(path.sep).join("/");
 }

@@ -115,7 +115,8 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-function decode(file: string, bytes: Uint8Array): { text: string } | { diagnostic: Diagnostic } {
+/** UTF-8 text, or why the bytes are not: binary (a NUL byte, GH005) or not UTF-8 (GH006, at the first bad byte). */
+export function decode(file: string, bytes: Uint8Array): { text: string } | { diagnostic: Diagnostic } {
   const nul = bytes.indexOf(0);
   if (nul >= 0)
     return {

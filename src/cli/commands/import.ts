@@ -9,7 +9,13 @@ import {
   selectProviders,
 } from "../../engine/prepare-plan.ts";
 import { createProvider } from "../../providers/registry.ts";
-import { groupNameFromLive, importPartPaths, isImportPart, renderImport } from "../../engine/import-files.ts";
+import {
+  groupNameFromLive,
+  importPartPaths,
+  isImportPart,
+  renderImport,
+  schemaFor,
+} from "../../engine/import-files.ts";
 import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
@@ -104,21 +110,4 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
   } finally {
     await provider.close();
   }
-}
-
-/**
- * The schema the written file points editors at, relative to it: the repository's own, in a schemas/
- * folder next to the access folder (as the quick-start files have it: ../../schemas/access.schema.json
- * from access/users/). None when there is no such folder, or when the file is written outside the folder
- * holding both: a path into gatehouse's install or into a temporary clone would be committed with the
- * file and point nowhere on every other machine.
- */
-function schemaFor(accessDir: string, out: string): string | undefined {
-  const root = path.dirname(accessDir);
-  const schema = path.join(root, "schemas", "access.schema.json");
-  if (!existsSync(schema)) return undefined;
-  const [first] = path.relative(root, out).split(path.sep);
-  if (first === ".." || path.isAbsolute(path.relative(root, out))) return undefined;
-  // A file in the repository is read on Windows and POSIX alike: forward slashes.
-  return path.relative(path.dirname(out), schema).split(path.sep).join("/");
 }
