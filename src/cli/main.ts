@@ -25,6 +25,7 @@ Commands:
   import           write access files from a system's live state (adoption)
   request          write the line that asks for a membership or a time-bound grant (for a pull request)
   prune            delete expired grants from the access files once no system holds them
+  hr sync          bring the users in the access files in line with an HR export (CSV/JSON)
   journal verify   check the hash chain of the apply journal
   journal repair   cut off a torn last line a crash left (kept in <journal>.torn)
   journal access   who had access to a group on a date, from the journal
@@ -52,6 +53,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   codeowners: async () => (await import("./commands/codeowners.ts")).runCodeowners,
   prune: async () => (await import("./commands/prune.ts")).runPrune,
   request: async () => (await import("./commands/request.ts")).runRequest,
+  hr: async () => (await import("./commands/hr.ts")).runHr,
 };
 
 /** Runs one command and returns its exit code. Never throws: every failure becomes a message and a code. */

@@ -1,0 +1,96 @@
+import { ExitCode, UsageError } from "../../errors.ts";
+import { loadEnvOptions } from "../../load/load-tree.ts";
+import { DEFAULT_JOINERS_FILE, parseLimit, type Limit } from "../../hr/mapping.ts";
+import { hasSyncChanges, renderSyncJson, renderSyncText } from "../../hr/render.ts";
+import { runHrSync } from "../../hr/run-sync.ts";
+import { jsonForTerminal } from "../../render/terminal-text.ts";
+import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
+import type { CommandIo } from "../io.ts";
+
+export const HR_USAGE = `Usage: gatehouse hr sync EXPORT [--mapping FILE] [--joiners-file FILE] [--absent report|terminate]
+                         [--max-leavers N|P%] [--max-email-changes N|P%] [--check]
+                         [--format text|json] [--dir access]
+
+Brings the access files in line with an HR export (EXPORT: CSV with a header row, or .json: a list of
+objects). People are matched by employee number (else by id); joiners are appended to
+<dir>/${DEFAULT_JOINERS_FILE} (mapping: joinersFile); the HR fields of everyone else (name, email,
+department, title, manager, employmentType, status, startDate, endDate) are edited in place, as text;
+no other field is touched. People the export does not have are reported and left alone unless
+--absent terminate (never a service account, never someone without an employeeNumber).
+The mapping (YAML) names the columns and HR's values; see the README. Refuses (exit 3, nothing
+written) when more people would become leavers than --max-leavers (default 5%) or more e-mail
+addresses would change than --max-email-changes (default 10%). The whole edited tree must validate
+before anything is written. --check writes nothing and exits 1 when the files would change.`;
+
+function limitOpt(args: Parsed, name: string): Limit | undefined {
+  const text = stringOpt(args, name);
+  if (text === undefined) return undefined;
+  const limit = parseLimit(text);
+  if (limit === undefined)
+    throw new UsageError(`--${name} takes a number of people or a percentage such as 5% (got "${text}")`);
+  return limit;
+}
+
+export async function runHr(argv: readonly string[], io: CommandIo): Promise<number> {
+  const args = parseCommandArgs(
+    argv,
+    {
+      ...COMMON_OPTIONS,
+      mapping: { type: "string" },
+      "joiners-file": { type: "string" },
+      absent: { type: "string" },
+      "max-leavers": { type: "string" },
+      "max-email-changes": { type: "string" },
+      check: { type: "boolean" },
+      format: { type: "string" },
+    },
+    HR_USAGE,
+  );
+  if (flag(args, "help")) {
+    io.stdout(HR_USAGE + "\n");
+    return ExitCode.ok;
+  }
+  const [sub, exportFile, ...extra] = args.positionals;
+  if (sub !== "sync")
+    throw new UsageError(
+      `${sub === undefined ? "missing" : `unknown`} hr command${sub === undefined ? "" : ` "${sub}"`}\n\n${HR_USAGE}`,
+    );
+  if (exportFile === undefined || exportFile === "")
+    throw new UsageError(`hr sync needs the export file\n\n${HR_USAGE}`);
+  if (extra.length > 0) throw new UsageError(`hr sync takes one export file (got also ${extra.join(" ")})`);
+  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const absentText = stringOpt(args, "absent");
+  const absent =
+    absentText === undefined
+      ? undefined
+      : choiceOpt(args, "absent", ["report", "terminate"] as const, "report");
+  const maxLeavers = limitOpt(args, "max-leavers");
+  const maxEmailChanges = limitOpt(args, "max-email-changes");
+  const mappingFile = stringOpt(args, "mapping");
+  const joinersFile = stringOpt(args, "joiners-file");
+  const dir = stringOpt(args, "dir") ?? "access";
+  const isCheck = flag(args, "check");
+  const result = await runHrSync({
+    cwd: io.cwd,
+    dir,
+    exportFile,
+    ...(mappingFile === undefined ? {} : { mappingFile }),
+    ...(joinersFile === undefined ? {} : { joinersFile }),
+    ...(absent === undefined ? {} : { absent }),
+    ...(maxLeavers === undefined ? {} : { maxLeavers }),
+    ...(maxEmailChanges === undefined ? {} : { maxEmailChanges }),
+    isCheck,
+    now: io.now(),
+    load: loadEnvOptions(io.env),
+  });
+  const context = {
+    exportFile,
+    joinersFile: result.joinersFile,
+    isCheck,
+  };
+  io.stdout(
+    format === "json" ? jsonForTerminal(renderSyncJson(result, context)) : renderSyncText(result, context),
+  );
+  if (result.refused.length > 0) return ExitCode.unsafe;
+  return isCheck && hasSyncChanges(result.plan) ? ExitCode.error : ExitCode.ok;
+}

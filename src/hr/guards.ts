@@ -1,0 +1,53 @@
+/**
+ * The sync's guard rails: a truncated or wrong export must not offboard the company. Too many leavers
+ * at once, or too many e-mail addresses changed at once, and nothing is written unless overridden.
+ */
+import type { Limit } from "./mapping.ts";
+import type { HrSyncPlan } from "./sync-plan.ts";
+
+export interface GuardViolation {
+  /** Which guard: the option that overrides it. */
+  readonly guard: "max-leavers" | "max-email-changes";
+  readonly count: number;
+  readonly limit: number;
+  readonly message: string;
+}
+
+/** The number a limit allows: a count as it is; a percentage of `base`, rounded up (so at least 1 of 1+). */
+export function limitOf(limit: Limit, base: number): number {
+  return limit.kind === "count" ? limit.value : Math.ceil((base * limit.value) / 100);
+}
+
+const describeLimit = (limit: Limit, base: number): string =>
+  limit.kind === "count"
+    ? String(limit.value)
+    : `${String(limit.value)}% of ${String(base)} people = ${String(limitOf(limit, base))}`;
+
+export function checkSyncGuards(
+  plan: HrSyncPlan,
+  limits: { readonly maxLeavers: Limit; readonly maxEmailChanges: Limit },
+): GuardViolation[] {
+  const base = plan.activePeople;
+  const violations: GuardViolation[] = [];
+  const leavers = plan.updates.filter((u) => u.isLeaver).length;
+  const maxLeavers = limitOf(limits.maxLeavers, base);
+  if (leavers > maxLeavers)
+    violations.push({
+      guard: "max-leavers",
+      count: leavers,
+      limit: maxLeavers,
+      message: `${String(leavers)} people would become leavers, over the limit (${describeLimit(limits.maxLeavers, base)}); is the export complete and the right one? Pass --max-leavers ${String(leavers)} if it is`,
+    });
+  const emails = plan.updates.filter((u) =>
+    u.changes.some((c) => c.field === "email" && c.before !== undefined),
+  ).length;
+  const maxEmails = limitOf(limits.maxEmailChanges, base);
+  if (emails > maxEmails)
+    violations.push({
+      guard: "max-email-changes",
+      count: emails,
+      limit: maxEmails,
+      message: `${String(emails)} e-mail addresses would change, over the limit (${describeLimit(limits.maxEmailChanges, base)}); is the email column mapped right? Pass --max-email-changes ${String(emails)} if it is`,
+    });
+  return violations;
+}

@@ -1,0 +1,131 @@
+/** The outcome of `hr sync` as text for a person and as JSON for a program (docs/formats.md). */
+import { formatLocation, type SourceLocation } from "../model/source.ts";
+import type { FieldChange, HrSyncPlan, UserUpdate } from "./sync-plan.ts";
+import type { HrSyncResult } from "./run-sync.ts";
+
+export interface RenderContext {
+  readonly exportFile: string;
+  readonly joinersFile: string;
+  readonly isCheck: boolean;
+}
+
+/** People not in the export listed in the text: a partial export would otherwise list the company. */
+const MAX_ABSENT_SHOWN = 20;
+
+const who = (id: string, number: string | undefined): string =>
+  number === undefined ? id : `${id} (${number})`;
+const shown = (value: string | undefined): string => value ?? "(none)";
+
+function updateLines(symbol: string, update: UserUpdate): string[] {
+  return [
+    `  ${symbol} ${who(update.id, update.employeeNumber)}  ${formatLocation(update.source)}`,
+    ...update.changes.map((c) => `      ${c.field}: ${shown(c.before)} → ${shown(c.after)}`),
+  ];
+}
+
+export function hasSyncChanges(plan: HrSyncPlan): boolean {
+  return plan.joiners.length > 0 || plan.updates.length > 0;
+}
+
+export function renderSyncText(result: HrSyncResult, context: RenderContext): string {
+  const { plan } = result;
+  const lines: string[] = [
+    `hr sync of ${context.exportFile}: ${String(result.rows)} row(s); fields synced: ${result.owned.join(", ")}`,
+  ];
+  const section = (title: string, count: number): void => {
+    if (count > 0) lines.push(`${title} (${String(count)}):`);
+  };
+  section("Joiners", plan.joiners.length);
+  for (const j of plan.joiners) {
+    const fields = new Map(j.fields);
+    const detail = ["name", "department", "title"].flatMap((k) => fields.get(k) ?? []);
+    const start = fields.get("startDate");
+    if (start !== undefined) detail.push(`starts ${start}`);
+    lines.push(`  + ${who(j.id, j.employeeNumber)} → ${context.joinersFile}: ${detail.join(", ")}`);
+  }
+  const movers = plan.updates.filter((u) => !u.isLeaver);
+  const leavers = plan.updates.filter((u) => u.isLeaver);
+  section("Movers", movers.length);
+  for (const u of movers) lines.push(...updateLines("~", u));
+  section("Leavers", leavers.length);
+  for (const u of leavers) lines.push(...updateLines("-", u));
+  const absent = plan.absent.filter((a) => a.action !== "terminated");
+  if (absent.length > 0) {
+    lines.push(
+      `Not in the export (${String(absent.length)}): left as they are (an export may be partial; --absent terminate makes leavers of those with an employee number):`,
+    );
+    for (const a of absent.slice(0, MAX_ABSENT_SHOWN))
+      lines.push(
+        `  ? ${who(a.id, a.employeeNumber)}  ${formatLocation(a.source)}${a.action === "unlinked" ? "  (no employeeNumber: not linked to HR)" : ""}`,
+      );
+  }
+  if (absent.length > MAX_ABSENT_SHOWN)
+    lines.push(`  ... and ${String(absent.length - MAX_ABSENT_SHOWN)} more (--format json lists everyone)`);
+  section("Skipped rows", plan.skipped.length);
+  for (const s of plan.skipped) lines.push(`  ${formatLocation(s.at)} ${s.key}: ${s.reason}`);
+  if (result.refused.length > 0) {
+    lines.push("Refused by guard rails; nothing was written:");
+    for (const v of result.refused) lines.push(`  - ${v.message}`);
+  } else if (!hasSyncChanges(plan))
+    lines.push("No changes: the access files already say what the export says.");
+  else {
+    const files = result.files.map((f) => (f.isNew ? `${f.file} (new)` : f.file)).join(", ");
+    lines.push(context.isCheck ? `Would change ${files}; nothing was written (--check).` : `Wrote ${files}.`);
+    if (!context.isCheck) lines.push("Review the change, then commit it and open a pull request.");
+  }
+  return lines.join("\n") + "\n";
+}
+
+const sourceOf = (s: SourceLocation): { file: string; line: number; column: number } => ({
+  file: s.file,
+  line: s.line,
+  column: s.column,
+});
+const changeOf = (c: FieldChange): { field: string; before: string | null; after: string | null } => ({
+  field: c.field,
+  before: c.before ?? null,
+  after: c.after ?? null,
+});
+const updateOf = (u: UserUpdate): Record<string, unknown> => ({
+  id: u.id,
+  employeeNumber: u.employeeNumber ?? null,
+  source: sourceOf(u.source),
+  changes: u.changes.map(changeOf),
+  ...(u.isLeaver ? { isAbsent: u.isAbsent } : {}),
+});
+
+export function renderSyncJson(result: HrSyncResult, context: RenderContext): string {
+  const { plan } = result;
+  const json = {
+    formatVersion: 1,
+    export: context.exportFile,
+    rows: result.rows,
+    fields: result.owned,
+    joiners: plan.joiners.map((j) => ({
+      id: j.id,
+      employeeNumber: j.employeeNumber ?? null,
+      file: context.joinersFile,
+      entry: Object.fromEntries(j.fields),
+      source: sourceOf(j.at),
+    })),
+    movers: plan.updates.filter((u) => !u.isLeaver).map(updateOf),
+    leavers: plan.updates.filter((u) => u.isLeaver).map(updateOf),
+    absent: plan.absent.map((a) => ({
+      id: a.id,
+      employeeNumber: a.employeeNumber ?? null,
+      source: sourceOf(a.source),
+      action: a.action,
+    })),
+    skipped: plan.skipped.map((s) => ({ key: s.key, source: sourceOf(s.at), reason: s.reason })),
+    files: result.files.map((f) => ({ file: f.file, isNew: f.isNew })),
+    refused: result.refused.map((v) => ({
+      guard: v.guard,
+      count: v.count,
+      limit: v.limit,
+      message: v.message,
+    })),
+    hasChanges: hasSyncChanges(plan),
+    isWritten: result.isWritten,
+  };
+  return JSON.stringify(json, null, 2) + "\n";
+}

@@ -1,0 +1,234 @@
+/**
+ * `hr sync`: export → plan → guard rails → text edits → the whole edited tree validated → files written
+ * atomically. Anything wrong before the writes stops the sync with nothing written.
+ */
+import { createHash } from "node:crypto";
+import { chmod, lstat, readFile } from "node:fs/promises";
+import path from "node:path";
+import { ConfigError, UsageError } from "../errors.ts";
+import type { User } from "../model/access.ts";
+import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
+import { displayPath } from "../load/discover.ts";
+import { DEFAULT_CACHE_DIR, type LoadOptions } from "../load/load-tree.ts";
+import { schemaFor } from "../engine/import-files.ts";
+import { writeFileAtomic } from "../io/atomic-write.ts";
+import { validateAccessTree } from "../validate/validate-tree.ts";
+import { editUsersText, type EntryEdit, type NewEntry } from "./edit-users.ts";
+import { validateEditedTree } from "./edited-tree.ts";
+import { checkSyncGuards, type GuardViolation } from "./guards.ts";
+import {
+  defaultMapping,
+  readMapping,
+  type AbsentPolicy,
+  type HrField,
+  type HrMapping,
+  type Limit,
+} from "./mapping.ts";
+import { readExportPeople } from "./people.ts";
+import { readCsvExport, readJsonExport } from "./read-export.ts";
+import { planHrSync, type HrSyncPlan } from "./sync-plan.ts";
+
+export interface HrSyncOptions {
+  readonly cwd: string;
+  readonly dir: string;
+  /** The export file (relative to cwd): `.json` is read as JSON, anything else as CSV. */
+  readonly exportFile: string;
+  readonly mappingFile?: string;
+  /** Overrides of the mapping's settings (command-line options). */
+  readonly joinersFile?: string;
+  readonly absent?: AbsentPolicy;
+  readonly maxLeavers?: Limit;
+  readonly maxEmailChanges?: Limit;
+  readonly isCheck: boolean;
+  readonly now: Date;
+  readonly load: Pick<LoadOptions, "parseWorkers" | "trustFileTimes">;
+}
+
+export interface ChangedFile {
+  /** As shown: relative to the working directory. */
+  readonly file: string;
+  readonly isNew: boolean;
+}
+
+export interface HrSyncResult {
+  readonly plan: HrSyncPlan;
+  readonly rows: number;
+  /** The HR fields the export has columns for. */
+  readonly owned: readonly HrField[];
+  readonly files: readonly ChangedFile[];
+  /** Guard rails that refused the sync (then nothing was written). */
+  readonly refused: readonly GuardViolation[];
+  readonly isWritten: boolean;
+  /** Where joiners go, as shown. */
+  readonly joinersFile: string;
+}
+
+async function readBytes(cwd: string, file: string, what: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path.resolve(cwd, file));
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : "";
+    throw new UsageError(`cannot read the ${what} ${file}${code === "" ? "" : ` (${code})`}`);
+  }
+}
+
+async function loadMapping(options: HrSyncOptions): Promise<HrMapping> {
+  if (options.mappingFile === undefined) return defaultMapping();
+  const bytes = await readBytes(options.cwd, options.mappingFile, "HR mapping");
+  const { mapping, diagnostics } = readMapping(options.mappingFile, bytes);
+  if (!mapping) throw new ConfigError("the HR mapping has errors; nothing was changed", diagnostics);
+  return mapping;
+}
+
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+interface PendingWrite {
+  readonly abs: string;
+  readonly file: string;
+  readonly text: string;
+  /** The file's text when read, to refuse a file someone changed meanwhile; undefined: a new file. */
+  readonly before?: { readonly digest: string; readonly mode: number };
+}
+
+/** The HR fields of a user update as edits of its entry. */
+function entryEditOf(changes: HrSyncPlan["updates"][number]["changes"]): EntryEdit {
+  const set = new Map<string, string>();
+  const remove = new Set<string>();
+  for (const c of changes) {
+    if (c.after === undefined) remove.add(c.field);
+    else set.set(c.field, c.after);
+  }
+  return { set, remove };
+}
+
+export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
+  const { cwd, now } = options;
+  const mapping = await loadMapping(options);
+  const bytes = await readBytes(cwd, options.exportFile, "HR export");
+  const read = options.exportFile.toLowerCase().endsWith(".json")
+    ? readJsonExport(options.exportFile, bytes, mapping.records)
+    : readCsvExport(options.exportFile, bytes);
+  const people = read.table ? readExportPeople(read.table, mapping) : undefined;
+  const exportProblems = [...read.diagnostics, ...(people?.diagnostics ?? [])];
+  if (!people || hasErrors(exportProblems))
+    throw new ConfigError("the HR export has problems; nothing was changed", exportProblems);
+
+  const root = path.resolve(cwd, options.dir);
+  const joinersAbs =
+    options.joinersFile === undefined
+      ? path.join(root, mapping.joinersFile)
+      : path.resolve(cwd, options.joinersFile);
+  const inside = path.relative(root, joinersAbs);
+  if (inside.startsWith("..") || path.isAbsolute(inside) || !/\.ya?ml$/i.test(joinersAbs))
+    throw new UsageError(
+      `the joiners file must be a .yaml file inside ${options.dir} (got ${displayPath(cwd, joinersAbs)})`,
+    );
+
+  const cacheDir = path.resolve(cwd, DEFAULT_CACHE_DIR);
+  const tree = await validateAccessTree(options.dir, { cwd, now, cacheDir, ...options.load });
+  // Rule errors may be what the sync mends (a group naming a new hire); files the loader or the schema
+  // refuse would hide users from the match.
+  const unreadable = tree.diagnostics.filter((d) => d.severity === "error" && /^GH[01]/.test(d.code));
+  if (unreadable.length > 0)
+    throw new ConfigError("the access files have errors to fix first; nothing was changed", unreadable);
+  const users: User[] = [...tree.model.users.values()];
+  const managerKey = mapping.managerKey ?? (people.keyedBy === "employeeNumber" ? "employeeNumber" : "id");
+  const plan = planHrSync(users, people, { absent: options.absent ?? mapping.absent, managerKey, now });
+  if (hasErrors(plan.diagnostics))
+    throw new ConfigError("the HR export cannot be synced; nothing was changed", plan.diagnostics);
+  const base = {
+    plan,
+    rows: read.table?.rows.length ?? 0,
+    owned: people.owned,
+    joinersFile: displayPath(cwd, joinersAbs),
+  };
+  const refused = checkSyncGuards(plan, {
+    maxLeavers: options.maxLeavers ?? mapping.maxLeavers,
+    maxEmailChanges: options.maxEmailChanges ?? mapping.maxEmailChanges,
+  });
+  if (refused.length > 0) return { ...base, files: [], refused, isWritten: false };
+
+  const byFile = new Map<string, Map<string, EntryEdit>>();
+  for (const update of plan.updates) {
+    const abs = path.resolve(cwd, update.source.file);
+    const edits = byFile.get(abs) ?? new Map<string, EntryEdit>();
+    edits.set(update.id, entryEditOf(update.changes));
+    byFile.set(abs, edits);
+  }
+  const appended: NewEntry[] = plan.joiners.map((j) => j.fields);
+  if (appended.length > 0 && !byFile.has(joinersAbs)) byFile.set(joinersAbs, new Map());
+  const writes: PendingWrite[] = [];
+  const problems: string[] = [];
+  for (const [abs, edits] of byFile) {
+    const file = displayPath(cwd, abs);
+    const entry = await lstat(abs).catch(() => undefined);
+    const refusal = entry?.isSymbolicLink()
+      ? "it is a symbolic link"
+      : entry !== undefined && (entry.mode & 0o200) === 0
+        ? "it is read-only"
+        : undefined;
+    if (refusal !== undefined) {
+      problems.push(`${file}: not edited (${refusal})`);
+      continue;
+    }
+    const original = entry === undefined ? undefined : await readFile(abs, "utf8");
+    const text = original ?? newFileHeader(root, abs);
+    const result = editUsersText(text, edits, abs === joinersAbs ? appended : []);
+    if ("problem" in result) problems.push(`${file}: not edited (${result.problem})`);
+    else if (result.text !== original)
+      writes.push({
+        abs,
+        file,
+        text: result.text,
+        ...(original === undefined || entry === undefined
+          ? {}
+          : { before: { digest: sha256(original), mode: entry.mode } }),
+      });
+  }
+  if (problems.length > 0)
+    throw new ConfigError(
+      `the access files cannot be edited safely; nothing was changed:\n  ${problems.join("\n  ")}`,
+    );
+  const files = writes.map((w) => ({ file: w.file, isNew: w.before === undefined }));
+  if (writes.length === 0) return { ...base, files, refused, isWritten: false };
+
+  const edited = await validateEditedTree(new Map(writes.map((w) => [w.abs, w.text])), {
+    cwd,
+    dir: options.dir,
+    now,
+    cacheDir,
+    ...(options.load.parseWorkers === undefined ? {} : { parseWorkers: options.load.parseWorkers }),
+  });
+  const errors = edited.diagnostics.filter((d: Diagnostic) => d.severity === "error");
+  if (errors.length > 0)
+    throw new ConfigError("the synced access files would not validate; nothing was written", errors);
+  if (options.isCheck) return { ...base, files, refused, isWritten: false };
+
+  // Each file as it was read, or none is written: someone may have edited one meanwhile.
+  for (const w of writes) {
+    const current = await readFile(w.abs, "utf8").catch(() => undefined);
+    const isSame =
+      w.before === undefined
+        ? current === undefined
+        : current !== undefined && sha256(current) === w.before.digest;
+    if (!isSame)
+      throw new ConfigError(`${w.file} changed while hr sync ran; nothing was written, run it again`);
+  }
+  for (const w of writes) {
+    await writeFileAtomic(w.abs, w.text);
+    // As it was (not the temporary file's 0600); a new file as git checks files out.
+    await chmod(w.abs, w.before === undefined ? 0o644 : w.before.mode & 0o7777);
+  }
+  return { ...base, files, refused, isWritten: true };
+}
+
+/** The first lines of a joiners file hr sync creates. */
+function newFileHeader(root: string, file: string): string {
+  const schema = schemaFor(root, file);
+  return (
+    (schema === undefined ? "" : `# yaml-language-server: $schema=${schema}\n`) +
+    "# People synced from the HR system by `gatehouse hr sync`: new hires are appended here. HR owns\n" +
+    "# name, email, department, title, manager, employmentType, status, startDate and endDate; edit\n" +
+    "# the other fields (accounts, ...) freely, and move an entry to another file if you like.\n"
+  );
+}

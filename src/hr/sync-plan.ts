@@ -1,0 +1,323 @@
+/**
+ * What an HR export changes in the access files, as data: joiners to append, users whose HR fields
+ * change (movers and leavers), people the export does not have. Pure: the users come from the model,
+ * the people from the export, `now` from the caller.
+ */
+import type { User, UserStatus } from "../model/access.ts";
+import type { Diagnostic } from "../model/diagnostic.ts";
+import type { SourceLocation } from "../model/source.ts";
+import { isTerminated } from "../lifecycle/status.ts";
+import type { AbsentPolicy, HrField } from "./mapping.ts";
+import type { ExportPeople, HrPerson } from "./people.ts";
+
+/** A field a sync writes: the HR-owned ones, and the employee number that links a user to HR. */
+export type SyncedField = HrField | "employeeNumber";
+
+/** One field of one user entry; `before` or `after` undefined: the key is absent (added, removed). */
+export interface FieldChange {
+  readonly field: SyncedField;
+  readonly before?: string;
+  readonly after?: string;
+}
+
+export interface UserUpdate {
+  readonly id: string;
+  readonly employeeNumber?: string;
+  /** The user's entry in the access files. */
+  readonly source: SourceLocation;
+  readonly changes: readonly FieldChange[];
+  /** Terminated by this change (status, or an end date set or brought forward) and not before. */
+  readonly isLeaver: boolean;
+  /** Terminated because the export does not have them (`absent: terminate`). */
+  readonly isAbsent: boolean;
+}
+
+export interface Joiner {
+  readonly id: string;
+  readonly employeeNumber?: string;
+  /** The new entry's fields, in the order they are written (id first). */
+  readonly fields: readonly (readonly [string, string])[];
+  /** The export row. */
+  readonly at: SourceLocation;
+}
+
+/** Someone in the files, not terminated, whom the export does not have. */
+export interface AbsentPerson {
+  readonly id: string;
+  readonly employeeNumber?: string;
+  readonly source: SourceLocation;
+  /** reported: left as is; terminated (absent: terminate); unlinked: no employee number, so never terminated. */
+  readonly action: "reported" | "terminated" | "unlinked";
+}
+
+export interface SkippedRow {
+  readonly key: string;
+  readonly at: SourceLocation;
+  readonly reason: string;
+}
+
+export interface HrSyncPlan {
+  readonly joiners: readonly Joiner[];
+  readonly updates: readonly UserUpdate[];
+  readonly absent: readonly AbsentPerson[];
+  readonly skipped: readonly SkippedRow[];
+  /** Users in the files who are neither terminated nor service accounts: what percentages are of. */
+  readonly activePeople: number;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface SyncOptions {
+  readonly absent: AbsentPolicy;
+  /** What the manager column holds. */
+  readonly managerKey: "employeeNumber" | "id";
+  readonly now: Date;
+}
+
+/** The order of a new entry's keys, and where a key a sync adds goes in an existing one. */
+export const ENTRY_ORDER: readonly string[] = [
+  "id",
+  "name",
+  "email",
+  "department",
+  "title",
+  "manager",
+  "employeeNumber",
+  "employmentType",
+  "status",
+  "startDate",
+  "endDate",
+];
+
+/** `base`, or `base-2`, `base-3`, ...: the first that is not taken. */
+function freeId(taken: ReadonlySet<string>, base: string): string {
+  let id = base;
+  for (let n = 2; taken.has(id); n++) id = `${base.slice(0, 60)}-${String(n)}`;
+  return id;
+}
+
+/** The value a user's entry has for a field, as the sync compares it (defaults for status and type). */
+function currentValue(user: User, field: SyncedField): string | undefined {
+  return user[field];
+}
+
+function isSameValue(field: SyncedField, a: string | undefined, b: string | undefined): boolean {
+  // E-mail addresses are compared without case: an HR system that capitalizes them changes nothing.
+  if (field === "email" && a !== undefined && b !== undefined) return a.toLowerCase() === b.toLowerCase();
+  return a === b;
+}
+
+export function planHrSync(users: readonly User[], exported: ExportPeople, options: SyncOptions): HrSyncPlan {
+  const diagnostics: Diagnostic[] = [];
+  const error = (code: string, at: SourceLocation, message: string): void => {
+    diagnostics.push({ severity: "error", code, message, ...at });
+  };
+  const byNumber = new Map<string, User>();
+  for (const user of users) {
+    if (user.employeeNumber === undefined) continue;
+    const other = byNumber.get(user.employeeNumber);
+    if (other !== undefined)
+      error(
+        "HR020",
+        user.source,
+        `users ${other.id} and ${user.id} have the same employeeNumber "${user.employeeNumber}": hr sync cannot tell which one a row is`,
+      );
+    else byNumber.set(user.employeeNumber, user);
+  }
+  const byId = new Map(users.map((u) => [u.id, u]));
+
+  // Who each row is: a user in the files (by employee number, else by id), or a joiner.
+  const matched = new Map<HrPerson, User>();
+  const claimedBy = new Map<string, HrPerson>();
+  const joinerRows: HrPerson[] = [];
+  for (const person of exported.people) {
+    let user: User | undefined;
+    if (exported.keyedBy === "employeeNumber") {
+      user = byNumber.get(person.key);
+      const sameId = person.id === undefined ? undefined : byId.get(person.id);
+      // Files written before the sync have no employee numbers: the user of the same id is linked.
+      if (user === undefined && sameId !== undefined && sameId.employeeNumber === undefined) user = sameId;
+      else if (user === undefined && sameId !== undefined && !person.isIdDerived)
+        error(
+          "HR006",
+          person.cellAt.get("id") ?? person.at,
+          `id "${sameId.id}" belongs to employee number ${String(sameId.employeeNumber)} in the files (${sameId.source.file}), not to ${person.key}`,
+        );
+    } else user = byId.get(person.key);
+    if (user === undefined) {
+      joinerRows.push(person);
+      continue;
+    }
+    const earlier = claimedBy.get(user.id);
+    if (earlier !== undefined) {
+      error("HR006", person.at, `this row and line ${String(earlier.at.line)} both match user ${user.id}`);
+      continue;
+    }
+    claimedBy.set(user.id, person);
+    matched.set(person, user);
+  }
+
+  // Joiners' ids, before anyone's manager is resolved (a manager may be a joiner too).
+  const taken = new Set(byId.keys());
+  const joinerIds = new Map<HrPerson, string>();
+  const skipped: SkippedRow[] = [];
+  for (const person of joinerRows) {
+    const status = person.fields.get("status");
+    const endDate = person.fields.get("endDate");
+    const isGone =
+      status === "terminated" ||
+      (endDate !== undefined &&
+        isTerminated(
+          {
+            id: "",
+            name: "",
+            employmentType: "employee",
+            status: "active",
+            accounts: {},
+            source: person.at,
+            endDate,
+          },
+          options.now,
+        ));
+    if (isGone) {
+      skipped.push({
+        key: person.key,
+        at: person.at,
+        reason: "terminated in HR and not in the access files: not added",
+      });
+      continue;
+    }
+    if (person.id === undefined) {
+      error("HR003", person.at, "a new person needs an id: add an id column, or an e-mail to derive it from");
+      continue;
+    }
+    const id = person.isIdDerived ? freeId(taken, person.id) : person.id;
+    if (taken.has(id)) {
+      error(
+        "HR006",
+        person.cellAt.get("id") ?? person.at,
+        `id "${id}" is already someone else's in the access files`,
+      );
+      continue;
+    }
+    taken.add(id);
+    joinerIds.set(person, id);
+  }
+  const numbers = new Map(
+    exported.people.flatMap((p) => (p.employeeNumber === undefined ? [] : [[p.employeeNumber, p] as const])),
+  );
+  const managerOf = (person: HrPerson): { value: string | undefined } | undefined => {
+    const ref = person.fields.get("manager");
+    if (ref === undefined || options.managerKey === "id") return { value: ref };
+    const person2 = numbers.get(ref);
+    const id =
+      person2 === undefined ? byNumber.get(ref)?.id : (matched.get(person2)?.id ?? joinerIds.get(person2));
+    if (id !== undefined) return { value: id };
+    error(
+      "HR005",
+      person.cellAt.get("manager") ?? person.at,
+      `manager "${ref}" is no employee number in the export or the access files`,
+    );
+    return undefined;
+  };
+
+  const joiners: Joiner[] = [];
+  for (const [person, id] of joinerIds) {
+    const manager = managerOf(person);
+    if (manager === undefined) continue;
+    const values = new Map<string, string | undefined>([
+      ["id", id],
+      ...[...person.fields].map(([f, v]) => [f, f === "manager" ? manager.value : v] as const),
+      ["employeeNumber", person.employeeNumber],
+    ]);
+    if (!values.has("status")) values.set("status", "active");
+    const fields = ENTRY_ORDER.flatMap((k) => {
+      const v = values.get(k);
+      return v === undefined ? [] : [[k, v] as const];
+    });
+    joiners.push({
+      id,
+      ...(person.employeeNumber === undefined ? {} : { employeeNumber: person.employeeNumber }),
+      fields,
+      at: person.at,
+    });
+  }
+
+  const updates: UserUpdate[] = [];
+  for (const [person, user] of matched) {
+    const manager = managerOf(person);
+    if (manager === undefined) continue;
+    const changes: FieldChange[] = [];
+    const wanted = new Map<SyncedField, string | undefined>(person.fields);
+    if (wanted.has("manager")) wanted.set("manager", manager.value);
+    if (person.employeeNumber !== undefined && user.employeeNumber === undefined)
+      wanted.set("employeeNumber", person.employeeNumber);
+    for (const field of ENTRY_ORDER) {
+      const f = field as SyncedField;
+      if (!wanted.has(f)) continue;
+      const before = currentValue(user, f);
+      const after = wanted.get(f);
+      if (!isSameValue(f, before, after))
+        changes.push({
+          field: f,
+          ...(before === undefined ? {} : { before }),
+          ...(after === undefined ? {} : { after }),
+        });
+    }
+    if (changes.length > 0) updates.push(updateOf(user, changes, false, options.now));
+  }
+
+  const absent: AbsentPerson[] = [];
+  for (const user of users) {
+    if (claimedBy.has(user.id) || user.employmentType === "service" || isTerminated(user, options.now))
+      continue;
+    const action =
+      user.employeeNumber === undefined
+        ? "unlinked"
+        : options.absent === "terminate"
+          ? "terminated"
+          : "reported";
+    absent.push({
+      id: user.id,
+      ...(user.employeeNumber === undefined ? {} : { employeeNumber: user.employeeNumber }),
+      source: user.source,
+      action,
+    });
+    if (action === "terminated")
+      updates.push(
+        updateOf(user, [{ field: "status", before: user.status, after: "terminated" }], true, options.now),
+      );
+  }
+  const activePeople = users.filter(
+    (u) => u.employmentType !== "service" && !isTerminated(u, options.now),
+  ).length;
+  return { joiners, updates, absent, skipped, activePeople, diagnostics };
+}
+
+function updateOf(user: User, changes: readonly FieldChange[], isAbsent: boolean, now: Date): UserUpdate {
+  const after = (field: "status" | "endDate"): string | undefined => {
+    const change = changes.find((c) => c.field === field);
+    return change === undefined ? user[field] : change.after;
+  };
+  const statusText = after("status");
+  const status: UserStatus = statusText === "leave" || statusText === "terminated" ? statusText : "active";
+  const endDate = after("endDate");
+  const next: User = {
+    id: user.id,
+    name: user.name,
+    employmentType: user.employmentType,
+    status,
+    accounts: user.accounts,
+    source: user.source,
+    ...(endDate === undefined ? {} : { endDate }),
+  };
+  const wasGone = isTerminated(user, now);
+  const isEndBroughtForward = endDate !== undefined && (user.endDate === undefined || endDate < user.endDate);
+  return {
+    id: user.id,
+    ...(user.employeeNumber === undefined ? {} : { employeeNumber: user.employeeNumber }),
+    source: user.source,
+    changes,
+    isLeaver: !wasGone && (isTerminated(next, now) || isEndBroughtForward),
+    isAbsent,
+  };
+}

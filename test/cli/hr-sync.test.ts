@@ -1,0 +1,429 @@
+/**
+ * `gatehouse hr sync`: an HR export brings the users in the access files in line, through the real CLI
+ * on real temporary trees. Joiners are appended, movers and leavers edited in place as text (everything
+ * else byte for byte), absent people only reported; a bad export, a failed validation or a guard rail
+ * writes nothing.
+ */
+import { chmod, readdir, readFile, stat, symlink, writeFile, rename } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+const STAFF = `# Staff, synced from HR. Comments and layout stay.
+users:
+  - id: carol
+    name: Carol Mbeki   # head of platform
+    email: carol@example.com
+    department: ENG-PLATFORM
+    title: Head of Platform
+    employeeNumber: "E1"
+    startDate: 2020-01-13
+    accounts: { github: carol-gh }
+
+  # Alice leads the migration
+  - id: alice
+    name: Alice Liddell
+    email: alice@example.com
+    department: ENG-PLATFORM
+    title: Engineer
+    manager: carol
+    employeeNumber: "E2"
+    startDate: 2021-02-01
+
+  - { id: bob, name: Bob Castellanos, email: bob@example.com, department: SALES, manager: carol, employeeNumber: "E3" }
+
+  - id: ci-bot
+    name: CI bot
+    employmentType: service
+`;
+
+const FILES = {
+  "gatehouse.yaml": "providers:\n  directory: { type: local, path: .gatehouse/directory.json }\n",
+  "users/staff.yaml": STAFF,
+  "groups/teams.yaml":
+    "groups:\n  - name: team-platform-write\n    owners: [carol]\n    members: []\n" +
+    "  - name: team-sales-read\n    owners: [carol]\n    members: []\n",
+  "roles/roles.yaml":
+    "roles:\n  - name: platform\n    when: { department: ENG-PLATFORM }\n    groups: [team-platform-write]\n" +
+    "  - name: sales\n    when: { department: SALES }\n    groups: [team-sales-read]\n",
+};
+
+const HEADER = "employeeNumber,name,email,department,title,manager,status,startDate,endDate\n";
+const CAROL = "E1,Carol Mbeki,carol@example.com,ENG-PLATFORM,Head of Platform,,active,2020-01-13,\n";
+const ALICE = "E2,Alice Liddell,alice@example.com,ENG-PLATFORM,Engineer,E1,active,2021-02-01,\n";
+const BOB = "E3,Bob Castellanos,bob@example.com,SALES,,E1,active,,\n";
+/** The export that matches the files as they are. */
+const SAME = HEADER + CAROL + ALICE + BOB;
+
+async function newTree(files: Readonly<Record<string, string>> = {}): Promise<AccessTree> {
+  const tree = await writeAccessTree({ ...FILES, ...files });
+  trees.push(tree);
+  return tree;
+}
+
+async function writeExport(tree: AccessTree, name: string, text: string): Promise<string> {
+  await writeFile(path.join(tree.cwd, name), text);
+  return name;
+}
+
+/** Every file under access/, by path: to show that nothing was written. */
+async function snapshot(tree: AccessTree): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const entry of await readdir(tree.dir, { recursive: true, withFileTypes: true }))
+    if (entry.isFile()) {
+      const file = path.join(entry.parentPath, entry.name);
+      out.set(path.relative(tree.dir, file), await readFile(file, "utf8"));
+    }
+  return out;
+}
+
+const sync = (tree: AccessTree, argv: string[], now?: Date) =>
+  runCliIn(tree.cwd, ["hr", "sync", ...argv], now);
+const staff = (tree: AccessTree) => readFile(path.join(tree.dir, "users/staff.yaml"), "utf8");
+
+describe("gatehouse hr sync", () => {
+  it("appends a joiner, edits a mover and a leaver in place, and changes nothing else", async () => {
+    const tree = await newTree();
+    const file = await writeExport(
+      tree,
+      "export.csv",
+      HEADER +
+        CAROL +
+        "E2,Alice Liddell,alice@example.com,SALES,Account Executive,E1,active,2021-02-01,\n" +
+        "E3,Bob Castellanos,bob@example.com,SALES,,E1,Terminated,,2026-05-29\n" +
+        "E4,Wren Park,wren@example.com,ENG-PLATFORM,SRE,E2,active,2026-06-15,\n",
+    );
+    const run = await sync(tree, [file]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "Joiners (1):\n  + wren (E4) → access/users/hr.yaml: Wren Park, ENG-PLATFORM, SRE, starts 2026-06-15",
+    );
+    expect(run.stdout).toContain(
+      "Movers (1):\n  ~ alice (E2)  access/users/staff.yaml:13:5\n      department: ENG-PLATFORM → SALES\n      title: Engineer → Account Executive\n",
+    );
+    expect(run.stdout).toContain(
+      "Leavers (1):\n  - bob (E3)  access/users/staff.yaml:22:5\n      status: active → terminated\n      endDate: (none) → 2026-05-29\n",
+    );
+    expect(run.stdout).toContain("Wrote access/users/staff.yaml, access/users/hr.yaml (new).");
+    // Only the changed values and the added keys differ, byte for byte.
+    expect(await staff(tree)).toBe(
+      STAFF.replace(
+        "department: ENG-PLATFORM\n    title: Engineer\n",
+        "department: SALES\n    title: Account Executive\n",
+      ).replace('employeeNumber: "E3" }', 'employeeNumber: "E3", status: terminated, endDate: 2026-05-29 }'),
+    );
+    expect(await readFile(path.join(tree.dir, "users/hr.yaml"), "utf8")).toBe(
+      "# People synced from the HR system by `gatehouse hr sync`: new hires are appended here. HR owns\n" +
+        "# name, email, department, title, manager, employmentType, status, startDate and endDate; edit\n" +
+        "# the other fields (accounts, ...) freely, and move an entry to another file if you like.\n" +
+        "users:\n  - id: wren\n    name: Wren Park\n    email: wren@example.com\n    department: ENG-PLATFORM\n" +
+        '    title: SRE\n    manager: alice\n    employeeNumber: "E4"\n    status: active\n    startDate: 2026-06-15\n',
+    );
+    expect((await stat(path.join(tree.dir, "users/hr.yaml"))).mode & 0o777).toBe(0o644);
+    expect((await runCliIn(tree.cwd, ["validate"])).code).toBe(0);
+
+    // The same export again: nothing to do, and it says so.
+    const before = await snapshot(tree);
+    const again = await sync(tree, [file]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("No changes: the access files already say what the export says.");
+    expect(await snapshot(tree)).toEqual(before);
+    const check = await sync(tree, [file, "--check"]);
+    expect(check.code).toBe(0);
+  });
+
+  it("reports people the export does not have and terminates them only when asked (never service accounts or unlinked people)", async () => {
+    const tree = await newTree({
+      "users/more.yaml": "users:\n  - id: dan\n    name: Dan Unlinked\n",
+    });
+    const file = await writeExport(tree, "partial.csv", HEADER + CAROL + ALICE);
+    const before = await snapshot(tree);
+    const run = await sync(tree, [file]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Not in the export (2): left as they are");
+    expect(run.stdout).toContain("  ? bob (E3)  access/users/staff.yaml:22:5\n");
+    expect(run.stdout).toContain(
+      "  ? dan  access/users/more.yaml:2:5  (no employeeNumber: not linked to HR)\n",
+    );
+    expect(run.stdout).not.toContain("ci-bot");
+    expect(run.stdout).toContain("No changes");
+    expect(await snapshot(tree)).toEqual(before);
+
+    const terminate = await sync(tree, [file, "--absent", "terminate"]);
+    expect(terminate.code).toBe(0);
+    expect(terminate.stdout).toContain(
+      "Leavers (1):\n  - bob (E3)  access/users/staff.yaml:22:5\n      status: active → terminated\n",
+    );
+    expect(await staff(tree)).toBe(
+      STAFF.replace('employeeNumber: "E3" }', 'employeeNumber: "E3", status: terminated }'),
+    );
+    expect(await readFile(path.join(tree.dir, "users/more.yaml"), "utf8")).toBe(
+      before.get("users/more.yaml"),
+    );
+  });
+
+  it("refuses more leavers than the guard allows, writes nothing, and goes ahead with --max-leavers", async () => {
+    const tree = await newTree();
+    const file = await writeExport(
+      tree,
+      "export.csv",
+      HEADER + CAROL + ALICE.replace(",active,", ",terminated,") + BOB.replace(",active,", ",terminated,"),
+    );
+    const before = await snapshot(tree);
+    const refused = await sync(tree, [file]);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toContain(
+      "Refused by guard rails; nothing was written:\n  - 2 people would become leavers, over the limit (5% of 3 people = 1); is the export complete and the right one? Pass --max-leavers 2 if it is",
+    );
+    expect(await snapshot(tree)).toEqual(before);
+    const json = await sync(tree, [file, "--format", "json"]);
+    expect(json.code).toBe(3);
+    expect((JSON.parse(json.stdout) as { refused: unknown[] }).refused).toEqual([
+      expect.objectContaining({ guard: "max-leavers", count: 2, limit: 1 }),
+    ]);
+
+    const allowed = await sync(tree, [file, "--max-leavers", "2"]);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain("Leavers (2):");
+    expect(await staff(tree)).toContain(
+      '    manager: carol\n    employeeNumber: "E2"\n    status: terminated\n',
+    );
+  });
+
+  it("refuses a run that changes too many e-mail addresses at once", async () => {
+    const tree = await newTree();
+    const file = await writeExport(tree, "export.csv", SAME.replaceAll("@example.com", "@example.org"));
+    const before = await snapshot(tree);
+    const refused = await sync(tree, [file]);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toContain("3 e-mail addresses would change, over the limit (10% of 3 people = 1)");
+    expect(await snapshot(tree)).toEqual(before);
+    expect((await sync(tree, [file, "--max-email-changes", "100%"])).code).toBe(0);
+    expect(await staff(tree)).toContain("email: carol@example.org\n");
+    // The same address in another letter case is no change.
+    await writeExport(tree, "upper.csv", SAME.replaceAll("@example.com", "@EXAMPLE.ORG"));
+    expect((await sync(tree, ["upper.csv"])).stdout).toContain("No changes");
+  });
+
+  it("reports a bad cell at EXPORT:line:col and writes nothing", async () => {
+    const tree = await newTree();
+    const file = await writeExport(
+      tree,
+      "export.csv",
+      SAME +
+        "E4,Wren Park,wren@example.com,ENG-PLATFORM,SRE,E2,active,2026-13-01,\nE2,Twin,t@example.com,,,,Retired,,\n",
+    );
+    const before = await snapshot(tree);
+    const run = await sync(tree, [file]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(
+      'export.csv:5:58 error HR003 startDate "2026-13-01" is not a date in the form YYYY-MM-DD',
+    );
+    expect(run.stderr).toContain(
+      'export.csv:6:26 error HR003 unknown status "Retired"; map it under values.status',
+    );
+    expect(run.stderr).toContain("error: the HR export has problems; nothing was changed");
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(await snapshot(tree)).toEqual(before);
+
+    await writeExport(tree, "dup.csv", SAME + "E2,Twin,t@example.com,,,,active,,\n");
+    const dup = await sync(tree, ["dup.csv"]);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain(
+      'dup.csv:5:1 error HR004 employee number "E2" appears twice in the export (first at line 3)',
+    );
+    await writeExport(tree, "cols.csv", "employeeNumber,email\nE1,carol@example.com\n");
+    expect((await sync(tree, ["cols.csv"])).stderr).toContain(
+      'cols.csv:1:1 error HR002 the export has no name column ("name")',
+    );
+    await writeExport(tree, "torn.csv", SAME + "E4,Wren");
+    const torn = await sync(tree, ["torn.csv"]);
+    expect(torn.code).toBe(1);
+    expect(torn.stderr).toMatch(/torn\.csv:5:1 error HR001 the CSV cannot be read: Invalid Record Length/);
+    expect(await snapshot(tree)).toEqual(before);
+  });
+
+  it("validates the whole edited tree first: an unknown manager writes nothing and shows the diagnostics", async () => {
+    const tree = await newTree();
+    await writeFile(path.join(tree.cwd, "mapping.yaml"), "managerKey: id\n");
+    const file = await writeExport(
+      tree,
+      "export.csv",
+      HEADER + CAROL + ALICE.replace(",E1,", ",carol,") + BOB.replace(",E1,", ",nobody,"),
+    );
+    const before = await snapshot(tree);
+    const run = await sync(tree, [file, "--mapping", "mapping.yaml"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /access\/users\/staff\.yaml:22:\d+ error GH204 manager user "nobody" is not defined/,
+    );
+    expect(run.stderr).toContain("error: the synced access files would not validate; nothing was written");
+    expect(await snapshot(tree)).toEqual(before);
+  });
+
+  it("--check writes nothing and exits 1 when the files would change, 0 when they would not", async () => {
+    const tree = await newTree();
+    const changed = await writeExport(tree, "changed.csv", SAME.replace("Head of Platform,", "CTO,"));
+    const same = await writeExport(tree, "same.csv", SAME);
+    const before = await snapshot(tree);
+    const check = await sync(tree, [changed, "--check"]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain("      title: Head of Platform → CTO\n");
+    expect(check.stdout).toContain("Would change access/users/staff.yaml; nothing was written (--check).");
+    expect(await snapshot(tree)).toEqual(before);
+    const clean = await sync(tree, [same, "--check"]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toContain("No changes");
+  });
+
+  it("reads CSV quoting, UTF-8 names, a byte order mark and CRLF line ends", async () => {
+    const tree = await newTree();
+    const file = await writeExport(
+      tree,
+      "export.csv",
+      "\uFEFF" +
+        (
+          SAME + 'E5,"Ångström, Zoë ""Z""",zoe.angstrom@example.com,"ENG-PLATFORM",,E1,active,2026-01-05,\n'
+        ).replaceAll("\n", "\r\n"),
+    );
+    const run = await sync(tree, [file]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const model = (await tree.validate()).model;
+    expect(model.users.get("zoe.angstrom")).toMatchObject({
+      name: 'Ångström, Zoë "Z"',
+      department: "ENG-PLATFORM",
+      manager: "carol",
+      employeeNumber: "E5",
+      startDate: "2026-01-05",
+    });
+    expect((await sync(tree, [file])).stdout).toContain("No changes");
+  });
+
+  it("reads a JSON export with a mapping of columns, values and dates, and reports a bad value at its line and column", async () => {
+    const tree = await newTree();
+    await writeFile(
+      path.join(tree.cwd, "mapping.yaml"),
+      [
+        "columns:",
+        "  employeeNumber: Employee ID",
+        "  name: Full Name",
+        "  email: Work Email",
+        "  department: Dept",
+        "  employmentType: Worker Type",
+        "  status: Employment Status",
+        "  startDate: Hire Date",
+        "values:",
+        "  employmentType: { Freelance: contractor }",
+        "  status: { Leave: leave, Gone: terminated }",
+        "dateFormat: DD.MM.YYYY",
+        "records: employees",
+        "",
+      ].join("\n"),
+    );
+    const record = (
+      id: string,
+      name: string,
+      email: string,
+      dept: string,
+      type: string,
+      status: string,
+      hired: string,
+    ) =>
+      `    { "Employee ID": "${id}", "Full Name": "${name}", "Work Email": "${email}", "Dept": "${dept}", "Worker Type": "${type}", "Employment Status": "${status}", "Hire Date": "${hired}" }`;
+    const exportText = (aliceType: string) =>
+      `{\n  "employees": [\n${[
+        record("E1", "Carol Mbeki", "carol@example.com", "ENG-PLATFORM", "Full-time", "Active", "13.01.2020"),
+        record("E2", "Alice Liddell", "alice@example.com", "ENG-PLATFORM", aliceType, "Leave", "01.02.2021"),
+        record("E3", "Bob Castellanos", "bob@example.com", "SALES", "full-time", "active", ""),
+      ].join(",\n")}\n  ]\n}\n`;
+    await writeExport(tree, "bad.json", exportText("Seasonal"));
+    const before = await snapshot(tree);
+    const bad = await sync(tree, ["bad.json", "--mapping", "mapping.yaml"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(
+      'bad.json:4:132 error HR003 unknown employmentType "Seasonal"; map it under values.employmentType',
+    );
+    expect(await snapshot(tree)).toEqual(before);
+
+    await writeExport(tree, "export.json", exportText("Freelance"));
+    const run = await sync(tree, ["export.json", "--mapping", "mapping.yaml", "--format", "json"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as {
+      movers: { id: string; changes: unknown[] }[];
+      isWritten: boolean;
+    };
+    expect(out.isWritten).toBe(true);
+    expect(out.movers).toEqual([
+      {
+        id: "alice",
+        employeeNumber: "E2",
+        source: { file: "access/users/staff.yaml", line: 13, column: 5 },
+        changes: [
+          { field: "employmentType", before: "employee", after: "contractor" },
+          { field: "status", before: "active", after: "leave" },
+        ],
+      },
+    ]);
+    // Carol (Full-time: employee, as the default) and Bob (no hire date; none in the files) did not change.
+    expect(await staff(tree)).toBe(
+      STAFF.replace(
+        '    employeeNumber: "E2"\n',
+        '    employeeNumber: "E2"\n    employmentType: contractor\n    status: leave\n',
+      ),
+    );
+  });
+
+  it("refuses to edit a symlinked or read-only users file, and writes nothing", async () => {
+    const tree = await newTree();
+    const file = await writeExport(tree, "export.csv", SAME.replace("Head of Platform,", "CTO,"));
+    const target = path.join(tree.dir, "users/staff.yaml");
+    await chmod(target, 0o444);
+    const readOnly = await sync(tree, [file]);
+    expect(readOnly.code).toBe(1);
+    expect(readOnly.stderr).toContain("access/users/staff.yaml: not edited (it is read-only)");
+    await chmod(target, 0o644);
+    // A link to a file the loader does not read itself (not .yaml), so the tree stays valid.
+    await rename(target, path.join(tree.dir, "users/staff.txt"));
+    await symlink("staff.txt", target);
+    const before = await snapshot(tree);
+    const linked = await sync(tree, [file]);
+    expect(linked.code).toBe(1);
+    expect(linked.stderr).toContain("not edited (it is a symbolic link)");
+    expect(await snapshot(tree)).toEqual(before);
+  });
+
+  it("gives a joiner the role baseline of their department from their start date, and a mover the new one (plan)", async () => {
+    const tree = await newTree();
+    const NOW = new Date("2026-06-01T12:00:00Z");
+    const START = new Date("2026-06-15T09:00:00Z");
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], NOW)).code).toBe(0);
+    const file = await writeExport(
+      tree,
+      "export.csv",
+      HEADER +
+        CAROL +
+        "E2,Alice Liddell,alice@example.com,SALES,Engineer,E1,active,2021-02-01,\n" +
+        BOB +
+        "E4,Wren Park,wren@example.com,ENG-PLATFORM,SRE,E2,active,2026-06-15,\n",
+    );
+    expect((await sync(tree, [file], NOW)).code).toBe(0);
+    const early = await runCliIn(tree.cwd, ["plan"], NOW);
+    expect(early.stdout).not.toMatch(/add wren to/);
+    expect(early.stdout).toMatch(/\+ add alice to team-sales-read .*role baseline/);
+    expect(early.stdout).toMatch(/- remove alice from team-platform-write/);
+    const onStart = await runCliIn(tree.cwd, ["plan"], START);
+    expect(onStart.stdout).toMatch(
+      /\+ add wren to team-platform-write .*role baseline, access\/roles\/roles\.yaml:2:5/,
+    );
+  });
+});
