@@ -158,9 +158,13 @@ function appendCut(text: string, root: unknown, entries: readonly NewEntry[]): C
   if (!isSeq(users)) return "its users key is not a list";
   const range = rangeOf(users);
   if (users.flow === true) {
-    if (users.items.length > 0 || !range) return "its users list is written [ ... ] on one line";
+    // `users: []` becomes a block list, from just after the colon.
+    const pair = root.items.find((p) => keyOf(p) === "users");
+    const keyEnd = rangeOf(pair?.key)?.[1];
+    const colon = keyEnd === undefined ? -1 : text.indexOf(":", keyEnd);
+    if (users.items.length > 0 || !range || colon < 0) return "its users list is written [ ... ]";
     return {
-      start: range[0],
+      start: colon + 1,
       end: range[1],
       insert: `\n${renderEntries(entries, 2, false).replace(/\n$/, "")}`,
     };

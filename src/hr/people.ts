@@ -164,34 +164,26 @@ export function readExportPeople(table: ExportTable, mapping: HrMapping): Export
       );
     const id = explicitId !== "" ? explicitId : email === undefined ? undefined : userIdFromAccount(email);
     if (keyedBy === "id" && id === undefined) bad("id", "no id, and no e-mail to derive one from");
-    if (isRowBad()) continue;
+    // Duplicates are looked for in bad rows too: the export is wrong either way.
     const key = keyedBy === "employeeNumber" ? employeeNumber : (id ?? "");
     const keyField = keyedBy === "employeeNumber" ? "employeeNumber" : present.has("id") ? "id" : "email";
     const keyAt = cellAt.get(keyField) ?? at(row.at);
-    const first = byKey.get(key);
+    const first = key === "" ? undefined : byKey.get(key);
     if (first !== undefined) {
+      const what = keyedBy === "employeeNumber" ? "employee number" : "id";
       report(
         "HR004",
         keyAt,
-        `${keyedBy === "employeeNumber" ? "employee number" : "id"} "${key}" appears twice in the export (first at line ${String(first.line)})`,
+        `${what} "${key}" appears twice in the export (first at line ${String(first.line)})`,
         first,
       );
-      continue;
-    }
-    byKey.set(key, keyAt);
-    if (explicitId !== "") {
-      const firstId = byId.get(explicitId);
-      if (firstId !== undefined) {
-        report(
-          "HR004",
-          cellAt.get("id") ?? at(row.at),
-          `id "${explicitId}" appears twice in the export (first at line ${String(firstId.line)})`,
-          firstId,
-        );
-        continue;
-      }
-      byId.set(explicitId, cellAt.get("id") ?? at(row.at));
-    }
+    } else if (key !== "") byKey.set(key, keyAt);
+    const firstId = explicitId === "" || keyedBy === "id" ? undefined : byId.get(explicitId);
+    if (firstId !== undefined) {
+      const message = `id "${explicitId}" appears twice in the export (first at line ${String(firstId.line)})`;
+      report("HR004", cellAt.get("id") ?? at(row.at), message, firstId);
+    } else if (explicitId !== "") byId.set(explicitId, cellAt.get("id") ?? at(row.at));
+    if (isRowBad()) continue;
     people.push({
       key,
       ...(employeeNumber === "" ? {} : { employeeNumber }),

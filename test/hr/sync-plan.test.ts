@@ -1,0 +1,169 @@
+import { describe, expect, it } from "vitest";
+import { checkSyncGuards, limitOf } from "../../src/hr/guards.ts";
+import { defaultMapping } from "../../src/hr/mapping.ts";
+import { readExportPeople } from "../../src/hr/people.ts";
+import { readCsvExport } from "../../src/hr/read-export.ts";
+import { planHrSync, type SyncOptions } from "../../src/hr/sync-plan.ts";
+import type { User } from "../../src/model/access.ts";
+import { NOW, user } from "../builders.ts";
+
+function exported(csv: string) {
+  const { table } = readCsvExport("e.csv", new TextEncoder().encode(csv));
+  if (!table) throw new Error("bad csv");
+  const people = readExportPeople(table, defaultMapping());
+  expect(people.diagnostics).toEqual([]);
+  return people;
+}
+
+const OPTIONS: SyncOptions = { absent: "report", managerKey: "employeeNumber", now: NOW };
+const plan = (users: User[], csv: string, options: Partial<SyncOptions> = {}) =>
+  planHrSync(users, exported(csv), { ...OPTIONS, ...options });
+const changesOf = (p: ReturnType<typeof plan>) =>
+  Object.fromEntries(
+    p.updates.map((u) => [u.id, u.changes.map((c) => `${c.field}: ${c.before ?? "-"} → ${c.after ?? "-"}`)]),
+  );
+
+describe("planHrSync", () => {
+  it("matches rows by employee number, links a user of the same id who has none, and appends the rest as joiners", () => {
+    const p = plan(
+      [user("ann", { employeeNumber: "E1" }), user("bo"), user("cy", { employeeNumber: "E9" })],
+      "employeeNumber,name,email\nE1,Ann,ann@example.com\nE2,Bo,bo@example.com\nE3,Cy Two,cy@example.com\n",
+    );
+    expect(p.diagnostics).toEqual([]);
+    expect(changesOf(p)).toEqual({ bo: ["employeeNumber: - → E2"] });
+    // cy is E9's id: the new E3, whose id was derived from the e-mail, gets the next free one.
+    expect(p.joiners.map((j) => [j.id, j.fields])).toEqual([
+      [
+        "cy-2",
+        [
+          ["id", "cy-2"],
+          ["name", "Cy Two"],
+          ["email", "cy@example.com"],
+          ["employeeNumber", "E3"],
+          ["status", "active"],
+        ],
+      ],
+    ]);
+  });
+
+  it("refuses an explicit id that is someone else's, two rows for one user, and one employee number twice in the files", () => {
+    const taken = plan([user("cy", { employeeNumber: "E9" })], "employeeNumber,id,name\nE3,cy,Cy\n");
+    expect(taken.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([
+      'HR006 id "cy" belongs to employee number E9 in the files (access/users/people.yaml), not to E3',
+      'HR006 id "cy" is already someone else\'s in the access files',
+    ]);
+    const twice = plan(
+      [user("ann")],
+      "employeeNumber,name,email\nE1,Ann,ann@example.com\nE2,Ann B,ann@example.org\n",
+    );
+    expect(twice.diagnostics.map((d) => `${String(d.line)} ${d.code}`)).toEqual(["3 HR006"]);
+    const same = plan(
+      [user("ann", { employeeNumber: "E1" }), user("bo", { employeeNumber: "E1" })],
+      "employeeNumber,name\nE1,Ann\n",
+    );
+    expect(same.diagnostics.map((d) => d.code)).toEqual(["HR020"]);
+  });
+
+  it("resolves managers by employee number, to users and to joiners, and reports one no one has", () => {
+    const p = plan(
+      [user("ann", { employeeNumber: "E1", manager: "zed" }), user("zed", { employeeNumber: "E0" })],
+      "employeeNumber,name,email,manager\nE1,Ann,ann@example.com,E2\nE2,Bo,bo@example.com,E0\nE3,Cy,cy@example.com,E404\n",
+    );
+    expect(changesOf(p)).toEqual({ ann: ["manager: zed → bo"] });
+    expect(p.joiners.map((j) => [j.id, new Map(j.fields).get("manager")])).toEqual([["bo", "zed"]]);
+    expect(p.diagnostics.map((d) => `${String(d.line)}:${String(d.column)} ${d.code} ${d.message}`)).toEqual([
+      '4:22 HR005 manager "E404" is no employee number in the export or the access files',
+    ]);
+  });
+
+  it("treats an absent status or type as the default, and e-mails without case", () => {
+    const p = plan(
+      [user("ann", { employeeNumber: "E1", email: "Ann@Example.com", isEmploymentTypeDefault: true })],
+      "employeeNumber,name,email,status,employmentType\nE1,Ann,ann@example.com,active,employee\n",
+    );
+    expect(p.updates).toEqual([]);
+  });
+
+  it.each([
+    ["status terminated", "terminated,", {}, true],
+    ["an end date that has passed", "active,2026-05-31", {}, true],
+    ["an end date set in the future", "active,2026-09-30", {}, true],
+    ["an end date brought forward", "active,2026-09-30", { endDate: "2026-12-31" }, true],
+    ["an end date put back (an extension)", "active,2027-03-31", { endDate: "2026-12-31" }, false],
+    ["a rehire", "active,", { status: "terminated" as const }, false],
+    ["leave", "leave,", {}, false],
+  ])("%s: a leaver is %s", (_name, cells, overrides, isLeaver) => {
+    const p = plan(
+      [user("ann", { employeeNumber: "E1", ...overrides })],
+      `employeeNumber,name,status,endDate\nE1,Ann,${cells}\n`,
+    );
+    expect(p.updates.map((u) => u.isLeaver)).toEqual([isLeaver]);
+  });
+
+  it("does not add someone HR already has as terminated", () => {
+    const p = plan(
+      [],
+      "employeeNumber,name,email,status,endDate\nE5,Ex,ex@example.com,terminated,\nE6,Gone,g@example.com,active,2026-01-31\n",
+    );
+    expect(p.joiners).toEqual([]);
+    expect(p.skipped.map((s) => `${String(s.at.line)} ${s.key}`)).toEqual(["2 E5", "3 E6"]);
+  });
+
+  it("reports absent people and terminates only those linked to HR, never service accounts", () => {
+    const users = [
+      user("ann", { employeeNumber: "E1" }),
+      user("bo", { employeeNumber: "E2" }),
+      user("cy"),
+      user("bot", { employmentType: "service", employeeNumber: "S1" }),
+      user("old", { employeeNumber: "E0", status: "terminated" }),
+    ];
+    const csv = "employeeNumber,name\nE1,Ann\n";
+    const reported = plan(users, csv);
+    expect(reported.absent.map((a) => `${a.id} ${a.action}`)).toEqual(["bo reported", "cy unlinked"]);
+    expect(reported.updates).toEqual([]);
+    const terminated = plan(users, csv, { absent: "terminate" });
+    expect(terminated.absent.map((a) => `${a.id} ${a.action}`)).toEqual(["bo terminated", "cy unlinked"]);
+    expect(terminated.updates.map((u) => [u.id, u.isLeaver, u.isAbsent])).toEqual([["bo", true, true]]);
+    expect(terminated.activePeople).toBe(3);
+  });
+});
+
+describe("checkSyncGuards", () => {
+  it("rounds a percentage up, so a small company may always lose one person", () => {
+    expect(limitOf({ kind: "percent", value: 5 }, 3)).toBe(1);
+    expect(limitOf({ kind: "percent", value: 5 }, 41)).toBe(3);
+    expect(limitOf({ kind: "percent", value: 5 }, 0)).toBe(0);
+    expect(limitOf({ kind: "count", value: 4 }, 1000)).toBe(4);
+  });
+
+  it("counts leavers and changed e-mail addresses (not ones set where there were none)", () => {
+    const { source } = user("cy");
+    const cy: User = {
+      id: "cy",
+      name: "Cy",
+      employmentType: "employee",
+      status: "active",
+      accounts: {},
+      source,
+      employeeNumber: "E3",
+    };
+    const users = [user("ann", { employeeNumber: "E1" }), user("bo", { employeeNumber: "E2" }), cy];
+    const p = plan(
+      users,
+      "employeeNumber,name,email,status\nE1,Ann,ann@new.example,terminated\nE2,Bo,bo@new.example,active\nE3,Cy,cy@example.com,active\n",
+    );
+    const limits = {
+      maxLeavers: { kind: "count", value: 0 },
+      maxEmailChanges: { kind: "count", value: 1 },
+    } as const;
+    expect(checkSyncGuards(p, limits).map((v) => `${v.guard} ${String(v.count)}>${String(v.limit)}`)).toEqual(
+      ["max-leavers 1>0", "max-email-changes 2>1"],
+    );
+    expect(
+      checkSyncGuards(p, {
+        maxLeavers: { kind: "percent", value: 100 },
+        maxEmailChanges: { kind: "count", value: 2 },
+      }),
+    ).toEqual([]);
+  });
+});
