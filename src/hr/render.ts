@@ -1,4 +1,5 @@
 /** The outcome of `hr sync` as text for a person and as JSON for a program (docs/formats.md). */
+import { firstFew } from "../model/lists.ts";
 import { formatLocation, type SourceLocation } from "../model/source.ts";
 import type { FieldChange, HrSyncPlan, UserUpdate } from "./sync-plan.ts";
 import type { HrSyncResult } from "./run-sync.ts";
@@ -69,7 +70,10 @@ export function renderSyncText(result: HrSyncResult, context: RenderContext): st
   } else if (!hasSyncChanges(plan))
     lines.push("No changes: the access files already say what the export says.");
   else {
-    const files = result.files.map((f) => (f.isNew ? `${f.file} (new)` : f.file)).join(", ");
+    const files = firstFew(
+      result.files.map((f) => (f.isNew ? `${f.file} (new)` : f.file)),
+      10,
+    );
     lines.push(context.isCheck ? `Would change ${files}; nothing was written (--check).` : `Wrote ${files}.`);
     if (!context.isCheck) lines.push("Review the change, then commit it and open a pull request.");
   }

@@ -139,6 +139,43 @@ describe("gatehouse hr sync", () => {
     expect(check.code).toBe(0);
   });
 
+  it("appends later joiners after the earlier ones, and edits those in the joiners file like anyone else", async () => {
+    const tree = await newTree();
+    const wren = "E4,Wren Park,wren@example.com,ENG-PLATFORM,SRE,E2,active,2026-06-15,\n";
+    expect((await sync(tree, [await writeExport(tree, "one.csv", SAME + wren)])).code).toBe(0);
+    const first = await readFile(path.join(tree.dir, "users/hr.yaml"), "utf8");
+    const two = await writeExport(
+      tree,
+      "two.csv",
+      SAME +
+        wren.replace(",SRE,", ",Senior SRE,") +
+        "E5,Yan Li,yan@example.com,SALES,,E1,Leave,2026-07-01,\n",
+    );
+    const run = await sync(tree, [two]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("  ~ wren (E4)  access/users/hr.yaml:5:5\n      title: SRE → Senior SRE\n");
+    expect(await readFile(path.join(tree.dir, "users/hr.yaml"), "utf8")).toBe(
+      first.replace("title: SRE\n", "title: Senior SRE\n") +
+        '\n  - id: yan\n    name: Yan Li\n    email: yan@example.com\n    department: SALES\n    manager: carol\n    employeeNumber: "E5"\n    status: leave\n    startDate: 2026-07-01\n',
+    );
+  });
+
+  it("writes joiners where --joiners-file says, inside the access folder only", async () => {
+    const tree = await newTree();
+    const file = await writeExport(tree, "export.csv", SAME + "E4,Wren Park,wren@example.com,,,,active,,\n");
+    const outside = await sync(tree, [file, "--joiners-file", "people.yaml"]);
+    expect(outside.code).toBe(64);
+    expect(outside.stderr).toContain(
+      "error: the joiners file must be a .yaml file inside access (got people.yaml)",
+    );
+    const run = await sync(tree, [file, "--joiners-file", "access/users/staff.yaml"]);
+    expect(run.code).toBe(0);
+    expect(await staff(tree)).toBe(
+      STAFF +
+        '\n  - id: wren\n    name: Wren Park\n    email: wren@example.com\n    employeeNumber: "E4"\n    status: active\n',
+    );
+  });
+
   it("reports people the export does not have and terminates them only when asked (never service accounts or unlinked people)", async () => {
     const tree = await newTree({
       "users/more.yaml": "users:\n  - id: dan\n    name: Dan Unlinked\n",

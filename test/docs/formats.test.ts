@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 /** Objects whose keys are data (actions, provider names), not fields. */
-const KEYED_BY_DATA = new Set(["byAction", "calls", "offboardingCalls", "accounts"]);
+const KEYED_BY_DATA = new Set(["byAction", "calls", "offboardingCalls", "accounts", "entry"]);
 
 /** Every key of every object in `value`, at any depth. */
 function fieldsOf(value: unknown, out = new Set<string>()): Set<string> {
@@ -130,5 +130,50 @@ describe("docs/formats.md", () => {
       expect(doc).toContain(`\`${reason}\``);
       expect(doc).toContain(shown);
     }
+  });
+
+  it("names every field of hr sync --format json", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json }\n",
+      "users/people.yaml":
+        'users:\n  - { id: ann, name: Ann, employeeNumber: "E1" }\n  - { id: bob, name: Bob, employeeNumber: "E2" }\n' +
+        '  - { id: cy, name: Cy, employeeNumber: "E3" }\n  - { id: dee, name: Dee }\n',
+    });
+    trees.push(tree);
+    await writeFile(
+      path.join(tree.cwd, "hr.csv"),
+      "employeeNumber,id,name,status\nE1,ann,Ann Lee,active\nE2,bob,Bob,terminated\nE4,eve,Eve,active\nE5,old,Old,terminated\n",
+    );
+    const synced = await runCliIn(tree.cwd, [
+      "hr",
+      "sync",
+      "hr.csv",
+      "--max-leavers",
+      "1",
+      "--format",
+      "json",
+    ]);
+    expect(synced.code).toBe(0);
+    const refused = await runCliIn(tree.cwd, [
+      "hr",
+      "sync",
+      "hr.csv",
+      "--absent",
+      "terminate",
+      "--max-leavers",
+      "0",
+      "--format",
+      "json",
+    ]);
+    expect(refused.code).toBe(3);
+    const [first, second] = [synced.stdout, refused.stdout].map(
+      (text) => JSON.parse(text) as Record<string, unknown[]>,
+    );
+    // Every list holds something (or the check would check too little).
+    for (const list of ["joiners", "movers", "leavers", "absent", "skipped", "files"])
+      expect(first?.[list]).not.toEqual([]);
+    expect(second?.["refused"]).not.toEqual([]);
+    expect(undocumented(fieldsOf(first))).toEqual([]);
+    expect(undocumented(fieldsOf(second))).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { defaultMapping, parseLimit, readMapping } from "../../src/hr/mapping.ts";
 import { parseHrDate, readExportPeople } from "../../src/hr/people.ts";
@@ -129,6 +130,18 @@ describe("readMapping", () => {
       '8:13 HR010 maxLeavers is a number of people or a percentage ("5%")',
       "9:9 HR010 absent is one of: report, terminate",
     ]);
+  });
+
+  it("reads the README's example with no problem, as it says", async () => {
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const example = /```yaml\n(# hr\/mapping\.yaml\n[\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const read = readMapping("README.md", bytes(example ?? ""));
+    expect(read.diagnostics).toEqual([]);
+    expect(read.mapping?.statuses.get("")).toBe("active");
+    expect(read.mapping?.employmentTypes.get("freelance")).toBe("contractor");
+    expect(read.mapping?.employmentTypes.get("permanent")).toBe("employee");
+    expect(read.mapping?.dateFormat).toBe("MM/DD/YYYY");
   });
 
   it("refuses hostile YAML as the access files' loader does", () => {
