@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { isMap, isScalar, isSeq, parse, parseDocument, stringify, type Pair, type YAMLMap } from "yaml";
 import { isObj } from "../load/read-data.ts";
-import { ENTRY_ORDER } from "./sync-plan.ts";
+import { ENTRY_ORDER } from "./sync-types.ts";
 
 /** What changes in one user entry: keys set (added where absent) and keys removed. */
 export interface EntryEdit {

@@ -3,7 +3,7 @@
  * at once, or too many e-mail addresses changed at once, and nothing is written unless overridden.
  */
 import type { Limit } from "./mapping.ts";
-import type { HrSyncPlan } from "./sync-plan.ts";
+import type { HrSyncPlan } from "./sync-types.ts";
 
 export interface GuardViolation {
   /** Which guard: the option that overrides it. */

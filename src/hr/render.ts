@@ -1,7 +1,7 @@
 /** The outcome of `hr sync` as text for a person and as JSON for a program (docs/formats.md). */
 import { firstFew } from "../model/lists.ts";
 import { formatLocation, type SourceLocation } from "../model/source.ts";
-import type { FieldChange, HrSyncPlan, UserUpdate } from "./sync-plan.ts";
+import type { FieldChange, HrSyncPlan, UserUpdate } from "./sync-types.ts";
 import type { HrSyncResult } from "./run-sync.ts";
 
 export interface RenderContext {

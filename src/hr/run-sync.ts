@@ -26,7 +26,8 @@ import {
 } from "./mapping.ts";
 import { readExportPeople } from "./people.ts";
 import { readCsvExport, readJsonExport } from "./read-export.ts";
-import { planHrSync, type HrSyncPlan } from "./sync-plan.ts";
+import { planHrSync } from "./sync-plan.ts";
+import type { HrSyncPlan } from "./sync-types.ts";
 
 export interface HrSyncOptions {
   readonly cwd: string;

@@ -7,86 +7,18 @@ import type { User, UserStatus } from "../model/access.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { SourceLocation } from "../model/source.ts";
 import { isTerminated } from "../lifecycle/status.ts";
-import type { AbsentPolicy, HrField } from "./mapping.ts";
 import type { ExportPeople, HrPerson } from "./people.ts";
-
-/** A field a sync writes: the HR-owned ones, and the employee number that links a user to HR. */
-export type SyncedField = HrField | "employeeNumber";
-
-/** One field of one user entry; `before` or `after` undefined: the key is absent (added, removed). */
-export interface FieldChange {
-  readonly field: SyncedField;
-  readonly before?: string;
-  readonly after?: string;
-}
-
-export interface UserUpdate {
-  readonly id: string;
-  readonly employeeNumber?: string;
-  /** The user's entry in the access files. */
-  readonly source: SourceLocation;
-  readonly changes: readonly FieldChange[];
-  /** Terminated by this change (status, or an end date set or brought forward) and not before. */
-  readonly isLeaver: boolean;
-  /** Terminated because the export does not have them (`absent: terminate`). */
-  readonly isAbsent: boolean;
-}
-
-export interface Joiner {
-  readonly id: string;
-  readonly employeeNumber?: string;
-  /** The new entry's fields, in the order they are written (id first). */
-  readonly fields: readonly (readonly [string, string])[];
-  /** The export row. */
-  readonly at: SourceLocation;
-}
-
-/** Someone in the files, not terminated, whom the export does not have. */
-export interface AbsentPerson {
-  readonly id: string;
-  readonly employeeNumber?: string;
-  readonly source: SourceLocation;
-  /** reported: left as is; terminated (absent: terminate); unlinked: no employee number, so never terminated. */
-  readonly action: "reported" | "terminated" | "unlinked";
-}
-
-export interface SkippedRow {
-  readonly key: string;
-  readonly at: SourceLocation;
-  readonly reason: string;
-}
-
-export interface HrSyncPlan {
-  readonly joiners: readonly Joiner[];
-  readonly updates: readonly UserUpdate[];
-  readonly absent: readonly AbsentPerson[];
-  readonly skipped: readonly SkippedRow[];
-  /** Users in the files who are neither terminated nor service accounts: what percentages are of. */
-  readonly activePeople: number;
-  readonly diagnostics: readonly Diagnostic[];
-}
-
-export interface SyncOptions {
-  readonly absent: AbsentPolicy;
-  /** What the manager column holds. */
-  readonly managerKey: "employeeNumber" | "id";
-  readonly now: Date;
-}
-
-/** The order of a new entry's keys, and where a key a sync adds goes in an existing one. */
-export const ENTRY_ORDER: readonly string[] = [
-  "id",
-  "name",
-  "email",
-  "department",
-  "title",
-  "manager",
-  "employeeNumber",
-  "employmentType",
-  "status",
-  "startDate",
-  "endDate",
-];
+import {
+  ENTRY_ORDER,
+  type AbsentPerson,
+  type FieldChange,
+  type HrSyncPlan,
+  type Joiner,
+  type SkippedRow,
+  type SyncedField,
+  type SyncOptions,
+  type UserUpdate,
+} from "./sync-types.ts";
 
 /** `base`, or `base-2`, `base-3`, ...: the first that is not taken. */
 function freeId(taken: ReadonlySet<string>, base: string): string {
@@ -205,18 +137,19 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   const numbers = new Map(
     exported.people.flatMap((p) => (p.employeeNumber === undefined ? [] : [[p.employeeNumber, p] as const])),
   );
+  /** A row's manager as a user id (none for oneself: the top of an HR system's chain often is); undefined: unknown. */
   const managerOf = (person: HrPerson): { value: string | undefined } | undefined => {
     const ref = person.fields.get("manager");
-    if (ref === undefined || options.managerKey === "id") return { value: ref };
-    const person2 = numbers.get(ref);
-    const id =
-      person2 === undefined ? byNumber.get(ref)?.id : (matched.get(person2)?.id ?? joinerIds.get(person2));
-    if (id !== undefined) return { value: id };
-    error(
-      "HR005",
-      person.cellAt.get("manager") ?? person.at,
-      `manager "${ref}" is no employee number in the export or the access files`,
-    );
+    const self = matched.get(person)?.id ?? joinerIds.get(person);
+    if (ref === undefined || options.managerKey === "id") return { value: ref === self ? undefined : ref };
+    const row = numbers.get(ref);
+    const id = row === undefined ? byNumber.get(ref)?.id : (matched.get(row)?.id ?? joinerIds.get(row));
+    if (id !== undefined) return { value: id === self ? undefined : id };
+    const why =
+      row === undefined
+        ? "is no employee number in the export or the access files"
+        : "is not in the access files";
+    error("HR005", person.cellAt.get("manager") ?? person.at, `manager "${ref}" ${why}`);
     return undefined;
   };
 

@@ -234,6 +234,22 @@ describe("gatehouse hr sync", () => {
     );
   });
 
+  it("does not offboard anyone for an empty export, and refuses to with --absent terminate", async () => {
+    const tree = await newTree();
+    const file = await writeExport(tree, "empty.csv", HEADER);
+    const before = await snapshot(tree);
+    const run = await sync(tree, [file]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Not in the export (3): left as they are");
+    expect(run.stdout).toContain("No changes");
+    const terminate = await sync(tree, [file, "--absent", "terminate"]);
+    expect(terminate.code).toBe(3);
+    expect(terminate.stdout).toContain(
+      "  - 3 people would become leavers, over the limit (5% of 3 people = 1)",
+    );
+    expect(await snapshot(tree)).toEqual(before);
+  });
+
   it("refuses a run that changes too many e-mail addresses at once", async () => {
     const tree = await newTree();
     const file = await writeExport(tree, "export.csv", SAME.replaceAll("@example.com", "@example.org"));

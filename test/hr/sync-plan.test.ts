@@ -3,7 +3,8 @@ import { checkSyncGuards, limitOf } from "../../src/hr/guards.ts";
 import { defaultMapping } from "../../src/hr/mapping.ts";
 import { readExportPeople } from "../../src/hr/people.ts";
 import { readCsvExport } from "../../src/hr/read-export.ts";
-import { planHrSync, type SyncOptions } from "../../src/hr/sync-plan.ts";
+import { planHrSync } from "../../src/hr/sync-plan.ts";
+import type { SyncOptions } from "../../src/hr/sync-types.ts";
 import type { User } from "../../src/model/access.ts";
 import { NOW, user } from "../builders.ts";
 
@@ -74,6 +75,20 @@ describe("planHrSync", () => {
     expect(p.diagnostics.map((d) => `${String(d.line)}:${String(d.column)} ${d.code} ${d.message}`)).toEqual([
       '4:22 HR005 manager "E404" is no employee number in the export or the access files',
     ]);
+  });
+
+  it("reads a manager who is the person themselves as none (the top of many HR systems' chains)", () => {
+    const p = plan(
+      [user("ann", { employeeNumber: "E1", manager: "bo" })],
+      "employeeNumber,name,email,manager\nE1,Ann,ann@example.com,E1\n",
+    );
+    expect(changesOf(p)).toEqual({ ann: ["manager: bo → -"] });
+    const byId = plan(
+      [user("ann", { employeeNumber: "E1" })],
+      "employeeNumber,name,email,manager\nE1,Ann,ann@example.com,ann\n",
+      { managerKey: "id" },
+    );
+    expect(byId.updates).toEqual([]);
   });
 
   it("treats an absent status or type as the default, and e-mails without case", () => {

@@ -1,0 +1,82 @@
+/** What an HR sync changes, as data (sync-plan.ts makes it; render.ts shows it; run-sync.ts writes it). */
+import type { SourceLocation } from "../model/source.ts";
+import type { AbsentPolicy, HrField } from "./mapping.ts";
+import type { Diagnostic } from "../model/diagnostic.ts";
+
+/** A field a sync writes: the HR-owned ones, and the employee number that links a user to HR. */
+export type SyncedField = HrField | "employeeNumber";
+
+/** One field of one user entry; `before` or `after` undefined: the key is absent (added, removed). */
+export interface FieldChange {
+  readonly field: SyncedField;
+  readonly before?: string;
+  readonly after?: string;
+}
+
+export interface UserUpdate {
+  readonly id: string;
+  readonly employeeNumber?: string;
+  /** The user's entry in the access files. */
+  readonly source: SourceLocation;
+  readonly changes: readonly FieldChange[];
+  /** Terminated by this change (status, or an end date set or brought forward) and not before. */
+  readonly isLeaver: boolean;
+  /** Terminated because the export does not have them (`absent: terminate`). */
+  readonly isAbsent: boolean;
+}
+
+export interface Joiner {
+  readonly id: string;
+  readonly employeeNumber?: string;
+  /** The new entry's fields, in the order they are written (id first). */
+  readonly fields: readonly (readonly [string, string])[];
+  /** The export row. */
+  readonly at: SourceLocation;
+}
+
+/** Someone in the files, not terminated, whom the export does not have. */
+export interface AbsentPerson {
+  readonly id: string;
+  readonly employeeNumber?: string;
+  readonly source: SourceLocation;
+  /** reported: left as is; terminated (absent: terminate); unlinked: no employee number, so never terminated. */
+  readonly action: "reported" | "terminated" | "unlinked";
+}
+
+export interface SkippedRow {
+  readonly key: string;
+  readonly at: SourceLocation;
+  readonly reason: string;
+}
+
+export interface HrSyncPlan {
+  readonly joiners: readonly Joiner[];
+  readonly updates: readonly UserUpdate[];
+  readonly absent: readonly AbsentPerson[];
+  readonly skipped: readonly SkippedRow[];
+  /** Users in the files who are neither terminated nor service accounts: what percentages are of. */
+  readonly activePeople: number;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface SyncOptions {
+  readonly absent: AbsentPolicy;
+  /** What the manager column holds. */
+  readonly managerKey: "employeeNumber" | "id";
+  readonly now: Date;
+}
+
+/** The order of a new entry's keys, and where a key a sync adds goes in an existing one. */
+export const ENTRY_ORDER: readonly string[] = [
+  "id",
+  "name",
+  "email",
+  "department",
+  "title",
+  "manager",
+  "employeeNumber",
+  "employmentType",
+  "status",
+  "startDate",
+  "endDate",
+];
