@@ -75,6 +75,14 @@ async function readBytes(cwd: string, file: string, what: string): Promise<Uint8
 
 async function loadMapping(options: HrSyncOptions): Promise<HrMapping> {
   if (options.mappingFile === undefined) return defaultMapping();
+  const inAccess = path.relative(
+    path.resolve(options.cwd, options.dir),
+    path.resolve(options.cwd, options.mappingFile),
+  );
+  if (!inAccess.startsWith("..") && !path.isAbsolute(inAccess) && /\.ya?ml$/i.test(inAccess))
+    throw new UsageError(
+      `keep the HR mapping outside ${options.dir}: every .yaml file there is read as an access file (got ${options.mappingFile})`,
+    );
   const bytes = await readBytes(options.cwd, options.mappingFile, "HR mapping");
   const { mapping, diagnostics } = readMapping(options.mappingFile, bytes);
   if (!mapping) throw new ConfigError("the HR mapping has errors; nothing was changed", diagnostics);
@@ -120,9 +128,11 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
       ? path.join(root, mapping.joinersFile)
       : path.resolve(cwd, options.joinersFile);
   const inside = path.relative(root, joinersAbs);
-  if (inside.startsWith("..") || path.isAbsolute(inside) || !/\.ya?ml$/i.test(joinersAbs))
+  // Not in a dot-folder either: the loader skips those, and the joiners would be added on every run.
+  const isHidden = inside.split(path.sep).some((part) => part.startsWith("."));
+  if (inside.startsWith("..") || path.isAbsolute(inside) || isHidden || !/\.ya?ml$/i.test(joinersAbs))
     throw new UsageError(
-      `the joiners file must be a .yaml file inside ${options.dir} (got ${displayPath(cwd, joinersAbs)})`,
+      `the joiners file must be a .yaml file inside ${options.dir}, where the loader reads it (got ${displayPath(cwd, joinersAbs)})`,
     );
 
   const cacheDir = path.resolve(cwd, DEFAULT_CACHE_DIR);

@@ -166,8 +166,10 @@ describe("gatehouse hr sync", () => {
     const outside = await sync(tree, [file, "--joiners-file", "people.yaml"]);
     expect(outside.code).toBe(64);
     expect(outside.stderr).toContain(
-      "error: the joiners file must be a .yaml file inside access (got people.yaml)",
+      "error: the joiners file must be a .yaml file inside access, where the loader reads it (got people.yaml)",
     );
+    const hidden = await sync(tree, [file, "--joiners-file", "access/.drafts/hr.yaml"]);
+    expect(hidden.code).toBe(64);
     const run = await sync(tree, [file, "--joiners-file", "access/users/staff.yaml"]);
     expect(run.code).toBe(0);
     expect(await staff(tree)).toBe(
@@ -313,6 +315,11 @@ describe("gatehouse hr sync", () => {
       HEADER + CAROL + ALICE.replace(",E1,", ",carol,") + BOB.replace(",E1,", ",nobody,"),
     );
     const before = await snapshot(tree);
+    const inside = await sync(tree, [file, "--mapping", "access/mapping.yaml"]);
+    expect(inside.code).toBe(64);
+    expect(inside.stderr).toContain(
+      "error: keep the HR mapping outside access: every .yaml file there is read as an access file",
+    );
     const run = await sync(tree, [file, "--mapping", "mapping.yaml"]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
