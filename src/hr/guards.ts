@@ -7,7 +7,7 @@ import type { HrSyncPlan } from "./sync-types.ts";
 
 export interface GuardViolation {
   /** Which guard: the option that overrides it. */
-  readonly guard: "max-leavers" | "max-email-changes";
+  readonly guard: "max-leavers" | "max-email-changes" | "max-cleared";
   readonly count: number;
   readonly limit: number;
   readonly message: string;
@@ -25,7 +25,7 @@ const describeLimit = (limit: Limit, base: number): string =>
 
 export function checkSyncGuards(
   plan: HrSyncPlan,
-  limits: { readonly maxLeavers: Limit; readonly maxEmailChanges: Limit },
+  limits: { readonly maxLeavers: Limit; readonly maxEmailChanges: Limit; readonly maxCleared: Limit },
 ): GuardViolation[] {
   const base = plan.activePeople;
   const violations: GuardViolation[] = [];
@@ -49,5 +49,23 @@ export function checkSyncGuards(
       limit: maxEmails,
       message: `${String(emails)} e-mail addresses would change, over the limit (${describeLimit(limits.maxEmailChanges, base)}); is the email column mapped right? Pass --max-email-changes ${String(emails)} if it is`,
     });
+  // A blank cell clears the field, and department, title and employment type decide role baselines: a
+  // column exported empty by mistake would take everyone's role access away.
+  const cleared = plan.updates.filter(
+    (u) =>
+      !u.isLeaver &&
+      u.changes.some((c) => CLEARABLE.has(c.field) && c.before !== undefined && c.after === undefined),
+  ).length;
+  const maxCleared = limitOf(limits.maxCleared, base);
+  if (cleared > maxCleared)
+    violations.push({
+      guard: "max-cleared",
+      count: cleared,
+      limit: maxCleared,
+      message: `${String(cleared)} people would lose their department, title, manager or employment type to an empty cell, over the limit (${describeLimit(limits.maxCleared, base)}); is the export complete? Pass --max-cleared ${String(cleared)} if it is`,
+    });
   return violations;
 }
+
+/** Fields whose loss can take access away (role baselines match on them) or break the manager chain. */
+const CLEARABLE: ReadonlySet<string> = new Set(["department", "title", "manager", "employmentType"]);

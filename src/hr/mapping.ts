@@ -53,6 +53,8 @@ export interface HrMapping {
   readonly records?: string;
   readonly maxLeavers: Limit;
   readonly maxEmailChanges: Limit;
+  /** People whose department, title, manager or employment type the export would clear (a blank cell). */
+  readonly maxCleared: Limit;
   readonly absent: AbsentPolicy;
 }
 
@@ -76,6 +78,7 @@ const DEFAULT_STATUSES: Readonly<Record<string, UserStatus>> = {
 export const DEFAULT_JOINERS_FILE = "users/hr.yaml";
 export const DEFAULT_MAX_LEAVERS: Limit = { kind: "percent", value: 5 };
 export const DEFAULT_MAX_EMAIL_CHANGES: Limit = { kind: "percent", value: 10 };
+export const DEFAULT_MAX_CLEARED: Limit = { kind: "percent", value: 5 };
 
 /** How an HR value is looked up: trimmed, lower case. */
 export const foldValue = (value: string): string => value.trim().toLowerCase();
@@ -94,6 +97,7 @@ export function defaultMapping(): HrMapping {
     joinersFile: DEFAULT_JOINERS_FILE,
     maxLeavers: DEFAULT_MAX_LEAVERS,
     maxEmailChanges: DEFAULT_MAX_EMAIL_CHANGES,
+    maxCleared: DEFAULT_MAX_CLEARED,
     absent: "report",
   };
 }
@@ -119,6 +123,7 @@ const TOP_KEYS = new Set([
   "records",
   "maxLeavers",
   "maxEmailChanges",
+  "maxCleared",
   "absent",
 ]);
 
@@ -220,6 +225,7 @@ export function readMapping(
     ...(records === undefined ? {} : { records }),
     maxLeavers: limit("maxLeavers") ?? base.maxLeavers,
     maxEmailChanges: limit("maxEmailChanges") ?? base.maxEmailChanges,
+    maxCleared: limit("maxCleared") ?? base.maxCleared,
     absent: choice("absent", ["report", "terminate"] as const) ?? base.absent,
   };
   return diagnostics.length > 0 ? { diagnostics } : { mapping, diagnostics };

@@ -40,6 +40,7 @@ export interface HrSyncOptions {
   readonly absent?: AbsentPolicy;
   readonly maxLeavers?: Limit;
   readonly maxEmailChanges?: Limit;
+  readonly maxCleared?: Limit;
   readonly isCheck: boolean;
   readonly now: Date;
   readonly load: Pick<LoadOptions, "parseWorkers" | "trustFileTimes">;
@@ -156,6 +157,7 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   const refused = checkSyncGuards(plan, {
     maxLeavers: options.maxLeavers ?? mapping.maxLeavers,
     maxEmailChanges: options.maxEmailChanges ?? mapping.maxEmailChanges,
+    maxCleared: options.maxCleared ?? mapping.maxCleared,
   });
   if (refused.length > 0) return { ...base, files: [], refused, isWritten: false };
 

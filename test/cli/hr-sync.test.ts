@@ -267,6 +267,21 @@ describe("gatehouse hr sync", () => {
     expect((await sync(tree, ["upper.csv"])).stdout).toContain("No changes");
   });
 
+  it("refuses a run that would empty the department of too many people (a column exported blank)", async () => {
+    const tree = await newTree();
+    const blank = (row: string) => row.replace(/,(ENG-PLATFORM|SALES),/, ",,");
+    const file = await writeExport(tree, "export.csv", HEADER + blank(CAROL) + blank(ALICE) + blank(BOB));
+    const before = await snapshot(tree);
+    const refused = await sync(tree, [file]);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toContain(
+      "3 people would lose their department, title, manager or employment type to an empty cell, over the limit (5% of 3 people = 1)",
+    );
+    expect(await snapshot(tree)).toEqual(before);
+    expect((await sync(tree, [file, "--max-cleared", "3"])).code).toBe(0);
+    expect(await staff(tree)).not.toContain("department: ENG-PLATFORM");
+  });
+
   it("reports a bad cell at EXPORT:line:col and writes nothing", async () => {
     const tree = await newTree();
     const file = await writeExport(

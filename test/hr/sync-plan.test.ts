@@ -170,6 +170,7 @@ describe("checkSyncGuards", () => {
     const limits = {
       maxLeavers: { kind: "count", value: 0 },
       maxEmailChanges: { kind: "count", value: 1 },
+      maxCleared: { kind: "count", value: 0 },
     } as const;
     expect(checkSyncGuards(p, limits).map((v) => `${v.guard} ${String(v.count)}>${String(v.limit)}`)).toEqual(
       ["max-leavers 1>0", "max-email-changes 2>1"],
@@ -178,7 +179,31 @@ describe("checkSyncGuards", () => {
       checkSyncGuards(p, {
         maxLeavers: { kind: "percent", value: 100 },
         maxEmailChanges: { kind: "count", value: 2 },
+        maxCleared: { kind: "count", value: 0 },
       }),
     ).toEqual([]);
+  });
+
+  it("counts the people a blank cell would take a department, title, manager or type from", () => {
+    const users = [
+      user("ann", { employeeNumber: "E1", department: "ENG", title: "Engineer" }),
+      user("bo", { employeeNumber: "E2", department: "ENG" }),
+      user("cy", { employeeNumber: "E3", department: "ENG" }),
+    ];
+    const p = plan(
+      users,
+      "employeeNumber,name,email,status,department,title\nE1,ann,ann@example.com,active,,Engineer\nE2,bo,bo@example.com,active,,\nE3,cy,cy@example.com,active,SALES,\n",
+    );
+    const limits = {
+      maxLeavers: { kind: "count", value: 0 },
+      maxEmailChanges: { kind: "count", value: 0 },
+    } as const;
+    // ann and bo lose their department; cy moves to another one, which is no loss.
+    expect(
+      checkSyncGuards(p, { ...limits, maxCleared: { kind: "count", value: 1 } }).map(
+        (v) => `${v.guard} ${String(v.count)}>${String(v.limit)}`,
+      ),
+    ).toEqual(["max-cleared 2>1"]);
+    expect(checkSyncGuards(p, { ...limits, maxCleared: { kind: "percent", value: 100 } })).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt, type Pars
 import type { CommandIo } from "../io.ts";
 
 export const HR_USAGE = `Usage: gatehouse hr sync EXPORT [--mapping FILE] [--joiners-file FILE] [--absent report|terminate]
-                         [--max-leavers N|P%] [--max-email-changes N|P%] [--check]
+                         [--max-leavers N|P%] [--max-email-changes N|P%] [--max-cleared N|P%] [--check]
                          [--format text|json] [--dir access]
 
 Brings the access files in line with an HR export (EXPORT: CSV with a header row, or .json: a list of
@@ -19,7 +19,8 @@ no other field is touched. People the export does not have are reported and left
 --absent terminate (never a service account, never someone without an employeeNumber).
 The mapping (YAML) names the columns and HR's values; see the README. Refuses (exit 3, nothing
 written) when more people would become leavers than --max-leavers (default 5%) or more e-mail
-addresses would change than --max-email-changes (default 10%). The whole edited tree must validate
+addresses would change than --max-email-changes (default 10%), or more people would lose their
+department, title, manager or employment type to a blank cell than --max-cleared (default 5%). The whole edited tree must validate
 before anything is written. --check writes nothing and exits 1 when the files would change.`;
 
 function limitOpt(args: Parsed, name: string): Limit | undefined {
@@ -41,6 +42,7 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
       absent: { type: "string" },
       "max-leavers": { type: "string" },
       "max-email-changes": { type: "string" },
+      "max-cleared": { type: "string" },
       check: { type: "boolean" },
       format: { type: "string" },
     },
@@ -66,6 +68,7 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
       : choiceOpt(args, "absent", ["report", "terminate"] as const, "report");
   const maxLeavers = limitOpt(args, "max-leavers");
   const maxEmailChanges = limitOpt(args, "max-email-changes");
+  const maxCleared = limitOpt(args, "max-cleared");
   const mappingFile = stringOpt(args, "mapping");
   const joinersFile = stringOpt(args, "joiners-file");
   const dir = stringOpt(args, "dir") ?? "access";
@@ -79,6 +82,7 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
     ...(absent === undefined ? {} : { absent }),
     ...(maxLeavers === undefined ? {} : { maxLeavers }),
     ...(maxEmailChanges === undefined ? {} : { maxEmailChanges }),
+    ...(maxCleared === undefined ? {} : { maxCleared }),
     isCheck,
     now: io.now(),
     load: loadEnvOptions(io.env),
