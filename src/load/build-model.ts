@@ -2,6 +2,7 @@ import type {
   AccessConfig,
   AccessModel,
   Group,
+  GroupReview,
   MemberEntry,
   Role,
   RoleCondition,
@@ -206,6 +207,24 @@ function buildMembers(
 /** Shared by the many groups whose entries are all plain. */
 const NONE_DETAILED: readonly number[] = Object.freeze([]);
 
+function buildReview(
+  d: AccessDocument,
+  group: Obj,
+  o: Obj,
+  path: readonly PathSegment[],
+): GroupReview | undefined {
+  const due = str(o, "due");
+  if (due === undefined) return undefined;
+  const review: Draft<GroupReview> = {
+    due,
+    pending: strList(o, "pending") ?? [],
+    source: where(d, group, path, "review"),
+  };
+  const pendingSources = listSources(d, o, [...path, "review"], "pending");
+  if (pendingSources !== undefined) review.pendingSources = pendingSources;
+  return review;
+}
+
 function buildGroup(
   d: AccessDocument,
   o: Obj,
@@ -226,6 +245,11 @@ function buildGroup(
   if (providers !== undefined) group.providers = providers;
   const formerNames = strList(o, "formerNames");
   if (formerNames !== undefined) group.formerNames = formerNames;
+  const review = obj(o, "review");
+  if (review !== undefined) {
+    const built = buildReview(d, o, review, path);
+    if (built !== undefined) group.review = built;
+  }
   const members = list(o, "members");
   if (members !== undefined) {
     const built = buildMembers(d, members, [...path, "members"]);

@@ -52,6 +52,21 @@ export type MemberEntry =
     }
   | { readonly kind: "group"; readonly group: string; readonly source: SourceLocation };
 
+/**
+ * An access review of a group (`gatehouse review open` writes it; the owners' approval of the pull
+ * request that deletes names from `pending` is the re-certification; `gatehouse review close` revokes
+ * what is still pending after `due`).
+ */
+export interface GroupReview {
+  /** ISO date (YYYY-MM-DD, UTC), the last day to re-certify. */
+  readonly due: string;
+  /** User ids of the direct members and grants not re-certified yet. */
+  readonly pending: readonly string[];
+  readonly source: SourceLocation;
+  /** Where each `pending` entry sits, index-aligned with `pending`. */
+  readonly pendingSources?: readonly SourceLocation[];
+}
+
 export interface Group {
   readonly name: string;
   readonly description?: string;
@@ -61,6 +76,8 @@ export interface Group {
   readonly providers?: readonly string[];
   /** Names the group had before: the plan renames the live group instead of deleting and recreating it. */
   readonly formerNames?: readonly string[];
+  /** An access review under way (`review:`); undefined when none is open. */
+  readonly review?: GroupReview;
   /** Undefined means membership is not managed by the files (unmanaged); [] means enforce empty. */
   readonly members?: readonly MemberEntry[];
   /**

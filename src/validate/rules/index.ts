@@ -11,6 +11,7 @@ import { employmentDates } from "./employment-dates.ts";
 import { unusedRoles } from "./unused-roles.ts";
 import { accountCollisions } from "./account-collisions.ts";
 import { formerNameClaims, rolesIntoUnmanagedGroups } from "./group-history.ts";
+import { accessReviews } from "./access-reviews.ts";
 
 /** Every semantic rule, run in this order after schema validation. */
 export const RULES: readonly Rule[] = [
@@ -28,4 +29,5 @@ export const RULES: readonly Rule[] = [
   accountCollisions,
   formerNameClaims,
   rolesIntoUnmanagedGroups,
+  accessReviews,
 ];
