@@ -5,7 +5,7 @@
 import type { AccessModel, Group, MemberEntry, ProviderConfig, Role, User } from "../model/access.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
-import { hasNotStarted, isDisabledForLeave, isTerminated, utcMidnight } from "../lifecycle/status.ts";
+import { DAY_MS, hasNotStarted, isDisabledForLeave, isTerminated, utcMidnight } from "../lifecycle/status.ts";
 
 export interface AffectedGroup {
   readonly name: string;
@@ -90,6 +90,43 @@ function definitionReasons(base: Group, head: Group): string[] {
   return reasons;
 }
 
+/**
+ * Opening a review with less time than this to re-certify needs the owners' approval: otherwise a pull
+ * request nobody approves could have \`review close\` revoke the members the next night.
+ */
+export const MIN_REVIEW_DAYS = 7;
+
+/**
+ * Why a change to a group's access review needs its owners. Opening one gains nobody access and needs
+ * nobody (unless it is due within MIN_REVIEW_DAYS); every other change to it is the owners' decision:
+ * names leaving \`pending\` (re-certified: the approval is the certification), names added, another due
+ * date, or a review closed while members it lists are still pending (which re-certifies them).
+ */
+function reviewReasons(base: Group, head: Group, now: Date): string[] {
+  const [b, h] = [base.review, head.review];
+  if (b === undefined && h === undefined) return [];
+  if (b === undefined) {
+    const end = utcMidnight(h?.due ?? "") + DAY_MS;
+    return Number.isFinite(end) && end - now.getTime() >= MIN_REVIEW_DAYS * DAY_MS
+      ? []
+      : [`review opened due ${h?.due ?? ""}, less than ${String(MIN_REVIEW_DAYS)} days away`];
+  }
+  if (h === undefined) {
+    const listed = new Set((head.members ?? []).flatMap((e) => (e.kind === "user" ? [e.user] : [])));
+    const kept = b.pending.filter((id) => listed.has(id));
+    return kept.length === 0
+      ? []
+      : [`review closed with ${kept.join(", ")} still pending (re-certifies them)`];
+  }
+  const { added, removed } = listDiff(b.pending, h.pending);
+  const out: string[] = [];
+  if (removed.length > 0)
+    out.push(`review: ${removed.join(", ")} re-certified or revoked (no longer pending)`);
+  if (added.length > 0) out.push(`review: ${added.join(", ")} added to pending`);
+  if (b.due !== h.due) out.push(`review due changed (${b.due} → ${h.due})`);
+  return out;
+}
+
 const roleKey = (r: Role): string => JSON.stringify([r.when, r.groups]);
 
 /**
@@ -170,7 +207,7 @@ export function computeAffected(input: AffectedInput): Affected {
     const h = head.groups.get(name);
     if (!b) add(name, "new group");
     else if (!h) add(name, "group removed");
-    else for (const r of definitionReasons(b, h)) add(name, r);
+    else for (const r of [...definitionReasons(b, h), ...reviewReasons(b, h, now)]) add(name, r);
     // Leavers' losses need nobody's approval (offboarding must not wait for owners); gains always do.
     const inBase = [...(effBase.get(name)?.members ?? [])];
     const after = [...(effHead.get(name)?.members ?? [])].filter(holdsAtHead);
