@@ -29,7 +29,8 @@ export type MemberEdit =
 export type EditResult = { readonly text: string; readonly line: number } | { readonly problem: string };
 
 type Range = [number, number, number];
-const rangeOf = (node: unknown): Range | undefined => {
+/** A node's [start, value end, node end] offsets in the text, when it has them. */
+export const rangeOf = (node: unknown): Range | undefined => {
   if (typeof node !== "object" || node === null || !("range" in node)) return undefined;
   const range: unknown = node.range;
   if (!Array.isArray(range)) return undefined;
@@ -37,12 +38,12 @@ const rangeOf = (node: unknown): Range | undefined => {
   return typeof a === "number" && typeof b === "number" && typeof c === "number" ? [a, b, c] : undefined;
 };
 
-const stringOf = (node: unknown): string | undefined =>
+export const stringOf = (node: unknown): string | undefined =>
   isScalar(node) && typeof node.value === "string" ? node.value : undefined;
 
-const lineStart = (text: string, offset: number): number => text.lastIndexOf("\n", offset - 1) + 1;
+export const lineStart = (text: string, offset: number): number => text.lastIndexOf("\n", offset - 1) + 1;
 
-function afterLine(text: string, offset: number): number {
+export function afterLine(text: string, offset: number): number {
   const newline = text.indexOf("\n", offset);
   return newline < 0 ? text.length : newline + 1;
 }
@@ -50,7 +51,7 @@ function afterLine(text: string, offset: number): number {
 const lineAt = (text: string, offset: number): number => text.slice(0, offset).split("\n").length;
 
 /** What precedes a block item's content on its line (`      - `), when it is only spaces and a dash. */
-function dashOf(text: string, item: unknown): string | undefined {
+export function dashOf(text: string, item: unknown): string | undefined {
   const range = rangeOf(item);
   if (!range) return undefined;
   const prefix = text.slice(lineStart(text, range[0]), range[0]);
@@ -256,7 +257,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** The file's data as gatehouse's loader reads it, or undefined when it reports an error. */
-function readData(file: string, text: string): unknown {
+export function readData(file: string, text: string): unknown {
   const parsed = parseAccessFile(file, new TextEncoder().encode(text));
   if (parsed.diagnostics.some((d) => d.severity === "error")) return undefined;
   return parsed.document?.data;

@@ -1,0 +1,230 @@
+/**
+ * Access reviews as edits of the access files' text (`gatehouse review open|close`): a `review:` block
+ * written into a group, or removed from it with the member lines of the people still pending. Comments,
+ * order and layout of everything else stay as they were, and every edit is checked: the edited text must
+ * read (through the project's loader) as exactly the old data with that change, or nothing is returned
+ * but the reason.
+ */
+import type { YAMLMap, YAMLSeq } from "yaml";
+import { canonicalJson } from "../audit/canonical-json.ts";
+import { isMap, isScalar, isSeq, yamlLib } from "../load/yaml-lib.ts";
+import { yamlScalar } from "./member-yaml.ts";
+import { afterLine, dashOf, lineStart, rangeOf, readData, stringOf } from "./request-edit.ts";
+
+export type ReviewEditResult = { readonly text: string } | { readonly problem: string };
+
+/** What `review close` does to one group: the users whose entries go, and the review block. */
+export interface ReviewClose {
+  readonly group: string;
+  readonly revoke: ReadonlySet<string>;
+}
+
+interface Cut {
+  readonly start: number;
+  readonly end: number;
+  readonly insert: string;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** The file's groups list and the group nodes by name (a name defined twice in the file is refused). */
+function groupsOf(text: string): { groups: YAMLSeq; byName: Map<string, { node: YAMLMap; index: number }> } {
+  const doc = yamlLib().parseDocument(text, { uniqueKeys: true, strict: true, merge: false });
+  if (doc.errors.length > 0) throw new EditProblem("it does not parse");
+  const groups = isMap(doc.contents) ? doc.contents.get("groups", true) : undefined;
+  if (!isSeq(groups)) throw new EditProblem("it has no groups list");
+  const byName = new Map<string, { node: YAMLMap; index: number }>();
+  const twice = new Set<string>();
+  groups.items.forEach((node, index) => {
+    const name = isMap(node) ? stringOf(node.get("name", true)) : undefined;
+    if (name === undefined || !isMap(node)) return;
+    if (byName.has(name)) twice.add(name);
+    byName.set(name, { node, index });
+  });
+  for (const name of twice) byName.delete(name);
+  return { groups, byName };
+}
+
+class EditProblem extends Error {}
+
+function groupNode(text: string, name: string): { node: YAMLMap; index: number } {
+  const hit = groupsOf(text).byName.get(name);
+  if (hit === undefined) throw new EditProblem(`group "${name}" is not defined exactly once in the file`);
+  if (hit.node.flow === true) throw new EditProblem(`group "${name}" is written as a flow mapping`);
+  return hit;
+}
+
+function keyStart(node: YAMLMap, key: string): number | undefined {
+  const pair = node.items.find((p) => stringOf(p.key) === key);
+  return pair === undefined ? undefined : rangeOf(pair.key)?.[0];
+}
+
+/** Applies the cuts, checks the result reads as `expected`, and returns it. */
+function finish(file: string, text: string, cuts: readonly Cut[], expected: unknown): ReviewEditResult {
+  let out = text;
+  for (const cut of [...cuts].sort((a, b) => b.start - a.start || b.end - a.end))
+    out = out.slice(0, cut.start) + cut.insert + out.slice(cut.end);
+  const actual = readData(file, out);
+  if (actual === undefined) return { problem: "the edited file would not parse" };
+  if (canonicalJson(actual) !== canonicalJson(expected))
+    return { problem: "the edited file would not say exactly the same with only the review changed" };
+  return { text: out };
+}
+
+/** The group object `index` of a copy of the file's data. */
+function groupData(data: unknown, index: number): Record<string, unknown> {
+  const groups = isRecord(data) ? data["groups"] : undefined;
+  const group: unknown = Array.isArray(groups) ? groups[index] : undefined;
+  if (!isRecord(group)) throw new EditProblem("the group is not a mapping");
+  return group;
+}
+
+/**
+ * `text` with a review block (`due`, and `pending` as a block list, one name a line so that the
+ * certifying pull request deletes lines) written into the group `groupName`, just before its `members`.
+ */
+export function openReviewText(
+  file: string,
+  text: string,
+  groupName: string,
+  due: string,
+  pending: readonly string[],
+): ReviewEditResult {
+  try {
+    const before = readData(file, text);
+    if (before === undefined) return { problem: "it does not parse" };
+    const { node, index } = groupNode(text, groupName);
+    if (node.items.some((p) => stringOf(p.key) === "review"))
+      return { problem: `group "${groupName}" has a review already` };
+    const at = keyStart(node, "members");
+    if (at === undefined) return { problem: `group "${groupName}" has no members list` };
+    const prefix = text.slice(lineStart(text, at), at);
+    const column = prefix.length;
+    const indent = " ".repeat(column);
+    const lines = [
+      "review:",
+      `${indent}  due: ${due}`,
+      `${indent}  pending:`,
+      ...pending.map((id) => `${indent}    - ${yamlScalar(id)}`),
+    ];
+    // After the dash of the group's first key (`- members:`), or on a line of its own.
+    const insert = /^ *- +$/.test(prefix)
+      ? `${lines.join("\n")}\n${indent}`
+      : /^ *$/.test(prefix)
+        ? `${indent}${lines.join("\n")}\n`
+        : undefined;
+    if (insert === undefined) return { problem: "the members key is laid out in a way review does not edit" };
+    const cut = /^ *$/.test(prefix)
+      ? { start: at - column, end: at - column, insert }
+      : { start: at, end: at, insert };
+    const expected: unknown = structuredClone(before);
+    groupData(expected, index)["review"] = { due, pending: [...pending] };
+    return finish(file, text, [cut], expected);
+  } catch (error) {
+    if (error instanceof EditProblem) return { problem: error.message };
+    throw error;
+  }
+}
+
+/** The cut that removes the `review` pair of a group (its key's line through its value's last line). */
+function reviewCut(text: string, node: YAMLMap, name: string): Cut {
+  const pair = node.items.find((p) => stringOf(p.key) === "review");
+  const start = rangeOf(pair?.key)?.[0];
+  const value = rangeOf(pair?.value);
+  if (start === undefined || value === undefined)
+    throw new EditProblem(`group "${name}" has no review block`);
+  if (!/^ *$/.test(text.slice(lineStart(text, start), start)))
+    throw new EditProblem(`the review of "${name}" is laid out in a way review does not edit`);
+  return {
+    start: lineStart(text, start),
+    end: afterLine(text, Math.max(value[0], value[1] - 1)),
+    insert: "",
+  };
+}
+
+/** The user a member item names (a plain id, or a mapping's `user`), else undefined. */
+function itemUser(item: unknown): string | undefined {
+  if (isScalar(item)) return stringOf(item);
+  return isMap(item) ? stringOf(item.get("user", true)) : undefined;
+}
+
+/** The cuts that remove every member item of the users in `revoke`; `members: []` when none is left. */
+function memberCuts(text: string, node: YAMLMap, name: string, revoke: ReadonlySet<string>): Cut[] {
+  if (revoke.size === 0) return [];
+  const pair = node.items.find((p) => stringOf(p.key) === "members");
+  const members: unknown = pair?.value;
+  if (pair === undefined || !isSeq(members)) throw new EditProblem(`the members of "${name}" are not a list`);
+  const picked = new Set<number>();
+  members.items.forEach((item, i) => {
+    const user = itemUser(item);
+    if (user !== undefined && revoke.has(user)) picked.add(i);
+  });
+  if (picked.size === 0) return [];
+  const laidOut = new EditProblem(`a member item of "${name}" is laid out in a way review does not edit`);
+  if (members.flow === true) {
+    // A flow list is written again from the items it keeps, as they were written.
+    const range = rangeOf(members);
+    const kept = members.items
+      .filter((_, i) => !picked.has(i))
+      .map((item) => {
+        const r = rangeOf(item);
+        if (!r) throw laidOut;
+        return text.slice(r[0], r[1]);
+      });
+    if (!range) throw laidOut;
+    return [{ start: range[0], end: range[1], insert: `[${kept.join(", ")}]` }];
+  }
+  const cuts: Cut[] = [];
+  for (const i of picked) {
+    const item = members.items[i];
+    const range = rangeOf(item);
+    if (!range || dashOf(text, item) === undefined) throw laidOut;
+    cuts.push({
+      start: lineStart(text, range[0]),
+      end: afterLine(text, Math.max(range[0], range[1] - 1)),
+      insert: "",
+    });
+  }
+  if (picked.size === members.items.length) {
+    // No list at all would stop managing the group: an empty one enforces an empty group.
+    const keyEnd = rangeOf(pair.key)?.[1];
+    const colon = keyEnd === undefined ? -1 : text.indexOf(":", keyEnd);
+    if (colon < 0) throw laidOut;
+    cuts.push({ start: colon + 1, end: colon + 1, insert: " []" });
+  }
+  return cuts;
+}
+
+/**
+ * `text` with each group's review block removed and every member item of the users it revokes (lines
+ * and grants alike) cut from its members list.
+ */
+export function closeReviewText(
+  file: string,
+  text: string,
+  closes: readonly ReviewClose[],
+): ReviewEditResult {
+  try {
+    const before = readData(file, text);
+    if (before === undefined) return { problem: "it does not parse" };
+    const expected: unknown = structuredClone(before);
+    const cuts: Cut[] = [];
+    for (const close of closes) {
+      const { node, index } = groupNode(text, close.group);
+      cuts.push(reviewCut(text, node, close.group), ...memberCuts(text, node, close.group, close.revoke));
+      const group = groupData(expected, index);
+      delete group["review"];
+      const members = group["members"];
+      if (Array.isArray(members))
+        group["members"] = members.filter((m: unknown) => {
+          const user = typeof m === "string" ? m : isRecord(m) ? m["user"] : undefined;
+          return typeof user !== "string" || !close.revoke.has(user);
+        });
+    }
+    return finish(file, text, cuts, expected);
+  } catch (error) {
+    if (error instanceof EditProblem) return { problem: error.message };
+    throw error;
+  }
+}

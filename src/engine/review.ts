@@ -1,0 +1,115 @@
+/**
+ * Access reviews, decided from the model: which groups a review opens for and whom it lists, and what
+ * closing the open reviews revokes. Pure: the model and `now` in, data out; review-edit.ts writes it.
+ */
+import type { AccessModel, Group } from "../model/access.ts";
+import type { Provenance } from "../model/state.ts";
+import { computeEffectiveMemberships, provenanceOf } from "../desired/effective.ts";
+import { DAY_MS, utcMidnight } from "../lifecycle/status.ts";
+import { directUsers } from "../validate/rules/access-reviews.ts";
+
+/** A member the review does not list: held through roles or nested groups, which are reviewed instead. */
+export interface HeldElsewhere {
+  readonly user: string;
+  /** "role platform-engineer", "group team-sre". */
+  readonly ways: readonly string[];
+  /** Also listed directly: re-certifying or revoking the line leaves these ways. */
+  readonly isListed: boolean;
+}
+
+export type OpenChoice =
+  | {
+      readonly kind: "open";
+      readonly group: Group;
+      /** Every user the group lists (lines and grants), in file order, each once. */
+      readonly pending: readonly string[];
+      readonly elsewhere: readonly HeldElsewhere[];
+    }
+  | { readonly kind: "skip"; readonly group: Group; readonly why: string };
+
+function wayOf(p: Provenance): string | undefined {
+  switch (p.kind) {
+    case "direct":
+      return undefined;
+    case "role":
+      return `role ${p.role}`;
+    case "nested":
+      return `group ${p.via}`;
+  }
+}
+
+/** Members of `group` held (also) through a role or a nested group, in the effective members' order. */
+function heldElsewhere(
+  model: AccessModel,
+  group: Group,
+  listed: ReadonlySet<string>,
+  now: Date,
+): HeldElsewhere[] {
+  const members = computeEffectiveMemberships(model, now).get(group.name)?.members;
+  if (members === undefined) return [];
+  const ways = provenanceOf(model, group.name, members, now);
+  const out: HeldElsewhere[] = [];
+  for (const [user, list] of ways) {
+    const named = [...new Set(list.map(wayOf).filter((w): w is string => w !== undefined))];
+    if (named.length > 0) out.push({ user, ways: named, isListed: listed.has(user) });
+  }
+  return out;
+}
+
+/**
+ * What `review open` does for each group: `names` when given (in that order), else every group with
+ * owners and a members list naming someone. A group with a review open already is skipped, and so is one
+ * whose membership the files do not manage or that lists nobody.
+ */
+export function planOpen(model: AccessModel, names: readonly string[] | undefined, now: Date): OpenChoice[] {
+  const groups =
+    names === undefined
+      ? [...model.groups.values()].filter((g) => g.owners.length > 0 && directUsers(g).size > 0)
+      : names.flatMap((n) => model.groups.get(n) ?? []);
+  return groups.map((group): OpenChoice => {
+    if (group.review !== undefined)
+      return { kind: "skip", group, why: `a review is open already (due ${group.review.due})` };
+    if (group.members === undefined)
+      return { kind: "skip", group, why: "its membership is not managed by the files (no members list)" };
+    const listed = directUsers(group);
+    if (listed.size === 0) return { kind: "skip", group, why: "it lists no members or grants" };
+    return { kind: "open", group, pending: [...listed], elsewhere: heldElsewhere(model, group, listed, now) };
+  });
+}
+
+/** What `review close` does to a group whose review is over. */
+export interface CloseChoice {
+  readonly group: Group;
+  readonly due: string;
+  readonly isPastDue: boolean;
+  /** Pending users the group still lists: their lines and grants go. */
+  readonly revoke: readonly string[];
+  /** Pending names the group does not list (revoked by hand already): nothing to do for them. */
+  readonly stale: readonly string[];
+}
+
+/** Whether a review due on `due` is over at `now`: from midnight UTC after the due day. */
+export function isReviewPastDue(due: string, now: Date): boolean {
+  const end = utcMidnight(due) + DAY_MS;
+  return Number.isFinite(end) && now.getTime() >= end;
+}
+
+/** The reviews `review close` closes: every one past due, and every one with nothing pending. */
+export function planClose(model: AccessModel, now: Date): CloseChoice[] {
+  const out: CloseChoice[] = [];
+  for (const group of model.groups.values()) {
+    const review = group.review;
+    if (review === undefined) continue;
+    const isPastDue = isReviewPastDue(review.due, now);
+    if (!isPastDue && review.pending.length > 0) continue;
+    const listed = directUsers(group);
+    out.push({
+      group,
+      due: review.due,
+      isPastDue,
+      revoke: isPastDue ? review.pending.filter((id) => listed.has(id)) : [],
+      stale: review.pending.filter((id) => !listed.has(id)),
+    });
+  }
+  return out;
+}

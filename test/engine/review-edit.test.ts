@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { closeReviewText, openReviewText } from "../../src/engine/review-edit.ts";
+
+const FILE = "access/groups/g.yaml";
+
+describe("review edits as text", () => {
+  it("opens a review in a group whose first key is members, after the dash", () => {
+    const text = "groups:\n  - members: [alice]\n    name: a\n    owners: [carol]\n";
+    const result = openReviewText(FILE, text, "a", "2026-06-30", ["alice"]);
+    expect(result).toEqual({
+      text: "groups:\n  - review:\n      due: 2026-06-30\n      pending:\n        - alice\n    members: [alice]\n    name: a\n    owners: [carol]\n",
+    });
+  });
+
+  it("closes a review in a flow members list, keeping the other items as written", () => {
+    const text =
+      "groups:\n  - name: a\n    owners: [carol]\n    review: { due: 2026-06-30, pending: [bob] }\n" +
+      '    members: [alice, { user: bob, until: "2026-09-01T00:00:00Z" }, "dave"] # the team\n';
+    expect(closeReviewText(FILE, text, [{ group: "a", revoke: new Set(["bob"]) }])).toEqual({
+      text: 'groups:\n  - name: a\n    owners: [carol]\n    members: [alice, "dave"] # the team\n',
+    });
+  });
+
+  it("refuses what it cannot edit safely, with the reason", () => {
+    const flow = "groups:\n  - { name: a, owners: [carol], members: [alice] }\n";
+    expect(openReviewText(FILE, flow, "a", "2026-06-30", ["alice"])).toEqual({
+      problem: 'group "a" is written as a flow mapping',
+    });
+    const twice = "groups:\n  - name: a\n    members: [x]\n  - name: a\n    members: [y]\n";
+    expect(openReviewText(FILE, twice, "a", "2026-06-30", ["x"])).toEqual({
+      problem: 'group "a" is not defined exactly once in the file',
+    });
+    const open = "groups:\n  - name: a\n    review: { due: 2026-06-30, pending: [] }\n    members: [x]\n";
+    expect(openReviewText(FILE, open, "a", "2026-07-30", ["x"])).toEqual({
+      problem: 'group "a" has a review already',
+    });
+  });
+});
