@@ -26,6 +26,8 @@ Commands:
   request          write the line that asks for a membership or a time-bound grant (for a pull request)
   prune            delete expired grants from the access files once no system holds them
   hr sync          bring the users in the access files in line with an HR export (CSV/JSON)
+  review open      start an access review: owners re-certify their groups' members in a pull request
+  review close     revoke what was not re-certified by the review's due date, and close the review
   journal verify   check the hash chain of the apply journal
   journal repair   cut off a torn last line a crash left (kept in <journal>.torn)
   journal access   who had access to a group on a date, from the journal
@@ -54,6 +56,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   prune: async () => (await import("./commands/prune.ts")).runPrune,
   request: async () => (await import("./commands/request.ts")).runRequest,
   hr: async () => (await import("./commands/hr.ts")).runHr,
+  review: async () => (await import("./commands/review.ts")).runReview,
 };
 
 /** Runs one command and returns its exit code. Never throws: every failure becomes a message and a code. */

@@ -38,7 +38,7 @@ function reasonOpt(text: string | undefined): string | undefined {
 }
 
 /** Why a file is not edited by a tool: a link (it would become a plain file) or read-only. */
-async function refusalOf(target: string): Promise<{ mode: number } | { problem: string }> {
+export async function refusalOf(target: string): Promise<{ mode: number } | { problem: string }> {
   const entry = await lstat(target);
   if (entry.isSymbolicLink()) return { problem: "it is a symbolic link" };
   if ((entry.mode & 0o200) === 0) return { problem: "it is read-only" };
@@ -46,7 +46,7 @@ async function refusalOf(target: string): Promise<{ mode: number } | { problem: 
 }
 
 /** The text to edit: with CRLF line ends as LF (put back when written); mixed line ends are refused. */
-function lineEnds(text: string): { text: string; isCrlf: boolean } | undefined {
+export function lineEnds(text: string): { text: string; isCrlf: boolean } | undefined {
   if (!text.includes("\r")) return { text, isCrlf: false };
   const lf = text.replace(/\r\n/g, "\n");
   return !lf.includes("\r") && lf.replace(/\n/g, "\r\n") === text ? { text: lf, isCrlf: true } : undefined;

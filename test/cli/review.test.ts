@@ -1,0 +1,240 @@
+/**
+ * `gatehouse review open|close`: a review block written into each group (its direct members and grants
+ * pending, nothing else in the file touched), the owners' certifying edit, and the close that revokes
+ * what is still pending after the due day, all through the real CLI on real files.
+ */
+import { chmod, readFile, symlink, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { brief, configYaml, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+const OPEN_AT = new Date("2026-06-01T12:00:00Z");
+const DUE_DAY = new Date("2026-06-30T23:59:00Z");
+const AFTER_DUE = new Date("2026-07-01T00:00:00Z");
+
+const USERS = `users:
+  - { id: carol, name: Carol }
+  - { id: alice, name: Alice }
+  - { id: bob, name: Bob }
+  - { id: dave, name: Dave, department: ENG }
+  - { id: erin, name: Erin }
+`;
+const ROLES = `roles:
+  - name: platform-engineer
+    when: { department: ENG }
+    groups: [team-platform-write]
+`;
+const GROUPS = `# Platform team groups
+groups:
+  - name: team-platform-write
+    description: Write access to the platform repos
+    owners: [carol]
+    members:
+      - alice # since 2025
+      - user: bob
+        until: 2026-09-01T00:00:00Z
+        reason: INC-42
+
+      - group: sre
+  - name: sre
+    owners: [carol] # the SRE lead
+    members: [erin]
+  - name: unmanaged
+    owners: [carol]
+`;
+/** GROUPS after `review open --due 2026-06-30`: only the two blocks are new. */
+const OPENED = GROUPS.replace(
+  "    owners: [carol]\n    members:\n",
+  "    owners: [carol]\n    review:\n      due: 2026-06-30\n      pending:\n        - alice\n        - bob\n    members:\n",
+).replace(
+  "    owners: [carol] # the SRE lead\n",
+  "    owners: [carol] # the SRE lead\n    review:\n      due: 2026-06-30\n      pending:\n        - erin\n",
+);
+
+async function tree(groups = GROUPS, policy = "policy:\n  guardrails: { maxRemovals: 5 }\n") {
+  const t = await writeAccessTree({
+    "gatehouse.yaml": configYaml(policy),
+    "users/people.yaml": USERS,
+    "roles/roles.yaml": ROLES,
+    "groups/platform.yaml": groups,
+  });
+  trees.push(t);
+  return { t, file: path.join(t.dir, "groups/platform.yaml") };
+}
+
+describe("gatehouse review open", () => {
+  it("writes a review block listing each group's member lines and grants, and nothing else", async () => {
+    const { t, file } = await tree();
+    const opened = await runCliIn(t.cwd, ["review", "open", "--due", "2026-06-30"], OPEN_AT);
+    expect(opened.stderr).toBe("");
+    expect(opened.code).toBe(0);
+    expect(await readFile(file, "utf8")).toBe(OPENED);
+    expect(opened.stdout).toContain(
+      "access/groups/platform.yaml: review of team-platform-write due 2026-06-30, 2 to re-certify: alice, bob",
+    );
+    // Members through a role or a nested group are not pending: their role or group is reviewed.
+    expect(opened.stdout).toContain(
+      "  held through role platform-engineer: dave; review the role\n  held through group sre: erin; review the group",
+    );
+    expect(opened.stdout).toContain("review of sre due 2026-06-30, 1 to re-certify: erin");
+    expect(opened.stdout).not.toContain("unmanaged");
+    expect((await runCliIn(t.cwd, ["validate"], OPEN_AT)).code).toBe(0);
+
+    const again = await runCliIn(
+      t.cwd,
+      ["review", "open", "--due", "2w", "--group", "sre", "--group", "unmanaged"],
+      OPEN_AT,
+    );
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("Skipped sre: a review is open already (due 2026-06-30).");
+    expect(again.stdout).toContain("Skipped unmanaged: its membership is not managed by the files");
+    expect(again.stdout).toContain("No review opened.");
+    expect(await readFile(file, "utf8")).toBe(OPENED);
+  });
+
+  it("takes a duration, and refuses a past or impossible day and an unknown group, writing nothing", async () => {
+    const { t, file } = await tree();
+    const bad = [
+      [["--due", "2026-05-31"], "--due 2026-05-31 has passed"],
+      [
+        ["--due", "2026-02-30"],
+        '--due must be a day (2026-12-11) or a duration from today (14d, 2w), not "2026-02-30"',
+      ],
+      [["--due", "2w", "--group", "nope"], 'no group "nope"'],
+    ] as const;
+    for (const [args, message] of bad) {
+      const run = await runCliIn(t.cwd, ["review", "open", ...args], OPEN_AT);
+      expect(run.code).toBe(64);
+      expect(run.stderr).toContain(message);
+    }
+    expect(await readFile(file, "utf8")).toBe(GROUPS);
+    const run = await runCliIn(t.cwd, ["review", "open", "--due", "14d", "--group", "sre"], OPEN_AT);
+    expect(run.code).toBe(0);
+    expect(await readFile(file, "utf8")).toContain(
+      "    review:\n      due: 2026-06-15\n      pending:\n        - erin\n",
+    );
+    expect(await readFile(file, "utf8")).not.toContain("- alice\n        - bob");
+  });
+
+  it("refuses a symbolic link and a read-only file, changing nothing", async () => {
+    const { t, file } = await tree();
+    await chmod(file, 0o444);
+    const readOnly = await runCliIn(t.cwd, ["review", "open", "--due", "2w"], OPEN_AT);
+    expect(readOnly.code).toBe(1);
+    expect(readOnly.stderr).toContain("access/groups/platform.yaml: not edited (it is read-only)");
+    await chmod(file, 0o644);
+    const real = path.join(t.dir, "platform.yaml.txt");
+    await rename(file, real);
+    await symlink(real, file);
+    const linked = await runCliIn(t.cwd, ["review", "open", "--due", "2w"], OPEN_AT);
+    expect(linked.code).toBe(1);
+    expect(linked.stderr).toContain("not edited (it is a symbolic link)");
+    expect(await readFile(real, "utf8")).toBe(GROUPS);
+  });
+});
+
+describe("gatehouse review close", () => {
+  it("revokes only what is still pending after the due day, and closes a fully certified review at once", async () => {
+    const { t, file } = await tree(OPENED);
+    // The owners' certifying pull request: alice kept (deleted from pending), erin kept (the last name).
+    const certified = OPENED.replace("        - alice\n        - bob\n", "        - bob\n").replace(
+      "      pending:\n        - erin\n",
+      "      pending:\n",
+    );
+    await writeFile(file, certified);
+    expect((await runCliIn(t.cwd, ["validate"], OPEN_AT)).code).toBe(0);
+
+    const early = await runCliIn(t.cwd, ["review", "close"], DUE_DAY);
+    expect(early.code).toBe(0);
+    expect(early.stdout).toBe(
+      "Closed the review of sre (access/groups/platform.yaml, due 2026-06-30): everyone re-certified\n",
+    );
+    const sreClosed = certified.replace(
+      "    review:\n      due: 2026-06-30\n      pending:\n    members: [erin]",
+      "    members: [erin]",
+    );
+    expect(await readFile(file, "utf8")).toBe(sreClosed);
+    expect((await runCliIn(t.cwd, ["review", "close", "--check"], DUE_DAY)).stdout).toBe(
+      "No access review to close.\n",
+    );
+
+    const check = await runCliIn(t.cwd, ["review", "close", "--check"], AFTER_DUE);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain(
+      "Would close the review of team-platform-write (access/groups/platform.yaml, due 2026-06-30): would revoke bob (not re-certified)",
+    );
+    expect(await readFile(file, "utf8")).toBe(sreClosed);
+
+    const closed = await runCliIn(t.cwd, ["review", "close"], AFTER_DUE);
+    expect(closed.code).toBe(0);
+    expect(closed.stdout).toBe(
+      "Closed the review of team-platform-write (access/groups/platform.yaml, due 2026-06-30): revoked bob (not re-certified)\n",
+    );
+    expect(await readFile(file, "utf8")).toBe(
+      GROUPS.replace("      - user: bob\n        until: 2026-09-01T00:00:00Z\n        reason: INC-42\n", ""),
+    );
+    expect((await runCliIn(t.cwd, ["validate"], AFTER_DUE)).code).toBe(0);
+    expect((await runCliIn(t.cwd, ["review", "close", "--check"], AFTER_DUE)).code).toBe(0);
+  });
+
+  it("leaves alone a member the certifying pull request removed, warning about the stale pending name", async () => {
+    const { t, file } = await tree(OPENED);
+    // The owners revoked alice by deleting her line but left her pending.
+    await writeFile(file, OPENED.replace("      - alice # since 2025\n", ""));
+    const validate = await runCliIn(t.cwd, ["validate", "--format", "json"], OPEN_AT);
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toContain("GH233");
+    const tree2 = await t.validate(OPEN_AT);
+    expect(tree2.diagnostics.filter((d) => d.code === "GH233").map(brief)).toEqual([
+      "access/groups/platform.yaml:9:11 warning GH233",
+    ]);
+    const closed = await runCliIn(t.cwd, ["review", "close"], AFTER_DUE);
+    expect(closed.code).toBe(0);
+    expect(closed.stdout).toContain(
+      "Closed the review of team-platform-write (access/groups/platform.yaml, due 2026-06-30): revoked bob (not re-certified); no longer members: alice",
+    );
+    expect(closed.stdout).toContain(
+      "Closed the review of sre (access/groups/platform.yaml, due 2026-06-30): revoked erin",
+    );
+    // sre lost its only member: an empty list (enforce empty), not no list (unmanaged).
+    expect(await readFile(file, "utf8")).toBe(
+      GROUPS.replace("      - alice # since 2025\n", "")
+        .replace("      - user: bob\n        until: 2026-09-01T00:00:00Z\n        reason: INC-42\n", "")
+        .replace("    members: [erin]", "    members: []"),
+    );
+  });
+
+  it("refuses more revocations than the guard rail allows unless --allow-removals, writing nothing", async () => {
+    const { t, file } = await tree(OPENED, "policy:\n  guardrails: { maxRemovals: 2 }\n");
+    const refused = await runCliIn(t.cwd, ["review", "close"], AFTER_DUE);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(
+      "review close would revoke 3 membership(s), more than allowed (policy.guardrails.maxRemovals is 2)",
+    );
+    expect(await readFile(file, "utf8")).toBe(OPENED);
+    const allowed = await runCliIn(t.cwd, ["review", "close", "--allow-removals", "3"], AFTER_DUE);
+    expect(allowed.code).toBe(0);
+    expect(await readFile(file, "utf8")).not.toContain("review:");
+  });
+
+  it("edits no file when one of them cannot be edited safely", async () => {
+    const { t, file } = await tree(OPENED);
+    const other = path.join(t.dir, "groups/flow.yaml");
+    const flow =
+      "groups:\n  - { name: ops, owners: [carol], review: { due: 2026-06-30, pending: [bob] }, members: [bob] }\n";
+    await writeFile(other, flow);
+    const closed = await runCliIn(t.cwd, ["review", "close"], AFTER_DUE);
+    expect(closed.code).toBe(1);
+    expect(closed.stderr).toContain(
+      'access/groups/flow.yaml: not edited (group "ops" is written as a flow mapping); remove the review block',
+    );
+    expect(await readFile(file, "utf8")).toBe(OPENED);
+    expect(await readFile(other, "utf8")).toBe(flow);
+  });
+});
