@@ -11,7 +11,7 @@ import {
 } from "../../engine/prune.ts";
 import { writeFileAtomic } from "../../io/atomic-write.ts";
 import { formatLocation } from "../../model/source.ts";
-import { appendAll } from "../../model/lists.ts";
+import { appendAll, groupBy } from "../../model/lists.ts";
 import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
@@ -60,12 +60,7 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
     );
     for (const g of kept) lines.push(`  ${describe(g)}`);
   }
-  const byFile = new Map<string, ExpiredGrant[]>();
-  for (const g of due) {
-    const list = byFile.get(g.source.file);
-    if (list) list.push(g);
-    else byFile.set(g.source.file, [g]);
-  }
+  const byFile = groupBy(due, (g) => g.source.file);
   const isCheck = flag(args, "check");
   const failed: string[] = [];
   const deleted: string[] = [];

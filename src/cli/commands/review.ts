@@ -5,6 +5,7 @@ import { closeReviewText, openReviewText } from "../../engine/review-edit.ts";
 import { DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
 import { parseDuration } from "../../load/durations.ts";
 import type { Policy } from "../../model/access.ts";
+import { groupBy } from "../../model/lists.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import { parseAt } from "../instant.ts";
@@ -109,8 +110,7 @@ async function reviewOpen(args: Parsed, io: CommandIo): Promise<number> {
   for (const name of names) if (!tree.model.groups.has(name)) throw new UsageError(`no group "${name}"`);
   const choices = planOpen(tree.model, names.length > 0 ? names : undefined, options.now);
   const opened = choices.filter((c) => c.kind === "open");
-  const byFile = new Map<string, (typeof opened)[number][]>();
-  for (const c of opened) byFile.set(c.group.source.file, [...(byFile.get(c.group.source.file) ?? []), c]);
+  const byFile = groupBy(opened, (c) => c.group.source.file);
   const edits: FileEdit[] = [];
   for (const [file, list] of byFile)
     edits.push(
@@ -198,8 +198,7 @@ async function reviewClose(
         `check them (gatehouse review close --check); if that is intended, re-run with --allow-removals ${String(revocations)}; nothing was changed`,
       ExitCode.unsafe,
     );
-  const byFile = new Map<string, CloseChoice[]>();
-  for (const c of choices) byFile.set(c.group.source.file, [...(byFile.get(c.group.source.file) ?? []), c]);
+  const byFile = groupBy(choices, (c) => c.group.source.file);
   const edits: FileEdit[] = [];
   for (const [file, list] of byFile)
     edits.push(
