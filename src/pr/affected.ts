@@ -97,20 +97,23 @@ function definitionReasons(base: Group, head: Group): string[] {
 export const MIN_REVIEW_DAYS = 7;
 
 /**
- * Why a change to a group's access review needs its owners. Opening one gains nobody access and needs
- * nobody (unless it is due within MIN_REVIEW_DAYS); every other change to it is the owners' decision:
- * names leaving \`pending\` (re-certified: the approval is the certification), names added, another due
- * date, or a review closed while members it lists are still pending (which re-certifies them).
+ * Why a change to a group's access review needs its owners. Opening one, or adding names to the
+ * pending list of one, gains nobody access and only asks the owners to decide: that needs nobody (unless
+ * the review is due within MIN_REVIEW_DAYS; \`hr sync\` does both for movers). Every other change to it
+ * is the owners' decision: names leaving \`pending\` (re-certified: the approval is the certification),
+ * another due date, or a review closed while members it lists are still pending (which re-certifies them).
  */
 function reviewReasons(base: Group, head: Group, now: Date): string[] {
   const [b, h] = [base.review, head.review];
   if (b === undefined && h === undefined) return [];
-  if (b === undefined) {
-    const end = utcMidnight(h?.due ?? "") + DAY_MS;
-    return Number.isFinite(end) && end - now.getTime() >= MIN_REVIEW_DAYS * DAY_MS
+  const isFarEnough = (due: string): boolean => {
+    const end = utcMidnight(due) + DAY_MS;
+    return Number.isFinite(end) && end - now.getTime() >= MIN_REVIEW_DAYS * DAY_MS;
+  };
+  if (b === undefined)
+    return h === undefined || isFarEnough(h.due)
       ? []
-      : [`review opened due ${h?.due ?? ""}, less than ${String(MIN_REVIEW_DAYS)} days away`];
-  }
+      : [`review opened due ${h.due}, less than ${String(MIN_REVIEW_DAYS)} days away`];
   if (h === undefined) {
     const listed = new Set((head.members ?? []).flatMap((e) => (e.kind === "user" ? [e.user] : [])));
     const kept = b.pending.filter((id) => listed.has(id));
@@ -122,7 +125,13 @@ function reviewReasons(base: Group, head: Group, now: Date): string[] {
   const out: string[] = [];
   if (removed.length > 0)
     out.push(`review: ${removed.join(", ")} re-certified or revoked (no longer pending)`);
-  if (added.length > 0) out.push(`review: ${added.join(", ")} added to pending`);
+  // Names added to a review due far enough ask the owners to decide; with less time, or with the due
+  // day moved as well, the owners approve.
+  if (added.length > 0 && b.due !== h.due) out.push(`review: ${added.join(", ")} added to pending`);
+  else if (added.length > 0 && !isFarEnough(h.due))
+    out.push(
+      `review: ${added.join(", ")} added to pending, due ${h.due}, less than ${String(MIN_REVIEW_DAYS)} days away`,
+    );
   if (b.due !== h.due) out.push(`review due changed (${b.due} → ${h.due})`);
   return out;
 }

@@ -97,20 +97,37 @@ describe("access reviews at the approval gate", () => {
     ]);
   });
 
-  it("needs the owners for any other change to a review: names added, another due day, a block dropped", async () => {
+  it("lets names added to the pending list of a review due a week or more away through (hr sync's movers)", async () => {
     const three = "alice, bob, carol";
-    const cases: [string, string, string][] = [
+    const { affected, result } = await gate(
+      group(OPEN, three),
+      group({ due: "2026-06-30", pending: ["alice", "bob", "carol"] }, three),
+      [],
+    );
+    expect(affected.groups).toEqual([]);
+    expect(result.isOk).toBe(true);
+  });
+
+  it("needs the owners for any other change to a review: names added with less time, another due day, a block dropped", async () => {
+    const three = "alice, bob, carol";
+    const soon = { due: "2026-06-05", pending: ["alice"] };
+    const cases: [string, string, string[]][] = [
+      [
+        group(soon, three),
+        group({ ...soon, pending: ["alice", "carol"] }, three),
+        ["review: carol added to pending, due 2026-06-05, less than 7 days away"],
+      ],
       [
         group(OPEN, three),
-        group({ due: "2026-06-30", pending: ["alice", "bob", "carol"] }, three),
-        "review: carol added to pending",
+        group({ due: "2026-07-30", pending: ["alice", "bob", "carol"] }, three),
+        ["review: carol added to pending", "review due changed (2026-06-30 → 2026-07-30)"],
       ],
-      [group(OPEN), group({ ...OPEN, due: "2026-07-30" }), "review due changed (2026-06-30 → 2026-07-30)"],
-      [group(OPEN), group(), "review closed with alice, bob still pending (re-certifies them)"],
+      [group(OPEN), group({ ...OPEN, due: "2026-07-30" }), ["review due changed (2026-06-30 → 2026-07-30)"]],
+      [group(OPEN), group(), ["review closed with alice, bob still pending (re-certifies them)"]],
     ];
-    for (const [base, head, reason] of cases) {
+    for (const [base, head, reasons] of cases) {
       const { affected, result } = await gate(base, head, []);
-      expect(affected.groups[0]?.reasons).toEqual([reason]);
+      expect(affected.groups[0]?.reasons).toEqual(reasons);
       expect(result.isOk).toBe(false);
     }
   });
