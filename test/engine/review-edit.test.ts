@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { closeReviewText, openReviewText } from "../../src/engine/review-edit.ts";
+import { appendPendingText, closeReviewText, openReviewText } from "../../src/engine/review-edit.ts";
 
 const FILE = "access/groups/g.yaml";
 
@@ -33,6 +33,46 @@ describe("review edits as text", () => {
     const open = "groups:\n  - name: a\n    review: { due: 2026-06-30, pending: [] }\n    members: [x]\n";
     expect(openReviewText(FILE, open, "a", "2026-07-30", ["x"])).toEqual({
       problem: 'group "a" has a review already',
+    });
+  });
+
+  it("appends names to a block pending list, in its own indentation, keeping comments", () => {
+    const text =
+      "groups:\n  - name: a\n    review:\n      due: 2026-06-30\n      pending: # not yet\n" +
+      "      - alice # first\n      - bob\n    members: [alice, bob, dave]\n";
+    expect(appendPendingText(FILE, text, "a", ["dave", "bob"])).toEqual({
+      text:
+        "groups:\n  - name: a\n    review:\n      due: 2026-06-30\n      pending: # not yet\n" +
+        "      - alice # first\n      - bob\n      - dave\n    members: [alice, bob, dave]\n",
+    });
+  });
+
+  it("appends to a flow list, and writes a block list under a pending left without a value", () => {
+    const flow =
+      "groups:\n  - name: a\n    review: { due: 2026-06-30, pending: [alice] }\n    members: [alice, dave]\n";
+    expect(appendPendingText(FILE, flow, "a", ["dave"])).toEqual({
+      text: "groups:\n  - name: a\n    review: { due: 2026-06-30, pending: [alice, dave] }\n    members: [alice, dave]\n",
+    });
+    const empty =
+      "groups:\n  - name: a\n    review:\n      due: 2026-06-30\n      pending:\n    members: [dave]";
+    expect(appendPendingText(FILE, empty, "a", ["dave"])).toEqual({
+      text: "groups:\n  - name: a\n    review:\n      due: 2026-06-30\n      pending:\n        - dave\n    members: [dave]",
+    });
+    const last =
+      "groups:\n  - name: a\n    members: [alice, dave]\n    review:\n      due: 2026-06-30\n      pending:\n        - alice";
+    expect(appendPendingText(FILE, last, "a", ["dave"])).toEqual({ text: `${last}\n        - dave\n` });
+  });
+
+  it("changes nothing for a name pending already, and refuses a group without a review", () => {
+    const text =
+      "groups:\n  - name: a\n    review: { due: 2026-06-30, pending: [alice] }\n    members: [alice]\n";
+    expect(appendPendingText(FILE, text, "a", ["alice"])).toEqual({ text });
+    expect(appendPendingText(FILE, "groups:\n  - name: a\n    members: [x]\n", "a", ["x"])).toEqual({
+      problem: 'group "a" has no review block',
+    });
+    const flowNull = "groups:\n  - name: a\n    review: { due: 2026-06-30, pending: }\n    members: [x]\n";
+    expect(appendPendingText(FILE, flowNull, "a", ["x"])).toEqual({
+      problem: 'the pending list of "a" is laid out in a way review does not edit',
     });
   });
 });
