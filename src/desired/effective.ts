@@ -29,7 +29,7 @@ export function matchRole(role: Role, user: User): Provenance | undefined {
 }
 
 /** True when every listed condition of the role holds for the user. */
-function roleMatches(role: Role, user: User): boolean {
+export function roleMatches(role: Role, user: User): boolean {
   for (const attribute of ROLE_ATTRIBUTES) {
     const allowed: readonly string[] | undefined = role.when[attribute];
     if (allowed === undefined) continue;

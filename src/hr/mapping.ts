@@ -56,6 +56,8 @@ export interface HrMapping {
   /** People whose department, title, manager or employment type the export would clear (a blank cell). */
   readonly maxCleared: Limit;
   readonly absent: AbsentPolicy;
+  /** Days a mover's owners have to re-approve grants the new role does not give; undefined: the default. */
+  readonly moverReviewDays?: number;
 }
 
 const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
@@ -102,6 +104,13 @@ export function defaultMapping(): HrMapping {
   };
 }
 
+/** The longest time a mover review may give the owners (`moverReviewDays`, `--mover-review-days`). */
+export const MAX_REVIEW_DAYS = 365;
+
+/** A whole number of days from 1 to MAX_REVIEW_DAYS. */
+export const isReviewDays = (value: unknown): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_REVIEW_DAYS;
+
 /** "5", 5 or "5%" → a limit; undefined when it is neither. */
 export function parseLimit(value: unknown): Limit | undefined {
   if (typeof value === "number")
@@ -125,6 +134,7 @@ const TOP_KEYS = new Set([
   "maxEmailChanges",
   "maxCleared",
   "absent",
+  "moverReviewDays",
 ]);
 
 /** Reads a mapping file (YAML, read as the access files are: size, encoding, aliases, prototype keys). */
@@ -213,6 +223,8 @@ export function readMapping(
     return undefined;
   };
   const managerKey = choice("managerKey", ["employeeNumber", "id"] as const);
+  const moverReviewDays = data["moverReviewDays"];
+  const isDays = isReviewDays(moverReviewDays);
   const records = text("records");
   const mapping: HrMapping = {
     columns,
@@ -227,7 +239,13 @@ export function readMapping(
     maxEmailChanges: limit("maxEmailChanges") ?? base.maxEmailChanges,
     maxCleared: limit("maxCleared") ?? base.maxCleared,
     absent: choice("absent", ["report", "terminate"] as const) ?? base.absent,
+    ...(isDays ? { moverReviewDays } : {}),
   };
+  if (moverReviewDays !== undefined && !isDays)
+    problem(
+      ["moverReviewDays"],
+      `moverReviewDays is a whole number of days, 1 to ${String(MAX_REVIEW_DAYS)}`,
+    );
   return diagnostics.length > 0 ? { diagnostics } : { mapping, diagnostics };
 }
 

@@ -50,6 +50,14 @@ export function renderSyncText(result: HrSyncResult, context: RenderContext): st
   for (const u of movers) lines.push(...updateLines("~", u));
   section("Leavers", leavers.length);
   for (const u of leavers) lines.push(...updateLines("-", u));
+  if (result.flagged.length > 0)
+    lines.push(
+      `Movers' grants their new role does not give (${String(result.flagged.length)}): put to the group's owners, revoked by \`review close\` after the due day unless they re-approve:`,
+    );
+  for (const f of result.flagged)
+    lines.push(
+      `  ! ${f.id} in ${f.group}  ${f.file}: ${f.opensReview ? "review opened" : "added to the open review"}, due ${f.due}`,
+    );
   const absent = plan.absent.filter((a) => a.action !== "terminated");
   if (absent.length > 0) {
     lines.push(
@@ -114,6 +122,13 @@ export function renderSyncJson(result: HrSyncResult, context: RenderContext): st
     })),
     movers: plan.updates.filter((u) => !u.isLeaver).map(updateOf),
     leavers: plan.updates.filter((u) => u.isLeaver).map(updateOf),
+    flagged: result.flagged.map((f) => ({
+      id: f.id,
+      group: f.group,
+      file: f.file,
+      due: f.due,
+      opensReview: f.opensReview,
+    })),
     absent: plan.absent.map((a) => ({
       id: a.id,
       employeeNumber: a.employeeNumber ?? null,

@@ -13,6 +13,8 @@ import { DEFAULT_CACHE_DIR, type LoadOptions } from "../load/load-tree.ts";
 import { schemaFor } from "../engine/import-files.ts";
 import { writeFileAtomic } from "../io/atomic-write.ts";
 import { validateAccessTree } from "../validate/validate-tree.ts";
+import { appendPendingText, openReviewText, type ReviewEditResult } from "../engine/review-edit.ts";
+import { groupBy } from "../model/lists.ts";
 import { editUsersText, type EntryEdit, type NewEntry } from "./edit-users.ts";
 import { validateEditedTree } from "./edited-tree.ts";
 import { checkSyncGuards, type GuardViolation } from "./guards.ts";
@@ -24,6 +26,7 @@ import {
   type HrMapping,
   type Limit,
 } from "./mapping.ts";
+import { DEFAULT_MOVER_REVIEW_DAYS, planMoverReviews, type MoverFlag } from "./mover-reviews.ts";
 import { readExportPeople } from "./people.ts";
 import { readCsvExport, readJsonExport } from "./read-export.ts";
 import { planHrSync } from "./sync-plan.ts";
@@ -41,6 +44,8 @@ export interface HrSyncOptions {
   readonly maxLeavers?: Limit;
   readonly maxEmailChanges?: Limit;
   readonly maxCleared?: Limit;
+  /** Days a mover's group owners have to re-approve a grant the new role does not give. */
+  readonly moverReviewDays?: number;
   readonly isCheck: boolean;
   readonly now: Date;
   readonly load: Pick<LoadOptions, "parseWorkers" | "trustFileTimes">;
@@ -58,6 +63,8 @@ export interface HrSyncResult {
   /** The HR fields the export has columns for. */
   readonly owned: readonly HrField[];
   readonly files: readonly ChangedFile[];
+  /** Movers put to the owners of groups they list directly that their new roles do not give. */
+  readonly flagged: readonly MoverFlag[];
   /** Guard rails that refused the sync (then nothing was written). */
   readonly refused: readonly GuardViolation[];
   readonly isWritten: boolean;
@@ -148,8 +155,15 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   const plan = planHrSync(users, people, { absent: options.absent ?? mapping.absent, managerKey, now });
   if (hasErrors(plan.diagnostics))
     throw new ConfigError("the HR export cannot be synced; nothing was changed", plan.diagnostics);
+  const flagged = planMoverReviews(
+    tree.model,
+    plan.updates,
+    now,
+    options.moverReviewDays ?? mapping.moverReviewDays ?? DEFAULT_MOVER_REVIEW_DAYS,
+  );
   const base = {
     plan,
+    flagged,
     rows: read.table?.rows.length ?? 0,
     owned: people.owned,
     joinersFile: displayPath(cwd, joinersAbs),
@@ -170,6 +184,8 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   }
   const appended: NewEntry[] = plan.joiners.map((j) => j.fields);
   if (appended.length > 0 && !byFile.has(joinersAbs)) byFile.set(joinersAbs, new Map());
+  const reviewsByFile = groupBy(flagged, (f) => path.resolve(cwd, f.file));
+  for (const abs of reviewsByFile.keys()) if (!byFile.has(abs)) byFile.set(abs, new Map());
   const writes: PendingWrite[] = [];
   const problems: string[] = [];
   for (const [abs, edits] of byFile) {
@@ -186,7 +202,8 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
     }
     const original = entry === undefined ? undefined : await readFile(abs, "utf8");
     const text = original ?? newFileHeader(root, abs);
-    const result = editUsersText(text, edits, abs === joinersAbs ? appended : []);
+    const users = editUsersText(text, edits, abs === joinersAbs ? appended : []);
+    const result = "problem" in users ? users : editReviews(file, users.text, reviewsByFile.get(abs) ?? []);
     if ("problem" in result) problems.push(`${file}: not edited (${result.problem})`);
     else if (result.text !== original)
       writes.push({
@@ -233,6 +250,23 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
     await chmod(w.abs, w.before === undefined ? 0o644 : w.before.mode & 0o7777);
   }
   return { ...base, files, refused, isWritten: true };
+}
+
+/** `text` with each flagged group's review opened, or the movers appended to its pending list. */
+function editReviews(file: string, text: string, flags: readonly MoverFlag[]): ReviewEditResult {
+  let result: ReviewEditResult = { text };
+  for (const [group, list] of groupBy(flags, (f) => f.group)) {
+    if ("problem" in result) break;
+    const names = list.map((f) => f.id);
+    const first = list[0];
+    result =
+      first === undefined
+        ? result
+        : first.opensReview
+          ? openReviewText(file, result.text, group, first.due, names)
+          : appendPendingText(file, result.text, group, names);
+  }
+  return result;
 }
 
 /** The first lines of a joiners file hr sync creates. */

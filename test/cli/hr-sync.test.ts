@@ -502,3 +502,194 @@ describe("gatehouse hr sync", () => {
     );
   });
 });
+
+/** Groups alice lists directly: sales (her new department's role gives it), deploy-prod and wiki-admins (no role does). */
+const MOVER_GROUPS = `groups:
+  - name: team-platform-write
+    owners: [carol]
+    members: []
+  - name: team-sales-read
+    owners: [carol]
+    members:
+      - alice # before her move
+  - name: deploy-prod
+    owners: [carol] # the on-call lead
+    members:
+      - { user: alice, until: "2026-09-01T00:00:00Z", reason: on-call }
+      - carol
+  - name: wiki-admins
+    owners: [carol]
+    review:
+      due: 2026-06-20
+      pending:
+        - carol
+    members: [alice, carol]
+`;
+/** Alice moves from ENG-PLATFORM to SALES. */
+const ALICE_TO_SALES = SAME.replace(ALICE, ALICE.replace("ENG-PLATFORM", "SALES"));
+/** MOVER_GROUPS after alice's move on 2026-06-01 (the default 14 days): only the review lines are new. */
+const FLAGGED_GROUPS = MOVER_GROUPS.replace(
+  "    owners: [carol] # the on-call lead\n",
+  "    owners: [carol] # the on-call lead\n    review:\n      due: 2026-06-15\n      pending:\n        - alice\n",
+).replace(
+  "        - carol\n    members: [alice, carol]",
+  "        - carol\n        - alice\n    members: [alice, carol]",
+);
+const groupsFile = (tree: AccessTree) => readFile(path.join(tree.dir, "groups/teams.yaml"), "utf8");
+
+describe("gatehouse hr sync: movers' grants outside the new role go to the owners", () => {
+  it("puts a department mover's direct grants outside the new baseline to review, and leaves the rest", async () => {
+    const tree = await newTree({ "groups/teams.yaml": MOVER_GROUPS });
+    const file = await writeExport(tree, "export.csv", ALICE_TO_SALES);
+    const run = await sync(tree, [file]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "Movers' grants their new role does not give (2): put to the group's owners, revoked by `review close` after the due day unless they re-approve:\n" +
+        "  ! alice in deploy-prod  access/groups/teams.yaml: review opened, due 2026-06-15\n" +
+        "  ! alice in wiki-admins  access/groups/teams.yaml: added to the open review, due 2026-06-20\n",
+    );
+    expect(run.stdout).toContain("Wrote access/users/staff.yaml, access/groups/teams.yaml.");
+    // team-sales-read is in her new role's baseline: not flagged; nothing else in the file moves.
+    expect(await groupsFile(tree)).toBe(FLAGGED_GROUPS);
+    // The same export again: she is no mover any more, nothing changes.
+    const again = await sync(tree, [file]);
+    expect(again.stdout).toContain("No changes");
+    expect(await groupsFile(tree)).toBe(FLAGGED_GROUPS);
+  });
+
+  it("flags nobody for a change of name, e-mail or manager, nor for a move whose direct groups the new role gives", async () => {
+    const tree = await newTree({ "groups/teams.yaml": MOVER_GROUPS });
+    const renamed = await writeExport(
+      tree,
+      "renamed.csv",
+      SAME.replace("E2,Alice Liddell,alice@example.com", "E2,Alice Hargreaves,alice.h@example.com").replace(
+        "Engineer,E1",
+        "Engineer,",
+      ),
+    );
+    const run = await sync(tree, [renamed, "--format", "json"]);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as { movers: { id: string }[]; flagged: unknown[]; files: unknown[] };
+    expect(out.movers.map((m) => m.id)).toEqual(["alice"]);
+    expect(out.flagged).toEqual([]);
+    expect(out.files).toEqual([{ file: "access/users/staff.yaml", isNew: false }]);
+    expect(await groupsFile(tree)).toBe(MOVER_GROUPS);
+
+    // Bob moves from SALES to ENG-PLATFORM with a line of his own in team-platform-write: his new role gives it.
+    const bobTree = await newTree({
+      "groups/teams.yaml": MOVER_GROUPS.replace("    members: []\n", "    members: [bob]\n"),
+    });
+    const moved = await writeExport(
+      bobTree,
+      "bob.csv",
+      SAME.replace(BOB, BOB.replace("SALES", "ENG-PLATFORM")),
+    );
+    const bob = await sync(bobTree, [moved]);
+    expect(bob.code).toBe(0);
+    expect(bob.stdout).toContain("department: SALES → ENG-PLATFORM");
+    expect(bob.stdout).not.toContain("Movers' grants");
+    expect(bob.stdout).toContain("Wrote access/users/staff.yaml.");
+  });
+
+  it("--check writes nothing and reports the flags; --format json lists them; --mover-review-days sets the due day", async () => {
+    const tree = await newTree({ "groups/teams.yaml": MOVER_GROUPS });
+    const file = await writeExport(tree, "export.csv", ALICE_TO_SALES);
+    const before = await snapshot(tree);
+    const check = await sync(tree, [file, "--check"]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain(
+      "  ! alice in deploy-prod  access/groups/teams.yaml: review opened, due 2026-06-15\n",
+    );
+    expect(check.stdout).toContain(
+      "Would change access/users/staff.yaml, access/groups/teams.yaml; nothing was written (--check).",
+    );
+    expect(await snapshot(tree)).toEqual(before);
+
+    const json = await sync(tree, [file, "--check", "--format", "json", "--mover-review-days", "30"]);
+    expect(json.code).toBe(1);
+    const out = JSON.parse(json.stdout) as { flagged: unknown[]; isWritten: boolean };
+    expect(out.isWritten).toBe(false);
+    expect(out.flagged).toEqual([
+      {
+        id: "alice",
+        group: "deploy-prod",
+        file: "access/groups/teams.yaml",
+        due: "2026-07-01",
+        opensReview: true,
+      },
+      {
+        id: "alice",
+        group: "wiki-admins",
+        file: "access/groups/teams.yaml",
+        due: "2026-06-20",
+        opensReview: false,
+      },
+    ]);
+    expect(await snapshot(tree)).toEqual(before);
+    const bad = await sync(tree, [file, "--mover-review-days", "0"]);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain('--mover-review-days takes a whole number of days, 1 to 365 (got "0")');
+    expect(await snapshot(tree)).toEqual(before);
+  });
+
+  it("edits a file holding both the mover and the group once, with both changes", async () => {
+    const both = STAFF + MOVER_GROUPS;
+    const tree = await newTree({ "users/staff.yaml": both, "groups/teams.yaml": "groups: []\n" });
+    const file = await writeExport(tree, "export.csv", ALICE_TO_SALES);
+    const run = await sync(tree, [file]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Wrote access/users/staff.yaml.");
+    expect(await staff(tree)).toBe(
+      STAFF.replace(
+        "department: ENG-PLATFORM\n    title: Engineer",
+        "department: SALES\n    title: Engineer",
+      ) + FLAGGED_GROUPS,
+    );
+  });
+
+  it("writes nothing when a flagged group cannot be edited safely", async () => {
+    const flow = MOVER_GROUPS.replace(
+      '  - name: deploy-prod\n    owners: [carol] # the on-call lead\n    members:\n      - { user: alice, until: "2026-09-01T00:00:00Z", reason: on-call }\n      - carol\n',
+      '  - { name: deploy-prod, owners: [carol], members: [{ user: alice, until: "2026-09-01T00:00:00Z" }] }\n',
+    );
+    expect(flow).not.toBe(MOVER_GROUPS);
+    const tree = await newTree({ "groups/teams.yaml": flow });
+    const file = await writeExport(tree, "export.csv", ALICE_TO_SALES);
+    const before = await snapshot(tree);
+    const run = await sync(tree, [file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'access/groups/teams.yaml: not edited (group "deploy-prod" is written as a flow mapping)',
+    );
+    expect(await snapshot(tree)).toEqual(before);
+  });
+
+  it("end to end: what the owners do not re-approve, review close revokes after the due day", async () => {
+    const tree = await newTree({ "groups/teams.yaml": MOVER_GROUPS });
+    const NOW = new Date("2026-06-01T12:00:00Z");
+    const file = await writeExport(tree, "export.csv", ALICE_TO_SALES);
+    expect((await sync(tree, [file], NOW)).code).toBe(0);
+    // On the due day nothing is revoked yet.
+    const onDue = await runCliIn(tree.cwd, ["review", "close"], new Date("2026-06-15T23:00:00Z"));
+    expect(onDue.code).toBe(0);
+    expect(await groupsFile(tree)).toBe(FLAGGED_GROUPS);
+    // (A tree this small allows no removal by the default guard rail: the one revocation is allowed.)
+    const closed = await runCliIn(
+      tree.cwd,
+      ["review", "close", "--allow-removals", "1"],
+      new Date("2026-06-16T06:00:00Z"),
+    );
+    expect(closed.stderr).toBe("");
+    expect(closed.code).toBe(0);
+    expect(closed.stdout).toContain("alice");
+    // Her grant in deploy-prod is gone with the review; carol stays, and the other review runs on.
+    expect(await groupsFile(tree)).toBe(
+      FLAGGED_GROUPS.replace(
+        "    review:\n      due: 2026-06-15\n      pending:\n        - alice\n",
+        "",
+      ).replace('      - { user: alice, until: "2026-09-01T00:00:00Z", reason: on-call }\n', ""),
+    );
+  });
+});

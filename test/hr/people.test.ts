@@ -114,14 +114,14 @@ describe("readMapping", () => {
       "m.yaml",
       bytes(
         "columns:\n  nmae: Name\n  email: 3\nvalues:\n  status: { Gone: fired }\n  title: {}\n" +
-          "dateFormat: D/M/Y\nmaxLeavers: lots\nabsent: delete\nextra: 1\n",
+          "dateFormat: D/M/Y\nmaxLeavers: lots\nabsent: delete\nextra: 1\nmoverReviewDays: 0\n",
       ),
     );
     expect(read.mapping).toBeUndefined();
     expect(
       read.diagnostics.map((d) => `${String(d.line)}:${String(d.column)} ${d.code} ${d.message}`),
     ).toEqual([
-      '10:1 HR010 unknown key "extra"; one of: columns, values, dateFormat, managerKey, joinersFile, records, maxLeavers, maxEmailChanges, maxCleared, absent',
+      '10:1 HR010 unknown key "extra"; one of: columns, values, dateFormat, managerKey, joinersFile, records, maxLeavers, maxEmailChanges, maxCleared, absent, moverReviewDays',
       '2:3 HR010 "nmae" is no field hr sync writes; one of: employeeNumber, id, name, email, department, title, manager, employmentType, status, startDate, endDate',
       "3:10 HR010 the column of email is a column name (text), or null: not synced",
       '5:19 HR010 "Gone" must map to one of: active, leave, terminated',
@@ -129,6 +129,7 @@ describe("readMapping", () => {
       "7:13 HR010 dateFormat is one of: YYYY-MM-DD, YYYY/MM/DD, DD.MM.YYYY, DD/MM/YYYY, MM/DD/YYYY",
       '8:13 HR010 maxLeavers is a number of people or a percentage ("5%")',
       "9:9 HR010 absent is one of: report, terminate",
+      "11:18 HR010 moverReviewDays is a whole number of days, 1 to 365",
     ]);
   });
 
@@ -142,6 +143,7 @@ describe("readMapping", () => {
     expect(read.mapping?.employmentTypes.get("freelance")).toBe("contractor");
     expect(read.mapping?.employmentTypes.get("permanent")).toBe("employee");
     expect(read.mapping?.dateFormat).toBe("MM/DD/YYYY");
+    expect(read.mapping?.moverReviewDays).toBe(14);
   });
 
   it("refuses hostile YAML as the access files' loader does", () => {

@@ -1,7 +1,14 @@
 import { ExitCode, UsageError } from "../../errors.ts";
 import { loadEnvOptions } from "../../load/load-tree.ts";
-import { DEFAULT_JOINERS_FILE, parseLimit, type Limit } from "../../hr/mapping.ts";
+import {
+  DEFAULT_JOINERS_FILE,
+  isReviewDays,
+  MAX_REVIEW_DAYS,
+  parseLimit,
+  type Limit,
+} from "../../hr/mapping.ts";
 import { hasSyncChanges, renderSyncJson, renderSyncText } from "../../hr/render.ts";
+import { DEFAULT_MOVER_REVIEW_DAYS } from "../../hr/mover-reviews.ts";
 import { runHrSync } from "../../hr/run-sync.ts";
 import { jsonForTerminal } from "../../render/terminal-text.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
@@ -9,7 +16,7 @@ import type { CommandIo } from "../io.ts";
 
 export const HR_USAGE = `Usage: gatehouse hr sync EXPORT [--mapping FILE] [--joiners-file FILE] [--absent report|terminate]
                          [--max-leavers N|P%] [--max-email-changes N|P%] [--max-cleared N|P%] [--check]
-                         [--format text|json] [--dir access]
+                         [--mover-review-days N] [--format text|json] [--dir access]
 
 Brings the access files in line with an HR export (EXPORT: CSV with a header row, or .json: a list of
 objects). People are matched by employee number (else by id); joiners are appended to
@@ -20,7 +27,10 @@ no other field is touched. People the export does not have are reported and left
 The mapping (YAML) names the columns and HR's values; see the README. Refuses (exit 3, nothing
 written) when more people would become leavers than --max-leavers (default 5%) or more e-mail
 addresses would change than --max-email-changes (default 10%), or more people would lose their
-department, title, manager or employment type to a blank cell than --max-cleared (default 5%). The whole edited tree must validate
+department, title, manager or employment type to a blank cell than --max-cleared (default 5%).
+A mover whose department, title or employment type changes is added to the access review (opened,
+due in --mover-review-days, default ${String(DEFAULT_MOVER_REVIEW_DAYS)}, when there is none) of each group listing them directly
+that the roles of their new attributes do not give them. The whole edited tree must validate
 before anything is written. --check writes nothing and exits 1 when the files would change.`;
 
 function limitOpt(args: Parsed, name: string): Limit | undefined {
@@ -43,6 +53,7 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
       "max-leavers": { type: "string" },
       "max-email-changes": { type: "string" },
       "max-cleared": { type: "string" },
+      "mover-review-days": { type: "string" },
       check: { type: "boolean" },
       format: { type: "string" },
     },
@@ -69,6 +80,12 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
   const maxLeavers = limitOpt(args, "max-leavers");
   const maxEmailChanges = limitOpt(args, "max-email-changes");
   const maxCleared = limitOpt(args, "max-cleared");
+  const daysText = stringOpt(args, "mover-review-days");
+  const moverReviewDays = daysText === undefined ? undefined : Number(daysText);
+  if (daysText !== undefined && (!/^\d+$/.test(daysText) || !isReviewDays(moverReviewDays)))
+    throw new UsageError(
+      `--mover-review-days takes a whole number of days, 1 to ${String(MAX_REVIEW_DAYS)} (got "${daysText}")`,
+    );
   const mappingFile = stringOpt(args, "mapping");
   const joinersFile = stringOpt(args, "joiners-file");
   const dir = stringOpt(args, "dir") ?? "access";
@@ -83,6 +100,7 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
     ...(maxLeavers === undefined ? {} : { maxLeavers }),
     ...(maxEmailChanges === undefined ? {} : { maxEmailChanges }),
     ...(maxCleared === undefined ? {} : { maxCleared }),
+    ...(moverReviewDays === undefined ? {} : { moverReviewDays }),
     isCheck,
     now: io.now(),
     load: loadEnvOptions(io.env),

@@ -1,0 +1,127 @@
+/**
+ * The second half of the mover promise: when `hr sync` changes what roles match on (department, title,
+ * employment type), the groups a mover holds by a line of their own that the roles of their new
+ * attributes do not give are put to the group's owners, through an access review: the mover is added
+ * to its `pending` list (a review is opened when the group has none). Pure: model and plan in, data out.
+ */
+import type { AccessModel, EmploymentType, Group, User } from "../model/access.ts";
+import { roleMatches } from "../desired/effective.ts";
+import { DAY_MS, isTerminated, utcMidnight } from "../lifecycle/status.ts";
+import { directUsers } from "../validate/rules/access-reviews.ts";
+import type { SyncedField, UserUpdate } from "./sync-types.ts";
+
+/** How long a mover's owners have to re-approve a grant, by default. */
+export const DEFAULT_MOVER_REVIEW_DAYS = 14;
+
+/** The fields role rules match on: a change to one of them makes a mover's grants a question. */
+const ROLE_FIELDS: ReadonlySet<SyncedField> = new Set(["department", "title", "employmentType"]);
+
+/** One mover put to the owners of one group. */
+export interface MoverFlag {
+  readonly id: string;
+  readonly group: string;
+  /** The file defining the group, as the model names it. */
+  readonly file: string;
+  /** The review's due day: a new one's, or that of the review open already. */
+  readonly due: string;
+  /** True: the group has no review, one is opened; false: the name is appended to the open one. */
+  readonly opensReview: boolean;
+}
+
+const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
+
+/** The user as the update leaves them, for what roles match on. */
+function moved(user: User, update: UserUpdate): User {
+  const after = (field: "department" | "title" | "employmentType"): string | undefined => {
+    const change = update.changes.find((c) => c.field === field);
+    return change === undefined ? user[field] : change.after;
+  };
+  const type = after("employmentType");
+  // An absent type is the default, as the loader reads it.
+  const next: { -readonly [K in keyof User]: User[K] } = {
+    ...user,
+    employmentType: EMPLOYMENT_TYPES.find((t) => t === type) ?? "employee",
+  };
+  const department = after("department");
+  const title = after("title");
+  if (department === undefined) delete next.department;
+  else next.department = department;
+  if (title === undefined) delete next.title;
+  else next.title = title;
+  return next;
+}
+
+/** Each group's nesting groups: those listing it as a member. */
+function nestersOf(model: AccessModel): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const group of model.groups.values())
+    for (const entry of group.members ?? [])
+      if (entry.kind === "group") out.set(entry.group, [...(out.get(entry.group) ?? []), group.name]);
+  return out;
+}
+
+/** The groups the roles matching `user` give, with every group that nests one of them (transitively). */
+function baselineOf(
+  model: AccessModel,
+  nesters: ReadonlyMap<string, readonly string[]>,
+  user: User,
+): Set<string> {
+  const given = new Set<string>();
+  const queue: string[] = [];
+  for (const role of model.roles.values()) if (roleMatches(role, user)) queue.push(...role.groups);
+  for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
+    if (given.has(name)) continue;
+    given.add(name);
+    queue.push(...(nesters.get(name) ?? []));
+  }
+  return given;
+}
+
+/** `now`'s day (UTC) plus `days`, as YYYY-MM-DD. */
+export function dueAfter(now: Date, days: number): string {
+  const today = utcMidnight(now.toISOString().slice(0, 10));
+  return new Date(today + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/**
+ * The movers (not leavers) whose department, title or employment type the sync changes, with each
+ * group that lists them directly (a member line or a grant) and that the roles of their new attributes
+ * do not give them; in update order, then model order. A name pending already is left out.
+ */
+export function planMoverReviews(
+  model: AccessModel,
+  updates: readonly UserUpdate[],
+  now: Date,
+  days: number,
+): MoverFlag[] {
+  const newDue = dueAfter(now, days);
+  const movers: { user: User; update: UserUpdate }[] = [];
+  for (const update of updates) {
+    if (update.isLeaver || !update.changes.some((c) => ROLE_FIELDS.has(c.field))) continue;
+    const user = model.users.get(update.id);
+    if (user !== undefined && !isTerminated(user, now)) movers.push({ user, update });
+  }
+  if (movers.length === 0) return [];
+  // One pass over the member lines: the groups listing each mover directly, in model order.
+  const listing = new Map<string, Group[]>(movers.map((m) => [m.user.id, []]));
+  for (const group of model.groups.values())
+    for (const id of directUsers(group)) listing.get(id)?.push(group);
+  const nesters = nestersOf(model);
+  const out: MoverFlag[] = [];
+  for (const { user, update } of movers) {
+    const groups = listing.get(user.id) ?? [];
+    if (groups.length === 0) continue;
+    const baseline = baselineOf(model, nesters, moved(user, update));
+    for (const group of groups) {
+      if (baseline.has(group.name) || group.review?.pending.includes(user.id) === true) continue;
+      out.push({
+        id: user.id,
+        group: group.name,
+        file: group.source.file,
+        due: group.review?.due ?? newDue,
+        opensReview: group.review === undefined,
+      });
+    }
+  }
+  return out;
+}
