@@ -5,7 +5,7 @@
  */
 import type { Change } from "../plan/types.ts";
 import { accountOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
-import type { JournalEntry, OffboardVerifiedData, VerdictClosedData } from "./journal-entry.ts";
+import type { DrillData, JournalEntry, OffboardVerifiedData, VerdictClosedData } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
 
 export interface RecordedChange {
@@ -33,6 +33,9 @@ export type RecordedCheck = OffboardVerifiedData & {
 
 /** An open verdict closed by hand (`journal close-verdict`), with its `seq`. */
 export type RecordedClosure = VerdictClosedData & { readonly seq: number };
+
+/** A fire drill (`gatehouse drill`), with its `seq`. */
+export type RecordedDrill = DrillData & { readonly seq: number };
 
 export interface ChangesQuery {
   /** From this instant (inclusive). */
@@ -84,10 +87,22 @@ function closureConcerns(closure: VerdictClosedData, query: ChangesQuery): boole
   return query.provider === undefined || closure.provider === query.provider;
 }
 
+/** Whether a drill is about the person and system `query` asks about (none is a group's). */
+function drillConcerns(drill: DrillData, query: ChangesQuery): boolean {
+  if (query.group !== undefined) return false;
+  if (
+    query.user !== undefined &&
+    drill.canary !== query.user &&
+    !drill.systems.some((s) => s.account === query.user)
+  )
+    return false;
+  return query.provider === undefined || drill.systems.some((s) => s.provider === query.provider);
+}
+
 /**
  * The changes of `journalPath` that `query` asks for, in journal order, the offboarding checks among them
- * (with `group`, only those that found the person still in it) and the verdicts closed by hand (none
- * with `group`), and how many entries were read.
+ * (with `group`, only those that found the person still in it), the verdicts closed by hand and the fire
+ * drills (none with `group`), and how many entries were read.
  */
 export async function changesBetween(
   journalPath: string,
@@ -97,6 +112,7 @@ export async function changesBetween(
   readonly changes: readonly RecordedChange[];
   readonly offboarding: readonly RecordedCheck[];
   readonly closures: readonly RecordedClosure[];
+  readonly drills: readonly RecordedDrill[];
 }> {
   const since = query.since?.toISOString();
   const until = query.until?.toISOString();
@@ -104,6 +120,7 @@ export async function changesBetween(
   const changes: RecordedChange[] = [];
   const offboarding: RecordedCheck[] = [];
   const closures: RecordedClosure[] = [];
+  const drills: RecordedDrill[] = [];
   const isInWindow = (at: string): boolean =>
     (since === undefined || at >= since) && (until === undefined || at <= until);
   const take = (entry: JournalEntry): void => {
@@ -128,6 +145,10 @@ export async function changesBetween(
       if (isInWindow(entry.at) && closureConcerns(entry, query)) closures.push(withoutLinks(entry));
       return;
     }
+    if (entry.type === "drill") {
+      if (isInWindow(entry.at) && drillConcerns(entry, query)) drills.push(withoutLinks(entry));
+      return;
+    }
     if (entry.type !== "change") return;
     if (!isInWindow(entry.at)) return;
     if (query.provider !== undefined && entry.provider !== query.provider) return;
@@ -147,5 +168,5 @@ export async function changesBetween(
     });
   };
   const entries = await eachEntry(journalPath, take);
-  return { entries, changes, offboarding, closures };
+  return { entries, changes, offboarding, closures, drills };
 }

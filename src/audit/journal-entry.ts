@@ -24,6 +24,11 @@ export interface ApplyStartData {
   readonly overrides?: GuardrailOverrides;
   /** `--record-approvals`: the pull requests and approvals behind the access-file commits since the last run. */
   readonly approvals?: ApprovalsRecord;
+  /**
+   * A fire drill's run (`gatehouse drill`): the user id of the canary whose access the run takes away or
+   * gives back. Its changes are real, and no real leaver's: see DrillData.
+   */
+  readonly drill?: string;
 }
 
 export interface GuardrailOverrides {
@@ -177,6 +182,58 @@ export interface OffboardVerifiedData extends OffboardFindings {
    * finds the account by it first (Provider.accountsById). Absent where the system gave none.
    */
   readonly accountId?: string;
+  /** The check of a fire drill's canary (`gatehouse drill`): it opens no verdict, and closes none. */
+  readonly drill?: true;
+}
+
+/** How a fire drill ended: no access left anywhere, access left somewhere, or a change or a read failed. */
+export type DrillOutcome = "clean" | "access-left" | "failed";
+
+/** One system's part of a fire drill: how long from the drill's start each step of the kill chain took. */
+export interface DrillSystem {
+  readonly provider: string;
+  readonly account: string;
+  /** Milliseconds from the drill's start (DrillData.startedAt) to the system confirming the disable. */
+  readonly disabledAfterMs?: number;
+  /** To the system confirming the last membership removal (absent: the canary had none there). */
+  readonly membershipsRemovedAfterMs?: number;
+  /** To the offboarding check reading the system back with no access left (absent: not clean). */
+  readonly cleanAfterMs?: number;
+  readonly clean: boolean;
+  /** Membership removals the kill chain made there. */
+  readonly removals: number;
+  /** Changes the system refused, or that were not attempted. */
+  readonly failed: number;
+}
+
+/**
+ * A fire drill (`gatehouse drill`): the canary offboarded through the same plan, apply and offboarding
+ * check as a real leaver (run `runSeq`, whose apply-start carries `drill`), then given its access back
+ * (run `restoreRunSeq`).
+ */
+export interface DrillData {
+  readonly type: "drill";
+  /** ISO 8601 instant the drill ended (after the restore). */
+  readonly at: string;
+  readonly actor: string;
+  /** The canary's user id. */
+  readonly canary: string;
+  /** ISO 8601 instant the drill started, before its plan: what the timings count from. */
+  readonly startedAt: string;
+  /** `seq` of the kill chain's apply-start (absent when it never started, as when a guard rail refused it). */
+  readonly runSeq?: number;
+  readonly outcome: DrillOutcome;
+  readonly systems: readonly DrillSystem[];
+  readonly restore: {
+    /** "restored": the restore applied and a plan made afterwards has nothing left for the canary. */
+    readonly outcome: "restored" | "failed";
+    readonly runSeq?: number;
+    /** Changes for the canary a plan made after the restore still has (0 when restored). */
+    readonly left: number;
+    readonly error?: string;
+  };
+  /** Why the kill chain failed, when it did not get to its check. */
+  readonly error?: string;
 }
 
 /**
@@ -202,7 +259,13 @@ export interface VerdictClosedData {
 
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
 export type NewJournalEntry =
-  ApplyStartData | IntentData | ChangeData | OffboardVerifiedData | ApplyEndData | VerdictClosedData;
+  | ApplyStartData
+  | IntentData
+  | ChangeData
+  | OffboardVerifiedData
+  | ApplyEndData
+  | VerdictClosedData
+  | DrillData;
 
 export interface ChainFields {
   /** 1 for the first entry, then +1 per entry. */
@@ -335,6 +398,7 @@ function describeVerifiedProblem(v: Record<string, unknown>): string | undefined
     return "recheckedAfterMs must be a count of milliseconds";
   if (v["unsettled"] !== undefined && !isStringList(v["unsettled"]))
     return "unsettled must be a list of groups";
+  if (v["drill"] !== undefined && v["drill"] !== true) return "drill must be true";
   return v["sessions"] === undefined || isSessionsCheck(v["sessions"])
     ? undefined
     : 'sessions must say an outcome ("revoked", "none", "not-possible", "left") and, for revoked and left, counts';
@@ -350,8 +414,48 @@ function describeClosedProblem(v: Record<string, unknown>): string | undefined {
     : "verdict-closed needs a reason";
 }
 
+const DRILL_OUTCOMES: readonly unknown[] = ["clean", "access-left", "failed"];
+
+const isOptionalCount = (value: unknown): boolean => value === undefined || isCount(value);
+
+function isDrillSystem(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    typeof value["provider"] === "string" &&
+    typeof value["account"] === "string" &&
+    typeof value["clean"] === "boolean" &&
+    isCount(value["removals"]) &&
+    isCount(value["failed"]) &&
+    isOptionalCount(value["disabledAfterMs"]) &&
+    isOptionalCount(value["membershipsRemovedAfterMs"]) &&
+    isOptionalCount(value["cleanAfterMs"])
+  );
+}
+
+function describeDrillProblem(v: Record<string, unknown>): string | undefined {
+  if (typeof v["actor"] !== "string" || typeof v["canary"] !== "string") return "drill needs actor and canary";
+  if (!isInstant(v["startedAt"])) return "startedAt must be an ISO 8601 instant";
+  if (!isOptionalCount(v["runSeq"])) return "runSeq must be the seq of an apply-start";
+  if (!DRILL_OUTCOMES.includes(v["outcome"])) return 'outcome must be "clean", "access-left" or "failed"';
+  if (!Array.isArray(v["systems"]) || !v["systems"].every(isDrillSystem))
+    return "systems must list { provider, account, clean, removals, failed } with timings in ms";
+  if (v["error"] !== undefined && typeof v["error"] !== "string") return "error must be a string";
+  const restore = v["restore"];
+  if (
+    !isRecord(restore) ||
+    (restore["outcome"] !== "restored" && restore["outcome"] !== "failed") ||
+    !isCount(restore["left"]) ||
+    !isOptionalCount(restore["runSeq"]) ||
+    (restore["error"] !== undefined && typeof restore["error"] !== "string")
+  )
+    return 'restore must say an outcome ("restored" or "failed") and the changes left';
+  return undefined;
+}
+
 function describeBodyProblem(v: Record<string, unknown>): string | undefined {
   switch (v["type"]) {
+    case "drill":
+      return describeDrillProblem(v);
     case "verdict-closed":
       return describeClosedProblem(v);
     case "apply-start":
@@ -365,6 +469,7 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
         return "overrides must say force, allowRemovals and the accepted refusals";
       if (v["approvals"] !== undefined && !isApprovals(v["approvals"]))
         return "approvals must name the repository and list commits";
+      if (v["drill"] !== undefined && typeof v["drill"] !== "string") return "drill must be a user id";
       return isCount(v["changes"]) ? undefined : "changes must be a count";
     case "change":
       if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["changeId"] !== "string")

@@ -176,6 +176,9 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   // An offboarding check only read the systems: it makes nothing gatehouse's, nor takes anything away.
   // Its verdict is kept while it found access left, until a later check of the account finds none.
   if (entry.type === "offboard-verified") {
+    // A drill's canary is no leaver: its check opens no verdict, and closes none (its restore gives it
+    // its access back, which a re-check would take for access left).
+    if (entry.drill === true) return;
     const key = `${entry.provider}\n${entry.account}`;
     // A re-check supersedes the verdict it names, under whatever name it found the account (renamedTo).
     const earlier = entry.recheckOf === undefined ? undefined : takeVerdict(fold, key, entry.recheckOf);
@@ -191,6 +194,8 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     }
     return;
   }
+  // A drill's summary: its runs' entries said what they changed.
+  if (entry.type === "drill") return;
   // Closed by hand: the verdict it names is open no more (one a re-check superseded already stays so).
   if (entry.type === "verdict-closed") {
     takeVerdict(fold, `${entry.provider}\n${entry.account}`, entry.closes);
@@ -326,7 +331,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 12: a re-check closes the verdict it names (recheckOf) under any name (11 only the one of its account).
 // 13: verdicts keep the account's stable id (accountId; 12 dropped it where the entry had none), and a
 // verdict-closed entry closes the verdict it names (12 did not know the entry).
-const FORMAT = "gatehouse journal fold 13";
+// 14: a drill's offboarding check opens no verdict (13 opened one where it found access left).
+const FORMAT = "gatehouse journal fold 14";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);

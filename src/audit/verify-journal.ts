@@ -130,9 +130,18 @@ export async function verifyJournal(
     }
     const link = describeBrokenLink(value, chain.previous);
     if (link !== undefined) report(link);
-    if (value.type !== "apply-start" && value.type !== "verdict-closed" && !starts.has(value.runSeq)) {
+    // A drill refers to its runs without being part of one; the runs it names must be in the journal.
+    const runSeq =
+      value.type === "drill"
+        ? value.runSeq
+        : value.type === "verdict-closed"
+          ? undefined
+          : value.type === "apply-start"
+            ? undefined
+            : value.runSeq;
+    if (runSeq !== undefined && !starts.has(runSeq)) {
       report(
-        `entry seq ${String(value.seq)} refers to run ${String(value.runSeq)}, which has no apply-start before it`,
+        `entry seq ${String(value.seq)} refers to run ${String(runSeq)}, which has no apply-start before it`,
       );
     }
     // A re-check supersedes an earlier verdict: one that names itself or a later entry was not written so.
@@ -239,8 +248,8 @@ function follow(open: Map<number, MutableRun>, entry: JournalEntry, line: number
     });
     return;
   }
-  // A verdict closed by hand belongs to no run.
-  if (entry.type === "verdict-closed") return;
+  // A verdict closed by hand belongs to no run, nor does a drill (written after its runs ended).
+  if (entry.type === "verdict-closed" || entry.type === "drill") return;
   const run = open.get(entry.runSeq);
   if (run === undefined) return;
   run.lastAt = entry.at;

@@ -28,10 +28,11 @@ Commands:
   hr sync          bring the users in the access files in line with an HR export (CSV/JSON)
   review open      start an access review: owners re-certify their groups' members in a pull request
   review close     revoke what was not re-certified by the review's due date, and close the review
+  drill            fire drill: offboard the canary, time each system's revocation, restore it
   journal verify   check the hash chain of the apply journal
   journal repair   cut off a torn last line a crash left (kept in <journal>.torn)
   journal access   who had access to a group on a date, from the journal
-  journal changes  the changes and offboarding checks the journal records in a window
+  journal changes  the changes, offboarding checks and drills the journal records in a window
   journal close-verdict  close by hand an offboarding verdict no apply can settle
   pr comment       post the plan on the pull request as one sticky comment
   pr check         the approval gate: owners of each changed group must approve the head commit
@@ -57,6 +58,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   request: async () => (await import("./commands/request.ts")).runRequest,
   hr: async () => (await import("./commands/hr.ts")).runHr,
   review: async () => (await import("./commands/review.ts")).runReview,
+  drill: async () => (await import("./commands/drill.ts")).runDrillCommand,
 };
 
 /** Runs one command and returns its exit code. Never throws: every failure becomes a message and a code. */

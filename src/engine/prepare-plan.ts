@@ -53,6 +53,11 @@ export interface EngineOptions {
   readonly cacheDir?: string | false;
   /** Keep what the plan was computed from in PreparedPlan.planned (`gatehouse accounts` reads it). */
   readonly keepInputs?: boolean;
+  /**
+   * The model as this plan should see it, in memory (the files are not edited): `gatehouse drill` plans
+   * its canary as a leaver this way. Applied after validation.
+   */
+  readonly adjustModel?: (model: AccessModel) => AccessModel;
 }
 
 export interface PreparedPlan {
@@ -205,7 +210,9 @@ export async function preparePlanWith(
   const providers = new Map<string, Provider>();
   const reads = new Map<string, Promise<LiveState>>();
   try {
-    const tree = await loadValidModel(options);
+    const loaded = await loadValidModel(options);
+    const tree =
+      options.adjustModel === undefined ? loaded : { ...loaded, model: options.adjustModel(loaded.model) };
     const configs = selectProviders(tree.model, options.only);
     for (const config of configs) {
       const taken = early?.take(config);

@@ -57,11 +57,15 @@ export interface RunApplyOptions extends GuardrailOptions {
    * PreparedPlan.openVerdicts): checked again after the changes, also when there are none.
    */
   readonly openVerdicts?: ReadonlyMap<string, OpenRecheck>;
+  /** A fire drill's run, of this canary (user id): marked so in its apply-start and its checks. */
+  readonly drill?: string;
 }
 
 export interface RunApplyResult extends ApplyResult {
   /** Each leaver's account the run changed, read back afterwards (apply/offboard-verify.ts). */
   readonly offboarding: readonly OffboardCheck[];
+  /** When the offboarding checks were journalled (their entries' `at`), when there were any. */
+  readonly checkedAt?: string;
   /** The calls that read-back made per provider, when there was one. */
   readonly offboardingCalls?: Readonly<Record<string, ProviderStats>>;
   readonly journal: {
@@ -170,6 +174,7 @@ export async function runApply(
       ...(plan.desiredCommit === undefined ? {} : { commit: plan.desiredCommit }),
       ...(overrides === undefined ? {} : { overrides }),
       ...(options.approvals === undefined ? {} : { approvals: options.approvals }),
+      ...(options.drill === undefined ? {} : { drill: options.drill }),
     },
   ]);
   if (!start) throw new Error("journal did not record the start of the run");
@@ -267,7 +272,8 @@ export async function runApply(
           options.openVerdicts === undefined ? undefined : numberSetAside(options.openVerdicts, recorded),
         )
       : [];
-  const verified = offboarding.map((check) => verifiedEntry(check, start, options));
+  const checkedAt = options.now().toISOString();
+  const verified = offboarding.map((check) => verifiedEntry(check, start, checkedAt, options));
   // The read-back's own calls, apart from the writes' (calls), so that each count keeps its meaning.
   const offboardingCalls = offboarding.length === 0 ? undefined : callsSince(result.calls, providers);
   const end: NewJournalEntry = {
@@ -308,6 +314,7 @@ export async function runApply(
   return {
     ...result,
     offboarding,
+    ...(offboarding.length === 0 ? {} : { checkedAt }),
     ...(offboardingCalls === undefined ? {} : { offboardingCalls }),
     journal: { first: start.seq, last: last.seq, headHash: last.hash, start },
   };
@@ -328,7 +335,12 @@ function callsSince(
 }
 
 /** The journal line of one offboarding check: the check, with the HR event and the trigger time. */
-function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunApplyOptions): NewJournalEntry {
+function verifiedEntry(
+  check: OffboardCheck,
+  start: JournalEntry,
+  at: string,
+  options: RunApplyOptions,
+): NewJournalEntry {
   const event = check.userId === undefined ? undefined : options.leavers?.get(check.userId);
   // A re-check keeps the offboarding's trigger time and HR event: the time to a clean verdict is measured
   // from there.
@@ -354,7 +366,7 @@ function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunAp
   } = check;
   return {
     type: "offboard-verified",
-    at: options.now().toISOString(),
+    at,
     runSeq: start.seq,
     triggeredAt: triggeredAt ?? start.at,
     provider,
@@ -375,5 +387,6 @@ function verifiedEntry(check: OffboardCheck, start: JournalEntry, options: RunAp
     ...(renamedTo === undefined ? {} : { renamedTo }),
     ...(recheckOf === undefined ? {} : { recheckOf }),
     ...(accountId === undefined ? {} : { accountId }),
+    ...(options.drill === undefined ? {} : { drill: true as const }),
   };
 }

@@ -124,6 +124,7 @@ function buildPolicy(
       privilegedMaxGrantMs: durations["privilegedMaxDuration"],
       codeowners: bool(o, "codeowners"),
       staleAfterMs: staleAfter,
+      drillCanaries: strList(obj(o, "drills") ?? {}, "canaries"),
     }),
   };
 }

@@ -162,6 +162,8 @@ export interface Policy {
    * stale, in milliseconds (`policy.staleAfter`). Undefined: the command's default (90 days).
    */
   readonly staleAfterMs?: number;
+  /** `policy.drills.canaries`: the users `gatehouse drill` may offboard and restore (the first by default). */
+  readonly drillCanaries?: readonly string[];
   readonly source?: SourceLocation;
   /**
    * Where each value under `policy` sits, by JSON pointer relative to it ("/groupNaming",

@@ -3,6 +3,7 @@ import { ExitCode, UsageError } from "../../errors.ts";
 import { parseAt } from "../instant.ts";
 import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../audit/journal.ts";
 import type { JournalProblem, JournalVerification } from "../../audit/journal.ts";
+import type { DrillSystem } from "../../audit/journal-entry.ts";
 import { DAMAGED, foldCachePath, foldedHead } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
 import { rememberVerified } from "../../audit/verified-prefix.ts";
@@ -280,6 +281,10 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
           : `; leaver: ${c.leaving}${c.lateBy === undefined ? "" : ` (${c.lateBy})`}`) +
         `  (journal #${String(c.seq)}, run #${String(c.runSeq)}${runText(c)}, triggered ${c.triggeredAt})`,
     })),
+    ...result.drills.map((d) => ({
+      seq: d.seq,
+      text: `${d.at}  fire drill of canary ${d.canary}: ${d.outcome}; ${d.systems.map(drillSystemText).join("; ")}; restore ${d.restore.outcome}${d.error === undefined ? "" : `; error: ${d.error}`}  (journal #${String(d.seq)}${d.runSeq === undefined ? "" : `, run #${String(d.runSeq)}`}, by ${d.actor}, started ${d.startedAt})`,
+    })),
     ...result.closures.map((c) => ({
       seq: c.seq,
       text: `${c.at}  offboarding verdict closed by hand: ${c.provider}: ${c.account}${c.userId === undefined || c.userId === c.account ? "" : ` (${c.userId})`}, journal #${String(c.closes)}: ${c.reason}  (journal #${String(c.seq)}, by ${c.actor})`,
@@ -291,12 +296,22 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
     (result.offboarding.length === 0
       ? ""
       : ` and ${String(result.offboarding.length)} offboarding check(s)`) +
-    (result.closures.length === 0 ? "" : ` and ${String(result.closures.length)} verdict(s) closed by hand`);
+    (result.closures.length === 0 ? "" : ` and ${String(result.closures.length)} verdict(s) closed by hand`) +
+    (result.drills.length === 0 ? "" : ` and ${String(result.drills.length)} fire drill(s)`);
   lines.push(
     `${String(result.changes.length)} change(s)${checks} from ${window}, of ${String(result.entries)} journal entries in ${shown}.`,
   );
   io.stdout(lines.join("\n") + "\n");
   return intact ? ExitCode.ok : ExitCode.error;
+}
+
+/** One system of a drill, as `journal changes` lists it: "app: canary disabled 1200 ms, clean 3400 ms". */
+function drillSystemText(s: DrillSystem): string {
+  const ms = (v: number | undefined): string => (v === undefined ? "-" : `${String(v)} ms`);
+  return (
+    `${s.provider}: ${s.account} disabled ${ms(s.disabledAfterMs)}, memberships removed ${ms(s.membershipsRemovedAfterMs)}, ` +
+    (s.clean ? `clean ${ms(s.cleanAfterMs)}` : "NOT clean")
+  );
 }
 
 const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>
