@@ -28,6 +28,7 @@ import { describeChange } from "../../render/describe.ts";
 import { COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import { releaseFileLock } from "../../io/file-lock.ts";
 import { acquireApplyLock } from "./apply-lock.ts";
+import { recheckMs } from "./offboard-recheck.ts";
 import type { Policy } from "../../model/access.ts";
 import type { CliIo, CommandIo } from "../io.ts";
 import { terminal, TerminalText } from "../../render/terminal-text.ts";
@@ -47,20 +48,6 @@ Leavers' accounts are read back after the run; where access looked left, that sy
 --offboard-recheck seconds later (default 10; 0: not again) and the second read is the verdict.
 Leaver accounts whose last check found access left are checked again in every apply, also one with
 nothing to change, until a check finds none (exit 1 while access is left).`;
-
-/** Longest --offboard-recheck: ten minutes, the read-back's own time limit. */
-const MAX_RECHECK_SECONDS = 600;
-
-/** --offboard-recheck in milliseconds (seconds, fractions allowed), or undefined when not given. */
-function recheckMs(args: Parsed): number | undefined {
-  const v = stringOpt(args, "offboard-recheck");
-  if (v === undefined) return undefined;
-  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) > MAX_RECHECK_SECONDS)
-    throw new UsageError(
-      `--offboard-recheck takes a number of seconds from 0 to ${String(MAX_RECHECK_SECONDS)} (got "${v}")`,
-    );
-  return Math.round(Number(v) * 1000);
-}
 
 export async function runApplyCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const args = parseCommandArgs(

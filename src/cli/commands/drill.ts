@@ -11,9 +11,11 @@ import { jsonForTerminal } from "../../render/terminal-text.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CommandIo } from "../io.ts";
 import { acquireApplyLock } from "./apply-lock.ts";
+import { recheckMs } from "./offboard-recheck.ts";
 import { engineOptions } from "./engine-options.ts";
 
 export const DRILL_USAGE = `Usage: gatehouse drill [--canary ID] [--provider NAME]... [--dir access] [--format text|json]
+                       [--offboard-recheck SECONDS]
 
 A fire drill: the canary (--canary, one of policy.drills.canaries in gatehouse.yaml; default the first)
 is offboarded as a real leaver would be, through the same plan, apply and offboarding check, with the
@@ -22,7 +24,8 @@ accounts disabled, sessions revoked, memberships removed; anything else is refus
 drill's start to each system confirming the disable, the last removal, and the check finding no access
 left is measured per system. Then the canary is given back what the files grant it (accounts enabled,
 memberships added) and a plan afterwards must have nothing left for it. Every step is in the journal,
-marked as a drill, with a drill entry summing it up. Exit 1 when access was left, anything failed, or
+marked as a drill, with a drill entry summing it up. Where the check finds access left, it reads again
+--offboard-recheck seconds later (default 10; 0: not again), as apply's. Exit 1 when access was left, anything failed, or
 the restore did not bring the canary back.`;
 
 /** A duration in ms as the summary says it: "120 ms", "3.4 s". */
@@ -65,6 +68,7 @@ export async function runDrillCommand(argv: readonly string[], io: CommandIo): P
       provider: { type: "string", multiple: true },
       journal: { type: "string" },
       format: { type: "string", default: "text" },
+      "offboard-recheck": { type: "string" },
     },
     DRILL_USAGE,
   );
@@ -74,6 +78,7 @@ export async function runDrillCommand(argv: readonly string[], io: CommandIo): P
   }
   if (args.positionals.length > 0) throw new UsageError(`drill takes no arguments\n\n${DRILL_USAGE}`);
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const afterMs = recheckMs(args);
   const options = engineOptions(
     io,
     stringOpt(args, "dir"),
@@ -91,6 +96,7 @@ export async function runDrillCommand(argv: readonly string[], io: CommandIo): P
       ...(canary === undefined ? {} : { canary }),
       actor: await describeActor(io.cwd, io.env),
       now: io.now,
+      ...(afterMs === undefined ? {} : { offboardRecheck: { afterMs } }),
       ...(options.cacheDir === false
         ? {}
         : { cacheDir: path.resolve(options.cwd, options.cacheDir ?? DEFAULT_CACHE_DIR) }),
