@@ -433,7 +433,8 @@ function isDrillSystem(value: unknown): boolean {
 }
 
 function describeDrillProblem(v: Record<string, unknown>): string | undefined {
-  if (typeof v["actor"] !== "string" || typeof v["canary"] !== "string") return "drill needs actor and canary";
+  if (typeof v["actor"] !== "string" || typeof v["canary"] !== "string")
+    return "drill needs actor and canary";
   if (!isInstant(v["startedAt"])) return "startedAt must be an ISO 8601 instant";
   if (!isOptionalCount(v["runSeq"])) return "runSeq must be the seq of an apply-start";
   if (!DRILL_OUTCOMES.includes(v["outcome"])) return 'outcome must be "clean", "access-left" or "failed"';

@@ -11,6 +11,7 @@ import { describeEntryProblem, sealEntry } from "../../src/audit/journal-entry.t
 import { NOW, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { captureIo, runCliIn } from "../helpers/cli-io.ts";
 
+const formats = await readFile(new URL("../../docs/formats.md", import.meta.url), "utf8");
 const trees: AccessTree[] = [];
 afterEach(async () => {
   await Promise.all(trees.splice(0).map((t) => t.remove()));
@@ -43,6 +44,18 @@ const GROUPS = `groups:
 interface StoredDirectory {
   users: { account: string; enabled: boolean }[];
   groups: { name: string; members: string[] }[];
+}
+
+/** Every key of every object in `value`, at any depth, that docs/formats.md does not name. */
+function undocumented(value: unknown, out = new Set<string>()): string[] {
+  if (Array.isArray(value)) for (const item of value) undocumented(item, out);
+  else if (typeof value === "object" && value !== null)
+    for (const [key, inner] of Object.entries(value)) {
+      if (!formats.includes(`\`${key}\``)) out.add(key);
+      // Keyed by provider name, not by field.
+      if (key !== "calls" && key !== "offboardingCalls") undocumented(inner, out);
+    }
+  return [...out].sort();
 }
 
 async function newTree(canaries = "[canary]"): Promise<AccessTree> {
@@ -175,6 +188,8 @@ describe("gatehouse drill", () => {
       checks: [{ provider: "app", account: "canary", clean: true, accountState: "disabled", groups: [] }],
     });
     const entries = await journal(tree);
+    expect(undocumented(answer)).toEqual([]);
+    expect(undocumented(entries)).toEqual([]);
     expect((answer["journal"] as Record<string, unknown>)["seq"]).toBe(entries.at(-1)?.["seq"]);
   });
 
