@@ -22,6 +22,8 @@ export interface RecordedChange {
   /** The run's access-file commit and who ran it. */
   readonly commit?: string;
   readonly actor?: string;
+  /** The run was a fire drill's (`gatehouse drill`): the canary's user id. */
+  readonly drill?: string;
 }
 
 /** An offboarding check the journal records (apply/offboard-verify.ts), with its `seq` and the run's. */
@@ -30,6 +32,23 @@ export type RecordedCheck = OffboardVerifiedData & {
   readonly commit?: string;
   readonly actor?: string;
 };
+
+/** What a change or a check keeps of its run. */
+interface RunFacts {
+  readonly commit?: string;
+  readonly actor: string;
+  readonly drill?: string;
+}
+
+/** The run's commit, actor and drill, as a change or check of it records them. */
+function runFacts(run: RunFacts | undefined): { commit?: string; actor?: string; drill?: string } {
+  if (run === undefined) return {};
+  return {
+    ...(run.commit === undefined ? {} : { commit: run.commit }),
+    actor: run.actor,
+    ...(run.drill === undefined ? {} : { drill: run.drill }),
+  };
+}
 
 /** An open verdict closed by hand (`journal close-verdict`), with its `seq`. */
 export type RecordedClosure = VerdictClosedData & { readonly seq: number };
@@ -116,7 +135,7 @@ export async function changesBetween(
 }> {
   const since = query.since?.toISOString();
   const until = query.until?.toISOString();
-  const runs = new Map<number, { readonly commit?: string; readonly actor: string }>();
+  const runs = new Map<number, RunFacts>();
   const changes: RecordedChange[] = [];
   const offboarding: RecordedCheck[] = [];
   const closures: RecordedClosure[] = [];
@@ -128,12 +147,14 @@ export async function changesBetween(
       runs.set(entry.seq, {
         actor: entry.actor,
         ...(entry.commit === undefined ? {} : { commit: entry.commit }),
+        ...(entry.drill === undefined ? {} : { drill: entry.drill }),
       });
       return;
     }
     if (entry.type === "offboard-verified") {
       if (!isInWindow(entry.at) || !checkConcerns(entry, query)) return;
       const run = runs.get(entry.runSeq);
+      // The entry says itself whether it is a drill's (drill: true).
       offboarding.push({
         ...withoutLinks(entry),
         ...(run?.commit === undefined ? {} : { commit: run.commit }),
@@ -163,8 +184,7 @@ export async function changesBetween(
       change: entry.change,
       ...(entry.confirmation === undefined ? {} : { confirmation: entry.confirmation }),
       ...(entry.error === undefined ? {} : { error: entry.error }),
-      ...(run?.commit === undefined ? {} : { commit: run.commit }),
-      ...(run === undefined ? {} : { actor: run.actor }),
+      ...runFacts(run),
     });
   };
   const entries = await eachEntry(journalPath, take);

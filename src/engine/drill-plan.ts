@@ -105,7 +105,14 @@ export function killChainOf(plan: Plan, canary: string): Plan {
     throw new UsageError(
       `nothing to drill: canary ${canary} has no account or membership the plan would take away in the systems read; give it an account and a group first`,
     );
-  const chain = planOf(plan, theirs);
+  // Each change says why it is made: the canary is no leaver in the files, and the journal must not say so.
+  const chain = planOf(
+    plan,
+    theirs.map((c) => ({
+      ...c,
+      why: [`fire drill: canary ${canary} offboarded as a leaver would be (gatehouse drill)`],
+    })),
+  );
   // The guard rail the drill stands on: not one change of anyone else's.
   const foreign = chain.changes.filter((c) => c.userId !== canary);
   if (foreign.length > 0)

@@ -30,6 +30,8 @@ export interface DrillOptions {
   /** Where the chain check remembers how far it verified (absolute), as apply's. */
   readonly cacheDir?: string;
   readonly offboardRecheck?: RecheckOptions;
+  /** Removals the kill chain may make beyond policy.guardrails.maxRemovals (journalled, as apply's). */
+  readonly allowRemovals?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -168,6 +170,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         leavers: new Map([[canary, { leaving: "fire drill (gatehouse drill)" }]]),
         drill: canary,
         ...(options.offboardRecheck === undefined ? {} : { offboardRecheck: options.offboardRecheck }),
+        ...(options.allowRemovals === undefined ? {} : { allowRemovals: options.allowRemovals }),
       });
     });
   } catch (caught) {

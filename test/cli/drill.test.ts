@@ -130,6 +130,10 @@ describe("gatehouse drill", () => {
       "membership add",
       "membership add",
     ]);
+    for (const c of changes.slice(0, 3))
+      expect(c["why"]).toEqual([
+        "fire drill: canary canary offboarded as a leaver would be (gatehouse drill)",
+      ]);
     const checks = added.filter((e) => e["type"] === "offboard-verified");
     expect(checks).toMatchObject([
       { account: "canary", clean: true, drill: true, leaving: "fire drill (gatehouse drill)" },
@@ -155,6 +159,15 @@ describe("gatehouse drill", () => {
       / {2}fire drill of canary canary: clean; app: canary disabled \d+ ms, memberships removed \d+ ms, clean \d+ ms; restore restored {2}\(journal #\d+, run #\d+, by /,
     );
     expect(listed.stdout).toMatch(/ and 1 offboarding check\(s\) and 1 fire drill\(s\) from the start/);
+    // Every line of the drill's runs says it is a drill's: none reads as a real leaver's offboarding.
+    const drillLines = listed.stdout
+      .split("\n")
+      .filter(
+        (l) => l.includes("#" + String(starts[0]?.["seq"])) || l.includes("#" + String(starts[1]?.["seq"])),
+      );
+    expect(drillLines.length).toBeGreaterThanOrEqual(7);
+    for (const line of drillLines) expect(line).toContain("fire drill");
+    expect(listed.stdout).not.toContain("status: terminated");
     const applied = await runCliIn(tree.cwd, ["apply", "--yes"]);
     expect(applied.code).toBe(0);
     expect(applied.stdout).not.toContain("Offboarding verified");
@@ -235,6 +248,27 @@ describe("gatehouse drill", () => {
     expect(drilled.stderr).not.toMatch(/\n\s+at /);
     expect(await readText(tree, ".gatehouse/journal.jsonl")).toBe(journalBefore);
     expect(await readText(tree, ".gatehouse/app.json")).toBe(directoryBefore);
+  });
+
+  it("holds to the guard rails (exit 3, nothing changed) unless --allow-removals lets the kill chain through", async () => {
+    const tree = await newTree();
+    await writeFile(
+      path.join(tree.dir, "gatehouse.yaml"),
+      config("[canary]").replace("maxRemovals: 10", "maxRemovals: 1"),
+    );
+    const [journalBefore, directoryBefore] = [
+      await readText(tree, ".gatehouse/journal.jsonl"),
+      await readText(tree, ".gatehouse/app.json"),
+    ];
+    const refused = await drill(tree);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("re-run with --allow-removals 3");
+    expect(await readText(tree, ".gatehouse/journal.jsonl")).toBe(journalBefore);
+    expect(await readText(tree, ".gatehouse/app.json")).toBe(directoryBefore);
+    const allowed = await drill(tree, ["--allow-removals", "3"]);
+    expect(allowed.code).toBe(0);
+    const start = (await journal(tree)).find((e) => e["type"] === "apply-start" && e["drill"] === "canary");
+    expect(start?.["overrides"]).toMatchObject({ allowRemovals: 3 });
   });
 
   it("refuses a canary the systems are not in step with (its restore would look like drift fixed)", async () => {

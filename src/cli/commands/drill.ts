@@ -8,14 +8,14 @@ import { describeActor } from "../../audit/git.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { releaseFileLock } from "../../io/file-lock.ts";
 import { jsonForTerminal } from "../../render/terminal-text.ts";
-import { choiceOpt, COMMON_OPTIONS, flag, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
+import { choiceOpt, COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CommandIo } from "../io.ts";
 import { acquireApplyLock } from "./apply-lock.ts";
 import { recheckMs } from "./offboard-recheck.ts";
 import { engineOptions } from "./engine-options.ts";
 
 export const DRILL_USAGE = `Usage: gatehouse drill [--canary ID] [--provider NAME]... [--dir access] [--format text|json]
-                       [--offboard-recheck SECONDS]
+                       [--offboard-recheck SECONDS] [--allow-removals N]
 
 A fire drill: the canary (--canary, one of policy.drills.canaries in gatehouse.yaml; default the first)
 is offboarded as a real leaver would be, through the same plan, apply and offboarding check, with the
@@ -25,7 +25,8 @@ drill's start to each system confirming the disable, the last removal, and the c
 left is measured per system. Then the canary is given back what the files grant it (accounts enabled,
 memberships added) and a plan afterwards must have nothing left for it. Every step is in the journal,
 marked as a drill, with a drill entry summing it up. Where the check finds access left, it reads again
---offboard-recheck seconds later (default 10; 0: not again), as apply's. Exit 1 when access was left, anything failed, or
+--offboard-recheck seconds later (default 10; 0: not again), as apply's. The guard rails hold as for
+apply (exit 3, nothing changed): --allow-removals N lets the kill chain remove N. Exit 1 when access was left, anything failed, or
 the restore did not bring the canary back.`;
 
 /** A duration in ms as the summary says it: "120 ms", "3.4 s". */
@@ -69,6 +70,7 @@ export async function runDrillCommand(argv: readonly string[], io: CommandIo): P
       journal: { type: "string" },
       format: { type: "string", default: "text" },
       "offboard-recheck": { type: "string" },
+      "allow-removals": { type: "string" },
     },
     DRILL_USAGE,
   );
@@ -79,6 +81,7 @@ export async function runDrillCommand(argv: readonly string[], io: CommandIo): P
   if (args.positionals.length > 0) throw new UsageError(`drill takes no arguments\n\n${DRILL_USAGE}`);
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
   const afterMs = recheckMs(args);
+  const allowRemovals = intOpt(args, "allow-removals");
   const options = engineOptions(
     io,
     stringOpt(args, "dir"),
@@ -97,6 +100,7 @@ export async function runDrillCommand(argv: readonly string[], io: CommandIo): P
       actor: await describeActor(io.cwd, io.env),
       now: io.now,
       ...(afterMs === undefined ? {} : { offboardRecheck: { afterMs } }),
+      ...(allowRemovals === undefined ? {} : { allowRemovals }),
       ...(options.cacheDir === false
         ? {}
         : { cacheDir: path.resolve(options.cwd, options.cacheDir ?? DEFAULT_CACHE_DIR) }),

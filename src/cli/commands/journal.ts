@@ -185,12 +185,18 @@ function describeRunApprovals(record: ApprovalsRecord): string {
 }
 
 /** The run a journal line came from, as `, commit <12 hex>[+dirty], by <actor>` (what it recorded of them). */
-function runText(run: { readonly commit?: string; readonly actor?: string }): string {
+function runText(run: {
+  readonly commit?: string;
+  readonly actor?: string;
+  readonly drill?: string;
+}): string {
   const commit =
     run.commit === undefined
       ? ""
       : `, commit ${run.commit.slice(0, 12)}${run.commit.endsWith("+dirty") ? "+dirty" : ""}`;
-  return inlineText(`${commit}${run.actor === undefined ? "" : `, by ${run.actor}`}`);
+  // A drill's changes are real, and no leaver's: said on each line, so none is taken for an offboarding.
+  const drill = run.drill === undefined ? "" : `, fire drill of canary ${run.drill}`;
+  return inlineText(`${commit}${run.actor === undefined ? "" : `, by ${run.actor}`}${drill}`);
 }
 
 /** True, once `say` has said so, when there is no journal at `file`. */
@@ -279,7 +285,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
         (c.leaving === undefined
           ? ""
           : `; leaver: ${c.leaving}${c.lateBy === undefined ? "" : ` (${c.lateBy})`}`) +
-        `  (journal #${String(c.seq)}, run #${String(c.runSeq)}${runText(c)}, triggered ${c.triggeredAt})`,
+        `  (journal #${String(c.seq)}, run #${String(c.runSeq)}${runText({ ...(c.commit === undefined ? {} : { commit: c.commit }), ...(c.actor === undefined ? {} : { actor: c.actor }), ...(c.drill === true ? { drill: c.userId ?? c.account } : {}) })}, triggered ${c.triggeredAt})`,
     })),
     ...result.drills.map((d) => ({
       seq: d.seq,
