@@ -91,8 +91,8 @@ const describe = (c: Change): string => `${c.provider}: ${c.kind} ${c.action} ${
 
 /**
  * The canary's kill chain out of a plan made with the canary as a leaver: its changes only, each a
- * disable, a revocation or a membership removal of the canary's. Anything else of the canary's (a
- * delete where the system cannot disable) is refused, and so is an empty chain.
+ * disable, a revocation or a membership removal of the canary's. Anything else of the canary's (its
+ * account deleted, where a system deletes leavers' accounts) is refused, and so is an empty chain.
  */
 export function killChainOf(plan: Plan, canary: string): Plan {
   const theirs = plan.changes.filter((c) => c.userId === canary);
