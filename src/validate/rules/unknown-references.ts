@@ -177,6 +177,18 @@ function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void 
         ),
       );
   });
+  // A canary is offboarded for real by `gatehouse drill`: one the files do not define is a mistake.
+  (policy.drillCanaries ?? []).forEach((id, i) => {
+    if (!known.user(id))
+      out.push(
+        report(
+          "error",
+          "GH208",
+          `policy.drills.canaries: ${unknownUser(model, id)}`,
+          policyLocation(model, `/drills/canaries/${String(i)}`),
+        ),
+      );
+  });
   policy.guardrails.protectedGroups.forEach((name, i) => {
     if (!known.group(name))
       out.push(
