@@ -662,8 +662,9 @@ function journalInFilesSpelling(
 
 /**
  * DesiredState.accountsOfPeopleGone: each account the files give to someone (in `users`) that the journal
- * saw gatehouse manage for a user id no longer in the files at all, and never for them. One pass over
- * the journal's accounts of this provider.
+ * saw gatehouse manage for a user id no longer in the files at all, and never for them, unless they list
+ * that id as theirs before (`formerIds`: the same person, their id changed). One pass over the journal's
+ * accounts of this provider.
  */
 function peopleGoneAccounts(
   people: ProviderPeople,
@@ -680,7 +681,10 @@ function peopleGoneAccounts(
     for (const account of accounts) {
       const holder = users.get(account)?.userId;
       if (holder === undefined || out.has(account)) continue;
-      if (journalAccounts.get(`${prefix}${holder}`)?.includes(account) !== true) out.set(account, id);
+      if (journalAccounts.get(`${prefix}${holder}`)?.includes(account) === true) continue;
+      const p = people.index.position.get(holder);
+      const formerIds = p === undefined ? undefined : people.index.users[p]?.formerIds;
+      if (formerIds?.includes(id) !== true) out.set(account, id);
     }
   }
   return out;

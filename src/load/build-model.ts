@@ -137,6 +137,8 @@ function buildUser(d: AccessDocument, o: Obj, path: PathSegment[], source: Sourc
   if (endDate !== undefined) user.endDate = endDate;
   const employeeNumber = str(o, "employeeNumber");
   if (employeeNumber !== undefined) user.employeeNumber = employeeNumber;
+  const formerIds = strList(o, "formerIds");
+  if (formerIds !== undefined) user.formerIds = formerIds;
   if (o["manager"] !== undefined) user.managerSource = where(d, o, path, "manager");
   if (o["startDate"] !== undefined) user.startDateSource = where(d, o, path, "startDate");
   return user;

@@ -32,6 +32,11 @@ export interface User {
   readonly accounts: Readonly<Record<string, string>>;
   /** The HR system's employee number: what `hr sync` matches export rows by (ids may be derived). */
   readonly employeeNumber?: string;
+  /**
+   * Ids this person had before in the files: accounts the journal saw gatehouse manage for one of them
+   * are theirs (DesiredState.accountsOfPeopleGone leaves them out), not a departed person's.
+   */
+  readonly formerIds?: readonly string[];
   readonly source: SourceLocation;
   /** Where the `manager` value and the `startDate` value sit, for precise diagnostics. */
   readonly managerSource?: SourceLocation;

@@ -244,8 +244,8 @@ export interface DesiredState {
   /**
    * Accounts the files give to one person that the journal saw gatehouse manage for a user id no longer
    * in the files at all, and never for that person, by account name → that former user id. Whether the
-   * person is someone new given a departed person's address or the same person under a new id, the
-   * files cannot say; a disabled account of the name is not enabled for them (plan-users.ts).
+   * person is someone new given a departed person's address or the same person under a new id (which
+   * `formerIds` says), the files cannot say: the account is not handed to them (plan-users.ts).
    */
   readonly accountsOfPeopleGone?: ReadonlyMap<string, string>;
   /**
