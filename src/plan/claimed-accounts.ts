@@ -1,7 +1,9 @@
 /**
- * Live accounts the system records as another person's (LiveUser.personId: SCIM externalId) than the one
- * the files give their name to, where the journal has no record of them (a first deployment, or the first
- * run after `gatehouse import`): not handed over (plan-users.ts unpairPassedOn), and what the plan says.
+ * Live accounts that are another person's than the one the files give their name to, not handed over
+ * (plan-users.ts unpairPassedOn), and what the plan says of them. Here: accounts the system records as
+ * another person's in the files (LiveUser.personId: SCIM externalId) where the journal has no record of
+ * them (a first deployment, or the first run after `gatehouse import`), and accounts the journal saw
+ * gatehouse manage for someone no longer in the files at all (DesiredState.accountsOfPeopleGone).
  */
 import type { AccountOfAnother, DesiredUser, LiveUser } from "../model/state.ts";
 import { userAddress } from "./addresses.ts";
@@ -60,4 +62,43 @@ export function claimedWhy(provider: string, account: string, claim: AccountOfAn
     : claim.ownerAccount === undefined
       ? `${recorded}, who has no account in ${provider} in the files; ${notHanded} (mode: authoritative)`
       : `${recorded}, whose account here is ${claim.ownerAccount}; ${notHanded}: disabled once ${claim.ownerAccount} exists (mode: authoritative)`;
+}
+
+/**
+ * The user id, no longer in the files, whom the journal saw gatehouse manage `want`'s account for (and
+ * never `want`'s person, nor anyone listing that id in `formerIds`): a departed person's account, which
+ * the files now give someone else's by name. Undefined for a leaver's entry: a leaver's account is
+ * offboarded as the files name it, whoever held it before.
+ */
+export function departedFrom(input: PlanSink["input"], want: DesiredUser): string | undefined {
+  if (want.status === "terminated") return undefined;
+  return input.desired.accountsOfPeopleGone?.get(want.account);
+}
+
+/**
+ * The plan note for a live account the files give to `want`'s person that the journal saw gatehouse
+ * manage for `gone`, who is no longer in the files: whose it was, whom the files give it to, what to do.
+ */
+export function noteDeparted(sink: PlanSink, want: DesiredUser, have: LiveUser, gone: string): void {
+  const { name: provider, mode } = sink.input;
+  const { account, userId } = want;
+  const state = have.enabled ? "enabled" : "disabled";
+  const left =
+    !have.enabled || mode === "observe"
+      ? ""
+      : mode === "authoritative"
+        ? ` As nobody's account, it is disabled (mode: authoritative).`
+        : ` It is left as it is (mode: additive).`;
+  sink.note(
+    "unmanaged",
+    `account ${account} in ${provider} is ${state}, and the journal saw gatehouse manage it for ${gone}, who is no longer in the files; the files now give ${account} to ${userId}: ` +
+      `gatehouse does not hand it to ${userId} (no enable, update or group for ${userId} on it), and creates no account for ${userId} while the name is taken (a departed person's address given to someone new would hand them that person's account, its data and sessions).${left} ` +
+      `If ${userId} is someone else, rename or delete ${account} in ${provider} (or give ${userId} another account name in the files), and gatehouse creates ${userId}'s account; ` +
+      `if ${userId} is ${gone} under a new id, add formerIds: [${gone}] to ${userId}'s entry, and gatehouse manages ${account} as ${userId}'s`,
+  );
+}
+
+/** Why the live account of `gone`, no longer in the files, whose name the files give `userId`, is disabled. */
+export function departedWhy(account: string, gone: string, userId: string | undefined): string {
+  return `the account of ${gone}, who is no longer in the files; the files give ${account} to ${userId ?? "someone else"}, who does not get it (mode: authoritative)`;
 }

@@ -74,6 +74,7 @@ export function computePlan(input: PlanInput): Plan {
       byHand: { notCreated: new Set(), renamed: new Map() },
       renamedUsers: new Map(),
       ownersAccounts: new Map(),
+      departed: new Map(),
       kept: [],
       change(c) {
         // One change per address and action: a leaver met twice (managed and unmanaged paths) counts once.

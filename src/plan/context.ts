@@ -126,6 +126,12 @@ export interface PlanSink {
    * judged as theirs (kept in the groups they hold, out of every group if they are a leaver).
    */
   readonly ownersAccounts: Map<string, AccountOfAnother>;
+  /**
+   * Live accounts the files give to someone while the journal saw gatehouse manage them for a user id no
+   * longer in the files (DesiredState.accountsOfPeopleGone), found by planUsers, account → that user id:
+   * not the newcomer's, so no group the files give the newcomer is theirs (plan-groups.ts takes them out).
+   */
+  readonly departed: Map<string, string>;
   change(c: Change): void;
   note(kind: PlanNote["kind"], message: string): void;
 }

@@ -170,6 +170,10 @@ function planMembers(
     planRemoval(sink, want.name, account, "user", want, formerName);
   }
   if (sink.ownersAccounts.size > 0) planOwnersAccounts(sink, want, have, formerName);
+  // A departed person's account whose name the files give someone new: the newcomer's groups are not its.
+  if (sink.departed.size > 0)
+    for (const account of have.members.filter((a) => sink.departed.has(a) && want.members.has(a)).sort())
+      planRemoval(sink, want.name, account, "user", want, formerName);
   for (const inner of [...liveInner].sort()) {
     if (want.groupMembers.has(inner)) continue;
     planRemoval(sink, want.name, inner, "group", want, formerName);
@@ -208,7 +212,7 @@ function planRoles(sink: PlanSink, want: DesiredGroup, have: LiveGroup): void {
   const liveMaintainers = new Set(have.maintainers);
   const always = sink.input.live.alwaysMaintainers ?? [];
   const switching = [...have.members].sort().filter((account) => {
-    if (!want.members.has(account)) return false;
+    if (!want.members.has(account) || sink.departed.has(account)) return false;
     const wantsMaintainer = want.maintainers?.has(account) === true;
     if (!wantsMaintainer && always.includes(account)) return false; // the system keeps them maintainers
     return wantsMaintainer !== liveMaintainers.has(account);
@@ -261,8 +265,10 @@ function planRemoval(
   const provider = input.name;
   const id = membershipAddress(provider, group, member, memberKind);
   // An account still another person's than the one the files give its name to is its owner's.
+  // A departed person's account is nobody's in the files (plan-users.ts: PlanSink.departed).
+  const gone = memberKind === "user" ? sink.departed.get(member) : undefined;
   const desiredUser =
-    memberKind === "user"
+    memberKind === "user" && gone === undefined
       ? (sink.ownersAccounts.get(member)?.owner ?? input.desired.users.get(member))
       : undefined;
   const expired = memberKind === "user" ? want?.expired.get(member) : undefined;
@@ -282,7 +288,9 @@ function planRemoval(
   } as const;
   // A person's own account, or the one they had before their account here changed.
   const userId =
-    desiredUser?.userId ?? (memberKind === "user" ? input.desired.formerAccounts?.get(member) : undefined);
+    desiredUser?.userId ??
+    gone ??
+    (memberKind === "user" ? input.desired.formerAccounts?.get(member) : undefined);
   const withUser = userId === undefined ? {} : { userId };
   if (memberKind === "user" && sink.terminated.has(member)) {
     sink.change({

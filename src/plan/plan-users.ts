@@ -10,7 +10,14 @@ import {
 } from "../model/state.ts";
 import { sessionsAddress, userAddress } from "./addresses.ts";
 import type { PlanSink } from "./context.ts";
-import { claimedBy, claimedWhy, noteClaimed } from "./claimed-accounts.ts";
+import {
+  claimedBy,
+  claimedWhy,
+  departedFrom,
+  departedWhy,
+  noteClaimed,
+  noteDeparted,
+} from "./claimed-accounts.ts";
 import type { FieldDiff } from "./types.ts";
 import { sameValue } from "./values.ts";
 import { attributesDigest } from "../model/attributes-digest.ts";
@@ -123,23 +130,26 @@ function matchMarker(live: readonly LiveUser[], matched: Uint8Array): MarkMatche
 /**
  * Unpairs each desired account whose live account of that name is another person's, never the account of
  * the person the files now give the name to. Either the journal saw gatehouse manage it for someone else
- * in the files (DesiredState.accountsOfOthers), or the journal has no record of it and the system records
- * it as the account of another person still in the files (LiveUser.personId: a first deployment, or the
- * first run after `gatehouse import`). Returns those live accounts by name, and the owners of the second
- * kind by account name (`claimed`).
+ * in the files (DesiredState.accountsOfOthers), or for someone no longer in the files at all (departedFrom:
+ * recorded in `sink.departed`), or the journal has no record of it and the system records it as the
+ * account of another person still in the files (LiveUser.personId: a first deployment, or the first run
+ * after `gatehouse import`). Returns those live accounts by name, and the owners of the last kind by
+ * account name (`claimed`).
  */
 function unpairPassedOn(
-  input: PlanSink["input"],
+  sink: PlanSink,
   wanted: [DesiredUser, LiveUser | undefined][],
   markMatched: MarkMatched,
 ): { passedOn: ReadonlyMap<string, LiveUser>; claimed: ReadonlyMap<string, AccountOfAnother> } {
   const passedOn = new Map<string, LiveUser>();
   const claimed = new Map<string, AccountOfAnother>();
-  const { desired } = input;
-  const others = desired.accountsOfOthers;
+  const { input } = sink;
+  const others = input.desired.accountsOfOthers;
   wanted.forEach(([want, have], i) => {
     if (have === undefined) return;
-    if (others?.has(want.account) !== true) {
+    const gone = others?.has(want.account) === true ? undefined : departedFrom(input, want);
+    if (gone !== undefined) sink.departed.set(want.account, gone);
+    else if (others?.has(want.account) !== true) {
       const owner = claimedBy(input, want, have);
       if (owner === undefined) return;
       claimed.set(want.account, owner);
@@ -363,25 +373,6 @@ function notePassedOn(sink: PlanSink, want: DesiredUser, passed: AccountOfAnothe
 }
 
 /**
- * A disabled account the files give to `want`'s person that the journal saw gatehouse manage for `gone`,
- * who is no longer in the files: it is neither enabled nor put in their groups, and a plan note names
- * both. A departed person's address given to a newcomer would hand them that person's account (mailbox,
- * data); the same person under a new id looks exactly the same to the files and the journal, so a person
- * decides, in the system.
- */
-function holdDepartedAccount(sink: PlanSink, want: DesiredUser, gone: string): void {
-  const { name: provider } = sink.input;
-  const { account, userId } = want;
-  sink.byHand.notCreated.add(account);
-  sink.note(
-    "unmanaged",
-    `account ${account} in ${provider} is disabled, and the journal saw gatehouse manage it for ${gone}, who is no longer in the files; the files now give ${account} to ${userId}: ` +
-      `gatehouse neither enables it for ${userId} nor adds it to ${userId}'s groups (a departed person's address given to someone new would hand them that person's account). ` +
-      `If ${userId} is someone else, delete or rename ${account} in ${provider}, and gatehouse creates ${userId}'s account; if ${userId} is ${gone} under a new id, enable ${account} in ${provider} by hand, and gatehouse manages it as ${userId}'s`,
-  );
-}
-
-/**
  * After planUsers' loop: an account passed on to someone else whose owner (not a leaver) has an account
  * in the files that does not exist once this plan is applied (`exists`: the name is taken too, say) is
  * kept as theirs (as one renamed by hand: only in the groups they hold), never disabled for want of a
@@ -423,7 +414,7 @@ export function planUsers(sink: PlanSink): void {
   const { name: provider, capabilities: caps, desired, live } = input;
   const pairs = pairByAccount([...desired.users.values()], live.users);
   const markMatched = matchMarker(live.users, pairs.matched);
-  const { passedOn, claimed } = unpairPassedOn(input, pairs.wanted, markMatched);
+  const { passedOn, claimed } = unpairPassedOn(sink, pairs.wanted, markMatched);
   const heldFor = accountsByOtherName(live.users, pairs.matched);
   const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
   const deferred = new Map<string, LiveUser>();
@@ -456,6 +447,13 @@ export function planUsers(sink: PlanSink): void {
       taken === undefined
         ? undefined
         : (desired.accountsOfOthers?.get(want.account) ?? claimed.get(want.account));
+    const gone = taken === undefined ? undefined : sink.departed.get(want.account);
+    if (taken !== undefined && gone !== undefined) {
+      // A departed person's account: not the newcomer's; judged after the loop as nobody's.
+      sink.byHand.notCreated.add(want.account);
+      noteDeparted(sink, want, taken, gone);
+      continue;
+    }
     if (taken !== undefined && passed !== undefined) {
       sink.ownersAccounts.set(want.account, passed);
       sink.byHand.notCreated.add(want.account);
@@ -573,11 +571,6 @@ export function planUsers(sink: PlanSink): void {
       sink.note("info", `${want.account}: invitation pending; not sent again`);
       continue;
     }
-    const gone = have.enabled || !want.enabled ? undefined : desired.accountsOfPeopleGone?.get(want.account);
-    if (gone !== undefined && renamedTo === undefined) {
-      holdDepartedAccount(sink, want, gone);
-      continue;
-    }
     if (want.enabled && !have.enabled) {
       // An account gatehouse manages but did not disable was disabled by someone else (an incident
       // response, say): enabling it reverts that, and reviewers must see it as drift.
@@ -691,7 +684,12 @@ export function planUsers(sink: PlanSink): void {
     const formerOf = userId === undefined ? desired.formerAccounts?.get(have.account) : undefined;
     // An account the system records as another person's, not handed to whom the files give its name.
     const claimedFor = userId === undefined && formerOf === undefined ? claimed.get(have.account) : undefined;
-    const owner = userId ?? formerOf ?? claimedFor?.owner.userId;
+    // A departed person's account, whose name the files give someone new: nobody's.
+    const gone =
+      userId === undefined && formerOf === undefined && claimedFor === undefined
+        ? sink.departed.get(have.account)
+        : undefined;
+    const owner = userId ?? formerOf ?? claimedFor?.owner.userId ?? gone;
     // Someone in the files who holds none of this system's groups (users: members) is not a stranger.
     const holdsNone = `${userId ?? ""}, who holds none of ${provider}'s groups (users: members)`;
     if (input.mode === "authoritative" && caps.disable !== "none") {
@@ -716,11 +714,13 @@ export function planUsers(sink: PlanSink): void {
             ? `the former account of ${formerOf}, whose account here changed; disabled once the new one exists`
             : claimedFor !== undefined
               ? claimedWhy(provider, have.account, claimedFor)
-              : isPending
-                ? `a pending invitation for ${userId === undefined ? "someone in no access file" : holdsNone} is withdrawn (mode: authoritative)`
-                : userId === undefined
-                  ? "the account is in no access file (mode: authoritative)"
-                  : `the account of ${holdsNone} (mode: authoritative)`,
+              : gone !== undefined
+                ? departedWhy(have.account, gone, desired.users.get(have.account)?.userId)
+                : isPending
+                  ? `a pending invitation for ${userId === undefined ? "someone in no access file" : holdsNone} is withdrawn (mode: authoritative)`
+                  : userId === undefined
+                    ? "the account is in no access file (mode: authoritative)"
+                    : `the account of ${holdsNone} (mode: authoritative)`,
         ],
       });
     } else if (input.mode === "observe") {

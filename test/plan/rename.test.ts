@@ -1182,6 +1182,13 @@ describe("an account the journal saw as the account of someone no longer in the 
   const withUser = (changes: readonly Change[]): string[] =>
     changes.map((c) => `${c.kind}.${c.action} ${c.id} ${c.reason} ${c.userId ?? "-"}`);
 
+  const note = (state: string, left: string): string =>
+    `unmanaged: account bea.old in directory is ${state}, and the journal saw gatehouse manage it for bea, who is no longer in the files; the files now give bea.old to ann: ` +
+    "gatehouse does not hand it to ann (no enable, update or group for ann on it), and creates no account for ann while the name is taken (a departed person's address given to someone new would hand them that person's account, its data and sessions)." +
+    left +
+    " If ann is someone else, rename or delete bea.old in directory (or give ann another account name in the files), and gatehouse creates ann's account; " +
+    "if ann is bea under a new id, add formerIds: [bea] to ann's entry, and gatehouse manages bea.old as ann's";
+
   it("does not enable a disabled one for the person the files give it to, nor add it to their groups: a note names both", () => {
     const state = live([liveUser("bea.old", { enabled: false })], [liveGroup("team-ann-write", [])]);
     for (const mode of ["authoritative", "additive"] as const) {
@@ -1197,16 +1204,62 @@ describe("an account the journal saw as the account of someone no longer in the 
       expect(
         plan.notes.map((n) => `${n.kind}: ${n.message}`),
         mode,
-      ).toEqual([
-        "unmanaged: account bea.old in directory is disabled, and the journal saw gatehouse manage it for bea, who is no longer in the files; the files now give bea.old to ann: " +
-          "gatehouse neither enables it for ann nor adds it to ann's groups (a departed person's address given to someone new would hand them that person's account). " +
-          "If ann is someone else, delete or rename bea.old in directory, and gatehouse creates ann's account; if ann is bea under a new id, enable bea.old in directory by hand, and gatehouse manages it as ann's",
-      ]);
+      ).toEqual([note("disabled", "")]);
     }
   });
 
-  it("manages an enabled one as the person's, as after a change of their id; and a disabled one once the journal saw it as theirs", () => {
-    const enabled = planFor(files, {
+  it("does not hand an enabled one to the person the files give it to: no update or group for them; authoritative disables it and takes it out of their groups as bea's", () => {
+    const state = live(
+      [liveUser("bea.old", { name: "Bea Old" })],
+      [liveGroup("team-ann-write", ["bea.old"])],
+    );
+    const authoritative = planFor(files, {
+      live: state,
+      journalAccounts,
+      managed: [...managed, "directory:membership/team-ann-write/bea.old"],
+      capabilities: { userAttributes: ["name"] },
+    });
+    expect(withUser(authoritative.changes)).toEqual([
+      "user.disable directory:user/bea.old removed-from-config bea",
+      "membership.remove directory:membership/team-ann-write/bea.old removed-from-config bea",
+    ]);
+    expect(authoritative.changes.every((c) => c.risk === "narrows")).toBe(true);
+    expect(authoritative.changes[0]?.why).toEqual([
+      "the account of bea, who is no longer in the files; the files give bea.old to ann, who does not get it (mode: authoritative)",
+    ]);
+    expect(authoritative.notes.map((n) => `${n.kind}: ${n.message}`)).toEqual([
+      note("enabled", " As nobody's account, it is disabled (mode: authoritative)."),
+    ]);
+    const additive = planFor(files, {
+      mode: "additive",
+      live: state,
+      journalAccounts,
+      managed,
+      capabilities: { userAttributes: ["name"] },
+    });
+    expect(withUser(additive.changes)).toEqual([]);
+    expect(additive.notes.map((n) => `${n.kind}: ${n.message}`)).toContainEqual(
+      note("enabled", " It is left as it is (mode: additive)."),
+    );
+  });
+
+  it("pairs by name as before where the journal has no record of the account (a first deployment, an import)", () => {
+    const plan = planFor(files, {
+      live: live([liveUser("bea.old")], [liveGroup("team-ann-write", [])]),
+      capabilities: { userAttributes: [] },
+    });
+    expect(withUser(plan.changes)).toEqual([
+      "membership.add directory:membership/team-ann-write/bea.old added-in-config ann",
+    ]);
+    expect(plan.notes).toEqual([]);
+  });
+
+  it("manages it as the person's when they list the id in formerIds (an id change), or once the journal saw it as theirs; a leaver's is offboarded", () => {
+    const renamed = model({
+      users: [user("ann", { accounts: { directory: "bea.old" }, formerIds: ["bea"] })],
+      groups: [group("team-ann-write", ["ann"])],
+    });
+    const enabled = planFor(renamed, {
       live: live([liveUser("bea.old")], [liveGroup("team-ann-write", [])]),
       journalAccounts,
       managed,
@@ -1216,6 +1269,18 @@ describe("an account the journal saw as the account of someone no longer in the 
       "membership.add directory:membership/team-ann-write/bea.old added-in-config ann",
     ]);
     expect(enabled.notes).toEqual([]);
+    const disabled = planFor(renamed, {
+      live: live([liveUser("bea.old", { enabled: false })], [liveGroup("team-ann-write", [])]),
+      journalAccounts,
+      managed,
+      disabledByGatehouse: managed,
+      capabilities: { userAttributes: [] },
+    });
+    expect(withUser(disabled.changes)).toEqual([
+      "user.enable directory:user/bea.old added-in-config ann",
+      "membership.add directory:membership/team-ann-write/bea.old added-in-config ann",
+    ]);
+    expect(disabled.notes).toEqual([]);
     const theirs = planFor(files, {
       live: live([liveUser("bea.old", { enabled: false })], [liveGroup("team-ann-write", [])]),
       journalAccounts: new Map([...journalAccounts, ["directory\nann", ["bea.old"]]]),
@@ -1226,5 +1291,15 @@ describe("an account the journal saw as the account of someone no longer in the 
       "user.enable directory:user/bea.old drift ann",
       "membership.add directory:membership/team-ann-write/bea.old added-in-config ann",
     ]);
+    const leaver = planFor(
+      model({ users: [user("ann", { accounts: { directory: "bea.old" }, status: "terminated" })] }),
+      {
+        live: live([liveUser("bea.old")], [liveGroup("team-ann-write", ["bea.old"])]),
+        journalAccounts,
+        managed,
+        capabilities: { userAttributes: [] },
+      },
+    );
+    expect(withUser(leaver.changes)).toContain("user.disable directory:user/bea.old user-terminated ann");
   });
 });
