@@ -88,7 +88,7 @@ export function noteDeparted(sink: PlanSink, want: DesiredUser, have: LiveUser, 
       ? ""
       : mode === "authoritative"
         ? ` As nobody's account, it is disabled (mode: authoritative).`
-        : ` It is left as it is (mode: additive).`;
+        : ` It is not disabled (mode: additive).`;
   sink.note(
     "unmanaged",
     `account ${account} in ${provider} is ${state}, and the journal saw gatehouse manage it for ${gone}, who is no longer in the files; the files now give ${account} to ${userId}: ` +

@@ -1239,7 +1239,7 @@ describe("an account the journal saw as the account of someone no longer in the 
     });
     expect(withUser(additive.changes)).toEqual([]);
     expect(additive.notes.map((n) => `${n.kind}: ${n.message}`)).toContainEqual(
-      note("enabled", " It is left as it is (mode: additive)."),
+      note("enabled", " It is not disabled (mode: additive)."),
     );
   });
 
