@@ -1241,6 +1241,17 @@ describe("an account the journal saw as the account of someone no longer in the 
     expect(additive.notes.map((n) => `${n.kind}: ${n.message}`)).toContainEqual(
       note("enabled", " It is not disabled (mode: additive)."),
     );
+    // A membership gatehouse made for bea goes in additive mode too, as for anyone removed from the files.
+    const madeForBea = planFor(files, {
+      mode: "additive",
+      live: state,
+      journalAccounts,
+      managed: [...managed, "directory:membership/team-ann-write/bea.old"],
+      capabilities: { userAttributes: ["name"] },
+    });
+    expect(withUser(madeForBea.changes)).toEqual([
+      "membership.remove directory:membership/team-ann-write/bea.old removed-from-config bea",
+    ]);
   });
 
   it("pairs by name as before where the journal has no record of the account (a first deployment, an import)", () => {
