@@ -628,6 +628,7 @@ export function computeDesiredState(
       status: stands === "terminated" ? "terminated" : user.status,
       ...(stands === "terminated" ? leavingOf(user, now) : {}),
       enabled: isEnabled(user, model, stands),
+      ...(user.legalHold === true ? { legalHold: true as const } : {}),
       attributes: attributesOf(user, model, provider),
       source: user.source,
     };

@@ -139,6 +139,7 @@ function buildUser(d: AccessDocument, o: Obj, path: PathSegment[], source: Sourc
   if (employeeNumber !== undefined) user.employeeNumber = employeeNumber;
   const formerIds = strList(o, "formerIds");
   if (formerIds !== undefined) user.formerIds = formerIds;
+  if (o["legalHold"] === true) user.legalHold = true;
   if (o["manager"] !== undefined) user.managerSource = where(d, o, path, "manager");
   if (o["startDate"] !== undefined) user.startDateSource = where(d, o, path, "startDate");
   return user;

@@ -37,6 +37,11 @@ export interface User {
    * are theirs (DesiredState.accountsOfPeopleGone leaves them out), not a departed person's.
    */
   readonly formerIds?: readonly string[];
+  /**
+   * Under legal hold: when this person leaves, access is cut but nothing that destroys data happens (no
+   * account deleted, none removed where removal loses data). May be set before they leave.
+   */
+  readonly legalHold?: true;
   readonly source: SourceLocation;
   /** Where the `manager` value and the `startDate` value sit, for precise diagnostics. */
   readonly managerSource?: SourceLocation;

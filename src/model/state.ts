@@ -145,6 +145,8 @@ export interface DesiredUser {
    */
   readonly lateBy?: string;
   readonly enabled: boolean;
+  /** Under legal hold (User.legalHold): a leaver's account is disabled at most, never deleted or removed. */
+  readonly legalHold?: true;
   readonly attributes: UserAttributes;
   readonly source: SourceLocation;
 }

@@ -18,6 +18,7 @@ import {
   noteClaimed,
   noteDeparted,
 } from "./claimed-accounts.ts";
+import { heldAccount, legalHoldNote } from "./legal-hold.ts";
 import type { FieldDiff } from "./types.ts";
 import { sameValue } from "./values.ts";
 import { attributesDigest } from "../model/attributes-digest.ts";
@@ -592,9 +593,19 @@ export function planUsers(sink: PlanSink): void {
           : {}),
       });
     }
-    // A leaver's account is deleted where leavers' are, also one disabled before (while they were not).
-    const isDeleted = want.status === "terminated" && caps.deleteLeavers === true;
-    if (!want.enabled && (have.enabled || have.pending === true || isDeleted) && caps.disable !== "none") {
+    // A leaver's account is deleted where leavers' are, also one disabled before (while they were not);
+    // under legal hold it is disabled instead, or, where removal is the only way, kept (legal-hold.ts).
+    const held = heldAccount(want, caps);
+    // A pending invitation is withdrawn all the same: it holds no data.
+    const isKept = held === "kept" && have.pending !== true;
+    if (held === "disabled-not-deleted" || isKept) sink.note("info", legalHoldNote(want, provider, held));
+    const isDeleted = want.status === "terminated" && caps.deleteLeavers === true && held === undefined;
+    if (
+      !want.enabled &&
+      (have.enabled || have.pending === true || isDeleted) &&
+      caps.disable !== "none" &&
+      !isKept
+    ) {
       const reason =
         want.status === "terminated"
           ? "user-terminated"

@@ -74,6 +74,28 @@ describe("gatehouse prune", () => {
     expect(again.stdout).toBe("No expired grants in the access files.\n");
   });
 
+  it("keeps every expired grant of a person on legal hold, once no system holds it too", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+        "policy:\n  guardrails: { maxRemovals: 5 }\n",
+      "users/people.yaml":
+        "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob, legalHold: true }\n  - { id: cy, name: Cy }\n",
+      "groups/ops.yaml": GROUPS,
+    });
+    trees.push(tree);
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], BEFORE)).code).toBe(0);
+    // The grant is removed in the app as any expired grant is: the hold keeps data, not access.
+    const reconcile = await runCliIn(tree.cwd, ["apply", "--yes"], AFTER);
+    expect(reconcile.stdout).toContain("remove bob from ops  (grant expired");
+    const pruned = await runCliIn(tree.cwd, ["prune"], AFTER);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toContain("Kept 1 expired grant(s) of people on legal hold");
+    expect(pruned.stdout).not.toContain("Deleted");
+    expect(await readFile(path.join(tree.dir, "groups/ops.yaml"), "utf8")).toBe(GROUPS);
+    expect((await runCliIn(tree.cwd, ["prune", "--check"], AFTER)).code).toBe(0);
+  });
+
   it("keeps a grant an observe-mode system still holds (someone has to remove it there)", async () => {
     const tree = await writeAccessTree({
       "gatehouse.yaml":

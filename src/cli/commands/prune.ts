@@ -21,7 +21,7 @@ export const PRUNE_USAGE = `Usage: gatehouse prune [--dir access] [--check]
 Deletes expired grants (members with an until that has passed) from the access files, once no
 connected system still holds them: it plans first (reading every system), and while any system still
 has a grant's removal to make (an observe-mode system included), every expired grant of that person
-stays in its file. Everything else in the files (comments, order, layout) stays as it is.
+stays in its file, as does every expired grant of a person on legal hold (legalHold: true). Everything else in the files (comments, order, layout) stays as it is.
 --check changes nothing and exits 1 when a grant would be deleted. The scheduled workflow runs it
 after the reconcile and commits the result.`;
 
@@ -51,14 +51,24 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
   } finally {
     await closeProviders(prepared.providers);
   }
-  const kept = expired.filter((g) => pending.has(g.user));
-  const due = expired.filter((g) => !pending.has(g.user));
+  // A person on legal hold keeps every line of theirs: the files are part of what is held.
+  const users = prepared.tree.model.users;
+  const isHeld = (g: ExpiredGrant): boolean => users.get(g.user)?.legalHold === true;
+  const onHold = expired.filter(isHeld);
+  const kept = expired.filter((g) => !isHeld(g) && pending.has(g.user));
+  const due = expired.filter((g) => !isHeld(g) && !pending.has(g.user));
   const lines: string[] = [];
   if (kept.length > 0) {
     lines.push(
       `Kept ${String(kept.length)} expired grant(s) a connected system still holds (the next apply removes them; prune after it):`,
     );
     for (const g of kept) lines.push(`  ${describe(g)}`);
+  }
+  if (onHold.length > 0) {
+    lines.push(
+      `Kept ${String(onHold.length)} expired grant(s) of people on legal hold (legalHold: true; prune deletes them once it is lifted):`,
+    );
+    for (const g of onHold) lines.push(`  ${describe(g)}`);
   }
   const byFile = groupBy(due, (g) => g.source.file);
   const isCheck = flag(args, "check");
