@@ -5,7 +5,13 @@
  */
 import type { Change } from "../plan/types.ts";
 import { accountOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
-import type { DrillData, JournalEntry, OffboardVerifiedData, VerdictClosedData } from "./journal-entry.ts";
+import type {
+  DrillData,
+  JournalEntry,
+  OffboardVerifiedData,
+  VerdictClosedData,
+  WebhookDeliveredData,
+} from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
 
 export interface RecordedChange {
@@ -52,6 +58,15 @@ function runFacts(run: RunFacts | undefined): { commit?: string; actor?: string;
 
 /** An open verdict closed by hand (`journal close-verdict`), with its `seq`. */
 export type RecordedClosure = VerdictClosedData & { readonly seq: number };
+
+/** A downstream webhook's delivery for a leaver, with its `seq`. */
+export type RecordedDelivery = WebhookDeliveredData & { readonly seq: number };
+
+/** Whether a webhook delivery is about the person `query` asks about (none is a group's or a system's). */
+function deliveryConcerns(delivery: WebhookDeliveredData, query: ChangesQuery): boolean {
+  if (query.group !== undefined || query.provider !== undefined) return false;
+  return query.user === undefined || delivery.userId === query.user;
+}
 
 /** A fire drill (`gatehouse drill`), with its `seq`. */
 export type RecordedDrill = DrillData & { readonly seq: number };
@@ -132,6 +147,7 @@ export async function changesBetween(
   readonly offboarding: readonly RecordedCheck[];
   readonly closures: readonly RecordedClosure[];
   readonly drills: readonly RecordedDrill[];
+  readonly deliveries: readonly RecordedDelivery[];
 }> {
   const since = query.since?.toISOString();
   const until = query.until?.toISOString();
@@ -140,6 +156,7 @@ export async function changesBetween(
   const offboarding: RecordedCheck[] = [];
   const closures: RecordedClosure[] = [];
   const drills: RecordedDrill[] = [];
+  const deliveries: RecordedDelivery[] = [];
   const isInWindow = (at: string): boolean =>
     (since === undefined || at >= since) && (until === undefined || at <= until);
   const take = (entry: JournalEntry): void => {
@@ -166,6 +183,10 @@ export async function changesBetween(
       if (isInWindow(entry.at) && closureConcerns(entry, query)) closures.push(withoutLinks(entry));
       return;
     }
+    if (entry.type === "webhook-delivered") {
+      if (isInWindow(entry.at) && deliveryConcerns(entry, query)) deliveries.push(withoutLinks(entry));
+      return;
+    }
     if (entry.type === "drill") {
       if (isInWindow(entry.at) && drillConcerns(entry, query)) drills.push(withoutLinks(entry));
       return;
@@ -188,5 +209,5 @@ export async function changesBetween(
     });
   };
   const entries = await eachEntry(journalPath, take);
-  return { entries, changes, offboarding, closures, drills };
+  return { entries, changes, offboarding, closures, drills, deliveries };
 }

@@ -257,6 +257,32 @@ export interface VerdictClosedData {
   readonly reason: string;
 }
 
+/**
+ * One delivery of a downstream webhook (policy.offboarding.webhooks) for a leaver the run offboarded:
+ * written after the run's apply-end (its changes and checks are recorded before any webhook is called).
+ * Neither the URL nor the secret is recorded (either may carry a credential).
+ */
+export interface WebhookDeliveredData {
+  readonly type: "webhook-delivered";
+  /** ISO 8601 instant the delivery ended (delivered, or the last attempt failed). */
+  readonly at: string;
+  readonly runSeq: number;
+  /** The run's start (its apply-start's `at`): the trigger time the body carried. */
+  readonly triggeredAt: string;
+  /** The webhook's name in gatehouse.yaml. */
+  readonly webhook: string;
+  readonly userId: string;
+  /** The X-Gatehouse-Delivery id the requests carried. */
+  readonly delivery: string;
+  /** "delivered": a 2xx answer; "failed": a 4xx, or no 2xx after the last attempt. */
+  readonly outcome: "delivered" | "failed";
+  readonly attempts: number;
+  /** The last answer's status code, where there was one. */
+  readonly status?: number;
+  /** Why the last attempt got no answer (a timeout, a refused connection). */
+  readonly error?: string;
+}
+
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
 export type NewJournalEntry =
   | ApplyStartData
@@ -265,7 +291,8 @@ export type NewJournalEntry =
   | OffboardVerifiedData
   | ApplyEndData
   | VerdictClosedData
-  | DrillData;
+  | DrillData
+  | WebhookDeliveredData;
 
 export interface ChainFields {
   /** 1 for the first entry, then +1 per entry. */
@@ -453,6 +480,17 @@ function describeDrillProblem(v: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+function describeDeliveredProblem(v: Record<string, unknown>): string | undefined {
+  if (!isCount(v["runSeq"]) || !isCount(v["attempts"])) return "webhook-delivered needs runSeq and attempts";
+  if (!isInstant(v["triggeredAt"])) return "triggeredAt must be an ISO 8601 instant";
+  if (![v["webhook"], v["userId"], v["delivery"]].every((x) => typeof x === "string"))
+    return "webhook-delivered needs webhook, userId and delivery";
+  if (v["outcome"] !== "delivered" && v["outcome"] !== "failed")
+    return 'outcome must be "delivered" or "failed"';
+  if (!isOptionalCount(v["status"])) return "status must be an HTTP status code";
+  return v["error"] === undefined || typeof v["error"] === "string" ? undefined : "error must be a string";
+}
+
 function describeBodyProblem(v: Record<string, unknown>): string | undefined {
   switch (v["type"]) {
     case "drill":
@@ -493,6 +531,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
       return isStringList(v["changeIds"]) ? undefined : "changeIds must be a list of change addresses";
     case "offboard-verified":
       return describeVerifiedProblem(v);
+    case "webhook-delivered":
+      return describeDeliveredProblem(v);
     case "apply-end":
       if (![v["runSeq"], v["applied"], v["failed"], v["durationMs"]].every(isCount))
         return "apply-end needs runSeq, applied, failed and durationMs counts";

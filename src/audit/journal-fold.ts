@@ -194,8 +194,9 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     }
     return;
   }
-  // A drill's summary: its runs' entries said what they changed.
-  if (entry.type === "drill") return;
+  // A drill's summary: its runs' entries said what they changed. A webhook's delivery changed nothing
+  // gatehouse manages (failed ones are not sent again by a later run: see README, policy.offboarding).
+  if (entry.type === "drill" || entry.type === "webhook-delivered") return;
   // Closed by hand: the verdict it names is open no more (one a re-check superseded already stays so).
   if (entry.type === "verdict-closed") {
     takeVerdict(fold, `${entry.provider}\n${entry.account}`, entry.closes);

@@ -263,7 +263,8 @@ function follow(open: Map<number, MutableRun>, entry: JournalEntry, line: number
       run[entry.outcome] += 1;
       return;
     case "offboard-verified":
-      // A read-back after the run's changes: no change of its own to tally.
+    case "webhook-delivered":
+      // A read-back after the run's changes, or a webhook told of them: no change of its own to tally.
       return;
     case "apply-end":
       open.delete(entry.runSeq);

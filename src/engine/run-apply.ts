@@ -26,6 +26,12 @@ import {
 } from "../apply/offboard-verify.ts";
 import { DEFAULT_READ_TIMEOUT_MS } from "./prepare-plan.ts";
 import { numberSetAside } from "./open-verdicts.ts";
+import {
+  deliverOffboardingWebhooks,
+  offboardedLeavers,
+  type WebhookDelivery,
+  type WebhookOptions,
+} from "../apply/offboard-webhooks.ts";
 
 /** What made a leaver one, by user id, for the offboarding checks (see leaverEvents). */
 export type LeaverEvents = ReadonlyMap<string, LeaverEvent>;
@@ -59,6 +65,8 @@ export interface RunApplyOptions extends GuardrailOptions {
   readonly openVerdicts?: ReadonlyMap<string, OpenRecheck>;
   /** A fire drill's run, of this canary (user id): marked so in its apply-start and its checks. */
   readonly drill?: string;
+  /** policy.offboarding.webhooks, told of each leaver the run offboarded (never in a drill). */
+  readonly webhooks?: WebhookOptions;
 }
 
 export interface RunApplyResult extends ApplyResult {
@@ -68,6 +76,8 @@ export interface RunApplyResult extends ApplyResult {
   readonly checkedAt?: string;
   /** The calls that read-back made per provider, when there was one. */
   readonly offboardingCalls?: Readonly<Record<string, ProviderStats>>;
+  /** Each webhook's delivery for each leaver the run offboarded (apply/offboard-webhooks.ts). */
+  readonly deliveries: readonly WebhookDelivery[];
   readonly journal: {
     readonly first: number;
     readonly last: number;
@@ -306,6 +316,20 @@ export async function runApply(
       { cause: journalError },
     );
   }
+  // Downstream systems told of each leaver offboarded, once the run and its checks are recorded (a
+  // webhook that hangs cannot cost the journal the kill chain's evidence); a failure undoes nothing.
+  const leavers = options.drill === undefined ? offboardedLeavers(result.results, offboarding) : [];
+  const deliveries =
+    options.webhooks === undefined || leavers.length === 0 || options.signal.aborted
+      ? []
+      : await deliverOffboardingWebhooks(
+          leavers,
+          options.webhooks,
+          { leaving: (id) => options.leavers?.get(id)?.leaving, triggeredAt: start.at, checkedAt },
+          options.now,
+          options.signal,
+        );
+  if (deliveries.length > 0) last = await recordDeliveries(deliveries, start, options.journalPath, last);
   // Move this machine's anchor (the fold cache) past the run's own entries. It stood where the plan
   // read the journal, before them: cut off the end, the run just recorded went unnoticed by verify and
   // by the next plan and apply. The fold reads only the entries added since.
@@ -314,10 +338,36 @@ export async function runApply(
   return {
     ...result,
     offboarding,
+    deliveries,
     ...(offboarding.length === 0 ? {} : { checkedAt }),
     ...(offboardingCalls === undefined ? {} : { offboardingCalls }),
     journal: { first: start.seq, last: last.seq, headHash: last.hash, start },
   };
+}
+
+/** The run's webhook deliveries, journalled after its apply-end (set aside when the journal fails). */
+async function recordDeliveries(
+  deliveries: readonly (WebhookDelivery & { readonly at: string })[],
+  start: JournalEntry,
+  journalPath: string,
+  last: JournalEntry,
+): Promise<JournalEntry> {
+  const entries: NewJournalEntry[] = deliveries.map((d) => ({
+    type: "webhook-delivered",
+    runSeq: start.seq,
+    triggeredAt: start.at,
+    ...d,
+  }));
+  try {
+    const sealed = await appendJournalEntries(journalPath, entries, { lockTimeoutMs: 60_000 });
+    return sealed.at(-1) ?? last;
+  } catch (error) {
+    const aside = await setAside(journalPath, entries);
+    throw new JournalError(
+      `the journal could not record ${String(entries.length)} webhook delivery(ies) of this run; they are saved in ${aside}, and the next apply records them (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
+  }
 }
 
 /** The calls each provider made since `before` was taken of it. */

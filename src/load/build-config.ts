@@ -1,4 +1,11 @@
-import type { AccessConfig, Guardrails, Policy, ProviderConfig, ProviderMode } from "../model/access.ts";
+import type {
+  AccessConfig,
+  Guardrails,
+  OffboardingWebhook,
+  Policy,
+  ProviderConfig,
+  ProviderMode,
+} from "../model/access.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { AccessDocument } from "./parse.ts";
 import { locate, locateAll } from "./locate.ts";
@@ -125,8 +132,29 @@ function buildPolicy(
       codeowners: bool(o, "codeowners"),
       staleAfterMs: staleAfter,
       drillCanaries: strList(obj(o, "drills") ?? {}, "canaries"),
+      offboardingWebhooks: webhooksOf(obj(o, "offboarding") ?? {}),
     }),
   };
+}
+
+/** `policy.offboarding.webhooks` as the schema checked them (an entry it rejected is left out). */
+function webhooksOf(o: Obj): OffboardingWebhook[] | undefined {
+  const raw = list(o, "webhooks");
+  if (raw === undefined) return undefined;
+  return raw.filter(isObj).flatMap((w) => {
+    const name = str(w, "name");
+    const url = str(w, "url");
+    if (name === undefined || url === undefined) return [];
+    const secretEnv = str(w, "secretEnv");
+    return [
+      {
+        name,
+        url,
+        timeoutSeconds: num(w, "timeoutSeconds") ?? 10,
+        ...(secretEnv === undefined ? {} : { secretEnv }),
+      },
+    ];
+  });
 }
 
 /**

@@ -151,6 +151,17 @@ export interface Guardrails {
   readonly protectedGroups: readonly string[];
 }
 
+/** `policy.offboarding.webhooks`: a downstream system told of each leaver an apply offboarded. */
+export interface OffboardingWebhook {
+  /** Unique among the webhooks; the journal and the apply summary name deliveries by it. */
+  readonly name: string;
+  readonly url: string;
+  /** The environment variable holding the HMAC-SHA256 signing secret (never the secret itself). */
+  readonly secretEnv?: string;
+  /** How long one attempt may take (default 10). */
+  readonly timeoutSeconds: number;
+}
+
 export interface Policy {
   readonly groupNaming?: string;
   readonly maxNestingDepth: number;
@@ -174,6 +185,8 @@ export interface Policy {
   readonly staleAfterMs?: number;
   /** `policy.drills.canaries`: the users `gatehouse drill` may offboard and restore (the first by default). */
   readonly drillCanaries?: readonly string[];
+  /** `policy.offboarding.webhooks`, in file order. */
+  readonly offboardingWebhooks?: readonly OffboardingWebhook[];
   readonly source?: SourceLocation;
   /**
    * Where each value under `policy` sits, by JSON pointer relative to it ("/groupNaming",

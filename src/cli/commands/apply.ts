@@ -15,6 +15,8 @@ import {
   type SavedPlanConsent,
 } from "../../engine/saved-plan.ts";
 import { runApply, type LeaverEvents } from "../../engine/run-apply.ts";
+import type { WebhookDelivery, WebhookOptions } from "../../apply/offboard-webhooks.ts";
+import { webhookOptionsOf } from "./webhook-options.ts";
 import { leaverEvents, type OffboardCheck } from "../../apply/offboard-verify.ts";
 import { adviceAfterCheck, checkedAccount, checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
@@ -153,13 +155,46 @@ async function lookUpApprovals(
 
 function withoutModel(
   prepared: PreparedPlan,
-): Omit<PreparedPlan, "tree"> & { readonly policy: Policy; readonly leavers: LeaverEvents } {
+  env: CliIo["env"],
+): Omit<PreparedPlan, "tree"> & {
+  readonly policy: Policy;
+  readonly leavers: LeaverEvents;
+  readonly webhooks?: WebhookOptions;
+} {
   const { tree, ...rest } = prepared;
+  const leavers = leaverEvents(prepared.plan, tree.model.users);
+  const webhooks = webhookOptionsOf(tree.model, leavers, env);
   return {
     ...rest,
     policy: tree.model.config.policy,
-    leavers: leaverEvents(prepared.plan, tree.model.users),
+    leavers,
+    ...(webhooks === undefined ? {} : { webhooks }),
   };
+}
+
+/**
+ * Each webhook delivery of the run, one line each, and an error line on stderr for each that failed.
+ * Returns whether every one was delivered.
+ */
+function reportDeliveries(deliveries: readonly WebhookDelivery[], io: CliIo): boolean {
+  if (deliveries.length === 0) return true;
+  const failed = deliveries.filter((d) => d.outcome === "failed");
+  io.stdout(
+    `Offboarding webhooks: ${String(deliveries.length)} delivery(ies), ${String(deliveries.length - failed.length)} delivered` +
+      (failed.length === 0 ? ".\n" : `, ${String(failed.length)} FAILED.\n`),
+  );
+  const answer = (d: WebhookDelivery): string =>
+    d.status === undefined ? (d.error ?? "no answer") : `HTTP ${String(d.status)}`;
+  for (const d of deliveries)
+    io.stdout(
+      `  ${d.webhook}: ${d.userId} ${d.outcome === "delivered" ? "delivered" : "FAILED"} (${answer(d)}, ${String(d.attempts)} attempt(s), delivery ${d.delivery})\n`,
+    );
+  for (const d of failed)
+    io.stderr(
+      `error: webhook ${d.webhook} was not told that ${d.userId} was offboarded (${answer(d)} after ${String(d.attempts)} attempt(s)); ` +
+        `nothing was undone, and the next apply does not send it again: tell ${d.webhook} by hand (journal changes --user ${d.userId} shows the delivery)\n`,
+    );
+  return failed.length === 0;
 }
 
 /**
@@ -210,7 +245,14 @@ async function applyLocked(
   const approvalsContext = flag(args, "record-approvals") ? repoContextOf(args, io) : undefined;
   // What the apply needs of the prepared plan; the model is let go (a quarter of a gigabyte at 100k
   // people, which an apply would otherwise carry through every write).
-  const prepared = withoutModel(await preparePlan(options));
+  const full = await preparePlan(options);
+  let prepared: ReturnType<typeof withoutModel>;
+  try {
+    prepared = withoutModel(full, io.env);
+  } catch (error) {
+    await closeProviders(full.providers); // a webhook's secret missing, say: nothing was written
+    throw error;
+  }
   try {
     if (saved) assertPlanCurrent(saved, prepared.plan, stringOpt(args, "checksum"));
     // A saved plan is only the consent: what is applied (and guard-railed) is the plan computed now,
@@ -229,6 +271,7 @@ async function applyLocked(
       protectedAccounts: prepared.protectedAccounts,
       leavers: prepared.leavers,
       openVerdicts: prepared.openVerdicts,
+      ...(prepared.webhooks === undefined ? {} : { webhooks: prepared.webhooks }),
       log: (line: string) => {
         io.stderr(`${line}\n`);
       },
@@ -299,6 +342,7 @@ async function applyLocked(
     const isOffboarded = reportOffboarding(result.offboarding, io);
     if (result.offboardingCalls !== undefined)
       io.stdout(`  read back with: ${callsText(result.offboardingCalls)}.\n`);
+    const isDelivered = reportDeliveries(result.deliveries, io);
     const { start } = result.journal;
     // "+dirty" (files not committed) stays in sight: the journal records it too.
     const commit =
@@ -310,7 +354,7 @@ async function applyLocked(
         `  #${String(start.seq)} apply-start at ${start.at} by ${start.type === "apply-start" ? start.actor : "?"}, access files ${commit}, plan sha256:${start.type === "apply-start" ? start.planDigest.slice(0, 16) : "?"}…, hash ${start.hash.slice(0, 16)}…\n` +
         `  Check the chain with: gatehouse journal verify\n`,
     );
-    return result.failed + result.skipped > 0 || !isOffboarded ? ExitCode.error : ExitCode.ok;
+    return result.failed + result.skipped > 0 || !isOffboarded || !isDelivered ? ExitCode.error : ExitCode.ok;
   } finally {
     await closeProviders(prepared.providers);
   }

@@ -291,6 +291,10 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
       seq: d.seq,
       text: `${d.at}  fire drill of canary ${d.canary}: ${d.outcome}; ${d.systems.map(drillSystemText).join("; ")}; restore ${d.restore.outcome}${d.error === undefined ? "" : `; error: ${d.error}`}  (journal #${String(d.seq)}${d.runSeq === undefined ? "" : `, run #${String(d.runSeq)}`}, by ${d.actor}, started ${d.startedAt})`,
     })),
+    ...result.deliveries.map((d) => ({
+      seq: d.seq,
+      text: `${d.at}  webhook ${d.webhook}: ${d.userId} offboarded, ${d.outcome === "delivered" ? "delivered" : "FAILED"} (${d.status === undefined ? (d.error ?? "no answer") : `HTTP ${String(d.status)}`}, ${String(d.attempts)} attempt(s))  (journal #${String(d.seq)}, run #${String(d.runSeq)}, delivery ${d.delivery}, triggered ${d.triggeredAt})`,
+    })),
     ...result.closures.map((c) => ({
       seq: c.seq,
       text: `${c.at}  offboarding verdict closed by hand: ${c.provider}: ${c.account}${c.userId === undefined || c.userId === c.account ? "" : ` (${c.userId})`}, journal #${String(c.closes)}: ${c.reason}  (journal #${String(c.seq)}, by ${c.actor})`,
@@ -303,7 +307,8 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
       ? ""
       : ` and ${String(result.offboarding.length)} offboarding check(s)`) +
     (result.closures.length === 0 ? "" : ` and ${String(result.closures.length)} verdict(s) closed by hand`) +
-    (result.drills.length === 0 ? "" : ` and ${String(result.drills.length)} fire drill(s)`);
+    (result.drills.length === 0 ? "" : ` and ${String(result.drills.length)} fire drill(s)`) +
+    (result.deliveries.length === 0 ? "" : ` and ${String(result.deliveries.length)} webhook delivery(ies)`);
   lines.push(
     `${String(result.changes.length)} change(s)${checks} from ${window}, of ${String(result.entries)} journal entries in ${shown}.`,
   );

@@ -1,0 +1,182 @@
+/**
+ * Downstream webhooks (policy.offboarding.webhooks): after an apply offboarded a leaver (disabled or
+ * deleted an account of theirs) and checked it, each webhook gets one POST per leaver, signed with
+ * HMAC-SHA256 where a secret is given. Retried with backoff on 5xx, timeouts and lost connections,
+ * never on 4xx. Nothing here undoes anything: a failed delivery is reported, and that is all.
+ */
+import { createHmac, randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { OffboardingWebhook } from "../model/access.ts";
+import type { ChangeResult } from "./apply-plan.ts";
+import type { OffboardCheck } from "./offboard-verify.ts";
+
+/** Attempts per delivery, and the wait before the second (doubled before each later one). */
+export const WEBHOOK_ATTEMPTS = 3;
+export const WEBHOOK_BACKOFF_MS = 1000;
+
+/** What a POST is given; `fetch` in production, anything with its shape in a caller's tests. */
+export type PostFn = (
+  url: string,
+  init: { method: "POST"; headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<{ readonly status: number }>;
+
+export interface WebhookOptions {
+  readonly hooks: readonly OffboardingWebhook[];
+  /** Signing secrets by webhook name (read from each one's secretEnv by the caller). */
+  readonly secrets: ReadonlyMap<string, string>;
+  /** Name and email of each person, by user id, as the files give them. */
+  readonly people: ReadonlyMap<string, { readonly name: string; readonly email?: string }>;
+  readonly post: PostFn;
+  readonly backoffMs?: number;
+}
+
+/** One leaver's offboarding, as each webhook is told it. */
+export interface OffboardedLeaver {
+  readonly userId: string;
+  readonly checks: readonly OffboardCheck[];
+}
+
+/** The outcome of one delivery (a webhook-delivered journal entry, and a line of the apply summary). */
+export interface WebhookDelivery {
+  readonly webhook: string;
+  readonly userId: string;
+  /** The X-Gatehouse-Delivery id. */
+  readonly delivery: string;
+  readonly outcome: "delivered" | "failed";
+  readonly attempts: number;
+  /** The last response's status code, when there was a response. */
+  readonly status?: number;
+  /** Why the last attempt failed without a response (timeout, connection refused). */
+  readonly error?: string;
+}
+
+/**
+ * The leavers a run offboarded: a disable or delete of their account was applied, and the check after
+ * the run (not a re-check of an earlier verdict) read it back. In the order of their first check.
+ */
+export function offboardedLeavers(
+  results: readonly ChangeResult[],
+  checks: readonly OffboardCheck[],
+): OffboardedLeaver[] {
+  const disabled = new Set<string>();
+  for (const r of results) {
+    const c = r.change;
+    if (r.outcome === "applied" && c.kind === "user" && c.reason === "user-terminated")
+      if ((c.action === "disable" || c.action === "delete") && c.userId !== undefined) disabled.add(c.userId);
+  }
+  const out = new Map<string, OffboardCheck[]>();
+  for (const check of checks) {
+    if (check.recheckOf !== undefined || check.userId === undefined || !disabled.has(check.userId)) continue;
+    const list = out.get(check.userId) ?? [];
+    list.push(check);
+    out.set(check.userId, list);
+  }
+  return [...out].map(([userId, list]) => ({ userId, checks: list }));
+}
+
+/** The JSON body for one leaver: who, when (HR event, trigger), and each system's account and check. */
+export function webhookBody(
+  leaver: OffboardedLeaver,
+  person: { readonly name: string; readonly email?: string } | undefined,
+  times: { readonly leaving?: string; readonly triggeredAt: string; readonly checkedAt: string },
+): string {
+  return JSON.stringify({
+    event: "user.offboarded",
+    userId: leaver.userId,
+    ...(person === undefined ? {} : { name: person.name }),
+    ...(person?.email === undefined ? {} : { email: person.email }),
+    ...(times.leaving === undefined ? {} : { hrEvent: times.leaving }),
+    triggeredAt: times.triggeredAt,
+    checkedAt: times.checkedAt,
+    accounts: leaver.checks.map((c) => ({
+      system: c.provider,
+      account: c.account,
+      check: c.error !== undefined ? "unverified" : c.clean ? "clean" : "access-left",
+      ...(c.accountState === undefined ? {} : { accountState: c.accountState }),
+    })),
+  });
+}
+
+/** The X-Gatehouse-Signature value of `body`. */
+export function signatureOf(body: string, secret: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/** A message for a failed attempt without a response, never naming the URL (it may carry a token). */
+function describeError(error: unknown, timeoutSeconds: number): string {
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError"))
+    return `no answer within ${String(timeoutSeconds)}s`;
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+  const code =
+    cause !== undefined && "code" in cause && typeof cause.code === "string" ? cause.code : undefined;
+  return code ?? (error instanceof Error ? error.name : "request failed");
+}
+
+/** One delivery: up to WEBHOOK_ATTEMPTS POSTs, again only after a 5xx or no answer. */
+export async function deliverWebhook(
+  hook: OffboardingWebhook,
+  userId: string,
+  body: string,
+  options: WebhookOptions,
+  signal: AbortSignal,
+): Promise<WebhookDelivery> {
+  const delivery = randomUUID();
+  const secret = options.secrets.get(hook.name);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "gatehouse",
+    "x-gatehouse-event": "user.offboarded",
+    "x-gatehouse-delivery": delivery,
+    ...(secret === undefined ? {} : { "x-gatehouse-signature": signatureOf(body, secret) }),
+  };
+  const base = { webhook: hook.name, userId, delivery };
+  let last: { status?: number; error?: string } = {};
+  for (let attempt = 1; attempt <= WEBHOOK_ATTEMPTS; attempt++) {
+    if (attempt > 1) await sleep((options.backoffMs ?? WEBHOOK_BACKOFF_MS) * 2 ** (attempt - 2));
+    try {
+      const timeout = AbortSignal.timeout(hook.timeoutSeconds * 1000);
+      const response = await options.post(hook.url, {
+        method: "POST",
+        headers,
+        body,
+        signal: AbortSignal.any([signal, timeout]),
+      });
+      if (response.status >= 200 && response.status < 300)
+        return { ...base, outcome: "delivered", attempts: attempt, status: response.status };
+      last = { status: response.status };
+      if (response.status < 500) return { ...base, outcome: "failed", attempts: attempt, ...last };
+    } catch (error) {
+      last = { error: describeError(error, hook.timeoutSeconds) };
+    }
+    if (signal.aborted) return { ...base, outcome: "failed", attempts: attempt, ...last };
+  }
+  return { ...base, outcome: "failed", attempts: WEBHOOK_ATTEMPTS, ...last };
+}
+
+/** Every webhook told of every leaver, one delivery at a time, each with the instant it ended. */
+export async function deliverOffboardingWebhooks(
+  leavers: readonly OffboardedLeaver[],
+  options: WebhookOptions,
+  times: {
+    readonly leaving: (userId: string) => string | undefined;
+    readonly triggeredAt: string;
+    readonly checkedAt: string;
+  },
+  now: () => Date,
+  signal: AbortSignal,
+): Promise<(WebhookDelivery & { readonly at: string })[]> {
+  const out: (WebhookDelivery & { readonly at: string })[] = [];
+  for (const leaver of leavers) {
+    const leaving = times.leaving(leaver.userId);
+    const body = webhookBody(leaver, options.people.get(leaver.userId), {
+      ...(leaving === undefined ? {} : { leaving }),
+      triggeredAt: times.triggeredAt,
+      checkedAt: times.checkedAt,
+    });
+    for (const hook of options.hooks) {
+      const delivery = await deliverWebhook(hook, leaver.userId, body, options, signal);
+      out.push({ ...delivery, at: now().toISOString() });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,207 @@
+/**
+ * policy.offboarding.webhooks: a real apply on the local provider tells a real HTTP server (node:http on
+ * 127.0.0.1) of each leaver it offboarded, signed, retried on 5xx and not on 4xx, and journalled.
+ */
+import { createHmac } from "node:crypto";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import { deliverWebhook, WEBHOOK_ATTEMPTS } from "../../src/apply/offboard-webhooks.ts";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { captureIo } from "../helpers/cli-io.ts";
+
+const SECRET = "whsec-7f3a9c1e5b2d-never-shown";
+const NOW = new Date("2026-06-01T12:00:00Z");
+
+interface Received {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+const trees: AccessTree[] = [];
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((resolve) =>
+          s.close(() => {
+            resolve();
+          }),
+        ),
+    ),
+  );
+});
+
+/** A server answering each path with the next of its statuses (then 200), keeping every request. */
+async function startServer(
+  statuses: Record<string, number[]>,
+): Promise<{ url: string; received: Received[] }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const at = req.url ?? "";
+      received.push({ path: at, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      res.statusCode = statuses[at]?.shift() ?? 200;
+      res.end("{}");
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${String(port)}`, received };
+}
+
+async function run(cwd: string, argv: readonly string[]) {
+  const { io, out, err } = captureIo(cwd, { GATEHOUSE_QUIET: "1", HOOK_SECRET: SECRET });
+  const code = await main(argv, { ...io, now: () => NOW });
+  return { code, stdout: out.join(""), stderr: err.join("") };
+}
+
+async function treeWith(url: string): Promise<AccessTree> {
+  const tree = await writeAccessTree({
+    "gatehouse.yaml":
+      "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+      "policy:\n  guardrails: { maxRemovals: 5 }\n  offboarding:\n    webhooks:\n" +
+      `      - { name: hr, url: "${url}/hr", secretEnv: HOOK_SECRET, timeoutSeconds: 5 }\n` +
+      `      - { name: tickets, url: "${url}/tickets" }\n`,
+    "users/people.yaml":
+      "users:\n  - { id: ann, name: Ann Lee, email: ann@example.com }\n" +
+      "  - { id: bob, name: Bob Ray, email: bob@example.com, endDate: 2026-05-29 }\n",
+    "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
+  });
+  trees.push(tree);
+  return tree;
+}
+
+describe("offboarding webhooks", () => {
+  it("tells each webhook of a leaver once offboarded: signed, 5xx retried, 4xx not, journalled", async () => {
+    const server = await startServer({ "/hr": [500], "/tickets": [400] });
+    const tree = await treeWith(server.url);
+    const people = path.join(tree.dir, "users/people.yaml");
+    const text = await readFile(people, "utf8");
+    // bob still active: a run with no leaver sends nothing.
+    await writeFile(people, text.replace(", endDate: 2026-05-29", ""));
+    const first = await run(tree.cwd, ["apply", "--yes"]);
+    expect(first.code).toBe(0);
+    expect(server.received).toEqual([]);
+    expect(first.stdout).not.toContain("Offboarding webhooks");
+
+    await writeFile(people, text);
+    const applied = await run(tree.cwd, ["apply", "--yes"]);
+    expect(applied.code).toBe(1);
+    expect(applied.stdout).toContain("Offboarding webhooks: 2 delivery(ies), 1 delivered, 1 FAILED.");
+    expect(applied.stdout).toMatch(
+      / {2}hr: bob delivered \(HTTP 200, 2 attempt\(s\), delivery [0-9a-f-]{36}\)/,
+    );
+    expect(applied.stdout).toMatch(/ {2}tickets: bob FAILED \(HTTP 400, 1 attempt\(s\)/);
+    expect(applied.stderr).toContain("error: webhook tickets was not told that bob was offboarded (HTTP 400");
+
+    const hr = server.received.filter((r) => r.path === "/hr");
+    const tickets = server.received.filter((r) => r.path === "/tickets");
+    expect(hr).toHaveLength(2); // 500, then 200
+    expect(tickets).toHaveLength(1); // 400: not again
+    const [sent] = hr;
+    if (sent === undefined) throw new Error("no request");
+    expect(hr[1]?.headers["x-gatehouse-delivery"]).toBe(sent.headers["x-gatehouse-delivery"]);
+    expect(sent.headers["x-gatehouse-signature"]).toBe(
+      `sha256=${createHmac("sha256", SECRET).update(sent.body).digest("hex")}`,
+    );
+    expect(tickets[0]?.headers["x-gatehouse-signature"]).toBeUndefined();
+    const body = JSON.parse(sent.body) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      event: "user.offboarded",
+      userId: "bob",
+      name: "Bob Ray",
+      email: "bob@example.com",
+      hrEvent: "endDate 2026-05-29 has passed",
+      accounts: [{ system: "app", account: "bob", check: "clean", accountState: "disabled" }],
+    });
+    const journalText = await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8");
+    const entries = journalText
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const start = entries.findLast((e) => e["type"] === "apply-start");
+    expect(body["triggeredAt"]).toBe(start?.["at"]);
+    const deliveries = entries.filter((e) => e["type"] === "webhook-delivered");
+    // Called only once the run and its checks are recorded: after its apply-end.
+    expect(entries.findIndex((e) => e["type"] === "webhook-delivered")).toBeGreaterThan(
+      entries.findLastIndex((e) => e["type"] === "apply-end"),
+    );
+    expect(
+      deliveries.map((d) => [d["webhook"], d["userId"], d["outcome"], d["status"], d["attempts"]]),
+    ).toEqual([
+      ["hr", "bob", "delivered", 200, 2],
+      ["tickets", "bob", "failed", 400, 1],
+    ]);
+    // The disable stands: a failed delivery undoes nothing.
+    const app = JSON.parse(await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")) as {
+      users: { account: string; enabled: boolean }[];
+    };
+    expect(app.users.find((u) => u.account === "bob")?.enabled).toBe(false);
+    for (const where of [first.stdout, first.stderr, applied.stdout, applied.stderr, journalText])
+      expect(where).not.toContain(SECRET);
+
+    const verify = await run(tree.cwd, ["journal", "verify"]);
+    expect(verify.code).toBe(0);
+    const changes = await run(tree.cwd, ["journal", "changes", "--user", "bob"]);
+    expect(changes.stdout).toContain("webhook hr: bob offboarded, delivered (HTTP 200, 2 attempt(s))");
+    expect(changes.stdout).toContain("webhook tickets: bob offboarded, FAILED (HTTP 400, 1 attempt(s))");
+    expect(changes.stdout).toContain("and 2 webhook delivery(ies)");
+
+    // Nothing more to offboard: the next run sends nothing.
+    const again = await run(tree.cwd, ["apply", "--yes"]);
+    expect(again.code).toBe(0);
+    expect(server.received).toHaveLength(3);
+  });
+
+  it("refuses to apply when a secretEnv is not set, before anything is written", async () => {
+    const server = await startServer({});
+    const tree = await treeWith(server.url);
+    const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+    const code = await main(["apply", "--yes"], { ...io, now: () => NOW });
+    expect(code).toBe(1);
+    expect(err.join("")).toContain("environment variable HOOK_SECRET (secretEnv) is not set");
+    expect(out.join("")).not.toContain("Apply complete");
+    expect(server.received).toEqual([]);
+    await expect(readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")).rejects.toThrow(/ENOENT/);
+  });
+
+  it("refuses two webhooks of one name, before anything is written", async () => {
+    const tree = await treeWith("http://127.0.0.1:9");
+    const config = path.join(tree.dir, "gatehouse.yaml");
+    await writeFile(config, (await readFile(config, "utf8")).replace("name: tickets", "name: hr"));
+    const result = await run(tree.cwd, ["apply", "--yes"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("two webhooks are named hr");
+    await expect(readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")).rejects.toThrow(/ENOENT/);
+  });
+
+  it("tries a webhook that refuses connections a few times, then reports the error", async () => {
+    const server = await startServer({});
+    const { url } = server;
+    await new Promise<void>((resolve) =>
+      servers.splice(0)[0]?.close(() => {
+        resolve();
+      }),
+    );
+    const hook = { name: "gone", url: `${url}/x`, timeoutSeconds: 2 };
+    const delivery = await deliverWebhook(
+      hook,
+      "bob",
+      "{}",
+      { hooks: [hook], secrets: new Map(), people: new Map(), post: fetch, backoffMs: 1 },
+      AbortSignal.timeout(10_000),
+    );
+    expect(delivery).toMatchObject({ outcome: "failed", attempts: WEBHOOK_ATTEMPTS, error: "ECONNREFUSED" });
+    expect(delivery.status).toBeUndefined();
+  });
+});
