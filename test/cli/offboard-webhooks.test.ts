@@ -175,6 +175,13 @@ describe("offboarding webhooks", () => {
     await expect(readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")).rejects.toThrow(/ENOENT/);
   });
 
+  it("is a validate error, with file, line and column, when a webhook's url is no http(s) URL", async () => {
+    const tree = await treeWith("ftp://127.0.0.1:9");
+    const result = await run(tree.cwd, ["validate"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toMatch(/access\/gatehouse\.yaml:7:\d+ error/);
+  });
+
   it("refuses two webhooks of one name, before anything is written", async () => {
     const tree = await treeWith("http://127.0.0.1:9");
     const config = path.join(tree.dir, "gatehouse.yaml");
