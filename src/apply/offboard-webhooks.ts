@@ -48,6 +48,22 @@ export interface WebhookDelivery {
   readonly status?: number;
   /** Why the last attempt failed without a response (timeout, connection refused). */
   readonly error?: string;
+  /** The body sent, on a failed delivery: the next apply sends it again. */
+  readonly body?: string;
+  /** A delivery owed by an earlier run (its journal entry's seq), sent again by this one. */
+  readonly retryOf?: number;
+  /** For such a delivery: when that earlier run started (the trigger time its body carries). */
+  readonly triggeredAt?: string;
+}
+
+/** A failed delivery of an earlier run, to send again (JournalFold.undelivered). */
+export interface OwedDelivery {
+  readonly seq: number;
+  readonly webhook: string;
+  readonly userId: string;
+  readonly delivery: string;
+  readonly triggeredAt: string;
+  readonly body?: string;
 }
 
 /**
@@ -119,8 +135,8 @@ export async function deliverWebhook(
   body: string,
   options: WebhookOptions,
   signal: AbortSignal,
+  delivery: string = randomUUID(),
 ): Promise<WebhookDelivery> {
-  const delivery = randomUUID();
   const secret = options.secrets.get(hook.name);
   const headers: Record<string, string> = {
     "content-type": "application/json",
@@ -144,13 +160,13 @@ export async function deliverWebhook(
       if (response.status >= 200 && response.status < 300)
         return { ...base, outcome: "delivered", attempts: attempt, status: response.status };
       last = { status: response.status };
-      if (response.status < 500) return { ...base, outcome: "failed", attempts: attempt, ...last };
+      if (response.status < 500) return { ...base, outcome: "failed", attempts: attempt, ...last, body };
     } catch (error) {
       last = { error: describeError(error, hook.timeoutSeconds) };
     }
-    if (signal.aborted) return { ...base, outcome: "failed", attempts: attempt, ...last };
+    if (signal.aborted) return { ...base, outcome: "failed", attempts: attempt, ...last, body };
   }
-  return { ...base, outcome: "failed", attempts: WEBHOOK_ATTEMPTS, ...last };
+  return { ...base, outcome: "failed", attempts: WEBHOOK_ATTEMPTS, ...last, body };
 }
 
 /** Every webhook told of every leaver, one delivery at a time, each with the instant it ended. */
@@ -164,8 +180,18 @@ export async function deliverOffboardingWebhooks(
   },
   now: () => Date,
   signal: AbortSignal,
+  owed: readonly OwedDelivery[] = [],
 ): Promise<(WebhookDelivery & { readonly at: string })[]> {
   const out: (WebhookDelivery & { readonly at: string })[] = [];
+  // Owed by earlier runs first, the same body under the same id (a receiver can tell a repeat), to
+  // webhooks still configured; a person offboarded again by this run is told of this run instead.
+  const offboardedNow = new Set(leavers.map((l) => l.userId));
+  for (const o of owed) {
+    const hook = options.hooks.find((h) => h.name === o.webhook);
+    if (hook === undefined || o.body === undefined || offboardedNow.has(o.userId)) continue;
+    const delivery = await deliverWebhook(hook, o.userId, o.body, options, signal, o.delivery);
+    out.push({ ...delivery, retryOf: o.seq, triggeredAt: o.triggeredAt, at: now().toISOString() });
+  }
   for (const leaver of leavers) {
     const leaving = times.leaving(leaver.userId);
     const body = webhookBody(leaver, options.people.get(leaver.userId), {

@@ -281,6 +281,13 @@ export interface WebhookDeliveredData {
   readonly status?: number;
   /** Why the last attempt got no answer (a timeout, a refused connection). */
   readonly error?: string;
+  /**
+   * On a failed delivery: the body sent (the person's name and email among it), which the next apply
+   * sends again, under the same `delivery` id, until one is delivered (JournalFold.undelivered).
+   */
+  readonly body?: string;
+  /** A delivery an earlier run owed, sent again: the `seq` of the failed entry (whose triggeredAt this keeps). */
+  readonly retryOf?: number;
 }
 
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
@@ -488,6 +495,8 @@ function describeDeliveredProblem(v: Record<string, unknown>): string | undefine
   if (v["outcome"] !== "delivered" && v["outcome"] !== "failed")
     return 'outcome must be "delivered" or "failed"';
   if (!isOptionalCount(v["status"])) return "status must be an HTTP status code";
+  if (v["body"] !== undefined && typeof v["body"] !== "string") return "body must be a string";
+  if (!isOptionalCount(v["retryOf"])) return "retryOf must be the seq of a webhook-delivered entry";
   return v["error"] === undefined || typeof v["error"] === "string" ? undefined : "error must be a string";
 }
 

@@ -17,6 +17,7 @@ import {
   type ChangeData,
   type JournalEntry,
   type OffboardVerifiedData,
+  type WebhookDeliveredData,
 } from "./journal-entry.ts";
 import type { Change } from "../plan/types.ts";
 import { readSetAside } from "./set-aside.ts";
@@ -76,7 +77,15 @@ export interface JournalFold {
    * entry written before the field existed takes it from its run's disable or delete of the account.
    */
   readonly verdicts: ReadonlyMap<string, OpenVerdict>;
+  /**
+   * Webhook deliveries still owed, by `${webhook}\n${userId}`: the latest `webhook-delivered` entry of
+   * each, where it failed (with the body, which the next apply sends again). A delivered one drops it.
+   */
+  readonly undelivered: ReadonlyMap<string, UndeliveredWebhook>;
 }
+
+/** A failed webhook delivery, as the journal holds it. */
+export type UndeliveredWebhook = WebhookDeliveredData & { readonly seq: number };
 
 /** The entry of an offboarding check that found access left, as the journal holds it. */
 export type OpenVerdict = OffboardVerifiedData & { readonly seq: number };
@@ -95,6 +104,7 @@ interface MutableFold {
   readonly written: Map<string, string>;
   readonly disabled: Set<string>;
   readonly verdicts: Map<string, OpenVerdict>;
+  readonly undelivered: Map<string, UndeliveredWebhook>;
   /**
    * The stable ids the current run's disables and deletes recorded (ChangeData.accountId), by
    * `${provider}\n${account}`, until its next apply-start: an offboard-verified entry written before it
@@ -194,9 +204,15 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     }
     return;
   }
-  // A drill's summary: its runs' entries said what they changed. A webhook's delivery changed nothing
-  // gatehouse manages (failed ones are not sent again by a later run: see README, policy.offboarding).
-  if (entry.type === "drill" || entry.type === "webhook-delivered") return;
+  // A webhook's delivery changed nothing gatehouse manages; a failed one is owed until one is delivered.
+  if (entry.type === "webhook-delivered") {
+    const key = `${entry.webhook}\n${entry.userId}`;
+    if (entry.outcome === "delivered") fold.undelivered.delete(key);
+    else fold.undelivered.set(key, undeliveredOf(entry));
+    return;
+  }
+  // A drill's summary: its runs' entries said what they changed.
+  if (entry.type === "drill") return;
   // Closed by hand: the verdict it names is open no more (one a re-check superseded already stays so).
   if (entry.type === "verdict-closed") {
     takeVerdict(fold, `${entry.provider}\n${entry.account}`, entry.closes);
@@ -268,6 +284,14 @@ function takeVerdict(fold: MutableFold, key: string, seq: number): OpenVerdict |
   return undefined;
 }
 
+/** A failed delivery without the chain fields (the seq stays). */
+function undeliveredOf(entry: WebhookDeliveredData & ChainFields): UndeliveredWebhook {
+  const owed: { -readonly [K in keyof ChainFields]?: ChainFields[K] } & UndeliveredWebhook = { ...entry };
+  delete owed.prevHash;
+  delete owed.hash;
+  return owed;
+}
+
 /** An open verdict without the chain fields (the seq stays: notes and re-checks name the entry by it). */
 function openVerdictOf(entry: OffboardVerifiedData & ChainFields): OpenVerdict {
   const verdict: { -readonly [K in keyof ChainFields]?: ChainFields[K] } & OpenVerdict = { ...entry };
@@ -286,6 +310,7 @@ export function emptyFold(): MutableFold {
     written: new Map(),
     disabled: new Set(),
     verdicts: new Map(),
+    undelivered: new Map(),
     runIds: new Map(),
   };
 }
@@ -333,7 +358,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 13: verdicts keep the account's stable id (accountId; 12 dropped it where the entry had none), and a
 // verdict-closed entry closes the verdict it names (12 did not know the entry).
 // 14: a drill's offboarding check opens no verdict (13 opened one where it found access left).
-const FORMAT = "gatehouse journal fold 14";
+// 15: webhook deliveries still owed (14 kept none).
+const FORMAT = "gatehouse journal fold 15";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);
@@ -370,6 +396,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     written,
     disabled,
     verdicts,
+    undelivered,
     runIds,
   } = value;
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
@@ -398,6 +425,12 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
       : undefined;
     if (!isJournalEntry(entry) || entry.type !== "offboard-verified") return undefined;
     fold.verdicts.set(`${entry.provider}\n${entry.account}`, openVerdictOf(entry));
+  }
+  if (!Array.isArray(undelivered)) return undefined;
+  for (const owed of undelivered) {
+    const entry: unknown = isRecord(owed) ? { ...owed, prevHash: ZERO_HASH, hash: ZERO_HASH } : undefined;
+    if (!isJournalEntry(entry) || entry.type !== "webhook-delivered") return undefined;
+    fold.undelivered.set(`${entry.webhook}\n${entry.userId}`, undeliveredOf(entry));
   }
   if (!Array.isArray(runIds)) return undefined;
   for (const pair of runIds)
@@ -435,6 +468,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     written: [...cache.fold.written],
     disabled: [...cache.fold.disabled],
     verdicts: [...cache.fold.verdicts.values()],
+    undelivered: [...cache.fold.undelivered.values()],
     runIds: [...cache.fold.runIds],
   });
   await writeCacheFile(file, text, FILE_PATTERN).catch(() => undefined); // only costs a full read later
@@ -525,6 +559,7 @@ export async function foldJournal(
     written: new Map(fold.written),
     disabled: new Set(fold.disabled),
     verdicts: new Map(fold.verdicts),
+    undelivered: new Map(fold.undelivered),
     runIds: new Map(),
   };
   for (const entry of aside) foldEntry(more, { ...entry, seq: 0, prevHash: "", hash: "" });

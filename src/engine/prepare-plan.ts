@@ -16,7 +16,12 @@ import { liveDigestOf } from "./live-digest.ts";
 import { openEarlyProviders, startEarlyReads, type EarlyProvider } from "./early-reads.ts";
 import { PlanInstant } from "../lifecycle/status.ts";
 import { DEFAULT_JOURNAL_PATH } from "../audit/journal.ts";
-import { foldJournal, type JournalFold, type OpenVerdict } from "../audit/journal-fold.ts";
+import {
+  foldJournal,
+  type JournalFold,
+  type OpenVerdict,
+  type UndeliveredWebhook,
+} from "../audit/journal-fold.ts";
 import { describeAccessCommit, recordedCommit } from "../audit/git.ts";
 import { protectedAccountsOf } from "./managed.ts";
 import { namesHeldBefore } from "./held-before.ts";
@@ -80,6 +85,8 @@ export interface PreparedPlan {
    * the system holds of them (engine/open-verdicts.ts): apply checks them again without reading it again.
    */
   readonly openVerdicts: ReadonlyMap<string, OpenRecheck>;
+  /** Webhook deliveries earlier runs failed (JournalFold.undelivered), which apply sends again. */
+  readonly owedDeliveries: readonly UndeliveredWebhook[];
   /** With EngineOptions.keepInputs: each provider's planner input (live state as read), and the journal's fold. */
   readonly planned?: { readonly inputs: readonly ProviderPlanInput[]; readonly journal: JournalFold };
 }
@@ -327,6 +334,7 @@ export async function preparePlanWith(
       protectedAccounts,
       ...(journal.lastCommit === undefined ? {} : { lastAppliedCommit: journal.lastCommit }),
       openVerdicts,
+      owedDeliveries: [...journal.undelivered.values()],
       ...(options.keepInputs === true ? { planned: { inputs, journal } } : {}),
     };
   } catch (error) {

@@ -29,6 +29,7 @@ import { numberSetAside } from "./open-verdicts.ts";
 import {
   deliverOffboardingWebhooks,
   offboardedLeavers,
+  type OwedDelivery,
   type WebhookDelivery,
   type WebhookOptions,
 } from "../apply/offboard-webhooks.ts";
@@ -67,6 +68,8 @@ export interface RunApplyOptions extends GuardrailOptions {
   readonly drill?: string;
   /** policy.offboarding.webhooks, told of each leaver the run offboarded (never in a drill). */
   readonly webhooks?: WebhookOptions;
+  /** Deliveries earlier runs failed (JournalFold.undelivered), sent again after this run's changes. */
+  readonly owedDeliveries?: readonly OwedDelivery[];
 }
 
 export interface RunApplyResult extends ApplyResult {
@@ -319,8 +322,9 @@ export async function runApply(
   // Downstream systems told of each leaver offboarded, once the run and its checks are recorded (a
   // webhook that hangs cannot cost the journal the kill chain's evidence); a failure undoes nothing.
   const leavers = options.drill === undefined ? offboardedLeavers(result.results, offboarding) : [];
+  const owed = options.drill === undefined ? (options.owedDeliveries ?? []) : [];
   const deliveries =
-    options.webhooks === undefined || leavers.length === 0 || options.signal.aborted
+    options.webhooks === undefined || leavers.length + owed.length === 0 || options.signal.aborted
       ? []
       : await deliverOffboardingWebhooks(
           leavers,
@@ -328,6 +332,7 @@ export async function runApply(
           { leaving: (id) => options.leavers?.get(id)?.leaving, triggeredAt: start.at, checkedAt },
           options.now,
           options.signal,
+          owed,
         );
   if (deliveries.length > 0) last = await recordDeliveries(deliveries, start, options.journalPath, last);
   // Move this machine's anchor (the fold cache) past the run's own entries. It stood where the plan
@@ -355,8 +360,8 @@ async function recordDeliveries(
   const entries: NewJournalEntry[] = deliveries.map((d) => ({
     type: "webhook-delivered",
     runSeq: start.seq,
-    triggeredAt: start.at,
     ...d,
+    triggeredAt: d.triggeredAt ?? start.at,
   }));
   try {
     const sealed = await appendJournalEntries(journalPath, entries, { lockTimeoutMs: 60_000 });

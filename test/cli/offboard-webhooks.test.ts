@@ -157,10 +157,37 @@ describe("offboarding webhooks", () => {
     expect(changes.stdout).toContain("webhook tickets: bob offboarded, FAILED (HTTP 400, 1 attempt(s))");
     expect(changes.stdout).toContain("and 2 webhook delivery(ies)");
 
-    // Nothing more to offboard: the next run sends nothing.
+    // The next run, with nothing to change, sends the failed delivery again: same id, same body.
     const again = await run(tree.cwd, ["apply", "--yes"]);
     expect(again.code).toBe(0);
-    expect(server.received).toHaveLength(3);
+    expect(server.received).toHaveLength(4);
+    const resent = server.received[3];
+    expect(resent?.path).toBe("/tickets");
+    expect(resent?.headers["x-gatehouse-delivery"]).toBe(tickets[0]?.headers["x-gatehouse-delivery"]);
+    expect(resent?.body).toBe(tickets[0]?.body);
+    expect(again.stdout).toMatch(
+      / {2}tickets: bob delivered \(HTTP 200, 1 attempt\(s\), delivery [0-9a-f-]{36}, sent again: journal #\d+ failed\)/,
+    );
+    const later = (await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const failedEntry = later.find((e) => e["type"] === "webhook-delivered" && e["outcome"] === "failed");
+    const retried = later.findLast((e) => e["type"] === "webhook-delivered");
+    expect(retried).toMatchObject({
+      webhook: "tickets",
+      outcome: "delivered",
+      retryOf: failedEntry?.["seq"],
+    });
+    expect(retried?.["triggeredAt"]).toBe(start?.["at"]);
+    expect(retried?.["body"]).toBeUndefined();
+    expect((await run(tree.cwd, ["journal", "verify"])).code).toBe(0);
+
+    // Delivered: the run after that sends nothing.
+    const quiet = await run(tree.cwd, ["apply", "--yes"]);
+    expect(quiet.code).toBe(0);
+    expect(server.received).toHaveLength(4);
+    expect(quiet.stdout).not.toContain("Offboarding webhooks");
   });
 
   it("refuses to apply when a secretEnv is not set, before anything is written", async () => {

@@ -185,14 +185,16 @@ function reportDeliveries(deliveries: readonly WebhookDelivery[], io: CliIo): bo
   );
   const answer = (d: WebhookDelivery): string =>
     d.status === undefined ? (d.error ?? "no answer") : `HTTP ${String(d.status)}`;
+  const again = (d: WebhookDelivery): string =>
+    d.retryOf === undefined ? "" : `, sent again: journal #${String(d.retryOf)} failed`;
   for (const d of deliveries)
     io.stdout(
-      `  ${d.webhook}: ${d.userId} ${d.outcome === "delivered" ? "delivered" : "FAILED"} (${answer(d)}, ${String(d.attempts)} attempt(s), delivery ${d.delivery})\n`,
+      `  ${d.webhook}: ${d.userId} ${d.outcome === "delivered" ? "delivered" : "FAILED"} (${answer(d)}, ${String(d.attempts)} attempt(s), delivery ${d.delivery}${again(d)})\n`,
     );
   for (const d of failed)
     io.stderr(
       `error: webhook ${d.webhook} was not told that ${d.userId} was offboarded (${answer(d)} after ${String(d.attempts)} attempt(s)); ` +
-        `nothing was undone, and the next apply does not send it again: tell ${d.webhook} by hand (journal changes --user ${d.userId} shows the delivery)\n`,
+        `nothing was undone; the next apply sends it again\n`,
     );
   return failed.length === 0;
 }
@@ -271,7 +273,9 @@ async function applyLocked(
       protectedAccounts: prepared.protectedAccounts,
       leavers: prepared.leavers,
       openVerdicts: prepared.openVerdicts,
-      ...(prepared.webhooks === undefined ? {} : { webhooks: prepared.webhooks }),
+      ...(prepared.webhooks === undefined
+        ? {}
+        : { webhooks: prepared.webhooks, owedDeliveries: prepared.owedDeliveries }),
       log: (line: string) => {
         io.stderr(`${line}\n`);
       },
@@ -290,10 +294,11 @@ async function applyLocked(
         ...(afterMs === undefined ? {} : { offboardRecheck: { afterMs } }),
       });
       const isOffboarded = reportOffboarding(quiet.offboarding, io);
+      const isDelivered = reportDeliveries(quiet.deliveries, io);
       io.stdout(
         `Recorded the run in the journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(quiet.journal.first)}-${String(quiet.journal.last)}.\n`,
       );
-      return isOffboarded ? ExitCode.ok : ExitCode.error;
+      return isOffboarded && isDelivered ? ExitCode.ok : ExitCode.error;
     }
     if (!saved && !flag(args, "yes")) {
       if (!io.isInteractive) {
