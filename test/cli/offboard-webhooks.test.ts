@@ -219,6 +219,32 @@ describe("offboarding webhooks", () => {
     await expect(readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")).rejects.toThrow(/ENOENT/);
   });
 
+  it("tries again after an attempt gets no answer in time", async () => {
+    let calls = 0;
+    const server = createServer((req, res) => {
+      calls++;
+      const wait = calls === 1 ? 1500 : 0;
+      setTimeout(() => {
+        res.statusCode = 200;
+        res.end();
+      }, wait);
+      req.resume();
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const hook = { name: "slow", url: `http://127.0.0.1:${String(port)}/`, timeoutSeconds: 1 };
+    const delivery = await deliverWebhook(
+      hook,
+      "bob",
+      "{}",
+      { hooks: [hook], secrets: new Map(), people: new Map(), post: fetch, backoffMs: 1 },
+      AbortSignal.timeout(10_000),
+    );
+    expect(delivery).toMatchObject({ outcome: "delivered", attempts: 2, status: 200 });
+    expect(calls).toBe(2);
+  });
+
   it("tries a webhook that refuses connections a few times, then reports the error", async () => {
     const server = await startServer({});
     const { url } = server;
