@@ -2,7 +2,8 @@
  * Downstream webhooks (policy.offboarding.webhooks): after an apply offboarded a leaver (disabled or
  * deleted an account of theirs) and checked it, each webhook gets one POST per leaver, signed with
  * HMAC-SHA256 where a secret is given. Retried with backoff on 5xx, timeouts and lost connections,
- * never on 4xx. Nothing here undoes anything: a failed delivery is reported, and that is all.
+ * never on 4xx. Nothing here undoes anything: a failed delivery is reported and journalled with its
+ * body, and the next apply sends it again (deliverOffboardingWebhooks' `owed`).
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
