@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { OffboardingWebhook } from "../model/access.ts";
 import type { ChangeResult } from "./apply-plan.ts";
 import type { OffboardCheck } from "./offboard-verify.ts";
+import type { WebhookOutcome } from "../audit/journal-entry.ts";
 
 /** Attempts per delivery, and the wait before the second (doubled before each later one). */
 export const WEBHOOK_ATTEMPTS = 3;
@@ -38,22 +39,8 @@ export interface OffboardedLeaver {
 }
 
 /** The outcome of one delivery (a webhook-delivered journal entry, and a line of the apply summary). */
-export interface WebhookDelivery {
-  readonly webhook: string;
-  readonly userId: string;
-  /** The X-Gatehouse-Delivery id. */
-  readonly delivery: string;
-  readonly outcome: "delivered" | "failed";
-  readonly attempts: number;
-  /** The last response's status code, when there was a response. */
-  readonly status?: number;
-  /** Why the last attempt failed without a response (timeout, connection refused). */
-  readonly error?: string;
-  /** The body sent, on a failed delivery: the next apply sends it again. */
-  readonly body?: string;
-  /** A delivery owed by an earlier run (its journal entry's seq), sent again by this one. */
-  readonly retryOf?: number;
-  /** For such a delivery: when that earlier run started (the trigger time its body carries). */
+export interface WebhookDelivery extends WebhookOutcome {
+  /** For a delivery owed by an earlier run (retryOf): when that run started (the trigger time its body carries). */
   readonly triggeredAt?: string;
 }
 

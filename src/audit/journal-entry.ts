@@ -257,18 +257,8 @@ export interface VerdictClosedData {
   readonly reason: string;
 }
 
-/**
- * One delivery of a downstream webhook (policy.offboarding.webhooks) for a leaver the run offboarded:
- * written after the run's apply-end (its changes and checks are recorded before any webhook is called).
- * Neither the URL nor the secret is recorded (either may carry a credential).
- */
-export interface WebhookDeliveredData {
-  readonly type: "webhook-delivered";
-  /** ISO 8601 instant the delivery ended (delivered, or the last attempt failed). */
-  readonly at: string;
-  readonly runSeq: number;
-  /** The run's start (its apply-start's `at`): the trigger time the body carried. */
-  readonly triggeredAt: string;
+/** What became of one delivery of a downstream webhook (policy.offboarding.webhooks) for a leaver. */
+export interface WebhookOutcome {
   /** The webhook's name in gatehouse.yaml. */
   readonly webhook: string;
   readonly userId: string;
@@ -288,6 +278,20 @@ export interface WebhookDeliveredData {
   readonly body?: string;
   /** A delivery an earlier run owed, sent again: the `seq` of the failed entry (whose triggeredAt this keeps). */
   readonly retryOf?: number;
+}
+
+/**
+ * One delivery of a downstream webhook for a leaver the run offboarded: written after the run's
+ * apply-end (its changes and checks are recorded before any webhook is called). Neither the URL nor
+ * the secret is recorded (either may carry a credential).
+ */
+export interface WebhookDeliveredData extends WebhookOutcome {
+  readonly type: "webhook-delivered";
+  /** ISO 8601 instant the delivery ended (delivered, or the last attempt failed). */
+  readonly at: string;
+  readonly runSeq: number;
+  /** The run's start (its apply-start's `at`): the trigger time the body carried. */
+  readonly triggeredAt: string;
 }
 
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
