@@ -12,6 +12,7 @@ import { unusedRoles } from "./unused-roles.ts";
 import { accountCollisions } from "./account-collisions.ts";
 import { formerNameClaims, rolesIntoUnmanagedGroups } from "./group-history.ts";
 import { accessReviews } from "./access-reviews.ts";
+import { identityKeys } from "./identity-keys.ts";
 
 /** Every semantic rule, run in this order after schema validation. */
 export const RULES: readonly Rule[] = [
@@ -30,4 +31,5 @@ export const RULES: readonly Rule[] = [
   formerNameClaims,
   rolesIntoUnmanagedGroups,
   accessReviews,
+  identityKeys,
 ];

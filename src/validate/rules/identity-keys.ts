@@ -1,0 +1,67 @@
+import type { Diagnostic } from "../../model/diagnostic.ts";
+import type { SourceLocation } from "../../model/source.ts";
+import { formatLocation } from "../../model/source.ts";
+import type { Rule } from "../rule.ts";
+import { report } from "./report.ts";
+
+/**
+ * What says who a person is besides their id must name one person: an `employeeNumber` (what `hr sync`
+ * matches the HR export by) given to two users (GH235), and a `formerIds` entry that is another user's id
+ * or that two users list (GH236): the journal's accounts of that id would be claimed by both, and one
+ * person's account could be handed to the other.
+ */
+export const identityKeys: Rule = {
+  name: "identity-keys",
+  codes: ["GH235", "GH236"],
+  check({ model }) {
+    const out: Diagnostic[] = [];
+    const numbers = new Map<string, { id: string; source: SourceLocation }>();
+    const former = new Map<string, { id: string; source: SourceLocation }>();
+    for (const user of model.users.values()) {
+      const number = user.employeeNumber;
+      if (number !== undefined) {
+        const first = numbers.get(number);
+        if (first === undefined) numbers.set(number, { id: user.id, source: user.source });
+        else
+          out.push(
+            report(
+              "warning",
+              "GH235",
+              `user "${user.id}" has employeeNumber "${number}", as "${first.id}" does (${formatLocation(first.source)}); ` +
+                "hr sync matches people by it and refuses such an export. Keep it on the one person it is.",
+              user.source,
+              [first.source],
+            ),
+          );
+      }
+      for (const old of user.formerIds ?? []) {
+        const current = model.users.get(old);
+        const first = former.get(old);
+        if (current !== undefined && current.id !== user.id)
+          out.push(
+            report(
+              "error",
+              "GH236",
+              `user "${user.id}" lists "${old}" in formerIds, but "${old}" is a user in the files (${formatLocation(current.source)}): ` +
+                "an id belongs to one person. Remove it from formerIds, or rename that user.",
+              user.source,
+              [current.source],
+            ),
+          );
+        else if (first !== undefined && first.id !== user.id)
+          out.push(
+            report(
+              "error",
+              "GH236",
+              `users "${first.id}" (${formatLocation(first.source)}) and "${user.id}" both list "${old}" in formerIds: ` +
+                "the accounts of that id would be claimed by both. Keep it on the one person who had it.",
+              user.source,
+              [first.source],
+            ),
+          );
+        else former.set(old, { id: user.id, source: user.source });
+      }
+    }
+    return out;
+  },
+};
