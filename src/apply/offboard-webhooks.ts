@@ -5,6 +5,7 @@
  * never on 4xx. Nothing here undoes anything: a failed delivery is reported and journalled with its
  * body, and the next apply sends it again (deliverOffboardingWebhooks' `owed`).
  */
+import { deadline } from "../io/deadline.ts";
 import { createHmac, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { OffboardingWebhook } from "../model/access.ts";
@@ -138,13 +139,10 @@ export async function deliverWebhook(
   for (let attempt = 1; attempt <= WEBHOOK_ATTEMPTS; attempt++) {
     if (attempt > 1) await sleep((options.backoffMs ?? WEBHOOK_BACKOFF_MS) * 2 ** (attempt - 2));
     try {
-      const timeout = AbortSignal.timeout(hook.timeoutSeconds * 1000);
-      const response = await options.post(hook.url, {
-        method: "POST",
-        headers,
-        body,
-        signal: AbortSignal.any([signal, timeout]),
-      });
+      const timeout = deadline(hook.timeoutSeconds * 1000, signal);
+      const response = await options
+        .post(hook.url, { method: "POST", headers, body, signal: timeout.signal })
+        .finally(timeout.clear);
       if (response.status >= 200 && response.status < 300)
         return { ...base, outcome: "delivered", attempts: attempt, status: response.status };
       last = { status: response.status };

@@ -3,6 +3,7 @@
  * leaver, timed per system, then given its access back, and the whole of it journalled as a `drill`
  * entry. The files are never edited: the canary is a leaver in memory only (engine/drill-plan.ts).
  */
+import { deadline } from "../io/deadline.ts";
 import type { Plan } from "../plan/types.ts";
 import type { OffboardCheck, RecheckOptions } from "../apply/offboard-verify.ts";
 import type { ChangeResult } from "../apply/apply-plan.ts";
@@ -165,7 +166,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       killChain = chain;
       run = await runApply(chain, prepared.tree.model.config.policy, prepared.providers, {
         ...runOptions,
-        signal: AbortSignal.timeout(RUN_TIMEOUT_MS),
+        signal: deadline(RUN_TIMEOUT_MS).signal,
         protectedAccounts: prepared.protectedAccounts,
         leavers: new Map([[canary, { leaving: "fire drill (gatehouse drill)" }]]),
         drill: canary,
@@ -225,7 +226,7 @@ async function restoreCanary(
       if (restore.changes.length === 0) return;
       const result = await runApply(restore, prepared.tree.model.config.policy, prepared.providers, {
         ...runOptions,
-        signal: AbortSignal.timeout(RUN_TIMEOUT_MS),
+        signal: deadline(RUN_TIMEOUT_MS).signal,
         protectedAccounts: prepared.protectedAccounts,
         drill: canary,
       });

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { deadline } from "../io/deadline.ts";
 import { open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { serialize } from "node:v8";
@@ -177,7 +178,7 @@ async function currentKey(
   cacheDir: string,
   opened: readonly EarlyProvider[],
 ): Promise<MemoKey | undefined> {
-  const signal = AbortSignal.timeout(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS);
+  const signal = deadline(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS).signal;
   const stamps = await Promise.all(
     opened.map(async ({ config, provider }) => {
       const stamp = await provider.liveStamp?.(signal).catch(() => undefined);

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { deadline } from "../io/deadline.ts";
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import type { DesiredState, LiveState } from "../model/state.ts";
@@ -199,10 +200,8 @@ export async function preparePlanWith(
   const options: EngineOptions = { ...given, now };
   // Every read stops on the timeout, or at once when the plan fails on the way (nothing outlives it).
   const stopReads = new AbortController();
-  const signal = AbortSignal.any([
-    AbortSignal.timeout(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS),
-    stopReads.signal,
-  ]);
+  const readDeadline = deadline(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS, stopReads.signal);
+  const { signal } = readDeadline;
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const context = providerContextOf(options);
   const early = startEarlyReads(opened, signal);
@@ -343,6 +342,8 @@ export async function preparePlanWith(
     await Promise.allSettled(reads.values());
     await closeProviders(providers);
     throw error;
+  } finally {
+    readDeadline.clear();
   }
 }
 

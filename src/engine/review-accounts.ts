@@ -1,4 +1,5 @@
 import { InternalError } from "../errors.ts";
+import { deadline } from "../io/deadline.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { DAY_MS } from "../lifecycle/status.ts";
 import { formatDuration } from "../load/durations.ts";
@@ -29,7 +30,7 @@ export async function prepareAccountsReport(
   try {
     const { planned, tree } = prepared;
     if (planned === undefined) throw new InternalError("the plan kept no inputs for the accounts report");
-    const signal = AbortSignal.timeout(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS);
+    const signal = deadline(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS).signal;
     const systems = await Promise.all(
       planned.inputs.map(async (input): Promise<SystemToReview> => {
         const provider = prepared.providers.get(input.name);

@@ -1,4 +1,5 @@
 import type { Plan } from "../plan/types.ts";
+import { deadline } from "../io/deadline.ts";
 import type { Policy } from "../model/access.ts";
 import type { Provider, ProviderStats } from "../providers/types.ts";
 import type { LeaverEvent } from "../desired/desired-state.ts";
@@ -271,19 +272,17 @@ export async function runApply(
   });
   // What is left of each leaver's access, read back before the run ends; not when the run was cut short
   // (interrupted, or the journal failing): the next run plans what is left, and checks it then.
+  const checkDeadline = deadline(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS, options.signal);
   const offboarding =
     journalError === undefined && !options.signal.aborted
       ? await verifyOffboarding(
           result.results,
           providers,
-          AbortSignal.any([
-            options.signal,
-            AbortSignal.timeout(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS),
-          ]),
+          checkDeadline.signal,
           options.offboardRecheck,
           // A verdict set aside had no seq when the plan was made; its re-check names the one it has now.
           options.openVerdicts === undefined ? undefined : numberSetAside(options.openVerdicts, recorded),
-        )
+        ).finally(checkDeadline.clear)
       : [];
   const checkedAt = options.now().toISOString();
   const verified = offboarding.map((check) => verifiedEntry(check, start, checkedAt, options));

@@ -1,4 +1,5 @@
 import type { ProviderStats } from "../../providers/types.ts";
+import { deadline } from "../../io/deadline.ts";
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import {
@@ -290,7 +291,7 @@ async function applyLocked(
       const afterMs = recheckMs(args);
       const quiet = await runApply(plan, prepared.policy, prepared.providers, {
         ...common,
-        signal: AbortSignal.timeout(600_000),
+        signal: deadline(600_000).signal,
         ...(afterMs === undefined ? {} : { offboardRecheck: { afterMs } }),
       });
       const isOffboarded = reportOffboarding(quiet.offboarding, io);
@@ -320,7 +321,7 @@ async function applyLocked(
     const afterMs = recheckMs(args);
     const result = await runApply(plan, prepared.policy, prepared.providers, {
       ...common,
-      signal: AbortSignal.timeout(6 * 3_600_000),
+      signal: deadline(6 * 3_600_000).signal,
       force: flag(args, "force"),
       ...(allowRemovals === undefined ? {} : { allowRemovals }),
       ...(afterMs === undefined ? {} : { offboardRecheck: { afterMs } }),

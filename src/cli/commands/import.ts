@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { deadline } from "../../io/deadline.ts";
 import { access, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
@@ -57,7 +58,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
     throw new UsageError(`${path.relative(io.cwd, out)} exists; pass --force to overwrite it`);
   const provider = await createProvider(config, providerContextOf(options));
   try {
-    const live = await provider.read(AbortSignal.timeout(DEFAULT_READ_TIMEOUT_MS));
+    const live = await provider.read(deadline(DEFAULT_READ_TIMEOUT_MS).signal);
     const { parts, users, groups, warnings } = renderImport(
       live,
       tree.model,

@@ -3,6 +3,7 @@
  * concurrency, retries (429 with Retry-After for any request; 5xx and dropped connections only for
  * idempotent ones) and request counting. The token is never put in a message or a log line.
  */
+import { deadline } from "../../io/deadline.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ProviderError } from "../../errors.ts";
 import type { RetrySettings } from "./settings.ts";
@@ -147,7 +148,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     await acquire(signal);
     if (method === "GET") counts.reads += 1;
     else counts.writes += 1;
-    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const timeout = deadline(options.timeoutMs);
     const headers: Record<string, string> = {
       authorization: `Bearer ${options.token}`,
       accept: "application/scim+json, application/json",
@@ -159,15 +160,16 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         method,
         headers,
         ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
-        signal: AbortSignal.any([signal, timeout]),
+        signal: AbortSignal.any([signal, timeout.signal]),
       });
       // Read the body while holding the slot, so a cut mid-body is seen here, as a dropped connection.
       return { status: res.status, headers: res.headers, text: await res.text() };
     } catch (error) {
       signal.throwIfAborted();
       lastNetworkCause = networkCause(error);
-      return timeout.aborted ? "timeout" : "network";
+      return timeout.signal.aborted ? "timeout" : "network";
     } finally {
+      timeout.clear();
       release();
     }
   }
