@@ -11,6 +11,7 @@ import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import { displayPath } from "../load/discover.ts";
 import { DEFAULT_CACHE_DIR, type LoadOptions } from "../load/load-tree.ts";
 import { schemaFor } from "../engine/import-files.ts";
+import { editRefusal } from "../engine/file-edits.ts";
 import { writeFileAtomic } from "../io/atomic-write.ts";
 import { validateAccessTree } from "../validate/validate-tree.ts";
 import { appendPendingText, openReviewText, type ReviewEditResult } from "../engine/review-edit.ts";
@@ -191,11 +192,7 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   for (const [abs, edits] of byFile) {
     const file = displayPath(cwd, abs);
     const entry = await lstat(abs).catch(() => undefined);
-    const refusal = entry?.isSymbolicLink()
-      ? "it is a symbolic link"
-      : entry !== undefined && (entry.mode & 0o200) === 0
-        ? "it is read-only"
-        : undefined;
+    const refusal = entry === undefined ? undefined : editRefusal(entry);
     if (refusal !== undefined) {
       problems.push(`${file}: not edited (${refusal})`);
       continue;

@@ -1,6 +1,7 @@
 import { chmod, lstat, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode } from "../../errors.ts";
+import { editRefusal } from "../../engine/file-edits.ts";
 import { closeProviders, preparePlan } from "../../engine/prepare-plan.ts";
 import {
   expiredGrants,
@@ -78,13 +79,7 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
     const keys = new Set(grants.map((g) => grantKey(g.group, g.user, g.until)));
     const target = path.resolve(io.cwd, file);
     const entry = await lstat(target);
-    // A link would be replaced by a plain file (the file it points to keeping the grant); a read-only
-    // file is someone's way of saying "not by a tool".
-    const refusal = entry.isSymbolicLink()
-      ? "it is a symbolic link"
-      : (entry.mode & 0o200) === 0
-        ? "it is read-only"
-        : undefined;
+    const refusal = editRefusal(entry);
     const result: PruneResult =
       refusal === undefined
         ? pruneText(await readFile(target, "utf8"), (group, user, until) =>

@@ -1,12 +1,9 @@
-import { chmod, lstat, readFile } from "node:fs/promises";
-import path from "node:path";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
-import { ConfigError, ExitCode, UsageError } from "../../errors.ts";
+import { ExitCode, UsageError } from "../../errors.ts";
+import { prepareFileEdit, writeAllAndCheck } from "../../engine/file-edits.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { decideRequest, type RequestDecision } from "../../engine/request.ts";
 import { editGroupMembers, type MemberLine } from "../../engine/request-edit.ts";
-import { writeFileAtomic } from "../../io/atomic-write.ts";
-import type { Diagnostic } from "../../model/diagnostic.ts";
 import { requestApproval, type RequestApproval } from "../../pr/request-approvals.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { jsonForTerminal } from "../../render/terminal-text.ts";
@@ -36,23 +33,6 @@ function reasonOpt(text: string | undefined): string | undefined {
   if (text?.trim() === "") throw new UsageError("--reason needs some text");
   return text;
 }
-
-/** Why a file is not edited by a tool: a link (it would become a plain file) or read-only. */
-export async function refusalOf(target: string): Promise<{ mode: number } | { problem: string }> {
-  const entry = await lstat(target);
-  if (entry.isSymbolicLink()) return { problem: "it is a symbolic link" };
-  if ((entry.mode & 0o200) === 0) return { problem: "it is read-only" };
-  return { mode: entry.mode & 0o7777 };
-}
-
-/** The text to edit: with CRLF line ends as LF (put back when written); mixed line ends are refused. */
-export function lineEnds(text: string): { text: string; isCrlf: boolean } | undefined {
-  if (!text.includes("\r")) return { text, isCrlf: false };
-  const lf = text.replace(/\r\n/g, "\n");
-  return !lf.includes("\r") && lf.replace(/\n/g, "\r\n") === text ? { text: lf, isCrlf: true } : undefined;
-}
-
-const diagnosticKey = (d: Diagnostic): string => `${d.code}\n${d.message}`;
 
 export async function runRequest(argv: readonly string[], io: CommandIo): Promise<number> {
   const args = parseCommandArgs(
@@ -114,14 +94,35 @@ export async function runRequest(argv: readonly string[], io: CommandIo): Promis
   const group = tree.model.groups.get(groupName);
   if (!group) throw new UsageError(`no group "${groupName}"`); // decideRequest checked it
   const file = group.source.file;
-  const edit = await prepareEdit(path.resolve(io.cwd, file), file, groupName, decision);
+  const prepared = await prepareFileEdit(
+    io.cwd,
+    file,
+    (text) => editGroupMembers(file, text, groupName, decision.edit),
+    "add the line",
+  );
+  const edit = {
+    line: prepared.edited.line,
+    diff: createTwoFilesPatch(
+      `a/${file}`,
+      `b/${file}`,
+      prepared.before,
+      prepared.edited.text,
+      undefined,
+      undefined,
+      {
+        context: 3,
+        headerOptions: FILE_HEADERS_ONLY,
+      },
+    ),
+  };
   const warnings = isDryRun
     ? []
-    : await writeAndCheck(
-        edit,
-        file,
+    : await writeAllAndCheck(
+        [prepared],
         async () => (await loadValidModel(options, new Set(), false)).diagnostics,
         tree.diagnostics,
+        "the request",
+        file,
       );
   const approval = requestApproval(tree.model, groupName, options.now);
   if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, "text"));
@@ -157,77 +158,6 @@ export async function runRequest(argv: readonly string[], io: CommandIo): Promis
     ].join("\n") + "\n",
   );
   return ExitCode.ok;
-}
-
-/** A file's edit, ready to write: the bytes before and after, and what to show of it. */
-interface FileEdit {
-  readonly target: string;
-  readonly mode: number;
-  readonly original: string;
-  readonly text: string;
-  readonly line: number;
-  readonly diff: string;
-}
-
-/** The request's line written into the text of `file`, or a ConfigError saying why it is not edited. */
-async function prepareEdit(
-  target: string,
-  file: string,
-  groupName: string,
-  decision: Extract<RequestDecision, { kind: "write" }>,
-): Promise<FileEdit> {
-  const notEdited = (why: string) =>
-    new ConfigError(`${file}: not edited (${why}); add the line by hand; nothing was written`);
-  const state = await refusalOf(target);
-  if ("problem" in state) throw notEdited(state.problem);
-  const original = await readFile(target, "utf8");
-  const ends = lineEnds(original);
-  if (!ends) throw notEdited("it mixes CRLF and LF line ends");
-  const edited = editGroupMembers(file, ends.text, groupName, decision.edit);
-  if ("problem" in edited) throw notEdited(edited.problem);
-  const diff = createTwoFilesPatch(`a/${file}`, `b/${file}`, ends.text, edited.text, undefined, undefined, {
-    context: 3,
-    headerOptions: FILE_HEADERS_ONLY,
-  });
-  return {
-    target,
-    mode: state.mode,
-    original,
-    text: ends.isCrlf ? edited.text.replace(/\n/g, "\r\n") : edited.text,
-    line: edited.line,
-    diff,
-  };
-}
-
-/**
- * Writes the edited text, then validates the whole tree: when that finds an error, the original bytes
- * go back and the errors are thrown. Returns the warnings the edit brought (not there before).
- */
-async function writeAndCheck(
-  edit: FileEdit,
-  file: string,
-  validate: () => Promise<readonly Diagnostic[]>,
-  before: readonly Diagnostic[],
-): Promise<Diagnostic[]> {
-  const write = async (text: string) => {
-    await writeFileAtomic(edit.target, text);
-    await chmod(edit.target, edit.mode); // as it was, not the temporary file's 0600
-  };
-  await write(edit.text);
-  let after: readonly Diagnostic[];
-  try {
-    after = await validate();
-  } catch (error) {
-    await write(edit.original);
-    if (error instanceof ConfigError && error.diagnostics.length > 0)
-      throw new ConfigError(
-        `the request would leave the access files with errors; ${file} is back as it was, nothing was changed`,
-        error.diagnostics.filter((d) => d.severity === "error"),
-      );
-    throw error;
-  }
-  const known = new Set(before.map(diagnosticKey));
-  return after.filter((d) => !known.has(diagnosticKey(d)));
 }
 
 function describeWrite(decision: Extract<RequestDecision, { kind: "write" }>, group: string): string {

@@ -11,7 +11,7 @@ import { COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt, typ
 import { parseAt } from "../instant.ts";
 import type { CommandIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
-import { prepareFileEdit, writeAllAndCheck, type FileEdit } from "./review-files.ts";
+import { prepareFileEdit, writeAllAndCheck, type FileEdit } from "../../engine/file-edits.ts";
 
 export const REVIEW_USAGE = `Usage: gatehouse review open --due DATE|DURATION [--group NAME ...] [--dir access]
        gatehouse review close [--check] [--allow-removals N] [--dir access]
