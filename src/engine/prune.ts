@@ -5,11 +5,12 @@
  * file must parse to exactly what it did, less those grants, or it is left alone.
  */
 import { isDeepStrictEqual } from "node:util";
-import { isMap, isScalar, isSeq, parse, parseDocument, type Pair } from "yaml";
+import { isMap, isSeq, parse, parseDocument, type Pair } from "yaml";
 import type { AccessModel } from "../model/access.ts";
 import type { SourceLocation } from "../model/source.ts";
 import { detailedEntries } from "../model/member-entry.ts";
 import { isGrantActive } from "../lifecycle/status.ts";
+import { afterLine, applyCuts, lineStart, stringOf, type TextCut } from "./yaml-text.ts";
 
 /** An expired grant in the files. */
 export interface ExpiredGrant {
@@ -34,26 +35,8 @@ export const grantKey = (group: string, user: string, until: string): string => 
 
 export type PruneResult = { readonly text: string; readonly removed: number } | { readonly problem: string };
 
-interface Cut {
-  readonly start: number;
-  readonly end: number;
-  readonly insert?: string;
-}
-
-const stringOf = (node: unknown): string | undefined =>
-  isScalar(node) && typeof node.value === "string" ? node.value : undefined;
-
-/** Offset of the start of the line holding `offset`. */
-const lineStart = (text: string, offset: number): number => text.lastIndexOf("\n", offset - 1) + 1;
-
-/** Offset just past the newline ending the line that holds `offset` (or the end of the text). */
-function afterLine(text: string, offset: number): number {
-  const newline = text.indexOf("\n", offset);
-  return newline < 0 ? text.length : newline + 1;
-}
-
 /** The text to cut for one item of a block sequence: its lines, from the dash to its last value. */
-function blockItemCut(text: string, item: { range?: [number, number, number] | null }): Cut | undefined {
+function blockItemCut(text: string, item: { range?: [number, number, number] | null }): TextCut | undefined {
   const range = item.range;
   if (!range) return undefined;
   const start = lineStart(text, range[0]);
@@ -74,7 +57,7 @@ export function pruneText(
   if (doc.errors.length > 0) return { problem: "it does not parse" };
   const groups = isMap(doc.contents) ? doc.contents.get("groups", true) : undefined;
   if (!isSeq(groups)) return { text, removed: 0 };
-  const cuts: Cut[] = [];
+  const cuts: TextCut[] = [];
   let removed = 0;
   const expected: unknown = parse(text);
   const expectedGroups = (expected as { groups?: { members?: unknown[] }[] }).groups ?? [];
@@ -120,9 +103,7 @@ export function pruneText(
   if (cuts.length === 0) return { text, removed: 0 };
   if (cuts.some((c) => c.start < 0))
     return { problem: "a grant's list item is laid out in a way prune does not edit" };
-  let out = text;
-  for (const cut of [...cuts].sort((a, b) => b.start - a.start || b.end - a.end))
-    out = out.slice(0, cut.start) + (cut.insert ?? "") + out.slice(cut.end);
+  const out = applyCuts(text, cuts);
   // The edit must change nothing but those grants.
   let actual: unknown;
   try {

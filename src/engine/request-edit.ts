@@ -6,9 +6,9 @@
  * is returned but the reason.
  */
 import type { Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
-import { parseAccessFile } from "../load/parse.ts";
 import { isMap, isScalar, isSeq, yamlLib } from "../load/yaml-lib.ts";
 import { blockEntry, flowEntry, yamlScalar, type MemberLine } from "./member-yaml.ts";
+import { afterLine, applyCuts, dashOf, lineStart, rangeOf, readData, stringOf } from "./yaml-text.ts";
 
 export type { MemberLine } from "./member-yaml.ts";
 
@@ -28,35 +28,7 @@ export type MemberEdit =
 
 export type EditResult = { readonly text: string; readonly line: number } | { readonly problem: string };
 
-type Range = [number, number, number];
-/** A node's [start, value end, node end] offsets in the text, when it has them. */
-export const rangeOf = (node: unknown): Range | undefined => {
-  if (typeof node !== "object" || node === null || !("range" in node)) return undefined;
-  const range: unknown = node.range;
-  if (!Array.isArray(range)) return undefined;
-  const [a, b, c] = range as unknown[];
-  return typeof a === "number" && typeof b === "number" && typeof c === "number" ? [a, b, c] : undefined;
-};
-
-export const stringOf = (node: unknown): string | undefined =>
-  isScalar(node) && typeof node.value === "string" ? node.value : undefined;
-
-export const lineStart = (text: string, offset: number): number => text.lastIndexOf("\n", offset - 1) + 1;
-
-export function afterLine(text: string, offset: number): number {
-  const newline = text.indexOf("\n", offset);
-  return newline < 0 ? text.length : newline + 1;
-}
-
 const lineAt = (text: string, offset: number): number => text.slice(0, offset).split("\n").length;
-
-/** What precedes a block item's content on its line (`      - `), when it is only spaces and a dash. */
-export function dashOf(text: string, item: unknown): string | undefined {
-  const range = rangeOf(item);
-  if (!range) return undefined;
-  const prefix = text.slice(lineStart(text, range[0]), range[0]);
-  return /^ *- +$/.test(prefix) ? prefix : undefined;
-}
 
 interface Found {
   readonly groupIndex: number;
@@ -256,13 +228,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The file's data as gatehouse's loader reads it, or undefined when it reports an error. */
-export function readData(file: string, text: string): unknown {
-  const parsed = parseAccessFile(file, new TextEncoder().encode(text));
-  if (parsed.diagnostics.some((d) => d.severity === "error")) return undefined;
-  return parsed.document?.data;
-}
-
 /** `text` (the file `file`) with `edit` made to the members of `groupName`, or why it cannot be made safely. */
 export function editGroupMembers(
   file: string,
@@ -300,9 +265,7 @@ export function editGroupMembers(
     splices = Array.isArray(made) ? made : [made];
     anchor = itemStart;
   }
-  let out = text;
-  for (const s of [...splices].sort((a, b) => b.start - a.start))
-    out = out.slice(0, s.start) + s.insert + out.slice(s.end);
+  const out = applyCuts(text, splices);
   const line = lineAt(out, anchor);
   const expected = expectedData(before, found.groupIndex, edit);
   const actual = readData(file, out);

@@ -9,7 +9,16 @@ import type { YAMLMap, YAMLSeq } from "yaml";
 import { canonicalJson } from "../audit/canonical-json.ts";
 import { isMap, isScalar, isSeq, yamlLib } from "../load/yaml-lib.ts";
 import { yamlScalar } from "./member-yaml.ts";
-import { afterLine, dashOf, lineStart, rangeOf, readData, stringOf } from "./request-edit.ts";
+import {
+  afterLine,
+  applyCuts,
+  dashOf,
+  lineStart,
+  rangeOf,
+  readData,
+  stringOf,
+  type TextCut,
+} from "./yaml-text.ts";
 
 export type ReviewEditResult = { readonly text: string } | { readonly problem: string };
 
@@ -17,12 +26,6 @@ export type ReviewEditResult = { readonly text: string } | { readonly problem: s
 export interface ReviewClose {
   readonly group: string;
   readonly revoke: ReadonlySet<string>;
-}
-
-interface Cut {
-  readonly start: number;
-  readonly end: number;
-  readonly insert: string;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -61,10 +64,8 @@ function keyStart(node: YAMLMap, key: string): number | undefined {
 }
 
 /** Applies the cuts, checks the result reads as `expected`, and returns it. */
-function finish(file: string, text: string, cuts: readonly Cut[], expected: unknown): ReviewEditResult {
-  let out = text;
-  for (const cut of [...cuts].sort((a, b) => b.start - a.start || b.end - a.end))
-    out = out.slice(0, cut.start) + cut.insert + out.slice(cut.end);
+function finish(file: string, text: string, cuts: readonly TextCut[], expected: unknown): ReviewEditResult {
+  const out = applyCuts(text, cuts);
   const actual = readData(file, out);
   if (actual === undefined) return { problem: "the edited file would not parse" };
   if (canonicalJson(actual) !== canonicalJson(expected))
@@ -128,7 +129,7 @@ export function openReviewText(
 }
 
 /** The cut that removes the `review` pair of a group (its key's line through its value's last line). */
-function reviewCut(text: string, node: YAMLMap, name: string): Cut {
+function reviewCut(text: string, node: YAMLMap, name: string): TextCut {
   const pair = node.items.find((p) => stringOf(p.key) === "review");
   const start = rangeOf(pair?.key)?.[0];
   const value = rangeOf(pair?.value);
@@ -150,7 +151,7 @@ function itemUser(item: unknown): string | undefined {
 }
 
 /** The cuts that remove every member item of the users in `revoke`; `members: []` when none is left. */
-function memberCuts(text: string, node: YAMLMap, name: string, revoke: ReadonlySet<string>): Cut[] {
+function memberCuts(text: string, node: YAMLMap, name: string, revoke: ReadonlySet<string>): TextCut[] {
   if (revoke.size === 0) return [];
   const pair = node.items.find((p) => stringOf(p.key) === "members");
   const members: unknown = pair?.value;
@@ -175,7 +176,7 @@ function memberCuts(text: string, node: YAMLMap, name: string, revoke: ReadonlyS
     if (!range) throw laidOut;
     return [{ start: range[0], end: range[1], insert: `[${kept.join(", ")}]` }];
   }
-  const cuts: Cut[] = [];
+  const cuts: TextCut[] = [];
   for (const i of picked) {
     const item = members.items[i];
     const range = rangeOf(item);
@@ -209,7 +210,7 @@ export function closeReviewText(
     const before = readData(file, text);
     if (before === undefined) return { problem: "it does not parse" };
     const expected: unknown = structuredClone(before);
-    const cuts: Cut[] = [];
+    const cuts: TextCut[] = [];
     for (const close of closes) {
       const { node, index } = groupNode(text, close.group);
       cuts.push(reviewCut(text, node, close.group), ...memberCuts(text, node, close.group, close.revoke));
@@ -255,12 +256,12 @@ export function appendPendingText(
       `the pending list of "${groupName}" is laid out in a way review does not edit`,
     );
     if (added.length === 0) return { text };
-    const cuts: Cut[] = [];
+    const cuts: TextCut[] = [];
     const keyRange = rangeOf(pair.key);
     if (keyRange === undefined) throw laidOut;
     const keyColumn = keyRange[0] - lineStart(text, keyRange[0]);
     /** Block items inserted at `at`, the start of a line (or the end of a text without a last newline). */
-    const blockAt = (at: number, indent: string): Cut => ({
+    const blockAt = (at: number, indent: string): TextCut => ({
       start: at,
       end: at,
       insert:

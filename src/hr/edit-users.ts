@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { isMap, isScalar, isSeq, parse, parseDocument, stringify, type Pair, type YAMLMap } from "yaml";
 import { isObj } from "../load/read-data.ts";
+import { afterLine, applyCuts, lineStart, rangeOf } from "../engine/yaml-text.ts";
 import { ENTRY_ORDER } from "./sync-types.ts";
 
 /** What changes in one user entry: keys set (added where absent) and keys removed. */
@@ -23,15 +24,6 @@ interface Cut {
   readonly start: number;
   readonly end: number;
   readonly insert: string;
-}
-
-type Range = [number, number, number] | null | undefined;
-const rangeOf = (node: unknown): Range => (node as { range?: Range } | null)?.range;
-
-const lineStart = (text: string, offset: number): number => text.lastIndexOf("\n", offset - 1) + 1;
-function afterLine(text: string, offset: number): number {
-  const newline = text.indexOf("\n", offset);
-  return newline < 0 ? text.length : newline + 1;
 }
 
 /** A value as YAML text: plain where that reads back as the same string, else double-quoted. */
@@ -220,14 +212,13 @@ export function editUsersText(
     for (const entry of appended) expectedUsers.push(Object.fromEntries(entry));
   }
   if (expectedUsers.length > 0 || "users" in data) data["users"] = expectedUsers;
-  // From the end, so each cut's offsets still hold; of two inserts at one place the later-made goes in
-  // first, so it ends up after the other (a key added to the last entry, then the appended entries).
+  // Of two inserts at one place, the one made first stands first (applyCuts): a key added to the last
+  // entry, then the appended entries.
   const eol = text.includes("\r\n") ? "\r\n" : "\n";
-  const order = cuts.map((cut, i) => ({ cut, i }));
-  order.sort((a, b) => b.cut.start - a.cut.start || b.cut.end - a.cut.end || b.i - a.i);
-  let out = text;
-  for (const { cut } of order)
-    out = out.slice(0, cut.start) + cut.insert.replace(/\n/g, eol) + out.slice(cut.end);
+  const out = applyCuts(
+    text,
+    cuts.map((cut) => ({ ...cut, insert: cut.insert.replace(/\n/g, eol) })),
+  );
   let actual: unknown;
   try {
     actual = parse(out);

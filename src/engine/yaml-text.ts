@@ -1,0 +1,64 @@
+/**
+ * Pieces every text edit of an access file uses (prune, request, review, hr sync): offsets of lines and
+ * of YAML nodes in the text, and cuts (a span of the text replaced) applied to it.
+ */
+import { parseAccessFile } from "../load/parse.ts";
+import { isScalar } from "../load/yaml-lib.ts";
+
+export type Range = [number, number, number];
+
+/** A node's [start, value end, node end] offsets in the text, when it has them. */
+export const rangeOf = (node: unknown): Range | undefined => {
+  if (typeof node !== "object" || node === null || !("range" in node)) return undefined;
+  const range: unknown = node.range;
+  if (!Array.isArray(range)) return undefined;
+  const [a, b, c] = range as unknown[];
+  return typeof a === "number" && typeof b === "number" && typeof c === "number" ? [a, b, c] : undefined;
+};
+
+/** A scalar node's value, when it is a string. */
+export const stringOf = (node: unknown): string | undefined =>
+  isScalar(node) && typeof node.value === "string" ? node.value : undefined;
+
+/** Offset of the start of the line holding `offset`. */
+export const lineStart = (text: string, offset: number): number => text.lastIndexOf("\n", offset - 1) + 1;
+
+/** Offset just past the newline ending the line that holds `offset` (or the end of the text). */
+export function afterLine(text: string, offset: number): number {
+  const newline = text.indexOf("\n", offset);
+  return newline < 0 ? text.length : newline + 1;
+}
+
+/** What precedes a block item's content on its line (`      - `), when it is only spaces and a dash. */
+export function dashOf(text: string, item: unknown): string | undefined {
+  const range = rangeOf(item);
+  if (!range) return undefined;
+  const prefix = text.slice(lineStart(text, range[0]), range[0]);
+  return /^ *- +$/.test(prefix) ? prefix : undefined;
+}
+
+/** The file's data as gatehouse's loader reads it, or undefined when it reports an error. */
+export function readData(file: string, text: string): unknown {
+  const parsed = parseAccessFile(file, new TextEncoder().encode(text));
+  if (parsed.diagnostics.some((d) => d.severity === "error")) return undefined;
+  return parsed.document?.data;
+}
+
+/** The text from `start` to `end` replaced by `insert` (nothing: removed). */
+export interface TextCut {
+  readonly start: number;
+  readonly end: number;
+  readonly insert?: string;
+}
+
+/**
+ * `text` with every cut made. From the end, so each cut's offsets still hold; of two cuts at one place
+ * the later-made goes in first, so the inserts stand in the order they were made.
+ */
+export function applyCuts(text: string, cuts: readonly TextCut[]): string {
+  const order = cuts.map((cut, i) => ({ cut, i }));
+  order.sort((a, b) => b.cut.start - a.cut.start || b.cut.end - a.cut.end || b.i - a.i);
+  let out = text;
+  for (const { cut } of order) out = out.slice(0, cut.start) + (cut.insert ?? "") + out.slice(cut.end);
+  return out;
+}
