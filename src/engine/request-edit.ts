@@ -7,6 +7,7 @@
  */
 import type { Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { isMap, isScalar, isSeq, yamlLib } from "../load/yaml-lib.ts";
+import { isRecord } from "../model/json.ts";
 import { blockEntry, flowEntry, yamlScalar, type MemberLine } from "./member-yaml.ts";
 import { afterLine, applyCuts, dashOf, lineStart, rangeOf, readData, stringOf } from "./yaml-text.ts";
 
@@ -222,10 +223,6 @@ function expectedData(before: unknown, groupIndex: number, edit: MemberEdit): un
       ? edit.user
       : { ...old, until: edit.until, ...(edit.reason === undefined ? {} : { reason: edit.reason }) };
   return data;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** `text` (the file `file`) with `edit` made to the members of `groupName`, or why it cannot be made safely. */
