@@ -3,7 +3,7 @@
  * and statuses, its date format, and the sync's settings. Every key is optional; the defaults are a
  * column named as the field, the schema's own values (any letter case), and ISO dates.
  */
-import type { EmploymentType, UserStatus } from "../model/access.ts";
+import type { EmploymentType, Limit, UserStatus } from "../model/access.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { isObj } from "../load/read-data.ts";
 import type { PathSegment } from "../load/locate.ts";
@@ -30,9 +30,8 @@ export type MappedField = (typeof MAPPED_FIELDS)[number];
 export const DATE_FORMATS = ["YYYY-MM-DD", "YYYY/MM/DD", "DD.MM.YYYY", "DD/MM/YYYY", "MM/DD/YYYY"] as const;
 export type DateFormat = (typeof DATE_FORMATS)[number];
 
-/** A guard's limit: a number of people, or a percentage of the people the files hold (rounded up). */
-export type Limit =
-  { readonly kind: "count"; readonly value: number } | { readonly kind: "percent"; readonly value: number };
+/** A guard's limit (model's Limit): a number of people, or a percentage of the people the files hold (rounded up). */
+export type { Limit } from "../model/access.ts";
 
 export type AbsentPolicy = "report" | "terminate";
 

@@ -1,6 +1,6 @@
 import type {
   AccessConfig,
-  Guardrails,
+  Limit,
   OffboardingWebhook,
   Policy,
   ProviderConfig,
@@ -18,7 +18,7 @@ const DEFAULT_USERS: Readonly<Record<string, ProviderConfig["users"]>> = {
   scim: "members",
 };
 
-const DEFAULT_MAX_REMOVALS: NonNullable<Guardrails["maxRemovals"]> = { kind: "percent", value: 10 };
+const DEFAULT_MAX_REMOVALS: Limit = { kind: "percent", value: 10 };
 
 export const DEFAULT_POLICY: Policy = {
   maxNestingDepth: 2,
@@ -46,7 +46,7 @@ export function defaultConfig(): AccessConfig {
   };
 }
 
-function parseMaxRemovals(value: unknown): NonNullable<Guardrails["maxRemovals"]> {
+function parseMaxRemovals(value: unknown): Limit {
   if (typeof value === "number") return { kind: "count", value };
   if (typeof value === "string") {
     const m = /^(\d+(?:\.\d+)?)%$/.exec(value);

@@ -141,10 +141,13 @@ export interface ProviderConfig {
   readonly source: SourceLocation;
 }
 
+/** A guard rail's limit: a count, or a percentage of what the guard counts against. */
+export type Limit =
+  { readonly kind: "count"; readonly value: number } | { readonly kind: "percent"; readonly value: number };
+
 export interface Guardrails {
   /** Refuse plans that remove more than this many memberships (absolute) ... */
-  readonly maxRemovals?:
-    { readonly kind: "count"; readonly value: number } | { readonly kind: "percent"; readonly value: number };
+  readonly maxRemovals?: Limit;
   /** Users that must never be disabled or removed from a group by a plan. */
   readonly protectedUsers: readonly string[];
   /** Groups that must never be deleted or lose members by a plan. */
