@@ -677,8 +677,9 @@ function peopleGoneAccounts(
   if (journalAccounts === undefined || journalAccounts.size === 0) return out;
   const prefix = `${provider}\n`;
   for (const [key, accounts] of journalAccounts) {
+    if (!key.startsWith(prefix)) continue;
     const id = key.slice(prefix.length);
-    if (!key.startsWith(prefix) || people.index.position.has(id)) continue;
+    if (people.index.position.has(id)) continue;
     for (const account of accounts) {
       const holder = users.get(account)?.userId;
       if (holder === undefined || out.has(account)) continue;
