@@ -139,13 +139,73 @@ function reviewReasons(base: Group, head: Group, now: Date): string[] {
 const roleKey = (r: Role): string => JSON.stringify([r.when, r.groups]);
 
 /**
- * Whether the accounts a user is known by change: an `accounts` entry, or the field a system names
+ * Who approves a change to each field of a user: the gate never lets a field through because it does
+ * not know it. A field added to the model fails the typecheck here until someone decides.
+ * - `groups`: it changes access through the groups (roles match it, dates end or start it), which the
+ *   effective memberships and the lifecycle checks below turn into the groups' owners' approval;
+ * - `identity`: it decides which accounts are this person's (identityChanged): admins;
+ * - `admins`: any change needs the admins (legal hold decides whether a leaver's data is destroyed; the
+ *   employee number decides which HR record `hr sync` applies to this person);
+ * - `nobody`: it grants nothing (a display name, a manager, where the text sits).
+ */
+export const USER_FIELDS = {
+  id: "identity",
+  name: "nobody",
+  email: "identity",
+  department: "groups",
+  title: "groups",
+  manager: "nobody",
+  employmentType: "groups",
+  isEmploymentTypeDefault: "groups",
+  status: "groups",
+  startDate: "groups",
+  endDate: "groups",
+  accounts: "identity",
+  employeeNumber: "admins",
+  formerIds: "identity",
+  legalHold: "admins",
+  source: "nobody",
+  managerSource: "nobody",
+  startDateSource: "nobody",
+} as const satisfies Record<keyof User, "groups" | "identity" | "admins" | "nobody">;
+
+/** The same for a group's fields: each is compared by definitionReasons, reviewReasons or the members. */
+export const GROUP_FIELDS = {
+  name: "owners",
+  description: "owners",
+  owners: "owners",
+  sensitivity: "owners",
+  providers: "owners",
+  formerNames: "owners",
+  review: "owners",
+  members: "owners",
+  detailedMembers: "nobody",
+  source: "nobody",
+  ownerSources: "nobody",
+  providerSources: "nobody",
+} as const satisfies Record<keyof Group, "owners" | "nobody">;
+
+const ADMIN_USER_FIELDS = (Object.keys(USER_FIELDS) as (keyof User)[]).filter(
+  (k) => USER_FIELDS[k] === "admins",
+);
+
+/** The user fields only admins may change, that differ between `a` and `b`. */
+function adminFieldsChanged(a: User, b: User): string[] {
+  return ADMIN_USER_FIELDS.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
+
+/**
+ * Whether the accounts a user is known by change: an `accounts` entry, a former id, or the field a system names
  * the account after (`email` under `accountName: email`, the id otherwise), in any system on either
  * side. The account holds the memberships, so this moves them to whoever holds the new name.
  */
 function identityChanged(a: User, b: User, providers: readonly ProviderConfig[]): boolean {
   const keys = (u: User) =>
-    JSON.stringify(Object.entries(u.accounts).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+    JSON.stringify([
+      Object.entries(u.accounts).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+      // Former ids make the accounts the journal saw managed for those ids this person's.
+      [...(u.formerIds ?? [])].sort(),
+    ]);
   return keys(a) !== keys(b) || providers.some((p) => accountNameFor(a, p) !== accountNameFor(b, p));
 }
 
@@ -262,6 +322,8 @@ export function computeAffected(input: AffectedInput): Affected {
     // Account names decide who a GitHub review belongs to, and which account a system grants: admins approve.
     if (before && identityChanged(before, user, providers))
       adminReasons.push(`accounts of user ${id} changed`);
+    for (const field of before ? adminFieldsChanged(before, user) : [])
+      adminReasons.push(`${field} of user ${id} changed`);
     // A new person gets accounts (in every system that gives everyone one), which may be accounts that
     // exist already, a leaver's among them: admins approve, whatever groups the person joins.
     if (!before && !isTerminated(user, now))

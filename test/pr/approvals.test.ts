@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AccessModel } from "../../src/model/access.ts";
-import { computeAffected, defaultAdminPaths } from "../../src/pr/affected.ts";
+import type { Group, User } from "../../src/model/access.ts";
+import { computeAffected, defaultAdminPaths, GROUP_FIELDS, USER_FIELDS } from "../../src/pr/affected.ts";
 import { evaluateApprovals, type Review } from "../../src/pr/approvals.ts";
 import { describeGate, renderGateMarkdown } from "../../src/pr/render-gate.ts";
 import { configYaml, NOW, validateFiles } from "../helpers/access-tree.ts";
@@ -419,5 +420,78 @@ describe("identities in the approval gate", () => {
       USERS + "  - { id: old.admin, name: Old Admin, status: terminated }\n",
     );
     expect(affected(base, leaver).adminReasons).toEqual([]);
+  });
+});
+
+describe("every field of a user and of a group has an approver", () => {
+  const at = { file: "x.yaml", line: 1, column: 1 };
+  /** A changed value for each field (a new field needs one here, and a decision in affected.ts). */
+  const userValues: Record<keyof User, unknown> = {
+    id: "bob2",
+    name: "Robert",
+    email: "robert@example.com",
+    department: "sales",
+    title: "Boss",
+    manager: "carol",
+    employmentType: "contractor",
+    isEmploymentTypeDefault: true,
+    status: "terminated",
+    startDate: "2099-01-01",
+    endDate: "2000-01-01",
+    accounts: { github: "mallory" },
+    employeeNumber: "E-666",
+    formerIds: ["dave"],
+    legalHold: true,
+    source: { ...at, line: 9 },
+    managerSource: at,
+    startDateSource: at,
+  };
+  const groupValues: Record<keyof Group, unknown> = {
+    name: "team-platform-write",
+    description: "changed",
+    owners: ["alice"],
+    sensitivity: "privileged",
+    providers: ["none"],
+    formerNames: ["old-platform"],
+    // Due within a week (a review due later needs nobody to open: review-gate.test.ts).
+    review: { due: NOW.toISOString().slice(0, 10), pending: ["bob"] },
+    members: [{ kind: "user", user: "alice", source: at }],
+    detailedMembers: [0],
+    source: { ...at, line: 9 },
+    ownerSources: [at],
+    providerSources: [at],
+  };
+
+  it("asks the admins for identity and admin fields of an existing user", async () => {
+    const base = await model(groups());
+    const bob = base.users.get("bob");
+    if (!bob) throw new Error("no bob");
+    for (const [field, decision] of Object.entries(USER_FIELDS)) {
+      if (field === "id") continue; // another id is another person (a new user: admins, tested above)
+      const changed = { ...bob, [field]: userValues[field as keyof User] };
+      const head: AccessModel = { ...base, users: new Map(base.users).set("bob", changed) };
+      const { adminReasons } = affectedBetween(base, head);
+      if (decision === "identity" && field !== "email")
+        expect(adminReasons, field).toContain("accounts of user bob changed");
+      else if (decision === "admins") expect(adminReasons, field).toContain(`${field} of user bob changed`);
+      else expect(adminReasons, field).toEqual([]);
+    }
+  });
+
+  it("asks a group's owners for every field that decides access", async () => {
+    const base = await model(groups());
+    const group = base.groups.get("team-platform-write");
+    if (!group) throw new Error("no group");
+    for (const [field, decision] of Object.entries(GROUP_FIELDS)) {
+      if (field === "name") continue; // another name is another group (new group / group removed)
+      const changed = { ...group, [field]: groupValues[field as keyof Group] };
+      const head: AccessModel = {
+        ...base,
+        groups: new Map(base.groups).set("team-platform-write", changed),
+      };
+      const reasons = affectedBetween(base, head).groups.find((g) => g.name === "team-platform-write");
+      if (decision === "owners") expect(reasons?.reasons.length ?? 0, field).toBeGreaterThan(0);
+      else expect(reasons, field).toBeUndefined();
+    }
   });
 });
