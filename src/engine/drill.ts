@@ -164,6 +164,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     await withPlan(options, { adjustModel: (m) => withCanaryLeaving(m, canary) }, async (prepared) => {
       const chain = killChainOf(prepared.plan, canary);
       killChain = chain;
+      // The command line's, else gatehouse.yaml's standing allowance for drills (policy.drills).
+      const allowRemovals = options.allowRemovals ?? prepared.tree.model.config.policy.drillAllowRemovals;
       run = await runApply(chain, prepared.tree.model.config.policy, prepared.providers, {
         ...runOptions,
         signal: deadline(RUN_TIMEOUT_MS).signal,
@@ -171,7 +173,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         leavers: new Map([[canary, { leaving: "fire drill (gatehouse drill)" }]]),
         drill: canary,
         ...(options.offboardRecheck === undefined ? {} : { offboardRecheck: options.offboardRecheck }),
-        ...(options.allowRemovals === undefined ? {} : { allowRemovals: options.allowRemovals }),
+        ...(allowRemovals === undefined ? {} : { allowRemovals }),
       });
     });
   } catch (caught) {

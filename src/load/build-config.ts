@@ -132,6 +132,7 @@ function buildPolicy(
       codeowners: bool(o, "codeowners"),
       staleAfterMs: staleAfter,
       drillCanaries: strList(obj(o, "drills") ?? {}, "canaries"),
+      drillAllowRemovals: num(obj(o, "drills") ?? {}, "allowRemovals"),
       offboardingWebhooks: webhooksOf(obj(o, "offboarding") ?? {}),
     }),
   };

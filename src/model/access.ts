@@ -188,6 +188,8 @@ export interface Policy {
   readonly staleAfterMs?: number;
   /** `policy.drills.canaries`: the users `gatehouse drill` may offboard and restore (the first by default). */
   readonly drillCanaries?: readonly string[];
+  /** `policy.drills.allowRemovals`: a drill's `--allow-removals` when the command line gives none. */
+  readonly drillAllowRemovals?: number;
   /** `policy.offboarding.webhooks`, in file order. */
   readonly offboardingWebhooks?: readonly OffboardingWebhook[];
   readonly source?: SourceLocation;

@@ -273,6 +273,26 @@ describe("gatehouse drill", () => {
     expect(start?.["overrides"]).toMatchObject({ allowRemovals: 3 });
   });
 
+  it("takes a standing allowance for drills from policy.drills.allowRemovals (recorded as the override)", async () => {
+    const tree = await newTree();
+    const tight = (allowance: number): string =>
+      config(`[canary]\n    allowRemovals: ${String(allowance)}`).replace(
+        "maxRemovals: 10",
+        "maxRemovals: 1",
+      );
+    // Too small an allowance still refuses, with nothing changed.
+    await writeFile(path.join(tree.dir, "gatehouse.yaml"), tight(2));
+    const directoryBefore = await readText(tree, ".gatehouse/app.json");
+    const refused = await drill(tree);
+    expect(refused.code).toBe(3);
+    expect(await readText(tree, ".gatehouse/app.json")).toBe(directoryBefore);
+    await writeFile(path.join(tree.dir, "gatehouse.yaml"), tight(3));
+    const allowed = await drill(tree);
+    expect(allowed.code).toBe(0);
+    const start = (await journal(tree)).find((e) => e["type"] === "apply-start" && e["drill"] === "canary");
+    expect(start?.["overrides"]).toMatchObject({ allowRemovals: 3 });
+  });
+
   it("refuses a canary the systems are not in step with (its restore would look like drift fixed)", async () => {
     const tree = await newTree();
     const file = path.join(tree.cwd, ".gatehouse/app.json");
