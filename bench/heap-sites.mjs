@@ -2,7 +2,8 @@
 // Where the heap that is live after a plan was allocated: runs the pipeline as `gatehouse plan` does (with
 // the parse cache, validation streaming the documents into the model), with V8's sampling heap profiler on, and prints the allocation sites holding the most
 // live memory when the plan is done (the model, the live state and the plan are all still reachable).
-//   node bench/heap-sites.mjs [--dir bench/out/100k/org] [--top 30]
+// With --all: every allocation made on the way instead, collected or not (what makes the collector work).
+//   node bench/heap-sites.mjs [--dir bench/out/100k/org] [--top 30] [--all]
 import { Session } from "node:inspector/promises";
 import { parseArgs } from "node:util";
 import { validateAccessTree } from "../dist/validate/validate-tree.js";
@@ -13,11 +14,19 @@ import { createProvider } from "../dist/providers/registry.js";
 import { providerPlanInput } from "../dist/engine/prepare-plan.js";
 
 const { values: opt } = parseArgs({
-  options: { dir: { type: "string", default: "bench/out/100k/org" }, top: { type: "string", default: "30" } },
+  options: {
+    dir: { type: "string", default: "bench/out/100k/org" },
+    top: { type: "string", default: "30" },
+    all: { type: "boolean", default: false },
+  },
 });
 const session = new Session();
 session.connect();
-await session.post("HeapProfiler.startSampling", { samplingInterval: 32768 });
+await session.post("HeapProfiler.startSampling", {
+  samplingInterval: 32768,
+  includeObjectsCollectedByMajorGC: opt.all,
+  includeObjectsCollectedByMinorGC: opt.all,
+});
 const now = new Date();
 const cwd = process.cwd();
 const tree = await validateAccessTree(opt.dir, { cwd, now, cacheDir: ".gatehouse/cache" });
@@ -43,7 +52,7 @@ const visit = (node) => {
 visit(profile.head);
 const total = [...bySite.values()].reduce((a, b) => a + b, 0);
 process.stdout.write(
-  `live after the plan (sampled): ${(total / 2 ** 20).toFixed(0)} MB; ${plan.summary.changes} changes\n`,
+  `${opt.all ? "allocated in all" : "live after the plan"} (sampled): ${(total / 2 ** 20).toFixed(0)} MB; ${plan.summary.changes} changes\n`,
 );
 for (const [where, size] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, Number(opt.top)))
   process.stdout.write(`${(size / 2 ** 20).toFixed(1).padStart(7)} MB  ${where}\n`);
