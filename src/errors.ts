@@ -157,3 +157,8 @@ export function redactSecrets(message: string): string {
   }
   return out;
 }
+
+/** What was thrown, as text: an Error's message, anything else as String() gives it. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

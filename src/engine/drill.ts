@@ -9,7 +9,7 @@ import type { OffboardCheck, RecheckOptions } from "../apply/offboard-verify.ts"
 import type { ChangeResult } from "../apply/apply-plan.ts";
 import { appendJournalEntries } from "../audit/journal.ts";
 import type { DrillData, DrillOutcome, DrillSystem, JournalEntry } from "../audit/journal-entry.ts";
-import { UnsafePlanError, UsageError } from "../errors.ts";
+import { messageOf, UnsafePlanError, UsageError } from "../errors.ts";
 import {
   closeProviders,
   journalPathOf,
@@ -53,8 +53,6 @@ export interface DrillReport {
 
 /** A run of both halves of a drill: six hours, as an apply's. */
 const RUN_TIMEOUT_MS = 6 * 3_600_000;
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Plans with `engine` at `now()`, hands the prepared plan to `use`, and closes its providers after. */
 async function withPlan<T>(

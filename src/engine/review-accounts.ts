@@ -1,4 +1,4 @@
-import { InternalError } from "../errors.ts";
+import { InternalError, messageOf } from "../errors.ts";
 import { deadline } from "../io/deadline.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { DAY_MS } from "../lifecycle/status.ts";
@@ -34,8 +34,13 @@ export async function prepareAccountsReport(
     const systems = await Promise.all(
       planned.inputs.map(async (input): Promise<SystemToReview> => {
         const provider = prepared.providers.get(input.name);
-        const signIns = await provider?.signIns?.(signal);
-        return signIns === undefined ? { input } : { input, signIns };
+        // A system whose sign-ins cannot be read still has its orphans reported; the command exits 1.
+        try {
+          const signIns = await provider?.signIns?.(signal);
+          return signIns === undefined ? { input } : { input, signIns };
+        } catch (error) {
+          return { input, signInsError: messageOf(error) };
+        }
       }),
     );
     const policy = tree.model.config.policy.staleAfterMs;

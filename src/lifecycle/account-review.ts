@@ -71,6 +71,8 @@ export interface SystemAccounts {
   readonly signIns?: string;
   /** Set when stale accounts were not checked here, saying why. */
   readonly staleNotChecked?: string;
+  /** Set when the system's sign-ins could not be read: the error (the command then exits 1). */
+  readonly signInsError?: string;
   /** Active people's accounts with no sign-in recorded and no creation time: their use is unknown. */
   readonly unjudged: readonly string[];
   readonly orphaned: readonly OrphanedAccount[];
@@ -93,13 +95,21 @@ export interface AccountsReport {
   /** Where the threshold comes from. */
   readonly staleAfterFrom: StaleAfterFrom;
   readonly systems: readonly SystemAccounts[];
-  readonly summary: { readonly orphaned: number; readonly stale: number; readonly staleService: number };
+  readonly summary: {
+    readonly orphaned: number;
+    readonly stale: number;
+    readonly staleService: number;
+    /** Systems whose sign-ins could not be read (SystemAccounts.signInsError): stale accounts unknown there. */
+    readonly signInsFailed: number;
+  };
 }
 
 /** One system: its planner input (live state as read) and, where it gives them, its sign-ins. */
 export interface SystemToReview {
   readonly input: ProviderPlanInput;
   readonly signIns?: SignIns;
+  /** Why the sign-ins could not be read, when they could not: orphans are still reported. */
+  readonly signInsError?: string;
 }
 
 export interface ReviewInput {
@@ -132,6 +142,7 @@ export function reviewAccounts(input: ReviewInput): AccountsReport {
       orphaned: count((s) => s.orphaned),
       stale: count((s) => s.stale),
       staleService: count((s) => s.staleService),
+      signInsFailed: systems.filter((s) => s.signInsError !== undefined).length,
     },
   };
 }
@@ -185,7 +196,10 @@ function reviewSystem(review: ReviewInput, system: SystemToReview): SystemAccoun
     });
   }
 
-  const checked = staleCheck(system.signIns, enabled, signInsOf);
+  const checked: ReturnType<typeof staleCheck> =
+    system.signInsError === undefined
+      ? staleCheck(system.signIns, enabled, signInsOf)
+      : { isChecked: false, why: `its sign-ins could not be read (${system.signInsError})` };
   const stale: Omit<StaleAccount, "groups">[] = [];
   const staleService: Omit<StaleAccount, "groups">[] = [];
   const unjudged: string[] = [];
@@ -225,6 +239,7 @@ function reviewSystem(review: ReviewInput, system: SystemToReview): SystemAccoun
     enabledAccounts: enabled.length,
     ...(system.signIns === undefined ? {} : { signIns: system.signIns.source }),
     ...(checked.isChecked ? {} : { staleNotChecked: checked.why }),
+    ...(system.signInsError === undefined ? {} : { signInsError: system.signInsError }),
     unjudged: unjudged.sort(compareText),
     orphaned: withGroups(orphaned),
     stale: withGroups(stale),

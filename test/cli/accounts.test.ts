@@ -175,7 +175,7 @@ describe("gatehouse accounts", () => {
       ["svc-deploy", undefined, HIRED.toISOString()],
     ]);
     expect(directory?.unjudged).toEqual([]);
-    expect(report(run.stdout).summary).toEqual({ orphaned: 6, stale: 2, staleService: 1 });
+    expect(report(run.stdout).summary).toEqual({ orphaned: 6, stale: 2, staleService: 1, signInsFailed: 0 });
   });
 
   it("calls an account stale at exactly the threshold, not a second before", async () => {
@@ -319,7 +319,7 @@ describe("gatehouse accounts", () => {
           staleService: [],
         },
       ],
-      summary: { orphaned: 1, stale: 1, staleService: 0 },
+      summary: { orphaned: 1, stale: 1, staleService: 0, signInsFailed: 0 },
     });
   });
 

@@ -10,7 +10,11 @@ import { computeDesiredState } from "../../src/desired/desired-state.ts";
 import { computeEffectiveMemberships } from "../../src/desired/effective.ts";
 import { computePlan, type ProviderPlanInput } from "../../src/plan/compute-plan.ts";
 import type { PlannerCapabilities } from "../../src/plan/context.ts";
-import { reviewAccounts, type SystemAccounts } from "../../src/lifecycle/account-review.ts";
+import {
+  reviewAccounts,
+  type AccountsReport,
+  type SystemAccounts,
+} from "../../src/lifecycle/account-review.ts";
 import { capabilities, live, liveUser, model, NOW, providerConfig, user } from "../builders.ts";
 import { renderAccountsText } from "../../src/render/accounts.ts";
 
@@ -23,10 +27,18 @@ interface Case {
   readonly signIns: Readonly<Record<string, AccountUse>>;
   readonly capabilities?: Partial<PlannerCapabilities>;
   readonly journalAccounts?: ReadonlyMap<string, readonly string[]>;
+  /** The sign-in read failed with this (then `signIns` is not given to the review). */
+  readonly signInsError?: string;
 }
 
 /** The one system of `c.model`, planned and reviewed as `gatehouse accounts` does (90 days). */
 function review(c: Case): SystemAccounts {
+  const [system] = reviewReport(c).systems;
+  if (system === undefined) throw new Error("no system reviewed");
+  return system;
+}
+
+function reviewReport(c: Case): AccountsReport {
   const config = c.model.config.providers[0] ?? providerConfig();
   const caps = capabilities(c.capabilities);
   const desired = computeDesiredState(c.model, config, computeEffectiveMemberships(c.model, NOW), {
@@ -46,7 +58,7 @@ function review(c: Case): SystemAccounts {
     readCalls: 1,
   };
   const plan = computePlan({ now: NOW, desiredDigest: "d".repeat(64), providers: [input] });
-  const report = reviewAccounts({
+  return reviewAccounts({
     now: NOW,
     staleAfterMs: 90 * DAY,
     staleAfter: "90d",
@@ -54,11 +66,12 @@ function review(c: Case): SystemAccounts {
     users: c.model.users,
     plan,
     journalAccounts: c.journalAccounts ?? new Map(),
-    systems: [{ input, signIns: { source: "lastLogin", accounts: new Map(Object.entries(c.signIns)) } }],
+    systems: [
+      c.signInsError === undefined
+        ? { input, signIns: { source: "lastLogin", accounts: new Map(Object.entries(c.signIns)) } }
+        : { input, signInsError: c.signInsError },
+    ],
   });
-  const [system] = report.systems;
-  if (system === undefined) throw new Error("no system reviewed");
-  return system;
 }
 
 describe("reviewAccounts", () => {
@@ -101,6 +114,23 @@ describe("reviewAccounts", () => {
     expect(system.stale.map((s) => [s.account, s.userId])).toEqual([["ann.x", "ann"]]);
   });
 
+  it("still reports orphans where the sign-ins could not be read, and says stale accounts were not checked", () => {
+    const report = reviewReport({
+      model: model({ users: [user("ann")] }),
+      live: live([liveUser("ann"), liveUser("ghost")]),
+      signIns: {},
+      signInsError: "directory: read sign-ins: connection reset",
+    });
+    const [system] = report.systems;
+    expect(system?.orphaned.map((o) => o.account)).toEqual(["ghost"]);
+    expect(system?.stale).toEqual([]);
+    expect(system?.signInsError).toBe("directory: read sign-ins: connection reset");
+    expect(report.summary).toMatchObject({ orphaned: 1, signInsFailed: 1 });
+    expect(renderAccountsText(report)).toContain(
+      "directory: its sign-ins could not be read (directory: read sign-ins: connection reset); stale accounts not checked",
+    );
+  });
+
   it("counts no pending invitation, and judges no account without a sign-in or a creation time", () => {
     const system = review({
       model: model({ users: [user("ann"), user("bob"), user("cy")] }),
@@ -138,7 +168,7 @@ describe("reviewAccounts", () => {
       staleAfter: "90d",
       staleAfterFrom: "default",
       systems: [system],
-      summary: { orphaned: 2, stale: 0, staleService: 0 },
+      summary: { orphaned: 2, stale: 0, staleService: 0, signInsFailed: 0 },
     });
     expect(text).toContain(
       "      plan: would disable (user terminated); mode: observe, so nothing is written\n",

@@ -18,7 +18,8 @@ with them. Stale: active people's accounts without a sign-in for DURATION (defau
 else 90d; units m, h, d, w), or with none since they were made that long ago; service accounts
 (employmentType: service) are listed apart. Systems that record no sign-in times say so.
 Reads every system as plan does and changes nothing. Exit 0 (with --detailed-exitcode: 2 when an
-orphaned or a stale account other than a service account is found), 1 on error.`;
+orphaned or a stale account other than a service account is found), 1 on error, also when a
+system's sign-ins could not be read (its orphans are still listed).`;
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -50,6 +51,8 @@ export async function runAccounts(argv: readonly string[], io: CommandIo): Promi
   if (warnings.length > 0 && format === "text") io.stderr(renderDiagnostics(warnings, "text"));
   if (format === "json") io.stdout(jsonForTerminal(JSON.stringify(report, null, 2) + "\n"));
   else io.stdout(renderAccountsText(report));
-  const { orphaned, stale } = report.summary;
+  const { orphaned, stale, signInsFailed } = report.summary;
+  // A system whose sign-ins could not be read was not checked for stale accounts: that is an error.
+  if (signInsFailed > 0) return ExitCode.error;
   return flag(args, "detailed-exitcode") && orphaned + stale > 0 ? ExitCode.changes : ExitCode.ok;
 }
