@@ -73,6 +73,11 @@ export interface SystemAccounts {
   readonly staleNotChecked?: string;
   /** Set when the system's sign-ins could not be read: the error (the command then exits 1). */
   readonly signInsError?: string;
+  /**
+   * Why apply refuses this system's plan without an override (the guard rails), when it does: what the
+   * plan would do to the accounts below waits for `--allow-removals` or `--force`.
+   */
+  readonly refusedBy?: readonly string[];
   /** Active people's accounts with no sign-in recorded and no creation time: their use is unknown. */
   readonly unjudged: readonly string[];
   readonly orphaned: readonly OrphanedAccount[];
@@ -110,6 +115,8 @@ export interface SystemToReview {
   readonly signIns?: SignIns;
   /** Why the sign-ins could not be read, when they could not: orphans are still reported. */
   readonly signInsError?: string;
+  /** The guard rails' refusals of this system's part of the plan (plan/safety.ts). */
+  readonly refusedBy?: readonly string[];
 }
 
 export interface ReviewInput {
@@ -240,6 +247,7 @@ function reviewSystem(review: ReviewInput, system: SystemToReview): SystemAccoun
     ...(system.signIns === undefined ? {} : { signIns: system.signIns.source }),
     ...(checked.isChecked ? {} : { staleNotChecked: checked.why }),
     ...(system.signInsError === undefined ? {} : { signInsError: system.signInsError }),
+    ...((system.refusedBy ?? []).length === 0 ? {} : { refusedBy: system.refusedBy }),
     unjudged: unjudged.sort(compareText),
     orphaned: withGroups(orphaned),
     stale: withGroups(stale),

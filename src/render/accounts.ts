@@ -31,6 +31,11 @@ function systemLines(system: SystemAccounts): string[] {
     plural(system.enabledAccounts, "enabled account", "enabled accounts") +
     (system.signIns === undefined ? "" : `, sign-ins from ${system.signIns}`);
   const out = [head];
+  const refusedBy = system.refusedBy ?? [];
+  if (refusedBy.length > 0)
+    out.push(
+      `  ${system.provider}: apply refuses this system's plan without an override (guard rails: ${firstFew(refusedBy, 2)}); what the plan would do below waits for it`,
+    );
   if (system.staleNotChecked !== undefined)
     out.push(`  ${system.provider}: ${system.staleNotChecked}; stale accounts not checked`);
   out.push(

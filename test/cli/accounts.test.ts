@@ -294,6 +294,10 @@ describe("gatehouse accounts", () => {
           mode: "authoritative",
           enabledAccounts: 2,
           signIns: "lastLogin",
+          // Disabling zed is one removal, more than 10% of no membership: apply would refuse it.
+          refusedBy: [
+            "the plan removes 1 memberships or accounts in directory, more than allowed (policy.guardrails.maxRemovals is 10% of 0 current memberships in directory = 0); if that is intended, re-run with --allow-removals 1",
+          ],
           unjudged: [],
           orphaned: [
             {
