@@ -1,13 +1,14 @@
 /**
- * The sync's guard rails: a truncated or wrong export must not offboard the company. Too many leavers
- * at once, or too many e-mail addresses changed at once, and nothing is written unless overridden.
+ * The sync's guard rails: a truncated or wrong export must not offboard the company, nor a wrong one
+ * (another tenant's, another company's) onboard strangers. Too many leavers, e-mail changes, cleared
+ * fields or joiners at once, and nothing is written unless overridden.
  */
 import type { Limit } from "./mapping.ts";
 import type { HrSyncPlan } from "./sync-types.ts";
 
 export interface GuardViolation {
   /** Which guard: the option that overrides it. */
-  readonly guard: "max-leavers" | "max-email-changes" | "max-cleared";
+  readonly guard: "max-leavers" | "max-email-changes" | "max-cleared" | "max-joiners";
   readonly count: number;
   readonly limit: number;
   readonly message: string;
@@ -23,10 +24,24 @@ const describeLimit = (limit: Limit, base: number): string =>
     ? String(limit.value)
     : `${String(limit.value)}% of ${String(base)} people = ${String(limitOf(limit, base))}`;
 
-export function checkSyncGuards(
-  plan: HrSyncPlan,
-  limits: { readonly maxLeavers: Limit; readonly maxEmailChanges: Limit; readonly maxCleared: Limit },
-): GuardViolation[] {
+/**
+ * Joiners by default: 10% of the people in the files, but never fewer than 10. A wrong export (another
+ * tenant's, a test system's) brings far more people than a month's hires, each of whom gets their role's
+ * access; 10% still lets a growing company's weekly cohort through, and the floor lets a 20-person
+ * startup hire a handful at once. A limit given (option or mapping) is taken as it is, without the floor.
+ */
+export const DEFAULT_MAX_JOINERS: Limit = { kind: "percent", value: 10 };
+export const MIN_DEFAULT_JOINERS = 10;
+
+export interface SyncLimits {
+  readonly maxLeavers: Limit;
+  readonly maxEmailChanges: Limit;
+  readonly maxCleared: Limit;
+  /** Undefined: the default (DEFAULT_MAX_JOINERS, at least MIN_DEFAULT_JOINERS). */
+  readonly maxJoiners?: Limit;
+}
+
+export function checkSyncGuards(plan: HrSyncPlan, limits: SyncLimits): GuardViolation[] {
   const base = plan.activePeople;
   const violations: GuardViolation[] = [];
   const leavers = plan.updates.filter((u) => u.isLeaver).length;
@@ -63,6 +78,24 @@ export function checkSyncGuards(
       count: cleared,
       limit: maxCleared,
       message: `${String(cleared)} people would lose their department, title, manager or employment type to an empty cell, over the limit (${describeLimit(limits.maxCleared, base)}); is the export complete? Pass --max-cleared ${String(cleared)} if it is`,
+    });
+  // New people get their role's access from their start day: an export of the wrong tenant would
+  // onboard all of it.
+  const joiners = plan.joiners.length;
+  const maxJoiners =
+    limits.maxJoiners === undefined
+      ? Math.max(limitOf(DEFAULT_MAX_JOINERS, base), MIN_DEFAULT_JOINERS)
+      : limitOf(limits.maxJoiners, base);
+  if (joiners > maxJoiners)
+    violations.push({
+      guard: "max-joiners",
+      count: joiners,
+      limit: maxJoiners,
+      message: `${String(joiners)} people would join, over the limit (${
+        limits.maxJoiners === undefined
+          ? `${describeLimit(DEFAULT_MAX_JOINERS, base)}, at least ${String(MIN_DEFAULT_JOINERS)} by default`
+          : describeLimit(limits.maxJoiners, base)
+      }); is this the right HR system's export (the right company and tenant), or the first sync into these files? Pass --max-joiners ${String(joiners)} if it is`,
     });
   return violations;
 }

@@ -54,6 +54,8 @@ export interface HrMapping {
   readonly maxEmailChanges: Limit;
   /** People whose department, title, manager or employment type the export would clear (a blank cell). */
   readonly maxCleared: Limit;
+  /** People the export would add; undefined: the default (guards.ts, 10% but at least 10). */
+  readonly maxJoiners?: Limit;
   readonly absent: AbsentPolicy;
   /** Days a mover's owners have to re-approve grants the new role does not give; undefined: the default. */
   readonly moverReviewDays?: number;
@@ -132,6 +134,7 @@ const TOP_KEYS = new Set([
   "maxLeavers",
   "maxEmailChanges",
   "maxCleared",
+  "maxJoiners",
   "absent",
   "moverReviewDays",
 ]);
@@ -225,6 +228,7 @@ export function readMapping(
   const moverReviewDays = data["moverReviewDays"];
   const isDays = isReviewDays(moverReviewDays);
   const records = text("records");
+  const maxJoiners = limit("maxJoiners");
   const mapping: HrMapping = {
     columns,
     required,
@@ -237,6 +241,7 @@ export function readMapping(
     maxLeavers: limit("maxLeavers") ?? base.maxLeavers,
     maxEmailChanges: limit("maxEmailChanges") ?? base.maxEmailChanges,
     maxCleared: limit("maxCleared") ?? base.maxCleared,
+    ...(maxJoiners === undefined ? {} : { maxJoiners }),
     absent: choice("absent", ["report", "terminate"] as const) ?? base.absent,
     ...(isDays ? { moverReviewDays } : {}),
   };

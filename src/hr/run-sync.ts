@@ -45,6 +45,7 @@ export interface HrSyncOptions {
   readonly maxLeavers?: Limit;
   readonly maxEmailChanges?: Limit;
   readonly maxCleared?: Limit;
+  readonly maxJoiners?: Limit;
   /** Days a mover's group owners have to re-approve a grant the new role does not give. */
   readonly moverReviewDays?: number;
   readonly isCheck: boolean;
@@ -169,10 +170,12 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
     owned: people.owned,
     joinersFile: displayPath(cwd, joinersAbs),
   };
+  const maxJoiners = options.maxJoiners ?? mapping.maxJoiners;
   const refused = checkSyncGuards(plan, {
     maxLeavers: options.maxLeavers ?? mapping.maxLeavers,
     maxEmailChanges: options.maxEmailChanges ?? mapping.maxEmailChanges,
     maxCleared: options.maxCleared ?? mapping.maxCleared,
+    ...(maxJoiners === undefined ? {} : { maxJoiners }),
   });
   if (refused.length > 0) return { ...base, files: [], refused, isWritten: false };
 

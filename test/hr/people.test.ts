@@ -121,7 +121,7 @@ describe("readMapping", () => {
     expect(
       read.diagnostics.map((d) => `${String(d.line)}:${String(d.column)} ${d.code} ${d.message}`),
     ).toEqual([
-      '10:1 HR010 unknown key "extra"; one of: columns, values, dateFormat, managerKey, joinersFile, records, maxLeavers, maxEmailChanges, maxCleared, absent, moverReviewDays',
+      '10:1 HR010 unknown key "extra"; one of: columns, values, dateFormat, managerKey, joinersFile, records, maxLeavers, maxEmailChanges, maxCleared, maxJoiners, absent, moverReviewDays',
       '2:3 HR010 "nmae" is no field hr sync writes; one of: employeeNumber, id, name, email, department, title, manager, employmentType, status, startDate, endDate',
       "3:10 HR010 the column of email is a column name (text), or null: not synced",
       '5:19 HR010 "Gone" must map to one of: active, leave, terminated',
@@ -160,5 +160,20 @@ describe("readMapping", () => {
     expect(parseLimit("150%")).toBeUndefined();
     expect(parseLimit("-1")).toBeUndefined();
     expect(parseLimit("1.5")).toBeUndefined();
+  });
+
+  it("reads maxJoiners like the other limits, and leaves it to the default (with its floor) when absent", () => {
+    expect(readMapping("m.yaml", bytes("maxJoiners: 25\n")).mapping?.maxJoiners).toEqual({
+      kind: "count",
+      value: 25,
+    });
+    expect(readMapping("m.yaml", bytes("maxJoiners: 2%\n")).mapping?.maxJoiners).toEqual({
+      kind: "percent",
+      value: 2,
+    });
+    expect(readMapping("m.yaml", bytes("absent: report\n")).mapping?.maxJoiners).toBeUndefined();
+    expect(readMapping("m.yaml", bytes("maxJoiners: many\n")).diagnostics.map((d) => d.message)).toEqual([
+      'maxJoiners is a number of people or a percentage ("5%")',
+    ]);
   });
 });

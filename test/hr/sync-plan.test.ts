@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkSyncGuards, limitOf } from "../../src/hr/guards.ts";
+import { checkSyncGuards, limitOf, MIN_DEFAULT_JOINERS } from "../../src/hr/guards.ts";
 import { defaultMapping } from "../../src/hr/mapping.ts";
 import { readExportPeople } from "../../src/hr/people.ts";
 import { readCsvExport } from "../../src/hr/read-export.ts";
@@ -205,5 +205,43 @@ describe("checkSyncGuards", () => {
       ),
     ).toEqual(["max-cleared 2>1"]);
     expect(checkSyncGuards(p, { ...limits, maxCleared: { kind: "percent", value: 100 } })).toEqual([]);
+  });
+
+  it("counts joiners against 10% of the people in the files, but lets at least 10 join by default", () => {
+    const staff = (n: number) =>
+      Array.from({ length: n }, (_, i) => user(`p${String(i)}`, { employeeNumber: `E${String(i)}` }));
+    const rows = (from: number, to: number) =>
+      Array.from(
+        { length: to - from },
+        (_, i) => `E${String(from + i)},P${String(from + i)},p${String(from + i)}@example.com,active\n`,
+      ).join("");
+    const header = "employeeNumber,name,email,status\n";
+    const limits = {
+      maxLeavers: { kind: "count", value: 0 },
+      maxEmailChanges: { kind: "count", value: 0 },
+      maxCleared: { kind: "count", value: 0 },
+    } as const;
+    const guards = (p: ReturnType<typeof plan>, maxJoiners?: { kind: "count" | "percent"; value: number }) =>
+      checkSyncGuards(p, maxJoiners === undefined ? limits : { ...limits, maxJoiners }).map(
+        (v) => `${v.guard} ${String(v.count)}>${String(v.limit)}`,
+      );
+    // A 20-person startup hires 10 at once: the floor, not 10% (2), applies.
+    const startup = staff(20);
+    expect(MIN_DEFAULT_JOINERS).toBe(10);
+    expect(guards(plan(startup, header + rows(0, 30)))).toEqual([]);
+    const eleven = plan(startup, header + rows(0, 31));
+    expect(guards(eleven)).toEqual(["max-joiners 11>10"]);
+    expect(checkSyncGuards(eleven, limits)[0]?.message).toBe(
+      "11 people would join, over the limit (10% of 20 people = 2, at least 10 by default); is this the right HR system's export (the right company and tenant), or the first sync into these files? Pass --max-joiners 11 if it is",
+    );
+    expect(guards(eleven, { kind: "count", value: 11 })).toEqual([]);
+    // A limit given is taken as it is, without the floor.
+    expect(guards(eleven, { kind: "percent", value: 10 })).toEqual(["max-joiners 11>2"]);
+    // 200 people: 10% is 20, above the floor.
+    const company = staff(200);
+    expect(guards(plan(company, header + rows(0, 220)))).toEqual([]);
+    expect(guards(plan(company, header + rows(0, 221)))).toEqual(["max-joiners 21>20"]);
+    // Empty files: the first sync of a whole company needs the override.
+    expect(guards(plan([], header + rows(0, 11)))).toEqual(["max-joiners 11>10"]);
   });
 });

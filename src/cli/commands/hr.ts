@@ -15,8 +15,9 @@ import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt, type Pars
 import type { CommandIo } from "../io.ts";
 
 export const HR_USAGE = `Usage: gatehouse hr sync EXPORT [--mapping FILE] [--joiners-file FILE] [--absent report|terminate]
-                         [--max-leavers N|P%] [--max-email-changes N|P%] [--max-cleared N|P%] [--check]
-                         [--mover-review-days N] [--format text|json] [--dir access]
+                         [--max-leavers N|P%] [--max-email-changes N|P%] [--max-cleared N|P%]
+                         [--max-joiners N|P%] [--check] [--mover-review-days N] [--format text|json]
+                         [--dir access]
 
 Brings the access files in line with an HR export (EXPORT: CSV with a header row, or .json: a list of
 objects). People are matched by employee number (else by id); joiners are appended to
@@ -27,7 +28,8 @@ no other field is touched. People the export does not have are reported and left
 The mapping (YAML) names the columns and HR's values; see the README. Refuses (exit 3, nothing
 written) when more people would become leavers than --max-leavers (default 5%) or more e-mail
 addresses would change than --max-email-changes (default 10%), or more people would lose their
-department, title, manager or employment type to a blank cell than --max-cleared (default 5%).
+department, title, manager or employment type to a blank cell than --max-cleared (default 5%), or
+more people would join than --max-joiners (default 10%, but at least 10: a wrong tenant's export).
 A mover whose department, title or employment type changes is added to the access review (opened,
 due in --mover-review-days, default ${String(DEFAULT_MOVER_REVIEW_DAYS)}, when there is none) of each group listing them directly
 that the roles of their new attributes do not give them. The whole edited tree must validate
@@ -53,6 +55,7 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
       "max-leavers": { type: "string" },
       "max-email-changes": { type: "string" },
       "max-cleared": { type: "string" },
+      "max-joiners": { type: "string" },
       "mover-review-days": { type: "string" },
       check: { type: "boolean" },
       format: { type: "string" },
@@ -80,6 +83,7 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
   const maxLeavers = limitOpt(args, "max-leavers");
   const maxEmailChanges = limitOpt(args, "max-email-changes");
   const maxCleared = limitOpt(args, "max-cleared");
+  const maxJoiners = limitOpt(args, "max-joiners");
   const daysText = stringOpt(args, "mover-review-days");
   const moverReviewDays = daysText === undefined ? undefined : Number(daysText);
   if (daysText !== undefined && (!/^\d+$/.test(daysText) || !isReviewDays(moverReviewDays)))
@@ -100,6 +104,7 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
     ...(maxLeavers === undefined ? {} : { maxLeavers }),
     ...(maxEmailChanges === undefined ? {} : { maxEmailChanges }),
     ...(maxCleared === undefined ? {} : { maxCleared }),
+    ...(maxJoiners === undefined ? {} : { maxJoiners }),
     ...(moverReviewDays === undefined ? {} : { moverReviewDays }),
     isCheck,
     now: io.now(),

@@ -1,0 +1,121 @@
+/**
+ * `gatehouse hr sync`'s safety nets, through the real CLI on real temporary trees: the joiners guard
+ * (option and mapping).
+ */
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+const STAFF = `# Staff, synced from HR.
+users:
+  - id: carol
+    name: Carol Mbeki
+    email: carol@example.com
+    department: ENG
+    employeeNumber: "E1"
+
+  - id: alice
+    name: Alice Liddell
+    email: alice@example.com
+    department: ENG
+    manager: carol
+    employeeNumber: "E2"
+`;
+
+const FILES = {
+  "gatehouse.yaml": "providers:\n  directory: { type: local, path: .gatehouse/directory.json }\n",
+  "users/staff.yaml": STAFF,
+  "groups/teams.yaml": "groups:\n  - name: team-eng\n    owners: [carol]\n    members: []\n",
+  "roles/roles.yaml": "roles:\n  - name: eng\n    when: { department: ENG }\n    groups: [team-eng]\n",
+};
+
+const HEADER = "employeeNumber,name,email,department,manager,status\n";
+const SAME =
+  HEADER + "E1,Carol Mbeki,carol@example.com,ENG,,active\nE2,Alice Liddell,alice@example.com,ENG,E1,active\n";
+/** `n` new people, E100 on. */
+const joiners = (n: number): string =>
+  Array.from(
+    { length: n },
+    (_, i) => `E${String(100 + i)},New ${String(i)},new${String(i)}@example.com,ENG,E1,active\n`,
+  ).join("");
+
+async function newTree(): Promise<AccessTree> {
+  const tree = await writeAccessTree(FILES);
+  trees.push(tree);
+  return tree;
+}
+
+/** Every entry under the working directory (dot files and temp files too), with its bytes and mode. */
+async function snapshot(tree: AccessTree): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const entry of await readdir(tree.dir, { recursive: true, withFileTypes: true })) {
+    const file = path.join(entry.parentPath, entry.name);
+    const rel = path.relative(tree.dir, file);
+    const mode = ((await stat(file)).mode & 0o7777).toString(8);
+    out.set(rel, entry.isFile() ? `${mode} ${await readFile(file, "utf8")}` : `${mode} (folder)`);
+  }
+  return out;
+}
+
+const sync = (tree: AccessTree, argv: string[]) => runCliIn(tree.cwd, ["hr", "sync", ...argv]);
+
+describe("hr sync: the joiners guard", () => {
+  it("refuses more than 10 joiners into a 2-person tree by default, writes nothing, and goes ahead with --max-joiners", async () => {
+    const tree = await newTree();
+    await writeFile(path.join(tree.cwd, "ten.csv"), SAME + joiners(10));
+    await writeFile(path.join(tree.cwd, "eleven.csv"), SAME + joiners(11));
+    const before = await snapshot(tree);
+
+    const refused = await sync(tree, ["eleven.csv"]);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toContain(
+      "Refused by guard rails; nothing was written:\n  - 11 people would join, over the limit (10% of 2 people = 1, at least 10 by default); is this the right HR system's export (the right company and tenant), or the first sync into these files? Pass --max-joiners 11 if it is\n",
+    );
+    const json = await sync(tree, ["eleven.csv", "--format", "json"]);
+    expect(json.code).toBe(3);
+    expect((JSON.parse(json.stdout) as { refused: unknown[] }).refused).toEqual([
+      expect.objectContaining({ guard: "max-joiners", count: 11, limit: 10 }),
+    ]);
+    expect(await snapshot(tree)).toEqual(before);
+
+    // The floor: 10 pass without an override (10% of 2 people would be 1).
+    expect((await sync(tree, ["ten.csv", "--check"])).code).toBe(1);
+    expect(await snapshot(tree)).toEqual(before);
+
+    const bad = await sync(tree, ["eleven.csv", "--max-joiners", "lots"]);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toBe(
+      'error: --max-joiners takes a number of people or a percentage such as 5% (got "lots")\n',
+    );
+
+    const allowed = await sync(tree, ["eleven.csv", "--max-joiners", "11"]);
+    expect(allowed.stderr).toBe("");
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain("Joiners (11):");
+    const hr = await readFile(path.join(tree.dir, "users/hr.yaml"), "utf8");
+    expect(hr.match(/^ {2}- id: /gm)).toHaveLength(11);
+  });
+
+  it("takes maxJoiners from the mapping, exactly (no floor), and the option over the mapping", async () => {
+    const tree = await newTree();
+    await writeFile(path.join(tree.cwd, "mapping.yaml"), "maxJoiners: 50%\n");
+    await writeFile(path.join(tree.cwd, "two.csv"), SAME + joiners(2));
+    const before = await snapshot(tree);
+    const refused = await sync(tree, ["two.csv", "--mapping", "mapping.yaml"]);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toContain(
+      "  - 2 people would join, over the limit (50% of 2 people = 1); is this the right HR system's export (the right company and tenant), or the first sync into these files? Pass --max-joiners 2 if it is\n",
+    );
+    expect(await snapshot(tree)).toEqual(before);
+    const allowed = await sync(tree, ["two.csv", "--mapping", "mapping.yaml", "--max-joiners", "100%"]);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain("Joiners (2):");
+  });
+});
