@@ -1,9 +1,8 @@
 /**
  * `hr sync`: export → plan → guard rails → text edits → the whole edited tree validated → files written
- * atomically. Anything wrong before the writes stops the sync with nothing written.
+ * all or none (io/write-all.ts). Anything wrong before the writes stops the sync with nothing written.
  */
-import { createHash } from "node:crypto";
-import { chmod, lstat, readFile } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, UsageError } from "../errors.ts";
 import type { User } from "../model/access.ts";
@@ -12,7 +11,7 @@ import { displayPath } from "../load/discover.ts";
 import { DEFAULT_CACHE_DIR, type LoadOptions } from "../load/load-tree.ts";
 import { schemaFor } from "../engine/import-files.ts";
 import { editRefusal } from "../engine/file-edits.ts";
-import { writeFileAtomic } from "../io/atomic-write.ts";
+import { writeAllOrNothing, type SetWrite } from "../io/write-all.ts";
 import { validateAccessTree } from "../validate/validate-tree.ts";
 import { appendPendingText, openReviewText, type ReviewEditResult } from "../engine/review-edit.ts";
 import { groupBy } from "../model/lists.ts";
@@ -99,16 +98,6 @@ async function loadMapping(options: HrSyncOptions): Promise<HrMapping> {
   return mapping;
 }
 
-const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
-
-interface PendingWrite {
-  readonly abs: string;
-  readonly file: string;
-  readonly text: string;
-  /** The file's text when read, to refuse a file someone changed meanwhile; undefined: a new file. */
-  readonly before?: { readonly digest: string; readonly mode: number };
-}
-
 /** The HR fields of a user update as edits of its entry. */
 function entryEditOf(changes: HrSyncPlan["updates"][number]["changes"]): EntryEdit {
   const set = new Map<string, string>();
@@ -190,7 +179,7 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   if (appended.length > 0 && !byFile.has(joinersAbs)) byFile.set(joinersAbs, new Map());
   const reviewsByFile = groupBy(flagged, (f) => path.resolve(cwd, f.file));
   for (const abs of reviewsByFile.keys()) if (!byFile.has(abs)) byFile.set(abs, new Map());
-  const writes: PendingWrite[] = [];
+  const writes: SetWrite[] = [];
   const problems: string[] = [];
   for (const [abs, edits] of byFile) {
     const file = displayPath(cwd, abs);
@@ -207,22 +196,22 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
     if ("problem" in result) problems.push(`${file}: not edited (${result.problem})`);
     else if (result.text !== original)
       writes.push({
-        abs,
         file,
+        target: abs,
         text: result.text,
-        ...(original === undefined || entry === undefined
-          ? {}
-          : { before: { digest: sha256(original), mode: entry.mode } }),
+        // As it was (not the temporary file's 0600); a new file as git checks files out.
+        mode: original === undefined || entry === undefined ? 0o644 : entry.mode & 0o7777,
+        ...(original === undefined ? {} : { original }),
       });
   }
   if (problems.length > 0)
     throw new ConfigError(
       `the access files cannot be edited safely; nothing was changed:\n  ${problems.join("\n  ")}`,
     );
-  const files = writes.map((w) => ({ file: w.file, isNew: w.before === undefined }));
+  const files = writes.map((w) => ({ file: w.file, isNew: w.original === undefined }));
   if (writes.length === 0) return { ...base, files, refused, isWritten: false };
 
-  const edited = await validateEditedTree(new Map(writes.map((w) => [w.abs, w.text])), {
+  const edited = await validateEditedTree(new Map(writes.map((w) => [w.target, w.text])), {
     cwd,
     dir: options.dir,
     now,
@@ -234,21 +223,11 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
     throw new ConfigError("the synced access files would not validate; nothing was written", errors);
   if (options.isCheck) return { ...base, files, refused, isWritten: false };
 
-  // Each file as it was read, or none is written: someone may have edited one meanwhile.
-  for (const w of writes) {
-    const current = await readFile(w.abs, "utf8").catch(() => undefined);
-    const isSame =
-      w.before === undefined
-        ? current === undefined
-        : current !== undefined && sha256(current) === w.before.digest;
-    if (!isSame)
-      throw new ConfigError(`${w.file} changed while hr sync ran; nothing was written, run it again`);
-  }
-  for (const w of writes) {
-    await writeFileAtomic(w.abs, w.text);
-    // As it was (not the temporary file's 0600); a new file as git checks files out.
-    await chmod(w.abs, w.before === undefined ? 0o644 : w.before.mode & 0o7777);
-  }
+  // All files or none: each must still be as it was read (someone may have edited one meanwhile), and a
+  // write failing midway puts back those already written.
+  const written = await writeAllOrNothing(writes, { isCheckingOriginals: true });
+  if (!written.isWritten)
+    throw new ConfigError(`${written.changed} changed while hr sync ran; nothing was written, run it again`);
   return { ...base, files, refused, isWritten: true };
 }
 

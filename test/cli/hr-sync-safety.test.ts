@@ -1,7 +1,9 @@
 /**
  * `gatehouse hr sync`'s safety nets, through the real CLI on real temporary trees: the joiners guard
- * (option and mapping).
+ * (option and mapping), a file changed while the sync ran, and the multi-file
+ * write that leaves every file as it was when one cannot be written.
  */
+import { appendFileSync, watch } from "node:fs";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -117,5 +119,62 @@ describe("hr sync: the joiners guard", () => {
     const allowed = await sync(tree, ["two.csv", "--mapping", "mapping.yaml", "--max-joiners", "100%"]);
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toContain("Joiners (2):");
+  });
+});
+
+describe("hr sync: writing", () => {
+  it("refuses, writing nothing, when an access file changes while the sync runs", async () => {
+    const tree = await newTree();
+    await writeFile(
+      path.join(tree.cwd, "export.csv"),
+      SAME.replace("Alice Liddell", "Alice Lee") + joiners(1),
+    );
+    const users = path.join(tree.dir, "users");
+    const staff = path.join(users, "staff.yaml");
+    // Someone saves staff.yaml after the sync read it: the moment the sync puts its first temp file
+    // down (the edits are made and validated by then), before any file is renamed into place.
+    let isChanged = false;
+    const watcher = watch(users, (_event, name) => {
+      if (isChanged || name?.endsWith(".tmp") !== true) return;
+      isChanged = true;
+      appendFileSync(staff, "# edited by hand meanwhile\n");
+    });
+    let run;
+    try {
+      run = await sync(tree, ["export.csv"]);
+    } finally {
+      watcher.close();
+    }
+    expect(isChanged).toBe(true);
+    expect(run.stderr).toBe(
+      "error: access/users/staff.yaml changed while hr sync ran; nothing was written, run it again\n",
+    );
+    expect(run.code).toBe(1);
+    expect(await readFile(staff, "utf8")).toBe(STAFF + "# edited by hand meanwhile\n");
+    // Neither the joiners file nor a temp file is left.
+    expect((await readdir(users)).sort()).toEqual(["staff.yaml"]);
+
+    // Run again, it goes through.
+    const again = await sync(tree, ["export.csv"]);
+    expect(again.code).toBe(0);
+    expect(await readFile(staff, "utf8")).toContain("name: Alice Lee\n");
+  });
+
+  it("leaves every file byte for byte as it was when one of them cannot be written", async () => {
+    const tree = await newTree();
+    // The joiners go to a file whose folder cannot be made: `later` is a file, not a folder. The edit of
+    // staff.yaml is staged first; nothing may reach it.
+    await writeFile(path.join(tree.dir, "later"), "not a folder\n");
+    await writeFile(
+      path.join(tree.cwd, "export.csv"),
+      SAME.replace("Alice Liddell", "Alice Lee") + joiners(1),
+    );
+    const before = await snapshot(tree);
+    const run = await sync(tree, ["export.csv", "--joiners-file", "access/later/hr.yaml"]);
+    expect(run.stderr).toMatch(
+      /^error: access\/later\/hr\.yaml: could not be written \((EEXIST|ENOTDIR)\); nothing was changed\n$/,
+    );
+    expect(run.code).toBe(1);
+    expect(await snapshot(tree)).toEqual(before);
   });
 });
