@@ -48,16 +48,19 @@ function problem(file: string, at: Position, message: string): Diagnostic {
   return { severity: "error", code: "HR001", message, file, line: at.line, column: at.column };
 }
 
+/** The error for an export over MAX_EXPORT_BYTES: of `size` bytes, or (undefined) one that kept growing. */
+export function exportTooLarge(file: string, size?: number): Diagnostic {
+  const limit = `the ${String(MAX_EXPORT_BYTES)}-byte limit`;
+  return problem(
+    file,
+    START,
+    size === undefined ? `the export is over ${limit}` : `the export is ${String(size)} bytes, over ${limit}`,
+  );
+}
+
 /** Size and encoding, for both kinds: the text, or why there is none. */
 function readText(file: string, bytes: Uint8Array): { text: string } | { diagnostic: Diagnostic } {
-  if (bytes.length > MAX_EXPORT_BYTES)
-    return {
-      diagnostic: problem(
-        file,
-        START,
-        `the export is ${String(bytes.length)} bytes, over the ${String(MAX_EXPORT_BYTES)}-byte limit`,
-      ),
-    };
+  if (bytes.length > MAX_EXPORT_BYTES) return { diagnostic: exportTooLarge(file, bytes.length) };
   const decoded = decode(file, bytes);
   if ("text" in decoded) return decoded;
   const d = decoded.diagnostic;

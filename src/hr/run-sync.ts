@@ -28,6 +28,7 @@ import {
 } from "./mapping.ts";
 import { DEFAULT_MOVER_REVIEW_DAYS, planMoverReviews, type MoverFlag } from "./mover-reviews.ts";
 import { readExportPeople } from "./people.ts";
+import { cannotRead, readExportBytes } from "./export-bytes.ts";
 import { readCsvExport, readJsonExport } from "./read-export.ts";
 import { planHrSync } from "./sync-plan.ts";
 import type { HrSyncPlan } from "./sync-types.ts";
@@ -77,8 +78,7 @@ async function readBytes(cwd: string, file: string, what: string): Promise<Uint8
   try {
     return await readFile(path.resolve(cwd, file));
   } catch (error) {
-    const code = error instanceof Error && "code" in error ? String(error.code) : "";
-    throw new UsageError(`cannot read the ${what} ${file}${code === "" ? "" : ` (${code})`}`);
+    throw cannotRead(what, file, error);
   }
 }
 
@@ -112,7 +112,7 @@ function entryEditOf(changes: HrSyncPlan["updates"][number]["changes"]): EntryEd
 export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   const { cwd, now } = options;
   const mapping = await loadMapping(options);
-  const bytes = await readBytes(cwd, options.exportFile, "HR export");
+  const bytes = await readExportBytes(path.resolve(cwd, options.exportFile), options.exportFile);
   const read = options.exportFile.toLowerCase().endsWith(".json")
     ? readJsonExport(options.exportFile, bytes, mapping.records)
     : readCsvExport(options.exportFile, bytes);

@@ -1,12 +1,13 @@
 /**
  * `gatehouse hr sync`'s safety nets, through the real CLI on real temporary trees: the joiners guard
- * (option and mapping), a file changed while the sync ran, and the multi-file
+ * (option and mapping), the 64 MB export limit, a file changed while the sync ran, and the multi-file
  * write that leaves every file as it was when one cannot be written.
  */
 import { appendFileSync, watch } from "node:fs";
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { MAX_EXPORT_BYTES } from "../../src/hr/read-export.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
 
@@ -119,6 +120,43 @@ describe("hr sync: the joiners guard", () => {
     const allowed = await sync(tree, ["two.csv", "--mapping", "mapping.yaml", "--max-joiners", "100%"]);
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toContain("Joiners (2):");
+  });
+});
+
+describe("hr sync: the export's size", () => {
+  it("refuses an export over 64 MB at EXPORT:1:1 without reading it, and writes nothing", async () => {
+    const tree = await newTree();
+    const file = path.join(tree.cwd, "huge.csv");
+    // A sparse file: the size is real, the disk holds next to nothing.
+    await writeFile(file, SAME);
+    await truncate(file, MAX_EXPORT_BYTES + 1);
+    const before = await snapshot(tree);
+    const run = await sync(tree, ["huge.csv"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      `huge.csv:1:1 error HR001 the export is ${String(MAX_EXPORT_BYTES + 1)} bytes, over the ${String(MAX_EXPORT_BYTES)}-byte limit\n` +
+        "error: the HR export has problems; nothing was changed (1 error(s), 0 warning(s))\n",
+    );
+    expect(await snapshot(tree)).toEqual(before);
+
+    // Exactly at the limit is read (and then judged on its content: here, NUL bytes).
+    await truncate(file, MAX_EXPORT_BYTES);
+    const atLimit = await sync(tree, ["huge.csv"]);
+    expect(atLimit.code).toBe(1);
+    expect(atLimit.stderr).not.toContain("byte limit");
+    expect(atLimit.stderr).toContain("HR001 the export is binary");
+  });
+
+  it("stops reading an export that never ends one byte past the limit", async () => {
+    const tree = await newTree();
+    // The size a device reports (0) is not trusted: the read stops at the limit, not at the end.
+    const run = await sync(tree, ["/dev/zero"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `/dev/zero:1:1 error HR001 the export is over the ${String(MAX_EXPORT_BYTES)}-byte limit\n` +
+        "error: the HR export has problems; nothing was changed (1 error(s), 0 warning(s))\n",
+    );
   });
 });
 
