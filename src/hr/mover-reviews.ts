@@ -1,6 +1,6 @@
 /**
  * The second half of the mover promise: when `hr sync` changes what roles match on (department, title,
- * employment type), the groups a mover holds by a line of their own that the roles of their new
+ * employment type) or the manager (a move to another team), the groups a mover holds by a line of their own that the roles of their new
  * attributes do not give are put to the group's owners, through an access review: the mover is added
  * to its `pending` list (a review is opened when the group has none). Pure: model and plan in, data out.
  */
@@ -13,8 +13,11 @@ import type { SyncedField, UserUpdate } from "./sync-types.ts";
 /** How long a mover's owners have to re-approve a grant, by default. */
 export const DEFAULT_MOVER_REVIEW_DAYS = 14;
 
-/** The fields role rules match on: a change to one of them makes a mover's grants a question. */
-const ROLE_FIELDS: ReadonlySet<SyncedField> = new Set(["department", "title", "employmentType"]);
+/**
+ * The fields that make someone a mover whose grants are a question (PRODUCT.md: "when department, title
+ * or manager changes"): those role rules match on, and the manager, who stands for the team.
+ */
+const MOVER_FIELDS: ReadonlySet<SyncedField> = new Set(["department", "title", "employmentType", "manager"]);
 
 /** One mover put to the owners of one group. */
 export interface MoverFlag {
@@ -84,7 +87,7 @@ export function dueAfter(now: Date, days: number): string {
 }
 
 /**
- * The movers (not leavers) whose department, title or employment type the sync changes, with each
+ * The movers (not leavers) whose department, title, employment type or manager the sync changes, with each
  * group that lists them directly (a member line or a grant) and that the roles of their new attributes
  * do not give them; in update order, then model order. A name pending already is left out.
  */
@@ -97,7 +100,7 @@ export function planMoverReviews(
   const newDue = dueAfter(now, days);
   const movers: { user: User; update: UserUpdate }[] = [];
   for (const update of updates) {
-    if (update.isLeaver || !update.changes.some((c) => ROLE_FIELDS.has(c.field))) continue;
+    if (update.isLeaver || !update.changes.some((c) => MOVER_FIELDS.has(c.field))) continue;
     const user = model.users.get(update.id);
     if (user !== undefined && !isTerminated(user, now)) movers.push({ user, update });
   }

@@ -72,17 +72,22 @@ describe("planMoverReviews", () => {
     ).toEqual(["cy staff 2026-06-15"]);
   });
 
-  it("flags no leaver and no change outside the fields roles match on", async () => {
+  it("flags no leaver and no change outside the fields roles match on and the manager", async () => {
     const move = { field: "department", before: "ENG", after: "SALES" } as const;
     expect(await flags([update("dee", [move], true)])).toEqual([]);
     expect(
       await flags([
         update("dee", [
-          { field: "manager", after: "ann" },
           { field: "name", before: "Dee", after: "D" },
+          { field: "email", before: "dee@example.com", after: "d@example.com" },
         ]),
       ]),
     ).toEqual([]);
+    // Another manager is another team: what the roles of the same department do not give goes to the owners.
+    expect(await flags([update("dee", [{ field: "manager", after: "ann" }])])).toEqual([
+      "dee wiki 2026-06-15",
+      "dee oncall 2026-06-15",
+    ]);
     expect(await flags([update("dee", [move])])).toEqual(["dee wiki 2026-06-15", "dee oncall 2026-06-15"]);
   });
 
