@@ -6,6 +6,7 @@
 import type { Change } from "../plan/types.ts";
 import { accountOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type {
+  DeliveryClosedData,
   DrillData,
   JournalEntry,
   OffboardVerifiedData,
@@ -62,8 +63,14 @@ export type RecordedClosure = VerdictClosedData & { readonly seq: number };
 /** A downstream webhook's delivery for a leaver, with its `seq`. */
 export type RecordedDelivery = WebhookDeliveredData & { readonly seq: number };
 
-/** Whether a webhook delivery is about the person `query` asks about (none is a group's or a system's). */
-function deliveryConcerns(delivery: WebhookDeliveredData, query: ChangesQuery): boolean {
+/** An owed webhook delivery closed by hand (`journal close-delivery`), with its `seq`. */
+export type RecordedDeliveryClosure = DeliveryClosedData & { readonly seq: number };
+
+/**
+ * Whether a webhook delivery, or its closure by hand, is about the person `query` asks about (none is a
+ * group's or a system's).
+ */
+function deliveryConcerns(delivery: WebhookDeliveredData | DeliveryClosedData, query: ChangesQuery): boolean {
   if (query.group !== undefined || query.provider !== undefined) return false;
   return query.user === undefined || delivery.userId === query.user;
 }
@@ -135,8 +142,9 @@ function drillConcerns(drill: DrillData, query: ChangesQuery): boolean {
 
 /**
  * The changes of `journalPath` that `query` asks for, in journal order, the offboarding checks among them
- * (with `group`, only those that found the person still in it), the verdicts closed by hand and the fire
- * drills (none with `group`), and how many entries were read.
+ * (with `group`, only those that found the person still in it), the verdicts closed by hand, the fire
+ * drills, the webhook deliveries and the deliveries closed by hand (none with `group`), and how many
+ * entries were read.
  */
 export async function changesBetween(
   journalPath: string,
@@ -148,6 +156,7 @@ export async function changesBetween(
   readonly closures: readonly RecordedClosure[];
   readonly drills: readonly RecordedDrill[];
   readonly deliveries: readonly RecordedDelivery[];
+  readonly deliveryClosures: readonly RecordedDeliveryClosure[];
 }> {
   const since = query.since?.toISOString();
   const until = query.until?.toISOString();
@@ -157,6 +166,7 @@ export async function changesBetween(
   const closures: RecordedClosure[] = [];
   const drills: RecordedDrill[] = [];
   const deliveries: RecordedDelivery[] = [];
+  const deliveryClosures: RecordedDeliveryClosure[] = [];
   const isInWindow = (at: string): boolean =>
     (since === undefined || at >= since) && (until === undefined || at <= until);
   const take = (entry: JournalEntry): void => {
@@ -187,6 +197,10 @@ export async function changesBetween(
       if (isInWindow(entry.at) && deliveryConcerns(entry, query)) deliveries.push(withoutLinks(entry));
       return;
     }
+    if (entry.type === "delivery-closed") {
+      if (isInWindow(entry.at) && deliveryConcerns(entry, query)) deliveryClosures.push(withoutLinks(entry));
+      return;
+    }
     if (entry.type === "drill") {
       if (isInWindow(entry.at) && drillConcerns(entry, query)) drills.push(withoutLinks(entry));
       return;
@@ -209,5 +223,5 @@ export async function changesBetween(
     });
   };
   const entries = await eachEntry(journalPath, take);
-  return { entries, changes, offboarding, closures, drills, deliveries };
+  return { entries, changes, offboarding, closures, drills, deliveries, deliveryClosures };
 }

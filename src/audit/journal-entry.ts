@@ -264,15 +264,21 @@ export interface WebhookOutcome {
   readonly userId: string;
   /** The X-Gatehouse-Delivery id the requests carried. */
   readonly delivery: string;
-  /** "delivered": a 2xx answer; "failed": a 4xx, or no 2xx after the last attempt. */
-  readonly outcome: "delivered" | "failed";
+  /**
+   * "delivered": a 2xx answer. "rejected": a 4xx other than 408 and 429, which asking again unchanged
+   * will not fix (the receiver refuses the request: a wrong URL, a signature it does not accept).
+   * "failed": no 2xx after the last attempt otherwise (5xx, 408, 429, a timeout, no connection).
+   * Both "rejected" and "failed" stay owed (JournalFold.undelivered) until one is delivered or someone
+   * closes it by hand (`journal close-delivery`, a `delivery-closed` entry).
+   */
+  readonly outcome: "delivered" | "rejected" | "failed";
   readonly attempts: number;
   /** The last answer's status code, where there was one. */
   readonly status?: number;
   /** Why the last attempt got no answer (a timeout, a refused connection). */
   readonly error?: string;
   /**
-   * On a failed delivery: the body sent (the person's name and email among it), which the next apply
+   * On a rejected or failed delivery: the body sent (the person's name and email among it), which the next apply
    * sends again, under the same `delivery` id, until one is delivered (JournalFold.undelivered).
    */
   readonly body?: string;
@@ -294,6 +300,27 @@ export interface WebhookDeliveredData extends WebhookOutcome {
   readonly triggeredAt: string;
 }
 
+/**
+ * A webhook delivery still owed closed by hand (`gatehouse journal close-delivery`): someone told the
+ * downstream system otherwise, or accepts that it is not told. No apply sends it again. Not part of an
+ * apply run: it has no runSeq.
+ */
+export interface DeliveryClosedData {
+  readonly type: "delivery-closed";
+  /** ISO 8601 instant the closure was recorded. */
+  readonly at: string;
+  /** Who closed it, as an apply-start records its actor (the CI actor, else the git user, else the OS user). */
+  readonly actor: string;
+  /** The webhook's name, the person and the X-Gatehouse-Delivery id, as the owed delivery names them. */
+  readonly webhook: string;
+  readonly userId: string;
+  readonly delivery: string;
+  /** The `seq` of the `webhook-delivered` entry that was owed (its latest attempt), which this closes. */
+  readonly closes: number;
+  /** Why it could be closed, in the words of whoever closed it. */
+  readonly reason: string;
+}
+
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
 export type NewJournalEntry =
   | ApplyStartData
@@ -302,6 +329,7 @@ export type NewJournalEntry =
   | OffboardVerifiedData
   | ApplyEndData
   | VerdictClosedData
+  | DeliveryClosedData
   | DrillData
   | WebhookDeliveredData;
 
@@ -496,16 +524,27 @@ function describeDeliveredProblem(v: Record<string, unknown>): string | undefine
   if (!isInstant(v["triggeredAt"])) return "triggeredAt must be an ISO 8601 instant";
   if (![v["webhook"], v["userId"], v["delivery"]].every((x) => typeof x === "string"))
     return "webhook-delivered needs webhook, userId and delivery";
-  if (v["outcome"] !== "delivered" && v["outcome"] !== "failed")
-    return 'outcome must be "delivered" or "failed"';
+  if (v["outcome"] !== "delivered" && v["outcome"] !== "rejected" && v["outcome"] !== "failed")
+    return 'outcome must be "delivered", "rejected" or "failed"';
   if (!isOptionalCount(v["status"])) return "status must be an HTTP status code";
   if (v["body"] !== undefined && typeof v["body"] !== "string") return "body must be a string";
   if (!isOptionalCount(v["retryOf"])) return "retryOf must be the seq of a webhook-delivered entry";
   return v["error"] === undefined || typeof v["error"] === "string" ? undefined : "error must be a string";
 }
 
+function describeDeliveryClosedProblem(v: Record<string, unknown>): string | undefined {
+  if (![v["actor"], v["webhook"], v["userId"], v["delivery"]].every((x) => typeof x === "string"))
+    return "delivery-closed needs actor, webhook, userId and delivery";
+  if (!(isCount(v["closes"]) && v["closes"] >= 1)) return "closes must be the seq of an earlier entry";
+  return typeof v["reason"] === "string" && v["reason"].trim() !== ""
+    ? undefined
+    : "delivery-closed needs a reason";
+}
+
 function describeBodyProblem(v: Record<string, unknown>): string | undefined {
   switch (v["type"]) {
+    case "delivery-closed":
+      return describeDeliveryClosedProblem(v);
     case "drill":
       return describeDrillProblem(v);
     case "verdict-closed":

@@ -79,12 +79,13 @@ export interface JournalFold {
   readonly verdicts: ReadonlyMap<string, OpenVerdict>;
   /**
    * Webhook deliveries still owed, by `${webhook}\n${userId}`: the latest `webhook-delivered` entry of
-   * each, where it failed (with the body, which the next apply sends again). A delivered one drops it.
+   * each, where it was rejected or failed (with the body, which the next apply sends again). A delivered
+   * one drops it, and so does a `delivery-closed` entry naming it (closed by hand).
    */
   readonly undelivered: ReadonlyMap<string, UndeliveredWebhook>;
 }
 
-/** A failed webhook delivery, as the journal holds it. */
+/** A rejected or failed webhook delivery, as the journal holds it. */
 export type UndeliveredWebhook = WebhookDeliveredData & { readonly seq: number };
 
 /** The entry of an offboarding check that found access left, as the journal holds it. */
@@ -204,7 +205,8 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     }
     return;
   }
-  // A webhook's delivery changed nothing gatehouse manages; a failed one is owed until one is delivered.
+  // A webhook's delivery changed nothing gatehouse manages; a rejected or failed one is owed until one
+  // is delivered, or it is closed by hand.
   if (entry.type === "webhook-delivered") {
     const key = `${entry.webhook}\n${entry.userId}`;
     if (entry.outcome === "delivered") fold.undelivered.delete(key);
@@ -213,6 +215,12 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   }
   // A drill's summary: its runs' entries said what they changed.
   if (entry.type === "drill") return;
+  // Closed by hand: the owed delivery it names is owed no more (one attempted again since stays owed).
+  if (entry.type === "delivery-closed") {
+    const key = `${entry.webhook}\n${entry.userId}`;
+    if (fold.undelivered.get(key)?.seq === entry.closes) fold.undelivered.delete(key);
+    return;
+  }
   // Closed by hand: the verdict it names is open no more (one a re-check superseded already stays so).
   if (entry.type === "verdict-closed") {
     takeVerdict(fold, `${entry.provider}\n${entry.account}`, entry.closes);
@@ -359,7 +367,9 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // verdict-closed entry closes the verdict it names (12 did not know the entry).
 // 14: a drill's offboarding check opens no verdict (13 opened one where it found access left).
 // 15: webhook deliveries still owed (14 kept none).
-const FORMAT = "gatehouse journal fold 15";
+// 16: a delivery-closed entry closes the owed delivery it names, and a rejected one is owed (15 knew
+// neither).
+const FORMAT = "gatehouse journal fold 16";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);

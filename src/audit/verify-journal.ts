@@ -134,7 +134,7 @@ export async function verifyJournal(
     const runSeq =
       value.type === "drill"
         ? value.runSeq
-        : value.type === "verdict-closed"
+        : value.type === "verdict-closed" || value.type === "delivery-closed"
           ? undefined
           : value.type === "apply-start"
             ? undefined
@@ -149,8 +149,8 @@ export async function verifyJournal(
       report(
         `entry seq ${String(value.seq)} says it re-checks entry ${String(value.recheckOf)}, which is not before it`,
       );
-    // A closure by hand names a verdict recorded before it.
-    if (value.type === "verdict-closed" && value.closes >= value.seq)
+    // A closure by hand names a verdict, or a delivery, recorded before it.
+    if ((value.type === "verdict-closed" || value.type === "delivery-closed") && value.closes >= value.seq)
       report(
         `entry seq ${String(value.seq)} says it closes entry ${String(value.closes)}, which is not before it`,
       );
@@ -248,8 +248,8 @@ function follow(open: Map<number, MutableRun>, entry: JournalEntry, line: number
     });
     return;
   }
-  // A verdict closed by hand belongs to no run, nor does a drill (written after its runs ended).
-  if (entry.type === "verdict-closed" || entry.type === "drill") return;
+  // A verdict or a delivery closed by hand belongs to no run, nor does a drill (written after its runs ended).
+  if (entry.type === "verdict-closed" || entry.type === "delivery-closed" || entry.type === "drill") return;
   const run = open.get(entry.runSeq);
   if (run === undefined) return;
   run.lastAt = entry.at;
