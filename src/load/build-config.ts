@@ -133,16 +133,17 @@ function buildPolicy(
       staleAfterMs: staleAfter,
       drillCanaries: strList(obj(o, "drills") ?? {}, "canaries"),
       drillAllowRemovals: num(obj(o, "drills") ?? {}, "allowRemovals"),
-      offboardingWebhooks: webhooksOf(obj(o, "offboarding") ?? {}),
+      offboardingWebhooks: webhooksOf(d, obj(o, "offboarding") ?? {}),
     }),
   };
 }
 
 /** `policy.offboarding.webhooks` as the schema checked them (an entry it rejected is left out). */
-function webhooksOf(o: Obj): OffboardingWebhook[] | undefined {
+function webhooksOf(d: AccessDocument, o: Obj): OffboardingWebhook[] | undefined {
   const raw = list(o, "webhooks");
   if (raw === undefined) return undefined;
-  return raw.filter(isObj).flatMap((w) => {
+  return raw.flatMap((w, i) => {
+    if (!isObj(w)) return [];
     const name = str(w, "name");
     const url = str(w, "url");
     if (name === undefined || url === undefined) return [];
@@ -153,6 +154,7 @@ function webhooksOf(o: Obj): OffboardingWebhook[] | undefined {
         url,
         timeoutSeconds: num(w, "timeoutSeconds") ?? 10,
         ...(secretEnv === undefined ? {} : { secretEnv }),
+        source: locate(d.file, d.locator, ["policy", "offboarding", "webhooks", i, "name"]),
       },
     ];
   });

@@ -163,6 +163,8 @@ export interface OffboardingWebhook {
   readonly secretEnv?: string;
   /** How long one attempt may take (default 10). */
   readonly timeoutSeconds: number;
+  /** Where its `name` is in gatehouse.yaml. */
+  readonly source?: SourceLocation;
 }
 
 export interface Policy {

@@ -215,7 +215,9 @@ describe("offboarding webhooks", () => {
     await writeFile(config, (await readFile(config, "utf8")).replace("name: tickets", "name: hr"));
     const result = await run(tree.cwd, ["apply", "--yes"]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("two webhooks are named hr");
+    expect(result.stdout + result.stderr).toContain(
+      'access/gatehouse.yaml:8:17 error GH237 policy.offboarding.webhooks: two webhooks are named "hr" (the first at access/gatehouse.yaml:7:17)',
+    );
     await expect(readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")).rejects.toThrow(/ENOENT/);
   });
 

@@ -25,6 +25,7 @@ export function webhookOptionsOf(
   const secrets = new Map<string, string>();
   const names = new Set<string>();
   for (const hook of hooks) {
+    // validate refuses them first (GH237); this guards models built otherwise.
     if (names.has(hook.name))
       throw new ConfigError(
         `policy.offboarding.webhooks: two webhooks are named ${hook.name}; names must be unique`,

@@ -13,6 +13,7 @@ import { accountCollisions } from "./account-collisions.ts";
 import { formerNameClaims, rolesIntoUnmanagedGroups } from "./group-history.ts";
 import { accessReviews } from "./access-reviews.ts";
 import { identityKeys } from "./identity-keys.ts";
+import { webhookNames } from "./webhook-names.ts";
 
 /** Every semantic rule, run in this order after schema validation. */
 export const RULES: readonly Rule[] = [
@@ -32,4 +33,5 @@ export const RULES: readonly Rule[] = [
   rolesIntoUnmanagedGroups,
   accessReviews,
   identityKeys,
+  webhookNames,
 ];
