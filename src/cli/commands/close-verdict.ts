@@ -1,17 +1,12 @@
-import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
-import { appendJournalEntries, type NewJournalEntry } from "../../audit/journal.ts";
-import { foldJournal, type OpenVerdict } from "../../audit/journal-fold.ts";
-import { verifyBeforeAppend } from "../../audit/verified-prefix.ts";
+import type { NewJournalEntry } from "../../audit/journal.ts";
+import type { OpenVerdict } from "../../audit/journal-fold.ts";
 import { describeActor } from "../../audit/git.ts";
-import { releaseFileLock } from "../../io/file-lock.ts";
-import { isFile } from "../../io/is-file.ts";
-import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { inlineText } from "../../render/terminal-text.ts";
 import { firstFew } from "../../model/lists.ts";
 import { stringOpt, type Parsed } from "../args.ts";
 import type { CommandIo } from "../io.ts";
-import { acquireApplyLock } from "./apply-lock.ts";
+import { closeByHand, reasonOpt } from "./close-by-hand.ts";
 
 /**
  * `gatehouse journal close-verdict`: closes an open offboarding verdict by hand, with who, when and why,
@@ -19,10 +14,6 @@ import { acquireApplyLock } from "./apply-lock.ts";
  * account found neither by its stable id nor by its name, a name someone else holds now, a system
  * gatehouse.yaml no longer has. The check is not made again: whoever closes it says it was done by hand.
  */
-
-/** Longest reason kept: a sentence or a ticket, not a document. */
-const MAX_REASON_CHARS = 2_000;
-
 export async function runCloseVerdict(
   args: Parsed,
   io: CommandIo,
@@ -32,38 +23,11 @@ export async function runCloseVerdict(
   if (args.positionals.length > 1) throw new UsageError(`journal close-verdict takes no names\n\n${usage}`);
   const provider = stringOpt(args, "provider");
   const account = stringOpt(args, "account");
-  const reason = stringOpt(args, "reason")?.trim();
+  const reason = reasonOpt(args, "verdict");
   if (provider === undefined || account === undefined || reason === undefined)
     throw new UsageError(`journal close-verdict needs --provider, --account and --reason\n\n${usage}`);
-  if (reason === "") throw new UsageError("--reason needs a text saying why the verdict can be closed");
-  if (reason.length > MAX_REASON_CHARS)
-    throw new UsageError(
-      `--reason is ${String(reason.length)} characters; at most ${String(MAX_REASON_CHARS)} are kept (name a ticket for more)`,
-    );
-  const shown = path.relative(io.cwd, file);
-  const cacheDir = path.resolve(io.cwd, DEFAULT_CACHE_DIR);
-  if (!(await isFile(file))) {
-    io.stderr(`${shown}: no journal here: there is no verdict to close\n`);
-    return ExitCode.error;
-  }
   // Held as an apply holds it: no run re-checks or records verdicts while this one is closed.
-  const lock = await acquireApplyLock(file, io, "");
-  try {
-    const chain = await verifyBeforeAppend(file, cacheDir);
-    if (chain.entries === 0) {
-      io.stderr(`${shown}: the journal is empty: there is no verdict to close\n`);
-      return ExitCode.error;
-    }
-    if (!chain.ok) {
-      for (const p of chain.problems.slice(0, 3)) io.stderr(`${shown}:${String(p.line)} ${p.message}\n`);
-      io.stderr(
-        `${shown} is not intact, so nothing was recorded: what it would record could not be told apart from what was forged. Run \`gatehouse journal verify\`\n`,
-      );
-      return ExitCode.error;
-    }
-    const fold = await foldJournal(file, cacheDir, undefined, (message) => {
-      io.stderr(`${message}\n`);
-    });
+  return closeByHand(file, io, "verdict", async ({ fold, shown, append }) => {
     const verdict = findVerdict(fold.verdicts, provider, account);
     if (verdict === undefined) {
       const here = [...fold.verdicts.values()].filter((v) => v.provider === provider);
@@ -92,17 +56,13 @@ export async function runCloseVerdict(
       closes: verdict.seq,
       reason,
     };
-    const [entry] = await appendJournalEntries(file, [closure]);
-    // This machine's anchor moves past the entry, as after an apply (see runApply).
-    await foldJournal(file, cacheDir).catch(() => undefined);
+    const entry = await append(closure);
     io.stdout(
       `Closed by hand the open offboarding verdict of ${inlineText(`${verdict.provider}: ${verdict.account}`)} (journal #${String(verdict.seq)}): ` +
-        `journal #${String(entry?.seq ?? 0)}, by ${inlineText(actor)}. No apply checks it again; plans no longer note it.\n`,
+        `journal #${String(entry.seq)}, by ${inlineText(actor)}. No apply checks it again; plans no longer note it.\n`,
     );
     return ExitCode.ok;
-  } finally {
-    await releaseFileLock(lock);
-  }
+  });
 }
 
 /**
