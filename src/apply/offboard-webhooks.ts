@@ -1,9 +1,11 @@
 /**
  * Downstream webhooks (policy.offboarding.webhooks): after an apply offboarded a leaver (disabled or
  * deleted an account of theirs) and checked it, each webhook gets one POST per leaver, signed with
- * HMAC-SHA256 where a secret is given. Retried with backoff on 5xx, timeouts and lost connections,
- * never on 4xx. Nothing here undoes anything: a failed delivery is reported and journalled with its
- * body, and the next apply sends it again (deliverOffboardingWebhooks' `owed`).
+ * HMAC-SHA256 where a secret is given. Retried with backoff on 5xx, 408, 429, timeouts and lost
+ * connections; never on another 4xx, which is recorded as "rejected" (asking again unchanged will not
+ * help: the receiver needs fixing). Nothing here undoes anything: a rejected or failed delivery is
+ * reported and journalled with its body, and every later apply sends it again (deliverOffboardingWebhooks'
+ * `owed`) until one is delivered or it is closed by hand (`gatehouse journal close-delivery`).
  */
 import { deadline } from "../io/deadline.ts";
 import { createHmac, randomUUID } from "node:crypto";
@@ -45,7 +47,15 @@ export interface WebhookDelivery extends WebhookOutcome {
   readonly triggeredAt?: string;
 }
 
-/** A failed delivery of an earlier run, to send again (JournalFold.undelivered). */
+/**
+ * Whether a status says the receiver refuses the request itself, so that sending it again unchanged
+ * will not help: a 4xx, except 408 (Request Timeout) and 429 (Too Many Requests), which say "later".
+ */
+export function isRejection(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+/** A rejected or failed delivery of an earlier run, to send again (JournalFold.undelivered). */
 export interface OwedDelivery {
   readonly seq: number;
   readonly webhook: string;
@@ -117,7 +127,7 @@ function describeError(error: unknown, timeoutSeconds: number): string {
   return code ?? (error instanceof Error ? error.name : "request failed");
 }
 
-/** One delivery: up to WEBHOOK_ATTEMPTS POSTs, again only after a 5xx or no answer. */
+/** One delivery: up to WEBHOOK_ATTEMPTS POSTs, again only after a 5xx, 408, 429 or no answer. */
 export async function deliverWebhook(
   hook: OffboardingWebhook,
   userId: string,
@@ -146,7 +156,11 @@ export async function deliverWebhook(
       if (response.status >= 200 && response.status < 300)
         return { ...base, outcome: "delivered", attempts: attempt, status: response.status };
       last = { status: response.status };
-      if (response.status < 500) return { ...base, outcome: "failed", attempts: attempt, ...last, body };
+      if (isRejection(response.status))
+        return { ...base, outcome: "rejected", attempts: attempt, ...last, body };
+      // A 3xx left over (fetch follows redirects) is no answer another attempt would change; it stays
+      // owed as a failure, as before 4xx were told apart.
+      if (response.status < 400) return { ...base, outcome: "failed", attempts: attempt, ...last, body };
     } catch (error) {
       last = { error: describeError(error, hook.timeoutSeconds) };
     }

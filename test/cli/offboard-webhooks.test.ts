@@ -1,9 +1,10 @@
 /**
  * policy.offboarding.webhooks: a real apply on the local provider tells a real HTTP server (node:http on
- * 127.0.0.1) of each leaver it offboarded, signed, retried on 5xx and not on 4xx, and journalled.
+ * 127.0.0.1) of each leaver it offboarded, signed, retried on 5xx and not on 4xx (recorded as rejected),
+ * and journalled.
  */
 import { createHmac } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -12,51 +13,23 @@ import { main } from "../../src/cli/main.ts";
 import { deliverWebhook, WEBHOOK_ATTEMPTS } from "../../src/apply/offboard-webhooks.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { captureIo } from "../helpers/cli-io.ts";
+import { queuedAnswers, startWebhookServer, type WebhookServer } from "../helpers/webhook-server.ts";
 
 const SECRET = "whsec-7f3a9c1e5b2d-never-shown";
 const NOW = new Date("2026-06-01T12:00:00Z");
 
-interface Received {
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
 const trees: AccessTree[] = [];
-const servers: Server[] = [];
+const servers: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(trees.splice(0).map((t) => t.remove()));
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((resolve) =>
-          s.close(() => {
-            resolve();
-          }),
-        ),
-    ),
-  );
+  await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-/** A server answering each path with the next of its statuses (then 200), keeping every request. */
-async function startServer(
-  statuses: Record<string, number[]>,
-): Promise<{ url: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const at = req.url ?? "";
-      received.push({ path: at, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      res.statusCode = statuses[at]?.shift() ?? 200;
-      res.end("{}");
-    });
-  });
+/** A receiver answering each path with the next of its statuses (then 200), keeping every request. */
+async function startServer(statuses: Record<string, number[]>): Promise<WebhookServer> {
+  const server = await startWebhookServer(queuedAnswers(statuses));
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${String(port)}`, received };
+  return server;
 }
 
 async function run(cwd: string, argv: readonly string[]) {
@@ -82,7 +55,7 @@ async function treeWith(url: string): Promise<AccessTree> {
 }
 
 describe("offboarding webhooks", () => {
-  it("tells each webhook of a leaver once offboarded: signed, 5xx retried, 4xx not, journalled", async () => {
+  it("tells each webhook of a leaver once offboarded: signed, 5xx retried, 4xx rejected, journalled", async () => {
     const server = await startServer({ "/hr": [500], "/tickets": [400] });
     const tree = await treeWith(server.url);
     const people = path.join(tree.dir, "users/people.yaml");
@@ -97,12 +70,14 @@ describe("offboarding webhooks", () => {
     await writeFile(people, text);
     const applied = await run(tree.cwd, ["apply", "--yes"]);
     expect(applied.code).toBe(1);
-    expect(applied.stdout).toContain("Offboarding webhooks: 2 delivery(ies), 1 delivered, 1 FAILED.");
+    expect(applied.stdout).toContain("Offboarding webhooks: 2 delivery(ies), 1 delivered, 1 REJECTED.");
     expect(applied.stdout).toMatch(
       / {2}hr: bob delivered \(HTTP 200, 2 attempt\(s\), delivery [0-9a-f-]{36}\)/,
     );
-    expect(applied.stdout).toMatch(/ {2}tickets: bob FAILED \(HTTP 400, 1 attempt\(s\)/);
-    expect(applied.stderr).toContain("error: webhook tickets was not told that bob was offboarded (HTTP 400");
+    expect(applied.stdout).toMatch(/ {2}tickets: bob REJECTED \(HTTP 400, 1 attempt\(s\)/);
+    expect(applied.stderr).toContain(
+      "error: webhook tickets rejected the delivery telling it that bob was offboarded (HTTP 400); nothing was undone. Fix the receiver",
+    );
 
     const hr = server.received.filter((r) => r.path === "/hr");
     const tickets = server.received.filter((r) => r.path === "/tickets");
@@ -140,7 +115,7 @@ describe("offboarding webhooks", () => {
       deliveries.map((d) => [d["webhook"], d["userId"], d["outcome"], d["status"], d["attempts"]]),
     ).toEqual([
       ["hr", "bob", "delivered", 200, 2],
-      ["tickets", "bob", "failed", 400, 1],
+      ["tickets", "bob", "rejected", 400, 1],
     ]);
     // The disable stands: a failed delivery undoes nothing.
     const app = JSON.parse(await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")) as {
@@ -154,7 +129,7 @@ describe("offboarding webhooks", () => {
     expect(verify.code).toBe(0);
     const changes = await run(tree.cwd, ["journal", "changes", "--user", "bob"]);
     expect(changes.stdout).toContain("webhook hr: bob offboarded, delivered (HTTP 200, 2 attempt(s))");
-    expect(changes.stdout).toContain("webhook tickets: bob offboarded, FAILED (HTTP 400, 1 attempt(s))");
+    expect(changes.stdout).toContain("webhook tickets: bob offboarded, REJECTED (HTTP 400, 1 attempt(s))");
     expect(changes.stdout).toContain("and 2 webhook delivery(ies)");
 
     // The next run, with nothing to change, sends the failed delivery again: same id, same body.
@@ -166,13 +141,13 @@ describe("offboarding webhooks", () => {
     expect(resent?.headers["x-gatehouse-delivery"]).toBe(tickets[0]?.headers["x-gatehouse-delivery"]);
     expect(resent?.body).toBe(tickets[0]?.body);
     expect(again.stdout).toMatch(
-      / {2}tickets: bob delivered \(HTTP 200, 1 attempt\(s\), delivery [0-9a-f-]{36}, sent again: journal #\d+ failed\)/,
+      / {2}tickets: bob delivered \(HTTP 200, 1 attempt\(s\), delivery [0-9a-f-]{36}, sent again: journal #\d+ was not delivered\)/,
     );
     const later = (await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8"))
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const failedEntry = later.find((e) => e["type"] === "webhook-delivered" && e["outcome"] === "failed");
+    const failedEntry = later.find((e) => e["type"] === "webhook-delivered" && e["outcome"] === "rejected");
     const retried = later.findLast((e) => e["type"] === "webhook-delivered");
     expect(retried).toMatchObject({
       webhook: "tickets",
@@ -232,7 +207,14 @@ describe("offboarding webhooks", () => {
       }, wait);
       req.resume();
     });
-    servers.push(server);
+    servers.push({
+      close: () =>
+        new Promise<void>((resolve) =>
+          server.close(() => {
+            resolve();
+          }),
+        ),
+    });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     const hook = { name: "slow", url: `http://127.0.0.1:${String(port)}/`, timeoutSeconds: 1 };
@@ -250,11 +232,7 @@ describe("offboarding webhooks", () => {
   it("tries a webhook that refuses connections a few times, then reports the error", async () => {
     const server = await startServer({});
     const { url } = server;
-    await new Promise<void>((resolve) =>
-      servers.splice(0)[0]?.close(() => {
-        resolve();
-      }),
-    );
+    await servers.splice(0)[0]?.close();
     const hook = { name: "gone", url: `${url}/x`, timeoutSeconds: 2 };
     const delivery = await deliverWebhook(
       hook,

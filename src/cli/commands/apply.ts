@@ -174,30 +174,46 @@ function withoutModel(
 }
 
 /**
- * Each webhook delivery of the run, one line each, and an error line on stderr for each that failed.
+ * Each webhook delivery of the run, one line each, and an error line on stderr for each that was
+ * rejected or failed: either stays owed, is sent again by every apply, and makes this one exit 1.
  * Returns whether every one was delivered.
  */
 function reportDeliveries(deliveries: readonly WebhookDelivery[], io: CliIo): boolean {
   if (deliveries.length === 0) return true;
+  const rejected = deliveries.filter((d) => d.outcome === "rejected");
   const failed = deliveries.filter((d) => d.outcome === "failed");
+  const delivered = deliveries.length - rejected.length - failed.length;
+  const notDelivered = [
+    ...(failed.length === 0 ? [] : [`${String(failed.length)} FAILED`]),
+    ...(rejected.length === 0 ? [] : [`${String(rejected.length)} REJECTED`]),
+  ];
   io.stdout(
-    `Offboarding webhooks: ${String(deliveries.length)} delivery(ies), ${String(deliveries.length - failed.length)} delivered` +
-      (failed.length === 0 ? ".\n" : `, ${String(failed.length)} FAILED.\n`),
+    `Offboarding webhooks: ${String(deliveries.length)} delivery(ies), ${String(delivered)} delivered` +
+      (notDelivered.length === 0 ? ".\n" : `, ${notDelivered.join(", ")}.\n`),
   );
   const answer = (d: WebhookDelivery): string =>
     d.status === undefined ? (d.error ?? "no answer") : `HTTP ${String(d.status)}`;
   const again = (d: WebhookDelivery): string =>
-    d.retryOf === undefined ? "" : `, sent again: journal #${String(d.retryOf)} failed`;
+    d.retryOf === undefined ? "" : `, sent again: journal #${String(d.retryOf)} was not delivered`;
+  const close = (d: WebhookDelivery): string =>
+    `\`gatehouse journal close-delivery --delivery ${d.delivery} --reason TEXT\``;
   for (const d of deliveries)
     io.stdout(
-      `  ${d.webhook}: ${d.userId} ${d.outcome === "delivered" ? "delivered" : "FAILED"} (${answer(d)}, ${String(d.attempts)} attempt(s), delivery ${d.delivery}${again(d)})\n`,
+      `  ${d.webhook}: ${d.userId} ${d.outcome === "delivered" ? "delivered" : d.outcome.toUpperCase()} (${answer(d)}, ${String(d.attempts)} attempt(s), delivery ${d.delivery}${again(d)})\n`,
     );
   for (const d of failed)
     io.stderr(
       `error: webhook ${d.webhook} was not told that ${d.userId} was offboarded (${answer(d)} after ${String(d.attempts)} attempt(s)); ` +
-        `nothing was undone; the next apply sends it again\n`,
+        `nothing was undone; the next apply sends it again (if it never can be delivered, ${close(d)} closes it)\n`,
     );
-  return failed.length === 0;
+  // Asking again unchanged will not help: someone has to fix the receiver, or decide it need not be told.
+  for (const d of rejected)
+    io.stderr(
+      `error: webhook ${d.webhook} rejected the delivery telling it that ${d.userId} was offboarded (${answer(d)}); ` +
+        `nothing was undone. Fix the receiver (or its URL or secret): every apply sends it again, under the same delivery id, and exits 1 until it is delivered; ` +
+        `or, once the downstream system is dealt with otherwise, ${close(d)} closes it\n`,
+    );
+  return rejected.length + failed.length === 0;
 }
 
 /**
