@@ -10,6 +10,7 @@ import { computeEffectiveMemberships } from "../desired/effective.ts";
 import { computeDesiredState } from "../desired/desired-state.ts";
 import { computePlan, type ProviderPlanInput } from "../plan/compute-plan.ts";
 import type { Plan, PlanNote } from "../plan/types.ts";
+import { owedDeliveryNotes } from "./owed-deliveries.ts";
 import { guardrailViolations } from "../plan/safety.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { Provider, ProviderContext } from "../providers/types.ts";
@@ -307,8 +308,13 @@ export async function preparePlanWith(
     });
     // What apply will refuse without --allow-removals or --force, said where reviewers read the plan.
     const refusals = guardrailViolations(computed, tree.model.config.policy, { protectedAccounts });
+    // Deliveries earlier applies owe downstream systems: said before an apply sends them again.
+    const owedNotes = owedDeliveryNotes(
+      [...journal.undelivered.values()],
+      tree.model.config.policy.offboardingWebhooks ?? [],
+    );
     const plan: Plan =
-      refusals.length === 0 && openNotes.length === 0
+      refusals.length === 0 && openNotes.length === 0 && owedNotes.length === 0
         ? computed
         : {
             ...computed,
@@ -322,6 +328,7 @@ export async function preparePlanWith(
                 kind: "info",
                 message: `guard rails: apply refuses this plan without an override: ${v.message}`,
               })),
+              ...owedNotes,
             ],
           };
     return {

@@ -135,7 +135,8 @@ export type Change = UserChange | GroupChange | MembershipChange;
 export interface PlanNote {
   /**
    * The system the note is about: one of the plan's providers, or, for an "access-left" note only, a
-   * system gatehouse.yaml no longer has (an open verdict there, which nothing checks any more).
+   * system gatehouse.yaml no longer has (an open verdict there, which nothing checks any more). For a
+   * "webhook-owed" note: the webhook's name in policy.offboarding.webhooks (or one it no longer has).
    */
   readonly provider: string;
   /**
@@ -143,8 +144,11 @@ export interface PlanNote {
    * memberships the files do not grant that additive mode keeps (gatehouse did not apply them).
    * "access-left": an offboarding check found a leaver's access left, and no later check found it gone
    * (an open verdict in the journal); what is left may be outside what any plan shows.
+   * "webhook-owed": a webhook delivery an earlier apply could not make (rejected or failed), which the
+   * next apply sends again (JournalFold.undelivered); no system's change.
    */
-  readonly kind: "unmanaged" | "drift-ignored" | "info" | "observed" | "kept" | "access-left";
+  readonly kind:
+    "unmanaged" | "drift-ignored" | "info" | "observed" | "kept" | "access-left" | "webhook-owed";
   readonly message: string;
   /** For "observed": the change that observe mode did not make (prune needs to know it is pending). */
   readonly change?: Change;

@@ -94,6 +94,11 @@ export function describeWhy(change: Change): string {
   return parts.join(", ");
 }
 
+/** The plan's notes of webhook deliveries still owed, which the next apply sends again (no system's). */
+export function webhookNotes(plan: Plan): PlanNote[] {
+  return plan.notes.filter((n) => n.kind === "webhook-owed");
+}
+
 /**
  * The plan's notes of systems it did not read (none of `plan.providers`), by system in note order: the
  * open offboarding verdicts of a system gatehouse.yaml no longer has.
@@ -102,7 +107,7 @@ export function unplannedNotes(plan: Plan): Map<string, PlanNote[]> {
   const planned = new Set(plan.providers.map((p) => p.name));
   const out = new Map<string, PlanNote[]>();
   for (const note of plan.notes) {
-    if (planned.has(note.provider)) continue;
+    if (planned.has(note.provider) || note.kind === "webhook-owed") continue;
     const list = out.get(note.provider);
     if (list) list.push(note);
     else out.set(note.provider, [note]);

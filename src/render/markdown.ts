@@ -5,6 +5,7 @@ import {
   REASON_TEXT,
   symbolOf,
   unplannedNotes,
+  webhookNotes,
   whyAfterReason,
 } from "./describe.ts";
 import { renderSummaryLine } from "./text.ts";
@@ -94,6 +95,20 @@ function unplannedSection(name: string, notes: readonly PlanNote[]): string {
   ].join("\n");
 }
 
+/** Webhook deliveries still owed (no system's): someone may have to fix a receiver. */
+function webhookSection(notes: readonly PlanNote[]): string[] {
+  if (notes.length === 0) return [];
+  return [
+    [
+      "#### Offboarding webhooks",
+      "",
+      "**Deliveries owed:**",
+      "",
+      ...notes.map((n) => `- ${mdText(n.message)}`),
+    ].join("\n"),
+  ];
+}
+
 function header(plan: Plan): string {
   return [`### gatehouse plan`, "", renderSummaryLine(plan), ""].join("\n");
 }
@@ -128,6 +143,7 @@ export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): strin
       header(plan),
       ...plan.providers.map((p) => providerSection(plan, p.name)),
       ...[...unplannedNotes(plan)].map(([name, notes]) => unplannedSection(name, notes)),
+      ...webhookSection(webhookNotes(plan)),
     ].join("\n") + "\n";
   return full.length <= limit ? full : shortSummary(plan, full.length, options, limit);
 }

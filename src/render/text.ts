@@ -1,6 +1,13 @@
 import type { Plan } from "../plan/types.ts";
 import { countRemovals } from "../plan/safety.ts";
-import { describeChange, describeWhy, symbolOf, unplannedNotes, whyAfterReason } from "./describe.ts";
+import {
+  describeChange,
+  describeWhy,
+  symbolOf,
+  unplannedNotes,
+  webhookNotes,
+  whyAfterReason,
+} from "./describe.ts";
 import { inlineText, terminal, TerminalText } from "./terminal-text.ts";
 
 export interface TextOptions {
@@ -20,6 +27,8 @@ export function renderSummaryLine(plan: Plan): string {
     // Before any other kind: a leaver's access that no plan removes, and that nothing else will show.
     if (plan.notes.some((n) => n.kind === "access-left"))
       return "No changes to apply, but offboarding checks found leavers' access left, noted above: remove it in those systems; the next apply checks again.";
+    if (plan.notes.some((n) => n.kind === "webhook-owed"))
+      return "No changes to apply, but offboarding webhook deliveries are owed, noted above: the next apply sends them again.";
     const observed = plan.notes.filter((n) => n.kind === "observed").length;
     if (observed > 0)
       return `No changes to apply, but ${String(observed)} difference(s) in systems gatehouse only observes (mode: observe), noted above.`;
@@ -89,6 +98,13 @@ export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<T
   for (const [name, notes] of unplannedNotes(plan)) {
     lines.push(`${name} (not in gatehouse.yaml any more):`);
     for (const n of notes) lines.push(terminal`  ${dim(`note: ${n.message}`)}`);
+    lines.push("");
+  }
+  // Deliveries earlier applies owe downstream systems: no system's change, sent by the next apply.
+  const owed = webhookNotes(plan);
+  if (owed.length > 0) {
+    lines.push("Offboarding webhooks (policy.offboarding.webhooks):");
+    for (const n of owed) lines.push(terminal`  ${dim(`note: ${n.message}`)}`);
     lines.push("");
   }
   lines.push(renderSummaryLine(plan));

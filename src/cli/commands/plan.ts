@@ -18,8 +18,9 @@ export const PLAN_USAGE = `Usage: gatehouse plan [--dir access] [--out plan.json
 
 Reads the live state of every connected system and shows what apply would change, and why.
 Changes nothing. Exit 0 (with --detailed-exitcode: 0 no changes, 2 changes, differences an
-observe-mode system shows, access live systems hold that gatehouse does not manage, or a leaver's
-access an offboarding check found left and no later check found gone), 1 on error.
+observe-mode system shows, access live systems hold that gatehouse does not manage, a leaver's
+access an offboarding check found left and no later check found gone, or an offboarding webhook
+delivery still owed), 1 on error.
 
 When the access files, the journal and every system's live state are provably as they were for the
 last plan (and no grant or date has passed since), that plan is shown again without reading
@@ -77,10 +78,17 @@ export async function runPlan(argv: readonly string[], io: CommandIo): Promise<n
     }
     // Differences gatehouse shows but does not change count too: what an observe-mode system differs in,
     // access live systems hold that gatehouse does not manage (an outsider in a managed group), and a
-    // leaver's access an offboarding check found left (an open verdict in the journal).
+    // leaver's access an offboarding check found left (an open verdict in the journal), and a webhook
+    // delivery still owed (the next apply sends it again).
     const differs =
       plan.changes.length > 0 ||
-      plan.notes.some((n) => n.kind === "observed" || n.kind === "unmanaged" || n.kind === "access-left");
+      plan.notes.some(
+        (n) =>
+          n.kind === "observed" ||
+          n.kind === "unmanaged" ||
+          n.kind === "access-left" ||
+          n.kind === "webhook-owed",
+      );
     if (flag(args, "detailed-exitcode") && differs) return ExitCode.changes;
     return ExitCode.ok;
   } finally {
