@@ -34,6 +34,7 @@ Commands:
   journal access   who had access to a group on a date, from the journal
   journal changes  the changes, offboarding checks and drills the journal records in a window
   journal close-verdict  close by hand an offboarding verdict no apply can settle
+  journal close-delivery  close by hand an offboarding webhook delivery still owed
   pr comment       post the plan on the pull request as one sticky comment
   pr check         the approval gate: owners of each changed group must approve the head commit
   codeowners       write .github/CODEOWNERS from group owners and admins

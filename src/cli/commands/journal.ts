@@ -20,6 +20,7 @@ import { checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import type { CommandIo } from "../io.ts";
 import { isFile } from "../../io/is-file.ts";
 import { runCloseVerdict } from "./close-verdict.ts";
+import { runCloseDelivery } from "./close-delivery.ts";
 
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl]
        gatehouse journal repair [--journal .gatehouse/journal.jsonl]
@@ -28,6 +29,8 @@ export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gateho
                                  [--provider NAME] [--format text|json]
        gatehouse journal close-verdict --provider NAME --account ACCOUNT --reason TEXT
                                        [--journal .gatehouse/journal.jsonl]
+       gatehouse journal close-delivery --delivery ID --reason TEXT
+                                        [--journal .gatehouse/journal.jsonl]
 
 verify walks the hash chain of the apply journal and reports any edited, removed, inserted or
 reordered entry, or a torn last line; a missing or empty journal, or one shorter than gatehouse last
@@ -43,7 +46,10 @@ exit 1 when it is not intact.
 close-verdict closes by hand an open offboarding verdict (a leaver account whose last check found access
 left, or could not check it) that no apply can settle: it records who (as apply records its actor),
 when, why (--reason) and which verdict entry it closes. Plans no longer note it, applies no longer check
-it. It holds the apply lock while it appends; exit 1 when there is no such open verdict.`;
+it. It holds the apply lock while it appends; exit 1 when there is no such open verdict.
+close-delivery closes by hand an offboarding webhook delivery still owed (rejected by the receiver, or
+failed; ID is the delivery id apply printed): it records who, when, why and which delivery entry it
+closes. No apply sends it again. The same lock; exit 1 when no such delivery is owed.`;
 
 export async function runJournal(argv: readonly string[], io: CommandIo): Promise<number> {
   const args = parseCommandArgs(
@@ -58,6 +64,7 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
       provider: { type: "string" },
       account: { type: "string" },
       reason: { type: "string" },
+      delivery: { type: "string" },
       format: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -73,11 +80,13 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
     sub !== "repair" &&
     sub !== "access" &&
     sub !== "changes" &&
-    sub !== "close-verdict"
+    sub !== "close-verdict" &&
+    sub !== "close-delivery"
   )
     throw new UsageError(JOURNAL_USAGE);
   const file = path.resolve(io.cwd, stringOpt(args, "journal") ?? DEFAULT_JOURNAL_PATH);
   if (sub === "close-verdict") return runCloseVerdict(args, io, file, JOURNAL_USAGE);
+  if (sub === "close-delivery") return runCloseDelivery(args, io, file, JOURNAL_USAGE);
   if (sub === "access") return runAccess(args, io, file);
   if (sub === "changes") return runChanges(args, io, file);
   if (sub === "repair") {
@@ -293,7 +302,11 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
     })),
     ...result.deliveries.map((d) => ({
       seq: d.seq,
-      text: `${d.at}  webhook ${d.webhook}: ${d.userId} offboarded, ${d.outcome === "delivered" ? "delivered" : "FAILED"} (${d.status === undefined ? (d.error ?? "no answer") : `HTTP ${String(d.status)}`}, ${String(d.attempts)} attempt(s))  (journal #${String(d.seq)}, run #${String(d.runSeq)}, delivery ${d.delivery}, triggered ${d.triggeredAt})`,
+      text: `${d.at}  webhook ${d.webhook}: ${d.userId} offboarded, ${d.outcome === "delivered" ? "delivered" : d.outcome.toUpperCase()} (${d.status === undefined ? (d.error ?? "no answer") : `HTTP ${String(d.status)}`}, ${String(d.attempts)} attempt(s))  (journal #${String(d.seq)}, run #${String(d.runSeq)}, delivery ${d.delivery}, triggered ${d.triggeredAt})`,
+    })),
+    ...result.deliveryClosures.map((c) => ({
+      seq: c.seq,
+      text: `${c.at}  webhook delivery closed by hand: ${c.webhook}: ${c.userId}, delivery ${c.delivery}, journal #${String(c.closes)}: ${c.reason}  (journal #${String(c.seq)}, by ${c.actor})`,
     })),
     ...result.closures.map((c) => ({
       seq: c.seq,
@@ -308,7 +321,10 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
       : ` and ${String(result.offboarding.length)} offboarding check(s)`) +
     (result.closures.length === 0 ? "" : ` and ${String(result.closures.length)} verdict(s) closed by hand`) +
     (result.drills.length === 0 ? "" : ` and ${String(result.drills.length)} fire drill(s)`) +
-    (result.deliveries.length === 0 ? "" : ` and ${String(result.deliveries.length)} webhook delivery(ies)`);
+    (result.deliveries.length === 0 ? "" : ` and ${String(result.deliveries.length)} webhook delivery(ies)`) +
+    (result.deliveryClosures.length === 0
+      ? ""
+      : ` and ${String(result.deliveryClosures.length)} delivery(ies) closed by hand`);
   lines.push(
     `${String(result.changes.length)} change(s)${checks} from ${window}, of ${String(result.entries)} journal entries in ${shown}.`,
   );
