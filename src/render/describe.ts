@@ -94,6 +94,14 @@ export function describeWhy(change: Change): string {
   return parts.join(", ");
 }
 
+/**
+ * The plan's notes of the system `name`: not those of a webhook of the same name (a "webhook-owed" note's
+ * provider is the webhook's name).
+ */
+export function systemNotes(plan: Plan, name: string): PlanNote[] {
+  return plan.notes.filter((n) => n.provider === name && n.kind !== "webhook-owed");
+}
+
 /** The plan's notes of webhook deliveries still owed, which the next apply sends again (no system's). */
 export function webhookNotes(plan: Plan): PlanNote[] {
   return plan.notes.filter((n) => n.kind === "webhook-owed");

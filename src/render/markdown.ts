@@ -4,6 +4,7 @@ import {
   describeWhy,
   REASON_TEXT,
   symbolOf,
+  systemNotes,
   unplannedNotes,
   webhookNotes,
   whyAfterReason,
@@ -75,7 +76,7 @@ function providerSection(plan: Plan, name: string): string {
     lines.push("", "**Offboarding not complete:**", "");
     for (const n of left) lines.push(`- ${mdText(n.message)}`);
   }
-  const notes = plan.notes.filter((n) => n.provider === name && n.kind !== "access-left");
+  const notes = systemNotes(plan, name).filter((n) => n.kind !== "access-left");
   if (notes.length > 0) {
     lines.push("", "<details><summary>Notes</summary>", "");
     for (const n of notes) lines.push(`- ${mdText(n.message)}`);

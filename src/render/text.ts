@@ -4,6 +4,7 @@ import {
   describeChange,
   describeWhy,
   symbolOf,
+  systemNotes,
   unplannedNotes,
   webhookNotes,
   whyAfterReason,
@@ -69,7 +70,7 @@ export function* renderTextPieces(plan: Plan, options: TextOptions): Generator<T
     options.color ? terminal`${DIM}${text}${RESET}` : text;
   for (const provider of plan.providers) {
     const changes = plan.changes.filter((c) => c.provider === provider.name);
-    const notes = plan.notes.filter((n) => n.provider === provider.name);
+    const notes = systemNotes(plan, provider.name);
     lines.push(
       `${provider.name} (${provider.type}, ${provider.mode}): ${String(changes.length)} change(s); live: ${String(provider.liveUsers)} users, ${String(provider.liveGroups)} groups, ${String(provider.liveMemberships)} memberships; ${String(provider.readCalls)} read call(s)`,
     );
