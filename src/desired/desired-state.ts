@@ -24,6 +24,7 @@ import {
 } from "../lifecycle/status.ts";
 import { provenanceAt, type EffectiveGroup } from "./effective.ts";
 import { holdsPosition, unionPositions, userIndexOf, type UserIndex } from "./user-set.ts";
+import { formerIdsOf, journalAccountsNow } from "./former-ids.ts";
 import { compareText } from "../model/lists.ts";
 
 /** The account name of a user in one provider: explicit `accounts` entry, else id or e-mail. */
@@ -44,7 +45,8 @@ export interface DesiredOptions {
   readonly nativeNesting: boolean;
   /**
    * Accounts the journal saw changed for each user id in this provider (JournalFold.accounts, keyed
-   * `${provider}\n${userId}`): a leaver whose mapping left the files is still found under them.
+   * `${provider}\n${userId}`): a leaver whose mapping left the files is still found under them. Those of
+   * an id someone lists in `formerIds` are taken as that person's (former-ids.ts).
    */
   readonly journalAccounts?: ReadonlyMap<string, readonly string[]>;
   /** The system ignores case in account names (ProviderCapabilities.caseInsensitiveNames). */
@@ -459,7 +461,15 @@ export function computeDesiredState(
 ): DesiredState {
   const { now } = options;
   const people = providerPeople(model, provider, now);
-  const journalAccounts = journalInFilesSpelling(options, provider.name, people);
+  // The journal as the files name people: a former id's accounts are the person's under their id now.
+  const journalAccounts = journalInFilesSpelling(
+    options,
+    options.journalAccounts === undefined
+      ? undefined
+      : journalAccountsNow(options.journalAccounts, formerIdsOf(model.users)),
+    provider.name,
+    people,
+  );
   const isMembersOnly = provider.users === "members";
   const holdsAny = isMembersOnly ? new Uint8Array(people.index.users.length) : undefined;
 
@@ -642,10 +652,10 @@ export function computeDesiredState(
  */
 function journalInFilesSpelling(
   options: DesiredOptions,
+  journal: ReadonlyMap<string, readonly string[]> | undefined,
   provider: string,
   people: ProviderPeople,
 ): ReadonlyMap<string, readonly string[]> | undefined {
-  const journal = options.journalAccounts;
   if (options.caseInsensitiveNames !== true || journal === undefined || journal.size === 0) return journal;
   const prefix = `${provider}\n`;
   const names = [...journal].flatMap(([key, accounts]) => (key.startsWith(prefix) ? accounts : []));
@@ -663,9 +673,9 @@ function journalInFilesSpelling(
 
 /**
  * DesiredState.accountsOfPeopleGone: each account the files give to someone (in `users`) that the journal
- * saw gatehouse manage for a user id no longer in the files at all, and never for them, unless they list
- * that id as theirs before (`formerIds`: the same person, their id changed). One pass over the journal's
- * accounts of this provider.
+ * saw gatehouse manage for a user id no longer in the files at all, and never for them (`journalAccounts`
+ * has a former id's accounts under the person's id now: formerIds). One pass over the journal's accounts
+ * of this provider.
  */
 function peopleGoneAccounts(
   people: ProviderPeople,
@@ -683,10 +693,7 @@ function peopleGoneAccounts(
     for (const account of accounts) {
       const holder = users.get(account)?.userId;
       if (holder === undefined || out.has(account)) continue;
-      if (journalAccounts.get(`${prefix}${holder}`)?.includes(account) === true) continue;
-      const p = people.index.position.get(holder);
-      const formerIds = p === undefined ? undefined : people.index.users[p]?.formerIds;
-      if (formerIds?.includes(id) !== true) out.set(account, id);
+      if (journalAccounts.get(`${prefix}${holder}`)?.includes(account) !== true) out.set(account, id);
     }
   }
   return out;

@@ -34,7 +34,8 @@ export interface User {
   readonly employeeNumber?: string;
   /**
    * Ids this person had before in the files: accounts the journal saw gatehouse manage for one of them
-   * are theirs (DesiredState.accountsOfPeopleGone leaves them out), not a departed person's.
+   * are theirs, not a departed person's (desired/former-ids.ts: the plan, `accounts`, the guard rails'
+   * protected users, hr sync and import all look ids up through it).
    */
   readonly formerIds?: readonly string[];
   /**
