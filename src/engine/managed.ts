@@ -2,6 +2,7 @@ import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
 import type { JournalEntry } from "../audit/journal.ts";
 import { emptyFold, foldEntry, type JournalFold } from "../audit/journal-fold.ts";
+import { formerIdsOf, journalAccountsNow } from "../desired/former-ids.ts";
 
 /**
  * Addresses gatehouse itself created and has not since removed, folded from the journal. The planner
@@ -15,7 +16,8 @@ export function managedAddresses(entries: readonly JournalEntry[]): ReadonlySet<
 
 /**
  * Every account a protected user has or had in each provider: their mappings in the files (account
- * name, id, e-mail, every `accounts` value) and the accounts the journal recorded with their user id.
+ * name, id, former ids, e-mail, every `accounts` value) and the accounts the journal recorded with their
+ * user id, or with an id they list in `formerIds` (the same person before an id change).
  */
 export function protectedAccountsOf(
   model: AccessModel,
@@ -30,14 +32,15 @@ export function protectedAccountsOf(
       accounts.add(id);
       const user = model.users.get(id);
       if (!user) continue;
-      for (const a of [accountNameFor(user, provider), user.email, ...Object.values(user.accounts)])
-        if (a !== undefined) accounts.add(a);
+      const named = [accountNameFor(user, provider), user.email, ...Object.values(user.accounts)];
+      for (const a of [...named, ...(user.formerIds ?? [])]) if (a !== undefined) accounts.add(a);
     }
     out.set(provider.name, accounts);
   }
+  const journalAccounts = journalAccountsNow(journal.accounts, formerIdsOf(model.users));
   for (const provider of providers)
     for (const id of ids)
-      for (const account of journal.accounts.get(`${provider.name}\n${id}`) ?? [])
+      for (const account of journalAccounts.get(`${provider.name}\n${id}`) ?? [])
         out.get(provider.name)?.add(account);
   return out;
 }

@@ -3,6 +3,7 @@ import type { DesiredUser, LiveUser } from "../model/state.ts";
 import type { ProviderPlanInput } from "../plan/context.ts";
 import { nameFold } from "../plan/align-case.ts";
 import { leavingText } from "../plan/plan-users.ts";
+import { formerIdsOf, journalAccountsNow } from "../desired/former-ids.ts";
 
 /** Why an enabled account has no active person behind it. */
 export type OrphanKind =
@@ -31,7 +32,7 @@ export type OwnerOf =
 /**
  * Who stands behind each live account of one system, from the desired state the plan used (with its
  * journal-derived parts: leavers' former accounts, accounts passed on) and the journal's accounts of
- * people no longer in the files. `input` is as the planner saw it (asPlanned).
+ * people no longer in the files (an id someone lists in `formerIds` is theirs, not someone's who left). `input` is as the planner saw it (asPlanned).
  */
 export function accountOwners(
   input: ProviderPlanInput,
@@ -46,7 +47,8 @@ export function accountOwners(
   const fold = nameFold(input.capabilities);
   const prefix = `${provider}\n`;
   const gone = new Map<string, string>(); // account (folded) → the user id no longer in the files
-  for (const [key, accounts] of journalAccounts) {
+  // A former id's accounts are the person's under their id now (formerIds): no one left.
+  for (const [key, accounts] of journalAccountsNow(journalAccounts, formerIdsOf(users))) {
     const id = key.slice(prefix.length);
     if (!key.startsWith(prefix) || users.has(id)) continue;
     for (const account of accounts) if (!gone.has(fold(account))) gone.set(fold(account), id);

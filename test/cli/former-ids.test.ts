@@ -1,0 +1,114 @@
+/**
+ * `formerIds` (an id changed, the person did not) through the real CLI on temp access trees and local
+ * directory files: the journal comes from a real apply under the old id, then the files rename the
+ * person. What gatehouse managed for `dmitri` is `dmitri.volkov`'s in `accounts`, the plan, the guard
+ * rails' protected users, `hr sync` and `import`, as the one lookup (desired/former-ids.ts) says.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+import type { AccountsReport } from "../../src/lifecycle/account-review.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+const HIRED = new Date("2026-01-01T00:00:00Z");
+const NOW = new Date("2026-06-01T12:00:00Z");
+
+const PROVIDERS =
+  "providers:\n" +
+  "  directory: { type: local, path: .gatehouse/directory.json, mode: authoritative }\n" +
+  "  app: { type: local, path: .gatehouse/app.json, mode: authoritative, users: mapped }\n";
+const GROUPS = (dmitri: string): string =>
+  "groups:\n" +
+  `  - name: team-a\n    owners: [ann]\n    members: [ann, ${dmitri}]\n` +
+  `  - name: app-users\n    owners: [ann]\n    providers: [app]\n    members: [ann, ${dmitri}]\n`;
+
+/**
+ * ann and dmitri applied on HIRED (dmitri's accounts: `directory` as `dmitriEntry` names it, `app`
+ * dmitri-app), then dmitri's entry replaced by `renamed` (id dmitri.volkov, formerIds: [dmitri]).
+ */
+async function renamedAfterApply(
+  renamed: string,
+  options: { policy?: string; dmitriEntry?: string } = {},
+): Promise<AccessTree> {
+  const users = (dmitri: string): string =>
+    "users:\n  - { id: ann, name: Ann, accounts: { app: ann } }\n" + `  - ${dmitri}\n`;
+  const config = (protectedUser: string): string =>
+    PROVIDERS +
+    (options.policy === undefined ? "" : `policy:\n  guardrails: { protectedUsers: [${protectedUser}] }\n`);
+  const tree = await writeAccessTree({
+    "gatehouse.yaml": config("dmitri"),
+    "users/people.yaml": users(
+      options.dmitriEntry ?? "{ id: dmitri, name: Dmitri, accounts: { app: dmitri-app } }",
+    ),
+    "groups/teams.yaml": GROUPS("dmitri"),
+  });
+  trees.push(tree);
+  expect((await runCliIn(tree.cwd, ["apply", "--yes"], HIRED)).code).toBe(0);
+  await writeFile(path.join(tree.dir, "gatehouse.yaml"), config("dmitri.volkov"));
+  await writeFile(path.join(tree.dir, "users/people.yaml"), users(renamed));
+  await writeFile(path.join(tree.dir, "groups/teams.yaml"), GROUPS("dmitri.volkov"));
+  const valid = await runCliIn(tree.cwd, ["validate"], NOW);
+  expect(valid.out).not.toContain(" error ");
+  return tree;
+}
+
+const report = (stdout: string): AccountsReport => JSON.parse(stdout) as AccountsReport;
+
+describe("an account gatehouse managed under a person's former id", () => {
+  it("is their former account, not that of someone removed from the files (plan and accounts)", async () => {
+    // dmitri.volkov's account in directory is named by his id now: `dmitri` is his former account.
+    const tree = await renamedAfterApply(
+      "{ id: dmitri.volkov, name: Dmitri, formerIds: [dmitri], accounts: { app: dmitri-app } }",
+    );
+    const plan = await runCliIn(tree.cwd, ["plan"], NOW);
+    expect(plan.stdout).toContain(
+      "- disable user dmitri  (removed from config) — the former account of dmitri.volkov, whose account here changed",
+    );
+    expect(plan.stdout).not.toContain("no longer in the files");
+
+    const run = await runCliIn(tree.cwd, ["accounts", "--format", "json"], NOW);
+    expect(run.code).toBe(0);
+    const orphaned = report(run.stdout).systems.flatMap((s) =>
+      s.orphaned.map((o) => `${s.provider} ${o.account} ${o.kind} ${o.userId ?? "-"}: ${o.detail}`),
+    );
+    expect(orphaned).toEqual([
+      "directory dmitri former-account dmitri.volkov: the former account of dmitri.volkov, whose account here changed",
+    ]);
+  });
+
+  it("is not reported as a removed person's where the files give them no account there any more", async () => {
+    // app maps accounts (users: mapped): dmitri.volkov has none there now, as someone of the same id could.
+    const tree = await renamedAfterApply("{ id: dmitri.volkov, name: Dmitri, formerIds: [dmitri] }");
+    const run = await runCliIn(tree.cwd, ["accounts", "--format", "json", "--provider", "app"], NOW);
+    expect(run.code).toBe(0);
+    const [app] = report(run.stdout).systems;
+    expect(app?.orphaned.map((o) => [o.account, o.kind, o.userId ?? "-", o.detail])).toEqual([
+      ["dmitri-app", "no-person", "-", "in no access file"],
+    ]);
+    expect(run.stdout).not.toContain("no longer in the files");
+  });
+});
+
+describe("a protected user whose journal accounts are recorded under a former id", () => {
+  it("is still protected: apply refuses to disable that account without --force", async () => {
+    const tree = await renamedAfterApply("{ id: dmitri.volkov, name: Dmitri, formerIds: [dmitri] }", {
+      policy: "protected",
+    });
+    const app = path.join(tree.cwd, ".gatehouse/app.json");
+    const before = await readFile(app, "utf8");
+    const plan = await runCliIn(tree.cwd, ["plan", "--provider", "app"], NOW);
+    expect(plan.stdout).toContain("- disable user dmitri-app");
+    expect(plan.stdout).toContain("touches protected user dmitri-app");
+
+    const refused = await runCliIn(tree.cwd, ["apply", "--yes", "--provider", "app"], NOW);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("touches protected user dmitri-app");
+    expect(await readFile(app, "utf8")).toBe(before);
+  });
+});
