@@ -7,6 +7,7 @@ import type { User, UserStatus } from "../model/access.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { SourceLocation } from "../model/source.ts";
 import { isTerminated } from "../lifecycle/status.ts";
+import { formerIdsOf, idNow } from "../desired/former-ids.ts";
 import type { ExportPeople, HrPerson } from "./people.ts";
 import {
   ENTRY_ORDER,
@@ -56,6 +57,9 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
     else byNumber.set(user.employeeNumber, user);
   }
   const byId = new Map(users.map((u) => [u.id, u]));
+  // An export may still have the id someone had before (formerIds): that is them, under their id now.
+  const formerIds = formerIdsOf(byId);
+  const userOfId = (id: string): User | undefined => byId.get(idNow(formerIds, id));
 
   // Who each row is: a user in the files (by employee number, else by id), or a joiner.
   const matched = new Map<HrPerson, User>();
@@ -65,16 +69,19 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
     let user: User | undefined;
     if (exported.keyedBy === "employeeNumber") {
       user = byNumber.get(person.key);
-      const sameId = person.id === undefined ? undefined : byId.get(person.id);
+      const sameId = person.id === undefined ? undefined : userOfId(person.id);
       // Files written before the sync have no employee numbers: the user of the same id is linked.
       if (user === undefined && sameId !== undefined && sameId.employeeNumber === undefined) user = sameId;
-      else if (user === undefined && sameId !== undefined && !person.isIdDerived)
+      else if (user === undefined && sameId !== undefined && !person.isIdDerived) {
+        const given = person.id ?? sameId.id;
+        const id = given === sameId.id ? `id "${given}"` : `id "${given}" (${sameId.id}'s former id)`;
         error(
           "HR006",
           person.cellAt.get("id") ?? person.at,
-          `id "${sameId.id}" belongs to employee number ${String(sameId.employeeNumber)} in the files (${sameId.source.file}), not to ${person.key}`,
+          `${id} belongs to employee number ${String(sameId.employeeNumber)} in the files (${sameId.source.file}), not to ${person.key}`,
         );
-    } else user = byId.get(person.key);
+      }
+    } else user = userOfId(person.key);
     if (user === undefined) {
       joinerRows.push(person);
       continue;
@@ -89,7 +96,7 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   }
 
   // Joiners' ids, before anyone's manager is resolved (a manager may be a joiner too).
-  const taken = new Set(byId.keys());
+  const taken = new Set([...byId.keys(), ...formerIds.keys()]);
   const joinerIds = new Map<HrPerson, string>();
   const skipped: SkippedRow[] = [];
   for (const person of joinerRows) {
@@ -127,7 +134,9 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
       error(
         "HR006",
         person.cellAt.get("id") ?? person.at,
-        `id "${id}" is already someone else's in the access files`,
+        formerIds.has(id)
+          ? `id "${id}" is ${idNow(formerIds, id)}'s former id (formerIds): an id belongs to one person`
+          : `id "${id}" is already someone else's in the access files`,
       );
       continue;
     }
@@ -141,7 +150,10 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   const managerOf = (person: HrPerson): { value: string | undefined } | undefined => {
     const ref = person.fields.get("manager");
     const self = matched.get(person)?.id ?? joinerIds.get(person);
-    if (ref === undefined || options.managerKey === "id") return { value: ref === self ? undefined : ref };
+    if (ref === undefined || options.managerKey === "id") {
+      const id = ref === undefined ? undefined : idNow(formerIds, ref);
+      return { value: id === self ? undefined : id };
+    }
     const row = numbers.get(ref);
     const id = row === undefined ? byNumber.get(ref)?.id : (matched.get(row)?.id ?? joinerIds.get(row));
     if (id !== undefined) return { value: id === self ? undefined : id };

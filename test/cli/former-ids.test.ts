@@ -4,6 +4,7 @@
  * person. What gatehouse managed for `dmitri` is `dmitri.volkov`'s in `accounts`, the plan, the guard
  * rails' protected users, `hr sync` and `import`, as the one lookup (desired/former-ids.ts) says.
  */
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -110,5 +111,77 @@ describe("a protected user whose journal accounts are recorded under a former id
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain("touches protected user dmitri-app");
     expect(await readFile(app, "utf8")).toBe(before);
+  });
+});
+
+describe("hr sync with an export that still has a person's former id", () => {
+  const people =
+    "users:\n" +
+    "  - { id: ann, name: Ann, title: Engineer }\n" +
+    "  - id: dmitri.volkov\n    formerIds: [dmitri]\n    name: Dmitri Volkov\n    title: SRE\n";
+  const files = {
+    "gatehouse.yaml": "providers:\n  directory: { type: local, path: .gatehouse/directory.json }\n",
+    "users/people.yaml": people,
+    "groups/teams.yaml": "groups:\n  - name: team-a\n    owners: [ann]\n    members: [ann, dmitri.volkov]\n",
+  };
+  const numbered = people
+    .replace("title: Engineer", 'employeeNumber: "E1"')
+    .replace("    title: SRE\n", '    employeeNumber: "E2"\n');
+  const sync = async (
+    csv: string,
+    edit: Readonly<Record<string, string>> = {},
+  ): Promise<{ tree: AccessTree; run: Awaited<ReturnType<typeof runCliIn>>; users: string }> => {
+    const tree = await writeAccessTree({ ...files, ...edit });
+    trees.push(tree);
+    await writeFile(path.join(tree.cwd, "hr.csv"), csv);
+    const run = await runCliIn(tree.cwd, ["hr", "sync", "hr.csv"], NOW);
+    return { tree, run, users: await readFile(path.join(tree.dir, "users/people.yaml"), "utf8") };
+  };
+
+  it("matches a row by a former id (export keyed by id), and takes a manager given by it as the person", async () => {
+    const { run, users } = await sync(
+      "id,name,title,manager\nann,Ann,Engineer,dmitri\ndmitri,Dmitri Volkov,Staff SRE,\n",
+    );
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(users).toBe(
+      "users:\n" +
+        "  - { id: ann, name: Ann, title: Engineer, manager: dmitri.volkov }\n" +
+        "  - id: dmitri.volkov\n    formerIds: [dmitri]\n    name: Dmitri Volkov\n    title: Staff SRE\n",
+    );
+    expect(run.stdout).not.toContain("hr.yaml");
+  });
+
+  it("links a row keyed by employee number whose id is a former id to that person, who has none yet", async () => {
+    const { run, users } = await sync(
+      "employeeNumber,id,name,title\nE1,ann,Ann,Engineer\nE2,dmitri,Dmitri Volkov,SRE\n",
+    );
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(users).toContain(
+      '  - id: dmitri.volkov\n    formerIds: [dmitri]\n    name: Dmitri Volkov\n    title: SRE\n    employeeNumber: "E2"\n',
+    );
+  });
+
+  it("never gives a joiner someone's former id: one derived from an e-mail gets -2, one in an id column is refused", async () => {
+    const derived = await sync(
+      "employeeNumber,name,email\nE1,Ann,ann@example.com\nE2,Dmitri Volkov,dmitri.volkov@example.com\nE9,Dmitri Petrov,dmitri@example.com\n",
+      { "users/people.yaml": numbered },
+    );
+    expect(derived.run.stderr).toBe("");
+    expect(derived.run.code).toBe(0);
+    const joiners = await readFile(path.join(derived.tree.dir, "users/hr.yaml"), "utf8");
+    expect(joiners).toContain("  - id: dmitri-2\n");
+    expect(joiners).not.toMatch(/id: dmitri\n/);
+
+    const given = await sync("employeeNumber,id,name\nE9,dmitri,Dmitri Petrov\n", {
+      "users/people.yaml": numbered,
+    });
+    expect(given.run.code).toBe(1);
+    expect(given.run.stderr).toContain(
+      'hr.csv:2:4 error HR006 id "dmitri" (dmitri.volkov\'s former id) belongs to employee number E2 in the files',
+    );
+    expect(given.users).toBe(numbered);
+    expect(existsSync(path.join(given.tree.dir, "users/hr.yaml"))).toBe(false);
   });
 });
