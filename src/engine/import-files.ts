@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import type { AccessModel, EmploymentType, ProviderConfig } from "../model/access.ts";
 import type { LiveState } from "../model/state.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
+import { formerIdsOf } from "../desired/former-ids.ts";
 import { nameFold } from "../plan/align-case.ts";
 
 const ID_CHARS = /[^a-z0-9._-]+/g;
@@ -90,13 +91,26 @@ export function renderImport(
     const account = accountNameFor(user, provider);
     if (account !== undefined) idByAccount.set(byCase(account), user.id);
   }
-  const taken = new Set(model.users.keys());
+  // An id someone lists in formerIds is theirs (GH236): no one imported gets it.
+  const formerIds = formerIdsOf(model.users);
+  const taken = new Set([...model.users.keys(), ...formerIds.keys()]);
   const users: Record<string, unknown>[] = [];
   const adopted = [...live.users]
     .sort((a, b) => (a.account < b.account ? -1 : 1))
     .filter((u) => !idByAccount.has(byCase(u.account)));
+  const warnings: string[] = [];
   // Every id first, so that a manager later in the list is referenced by the id it gets.
-  for (const u of adopted) idByAccount.set(byCase(u.account), uniqueIn(taken, userIdFromAccount(u.account)));
+  for (const u of adopted) {
+    const base = userIdFromAccount(u.account);
+    const id = uniqueIn(taken, base);
+    idByAccount.set(byCase(u.account), id);
+    const person = formerIds.get(base);
+    if (person !== undefined)
+      warnings.push(
+        `the live account ${u.account} is named as ${person}'s former id (formerIds): it is imported as ${id}, since an id belongs to one person. ` +
+          `If it is ${person}'s account, delete ${id} and give ${person} accounts: { ${provider.name}: ${u.account} } instead`,
+      );
+  }
   for (const u of adopted) {
     const id = idByAccount.get(byCase(u.account)) ?? userIdFromAccount(u.account);
     const entry: Record<string, unknown> = { id, name: u.name ?? u.account };
@@ -176,7 +190,6 @@ export function renderImport(
     const header = `${schema}# Imported from ${provider.name} by gatehouse import${part}. Add owners to every group, then review.\n`;
     return header + stringify(body, { lineWidth: 0 });
   });
-  const warnings: string[] = [];
   const leavers = new Set(users.filter((u) => u["status"] === "terminated").map((u) => String(u["id"])));
   const leaverMemberships = groups.reduce(
     (n, g) => n + g.members.filter((m) => typeof m === "string" && leavers.has(m)).length,

@@ -185,3 +185,22 @@ describe("hr sync with an export that still has a person's former id", () => {
     expect(existsSync(path.join(given.tree.dir, "users/hr.yaml"))).toBe(false);
   });
 });
+
+describe("import of a live account named as someone's former id", () => {
+  it("imports it under an id nobody had, with a warning naming that person: the written files validate", async () => {
+    const tree = await renamedAfterApply(
+      "{ id: dmitri.volkov, name: Dmitri, formerIds: [dmitri], accounts: { app: dmitri-app } }",
+    );
+    const run = await runCliIn(tree.cwd, ["import", "--provider", "directory"], NOW);
+    expect(run.code).toBe(0);
+    const written = await readFile(path.join(tree.dir, "imported/directory.yaml"), "utf8");
+    expect(written).toContain("  - id: dmitri-2\n");
+    expect(written).toContain("      directory: dmitri\n");
+    expect(written).not.toMatch(/id: dmitri\n/);
+    expect(run.stderr).toContain(
+      "warning: the live account dmitri is named as dmitri.volkov's former id (formerIds): it is imported as dmitri-2",
+    );
+    const valid = await runCliIn(tree.cwd, ["validate"], NOW);
+    expect(valid.out).not.toContain("GH236");
+  });
+});
