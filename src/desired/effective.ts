@@ -15,28 +15,34 @@ export interface EffectiveGroup {
 
 const ROLE_ATTRIBUTES = ["department", "title", "employmentType"] as const;
 
-/** Which attribute made the role match, or undefined when it does not. Every listed condition must hold. */
+/**
+ * Which attribute made the role match (the first it lists), or undefined when it does not: the match
+ * is roleMatches', so that explain and the memberships never disagree.
+ */
 export function matchRole(role: Role, user: User): Provenance | undefined {
-  let first: Provenance | undefined;
+  if (!roleMatches(role, user)) return undefined;
   for (const attribute of ROLE_ATTRIBUTES) {
-    const allowed: readonly string[] | undefined = role.when[attribute];
-    if (allowed === undefined) continue;
-    const value = user[attribute];
-    if (value === undefined || !allowed.includes(value)) return undefined;
-    first ??= { kind: "role", role: role.name, attribute, value, source: role.source };
+    const value = role.when[attribute] === undefined ? undefined : user[attribute];
+    if (value !== undefined) return { kind: "role", role: role.name, attribute, value, source: role.source };
   }
-  return first;
+  return undefined;
 }
 
-/** True when every listed condition of the role holds for the user. */
+/**
+ * True when the role lists a condition and every listed one holds for the user. A role that lists none
+ * (an empty `when`, which the schema refuses) matches nobody: matching everyone would give every person
+ * in the files its groups.
+ */
 export function roleMatches(role: Role, user: User): boolean {
+  let isConditioned = false;
   for (const attribute of ROLE_ATTRIBUTES) {
     const allowed: readonly string[] | undefined = role.when[attribute];
     if (allowed === undefined) continue;
     const value = user[attribute];
     if (value === undefined || !allowed.includes(value)) return false;
+    isConditioned = true;
   }
-  return true;
+  return isConditioned;
 }
 
 /**
