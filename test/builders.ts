@@ -21,6 +21,7 @@ import { computePlan } from "../src/plan/compute-plan.ts";
 import type { PlannerCapabilities } from "../src/plan/compute-plan.ts";
 import type { StillNaming } from "../src/plan/context.ts";
 import { namesHeldBefore } from "../src/engine/held-before.ts";
+import { formerIdsOf } from "../src/desired/former-ids.ts";
 import type { Change, Plan } from "../src/plan/types.ts";
 import { USER_ATTRIBUTE_KEYS } from "../src/model/state.ts";
 
@@ -215,6 +216,7 @@ export function planFor(accessModel: AccessModel, options: PlanOptions = {}): Pl
           config.name,
           { accounts: options.journalAccounts ?? new Map(), renamedAway: options.renamedAway ?? new Map() },
           options.capabilities?.caseInsensitiveNames === true,
+          formerIdsOf(accessModel.users),
         );
   return computePlan({
     now,

@@ -1,6 +1,7 @@
 import type { DesiredState, LiveState } from "../model/state.ts";
 import type { JournalFold } from "../audit/journal-fold.ts";
 import { nameFold } from "../plan/align-case.ts";
+import { idNow } from "../desired/former-ids.ts";
 
 /** Printable ASCII: lower-casing keeps the length of such a name (anything else is folded to compare). */
 const ASCII = /^[ -~]*$/;
@@ -11,7 +12,8 @@ const ASCII = /^[ -~]*$/;
  * it held by someone else: an account of theirs gatehouse managed (a leaver's, deleted since, say), or
  * one renamed away from the name (JournalFold.renamedAway). Name → those people's user ids. A name only
  * the same person held, or that nobody held, is not listed: values naming a brand-new name may be meant
- * for its holder (pre-provisioned), and a person's own former values are theirs.
+ * for its holder (pre-provisioned), and a person's own former values are theirs: also those the journal
+ * has under an id they list in `formerIds` (`formerIds`: formerIdsOf of the model's users).
  */
 export function namesHeldBefore(
   desired: DesiredState,
@@ -19,6 +21,7 @@ export function namesHeldBefore(
   provider: string,
   journal: Pick<JournalFold, "accounts" | "renamedAway">,
   caseInsensitive: boolean,
+  formerIds: ReadonlyMap<string, string>,
 ): Map<string, string[]> {
   const fold = nameFold({ caseInsensitiveNames: caseInsensitive });
   const prefix = `${provider}\n`;
@@ -33,11 +36,12 @@ export function namesHeldBefore(
   };
   for (const [key, accounts] of journal.accounts) {
     if (!key.startsWith(prefix)) continue;
-    const userId = key.slice(prefix.length);
+    const userId = idNow(formerIds, key.slice(prefix.length));
     for (const account of accounts) if (desired.users.get(account)?.userId !== userId) note(account, userId);
   }
   for (const [key, userIds] of journal.renamedAway)
-    if (key.startsWith(prefix)) for (const userId of userIds) note(key.slice(prefix.length), userId);
+    if (key.startsWith(prefix))
+      for (const userId of userIds) note(key.slice(prefix.length), idNow(formerIds, userId));
   const out = new Map<string, string[]>();
   if (heldBy.size === 0) return out;
   // Only names as long as one of those are folded and looked up: lower-casing 100,000 names for a handful

@@ -26,6 +26,7 @@ import {
 } from "../audit/journal-fold.ts";
 import { describeAccessCommit, recordedCommit } from "../audit/git.ts";
 import { protectedAccountsOf } from "./managed.ts";
+import { formerIdsOf } from "../desired/former-ids.ts";
 import { namesHeldBefore } from "./held-before.ts";
 import {
   leaverOfVerdict,
@@ -287,6 +288,7 @@ export async function preparePlanWith(
           config.name,
           journal,
           provider.capabilities.caseInsensitiveNames === true,
+          formerIdsOf(tree.model.users),
         );
         if (heldBefore.size === 0) return input;
         const stillNaming = await provider.stillNaming([...heldBefore.keys()], signal);
