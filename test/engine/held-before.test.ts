@@ -17,6 +17,8 @@ function desired(users: readonly [account: string, userId: string, enabled?: boo
   return { provider: "ldap", users: map, groups: new Map() };
 }
 
+const NONE: ReadonlyMap<string, string> = new Map();
+
 describe("namesHeldBefore (the names a plan has the system searched for leftovers of)", () => {
   const journal = {
     // ada left and her account a0 was deleted; bea's was renamed away from b0; cy's account is cy.
@@ -41,13 +43,13 @@ describe("namesHeldBefore (the names a plan has the system searched for leftover
       ["d0", "dee"], // held in another system only
       ["d1", "dee2"],
     ]);
-    const found = namesHeldBefore(state, live([liveUser("cy")]), "ldap", journal, true);
+    const found = namesHeldBefore(state, live([liveUser("cy")]), "ldap", journal, true, NONE);
     expect([...found]).toEqual([
       ["a0", ["ada"]],
       ["b0", ["bea"]],
     ]);
     // Where the system heeds case, B0 is another name than b0.
-    expect([...namesHeldBefore(state, live(), "ldap", journal, false).keys()]).toEqual(
+    expect([...namesHeldBefore(state, live(), "ldap", journal, false, NONE).keys()]).toEqual(
       ["a0", "cy"].slice(0, 1),
     );
   });
@@ -58,6 +60,21 @@ describe("namesHeldBefore (the names a plan has the system searched for leftover
       ["b0", "bea"], // bea takes her old name back
       ["cy", "eve", false],
     ]);
-    expect([...namesHeldBefore(state, live([liveUser("A0")]), "ldap", journal, true)]).toEqual([]);
+    expect([...namesHeldBefore(state, live([liveUser("A0")]), "ldap", journal, true, NONE)]).toEqual([]);
+  });
+
+  it("takes a name held under an id the person lists in formerIds as their own (accounts and renames alike)", () => {
+    const state = desired([
+      ["a0", "ann"], // ann was ada
+      ["b0", "bob"], // bob was bea
+    ]);
+    const formerIds = new Map([
+      ["ada", "ann"],
+      ["bea", "bob"],
+    ]);
+    expect([...namesHeldBefore(state, live(), "ldap", journal, true, formerIds)]).toEqual([]);
+    expect([...namesHeldBefore(state, live(), "ldap", journal, true, new Map([["ada", "ann"]]))]).toEqual([
+      ["b0", ["bea"]],
+    ]);
   });
 });
