@@ -6,13 +6,14 @@ import type { LeaverAccount, OpenRecheck } from "../apply/offboard-verify.ts";
 import type { JournalEntry } from "../audit/journal-entry.ts";
 import { accountNameFor, lifecycleOf } from "../desired/desired-state.ts";
 import { nameFold } from "../plan/align-case.ts";
+import { formerIdsOf, idNow } from "../desired/former-ids.ts";
 
 /**
  * Open offboarding verdicts: an `offboard-verified` entry that found access left stays open until a later
  * check of the account finds none (the journal fold keeps the latest, JournalFold.verdicts), or until the
  * files no longer make the person a leaver (back: active again, or not started yet under a new start
- * date). A person removed from the files entirely keeps theirs: what was left may still be there, and
- * nobody else would look. Every apply checks the open verdicts of the systems it reads again, and every
+ * date; a verdict under an id someone lists in `formerIds` is theirs). A person removed from the files
+ * entirely keeps theirs: what was left may still be there, and nobody else would look. Every apply checks the open verdicts of the systems it reads again, and every
  * plan notes them, so that access gatehouse neither reads nor manages is not forgotten once no plan shows it.
  */
 
@@ -34,7 +35,8 @@ export function openVerdictsOf(
   const fold = nameFold(caps);
   let byAccount: Map<string, User> | undefined;
   const personOf = (verdict: OpenVerdict): User | undefined => {
-    if (verdict.userId !== undefined) return users.get(verdict.userId);
+    // Under an id the person lists in formerIds, it is theirs (the same person under a new id).
+    if (verdict.userId !== undefined) return users.get(idNow(formerIdsOf(users), verdict.userId));
     // Entries without a user id: the person the files give that account (built once, when needed).
     byAccount ??= new Map(
       [...users.values()].flatMap((u) => {
@@ -70,7 +72,7 @@ export function unconfiguredVerdicts(
   return [...verdicts.values()]
     .filter((v) => {
       if (configured.has(v.provider)) return false;
-      const person = v.userId === undefined ? undefined : users.get(v.userId);
+      const person = v.userId === undefined ? undefined : users.get(idNow(formerIdsOf(users), v.userId));
       return person === undefined || lifecycleOf(person, now) === "terminated";
     })
     .sort((a, b) => a.seq - b.seq);
