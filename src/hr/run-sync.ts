@@ -16,7 +16,7 @@ import { validateAccessTree } from "../validate/validate-tree.ts";
 import { appendPendingText, openReviewText, type ReviewEditResult } from "../engine/review-edit.ts";
 import { groupBy } from "../model/lists.ts";
 import { editUsersText, type EntryEdit, type NewEntry } from "./edit-users.ts";
-import { validateEditedTree } from "./edited-tree.ts";
+import { validateEditedTree } from "../engine/edited-tree.ts";
 import { checkSyncGuards, type GuardViolation } from "./guards.ts";
 import {
   defaultMapping,

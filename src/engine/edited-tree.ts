@@ -1,7 +1,8 @@
 /**
  * Validates the access tree as it would be after an edit, before anything is written: the files the
  * loader would read are copied into a temporary folder at the same place relative to it (so
- * diagnostics name the real paths), the edited ones as edited, and the whole copy is validated.
+ * diagnostics name the real paths), the edited ones as edited, and the whole copy is validated. Every
+ * command that edits access files (request, review, hr sync) asks it before it writes anything.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -32,7 +33,7 @@ export async function validateEditedTree(
   const shown = displayPath(options.cwd, root);
   // Inside the working directory the copy keeps its relative place; elsewhere it is "access".
   const place = shown.startsWith("..") || path.isAbsolute(shown) ? "access" : shown;
-  const temp = await mkdtemp(path.join(tmpdir(), "gatehouse-hr-"));
+  const temp = await mkdtemp(path.join(tmpdir(), "gatehouse-edit-"));
   try {
     const copy = path.join(temp, place);
     await mkdir(copy, { recursive: true });
