@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { discoverAccessFiles, displayPath } from "../load/discover.ts";
+import { DEFAULT_CACHE_DIR, loadEnvOptions } from "../load/load-tree.ts";
 import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
+import type { EngineOptions } from "./prepare-plan.ts";
 
 export interface EditedTreeOptions {
   readonly cwd: string;
@@ -19,6 +21,20 @@ export interface EditedTreeOptions {
   /** The parse cache (content-addressed, so copies hit it); undefined: none. */
   readonly cacheDir?: string;
   readonly parseWorkers?: number;
+}
+
+/** The options that validate the edited tree as loadValidModel(`options`) loads the real one. */
+export function editedTreeOptions(options: EngineOptions): EditedTreeOptions {
+  const { parseWorkers } = loadEnvOptions(options.env);
+  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
+  return {
+    cwd: options.cwd,
+    dir: options.dir,
+    now: options.now,
+    // Absolute: the copy is validated from another working directory.
+    ...(cacheDir === false ? {} : { cacheDir: path.resolve(options.cwd, cacheDir) }),
+    ...(parseWorkers === undefined ? {} : { parseWorkers }),
+  };
 }
 
 /**

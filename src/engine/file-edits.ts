@@ -1,24 +1,38 @@
 /**
  * Edits of access files by a command (`request`, `review`, `prune`, `hr sync`): which files a tool may
  * edit, their line ends kept, and several edits made as one change: every edit made in memory first (a
- * file that cannot be edited safely stops them all), then written, then the whole tree validated; an
- * error puts every file's original bytes back.
+ * file that cannot be edited safely stops them all), then the tree as it would be validated on a copy,
+ * and only when that finds no error the files written, each atomically. A file on disk never holds an
+ * edit that has not passed validation, so there is nothing to put back.
  */
-import type { Stats } from "node:fs";
-import { chmod, lstat, readFile } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { access, chmod, lstat, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic-write.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
+import { validateEditedTree, type EditedTreeOptions } from "./edited-tree.ts";
 
 /**
- * Why a tool does not edit this file, or undefined when it may: a link would be replaced by a plain file
- * (the file it points to left as it was), and a read-only file is someone's way of saying "not by a tool".
+ * Why a tool does not edit the file at `target` (`entry`: its lstat), or undefined when it may: a link
+ * would be replaced by a plain file (the file it points to left as it was), and a read-only file is
+ * someone's way of saying "not by a tool". Read-only is what the OS says for this process (access W_OK:
+ * another user's file, a read-only mount, an ACL) or the owner's write bit: root may write a 0444
+ * file, but its owner said no.
  */
-export function editRefusal(entry: Stats): string | undefined {
+export async function editRefusal(target: string, entry: Stats): Promise<string | undefined> {
   if (entry.isSymbolicLink()) return "it is a symbolic link";
-  if ((entry.mode & 0o200) === 0) return "it is read-only";
+  if ((entry.mode & 0o200) === 0 || !(await isWritable(target))) return "it is read-only";
   return undefined;
+}
+
+async function isWritable(target: string): Promise<boolean> {
+  try {
+    await access(target, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The text to edit: with CRLF line ends as LF (put back when written); mixed line ends are refused. */
@@ -56,7 +70,7 @@ export async function prepareFileEdit<R extends { readonly text: string } | { re
     new ConfigError(`${file}: not edited (${why}); ${what} by hand; nothing was written`);
   const target = path.resolve(cwd, file);
   const entry = await lstat(target);
-  const refusal = editRefusal(entry);
+  const refusal = await editRefusal(target, entry);
   if (refusal !== undefined) throw notEdited(refusal);
   const original = await readFile(target, "utf8");
   const ends = lineEnds(original);
@@ -78,38 +92,43 @@ export async function prepareFileEdit<R extends { readonly text: string } | { re
 const diagnosticKey = (d: Diagnostic): string => `${d.code}\n${d.message}`;
 
 /**
- * Writes every edit, then validates the whole tree: when that finds an error, every file gets its
- * original bytes back and the errors are thrown (`what` would leave the files with errors; `restored`
- * is back as it was). Returns the warnings the edits brought (not there before).
+ * Validates the tree as it would be with every edit made (on a copy: edited-tree.ts), before anything
+ * is written: an error there is thrown with the others (`what` would leave the access files with errors;
+ * nothing was written), named at the real files' lines. Returns the warnings the edits would bring (not
+ * in `before`).
  */
-export async function writeAllAndCheck(
+export async function checkEdits(
   edits: readonly FileEdit[],
-  validate: () => Promise<readonly Diagnostic[]>,
+  options: EditedTreeOptions,
   before: readonly Diagnostic[],
   what: string,
-  restored = "every file",
 ): Promise<Diagnostic[]> {
-  const write = async (edit: FileEdit, text: string) => {
-    await writeFileAtomic(edit.target, text);
-    await chmod(edit.target, edit.mode); // as it was, not the temporary file's 0600
-  };
-  const written: FileEdit[] = [];
-  let after: readonly Diagnostic[];
-  try {
-    for (const edit of edits) {
-      await write(edit, edit.text);
-      written.push(edit);
-    }
-    after = await validate();
-  } catch (error) {
-    for (const edit of written) await write(edit, edit.original);
-    if (error instanceof ConfigError && error.diagnostics.length > 0)
-      throw new ConfigError(
-        `${what} would leave the access files with errors; ${restored} is back as it was, nothing was changed`,
-        error.diagnostics.filter((d) => d.severity === "error"),
-      );
-    throw error;
-  }
+  const tree = await validateEditedTree(new Map(edits.map((e) => [e.target, e.text])), options);
+  const errors = tree.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0)
+    throw new ConfigError(`${what} would leave the access files with errors; nothing was written`, errors);
   const known = new Set(before.map(diagnosticKey));
-  return after.filter((d) => !known.has(diagnosticKey(d)));
+  return tree.diagnostics.filter((d) => !known.has(diagnosticKey(d)));
+}
+
+/**
+ * Writes every edit (checked first: checkEdits), each file atomically and with its mode kept. Every file
+ * must still be as it was read, and one a tool may edit, or none is written: someone may have changed
+ * one while `command` ran.
+ */
+export async function writeEdits(edits: readonly FileEdit[], command: string): Promise<void> {
+  for (const edit of edits) {
+    const entry = await lstat(edit.target).catch(() => undefined);
+    const current =
+      entry?.isFile() === true ? await readFile(edit.target, "utf8").catch(() => undefined) : undefined;
+    if (entry === undefined || current !== edit.original)
+      throw new ConfigError(`${edit.file} changed while ${command} ran; nothing was written, run it again`);
+    const refusal = await editRefusal(edit.target, entry);
+    if (refusal !== undefined)
+      throw new ConfigError(`${edit.file}: not edited (${refusal}); nothing was written`);
+  }
+  for (const edit of edits) {
+    await writeFileAtomic(edit.target, edit.text);
+    await chmod(edit.target, edit.mode); // as it was, not the temporary file's 0600
+  }
 }

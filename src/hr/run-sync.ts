@@ -184,7 +184,7 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   for (const [abs, edits] of byFile) {
     const file = displayPath(cwd, abs);
     const entry = await lstat(abs).catch(() => undefined);
-    const refusal = entry === undefined ? undefined : editRefusal(entry);
+    const refusal = entry === undefined ? undefined : await editRefusal(abs, entry);
     if (refusal !== undefined) {
       problems.push(`${file}: not edited (${refusal})`);
       continue;

@@ -2,7 +2,18 @@
  * `gatehouse request`: the line asking for access is written into the group's file (and nothing else
  * changes), within the policy, and the tree still validates; else nothing is written.
  */
-import { chmod, cp, mkdtemp, readFile, rm, stat, symlink, rename, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  cp,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  rename,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -233,19 +244,28 @@ describe("gatehouse request", () => {
     expect(await readFile(real, "utf8")).toBe(GROUPS);
   });
 
-  it("puts the file back, mode and all, when the result would not validate", async () => {
+  it("writes nothing, not even for a moment, when the result would not validate", async () => {
     const { tree: t, file } = await tree();
     await chmod(file, 0o640);
+    const bytes = await readFile(file);
+    const { mtimeMs } = await stat(file);
+    const listing = await readdir(path.dirname(file));
     const out = await request(t, "--user", "bob", "--group", "pay-approve", "--until", "2d");
     expect(out.code).toBe(1);
+    // Named at the real file's line and column, though a copy of the tree was validated.
     expect(out.stderr).toMatch(
-      /access\/groups\/ops\.yaml:\d+:\d+ error GH219 separation of duties: user "bob"/,
+      /^access\/groups\/ops\.yaml:22:9 error GH219 separation of duties: user "bob"/,
     );
+    expect(out.stderr).not.toContain("gatehouse-edit-");
     expect(out.stderr).toContain(
-      "error: the request would leave the access files with errors; access/groups/ops.yaml is back as it was",
+      "error: the request would leave the access files with errors; nothing was written (1 error(s)",
     );
-    expect(await readFile(file, "utf8")).toBe(GROUPS);
-    expect((await stat(file)).mode & 0o777).toBe(0o640);
+    expect(out.stdout).toBe("");
+    expect(await readFile(file)).toEqual(bytes);
+    const after = await stat(file);
+    expect(after.mode & 0o777).toBe(0o640);
+    expect(after.mtimeMs).toBe(mtimeMs); // never written and put back: never written at all
+    expect(await readdir(path.dirname(file))).toEqual(listing);
   });
 
   it("turns an empty list into a block list, and keeps the file's mode", async () => {

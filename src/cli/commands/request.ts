@@ -1,11 +1,12 @@
-import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
-import { ExitCode, UsageError } from "../../errors.ts";
-import { prepareFileEdit, writeAllAndCheck } from "../../engine/file-edits.ts";
+import { ConfigError, ExitCode, UsageError } from "../../errors.ts";
+import { editedTreeOptions } from "../../engine/edited-tree.ts";
+import { checkEdits, prepareFileEdit, writeEdits } from "../../engine/file-edits.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { decideRequest, type RequestDecision } from "../../engine/request.ts";
 import { editGroupMembers, type MemberLine } from "../../engine/request-edit.ts";
 import { requestApproval, type RequestApproval } from "../../pr/request-approvals.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
+import { renderFileDiff } from "../../render/file-diff.ts";
 import { jsonForTerminal } from "../../render/terminal-text.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import { resolveUntil } from "../instant.ts";
@@ -21,9 +22,10 @@ and reason when given). --until takes a duration from now (8h, 7d, 2w, 30m), a d
 UTC) or an instant with a time zone (2026-07-01T18:00:00Z); the policy's longest grant
 (policy.grants.maxDuration, privilegedMaxDuration for privileged groups) is enforced. A grant the user
 holds already gets a later --until (and --reason, if given) in place; without --until it becomes a
-lasting line. Only that line changes; the whole tree must validate afterwards, or the file is put back
-as it was. Prints the diff and who approves it; commit it on a branch and open a pull request.
---dry-run prints the diff and writes nothing.`;
+lasting line. Only that line changes, and the whole tree must validate with it before the file is
+written (else nothing is written: exit 1). Prints the diff and who approves it; commit it on a branch
+and open a pull request. --dry-run prints the diff and whether the tree would validate, and writes
+nothing.`;
 
 /** One line of text for a --reason: it is written into YAML and shown in plans and reviews. */
 function reasonOpt(text: string | undefined): string | undefined {
@@ -102,28 +104,24 @@ export async function runRequest(argv: readonly string[], io: CommandIo): Promis
   );
   const edit = {
     line: prepared.edited.line,
-    diff: createTwoFilesPatch(
-      `a/${file}`,
-      `b/${file}`,
-      prepared.before,
-      prepared.edited.text,
-      undefined,
-      undefined,
-      {
-        context: 3,
-        headerOptions: FILE_HEADERS_ONLY,
-      },
-    ),
+    diff: renderFileDiff(file, prepared.before, prepared.edited.text),
   };
-  const warnings = isDryRun
-    ? []
-    : await writeAllAndCheck(
-        [prepared],
-        async () => (await loadValidModel(options, new Set(), false)).diagnostics,
-        tree.diagnostics,
-        "the request",
-        file,
+  // The tree with the line, validated on a copy: nothing is written unless it validates.
+  const warnings = await checkEdits(
+    [prepared],
+    editedTreeOptions(options),
+    tree.diagnostics,
+    "the request",
+  ).catch((error: unknown) => {
+    // A dry run still shows the line it tried; the errors follow on stderr.
+    if (isDryRun && format === "text" && error instanceof ConfigError)
+      io.stdout(
+        `Would write ${file}:${String(edit.line)}: ${describeWrite(decision, groupName)}\n\n${edit.diff.trimEnd()}\n\n` +
+          "Dry run: nothing was written; the access files would not validate with it (below).\n",
       );
+    throw error;
+  });
+  if (!isDryRun) await writeEdits([prepared], "request");
   const approval = requestApproval(tree.model, groupName, options.now);
   if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, "text"));
   if (format === "json") {
@@ -153,7 +151,7 @@ export async function runRequest(argv: readonly string[], io: CommandIo): Promis
       "",
       ...describeApproval(approval),
       ...(isDryRun
-        ? ["Dry run: nothing was written (the tree is validated when it is)."]
+        ? ["Dry run: nothing was written; the access files validate with it."]
         : nextSteps(file, decision.entry, groupName)),
     ].join("\n") + "\n",
   );

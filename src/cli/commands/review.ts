@@ -1,20 +1,34 @@
-import { ExitCode, GatehouseError, UsageError } from "../../errors.ts";
+import { ConfigError, ExitCode, GatehouseError, UsageError } from "../../errors.ts";
+import { editedTreeOptions } from "../../engine/edited-tree.ts";
+import { checkEdits, prepareFileEdit, writeEdits, type PreparedEdit } from "../../engine/file-edits.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
-import { planClose, planOpen, type CloseChoice, type OpenChoice } from "../../engine/review.ts";
+import { planClose, planOpen } from "../../engine/review.ts";
 import { closeReviewText, openReviewText } from "../../engine/review-edit.ts";
 import { DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
 import { parseDuration } from "../../load/durations.ts";
 import type { Policy } from "../../model/access.ts";
 import { groupBy } from "../../model/lists.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
-import { COMMON_OPTIONS, flag, intOpt, listOpt, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
+import { renderFileDiff } from "../../render/file-diff.ts";
+import {
+  choiceOpt,
+  COMMON_OPTIONS,
+  flag,
+  intOpt,
+  listOpt,
+  parseCommandArgs,
+  stringOpt,
+  type Parsed,
+} from "../args.ts";
 import { parseAt } from "../instant.ts";
 import type { CommandIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
-import { prepareFileEdit, writeAllAndCheck, type FileEdit } from "../../engine/file-edits.ts";
+import { closeJson, describeClose, describeOpen, openJson } from "./review-output.ts";
 
-export const REVIEW_USAGE = `Usage: gatehouse review open --due DATE|DURATION [--group NAME ...] [--dir access]
-       gatehouse review close [--check] [--allow-removals N] [--dir access]
+export const REVIEW_USAGE = `Usage: gatehouse review open --due DATE|DURATION [--group NAME ...] [--dry-run] [--dir access]
+                              [--format text|json]
+       gatehouse review close [--check] [--allow-removals N] [--dir access] [--format text|json]
 
 An access review: each group's owners re-certify its members in a pull request.
 open writes a review block into each group (--group, repeatable; default: every group with owners and
@@ -26,9 +40,10 @@ keep and the member lines they revoke, in a pull request the group's owners appr
 close, from the day after due, removes from the members list every member still pending, and the
 review block; a review with nothing pending is closed whenever it runs. More revocations than
 policy.guardrails.maxRemovals allows (a percentage: of the member entries in the files) are refused,
-writing nothing, unless --allow-removals N allows N. The whole tree must validate afterwards, or
-every file is put back. --check writes nothing and exits 1 when a review would be closed. The
-scheduled workflow runs it and commits the result.`;
+writing nothing, unless --allow-removals N allows N. Both validate the whole tree as it would be
+before writing anything: an error there writes nothing (exit 1). open --dry-run prints the diff of
+each file and writes nothing; close --check writes nothing and exits 1 when a review would be closed.
+The scheduled workflow runs close and commits the result. --format json prints one JSON object.`;
 
 /** `--due` as a day (YYYY-MM-DD): a day as given, a duration counted from `now` (the day it ends on, UTC). */
 export function resolveDue(text: string, now: Date): string {
@@ -62,6 +77,8 @@ export async function runReview(argv: readonly string[], io: CommandIo): Promise
       group: { type: "string", multiple: true },
       check: { type: "boolean" },
       "allow-removals": { type: "string" },
+      "dry-run": { type: "boolean" },
+      format: { type: "string" },
     },
     REVIEW_USAGE,
   );
@@ -77,41 +94,36 @@ export async function runReview(argv: readonly string[], io: CommandIo): Promise
       throw new UsageError(`--check and --allow-removals are for review close\n\n${REVIEW_USAGE}`);
     return reviewOpen(args, io);
   }
-  if (stringOpt(args, "due") !== undefined || listOpt(args, "group").length > 0)
-    throw new UsageError(`--due and --group are for review open\n\n${REVIEW_USAGE}`);
-  return reviewClose(flag(args, "check"), intOpt(args, "allow-removals") ?? 0, stringOpt(args, "dir"), io);
+  if (stringOpt(args, "due") !== undefined || listOpt(args, "group").length > 0 || flag(args, "dry-run"))
+    throw new UsageError(
+      `--due, --group and --dry-run are for review open (close has --check)\n\n${REVIEW_USAGE}`,
+    );
+  return reviewClose(args, io);
 }
 
-function describeOpen(choice: Extract<OpenChoice, { kind: "open" }>, due: string): string[] {
-  const lines = [
-    `${choice.group.source.file}: review of ${choice.group.name} due ${due}, ` +
-      `${String(choice.pending.length)} to re-certify: ${choice.pending.join(", ")}`,
-  ];
-  const byWay = new Map<string, string[]>();
-  for (const held of choice.elsewhere)
-    for (const way of held.ways) {
-      const who = held.isListed ? `${held.user} (also listed: revoking the line leaves this)` : held.user;
-      byWay.set(way, [...(byWay.get(way) ?? []), who]);
-    }
-  for (const [way, users] of byWay)
-    lines.push(`  held through ${way}: ${users.join(", ")}; review the ${way.split(" ")[0] ?? way}`);
-  return lines;
+/** The edits' unified diffs, one file after another. */
+const diffsOf = (edits: readonly PreparedEdit<unknown>[]): string =>
+  edits.map((e) => renderFileDiff(e.file, e.before, e.text.replace(/\r\n/g, "\n")).trimEnd()).join("\n");
+
+/** Warnings the edits bring, to stderr (errors are thrown by checkEdits; they write nothing). */
+function printWarnings(warnings: readonly Diagnostic[], io: CommandIo): void {
+  if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, "text"));
 }
 
 async function reviewOpen(args: Parsed, io: CommandIo): Promise<number> {
   const dueText = stringOpt(args, "due");
   const names = [...new Set(listOpt(args, "group"))];
   if (dueText === undefined) throw new UsageError(`review open needs --due\n\n${REVIEW_USAGE}`);
-  const dir = stringOpt(args, "dir");
-  const options = engineOptions(io, dir, [], undefined);
+  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const isDryRun = flag(args, "dry-run");
+  const options = engineOptions(io, stringOpt(args, "dir"), [], undefined);
   const due = resolveDue(dueText, options.now);
-  const load = async () => loadValidModel(options, new Set(), false);
-  const tree = await load();
+  const tree = await loadValidModel(options, new Set(), false);
   for (const name of names) if (!tree.model.groups.has(name)) throw new UsageError(`no group "${name}"`);
   const choices = planOpen(tree.model, names.length > 0 ? names : undefined, options.now);
   const opened = choices.filter((c) => c.kind === "open");
   const byFile = groupBy(opened, (c) => c.group.source.file);
-  const edits: FileEdit[] = [];
+  const edits: PreparedEdit<unknown>[] = [];
   for (const [file, list] of byFile)
     edits.push(
       await prepareFileEdit(
@@ -126,18 +138,46 @@ async function reviewOpen(args: Parsed, io: CommandIo): Promise<number> {
         "write the review block",
       ),
     );
-  const warnings = await writeAllAndCheck(
-    edits,
-    async () => (await load()).diagnostics,
-    tree.diagnostics,
-    "the review",
-  );
-  if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, "text"));
   const lines: string[] = [];
   for (const c of choices)
     if (c.kind === "skip") lines.push(`Skipped ${c.group.name}: ${c.why}.`);
     else lines.push(...describeOpen(c, due));
+  if (edits.length > 0) {
+    // The tree with the blocks, validated on a copy: nothing is written unless it validates.
+    const warnings = await checkEdits(
+      edits,
+      editedTreeOptions(options),
+      tree.diagnostics,
+      "the review",
+    ).catch((error: unknown) => {
+      // A dry run still shows what it tried; the errors follow on stderr.
+      if (isDryRun && format === "text" && error instanceof ConfigError)
+        io.stdout(
+          [
+            ...lines,
+            "",
+            diffsOf(edits),
+            "",
+            "Dry run: nothing was written; the access files would not validate with it (below).",
+          ].join("\n") + "\n",
+        );
+      throw error;
+    });
+    if (!isDryRun) await writeEdits(edits, "review open");
+    printWarnings(warnings, io);
+  }
+  if (format === "json") {
+    io.stdout(openJson(choices, due, [...byFile.keys()], isDryRun));
+    return ExitCode.ok;
+  }
   if (opened.length === 0) lines.push("No review opened.");
+  else if (isDryRun)
+    lines.push(
+      "",
+      diffsOf(edits),
+      "",
+      `Dry run: nothing was written; the access files validate with the ${String(opened.length)} review(s).`,
+    );
   else
     lines.push(
       "",
@@ -164,27 +204,15 @@ function revocationLimit(policy: Policy, total: number): { limit: number; why: s
   };
 }
 
-function describeClose(c: CloseChoice, isCheck: boolean): string {
-  const verb = isCheck ? "Would close" : "Closed";
-  const head = `${verb} the review of ${c.group.name} (${c.group.source.file}, due ${c.due})`;
-  const stale = c.stale.length > 0 ? `; no longer members: ${c.stale.join(", ")}` : "";
-  if (c.revoke.length > 0)
-    return `${head}: ${isCheck ? "would revoke" : "revoked"} ${c.revoke.join(", ")} (not re-certified)${stale}`;
-  return `${head}: ${c.stale.length === 0 ? "everyone re-certified" : "nothing left to revoke"}${stale}`;
-}
-
-async function reviewClose(
-  isCheck: boolean,
-  allowed: number,
-  dir: string | undefined,
-  io: CommandIo,
-): Promise<number> {
-  const options = engineOptions(io, dir, [], undefined);
-  const load = async () => loadValidModel(options, new Set(), false);
-  const tree = await load();
+async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
+  const isCheck = flag(args, "check");
+  const allowed = intOpt(args, "allow-removals") ?? 0;
+  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const options = engineOptions(io, stringOpt(args, "dir"), [], undefined);
+  const tree = await loadValidModel(options, new Set(), false);
   const choices = planClose(tree.model, options.now);
   if (choices.length === 0) {
-    io.stdout("No access review to close.\n");
+    io.stdout(format === "json" ? closeJson([], [], isCheck) : "No access review to close.\n");
     return ExitCode.ok;
   }
   const revocations = choices.reduce((n, c) => n + c.revoke.length, 0);
@@ -199,7 +227,7 @@ async function reviewClose(
       ExitCode.unsafe,
     );
   const byFile = groupBy(choices, (c) => c.group.source.file);
-  const edits: FileEdit[] = [];
+  const edits: PreparedEdit<unknown>[] = [];
   for (const [file, list] of byFile)
     edits.push(
       await prepareFileEdit(
@@ -214,15 +242,20 @@ async function reviewClose(
         "remove the review block and the pending members' lines",
       ),
     );
-  if (!isCheck) {
-    const warnings = await writeAllAndCheck(
-      edits,
-      async () => (await load()).diagnostics,
-      tree.diagnostics,
-      "closing the reviews",
-    );
-    if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, "text"));
-  }
-  io.stdout(choices.map((c) => describeClose(c, isCheck)).join("\n") + "\n");
+  // The tree without the blocks and lines, validated on a copy (with --check too): nothing is written
+  // unless it validates.
+  const warnings = await checkEdits(
+    edits,
+    editedTreeOptions(options),
+    tree.diagnostics,
+    "closing the reviews",
+  );
+  if (!isCheck) await writeEdits(edits, "review close");
+  printWarnings(warnings, io);
+  io.stdout(
+    format === "json"
+      ? closeJson(choices, [...byFile.keys()], isCheck)
+      : choices.map((c) => describeClose(c, isCheck)).join("\n") + "\n",
+  );
   return isCheck ? ExitCode.error : ExitCode.ok;
 }

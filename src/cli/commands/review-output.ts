@@ -1,0 +1,81 @@
+/**
+ * What `review open|close` prints: a line or two per group as text, or one JSON object
+ * (docs/formats.md, `review open --format json` and `review close --format json`).
+ */
+import type { CloseChoice, OpenChoice } from "../../engine/review.ts";
+import { jsonForTerminal, type TerminalText } from "../../render/terminal-text.ts";
+
+type Opened = Extract<OpenChoice, { kind: "open" }>;
+
+export function describeOpen(choice: Opened, due: string): string[] {
+  const lines = [
+    `${choice.group.source.file}: review of ${choice.group.name} due ${due}, ` +
+      `${String(choice.pending.length)} to re-certify: ${choice.pending.join(", ")}`,
+  ];
+  const byWay = new Map<string, string[]>();
+  for (const held of choice.elsewhere)
+    for (const way of held.ways) {
+      const who = held.isListed ? `${held.user} (also listed: revoking the line leaves this)` : held.user;
+      byWay.set(way, [...(byWay.get(way) ?? []), who]);
+    }
+  for (const [way, users] of byWay)
+    lines.push(`  held through ${way}: ${users.join(", ")}; review the ${way.split(" ")[0] ?? way}`);
+  return lines;
+}
+
+export function describeClose(c: CloseChoice, isCheck: boolean): string {
+  const verb = isCheck ? "Would close" : "Closed";
+  const head = `${verb} the review of ${c.group.name} (${c.group.source.file}, due ${c.due})`;
+  const stale = c.stale.length > 0 ? `; no longer members: ${c.stale.join(", ")}` : "";
+  if (c.revoke.length > 0)
+    return `${head}: ${isCheck ? "would revoke" : "revoked"} ${c.revoke.join(", ")} (not re-certified)${stale}`;
+  return `${head}: ${c.stale.length === 0 ? "everyone re-certified" : "nothing left to revoke"}${stale}`;
+}
+
+const asJson = (value: unknown): TerminalText => jsonForTerminal(JSON.stringify(value, null, 2) + "\n");
+
+/** `review open --format json`; `files`: the files written, or with --dry-run that would be. */
+export function openJson(
+  choices: readonly OpenChoice[],
+  due: string,
+  files: readonly string[],
+  isDryRun: boolean,
+): TerminalText {
+  const opened = choices.filter((c): c is Opened => c.kind === "open");
+  return asJson({
+    formatVersion: 1,
+    status: opened.length === 0 ? "nothing-to-do" : isDryRun ? "dry-run" : "written",
+    due,
+    opened: opened.map((c) => ({
+      group: c.group.name,
+      file: c.group.source.file,
+      pending: c.pending,
+      heldElsewhere: c.elsewhere.map((h) => ({ user: h.user, ways: h.ways, isListed: h.isListed })),
+    })),
+    skipped: choices.flatMap((c) =>
+      c.kind === "skip" ? [{ group: c.group.name, file: c.group.source.file, reason: c.why }] : [],
+    ),
+    files,
+  });
+}
+
+/** `review close --format json`; `files`: the files written, or with --check that would be. */
+export function closeJson(
+  choices: readonly CloseChoice[],
+  files: readonly string[],
+  isCheck: boolean,
+): TerminalText {
+  return asJson({
+    formatVersion: 1,
+    status: choices.length === 0 ? "nothing-to-do" : isCheck ? "check" : "written",
+    closed: choices.map((c) => ({
+      group: c.group.name,
+      file: c.group.source.file,
+      due: c.due,
+      isPastDue: c.isPastDue,
+      revoked: c.revoke,
+      stale: c.stale,
+    })),
+    files,
+  });
+}
