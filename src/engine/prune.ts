@@ -2,15 +2,18 @@
  * Deletes expired grants ({user, until} members whose until has passed) from the access files, once no
  * connected system still holds them, so the files keep saying only what holds. The file is edited as
  * text (comments, order and layout of everything else stay as they were), and the edit is checked: the
- * file must parse to exactly what it did, less those grants, or it is left alone.
+ * file must read (through the project's loader, as request's and review's edits do) as exactly what it
+ * did, less those grants, or it is left alone.
  */
 import { isDeepStrictEqual } from "node:util";
-import { isMap, isSeq, parse, parseDocument, type Pair } from "yaml";
+import type { Pair } from "yaml";
+import { isMap, isSeq, yamlLib } from "../load/yaml-lib.ts";
+import { isRecord } from "../model/json.ts";
 import type { AccessModel } from "../model/access.ts";
 import type { SourceLocation } from "../model/source.ts";
 import { detailedEntries } from "../model/member-entry.ts";
 import { isGrantActive } from "../lifecycle/status.ts";
-import { afterLine, applyCuts, lineStart, stringOf, type TextCut } from "./yaml-text.ts";
+import { afterLine, applyCuts, lineStart, rangeOf, readData, stringOf, type TextCut } from "./yaml-text.ts";
 
 /** An expired grant in the files. */
 export interface ExpiredGrant {
@@ -36,31 +39,41 @@ export const grantKey = (group: string, user: string, until: string): string => 
 export type PruneResult = { readonly text: string; readonly removed: number } | { readonly problem: string };
 
 /** The text to cut for one item of a block sequence: its lines, from the dash to its last value. */
-function blockItemCut(text: string, item: { range?: [number, number, number] | null }): TextCut | undefined {
-  const range = item.range;
+function blockItemCut(text: string, item: unknown): TextCut | undefined {
+  const range = rangeOf(item);
   if (!range) return undefined;
   const start = lineStart(text, range[0]);
   if (!/^[ ]*-[ ]+$/.test(text.slice(start, range[0]))) return undefined;
   return { start, end: afterLine(text, Math.max(range[0], range[1] - 1)) };
 }
 
+/** The `members` list of group `index` in a file's data, when it has one. */
+function membersData(data: unknown, index: number): unknown[] | undefined {
+  const groups = isRecord(data) ? data["groups"] : undefined;
+  const group: unknown = Array.isArray(groups) ? groups[index] : undefined;
+  const members = isRecord(group) ? group["members"] : undefined;
+  return Array.isArray(members) ? members : undefined;
+}
+
 /**
- * The file's text without the member items `isPruned` picks (by group name, user and until), or why it
- * cannot be edited safely. A block list that loses every item becomes `members: []` (an empty list
+ * The text of `file` without the member items `isPruned` picks (by group name, user and until), or why
+ * it cannot be edited safely. A block list that loses every item becomes `members: []` (an empty list
  * enforces an empty group; no list at all would stop managing it).
  */
 export function pruneText(
+  file: string,
   text: string,
   isPruned: (group: string, user: string, until: string) => boolean,
 ): PruneResult {
-  const doc = parseDocument(text, { keepSourceTokens: true });
+  // The data as gatehouse reads it (size, alias and key limits included), and must read after the edit.
+  const expected = readData(file, text);
+  if (expected === undefined) return { problem: "it does not parse" };
+  const doc = yamlLib().parseDocument(text, { uniqueKeys: true, strict: true, merge: false });
   if (doc.errors.length > 0) return { problem: "it does not parse" };
   const groups = isMap(doc.contents) ? doc.contents.get("groups", true) : undefined;
   if (!isSeq(groups)) return { text, removed: 0 };
   const cuts: TextCut[] = [];
   let removed = 0;
-  const expected: unknown = parse(text);
-  const expectedGroups = (expected as { groups?: { members?: unknown[] }[] }).groups ?? [];
   groups.items.forEach((groupNode, g) => {
     if (!isMap(groupNode)) return;
     const name = stringOf(groupNode.get("name", true));
@@ -79,38 +92,30 @@ export function pruneText(
     const isFlow = members.flow === true;
     if (isFlow) {
       // A flow list is written again from the items it keeps, as they were written.
-      const range = members.range;
+      const range = rangeOf(members);
       const kept = members.items.filter((_, i) => !picked.includes(i));
       const texts = kept.map((item) => {
-        const r = (item as { range?: [number, number, number] | null }).range;
+        const r = rangeOf(item);
         return r ? text.slice(r[0], r[1]) : undefined;
       });
       if (!range || texts.some((t) => t === undefined)) cuts.push({ start: -1, end: -1 });
       else cuts.push({ start: range[0], end: range[1], insert: `[${texts.join(", ")}]` });
-    } else
-      for (const i of picked) {
-        const item = members.items[i] as { range?: [number, number, number] | null };
-        cuts.push(blockItemCut(text, item) ?? { start: -1, end: -1 });
-      }
+    } else for (const i of picked) cuts.push(blockItemCut(text, members.items[i]) ?? { start: -1, end: -1 });
     if (!isFlow && picked.length === members.items.length) {
-      const keyEnd = (pair.key as { range?: [number, number, number] | null }).range?.[1];
+      const keyEnd = rangeOf(pair.key)?.[1];
       const colon = keyEnd === undefined ? -1 : text.indexOf(":", keyEnd);
       cuts.push({ start: colon + 1, end: colon + 1, insert: " []" });
     }
-    const list = expectedGroups[g]?.members;
-    if (Array.isArray(list)) for (const i of [...picked].reverse()) list.splice(i, 1);
+    const list = membersData(expected, g);
+    if (list !== undefined) for (const i of [...picked].reverse()) list.splice(i, 1);
   });
   if (cuts.length === 0) return { text, removed: 0 };
   if (cuts.some((c) => c.start < 0))
     return { problem: "a grant's list item is laid out in a way prune does not edit" };
   const out = applyCuts(text, cuts);
   // The edit must change nothing but those grants.
-  let actual: unknown;
-  try {
-    actual = parse(out);
-  } catch {
-    return { problem: "the edited file would not parse" };
-  }
+  const actual = readData(file, out);
+  if (actual === undefined) return { problem: "the edited file would not parse" };
   if (!isDeepStrictEqual(actual, expected))
     return { problem: "the edited file would not say the same, less those grants" };
   return { text: out, removed };

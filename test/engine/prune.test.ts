@@ -3,7 +3,7 @@ import { pruneText } from "../../src/engine/prune.ts";
 
 const PAST = "2026-01-01T00:00:00Z";
 /** Prunes every grant whose until is PAST. */
-const prune = (text: string) => pruneText(text, (_g, _u, until) => until === PAST);
+const prune = (text: string) => pruneText("access/groups/a.yaml", text, (_g, _u, until) => until === PAST);
 
 describe("pruneText", () => {
   it("deletes block items, one-line and multi-line, and keeps comments and layout", () => {
@@ -73,5 +73,20 @@ groups:
     expect(prune(dashAlone)).toEqual({
       problem: "a grant's list item is laid out in a way prune does not edit",
     });
+  });
+
+  it("reads the file through gatehouse's loader: what it refuses, prune does not edit", () => {
+    // The yaml package reads these; the loader refuses a key that reaches a prototype, and alias bombs.
+    const proto = `groups:\n  - name: a\n    owners: [c]\n    __proto__: { x: 1 }\n    members:\n      - user: y\n        until: ${PAST}\n`;
+    expect(prune(proto)).toEqual({ problem: "it does not parse" });
+    const lol = Array.from(
+      { length: 6 },
+      (_, i) =>
+        `  l${String(i + 1)}: &l${String(i + 1)} [${Array(10)
+          .fill(`*l${String(i)}`)
+          .join(", ")}]`,
+    );
+    const bomb = `x:\n  l0: &l0 [lol]\n${lol.join("\n")}\ngroups:\n  - name: a\n    owners: [c]\n    members:\n      - user: y\n        until: ${PAST}\n`;
+    expect(prune(bomb)).toEqual({ problem: "it does not parse" });
   });
 });

@@ -79,10 +79,10 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
     const keys = new Set(grants.map((g) => grantKey(g.group, g.user, g.until)));
     const target = path.resolve(io.cwd, file);
     const entry = await lstat(target);
-    const refusal = editRefusal(entry);
+    const refusal = await editRefusal(target, entry);
     const result: PruneResult =
       refusal === undefined
-        ? pruneText(await readFile(target, "utf8"), (group, user, until) =>
+        ? pruneText(file, await readFile(target, "utf8"), (group, user, until) =>
             keys.has(grantKey(group, user, until)),
           )
         : { problem: refusal };
