@@ -327,3 +327,36 @@ describe("gatehouse review open|close", () => {
     expect(close.filter((f) => !closeDoc.includes(`\`${f}\``)).sort()).toEqual([]);
   });
 });
+
+describe("gatehouse prune validates before it writes", () => {
+  it("validates the tree without the expired lines, printing the warnings that brings", async () => {
+    const groups = `groups:
+  - name: ops
+    owners: [ann]
+    review:
+      due: 2026-12-01
+      pending:
+        - bob
+    members:
+      - ann
+      - user: bob
+        until: 2026-06-02T00:00:00Z
+`;
+    const t = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": USERS,
+      "groups/ops.yaml": groups,
+    });
+    trees.push(t);
+    const out = await run(t, ["prune"], new Date("2026-06-03T12:00:00Z"));
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain("Deleted 1 expired grant(s) no system holds any more:");
+    // bob's line is gone and his name is still pending: the validated tree says so (GH233).
+    expect(out.stderr).toMatch(
+      /^access\/groups\/ops\.yaml:7:11 warning GH233 "bob" is pending in the review of "ops" but is not one of its members/,
+    );
+    expect(await readFile(path.join(t.dir, "groups/ops.yaml"), "utf8")).toBe(
+      groups.replace("      - user: bob\n        until: 2026-06-02T00:00:00Z\n", ""),
+    );
+  });
+});

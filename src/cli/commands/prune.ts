@@ -1,7 +1,8 @@
-import { chmod, lstat, readFile } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode } from "../../errors.ts";
-import { editRefusal } from "../../engine/file-edits.ts";
+import { editedTreeOptions } from "../../engine/edited-tree.ts";
+import { checkEdits, editRefusal, writeEdits, type FileEdit } from "../../engine/file-edits.ts";
 import { closeProviders, preparePlan } from "../../engine/prepare-plan.ts";
 import {
   expiredGrants,
@@ -10,9 +11,9 @@ import {
   type ExpiredGrant,
   type PruneResult,
 } from "../../engine/prune.ts";
-import { writeFileAtomic } from "../../io/atomic-write.ts";
 import { formatLocation } from "../../model/source.ts";
 import { appendAll, groupBy } from "../../model/lists.ts";
+import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
@@ -22,7 +23,8 @@ export const PRUNE_USAGE = `Usage: gatehouse prune [--dir access] [--check]
 Deletes expired grants (members with an until that has passed) from the access files, once no
 connected system still holds them: it plans first (reading every system), and while any system still
 has a grant's removal to make (an observe-mode system included), every expired grant of that person
-stays in its file, as does every expired grant of a person on legal hold (legalHold: true). Everything else in the files (comments, order, layout) stays as it is.
+stays in its file, as does every expired grant of a person on legal hold (legalHold: true). Everything else in the files (comments, order, layout) stays as it is,
+and the whole tree must validate without those lines before any file is written.
 --check changes nothing and exits 1 when a grant would be deleted. The scheduled workflow runs it
 after the reconcile and commits the result.`;
 
@@ -75,16 +77,16 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
   const isCheck = flag(args, "check");
   const failed: string[] = [];
   const deleted: string[] = [];
+  const edits: FileEdit[] = [];
   for (const [file, grants] of byFile) {
     const keys = new Set(grants.map((g) => grantKey(g.group, g.user, g.until)));
     const target = path.resolve(io.cwd, file);
     const entry = await lstat(target);
     const refusal = await editRefusal(target, entry);
+    const original = refusal === undefined ? await readFile(target, "utf8") : "";
     const result: PruneResult =
       refusal === undefined
-        ? pruneText(file, await readFile(target, "utf8"), (group, user, until) =>
-            keys.has(grantKey(group, user, until)),
-          )
+        ? pruneText(file, original, (group, user, until) => keys.has(grantKey(group, user, until)))
         : { problem: refusal };
     if ("problem" in result || result.removed !== grants.length) {
       const why = "problem" in result ? result.problem : "not every grant was found where the files say";
@@ -92,11 +94,20 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
       for (const g of grants) failed.push(`  ${describe(g)}`);
       continue;
     }
-    if (!isCheck) {
-      await writeFileAtomic(target, result.text);
-      await chmod(target, entry.mode & 0o7777); // as it was, not the temporary file's 0600
-    }
+    edits.push({ file, target, mode: entry.mode & 0o7777, original, text: result.text });
     for (const g of grants) deleted.push(`  ${describe(g)}`);
+  }
+  if (edits.length > 0) {
+    // The tree without those lines, validated on a copy (with --check too): nothing is written unless
+    // it validates, and then every file at once, none if one changed meanwhile.
+    const warnings = await checkEdits(
+      edits,
+      editedTreeOptions(options),
+      prepared.tree.diagnostics,
+      "pruning",
+    );
+    if (!isCheck) await writeEdits(edits, "prune");
+    if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, "text"));
   }
   if (deleted.length > 0) {
     lines.push(
