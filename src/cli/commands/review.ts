@@ -1,6 +1,12 @@
 import { ConfigError, ExitCode, GatehouseError, UsageError } from "../../errors.ts";
 import { editedTreeOptions } from "../../engine/edited-tree.ts";
-import { checkEdits, prepareFileEdit, writeEdits, type PreparedEdit } from "../../engine/file-edits.ts";
+import {
+  checkEdits,
+  prepareFileEdit,
+  writeEdits,
+  type FileEdit,
+  type PreparedEdit,
+} from "../../engine/file-edits.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { planClose, planOpen } from "../../engine/review.ts";
 import { closeReviewText, openReviewText } from "../../engine/review-edit.ts";
@@ -102,8 +108,8 @@ export async function runReview(argv: readonly string[], io: CommandIo): Promise
 }
 
 /** The edits' unified diffs, one file after another. */
-const diffsOf = (edits: readonly PreparedEdit<unknown>[]): string =>
-  edits.map((e) => renderFileDiff(e.file, e.before, e.text.replace(/\r\n/g, "\n")).trimEnd()).join("\n");
+const diffsOf = (edits: readonly PreparedEdit<{ readonly text: string }>[]): string =>
+  edits.map((e) => renderFileDiff(e.file, e.before, e.edited.text).trimEnd()).join("\n");
 
 /** Warnings the edits bring, to stderr (errors are thrown by checkEdits; they write nothing). */
 function printWarnings(warnings: readonly Diagnostic[], io: CommandIo): void {
@@ -123,7 +129,7 @@ async function reviewOpen(args: Parsed, io: CommandIo): Promise<number> {
   const choices = planOpen(tree.model, names.length > 0 ? names : undefined, options.now);
   const opened = choices.filter((c) => c.kind === "open");
   const byFile = groupBy(opened, (c) => c.group.source.file);
-  const edits: PreparedEdit<unknown>[] = [];
+  const edits: PreparedEdit<{ readonly text: string }>[] = [];
   for (const [file, list] of byFile)
     edits.push(
       await prepareFileEdit(
@@ -158,7 +164,7 @@ async function reviewOpen(args: Parsed, io: CommandIo): Promise<number> {
             "",
             diffsOf(edits),
             "",
-            "Dry run: nothing was written; the access files would not validate with it (below).",
+            "Dry run: nothing was written; the access files would not validate with them (below).",
           ].join("\n") + "\n",
         );
       throw error;
@@ -227,7 +233,7 @@ async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
       ExitCode.unsafe,
     );
   const byFile = groupBy(choices, (c) => c.group.source.file);
-  const edits: PreparedEdit<unknown>[] = [];
+  const edits: FileEdit[] = [];
   for (const [file, list] of byFile)
     edits.push(
       await prepareFileEdit(
