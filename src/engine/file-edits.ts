@@ -6,10 +6,10 @@
  * edit that has not passed validation, so there is nothing to put back.
  */
 import { constants, type Stats } from "node:fs";
-import { access, chmod, lstat, readFile } from "node:fs/promises";
+import { access, lstat, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.ts";
-import { writeFileAtomic } from "../io/atomic-write.ts";
+import { writeAllOrNothing } from "../io/write-all.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { validateEditedTree, type EditedTreeOptions } from "./edited-tree.ts";
 
@@ -42,13 +42,17 @@ export function lineEnds(text: string): { text: string; isCrlf: boolean } | unde
   return !lf.includes("\r") && lf.replace(/\n/g, "\r\n") === text ? { text: lf, isCrlf: true } : undefined;
 }
 
-/** One file's edit, ready to write. */
+/** One file's edit, ready to write (writeAllOrNothing's SetWrite). */
 export interface FileEdit {
+  /** As shown: relative to the working directory. */
   readonly file: string;
+  /** Absolute. */
   readonly target: string;
+  /** The mode to write it with: the file's own (a new file: as git checks files out, 0644). */
   readonly mode: number;
-  /** The bytes as read, and as they are to be written. */
-  readonly original: string;
+  /** The text as read (absent: a new file, which must still not exist when it is written). */
+  readonly original?: string;
+  /** The text to write. */
   readonly text: string;
 }
 
@@ -112,23 +116,21 @@ export async function checkEdits(
 }
 
 /**
- * Writes every edit (checked first: checkEdits), each file atomically and with its mode kept. Every file
- * must still be as it was read, and one a tool may edit, or none is written: someone may have changed
- * one while `command` ran.
+ * Writes every edit (checked first: checkEdits) as one change (io/write-all.ts: every file or none, each
+ * with its mode). Every file must still be as it was read, and one a tool may edit, or none is written:
+ * someone may have changed one while `command` ran.
  */
 export async function writeEdits(edits: readonly FileEdit[], command: string): Promise<void> {
   for (const edit of edits) {
     const entry = await lstat(edit.target).catch(() => undefined);
-    const current =
-      entry?.isFile() === true ? await readFile(edit.target, "utf8").catch(() => undefined) : undefined;
-    if (entry === undefined || current !== edit.original)
-      throw new ConfigError(`${edit.file} changed while ${command} ran; nothing was written, run it again`);
-    const refusal = await editRefusal(edit.target, entry);
+    if (entry === undefined && edit.original === undefined) continue; // a new file, still to be made
+    const refusal = entry === undefined ? undefined : await editRefusal(edit.target, entry);
     if (refusal !== undefined)
       throw new ConfigError(`${edit.file}: not edited (${refusal}); nothing was written`);
   }
-  for (const edit of edits) {
-    await writeFileAtomic(edit.target, edit.text);
-    await chmod(edit.target, edit.mode); // as it was, not the temporary file's 0600
-  }
+  const written = await writeAllOrNothing(edits, { isCheckingOriginals: true });
+  if (!written.isWritten)
+    throw new ConfigError(
+      `${written.changed} changed while ${command} ran; nothing was written, run it again`,
+    );
 }

@@ -10,8 +10,7 @@ import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import { displayPath } from "../load/discover.ts";
 import { DEFAULT_CACHE_DIR, type LoadOptions } from "../load/load-tree.ts";
 import { schemaFor } from "../engine/import-files.ts";
-import { editRefusal } from "../engine/file-edits.ts";
-import { writeAllOrNothing, type SetWrite } from "../io/write-all.ts";
+import { editRefusal, writeEdits, type FileEdit } from "../engine/file-edits.ts";
 import { validateAccessTree } from "../validate/validate-tree.ts";
 import { appendPendingText, openReviewText, type ReviewEditResult } from "../engine/review-edit.ts";
 import { groupBy } from "../model/lists.ts";
@@ -179,7 +178,7 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   if (appended.length > 0 && !byFile.has(joinersAbs)) byFile.set(joinersAbs, new Map());
   const reviewsByFile = groupBy(flagged, (f) => path.resolve(cwd, f.file));
   for (const abs of reviewsByFile.keys()) if (!byFile.has(abs)) byFile.set(abs, new Map());
-  const writes: SetWrite[] = [];
+  const writes: FileEdit[] = [];
   const problems: string[] = [];
   for (const [abs, edits] of byFile) {
     const file = displayPath(cwd, abs);
@@ -225,9 +224,7 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
 
   // All files or none: each must still be as it was read (someone may have edited one meanwhile), and a
   // write failing midway puts back those already written.
-  const written = await writeAllOrNothing(writes, { isCheckingOriginals: true });
-  if (!written.isWritten)
-    throw new ConfigError(`${written.changed} changed while hr sync ran; nothing was written, run it again`);
+  await writeEdits(writes, "hr sync");
   return { ...base, files, refused, isWritten: true };
 }
 

@@ -3,7 +3,7 @@
  * validated on a copy before anything is written, and the writes happen only when every file is still as
  * it was read; else no file is written.
  */
-import { chmod, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.ts";
@@ -91,5 +91,20 @@ describe("checkEdits and writeEdits", () => {
     await writeEdits(edits, "review open");
     expect(await readFile(path.join(t.dir, "groups/a.yaml"), "utf8")).toContain("review:");
     expect(await readFile(b, "utf8")).toContain("review:");
+  });
+  it("writes a new file only if it still does not exist, with mode 0644 as asked", async () => {
+    const t = await tree();
+    const target = path.join(t.dir, "users/joiners.yaml");
+    const edit = { file: "access/users/joiners.yaml", target, mode: 0o644, text: "users: []\n" };
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, "users:\n  - { id: cy, name: Cy }\n");
+    await expect(writeEdits([edit], "hr sync")).rejects.toThrow(
+      "access/users/joiners.yaml changed while hr sync ran; nothing was written, run it again",
+    );
+    expect(await readFile(target, "utf8")).toBe("users:\n  - { id: cy, name: Cy }\n");
+    await rm(target);
+    await writeEdits([edit], "hr sync");
+    expect(await readFile(target, "utf8")).toBe("users: []\n");
+    expect((await stat(target)).mode & 0o777).toBe(0o644);
   });
 });
