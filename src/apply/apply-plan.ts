@@ -1,6 +1,6 @@
 import type { Change, Plan } from "../plan/types.ts";
 import type { ChangeOutcome, Provider, ProviderStats } from "../providers/types.ts";
-import { ProviderError } from "../errors.ts";
+import { ProviderError, messageOf } from "../errors.ts";
 import { createdBy, dependenciesOf, planBatches, runAccounts } from "./batches.ts";
 import { runPool } from "./pool.ts";
 import { appendAll } from "../model/lists.ts";
@@ -68,12 +68,7 @@ async function writeWithRetry(
       const wrapped =
         error instanceof ProviderError
           ? error
-          : new ProviderError(
-              provider.name,
-              "apply",
-              error instanceof Error ? error.message : String(error),
-              { cause: error },
-            );
+          : new ProviderError(provider.name, "apply", messageOf(error), { cause: error });
       got = pending.map(() => ({ status: "failed", error: wrapped }));
     }
     const retry: typeof pending = [];
@@ -160,7 +155,7 @@ async function applyProvider(
         try {
           await options.onBeforeWrite(runnable);
         } catch (error) {
-          unrecordable = error instanceof Error ? error.message : String(error);
+          unrecordable = messageOf(error);
         }
       }
       if (unrecordable !== undefined) {

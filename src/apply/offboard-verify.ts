@@ -9,6 +9,7 @@ import type { Capabilities, HeldOutside, Provider } from "../providers/types.ts"
 import type { ChangeResult } from "./apply-plan.ts";
 import type { AccountState, OffboardFindings, SessionsCheck } from "../audit/journal-entry.ts";
 import { locateLeaver, lookUpIds, type IdLookup, type Located } from "./locate-leaver.ts";
+import { messageOf } from "../errors.ts";
 
 export type { AccountState, SessionsCheck };
 
@@ -321,7 +322,7 @@ async function readAndCheck(
       signal,
     );
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     return mine.map((l) => ({ ...l, clean: false, error: `reading ${name} back failed: ${message}` }));
   }
   return checkLocated(name, provider, live, lookup, mine, context, `reading ${name} back failed`, signal);
@@ -378,7 +379,7 @@ async function checkLocated(
             actedAs,
           )) ?? new Map<string, HeldOutside>());
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     return mine.map((l) => ({ ...l, clean: false, error: `${failed}: ${message}` }));
   }
   const outsideByKey = new Map([...outside].map(([account, held]) => [`${name}\n${account}`, held]));

@@ -1,5 +1,5 @@
 import { open, readFile, type FileHandle } from "node:fs/promises";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, messageOf } from "../errors.ts";
 import { hasCode } from "../io/file-lock.ts";
 import { describeEntryProblem, isJournalEntry, type JournalEntry } from "./journal-entry.ts";
 import { JOURNAL_REPAIR_HINT, JournalError } from "./journal-error.ts";
@@ -114,13 +114,9 @@ export async function openJournal(path: string): Promise<{ handle: FileHandle; s
     handle = await open(path, "r");
   } catch (error) {
     if (hasCode(error, "ENOENT")) return undefined;
-    throw new ConfigError(
-      `cannot read the journal ${path}: ${error instanceof Error ? error.message : String(error)}`,
-      [],
-      {
-        cause: error,
-      },
-    );
+    throw new ConfigError(`cannot read the journal ${path}: ${messageOf(error)}`, [], {
+      cause: error,
+    });
   }
   const stats = await handle.stat();
   if (!stats.isFile()) {

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { UsageError } from "../errors.ts";
+import { UsageError, messageOf } from "../errors.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -19,7 +19,7 @@ export function parseCommandArgs(argv: readonly string[], options: Options, usag
     });
     return { values, positionals };
   } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    throw new UsageError(`${messageOf(error)}\n\n${usage}`);
   }
 }
 

@@ -3,7 +3,7 @@ import { deadline } from "../io/deadline.ts";
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import type { DesiredState, LiveState } from "../model/state.ts";
-import { ConfigError, UsageError } from "../errors.ts";
+import { ConfigError, UsageError, messageOf } from "../errors.ts";
 import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
 import { DEFAULT_CACHE_DIR, loadEnvOptions } from "../load/load-tree.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
@@ -369,7 +369,7 @@ async function lookUpOpenIds(
       signal,
     );
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
+    return { error: messageOf(error) };
   }
 }
 

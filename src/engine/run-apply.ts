@@ -3,7 +3,7 @@ import { deadline } from "../io/deadline.ts";
 import type { Policy } from "../model/access.ts";
 import type { Provider, ProviderStats } from "../providers/types.ts";
 import type { LeaverEvent } from "../desired/desired-state.ts";
-import { UnsafePlanError } from "../errors.ts";
+import { UnsafePlanError, messageOf } from "../errors.ts";
 import { checkGuardrails, type GuardrailOptions } from "../plan/safety.ts";
 import { applyPlan, type ApplyResult, type ChangeResult } from "../apply/apply-plan.ts";
 import { verifyBeforeAppend } from "../audit/verified-prefix.ts";
@@ -308,7 +308,7 @@ export async function runApply(
     const aside = await setAside(options.journalPath, [...unrecorded, ...verified, end]);
     throw new JournalError(
       `the journal could not record ${String(unrecorded.length)} change(s) of this run; they are saved in ${aside}. ` +
-        `The next apply records them in the journal, and plans read them meanwhile (${error instanceof Error ? error.message : String(error)})`,
+        `The next apply records them in the journal, and plans read them meanwhile (${messageOf(error)})`,
       { cause: error },
     );
   }
@@ -368,7 +368,7 @@ async function recordDeliveries(
   } catch (error) {
     const aside = await setAside(journalPath, entries);
     throw new JournalError(
-      `the journal could not record ${String(entries.length)} webhook delivery(ies) of this run; they are saved in ${aside}, and the next apply records them (${error instanceof Error ? error.message : String(error)})`,
+      `the journal could not record ${String(entries.length)} webhook delivery(ies) of this run; they are saved in ${aside}, and the next apply records them (${messageOf(error)})`,
       { cause: error },
     );
   }

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Plan } from "../plan/types.ts";
-import { ConfigError, StalePlanError } from "../errors.ts";
+import { ConfigError, StalePlanError, messageOf } from "../errors.ts";
 import { canonicalSha256 } from "../audit/canonical-json.ts";
 import { isChange, isRecord } from "../audit/change-shape.ts";
 import { parseLargeJsonObject } from "../io/large-json.ts";
@@ -20,9 +20,7 @@ export async function readSavedPlan(file: string, oneStringBytes = ONE_STRING_BY
     const bytes = await readFile(file);
     data = bytes.length > oneStringBytes ? parseLargeJsonObject(bytes) : JSON.parse(bytes.toString("utf8"));
   } catch (error) {
-    throw new ConfigError(
-      `${file}: cannot read the saved plan (${error instanceof Error ? error.message : String(error)})`,
-    );
+    throw new ConfigError(`${file}: cannot read the saved plan (${messageOf(error)})`);
   }
   if (!isRecord(data) || data["formatVersion"] !== 1) {
     throw new ConfigError(

@@ -7,6 +7,7 @@ import type { Diagnostic } from "../model/diagnostic.ts";
 import { validateDocumentSchema, type DocumentKind } from "../validate/schema.ts";
 import { encodeCacheEntry, toCacheEntry } from "./parse-cache.ts";
 import { DEFAULT_LIMITS, parseAccessFileFast, type ParseLimits } from "./parse.ts";
+import { messageOf } from "../errors.ts";
 
 /** One file to parse and schema-check. */
 export interface ParseTask {
@@ -44,6 +45,6 @@ export function runParseTask(task: ParseTask, limits: ParseLimits = DEFAULT_LIMI
     const entry = encodeCacheEntry(toCacheEntry(parsed.fast, schema));
     return entry === undefined ? { id, type: "full" } : { id, type: "entry", entry };
   } catch (error) {
-    return { id, type: "failed", message: error instanceof Error ? error.message : String(error) };
+    return { id, type: "failed", message: messageOf(error) };
   }
 }

@@ -6,6 +6,7 @@ import { yamlLocator, type Locator } from "./locate.ts";
 import { readPlainYaml, type FastDocument } from "./fast-yaml.ts";
 import { fastLocator } from "./fast-locator.ts";
 import { yamlPositionTable } from "./yaml-table.ts";
+import { messageOf } from "../errors.ts";
 
 /** Values that aliases may copy in one file, nested aliases included (see aliasExpansion). */
 const MAX_ALIAS_COPIED_VALUES = 100_000;
@@ -297,13 +298,7 @@ function readWithYamlPackage(file: string, text: string, digest: string, limits:
     });
   } catch (error) {
     return {
-      diagnostics: [
-        at(
-          file,
-          "GH010",
-          `YAML could not be parsed: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      ],
+      diagnostics: [at(file, "GH010", `YAML could not be parsed: ${messageOf(error)}`)],
     };
   }
   if (!Array.isArray(docs)) docs = [];
@@ -384,7 +379,7 @@ function readWithYamlPackage(file: string, text: string, digest: string, limits:
           isAliasBomb ? "GH017" : "GH010",
           isAliasBomb
             ? `too many YAML alias expansions (limit ${String(limits.maxAliasCount)}); write the values out instead of using anchors`
-            : `YAML could not be read: ${error instanceof Error ? error.message : String(error)}`,
+            : `YAML could not be read: ${messageOf(error)}`,
         ),
       ],
     };

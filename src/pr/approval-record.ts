@@ -4,7 +4,7 @@
  * journal's apply-start, so the journal says on its own which review let each change in, and which
  * commits reached the branch without one.
  */
-import { redactKnownSecrets } from "../errors.ts";
+import { redactKnownSecrets, messageOf } from "../errors.ts";
 import { latestDecisions } from "./approvals.ts";
 import type { PrClient, RepoRef } from "./github.ts";
 
@@ -100,7 +100,7 @@ export async function recordApprovals(
       typeof error === "object" && error !== null && "status" in error
         ? ` (HTTP ${String(error.status)})`
         : "";
-    const message = redactKnownSecrets(error instanceof Error ? error.message : String(error));
+    const message = redactKnownSecrets(messageOf(error));
     return withRest(`GitHub: ${message}${status}`);
   }
   return withRest(incomplete);

@@ -1,6 +1,6 @@
 /** Carries out one planned change against the organization. Mutations are sequential (paced by Octokit). */
 import type { Change, GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
-import { ProviderError } from "../../errors.ts";
+import { ProviderError, messageOf } from "../../errors.ts";
 import type { GithubSession, GithubTeamInfo } from "./session.ts";
 import { PER_PAGE } from "./session.ts";
 import { assertRemovableFromOrg } from "./guards.ts";
@@ -116,7 +116,7 @@ async function assertLeftOrg(s: GithubSession, username: string, operation: stri
     throw new ProviderError(
       s.name,
       operation,
-      `GitHub answered the removal of ${username}, but whether they left ${s.settings.org} could not be checked (${error instanceof Error ? error.message : String(error)}): the next plan shows whether they are still a member`,
+      `GitHub answered the removal of ${username}, but whether they left ${s.settings.org} could not be checked (${messageOf(error)}): the next plan shows whether they are still a member`,
       { isTransient: false, cause: error },
     );
   }

@@ -12,6 +12,7 @@ import { readCacheFile, writeCacheFile } from "../../io/cache-file.ts";
 import type { CachedResponse } from "./client.ts";
 import type { GithubSettings } from "./settings.ts";
 import { isRecord } from "../../model/json.ts";
+import { messageOf } from "../../errors.ts";
 
 /** Bump when the file layout changes: older files are then ignored. */
 const FORMAT = "gatehouse-github-etags-1";
@@ -78,7 +79,7 @@ export async function saveEtagCache(
   try {
     await writeCacheFile(file, JSON.stringify({ format: FORMAT, answers }), FILE_PATTERN);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     log(`cannot write the read cache ${file}: ${reason}`);
   }
 }

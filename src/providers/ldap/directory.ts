@@ -1,6 +1,6 @@
 /** Lookups and writes against the directory, one gatehouse change at a time (or one group's members). */
 import { randomInt } from "node:crypto";
-import { ProviderError } from "../../errors.ts";
+import { ProviderError, messageOf } from "../../errors.ts";
 import type { GroupChange, MembershipChange, UserChange } from "../../plan/types.ts";
 import { renamedUserTo } from "../../plan/addresses.ts";
 import type { LdapClient } from "./client.ts";
@@ -569,7 +569,7 @@ export class Directory {
     try {
       await write();
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = messageOf(error);
       throw new RenameMadeError(
         this.provider,
         "rename user",
@@ -653,7 +653,7 @@ export class Directory {
         { operation: "replace", attribute: "sAMAccountName", values: [newName] },
       ]);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = messageOf(error);
       throw new ProviderError(
         this.provider,
         "rename group",

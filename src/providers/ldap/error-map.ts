@@ -1,6 +1,6 @@
 /** Maps what ldapts and the socket throw to ProviderErrors that name the problem and never a secret. */
 import { ResultCodeError } from "ldapts";
-import { ProviderError } from "../../errors.ts";
+import { ProviderError, messageOf } from "../../errors.ts";
 
 /** What an error message may say about the connection: no password, only the variable's name. */
 export interface ErrorTarget {
@@ -47,10 +47,6 @@ function errorCode(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
   const code: unknown = error.code;
   return typeof code === "string" ? code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export interface ErrorContext {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ConfigError, ProviderError, registerSecret } from "../../errors.ts";
+import { ConfigError, ProviderError, registerSecret, messageOf } from "../../errors.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import type { AccountElsewhere, LiveState } from "../../model/state.ts";
@@ -413,7 +413,7 @@ class LdapProvider implements Provider {
 
   private wrap(error: unknown, operation: string): ProviderError {
     if (error instanceof ProviderError) return error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     return new ProviderError(this.name, operation, message, { cause: error });
   }
 

@@ -18,6 +18,7 @@ import type { LdapSettings } from "./settings.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { byNormalizedDn, sameContextCsn } from "./snapshot.ts";
 import { isRecord } from "../../model/json.ts";
+import { messageOf } from "../../errors.ts";
 
 /**
  * Bump when the file layout changes: older files are then ignored. 3: the groups' member values listed
@@ -346,7 +347,7 @@ export class FileSnapshotStore implements SnapshotStore {
       await unlink(file);
     } catch (error) {
       if (hasCode(error, "ENOENT")) return;
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = messageOf(error);
       this.options.log(`${this.options.name}: cannot remove the read cache ${file}: ${reason}`);
     }
   }
@@ -399,7 +400,7 @@ export class FileSnapshotStore implements SnapshotStore {
     try {
       await writeCacheFile(file, text(), family);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = messageOf(error);
       this.options.log(`${this.options.name}: cannot write the read cache ${file}: ${reason}`);
     }
   }

@@ -14,7 +14,7 @@ import {
   type MemberAttribute,
   type NamedLeaver,
 } from "./member-clauses.ts";
-import { ProviderError } from "../../errors.ts";
+import { ProviderError, messageOf } from "../../errors.ts";
 import { danglingValuesNameAccounts, rdnIsAccount } from "./settings.ts";
 
 /**
@@ -321,7 +321,7 @@ async function groupsNaming(
   // Nothing to ask ignoring case (DN clauses only): no second search if the server refuses this one.
   if (withCase === plain) return search(false);
   const onFallback = (error: unknown): void => {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     ctx.log(
       `the server refused the ${CASE_IGNORE_IA5} filter on memberUid (${message}); searches for groups naming an account (the offboarding check, and names passed on) match memberUid values as spelt from now on, so a group naming one in another case (Ben for ben) is not found`,
     );

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import { ConfigError, GatehouseError, ProviderError } from "../../errors.ts";
+import { ConfigError, GatehouseError, ProviderError, messageOf } from "../../errors.ts";
 import { removeLeftoverTempFiles, writeFileAtomic } from "../../io/atomic-write.ts";
 import { hasCode, withFileLock } from "../../io/file-lock.ts";
 import { fileIdentity, settledFileStamp } from "../../load/digest-cache.ts";
@@ -192,7 +192,7 @@ function toProviderError(provider: string, error: unknown): ProviderError {
       cause: error,
     });
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return new ProviderError(provider, "apply", `the directory file was not changed: ${message}`, {
     isTransient: true,
     cause: error,

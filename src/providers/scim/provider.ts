@@ -5,7 +5,7 @@
 import path from "node:path";
 import type { Change, MembershipChange } from "../../plan/types.ts";
 import type { Capabilities, ChangeOutcome, Provider, ProviderFactory, ProviderStats } from "../types.ts";
-import { ProviderError } from "../../errors.ts";
+import { ProviderError, messageOf } from "../../errors.ts";
 import { createScimClient } from "./client.ts";
 import type { ScimServerCapabilities } from "./discovery.ts";
 import { discoverCapabilities, supportsGroupAttribute, supportsUserPath } from "./discovery.ts";
@@ -79,7 +79,7 @@ export function createScimProviderWith(...[config, context]: Parameters<Provider
 
   function failure(error: unknown, operation: string): ChangeOutcome {
     if (error instanceof ProviderError) return { status: "failed", error };
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     return { status: "failed", error: new ProviderError(config.name, operation, message, { cause: error }) };
   }
 

@@ -15,6 +15,7 @@ import { isRecord } from "./map.ts";
 import type { ScimIndex } from "./session.ts";
 import { rememberGroup, rememberUser } from "./session.ts";
 import type { ScimSettings } from "./settings.ts";
+import { messageOf } from "../../errors.ts";
 
 /**
  * Bump when the file layout changes, or what a read keeps (2: employmentType values outside gatehouse's
@@ -227,7 +228,7 @@ export class ScimSnapshotStore {
     try {
       await writeCacheFile(this.file, serializeSnapshot(snapshot, this.key), FILE_PATTERN);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = messageOf(error);
       this.options.log(`${this.options.name}: cannot write the read cache ${this.file}: ${reason}`);
     }
   }

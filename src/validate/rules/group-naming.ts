@@ -3,6 +3,7 @@ import type { Rule } from "../rule.ts";
 import { report } from "./report.ts";
 import { groupIsInProvider } from "../../desired/desired-state.ts";
 import { slugForTeamName } from "../../providers/github/map.ts";
+import { messageOf } from "../../errors.ts";
 
 /** Group names follow policy.groupNaming; a pattern that is not a regex is reported at the policy. */
 export const groupNaming: Rule = {
@@ -18,7 +19,7 @@ export const groupNaming: Rule = {
     } catch (error) {
       const at = policy.locations?.get("/groupNaming") ??
         policy.source ?? { file: "(default)", line: 1, column: 1 };
-      const why = error instanceof Error ? error.message : String(error);
+      const why = messageOf(error);
       return [
         report(
           "error",
