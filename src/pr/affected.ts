@@ -144,8 +144,8 @@ const roleKey = (r: Role): string => JSON.stringify([r.when, r.groups]);
  * - `groups`: it changes access through the groups (roles match it, dates end or start it), which the
  *   effective memberships and the lifecycle checks below turn into the groups' owners' approval;
  * - `identity`: it decides which accounts are this person's (identityChanged): admins;
- * - `admins`: any change needs the admins (legal hold decides whether a leaver's data is destroyed; the
- *   employee number decides which HR record `hr sync` applies to this person);
+ * - `admins`: a change needs the admins (legal hold decides whether a leaver's data is destroyed; the
+ *   employee number decides which HR record `hr sync` applies to this person: a first one needs nobody);
  * - `nobody`: it grants nothing (a display name, a manager, where the text sits).
  */
 export const USER_FIELDS = {
@@ -189,9 +189,15 @@ const ADMIN_USER_FIELDS = (Object.keys(USER_FIELDS) as (keyof User)[]).filter(
   (k) => USER_FIELDS[k] === "admins",
 );
 
-/** The user fields only admins may change, that differ between `a` and `b`. */
+/**
+ * The user fields only admins may change, that differ between `a` and `b`. A first employee number (a
+ * person linked to their HR record, as `hr sync` does for files written before it) is not a change: one
+ * replaced or removed is.
+ */
 function adminFieldsChanged(a: User, b: User): string[] {
-  return ADMIN_USER_FIELDS.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  return ADMIN_USER_FIELDS.filter(
+    (k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]) && !(k === "employeeNumber" && a[k] === undefined),
+  );
 }
 
 /**

@@ -463,9 +463,12 @@ describe("every field of a user and of a group has an approver", () => {
   };
 
   it("asks the admins for identity and admin fields of an existing user", async () => {
-    const base = await model(groups());
-    const bob = base.users.get("bob");
-    if (!bob) throw new Error("no bob");
+    const files = await model(groups());
+    const unlinked = files.users.get("bob");
+    if (!unlinked) throw new Error("no bob");
+    // Linked to an HR record already: another number is a change (a first one is not, below).
+    const bob: User = { ...unlinked, employeeNumber: "E-1" };
+    const base: AccessModel = { ...files, users: new Map(files.users).set("bob", bob) };
     for (const [field, decision] of Object.entries(USER_FIELDS)) {
       if (field === "id") continue; // another id is another person (a new user: admins, tested above)
       const changed = { ...bob, [field]: userValues[field as keyof User] };
@@ -476,6 +479,9 @@ describe("every field of a user and of a group has an approver", () => {
       else if (decision === "admins") expect(adminReasons, field).toContain(`${field} of user bob changed`);
       else expect(adminReasons, field).toEqual([]);
     }
+    // A first employee number links the person to their HR record (hr sync does that): nobody approves.
+    expect(affectedBetween(files, base).adminReasons).toEqual([]);
+    expect(affectedBetween(base, files).adminReasons).toEqual(["employeeNumber of user bob changed"]);
   });
 
   it("asks a group's owners for every field that decides access", async () => {
