@@ -14,16 +14,19 @@ import type { OffboardingWebhook } from "../model/access.ts";
 import type { ChangeResult } from "./apply-plan.ts";
 import type { OffboardCheck } from "./offboard-verify.ts";
 import type { WebhookOutcome } from "../audit/journal-entry.ts";
+import { parseRetryAfter, serverDateOf } from "../io/retry-after.ts";
 
 /** Attempts per delivery, and the wait before the second (doubled before each later one). */
 export const WEBHOOK_ATTEMPTS = 3;
 export const WEBHOOK_BACKOFF_MS = 1000;
+/** The longest a receiver's Retry-After makes a delivery wait within one apply (later: the next apply). */
+export const WEBHOOK_MAX_RETRY_AFTER_MS = 30_000;
 
 /** What a POST is given; `fetch` in production, anything with its shape in a caller's tests. */
 export type PostFn = (
   url: string,
   init: { method: "POST"; headers: Record<string, string>; body: string; signal: AbortSignal },
-) => Promise<{ readonly status: number }>;
+) => Promise<{ readonly status: number; readonly headers?: Headers }>;
 
 export interface WebhookOptions {
   readonly hooks: readonly OffboardingWebhook[];
@@ -127,6 +130,20 @@ function describeError(error: unknown, timeoutSeconds: number): string {
   return code ?? (error instanceof Error ? error.name : "request failed");
 }
 
+/**
+ * How long the receiver asked to be left alone (Retry-After, seconds or an HTTP date by its own Date
+ * header; without one a date cannot be read against its clock), at most WEBHOOK_MAX_RETRY_AFTER_MS.
+ */
+function retryAfterOf(response: { readonly headers?: Headers }): number {
+  const { headers } = response;
+  if (headers === undefined) return 0;
+  const value = headers.get("retry-after");
+  const asked = /^\s*\d+\s*$/.test(value ?? "")
+    ? parseRetryAfter(value, 0)
+    : parseRetryAfter(value, serverDateOf(headers) ?? Number.NaN);
+  return asked === undefined || Number.isNaN(asked) ? 0 : Math.min(asked, WEBHOOK_MAX_RETRY_AFTER_MS);
+}
+
 /** One delivery: up to WEBHOOK_ATTEMPTS POSTs, again only after a 5xx, 408, 429 or no answer. */
 export async function deliverWebhook(
   hook: OffboardingWebhook,
@@ -146,8 +163,16 @@ export async function deliverWebhook(
   };
   const base = { webhook: hook.name, userId, delivery };
   let last: { status?: number; error?: string } = {};
+  let asked = 0; // what the receiver's Retry-After asked for (a 429 or 503), at most the cap
   for (let attempt = 1; attempt <= WEBHOOK_ATTEMPTS; attempt++) {
-    if (attempt > 1) await sleep((options.backoffMs ?? WEBHOOK_BACKOFF_MS) * 2 ** (attempt - 2));
+    if (attempt > 1)
+      await sleep(
+        Math.max(asked, (options.backoffMs ?? WEBHOOK_BACKOFF_MS) * 2 ** (attempt - 2)),
+        undefined,
+        {
+          signal,
+        },
+      ).catch(() => undefined);
     try {
       const timeout = deadline(hook.timeoutSeconds * 1000, signal);
       const response = await options
@@ -156,6 +181,7 @@ export async function deliverWebhook(
       if (response.status >= 200 && response.status < 300)
         return { ...base, outcome: "delivered", attempts: attempt, status: response.status };
       last = { status: response.status };
+      asked = retryAfterOf(response);
       if (isRejection(response.status))
         return { ...base, outcome: "rejected", attempts: attempt, ...last, body };
       // A 3xx left over (fetch follows redirects) is no answer another attempt would change; it stays

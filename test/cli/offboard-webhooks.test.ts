@@ -229,6 +229,45 @@ describe("offboarding webhooks", () => {
     expect(calls).toBe(2);
   });
 
+  it("waits as long as a 429's Retry-After asks (seconds, or a date by the receiver's clock) before trying again", async () => {
+    const seen: number[] = [];
+    let calls = 0;
+    const server = createServer((req, res) => {
+      seen.push(performance.now());
+      calls++;
+      if (calls === 1) res.writeHead(429, { "retry-after": "1" });
+      else if (calls === 2)
+        // Two seconds after the Date header the server sends (its own clock, whatever ours says).
+        res.writeHead(503, { "retry-after": new Date(Date.now() + 2000).toUTCString() });
+      else res.writeHead(200);
+      res.end();
+      req.resume();
+    });
+    servers.push({
+      close: () =>
+        new Promise<void>((resolve) =>
+          server.close(() => {
+            resolve();
+          }),
+        ),
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const hook = { name: "busy", url: `http://127.0.0.1:${String(port)}/`, timeoutSeconds: 5 };
+    const delivery = await deliverWebhook(
+      hook,
+      "bob",
+      "{}",
+      { hooks: [hook], secrets: new Map(), people: new Map(), post: fetch, backoffMs: 1 },
+      AbortSignal.timeout(20_000),
+    );
+    expect(delivery).toMatchObject({ outcome: "delivered", attempts: 3, status: 200 });
+    const [first = 0, second = 0, third = 0] = seen;
+    // backoffMs is 1 ms: the waits are the receiver's (an HTTP date has whole seconds: at least 1 s).
+    expect(second - first).toBeGreaterThanOrEqual(950);
+    expect(third - second).toBeGreaterThanOrEqual(950);
+  });
+
   it("tries a webhook that refuses connections a few times, then reports the error", async () => {
     const server = await startServer({});
     const { url } = server;

@@ -13,7 +13,7 @@ import {
   toLiveUser,
 } from "../../src/providers/scim/map.ts";
 import { parseCapabilities, supportsUserPath } from "../../src/providers/scim/discovery.ts";
-import { parseRetryAfter } from "../../src/providers/scim/client.ts";
+import { parseRetryAfter } from "../../src/io/retry-after.ts";
 import { DEFAULT_MAPPING, ENTERPRISE_USER, parseScimSettings } from "../../src/providers/scim/settings.ts";
 import { ConfigError } from "../../src/errors.ts";
 import type { ProviderConfig } from "../../src/model/access.ts";

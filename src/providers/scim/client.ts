@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ProviderError } from "../../errors.ts";
 import type { RetrySettings } from "./settings.ts";
 import { parseScimError } from "./map.ts";
+import { parseRetryAfter, serverDateOf } from "../../io/retry-after.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -94,20 +95,6 @@ export interface ScimClient {
 }
 
 const RETRYABLE_5XX = new Set([500, 502, 503, 504]);
-
-/** Seconds or an HTTP date, as RFC 9110 allows; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
-  if (value === null || value.trim() === "") return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
-/** The server's clock when it answered: its Date header (ms), if it sent a valid one. */
-function serverDateOf(headers: Headers): number | undefined {
-  const date = Date.parse(headers.get("date") ?? "");
-  return Number.isNaN(date) ? undefined : date;
-}
 
 export function createScimClient(options: ScimClientOptions): ScimClient {
   const counts = { reads: 0, writes: 0, retries: 0 };
