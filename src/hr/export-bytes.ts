@@ -1,5 +1,5 @@
 /** Reading the export file: bounded, since it comes from outside and is read whole into memory. */
-import { open } from "node:fs/promises";
+import { isOver, readAtMost } from "../io/read-at-most.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { exportTooLarge, MAX_EXPORT_BYTES } from "./read-export.ts";
 
@@ -14,38 +14,15 @@ export function cannotRead(what: string, file: string, error: unknown): UsageErr
  * that never ends) is refused without being read into memory.
  */
 export async function readExportBytes(abs: string, file: string): Promise<Uint8Array> {
-  let handle;
+  let read;
   try {
-    handle = await open(abs, "r");
+    read = await readAtMost(abs, MAX_EXPORT_BYTES);
   } catch (error) {
     throw cannotRead("HR export", file, error);
   }
-  try {
-    const { size } = await handle.stat();
-    if (size > MAX_EXPORT_BYTES)
-      throw new ConfigError("the HR export has problems; nothing was changed", [exportTooLarge(file, size)]);
-    // The size said is not trusted to stay (a file still being written, a pipe): read to the end, or
-    // to one byte past the limit.
-    let buffer = Buffer.alloc(size + 1);
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) {
-        if (length > MAX_EXPORT_BYTES)
-          throw new ConfigError("the HR export has problems; nothing was changed", [exportTooLarge(file)]);
-        buffer = Buffer.concat([
-          buffer,
-          Buffer.alloc(Math.min(buffer.length, MAX_EXPORT_BYTES + 1 - length)),
-        ]);
-      }
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    return buffer.subarray(0, length);
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw cannotRead("HR export", file, error);
-  } finally {
-    await handle.close();
-  }
+  if (isOver(read, MAX_EXPORT_BYTES))
+    throw new ConfigError("the HR export has problems; nothing was changed", [
+      exportTooLarge(file, read.size),
+    ]);
+  return read.bytes;
 }

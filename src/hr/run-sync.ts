@@ -4,6 +4,8 @@
  */
 import { lstat, readFile } from "node:fs/promises";
 import path from "node:path";
+import { DEFAULT_LIMITS } from "../load/parse.ts";
+import { isOver, readAtMost } from "../io/read-at-most.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import type { User } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
@@ -73,12 +75,27 @@ export interface HrSyncResult {
   readonly joinersFile: string;
 }
 
-async function readBytes(cwd: string, file: string, what: string): Promise<Uint8Array> {
+/** The mapping's bytes, read as far as the access files' size limit (past it: refused, at file:1:1). */
+async function readMappingBytes(cwd: string, file: string): Promise<Uint8Array> {
+  const max = DEFAULT_LIMITS.maxFileBytes;
+  let read;
   try {
-    return await readFile(path.resolve(cwd, file));
+    read = await readAtMost(path.resolve(cwd, file), max);
   } catch (error) {
-    throw cannotRead(what, file, error);
+    throw cannotRead("HR mapping", file, error);
   }
+  if (!isOver(read, max)) return read.bytes;
+  const size = read.size === undefined ? "over" : `${String(read.size)} bytes, over`;
+  throw new ConfigError("the HR mapping has errors; nothing was changed", [
+    {
+      severity: "error",
+      code: "HR010",
+      message: `the mapping is ${size} the ${String(max)}-byte limit`,
+      file,
+      line: 1,
+      column: 1,
+    },
+  ]);
 }
 
 async function loadMapping(options: HrSyncOptions): Promise<HrMapping> {
@@ -91,7 +108,7 @@ async function loadMapping(options: HrSyncOptions): Promise<HrMapping> {
     throw new UsageError(
       `keep the HR mapping outside ${options.dir}: every .yaml file there is read as an access file (got ${options.mappingFile})`,
     );
-  const bytes = await readBytes(options.cwd, options.mappingFile, "HR mapping");
+  const bytes = await readMappingBytes(options.cwd, options.mappingFile);
   const { mapping, diagnostics } = readMapping(options.mappingFile, bytes);
   if (!mapping) throw new ConfigError("the HR mapping has errors; nothing was changed", diagnostics);
   return mapping;

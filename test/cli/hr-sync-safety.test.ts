@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MAX_EXPORT_BYTES } from "../../src/hr/read-export.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
+import { DEFAULT_LIMITS } from "../../src/load/parse.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
@@ -157,6 +158,29 @@ describe("hr sync: the export's size", () => {
       `/dev/zero:1:1 error HR001 the export is over the ${String(MAX_EXPORT_BYTES)}-byte limit\n` +
         "error: the HR export has problems; nothing was changed (1 error(s), 0 warning(s))\n",
     );
+  });
+});
+
+describe("hr sync: the mapping's size", () => {
+  it("refuses a mapping over the access files' 16 MB limit, and one that never ends, without reading it", async () => {
+    const tree = await newTree();
+    await writeFile(path.join(tree.cwd, "export.csv"), SAME);
+    const mapping = path.join(tree.cwd, "mapping.yaml");
+    await writeFile(mapping, "columns: {}\n");
+    await truncate(mapping, DEFAULT_LIMITS.maxFileBytes + 1);
+    const before = await snapshot(tree);
+    const huge = await sync(tree, ["export.csv", "--mapping", "mapping.yaml"]);
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toBe(
+      `mapping.yaml:1:1 error HR010 the mapping is ${String(DEFAULT_LIMITS.maxFileBytes + 1)} bytes, over the ${String(DEFAULT_LIMITS.maxFileBytes)}-byte limit\n` +
+        "error: the HR mapping has errors; nothing was changed (1 error(s), 0 warning(s))\n",
+    );
+    const endless = await sync(tree, ["export.csv", "--mapping", "/dev/zero"]);
+    expect(endless.code).toBe(1);
+    expect(endless.stderr).toContain(
+      `/dev/zero:1:1 error HR010 the mapping is over the ${String(DEFAULT_LIMITS.maxFileBytes)}-byte limit\n`,
+    );
+    expect(await snapshot(tree)).toEqual(before);
   });
 });
 
