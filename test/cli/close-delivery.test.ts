@@ -8,10 +8,14 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { ExitCode } from "../../src/errors.ts";
-import { deliverWebhook } from "../../src/apply/offboard-webhooks.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { captureIo } from "../helpers/cli-io.ts";
-import { queuedAnswers, startWebhookServer, type WebhookServer } from "../helpers/webhook-server.ts";
+import {
+  deliverTo,
+  queuedAnswers,
+  startWebhookServer,
+  type WebhookServer,
+} from "../helpers/webhook-server.ts";
 
 const SECRET = "whsec-5d1e-never-shown";
 
@@ -293,13 +297,7 @@ describe("deliverWebhook", () => {
     const server = await startWebhookServer(queuedAnswers({ "/x": [status] }));
     servers.push(server);
     const hook = { name: "h", url: `${server.url}/x`, timeoutSeconds: 2 };
-    const delivery = await deliverWebhook(
-      hook,
-      "bob",
-      "{}",
-      { hooks: [hook], secrets: new Map(), people: new Map(), post: fetch, backoffMs: 1 },
-      AbortSignal.timeout(10_000),
-    );
+    const delivery = await deliverTo(hook);
     expect(delivery).toMatchObject({ outcome, attempts });
     expect(server.received).toHaveLength(attempts);
     if (outcome === "rejected") expect(delivery).toMatchObject({ status, body: "{}" });

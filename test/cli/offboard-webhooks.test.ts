@@ -10,10 +10,15 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
-import { deliverWebhook, WEBHOOK_ATTEMPTS } from "../../src/apply/offboard-webhooks.ts";
+import { WEBHOOK_ATTEMPTS } from "../../src/apply/offboard-webhooks.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { captureIo } from "../helpers/cli-io.ts";
-import { queuedAnswers, startWebhookServer, type WebhookServer } from "../helpers/webhook-server.ts";
+import {
+  deliverTo,
+  queuedAnswers,
+  startWebhookServer,
+  type WebhookServer,
+} from "../helpers/webhook-server.ts";
 
 const SECRET = "whsec-7f3a9c1e5b2d-never-shown";
 const NOW = new Date("2026-06-01T12:00:00Z");
@@ -218,51 +223,25 @@ describe("offboarding webhooks", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     const hook = { name: "slow", url: `http://127.0.0.1:${String(port)}/`, timeoutSeconds: 1 };
-    const delivery = await deliverWebhook(
-      hook,
-      "bob",
-      "{}",
-      { hooks: [hook], secrets: new Map(), people: new Map(), post: fetch, backoffMs: 1 },
-      AbortSignal.timeout(10_000),
-    );
+    const delivery = await deliverTo(hook);
     expect(delivery).toMatchObject({ outcome: "delivered", attempts: 2, status: 200 });
     expect(calls).toBe(2);
   });
 
   it("waits as long as a 429's Retry-After asks (seconds, or a date by the receiver's clock) before trying again", async () => {
-    const seen: number[] = [];
     let calls = 0;
-    const server = createServer((req, res) => {
-      seen.push(performance.now());
+    const server = await startWebhookServer(() => {
       calls++;
-      if (calls === 1) res.writeHead(429, { "retry-after": "1" });
-      else if (calls === 2)
-        // Two seconds after the Date header the server sends (its own clock, whatever ours says).
-        res.writeHead(503, { "retry-after": new Date(Date.now() + 2000).toUTCString() });
-      else res.writeHead(200);
-      res.end();
-      req.resume();
+      if (calls === 1) return { status: 429, headers: { "retry-after": "1" } };
+      // Two seconds after the Date header the server sends (its own clock, whatever ours says).
+      if (calls === 2)
+        return { status: 503, headers: { "retry-after": new Date(Date.now() + 2000).toUTCString() } };
+      return 200;
     });
-    servers.push({
-      close: () =>
-        new Promise<void>((resolve) =>
-          server.close(() => {
-            resolve();
-          }),
-        ),
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    const hook = { name: "busy", url: `http://127.0.0.1:${String(port)}/`, timeoutSeconds: 5 };
-    const delivery = await deliverWebhook(
-      hook,
-      "bob",
-      "{}",
-      { hooks: [hook], secrets: new Map(), people: new Map(), post: fetch, backoffMs: 1 },
-      AbortSignal.timeout(20_000),
-    );
+    servers.push(server);
+    const delivery = await deliverTo({ name: "busy", url: `${server.url}/`, timeoutSeconds: 5 }, 20_000);
     expect(delivery).toMatchObject({ outcome: "delivered", attempts: 3, status: 200 });
-    const [first = 0, second = 0, third = 0] = seen;
+    const [first = 0, second = 0, third = 0] = server.received.map((r) => r.at);
     // backoffMs is 1 ms: the waits are the receiver's (an HTTP date has whole seconds: at least 1 s).
     expect(second - first).toBeGreaterThanOrEqual(950);
     expect(third - second).toBeGreaterThanOrEqual(950);
@@ -273,13 +252,7 @@ describe("offboarding webhooks", () => {
     const { url } = server;
     await servers.splice(0)[0]?.close();
     const hook = { name: "gone", url: `${url}/x`, timeoutSeconds: 2 };
-    const delivery = await deliverWebhook(
-      hook,
-      "bob",
-      "{}",
-      { hooks: [hook], secrets: new Map(), people: new Map(), post: fetch, backoffMs: 1 },
-      AbortSignal.timeout(10_000),
-    );
+    const delivery = await deliverTo(hook);
     expect(delivery).toMatchObject({ outcome: "failed", attempts: WEBHOOK_ATTEMPTS, error: "ECONNREFUSED" });
     expect(delivery.status).toBeUndefined();
   });

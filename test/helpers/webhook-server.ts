@@ -1,8 +1,12 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { OffboardingWebhook } from "../../src/model/access.ts";
+import { deliverWebhook, type WebhookDelivery } from "../../src/apply/offboard-webhooks.ts";
 
 /** One request a webhook receiver got. */
 export interface Received {
+  /** When it arrived (performance.now()). */
+  readonly at: number;
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
@@ -15,16 +19,26 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-/** A receiver answering each request with the status `answer` gives for its path. */
-export async function startWebhookServer(answer: (path: string) => number): Promise<WebhookServer> {
+/** What a receiver answers: a status, or a status with headers. */
+export type Answer = number | { readonly status: number; readonly headers: Record<string, string> };
+
+/** A receiver answering each request with the status (and headers) `answer` gives for its path. */
+export async function startWebhookServer(answer: (path: string) => Answer): Promise<WebhookServer> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const at = req.url ?? "";
-      received.push({ path: at, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      res.statusCode = answer(at);
+      received.push({
+        at: performance.now(),
+        path: at,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
+      const given = answer(at);
+      if (typeof given === "number") res.writeHead(given);
+      else res.writeHead(given.status, given.headers);
       res.end("{}");
     });
   });
@@ -45,4 +59,15 @@ export async function startWebhookServer(answer: (path: string) => number): Prom
 /** Answers each path with the next of its statuses, then 200. */
 export function queuedAnswers(statuses: Record<string, number[]>): (path: string) => number {
   return (path) => statuses[path]?.shift() ?? 200;
+}
+
+/** One delivery of "{}" for bob to `hook` as apply makes it (no secret), with 1 ms between attempts. */
+export function deliverTo(hook: OffboardingWebhook, timeoutMs = 10_000): Promise<WebhookDelivery> {
+  return deliverWebhook(
+    hook,
+    "bob",
+    "{}",
+    { hooks: [hook], secrets: new Map(), people: new Map(), post: fetch, backoffMs: 1 },
+    AbortSignal.timeout(timeoutMs),
+  );
 }
