@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { ExitCode } from "../../src/errors.ts";
-import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { writeAccessTree, type AccessTree, journalEntries } from "../helpers/access-tree.ts";
 import { captureIo, runCliIn } from "../helpers/cli-io.ts";
 
 const trees: AccessTree[] = [];
@@ -53,16 +53,8 @@ async function editDirectory(tree: AccessTree, edit: (d: StoredDirectory) => voi
   await writeFile(directoryFile(tree), JSON.stringify(d));
 }
 
-async function journal(tree: AccessTree): Promise<Record<string, unknown>[]> {
-  const text = await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8");
-  return text
-    .trimEnd()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 const verifiedLines = async (tree: AccessTree): Promise<Record<string, unknown>[]> =>
-  (await journal(tree)).filter((e) => e["type"] === "offboard-verified");
+  (await journalEntries(tree)).filter((e) => e["type"] === "offboard-verified");
 
 async function terminateXavier(tree: AccessTree): Promise<void> {
   await writeFile(path.join(tree.dir, "users/people.yaml"), LEFT);
@@ -108,7 +100,7 @@ describe("offboarding verified after apply (local)", () => {
     expect(applied.stdout).toContain("  read back with: app 1 read(s) 0 write(s).");
     expect(applied.code).toBe(0);
 
-    const entries = await journal(tree);
+    const entries = await journalEntries(tree);
     const start = entries.findLast((e) => e["type"] === "apply-start");
     expect(entries.at(-1)).toMatchObject({
       type: "apply-end",
@@ -222,7 +214,7 @@ describe("offboarding verified after apply (local)", () => {
     expect(applied.stdout).toContain("1 failed");
     expect(applied.stdout).toContain("ACCESS LEFT app: xavier: account disabled, still in ops-renamed");
     expect(applied.code).toBe(1);
-    const entries = await journal(tree);
+    const entries = await journalEntries(tree);
     expect(entries.filter((e) => e["type"] === "change" && e["outcome"] === "failed")).toHaveLength(1);
     const [line] = await verifiedLines(tree);
     expect(line).toMatchObject({ clean: false, groups: ["ops-renamed"] });
@@ -321,7 +313,7 @@ describe("open offboarding verdicts (local)", () => {
     expect(applied.code).toBe(0);
     // It only read: the directory is as it was.
     expect(await readFile(directoryFile(tree), "utf8")).toBe(before);
-    const entries = await journal(tree);
+    const entries = await journalEntries(tree);
     const start = entries.findLast((e) => e["type"] === "apply-start");
     expect(start).toMatchObject({ changes: 0 });
     expect(entries.at(-2)).toMatchObject({
@@ -373,7 +365,7 @@ describe("open offboarding verdicts (local)", () => {
     );
     const applied = await runCliIn(tree.cwd, ["apply", "--yes"]);
     expect(applied.code).toBe(0);
-    const entries = await journal(tree);
+    const entries = await journalEntries(tree);
     const recorded = entries.find((e) => e["type"] === "offboard-verified" && e["clean"] === false);
     expect(recorded?.["seq"]).toBeGreaterThan(0);
     expect(entries.at(-2)).toMatchObject({

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { ExitCode } from "../../src/errors.ts";
 import { acquireFileLock, releaseFileLock } from "../../src/io/file-lock.ts";
-import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { writeAccessTree, type AccessTree, journalFile, lastEntry } from "../helpers/access-tree.ts";
 import { captureIo, runCliIn } from "../helpers/cli-io.ts";
 
 const trees: AccessTree[] = [];
@@ -42,21 +42,7 @@ async function newTree(): Promise<AccessTree> {
   return tree;
 }
 
-const journalFile = (tree: AccessTree): string => path.join(tree.cwd, ".gatehouse/journal.jsonl");
 const directoryFile = (tree: AccessTree): string => path.join(tree.cwd, ".gatehouse/app.json");
-
-async function journal(tree: AccessTree): Promise<Record<string, unknown>[]> {
-  return (await readFile(journalFile(tree), "utf8"))
-    .trimEnd()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function lastOf(tree: AccessTree, type: string): Promise<Record<string, unknown>> {
-  const entry = (await journal(tree)).findLast((e) => e["type"] === type);
-  if (entry === undefined) throw new Error(`no ${type} entry`);
-  return entry;
-}
 
 /** Runs the CLI with an actor the journal records (as in GitHub Actions). */
 async function runAs(
@@ -85,7 +71,7 @@ async function renamedBeforeDisable(tree: AccessTree): Promise<Record<string, un
     },
   });
   expect(code).toBe(ExitCode.error);
-  const first = await lastOf(tree, "offboard-verified");
+  const first = await lastEntry(tree, "offboard-verified");
   expect(first).toMatchObject({ account: "xavier", clean: false, error: expect.any(String) as unknown });
   return first;
 }
@@ -102,7 +88,7 @@ describe("an open verdict of an account found by neither id nor name", () => {
       "  ACCESS LEFT app: xavier: not verified: account not found by id or name: no account is named xavier, and the system gave gatehouse no stable id of it to look for, so it may have been renamed or moved out of the scope gatehouse reads; it could not be checked: check by hand\n",
     );
     expect(again.code).toBe(ExitCode.error);
-    const second = await lastOf(tree, "offboard-verified");
+    const second = await lastEntry(tree, "offboard-verified");
     expect(second).toMatchObject({ account: "xavier", clean: false, recheckOf: first["seq"] });
     expect(second).not.toHaveProperty("accountState");
     const planned = await runCliIn(tree.cwd, ["plan", "--detailed-exitcode"]);
@@ -113,7 +99,10 @@ describe("an open verdict of an account found by neither id nor name", () => {
     expect(planned.code).toBe(ExitCode.changes);
     const third = await runCliIn(tree.cwd, ["apply", "--yes"]);
     expect(third.code).toBe(ExitCode.error);
-    expect(await lastOf(tree, "offboard-verified")).toMatchObject({ clean: false, recheckOf: second["seq"] });
+    expect(await lastEntry(tree, "offboard-verified")).toMatchObject({
+      clean: false,
+      recheckOf: second["seq"],
+    });
   });
 });
 
@@ -121,7 +110,7 @@ describe("gatehouse journal close-verdict", () => {
   it("records who closed which verdict, when and why; plans, applies, verify and changes honour it", async () => {
     const tree = await newTree();
     await renamedBeforeDisable(tree);
-    const open = await lastOf(tree, "offboard-verified");
+    const open = await lastEntry(tree, "offboard-verified");
     const before = await readFile(journalFile(tree), "utf8");
     // Bad input changes nothing.
     const noReason = await runAs(tree, [
@@ -174,7 +163,7 @@ describe("gatehouse journal close-verdict", () => {
     ]);
     expect(closed.stderr).toBe("");
     expect(closed.code).toBe(ExitCode.ok);
-    const closure = await lastOf(tree, "verdict-closed");
+    const closure = await lastEntry(tree, "verdict-closed");
     expect(closure).toEqual({
       type: "verdict-closed",
       at: "2026-06-01T12:00:00.000Z",
@@ -247,7 +236,7 @@ describe("gatehouse journal close-verdict", () => {
     await releaseFileLock(held);
     expect(await closing).toBe(ExitCode.ok);
     expect(out.join("")).toContain("Closed by hand the open offboarding verdict of app: xavier");
-    expect(await lastOf(tree, "verdict-closed")).toMatchObject({ reason: "INC-7" });
+    expect(await lastEntry(tree, "verdict-closed")).toMatchObject({ reason: "INC-7" });
   });
 
   it("refuses to append to a journal that is not intact, and changes nothing", async () => {

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { ExitCode } from "../../src/errors.ts";
-import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { writeAccessTree, type AccessTree, journalFile, lastEntry } from "../helpers/access-tree.ts";
 import { captureIo } from "../helpers/cli-io.ts";
 import {
   deliverTo,
@@ -51,21 +51,6 @@ const LEFT =
   "users:\n  - { id: ann, name: Ann Lee, email: ann@example.com }\n" +
   "  - { id: bob, name: Bob Ray, email: bob@example.com, endDate: 2026-05-29 }\n";
 
-const journalFile = (tree: AccessTree): string => path.join(tree.cwd, ".gatehouse/journal.jsonl");
-
-async function journal(tree: AccessTree): Promise<Record<string, unknown>[]> {
-  return (await readFile(journalFile(tree), "utf8"))
-    .trimEnd()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function lastOf(tree: AccessTree, type: string): Promise<Record<string, unknown>> {
-  const entry = (await journal(tree)).findLast((e) => e["type"] === type);
-  if (entry === undefined) throw new Error(`no ${type} entry`);
-  return entry;
-}
-
 /**
  * A tree whose apply offboards bob, telling hr (429, then 200: asked again) and tickets (which answers
  * `tickets` every time); returns the tree and the run's output.
@@ -104,7 +89,7 @@ describe("a webhook delivery the receiver rejects", () => {
     expect(applied.stdout).toMatch(/ {2}hr: bob delivered \(HTTP 200, 2 attempt\(s\), delivery /);
     expect(applied.stdout).toMatch(/ {2}tickets: bob REJECTED \(HTTP 410, 1 attempt\(s\), delivery /);
     expect(server.received.map((r) => r.path)).toEqual(["/hr", "/hr", "/tickets"]);
-    const rejected = await lastOf(tree, "webhook-delivered");
+    const rejected = await lastEntry(tree, "webhook-delivered");
     expect(rejected).toMatchObject({
       webhook: "tickets",
       userId: "bob",
@@ -153,7 +138,7 @@ describe("a webhook delivery the receiver rejects", () => {
     expect(again.stdout).toContain(
       `  tickets: bob REJECTED (HTTP 410, 1 attempt(s), delivery ${id}, sent again: journal #${String(rejected["seq"])} was not delivered)\n`,
     );
-    const owed = await lastOf(tree, "webhook-delivered");
+    const owed = await lastEntry(tree, "webhook-delivered");
     expect(owed).toMatchObject({ outcome: "rejected", retryOf: rejected["seq"] });
 
     // Closing it by hand needs the id and a reason; an id not owed is refused, with nothing written.
@@ -182,7 +167,7 @@ describe("a webhook delivery the receiver rejects", () => {
     ]);
     expect(closed.stderr).toBe("");
     expect(closed.code).toBe(ExitCode.ok);
-    const closure = await lastOf(tree, "delivery-closed");
+    const closure = await lastEntry(tree, "delivery-closed");
     expect(closure).toEqual({
       type: "delivery-closed",
       at: "2026-06-01T12:00:00.000Z",
@@ -244,7 +229,7 @@ describe("a webhook delivery the receiver rejects", () => {
     servers.push(server);
     const { tree, applied } = await offboardBob(server, hr);
     expect(applied.code).toBe(ExitCode.error);
-    const id = (await lastOf(tree, "webhook-delivered"))["delivery"] as string;
+    const id = (await lastEntry(tree, "webhook-delivered"))["delivery"] as string;
     await writeFile(path.join(tree.dir, "gatehouse.yaml"), config(server.url, ["hr"]));
     const applyWithout = await run(tree.cwd, ["apply", "--yes"]);
     // Nothing sends it any more: the apply's plan says so, and it is not sent.
@@ -274,7 +259,7 @@ describe("a webhook delivery the receiver rejects", () => {
     );
     servers.push(server);
     const { tree } = await offboardBob(server, hr);
-    const id = (await lastOf(tree, "webhook-delivered"))["delivery"] as string;
+    const id = (await lastEntry(tree, "webhook-delivered"))["delivery"] as string;
     const text = await readFile(journalFile(tree), "utf8");
     const tampered = text.replace('"changes":', '"changes": 0, "x":');
     expect(tampered).not.toBe(text);

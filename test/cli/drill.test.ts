@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { describeEntryProblem, sealEntry } from "../../src/audit/journal-entry.ts";
-import { NOW, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { NOW, writeAccessTree, type AccessTree, journalEntries } from "../helpers/access-tree.ts";
 import { captureIo, runCliIn } from "../helpers/cli-io.ts";
 
 const formats = await readFile(new URL("../../docs/formats.md", import.meta.url), "utf8");
@@ -76,13 +76,6 @@ async function directory(tree: AccessTree): Promise<StoredDirectory> {
   return JSON.parse(await readText(tree, ".gatehouse/app.json")) as StoredDirectory;
 }
 
-async function journal(tree: AccessTree): Promise<Record<string, unknown>[]> {
-  return (await readText(tree, ".gatehouse/journal.jsonl"))
-    .trimEnd()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 /** Runs `gatehouse drill` with a clock that moves on a second every time it is read. */
 async function drill(
   tree: AccessTree,
@@ -97,7 +90,7 @@ async function drill(
 describe("gatehouse drill", () => {
   it("offboards the canary alone, times each step, gives it its access back and journals the drill", async () => {
     const tree = await newTree();
-    const before = await journal(tree);
+    const before = await journalEntries(tree);
     const drilled = await drill(tree);
     expect(drilled.stderr).toBe("");
     expect(drilled.code).toBe(0);
@@ -114,7 +107,7 @@ describe("gatehouse drill", () => {
     expect((await runCliIn(tree.cwd, ["plan", "--detailed-exitcode"])).code).toBe(0);
     expect((await runCliIn(tree.cwd, ["journal", "verify"])).code).toBe(0);
 
-    const added = (await journal(tree)).slice(before.length);
+    const added = (await journalEntries(tree)).slice(before.length);
     const starts = added.filter((e) => e["type"] === "apply-start");
     expect(starts.map((s) => s["drill"])).toEqual(["canary", "canary"]);
     // Only the canary's changes, in both runs: disable, sessions untouched (none open), two removals; then back.
@@ -200,7 +193,7 @@ describe("gatehouse drill", () => {
       systems: [{ provider: "app", account: "canary", clean: true, removals: 2, failed: 0 }],
       checks: [{ provider: "app", account: "canary", clean: true, accountState: "disabled", groups: [] }],
     });
-    const entries = await journal(tree);
+    const entries = await journalEntries(tree);
     expect(undocumented(answer)).toEqual([]);
     expect(undocumented(entries)).toEqual([]);
     expect((answer["journal"] as Record<string, unknown>)["seq"]).toBe(entries.at(-1)?.["seq"]);
@@ -269,7 +262,9 @@ describe("gatehouse drill", () => {
     expect(await readText(tree, ".gatehouse/app.json")).toBe(directoryBefore);
     const allowed = await drill(tree, ["--allow-removals", "3"]);
     expect(allowed.code).toBe(0);
-    const start = (await journal(tree)).find((e) => e["type"] === "apply-start" && e["drill"] === "canary");
+    const start = (await journalEntries(tree)).find(
+      (e) => e["type"] === "apply-start" && e["drill"] === "canary",
+    );
     expect(start?.["overrides"]).toMatchObject({ allowRemovals: 3 });
   });
 
@@ -289,7 +284,9 @@ describe("gatehouse drill", () => {
     await writeFile(path.join(tree.dir, "gatehouse.yaml"), tight(3));
     const allowed = await drill(tree);
     expect(allowed.code).toBe(0);
-    const start = (await journal(tree)).find((e) => e["type"] === "apply-start" && e["drill"] === "canary");
+    const start = (await journalEntries(tree)).find(
+      (e) => e["type"] === "apply-start" && e["drill"] === "canary",
+    );
     expect(start?.["overrides"]).toMatchObject({ allowRemovals: 3 });
   });
 

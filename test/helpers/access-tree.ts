@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { validateAccessTree, type ValidatedTree } from "../../src/validate/validate-tree.ts";
@@ -82,4 +82,22 @@ export function brief(d: Diagnostic): string {
 /** Diagnostics with one of `codes` (all rule codes if omitted), as brief strings. */
 export function briefs(diagnostics: readonly Diagnostic[], codes?: readonly string[]): string[] {
   return diagnostics.filter((d) => !codes || codes.includes(d.code)).map(brief);
+}
+
+/** The tree's journal (`.gatehouse/journal.jsonl`, the default place), its path. */
+export const journalFile = (tree: AccessTree): string => path.join(tree.cwd, ".gatehouse/journal.jsonl");
+
+/** Every entry of the tree's journal, parsed, in order. */
+export async function journalEntries(tree: AccessTree): Promise<Record<string, unknown>[]> {
+  return (await readFile(journalFile(tree), "utf8"))
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The last journal entry of `type`; throws when there is none. */
+export async function lastEntry(tree: AccessTree, type: string): Promise<Record<string, unknown>> {
+  const entry = (await journalEntries(tree)).findLast((e) => e["type"] === type);
+  if (entry === undefined) throw new Error(`no ${type} entry`);
+  return entry;
 }
