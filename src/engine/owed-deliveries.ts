@@ -31,8 +31,8 @@ function describeOwed(o: UndeliveredWebhook, isConfigured: boolean): string {
   const advice = !isConfigured
     ? `gatehouse.yaml no longer has webhook ${o.webhook}, so no apply sends it; ${close}`
     : o.outcome === "rejected"
-      ? `the receiver refused it: fix the receiver, and the next apply sends it again; or ${close}`
-      : `the next apply sends it again; if it can never be delivered, ${close}`;
+      ? `the receiver refused it: fix the receiver, and apply sends it again; or ${close}`
+      : `apply sends it again; if it can never be delivered, ${close}`;
   return (
     `webhook ${o.webhook} owes the offboarding of ${o.userId} since ${minuteOf(o.triggeredAt)}: ` +
     `delivery ${o.delivery}, last attempt ${lastAttempt(o)} at ${minuteOf(o.at)} (${entryOf(o)}); ${advice}`

@@ -29,7 +29,7 @@ export function renderSummaryLine(plan: Plan): string {
     if (plan.notes.some((n) => n.kind === "access-left"))
       return "No changes to apply, but offboarding checks found leavers' access left, noted above: remove it in those systems; the next apply checks again.";
     if (plan.notes.some((n) => n.kind === "webhook-owed"))
-      return "No changes to apply, but offboarding webhook deliveries are owed, noted above: the next apply sends them again.";
+      return "No changes to apply, but offboarding webhook deliveries are owed, noted above: apply sends them again.";
     const observed = plan.notes.filter((n) => n.kind === "observed").length;
     if (observed > 0)
       return `No changes to apply, but ${String(observed)} difference(s) in systems gatehouse only observes (mode: observe), noted above.`;

@@ -112,10 +112,10 @@ describe("a webhook delivery the receiver rejects", () => {
     expect(planned.stdout).toContain(
       "Offboarding webhooks (policy.offboarding.webhooks):\n" +
         `  note: webhook tickets owes the offboarding of bob since 2026-06-01T12:00Z: delivery ${id}, last attempt rejected (HTTP 410) at 2026-06-01T12:00Z (journal #${String(rejected["seq"])}); ` +
-        `the receiver refused it: fix the receiver, and the next apply sends it again; or ${close} closes it\n`,
+        `the receiver refused it: fix the receiver, and apply sends it again; or ${close} closes it\n`,
     );
     expect(planned.stdout).toContain(
-      "No changes to apply, but offboarding webhook deliveries are owed, noted above: the next apply sends them again.",
+      "No changes to apply, but offboarding webhook deliveries are owed, noted above: apply sends them again.",
     );
     expect(planned.code).toBe(ExitCode.changes);
     const markdown = await run(tree.cwd, ["plan", "--format", "markdown"]);

@@ -30,7 +30,7 @@ describe("webhook-owed notes", () => {
     );
     expect(text).not.toContain("not in gatehouse.yaml any more");
     expect(text).toMatch(
-      /No changes to apply, but offboarding webhook deliveries are owed, noted above: the next apply sends them again\.\n$/,
+      /No changes to apply, but offboarding webhook deliveries are owed, noted above: apply sends them again\.\n$/,
     );
     const markdown = renderMarkdown(plan);
     expect(markdown.split(OWED)).toHaveLength(2);
