@@ -92,28 +92,38 @@ export interface RunAccounts {
    * it (an e-mail address passed on to someone else), waits for that rename.
    */
   readonly vacated: ReadonlyMap<string, string>;
+  /**
+   * Accounts disabled in favour of one this run creates (a disable's `replacedBy`, where that account is
+   * created here) → that account: their disable and removals from groups wait for it.
+   */
+  readonly replaced: ReadonlyMap<string, string>;
 }
 
-const NO_ACCOUNTS: RunAccounts = { byPerson: new Map(), vacated: new Map() };
+const NO_ACCOUNTS: RunAccounts = { byPerson: new Map(), vacated: new Map(), replaced: new Map() };
 
 export function runAccounts(changes: readonly Change[]): RunAccounts {
   const byPerson = new Map<string, string>();
   const vacated = new Map<string, string>();
+  const made = new Set<string>();
   for (const c of changes) {
     const account = accountMadeBy(c);
+    if (account !== undefined) made.add(account);
     if (account !== undefined && c.userId !== undefined) byPerson.set(c.userId, account);
     const renamedTo = renamedUserTo(c);
     if (renamedTo !== undefined && c.kind === "user") vacated.set(c.account, renamedTo);
   }
-  return { byPerson, vacated };
+  const replaced = new Map<string, string>();
+  for (const c of changes)
+    if (c.kind === "user" && c.action === "disable" && c.replacedBy !== undefined && made.has(c.replacedBy))
+      replaced.set(c.account, c.replacedBy);
+  return { byPerson, vacated, replaced };
 }
 
 /**
  * The account replacing the one a change takes something from (its disable, or a membership of it), when
  * that person's new account is created in the same run: the old one keeps its access until then.
  */
-function successorOf(change: Change, created: ReadonlyMap<string, string>): string | undefined {
-  if (change.userId === undefined) return undefined;
+function successorOf(change: Change, run: RunAccounts): string | undefined {
   const takes =
     (change.kind === "user" &&
       change.action !== "create" &&
@@ -121,8 +131,8 @@ function successorOf(change: Change, created: ReadonlyMap<string, string>): stri
       change.action !== "update") ||
     (change.kind === "membership" && change.action === "remove" && change.memberKind === "user");
   if (!takes) return undefined;
-  const next = created.get(change.userId);
   const account = change.kind === "user" ? change.account : change.member;
+  const next = change.userId === undefined ? run.replaced.get(account) : run.byPerson.get(change.userId);
   return next !== undefined && next !== account ? next : undefined;
 }
 
@@ -138,8 +148,7 @@ export function planBatches(
   const run = runAccounts(changes);
   const phases = new Map<number, Change[]>();
   for (const c of changes) {
-    const phase =
-      c.kind === "user" && successorOf(c, run.byPerson) !== undefined ? AFTER_SUCCESSOR : phaseOf(c);
+    const phase = c.kind === "user" && successorOf(c, run) !== undefined ? AFTER_SUCCESSOR : phaseOf(c);
     const list = phases.get(phase);
     if (list) list.push(c);
     else phases.set(phase, [c]);
@@ -156,7 +165,7 @@ export function planBatches(
  * an account made under a name another account is renamed away from in this run, that rename.
  */
 export function dependenciesOf(change: Change, run: RunAccounts = NO_ACCOUNTS): string[] {
-  const successor = successorOf(change, run.byPerson);
+  const successor = successorOf(change, run);
   const after = successor === undefined ? [] : [`user/${successor}`];
   if (after.length > 0 && change.kind === "user") return after;
   const made = accountMadeBy(change);

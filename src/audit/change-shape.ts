@@ -96,7 +96,7 @@ function isUserChangeBody(value: Record<string, unknown>): boolean {
     case "enable":
     case "disable":
     case "delete":
-      return true;
+      return isOptionalString(value["replacedBy"]);
     case "revoke-sessions":
       return isNonNegativeInteger(value["sessions"]) && isNonNegativeInteger(value["tokens"]);
     default:

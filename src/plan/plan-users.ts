@@ -685,6 +685,7 @@ export function planUsers(sink: PlanSink): void {
   }
 
   keepOwnersAccounts(sink, exists, markMatched);
+  const madeFor = newAccountsByEmail(pairs.wanted, renames);
   for (const [i, have] of live.users.entries()) {
     const isPending = have.pending === true;
     if (pairs.matched[i] === 1 || (!have.enabled && !isPending)) continue;
@@ -701,6 +702,11 @@ export function planUsers(sink: PlanSink): void {
         ? sink.departed.get(have.account)
         : undefined;
     const owner = userId ?? formerOf ?? claimedFor?.owner.userId ?? gone;
+    // No one's by the journal, with the e-mail of someone this plan makes an account for: most likely
+    // their account adopted before (import) under the name the files no longer give. Not taken for
+    // theirs (an e-mail is no proof), but not taken away before their new one exists either.
+    const lookalike =
+      owner === undefined && have.email !== undefined ? madeFor.get(have.email.toLowerCase()) : undefined;
     // Someone in the files who holds none of this system's groups (users: members) is not a stranger.
     const holdsNone = `${userId ?? ""}, who holds none of ${provider}'s groups (users: members)`;
     if (input.mode === "authoritative" && caps.disable !== "none") {
@@ -713,6 +719,7 @@ export function planUsers(sink: PlanSink): void {
         action: "disable",
         account: have.account,
         ...(owner === undefined ? {} : { userId: owner }),
+        ...(lookalike === undefined ? {} : { replacedBy: lookalike.account }),
         reason:
           userId !== undefined
             ? "holds-no-group"
@@ -727,11 +734,13 @@ export function planUsers(sink: PlanSink): void {
               ? claimedWhy(provider, have.account, claimedFor)
               : gone !== undefined
                 ? departedWhy(have.account, gone, desired.users.get(have.account)?.userId)
-                : isPending
-                  ? `a pending invitation for ${userId === undefined ? "someone in no access file" : holdsNone} is withdrawn (mode: authoritative)`
-                  : userId === undefined
-                    ? "the account is in no access file (mode: authoritative)"
-                    : `the account of ${holdsNone} (mode: authoritative)`,
+                : lookalike !== undefined
+                  ? `in no access file (mode: authoritative), with the e-mail of ${lookalike.userId}, whose account ${lookalike.account} this plan creates: disabled, and taken out of its groups, only once ${lookalike.account} exists`
+                  : isPending
+                    ? `a pending invitation for ${userId === undefined ? "someone in no access file" : holdsNone} is withdrawn (mode: authoritative)`
+                    : userId === undefined
+                      ? "the account is in no access file (mode: authoritative)"
+                      : `the account of ${holdsNone} (mode: authoritative)`,
         ],
       });
     } else if (input.mode === "observe") {
@@ -743,4 +752,24 @@ export function planUsers(sink: PlanSink): void {
       );
     }
   }
+}
+
+/**
+ * The accounts this plan makes for people (enabled, no live account, none renamed into theirs), by the
+ * person's e-mail in lower case, with the person; an e-mail several of them share is left out.
+ */
+function newAccountsByEmail(
+  wanted: readonly (readonly [DesiredUser, LiveUser | undefined])[],
+  renames: ReadonlyMap<string, LiveUser>,
+): Map<string, { readonly account: string; readonly userId: string }> {
+  const out = new Map<string, { readonly account: string; readonly userId: string }>();
+  const shared = new Set<string>();
+  for (const [want, have] of wanted) {
+    const email = want.attributes.email?.toLowerCase();
+    if (have !== undefined || !want.enabled || email === undefined || renames.has(want.account)) continue;
+    if (out.has(email)) shared.add(email);
+    out.set(email, { account: want.account, userId: want.userId });
+  }
+  for (const email of shared) out.delete(email);
+  return out;
 }

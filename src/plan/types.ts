@@ -62,7 +62,18 @@ export type UserChange = ChangeBase &
         /** On a rename in place (an `account` field): the new name was another person's (see create). */
         readonly heldBefore?: true;
       }
-    | { readonly kind: "user"; readonly action: "enable" | "disable" | "delete"; readonly account: string }
+    | {
+        readonly kind: "user";
+        readonly action: "enable" | "disable" | "delete";
+        readonly account: string;
+        /**
+         * On the disable of an account no one in the files holds, whose e-mail is that of a person whose
+         * new account this plan creates (an account adopted by import, its name changed in the files):
+         * that account. The disable, and the old account's removals from groups, wait for it, and are
+         * skipped when it cannot be made, so the person is never left without a working account.
+         */
+        readonly replacedBy?: string;
+      }
     | {
         readonly kind: "user";
         readonly action: "revoke-sessions";
