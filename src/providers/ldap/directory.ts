@@ -164,9 +164,9 @@ export class Directory {
   private readonly provider: string;
   private readonly settings: LdapSettings;
   private readonly client: LdapClient;
-  /** Tail of the gidNumber allocations in progress, and the last number handed out. */
-  private gidQueue: Promise<unknown> = Promise.resolve();
-  private lastGidNumber: number | undefined;
+  /** Tail of the gidNumber and uidNumber allocations in progress, and the last number each handed out. */
+  private numberQueue: Promise<unknown> = Promise.resolve();
+  private readonly lastNumber = new Map<"gidNumber" | "uidNumber", number>();
   /**
    * Users (by lower-cased account) and groups (by lower-cased cn) as the last read returned them, or as
    * this apply wrote them. Apply looks entries up here before it searches: the plan has just read all of
@@ -446,7 +446,8 @@ export class Directory {
         const managerDn = s.users.attributes.manager
           ? await this.managerDn(change.after.manager, signal)
           : undefined;
-        const entry = newUserEntry(change.account, change.after, s, managerDn);
+        const uid = s.users.posix === undefined ? undefined : await this.nextNumber("uidNumber", signal);
+        const entry = newUserEntry(change.account, change.after, s, managerDn, uid);
         if (s.flavour !== "activeDirectory") await this.client.add(entry.dn, entry.attributes);
         else {
           // AD accepts unicodePwd only over an encrypted connection; without a password the account would
@@ -667,7 +668,8 @@ export class Directory {
     const s = this.settings;
     switch (change.action) {
       case "create": {
-        const gid = s.groups.flavour === "posixGroup" ? await this.nextGidNumber(signal) : undefined;
+        const gid =
+          s.groups.flavour === "posixGroup" ? await this.nextNumber("gidNumber", signal) : undefined;
         const entry = newGroupEntry(change.group, change.description, s, gid);
         await this.client.add(entry.dn, entry.attributes);
         this.seenGroups.set(change.group.toLowerCase(), asEntry(entry));
@@ -704,31 +706,35 @@ export class Directory {
   }
 
   /**
-   * The next free gidNumber. Allocations are serialised within this provider (a promise chain) and never
-   * hand out a number twice, even before the group that got the previous one has been added.
+   * The next free gidNumber of a posixGroup, or uidNumber of a posixAccount: one above the highest under
+   * the groups (people) OU, at least the configured start. Allocations are serialised within this provider
+   * (a promise chain) and never hand out a number twice, even before the entry that got the previous one
+   * has been added.
    */
-  private nextGidNumber(signal: AbortSignal): Promise<number> {
-    const next = this.gidQueue.then(() => this.allocateGidNumber(signal));
-    this.gidQueue = next.catch(() => undefined);
+  private nextNumber(attribute: "gidNumber" | "uidNumber", signal: AbortSignal): Promise<number> {
+    const next = this.numberQueue.then(() => this.allocateNumber(attribute, signal));
+    this.numberQueue = next.catch(() => undefined);
     return next;
   }
 
-  private async allocateGidNumber(signal: AbortSignal): Promise<number> {
+  private async allocateNumber(attribute: "gidNumber" | "uidNumber", signal: AbortSignal): Promise<number> {
     const s = this.settings;
+    const isGroup = attribute === "gidNumber";
     const entries = await this.client.search(
       {
-        base: s.groups.dn,
+        base: isGroup ? s.groups.dn : s.users.dn,
         scope: "sub",
-        filter: "(objectClass=posixGroup)",
-        attributes: ["gidNumber"],
+        filter: isGroup ? "(objectClass=posixGroup)" : "(objectClass=posixAccount)",
+        attributes: [attribute],
         paged: true,
       },
       signal,
     );
-    let highest = s.groups.gidNumberStart - 1;
-    for (const e of entries) highest = Math.max(highest, Number(firstValue(e, "gidNumber") ?? "0") || 0);
-    if (this.lastGidNumber !== undefined) highest = Math.max(highest, this.lastGidNumber);
-    this.lastGidNumber = highest + 1;
+    const start = isGroup ? s.groups.gidNumberStart : (s.users.posix?.uidNumberStart ?? 1);
+    let highest = start - 1;
+    for (const e of entries) highest = Math.max(highest, Number(firstValue(e, attribute) ?? "0") || 0);
+    highest = Math.max(highest, this.lastNumber.get(attribute) ?? highest);
+    this.lastNumber.set(attribute, highest + 1);
     return highest + 1;
   }
 

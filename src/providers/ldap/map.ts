@@ -287,6 +287,8 @@ export function newUserEntry(
   after: UserAttributes,
   settings: LdapSettings,
   managerDn: string | undefined,
+  /** The uidNumber allocated for it, where people are posixAccounts (settings.users.posix). */
+  uidNumber?: number,
 ): { dn: string; attributes: Record<string, string[]> } {
   const u = settings.users;
   const attributes: Record<string, string[]> = { objectClass: [...u.objectClasses] };
@@ -298,6 +300,15 @@ export function newUserEntry(
     if (key === "name" || attribute === undefined) continue;
     const values = ldapValuesFor(key, after, managerDn);
     if (values.length > 0) attributes[attribute] = values;
+  }
+  const posix = u.posix;
+  if (posix !== undefined) {
+    // RFC 2307 §4: posixAccount must have cn, uid, uidNumber, gidNumber and homeDirectory.
+    attributes["uidNumber"] = [String(uidNumber ?? posix.uidNumberStart)];
+    attributes["gidNumber"] = [String(posix.gidNumber)];
+    attributes["homeDirectory"] = [posix.homeDirectory.replaceAll("{account}", account)];
+    if (posix.loginShell !== undefined) attributes["loginShell"] = [posix.loginShell];
+    attributes["uid"] ??= [account];
   }
   if (settings.flavour === "activeDirectory") {
     // A normal account that requires a password: the caller sets a random one nobody learns (unicodePwd),

@@ -28,6 +28,19 @@ export interface LdapUserSettings {
   readonly attributes: Readonly<Partial<Record<UserAttributeKey, string>>>;
   /** AD: userPrincipalName = account@upnSuffix on create. */
   readonly upnSuffix?: string;
+  /** Where `objectClasses` has posixAccount (RFC 2307): what a new entry gets besides the mapped attributes. */
+  readonly posix?: PosixAccountSettings;
+}
+
+/** The RFC 2307 attributes posixAccount requires, for entries gatehouse creates. */
+export interface PosixAccountSettings {
+  /** First uidNumber handed out (the next is one above the highest under the people OU). */
+  readonly uidNumberStart: number;
+  /** Primary group of every new account (`people.gidNumber`, required: no group is guessed). */
+  readonly gidNumber: number;
+  /** homeDirectory, with `{account}` standing for the account name (default `/home/{account}`). */
+  readonly homeDirectory: string;
+  readonly loginShell?: string;
 }
 
 export interface LdapGroupSettings {
@@ -106,7 +119,19 @@ const TOP_KEYS = [
   "groups",
   "disable",
 ]);
-const USER_KEYS = ["ou", "objectClasses", "rdnAttribute", "accountAttribute", "attributes", "upnSuffix"];
+const USER_KEYS = [
+  "ou",
+  "objectClasses",
+  "rdnAttribute",
+  "accountAttribute",
+  "attributes",
+  "upnSuffix",
+  "uidNumberStart",
+  "gidNumber",
+  "homeDirectory",
+  "loginShell",
+];
+const POSIX_KEYS = ["uidNumberStart", "gidNumber", "homeDirectory", "loginShell"];
 const GROUP_KEYS = ["ou", "objectClass", "emptyMember", "gidNumberStart"];
 const DISABLE_KEYS = ["method", "ou", "attribute", "value"];
 const FLAVOURS: readonly DirectoryFlavour[] = ["openldap", "activeDirectory"];
@@ -237,6 +262,7 @@ function parseUsers(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: stri
     );
   }
   const upnSuffix = r.string(users, "upnSuffix", "people.upnSuffix");
+  const posix = parsePosix(r, users, objectClasses);
   return {
     dn: r.dn(users, "ou", "people.ou", isAd ? "cn=Users" : "ou=people", baseDn),
     objectClasses,
@@ -249,6 +275,46 @@ function parseUsers(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: stri
     ),
     attributes,
     ...(upnSuffix === undefined ? {} : { upnSuffix }),
+    ...(posix === undefined ? {} : { posix }),
+  };
+}
+
+/**
+ * What a new posixAccount entry needs (uidNumber, gidNumber, homeDirectory): read where `objectClasses`
+ * has posixAccount, where the settings are refused otherwise (they would do nothing).
+ */
+function parsePosix(
+  r: Reader,
+  users: Obj,
+  objectClasses: readonly string[],
+): PosixAccountSettings | undefined {
+  const isPosix = objectClasses.some((c) => c.toLowerCase() === "posixaccount");
+  if (!isPosix) {
+    const given = POSIX_KEYS.find((k) => users[k] !== undefined);
+    if (given !== undefined)
+      r.fail(
+        `people.${given}`,
+        "is for posixAccount entries; add posixAccount to people.objectClasses or remove it",
+      );
+    return undefined;
+  }
+  if (users["gidNumber"] === undefined)
+    r.fail(
+      "people.gidNumber",
+      "is required where people.objectClasses has posixAccount: the primary group of every account gatehouse creates (e.g. the gidNumber of a users group)",
+    );
+  const homeDirectory = r.string(users, "homeDirectory", "people.homeDirectory") ?? "/home/{account}";
+  if (!homeDirectory.startsWith("/"))
+    r.fail(
+      "people.homeDirectory",
+      `must be an absolute path such as "/home/{account}", got "${homeDirectory}"`,
+    );
+  const loginShell = r.string(users, "loginShell", "people.loginShell");
+  return {
+    uidNumberStart: r.integer(users, "uidNumberStart", "people.uidNumberStart", 10_000, 1, 2_147_483_647),
+    gidNumber: r.integer(users, "gidNumber", "people.gidNumber", 0, 0, 2_147_483_647),
+    homeDirectory,
+    ...(loginShell === undefined ? {} : { loginShell }),
   };
 }
 
