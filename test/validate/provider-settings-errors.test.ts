@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { validateAccessTree } from "../../src/validate/validate-tree.ts";
+import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -88,4 +89,56 @@ it("reports a member entry's mistake at the key or value, as the form it was mea
     // Neither a user id nor an entry: every form named (not "must be string").
     `access/groups/g.yaml:11:9 /groups/0/members/4: ${forms}`,
   ]);
+});
+
+it("refuses a baseDn or bindDn that is no DN at the provider, before any connection", async () => {
+  const cwd = await mkdtemp(join(tmpdir(), "gh-provider-dn-"));
+  dirs.push(cwd);
+  await mkdir(join(cwd, "access"));
+  const config = (baseDn: string, bindDn = "cn=admin,dc=example,dc=com"): string =>
+    [
+      "providers:",
+      "  ldap:",
+      "    type: ldap",
+      "    url: ldap://127.0.0.1:389",
+      `    bindDn: ${bindDn}`,
+      "    passwordEnv: GATEHOUSE_LDAP_PASSWORD",
+      `    baseDn: ${baseDn}`,
+      "    people: { objectClasses: [inetOrgPerson, posixAccount], gidNumber: 100, loginShell: /bin/sh }",
+      "",
+    ].join("\n");
+  const messages = async (): Promise<string[]> => {
+    const tree = await validateAccessTree("access", { cwd, now: new Date("2026-11-25T00:00:00Z") });
+    return tree.diagnostics
+      .filter((d) => d.severity === "error")
+      .map((d) => `${d.file}:${String(d.line)}:${String(d.column)} ${d.message}`);
+  };
+  await writeFile(join(cwd, "access", "gatehouse.yaml"), config("dc=example,dc=com"));
+  expect(await messages()).toEqual([]);
+  // validate: the schema's DN shape, at the value.
+  await writeFile(join(cwd, "access", "gatehouse.yaml"), config("trial.example"));
+  expect(await messages()).toEqual([
+    expect.stringMatching(/^access\/gatehouse\.yaml:7:13 \/providers\/ldap\/baseDn: must match the pattern /),
+  ]);
+  await writeFile(join(cwd, "access", "gatehouse.yaml"), config("dc=example,dc=com", "admin"));
+  expect(await messages()).toEqual([
+    expect.stringMatching(/^access\/gatehouse\.yaml:5:13 \/providers\/ldap\/bindDn: must match the pattern /),
+  ]);
+  // plan: the provider's own check (a model built otherwise), at the provider's line, before connecting.
+  const settings = { url: "ldap://127.0.0.1:1", bindDn: "cn=x,dc=example,dc=com", passwordEnv: "X" };
+  expect(() =>
+    createLdapProvider(
+      {
+        name: "ldap",
+        type: "ldap",
+        mode: "authoritative",
+        nesting: false,
+        settings: { ...settings, baseDn: "trial.example" },
+        source: { file: "access/gatehouse.yaml", line: 2, column: 3 },
+      },
+      { env: { X: "secret" }, cwd, now: () => new Date() },
+    ),
+  ).toThrow(
+    'access/gatehouse.yaml:2:3 provider "ldap": setting "baseDn" must be a DN such as "dc=example,dc=com", got "trial.example"',
+  );
 });

@@ -13,7 +13,7 @@ export interface ErrorTarget {
 }
 
 const TRANSIENT_CODES = new Set([3, 51, 52, 80]);
-const SCHEMA_CODES = new Set([16, 17, 18, 19, 20, 21, 34, 64, 65, 67, 69]);
+const SCHEMA_CODES = new Set([16, 17, 18, 19, 20, 21, 64, 65, 67, 69]);
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -71,9 +71,11 @@ export function toProviderError(error: unknown, options: ErrorTarget, ctx: Error
       message = `bind as "${options.bindDn}" to ${url} failed: invalid credentials; check the password in environment variable ${options.passwordEnv}`;
     } else if (code === 32) {
       message = `${ctx.operation}${entry}: no such object (LDAP 32); check that the base DN / OU exists${said ? `: ${said}` : ""}`;
+    } else if (code === 34) {
+      message = `${ctx.operation}${entry}: invalid DN syntax (LDAP 34); check baseDn and the OUs in the provider's settings${said ? `: ${said}` : ""}`;
     } else if (SCHEMA_CODES.has(code)) {
       const attrs = ctx.attributes?.length ? ` (attributes written: ${ctx.attributes.join(", ")})` : "";
-      message = `schema violation on${entry}${attrs}: ${detail} (LDAP ${code})`;
+      message = `schema violation${ctx.operation === "search" ? " in a search" : " on"}${entry}${attrs}: ${detail} (LDAP ${code})`;
     } else if (code === 8 || code === 13) {
       message = `${ctx.operation}: the server requires a secure connection; use ldaps:// or startTls: true (${detail})`;
     } else if (code === 50) {

@@ -3,7 +3,7 @@ import { ConfigError } from "../../errors.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
-import { isDnUnder } from "./dn.ts";
+import { isDnUnder, parseAvas } from "./dn.ts";
 import { isLoopback } from "../loopback.ts";
 
 export type DirectoryFlavour = "openldap" | "activeDirectory";
@@ -224,6 +224,18 @@ class Reader {
     return value;
   }
 
+  /** A whole DN (baseDn, bindDn): every RDN an attribute type and a value ("dc=example,dc=com"). */
+  fullDn(obj: Obj, key: string, path: string, example: string): string {
+    const value = this.required(obj, key, path);
+    const rdns = parseAvas(value);
+    const isDn =
+      rdns.length > 0 &&
+      rdns.every((avas) => avas.every((a) => ATTRIBUTE_NAME.test(a.type) || /^\d+(\.\d+)+$/.test(a.type)));
+    if (!isDn || rdns.flat().some((a) => a.value === "") || !value.includes("="))
+      this.fail(path, `must be a DN such as "${example}", got "${value}"`);
+    return value;
+  }
+
   /** An OU given relative to baseDn ("ou=people") or in full ("ou=people,dc=example,dc=com"). */
   dn(obj: Obj, key: string, path: string, fallback: string, baseDn: string): string {
     const value = this.string(obj, key, path) ?? fallback;
@@ -393,7 +405,7 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
   const passwordEnv = r.required(top, "passwordEnv", "passwordEnv");
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv))
     r.fail("passwordEnv", "must be the name of an environment variable");
-  const baseDn = r.required(top, "baseDn", "baseDn");
+  const baseDn = r.fullDn(top, "baseDn", "baseDn", "dc=example,dc=com");
   const caFile = r.string(top, "caFile", "caFile");
   const readCache = r.boolean(top, "readCache", "readCache", false);
   // null switches sign-ins off (as for people.attributes): the report then says it has none.
@@ -406,7 +418,7 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
     url,
     startTls,
     ...(caFile === undefined ? {} : { caFile: resolve(cwd, caFile) }),
-    bindDn: r.required(top, "bindDn", "bindDn"),
+    bindDn: r.fullDn(top, "bindDn", "bindDn", "cn=gatehouse,ou=services,dc=example,dc=com"),
     passwordEnv,
     baseDn,
     pageSize: r.integer(top, "pageSize", "pageSize", 500, 1, 100_000),
