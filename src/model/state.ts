@@ -77,6 +77,11 @@ export interface LiveGroup {
    * the plan and the guard rails count them.
    */
   readonly unmanagedMembers?: number;
+  /**
+   * Those of them that are plain names an account created under that name would hold at once (an RFC
+   * 2307 `memberUid` naming no account read): the plan says so when it creates such an account.
+   */
+  readonly unmanagedNames?: readonly string[];
 }
 
 /** The full current state of one connected system, within the scope gatehouse manages. */

@@ -353,9 +353,29 @@ function planRemoval(
       );
       return;
     case "additive":
+      // A value left from an earlier account of the name: the account this plan makes holds it at once.
+      if (desiredUser?.enabled === true && !liveAccountsOf(input.live).has(member)) {
+        sink.note(
+          "kept",
+          `${member}, whose account this plan creates, is at once a member of ${group}: ${provider} holds that member value already (left from an earlier account of the name), which the access files do not grant and additive mode keeps; remove it in ${provider} before applying, or set mode: authoritative`,
+        );
+        return;
+      }
       sink.kept.push(`${member} in ${group}`);
       return;
   }
+}
+
+const liveAccounts = new WeakMap<LiveState, ReadonlySet<string>>();
+
+/** The accounts a live state holds, worked out once per live state. */
+function liveAccountsOf(live: LiveState): ReadonlySet<string> {
+  let accounts = liveAccounts.get(live);
+  if (accounts === undefined) {
+    accounts = new Set(live.users.map((u) => u.account));
+    liveAccounts.set(live, accounts);
+  }
+  return accounts;
 }
 
 /**

@@ -349,7 +349,31 @@ function createWhy(
       `${want.account} was the account of ${owner.owner.userId}, renamed to ${sink.renamedUsers.get(want.account) ?? ""} first: a new account is made for ${want.userId}`,
     );
   if (!caps.createUsers) why.push(`invitation to ${provider}: access starts once it is accepted`);
+  const held = namedAlready(sink.input.live).get(want.account) ?? [];
+  if (held.length > 0)
+    why.push(
+      `${want.account} is at once a member of ${held.join(", ")}: ${provider} holds that member value already (left from an earlier account of the name; gatehouse does not manage it), which the access files do not grant here: remove it in ${provider} before applying`,
+    );
   return why.length === 0 ? {} : { why };
+}
+
+const namedCache = new WeakMap<LiveState, ReadonlyMap<string, readonly string[]>>();
+
+/** Groups by the names they hold that no account has (LiveGroup.unmanagedNames), once per live state. */
+function namedAlready(live: LiveState): ReadonlyMap<string, readonly string[]> {
+  let out = namedCache.get(live);
+  if (out === undefined) {
+    const byName = new Map<string, string[]>();
+    for (const group of live.groups)
+      for (const name of group.unmanagedNames ?? []) {
+        const list = byName.get(name);
+        if (list) list.push(group.name);
+        else byName.set(name, [group.name]);
+      }
+    out = byName;
+    namedCache.set(live, out);
+  }
+  return out;
 }
 
 /** The plan note for an account the files give to `want`'s person that is still another person's. */
@@ -702,11 +726,19 @@ export function planUsers(sink: PlanSink): void {
         ? sink.departed.get(have.account)
         : undefined;
     const owner = userId ?? formerOf ?? claimedFor?.owner.userId ?? gone;
-    // No one's by the journal, with the e-mail of someone this plan makes an account for: most likely
-    // their account adopted before (import) under the name the files no longer give. Not taken for
-    // theirs (an e-mail is no proof), but not taken away before their new one exists either.
-    const lookalike =
+    // No one's by the journal, named as that person would be by default (their id, or their e-mail) and
+    // with their e-mail, while this plan makes them an account under another name (`accounts`): most
+    // likely their account adopted before (import). Not taken for theirs (that is no proof), but not
+    // taken away before their new one exists either. An account renamed to anything else stays a
+    // stranger's: renaming a person's account away must not keep it alive.
+    const candidate =
       owner === undefined && have.email !== undefined ? madeFor.get(have.email.toLowerCase()) : undefined;
+    const name = have.account.toLowerCase();
+    const lookalike =
+      candidate !== undefined &&
+      (name === candidate.userId.toLowerCase() || name === have.email?.toLowerCase())
+        ? candidate
+        : undefined;
     // Someone in the files who holds none of this system's groups (users: members) is not a stranger.
     const holdsNone = `${userId ?? ""}, who holds none of ${provider}'s groups (users: members)`;
     if (input.mode === "authoritative" && caps.disable !== "none") {
@@ -735,7 +767,7 @@ export function planUsers(sink: PlanSink): void {
               : gone !== undefined
                 ? departedWhy(have.account, gone, desired.users.get(have.account)?.userId)
                 : lookalike !== undefined
-                  ? `in no access file (mode: authoritative), with the e-mail of ${lookalike.userId}, whose account ${lookalike.account} this plan creates: disabled, and taken out of its groups, only once ${lookalike.account} exists`
+                  ? `in no access file (mode: authoritative), named and addressed as ${lookalike.userId} would be by default, whose account ${lookalike.account} this plan creates: disabled, and taken out of its groups, only once ${lookalike.account} exists`
                   : isPending
                     ? `a pending invitation for ${userId === undefined ? "someone in no access file" : holdsNone} is withdrawn (mode: authoritative)`
                     : userId === undefined

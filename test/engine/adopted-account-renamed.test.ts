@@ -71,7 +71,7 @@ describe("an adopted account whose name the files change", () => {
       expect(disable).toMatchObject({ account: "grace", replacedBy: "grace.g", reason: "not-in-config" });
       expect(disable?.userId).toBeUndefined();
       expect(disable?.why?.[0]).toContain(
-        "with the e-mail of grace, whose account grace.g this plan creates",
+        "named and addressed as grace would be by default, whose account grace.g this plan creates",
       );
       const result = await runApply(prepared.plan, prepared.tree.model.config.policy, prepared.providers, {
         journalPath: path.join(cwd, ".gatehouse/journal.jsonl"),
@@ -129,5 +129,24 @@ describe("an adopted account whose name the files change", () => {
     const after = JSON.parse(await readFile(directory, "utf8")) as Stored;
     expect(after.users.find((u) => u.account === "grace")?.enabled).toBe(true);
     expect(after.groups[0]?.members).toContain("grace");
+  });
+
+  it("does not keep alive an account renamed to another name that carries the person's e-mail", async () => {
+    const { cwd, directory } = await site();
+    // Someone renamed grace's account to a name of their own, keeping her address on it.
+    const stored = JSON.parse(await readFile(directory, "utf8")) as Stored;
+    const [, grace] = stored.users;
+    if (grace) grace.account = "mallory";
+    const staff = stored.groups[0];
+    if (staff) staff.members = ["ann", "mallory"];
+    await writeFile(directory, JSON.stringify({ formatVersion: 1, ...stored }));
+    const prepared = await preparePlan({ cwd, dir: "access", now: NOW, env: {}, cacheDir: false });
+    try {
+      const disable = prepared.plan.changes.find((c) => c.kind === "user" && c.action === "disable");
+      expect(disable).toMatchObject({ account: "mallory", reason: "not-in-config" });
+      expect(disable).not.toHaveProperty("replacedBy");
+    } finally {
+      await closeProviders(prepared.providers);
+    }
   });
 });

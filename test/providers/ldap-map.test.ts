@@ -328,6 +328,10 @@ describe("ldap entry mapping", () => {
       }),
     ];
     expect(toLiveState([], posixGroups, posix, false).outside).toEqual([]);
+    // Those names no account holds: whoever is created under one of them holds the group at once.
+    expect(toLiveState([], posixGroups, posix, false).state.groups).toMatchObject([
+      { name: "staff", members: [], unmanagedMembers: 2, unmanagedNames: ["ann", "dave"] },
+    ]);
   });
 
   it("leaves out a link to an object Active Directory deleted, and nothing else named Deleted Objects", () => {

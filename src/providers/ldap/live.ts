@@ -178,7 +178,12 @@ export function toLiveState(
     groups.push(
       mapped.unknown.length === 0
         ? mapped.group
-        : { ...mapped.group, unmanagedMembers: mapped.unknown.length },
+        : {
+            ...mapped.group,
+            unmanagedMembers: mapped.unknown.length,
+            // memberUid values name no place: whoever is created under one holds the group at once.
+            ...(s.groups.flavour === "posixGroup" ? { unmanagedNames: mapped.unknown } : {}),
+          },
     );
     if (mapped.unknown.length > 0) {
       if (s.groups.flavour !== "posixGroup") appendAll(unresolved, mapped.unknown);
