@@ -38,6 +38,9 @@ import {
 import { liveOfAccounts, type LeaverAccount, type OpenRecheck } from "../apply/offboard-verify.ts";
 import { lookUpIds, type IdLookup } from "../apply/locate-leaver.ts";
 
+/** How a plan note of a guard-rail refusal begins (apply shows it as accepted when overridden). */
+export const GUARDRAIL_NOTE = "guard rails: apply refuses this plan without an override:";
+
 /** How long the reads of live systems may take, unless EngineOptions.readTimeoutMs says otherwise. */
 export const DEFAULT_READ_TIMEOUT_MS = 600_000;
 
@@ -328,7 +331,7 @@ export async function preparePlanWith(
               ...refusals.map((v): PlanNote => ({
                 provider: v.provider,
                 kind: "info",
-                message: `guard rails: apply refuses this plan without an override: ${v.message}`,
+                message: `${GUARDRAIL_NOTE} ${v.message}`,
               })),
               ...owedNotes,
             ],

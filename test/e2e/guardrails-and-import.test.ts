@@ -43,9 +43,18 @@ describe("guard rails through the CLI", { tags: ["slow"] }, () => {
     expect(await r.read(DIRECTORY_FILE)).toBe(directory);
     expect(await journalTypes(r)).toEqual(journal);
 
-    expect((await r.run(["apply", "--yes", "--allow-removals", String(n - 1)])).code).toBe(3);
+    const tooFew = await r.run(["apply", "--yes", "--allow-removals", String(n - 1)]);
+    expect(tooFew.code).toBe(3);
+    expect(tooFew.stdout).toContain(
+      "guard rails: apply refuses this plan without an override: the plan removes",
+    );
     const allowed = await r.run(["apply", "--yes", "--allow-removals", String(n)]);
     expect(allowed.code).toBe(0);
+    // The plan apply prints says what the override let through, not that apply refuses it.
+    expect(allowed.stdout).toContain(
+      `guard rails: accepted with --allow-removals ${String(n)}: the plan removes`,
+    );
+    expect(allowed.stdout).not.toContain("apply refuses this plan");
     expect((await r.run(["plan", "--detailed-exitcode"])).code).toBe(0);
     // The journal says the limit was overridden, and what it let through.
     const starts = (await r.read(JOURNAL_FILE))

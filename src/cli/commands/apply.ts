@@ -4,11 +4,14 @@ import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import {
   closeProviders,
+  GUARDRAIL_NOTE,
   journalPathOf,
   preparePlan,
   type EngineOptions,
   type PreparedPlan,
 } from "../../engine/prepare-plan.ts";
+import type { Plan } from "../../plan/types.ts";
+import { checkGuardrails } from "../../plan/safety.ts";
 import {
   assertPlanCurrent,
   consentOf,
@@ -154,6 +157,37 @@ async function lookUpApprovals(
   return record;
 }
 
+/**
+ * The plan as this apply shows it: a guard-rail refusal its `--allow-removals` or `--force` lets through
+ * says so, rather than that apply refuses. Only what is shown; the plan applied and journalled is `plan`.
+ */
+function asOverridden(
+  plan: Plan,
+  policy: Policy,
+  args: Parsed,
+  prepared: Pick<PreparedPlan, "protectedAccounts">,
+): Plan {
+  const allowRemovals = intOpt(args, "allow-removals");
+  const force = flag(args, "force");
+  if (allowRemovals === undefined && !force) return plan;
+  const still = new Set(
+    checkGuardrails(plan, policy, {
+      force,
+      ...(allowRemovals === undefined ? {} : { allowRemovals }),
+      protectedAccounts: prepared.protectedAccounts,
+    }),
+  );
+  const how = force ? "--force" : `--allow-removals ${String(allowRemovals)}`;
+  return {
+    ...plan,
+    notes: plan.notes.map((n) => {
+      if (!n.message.startsWith(GUARDRAIL_NOTE)) return n;
+      const refusal = n.message.slice(GUARDRAIL_NOTE.length).trim();
+      return still.has(refusal) ? n : { ...n, message: `guard rails: accepted with ${how}: ${refusal}` };
+    }),
+  };
+}
+
 function withoutModel(
   prepared: PreparedPlan,
   env: CliIo["env"],
@@ -278,7 +312,10 @@ async function applyLocked(
     // which assertPlanCurrent has just proven identical to it.
     const plan = prepared.plan;
     if (prepared.warnings.length > 0) io.stderr(renderDiagnostics(prepared.warnings, "text"));
-    for (const piece of renderTextPieces(plan, { color: io.isTTY })) io.stdout(piece);
+    for (const piece of renderTextPieces(asOverridden(plan, prepared.policy, args, prepared), {
+      color: io.isTTY,
+    }))
+      io.stdout(piece);
     // Where the run is journalled, by whom, and who is protected: the same for every run.
     const common = {
       journalPath: journalPathOf(options),
