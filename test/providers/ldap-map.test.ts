@@ -328,6 +328,19 @@ describe("ldap entry mapping", () => {
       }),
     ];
     expect(toLiveState([], posixGroups, posix, false).outside).toEqual([]);
+    // A value naming an account read only in another case is said to be that, not a stranger to move.
+    const judy = entry(`uid=judy,${posix.users.dn}`, { uid: ["judy"], cn: ["Judy"], sn: ["J"] });
+    const cased = toLiveState(
+      [judy],
+      [entry(`cn=ops,${posix.groups.dn}`, { cn: ["ops"], gidNumber: ["5001"], memberUid: ["Judy", "zed"] })],
+      posix,
+      false,
+    );
+    expect(cased.state.groups[0]?.members).toEqual([]);
+    expect(cased.state.unmanaged).toEqual([
+      `group ops holds memberUid Judy, which names an account under ${posix.users.dn} only in another case: memberUid is compared exactly, so it is no membership gatehouse manages; replace it with the account's own spelling in the directory`,
+      `group ops holds 1 member that gatehouse does not manage (not users under ${posix.users.dn}, or groups nested while nesting is off): zed; remove it in the directory, or move the account under ${posix.users.dn} and into the access files`,
+    ]);
     // Those names no account holds: whoever is created under one of them holds the group at once.
     expect(toLiveState([], posixGroups, posix, false).state.groups).toMatchObject([
       { name: "staff", members: [], unmanagedMembers: 2, unmanagedNames: ["ann", "dave"] },

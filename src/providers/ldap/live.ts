@@ -188,11 +188,23 @@ export function toLiveState(
     if (mapped.unknown.length > 0) {
       if (s.groups.flavour !== "posixGroup") appendAll(unresolved, mapped.unknown);
       unknownTotal += mapped.unknown.length;
-      outsiders.push(
-        `group ${mapped.group.name} holds ${plural(mapped.unknown.length, "member", "members")} that gatehouse does not manage ` +
-          `(not users under ${s.users.dn}${nesting ? "" : ", or groups nested while nesting is off"}): ` +
-          `${firstFew(mapped.unknown, 3)}; remove ${mapped.unknown.length === 1 ? "it" : "them"} in the directory, or move the account under ${s.users.dn} and into the access files`,
-      );
+      // A memberUid that names an account read in another case: the account is there; the value is not
+      // its membership (memberUid is compared exactly), and moving the account would not help.
+      const cased =
+        s.groups.flavour === "posixGroup"
+          ? mapped.unknown.filter((v) => accountsLower.has(v.toLowerCase()) && !accounts.has(v))
+          : [];
+      if (cased.length > 0)
+        outsiders.push(
+          `group ${mapped.group.name} holds memberUid ${firstFew(cased, 3)}, which names an account under ${s.users.dn} only in another case: memberUid is compared exactly, so it is no membership gatehouse manages; replace it with the account's own spelling in the directory`,
+        );
+      const other = mapped.unknown.filter((v) => !cased.includes(v));
+      if (other.length > 0)
+        outsiders.push(
+          `group ${mapped.group.name} holds ${plural(other.length, "member", "members")} that gatehouse does not manage ` +
+            `(not users under ${s.users.dn}${nesting ? "" : ", or groups nested while nesting is off"}): ` +
+            `${firstFew(other, 3)}; remove ${other.length === 1 ? "it" : "them"} in the directory, or move the account under ${s.users.dn} and into the access files`,
+        );
     }
   }
   if (unknownTotal > 0) notes.push(`${unknownTotal} member value(s) in total are outside the managed scope`);
