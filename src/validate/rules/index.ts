@@ -14,6 +14,7 @@ import { formerNameClaims, rolesIntoUnmanagedGroups } from "./group-history.ts";
 import { accessReviews } from "./access-reviews.ts";
 import { identityKeys } from "./identity-keys.ts";
 import { webhookNames } from "./webhook-names.ts";
+import { sharedDirectories } from "./shared-directories.ts";
 
 /** Every semantic rule, run in this order after schema validation. */
 export const RULES: readonly Rule[] = [
@@ -34,4 +35,5 @@ export const RULES: readonly Rule[] = [
   accessReviews,
   identityKeys,
   webhookNames,
+  sharedDirectories,
 ];
