@@ -1,4 +1,5 @@
 import type { User } from "../model/access.ts";
+import { oncePer } from "../model/once-per.ts";
 
 /**
  * Whose the journal's records of a user id are now (User.formerIds: an id changed, the person did not).
@@ -6,22 +7,17 @@ import type { User } from "../model/access.ts";
  * the files asks this one lookup, so that a renamed person is never taken for someone who left.
  */
 
-const cache = new WeakMap<ReadonlyMap<string, User>, ReadonlyMap<string, string>>();
-
 /**
  * Each id listed in someone's `formerIds` → that person's id now; built once per users map (the model is
  * read-only). An id of someone in the files stays theirs, and an id two people list goes to the first:
  * validation refuses both (GH236), so only a tree that did not validate can have them.
  */
-export function formerIdsOf(users: ReadonlyMap<string, User>): ReadonlyMap<string, string> {
-  const hit = cache.get(users);
-  if (hit) return hit;
+export const formerIdsOf = oncePer((users: ReadonlyMap<string, User>): ReadonlyMap<string, string> => {
   const out = new Map<string, string>();
   for (const user of users.values())
     for (const old of user.formerIds ?? []) if (!users.has(old) && !out.has(old)) out.set(old, user.id);
-  cache.set(users, out);
   return out;
-}
+});
 
 /** The id now of the person the files say had `id` (itself when nobody lists it in formerIds). */
 export function idNow(formerIds: ReadonlyMap<string, string>, id: string): string {

@@ -1,5 +1,6 @@
 import type { AccessModel, Group, MemberEntry, User } from "../model/access.ts";
 import { shareMemberName } from "../model/member-entry.ts";
+import { oncePer } from "../model/once-per.ts";
 
 /**
  * The users of a model by position (file order). Effective memberships hold positions, not ids: two
@@ -12,20 +13,14 @@ export interface UserIndex {
   readonly position: ReadonlyMap<string, number>;
 }
 
-const indexes = new WeakMap<AccessModel, UserIndex>();
-
 /** One index per model (the model is read-only). */
-export function userIndexOf(model: AccessModel): UserIndex {
-  const hit = indexes.get(model);
-  if (hit) return hit;
+export const userIndexOf = oncePer((model: AccessModel): UserIndex => {
   const users = [...model.users.values()];
   const ids = users.map((user) => user.id);
   const position = new Map<string, number>();
   ids.forEach((id, i) => position.set(id, i));
-  const index: UserIndex = { users, ids, position };
-  indexes.set(model, index);
-  return index;
-}
+  return { users, ids, position };
+});
 
 const memberPositionCache = new WeakMap<AccessModel, WeakMap<Group, Int32Array>>();
 const positionsFromBefore = new WeakMap<AccessModel, (group: Group) => Int32Array | undefined>();

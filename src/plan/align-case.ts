@@ -1,4 +1,5 @@
 import type { DesiredState, LiveGroup, LiveState, LiveUser } from "../model/state.ts";
+import { oncePer } from "../model/once-per.ts";
 
 const asIs = (name: string): string => name;
 const lowerCase = (name: string): string => name.toLowerCase();
@@ -91,16 +92,11 @@ export function filesSpelling(
   );
 }
 
-const formerNames = new WeakMap<DesiredState, ReadonlySet<string>>();
-
-function formerNamesOf(desired: DesiredState): ReadonlySet<string> {
-  let names = formerNames.get(desired);
-  if (names === undefined) {
-    names = new Set([...desired.groups.values()].flatMap((g) => g.formerNames ?? []));
-    formerNames.set(desired, names);
-  }
-  return names;
-}
+/** Every former group name the desired state lists, once per desired state. */
+const formerNamesOf = oncePer(
+  (desired: DesiredState): ReadonlySet<string> =>
+    new Set([...desired.groups.values()].flatMap((g) => g.formerNames ?? [])),
+);
 
 /** The case-insensitive key of a name. */
 function fold(name: string): string {

@@ -15,6 +15,7 @@ import { leavingText } from "./plan-users.ts";
 import type { FieldDiff, MembershipChange, Reason } from "./types.ts";
 import { sameValue } from "./values.ts";
 import { DAY_MS, daysSince, noteTimeBoundary } from "../lifecycle/status.ts";
+import { oncePer } from "../model/once-per.ts";
 
 /** An expired grant still held this long after its end was not removed in time (the reconcile runs hourly). */
 const LATE_AFTER_MS = DAY_MS;
@@ -51,18 +52,10 @@ function wasApplied(
   );
 }
 
-const formerNames = new WeakMap<ReadonlyMap<string, string>, ReadonlyMap<string, string>>();
-
 /** PlanSink.renamedUsers the other way round (new name → former name), made once per plan. */
-function formerNamesOf(renamed: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
-  if (renamed.size === 0) return renamed;
-  let out = formerNames.get(renamed);
-  if (out === undefined) {
-    out = new Map([...renamed].map(([from, to]) => [to, from]));
-    formerNames.set(renamed, out);
-  }
-  return out;
-}
+const formerNamesOf = oncePer((renamed: ReadonlyMap<string, string>): ReadonlyMap<string, string> =>
+  renamed.size === 0 ? renamed : new Map([...renamed].map(([from, to]) => [to, from])),
+);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -366,17 +359,10 @@ function planRemoval(
   }
 }
 
-const liveAccounts = new WeakMap<LiveState, ReadonlySet<string>>();
-
 /** The accounts a live state holds, worked out once per live state. */
-function liveAccountsOf(live: LiveState): ReadonlySet<string> {
-  let accounts = liveAccounts.get(live);
-  if (accounts === undefined) {
-    accounts = new Set(live.users.map((u) => u.account));
-    liveAccounts.set(live, accounts);
-  }
-  return accounts;
-}
+const liveAccountsOf = oncePer(
+  (live: LiveState): ReadonlySet<string> => new Set(live.users.map((u) => u.account)),
+);
 
 /**
  * A live group under a former name, or renamed by hand (`isBack`: it still answers to the desired name,
@@ -438,13 +424,10 @@ interface LiveNesting {
   ancestors(group: string): readonly string[];
 }
 
-const nestings = new WeakMap<LiveState, LiveNesting>();
 const NO_GROUPS: readonly string[] = [];
 
 /** The live nesting of groups, worked out once per live state and only for what is asked. */
-function liveNestingOf(live: LiveState): LiveNesting {
-  const known = nestings.get(live);
-  if (known) return known;
+const liveNestingOf = oncePer((live: LiveState): LiveNesting => {
   const byName = new Map(live.groups.map((g) => [g.name, g]));
   const parents = new Map<string, string[]>();
   for (const g of live.groups)
@@ -481,9 +464,8 @@ function liveNestingOf(live: LiveState): LiveNesting {
       return list;
     },
   };
-  nestings.set(live, nesting);
   return nesting;
-}
+});
 
 const NO_RENAMES: ReadonlyMap<string, string> = new Map();
 

@@ -22,9 +22,10 @@ import { heldAccount, legalHoldNote } from "./legal-hold.ts";
 import type { FieldDiff } from "./types.ts";
 import { sameValue } from "./values.ts";
 import { attributesDigest } from "../model/attributes-digest.ts";
-import { firstFew } from "../model/lists.ts";
+import { firstFew, groupBy } from "../model/lists.ts";
 import { leftoversFinder } from "./held-before.ts";
 import { nameFold } from "./align-case.ts";
+import { oncePer } from "../model/once-per.ts";
 
 function attributeDiff(
   before: LiveUserAttributes,
@@ -357,24 +358,11 @@ function createWhy(
   return why.length === 0 ? {} : { why };
 }
 
-const namedCache = new WeakMap<LiveState, ReadonlyMap<string, readonly string[]>>();
-
 /** Groups by the names they hold that no account has (LiveGroup.unmanagedNames), once per live state. */
-function namedAlready(live: LiveState): ReadonlyMap<string, readonly string[]> {
-  let out = namedCache.get(live);
-  if (out === undefined) {
-    const byName = new Map<string, string[]>();
-    for (const group of live.groups)
-      for (const name of group.unmanagedNames ?? []) {
-        const list = byName.get(name);
-        if (list) list.push(group.name);
-        else byName.set(name, [group.name]);
-      }
-    out = byName;
-    namedCache.set(live, out);
-  }
-  return out;
-}
+const namedAlready = oncePer((live: LiveState): ReadonlyMap<string, readonly string[]> => {
+  const pairs = live.groups.flatMap((g) => (g.unmanagedNames ?? []).map((name) => [name, g.name] as const));
+  return new Map([...groupBy(pairs, ([name]) => name)].map(([name, list]) => [name, list.map(([, g]) => g)]));
+});
 
 /** The plan note for an account the files give to `want`'s person that is still another person's. */
 function notePassedOn(sink: PlanSink, want: DesiredUser, passed: AccountOfAnother): void {
