@@ -10,24 +10,44 @@ function tempPrefix(target: string): string {
 }
 
 /**
- * Replaces `target` with `data` so that a crash at any moment leaves either the old or the new file:
- * write a temp file in the same folder, fsync it, rename it over the target, fsync the folder.
+ * Writes `data` to a new temp file beside `target` (the name removeLeftoverTempFiles knows), fsynced, with
+ * `mode` when given (else 0600), and returns its path; on an error the temp file is removed.
  */
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  const folder = dirname(target);
-  await mkdir(folder, { recursive: true });
+export async function writeTempBeside(
+  target: string,
+  data: string | Uint8Array,
+  mode?: number,
+): Promise<string> {
   const temp = join(
-    folder,
+    dirname(target),
     `${tempPrefix(target)}${String(process.pid)}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`,
   );
   const handle = await open(temp, "wx", 0o600);
   try {
     try {
       await (typeof data === "string" ? handle.writeFile(data, "utf8") : handle.writeFile(data));
+      // Before any rename: the file never shows under the target's name with the temp's 0600.
+      if (mode !== undefined) await handle.chmod(mode & 0o7777);
       await handle.sync();
     } finally {
       await handle.close();
     }
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  return temp;
+}
+
+/**
+ * Replaces `target` with `data` so that a crash at any moment leaves either the old or the new file:
+ * write a temp file in the same folder, fsync it, rename it over the target, fsync the folder.
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const folder = dirname(target);
+  await mkdir(folder, { recursive: true });
+  const temp = await writeTempBeside(target, data);
+  try {
     await rename(temp, target);
   } catch (error) {
     await unlink(temp).catch(() => undefined);

@@ -8,11 +8,10 @@
  * Not a transaction: a crash (power, kill -9) between two renames still leaves some files new and some
  * old; each file on its own is always whole (old or new), as with writeFileAtomic.
  */
-import { randomBytes } from "node:crypto";
-import { lstat, mkdir, open, readFile, rename, rmdir, unlink } from "node:fs/promises";
+import { lstat, mkdir, readFile, rename, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, GatehouseError } from "../errors.ts";
-import { fsyncDirectory } from "./atomic-write.ts";
+import { fsyncDirectory, writeTempBeside } from "./atomic-write.ts";
 import { hasCode } from "./file-lock.ts";
 
 /** One file of the set. */
@@ -69,26 +68,6 @@ const reasonOf = (error: unknown): string =>
       ? error.message
       : String(error);
 
-/** Writes `data` to a new temp file next to `target` (fsynced, mode set) and returns its path. */
-async function stage(target: string, data: string | Uint8Array, mode: number): Promise<string> {
-  const temp = path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.${String(process.pid)}.${randomBytes(6).toString("hex")}.tmp`,
-  );
-  const handle = await open(temp, "wx", 0o600);
-  try {
-    await (typeof data === "string" ? handle.writeFile(data, "utf8") : handle.writeFile(data));
-    await handle.chmod(mode & 0o7777); // before the rename: the file never shows with the temp's 0600
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
-  return temp;
-}
-
 async function backupOf(target: string): Promise<Backup> {
   let entry;
   try {
@@ -122,7 +101,8 @@ async function removeMadeFolders(made: readonly { top: string; deepest: string }
 async function restore(target: string, backup: Backup): Promise<string | undefined> {
   try {
     if (backup.kind === "absent") await unlink(target);
-    else if (backup.kind === "file") await rename(await stage(target, backup.bytes, backup.mode), target);
+    else if (backup.kind === "file")
+      await rename(await writeTempBeside(target, backup.bytes, backup.mode), target);
     else return "it was not a regular file";
     return undefined;
   } catch (error) {
@@ -151,7 +131,7 @@ export async function writeAllOrNothing(
       const folder = path.dirname(w.target);
       const top = await mkdir(folder, { recursive: true });
       if (top !== undefined) made.push({ top, deepest: folder });
-      temps.push(await stage(w.target, w.text, w.mode));
+      temps.push(await writeTempBeside(w.target, w.text, w.mode));
     }
     for (const w of writes) {
       failed = w;
