@@ -84,6 +84,8 @@ export interface PreparedPlan {
   readonly warnings: readonly Diagnostic[];
   /** Accounts of protected users per provider, for the guard rails. */
   readonly protectedAccounts: ReadonlyMap<string, ReadonlySet<string>>;
+  /** What apply refuses without `--allow-removals` or `--force` (the guard rails), per provider; the plan notes them. */
+  readonly refusals: readonly { readonly provider: string; readonly message: string }[];
   /** The access-file commit the journal's last run applied, if it knew one. */
   readonly lastAppliedCommit?: string;
   /**
@@ -343,6 +345,7 @@ export async function preparePlanWith(
       providers,
       warnings: tree.diagnostics,
       protectedAccounts,
+      refusals,
       ...(journal.lastCommit === undefined ? {} : { lastAppliedCommit: journal.lastCommit }),
       openVerdicts,
       owedDeliveries: [...journal.undelivered.values()],

@@ -2,7 +2,6 @@ import { InternalError, messageOf } from "../errors.ts";
 import { deadline } from "../io/deadline.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { DAY_MS } from "../lifecycle/status.ts";
-import { guardrailViolations } from "../plan/safety.ts";
 import { formatDuration } from "../load/durations.ts";
 import {
   reviewAccounts,
@@ -32,13 +31,10 @@ export async function prepareAccountsReport(
     const { planned, tree } = prepared;
     if (planned === undefined) throw new InternalError("the plan kept no inputs for the accounts report");
     const signal = deadline(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS).signal;
-    const refusals = guardrailViolations(prepared.plan, tree.model.config.policy, {
-      protectedAccounts: prepared.protectedAccounts,
-    });
     const systems = await Promise.all(
       planned.inputs.map(async (input): Promise<SystemToReview> => {
         const provider = prepared.providers.get(input.name);
-        const refusedBy = refusals.filter((v) => v.provider === input.name).map((v) => v.message);
+        const refusedBy = prepared.refusals.filter((v) => v.provider === input.name).map((v) => v.message);
         const system = refusedBy.length === 0 ? { input } : { input, refusedBy };
         // A system whose sign-ins cannot be read still has its orphans reported; the command exits 1.
         try {
