@@ -137,10 +137,8 @@ function describeError(error: unknown, timeoutSeconds: number): string {
 function retryAfterOf(response: { readonly headers?: Headers }): number {
   const { headers } = response;
   if (headers === undefined) return 0;
-  const value = headers.get("retry-after");
-  const asked = /^\s*\d+\s*$/.test(value ?? "")
-    ? parseRetryAfter(value, 0)
-    : parseRetryAfter(value, serverDateOf(headers) ?? Number.NaN);
+  // Seconds need no clock; a date without the receiver's Date header reads as NaN: not waited for.
+  const asked = parseRetryAfter(headers.get("retry-after"), serverDateOf(headers) ?? Number.NaN);
   return asked === undefined || Number.isNaN(asked) ? 0 : Math.min(asked, WEBHOOK_MAX_RETRY_AFTER_MS);
 }
 
