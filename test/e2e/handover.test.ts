@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLocalProvider } from "../../src/providers/local/provider.ts";
-import { DIRECTORY_FILE, useTempRepos, type TempRepo } from "./repo.ts";
+import { readDirectory, useTempRepos, type TempRepo } from "./repo.ts";
 
 const repo = useTempRepos();
 
@@ -9,18 +8,7 @@ const GROUPS = "access/groups/engineering.yaml";
 
 /** The live accounts (enabled or not) and groups of the repo's embedded directory, read the way gatehouse reads them. */
 async function liveOf(cwd: string): Promise<{ users: Map<string, boolean>; groups: Map<string, string[]> }> {
-  const provider = createLocalProvider(
-    {
-      name: "directory",
-      type: "local",
-      mode: "authoritative",
-      nesting: false,
-      settings: { path: DIRECTORY_FILE },
-      source: { file: "access/gatehouse.yaml", line: 1, column: 1 },
-    },
-    { env: {}, cwd, now: () => new Date() },
-  );
-  const live = await provider.read(AbortSignal.timeout(10_000));
+  const live = await readDirectory(cwd);
   return {
     users: new Map(live.users.map((u) => [u.account, u.enabled])),
     groups: new Map(live.groups.map((g) => [g.name, [...g.members].sort()])),

@@ -1,23 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createLocalProvider } from "../../src/providers/local/provider.ts";
-import { DIRECTORY_FILE, useTempRepos } from "./repo.ts";
+import { DIRECTORY_FILE, readDirectory, useTempRepos } from "./repo.ts";
 
 const repo = useTempRepos();
 
 /** The live groups of the repo's embedded directory, read the way gatehouse reads them. */
 async function groupsOf(cwd: string): Promise<Map<string, readonly string[]>> {
-  const provider = createLocalProvider(
-    {
-      name: "directory",
-      type: "local",
-      mode: "authoritative",
-      nesting: false,
-      settings: { path: DIRECTORY_FILE },
-      source: { file: "access/gatehouse.yaml", line: 1, column: 1 },
-    },
-    { env: {}, cwd, now: () => new Date() },
-  );
-  const live = await provider.read(AbortSignal.timeout(10_000));
+  const live = await readDirectory(cwd);
   return new Map(live.groups.map((g) => [g.name, [...g.members].sort()]));
 }
 
@@ -105,18 +93,7 @@ describe("renaming a group with formerNames", { tags: ["slow"] }, () => {
 
 /** The repo's embedded directory's users, read the way gatehouse reads them. */
 async function usersOf(cwd: string): Promise<Map<string, boolean>> {
-  const provider = createLocalProvider(
-    {
-      name: "directory",
-      type: "local",
-      mode: "authoritative",
-      nesting: false,
-      settings: { path: DIRECTORY_FILE },
-      source: { file: "access/gatehouse.yaml", line: 1, column: 1 },
-    },
-    { env: {}, cwd, now: () => new Date() },
-  );
-  const live = await provider.read(AbortSignal.timeout(10_000));
+  const live = await readDirectory(cwd);
   return new Map(live.users.map((u) => [u.account, u.enabled]));
 }
 

@@ -10,6 +10,8 @@ import { simpleGit, type SimpleGit } from "simple-git";
 import { afterEach } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import type { CliIo } from "../../src/cli/io.ts";
+import type { LiveState } from "../../src/model/state.ts";
+import { createLocalProvider } from "../../src/providers/local/provider.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -20,6 +22,22 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 export const EXAMPLE_NOW = new Date("2026-11-25T12:00:00.000Z");
 
 export const DIRECTORY_FILE = ".gatehouse/directory.json";
+
+/** The repo's embedded directory (DIRECTORY_FILE) as gatehouse reads it: users and groups, live. */
+export async function readDirectory(cwd: string): Promise<LiveState> {
+  const provider = createLocalProvider(
+    {
+      name: "directory",
+      type: "local",
+      mode: "authoritative",
+      nesting: false,
+      settings: { path: DIRECTORY_FILE },
+      source: { file: "access/gatehouse.yaml", line: 1, column: 1 },
+    },
+    { env: {}, cwd, now: () => new Date() },
+  );
+  return provider.read(AbortSignal.timeout(10_000));
+}
 export const JOURNAL_FILE = ".gatehouse/journal.jsonl";
 
 export interface RunResult {
