@@ -370,6 +370,29 @@ export function ldapConfig(
 
 export const PASSWORD_ENV = "GATEHOUSE_TEST_LDAP_PASSWORD";
 
+/**
+ * The settings lines (under the provider's name in gatehouse.yaml) of an authoritative `ldap` provider on
+ * this server: OpenLDAP, native nesting, groupOfNames with the placeholder, leavers moved to ou=disabled.
+ * `extra` is appended as it is (indented lines).
+ */
+export function ldapProviderYaml(
+  server: Pick<Slapd, "url" | "baseDn" | "bindDn">,
+  options: { people?: string | undefined; groups?: string | undefined; extra?: string | undefined } = {},
+): string {
+  return `    type: ldap
+    mode: authoritative
+    nesting: true
+    flavour: openldap
+    url: ${server.url}
+    bindDn: ${server.bindDn}
+    passwordEnv: ${PASSWORD_ENV}
+    baseDn: ${server.baseDn}
+    people: ${options.people ?? "{ ou: ou=people, objectClasses: [inetOrgPerson] }"}
+    groups: ${options.groups ?? `{ ou: ou=groups, objectClass: groupOfNames, emptyMember: "${EMPTY_MEMBER_DN}" }`}
+    disable: { method: move, ou: ou=disabled }
+${options.extra ?? ""}`;
+}
+
 const CONTEXT_NOW = Date.parse("2026-01-15T12:00:00Z");
 
 /** This host's clock as ldapContext gives it: an hour ahead of the real one (see there). */

@@ -5,7 +5,14 @@
  * records the rename, and a new name another entry holds fails the rename and writes nothing else.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { BASE_DN, rootSearch, startSlapd, type Slapd } from "../../harness/slapd.ts";
+import {
+  BASE_DN,
+  ldapProviderYaml,
+  PASSWORD_ENV,
+  rootSearch,
+  startSlapd,
+  type Slapd,
+} from "../../harness/slapd.ts";
 import {
   allOutput,
   changeLines,
@@ -16,10 +23,8 @@ import {
   USERS_FILE,
 } from "./workspace.ts";
 
-const PASSWORD_ENV = "GATEHOUSE_LDAP_PASSWORD";
 const PEOPLE = `ou=people,${BASE_DN}`;
 const GROUPS = `ou=groups,${BASE_DN}`;
-const EMPTY_MEMBER = `cn=empty-membership-placeholder,${BASE_DN}`;
 const uid = (account: string): string => `uid=${account},${PEOPLE}`;
 
 const open: { server: Slapd; repo: ConnectorRepo }[] = [];
@@ -54,8 +59,6 @@ departmentNumber: FIN
 employeeType: employee
 `;
 
-const GROUP_OF_NAMES = `{ ou: ou=groups, objectClass: groupOfNames, emptyMember: "${EMPTY_MEMBER}" }`;
-
 async function setup(
   refint: boolean,
   options: { ldif?: string; people?: string; groups?: string } = {},
@@ -64,18 +67,7 @@ async function setup(
   const repo = await createConnectorRepo({
     provider: {
       name: "ldap",
-      yaml: `    type: ldap
-    mode: authoritative
-    nesting: true
-    flavour: openldap
-    url: ${server.url}
-    bindDn: ${server.bindDn}
-    passwordEnv: ${PASSWORD_ENV}
-    baseDn: ${server.baseDn}
-    people: ${options.people ?? "{ ou: ou=people, objectClasses: [inetOrgPerson] }"}
-    groups: ${options.groups ?? GROUP_OF_NAMES}
-    disable: { method: move, ou: ou=disabled }
-`,
+      yaml: ldapProviderYaml(server, { people: options.people, groups: options.groups }),
     },
     env: { [PASSWORD_ENV]: server.password },
   });

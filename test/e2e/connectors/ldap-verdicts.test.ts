@@ -4,7 +4,14 @@
  * gone only once no entry holds that id nor the name.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { BASE_DN, rawValues, startSlapd, type Slapd } from "../../harness/slapd.ts";
+import {
+  BASE_DN,
+  ldapProviderYaml,
+  PASSWORD_ENV,
+  rawValues,
+  startSlapd,
+  type Slapd,
+} from "../../harness/slapd.ts";
 import {
   createConnectorRepo,
   JOURNAL_FILE,
@@ -13,7 +20,6 @@ import {
   type RunResult,
 } from "./workspace.ts";
 
-const PASSWORD_ENV = "GATEHOUSE_LDAP_PASSWORD";
 const PEOPLE = `ou=people,${BASE_DN}`;
 const DISABLED = `ou=disabled,${BASE_DN}`;
 const LEGACY = `ou=legacy,${BASE_DN}`;
@@ -49,18 +55,7 @@ async function setup(): Promise<{ server: Slapd; repo: ConnectorRepo }> {
   const repo = await createConnectorRepo({
     provider: {
       name: "ldap",
-      yaml: `    type: ldap
-    mode: authoritative
-    nesting: true
-    flavour: openldap
-    url: ${server.url}
-    bindDn: ${server.bindDn}
-    passwordEnv: ${PASSWORD_ENV}
-    baseDn: ${server.baseDn}
-    people: { ou: ou=people, objectClasses: [inetOrgPerson] }
-    groups: { ou: ou=groups, objectClass: groupOfNames, emptyMember: "cn=empty-membership-placeholder,${BASE_DN}" }
-    disable: { method: move, ou: ou=disabled }
-`,
+      yaml: ldapProviderYaml(server),
     },
     env: { [PASSWORD_ENV]: server.password },
   });

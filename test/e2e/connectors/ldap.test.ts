@@ -3,7 +3,14 @@
  * ldapmodify binary, and a leaver, all through `main([...], io)` in a temp git repository.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { BASE_DN, rootSearch, startSlapd, type Slapd } from "../../harness/slapd.ts";
+import {
+  BASE_DN,
+  ldapProviderYaml,
+  PASSWORD_ENV,
+  rootSearch,
+  startSlapd,
+  type Slapd,
+} from "../../harness/slapd.ts";
 import type { Plan } from "../../../src/plan/types.ts";
 import { isRecord } from "../../../src/model/json.ts";
 import {
@@ -18,11 +25,9 @@ import {
   USERS_FILE,
 } from "./workspace.ts";
 
-const PASSWORD_ENV = "GATEHOUSE_LDAP_PASSWORD";
 const PEOPLE = `ou=people,${BASE_DN}`;
 const GROUPS = `ou=groups,${BASE_DN}`;
 const DISABLED = `ou=disabled,${BASE_DN}`;
-const EMPTY_MEMBER = `cn=empty-membership-placeholder,${BASE_DN}`;
 
 const open: { server: Slapd; repo: ConnectorRepo }[] = [];
 afterEach(async () => {
@@ -61,18 +66,7 @@ async function setup(
   const repo = await createConnectorRepo({
     provider: {
       name: "ldap",
-      yaml: `    type: ldap
-    mode: authoritative
-    nesting: true
-    flavour: openldap
-    url: ${server.url}
-    bindDn: ${server.bindDn}
-    passwordEnv: ${PASSWORD_ENV}
-    baseDn: ${server.baseDn}
-    people: { ou: ou=people, objectClasses: [inetOrgPerson] }
-    groups: { ou: ou=groups, objectClass: groupOfNames, emptyMember: "${EMPTY_MEMBER}" }
-    disable: { method: move, ou: ou=disabled }
-${options.yaml ?? ""}`,
+      yaml: ldapProviderYaml(server, { extra: options.yaml }),
     },
     env: { [PASSWORD_ENV]: server.password },
   });
