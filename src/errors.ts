@@ -1,4 +1,5 @@
 import type { Diagnostic } from "./model/diagnostic.ts";
+import type { SourceLocation } from "./model/source.ts";
 import { escapeCell, mdFlat, mdText } from "./render/markdown-text.ts";
 import { inlineText, jsonForTerminal, terminalSafe } from "./render/terminal-text.ts";
 
@@ -70,11 +71,22 @@ export class ProviderError extends GatehouseError {
    * not repeated as transient (a create that may have landed).
    */
   readonly isUnanswered: boolean;
+  /**
+   * Where gatehouse.yaml configures the system, on a failure reading it (a wrong address, base DN or
+   * credential is the usual cause): the CLI names the place (`see file:line:col`).
+   */
+  readonly configuredAt: SourceLocation | undefined;
   constructor(
     provider: string,
     operation: string,
     message: string,
-    opts: { status?: number | string; isTransient?: boolean; isUnanswered?: boolean; cause?: unknown } = {},
+    opts: {
+      status?: number | string;
+      isTransient?: boolean;
+      isUnanswered?: boolean;
+      cause?: unknown;
+      configuredAt?: SourceLocation;
+    } = {},
   ) {
     super("GH_PROVIDER", `${provider}: ${operation}: ${redactSecrets(message)}`, ExitCode.error, {
       cause: opts.cause,
@@ -84,7 +96,25 @@ export class ProviderError extends GatehouseError {
     this.status = opts.status;
     this.isTransient = opts.isTransient ?? false;
     this.isUnanswered = opts.isUnanswered ?? false;
+    this.configuredAt = opts.configuredAt;
   }
+}
+
+/**
+ * A failure reading a system, with where gatehouse.yaml configures it: a ProviderError is given the place
+ * (same message, status and cause); anything else is returned as it is.
+ */
+export function readFailureAt(error: unknown, configuredAt: SourceLocation): unknown {
+  if (!(error instanceof ProviderError) || error.configuredAt !== undefined) return error;
+  const prefix = `${error.provider}: ${error.operation}: `;
+  const text = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+  return new ProviderError(error.provider, error.operation, text, {
+    ...(error.status === undefined ? {} : { status: error.status }),
+    isTransient: error.isTransient,
+    isUnanswered: error.isUnanswered,
+    cause: error.cause,
+    configuredAt,
+  });
 }
 
 /** A bug in gatehouse. The CLI prints "please report" with versions. */

@@ -25,7 +25,12 @@ export function describeCheck(check: OffboardCheck): string {
       : check.accountState === "pending"
         ? "invitation still pending"
         : `account ${check.accountState ?? "?"}`,
-    (check.groups ?? []).length === 0 ? "in no group" : `still in ${(check.groups ?? []).join(", ")}`,
+    (check.groups ?? []).length > 0
+      ? `still in ${(check.groups ?? []).join(", ")}`
+      : // Not "in no group" where the lines below name groups that still hold it.
+        (check.groupsOutside ?? []).length + (check.unreadMemberships ?? []).length > 0
+        ? "in no group gatehouse manages"
+        : "in no group",
     `sessions: ${describeSessions(check.sessions)}`,
   ];
   if ((check.groupsOutside ?? []).length > 0)

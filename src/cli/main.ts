@@ -1,7 +1,15 @@
 #!/usr/bin/env node
 import { realpathSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ConfigError, ExitCode, GatehouseError, InternalError, UsageError } from "../errors.ts";
+import {
+  ConfigError,
+  ExitCode,
+  GatehouseError,
+  InternalError,
+  ProviderError,
+  UsageError,
+} from "../errors.ts";
+import { formatLocation } from "../model/source.ts";
 import { renderDiagnostics, countLine } from "../render/diagnostics.ts";
 import { nodeIo, printable, type CliIo, type CommandIo } from "./io.ts";
 
@@ -103,6 +111,10 @@ function reportError(error: unknown, io: CommandIo): number {
   }
   if (error instanceof GatehouseError && !(error instanceof InternalError)) {
     io.stderr(`error: ${error.message}\n`);
+    if (error instanceof ProviderError && error.configuredAt !== undefined)
+      io.stderr(
+        `    see ${formatLocation(error.configuredAt)} (provider ${error.provider} in gatehouse.yaml)\n`,
+      );
     return error.exitCode;
   }
   const fsProblem = describeFileError(error);

@@ -3,7 +3,7 @@ import { deadline } from "../io/deadline.ts";
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import type { DesiredState, LiveState } from "../model/state.ts";
-import { ConfigError, UsageError, messageOf } from "../errors.ts";
+import { ConfigError, UsageError, messageOf, readFailureAt } from "../errors.ts";
 import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
 import { DEFAULT_CACHE_DIR, loadEnvOptions } from "../load/load-tree.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
@@ -249,7 +249,9 @@ export async function preparePlanWith(
           read = provider.read(signal);
           reads.set(config.name, read);
         }
-        const live = await read;
+        const live = await read.catch((error: unknown) => {
+          throw readFailureAt(error, config.source);
+        });
         const open = openVerdictsOf(
           journal.verdicts,
           tree.model.users,

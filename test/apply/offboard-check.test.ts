@@ -101,7 +101,7 @@ describe("checkLeaver", () => {
     expect(check).toMatchObject({ clean: false, groups: [], unreadMemberships: unread });
     expect(check).not.toHaveProperty("groupsOutside");
     expect(check && describeCheck(check)).toBe(
-      "account disabled, in no group, sessions: cannot be revoked or checked here, still named in groups gatehouse reads through an attribute it does not manage: memberUid in cn=dev,ou=groups",
+      "account disabled, in no group gatehouse manages, sessions: cannot be revoked or checked here, still named in groups gatehouse reads through an attribute it does not manage: memberUid in cn=dev,ou=groups",
     );
   });
 

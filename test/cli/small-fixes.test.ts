@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -191,5 +192,39 @@ describe("what a new user tripped over", () => {
     const explained = await cli(tree, ["explain", "alice"]);
     expect(explained.out + explained.err).not.toContain("no gatehouse.yaml");
     expect(explained.code).toBe(0);
+  });
+});
+
+describe("a system that cannot be read", () => {
+  it("plan and import name where gatehouse.yaml configures it, and change nothing", async () => {
+    // A port nobody listens on: the connection is refused.
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => {
+          resolve(port);
+        });
+      });
+    });
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "# the SaaS app\nproviders:\n  saas:\n    type: scim\n    tokenEnv: SCIM_TOKEN\n" +
+        `    baseUrl: http://127.0.0.1:${String(closed)}/scim/v2\n    retry: { maxRetries: 0 }\n`,
+      "users/people.yaml": "users:\n  - { id: alice, name: Alice, email: alice@example.com }\n",
+    });
+    trees.push(tree);
+    for (const argv of [["plan"], ["import", "--provider", "saas"]]) {
+      const { io, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1", SCIM_TOKEN: "t0ken-never-shown" });
+      const code = await main(argv, io);
+      const text = err.join("");
+      expect(code, argv[0]).toBe(1);
+      expect(text).toMatch(/^error: saas: /);
+      expect(text).toContain("\n    see access/gatehouse.yaml:3:3 (provider saas in gatehouse.yaml)\n");
+      expect(text).not.toContain("t0ken-never-shown");
+      expect(text).not.toMatch(/\n\s+at /); // no stack trace
+    }
+    expect(existsSync(path.join(tree.cwd, "access/imported"))).toBe(false);
+    expect(existsSync(path.join(tree.cwd, ".gatehouse/journal.jsonl"))).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { deadline } from "../../io/deadline.ts";
 import { access, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ExitCode, UsageError } from "../../errors.ts";
+import { ExitCode, UsageError, readFailureAt } from "../../errors.ts";
 import {
   DEFAULT_READ_TIMEOUT_MS,
   loadValidModel,
@@ -58,7 +58,9 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
     throw new UsageError(`${path.relative(io.cwd, out)} exists; pass --force to overwrite it`);
   const provider = await createProvider(config, providerContextOf(options));
   try {
-    const live = await provider.read(deadline(DEFAULT_READ_TIMEOUT_MS).signal);
+    const live = await provider.read(deadline(DEFAULT_READ_TIMEOUT_MS).signal).catch((error: unknown) => {
+      throw readFailureAt(error, config.source);
+    });
     const { parts, users, groups, warnings } = renderImport(
       live,
       tree.model,

@@ -68,7 +68,7 @@ export function toProviderError(error: unknown, options: ErrorTarget, ctx: Error
     const detail = `${RESULT_NAMES[code] ?? `result code ${code}`}${said ? `: ${said}` : ""}`;
     let message: string;
     if (code === 49) {
-      message = `bind as "${options.bindDn}" to ${url} failed: invalid credentials; check the password in environment variable ${options.passwordEnv}`;
+      message = `bind as "${options.bindDn}" to ${url} failed: invalid credentials; check bindDn and the password in environment variable ${options.passwordEnv}`;
     } else if (code === 32) {
       message = `${ctx.operation}${entry}: no such object (LDAP 32); check that the base DN / OU exists${said ? `: ${said}` : ""}`;
     } else if (code === 34) {

@@ -114,14 +114,15 @@ function outsideDns(dns: Iterable<string>, s: LdapSettings, groupDns: ReadonlySe
 
 /**
  * Maps the user entries (people OU and disabled OU) and the group entries into live state. Member values that
- * are neither known users nor (with nesting) groups are left out of the group and reported in `notes`.
+ * are neither known users nor (with nesting) groups are left out of the group and said in the state's
+ * `unmanaged` (the plan's notes).
  */
 export function toLiveState(
   userEntries: Iterable<LdapEntry>,
   groupEntries: Iterable<LdapEntry>,
   settings: LdapSettings,
   nesting: boolean,
-): { state: LiveState; notes: string[]; outside: string[] } {
+): { state: LiveState; outside: string[] } {
   const s = settings;
   const sortedUsers = byDn(userEntries);
   const sortedGroups = byDn(groupEntries);
@@ -167,11 +168,9 @@ export function toLiveState(
     },
   };
   const groups: LiveGroup[] = [];
-  const notes: string[] = [];
   // Members a group holds that are no user gatehouse reads (an admin account in CN=Users, a built-in
   // group): access it does not manage, so plan notes, and the plan never says the group matches.
   const outsiders: string[] = [];
-  let unknownTotal = 0;
   for (const entry of sortedGroups) {
     const mapped = toLiveGroup(entry, s, nesting, resolver);
     if (!mapped) continue;
@@ -187,7 +186,6 @@ export function toLiveState(
     );
     if (mapped.unknown.length > 0) {
       if (s.groups.flavour !== "posixGroup") appendAll(unresolved, mapped.unknown);
-      unknownTotal += mapped.unknown.length;
       // A memberUid that names an account read in another case: the account is there; the value is not
       // its membership (memberUid is compared exactly), and moving the account would not help.
       const cased =
@@ -207,14 +205,12 @@ export function toLiveState(
         );
     }
   }
-  if (unknownTotal > 0) notes.push(`${unknownTotal} member value(s) in total are outside the managed scope`);
   // By code unit, the order the planner merges in (a locale's order would make it sort them again).
   users.sort((a, b) => compareText(a.account, b.account));
   groups.sort((a, b) => compareText(a.name, b.name));
   const unmanaged = [...twinGroups(sortedGroups), ...extraAccountNames(sortedUsers, s), ...outsiders];
   return {
     state: { users, groups, ...(unmanaged.length > 0 ? { unmanaged } : {}) },
-    notes,
     outside: outsideDns(unresolved, s, groupDns),
   };
 }

@@ -158,7 +158,6 @@ class LdapProvider implements Provider {
           }),
     );
     const read = toLiveState(users, groups, this.settings, this.capabilities.nesting);
-    for (const note of read.notes) this.log(`${this.name}: ${note}`);
     const elsewhere = await this.accountsElsewhere(read.outside, read.state, signal);
     const state = elsewhere.length > 0 ? { ...read.state, elsewhere } : read.state;
     // Said in the plan, not only in a log line: the operator asked for nesting and does not get it.

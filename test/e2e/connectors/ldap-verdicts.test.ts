@@ -120,7 +120,7 @@ describe("open verdicts re-checked by entryUUID (real slapd)", { tags: ["slow"] 
     await rename(server, "ben", "ben2");
     const once = await quietApply(repo);
     expect(once.stdout).toContain(
-      `  ACCESS LEFT ldap: ben: renamed since to ben2 (found by the system's stable id), account disabled, in no group, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${VPN}, re-checking journal #${String(first["seq"])}, which found access left\n`,
+      `  ACCESS LEFT ldap: ben: renamed since to ben2 (found by the system's stable id), account disabled, in no group gatehouse manages, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${VPN}, re-checking journal #${String(first["seq"])}, which found access left\n`,
     );
     expect(once.code).toBe(1);
     const second = await lastCheck(repo);

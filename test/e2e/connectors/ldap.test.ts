@@ -522,7 +522,7 @@ member: ${outsider}
     const applied = await repo.run(["apply", "--yes", ...RECHECK]);
     expect(applied.stdout).toContain("Apply complete: 4 applied, 0 failed, 0 skipped");
     expect(applied.stdout).toContain(
-      `  ACCESS LEFT ldap: ben: account disabled, in no group, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${SHELL}, ${RECHECKED}\n`,
+      `  ACCESS LEFT ldap: ben: account disabled, in no group gatehouse manages, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${SHELL}, ${RECHECKED}\n`,
     );
     expect(applied.code).toBe(1);
     expect(await offboardLines(repo)).toEqual([
@@ -550,7 +550,7 @@ member: ${outsider}
     const applied = await repo.run(["apply", "--yes", ...RECHECK]);
     expect(applied.stdout).toMatch(/Apply complete: \d+ applied, 0 failed, 0 skipped/);
     expect(applied.stdout).toContain(
-      `  ACCESS LEFT ldap: ben: account disabled, in no group, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${VPN}, ${RECHECKED}\n`,
+      `  ACCESS LEFT ldap: ben: account disabled, in no group gatehouse manages, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${VPN}, ${RECHECKED}\n`,
     );
     expect(applied.code).toBe(1);
     // No plan reads the legacy OU: the error says so instead of promising that the next plan shows it.
@@ -600,7 +600,7 @@ member: ${outsider}
     // An apply with nothing to change checks ben again: still there, exit 1, a new entry.
     const quiet = await repo.run(["apply", "--yes", ...RECHECK]);
     expect(quiet.stdout).toContain(
-      `  ACCESS LEFT ldap: ben: account disabled, in no group, sessions: cannot be revoked or checked here, ${LEFT}, re-checking journal #${seq}, which found access left\n`,
+      `  ACCESS LEFT ldap: ben: account disabled, in no group gatehouse manages, sessions: cannot be revoked or checked here, ${LEFT}, re-checking journal #${seq}, which found access left\n`,
     );
     expect(quiet.stderr).toContain("error: offboarding is not complete for ldap: ben");
     expect(quiet.code).toBe(1);
@@ -668,7 +668,7 @@ member: ${outsider}
     const applied = await repo.run(["apply", "--yes", ...RECHECK]);
     expect(applied.stdout).toContain("Apply complete: 4 applied, 0 failed, 0 skipped");
     expect(applied.stdout).toContain(
-      `  ACCESS LEFT ldap: ben: account disabled, in no group, sessions: cannot be revoked or checked here, still named in groups gatehouse reads through an attribute it does not manage: memberUid in ${ONCALL}, ${RECHECKED}\n`,
+      `  ACCESS LEFT ldap: ben: account disabled, in no group gatehouse manages, sessions: cannot be revoked or checked here, still named in groups gatehouse reads through an attribute it does not manage: memberUid in ${ONCALL}, ${RECHECKED}\n`,
     );
     expect(applied.code).toBe(1);
     expect(await offboardLines(repo)).toEqual([
@@ -710,7 +710,7 @@ member: ${outsider}
     const applied = await repo.run(["apply", "--yes", ...RECHECK]);
     expect(applied.stdout).toContain("Apply complete: 1 applied, 0 failed, 0 skipped");
     expect(applied.stdout).toContain(
-      `  ACCESS LEFT ldap: ben: account gone, in no group, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${SHELL}, ${RECHECKED}\n`,
+      `  ACCESS LEFT ldap: ben: account gone, in no group gatehouse manages, sessions: cannot be revoked or checked here, still in groups outside the scope gatehouse reads: ${SHELL}, ${RECHECKED}\n`,
     );
     expect(applied.code).toBe(1);
     expect(await offboardLines(repo)).toEqual([
