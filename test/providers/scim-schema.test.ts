@@ -1,23 +1,8 @@
-import { readFileSync, readdirSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
 import { describe, expect, it } from "vitest";
-
-const SCHEMAS = fileURLToPath(new URL("../../schemas/", import.meta.url));
-const addFormats = addFormatsModule.default;
+import { strictSchemas } from "../helpers/schemas.ts";
 
 function configValidator() {
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
-  addFormats(ajv);
-  for (const entry of readdirSync(SCHEMAS, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && entry.name.endsWith(".schema.json")) {
-      ajv.addSchema(JSON.parse(readFileSync(path.join(entry.parentPath, entry.name), "utf8")) as object);
-    }
-  }
-  const validate = ajv.getSchema("https://gatehouse.dev/schemas/gatehouse.schema.json");
-  if (!validate) throw new Error("gatehouse.schema.json did not load");
+  const validate = strictSchemas().validator("gatehouse.schema.json");
   return (provider: Record<string, unknown>) =>
     validate({ providers: { saas: provider } })
       ? []
