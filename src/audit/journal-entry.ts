@@ -412,7 +412,25 @@ function isApprovals(value: unknown): boolean {
       typeof c["commit"] === "string" &&
       (c["approvals"] === undefined ||
         (Array.isArray(c["approvals"]) &&
-          c["approvals"].every((a) => isRecord(a) && typeof a["login"] === "string"))),
+          c["approvals"].every((a) => isRecord(a) && typeof a["login"] === "string"))) &&
+      (c["gate"] === undefined || isRecordedGate(c["gate"])),
+  );
+}
+
+function isRecordedGate(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    typeof value["isOk"] === "boolean" &&
+    Array.isArray(value["requirements"]) &&
+    value["requirements"].every(
+      (r) =>
+        isRecord(r) &&
+        typeof r["subject"] === "string" &&
+        typeof r["required"] === "number" &&
+        Array.isArray(r["approvedBy"]) &&
+        r["approvedBy"].every((l) => typeof l === "string"),
+    ) &&
+    (value["error"] === undefined || typeof value["error"] === "string")
   );
 }
 

@@ -6,7 +6,9 @@
  */
 import { redactKnownSecrets, messageOf } from "../errors.ts";
 import { latestDecisions } from "./approvals.ts";
+import { changedPaths, resolveRevision } from "./git-tree.ts";
 import type { PrClient, RepoRef } from "./github.ts";
+import { checkApprovals } from "./run-check.ts";
 
 /** One approval as recorded: the reviewer's login and account id, and the commit they approved. */
 export interface RecordedApproval {
@@ -29,6 +31,79 @@ export interface CommitApproval {
   };
   /** Approving reviews in force when it merged (a later comment does not undo an approval). */
   readonly approvals?: readonly RecordedApproval[];
+  /**
+   * The approval gate (`pr check`) judged on what the commit brought onto the branch (its first parent's
+   * access tree against its own, which includes anything a merge commit added) with the pull request's
+   * reviews, as of its merge: which approvals counted for what. Absent in journals written before it.
+   */
+  readonly gate?: RecordedGate;
+}
+
+/** The gate's verdict on one commit, as recorded. */
+export interface RecordedGate {
+  /** Whether the counted approvals met every requirement (and the commit's access files validated). */
+  readonly isOk: boolean;
+  /** Per group whose owners must approve, or "admins": how many were needed and whose approvals counted. */
+  readonly requirements: readonly {
+    readonly subject: string;
+    readonly required: number;
+    readonly approvedBy: readonly string[];
+    /** Approvals that did not count for it, and why (the author, not an owner, an older commit). */
+    readonly notCounted?: readonly { readonly login: string; readonly why: string }[];
+  }[];
+  /** Why the gate fails whatever the approvals (the access files at the commit do not validate). */
+  readonly problems?: readonly string[];
+  /** The gate could not be judged (no parent commit, a git or GitHub failure): not approved. */
+  readonly error?: string;
+}
+
+/** What the gate needs besides GitHub: the repository checkout, the access folder, the pin file. */
+export interface GateSite {
+  readonly cwd: string;
+  readonly dir: string;
+  readonly pinsFile: string;
+}
+
+/**
+ * The gate on `sha` against its first parent, with the reviews of the pull request that merged it, as of
+ * the merge: a merge commit's own additions are judged too, so access nobody approved does not pass as
+ * the pull request's. A failure is recorded as such (not approved), never thrown.
+ */
+async function gateOf(
+  client: PrClient,
+  repo: RepoRef,
+  site: GateSite,
+  sha: string,
+  pull: { readonly number: number; readonly mergedAt: string },
+): Promise<RecordedGate> {
+  try {
+    const parent = await resolveRevision(site.cwd, `${sha}^1`);
+    const outcome = await checkApprovals({
+      cwd: site.cwd,
+      dir: site.dir,
+      now: new Date(pull.mergedAt),
+      client,
+      repo,
+      pull: pull.number,
+      base: parent,
+      head: sha,
+      pinsFile: site.pinsFile,
+      changedPaths: await changedPaths(site.cwd, parent, sha),
+    });
+    if (outcome.kind !== "judged") return { isOk: false, requirements: [], error: "not judged" };
+    return {
+      isOk: outcome.isOk,
+      requirements: outcome.gate.requirements.map((r) => ({
+        subject: r.subject,
+        required: r.required,
+        approvedBy: r.approvedBy,
+        ...(r.rejected.length === 0 ? {} : { notCounted: r.rejected }),
+      })),
+      ...(outcome.problems.length === 0 ? {} : { problems: outcome.problems }),
+    };
+  } catch (error) {
+    return { isOk: false, requirements: [], error: redactKnownSecrets(messageOf(error)) };
+  }
 }
 
 export interface ApprovalsRecord {
@@ -48,7 +123,12 @@ export interface ApprovalsRecord {
 export const MAX_COMMITS = 20;
 
 /** The merged pull request that brought `sha` and its approvals, or the commit alone when none did. */
-async function approvalOf(client: PrClient, repo: RepoRef, sha: string): Promise<CommitApproval> {
+async function approvalOf(
+  client: PrClient,
+  repo: RepoRef,
+  site: GateSite,
+  sha: string,
+): Promise<CommitApproval> {
   const merged = (await client.pullsOfCommit(repo, sha)).filter((p) => p.mergedAt !== undefined);
   // A merge or squash commit is the pull request's merge_commit_sha; a rebased commit is one of its commits.
   const pull = merged.find((p) => p.mergeCommitSha === sha) ?? merged[0];
@@ -72,6 +152,7 @@ async function approvalOf(client: PrClient, repo: RepoRef, sha: string): Promise
       mergedAt: pull.mergedAt,
     },
     approvals,
+    gate: await gateOf(client, repo, site, sha, { number: pull.number, mergedAt: pull.mergedAt }),
   };
 }
 
@@ -79,6 +160,7 @@ async function approvalOf(client: PrClient, repo: RepoRef, sha: string): Promise
 export async function recordApprovals(
   client: PrClient,
   repo: RepoRef,
+  site: GateSite,
   commits: readonly string[],
   incomplete?: string,
 ): Promise<ApprovalsRecord> {
@@ -94,7 +176,7 @@ export async function recordApprovals(
     };
   };
   try {
-    for (const sha of commits.slice(0, MAX_COMMITS)) looked.push(await approvalOf(client, repo, sha));
+    for (const sha of commits.slice(0, MAX_COMMITS)) looked.push(await approvalOf(client, repo, site, sha));
   } catch (error) {
     const status =
       typeof error === "object" && error !== null && "status" in error
@@ -112,12 +194,17 @@ export function describeUnapproved(record: ApprovalsRecord): string[] {
   if (record.error !== undefined)
     out.push(`could not look up every approval in ${record.repo}: ${record.error}`);
   for (const c of record.commits) {
+    const from = `commit ${c.commit.slice(0, 12)} came from pull request #${String(c.pull?.number ?? 0)}`;
     if (c.pull === undefined)
       out.push(`commit ${c.commit.slice(0, 12)} changed the access files without a merged pull request`);
-    else if ((c.approvals ?? []).length === 0)
-      out.push(
-        `commit ${c.commit.slice(0, 12)} came from pull request #${String(c.pull.number)}, which no one approved`,
-      );
+    else if (c.gate !== undefined) {
+      // What the gate asks of what the commit changed: a pull request that only takes access away (a
+      // leaver) needs no approval; one whose approvals did not count is not approved.
+      if (!c.gate.isOk)
+        out.push(
+          `${from}, ${(c.approvals ?? []).length === 0 ? "which no one approved" : "whose approvals do not meet the gate"} for what the commit changed: ${describeGateShortfall(c.gate)}`,
+        );
+    } else if ((c.approvals ?? []).length === 0) out.push(`${from}, which no one approved`);
   }
   if (record.unchecked !== undefined)
     out.push(
@@ -127,4 +214,24 @@ export function describeUnapproved(record: ApprovalsRecord): string[] {
         .join(", ")}${record.unchecked.length > 3 ? ", ..." : ""}`,
     );
   return out;
+}
+
+/** Whether a commit came in as the gate requires: a pull request whose counted approvals met it. */
+export function isApproved(c: CommitApproval): boolean {
+  if (c.pull === undefined) return false;
+  // Journals from before the gate was recorded: any approval, as they said then.
+  return c.gate === undefined ? (c.approvals ?? []).length > 0 : c.gate.isOk;
+}
+
+/** What the gate missed, in one line: each unmet requirement with what counted and what did not. */
+export function describeGateShortfall(gate: RecordedGate): string {
+  if (gate.error !== undefined) return `the gate could not be judged (${gate.error})`;
+  const parts = gate.requirements
+    .filter((r) => r.approvedBy.length < r.required)
+    .map((r) => {
+      const counted = r.approvedBy.length === 0 ? "none counted" : `counted ${r.approvedBy.join(", ")}`;
+      const not = (r.notCounted ?? []).map((n) => `${n.login}: ${n.why}`);
+      return `${r.subject} needs ${String(r.required)} (${counted}${not.length === 0 ? "" : `; not counted: ${not.join("; ")}`})`;
+    });
+  return [...parts, ...(gate.problems ?? [])].join("; ") || "not met";
 }

@@ -29,6 +29,8 @@ export interface CheckOptions {
   readonly expectHeadSha?: string;
   /** Pin file (login → account id), read at the base revision. */
   readonly pinsFile: string;
+  /** The paths that changed between base and head; default the pull request's file list. */
+  readonly changedPaths?: readonly string[];
   readonly log?: (line: string) => void;
 }
 
@@ -110,7 +112,7 @@ export async function checkApprovals(options: CheckOptions): Promise<CheckOutcom
     base: base.model,
     head: head.model,
     now: options.now,
-    changedPaths: await client.listFiles(repo, options.pull),
+    changedPaths: options.changedPaths ?? (await client.listFiles(repo, options.pull)),
     adminPaths: [...defaultAdminPaths(options.dir), ...pinPaths(options.pinsFile, [base.model, head.model])],
   });
 

@@ -16,7 +16,7 @@ import type { ApplyStartData, JournalEntry } from "../../src/audit/journal-entry
 import { startCheckedGithub, type CheckedGithub } from "../harness/github-checked.ts";
 import { mergePull, pushCommit, seedPull, seedRepo, seedReview } from "../harness/fake-github/seed-pulls.ts";
 import type { FakeRepo } from "../harness/fake-github/state.ts";
-import { createPrRepo, GROUPS, TOKEN, type PrRepo } from "./pr-repo.ts";
+import { createPrRepo, GROUPS, TOKEN, USERS, type PrRepo } from "./pr-repo.ts";
 
 let gh: CheckedGithub;
 let repo: PrRepo;
@@ -41,8 +41,17 @@ afterEach(async () => {
   await repo.remove();
 });
 
-const apply = () =>
-  repo.run(["apply", "--yes", "--record-approvals", "--repo", `acme/${ghRepo.name}`, "--api-url", gh.url]);
+const apply = (extra: readonly string[] = []) =>
+  repo.run([
+    "apply",
+    "--yes",
+    "--record-approvals",
+    "--repo",
+    `acme/${ghRepo.name}`,
+    "--api-url",
+    gh.url,
+    ...extra,
+  ]);
 
 async function starts(): Promise<ApplyStartData[]> {
   return (await repo.read(".gatehouse/journal.jsonl"))
@@ -89,7 +98,7 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     const merged = await apply();
     expect(merged.code).toBe(0);
     expect(merged.stdout).toContain(
-      "Approvals: 1 commit(s) of the access files since the last apply, 1 from an approved pull request",
+      "Approvals: 1 commit(s) of the access files since the last apply, 1 from a pull request approved as the gate requires",
     );
     expect(merged.stderr).not.toContain("warning");
     const record = (await starts()).at(-1)?.approvals;
@@ -99,6 +108,11 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
       pull: { number: 1, author: "alice-gh", headSha: "a".repeat(40) },
       // A later comment does not undo carol's approval; bob only commented.
       approvals: [{ login: "carol-gh", commit: "a".repeat(40) }],
+      // The gate on what the commit changed: carol owns the group, and her approval counted.
+      gate: {
+        isOk: true,
+        requirements: [{ subject: "team-platform-write", required: 1, approvedBy: ["carol-gh"] }],
+      },
     });
     expect(record?.commits[0]?.pull?.url).toMatch(/\/pull\/1$/);
     // "Who had access, and who approved it": alice's membership names the run's pull request.
@@ -126,6 +140,109 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
       `warning: commit ${direct.slice(0, 12)} changed the access files without a merged pull request`,
     );
     expect((await starts()).at(-1)?.approvals?.commits).toEqual([{ commit: direct }]);
+    expect((await repo.run(["journal", "verify"])).code).toBe(0);
+  });
+
+  it("records the gate's verdict on what each commit brought: approvals that do not count, a merge commit's own additions, a leaver needing nobody", async () => {
+    const first = (await repo.git.revparse(["HEAD"])).trim();
+    pushCommit(ghRepo, first);
+    expect((await apply()).code).toBe(0);
+
+    // 1. alice asks for the privileged group (two owners must approve); she approves it herself, and
+    //    carol approves: one approval counts.
+    const base = (await repo.git.revparse(["HEAD"])).trim();
+    await repo.write(
+      "access/groups/groups.yaml",
+      GROUPS.replace("members: [carol]", "members: [carol, alice]"),
+    );
+    const squash = await repo.commit("alice to app-prod-admin (#1)");
+    const privileged = seedPull(gh.fake, ghRepo, {
+      author: "alice-gh",
+      headSha: "b".repeat(40),
+      baseSha: base,
+      files: ["access/groups/groups.yaml"],
+    });
+    seedReview(gh.fake, privileged, "alice-gh");
+    seedReview(gh.fake, privileged, "carol-gh");
+    mergePull(gh.fake, ghRepo, privileged, squash, "rachel-gh");
+    const one = await apply();
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain(
+      "1 commit(s) of the access files since the last apply, 0 from a pull request approved as the gate requires",
+    );
+    expect(one.stderr).toContain(
+      `warning: commit ${squash.slice(0, 12)} came from pull request #1, whose approvals do not meet the gate for what the commit changed: app-prod-admin needs 2 (counted carol-gh; not counted: alice-gh: the author cannot approve their own pull request)`,
+    );
+    expect((await starts()).at(-1)?.approvals?.commits[0]?.gate).toEqual({
+      isOk: false,
+      requirements: [
+        {
+          subject: "app-prod-admin",
+          required: 2,
+          approvedBy: ["carol-gh"],
+          notCounted: [{ login: "alice-gh", why: "the author cannot approve their own pull request" }],
+        },
+      ],
+    });
+    const access = await repo.run(["journal", "access", "app-prod-admin", "--at", "2026-06-01"]);
+    expect(access.stdout).toMatch(
+      / {2}alice .*\n(?: {4}.*\n)* {4}that run's pull requests: #1 approved by carol-gh, NOT as the gate requires: app-prod-admin needs 2 \(counted carol-gh; not counted: alice-gh: the author cannot approve their own pull request\)\n/,
+    );
+
+    // 2. A merge commit that adds, besides the pull request's line, rachel to the privileged group: the
+    //    approval of carol (who owns both groups) is one of the two that group needs.
+    const before = (await repo.git.revparse(["HEAD"])).trim();
+    await repo.git.checkoutLocalBranch("request-bob");
+    const withBob = GROUPS.replace("members: [carol]", "members: [carol, alice]");
+    await repo.write("access/groups/groups.yaml", withBob.replace("members: [bob]", "members: [bob, alice]"));
+    const head = await repo.commit("alice to team-platform-write");
+    await repo.git.checkout("main");
+    await repo.git.raw(["merge", "--no-ff", "--no-commit", "request-bob"]);
+    await repo.write(
+      "access/groups/groups.yaml",
+      withBob
+        .replace("members: [bob]", "members: [bob, alice]")
+        .replace("members: [carol, alice]", "members: [carol, alice, rachel]"),
+    );
+    const merge = await repo.commit("Merge pull request #2");
+    const pull = seedPull(gh.fake, ghRepo, {
+      author: "alice-gh",
+      headSha: head,
+      baseSha: before,
+      files: ["access/groups/groups.yaml"],
+    });
+    seedReview(gh.fake, pull, "carol-gh");
+    mergePull(gh.fake, ghRepo, pull, merge, "rachel-gh");
+    const two = await apply();
+    expect(two.code).toBe(0);
+    expect(two.stderr).toContain(
+      `warning: commit ${merge.slice(0, 12)} came from pull request #2, whose approvals do not meet the gate for what the commit changed: app-prod-admin needs 2 (counted carol-gh)`,
+    );
+    const gate = (await starts()).at(-1)?.approvals?.commits[0]?.gate;
+    expect(gate?.isOk).toBe(false);
+    // What the pull request itself asked for is approved: carol owns team-platform-write.
+    expect(gate?.requirements.find((r) => r.subject === "team-platform-write")?.approvedBy).toEqual([
+      "carol-gh",
+    ]);
+
+    // 3. A leaver: only access taken away, which needs nobody's approval (no warning).
+    const parent = (await repo.git.revparse(["HEAD"])).trim();
+    await repo.write(
+      "access/users/people.yaml",
+      USERS.replace("{ id: rachel, name: Rachel,", "{ id: rachel, name: Rachel, status: terminated,"),
+    );
+    const leaver = await repo.commit("rachel left (#3)");
+    const leaverPull = seedPull(gh.fake, ghRepo, {
+      author: "carol-gh",
+      headSha: "c".repeat(40),
+      baseSha: parent,
+      files: ["access/users/people.yaml"],
+    });
+    mergePull(gh.fake, ghRepo, leaverPull, leaver, "carol-gh");
+    const three = await apply(["--force"]);
+    expect(three.code).toBe(0);
+    expect(three.stderr).not.toContain(`commit ${leaver.slice(0, 12)}`);
+    expect((await starts()).at(-1)?.approvals?.commits[0]?.gate).toEqual({ isOk: true, requirements: [] });
     expect((await repo.run(["journal", "verify"])).code).toBe(0);
   });
 
@@ -176,7 +293,7 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     expect(out.stderr).toContain("warning: could not look up every approval");
     // The count is of every commit since the last apply, with how many were looked up.
     expect(out.stdout).toContain(
-      "Approvals: 1 commit(s) of the access files since the last apply, 0 looked up, 0 from an approved pull request",
+      "Approvals: 1 commit(s) of the access files since the last apply, 0 looked up, 0 from a pull request approved as the gate requires",
     );
     // GitHub answers an unknown SHA with 422 (as the fake does), a status its description leaves out.
     const flagged = gh.violations().slice(accepted);

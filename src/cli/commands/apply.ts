@@ -26,7 +26,13 @@ import { adviceAfterCheck, checkedAccount, checkHeading, describeCheck } from ".
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { accessCommitsSince, describeActor } from "../../audit/git.ts";
 import { resolveRepoContext, type RepoContext } from "../../pr/actions-context.ts";
-import { describeUnapproved, recordApprovals, type ApprovalsRecord } from "../../pr/approval-record.ts";
+import {
+  describeUnapproved,
+  isApproved,
+  recordApprovals,
+  type ApprovalsRecord,
+} from "../../pr/approval-record.ts";
+import { DEFAULT_IDS_FILE } from "../../providers/github/settings.ts";
 import { createPrClient } from "../../pr/github.ts";
 import { renderTextPieces } from "../../render/text.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
@@ -42,14 +48,16 @@ import { engineOptions } from "./engine-options.ts";
 
 export const APPLY_USAGE = `Usage: gatehouse apply [plan.json] [--yes] [--dir access] [--checksum SHA256]
                        [--allow-removals N] [--force] [--provider NAME]... [--offboard-recheck SECONDS]
-                       [--record-approvals [--repo OWNER/NAME] [--token-env GITHUB_TOKEN] [--api-url URL]]
+                       [--record-approvals [--repo OWNER/NAME] [--token-env GITHUB_TOKEN] [--api-url URL]
+                                           [--ids-file FILE]]
 
 With no saved plan: plans, shows the plan and asks for confirmation (--yes skips it; required when
 stdin is not a terminal). With a saved plan: refuses it when the access files or the live state
 changed since it was made (exit 4). Guard rails are checked before any write (exit 3 when refused).
 Every change and each system's answer is appended to the journal (.gatehouse/journal.jsonl).
 --record-approvals also records, in the journal, the pull request and approvals behind each commit of
-the access files since the last apply (from GitHub; GITHUB_REPOSITORY and GITHUB_TOKEN in Actions).
+the access files since the last apply (from GitHub; GITHUB_REPOSITORY and GITHUB_TOKEN in Actions),
+and the approval gate's verdict on what each commit changed (--ids-file as for pr check).
 Leavers' accounts are read back after the run; where access looked left, that system is read again
 --offboard-recheck seconds later (default 10; 0: not again) and the second read is the verdict.
 Leaver accounts whose last check found access left are checked again in every apply, also one with
@@ -70,6 +78,7 @@ export async function runApplyCommand(argv: readonly string[], io: CommandIo): P
       repo: { type: "string" },
       "token-env": { type: "string" },
       "api-url": { type: "string" },
+      "ids-file": { type: "string" },
       "offboard-recheck": { type: "string" },
     },
     APPLY_USAGE,
@@ -125,6 +134,7 @@ async function lookUpApprovals(
   io: CliIo,
   options: EngineOptions,
   since: string | undefined,
+  pinsFile: string,
 ): Promise<ApprovalsRecord> {
   const range = await accessCommitsSince(io.cwd, options.dir, since);
   const name = `${ctx.repo.owner}/${ctx.repo.repo}`;
@@ -141,17 +151,18 @@ async function lookUpApprovals(
             },
           }),
           ctx.repo,
+          { cwd: io.cwd, dir: options.dir, pinsFile },
           range.commits,
           range.unknownSince === undefined
             ? undefined
             : `the commit the last run applied (${range.unknownSince.slice(0, 12)}) is not in this clone (shallow, or history rewritten): only HEAD was looked up; fetch the full history (fetch-depth: 0)`,
         );
-  const approved = record.commits.filter((c) => (c.approvals ?? []).length > 0);
+  const approved = record.commits.filter(isApproved);
   const unchecked = record.unchecked?.length ?? 0;
   io.stdout(
     `Approvals: ${String(record.commits.length + unchecked)} commit(s) of the access files since the last apply` +
       (unchecked === 0 ? "" : `, ${String(record.commits.length)} looked up`) +
-      `, ${String(approved.length)} from an approved pull request; recorded in the journal.\n`,
+      `, ${String(approved.length)} from a pull request approved as the gate requires; recorded in the journal.\n`,
   );
   for (const line of describeUnapproved(record)) io.stderr(`warning: ${line}\n`);
   return record;
@@ -335,7 +346,15 @@ async function applyLocked(
       },
       ...(approvalsContext === undefined
         ? {}
-        : { approvals: await lookUpApprovals(approvalsContext, io, options, prepared.lastAppliedCommit) }),
+        : {
+            approvals: await lookUpApprovals(
+              approvalsContext,
+              io,
+              options,
+              prepared.lastAppliedCommit,
+              stringOpt(args, "ids-file") ?? DEFAULT_IDS_FILE,
+            ),
+          }),
     };
     if (plan.changes.length === 0) {
       // A run that finds nothing to change is recorded too: the journal then shows that the scheduled

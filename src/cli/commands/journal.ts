@@ -9,7 +9,7 @@ import { commitsOffHistory } from "../../audit/git.ts";
 import { rememberVerified } from "../../audit/verified-prefix.ts";
 import { inlineText, jsonForTerminal } from "../../render/terminal-text.ts";
 import { firstFew } from "../../model/lists.ts";
-import type { ApprovalsRecord } from "../../pr/approval-record.ts";
+import { describeGateShortfall, type ApprovalsRecord } from "../../pr/approval-record.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import { accessAt, type HeldMembership } from "../../audit/access-at.ts";
@@ -182,11 +182,20 @@ function grantEnd(m: HeldMembership, at: string): string {
 
 /** One line on how the commits of the run that added a member got in: pull requests and approvers. */
 function describeRunApprovals(record: ApprovalsRecord): string {
-  const parts = record.commits.map((c) =>
-    c.pull === undefined
-      ? `commit ${inlineText(c.commit.slice(0, 12))} without a pull request`
-      : `#${String(c.pull.number)} approved by ${(c.approvals ?? []).map((a) => inlineText(a.login)).join(", ") || "no one"}`,
-  );
+  const parts = record.commits.map((c) => {
+    if (c.pull === undefined) return `commit ${inlineText(c.commit.slice(0, 12))} without a pull request`;
+    const number = `#${String(c.pull.number)}`;
+    // Journals from before the gate was recorded: every approving review, as they said then.
+    if (c.gate === undefined)
+      return `${number} approved by ${(c.approvals ?? []).map((a) => inlineText(a.login)).join(", ") || "no one"}`;
+    // Only the approvals the gate counted; a gate not met says so, with what did not count.
+    if (c.gate.isOk && c.gate.requirements.length === 0) return `${number}, which needed no approval`;
+    const counted = [...new Set(c.gate.requirements.flatMap((r) => r.approvedBy))];
+    const approved = `${number} approved by ${counted.map(inlineText).join(", ") || "no one"}`;
+    return c.gate.isOk
+      ? approved
+      : `${approved}, NOT as the gate requires: ${inlineText(describeGateShortfall(c.gate))}`;
+  });
   if (record.error !== undefined) parts.push(`not looked up: ${inlineText(record.error)}`);
   return parts.length === 0
     ? "that run applied no new commit of the access files"
