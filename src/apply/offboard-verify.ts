@@ -185,7 +185,8 @@ export function checkLeavers(
     const unreadMemberships = held?.unread ?? [];
     const accountState = stateOf(user);
     const sessions = sessionsOf(user, caps, revoked.get(key));
-    const elsewhere = user === undefined ? view.elsewhere.get(name) : undefined;
+    // An account of that name the read does not return: outside its scope, or of another kind it does not read.
+    const elsewhere = user === undefined ? (view.elsewhere.get(name) ?? held?.unreadEntry) : undefined;
     const clean =
       (accountState === "absent" || accountState === "disabled") &&
       groups.length === 0 &&

@@ -27,6 +27,12 @@ export interface HeldOutside {
   readonly outside: readonly string[];
   /** Groups `read` returns that also name the account through an attribute it does not read, sorted. */
   readonly unread: readonly UnreadMembership[];
+  /**
+   * An entry holding the account's name that `read` does not return (LDAP: of another object class than
+   * the people filter's, as a NIS-migrated `account` entry): gatehouse neither reads nor disables it, so
+   * the account may still sign in. Only looked for where `read` returned no account of that name.
+   */
+  readonly unreadEntry?: string;
 }
 
 /** What a connected system can do; the planner and apply engine adapt to it. */

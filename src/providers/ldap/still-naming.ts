@@ -16,6 +16,7 @@ import {
 } from "./member-clauses.ts";
 import { ProviderError, messageOf } from "../../errors.ts";
 import { danglingValuesNameAccounts, rdnIsAccount } from "./settings.ts";
+import { userFilter } from "./queries.ts";
 
 /**
  * What still names accounts in the directory beyond what the provider's read shows: for the offboarding
@@ -81,6 +82,8 @@ export async function groupsOutsideHolding(
   const s = ctx.settings;
   const wanted = [...new Set(accounts)];
   const { found, ambiguous } = await ctx.directory.findUsers(wanted, signal, { fresh: true });
+  // Leavers of whom the people filter finds no entry: an entry of theirs of another class may still sign in.
+  const entryless = new Set(wanted.filter((a) => !found.has(a) && !ambiguous.has(a)));
   // Where the RDN is not the account attribute (`cn`), `cn=bea` may be someone else's entry.
   const isAccountRdn = rdnIsAccount(s);
   const leavers = wanted.map((account): NamedLeaver => {
@@ -186,6 +189,47 @@ export async function groupsOutsideHolding(
       );
       out.set(leaver.account, { outside: [...held.outside].sort(compareText), unread });
     }
+    const unfound = batch.filter((l) => entryless.has(l.account));
+    for (const [account, dn] of await entriesOutsideFilter(ctx, unfound, signal)) {
+      const held = out.get(account);
+      out.set(account, { ...(held ?? { outside: [], unread: [] }), unreadEntry: dn });
+    }
+  }
+  return out;
+}
+
+/**
+ * Entries under the base DN that hold these leavers' account names but that the people filter does not
+ * match (NIS-migrated `account` entries, a class the filter's last object class leaves out): by account,
+ * the first DN in DN order. Not on Active Directory, whose filter matches every user; groups (by the groups
+ * OU) are no account. One search per batch.
+ */
+async function entriesOutsideFilter(
+  ctx: NamingContext,
+  leavers: readonly NamedLeaver[],
+  signal: AbortSignal,
+): Promise<ReadonlyMap<string, string>> {
+  const s = ctx.settings;
+  if (leavers.length === 0 || s.flavour === "activeDirectory") return new Map();
+  const attribute = s.users.accountAttribute;
+  const byName = new Map(leavers.map((l) => [l.name.toLowerCase(), l.account]));
+  const clauses = [...byName.keys()].map((n) => `(${attribute}=${escapeFilterValue(n)})`);
+  const entries = await ctx.client.search(
+    {
+      base: s.baseDn,
+      scope: "sub",
+      filter: `(&(|${clauses.join("")})(!${userFilter(s)}))`,
+      attributes: [attribute],
+      paged: true,
+    },
+    signal,
+  );
+  const out = new Map<string, string>();
+  for (const entry of [...entries].sort((a, b) => compareText(a.dn, b.dn))) {
+    if (isDnUnder(entry.dn, s.groups.dn)) continue;
+    const value = firstValue(entry, attribute);
+    const account = value === undefined ? undefined : byName.get(value.toLowerCase());
+    if (account !== undefined && !out.has(account)) out.set(account, entry.dn);
   }
   return out;
 }
