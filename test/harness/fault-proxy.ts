@@ -23,7 +23,12 @@ export type Fault =
    * Stand in for a server that filters on meta.lastModified: a GET with `filter=meta.lastModified ge "…"`
    * is answered from every page upstream, filtered here. Other requests pass through untouched.
    */
-  | { readonly kind: "filter-last-modified" };
+  | { readonly kind: "filter-last-modified" }
+  /**
+   * A server that answers a write with success and does not make it: the request is not forwarded; the
+   * resource as the server has it is sent back with 200 (`answer: "resource"`), or 204 with no body.
+   */
+  | { readonly kind: "ignore-write"; readonly answer: "resource" | "no-content" };
 
 export interface FaultRule {
   readonly fault: Fault;
@@ -215,6 +220,19 @@ export async function startFaultProxy(
       outcome = fault.status;
     } else if (fault?.kind === "filter-last-modified" && lastModifiedFilter(req.url) !== undefined) {
       outcome = await answerFiltered(req, res);
+    } else if (fault?.kind === "ignore-write") {
+      if (fault.answer === "no-content") {
+        res.writeHead(204).end();
+        outcome = 204;
+      } else {
+        const upstream = await fetch(new URL(req.url ?? "/", target.origin), {
+          headers: { authorization: req.headers.authorization ?? "" },
+        });
+        res
+          .writeHead(upstream.status, { "content-type": "application/scim+json" })
+          .end(Buffer.from(await upstream.arrayBuffer()));
+        outcome = upstream.status;
+      }
     } else if (fault?.kind === "cut-before-forward") {
       req.socket.destroy();
       outcome = "cut";

@@ -589,6 +589,53 @@ describe("scim incremental reads", { tags: ["slow"] }, () => {
     }
   });
 
+  it("does not take a write the server answered with success but did not make as made", async () => {
+    const server = await startScimServer();
+    const proxy = await startFaultProxy(server.baseUrl);
+    try {
+      // Reads filter on meta.lastModified; writes are left to the faults below.
+      proxy.inject({
+        fault: { kind: "filter-last-modified" },
+        times: 10_000,
+        match: (method) => method === "GET",
+      });
+      // No clock margin: a group changed before the last read is not listed as changed again.
+      const provider = createScimProviderWith(
+        scimProviderConfig(proxy.baseUrl, { clockMarginSeconds: 0 }),
+        scimContext(server.token),
+      );
+      await provider.read(signal());
+      expect(await applyAll(provider, TARGET)).toEqual([]);
+      // The server's Date has whole seconds: a read in a later second than the writes lists none of them.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expectTargetState(await provider.read(signal()));
+      const isGroupPatch = (method: string, path: string) => method === "PATCH" && path.includes("/Groups/");
+
+      // The answer lists the group as it is: the removal it claims to have made did not happen.
+      proxy.inject({ fault: { kind: "ignore-write", answer: "resource" }, times: 1, match: isGroupPatch });
+      const [refused] = await provider.apply([memberChange("team-x-write", "ben", "remove")], signal());
+      expect(refused?.status).toBe("failed");
+      expect(refused?.status === "failed" && refused.error.message).toContain(
+        "the server answered with success, but the group it sent back still lists the member: it did not make the change",
+      );
+
+      // 204 No Content: nothing to tell from the answer, but the next read (incremental: the server did
+      // not date the group changed) asks for the group written, and finds ben still in it.
+      proxy.inject({ fault: { kind: "ignore-write", answer: "no-content" }, times: 1, match: isGroupPatch });
+      const [claimed] = await provider.apply([memberChange("team-x-write", "ben", "remove")], signal());
+      expect(claimed?.status).toBe("applied");
+      const before = proxy.seen.length;
+      const live = await provider.read(signal());
+      expect(live.groups[0]?.members).toContain("ben@example.com");
+      expect(
+        proxy.seen.slice(before).some((r) => r.method === "GET" && /\/Groups\/[^/?]+$/.test(r.path)),
+      ).toBe(true);
+    } finally {
+      await proxy.close();
+      await server.close();
+    }
+  });
+
   it("reads everything when the server refuses meta.lastModified filters, and stops asking", async () => {
     const server = await startScimServer();
     const log: string[] = [];

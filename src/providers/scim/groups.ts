@@ -44,19 +44,26 @@ function groupPath(s: ScimSession, group: ScimGroup): string {
   return `${groupsEndpoint(s)}/${encodeURIComponent(group.id)}`;
 }
 
+/** A group as a write left it: `answered`, the server's answer listed its members (else they are kept from before). */
+interface Written {
+  readonly group: ScimGroup;
+  readonly answered: boolean;
+}
+
 function remember(
   s: ScimSession,
   body: unknown,
   fallback: ScimGroup | undefined,
   operation: string,
-): ScimGroup {
-  const group = parseScimGroup(body) ?? fallback;
+): Written {
+  const answer = parseScimGroup(body);
+  const group = answer ?? fallback;
   if (!group) throw new ProviderError(s.name, operation, "the server's answer is not a SCIM Group resource");
   // A PATCH answer may omit members; keep what we knew rather than forget them.
   const known =
     group.memberIds === undefined && fallback ? { ...group, memberIds: fallback.memberIds } : group;
   rememberGroup(s.index, known);
-  return known;
+  return { group: known, answered: answer?.memberIds !== undefined };
 }
 
 /** What one write does to a group: attribute operations, and user ids to add to and remove from members. */
@@ -108,8 +115,10 @@ async function writeGroup(
   write: GroupWrite,
   operation: string,
   signal: AbortSignal,
-): Promise<ScimGroup> {
+): Promise<Written> {
   const path = groupPath(s, group);
+  // Asked for again by the next read, whatever the server answers now (ScimIndex.written).
+  s.index.written.add(`group:${group.id}`);
   if (s.caps.patch) {
     const patch = patchOf(write);
     const ifMatch = s.caps.etag && group.version !== undefined ? { ifMatch: group.version } : {};
@@ -121,7 +130,7 @@ async function writeGroup(
       // Somebody changed the group since we read it: take the new version and write once more.
       const fresh = await s.client.request("GET", path, { operation }, signal);
       const current = parseScimGroup(fresh.body) ?? group;
-      const version = fresh.etag ?? current.version;
+      const version = current.version ?? fresh.etag;
       const again = { operation, body: patch, ...(version ? { ifMatch: version } : {}) };
       const res = await s.client.request("PATCH", path, again, signal);
       return remember(s, res.body, current, operation);
@@ -319,9 +328,29 @@ export async function applyMembershipChanges(
     const adds = chunk.filter((p) => p.change.action === "add").map((p) => p.id);
     const removes = chunk.filter((p) => p.change.action === "remove").map((p) => p.id);
     try {
-      if (chunk.length > 0) {
-        const write = { ops: [], adds, removes };
-        group = await writeGroup(s, group, write, `change members of group "${name}"`, signal);
+      const write = { ops: [], adds, removes };
+      const written = await writeGroup(s, group, write, `change members of group "${name}"`, signal);
+      group = written.group;
+      if (written.answered) {
+        // The server's answer lists the members after the write: a change it does not show, it did not
+        // make (some servers answer 200 to a path they ignore).
+        const present = new Set(group.memberIds ?? []);
+        for (const p of chunk) {
+          const isAdd = p.change.action === "add";
+          outcomes[p.index] =
+            present.has(p.id) === isAdd
+              ? { status: "applied" }
+              : failed(
+                  new ProviderError(
+                    s.name,
+                    label(p.change),
+                    `the server answered with success, but the group it sent back ${isAdd ? "does not list" : "still lists"} the member: it did not make the change (does it support this PATCH path? see the SCIM README)`,
+                  ),
+                  s,
+                  label(p.change),
+                );
+        }
+        continue;
       }
       const members = new Set(group.memberIds ?? []);
       for (const id of adds) members.add(id);

@@ -9,6 +9,8 @@ import { eqFilter, parseListResponse } from "./map.ts";
 import type { ScimSession } from "./session.ts";
 import {
   changesSinceOf,
+  getGroup,
+  getUser,
   indexToLiveState,
   listAll,
   loadEverything,
@@ -65,23 +67,60 @@ async function totalOf(
   return parseListResponse(res.body)?.totalResults;
 }
 
+/** Written resources confirmed one GET each; more than this since the last read, and a full read is made. */
+const MAX_CONFIRMED = 50;
+
+/**
+ * Asks the server for each resource of `kind` this process wrote that the changed-since list did not
+ * return (`listed`), and keeps its answer: the index then holds what the server has, not what a write's
+ * success made gatehouse believe. False when one is gone (a full read then sorts the index out).
+ */
+async function confirmWritten(
+  s: ScimSession,
+  kind: "user" | "group",
+  listed: ReadonlySet<string>,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const ids = [...s.index.written].flatMap((key) => {
+    const id = key.startsWith(`${kind}:`) ? key.slice(kind.length + 1) : undefined;
+    return id === undefined || listed.has(id) ? [] : [id];
+  });
+  for (const id of ids) {
+    if (kind === "user") {
+      const user = await getUser(s, id, signal);
+      if (user === undefined) return false;
+      rememberUser(s.index, user);
+    } else {
+      const group = await getGroup(s, id, s.index.groupsById.get(id)?.displayName ?? id, signal);
+      if (group === undefined) return false;
+      rememberGroup(s.index, group);
+    }
+  }
+  return true;
+}
+
 /** Brings the index up to date with as few requests as the server allows; true when that worked. */
 async function refreshIncrementally(s: ScimSession, signal: AbortSignal): Promise<boolean> {
   // Everything changed since the last read began (by the server's clock), users then groups.
   const since = s.index.changesSince;
-  if (since === undefined || !isDatedThroughout(s)) return false;
+  if (since === undefined || !isDatedThroughout(s) || s.index.written.size > MAX_CONFIRMED) return false;
   const clock: ReadClock = {};
   const users = await changedSince(s, s.caps.usersEndpoint, "users", since, signal, clock);
   if (users === undefined) return false;
-  for (const u of parseUsers(s, users)) rememberUser(s.index, u);
+  const changedUsers = parseUsers(s, users);
+  for (const u of changedUsers) rememberUser(s.index, u);
+  if (!(await confirmWritten(s, "user", new Set(changedUsers.map((u) => u.id)), signal))) return false;
   if ((await totalOf(s, s.caps.usersEndpoint, "users", signal)) !== s.index.usersById.size) return false;
   const groupsEndpoint = s.caps.groupsEndpoint;
   if (groupsEndpoint !== undefined) {
     const groups = await changedSince(s, groupsEndpoint, "groups", since, signal);
     if (groups === undefined) return false;
-    for (const g of await parseGroups(s, groups, signal)) rememberGroup(s.index, g);
+    const changedGroups = await parseGroups(s, groups, signal);
+    for (const g of changedGroups) rememberGroup(s.index, g);
+    if (!(await confirmWritten(s, "group", new Set(changedGroups.map((g) => g.id)), signal))) return false;
     if ((await totalOf(s, groupsEndpoint, "groups", signal)) !== s.index.groupsById.size) return false;
   }
+  s.index.written.clear();
   s.index.changesSince = changesSinceOf(s, clock);
   return true;
 }

@@ -49,6 +49,13 @@ export interface ScimIndex {
    * may exist though the index lacks it, so a retried create looks it up on the server first.
    */
   readonly uncertainCreates: Set<string>;
+  /**
+   * Users and groups this process wrote since the last read ("user:<id>", "group:<id>"), as the index
+   * believes them now: the next incremental read asks the server for each one it does not list as changed.
+   * A server may answer a write with success and not make it, and then does not date it changed either:
+   * without this, a read after apply (the offboarding check) would confirm what gatehouse believed.
+   */
+  readonly written: Set<string>;
 }
 
 export interface ScimSession {
@@ -73,6 +80,7 @@ export function createIndex(): ScimIndex {
     canFilterByLastModified: undefined,
     changesSince: undefined,
     uncertainCreates: new Set(),
+    written: new Set(),
   };
 }
 
@@ -299,6 +307,7 @@ export async function loadEverything(s: ScimSession, signal: AbortSignal): Promi
   s.index.groupsById.clear();
   s.index.groupsByKey.clear();
   s.index.uncertainCreates.clear();
+  s.index.written.clear();
   for (const u of users) rememberUser(s.index, u);
   for (const g of groups) rememberGroup(s.index, g);
   s.index.isLoaded = true;
@@ -339,6 +348,26 @@ export function indexToLiveState(s: ScimSession): LiveState {
     groups,
     ...(unmanaged.length > 0 ? { unmanaged } : {}),
   };
+}
+
+/** One user as the server has it now, or undefined where it has none (404). */
+export async function getUser(
+  s: ScimSession,
+  id: string,
+  signal: AbortSignal,
+): Promise<ScimUser | undefined> {
+  try {
+    const res = await s.client.request(
+      "GET",
+      `${s.caps.usersEndpoint}/${encodeURIComponent(id)}`,
+      { operation: `read user ${id}` },
+      signal,
+    );
+    return parseScimUser(res.body, s.settings.attributeMapping);
+  } catch (error) {
+    if (error instanceof ScimHttpError && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 export async function getGroup(

@@ -38,6 +38,8 @@ async function writeUser(
   signal: AbortSignal,
 ): Promise<ScimUser> {
   if (ops.length === 0) return user;
+  // Asked for again by the next read, whatever the server answers now (ScimIndex.written).
+  s.index.written.add(`user:${user.id}`);
   const path = userPath(s, user);
   const ifMatch = s.caps.etag && user.version !== undefined ? { ifMatch: user.version } : {};
   if (s.caps.patch) {
@@ -55,7 +57,7 @@ async function writeUser(
       // Somebody changed the user since we read it: take the new version and write once more.
       const fresh = await s.client.request("GET", path, { operation }, signal);
       const current = parsed(s, fresh.body, operation);
-      const version = fresh.etag ?? current.version;
+      const version = current.version ?? fresh.etag;
       const again = { operation, body: buildPatch(ops), ...(version ? { ifMatch: version } : {}) };
       const res = await s.client.request("PATCH", path, again, signal);
       return res.body === undefined ? current : parsed(s, res.body, operation);
