@@ -60,6 +60,11 @@ export interface SlapdOptions {
    * `pwdLastSuccess` operational attribute (OpenLDAP 2.5's built-in lastbind).
    */
   readonly lastBind?: boolean;
+  /**
+   * Load the ppolicy overlay (OpenLDAP's password policy) with a default policy: an entry whose
+   * `pwdAccountLockedTime` is `000001010000Z` is locked by an administrator and cannot bind.
+   */
+  readonly ppolicy?: boolean;
 }
 
 export interface Slapd {
@@ -116,6 +121,26 @@ objectClass: olcSyncProvConfig
 olcOverlay: {${String(index)}}syncprov
 `;
 
+/** The ppolicy overlay, `index`th on the database: binds of administratively locked entries fail. */
+const ppolicyOverlay = (index: number): string => `
+dn: olcOverlay={${String(index)}}ppolicy,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcPPolicyConfig
+olcOverlay: {${String(index)}}ppolicy
+olcPPolicyDefault: ${PPOLICY_DN}
+`;
+
+/** The default password policy ppolicy applies (without one it checks no lock). */
+const PPOLICY_DN = `cn=default,${BASE_DN}`;
+const PPOLICY_ENTRY = `
+dn: ${PPOLICY_DN}
+objectClass: organizationalRole
+objectClass: pwdPolicy
+cn: default
+pwdAttribute: userPassword
+pwdLockout: TRUE
+`;
+
 const REFINT_OVERLAY = `
 dn: olcOverlay={1}refint,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
@@ -127,14 +152,18 @@ olcRefintAttribute: manager
 olcRefintNothing: ${EMPTY_MEMBER_DN}
 `;
 
-function configLdif(
-  dir: string,
-  password: string,
-  tls: boolean,
-  syncprov: boolean,
-  refint: boolean,
-  lastBind: boolean,
-): string {
+function configLdif(dir: string, password: string, options: SlapdOptions): string {
+  const tls = options.tls ?? false;
+  const syncprov = options.syncprov ?? false;
+  const refint = options.refint ?? true;
+  const lastBind = options.lastBind ?? false;
+  const ppolicy = options.ppolicy ?? false;
+  // Overlays after memberof ({0}), each numbered in turn.
+  const overlays = [
+    ...(refint ? [(i: number) => REFINT_OVERLAY.replaceAll("{1}refint", `{${String(i)}}refint`)] : []),
+    ...(syncprov ? [syncprovOverlay] : []),
+    ...(ppolicy ? [ppolicyOverlay] : []),
+  ].map((overlay, i) => overlay(i + 1));
   const tlsLines = tls
     ? [
         `olcTLSCACertificateFile: ${join(dir, "ca.pem")}`,
@@ -157,7 +186,7 @@ cn: module{0}
 olcModulePath: /usr/lib/ldap
 olcModuleLoad: back_mdb
 olcModuleLoad: memberof
-olcModuleLoad: refint${syncprov ? "\nolcModuleLoad: syncprov" : ""}
+olcModuleLoad: refint${syncprov ? "\nolcModuleLoad: syncprov" : ""}${ppolicy ? "\nolcModuleLoad: ppolicy" : ""}
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -194,7 +223,7 @@ objectClass: olcOverlayConfig
 objectClass: olcMemberOf
 olcOverlay: {0}memberof
 olcMemberOfRefInt: ${refint ? "TRUE" : "FALSE"}
-${refint ? REFINT_OVERLAY : ""}${syncprov ? syncprovOverlay(refint ? 2 : 1) : ""}`;
+${overlays.join("")}`;
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -279,23 +308,14 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   await mkdir(join(dir, "slapd.d"));
   await mkdir(join(dir, "data"));
   if (tls) await makeCertificates(dir);
-  await writeFile(
-    join(dir, "config.ldif"),
-    configLdif(
-      dir,
-      password,
-      tls,
-      options.syncprov ?? false,
-      options.refint ?? true,
-      options.lastBind ?? false,
-    ),
-  );
+  await writeFile(join(dir, "config.ldif"), configLdif(dir, password, options));
   await writeFile(
     join(dir, "base.ldif"),
     (options.contextCsn === undefined
       ? BASE_TREE
       : BASE_TREE.replace("o: Example\n", `o: Example\ncontextCSN: ${options.contextCsn}\n`)) +
       serviceAccount(password) +
+      (options.ppolicy === true ? PPOLICY_ENTRY : "") +
       (options.ldif ? `\n${options.ldif}` : ""),
   );
   const confDir = join(dir, "slapd.d");

@@ -15,6 +15,7 @@ import { accessReviews } from "./access-reviews.ts";
 import { identityKeys } from "./identity-keys.ts";
 import { webhookNames } from "./webhook-names.ts";
 import { sharedDirectories } from "./shared-directories.ts";
+import { ldapDisable } from "./ldap-disable.ts";
 
 /** Every semantic rule, run in this order after schema validation. */
 export const RULES: readonly Rule[] = [
@@ -36,4 +37,5 @@ export const RULES: readonly Rule[] = [
   identityKeys,
   webhookNames,
   sharedDirectories,
+  ldapDisable,
 ];
