@@ -585,9 +585,10 @@ export function planUsers(sink: PlanSink): void {
       continue;
     }
     if (want.enabled && !have.enabled) {
-      // An account gatehouse manages but did not disable was disabled by someone else (an incident
-      // response, say): enabling it reverts that, and reviewers must see it as drift.
-      const isDisabledByHand = input.managed?.has(id) === true && input.disabledByGatehouse?.has(id) !== true;
+      // An account gatehouse did not disable was disabled by someone else (an incident response, say;
+      // also one adopted by import, which the journal does not manage yet): enabling it reverts that, and
+      // reviewers must see it as drift. One gatehouse disabled (a rehire) is enabled as the files say.
+      const isDisabledByHand = input.disabledByGatehouse?.has(id) !== true;
       sink.change({
         ...base,
         id,

@@ -421,7 +421,7 @@ class LdapProvider implements Provider {
     signal: AbortSignal,
     actedAs?: ReadonlyMap<string, string>,
   ): Promise<ReadonlyMap<string, HeldOutside>> {
-    return groupsOutsideHolding(this.naming, accounts, signal, actedAs);
+    return groupsOutsideHolding(this.naming, accounts, signal, actedAs, true);
   }
 
   stillNaming(accounts: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, StillNaming>> {

@@ -78,12 +78,16 @@ export async function groupsOutsideHolding(
   accounts: readonly string[],
   signal: AbortSignal,
   actedAs?: ReadonlyMap<string, string>,
+  /** Also look for entries of theirs the people filter does not match (HeldOutside.unreadEntry): the offboarding check. */
+  withUnreadEntries = false,
 ): Promise<ReadonlyMap<string, HeldOutside>> {
   const s = ctx.settings;
   const wanted = [...new Set(accounts)];
   const { found, ambiguous } = await ctx.directory.findUsers(wanted, signal, { fresh: true });
   // Leavers of whom the people filter finds no entry: an entry of theirs of another class may still sign in.
-  const entryless = new Set(wanted.filter((a) => !found.has(a) && !ambiguous.has(a)));
+  const entryless = new Set(
+    withUnreadEntries ? wanted.filter((a) => !found.has(a) && !ambiguous.has(a)) : [],
+  );
   // Where the RDN is not the account attribute (`cn`), `cn=bea` may be someone else's entry.
   const isAccountRdn = rdnIsAccount(s);
   const leavers = wanted.map((account): NamedLeaver => {
