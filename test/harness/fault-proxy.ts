@@ -11,7 +11,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { listenOnLoopback } from "./loopback.ts";
 
 export type Fault =
-  | { readonly kind: "status"; readonly status: number; readonly retryAfter?: string }
+  | {
+      readonly kind: "status";
+      readonly status: number;
+      readonly retryAfter?: string;
+      /** The SCIM error's scimType (RFC 7644 3.12), e.g. invalidPath. */
+      readonly scimType?: string;
+    }
   | { readonly kind: "cut-before-forward" }
   | { readonly kind: "cut-after-forward" }
   | { readonly kind: "delay"; readonly ms: number }
@@ -214,6 +220,7 @@ export async function startFaultProxy(
       const err = {
         schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"],
         status: String(fault.status),
+        ...(fault.scimType === undefined ? {} : { scimType: fault.scimType }),
         detail,
       };
       res.writeHead(fault.status, headers).end(JSON.stringify(err));

@@ -636,6 +636,44 @@ describe("scim incremental reads", { tags: ["slow"] }, () => {
     }
   });
 
+  it("removes members by writing the group whole where the server refuses filtered remove paths", async () => {
+    const server = await startScimServer();
+    const proxy = await startFaultProxy(server.baseUrl);
+    const log: string[] = [];
+    try {
+      const provider = createScimProviderWith(
+        scimProviderConfig(proxy.baseUrl),
+        scimContext(server.token, log),
+      );
+      expect(await applyAll(provider, TARGET)).toEqual([]);
+      const isGroupPatch = (method: string, path: string) => method === "PATCH" && path.includes("/Groups/");
+      proxy.inject({
+        fault: { kind: "status", status: 400, scimType: "invalidPath" },
+        times: 1,
+        match: isGroupPatch,
+      });
+      expect(await provider.apply([memberChange("team-x-write", "ben", "remove")], signal())).toMatchObject([
+        { status: "applied" },
+      ]);
+      // Later removals go straight to GET + PUT: the server is not asked the refused form again.
+      const before = proxy.seen.length;
+      expect(await provider.apply([memberChange("team-x-write", "cy", "remove")], signal())).toMatchObject([
+        { status: "applied" },
+      ]);
+      expect(proxy.seen.slice(before).map((r) => r.method)).not.toContain("PATCH");
+      expect(proxy.seen.slice(before).map((r) => r.method)).toContain("PUT");
+      expect(log.filter((l) => l.includes("refuses remove operations with a filtered path"))).toHaveLength(1);
+      // As the server holds it, read past the proxy by a provider of its own.
+      const direct = createScimProviderWith(scimProviderConfig(server.baseUrl), scimContext(server.token));
+      const live = await direct.read(signal());
+      await direct.close();
+      expect(live.groups).toEqual([{ name: "team-x-write", members: ["ann@example.com"] }]);
+    } finally {
+      await proxy.close();
+      await server.close();
+    }
+  });
+
   it("reads everything when the server refuses meta.lastModified filters, and stops asking", async () => {
     const server = await startScimServer();
     const log: string[] = [];

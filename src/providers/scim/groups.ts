@@ -119,13 +119,24 @@ async function writeGroup(
   const path = groupPath(s, group);
   // Asked for again by the next read, whatever the server answers now (ScimIndex.written).
   s.index.written.add(`group:${group.id}`);
-  if (s.caps.patch) {
+  const removes = write.removes.length > 0;
+  if (s.caps.patch && !(removes && s.index.refusesFilteredRemove)) {
     const patch = patchOf(write);
     const ifMatch = s.caps.etag && group.version !== undefined ? { ifMatch: group.version } : {};
     try {
       const res = await s.client.request("PATCH", path, { operation, body: patch, ...ifMatch }, signal);
       return remember(s, res.body, group, operation);
     } catch (error) {
+      if (removes && refusesFilteredPath(error)) {
+        // `remove` with `members[value eq "…"]` refused: the other form (a value list on `members`) removes
+        // every member on a server that follows RFC 7644 3.5.2.2, so the group's member list is written
+        // instead (GET, then PUT), from now on for this server.
+        s.index.refusesFilteredRemove = true;
+        s.log(
+          `${s.name}: the server refuses remove operations with a filtered path (members[value eq "…"]); members are removed by writing the group's whole member list (GET, then PUT) from now on`,
+        );
+        return putGroup(s, path, write, group, operation, signal);
+      }
       if (!(error instanceof ScimHttpError && error.status === 412)) throw error;
       // Somebody changed the group since we read it: take the new version and write once more.
       const fresh = await s.client.request("GET", path, { operation }, signal);
@@ -136,6 +147,27 @@ async function writeGroup(
       return remember(s, res.body, current, operation);
     }
   }
+  return putGroup(s, path, write, group, operation, signal);
+}
+
+/** A 400 that says the server does not take a filtered PATCH path (RFC 7644 3.12 scimTypes). */
+function refusesFilteredPath(error: unknown): boolean {
+  return (
+    error instanceof ScimHttpError &&
+    error.status === 400 &&
+    ["invalidPath", "invalidFilter", "noTarget"].includes(error.scimType ?? "")
+  );
+}
+
+/** The group written whole: GET, the write applied to it, PUT (If-Match with ETags). */
+async function putGroup(
+  s: ScimSession,
+  path: string,
+  write: GroupWrite,
+  group: ScimGroup,
+  operation: string,
+  signal: AbortSignal,
+): Promise<Written> {
   // A 412 means somebody changed the group between our GET and PUT: read it again and re-apply, once.
   for (let attempt = 0; ; attempt += 1) {
     const current = await readForPut(s, path, operation, signal);

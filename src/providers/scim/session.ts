@@ -56,6 +56,8 @@ export interface ScimIndex {
    * without this, a read after apply (the offboarding check) would confirm what gatehouse believed.
    */
   readonly written: Set<string>;
+  /** The server refused a membership remove with a filtered path: members are removed by PUT from then on. */
+  refusesFilteredRemove: boolean;
 }
 
 export interface ScimSession {
@@ -81,6 +83,7 @@ export function createIndex(): ScimIndex {
     changesSince: undefined,
     uncertainCreates: new Set(),
     written: new Set(),
+    refusesFilteredRemove: false,
   };
 }
 
