@@ -7,7 +7,7 @@ import { asPlanned } from "../plan/compute-plan.ts";
 import { nameFold } from "../plan/align-case.ts";
 import { renamedUserTo, userAddress } from "../plan/addresses.ts";
 import type { Change, Plan, Reason } from "../plan/types.ts";
-import { DAY_MS } from "./status.ts";
+import { DAY_MS, utcMidnight } from "./status.ts";
 import { accountOwners, type OrphanKind, type OwnerOf } from "./account-owners.ts";
 
 export type { OrphanKind } from "./account-owners.ts";
@@ -44,6 +44,11 @@ export interface OrphanedAccount {
   /** The journal shows gatehouse created, updated or enabled it, and has not deleted it since. */
   readonly managed: boolean;
   readonly lastLogin?: string;
+  /**
+   * A leaver's account signed in after their `endDate` (this date): someone used it after they left
+   * (re-enabled by hand, say, or never disabled here). Said loudest of all an orphan's facts.
+   */
+  readonly signedInAfterEnd?: string;
   /** The plan's user changes to it (none: the plan leaves it as it is). */
   readonly plan: readonly PlannedChange[];
 }
@@ -192,6 +197,12 @@ function reviewSystem(review: ReviewInput, system: SystemToReview): SystemAccoun
     // On leave with policy.leave: keep; or a former account the plan renames to the person's new name.
     if (found.kind === "kept" || plan.some((c) => c.renamedTo !== undefined)) continue;
     const lastLogin = signInsOf(user)?.lastLogin;
+    const endDate = found.kind === "leaver" ? review.users.get(found.userId ?? "")?.endDate : undefined;
+    // endDate is their last working day (inclusive): a sign-in from the day after on is someone's after they left.
+    const isAfterEnd =
+      endDate !== undefined &&
+      lastLogin !== undefined &&
+      Date.parse(lastLogin) >= utcMidnight(endDate) + DAY_MS;
     orphaned.push({
       account: user.account,
       kind: found.kind,
@@ -199,6 +210,7 @@ function reviewSystem(review: ReviewInput, system: SystemToReview): SystemAccoun
       detail: found.detail,
       managed: isManaged(user.account),
       ...(lastLogin === undefined ? {} : { lastLogin }),
+      ...(isAfterEnd ? { signedInAfterEnd: endDate } : {}),
       plan,
     });
   }

@@ -61,6 +61,9 @@ function systemLines(system: SystemAccounts): string[] {
 
 function orphanLines(orphan: OrphanedAccount, system: SystemAccounts): string[] {
   const facts = [
+    ...(orphan.signedInAfterEnd === undefined
+      ? []
+      : [`SIGNED IN AFTER LEAVING (endDate ${orphan.signedInAfterEnd})`]),
     `groups: ${orphan.groups.length === 0 ? "none" : orphan.groups.join(", ")}`,
     orphan.managed ? "managed by gatehouse (journal)" : "not created or managed by gatehouse",
     ...(orphan.lastLogin === undefined ? [] : [`last sign-in ${orphan.lastLogin}`]),

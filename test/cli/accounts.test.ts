@@ -110,6 +110,22 @@ describe("gatehouse accounts", () => {
     await expect(run.stdout).toMatchFileSnapshot("__snapshots__/accounts.txt");
   });
 
+  it("calls out a leaver's account that signed in after their end date", async () => {
+    const { tree, directory } = await organization();
+    // eve's endDate is 2026-05-01; a sign-in ten days before NOW is weeks after it. Before it: not called out.
+    await editDirectory(directory, (data) => {
+      setUser(data, "eve", { lastLogin: daysBefore(10) });
+    });
+    const json = await runCliIn(tree.cwd, ["accounts", "--format", "json"], NOW);
+    const orphans = report(json.stdout).systems[0]?.orphaned ?? [];
+    expect(orphans.find((o) => o.account === "eve")?.signedInAfterEnd).toBe("2026-05-01");
+    expect(orphans.filter((o) => o.signedInAfterEnd !== undefined).map((o) => o.account)).toEqual(["eve"]);
+    const text = await runCliIn(tree.cwd, ["accounts"], NOW);
+    expect(text.stdout).toContain(
+      "      SIGNED IN AFTER LEAVING (endDate 2026-05-01); groups: team-a, team-b;",
+    );
+  });
+
   it("says what each orphaned account is, its groups, whether gatehouse manages it, and what the plan does", async () => {
     const { tree } = await organization();
     const run = await runCliIn(tree.cwd, ["accounts", "--format", "json"], NOW);
