@@ -10,6 +10,7 @@ import { renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
+import { HeldOutside, type OutsideMembership } from "./held-outside.ts";
 
 export interface HeldMembership {
   readonly member: string;
@@ -69,6 +70,12 @@ export interface GroupAccessAt {
   readonly members: readonly HeldMembership[];
   /** Members an interrupted run may have added: announced, never confirmed or refused. */
   readonly unconfirmed: readonly UnconfirmedMembership[];
+  /**
+   * Members held outside gatehouse (added by hand, a leaver put back by hand) that a later run found and
+   * removed, and that the journal cannot show were gone at the instant asked about (or, for a window, at
+   * every moment of it): since when, it cannot tell.
+   */
+  readonly outside: readonly OutsideMembership[];
   /** Whether the journal knew the group by then (a create, or any change to it). */
   readonly isKnown: boolean;
 }
@@ -81,6 +88,11 @@ export interface AccessAtResult {
   readonly isMentioned: boolean;
   /** Every provider the journal records a change for, at any time. */
   readonly providers: readonly string[];
+  /**
+   * With `from`: per provider, the instants after `from` and up to `at` at which a membership change of
+   * the group (under any name it had then) was applied, in order.
+   */
+  readonly changedAt?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -165,9 +177,11 @@ class PendingIntents {
  */
 export async function accessAt(
   journalPath: string,
-  query: { readonly group: string; readonly at: Date; readonly provider?: string },
+  query: { readonly group: string; readonly at: Date; readonly provider?: string; readonly from?: Date },
 ): Promise<AccessAtResult> {
   const until = query.at.toISOString();
+  // Memberships held outside gatehouse are found over the whole journal: a removal after `at` may prove one.
+  const outside = new HeldOutside();
   // provider → group → member key → membership
   const held = new Map<string, Map<string, Map<string, HeldMembership>>>();
   const known = new Set<string>(); // provider\ngroup, as known by then
@@ -176,6 +190,10 @@ export async function accessAt(
   const groupThen = new NamesThen();
   const accountThen = new NamesThen();
   const renamedIn = new Set<string>(); // providers with a group rename
+  // With `from`: the window's membership changes (provider, group then, instant) and group renames.
+  const windowStart = query.from?.toISOString();
+  const windowChanges: { provider: string; group: string; at: string }[] = [];
+  const windowRenames: { provider: string; from: string; to: string }[] = [];
   // Groups each account may hold (a superset): a rename in place moves only those, not every group.
   const groupsOfAccount = new Map<string, Set<string>>(); // provider\naccount → groups
   const holds = (provider: string, account: string, group: string): void => {
@@ -196,6 +214,7 @@ export async function accessAt(
     return groups;
   };
   const apply = (entry: JournalEntry): void => {
+    outside.note(entry);
     if (entry.type === "apply-start") {
       if (entry.at <= until) starts.push(entry.at);
       runs.set(entry.seq, {
@@ -246,6 +265,12 @@ export async function accessAt(
     const to = renamedGroupTo(change);
     const userTo = renamedUserTo(change);
     if (to !== undefined && change.kind === "group") renamedIn.add(entry.provider);
+    if (windowStart !== undefined && entry.at > windowStart && entry.at <= until) {
+      if (change.kind === "membership")
+        windowChanges.push({ provider: entry.provider, group: change.group, at: entry.at });
+      if (to !== undefined && change.kind === "group")
+        windowRenames.push({ provider: entry.provider, from: change.group, to });
+    }
     if (entry.at > until) {
       if (to !== undefined && change.kind === "group") groupThen.renamed(entry.provider, change.group, to);
       if (userTo !== undefined && change.kind === "user")
@@ -350,8 +375,23 @@ export async function accessAt(
 
   const entries = await eachEntry(journalPath, apply);
 
+  // Possibly held at some moment from `from` to `at`: not removed by then, not shown gone since.
+  const from = (query.from ?? query.at).getTime();
+  const outsideOf = (provider: string): readonly OutsideMembership[] =>
+    outside
+      .of(provider, query.group)
+      .filter(
+        (m) =>
+          Date.parse(m.removedAt) > from &&
+          (m.notBefore === undefined || Date.parse(m.notBefore.at) < query.at.getTime()),
+      );
   const providers = [
-    ...new Set([...held.keys(), ...renamedIn, ...[...pending.values()].map((p) => p.provider)]),
+    ...new Set([
+      ...held.keys(),
+      ...renamedIn,
+      ...[...pending.values()].map((p) => p.provider),
+      ...outside.providers().filter((p) => outsideOf(p).length > 0),
+    ]),
   ]
     .filter((p) => query.provider === undefined || p === query.provider)
     .sort();
@@ -359,7 +399,7 @@ export async function accessAt(
     // The name the group had on that date; none when the name was taken since by a group made later.
     const name = groupThen.of(provider, query.group);
     if (name === undefined)
-      return { provider, group: query.group, members: [], unconfirmed: [], isKnown: false };
+      return { provider, group: query.group, members: [], unconfirmed: [], outside: [], isKnown: false };
     const members = [...(held.get(provider)?.get(name)?.values() ?? [])]
       .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
       .map((m) => (m.until !== undefined && ranAfter(m.until) ? { ...m, keptPastUntil: true as const } : m));
@@ -372,9 +412,38 @@ export async function accessAt(
           .filter(([key]) => !confirmed.has(key)),
       ).values(),
     ].sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
-    return { provider, group: name, members, unconfirmed, isKnown: known.has(`${provider}\n${name}`) };
+    return {
+      provider,
+      group: name,
+      members,
+      unconfirmed,
+      outside: outsideOf(provider),
+      isKnown: known.has(`${provider}\n${name}`),
+    };
   });
-  return { at: until, entries, groups, isMentioned, providers: [...everProviders].sort() };
+  const changedAt =
+    windowStart === undefined
+      ? undefined
+      : Object.fromEntries(
+          groups.map((g) => {
+            // Every name the group had in the window, from its name at the end back through its renames.
+            const names = new Set([g.group]);
+            for (const r of [...windowRenames].reverse())
+              if (r.provider === g.provider && names.has(r.to)) names.add(r.from);
+            const instants = windowChanges
+              .filter((c) => c.provider === g.provider && names.has(c.group))
+              .map((c) => c.at);
+            return [g.provider, [...new Set(instants)]];
+          }),
+        );
+  return {
+    at: until,
+    entries,
+    groups,
+    isMentioned,
+    providers: [...everProviders].sort(),
+    ...(changedAt === undefined ? {} : { changedAt }),
+  };
 }
 
 /** The group and member of a membership change address (membershipAddress), or undefined for any other. */

@@ -1,3 +1,4 @@
+import type { ProviderMode } from "../model/access.ts";
 import type { Change } from "../plan/types.ts";
 import type { ProviderStats, UnreadMembership } from "../providers/types.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
@@ -18,6 +19,11 @@ export interface ApplyStartData {
   readonly planDigest: string;
   readonly desiredDigest: string;
   readonly providers: readonly string[];
+  /**
+   * Each provider's mode for this run (absent before it was kept): what the run's plan would have done
+   * with a membership it found that the files do not give (`journal access` bounds hand edits with it).
+   */
+  readonly modes?: Readonly<Record<string, ProviderMode>>;
   /** Number of changes in the plan. */
   readonly changes: number;
   /** Guard rails overridden for this run (`--force`, `--allow-removals N`), and what they let through. */
@@ -559,6 +565,13 @@ function describeDeliveryClosedProblem(v: Record<string, unknown>): string | und
     : "delivery-closed needs a reason";
 }
 
+function isModes(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    Object.values(value).every((m) => m === "authoritative" || m === "additive" || m === "observe")
+  );
+}
+
 function describeBodyProblem(v: Record<string, unknown>): string | undefined {
   switch (v["type"]) {
     case "delivery-closed":
@@ -574,6 +587,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
         return "apply-start needs planDigest and desiredDigest";
       if (!Array.isArray(v["providers"]) || !v["providers"].every((p) => typeof p === "string"))
         return "providers must be a list of names";
+      if (v["modes"] !== undefined && !isModes(v["modes"]))
+        return 'modes must map providers to "authoritative", "additive" or "observe"';
       if (v["overrides"] !== undefined && !isOverrides(v["overrides"]))
         return "overrides must say force, allowRemovals and the accepted refusals";
       if (v["approvals"] !== undefined && !isApprovals(v["approvals"]))

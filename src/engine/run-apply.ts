@@ -184,6 +184,7 @@ export async function runApply(
       planDigest: planChecksum(plan),
       desiredDigest: plan.desiredDigest,
       providers: plan.providers.map((p) => p.name),
+      modes: Object.fromEntries(plan.providers.map((p) => [p.name, p.mode])),
       changes: plan.changes.length,
       ...(plan.desiredCommit === undefined ? {} : { commit: plan.desiredCommit }),
       ...(overrides === undefined ? {} : { overrides }),

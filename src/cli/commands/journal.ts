@@ -9,12 +9,12 @@ import { commitsOffHistory } from "../../audit/git.ts";
 import { rememberVerified } from "../../audit/verified-prefix.ts";
 import { inlineText, jsonForTerminal } from "../../render/terminal-text.ts";
 import { firstFew } from "../../model/lists.ts";
-import { describeGateShortfall, type ApprovalsRecord } from "../../pr/approval-record.ts";
+import { heldLines, outsideLines, runText, unconfirmedLines } from "./journal-access-text.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
-import { accessAt, type HeldMembership } from "../../audit/access-at.ts";
-import { formatLocation } from "../../model/source.ts";
-import { describeChange, describeWhy, REASON_TEXT, symbolOf } from "../../render/describe.ts";
+import { accessAt } from "../../audit/access-at.ts";
+import { accessDuring } from "../../audit/access-during.ts";
+import { describeChange, describeWhy, symbolOf } from "../../render/describe.ts";
 import { changesBetween } from "../../audit/changes-between.ts";
 import { checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import type { CommandIo } from "../io.ts";
@@ -168,65 +168,11 @@ async function checkJournal(
   return { result, problems };
 }
 
-/**
- * A time-bound grant's end, for the line of a member it gave: past at the instant asked about, the member
- * still held the group then (gatehouse removes it on the next apply).
- */
-function grantEnd(m: HeldMembership, at: string): string {
-  if (m.until === undefined) return "";
-  if (Date.parse(m.until) > Date.parse(at)) return `, until ${inlineText(m.until)}`;
-  return m.keptPastUntil === true
-    ? `, granted until ${inlineText(m.until)}, kept by a later run (the grant extended, or its removal failed)`
-    : `, grant ended ${inlineText(m.until)} (still held: removed by the next apply after that)`;
-}
-
-/** One line on how the commits of the run that added a member got in: pull requests and approvers. */
-function describeRunApprovals(record: ApprovalsRecord): string {
-  const parts = record.commits.map((c) => {
-    if (c.pull === undefined) return `commit ${inlineText(c.commit.slice(0, 12))} without a pull request`;
-    const number = `#${String(c.pull.number)}`;
-    // Journals from before the gate was recorded: every approving review, as they said then.
-    if (c.gate === undefined)
-      return `${number} approved by ${(c.approvals ?? []).map((a) => inlineText(a.login)).join(", ") || "no one"}`;
-    // Only the approvals the gate counted; a gate not met says so, with what did not count.
-    if (c.gate.isOk && c.gate.requirements.length === 0) return `${number}, which needed no approval`;
-    const counted = [...new Set(c.gate.requirements.flatMap((r) => r.approvedBy))];
-    const approved = `${number} approved by ${counted.map(inlineText).join(", ") || "no one"}`;
-    return c.gate.isOk
-      ? approved
-      : `${approved}, NOT as the gate requires: ${inlineText(describeGateShortfall(c.gate))}`;
-  });
-  if (record.error !== undefined) parts.push(`not looked up: ${inlineText(record.error)}`);
-  return parts.length === 0
-    ? "that run applied no new commit of the access files"
-    : `that run's pull requests: ${parts.join("; ")}`;
-}
-
-/** The run a journal line came from, as `, commit <12 hex>[+dirty], by <actor>` (what it recorded of them). */
-function runText(run: {
-  readonly commit?: string;
-  readonly actor?: string;
-  readonly drill?: string;
-}): string {
-  const commit =
-    run.commit === undefined
-      ? ""
-      : `, commit ${run.commit.slice(0, 12)}${run.commit.endsWith("+dirty") ? "+dirty" : ""}`;
-  // A drill's changes are real, and no leaver's: said on each line, so none is taken for an offboarding.
-  const drill = run.drill === undefined ? "" : `, fire drill of canary ${run.drill}`;
-  return inlineText(`${commit}${run.actor === undefined ? "" : `, by ${run.actor}`}${drill}`);
-}
-
 /** True, once `say` has said so, when there is no journal at `file`. */
 async function isMissing(file: string, shown: string, say: (text: string) => void): Promise<boolean> {
   if (await isFile(file)) return false;
   say(`${shown}: no journal here (nothing was applied with it, or it was removed or moved)\n`);
   return true;
-}
-
-/** `journal access` without `--at`: a usage error. */
-function missingAt(): never {
-  throw new UsageError(`journal access needs --at DATE\n\n${JOURNAL_USAGE}`);
 }
 
 /** The journal's chain checked before an answer from it: its problems, also said on stderr. */
@@ -358,10 +304,32 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
   if (group === undefined || args.positionals.length > 2)
     throw new UsageError(`journal access takes one group name\n\n${JOURNAL_USAGE}`);
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const atText = stringOpt(args, "at");
+  const sinceText = stringOpt(args, "since");
+  const untilText = stringOpt(args, "until");
+  const isWindow = sinceText !== undefined || untilText !== undefined;
+  if (atText !== undefined && isWindow)
+    throw new UsageError(
+      `journal access takes either --at (an instant) or --since/--until (a window), not both\n\n${JOURNAL_USAGE}`,
+    );
+  if (atText === undefined && !isWindow)
+    throw new UsageError(
+      `journal access needs --at DATE, or --since DATE and --until DATE\n\n${JOURNAL_USAGE}`,
+    );
+  // A day as --since is its start, as --until its end (as for journal changes); no --since: the journal's
+  // start; no --until: now.
+  const since = sinceText === undefined ? new Date(0) : parseAt(sinceText, "since", "start");
+  const at =
+    atText !== undefined
+      ? parseAt(atText)
+      : untilText === undefined
+        ? io.now()
+        : parseAt(untilText, "until", "end");
+  if (since > at)
+    throw new UsageError(`--since (${since.toISOString()}) is after --until (${at.toISOString()})`);
   const shown = path.relative(io.cwd, file);
   if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
   const provider = stringOpt(args, "provider");
-  const at = parseAt(stringOpt(args, "at") ?? missingAt());
   // The journal holds what happened up to now: an instant later is answered with the state as it stands.
   if (at.getTime() > io.now().getTime())
     io.stderr(
@@ -370,11 +338,10 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
   // The answer is only as good as the journal: one edited, cut or reordered is said so, and exits 1.
   const problems = await answerableJournal(file, io, shown);
   const intact = problems.length === 0;
-  const result = await accessAt(file, {
-    group,
-    at,
-    ...(provider === undefined ? {} : { provider }),
-  });
+  const query = { group, ...(provider === undefined ? {} : { provider }) };
+  const result = isWindow
+    ? await accessDuring(file, { ...query, since, until: at })
+    : await accessAt(file, { ...query, at });
   // A misspelt group or provider must not read as "nobody held it": say so, and exit 1.
   const isUnknownProvider = provider !== undefined && !result.providers.includes(provider);
   if (isUnknownProvider)
@@ -394,57 +361,36 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
     );
     return isAnswered ? ExitCode.ok : ExitCode.error;
   }
+  const end = "since" in result ? result.until : result.at;
+  const when = "since" in result ? `from ${result.since} to ${result.until}` : `at ${result.at}`;
   const lines: string[] = [];
   for (const g of result.groups) {
     const called = g.group === group ? "" : ` (then called ${g.group})`;
-    if (!g.isKnown && g.unconfirmed.length === 0) {
-      lines.push(`${group}${called} in ${g.provider} at ${result.at}: gatehouse had not changed it by then`);
+    if (!g.isKnown && g.unconfirmed.length === 0 && g.outside.length === 0) {
+      lines.push(`${group}${called} in ${g.provider} ${when}: gatehouse had not changed it by then`);
       continue;
     }
-    lines.push(
-      `${group}${called} in ${g.provider} at ${result.at}: ${String(g.members.length)} member(s) gatehouse applied`,
-    );
-    for (const m of g.members) {
-      const who =
-        m.memberKind === "group"
-          ? `group ${m.member}`
-          : m.userId !== undefined && m.userId !== m.member
-            ? `${m.member} (${m.userId})`
-            : m.member;
-      const where = m.source === undefined ? "" : `, ${formatLocation(m.source)}`;
+    if ("names" in g) {
+      const people = new Set(g.members.map((m) => `${m.memberKind}\n${m.member}`)).size;
+      const names = g.names.length > 1 ? ` (called ${g.names.join(", then ")})` : "";
       lines.push(
-        `  ${inlineText(who)}  since ${inlineText(m.since)} (journal #${String(m.seq)}${runText(m)}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m, result.at)}`,
+        `${group}${names} in ${g.provider} ${when}: ${String(people)} member(s) gatehouse applied held it at some moment, in ${String(g.members.length)} stretch(es)`,
       );
-      // How it was given: the role and the attribute that matched, the grant's ticket, the nested group.
-      if (m.why.length > 0) lines.push(`    ${m.why.map(inlineText).join("; ")}`);
-      // What the journal cannot vouch for: a removal made outside gatehouse, found by a later run.
-      if (m.earlier !== undefined)
-        lines.push(
-          `    a re-add (drift): held before since ${inlineText(m.earlier.since)} (journal #${String(m.earlier.seq)}), then removed outside gatehouse at a time the journal cannot tell`,
-        );
-      if (m.foundMissingAt !== undefined)
-        lines.push(
-          `    uncertain: a later run found it missing and added it back as drift at ${inlineText(m.foundMissingAt)}; it was removed outside gatehouse at a time the journal cannot tell, possibly before this instant`,
-        );
-      if (m.approvals !== undefined) lines.push(`    ${describeRunApprovals(m.approvals)}`);
+      for (const m of g.members) lines.push(...heldLines(m, end, m.to === undefined ? {} : { to: m.to }));
+    } else {
+      lines.push(
+        `${group}${called} in ${g.provider} ${when}: ${String(g.members.length)} member(s) gatehouse applied`,
+      );
+      for (const m of g.members) lines.push(...heldLines(m, end));
     }
-    if (g.unconfirmed.length > 0)
-      lines.push(
-        `  and ${String(g.unconfirmed.length)} member(s) a run that was interrupted announced and never confirmed: ${g.provider} may hold them (a later run that found them there added nothing, so nothing confirms them)`,
-      );
-    for (const m of g.unconfirmed) {
-      const who = m.memberKind === "group" ? `group ${m.member}` : m.member;
-      lines.push(
-        `  ? ${inlineText(who)}  announced ${inlineText(m.since)} (run #${String(m.runSeq)}${runText(m)}), unconfirmed`,
-      );
-    }
+    lines.push(...unconfirmedLines(g.provider, g.unconfirmed), ...outsideLines(g.provider, g.outside));
   }
   if (result.groups.length === 0)
     lines.push(
-      `${group}: gatehouse had applied no change to it${provider === undefined ? "" : ` in ${provider}`} by ${result.at}`,
+      `${group}: gatehouse had applied no change to it${provider === undefined ? "" : ` in ${provider}`} by ${end}`,
     );
   lines.push(
-    `From ${shown} (${String(result.entries)} entries). Only what gatehouse applied is there: members who were in a group before gatehouse first changed it, or were added by hand and later removed as drift, are not; a removal made by hand shows only once a later run put the member back.`,
+    `From ${shown} (${String(result.entries)} entries). Only what gatehouse applied is there, and what a run found and removed: members who were in a group before gatehouse first changed it are not; a member added by hand shows once a run removed them (held outside gatehouse, since when unknown), not if it was undone before any run; a removal made by hand shows only once a later run put the member back.`,
   );
   io.stdout(lines.join("\n") + "\n");
   return isAnswered ? ExitCode.ok : ExitCode.error;

@@ -1,0 +1,116 @@
+/**
+ * "Who had access to group X during a window" (a day, a quarter): everyone who held it at any moment from
+ * `since` to `until`, each with the stretches the journal shows they held it. Made of answers at instants
+ * (accessAt): at the window's start, and right after each change to the group's members inside it, so each
+ * stretch keeps everything an answer at an instant says (why, the run, what is uncertain).
+ */
+import {
+  accessAt,
+  type AccessAtResult,
+  type HeldMembership,
+  type UnconfirmedMembership,
+} from "./access-at.ts";
+import type { OutsideMembership } from "./held-outside.ts";
+
+/** A stretch of a membership gatehouse applied, as the last answer inside the window saw it. */
+export type HeldStretch = HeldMembership & {
+  /**
+   * When it stopped being held inside the window: a removal gatehouse applied then, or (with
+   * `foundMissingAt`) a later run put it back, so it went outside gatehouse at some time before. Absent:
+   * still held at the window's end.
+   */
+  readonly to?: string;
+};
+
+export interface GroupAccessDuring {
+  readonly provider: string;
+  /** The group's name at the window's end. */
+  readonly group: string;
+  /** Every name it had inside the window, in order, when it was renamed there. */
+  readonly names: readonly string[];
+  /** Each stretch of membership held at some moment of the window, by member, then by start. */
+  readonly members: readonly HeldStretch[];
+  readonly unconfirmed: readonly UnconfirmedMembership[];
+  /** Held outside gatehouse at a time the journal cannot exclude from the window. */
+  readonly outside: readonly OutsideMembership[];
+  readonly isKnown: boolean;
+}
+
+export interface AccessDuringResult {
+  readonly since: string;
+  readonly until: string;
+  readonly entries: number;
+  readonly groups: readonly GroupAccessDuring[];
+  readonly isMentioned: boolean;
+  readonly providers: readonly string[];
+}
+
+/**
+ * The members of `group` (its name today) in each provider (or only `provider`) at any moment from `since`
+ * to `until`. It reads the journal once per change to the group's members inside the window, plus twice.
+ */
+export async function accessDuring(
+  journalPath: string,
+  query: { readonly group: string; readonly since: Date; readonly until: Date; readonly provider?: string },
+): Promise<AccessDuringResult> {
+  const ask = (at: Date, from?: Date): Promise<AccessAtResult> =>
+    accessAt(journalPath, {
+      group: query.group,
+      at,
+      ...(query.provider === undefined ? {} : { provider: query.provider }),
+      ...(from === undefined ? {} : { from }),
+    });
+  const last = await ask(query.until, query.since);
+  // FIXME(cost): one pass over the journal per instant the group changed in the window; a single pass
+  // that keeps each membership's stretches would need the renames resolved forward.
+  const instants = [...new Set(Object.values(last.changedAt ?? {}).flat())]
+    .filter((at) => at !== last.at)
+    .sort();
+  const answers = [await ask(query.since)];
+  for (const at of instants) answers.push(await ask(new Date(at)));
+  answers.push(last);
+  const groups = last.groups.map((end): GroupAccessDuring => {
+    const open = new Map<number, HeldMembership>(); // the add's seq → its latest view
+    const stretches: HeldStretch[] = [];
+    const names: string[] = [];
+    const unconfirmed = new Map<string, UnconfirmedMembership>();
+    let isKnown = false;
+    for (const answer of answers) {
+      const g = answer.groups.find((x) => x.provider === end.provider);
+      if (g === undefined) continue;
+      isKnown ||= g.isKnown;
+      if (g.isKnown && names.at(-1) !== g.group) names.push(g.group);
+      const now = new Map(g.members.map((m) => [m.seq, m]));
+      for (const [seq, m] of open)
+        if (!now.has(seq)) {
+          stretches.push({ ...m, to: answer.at });
+          open.delete(seq);
+        }
+      for (const [seq, m] of now) open.set(seq, m);
+      for (const u of g.unconfirmed)
+        if (!unconfirmed.has(`${u.memberKind}\n${u.member}`))
+          unconfirmed.set(`${u.memberKind}\n${u.member}`, u);
+    }
+    stretches.push(...open.values());
+    stretches.sort((a, b) =>
+      a.member < b.member ? -1 : a.member > b.member ? 1 : Date.parse(a.since) - Date.parse(b.since),
+    );
+    return {
+      provider: end.provider,
+      group: end.group,
+      names,
+      members: stretches,
+      unconfirmed: [...unconfirmed.values()],
+      outside: end.outside,
+      isKnown,
+    };
+  });
+  return {
+    since: query.since.toISOString(),
+    until: last.at,
+    entries: last.entries,
+    groups,
+    isMentioned: last.isMentioned,
+    providers: last.providers,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The text of `journal access`: one member's lines (how they held the group, and what the journal cannot
+ * vouch for), at an instant or over a window.
+ */
+import type { HeldMembership, UnconfirmedMembership } from "../../audit/access-at.ts";
+import type { NotHeldSince, OutsideMembership } from "../../audit/held-outside.ts";
+import { formatLocation } from "../../model/source.ts";
+import { describeGateShortfall, type ApprovalsRecord } from "../../pr/approval-record.ts";
+import { REASON_TEXT } from "../../render/describe.ts";
+import { inlineText } from "../../render/terminal-text.ts";
+
+/** The run a journal line came from, as `, commit <12 hex>[+dirty], by <actor>` (what it recorded of them). */
+export function runText(run: {
+  readonly commit?: string;
+  readonly actor?: string;
+  readonly drill?: string;
+}): string {
+  const commit =
+    run.commit === undefined
+      ? ""
+      : `, commit ${run.commit.slice(0, 12)}${run.commit.endsWith("+dirty") ? "+dirty" : ""}`;
+  // A drill's changes are real, and no leaver's: said on each line, so none is taken for an offboarding.
+  const drill = run.drill === undefined ? "" : `, fire drill of canary ${run.drill}`;
+  return inlineText(`${commit}${run.actor === undefined ? "" : `, by ${run.actor}`}${drill}`);
+}
+
+/**
+ * A time-bound grant's end, for the line of a member it gave: past at the instant asked about, the member
+ * still held the group then (gatehouse removes it on the next apply).
+ */
+function grantEnd(m: HeldMembership, at: string): string {
+  if (m.until === undefined) return "";
+  if (Date.parse(m.until) > Date.parse(at)) return `, until ${inlineText(m.until)}`;
+  return m.keptPastUntil === true
+    ? `, granted until ${inlineText(m.until)}, kept by a later run (the grant extended, or its removal failed)`
+    : `, grant ended ${inlineText(m.until)} (still held: removed by the next apply after that)`;
+}
+
+/** One line on how the commits of the run that added a member got in: pull requests and approvers. */
+function describeRunApprovals(record: ApprovalsRecord): string {
+  const parts = record.commits.map((c) => {
+    if (c.pull === undefined) return `commit ${inlineText(c.commit.slice(0, 12))} without a pull request`;
+    const number = `#${String(c.pull.number)}`;
+    // Journals from before the gate was recorded: every approving review, as they said then.
+    if (c.gate === undefined)
+      return `${number} approved by ${(c.approvals ?? []).map((a) => inlineText(a.login)).join(", ") || "no one"}`;
+    // Only the approvals the gate counted; a gate not met says so, with what did not count.
+    if (c.gate.isOk && c.gate.requirements.length === 0) return `${number}, which needed no approval`;
+    const counted = [...new Set(c.gate.requirements.flatMap((r) => r.approvedBy))];
+    const approved = `${number} approved by ${counted.map(inlineText).join(", ") || "no one"}`;
+    return c.gate.isOk
+      ? approved
+      : `${approved}, NOT as the gate requires: ${inlineText(describeGateShortfall(c.gate))}`;
+  });
+  if (record.error !== undefined) parts.push(`not looked up: ${inlineText(record.error)}`);
+  return parts.length === 0
+    ? "that run applied no new commit of the access files"
+    : `that run's pull requests: ${parts.join("; ")}`;
+}
+
+const who = (m: { member: string; memberKind: "user" | "group"; userId?: string }): string =>
+  m.memberKind === "group"
+    ? `group ${m.member}`
+    : m.userId !== undefined && m.userId !== m.member
+      ? `${m.member} (${m.userId})`
+      : m.member;
+
+/**
+ * The lines of a member gatehouse applied. `at` is the instant asked about (a window's end); `to`, for a
+ * window, when the stretch ended inside it (absent: still held at its end).
+ */
+export function heldLines(m: HeldMembership, at: string, window?: { readonly to?: string }): string[] {
+  const where = m.source === undefined ? "" : `, ${formatLocation(m.source)}`;
+  const span =
+    window === undefined
+      ? ""
+      : window.to === undefined
+        ? ", still held at the window's end"
+        : ` to ${inlineText(window.to)}`;
+  const end = window?.to ?? at;
+  const lines = [
+    `  ${inlineText(who(m))}  since ${inlineText(m.since)}${span} (journal #${String(m.seq)}${runText(m)}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m, end)}`,
+  ];
+  // How it was given: the role and the attribute that matched, the grant's ticket, the nested group.
+  if (m.why.length > 0) lines.push(`    ${m.why.map(inlineText).join("; ")}`);
+  // What the journal cannot vouch for: a removal made outside gatehouse, found by a later run.
+  if (m.earlier !== undefined)
+    lines.push(
+      `    a re-add (drift): held before since ${inlineText(m.earlier.since)} (journal #${String(m.earlier.seq)}), then removed outside gatehouse at a time the journal cannot tell`,
+    );
+  if (m.foundMissingAt !== undefined)
+    lines.push(
+      `    uncertain: a later run found it missing and added it back as drift at ${inlineText(m.foundMissingAt)}; it was removed outside gatehouse at a time the journal cannot tell, possibly before ${window === undefined ? "this instant" : "the end shown"}`,
+    );
+  if (m.approvals !== undefined) lines.push(`    ${describeRunApprovals(m.approvals)}`);
+  return lines;
+}
+
+/** The lines of members an interrupted run announced and never confirmed. */
+export function unconfirmedLines(provider: string, unconfirmed: readonly UnconfirmedMembership[]): string[] {
+  if (unconfirmed.length === 0) return [];
+  return [
+    `  and ${String(unconfirmed.length)} member(s) a run that was interrupted announced and never confirmed: ${provider} may hold them (a later run that found them there added nothing, so nothing confirms them)`,
+    ...unconfirmed.map(
+      (m) =>
+        `  ? ${inlineText(who(m))}  announced ${inlineText(m.since)} (run #${String(m.runSeq)}${runText(m)}), unconfirmed`,
+    ),
+  ];
+}
+
+const EVIDENCE_TEXT: Readonly<
+  Record<NotHeldSince["evidence"], (provider: string, member: string) => string>
+> = {
+  removed: () => "gatehouse removed it then",
+  "group-created": () => "gatehouse made the group then",
+  "group-deleted": () => "gatehouse deleted a group of that name then",
+  "offboarding-check": () => "the offboarding check read the account back in no such group",
+  "leaver-run": (provider, member) =>
+    `the run then read ${provider} while ${member} was a leaver, whose memberships go in additive and authoritative mode alike, and removed none of theirs there`,
+  "authoritative-run": (provider) =>
+    `the run then read ${provider} in authoritative mode, which removes members the files do not give, and removed nothing there (unless the files gave it then)`,
+};
+
+/** The lines of members held outside gatehouse that a later run found and removed. */
+export function outsideLines(provider: string, outside: readonly OutsideMembership[]): string[] {
+  if (outside.length === 0) return [];
+  return [
+    `  and ${String(outside.length)} member(s) held outside gatehouse (added or put back by hand) that a later run found and removed: since when, the journal cannot tell`,
+    ...outside.map((m) => {
+      const since =
+        m.notBefore === undefined
+          ? "since unknown (no earlier entry shows it was not held)"
+          : `since unknown (not held at ${inlineText(m.notBefore.at)}, journal #${String(m.notBefore.seq)}: ${EVIDENCE_TEXT[m.notBefore.evidence](provider, m.member)})`;
+      return inlineText(
+        `  ? ${who(m)}  uncertain: held outside gatehouse, ${since}, first seen by the run at #${String(m.runSeq)} (removed there as ${REASON_TEXT[m.reason]}, journal #${String(m.seq)} at ${m.removedAt}${runText(m)})`,
+      );
+    }),
+  ];
+}

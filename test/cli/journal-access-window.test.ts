@@ -1,0 +1,208 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+const cliAt = (tree: AccessTree, when: string, argv: string[]) => runCliIn(tree.cwd, argv, new Date(when));
+const ask = (tree: AccessTree, ...argv: string[]) =>
+  cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", ...argv]);
+
+const team = (members: string): string =>
+  `groups:\n  - name: ops\n    owners: [ann]\n    members: [${members}]\n`;
+const PEOPLE = "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n";
+
+/** A tree (ann and bob in ops; cy in no group) whose system `app` has `mode`, applied on 2026-03-01 09:00. */
+async function appliedTree(mode: "authoritative" | "additive"): Promise<AccessTree> {
+  const tree = await writeAccessTree({
+    "gatehouse.yaml": `providers:\n  app: { type: local, path: .gatehouse/app.json, mode: ${mode} }\n`,
+    "users/people.yaml": PEOPLE,
+    "groups/teams.yaml": team("ann, bob"),
+  });
+  trees.push(tree);
+  await apply(tree, "2026-03-01T09:00:00Z");
+  return tree;
+}
+
+async function apply(tree: AccessTree, when: string): Promise<string> {
+  const run = await cliAt(tree, when, ["apply", "--yes", "--allow-removals", "5"]);
+  expect(run.code).toBe(0);
+  return run.out;
+}
+
+interface Directory {
+  users: { account: string; enabled: boolean }[];
+  groups: { name: string; members: string[] }[];
+}
+
+/** Edits the embedded directory by hand, as someone with access to the system would. */
+async function editByHand(tree: AccessTree, edit: (d: Directory) => void): Promise<void> {
+  const file = path.join(tree.cwd, ".gatehouse/app.json");
+  const data = JSON.parse(await readFile(file, "utf8")) as Directory;
+  edit(data);
+  await writeFile(file, JSON.stringify(data));
+}
+
+const addToOps = (account: string) => (d: Directory) => {
+  for (const g of d.groups) if (g.name === "ops") g.members.push(account);
+};
+
+interface OutsideJson {
+  member: string;
+  reason: string;
+  seq: number;
+  runSeq: number;
+  removedAt: string;
+  notBefore?: { at: string; seq: number; evidence: string };
+}
+const outsideOf = (stdout: string): OutsideJson[] =>
+  (JSON.parse(stdout) as { groups: { outside: OutsideJson[] }[] }).groups.flatMap((g) => g.outside);
+
+describe("journal access names members a later run proves were held outside gatehouse", () => {
+  it("bounds a hand-added member removed as drift by the last authoritative run before the removal", async () => {
+    const tree = await appliedTree("authoritative");
+    expect(await apply(tree, "2026-03-02T09:00:00Z")).toContain("Recorded the run");
+    await editByHand(tree, addToOps("cy"));
+    expect(await apply(tree, "2026-03-05T09:00:00Z")).toMatch(/remove cy from ops .*drift/);
+
+    const during = await ask(tree, "--at", "2026-03-03");
+    expect(during.code).toBe(0);
+    expect(during.stdout).toContain(
+      "  and 1 member(s) held outside gatehouse (added or put back by hand) that a later run found and removed",
+    );
+    expect(during.stdout).toMatch(
+      /\n {2}\? cy {2}uncertain: held outside gatehouse, since unknown \(not held at 2026-03-02T09:00:00.000Z, journal #\d+: the run then read app in authoritative mode, .*\), first seen by the run at #\d+ \(removed there as drift, journal #\d+ at 2026-03-05T09:00:00.\d+Z, by .*\)/,
+    );
+    const json = outsideOf((await ask(tree, "--at", "2026-03-03", "--format", "json")).stdout);
+    expect(json).toMatchObject([
+      {
+        member: "cy",
+        reason: "drift",
+        notBefore: { at: "2026-03-02T09:00:00.000Z", evidence: "authoritative-run" },
+      },
+    ]);
+    // Before that run read the system without her, and after the removal: not named.
+    expect((await ask(tree, "--at", "2026-03-01T12:00:00Z")).stdout).not.toContain("cy");
+    expect((await ask(tree, "--at", "2026-03-06")).stdout).not.toContain("cy");
+  });
+
+  it("in additive mode, bounds a leaver put back by hand by a run after they left, not by one before", async () => {
+    const tree = await appliedTree("additive");
+    // cy, added to ops by hand, is kept by additive mode; an additive run then is no bound.
+    await editByHand(tree, addToOps("cy"));
+    expect(await apply(tree, "2026-03-02T09:00:00Z")).not.toContain("remove cy");
+    const people = path.join(tree.dir, "users/people.yaml");
+    await writeFile(
+      people,
+      PEOPLE.replace("{ id: bob, name: Bob }", "{ id: bob, name: Bob, status: terminated }").replace(
+        "{ id: cy, name: Cy }",
+        "{ id: cy, name: Cy, status: terminated }",
+      ),
+    );
+    const left = await apply(tree, "2026-03-10T09:00:00Z");
+    expect(left).toMatch(/remove bob from ops .*user terminated/);
+    expect(left).toMatch(/remove cy from ops .*user terminated/);
+    expect(await apply(tree, "2026-03-11T09:00:00Z")).toContain("Recorded the run");
+    // bob re-enabled and put back into ops by hand; the next apply takes it away again.
+    await editByHand(tree, (d) => {
+      for (const u of d.users) if (u.account === "bob") u.enabled = true;
+      addToOps("bob")(d);
+    });
+    expect(await apply(tree, "2026-03-15T09:00:00Z")).toMatch(/remove bob from ops .*user terminated/);
+
+    const json = outsideOf((await ask(tree, "--at", "2026-03-12", "--format", "json")).stdout);
+    expect(json).toMatchObject([
+      {
+        member: "bob",
+        reason: "user-terminated",
+        notBefore: { at: "2026-03-11T09:00:00.000Z", evidence: "leaver-run" },
+      },
+    ]);
+    expect((await ask(tree, "--at", "2026-03-12")).stdout).toMatch(
+      / {2}\? bob {2}uncertain: held outside gatehouse, since unknown \(not held at 2026-03-11T09:00:00.000Z, journal #\d+: the run then read app while bob was a leaver, .*\), first seen by the run at #\d+ \(removed there as user terminated/,
+    );
+    // Between the offboarding and the next run, nothing shows him back yet.
+    expect(outsideOf((await ask(tree, "--at", "2026-03-10T12:00:00Z", "--format", "json")).stdout)).toEqual(
+      [],
+    );
+    // cy: the additive run of 03-02 kept whatever it found, so only gatehouse making the group bounds her.
+    const early = outsideOf((await ask(tree, "--at", "2026-03-02T12:00:00Z", "--format", "json")).stdout);
+    expect(early).toMatchObject([{ member: "cy", notBefore: { evidence: "group-created" } }]);
+  });
+});
+
+describe("journal access over a window", () => {
+  it("lists everyone who held the group at any moment of a day, with the stretches, and refuses --at with it", async () => {
+    const tree = await appliedTree("authoritative");
+    const teams = path.join(tree.dir, "groups/teams.yaml");
+    await writeFile(teams, team("ann, bob, cy"));
+    await apply(tree, "2026-03-05T10:00:00Z");
+    await writeFile(teams, team("ann, bob"));
+    await apply(tree, "2026-03-05T11:00:00Z");
+    await editByHand(tree, addToOps("cy"));
+    await apply(tree, "2026-03-05T15:00:00Z");
+
+    // The end of the day: cy is gone, so --at misses her.
+    expect((await ask(tree, "--at", "2026-03-05")).stdout).not.toMatch(/^ {2}cy/m);
+    const day = await ask(tree, "--since", "2026-03-05", "--until", "2026-03-05");
+    expect(day.code).toBe(0);
+    expect(day.stdout).toContain(
+      "ops in app from 2026-03-05T00:00:00.000Z to 2026-03-05T23:59:59.999Z: 3 member(s) gatehouse applied held it at some moment, in 3 stretch(es)",
+    );
+    expect(day.stdout).toMatch(
+      /\n {2}cy {2}since 2026-03-05T10:00:00.\d+Z to 2026-03-05T11:00:00.\d+Z \(journal #\d+, by .*\): added in config/,
+    );
+    expect(day.stdout).toMatch(/\n {2}ann {2}since 2026-03-01T09:00:00.\d+Z, still held at the window's end/);
+    // cy again, added by hand after 11:00 (the run at 11:00 read ops without her) and removed at 15:00.
+    expect(day.stdout).toMatch(
+      /\n {2}\? cy {2}uncertain: held outside gatehouse, since unknown \(not held at 2026-03-05T11:00:00.\d+Z, journal #\d+: gatehouse removed it then\), first seen by the run at #\d+ \(removed there as drift/,
+    );
+    const json = JSON.parse(
+      (
+        await ask(
+          tree,
+          "--since",
+          "2026-03-05T10:30:00Z",
+          "--until",
+          "2026-03-05T12:00:00Z",
+          "--format",
+          "json",
+        )
+      ).stdout,
+    ) as {
+      since: string;
+      until: string;
+      groups: { members: { member: string; to?: string }[]; outside: unknown[] }[];
+    };
+    expect(json.since).toBe("2026-03-05T10:30:00.000Z");
+    expect(json.groups[0]?.members.map((m) => [m.member, m.to === undefined])).toEqual([
+      ["ann", true],
+      ["bob", true],
+      ["cy", false],
+    ]);
+    expect(json.groups[0]?.outside).toHaveLength(1);
+    // A window before any of it: only ann and bob, in one stretch each.
+    const before = JSON.parse(
+      (await ask(tree, "--since", "2026-03-02", "--until", "2026-03-04", "--format", "json")).stdout,
+    ) as typeof json;
+    expect(before.groups[0]?.members.map((m) => m.member)).toEqual(["ann", "bob"]);
+    expect(before.groups[0]?.outside).toEqual([]);
+
+    for (const wrong of [
+      ["--at", "2026-03-05", "--since", "2026-03-05"],
+      ["--at", "2026-03-05", "--until", "2026-03-05"],
+      ["--since", "2026-03-06", "--until", "2026-03-05"],
+      ["--since", "yesterday"],
+      [],
+    ]) {
+      const refused = await ask(tree, ...wrong);
+      expect(refused.code, wrong.join(" ")).toBe(64);
+      expect(refused.stdout).toBe("");
+    }
+  });
+});
