@@ -137,7 +137,11 @@ export class HeldOutside {
       case "change":
         this.#change(entry);
         return;
-      default:
+      case "apply-end":
+      case "delivery-closed":
+      case "drill":
+      case "verdict-closed":
+      case "webhook-delivered":
         return;
     }
   }
@@ -163,7 +167,9 @@ export class HeldOutside {
       const isLeaver =
         change.reason === "user-terminated"
           ? true
-          : change.kind === "user" && (change.action === "create" || change.action === "enable")
+          : // Taken back (rehired), or given a group: no leaver's plan does that.
+            (change.kind === "user" && (change.action === "create" || change.action === "enable")) ||
+              (change.kind === "membership" && change.action === "add")
             ? false
             : undefined;
       if (isLeaver !== undefined) {

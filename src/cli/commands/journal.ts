@@ -25,6 +25,7 @@ import { runCloseDelivery } from "./close-delivery.ts";
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl]
        gatehouse journal repair [--journal .gatehouse/journal.jsonl]
        gatehouse journal access GROUP --at DATE [--provider NAME] [--format text|json]
+       gatehouse journal access GROUP --since DATE --until DATE [--provider NAME] [--format text|json]
        gatehouse journal changes [--since DATE] [--until DATE] [--user ID] [--group NAME]
                                  [--provider NAME] [--format text|json]
        gatehouse journal close-verdict --provider NAME --account ACCOUNT --reason TEXT
@@ -38,7 +39,10 @@ read it on this machine (.gatehouse/cache), fails too. Exit 0 when intact, 1 oth
 repair cuts off a torn last line left by a crash mid-write (kept in <journal>.torn); nothing else.
 access answers "who had access to GROUP on DATE" from the journal: each member then, since when, why,
 and the run (commit, actor) that added them. DATE is an instant (2026-03-01T12:00:00Z) or a day
-(2026-03-01: the end of that day, UTC). Only what gatehouse applied is in the journal.
+(2026-03-01: the end of that day, UTC). With --since and --until instead (a day: from its start, up
+to its end): everyone who held GROUP at any moment of that window, each stretch from the journal.
+Only what gatehouse applied is in the journal, and what a run found and removed: a member held
+outside gatehouse (by hand) is named, uncertain, from the last entry showing it was not held.
 changes lists the changes the journal records from --since to --until (a day: from its start, up to
 its end), of one person (--user: their id or an account), one group or one system, with each outcome
 and the run (commit, actor) that made it. Both check the journal's chain first, as verify does, and
