@@ -51,17 +51,44 @@ export interface OutsideMembership {
   readonly notBefore?: NotHeldSince;
 }
 
-interface RunOfSystem {
-  readonly seq: number;
-  readonly at: string;
-  readonly mode?: ProviderMode;
-  /** The run recorded a change or an intent there: the system was not in observe mode. */
-  changed: boolean;
-  /** The run removed a member as drift there: the system was authoritative. */
-  drift: boolean;
+const keyOf = (...parts: readonly string[]): string => parts.join("\n");
+
+/** Runs' seqs, ascending (a run's entries set aside and recorded later may add an earlier one). */
+class Seqs {
+  readonly #list: number[] = [];
+  readonly #has = new Set<number>();
+
+  add(seq: number): void {
+    if (this.#has.has(seq)) return;
+    this.#has.add(seq);
+    let i = this.#list.length;
+    while (i > 0 && (this.#list[i - 1] ?? 0) > seq) i--;
+    this.#list.splice(i, 0, seq);
+  }
+
+  /** The latest below `limit` and at least `floor`, not in `skip`. */
+  latest(limit: number, floor: number, skip?: ReadonlySet<number>): number | undefined {
+    let lo = 0;
+    let hi = this.#list.length; // first index whose seq is >= limit
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.#list[mid] ?? 0) < limit) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo - 1; i >= 0; i--) {
+      const seq = this.#list[i] ?? 0;
+      if (seq < floor) return undefined;
+      if (skip?.has(seq) !== true) return seq;
+    }
+    return undefined;
+  }
 }
 
-const keyOf = (...parts: readonly string[]): string => parts.join("\n");
+const seqsOf = (map: Map<string, Seqs>, provider: string): Seqs => {
+  let seqs = map.get(provider);
+  if (!seqs) map.set(provider, (seqs = new Seqs()));
+  return seqs;
+};
 
 /** Fed every journal entry in order (`note`), it finds the memberships held outside gatehouse. */
 export class HeldOutside {
@@ -70,9 +97,10 @@ export class HeldOutside {
   /** provider\naccount → groups it may hold (a superset), to move them on a rename in place. */
   readonly #groupsOfAccount = new Map<string, Set<string>>();
   readonly #runs = new Map<number, { at: string; commit?: string; actor: string }>();
-  /** provider → its runs, in journal order; and provider\nrunSeq → that run. */
-  readonly #runsOf = new Map<string, RunOfSystem[]>();
-  readonly #runOf = new Map<string, RunOfSystem>();
+  /** provider → the runs that read it in authoritative mode (its `modes`, or a drift removal it made). */
+  readonly #authoritative = new Map<string, Seqs>();
+  /** provider → the runs that could write to it (not observe: its `modes`, or a change it recorded there). */
+  readonly #writing = new Map<string, Seqs>();
   /** provider\ngroup\nmemberKind\nmember → the runs that tried to remove it and did not (it was there). */
   readonly #triedToRemove = new Map<string, Set<number>>();
   /** provider\ngroup\nmemberKind\nmember → its latest removal gatehouse applied. */
@@ -105,28 +133,17 @@ export class HeldOutside {
           ...(entry.commit === undefined ? {} : { commit: entry.commit }),
         });
         for (const provider of entry.providers) {
-          const mode =
+          const mode: ProviderMode | undefined =
             entry.modes !== undefined && Object.hasOwn(entry.modes, provider)
               ? entry.modes[provider]
               : undefined;
-          const run: RunOfSystem = {
-            seq: entry.seq,
-            at: entry.at,
-            ...(mode === undefined ? {} : { mode }),
-            changed: false,
-            drift: false,
-          };
-          let runs = this.#runsOf.get(provider);
-          if (!runs) this.#runsOf.set(provider, (runs = []));
-          runs.push(run);
-          this.#runOf.set(keyOf(provider, String(entry.seq)), run);
+          if (mode === "authoritative") seqsOf(this.#authoritative, provider).add(entry.seq);
+          if (mode === "authoritative" || mode === "additive") seqsOf(this.#writing, provider).add(entry.seq);
         }
         return;
-      case "intent": {
-        const run = this.#runOf.get(keyOf(entry.provider, String(entry.runSeq)));
-        if (run) run.changed = true;
+      case "intent":
+        seqsOf(this.#writing, entry.provider).add(entry.runSeq);
         return;
-      }
       case "offboard-verified":
         if (entry.error === undefined && entry.groups !== undefined)
           this.#checked.set(keyOf(entry.provider, entry.account), {
@@ -148,8 +165,7 @@ export class HeldOutside {
 
   #change(entry: JournalEntry & { type: "change" }): void {
     const { change, provider } = entry;
-    const run = this.#runOf.get(keyOf(provider, String(entry.runSeq)));
-    if (run) run.changed = true;
+    seqsOf(this.#writing, provider).add(entry.runSeq);
     const account =
       change.kind === "user"
         ? change.account
@@ -214,7 +230,7 @@ export class HeldOutside {
       if (change.memberKind === "user") this.#holds(provider, change.member, change.group);
       return;
     }
-    if (change.reason === "drift" && run) run.drift = true;
+    if (change.reason === "drift") seqsOf(this.#authoritative, provider).add(entry.runSeq);
     const key = keyOf(provider, change.group, change.memberKind, change.member);
     // A value of an account's former name, removed as the account goes on under its new name: not a find.
     if (!held.has(member) && change.renamedTo === undefined) {
@@ -264,37 +280,54 @@ export class HeldOutside {
       .filter((s): s is NotHeldSince => s !== undefined && s.seq < runSeq)
       .reduce<NotHeldSince | undefined>((a, b) => (a === undefined || b.seq > a.seq ? b : a), undefined);
     const tried = this.#triedToRemove.get(key);
-    const runs = this.#runsOf.get(provider) ?? [];
-    for (let i = runs.length - 1; i >= 0; i--) {
-      const run = runs[i];
-      if (run === undefined || run.seq >= runSeq || tried?.has(run.seq) === true) continue;
-      if (best !== undefined && run.seq <= best.seq) break;
-      const evidence = this.#wouldRemove(provider, memberKind, member, run);
-      if (evidence !== undefined) {
-        best = { at: run.at, seq: run.seq, evidence };
-        break;
-      }
+    const floor = best === undefined ? 0 : best.seq + 1;
+    // Authoritative: a member the files do not give goes as drift (the files did not give this one later,
+    // when a run removed it; the journal cannot tell what they gave in between).
+    const candidates: { seq: number | undefined; evidence: NotHeldEvidence }[] = [
+      { seq: this.#authoritative.get(provider)?.latest(runSeq, floor, tried), evidence: "authoritative-run" },
+      ...(memberKind === "user"
+        ? [
+            {
+              seq: this.#latestLeaverRun(provider, member, runSeq, floor, tried),
+              evidence: "leaver-run" as const,
+            },
+          ]
+        : []),
+    ];
+    for (const { seq, evidence } of candidates) {
+      const at = seq === undefined ? undefined : this.#runs.get(seq)?.at;
+      if (seq !== undefined && at !== undefined && (best === undefined || seq > best.seq))
+        best = { at, seq, evidence };
     }
     return best;
   }
 
-  /** Whether `run`'s plan would have removed the member from any group it read, had it been there. */
-  #wouldRemove(
+  /**
+   * The latest run below `limit` (and at least `floor`) that could write to `provider` while `account` was
+   * a leaver there: its plan removed every membership of theirs it found, in additive and authoritative
+   * mode alike.
+   */
+  #latestLeaverRun(
     provider: string,
-    memberKind: "user" | "group",
-    member: string,
-    run: RunOfSystem,
-  ): NotHeldEvidence | undefined {
-    // Authoritative: a member the files do not give goes as drift (the files did not give this one
-    // later, when a run removed it; the journal cannot tell what they gave in between).
-    if (run.mode === "authoritative" || run.drift) return "authoritative-run";
-    const isWriting = (run.mode !== undefined && run.mode !== "observe") || run.changed;
-    if (memberKind !== "user" || !isWriting) return undefined;
-    // A leaver's memberships go in additive and authoritative mode alike.
-    const events = this.#leaver.get(keyOf(provider, member)) ?? [];
-    let isLeaver = false;
-    for (const e of events) if (e.runSeq <= run.seq) isLeaver = e.isLeaver;
-    return isLeaver ? "leaver-run" : undefined;
+    account: string,
+    limit: number,
+    floor: number,
+    skip: ReadonlySet<number> | undefined,
+  ): number | undefined {
+    const events = this.#leaver.get(keyOf(provider, account)) ?? [];
+    const writing = this.#writing.get(provider);
+    let end = limit; // runs from a leaver event up to the next event (exclusive) left them a leaver
+    for (let i = events.length - 1; i >= 0; i--) {
+      const e = events[i];
+      if (e === undefined) continue;
+      if (e.runSeq < limit && e.isLeaver) {
+        const seq = writing?.latest(end, Math.max(e.runSeq, floor), skip);
+        if (seq !== undefined) return seq;
+      }
+      end = Math.min(end, e.runSeq);
+      if (end <= floor) return undefined;
+    }
+    return undefined;
   }
 
   #holds(provider: string, account: string, group: string): void {
