@@ -1,8 +1,9 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
+import { sealEntry, type JournalEntry, type NewJournalEntry } from "../../src/audit/journal-entry.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
@@ -133,6 +134,47 @@ describe("journal access names members a later run proves were held outside gate
     // cy: the additive run of 03-02 kept whatever it found, so only gatehouse making the group bounds her.
     const early = outsideOf((await ask(tree, "--at", "2026-03-02T12:00:00Z", "--format", "json")).stdout);
     expect(early).toMatchObject([{ member: "cy", notBefore: { evidence: "group-created" } }]);
+  });
+});
+
+/** The journal as a version that kept no `modes` wrote it: re-chained, and this machine's record of it dropped. */
+async function withoutModes(tree: AccessTree): Promise<void> {
+  const file = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+  const lines = (await readFile(file, "utf8")).trimEnd().split("\n");
+  let previous: JournalEntry | undefined;
+  const out: string[] = [];
+  for (const line of lines) {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    delete entry["seq"];
+    delete entry["prevHash"];
+    delete entry["hash"];
+    if (entry["type"] === "apply-start") {
+      expect(entry["modes"]).toEqual({ app: "authoritative" });
+      delete entry["modes"];
+    }
+    previous = sealEntry(entry as unknown as NewJournalEntry, previous);
+    out.push(JSON.stringify(previous));
+  }
+  await writeFile(file, out.join("\n") + "\n");
+  const cache = path.join(tree.cwd, ".gatehouse/cache");
+  for (const name of await readdir(cache)) if (name.startsWith("journal-")) await rm(path.join(cache, name));
+}
+
+describe("journal access on a journal written before runs recorded their mode", () => {
+  it("takes a run that removed someone as drift for authoritative, and one that changed nothing for nothing", async () => {
+    const tree = await appliedTree("authoritative");
+    await editByHand(tree, addToOps("bob-admin"));
+    expect(await apply(tree, "2026-03-02T09:00:00Z")).toMatch(/remove bob-admin from ops .*drift/);
+    expect(await apply(tree, "2026-03-03T09:00:00Z")).toContain("Recorded the run");
+    await editByHand(tree, addToOps("cy"));
+    expect(await apply(tree, "2026-03-05T09:00:00Z")).toMatch(/remove cy from ops .*drift/);
+    await withoutModes(tree);
+    const answer = await ask(tree, "--at", "2026-03-04", "--format", "json");
+    expect(answer.code).toBe(0);
+    // The run of 03-03 changed nothing, so nothing shows its mode: the bound is the one of 03-02.
+    expect(outsideOf(answer.stdout)).toMatchObject([
+      { member: "cy", notBefore: { at: "2026-03-02T09:00:00.000Z", evidence: "authoritative-run" } },
+    ]);
   });
 });
 
