@@ -6,7 +6,7 @@
  */
 import type { SourceLocation } from "../model/source.ts";
 import type { MembershipChange, Reason } from "../plan/types.ts";
-import { renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
+import { membershipOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
@@ -444,21 +444,4 @@ export async function accessAt(
     providers: [...everProviders].sort(),
     ...(changedAt === undefined ? {} : { changedAt }),
   };
-}
-
-/** The group and member of a membership change address (membershipAddress), or undefined for any other. */
-function membershipOf(
-  id: string,
-  provider: string,
-): { group: string; member: string; memberKind: "user" | "group" } | undefined {
-  const prefix = `${provider}:membership/`;
-  if (!id.startsWith(prefix)) return undefined;
-  const rest = id.slice(prefix.length);
-  const slash = rest.indexOf("/");
-  if (slash <= 0) return undefined;
-  const group = rest.slice(0, slash);
-  const member = rest.slice(slash + 1);
-  return member.startsWith("group:")
-    ? { group, member: member.slice("group:".length), memberKind: "group" }
-    : { group, member, memberKind: "user" };
 }

@@ -8,7 +8,7 @@
  * where members the files do not give go as drift; additive mode keeps them, observe changes nothing).
  */
 import type { ProviderMode } from "../model/access.ts";
-import { renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
+import { membershipOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type { Reason } from "../plan/types.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 
@@ -94,6 +94,12 @@ const seqsOf = (map: Map<string, Seqs>, provider: string): Seqs => {
 export class HeldOutside {
   /** provider\ngroup → memberKind\nmember: what the journal shows held, whenever. */
   readonly #held = new Map<string, Set<string>>();
+  /**
+   * Adds an interrupted run announced (intent) and no outcome answered yet (runSeq\nchange id → the
+   * membership): gatehouse may have made them, so one removed later is no find (journal access lists it
+   * as unconfirmed until then).
+   */
+  readonly #announced = new Map<string, { group: string; member: string }>();
   /** provider\naccount → groups it may hold (a superset), to move them on a rename in place. */
   readonly #groupsOfAccount = new Map<string, Set<string>>();
   readonly #runs = new Map<number, { at: string; commit?: string; actor: string }>();
@@ -143,6 +149,17 @@ export class HeldOutside {
         return;
       case "intent":
         seqsOf(this.#writing, entry.provider).add(entry.runSeq);
+        for (const id of entry.changeIds) {
+          const address = membershipOf(id, entry.provider);
+          if (address === undefined) continue;
+          const group = keyOf(entry.provider, address.group);
+          const member = keyOf(address.memberKind, address.member);
+          let held = this.#held.get(group);
+          if (!held) this.#held.set(group, (held = new Set<string>()));
+          if (held.has(member)) continue;
+          held.add(member);
+          this.#announced.set(keyOf(String(entry.runSeq), id), { group, member });
+        }
         return;
       case "offboard-verified":
         if (entry.error === undefined && entry.groups !== undefined)
@@ -166,6 +183,12 @@ export class HeldOutside {
   #change(entry: JournalEntry & { type: "change" }): void {
     const { change, provider } = entry;
     seqsOf(this.#writing, provider).add(entry.runSeq);
+    // An announced add answered: not made, it is not held (made, the add below keeps it).
+    const announced = this.#announced.get(keyOf(String(entry.runSeq), entry.changeId));
+    if (announced !== undefined) {
+      this.#announced.delete(keyOf(String(entry.runSeq), entry.changeId));
+      if (entry.outcome !== "applied") this.#held.get(announced.group)?.delete(announced.member);
+    }
     const account =
       change.kind === "user"
         ? change.account

@@ -16,6 +16,23 @@ export const membershipAddress = (
   memberKind: "user" | "group",
 ): string => [provider, ":membership/", group, "/", memberKind === "group" ? "group:" : "", member].join("");
 
+/** The group and member of a membership change address (membershipAddress), or undefined for any other. */
+export function membershipOf(
+  id: string,
+  provider: string,
+): { group: string; member: string; memberKind: "user" | "group" } | undefined {
+  const prefix = `${provider}:membership/`;
+  if (!id.startsWith(prefix)) return undefined;
+  const rest = id.slice(prefix.length);
+  const slash = rest.indexOf("/");
+  if (slash <= 0) return undefined;
+  const group = rest.slice(0, slash);
+  const member = rest.slice(slash + 1);
+  return member.startsWith("group:")
+    ? { group, member: member.slice("group:".length), memberKind: "group" }
+    : { group, member, memberKind: "user" };
+}
+
 /** The new name a change gives a group, if it renames it. */
 export function renamedGroupTo(change: Change): string | undefined {
   if (change.kind !== "group" || change.action !== "update") return undefined;

@@ -178,6 +178,28 @@ describe("journal access on a journal written before runs recorded their mode", 
   });
 });
 
+describe("journal access after a run that died mid-write", () => {
+  it("does not call an add it announced, removed later, held outside gatehouse: it stays unconfirmed", async () => {
+    const tree = await appliedTree("additive");
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
+    const cut = lines.findIndex((l) => l.includes('"type":"intent"') && l.includes(":membership/ops/"));
+    expect(cut).toBeGreaterThan(0);
+    await writeFile(journal, lines.slice(0, cut + 1).join("\n") + "\n");
+    const cache = path.join(tree.cwd, ".gatehouse/cache");
+    for (const name of await readdir(cache))
+      if (name.startsWith("journal-")) await rm(path.join(cache, name));
+    await writeFile(path.join(tree.dir, "groups/teams.yaml"), team("ann"));
+    expect(await apply(tree, "2026-03-05T09:00:00Z")).toMatch(/remove bob from ops/);
+
+    const answer = JSON.parse((await ask(tree, "--at", "2026-03-03", "--format", "json")).stdout) as {
+      groups: { unconfirmed: { member: string }[]; outside: unknown[] }[];
+    };
+    expect(answer.groups[0]?.unconfirmed.map((m) => m.member)).toEqual(["ann", "bob"]);
+    expect(answer.groups[0]?.outside).toEqual([]);
+  });
+});
+
 describe("journal access over a window", () => {
   it("lists everyone who held the group at any moment of a day, with the stretches, and refuses --at with it", async () => {
     const tree = await appliedTree("authoritative");
