@@ -382,7 +382,7 @@ export async function accessAt(
       .of(provider, query.group)
       .filter(
         (m) =>
-          Date.parse(m.removedAt) > from &&
+          (m.removedAt === undefined || Date.parse(m.removedAt) > from) &&
           (m.notBefore === undefined || Date.parse(m.notBefore.at) < query.at.getTime()),
       );
   const providers = [

@@ -9,7 +9,7 @@
  */
 import type { ProviderMode } from "../model/access.ts";
 import { membershipOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
-import type { Reason } from "../plan/types.ts";
+import type { MembershipChange, Reason } from "../plan/types.ts";
 import type { JournalEntry } from "./journal-entry.ts";
 
 /** What shows the membership was not held at `NotHeldSince.at`. */
@@ -33,11 +33,18 @@ export interface OutsideMembership {
   readonly member: string;
   readonly memberKind: "user" | "group";
   readonly userId?: string;
-  /** When the system confirmed the removal: held until then. */
-  readonly removedAt: string;
-  /** The removal's journal entry. */
+  /**
+   * When it was held until, at the latest: a removal the system confirmed then (`removedSeq`), or a run
+   * that found it gone and added it then. Absent: every removal of it failed so far, so as far as the
+   * journal shows it is still held.
+   */
+  readonly removedAt?: string;
+  readonly removedSeq?: number;
+  /** The journal entry of the removal that found it (the first, when that one did not succeed). */
   readonly seq: number;
-  /** `seq` of the apply-start of the run that found it and removed it. */
+  /** How that removal went: anything but "applied" left it in place. */
+  readonly outcome: "applied" | "failed" | "skipped";
+  /** `seq` of the apply-start of the run that found it. */
   readonly runSeq: number;
   /** When that run started applying: it read the system just before and found the member there. */
   readonly seenAt: string;
@@ -50,6 +57,8 @@ export interface OutsideMembership {
    */
   readonly notBefore?: NotHeldSince;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const keyOf = (...parts: readonly string[]): string => parts.join("\n");
 
@@ -119,6 +128,8 @@ export class HeldOutside {
   readonly #leaver = new Map<string, { runSeq: number; isLeaver: boolean }[]>();
   /** provider\ngroup (its name now) → what it held outside gatehouse. */
   readonly #found = new Map<string, OutsideMembership[]>();
+  /** provider\ngroup (its name now) → memberKind\nmember → a find whose removal has not succeeded yet. */
+  readonly #open = new Map<string, Map<string, Mutable<OutsideMembership>>>();
 
   /** The memberships `group` (its name now) in `provider` was found holding outside gatehouse. */
   of(provider: string, group: string): readonly OutsideMembership[] {
@@ -200,6 +211,10 @@ export class HeldOutside {
       let runs = this.#triedToRemove.get(key);
       if (!runs) this.#triedToRemove.set(key, (runs = new Set<number>()));
       runs.add(entry.runSeq);
+      // The run found it there and could not remove it: a find that is still held.
+      const [group, member] = [keyOf(provider, change.group), keyOf(change.memberKind, change.member)];
+      if (this.#held.get(group)?.has(member) !== true && this.#open.get(group)?.has(member) !== true)
+        this.#find(entry, change);
     }
     if (entry.outcome !== "applied") return;
     if (account !== undefined) {
@@ -229,16 +244,20 @@ export class HeldOutside {
         this.#made.set(group, { at: entry.at, seq: entry.seq, evidence: "group-created" });
       if (change.action === "delete") {
         this.#held.delete(group);
+        this.#open.delete(group);
         this.#found.delete(group); // a group made later under the name is another one
         this.#made.set(group, { at: entry.at, seq: entry.seq, evidence: "group-deleted" });
       }
       if (to !== undefined) {
         const held = this.#held.get(group);
         const found = this.#found.get(group);
+        const open = this.#open.get(group);
         this.#held.delete(group);
         this.#found.delete(group);
+        this.#open.delete(group);
         if (held !== undefined) this.#held.set(keyOf(provider, to), held);
         if (found !== undefined) this.#found.set(keyOf(provider, to), found);
+        if (open !== undefined) this.#open.set(keyOf(provider, to), open);
         for (const m of held ?? [])
           if (m.startsWith("user\n")) this.#holds(provider, m.slice("user\n".length), to);
       }
@@ -249,6 +268,8 @@ export class HeldOutside {
     let held = this.#held.get(group);
     if (!held) this.#held.set(group, (held = new Set<string>()));
     if (change.action === "add") {
+      // A run found it missing and added it: a find still open was gone by then.
+      this.#close(group, member, entry);
       held.add(member);
       if (change.memberKind === "user") this.#holds(provider, change.member, change.group);
       return;
@@ -256,33 +277,55 @@ export class HeldOutside {
     if (change.reason === "drift") seqsOf(this.#authoritative, provider).add(entry.runSeq);
     const key = keyOf(provider, change.group, change.memberKind, change.member);
     // A value of an account's former name, removed as the account goes on under its new name: not a find.
-    if (!held.has(member) && change.renamedTo === undefined) {
-      const started = this.#runs.get(entry.runSeq);
-      const notBefore = this.#notHeldBefore(
-        provider,
-        change.group,
-        change.memberKind,
-        change.member,
-        entry.runSeq,
-      );
-      let found = this.#found.get(group);
-      if (!found) this.#found.set(group, (found = []));
-      found.push({
-        member: change.member,
-        memberKind: change.memberKind,
-        ...(change.userId === undefined ? {} : { userId: change.userId }),
-        removedAt: entry.at,
-        seq: entry.seq,
-        runSeq: entry.runSeq,
-        seenAt: started?.at ?? entry.at,
-        reason: change.reason,
-        ...(started?.commit === undefined ? {} : { commit: started.commit }),
-        ...(started === undefined ? {} : { actor: started.actor }),
-        ...(notBefore === undefined ? {} : { notBefore }),
-      });
-    }
+    if (!held.has(member) && change.renamedTo === undefined && !this.#close(group, member, entry))
+      this.#find(entry, change);
     held.delete(member);
     this.#removed.set(key, { at: entry.at, seq: entry.seq, evidence: "removed" });
+  }
+
+  /** A removal of a membership the journal did not show held: the run found it there. */
+  #find(entry: JournalEntry & { type: "change" }, change: MembershipChange): void {
+    const group = keyOf(entry.provider, change.group);
+    const started = this.#runs.get(entry.runSeq);
+    const notBefore = this.#notHeldBefore(
+      entry.provider,
+      change.group,
+      change.memberKind,
+      change.member,
+      entry.runSeq,
+    );
+    const found: Mutable<OutsideMembership> = {
+      member: change.member,
+      memberKind: change.memberKind,
+      ...(change.userId === undefined ? {} : { userId: change.userId }),
+      ...(entry.outcome === "applied" ? { removedAt: entry.at, removedSeq: entry.seq } : {}),
+      seq: entry.seq,
+      outcome: entry.outcome,
+      runSeq: entry.runSeq,
+      seenAt: started?.at ?? entry.at,
+      reason: change.reason,
+      ...(started?.commit === undefined ? {} : { commit: started.commit }),
+      ...(started === undefined ? {} : { actor: started.actor }),
+      ...(notBefore === undefined ? {} : { notBefore }),
+    };
+    let list = this.#found.get(group);
+    if (!list) this.#found.set(group, (list = []));
+    list.push(found);
+    if (entry.outcome === "applied") return;
+    let open = this.#open.get(group);
+    if (!open) this.#open.set(group, (open = new Map<string, Mutable<OutsideMembership>>()));
+    open.set(keyOf(change.memberKind, change.member), found);
+  }
+
+  /** Ends a find still open of `member` in `group` at `entry` (an applied change): whether there was one. */
+  #close(group: string, member: string, entry: JournalEntry & { type: "change" }): boolean {
+    if (entry.outcome !== "applied") return false;
+    const found = this.#open.get(group)?.get(member);
+    if (found === undefined) return false;
+    found.removedAt = entry.at;
+    found.removedSeq = entry.seq;
+    this.#open.get(group)?.delete(member);
+    return true;
   }
 
   /** The latest instant before run `runSeq` at which the journal shows the membership was not held. */

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
 import { sealEntry, type JournalEntry, type NewJournalEntry } from "../../src/audit/journal-entry.ts";
+import { appendJournalEntries } from "../../src/audit/journal.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
@@ -197,6 +198,76 @@ describe("journal access after a run that died mid-write", () => {
     };
     expect(answer.groups[0]?.unconfirmed.map((m) => m.member)).toEqual(["ann", "bob"]);
     expect(answer.groups[0]?.outside).toEqual([]);
+  });
+});
+
+describe("journal access when a system refused to remove a member held outside gatehouse", () => {
+  /** A run of the `ldap` system (authoritative) at `at`: its changes to ops, each removal with `outcome`. */
+  const run = (
+    at: string,
+    runSeq: number,
+    changes: [string, "add" | "remove", string][],
+  ): NewJournalEntry[] => [
+    {
+      type: "apply-start",
+      at,
+      actor: "ci",
+      planDigest: "p",
+      desiredDigest: "d",
+      providers: ["ldap"],
+      modes: { ldap: "authoritative" },
+      changes: changes.length,
+    },
+    ...changes.map(([member, action, outcome]): NewJournalEntry => ({
+      type: "change",
+      at,
+      runSeq,
+      provider: "ldap",
+      changeId: `ldap:membership/ops/${member}`,
+      change: {
+        provider: "ldap",
+        id: `ldap:membership/ops/${member}`,
+        kind: "membership",
+        action,
+        group: "ops",
+        member,
+        memberKind: "user",
+        reason: action === "add" ? "added-in-config" : "drift",
+        risk: action === "add" ? "broadens" : "narrows",
+      },
+      outcome: outcome === "applied" ? "applied" : "failed",
+      ...(outcome === "applied" ? {} : { error: "insufficient access rights" }),
+    })),
+  ];
+
+  it("names it as still held from the first failed removal on, once, and ends it at the removal that worked", async () => {
+    const tree = await writeAccessTree({});
+    trees.push(tree);
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    await appendJournalEntries(journal, [
+      ...run("2026-03-01T09:00:00.000Z", 1, [["ann", "add", "applied"]]),
+      ...run("2026-03-05T09:00:00.000Z", 3, [["mallory", "remove", "failed"]]),
+      ...run("2026-03-06T09:00:00.000Z", 5, [["mallory", "remove", "failed"]]),
+    ]);
+    const still = await ask(tree, "--at", "2026-03-07");
+    expect(still.code).toBe(0);
+    expect(still.stdout).toContain(
+      "  ? mallory  uncertain: held outside gatehouse, since unknown (not held at 2026-03-01T09:00:00.000Z, journal #1: the run then read ldap in authoritative mode",
+    );
+    expect(still.stdout).toContain(
+      "first seen by the run at #3 (its removal there as drift FAILED, journal #4, by ci); still held as far as the journal shows",
+    );
+    expect(still.stdout.match(/\? mallory/g)).toHaveLength(1);
+
+    await appendJournalEntries(
+      journal,
+      run("2026-03-08T09:00:00.000Z", 7, [["mallory", "remove", "applied"]]),
+    );
+    const json = outsideOf((await ask(tree, "--at", "2026-03-07", "--format", "json")).stdout);
+    expect(json).toMatchObject([
+      { member: "mallory", outcome: "failed", seq: 4, removedAt: "2026-03-08T09:00:00.000Z", removedSeq: 8 },
+    ]);
+    expect(outsideOf((await ask(tree, "--at", "2026-03-09", "--format", "json")).stdout)).toEqual([]);
   });
 });
 

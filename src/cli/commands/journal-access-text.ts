@@ -131,8 +131,18 @@ export function outsideLines(provider: string, outside: readonly OutsideMembersh
         m.notBefore === undefined
           ? "since unknown (no earlier entry shows it was not held)"
           : `since unknown (not held at ${inlineText(m.notBefore.at)}, journal #${String(m.notBefore.seq)}: ${EVIDENCE_TEXT[m.notBefore.evidence](provider, m.member)})`;
+      const seen =
+        m.outcome === "applied"
+          ? `removed there as ${REASON_TEXT[m.reason]}, journal #${String(m.seq)} at ${m.removedAt ?? "?"}${runText(m)}`
+          : `its removal there as ${REASON_TEXT[m.reason]} ${m.outcome.toUpperCase()}, journal #${String(m.seq)}${runText(m)}`;
+      const end =
+        m.outcome === "applied"
+          ? ""
+          : m.removedAt === undefined
+            ? "; still held as far as the journal shows"
+            : `; gone by ${m.removedAt} (journal #${String(m.removedSeq ?? 0)})`;
       return inlineText(
-        `  ? ${who(m)}  uncertain: held outside gatehouse, ${since}, first seen by the run at #${String(m.runSeq)} (removed there as ${REASON_TEXT[m.reason]}, journal #${String(m.seq)} at ${m.removedAt}${runText(m)})`,
+        `  ? ${who(m)}  uncertain: held outside gatehouse, ${since}, first seen by the run at #${String(m.runSeq)} (${seen})${end}`,
       );
     }),
   ];
