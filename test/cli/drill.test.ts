@@ -53,7 +53,7 @@ function undocumented(value: unknown, out = new Set<string>()): string[] {
     for (const [key, inner] of Object.entries(value)) {
       if (!formats.includes(`\`${key}\``)) out.add(key);
       // Keyed by provider name, not by field.
-      if (key !== "calls" && key !== "offboardingCalls") undocumented(inner, out);
+      if (key !== "calls" && key !== "offboardingCalls" && key !== "modes") undocumented(inner, out);
     }
   return [...out].sort();
 }

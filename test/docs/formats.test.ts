@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 /** Objects whose keys are data (actions, provider names), not fields. */
-const KEYED_BY_DATA = new Set(["byAction", "calls", "offboardingCalls", "accounts", "entry"]);
+const KEYED_BY_DATA = new Set(["byAction", "calls", "offboardingCalls", "accounts", "entry", "modes"]);
 
 /** Every key of every object in `value`, at any depth. */
 function fieldsOf(value: unknown, out = new Set<string>()): Set<string> {
@@ -93,6 +93,23 @@ describe("docs/formats.md", () => {
       "json",
     ]);
     expect(access.code).toBe(0);
+    // dan, added by hand and removed as drift, is named as held outside gatehouse.
+    expect(access.stdout).toContain('"outside"');
+    expect(access.stdout).toContain('"member": "dan"');
+    const during = await at("2026-05-02T00:00:00Z", [
+      "journal",
+      "access",
+      "ledger",
+      "--since",
+      "2026-01-01",
+      "--until",
+      "2026-05-02",
+      "--format",
+      "json",
+    ]);
+    expect(during.code).toBe(0);
+    expect(during.stdout).toContain('"to"');
+    expect(undocumented(fieldsOf(JSON.parse(during.stdout)))).toEqual([]);
 
     const changes = await at("2026-05-02T00:00:00Z", [
       "journal",
