@@ -328,6 +328,33 @@ describe("journal access over a window", () => {
     expect(before.groups[0]?.members.map((m) => m.member)).toEqual(["ann", "bob"]);
     expect(before.groups[0]?.outside).toEqual([]);
 
+    // Renamed inside a window: the stretches under both names, and the names in order.
+    await writeFile(
+      teams,
+      "groups:\n  - name: ops-team\n    owners: [ann]\n    formerNames: [ops]\n    members: [ann]\n",
+    );
+    await apply(tree, "2026-03-07T09:00:00Z");
+    const renamed = JSON.parse(
+      (
+        await cliAt(tree, "2026-06-01T00:00:00Z", [
+          "journal",
+          "access",
+          "ops-team",
+          "--since",
+          "2026-03-06",
+          "--until",
+          "2026-03-08",
+          "--format",
+          "json",
+        ])
+      ).stdout,
+    ) as { groups: { group: string; names: string[]; members: { member: string; to?: string }[] }[] };
+    expect(renamed.groups.map((g) => [g.group, g.names])).toEqual([["ops-team", ["ops", "ops-team"]]]);
+    expect(renamed.groups[0]?.members.map((m) => [m.member, m.to])).toEqual([
+      ["ann", undefined],
+      ["bob", expect.stringMatching(/^2026-03-07T09:00:00/)],
+    ]);
+
     for (const wrong of [
       ["--at", "2026-03-05", "--since", "2026-03-05"],
       ["--at", "2026-03-05", "--until", "2026-03-05"],
