@@ -96,6 +96,12 @@ function definitionReasons(base: Group, head: Group): string[] {
  */
 export const MIN_REVIEW_DAYS = 7;
 
+/** Whether a review due on `due` leaves at least MIN_REVIEW_DAYS to re-certify from `now`. */
+export function isReviewDueFarEnough(due: string, now: Date): boolean {
+  const end = utcMidnight(due) + DAY_MS;
+  return Number.isFinite(end) && end - now.getTime() >= MIN_REVIEW_DAYS * DAY_MS;
+}
+
 /**
  * Why a change to a group's access review needs its owners. Opening one, or adding names to the
  * pending list of one, gains nobody access and only asks the owners to decide: that needs nobody (unless
@@ -106,10 +112,7 @@ export const MIN_REVIEW_DAYS = 7;
 function reviewReasons(base: Group, head: Group, now: Date): string[] {
   const [b, h] = [base.review, head.review];
   if (b === undefined && h === undefined) return [];
-  const isFarEnough = (due: string): boolean => {
-    const end = utcMidnight(due) + DAY_MS;
-    return Number.isFinite(end) && end - now.getTime() >= MIN_REVIEW_DAYS * DAY_MS;
-  };
+  const isFarEnough = (due: string): boolean => isReviewDueFarEnough(due, now);
   if (b === undefined)
     return h === undefined || isFarEnough(h.due)
       ? []

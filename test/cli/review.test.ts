@@ -122,6 +122,26 @@ describe("gatehouse review open", () => {
     expect(await readFile(file, "utf8")).not.toContain("- alice\n        - bob");
   });
 
+  it("says the owners approve the opening when the review is due within the pull request gate's 7 days", async () => {
+    const { t, file } = await tree();
+    // 2026-06-07 ends 6.5 days after OPEN_AT: pr check asks the owners (reviewReasons).
+    const soon = await runCliIn(t.cwd, ["review", "open", "--due", "6d", "--group", "sre"], OPEN_AT);
+    expect(soon.code).toBe(0);
+    expect(soon.stdout).toContain(
+      "Commit them and open a pull request (due in less than 7 days, so each group's owners approve the opening).",
+    );
+    expect(soon.stdout).not.toContain("needs no approval");
+    expect(await readFile(file, "utf8")).toContain("    review:\n      due: 2026-06-07\n");
+    // 2026-06-08 ends 7.5 days after it: opening needs nobody.
+    const later = await runCliIn(
+      t.cwd,
+      ["review", "open", "--due", "7d", "--group", "team-platform-write"],
+      OPEN_AT,
+    );
+    expect(later.code).toBe(0);
+    expect(later.stdout).toContain("Commit them and open a pull request (opening needs no approval).");
+  });
+
   it("refuses a symbolic link and a read-only file, changing nothing", async () => {
     const { t, file } = await tree();
     await chmod(file, 0o444);

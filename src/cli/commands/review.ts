@@ -12,6 +12,7 @@ import { planClose, planOpen } from "../../engine/review.ts";
 import { closeReviewText, openReviewText } from "../../engine/review-edit.ts";
 import { DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
 import { parseDuration } from "../../load/durations.ts";
+import { isReviewDueFarEnough, MIN_REVIEW_DAYS } from "../../pr/affected.ts";
 import type { Policy } from "../../model/access.ts";
 import { groupBy } from "../../model/lists.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
@@ -187,13 +188,19 @@ async function reviewOpen(args: Parsed, io: CommandIo): Promise<number> {
   else
     lines.push(
       "",
-      `Opened ${String(opened.length)} review(s). Commit them and open a pull request (opening needs no approval).`,
+      `Opened ${String(opened.length)} review(s). Commit them and open a pull request (${openingApproval(due, options.now)}).`,
       "Then each group's owners, in a pull request they approve: delete from pending the names they keep,",
       `and the member lines they revoke. From ${nextDay(due)} on, gatehouse review close revokes what is still pending.`,
     );
   io.stdout(lines.join("\n") + "\n");
   return ExitCode.ok;
 }
+
+/** What the pull request gate (reviewReasons) asks of the pull request that opens reviews due on `due`. */
+const openingApproval = (due: string, now: Date): string =>
+  isReviewDueFarEnough(due, now)
+    ? "opening needs no approval"
+    : `due in less than ${String(MIN_REVIEW_DAYS)} days, so each group's owners approve the opening`;
 
 const nextDay = (day: string): string => new Date(utcMidnight(day) + DAY_MS).toISOString().slice(0, 10);
 
