@@ -26,6 +26,7 @@ import { attributesDigest } from "../model/attributes-digest.ts";
 import { JournalError } from "./journal-error.ts";
 import { AddressSet } from "./address-set.ts";
 import { eachLine, entryAtLine, LINE_CHUNK_BYTES, openJournal, tornJournalError } from "./journal-lines.ts";
+import { describeLostAnchor } from "./anchor-lost.ts";
 
 /**
  * What a plan needs of the journal, folded entry by entry as the file is read, keeping no entries:
@@ -507,17 +508,22 @@ export function foldCachePath(journalPath: string, cacheDir: string): string {
 
 /**
  * The journal no longer holds what a fold read from it here: refuse to plan on it, and keep the anchor,
- * so that the next run (an hourly plan) does not wipe the evidence.
+ * so that the next run (an hourly plan) does not wipe the evidence. `opened` is the journal, when there
+ * is one: what became of the last entry read is said when it can be told.
  */
-function anchorLost(
+async function anchorLost(
   journalPath: string,
   cacheFile: string,
   cache: FoldCache,
-  isMissing: boolean,
-): JournalError {
+  opened: { readonly handle: FileHandle; readonly size: number } | undefined,
+): Promise<JournalError> {
+  const anchor = { ...cache, entries: cache.fold.entries };
+  const what =
+    opened === undefined
+      ? `is gone, but gatehouse read ${String(cache.fold.entries)} entries${cache.head === undefined ? "" : ` (up to seq ${String(cache.head.seq)})`} from it on this machine`
+      : await describeLostAnchor(opened.handle, opened.size, anchor);
   return new JournalError(
-    `${journalPath} ${isMissing ? "is gone, but" : "no longer holds what"} gatehouse read ${String(cache.fold.entries)} entries${cache.head === undefined ? "" : ` (up to seq ${String(cache.head.seq)})`} from it on this machine: ` +
-      `entries were cut off or rewritten, or the file was replaced. Nothing was read or changed. Run \`gatehouse journal verify\` and find out what happened; ` +
+    `${journalPath} ${what}. Nothing was read or changed. Run \`gatehouse journal verify\` and find out what happened; ` +
       `if the journal was restored on purpose, delete ${cacheFile} to accept it as it is now`,
   );
 }
@@ -592,14 +598,14 @@ async function foldJournalFile(
   const opened = await openJournal(journalPath);
   if (opened === undefined) {
     if (cached !== undefined && cacheFile !== undefined && cached.fold.entries > 0)
-      throw anchorLost(journalPath, cacheFile, cached, true);
+      throw await anchorLost(journalPath, cacheFile, cached, undefined);
     return emptyFold();
   }
   const { handle, size } = opened;
   try {
     const found = await resumable(handle, size, cached);
     if (cached !== undefined && cacheFile !== undefined && found === undefined && cached.fold.entries > 0)
-      throw anchorLost(journalPath, cacheFile, cached, false);
+      throw await anchorLost(journalPath, cacheFile, cached, opened);
     // An older format's cache only vouched for the journal: fold it all again.
     const resumed = found?.isAnchorOnly === true ? undefined : found;
     if (resumed?.end === size) return resumed.fold;

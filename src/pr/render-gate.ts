@@ -24,7 +24,11 @@ export function renderGateMarkdown(result: GateResult): string {
     "",
   ];
   if (result.requirements.length === 0) {
-    lines.push("This pull request changes no access: no owner approval is needed.", "");
+    // An empty list is not "no change": taking a leaver's access (offboarding) needs nobody either.
+    lines.push(
+      "No approval is needed: this pull request grants no access and changes nothing that owners or admins decide (taking access from leavers needs nobody).",
+      "",
+    );
     return lines.join("\n");
   }
   lines.push(
@@ -55,7 +59,7 @@ export function renderGateMarkdown(result: GateResult): string {
 export function describeGate(result: GateResult): string {
   const missing = result.requirements.filter((r) => !r.isOk);
   let text: string;
-  if (result.requirements.length === 0) text = "no access changes";
+  if (result.requirements.length === 0) text = "no approval needed: grants no access";
   else if (missing.length === 0) text = `approved (${String(result.requirements.length)} group(s))`;
   else {
     const first = missing[0];

@@ -120,7 +120,7 @@ describe("the journal fold", () => {
     );
     await appendJournalEntries(journal, run(5, ["dee", "eve", "fay", "gus", "hal"]));
     await expect(foldJournal(journal, cache)).rejects.toThrow(
-      /no longer holds what gatehouse read 7 entries/,
+      /holds entry seq 7 \(the last of the 7 entries gatehouse read from it on this machine\) with other bytes/,
     );
     await expect(foldJournal(journal, cache)).rejects.toThrow(
       /delete .*journal-[0-9a-f]{16}\.json to accept it/,
@@ -161,7 +161,7 @@ describe("the journal fold", () => {
     const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
     await writeFile(journal, lines.slice(0, -1).join("\n") + "\n");
     await expect(foldJournal(journal, cache)).rejects.toThrow(
-      /no longer holds what gatehouse read 3 entries/,
+      /no longer holds entry seq 3 \(the last of the 3 entries gatehouse read from it on this machine\); its last entry is seq 2: entries were cut off its end/,
     );
     await writeFile(journal, lines.join("\n") + "\n");
     const quiet: string[] = [];

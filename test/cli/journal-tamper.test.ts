@@ -72,10 +72,45 @@ describe("a journal changed behind gatehouse's back", () => {
     await writeFile(journal, lines.slice(0, firstRun).join("\n") + "\n");
     const plan = await cli(tree, ["plan"]);
     expect(plan.code).toBe(1);
-    expect(plan.out).toContain(`no longer holds what gatehouse read ${String(lines.length)} entries`);
+    const n = String(lines.length);
+    expect(plan.out).toContain(
+      `journal.jsonl no longer holds entry seq ${n} (the last of the ${n} entries gatehouse read from it on this machine); its last entry is seq ${String(firstRun)}: entries were cut off its end`,
+    );
     const verify = await cli(tree, ["journal", "verify"]);
     expect(verify.code).toBe(1);
     expect(verify.out).toContain("entries were cut off its end");
+  });
+
+  it("says entries before the last one were removed, not cut off the end, when the last entry is still there", async () => {
+    const { tree, journal, lines } = await appliedTwice();
+    const n = String(lines.length);
+    await writeFile(journal, [...lines.slice(0, 1), ...lines.slice(2)].join("\n") + "\n");
+    const plan = await cli(tree, ["plan"]);
+    expect(plan.code).toBe(1);
+    expect(plan.out).toMatch(
+      new RegExp(
+        `journal\\.jsonl still holds entry seq ${n} \\(the last of the ${n} entries gatehouse read from it on this machine\\), but at byte \\d+, not \\d+: entries before it were removed, inserted or edited\\. Nothing was read or changed\\.`,
+      ),
+    );
+    const verify = await cli(tree, ["journal", "verify"]);
+    expect(verify.code).toBe(1);
+    expect(verify.out).toContain(`entries before its last one (seq ${n}, still there) were removed`);
+    expect(`${plan.out}\n${verify.out}`).not.toContain("cut off");
+  });
+
+  it("says the last entry read here was edited or the chain rewritten, when its seq holds other bytes", async () => {
+    const { tree, journal, lines } = await appliedTwice();
+    const n = String(lines.length);
+    await writeFile(
+      journal,
+      rechain(lines.map((l, i) => (i === 1 ? l.replace('"at":"2', '"at":"3') : l))).join("\n") + "\n",
+    );
+    const plan = await cli(tree, ["plan"]);
+    expect(plan.code).toBe(1);
+    expect(plan.out).toContain(
+      `journal.jsonl holds entry seq ${n} (the last of the ${n} entries gatehouse read from it on this machine) with other bytes: it was edited, or the chain was rewritten up to it.`,
+    );
+    expect(plan.out).not.toContain("cut off");
   });
 
   it("notices the last run cut off even when no plan read the journal after it", async () => {
@@ -98,7 +133,7 @@ describe("a journal changed behind gatehouse's back", () => {
     expect(verify.out).toContain("entries were cut off its end");
     const plan = await cli(tree, ["plan"]);
     expect(plan.code).toBe(1);
-    expect(plan.out).toContain(`no longer holds what gatehouse read ${String(lines.length)} entries`);
+    expect(plan.out).toContain(`no longer holds entry seq ${String(lines.length)} (the last of the`);
   });
 
   it("says so when the record of what was read here is damaged, in plan and in verify", async () => {

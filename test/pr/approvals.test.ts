@@ -227,7 +227,7 @@ describe("evaluateApprovals", () => {
     ).toBe(true);
   });
 
-  it("sends a new group to the admins, and needs no approval when no access changes", async () => {
+  it("sends a new group to the admins, and needs no approval when no access is granted", async () => {
     const head = groups() + "  - name: team-new-write\n    owners: [alice]\n    members: [alice]\n";
     const result = await gate(groups(), head, [approve("alice-gh")], { author: "bob-gh" });
     expect(result.requirements).toMatchObject([
@@ -235,7 +235,7 @@ describe("evaluateApprovals", () => {
     ]);
     const none = await gate(groups(), groups(), [], { changed: ["README.md"] });
     expect(none).toMatchObject({ isOk: true, requirements: [] });
-    expect(describeGate(none)).toBe("no access changes");
+    expect(describeGate(none)).toBe("no approval needed: grants no access");
   });
 
   it("treats an owner without a pinned account as unable to approve: with none left, the admins decide", async () => {

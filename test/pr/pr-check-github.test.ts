@@ -8,7 +8,7 @@ import path from "node:path";
 import { startCheckedGithub, type CheckedGithub } from "../harness/github-checked.ts";
 import { pushToPull, seedPull, seedRepo, seedReview } from "../harness/fake-github/seed-pulls.ts";
 import type { FakePull, FakeRepo } from "../harness/fake-github/state.ts";
-import { createPrRepo, GROUPS, TOKEN, type PrRepo } from "./pr-repo.ts";
+import { createPrRepo, GROUPS, TOKEN, USERS, type PrRepo } from "./pr-repo.ts";
 
 const IDS = { "carol-gh": 5101, "bob-gh": 5102, "alice-gh": 5103, "rachel-gh": 5104 };
 const PINS = `.github/gatehouse-ids.json`;
@@ -187,6 +187,31 @@ describe("gatehouse pr check", { tags: ["slow"] }, () => {
     expect(refused.stdout).toContain(`${PINS} changed`);
     seedReview(gh.fake, pull, "rachel-gh");
     expect((await check(pull)).code).toBe(0);
+  });
+
+  it("says a pull request that only offboards a leaver grants no access, not that it changes none", async () => {
+    await repo.git.checkoutLocalBranch("leaver");
+    await repo.write(
+      "access/users/people.yaml",
+      USERS.replace("name: Bob,", "name: Bob, status: terminated,"),
+    );
+    const head = await repo.commit("bob leaves");
+    const pull = seedPull(gh.fake, ghRepo, {
+      author: "alice-gh",
+      headSha: head,
+      baseSha: base,
+      files: ["access/users/people.yaml"],
+    });
+    const result = await check(pull);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      "No approval is needed: this pull request grants no access and changes nothing that owners or admins decide (taking access from leavers needs nobody).",
+    );
+    expect(result.stdout).not.toContain("changes no access");
+    expect(ghRepo.checkRuns).toMatchObject([
+      { conclusion: "success", title: "no approval needed: grants no access" },
+    ]);
   });
 
   it("reads the pull request number from the Actions event and writes the job summary", async () => {

@@ -164,11 +164,14 @@ async function checkJournal(
     !problems.some((p) => p.line > 0 && p.message.startsWith("not a journal entry"))
   )
     problems.unshift({ line: 1, message: "the journal is empty" });
-  if (known !== undefined && result.entries < known.entries)
+  if (known !== undefined && result.entries < known.entries) {
+    // The last entry read here still ends the journal: entries before it went (reported where), not its end.
+    const isSameEnd = result.head?.seq === known.seq && result.head.hash === known.hash;
     problems.push({
       line: result.entries + 1,
-      message: `the journal has ${String(result.entries)} entries, but ${String(known.entries)} were read from it here before (${DEFAULT_CACHE_DIR}): entries were cut off its end`,
+      message: `the journal has ${String(result.entries)} entries, but ${String(known.entries)} were read from it here before (${DEFAULT_CACHE_DIR}): ${isSameEnd ? `entries before its last one (seq ${String(known.seq)}, still there) were removed` : "entries were cut off its end, or removed and the chain rewritten after them"}`,
     });
+  }
   return { result, problems };
 }
 
