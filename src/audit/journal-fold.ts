@@ -494,11 +494,19 @@ export async function foldedHead(
   journalPath: string,
   cacheDir: string,
 ): Promise<
-  { readonly entries: number; readonly seq: number; readonly hash: string } | typeof DAMAGED | undefined
+  | {
+      readonly entries: number;
+      readonly seq: number;
+      readonly hash: string;
+      /** Bytes of the journal read up to the end of that entry's line. */
+      readonly end: number;
+    }
+  | typeof DAMAGED
+  | undefined
 > {
   const cache = await readFoldCache(cacheFileOf(cacheDir, journalPath));
   if (cache === DAMAGED) return DAMAGED;
-  return cache?.head && { entries: cache.fold.entries, ...cache.head };
+  return cache?.head && { entries: cache.fold.entries, end: cache.end, ...cache.head };
 }
 
 /** Where the fold cache of `journalPath` in `cacheDir` is, for messages. */

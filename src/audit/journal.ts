@@ -95,10 +95,25 @@ export interface TailRepair {
 }
 
 /**
+ * Where gatehouse read the journal up to on this machine, in whole lines (its caches): a torn line a
+ * crash left starts at or after that, since a crash only leaves bytes appended after what was whole.
+ */
+export interface ReadWhole {
+  /** Bytes from the start of the journal that were read as whole lines. */
+  readonly end: number;
+  /** The last entry read, when known. */
+  readonly seq?: number;
+  /** The cache files that say so, for the message (delete them to accept a journal restored on purpose). */
+  readonly files: readonly string[];
+}
+
+/**
  * Cuts an incomplete last line (left by a crash during an append) off the journal, keeping the fragment
  * in `<path>.torn` for inspection; a last line that is a whole entry only missing its newline is kept.
+ * A last line that starts before `readWhole.end` was read whole here before: it was cut short or edited
+ * since, not torn by a crash, so a JournalError refuses it and nothing is changed.
  */
-export async function repairJournalTail(path: string): Promise<TailRepair> {
+export async function repairJournalTail(path: string, readWhole?: ReadWhole): Promise<TailRepair> {
   return withFileLock(path, async () => {
     const text = await readTextIfExists(path);
     if (text === undefined || text === "" || text.endsWith("\n")) return { cut: 0, completed: false };
@@ -111,10 +126,19 @@ export async function repairJournalTail(path: string): Promise<TailRepair> {
       return { cut: 0, completed: true };
     }
     const keep = Buffer.byteLength(text.slice(0, start), "utf8");
+    if (readWhole !== undefined && keep < readWhole.end) throw notTorn(path, keep, readWhole);
     await appendFileDurable(`${path}.torn`, `${fragment}\n`);
     await truncate(path, keep);
     return { cut: Buffer.byteLength(text, "utf8") - keep, completed: false };
   });
+}
+
+function notTorn(path: string, start: number, readWhole: ReadWhole): JournalError {
+  const upTo = readWhole.seq === undefined ? "" : ` (up to entry seq ${String(readWhole.seq)})`;
+  return new JournalError(
+    `${path}: the unfinished last line (from byte ${String(start)}) is not a crash's torn write: gatehouse read the journal in whole lines up to byte ${String(readWhole.end)}${upTo} on this machine, so that line was whole before and has been cut or edited since. Nothing was cut. ` +
+      `Run \`gatehouse journal verify\` and find out what happened; if the journal was restored on purpose, delete ${readWhole.files.join(" and ")} first`,
+  );
 }
 
 /** Whether `line` is a whole entry, its hash right, that follows the last entry of `before`. */

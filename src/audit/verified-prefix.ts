@@ -134,3 +134,19 @@ export async function rememberVerified(
 ): Promise<void> {
   await remember(journalPath, cacheFileOf(cacheDir, journalPath), result, createHash("sha256"), 0);
 }
+
+/**
+ * Where the last successful walk of the journal's chain on this machine ended (after its last whole
+ * line), with the last entry it walked and the cache file that says so; undefined without one.
+ */
+export async function verifiedEnd(
+  journalPath: string,
+  cacheDir: string,
+): Promise<{ readonly end: number; readonly seq?: number; readonly file: string } | undefined> {
+  const file = cacheFileOf(cacheDir, journalPath);
+  const read = await readCacheFile(file);
+  const value = typeof read === "object" ? read.value : undefined;
+  if (!isRecord(value) || value["format"] !== FORMAT || !isResume(value["resume"])) return undefined;
+  const { offset, previous } = value["resume"];
+  return { end: offset, ...(previous === undefined ? {} : { seq: previous.seq }), file };
+}

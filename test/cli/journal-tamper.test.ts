@@ -136,6 +136,37 @@ describe("a journal changed behind gatehouse's back", () => {
     expect(plan.out).toContain(`no longer holds entry seq ${String(lines.length)} (the last of the`);
   });
 
+  it("journal repair refuses to cut a last line that was read whole here, changing nothing", async () => {
+    const { tree, journal, lines } = await appliedTwice();
+    const n = String(lines.length);
+    // The last entry cut short by hand: it looks like a crash's torn write, but the plan read it whole.
+    const cut = lines.slice(0, -1).join("\n") + "\n" + (lines[lines.length - 1] ?? "").slice(0, 200);
+    await writeFile(journal, cut);
+    const repair = await cli(tree, ["journal", "repair"]);
+    expect(repair.code).toBe(1);
+    expect(repair.stderr).toMatch(
+      new RegExp(
+        `journal\\.jsonl: the unfinished last line \\(from byte \\d+\\) is not a crash's torn write: gatehouse read the journal in whole lines up to byte \\d+ \\(up to entry seq ${n}\\) on this machine, so that line was whole before and has been cut or edited since\\. Nothing was cut\\. Run \`gatehouse journal verify\``,
+      ),
+    );
+    expect(repair.stderr).toMatch(/delete \.gatehouse\/cache\/journal-[0-9a-f]{16}\.json/);
+    expect(repair.stderr).not.toMatch(/\n\s+at /);
+    expect(await readFile(journal, "utf8")).toBe(cut);
+    expect(await readdir(path.dirname(journal))).not.toContain("journal.jsonl.torn");
+  });
+
+  it("journal repair still cuts a torn line appended after everything read here, as a crash leaves it", async () => {
+    const { tree, journal, lines } = await appliedTwice();
+    const whole = lines.join("\n") + "\n";
+    const torn = (lines[lines.length - 1] ?? "").slice(0, 50);
+    await writeFile(journal, whole + torn);
+    const repair = await cli(tree, ["journal", "repair"]);
+    expect(repair.code).toBe(0);
+    expect(repair.stdout).toContain(`cut ${String(Buffer.byteLength(torn))} byte(s) of a torn last line`);
+    expect(await readFile(journal, "utf8")).toBe(whole);
+    expect((await cli(tree, ["journal", "verify"])).code).toBe(0);
+  });
+
   it("says so when the record of what was read here is damaged, in plan and in verify", async () => {
     const { tree, journal, lines } = await appliedTwice();
     const cacheDir = path.join(tree.cwd, ".gatehouse/cache");

@@ -1,12 +1,17 @@
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { parseAt } from "../instant.ts";
-import { DEFAULT_JOURNAL_PATH, repairJournalTail, verifyJournal } from "../../audit/journal.ts";
+import {
+  DEFAULT_JOURNAL_PATH,
+  repairJournalTail,
+  verifyJournal,
+  type ReadWhole,
+} from "../../audit/journal.ts";
 import type { JournalProblem, JournalVerification } from "../../audit/journal.ts";
 import type { DrillSystem } from "../../audit/journal-entry.ts";
 import { DAMAGED, foldCachePath, foldedHead } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
-import { rememberVerified } from "../../audit/verified-prefix.ts";
+import { rememberVerified, verifiedEnd } from "../../audit/verified-prefix.ts";
 import { inlineText, jsonForTerminal } from "../../render/terminal-text.ts";
 import { firstFew } from "../../model/lists.ts";
 import { heldLines, outsideLines, runText, unconfirmedLines } from "./journal-access-text.ts";
@@ -36,7 +41,8 @@ export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gateho
 verify walks the hash chain of the apply journal and reports any edited, removed, inserted or
 reordered entry, or a torn last line; a missing or empty journal, or one shorter than gatehouse last
 read it on this machine (.gatehouse/cache), fails too. Exit 0 when intact, 1 otherwise.
-repair cuts off a torn last line left by a crash mid-write (kept in <journal>.torn); nothing else.
+repair cuts off a torn last line left by a crash mid-write (kept in <journal>.torn); nothing else. It
+refuses a line gatehouse already read whole on this machine: that is no crash's torn write.
 access answers "who had access to GROUP on DATE" from the journal: each member then, since when, why,
 and the run (commit, actor) that added them. DATE is an instant (2026-03-01T12:00:00Z) or a day
 (2026-03-01: the end of that day, UTC). With --since and --until instead (a day: from its start, up
@@ -94,7 +100,7 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
   if (sub === "access") return runAccess(args, io, file);
   if (sub === "changes") return runChanges(args, io, file);
   if (sub === "repair") {
-    const repair = await repairJournalTail(file);
+    const repair = await repairJournalTail(file, await readWholeHere(file, io.cwd));
     io.stdout(
       repair.completed
         ? "the last entry was whole but for its newline; wrote the newline, nothing cut\n"
@@ -138,6 +144,28 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
   );
   if (problems.length === 0) await rememberVerified(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR), result);
   return problems.length === 0 ? ExitCode.ok : ExitCode.error;
+}
+
+/** How far this machine's caches (the plan's fold, the chain walk) read the journal in whole lines. */
+async function readWholeHere(file: string, cwd: string): Promise<ReadWhole | undefined> {
+  const cacheDir = path.resolve(cwd, DEFAULT_CACHE_DIR);
+  const folded = await foldedHead(file, cacheDir);
+  const found = [
+    ...(folded === DAMAGED || folded === undefined
+      ? []
+      : [{ end: folded.end, seq: folded.seq, file: foldCachePath(file, cacheDir) }]),
+    ...[await verifiedEnd(file, cacheDir)].filter((v) => v !== undefined),
+  ];
+  const furthest = found.reduce<(typeof found)[number] | undefined>(
+    (a, b) => (a === undefined || b.end > a.end ? b : a),
+    undefined,
+  );
+  if (furthest === undefined) return undefined;
+  return {
+    end: furthest.end,
+    ...(furthest.seq === undefined ? {} : { seq: furthest.seq }),
+    files: found.map((f) => path.relative(cwd, f.file)),
+  };
 }
 
 /**
