@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
@@ -227,4 +227,40 @@ describe("a system that cannot be read", () => {
     expect(existsSync(path.join(tree.cwd, "access/imported"))).toBe(false);
     expect(existsSync(path.join(tree.cwd, ".gatehouse/journal.jsonl"))).toBe(false);
   });
+
+  it.each([
+    [
+      "a missing comma",
+      '{\n  "formatVersion": 1,\n  "users": [\n    { "account": "ann" "enabled": true }\n  ]\n}\n',
+      ":4:24 is not a valid directory file: it is not valid JSON (Expected ',' or '}' after property value).",
+    ],
+    [
+      "a stray token (JSON.parse gives no position)",
+      '{\n  "users": [\n    x\n  ]\n}\n',
+      ":3:5 is not a valid directory file: it is not valid JSON (Unexpected token 'x').",
+    ],
+    [
+      "a cut-off file",
+      '{\n  "users": [',
+      ":2:13 is not a valid directory file: it is not valid JSON (Unexpected end of JSON input).",
+    ],
+  ])(
+    "names the line and column of %s in the local directory file, changing nothing",
+    async (_name, text, where) => {
+      const tree = await writeAccessTree({
+        "gatehouse.yaml": configYaml(),
+        "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n",
+      });
+      trees.push(tree);
+      const file = path.join(tree.cwd, ".gatehouse/directory.json");
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, text);
+      const out = await cli(tree, ["plan"]);
+      expect(out.code).toBe(1);
+      expect(out.err).toContain(`${file}${where} Restore it from a backup`);
+      expect(out.err).not.toContain('" is not valid JSON'); // no quote of the file's text
+      expect(out.err).not.toMatch(/\n\s+at /);
+      expect(await readFile(file, "utf8")).toBe(text);
+    },
+  );
 });

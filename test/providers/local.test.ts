@@ -367,7 +367,11 @@ describe("local provider changes", () => {
 
 describe("local provider file safety", () => {
   it.each([
-    ["bad JSON", "{ users: [", /is not valid JSON/],
+    [
+      "bad JSON",
+      "{ users: [",
+      /json:1:3 is not a valid directory file: it is not valid JSON \(Expected property name/,
+    ],
     [
       "a wrong shape",
       JSON.stringify({ formatVersion: 1, users: [{ account: "a" }], groups: [] }),
@@ -381,7 +385,8 @@ describe("local provider file safety", () => {
     const p = localProvider(dir, { path: "directory.json" });
     await expect(p.read(signal())).rejects.toThrow(ProviderError);
     await expect(p.read(signal())).rejects.toThrow(problem);
-    await expect(p.read(signal())).rejects.toThrow(`${path} is not a valid directory file`);
+    await expect(p.read(signal())).rejects.toThrow(path); // with :line:col for a JSON syntax error
+    await expect(p.read(signal())).rejects.toThrow(/ is not a valid directory file: /);
     const [outcome] = await applyAll(p, [createUser("alice")]);
     expect(outcome?.status === "failed" && outcome.error.message).toMatch(/Restore it from a backup/);
     expect(await readFile(path, "utf8")).toBe(content);

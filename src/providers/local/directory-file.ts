@@ -2,6 +2,7 @@ import type { BigIntStats } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { ProviderError } from "../../errors.ts";
 import { hasCode } from "../../io/file-lock.ts";
+import { describeJsonSyntaxError } from "../../io/json-syntax.ts";
 import type { EmploymentType } from "../../model/access.ts";
 
 /** An open session or a personal access token, as the directory keeps it (no secret material). */
@@ -91,16 +92,21 @@ export async function readDirectoryBytes(
   }
 }
 
-/** `JSON.parse(text)`, or the error that names the file when it is not JSON. */
+/** `JSON.parse(text)`, or the error that names the file, line and column when it is not JSON. */
 export function parseDirectoryJson(text: string, path: string, provider: string, operation: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw corrupt(provider, operation, path, "it is not valid JSON", error);
+    const { line, column, reason } = describeJsonSyntaxError(text, error);
+    const where = `${path}:${String(line)}:${String(column)}`;
+    throw corrupt(provider, operation, where, `it is not valid JSON (${reason})`, error);
   }
 }
 
-/** The error for a directory file that is not a valid directory: it names the file and the problem. */
+/**
+ * The error for a directory file that is not a valid directory: it names the file (with the line and
+ * column, when known) and the problem.
+ */
 export function corrupt(
   provider: string,
   operation: string,
