@@ -74,6 +74,65 @@ describe("gatehouse prune", () => {
     expect(again.stdout).toBe("No expired grants in the access files.\n");
   });
 
+  it("takes a pruned person off the group's review pending list in the same edit, so validate has no GH233", async () => {
+    const reviewed = `groups:
+  - name: ops
+    owners: [ann]
+    review:
+      due: 2026-06-30
+      pending:
+        - ann
+        - bob # grant for INC-7
+    members:
+      - ann
+      - user: bob
+        until: 2026-06-02T00:00:00Z
+        reason: INC-7
+  - name: db
+    owners: [ann]
+    review: { due: 2026-06-30, pending: [bob, cy] }
+    members:
+      - cy
+      - user: cy
+        until: 2026-06-02T00:00:00Z
+      - user: bob
+        until: 2026-06-02T00:00:00Z
+`;
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+        "policy:\n  guardrails: { maxRemovals: 5 }\n",
+      "users/people.yaml":
+        "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n",
+      "groups/ops.yaml": reviewed,
+    });
+    trees.push(tree);
+    const file = path.join(tree.dir, "groups/ops.yaml");
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], BEFORE)).code).toBe(0);
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], AFTER)).code).toBe(0);
+    const pruned = await runCliIn(tree.cwd, ["prune"], AFTER);
+    expect(pruned.stderr).toBe("");
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toContain("Deleted 3 expired grant(s) no system holds any more:");
+    expect(pruned.stdout).toContain(
+      "Took 2 name(s) off a review's pending list (no longer members, nothing to re-certify):\n" +
+        "  access/groups/ops.yaml: bob in the review of ops\n" +
+        "  access/groups/ops.yaml: bob in the review of db\n",
+    );
+    // cy keeps a member line in db, so stays pending there.
+    expect(await readFile(file, "utf8")).toBe(
+      reviewed
+        .replace("        - bob # grant for INC-7\n", "")
+        .replace("      - user: bob\n        until: 2026-06-02T00:00:00Z\n        reason: INC-7\n", "")
+        .replace("pending: [bob, cy]", "pending: [cy]")
+        .replace("      - user: cy\n        until: 2026-06-02T00:00:00Z\n", "")
+        .replace("      - user: bob\n        until: 2026-06-02T00:00:00Z\n", ""),
+    );
+    const validate = await runCliIn(tree.cwd, ["validate"], AFTER);
+    expect(validate.code).toBe(0);
+    expect(validate.out).not.toContain("GH233");
+  });
+
   it("keeps every expired grant of a person on legal hold, once no system holds it too", async () => {
     const tree = await writeAccessTree({
       "gatehouse.yaml":

@@ -23,6 +23,7 @@ groups:
 `;
     expect(prune(text)).toEqual({
       removed: 2,
+      unpended: [],
       text: `# platform teams
 groups:
   - name: team-a   # the A team
@@ -41,6 +42,7 @@ groups:
     const result = prune(text);
     expect(result).toEqual({
       removed: 2,
+      unpended: [],
       text: `groups:\n  - name: a\n    owners: [c]\n    members: [x, z]\n  - name: b\n    owners: [c]\n    members: [x]\n`,
     });
   });
@@ -49,6 +51,7 @@ groups:
     const text = `groups:\n  - name: a\n    owners: [c]\n    members: [{user: y, until: "${PAST}"}, { user: w, until: "${PAST}" }, "x", {user: v, until: "2099-01-01T00:00:00Z"}]\n`;
     expect(prune(text)).toEqual({
       removed: 2,
+      unpended: [],
       text: `groups:\n  - name: a\n    owners: [c]\n    members: ["x", {user: v, until: "2099-01-01T00:00:00Z"}]\n`,
     });
   });
@@ -57,21 +60,24 @@ groups:
     const text = `groups:\n  - name: a\n    owners: [c]\n    members:\n      - user: y\n        until: ${PAST}\n    description: kept\n`;
     expect(prune(text)).toEqual({
       removed: 1,
+      unpended: [],
       text: `groups:\n  - name: a\n    owners: [c]\n    members: []\n    description: kept\n`,
     });
     const flow = `groups:\n  - name: a\n    owners: [c]\n    members: [{ user: y, until: "${PAST}" }]\n`;
     expect(prune(flow)).toEqual({
       removed: 1,
+      unpended: [],
       text: `groups:\n  - name: a\n    owners: [c]\n    members: []\n`,
     });
   });
 
   it("changes nothing when no grant is picked, and refuses a layout it does not edit", () => {
     const none = `groups:\n  - name: a\n    owners: [c]\n    members: [x]\n`;
-    expect(prune(none)).toEqual({ text: none, removed: 0 });
+    expect(prune(none)).toEqual({ text: none, removed: 0, unpended: [] });
     const dashAlone = `groups:\n  - name: a\n    owners: [c]\n    members:\n      -\n        user: y\n        until: ${PAST}\n`;
     expect(prune(dashAlone)).toEqual({
-      problem: "a grant's list item is laid out in a way prune does not edit",
+      problem:
+        "a grant's list item, or its name in a review's pending list, is laid out in a way prune does not edit",
     });
   });
 

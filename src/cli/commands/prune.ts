@@ -77,6 +77,7 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
   const isCheck = flag(args, "check");
   const failed: string[] = [];
   const deleted: string[] = [];
+  const unpended: string[] = [];
   const edits: FileEdit[] = [];
   for (const [file, grants] of byFile) {
     const keys = new Set(grants.map((g) => grantKey(g.group, g.user, g.until)));
@@ -96,6 +97,7 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
     }
     edits.push({ file, target, mode: entry.mode & 0o7777, original, text: result.text });
     for (const g of grants) deleted.push(`  ${describe(g)}`);
+    for (const u of result.unpended) unpended.push(`  ${file}: ${u.user} in the review of ${u.group}`);
   }
   if (edits.length > 0) {
     // The tree without those lines, validated on a copy (with --check too): nothing is written unless
@@ -114,6 +116,12 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
       `${isCheck ? "Would delete" : "Deleted"} ${String(deleted.length)} expired grant(s) no system holds any more:`,
     );
     appendAll(lines, deleted);
+  }
+  if (unpended.length > 0) {
+    lines.push(
+      `${isCheck ? "Would take" : "Took"} ${String(unpended.length)} name(s) off a review's pending list (no longer members, nothing to re-certify):`,
+    );
+    appendAll(lines, unpended);
   }
   if (expired.length === 0) lines.push("No expired grants in the access files.");
   if (lines.length > 0) io.stdout(lines.join("\n") + "\n");
