@@ -58,7 +58,23 @@ export interface LoadedTree {
   /** sha256 over every file's path and content: a saved plan is stale when it changes. */
   readonly digest: string;
   readonly fileCount: number;
+  /**
+   * Access files that did not load (their errors are in `diagnostics`): whatever they define is missing
+   * from the model, so a name used elsewhere may be defined there.
+   */
+  readonly unloadedFiles: readonly UnloadedFile[];
 }
+
+/** An access file that did not load, with its text when it was read and is not large. */
+export interface UnloadedFile {
+  /** The path shown in diagnostics. */
+  readonly file: string;
+  /** Its text (at most UNLOADED_TEXT_BYTES), to tell whether it names something at all. */
+  readonly text?: string;
+}
+
+/** Above this, a file that did not load is kept by name only (it may define anything). */
+const UNLOADED_TEXT_BYTES = 1024 * 1024;
 
 /**
  * Uncached YAML below this many bytes is parsed on the main thread. Measured on the 100k-user benchmark
@@ -217,6 +233,15 @@ async function readSource(found: DiscoveredFile, root: string, digests: DigestCa
 async function withBytes(source: SourceFile, root: string, digests: DigestCache): Promise<ReadSource> {
   if (source.bytes !== undefined) return { ...source, bytes: source.bytes };
   return readSource({ absPath: source.absPath, displayPath: source.file }, root, digests);
+}
+
+/** A file that did not load, with its text when it is not large (read again if a cache stood in for it). */
+async function unloadedFile(source: SourceFile, root: string, digests: DigestCache): Promise<UnloadedFile> {
+  if (source.size > UNLOADED_TEXT_BYTES) return { file: source.file };
+  const read = await withBytes(source, root, digests).catch(() => undefined);
+  return read === undefined
+    ? { file: source.file }
+    : { file: source.file, text: Buffer.from(read.bytes).toString("utf8") };
 }
 
 /** A cached parse as the loader's result, with the same diagnostics (fields in the same order) as a fresh one. */
@@ -514,6 +539,7 @@ export async function loadAccessTree(
 
   const diagnostics: Diagnostic[] = [...found];
   const documents: ClassifiedDocument[] = [];
+  const unloadedFiles: UnloadedFile[] = [];
   for (let i = 0; i < sources.length; i++) {
     const source = sourceAt(sources, i);
     const loaded =
@@ -521,6 +547,8 @@ export async function loadAccessTree(
         ? await fromEntryOrParse(source, await entries?.take(i), context, save)
         : await misses.parse(i);
     appendAll(diagnostics, loaded.diagnostics);
+    if (loaded.document === undefined && source.kind === "access")
+      unloadedFiles.push(await unloadedFile(source, root, digests));
     if (loaded.document === undefined) continue;
     if (onDocument) onDocument(loaded.document);
     else documents.push(loaded.document);
@@ -534,7 +562,7 @@ export async function loadAccessTree(
       SCHEMA_DIR,
       sources.map((s) => ({ digest: s.digest, kind: s.kind })),
     );
-  return { documents, diagnostics, digest, fileCount: files.length };
+  return { documents, diagnostics, digest, fileCount: files.length, unloadedFiles };
 }
 
 /** sha256 over every file's path (relative to the access directory) and content digest. */

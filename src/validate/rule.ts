@@ -1,6 +1,7 @@
 import type { AccessModel } from "../model/access.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { Definitions } from "../load/build-model.ts";
+import type { UnloadedFile } from "../load/load-tree.ts";
 
 /** What every semantic rule sees. Rules are pure: same input, same diagnostics. */
 export interface RuleContext {
@@ -9,6 +10,8 @@ export interface RuleContext {
   readonly definitions: Definitions;
   /** The instant "now" for grant expiry and durations. */
   readonly now: Date;
+  /** Access files that did not load (errors reported): a name not found may be defined there. */
+  readonly unloadedFiles?: readonly UnloadedFile[];
 }
 
 export interface Rule {

@@ -57,7 +57,12 @@ export async function validateAccessTree(dir: string, options: ValidateOptions):
   for (const rule of RULES)
     appendAll(
       diagnostics,
-      rule.check({ model: built.model, definitions: built.definitions, now: options.now }),
+      rule.check({
+        model: built.model,
+        definitions: built.definitions,
+        now: options.now,
+        unloadedFiles: loaded.unloadedFiles,
+      }),
     );
   await positions.save(built.model, files);
   return {

@@ -263,4 +263,37 @@ describe("a system that cannot be read", () => {
       expect(await readFile(file, "utf8")).toBe(text);
     },
   );
+
+  it("says a group a role names may be defined in a file that did not load, and still reports that file's error", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann, department: ENG }\n",
+      // A second `owners:` in one group: the whole file does not load.
+      "groups/groups.yaml":
+        "groups:\n  - name: dept-all-read\n    owners: [ann]\n    members: []\n" +
+        "  - name: dept-eng-read\n    owners: [ann]\n    owners: [ann]\n    members: [ann]\n",
+      "roles/roles.yaml":
+        "roles:\n  - name: all-staff\n    when: { department: ENG }\n    groups: [dept-all-read]\n" +
+        "  - name: engineer\n    when: { department: ENG }\n    groups: [dept-eng-read, dept-typo-read]\n",
+    });
+    trees.push(tree);
+    // Twice: the second run reads the failed file's parse from the cache.
+    for (const run of [1, 2]) {
+      const out = await cli(tree, ["validate"]);
+      expect(out.code, `run ${String(run)}`).toBe(1);
+      expect(out.out).toContain("access/groups/groups.yaml:7:5 error GH011 duplicate key");
+      const loadNote =
+        "is not defined in any access file that loaded; access/groups/groups.yaml did not load (see its error), which may define it. Fix that error first.";
+      expect(out.out).toContain(
+        `access/roles/roles.yaml:4:14 error GH205 role "all-staff" grants group "dept-all-read" ${loadNote}`,
+      );
+      expect(out.out).toContain(
+        `access/roles/roles.yaml:7:14 error GH205 role "engineer" grants group "dept-eng-read" ${loadNote}`,
+      );
+      // A name the file that did not load does not even mention is simply not defined.
+      expect(out.out).toMatch(
+        /error GH205 role "engineer" grants group "dept-typo-read" is not defined in any access file\. /,
+      );
+    }
+  });
 });

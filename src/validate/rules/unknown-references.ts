@@ -3,6 +3,7 @@ import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { SourceLocation } from "../../model/source.ts";
 import type { Rule } from "../rule.ts";
 import type { Definitions } from "../../load/build-model.ts";
+import type { UnloadedFile } from "../../load/load-tree.ts";
 import { report, suggest } from "./report.ts";
 import { memberPositions } from "../../desired/user-set.ts";
 
@@ -11,12 +12,29 @@ function policyLocation(model: AccessModel, pointer: string): SourceLocation {
   return policy.locations?.get(pointer) ?? policy.source ?? { file: "(default)", line: 1, column: 1 };
 }
 
-function unknownUser(model: AccessModel, id: string): string {
-  return `user "${id}" is not defined in any access file.${suggest(id, model.users.keys())} Add the user, or fix the id.`;
+function unknownUser(model: AccessModel, known: Known, id: string): string {
+  const note = notLoaded(known, id);
+  return `user "${id}" is not defined in any access file${note}.${suggest(id, model.users.keys())} ${note === "" ? "Add the user, or fix the id." : "Fix that error first."}`;
 }
 
-function unknownGroup(model: AccessModel, name: string): string {
-  return `group "${name}" is not defined in any access file.${suggest(name, model.groups.keys())} Define the group, or fix the name.`;
+function unknownGroup(model: AccessModel, known: Known, name: string): string {
+  const note = notLoaded(known, name);
+  return `group "${name}" is not defined in any access file${note}.${suggest(name, model.groups.keys())} ${note === "" ? "Define the group, or fix the name." : "Fix that error first."}`;
+}
+
+/**
+ * A file that did not load (a duplicate key, bad YAML) defines nothing in the model: a name "not defined"
+ * may be defined there (when its text names it, or was not kept), so the message says so rather than
+ * send the reader to define it again.
+ */
+function notLoaded(known: Known, name: string): string {
+  const files = known.unloadedFiles
+    .filter((f) => f.text === undefined || f.text.includes(name))
+    .map((f) => f.file);
+  if (files.length === 0) return "";
+  const shown =
+    files.slice(0, 3).join(", ") + (files.length > 3 ? ` and ${String(files.length - 3)} more` : "");
+  return ` that loaded; ${shown} did not load (see ${files.length === 1 ? "its error" : "their errors"}), which may define it`;
 }
 
 // Every member entry of a large organization passes through here (a million of them): user entries
@@ -30,11 +48,18 @@ function unknownGroup(model: AccessModel, name: string): string {
 interface Known {
   user(id: string): boolean;
   group(name: string): boolean;
+  /** Access files that did not load. */
+  readonly unloadedFiles: readonly UnloadedFile[];
 }
 
-function knownNames(model: AccessModel, definitions: Definitions): Known {
+function knownNames(
+  model: AccessModel,
+  definitions: Definitions,
+  unloadedFiles: readonly UnloadedFile[],
+): Known {
   const left = definitions.withErrors;
   return {
+    unloadedFiles,
     user: (id) => model.users.has(id) || left?.users.has(id) === true,
     group: (name) => model.groups.has(name) || left?.groups.has(name) === true,
   };
@@ -51,9 +76,9 @@ function checkMembers(model: AccessModel, known: Known, group: Group, out: Diagn
     if (entry === undefined || (positions[i] ?? -1) >= 0) continue;
     if (entry.kind === "user") {
       if (!known.user(entry.user))
-        out.push(report("error", "GH201", `member ${unknownUser(model, entry.user)}`, entry.source));
+        out.push(report("error", "GH201", `member ${unknownUser(model, known, entry.user)}`, entry.source));
     } else if (!known.group(entry.group))
-      out.push(report("error", "GH202", `nested ${unknownGroup(model, entry.group)}`, entry.source));
+      out.push(report("error", "GH202", `nested ${unknownGroup(model, known, entry.group)}`, entry.source));
   }
 }
 
@@ -63,7 +88,7 @@ function checkOwners(model: AccessModel, known: Known, group: Group, out: Diagno
     const owner = owners[i];
     if (owner === undefined || known.user(owner)) continue;
     const at = group.ownerSources?.[i] ?? group.source;
-    out.push(report("error", "GH203", `owner ${unknownUser(model, owner)}`, at));
+    out.push(report("error", "GH203", `owner ${unknownUser(model, known, owner)}`, at));
   }
 }
 
@@ -100,7 +125,7 @@ function checkManagers(model: AccessModel, known: Known, out: Diagnostic[]): voi
         report(
           "error",
           "GH204",
-          `manager ${unknownUser(model, user.manager)}`,
+          `manager ${unknownUser(model, known, user.manager)}`,
           user.managerSource ?? user.source,
         ),
       );
@@ -115,7 +140,7 @@ function checkRoles(model: AccessModel, known: Known, out: Diagnostic[]): void {
           report(
             "error",
             "GH205",
-            `role "${role.name}" grants ${unknownGroup(model, name)}`,
+            `role "${role.name}" grants ${unknownGroup(model, known, name)}`,
             role.groupSources?.[i] ?? role.source,
           ),
         );
@@ -127,9 +152,9 @@ function checkRoles(model: AccessModel, known: Known, out: Diagnostic[]): void {
 export const unknownReferences: Rule = {
   name: "unknown-references",
   codes: ["GH201", "GH202", "GH203", "GH204", "GH205", "GH206", "GH207", "GH208", "GH209", "GH210"],
-  check({ model, definitions }) {
+  check({ model, definitions, unloadedFiles }) {
     const out: Diagnostic[] = [];
-    const known = knownNames(model, definitions);
+    const known = knownNames(model, definitions, unloadedFiles ?? []);
     const providers = model.config.providers.map((p) => p.name);
     for (const group of model.groups.values()) {
       checkMembers(model, known, group, out);
@@ -160,7 +185,7 @@ function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void 
           report(
             "error",
             "GH207",
-            `policy.separationOfDuties: ${unknownGroup(model, name)}`,
+            `policy.separationOfDuties: ${unknownGroup(model, known, name)}`,
             policyLocation(model, `/separationOfDuties/${String(i)}/${String(j)}`),
           ),
         );
@@ -172,7 +197,7 @@ function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void 
         report(
           "error",
           "GH208",
-          `policy.guardrails.protectedUsers: ${unknownUser(model, id)}`,
+          `policy.guardrails.protectedUsers: ${unknownUser(model, known, id)}`,
           policyLocation(model, `/guardrails/protectedUsers/${String(i)}`),
         ),
       );
@@ -184,7 +209,7 @@ function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void 
         report(
           "error",
           "GH208",
-          `policy.drills.canaries: ${unknownUser(model, id)}`,
+          `policy.drills.canaries: ${unknownUser(model, known, id)}`,
           policyLocation(model, `/drills/canaries/${String(i)}`),
         ),
       );
@@ -195,7 +220,7 @@ function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void 
         report(
           "error",
           "GH209",
-          `policy.guardrails.protectedGroups: ${unknownGroup(model, name)}`,
+          `policy.guardrails.protectedGroups: ${unknownGroup(model, known, name)}`,
           policyLocation(model, `/guardrails/protectedGroups/${String(i)}`),
         ),
       );
@@ -211,7 +236,7 @@ function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void 
         report(
           "error",
           "GH210",
-          `policy.admins: ${unknownUser(model, id)}`,
+          `policy.admins: ${unknownUser(model, known, id)}`,
           policyLocation(model, `/admins/${String(i)}`),
         ),
       );
