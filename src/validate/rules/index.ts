@@ -16,6 +16,7 @@ import { identityKeys } from "./identity-keys.ts";
 import { webhookNames } from "./webhook-names.ts";
 import { sharedDirectories } from "./shared-directories.ts";
 import { ldapDisable } from "./ldap-disable.ts";
+import { providerSettings } from "./provider-settings.ts";
 
 /** Every semantic rule, run in this order after schema validation. */
 export const RULES: readonly Rule[] = [
@@ -38,4 +39,5 @@ export const RULES: readonly Rule[] = [
   webhookNames,
   sharedDirectories,
   ldapDisable,
+  providerSettings,
 ];
