@@ -25,7 +25,7 @@ const NETWORK_CODES = new Set([
   "EPIPE",
 ]);
 const RESULT_NAMES: Readonly<Record<number, string>> = {
-  4: "size limit exceeded: the server caps how many entries the bind DN may read, also over paged results (OpenLDAP: give it a limit such as size.prtotal=unlimited in olcLimits; AD: MaxPageSize caps only the page, so lower pageSize to it)",
+  4: "size limit exceeded: the server caps how many entries the bind DN may read, also over paged results (OpenLDAP: give it a limit such as size.prtotal=unlimited in olcLimits; 389 Directory Server: nsPagedSizeLimit: -1 on the bind entry; AD: MaxPageSize caps only the page, so lower pageSize to it)",
   11: "admin limit exceeded: the server refuses this page size (OpenLDAP: size.pr in olcLimits); lower pageSize to the server's limit",
   16: "no such attribute",
   17: "undefined attribute type",

@@ -28,6 +28,8 @@ import {
   allStamped,
   byNormalizedDn,
   danglingReferrers,
+  identityOf,
+  stampOf,
   entryHands,
   fetchedNamingChangedHands,
   keepUnsettled,
@@ -228,10 +230,12 @@ export class LdapReader {
     const refreshed = previous ? await this.tryRefresh(previous, probed, signal) : undefined;
     const next = refreshed ?? (await this.fullRead(previous, signal));
     const isStamped = allStamped(next.scopes.map((m) => m.values()));
-    if (!isStamped && !this.saidNoStamps) {
+    // Said where incremental reads were asked for across runs (readCache): elsewhere a full read is what
+    // every command makes anyway, and the line would only repeat itself (389 Directory Server keeps no entryCSN).
+    if (!isStamped && !this.saidNoStamps && this.options.settings.readCache) {
       this.saidNoStamps = true;
       this.options.log(
-        `${this.options.name}: ${this.options.settings.url} returned entries without ${this.isAd ? "uSNChanged or objectGUID" : "entryCSN or entryUUID"}; every read is a full read`,
+        `${this.options.name}: ${this.options.settings.url} returned entries without ${this.missingStamp(next.scopes)}; every read is a full read, and readCache saves nothing`,
       );
     }
     // AD stamps mean nothing without the controller that gave them.
@@ -348,6 +352,17 @@ export class LdapReader {
       ...(unsettled.size > 0 ? { unsettled } : {}),
       ...(isLater ? { flagLater: { since, foundAt } } : {}),
     };
+  }
+
+  /** Which stamp the first entry without one lacks: its identity (entryUUID, objectGUID) or its change stamp. */
+  private missingStamp(scopes: readonly ReadonlyMap<string, LdapEntry>[]): string {
+    for (const scope of scopes)
+      for (const entry of scope.values()) {
+        if (stampOf(entry) !== undefined) continue;
+        if (identityOf(entry) === undefined) return this.isAd ? "objectGUID" : "entryUUID";
+        return this.isAd ? "uSNChanged" : "entryCSN (389 Directory Server keeps none)";
+      }
+    return "change stamps";
   }
 
   /** `snapshot` with the entries its full read left to flag (Snapshot.flagLater) flagged now. */
