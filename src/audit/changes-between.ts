@@ -14,6 +14,7 @@ import type {
   WebhookDeliveredData,
 } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
+import { runApproval, type RunApproval } from "./run-approval.ts";
 
 export interface RecordedChange {
   /** When the system answered. */
@@ -31,6 +32,8 @@ export interface RecordedChange {
   readonly actor?: string;
   /** The run was a fire drill's (`gatehouse drill`): the canary's user id. */
   readonly drill?: string;
+  /** How the run's access-file commits got onto the branch (run-approval.ts); absent for a drill's run. */
+  readonly approval?: RunApproval;
 }
 
 /** An offboarding check the journal records (apply/offboard-verify.ts), with its `seq` and the run's. */
@@ -45,6 +48,7 @@ interface RunFacts {
   readonly commit?: string;
   readonly actor: string;
   readonly drill?: string;
+  readonly approval: RunApproval;
 }
 
 /** The run's commit, actor and drill, as a change or check of it records them. */
@@ -87,6 +91,8 @@ export interface ChangesQuery {
   readonly user?: string;
   readonly group?: string;
   readonly provider?: string;
+  /** Only changes of runs whose commits did not all come in as the gate requires (RunApproval not "approved"). */
+  readonly unapproved?: boolean;
 }
 
 function concerns(change: Change, query: ChangesQuery): boolean {
@@ -175,6 +181,7 @@ export async function changesBetween(
         actor: entry.actor,
         ...(entry.commit === undefined ? {} : { commit: entry.commit }),
         ...(entry.drill === undefined ? {} : { drill: entry.drill }),
+        approval: runApproval(entry),
       });
       return;
     }
@@ -210,6 +217,9 @@ export async function changesBetween(
     if (query.provider !== undefined && entry.provider !== query.provider) return;
     if (!concerns(entry.change, query)) return;
     const run = runs.get(entry.runSeq);
+    // A drill's changes come from no commit (the canary, offboarded and given back): never "unapproved".
+    const approval = run === undefined || run.drill !== undefined ? undefined : run.approval;
+    if (query.unapproved === true && (approval === undefined || approval === "approved")) return;
     changes.push({
       at: entry.at,
       seq: entry.seq,
@@ -220,6 +230,7 @@ export async function changesBetween(
       ...(entry.confirmation === undefined ? {} : { confirmation: entry.confirmation }),
       ...(entry.error === undefined ? {} : { error: entry.error }),
       ...runFacts(run),
+      ...(approval === undefined ? {} : { approval }),
     });
   };
   const entries = await eachEntry(journalPath, take);

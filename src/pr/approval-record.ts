@@ -216,13 +216,6 @@ export function describeUnapproved(record: ApprovalsRecord): string[] {
   return out;
 }
 
-/** Whether a commit came in as the gate requires: a pull request whose counted approvals met it. */
-export function isApproved(c: CommitApproval): boolean {
-  if (c.pull === undefined) return false;
-  // Journals from before the gate was recorded: any approval, as they said then.
-  return c.gate === undefined ? (c.approvals ?? []).length > 0 : c.gate.isOk;
-}
-
 /** What the gate missed, in one line: each unmet requirement with what counted and what did not. */
 export function describeGateShortfall(gate: RecordedGate): string {
   if (gate.error !== undefined) return `the gate could not be judged (${gate.error})`;

@@ -244,6 +244,22 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     expect(three.stderr).not.toContain(`commit ${leaver.slice(0, 12)}`);
     expect((await starts()).at(-1)?.approvals?.commits[0]?.gate).toEqual({ isOk: true, requirements: [] });
     expect((await repo.run(["journal", "verify"])).code).toBe(0);
+
+    // "Every change applied outside an approved pull request": alice's privileged grant, rachel's (merge
+    // commit) and the first run's (HEAD pushed directly); not the leaver's, which needed nobody.
+    const listed = await repo.run(["journal", "changes", "--unapproved"]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(
+      /\+ add alice to app-prod-admin .*run's commits NOT all approved as the gate requires/,
+    );
+    expect(listed.stdout).toMatch(/\+ add rachel to app-prod-admin .*NOT all approved/);
+    expect(listed.stdout).not.toContain("disable user rachel");
+    const json = await repo.run(["journal", "changes", "--user", "rachel", "--format", "json"]);
+    const byAction = (
+      JSON.parse(json.stdout) as { changes: { change: { action: string }; approval?: string }[] }
+    ).changes.map((c) => [c.change.action, c.approval]);
+    expect(byAction).toContainEqual(["disable", "approved"]);
+    expect(byAction).toContainEqual(["add", "unapproved"]);
   });
 
   it("says so when the last applied commit is not in a shallow clone, and names what it could not check", async () => {

@@ -26,12 +26,8 @@ import { adviceAfterCheck, checkedAccount, checkHeading, describeCheck } from ".
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { accessCommitsSince, describeActor } from "../../audit/git.ts";
 import { resolveRepoContext, type RepoContext } from "../../pr/actions-context.ts";
-import {
-  describeUnapproved,
-  isApproved,
-  recordApprovals,
-  type ApprovalsRecord,
-} from "../../pr/approval-record.ts";
+import { describeUnapproved, recordApprovals, type ApprovalsRecord } from "../../pr/approval-record.ts";
+import { isApproved } from "../../audit/run-approval.ts";
 import { DEFAULT_IDS_FILE } from "../../providers/github/settings.ts";
 import { createPrClient } from "../../pr/github.ts";
 import { renderTextPieces } from "../../render/text.ts";

@@ -32,7 +32,7 @@ export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gateho
        gatehouse journal access GROUP --at DATE [--provider NAME] [--format text|json]
        gatehouse journal access GROUP --since DATE --until DATE [--provider NAME] [--format text|json]
        gatehouse journal changes [--since DATE] [--until DATE] [--user ID] [--group NAME]
-                                 [--provider NAME] [--format text|json]
+                                 [--provider NAME] [--unapproved] [--format text|json]
        gatehouse journal close-verdict --provider NAME --account ACCOUNT --reason TEXT
                                        [--journal .gatehouse/journal.jsonl]
        gatehouse journal close-delivery --delivery ID --reason TEXT
@@ -51,7 +51,9 @@ Only what gatehouse applied is in the journal, and what a run found and removed:
 outside gatehouse (by hand) is named, uncertain, from the last entry showing it was not held.
 changes lists the changes the journal records from --since to --until (a day: from its start, up to
 its end), of one person (--user: their id or an account), one group or one system, with each outcome
-and the run (commit, actor) that made it. Both check the journal's chain first, as verify does, and
+and the run (commit, actor) that made it; a run whose commits did not all come in through a pull
+request approved as the gate requires (or applied uncommitted files) is said on each of its changes;
+--unapproved lists only those changes, and those of runs that recorded no approvals. Both check the journal's chain first, as verify does, and
 exit 1 when it is not intact.
 close-verdict closes by hand an open offboarding verdict (a leaver account whose last check found access
 left, or could not check it) that no apply can settle: it records who (as apply records its actor),
@@ -75,6 +77,7 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
       account: { type: "string" },
       reason: { type: "string" },
       delivery: { type: "string" },
+      unapproved: { type: "boolean" },
       format: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -244,8 +247,14 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
     ...optional("user", stringOpt(args, "user")),
     ...optional("group", stringOpt(args, "group")),
     ...optional("provider", stringOpt(args, "provider")),
+    ...(flag(args, "unapproved") ? { unapproved: true } : {}),
   };
-  const result = await changesBetween(file, query);
+  const found = await changesBetween(file, query);
+  // --unapproved: the changes of such runs only (checks, drills, deliveries and closures are no run's commits).
+  const result =
+    query.unapproved === true
+      ? { ...found, offboarding: [], closures: [], drills: [], deliveries: [], deliveryClosures: [] }
+      : found;
   if (format === "json") {
     io.stdout(
       jsonForTerminal(
@@ -267,7 +276,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
   // Changes and offboarding checks in journal order.
   const shownLines: { seq: number; text: string }[] = [
     ...result.changes.map((r) => {
-      const run = `journal #${String(r.seq)}, run #${String(r.runSeq)}${runText(r)}`;
+      const run = `journal #${String(r.seq)}, run #${String(r.runSeq)}${runText(r)}${r.approval === "unapproved" || r.approval === "dirty" ? `, ${APPROVAL_TEXT[r.approval]}` : ""}`;
       const outcome =
         r.outcome === "applied"
           ? ""
@@ -318,9 +327,21 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
   lines.push(
     `${String(result.changes.length)} change(s)${checks} from ${window}, of ${String(result.entries)} journal entries in ${shown}.`,
   );
+  // Runs without --record-approvals: the journal cannot tell how their commits got in (each says so in JSON).
+  const unrecorded = result.changes.filter((r) => r.approval === "not-recorded").length;
+  if (query.unapproved === true && unrecorded > 0)
+    lines.push(
+      `${String(unrecorded)} of them by runs that recorded no approvals (apply without --record-approvals): the journal cannot say how their commits got in.`,
+    );
   io.stdout(lines.join("\n") + "\n");
   return intact ? ExitCode.ok : ExitCode.error;
 }
+
+/** A run whose commits did not all come in as the gate requires, as `journal changes` says it on each change. */
+const APPROVAL_TEXT = {
+  unapproved: "run's commits NOT all approved as the gate requires (see its apply-start's approvals)",
+  dirty: "run applied uncommitted access files",
+} as const;
 
 /** One system of a drill, as `journal changes` lists it: "app: canary disabled 1200 ms, clean 3400 ms". */
 function drillSystemText(s: DrillSystem): string {
