@@ -51,6 +51,15 @@ function moved(user: User, update: UserUpdate): User {
   else next.department = department;
   if (title === undefined) delete next.title;
   else next.title = title;
+  // Whether they are still (or again) here: status and endDate as the update leaves them.
+  const status = update.changes.find((c) => c.field === "status");
+  if (status !== undefined)
+    next.status = status.after === "leave" || status.after === "terminated" ? status.after : "active";
+  const end = update.changes.find((c) => c.field === "endDate");
+  if (end !== undefined) {
+    if (end.after === undefined) delete next.endDate;
+    else next.endDate = end.after;
+  }
   return next;
 }
 
@@ -100,9 +109,13 @@ export function planMoverReviews(
   const newDue = dueAfter(now, days);
   const movers: { user: User; update: UserUpdate }[] = [];
   for (const update of updates) {
-    if (update.isLeaver || !update.changes.some((c) => MOVER_FIELDS.has(c.field))) continue;
     const user = model.users.get(update.id);
-    if (user !== undefined && !isTerminated(user, now)) movers.push({ user, update });
+    if (update.isLeaver || user === undefined) continue;
+    // A rehire (a leaver in the files, active in the export) gets back every line still naming them: the
+    // owners decide on each, whatever job they come back to.
+    const isRehire = isTerminated(user, now) && !isTerminated(moved(user, update), now);
+    if (isRehire || (!isTerminated(user, now) && update.changes.some((c) => MOVER_FIELDS.has(c.field))))
+      movers.push({ user, update });
   }
   if (movers.length === 0) return [];
   // One pass over the member lines: the groups listing each mover directly, in model order.

@@ -39,7 +39,36 @@ function isSameValue(field: SyncedField, a: string | undefined, b: string | unde
   return a === b;
 }
 
+/** Whether a last working day (endDate, inclusive) is over at `now`. */
+function hasEnded(endDate: string, now: Date): boolean {
+  const stub: User = {
+    id: "",
+    name: "",
+    employmentType: "employee",
+    status: "active",
+    accounts: {},
+    source: { file: "", line: 0, column: 0 },
+    endDate,
+  };
+  return isTerminated(stub, now);
+}
+
+/**
+ * HR systems mark someone terminated as soon as the termination is entered, with a last day still ahead
+ * (Workday; BambooHR when it is entered early): they keep their access until that day is over. Such a row
+ * is active with that end date here, which makes them a leaver the day after it, not today.
+ */
+function untilEndDate(person: HrPerson, now: Date): HrPerson {
+  const endDate = person.fields.get("endDate");
+  if (person.fields.get("status") !== "terminated" || endDate === undefined || hasEnded(endDate, now))
+    return person;
+  const fields = new Map(person.fields);
+  fields.set("status", "active");
+  return { ...person, fields };
+}
+
 export function planHrSync(users: readonly User[], exported: ExportPeople, options: SyncOptions): HrSyncPlan {
+  const people = exported.people.map((p) => untilEndDate(p, options.now));
   const diagnostics: Diagnostic[] = [];
   const error = (code: string, at: SourceLocation, message: string): void => {
     diagnostics.push({ severity: "error", code, message, ...at });
@@ -65,7 +94,7 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   const matched = new Map<HrPerson, User>();
   const claimedBy = new Map<string, HrPerson>();
   const joinerRows: HrPerson[] = [];
-  for (const person of exported.people) {
+  for (const person of people) {
     let user: User | undefined;
     if (exported.keyedBy === "employeeNumber") {
       user = byNumber.get(person.key);
@@ -102,21 +131,7 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   for (const person of joinerRows) {
     const status = person.fields.get("status");
     const endDate = person.fields.get("endDate");
-    const isGone =
-      status === "terminated" ||
-      (endDate !== undefined &&
-        isTerminated(
-          {
-            id: "",
-            name: "",
-            employmentType: "employee",
-            status: "active",
-            accounts: {},
-            source: person.at,
-            endDate,
-          },
-          options.now,
-        ));
+    const isGone = status === "terminated" || (endDate !== undefined && hasEnded(endDate, options.now));
     if (isGone) {
       skipped.push({
         key: person.key,
@@ -144,7 +159,7 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
     joinerIds.set(person, id);
   }
   const numbers = new Map(
-    exported.people.flatMap((p) => (p.employeeNumber === undefined ? [] : [[p.employeeNumber, p] as const])),
+    people.flatMap((p) => (p.employeeNumber === undefined ? [] : [[p.employeeNumber, p] as const])),
   );
   /** A row's manager as a user id (none for oneself: the top of an HR system's chain often is); undefined: unknown. */
   const managerOf = (person: HrPerson): { value: string | undefined } | undefined => {

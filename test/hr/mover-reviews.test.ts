@@ -11,6 +11,7 @@ const USERS = `users:
   - { id: ann, name: Ann, department: ENG, title: Engineer }
   - { id: cy, name: Cy, department: ENG, employmentType: contractor }
   - { id: dee, name: Dee, department: ENG }
+  - { id: eve, name: Eve, department: ENG, status: terminated }
 `;
 const ROLES = `roles:
   - { name: eng, when: { department: [ENG] }, groups: [eng-all] }
@@ -22,7 +23,7 @@ const GROUPS = `groups:
   - { name: leads, owners: [dee], members: [ann] }
   - { name: staff, owners: [dee], members: [cy] }
   - { name: wiki, owners: [dee], members: [{ group: leads }, dee] }
-  - { name: oncall, owners: [dee], members: [ann, dee] }
+  - { name: oncall, owners: [dee], members: [ann, dee, eve] }
 `;
 
 async function model() {
@@ -89,6 +90,16 @@ describe("planMoverReviews", () => {
       "dee oncall 2026-06-15",
     ]);
     expect(await flags([update("dee", [move])])).toEqual(["dee wiki 2026-06-15", "dee oncall 2026-06-15"]);
+  });
+
+  it("puts a rehire's lines to the owners, whatever job they come back to", async () => {
+    // eve left (status: terminated) with a line in oncall, which no role gives: back in the same job, the
+    // owners decide again; the eng-all baseline is the role's.
+    expect(
+      await flags([update("eve", [{ field: "status", before: "terminated", after: "active" }])]),
+    ).toEqual(["eve oncall 2026-06-15"]);
+    // Still a leaver after the sync (only the title changes): nothing to decide.
+    expect(await flags([update("eve", [{ field: "title", after: "Lead" }])])).toEqual([]);
   });
 
   it("counts the due day from the day of the run, in UTC", () => {

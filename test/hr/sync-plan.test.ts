@@ -115,6 +115,23 @@ describe("planHrSync", () => {
     expect(p.updates.map((u) => u.isLeaver)).toEqual([isLeaver]);
   });
 
+  it("keeps someone HR marks terminated with a last day still ahead active until that day is over", () => {
+    // NOW is 2026-06-01: terminated, last day 2026-06-30. The row is active with that end date: a leaver
+    // from 2026-07-01, not today. Terminated with a last day behind: terminated.
+    const p = plan(
+      [user("ann", { employeeNumber: "E1" }), user("bo", { employeeNumber: "E2" })],
+      "employeeNumber,name,status,endDate\nE1,Ann,terminated,2026-06-30\nE2,Bo,terminated,2026-05-31\n",
+    );
+    expect(changesOf(p)).toEqual({
+      ann: ["endDate: - → 2026-06-30"],
+      bo: ["status: active → terminated", "endDate: - → 2026-05-31"],
+    });
+    expect(p.updates.map((u) => [u.id, u.isLeaver])).toEqual([
+      ["ann", true],
+      ["bo", true],
+    ]);
+  });
+
   it("does not add someone HR already has as terminated", () => {
     const p = plan(
       [],
