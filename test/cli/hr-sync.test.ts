@@ -236,6 +236,27 @@ describe("gatehouse hr sync", () => {
     );
   });
 
+  it("writes the leaving of a group's only owner (a warning to name another), and plan offboards them", async () => {
+    const tree = await newTree();
+    // carol owns both groups alone: her termination leaves them without an active owner.
+    const file = await writeExport(
+      tree,
+      "export.csv",
+      HEADER + CAROL.replace(",active,", ",terminated,") + ALICE + BOB,
+    );
+    const synced = await sync(tree, [file, "--max-leavers", "1"]);
+    expect(synced.code).toBe(0);
+    expect(synced.stdout).toContain("Leavers (1):");
+    expect(await staff(tree)).toContain(
+      '    employeeNumber: "E1"\n    status: terminated\n    startDate: 2020-01-13\n',
+    );
+    const planned = await runCliIn(tree.cwd, ["plan"]);
+    expect(planned.code).toBe(0);
+    expect(planned.stderr).toContain(
+      'warning GH218 group "team-platform-write" has no active owner: carol is terminated. Add an active owner; until then the admins approve changes to it.',
+    );
+  });
+
   it("does not offboard anyone for an empty export, and refuses to with --absent terminate", async () => {
     const tree = await newTree();
     const file = await writeExport(tree, "empty.csv", HEADER);

@@ -41,17 +41,16 @@ export const groupOwners: Rule = {
       const known = terminatedOwners(model, group, now);
       if (known === undefined) continue;
       const names = known.map((u) => u.id).join(", ");
-      // An owner whose end date has just passed makes no edit: were that an error, the tree would turn
-      // invalid overnight and every reconcile would stop, their own offboarding included. A warning then;
-      // an error where the files say terminated outright (the edit can name a new owner too).
-      const isByDate = known.some((u) => u.status !== "terminated");
+      // A warning, never an error: an error would make the tree invalid and stop every reconcile, the
+      // owners' own offboarding included (an end date passes with no edit; an HR sync that terminates a
+      // sole owner cannot name a new one). Until an owner is added, the admins approve its changes (pr
+      // check), so the group is not left without anyone to decide.
       out.push(
         report(
-          isByDate ? "warning" : "error",
+          "warning",
           "GH218",
           `group "${group.name}" has no active owner: ${names} ${known.length === 1 ? "is" : "are"} terminated` +
-            (isByDate ? " (an end date has passed; reconciling goes on)" : "") +
-            ". Add an active owner.",
+            ". Add an active owner; until then the admins approve changes to it.",
           group.ownerSources?.[0] ?? group.source,
         ),
       );

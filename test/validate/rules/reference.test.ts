@@ -271,14 +271,12 @@ function referenceGroupOwners(model: AccessModel, now: Date): Diagnostic[] {
     if (known.length === 0) continue;
     if (known.every((u) => isTerminated(u, now))) {
       const names = known.map((u) => u.id).join(", ");
-      const isByDate = known.some((u) => u.status !== "terminated");
       out.push(
         report(
-          isByDate ? "warning" : "error",
+          "warning",
           "GH218",
           `group "${group.name}" has no active owner: ${names} ${known.length === 1 ? "is" : "are"} terminated` +
-            (isByDate ? " (an end date has passed; reconciling goes on)" : "") +
-            ". Add an active owner.",
+            ". Add an active owner; until then the admins approve changes to it.",
           group.ownerSources?.[0] ?? group.source,
         ),
       );
