@@ -90,7 +90,17 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   const formerIds = formerIdsOf(byId);
   const userOfId = (id: string): User | undefined => byId.get(idNow(formerIds, id));
 
-  // Who each row is: a user in the files (by employee number, else by id), or a joiner.
+  // Users with no employee number yet, by e-mail (without case), where one user alone has it.
+  const byEmail = new Map<string, User | null>();
+  for (const user of users) {
+    const email = user.email?.toLowerCase();
+    if (email === undefined || user.employeeNumber !== undefined) continue;
+    byEmail.set(email, byEmail.has(email) ? null : user);
+  }
+  const unnumberedByEmail = (person: HrPerson): User | undefined =>
+    byEmail.get(person.fields.get("email")?.toLowerCase() ?? "") ?? undefined;
+
+  // Who each row is: a user in the files (by employee number, else by id, else by e-mail), or a joiner.
   const matched = new Map<HrPerson, User>();
   const claimedBy = new Map<string, HrPerson>();
   const joinerRows: HrPerson[] = [];
@@ -99,8 +109,12 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
     if (exported.keyedBy === "employeeNumber") {
       user = byNumber.get(person.key);
       const sameId = person.id === undefined ? undefined : userOfId(person.id);
-      // Files written before the sync have no employee numbers: the user of the same id is linked.
+      // Files written before the sync have no employee numbers: the user of the same id is linked; failing
+      // that, the one user of the same e-mail (an entry written by hand under a short id: `erik` for
+      // erik.lund@...), who would otherwise be entered a second time as a joiner.
+      const sameEmail = sameId === undefined ? unnumberedByEmail(person) : undefined;
       if (user === undefined && sameId !== undefined && sameId.employeeNumber === undefined) user = sameId;
+      else if (user === undefined && sameEmail !== undefined) user = sameEmail;
       else if (user === undefined && sameId !== undefined && !person.isIdDerived) {
         const given = person.id ?? sameId.id;
         const id = given === sameId.id ? `id "${given}"` : `id "${given}" (${sameId.id}'s former id)`;

@@ -47,6 +47,20 @@ describe("planHrSync", () => {
     ]);
   });
 
+  it("links a user written by hand under another id by their e-mail, where one user alone has it", () => {
+    const p = plan(
+      [
+        user("erik", { email: "Erik.Lund@example.com" }),
+        user("sam", { email: "s@example.com" }),
+        user("sam2", { email: "s@example.com" }),
+      ],
+      "employeeNumber,name,email\nE7,Erik Lund,erik.lund@example.com\nE8,Sam,s@example.com\n",
+    );
+    expect(changesOf(p)).toEqual({ erik: ["name: Erik → Erik Lund", "employeeNumber: - → E7"] });
+    // Two users share s@example.com: neither is taken for the row, which joins (GH241 warns of the two).
+    expect(p.joiners.map((j) => j.id)).toEqual(["s"]);
+  });
+
   it("refuses an explicit id that is someone else's, two rows for one user, and one employee number twice in the files", () => {
     const taken = plan([user("cy", { employeeNumber: "E9" })], "employeeNumber,id,name\nE3,cy,Cy\n");
     expect(taken.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([

@@ -3,6 +3,7 @@ import type { SourceLocation } from "../../model/source.ts";
 import { formatLocation } from "../../model/source.ts";
 import type { Rule } from "../rule.ts";
 import { report } from "./report.ts";
+import { isTerminated } from "../../lifecycle/status.ts";
 
 /**
  * What says who a person is besides their id must name one person: an `employeeNumber` (what `hr sync`
@@ -12,12 +13,32 @@ import { report } from "./report.ts";
  */
 export const identityKeys: Rule = {
   name: "identity-keys",
-  codes: ["GH235", "GH236"],
-  check({ model }) {
+  codes: ["GH235", "GH236", "GH241"],
+  check({ model, now }) {
     const out: Diagnostic[] = [];
     const numbers = new Map<string, { id: string; source: SourceLocation }>();
     const former = new Map<string, { id: string; source: SourceLocation }>();
+    const emails = new Map<string, { id: string; source: SourceLocation }>();
     for (const user of model.users.values()) {
+      // One mailbox, two people still here: most often one person entered twice (by hand and by hr sync,
+      // or under a new employee number), who then gets two accounts. A leaver's address given to someone
+      // new is no such case.
+      const email = user.email?.toLowerCase();
+      if (email !== undefined && !isTerminated(user, now)) {
+        const first = emails.get(email);
+        if (first === undefined) emails.set(email, { id: user.id, source: user.source });
+        else
+          out.push(
+            report(
+              "warning",
+              "GH241",
+              `users "${first.id}" (${formatLocation(first.source)}) and "${user.id}" have the same email ${user.email ?? ""}: ` +
+                "if they are one person, keep one entry (hr sync links the one with the export's employeeNumber; the other's id can go in its formerIds), or each gets accounts of their own.",
+              user.source,
+              [first.source],
+            ),
+          );
+      }
       const number = user.employeeNumber;
       if (number !== undefined) {
         const first = numbers.get(number);

@@ -20,6 +20,24 @@ describe("identity-keys", () => {
     expect(result.diagnostics[0]?.message).toContain('as "ann" does (access/users/people.yaml:2:5)');
   });
 
+  it("warns where two people still here share an e-mail (one person entered twice), not where a leaver's is reused", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml":
+        "users:\n" +
+        user("erik", "    email: erik.lund@example.com\n") +
+        user("erik.lund", "    email: Erik.Lund@example.com\n") +
+        user("gus", "    email: gus@example.com\n    status: terminated\n") +
+        user("gus-2", "    email: gus@example.com\n"),
+    });
+    expect(briefs(result.diagnostics, identityKeys.codes)).toEqual([
+      "access/users/people.yaml:5:5 warning GH241",
+    ]);
+    expect(result.diagnostics.find((d) => d.code === "GH241")?.message).toContain(
+      'users "erik" (access/users/people.yaml:2:5) and "erik.lund" have the same email Erik.Lund@example.com',
+    );
+  });
+
   it("refuses a former id that is a user now, or that two users list, and accepts one listed once", async () => {
     const result = await validateFiles({
       "gatehouse.yaml": configYaml(),
