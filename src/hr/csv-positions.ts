@@ -3,12 +3,14 @@ import type { Position } from "../load/locate.ts";
 /**
  * Where each cell of each record of a CSV text starts (1-based line and column, columns counting code
  * points as the YAML loader's do), for messages at `EXPORT:line:col`. csv-parse reads the values; it
- * tells the line a record ends on, not where a cell starts. The reading is RFC 4180's: `,` between
+ * tells the line a record ends on, not where a cell starts. The reading is RFC 4180's: `,` (or the
+ * `delimiter` given) between
  * cells, `"` around a cell, `""` for a quote inside one, records ending at CRLF, LF or CR, a leading
  * byte order mark ignored, empty lines skipped (as csv-parse's skip_empty_lines). The caller checks that
  * the shape matches csv-parse's records and trusts neither alone.
  */
-export function csvCellPositions(text: string): Position[][] {
+export function csvCellPositions(text: string, delimiter = ","): Position[][] {
+  const separator = delimiter.charCodeAt(0);
   const records: Position[][] = [];
   let record: Position[] = [];
   let line = 1;
@@ -47,7 +49,7 @@ export function csvCellPositions(text: string): Position[][] {
         }
         isQuoted = false;
       }
-    } else if (c === 0x2c) {
+    } else if (c === separator) {
       isCellStart = true;
       i++;
       column++;

@@ -71,12 +71,27 @@ function readText(file: string, bytes: Uint8Array): { text: string } | { diagnos
   return { diagnostic: problem(file, d, message) };
 }
 
+/**
+ * The cell separator, from the header line: `,`, unless the header has none and has `;` (what spreadsheet
+ * programs export in locales with a decimal comma) or tabs.
+ */
+function delimiterOf(text: string): string {
+  const start = text.startsWith("\uFEFF") ? 1 : 0;
+  const end = text.search(/[\r\n]/);
+  const header = text.slice(start, end === -1 ? undefined : end);
+  if (header.includes(",")) return ",";
+  if (header.includes(";")) return ";";
+  return header.includes("\t") ? "\t" : ",";
+}
+
 export function readCsvExport(file: string, bytes: Uint8Array): ReadExportResult {
   const read = readText(file, bytes);
   if ("diagnostic" in read) return { diagnostics: [read.diagnostic] };
+  const delimiter = delimiterOf(read.text);
   let records: string[][];
   try {
     records = parseCsv(read.text, {
+      delimiter,
       bom: true,
       skip_empty_lines: true,
       max_record_size: MAX_RECORD_CHARS,
@@ -90,7 +105,7 @@ export function readCsvExport(file: string, bytes: Uint8Array): ReadExportResult
   const [header, ...body] = records;
   if (header === undefined)
     return { diagnostics: [problem(file, START, "the export is empty: no header row")] };
-  const positions = csvCellPositions(read.text);
+  const positions = csvCellPositions(read.text, delimiter);
   // Both readings must agree on the shape, or the positions would point at the wrong cells.
   const isShapeAgreed =
     positions.length === records.length && positions.every((p, i) => p.length === records[i]?.length);

@@ -51,6 +51,17 @@ describe("readCsvExport", () => {
     ]);
   });
 
+  it("reads a semicolon- or tab-separated export (decimal-comma locales), by its header line", () => {
+    const semi = readCsvExport("e.csv", bytes('\uFEFFname;id\r\n"Doe; J";j\r\nLee, Ann;a\r\n'));
+    expect(semi.diagnostics).toEqual([]);
+    expect(cells(semi.table)).toEqual([
+      ["name=Doe; J@2:1", "id=j@2:10"],
+      ["name=Lee, Ann@3:1", "id=a@3:10"],
+    ]);
+    const tabs = readCsvExport("e.csv", bytes("name\tid\nAnn\ta\n"));
+    expect(cells(tabs.table)).toEqual([["name=Ann@2:1", "id=a@2:5"]]);
+  });
+
   it("reports what cannot be read at its line, never throwing", () => {
     const open = readCsvExport("e.csv", bytes('a,b\n1,"open\n')).diagnostics;
     expect(open.map((d) => `${String(d.line)} ${d.code}`)).toEqual(["2 HR001"]);
