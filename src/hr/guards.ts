@@ -8,7 +8,7 @@ import type { HrSyncPlan } from "./sync-types.ts";
 
 export interface GuardViolation {
   /** Which guard: the option that overrides it. */
-  readonly guard: "max-leavers" | "max-email-changes" | "max-cleared" | "max-joiners";
+  readonly guard: "max-leavers" | "max-email-changes" | "max-cleared" | "max-joiners" | "max-movers";
   readonly count: number;
   readonly limit: number;
   readonly message: string;
@@ -33,12 +33,22 @@ const describeLimit = (limit: Limit, base: number): string =>
 export const DEFAULT_MAX_JOINERS: Limit = { kind: "percent", value: 10 };
 export const MIN_DEFAULT_JOINERS = 10;
 
+/**
+ * Movers by default: 10% of the people in the files, but never fewer than 10. Roles match on department,
+ * title and employment type: an export whose department codes HR renamed wholesale moves everyone, and
+ * every role stops matching (a trial found it written with exit 0, stopped only by apply's removal limit).
+ * A reorganization passes with --max-movers.
+ */
+export const DEFAULT_MAX_MOVERS: Limit = { kind: "percent", value: 10 };
+
 export interface SyncLimits {
   readonly maxLeavers: Limit;
   readonly maxEmailChanges: Limit;
   readonly maxCleared: Limit;
   /** Undefined: the default (DEFAULT_MAX_JOINERS, at least MIN_DEFAULT_JOINERS). */
   readonly maxJoiners?: Limit;
+  /** Undefined: the default (DEFAULT_MAX_MOVERS, at least MIN_DEFAULT_JOINERS). */
+  readonly maxMovers?: Limit;
 }
 
 export function checkSyncGuards(plan: HrSyncPlan, limits: SyncLimits): GuardViolation[] {
@@ -79,6 +89,27 @@ export function checkSyncGuards(plan: HrSyncPlan, limits: SyncLimits): GuardViol
       limit: maxCleared,
       message: `${String(cleared)} people would lose their department, title, manager or employment type to an empty cell, over the limit (${describeLimit(limits.maxCleared, base)}); is the export complete? Pass --max-cleared ${String(cleared)} if it is`,
     });
+  // A value that roles match on, changed (not cleared: max-cleared counts those) for many at once.
+  const movers = plan.updates.filter(
+    (u) =>
+      !u.isLeaver &&
+      u.changes.some((c) => ROLE_FIELDS.has(c.field) && c.before !== undefined && c.after !== undefined),
+  ).length;
+  const maxMovers =
+    limits.maxMovers === undefined
+      ? Math.max(limitOf(DEFAULT_MAX_MOVERS, base), MIN_DEFAULT_JOINERS)
+      : limitOf(limits.maxMovers, base);
+  if (movers > maxMovers)
+    violations.push({
+      guard: "max-movers",
+      count: movers,
+      limit: maxMovers,
+      message: `${String(movers)} people would change department, title or employment type, over the limit (${
+        limits.maxMovers === undefined
+          ? `${describeLimit(DEFAULT_MAX_MOVERS, base)}, at least ${String(MIN_DEFAULT_JOINERS)} by default`
+          : describeLimit(limits.maxMovers, base)
+      }); roles match on these, so their access changes with them: did HR rename its codes, or is this a reorganization? Pass --max-movers ${String(movers)} if it is one`,
+    });
   // New people get their role's access from their start day: an export of the wrong tenant would
   // onboard all of it.
   const joiners = plan.joiners.length;
@@ -99,6 +130,9 @@ export function checkSyncGuards(plan: HrSyncPlan, limits: SyncLimits): GuardViol
     });
   return violations;
 }
+
+/** Fields role baselines match on. */
+const ROLE_FIELDS: ReadonlySet<string> = new Set(["department", "title", "employmentType"]);
 
 /** Fields whose loss can take access away (role baselines match on them) or break the manager chain. */
 const CLEARABLE: ReadonlySet<string> = new Set(["department", "title", "manager", "employmentType"]);

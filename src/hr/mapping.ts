@@ -56,6 +56,7 @@ export interface HrMapping {
   readonly maxCleared: Limit;
   /** People the export would add; undefined: the default (guards.ts, 10% but at least 10). */
   readonly maxJoiners?: Limit;
+  readonly maxMovers?: Limit;
   readonly absent: AbsentPolicy;
   /** Days a mover's owners have to re-approve grants the new role does not give; undefined: the default. */
   readonly moverReviewDays?: number;
@@ -135,6 +136,7 @@ const TOP_KEYS = new Set([
   "maxEmailChanges",
   "maxCleared",
   "maxJoiners",
+  "maxMovers",
   "absent",
   "moverReviewDays",
 ]);
@@ -229,6 +231,7 @@ export function readMapping(
   const isDays = isReviewDays(moverReviewDays);
   const records = text("records");
   const maxJoiners = limit("maxJoiners");
+  const maxMovers = limit("maxMovers");
   const mapping: HrMapping = {
     columns,
     required,
@@ -242,6 +245,7 @@ export function readMapping(
     maxEmailChanges: limit("maxEmailChanges") ?? base.maxEmailChanges,
     maxCleared: limit("maxCleared") ?? base.maxCleared,
     ...(maxJoiners === undefined ? {} : { maxJoiners }),
+    ...(maxMovers === undefined ? {} : { maxMovers }),
     absent: choice("absent", ["report", "terminate"] as const) ?? base.absent,
     ...(isDays ? { moverReviewDays } : {}),
   };

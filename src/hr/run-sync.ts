@@ -47,6 +47,7 @@ export interface HrSyncOptions {
   readonly maxEmailChanges?: Limit;
   readonly maxCleared?: Limit;
   readonly maxJoiners?: Limit;
+  readonly maxMovers?: Limit;
   /** Days a mover's group owners have to re-approve a grant the new role does not give. */
   readonly moverReviewDays?: number;
   readonly isCheck: boolean;
@@ -176,11 +177,13 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
     joinersFile: displayPath(cwd, joinersAbs),
   };
   const maxJoiners = options.maxJoiners ?? mapping.maxJoiners;
+  const maxMovers = options.maxMovers ?? mapping.maxMovers;
   const refused = checkSyncGuards(plan, {
     maxLeavers: options.maxLeavers ?? mapping.maxLeavers,
     maxEmailChanges: options.maxEmailChanges ?? mapping.maxEmailChanges,
     maxCleared: options.maxCleared ?? mapping.maxCleared,
     ...(maxJoiners === undefined ? {} : { maxJoiners }),
+    ...(maxMovers === undefined ? {} : { maxMovers }),
   });
   if (refused.length > 0) return { ...base, files: [], refused, isWritten: false };
 

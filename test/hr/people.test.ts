@@ -121,7 +121,7 @@ describe("readMapping", () => {
     expect(
       read.diagnostics.map((d) => `${String(d.line)}:${String(d.column)} ${d.code} ${d.message}`),
     ).toEqual([
-      '10:1 HR010 unknown key "extra"; one of: columns, values, dateFormat, managerKey, joinersFile, records, maxLeavers, maxEmailChanges, maxCleared, maxJoiners, absent, moverReviewDays',
+      '10:1 HR010 unknown key "extra"; one of: columns, values, dateFormat, managerKey, joinersFile, records, maxLeavers, maxEmailChanges, maxCleared, maxJoiners, maxMovers, absent, moverReviewDays',
       '2:3 HR010 "nmae" is no field hr sync writes; one of: employeeNumber, id, name, email, department, title, manager, employmentType, status, startDate, endDate',
       "3:10 HR010 the column of email is a column name (text), or null: not synced",
       '5:19 HR010 "Gone" must map to one of: active, leave, terminated',

@@ -238,6 +238,43 @@ describe("checkSyncGuards", () => {
     expect(checkSyncGuards(p, { ...limits, maxCleared: { kind: "percent", value: 100 } })).toEqual([]);
   });
 
+  it("counts movers (department, title or type set to another value) against 10%, at least 10 by default", () => {
+    const users = Array.from({ length: 12 }, (_, i) =>
+      user(`p${String(i)}`, { employeeNumber: `E${String(i)}`, department: "ENG" }),
+    );
+    const csv = (department: (i: number) => string) =>
+      "employeeNumber,name,department\n" +
+      users.map((_, i) => `E${String(i)},p${String(i)},${department(i)}\n`).join("");
+    const limits = {
+      maxLeavers: { kind: "count", value: 0 },
+      maxEmailChanges: { kind: "count", value: 0 },
+      maxCleared: { kind: "count", value: 0 },
+    } as const;
+    const guards = (p: ReturnType<typeof plan>, maxMovers?: { kind: "count"; value: number }) =>
+      checkSyncGuards(p, maxMovers === undefined ? limits : { ...limits, maxMovers }).map(
+        (v) => `${v.guard} ${String(v.count)}>${String(v.limit)}`,
+      );
+    // HR renamed ENG to ENGINEERING for everyone: 12 movers, over the floor of 10.
+    const renamed = plan(
+      users,
+      csv(() => "ENGINEERING"),
+    );
+    expect(guards(renamed)).toEqual(["max-movers 12>10"]);
+    expect(checkSyncGuards(renamed, limits)[0]?.message).toContain(
+      "12 people would change department, title or employment type, over the limit (10% of 12 people = 2, at least 10 by default)",
+    );
+    expect(guards(renamed, { kind: "count", value: 12 })).toEqual([]);
+    // Ten people move: the floor lets them.
+    expect(
+      guards(
+        plan(
+          users,
+          csv((i) => (i < 10 ? "SALES" : "ENG")),
+        ),
+      ),
+    ).toEqual([]);
+  });
+
   it("counts joiners against 10% of the people in the files, but lets at least 10 join by default", () => {
     const staff = (n: number) =>
       Array.from({ length: n }, (_, i) => user(`p${String(i)}`, { employeeNumber: `E${String(i)}` }));

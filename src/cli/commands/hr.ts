@@ -16,7 +16,7 @@ import type { CommandIo } from "../io.ts";
 
 export const HR_USAGE = `Usage: gatehouse hr sync EXPORT [--mapping FILE] [--joiners-file FILE] [--absent report|terminate]
                          [--max-leavers N|P%] [--max-email-changes N|P%] [--max-cleared N|P%]
-                         [--max-joiners N|P%] [--check] [--mover-review-days N] [--format text|json]
+                         [--max-joiners N|P%] [--max-movers N|P%] [--check] [--mover-review-days N] [--format text|json]
                          [--dir access]
 
 Brings the access files in line with an HR export (EXPORT: CSV with a header row, or .json: a list of
@@ -29,7 +29,8 @@ The mapping (YAML) names the columns and HR's values; see the README. Refuses (e
 written) when more people would become leavers than --max-leavers (default 5%) or more e-mail
 addresses would change than --max-email-changes (default 10%), or more people would lose their
 department, title, manager or employment type to a blank cell than --max-cleared (default 5%), or
-more people would join than --max-joiners (default 10%, but at least 10: a wrong tenant's export).
+more people would join than --max-joiners (default 10%, but at least 10: a wrong tenant's export), or
+more would change department, title or employment type than --max-movers (default 10%, at least 10).
 A mover whose department, title or employment type changes is added to the access review (opened,
 due in --mover-review-days, default ${String(DEFAULT_MOVER_REVIEW_DAYS)}, when there is none) of each group listing them directly
 that the roles of their new attributes do not give them. The whole edited tree must validate
@@ -56,6 +57,7 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
       "max-email-changes": { type: "string" },
       "max-cleared": { type: "string" },
       "max-joiners": { type: "string" },
+      "max-movers": { type: "string" },
       "mover-review-days": { type: "string" },
       check: { type: "boolean" },
       format: { type: "string" },
@@ -84,6 +86,7 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
   const maxEmailChanges = limitOpt(args, "max-email-changes");
   const maxCleared = limitOpt(args, "max-cleared");
   const maxJoiners = limitOpt(args, "max-joiners");
+  const maxMovers = limitOpt(args, "max-movers");
   const daysText = stringOpt(args, "mover-review-days");
   const moverReviewDays = daysText === undefined ? undefined : Number(daysText);
   if (daysText !== undefined && (!/^\d+$/.test(daysText) || !isReviewDays(moverReviewDays)))
@@ -105,6 +108,7 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
     ...(maxEmailChanges === undefined ? {} : { maxEmailChanges }),
     ...(maxCleared === undefined ? {} : { maxCleared }),
     ...(maxJoiners === undefined ? {} : { maxJoiners }),
+    ...(maxMovers === undefined ? {} : { maxMovers }),
     ...(moverReviewDays === undefined ? {} : { moverReviewDays }),
     isCheck,
     now: io.now(),
