@@ -239,7 +239,10 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   });
   const errors = edited.diagnostics.filter((d: Diagnostic) => d.severity === "error");
   if (errors.length > 0)
-    throw new ConfigError("the synced access files would not validate; nothing was written", errors);
+    throw new ConfigError(
+      "the synced access files would not validate (the lines above are those of the files as the sync would write them); nothing was written",
+      errors,
+    );
   if (options.isCheck) return { ...base, files, refused, isWritten: false };
 
   // All files or none: each must still be as it was read (someone may have edited one meanwhile), and a

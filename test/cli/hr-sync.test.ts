@@ -361,7 +361,9 @@ describe("gatehouse hr sync", () => {
     expect(run.stderr).toMatch(
       /access\/users\/staff\.yaml:22:\d+ error GH204 manager user "nobody" is not defined/,
     );
-    expect(run.stderr).toContain("error: the synced access files would not validate; nothing was written");
+    expect(run.stderr).toContain(
+      "error: the synced access files would not validate (the lines above are those of the files as the sync would write them); nothing was written",
+    );
     expect(await snapshot(tree)).toEqual(before);
   });
 
