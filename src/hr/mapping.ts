@@ -45,7 +45,7 @@ export interface HrMapping {
   readonly statuses: ReadonlyMap<string, UserStatus>;
   readonly dateFormat: DateFormat;
   /** What the manager column holds; undefined: employee numbers when the export has them, else user ids. */
-  readonly managerKey?: "employeeNumber" | "id";
+  readonly managerKey?: "employeeNumber" | "id" | "email";
   /** Where joiners are appended, relative to the access folder. */
   readonly joinersFile: string;
   /** A JSON export that is an object: the key of its list of records. */
@@ -226,7 +226,7 @@ export function readMapping(
     problem([key], `${key} is text`);
     return undefined;
   };
-  const managerKey = choice("managerKey", ["employeeNumber", "id"] as const);
+  const managerKey = choice("managerKey", ["employeeNumber", "id", "email"] as const);
   const moverReviewDays = data["moverReviewDays"];
   const isDays = isReviewDays(moverReviewDays);
   const records = text("records");

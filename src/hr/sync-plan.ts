@@ -175,6 +175,17 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   const numbers = new Map(
     people.flatMap((p) => (p.employeeNumber === undefined ? [] : [[p.employeeNumber, p] as const])),
   );
+  const rowsByEmail = new Map<string, HrPerson>();
+  for (const p of people) {
+    const email = p.fields.get("email")?.toLowerCase();
+    if (email !== undefined && !rowsByEmail.has(email)) rowsByEmail.set(email, p);
+  }
+  const usersByEmail = new Map<string, User | null>();
+  for (const user of users) {
+    const email = user.email?.toLowerCase();
+    if (email !== undefined) usersByEmail.set(email, usersByEmail.has(email) ? null : user);
+  }
+  const userOfEmail = (email: string): User | undefined => usersByEmail.get(email.toLowerCase()) ?? undefined;
   /** A row's manager as a user id (none for oneself: the top of an HR system's chain often is); undefined: unknown. */
   const managerOf = (person: HrPerson): { value: string | undefined } | undefined => {
     const ref = person.fields.get("manager");
@@ -183,12 +194,16 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
       const id = ref === undefined ? undefined : idNow(formerIds, ref);
       return { value: id === self ? undefined : id };
     }
-    const row = numbers.get(ref);
-    const id = row === undefined ? byNumber.get(ref)?.id : (matched.get(row)?.id ?? joinerIds.get(row));
+    // By e-mail (any case): the export's row of that address first, else the one user in the files with it.
+    const row = options.managerKey === "email" ? rowsByEmail.get(ref.toLowerCase()) : numbers.get(ref);
+    const inFiles = options.managerKey === "email" ? userOfEmail(ref)?.id : byNumber.get(ref)?.id;
+    const id = row === undefined ? inFiles : (matched.get(row)?.id ?? joinerIds.get(row));
     if (id !== undefined) return { value: id === self ? undefined : id };
     const why =
       row === undefined
-        ? "is no employee number in the export or the access files"
+        ? options.managerKey === "email"
+          ? "is no e-mail address in the export or the access files (or several people's)"
+          : "is no employee number in the export or the access files"
         : "is not in the access files";
     error("HR005", person.cellAt.get("manager") ?? person.at, `manager "${ref}" ${why}`);
     return undefined;

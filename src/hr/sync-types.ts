@@ -62,7 +62,7 @@ export interface HrSyncPlan {
 export interface SyncOptions {
   readonly absent: AbsentPolicy;
   /** What the manager column holds. */
-  readonly managerKey: "employeeNumber" | "id";
+  readonly managerKey: "employeeNumber" | "id" | "email";
   readonly now: Date;
 }
 

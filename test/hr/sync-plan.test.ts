@@ -91,6 +91,22 @@ describe("planHrSync", () => {
     ]);
   });
 
+  it("resolves managers by e-mail (managerKey: email), to the export's rows and to users in the files", () => {
+    const p = plan(
+      [
+        user("ann", { employeeNumber: "E1" }),
+        user("zed", { employeeNumber: "E0", email: "Zed@example.com" }),
+      ],
+      "employeeNumber,name,email,manager\nE1,Ann,ann@example.com,BO@example.com\nE2,Bo,bo@example.com,zed@example.com\nE3,Cy,cy@example.com,nobody@example.com\n",
+      { managerKey: "email" },
+    );
+    expect(changesOf(p)).toEqual({ ann: ["manager: - → bo"] });
+    expect(p.joiners.map((j) => [j.id, new Map(j.fields).get("manager")])).toEqual([["bo", "zed"]]);
+    expect(p.diagnostics.map((d) => `${String(d.line)} ${d.code} ${d.message}`)).toEqual([
+      '4 HR005 manager "nobody@example.com" is no e-mail address in the export or the access files (or several people\'s)',
+    ]);
+  });
+
   it("reads a manager who is the person themselves as none (the top of many HR systems' chains)", () => {
     const p = plan(
       [user("ann", { employeeNumber: "E1", manager: "bo" })],
