@@ -65,7 +65,7 @@ export function renderSyncText(result: HrSyncResult, context: RenderContext): st
     );
     for (const a of absent.slice(0, MAX_ABSENT_SHOWN))
       lines.push(
-        `  ? ${who(a.id, a.employeeNumber)}  ${formatLocation(a.source)}${a.action === "unlinked" ? "  (no employeeNumber: not linked to HR)" : ""}`,
+        `  ? ${who(a.id, a.employeeNumber)}  ${formatLocation(a.source)}${a.action === "unlinked" ? "  (no employeeNumber: not linked to HR)" : ""}${a.startsOn === undefined ? "" : `  (starts ${a.startsOn} and HR no longer has them: a withdrawn offer? they get access that day unless the files say otherwise)`}`,
       );
   }
   if (absent.length > MAX_ABSENT_SHOWN)
@@ -134,6 +134,7 @@ export function renderSyncJson(result: HrSyncResult, context: RenderContext): st
       employeeNumber: a.employeeNumber ?? null,
       source: sourceOf(a.source),
       action: a.action,
+      startsOn: a.startsOn ?? null,
     })),
     skipped: plan.skipped.map((s) => ({ key: s.key, source: sourceOf(s.at), reason: s.reason })),
     files: result.files.map((f) => ({ file: f.file, isNew: f.isNew })),

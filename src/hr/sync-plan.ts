@@ -6,7 +6,7 @@
 import type { User, UserStatus } from "../model/access.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { SourceLocation } from "../model/source.ts";
-import { isTerminated } from "../lifecycle/status.ts";
+import { hasNotStarted, isTerminated } from "../lifecycle/status.ts";
 import { formerIdsOf, idNow } from "../desired/former-ids.ts";
 import type { ExportPeople, HrPerson } from "./people.ts";
 import {
@@ -270,6 +270,9 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
       ...(user.employeeNumber === undefined ? {} : { employeeNumber: user.employeeNumber }),
       source: user.source,
       action,
+      ...(user.startDate !== undefined && hasNotStarted(user, options.now)
+        ? { startsOn: user.startDate }
+        : {}),
     });
     if (action === "terminated")
       updates.push(

@@ -41,6 +41,11 @@ export interface AbsentPerson {
   readonly source: SourceLocation;
   /** reported: left as is; terminated (absent: terminate); unlinked: no employee number, so never terminated. */
   readonly action: "reported" | "terminated" | "unlinked";
+  /**
+   * Their `startDate` is still ahead: a joiner whose offer HR withdrew, most often, who gets access on
+   * that day unless the files say otherwise.
+   */
+  readonly startsOn?: string;
 }
 
 export interface SkippedRow {

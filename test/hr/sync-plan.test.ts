@@ -171,6 +171,14 @@ describe("planHrSync", () => {
     expect(p.skipped.map((s) => `${String(s.at.line)} ${s.key}`)).toEqual(["2 E5", "3 E6"]);
   });
 
+  it("says of someone absent whose start date is ahead that they start then (a withdrawn offer?)", () => {
+    const p = plan(
+      [user("ann", { employeeNumber: "E1" }), user("new", { employeeNumber: "E9", startDate: "2026-07-01" })],
+      "employeeNumber,name\nE1,Ann\n",
+    );
+    expect(p.absent.map((a) => [a.id, a.startsOn])).toEqual([["new", "2026-07-01"]]);
+  });
+
   it("reports absent people and terminates only those linked to HR, never service accounts", () => {
     const users = [
       user("ann", { employeeNumber: "E1" }),
