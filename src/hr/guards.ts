@@ -51,6 +51,18 @@ export interface SyncLimits {
   readonly maxMovers?: Limit;
 }
 
+/**
+ * A limit given, as it is; none given, the default percentage but never fewer than MIN_DEFAULT_JOINERS
+ * (a small company's handful): the number and how the message says it.
+ */
+function floored(given: Limit | undefined, byDefault: Limit, base: number): { limit: number; text: string } {
+  if (given !== undefined) return { limit: limitOf(given, base), text: describeLimit(given, base) };
+  return {
+    limit: Math.max(limitOf(byDefault, base), MIN_DEFAULT_JOINERS),
+    text: `${describeLimit(byDefault, base)}, at least ${String(MIN_DEFAULT_JOINERS)} by default`,
+  };
+}
+
 export function checkSyncGuards(plan: HrSyncPlan, limits: SyncLimits): GuardViolation[] {
   const base = plan.activePeople;
   const violations: GuardViolation[] = [];
@@ -95,38 +107,24 @@ export function checkSyncGuards(plan: HrSyncPlan, limits: SyncLimits): GuardViol
       !u.isLeaver &&
       u.changes.some((c) => ROLE_FIELDS.has(c.field) && c.before !== undefined && c.after !== undefined),
   ).length;
-  const maxMovers =
-    limits.maxMovers === undefined
-      ? Math.max(limitOf(DEFAULT_MAX_MOVERS, base), MIN_DEFAULT_JOINERS)
-      : limitOf(limits.maxMovers, base);
-  if (movers > maxMovers)
+  const maxMovers = floored(limits.maxMovers, DEFAULT_MAX_MOVERS, base);
+  if (movers > maxMovers.limit)
     violations.push({
       guard: "max-movers",
       count: movers,
-      limit: maxMovers,
-      message: `${String(movers)} people would change department, title or employment type, over the limit (${
-        limits.maxMovers === undefined
-          ? `${describeLimit(DEFAULT_MAX_MOVERS, base)}, at least ${String(MIN_DEFAULT_JOINERS)} by default`
-          : describeLimit(limits.maxMovers, base)
-      }); roles match on these, so their access changes with them: did HR rename its codes, or is this a reorganization? Pass --max-movers ${String(movers)} if it is one`,
+      limit: maxMovers.limit,
+      message: `${String(movers)} people would change department, title or employment type, over the limit (${maxMovers.text}); roles match on these, so their access changes with them: did HR rename its codes, or is this a reorganization? Pass --max-movers ${String(movers)} if it is one`,
     });
   // New people get their role's access from their start day: an export of the wrong tenant would
   // onboard all of it.
   const joiners = plan.joiners.length;
-  const maxJoiners =
-    limits.maxJoiners === undefined
-      ? Math.max(limitOf(DEFAULT_MAX_JOINERS, base), MIN_DEFAULT_JOINERS)
-      : limitOf(limits.maxJoiners, base);
-  if (joiners > maxJoiners)
+  const maxJoiners = floored(limits.maxJoiners, DEFAULT_MAX_JOINERS, base);
+  if (joiners > maxJoiners.limit)
     violations.push({
       guard: "max-joiners",
       count: joiners,
-      limit: maxJoiners,
-      message: `${String(joiners)} people would join, over the limit (${
-        limits.maxJoiners === undefined
-          ? `${describeLimit(DEFAULT_MAX_JOINERS, base)}, at least ${String(MIN_DEFAULT_JOINERS)} by default`
-          : describeLimit(limits.maxJoiners, base)
-      }); is this the right HR system's export (the right company and tenant), or the first sync into these files? Pass --max-joiners ${String(joiners)} if it is`,
+      limit: maxJoiners.limit,
+      message: `${String(joiners)} people would join, over the limit (${maxJoiners.text}); is this the right HR system's export (the right company and tenant), or the first sync into these files? Pass --max-joiners ${String(joiners)} if it is`,
     });
   return violations;
 }

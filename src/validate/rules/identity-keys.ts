@@ -16,45 +16,45 @@ export const identityKeys: Rule = {
   codes: ["GH235", "GH236", "GH241"],
   check({ model, now }) {
     const out: Diagnostic[] = [];
-    const numbers = new Map<string, { id: string; source: SourceLocation }>();
     const former = new Map<string, { id: string; source: SourceLocation }>();
-    const emails = new Map<string, { id: string; source: SourceLocation }>();
+    // The first user seen with each key: a later one holding it too is reported with it.
+    const holders = new Map<string, { id: string; source: SourceLocation }>();
+    const sharing = (key: string, user: { id: string; source: SourceLocation }) => {
+      const first = holders.get(key);
+      if (first === undefined) holders.set(key, { id: user.id, source: user.source });
+      return first;
+    };
     for (const user of model.users.values()) {
       // One mailbox, two people still here: most often one person entered twice (by hand and by hr sync,
       // or under a new employee number), who then gets two accounts. A leaver's address given to someone
       // new is no such case.
       const email = user.email?.toLowerCase();
-      if (email !== undefined && !isTerminated(user, now)) {
-        const first = emails.get(email);
-        if (first === undefined) emails.set(email, { id: user.id, source: user.source });
-        else
-          out.push(
-            report(
-              "warning",
-              "GH241",
-              `users "${first.id}" (${formatLocation(first.source)}) and "${user.id}" have the same email ${user.email ?? ""}: ` +
-                "if they are one person, keep one entry (hr sync links the one with the export's employeeNumber; the other's id can go in its formerIds), or each gets accounts of their own.",
-              user.source,
-              [first.source],
-            ),
-          );
-      }
+      const sameEmail =
+        email === undefined || isTerminated(user, now) ? undefined : sharing(`email ${email}`, user);
+      if (sameEmail !== undefined)
+        out.push(
+          report(
+            "warning",
+            "GH241",
+            `users "${sameEmail.id}" (${formatLocation(sameEmail.source)}) and "${user.id}" have the same email ${user.email ?? ""}: ` +
+              "if they are one person, keep one entry (hr sync links the one with the export's employeeNumber; the other's id can go in its formerIds), or each gets accounts of their own.",
+            user.source,
+            [sameEmail.source],
+          ),
+        );
       const number = user.employeeNumber;
-      if (number !== undefined) {
-        const first = numbers.get(number);
-        if (first === undefined) numbers.set(number, { id: user.id, source: user.source });
-        else
-          out.push(
-            report(
-              "warning",
-              "GH235",
-              `user "${user.id}" has employeeNumber "${number}", as "${first.id}" does (${formatLocation(first.source)}); ` +
-                "hr sync matches people by it and refuses such an export. Keep it on the one person it is.",
-              user.source,
-              [first.source],
-            ),
-          );
-      }
+      const sameNumber = number === undefined ? undefined : sharing(`number ${number}`, user);
+      if (sameNumber !== undefined)
+        out.push(
+          report(
+            "warning",
+            "GH235",
+            `user "${user.id}" has employeeNumber "${number ?? ""}", as "${sameNumber.id}" does (${formatLocation(sameNumber.source)}); ` +
+              "hr sync matches people by it and refuses such an export. Keep it on the one person it is.",
+            user.source,
+            [sameNumber.source],
+          ),
+        );
       for (const old of user.formerIds ?? []) {
         const current = model.users.get(old);
         const first = former.get(old);
