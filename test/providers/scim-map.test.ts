@@ -233,6 +233,26 @@ describe("scim map: groups and messages", () => {
     ]);
   });
 
+  it("reads and writes the work address, not a primary home one beside it (which is the person's to keep)", () => {
+    const wire = {
+      id: "u4",
+      userName: "eve@acme.test",
+      emails: [
+        { value: "eve@home.example", type: "home", primary: true },
+        { value: "eve.old@acme.test", type: "work" },
+      ],
+    };
+    const current = parseScimUser(wire, DEFAULT_MAPPING);
+    expect(current?.attributes.email).toBe("eve.old@acme.test");
+    expect(current?.emailPath).toBe('emails[type eq "work"].value');
+    const write = { userName: "eve@acme.test", attributes: { email: "eve.evans@acme.test" } };
+    const ops = buildUserPatchOps(write, ["email"], DEFAULT_MAPPING, current);
+    expect(applyOpsLocally(wire, ops)["emails"]).toEqual([
+      { value: "eve@home.example", type: "home", primary: true },
+      { value: "eve.evans@acme.test", type: "work" },
+    ]);
+  });
+
   it("quotes filter values as JSON strings", () => {
     expect(eqFilter("userName", 'a"b\\c')).toBe('userName eq "a\\"b\\\\c"');
   });

@@ -101,13 +101,26 @@ function writePath(resource: Json, path: string, value: unknown): void {
   });
 }
 
+/**
+ * Of a multi-valued attribute's items, the one that stands for our field: the `work` one where there is
+ * one (a person's e-mail in the files is their work address: a primary home address beside it is theirs
+ * to keep, not to overwrite), else the primary one, else the first.
+ */
+function chosenItem(items: readonly Json[]): { item: Json; by: "work" | "primary" | "first" } | undefined {
+  const work = items.filter((i) => typeof i["type"] === "string" && i["type"].toLowerCase() === "work");
+  if (work.length === 1 && work[0] !== undefined)
+    return { item: work[0], by: work[0]["primary"] === true ? "primary" : "work" };
+  const primary = items.find((i) => i["primary"] === true);
+  if (primary) return { item: primary, by: "primary" };
+  return items[0] === undefined ? undefined : { item: items[0], by: "first" };
+}
+
 /** Reads one of our fields from a resource through the mapping. */
 function readField(resource: Json, field: MappableField, path: string): string | undefined {
   const raw = readPath(resource, path);
   if (Array.isArray(raw)) {
-    const items = raw.filter(isRecord);
-    const chosen = items.find((i) => i["primary"] === true) ?? items[0];
-    return chosen ? str(chosen["value"]) : undefined;
+    const chosen = chosenItem(raw.filter(isRecord));
+    return chosen ? str(chosen.item["value"]) : undefined;
   }
   if (field === "manager" && isRecord(raw)) return str(raw["value"]);
   return str(raw);
@@ -117,10 +130,9 @@ function readField(resource: Json, field: MappableField, path: string): string |
 function valuePathOf(resource: Json, path: string): string | undefined {
   const raw = readPath(resource, path);
   if (!Array.isArray(raw)) return undefined;
-  const items = raw.filter(isRecord);
-  const primary = items.find((i) => i["primary"] === true);
-  if (primary) return `${path}[primary eq true].value`;
-  const type = items[0]?.["type"];
+  const chosen = chosenItem(raw.filter(isRecord));
+  if (chosen?.by === "primary") return `${path}[primary eq true].value`;
+  const type = chosen?.item["type"];
   return typeof type === "string" && type !== ""
     ? `${path}[type eq ${quoteFilterValue(type)}].value`
     : undefined;
