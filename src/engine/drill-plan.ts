@@ -87,7 +87,13 @@ function planOf(plan: Plan, changes: readonly Change[]): Plan {
   return { ...plan, changes, notes: [], summary: summarize(changes) };
 }
 
-const describe = (c: Change): string => `${c.provider}: ${c.kind} ${c.action} ${c.id}`;
+/** A change a drill cannot make, in words: "delete its account svc.canary@acme.test in tickets". */
+const describe = (c: Change): string => {
+  if (c.kind === "user" && c.action === "delete")
+    return `delete its account ${c.account} in ${c.provider} (the system deletes leavers' accounts: deleteUsers)`;
+  if (c.kind === "user") return `${c.action} its account ${c.account} in ${c.provider}`;
+  return `${c.kind} ${c.action} ${c.id} in ${c.provider}`;
+};
 
 /**
  * The canary's kill chain out of a plan made with the canary as a leaver: its changes only, each a
@@ -98,8 +104,9 @@ export function killChainOf(plan: Plan, canary: string): Plan {
   const theirs = plan.changes.filter((c) => c.userId === canary);
   const other = theirs.filter((c) => !isKillStep(c));
   if (other.length > 0)
-    throw new UsageError(
-      `refusing the drill: offboarding canary ${canary} would also ${other.map(describe).join("; ")}; a drill only disables, revokes sessions and removes memberships, which its restore gives back. Nothing was changed`,
+    throw new ConfigError(
+      `refusing the drill: offboarding canary ${canary} would also ${other.map(describe).join("; ")}; a drill only disables, revokes sessions and removes memberships, which its restore gives back. ` +
+        `Give the canary legalHold: true (its account is then disabled, not deleted), or pick a canary there is no such change for. Nothing was changed`,
     );
   if (theirs.length === 0)
     throw new UsageError(

@@ -1,7 +1,7 @@
 /** The pure parts of a fire drill: the canary as a leaver in memory, and its kill chain out of a plan. */
 import { describe, expect, it } from "vitest";
 import { killChainOf, withCanaryLeaving } from "../../src/engine/drill-plan.ts";
-import { UsageError } from "../../src/errors.ts";
+import { ConfigError } from "../../src/errors.ts";
 import { briefs, group, live, liveGroup, liveUser, model, planFor, user } from "../builders.ts";
 
 /** canary and bob in ops live and in the files; xavier left (a real leaver, planned the same run). */
@@ -35,8 +35,8 @@ describe("killChainOf", () => {
       live: state,
       capabilities: { deleteLeavers: true },
     });
-    expect(() => killChainOf(plan, "canary")).toThrow(UsageError);
-    expect(() => killChainOf(plan, "canary")).toThrow(/would also directory: user delete/);
+    expect(() => killChainOf(plan, "canary")).toThrow(ConfigError);
+    expect(() => killChainOf(plan, "canary")).toThrow(/would also delete its account canary in directory \(the system deletes leavers. accounts: deleteUsers\); .*Give the canary legalHold: true/);
   });
 
   it("refuses a canary with nothing to take away", () => {
