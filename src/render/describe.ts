@@ -1,5 +1,6 @@
 import type { Change, Plan, PlanNote, Reason } from "../plan/types.ts";
 import { formatLocation } from "../model/source.ts";
+import { plural } from "../model/lists.ts";
 
 export const REASON_TEXT: Readonly<Record<Reason, string>> = {
   "added-in-config": "added in config",
@@ -68,7 +69,7 @@ export function describeChange(change: Change): string {
           return `update group ${change.group}: ${change.fields.map((f) => `${f.field} → ${JSON.stringify(f.after)}`).join(", ")}`;
         }
         case "delete":
-          return `delete group ${change.group} (${String(change.memberCount)} members)`;
+          return `delete group ${change.group} (${plural(change.memberCount, "member", "members")})`;
       }
       break;
     case "membership":

@@ -1,5 +1,6 @@
 import type { Plan } from "../plan/types.ts";
 import { countRemovals } from "../plan/safety.ts";
+import { plural } from "../model/lists.ts";
 import {
   describeChange,
   describeWhy,
@@ -43,7 +44,7 @@ export function renderSummaryLine(plan: Plan): string {
   // A deleted group or a nested group taken out is one change that takes access from many people.
   const removals = countRemovals(plan);
   return removals > s.narrows
-    ? `${line} They remove ${String(removals)} memberships or accounts (as the guard rails count them).`
+    ? `${line} They remove ${plural(removals, "membership or account", "memberships or accounts")}, as the guard rails count them (a deleted group's members, those of a nested group taken out, an account renamed in place).`
     : line;
 }
 

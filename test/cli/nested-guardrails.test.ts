@@ -43,7 +43,7 @@ describe("guard rails through nested groups", () => {
     expect(plan.out).toContain("remove group team-a from all-eng (8 people lose access through it)");
     // The summary counts one change, and says what it takes away.
     expect(plan.out).toContain(
-      "Plan: 1 change(s): 0 broaden access, 1 narrow access, 0 neutral. They remove 8 memberships or accounts (as the guard rails count them).",
+      "Plan: 1 change(s): 0 broaden access, 1 narrow access, 0 neutral. They remove 8 memberships or accounts, as the guard rails count them (a deleted group's members, those of a nested group taken out, an account renamed in place).",
     );
     const apply = await runCliIn(tree.cwd, ["apply", "--yes"]);
     expect(apply.code).toBe(3);

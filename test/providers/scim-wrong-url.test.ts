@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { scimContext, scimProviderConfig } from "../harness/scim-server.ts";
+import { scimContext, scimProviderConfig, startScimServer } from "../harness/scim-server.ts";
 import { findFreePort } from "../harness/loopback.ts";
 import { createScimProviderWith } from "../../src/providers/scim/provider.ts";
 
@@ -60,6 +60,25 @@ describe("a wrong SCIM baseUrl", () => {
     );
   });
 
+  it("names the token's variable when the server refuses it (401), never the token", async () => {
+    const server = await startScimServer();
+    try {
+      const provider = createScimProviderWith(
+        scimProviderConfig(server.baseUrl, { retry: FAST_RETRY }),
+        scimContext("not-the-t0ken-at-all"),
+      );
+      const error = await provider.read(AbortSignal.timeout(10_000)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await provider.close();
+      expect(String(error)).toMatch(/HTTP 401.*check the bearer token in SCIM_TOKEN \(tokenEnv\)/);
+      expect(String(error)).not.toContain("not-the-t0ken-at-all");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("gives the reason a connection failed, and sends nothing more once every retry went unanswered", async () => {
     const port = await findFreePort();
     const provider = createScimProviderWith(
@@ -68,7 +87,7 @@ describe("a wrong SCIM baseUrl", () => {
     );
     try {
       await expect(provider.read(AbortSignal.timeout(10_000))).rejects.toThrow(
-        "connection failed (ECONNREFUSED)",
+        `connection to 127.0.0.1:${String(port)} failed (ECONNREFUSED)`,
       );
       const retries = provider.stats().reads;
       await expect(provider.read(AbortSignal.timeout(10_000))).rejects.toThrow(

@@ -223,7 +223,7 @@ describe("Markdown from hostile names", () => {
       "(@\u200badmins) @\u200bops,@\u200bdev ann.lee@example.com",
     );
     expect(md).toContain("Alice &lt;!-- hidden");
-    expect(md).toContain("delete group evil` ### ✅ Approved &lt;img src=x&gt; (1 members)");
+    expect(md).toContain("delete group evil` ### ✅ Approved &lt;img src=x&gt; (1 member)");
     // The deleted group's row in the access table: its one member loses it.
     expect(md).toContain("| `` evil` ### ✅ Approved <img src=x> `` | — | all 1 member (group deleted) |");
   });

@@ -150,7 +150,7 @@ export function readGithubToken(
   const token = env[settings.tokenEnv];
   if (token === undefined || token.trim() === "") {
     throw new ConfigError(
-      `${formatLocation(config.source)} provider "${config.name}": environment variable ${settings.tokenEnv} is not set; it must hold a GitHub token with admin:org scope`,
+      `${formatLocation(config.source)} provider "${config.name}": environment variable ${settings.tokenEnv} is ${token === undefined ? "not set" : "empty"}; it must hold a GitHub token with admin:org scope`,
     );
   }
   registerSecret(token.trim());

@@ -32,6 +32,8 @@ export interface ScimClientOptions {
   readonly provider: string;
   readonly baseUrl: string;
   readonly token: string;
+  /** The environment variable the token came from, named when the server refuses it (401). */
+  readonly tokenEnv?: string;
   readonly timeoutMs: number;
   readonly concurrency: number;
   readonly retry: RetrySettings;
@@ -193,7 +195,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         got =
           res === "timeout"
             ? `no answer within ${options.timeoutMs} ms`
-            : `connection failed${lastNetworkCause === "" ? "" : ` (${lastNetworkCause})`}`;
+            : `connection to ${new URL(options.baseUrl).host} failed${lastNetworkCause === "" ? "" : ` (${lastNetworkCause})`}`;
         error = new ScimHttpError(options.provider, req.operation, `${got} (${where})`, {
           status: res,
           method,
@@ -218,7 +220,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         const isHtml = body === undefined && /^\s*</.test(text);
         // A 404 for a whole collection (not one resource): the path under baseUrl is not the SCIM root.
         const isMissingRoot = res.status === 404 && /^\/(Users|Groups|ServiceProviderConfig)$/.test(path);
-        const detail =
+        const found =
           scim.detail ??
           (isHtml
             ? `the answer is an HTML page, not SCIM JSON; check that baseUrl (${options.baseUrl}) is the SCIM root`
@@ -227,6 +229,16 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
               : text.length > 0 && body === undefined
                 ? text.slice(0, 200)
                 : undefined);
+        // A refused token: where it came from (never the token itself).
+        const detail =
+          res.status === 401
+            ? [
+                found,
+                `check the bearer token${options.tokenEnv === undefined ? "" : ` in ${options.tokenEnv} (tokenEnv)`}`,
+              ]
+                .filter((t) => t !== undefined)
+                .join("; ")
+            : found;
         const kind = scim.scimType === undefined ? "" : ` ${scim.scimType}`;
         error = new ScimHttpError(
           options.provider,

@@ -45,6 +45,7 @@ export function createScimProviderWith(...[config, context]: Parameters<Provider
     provider: config.name,
     baseUrl: settings.baseUrl,
     token,
+    tokenEnv: settings.tokenEnv,
     timeoutMs: settings.timeoutMs,
     concurrency: settings.concurrency,
     retry: settings.retry,

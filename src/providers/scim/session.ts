@@ -158,7 +158,8 @@ export async function listAll(
             s.name,
             operation,
             `the page at startIndex ${startIndex} repeats id "${id}" listed before; ` +
-              "the server seems to ignore startIndex, so the list cannot be read reliably",
+              "the server seems to ignore startIndex, so the list cannot be read reliably (nothing was planned from a part of it); " +
+              "no setting of gatehouse works around a server that does not page: check the app's SCIM paging (a framework upgrade can break it) or ask its vendor",
           );
         }
         ids.add(id);

@@ -152,7 +152,7 @@ export function readScimToken(
   if (token === undefined || token === "") {
     fail(
       config,
-      `environment variable ${settings.tokenEnv} (tokenEnv) is not set; it must hold the bearer token`,
+      `environment variable ${settings.tokenEnv} (tokenEnv) is ${token === undefined ? "not set" : "empty"}; it must hold the bearer token`,
     );
   }
   registerSecret(token);
