@@ -3,7 +3,9 @@ import {
   createIndex,
   forgetGroup,
   indexedGroup,
+  indexToLiveState,
   rememberGroup,
+  rememberUser,
   type ScimSession,
 } from "../../src/providers/scim/session.ts";
 import type { ScimGroup } from "../../src/providers/scim/map.ts";
@@ -46,5 +48,19 @@ describe("the SCIM group index and names in another case", () => {
     forgetGroup(s.index, groupOf("1", "ops"));
     expect(indexedGroup(s, "ops")).toBeUndefined();
     expect([...s.index.groupsById.keys()]).toEqual(["2"]);
+  });
+});
+
+describe("the live state of the SCIM index", () => {
+  it("notes a group member no listed user holds, in the plan's notes, and never calls that group matched", () => {
+    const s = sessionWith([
+      { id: "g1", displayName: "admins", memberIds: ["u1", "ghost-9"], groupMemberIds: [] },
+    ]);
+    rememberUser(s.index, { id: "u1", userName: "ann@example.com", active: true, attributes: {} });
+    const live = indexToLiveState(s);
+    expect(live.groups).toEqual([{ name: "admins", members: ["ann@example.com"], unmanagedMembers: 1 }]);
+    expect(live.unmanaged).toEqual([
+      'group "admins" has a member that no user the server lists holds (ghost-9): gatehouse neither shows nor removes it; check the group in the app',
+    ]);
   });
 });

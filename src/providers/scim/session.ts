@@ -332,19 +332,26 @@ export function indexToLiveState(s: ScimSession): LiveState {
       );
     };
     for (const id of g.groupMemberIds) nests(groupNameById.get(id) ?? id);
+    const strangers: string[] = [];
     const members = (g.memberIds ?? []).flatMap((id) => {
       const account = accountById.get(id);
       const inner = account === undefined ? groupNameById.get(id) : undefined;
       // A group member whose type the server left out.
       if (inner !== undefined) nests(inner);
-      else if (account === undefined)
-        s.log(`${s.name}: group "${g.displayName}" has a member ${id} that is not a listed user`);
+      else if (account === undefined) strangers.push(id);
       return account ?? [];
     });
+    // Said in the plan (not only a log line): access gatehouse can neither show as anyone's nor remove,
+    // and the plan must not call the group matched while it is there.
+    if (strangers.length > 0)
+      unmanaged.push(
+        `group "${g.displayName}" has ${strangers.length === 1 ? "a member" : `${String(strangers.length)} members`} that no user the server lists holds (${strangers.slice(0, 3).join(", ")}${strangers.length > 3 ? ", ..." : ""}): gatehouse neither shows nor removes ${strangers.length === 1 ? "it" : "them"}; check the group in the app`,
+      );
     return {
       name: g.displayName,
       members: members.sort(),
       ...(g.description ? { description: g.description } : {}),
+      ...(strangers.length > 0 ? { unmanagedMembers: strangers.length } : {}),
     };
   });
   return {
