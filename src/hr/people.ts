@@ -102,6 +102,14 @@ export function readExportPeople(table: ExportTable, mapping: HrMapping): Export
       table.headerAt,
       "the export has no employee number, id or email column to tell people apart",
     );
+  // No one at all: an HR system always has someone, so the export was cut short or filtered; synced, it
+  // would list everyone as absent (and a scheduled job would pass it with "No changes").
+  if (diagnostics.length === 0 && table.rows.length === 0)
+    report(
+      "HR007",
+      table.headerAt,
+      "the export has no rows, only its header: an HR system always has someone, so it was cut short or filtered; check the export",
+    );
   if (diagnostics.length > 0) return { people: [], keyedBy, owned: [], diagnostics };
 
   const owned = HR_FIELDS.filter((f) => present.has(f));

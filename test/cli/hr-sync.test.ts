@@ -257,18 +257,32 @@ describe("gatehouse hr sync", () => {
     );
   });
 
-  it("does not offboard anyone for an empty export, and refuses to with --absent terminate", async () => {
+  it("refuses an export with no rows (a scheduled job must not pass it as 'No changes'), and offboards no one", async () => {
     const tree = await newTree();
     const file = await writeExport(tree, "empty.csv", HEADER);
     const before = await snapshot(tree);
+    for (const extra of [[], ["--absent", "terminate"]]) {
+      const run = await sync(tree, [file, ...extra]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        "empty.csv:1:1 error HR007 the export has no rows, only its header: an HR system always has someone, so it was cut short or filtered; check the export",
+      );
+    }
+    expect(await snapshot(tree)).toEqual(before);
+  });
+
+  it("does not offboard anyone absent from a partial export, and refuses to with --absent terminate", async () => {
+    const tree = await newTree();
+    const file = await writeExport(tree, "partial.csv", HEADER + CAROL);
+    const before = await snapshot(tree);
     const run = await sync(tree, [file]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain("Not in the export (3): left as they are");
+    expect(run.stdout).toContain("Not in the export (2): left as they are");
     expect(run.stdout).toContain("No changes");
     const terminate = await sync(tree, [file, "--absent", "terminate"]);
     expect(terminate.code).toBe(3);
     expect(terminate.stdout).toContain(
-      "  - 3 people would become leavers, over the limit (5% of 3 people = 1)",
+      "  - 2 people would become leavers, over the limit (5% of 3 people = 1)",
     );
     expect(await snapshot(tree)).toEqual(before);
   });
