@@ -231,12 +231,15 @@ function planRoles(sink: PlanSink, want: DesiredGroup, have: LiveGroup): void {
 
 /**
  * Why a person still in the files loses a group gatehouse gave them: no member line, role or nested group
- * gives it now. A mover's department or title is what roles matched, so it is named, with where the
- * person is defined (the line that changed, for a mover; a member line removed elsewhere is in git).
+ * gives it now. A mover's department, title and employment type are what roles matched, so they are named
+ * (the type also when it is the default, employee: a contractor made an employee loses the contractors'
+ * groups), with where the person is defined (the line that changed, for a mover; a member line removed
+ * elsewhere is in git).
  */
 function stillListedWhy(user: DesiredUser): string {
-  const now = (["department", "title"] as const).flatMap((key) => {
-    const value = user.attributes[key];
+  const now = (["department", "title", "employmentType"] as const).flatMap((key) => {
+    const value =
+      key === "employmentType" ? (user.attributes.employmentType ?? "employee") : user.attributes[key];
     return value === undefined ? [] : [`${key} ${JSON.stringify(value)}`];
   });
   return (

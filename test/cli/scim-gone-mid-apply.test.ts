@@ -120,11 +120,12 @@ describe("apply to a SCIM server that stops answering", { tags: ["slow"] }, () =
     // Three creates fail, each with its own cause; then the apply gives up on saas, once.
     const failed = progress.filter((l) => l.includes("] failed "));
     expect(failed).toHaveLength(3);
-    for (const line of failed) expect(line).toMatch(/: connection failed .*\(POST \/Users\)$/);
+    for (const line of failed)
+      expect(line).toMatch(/: connection to 127\.0\.0\.1:\d+ failed .*\(POST \/Users\)$/);
     const skipped = progress.filter((l) => l.includes("] skipped "));
     expect(skipped).toHaveLength(PEOPLE - 5);
     expect(skipped[0]).toMatch(
-      /skipped: saas failed 3 writes in a row with no answer \(last: saas: create user "p\d\d@example\.com": connection failed .*\); its remaining changes were not attempted$/,
+      /skipped: saas failed 3 writes in a row with no answer \(last: saas: create user "p\d\d@example\.com": connection to 127\.0\.0\.1:\d+ failed .*\); its remaining changes were not attempted$/,
     );
     for (const line of skipped.slice(1))
       expect(line).toMatch(

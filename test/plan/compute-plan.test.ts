@@ -375,7 +375,7 @@ describe("a mover's lost group", () => {
     const removal = plan.changes.find((c) => c.kind === "membership" && c.action === "remove");
     expect(removal?.reason).toBe("removed-from-config");
     expect(removal?.why).toEqual([
-      `lukasz (${USERS_FILE}:1:5) is still in the access files, but no member line, role or nested group gives them this group now (now department "FIN")`,
+      `lukasz (${USERS_FILE}:1:5) is still in the access files, but no member line, role or nested group gives them this group now (now department "FIN", employmentType "employee")`,
     ]);
   });
 });
