@@ -39,6 +39,16 @@ function isSameValue(field: SyncedField, a: string | undefined, b: string | unde
   return a === b;
 }
 
+/** The user of `users` whose e-mail an address is (any case), where one alone has it. */
+function onlyHolderOfEmail(users: readonly User[]): (email: string) => User | undefined {
+  const byEmail = new Map<string, User | null>();
+  for (const user of users) {
+    const email = user.email?.toLowerCase();
+    if (email !== undefined) byEmail.set(email, byEmail.has(email) ? null : user);
+  }
+  return (email) => byEmail.get(email.toLowerCase()) ?? undefined;
+}
+
 /** Whether a last working day (endDate, inclusive) is over at `now`. */
 function hasEnded(endDate: string, now: Date): boolean {
   const stub: User = {
@@ -91,14 +101,9 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   const userOfId = (id: string): User | undefined => byId.get(idNow(formerIds, id));
 
   // Users with no employee number yet, by e-mail (without case), where one user alone has it.
-  const byEmail = new Map<string, User | null>();
-  for (const user of users) {
-    const email = user.email?.toLowerCase();
-    if (email === undefined || user.employeeNumber !== undefined) continue;
-    byEmail.set(email, byEmail.has(email) ? null : user);
-  }
+  const unnumbered = onlyHolderOfEmail(users.filter((u) => u.employeeNumber === undefined));
   const unnumberedByEmail = (person: HrPerson): User | undefined =>
-    byEmail.get(person.fields.get("email")?.toLowerCase() ?? "") ?? undefined;
+    unnumbered(person.fields.get("email") ?? "");
 
   // Who each row is: a user in the files (by employee number, else by id, else by e-mail), or a joiner.
   const matched = new Map<HrPerson, User>();
@@ -180,12 +185,7 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
     const email = p.fields.get("email")?.toLowerCase();
     if (email !== undefined && !rowsByEmail.has(email)) rowsByEmail.set(email, p);
   }
-  const usersByEmail = new Map<string, User | null>();
-  for (const user of users) {
-    const email = user.email?.toLowerCase();
-    if (email !== undefined) usersByEmail.set(email, usersByEmail.has(email) ? null : user);
-  }
-  const userOfEmail = (email: string): User | undefined => usersByEmail.get(email.toLowerCase()) ?? undefined;
+  const userOfEmail = onlyHolderOfEmail(users);
   /** A row's manager as a user id (none for oneself: the top of an HR system's chain often is); undefined: unknown. */
   const managerOf = (person: HrPerson): { value: string | undefined } | undefined => {
     const ref = person.fields.get("manager");
