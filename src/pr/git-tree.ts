@@ -44,12 +44,13 @@ export async function resolveRevision(cwd: string, revision: string): Promise<st
 }
 
 /** One regular file (mode 100644 or 100755) under `dir` at `commit`: its path and blob id. */
-interface TreeEntry {
+export interface TreeEntry {
   readonly path: string;
   readonly blob: string;
 }
 
-async function listFiles(cwd: string, commit: string, dir: string): Promise<TreeEntry[]> {
+/** The regular files under `dir` (repository-relative; "." for all) at `commit`, with their blob ids. */
+export async function listFiles(cwd: string, commit: string, dir: string): Promise<TreeEntry[]> {
   const out = await git(cwd, ["ls-tree", "-r", "-z", "--full-tree", commit, "--", dir]);
   const entries: TreeEntry[] = [];
   for (const record of out.toString("utf8").split("\0")) {
@@ -109,4 +110,19 @@ export async function readFileAt(cwd: string, revision: string, file: string): P
   const entries = await listFiles(cwd, commit, file);
   const entry = entries.find((e) => e.path === file);
   return entry ? git(cwd, ["cat-file", "blob", entry.blob]) : undefined;
+}
+
+/** A blob's bytes. */
+export function blobBytes(cwd: string, blob: string): Promise<Buffer> {
+  return git(cwd, ["cat-file", "blob", blob]);
+}
+
+/** The commits of `revision`'s first-parent line, oldest first. */
+export async function firstParentLine(cwd: string, revision: string): Promise<string[]> {
+  const commit = await resolveRevision(cwd, revision);
+  const out = await git(cwd, ["rev-list", "--first-parent", "--reverse", commit]);
+  return out
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l !== "");
 }

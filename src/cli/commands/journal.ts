@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { parseAt } from "../instant.ts";
@@ -11,6 +12,7 @@ import type { JournalProblem, JournalVerification } from "../../audit/journal.ts
 import type { DrillSystem } from "../../audit/journal-entry.ts";
 import { DAMAGED, foldCachePath, foldedHead } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
+import { verifyJournalHistory } from "../../audit/journal-history.ts";
 import { rememberVerified, verifiedEnd } from "../../audit/verified-prefix.ts";
 import { inlineText, jsonForTerminal } from "../../render/terminal-text.ts";
 import { firstFew } from "../../model/lists.ts";
@@ -27,7 +29,7 @@ import { isFile } from "../../io/is-file.ts";
 import { runCloseVerdict } from "./close-verdict.ts";
 import { runCloseDelivery } from "./close-delivery.ts";
 
-export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl]
+export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl] [--history REV]
        gatehouse journal repair [--journal .gatehouse/journal.jsonl]
        gatehouse journal access GROUP --at DATE [--provider NAME] [--format text|json]
        gatehouse journal access GROUP --since DATE --until DATE [--provider NAME] [--format text|json]
@@ -40,7 +42,10 @@ export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gateho
 
 verify walks the hash chain of the apply journal and reports any edited, removed, inserted or
 reordered entry, or a torn last line; a missing or empty journal, or one shorter than gatehouse last
-read it on this machine (.gatehouse/cache), fails too. Exit 0 when intact, 1 otherwise.
+read it on this machine (.gatehouse/cache), fails too. Exit 0 when intact, 1 otherwise. --history REV
+(e.g. origin/gatehouse-journal, where the workflows keep it) also checks that every commit of that
+branch holds the journal of the one before with entries only added at its end, and that the journal
+here begins with the branch's last: what a fresh clone can prove, where no cache of this machine is.
 repair cuts off a torn last line left by a crash mid-write (kept in <journal>.torn); nothing else. It
 refuses a line gatehouse already read whole on this machine: that is no crash's torn write.
 access answers "who had access to GROUP on DATE" from the journal: each member then, since when, why,
@@ -78,6 +83,7 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
       reason: { type: "string" },
       delivery: { type: "string" },
       unapproved: { type: "boolean" },
+      history: { type: "string" },
       format: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -140,13 +146,22 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
         `. The next apply records its end as interrupted\n`,
     );
   }
+  const history = stringOpt(args, "history");
+  const kept =
+    history === undefined ? undefined : await verifyJournalHistory(io.cwd, history, await readFile(file));
+  for (const p of kept?.problems ?? []) io.stdout(`${shown}: ${history ?? ""}: ${p.message}\n`);
+  if (kept?.problems.length === 0)
+    io.stdout(
+      `${shown}: ${history ?? ""}: ${String(kept.commits)} commit(s), each holding the journal of the one before with entries added at its end; the journal here begins with its last (${String(kept.bytes)} bytes)\n`,
+    );
+  const isIntact = problems.length === 0 && (kept?.problems.length ?? 0) === 0;
   io.stdout(
     problems.length === 0
-      ? `${shown}: ${String(result.entries)} entries, hash chain intact\n`
+      ? `${shown}: ${String(result.entries)} entries, hash chain intact${isIntact ? "" : ", but NOT as the branch kept it"}\n`
       : `${shown}: journal is NOT intact (${String(problems.length)} problem(s))\n`,
   );
-  if (problems.length === 0) await rememberVerified(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR), result);
-  return problems.length === 0 ? ExitCode.ok : ExitCode.error;
+  if (isIntact) await rememberVerified(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR), result);
+  return isIntact ? ExitCode.ok : ExitCode.error;
 }
 
 /** How far this machine's caches (the plan's fold, the chain walk) read the journal in whole lines. */

@@ -1,0 +1,102 @@
+/**
+ * `journal verify --history REV`: the journal against the branch the workflows keep it on. A journal
+ * rewritten and re-hashed whole passes the chain walk on a fresh clone; it cannot pass this while the
+ * branch's history stands. Real git (plumbing: the branch is written as journal-branch.sh writes it, in
+ * pieces), the real CLI.
+ */
+import { execFileSync } from "node:child_process";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { configYaml, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+function git(cwd: string, args: readonly string[], input?: string | Buffer): string {
+  return execFileSync("git", args, {
+    cwd,
+    ...(input === undefined ? {} : { input }),
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "t",
+      GIT_AUTHOR_EMAIL: "t@example.com",
+      GIT_COMMITTER_NAME: "t",
+      GIT_COMMITTER_EMAIL: "t@example.com",
+    },
+  })
+    .toString("utf8")
+    .trim();
+}
+
+/** Commits `journal` on branch `jb` after `parent`, cut in pieces of `piece` bytes as journal-branch.sh cuts it. */
+function keep(cwd: string, journal: Buffer, parent: string | undefined, piece = 400): string {
+  const lines: string[] = [];
+  for (let i = 0, n = 0; i < journal.length; i += piece, n++) {
+    const blob = git(cwd, ["hash-object", "-w", "--stdin"], journal.subarray(i, i + piece));
+    lines.push(`100644 blob ${blob}\tjournal.jsonl.${String(n).padStart(4, "0")}`);
+  }
+  const tree = git(cwd, ["mktree"], lines.join("\n") + "\n");
+  const commit = git(cwd, [
+    "commit-tree",
+    tree,
+    ...(parent === undefined ? [] : ["-p", parent]),
+    "-m",
+    "journal",
+  ]);
+  git(cwd, ["update-ref", "refs/heads/jb", commit]);
+  return commit;
+}
+
+describe("journal verify --history", () => {
+  it("holds when each commit only adds entries, and names the commit where entries were removed", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
+      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann]\n",
+    });
+    trees.push(tree);
+    git(tree.cwd, ["init", "-q"]);
+    const journalFile = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    const first = keep(tree.cwd, await readFile(journalFile), undefined);
+    await writeFile(
+      path.join(tree.dir, "groups/teams.yaml"),
+      "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
+    );
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    const journal = await readFile(journalFile);
+    const second = keep(tree.cwd, journal, first);
+
+    const intact = await runCliIn(tree.cwd, ["journal", "verify", "--history", "jb"]);
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toContain(
+      `.gatehouse/journal.jsonl: jb: 2 commit(s), each holding the journal of the one before with entries added at its end; the journal here begins with its last (${String(journal.length)} bytes)`,
+    );
+
+    // A third commit drops an entry from the middle (a rewrite would re-hash the rest: the chain walk of a
+    // fresh clone could not tell); the branch's history can.
+    const lines = journal.toString("utf8").split("\n");
+    const dropped = Buffer.from([...lines.slice(0, 2), ...lines.slice(3)].join("\n"));
+    const third = keep(tree.cwd, dropped, second);
+    const rewritten = await runCliIn(tree.cwd, ["journal", "verify", "--history", "jb"]);
+    expect(rewritten.code).toBe(1);
+    expect(rewritten.stdout).toContain(
+      `jb: the journal at ${third.slice(0, 12)} is not the journal at ${second.slice(0, 12)} with entries added at its end`,
+    );
+    expect(rewritten.stdout).toContain("hash chain intact, but NOT as the branch kept it");
+
+    // The journal here cut short against an intact branch.
+    git(tree.cwd, ["update-ref", "refs/heads/jb", second]);
+    await writeFile(journalFile, journal.subarray(0, journal.indexOf("\n") + 1));
+    await rm(path.join(tree.cwd, ".gatehouse/cache"), { recursive: true, force: true });
+    const cut = await runCliIn(tree.cwd, ["journal", "verify", "--history", "jb"]);
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toContain(
+      `jb: the journal here is shorter than the one the branch kept at ${second.slice(0, 12)}`,
+    );
+  });
+});
