@@ -19,7 +19,7 @@ const shown = (value: string | undefined): string => value ?? "(none)";
 
 function updateLines(symbol: string, update: UserUpdate): string[] {
   return [
-    `  ${symbol} ${who(update.id, update.employeeNumber)}  ${formatLocation(update.source)}`,
+    `  ${symbol} ${who(update.id, update.employeeNumber)}  ${formatLocation(update.source)}${update.isAbsent ? "  (not in the export: --absent terminate)" : ""}`,
     ...update.changes.map((c) => `      ${c.field}: ${shown(c.before)} → ${shown(c.after)}`),
   ];
 }

@@ -198,7 +198,7 @@ describe("gatehouse hr sync", () => {
     const terminate = await sync(tree, [file, "--absent", "terminate"]);
     expect(terminate.code).toBe(0);
     expect(terminate.stdout).toContain(
-      "Leavers (1):\n  - bob (E3)  access/users/staff.yaml:22:5\n      status: active → terminated\n",
+      "Leavers (1):\n  - bob (E3)  access/users/staff.yaml:22:5  (not in the export: --absent terminate)\n      status: active → terminated\n",
     );
     expect(await staff(tree)).toBe(
       STAFF.replace('employeeNumber: "E3" }', 'employeeNumber: "E3", status: terminated }'),
