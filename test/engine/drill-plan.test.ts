@@ -36,7 +36,9 @@ describe("killChainOf", () => {
       capabilities: { deleteLeavers: true },
     });
     expect(() => killChainOf(plan, "canary")).toThrow(ConfigError);
-    expect(() => killChainOf(plan, "canary")).toThrow(/would also delete its account canary in directory \(the system deletes leavers. accounts: deleteUsers\); .*Give the canary legalHold: true/);
+    expect(() => killChainOf(plan, "canary")).toThrow(
+      /would also delete its account canary in directory \(the system deletes leavers. accounts: deleteUsers\); .*Give the canary legalHold: true/,
+    );
   });
 
   it("refuses a canary with nothing to take away", () => {
