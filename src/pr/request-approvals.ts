@@ -30,13 +30,20 @@ export function requestApproval(model: AccessModel, groupName: string, now: Date
   const group = model.groups.get(groupName);
   const isPrivileged = group?.sensitivity === "privileged";
   const required = isPrivileged ? Math.max(1, model.config.policy.privilegedApprovals) : 1;
+  // A site that names no GitHub account anywhere approves its pull requests elsewhere (pr check is
+  // GitHub's): an owner without one is no owner who cannot approve there.
+  const usesGithub =
+    model.config.providers.some((p) => p.type === "github") ||
+    [...model.users.values()].some((u) => githubLoginOf(model, u) !== undefined);
   const owners = (group?.owners ?? []).map((id): RequestApprover => {
     const user = model.users.get(id);
     if (!user) return { id, problem: "not a user in the access files" };
     const github = githubLoginOf(model, user);
     const base = github === undefined ? { id } : { id, github };
     if (isTerminated(user, now)) return { ...base, problem: "has left" };
-    return github === undefined ? { ...base, problem: "no GitHub account in accounts.github" } : base;
+    return github === undefined && usesGithub
+      ? { ...base, problem: "no GitHub account in accounts.github" }
+      : base;
   });
   const able = owners.filter((o) => o.problem === undefined).length;
   if (able >= required) return { group: groupName, isPrivileged, required, owners };

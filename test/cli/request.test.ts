@@ -355,6 +355,23 @@ describe("gatehouse request", () => {
     expect(out.stdout).toContain("  so one of policy.admins approves: ann (@ann-gh)");
   });
 
+  it("names the owners who approve without GitHub accounts where the site names none (approved elsewhere)", async () => {
+    const t = await writeAccessTree({
+      "gatehouse.yaml": CONFIG,
+      "users/people.yaml": USERS.replace(/, accounts: \{ github: [a-z-]+ \}/g, ""),
+      "groups/ops.yaml": GROUPS,
+      "roles/sre.yaml": ROLES,
+    });
+    trees.push(t);
+    const out = await request(t, "--user", "bob", "--group", "ops", "--dry-run", "--format", "json");
+    expect(out.code).toBe(0);
+    const { approval } = JSON.parse(out.stdout) as {
+      approval: { owners: { id: string; problem?: string }[] };
+    };
+    expect(approval.owners.map((o) => o.problem)).toEqual(approval.owners.map(() => undefined));
+    expect(approval.owners.length).toBeGreaterThan(0);
+  });
+
   it("prints its usage with --help", async () => {
     const { tree: t } = await tree();
     const out = await request(t, "--help");
