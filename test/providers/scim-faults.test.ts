@@ -674,6 +674,41 @@ describe("scim incremental reads", { tags: ["slow"] }, () => {
     }
   });
 
+  it("writes nothing whole where the group the server returns lacks members gatehouse read", async () => {
+    const server = await startScimServer();
+    const proxy = await startFaultProxy(server.baseUrl);
+    try {
+      const provider = createScimProviderWith(scimProviderConfig(proxy.baseUrl), scimContext(server.token));
+      expect(await applyAll(provider, TARGET)).toEqual([]);
+      const isGroupPatch = (method: string, path: string) => method === "PATCH" && path.includes("/Groups/");
+      const isGroupGet = (method: string, path: string) => method === "GET" && /\/Groups\/[^/]+$/.test(path);
+      proxy.inject({
+        fault: { kind: "status", status: 400, scimType: "invalidPath" },
+        times: 1,
+        match: isGroupPatch,
+      });
+      // The GET before the PUT returns the group without ann (a server capping the members it returns).
+      const withoutFirst = (body: unknown) => {
+        const group = body as { members?: unknown[] };
+        return { ...group, members: (group.members ?? []).slice(1) };
+      };
+      proxy.inject({ fault: { kind: "rewrite", transform: withoutFirst }, times: 1, match: isGroupGet });
+      const [outcome] = await provider.apply([memberChange("team-x-write", "ben", "remove")], signal());
+      expect(outcome?.status).toBe("failed");
+      expect(outcome?.status === "failed" && outcome.error.message).toContain(
+        "of the members gatehouse read",
+      );
+      expect(proxy.seen.some((r) => r.method === "PUT")).toBe(false);
+      const direct = createScimProviderWith(scimProviderConfig(server.baseUrl), scimContext(server.token));
+      const live = await direct.read(signal());
+      await direct.close();
+      expectTargetState(live);
+    } finally {
+      await proxy.close();
+      await server.close();
+    }
+  });
+
   it("reads everything when the server refuses meta.lastModified filters, and stops asking", async () => {
     const server = await startScimServer();
     const log: string[] = [];

@@ -108,6 +108,30 @@ async function readForPut(
   return { body: current.body, etag: current.etag, members };
 }
 
+/**
+ * A PUT writes the member list whole: members the GET left out would be removed. Where it lists fewer of
+ * the members gatehouse read than this write keeps (a server that caps the members it returns, or someone
+ * who removed them since), nothing is written: the next plan reads the group again.
+ */
+function refuseShortList(
+  s: ScimSession,
+  group: ScimGroup,
+  listed: readonly unknown[],
+  write: GroupWrite,
+  operation: string,
+): void {
+  const got = new Set(
+    listed.flatMap((m) => (isRecord(m) && typeof m["value"] === "string" ? [m["value"]] : [])),
+  );
+  const missing = (group.memberIds ?? []).filter((id) => !got.has(id) && !write.removes.includes(id));
+  if (missing.length === 0) return;
+  throw new ProviderError(
+    s.name,
+    operation,
+    `the group as the server returns it now lacks ${String(missing.length)} of the members gatehouse read (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""}): writing it whole (PUT) would remove them, so nothing was written; the next plan reads it again`,
+  );
+}
+
 /** One write to a group: PATCH where supported, else GET + PUT with the change applied locally. */
 async function writeGroup(
   s: ScimSession,
@@ -171,6 +195,7 @@ async function putGroup(
   // A 412 means somebody changed the group between our GET and PUT: read it again and re-apply, once.
   for (let attempt = 0; ; attempt += 1) {
     const current = await readForPut(s, path, operation, signal);
+    refuseShortList(s, group, current.members, write, operation);
     const members = applyMemberChanges(current.members, write.adds, write.removes);
     const body = applyOpsLocally(current.body, [
       ...write.ops,
