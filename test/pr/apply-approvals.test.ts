@@ -61,22 +61,44 @@ async function starts(): Promise<ApplyStartData[]> {
     .flatMap((e) => (e.type === "apply-start" ? [e] : []));
 }
 
-/** A pull request changing the groups, approved by carol, squash-merged by rachel onto main. */
-async function mergeApproved(groups: string): Promise<string> {
+/**
+ * A pull request writing `text` to `file`, by `author`, with `reviews` (login, state) on its head
+ * `headSha`, squash-merged onto main by `mergedBy`: the squash commit.
+ */
+async function squashMerged(pr: {
+  readonly file: string;
+  readonly text: string;
+  readonly message: string;
+  readonly author: string;
+  readonly headSha: string;
+  readonly reviews: readonly (readonly [string, ("APPROVED" | "COMMENTED")?])[];
+  readonly mergedBy: string;
+}): Promise<string> {
   const base = (await repo.git.revparse(["HEAD"])).trim();
-  await repo.write("access/groups/groups.yaml", groups);
-  const squash = await repo.commit("add alice (#1)");
+  await repo.write(pr.file, pr.text);
+  const squash = await repo.commit(pr.message);
   const pull = seedPull(gh.fake, ghRepo, {
+    author: pr.author,
+    headSha: pr.headSha,
+    baseSha: base,
+    files: [pr.file],
+  });
+  for (const [login, state] of pr.reviews) seedReview(gh.fake, pull, login, state ?? "APPROVED");
+  mergePull(gh.fake, ghRepo, pull, squash, pr.mergedBy);
+  return squash;
+}
+
+/** A pull request changing the groups, approved by carol, squash-merged by rachel onto main. */
+function mergeApproved(groups: string): Promise<string> {
+  return squashMerged({
+    file: "access/groups/groups.yaml",
+    text: groups,
+    message: "add alice (#1)",
     author: "alice-gh",
     headSha: "a".repeat(40),
-    baseSha: base,
-    files: ["access/groups/groups.yaml"],
+    reviews: [["bob-gh", "COMMENTED"], ["carol-gh"], ["bob-gh", "COMMENTED"]],
+    mergedBy: "rachel-gh",
   });
-  seedReview(gh.fake, pull, "bob-gh", "COMMENTED");
-  seedReview(gh.fake, pull, "carol-gh");
-  seedReview(gh.fake, pull, "bob-gh", "COMMENTED");
-  mergePull(gh.fake, ghRepo, pull, squash, "rachel-gh");
-  return squash;
 }
 
 describe("apply --record-approvals", { tags: ["slow"] }, () => {
@@ -150,21 +172,15 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
 
     // 1. alice asks for the privileged group (two owners must approve); she approves it herself, and
     //    carol approves: one approval counts.
-    const base = (await repo.git.revparse(["HEAD"])).trim();
-    await repo.write(
-      "access/groups/groups.yaml",
-      GROUPS.replace("members: [carol]", "members: [carol, alice]"),
-    );
-    const squash = await repo.commit("alice to app-prod-admin (#1)");
-    const privileged = seedPull(gh.fake, ghRepo, {
+    const squash = await squashMerged({
+      file: "access/groups/groups.yaml",
+      text: GROUPS.replace("members: [carol]", "members: [carol, alice]"),
+      message: "alice to app-prod-admin (#1)",
       author: "alice-gh",
       headSha: "b".repeat(40),
-      baseSha: base,
-      files: ["access/groups/groups.yaml"],
+      reviews: [["alice-gh"], ["carol-gh"]],
+      mergedBy: "rachel-gh",
     });
-    seedReview(gh.fake, privileged, "alice-gh");
-    seedReview(gh.fake, privileged, "carol-gh");
-    mergePull(gh.fake, ghRepo, privileged, squash, "rachel-gh");
     const one = await apply();
     expect(one.code).toBe(0);
     expect(one.stdout).toContain(
@@ -226,19 +242,15 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     ]);
 
     // 3. A leaver: only access taken away, which needs nobody's approval (no warning).
-    const parent = (await repo.git.revparse(["HEAD"])).trim();
-    await repo.write(
-      "access/users/people.yaml",
-      USERS.replace("{ id: rachel, name: Rachel,", "{ id: rachel, name: Rachel, status: terminated,"),
-    );
-    const leaver = await repo.commit("rachel left (#3)");
-    const leaverPull = seedPull(gh.fake, ghRepo, {
+    const leaver = await squashMerged({
+      file: "access/users/people.yaml",
+      text: USERS.replace("{ id: rachel, name: Rachel,", "{ id: rachel, name: Rachel, status: terminated,"),
+      message: "rachel left (#3)",
       author: "carol-gh",
       headSha: "c".repeat(40),
-      baseSha: parent,
-      files: ["access/users/people.yaml"],
+      reviews: [],
+      mergedBy: "carol-gh",
     });
-    mergePull(gh.fake, ghRepo, leaverPull, leaver, "carol-gh");
     const three = await apply(["--force"]);
     expect(three.code).toBe(0);
     expect(three.stderr).not.toContain(`commit ${leaver.slice(0, 12)}`);
