@@ -80,6 +80,9 @@ const DEFAULT_STATUSES: Readonly<Record<string, UserStatus>> = {
 };
 
 export const DEFAULT_JOINERS_FILE = "users/hr.yaml";
+
+/** The mapping `hr sync` reads when no --mapping is given, where it exists (relative to the working directory). */
+export const DEFAULT_MAPPING_FILE = "hr/mapping.yaml";
 export const DEFAULT_MAX_LEAVERS: Limit = { kind: "percent", value: 5 };
 export const DEFAULT_MAX_EMAIL_CHANGES: Limit = { kind: "percent", value: 10 };
 export const DEFAULT_MAX_CLEARED: Limit = { kind: "percent", value: 5 };

@@ -4,7 +4,7 @@
  * else byte for byte), absent people only reported; a bad export, a failed validation or a guard rail
  * writes nothing.
  */
-import { chmod, readdir, readFile, stat, symlink, writeFile, rename } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile, rename } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
@@ -418,6 +418,25 @@ describe("gatehouse hr sync", () => {
       startDate: "2026-01-05",
     });
     expect((await sync(tree, [file])).stdout).toContain("No changes");
+  });
+
+  it("reads hr/mapping.yaml when no --mapping is given, as the shipped workflow passes it", async () => {
+    const tree = await newTree();
+    // HR's own column names: without the mapping there is no name column to read.
+    const file = await writeExport(
+      tree,
+      "export.csv",
+      SAME.replace("employeeNumber,name,", "Employee ID,Full Name,"),
+    );
+    expect((await sync(tree, [file])).stderr).toContain("HR002");
+    await mkdir(path.join(tree.cwd, "hr"), { recursive: true });
+    await writeFile(
+      path.join(tree.cwd, "hr/mapping.yaml"),
+      "columns:\n  employeeNumber: Employee ID\n  name: Full Name\n",
+    );
+    const run = await sync(tree, [file]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("No changes");
   });
 
   it("reads a JSON export with a mapping of columns, values and dates, and reports a bad value at its line and column", async () => {

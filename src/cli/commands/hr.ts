@@ -1,7 +1,10 @@
 import { ExitCode, UsageError } from "../../errors.ts";
 import { loadEnvOptions } from "../../load/load-tree.ts";
+import path from "node:path";
+import { isFile } from "../../io/is-file.ts";
 import {
   DEFAULT_JOINERS_FILE,
+  DEFAULT_MAPPING_FILE,
   isReviewDays,
   MAX_REVIEW_DAYS,
   parseLimit,
@@ -25,7 +28,7 @@ objects). People are matched by employee number (else by id); joiners are append
 department, title, manager, employmentType, status, startDate, endDate) are edited in place, as text;
 no other field is touched. People the export does not have are reported and left alone unless
 --absent terminate (never a service account, never someone without an employeeNumber).
-The mapping (YAML) names the columns and HR's values; see the README. Refuses (exit 3, nothing
+The mapping (YAML; default ${DEFAULT_MAPPING_FILE} where it exists) names the columns and HR's values; see the README. Refuses (exit 3, nothing
 written) when more people would become leavers than --max-leavers (default 5%) or more e-mail
 addresses would change than --max-email-changes (default 10%), or more people would lose their
 department, title, manager or employment type to a blank cell than --max-cleared (default 5%), or
@@ -93,7 +96,11 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
     throw new UsageError(
       `--mover-review-days takes a whole number of days, 1 to ${String(MAX_REVIEW_DAYS)} (got "${daysText}")`,
     );
-  const mappingFile = stringOpt(args, "mapping");
+  // hr/mapping.yaml where there is one, as the shipped workflow passes it: a sync run by hand reads the
+  // same mapping (without it, HR's column names are not the fields' and every row would be refused).
+  const mappingFile =
+    stringOpt(args, "mapping") ??
+    ((await isFile(path.resolve(io.cwd, DEFAULT_MAPPING_FILE))) ? DEFAULT_MAPPING_FILE : undefined);
   const joinersFile = stringOpt(args, "joiners-file");
   const dir = stringOpt(args, "dir") ?? "access";
   const isCheck = flag(args, "check");
