@@ -5,7 +5,7 @@
  * commits reached the branch without one.
  */
 import { redactKnownSecrets, messageOf } from "../errors.ts";
-import { latestDecisions } from "./approvals.ts";
+import { latestDecisions, type Review } from "./approvals.ts";
 import { changedPaths, resolveRevision } from "./git-tree.ts";
 import type { PrClient, RepoRef } from "./github.ts";
 import { checkApprovals } from "./run-check.ts";
@@ -75,6 +75,7 @@ async function gateOf(
   site: GateSite,
   sha: string,
   pull: { readonly number: number; readonly mergedAt: string },
+  reviews: readonly Review[],
 ): Promise<RecordedGate> {
   try {
     const parent = await resolveRevision(site.cwd, `${sha}^1`);
@@ -89,6 +90,8 @@ async function gateOf(
       head: sha,
       pinsFile: site.pinsFile,
       changedPaths: await changedPaths(site.cwd, parent, sha),
+      // Asked already for the approvals recorded beside the verdict: the same reviews, not asked twice.
+      reviews,
     });
     if (outcome.kind !== "judged") return { isOk: false, requirements: [], error: "not judged" };
     return {
@@ -152,7 +155,7 @@ async function approvalOf(
       mergedAt: pull.mergedAt,
     },
     approvals,
-    gate: await gateOf(client, repo, site, sha, { number: pull.number, mergedAt: pull.mergedAt }),
+    gate: await gateOf(client, repo, site, sha, { number: pull.number, mergedAt: pull.mergedAt }, reviews),
   };
 }
 

@@ -8,7 +8,7 @@ import type { AccessModel } from "../model/access.ts";
 import { validateAccessTree } from "../validate/validate-tree.ts";
 import { DEFAULT_CACHE_DIR } from "../load/load-tree.ts";
 import { computeAffected, defaultAdminPaths, type Affected } from "./affected.ts";
-import { evaluateApprovals, type GateResult } from "./approvals.ts";
+import { evaluateApprovals, type GateResult, type Review } from "./approvals.ts";
 import { materializeTree, readFileAt } from "./git-tree.ts";
 import type { PrClient, RepoRef } from "./github.ts";
 import { DEFAULT_IDS_FILE } from "../providers/github/settings.ts";
@@ -31,6 +31,8 @@ export interface CheckOptions {
   readonly pinsFile: string;
   /** The paths that changed between base and head; default the pull request's file list. */
   readonly changedPaths?: readonly string[];
+  /** The pull request's reviews, where the caller has them already; default asked of GitHub. */
+  readonly reviews?: readonly Review[];
   readonly log?: (line: string) => void;
 }
 
@@ -134,7 +136,7 @@ export async function checkApprovals(options: CheckOptions): Promise<CheckOutcom
     now: options.now,
     affected,
     baseModel: base.model,
-    reviews: await client.listReviews(repo, options.pull),
+    reviews: options.reviews ?? (await client.listReviews(repo, options.pull)),
     author: pull.author,
     headSha: pull.headSha,
     policy: base.model.config.policy,
