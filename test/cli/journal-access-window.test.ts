@@ -1,7 +1,12 @@
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import {
+  forgetJournalReads,
+  killAfterIntent,
+  writeAccessTree,
+  type AccessTree,
+} from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
 import { sealEntry, type JournalEntry, type NewJournalEntry } from "../../src/audit/journal-entry.ts";
 import { appendJournalEntries } from "../../src/audit/journal.ts";
@@ -157,8 +162,7 @@ async function withoutModes(tree: AccessTree): Promise<void> {
     out.push(JSON.stringify(previous));
   }
   await writeFile(file, out.join("\n") + "\n");
-  const cache = path.join(tree.cwd, ".gatehouse/cache");
-  for (const name of await readdir(cache)) if (name.startsWith("journal-")) await rm(path.join(cache, name));
+  await forgetJournalReads(tree);
 }
 
 describe("journal access on a journal written before runs recorded their mode", () => {
@@ -182,14 +186,7 @@ describe("journal access on a journal written before runs recorded their mode", 
 describe("journal access after a run that died mid-write", () => {
   it("does not call an add it announced, removed later, held outside gatehouse: it stays unconfirmed", async () => {
     const tree = await appliedTree("additive");
-    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
-    const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
-    const cut = lines.findIndex((l) => l.includes('"type":"intent"') && l.includes(":membership/ops/"));
-    expect(cut).toBeGreaterThan(0);
-    await writeFile(journal, lines.slice(0, cut + 1).join("\n") + "\n");
-    const cache = path.join(tree.cwd, ".gatehouse/cache");
-    for (const name of await readdir(cache))
-      if (name.startsWith("journal-")) await rm(path.join(cache, name));
+    await killAfterIntent(tree, "ops");
     await writeFile(path.join(tree.dir, "groups/teams.yaml"), team("ann"));
     expect(await apply(tree, "2026-03-05T09:00:00Z")).toMatch(/remove bob from ops/);
 

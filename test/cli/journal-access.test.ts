@@ -1,7 +1,7 @@
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { killAfterIntent, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
 
 const trees: AccessTree[] = [];
@@ -277,16 +277,9 @@ describe("explain", () => {
 
   it("names the members a run that died announced and never confirmed: the system may hold them", async () => {
     const tree = await appliedTree();
-    // Killed after the membership writes were announced (and made), before their outcomes were written.
-    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
-    const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
-    const cut = lines.findIndex((l) => l.includes('"type":"intent"') && l.includes(":membership/ops/"));
-    expect(cut).toBeGreaterThan(0);
-    await writeFile(journal, lines.slice(0, cut + 1).join("\n") + "\n");
-    // A run killed there never recorded (in .gatehouse/cache) that it read the entries cut off here.
-    const cache = path.join(tree.cwd, ".gatehouse/cache");
-    for (const name of await readdir(cache))
-      if (name.startsWith("journal-")) await rm(path.join(cache, name));
+    // Killed after the membership writes were announced (and made), before their outcomes were written;
+    // a run killed there never recorded (in .gatehouse/cache) that it read the entries cut off here.
+    await killAfterIntent(tree, "ops");
     const out = await cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", "--at", "2026-03-15"]);
     expect(out.code).toBe(0);
     expect(out.out).toContain("ops in app at 2026-03-15T23:59:59.999Z: 0 member(s) gatehouse applied");

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { validateAccessTree, type ValidatedTree } from "../../src/validate/validate-tree.ts";
@@ -86,6 +86,27 @@ export function briefs(diagnostics: readonly Diagnostic[], codes?: readonly stri
 
 /** The tree's journal (`.gatehouse/journal.jsonl`, the default place), its path. */
 export const journalFile = (tree: AccessTree): string => path.join(tree.cwd, ".gatehouse/journal.jsonl");
+
+/**
+ * Forgets what this machine read of the tree's journal (the `journal-*` files of .gatehouse/cache): a
+ * journal rewritten by a test, or cut where a killed run left it, is then read as a first time.
+ */
+export async function forgetJournalReads(tree: AccessTree): Promise<void> {
+  const cache = path.join(tree.cwd, ".gatehouse/cache");
+  for (const name of await readdir(cache)) if (name.startsWith("journal-")) await rm(path.join(cache, name));
+}
+
+/**
+ * The journal as a run killed right after announcing its membership writes to `group` (its `intent`)
+ * leaves it: cut after that entry, and never recorded as read.
+ */
+export async function killAfterIntent(tree: AccessTree, group: string): Promise<void> {
+  const lines = (await readFile(journalFile(tree), "utf8")).trimEnd().split("\n");
+  const cut = lines.findIndex((l) => l.includes('"type":"intent"') && l.includes(`:membership/${group}/`));
+  if (cut < 1) throw new Error(`no intent of writes to ${group} in the journal`);
+  await writeFile(journalFile(tree), lines.slice(0, cut + 1).join("\n") + "\n");
+  await forgetJournalReads(tree);
+}
 
 /** Every entry of the tree's journal, parsed, in order. */
 export async function journalEntries(tree: AccessTree): Promise<Record<string, unknown>[]> {
