@@ -4,7 +4,7 @@
  * cut back to the memo's state, and an edit before the journal's last 64 KiB with the fold cache gone.
  */
 import { spawnSync } from "node:child_process";
-import { readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { readFile, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,7 +13,13 @@ import { comparable, shown } from "../helpers/plan-memo.ts";
 import { closeProviders, preparePlan, type EngineOptions } from "../../src/engine/prepare-plan.ts";
 import { appendJournalEntries, type NewJournalEntry } from "../../src/audit/journal.ts";
 import type { Plan } from "../../src/plan/types.ts";
-import { configYaml, NOW, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import {
+  configYaml,
+  forgetJournalReads,
+  NOW,
+  writeAccessTree,
+  type AccessTree,
+} from "../helpers/access-tree.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
@@ -175,9 +181,7 @@ describe("plan memo: what a review found", () => {
     const edited = text.replace("team-a-write/mallory", "team-a-write/mallorz");
     expect(edited.length).toBe(text.length);
     await writeFile(journal, edited);
-    const cache = path.join(tree.cwd, ".gatehouse/cache");
-    for (const name of await readdir(cache))
-      if (name.startsWith("journal-")) await rm(path.join(cache, name));
+    await forgetJournalReads(tree);
     await sleep(SETTLE_MS);
 
     const fresh = await freshPlan(options);
