@@ -28,17 +28,24 @@ const GROUPS = `groups:
         until: 2026-12-01T00:00:00Z
 `;
 
+const PEOPLE = "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n";
+
+/** ann, bob and cy, `groups` as ops.yaml, and one authoritative local system `app`. */
+async function appTree(groups: string, people = PEOPLE): Promise<AccessTree> {
+  const tree = await writeAccessTree({
+    "gatehouse.yaml":
+      "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+      "policy:\n  guardrails: { maxRemovals: 5 }\n",
+    "users/people.yaml": people,
+    "groups/ops.yaml": groups,
+  });
+  trees.push(tree);
+  return tree;
+}
+
 describe("gatehouse prune", () => {
   it("keeps a grant until an apply removed it, then deletes its lines and nothing else", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml":
-        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
-        "policy:\n  guardrails: { maxRemovals: 5 }\n",
-      "users/people.yaml":
-        "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n",
-      "groups/ops.yaml": GROUPS,
-    });
-    trees.push(tree);
+    const tree = await appTree(GROUPS);
     const file = path.join(tree.dir, "groups/ops.yaml");
     expect((await runCliIn(tree.cwd, ["apply", "--yes"], BEFORE)).code).toBe(0);
 
@@ -98,15 +105,7 @@ describe("gatehouse prune", () => {
       - user: bob
         until: 2026-06-02T00:00:00Z
 `;
-    const tree = await writeAccessTree({
-      "gatehouse.yaml":
-        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
-        "policy:\n  guardrails: { maxRemovals: 5 }\n",
-      "users/people.yaml":
-        "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n",
-      "groups/ops.yaml": reviewed,
-    });
-    trees.push(tree);
+    const tree = await appTree(reviewed);
     const file = path.join(tree.dir, "groups/ops.yaml");
     expect((await runCliIn(tree.cwd, ["apply", "--yes"], BEFORE)).code).toBe(0);
     expect((await runCliIn(tree.cwd, ["apply", "--yes"], AFTER)).code).toBe(0);
@@ -134,15 +133,10 @@ describe("gatehouse prune", () => {
   });
 
   it("keeps every expired grant of a person on legal hold, once no system holds it too", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml":
-        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
-        "policy:\n  guardrails: { maxRemovals: 5 }\n",
-      "users/people.yaml":
-        "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob, legalHold: true }\n  - { id: cy, name: Cy }\n",
-      "groups/ops.yaml": GROUPS,
-    });
-    trees.push(tree);
+    const tree = await appTree(
+      GROUPS,
+      PEOPLE.replace("{ id: bob, name: Bob }", "{ id: bob, name: Bob, legalHold: true }"),
+    );
     expect((await runCliIn(tree.cwd, ["apply", "--yes"], BEFORE)).code).toBe(0);
     // The grant is removed in the app as any expired grant is: the hold keeps data, not access.
     const reconcile = await runCliIn(tree.cwd, ["apply", "--yes"], AFTER);
