@@ -4,7 +4,7 @@
  * attributes do not give are put to the group's owners, through an access review: the mover is added
  * to its `pending` list (a review is opened when the group has none). Pure: model and plan in, data out.
  */
-import type { AccessModel, EmploymentType, Group, User } from "../model/access.ts";
+import { employmentTypeOf, userStatusOf, type AccessModel, type Group, type User } from "../model/access.ts";
 import { roleMatches } from "../desired/effective.ts";
 import { DAY_MS, isTerminated, utcMidnight } from "../lifecycle/status.ts";
 import { directUsers } from "../validate/rules/access-reviews.ts";
@@ -31,8 +31,6 @@ export interface MoverFlag {
   readonly opensReview: boolean;
 }
 
-const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
-
 /** The user as the update leaves them, for what roles match on. */
 function moved(user: User, update: UserUpdate): User {
   const after = (field: "department" | "title" | "employmentType"): string | undefined => {
@@ -43,7 +41,7 @@ function moved(user: User, update: UserUpdate): User {
   // An absent type is the default, as the loader reads it.
   const next: { -readonly [K in keyof User]: User[K] } = {
     ...user,
-    employmentType: EMPLOYMENT_TYPES.find((t) => t === type) ?? "employee",
+    employmentType: employmentTypeOf(type),
   };
   const department = after("department");
   const title = after("title");
@@ -53,8 +51,7 @@ function moved(user: User, update: UserUpdate): User {
   else next.title = title;
   // Whether they are still (or again) here: status and endDate as the update leaves them.
   const status = update.changes.find((c) => c.field === "status");
-  if (status !== undefined)
-    next.status = status.after === "leave" || status.after === "terminated" ? status.after : "active";
+  if (status !== undefined) next.status = userStatusOf(status.after);
   const end = update.changes.find((c) => c.field === "endDate");
   if (end !== undefined) {
     if (end.after === undefined) delete next.endDate;

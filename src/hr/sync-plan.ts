@@ -3,7 +3,7 @@
  * change (movers and leavers), people the export does not have. Pure: the users come from the model,
  * the people from the export, `now` from the caller.
  */
-import type { User, UserStatus } from "../model/access.ts";
+import { userStatusOf, type User } from "../model/access.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { SourceLocation } from "../model/source.ts";
 import { hasNotStarted, isTerminated } from "../lifecycle/status.ts";
@@ -291,7 +291,7 @@ function updateOf(user: User, changes: readonly FieldChange[], isAbsent: boolean
     return change === undefined ? user[field] : change.after;
   };
   const statusText = after("status");
-  const status: UserStatus = statusText === "leave" || statusText === "terminated" ? statusText : "active";
+  const status = userStatusOf(statusText);
   const endDate = after("endDate");
   const next: User = {
     id: user.id,

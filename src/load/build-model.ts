@@ -8,6 +8,7 @@ import type {
   RoleCondition,
   User,
 } from "../model/access.ts";
+import { employmentTypeOf, userStatusOf } from "../model/access.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { SourceLocation } from "../model/source.ts";
 import { formatLocation } from "../model/source.ts";
@@ -93,10 +94,6 @@ function listSources(
   return out;
 }
 
-function employmentTypeOf(text: string | undefined): User["employmentType"] {
-  return text === "contractor" || text === "intern" || text === "service" ? text : "employee";
-}
-
 function accountsOf(o: Obj): Record<string, string> {
   const accounts: Record<string, string> = {};
   const raw = obj(o, "accounts");
@@ -118,7 +115,7 @@ function buildUser(d: AccessDocument, o: Obj, path: PathSegment[], source: Sourc
     id,
     name,
     employmentType: employmentTypeOf(employmentType),
-    status: status === "leave" || status === "terminated" ? status : "active",
+    status: userStatusOf(status),
     ...(employmentType === undefined ? { isEmploymentTypeDefault: true as const } : {}),
     accounts: accountsOf(o),
     source,

@@ -6,6 +6,16 @@ export type EmploymentType = "employee" | "contractor" | "intern" | "service";
 export type UserStatus = "active" | "leave" | "terminated";
 export type Sensitivity = "normal" | "privileged";
 
+/** A status as a file (or an HR export, mapped) writes it: absent or unknown is the default, active. */
+export function userStatusOf(text: string | undefined): UserStatus {
+  return text === "leave" || text === "terminated" ? text : "active";
+}
+
+/** An employment type as written: absent or unknown is the default, employee. */
+export function employmentTypeOf(text: string | undefined): EmploymentType {
+  return text === "contractor" || text === "intern" || text === "service" ? text : "employee";
+}
+
 export interface User {
   /** Stable handle: lowercase letters, digits, `.`, `_`, `-`. */
   readonly id: string;
