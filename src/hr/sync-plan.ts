@@ -6,7 +6,7 @@
 import { userStatusOf, type User } from "../model/access.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { SourceLocation } from "../model/source.ts";
-import { hasNotStarted, isTerminated } from "../lifecycle/status.ts";
+import { hasNotStarted, isPastEndDate, isTerminated } from "../lifecycle/status.ts";
 import { formerIdsOf, idNow } from "../desired/former-ids.ts";
 import type { ExportPeople, HrPerson } from "./people.ts";
 import {
@@ -49,20 +49,6 @@ function onlyHolderOfEmail(users: readonly User[]): (email: string) => User | un
   return (email) => byEmail.get(email.toLowerCase()) ?? undefined;
 }
 
-/** Whether a last working day (endDate, inclusive) is over at `now`. */
-function hasEnded(endDate: string, now: Date): boolean {
-  const stub: User = {
-    id: "",
-    name: "",
-    employmentType: "employee",
-    status: "active",
-    accounts: {},
-    source: { file: "", line: 0, column: 0 },
-    endDate,
-  };
-  return isTerminated(stub, now);
-}
-
 /**
  * HR systems mark someone terminated as soon as the termination is entered, with a last day still ahead
  * (Workday; BambooHR when it is entered early): they keep their access until that day is over. Such a row
@@ -70,7 +56,7 @@ function hasEnded(endDate: string, now: Date): boolean {
  */
 function untilEndDate(person: HrPerson, now: Date): HrPerson {
   const endDate = person.fields.get("endDate");
-  if (person.fields.get("status") !== "terminated" || endDate === undefined || hasEnded(endDate, now))
+  if (person.fields.get("status") !== "terminated" || endDate === undefined || isPastEndDate(endDate, now))
     return person;
   const fields = new Map(person.fields);
   fields.set("status", "active");
@@ -150,7 +136,7 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   for (const person of joinerRows) {
     const status = person.fields.get("status");
     const endDate = person.fields.get("endDate");
-    const isGone = status === "terminated" || (endDate !== undefined && hasEnded(endDate, options.now));
+    const isGone = status === "terminated" || (endDate !== undefined && isPastEndDate(endDate, options.now));
     if (isGone) {
       skipped.push({
         key: person.key,

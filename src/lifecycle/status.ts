@@ -91,8 +91,12 @@ export function utcMidnight(date: string): number {
 /** Terminated by status, or past the end date (endDate is the last working day, inclusive, UTC). */
 export function isTerminated(user: User, now: Date): boolean {
   if (user.status === "terminated") return true;
-  if (user.endDate === undefined) return false;
-  const end = utcMidnight(user.endDate);
+  return user.endDate !== undefined && isPastEndDate(user.endDate, now);
+}
+
+/** Whether a last working day (an endDate, inclusive, UTC) is over at `now`. */
+export function isPastEndDate(endDate: string, now: Date): boolean {
+  const end = utcMidnight(endDate);
   noteTimeBoundary(now, end + DAY_MS);
   return Number.isFinite(end) && now.getTime() >= end + DAY_MS;
 }
