@@ -613,6 +613,10 @@ export function planUsers(sink: PlanSink): void {
     const isKept = held === "kept" && have.pending !== true;
     if (held === "disabled-not-deleted" || isKept) sink.note("info", legalHoldNote(want, provider, held));
     const isDeleted = want.status === "terminated" && caps.deleteLeavers === true && held === undefined;
+    // Enabled now, though the journal says gatehouse disabled it and has not enabled it since.
+    const isReEnabled = !want.enabled && have.enabled && input.disabledByGatehouse?.has(id) === true;
+    const reEnabled =
+      "enabled again outside gatehouse after gatehouse disabled it (the journal records no enable since)";
     if (
       !want.enabled &&
       (have.enabled || have.pending === true || isDeleted) &&
@@ -634,9 +638,16 @@ export function planUsers(sink: PlanSink): void {
         reason,
         risk: "narrows",
         ...(have.enabled || have.pending === true
-          ? leaverWhy(want, [])
+          ? leaverWhy(want, isReEnabled ? [reEnabled] : [])
           : leaverWhy(want, [`disabled already; leavers' accounts are deleted in ${provider}`], false)),
       });
+      // Someone undid gatehouse's disable (an incident response's lock lifted too early, or a leaver let
+      // back in): the plan says so above its changes, where security reads it, as well as in the why.
+      if (isReEnabled)
+        sink.note(
+          "info",
+          `account ${want.account} of ${want.userId} in ${provider} was ${reEnabled}; this plan ${isDeleted ? "deletes" : "disables"} it again`,
+        );
     }
     if (
       want.status === "terminated" &&

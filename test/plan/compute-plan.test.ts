@@ -402,6 +402,25 @@ describe("a leaver's offboarding", () => {
       ],
     ]);
   });
+  it("says when a leaver's account gatehouse disabled was enabled again by someone else", () => {
+    const users = [user("siobhan", { status: "terminated" }), user("ulf", { status: "terminated" })];
+    const options = {
+      live: live([liveUser("siobhan"), liveUser("ulf")]),
+      managed: ["directory:user/siobhan", "directory:user/ulf"],
+    };
+    // siobhan was disabled by gatehouse before; ulf never was (this is his first offboarding).
+    const plan = planFor(model({ users }), { ...options, disabledByGatehouse: ["directory:user/siobhan"] });
+    const why = (account: string): readonly string[] | undefined =>
+      plan.changes.find((c) => c.kind === "user" && c.account === account)?.why;
+    expect(why("siobhan")).toEqual([
+      "leaver: status: terminated",
+      "enabled again outside gatehouse after gatehouse disabled it (the journal records no enable since)",
+    ]);
+    expect(why("ulf")).toEqual(["leaver: status: terminated"]);
+    expect(plan.notes.map((n) => n.message).filter((m) => m.includes("enabled again"))).toEqual([
+      "account siobhan of siobhan in directory was enabled again outside gatehouse after gatehouse disabled it (the journal records no enable since); this plan disables it again",
+    ]);
+  });
 });
 
 describe("nesting", () => {
