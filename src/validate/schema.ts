@@ -104,6 +104,9 @@ function describe(error: ErrorObject, declaredBy: Validators["declaredBy"]): str
           ...keysOfItsType(error, declaredBy),
         ]),
       ];
+      // YAML 1.1's merge key, which YAML 1.2 (what gatehouse reads) does not have: a plain key here.
+      if (key === "<<")
+        return 'unknown key "<<": YAML merge keys (<<: *anchor) are not part of YAML 1.2, which gatehouse reads; write the keys out (an alias of a whole value, key: *anchor, works)';
       return `unknown key "${key}"` + (allowed.length > 0 ? `; allowed keys: ${allowed.join(", ")}` : "");
     }
     case "required":

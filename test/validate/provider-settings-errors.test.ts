@@ -91,6 +91,26 @@ it("reports a member entry's mistake at the key or value, as the form it was mea
   ]);
 });
 
+it("says that YAML merge keys are not read, where a user entry uses one", async () => {
+  const errors = await schemaErrorsOf({
+    "gatehouse.yaml": "providers:\n  directory:\n    type: local\n",
+    "users/u.yaml": [
+      "users:",
+      "  - id: zed",
+      "    name: Zed",
+      "    department: &d ENG",
+      "  - <<: { department: ENG }",
+      "    id: yan",
+      "    name: Yan",
+      "    title: *d",
+      "",
+    ].join("\n"),
+  });
+  expect(errors).toEqual([
+    'access/users/u.yaml:5:5 /users/1: unknown key "<<": YAML merge keys (<<: *anchor) are not part of YAML 1.2, which gatehouse reads; write the keys out (an alias of a whole value, key: *anchor, works)',
+  ]);
+});
+
 it("refuses a baseDn or bindDn that is no DN at the provider, before any connection", async () => {
   const cwd = await mkdtemp(join(tmpdir(), "gh-provider-dn-"));
   dirs.push(cwd);
