@@ -274,6 +274,71 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     expect(byAction).toContainEqual(["add", "unapproved"]);
   });
 
+  it("names the pull request that wrote each member's line, where one run applied two", async () => {
+    // Block lists: a member line of its own, which git blame can tell apart.
+    const block = (members: readonly string[]): string =>
+      GROUPS.replace(
+        "members: [bob]",
+        `members:\n${members.map((m) => `      - ${m}\n`).join("")}`.trimEnd(),
+      );
+    await repo.write("access/groups/groups.yaml", block(["bob"]));
+    const first = await repo.commit("block list");
+    pushCommit(ghRepo, first);
+    expect((await apply()).code).toBe(0);
+    // Two pull requests merged before the next run: alice's, approved by carol; rachel's, by carol too.
+    await squashMerged({
+      file: "access/groups/groups.yaml",
+      text: block(["bob", "alice"]),
+      message: "alice (#1)",
+      author: "alice-gh",
+      headSha: "d".repeat(40),
+      reviews: [["carol-gh"]],
+      mergedBy: "rachel-gh",
+    });
+    const second = await squashMerged({
+      file: "access/groups/groups.yaml",
+      text: block(["bob", "alice", "rachel"]),
+      message: "rachel (#2)",
+      author: "rachel-gh",
+      headSha: "e".repeat(40),
+      reviews: [["carol-gh"]],
+      mergedBy: "rachel-gh",
+    });
+    expect((await apply()).code).toBe(0);
+    const access = await repo.run(["journal", "access", "team-platform-write", "--at", "2026-06-01"]);
+    expect(access.code).toBe(0);
+    expect(access.stdout).toMatch(
+      / {2}alice .*\n(?: {4}.*\n)* {4}its line came with #1 approved by carol-gh \(commit [0-9a-f]{12}\); that run applied 1 other commit\(s\) of the access files\n/,
+    );
+    expect(access.stdout).toMatch(
+      new RegExp(
+        ` {2}rachel .*\\n(?: {4}.*\\n)* {4}its line came with #2 approved by carol-gh \\(commit ${second.slice(0, 12)}\\)`,
+      ),
+    );
+    const json = JSON.parse(
+      (await repo.run(["journal", "access", "team-platform-write", "--at", "2026-06-01", "--format", "json"]))
+        .stdout,
+    ) as { groups: { members: { member: string; lineCommit?: { commit: string; isTheRuns: boolean } }[] }[] };
+    const rachel = json.groups[0]?.members.find((m) => m.member === "rachel");
+    expect(rachel?.lineCommit).toMatchObject({ commit: second, isTheRuns: true });
+
+    // A flow list holds every member on one line: the line cannot tell them apart, so the run's pull
+    // requests are named, all of them.
+    await squashMerged({
+      file: "access/groups/groups.yaml",
+      text: GROUPS.replace("members: [carol]", "members: [carol, alice]"),
+      message: "flow (#3)",
+      author: "carol-gh",
+      headSha: "f".repeat(40),
+      reviews: [["bob-gh"], ["rachel-gh"]],
+      mergedBy: "rachel-gh",
+    });
+    expect((await apply(["--force"])).code).toBe(0);
+    const flow = await repo.run(["journal", "access", "app-prod-admin", "--at", "2026-06-01"]);
+    expect(flow.stdout).toMatch(/ {2}alice .*\n(?: {4}.*\n)* {4}that run's pull requests: #3 approved by /);
+    expect(flow.stdout).not.toContain("its line came with");
+  });
+
   it("says so when the last applied commit is not in a shallow clone, and names what it could not check", async () => {
     const first = (await repo.git.revparse(["HEAD"])).trim();
     pushCommit(ghRepo, first);

@@ -5,7 +5,12 @@
 import type { HeldMembership, UnconfirmedMembership } from "../../audit/access-at.ts";
 import type { NotHeldSince, OutsideMembership } from "../../audit/held-outside.ts";
 import { formatLocation } from "../../model/source.ts";
-import { describeGateShortfall, type ApprovalsRecord } from "../../pr/approval-record.ts";
+import {
+  describeGateShortfall,
+  type ApprovalsRecord,
+  type CommitApproval,
+} from "../../pr/approval-record.ts";
+import type { LineCommit } from "../../audit/line-approvals.ts";
 import { REASON_TEXT } from "../../render/describe.ts";
 import { inlineText } from "../../render/terminal-text.ts";
 
@@ -36,26 +41,46 @@ function grantEnd(m: HeldMembership, at: string): string {
     : `, grant ended ${inlineText(m.until)} (still held: removed by the next apply after that)`;
 }
 
+/** How one commit got onto the branch: its pull request and the approvals the gate counted. */
+function describeCommitApproval(c: CommitApproval): string {
+  if (c.pull === undefined) return `commit ${inlineText(c.commit.slice(0, 12))} without a pull request`;
+  const number = `#${String(c.pull.number)}`;
+  // Journals from before the gate was recorded: every approving review, as they said then.
+  if (c.gate === undefined)
+    return `${number} approved by ${(c.approvals ?? []).map((a) => inlineText(a.login)).join(", ") || "no one"}`;
+  // Only the approvals the gate counted; a gate not met says so, with what did not count.
+  if (c.gate.isOk && c.gate.requirements.length === 0) return `${number}, which needed no approval`;
+  const counted = [...new Set(c.gate.requirements.flatMap((r) => r.approvedBy))];
+  const approved = `${number} approved by ${counted.map(inlineText).join(", ") || "no one"}`;
+  return c.gate.isOk
+    ? approved
+    : `${approved}, NOT as the gate requires: ${inlineText(describeGateShortfall(c.gate))}`;
+}
+
 /** One line on how the commits of the run that added a member got in: pull requests and approvers. */
 function describeRunApprovals(record: ApprovalsRecord): string {
-  const parts = record.commits.map((c) => {
-    if (c.pull === undefined) return `commit ${inlineText(c.commit.slice(0, 12))} without a pull request`;
-    const number = `#${String(c.pull.number)}`;
-    // Journals from before the gate was recorded: every approving review, as they said then.
-    if (c.gate === undefined)
-      return `${number} approved by ${(c.approvals ?? []).map((a) => inlineText(a.login)).join(", ") || "no one"}`;
-    // Only the approvals the gate counted; a gate not met says so, with what did not count.
-    if (c.gate.isOk && c.gate.requirements.length === 0) return `${number}, which needed no approval`;
-    const counted = [...new Set(c.gate.requirements.flatMap((r) => r.approvedBy))];
-    const approved = `${number} approved by ${counted.map(inlineText).join(", ") || "no one"}`;
-    return c.gate.isOk
-      ? approved
-      : `${approved}, NOT as the gate requires: ${inlineText(describeGateShortfall(c.gate))}`;
-  });
+  const parts = record.commits.map(describeCommitApproval);
   if (record.error !== undefined) parts.push(`not looked up: ${inlineText(record.error)}`);
   return parts.length === 0
     ? "that run applied no new commit of the access files"
     : `that run's pull requests: ${parts.join("; ")}`;
+}
+
+/**
+ * The line on how a member got in: the commit that wrote its line, where git could tell (line-approvals.ts),
+ * else every pull request of the run that added it.
+ */
+function approvalLine(record: ApprovalsRecord, line: LineCommit | undefined): string {
+  if (line === undefined) return describeRunApprovals(record);
+  const commit = inlineText(line.commit.slice(0, 12));
+  const how =
+    line.approval?.pull === undefined
+      ? `commit ${commit}${line.approval === undefined ? "" : " without a pull request"}`
+      : `${describeCommitApproval(line.approval)} (commit ${commit})`;
+  if (!line.isTheRuns)
+    return `its line came with ${how}, before that run's commits (the membership was added later: a start date passed, a write failed, or the system was added since)`;
+  const others = record.commits.length - 1;
+  return `its line came with ${how}${others > 0 ? `; that run applied ${String(others)} other commit(s) of the access files` : ""}`;
 }
 
 const who = (m: { member: string; memberKind: "user" | "group"; userId?: string }): string =>
@@ -69,7 +94,12 @@ const who = (m: { member: string; memberKind: "user" | "group"; userId?: string 
  * The lines of a member gatehouse applied. `at` is the instant asked about (a window's end); `to`, for a
  * window, when the stretch ended inside it (absent: still held at its end).
  */
-export function heldLines(m: HeldMembership, at: string, window?: { readonly to?: string }): string[] {
+export function heldLines(
+  m: HeldMembership,
+  at: string,
+  window?: { readonly to?: string },
+  line?: LineCommit,
+): string[] {
   const where = m.source === undefined ? "" : `, ${formatLocation(m.source)}`;
   const span =
     window === undefined
@@ -92,7 +122,7 @@ export function heldLines(m: HeldMembership, at: string, window?: { readonly to?
     lines.push(
       `    uncertain: a later run found it missing and added it back as drift at ${inlineText(m.foundMissingAt)}; it was removed outside gatehouse at a time the journal cannot tell, possibly before ${window === undefined ? "this instant" : "the end shown"}`,
     );
-  if (m.approvals !== undefined) lines.push(`    ${describeRunApprovals(m.approvals)}`);
+  if (m.approvals !== undefined) lines.push(`    ${approvalLine(m.approvals, line)}`);
   return lines;
 }
 

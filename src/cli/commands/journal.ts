@@ -19,7 +19,8 @@ import { firstFew } from "../../model/lists.ts";
 import { heldLines, outsideLines, runText, unconfirmedLines } from "./journal-access-text.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
-import { accessAt } from "../../audit/access-at.ts";
+import { accessAt, type HeldMembership } from "../../audit/access-at.ts";
+import { lineCommitsOf } from "../../audit/line-approvals.ts";
 import { accessDuring } from "../../audit/access-during.ts";
 import { describeChange, describeWhy, symbolOf } from "../../render/describe.ts";
 import { changesBetween } from "../../audit/changes-between.ts";
@@ -424,10 +425,22 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
       `${shown}: no change to a group named ${inlineText(group)} was ever recorded here${provider === undefined ? "" : ` in ${inlineText(provider)}`}, on any date: check the name (names are matched exactly)\n`,
     );
   const isAnswered = intact && !isUnknownProvider && (result.isMentioned || result.entries === 0);
+  // The pull request that wrote each member's line, where git can tell (the run may have applied several).
+  const lineCommits = await lineCommitsOf(
+    io.cwd,
+    result.groups.flatMap((g): readonly HeldMembership[] => g.members),
+  );
   if (format === "json") {
+    const groups = result.groups.map((g) => ({
+      ...g,
+      members: g.members.map((m: HeldMembership) => {
+        const line = lineCommits.get(m);
+        return line === undefined ? m : { ...m, lineCommit: line };
+      }),
+    }));
     io.stdout(
       jsonForTerminal(
-        JSON.stringify({ formatVersion: 1, group, ...result, intact, problems }, null, 2) + "\n",
+        JSON.stringify({ formatVersion: 1, group, ...result, groups, intact, problems }, null, 2) + "\n",
       ),
     );
     return isAnswered ? ExitCode.ok : ExitCode.error;
@@ -447,12 +460,13 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
       lines.push(
         `${group}${names} in ${g.provider} ${when}: ${String(people)} member(s) gatehouse applied held it at some moment, in ${String(g.members.length)} stretch(es)`,
       );
-      for (const m of g.members) lines.push(...heldLines(m, end, m.to === undefined ? {} : { to: m.to }));
+      for (const m of g.members)
+        lines.push(...heldLines(m, end, m.to === undefined ? {} : { to: m.to }, lineCommits.get(m)));
     } else {
       lines.push(
         `${group}${called} in ${g.provider} ${when}: ${String(g.members.length)} member(s) gatehouse applied`,
       );
-      for (const m of g.members) lines.push(...heldLines(m, end));
+      for (const m of g.members) lines.push(...heldLines(m, end, undefined, lineCommits.get(m)));
     }
     lines.push(...unconfirmedLines(g.provider, g.unconfirmed), ...outsideLines(g.provider, g.outside));
   }
