@@ -550,6 +550,7 @@ export function computeDesiredState(
       ...(maintainers.size > 0 ? { maintainers } : {}),
       ...(group.formerNames === undefined ? {} : { formerNames: group.formerNames }),
       ...(group.description === undefined ? {} : { description: group.description }),
+      ...(group.sensitivity === "privileged" ? { isPrivileged: true as const } : {}),
     });
   }
 

@@ -213,6 +213,8 @@ export interface DesiredGroup {
   readonly maintainers?: ReadonlySet<string>;
   /** Names the group had before (a live group under one of them is renamed, not deleted). */
   readonly formerNames?: readonly string[];
+  /** `sensitivity: privileged` in the files: members the files do not grant are named one by one. */
+  readonly isPrivileged?: true;
 }
 
 /** What one connected system should hold, according to the access files. */

@@ -76,6 +76,7 @@ export function computePlan(input: PlanInput): Plan {
       ownersAccounts: new Map(),
       departed: new Map(),
       kept: [],
+      keptPrivileged: new Map(),
       change(c) {
         // One change per address and action: a leaver met twice (managed and unmanaged paths) counts once.
         // observe: gatehouse never writes to this system; what it would do is reported instead.

@@ -105,6 +105,8 @@ export interface PlanSink {
   readonly lateGrants: string[];
   /** "member in group" of memberships additive mode keeps although the files do not grant them. */
   readonly kept: string[];
+  /** The members kept so (as `kept`) in each privileged group: named per group, not in the shared sample. */
+  readonly keptPrivileged: Map<string, string[]>;
   /**
    * Accounts changed by hand in the system, found by planUsers. `notCreated`: accounts of active people
    * that are neither created nor added to groups, because the system holds their entry under another

@@ -1,3 +1,4 @@
+import { compareText } from "../model/lists.ts";
 import type {
   DesiredGroup,
   DesiredMember,
@@ -357,7 +358,11 @@ function planRemoval(
         );
         return;
       }
-      sink.kept.push(`${member} in ${group}`);
+      if (want?.isPrivileged === true) {
+        const list = sink.keptPrivileged.get(group);
+        if (list) list.push(member);
+        else sink.keptPrivileged.set(group, [member]);
+      } else sink.kept.push(`${member} in ${group}`);
       return;
   }
 }
@@ -409,8 +414,19 @@ function disabledWithoutAccount(input: PlanSink["input"]): ReadonlySet<string> {
   return new Set(disabled.filter((u) => !live.has(u.account)).map((u) => u.account));
 }
 
-/** One note for what additive mode keeps: "No changes" must not read as "the files and the system agree". */
+/**
+ * One note for what additive mode keeps: "No changes" must not read as "the files and the system agree".
+ * A privileged group's own note names every member kept there: who holds admin rights nobody granted is
+ * what a security review looks for first.
+ */
 function noteKept(sink: PlanSink): void {
+  for (const [group, members] of [...sink.keptPrivileged].sort(([a], [b]) => compareText(a, b))) {
+    const shown = members.slice(0, 50).join(", ");
+    sink.note(
+      "kept",
+      `privileged group ${group} holds ${String(members.length)} member(s) the access files do not grant, kept because gatehouse did not apply them (mode: additive): ${shown}${members.length > 50 ? `, … (${String(members.length - 50)} more)` : ""}. Remove them in ${sink.input.name}, or list them in the files with the owners' approval`,
+    );
+  }
   const list = sink.kept;
   if (list.length === 0) return;
   const shown = list.slice(0, 5).join(", ");

@@ -116,6 +116,25 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "additive: names every member a privileged group holds that the files do not grant, in a note of its own",
+    model: model({
+      users: [alice],
+      groups: [group("admins", ["alice"], { sensitivity: "privileged" }), group("g", ["alice"])],
+    }),
+    options: {
+      mode: "additive",
+      live: live(
+        [liveUser("alice"), liveUser("mallory"), liveUser("trent")],
+        [liveGroup("admins", ["alice", "mallory", "trent"]), liveGroup("g", ["alice", "trent"])],
+      ),
+    },
+    expected: [],
+    notes: [
+      "privileged group admins holds 2 member(s) the access files do not grant, kept because gatehouse did not apply them (mode: additive): mallory, trent. Remove them in directory, or list them in the files with the owners' approval",
+      "1 membership(s) in managed groups are not granted by the access files now (not listed, or the person has not started yet) and are kept, because gatehouse did not apply them (mode: additive): trent in g.",
+    ],
+  },
+  {
     name: "observe: leaves an unmentioned member, account and group alone and notes each",
     model: model({ users: [alice], groups: [group("g", ["alice"])] }),
     options: {
