@@ -92,10 +92,17 @@ interface MemoKey {
  * The plan of `options`: reused when its memo holds for the files, journal, live state and instant of
  * now, otherwise computed (and remembered). Without a cache folder, this is preparePlan.
  */
-export async function planOrReuse(options: EngineOptions & { readonly fresh?: boolean }): Promise<ShownPlan> {
+export async function planOrReuse(
+  options: EngineOptions & {
+    readonly fresh?: boolean;
+    /** False: neither reuse a memo nor keep one (a plan for another instant than now, `plan --at`). */
+    readonly remember?: boolean;
+  },
+): Promise<ShownPlan> {
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const opened = await openEarlyProviders({ ...options, cacheDir }, providerContextOf(options));
-  if (cacheDir === false || opened === undefined) return shown(await preparePlanWith(options, opened));
+  if (cacheDir === false || opened === undefined || options.remember === false)
+    return shown(await preparePlanWith(options, opened));
   const file = memoFileOf(options, cacheDir);
   // Whatever fails here (a journal path that is a folder, an unreadable file) fails again in the plan
   // itself, which says so properly: the memo is then neither used nor written.

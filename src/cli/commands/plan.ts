@@ -1,5 +1,7 @@
 import path from "node:path";
-import { ExitCode } from "../../errors.ts";
+import { ExitCode, UsageError } from "../../errors.ts";
+import { parseDuration } from "../../load/durations.ts";
+import { parseAt } from "../instant.ts";
 import { closeProviders } from "../../engine/prepare-plan.ts";
 import { planOrReuse } from "../../engine/plan-memo.ts";
 import { renderJsonPieces } from "../../render/json.ts";
@@ -14,7 +16,7 @@ import { engineOptions } from "./engine-options.ts";
 import { assertReplaceable, looksLikeSavedPlan, writePieces } from "../output-file.ts";
 
 export const PLAN_USAGE = `Usage: gatehouse plan [--dir access] [--out plan.json] [--format text|markdown|json]
-                      [--detailed-exitcode] [--provider NAME]... [--verbose] [--fresh]
+                      [--detailed-exitcode] [--provider NAME]... [--verbose] [--fresh] [--at DATE|DURATION]
 
 Reads the live state of every connected system and shows what apply would change, and why.
 Changes nothing. Exit 0 (with --detailed-exitcode: 0 no changes, 2 changes, differences an
@@ -24,7 +26,11 @@ delivery still owed), 1 on error.
 
 When the access files, the journal and every system's live state are provably as they were for the
 last plan (and no grant or date has passed since), that plan is shown again without reading
-everything; --fresh always computes it anew.`;
+everything; --fresh always computes it anew.
+
+--at previews the plan of another instant (a day: its end, UTC; an instant; or a duration from now,
+7d): grants, start and end dates are judged then, against the live state read now. Such a plan
+cannot be saved for apply (--out), which always plans at its own instant.`;
 
 export const PLAN_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -35,6 +41,7 @@ export const PLAN_OPTIONS = {
   verbose: { type: "boolean", short: "v" },
   journal: { type: "string" },
   fresh: { type: "boolean" },
+  at: { type: "string" },
 } as const;
 
 export async function runPlan(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -44,9 +51,20 @@ export async function runPlan(argv: readonly string[], io: CommandIo): Promise<n
     return ExitCode.ok;
   }
   const format = choiceOpt(args, "format", ["text", "markdown", "json"] as const, "text");
+  const atText = stringOpt(args, "at");
+  if (atText !== undefined && stringOpt(args, "out") !== undefined)
+    throw new UsageError(
+      `--at plans for another instant than now, and apply always plans at its own: such a plan cannot be saved for apply (--out)\n\n${PLAN_USAGE}`,
+    );
+  const at = atText === undefined ? undefined : previewInstant(atText, io.now());
+  if (at !== undefined)
+    io.stderr(
+      `plan: computed as of ${at.toISOString()} (--at), not now: grants, start and end dates are judged at that instant, against the live state read now\n`,
+    );
   const prepared = await planOrReuse({
     ...engineOptions(io, stringOpt(args, "dir"), listOpt(args, "provider"), stringOpt(args, "journal")),
     fresh: flag(args, "fresh"),
+    ...(at === undefined ? {} : { now: at, remember: false }),
   });
   try {
     const { plan } = prepared;
@@ -93,5 +111,18 @@ export async function runPlan(argv: readonly string[], io: CommandIo): Promise<n
     return ExitCode.ok;
   } finally {
     await closeProviders(prepared.providers);
+  }
+}
+
+/** `--at`: a duration from now (7d), or a day (its end, UTC) or an instant, as `explain --at` takes them. */
+function previewInstant(text: string, now: Date): Date {
+  const duration = parseDuration(text);
+  if (duration !== undefined) return new Date(now.getTime() + duration);
+  try {
+    return parseAt(text);
+  } catch {
+    throw new UsageError(
+      `--at must be a duration from now (7d, 12h), a day (2026-03-01) or an instant with a time zone (2026-03-01T12:00:00Z), not "${text}"`,
+    );
   }
 }
