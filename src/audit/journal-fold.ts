@@ -158,6 +158,17 @@ function forgetFormerName(fold: MutableFold, key: string, from: string): void {
 }
 
 /**
+ * The disable of an account the files give nobody (reason not-in-config), though the plan named whose
+ * it seemed to be: the system's own record (a SCIM externalId naming them), or an account the journal
+ * knew as theirs already. Disabling it is not gatehouse managing it for them: were it theirs for the
+ * journal from then on, correcting the system's record (as the plan advises) would not make it someone
+ * else's any more, and the person it belongs to would not get it.
+ */
+function isStrangersDisable(c: Change): boolean {
+  return c.kind === "user" && c.action === "disable" && c.reason === "not-in-config";
+}
+
+/**
  * A create the system refused made the person no account: the name may be another person's account (the
  * create found it taken, and adopting it was refused). Recorded as the person's, that name would look
  * theirs to the next plan, which could then take the other person's account for their former one. (A
@@ -232,7 +243,12 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     fold.runIds.set(`${entry.provider}\n${c.account}`, entry.accountId);
   if (fold.provisional.delete(c.id) && entry.outcome !== "applied") fold.managed.delete(c.id);
   const userRenamedTo = renamedUserTo(c);
-  if (c.userId !== undefined && entry.outcome !== "skipped" && !isFailedCreate(c, entry.outcome)) {
+  if (
+    c.userId !== undefined &&
+    entry.outcome !== "skipped" &&
+    !isFailedCreate(c, entry.outcome) &&
+    !isStrangersDisable(c)
+  ) {
     const key = `${entry.provider}\n${c.userId}`;
     // The name a rename gives is the person's only once the rename is made: a failed or skipped one
     // leaves that name to whoever holds it (the next plan would take it for the person's former account).
@@ -370,7 +386,9 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 15: webhook deliveries still owed (14 kept none).
 // 16: a delivery-closed entry closes the owed delivery it names, and a rejected one is owed (15 knew
 // neither).
-const FORMAT = "gatehouse journal fold 16";
+// 17: the disable of an account in no access file (not-in-config) records no account (16 recorded it as
+// the person the system said it was, e.g. by its externalId).
+const FORMAT = "gatehouse journal fold 17";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);

@@ -431,6 +431,46 @@ describe("the journal fold", () => {
       expect([...fold.disabled]).toEqual(["directory:user/ada"]);
   });
 
+  it("does not take the disable of an account in no access file for the account of whom it seemed to be", async () => {
+    const dir = await tempDir();
+    const journal = join(dir, "journal.jsonl");
+    const disable = (account: string, userId: string, reason: "not-in-config" | "user-terminated") => {
+      const id = `directory:user/${account}`;
+      return {
+        type: "change",
+        at: "2026-03-01T09:00:03.000Z",
+        runSeq: 1,
+        provider: "directory",
+        changeId: id,
+        change: {
+          id,
+          provider: "directory",
+          reason,
+          kind: "user",
+          account,
+          userId,
+          action: "disable",
+          risk: "narrows",
+        },
+        outcome: "applied",
+      } as const satisfies NewJournalEntry;
+    };
+    await appendJournalEntries(journal, [
+      // The system said (its externalId) this account was alice's; the files give it nobody.
+      disable("quinn@example.com", "alice", "not-in-config"),
+      // A leaver's own account.
+      disable("bob@example.com", "bob", "user-terminated"),
+    ]);
+    const fold = await foldJournal(journal);
+    expect(fold.accounts.get("directory\nalice")).toBeUndefined();
+    expect(fold.accounts.get("directory\nbob")).toEqual(["bob@example.com"]);
+    // Still gatehouse's disable, whoever it belongs to: enabled again as the files say, not as drift.
+    expect([...fold.disabled].sort()).toEqual([
+      "directory:user/bob@example.com",
+      "directory:user/quinn@example.com",
+    ]);
+  });
+
   it("counts what an intent announced as gatehouse's until an outcome says it failed, also on resume", async () => {
     const dir = await tempDir();
     const cache = join(dir, "cache");
