@@ -326,7 +326,11 @@ function readWithYamlPackage(file: string, text: string, digest: string, limits:
     const firstLine = problem.message.split("\n")[0] ?? problem.message;
     diagnostics.push(at(file, code, known ?? `YAML error: ${firstLine}`, pos.line, pos.col));
   }
-  if (diagnostics.length > 0) return { diagnostics };
+  // A repeated key is an error, but the file is still read (the last value of the key counts), so that
+  // its other mistakes are reported at once, and the rest of the tree does not miss its groups and
+  // report what they define as undefined. The error stops every command that would write anything.
+  const isReadable = [...doc.errors, ...doc.warnings].every((p) => p.code === "DUPLICATE_KEY");
+  if (diagnostics.length > 0 && !isReadable) return { diagnostics };
 
   visit(doc, {
     Pair(_key, pair) {
@@ -352,7 +356,7 @@ function readWithYamlPackage(file: string, text: string, digest: string, limits:
       }
     },
   });
-  if (diagnostics.length > 0) return { diagnostics };
+  if (diagnostics.some((d) => d.code !== "GH011")) return { diagnostics };
   // The yaml package counts aliases, not what they copy: 98 aliases of a list of 300,000 names pass its
   // limit and expand to 29 million values. Count the values the aliases copy.
   const copied = aliasExpansion(doc, MAX_ALIAS_COPIED_VALUES);
@@ -385,7 +389,7 @@ function readWithYamlPackage(file: string, text: string, digest: string, limits:
     };
   }
   // A table in the fast reader's form, when one mirrors the file exactly, lets the parse be cached.
-  const table = yamlPositionTable(doc, lineCounter, data);
+  const table = diagnostics.length > 0 ? undefined : yamlPositionTable(doc, lineCounter, data);
   return {
     document: { file, locator: yamlLocator(doc, lineCounter), data, digest },
     diagnostics,
