@@ -70,6 +70,13 @@ export interface JournalFold {
    */
   readonly disabled: ReadonlySet<string>;
   /**
+   * Membership addresses whose last applied add was a time-bound grant's, with the end it was added
+   * with (MembershipChange.until): a removal when that end has passed ends the grant as it was applied
+   * (plan/safety.ts). A later edit of the line (an extension, a shortening) is not here: only what the
+   * journal recorded gatehouse applying.
+   */
+  readonly grantEnds: ReadonlyMap<string, string>;
+  /**
    * Open offboarding verdicts, by `${provider}\n${account}`: the latest `offboard-verified` entry of each
    * leaver account, where it found access left. A later clean verdict of the account closes it (the
    * entry is dropped), and so does a `verdict-closed` entry naming it (closed by hand). Whether the files
@@ -105,6 +112,7 @@ interface MutableFold {
   lastCommit?: string;
   readonly written: Map<string, string>;
   readonly disabled: Set<string>;
+  readonly grantEnds: Map<string, string>;
   readonly verdicts: Map<string, OpenVerdict>;
   readonly undelivered: Map<string, UndeliveredWebhook>;
   /**
@@ -126,10 +134,15 @@ function membersPrefix(provider: string, group: string): string {
  * lose them in additive mode), and the renamed group's would look like someone else's.
  */
 function moveMemberships(fold: MutableFold, provider: string, from: string, to: string | undefined): void {
-  fold.managed.moveGroup(
-    membersPrefix(provider, from),
-    to === undefined ? undefined : membersPrefix(provider, to),
-  );
+  const prefix = membersPrefix(provider, from);
+  fold.managed.moveGroup(prefix, to === undefined ? undefined : membersPrefix(provider, to));
+  // A grant's end goes with its membership (a handful of grants: a scan of them is cheap).
+  for (const [address, until] of [...fold.grantEnds]) {
+    if (!address.startsWith(prefix)) continue;
+    fold.grantEnds.delete(address);
+    if (to !== undefined)
+      fold.grantEnds.set(membersPrefix(provider, to) + address.slice(prefix.length), until);
+  }
 }
 
 /**
@@ -286,6 +299,10 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   if (c.kind === "user" && (c.action === "create" || c.action === "update"))
     fold.written.set(c.id, attributesDigest(c.after));
   else if (c.kind === "user" && c.action === "delete") fold.written.delete(c.id);
+  if (c.kind === "membership" && c.action === "add") {
+    if (c.until === undefined) fold.grantEnds.delete(c.id);
+    else fold.grantEnds.set(c.id, c.until);
+  } else if (c.kind === "membership" && c.action === "remove") fold.grantEnds.delete(c.id);
   if (c.kind === "user" && c.action === "disable") fold.disabled.add(c.id);
   else if (c.kind === "user" && (c.action === "enable" || c.action === "create" || c.action === "delete"))
     fold.disabled.delete(c.id);
@@ -334,6 +351,7 @@ export function emptyFold(): MutableFold {
     provisional: new AddressSet(),
     written: new Map(),
     disabled: new Set(),
+    grantEnds: new Map(),
     verdicts: new Map(),
     undelivered: new Map(),
     runIds: new Map(),
@@ -388,7 +406,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // neither).
 // 17: the disable of an account in no access file (not-in-config) records no account (16 recorded it as
 // the person the system said it was, e.g. by its externalId).
-const FORMAT = "gatehouse journal fold 17";
+// 18: grantEnds, the end each time-bound membership was added with (17 kept none).
+const FORMAT = "gatehouse journal fold 18";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);
@@ -424,6 +443,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     lastCommit,
     written,
     disabled,
+    grantEnds,
     verdicts,
     undelivered,
     runIds,
@@ -446,6 +466,10 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
         fold.written.set(pair[0], pair[1]);
   if (!Array.isArray(disabled)) return undefined;
   for (const id of disabled) if (typeof id === "string") fold.disabled.add(id);
+  if (!Array.isArray(grantEnds)) return undefined;
+  for (const pair of grantEnds)
+    if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
+      fold.grantEnds.set(pair[0], pair[1]);
   if (!Array.isArray(verdicts)) return undefined;
   for (const verdict of verdicts) {
     // Kept as the journal had them, the chain fields aside: checked as entries are.
@@ -496,6 +520,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     ...(cache.fold.lastCommit === undefined ? {} : { lastCommit: cache.fold.lastCommit }),
     written: [...cache.fold.written],
     disabled: [...cache.fold.disabled],
+    grantEnds: [...cache.fold.grantEnds],
     verdicts: [...cache.fold.verdicts.values()],
     undelivered: [...cache.fold.undelivered.values()],
     runIds: [...cache.fold.runIds],
@@ -600,6 +625,7 @@ export async function foldJournal(
     ...(fold.lastCommit === undefined ? {} : { lastCommit: fold.lastCommit }),
     written: new Map(fold.written),
     disabled: new Set(fold.disabled),
+    grantEnds: new Map(fold.grantEnds),
     verdicts: new Map(fold.verdicts),
     undelivered: new Map(fold.undelivered),
     runIds: new Map(),

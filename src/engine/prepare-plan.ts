@@ -11,7 +11,7 @@ import { computeDesiredState } from "../desired/desired-state.ts";
 import { computePlan, type ProviderPlanInput } from "../plan/compute-plan.ts";
 import type { Plan, PlanNote } from "../plan/types.ts";
 import { owedDeliveryNotes } from "./owed-deliveries.ts";
-import { guardrailViolations } from "../plan/safety.ts";
+import { grantEndings, guardrailViolations } from "../plan/safety.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { Provider, ProviderContext } from "../providers/types.ts";
 import { liveDigestOf } from "./live-digest.ts";
@@ -285,6 +285,7 @@ export async function preparePlanWith(
           ...providerPlanInput(config, provider, desired, live, managed),
           written: journal.written,
           disabledByGatehouse: journal.disabled,
+          grantEnds: journal.grantEnds,
         };
         // Names another person held, given to someone now: what they left that still names the name is
         // looked for before the plan decides to make the account (plan/held-before.ts).
@@ -317,6 +318,8 @@ export async function preparePlanWith(
     });
     // What apply will refuse without --allow-removals or --force, said where reviewers read the plan.
     const refusals = guardrailViolations(computed, tree.model.config.policy, { protectedAccounts });
+    // ... all but the grants that end as they were approved, which apply makes all the same.
+    const endings = refusals.length === 0 ? undefined : grantEndings(computed);
     // Deliveries earlier applies owe downstream systems: said before an apply sends them again.
     const owedNotes = owedDeliveryNotes(
       [...journal.undelivered.values()],
@@ -336,6 +339,11 @@ export async function preparePlanWith(
                 provider: v.provider,
                 kind: "info",
                 message: `${GUARDRAIL_NOTE} ${v.message}`,
+              })),
+              ...[...new Set(endings?.changes.map((c) => c.provider) ?? [])].map((provider): PlanNote => ({
+                provider,
+                kind: "info",
+                message: `guard rails: without an override, apply still makes the ${String(endings?.changes.filter((c) => c.provider === provider).length ?? 0)} grant ending(s) here (grants that end as they were approved), and nothing else of this plan`,
               })),
               ...owedNotes,
             ],

@@ -80,6 +80,8 @@ export interface ProviderPlanInput {
    * disabled by someone else: enabling it again reverts drift, and the plan says so.
    */
   readonly disabledByGatehouse?: AddressLookup;
+  /** Membership address → the end its grant was added with (JournalFold.grantEnds). */
+  readonly grantEnds?: DigestLookup;
   /**
    * Account names the files give to someone here, with no live account of the name, that the journal saw
    * held by other people (renamed away from, or a leaver's): name → those people's user ids. Values they

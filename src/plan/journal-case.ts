@@ -12,8 +12,8 @@ import type { AddressLookup, DigestLookup, ProviderPlanInput } from "./context.t
  */
 export function journalIgnoringCase(
   input: ProviderPlanInput,
-): Pick<ProviderPlanInput, "managed" | "written" | "disabledByGatehouse"> {
-  const { managed, written, disabledByGatehouse } = input;
+): Pick<ProviderPlanInput, "managed" | "written" | "disabledByGatehouse" | "grantEnds"> {
+  const { managed, written, disabledByGatehouse, grantEnds } = input;
   const prefix = `${input.name}:`;
   return {
     ...(managed === undefined ? {} : { managed: foldedSet(managed, prefix) }),
@@ -21,6 +21,7 @@ export function journalIgnoringCase(
     ...(disabledByGatehouse === undefined
       ? {}
       : { disabledByGatehouse: foldedSet(disabledByGatehouse, prefix) }),
+    ...(grantEnds === undefined ? {} : { grantEnds: foldedMap(grantEnds, prefix) }),
   };
 }
 

@@ -312,9 +312,16 @@ function planRemoval(
       sink.now.getTime() - Date.parse(expired.until) > LATE_AFTER_MS &&
       wasApplied(sink, group, member, memberKind, formerName);
     if (isLate) sink.lateGrants.push(expired.until);
+    // The end the grant was applied with (journal): once it has passed, this removal is the grant ending
+    // as approved, which the guard rails never hold back (plan/safety.ts). A line edited since (an end
+    // brought forward, a standing line made a grant) is a narrowing like any other.
+    const appliedEnd = sink.input.grantEnds?.get(id);
+    const appliedEndMs = appliedEnd === undefined ? Number.NaN : Date.parse(appliedEnd);
+    if (appliedEndMs > sink.now.getTime()) noteTimeBoundary(sink.now, appliedEndMs);
     sink.change({
       ...base,
       ...withUser,
+      ...(appliedEndMs <= sink.now.getTime() ? { endsGrant: true as const } : {}),
       reason: "grant-expired",
       source: expired.source,
       why: [

@@ -1,6 +1,7 @@
 import type { Policy } from "../model/access.ts";
 import type { Change, Plan } from "./types.ts";
 import { accountOf, renamedUserTo } from "./addresses.ts";
+import { summarize } from "./order.ts";
 
 export interface GuardrailOptions {
   /** `--allow-removals N`: accept up to N removals per provider this once. */
@@ -21,6 +22,7 @@ export interface GuardrailOptions {
  * must stop at the limit as the creates and disables it would make elsewhere do.
  */
 function removalsOf(change: Change): number {
+  if (isGrantEnding(change)) return 0;
   // A value left under an account's former name (renamedTo) is counted under the new name.
   if (change.kind === "membership" && change.action === "remove")
     return change.renamedTo === undefined ? (change.reaches ?? 1) : 0;
@@ -28,6 +30,23 @@ function removalsOf(change: Change): number {
   if (change.kind === "user" && (change.action === "disable" || change.action === "delete")) return 1;
   if (renamedUserTo(change) !== undefined) return 1;
   return 0;
+}
+
+/**
+ * The end of a time-bound grant as it was applied (MembershipChange.endsGrant): its removal was approved
+ * with the grant, so the guard rails neither count it nor refuse it for a protected user or group. A
+ * bulk change elsewhere in the plan must not keep access past its end (the scheduled reconcile would
+ * refuse every run), and apply makes these removals even when it refuses the rest (grantEndings).
+ */
+export function isGrantEnding(change: Change): boolean {
+  return change.kind === "membership" && change.action === "remove" && change.endsGrant === true;
+}
+
+/** The plan's grant endings alone (isGrantEnding), as a plan of their own; undefined when it has none. */
+export function grantEndings(plan: Plan): Plan | undefined {
+  const changes = plan.changes.filter(isGrantEnding);
+  if (changes.length === 0) return undefined;
+  return { ...plan, changes, notes: [], summary: summarize(changes) };
 }
 
 /** Removals in the plan, or in one provider's part of it. */
@@ -103,6 +122,7 @@ export function guardrailViolations(
     // renaming a protected person's account in place (neutral too: the account keeps its groups).
     const isGroupDelete = c.kind === "group" && c.action === "delete";
     if (c.risk !== "narrows" && !isGroupDelete && renamedUserTo(c) === undefined) continue;
+    if (isGrantEnding(c)) continue;
     const account = accountOf(c)?.toLowerCase();
     const isProtectedUser =
       (c.userId !== undefined && protectedUsers.has(c.userId.toLowerCase())) ||

@@ -127,6 +127,12 @@ export type MembershipChange = ChangeBase & {
   /** Live groups that nest `group` (at any depth): a removal narrows them too (protected groups). */
   readonly narrowsAlso?: readonly string[];
   /**
+   * On a removal of an expired grant: gatehouse added the membership as a grant ending then (the
+   * journal), and that end has passed: the grant ends as it was approved. The guard rails never hold it
+   * back (plan/safety.ts).
+   */
+  readonly endsGrant?: true;
+  /**
    * On the removal of a member value that names an account by its former name, where this plan renames
    * the account in place and the system's values do not follow (Capabilities.userRenameRewrites): the
    * new name. The access goes on under it (an add of it is beside this), or goes with its removal; the

@@ -1,7 +1,7 @@
 import type { ProviderStats } from "../../providers/types.ts";
 import { deadline } from "../../io/deadline.ts";
 import path from "node:path";
-import { ExitCode, UsageError } from "../../errors.ts";
+import { ExitCode, UnsafePlanError, UsageError } from "../../errors.ts";
 import {
   closeProviders,
   GUARDRAIL_NOTE,
@@ -11,7 +11,7 @@ import {
   type PreparedPlan,
 } from "../../engine/prepare-plan.ts";
 import type { Plan } from "../../plan/types.ts";
-import { checkGuardrails } from "../../plan/safety.ts";
+import { checkGuardrails, grantEndings } from "../../plan/safety.ts";
 import {
   assertPlanCurrent,
   consentOf,
@@ -317,12 +317,27 @@ async function applyLocked(
     if (saved) assertPlanCurrent(saved, prepared.plan, stringOpt(args, "checksum"));
     // A saved plan is only the consent: what is applied (and guard-railed) is the plan computed now,
     // which assertPlanCurrent has just proven identical to it.
-    const plan = prepared.plan;
+    const whole = prepared.plan;
     if (prepared.warnings.length > 0) io.stderr(renderDiagnostics(prepared.warnings, "text"));
-    for (const piece of renderTextPieces(asOverridden(plan, prepared.policy, args, prepared), {
+    for (const piece of renderTextPieces(asOverridden(whole, prepared.policy, args, prepared), {
       color: io.isTTY,
     }))
       io.stdout(piece);
+    // A plan the guard rails refuse is not applied, but for the grants in it that end as they were
+    // approved: a bulk change elsewhere must not keep anyone's access past the end of their grant.
+    const allowRemovals = intOpt(args, "allow-removals");
+    const refused = checkGuardrails(whole, prepared.policy, {
+      force: flag(args, "force"),
+      ...(allowRemovals === undefined ? {} : { allowRemovals }),
+      protectedAccounts: prepared.protectedAccounts,
+    });
+    const endings = refused.length === 0 ? undefined : grantEndings(whole);
+    if (endings === undefined && refused.length > 0) throw new UnsafePlanError(refused);
+    const plan = endings ?? whole;
+    if (endings !== undefined)
+      io.stderr(
+        `guard rails refuse this plan; only its ${String(endings.changes.length)} grant ending(s) are applied now (grants that end as they were approved), the rest is not:\n  - ${refused.join("\n  - ")}\n`,
+      );
     // Where the run is journalled, by whom, and who is protected: the same for every run.
     const common = {
       journalPath: journalPathOf(options),
@@ -385,7 +400,6 @@ async function applyLocked(
     }
     const total = plan.changes.length;
     let done = 0;
-    const allowRemovals = intOpt(args, "allow-removals");
     const afterMs = recheckMs(args);
     const result = await runApply(plan, prepared.policy, prepared.providers, {
       ...common,
@@ -428,6 +442,11 @@ async function applyLocked(
         `  #${String(start.seq)} apply-start at ${start.at} by ${start.type === "apply-start" ? start.actor : "?"}, access files ${commit}, plan sha256:${start.type === "apply-start" ? start.planDigest.slice(0, 16) : "?"}…, hash ${start.hash.slice(0, 16)}…\n` +
         `  Check the chain with: gatehouse journal verify\n`,
     );
+    if (endings !== undefined) {
+      // The refusal stands for the rest, as it would have without the grant endings.
+      io.stderr(`error: ${new UnsafePlanError(refused).message}\n`);
+      return ExitCode.unsafe;
+    }
     return result.failed + result.skipped > 0 || !isOffboarded || !isDelivered ? ExitCode.error : ExitCode.ok;
   } finally {
     await closeProviders(prepared.providers);

@@ -1,0 +1,114 @@
+/**
+ * Grants end on time whatever else a plan holds: a plan the guard rails refuse (a bulk change) is not
+ * applied, but for the removals that end grants as they were applied (the journal recorded the add with
+ * that end). Those are neither counted nor refused for a protected group; a line edited to an end that
+ * has passed is a narrowing like any other.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+const MORNING = new Date("2026-12-22T07:00:00Z");
+const AFTER_END = new Date("2026-12-22T14:00:05Z");
+
+const PEOPLE = `users:\n${["ann", "bob", "cy", "dee", "eve", "fay", "gus"].map((id) => `  - { id: ${id}, name: ${id} }`).join("\n")}\n`;
+
+const groups = (teamMembers: string, dbLine = "until: 2026-12-22T14:00:00Z"): string =>
+  [
+    "groups:",
+    "  - name: db-admin",
+    "    owners: [ann]",
+    "    sensitivity: privileged",
+    "    members:",
+    "      - ann",
+    "      - user: bob",
+    `        ${dbLine}`,
+    "        reason: INC-42",
+    "  - name: team",
+    "    owners: [ann]",
+    `    members: [${teamMembers}]`,
+    "",
+  ].join("\n");
+
+async function site(): Promise<AccessTree> {
+  const tree = await writeAccessTree({
+    "gatehouse.yaml":
+      "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+      "policy:\n  guardrails: { maxRemovals: 2, protectedGroups: [db-admin] }\n",
+    "users/people.yaml": PEOPLE,
+    "groups/groups.yaml": groups("ann, bob, cy, dee, eve, fay, gus"),
+  });
+  trees.push(tree);
+  return tree;
+}
+
+async function membersOf(tree: AccessTree, group: string): Promise<string[]> {
+  const state = JSON.parse(await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")) as {
+    groups: { name: string; members: string[] }[];
+  };
+  return state.groups.find((g) => g.name === group)?.members ?? [];
+}
+
+describe("grant endings and the guard rails", () => {
+  it("applies the grants that end as applied, and refuses the rest of a plan over the limit", async () => {
+    const tree = await site();
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], MORNING)).code).toBe(0);
+    expect(await membersOf(tree, "db-admin")).toEqual(["ann", "bob"]);
+    // A reorg merged at noon takes four people out of team: over maxRemovals (2).
+    await writeFile(path.join(tree.dir, "groups/groups.yaml"), groups("ann, bob, cy"));
+
+    const plan = await runCliIn(tree.cwd, ["plan", "--format", "json"], AFTER_END);
+    const planned = JSON.parse(plan.stdout) as {
+      changes: { group?: string; member?: string; reason: string; endsGrant?: true }[];
+      notes: { message: string }[];
+    };
+    expect(planned.changes.find((c) => c.group === "db-admin")).toMatchObject({
+      member: "bob",
+      reason: "grant-expired",
+      endsGrant: true,
+    });
+    expect(planned.notes.map((n) => n.message)).toContainEqual(
+      expect.stringContaining("apply still makes the 1 grant ending(s) here"),
+    );
+
+    const applied = await runCliIn(tree.cwd, ["apply", "--yes"], AFTER_END);
+    expect(applied.code).toBe(3);
+    expect(applied.stderr).toContain("only its 1 grant ending(s) are applied now");
+    expect(applied.stderr).toContain("the plan removes 4 memberships or accounts in app, more than allowed");
+    // bob's grant ended, in a protected group too; the reorg waits for a person.
+    expect(await membersOf(tree, "db-admin")).toEqual(["ann"]);
+    expect(await membersOf(tree, "team")).toEqual(["ann", "bob", "cy", "dee", "eve", "fay", "gus"]);
+    const journal = await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8");
+    expect(journal).toContain('"endsGrant":true');
+
+    // With the override, the rest goes too.
+    expect((await runCliIn(tree.cwd, ["apply", "--yes", "--allow-removals", "4"], AFTER_END)).code).toBe(0);
+    expect(await membersOf(tree, "team")).toEqual(["ann", "bob", "cy"]);
+  });
+
+  it("counts and refuses an end written into the past since the grant was applied, like any removal", async () => {
+    const tree = await site();
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], MORNING)).code).toBe(0);
+    // The grant's end brought forward to a time already past: not the end it was applied with.
+    await writeFile(
+      path.join(tree.dir, "groups/groups.yaml"),
+      groups("ann, bob, cy, dee, eve, fay, gus", "until: 2026-12-22T06:00:00Z"),
+    );
+    const plan = await runCliIn(tree.cwd, ["plan", "--format", "json"], MORNING);
+    const planned = JSON.parse(plan.stdout) as { changes: { reason: string; endsGrant?: true }[] };
+    expect(planned.changes).toEqual([expect.objectContaining({ reason: "grant-expired" })]);
+    expect(planned.changes[0]?.endsGrant).toBeUndefined();
+    // The protected group refuses it, and nothing is applied.
+    const applied = await runCliIn(tree.cwd, ["apply", "--yes"], MORNING);
+    expect(applied.code).toBe(3);
+    expect(applied.stderr).toContain("narrows protected group db-admin");
+    expect(await membersOf(tree, "db-admin")).toEqual(["ann", "bob"]);
+  });
+});
