@@ -15,6 +15,12 @@ export interface AffectedGroup {
   readonly gains: readonly string[];
   /** Users who are effective members at base and not at head. */
   readonly losses: readonly string[];
+  /**
+   * Users the pull request gives access to the group, or longer access: those who gain it, those whose
+   * own entries in it are added or changed (a grant extended), those whose dates now hold it longer. None
+   * of them approves it (approvals.ts): nobody approves their own access.
+   */
+  readonly beneficiaries: readonly string[];
   /** False for a group the pull request creates: nobody owns it yet, so admins approve it. */
   readonly existsOnBase: boolean;
   /** Privileged on the base branch or at head: a pull request cannot lower the bar for itself. */
@@ -280,6 +286,7 @@ export function computeAffected(input: AffectedInput): Affected {
   const names = [...new Set([...base.groups.keys(), ...head.groups.keys()])].sort();
   const gains = new Map<string, string[]>();
   const losses = new Map<string, string[]>();
+  const benefits = new Map<string, Set<string>>();
   for (const name of names) {
     const b = base.groups.get(name);
     const h = head.groups.get(name);
@@ -298,10 +305,19 @@ export function computeAffected(input: AffectedInput): Affected {
       add(name, `${d.removed.join(", ")} lose${d.removed.length === 1 ? "s" : ""} access`);
     if (d.added.length + d.removed.length === 0 && b && h && entriesChanged(b, h))
       add(name, "member entries changed");
+    const benefit = new Set(d.added);
     for (const id of after) {
       const [was, is] = [base.users.get(id), head.users.get(id)];
-      if (was && is) for (const why of lifecycleExtensions(was, is, now)) add(name, why);
+      const longer = was && is ? lifecycleExtensions(was, is, now) : [];
+      for (const why of longer) add(name, why);
+      if (longer.length > 0) benefit.add(id);
     }
+    // A user entry of the group's own that is new or changed at head (a grant extended, a line added
+    // back for someone who held the group anyway): that person's access, which they do not approve.
+    if (b && h)
+      for (const key of listDiff((b.members ?? []).map(entryKey), (h.members ?? []).map(entryKey)).added)
+        if (key.startsWith("user:")) benefit.add(key.slice("user:".length, key.indexOf(":", "user:".length)));
+    benefits.set(name, benefit);
     gains.set(name, d.added.sort());
     losses.set(name, d.removed.sort());
   }
@@ -349,6 +365,7 @@ export function computeAffected(input: AffectedInput): Affected {
       reasons: why,
       gains: gains.get(name) ?? [],
       losses: losses.get(name) ?? [],
+      beneficiaries: [...(benefits.get(name) ?? [])].sort(),
       existsOnBase: base.groups.has(name),
       isPrivileged:
         base.groups.get(name)?.sensitivity === "privileged" ||

@@ -78,22 +78,30 @@ function approverFor(input: GateInput, userId: string | undefined, login: string
   return { ...base, githubId };
 }
 
-function ownersOf(input: GateInput, group: string): Approver[] {
+/** Why nobody approves their own access: the problem of an approver the pull request gives access. */
+const BENEFICIARY = "gains access through this pull request (nobody approves their own access)";
+
+function ownersOf(input: GateInput, group: string, beneficiaries: ReadonlySet<string>): Approver[] {
   const g = input.baseModel.groups.get(group);
   if (!g) return [];
   return g.owners.map((id) => {
     const user = input.baseModel.users.get(id);
     const approver = approverFor(input, id, user ? githubLoginOf(input.baseModel, user) : undefined);
-    return user && isTerminated(user, input.now)
-      ? { ...approver, problem: "has left (terminated)" }
+    if (user && isTerminated(user, input.now)) return { ...approver, problem: "has left (terminated)" };
+    // The author's own problem stays theirs (it decides whether the owners can approve at all).
+    return approver.problem === undefined && beneficiaries.has(id)
+      ? { ...approver, problem: BENEFICIARY }
       : approver;
   });
 }
 
-function adminsOf(input: GateInput): Approver[] {
+function adminsOf(input: GateInput, beneficiaries: ReadonlySet<string>): Approver[] {
   return input.policy.admins.map((entry) => {
     const { userId, login } = resolveAdmin(input.baseModel, entry);
-    return approverFor(input, userId, login);
+    const approver = approverFor(input, userId, login);
+    return approver.problem === undefined && userId !== undefined && beneficiaries.has(userId)
+      ? { ...approver, problem: BENEFICIARY }
+      : approver;
   });
 }
 
@@ -128,6 +136,12 @@ function judge(
       continue;
     }
     const approver = pinnedIds.get(r.userId);
+    // One who could approve but for what this pull request gives them.
+    const barred = approvers.find((a) => a.githubId === r.userId && a.problem === BENEFICIARY);
+    if (!approver && barred !== undefined) {
+      rejected.push({ login: r.login, why: BENEFICIARY });
+      continue;
+    }
     if (!approver) {
       const sameName = approvers.find(
         (a) => a.login !== undefined && normalizeLogin(a.login) === normalizeLogin(r.login),
@@ -175,11 +189,14 @@ function judge(
 export function evaluateApprovals(input: GateInput): GateResult {
   const requirements: Requirement[] = [];
   const adminReasons = [...input.affected.adminReasons];
+  // What the admins decide for groups, nobody among them approves for their own access to them.
+  const adminBeneficiaries = new Set<string>();
   for (const group of input.affected.groups) {
-    const owners = ownersOf(input, group.name);
+    const owners = ownersOf(input, group.name, new Set(group.beneficiaries));
     if (!group.existsOnBase || owners.length === 0) {
       // Nobody owns the group on the base branch (new or ownerless): the admins decide.
       adminReasons.push(`${group.name}: ${group.existsOnBase ? "has no owners" : "new group"}`);
+      for (const id of group.beneficiaries) adminBeneficiaries.add(id);
       continue;
     }
     const required = group.isPrivileged ? Math.max(1, input.policy.privilegedApprovals) : 1;
@@ -190,12 +207,13 @@ export function evaluateApprovals(input: GateInput): GateResult {
       adminReasons.push(
         `${group.name}: ${String(able)} of its owners can approve, ${String(required)} needed (${group.reasons.join("; ")})`,
       );
+      for (const id of group.beneficiaries) adminBeneficiaries.add(id);
       continue;
     }
     requirements.push(judge(input, group.name, "group", group.reasons, required, owners));
   }
   if (adminReasons.length > 0)
-    requirements.push(judge(input, "admins", "admins", adminReasons, 1, adminsOf(input)));
+    requirements.push(judge(input, "admins", "admins", adminReasons, 1, adminsOf(input, adminBeneficiaries)));
   return {
     isOk: requirements.every((r) => r.isOk),
     headSha: input.headSha,

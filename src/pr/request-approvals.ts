@@ -25,8 +25,16 @@ export interface RequestApproval {
   readonly admins?: readonly RequestApprover[];
 }
 
-/** The approvals a change to `groupName`'s members needs. */
-export function requestApproval(model: AccessModel, groupName: string, now: Date): RequestApproval {
+/**
+ * The approvals a change to `groupName`'s members for `grantee` needs: the grantee never approves their
+ * own access, as owner or admin (approvals.ts).
+ */
+export function requestApproval(
+  model: AccessModel,
+  groupName: string,
+  now: Date,
+  grantee?: string,
+): RequestApproval {
   const group = model.groups.get(groupName);
   const isPrivileged = group?.sensitivity === "privileged";
   const required = isPrivileged ? Math.max(1, model.config.policy.privilegedApprovals) : 1;
@@ -41,6 +49,7 @@ export function requestApproval(model: AccessModel, groupName: string, now: Date
     const github = githubLoginOf(model, user);
     const base = github === undefined ? { id } : { id, github };
     if (isTerminated(user, now)) return { ...base, problem: "has left" };
+    if (id === grantee) return { ...base, problem: "is the one the access is for" };
     return github === undefined && usesGithub
       ? { ...base, problem: "no GitHub account in accounts.github" }
       : base;
@@ -49,7 +58,10 @@ export function requestApproval(model: AccessModel, groupName: string, now: Date
   if (able >= required) return { group: groupName, isPrivileged, required, owners };
   const admins = model.config.policy.admins.map((entry): RequestApprover => {
     const { userId, login } = resolveAdmin(model, entry);
-    return { id: userId ?? entry, ...(login === undefined ? {} : { github: login }) };
+    const admin = { id: userId ?? entry, ...(login === undefined ? {} : { github: login }) };
+    return userId !== undefined && userId === grantee
+      ? { ...admin, problem: "is the one the access is for" }
+      : admin;
   });
   return { group: groupName, isPrivileged, required, owners, admins };
 }

@@ -91,7 +91,7 @@ describe("gatehouse request", () => {
     expect(out.stdout).toContain("Wrote access/groups/ops.yaml:11: bob joins ops (a lasting member)");
     expect(out.stdout).toContain("+      - bob\n");
     expect(out.stdout).toContain(
-      "Approval: one owner of ops approves the pull request (its author never counts): ann (@ann-gh)",
+      "Approval: one owner of ops approves the pull request (neither its author nor the person it gives access counts): ann (@ann-gh)",
     );
     expect(out.stdout).toContain("  git add access/groups/ops.yaml\n");
     expect((await runCliIn(t.cwd, ["validate"])).code).toBe(0);
@@ -203,8 +203,20 @@ describe("gatehouse request", () => {
       ),
     );
     expect(ok.stdout).toContain(
-      "Approval: 2 distinct owners of root (privileged: policy.grants.privilegedApprovals) approve the pull request (its author never counts): ann (@ann-gh), dee (@dee-gh)",
+      "Approval: 2 distinct owners of root (privileged: policy.grants.privilegedApprovals) approve the pull request (neither its author nor the person it gives access counts): ann (@ann-gh), dee (@dee-gh)",
     );
+  });
+
+  it("never lists the person the access is for among those who approve it", async () => {
+    const { tree: t } = await tree();
+    // dee owns root with ann; a grant for dee needs two owners, and only ann can: the admins decide,
+    // and ann, an admin, is not dee.
+    const own = await request(t, "--user", "dee", "--group", "root", "--until", "4h", "--reason", "INC-11");
+    expect(own.code).toBe(0);
+    expect(own.stdout).toContain(
+      "Approval: 2 distinct owners of root (privileged: policy.grants.privilegedApprovals) would approve, but too few can (owners: ann (@ann-gh), dee (@dee-gh) [cannot approve: is the one the access is for]);",
+    );
+    expect(own.stdout).toContain("  so one of policy.admins approves: ann (@ann-gh)");
   });
 
   it("names an unknown user or group with the close spelling, and refuses a leaver", async () => {

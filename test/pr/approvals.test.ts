@@ -132,6 +132,38 @@ describe("evaluateApprovals", () => {
     expect(req?.rejected[0]?.why).toBe("the author cannot approve their own pull request");
   });
 
+  it("never counts the approval of an owner for their own access, nor of a grant of theirs extended", async () => {
+    // bob owns the privileged group and is added to it; carol and rachel are its other owners.
+    const result = await gate(groups(), groups({ prodMembers: "carol, bob" }), [
+      approve("bob-gh"),
+      approve("carol-gh"),
+    ]);
+    expect(result.isOk).toBe(false);
+    const [req] = result.requirements;
+    expect(req?.approvedBy).toEqual(["carol-gh"]);
+    expect(req?.rejected).toEqual([
+      { login: "bob-gh", why: "gains access through this pull request (nobody approves their own access)" },
+    ]);
+    expect(req?.stillMay).toEqual(["rachel-gh"]);
+
+    // carol's grant in team-platform-write extended: carol, its only owner, cannot approve it, so the
+    // admins decide (rachel).
+    const grant = (until: string): string =>
+      groups({ platformMembers: `bob, { user: carol, until: ${until}, reason: OPS-1 }` });
+    const extended = await gate(grant("2026-07-01T00:00:00Z"), grant("2026-08-01T00:00:00Z"), [
+      approve("carol-gh"),
+    ]);
+    expect(extended.isOk).toBe(false);
+    expect(extended.requirements.map((r) => r.subject)).toEqual(["admins"]);
+    expect(extended.requirements[0]?.reasons[0]).toContain(
+      "team-platform-write: 0 of its owners can approve",
+    );
+    const byAdmin = await gate(grant("2026-07-01T00:00:00Z"), grant("2026-08-01T00:00:00Z"), [
+      approve("rachel-gh"),
+    ]);
+    expect(byAdmin.isOk).toBe(true);
+  });
+
   it("refuses an approval by someone who does not own the group", async () => {
     const result = await gate(groups(), ADD_ALICE, [approve("bob-gh")]);
     expect(result.isOk).toBe(false);

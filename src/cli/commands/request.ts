@@ -122,7 +122,7 @@ export async function runRequest(argv: readonly string[], io: CommandIo): Promis
     throw error;
   });
   if (!isDryRun) await writeEdits([prepared], "request");
-  const approval = requestApproval(tree.model, groupName, options.now);
+  const approval = requestApproval(tree.model, groupName, options.now, userId);
   if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, "text"));
   if (format === "json") {
     const result = {
@@ -189,7 +189,7 @@ function describeApproval(a: RequestApproval): string[] {
       : `${String(a.required)} distinct owners of ${a.group} (privileged: policy.grants.privilegedApprovals)`;
   if (a.admins === undefined)
     return [
-      `Approval: ${count} ${a.required === 1 ? "approves" : "approve"} the pull request (its author never counts): ${who(a.owners)}`,
+      `Approval: ${count} ${a.required === 1 ? "approves" : "approve"} the pull request (neither its author nor the person it gives access counts): ${who(a.owners)}`,
     ];
   return [
     `Approval: ${count} would approve, but too few can (owners: ${who(a.owners) || "none"});`,
