@@ -107,6 +107,52 @@ function accountsByOtherName(live: readonly LiveUser[], matched: Uint8Array): Ma
   return out;
 }
 
+/**
+ * The live accounts no desired account matched, by their e-mail in lower case, where one alone has it and
+ * only one person in the files has it: the account of that person renamed in the system by hand (an
+ * Active Directory admin changing a sAMAccountName, an app's userName edited), most likely, when that
+ * person's own account is missing. Accounts another person's record (SCIM externalId) claims are left out.
+ */
+function accountsByEmail(
+  live: readonly LiveUser[],
+  matched: Uint8Array,
+  desired: readonly DesiredUser[],
+): Map<string, LiveUser> {
+  const people = new Map<string, number>();
+  for (const want of desired) {
+    const email = want.attributes.email?.toLowerCase();
+    if (email !== undefined) people.set(email, (people.get(email) ?? 0) + 1);
+  }
+  const out = new Map<string, LiveUser>();
+  const twice = new Set<string>();
+  live.forEach((user, i) => {
+    const email = user.email?.toLowerCase();
+    if (matched[i] === 1 || email === undefined || people.get(email) !== 1) return;
+    if (out.has(email)) twice.add(email);
+    else out.set(email, user);
+  });
+  for (const email of twice) out.delete(email);
+  return out;
+}
+
+/**
+ * The unmatched account with `want`'s e-mail (accountsByEmail), where it may be taken for theirs renamed
+ * by hand: any such account of a leaver (their due applies to it); for anyone active, not one named as
+ * they would be by default (id or e-mail: an adopted account, which the plan replaces only once the new
+ * one exists), nor one another person's record claims.
+ */
+function emailHolder(want: DesiredUser, byEmail: ReadonlyMap<string, LiveUser>): LiveUser | undefined {
+  const email = want.attributes.email?.toLowerCase();
+  const found = email === undefined ? undefined : byEmail.get(email);
+  if (found === undefined) return undefined;
+  if (found.personId !== undefined && found.personId !== want.userId) return undefined;
+  if (want.status === "terminated") return found;
+  // Someone on leave or not started yet: nothing is done to an account on the strength of an e-mail.
+  if (!want.enabled) return undefined;
+  const name = found.account.toLowerCase();
+  return name === want.userId.toLowerCase() || name === email ? undefined : found;
+}
+
 /** Marks (1) or unmarks (0) every live account of a name as matched. */
 type MarkMatched = (account: string, value: 0 | 1) => void;
 
@@ -429,6 +475,7 @@ export function planUsers(sink: PlanSink): void {
   const markMatched = matchMarker(live.users, pairs.matched);
   const { passedOn, claimed } = unpairPassedOn(sink, pairs.wanted, markMatched);
   const heldFor = accountsByOtherName(live.users, pairs.matched);
+  const byEmail = accountsByEmail(live.users, pairs.matched, [...desired.users.values()]);
   const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
   const deferred = new Map<string, LiveUser>();
   const leftovers = leftoversFinder(input);
@@ -442,6 +489,14 @@ export function planUsers(sink: PlanSink): void {
     deferred,
     leftovers,
   );
+  // Accounts renamed by hand that hold a person's entry (below): a manager reference naming one names
+  // that person, who is not written as a manager under a name no account has.
+  const heldByHand = new Map<string, string>();
+  for (const [want, found] of pairs.wanted) {
+    if (found !== undefined) continue;
+    const held = heldFor.get(want.account.toLowerCase()) ?? emailHolder(want, byEmail);
+    if (held !== undefined) heldByHand.set(held.account, want.account);
+  }
   // Accounts that exist once this plan is applied (live, created, or renamed into), for ownersAccounts.
   const exists = new Set<string>();
   for (const [wanted, found] of pairs.wanted) {
@@ -483,14 +538,22 @@ export function planUsers(sink: PlanSink): void {
       want = passed.owner;
       have = taken;
     }
-    const holder = have ? undefined : heldFor.get(want.account.toLowerCase());
+    const renamedEntry = have ? undefined : heldFor.get(want.account.toLowerCase());
+    // Else an account with their e-mail (renamed by hand, its entry named otherwise): for a leaver it is
+    // theirs to offboard; for anyone else it is neither disabled nor replaced by a new one, unless it is
+    // named as they would be by default (their id, or their e-mail: adopted under that name, which the
+    // rest of the plan handles), or another person's record claims it.
+    const mailed = have || renamedEntry ? undefined : emailHolder(want, byEmail);
+    const holder = renamedEntry ?? mailed;
     if (holder !== undefined && !want.enabled) {
       // A leaver's (or a disabled person's) account renamed by hand: what they are due applies to it.
       sink.byHand.renamed.set(holder.account, want.account);
       if (want.status === "terminated") sink.terminated.add(holder.account);
       sink.note(
         "info",
-        `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}), renamed by hand: it is treated as ${want.userId}'s`,
+        renamedEntry === undefined
+          ? `account ${holder.account} in ${provider} has the e-mail of ${want.userId} (${holder.email ?? ""}), whose account ${want.account} is not there: renamed by hand, it is treated as ${want.userId}'s`
+          : `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}), renamed by hand: it is treated as ${want.userId}'s`,
       );
       want = { ...want, account: holder.account };
       have = holder;
@@ -517,10 +580,15 @@ export function planUsers(sink: PlanSink): void {
         sink.byHand.renamed.set(holder.account, want.account);
         sink.note(
           "unmanaged",
-          `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}): renamed by hand? ` +
-            `gatehouse neither creates ${want.account} (its entry name is taken) nor disables ${holder.account}, and keeps it only in the groups ${want.userId} holds. ` +
-            `If it is ${want.userId}'s account, rename it back to ${want.account} in ${provider}, or map ${want.userId} to it in the files (accounts: { ${provider}: ${holder.account} }); ` +
-            `if it is someone else's, rename or move that entry`,
+          renamedEntry === undefined
+            ? `account ${holder.account} in ${provider} has the e-mail of ${want.userId} (${holder.email ?? ""}), whose account ${want.account} is not there: renamed by hand? ` +
+                `gatehouse neither creates ${want.account} (a second account for the same person) nor disables ${holder.account}, and keeps it only in the groups ${want.userId} holds. ` +
+                `If it is ${want.userId}'s account, rename it back to ${want.account} in ${provider}, or map ${want.userId} to it in the files (accounts: { ${provider}: ${holder.account} }); ` +
+                `if it is someone else's, change its e-mail in ${provider}`
+            : `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}): renamed by hand? ` +
+                `gatehouse neither creates ${want.account} (its entry name is taken) nor disables ${holder.account}, and keeps it only in the groups ${want.userId} holds. ` +
+                `If it is ${want.userId}'s account, rename it back to ${want.account} in ${provider}, or map ${want.userId} to it in the files (accounts: { ${provider}: ${holder.account} }); ` +
+                `if it is someone else's, rename or move that entry`,
         );
         continue;
       }
@@ -671,8 +739,9 @@ export function planUsers(sink: PlanSink): void {
     // Where the manager reference names the manager's account (an LDAP DN), it does not follow their
     // rename: the plan rewrites it here, rather than leave it to the server (refint) or a later plan.
     const managerFollows = caps.userRenameRewrites?.manager !== true;
+    const seen = afterRenames(have, heldByHand);
     const fields = attributeDiff(
-      managerFollows ? afterRenames(have, sink.renamedUsers) : have,
+      managerFollows ? afterRenames(seen, sink.renamedUsers) : seen,
       want.attributes,
       keys,
     );

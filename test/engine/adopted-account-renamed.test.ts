@@ -131,22 +131,47 @@ describe("an adopted account whose name the files change", () => {
     expect(after.groups[0]?.members).toContain("grace");
   });
 
-  it("does not keep alive an account renamed to another name that carries the person's e-mail", async () => {
+  it("neither disables nor replaces an account renamed by hand to another name that carries the person's e-mail", async () => {
     const { cwd, directory } = await site();
-    // Someone renamed grace's account to a name of their own, keeping her address on it.
+    // Someone renamed grace's account to another name, keeping her address on it (an Active Directory
+    // admin changing a sAMAccountName): disabling it and making a new one would lock her out of hers.
     const stored = JSON.parse(await readFile(directory, "utf8")) as Stored;
     const [, grace] = stored.users;
-    if (grace) grace.account = "mallory";
+    if (grace) grace.account = "grace.married";
     const staff = stored.groups[0];
-    if (staff) staff.members = ["ann", "mallory"];
+    if (staff) staff.members = ["ann", "grace.married"];
     await writeFile(directory, JSON.stringify({ formatVersion: 1, ...stored }));
     const prepared = await preparePlan({ cwd, dir: "access", now: NOW, env: {}, cacheDir: false });
     try {
-      const disable = prepared.plan.changes.find((c) => c.kind === "user" && c.action === "disable");
-      expect(disable).toMatchObject({ account: "mallory", reason: "not-in-config" });
-      expect(disable).not.toHaveProperty("replacedBy");
+      // Only ann's display name (the stored directory has none); nothing of grace's.
+      expect(prepared.plan.changes.filter((c) => c.id.includes("grace"))).toEqual([]);
+      expect(prepared.plan.notes.map((n) => [n.kind, n.message])).toContainEqual([
+        "unmanaged",
+        expect.stringMatching(
+          /^account grace\.married in app has the e-mail of grace \(grace@example\.com\), whose account grace\.g is not there: renamed by hand\? gatehouse neither creates grace\.g .* nor disables grace\.married, and keeps it only in the groups grace holds/,
+        ),
+      ]);
     } finally {
       await closeProviders(prepared.providers);
+    }
+    // A leaver's account so renamed is theirs to offboard: disabled and out of every group.
+    await writeFile(
+      path.join(cwd, "access/users/people.yaml"),
+      "users:\n  - { id: ann, name: Ann, email: ann@example.com }\n" +
+        "  - { id: grace, name: Grace, email: Grace@example.com, status: terminated, accounts: { app: grace.g } }\n",
+    );
+    const leaver = await preparePlan({ cwd, dir: "access", now: NOW, env: {}, cacheDir: false });
+    try {
+      expect(
+        leaver.plan.changes
+          .filter((c) => c.id.includes("grace"))
+          .map((c) => `${c.kind}.${c.action} ${c.id} ${c.reason}`),
+      ).toEqual([
+        "user.disable app:user/grace.married user-terminated",
+        "membership.remove app:membership/staff/grace.married user-terminated",
+      ]);
+    } finally {
+      await closeProviders(leaver.providers);
     }
   });
 });

@@ -381,3 +381,46 @@ describe(
     });
   },
 );
+
+describe("an LDAP account renamed by hand in the directory", { tags: ["slow"] }, () => {
+  it("is kept as the person's (their e-mail on it) rather than disabled and replaced, and offboarded with them", async () => {
+    const { server, repo } = await setup(true);
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    // An admin renames ada's entry (a changed surname, say), keeping her mail.
+    await server.ldapmodify(
+      `dn: ${uid("ada")}\nchangetype: modrdn\nnewrdn: uid=ada.byron\ndeleteoldrdn: 1\n`,
+    );
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    // No create of ada, no disable of ada.byron: a second account for her, and hers locked.
+    expect(changeLines(planned.stdout).filter((l) => l.includes("ada"))).toEqual([]);
+    expect(noteMessages(planned.stdout)).toContainEqual(
+      expect.stringMatching(
+        /^account ada\.byron in ldap has the e-mail of ada \(ada\.lovelace@example\.com\), whose account ada is not there: renamed by hand\?/,
+      ),
+    );
+    const first = await repo.run(["apply", "--yes"]);
+    expect(first.code).toBe(0);
+    const [kept] = await rootSearch(server, PEOPLE, "(uid=ada.byron)", ["uid"]);
+    expect(kept?.values("uid")).toEqual(["ada.byron"]);
+    expect(await rootSearch(server, PEOPLE, "(uid=ada)", ["uid"])).toEqual([]);
+
+    // ada leaves: the renamed account is hers to offboard.
+    await repo.edit(
+      USERS_FILE,
+      "    email: ada.lovelace@example.com\n",
+      "    email: ada.lovelace@example.com\n    status: terminated\n",
+    );
+    await repo.commit("ada leaves");
+    const leaver = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(leaver.stdout).filter((l) => l.includes("ada.byron"))).toEqual(
+      expect.arrayContaining([
+        "user.disable ldap:user/ada.byron user-terminated",
+        "membership.remove ldap:membership/team-eng-write/ada.byron user-terminated",
+      ]),
+    );
+    const applied = await repo.run(["apply", "--yes", "--force"]);
+    expect(applied.stdout).toContain("ada.byron");
+    expect(await membersOf(server, "team-eng-write")).not.toContain(uid("ada.byron"));
+  });
+});
