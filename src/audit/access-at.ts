@@ -93,6 +93,18 @@ export interface AccessAtResult {
    * the group (under any name it had then) was applied, in order.
    */
   readonly changedAt?: Readonly<Record<string, readonly string[]>>;
+  /** With `from`: per provider, the removals of the group's members applied in the window, in order. */
+  readonly removedIn?: Readonly<Record<string, readonly WindowRemoval[]>>;
+}
+
+/** A member's removal from the group, as the journal recorded it: why the stretch of a window ended. */
+export interface WindowRemoval {
+  readonly member: string;
+  readonly memberKind: "user" | "group";
+  readonly at: string;
+  readonly seq: number;
+  readonly reason: Reason;
+  readonly why: readonly string[];
 }
 
 /**
@@ -192,7 +204,7 @@ export async function accessAt(
   const renamedIn = new Set<string>(); // providers with a group rename
   // With `from`: the window's membership changes (provider, group then, instant) and group renames.
   const windowStart = query.from?.toISOString();
-  const windowChanges: { provider: string; group: string; at: string }[] = [];
+  const windowChanges: { provider: string; group: string; at: string; removal?: WindowRemoval }[] = [];
   const windowRenames: { provider: string; from: string; to: string }[] = [];
   // Groups each account may hold (a superset): a rename in place moves only those, not every group.
   const groupsOfAccount = new Map<string, Set<string>>(); // provider\naccount → groups
@@ -267,7 +279,23 @@ export async function accessAt(
     if (to !== undefined && change.kind === "group") renamedIn.add(entry.provider);
     if (windowStart !== undefined && entry.at > windowStart && entry.at <= until) {
       if (change.kind === "membership")
-        windowChanges.push({ provider: entry.provider, group: change.group, at: entry.at });
+        windowChanges.push({
+          provider: entry.provider,
+          group: change.group,
+          at: entry.at,
+          ...(change.action === "remove"
+            ? {
+                removal: {
+                  member: change.member,
+                  memberKind: change.memberKind,
+                  at: entry.at,
+                  seq: entry.seq,
+                  reason: change.reason,
+                  why: change.why ?? [],
+                },
+              }
+            : {}),
+        });
       if (to !== undefined && change.kind === "group")
         windowRenames.push({ provider: entry.provider, from: change.group, to });
     }
@@ -421,20 +449,26 @@ export async function accessAt(
       isKnown: known.has(`${provider}\n${name}`),
     };
   });
+  // The window's changes of each group, under every name it had there: from its name at the end back
+  // through its renames.
+  const inWindow = (g: GroupAccessAt) => {
+    const names = new Set([g.group]);
+    for (const r of [...windowRenames].reverse())
+      if (r.provider === g.provider && names.has(r.to)) names.add(r.from);
+    return windowChanges.filter((c) => c.provider === g.provider && names.has(c.group));
+  };
   const changedAt =
     windowStart === undefined
       ? undefined
+      : Object.fromEntries(groups.map((g) => [g.provider, [...new Set(inWindow(g).map((c) => c.at))]]));
+  const removedIn =
+    windowStart === undefined
+      ? undefined
       : Object.fromEntries(
-          groups.map((g) => {
-            // Every name the group had in the window, from its name at the end back through its renames.
-            const names = new Set([g.group]);
-            for (const r of [...windowRenames].reverse())
-              if (r.provider === g.provider && names.has(r.to)) names.add(r.from);
-            const instants = windowChanges
-              .filter((c) => c.provider === g.provider && names.has(c.group))
-              .map((c) => c.at);
-            return [g.provider, [...new Set(instants)]];
-          }),
+          groups.map((g) => [
+            g.provider,
+            inWindow(g).flatMap((c) => (c.removal === undefined ? [] : [c.removal])),
+          ]),
         );
   return {
     at: until,
@@ -443,5 +477,6 @@ export async function accessAt(
     isMentioned,
     providers: [...everProviders].sort(),
     ...(changedAt === undefined ? {} : { changedAt }),
+    ...(removedIn === undefined ? {} : { removedIn }),
   };
 }

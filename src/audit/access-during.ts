@@ -11,6 +11,7 @@ import {
   type UnconfirmedMembership,
 } from "./access-at.ts";
 import type { OutsideMembership } from "./held-outside.ts";
+import type { Reason } from "../plan/types.ts";
 
 /** A stretch of a membership gatehouse applied, as the last answer inside the window saw it. */
 export type HeldStretch = HeldMembership & {
@@ -20,6 +21,8 @@ export type HeldStretch = HeldMembership & {
    * still held at the window's end.
    */
   readonly to?: string;
+  /** The removal that ended it (with `to`), as the journal recorded it: its entry, reason and why. */
+  readonly endedBy?: { readonly seq: number; readonly reason: Reason; readonly why: readonly string[] };
 };
 
 export interface GroupAccessDuring {
@@ -83,7 +86,16 @@ export async function accessDuring(
       const now = new Map(g.members.map((m) => [m.seq, m]));
       for (const [seq, m] of open)
         if (!now.has(seq)) {
-          stretches.push({ ...m, to: answer.at });
+          const removal = (last.removedIn?.[end.provider] ?? []).find(
+            (r) => r.at === answer.at && r.member === m.member && r.memberKind === m.memberKind,
+          );
+          stretches.push({
+            ...m,
+            to: answer.at,
+            ...(removal === undefined
+              ? {}
+              : { endedBy: { seq: removal.seq, reason: removal.reason, why: removal.why } }),
+          });
           open.delete(seq);
         }
       for (const [seq, m] of now) open.set(seq, m);

@@ -3,6 +3,7 @@
  * vouch for), at an instant or over a window.
  */
 import type { HeldMembership, UnconfirmedMembership } from "../../audit/access-at.ts";
+import type { HeldStretch } from "../../audit/access-during.ts";
 import type { NotHeldSince, OutsideMembership } from "../../audit/held-outside.ts";
 import { formatLocation } from "../../model/source.ts";
 import {
@@ -83,6 +84,13 @@ function approvalLine(record: ApprovalsRecord, line: LineCommit | undefined): st
   return `its line came with ${how}${others > 0 ? `; that run applied ${String(others)} other commit(s) of the access files` : ""}`;
 }
 
+/** Why a stretch ended: the removal's entry, reason and why, as the journal recorded them. */
+function endedByText(ended: HeldStretch["endedBy"]): string {
+  if (ended === undefined) return "";
+  const why = ended.why.length === 0 ? "" : `: ${ended.why.map(inlineText).join("; ")}`;
+  return `ended by its removal, journal #${String(ended.seq)}: ${REASON_TEXT[ended.reason]}${why}`;
+}
+
 const who = (m: { member: string; memberKind: "user" | "group"; userId?: string }): string =>
   m.memberKind === "group"
     ? `group ${m.member}`
@@ -97,7 +105,7 @@ const who = (m: { member: string; memberKind: "user" | "group"; userId?: string 
 export function heldLines(
   m: HeldMembership,
   at: string,
-  window?: { readonly to?: string },
+  window?: Pick<HeldStretch, "to" | "endedBy">,
   line?: LineCommit,
 ): string[] {
   const where = m.source === undefined ? "" : `, ${formatLocation(m.source)}`;
@@ -113,6 +121,8 @@ export function heldLines(
   ];
   // How it was given: the role and the attribute that matched, the grant's ticket, the nested group.
   if (m.why.length > 0) lines.push(`    ${m.why.map(inlineText).join("; ")}`);
+  // How it ended inside the window: the removal gatehouse applied, with its reason.
+  if (window?.endedBy !== undefined) lines.push(`    ${endedByText(window.endedBy)}`);
   // What the journal cannot vouch for: a removal made outside gatehouse, found by a later run.
   if (m.earlier !== undefined)
     lines.push(

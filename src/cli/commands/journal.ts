@@ -461,7 +461,17 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
         `${group}${names} in ${g.provider} ${when}: ${String(people)} member(s) gatehouse applied held it at some moment, in ${String(g.members.length)} stretch(es)`,
       );
       for (const m of g.members)
-        lines.push(...heldLines(m, end, m.to === undefined ? {} : { to: m.to }, lineCommits.get(m)));
+        lines.push(
+          ...heldLines(
+            m,
+            end,
+            {
+              ...(m.to === undefined ? {} : { to: m.to }),
+              ...(m.endedBy === undefined ? {} : { endedBy: m.endedBy }),
+            },
+            lineCommits.get(m),
+          ),
+        );
     } else {
       lines.push(
         `${group}${called} in ${g.provider} ${when}: ${String(g.members.length)} member(s) gatehouse applied`,
