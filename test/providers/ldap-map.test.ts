@@ -32,7 +32,7 @@ import {
 } from "../../src/providers/ldap/map.ts";
 import { toLiveState } from "../../src/providers/ldap/live.ts";
 import { toProviderError } from "../../src/providers/ldap/error-map.ts";
-import { AdminLimitExceededError, SizeLimitExceededError } from "ldapts";
+import { AdminLimitExceededError, ConstraintViolationError, SizeLimitExceededError } from "ldapts";
 import { randomAdPassword } from "../../src/providers/ldap/directory.ts";
 import { parseLdapSettings } from "../../src/providers/ldap/settings.ts";
 import { strictSchemas } from "../helpers/schemas.ts";
@@ -558,5 +558,24 @@ describe("ldap errors about limits", () => {
     expect(page.message).toContain(
       "lower pageSize to the server's limit: illegal pagedResults page size (LDAP 11)",
     );
+  });
+
+  it("calls a constraint violation (a unique value held elsewhere) what it is, not a schema violation", () => {
+    const taken = toProviderError(
+      new ConstraintViolationError(
+        "0000202F: samldb: userPrincipalName 'tina@corp.example' is already in use (implied by sAMAccountName)",
+      ),
+      target,
+      {
+        operation: "add",
+        dn: `cn=tina,ou=people,${BASE}`,
+        attributes: ["sAMAccountName", "userPrincipalName"],
+      },
+    );
+    expect(taken.message).not.toContain("schema violation");
+    expect(taken.message).toContain(
+      `add entry "cn=tina,ou=people,${BASE}" (attributes written: sAMAccountName, userPrincipalName): constraint violation: 0000202F: samldb: userPrincipalName 'tina@corp.example' is already in use`,
+    );
+    expect(taken.message).toContain("(LDAP 19)");
   });
 });

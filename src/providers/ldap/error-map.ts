@@ -13,7 +13,7 @@ export interface ErrorTarget {
 }
 
 const TRANSIENT_CODES = new Set([3, 51, 52, 80]);
-const SCHEMA_CODES = new Set([16, 17, 18, 19, 20, 21, 64, 65, 67, 69]);
+const SCHEMA_CODES = new Set([16, 17, 18, 20, 21, 64, 65, 67, 69]);
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -73,6 +73,11 @@ export function toProviderError(error: unknown, options: ErrorTarget, ctx: Error
       message = `${ctx.operation}${entry}: no such object (LDAP 32); check that the base DN / OU exists${said ? `: ${said}` : ""}`;
     } else if (code === 34) {
       message = `${ctx.operation}${entry}: invalid DN syntax (LDAP 34); check baseDn and the OUs in the provider's settings${said ? `: ${said}` : ""}`;
+    } else if (code === 19) {
+      // A constraint the server keeps (a unique attribute another entry holds: AD's userPrincipalName,
+      // OpenLDAP's unique overlay; a password policy), not the schema.
+      const attrs = ctx.attributes?.length ? ` (attributes written: ${ctx.attributes.join(", ")})` : "";
+      message = `${ctx.operation}${entry}${attrs}: ${detail} (LDAP 19): the server refuses a value it holds elsewhere or a rule it enforces; the text above names which`;
     } else if (SCHEMA_CODES.has(code)) {
       const attrs = ctx.attributes?.length ? ` (attributes written: ${ctx.attributes.join(", ")})` : "";
       message = `schema violation${ctx.operation === "search" ? " in a search" : " on"}${entry}${attrs}: ${detail} (LDAP ${code})`;
