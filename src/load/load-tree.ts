@@ -270,7 +270,12 @@ function fromCache(source: SourceFile, hit: CachedFile): LoadedFile {
 
 /** Parses and schema-checks one file on this thread. */
 function parseHere(source: ReadSource, limits: ParseLimits, save: SaveEntry): LoadedFile {
-  const parsed = parseAccessFile(source.file, source.bytes, limits, source.digest);
+  const parsed = parseAccessFile(
+    source.file,
+    source.bytes,
+    { ...limits, readsOnRepeatedKey: true },
+    source.digest,
+  );
   if (!parsed.document) return { diagnostics: parsed.diagnostics };
   const schema = validateDocumentSchema(parsed.document, source.kind);
   const entry = parsed.fast && encodeCacheEntry(toCacheEntry(parsed.fast, schema));

@@ -58,6 +58,12 @@ export interface ParseLimits {
   readonly maxFileBytes: number;
   /** Alias resolutions allowed while building the data (defends against alias bombs). */
   readonly maxAliasCount: number;
+  /**
+   * Read a file whose only YAML error is a repeated key on (the key's last value counting), with the
+   * error: the access tree does, so that the file's other mistakes and what it defines are still seen.
+   * Other readers (an HR export, a mapping) take no data from such a file.
+   */
+  readonly readsOnRepeatedKey?: boolean;
 }
 
 export const DEFAULT_LIMITS: ParseLimits = { maxFileBytes: 16 * 1024 * 1024, maxAliasCount: 100 };
@@ -329,7 +335,9 @@ function readWithYamlPackage(file: string, text: string, digest: string, limits:
   // A repeated key is an error, but the file is still read (the last value of the key counts), so that
   // its other mistakes are reported at once, and the rest of the tree does not miss its groups and
   // report what they define as undefined. The error stops every command that would write anything.
-  const isReadable = [...doc.errors, ...doc.warnings].every((p) => p.code === "DUPLICATE_KEY");
+  const isReadable =
+    limits.readsOnRepeatedKey === true &&
+    [...doc.errors, ...doc.warnings].every((p) => p.code === "DUPLICATE_KEY");
   if (diagnostics.length > 0 && !isReadable) return { diagnostics };
 
   visit(doc, {
