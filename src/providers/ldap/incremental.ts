@@ -778,7 +778,7 @@ export class LdapReader {
     const what =
       count === 0
         ? "nothing changed since the last read"
-        : `reading again ${plural(count, "entry that names", "entries that name")} a DN outside what was read, or that refint may still rewrite`;
+        : `reading again ${plural(count, "entry that names", "entries that name")} a DN outside what was read${this.isAd ? "" : ", or that refint may still rewrite"}`;
     this.options.log(`${this.options.name}: ${this.marker} unchanged: ${what}`);
     // Nothing names a DN outside it: so it stays while the stamp does, and the next read under this
     // stamp skips the walk over every reference (two million member values at 100k people).
