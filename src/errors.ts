@@ -1,5 +1,5 @@
 import type { Diagnostic } from "./model/diagnostic.ts";
-import type { SourceLocation } from "./model/source.ts";
+import { formatLocation, type SourceLocation } from "./model/source.ts";
 import { escapeCell, mdFlat, mdText } from "./render/markdown-text.ts";
 import { inlineText, jsonForTerminal, terminalSafe } from "./render/terminal-text.ts";
 
@@ -115,6 +115,16 @@ export function readFailureAt(error: unknown, configuredAt: SourceLocation): unk
     cause: error.cause,
     configuredAt,
   });
+}
+
+/** How the CLI says a ProviderError: `error: ...`, then where gatehouse.yaml configures the system. */
+export function providerErrorText(error: ProviderError): string {
+  return (
+    `error: ${error.message}\n` +
+    (error.configuredAt === undefined
+      ? ""
+      : `    see ${formatLocation(error.configuredAt)} (provider ${error.provider} in gatehouse.yaml)\n`)
+  );
 }
 
 /** A bug in gatehouse. The CLI prints "please report" with versions. */

@@ -7,9 +7,9 @@ import {
   GatehouseError,
   InternalError,
   ProviderError,
+  providerErrorText,
   UsageError,
 } from "../errors.ts";
-import { formatLocation } from "../model/source.ts";
 import { renderDiagnostics, countLine } from "../render/diagnostics.ts";
 import { nodeIo, printable, type CliIo, type CommandIo } from "./io.ts";
 
@@ -110,11 +110,7 @@ function reportError(error: unknown, io: CommandIo): number {
     return error.exitCode;
   }
   if (error instanceof GatehouseError && !(error instanceof InternalError)) {
-    io.stderr(`error: ${error.message}\n`);
-    if (error instanceof ProviderError && error.configuredAt !== undefined)
-      io.stderr(
-        `    see ${formatLocation(error.configuredAt)} (provider ${error.provider} in gatehouse.yaml)\n`,
-      );
+    io.stderr(error instanceof ProviderError ? providerErrorText(error) : `error: ${error.message}\n`);
     return error.exitCode;
   }
   const fsProblem = describeFileError(error);

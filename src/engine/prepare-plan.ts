@@ -3,7 +3,7 @@ import { deadline } from "../io/deadline.ts";
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import type { DesiredState, LiveState } from "../model/state.ts";
-import { ConfigError, UsageError, messageOf, readFailureAt } from "../errors.ts";
+import { ConfigError, ProviderError, UsageError, messageOf, readFailureAt } from "../errors.ts";
 import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
 import { DEFAULT_CACHE_DIR, loadEnvOptions } from "../load/load-tree.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
@@ -65,6 +65,12 @@ export interface EngineOptions {
   /** Keep what the plan was computed from in PreparedPlan.planned (`gatehouse accounts` reads it). */
   readonly keepInputs?: boolean;
   /**
+   * A system that cannot be read is left out of the plan (PreparedPlan.unreadable) instead of failing it,
+   * as long as one can be read: apply then reconciles the others (a leaver's offboarding, a grant's end
+   * must not wait for an unrelated system that is down). `plan` fails instead.
+   */
+  readonly skipUnreadable?: boolean;
+  /**
    * The model as this plan should see it, in memory (the files are not edited): `gatehouse drill` plans
    * its canary as a leaver this way. Applied after validation.
    */
@@ -95,6 +101,8 @@ export interface PreparedPlan {
   readonly openVerdicts: ReadonlyMap<string, OpenRecheck>;
   /** Webhook deliveries earlier runs failed (JournalFold.undelivered), which apply sends again. */
   readonly owedDeliveries: readonly UndeliveredWebhook[];
+  /** With EngineOptions.skipUnreadable: the systems that could not be read, left out of the plan. */
+  readonly unreadable: readonly ProviderError[];
   /** With EngineOptions.keepInputs: each provider's planner input (live state as read), and the journal's fold. */
   readonly planned?: { readonly inputs: readonly ProviderPlanInput[]; readonly journal: JournalFold };
 }
@@ -240,7 +248,8 @@ export async function preparePlanWith(
     const effective = computeEffectiveMemberships(tree.model, options.now);
     const openVerdicts = new Map<string, OpenRecheck>();
     const openFound = new Map<string, readonly OpenVerdictNow[]>();
-    const inputs: ProviderPlanInput[] = await Promise.all(
+    const unreadable: ProviderError[] = [];
+    const read: (ProviderPlanInput | undefined)[] = await Promise.all(
       configs.map(async (config) => {
         const provider = providers.get(config.name);
         if (!provider) throw new ConfigError(`provider ${config.name} could not be created`);
@@ -249,9 +258,14 @@ export async function preparePlanWith(
           read = provider.read(signal);
           reads.set(config.name, read);
         }
-        const live = await read.catch((error: unknown) => {
-          throw readFailureAt(error, config.source);
+        const live = await read.catch((error: unknown): undefined => {
+          const located = readFailureAt(error, config.source);
+          // Only a system's own failure to answer (or to answer in time) is skipped: anything else fails.
+          if (options.skipUnreadable !== true || !(located instanceof ProviderError)) throw located;
+          unreadable.push(located);
+          return undefined;
         });
+        if (live === undefined) return undefined;
         const open = openVerdictsOf(
           journal.verdicts,
           tree.model.users,
@@ -303,6 +317,9 @@ export async function preparePlanWith(
         return { ...input, heldBefore, ...(stillNaming.size > 0 ? { stillNaming } : {}) };
       }),
     );
+    const inputs = read.filter((input): input is ProviderPlanInput => input !== undefined);
+    // Nothing could be read: nothing to reconcile, and the first failure says why.
+    if (inputs.length === 0 && unreadable[0] !== undefined) throw unreadable[0];
     // In the order of gatehouse.yaml, as the plan lists the systems; then those of systems it no longer
     // has, which no apply checks (noted when every system is planned, not with --provider).
     const openNotes = [
@@ -359,6 +376,7 @@ export async function preparePlanWith(
       ...(journal.lastCommit === undefined ? {} : { lastAppliedCommit: journal.lastCommit }),
       openVerdicts,
       owedDeliveries: [...journal.undelivered.values()],
+      unreadable,
       ...(options.keepInputs === true ? { planned: { inputs, journal } } : {}),
     };
   } catch (error) {

@@ -1,7 +1,7 @@
 import type { ProviderStats } from "../../providers/types.ts";
 import { deadline } from "../../io/deadline.ts";
 import path from "node:path";
-import { ExitCode, UnsafePlanError, UsageError } from "../../errors.ts";
+import { ExitCode, providerErrorText, UnsafePlanError, UsageError } from "../../errors.ts";
 import {
   closeProviders,
   GUARDRAIL_NOTE,
@@ -305,7 +305,8 @@ async function applyLocked(
   const approvalsContext = flag(args, "record-approvals") ? repoContextOf(args, io) : undefined;
   // What the apply needs of the prepared plan; the model is let go (a quarter of a gigabyte at 100k
   // people, which an apply would otherwise carry through every write).
-  const full = await preparePlan(options);
+  // A system that cannot be read is left out (and the run exits 1): the others are reconciled all the same.
+  const full = await preparePlan({ ...options, skipUnreadable: true });
   let prepared: ReturnType<typeof withoutModel>;
   try {
     prepared = withoutModel(full, io.env);
@@ -318,6 +319,12 @@ async function applyLocked(
     // A saved plan is only the consent: what is applied (and guard-railed) is the plan computed now,
     // which assertPlanCurrent has just proven identical to it.
     const whole = prepared.plan;
+    for (const failure of prepared.unreadable) io.stderr(providerErrorText(failure));
+    if (prepared.unreadable.length > 0)
+      io.stderr(
+        `${prepared.unreadable.map((f) => f.provider).join(", ")} could not be read and ${prepared.unreadable.length === 1 ? "is" : "are"} left out of this run; the other systems are reconciled (exit 1)\n`,
+      );
+    const isComplete = prepared.unreadable.length === 0;
     if (prepared.warnings.length > 0) io.stderr(renderDiagnostics(prepared.warnings, "text"));
     for (const piece of renderTextPieces(asOverridden(whole, prepared.policy, args, prepared), {
       color: io.isTTY,
@@ -382,7 +389,7 @@ async function applyLocked(
       io.stdout(
         `Recorded the run in the journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(quiet.journal.first)}-${String(quiet.journal.last)}.\n`,
       );
-      return isOffboarded && isDelivered ? ExitCode.ok : ExitCode.error;
+      return isOffboarded && isDelivered && isComplete ? ExitCode.ok : ExitCode.error;
     }
     if (!saved && !flag(args, "yes")) {
       if (!io.isInteractive) {
@@ -447,7 +454,9 @@ async function applyLocked(
       io.stderr(`error: ${new UnsafePlanError(refused).message}\n`);
       return ExitCode.unsafe;
     }
-    return result.failed + result.skipped > 0 || !isOffboarded || !isDelivered ? ExitCode.error : ExitCode.ok;
+    return result.failed + result.skipped > 0 || !isOffboarded || !isDelivered || !isComplete
+      ? ExitCode.error
+      : ExitCode.ok;
   } finally {
     await closeProviders(prepared.providers);
   }

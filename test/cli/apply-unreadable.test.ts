@@ -1,0 +1,87 @@
+/**
+ * `apply` with one system that cannot be read: the others are reconciled (a leaver's offboarding and a
+ * grant's end must not wait for an unrelated system that is down), the unreadable one is named with where
+ * gatehouse.yaml configures it, and the run exits 1. `plan` still fails as a whole; so does an apply when
+ * no system can be read.
+ */
+import { readFile } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { captureIo } from "../helpers/cli-io.ts";
+
+const trees: AccessTree[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+});
+
+/** A port nobody listens on: connections are refused. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+async function run(tree: AccessTree, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1", SCIM_TOKEN: "t0ken-never-shown" });
+  const code = await main(argv, io);
+  return { code, out: out.join(""), err: err.join("") };
+}
+
+async function site(withLocal = true): Promise<AccessTree> {
+  const closed = await closedPort();
+  const tree = await writeAccessTree({
+    "gatehouse.yaml":
+      "providers:\n" +
+      (withLocal ? "  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" : "") +
+      "  saas:\n    type: scim\n    tokenEnv: SCIM_TOKEN\n" +
+      `    baseUrl: http://127.0.0.1:${String(closed)}/scim/v2\n    retry: { maxRetries: 0 }\n`,
+    "users/people.yaml": "users:\n  - { id: ann, name: Ann, email: ann@example.com }\n",
+    "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann]\n",
+  });
+  trees.push(tree);
+  return tree;
+}
+
+describe("apply with a system that cannot be read", () => {
+  it("reconciles the others, names the one left out, and exits 1", async () => {
+    const tree = await site();
+    const applied = await run(tree, ["apply", "--yes"]);
+    expect(applied.code).toBe(1);
+    expect(applied.err).toMatch(/^error: saas: /m);
+    expect(applied.err).toContain("    see access/gatehouse.yaml:3:3 (provider saas in gatehouse.yaml)\n");
+    expect(applied.err).toContain(
+      "saas could not be read and is left out of this run; the other systems are reconciled (exit 1)",
+    );
+    expect(applied.err).not.toContain("t0ken-never-shown");
+    expect(applied.err).not.toMatch(/\n\s+at /);
+    const app = JSON.parse(await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")) as {
+      groups: { name: string; members: string[] }[];
+    };
+    expect(app.groups).toEqual([expect.objectContaining({ name: "ops", members: ["ann"] })]);
+    // The journal records the run of the system it reconciled.
+    const journal = await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8");
+    expect(journal).toContain('"providers":["app"]');
+
+    // plan is no partial answer: it fails as before.
+    const plan = await run(tree, ["plan"]);
+    expect(plan.code).toBe(1);
+    expect(plan.err).toMatch(/^error: saas: /);
+  });
+
+  it("fails as a whole when no system can be read", async () => {
+    const tree = await site(false);
+    const applied = await run(tree, ["apply", "--yes"]);
+    expect(applied.code).toBe(1);
+    expect(applied.err).toMatch(/^error: saas: /);
+    expect(applied.err).not.toContain("left out of this run");
+  });
+});
