@@ -70,6 +70,12 @@ export function memberPositions(model: AccessModel, group: Group): Int32Array {
   const members = group.members ?? [];
   const known = positionsFromBefore.get(model)?.(group);
   if (known !== undefined && fits(members, known, ids)) {
+    // The names are shared as after a lookup (below), by position: no hashing.
+    known.forEach((p, i) => {
+      const id = ids[p];
+      const entry = members[i];
+      if (id !== undefined && entry !== undefined) shareMemberName(entry, id);
+    });
     byGroup.set(group, known);
     return known;
   }
