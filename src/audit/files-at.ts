@@ -21,6 +21,12 @@ export interface FilesAtCommit {
   readonly dir: string;
   /** Number of files written. */
   readonly files: number;
+  /**
+   * With a `before` query: a commit older in history (on the first-parent line) than the one found, yet
+   * dated after the instant: the commit dates are not in order (a rebase or cherry-pick that kept old
+   * dates, a clock gone wrong), so which files held then is uncertain.
+   */
+  readonly datesOutOfOrder?: { readonly commit: string; readonly committedAt: string };
   /** Removes the temporary folder. */
   dispose(): Promise<void>;
 }
@@ -40,7 +46,7 @@ export async function accessFilesAt(cwd: string, dir: string, query: CommitQuery
   const git = simpleGit({ baseDir: cwd });
   const isRepo = await git.checkIsRepo().catch(() => false);
   if (!isRepo) throw new FilesAtError(`${cwd} is not in a git repository: the files' history is git's`);
-  const commit = await findCommit(git, query, dir);
+  const { commit, datesOutOfOrder } = await findCommit(git, query, dir);
   const top = (await git.revparse(["--show-toplevel"])).trim();
   // Where cwd is in the repository ("" or "sub/dir/"), and so where the access folder is.
   const prefix = (await git.revparse(["--show-prefix"])).trim();
@@ -77,27 +83,44 @@ export async function accessFilesAt(cwd: string, dir: string, query: CommitQuery
     cwd: path.join(root, ...prefix.split("/")),
     dir: path.posix.relative(prefix.replace(/\/$/, "") || ".", inRepo) || ".",
     files: blobs.length,
+    ...(datesOutOfOrder === undefined ? {} : { datesOutOfOrder }),
     dispose: () => rm(root, { recursive: true, force: true }),
   };
 }
 
-async function findCommit(git: SimpleGit, query: CommitQuery, dir: string): Promise<string> {
+async function findCommit(
+  git: SimpleGit,
+  query: CommitQuery,
+  dir: string,
+): Promise<{ commit: string; datesOutOfOrder?: { commit: string; committedAt: string } }> {
   if ("revision" in query) {
     // `--end-of-options` keeps a revision that starts with "-" from being read as an option.
     const found = await git
       .raw(["rev-parse", "--verify", "--quiet", "--end-of-options", `${query.revision}^{commit}`])
       .catch(() => "");
     if (found.trim() === "") throw new FilesAtError(`no commit "${query.revision}" in this repository`);
-    return found.trim();
+    return { commit: found.trim() };
   }
-  const found = await git
-    .raw(["rev-list", "-1", "--first-parent", `--before=${query.before.toISOString()}`, "HEAD"])
-    .catch(() => "");
-  if (found.trim() === "")
+  // The first-parent line with committer dates, newest first: the first commit dated at or before the
+  // instant is the one (as `rev-list --before` picks it); one further down dated after it means the dates
+  // are not in order, and the answer cannot be trusted to be the files of then.
+  const log = await git.raw(["log", "--first-parent", "--format=%H %ct", "HEAD"]).catch(() => "");
+  const limit = Math.floor(query.before.getTime() / 1000);
+  let commit: string | undefined;
+  for (const line of log.split("\n")) {
+    const [sha, seconds] = line.split(" ");
+    if (sha === undefined || seconds === undefined || sha === "") continue;
+    const at = Number(seconds);
+    if (commit === undefined) {
+      if (at <= limit) commit = sha;
+    } else if (at > limit)
+      return { commit, datesOutOfOrder: { commit: sha, committedAt: new Date(at * 1000).toISOString() } };
+  }
+  if (commit === undefined)
     throw new FilesAtError(
       `no commit at or before ${query.before.toISOString()}: the repository's history of ${dir} starts later`,
     );
-  return found.trim();
+  return { commit };
 }
 
 /** Every file (blob) under `inRepo` at `commit`: its object id and path from the repository's top. */

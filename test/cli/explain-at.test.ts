@@ -86,6 +86,18 @@ describe("explain --at", () => {
     expect(now.out).not.toContain("as of");
   });
 
+  it("warns when the commit dates are not in order, so the files found for a date may not be those of then", async () => {
+    const tree = await history();
+    expect((await explain(tree, ["ann", "--at", "2026-03-15"])).stderr).not.toContain("warning");
+    // A commit on top, dated before the others (a clock gone wrong, a cherry-pick keeping old dates).
+    commit(tree.cwd, "2026-02-01T10:00:00Z", "ann back in ops");
+    const march = await explain(tree, ["ann", "--at", "2026-03-15"]);
+    expect(march.code).toBe(0);
+    expect(march.stderr).toMatch(
+      /^warning: the commit dates on this branch are not in order: [0-9a-f]{12}, older in history than [0-9a-f]{12}, is dated 2026-04-01T10:00:00\.000Z .*name a commit instead \(--at REVISION\)\n$/,
+    );
+  });
+
   it("takes a commit, tag or branch, applied at its commit time, from a subfolder too", async () => {
     const tree = await history();
     execFileSync("git", ["tag", "before-move", "HEAD~1"], { cwd: tree.cwd });

@@ -50,7 +50,7 @@ export async function runExplain(argv: readonly string[], io: CommandIo): Promis
   if (userId === undefined || args.positionals.length > 2) throw new UsageError(EXPLAIN_USAGE);
   const atText = stringOpt(args, "at");
   const given = engineOptions(io, stringOpt(args, "dir"), [], undefined);
-  const past = atText === undefined ? undefined : await filesAt(given, atText);
+  const past = atText === undefined ? undefined : await filesAt(given, atText, io);
   try {
     return await explain(past?.options ?? given, userId, groupName, format, io, past?.files);
   } finally {
@@ -62,10 +62,15 @@ export async function runExplain(argv: readonly string[], io: CommandIo): Promis
 async function filesAt(
   given: EngineOptions,
   atText: string,
+  io: CommandIo,
 ): Promise<{ options: EngineOptions; files: FilesAtCommit }> {
   const query = looksLikeDate(atText) ? { before: parseAt(atText) } : { revision: atText };
   try {
     const files = await accessFilesAt(given.cwd, given.dir, query);
+    if (files.datesOutOfOrder !== undefined)
+      io.stderr(
+        `warning: the commit dates on this branch are not in order: ${files.datesOutOfOrder.commit.slice(0, 12)}, older in history than ${files.commit.slice(0, 12)}, is dated ${files.datesOutOfOrder.committedAt} (a rebase or cherry-pick that kept old dates, or a wrong clock): the files found for ${atText} may not be the ones that held then; name a commit instead (--at REVISION)\n`,
+      );
     const now = "before" in query ? query.before : new Date(files.committedAt);
     return { options: { ...given, cwd: files.cwd, dir: files.dir, now, cacheDir: false }, files };
   } catch (error) {
