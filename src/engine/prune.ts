@@ -84,7 +84,7 @@ function itemUser(item: unknown): string | undefined {
  * a flow list is written again from the names it keeps, a block list that loses every name becomes
  * `pending: []`. A cut starting at -1 marks a layout this does not edit.
  */
-function pendingCuts(
+export function pendingCuts(
   text: string,
   groupNode: YAMLMap,
   users: ReadonlySet<string>,

@@ -30,6 +30,11 @@ export type RequestDecision =
       readonly entry: MemberLine;
       /** Things the requester should know (held already through a role, ...), one line each. */
       readonly notes: readonly string[];
+      /**
+       * The group's open review lists the user as pending: the same edit takes them off `pending` (the
+       * owners approving the pull request certify them), or `review close` would revoke what they approve.
+       */
+      readonly pendingReview?: { readonly due: string };
     }
   | { readonly kind: "nothing"; readonly message: string };
 
@@ -70,6 +75,21 @@ type UserEntry = Extract<MemberEntry, { kind: "user" }>;
 
 /** What the request writes, or why it writes nothing. Throws for names the files lack and for refusals. */
 export function decideRequest(model: AccessModel, input: RequestInput, now: Date): RequestDecision {
+  const decision = decideLine(model, input, now);
+  const review = model.groups.get(input.group)?.review;
+  if (decision.kind === "nothing" || review?.pending.includes(input.user) !== true) return decision;
+  return {
+    ...decision,
+    notes: [
+      ...decision.notes,
+      `${input.user} is pending in the open review of ${input.group} (due ${review.due}): the name is taken ` +
+        "off `pending` in the same edit, since the owners who approve this pull request certify them",
+    ],
+    pendingReview: { due: review.due },
+  };
+}
+
+function decideLine(model: AccessModel, input: RequestInput, now: Date): RequestDecision {
   const user = model.users.get(input.user);
   if (!user)
     throw new UsageError(

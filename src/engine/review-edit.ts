@@ -9,6 +9,7 @@ import type { YAMLMap, YAMLSeq } from "yaml";
 import { canonicalJson } from "../audit/canonical-json.ts";
 import { isMap, isScalar, isSeq, yamlLib } from "../load/yaml-lib.ts";
 import { yamlScalar } from "./member-yaml.ts";
+import { pendingCuts } from "./prune.ts";
 import {
   afterLine,
   applyCuts,
@@ -306,6 +307,38 @@ export function appendPendingText(
     if (!isRecord(data)) throw laidOut;
     const old: unknown = data["pending"];
     data["pending"] = [...(Array.isArray(old) ? (old as unknown[]) : []), ...added];
+    return finish(file, text, cuts, expected);
+  } catch (error) {
+    if (error instanceof EditProblem) return { problem: error.message };
+    throw error;
+  }
+}
+
+/**
+ * `text` with `user` taken off the `pending` list of the review open in `groupName` (`request`: the
+ * owners who approve its pull request certify the user). A block list that loses its last name becomes
+ * `pending: []`; a flow list is written again from the names it keeps.
+ */
+export function removePendingText(
+  file: string,
+  text: string,
+  groupName: string,
+  user: string,
+): ReviewEditResult {
+  try {
+    const before = readData(file, text);
+    if (before === undefined) return { problem: "it does not parse" };
+    const { node, index } = groupNode(text, groupName);
+    const { cuts, taken } = pendingCuts(text, node, new Set([user]));
+    if (taken.length === 0) return { problem: `"${user}" is not pending in the review of "${groupName}"` };
+    if (cuts.some((c) => c.start < 0))
+      return { problem: `the pending list of "${groupName}" is laid out in a way request does not edit` };
+    const expected: unknown = structuredClone(before);
+    const review = groupData(expected, index)["review"];
+    const pending = isRecord(review) ? review["pending"] : undefined;
+    if (!isRecord(review) || !Array.isArray(pending))
+      return { problem: `group "${groupName}" has no pending list` };
+    review["pending"] = pending.filter((name: unknown) => name !== user);
     return finish(file, text, cuts, expected);
   } catch (error) {
     if (error instanceof EditProblem) return { problem: error.message };

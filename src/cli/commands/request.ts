@@ -4,6 +4,7 @@ import { checkEdits, prepareFileEdit, writeEdits } from "../../engine/file-edits
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { decideRequest, type RequestDecision } from "../../engine/request.ts";
 import { editGroupMembers, type MemberLine } from "../../engine/request-edit.ts";
+import { removePendingText } from "../../engine/review-edit.ts";
 import { requestApproval, type RequestApproval } from "../../pr/request-approvals.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { renderFileDiff } from "../../render/file-diff.ts";
@@ -22,8 +23,9 @@ and reason when given). --until takes a duration from now (8h, 7d, 2w, 30m), a d
 UTC) or an instant with a time zone (2026-07-01T18:00:00Z); the policy's longest grant
 (policy.grants.maxDuration, privilegedMaxDuration for privileged groups) is enforced. A grant the user
 holds already gets a later --until (and --reason, if given) in place; without --until it becomes a
-lasting line. Only that line changes, and the whole tree must validate with it before the file is
-written (else nothing is written: exit 1). Prints the diff and who approves it; commit it on a branch
+lasting line. Only that line changes (and a user pending in the group's open review leaves its
+pending list: the owners approving the pull request certify them), and the whole tree must validate
+with it before the file is written (else nothing is written: exit 1). Prints the diff and who approves it; commit it on a branch
 and open a pull request. --dry-run prints the diff and whether the tree would validate, and writes
 nothing.`;
 
@@ -99,8 +101,15 @@ export async function runRequest(argv: readonly string[], io: CommandIo): Promis
   const prepared = await prepareFileEdit(
     io.cwd,
     file,
-    (text) => editGroupMembers(file, text, groupName, decision.edit),
-    "add the line",
+    (text) => {
+      // Off the review's pending list first, so the line number editGroupMembers gives stays right.
+      const unpended =
+        decision.pendingReview === undefined ? { text } : removePendingText(file, text, groupName, userId);
+      return "problem" in unpended
+        ? unpended
+        : editGroupMembers(file, unpended.text, groupName, decision.edit);
+    },
+    decision.pendingReview === undefined ? "add the line" : "add the line and take the name off pending",
   );
   const edit = {
     line: prepared.edited.line,
@@ -136,6 +145,7 @@ export async function runRequest(argv: readonly string[], io: CommandIo): Promis
       entry: decision.entry,
       ...(decision.edit.kind === "add" ? {} : { previousUntil: decision.edit.from }),
       notes: decision.notes,
+      ...(decision.pendingReview === undefined ? {} : { pendingReview: decision.pendingReview }),
       diff: edit.diff,
       approval,
     };
