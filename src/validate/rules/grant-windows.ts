@@ -45,7 +45,7 @@ export const grantWindows: Rule = {
               `grant of "${entry.user}" to "${group.name}" expired at ${entry.until}; ` +
                 (computeEffectiveMemberships(model, now).get(group.name)?.members.has(entry.user) === true
                   ? "the membership stays through another line, a role or a nested group; delete the line (gatehouse prune does)."
-                  : "the plan will remove it; once applied, gatehouse prune deletes the line."),
+                  : "the plan removes the membership where a system still holds it, and gatehouse prune deletes the line once none does."),
               at,
             ),
           );

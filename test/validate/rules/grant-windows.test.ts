@@ -39,7 +39,7 @@ describe("grant-windows (now = 2026-06-01T12:00:00Z)", () => {
       'grant of "bob" to "team-admin" runs until 2026-06-02T12:00:00Z, longer than the 12h policy allows for privileged groups; set until to 2026-06-02T00:00:00.000Z or earlier.',
     );
     expect(messages[3]).toBe(
-      'grant of "alice" to "team-admin" expired at 2026-05-31T00:00:00Z; the plan will remove it; once applied, gatehouse prune deletes the line.',
+      'grant of "alice" to "team-admin" expired at 2026-05-31T00:00:00Z; the plan removes the membership where a system still holds it, and gatehouse prune deletes the line once none does.',
     );
   });
 
