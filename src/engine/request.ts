@@ -19,6 +19,8 @@ export interface RequestInput {
   readonly group: string;
   /** The end of the grant as the files write it (cli/instant.ts resolveUntil); undefined: a lasting member. */
   readonly until?: string;
+  /** --until as the user typed it (a day, a duration), echoed next to `until` in a refusal. */
+  readonly untilText?: string;
   readonly reason?: string;
 }
 
@@ -54,11 +56,18 @@ function grantLimit(
 }
 
 /** Refuses an until that is over already, or past the policy's longest grant for the group. */
-function checkUntil(model: AccessModel, group: Group, until: string, now: Date): void {
+function checkUntil(
+  model: AccessModel,
+  group: Group,
+  until: string,
+  untilText: string | undefined,
+  now: Date,
+): void {
   const end = Date.parse(until);
+  const typed = untilText === undefined || untilText === until ? until : `${untilText} (${until})`;
   if (end <= now.getTime())
     throw new ConfigError(
-      `--until ${until} is not in the future (now is ${formatInstant(now)}); nothing was written`,
+      `--until ${typed} is not in the future (now is ${formatInstant(now)}); nothing was written`,
     );
   const limit = grantLimit(model, group);
   if (limit === undefined || end - now.getTime() <= limit.ms) return;
@@ -126,7 +135,7 @@ function decideLine(model: AccessModel, input: RequestInput, now: Date): Request
         : best,
     undefined,
   );
-  if (input.until !== undefined) checkUntil(model, group, input.until, now);
+  if (input.until !== undefined) checkUntil(model, group, input.until, input.untilText, now);
   const notes = heldOtherwise(model, group, user.id, now);
   if (grant?.until !== undefined) {
     const from = grant.until;
@@ -171,7 +180,8 @@ function heldOtherwise(model: AccessModel, group: Group, userId: string, now: Da
   );
   return ways.map(
     (p) =>
-      `${userId} already holds ${group.name} through ${describeProvenance(p)}; ` +
+      // A nested way reads "via group X ← ...": "through" would double it.
+      `${userId} already holds ${group.name} ${p.kind === "nested" ? "" : "through "}${describeProvenance(p)}; ` +
       "the line written keeps it if that stops",
   );
 }

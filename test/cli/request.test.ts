@@ -300,6 +300,28 @@ describe("gatehouse request", () => {
     );
   });
 
+  it("says once how someone holds the group through a nested group", async () => {
+    const { tree: t } = await tree(
+      GROUPS + "  - name: ops-all\n    owners: [ann]\n    members:\n      - { group: pay-submit }\n",
+    );
+    const out = await request(t, "--user", "bob", "--group", "ops-all", "--until", "7d");
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(
+      "note: bob already holds ops-all via group pay-submit (access/groups/ops.yaml:27) ← listed at access/groups/ops.yaml:18;",
+    );
+    expect(out.stdout).not.toContain("through via");
+  });
+
+  it("echoes the --until typed next to the instant it stands for when refusing it", async () => {
+    const { tree: t, file } = await tree();
+    const day = await request(t, "--user", "bob", "--group", "ops", "--until", "2026-05-30");
+    expect(day.code).toBe(1);
+    expect(day.stderr).toBe(
+      "error: --until 2026-05-30 (2026-05-31T00:00:00Z) is not in the future (now is 2026-06-01T12:00:00Z); nothing was written\n",
+    );
+    expect(await readFile(file, "utf8")).toBe(GROUPS);
+  });
+
   it("--dry-run prints the diff and writes nothing", async () => {
     const { tree: t, file } = await tree();
     const out = await request(t, "--user", "bob", "--group", "ops", "--until", "1d", "--dry-run");

@@ -72,6 +72,7 @@ export async function runRequest(argv: readonly string[], io: CommandIo): Promis
     user: userId,
     group: groupName,
     ...(until === undefined ? {} : { until }),
+    ...(untilText === undefined ? {} : { untilText }),
     ...(reason === undefined ? {} : { reason }),
   };
   const decision = decideRequest(tree.model, input, options.now);
