@@ -109,7 +109,7 @@ export function killChainOf(plan: Plan, canary: string): Plan {
         `Give the canary legalHold: true (its account is then disabled, not deleted), or pick a canary there is no such change for. Nothing was changed`,
     );
   if (theirs.length === 0)
-    throw new UsageError(
+    throw new ConfigError(
       `nothing to drill: canary ${canary} has no account or membership the plan would take away in the systems read; give it an account and a group first`,
     );
   // Each change says why it is made: the canary is no leaver in the files, and the journal must not say so.

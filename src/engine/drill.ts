@@ -9,7 +9,7 @@ import type { OffboardCheck, RecheckOptions } from "../apply/offboard-verify.ts"
 import type { ChangeResult } from "../apply/apply-plan.ts";
 import { appendJournalEntries } from "../audit/journal.ts";
 import type { DrillData, DrillOutcome, DrillSystem, JournalEntry } from "../audit/journal-entry.ts";
-import { messageOf, UnsafePlanError, UsageError } from "../errors.ts";
+import { ConfigError, messageOf, UnsafePlanError } from "../errors.ts";
 import {
   closeProviders,
   journalPathOf,
@@ -130,7 +130,7 @@ function outcomeOf(
 }
 
 /**
- * The drill. Refuses (UsageError, ConfigError) before anything is changed when the canary is not one,
+ * The drill. Refuses (UsageError for the command line, ConfigError for the state) before anything is changed when the canary is not one,
  * is out of step with the files (a change pending for it: its restore could not be told from drift), or
  * its kill chain holds anything but its own disable, revocations and removals. Once the kill chain has
  * started, the restore always runs, and the `drill` entry is always written.
@@ -149,7 +149,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     const user = chooseCanary(prepared.tree.model, options.canary, options.now());
     const pending = canaryChangesOf(prepared.plan, user.id).changes;
     if (pending.length > 0)
-      throw new UsageError(
+      // The systems' state, not the command line, is what is wrong: exit 1 as the other refusals.
+      throw new ConfigError(
         `canary ${user.id} is not in step with the files: the plan has ${String(pending.length)} change(s) for it (${firstFew(pending.map((c) => c.id))}); run apply first, so that the drill's restore is not taken for them. Nothing was changed`,
       );
     return user.id;

@@ -299,7 +299,7 @@ describe("gatehouse drill", () => {
     await writeFile(file, JSON.stringify(d));
     const journalBefore = await readText(tree, ".gatehouse/journal.jsonl");
     const drilled = await drill(tree);
-    expect(drilled.code).toBe(64);
+    expect(drilled.code).toBe(1);
     expect(drilled.stderr).toContain(
       "canary canary is not in step with the files: the plan has 1 change(s) for it (app:membership/vpn/canary); run apply first",
     );

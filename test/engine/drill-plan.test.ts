@@ -44,5 +44,6 @@ describe("killChainOf", () => {
   it("refuses a canary with nothing to take away", () => {
     const plan = planFor(withCanaryLeaving(files, "canary"), { live: live([liveUser("ann")]) });
     expect(() => killChainOf(plan, "canary")).toThrow(/nothing to drill: canary canary has no account/);
+    expect(() => killChainOf(plan, "canary")).toThrow(ConfigError); // exit 1: a state, not a usage, refusal
   });
 });
