@@ -31,6 +31,21 @@ async function appliedTree(files: Record<string, string> = {}): Promise<AccessTr
 }
 
 describe("journal access", () => {
+  it("says of each member that no approvals were recorded when the run added it without --record-approvals", async () => {
+    const tree = await appliedTree();
+    const out = await cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", "--at", "2026-03-15"]);
+    expect(out.code).toBe(0);
+    const lines = out.stdout.split("\n");
+    for (const member of ["ann", "bob"]) {
+      const at = lines.findIndex((l) => l.startsWith(`  ${member}  since `));
+      expect(lines.slice(at + 1, at + 3)).toContain(
+        "    approvals: none recorded (the run that added it ran without apply --record-approvals)",
+      );
+    }
+    const json = await cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", "--format", "json"]);
+    expect(json.stdout).not.toContain("approvals");
+  });
+
   it("answers who held a group on a date, under the name it had then, since when and why", async () => {
     const tree = await appliedTree();
     await writeFile(

@@ -132,7 +132,12 @@ export function heldLines(
     lines.push(
       `    uncertain: a later run found it missing and added it back as drift at ${inlineText(m.foundMissingAt)}; it was removed outside gatehouse at a time the journal cannot tell, possibly before ${window === undefined ? "this instant" : "the end shown"}`,
     );
-  if (m.approvals !== undefined) lines.push(`    ${approvalLine(m.approvals, line)}`);
+  // Said on each member, so an auditor does not read a missing approver as none having been needed.
+  lines.push(
+    m.approvals === undefined
+      ? "    approvals: none recorded (the run that added it ran without apply --record-approvals)"
+      : `    ${approvalLine(m.approvals, line)}`,
+  );
   return lines;
 }
 
