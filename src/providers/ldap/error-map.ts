@@ -1,6 +1,7 @@
 /** Maps what ldapts and the socket throw to ProviderErrors that name the problem and never a secret. */
 import { ResultCodeError } from "ldapts";
 import { ProviderError, messageOf } from "../../errors.ts";
+import { inlineText } from "../../render/terminal-text.ts";
 
 /** What an error message may say about the connection: no password, only the variable's name. */
 export interface ErrorTarget {
@@ -54,6 +55,41 @@ export interface ErrorContext {
   readonly dn?: string;
   /** Attributes the failed write carried, so a schema violation names them. */
   readonly attributes?: readonly string[];
+}
+
+/** A string property of an unknown value, when it has one. */
+function stringField(value: unknown, key: string): string | undefined {
+  if (typeof value !== "object" || value === null || !(key in value)) return undefined;
+  const field: unknown = Reflect.get(value, key);
+  return typeof field === "string" ? field : undefined;
+}
+
+const optionalInline = (text: string | undefined): string | undefined =>
+  text === undefined ? undefined : inlineText(text);
+
+/**
+ * Why the server certificate does not fit the url's host (Node's ERR_TLS_CERT_ALTNAME_INVALID carries
+ * `host` and the peer `cert`): the names it holds, and the two ways out.
+ */
+function altnameProblem(error: unknown, url: string): string {
+  const host = stringField(error, "host") ?? new URL(url).hostname;
+  const cert: unknown =
+    typeof error === "object" && error !== null && "cert" in error ? error.cert : undefined;
+  const subject: unknown =
+    typeof cert === "object" && cert !== null && "subject" in cert ? cert.subject : undefined;
+  // The server chose these names: control characters in them are shown escaped, not sent to the terminal.
+  const cn = optionalInline(stringField(subject, "CN"));
+  const sans = optionalInline(stringField(cert, "subjectaltname"));
+  const names = [
+    cn === undefined ? "no subject CN" : `subject CN=${cn}`,
+    sans === undefined || sans === "" ? "no subjectAltName" : `subjectAltName ${sans}`,
+  ].join(", ");
+  return (
+    `the host in url, ${host}, is not a name in the server certificate (${names}) (ERR_TLS_CERT_ALTNAME_INVALID); ` +
+    "the certificate itself is trusted (caFile is not the problem): put a name the certificate holds in url " +
+    "(a subjectAltName; the CN counts only when there is none, and never for an IP address), one that " +
+    `resolves to the server, or give the server a certificate that names ${host}`
+  );
 }
 
 /** Turns anything ldapts or the socket throws into a ProviderError that names the problem, never a secret. */
@@ -117,6 +153,18 @@ export function toProviderError(error: unknown, options: ErrorTarget, ctx: Error
       isTransient: true,
       cause: error,
     });
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    // Node checks the name only once the chain is trusted: caFile is right, the url's host is not.
+    return new ProviderError(
+      provider,
+      ctx.operation,
+      `TLS with ${url} failed: ${altnameProblem(error, url)}`,
+      {
+        status: code,
+        cause: error,
+      },
+    );
   }
   if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
     return new ProviderError(
