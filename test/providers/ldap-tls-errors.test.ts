@@ -1,6 +1,7 @@
 /**
  * The LDAP connector's advice on a TLS or bind failure: a server certificate that does not name the
- * url's host is not a caFile problem (AD trial M1: Samba's own certificate names only the DC's FQDN).
+ * url's host is not a caFile problem (AD trial M1: Samba's own certificate names only the DC's FQDN),
+ * and a refusal says its operation once (AD trial LOW 4).
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -9,8 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type Server } from "node:tls";
 import { promisify } from "node:util";
+import { ConfidentialityRequiredError } from "ldapts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProviderError } from "../../src/errors.ts";
+import { toProviderError } from "../../src/providers/ldap/error-map.ts";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import { ldapConfig, ldapContext } from "../harness/slapd.ts";
 
@@ -143,5 +146,15 @@ describe("ldap TLS errors", () => {
       /set caFile to the CA that signed the server certificate/,
     );
     await provider.close();
+  });
+
+  it("says the operation once when the server requires a secure connection", () => {
+    const target = { provider: "ad", url: "ldap://127.0.0.1:389", bindDn: "cn=gh", passwordEnv: "PW" };
+    const error = toProviderError(new ConfidentialityRequiredError("TLS confidentiality required"), target, {
+      operation: "connect and bind",
+    });
+    expect(error.message).toBe(
+      "ad: connect and bind: the server requires a secure connection; use ldaps:// or startTls: true (result code 13: TLS confidentiality required)",
+    );
   });
 });

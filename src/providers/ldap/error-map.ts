@@ -96,6 +96,8 @@ function altnameProblem(error: unknown, url: string): string {
 export function toProviderError(error: unknown, options: ErrorTarget, ctx: ErrorContext): ProviderError {
   const { provider, url } = options;
   const entry = ctx.dn === undefined ? "" : ` ${ctx.operation === "search" ? "under" : "entry"} "${ctx.dn}"`;
+  // ProviderError says "<provider>: <operation>: " already; the operation is repeated only to name an entry.
+  const lead = entry === "" ? "" : `${ctx.operation}${entry}: `;
   if (error instanceof ProviderError) return error;
   if (error instanceof ResultCodeError) {
     const code = error.code;
@@ -106,35 +108,35 @@ export function toProviderError(error: unknown, options: ErrorTarget, ctx: Error
     if (code === 49) {
       message = `bind as "${options.bindDn}" to ${url} failed: invalid credentials; check bindDn and the password in environment variable ${options.passwordEnv}`;
     } else if (code === 32) {
-      message = `${ctx.operation}${entry}: no such object (LDAP 32); check that the base DN / OU exists${said ? `: ${said}` : ""}`;
+      message = `${lead}no such object (LDAP 32); check that the base DN / OU exists${said ? `: ${said}` : ""}`;
     } else if (code === 34) {
-      message = `${ctx.operation}${entry}: invalid DN syntax (LDAP 34); check baseDn and the OUs in the provider's settings${said ? `: ${said}` : ""}`;
+      message = `${lead}invalid DN syntax (LDAP 34); check baseDn and the OUs in the provider's settings${said ? `: ${said}` : ""}`;
     } else if (code === 19) {
       // A constraint the server keeps (a unique attribute another entry holds: AD's userPrincipalName,
       // OpenLDAP's unique overlay; a password policy), not the schema.
       const attrs = ctx.attributes?.length ? ` (attributes written: ${ctx.attributes.join(", ")})` : "";
-      message = `${ctx.operation}${entry}${attrs}: ${detail} (LDAP 19): the server refuses a value it holds elsewhere or a rule it enforces; the text above names which`;
+      message = `${entry === "" ? "" : `${ctx.operation}${entry}${attrs}: `}${detail} (LDAP 19): the server refuses a value it holds elsewhere or a rule it enforces; the text above names which`;
     } else if (SCHEMA_CODES.has(code)) {
       const attrs = ctx.attributes?.length ? ` (attributes written: ${ctx.attributes.join(", ")})` : "";
       message = `schema violation${ctx.operation === "search" ? " in a search" : " on"}${entry}${attrs}: ${detail} (LDAP ${code})`;
     } else if (code === 8 || code === 13) {
-      message = `${ctx.operation}: the server requires a secure connection; use ldaps:// or startTls: true (${detail})`;
+      message = `${lead}the server requires a secure connection; use ldaps:// or startTls: true (${detail})`;
     } else if (code === 50) {
-      message = `${ctx.operation}${entry}: "${options.bindDn}" lacks the rights for this (${detail})`;
+      message = `${lead}"${options.bindDn}" lacks the rights for this (${detail})`;
     } else if (code === 68 && options.isActiveDirectory === true) {
       message =
-        `${ctx.operation}${entry}: ${detail} (LDAP 68); another object in the domain holds this DN or this ` +
+        `${lead}${detail} (LDAP 68); another object in the domain holds this DN or this ` +
         "sAMAccountName (unique across the whole domain): one renamed by hand (its sAMAccountName or cn " +
         "changed), or one outside the configured OU. Search the domain for it, e.g. (sAMAccountName=…) " +
         "from the base DN, then rename it back, move it, or delete it if it is a leftover";
     } else if (code === 68) {
       const isGroup = ctx.operation.includes("group");
       message =
-        `${ctx.operation}${entry}: ${detail} (LDAP 68); the entry exists but gatehouse does not read it as one of ` +
+        `${lead}${detail} (LDAP 68); the entry exists but gatehouse does not read it as one of ` +
         `its own: check its objectClass against the provider's (${isGroup ? "groups.objectClass, e.g. groupOfUniqueNames vs groupOfNames" : "people.objectClasses"}) ` +
         "and that it sits under the configured OU, or rename it";
     } else {
-      message = `${ctx.operation}${entry}: ${detail} (LDAP ${code})`;
+      message = `${lead}${detail} (LDAP ${code})`;
     }
     return new ProviderError(provider, ctx.operation, message, {
       status: code,
@@ -174,7 +176,7 @@ export function toProviderError(error: unknown, options: ErrorTarget, ctx: Error
       { status: code, cause: error },
     );
   }
-  return new ProviderError(provider, ctx.operation, `${ctx.operation}${entry}: ${text}`, {
+  return new ProviderError(provider, ctx.operation, `${lead}${text}`, {
     ...(code === undefined ? {} : { status: code }),
     cause: error,
   });
