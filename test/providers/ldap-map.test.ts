@@ -277,6 +277,44 @@ describe("ldap entry mapping", () => {
     expect(toLiveUser(ann, openldap, accountOfDn)).not.toHaveProperty("otherName");
   });
 
+  it("does not tell a group's computers under the people OU to move under it, and says what gatehouse never manages", () => {
+    const corp = "DC=corp,DC=example";
+    const s = parseLdapSettings(
+      config({
+        flavour: "activeDirectory",
+        baseDn: corp,
+        people: { ou: "OU=People" },
+        groups: { ou: "OU=Groups" },
+      }),
+      "/repo",
+    );
+    const users = [entry(`CN=ann,OU=Staff,OU=People,${corp}`, { sAMAccountName: ["ann"], cn: ["ann"] })];
+    const groups = [
+      entry(`CN=Workstation-Admins,OU=Groups,${corp}`, {
+        cn: ["Workstation-Admins"],
+        member: [
+          `CN=ann,OU=Staff,OU=People,${corp}`,
+          `CN=WS002,OU=Staff,OU=People,${corp}`, // a computer: the people filter leaves it out
+          `CN=WS001,OU=Workstations,${corp}`,
+          `CN=Vendor Desk,OU=Contacts,${corp}`,
+        ],
+      }),
+    ];
+    const read = toLiveState(users, groups, s, true);
+    expect(read.state.groups[0]).toMatchObject({ members: ["ann"], unmanagedMembers: 3 });
+    expect(read.state.unmanaged).toEqual([
+      `group Workstation-Admins holds 2 members that gatehouse does not manage (not users under OU=People,${corp}): ` +
+        `CN=WS001,OU=Workstations,${corp}, CN=Vendor Desk,OU=Contacts,${corp}; for a person's account, move it under OU=People,${corp} ` +
+        "and into the access files; a computer, a contact or another entry that is no person gatehouse never manages: " +
+        "leave it if the group needs it (this note then stays), or remove it in the directory",
+      `group Workstation-Admins holds 1 member that gatehouse does not manage (under OU=People,${corp} but not read as people: ` +
+        "entries the people filter leaves out, such as computers and contacts in Active Directory, or entries that are gone): " +
+        `CN=WS002,OU=Staff,OU=People,${corp}; gatehouse never manages them: leave them if the group needs them ` +
+        "(this note then stays), or remove them in the directory",
+    ]);
+    expect(read.state.unmanaged?.join("\n")).not.toContain("move the account under");
+  });
+
   it("gives the DNs that members and managers name outside the scopes read, for a lookup of accounts held elsewhere", () => {
     const corp = "DC=corp,DC=com";
     const s = parseLdapSettings(

@@ -228,7 +228,9 @@ describe("ldap provider against OpenLDAP (groupOfNames)", { tags: ["slow"] }, ()
     // Access gatehouse does not manage: a plan note naming the member, so the plan never claims a match.
     expect(live.unmanaged).toContain(
       `group team-odd-read holds 1 member that gatehouse does not manage (not users under ${PEOPLE}): ` +
-        `cn=stranger,dc=example,dc=com; remove it in the directory, or move the account under ${PEOPLE} and into the access files`,
+        `cn=stranger,dc=example,dc=com; for a person's account, move it under ${PEOPLE} and into the access files; ` +
+        "a computer, a contact or another entry that is no person gatehouse never manages: leave it if the group needs it " +
+        "(this note then stays), or remove it in the directory",
     );
     // Said once, in the plan's notes above: no progress line repeats it on every read.
     expect(log.filter((l) => l.includes("outside"))).toEqual([]);

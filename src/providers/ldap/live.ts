@@ -112,6 +112,58 @@ function outsideDns(dns: Iterable<string>, s: LdapSettings, groupDns: ReadonlySe
   return [...out.values()].sort(compareText);
 }
 
+/** Whether a member value is a DN under the people OU (or the disabled OU), where the read finds accounts. */
+function isInUserScope(value: string, s: LdapSettings): boolean {
+  const userScopes = [s.users.dn, ...(s.disable.method === "move" ? [s.disable.dn] : [])];
+  try {
+    return userScopes.some((base) => isDnUnder(value, base));
+  } catch {
+    return false; // not a DN (a memberUid name)
+  }
+}
+
+/**
+ * The notes on a group's member values that are no account read nor (with nesting) group. A value under
+ * the people OU is an entry the people filter leaves out (AD: a computer or a contact) or one that is
+ * gone: moving it there would change nothing. Elsewhere it may be a person's account (moving it under the
+ * people OU makes it managed) or, as often, a computer or contact, which gatehouse never manages.
+ */
+function outsiderNotes(
+  group: string,
+  values: readonly string[],
+  s: LdapSettings,
+  nesting: boolean,
+): string[] {
+  const inScope = values.filter((v) => isInUserScope(v, s));
+  const outside = values.filter((v) => !inScope.includes(v));
+  // memberUid values are names, not entries: one no account holds is for an account of that name to come.
+  if (s.groups.flavour === "posixGroup")
+    return values.length === 0
+      ? []
+      : [
+          `group ${group} holds ${plural(values.length, "member", "members")} that gatehouse does not manage ` +
+            `(not users under ${s.users.dn}${nesting ? "" : ", or groups nested while nesting is off"}): ${firstFew(values, 3)}; remove ${values.length === 1 ? "it" : "them"} ` +
+            `in the directory, or move the account under ${s.users.dn} and into the access files`,
+        ];
+  const holds = (n: number) =>
+    `group ${group} holds ${plural(n, "member", "members")} that gatehouse does not manage`;
+  const notes: string[] = [];
+  if (outside.length > 0)
+    notes.push(
+      `${holds(outside.length)} (not users under ${s.users.dn}${nesting ? "" : ", or groups nested while nesting is off"}): ` +
+        `${firstFew(outside, 3)}; for a person's account, move it under ${s.users.dn} and into the access files; ` +
+        "a computer, a contact or another entry that is no person gatehouse never manages: leave it if the group needs it " +
+        "(this note then stays), or remove it in the directory",
+    );
+  if (inScope.length > 0)
+    notes.push(
+      `${holds(inScope.length)} (under ${s.users.dn} but not read as people: entries the people filter leaves out, ` +
+        `such as computers and contacts in Active Directory, or entries that are gone): ${firstFew(inScope, 3)}; ` +
+        "gatehouse never manages them: leave them if the group needs them (this note then stays), or remove them in the directory",
+    );
+  return notes;
+}
+
 /**
  * Maps the user entries (people OU and disabled OU) and the group entries into live state. Member values that
  * are neither known users nor (with nesting) groups are left out of the group and said in the state's
@@ -197,12 +249,7 @@ export function toLiveState(
           `group ${mapped.group.name} holds memberUid ${firstFew(cased, 3)}, which names an account under ${s.users.dn} only in another case: memberUid is compared exactly, so it is no membership gatehouse manages; replace it with the account's own spelling in the directory`,
         );
       const other = mapped.unknown.filter((v) => !cased.includes(v));
-      if (other.length > 0)
-        outsiders.push(
-          `group ${mapped.group.name} holds ${plural(other.length, "member", "members")} that gatehouse does not manage ` +
-            `(not users under ${s.users.dn}${nesting ? "" : ", or groups nested while nesting is off"}): ` +
-            `${firstFew(other, 3)}; remove ${other.length === 1 ? "it" : "them"} in the directory, or move the account under ${s.users.dn} and into the access files`,
-        );
+      outsiders.push(...outsiderNotes(mapped.group.name, other, s, nesting));
     }
   }
   // By code unit, the order the planner merges in (a locale's order would make it sort them again).
