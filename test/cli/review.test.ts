@@ -232,6 +232,12 @@ describe("gatehouse review close", () => {
 
   it("refuses more revocations than the guard rail allows unless --allow-removals, writing nothing", async () => {
     const { t, file } = await tree(OPENED, "policy:\n  guardrails: { maxRemovals: 2 }\n");
+    // --check says ahead that the run will be refused.
+    const check = await runCliIn(t.cwd, ["review", "close", "--check"], AFTER_DUE);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain(
+      "warning: review close itself will refuse this: it revokes 3 membership(s), more than allowed (policy.guardrails.maxRemovals is 2); run it with --allow-removals 3 once they are checked",
+    );
     const refused = await runCliIn(t.cwd, ["review", "close"], AFTER_DUE);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain(

@@ -265,6 +265,11 @@ async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
   );
   if (!isCheck) await writeEdits(edits, "review close");
   printWarnings(warnings, io);
+  // --check says ahead what the run itself will refuse, as plan does for apply.
+  if (isCheck && guard !== undefined && revocations > Math.max(guard.limit, allowed))
+    io.stderr(
+      `warning: review close itself will refuse this: it revokes ${String(revocations)} membership(s), more than allowed (${guard.why}); run it with --allow-removals ${String(revocations)} once they are checked\n`,
+    );
   io.stdout(
     format === "json"
       ? closeJson(choices, [...byFile.keys()], isCheck)
