@@ -9,7 +9,7 @@ import { formatLocation, type SourceLocation } from "../model/source.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { formatDuration } from "../load/durations.ts";
 import { defined } from "../load/read-data.ts";
-import { formatInstant, isGrantActive, isTerminated } from "../lifecycle/status.ts";
+import { DAY_MS, formatInstant, isGrantActive, isTerminated, utcMidnight } from "../lifecycle/status.ts";
 import { describeProvenance, provenanceOf } from "../desired/effective.ts";
 import { suggest } from "../validate/rules/report.ts";
 import type { MemberEdit, MemberLine } from "./request-edit.ts";
@@ -84,7 +84,21 @@ type UserEntry = Extract<MemberEntry, { kind: "user" }>;
 
 /** What the request writes, or why it writes nothing. Throws for names the files lack and for refusals. */
 export function decideRequest(model: AccessModel, input: RequestInput, now: Date): RequestDecision {
-  const decision = decideLine(model, input, now);
+  const found = decideLine(model, input, now);
+  // A grant (or lasting line) past the person's last day: their access ends with it all the same.
+  const endDate = model.users.get(input.user)?.endDate;
+  const ends = endDate === undefined ? undefined : utcMidnight(endDate) + DAY_MS;
+  const isPastEnd = ends !== undefined && (input.until === undefined || Date.parse(input.until) > ends);
+  const decision: RequestDecision =
+    found.kind === "nothing" || !isPastEnd
+      ? found
+      : {
+          ...found,
+          notes: [
+            ...found.notes,
+            `${input.user}'s endDate is ${endDate ?? ""}: access ends when that day does, whatever ${input.until === undefined ? "the line says" : `the grant's --until says`}`,
+          ],
+        };
   const review = model.groups.get(input.group)?.review;
   if (decision.kind === "nothing" || review?.pending.includes(input.user) !== true) return decision;
   return {

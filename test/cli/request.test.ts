@@ -207,6 +207,25 @@ describe("gatehouse request", () => {
     );
   });
 
+  it("notes that access ends on the person's endDate whatever the grant says", async () => {
+    const { tree: t } = await tree();
+    await writeFile(
+      path.join(t.dir, "users/people.yaml"),
+      USERS.replace(
+        "{ id: bob, name: Bob, department: OPS }",
+        "{ id: bob, name: Bob, department: OPS, endDate: 2026-06-10 }",
+      ),
+    );
+    const short = await request(t, "--user", "bob", "--group", "ops", "--until", "2d");
+    expect(short.code).toBe(0);
+    expect(short.stdout).not.toContain("endDate");
+    const long = await request(t, "--user", "bob", "--group", "ops", "--until", "30d");
+    expect(long.code).toBe(0);
+    expect(long.stdout).toContain(
+      "note: bob's endDate is 2026-06-10: access ends when that day does, whatever the grant's --until says",
+    );
+  });
+
   it("never lists the person the access is for among those who approve it", async () => {
     const { tree: t } = await tree();
     // dee owns root with ann; a grant for dee needs two owners, and only ann can: the admins decide,
