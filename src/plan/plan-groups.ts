@@ -132,8 +132,12 @@ function planMembers(
     );
     change.risk = "broadens";
     change.why = whyOf(member.provenance);
-    const first = member.provenance[0];
-    if (first) change.source = first.source;
+    // The line the access comes from: for a temporary membership, the grant whose end it has.
+    const from =
+      until === undefined
+        ? member.provenance[0]
+        : member.provenance.find((p) => p.kind === "direct" && p.until === until);
+    if (from) change.source = from.source;
     sink.change(change);
   }
   if (have) planRoles(sink, want, have);

@@ -399,6 +399,20 @@ describe("a mover's lost group", () => {
   });
 });
 
+describe("a temporary membership's source", () => {
+  it("is the line of the grant whose end it has, not the first grant listed", () => {
+    const g = group("g", [
+      entry.user("alice", 4, { until: "2026-06-10T00:00:00Z" }),
+      entry.user("alice", 6, { until: "2026-07-01T00:00:00Z" }),
+    ]);
+    const plan = planFor(model({ users: [alice], groups: [g] }), {
+      live: live([liveUser("alice")], [liveGroup("g")]),
+    });
+    const add = plan.changes.find((c) => c.kind === "membership");
+    expect(add).toMatchObject({ until: "2026-07-01T00:00:00Z", source: { line: 6 } });
+  });
+});
+
 describe("a leaver's offboarding", () => {
   it("names the HR event behind it, with its date, on the disable and every removal, and says when it is late", () => {
     // NOW is 2026-06-01T12:00Z: siobhan's access ended 12 hours ago, ulf's 131.5 days ago.
