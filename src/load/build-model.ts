@@ -191,11 +191,13 @@ function buildMembers(
   d: AccessDocument,
   raw: readonly unknown[],
   path: PathSegment[],
+  skip: ReadonlySet<number> | undefined,
 ): { members: MemberEntry[]; detailed: readonly number[] } {
   const members: MemberEntry[] = [];
   const detailed: number[] = [];
   const places = new ListPlaces(d.file, raw.length);
   for (let i = 0; i < raw.length; i++) {
+    if (skip?.has(i) === true) continue;
     const entry = buildMember(d, raw, path, i, places);
     if (entry === undefined) continue;
     if (!(entry instanceof PlainUserMember)) detailed.push(members.length);
@@ -230,6 +232,8 @@ function buildGroup(
   o: Obj,
   path: PathSegment[],
   source: SourceLocation,
+  /** Member entries the schema refused (their errors are reported): left out, the group read on. */
+  skipMembers?: ReadonlySet<number>,
 ): Group | undefined {
   const name = str(o, "name");
   if (name === undefined) return undefined;
@@ -252,7 +256,7 @@ function buildGroup(
   }
   const members = list(o, "members");
   if (members !== undefined) {
-    const built = buildMembers(d, members, [...path, "members"]);
+    const built = buildMembers(d, members, [...path, "members"], skipMembers);
     group.members = built.members;
     group.detailedMembers = built.detailed;
   }
@@ -376,7 +380,7 @@ function eachItem<T extends { source: SourceLocation }>(
   data: Obj,
   section: string,
   invalidPaths: readonly string[],
-  fn: (o: Obj, path: PathSegment[], source: SourceLocation) => void,
+  fn: (o: Obj, path: PathSegment[], source: SourceLocation, skipMembers?: ReadonlySet<number>) => void,
   kind: Kind<T>,
   diagnostics: Diagnostic[],
 ): void {
@@ -386,13 +390,38 @@ function eachItem<T extends { source: SourceLocation }>(
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     if (!isObj(item)) continue;
-    if (invalidPaths.length > 0 && isInvalid(invalidPaths, `/${section}/${String(i)}`)) {
+    const pointer = `/${section}/${String(i)}`;
+    if (invalidPaths.length > 0 && isInvalid(invalidPaths, pointer)) {
+      // A group whose only errors are in member entries is read without those entries: its other
+      // mistakes are found in the same run (the errors stop every write all the same).
+      const skip = section === "groups" ? invalidMembers(invalidPaths, pointer) : undefined;
+      if (skip !== undefined) {
+        fn(item, [section, i], where(d, items, sectionPath, i), skip);
+        continue;
+      }
       const name = str(item, kind.key);
       if (name !== undefined) addLeftOut(kind, name, where(d, items, sectionPath, i), diagnostics);
       continue;
     }
     fn(item, [section, i], where(d, items, sectionPath, i));
   }
+}
+
+/**
+ * The member entries (indices) the invalid paths touching `pointer` (a group) are all inside, or
+ * undefined when any of them is elsewhere in the group (or is the group, or the whole members list).
+ */
+function invalidMembers(invalidPaths: readonly string[], pointer: string): Set<number> | undefined {
+  const prefix = `${pointer}/members/`;
+  const out = new Set<number>();
+  for (const p of invalidPaths) {
+    if (p !== pointer && !p.startsWith(pointer + "/") && !pointer.startsWith(p + "/") && p !== "") continue;
+    if (!p.startsWith(prefix)) return undefined;
+    const index = Number(p.slice(prefix.length).split("/")[0]);
+    if (!Number.isSafeInteger(index) || index < 0) return undefined;
+    out.add(index);
+  }
+  return out.size === 0 ? undefined : out;
 }
 
 function addAccessDocument(b: Building, d: AccessDocument, data: Obj, invalidPaths: readonly string[]): void {
@@ -415,8 +444,8 @@ function addAccessDocument(b: Building, d: AccessDocument, data: Obj, invalidPat
     data,
     "groups",
     invalidPaths,
-    (o, p, source) => {
-      const g = buildGroup(d, o, p, source);
+    (o, p, source, skipMembers) => {
+      const g = buildGroup(d, o, p, source, skipMembers);
       if (!g) return;
       b.all.groups.push(g);
       addUnique(b.groups, g.name, g, b.diagnostics);

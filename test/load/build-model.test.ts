@@ -199,7 +199,21 @@ describe("buildAccessModel", () => {
     expect(names([])).toEqual(["ada", "grace", "team-a", "team-b"]);
     expect(names(["/users/1"])).toEqual(["ada", "team-a", "team-b"]);
     expect(names(["/users/0/email"])).toEqual(["grace", "team-a", "team-b"]);
-    expect(names(["/groups/0/members/2/until"])).toEqual(["ada", "grace", "team-b"]);
+    // A group whose errors are all in member entries is kept, without those entries.
+    expect(names(["/groups/0/members/2/until"])).toEqual(["ada", "grace", "team-a", "team-b"]);
+    const members = (invalid: readonly string[]) =>
+      buildAccessModel(documents(invalid))
+        .model.groups.get("team-a")
+        ?.members?.map((m) =>
+          m.kind === "user"
+            ? `${m.user}${m.until === undefined ? "" : ` until ${m.until}`}`
+            : `group ${m.group}`,
+        );
+    expect(members([])).toEqual(["ada", "grace until 2026-12-24T18:00:00Z", "ada", "group team-b"]);
+    expect(members(["/groups/0/members/1/until", "/groups/0/members/3"])).toEqual(["ada", "ada"]);
+    // An error elsewhere in the group (or at the list itself) still leaves the whole group out.
+    expect(names(["/groups/0/members/2/until", "/groups/0/owners"])).toEqual(["ada", "grace", "team-b"]);
+    expect(names(["/groups/0/members"])).toEqual(["ada", "grace", "team-b"]);
     expect(names(["/groups"])).toEqual(["ada", "grace"]);
     expect(names(["/users/10", "/groups/1"])).toEqual(["ada", "grace", "team-a"]);
     expect(names([""])).toEqual([]);

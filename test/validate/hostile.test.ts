@@ -74,6 +74,31 @@ describe("hostile and malformed access files", () => {
     expect(result.model.users.size + result.model.groups.size + result.model.roles.size).toBe(loaded);
   });
 
+  it("reads a group on past a member entry the schema refuses, so the group's other mistakes are named too", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml(),
+      "users.yaml": "users:\n  - { id: alice, name: Alice }\n  - { id: bob, name: Bob }\n",
+      "groups.yaml": [
+        "groups:",
+        "  - name: ops",
+        "    owners: [alice]",
+        "    members:",
+        "      - user: bob",
+        "        until: 2026-12-23",
+        "      - zed",
+        "",
+      ].join("\n"),
+    });
+    expect(briefs(result.diagnostics)).toEqual([
+      "access/groups.yaml:6:16 error GH100",
+      "access/groups.yaml:7:9 error GH201",
+    ]);
+    // The entry refused is left out: no grant with a bare day as its end.
+    expect(
+      result.model.groups.get("ops")?.members?.map((m) => (m.kind === "user" ? m.user : m.group)),
+    ).toEqual(["zed"]);
+  });
+
   it("reads a file with a repeated key on, so its other mistakes are named and its groups are not missed", async () => {
     const result = await validateFiles({
       "gatehouse.yaml": configYaml(),
