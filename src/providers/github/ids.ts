@@ -76,6 +76,11 @@ export class IdPins {
     return undefined;
   }
 
+  /** Every login pinned to an id, sorted: more than one once an account renamed itself. */
+  loginsOf(id: number): string[] {
+    return [...this.byLogin].flatMap(([login, pinned]) => (pinned === id ? [login] : [])).sort();
+  }
+
   /** Compares a login's current id with its pin; pins it when it has none. */
   verify(login: string, actualId: number): IdentityVerdict {
     const pinnedId = this.pinnedId(login);

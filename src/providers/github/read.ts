@@ -44,16 +44,30 @@ export async function readAdmins(s: GithubSession): Promise<Set<string>> {
   return new Set(admins.map((a) => normalizeLogin(a.login)));
 }
 
-/** Compares members with pinned ids: renamed accounts and re-registered logins become findings. */
-function checkIdentities(s: GithubSession, members: readonly { login: string; id: number }[]): string[] {
+/**
+ * Compares members with pinned ids: renamed accounts and re-registered logins become findings. A member
+ * whose id is pinned under another login is the same GitHub account, renamed: the login it had is returned
+ * as its other name (LiveUser.otherName), so a plan keeps it where the files still give that login access
+ * instead of removing it and inviting a login that no longer exists. Its new login is pinned too (the old
+ * pin stays: whoever registers the freed login later is another account).
+ */
+function checkIdentities(
+  s: GithubSession,
+  members: readonly { login: string; id: number }[],
+): { findings: string[]; formerLogins: Map<string, string> } {
   const findings: string[] = [];
+  const formerLogins = new Map<string, string>();
   for (const m of members) {
     const login = normalizeLogin(m.login);
-    const pinnedLogin = s.pins.loginOf(m.id);
-    if (pinnedLogin !== undefined && pinnedLogin !== login) {
+    const pinnedHere = s.pins.pinnedId(login);
+    const [former] = s.pins.loginsOf(m.id).filter((other) => other !== login);
+    if (former !== undefined) {
+      formerLogins.set(login, former);
+      if (pinnedHere === m.id) continue; // reported when first seen; the plan says what is left to do
       findings.push(
-        `GitHub account ${String(m.id)} was pinned as ${pinnedLogin} and is now ${login} (renamed); it keeps no access granted to ${pinnedLogin}: update accounts.github to ${login} if it is the same person`,
+        `GitHub account ${String(m.id)} was pinned as ${former} and is now ${login} (renamed): it keeps what the files give ${former}, nothing more is granted to ${former}, and nothing is removed from ${login} for want of a name: update accounts.github to ${login} if it is the same person`,
       );
+      if (pinnedHere === undefined) s.pins.verify(login, m.id);
       continue;
     }
     const verdict = s.pins.verify(login, m.id);
@@ -63,7 +77,7 @@ function checkIdentities(s: GithubSession, members: readonly { login: string; id
       );
     }
   }
-  return findings;
+  return { findings, formerLogins };
 }
 
 export async function readGithubState(s: GithubSession): Promise<LiveState> {
@@ -83,7 +97,8 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
   const teams = await octokit.paginate("GET /orgs/{org}/teams", { org, per_page: PER_PAGE });
 
   for (const m of members) s.ids.set(normalizeLogin(m.login), m.id);
-  s.findings = checkIdentities(s, members);
+  const identities = checkIdentities(s, members);
+  s.findings = identities.findings;
 
   // Invited people are not members. A failed (e.g. expired) invitation is reported; unless the settings ask
   // for retries it is also kept as pending, so the plan does not send it again.
@@ -100,7 +115,13 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
       `${describeFailedInvitation(inv)}; ${s.settings.retryFailedInvitations ? "it will be sent again" : "not sent again (retryFailedInvitations: false)"}`,
     );
   }
-  const users = mapUsers(members, s.settings.retryFailedInvitations ? pending : [...pending, ...stillFailed]);
+  const users = mapUsers(
+    members,
+    s.settings.retryFailedInvitations ? pending : [...pending, ...stillFailed],
+  ).map((u) => {
+    const otherName = identities.formerLogins.get(u.account);
+    return otherName === undefined ? u : { ...u, otherName };
+  });
   s.failedOnly = new Set(
     s.settings.retryFailedInvitations
       ? []

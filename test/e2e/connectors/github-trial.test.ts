@@ -1,0 +1,115 @@
+/**
+ * The CLI against the fake GitHub behind Prism, for what a new-user trial found (ghtrial): a member who
+ * renames their login, a team renamed by hand, leavers' team memberships, a lost answer to an invitation,
+ * outside collaborators and org owners. Each test runs `main([...], io)` in a temp git repository.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { seedOrg, seedUsers } from "../../harness/fake-github/index.ts";
+import type { FakeOrg } from "../../harness/fake-github/index.ts";
+import { startCheckedGithub, type CheckedGithub } from "../../harness/github-checked.ts";
+import { GITHUB_TOKEN, jsonAcceptFetch } from "../../harness/github-provider.ts";
+import {
+  USERS_FILE,
+  allOutput,
+  changeLines,
+  createConnectorRepo,
+  noteMessages,
+  type ConnectorRepo,
+} from "./workspace.ts";
+
+const TOKEN_ENV = "GATEHOUSE_GITHUB_TOKEN";
+const BOT = "gatehouse-bot";
+
+let gh: CheckedGithub;
+beforeAll(async () => {
+  gh = await startCheckedGithub();
+});
+afterAll(async () => {
+  await gh.close();
+});
+
+const repos: ConnectorRepo[] = [];
+afterEach(async () => {
+  await Promise.all(repos.splice(0).map((r) => r.remove()));
+});
+
+let orgCount = 0;
+
+/** As in github.test.ts: ada-l and ben-o are members; cleo-p, devi-r, eli-m and fay-l are not. */
+async function setup(settings = ""): Promise<{ org: string; repo: ConnectorRepo }> {
+  orgCount += 1;
+  const org = `e2e-trial-${String(orgCount)}`;
+  seedOrg(gh.fake, { org, viewer: BOT, token: GITHUB_TOKEN, members: ["ada-l", "ben-o"] });
+  seedUsers(gh.fake, ["cleo-p", "devi-r", "eli-m", "fay-l"]);
+  const repo = await createConnectorRepo({
+    provider: {
+      name: "github",
+      yaml: `    type: github
+    mode: authoritative
+    nesting: true
+    org: ${org}
+    baseUrl: ${gh.url}
+    tokenEnv: ${TOKEN_ENV}
+    maxRetries: 2
+${settings}`,
+    },
+    env: { [TOKEN_ENV]: GITHUB_TOKEN },
+    fetch: jsonAcceptFetch,
+  });
+  repos.push(repo);
+  return { org, repo };
+}
+
+function orgOf(login: string): FakeOrg {
+  return gh.fake.state.requireOrg(login);
+}
+
+function loginOf(id: number): string {
+  return [...gh.fake.state.users.values()].find((u) => u.id === id)?.login ?? `#${String(id)}`;
+}
+
+const orgMembers = (org: string): string[] => [...orgOf(org).members.keys()].map(loginOf).sort();
+
+/** Team slug → its direct members (accepted). */
+function teamMembers(org: string): Record<string, string[]> {
+  return Object.fromEntries(orgOf(org).teams.map((t) => [t.slug, [...t.members.keys()].map(loginOf).sort()]));
+}
+
+function expectClean(repo: ConnectorRepo): void {
+  expect(allOutput(repo)).not.toContain(GITHUB_TOKEN);
+  expect(gh.violations().filter((v) => !v.includes("Unable to match the returned status code"))).toEqual([]);
+}
+
+describe("gatehouse CLI against GitHub: trial findings", { tags: ["slow"], timeout: 180_000 }, () => {
+  it("H1: keeps a member who renamed their login, in the org and in their teams, and invites no dead login", async () => {
+    const { org, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0); // pins ben-o's numeric id
+    const teamsBefore = teamMembers(org);
+    expect(teamsBefore["team-oncall-write"]).toContain("ben-o");
+    gh.fake.state.renameLogin("ben-o", "ben-renamed");
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    // Nothing for ben: no disable of the renamed account, no invitation of the dead login, no team changes.
+    expect(changeLines(planned.stdout).filter((l) => l.includes("ben"))).toEqual([]);
+    const notes = noteMessages(planned.stdout).join("\n");
+    expect(notes).toContain("was pinned as ben-o and is now ben-renamed (renamed)");
+    expect(notes).toContain("accounts: { github: ben-renamed }");
+
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.code).toBe(0);
+    expect(orgMembers(org)).toContain("ben-renamed");
+    const rename = (list: string[] = []): string[] =>
+      list.map((l) => (l === "ben-o" ? "ben-renamed" : l)).sort();
+    for (const [slug, members] of Object.entries(teamsBefore))
+      expect({ slug, members: teamMembers(org)[slug] }).toEqual({ slug, members: rename(members) });
+
+    // Once the files follow the rename, nothing is left to say or do.
+    await repo.edit(USERS_FILE, "accounts: { github: ben-o }", "accounts: { github: ben-renamed }");
+    await repo.commit("ben renamed their GitHub login");
+    const after = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(after.stdout).filter((l) => l.includes("ben"))).toEqual([]);
+    expect(noteMessages(after.stdout).filter((n) => n.includes("ben"))).toEqual([]);
+    expectClean(repo);
+  });
+});
