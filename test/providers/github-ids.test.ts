@@ -35,8 +35,32 @@ describe("github pinned ids", () => {
     expect(second.verify("zed", 3)).toEqual({ kind: "mismatch", pinnedId: 2, actualId: 3 });
   });
 
+  it("pins team slugs to team ids: one slug per id, kept across runs, forgotten when deleted", async () => {
+    const path = join(dir, "ids.json");
+    const first = new IdPins(path);
+    await first.load();
+    first.verify("amy", 1);
+    first.pinTeam("Platform", 7);
+    first.pinTeam("ops", 8);
+    first.pinTeam("platform-renamed", 7); // renamed by gatehouse: the old slug goes
+    await first.save();
+    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({
+      version: 1,
+      accounts: { amy: 1 },
+      teams: { ops: 8, "platform-renamed": 7 },
+    });
+    const second = new IdPins(path);
+    await second.load();
+    expect(second.teamSlugOf(7)).toBe("platform-renamed");
+    expect(second.pinnedTeamId("OPS")).toBe(8);
+    second.unpinTeam("ops");
+    expect(second.teamSlugOf(8)).toBeUndefined();
+  });
+
   it.each([
     ["not json", /is not valid JSON/],
+    ['{"version":1,"accounts":{},"teams":[]}', /teams must map team slugs to numeric team ids/],
+    ['{"version":1,"accounts":{},"teams":{"ops":-1}}', /teams\.ops must be a positive whole number/],
     ['{"version":1,"accounts":[]}', /must hold \{ "version": 1, "accounts"/],
     ['{"version":1,"accounts":{"amy":"1"}}', /accounts\.amy must be a positive whole number/],
   ])("refuses a damaged ids file (%s) with a ConfigError", async (text, message) => {

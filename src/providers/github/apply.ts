@@ -197,6 +197,9 @@ async function applyGroup(
       });
       // GitHub makes the creating account a maintainer; membership is the plan's business, so take it out.
       // An installation token has no account, and GitHub adds no maintainer for it.
+      await s.pins.load();
+      s.pins.pinTeam(data.slug, data.id);
+      await s.pins.save();
       const viewer = await readViewer(s);
       if (viewer !== null) {
         await octokit.request("DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}", {
@@ -217,7 +220,12 @@ async function applyGroup(
         ...(name ? { name } : {}),
         ...(change.description === undefined ? {} : { description: change.description }),
       });
-      if (data.slug !== t.slug) s.teams.delete(t.slug);
+      if (data.slug !== t.slug) {
+        s.teams.delete(t.slug);
+        await s.pins.load();
+        s.pins.pinTeam(data.slug, t.id);
+        await s.pins.save();
+      }
       s.teams.set(data.slug, { ...t, slug: data.slug });
       return undefined;
     }
@@ -238,6 +246,9 @@ async function applyGroup(
       }
       await octokit.request("DELETE /orgs/{org}/teams/{team_slug}", { org, team_slug: t.slug });
       s.teams.delete(t.slug);
+      await s.pins.load();
+      if (s.pins.pinnedTeamId(t.slug) === t.id) s.pins.unpinTeam(t.slug);
+      await s.pins.save();
       return undefined;
     }
   }

@@ -146,6 +146,7 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
   for (const t of teams) {
     s.teams.set(t.slug, { id: t.id, slug: t.slug, parentSlug: t.parent?.slug ?? null, privacy: t.privacy });
   }
+  const formerSlugs = pinTeams(s, teams);
   const children = new Map<string, string[]>();
   for (const t of teams) {
     if (t.parent) children.set(t.parent.slug, [...(children.get(t.parent.slug) ?? []), t.slug]);
@@ -169,7 +170,9 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
       );
       const direct = directTeamMembers(listed.get(t.slug) ?? [], childLogins, maintainersOf.get(t.slug));
       s.directMembers.set(t.slug, new Set(direct.members));
-      return mapTeam(t, direct, children.get(t.slug) ?? [], invitedTo.get(t.slug) ?? [], s.nesting);
+      const group = mapTeam(t, direct, children.get(t.slug) ?? [], invitedTo.get(t.slug) ?? [], s.nesting);
+      const otherName = formerSlugs.get(t.slug);
+      return otherName === undefined ? group : { ...group, otherName };
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
@@ -179,6 +182,28 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
   await s.pins.save();
   for (const finding of s.findings) s.log(`${s.name}: ${finding}`);
   return { users, groups, ...(owners === undefined ? {} : { alwaysMaintainers: owners }) };
+}
+
+/**
+ * Pins each team's slug to its id the first time it is seen (neither its id nor its slug pinned, or the slug
+ * pinned to a team that no longer exists). A team whose id is pinned under another slug was renamed on
+ * GitHub by hand: returned by its present slug with the pinned one, which the read gives it as its other name
+ * (LiveGroup.otherName), so a plan renames it back in place instead of deleting it and creating a new one.
+ */
+function pinTeams(
+  s: GithubSession,
+  teams: readonly { readonly id: number; readonly slug: string }[],
+): Map<string, string> {
+  const liveIds = new Set(teams.map((t) => t.id));
+  const formerSlugs = new Map<string, string>();
+  for (const t of teams) {
+    const pinned = s.pins.teamSlugOf(t.id);
+    if (pinned === undefined) {
+      const holder = s.pins.pinnedTeamId(t.slug);
+      if (holder === undefined || !liveIds.has(holder)) s.pins.pinTeam(t.slug, t.id);
+    } else if (pinned !== t.slug.toLowerCase()) formerSlugs.set(t.slug, pinned);
+  }
+  return formerSlugs;
 }
 
 async function listTeamMembers(

@@ -112,4 +112,30 @@ describe("gatehouse CLI against GitHub: trial findings", { tags: ["slow"], timeo
     expect(noteMessages(after.stdout).filter((n) => n.includes("ben"))).toEqual([]);
     expectClean(repo);
   });
+
+  it("H2: renames a team renamed by hand on GitHub back in place, keeping its id, never deleting and recreating it", async () => {
+    const { org, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0); // creates the teams and pins their ids
+    const team = gh.fake.state.teamBySlug(orgOf(org), "app-ledger-read");
+    if (team === undefined) throw new Error("no team app-ledger-read");
+    const { id } = team;
+    const members = teamMembers(org)["app-ledger-read"];
+    team.name = "Ledger Readers";
+    team.slug = "ledger-readers";
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code).toBe(0);
+    expect(changeLines(planned.stdout)).toEqual(["group.update github:group/ledger-readers drift"]);
+    const text = await repo.run(["plan"]);
+    expect(text.stdout).toMatch(/renamed back from ledger-readers to app-ledger-read/);
+
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.code).toBe(0);
+    const after = gh.fake.state.teamBySlug(orgOf(org), "app-ledger-read");
+    expect(after?.id).toBe(id);
+    expect(teamMembers(org)["app-ledger-read"]).toEqual(members);
+    expect(gh.fake.state.teamBySlug(orgOf(org), "ledger-readers")).toBeUndefined();
+    expect(changeLines((await repo.run(["plan", "--format", "json"])).stdout)).toEqual([]);
+    expectClean(repo);
+  });
 });
