@@ -84,6 +84,7 @@ async function applyUser(
         throw error;
       }
       await assertLeftOrg(s, username, operation);
+      s.leftOrg.add(username);
       return "removed from the organization";
     }
     case "update":
@@ -302,6 +303,10 @@ async function applyMembership(
   }
   const username = normalizeLogin(change.member);
   if (change.action === "remove") {
+    // The kill chain removed them from the organization first (phase 0), and GitHub ended every team
+    // membership of theirs with it: nothing is left to send, and the removal is done.
+    if (s.leftOrg.has(username))
+      return "nothing sent: they left the organization in this run, and their team memberships with it";
     await octokit.request("DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}", {
       org,
       team_slug: parent.slug,

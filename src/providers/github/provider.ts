@@ -56,6 +56,7 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
     teams: new Map(),
     findings: [],
     failedOnly: new Set(),
+    leftOrg: new Set(),
     directMembers: new Map(),
   };
   const capabilities: Capabilities = {

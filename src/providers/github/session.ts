@@ -34,6 +34,11 @@ export interface GithubSession {
    * invitation: GitHub has no membership or open invitation of theirs to withdraw.
    */
   failedOnly: Set<string>;
+  /**
+   * Logins (lower case) this instance removed from the organization: GitHub ended their team memberships
+   * with it, so a removal from a team that follows in the same run sends nothing.
+   */
+  readonly leftOrg: Set<string>;
   /** Team slug → direct members (lower case) found by the last read. */
   readonly directMembers: Map<string, Set<string>>;
 }

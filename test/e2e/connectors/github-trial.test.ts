@@ -14,6 +14,7 @@ import {
   changeLines,
   createConnectorRepo,
   noteMessages,
+  terminate,
   type ConnectorRepo,
 } from "./workspace.ts";
 
@@ -135,6 +136,27 @@ describe("gatehouse CLI against GitHub: trial findings", { tags: ["slow"], timeo
     expect(after?.id).toBe(id);
     expect(teamMembers(org)["app-ledger-read"]).toEqual(members);
     expect(gh.fake.state.teamBySlug(orgOf(org), "ledger-readers")).toBeUndefined();
+    expect(changeLines((await repo.run(["plan", "--format", "json"])).stdout)).toEqual([]);
+    expectClean(repo);
+  });
+
+  it("M2: a leaver's team removals after their org removal send nothing and count as done", async () => {
+    const { org, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    await terminate(repo, "ben");
+    const start = gh.fake.requests.length;
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 4 applied, 0 failed, 0 skipped");
+    expect(applied.stdout).toMatch(
+      /Offboarding verified: 1 leaver account\(s\) read back, 1 with no access left/,
+    );
+    expect(applied.code).toBe(0);
+    // One write: the org removal. GitHub ends the team memberships with it.
+    expect(gh.fake.writes(start).map((w) => `${w.method} ${w.path}`)).toEqual([
+      `DELETE /orgs/${org}/memberships/ben-o`,
+    ]);
+    for (const [slug, members] of Object.entries(teamMembers(org)))
+      expect({ slug, members }).toEqual({ slug, members: members.filter((m) => m !== "ben-o") });
     expect(changeLines((await repo.run(["plan", "--format", "json"])).stdout)).toEqual([]);
     expectClean(repo);
   });

@@ -102,7 +102,9 @@ export const orgMemberRoutes: readonly Route[] = [
       org.members.set(user.id, "member"); // the indirect one stays
     else if (org.members.has(user.id)) ctx.state.removeMember(org, user.id);
     else if (ctx.state.pendingInvitation(org, user.id)) {
+      // Cancelling the invitation cancels the team memberships that ride on it.
       org.invitations = org.invitations.filter((i) => i.inviteeId !== user.id);
+      for (const team of org.teams) team.pending.delete(user.id);
     } else return notFound();
     return noContent();
   }),
