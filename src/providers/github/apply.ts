@@ -60,12 +60,16 @@ async function applyUser(
     case "enable": {
       // GitHub accounts belong to people; "creating" one here means inviting it to the organization.
       const id = await requirePinnedAccount(s, change.account, operation);
-      const { data } = await octokit.request("POST /orgs/{org}/invitations", {
-        org,
-        invitee_id: id,
-        role: "direct_member",
-      });
-      return `invited (invitation ${String(data.id)}, pending until accepted)`;
+      try {
+        const { data } = await octokit.request("POST /orgs/{org}/invitations", {
+          org,
+          invitee_id: id,
+          role: "direct_member",
+        });
+        return `invited (invitation ${String(data.id)}, pending until accepted)`;
+      } catch (error) {
+        return await invitedAfterAll(s, normalizeLogin(change.account), operation, error);
+      }
     }
     case "disable":
     case "delete": {
@@ -95,6 +99,39 @@ async function applyUser(
         `GitHub accounts are managed by their owners; ${change.action} is not supported`,
       );
   }
+}
+
+/**
+ * An invitation `POST` that failed with a 5xx or no answer (GitHub may have carried it out: the client never
+ * sends a `POST` again), or with 422 ("already invited", "already a member"): GitHub is asked whether the
+ * person is invited or a member now (`GET /orgs/{org}/memberships/{username}`). If so the invitation is done;
+ * otherwise the original failure stands (toProviderError makes a `POST`'s 5xx final, not retried).
+ */
+async function invitedAfterAll(
+  s: GithubSession,
+  username: string,
+  operation: string,
+  error: unknown,
+): Promise<string> {
+  const status = statusOf(error);
+  if (status !== undefined && status < 500 && status !== 422) throw error;
+  let state: string;
+  try {
+    const { data } = await s.client.octokit.request("GET /orgs/{org}/memberships/{username}", {
+      org: s.settings.org,
+      username,
+    });
+    state = data.state;
+  } catch {
+    throw error;
+  }
+  const answered = status === undefined ? "with a network error" : String(status);
+  s.log(
+    `${s.name}: ${operation}: GitHub answered ${answered}, but ${username} is ${state}; taking it as done`,
+  );
+  return state === "pending"
+    ? `invited (GitHub answered ${answered}, but the invitation is there; pending until accepted)`
+    : `a member already (GitHub answered ${answered})`;
 }
 
 /**

@@ -212,6 +212,14 @@ function headerOf(error: unknown, name: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+/** The HTTP method of the request an Octokit failure belongs to, if it says. */
+function requestMethodOf(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null || !("request" in error)) return undefined;
+  const request: unknown = error.request;
+  if (typeof request !== "object" || request === null || !("method" in request)) return undefined;
+  return typeof request.method === "string" ? request.method.toUpperCase() : undefined;
+}
+
 /** Turns an Octokit failure into a ProviderError with GitHub's own words (never headers or the token). */
 export function toProviderError(provider: string, operation: string, error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
@@ -243,9 +251,17 @@ export function toProviderError(provider: string, operation: string, error: unkn
             : status === 403
               ? "; the token may lack the admin:org scope or owner rights"
               : "";
-  return new ProviderError(provider, operation, `${what}${hint}`, {
-    ...(status === undefined ? {} : { status }),
-    isTransient: status === undefined || status === 429 || status >= 500 || rateLimited,
-    cause: error,
-  });
+  // A POST creates something: with a 5xx or no answer GitHub may have carried it out, and sending it again
+  // fails with 422 or creates a second one. Final, then: the next plan shows whether it exists.
+  const isLostCreate = requestMethodOf(error) === "POST" && (status === undefined || status >= 500);
+  return new ProviderError(
+    provider,
+    operation,
+    `${what}${hint}${isLostCreate ? "; not sent again (GitHub may have carried it out): the next plan shows whether it did" : ""}`,
+    {
+      ...(status === undefined ? {} : { status }),
+      isTransient: !isLostCreate && (status === undefined || status === 429 || status >= 500 || rateLimited),
+      cause: error,
+    },
+  );
 }

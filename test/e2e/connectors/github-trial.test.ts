@@ -160,4 +160,27 @@ describe("gatehouse CLI against GitHub: trial findings", { tags: ["slow"], timeo
     expect(changeLines((await repo.run(["plan", "--format", "json"])).stdout)).toEqual([]);
     expectClean(repo);
   });
+
+  it("M1: an invitation GitHub carried out but answered with a 500 is not sent again, and counts as done", async () => {
+    const { org, repo } = await setup();
+    const start = gh.fake.requests.length;
+    gh.fake.injectFault({
+      count: 1,
+      status: 500,
+      afterHandler: true, // carried out, then answered 500
+      match: (method, path) => method === "POST" && path === `/orgs/${org}/invitations`,
+    });
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.stdout).toContain("Apply complete: 17 applied, 0 failed, 0 skipped");
+    expect(applied.code).toBe(0);
+    const posts = gh.fake.writes(start).filter((w) => w.method === "POST" && w.path.endsWith("/invitations"));
+    expect(posts).toHaveLength(3); // cleo-p, devi-r, eli-m: each once
+    expect(
+      orgOf(org)
+        .invitations.filter((i) => i.failedAt === null)
+        .map((i) => loginOf(i.inviteeId))
+        .sort(),
+    ).toEqual(["cleo-p", "devi-r", "eli-m"]);
+    expectClean(repo);
+  });
 });
