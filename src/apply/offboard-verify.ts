@@ -261,7 +261,8 @@ function accountChangesOf(
  */
 function notFoundAfterFailure(check: OffboardCheck, unapplied: ReadonlyMap<string, string>): OffboardCheck {
   const action = unapplied.get(`${check.provider}\n${check.account}`);
-  if (action === undefined || check.accountState !== "absent") return check;
+  // Access found left beyond the read (groupsOutsideHolding: a GitHub outside collaborator) is what it says.
+  if (action === undefined || check.accountState !== "absent" || !check.clean) return check;
   return {
     ...check,
     clean: false,

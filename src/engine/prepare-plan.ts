@@ -28,6 +28,7 @@ import { describeAccessCommit, recordedCommit } from "../audit/git.ts";
 import { protectedAccountsOf } from "./managed.ts";
 import { formerIdsOf } from "../desired/former-ids.ts";
 import { namesHeldBefore } from "./held-before.ts";
+import { nameFold } from "../plan/align-case.ts";
 import {
   leaverOfVerdict,
   openVerdictNotes,
@@ -295,11 +296,13 @@ export async function preparePlanWith(
           caseInsensitiveNames: provider.capabilities.caseInsensitiveNames === true,
           nativeNesting: config.nesting && provider.capabilities.nesting,
         });
+        const beyondRead = await leaversBeyondRead(provider, desired, live, signal);
         const input = {
           ...providerPlanInput(config, provider, desired, live, managed),
           written: journal.written,
           disabledByGatehouse: journal.disabled,
           grantEnds: journal.grantEnds,
+          ...(beyondRead.size > 0 ? { beyondRead } : {}),
         };
         // Names another person held, given to someone now: what they left that still names the name is
         // looked for before the plan decides to make the account (plan/held-before.ts).
@@ -388,6 +391,26 @@ export async function preparePlanWith(
   } finally {
     readDeadline.clear();
   }
+}
+
+/**
+ * What the system still grants leavers who have no account its read returns (Provider.accessBeyondRead: a
+ * GitHub outside collaborator), asked only when the system can say and there are such leavers.
+ */
+async function leaversBeyondRead(
+  provider: Provider,
+  desired: DesiredState,
+  live: LiveState,
+  signal: AbortSignal,
+): Promise<ReadonlyMap<string, string>> {
+  if (provider.accessBeyondRead === undefined) return new Map();
+  const fold = nameFold(provider.capabilities);
+  const accounts = new Set(live.users.map((u) => fold(u.account)));
+  const leavers = [...desired.users.values()]
+    .filter((u) => u.status === "terminated" && !accounts.has(fold(u.account)))
+    .map((u) => u.account);
+  if (leavers.length === 0) return new Map();
+  return provider.accessBeyondRead(leavers, signal);
 }
 
 /** The open verdicts' stable ids looked up (lookUpIds); a failed lookup is kept as such, not thrown. */

@@ -94,6 +94,11 @@ export interface ProviderPlanInput {
    * by name as in heldBefore; a name named nowhere is left out. Such a name is not given to anyone yet.
    */
   readonly stillNaming?: ReadonlyMap<string, StillNaming>;
+  /**
+   * Leavers' accounts that `read` returns no account for, with the access the system still grants them
+   * beyond its read (Provider.accessBeyondRead: a GitHub outside collaborator), by account name.
+   */
+  readonly beyondRead?: ReadonlyMap<string, string>;
 }
 
 /** Collects one provider's changes and notes. */

@@ -563,7 +563,23 @@ export function planUsers(sink: PlanSink): void {
     if (!have) {
       const outside = elsewhere.get(want.account);
       if (!want.enabled) {
-        // A leaver with no account here: nothing to remove, unless it is outside what gatehouse reads.
+        // A leaver with no account here: nothing to remove, unless the system grants them access beyond
+        // its read (a GitHub outside collaborator: removed in the kill chain, by a disable of the account).
+        const beyond = want.status === "terminated" ? input.beyondRead?.get(want.account) : undefined;
+        if (beyond !== undefined && caps.disable !== "none") {
+          if (heldAccount(want, caps) === "kept") sink.note("info", legalHoldNote(want, provider, "kept"));
+          else
+            sink.change({
+              ...base,
+              id,
+              kind: "user",
+              action: "disable",
+              account: want.account,
+              reason: "user-terminated",
+              risk: "narrows",
+              ...leaverWhy(want, [`no account ${provider} reads, but still ${beyond}: removed`]),
+            });
+        }
         if (outside !== undefined)
           sink.note(
             "unmanaged",

@@ -172,6 +172,14 @@ export interface Provider {
    */
   stillNaming?(accounts: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, StillNaming>>;
   /**
+   * Optional, for a plan with leavers who have no account `read` returns: access the system grants these
+   * accounts beyond the accounts and groups `read` returns (GitHub: outside collaborators on the
+   * organization's repositories), by account as asked, each a short description; accounts with none are
+   * left out. Asked only when there are such leavers. The plan removes it with a `disable` of the account
+   * (the kill chain), which `apply` must then carry out for such an account too.
+   */
+  accessBeyondRead?(accounts: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, string>>;
+  /**
    * Optional: the groups (as `read` names them) that the last read may not show as they will be, because
    * the system is still carrying out earlier writes (LDAP: entries refint may still be rewriting). The
    * offboarding check says so beside access it finds left there.

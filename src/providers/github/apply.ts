@@ -6,7 +6,7 @@ import { PER_PAGE } from "./session.ts";
 import { assertRemovableFromOrg } from "./guards.ts";
 import { requirePinnedAccount } from "./identity.ts";
 import { normalizeLogin, slugForTeamName } from "./map.ts";
-import { readAdmins, readViewer } from "./read.ts";
+import { readAdmins, readOutsideCollaborators, readViewer } from "./read.ts";
 import { statusOf } from "./client.ts";
 
 function operationOf(change: Change): string {
@@ -84,6 +84,12 @@ async function applyUser(
         if (statusOf(error) === 404 && s.failedOnly.has(username)) {
           s.failedOnly.delete(username);
           return "nothing to remove: only a failed invitation, which GitHub keeps and cannot withdraw";
+        }
+        // Neither a member nor invited: a leaver the plan found among the outside collaborators.
+        if (statusOf(error) === 404 && (await readOutsideCollaborators(s)).has(username)) {
+          await octokit.request("DELETE /orgs/{org}/outside_collaborators/{username}", { org, username });
+          s.outsideCollaborators?.delete(username);
+          return "removed as an outside collaborator (from every repository of the organization)";
         }
         throw error;
       }

@@ -10,7 +10,8 @@ import { createGithubClient, toProviderError } from "./client.ts";
 import { etagCacheFile, loadEtagCache, saveEtagCache } from "./etag-cache.ts";
 import { IdPins } from "./ids.ts";
 import { applyGithubChange, operationOf } from "./apply.ts";
-import { readGithubState } from "./read.ts";
+import { outsideCollaboratorAccess, readGithubState, readOutsideCollaborators } from "./read.ts";
+import { normalizeLogin } from "./map.ts";
 import type { GithubSession } from "./session.ts";
 import { parseGithubSettings, readGithubToken } from "./settings.ts";
 
@@ -118,6 +119,29 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
           }
         }
         return outcomes;
+      }),
+    accessBeyondRead: (accounts: readonly string[], signal: AbortSignal) =>
+      client.withSignal(signal, async () => {
+        let outside: Set<string>;
+        try {
+          outside = await readOutsideCollaborators(session);
+        } catch (error) {
+          throw toProviderError(config.name, `list outside collaborators of ${settings.org}`, error);
+        }
+        const access = outsideCollaboratorAccess(session);
+        return new Map(accounts.filter((a) => outside.has(normalizeLogin(a))).map((a) => [a, access]));
+      }),
+    // After an apply, for its leavers: an outside collaborator still listed keeps repository access.
+    groupsOutsideHolding: (accounts: readonly string[], signal: AbortSignal) =>
+      client.withSignal(signal, async () => {
+        let outside: Set<string>;
+        try {
+          outside = await readOutsideCollaborators(session);
+        } catch (error) {
+          throw toProviderError(config.name, `list outside collaborators of ${settings.org}`, error);
+        }
+        const held = { outside: [outsideCollaboratorAccess(session)], unread: [] };
+        return new Map(accounts.filter((a) => outside.has(normalizeLogin(a))).map((a) => [a, held]));
       }),
     stats: () => {
       const s = client.stats();

@@ -219,3 +219,23 @@ async function listTeamMembers(
   });
   return items.map(toWireTeamMember);
 }
+
+/**
+ * The organization's outside collaborators (people with access to some of its repositories who are not
+ * members), lower-cased: `GET /orgs/{org}/outside_collaborators`, paged and conditional. Asked only for
+ * leavers (the plan, and the offboarding check after an apply).
+ */
+export async function readOutsideCollaborators(s: GithubSession): Promise<Set<string>> {
+  const items = await s.client.octokit.paginate("GET /orgs/{org}/outside_collaborators", {
+    org: s.settings.org,
+    per_page: PER_PAGE,
+  });
+  const logins = new Set(items.map((u) => normalizeLogin(u.login)));
+  s.outsideCollaborators = logins;
+  return logins;
+}
+
+/** How a plan and the offboarding check name an outside collaborator's access. */
+export function outsideCollaboratorAccess(s: GithubSession): string {
+  return `an outside collaborator on repositories of ${s.settings.org}`;
+}

@@ -39,6 +39,11 @@ export interface GithubSession {
    * with it, so a removal from a team that follows in the same run sends nothing.
    */
   readonly leftOrg: Set<string>;
+  /**
+   * Outside collaborators (lower case) as last listed (`GET /orgs/{org}/outside_collaborators`), read only
+   * for leavers; undefined until then.
+   */
+  outsideCollaborators?: Set<string>;
   /** Team slug → direct members (lower case) found by the last read. */
   readonly directMembers: Map<string, Set<string>>;
 }

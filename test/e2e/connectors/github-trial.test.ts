@@ -37,10 +37,13 @@ afterEach(async () => {
 let orgCount = 0;
 
 /** As in github.test.ts: ada-l and ben-o are members; cleo-p, devi-r, eli-m and fay-l are not. */
-async function setup(settings = ""): Promise<{ org: string; repo: ConnectorRepo }> {
+async function setup(
+  settings = "",
+  seed: { outsideCollaborators?: string[] } = {},
+): Promise<{ org: string; repo: ConnectorRepo }> {
   orgCount += 1;
   const org = `e2e-trial-${String(orgCount)}`;
-  seedOrg(gh.fake, { org, viewer: BOT, token: GITHUB_TOKEN, members: ["ada-l", "ben-o"] });
+  seedOrg(gh.fake, { org, viewer: BOT, token: GITHUB_TOKEN, members: ["ada-l", "ben-o"], ...seed });
   seedUsers(gh.fake, ["cleo-p", "devi-r", "eli-m", "fay-l"]);
   const repo = await createConnectorRepo({
     provider: {
@@ -182,5 +185,41 @@ describe("gatehouse CLI against GitHub: trial findings", { tags: ["slow"], timeo
         .sort(),
     ).toEqual(["cleo-p", "devi-r", "eli-m"]);
     expectClean(repo);
+  });
+
+  it("H4: removes a leaver who is an outside collaborator in the kill chain, and the offboarding check reads it back", async () => {
+    // fay left before the first apply; she is no member, but still collaborates on a repository.
+    const { org, repo } = await setup("", { outsideCollaborators: ["fay-l", "devi-r"] });
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout).filter((l) => l.includes("fay"))).toEqual([
+      "user.disable github:user/fay-l user-terminated",
+    ]);
+    const text = await repo.run(["plan"]);
+    expect(text.stdout).toMatch(
+      /disable user fay-l .*an outside collaborator on repositories of e2e-trial-\d+: removed/,
+    );
+
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/clean github: fay-l \(fay\): account gone, in no group/);
+    // devi (no leaver) is invited and stays a collaborator until she accepts; fay is gone.
+    expect([...orgOf(org).outsideCollaborators].map(loginOf)).toEqual(["devi-r"]);
+    expect(changeLines((await repo.run(["plan", "--format", "json"])).stdout)).toEqual([]);
+    expectClean(repo);
+  });
+
+  it("H4: a leaver still an outside collaborator after the apply is ACCESS LEFT", async () => {
+    const { org, repo } = await setup("", { outsideCollaborators: ["fay-l"] });
+    gh.fake.injectFault({
+      count: 1,
+      status: 422,
+      match: (method, path) => method === "DELETE" && path === `/orgs/${org}/outside_collaborators/fay-l`,
+    });
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.code).not.toBe(0);
+    expect(applied.stdout).toMatch(
+      /ACCESS LEFT github: fay-l \(fay\).*an outside collaborator on repositories of e2e-trial-\d+/,
+    );
+    expect([...orgOf(org).outsideCollaborators].map(loginOf)).toEqual(["fay-l"]);
   });
 });

@@ -12,6 +12,8 @@ export interface SeedOrgOptions {
   readonly members?: readonly string[];
   /** Members who are also members through an enterprise team (a removal leaves them in). */
   readonly enterpriseMembers?: readonly string[];
+  /** Outside collaborators (on some repository, not members). */
+  readonly outsideCollaborators?: readonly string[];
 }
 
 /** Creates the org, the token's account (an owner), and the listed accounts as owners or members. */
@@ -28,6 +30,7 @@ export function seedOrg(fake: FakeGithub, options: SeedOrgOptions): void {
     if (!org.members.has(id)) org.members.set(id, "member");
     org.enterpriseMembers.add(id);
   }
+  for (const login of options.outsideCollaborators ?? []) org.outsideCollaborators.add(ensure(login).id);
 }
 
 /** Makes accounts exist on GitHub (people sign up themselves; gatehouse cannot create them). */

@@ -64,6 +64,11 @@ export interface FakeOrg {
    * user is removed from the enterprise team"), and the answer is 204 all the same.
    */
   enterpriseMembers: Set<number>;
+  /**
+   * Outside collaborators: people with access to one or more of the organization's repositories who are
+   * not members (`GET /orgs/{org}/outside_collaborators`). One who accepts an invitation becomes a member.
+   */
+  outsideCollaborators: Set<number>;
 }
 
 export interface FakeComment {
@@ -207,6 +212,7 @@ export class FakeGithubState {
       installations: new Set(),
       nestingNeedsApproval: false,
       enterpriseMembers: new Set(),
+      outsideCollaborators: new Set(),
     };
     this.orgs.set(login.toLowerCase(), org);
     return org;
@@ -275,6 +281,7 @@ export class FakeGithubState {
   acceptInvitation(orgLogin: string, login: string): void {
     const org = this.requireOrg(orgLogin);
     const user = this.requireUser(login);
+    org.outsideCollaborators.delete(user.id);
     const invitation = org.invitations.find((i) => i.inviteeId === user.id && i.failedAt === null);
     if (!invitation) throw new Error(`fake github: ${login} has no pending invitation to ${orgLogin}`);
     org.invitations = org.invitations.filter((i) => i !== invitation);

@@ -126,6 +126,30 @@ export const orgMemberRoutes: readonly Route[] = [
       pending.map((i) => invitation(ctx.api, ctx.state, org, i)),
     );
   }),
+  route("GET /orgs/{org}/outside_collaborators", (ctx) => {
+    const org = orgFor(ctx, false);
+    if (isReply(org)) return org;
+    const users = [...org.outsideCollaborators]
+      .map((id) => ctx.state.users.get(id))
+      .filter((u) => u !== undefined)
+      .sort((a, b) => a.id - b.id)
+      .map((u) => simpleUser(ctx.api, u));
+    return paginate(ctx, users);
+  }),
+  route("DELETE /orgs/{org}/outside_collaborators/{username}", (ctx) => {
+    const org = orgFor(ctx, true);
+    if (isReply(org)) return org;
+    const user = ctx.state.userByLogin(ctx.params["username"] ?? "");
+    // "422: Unprocessable Entity if user is a member of the organization"; 204 otherwise.
+    if (user && org.members.has(user.id)) {
+      return validationFailed(
+        "You cannot specify an organization member to remove as an outside collaborator.",
+        [],
+      );
+    }
+    if (user) org.outsideCollaborators.delete(user.id);
+    return noContent();
+  }),
   route("GET /orgs/{org}/failed_invitations", (ctx) => {
     const org = orgFor(ctx, true);
     if (isReply(org)) return org;
