@@ -54,6 +54,16 @@ export interface LiveUser extends LiveUserAttributes {
    * person the files give its name to (plan-users.ts).
    */
   readonly personId?: string;
+  /**
+   * The administrative role the account holds in the system, where gatehouse reads one (GitHub: "org
+   * owner"): a plan that disables or deletes the account names it on the change (UserChange.adminRole).
+   */
+  readonly adminRole?: string;
+  /**
+   * Why the connector refuses to disable or remove the account, whatever the plan says (GitHub: listed in
+   * `requiredAdmins`, or the token's own account): a plan that does so says in a note that apply will refuse.
+   */
+  readonly removalRefused?: string;
 }
 
 /** A group as a connected system reports it. Members are account names. */
@@ -107,6 +117,12 @@ export interface LiveState {
    * (GitHub's org owners): a plan never asks to take them down to member, which would change nothing.
    */
   readonly alwaysMaintainers?: readonly string[];
+  /**
+   * The fewest accounts holding an administrative role (LiveUser.adminRole) the connector leaves, and the
+   * setting that says so (GitHub: `minAdmins`): a plan that would leave fewer says in a note that apply
+   * refuses the removals past that.
+   */
+  readonly minAdmins?: { readonly count: number; readonly setting: string };
 }
 
 /** An account outside the scope gatehouse reads, and where it is (an LDAP DN). */

@@ -5,6 +5,7 @@ import { planGroups } from "./plan-groups.ts";
 import { sortChanges, summarize, withoutRepeats } from "./order.ts";
 import { alignLiveCase } from "./align-case.ts";
 import { journalIgnoringCase } from "./journal-case.ts";
+import { adminRoleMarker, noteRefusedRemovals } from "./admin-roles.ts";
 import { describeChange, REASON_TEXT } from "../render/describe.ts";
 import { daysSince } from "../lifecycle/status.ts";
 
@@ -66,6 +67,8 @@ export function computePlan(input: PlanInput): Plan {
     // observe mode turns changes into notes as they come, so it drops repeats there; otherwise
     // withoutRepeats does, after the sort.
     const seen = new Set<string>();
+    const marked = adminRoleMarker(provider.live);
+    const planned: Change[] = [];
     const sink: PlanSink = {
       input: provider,
       terminated,
@@ -77,7 +80,9 @@ export function computePlan(input: PlanInput): Plan {
       departed: new Map(),
       kept: [],
       keptPrivileged: new Map(),
-      change(c) {
+      change(given) {
+        const c = marked(given);
+        planned.push(c);
         // One change per address and action: a leaver met twice (managed and unmanaged paths) counts once.
         // observe: gatehouse never writes to this system; what it would do is reported instead.
         if (provider.mode === "observe") {
@@ -103,6 +108,7 @@ export function computePlan(input: PlanInput): Plan {
     planUsers(sink);
     planGroups(sink);
     noteLateGrants(sink);
+    noteRefusedRemovals(sink, planned);
   }
   const ordered = withoutRepeats(
     sortChanges(

@@ -66,6 +66,8 @@ export type UserChange = ChangeBase &
         readonly kind: "user";
         readonly action: "enable" | "disable" | "delete";
         readonly account: string;
+        /** On a disable or delete: the administrative role the account holds (LiveUser.adminRole). */
+        readonly adminRole?: string;
         /**
          * On the disable of an account no one in the files holds, whose e-mail is that of a person whose
          * new account this plan creates (an account adopted by import, its name changed in the files):

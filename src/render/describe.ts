@@ -52,9 +52,9 @@ export function describeChange(change: Change): string {
         case "enable":
           return `enable user ${change.account}`;
         case "disable":
-          return `disable user ${change.account}`;
+          return `disable user ${change.account}${change.adminRole === undefined ? "" : ` (${change.adminRole})`}`;
         case "delete":
-          return `delete user ${change.account}`;
+          return `delete user ${change.account}${change.adminRole === undefined ? "" : ` (${change.adminRole})`}`;
         case "revoke-sessions":
           return `revoke ${String(change.sessions)} session(s) and ${String(change.tokens)} token(s) of ${change.account}`;
       }

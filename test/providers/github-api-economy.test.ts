@@ -52,10 +52,12 @@ describe("github provider API economy against the fake GitHub behind Prism", { t
         "?per_page=100",
         "?per_page=100&page=2",
         "?per_page=100&page=3",
+        "?role=admin&per_page=100",
       ]);
       // GET /user, 3 member pages, invitations, failed invitations, teams, 3 teams x (2 pages of members +
-      // 1 page of maintainers: without GitHub's team-member role feature the list carries no role).
-      expect(provider.stats().reads).toBe(1 + 3 + 1 + 1 + 1 + 3 * (2 + 1));
+      // 1 page of maintainers: without GitHub's team-member role feature the list carries no role), and
+      // one page of org owners.
+      expect(provider.stats().reads).toBe(1 + 3 + 1 + 1 + 1 + 3 * (2 + 1) + 1);
       expect(gh.fake.writes(since)).toEqual([]);
     });
 

@@ -176,12 +176,34 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-  // Roles are planned only where group owners become maintainers; then owners (whom GitHub always
+  // Org owners: a plan names them on their removal ("org owner") and notes what the lock-out checks will
+  // refuse. Roles are planned only where group owners become maintainers; then owners (whom GitHub always
   // shows as maintainers) must be known, or the plan would ask every run to make one a plain member.
-  const owners = s.settings.maintainers === "owners" ? [...(await readAdmins(s))].sort() : undefined;
+  const admins = await readAdmins(s);
+  const owners = s.settings.maintainers === "owners" ? [...admins].sort() : undefined;
   await s.pins.save();
   for (const finding of s.findings) s.log(`${s.name}: ${finding}`);
-  return { users, groups, ...(owners === undefined ? {} : { alwaysMaintainers: owners }) };
+  const viewer = s.viewer?.login;
+  const required = new Set(s.settings.requiredAdmins.map(normalizeLogin));
+  const marked = users.map((u) => {
+    const refused =
+      u.account === viewer
+        ? "it is the account gatehouse runs as (the token's)"
+        : required.has(u.account)
+          ? "it is listed in requiredAdmins"
+          : undefined;
+    return {
+      ...u,
+      ...(admins.has(u.account) && u.enabled ? { adminRole: "org owner" } : {}),
+      ...(refused === undefined ? {} : { removalRefused: refused }),
+    };
+  });
+  return {
+    users: marked,
+    groups,
+    minAdmins: { count: s.settings.minAdmins, setting: "minAdmins" },
+    ...(owners === undefined ? {} : { alwaysMaintainers: owners }),
+  };
 }
 
 /**

@@ -39,11 +39,18 @@ let orgCount = 0;
 /** As in github.test.ts: ada-l and ben-o are members; cleo-p, devi-r, eli-m and fay-l are not. */
 async function setup(
   settings = "",
-  seed: { outsideCollaborators?: string[] } = {},
+  seed: { outsideCollaborators?: string[]; owners?: string[] } = {},
 ): Promise<{ org: string; repo: ConnectorRepo }> {
   orgCount += 1;
   const org = `e2e-trial-${String(orgCount)}`;
-  seedOrg(gh.fake, { org, viewer: BOT, token: GITHUB_TOKEN, members: ["ada-l", "ben-o"], ...seed });
+  seedOrg(gh.fake, {
+    org,
+    viewer: BOT,
+    token: GITHUB_TOKEN,
+    ...seed,
+    // Owners are members too, with role admin.
+    members: ["ada-l", "ben-o"].filter((l) => seed.owners?.includes(l) !== true),
+  });
   seedUsers(gh.fake, ["cleo-p", "devi-r", "eli-m", "fay-l"]);
   const repo = await createConnectorRepo({
     provider: {
@@ -221,5 +228,23 @@ describe("gatehouse CLI against GitHub: trial findings", { tags: ["slow"], timeo
       /ACCESS LEFT github: fay-l \(fay\).*an outside collaborator on repositories of e2e-trial-\d+/,
     );
     expect([...orgOf(org).outsideCollaborators].map(loginOf)).toEqual(["fay-l"]);
+  });
+
+  it("M4: names org owners on their removal, and notes in the plan what the lock-out checks will refuse", async () => {
+    // Three owners (the token's account, ada, ben); ada must stay one, and three must remain.
+    const { repo } = await setup("    minAdmins: 3\n    requiredAdmins: [ada-l]\n", {
+      owners: ["ada-l", "ben-o"],
+    });
+    await terminate(repo, "ada");
+    await terminate(repo, "ben");
+    const planned = await repo.run(["plan"]);
+    expect(planned.stdout).toMatch(/- disable user ada-l \(org owner\) {2}\(user terminated/);
+    expect(planned.stdout).toMatch(/- disable user ben-o \(org owner\) {2}\(user terminated/);
+    expect(planned.stdout).not.toMatch(/disable user fay-l \(org owner\)/);
+    const notes = noteMessages((await repo.run(["plan", "--format", "json"])).stdout);
+    expect(notes).toContain("apply will refuse to remove ada-l from github: it is listed in requiredAdmins");
+    expect(notes).toContain(
+      "apply will refuse to remove the last of ben-o (org owner): 2 would remain, fewer than minAdmins (3)",
+    );
   });
 });
