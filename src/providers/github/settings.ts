@@ -46,7 +46,9 @@ const KEYS = [
 /** Common provider keys gatehouse.schema.json declares; the loader normally strips them already. */
 const COMMON_KEYS = ["type", "mode", "nesting", "accountName", "users", "description", "name"];
 
-const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+/** A GitHub login: 1 to 39 letters, digits or single hyphens, neither first nor last. */
+export const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+const LOGIN = GITHUB_LOGIN;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function fail(config: ProviderConfig, key: string, message: string): never {

@@ -5,6 +5,7 @@ import { accountNameFor, groupIsInProvider } from "../../desired/desired-state.t
 import { computeEffectiveMemberships } from "../../desired/effective.ts";
 import type { Rule } from "../rule.ts";
 import { report } from "./report.ts";
+import { GITHUB_LOGIN } from "../../providers/github/settings.ts";
 
 /** Active Directory refuses a user's sAMAccountName (the pre-Windows 2000 logon name) over 20 characters. */
 const AD_ACCOUNT_MAX = 20;
@@ -22,7 +23,7 @@ function isActiveDirectory(provider: ProviderConfig): boolean {
  */
 export const accountCollisions: Rule = {
   name: "account-collisions",
-  codes: ["GH227", "GH230", "GH232"],
+  codes: ["GH227", "GH230", "GH232", "GH242"],
   check({ model, now }) {
     const out: Diagnostic[] = [];
     // users: members: who holds a group that goes to the provider (worked out once per provider, if needed).
@@ -75,6 +76,19 @@ export const accountCollisions: Rule = {
               user.source,
             ),
           );
+        if (provider.type === "github" && !GITHUB_LOGIN.test(account)) {
+          // Typed as a login (accounts.<provider>): an error; made from the id or e-mail: a warning.
+          const isExplicit =
+            user.accounts[provider.name] !== undefined || user.accounts[provider.type] !== undefined;
+          out.push(
+            report(
+              isExplicit && user.status !== "terminated" ? "error" : "warning",
+              "GH242",
+              `account "${account}" of user "${user.id}" is not a GitHub login (provider "${provider.name}"): a login has 1 to 39 letters, digits or single hyphens, neither first nor last, so the invitation and team adds would fail on every run; give the user's login in accounts.${provider.name}.`,
+              user.source,
+            ),
+          );
+        }
         const key = account.toLowerCase();
         const first = owner.get(key);
         if (first === undefined) {

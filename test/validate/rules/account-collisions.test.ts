@@ -84,6 +84,32 @@ describe("account-collisions", () => {
     );
   });
 
+  it("refuses an accounts.github entry that is no GitHub login, and warns of a leaver's (trial L5)", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": `providers:\n  github: { type: github, org: acme, tokenEnv: GH_TOKEN }\n`,
+      "users/people.yaml": `users:
+  - id: ann
+    name: Ann
+    accounts: { github: "not a login!" }
+  - id: bob
+    name: Bob
+    status: terminated
+    endDate: 2026-01-31
+    accounts: { github: bob_old }
+  - id: cy
+    name: Cy
+    accounts: { github: cy-dev }
+`,
+    });
+    expect(briefs(result.diagnostics, accountCollisions.codes)).toEqual([
+      "access/users/people.yaml:2:5 error GH242",
+      "access/users/people.yaml:5:5 warning GH242", // a leaver's: nothing is granted to it
+    ]);
+    expect(result.diagnostics.find((d) => d.code === "GH242")?.message).toContain(
+      'account "not a login!" of user "ann" is not a GitHub login (provider "github")',
+    );
+  });
+
   it("refuses a user with no email under accountName: email, who would otherwise be offboarded silently", async () => {
     const result = await validateFiles({
       "gatehouse.yaml": config("email"),
