@@ -92,6 +92,13 @@ export interface LiveGroup {
    * 2307 `memberUid` naming no account read): the plan says so when it creates such an account.
    */
   readonly unmanagedNames?: readonly string[];
+  /**
+   * Accounts the system lists in the group that are taken as members through a nested group, and left out
+   * of `members`, though the system cannot say whether they are direct members too (GitHub without the
+   * team-member role feature). A plan that takes one out of the nested group says that the next read may
+   * show them as a direct member here, which the next plan then removes.
+   */
+  readonly uncertainMembers?: readonly string[];
 }
 
 /** The full current state of one connected system, within the scope gatehouse manages. */

@@ -6,6 +6,7 @@ import { sortChanges, summarize, withoutRepeats } from "./order.ts";
 import { alignLiveCase } from "./align-case.ts";
 import { journalIgnoringCase } from "./journal-case.ts";
 import { adminRoleMarker, noteRefusedRemovals } from "./admin-roles.ts";
+import { noteUncertainMembers } from "./uncertain-members.ts";
 import { describeChange, REASON_TEXT } from "../render/describe.ts";
 import { daysSince } from "../lifecycle/status.ts";
 
@@ -109,6 +110,7 @@ export function computePlan(input: PlanInput): Plan {
     planGroups(sink);
     noteLateGrants(sink);
     noteRefusedRemovals(sink, planned);
+    noteUncertainMembers(sink, planned);
   }
   const ordered = withoutRepeats(
     sortChanges(

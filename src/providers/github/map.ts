@@ -78,6 +78,8 @@ export function mapUsers(members: readonly WireMember[], pending: readonly WireI
 export interface TeamMembers {
   readonly members: readonly string[];
   readonly maintainers: readonly string[];
+  /** Listed members taken as inherited only because a child team holds them (no `inherited` flag). */
+  readonly uncertain?: readonly string[];
 }
 
 /**
@@ -93,14 +95,20 @@ export function directTeamMembers(
 ): TeamMembers {
   const members: string[] = [];
   const maintainers: string[] = [];
+  const uncertain: string[] = [];
   for (const m of listed) {
     const login = normalizeLogin(m.login);
     const inherited = m.inherited ?? childMembers.has(login);
+    if (inherited && m.inherited === undefined) uncertain.push(login);
     if (inherited) continue;
     members.push(login);
     if (m.role === "maintainer" || maintainerLogins.has(login)) maintainers.push(login);
   }
-  return { members: members.sort(), maintainers: maintainers.sort() };
+  return {
+    members: members.sort(),
+    maintainers: maintainers.sort(),
+    ...(uncertain.length === 0 ? {} : { uncertain: uncertain.sort() }),
+  };
 }
 
 /** A team as a live group, with maintainers (GitHub's role) kept alongside. */
@@ -125,6 +133,7 @@ export function mapTeam(
     maintainers: members.maintainers,
     ...(nesting ? { groupMembers: [...children].sort() } : {}),
     ...(team.privacy === undefined ? {} : { privacy: team.privacy }),
+    ...(members.uncertain === undefined ? {} : { uncertainMembers: members.uncertain }),
   };
 }
 

@@ -247,4 +247,25 @@ describe("gatehouse CLI against GitHub: trial findings", { tags: ["slow"], timeo
       "apply will refuse to remove the last of ben-o (org owner): 2 would remain, fewer than minAdmins (3)",
     );
   });
+
+  it("H3: taking someone out of a child team notes that GitHub may show them as a direct member of the parent next", async () => {
+    const { org, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    // ben-o is in team-oncall-write (a child of team-eng-write) and, by hand, a direct member of the parent.
+    const parent = gh.fake.state.teamBySlug(orgOf(org), "team-eng-write");
+    const ben = gh.fake.state.userByLogin("ben-o");
+    if (parent === undefined || ben === undefined) throw new Error("no team-eng-write or ben-o");
+    parent.members.set(ben.id, "member");
+    await repo.edit("access/groups/groups.yaml", "members: [ben, cleo, fay]", "members: [cleo, fay]");
+    await repo.commit("ben leaves on-call");
+
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toEqual([
+      "membership.remove github:membership/team-oncall-write/ben-o removed-from-config",
+    ]);
+    expect(noteMessages(planned.stdout)).toContain(
+      "ben-o is taken out of team-oncall-write, and github also lists them in team-eng-write, without saying whether they are a direct member there too: if they are, the next plan removes them from team-eng-write (the files do not give it to them). Add them to team-eng-write in the files to keep it",
+    );
+    expectClean(repo);
+  });
 });
