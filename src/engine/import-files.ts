@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
 import type { AccessModel, EmploymentType, ProviderConfig } from "../model/access.ts";
-import type { LiveState } from "../model/state.ts";
+import type { LiveGroup, LiveState } from "../model/state.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
 import { formerIdsOf } from "../desired/former-ids.ts";
 import { nameFold } from "../plan/align-case.ts";
@@ -143,6 +143,21 @@ export function renderImport(
       Number(groupNameFromLive(b.name).formerName !== undefined),
   );
   for (const g of byNeed) renamed.set(g.name, uniqueIn(names, groupNameFromLive(g.name).name));
+  // Where team maintainers are the group's owners (github `maintainers: owners`), the maintainers are
+  // imported as owners, so the first apply does not demote them; org owners, whom GitHub shows as
+  // maintainers of every team they are in, are not.
+  const always = new Set((live.alwaysMaintainers ?? []).map(byCase));
+  const ownersOf = (g: LiveGroup): string[] =>
+    provider.settings["maintainers"] !== "owners"
+      ? []
+      : [
+          ...new Set(
+            (g.maintainers ?? [])
+              .filter((m) => !always.has(byCase(m)))
+              .map((m) => idByAccount.get(byCase(m)) ?? m)
+              .sort(),
+          ),
+        ];
   const groups = fresh
     .sort((a, b) => (a.name < b.name ? -1 : 1))
     .map((g) => {
@@ -151,7 +166,7 @@ export function renderImport(
         name,
         ...(name.toLowerCase() === g.name.toLowerCase() ? {} : { formerNames: [g.name] }),
         ...(g.description === undefined ? {} : { description: g.description }),
-        owners: [],
+        owners: ownersOf(g),
         providers: [provider.name],
         members: [
           // A member an app lists twice (or under two spellings) is one member (GH211 otherwise).
@@ -200,6 +215,8 @@ export function renderImport(
       `${String(leaverMemberships)} membership(s) of disabled accounts are listed: those people are imported as terminated, and a leaver holds nothing, so the first apply removes them. Make someone active in the files if they should keep access`,
     );
   for (const message of live.unmanaged ?? []) warnings.push(`${message}; import does not bring it either`);
+  // What the system noticed while reading (GitHub: renamed logins, failed, e-mail-only or owner invitations).
+  for (const message of live.notes ?? []) warnings.push(message);
   if (provider.users === "members") {
     // Only members of this system's groups get an account here: an active account in none of them is
     // disabled by the first apply in authoritative mode, although the person is in the files.

@@ -7,7 +7,7 @@ import { main } from "../../src/cli/main.ts";
 import type { CliIo } from "../../src/cli/io.ts";
 import { startCheckedGithub, type CheckedGithub } from "../harness/github-checked.ts";
 import { GITHUB_TOKEN, jsonAcceptFetch } from "../harness/github-provider.ts";
-import { seedOrg, seedTeam } from "../harness/fake-github/seed.ts";
+import { seedInvitations, seedOrg, seedTeam } from "../harness/fake-github/seed.ts";
 
 let gh: CheckedGithub;
 let cwd: string;
@@ -80,5 +80,40 @@ it(
       .filter((l) => l.includes(" error "));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^access\/imported\/github\.yaml:\d+:\d+ error GH217 /);
+  },
+);
+
+it(
+  "imports team maintainers as owners under maintainers: owners, and names e-mail-only and owner invitations (trial M6)",
+  { tags: ["slow"] },
+  async () => {
+    seedOrg(gh.fake, {
+      org: "acme-m6",
+      viewer: "gatehouse-bot",
+      token: GITHUB_TOKEN,
+      owners: ["olga"],
+      members: ["dan", "erin"],
+    });
+    // olga (an org owner) is shown as a maintainer of every team she is in; dan is a real maintainer.
+    seedTeam(gh.fake, "acme-m6", { name: "team-ops-write", members: ["erin", "olga"], maintainers: ["dan"] });
+    seedInvitations(gh.fake, "acme-m6", ["someone@example.com"]);
+    seedInvitations(gh.fake, "acme-m6", ["frank"], "admin");
+    const dir = join(cwd, "m6");
+    await mkdir(join(dir, "access"), { recursive: true });
+    await writeFile(
+      join(dir, "access", "gatehouse.yaml"),
+      `providers:\n  github: { type: github, org: acme-m6, baseUrl: "${gh.url}", tokenEnv: GH_TOKEN, maintainers: owners }\n`,
+    );
+    const out: string[] = [];
+    expect(await main(["import", "--provider", "github"], { ...io(out), cwd: dir })).toBe(0);
+    const data: unknown = parse(await readFile(join(dir, "access", "imported", "github.yaml"), "utf8"));
+    expect(data).toMatchObject({
+      groups: [{ name: "team-ops-write", owners: ["dan"], members: ["dan", "erin", "olga"] }],
+    });
+    const said = out.join("");
+    expect(said).toMatch(/invitation #\d+ to acme-m6 is by e-mail only: gatehouse cannot match it to anyone/);
+    expect(said).toContain("invitation of frank is for the org owner role (admin)");
+    expect(said).not.toContain("someone@example.com");
+    expect(gh.violations()).toEqual([]);
   },
 );

@@ -29,6 +29,8 @@ export interface WireInvitation {
   readonly failed_at?: string | null;
   readonly failed_reason?: string | null;
   readonly team_count: number;
+  /** "direct_member", "admin" (an org owner once accepted), ...; absent in older answers. */
+  readonly role?: string;
 }
 
 export interface WireTeam {

@@ -115,6 +115,17 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
       `${describeFailedInvitation(inv)}; ${s.settings.retryFailedInvitations ? "it will be sent again" : "not sent again (retryFailedInvitations: false)"}`,
     );
   }
+  for (const inv of pending) {
+    // An invitation by e-mail has no account to match anyone in the files; accepted, it adds someone unplanned.
+    if (inv.login === null)
+      s.findings.push(
+        `invitation #${String(inv.id)} to ${org} is by e-mail only: gatehouse cannot match it to anyone in the files, and once accepted its account joins ${org} unplanned (mode: authoritative removes it on the next run); cancel it on GitHub, or give the person's login in accounts.${s.name}`,
+      );
+    else if (inv.role === "admin")
+      s.findings.push(
+        `invitation of ${normalizeLogin(inv.login)} is for the org owner role (admin): once accepted, ${normalizeLogin(inv.login)} owns ${org}; gatehouse invites as members only, so check it is meant`,
+      );
+  }
   const users = mapUsers(
     members,
     s.settings.retryFailedInvitations ? pending : [...pending, ...stillFailed],

@@ -83,17 +83,27 @@ export function seedTeam(fake: FakeGithub, orgLogin: string, options: SeedTeamOp
   return team;
 }
 
-/** Invites accounts out of band (pending invitations), as if someone clicked "invite" in the UI. */
-export function seedInvitations(fake: FakeGithub, orgLogin: string, logins: readonly string[]): void {
+/**
+ * Invites accounts out of band (pending invitations), as if someone clicked "invite" in the UI; an entry
+ * with an "@" is an invitation by e-mail address only (no account). `role` applies to all of them.
+ */
+export function seedInvitations(
+  fake: FakeGithub,
+  orgLogin: string,
+  logins: readonly string[],
+  role: "admin" | "direct_member" = "direct_member",
+): void {
   const { state } = fake;
   const org = state.requireOrg(orgLogin);
-  const inviter = [...org.members].find(([, role]) => role === "admin")?.[0] ?? 0;
+  const inviter = [...org.members].find(([, r]) => r === "admin")?.[0] ?? 0;
   for (const login of logins) {
-    const user = state.userByLogin(login) ?? state.addUser(login);
+    const byEmail = login.includes("@");
+    const user = byEmail ? undefined : (state.userByLogin(login) ?? state.addUser(login));
     org.invitations.push({
       id: state.newId(),
-      inviteeId: user.id,
-      role: "direct_member",
+      inviteeId: user?.id ?? 0,
+      ...(byEmail ? { email: login } : {}),
+      role,
       inviterId: inviter,
       teamIds: [],
       createdAt: state.now(),

@@ -14,7 +14,10 @@ export interface FakeUser {
 
 export interface FakeInvitation {
   id: number;
+  /** 0 for an invitation by e-mail address only (no account yet). */
   inviteeId: number;
+  /** The address an invitation by e-mail went to. */
+  email?: string;
   role: "admin" | "direct_member" | "billing_manager" | "reinstate";
   inviterId: number;
   teamIds: number[];

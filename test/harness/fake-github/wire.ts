@@ -108,7 +108,7 @@ export function invitation(api: string, state: FakeGithubState, org: FakeOrg, in
     id: inv.id,
     node_id: nodeId("OrganizationInvitation", inv.id),
     login: invitee?.login ?? null,
-    email: null,
+    email: inv.email ?? null,
     role: inv.role,
     created_at: inv.createdAt,
     failed_at: inv.failedAt,
