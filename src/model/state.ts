@@ -42,6 +42,11 @@ export interface LiveUser extends LiveUserAttributes {
   /** Invited but not yet accepted (e.g. a GitHub org invitation): neither re-invited nor counted as access. */
   readonly pending?: boolean;
   /**
+   * With `pending`: the invitation failed or expired, and the system keeps it (GitHub's failed invitations,
+   * not sent again by default). The read's own note says so; the plan adds no "invitation pending" note.
+   */
+  readonly invitationFailed?: true;
+  /**
    * Another name the system keeps the account under, where it differs from `account` (the cn in an
    * Active Directory entry's DN beside its sAMAccountName). gatehouse creates accounts with both alike,
    * so an account whose other name is a desired account that is missing was most likely renamed by hand.

@@ -665,7 +665,9 @@ export function planUsers(sink: PlanSink): void {
     exists.add(renamedTo ?? want.account);
     // A pending invitation is not sent again; a leaver's is withdrawn (disable), so they cannot still accept it.
     if (have.pending === true && want.enabled) {
-      sink.note("info", `${want.account}: invitation pending; not sent again`);
+      // A failed (expired) invitation is named by the read's own note, which says it is not sent again.
+      if (have.invitationFailed !== true)
+        sink.note("info", `${want.account}: invitation pending; not sent again`);
       continue;
     }
     if (want.enabled && !have.enabled) {

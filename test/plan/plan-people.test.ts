@@ -93,6 +93,20 @@ describe("pending invitations", () => {
     });
     expect(additive.changes).toEqual([]);
   });
+
+  it("says 'invitation pending' of an open invitation, not of a failed one the read notes itself (trial L3)", () => {
+    const m = model({ users: [user("dave"), user("erin")], groups: [] });
+    const current = live(
+      [
+        liveUser("dave", { enabled: false, pending: true }),
+        liveUser("erin", { enabled: false, pending: true, invitationFailed: true }),
+      ],
+      [],
+    );
+    const plan = planFor(m, { live: current, capabilities: { disable: "remove", userAttributes: [] } });
+    expect(plan.changes).toEqual([]);
+    expect(plan.notes.map((n) => n.message)).toEqual(["dave: invitation pending; not sent again"]);
+  });
 });
 
 describe("leavers", () => {

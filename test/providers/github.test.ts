@@ -67,7 +67,11 @@ describe("github provider against the fake GitHub behind Prism", { tags: ["slow"
         account: "frank",
         enabled: false,
         pending: true,
+        invitationFailed: true,
       });
+      // Logged once per instance, however often it reads (trial L3).
+      await provider.read(signal());
+      expect(logs.filter((l) => l.includes("invitation of frank expired"))).toHaveLength(1);
     });
 
     it("leaves an expired invitation out of the live state when retries are on, and invites again", async () => {

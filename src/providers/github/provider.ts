@@ -56,6 +56,7 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
     ids: new Map(),
     teams: new Map(),
     findings: [],
+    logged: new Set(),
     failedOnly: new Set(),
     leftOrg: new Set(),
     directMembers: new Map(),

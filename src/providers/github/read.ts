@@ -126,18 +126,23 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
         `invitation of ${normalizeLogin(inv.login)} is for the org owner role (admin): once accepted, ${normalizeLogin(inv.login)} owns ${org}; gatehouse invites as members only, so check it is meant`,
       );
   }
-  const users = mapUsers(
-    members,
-    s.settings.retryFailedInvitations ? pending : [...pending, ...stillFailed],
-  ).map((u) => {
-    const otherName = identities.formerLogins.get(u.account);
-    return otherName === undefined ? u : { ...u, otherName };
-  });
   s.failedOnly = new Set(
     s.settings.retryFailedInvitations
       ? []
       : stillFailed.flatMap((i) => (i.login === null ? [] : [normalizeLogin(i.login)])),
   );
+  const users = mapUsers(
+    members,
+    s.settings.retryFailedInvitations ? pending : [...pending, ...stillFailed],
+  ).map((u) => {
+    const otherName = identities.formerLogins.get(u.account);
+    const failedOnly = u.pending === true && s.failedOnly.has(u.account);
+    return {
+      ...u,
+      ...(otherName === undefined ? {} : { otherName }),
+      ...(failedOnly ? { invitationFailed: true as const } : {}),
+    };
+  });
 
   // Pending team memberships ride on the invitation; they count as members so they are not re-sent.
   const invitedTo = new Map<string, string[]>();
@@ -193,7 +198,12 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
   const admins = await readAdmins(s);
   const owners = s.settings.maintainers === "owners" ? [...admins].sort() : undefined;
   await s.pins.save();
-  for (const finding of s.findings) s.log(`${s.name}: ${finding}`);
+  // Logged once per run: a run reads several times (plan, apply's read-back), the findings stay the same.
+  for (const finding of s.findings) {
+    if (s.logged.has(finding)) continue;
+    s.logged.add(finding);
+    s.log(`${s.name}: ${finding}`);
+  }
   const viewer = s.viewer?.login;
   const required = new Set(s.settings.requiredAdmins.map(normalizeLogin));
   const marked = users.map((u) => {

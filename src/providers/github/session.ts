@@ -29,6 +29,8 @@ export interface GithubSession {
   readonly teams: Map<string, GithubTeamInfo>;
   /** What the last read found: identity problems, failed invitations; one line each. */
   findings: string[];
+  /** Findings already logged by this instance (each is logged once, however often it reads). */
+  readonly logged: Set<string>;
   /**
    * Logins (lower case) the last read reported as pending only because of a failed (e.g. expired)
    * invitation: GitHub has no membership or open invitation of theirs to withdraw.
