@@ -4,7 +4,7 @@ import type { Entry, SearchOptions } from "ldapts";
 import type { ErrorContext } from "./error-map.ts";
 import { toProviderError } from "./error-map.ts";
 import type { LdapEntry, LdapModification } from "./map.ts";
-import { parseRangedAttribute } from "./map.ts";
+import { parseRangedAttribute, rememberPositions } from "./map.ts";
 import { appendAll } from "../../model/lists.ts";
 
 export interface LdapClientOptions {
@@ -23,6 +23,11 @@ export interface LdapClientOptions {
   /** Values per request when the server hands out an attribute in ranges (AD). */
   readonly rangeSize: number;
   readonly isActiveDirectory?: boolean;
+  /**
+   * Attributes whose values name the same few entries again and again (group members): each distinct
+   * value is kept once, and each list read knows where its values sit (SharedValues).
+   */
+  readonly sharedValueAttributes?: readonly string[];
 }
 
 export interface SearchRequest {
@@ -76,20 +81,71 @@ function toStrings(name: string, value: Entry[string]): string[] {
 }
 
 /**
- * Adds an entry's values to `into` (lower-case names, ranges merged); returns where ranged attributes
- * continue ("member;range=0-1499" → member from 1500). A final range ("-*") is not followed.
+ * Each distinct value of the attributes whose values repeat (member DNs: two million values naming a
+ * hundred thousand entries at 100k people), kept once in a table. A list of such values gets its
+ * positions in the table (rememberPositions), as a list read from the read cache does, so the read
+ * works out what a member value means once per distinct value, by its position, instead of looking up
+ * every value by its text (a hash of a fresh string and a probe of a large map: most of such a read's
+ * time in our code); and the decoder's copy of each value dies young instead of being kept.
+ * Starts a new table when one reaches SHARED_MAX values (lists keep the table they were given).
  */
-function collectAttributes(entry: Entry, into: Map<string, string[]>): Map<string, number> {
+class SharedValues {
+  private table: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  /** Replaces each value of `values` (a list of its own) with the table's, and records their positions. */
+  share(values: string[]): void {
+    if (this.table.length + values.length > SHARED_MAX) {
+      this.table = [];
+      this.index.clear();
+    }
+    const positions = new Int32Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i] ?? "";
+      let at = this.index.get(value);
+      if (at === undefined) {
+        at = this.table.length;
+        this.table.push(value);
+        this.index.set(value, at);
+      }
+      positions[i] = at;
+      values[i] = this.table[at] ?? value;
+    }
+    rememberPositions(values, this.table, positions);
+  }
+}
+
+const SHARED_MAX = 1_000_000;
+
+/**
+ * Adds an entry's values to `into` (lower-case names, ranges merged); returns where ranged attributes
+ * continue ("member;range=0-1499" → member from 1500). A final range ("-*") is not followed. The lists of
+ * `shared` attributes it adds to are shared through `values` (SharedValues).
+ */
+function collectAttributes(
+  entry: Entry,
+  into: Map<string, string[]>,
+  shared: ReadonlySet<string>,
+  values: SharedValues,
+): Map<string, number> {
   const pending = new Map<string, number>();
+  const touched = new Set<string>();
   for (const [key, value] of Object.entries(entry)) {
     if (key === "dn") continue;
     const ranged = parseRangedAttribute(key);
-    const values = toStrings(ranged?.attribute ?? key, value);
+    const read = toStrings(ranged?.attribute ?? key, value);
     // ldapts lists a requested attribute the server did not return with no values: nothing to follow.
-    if (ranged && values.length === 0) continue;
+    if (ranged && read.length === 0) continue;
     const name = (ranged?.attribute ?? key).toLowerCase();
-    into.set(name, [...(into.get(name) ?? []), ...values]);
+    const before = into.get(name);
+    if (before === undefined) into.set(name, read);
+    else appendAll(before, read);
+    if (shared.has(name)) touched.add(name);
     if (ranged?.end !== undefined) pending.set(ranged.attribute, ranged.end + 1);
+  }
+  for (const name of touched) {
+    const list = into.get(name);
+    if (list !== undefined) values.share(list);
   }
   return pending;
 }
@@ -106,9 +162,12 @@ export class LdapClient {
   private writeCount = 0;
 
   private readonly options: LdapClientOptions;
+  private readonly shared: ReadonlySet<string>;
+  private readonly sharedValues = new SharedValues();
 
   constructor(options: LdapClientOptions) {
     this.options = options;
+    this.shared = new Set((options.sharedValueAttributes ?? []).map((a) => a.toLowerCase()));
   }
 
   /** Whether the server refused this client's bind: nothing more is sent. */
@@ -174,30 +233,49 @@ export class LdapClient {
       ...(request.sizeLimit === undefined ? {} : { sizeLimit: request.sizeLimit }),
     };
     const ctx = { operation: "search", dn: request.base };
-    const raw: Entry[] = [];
+    // Each page is made into entries as it comes, so ldapts's objects for it die young; attributes handed
+    // out in ranges (AD) are completed after the search, as the paged search must not be interleaved.
+    const entries: LdapEntry[] = [];
+    const ranged: { entry: LdapEntry; attributes: Map<string, string[]>; pending: Map<string, number> }[] =
+      [];
+    const take = (page: readonly Entry[]): void => {
+      for (const raw of page) {
+        const attributes = new Map<string, string[]>();
+        const pending = collectAttributes(raw, attributes, this.shared, this.sharedValues);
+        const entry = { dn: raw.dn, attributes };
+        entries.push(entry);
+        if (pending.size > 0) ranged.push({ entry, attributes, pending });
+      }
+    };
     try {
       if (request.paged) {
         for await (const page of client.searchPaginated(request.base, options)) {
           this.readCount++;
-          appendAll(raw, page.searchEntries);
+          take(page.searchEntries);
           signal.throwIfAborted();
         }
       } else {
         this.readCount++;
         const controls = request.syncRefresh === true ? new SyncRequestControl() : undefined;
-        appendAll(raw, (await client.search(request.base, options, controls)).searchEntries);
+        take((await client.search(request.base, options, controls)).searchEntries);
       }
     } catch (error) {
       throw toProviderError(error, this.options, ctx);
     }
-    const entries: LdapEntry[] = [];
-    for (const entry of raw) entries.push(await this.completeEntry(client, entry, signal));
+    for (const { entry, attributes, pending } of ranged)
+      await this.completeRanges(client, entry.dn, attributes, pending, signal);
     return entries;
   }
 
-  private async completeEntry(client: Client, entry: Entry, signal: AbortSignal): Promise<LdapEntry> {
-    const attributes = new Map<string, string[]>();
-    let pending = collectAttributes(entry, attributes);
+  /** Reads the rest of each ranged attribute (`pending`: where each continues) into `attributes`. */
+  private async completeRanges(
+    client: Client,
+    dn: string,
+    attributes: Map<string, string[]>,
+    first: Map<string, number>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let pending = first;
     while (pending.size > 0) {
       const next = new Map<string, number>();
       for (const [attribute, start] of pending) {
@@ -211,17 +289,18 @@ export class LdapClient {
             filter: "(objectClass=*)",
             attributes: [requested],
           };
-          result = (await client.search(entry.dn, options)).searchEntries[0];
+          result = (await client.search(dn, options)).searchEntries[0];
         } catch (error) {
-          throw toProviderError(error, this.options, { operation: "ranged read", dn: entry.dn });
+          throw toProviderError(error, this.options, { operation: "ranged read", dn });
         }
-        const more = result ? collectAttributes(result, attributes) : new Map<string, number>();
+        const more = result
+          ? collectAttributes(result, attributes, this.shared, this.sharedValues)
+          : new Map<string, number>();
         // Only follow a range that moves forward, so a server answering oddly cannot loop us forever.
         for (const [name, from] of more) if (from > start) next.set(name, from);
       }
       pending = next;
     }
-    return { dn: entry.dn, attributes };
   }
 
   private async write(ctx: ErrorContext, run: (client: Client) => Promise<void>): Promise<void> {

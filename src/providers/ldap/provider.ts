@@ -502,6 +502,8 @@ export const createLdapProvider: ProviderFactory = (config, context: ProviderCon
     pageSize: settings.pageSize,
     rangeSize: settings.rangeSize,
     isActiveDirectory: settings.flavour === "activeDirectory",
+    // Member values name the same entries again and again (posixGroup memberUid: the same accounts).
+    sharedValueAttributes: [settings.groups.memberAttribute],
   });
   return new LdapProvider(config, settings, client, context);
 };
