@@ -59,8 +59,12 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
 /** Appends `text` with O_APPEND and fsyncs it before returning. */
 export async function appendFileDurable(target: string, text: string): Promise<void> {
   const folder = dirname(target);
-  await mkdir(folder, { recursive: true });
-  const handle = await open(target, "a", 0o600);
+  // The folder is made only when it is missing: a journal takes an append per write of a large apply.
+  const handle = await open(target, "a", 0o600).catch(async (error: unknown) => {
+    if (!hasCode(error, "ENOENT")) throw error;
+    await mkdir(folder, { recursive: true });
+    return open(target, "a", 0o600);
+  });
   let isNew: boolean;
   try {
     isNew = (await handle.stat()).size === 0;

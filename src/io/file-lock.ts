@@ -82,7 +82,6 @@ export async function acquireFileLock(target: string, options: FileLockOptions =
   const lockPath = `${target}.lock`;
   const content = `${String(process.pid)}\n${randomBytes(8).toString("hex")}\n`;
   const deadline = performance.now() + (options.timeoutMs ?? 10_000);
-  await mkdir(dirname(lockPath), { recursive: true });
   let saidWaiting = false;
   for (;;) {
     options.signal?.throwIfAborted();
@@ -114,7 +113,12 @@ export async function releaseFileLock(lock: HeldLock): Promise<void> {
 async function tryCreate(lockPath: string, content: string): Promise<boolean> {
   let handle;
   try {
-    handle = await open(lockPath, "wx");
+    handle = await open(lockPath, "wx").catch(async (error: unknown) => {
+      // The folder is made only when it is missing: a journal takes a lock per append.
+      if (!hasCode(error, "ENOENT")) throw error;
+      await mkdir(dirname(lockPath), { recursive: true });
+      return open(lockPath, "wx");
+    });
   } catch (error) {
     if (hasCode(error, "EEXIST")) return false;
     throw error;
