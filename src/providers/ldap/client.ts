@@ -132,7 +132,8 @@ function collectAttributes(
   const touched = new Set<string>();
   for (const [key, value] of Object.entries(entry)) {
     if (key === "dn") continue;
-    const ranged = parseRangedAttribute(key);
+    // Only a name with options ("member;range=0-1499") can be ranged: most are plain.
+    const ranged = key.includes(";") ? parseRangedAttribute(key) : undefined;
     const read = toStrings(ranged?.attribute ?? key, value);
     // ldapts lists a requested attribute the server did not return with no values: nothing to follow.
     if (ranged && read.length === 0) continue;

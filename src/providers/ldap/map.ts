@@ -28,7 +28,19 @@ const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "
 const REQUIRED_NAME_ATTRIBUTES = new Set(["cn", "sn"]);
 
 export function valuesOf(entry: LdapEntry, attribute: string): readonly string[] {
-  return entry.attributes.get(attribute.toLowerCase()) ?? [];
+  return entry.attributes.get(lowerName(attribute)) ?? [];
+}
+
+/** Attribute names in lower case: a read asks for the same few names of every entry. */
+const lowerNames = new Map<string, string>();
+
+function lowerName(attribute: string): string {
+  let lower = lowerNames.get(attribute);
+  if (lower === undefined) {
+    lower = attribute.toLowerCase();
+    if (lowerNames.size < 1_000) lowerNames.set(attribute, lower);
+  }
+  return lower;
 }
 
 /**
