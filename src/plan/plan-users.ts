@@ -116,18 +116,26 @@ function accountsByOtherName(live: readonly LiveUser[], matched: Uint8Array): Ma
 function accountsByEmail(
   live: readonly LiveUser[],
   matched: Uint8Array,
-  desired: readonly DesiredUser[],
+  wanted: readonly (readonly [DesiredUser, LiveUser | undefined])[],
 ): Map<string, LiveUser> {
-  const people = new Map<string, number>();
-  for (const want of desired) {
-    const email = want.attributes.email?.toLowerCase();
-    if (email !== undefined) people.set(email, (people.get(email) ?? 0) + 1);
+  // Only the e-mails of people whose account is missing are looked for (none in a steady state).
+  const sought = new Set<string>();
+  for (const [want, found] of wanted) {
+    const email = found === undefined ? want.attributes.email?.toLowerCase() : undefined;
+    if (email !== undefined) sought.add(email);
   }
   const out = new Map<string, LiveUser>();
+  if (sought.size === 0) return out;
+  const people = new Map<string, number>();
+  for (const [want] of wanted) {
+    const email = want.attributes.email?.toLowerCase();
+    if (email !== undefined && sought.has(email)) people.set(email, (people.get(email) ?? 0) + 1);
+  }
   const twice = new Set<string>();
   live.forEach((user, i) => {
-    const email = user.email?.toLowerCase();
-    if (matched[i] === 1 || email === undefined || people.get(email) !== 1) return;
+    if (matched[i] === 1 || user.email === undefined) return;
+    const email = user.email.toLowerCase();
+    if (people.get(email) !== 1) return;
     if (out.has(email)) twice.add(email);
     else out.set(email, user);
   });
@@ -475,7 +483,7 @@ export function planUsers(sink: PlanSink): void {
   const markMatched = matchMarker(live.users, pairs.matched);
   const { passedOn, claimed } = unpairPassedOn(sink, pairs.wanted, markMatched);
   const heldFor = accountsByOtherName(live.users, pairs.matched);
-  const byEmail = accountsByEmail(live.users, pairs.matched, [...desired.users.values()]);
+  const byEmail = accountsByEmail(live.users, pairs.matched, pairs.wanted);
   const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
   const deferred = new Map<string, LiveUser>();
   const leftovers = leftoversFinder(input);
