@@ -77,6 +77,17 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
     caseInsensitiveNames: true,
   };
 
+  /** Those of `accounts` that are outside collaborators of the organization (one paged read). */
+  const outsideAmong = async (accounts: readonly string[]): Promise<string[]> => {
+    let outside: Set<string>;
+    try {
+      outside = await readOutsideCollaborators(session);
+    } catch (error) {
+      throw toProviderError(config.name, `list outside collaborators of ${settings.org}`, error);
+    }
+    return accounts.filter((a) => outside.has(normalizeLogin(a)));
+  };
+
   const cacheFile = settings.readCache ? etagCacheFile(context.cwd, settings) : undefined;
   let seeded = false;
   const logCache = (line: string): void => {
@@ -123,26 +134,14 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
       }),
     accessBeyondRead: (accounts: readonly string[], signal: AbortSignal) =>
       client.withSignal(signal, async () => {
-        let outside: Set<string>;
-        try {
-          outside = await readOutsideCollaborators(session);
-        } catch (error) {
-          throw toProviderError(config.name, `list outside collaborators of ${settings.org}`, error);
-        }
         const access = outsideCollaboratorAccess(session);
-        return new Map(accounts.filter((a) => outside.has(normalizeLogin(a))).map((a) => [a, access]));
+        return new Map((await outsideAmong(accounts)).map((a) => [a, access]));
       }),
     // After an apply, for its leavers: an outside collaborator still listed keeps repository access.
     groupsOutsideHolding: (accounts: readonly string[], signal: AbortSignal) =>
       client.withSignal(signal, async () => {
-        let outside: Set<string>;
-        try {
-          outside = await readOutsideCollaborators(session);
-        } catch (error) {
-          throw toProviderError(config.name, `list outside collaborators of ${settings.org}`, error);
-        }
         const held = { outside: [outsideCollaboratorAccess(session)], unread: [] };
-        return new Map(accounts.filter((a) => outside.has(normalizeLogin(a))).map((a) => [a, held]));
+        return new Map((await outsideAmong(accounts)).map((a) => [a, held]));
       }),
     stats: () => {
       const s = client.stats();
