@@ -497,13 +497,19 @@ export function planUsers(sink: PlanSink): void {
     deferred,
     leftovers,
   );
-  // Accounts renamed by hand that hold a person's entry (below): a manager reference naming one names
-  // that person, who is not written as a manager under a name no account has.
+  // The account renamed by hand that holds each person's entry, where theirs is missing (by the entry's
+  // other name, else by their e-mail: emailHolder), by the person's account; and the reverse, since a
+  // manager reference naming such an account names that person, who is not written as a manager under
+  // a name no account has.
+  const handHeld = new Map<string, { readonly live: LiveUser; readonly isEntry: boolean }>();
   const heldByHand = new Map<string, string>();
   for (const [want, found] of pairs.wanted) {
     if (found !== undefined) continue;
-    const held = heldFor.get(want.account.toLowerCase()) ?? emailHolder(want, byEmail);
-    if (held !== undefined) heldByHand.set(held.account, want.account);
+    const entry = heldFor.get(want.account.toLowerCase());
+    const live = entry ?? emailHolder(want, byEmail);
+    if (live === undefined) continue;
+    handHeld.set(want.account, { live, isEntry: entry !== undefined });
+    heldByHand.set(live.account, want.account);
   }
   // Accounts that exist once this plan is applied (live, created, or renamed into), for ownersAccounts.
   const exists = new Set<string>();
@@ -546,13 +552,12 @@ export function planUsers(sink: PlanSink): void {
       want = passed.owner;
       have = taken;
     }
-    const renamedEntry = have ? undefined : heldFor.get(want.account.toLowerCase());
-    // Else an account with their e-mail (renamed by hand, its entry named otherwise): for a leaver it is
-    // theirs to offboard; for anyone else it is neither disabled nor replaced by a new one, unless it is
-    // named as they would be by default (their id, or their e-mail: adopted under that name, which the
-    // rest of the plan handles), or another person's record claims it.
-    const mailed = have || renamedEntry ? undefined : emailHolder(want, byEmail);
-    const holder = renamedEntry ?? mailed;
+    // Without an account of their own (so `want` is as paired), the entry renamed by hand that holds
+    // theirs, else an account with their e-mail: for a leaver it is theirs to offboard; for anyone else it
+    // is neither disabled nor replaced by a new one (emailHolder says which count).
+    const heldHere = have ? undefined : handHeld.get(want.account);
+    const holder = heldHere?.live;
+    const renamedEntry = heldHere?.isEntry === true ? heldHere.live : undefined;
     if (holder !== undefined && !want.enabled) {
       // A leaver's (or a disabled person's) account renamed by hand: what they are due applies to it.
       sink.byHand.renamed.set(holder.account, want.account);
