@@ -14,13 +14,13 @@ import type {
   UserAttributes,
 } from "../model/state.ts";
 import {
+  afterDay,
   DAY_MS,
   daysSince,
   hasNotStarted,
   isDisabledForLeave,
   isTerminated,
   noteTimeBoundary,
-  utcMidnight,
 } from "../lifecycle/status.ts";
 import { provenanceAt, type EffectiveGroup } from "./effective.ts";
 import { holdsPosition, unionPositions, userIndexOf, type UserIndex } from "./user-set.ts";
@@ -79,7 +79,7 @@ export function leavingOf(user: User, now: Date): LeaverEvent {
   if (end === undefined || user.endDate === undefined) return { leaving: "terminated" };
   // Access ends when the end date does (midnight UTC after it): a day later, whatever is still there
   // is offboarded late, and the plan and the journal say by how long.
-  const ended = utcMidnight(user.endDate) + DAY_MS;
+  const ended = afterDay(user.endDate);
   noteTimeBoundary(now, ended + LATE_LEAVER_MS + 1);
   return now.getTime() - ended > LATE_LEAVER_MS
     ? { leaving: `${end} has passed`, lateBy: `${daysSince(new Date(ended).toISOString(), now)} days ago` }

@@ -9,7 +9,7 @@ import { formatLocation, type SourceLocation } from "../model/source.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { formatDuration } from "../load/durations.ts";
 import { defined } from "../load/read-data.ts";
-import { DAY_MS, formatInstant, isGrantActive, isTerminated, utcMidnight } from "../lifecycle/status.ts";
+import { afterDay, formatInstant, isGrantActive, isTerminated } from "../lifecycle/status.ts";
 import { describeProvenance, provenanceOf } from "../desired/effective.ts";
 import { suggest } from "../validate/rules/report.ts";
 import type { MemberEdit, MemberLine } from "./request-edit.ts";
@@ -87,7 +87,7 @@ export function decideRequest(model: AccessModel, input: RequestInput, now: Date
   const found = decideLine(model, input, now);
   // A grant (or lasting line) past the person's last day: their access ends with it all the same.
   const endDate = model.users.get(input.user)?.endDate;
-  const ends = endDate === undefined ? undefined : utcMidnight(endDate) + DAY_MS;
+  const ends = endDate === undefined ? undefined : afterDay(endDate);
   const isPastEnd = ends !== undefined && (input.until === undefined || Date.parse(input.until) > ends);
   const decision: RequestDecision =
     found.kind === "nothing" || !isPastEnd

@@ -5,7 +5,7 @@
 import type { AccessModel, Group } from "../model/access.ts";
 import type { Provenance } from "../model/state.ts";
 import { computeEffectiveMemberships, provenanceOf } from "../desired/effective.ts";
-import { DAY_MS, utcMidnight } from "../lifecycle/status.ts";
+import { afterDay } from "../lifecycle/status.ts";
 import { directUsers } from "../validate/rules/access-reviews.ts";
 
 /** A member the review does not list: held through roles or nested groups, which are reviewed instead. */
@@ -90,7 +90,7 @@ export interface CloseChoice {
 
 /** Whether a review due on `due` is over at `now`: from midnight UTC after the due day. */
 export function isReviewPastDue(due: string, now: Date): boolean {
-  const end = utcMidnight(due) + DAY_MS;
+  const end = afterDay(due);
   return Number.isFinite(end) && now.getTime() >= end;
 }
 

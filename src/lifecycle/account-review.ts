@@ -7,7 +7,7 @@ import { asPlanned } from "../plan/compute-plan.ts";
 import { nameFold } from "../plan/align-case.ts";
 import { renamedUserTo, userAddress } from "../plan/addresses.ts";
 import type { Change, Plan, Reason } from "../plan/types.ts";
-import { DAY_MS, utcMidnight } from "./status.ts";
+import { afterDay, DAY_MS } from "./status.ts";
 import { accountOwners, type OrphanKind, type OwnerOf } from "./account-owners.ts";
 
 export type { OrphanKind } from "./account-owners.ts";
@@ -200,9 +200,7 @@ function reviewSystem(review: ReviewInput, system: SystemToReview): SystemAccoun
     const endDate = found.kind === "leaver" ? review.users.get(found.userId ?? "")?.endDate : undefined;
     // endDate is their last working day (inclusive): a sign-in from the day after on is someone's after they left.
     const isAfterEnd =
-      endDate !== undefined &&
-      lastLogin !== undefined &&
-      Date.parse(lastLogin) >= utcMidnight(endDate) + DAY_MS;
+      endDate !== undefined && lastLogin !== undefined && Date.parse(lastLogin) >= afterDay(endDate);
     orphaned.push({
       account: user.account,
       kind: found.kind,

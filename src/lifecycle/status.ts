@@ -88,6 +88,11 @@ export function utcMidnight(date: string): number {
   return Date.parse(`${date}T00:00:00Z`);
 }
 
+/** The instant a day (YYYY-MM-DD, inclusive, UTC) is over: midnight UTC after it (NaN when malformed). */
+export function afterDay(day: string): number {
+  return utcMidnight(day) + DAY_MS;
+}
+
 /** Terminated by status, or past the end date (endDate is the last working day, inclusive, UTC). */
 export function isTerminated(user: User, now: Date): boolean {
   if (user.status === "terminated") return true;
@@ -96,9 +101,9 @@ export function isTerminated(user: User, now: Date): boolean {
 
 /** Whether a last working day (an endDate, inclusive, UTC) is over at `now`. */
 export function isPastEndDate(endDate: string, now: Date): boolean {
-  const end = utcMidnight(endDate);
-  noteTimeBoundary(now, end + DAY_MS);
-  return Number.isFinite(end) && now.getTime() >= end + DAY_MS;
+  const end = afterDay(endDate);
+  noteTimeBoundary(now, end);
+  return Number.isFinite(end) && now.getTime() >= end;
 }
 
 /** Not yet started: before the start date, people get no access. */

@@ -5,7 +5,14 @@
 import type { AccessModel, Group, MemberEntry, ProviderConfig, Role, User } from "../model/access.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
-import { DAY_MS, hasNotStarted, isDisabledForLeave, isTerminated, utcMidnight } from "../lifecycle/status.ts";
+import {
+  afterDay,
+  DAY_MS,
+  hasNotStarted,
+  isDisabledForLeave,
+  isTerminated,
+  utcMidnight,
+} from "../lifecycle/status.ts";
 
 export interface AffectedGroup {
   readonly name: string;
@@ -104,7 +111,7 @@ export const MIN_REVIEW_DAYS = 7;
 
 /** Whether a review due on `due` leaves at least MIN_REVIEW_DAYS to re-certify from `now`. */
 export function isReviewDueFarEnough(due: string, now: Date): boolean {
-  const end = utcMidnight(due) + DAY_MS;
+  const end = afterDay(due);
   return Number.isFinite(end) && end - now.getTime() >= MIN_REVIEW_DAYS * DAY_MS;
 }
 

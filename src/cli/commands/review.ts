@@ -10,7 +10,7 @@ import {
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { planClose, planOpen } from "../../engine/review.ts";
 import { closeReviewText, openReviewText } from "../../engine/review-edit.ts";
-import { DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
+import { afterDay, DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
 import { parseDuration } from "../../load/durations.ts";
 import { isReviewDueFarEnough, MIN_REVIEW_DAYS } from "../../pr/affected.ts";
 import type { Policy } from "../../model/access.ts";
@@ -202,7 +202,7 @@ const openingApproval = (due: string, now: Date): string =>
     ? "opening needs no approval"
     : `due in less than ${String(MIN_REVIEW_DAYS)} days, so each group's owners approve the opening`;
 
-const nextDay = (day: string): string => new Date(utcMidnight(day) + DAY_MS).toISOString().slice(0, 10);
+const nextDay = (day: string): string => new Date(afterDay(day)).toISOString().slice(0, 10);
 
 /** The most revocations policy.guardrails.maxRemovals allows, out of `total` member entries. */
 function revocationLimit(policy: Policy, total: number): { limit: number; why: string } | undefined {

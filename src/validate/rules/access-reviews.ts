@@ -1,7 +1,7 @@
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { Group } from "../../model/access.ts";
 import type { Rule } from "../rule.ts";
-import { DAY_MS, noteTimeBoundary, utcMidnight } from "../../lifecycle/status.ts";
+import { afterDay, DAY_MS, noteTimeBoundary } from "../../lifecycle/status.ts";
 import { report } from "./report.ts";
 
 /** Days before its due date from which an open review is pointed out. */
@@ -39,7 +39,7 @@ export const accessReviews: Rule = {
           ),
         );
       });
-      const end = utcMidnight(review.due) + DAY_MS;
+      const end = afterDay(review.due);
       if (!Number.isFinite(end) || review.pending.length === 0) continue;
       noteTimeBoundary(now, end);
       noteTimeBoundary(now, end - REVIEW_NOTICE_DAYS * DAY_MS);
