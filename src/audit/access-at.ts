@@ -457,17 +457,21 @@ export async function accessAt(
       if (r.provider === g.provider && names.has(r.to)) names.add(r.from);
     return windowChanges.filter((c) => c.provider === g.provider && names.has(c.group));
   };
+  const window =
+    windowStart === undefined ? undefined : groups.map((g) => [g.provider, inWindow(g)] as const);
   const changedAt =
-    windowStart === undefined
-      ? undefined
-      : Object.fromEntries(groups.map((g) => [g.provider, [...new Set(inWindow(g).map((c) => c.at))]]));
-  const removedIn =
-    windowStart === undefined
+    window === undefined
       ? undefined
       : Object.fromEntries(
-          groups.map((g) => [
-            g.provider,
-            inWindow(g).flatMap((c) => (c.removal === undefined ? [] : [c.removal])),
+          window.map(([provider, changes]) => [provider, [...new Set(changes.map((c) => c.at))]]),
+        );
+  const removedIn =
+    window === undefined
+      ? undefined
+      : Object.fromEntries(
+          window.map(([provider, changes]) => [
+            provider,
+            changes.flatMap((c) => (c.removal === undefined ? [] : [c.removal])),
           ]),
         );
   return {

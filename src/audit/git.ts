@@ -1,7 +1,7 @@
 import type { SimpleGit } from "simple-git";
 
 /** simple-git, loaded when a command first asks git something. */
-async function gitAt(baseDir: string): Promise<SimpleGit> {
+export async function gitAt(baseDir: string): Promise<SimpleGit> {
   const { simpleGit } = await import("simple-git");
   return simpleGit({ baseDir });
 }

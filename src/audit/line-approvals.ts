@@ -9,6 +9,7 @@ import type { SimpleGit } from "simple-git";
 import type { SourceLocation } from "../model/source.ts";
 import type { Reason } from "../plan/types.ts";
 import type { ApprovalsRecord, CommitApproval } from "../pr/approval-record.ts";
+import { gitAt } from "./git.ts";
 
 /** What a membership's line says of where it came from. */
 export interface LineCommit {
@@ -60,8 +61,7 @@ export async function lineCommitsOf<M extends Attributable>(
     if (list) list.push(m);
     else byFile.set(key, [m]);
   }
-  const { simpleGit } = await import("simple-git");
-  const git = simpleGit({ baseDir: cwd });
+  const git = await gitAt(cwd);
   for (const [key, list] of byFile) {
     const [commit = "", file = ""] = key.split("\n");
     const text = await git.show([`${commit}:./${file}`]).catch(() => undefined);

@@ -59,10 +59,13 @@ type Draft<T> = { -readonly [K in keyof T]: T[K] };
 // objects are made whole in one literal or filled field by field, never through spreads or
 // temporary copies, and locations come straight from the reader's position table.
 
+/** Whether the invalid path `p` is at, under or above `pointer` (the whole document: ""). */
+function touches(p: string, pointer: string): boolean {
+  return p === pointer || p.startsWith(pointer + "/") || pointer.startsWith(p + "/") || p === "";
+}
+
 function isInvalid(invalid: readonly string[], pointer: string): boolean {
-  return invalid.some(
-    (p) => p === pointer || p.startsWith(pointer + "/") || pointer.startsWith(p + "/") || p === "",
-  );
+  return invalid.some((p) => touches(p, pointer));
 }
 
 /** Where child `key` of `container` (the value at `path` in `d`) sits. */
@@ -415,7 +418,7 @@ function invalidMembers(invalidPaths: readonly string[], pointer: string): Set<n
   const prefix = `${pointer}/members/`;
   const out = new Set<number>();
   for (const p of invalidPaths) {
-    if (p !== pointer && !p.startsWith(pointer + "/") && !pointer.startsWith(p + "/") && p !== "") continue;
+    if (!touches(p, pointer)) continue;
     if (!p.startsWith(prefix)) return undefined;
     const index = Number(p.slice(prefix.length).split("/")[0]);
     if (!Number.isSafeInteger(index) || index < 0) return undefined;
