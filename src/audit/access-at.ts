@@ -105,6 +105,10 @@ export interface WindowRemoval {
   readonly seq: number;
   readonly reason: Reason;
   readonly why: readonly string[];
+  /** The commit of the access files the run that removed it applied ("<sha>" or "<sha>+dirty"). */
+  readonly commit?: string;
+  /** That run's pull requests and approvals, when it recorded them. */
+  readonly approvals?: ApprovalsRecord;
 }
 
 /**
@@ -292,6 +296,7 @@ export async function accessAt(
                   seq: entry.seq,
                   reason: change.reason,
                   why: change.why ?? [],
+                  ...removingRun(runs.get(entry.runSeq)),
                 },
               }
             : {}),
@@ -482,5 +487,15 @@ export async function accessAt(
     providers: [...everProviders].sort(),
     ...(changedAt === undefined ? {} : { changedAt }),
     ...(removedIn === undefined ? {} : { removedIn }),
+  };
+}
+
+/** The run's commit and approvals, as a removal it made carries them (WindowRemoval). */
+function removingRun(
+  run: { readonly commit?: string; readonly approvals?: ApprovalsRecord } | undefined,
+): Pick<WindowRemoval, "commit" | "approvals"> {
+  return {
+    ...(run?.commit === undefined ? {} : { commit: run.commit }),
+    ...(run?.approvals === undefined ? {} : { approvals: run.approvals }),
   };
 }

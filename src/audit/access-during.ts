@@ -9,9 +9,9 @@ import {
   type AccessAtResult,
   type HeldMembership,
   type UnconfirmedMembership,
+  type WindowRemoval,
 } from "./access-at.ts";
 import type { OutsideMembership } from "./held-outside.ts";
-import type { Reason } from "../plan/types.ts";
 
 /** A stretch of a membership gatehouse applied, as the last answer inside the window saw it. */
 export type HeldStretch = HeldMembership & {
@@ -21,9 +21,14 @@ export type HeldStretch = HeldMembership & {
    * still held at the window's end.
    */
   readonly to?: string;
-  /** The removal that ended it (with `to`), as the journal recorded it: its entry, reason and why. */
-  readonly endedBy?: { readonly seq: number; readonly reason: Reason; readonly why: readonly string[] };
+  /**
+   * The removal that ended it (with `to`), as the journal recorded it: its entry, reason and why, and the
+   * commit (and approvals, when recorded) of the run that made it.
+   */
+  readonly endedBy?: StretchEnd;
 };
+
+export type StretchEnd = Omit<WindowRemoval, "member" | "memberKind" | "at">;
 
 export interface GroupAccessDuring {
   readonly provider: string;
@@ -92,9 +97,7 @@ export async function accessDuring(
           stretches.push({
             ...m,
             to: answer.at,
-            ...(removal === undefined
-              ? {}
-              : { endedBy: { seq: removal.seq, reason: removal.reason, why: removal.why } }),
+            ...(removal === undefined ? {} : { endedBy: stretchEnd(removal) }),
           });
           open.delete(seq);
         }
@@ -124,5 +127,15 @@ export async function accessDuring(
     groups,
     isMentioned: last.isMentioned,
     providers: last.providers,
+  };
+}
+
+function stretchEnd(removal: WindowRemoval): StretchEnd {
+  return {
+    seq: removal.seq,
+    reason: removal.reason,
+    why: removal.why,
+    ...(removal.commit === undefined ? {} : { commit: removal.commit }),
+    ...(removal.approvals === undefined ? {} : { approvals: removal.approvals }),
   };
 }

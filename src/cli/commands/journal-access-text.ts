@@ -12,6 +12,7 @@ import {
   type CommitApproval,
 } from "../../pr/approval-record.ts";
 import type { LineCommit } from "../../audit/line-approvals.ts";
+import type { LineRemoval } from "../../audit/line-removals.ts";
 import { REASON_TEXT } from "../../render/describe.ts";
 import { inlineText } from "../../render/terminal-text.ts";
 
@@ -84,11 +85,18 @@ function approvalLine(record: ApprovalsRecord, line: LineCommit | undefined): st
   return `its line came with ${how}${others > 0 ? `; that run applied ${String(others)} other commit(s) of the access files` : ""}`;
 }
 
-/** Why a stretch ended: the removal's entry, reason and why, as the journal recorded them. */
-function endedByText(ended: HeldStretch["endedBy"]): string {
+/**
+ * Why a stretch ended: the removal's entry, reason and why, as the journal recorded them, and the commit
+ * that took the line out of the files, where git could tell (line-removals.ts).
+ */
+function endedByText(ended: HeldStretch["endedBy"], removal: LineRemoval | undefined): string {
   if (ended === undefined) return "";
   const why = ended.why.length === 0 ? "" : `: ${ended.why.map(inlineText).join("; ")}`;
-  return `ended by its removal, journal #${String(ended.seq)}: ${REASON_TEXT[ended.reason]}${why}`;
+  const text = `ended by its removal, journal #${String(ended.seq)}: ${REASON_TEXT[ended.reason]}${why}`;
+  if (removal === undefined) return text;
+  const by = `commit ${inlineText(removal.commit.slice(0, 12))} "${inlineText(removal.subject)}" (${inlineText(removal.author)}, ${inlineText(removal.committedAt)})`;
+  const approved = removal.approval === undefined ? "" : `, ${describeCommitApproval(removal.approval)}`;
+  return `${text}; the line left the files with ${by}${approved}`;
 }
 
 const who = (m: { member: string; memberKind: "user" | "group"; userId?: string }): string =>
@@ -107,6 +115,7 @@ export function heldLines(
   at: string,
   window?: Pick<HeldStretch, "to" | "endedBy">,
   line?: LineCommit,
+  removal?: LineRemoval,
 ): string[] {
   const where = m.source === undefined ? "" : `, ${formatLocation(m.source)}`;
   const span =
@@ -122,7 +131,7 @@ export function heldLines(
   // How it was given: the role and the attribute that matched, the grant's ticket, the nested group.
   if (m.why.length > 0) lines.push(`    ${m.why.map(inlineText).join("; ")}`);
   // How it ended inside the window: the removal gatehouse applied, with its reason.
-  if (window?.endedBy !== undefined) lines.push(`    ${endedByText(window.endedBy)}`);
+  if (window?.endedBy !== undefined) lines.push(`    ${endedByText(window.endedBy, removal)}`);
   // What the journal cannot vouch for: a removal made outside gatehouse, found by a later run.
   if (m.earlier !== undefined)
     lines.push(

@@ -21,6 +21,7 @@ import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import { accessAt, type HeldMembership } from "../../audit/access-at.ts";
 import { lineCommitsOf } from "../../audit/line-approvals.ts";
+import { lineRemovalsOf, type LineRemoval } from "../../audit/line-removals.ts";
 import { accessDuring } from "../../audit/access-during.ts";
 import { describeChange, describeWhy, symbolOf } from "../../render/describe.ts";
 import { changesBetween } from "../../audit/changes-between.ts";
@@ -430,12 +431,23 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
     io.cwd,
     result.groups.flatMap((g): readonly HeldMembership[] => g.members),
   );
+  // The commit that took each removed member's line out of the files (an access review's close, say).
+  const lineRemovals = new Map<HeldMembership, LineRemoval>();
+  for (const g of result.groups)
+    if ("names" in g)
+      for (const [m, removal] of await lineRemovalsOf(io.cwd, g.members, new Set([...g.names, g.group])))
+        lineRemovals.set(m, removal);
   if (format === "json") {
     const groups = result.groups.map((g) => ({
       ...g,
       members: g.members.map((m: HeldMembership) => {
         const line = lineCommits.get(m);
-        return line === undefined ? m : { ...m, lineCommit: line };
+        const removal = lineRemovals.get(m);
+        return {
+          ...m,
+          ...(line === undefined ? {} : { lineCommit: line }),
+          ...(removal === undefined ? {} : { lineRemoval: removal }),
+        };
       }),
     }));
     io.stdout(
@@ -470,6 +482,7 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
               ...(m.endedBy === undefined ? {} : { endedBy: m.endedBy }),
             },
             lineCommits.get(m),
+            lineRemovals.get(m),
           ),
         );
     } else {
