@@ -53,6 +53,19 @@ async function site(): Promise<Site> {
 
 const opsFile = (s: Site): string => path.join(s.tree.dir, "groups/ops.yaml");
 
+/** `journal access ops` over March, asked in June. */
+const march = (s: Site, ...extra: string[]) =>
+  s.cli("2026-06-01T00:00:00Z", [
+    "journal",
+    "access",
+    "ops",
+    "--since",
+    "2026-03-01",
+    "--until",
+    "2026-03-31",
+    ...extra,
+  ]);
+
 async function applied(s: Site, when: string): Promise<void> {
   const run = await s.cli(when, ["apply", "--yes", "--allow-removals", "5"]);
   expect(run.code, run.out).toBe(0);
@@ -83,15 +96,7 @@ describe("journal access names the commit that took a removed member's line out 
     await s.commit("bob co-owns ops");
     await applied(s, "2026-03-10T10:00:00Z");
 
-    const day = await s.cli("2026-06-01T00:00:00Z", [
-      "journal",
-      "access",
-      "ops",
-      "--since",
-      "2026-03-01",
-      "--until",
-      "2026-03-31",
-    ]);
+    const day = await march(s);
     expect(day.code, day.out).toBe(0);
     expect(day.stdout).toMatch(
       new RegExp(
@@ -101,17 +106,7 @@ describe("journal access names the commit that took a removed member's line out 
     // ann and bob were never removed: nothing of the kind on their lines.
     expect(day.stdout.match(/the line left the files/g)).toHaveLength(1);
 
-    const json = await s.cli("2026-06-01T00:00:00Z", [
-      "journal",
-      "access",
-      "ops",
-      "--since",
-      "2026-03-01",
-      "--until",
-      "2026-03-31",
-      "--format",
-      "json",
-    ]);
+    const json = await march(s, "--format", "json");
     const members = (
       JSON.parse(json.stdout) as {
         groups: { members: { member: string; lineRemoval?: { commit: string; subject: string } }[] }[];
@@ -134,15 +129,7 @@ describe("journal access names the commit that took a removed member's line out 
     await writeFile(opsFile(s), OPS.replace("      - cy\n", ""));
     await applied(s, "2026-03-02T09:00:00Z");
 
-    const day = await s.cli("2026-06-01T00:00:00Z", [
-      "journal",
-      "access",
-      "ops",
-      "--since",
-      "2026-03-01",
-      "--until",
-      "2026-03-31",
-    ]);
+    const day = await march(s);
     expect(day.code, day.out).toBe(0);
     expect(day.stdout).toMatch(
       / {2}cy {2}since .*\n(?: {4}.*\n)* {4}ended by its removal, journal #\d+: removed from config/,
