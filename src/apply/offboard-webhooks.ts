@@ -152,6 +152,16 @@ export async function deliverWebhook(
   delivery: string = randomUUID(),
 ): Promise<WebhookDelivery> {
   const secret = options.secrets.get(hook.name);
+  const base = { webhook: hook.name, userId, delivery };
+  // Its signing secret is missing here: never sent unsigned; owed until the variable is set.
+  if (hook.secretEnv !== undefined && secret === undefined)
+    return {
+      ...base,
+      outcome: "failed",
+      attempts: 0,
+      error: `not sent: environment variable ${hook.secretEnv} (secretEnv) is not set; it must hold the signing secret`,
+      body,
+    };
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "user-agent": "gatehouse",
@@ -159,7 +169,6 @@ export async function deliverWebhook(
     "x-gatehouse-delivery": delivery,
     ...(secret === undefined ? {} : { "x-gatehouse-signature": signatureOf(body, secret) }),
   };
-  const base = { webhook: hook.name, userId, delivery };
   let last: { status?: number; error?: string } = {};
   let asked = 0; // what the receiver's Retry-After asked for (a 429 or 503), at most the cap
   for (let attempt = 1; attempt <= WEBHOOK_ATTEMPTS; attempt++) {

@@ -236,9 +236,11 @@ export async function preparePlanWith(
     const tree =
       options.adjustModel === undefined ? loaded : { ...loaded, model: options.adjustModel(loaded.model) };
     const configs = selectProviders(tree.model, options.only);
+    const unreadable: ProviderError[] = [];
     for (const config of configs) {
       const taken = early?.take(config);
-      const provider = taken?.provider ?? (await createProvider(config, context));
+      const provider = taken?.provider ?? (await createOrSkip(config, context, options, unreadable));
+      if (provider === undefined) continue;
       providers.set(config.name, provider);
       if (taken) reads.set(config.name, taken.live);
     }
@@ -249,10 +251,11 @@ export async function preparePlanWith(
     const effective = computeEffectiveMemberships(tree.model, options.now);
     const openVerdicts = new Map<string, OpenRecheck>();
     const openFound = new Map<string, readonly OpenVerdictNow[]>();
-    const unreadable: ProviderError[] = [];
     const read: (ProviderPlanInput | undefined)[] = await Promise.all(
       configs.map(async (config) => {
         const provider = providers.get(config.name);
+        // Left out of the run: it could not be set up here (createOrSkip said why).
+        if (!provider && unreadable.some((e) => e.provider === config.name)) return undefined;
         if (!provider) throw new ConfigError(`provider ${config.name} could not be created`);
         let read = reads.get(config.name);
         if (read === undefined) {
@@ -390,6 +393,30 @@ export async function preparePlanWith(
     throw error;
   } finally {
     readDeadline.clear();
+  }
+}
+
+/**
+ * The provider for `config`. Where the run may leave out systems it cannot read (apply), one that cannot
+ * be set up on this machine (its secret's environment variable not set, its CA file missing: the files
+ * were validated, so what fails here is the environment) is left out as an unreadable one is, and
+ * undefined returned: a variable missing from the scheduled workflow must not keep every leaver
+ * elsewhere from being offboarded.
+ */
+async function createOrSkip(
+  config: ProviderConfig,
+  context: ProviderContext,
+  options: EngineOptions,
+  unreadable: ProviderError[],
+): Promise<Provider | undefined> {
+  try {
+    return await createProvider(config, context);
+  } catch (error) {
+    if (options.skipUnreadable !== true || !(error instanceof ConfigError)) throw error;
+    unreadable.push(
+      new ProviderError(config.name, "set up", error.message, { cause: error, configuredAt: config.source }),
+    );
+    return undefined;
   }
 }
 

@@ -81,7 +81,7 @@ export function checkCodeowners(expected: string, actual: string | undefined): D
   if (actual === expected) return [];
   const message =
     actual === undefined
-      ? `${CODEOWNERS_PATH} is missing but policy.codeowners is true; run gatehouse codeowners and commit it`
+      ? `${CODEOWNERS_PATH} is missing; run gatehouse codeowners and commit it`
       : `${CODEOWNERS_PATH} is out of date with the group owners and admins; run gatehouse codeowners and commit it`;
   let lineNo = 1;
   if (actual !== undefined) {

@@ -30,8 +30,12 @@ function closedPort(): Promise<number> {
   });
 }
 
-async function run(tree: AccessTree, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1", SCIM_TOKEN: "t0ken-never-shown" });
+async function run(
+  tree: AccessTree,
+  argv: string[],
+  env: Readonly<Record<string, string>> = { SCIM_TOKEN: "t0ken-never-shown" },
+): Promise<{ code: number; out: string; err: string }> {
+  const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1", ...env });
   const code = await main(argv, io);
   return { code, out: out.join(""), err: err.join("") };
 }
@@ -75,6 +79,25 @@ describe("apply with a system that cannot be read", () => {
     const plan = await run(tree, ["plan"]);
     expect(plan.code).toBe(1);
     expect(plan.err).toMatch(/^error: saas: /);
+  });
+
+  it("leaves out a system whose secret's variable is not set here, as one it cannot read", async () => {
+    const tree = await site();
+    // A scheduled workflow that does not pass the SCIM app's token: the local system is reconciled.
+    const applied = await run(tree, ["apply", "--yes"], {});
+    expect(applied.code).toBe(1);
+    expect(applied.err).toContain(
+      'error: saas: set up: access/gatehouse.yaml:3:3 provider "saas" (scim): environment variable SCIM_TOKEN (tokenEnv) is not set',
+    );
+    expect(applied.err).toContain("saas could not be read and is left out of this run");
+    const app = JSON.parse(await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")) as {
+      groups: { name: string; members: string[] }[];
+    };
+    expect(app.groups).toEqual([expect.objectContaining({ name: "ops", members: ["ann"] })]);
+    // plan still fails as a whole, and says why.
+    const plan = await run(tree, ["plan"], {});
+    expect(plan.code).toBe(1);
+    expect(plan.err).toContain("environment variable SCIM_TOKEN (tokenEnv) is not set");
   });
 
   it("fails as a whole when no system can be read", async () => {

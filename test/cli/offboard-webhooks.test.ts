@@ -170,16 +170,40 @@ describe("offboarding webhooks", () => {
     expect(quiet.stdout).not.toContain("Offboarding webhooks");
   });
 
-  it("refuses to apply when a secretEnv is not set, before anything is written", async () => {
+  it("offboards when a secretEnv is not set, owes that webhook its delivery unsent, and sends it signed once set", async () => {
     const server = await startServer({});
     const tree = await treeWith(server.url);
+    const people = path.join(tree.dir, "users/people.yaml");
+    const text = await readFile(people, "utf8");
+    await writeFile(people, text.replace(", endDate: 2026-05-29", ""));
+    expect((await run(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    await writeFile(people, text);
     const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
     const code = await main(["apply", "--yes"], { ...io, now: () => NOW });
     expect(code).toBe(1);
-    expect(err.join("")).toContain("environment variable HOOK_SECRET (secretEnv) is not set");
-    expect(out.join("")).not.toContain("Apply complete");
-    expect(server.received).toEqual([]);
-    await expect(readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")).rejects.toThrow(/ENOENT/);
+    // bob is offboarded all the same: a variable missing from a workflow must not keep leavers' access.
+    const directory = JSON.parse(await readFile(path.join(tree.cwd, ".gatehouse/app.json"), "utf8")) as {
+      users: { account: string; enabled: boolean }[];
+      groups: { name: string; members: string[] }[];
+    };
+    expect(directory.users.find((u) => u.account === "bob")?.enabled).toBe(false);
+    expect(directory.groups.find((g) => g.name === "ops")?.members).toEqual(["ann"]);
+    expect(out.join("") + err.join("")).toContain(
+      "not sent: environment variable HOOK_SECRET (secretEnv) is not set; it must hold the signing secret",
+    );
+    // Never sent unsigned; the other webhook, which has no secret, is told.
+    expect(server.received.map((r) => r.path)).toEqual(["/tickets"]);
+
+    // The next apply, with the variable set, sends the owed delivery, signed.
+    const again = await run(tree.cwd, ["apply", "--yes"]);
+    expect(again.code).toBe(0);
+    const hr = server.received.filter((r) => r.path === "/hr");
+    expect(hr).toHaveLength(1);
+    expect(hr[0]?.headers["x-gatehouse-signature"]).toBe(
+      `sha256=${createHmac("sha256", SECRET)
+        .update(hr[0]?.body ?? "")
+        .digest("hex")}`,
+    );
   });
 
   it("is a validate error, with file, line and column, when a webhook's url is no http(s) URL", async () => {

@@ -53,7 +53,7 @@ describe("gatehouse codeowners and validate", { tags: ["slow"] }, () => {
       const missing = await repo.run(["validate"]);
       expect(missing.code).toBe(1);
       expect(missing.stdout).toContain(
-        ".github/CODEOWNERS:1:1 error GH300 .github/CODEOWNERS is missing but policy.codeowners is true",
+        ".github/CODEOWNERS:1:1 error GH300 .github/CODEOWNERS is missing; run gatehouse codeowners and commit it",
       );
       expect(await repo.run(["codeowners"])).toMatchObject({ code: 0, stdout: "wrote .github/CODEOWNERS\n" });
       expect(await repo.read(".github/CODEOWNERS")).toContain(

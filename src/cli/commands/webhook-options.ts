@@ -13,7 +13,8 @@ const postWithFetch: PostFn = async (url, init) => {
 /**
  * What an apply needs to tell policy.offboarding.webhooks of its leavers: each secret read from its
  * environment variable (and registered, so no output shows it), and the leavers' names and emails.
- * Undefined without webhooks. A secretEnv that is not set stops the apply before anything is written.
+ * Undefined without webhooks. A webhook whose secretEnv is not set gets no secret here: its deliveries fail
+ * and are owed (deliverWebhook), and the leavers are offboarded all the same.
  */
 export function webhookOptionsOf(
   model: AccessModel,
@@ -33,10 +34,9 @@ export function webhookOptionsOf(
     names.add(hook.name);
     if (hook.secretEnv === undefined) continue;
     const secret = env[hook.secretEnv];
-    if (secret === undefined || secret === "")
-      throw new ConfigError(
-        `policy.offboarding.webhooks ${hook.name}: environment variable ${hook.secretEnv} (secretEnv) is not set; it must hold the signing secret`,
-      );
+    // Not sent unsigned, and no reason to keep leavers from being offboarded: each delivery to it fails
+    // (owed, sent again by the next apply) until the variable is set (deliverWebhook).
+    if (secret === undefined || secret === "") continue;
     registerSecret(secret);
     secrets.set(hook.name, secret);
   }
