@@ -42,6 +42,22 @@ export function isGrantEnding(change: Change): boolean {
   return change.kind === "membership" && change.action === "remove" && change.endsGrant === true;
 }
 
+/**
+ * A leaver's removal from a group (offboarding): protectedGroups guards a group against edits and drift
+ * that take its members out, not against its members leaving, so it does not refuse these; a privileged
+ * leaver kept in the group until someone forces the run would be the worst case of all. They are still
+ * counted (a bad HR export that terminates many stops at maxRemovals, and at hr sync's --max-leavers),
+ * and a protected user's are still refused.
+ */
+function isLeaversRemoval(change: Change): boolean {
+  return (
+    change.kind === "membership" &&
+    change.action === "remove" &&
+    change.memberKind === "user" &&
+    change.reason === "user-terminated"
+  );
+}
+
 /** The plan's grant endings alone (isGrantEnding), as a plan of their own; undefined when it has none. */
 export function grantEndings(plan: Plan): Plan | undefined {
   const changes = plan.changes.filter(isGrantEnding);
@@ -134,6 +150,7 @@ export function guardrailViolations(
         message: `${c.id}: ${c.kind} ${c.action} touches protected user ${c.userId ?? account ?? ""}; re-run with --force if intended`,
       });
     }
+    if (isLeaversRemoval(c)) continue;
     const group = c.kind === "group" || c.kind === "membership" ? c.group : undefined;
     if (group !== undefined && protectedGroups.has(group.toLowerCase())) {
       violations.push({

@@ -57,4 +57,21 @@ describe("guard rails through nested groups", () => {
     expect(apply.code).toBe(3);
     expect(apply.out).toContain("narrows protected group all-eng, which nests team-a");
   });
+
+  it("let a leaver's offboarding through a protected group, and through one it nests", async () => {
+    const tree = await applied();
+    const people = path.join(tree.dir, "users/people.yaml");
+    await writeFile(
+      people,
+      `users:\n${PEOPLE.map((p) => `  - { id: ${p}, name: ${p}${p === "p7" ? ", status: terminated" : ""} }\n`).join("")}`,
+    );
+    const apply = await runCliIn(tree.cwd, ["apply", "--yes"]);
+    expect(apply.code, apply.out).toBe(0);
+    expect(apply.out).toMatch(/clean app: p7: account disabled, in no group/);
+    // A line taken out is still refused.
+    await writeFile(path.join(tree.dir, "groups/teams.yaml"), groups(true, PEOPLE.slice(1, 7)));
+    const edit = await runCliIn(tree.cwd, ["apply", "--yes"]);
+    expect(edit.code).toBe(3);
+    expect(edit.out).toContain("narrows protected group all-eng, which nests team-a");
+  });
 });

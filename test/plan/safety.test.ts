@@ -169,11 +169,32 @@ describe("checkGuardrails: protected users and groups", () => {
     ]);
   });
 
-  it("refuses removing members from a protected group", () => {
-    const violations = checkGuardrails(leaver, guard({ protectedGroups: ["prod-admin"] }));
-    expect(violations).toEqual([
-      "directory:membership/prod-admin/svc.deploy: membership remove narrows protected group prod-admin; re-run with --force if intended",
+  it("refuses removing members from a protected group, but not a leaver's offboarding", () => {
+    // ann's line is taken out of the files: refused.
+    const edited = planFor(
+      model({ users: [user("ann"), user("bob")], groups: [group("prod-admin", ["bob"])] }),
+      { live: live([liveUser("ann"), liveUser("bob")], [liveGroup("prod-admin", ["ann", "bob"])]) },
+    );
+    expect(checkGuardrails(edited, guard({ protectedGroups: ["prod-admin"] }))).toEqual([
+      "directory:membership/prod-admin/ann: membership remove narrows protected group prod-admin; re-run with --force if intended",
     ]);
+    // svc.deploy leaves: its removal from the protected group goes through (counted all the same) ...
+    expect(leaver.changes.find((c) => c.id === "directory:membership/prod-admin/svc.deploy")?.reason).toBe(
+      "user-terminated",
+    );
+    expect(checkGuardrails(leaver, guard({ protectedGroups: ["prod-admin"] }))).toEqual([]);
+    expect(
+      checkGuardrails(
+        leaver,
+        guard({ protectedGroups: ["prod-admin"], maxRemovals: { kind: "count", value: 1 } }),
+      ),
+    ).toEqual([
+      "the plan removes 2 memberships or accounts in directory, more than allowed (policy.guardrails.maxRemovals is 1); if that is intended, re-run with --allow-removals 2",
+    ]);
+    // ... unless the leaver is a protected user.
+    expect(
+      checkGuardrails(leaver, guard({ protectedGroups: ["prod-admin"], protectedUsers: ["svc.deploy"] })),
+    ).not.toEqual([]);
   });
 
   it("refuses deleting a protected group, even an empty one", () => {
