@@ -26,6 +26,16 @@ describe("ldap-disable (GH239)", () => {
     expect(warning?.message).toContain("nsAccountLock");
   });
 
+  it("warns where leavers are disabled with shadowExpire, which no LDAP bind reads", async () => {
+    const tree = await validateFiles({
+      "gatehouse.yaml": config(['disable: { method: attribute, attribute: shadowExpire, value: "1" }']),
+    });
+    expect(briefs(tree.diagnostics, ["GH239"])).toEqual(["access/gatehouse.yaml:2:3 warning GH239"]);
+    expect(tree.diagnostics.find((d) => d.code === "GH239")?.message).toContain(
+      "disables a leaver's account with shadowExpire, which only host logins through PAM/NSS read",
+    );
+  });
+
   it("says nothing where disable is set (even to move), on Active Directory, or in observe mode", async () => {
     for (const extra of [
       ["disable: { method: move, ou: ou=disabled }"],
