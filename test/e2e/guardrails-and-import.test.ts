@@ -105,12 +105,14 @@ describe("import", { tags: ["slow"] }, () => {
     const target = await repo(false);
     await mkdir(path.join(target.cwd, "access"), { recursive: true });
     await mkdir(path.join(target.cwd, ".gatehouse"), { recursive: true });
-    // The adopter writes the guard rails first, naming groups only the import brings (and one typo).
+    // The adopter writes the policy first, naming groups and people only the import brings (and one typo).
     const config =
       "providers:\n  directory: { type: local, path: .gatehouse/directory.json, mode: authoritative }\n";
+    const people =
+      "  admins: [rachel]\n  separationOfDuties: [[app-payments-submit-write, app-payments-approve-write]]\n";
     await target.write(
       "access/gatehouse.yaml",
-      `${config}policy:\n  guardrails:\n    protectedGroups: [app-aws-prod-admin, app-aws-prod-admn]\n`,
+      `${config}policy:\n${people}  guardrails:\n    protectedUsers: [svc.deploy]\n    protectedGroups: [app-aws-prod-admin, app-aws-prod-admn]\n`,
     );
     await target.write(DIRECTORY_FILE, await source.read(DIRECTORY_FILE));
 
@@ -128,7 +130,7 @@ describe("import", { tags: ["slow"] }, () => {
     expect(typo.stdout.match(/ GH209 /g)).toHaveLength(1);
     await target.write(
       "access/gatehouse.yaml",
-      `${config}policy:\n  guardrails:\n    protectedGroups: [app-aws-prod-admin]\n`,
+      `${config}policy:\n${people}  guardrails:\n    protectedUsers: [svc.deploy]\n    protectedGroups: [app-aws-prod-admin]\n`,
     );
     const text = await target.read("access/imported/directory.yaml");
     expect(text).toMatch(/^# yaml-language-server: \$schema=\.\.\/\.\.\/schemas\/access\.schema\.json\n/);

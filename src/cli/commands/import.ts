@@ -42,8 +42,10 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
   const name = stringOpt(args, "provider");
   if (name === undefined) throw new UsageError(`--provider is required\n\n${IMPORT_USAGE}`);
   const options = engineOptions(io, stringOpt(args, "dir"), [name], undefined);
-  // Guard rails may name groups before they are imported (GH209): the adopter writes them first.
-  const tree = await loadValidModel(options, new Set(["GH209"]));
+  // The policy may name groups and people before they are imported (separation of duties, protected
+  // groups and users, canaries, admins: GH207-GH210): the adopter writes gatehouse.yaml first. validate
+  // refuses what the import did not bring.
+  const tree = await loadValidModel(options, new Set(["GH207", "GH208", "GH209", "GH210"]));
   const [config] = selectProviders(tree.model, [name]);
   if (!config) throw new UsageError(`unknown provider ${name}`); // selectProviders names the choices
   const out = path.resolve(
@@ -104,11 +106,17 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
     const fold = nameFold(provider.capabilities);
     const imported = live.groups.flatMap((g) => [g.name, groupNameFromLive(g.name).name]);
     const known = new Set([...tree.model.groups.keys(), ...imported].map(fold));
-    for (const group of tree.model.config.policy.guardrails.protectedGroups)
-      if (!known.has(fold(group)))
-        io.stderr(
-          `warning: policy.guardrails.protectedGroups names "${group}", which neither the access files nor ${name} have: validate refuses it until a file defines it\n`,
-        );
+    const { policy } = tree.model.config;
+    const named: [string, readonly string[]][] = [
+      ["policy.guardrails.protectedGroups", policy.guardrails.protectedGroups],
+      ["policy.separationOfDuties", policy.separationOfDuties.flat()],
+    ];
+    for (const [setting, groups] of named)
+      for (const group of new Set(groups))
+        if (!known.has(fold(group)))
+          io.stderr(
+            `warning: ${setting} names "${group}", which neither the access files nor ${name} have: validate refuses it until a file defines it\n`,
+          );
     return ExitCode.ok;
   } finally {
     await provider.close();
