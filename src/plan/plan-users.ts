@@ -506,7 +506,14 @@ export function planUsers(sink: PlanSink): void {
   for (const [want, found] of pairs.wanted) {
     if (found !== undefined) continue;
     const entry = heldFor.get(want.account.toLowerCase());
-    const live = entry ?? emailHolder(want, byEmail);
+    const byMail = entry === undefined ? emailHolder(want, byEmail) : undefined;
+    // An account the journal knows gatehouse made for this person (an id or mapping changed since) is
+    // their former account, not one renamed by hand: the new one is made and the old one retired after.
+    const live =
+      entry ??
+      (byMail !== undefined && desired.formerAccounts?.get(byMail.account) === want.userId
+        ? undefined
+        : byMail);
     if (live === undefined) continue;
     handHeld.set(want.account, { live, isEntry: entry !== undefined });
     heldByHand.set(live.account, want.account);

@@ -83,6 +83,19 @@ describe("an account gatehouse managed under a person's former id", () => {
     ]);
   });
 
+  it("is their former account when it carries their e-mail too: not taken for one renamed by hand", async () => {
+    const tree = await renamedAfterApply(
+      "{ id: dmitri.volkov, name: Dmitri, email: dv@example.com, formerIds: [dmitri], accounts: { app: dmitri-app } }",
+      { dmitriEntry: "{ id: dmitri, name: Dmitri, email: dv@example.com, accounts: { app: dmitri-app } }" },
+    );
+    const plan = await runCliIn(tree.cwd, ["plan", "--provider", "directory"], NOW);
+    expect(plan.stdout).toContain("+ create user dmitri.volkov");
+    expect(plan.stdout).toContain(
+      "- disable user dmitri  (removed from config) — the former account of dmitri.volkov, whose account here changed; disabled once the new one exists",
+    );
+    expect(plan.stdout).not.toContain("renamed by hand?");
+  });
+
   it("is not reported as a removed person's where the files give them no account there any more", async () => {
     // app maps accounts (users: mapped): dmitri.volkov has none there now, as someone of the same id could.
     const tree = await renamedAfterApply("{ id: dmitri.volkov, name: Dmitri, formerIds: [dmitri] }");
