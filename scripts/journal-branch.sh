@@ -33,12 +33,19 @@ case "$command" in
   keep)
     [ -f "$journal" ] || exit 0
     source=$(realpath "$journal")
+    repo=$(pwd)
     work=$(mktemp -d)/journal
+    # The worktree goes whatever happens (a failed push too): a branch left checked out in one would make
+    # every later keep fail.
+    trap 'cd "$repo" && git worktree remove --force "$work" >/dev/null 2>&1; rm -rf "$(dirname "$work")"' EXIT
     git worktree add --quiet --detach "$work"
     cd "$work"
     if git fetch --quiet --no-tags origin "$branch" 2>/dev/null; then
       git checkout --quiet -B "$branch" FETCH_HEAD
     else
+      # None on origin yet. A local one is what an earlier keep could not push: the whole journal is
+      # written again below, so it starts afresh.
+      git branch --quiet -D "$branch" 2>/dev/null || true
       git checkout --quiet --orphan "$branch"
       git rm -rfq .
     fi

@@ -108,6 +108,28 @@ describe("the journal branch", () => {
     );
   });
 
+  it("leaves no worktree behind, so keep runs again in the same clone after a push that failed", async () => {
+    const repo = await origin();
+    const clone = await repo.clone();
+    await mkdir(path.join(clone, ".gatehouse"), { recursive: true });
+    await writeFile(path.join(clone, ".gatehouse/journal.jsonl"), lines(1, 10));
+    // A push that fails (origin gone for a moment): the script fails, and cleans up after itself.
+    await git(clone, "remote", "set-url", "origin", path.join(repo.root, "missing.git"));
+    await expect(script(clone, "keep")).rejects.toThrow();
+    const worktrees = async () =>
+      (await git(clone, "worktree", "list", "--porcelain")).stdout
+        .split("\n")
+        .filter((l) => l.startsWith("worktree "));
+    expect(await worktrees()).toHaveLength(1);
+    await git(clone, "remote", "set-url", "origin", path.join(repo.root, "origin.git"));
+    await script(clone, "keep");
+    await script(clone, "keep");
+    expect(await worktrees()).toHaveLength(1);
+    const kept = await repo.clone();
+    await script(kept, "restore");
+    expect(await readFile(path.join(kept, ".gatehouse/journal.jsonl"), "utf8")).toBe(lines(1, 10));
+  });
+
   it("restores a journal kept whole by an earlier version, and keeps it in pieces from then on", async () => {
     const repo = await origin();
     const first = await repo.clone();
