@@ -397,6 +397,138 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
 });
 
 /**
+ * Groups holding computers and contacts (normal in AD: GPO filtering, certificate enrolment): the read looks
+ * the member entries it did not read up once, batched with the lookup of accounts elsewhere, and tells them
+ * from a person's account parked outside the people OU. Computers and contacts are an info note, so
+ * `plan --detailed-exitcode` no longer exits 2 for them; the parked account stays unmanaged.
+ */
+describe("Active Directory groups holding computers and contacts", { tags: ["slow"] }, () => {
+  const BASE = "DC=example,DC=com";
+  const GROUP = `CN=workstation-admins,OU=Groups,${BASE}`;
+  const COMPUTER_OUT = `CN=WS001,CN=Computers,${BASE}`;
+  const COMPUTER_IN = `CN=WS002,${PEOPLE}`;
+  const CONTACT = `CN=Vendor Contact,${PEOPLE}`;
+  const STRAY = `CN=Stray Person,CN=Users,${BASE}`;
+  let server: SambaDc;
+  let cwd: string;
+  const aboutGroup = (notes: readonly string[] | undefined): string[] =>
+    (notes ?? []).filter((n) => n.startsWith("group workstation-admins "));
+
+  beforeAll(async () => {
+    server = await samba();
+    cwd = await mkdtemp(join(tmpdir(), "gatehouse-ad-strangers-"));
+    await server.admin(async (client) => {
+      for (const [dn, name] of [
+        [COMPUTER_OUT, "WS001$"],
+        [COMPUTER_IN, "WS002$"],
+      ] as const)
+        await client.add(dn, {
+          objectClass: ["top", "person", "organizationalPerson", "user", "computer"],
+          sAMAccountName: name,
+          userAccountControl: "4096",
+        });
+      await client.add(CONTACT, {
+        objectClass: ["top", "person", "organizationalPerson", "contact"],
+        displayName: "Vendor Contact",
+      });
+      await client.add(STRAY, {
+        objectClass: ["top", "person", "organizationalPerson", "user"],
+        sAMAccountName: "stray",
+        userAccountControl: "514",
+      });
+      await client.add(`CN=wsa-member,${PEOPLE}`, {
+        objectClass: ["top", "person", "organizationalPerson", "user"],
+        sAMAccountName: "wsa-member",
+        userAccountControl: "514",
+      });
+      await client.add(GROUP, {
+        objectClass: ["top", "group"],
+        sAMAccountName: "workstation-admins",
+        member: [COMPUTER_OUT, COMPUTER_IN, CONTACT, `CN=wsa-member,${PEOPLE}`],
+      });
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await server.admin(async (client) => {
+      for (const dn of [GROUP, COMPUTER_OUT, COMPUTER_IN, CONTACT, STRAY, `CN=wsa-member,${PEOPLE}`])
+        await client.del(dn).catch(() => undefined);
+    });
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it("notes computers and contacts as info, not as access gatehouse does not manage, in one search more", async () => {
+    const provider = adProvider(server);
+    try {
+      const live = await provider.read(signal());
+      const group = live.groups.find((g) => g.name === "workstation-admins");
+      expect(group).toMatchObject({ members: ["wsa-member"], unmanagedMembers: 3 });
+      expect(aboutGroup(live.unmanaged)).toEqual([]);
+      expect(aboutGroup(live.notes)).toEqual([
+        `group workstation-admins holds 2 computers and 1 contact (${COMPUTER_OUT}, ${COMPUTER_IN}, ${CONTACT}): no person's account, so gatehouse neither manages nor removes them, and they do not count as a difference`,
+      ]);
+      // The users, the groups, and one lookup of the three member entries.
+      const plain = adProvider(server, {}, { ...ldapContext(server.password), cwd });
+      await server.admin((client) =>
+        client.modify(
+          GROUP,
+          new LdapChange({
+            operation: "delete",
+            modification: new Attribute({ type: "member", values: [COMPUTER_OUT, COMPUTER_IN, CONTACT] }),
+          }),
+        ),
+      );
+      await plain.read(signal());
+      await plain.close();
+      expect(provider.stats().reads - plain.stats().reads).toBe(1);
+    } finally {
+      await provider.close();
+      await server.admin((client) =>
+        client.modify(
+          GROUP,
+          new LdapChange({
+            operation: "add",
+            modification: new Attribute({ type: "member", values: [COMPUTER_OUT, COMPUTER_IN, CONTACT] }),
+          }),
+        ),
+      );
+    }
+  });
+
+  it("keeps a person's account outside the people OU as access it does not manage, beside the computers", async () => {
+    await server.admin((client) =>
+      client.modify(
+        GROUP,
+        new LdapChange({
+          operation: "add",
+          modification: new Attribute({ type: "member", values: [STRAY] }),
+        }),
+      ),
+    );
+    const log: string[] = [];
+    const provider = adProvider(server, { readCache: true }, { ...ldapContext(server.password, log), cwd });
+    try {
+      const live = await provider.read(signal());
+      expect(aboutGroup(live.unmanaged)).toEqual([
+        expect.stringMatching(
+          /^group workstation-admins holds 1 member that gatehouse does not manage \(not users under OU=People,DC=example,DC=com\): CN=Stray Person,CN=Users,DC=example,DC=com; for a person's account, move it/,
+        ),
+      ]);
+      expect(live.elsewhere).toContainEqual({ account: "stray", where: STRAY });
+      expect(aboutGroup(live.notes)).toEqual([expect.stringContaining("holds 2 computers and 1 contact")]);
+      // With the read cache, once settled (AD rewrites values naming DNs out of scope without a new
+      // uSNChanged, so the group is read once more), a read with nothing changed reuses the lookup: the two
+      // stamp searches only.
+      expect(await provider.read(signal())).toEqual(live);
+      const before = provider.stats().reads;
+      expect(await provider.read(signal())).toEqual(live);
+      expect(provider.stats().reads - before).toBe(2);
+    } finally {
+      await provider.close();
+    }
+  });
+});
+
+/**
  * Incremental reads with `readCache` (uSNChanged, objectGUID, the controller's highestCommittedUSN): after
  * each change made straight on the server, the provider that reads incrementally must report exactly what
  * a fresh provider's full read reports, and a read with nothing changed costs the two rootDSE searches.

@@ -631,6 +631,7 @@ describe("the stored lookup of accounts held elsewhere", () => {
         stamp: ["20260101000000.000000Z#000000#000#000000"],
         dns: [`uid=ada,ou=parked,${BASE}`, `uid=zed,ou=parked,${BASE}`],
         accounts: [{ account: "ada", where: `uid=ada,ou=parked,${BASE}` }],
+        nonPersons: [{ dn: `uid=zed,ou=parked,${BASE}`, kind: "computer" as const }],
         at: 1_000,
       };
       await store.saveElsewhere(lookup);
@@ -644,6 +645,8 @@ describe("the stored lookup of accounts held elsewhere", () => {
       const [file] = (await readdir(dir)).filter((f) => f.endsWith("-elsewhere.json"));
       const text = await readFile(path.join(dir, file ?? ""), "utf8");
       await writeFile(path.join(dir, file ?? ""), text.replace('"account":"ada"', '"account":7'));
+      expect(await store.loadElsewhere()).toBeUndefined();
+      await writeFile(path.join(dir, file ?? ""), text.replace('"kind":"computer"', '"kind":"printer"'));
       expect(await store.loadElsewhere()).toBeUndefined();
       expect(log).toEqual([]);
     } finally {

@@ -11,6 +11,7 @@
  *   highestCommittedUSN: unchanged, nothing changed there and the listing is skipped; another
  *   controller, or one restored from a backup (new invocationId), and everything is read again.
  */
+import type { NonPerson } from "./stranger-notes.ts";
 import type { AccountElsewhere } from "../../model/state.ts";
 import { ProviderError } from "../../errors.ts";
 import type { LdapClient } from "./client.ts";
@@ -86,6 +87,8 @@ export interface ElsewhereLookup {
   readonly stamp: readonly string[];
   readonly dns: readonly string[];
   readonly accounts: readonly AccountElsewhere[];
+  /** The entries among `dns` that are computers or contacts (Active Directory), in `dns` order. */
+  readonly nonPersons: readonly NonPerson[];
   /** When it was looked up (ms since the epoch): like a snapshot, it is not used after 24 hours. */
   readonly at: number;
 }

@@ -1,10 +1,11 @@
 /** Pure: the entries of one read (users and groups) → gatehouse's live state, plus log lines about them. */
-import { appendAll, compareText, firstFew, plural } from "../../model/lists.ts";
+import { appendAll, compareText, firstFew } from "../../model/lists.ts";
 import type { LiveGroup, LiveState, LiveUser } from "../../model/state.ts";
 import { isChildOf, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import { firstValue, toLiveGroup, toLiveUser, valuesOf, type MemberMeaning } from "./map.ts";
 import { danglingValuesNameAccounts, type LdapSettings } from "./settings.ts";
+import { strangerNotes, type GroupStrangers, type NonPersonKind } from "./stranger-notes.ts";
 
 /**
  * Entries holding more than one value of the account attribute (a second `uid`): gatehouse reads the
@@ -112,56 +113,16 @@ function outsideDns(dns: Iterable<string>, s: LdapSettings, groupDns: ReadonlySe
   return [...out.values()].sort(compareText);
 }
 
-/** Whether a member value is a DN under the people OU (or the disabled OU), where the read finds accounts. */
-function isInUserScope(value: string, s: LdapSettings): boolean {
-  const userScopes = [s.users.dn, ...(s.disable.method === "move" ? [s.disable.dn] : [])];
-  try {
-    return userScopes.some((base) => isDnUnder(value, base));
-  } catch {
-    return false; // not a DN (a memberUid name)
-  }
-}
-
-/**
- * The notes on a group's member values that are no account read nor (with nesting) group. A value under
- * the people OU is an entry the people filter leaves out (AD: a computer or a contact) or one that is
- * gone: moving it there would change nothing. Elsewhere it may be a person's account (moving it under the
- * people OU makes it managed) or, as often, a computer or contact, which gatehouse never manages.
- */
-function outsiderNotes(
-  group: string,
-  values: readonly string[],
-  s: LdapSettings,
-  nesting: boolean,
-): string[] {
-  const inScope = values.filter((v) => isInUserScope(v, s));
-  const outside = values.filter((v) => !inScope.includes(v));
-  // memberUid values are names, not entries: one no account holds is for an account of that name to come.
-  if (s.groups.flavour === "posixGroup")
-    return values.length === 0
-      ? []
-      : [
-          `group ${group} holds ${plural(values.length, "member", "members")} that gatehouse does not manage ` +
-            `(not users under ${s.users.dn}${nesting ? "" : ", or groups nested while nesting is off"}): ${firstFew(values, 3)}; remove ${values.length === 1 ? "it" : "them"} ` +
-            `in the directory, or move the account under ${s.users.dn} and into the access files`,
-        ];
-  const holds = (n: number) =>
-    `group ${group} holds ${plural(n, "member", "members")} that gatehouse does not manage`;
-  const notes: string[] = [];
-  if (outside.length > 0)
-    notes.push(
-      `${holds(outside.length)} (not users under ${s.users.dn}${nesting ? "" : ", or groups nested while nesting is off"}): ` +
-        `${firstFew(outside, 3)}; for a person's account, move it under ${s.users.dn} and into the access files; ` +
-        "a computer, a contact or another entry that is no person gatehouse never manages: leave it if the group needs it " +
-        "(this note then stays), or remove it in the directory",
-    );
-  if (inScope.length > 0)
-    notes.push(
-      `${holds(inScope.length)} (under ${s.users.dn} but not read as people: entries the people filter leaves out, ` +
-        `such as computers and contacts in Active Directory, or entries that are gone): ${firstFew(inScope, 3)}; ` +
-        "gatehouse never manages them: leave them if the group needs them (this note then stays), or remove them in the directory",
-    );
-  return notes;
+/** What toLiveState makes of one read. */
+export interface LiveRead {
+  /** The live state, with every stranger noted as unmanaged (withNonPersons tells computers and contacts). */
+  readonly state: LiveState;
+  /** DNs named by entries read, outside the scopes read: where accounts elsewhere may be (outsideDns). */
+  readonly outside: string[];
+  /** Each group's member values that are no account nor group read (DNs, or memberUid names). */
+  readonly strangers: readonly GroupStrangers[];
+  /** The state's `unmanaged` notes other than those on strangers. */
+  readonly otherUnmanaged: readonly string[];
 }
 
 /**
@@ -174,7 +135,7 @@ export function toLiveState(
   groupEntries: Iterable<LdapEntry>,
   settings: LdapSettings,
   nesting: boolean,
-): { state: LiveState; outside: string[] } {
+): LiveRead {
   const s = settings;
   const sortedUsers = byDn(userEntries);
   const sortedGroups = byDn(groupEntries);
@@ -223,6 +184,7 @@ export function toLiveState(
   // Members a group holds that are no user gatehouse reads (an admin account in CN=Users, a built-in
   // group): access it does not manage, so plan notes, and the plan never says the group matches.
   const outsiders: string[] = [];
+  const strangers: GroupStrangers[] = [];
   for (const entry of sortedGroups) {
     const mapped = toLiveGroup(entry, s, nesting, resolver);
     if (!mapped) continue;
@@ -249,15 +211,69 @@ export function toLiveState(
           `group ${mapped.group.name} holds memberUid ${firstFew(cased, 3)}, which names an account under ${s.users.dn} only in another case: memberUid is compared exactly, so it is no membership gatehouse manages; replace it with the account's own spelling in the directory`,
         );
       const other = mapped.unknown.filter((v) => !cased.includes(v));
-      outsiders.push(...outsiderNotes(mapped.group.name, other, s, nesting));
+      if (other.length > 0) strangers.push({ group: mapped.group.name, values: other });
     }
   }
   // By code unit, the order the planner merges in (a locale's order would make it sort them again).
   users.sort((a, b) => compareText(a.account, b.account));
   groups.sort((a, b) => compareText(a.name, b.name));
-  const unmanaged = [...twinGroups(sortedGroups), ...extraAccountNames(sortedUsers, s), ...outsiders];
+  const otherUnmanaged = [...twinGroups(sortedGroups), ...extraAccountNames(sortedUsers, s), ...outsiders];
+  const unmanaged = [
+    ...otherUnmanaged,
+    ...strangers.flatMap((g) => strangerNotes(g, s, nesting, new Map()).unmanaged),
+  ];
   return {
     state: { users, groups, ...(unmanaged.length > 0 ? { unmanaged } : {}) },
     outside: outsideDns(unresolved, s, groupDns),
+    strangers,
+    otherUnmanaged,
   };
+}
+
+/**
+ * The member values to look up to tell computers and contacts from accounts (Active Directory only: the
+ * classes are AD's): every stranger that is a DN under the base DN, including those under the people OU
+ * (an entry the people filter leaves out), sorted. Elsewhere: none (the read stays at its searches).
+ */
+export function strangerDns(read: LiveRead, s: LdapSettings): string[] {
+  if (s.flavour !== "activeDirectory") return [];
+  const out = new Map<string, string>();
+  for (const { values } of read.strangers) {
+    for (const value of values) {
+      let key;
+      try {
+        key = normalizeDn(value);
+      } catch {
+        continue;
+      }
+      if (!out.has(key) && isDnUnder(value, s.baseDn)) out.set(key, value);
+    }
+  }
+  return [...out.values()].sort(compareText);
+}
+
+/**
+ * The read's state once the member entries looked up are known (`kinds`, by normalized DN): strangers
+ * that are computers or contacts become `notes` (info, no difference) instead of `unmanaged`.
+ */
+export function withNonPersons(
+  read: LiveRead,
+  kinds: ReadonlyMap<string, NonPersonKind>,
+  s: LdapSettings,
+  nesting: boolean,
+): LiveState {
+  if (kinds.size === 0) return read.state;
+  const unmanaged = [...read.otherUnmanaged];
+  const info: string[] = [];
+  for (const group of read.strangers) {
+    const notes = strangerNotes(group, s, nesting, kinds);
+    unmanaged.push(...notes.unmanaged);
+    info.push(...notes.info);
+  }
+  const state: LiveState = {
+    users: read.state.users,
+    groups: read.state.groups,
+    ...(unmanaged.length > 0 ? { unmanaged } : {}),
+  };
+  return info.length > 0 ? { ...state, notes: info } : state;
 }

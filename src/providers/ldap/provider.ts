@@ -22,7 +22,9 @@ import { groupsOutsideHolding, stillNaming, type NamingContext } from "./still-n
 import { readSignIns } from "./sign-ins.ts";
 import { Directory, RenameMadeError } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
-import { toLiveState } from "./live.ts";
+import { strangerDns, toLiveState, withNonPersons } from "./live.ts";
+import { nonPersonKind, type NonPerson } from "./stranger-notes.ts";
+import { compareText } from "../../model/lists.ts";
 import { firstValue } from "./map.ts";
 import { escapeFilterValue, normalizeDn } from "./dn.ts";
 import { entryDnFilter, userFilter } from "./queries.ts";
@@ -158,8 +160,11 @@ class LdapProvider implements Provider {
           }),
     );
     const read = toLiveState(users, groups, this.settings, this.capabilities.nesting);
-    const elsewhere = await this.accountsElsewhere(read.outside, read.state, signal);
-    const state = elsewhere.length > 0 ? { ...read.state, elsewhere } : read.state;
+    const dns = [...new Set([...read.outside, ...strangerDns(read, this.settings)])].sort(compareText);
+    const { accounts: elsewhere, nonPersons } = await this.lookUpNamed(dns, read.state, signal);
+    const kinds = new Map(nonPersons.map((n) => [normalizeDn(n.dn), n.kind]));
+    const classified = withNonPersons(read, kinds, this.settings, this.capabilities.nesting);
+    const state = elsewhere.length > 0 ? { ...classified, elsewhere } : classified;
     // Said in the plan, not only in a log line: the operator asked for nesting and does not get it.
     if (this.nestingAsked && !this.capabilities.nesting)
       return {
@@ -211,15 +216,17 @@ class LdapProvider implements Provider {
 
   /**
    * The user entries among `dns` (named by entries read, outside the scopes read: LiveState.elsewhere),
-   * with their account names, leaving out accounts read in scope. One search per 200 DNs, under the base
-   * DN with the people filter, so a group, a contact or a foreign principal is no account.
+   * with their account names, leaving out accounts read in scope; on Active Directory also the computers
+   * and contacts among them (and among the member values under the people OU that the people filter left
+   * out), which are no person's account. One search per 200 DNs, under the base DN with the people filter
+   * (AD: or computer, or contact), so a group or a foreign principal is no account.
    */
-  private async accountsElsewhere(
+  private async lookUpNamed(
     dns: readonly string[],
     live: LiveState,
     signal: AbortSignal,
-  ): Promise<readonly AccountElsewhere[]> {
-    if (dns.length === 0) return [];
+  ): Promise<Pick<ElsewhereLookup, "accounts" | "nonPersons">> {
+    if (dns.length === 0) return { accounts: [], nonPersons: [] };
     // Looked up again unless this read found nothing changed since the stamp of the last lookup of the
     // same DNs: a read with nothing changed stays at its two searches.
     const unchanged = this.reader.unchangedStamp();
@@ -233,36 +240,46 @@ class LdapProvider implements Provider {
       last.dns.length === dns.length &&
       last.dns.every((dn, i) => dn === dns[i])
     )
-      return last.accounts;
+      return last;
     const stamp = this.reader.stamp();
-    const accounts = await this.lookUpElsewhere(dns, live, signal);
+    const found = await this.searchNamed(dns, live, signal);
     if (stamp !== undefined) {
-      this.lastElsewhere = { stamp, dns, accounts, at: this.now() };
+      this.lastElsewhere = { stamp, dns, ...found, at: this.now() };
       await this.store?.saveElsewhere(this.lastElsewhere);
     }
-    return accounts;
+    return found;
   }
 
-  private async lookUpElsewhere(
+  private async searchNamed(
     dns: readonly string[],
     live: LiveState,
     signal: AbortSignal,
-  ): Promise<AccountElsewhere[]> {
+  ): Promise<Pick<ElsewhereLookup, "accounts" | "nonPersons">> {
     const s = this.settings;
+    const isAd = s.flavour === "activeDirectory";
+    const scopeFilter = isAd
+      ? `(|${userFilter(s)}(objectClass=computer)(objectClass=contact))`
+      : userFilter(s);
     const inScope = new Set(live.users.map((u) => u.account.toLowerCase()));
     const found = new Map<string, AccountElsewhere>();
+    const nonPersons = new Map<string, NonPerson>();
     for (let i = 0; i < dns.length; i += ELSEWHERE_CHUNK) {
       const entries = await this.client.search(
         {
           base: s.baseDn,
           scope: "sub",
-          filter: entryDnFilter(s, userFilter(s), dns.slice(i, i + ELSEWHERE_CHUNK)),
-          attributes: [s.users.accountAttribute],
+          filter: entryDnFilter(s, scopeFilter, dns.slice(i, i + ELSEWHERE_CHUNK)),
+          attributes: isAd ? [s.users.accountAttribute, "objectClass"] : [s.users.accountAttribute],
           paged: true,
         },
         signal,
       );
       for (const entry of entries) {
+        const kind = isAd ? nonPersonKind(entry) : undefined;
+        if (kind !== undefined) {
+          nonPersons.set(normalizeDn(entry.dn), { dn: entry.dn, kind });
+          continue;
+        }
         const account = firstValue(entry, s.users.accountAttribute);
         const key = account?.toLowerCase();
         if (account === undefined || key === undefined || inScope.has(key)) continue;
@@ -270,7 +287,12 @@ class LdapProvider implements Provider {
         if (where === undefined || entry.dn < where) found.set(key, { account, where: entry.dn });
       }
     }
-    return [...found.values()].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+    return {
+      accounts: [...found.values()].sort((a, b) =>
+        a.account < b.account ? -1 : a.account > b.account ? 1 : 0,
+      ),
+      nonPersons: [...nonPersons.values()].sort((a, b) => compareText(a.dn, b.dn)),
+    };
   }
 
   /** The read in progress for keepFresh, shared by the batches that wait for it. */

@@ -4,6 +4,7 @@
  * never trusted without the checks of an incremental read. It holds the attributes a read asks for (never a
  * password: none is read) and only the name of the password's environment variable.
  */
+import type { NonPerson } from "./stranger-notes.ts";
 import { createHash } from "node:crypto";
 import { unlink } from "node:fs/promises";
 import path from "node:path";
@@ -38,7 +39,7 @@ export function isWithinSnapshotAge(at: number, now: number): boolean {
 }
 const FILE_PATTERN = /^ldap-[0-9a-f]{32}\.json$/;
 const ELSEWHERE_PATTERN = /^ldap-[0-9a-f]{32}-elsewhere\.json$/;
-const ELSEWHERE_FORMAT = "gatehouse-ldap-elsewhere-2";
+const ELSEWHERE_FORMAT = "gatehouse-ldap-elsewhere-3";
 const SETTLED_PATTERN = /^ldap-[0-9a-f]{32}-settled\.json$/;
 const SETTLED_FORMAT = "gatehouse-ldap-settled-1";
 
@@ -67,8 +68,14 @@ export function settledStampOf(snapshot: Snapshot): SettledStamp | undefined {
 /** A stored ElsewhereLookup, or undefined when the value is not one (for these settings). */
 export function parseStoredElsewhere(value: unknown, key: string): ElsewhereLookup | undefined {
   if (!isRecord(value) || value["format"] !== ELSEWHERE_FORMAT || value["key"] !== key) return undefined;
-  const { stamp, dns, accounts, at } = value;
-  if (!isStringList(stamp) || !isStringList(dns) || !Array.isArray(accounts) || typeof at !== "number")
+  const { stamp, dns, accounts, nonPersons, at } = value;
+  if (
+    !isStringList(stamp) ||
+    !isStringList(dns) ||
+    !Array.isArray(accounts) ||
+    !Array.isArray(nonPersons) ||
+    typeof at !== "number"
+  )
     return undefined;
   const parsed: AccountElsewhere[] = [];
   for (const item of accounts as unknown[]) {
@@ -76,7 +83,14 @@ export function parseStoredElsewhere(value: unknown, key: string): ElsewhereLook
       return undefined;
     parsed.push({ account: item["account"], where: item["where"] });
   }
-  return { stamp, dns, accounts: parsed, at };
+  const others: NonPerson[] = [];
+  for (const item of nonPersons as unknown[]) {
+    if (!isRecord(item) || typeof item["dn"] !== "string") return undefined;
+    const kind = item["kind"];
+    if (kind !== "computer" && kind !== "contact") return undefined;
+    others.push({ dn: item["dn"], kind });
+  }
+  return { stamp, dns, accounts: parsed, nonPersons: others, at };
 }
 
 /**
