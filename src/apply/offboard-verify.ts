@@ -521,7 +521,8 @@ export async function verifyOffboarding(
       // Only what looked left, and only what another read may tell better (not a failed read), of what
       // the run changed: an open verdict's leftovers were there before the run.
       const left = first.filter((c) => !c.clean && c.error === undefined && readBack.has(nameKey(c)));
-      if (recheck.afterMs <= 0 || left.length === 0) return first;
+      if (recheck.afterMs <= 0 || left.length === 0 || provider.capabilities.settledOnWrite === true)
+        return first;
       try {
         await (recheck.wait ?? waitFor)(recheck.afterMs, signal);
       } catch {

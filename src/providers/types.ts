@@ -91,6 +91,13 @@ export interface Capabilities {
    * uid and cn, AD, GitHub logins): a live `Bob` is the files' `bob`, and writes find it by either.
    */
   readonly caseInsensitiveNames?: boolean;
+  /**
+   * A read right after a write already shows everything the write changed, and nothing rewrites values
+   * later in the background (Active Directory on the controller gatehouse talks to: linked attributes
+   * change in the same transaction). The offboarding check then does not read again after
+   * `--offboard-recheck` seconds: a second read could not tell anything the first did not.
+   */
+  readonly settledOnWrite?: boolean;
 }
 
 export type ChangeOutcome =

@@ -4,6 +4,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Attribute, Client, Change as LdapChange } from "ldapts";
+import type { ChangeResult } from "../../src/apply/apply-plan.ts";
+import { verifyOffboarding } from "../../src/apply/offboard-verify.ts";
 import type { Change } from "../../src/plan/types.ts";
 import type { Provider, ProviderContext } from "../../src/providers/types.ts";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
@@ -522,6 +524,72 @@ describe("Active Directory groups holding computers and contacts", { tags: ["slo
       const before = provider.stats().reads;
       expect(await provider.read(signal())).toEqual(live);
       expect(provider.stats().reads - before).toBe(2);
+    } finally {
+      await provider.close();
+    }
+  });
+});
+
+/**
+ * The offboarding check on AD: a leaver still held by a group outside the groups OU is access left at once,
+ * and stays so; AD has no refint lag, so no second read `--offboard-recheck` seconds later.
+ */
+describe("offboarding check against Active Directory", { tags: ["slow"] }, () => {
+  const LEGACY_OU = "OU=Legacy Groups,DC=example,DC=com";
+  const LEGACY = `CN=legacy-vpn,${LEGACY_OU}`;
+  let server: SambaDc;
+
+  beforeAll(async () => {
+    server = await samba();
+  }, 180_000);
+  afterAll(async () => {
+    await server.admin(async (client) => {
+      for (const dn of [LEGACY, LEGACY_OU, `CN=ofb-leaver,${PEOPLE}`])
+        await client.del(dn).catch(() => undefined);
+    });
+  });
+
+  it("reports the access left from its first read, without waiting to read again", async () => {
+    const provider = adProvider(server);
+    try {
+      await applyAll(provider, [
+        change({ kind: "user", action: "create", account: "ofb-leaver", after: { name: "Ofb Leaver" } }),
+      ]);
+      await server.admin(async (client) => {
+        await client.add(LEGACY_OU, { objectClass: ["top", "organizationalUnit"], ou: "Legacy Groups" });
+        await client.add(LEGACY, {
+          objectClass: ["top", "group"],
+          sAMAccountName: "legacy-vpn",
+          member: [`CN=ofb-leaver,${PEOPLE}`],
+        });
+      });
+      await provider.read(signal());
+      const disable = change({
+        kind: "user",
+        action: "disable",
+        account: "ofb-leaver",
+        userId: "ofb-leaver",
+        reason: "user-terminated",
+        risk: "narrows",
+      });
+      await applyAll(provider, [disable]);
+      const result: ChangeResult = {
+        change: disable,
+        outcome: "applied",
+        at: new Date().toISOString(),
+        attempts: 1,
+      };
+      const waits: number[] = [];
+      const [check] = await verifyOffboarding([result], new Map([["ad", provider]]), signal(), {
+        afterMs: 10_000,
+        wait: (ms) => {
+          waits.push(ms);
+          return Promise.resolve();
+        },
+      });
+      expect(check).toMatchObject({ account: "ofb-leaver", clean: false, groupsOutside: [LEGACY] });
+      expect(check).not.toHaveProperty("recheckedAfterMs");
+      expect(waits).toEqual([]);
     } finally {
       await provider.close();
     }

@@ -132,6 +132,8 @@ class LdapProvider implements Provider {
       renameUsers: settings.flavour !== "activeDirectory",
       userRenameRewrites: renameRewrites(settings),
       caseInsensitiveNames: true,
+      // AD has no refint lag: the offboarding check's second read would find what its first found.
+      ...(settings.flavour === "activeDirectory" ? { settledOnWrite: true } : {}),
     };
   }
 
