@@ -125,6 +125,11 @@ export interface LiveState {
    */
   readonly elsewhere?: readonly AccountElsewhere[];
   /**
+   * Account names another entry claims in another way (NameTaken), as far as the entries read tell: the
+   * plan creates no account under such a name, and says which account holds it.
+   */
+  readonly namesTaken?: readonly NameTaken[];
+  /**
    * Accounts the system reports as maintainer of every group they are in, whatever role they were given
    * (GitHub's org owners): a plan never asks to take them down to member, which would change nothing.
    */
@@ -138,6 +143,22 @@ export interface LiveState {
 }
 
 /** An account outside the scope gatehouse reads, and where it is (an LDAP DN). */
+/**
+ * An account name the system would refuse to create because another entry already claims it in another
+ * way (Active Directory: the userPrincipalName the new account would get, or that its sAMAccountName
+ * implies, is another account's).
+ */
+export interface NameTaken {
+  /** The account name that cannot be created. */
+  readonly account: string;
+  /** What claims it, e.g. `userPrincipalName` and its value. */
+  readonly claim: string;
+  /** The account (its name in the system) holding the claim. */
+  readonly holder: string;
+  /** Where that entry is (LDAP: its DN). */
+  readonly where: string;
+}
+
 export interface AccountElsewhere {
   readonly account: string;
   readonly where: string;

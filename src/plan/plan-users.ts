@@ -485,6 +485,8 @@ export function planUsers(sink: PlanSink): void {
   const heldFor = accountsByOtherName(live.users, pairs.matched);
   const byEmail = accountsByEmail(live.users, pairs.matched, pairs.wanted);
   const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
+  const fold = nameFold(caps);
+  const namesTaken = new Map((live.namesTaken ?? []).map((n) => [fold(n.account), n]));
   const deferred = new Map<string, LiveUser>();
   const leftovers = leftoversFinder(input);
   const renames = planRenames(
@@ -637,6 +639,17 @@ export function planUsers(sink: PlanSink): void {
           `account ${want.account} (${want.userId}) is in ${provider} outside the scope gatehouse reads, at ${outside.where}: moved there by hand? ` +
             `gatehouse neither creates ${want.account} again (${provider} would refuse the name, or hold two accounts) nor adds it to groups. ` +
             `If it is ${want.userId}'s account, move the entry back where gatehouse creates accounts, and it is managed again; if it is someone else's, rename or move that entry`,
+        );
+        continue;
+      }
+      const taken = namesTaken.get(fold(want.account));
+      if (taken !== undefined && (caps.createUsers || caps.invitesUsers === true)) {
+        // Creating it would fail at apply (AD: a constraint violation on the userPrincipalName).
+        sink.byHand.notCreated.add(want.account);
+        sink.note(
+          "unmanaged",
+          `account ${want.account} (${want.userId}) cannot be created in ${provider}: its ${taken.claim} is already used by account ${taken.holder} (${taken.where}). ` +
+            `Give ${want.userId} another account name in the files (accounts: { ${provider}: <name> }), or change that account's ${taken.claim.split(" ")[0] ?? ""} in ${provider}`,
         );
         continue;
       }

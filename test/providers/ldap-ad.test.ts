@@ -597,6 +597,87 @@ describe("offboarding check against Active Directory", { tags: ["slow"] }, () =>
 });
 
 /**
+ * A userPrincipalName held by another account: a new account under that name fails at apply (constraint
+ * violation). The read finds such names in the entries it reads (the people OU) and in the entries it
+ * looks up outside it, without another search.
+ */
+describe("Active Directory userPrincipalName clashes", { tags: ["slow"] }, () => {
+  const BASE = "DC=example,DC=com";
+  const INSIDE = `CN=Tina Other,${PEOPLE}`;
+  const OUTSIDE = `CN=Zed Out,CN=Users,${BASE}`;
+  const GROUP = `CN=upn-team,OU=Groups,${BASE}`;
+  let server: SambaDc;
+
+  beforeAll(async () => {
+    server = await samba();
+    await server.admin(async (client) => {
+      await client.add(INSIDE, {
+        objectClass: ["top", "person", "organizationalPerson", "user"],
+        sAMAccountName: "tother",
+        userPrincipalName: "Tina.Klein@example.com",
+        userAccountControl: "514",
+      });
+      // Outside the people OU, named by a group gatehouse reads: looked up with the accounts elsewhere.
+      await client.add(OUTSIDE, {
+        objectClass: ["top", "person", "organizationalPerson", "user"],
+        sAMAccountName: "zout",
+        userPrincipalName: "zed.upn@example.com",
+        userAccountControl: "514",
+      });
+      await client.add(GROUP, {
+        objectClass: ["top", "group"],
+        sAMAccountName: "upn-team",
+        member: [OUTSIDE],
+      });
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await server.admin(async (client) => {
+      for (const dn of [GROUP, INSIDE, OUTSIDE]) await client.del(dn).catch(() => undefined);
+    });
+  });
+
+  it("reports the account names other accounts' userPrincipalNames take, inside and outside the people OU", async () => {
+    const provider = adProvider(server);
+    try {
+      const baseline = adProvider(server);
+      await server.admin((client) => client.del(GROUP));
+      await baseline.read(signal());
+      await baseline.close();
+      await server.admin((client) =>
+        client.add(GROUP, { objectClass: ["top", "group"], sAMAccountName: "upn-team", member: [OUTSIDE] }),
+      );
+      const live = await provider.read(signal());
+      // (mei.x, renamed by hand above, kept the userPrincipalName mei@example.com: mei is taken too.)
+      expect(live.namesTaken?.filter((n) => ["tother", "zout"].includes(n.holder))).toEqual([
+        {
+          account: "Tina.Klein",
+          claim: "userPrincipalName Tina.Klein@example.com",
+          holder: "tother",
+          where: INSIDE,
+        },
+        {
+          account: "zed.upn",
+          claim: "userPrincipalName zed.upn@example.com",
+          holder: "zout",
+          where: OUTSIDE,
+        },
+      ]);
+      // Only the lookup of the outside member, which finds zout as an account elsewhere too.
+      expect(provider.stats().reads - baseline.stats().reads).toBe(1);
+      // What the plan now avoids: the create fails on the server.
+      const [outcome] = await provider.apply(
+        [change({ kind: "user", action: "create", account: "tina.klein", after: { name: "Tina Klein" } })],
+        signal(),
+      );
+      expect(outcome?.status === "failed" ? outcome.error.message : "").toContain("userPrincipalName");
+    } finally {
+      await provider.close();
+    }
+  });
+});
+
+/**
  * Incremental reads with `readCache` (uSNChanged, objectGUID, the controller's highestCommittedUSN): after
  * each change made straight on the server, the provider that reads incrementally must report exactly what
  * a fresh provider's full read reports, and a read with nothing changed costs the two rootDSE searches.

@@ -565,7 +565,7 @@ describe("ldap read cache file (pure parts)", () => {
       ],
     ])
       expect(parseStoredSnapshot({ ...value, outsideIds }, key, scopes, 2_000)).toBe("it is damaged");
-    expect(text).toContain("gatehouse-ldap-snapshot-6");
+    expect(text).toContain("gatehouse-ldap-snapshot-7");
   });
 
   it("holds only the settings' password variable name and the attributes read", () => {
@@ -632,6 +632,14 @@ describe("the stored lookup of accounts held elsewhere", () => {
         dns: [`uid=ada,ou=parked,${BASE}`, `uid=zed,ou=parked,${BASE}`],
         accounts: [{ account: "ada", where: `uid=ada,ou=parked,${BASE}` }],
         nonPersons: [{ dn: `uid=zed,ou=parked,${BASE}`, kind: "computer" as const }],
+        namesTaken: [
+          {
+            account: "ann",
+            claim: "userPrincipalName ann@example.com",
+            holder: "ada",
+            where: `uid=ada,ou=parked,${BASE}`,
+          },
+        ],
         at: 1_000,
       };
       await store.saveElsewhere(lookup);

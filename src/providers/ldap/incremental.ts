@@ -12,6 +12,7 @@
  *   controller, or one restored from a backup (new invocationId), and everything is read again.
  */
 import type { NonPerson } from "./stranger-notes.ts";
+import type { NameTaken } from "../../model/state.ts";
 import type { AccountElsewhere } from "../../model/state.ts";
 import { ProviderError } from "../../errors.ts";
 import type { LdapClient } from "./client.ts";
@@ -89,6 +90,8 @@ export interface ElsewhereLookup {
   readonly accounts: readonly AccountElsewhere[];
   /** The entries among `dns` that are computers or contacts (Active Directory), in `dns` order. */
   readonly nonPersons: readonly NonPerson[];
+  /** Account names the userPrincipalNames of the user entries among `dns` take (upn.ts). */
+  readonly namesTaken: readonly NameTaken[];
   /** When it was looked up (ms since the epoch): like a snapshot, it is not used after 24 hours. */
   readonly at: number;
 }

@@ -5,6 +5,7 @@ import { isChildOf, isDnUnder, normalizeDn, parseDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import { firstValue, toLiveGroup, toLiveUser, valuesOf, type MemberMeaning } from "./map.ts";
 import { danglingValuesNameAccounts, type LdapSettings } from "./settings.ts";
+import { namesTakenByUpn } from "./upn.ts";
 import { strangerNotes, type GroupStrangers, type NonPersonKind } from "./stranger-notes.ts";
 
 /**
@@ -222,8 +223,14 @@ export function toLiveState(
     ...otherUnmanaged,
     ...strangers.flatMap((g) => strangerNotes(g, s, nesting, new Map()).unmanaged),
   ];
+  const namesTaken = namesTakenByUpn(sortedUsers, s, accountsLower);
   return {
-    state: { users, groups, ...(unmanaged.length > 0 ? { unmanaged } : {}) },
+    state: {
+      users,
+      groups,
+      ...(unmanaged.length > 0 ? { unmanaged } : {}),
+      ...(namesTaken.length > 0 ? { namesTaken } : {}),
+    },
     outside: outsideDns(unresolved, s, groupDns),
     strangers,
     otherUnmanaged,
@@ -270,10 +277,12 @@ export function withNonPersons(
     unmanaged.push(...notes.unmanaged);
     info.push(...notes.info);
   }
+  const { namesTaken } = read.state;
   const state: LiveState = {
     users: read.state.users,
     groups: read.state.groups,
     ...(unmanaged.length > 0 ? { unmanaged } : {}),
+    ...(namesTaken === undefined ? {} : { namesTaken }),
   };
   return info.length > 0 ? { ...state, notes: info } : state;
 }

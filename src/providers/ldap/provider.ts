@@ -24,6 +24,8 @@ import { Directory, RenameMadeError } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { strangerDns, toLiveState, withNonPersons } from "./live.ts";
 import { nonPersonKind, type NonPerson } from "./stranger-notes.ts";
+import { namesTakenByUpn, UPN } from "./upn.ts";
+import type { LdapEntry } from "./map.ts";
 import { compareText } from "../../model/lists.ts";
 import { firstValue } from "./map.ts";
 import { escapeFilterValue, normalizeDn } from "./dn.ts";
@@ -163,10 +165,16 @@ class LdapProvider implements Provider {
     );
     const read = toLiveState(users, groups, this.settings, this.capabilities.nesting);
     const dns = [...new Set([...read.outside, ...strangerDns(read, this.settings)])].sort(compareText);
-    const { accounts: elsewhere, nonPersons } = await this.lookUpNamed(dns, read.state, signal);
-    const kinds = new Map(nonPersons.map((n) => [normalizeDn(n.dn), n.kind]));
+    const named = await this.lookUpNamed(dns, read.state, signal);
+    const elsewhere = named.accounts;
+    const kinds = new Map(named.nonPersons.map((n) => [normalizeDn(n.dn), n.kind]));
     const classified = withNonPersons(read, kinds, this.settings, this.capabilities.nesting);
-    const state = elsewhere.length > 0 ? { ...classified, elsewhere } : classified;
+    const namesTaken = [...(classified.namesTaken ?? []), ...named.namesTaken];
+    const state = {
+      ...classified,
+      ...(elsewhere.length > 0 ? { elsewhere } : {}),
+      ...(namesTaken.length > 0 ? { namesTaken } : {}),
+    };
     // Said in the plan, not only in a log line: the operator asked for nesting and does not get it.
     if (this.nestingAsked && !this.capabilities.nesting)
       return {
@@ -227,8 +235,8 @@ class LdapProvider implements Provider {
     dns: readonly string[],
     live: LiveState,
     signal: AbortSignal,
-  ): Promise<Pick<ElsewhereLookup, "accounts" | "nonPersons">> {
-    if (dns.length === 0) return { accounts: [], nonPersons: [] };
+  ): Promise<Pick<ElsewhereLookup, "accounts" | "nonPersons" | "namesTaken">> {
+    if (dns.length === 0) return { accounts: [], nonPersons: [], namesTaken: [] };
     // Looked up again unless this read found nothing changed since the stamp of the last lookup of the
     // same DNs: a read with nothing changed stays at its two searches.
     const unchanged = this.reader.unchangedStamp();
@@ -256,7 +264,7 @@ class LdapProvider implements Provider {
     dns: readonly string[],
     live: LiveState,
     signal: AbortSignal,
-  ): Promise<Pick<ElsewhereLookup, "accounts" | "nonPersons">> {
+  ): Promise<Pick<ElsewhereLookup, "accounts" | "nonPersons" | "namesTaken">> {
     const s = this.settings;
     const isAd = s.flavour === "activeDirectory";
     const scopeFilter = isAd
@@ -265,13 +273,14 @@ class LdapProvider implements Provider {
     const inScope = new Set(live.users.map((u) => u.account.toLowerCase()));
     const found = new Map<string, AccountElsewhere>();
     const nonPersons = new Map<string, NonPerson>();
+    const people: LdapEntry[] = [];
     for (let i = 0; i < dns.length; i += ELSEWHERE_CHUNK) {
       const entries = await this.client.search(
         {
           base: s.baseDn,
           scope: "sub",
           filter: entryDnFilter(s, scopeFilter, dns.slice(i, i + ELSEWHERE_CHUNK)),
-          attributes: isAd ? [s.users.accountAttribute, "objectClass"] : [s.users.accountAttribute],
+          attributes: isAd ? [s.users.accountAttribute, "objectClass", UPN] : [s.users.accountAttribute],
           paged: true,
         },
         signal,
@@ -282,6 +291,7 @@ class LdapProvider implements Provider {
           nonPersons.set(normalizeDn(entry.dn), { dn: entry.dn, kind });
           continue;
         }
+        people.push(entry);
         const account = firstValue(entry, s.users.accountAttribute);
         const key = account?.toLowerCase();
         if (account === undefined || key === undefined || inScope.has(key)) continue;
@@ -294,6 +304,7 @@ class LdapProvider implements Provider {
         a.account < b.account ? -1 : a.account > b.account ? 1 : 0,
       ),
       nonPersons: [...nonPersons.values()].sort((a, b) => compareText(a.dn, b.dn)),
+      namesTaken: namesTakenByUpn(people, s, inScope),
     };
   }
 

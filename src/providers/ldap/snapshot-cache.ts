@@ -11,7 +11,7 @@ import path from "node:path";
 import { hasCode } from "../../io/file-lock.ts";
 import { readCacheFile, writeCacheFile } from "../../io/cache-file.ts";
 import type { ElsewhereLookup, SnapshotStore } from "./incremental.ts";
-import type { AccountElsewhere } from "../../model/state.ts";
+import type { AccountElsewhere, NameTaken } from "../../model/state.ts";
 import { rememberPositions, type LdapEntry } from "./map.ts";
 import type { ReadScope } from "./queries.ts";
 import { readScopes } from "./queries.ts";
@@ -28,7 +28,7 @@ import { messageOf } from "../../errors.ts";
  * multi-valued RDNs normalized pair by pair (normalizeDn), so the stored keys of `unsettled`, `outsideIds`
  * and `outsideVouched` of older files may name other DNs.
  */
-const FORMAT = "gatehouse-ldap-snapshot-6";
+const FORMAT = "gatehouse-ldap-snapshot-7";
 /** A snapshot older than this is not used: a full read picks up what no stamp shows (e.g. access rights). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
 
@@ -39,7 +39,7 @@ export function isWithinSnapshotAge(at: number, now: number): boolean {
 }
 const FILE_PATTERN = /^ldap-[0-9a-f]{32}\.json$/;
 const ELSEWHERE_PATTERN = /^ldap-[0-9a-f]{32}-elsewhere\.json$/;
-const ELSEWHERE_FORMAT = "gatehouse-ldap-elsewhere-3";
+const ELSEWHERE_FORMAT = "gatehouse-ldap-elsewhere-4";
 const SETTLED_PATTERN = /^ldap-[0-9a-f]{32}-settled\.json$/;
 const SETTLED_FORMAT = "gatehouse-ldap-settled-1";
 
@@ -68,12 +68,13 @@ export function settledStampOf(snapshot: Snapshot): SettledStamp | undefined {
 /** A stored ElsewhereLookup, or undefined when the value is not one (for these settings). */
 export function parseStoredElsewhere(value: unknown, key: string): ElsewhereLookup | undefined {
   if (!isRecord(value) || value["format"] !== ELSEWHERE_FORMAT || value["key"] !== key) return undefined;
-  const { stamp, dns, accounts, nonPersons, at } = value;
+  const { stamp, dns, accounts, nonPersons, namesTaken, at } = value;
   if (
     !isStringList(stamp) ||
     !isStringList(dns) ||
     !Array.isArray(accounts) ||
     !Array.isArray(nonPersons) ||
+    !Array.isArray(namesTaken) ||
     typeof at !== "number"
   )
     return undefined;
@@ -90,7 +91,15 @@ export function parseStoredElsewhere(value: unknown, key: string): ElsewhereLook
     if (kind !== "computer" && kind !== "contact") return undefined;
     others.push({ dn: item["dn"], kind });
   }
-  return { stamp, dns, accounts: parsed, nonPersons: others, at };
+  const taken: NameTaken[] = [];
+  for (const item of namesTaken as unknown[]) {
+    if (!isRecord(item)) return undefined;
+    const { account, claim, holder, where } = item;
+    if (typeof account !== "string" || typeof claim !== "string") return undefined;
+    if (typeof holder !== "string" || typeof where !== "string") return undefined;
+    taken.push({ account, claim, holder, where });
+  }
+  return { stamp, dns, accounts: parsed, nonPersons: others, namesTaken: taken, at };
 }
 
 /**
