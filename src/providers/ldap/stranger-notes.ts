@@ -3,7 +3,7 @@
  * ("strangers"), and what a lookup of their entries tells about them (Active Directory: a computer or a
  * contact is no person's account, so it is an info note, not access left unmanaged).
  */
-import { firstFew, plural } from "../../model/lists.ts";
+import { compareText, firstFew, plural } from "../../model/lists.ts";
 import { isDnUnder, normalizeDn } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import { valuesOf } from "./map.ts";
@@ -95,7 +95,8 @@ export function strangerNotes(
       ...(contacts.length > 0 ? [plural(contacts.length, "contact", "contacts")] : []),
     ].join(" and ");
     info.push(
-      `group ${group} holds ${what} (${firstFew([...computers, ...contacts], 3)}): no person's account, ` +
+      // Sorted: the server returns member values in no set order, and the note must not change between reads.
+      `group ${group} holds ${what} (${firstFew([...computers.sort(compareText), ...contacts.sort(compareText)], 3)}): no person's account, ` +
         "so gatehouse neither manages nor removes them, and they do not count as a difference",
     );
   }
