@@ -673,6 +673,84 @@ describe("Active Directory userPrincipalName clashes", { tags: ["slow"] }, () =>
 });
 
 /**
+ * New accounts named as an AD admin names them (`people.entryName: name`): `CN=<display name>`, the next
+ * name where two people share one, givenName and sn from the name; read back with no difference (no
+ * otherName, as for an account renamed by hand).
+ */
+describe("Active Directory accounts named by their display name", { tags: ["slow"] }, () => {
+  let server: SambaDc;
+  let provider: Provider;
+
+  beforeAll(async () => {
+    server = await samba();
+    provider = adProvider(server, {
+      people: { ou: "OU=People", upnSuffix: "example.com", entryName: "name" },
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await provider.close();
+    await server.admin(async (client) => {
+      for (const dn of [
+        `CN=Nora Quist,${PEOPLE}`,
+        `CN=Nora Quist (nquist2),${PEOPLE}`,
+        `CN=Prince,${PEOPLE}`,
+      ])
+        await client.del(dn).catch(() => undefined);
+    });
+  });
+
+  it("creates CN=<name> with givenName and sn, then CN=<name> (<account>) for a second person of that name", async () => {
+    await applyAll(provider, [
+      change({ kind: "user", action: "create", account: "nquist", after: { name: "Nora Quist" } }),
+      change({ kind: "user", action: "create", account: "nquist2", after: { name: "Nora Quist" } }),
+      change({ kind: "user", action: "create", account: "prince", after: { name: "Prince" } }),
+    ]);
+    await server.admin(async (client) => {
+      const first = `CN=Nora Quist,${PEOPLE}`;
+      expect(await rawValues(client, first, "sAMAccountName")).toEqual(["nquist"]);
+      expect(await rawValues(client, first, "givenName")).toEqual(["Nora"]);
+      expect(await rawValues(client, first, "sn")).toEqual(["Quist"]);
+      expect(await rawValues(client, first, "userPrincipalName")).toEqual(["nquist@example.com"]);
+      expect(await rawValues(client, `CN=Nora Quist (nquist2),${PEOPLE}`, "sAMAccountName")).toEqual([
+        "nquist2",
+      ]);
+      expect(await rawValues(client, `CN=Prince,${PEOPLE}`, "givenName")).toEqual([]);
+    });
+    const users = (await provider.read(signal())).users.filter((u) =>
+      ["nquist", "nquist2", "prince"].includes(u.account),
+    );
+    expect(users).toEqual([
+      expect.objectContaining({ account: "nquist", name: "Nora Quist", enabled: true }),
+      expect.objectContaining({ account: "nquist2", name: "Nora Quist", enabled: true }),
+      expect.objectContaining({ account: "prince", name: "Prince", enabled: true }),
+    ]);
+    for (const user of users) expect(user).not.toHaveProperty("otherName");
+  });
+
+  it("rewrites givenName and sn with the name, finding the entry by its sAMAccountName", async () => {
+    await applyAll(provider, [
+      change({
+        kind: "user",
+        action: "update",
+        account: "nquist",
+        fields: [{ field: "name", before: "Nora Quist", after: "Nora Lind-Quist" }],
+        after: { name: "Nora Lind-Quist" },
+      }),
+    ]);
+    await server.admin(async (client) => {
+      const dn = `CN=Nora Quist,${PEOPLE}`;
+      expect(await rawValues(client, dn, "givenName")).toEqual(["Nora"]);
+      expect(await rawValues(client, dn, "sn")).toEqual(["Lind-Quist"]);
+      expect(await rawValues(client, dn, "displayName")).toEqual(["Nora Lind-Quist"]);
+    });
+    // Its cn is a display name, never an account name: no sign of an account renamed by hand.
+    const user = (await provider.read(signal())).users.find((u) => u.account === "nquist");
+    expect(user).toMatchObject({ name: "Nora Lind-Quist" });
+    expect(user).not.toHaveProperty("otherName");
+  });
+});
+
+/**
  * Incremental reads with `readCache` (uSNChanged, objectGUID, the controller's highestCommittedUSN): after
  * each change made straight on the server, the provider that reads incrementally must report exactly what
  * a fresh provider's full read reports, and a read with nothing changed costs the two rootDSE searches.

@@ -24,6 +24,7 @@ import {
   newGroupEntry,
   newUserEntry,
   surnameOf,
+  givenNameOf,
   parseRangedAttribute,
   toLiveGroup,
   toLiveUser,
@@ -201,6 +202,11 @@ describe("ldap settings", () => {
     ],
     [{ pageSize: 0 }, /setting "pageSize" must be a whole number/],
     [{ refintLagSeconds: -1 }, /setting "refintLagSeconds" must be a whole number from 0 to 86400/],
+    [{ people: { entryName: "name" } }, /setting "people.entryName" is for activeDirectory/],
+    [
+      { flavour: "activeDirectory", baseDn: "DC=corp,DC=com", people: { entryName: "cn" } },
+      /setting "people.entryName" must be "account" or "name"/,
+    ],
   ])("rejects %j naming the provider and the key", (settings, message) => {
     expect(() => parseLdapSettings(config(settings), "/repo")).toThrow(ConfigError);
     expect(() => parseLdapSettings(config(settings), "/repo")).toThrow(message);
@@ -427,6 +433,21 @@ describe("ldap entry mapping", () => {
     expect(newUserEntry("dk", { name: "Dieter Koch, Jr." }, openldap, undefined).attributes["sn"]).toEqual([
       "Koch",
     ]);
+  });
+
+  it("takes the given names for AD's givenName: what is left of the name without the family name", () => {
+    expect(
+      [
+        "Ann Lee",
+        "Ann Marie Lee",
+        "Dieter Koch, Jr.",
+        "Martin Luther King III",
+        "Koch, Dieter",
+        "van der Berg, Jan",
+        "Madonna",
+        " Ann  Lee ",
+      ].map(givenNameOf),
+    ).toEqual(["Ann", "Ann Marie", "Dieter", "Martin Luther", "Dieter", "Jan", undefined, "Ann"]);
   });
 
   it("builds an enabled AD user with sAMAccountName that requires a password (512, no PASSWD_NOTREQD)", () => {

@@ -23,6 +23,7 @@ import {
   memberModifications,
   newGroupEntry,
   newUserEntry,
+  newUserRdns,
   stripUniqueMemberUid,
   unicodePwdValue,
   userModifications,
@@ -447,7 +448,7 @@ export class Directory {
           ? await this.managerDn(change.after.manager, signal)
           : undefined;
         const uid = s.users.posix === undefined ? undefined : await this.nextNumber("uidNumber", signal);
-        const entry = newUserEntry(change.account, change.after, s, managerDn, uid);
+        let entry = newUserEntry(change.account, change.after, s, managerDn, uid);
         if (s.flavour !== "activeDirectory") await this.client.add(entry.dn, entry.attributes);
         else {
           // AD accepts unicodePwd only over an encrypted connection; without a password the account would
@@ -460,7 +461,20 @@ export class Directory {
             );
           }
           const password = unicodePwdValue(randomAdPassword(change.account));
-          await this.client.add(entry.dn, entry.attributes, { unicodePwd: [password] });
+          // Named by the display name (people.entryName: name): where another entry in the OU has that
+          // cn (two people of one name), the next name, `<name> (<account>)`.
+          const rdns = newUserRdns(change.account, change.after, s);
+          for (const [i, rdn] of rdns.entries()) {
+            entry = newUserEntry(change.account, change.after, s, managerDn, uid, rdn);
+            try {
+              await this.client.add(entry.dn, entry.attributes, { unicodePwd: [password] });
+              break;
+            } catch (error) {
+              // 68: the DN or the sAMAccountName is taken; under the next name only the latter fails again.
+              const isTaken = error instanceof ProviderError && error.status === 68;
+              if (!isTaken || i === rdns.length - 1) throw error;
+            }
+          }
         }
         this.seenUsers.set(change.account.toLowerCase(), asEntry(entry));
         return;

@@ -100,9 +100,18 @@ export function toLiveUser(
   // an entry right in the people OU: where gatehouse would create the account of that name.
   if (!rdnIsAccount(settings)) {
     const rdn = firstRdnValue(entry.dn);
+    // Not an entry named by a display name (`people.entryName: name`, as ADUC names users; then the
+    // display name may have changed since): its cn was never an account name.
+    const byName = settings.users.entryName === "name";
+    const name = settings.users.attributes.name;
+    const display = name === undefined ? undefined : firstValue(entry, name)?.toLowerCase();
+    const isNamed = (value: string) =>
+      value === display || value === `${display ?? ""} (${account.toLowerCase()})`;
     if (
       rdn !== undefined &&
       rdn.toLowerCase() !== account.toLowerCase() &&
+      !byName &&
+      !isNamed(rdn.toLowerCase()) &&
       isChildOf(entry.dn, settings.users.dn)
     )
       user.otherName = rdn;
@@ -289,8 +298,38 @@ function nameAttributes(
   if (nameAttribute !== undefined) out.set(nameAttribute, [name ?? account]);
   if (settings.flavour === "openldap" || name !== undefined)
     out.set("sn", [name ? surnameOf(name) : account]);
-  if (settings.flavour === "activeDirectory" && name !== undefined) out.set("displayName", [name]);
+  if (settings.flavour === "activeDirectory" && name !== undefined) {
+    out.set("displayName", [name]);
+    // ADUC's First name: the name without the family name; none for a one-word name.
+    const given = givenNameOf(name);
+    out.set("givenName", given === undefined ? [] : [given]);
+  }
   return out;
+}
+
+/**
+ * The given name(s) of a display name, the counterpart of surnameOf: "Ann Marie Lee" → "Ann Marie",
+ * "Lee, Ann" → "Ann", "Sam Smith Jr." → "Sam". Undefined where the name is one word.
+ */
+export function givenNameOf(name: string): string | undefined {
+  const surname = surnameOf(name);
+  const [head = "", ...rest] = name.split(",").map((part) => part.trim());
+  const afterComma = rest.filter((part) => part !== "");
+  if (afterComma.length > 0 && head === surname) return afterComma.join(" ");
+  const words = head.split(/\s+/).filter((w) => w !== "");
+  const at = words.lastIndexOf(surname);
+  const given = (at > 0 ? words.slice(0, at) : []).join(" ");
+  return given === "" ? undefined : given;
+}
+
+/**
+ * The RDN values a new user entry may take, in order: the account; on AD with `people.entryName: name`,
+ * the display name, then `<name> (<account>)` for when another entry in the OU holds that cn.
+ */
+export function newUserRdns(account: string, after: UserAttributes, settings: LdapSettings): string[] {
+  const name = after.name?.trim();
+  if (settings.users.entryName !== "name" || name === undefined || name === "") return [account];
+  return name.toLowerCase() === account.toLowerCase() ? [name] : [name, `${name} (${account})`];
 }
 
 /** The DN and attributes of a new user entry. */
@@ -301,12 +340,15 @@ export function newUserEntry(
   managerDn: string | undefined,
   /** The uidNumber allocated for it, where people are posixAccounts (settings.users.posix). */
   uidNumber?: number,
+  /** The value of its RDN (newUserRdns); the account by default. */
+  rdn: string = account,
 ): { dn: string; attributes: Record<string, string[]> } {
   const u = settings.users;
   const attributes: Record<string, string[]> = { objectClass: [...u.objectClasses] };
-  attributes[u.rdnAttribute] = [account];
+  attributes[u.rdnAttribute] = [rdn];
   attributes[u.accountAttribute] = [account];
-  for (const [attribute, values] of nameAttributes(account, after, settings)) attributes[attribute] = values;
+  for (const [attribute, values] of nameAttributes(account, after, settings))
+    if (values.length > 0) attributes[attribute] = values;
   for (const key of USER_ATTRIBUTE_KEYS) {
     const attribute = u.attributes[key];
     if (key === "name" || attribute === undefined) continue;
@@ -328,7 +370,7 @@ export function newUserEntry(
     attributes["userAccountControl"] = [String(UAC_NORMAL_ACCOUNT)];
     if (u.upnSuffix !== undefined) attributes["userPrincipalName"] = [`${account}@${u.upnSuffix}`];
   }
-  return { dn: buildDn(u.rdnAttribute, account, u.dn), attributes };
+  return { dn: buildDn(u.rdnAttribute, rdn, u.dn), attributes };
 }
 
 /** AD's unicodePwd value: the password in double quotes, UTF-16LE. */

@@ -28,6 +28,11 @@ export interface LdapUserSettings {
   readonly attributes: Readonly<Partial<Record<UserAttributeKey, string>>>;
   /** AD: userPrincipalName = account@upnSuffix on create. */
   readonly upnSuffix?: string;
+  /**
+   * AD: what names a new entry (its cn): the account (`CN=<account>`, the default) or the person's display
+   * name (`CN=<name>`, as ADUC names users; `CN=<name> (<account>)` where another entry in the OU has it).
+   */
+  readonly entryName: "account" | "name";
   /** Where `objectClasses` has posixAccount (RFC 2307): what a new entry gets besides the mapped attributes. */
   readonly posix?: PosixAccountSettings;
 }
@@ -126,6 +131,7 @@ const USER_KEYS = [
   "accountAttribute",
   "attributes",
   "upnSuffix",
+  "entryName",
   "uidNumberStart",
   "gidNumber",
   "homeDirectory",
@@ -274,6 +280,11 @@ function parseUsers(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: stri
     );
   }
   const upnSuffix = r.string(users, "upnSuffix", "people.upnSuffix");
+  const entryName = r.string(users, "entryName", "people.entryName") ?? "account";
+  if (entryName !== "account" && entryName !== "name")
+    return r.fail("people.entryName", 'must be "account" or "name"');
+  if (entryName === "name" && !isAd)
+    return r.fail("people.entryName", "is for activeDirectory (an OpenLDAP entry is named by its uid)");
   const posix = parsePosix(r, users, objectClasses);
   return {
     dn: r.dn(users, "ou", "people.ou", isAd ? "cn=Users" : "ou=people", baseDn),
@@ -287,6 +298,7 @@ function parseUsers(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: stri
     ),
     attributes,
     ...(upnSuffix === undefined ? {} : { upnSuffix }),
+    entryName,
     ...(posix === undefined ? {} : { posix }),
   };
 }
