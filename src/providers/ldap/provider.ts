@@ -169,7 +169,10 @@ class LdapProvider implements Provider {
     const elsewhere = named.accounts;
     const kinds = new Map(named.nonPersons.map((n) => [normalizeDn(n.dn), n.kind]));
     const classified = withNonPersons(read, kinds, this.settings, this.capabilities.nesting);
-    const namesTaken = [...(classified.namesTaken ?? []), ...named.namesTaken];
+    // In a fixed order (the lookup's entries come in the server's): the state is digested and compared.
+    const namesTaken = [...(classified.namesTaken ?? []), ...named.namesTaken].sort(
+      (a, b) => compareText(a.account, b.account) || compareText(a.where, b.where),
+    );
     const state = {
       ...classified,
       ...(elsewhere.length > 0 ? { elsewhere } : {}),
