@@ -142,7 +142,6 @@ export interface LiveState {
   readonly minAdmins?: { readonly count: number; readonly setting: string };
 }
 
-/** An account outside the scope gatehouse reads, and where it is (an LDAP DN). */
 /**
  * An account name the system would refuse to create because another entry already claims it in another
  * way (Active Directory: the userPrincipalName the new account would get, or that its sAMAccountName
@@ -159,6 +158,7 @@ export interface NameTaken {
   readonly where: string;
 }
 
+/** An account outside the scope gatehouse reads, and where it is (an LDAP DN). */
 export interface AccountElsewhere {
   readonly account: string;
   readonly where: string;
