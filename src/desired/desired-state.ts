@@ -640,6 +640,7 @@ export function computeDesiredState(
       ...(stands === "terminated" ? leavingOf(user, now) : {}),
       enabled: isEnabled(user, model, stands),
       ...(user.legalHold === true ? { legalHold: true as const } : {}),
+      ...(user.endDate === undefined ? {} : { endDate: user.endDate }),
       attributes: attributesOf(user, model, provider),
       source: user.source,
     };

@@ -34,6 +34,11 @@ export interface LiveUser extends LiveUserAttributes {
   /** The account name in that system (uid, sAMAccountName, SCIM userName, GitHub login). */
   readonly account: string;
   readonly enabled: boolean;
+  /**
+   * The last day the account works on (YYYY-MM-DD, UTC), where the system expires accounts itself and
+   * this one has a date (Active Directory's accountExpires): compared with the person's endDate.
+   */
+  readonly endDate?: string;
   /** ISO 8601 instant of the last sign-in, where the system knows it. */
   readonly lastLogin?: string;
   /** Open sessions and personal tokens, where the system can revoke them. */
@@ -199,6 +204,11 @@ export interface DesiredUser {
    */
   readonly lateBy?: string;
   readonly enabled: boolean;
+  /**
+   * The person's last day in the files (User.endDate: inclusive, UTC), for systems that expire an
+   * account themselves (Capabilities.expiresAccounts).
+   */
+  readonly endDate?: string;
   /** Under legal hold (User.legalHold): a leaver's account is disabled at most, never deleted or removed. */
   readonly legalHold?: true;
   readonly attributes: UserAttributes;

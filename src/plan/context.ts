@@ -26,6 +26,8 @@ export interface PlannerCapabilities {
   readonly userRenameRewrites?: UserRenameRewrites;
   /** Account and group names match whatever their case (SCIM, LDAP, AD, GitHub): see align-case.ts. */
   readonly caseInsensitiveNames?: boolean;
+  /** A create carries the person's endDate, which the system expires the account on (see Capabilities). */
+  readonly expiresAccounts?: boolean;
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type UserAttributes,
 } from "../model/state.ts";
 import { sessionsAddress, userAddress } from "./addresses.ts";
-import type { PlanSink } from "./context.ts";
+import type { PlanSink, PlannerCapabilities } from "./context.ts";
 import {
   claimedBy,
   claimedWhy,
@@ -42,6 +42,20 @@ function attributeDiff(
     if (!sameValue(have, want)) out.push({ field: key, before: have ?? null, after: want });
   }
   return out;
+}
+
+/**
+ * Where the system expires accounts itself (expiresAccounts): the person's endDate, when the account
+ * expires on another day or never. A person without an endDate leaves the account's expiry alone.
+ */
+function accountExpiryDiff(
+  have: LiveUser,
+  want: DesiredUser,
+  caps: PlannerCapabilities,
+): FieldDiff | undefined {
+  if (caps.expiresAccounts !== true || want.endDate === undefined || have.endDate === want.endDate)
+    return undefined;
+  return { field: "endDate", before: have.endDate ?? null, after: want.endDate };
 }
 
 function onlyAllowed(attrs: UserAttributes, allowed: readonly string[]): UserAttributes {
@@ -687,6 +701,7 @@ export function planUsers(sink: PlanSink): void {
         account: want.account,
         after: onlyAllowed(want.attributes, writableKeys(want.attributes, caps.userAttributes, elsewhere)),
         ...(input.heldBefore?.has(want.account) === true ? { heldBefore: true as const } : {}),
+        ...(caps.expiresAccounts === true && want.endDate !== undefined ? { endDate: want.endDate } : {}),
         // An account gatehouse made before and someone deleted since: making it again reverts drift. (Not
         // a name another person's account is renamed away from: what gatehouse made under it was theirs.)
         reason: input.managed?.has(id) === true && !passedOn.has(want.account) ? "drift" : "added-in-config",
@@ -796,6 +811,8 @@ export function planUsers(sink: PlanSink): void {
       want.attributes,
       keys,
     );
+    const expiry = accountExpiryDiff(have, want, caps);
+    if (expiry !== undefined) fields.push(expiry);
     const managerRenamed = managerFollows ? undefined : managerRenamedWhy(have, fields, sink, provider);
     if (renamedTo !== undefined) fields.unshift({ field: "account", before: want.account, after: renamedTo });
     if (fields.length > 0 && want.status !== "terminated") {

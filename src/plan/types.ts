@@ -52,6 +52,11 @@ export type UserChange = ChangeBase &
          * before the write that nothing they left still names it, and fails the create if something does.
          */
         readonly heldBefore?: true;
+        /**
+         * The person's last day (User.endDate, inclusive, UTC), where the system expires accounts itself
+         * (Capabilities.expiresAccounts): the new account expires when that day ends. Told at create only.
+         */
+        readonly endDate?: string;
       }
     | {
         readonly kind: "user";

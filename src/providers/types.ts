@@ -92,6 +92,12 @@ export interface Capabilities {
    */
   readonly caseInsensitiveNames?: boolean;
   /**
+   * The system can expire an account itself on a date (Active Directory's accountExpires): a create
+   * carries the person's endDate (UserChange.endDate), so the account stops working when that day ends
+   * even if no gatehouse run comes by then.
+   */
+  readonly expiresAccounts?: boolean;
+  /**
    * A read right after a write already shows everything the write changed, and nothing rewrites values
    * later in the background (Active Directory on the controller gatehouse talks to: linked attributes
    * change in the same transaction). The offboarding check then does not read again after

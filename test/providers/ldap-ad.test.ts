@@ -351,6 +351,38 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
     expect(users.find((u) => u.account === "kim")).not.toHaveProperty("otherName");
   });
 
+  it("creates the account of a person with an endDate to expire when that day ends (accountExpires)", async () => {
+    await applyAll(provider, [
+      change({
+        kind: "user",
+        action: "create",
+        account: "exp-joe",
+        after: { name: "Joe Temp" },
+        endDate: "2026-12-31",
+      }),
+    ]);
+    await server.admin(async (client) => {
+      expect(await rawValues(client, `CN=exp-joe,${PEOPLE}`, "accountExpires")).toEqual([
+        "134432352000000000",
+      ]);
+    });
+    // Read back as the same last day (no difference on the next plan); a new endDate moves it.
+    const endOf = async () =>
+      (await provider.read(signal())).users.find((u) => u.account === "exp-joe")?.endDate;
+    expect(await endOf()).toBe("2026-12-31");
+    await applyAll(provider, [
+      change({
+        kind: "user",
+        action: "update",
+        account: "exp-joe",
+        fields: [{ field: "endDate", before: "2026-12-31", after: "2027-03-31" }],
+        after: { name: "Joe Temp" },
+        risk: "neutral",
+      }),
+    ]);
+    expect(await endOf()).toBe("2027-03-31");
+  });
+
   it("searches a leaver once when it disables them and takes them out of their groups", async () => {
     const groups = ["lv-a", "lv-b", "lv-c"];
     await applyAll(provider, [

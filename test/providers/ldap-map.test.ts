@@ -23,6 +23,8 @@ import {
   memberModifications,
   newGroupEntry,
   newUserEntry,
+  accountExpiresOf,
+  lastDayOfAccountExpires,
   surnameOf,
   givenNameOf,
   parseRangedAttribute,
@@ -455,6 +457,26 @@ describe("ldap entry mapping", () => {
     expect(dn).toBe("cn=ann,cn=Users,DC=corp,DC=com");
     expect(attributes["sAMAccountName"]).toEqual(["ann"]);
     expect(attributes["userAccountControl"]).toEqual(["512"]);
+  });
+
+  it("sets AD's accountExpires to the FILETIME of the midnight (UTC) that ends the last day", () => {
+    expect(accountExpiresOf("2026-12-31")).toBe("134432352000000000"); // 2027-01-01T00:00:00Z
+    expect(accountExpiresOf("31.12.2026")).toBeUndefined();
+  });
+
+  it("reads AD's accountExpires back as the last day it leaves the account working", () => {
+    expect(lastDayOfAccountExpires("134432352000000000")).toBe("2026-12-31");
+    // ADUC's "end of 2026-12-31" written in UTC+1: 2026-12-31T23:00Z.
+    expect(lastDayOfAccountExpires("134432316000000000")).toBe("2026-12-31");
+    for (const never of ["0", "9223372036854775807", undefined, "soon"])
+      expect(lastDayOfAccountExpires(never)).toBeUndefined();
+    const adUser = entry("CN=Joe Temp,cn=Users,DC=corp,DC=com", {
+      sAMAccountName: ["joe"],
+      uid: ["joe"],
+      accountExpires: ["134432352000000000"],
+    });
+    expect(toLiveUser(adUser, ad, () => undefined)?.endDate).toBe("2026-12-31");
+    expect(toLiveUser(adUser, openldap, () => undefined)).not.toHaveProperty("endDate");
   });
 
   it("makes random 32-character AD passwords with every character class, encoded as quoted UTF-16LE", () => {

@@ -565,7 +565,7 @@ describe("ldap read cache file (pure parts)", () => {
       ],
     ])
       expect(parseStoredSnapshot({ ...value, outsideIds }, key, scopes, 2_000)).toBe("it is damaged");
-    expect(text).toContain("gatehouse-ldap-snapshot-7");
+    expect(text).toContain("gatehouse-ldap-snapshot-8");
   });
 
   it("holds only the settings' password variable name and the attributes read", () => {

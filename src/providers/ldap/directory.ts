@@ -18,6 +18,7 @@ import {
 } from "./dn.ts";
 import type { LdapEntry } from "./map.ts";
 import {
+  accountExpiresOf,
   enabledModifications,
   firstValue,
   memberModifications,
@@ -448,7 +449,15 @@ export class Directory {
           ? await this.managerDn(change.after.manager, signal)
           : undefined;
         const uid = s.users.posix === undefined ? undefined : await this.nextNumber("uidNumber", signal);
-        let entry = newUserEntry(change.account, change.after, s, managerDn, uid);
+        // AD: a person's last day (Capabilities.expiresAccounts) as accountExpires.
+        const expires = change.endDate === undefined ? undefined : accountExpiresOf(change.endDate);
+        const build = (rdn?: string) => {
+          const made = newUserEntry(change.account, change.after, s, managerDn, uid, rdn);
+          if (s.flavour === "activeDirectory" && expires !== undefined)
+            made.attributes["accountExpires"] = [expires];
+          return made;
+        };
+        let entry = build();
         if (s.flavour !== "activeDirectory") await this.client.add(entry.dn, entry.attributes);
         else {
           // AD accepts unicodePwd only over an encrypted connection; without a password the account would
@@ -465,7 +474,7 @@ export class Directory {
           // cn (two people of one name), the next name, `<name> (<account>)`.
           const rdns = newUserRdns(change.account, change.after, s);
           for (const [i, rdn] of rdns.entries()) {
-            entry = newUserEntry(change.account, change.after, s, managerDn, uid, rdn);
+            entry = build(rdn);
             try {
               await this.client.add(entry.dn, entry.attributes, { unicodePwd: [password] });
               break;

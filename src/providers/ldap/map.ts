@@ -116,6 +116,10 @@ export function toLiveUser(
     )
       user.otherName = rdn;
   }
+  if (settings.flavour === "activeDirectory") {
+    const endDate = lastDayOfAccountExpires(firstValue(entry, "accountExpires"));
+    if (endDate !== undefined) user.endDate = endDate;
+  }
   for (const key of USER_ATTRIBUTE_KEYS) {
     const attribute = settings.users.attributes[key];
     const value = attribute === undefined ? undefined : firstValue(entry, attribute);
@@ -322,6 +326,35 @@ export function givenNameOf(name: string): string | undefined {
   return given === "" ? undefined : given;
 }
 
+/** Milliseconds from 1601-01-01 (Windows FILETIME's epoch) to 1970-01-01. */
+const FILETIME_EPOCH_MS = 11_644_473_600_000n;
+
+/** accountExpires values that mean "never" (0 and the largest FILETIME, which AD's tools write). */
+const NEVER_EXPIRES = new Set(["0", "9223372036854775807"]);
+
+/**
+ * AD's accountExpires for a last day (`2026-12-31`, inclusive, UTC, as gatehouse reads endDate): the
+ * FILETIME (100 ns since 1601) of the midnight that ends it. Undefined for a value that is no date.
+ */
+export function accountExpiresOf(endDate: string): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(endDate)) return undefined;
+  const start = Date.parse(`${endDate}T00:00:00Z`);
+  if (!Number.isFinite(start)) return undefined;
+  return String((BigInt(start + 86_400_000) + FILETIME_EPOCH_MS) * 10_000n);
+}
+
+/**
+ * The last day an AD accountExpires leaves the account working (YYYY-MM-DD, UTC): the day of the instant
+ * just before it expires, so the midnight that ends a day (in any time zone east of UTC, as AD's tools
+ * write it) gives that day. Undefined for never, or for a value that is no FILETIME.
+ */
+export function lastDayOfAccountExpires(value: string | undefined): string | undefined {
+  if (value === undefined || NEVER_EXPIRES.has(value) || !/^\d{1,19}$/.test(value)) return undefined;
+  const ms = Number(BigInt(value) / 10_000n - FILETIME_EPOCH_MS) - 1;
+  const day = new Date(ms);
+  return Number.isNaN(day.getTime()) ? undefined : day.toISOString().slice(0, 10);
+}
+
 /**
  * The RDN values a new user entry may take, in order: the account; on AD with `people.entryName: name`,
  * the display name, then `<name> (<account>)` for when another entry in the OU holds that cn.
@@ -389,6 +422,13 @@ export function userModifications(
 ): LdapModification[] {
   const mods = new Map<string, LdapModification>();
   for (const field of fields) {
+    // The person's last day (Capabilities.expiresAccounts): AD's accountExpires.
+    const expires =
+      field.field === "endDate" && field.after !== null ? accountExpiresOf(field.after) : undefined;
+    if (settings.flavour === "activeDirectory" && expires !== undefined) {
+      mods.set("accountExpires", { operation: "replace", attribute: "accountExpires", values: [expires] });
+      continue;
+    }
     const key = USER_ATTRIBUTE_KEYS.find((k) => k === field.field);
     if (key === undefined || settings.users.attributes[key] === undefined) continue;
     if (key === "name") {

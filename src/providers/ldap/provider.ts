@@ -135,7 +135,7 @@ class LdapProvider implements Provider {
       userRenameRewrites: renameRewrites(settings),
       caseInsensitiveNames: true,
       // AD has no refint lag: the offboarding check's second read would find what its first found.
-      ...(settings.flavour === "activeDirectory" ? { settledOnWrite: true } : {}),
+      ...(settings.flavour === "activeDirectory" ? { settledOnWrite: true, expiresAccounts: true } : {}),
     };
   }
 

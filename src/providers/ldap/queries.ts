@@ -24,8 +24,11 @@ export function userReadAttributes(settings: LdapSettings): string[] {
   const attrs = new Set([settings.users.accountAttribute, ...Object.values(settings.users.attributes)]);
   if (settings.disable.method === "attribute") attrs.add(settings.disable.attribute);
   if (settings.disable.method === "userAccountControl") attrs.add("userAccountControl");
-  // AD: to find the account names a userPrincipalName already takes (upn.ts).
-  if (settings.flavour === "activeDirectory") attrs.add("userPrincipalName");
+  // AD: to find the account names a userPrincipalName already takes (upn.ts), and the account's expiry.
+  if (settings.flavour === "activeDirectory") {
+    attrs.add("userPrincipalName");
+    attrs.add("accountExpires");
+  }
   return [...attrs];
 }
 

@@ -26,9 +26,10 @@ import { messageOf } from "../../errors.ts";
  * once (`values`), their lists holding positions in it. 4: each unsettled entry with the instant from
  * which it may settle. 5: the identities of the DNs outside the read scopes (`outsideIds`). 6: keys of
  * multi-valued RDNs normalized pair by pair (normalizeDn), so the stored keys of `unsettled`, `outsideIds`
- * and `outsideVouched` of older files may name other DNs.
+ * and `outsideVouched` of older files may name other DNs. 7, 8: attributes Active Directory people are read
+ * with (userPrincipalName, then accountExpires), which older files' entries lack.
  */
-const FORMAT = "gatehouse-ldap-snapshot-7";
+const FORMAT = "gatehouse-ldap-snapshot-8";
 /** A snapshot older than this is not used: a full read picks up what no stamp shows (e.g. access rights). */
 export const MAX_SNAPSHOT_AGE_MS = 24 * 3_600_000;
 
