@@ -383,6 +383,52 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
     expect(await endOf()).toBe("2027-03-31");
   });
 
+  it("creates a new account in its department's OU (people.ouByDepartment), where the read finds it", async () => {
+    const ENG = `OU=Eng,${PEOPLE}`;
+    await server.admin((client) =>
+      client.add(ENG, { objectClass: ["top", "organizationalUnit"], ou: "Eng" }),
+    );
+    const placed = adProvider(server, {
+      people: { ou: "OU=People", upnSuffix: "example.com", ouByDepartment: { Engineering: "OU=Eng" } },
+    });
+    try {
+      await applyAll(placed, [
+        change({ kind: "user", action: "create", account: "dept-dan", after: { department: "Engineering" } }),
+        change({ kind: "user", action: "create", account: "dept-lee", after: { department: "Legal" } }),
+        change({ kind: "group", action: "create", group: "dept-team" }),
+      ]);
+      await applyAll(placed, [
+        change({
+          kind: "membership",
+          action: "add",
+          group: "dept-team",
+          member: "dept-dan",
+          memberKind: "user",
+        }),
+      ]);
+      await server.admin(async (client) => {
+        expect(await rawValues(client, `CN=dept-dan,${ENG}`, "sAMAccountName")).toEqual(["dept-dan"]);
+        expect(await rawValues(client, `CN=dept-lee,${PEOPLE}`, "sAMAccountName")).toEqual(["dept-lee"]);
+        expect(await rawValues(client, `CN=dept-team,OU=Groups,DC=example,DC=com`, "member")).toEqual([
+          `CN=dept-dan,${ENG}`,
+        ]);
+      });
+      const live = await placed.read(signal());
+      expect(live.users.find((u) => u.account === "dept-dan")).toMatchObject({ department: "Engineering" });
+    } finally {
+      await placed.close();
+      await server.admin(async (client) => {
+        for (const dn of [
+          `CN=dept-team,OU=Groups,DC=example,DC=com`,
+          `CN=dept-dan,${ENG}`,
+          `CN=dept-lee,${PEOPLE}`,
+          ENG,
+        ])
+          await client.del(dn).catch(() => undefined);
+      });
+    }
+  });
+
   it("searches a leaver once when it disables them and takes them out of their groups", async () => {
     const groups = ["lv-a", "lv-b", "lv-c"];
     await applyAll(provider, [

@@ -209,6 +209,26 @@ describe("ldap settings", () => {
       { flavour: "activeDirectory", baseDn: "DC=corp,DC=com", people: { entryName: "cn" } },
       /setting "people.entryName" must be "account" or "name"/,
     ],
+    [
+      { people: { ouByDepartment: { Eng: "ou=eng" } } },
+      /setting "people.ouByDepartment" is for activeDirectory/,
+    ],
+    [
+      {
+        flavour: "activeDirectory",
+        baseDn: "DC=corp,DC=com",
+        people: { ou: "OU=People", ouByDepartment: { Eng: "OU=Eng,DC=corp,DC=com" } },
+      },
+      /setting "people.ouByDepartment.Eng" must be under people.ou \(OU=People,DC=corp,DC=com\)/,
+    ],
+    [
+      {
+        flavour: "activeDirectory",
+        baseDn: "DC=corp,DC=com",
+        people: { ouByDepartment: { Eng: "Engineering" } },
+      },
+      /setting "people.ouByDepartment.Eng" must be a DN/,
+    ],
   ])("rejects %j naming the provider and the key", (settings, message) => {
     expect(() => parseLdapSettings(config(settings), "/repo")).toThrow(ConfigError);
     expect(() => parseLdapSettings(config(settings), "/repo")).toThrow(message);
@@ -457,6 +477,26 @@ describe("ldap entry mapping", () => {
     expect(dn).toBe("cn=ann,cn=Users,DC=corp,DC=com");
     expect(attributes["sAMAccountName"]).toEqual(["ann"]);
     expect(attributes["userAccountControl"]).toEqual(["512"]);
+  });
+
+  it("creates a new AD entry in its department's OU (people.ouByDepartment), others right in the people OU", () => {
+    const byDepartment = parseLdapSettings(
+      config({
+        flavour: "activeDirectory",
+        baseDn: "DC=corp,DC=com",
+        people: {
+          ou: "OU=People",
+          ouByDepartment: { Engineering: "OU=Eng", Sales: "OU=Sales,OU=People,DC=corp,DC=com" },
+        },
+      }),
+      "/repo",
+    );
+    const dnOf = (department?: string) =>
+      newUserEntry("ann", department === undefined ? {} : { department }, byDepartment, undefined).dn;
+    expect(dnOf("engineering")).toBe("cn=ann,OU=Eng,OU=People,DC=corp,DC=com");
+    expect(dnOf("Sales")).toBe("cn=ann,OU=Sales,OU=People,DC=corp,DC=com");
+    expect(dnOf("Legal")).toBe("cn=ann,OU=People,DC=corp,DC=com");
+    expect(dnOf()).toBe("cn=ann,OU=People,DC=corp,DC=com");
   });
 
   it("sets AD's accountExpires to the FILETIME of the midnight (UTC) that ends the last day", () => {

@@ -403,7 +403,10 @@ export function newUserEntry(
     attributes["userAccountControl"] = [String(UAC_NORMAL_ACCOUNT)];
     if (u.upnSuffix !== undefined) attributes["userPrincipalName"] = [`${account}@${u.upnSuffix}`];
   }
-  return { dn: buildDn(u.rdnAttribute, rdn, u.dn), attributes };
+  // AD: the OU of the person's department (people.ouByDepartment), else the people OU itself.
+  const department = after.department?.trim().toLowerCase();
+  const parent = (department === undefined ? undefined : u.ouByDepartment?.get(department)) ?? u.dn;
+  return { dn: buildDn(u.rdnAttribute, rdn, parent), attributes };
 }
 
 /** AD's unicodePwd value: the password in double quotes, UTF-16LE. */

@@ -33,6 +33,11 @@ export interface LdapUserSettings {
    * name (`CN=<name>`, as ADUC names users; `CN=<name> (<account>)` where another entry in the OU has it).
    */
   readonly entryName: "account" | "name";
+  /**
+   * AD: the OU (a full DN under `dn`) a new entry is created in, by the person's department in lower
+   * case; others go right in `dn`. Entries are not moved when the department changes.
+   */
+  readonly ouByDepartment?: ReadonlyMap<string, string>;
   /** Where `objectClasses` has posixAccount (RFC 2307): what a new entry gets besides the mapped attributes. */
   readonly posix?: PosixAccountSettings;
 }
@@ -132,6 +137,7 @@ const USER_KEYS = [
   "attributes",
   "upnSuffix",
   "entryName",
+  "ouByDepartment",
   "uidNumberStart",
   "gidNumber",
   "homeDirectory",
@@ -286,8 +292,10 @@ function parseUsers(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: stri
   if (entryName === "name" && !isAd)
     return r.fail("people.entryName", "is for activeDirectory (an OpenLDAP entry is named by its uid)");
   const posix = parsePosix(r, users, objectClasses);
+  const dn = r.dn(users, "ou", "people.ou", isAd ? "cn=Users" : "ou=people", baseDn);
+  const ouByDepartment = parseOuByDepartment(r, users, isAd, dn, baseDn);
   return {
-    dn: r.dn(users, "ou", "people.ou", isAd ? "cn=Users" : "ou=people", baseDn),
+    dn,
     objectClasses,
     rdnAttribute: r.attribute(users, "rdnAttribute", "people.rdnAttribute", isAd ? "cn" : "uid"),
     accountAttribute: r.attribute(
@@ -299,8 +307,34 @@ function parseUsers(r: Reader, top: Obj, flavour: DirectoryFlavour, baseDn: stri
     attributes,
     ...(upnSuffix === undefined ? {} : { upnSuffix }),
     entryName,
+    ...(ouByDepartment === undefined ? {} : { ouByDepartment }),
     ...(posix === undefined ? {} : { posix }),
   };
+}
+
+/** `people.ouByDepartment`: department (lower case) → OU, each given relative to people.ou or in full under it. */
+function parseOuByDepartment(
+  r: Reader,
+  users: Obj,
+  isAd: boolean,
+  peopleDn: string,
+  baseDn: string,
+): ReadonlyMap<string, string> | undefined {
+  const value = users["ouByDepartment"];
+  if (value === undefined) return undefined;
+  const path = "people.ouByDepartment";
+  if (!isAd)
+    return r.fail(path, "is for activeDirectory (an OpenLDAP entry is found where gatehouse creates it)");
+  if (!isObject(value)) return r.fail(path, "must be a mapping from a department to an OU under people.ou");
+  const out = new Map<string, string>();
+  for (const department of Object.keys(value)) {
+    const at = `${path}.${department}`;
+    const given = r.string(value, department, at);
+    if (given !== undefined && isDnUnder(given, baseDn) && !isDnUnder(given, peopleDn))
+      r.fail(at, `must be under people.ou (${peopleDn}), where the read finds people; got "${given}"`);
+    out.set(department.toLowerCase(), r.dn(value, department, at, "", peopleDn));
+  }
+  return out;
 }
 
 /**
