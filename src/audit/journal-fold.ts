@@ -300,8 +300,9 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     fold.written.set(c.id, attributesDigest(c.after));
   else if (c.kind === "user" && c.action === "delete") fold.written.delete(c.id);
   if (c.kind === "membership" && c.action === "add") {
-    if (c.until === undefined) fold.grantEnds.delete(c.id);
-    else fold.grantEnds.set(c.id, c.until);
+    const until = c.until ?? untilInWhy(c.why);
+    if (until === undefined) fold.grantEnds.delete(c.id);
+    else fold.grantEnds.set(c.id, until);
   } else if (c.kind === "membership" && c.action === "remove") fold.grantEnds.delete(c.id);
   if (c.kind === "user" && c.action === "disable") fold.disabled.add(c.id);
   else if (c.kind === "user" && (c.action === "enable" || c.action === "create" || c.action === "delete"))
@@ -407,7 +408,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 17: the disable of an account in no access file (not-in-config) records no account (16 recorded it as
 // the person the system said it was, e.g. by its externalId).
 // 18: grantEnds, the end each time-bound membership was added with (17 kept none).
-const FORMAT = "gatehouse journal fold 18";
+// 19: grantEnds also of adds journalled before changes carried `until` (untilInWhy; 18 kept none of them).
+const FORMAT = "gatehouse journal fold 19";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);
@@ -686,4 +688,24 @@ async function foldJournalFile(
   } finally {
     await handle.close();
   }
+}
+
+/** A grant's way to a membership as every version of gatehouse has written it into `why`. */
+const GRANT_WHY = /^listed at \S+:\d+ until (\d{4}-\d\d-\d\dT[^\s()]+)(?: \(.*\))?$/;
+
+/**
+ * The end a membership add was made with, for adds journalled before changes carried `until` (gatehouse
+ * before 2026-11-26): read back from its `why`, where each way to the membership is described. Only when
+ * every way is a grant with an end (as MembershipChange.until is set); the latest of them. Anything else
+ * (a role, a lasting line, a text of another shape) is no grant end: the removal is then an ordinary one.
+ */
+function untilInWhy(why: readonly string[] | undefined): string | undefined {
+  if (why === undefined || why.length === 0) return undefined;
+  let latest: string | undefined;
+  for (const line of why) {
+    const until = GRANT_WHY.exec(line)?.[1];
+    if (until === undefined || Number.isNaN(Date.parse(until))) return undefined;
+    if (latest === undefined || Date.parse(until) > Date.parse(latest)) latest = until;
+  }
+  return latest;
 }

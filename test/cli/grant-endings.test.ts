@@ -4,11 +4,12 @@
  * that end). Those are neither counted nor refused for a protected group; a line edited to an end that
  * has passed is a narrowing like any other.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
+import { sealEntry, type JournalEntry, type NewJournalEntry } from "../../src/audit/journal-entry.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
@@ -91,6 +92,35 @@ describe("grant endings and the guard rails", () => {
     // With the override, the rest goes too.
     expect((await runCliIn(tree.cwd, ["apply", "--yes", "--allow-removals", "4"], AFTER_END)).code).toBe(0);
     expect(await membersOf(tree, "team")).toEqual(["ann", "bob", "cy"]);
+  });
+
+  it("takes the end of a grant journalled before changes carried `until` from its why", async () => {
+    const tree = await site();
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], MORNING)).code).toBe(0);
+    // The journal as gatehouse wrote it before 2026-11-26: adds without `until` (re-sealed, and the
+    // caches of this machine gone, as on a fresh CI runner).
+    const file = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    let previous: JournalEntry | undefined;
+    const old = (await readFile(file, "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((line) => {
+        const entry = JSON.parse(line) as Record<string, unknown> & { change?: { until?: string } };
+        for (const chain of ["seq", "prevHash", "hash"]) Reflect.deleteProperty(entry, chain);
+        if (entry.change !== undefined) Reflect.deleteProperty(entry.change, "until");
+        previous = sealEntry(entry as unknown as NewJournalEntry, previous);
+        return JSON.stringify(previous);
+      });
+    expect(old.join("\n")).not.toContain('"until"');
+    expect(old.join("\n")).toContain("until 2026-12-22T14:00:00Z (INC-42)");
+    await writeFile(file, `${old.join("\n")}\n`);
+    await rm(path.join(tree.cwd, ".gatehouse/cache"), { recursive: true, force: true });
+    await writeFile(path.join(tree.dir, "groups/groups.yaml"), groups("ann, bob, cy"));
+
+    const applied = await runCliIn(tree.cwd, ["apply", "--yes"], AFTER_END);
+    expect(applied.code).toBe(3);
+    expect(applied.stderr).toContain("only its 1 grant ending(s) are applied now");
+    expect(await membersOf(tree, "db-admin")).toEqual(["ann"]);
   });
 
   it("counts and refuses an end written into the past since the grant was applied, like any removal", async () => {
