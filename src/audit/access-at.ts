@@ -499,3 +499,42 @@ function removingRun(
     ...(run?.approvals === undefined ? {} : { approvals: run.approvals }),
   };
 }
+
+/** A group's later names: the renames gatehouse applied to it after an instant, in order. */
+export interface LaterNames {
+  /** The name it has now (the last rename's new name). */
+  readonly now: string;
+  readonly renames: readonly {
+    readonly from: string;
+    readonly to: string;
+    readonly at: string;
+    readonly seq: number;
+  }[];
+}
+
+/**
+ * The renames gatehouse applied to the group called `group` at `at` (in `provider`, or in any one), from
+ * then on, followed name by name: an auditor asks with the name of their evidence, while accessAt takes
+ * the group's name today. Undefined when it was not renamed since.
+ */
+export async function laterNamesOf(
+  journalPath: string,
+  query: { readonly group: string; readonly at: Date; readonly provider?: string },
+): Promise<LaterNames | undefined> {
+  const after = query.at.toISOString();
+  let name = query.group;
+  let provider = query.provider;
+  const renames: { from: string; to: string; at: string; seq: number }[] = [];
+  await eachEntry(journalPath, (entry) => {
+    if (entry.type !== "change" || entry.outcome !== "applied" || entry.at <= after) return;
+    if (provider !== undefined && entry.provider !== provider) return;
+    const change = entry.change;
+    const to = renamedGroupTo(change);
+    if (to === undefined || change.kind !== "group" || change.group !== name) return;
+    renames.push({ from: name, to, at: entry.at, seq: entry.seq });
+    name = to;
+    // The first rename found says in which system the name was this group's.
+    provider ??= entry.provider;
+  });
+  return renames.length === 0 ? undefined : { now: name, renames };
+}

@@ -83,6 +83,21 @@ describe("journal access", () => {
     expect(json.groups.map((g) => [g.group, g.members.map((m) => m.member)])).toEqual([
       ["ops-team", ["ann"]],
     ]);
+    // Asked by the name it had then, as an auditor's evidence of March names it.
+    const byOldName = await cliAt(tree, "2026-06-01T00:00:00Z", [
+      "journal",
+      "access",
+      "ops",
+      "--at",
+      "2026-03-15",
+    ]);
+    expect(byOldName.code).toBe(0);
+    expect(byOldName.stderr).toMatch(
+      /ops was renamed since then \(to ops-team at 2026-04-01T09:00:00\.\d+Z, journal #\d+\): answering for the group called ops-team now/,
+    );
+    expect(byOldName.stdout).toContain(
+      "ops in app at 2026-03-15T23:59:59.999Z: 2 member(s) gatehouse applied",
+    );
     const before = await cliAt(tree, "2026-06-01T00:00:00Z", [
       "journal",
       "access",

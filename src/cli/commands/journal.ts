@@ -19,7 +19,7 @@ import { firstFew } from "../../model/lists.ts";
 import { heldLines, outsideLines, runText, unconfirmedLines } from "./journal-access-text.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
-import { accessAt, type HeldMembership } from "../../audit/access-at.ts";
+import { accessAt, laterNamesOf, type HeldMembership } from "../../audit/access-at.ts";
 import { lineCommitsOf } from "../../audit/line-approvals.ts";
 import { lineRemovalsOf, type LineRemoval } from "../../audit/line-removals.ts";
 import { accessDuring } from "../../audit/access-during.ts";
@@ -411,7 +411,20 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
   // The answer is only as good as the journal: one edited, cut or reordered is said so, and exits 1.
   const problems = await answerableJournal(file, io, shown);
   const intact = problems.length === 0;
-  const query = { group, ...(provider === undefined ? {} : { provider }) };
+  // Asked by a name the group had then and lost since: answered for it under its name today.
+  const later = await laterNamesOf(file, {
+    group,
+    at: isWindow ? since : at,
+    ...(provider === undefined ? {} : { provider }),
+  });
+  if (later !== undefined)
+    io.stderr(
+      `${shown}: ${inlineText(group)} was renamed since ${isWindow ? "the window's start" : "then"} (${later.renames
+        .map((r) => `to ${inlineText(r.to)} at ${r.at}, journal #${String(r.seq)}`)
+        .join("; then ")}): answering for the group called ${inlineText(later.now)} now\n`,
+    );
+  const asked = later?.now ?? group;
+  const query = { group: asked, ...(provider === undefined ? {} : { provider }) };
   const result = isWindow
     ? await accessDuring(file, { ...query, since, until: at })
     : await accessAt(file, { ...query, at });
