@@ -1,7 +1,12 @@
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { ConfigError, messageOf } from "../errors.ts";
 import { hasCode } from "../io/file-lock.ts";
-import { describeEntryProblem, isJournalEntry, type JournalEntry } from "./journal-entry.ts";
+import {
+  describeEntryProblem,
+  isJournalEntry,
+  type ChainFields,
+  type JournalEntry,
+} from "./journal-entry.ts";
 import { JOURNAL_REPAIR_HINT, JournalError } from "./journal-error.ts";
 
 export const TORN_LINE_MESSAGE = "the last line is incomplete (crash during write?)";
@@ -35,10 +40,35 @@ export function readEntryLine(line: string): { entry: JournalEntry } | { problem
   return { problem: value === undefined ? "not valid JSON" : (describeEntryProblem(value) ?? "") };
 }
 
+/**
+ * A line that holds a sealed entry of a type this gatehouse does not know (a newer version's): its chain
+ * fields, and its type; undefined for anything else. Its hash is not checked here.
+ */
+export function newerEntryOf(
+  line: string,
+): { readonly type: string; readonly fields: Readonly<Record<string, unknown>> & ChainFields } | undefined {
+  const value = parseLine(line);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const fields = value as Readonly<Record<string, unknown>>;
+  const { type, seq, prevHash, hash } = fields;
+  if (typeof type !== "string" || typeof seq !== "number" || typeof prevHash !== "string") return undefined;
+  if (typeof hash !== "string" || !describeEntryProblem(value)?.startsWith("unknown entry type"))
+    return undefined;
+  return { type, fields: { ...fields, seq, prevHash, hash } };
+}
+
+/** What to say of an entry a newer gatehouse wrote, which this one cannot read. */
+export function newerEntryText(type: string): string {
+  return `an entry of a type this gatehouse does not know (${JSON.stringify(type)}): the journal was written by a newer version of gatehouse; upgrade gatehouse to read it (nothing was changed)`;
+}
+
 /** The entry of line `lineNumber` of the journal at `path`; a JournalError naming both when it holds none. */
 export function entryAtLine(path: string, lineNumber: number, line: string): JournalEntry {
   const read = readEntryLine(line);
   if ("entry" in read) return read.entry;
+  const newer = newerEntryOf(line);
+  if (newer !== undefined)
+    throw new JournalError(`${path}:${String(lineNumber)}: ${newerEntryText(newer.type)}`);
   throw new JournalError(`${path}:${String(lineNumber)}: not a journal entry: ${read.problem}`);
 }
 

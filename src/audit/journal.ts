@@ -4,7 +4,14 @@ import { appendFileDurable } from "../io/atomic-write.ts";
 import { hasCode, withFileLock } from "../io/file-lock.ts";
 import type { JournalEntry, NewJournalEntry } from "./journal-entry.ts";
 import { follows, hashEntry, sealEntry } from "./journal-entry.ts";
-import { entryAtLine, readEntryLine, readTextIfExists, tornJournalError } from "./journal-lines.ts";
+import {
+  entryAtLine,
+  newerEntryOf,
+  newerEntryText,
+  readEntryLine,
+  readTextIfExists,
+  tornJournalError,
+} from "./journal-lines.ts";
 
 export { verifyJournal } from "./verify-journal.ts";
 export { TORN_LINE_MESSAGE } from "./journal-lines.ts";
@@ -157,6 +164,9 @@ async function readLastEntry(path: string): Promise<JournalEntry | undefined> {
   if (line === undefined) return undefined;
   const read = readEntryLine(line);
   if (!("entry" in read)) {
+    const newer = newerEntryOf(line);
+    if (newer !== undefined)
+      throw new JournalError(`${path}: the last entry is ${newerEntryText(newer.type)}`);
     throw new JournalError(
       `${path}: the last entry is not valid (${read.problem}); run \`gatehouse journal verify\`, nothing was appended`,
     );

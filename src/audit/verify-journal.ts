@@ -1,7 +1,7 @@
 import { AddressSet } from "./address-set.ts";
 import type { ChainFields, JournalEntry } from "./journal-entry.ts";
 import { follows, hashEntry } from "./journal-entry.ts";
-import { eachLine, openJournal, readEntryLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
+import { eachLine, newerEntryOf, openJournal, readEntryLine, TORN_LINE_MESSAGE } from "./journal-lines.ts";
 import { withoutDirty } from "./git.ts";
 
 export interface JournalProblem {
@@ -104,6 +104,8 @@ export async function verifyJournal(
     ...(from?.previous === undefined ? {} : { previous: { entry: from.previous, line: from.lines } }),
   };
   let count = from?.entries ?? 0;
+  const newerTypes = new Map<string, number>();
+  let newerLine: number | undefined;
   let lines = from?.lines ?? 0;
   let isDone = false;
   const check = (raw: string, isTorn: boolean): void => {
@@ -120,7 +122,20 @@ export async function verifyJournal(
     }
     const read = readEntryLine(raw);
     if (!("entry" in read)) {
-      report(`not a journal entry: ${read.problem}`);
+      // A newer gatehouse's entry: its place in the chain is checked all the same, its content is not.
+      const newer = newerEntryOf(raw);
+      if (newer === undefined) {
+        report(`not a journal entry: ${read.problem}`);
+        return;
+      }
+      count += 1;
+      newerTypes.set(newer.type, (newerTypes.get(newer.type) ?? 0) + 1);
+      newerLine ??= line;
+      if (hashEntry(newer.fields) !== newer.fields.hash)
+        report(`entry seq ${String(newer.fields.seq)} was edited: its content does not match its hash`);
+      const link = describeBrokenLink(newer.fields, chain.previous);
+      if (link !== undefined) report(link);
+      chain.previous = { entry: newer.fields, line };
       return;
     }
     const value = read.entry;
@@ -182,6 +197,11 @@ export async function verifyJournal(
       await opened.handle.close();
     }
   }
+  if (newerLine !== undefined)
+    problems.push({
+      line: newerLine,
+      message: `${String([...newerTypes.values()].reduce((a, b) => a + b, 0))} entries of a type this gatehouse does not know (${[...newerTypes.keys()].map((t) => JSON.stringify(t)).join(", ")}), from the first at this line: the journal was written by a newer version of gatehouse; upgrade gatehouse to verify what they say (their place in the hash chain checked out unless said otherwise)`,
+    });
   const last = chain.previous?.entry;
   const head = last ? { seq: last.seq, hash: last.hash } : undefined;
   if (expected !== undefined && !chain.isExpectedSeen) {

@@ -316,6 +316,56 @@ describe("journal chain", () => {
   });
 });
 
+describe("a journal a newer gatehouse wrote", () => {
+  /** The run, then an entry of a type this version does not know, sealed in the chain, then more. */
+  async function withNewerEntry(path: string): Promise<void> {
+    const run = await writeRun(path);
+    const last = run.at(-1);
+    if (!last) throw new Error("no run");
+    const newer = { type: "policy-snapshot", at: "2026-03-01T09:00:03.000Z", note: "from a later version" };
+    const sealed = { ...newer, seq: last.seq + 1, prevHash: last.hash };
+    const line = { ...sealed, hash: sha256Hex(canonicalJson(sealed)) };
+    // This version refuses to chain onto it, saying why.
+    await writeFile(path, `${await readFile(path, "utf8")}${JSON.stringify(line)}\n`);
+    await expect(appendJournalEntries(path, [start])).rejects.toThrow(
+      /the last entry is an entry of a type this gatehouse does not know \("policy-snapshot"\)/,
+    );
+    const next = { ...start, at: "2026-03-01T10:00:00.000Z", seq: line.seq + 1, prevHash: line.hash };
+    const nextLine = { ...next, hash: sha256Hex(canonicalJson(next)) };
+    await writeFile(path, `${await readFile(path, "utf8")}${JSON.stringify(nextLine)}\n`);
+  }
+
+  it("is not called tampered with: the unknown entries keep their place in the chain, and verify says to upgrade", async () => {
+    const path = await journalPath();
+    await withNewerEntry(path);
+    const result = await verifyJournal(path);
+    expect(result.entries).toBe(6);
+    expect(result.problems).toEqual([
+      {
+        line: 5,
+        message: expect.stringContaining(
+          '1 entries of a type this gatehouse does not know ("policy-snapshot"), from the first at this line: the journal was written by a newer version of gatehouse; upgrade gatehouse',
+        ) as string,
+      },
+    ]);
+    await expect(readJournal(path)).rejects.toThrow(
+      /journal\.jsonl:5: an entry of a type this gatehouse does not know \("policy-snapshot"\): the journal was written by a newer version of gatehouse; upgrade gatehouse/,
+    );
+  });
+
+  it("still finds an unknown entry edited, or a line removed after it", async () => {
+    const path = await journalPath();
+    await withNewerEntry(path);
+    await editLines(path, (lines) =>
+      lines.map((l, i) => (i === 4 ? l.replace("a later version", "elsewhere") : l)),
+    );
+    const edited = await verifyJournal(path);
+    expect(edited.problems.map((p) => p.message)).toContainEqual(
+      "entry seq 5 was edited: its content does not match its hash",
+    );
+  });
+});
+
 describe("journal concurrency", { tags: ["slow"] }, () => {
   it("keeps one valid chain when two processes append at the same time", async () => {
     const path = await journalPath();
