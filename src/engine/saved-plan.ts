@@ -88,7 +88,7 @@ export function assertPlanCurrent(
   // these changes, never a way to smuggle in others (the file is not trusted; the fresh plan is applied).
   if (saved.changesDigest !== canonicalSha256(fresh.changes)) {
     throw new StalePlanError(
-      "the plan's changes differ from what the files and live state give now (a grant may have expired, or the file was edited)",
+      "the plan's changes differ from what the files and live state give now (a grant may have expired, the plan file was edited, or another version of gatehouse made it)",
     );
   }
 }

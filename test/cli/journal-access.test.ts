@@ -39,7 +39,7 @@ describe("journal access", () => {
     for (const member of ["ann", "bob"]) {
       const at = lines.findIndex((l) => l.startsWith(`  ${member}  since `));
       expect(lines.slice(at + 1, at + 3)).toContain(
-        "    approvals: none recorded (the run that added it ran without apply --record-approvals)",
+        "    approvals: none recorded (the run that added it ran without apply --record-approvals, or by a gatehouse older than that option)",
       );
     }
     const json = await cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", "--format", "json"]);

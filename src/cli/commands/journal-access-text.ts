@@ -144,7 +144,7 @@ export function heldLines(
   // Said on each member, so an auditor does not read a missing approver as none having been needed.
   lines.push(
     m.approvals === undefined
-      ? "    approvals: none recorded (the run that added it ran without apply --record-approvals)"
+      ? "    approvals: none recorded (the run that added it ran without apply --record-approvals, or by a gatehouse older than that option)"
       : `    ${approvalLine(m.approvals, line)}`,
   );
   return lines;

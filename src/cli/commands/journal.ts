@@ -348,7 +348,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
   const unrecorded = result.changes.filter((r) => r.approval === "not-recorded").length;
   if (query.unapproved === true && unrecorded > 0)
     lines.push(
-      `${String(unrecorded)} of them by runs that recorded no approvals (apply without --record-approvals): the journal cannot say how their commits got in.`,
+      `${String(unrecorded)} of them by runs that recorded no approvals (apply without --record-approvals, or a gatehouse older than it): the journal cannot say how their commits got in.`,
     );
   io.stdout(lines.join("\n") + "\n");
   return intact ? ExitCode.ok : ExitCode.error;
