@@ -53,7 +53,15 @@ function groupsOf(text: string): { groups: YAMLSeq; byName: Map<string, { node: 
 class EditProblem extends Error {}
 
 function groupNode(text: string, name: string): { node: YAMLMap; index: number } {
-  const hit = groupsOf(text).byName.get(name);
+  return namedGroup(groupsOf(text).byName, name);
+}
+
+/** The group `name` of a file's groups (groupsOf), when it is there once and written in block style. */
+function namedGroup(
+  byName: ReadonlyMap<string, { node: YAMLMap; index: number }>,
+  name: string,
+): { node: YAMLMap; index: number } {
+  const hit = byName.get(name);
   if (hit === undefined) throw new EditProblem(`group "${name}" is not defined exactly once in the file`);
   if (hit.node.flow === true) throw new EditProblem(`group "${name}" is written as a flow mapping`);
   return hit;
@@ -82,10 +90,68 @@ function groupData(data: unknown, index: number): Record<string, unknown> {
   return group;
 }
 
+/** A review to open in one group: who is pending. */
+export interface ReviewOpening {
+  readonly group: string;
+  readonly pending: readonly string[];
+}
+
 /**
  * `text` with a review block (`due`, and `pending` as a block list, one name a line so that the
- * certifying pull request deletes lines) written into the group `groupName`, just before its `members`.
+ * certifying pull request deletes lines) written into each group of `openings`, just before its
+ * `members`. The file is parsed once and the result checked once, whatever the number of groups (a file
+ * of a hundred groups, opened one by one, was parsed three hundred times).
  */
+export function openReviewsText(
+  file: string,
+  text: string,
+  openings: readonly ReviewOpening[],
+  due: string,
+): ReviewEditResult {
+  try {
+    const before = readData(file, text);
+    if (before === undefined) return { problem: "it does not parse" };
+    const { byName } = groupsOf(text);
+    const expected: unknown = structuredClone(before);
+    const cuts: TextCut[] = [];
+    for (const { group: groupName, pending } of openings) {
+      const { node, index } = namedGroup(byName, groupName);
+      if (node.items.some((p) => stringOf(p.key) === "review"))
+        return { problem: `group "${groupName}" has a review already` };
+      const at = keyStart(node, "members");
+      if (at === undefined) return { problem: `group "${groupName}" has no members list` };
+      const prefix = text.slice(lineStart(text, at), at);
+      const column = prefix.length;
+      const indent = " ".repeat(column);
+      const lines = [
+        "review:",
+        `${indent}  due: ${due}`,
+        `${indent}  pending:`,
+        ...pending.map((id) => `${indent}    - ${yamlScalar(id)}`),
+      ];
+      // After the dash of the group's first key (`- members:`), or on a line of its own.
+      const insert = /^ *- +$/.test(prefix)
+        ? `${lines.join("\n")}\n${indent}`
+        : /^ *$/.test(prefix)
+          ? `${indent}${lines.join("\n")}\n`
+          : undefined;
+      if (insert === undefined)
+        return { problem: "the members key is laid out in a way review does not edit" };
+      cuts.push(
+        /^ *$/.test(prefix)
+          ? { start: at - column, end: at - column, insert }
+          : { start: at, end: at, insert },
+      );
+      groupData(expected, index)["review"] = { due, pending: [...pending] };
+    }
+    return finish(file, text, cuts, expected);
+  } catch (error) {
+    if (error instanceof EditProblem) return { problem: error.message };
+    throw error;
+  }
+}
+
+/** openReviewsText for one group. */
 export function openReviewText(
   file: string,
   text: string,
@@ -93,40 +159,7 @@ export function openReviewText(
   due: string,
   pending: readonly string[],
 ): ReviewEditResult {
-  try {
-    const before = readData(file, text);
-    if (before === undefined) return { problem: "it does not parse" };
-    const { node, index } = groupNode(text, groupName);
-    if (node.items.some((p) => stringOf(p.key) === "review"))
-      return { problem: `group "${groupName}" has a review already` };
-    const at = keyStart(node, "members");
-    if (at === undefined) return { problem: `group "${groupName}" has no members list` };
-    const prefix = text.slice(lineStart(text, at), at);
-    const column = prefix.length;
-    const indent = " ".repeat(column);
-    const lines = [
-      "review:",
-      `${indent}  due: ${due}`,
-      `${indent}  pending:`,
-      ...pending.map((id) => `${indent}    - ${yamlScalar(id)}`),
-    ];
-    // After the dash of the group's first key (`- members:`), or on a line of its own.
-    const insert = /^ *- +$/.test(prefix)
-      ? `${lines.join("\n")}\n${indent}`
-      : /^ *$/.test(prefix)
-        ? `${indent}${lines.join("\n")}\n`
-        : undefined;
-    if (insert === undefined) return { problem: "the members key is laid out in a way review does not edit" };
-    const cut = /^ *$/.test(prefix)
-      ? { start: at - column, end: at - column, insert }
-      : { start: at, end: at, insert };
-    const expected: unknown = structuredClone(before);
-    groupData(expected, index)["review"] = { due, pending: [...pending] };
-    return finish(file, text, [cut], expected);
-  } catch (error) {
-    if (error instanceof EditProblem) return { problem: error.message };
-    throw error;
-  }
+  return openReviewsText(file, text, [{ group: groupName, pending }], due);
 }
 
 /** The cut that removes the `review` pair of a group (its key's line through its value's last line). */
@@ -212,8 +245,9 @@ export function closeReviewText(
     if (before === undefined) return { problem: "it does not parse" };
     const expected: unknown = structuredClone(before);
     const cuts: TextCut[] = [];
+    const { byName } = groupsOf(text);
     for (const close of closes) {
-      const { node, index } = groupNode(text, close.group);
+      const { node, index } = namedGroup(byName, close.group);
       cuts.push(reviewCut(text, node, close.group), ...memberCuts(text, node, close.group, close.revoke));
       const group = groupData(expected, index);
       delete group["review"];

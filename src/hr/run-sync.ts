@@ -14,7 +14,12 @@ import { DEFAULT_CACHE_DIR, type LoadOptions } from "../load/load-tree.ts";
 import { schemaFor } from "../engine/import-files.ts";
 import { editRefusal, writeEdits, type FileEdit } from "../engine/file-edits.ts";
 import { validateAccessTree } from "../validate/validate-tree.ts";
-import { appendPendingText, openReviewText, type ReviewEditResult } from "../engine/review-edit.ts";
+import {
+  appendPendingText,
+  openReviewsText,
+  type ReviewEditResult,
+  type ReviewOpening,
+} from "../engine/review-edit.ts";
 import { groupBy } from "../model/lists.ts";
 import { editUsersText, type EntryEdit, type NewEntry } from "./edit-users.ts";
 import { validateEditedTree } from "../engine/edited-tree.ts";
@@ -253,17 +258,28 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
 
 /** `text` with each flagged group's review opened, or the movers appended to its pending list. */
 function editReviews(file: string, text: string, flags: readonly MoverFlag[]): ReviewEditResult {
-  let result: ReviewEditResult = { text };
-  for (const [group, list] of groupBy(flags, (f) => f.group)) {
-    if ("problem" in result) break;
-    const names = list.map((f) => f.id);
+  const groups = [...groupBy(flags, (f) => f.group)];
+  // The reviews to open, by due day, each day's in one edit of the file (parsed once).
+  const opens = new Map<string, ReviewOpening[]>();
+  for (const [group, list] of groups) {
     const first = list[0];
-    result =
-      first === undefined
-        ? result
-        : first.opensReview
-          ? openReviewText(file, result.text, group, first.due, names)
-          : appendPendingText(file, result.text, group, names);
+    if (first?.opensReview !== true) continue;
+    const onDay = opens.get(first.due) ?? [];
+    onDay.push({ group, pending: list.map((f) => f.id) });
+    opens.set(first.due, onDay);
+  }
+  let result: ReviewEditResult = { text };
+  for (const [due, openings] of opens)
+    if ("text" in result) result = openReviewsText(file, result.text, openings, due);
+  for (const [group, list] of groups) {
+    if ("problem" in result) break;
+    if (list[0]?.opensReview !== false) continue;
+    result = appendPendingText(
+      file,
+      result.text,
+      group,
+      list.map((f) => f.id),
+    );
   }
   return result;
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { appendPendingText, closeReviewText, openReviewText } from "../../src/engine/review-edit.ts";
+import {
+  appendPendingText,
+  closeReviewText,
+  openReviewsText,
+  openReviewText,
+} from "../../src/engine/review-edit.ts";
 
 const FILE = "access/groups/g.yaml";
 
@@ -10,6 +15,43 @@ describe("review edits as text", () => {
     expect(result).toEqual({
       text: "groups:\n  - review:\n      due: 2026-06-30\n      pending:\n        - alice\n    members: [alice]\n    name: a\n    owners: [carol]\n",
     });
+  });
+
+  it("opens reviews in several groups of a file in one edit, as one group at a time would", () => {
+    const text =
+      "groups:\n  - name: a\n    owners: [carol]\n    members: [alice, bob]\n" +
+      "  # the b team\n  - name: b\n    owners: [carol]\n    members:\n      - bob\n" +
+      "  - members: [dave]\n    name: c\n    owners: [carol]\n";
+    const one = (t: string, group: string, pending: string[]): string => {
+      const r = openReviewText(FILE, t, group, "2026-06-30", pending);
+      if (!("text" in r)) throw new Error(r.problem);
+      return r.text;
+    };
+    const sequential = one(one(one(text, "a", ["alice", "bob"]), "b", ["bob"]), "c", ["dave"]);
+    const batched = openReviewsText(
+      FILE,
+      text,
+      [
+        { group: "c", pending: ["dave"] },
+        { group: "a", pending: ["alice", "bob"] },
+        { group: "b", pending: ["bob"] },
+      ],
+      "2026-06-30",
+    );
+    expect(batched).toEqual({ text: sequential });
+    expect(sequential).toContain("  # the b team\n  - name: b\n    owners: [carol]\n    review:\n");
+    // One group it cannot edit refuses the whole file.
+    expect(
+      openReviewsText(
+        FILE,
+        text,
+        [
+          { group: "a", pending: [] },
+          { group: "zz", pending: [] },
+        ],
+        "2026-06-30",
+      ),
+    ).toEqual({ problem: 'group "zz" is not defined exactly once in the file' });
   });
 
   it("closes a review in a flow members list, keeping the other items as written", () => {

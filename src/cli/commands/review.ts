@@ -9,7 +9,7 @@ import {
 } from "../../engine/file-edits.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { planClose, planOpen } from "../../engine/review.ts";
-import { closeReviewText, openReviewText } from "../../engine/review-edit.ts";
+import { closeReviewText, openReviewsText } from "../../engine/review-edit.ts";
 import { afterDay, DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
 import { parseDuration } from "../../load/durations.ts";
 import { isReviewDueFarEnough, MIN_REVIEW_DAYS } from "../../pr/affected.ts";
@@ -136,12 +136,13 @@ async function reviewOpen(args: Parsed, io: CommandIo): Promise<number> {
       await prepareFileEdit(
         io.cwd,
         file,
-        (text) => {
-          let out: { text: string } | { problem: string } = { text };
-          for (const c of list)
-            if ("text" in out) out = openReviewText(file, out.text, c.group.name, due, c.pending);
-          return out;
-        },
+        (text) =>
+          openReviewsText(
+            file,
+            text,
+            list.map((c) => ({ group: c.group.name, pending: c.pending })),
+            due,
+          ),
         "write the review block",
       ),
     );
