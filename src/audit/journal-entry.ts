@@ -35,6 +35,12 @@ export interface ApplyStartData {
    * gives back. Its changes are real, and no real leaver's: see DrillData.
    */
   readonly drill?: string;
+  /**
+   * The gatehouse that made the run: its version and build (the first 16 hex digits of the hash of its
+   * code, schemas, dependencies and Node.js), so an auditor can tell which rules applied. Absent in runs
+   * of versions before it was recorded.
+   */
+  readonly gatehouse?: { readonly version: string; readonly build: string };
 }
 
 export interface GuardrailOverrides {
@@ -594,6 +600,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
       if (v["approvals"] !== undefined && !isApprovals(v["approvals"]))
         return "approvals must name the repository and list commits";
       if (v["drill"] !== undefined && typeof v["drill"] !== "string") return "drill must be a user id";
+      if (v["gatehouse"] !== undefined && !isBuild(v["gatehouse"]))
+        return "gatehouse must give the version and build that made the run";
       return isCount(v["changes"]) ? undefined : "changes must be a count";
     case "change":
       if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["changeId"] !== "string")
@@ -653,4 +661,13 @@ export function isNewJournalEntry(value: unknown): value is NewJournalEntry {
 
 export function isJournalEntry(value: unknown): value is JournalEntry {
   return describeEntryProblem(value) === undefined;
+}
+
+function isBuild(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Record<string, unknown>)["version"] === "string" &&
+    typeof (value as Record<string, unknown>)["build"] === "string"
+  );
 }

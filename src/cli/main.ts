@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { realpathSync, readFileSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
   ConfigError,
@@ -12,13 +12,9 @@ import {
 } from "../errors.ts";
 import { renderDiagnostics, countLine } from "../render/diagnostics.ts";
 import { nodeIo, printable, type CliIo, type CommandIo } from "./io.ts";
+import { VERSION } from "../io/code-identity.ts";
 
-export const VERSION: string = (() => {
-  const data: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
-  return typeof data === "object" && data !== null && "version" in data && typeof data.version === "string"
-    ? data.version
-    : "0.0.0";
-})();
+export { VERSION } from "../io/code-identity.ts";
 
 const USAGE = `gatehouse ${VERSION}: access as code for the whole identity lifecycle
 

@@ -9,6 +9,8 @@ import { applyPlan, type ApplyResult, type ChangeResult } from "../apply/apply-p
 import { verifyBeforeAppend } from "../audit/verified-prefix.ts";
 import type { OpenRun } from "../audit/verify-journal.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
+import { codeIdentity, VERSION } from "../io/code-identity.ts";
+import { SCHEMA_DIR } from "../validate/schema.ts";
 import {
   appendJournalEntries,
   JournalError,
@@ -190,6 +192,7 @@ export async function runApply(
       ...(overrides === undefined ? {} : { overrides }),
       ...(options.approvals === undefined ? {} : { approvals: options.approvals }),
       ...(options.drill === undefined ? {} : { drill: options.drill }),
+      gatehouse: { version: VERSION, build: codeIdentity(SCHEMA_DIR).slice(0, 16) },
     },
   ]);
   if (!start) throw new Error("journal did not record the start of the run");

@@ -18,6 +18,14 @@ export function hashFolder(hash: Hash, dir: string, isWanted: (name: string) => 
 
 /** The folder of gatehouse's code: `dist/` when built, `src/` under the tests. */
 const CODE_DIR = fileURLToPath(new URL("..", import.meta.url));
+
+/** gatehouse's version, as its package.json says. */
+export const VERSION: string = (() => {
+  const data: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  return typeof data === "object" && data !== null && "version" in data && typeof data.version === "string"
+    ? data.version
+    : "0.0.0";
+})();
 /** gatehouse's package.json, beside that folder. */
 const PACKAGE_JSON = fileURLToPath(new URL("../../package.json", import.meta.url));
 

@@ -88,6 +88,11 @@ describe("grant endings and the guard rails", () => {
     expect(await membersOf(tree, "team")).toEqual(["ann", "bob", "cy", "dee", "eve", "fay", "gus"]);
     const journal = await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8");
     expect(journal).toContain('"endsGrant":true');
+    // Each run says which gatehouse made it.
+    const version = (JSON.parse(await readFile("package.json", "utf8")) as { version: string }).version;
+    expect(journal).toMatch(
+      new RegExp(`"gatehouse":\\{"version":"${version.replaceAll(".", "\\.")}","build":"[0-9a-f]{16}"\\}`),
+    );
 
     // With the override, the rest goes too.
     expect((await runCliIn(tree.cwd, ["apply", "--yes", "--allow-removals", "4"], AFTER_END)).code).toBe(0);
