@@ -34,7 +34,8 @@ export async function createTestGithubProvider(
     type: "github",
     mode: "authoritative",
     nesting: options.nesting ?? true,
-    settings: { org: "acme", baseUrl, tokenEnv: "GH_TOKEN", maxRetries: 2, ...settings },
+    // writeInterval 0: the fake needs no pacing (github-write-pacing.test.ts covers the 1 s default).
+    settings: { org: "acme", baseUrl, tokenEnv: "GH_TOKEN", maxRetries: 2, writeInterval: 0, ...settings },
     source: { file: "access/gatehouse.yaml", line: 3, column: 3 },
   };
   const provider = createGithubProviderWith(config, {

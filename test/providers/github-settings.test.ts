@@ -27,7 +27,19 @@ describe("github settings", () => {
       retryFailedInvitations: false,
       maxRetries: 3,
       readCache: false,
+      writeIntervalMs: 1000,
     });
+  });
+
+  it.each([
+    [0, 0],
+    ["0", 0],
+    ["250ms", 250],
+    ["2s", 2000],
+  ])("reads writeInterval %j as %d ms", (value, ms) => {
+    expect(parseGithubSettings(config({ org: "acme", writeInterval: value }), "/repo").writeIntervalMs).toBe(
+      ms,
+    );
   });
 
   it.each([
@@ -40,6 +52,12 @@ describe("github settings", () => {
     [{ org: "acme", maintainers: "everyone" }, /maintainers must be one of: owners, none/],
     [{ org: "acme", token: "ghp_x" }, /token is not a github setting/],
     [{ org: "acme", baseUrl: "ftp://x" }, /baseUrl must be an http\(s\) URL/],
+    [
+      { org: "acme", writeInterval: "1m" },
+      /writeInterval must be 0 or a duration such as 1s or 250ms, at most 60s; got "1m"/,
+    ],
+    [{ org: "acme", writeInterval: "61s" }, /writeInterval must be 0 or a duration/],
+    [{ org: "acme", writeInterval: 1 }, /writeInterval must be 0 or a duration/],
     [
       { org: "acme", baseUrl: "http://ghe.example.com/api/v3" },
       /baseUrl must use https: the token would cross/,
@@ -87,10 +105,26 @@ describe("github settings schema", () => {
           "    teamPrivacy: secret",
           "    retryFailedInvitations: true",
           "    maxRetries: 2",
+          "    writeInterval: 250ms",
           "",
         ].join("\n"),
       ),
     ).toEqual([]);
+  });
+
+  it.each(["fast", "1m", "-1s", 1])("rejects writeInterval: %j at its line and column", (value) => {
+    const { document } = parseAccessFile(
+      "access/gatehouse.yaml",
+      new TextEncoder().encode(
+        `providers:\n  github:\n    type: github\n    org: acme\n    writeInterval: ${String(value)}\n`,
+      ),
+    );
+    if (!document) throw new Error("did not parse");
+    const found = validateDocumentSchema(document, "config").filter(
+      (d) => d.path?.includes("writeInterval") === true,
+    );
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.map((d) => [d.file, d.line, d.column])).toContainEqual(["access/gatehouse.yaml", 5, 20]);
   });
 
   it("rejects an unknown key and a missing org", () => {

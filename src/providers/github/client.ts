@@ -3,6 +3,7 @@
  * requests (ETag / If-None-Match; a 304 costs no rate limit) and call counting at the fetch boundary.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import Bottleneck from "bottleneck";
 import { Octokit } from "@octokit/rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
@@ -39,6 +40,36 @@ export interface GithubClientOptions {
   readonly fetch: typeof fetch;
   readonly log: (line: string) => void;
   readonly maxRetries: number;
+  /** Least milliseconds between two writes (0: no pause; writes are still sent one at a time). */
+  readonly writeIntervalMs: number;
+}
+
+/** Tells apart the throttling state of clients in one process (see `pacing`). */
+let clientCount = 0;
+
+/**
+ * This client's own Bottleneck groups for the throttling plugin. The plugin's default groups are global to
+ * the module and keyed by `throttle.id` ("no-id" unless set): every Octokit in the process would share one
+ * write queue paced one per second, and one 10-request read pool, so two GitHub providers (two orgs, or
+ * github.com beside an Enterprise Server) would slow each other down, and none could be paced differently.
+ * Requests that e-mail someone (invitations) keep the plugin's ratio: three times the write interval.
+ */
+function pacing(writeIntervalMs: number): {
+  id: string;
+  write: Bottleneck.Group;
+  notifications: Bottleneck.Group;
+} {
+  clientCount += 1;
+  const id = `gatehouse-${String(clientCount)}`;
+  return {
+    id,
+    write: new Bottleneck.Group({ id: `${id}-write`, maxConcurrent: 1, minTime: writeIntervalMs }),
+    notifications: new Bottleneck.Group({
+      id: `${id}-notifications`,
+      maxConcurrent: 1,
+      minTime: 3 * writeIntervalMs,
+    }),
+  };
 }
 
 /**
@@ -120,7 +151,11 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
         options.log(`${options.provider}: ${message}`);
       },
     },
-    throttle: { onRateLimit: onLimit("rate limit"), onSecondaryRateLimit: onLimit("secondary rate limit") },
+    throttle: {
+      ...pacing(options.writeIntervalMs),
+      onRateLimit: onLimit("rate limit"),
+      onSecondaryRateLimit: onLimit("secondary rate limit"),
+    },
   });
 
   const cache = new Map<string, CachedResponse>();

@@ -45,6 +45,7 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
     fetch: context.fetch ?? fetch,
     log,
     maxRetries: settings.maxRetries,
+    writeIntervalMs: settings.writeIntervalMs,
   });
   const session: GithubSession = {
     name: config.name,

@@ -28,6 +28,12 @@ export interface GithubSettings {
   readonly maxRetries: number;
   /** Keep the ETag cache between runs in `.gatehouse/cache/` (a run with nothing changed is all 304s). */
   readonly readCache: boolean;
+  /**
+   * Least time between two writes (POST, PATCH, PUT, DELETE), in milliseconds; writes are always sent one at
+   * a time. GitHub asks for at least a second on github.com; 0 (no pacing) suits GitHub Enterprise Server
+   * with rate limiting off, or a test double.
+   */
+  readonly writeIntervalMs: number;
 }
 
 const KEYS = [
@@ -42,6 +48,7 @@ const KEYS = [
   "retryFailedInvitations",
   "maxRetries",
   "readCache",
+  "writeInterval",
 ] as const;
 /** Common provider keys gatehouse.schema.json declares; the loader normally strips them already. */
 const COMMON_KEYS = ["type", "mode", "nesting", "accountName", "users", "description", "name"];
@@ -103,10 +110,29 @@ function logins(config: ProviderConfig, key: string): string[] {
   });
 }
 
-/** Validates `config.settings`; throws ConfigError naming the key and the line of the provider. */
+/** The most `writeInterval` may be: longer pacing than this is a mistake, not caution. */
+const MAX_WRITE_INTERVAL_MS = 60_000;
+
+/** `writeInterval`: 0, or a whole number of seconds or milliseconds ("1s", "250ms"); in milliseconds. */
+function writeInterval(config: ProviderConfig): number {
+  const value = config.settings["writeInterval"];
+  if (value === undefined) return 1000;
+  if (value === 0 || value === "0") return 0;
+  const match = typeof value === "string" ? /^(\d+)(ms|s)$/.exec(value) : null;
+  const ms = match?.[1] === undefined ? undefined : Number(match[1]) * (match[2] === "s" ? 1000 : 1);
+  if (ms === undefined || ms > MAX_WRITE_INTERVAL_MS)
+    fail(
+      config,
+      "writeInterval",
+      `must be 0 or a duration such as 1s or 250ms, at most 60s; got ${JSON.stringify(value)}`,
+    );
+  return ms;
+}
+
 /** Where the login → account id pins are kept unless `idsFile` says otherwise. */
 export const DEFAULT_IDS_FILE = ".gatehouse/github-ids.json";
 
+/** Validates `config.settings`; throws ConfigError naming the key and the line of the provider. */
 export function parseGithubSettings(config: ProviderConfig, cwd: string): GithubSettings {
   for (const key of Object.keys(config.settings)) {
     if (!KEYS.some((k) => k === key) && !COMMON_KEYS.includes(key)) {
@@ -140,6 +166,7 @@ export function parseGithubSettings(config: ProviderConfig, cwd: string): Github
     retryFailedInvitations: optionalBoolean(config, "retryFailedInvitations", false),
     maxRetries: optionalInteger(config, "maxRetries", 3, 0, 10),
     readCache: optionalBoolean(config, "readCache", false),
+    writeIntervalMs: writeInterval(config),
   };
 }
 

@@ -62,6 +62,7 @@ async function setup(
     baseUrl: ${gh.url}
     tokenEnv: ${TOKEN_ENV}
     maxRetries: 2
+    writeInterval: 0
 ${settings}`,
     },
     env: { [TOKEN_ENV]: GITHUB_TOKEN },

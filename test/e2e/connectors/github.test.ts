@@ -56,6 +56,7 @@ async function setup(): Promise<{ org: string; repo: ConnectorRepo }> {
     baseUrl: ${gh.url}
     tokenEnv: ${TOKEN_ENV}
     maxRetries: 2
+    writeInterval: 0
 `,
     },
     env: { [TOKEN_ENV]: GITHUB_TOKEN },
