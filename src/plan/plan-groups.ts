@@ -103,6 +103,7 @@ function planMembers(
   for (const [account, member] of missing) {
     // Its entry is held under another name, or outside the scope read: the user-level note says what to do.
     if (sink.byHand.notCreated.has(account)) continue;
+    if (have !== undefined && isListedThroughKeptChild(sink, want, have, account)) continue;
     if (withoutAccount.has(account)) {
       // On leave with accounts disabled, and no account here: none is created, so none can be added.
       sink.note(
@@ -198,6 +199,41 @@ function planOwnersAccounts(
     return !(keptFor !== undefined && keptFor === passed.ownerAccount && want.members.has(keptFor));
   });
   for (const account of going.sort()) planRemoval(sink, want.name, account, "user", want, formerName);
+}
+
+/**
+ * A member the files want whom the system lists in the group without saying whether directly
+ * (LiveGroup.uncertainMembers: GitHub lists child teams' members in the parent), while a nested group the
+ * files keep them in holds them: they have the group's access, and may already be direct members, so
+ * adding them would be sent again on every run (and never show as done). Not when a role is still to be
+ * given: a maintainer the system does not list as one (org owners, always maintainers, need none). Once
+ * the files take them out of the nested group, they are added in that same plan.
+ */
+function isListedThroughKeptChild(
+  sink: PlanSink,
+  want: DesiredGroup,
+  have: LiveGroup,
+  account: string,
+): boolean {
+  if (have.uncertainMembers?.includes(account) !== true) return false;
+  if (
+    want.maintainers?.has(account) === true &&
+    sink.input.live.alwaysMaintainers?.includes(account) !== true
+  )
+    return false;
+  const { live, desired } = sink.input;
+  const seen = new Set<string>();
+  const holds = (group: string): boolean => {
+    if (seen.has(group)) return false;
+    seen.add(group);
+    const inner = live.groups.find((g) => g.name === group);
+    if (inner === undefined) return false;
+    const keeps =
+      desired.groups.get(group)?.members.has(account) === true &&
+      (inner.members.includes(account) || inner.uncertainMembers?.includes(account) === true);
+    return keeps || (inner.groupMembers ?? []).some(holds);
+  };
+  return (have.groupMembers ?? []).some(holds);
 }
 
 /**

@@ -88,23 +88,28 @@ export interface TeamMembers {
  * Direct members of a team. GitHub lists members of child teams too, and says which ones only when the
  * organization has the team-member role feature (`inherited`). When the flag is absent, members who also
  * appear in a child team are taken as inherited, so gatehouse never plans to remove someone it cannot
- * remove from this team. Maintainers are those GitHub lists with `?role=maintainer` (or `role` on the item).
+ * remove from this team; except one listed as maintainer who is no org owner (only a direct member has that
+ * role). Maintainers are those GitHub lists with `?role=maintainer` (or `role` on the item).
  */
 export function directTeamMembers(
   listed: readonly WireTeamMember[],
   childMembers: ReadonlySet<string>,
   maintainerLogins: ReadonlySet<string> = new Set(),
+  orgOwners: ReadonlySet<string> = new Set(),
 ): TeamMembers {
   const members: string[] = [];
   const maintainers: string[] = [];
   const uncertain: string[] = [];
   for (const m of listed) {
     const login = normalizeLogin(m.login);
-    const inherited = m.inherited ?? childMembers.has(login);
+    const isMaintainer = m.role === "maintainer" || maintainerLogins.has(login);
+    // The maintainer role belongs to a direct membership (a child team's members are members of the parent):
+    // a maintainer here is direct, unless an org owner, whom GitHub calls maintainer of every team they see.
+    const inherited = m.inherited ?? (childMembers.has(login) && !(isMaintainer && !orgOwners.has(login)));
     if (inherited && m.inherited === undefined) uncertain.push(login);
     if (inherited) continue;
     members.push(login);
-    if (m.role === "maintainer" || maintainerLogins.has(login)) maintainers.push(login);
+    if (isMaintainer) maintainers.push(login);
   }
   return {
     members: members.sort(),

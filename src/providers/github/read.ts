@@ -167,6 +167,9 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
   for (const t of teams) {
     if (t.parent) children.set(t.parent.slug, [...(children.get(t.parent.slug) ?? []), t.slug]);
   }
+  // Org owners: a plan names them on their removal ("org owner") and notes what the lock-out checks will
+  // refuse; GitHub calls them maintainers of every team, so their role says nothing of a direct membership.
+  const admins = await readAdmins(s);
   const listed = new Map<string, WireTeamMember[]>();
   const maintainersOf = new Map<string, Set<string>>();
   for (const t of teams) {
@@ -184,7 +187,12 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
           (listed.get(c) ?? []).map((m) => normalizeLogin(m.login)),
         ),
       );
-      const direct = directTeamMembers(listed.get(t.slug) ?? [], childLogins, maintainersOf.get(t.slug));
+      const direct = directTeamMembers(
+        listed.get(t.slug) ?? [],
+        childLogins,
+        maintainersOf.get(t.slug),
+        admins,
+      );
       s.directMembers.set(t.slug, new Set(direct.members));
       const group = mapTeam(t, direct, children.get(t.slug) ?? [], invitedTo.get(t.slug) ?? [], s.nesting);
       const otherName = formerSlugs.get(t.slug);
@@ -192,10 +200,8 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-  // Org owners: a plan names them on their removal ("org owner") and notes what the lock-out checks will
-  // refuse. Roles are planned only where group owners become maintainers; then owners (whom GitHub always
-  // shows as maintainers) must be known, or the plan would ask every run to make one a plain member.
-  const admins = await readAdmins(s);
+  // Roles are planned only where group owners become maintainers; then owners (whom GitHub always shows as
+  // maintainers) must be known, or the plan would ask every run to make one a plain member.
   const owners = s.settings.maintainers === "owners" ? [...admins].sort() : undefined;
   await s.pins.save();
   // Logged once per run: a run reads several times (plan, apply's read-back), the findings stay the same.

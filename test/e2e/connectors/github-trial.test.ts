@@ -269,4 +269,58 @@ describe("gatehouse CLI against GitHub: trial findings", { tags: ["slow"], timeo
     );
     expectClean(repo);
   });
+
+  it("M5: a converged org plans no change for group owners and members who also sit in a child team", async () => {
+    // ada-l is an org owner; ada owns team-eng-write (maintainer) and joins its child team-oncall-write;
+    // ben-o, no owner, is made an owner of team-eng-write and sits in both; cleo-p a plain member of both.
+    const { org, repo } = await setup("    maintainers: owners\n", { owners: ["ada-l"] });
+    await repo.edit(
+      "access/groups/groups.yaml",
+      "members: [ben, cleo, fay]",
+      "members: [ada, ben, cleo, fay]",
+    );
+    await repo.edit(
+      "access/groups/groups.yaml",
+      "owners: [ada]\n    members:\n      - ada\n",
+      "owners: [ada, ben]\n    members:\n      - ada\n      - ben\n      - cleo\n",
+    );
+    await repo.commit("team leads sit in on-call too");
+    // Members already (a pending invitee's team role cannot be read back: not what this test is about).
+    for (const login of ["cleo-p", "devi-r", "eli-m"]) {
+      const user = gh.fake.state.userByLogin(login);
+      if (user === undefined) throw new Error(`no ${login}`);
+      orgOf(org).members.set(user.id, "member");
+    }
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    const parent = gh.fake.state.teamBySlug(orgOf(org), "team-eng-write");
+    const ben = gh.fake.state.userByLogin("ben-o");
+    if (parent === undefined || ben === undefined) throw new Error("no team-eng-write or ben-o");
+    expect(parent.members.get(ben.id)).toBe("maintainer");
+
+    const before = gh.fake.requests.length;
+    const again = await repo.run(["plan", "--detailed-exitcode"]);
+    expect({ code: again.code, stdout: again.stdout }).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining("No changes. Live systems match the access files.") as unknown,
+    });
+    expect(again.stdout).not.toMatch(/add (ada-l|ben-o|cleo-p) to team-eng-write/);
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.code).toBe(0);
+    expect(gh.fake.writes(before)).toEqual([]);
+
+    // Taken out of the child team, cleo is added to the parent in the same plan (an idempotent PUT if she is
+    // a direct member already; "drift": gatehouse gave it before): no day without the parent's access.
+    await repo.edit(
+      "access/groups/groups.yaml",
+      "members: [ada, ben, cleo, fay]",
+      "members: [ada, ben, fay]",
+    );
+    await repo.commit("cleo leaves on-call");
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toEqual([
+      "membership.add github:membership/team-eng-write/cleo-p drift",
+      "membership.remove github:membership/team-oncall-write/cleo-p removed-from-config",
+    ]);
+    expectClean(repo);
+  });
 });
