@@ -53,6 +53,19 @@ describe("github map: teams", () => {
     expect(direct).toEqual({ members: ["alice"], maintainers: [], uncertain: ["carol"] });
   });
 
+  it("takes a maintainer who is also in a child team as direct, unless an org owner (trial M5)", () => {
+    const direct = directTeamMembers(
+      [
+        { login: "lead", id: 1 },
+        { login: "owner", id: 2 },
+      ],
+      new Set(["lead", "owner"]),
+      new Set(["lead", "owner"]),
+      new Set(["owner"]),
+    );
+    expect(direct).toEqual({ members: ["lead"], maintainers: ["lead"], uncertain: ["owner"] });
+  });
+
   it("maps a team to a group named by its slug, with child teams only when nesting", () => {
     const team = {
       id: 7,
