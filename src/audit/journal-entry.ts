@@ -242,6 +242,11 @@ export interface DrillData {
     readonly runSeq?: number;
     /** Changes for the canary a plan made after the restore still has (0 when restored). */
     readonly left: number;
+    /**
+     * Systems (provider names) where the restore could only invite the canary again (GitHub: the org
+     * membership comes back once the canary accepts the invitation); absent when none.
+     */
+    readonly pending?: readonly string[];
     readonly error?: string;
   };
   /** Why the kill chain failed, when it did not get to its check. */

@@ -20,6 +20,7 @@ import {
 import { runApply, type RunApplyResult } from "./run-apply.ts";
 import { canaryChangesOf, chooseCanary, killChainOf, withCanaryLeaving } from "./drill-plan.ts";
 import { firstFew } from "../model/lists.ts";
+import { pendingInvitationNote } from "../plan/plan-users.ts";
 
 export interface DrillOptions {
   /** How to plan (files, providers, journal); its `now` is replaced by `now()` for every plan. */
@@ -213,6 +214,14 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   };
 }
 
+/** Systems where a plan notes one of `accounts` as invited and not yet accepted (GitHub's restore). */
+function pendingFor(plan: Plan, accounts: readonly { provider: string; account: string }[]): string[] {
+  const pending = accounts.filter((a) =>
+    plan.notes.some((n) => n.provider === a.provider && n.message === pendingInvitationNote(a.account)),
+  );
+  return [...new Set(pending.map((a) => a.provider))].sort();
+}
+
 /** The canary's changes of a plan from the files as they are, applied; then a plan to see none is left. */
 async function restoreCanary(
   options: DrillOptions,
@@ -221,10 +230,13 @@ async function restoreCanary(
 ): Promise<DrillData["restore"]> {
   let runSeq: number | undefined;
   let error: string | undefined;
+  const restored: { provider: string; account: string }[] = []; // the canary's accounts the restore gave back
   try {
     await withPlan(options, {}, async (prepared) => {
       const restore = canaryChangesOf(prepared.plan, canary);
       if (restore.changes.length === 0) return;
+      for (const c of restore.changes)
+        if (c.kind === "user") restored.push({ provider: c.provider, account: c.account });
       const result = await runApply(restore, prepared.tree.model.config.policy, prepared.providers, {
         ...runOptions,
         signal: deadline(RUN_TIMEOUT_MS).signal,
@@ -239,8 +251,12 @@ async function restoreCanary(
     error = messageOf(caught);
   }
   let left = 0;
+  let pending: string[] = [];
   try {
-    left = await withPlan(options, {}, (prepared) => canaryChangesOf(prepared.plan, canary).changes.length);
+    [left, pending] = await withPlan(options, {}, (prepared) => [
+      canaryChangesOf(prepared.plan, canary).changes.length,
+      pendingFor(prepared.plan, restored),
+    ]);
   } catch (caught) {
     error ??= `the plan after the restore failed: ${messageOf(caught)}`;
   }
@@ -249,6 +265,7 @@ async function restoreCanary(
     outcome: isRestored ? "restored" : "failed",
     ...(runSeq === undefined ? {} : { runSeq }),
     left,
+    ...(pending.length === 0 ? {} : { pending }),
     ...(error === undefined ? {} : { error }),
   };
 }

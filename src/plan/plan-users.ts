@@ -714,8 +714,7 @@ export function planUsers(sink: PlanSink): void {
     // A pending invitation is not sent again; a leaver's is withdrawn (disable), so they cannot still accept it.
     if (have.pending === true && want.enabled) {
       // A failed (expired) invitation is named by the read's own note, which says it is not sent again.
-      if (have.invitationFailed !== true)
-        sink.note("info", `${want.account}: invitation pending; not sent again`);
+      if (have.invitationFailed !== true) sink.note("info", pendingInvitationNote(want.account));
       continue;
     }
     if (want.enabled && !have.enabled) {
@@ -941,4 +940,12 @@ function newAccountsByEmail(
   }
   for (const email of shared) out.delete(email);
   return out;
+}
+
+/**
+ * The plan note for an account whose invitation is still pending (the person has not accepted it). Exported
+ * so that the drill can tell a restore that is only an invitation from one that gave the access back.
+ */
+export function pendingInvitationNote(account: string): string {
+  return `${account}: invitation pending; not sent again`;
 }

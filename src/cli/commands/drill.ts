@@ -53,7 +53,9 @@ function reportText(report: DrillReport, journal: string): string {
     ...report.checks.map((c) => `  check ${checkHeading(c)}: ${describeCheck(c)}`),
     ...(report.error === undefined ? [] : [`  error: ${report.error}`]),
     report.restore.outcome === "restored"
-      ? `Restore: the canary has its access back; a plan afterwards has nothing left for it.`
+      ? report.restore.pending === undefined
+        ? `Restore: the canary has its access back; a plan afterwards has nothing left for it.`
+        : `Restore: the canary is invited again in ${report.restore.pending.join(", ")}, and has that access back only once it accepts the invitation; a plan afterwards has nothing left for it.`
       : `Restore FAILED: ${report.restore.error ?? `a plan afterwards still has ${String(report.restore.left)} change(s) for the canary`}; run \`gatehouse apply\`.`,
     `Journal: ${journal} entry ${String(report.entry.seq)} (drill)${report.entry.type === "drill" && report.entry.runSeq !== undefined ? `, kill chain run #${String(report.entry.runSeq)}` : ""}${report.restore.runSeq === undefined ? "" : `, restore run #${String(report.restore.runSeq)}`}.`,
   ];

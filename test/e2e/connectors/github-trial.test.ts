@@ -323,4 +323,38 @@ describe("gatehouse CLI against GitHub: trial findings", { tags: ["slow"], timeo
     ]);
     expectClean(repo);
   });
+
+  it("M3: a drill's summary says the GitHub canary is invited again and must accept, not that its access is back", async () => {
+    const { org, repo } = await setup();
+    const cleo = gh.fake.state.userByLogin("cleo-p");
+    if (cleo === undefined) throw new Error("no cleo-p");
+    orgOf(org).members.set(cleo.id, "member"); // cleo is a member already, not an invitee
+    await repo.edit(
+      "access/gatehouse.yaml",
+      "  admins: [ada]\n",
+      "  admins: [ada]\n  drills: { canaries: [cleo] }\n",
+    );
+    await repo.commit("cleo is the drills' canary");
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+
+    const drilled = await repo.run(["drill", "--offboard-recheck", "0"]);
+    expect(drilled.stdout).not.toContain("the canary has its access back");
+    expect(drilled.stdout).toContain(
+      "Restore: the canary is invited again in github, and has that access back only once it accepts the invitation; a plan afterwards has nothing left for it.",
+    );
+    expect(drilled.code).toBe(0);
+    // What is true on GitHub: cleo is no member, only invited.
+    expect(orgOf(org).members.has(cleo.id)).toBe(false);
+    expect(orgOf(org).invitations.filter((i) => i.inviteeId === cleo.id && i.failedAt === null)).toHaveLength(
+      1,
+    );
+    const entry = JSON.parse(
+      (await repo.read(".gatehouse/journal.jsonl")).trimEnd().split("\n").at(-1) ?? "{}",
+    ) as unknown;
+    expect(entry).toMatchObject({
+      type: "drill",
+      restore: { outcome: "restored", left: 0, pending: ["github"] },
+    });
+    expectClean(repo);
+  });
 });
