@@ -108,15 +108,49 @@ function methodOf(init: RequestInit | undefined): string {
   return (init?.method ?? "GET").toUpperCase();
 }
 
+/** A request's path below the API root, without the query (which holds nothing worth a log line). */
+function pathOf(input: Parameters<typeof fetch>[0], baseUrl: string): string {
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  const path = url.startsWith(baseUrl) ? url.slice(baseUrl.length) : url;
+  return path.split("?")[0] ?? path;
+}
+
+/** Why a fetch got no answer: undici's cause ("connect ECONNREFUSED 127.0.0.1:9"), else its message. */
+function causeOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause: unknown = error.cause;
+  return cause instanceof Error ? cause.message : error.message;
+}
+
+/** A line of Octokit's request log plugin. */
+const REQUEST_LOG_LINE = /^[A-Z]+ \S+ - \S+ with id \S+ in \d+ms$/;
+
+/** Whether an Octokit failure carries GitHub's answer (a fetch that got none is a RequestError "500" too). */
+function hasResponse(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "response" in error && error.response !== undefined;
+}
+
 export function createGithubClient(options: GithubClientOptions): GithubClient {
   const counts = { reads: 0, writes: 0, notModified: 0, retries: 0 };
   // The signal of the read or apply call a request belongs to. Calls may overlap, so it follows the async
   // context of each call, and each request carries its own (Octokit's `request.signal`).
   const callSignal = new AsyncLocalStorage<AbortSignal>();
-  const countingFetch: typeof fetch = (input, init) => {
+  // Each try as it really went, from here rather than Octokit's request log: that one writes every expected
+  // 404 as an error, calls a dropped connection "500", and says nothing of tries sent again. A 5xx or no
+  // answer is worth a line (it is what gets tried again); a 4xx is the caller's to judge, and a failure
+  // that matters reaches the user as its ProviderError.
+  const countingFetch: typeof fetch = async (input, init) => {
     if (methodOf(init) === "GET" || methodOf(init) === "HEAD") counts.reads += 1;
     else counts.writes += 1;
-    return options.fetch(input, init);
+    const what = `${options.provider}: ${methodOf(init)} ${pathOf(input, options.baseUrl)}`;
+    try {
+      const response = await options.fetch(input, init);
+      if (response.status >= 500) options.log(`${what}: GitHub answered ${String(response.status)}`);
+      return response;
+    } catch (error) {
+      if (!(init?.signal?.aborted ?? false)) options.log(`${what}: no answer (${causeOf(error)})`);
+      throw error;
+    }
   };
   const onLimit =
     (kind: string) =>
@@ -146,8 +180,9 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
         options.log(`${options.provider}: ${message}`);
       },
       error: (message: string) => {
-        // Octokit logs every 304 as an error; for us a 304 is the ETag cache working, not news.
-        if (message.includes(" - 304 ")) return;
+        // Octokit's request log ("GET /path - 404 with id … in 12ms"): each try is logged at the fetch
+        // boundary instead, truthfully (see countingFetch).
+        if (REQUEST_LOG_LINE.test(message)) return;
         options.log(`${options.provider}: ${message}`);
       },
     },
@@ -258,16 +293,19 @@ function requestMethodOf(error: unknown): string | undefined {
 /** Turns an Octokit failure into a ProviderError with GitHub's own words (never headers or the token). */
 export function toProviderError(provider: string, operation: string, error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
-  const status = statusOf(error);
+  // Octokit reports a request that got no answer (refused, reset, timed out) as status 500: say what happened.
+  const status = hasResponse(error) ? statusOf(error) : undefined;
   const body = bodyOf(error);
   const details = (body.errors ?? [])
     .map((e) => e.message ?? [e.field, e.code].filter((x) => x !== undefined).join(" "))
     .filter((x) => x !== "");
   const what =
     status === undefined
-      ? error instanceof Error
-        ? error.message
-        : String(error)
+      ? typeof error === "object" && error !== null && "request" in error && error instanceof Error
+        ? `no answer from GitHub (${error.message})`
+        : error instanceof Error
+          ? error.message
+          : String(error)
       : `GitHub answered ${String(status)}${body.message ? `: ${body.message}` : ""}${details.length > 0 ? ` (${details.join("; ")})` : ""}`;
   // A primary rate limit GitHub answers with 403 (or 429) and x-ratelimit-remaining: 0; it passes at reset.
   const remaining = headerOf(error, "x-ratelimit-remaining");
