@@ -24,7 +24,7 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-describe("github: what the provider logs of its requests (trial L2)", () => {
+describe("github: what the provider logs and counts of its requests (trials L2, L1)", () => {
   beforeAll(async () => {
     gh = await startCheckedGithub();
   });
@@ -46,7 +46,14 @@ describe("github: what the provider logs of its requests (trial L2)", () => {
     seedTeam(gh.fake, org, { name: "ops" });
     await provider.read(signal());
     gh.fake.injectFault({ count: 1, status: 502, match: (method) => method === "PUT" });
+    const before = provider.stats();
     expect((await provider.apply([addMember("ops", "ana")], signal()))[0]?.status).toBe("applied");
+    // Trial L1: what was sent, the 502'd try included, and the try sent again counted as a retry.
+    const after = provider.stats();
+    expect({ writes: after.writes - before.writes, retries: after.retries - before.retries }).toEqual({
+      writes: 2,
+      retries: 1,
+    });
     expect(logs).toEqual([`github: PUT /orgs/${org}/teams/ops/memberships/ana: GitHub answered 502`]);
   });
 

@@ -18,7 +18,10 @@ export interface GithubClientStats {
   readonly writes: number;
   /** GETs answered 304 Not Modified from the ETag cache. */
   readonly notModified: number;
-  /** Requests sent again after a rate limit. */
+  /**
+   * Tries sent again after a rate limit, a 5xx or no answer: the tries counted in `reads` and `writes`
+   * beyond the first of each request.
+   */
   readonly retries: number;
 }
 
@@ -131,7 +134,8 @@ function hasResponse(error: unknown): boolean {
 }
 
 export function createGithubClient(options: GithubClientOptions): GithubClient {
-  const counts = { reads: 0, writes: 0, notModified: 0, retries: 0 };
+  const counts = { reads: 0, writes: 0, notModified: 0 };
+  let requests = 0; // requests asked for, each counted once however many tries it took
   // The signal of the read or apply call a request belongs to. Calls may overlap, so it follows the async
   // context of each call, and each request carries its own (Octokit's `request.signal`).
   const callSignal = new AsyncLocalStorage<AbortSignal>();
@@ -159,7 +163,6 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       options.log(
         `${options.provider}: ${kind} on ${request.method} ${request.url}; ${again ? `retrying after ${String(retryAfter)}s` : "giving up"}`,
       );
-      if (again) counts.retries += 1;
       return again;
     };
   const octokit = new GatehouseOctokit({
@@ -195,7 +198,9 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
   const cache = new Map<string, CachedResponse>();
   const sent = new Set<string>();
+  // Registered after the plugins, so outside them: one call here per request, however often they try it.
   octokit.hook.wrap("request", async (request, endpoint) => {
+    requests += 1;
     // Set in place: hooks share one options object (see below).
     const signal = callSignal.getStore();
     if (signal) endpoint.request = { ...endpoint.request, signal };
@@ -224,7 +229,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 
   return {
     octokit,
-    stats: () => ({ ...counts }),
+    stats: () => ({ ...counts, retries: Math.max(0, counts.reads + counts.writes - requests) }),
     withSignal: (signal, work) => callSignal.run(signal, work),
     seed: (entries) => {
       for (const [key, entry] of entries) if (!cache.has(key)) cache.set(key, entry);

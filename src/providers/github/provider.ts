@@ -18,7 +18,7 @@ import { parseGithubSettings, readGithubToken } from "./settings.ts";
 export interface GithubProviderStats extends ProviderStats {
   /** GETs answered 304 Not Modified (no rate-limit cost). */
   readonly notModified: number;
-  /** Requests repeated after a rate limit. */
+  /** Tries sent again after a rate limit, a 5xx or no answer (included in reads and writes). */
   readonly retries: number;
 }
 
