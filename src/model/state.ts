@@ -74,6 +74,12 @@ export interface LiveUser extends LiveUserAttributes {
    * `requiredAdmins`, or the token's own account): a plan that does so says in a note that apply will refuse.
    */
   readonly removalRefused?: string;
+  /**
+   * Why the connector refuses to remove this account when it is in no access file (a disable with reason
+   * "not-in-config"), though it would remove it as a leaver's or as the files' removal: a GitHub org owner
+   * made by hand, unless `removeUnlistedOwners`. A plan that does so says in a note that apply will refuse.
+   */
+  readonly unlistedRemovalRefused?: string;
 }
 
 /** A group as a connected system reports it. Members are account names. */

@@ -9,7 +9,10 @@ import type { PlanSink } from "./context.ts";
 
 /** The live users that hold a role or whose removal is refused, by account; undefined when none do. */
 function notableUsers(live: LiveState): ReadonlyMap<string, LiveUser> | undefined {
-  const notable = live.users.filter((u) => u.adminRole !== undefined || u.removalRefused !== undefined);
+  const notable = live.users.filter(
+    (u) =>
+      u.adminRole !== undefined || u.removalRefused !== undefined || u.unlistedRemovalRefused !== undefined,
+  );
   return notable.length === 0 ? undefined : new Map(notable.map((u) => [u.account, u]));
 }
 
@@ -29,20 +32,26 @@ export function noteRefusedRemovals(sink: PlanSink, changes: readonly Change[]):
   const { live, name: provider } = sink.input;
   const notable = notableUsers(live);
   if (notable === undefined) return;
-  const removed = changes.flatMap((c) =>
+  const removals = changes.flatMap((c) =>
     c.kind === "user" && c.provider === provider && (c.action === "disable" || c.action === "delete")
-      ? [c.account]
+      ? [c]
       : [],
   );
+  const removed = removals.map((c) => c.account);
+  const refusedOf = (account: string): string | undefined => {
+    const user = notable.get(account);
+    const unlisted = removals.some((c) => c.account === account && c.reason === "not-in-config");
+    return user?.removalRefused ?? (unlisted ? user?.unlistedRemovalRefused : undefined);
+  };
   for (const account of [...new Set(removed)].sort()) {
-    const refused = notable.get(account)?.removalRefused;
+    const refused = refusedOf(account);
     if (refused !== undefined)
       sink.note("info", `apply will refuse to remove ${account} from ${provider}: ${refused}`);
   }
   const min = live.minAdmins;
   if (min === undefined) return;
   const admins = live.users.filter((u) => u.adminRole !== undefined && u.enabled);
-  const going = admins.filter((u) => removed.includes(u.account) && u.removalRefused === undefined);
+  const going = admins.filter((u) => removed.includes(u.account) && refusedOf(u.account) === undefined);
   const left = admins.length - going.length;
   if (going.length > 0 && left < min.count)
     sink.note(

@@ -28,6 +28,7 @@ describe("github settings", () => {
       maxRetries: 3,
       readCache: false,
       writeIntervalMs: 1000,
+      removeUnlistedOwners: false,
     });
   });
 
@@ -106,6 +107,7 @@ describe("github settings schema", () => {
           "    retryFailedInvitations: true",
           "    maxRetries: 2",
           "    writeInterval: 250ms",
+          "    removeUnlistedOwners: true",
           "",
         ].join("\n"),
       ),

@@ -74,7 +74,7 @@ async function applyUser(
     case "disable":
     case "delete": {
       // GitHub has no disabled state: leaving the organization is the way off (it also ends team memberships).
-      await assertRemovableFromOrg(s, change.account, operation);
+      await assertRemovableFromOrg(s, change.account, operation, change.reason === "not-in-config");
       const username = normalizeLogin(change.account);
       try {
         await octokit.request("DELETE /orgs/{org}/memberships/{username}", { org, username });

@@ -2,12 +2,13 @@
 import { ProviderError } from "../../errors.ts";
 import type { GithubSession } from "./session.ts";
 import { normalizeLogin } from "./map.ts";
-import { readAdmins, readViewer } from "./read.ts";
+import { readAdmins, readViewer, UNLISTED_OWNER_REFUSAL } from "./read.ts";
 
 export async function assertRemovableFromOrg(
   s: GithubSession,
   login: string,
   operation: string,
+  isInNoAccessFile = false,
 ): Promise<void> {
   const account = normalizeLogin(login);
   const viewer = await readViewer(s);
@@ -28,6 +29,11 @@ export async function assertRemovableFromOrg(
   }
   // Fresh, not from the last read: owners may have changed since. A 304 makes this cheap.
   const admins = await readAdmins(s);
+  // An owner made by hand, in no file: an authoritative sweep should not take the org's administration
+  // from someone the files never mention (a leaver, or one the files take out, is removed as asked).
+  if (isInNoAccessFile && admins.has(account) && !s.settings.removeUnlistedOwners) {
+    throw new ProviderError(s.name, operation, `refused: ${account}: ${UNLISTED_OWNER_REFUSAL}`);
+  }
   if (admins.has(account) && admins.size - 1 < s.settings.minAdmins) {
     throw new ProviderError(
       s.name,

@@ -13,6 +13,9 @@ import {
   toWireTeamMember,
 } from "./map.ts";
 
+/** Why apply refuses to remove an org owner who is in no access file (see removeUnlistedOwners). */
+export const UNLISTED_OWNER_REFUSAL =
+  "it is an org owner in no access file (made an owner by hand?): add them to the files, or set removeUnlistedOwners: true to let mode: authoritative remove them";
 /**
  * The account the token belongs to, or `null` when it has none: `GET /user` answers 403 (or 404) for a
  * GitHub App installation token, which acts as the app, not as an account.
@@ -223,6 +226,9 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
       ...u,
       ...(admins.has(u.account) && u.enabled ? { adminRole: "org owner" } : {}),
       ...(refused === undefined ? {} : { removalRefused: refused }),
+      ...(admins.has(u.account) && u.enabled && !s.settings.removeUnlistedOwners
+        ? { unlistedRemovalRefused: UNLISTED_OWNER_REFUSAL }
+        : {}),
     };
   });
   return {

@@ -34,6 +34,11 @@ export interface GithubSettings {
    * with rate limiting off, or a test double.
    */
   readonly writeIntervalMs: number;
+  /**
+   * In authoritative mode, remove org owners who are in no access file (made by hand) like anyone else
+   * (true); by default apply refuses (a leaver who is an owner, or one the files take out, is removed).
+   */
+  readonly removeUnlistedOwners: boolean;
 }
 
 const KEYS = [
@@ -49,6 +54,7 @@ const KEYS = [
   "maxRetries",
   "readCache",
   "writeInterval",
+  "removeUnlistedOwners",
 ] as const;
 /** Common provider keys gatehouse.schema.json declares; the loader normally strips them already. */
 const COMMON_KEYS = ["type", "mode", "nesting", "accountName", "users", "description", "name"];
@@ -167,6 +173,7 @@ export function parseGithubSettings(config: ProviderConfig, cwd: string): Github
     maxRetries: optionalInteger(config, "maxRetries", 3, 0, 10),
     readCache: optionalBoolean(config, "readCache", false),
     writeIntervalMs: writeInterval(config),
+    removeUnlistedOwners: optionalBoolean(config, "removeUnlistedOwners", false),
   };
 }
 

@@ -249,6 +249,32 @@ describe("gatehouse CLI against GitHub: trial findings", { tags: ["slow"], timeo
     );
   });
 
+  it("refuses by default to remove an org owner made by hand who is in no access file; removeUnlistedOwners lets it", async () => {
+    const { org, repo } = await setup("", { owners: ["zed-o"] });
+    const zed = gh.fake.state.userByLogin("zed-o");
+    if (zed === undefined) throw new Error("no zed-o");
+    const refusal =
+      "apply will refuse to remove zed-o from github: it is an org owner in no access file (made an owner by hand?): add them to the files, or set removeUnlistedOwners: true to let mode: authoritative remove them";
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(changeLines(planned.stdout)).toContain("user.disable github:user/zed-o not-in-config");
+    expect(noteMessages(planned.stdout)).toContain(refusal);
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.code).toBe(1);
+    expect(applied.stdout + applied.stderr).toContain("refused: zed-o: it is an org owner in no access file");
+    expect(orgOf(org).members.get(zed.id)).toBe("admin");
+
+    await repo.edit(
+      "access/gatehouse.yaml",
+      "    writeInterval: 0\n",
+      "    writeInterval: 0\n    removeUnlistedOwners: true\n",
+    );
+    await repo.commit("remove owners in no access file");
+    expect(noteMessages((await repo.run(["plan", "--format", "json"])).stdout)).not.toContain(refusal);
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    expect(orgOf(org).members.has(zed.id)).toBe(false);
+    expectClean(repo);
+  });
+
   it("H3: taking someone out of a child team notes that GitHub may show them as a direct member of the parent next", async () => {
     const { org, repo } = await setup();
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
