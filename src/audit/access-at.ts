@@ -8,7 +8,7 @@ import type { SourceLocation } from "../model/source.ts";
 import type { MembershipChange, Reason } from "../plan/types.ts";
 import { membershipOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
-import type { JournalEntry } from "./journal-entry.ts";
+import type { GuardrailOverrides, JournalEntry } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
 import { HeldOutside, type OutsideMembership } from "./held-outside.ts";
 
@@ -109,6 +109,8 @@ export interface WindowRemoval {
   readonly commit?: string;
   /** That run's pull requests and approvals, when it recorded them. */
   readonly approvals?: ApprovalsRecord;
+  /** The guard rails that run overrode (`--force`, `--allow-removals N`), as its apply-start says. */
+  readonly overrides?: GuardrailOverrides;
 }
 
 /**
@@ -201,7 +203,10 @@ export async function accessAt(
   // provider → group → member key → membership
   const held = new Map<string, Map<string, Map<string, HeldMembership>>>();
   const known = new Set<string>(); // provider\ngroup, as known by then
-  const runs = new Map<number, { commit?: string; actor: string; approvals?: ApprovalsRecord }>();
+  const runs = new Map<
+    number,
+    { commit?: string; actor: string; approvals?: ApprovalsRecord; overrides?: GuardrailOverrides }
+  >();
   // Names as they were at `until`: group and account (renameUsers) renames made after it, undone.
   const groupThen = new NamesThen();
   const accountThen = new NamesThen();
@@ -237,6 +242,7 @@ export async function accessAt(
         actor: entry.actor,
         ...(entry.commit === undefined ? {} : { commit: entry.commit }),
         ...(entry.approvals === undefined ? {} : { approvals: entry.approvals }),
+        ...(entry.overrides === undefined ? {} : { overrides: entry.overrides }),
       });
       return;
     }
@@ -492,11 +498,18 @@ export async function accessAt(
 
 /** The run's commit and approvals, as a removal it made carries them (WindowRemoval). */
 function removingRun(
-  run: { readonly commit?: string; readonly approvals?: ApprovalsRecord } | undefined,
-): Pick<WindowRemoval, "commit" | "approvals"> {
+  run:
+    | {
+        readonly commit?: string;
+        readonly approvals?: ApprovalsRecord;
+        readonly overrides?: GuardrailOverrides;
+      }
+    | undefined,
+): Pick<WindowRemoval, "commit" | "approvals" | "overrides"> {
   return {
     ...(run?.commit === undefined ? {} : { commit: run.commit }),
     ...(run?.approvals === undefined ? {} : { approvals: run.approvals }),
+    ...(run?.overrides === undefined ? {} : { overrides: run.overrides }),
   };
 }
 

@@ -137,5 +137,6 @@ function stretchEnd(removal: WindowRemoval): StretchEnd {
     why: removal.why,
     ...(removal.commit === undefined ? {} : { commit: removal.commit }),
     ...(removal.approvals === undefined ? {} : { approvals: removal.approvals }),
+    ...(removal.overrides === undefined ? {} : { overrides: removal.overrides }),
   };
 }

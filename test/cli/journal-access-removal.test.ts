@@ -100,7 +100,7 @@ describe("journal access names the commit that took a removed member's line out 
     expect(day.code, day.out).toBe(0);
     expect(day.stdout).toMatch(
       new RegExp(
-        ` {2}cy {2}since 2026-03-01T09:00:00.\\d+Z to 2026-03-10T10:00:00.\\d+Z .*\\n(?: {4}.*\\n)* {4}ended by its removal, journal #\\d+: removed from config[^\\n]*; the line left the files with commit ${revoked.slice(0, 12)} "Revoke what access reviews did not re-certify \\(gatehouse review close\\)" \\(Review Bot, `,
+        ` {2}cy {2}since 2026-03-01T09:00:00.\\d+Z to 2026-03-10T10:00:00.\\d+Z .*\\n(?: {4}.*\\n)* {4}ended by its removal, journal #\\d+ \\(that run overrode the guard rails: --allow-removals \\d+, accepting 1 refusal\\(s\\)\\): removed from config[^\\n]*; the line left the files with commit ${revoked.slice(0, 12)} "Revoke what access reviews did not re-certify \\(gatehouse review close\\)" \\(Review Bot, `,
       ),
     );
     // ann and bob were never removed: nothing of the kind on their lines.
@@ -132,7 +132,7 @@ describe("journal access names the commit that took a removed member's line out 
     const day = await march(s);
     expect(day.code, day.out).toBe(0);
     expect(day.stdout).toMatch(
-      / {2}cy {2}since .*\n(?: {4}.*\n)* {4}ended by its removal, journal #\d+: removed from config/,
+      / {2}cy {2}since .*\n(?: {4}.*\n)* {4}ended by its removal, journal #\d+ \(that run overrode the guard rails: --allow-removals \d+, accepting 1 refusal\(s\)\): removed from config/,
     );
     expect(day.stdout).not.toContain("the line left the files");
   });

@@ -291,7 +291,7 @@ describe("journal access over a window", () => {
     );
     // Why cy's stretch ended: the removal gatehouse applied, as the journal recorded it.
     expect(day.stdout).toMatch(
-      /\n {2}cy {2}since 2026-03-05T10:00:00.\d+Z to 2026-03-05T11:00:00.\d+Z .*\n(?: {4}.*\n)* {4}ended by its removal, journal #\d+: removed from config: cy \(access\/users\/people\.yaml:\d+:\d+\) is still in the access files, but no member line/,
+      /\n {2}cy {2}since 2026-03-05T10:00:00.\d+Z to 2026-03-05T11:00:00.\d+Z .*\n(?: {4}.*\n)* {4}ended by its removal, journal #\d+ \(that run overrode the guard rails: --allow-removals \d+, accepting 1 refusal\(s\)\): removed from config: cy \(access\/users\/people\.yaml:\d+:\d+\) is still in the access files, but no member line/,
     );
     expect(day.stdout).toMatch(/\n {2}ann {2}since 2026-03-01T09:00:00.\d+Z, still held at the window's end/);
     // cy again, added by hand after 11:00 (the run at 11:00 read ops without her) and removed at 15:00.

@@ -92,7 +92,16 @@ function approvalLine(record: ApprovalsRecord, line: LineCommit | undefined): st
 function endedByText(ended: HeldStretch["endedBy"], removal: LineRemoval | undefined): string {
   if (ended === undefined) return "";
   const why = ended.why.length === 0 ? "" : `: ${ended.why.map(inlineText).join("; ")}`;
-  const text = `ended by its removal, journal #${String(ended.seq)}: ${REASON_TEXT[ended.reason]}${why}`;
+  const forced =
+    ended.overrides === undefined || ended.overrides.accepted.length === 0
+      ? ""
+      : ` (that run overrode the guard rails: ${[
+          ...(ended.overrides.force === true ? ["--force"] : []),
+          ...(ended.overrides.allowRemovals === undefined
+            ? []
+            : [`--allow-removals ${String(ended.overrides.allowRemovals)}`]),
+        ].join(", ")}, accepting ${String(ended.overrides.accepted.length)} refusal(s))`;
+  const text = `ended by its removal, journal #${String(ended.seq)}${forced}: ${REASON_TEXT[ended.reason]}${why}`;
   if (removal === undefined) return text;
   const by = `commit ${inlineText(removal.commit.slice(0, 12))} "${inlineText(removal.subject)}" (${inlineText(removal.author)}, ${inlineText(removal.committedAt)})`;
   const approved = removal.approval === undefined ? "" : `, ${describeCommitApproval(removal.approval)}`;
