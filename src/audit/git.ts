@@ -11,6 +11,11 @@ export function recordedCommit(found: { readonly commit: string; readonly isDirt
   return found.commit + (found.isDirty ? "+dirty" : "");
 }
 
+/** Whether `text` is a whole commit id (sha-1 or sha-256), as the journal records a run's commit. */
+export function isFullCommit(text: string): boolean {
+  return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(text);
+}
+
 /** A run's commit as the journal records it ("<sha>", or "<sha>+dirty" for uncommitted edits), as a commit. */
 export function withoutDirty(recorded: string): string {
   return recorded.replace(/\+dirty$/, "");

@@ -9,7 +9,7 @@ import type { SimpleGit } from "simple-git";
 import type { SourceLocation } from "../model/source.ts";
 import type { Reason } from "../plan/types.ts";
 import type { ApprovalsRecord, CommitApproval } from "../pr/approval-record.ts";
-import { gitAt } from "./git.ts";
+import { gitAt, isFullCommit } from "./git.ts";
 
 /** What a membership's line says of where it came from. */
 export interface LineCommit {
@@ -29,8 +29,6 @@ interface Attributable {
   readonly approvals?: ApprovalsRecord;
 }
 
-const FULL_COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
-
 /**
  * The LineCommit of each member given by a line of its own (reason `added-in-config`) of a run that
  * recorded its approvals and applied a commit (not uncommitted files), by the member's object. One
@@ -47,7 +45,7 @@ export async function lineCommitsOf<M extends Attributable>(
       m.source !== undefined &&
       m.approvals !== undefined &&
       m.commit !== undefined &&
-      FULL_COMMIT.test(m.commit),
+      isFullCommit(m.commit),
   );
   const out = new Map<M, LineCommit>();
   if (wanted.length === 0) return out;

@@ -12,7 +12,7 @@ import { parseAccessFile } from "../load/parse.ts";
 import type { SourceLocation } from "../model/source.ts";
 import type { ApprovalsRecord, CommitApproval } from "../pr/approval-record.ts";
 import type { Reason } from "../plan/types.ts";
-import { gitAt, withoutDirty } from "./git.ts";
+import { gitAt, isFullCommit, withoutDirty } from "./git.ts";
 
 /** The commit that took a member's line out of the files. */
 export interface LineRemoval {
@@ -40,7 +40,6 @@ interface Removed {
   };
 }
 
-const FULL_COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** Files read per removal at most: a line removed and put back many times between two runs is left. */
 const MAX_READS = 32;
 
@@ -60,8 +59,8 @@ export async function lineRemovalsOf<M extends Removed>(
       m.memberKind === "user" &&
       m.endedBy?.reason === "removed-from-config" &&
       m.source !== undefined &&
-      FULL_COMMIT.test(withoutDirty(m.commit ?? "")) &&
-      FULL_COMMIT.test(withoutDirty(m.endedBy.commit ?? "")),
+      isFullCommit(withoutDirty(m.commit ?? "")) &&
+      isFullCommit(withoutDirty(m.endedBy.commit ?? "")),
   );
   if (wanted.length === 0) return out;
   const git = await gitAt(cwd);
