@@ -39,6 +39,20 @@ describe("apply through the CLI when a change fails", { tags: ["slow"] }, () => 
       "skipped directory: add bob to team-sre-write — skipped: creating group/team-sre-write failed",
     );
     expect(failed.stdout).toMatch(/Apply complete: \d+ applied, 1 failed, 3 skipped/);
+    // A plan of more than 200 changes: the applied ones are not listed again one by one (the plan above
+    // lists them), only the failures and skips, a progress line each tenth, and the outcome last.
+    const lines = failed.stdout.trimEnd().split("\n");
+    const total = /Plan: (\d+) change/.exec(failed.stdout)?.[1];
+    expect(Number(total)).toBeGreaterThan(200);
+    expect(lines.filter((l) => l.includes("] applied "))).toEqual([]);
+    const tenths = lines.filter((l) => / skipped so far$/.test(l));
+    expect(tenths).toHaveLength(10);
+    expect(tenths.at(-1)).toBe(
+      `[${String(total)}/${String(total)}] ${String(Number(total) - 4)} applied, 1 failed, 3 skipped so far`,
+    );
+    expect(lines.at(-1)).toMatch(
+      /^Apply complete: \d+ applied, 1 failed, 3 skipped in \d+ ms\. Calls: directory /,
+    );
     expect(failed.code).toBe(1);
     const journal = await r.read(".gatehouse/journal.jsonl");
     expect(journal).toMatch(/"changeId":"directory:group\/team-sre-write".*"outcome":"failed"/);
@@ -59,6 +73,8 @@ describe("apply through the CLI when a change fails", { tags: ["slow"] }, () => 
 
     const rerun = await r.run(["apply", "--yes"]);
     expect(rerun.stdout).toContain(" 0 failed, 0 skipped");
+    // A few changes: each is listed as it is applied.
+    expect(rerun.stdout.split("\n").filter((l) => /^\[\d\/\d\] applied directory: /.test(l))).toHaveLength(3);
     expect(rerun.code).toBe(0);
     expect((await r.run(["plan", "--detailed-exitcode"])).code).toBe(0);
   });

@@ -52,9 +52,13 @@ describe("text for the terminal", () => {
       const { io, out } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
       expect(await main(["apply", "--yes"], { ...io, isTTY: true })).toBe(0);
       const text = out.join("");
-      // The applied change's line clears the one before and is itself cleared before the summary.
+      // The applied change's line clears the one before and is itself cleared before what follows.
       expect(text).toContain(
-        "\r\u001b[2K[1/1] applied app: delete group y\\x0d\\x1b[2KApply complete (0 members)\r\u001b[2KApply complete:",
+        "\r\u001b[2K[1/1] applied app: delete group y\\x0d\\x1b[2KApply complete (0 members)\r\u001b[2KJournal:",
+      );
+      // The outcome is the last line.
+      expect(text.trimEnd().split("\n").at(-1)).toMatch(
+        /^Apply complete: 1 applied, 0 failed, 0 skipped in /,
       );
     } finally {
       await tree.remove();

@@ -22,6 +22,7 @@ import { runApply, type LeaverEvents } from "../../engine/run-apply.ts";
 import type { WebhookDelivery, WebhookOptions } from "../../apply/offboard-webhooks.ts";
 import { webhookOptionsOf } from "./webhook-options.ts";
 import { leaverEvents, type OffboardCheck } from "../../apply/offboard-verify.ts";
+import type { ChangeResult } from "../../apply/apply-plan.ts";
 import { adviceAfterCheck, checkedAccount, checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { accessCommitsSince, describeActor } from "../../audit/git.ts";
@@ -287,12 +288,73 @@ function callsText(calls: Readonly<Record<string, ProviderStats>>): string {
 const CLEAR_LINE = terminal`\r\u001b[2K`;
 
 /**
- * One line of apply progress. On a terminal each line first clears the one before, and an applied
- * change's line is left without its newline, to be written over by the next: the failures stay.
+ * Up to this many changes, a run that is not on a terminal lists every result; above it, only the
+ * failures and skips, with a progress line each tenth: the plan printed just before lists every change,
+ * and the journal records each with the system's answer (`gatehouse journal changes`). At 100k people
+ * an hourly reconcile would otherwise print tens of thousands of lines that say "applied".
  */
-function progressLine(line: string, isTTY: boolean, isOverwritten: boolean): TerminalText {
-  if (!isTTY) return terminal`${line}\n`;
-  return isOverwritten ? terminal`${CLEAR_LINE}${line}` : terminal`${CLEAR_LINE}${line}\n`;
+const LISTED_EACH = 200;
+
+/**
+ * The lines apply prints as results come in. On a terminal each line first clears the one before, and
+ * an applied change's line is left without its newline, to be written over by the next: the failures
+ * stay.
+ */
+export class ApplyProgress {
+  private done = 0;
+  private failed = 0;
+  private skipped = 0;
+  private shownTenth = 0;
+  private readonly listsEach: boolean;
+  private readonly total: number;
+  private readonly isTTY: boolean;
+
+  constructor(total: number, isTTY: boolean) {
+    this.total = total;
+    this.isTTY = isTTY;
+    this.listsEach = isTTY || total <= LISTED_EACH;
+  }
+
+  linesFor(results: readonly ChangeResult[]): TerminalText[] {
+    const lines: TerminalText[] = [];
+    if (this.done === 0 && !this.listsEach && results.length > 0)
+      lines.push(
+        terminal`Applying ${String(this.total)} changes: failures and skips are listed as they happen, and progress each tenth (every change is in the plan above and, with the system's answer, in the journal).\n`,
+      );
+    for (const r of results) {
+      this.done++;
+      if (r.outcome === "failed") this.failed++;
+      if (r.outcome === "skipped") this.skipped++;
+      const line = `[${String(this.done)}/${String(this.total)}] ${r.outcome} ${r.change.provider}: ${describeChange(r.change)}${r.error ? ` — ${r.error}` : ""}`;
+      if (this.listsEach) lines.push(this.each(line, r.outcome === "applied"));
+      else {
+        if (r.outcome !== "applied") lines.push(terminal`${line}\n`);
+        const tenth = Math.floor((this.done * 10) / this.total);
+        if (tenth > this.shownTenth) {
+          this.shownTenth = tenth;
+          const applied = this.done - this.failed - this.skipped;
+          lines.push(
+            terminal`[${String(this.done)}/${String(this.total)}] ${String(applied)} applied, ${String(this.failed)} failed, ${String(this.skipped)} skipped so far\n`,
+          );
+        }
+      }
+    }
+    return lines;
+  }
+
+  private each(line: string, isOverwritten: boolean): TerminalText {
+    if (!this.isTTY) return terminal`${line}\n`;
+    return isOverwritten ? terminal`${CLEAR_LINE}${line}` : terminal`${CLEAR_LINE}${line}\n`;
+  }
+}
+
+/** The offboarding checks' outcome in the run's last line. */
+function offboardingSummary(checks: readonly OffboardCheck[]): string {
+  if (checks.length === 0) return "";
+  const left = checks.filter((c) => !c.clean).length;
+  return left === 0
+    ? ` Offboarding: ${String(checks.length)} leaver account(s) checked, no access left.`
+    : ` Offboarding: ${String(checks.length)} leaver account(s) checked, ${String(left)} NOT clean.`;
 }
 
 async function applyLocked(
@@ -405,8 +467,7 @@ async function applyLocked(
         return ExitCode.ok;
       }
     }
-    const total = plan.changes.length;
-    let done = 0;
+    const progress = new ApplyProgress(plan.changes.length, io.isTTY);
     const afterMs = recheckMs(args);
     const result = await runApply(plan, prepared.policy, prepared.providers, {
       ...common,
@@ -415,25 +476,11 @@ async function applyLocked(
       ...(allowRemovals === undefined ? {} : { allowRemovals }),
       ...(afterMs === undefined ? {} : { offboardRecheck: { afterMs } }),
       onResults: (results) => {
-        // One output call per thousand lines: a write of a whole phase reports millions of results.
-        let lines: TerminalText[] = [];
-        results.forEach((r, i) => {
-          done++;
-          const line = `[${String(done)}/${String(total)}] ${r.outcome} ${r.change.provider}: ${describeChange(r.change)}${r.error ? ` — ${r.error}` : ""}`;
-          lines.push(progressLine(line, io.isTTY, r.outcome === "applied"));
-          if (i % 1000 === 999) {
-            io.stdout(TerminalText.join(lines));
-            lines = [];
-          }
-        });
+        const lines = progress.linesFor(results);
         if (lines.length > 0) io.stdout(TerminalText.join(lines));
       },
     });
     if (io.isTTY) io.stdout(CLEAR_LINE);
-    const calls = callsText(result.calls);
-    io.stdout(
-      `Apply complete: ${String(result.applied)} applied, ${String(result.failed)} failed, ${String(result.skipped)} skipped in ${String(result.durationMs)} ms. Calls: ${calls}.\n`,
-    );
     const isOffboarded = reportOffboarding(result.offboarding, io);
     if (result.offboardingCalls !== undefined)
       io.stdout(`  read back with: ${callsText(result.offboardingCalls)}.\n`);
@@ -448,6 +495,13 @@ async function applyLocked(
       `Journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(result.journal.first)}-${String(result.journal.last)}, head ${result.journal.headHash.slice(0, 16)}…\n` +
         `  #${String(start.seq)} apply-start at ${start.at} by ${start.type === "apply-start" ? start.actor : "?"}, access files ${commit}, plan sha256:${start.type === "apply-start" ? start.planDigest.slice(0, 16) : "?"}…, hash ${start.hash.slice(0, 16)}…\n` +
         `  Check the chain with: gatehouse journal verify\n`,
+    );
+    // The outcome last, where a CI log's final screen shows it, whatever came before (at 100k people
+    // the plan and the offboarding checks are tens of thousands of lines).
+    io.stdout(
+      `Apply complete: ${String(result.applied)} applied, ${String(result.failed)} failed, ${String(result.skipped)} skipped in ${String(result.durationMs)} ms. Calls: ${callsText(result.calls)}.` +
+        offboardingSummary(result.offboarding) +
+        "\n",
     );
     if (endings !== undefined) {
       // The refusal stands for the rest, as it would have without the grant endings.
