@@ -236,6 +236,12 @@ function isListedThroughKeptChild(
   return (have.groupMembers ?? []).some(holds);
 }
 
+/** The accounts with a pending invitation (LiveUser.pending), once per live state. */
+const pendingAccounts = oncePer(
+  (live: LiveState): ReadonlySet<string> =>
+    new Set(live.users.filter((u) => u.pending === true).map((u) => u.account)),
+);
+
 /**
  * Maintainer roles of members who are already in the group, where owners are to be maintainers and the
  * system reports roles (GitHub teams). A role change is an `add` carrying the new role.
@@ -249,6 +255,11 @@ function planRoles(sink: PlanSink, want: DesiredGroup, have: LiveGroup): void {
     if (!want.members.has(account) || sink.departed.has(account)) return false;
     const wantsMaintainer = want.maintainers?.has(account) === true;
     if (!wantsMaintainer && always.includes(account)) return false; // the system keeps them maintainers
+    // A pending invitee is listed in the team without a role (GitHub lists the invitation's teams, not
+    // the role it carries): asking again would be sent on every run and never show as done. Once they
+    // accept, the system lists their role, and a plan sets it if it is not the one wanted.
+    if (wantsMaintainer && !liveMaintainers.has(account) && pendingAccounts(sink.input.live).has(account))
+      return false;
     return wantsMaintainer !== liveMaintainers.has(account);
   });
   for (const [account, member] of want.members.describe(switching)) {

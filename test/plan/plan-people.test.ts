@@ -64,6 +64,28 @@ describe("group owners as maintainers", () => {
     expect(roles(plan.changes)).toEqual(["add alice maintainer broadens", "add bob member narrows"]);
   });
 
+  it("asks no role of a pending invitee, whose role the team list does not show, until they accept", () => {
+    const m = model({
+      users: people,
+      groups: [group("team-x", ["alice"], { owners: ["carol"] })],
+      providers: [github],
+    });
+    const team = (maintainers: string[]) => ({ ...liveGroup("team-x", ["alice", "carol"]), maintainers });
+    const invited = live(
+      [liveUser("alice"), liveUser("bob"), liveUser("carol", { enabled: false, pending: true })],
+      [team([])],
+    );
+    expect(roles(planFor(m, { live: invited, capabilities: { userAttributes: [] } }).changes)).toEqual([]);
+    // Accepted: the team lists her as a plain member, and she is made the maintainer she is to be.
+    const accepted = live(
+      people.map((u) => liveUser(u.id)),
+      [team([])],
+    );
+    expect(roles(planFor(m, { live: accepted, capabilities: { userAttributes: [] } }).changes)).toEqual([
+      "add carol maintainer broadens",
+    ]);
+  });
+
   it("leaves roles alone where the provider is not configured for maintainers", () => {
     const m = model({ users: people, groups: [group("team-x", ["alice"], { owners: ["carol"] })] });
     const current = live(
