@@ -8,6 +8,7 @@ import { accountOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type {
   DeliveryClosedData,
   DrillData,
+  GuardrailOverrides,
   JournalEntry,
   OffboardVerifiedData,
   VerdictClosedData,
@@ -34,6 +35,8 @@ export interface RecordedChange {
   readonly drill?: string;
   /** How the run's access-file commits got onto the branch (run-approval.ts); absent for a drill's run. */
   readonly approval?: RunApproval;
+  /** The guard rails the run overrode, when it accepted any refusal (`--force`, `--allow-removals N`). */
+  readonly overrides?: GuardrailOverrides;
 }
 
 /** An offboarding check the journal records (apply/offboard-verify.ts), with its `seq` and the run's. */
@@ -49,15 +52,21 @@ interface RunFacts {
   readonly actor: string;
   readonly drill?: string;
   readonly approval: RunApproval;
+  readonly overrides?: GuardrailOverrides;
 }
 
-/** The run's commit, actor and drill, as a change or check of it records them. */
-function runFacts(run: RunFacts | undefined): { commit?: string; actor?: string; drill?: string } {
+/** The run's commit, actor, drill and overrides, as a change of it records them. */
+function runFacts(
+  run: RunFacts | undefined,
+): Pick<RecordedChange, "commit" | "actor" | "drill" | "overrides"> {
   if (run === undefined) return {};
   return {
     ...(run.commit === undefined ? {} : { commit: run.commit }),
     actor: run.actor,
     ...(run.drill === undefined ? {} : { drill: run.drill }),
+    ...(run.overrides === undefined || run.overrides.accepted.length === 0
+      ? {}
+      : { overrides: run.overrides }),
   };
 }
 
@@ -181,6 +190,7 @@ export async function changesBetween(
         actor: entry.actor,
         ...(entry.commit === undefined ? {} : { commit: entry.commit }),
         ...(entry.drill === undefined ? {} : { drill: entry.drill }),
+        ...(entry.overrides === undefined ? {} : { overrides: entry.overrides }),
         approval: runApproval(entry),
       });
       return;

@@ -117,6 +117,31 @@ describe("journal access names the commit that took a removed member's line out 
       subject: "Revoke what access reviews did not re-certify (gatehouse review close)",
     });
     expect(members.find((m) => m.member === "ann")?.lineRemoval).toBeUndefined();
+
+    // `journal changes` says it of the removal too, as of every change of that run.
+    const changes = await s.cli("2026-06-01T00:00:00Z", ["journal", "changes", "--group", "ops"]);
+    expect(changes.code, changes.out).toBe(0);
+    expect(changes.stdout).toMatch(
+      /- remove cy from ops .*, a run that overrode the guard rails: --allow-removals 5, accepting 1 refusal\(s\)\)/,
+    );
+    expect(changes.stdout).not.toMatch(/add (ann|bob|cy) to ops .*overrode/);
+    const asJson = await s.cli("2026-06-01T00:00:00Z", [
+      "journal",
+      "changes",
+      "--group",
+      "ops",
+      "--format",
+      "json",
+    ]);
+    const recorded = (
+      JSON.parse(asJson.stdout) as { changes: { change: { member?: string }; overrides?: unknown }[] }
+    ).changes;
+    expect(
+      recorded.find((c) => c.change.member === "cy" && c.overrides !== undefined)?.overrides,
+    ).toMatchObject({
+      allowRemovals: 5,
+      accepted: [expect.any(String)],
+    });
   });
 
   it("names no commit when the line left in edits that were never committed", async () => {

@@ -3,6 +3,7 @@
  * vouch for), at an instant or over a window.
  */
 import type { HeldMembership, UnconfirmedMembership } from "../../audit/access-at.ts";
+import type { GuardrailOverrides } from "../../audit/journal-entry.ts";
 import type { HeldStretch } from "../../audit/access-during.ts";
 import type { NotHeldSince, OutsideMembership } from "../../audit/held-outside.ts";
 import { formatLocation } from "../../model/source.ts";
@@ -21,6 +22,7 @@ export function runText(run: {
   readonly commit?: string;
   readonly actor?: string;
   readonly drill?: string;
+  readonly overrides?: GuardrailOverrides;
 }): string {
   const commit =
     run.commit === undefined
@@ -28,7 +30,19 @@ export function runText(run: {
       : `, commit ${run.commit.slice(0, 12)}${run.commit.endsWith("+dirty") ? "+dirty" : ""}`;
   // A drill's changes are real, and no leaver's: said on each line, so none is taken for an offboarding.
   const drill = run.drill === undefined ? "" : `, fire drill of canary ${run.drill}`;
-  return inlineText(`${commit}${run.actor === undefined ? "" : `, by ${run.actor}`}${drill}`);
+  const overrode = overridesText(run.overrides);
+  const forced = overrode === undefined ? "" : `, a run that ${overrode}`;
+  return inlineText(`${commit}${run.actor === undefined ? "" : `, by ${run.actor}`}${drill}${forced}`);
+}
+
+/** "overrode the guard rails: --force, accepting 2 refusal(s)"; undefined when the run accepted no refusal. */
+export function overridesText(overrides: GuardrailOverrides | undefined): string | undefined {
+  if (overrides === undefined || overrides.accepted.length === 0) return undefined;
+  const flags = [
+    ...(overrides.force === true ? ["--force"] : []),
+    ...(overrides.allowRemovals === undefined ? [] : [`--allow-removals ${String(overrides.allowRemovals)}`]),
+  ];
+  return `overrode the guard rails: ${flags.join(", ")}, accepting ${String(overrides.accepted.length)} refusal(s)`;
 }
 
 /**
@@ -92,15 +106,8 @@ function approvalLine(record: ApprovalsRecord, line: LineCommit | undefined): st
 function endedByText(ended: HeldStretch["endedBy"], removal: LineRemoval | undefined): string {
   if (ended === undefined) return "";
   const why = ended.why.length === 0 ? "" : `: ${ended.why.map(inlineText).join("; ")}`;
-  const forced =
-    ended.overrides === undefined || ended.overrides.accepted.length === 0
-      ? ""
-      : ` (that run overrode the guard rails: ${[
-          ...(ended.overrides.force === true ? ["--force"] : []),
-          ...(ended.overrides.allowRemovals === undefined
-            ? []
-            : [`--allow-removals ${String(ended.overrides.allowRemovals)}`]),
-        ].join(", ")}, accepting ${String(ended.overrides.accepted.length)} refusal(s))`;
+  const overrode = overridesText(ended.overrides);
+  const forced = overrode === undefined ? "" : ` (that run ${overrode})`;
   const text = `ended by its removal, journal #${String(ended.seq)}${forced}: ${REASON_TEXT[ended.reason]}${why}`;
   if (removal === undefined) return text;
   const by = `commit ${inlineText(removal.commit.slice(0, 12))} "${inlineText(removal.subject)}" (${inlineText(removal.author)}, ${inlineText(removal.committedAt)})`;
