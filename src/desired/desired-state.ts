@@ -20,6 +20,7 @@ import {
   hasNotStarted,
   isDisabledForLeave,
   isTerminated,
+  lateAsOf,
   noteTimeBoundary,
 } from "../lifecycle/status.ts";
 import { provenanceAt, type EffectiveGroup } from "./effective.ts";
@@ -81,8 +82,12 @@ export function leavingOf(user: User, now: Date): LeaverEvent {
   // is offboarded late, and the plan and the journal say by how long.
   const ended = afterDay(user.endDate);
   noteTimeBoundary(now, ended + LATE_LEAVER_MS + 1);
-  return now.getTime() - ended > LATE_LEAVER_MS
-    ? { leaving: `${end} has passed`, lateBy: `${daysSince(new Date(ended).toISOString(), now)} days ago` }
+  const judgedAt = lateAsOf(now);
+  return judgedAt.getTime() - ended > LATE_LEAVER_MS
+    ? {
+        leaving: `${end} has passed`,
+        lateBy: `${daysSince(new Date(ended).toISOString(), judgedAt)} days ago`,
+      }
     : { leaving: `${end} has passed` };
 }
 

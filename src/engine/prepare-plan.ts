@@ -212,7 +212,7 @@ export async function preparePlanWith(
 ): Promise<PreparedPlan> {
   // Every rule that compares the plan's instant with a time from the files notes where its answer
   // would change: the plan holds until the first such instant (validUntil).
-  const now = new PlanInstant(given.now.getTime());
+  const now = new PlanInstant(given.now.getTime(), given.clock?.());
   const options: EngineOptions = { ...given, now };
   // Every read stops on the timeout, or at once when the plan fails on the way (nothing outlives it).
   const stopReads = new AbortController();

@@ -11,6 +11,19 @@ export const DAY_MS = 86_400_000;
  */
 export class PlanInstant extends Date {
   #validUntil = Number.POSITIVE_INFINITY;
+  /** This host's clock when the plan was made, where the plan's instant lies after it (plan --at). */
+  readonly #hostNow: number | undefined;
+
+  /** `hostNow`: this host's clock (ms), for a plan made for another instant than now. */
+  constructor(time: number, hostNow?: number) {
+    super(time);
+    this.#hostNow = hostNow !== undefined && hostNow < time ? hostNow : undefined;
+  }
+
+  /** The instant lateness is judged at (lateAsOf). */
+  get lateAsOf(): Date {
+    return this.#hostNow === undefined ? this : new Date(this.#hostNow);
+  }
 
   /** The first instant after this one at which some rule that looked at it would answer differently. */
   get validUntil(): number {
@@ -23,6 +36,15 @@ export class PlanInstant extends Date {
     // Not a number (a malformed time) never flips; at or before now, the flip is behind us.
     if (at > now && at < this.#validUntil) this.#validUntil = at;
   }
+}
+
+/**
+ * The instant at which a removal or an offboarding is judged late: the plan's, but for a plan previewed
+ * for a later instant (plan --at), whose removals are not late: the scheduled reconcile has until then
+ * to make them. Then it is now.
+ */
+export function lateAsOf(now: Date): Date {
+  return now instanceof PlanInstant ? now.lateAsOf : now;
 }
 
 /** Tells `now`, when it is a PlanInstant, that an answer about it changes at `at` (ms). */

@@ -8,7 +8,7 @@ import { journalIgnoringCase } from "./journal-case.ts";
 import { adminRoleMarker, noteRefusedRemovals } from "./admin-roles.ts";
 import { noteUncertainMembers } from "./uncertain-members.ts";
 import { describeChange, REASON_TEXT } from "../render/describe.ts";
-import { daysSince } from "../lifecycle/status.ts";
+import { daysSince, lateAsOf } from "../lifecycle/status.ts";
 
 export type { ProviderPlanInput, PlannerCapabilities } from "./context.ts";
 
@@ -42,7 +42,7 @@ function noteLateGrants(sink: PlanSink): void {
   const oldest = late.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
   sink.note(
     "info",
-    `${String(late.length)} expired grant(s) are removed more than a day after they ended (the oldest ended ${oldest}, ${daysSince(oldest, sink.now)} days ago): check that the scheduled reconcile runs and succeeds`,
+    `${String(late.length)} expired grant(s) are removed more than a day after they ended (the oldest ended ${oldest}, ${daysSince(oldest, lateAsOf(sink.now))} days ago): check that the scheduled reconcile runs and succeeds`,
   );
 }
 

@@ -15,7 +15,7 @@ import type { PlanSink } from "./context.ts";
 import { leavingText } from "./plan-users.ts";
 import type { FieldDiff, MembershipChange, Reason } from "./types.ts";
 import { sameValue } from "./values.ts";
-import { DAY_MS, daysSince, noteTimeBoundary } from "../lifecycle/status.ts";
+import { DAY_MS, daysSince, lateAsOf, noteTimeBoundary } from "../lifecycle/status.ts";
 import { oncePer } from "../model/once-per.ts";
 
 /** An expired grant still held this long after its end was not removed in time (the reconcile runs hourly). */
@@ -359,8 +359,9 @@ function planRemoval(
   if (expired) {
     // Late only if gatehouse had granted it: a grant written already expired was never due to anyone.
     noteTimeBoundary(sink.now, Date.parse(expired.until) + LATE_AFTER_MS + 1);
+    const judgedAt = lateAsOf(sink.now);
     const isLate =
-      sink.now.getTime() - Date.parse(expired.until) > LATE_AFTER_MS &&
+      judgedAt.getTime() - Date.parse(expired.until) > LATE_AFTER_MS &&
       wasApplied(sink, group, member, memberKind, formerName);
     if (isLate) sink.lateGrants.push(expired.until);
     // The end the grant was applied with (journal): once it has passed, this removal is the grant ending
@@ -377,7 +378,7 @@ function planRemoval(
       source: expired.source,
       why: [
         isLate
-          ? `grant ended ${expired.until}, ${daysSince(expired.until, sink.now)} days ago: removed late`
+          ? `grant ended ${expired.until}, ${daysSince(expired.until, judgedAt)} days ago: removed late`
           : `grant ended ${expired.until}`,
       ],
     });

@@ -96,6 +96,23 @@ describe("plan --at", () => {
     ).toEqual([]);
   });
 
+  it("calls nothing late in a preview of a later instant: the reconcile has until then", async () => {
+    const tree = await site();
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], NOW)).code).toBe(0);
+    // Previewed from June 1: ann's grant ends June 3, bob leaves after June 10.
+    const ahead = await plan(tree, ["--at", "2026-06-20"]);
+    expect(ahead.code, ahead.stderr).toBe(0);
+    expect(ahead.stdout).toMatch(/remove ann from db-admin .*grant ended 2026-06-03T00:00:00Z/);
+    expect(ahead.stdout).toMatch(/disable user bob .*endDate 2026-06-10 has passed\n/);
+    expect(ahead.stdout).not.toMatch(/late|more than a day after/);
+    // The same plan made on June 20 itself: then both are late, and said so.
+    const late = await runCliIn(tree.cwd, ["plan", "--fresh"], new Date("2026-06-20T12:00:00Z"));
+    expect(late.code, late.stderr).toBe(0);
+    expect(late.stdout).toContain("grant ended 2026-06-03T00:00:00Z, 17.5 days ago: removed late");
+    expect(late.stdout).toMatch(/offboarded late/);
+    expect(late.stdout).toMatch(/more than a day after they ended/);
+  });
+
   it("keeps no plan memo for another instant, and refuses to save such a plan for apply", async () => {
     const tree = await site();
     const cache = path.join(tree.cwd, ".gatehouse", "cache");
