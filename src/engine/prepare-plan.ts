@@ -50,6 +50,11 @@ export interface EngineOptions {
   /** The access directory (default "access"). */
   readonly dir: string;
   readonly now: Date;
+  /**
+   * For a plan of another instant than now (plan --at): now. Nothing is late before it (lateAsOf in
+   * lifecycle/status.ts).
+   */
+  readonly previewFrom?: Date;
   /** This host's clock now (ms), for providers' timings between runs (ProviderContext.clock); not the plan's instant. */
   readonly clock?: () => number;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -212,7 +217,7 @@ export async function preparePlanWith(
 ): Promise<PreparedPlan> {
   // Every rule that compares the plan's instant with a time from the files notes where its answer
   // would change: the plan holds until the first such instant (validUntil).
-  const now = new PlanInstant(given.now.getTime(), given.clock?.());
+  const now = new PlanInstant(given.now.getTime(), given.previewFrom?.getTime());
   const options: EngineOptions = { ...given, now };
   // Every read stops on the timeout, or at once when the plan fails on the way (nothing outlives it).
   const stopReads = new AbortController();

@@ -64,7 +64,7 @@ export async function runPlan(argv: readonly string[], io: CommandIo): Promise<n
   const prepared = await planOrReuse({
     ...engineOptions(io, stringOpt(args, "dir"), listOpt(args, "provider"), stringOpt(args, "journal")),
     fresh: flag(args, "fresh"),
-    ...(at === undefined ? {} : { now: at, remember: false }),
+    ...(at === undefined ? {} : { now: at, previewFrom: io.now(), remember: false }),
   });
   try {
     const { plan } = prepared;
