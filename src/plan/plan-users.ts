@@ -812,6 +812,19 @@ export function planUsers(sink: PlanSink): void {
     );
     const expiry = accountExpiryDiff(have, want, caps);
     if (expiry !== undefined) fields.push(expiry);
+    // An expiry the files do not give (set by hand, or left from an endDate since removed): the system
+    // ends the account that day all the same, which no plan would otherwise say.
+    if (
+      caps.expiresAccounts === true &&
+      want.endDate === undefined &&
+      have.endDate !== undefined &&
+      want.enabled
+    )
+      sink.note(
+        "unmanaged",
+        `account ${want.account} of ${want.userId} in ${provider} expires when ${have.endDate} ends (set in ${provider}), but the files give ${want.userId} no endDate: gatehouse leaves that expiry as it is, and the account stops working then. ` +
+          `Give ${want.userId} an endDate in the files, or clear the account's expiry in ${provider}`,
+      );
     const managerRenamed = managerFollows ? undefined : managerRenamedWhy(have, fields, sink, provider);
     if (renamedTo !== undefined) fields.unshift({ field: "account", before: want.account, after: renamedTo });
     if (fields.length > 0 && want.status !== "terminated") {

@@ -28,8 +28,21 @@ function removalsOf(change: Change): number {
     return change.renamedTo === undefined ? (change.reaches ?? 1) : 0;
   if (change.kind === "group" && change.action === "delete") return change.memberCount;
   if (change.kind === "user" && (change.action === "disable" || change.action === "delete")) return 1;
-  if (renamedUserTo(change) !== undefined) return 1;
+  if (renamedUserTo(change) !== undefined || bringsExpiryForward(change)) return 1;
   return 0;
+}
+
+/**
+ * An account expiry set or brought forward (a `fields` entry `endDate`, where the system expires accounts
+ * itself: Active Directory's accountExpires): the system takes the account away on that day on its own,
+ * whether or not the run then is refused, so the guard rails judge it now, as hr sync's --max-leavers
+ * counts an endDate set or brought forward. An expiry moved later or cleared takes nothing away.
+ */
+function bringsExpiryForward(change: Change): boolean {
+  if (change.kind !== "user" || change.action !== "update") return false;
+  const expiry = change.fields.find((f) => f.field === "endDate");
+  if (expiry === undefined || expiry.after === null) return false;
+  return expiry.before === null || expiry.after < expiry.before;
 }
 
 /**
@@ -135,9 +148,11 @@ export function guardrailViolations(
   );
   for (const c of plan.changes) {
     // Deleting a protected group is refused even when it is empty (then the change is "neutral"), and
-    // renaming a protected person's account in place (neutral too: the account keeps its groups).
+    // renaming a protected person's account in place (neutral too: the account keeps its groups), and
+    // setting or bringing forward the day their account expires (bringsExpiryForward).
     const isGroupDelete = c.kind === "group" && c.action === "delete";
-    if (c.risk !== "narrows" && !isGroupDelete && renamedUserTo(c) === undefined) continue;
+    if (c.risk !== "narrows" && !isGroupDelete && renamedUserTo(c) === undefined && !bringsExpiryForward(c))
+      continue;
     if (isGrantEnding(c)) continue;
     const account = accountOf(c)?.toLowerCase();
     const isProtectedUser =
