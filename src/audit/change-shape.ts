@@ -128,6 +128,7 @@ function isMembershipChangeBody(value: Record<string, unknown>): boolean {
     (value["reaches"] === undefined || isNonNegativeInteger(value["reaches"])) &&
     isOptionalString(value["renamedTo"]) &&
     isOptionalString(value["renamedFrom"]) &&
+    isOptionalString(value["accountOf"]) &&
     (also === undefined || (Array.isArray(also) && also.every((g) => typeof g === "string")))
   );
 }

@@ -341,9 +341,12 @@ function planRemoval(
     (memberKind === "user" ? input.desired.formerAccounts?.get(member) : undefined);
   const withUser = userId === undefined ? {} : { userId };
   if (memberKind === "user" && sink.terminated.has(member)) {
+    // An account the journal knows as a departed person's, never the leaver's: an edit named it theirs.
+    const accountOf = input.desired.accountsOfPeopleGone?.get(member);
     sink.change({
       ...base,
       ...withUser,
+      ...(accountOf === undefined ? {} : { accountOf }),
       // The line that made them a leaver (status or end date) is where this removal comes from.
       ...(desiredUser ? { source: desiredUser.source } : {}),
       reason: "user-terminated",

@@ -60,14 +60,17 @@ export function isGrantEnding(change: Change): boolean {
  * that take its members out, not against its members leaving, so it does not refuse these; a privileged
  * leaver kept in the group until someone forces the run would be the worst case of all. They are still
  * counted (a bad HR export that terminates many stops at maxRemovals, and at hr sync's --max-leavers),
- * and a protected user's are still refused.
+ * and a protected user's are still refused. Not where the journal knows the account as another person's,
+ * never the leaver's (MembershipChange.accountOf): an edit that names someone else's account as a leaver's
+ * must not take it out of a protected group unrefused.
  */
 function isLeaversRemoval(change: Change): boolean {
   return (
     change.kind === "membership" &&
     change.action === "remove" &&
     change.memberKind === "user" &&
-    change.reason === "user-terminated"
+    change.reason === "user-terminated" &&
+    change.accountOf === undefined
   );
 }
 

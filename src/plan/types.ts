@@ -140,6 +140,12 @@ export type MembershipChange = ChangeBase & {
    */
   readonly endsGrant?: true;
   /**
+   * On a leaver's removal (reason user-terminated): the user id, no longer in the files, whom the journal
+   * saw gatehouse manage this account for, and never the leaver (DesiredState.accountsOfPeopleGone). The
+   * files name another person's account as the leaver's: protectedGroups refuses it as any removal.
+   */
+  readonly accountOf?: string;
+  /**
    * On the removal of a member value that names an account by its former name, where this plan renames
    * the account in place and the system's values do not follow (Capabilities.userRenameRewrites): the
    * new name. The access goes on under it (an add of it is beside this), or goes with its removal; the
