@@ -21,7 +21,9 @@ import {
   type TextCut,
 } from "./yaml-text.ts";
 
-export type ReviewEditResult = { readonly text: string } | { readonly problem: string };
+/** The edited text (openReviewsText: with the cuts that made it, to diff the lines around them), or why not. */
+export type ReviewEditResult =
+  { readonly text: string; readonly cuts?: readonly TextCut[] } | { readonly problem: string };
 
 /** What `review close` does to one group: the users whose entries go, and the review block. */
 export interface ReviewClose {
@@ -100,7 +102,8 @@ export interface ReviewOpening {
  * `text` with a review block (`due`, and `pending` as a block list, one name a line so that the
  * certifying pull request deletes lines) written into each group of `openings`, just before its
  * `members`. The file is parsed once and the result checked once, whatever the number of groups (a file
- * of a hundred groups, opened one by one, was parsed three hundred times).
+ * of a hundred groups, opened one by one, was parsed three hundred times). The cuts come with the text,
+ * so that `review open --dry-run` diffs only the lines around them (render/file-diff.ts).
  */
 export function openReviewsText(
   file: string,
@@ -144,7 +147,8 @@ export function openReviewsText(
       );
       groupData(expected, index)["review"] = { due, pending: [...pending] };
     }
-    return finish(file, text, cuts, expected);
+    const done = finish(file, text, cuts, expected);
+    return "text" in done ? { text: done.text, cuts } : done;
   } catch (error) {
     if (error instanceof EditProblem) return { problem: error.message };
     throw error;

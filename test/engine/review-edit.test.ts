@@ -12,7 +12,7 @@ describe("review edits as text", () => {
   it("opens a review in a group whose first key is members, after the dash", () => {
     const text = "groups:\n  - members: [alice]\n    name: a\n    owners: [carol]\n";
     const result = openReviewText(FILE, text, "a", "2026-06-30", ["alice"]);
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       text: "groups:\n  - review:\n      due: 2026-06-30\n      pending:\n        - alice\n    members: [alice]\n    name: a\n    owners: [carol]\n",
     });
   });
@@ -38,7 +38,7 @@ describe("review edits as text", () => {
       ],
       "2026-06-30",
     );
-    expect(batched).toEqual({ text: sequential });
+    expect(batched).toMatchObject({ text: sequential });
     expect(sequential).toContain("  # the b team\n  - name: b\n    owners: [carol]\n    review:\n");
     // One group it cannot edit refuses the whole file.
     expect(

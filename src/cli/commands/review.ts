@@ -9,7 +9,7 @@ import {
 } from "../../engine/file-edits.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { planClose, planOpen } from "../../engine/review.ts";
-import { closeReviewText, openReviewsText } from "../../engine/review-edit.ts";
+import { closeReviewText, openReviewsText, type ReviewEditResult } from "../../engine/review-edit.ts";
 import { afterDay, DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
 import { parseDuration } from "../../load/durations.ts";
 import { isReviewDueFarEnough, MIN_REVIEW_DAYS } from "../../pr/affected.ts";
@@ -108,9 +108,11 @@ export async function runReview(argv: readonly string[], io: CommandIo): Promise
   return reviewClose(args, io);
 }
 
+type OpenedText = Extract<ReviewEditResult, { readonly text: string }>;
+
 /** The edits' unified diffs, one file after another. */
-const diffsOf = (edits: readonly PreparedEdit<{ readonly text: string }>[]): string =>
-  edits.map((e) => renderFileDiff(e.file, e.before, e.edited.text).trimEnd()).join("\n");
+const diffsOf = (edits: readonly PreparedEdit<OpenedText>[]): string =>
+  edits.map((e) => renderFileDiff(e.file, e.before, e.edited.text, e.edited.cuts).trimEnd()).join("\n");
 
 /** Warnings the edits bring, to stderr (errors are thrown by checkEdits; they write nothing). */
 function printWarnings(warnings: readonly Diagnostic[], io: CommandIo): void {
@@ -130,7 +132,7 @@ async function reviewOpen(args: Parsed, io: CommandIo): Promise<number> {
   const choices = planOpen(tree.model, names.length > 0 ? names : undefined, options.now);
   const opened = choices.filter((c) => c.kind === "open");
   const byFile = groupBy(opened, (c) => c.group.source.file);
-  const edits: PreparedEdit<{ readonly text: string }>[] = [];
+  const edits: PreparedEdit<OpenedText>[] = [];
   for (const [file, list] of byFile)
     edits.push(
       await prepareFileEdit(
