@@ -53,11 +53,26 @@ export interface TextCut {
 
 /**
  * `text` with every cut made. From the end, so each cut's offsets still hold; of two cuts at one place
- * the later-made goes in first, so the inserts stand in the order they were made.
+ * the later-made goes in first, so the inserts stand in the order they were made. Cuts that do not
+ * overlap (the usual case) are put together in one pass, in time linear in the text: a file edited in
+ * thousands of places (a review opened in each of its groups, or closed) was copied once per cut.
  */
 export function applyCuts(text: string, cuts: readonly TextCut[]): string {
   const order = cuts.map((cut, i) => ({ cut, i }));
   order.sort((a, b) => b.cut.start - a.cut.start || b.cut.end - a.cut.end || b.i - a.i);
+  const pieces: string[] = [];
+  let at = text.length; // what is left to put together is text.slice(0, at)
+  for (const { cut } of order) {
+    if (cut.end > at || cut.start > cut.end) return applyCutsInTurn(text, order);
+    pieces.push(text.slice(cut.end, at), cut.insert ?? "");
+    at = cut.start;
+  }
+  pieces.push(text.slice(0, at));
+  return pieces.reverse().join("");
+}
+
+/** applyCuts for cuts that overlap: each made on the text the ones after it left. */
+function applyCutsInTurn(text: string, order: readonly { readonly cut: TextCut }[]): string {
   let out = text;
   for (const { cut } of order) out = out.slice(0, cut.start) + (cut.insert ?? "") + out.slice(cut.end);
   return out;
