@@ -21,7 +21,7 @@ import {
   type ReviewOpening,
 } from "../engine/review-edit.ts";
 import { groupBy } from "../model/lists.ts";
-import { editUsersText, type EntryEdit, type NewEntry } from "./edit-users.ts";
+import { editUsersText, type EntryEdit, type EntryPlace, type NewEntry } from "./edit-users.ts";
 import { validateEditedTree } from "../engine/edited-tree.ts";
 import { checkSyncGuards, type GuardViolation } from "./guards.ts";
 import {
@@ -193,11 +193,15 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   if (refused.length > 0) return { ...base, files: [], refused, isWritten: false };
 
   const byFile = new Map<string, Map<string, EntryEdit>>();
+  const places = new Map<string, Map<string, EntryPlace>>();
   for (const update of plan.updates) {
     const abs = path.resolve(cwd, update.source.file);
     const edits = byFile.get(abs) ?? new Map<string, EntryEdit>();
     edits.set(update.id, entryEditOf(update.changes));
     byFile.set(abs, edits);
+    const at = places.get(abs) ?? new Map<string, EntryPlace>();
+    at.set(update.id, update.source);
+    places.set(abs, at);
   }
   const appended: NewEntry[] = plan.joiners.map((j) => j.fields);
   if (appended.length > 0 && !byFile.has(joinersAbs)) byFile.set(joinersAbs, new Map());
@@ -215,7 +219,7 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
     }
     const original = entry === undefined ? undefined : await readFile(abs, "utf8");
     const text = original ?? newFileHeader(root, abs);
-    const users = editUsersText(text, edits, abs === joinersAbs ? appended : []);
+    const users = editUsersText(text, edits, abs === joinersAbs ? appended : [], places.get(abs));
     const result = "problem" in users ? users : editReviews(file, users.text, reviewsByFile.get(abs) ?? []);
     if ("problem" in result) problems.push(`${file}: not edited (${result.problem})`);
     else if (result.text !== original)

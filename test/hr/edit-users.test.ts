@@ -139,4 +139,35 @@ describe("editUsersText", () => {
         textOf(editUsersText("users:\n  - id: a\n    name: A\n", new Map([["a", edit({ title: value })]]))),
       ).toContain("title: ");
   });
+
+  it("edits entries at the places the loader found them as it edits the whole file, byte for byte", () => {
+    const text =
+      "# people\nusers:\n  - id: ann   # the first\n    name: Ann\n    # HR's title\n    title: Analyst\n" +
+      "    manager: bob\n    notes: |\n      kept\n\n        as is\n    accounts:\n      github: ann-gh\n\n" +
+      "# between\n  - { id: cy, name: Cy }\n  - id: bob\n    name: Bob\n  - id: dee\n    name: Dee";
+    const edits = new Map([
+      ["ann", edit({ title: "Lead", email: "ann@example.com" }, ["manager"])],
+      ["bob", edit({ department: "ENG" }, ["name"])],
+      ["dee", edit({ name: "Dee Dee", startDate: "2026-01-05" })],
+    ]);
+    const places = new Map([
+      ["ann", { line: 3, column: 5 }],
+      ["bob", { line: 17, column: 5 }],
+      ["dee", { line: 19, column: 5 }],
+    ]);
+    for (const eol of ["\n", "\r\n"]) {
+      const source = text.replaceAll("\n", eol);
+      const whole = textOf(editUsersText(source, edits));
+      expect(textOf(editUsersText(source, edits, [], places))).toBe(whole);
+      // A place that is not the entry's (the file changed since it was loaded) is found in the whole file.
+      const wrong = new Map([...places, ["bob", { line: 18, column: 5 }]]);
+      expect(textOf(editUsersText(source, edits, [], wrong))).toBe(whole);
+    }
+    expect(textOf(editUsersText(text, edits))).toContain("  - id: bob\n    department: ENG\n  - id: dee");
+    // A problem with an entry is said as the whole file's edit says it.
+    const flow = new Map([["cy", edit({ title: "T" }, ["name"])]]);
+    expect(editUsersText(text, flow, [], new Map([["cy", { line: 16, column: 5 }]]))).toEqual(
+      editUsersText(text, flow),
+    );
+  });
 });
