@@ -17,7 +17,7 @@ function random(seed: number): () => number {
 
 const lineStarts = (text: string): number[] => [
   0,
-  ...[...text.matchAll(/\n/g)].map((m) => (m.index ?? 0) + 1).filter((at) => at < text.length),
+  ...[...text.matchAll(/\n/g)].map((m) => m.index + 1).filter((at) => at < text.length),
 ];
 
 describe("renderFileDiff with the edit's cuts", () => {
