@@ -15,7 +15,7 @@ import { schemaFor } from "../engine/import-files.ts";
 import { editRefusal, writeEdits, type FileEdit } from "../engine/file-edits.ts";
 import { validateAccessTree } from "../validate/validate-tree.ts";
 import {
-  appendPendingText,
+  appendPendingsText,
   openReviewsText,
   type ReviewEditResult,
   type ReviewOpening,
@@ -275,16 +275,11 @@ function editReviews(file: string, text: string, flags: readonly MoverFlag[]): R
   let result: ReviewEditResult = { text };
   for (const [due, openings] of opens)
     if ("text" in result) result = openReviewsText(file, result.text, openings, due);
-  for (const [group, list] of groups) {
-    if ("problem" in result) break;
-    if (list[0]?.opensReview !== false) continue;
-    result = appendPendingText(
-      file,
-      result.text,
-      group,
-      list.map((f) => f.id),
-    );
-  }
+  // The names to add to reviews open already, every group's in one edit of the file (parsed once).
+  const appends = groups.flatMap(([group, list]) =>
+    list[0]?.opensReview === false ? [{ group, names: list.map((f) => f.id) }] : [],
+  );
+  if ("text" in result && appends.length > 0) result = appendPendingsText(file, result.text, appends);
   return result;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  appendPendingsText,
   appendPendingText,
   closeReviewText,
   openReviewsText,
@@ -115,6 +116,36 @@ describe("review edits as text", () => {
     const flowNull = "groups:\n  - name: a\n    review: { due: 2026-06-30, pending: }\n    members: [x]\n";
     expect(appendPendingText(FILE, flowNull, "a", ["x"])).toEqual({
       problem: 'the pending list of "a" is laid out in a way review does not edit',
+    });
+  });
+
+  it("appends to the reviews of several groups of a file in one edit, as one group at a time would", () => {
+    const text =
+      "groups:\n  - name: a\n    review:\n      due: 2026-06-30\n      pending: # not yet\n" +
+      "      - alice # first\n    members: [alice, bob, dave]\n" +
+      "  - name: b\n    review: { due: 2026-06-30, pending: [alice] }\n    members: [alice, dave]\n" +
+      "  - name: c\n    review: { due: 2026-06-30, pending: [dave] }\n    members: [dave]\n" +
+      "  - name: d\n    members: [alice, dave]\n    review:\n      due: 2026-06-30\n      pending:";
+    const one = (t: string, group: string, names: string[]): string => {
+      const r = appendPendingText(FILE, t, group, names);
+      if (!("text" in r)) throw new Error(r.problem);
+      return r.text;
+    };
+    const sequential = one(one(one(one(text, "a", ["dave", "bob"]), "b", ["dave"]), "c", ["dave"]), "d", [
+      "alice",
+    ]);
+    const appends = [
+      { group: "a", names: ["dave", "bob"] },
+      { group: "b", names: ["dave"] },
+      { group: "c", names: ["dave"] },
+      { group: "d", names: ["alice"] },
+    ];
+    expect(appendPendingsText(FILE, text, appends)).toEqual({ text: sequential });
+    expect(sequential).toContain("pending: [alice, dave] }");
+    expect(sequential.endsWith("      pending:\n        - alice\n")).toBe(true);
+    // One group it cannot edit refuses the whole file.
+    expect(appendPendingsText(FILE, text, [...appends, { group: "zz", names: ["x"] }])).toEqual({
+      problem: 'group "zz" is not defined exactly once in the file',
     });
   });
 });
