@@ -16,7 +16,9 @@ export function describeOpen(choice: Opened, due: string): string[] {
   for (const held of choice.elsewhere)
     for (const way of held.ways) {
       const who = held.isListed ? `${held.user} (also listed: revoking the line leaves this)` : held.user;
-      byWay.set(way, [...(byWay.get(way) ?? []), who]);
+      const list = byWay.get(way);
+      if (list === undefined) byWay.set(way, [who]);
+      else list.push(who); // not a copy per user: a role can give a group tens of thousands
     }
   for (const [way, users] of byWay)
     lines.push(`  held through ${way}: ${users.join(", ")}; review the ${way.split(" ")[0] ?? way}`);
