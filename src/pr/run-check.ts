@@ -49,15 +49,25 @@ export type CheckOutcome =
     }
   | { readonly kind: "moved"; readonly headSha: string };
 
-async function loadModelAt(cwd: string, dir: string, revision: string | undefined, now: Date) {
+/**
+ * The access tree validated on the base revision and at the head (`head` undefined: the working tree at
+ * `cwd`). Files the head shares with the base are read from git once.
+ */
+async function loadModels(cwd: string, dir: string, base: string, head: string | undefined, now: Date) {
   // One parse cache (content-addressed) for both sides: the base and the head share most files.
   const cacheDir = path.resolve(cwd, DEFAULT_CACHE_DIR);
-  if (revision === undefined) return validateAccessTree(dir, { cwd, now, cacheDir });
-  const tree = await materializeTree(cwd, revision, dir);
+  const baseTree = await materializeTree(cwd, base, dir);
   try {
-    return await validateAccessTree(dir, { cwd: tree.cwd, now, cacheDir });
+    const headTree = head === undefined ? undefined : await materializeTree(cwd, head, dir, baseTree);
+    try {
+      const baseResult = await validateAccessTree(dir, { cwd: baseTree.cwd, now, cacheDir });
+      const headResult = await validateAccessTree(dir, { cwd: headTree?.cwd ?? cwd, now, cacheDir });
+      return { base: baseResult, head: headResult };
+    } finally {
+      await headTree?.remove();
+    }
   } finally {
-    await tree.remove();
+    await baseTree.remove();
   }
 }
 
@@ -104,8 +114,13 @@ export async function checkApprovals(options: CheckOptions): Promise<CheckOutcom
   const pull = await client.getPull(repo, options.pull);
   if (options.expectHeadSha !== undefined && options.expectHeadSha !== pull.headSha)
     return { kind: "moved", headSha: pull.headSha };
-  const base = await loadModelAt(options.cwd, options.dir, options.base ?? pull.baseSha, options.now);
-  const head = await loadModelAt(options.cwd, options.dir, options.head, options.now);
+  const { base, head } = await loadModels(
+    options.cwd,
+    options.dir,
+    options.base ?? pull.baseSha,
+    options.head,
+    options.now,
+  );
   const problems: string[] = [];
   if (hasErrors(head.diagnostics))
     problems.push(`the access files at head do not validate (run gatehouse validate)`);
