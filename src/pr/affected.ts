@@ -3,7 +3,7 @@
  * request would merge, group by group. Pure: models and paths in, data out.
  */
 import type { AccessModel, Group, MemberEntry, ProviderConfig, Role, User } from "../model/access.ts";
-import { computeEffectiveMemberships } from "../desired/effective.ts";
+import { computeEffectiveMemberships, type EffectiveGroup } from "../desired/effective.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
 import {
   afterDay,
@@ -272,16 +272,190 @@ function lifecycleExtensions(before: User, after: User, now: Date): string[] {
   return out;
 }
 
+/** Fields that say where a value sits in the files, not what it is: they move when lines above them move. */
+const POSITION_FIELDS = new Set<string>([
+  "source",
+  "managerSource",
+  "startDateSource",
+  "ownerSources",
+  "providerSources",
+]);
+
+const USER_VALUE_FIELDS = (Object.keys(USER_FIELDS) as (keyof User)[]).filter((k) => !POSITION_FIELDS.has(k));
+const GROUP_VALUE_FIELDS = (Object.keys(GROUP_FIELDS) as (keyof Group)[]).filter(
+  (k) => !POSITION_FIELDS.has(k) && k !== "members",
+);
+
+/** Equal values: the same primitive, or objects that serialize the same (a different key order differs). */
+const sameValue = (a: unknown, b: unknown): boolean =>
+  a === b || (typeof a === "object" && typeof b === "object" && JSON.stringify(a) === JSON.stringify(b));
+
+/** Whether two versions of a user say the same in every field but where they sit in the files. */
+function sameUser(a: User, b: User): boolean {
+  return USER_VALUE_FIELDS.every((k) => sameValue(a[k], b[k]));
+}
+
+const sameEntry = (a: MemberEntry, b: MemberEntry): boolean =>
+  a.kind === "user"
+    ? b.kind === "user" && a.user === b.user && a.until === b.until && a.reason === b.reason
+    : b.kind === "group" && a.group === b.group;
+
+/** Whether two versions of a group say the same in every field but where they sit in the files. */
+function sameGroup(a: Group, b: Group): boolean {
+  if (!GROUP_VALUE_FIELDS.every((k) => sameValue(a[k], b[k]))) return false;
+  const [x, y] = [a.members, b.members];
+  if (x === undefined || y === undefined) return x === y;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const [ex, ey] = [x[i], y[i]];
+    if (ex === undefined || ey === undefined || !sameEntry(ex, ey)) return false;
+  }
+  return true;
+}
+
+/** The groups nesting each group (`group:` entries), on either side. */
+function nestingParents(models: readonly AccessModel[]): Map<string, Set<string>> {
+  const parents = new Map<string, Set<string>>();
+  for (const model of models)
+    for (const [name, group] of model.groups) {
+      const entries = group.members ?? [];
+      // Only detailed entries can nest a group: the million plain ones are not read.
+      for (const i of group.detailedMembers ?? entries.keys()) {
+        const entry = entries[i];
+        if (entry?.kind !== "group") continue;
+        let set = parents.get(entry.group);
+        if (!set) parents.set(entry.group, (set = new Set()));
+        set.add(name);
+      }
+    }
+  return parents;
+}
+
+/** Whether a group nests itself, through any number of groups (validation refuses it). */
+function hasNestingCycle(model: AccessModel): boolean {
+  const parents = nestingParents([model]);
+  const state = new Map<string, "open" | "done">();
+  for (const start of parents.keys()) {
+    if (state.has(start)) continue;
+    // Walk up from `start` depth first; an "open" group met again closes a cycle.
+    const stack: [string, Iterator<string>][] = [[start, (parents.get(start) ?? new Set()).values()]];
+    state.set(start, "open");
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (top === undefined) break;
+      const next = top[1].next();
+      if (next.done === true) {
+        state.set(top[0], "done");
+        stack.pop();
+        continue;
+      }
+      const seen = state.get(next.value);
+      if (seen === "open") return true;
+      if (seen === undefined) {
+        state.set(next.value, "open");
+        stack.push([next.value, (parents.get(next.value) ?? new Set()).values()]);
+      }
+    }
+  }
+  return false;
+}
+
+/** Above this many changed people, every group is looked at (the check below would cost as much). */
+const MAX_CHANGED_USERS_TO_TRACE = 1000;
+
+/**
+ * The groups whose entry in computeAffected can be anything but empty; every other group's definition, nested
+ * groups, role baselines and members (and what holds or extends their access) are the same on both sides, so
+ * the same members hold it and nothing about it changed. A group is looked at when:
+ * - it exists on one side only, or differs in anything but where its lines sit;
+ * - a role that gives it differs (or exists on one side only);
+ * - a person who differs (or exists on one side only) is an effective member of it on either side: their
+ *   dates, status, attributes (the roles they match) change whether and how long they hold it;
+ * - it nests, through any number of groups, one of the above on either side.
+ * Where the sides disagree on what decides holding access (the leave policy), or nesting has a cycle (whose
+ * cut depends on the order groups are resolved in), every group is looked at.
+ */
+function groupsToCompare(
+  base: AccessModel,
+  head: AccessModel,
+  names: readonly string[],
+  changedUsers: ReadonlySet<string>,
+  effBase: ReadonlyMap<string, EffectiveGroup>,
+  effHead: ReadonlyMap<string, EffectiveGroup>,
+): ReadonlySet<string> {
+  const all = new Set(names);
+  if (base.config.policy.leave !== head.config.policy.leave) return all;
+  if (changedUsers.size > MAX_CHANGED_USERS_TO_TRACE) return all;
+  if (hasNestingCycle(base) || hasNestingCycle(head)) return all;
+  const picked = new Set<string>();
+  for (const name of names) {
+    const [b, h] = [base.groups.get(name), head.groups.get(name)];
+    if (!b || !h || !sameGroup(b, h)) picked.add(name);
+  }
+  for (const roleName of new Set([...base.roles.keys(), ...head.roles.keys()])) {
+    const [b, h] = [base.roles.get(roleName), head.roles.get(roleName)];
+    if (b && h && roleKey(b) === roleKey(h)) continue;
+    for (const group of [...(b?.groups ?? []), ...(h?.groups ?? [])]) picked.add(group);
+  }
+  if (changedUsers.size > 0)
+    for (const name of names) {
+      if (picked.has(name)) continue;
+      const [mb, mh] = [effBase.get(name)?.members, effHead.get(name)?.members];
+      for (const id of changedUsers)
+        if (mb?.has(id) === true || mh?.has(id) === true) {
+          picked.add(name);
+          break;
+        }
+    }
+  const parents = nestingParents([base, head]);
+  const queue = [...picked];
+  for (let name = queue.pop(); name !== undefined; name = queue.pop())
+    for (const parent of parents.get(name) ?? [])
+      if (!picked.has(parent)) {
+        picked.add(parent);
+        queue.push(parent);
+      }
+  return picked;
+}
+
+/** Ids of the people who differ between the sides in anything but where their lines sit, or exist on one only. */
+function changedUserIds(base: AccessModel, head: AccessModel): Set<string> {
+  const changed = new Set<string>();
+  for (const [id, user] of head.users) {
+    const before = base.users.get(id);
+    if (!before || !sameUser(before, user)) changed.add(id);
+  }
+  for (const id of base.users.keys()) if (!head.users.has(id)) changed.add(id);
+  return changed;
+}
+
 /** Groups whose access changes, with who gains and loses, and the changes that need admins. */
 export function computeAffected(input: AffectedInput): Affected {
   const { base, head, now } = input;
   // Who holds the access their memberships give on each side: a terminated person's (or, where
   // policy disables them, someone on leave's) memberships stay in the files but give nothing, so
   // reactivating them gains access like adding them (the plan enables the account and adds them back).
-  const holdsAtBase = (id: string): boolean => holdsAccess(base, base.users.get(id), now);
-  const holdsAtHead = (id: string): boolean => holdsAccess(head, head.users.get(id), now);
+  // Once per person and side: a person is a member of dozens of groups.
+  const memo = (model: AccessModel) => {
+    const known = new Map<string, boolean>();
+    return (id: string): boolean => {
+      let holds = known.get(id);
+      if (holds === undefined) known.set(id, (holds = holdsAccess(model, model.users.get(id), now)));
+      return holds;
+    };
+  };
+  const holdsAtBase = memo(base);
+  const holdsAtHead = memo(head);
   const effBase = computeEffectiveMemberships(base, now);
   const effHead = computeEffectiveMemberships(head, now);
+  // People who differ in anything but where their lines sit: only their dates can move access later.
+  const changedUsers = changedUserIds(base, head);
+  const extensions = new Map<string, string[]>();
+  const extensionsOf = (id: string, was: User, is: User): string[] => {
+    let out = extensions.get(id);
+    if (out === undefined) extensions.set(id, (out = lifecycleExtensions(was, is, now)));
+    return out;
+  };
   const reasons = new Map<string, string[]>();
   const add = (group: string, reason: string) => {
     const list = reasons.get(group);
@@ -290,7 +464,10 @@ export function computeAffected(input: AffectedInput): Affected {
     } else reasons.set(group, [reason]);
   };
 
-  const names = [...new Set([...base.groups.keys(), ...head.groups.keys()])].sort();
+  const allNames = [...new Set([...base.groups.keys(), ...head.groups.keys()])].sort();
+  // Only groups the pull request can change (groupsToCompare says why the others have nothing to say).
+  const toCompare = groupsToCompare(base, head, allNames, changedUsers, effBase, effHead);
+  const names = allNames.filter((name) => toCompare.has(name));
   const gains = new Map<string, string[]>();
   const losses = new Map<string, string[]>();
   const benefits = new Map<string, Set<string>>();
@@ -314,8 +491,9 @@ export function computeAffected(input: AffectedInput): Affected {
       add(name, "member entries changed");
     const benefit = new Set(d.added);
     for (const id of after) {
+      if (!changedUsers.has(id)) continue; // the same dates: nothing longer
       const [was, is] = [base.users.get(id), head.users.get(id)];
-      const longer = was && is ? lifecycleExtensions(was, is, now) : [];
+      const longer = was && is ? extensionsOf(id, was, is) : [];
       for (const why of longer) add(name, why);
       if (longer.length > 0) benefit.add(id);
     }
@@ -350,6 +528,8 @@ export function computeAffected(input: AffectedInput): Affected {
   }
   const providers = [...base.config.providers, ...head.config.providers];
   for (const [id, user] of head.users) {
+    // Someone who says the same on both sides changes no account, field or status.
+    if (!changedUsers.has(id)) continue;
     const before = base.users.get(id);
     // Account names decide who a GitHub review belongs to, and which account a system grants: admins approve.
     if (before && identityChanged(before, user, providers))

@@ -79,7 +79,7 @@ export async function changedPaths(cwd: string, from: string, to: string): Promi
  */
 export function readBlobs(cwd: string, blobs: readonly string[]): Promise<Map<string, Buffer>> {
   const wanted = [...new Set(blobs)];
-  if (wanted.length === 0) return Promise.resolve(new Map());
+  if (wanted.length === 0) return Promise.resolve(new Map<string, Buffer>());
   return new Promise((resolve, reject) => {
     const child = spawn("git", ["cat-file", "--batch"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
@@ -94,9 +94,8 @@ export function readBlobs(cwd: string, blobs: readonly string[]): Promise<Map<st
     child.on("close", (code) => {
       const detail = Buffer.concat(errors).toString("utf8").trim();
       if (code !== 0 || failure !== undefined) {
-        reject(
-          new ConfigError(`git cat-file failed: ${detail || failure?.message || `exit ${String(code)}`}`),
-        );
+        const why = detail !== "" ? detail : (failure?.message ?? `exit ${String(code)}`);
+        reject(new ConfigError(`git cat-file failed: ${why}`));
         return;
       }
       try {
@@ -117,7 +116,7 @@ function parseBatch(out: Buffer, wanted: readonly string[]): Map<string, Buffer>
     const eol = out.indexOf(0x0a, at);
     const header = eol < 0 ? "" : out.toString("utf8", at, eol);
     const match = /^([0-9a-f]+) blob (\d+)$/.exec(header);
-    if (!match || match[1] !== blob)
+    if (match?.[1] !== blob)
       throw new ConfigError(`git cat-file: no blob ${blob} (${header || "no answer"})`);
     const size = Number(match[2]);
     const end = eol + 1 + size;
