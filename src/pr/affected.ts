@@ -48,6 +48,11 @@ export interface AffectedInput {
   readonly changedPaths: readonly string[];
   /** Path prefixes (folders end in "/") whose changes need admins; see DEFAULT_ADMIN_PATHS. */
   readonly adminPaths: readonly string[];
+  /**
+   * Look at every group and person, not only those the pull request can change (groupsToCompare): the
+   * reference the narrow comparison is tested against. The answer is the same, slower.
+   */
+  readonly everyGroup?: boolean;
 }
 
 /** Files that decide how gatehouse itself behaves: configuration, schemas, CI and review rules. */
@@ -466,7 +471,10 @@ export function computeAffected(input: AffectedInput): Affected {
 
   const allNames = [...new Set([...base.groups.keys(), ...head.groups.keys()])].sort();
   // Only groups the pull request can change (groupsToCompare says why the others have nothing to say).
-  const toCompare = groupsToCompare(base, head, allNames, changedUsers, effBase, effHead);
+  const everyGroup = input.everyGroup === true;
+  const toCompare = everyGroup
+    ? new Set(allNames)
+    : groupsToCompare(base, head, allNames, changedUsers, effBase, effHead);
   const names = allNames.filter((name) => toCompare.has(name));
   const gains = new Map<string, string[]>();
   const losses = new Map<string, string[]>();
@@ -491,7 +499,7 @@ export function computeAffected(input: AffectedInput): Affected {
       add(name, "member entries changed");
     const benefit = new Set(d.added);
     for (const id of after) {
-      if (!changedUsers.has(id)) continue; // the same dates: nothing longer
+      if (!everyGroup && !changedUsers.has(id)) continue; // the same dates: nothing longer
       const [was, is] = [base.users.get(id), head.users.get(id)];
       const longer = was && is ? extensionsOf(id, was, is) : [];
       for (const why of longer) add(name, why);
@@ -529,7 +537,7 @@ export function computeAffected(input: AffectedInput): Affected {
   const providers = [...base.config.providers, ...head.config.providers];
   for (const [id, user] of head.users) {
     // Someone who says the same on both sides changes no account, field or status.
-    if (!changedUsers.has(id)) continue;
+    if (!everyGroup && !changedUsers.has(id)) continue;
     const before = base.users.get(id);
     // Account names decide who a GitHub review belongs to, and which account a system grants: admins approve.
     if (before && identityChanged(before, user, providers))
