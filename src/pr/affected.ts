@@ -277,23 +277,28 @@ function lifecycleExtensions(before: User, after: User, now: Date): string[] {
   return out;
 }
 
-/** Fields that say where a value sits in the files, not what it is: they move when lines above them move. */
-const POSITION_FIELDS = new Set<string>([
-  "source",
-  "managerSource",
-  "startDateSource",
-  "ownerSources",
-  "providerSources",
-]);
+/** Where a value sits (`source`, `ownerSources`, a review's `pendingSources`...): left out of comparisons. */
+const isPositionKey = (key: string): boolean =>
+  key === "source" || key.endsWith("Source") || key.endsWith("Sources");
 
-const USER_VALUE_FIELDS = (Object.keys(USER_FIELDS) as (keyof User)[]).filter((k) => !POSITION_FIELDS.has(k));
-const GROUP_VALUE_FIELDS = (Object.keys(GROUP_FIELDS) as (keyof Group)[]).filter(
-  (k) => !POSITION_FIELDS.has(k) && k !== "members",
-);
-
-/** Equal values: the same primitive, or objects that serialize the same (a different key order differs). */
+/**
+ * Equal values: the same primitive, or objects that serialize the same leaving out where their parts sit
+ * (a different key order differs: the answer is then only slower).
+ */
 const sameValue = (a: unknown, b: unknown): boolean =>
-  a === b || (typeof a === "object" && typeof b === "object" && JSON.stringify(a) === JSON.stringify(b));
+  a === b ||
+  (typeof a === "object" &&
+    typeof b === "object" &&
+    JSON.stringify(a, withoutPositions) === JSON.stringify(b, withoutPositions));
+
+function withoutPositions(key: string, value: unknown): unknown {
+  return isPositionKey(key) ? undefined : value;
+}
+
+const USER_VALUE_FIELDS = (Object.keys(USER_FIELDS) as (keyof User)[]).filter((k) => !isPositionKey(k));
+const GROUP_VALUE_FIELDS = (Object.keys(GROUP_FIELDS) as (keyof Group)[]).filter(
+  (k) => !isPositionKey(k) && k !== "members",
+);
 
 /** Whether two versions of a user say the same in every field but where they sit in the files. */
 function sameUser(a: User, b: User): boolean {
