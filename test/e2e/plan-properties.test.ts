@@ -17,6 +17,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
+import { seededRandom as random } from "../helpers/random.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
@@ -26,18 +27,6 @@ afterEach(async () => {
 const NOW = new Date("2026-06-01T12:00:00Z");
 const DAY = 86_400_000;
 const DEPARTMENTS = ["ENG", "OPS", "SALES"] as const;
-
-/** mulberry32: small, seeded, good enough to pick cases. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface Person {
   readonly id: string;

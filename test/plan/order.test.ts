@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { phaseOf, sortChanges, withoutRepeats } from "../../src/plan/order.ts";
 import type { Change } from "../../src/plan/types.ts";
-
-/** A small deterministic random source (mulberry32), so a failure names its seed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from "../helpers/random.ts";
 
 const PROVIDERS = ["ldap", "app", "gh"];
 const NAMES = ["a", "a-b", "a/b", "b", "team-x", "team-x-read", "Z", "é"];

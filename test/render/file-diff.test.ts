@@ -3,17 +3,7 @@ import { describe, expect, it } from "vitest";
 import { openReviewsText } from "../../src/engine/review-edit.ts";
 import { applyCuts, type TextCut } from "../../src/engine/yaml-text.ts";
 import { renderFileDiff } from "../../src/render/file-diff.ts";
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from "../helpers/random.ts";
 
 const lineStarts = (text: string): number[] => [
   0,
