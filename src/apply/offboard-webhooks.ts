@@ -96,7 +96,12 @@ export function offboardedLeavers(
 export function webhookBody(
   leaver: OffboardedLeaver,
   person: { readonly name: string; readonly email?: string } | undefined,
-  times: { readonly leaving?: string; readonly triggeredAt: string; readonly checkedAt: string },
+  times: {
+    readonly leaving?: string;
+    readonly triggeredAt: string;
+    readonly checkedAt: string;
+    readonly notReached?: readonly string[];
+  },
 ): string {
   return JSON.stringify({
     event: "user.offboarded",
@@ -112,6 +117,11 @@ export function webhookBody(
       check: c.error !== undefined ? "unverified" : c.clean ? "clean" : "access-left",
       ...(c.accountState === undefined ? {} : { accountState: c.accountState }),
     })),
+    // Systems gatehouse.yaml configures that this run left out (unreadable, or not set up here): the
+    // leaver's access there was neither removed nor checked, so "offboarded" is not the whole story.
+    ...(times.notReached === undefined || times.notReached.length === 0
+      ? {}
+      : { notReached: times.notReached }),
   });
 }
 
@@ -210,6 +220,7 @@ export async function deliverOffboardingWebhooks(
     readonly leaving: (userId: string) => string | undefined;
     readonly triggeredAt: string;
     readonly checkedAt: string;
+    readonly notReached?: readonly string[];
   },
   now: () => Date,
   signal: AbortSignal,
@@ -231,6 +242,7 @@ export async function deliverOffboardingWebhooks(
       ...(leaving === undefined ? {} : { leaving }),
       triggeredAt: times.triggeredAt,
       checkedAt: times.checkedAt,
+      ...(times.notReached === undefined ? {} : { notReached: times.notReached }),
     });
     for (const hook of options.hooks) {
       const delivery = await deliverWebhook(hook, leaver.userId, body, options, signal);

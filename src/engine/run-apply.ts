@@ -71,6 +71,8 @@ export interface RunApplyOptions extends GuardrailOptions {
   readonly drill?: string;
   /** policy.offboarding.webhooks, told of each leaver the run offboarded (never in a drill). */
   readonly webhooks?: WebhookOptions;
+  /** Systems gatehouse.yaml configures that this run leaves out (unreadable, not set up): said to webhooks. */
+  readonly notReached?: readonly string[];
   /** Deliveries earlier runs failed (JournalFold.undelivered), sent again after this run's changes. */
   readonly owedDeliveries?: readonly OwedDelivery[];
 }
@@ -332,7 +334,12 @@ export async function runApply(
       : await deliverOffboardingWebhooks(
           leavers,
           options.webhooks,
-          { leaving: (id) => options.leavers?.get(id)?.leaving, triggeredAt: start.at, checkedAt },
+          {
+            leaving: (id) => options.leavers?.get(id)?.leaving,
+            triggeredAt: start.at,
+            checkedAt,
+            ...(options.notReached === undefined ? {} : { notReached: options.notReached }),
+          },
           options.now,
           options.signal,
           owed,

@@ -206,6 +206,47 @@ describe("offboarding webhooks", () => {
     );
   });
 
+  it("names in the body the systems the run left out, where the leaver was neither offboarded nor checked", async () => {
+    const server = await startServer({});
+    const tree = await treeWith(server.url);
+    const config = path.join(tree.dir, "gatehouse.yaml");
+    // A second system whose token variable is not set on this machine: apply leaves it out (exit 1).
+    await writeFile(
+      config,
+      (await readFile(config, "utf8")).replace(
+        "providers:\n",
+        "providers:\n  saas: { type: scim, baseUrl: https://saas.invalid/scim/v2, tokenEnv: SAAS_TOKEN_UNSET }\n",
+      ),
+    );
+    const people = path.join(tree.dir, "users/people.yaml");
+    const text = await readFile(people, "utf8");
+    await writeFile(people, text.replace(", endDate: 2026-05-29", ""));
+    expect((await run(tree.cwd, ["apply", "--yes"])).code).toBe(1);
+    await writeFile(people, text);
+    const applied = await run(tree.cwd, ["apply", "--yes"]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(1);
+    expect(applied.stderr).toContain("saas could not be read and is left out of this run");
+    const hr = server.received.find((r) => r.path === "/hr");
+    expect(JSON.parse(hr?.body ?? "{}")).toMatchObject({
+      userId: "bob",
+      accounts: [{ system: "app", account: "bob", check: "clean" }],
+      notReached: ["saas"],
+    });
+    // With every system reached, the body has no such list.
+    await writeFile(config, (await readFile(config, "utf8")).replace(/ {2}saas: .*\n/, ""));
+    await writeFile(
+      people,
+      (await readFile(people, "utf8")).replace(
+        "email: ann@example.com }",
+        "email: ann@example.com, endDate: 2026-05-30 }",
+      ),
+    );
+    expect((await run(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    const ann = server.received.find((r) => r.path === "/hr" && r.body.includes('"userId":"ann"'));
+    expect(ann).toBeDefined();
+    expect(JSON.parse(ann?.body ?? "{}")).not.toHaveProperty("notReached");
+  });
+
   it("is a validate error, with file, line and column, when a webhook's url is no http(s) URL", async () => {
     const tree = await treeWith("ftp://127.0.0.1:9");
     const result = await run(tree.cwd, ["validate"]);

@@ -421,6 +421,9 @@ async function applyLocked(
       ...(prepared.webhooks === undefined
         ? {}
         : { webhooks: prepared.webhooks, owedDeliveries: prepared.owedDeliveries }),
+      ...(prepared.unreadable.length === 0
+        ? {}
+        : { notReached: prepared.unreadable.map((f) => f.provider).sort() }),
       log: (line: string) => {
         io.stderr(`${line}\n`);
       },
