@@ -1,5 +1,5 @@
 import type { ProviderMode } from "../model/access.ts";
-import type { Change } from "../plan/types.ts";
+import type { Change, GrantEndUpdate } from "../plan/types.ts";
 import type { ProviderStats, UnreadMembership } from "../providers/types.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import { canonicalSha256Without } from "./canonical-json.ts";
@@ -41,6 +41,11 @@ export interface ApplyStartData {
    * of versions before it was recorded.
    */
   readonly gatehouse?: { readonly version: string; readonly build: string };
+  /**
+   * Grants gatehouse added whose end the files changed since with nothing to apply (Plan.grantEnds): the
+   * end approved now, null for a membership made lasting. Absent when there was none.
+   */
+  readonly grantEnds?: readonly GrantEndUpdate[];
 }
 
 export interface GuardrailOverrides {
@@ -583,6 +588,16 @@ function isModes(value: unknown): boolean {
   );
 }
 
+function isGrantEnds(v: unknown): v is readonly GrantEndUpdate[] {
+  return (
+    Array.isArray(v) &&
+    v.every(
+      (u) =>
+        isRecord(u) && typeof u["id"] === "string" && (u["until"] === null || typeof u["until"] === "string"),
+    )
+  );
+}
+
 function describeBodyProblem(v: Record<string, unknown>): string | undefined {
   switch (v["type"]) {
     case "delivery-closed":
@@ -607,6 +622,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
       if (v["drill"] !== undefined && typeof v["drill"] !== "string") return "drill must be a user id";
       if (v["gatehouse"] !== undefined && !isBuild(v["gatehouse"]))
         return "gatehouse must give the version and build that made the run";
+      if (v["grantEnds"] !== undefined && !isGrantEnds(v["grantEnds"]))
+        return "grantEnds must list membership ids with an until (an instant, or null)";
       return isCount(v["changes"]) ? undefined : "changes must be a count";
     case "change":
       if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["changeId"] !== "string")

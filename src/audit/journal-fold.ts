@@ -203,6 +203,13 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     if (entry.type === "apply-start") fold.runIds.clear();
     if (entry.type === "apply-start" && entry.commit !== undefined)
       fold.lastCommit = withoutDirty(entry.commit);
+    // The ends the files approved since the grants were added (Plan.grantEnds): a grant made lasting
+    // leaves grantEnds, so a past end given to its line later is no grant ending as approved.
+    if (entry.type === "apply-start")
+      for (const { id, until } of entry.grantEnds ?? []) {
+        if (until === null) fold.grantEnds.delete(id);
+        else if (fold.grantEnds.has(id)) fold.grantEnds.set(id, until);
+      }
     return;
   }
   if (entry.type === "intent") {
@@ -409,7 +416,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // the person the system said it was, e.g. by its externalId).
 // 18: grantEnds, the end each time-bound membership was added with (17 kept none).
 // 19: grantEnds also of adds journalled before changes carried `until` (untilInWhy; 18 kept none of them).
-const FORMAT = "gatehouse journal fold 19";
+// 20: an apply-start's grantEnds move or drop the ends its run's files approved (19 kept the first end).
+const FORMAT = "gatehouse journal fold 20";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);

@@ -195,6 +195,7 @@ export async function runApply(
       ...(options.approvals === undefined ? {} : { approvals: options.approvals }),
       ...(options.drill === undefined ? {} : { drill: options.drill }),
       gatehouse: { version: VERSION, build: codeIdentity(SCHEMA_DIR).slice(0, 16) },
+      ...(plan.grantEnds === undefined || plan.grantEnds.length === 0 ? {} : { grantEnds: plan.grantEnds }),
     },
   ]);
   if (!start) throw new Error("journal did not record the start of the run");

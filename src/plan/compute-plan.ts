@@ -1,7 +1,8 @@
-import type { Change, Plan, PlanNote, ProviderSummary } from "./types.ts";
+import type { Change, GrantEndUpdate, Plan, PlanNote, ProviderSummary } from "./types.ts";
+import { appendAll } from "../model/lists.ts";
 import type { PlanSink, ProviderPlanInput } from "./context.ts";
 import { planUsers } from "./plan-users.ts";
-import { planGroups } from "./plan-groups.ts";
+import { grantEndUpdates, planGroups } from "./plan-groups.ts";
 import { sortChanges, summarize, withoutRepeats } from "./order.ts";
 import { alignLiveCase } from "./align-case.ts";
 import { journalIgnoringCase } from "./journal-case.ts";
@@ -60,6 +61,7 @@ export function asPlanned(given: ProviderPlanInput): ProviderPlanInput {
 export function computePlan(input: PlanInput): Plan {
   const changes: Change[] = [];
   const notes: PlanNote[] = [];
+  const grantEnds: GrantEndUpdate[] = [];
   for (const given of input.providers) {
     const provider = asPlanned(given);
     const terminated = new Set<string>();
@@ -108,6 +110,7 @@ export function computePlan(input: PlanInput): Plan {
     for (const message of provider.live.unmanaged ?? []) sink.note("unmanaged", message);
     planUsers(sink);
     planGroups(sink);
+    if (provider.mode !== "observe") appendAll(grantEnds, grantEndUpdates(sink));
     noteLateGrants(sink);
     noteRefusedRemovals(sink, planned);
     noteUncertainMembers(sink, planned);
@@ -127,5 +130,6 @@ export function computePlan(input: PlanInput): Plan {
     changes: ordered,
     notes,
     summary: summarize(ordered),
+    ...(grantEnds.length === 0 ? {} : { grantEnds }),
   };
 }

@@ -9,11 +9,11 @@ import type {
 } from "../model/state.ts";
 import { describeProvenance } from "../desired/effective.ts";
 import { formatLocation } from "../model/source.ts";
-import { groupAddress, membershipAddress } from "./addresses.ts";
+import { groupAddress, membershipAddress, membershipOf } from "./addresses.ts";
 import { renamedLive } from "./align-case.ts";
 import type { PlanSink } from "./context.ts";
 import { leavingText } from "./plan-users.ts";
-import type { FieldDiff, MembershipChange, Reason } from "./types.ts";
+import type { FieldDiff, GrantEndUpdate, MembershipChange, Reason } from "./types.ts";
 import { sameValue } from "./values.ts";
 import { DAY_MS, daysSince, lateAsOf, noteTimeBoundary } from "../lifecycle/status.ts";
 import { oncePer } from "../model/once-per.ts";
@@ -86,6 +86,30 @@ function temporaryUntil(member: DesiredMember): string | undefined {
     if (latest === undefined || Date.parse(way.until) > Date.parse(latest)) latest = way.until;
   }
   return latest;
+}
+
+/**
+ * The grants gatehouse added (JournalFold.grantEnds) whose end the files give differently now, with
+ * nothing to apply: a line made lasting (until null), or its `until` moved. Without them the journal
+ * keeps the first end: a grant made lasting and, months later, given an end already past would be taken
+ * for a grant ending as approved, neither counted nor refused by the guard rails (safetyreview MEDIUM-2).
+ * Memberships the files no longer give are left to their removal.
+ */
+export function grantEndUpdates(sink: PlanSink): GrantEndUpdate[] {
+  const { grantEnds, desired, name } = sink.input;
+  const out: GrantEndUpdate[] = [];
+  if (grantEnds === undefined) return out;
+  for (const id of grantEnds.keys()) {
+    const at = membershipOf(id, name);
+    if (at?.memberKind !== "user") continue;
+    const want = desired.groups.get(at.group);
+    if (want?.managesMembers !== true) continue;
+    const member = want.members.describe([at.member]).get(at.member);
+    if (member === undefined) continue;
+    const until = temporaryUntil(member) ?? null;
+    if (until !== grantEnds.get(id)) out.push({ id, until });
+  }
+  return out;
 }
 
 function planMembers(

@@ -218,4 +218,17 @@ export interface Plan {
   readonly changes: readonly Change[];
   readonly notes: readonly PlanNote[];
   readonly summary: PlanSummary;
+  /**
+   * Grants gatehouse added whose end the files have changed since with nothing to apply (made lasting,
+   * extended, shortened): apply records them in its apply-start, so that "the grant ending as approved"
+   * (MembershipChange.endsGrant) is judged against the end approved last. Absent when there is none.
+   */
+  readonly grantEnds?: readonly GrantEndUpdate[];
+}
+
+/** A held grant's end as the files give it now: `until` null when the membership is lasting now. */
+export interface GrantEndUpdate {
+  /** The membership's address (membershipAddress). */
+  readonly id: string;
+  readonly until: string | null;
 }
