@@ -173,7 +173,8 @@ describe("gatehouse review close", () => {
     const early = await runCliIn(t.cwd, ["review", "close"], DUE_DAY);
     expect(early.code).toBe(0);
     expect(early.stdout).toBe(
-      "Closed the review of sre (access/groups/platform.yaml, due 2026-06-30): everyone re-certified\n",
+      "Closed the review of sre (access/groups/platform.yaml, due 2026-06-30): everyone re-certified\n\n" +
+        "Closed 1 review(s) in 1 file(s), revoking 0 membership(s).\n",
     );
     const sreClosed = certified.replace(
       "    review:\n      due: 2026-06-30\n      pending:\n    members: [erin]",
@@ -189,12 +190,16 @@ describe("gatehouse review close", () => {
     expect(check.stdout).toContain(
       "Would close the review of team-platform-write (access/groups/platform.yaml, due 2026-06-30): would revoke bob (not re-certified)",
     );
+    expect(check.stdout).toMatch(
+      /\nWould close 1 review\(s\) in 1 file\(s\), revoking 1 membership\(s\); nothing was written\.\n$/,
+    );
     expect(await readFile(file, "utf8")).toBe(sreClosed);
 
     const closed = await runCliIn(t.cwd, ["review", "close"], AFTER_DUE);
     expect(closed.code).toBe(0);
     expect(closed.stdout).toBe(
-      "Closed the review of team-platform-write (access/groups/platform.yaml, due 2026-06-30): revoked bob (not re-certified)\n",
+      "Closed the review of team-platform-write (access/groups/platform.yaml, due 2026-06-30): revoked bob (not re-certified)\n\n" +
+        "Closed 1 review(s) in 1 file(s), revoking 1 membership(s).\n",
     );
     expect(await readFile(file, "utf8")).toBe(
       GROUPS.replace("      - user: bob\n        until: 2026-09-01T00:00:00Z\n        reason: INC-42\n", ""),
