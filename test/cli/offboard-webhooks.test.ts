@@ -104,6 +104,8 @@ describe("offboarding webhooks", () => {
       hrEvent: "endDate 2026-05-29 has passed",
       accounts: [{ system: "app", account: "bob", check: "clean", accountState: "disabled" }],
     });
+    // Every system was reached: no list of those left out.
+    expect(body).not.toHaveProperty("notReached");
     const journalText = await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8");
     const entries = journalText
       .trim()
@@ -232,8 +234,14 @@ describe("offboarding webhooks", () => {
       accounts: [{ system: "app", account: "bob", check: "clean" }],
       notReached: ["saas"],
     });
-    // With every system reached, the body has no such list.
-    await writeFile(config, (await readFile(config, "utf8")).replace(/ {2}saas: .*\n/, ""));
+    // A run limited to some systems (--provider) leaves the others out too.
+    await writeFile(
+      config,
+      (await readFile(config, "utf8")).replace(
+        / {2}saas: .*\n/,
+        "  wiki: { type: local, path: .gatehouse/wiki.json, mode: authoritative }\n",
+      ),
+    );
     await writeFile(
       people,
       (await readFile(people, "utf8")).replace(
@@ -241,10 +249,9 @@ describe("offboarding webhooks", () => {
         "email: ann@example.com, endDate: 2026-05-30 }",
       ),
     );
-    expect((await run(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    expect((await run(tree.cwd, ["apply", "--yes", "--provider", "app"])).code).toBe(0);
     const ann = server.received.find((r) => r.path === "/hr" && r.body.includes('"userId":"ann"'));
-    expect(ann).toBeDefined();
-    expect(JSON.parse(ann?.body ?? "{}")).not.toHaveProperty("notReached");
+    expect(JSON.parse(ann?.body ?? "{}")).toMatchObject({ userId: "ann", notReached: ["wiki"] });
   });
 
   it("is a validate error, with file, line and column, when a webhook's url is no http(s) URL", async () => {

@@ -203,14 +203,21 @@ function withoutModel(
   readonly policy: Policy;
   readonly leavers: LeaverEvents;
   readonly webhooks?: WebhookOptions;
+  /** The systems gatehouse.yaml configures that this run leaves out (unreadable, or not asked for). */
+  readonly notReached: readonly string[];
 } {
   const { tree, ...rest } = prepared;
   const leavers = leaverEvents(prepared.plan, tree.model.users);
   const webhooks = webhookOptionsOf(tree.model, leavers, env);
+  const reached = new Set(prepared.plan.providers.map((p) => p.name));
   return {
     ...rest,
     policy: tree.model.config.policy,
     leavers,
+    notReached: tree.model.config.providers
+      .map((p) => p.name)
+      .filter((name) => !reached.has(name))
+      .sort(),
     ...(webhooks === undefined ? {} : { webhooks }),
   };
 }
@@ -421,9 +428,7 @@ async function applyLocked(
       ...(prepared.webhooks === undefined
         ? {}
         : { webhooks: prepared.webhooks, owedDeliveries: prepared.owedDeliveries }),
-      ...(prepared.unreadable.length === 0
-        ? {}
-        : { notReached: prepared.unreadable.map((f) => f.provider).sort() }),
+      ...(prepared.notReached.length === 0 ? {} : { notReached: prepared.notReached }),
       log: (line: string) => {
         io.stderr(`${line}\n`);
       },
