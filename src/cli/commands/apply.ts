@@ -322,8 +322,9 @@ export class ApplyProgress {
     this.listsEach = isTTY || total <= LISTED_EACH;
   }
 
-  linesFor(results: readonly ChangeResult[]): TerminalText[] {
-    const lines: TerminalText[] = [];
+  /** Writes the lines for `results`, one output call per thousand lines: a phase reports millions. */
+  write(results: readonly ChangeResult[], out: (text: TerminalText) => void): void {
+    let lines: TerminalText[] = [];
     if (this.done === 0 && !this.listsEach && results.length > 0)
       lines.push(
         terminal`Applying ${String(this.total)} changes: failures and skips are listed as they happen, and progress each tenth (every change is in the plan above and, with the system's answer, in the journal).\n`,
@@ -332,10 +333,9 @@ export class ApplyProgress {
       this.done++;
       if (r.outcome === "failed") this.failed++;
       if (r.outcome === "skipped") this.skipped++;
-      const line = `[${String(this.done)}/${String(this.total)}] ${r.outcome} ${r.change.provider}: ${describeChange(r.change)}${r.error ? ` — ${r.error}` : ""}`;
-      if (this.listsEach) lines.push(this.each(line, r.outcome === "applied"));
+      if (this.listsEach) lines.push(this.each(this.lineOf(r), r.outcome === "applied"));
       else {
-        if (r.outcome !== "applied") lines.push(terminal`${line}\n`);
+        if (r.outcome !== "applied") lines.push(terminal`${this.lineOf(r)}\n`);
         const tenth = Math.floor((this.done * 10) / this.total);
         if (tenth > this.shownTenth) {
           this.shownTenth = tenth;
@@ -345,8 +345,16 @@ export class ApplyProgress {
           );
         }
       }
+      if (lines.length >= 1000) {
+        out(TerminalText.join(lines));
+        lines = [];
+      }
     }
-    return lines;
+    if (lines.length > 0) out(TerminalText.join(lines));
+  }
+
+  private lineOf(r: ChangeResult): string {
+    return `[${String(this.done)}/${String(this.total)}] ${r.outcome} ${r.change.provider}: ${describeChange(r.change)}${r.error ? ` — ${r.error}` : ""}`;
   }
 
   private each(line: string, isOverwritten: boolean): TerminalText {
@@ -484,8 +492,9 @@ async function applyLocked(
       ...(allowRemovals === undefined ? {} : { allowRemovals }),
       ...(afterMs === undefined ? {} : { offboardRecheck: { afterMs } }),
       onResults: (results) => {
-        const lines = progress.linesFor(results);
-        if (lines.length > 0) io.stdout(TerminalText.join(lines));
+        progress.write(results, (text) => {
+          io.stdout(text);
+        });
       },
     });
     if (io.isTTY) io.stdout(CLEAR_LINE);
