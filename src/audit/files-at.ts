@@ -4,11 +4,11 @@
  * intent. Only the access folder is written, from git's objects (no checkout: the working tree and the
  * index are left alone).
  */
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { SimpleGit } from "simple-git";
+import { readGitBlobs } from "./git.ts";
 
 export interface FilesAtCommit {
   readonly commit: string;
@@ -61,14 +61,15 @@ export async function accessFilesAt(cwd: string, dir: string, query: CommitQuery
   const blobs = await blobsUnder(git, commit, inRepo);
   const root = await mkdtemp(path.join(tmpdir(), "gatehouse-at-"));
   try {
-    const contents = await readBlobs(
+    const contents = await readGitBlobs(
       top,
       blobs.map((b) => b.object),
+      (message) => new FilesAtError(message),
     );
-    for (const [i, blob] of blobs.entries()) {
+    for (const blob of blobs) {
       const target = path.join(root, ...blob.path.split("/"));
       await mkdir(path.dirname(target), { recursive: true });
-      await writeFile(target, contents[i] ?? Buffer.alloc(0));
+      await writeFile(target, contents.get(blob.object) ?? Buffer.alloc(0));
     }
     // An empty folder still says "no files then" rather than "no such folder".
     await mkdir(path.join(root, ...inRepo.split("/")), { recursive: true });
@@ -145,39 +146,6 @@ async function blobsUnder(
     blobs.push({ object, path: file });
   }
   return blobs;
-}
-
-/** The contents of `objects`, in order, read through one `git cat-file --batch`. */
-async function readBlobs(top: string, objects: readonly string[]): Promise<Buffer[]> {
-  if (objects.length === 0) return [];
-  const child = spawn("git", ["cat-file", "--batch"], { cwd: top, stdio: ["pipe", "pipe", "pipe"] });
-  const chunks: Buffer[] = [];
-  child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  const done = new Promise<number>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => {
-      resolve(code ?? 1);
-    });
-  });
-  child.stdin.end(objects.join("\n") + "\n");
-  const code = await done;
-  if (code !== 0) throw new FilesAtError(`git cat-file failed: ${stderr.trim()}`);
-  const out = Buffer.concat(chunks);
-  const contents: Buffer[] = [];
-  let at = 0;
-  for (const object of objects) {
-    // "<object> blob <size>\n<content>\n"
-    const eol = out.indexOf(0x0a, at);
-    const header = out.subarray(at, eol).toString("utf8").split(" ");
-    if (header[0] !== object || header[1] !== "blob")
-      throw new FilesAtError(`git cat-file: no blob ${object}`);
-    const size = Number(header[2]);
-    contents.push(out.subarray(eol + 1, eol + 1 + size));
-    at = eol + 1 + size + 1;
-  }
-  return contents;
 }
 
 function toGitPath(relative: string): string {

@@ -2,11 +2,12 @@
  * Reads files at a git revision without checking it out: the access tree as it stands on the base branch (or at
  * a pull request's head) is written into a temporary folder, as plain data. Nothing from it is executed.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError } from "../errors.ts";
+import { readGitBlobs } from "../audit/git.ts";
 
 const MAX_BUFFER = 64 * 1024 * 1024;
 
@@ -78,54 +79,7 @@ export async function changedPaths(cwd: string, from: string, to: string): Promi
  * seconds on the two hundred files of a large organization.
  */
 export function readBlobs(cwd: string, blobs: readonly string[]): Promise<Map<string, Buffer>> {
-  const wanted = [...new Set(blobs)];
-  if (wanted.length === 0) return Promise.resolve(new Map<string, Buffer>());
-  return new Promise((resolve, reject) => {
-    const child = spawn("git", ["cat-file", "--batch"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
-    const chunks: Buffer[] = [];
-    const errors: Buffer[] = [];
-    let failure: Error | undefined;
-    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => errors.push(chunk));
-    child.stdin.on("error", (error) => (failure ??= error)); // the exit below says why
-    child.on("error", (error) => {
-      reject(new ConfigError(`git cat-file failed: ${error.message}`, [], { cause: error }));
-    });
-    child.on("close", (code) => {
-      const detail = Buffer.concat(errors).toString("utf8").trim();
-      if (code !== 0 || failure !== undefined) {
-        const why = detail !== "" ? detail : (failure?.message ?? `exit ${String(code)}`);
-        reject(new ConfigError(`git cat-file failed: ${why}`));
-        return;
-      }
-      try {
-        resolve(parseBatch(Buffer.concat(chunks), wanted));
-      } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    });
-    child.stdin.end(wanted.map((blob) => `${blob}\n`).join(""));
-  });
-}
-
-/** `git cat-file --batch` output: for each object asked, `<id> <type> <size>\n<bytes>\n`, in order. */
-function parseBatch(out: Buffer, wanted: readonly string[]): Map<string, Buffer> {
-  const blobs = new Map<string, Buffer>();
-  let at = 0;
-  for (const blob of wanted) {
-    const eol = out.indexOf(0x0a, at);
-    const header = eol < 0 ? "" : out.toString("utf8", at, eol);
-    const match = /^([0-9a-f]+) blob (\d+)$/.exec(header);
-    if (match?.[1] !== blob)
-      throw new ConfigError(`git cat-file: no blob ${blob} (${header || "no answer"})`);
-    const size = Number(match[2]);
-    const end = eol + 1 + size;
-    if (end >= out.length || out[end] !== 0x0a)
-      throw new ConfigError(`git cat-file: blob ${blob} is cut short`);
-    blobs.set(blob, out.subarray(eol + 1, end));
-    at = end + 1;
-  }
-  return blobs;
+  return readGitBlobs(cwd, blobs, (message) => new ConfigError(message));
 }
 
 export interface MaterializedTree {
