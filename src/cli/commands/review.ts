@@ -8,7 +8,7 @@ import {
   type PreparedEdit,
 } from "../../engine/file-edits.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
-import { planClose, planOpen, type CloseChoice } from "../../engine/review.ts";
+import { planClose, planOpen } from "../../engine/review.ts";
 import { closeReviewText, openReviewsText, type ReviewEditResult } from "../../engine/review-edit.ts";
 import { afterDay, DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
 import { parseDuration } from "../../load/durations.ts";
@@ -278,17 +278,16 @@ async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
       ? closeJson(choices, [...byFile.keys()], isCheck)
       : choices.map((c) => describeClose(c, isCheck)).join("\n") +
           "\n\n" +
-          closeTotal(choices, byFile.size, isCheck) +
+          closeTotal(choices.length, byFile.size, revocations, isCheck) +
           "\n",
   );
   return isCheck ? ExitCode.error : ExitCode.ok;
 }
 
 /** The last line of `review close`: what it did in all (at 100k people its lines run to tens of thousands). */
-function closeTotal(choices: readonly CloseChoice[], files: number, isCheck: boolean): string {
-  const revoked = choices.reduce((n, c) => n + c.revoke.length, 0);
-  const closed = `${String(choices.length)} review(s) in ${String(files)} file(s)`;
+function closeTotal(reviews: number, files: number, revocations: number, isCheck: boolean): string {
+  const closed = `${String(reviews)} review(s) in ${String(files)} file(s)`;
   return isCheck
-    ? `Would close ${closed}, revoking ${String(revoked)} membership(s); nothing was written.`
-    : `Closed ${closed}, revoking ${String(revoked)} membership(s).`;
+    ? `Would close ${closed}, revoking ${String(revocations)} membership(s); nothing was written.`
+    : `Closed ${closed}, revoking ${String(revocations)} membership(s).`;
 }
