@@ -5,17 +5,11 @@ import {
   structuredPatch,
   type StructuredPatchHunk,
 } from "diff";
+import type { TextCut } from "../engine/yaml-text.ts";
 
 const CONTEXT = 3;
 /** Unchanged lines kept on each side of a window's cuts: more than the context, so no hunk reaches out. */
 const MARGIN = CONTEXT + 2;
-
-/** A span of the text before (`start` to `end`) replaced by `insert` (yaml-text.ts's TextCut). */
-export interface EditSpan {
-  readonly start: number;
-  readonly end: number;
-  readonly insert?: string;
-}
 
 /**
  * The unified diff of one file's edit (`file` as shown, relative to the working directory). With the
@@ -29,7 +23,7 @@ export function renderFileDiff(
   file: string,
   before: string,
   after: string,
-  cuts?: readonly EditSpan[],
+  cuts?: readonly TextCut[],
 ): string {
   const hunks = cuts === undefined || cuts.length < 2 ? undefined : windowHunks(before, after, cuts);
   if (hunks === undefined)
@@ -77,7 +71,7 @@ const newlines = (text: string): number => {
 function windowHunks(
   before: string,
   after: string,
-  cuts: readonly EditSpan[],
+  cuts: readonly TextCut[],
 ): StructuredPatchHunk[] | undefined {
   const sorted = [...cuts].sort((a, b) => a.start - b.start || a.end - b.end);
   const starts = lineStarts(before);
