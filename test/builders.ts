@@ -178,6 +178,8 @@ export interface PlanOptions {
   readonly managed?: readonly string[];
   /** User addresses gatehouse disabled last (what the journal would say). */
   readonly disabledByGatehouse?: readonly string[];
+  /** User address → the account expiry gatehouse last wrote to it (JournalFold.expiries). */
+  readonly expiries?: ReadonlyMap<string, string>;
   readonly nativeNesting?: boolean;
   readonly capabilities?: Partial<PlannerCapabilities>;
   /** Accounts the journal saw per `${provider}\n${userId}` (JournalFold.accounts). */
@@ -237,6 +239,7 @@ export function planFor(accessModel: AccessModel, options: PlanOptions = {}): Pl
         ...(options.disabledByGatehouse === undefined
           ? {}
           : { disabledByGatehouse: new Set(options.disabledByGatehouse) }),
+        ...(options.expiries === undefined ? {} : { expiries: options.expiries }),
       },
     ],
   });

@@ -77,6 +77,12 @@ export interface JournalFold {
    */
   readonly grantEnds: ReadonlyMap<string, string>;
   /**
+   * User address → the last day gatehouse wrote as the account's expiry (a create's or update's
+   * `endDate`, where the system expires accounts itself: AD's accountExpires), while it stands. An expiry
+   * the files stop giving is cleared only where it is this one: any other was set by someone else.
+   */
+  readonly expiries: ReadonlyMap<string, string>;
+  /**
    * Open offboarding verdicts, by `${provider}\n${account}`: the latest `offboard-verified` entry of each
    * leaver account, where it found access left. A later clean verdict of the account closes it (the
    * entry is dropped), and so does a `verdict-closed` entry naming it (closed by hand). Whether the files
@@ -113,6 +119,7 @@ interface MutableFold {
   readonly written: Map<string, string>;
   readonly disabled: Set<string>;
   readonly grantEnds: Map<string, string>;
+  readonly expiries: Map<string, string>;
   readonly verdicts: Map<string, OpenVerdict>;
   readonly undelivered: Map<string, UndeliveredWebhook>;
   /**
@@ -157,6 +164,28 @@ function renameAccount(fold: MutableFold, provider: string, from: string, to: st
   fold.managed.moveMember(`${provider}:membership/`, from, to); // every group's, see membershipAddress
   fold.written.delete(before);
   if (fold.disabled.delete(before)) fold.disabled.add(after);
+  const expiry = fold.expiries.get(before);
+  if (expiry !== undefined) {
+    fold.expiries.delete(before);
+    fold.expiries.set(after, expiry);
+  }
+}
+
+/**
+ * The expiry an applied user change wrote to the account at `address` (expiries): a create's endDate, or
+ * an update's `endDate` field (set, moved, or cleared with null). Other changes leave it as it was.
+ */
+function recordExpiry(fold: MutableFold, address: string, c: Change): void {
+  if (c.kind !== "user") return;
+  if (c.action === "create") {
+    if (c.endDate === undefined) fold.expiries.delete(address);
+    else fold.expiries.set(address, c.endDate);
+  } else if (c.action === "update") {
+    const expiry = c.fields.find((f) => f.field === "endDate");
+    if (expiry === undefined) return;
+    if (expiry.after === null) fold.expiries.delete(address);
+    else fold.expiries.set(address, expiry.after);
+  } else if (c.action === "delete") fold.expiries.delete(address);
 }
 
 /**
@@ -290,7 +319,9 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
       if (held === undefined) fold.renamedAway.set(key, [c.userId]);
       else if (!held.includes(c.userId)) held.push(c.userId);
     }
-    fold.written.set(userAddress(c.provider, userRenamedTo), attributesDigest(c.after));
+    const renamed = userAddress(c.provider, userRenamedTo);
+    fold.written.set(renamed, attributesDigest(c.after));
+    recordExpiry(fold, renamed, c);
     return;
   }
   if (c.kind === "group" && c.action === "delete") moveMemberships(fold, c.provider, c.group, undefined);
@@ -306,6 +337,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   if (c.kind === "user" && (c.action === "create" || c.action === "update"))
     fold.written.set(c.id, attributesDigest(c.after));
   else if (c.kind === "user" && c.action === "delete") fold.written.delete(c.id);
+  recordExpiry(fold, c.id, c);
   if (c.kind === "membership" && c.action === "add") {
     const until = c.until ?? untilInWhy(c.why);
     if (until === undefined) fold.grantEnds.delete(c.id);
@@ -360,6 +392,7 @@ export function emptyFold(): MutableFold {
     written: new Map(),
     disabled: new Set(),
     grantEnds: new Map(),
+    expiries: new Map(),
     verdicts: new Map(),
     undelivered: new Map(),
     runIds: new Map(),
@@ -417,7 +450,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 18: grantEnds, the end each time-bound membership was added with (17 kept none).
 // 19: grantEnds also of adds journalled before changes carried `until` (untilInWhy; 18 kept none of them).
 // 20: an apply-start's grantEnds move or drop the ends its run's files approved (19 kept the first end).
-const FORMAT = "gatehouse journal fold 20";
+// 21: expiries, the account expiry each user's last create or update wrote (20 kept none).
+const FORMAT = "gatehouse journal fold 21";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);
@@ -454,6 +488,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     written,
     disabled,
     grantEnds,
+    expiries,
     verdicts,
     undelivered,
     runIds,
@@ -480,6 +515,10 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
   for (const pair of grantEnds)
     if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
       fold.grantEnds.set(pair[0], pair[1]);
+  if (!Array.isArray(expiries)) return undefined;
+  for (const pair of expiries)
+    if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
+      fold.expiries.set(pair[0], pair[1]);
   if (!Array.isArray(verdicts)) return undefined;
   for (const verdict of verdicts) {
     // Kept as the journal had them, the chain fields aside: checked as entries are.
@@ -531,6 +570,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     written: [...cache.fold.written],
     disabled: [...cache.fold.disabled],
     grantEnds: [...cache.fold.grantEnds],
+    expiries: [...cache.fold.expiries],
     verdicts: [...cache.fold.verdicts.values()],
     undelivered: [...cache.fold.undelivered.values()],
     runIds: [...cache.fold.runIds],
@@ -636,6 +676,7 @@ export async function foldJournal(
     written: new Map(fold.written),
     disabled: new Set(fold.disabled),
     grantEnds: new Map(fold.grantEnds),
+    expiries: new Map(fold.expiries),
     verdicts: new Map(fold.verdicts),
     undelivered: new Map(fold.undelivered),
     runIds: new Map(),

@@ -310,6 +310,7 @@ export async function preparePlanWith(
           written: journal.written,
           disabledByGatehouse: journal.disabled,
           grantEnds: journal.grantEnds,
+          expiries: journal.expiries,
           ...(beyondRead.size > 0 ? { beyondRead } : {}),
         };
         // Names another person held, given to someone now: what they left that still names the name is

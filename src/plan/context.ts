@@ -85,6 +85,11 @@ export interface ProviderPlanInput {
   /** Membership address → the end its grant was added with (JournalFold.grantEnds). */
   readonly grantEnds?: DigestLookup;
   /**
+   * User address → the last day gatehouse wrote as the account's expiry (JournalFold.expiries). An expiry
+   * the files no longer give is cleared where it is still this one; any other is someone else's to clear.
+   */
+  readonly expiries?: DigestLookup;
+  /**
    * Account names the files give to someone here, with no live account of the name, that the journal saw
    * held by other people (renamed away from, or a leaver's): name → those people's user ids. Values they
    * left may still name it (engine/held-before.ts). A create of such a name, or a rename into it, carries

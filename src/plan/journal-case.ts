@@ -12,8 +12,8 @@ import type { AddressLookup, DigestLookup, ProviderPlanInput } from "./context.t
  */
 export function journalIgnoringCase(
   input: ProviderPlanInput,
-): Pick<ProviderPlanInput, "managed" | "written" | "disabledByGatehouse" | "grantEnds"> {
-  const { managed, written, disabledByGatehouse, grantEnds } = input;
+): Pick<ProviderPlanInput, "managed" | "written" | "disabledByGatehouse" | "grantEnds" | "expiries"> {
+  const { managed, written, disabledByGatehouse, grantEnds, expiries } = input;
   const prefix = `${input.name}:`;
   return {
     ...(managed === undefined ? {} : { managed: foldedSet(managed, prefix) }),
@@ -22,6 +22,7 @@ export function journalIgnoringCase(
       ? {}
       : { disabledByGatehouse: foldedSet(disabledByGatehouse, prefix) }),
     ...(grantEnds === undefined ? {} : { grantEnds: foldedMap(grantEnds, prefix) }),
+    ...(expiries === undefined ? {} : { expiries: foldedMap(expiries, prefix) }),
   };
 }
 

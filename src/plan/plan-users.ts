@@ -46,16 +46,22 @@ function attributeDiff(
 
 /**
  * Where the system expires accounts itself (expiresAccounts): the person's endDate, when the account
- * expires on another day or never. A person without an endDate leaves the account's expiry alone.
+ * expires on another day or never. A person without an endDate has the expiry cleared only where it is
+ * the one gatehouse wrote (`written`, JournalFold.expiries: an endDate since removed, a contract made
+ * permanent); an expiry someone else set is left alone (and the plan says so: expiryNote).
  */
 function accountExpiryDiff(
   have: LiveUser,
   want: DesiredUser,
   caps: PlannerCapabilities,
+  written: string | undefined,
 ): FieldDiff | undefined {
-  if (caps.expiresAccounts !== true || want.endDate === undefined || have.endDate === want.endDate)
-    return undefined;
-  return { field: "endDate", before: have.endDate ?? null, after: want.endDate };
+  if (caps.expiresAccounts !== true || have.endDate === want.endDate) return undefined;
+  if (want.endDate !== undefined)
+    return { field: "endDate", before: have.endDate ?? null, after: want.endDate };
+  return have.endDate !== undefined && have.endDate === written
+    ? { field: "endDate", before: have.endDate, after: null }
+    : undefined;
 }
 
 function onlyAllowed(attrs: UserAttributes, allowed: readonly string[]): UserAttributes {
@@ -810,19 +816,20 @@ export function planUsers(sink: PlanSink): void {
       want.attributes,
       keys,
     );
-    const expiry = accountExpiryDiff(have, want, caps);
+    const expiry = accountExpiryDiff(have, want, caps, sink.input.expiries?.get(id));
     if (expiry !== undefined) fields.push(expiry);
-    // An expiry the files do not give (set by hand, or left from an endDate since removed): the system
-    // ends the account that day all the same, which no plan would otherwise say.
+    // An expiry the files do not give that gatehouse did not write (set by hand, or written by another
+    // tool): the system ends the account that day all the same, which no plan would otherwise say.
     if (
       caps.expiresAccounts === true &&
       want.endDate === undefined &&
       have.endDate !== undefined &&
+      expiry === undefined &&
       want.enabled
     )
       sink.note(
         "unmanaged",
-        `account ${want.account} of ${want.userId} in ${provider} expires when ${have.endDate} ends (set in ${provider}), but the files give ${want.userId} no endDate: gatehouse leaves that expiry as it is, and the account stops working then. ` +
+        `account ${want.account} of ${want.userId} in ${provider} expires when ${have.endDate} ends (set in ${provider}, not by gatehouse), but the files give ${want.userId} no endDate: gatehouse leaves that expiry as it is, and the account stops working then. ` +
           `Give ${want.userId} an endDate in the files, or clear the account's expiry in ${provider}`,
       );
     const managerRenamed = managerFollows ? undefined : managerRenamedWhy(have, fields, sink, provider);

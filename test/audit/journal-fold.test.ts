@@ -431,6 +431,66 @@ describe("the journal fold", () => {
       expect([...fold.disabled]).toEqual(["directory:user/ada"]);
   });
 
+  it("knows the account expiry gatehouse last wrote to each account, through renames, also on resume", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    const userChange = (
+      account: string,
+      action: "create" | "update" | "delete",
+      expiry: { readonly endDate?: string | null; readonly renamedTo?: string } = {},
+      outcome: "applied" | "failed" = "applied",
+    ): NewJournalEntry => {
+      const id = `directory:user/${account}`;
+      const base = { id, provider: "directory", reason: "added-in-config", kind: "user", account } as const;
+      const fields = [
+        ...(expiry.renamedTo === undefined
+          ? []
+          : [{ field: "account", before: account, after: expiry.renamedTo }]),
+        ...(expiry.endDate === undefined ? [] : [{ field: "endDate", before: null, after: expiry.endDate }]),
+      ];
+      return {
+        type: "change",
+        at: "2026-03-01T09:00:04.000Z",
+        runSeq: 1,
+        provider: "directory",
+        changeId: id,
+        change:
+          action === "create"
+            ? {
+                ...base,
+                action,
+                risk: "broadens",
+                after: {},
+                ...(typeof expiry.endDate === "string" ? { endDate: expiry.endDate } : {}),
+              }
+            : action === "update"
+              ? { ...base, action, risk: "neutral", fields, after: {} }
+              : { ...base, action, risk: "narrows" },
+        outcome,
+      };
+    };
+    await appendJournalEntries(journal, [
+      userChange("ada", "create", { endDate: "2026-12-31" }),
+      userChange("bob", "create", { endDate: "2026-06-30" }),
+      userChange("cy", "create"),
+      userChange("dan", "create", { endDate: "2026-09-30" }),
+    ]);
+    await foldJournal(journal, cache);
+    await appendJournalEntries(journal, [
+      // ada's moved later, then renamed in place: the expiry goes with the account.
+      userChange("ada", "update", { endDate: "2027-03-31" }),
+      userChange("ada", "update", { renamedTo: "ada.new" }),
+      // bob's cleared (a contract made permanent); cy given one that failed: not written.
+      userChange("bob", "update", { endDate: null }),
+      userChange("cy", "update", { endDate: "2026-08-31" }, "failed"),
+      // dan's account deleted: no expiry of gatehouse's stands.
+      userChange("dan", "delete"),
+    ]);
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
+      expect([...fold.expiries]).toEqual([["directory:user/ada.new", "2027-03-31"]]);
+  });
+
   it("does not take the disable of an account in no access file for the account of whom it seemed to be", async () => {
     const dir = await tempDir();
     const journal = join(dir, "journal.jsonl");

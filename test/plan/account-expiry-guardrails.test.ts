@@ -70,6 +70,49 @@ describe("an account expiry under the guard rails", () => {
   });
 });
 
+describe("an account expiry the files no longer give", () => {
+  // gil's endDate was removed from the files after gatehouse wrote it (a contract made permanent); hal's
+  // expiry was set by someone else; ivy's was written by gatehouse, then moved by hand in the system.
+  const plan = (caseInsensitiveNames = false) =>
+    planFor(model({ users: [user("gil"), user("hal"), user("ivy")] }), {
+      capabilities: { ...AD.capabilities, caseInsensitiveNames },
+      live: live([
+        liveUser("gil", { endDate: "2026-07-31" }),
+        liveUser("hal", { endDate: "2026-08-31" }),
+        liveUser("ivy", { endDate: "2026-10-31" }),
+      ]),
+      expiries: new Map([
+        [caseInsensitiveNames ? "directory:user/GIL" : "directory:user/gil", "2026-07-31"],
+        ["directory:user/ivy", "2026-09-30"],
+      ]),
+    });
+
+  it("is cleared where it is the one gatehouse wrote, and said in the plan where someone else set it", () => {
+    for (const made of [plan(), plan(true)]) {
+      expect(
+        made.changes.map((c) => (c.kind === "user" && c.action === "update" ? [c.account, c.fields] : c.id)),
+      ).toEqual([["gil", [{ field: "endDate", before: "2026-07-31", after: null }]]]);
+      expect(made.notes.map((n) => n.message)).toEqual([
+        expect.stringMatching(
+          /^account hal of hal in directory expires when 2026-08-31 ends \(set in directory, not by gatehouse\)/,
+        ),
+        expect.stringMatching(/^account ivy of ivy in directory expires when 2026-10-31 ends/),
+      ]);
+    }
+  });
+
+  it("takes nothing away: clearing an expiry is neither counted nor refused for a protected user", () => {
+    const made = plan();
+    expect(countRemovals(made)).toBe(0);
+    expect(
+      checkGuardrails(
+        made,
+        policy({ guardrails: { ...guardrails(), protectedUsers: ["gil"], maxRemovals: count(0) } }),
+      ),
+    ).toEqual([]);
+  });
+});
+
 function guardrails() {
   return { protectedUsers: [], protectedGroups: [] };
 }

@@ -11,7 +11,9 @@ import type { Provider, ProviderContext } from "../../src/providers/types.ts";
 import { createLdapProvider } from "../../src/providers/ldap/provider.ts";
 import type { SambaDc } from "../harness/samba.ts";
 import { startSambaDc } from "../harness/samba.ts";
-import { ldapConfig, ldapContext } from "../harness/slapd.ts";
+import { ldapConfig, ldapContext, PASSWORD_ENV } from "../harness/slapd.ts";
+import { accountExpiresOf } from "../../src/providers/ldap/map.ts";
+import { createConnectorRepo, noteMessages, USERS_FILE } from "../e2e/connectors/workspace.ts";
 import { describeProviderContract } from "./contract.ts";
 
 /** One Samba DC for the whole file: it needs the fixed ports 389/636. */
@@ -381,6 +383,23 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
       }),
     ]);
     expect(await endOf()).toBe("2027-03-31");
+    // Cleared (the files no longer give an endDate gatehouse wrote): never, as AD makes a new account.
+    await applyAll(provider, [
+      change({
+        kind: "user",
+        action: "update",
+        account: "exp-joe",
+        fields: [{ field: "endDate", before: "2027-03-31", after: null }],
+        after: { name: "Joe Temp" },
+        risk: "neutral",
+      }),
+    ]);
+    await server.admin(async (client) => {
+      expect(await rawValues(client, `CN=exp-joe,${PEOPLE}`, "accountExpires")).toEqual([
+        "9223372036854775807",
+      ]);
+    });
+    expect(await endOf()).toBeUndefined();
   });
 
   it("creates a new account in its department's OU (people.ouByDepartment), where the read finds it", async () => {
@@ -1011,5 +1030,103 @@ describe("incremental reads of Samba Active Directory", { tags: ["slow"] }, () =
     before = reads();
     expect(await provider.read(signal())).toEqual(await fullRead());
     expect(reads() - before).toBe(2);
+  });
+});
+
+/**
+ * An endDate removed from the files (a contract made permanent), through the CLI: the expiry gatehouse
+ * wrote is cleared, as the journal says it wrote it; one moved by hand since is someone else's, kept and
+ * noted. The organization lives in OUs of its own, so its authoritative runs touch nothing else here.
+ */
+describe("Active Directory account expiries the files stop giving", { tags: ["slow"] }, () => {
+  const BASE = "DC=example,DC=com";
+  const OUS = [`OU=ExpiryPeople,${BASE}`, `OU=ExpiryGroups,${BASE}`];
+  let server: SambaDc;
+
+  beforeAll(async () => {
+    server = await samba();
+    await server.admin(async (client) => {
+      for (const dn of OUS)
+        await client.add(dn, {
+          objectClass: ["top", "organizationalUnit"],
+          ou: dn.slice(3, dn.indexOf(",")),
+        });
+    });
+  }, 180_000);
+
+  it("clears the expiry gatehouse wrote and leaves one set by hand", async () => {
+    const repo = await createConnectorRepo({
+      provider: {
+        name: "ad",
+        yaml: `    type: ldap
+    mode: authoritative
+    nesting: true
+    flavour: activeDirectory
+    url: ${server.url}
+    bindDn: ${server.bindDn}
+    passwordEnv: ${PASSWORD_ENV}
+    baseDn: ${server.baseDn}
+    caFile: ${server.caFile}
+    people: { ou: OU=ExpiryPeople, upnSuffix: example.com }
+    groups: { ou: OU=ExpiryGroups }
+`,
+      },
+      env: { [PASSWORD_ENV]: server.password },
+    });
+    const expires = (account: string) =>
+      server.admin((client) => rawValues(client, `CN=${account},${OUS[0] ?? ""}`, "accountExpires"));
+    try {
+      // ben and cleo are contractors until next year.
+      await repo.edit(
+        USERS_FILE,
+        "    startDate: 2021-03-01\n",
+        "    startDate: 2021-03-01\n    endDate: 2027-06-30\n",
+      );
+      await repo.edit(
+        USERS_FILE,
+        "    startDate: 2022-05-02\n",
+        "    startDate: 2022-05-02\n    endDate: 2027-03-31\n",
+      );
+      await repo.commit("ben and cleo on fixed-term contracts");
+      expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+      expect(await expires("ben")).toEqual([accountExpiresOf("2027-06-30")]);
+      expect(await expires("cleo")).toEqual([accountExpiresOf("2027-03-31")]);
+      // cleo's expiry moved by hand in ADUC: no longer the one gatehouse wrote.
+      await server.admin((client) =>
+        client.modify(
+          `CN=cleo,${OUS[0] ?? ""}`,
+          new LdapChange({
+            operation: "replace",
+            modification: new Attribute({
+              type: "accountExpires",
+              values: [accountExpiresOf("2027-02-28") ?? ""],
+            }),
+          }),
+        ),
+      );
+      // Both made permanent.
+      await repo.edit(USERS_FILE, "    endDate: 2027-06-30\n", "");
+      await repo.edit(USERS_FILE, "    endDate: 2027-03-31\n", "");
+      await repo.commit("ben and cleo made permanent");
+      const plan = await repo.run(["plan", "--format", "json"]);
+      const changes = (JSON.parse(plan.stdout) as { changes: Change[] }).changes;
+      expect(
+        changes.map((c) => (c.kind === "user" && c.action === "update" ? [c.account, c.fields] : c.id)),
+      ).toEqual([["ben", [{ field: "endDate", before: "2027-06-30", after: null }]]]);
+      expect(noteMessages(plan.stdout)).toEqual([
+        expect.stringMatching(
+          /^account cleo of cleo in ad expires when 2027-02-28 ends \(set in ad, not by gatehouse\)/,
+        ),
+      ]);
+      expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+      expect(await expires("ben")).toEqual(["9223372036854775807"]);
+      expect(await expires("cleo")).toEqual([accountExpiresOf("2027-02-28")]);
+      // Nothing left to change: ben's account reads back as never expiring.
+      expect(JSON.parse((await repo.run(["plan", "--format", "json"])).stdout)).toMatchObject({
+        changes: [],
+      });
+    } finally {
+      await repo.remove();
+    }
   });
 });

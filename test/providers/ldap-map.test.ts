@@ -549,6 +549,28 @@ describe("ldap entry mapping", () => {
     ]);
   });
 
+  it("writes an endDate as AD's accountExpires, and a cleared one as never, which reads back as no endDate", () => {
+    const expiry = (after: string | null) =>
+      userModifications("ann", [{ field: "endDate", before: "2026-06-30", after }], {}, ad, undefined);
+    expect(expiry("2026-12-31")).toEqual([
+      { operation: "replace", attribute: "accountExpires", values: ["134432352000000000"] },
+    ]);
+    expect(expiry(null)).toEqual([
+      { operation: "replace", attribute: "accountExpires", values: ["9223372036854775807"] },
+    ]);
+    expect(lastDayOfAccountExpires("9223372036854775807")).toBeUndefined();
+    // Not AD: no system expiry to write.
+    expect(
+      userModifications(
+        "ann",
+        [{ field: "endDate", before: null, after: "2026-12-31" }],
+        {},
+        openldap,
+        undefined,
+      ),
+    ).toEqual([]);
+  });
+
   it("flips only the ACCOUNTDISABLE bit of userAccountControl", () => {
     const e = entry("cn=ann,cn=Users,DC=corp,DC=com", { userAccountControl: ["66048"] });
     expect(enabledModifications(e, ad, false)).toEqual([

@@ -329,8 +329,11 @@ export function givenNameOf(name: string): string | undefined {
 /** Milliseconds from 1601-01-01 (Windows FILETIME's epoch) to 1970-01-01. */
 const FILETIME_EPOCH_MS = 11_644_473_600_000n;
 
+/** The accountExpires AD gives a new account: never (the largest FILETIME). */
+const NEVER_EXPIRES_VALUE = "9223372036854775807";
+
 /** accountExpires values that mean "never" (0 and the largest FILETIME, which AD's tools write). */
-const NEVER_EXPIRES = new Set(["0", "9223372036854775807"]);
+const NEVER_EXPIRES = new Set(["0", NEVER_EXPIRES_VALUE]);
 
 /**
  * AD's accountExpires for a last day (`2026-12-31`, inclusive, UTC, as gatehouse reads endDate): the
@@ -425,9 +428,14 @@ export function userModifications(
 ): LdapModification[] {
   const mods = new Map<string, LdapModification>();
   for (const field of fields) {
-    // The person's last day (Capabilities.expiresAccounts): AD's accountExpires.
+    // The person's last day (Capabilities.expiresAccounts): AD's accountExpires; cleared, never (the
+    // value AD gives a new account).
     const expires =
-      field.field === "endDate" && field.after !== null ? accountExpiresOf(field.after) : undefined;
+      field.field !== "endDate"
+        ? undefined
+        : field.after === null
+          ? NEVER_EXPIRES_VALUE
+          : accountExpiresOf(field.after);
     if (settings.flavour === "activeDirectory" && expires !== undefined) {
       mods.set("accountExpires", { operation: "replace", attribute: "accountExpires", values: [expires] });
       continue;
