@@ -29,6 +29,7 @@ Commands:
   import           write access files from a system's live state (adoption)
   request          write the line that asks for a membership or a time-bound grant (for a pull request)
   prune            delete expired grants from the access files once no system holds them
+  handover         hand groups owned by people who have left over to their managers (for a pull request)
   hr sync          bring the users in the access files in line with an HR export (CSV/JSON)
   review open      start an access review: owners re-certify their groups' members in a pull request
   review close     revoke what was not re-certified by the review's due date, and close the review
@@ -60,6 +61,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   pr: async () => (await import("./commands/pr.ts")).runPr,
   codeowners: async () => (await import("./commands/codeowners.ts")).runCodeowners,
   prune: async () => (await import("./commands/prune.ts")).runPrune,
+  handover: async () => (await import("./commands/handover.ts")).runHandover,
   request: async () => (await import("./commands/request.ts")).runRequest,
   hr: async () => (await import("./commands/hr.ts")).runHr,
   review: async () => (await import("./commands/review.ts")).runReview,

@@ -35,7 +35,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** The file's groups list and the group nodes by name (a name defined twice in the file is refused). */
-function groupsOf(text: string): { groups: YAMLSeq; byName: Map<string, { node: YAMLMap; index: number }> } {
+export function groupsOf(text: string): {
+  groups: YAMLSeq;
+  byName: Map<string, { node: YAMLMap; index: number }>;
+} {
   const doc = yamlLib().parseDocument(text, { uniqueKeys: true, strict: true, merge: false });
   if (doc.errors.length > 0) throw new EditProblem("it does not parse");
   const groups = isMap(doc.contents) ? doc.contents.get("groups", true) : undefined;
@@ -52,14 +55,15 @@ function groupsOf(text: string): { groups: YAMLSeq; byName: Map<string, { node: 
   return { groups, byName };
 }
 
-class EditProblem extends Error {}
+/** Why a group edit cannot be made: the edit functions turn it into their `problem`. */
+export class EditProblem extends Error {}
 
 function groupNode(text: string, name: string): { node: YAMLMap; index: number } {
   return namedGroup(groupsOf(text).byName, name);
 }
 
 /** The group `name` of a file's groups (groupsOf), when it is there once and written in block style. */
-function namedGroup(
+export function namedGroup(
   byName: ReadonlyMap<string, { node: YAMLMap; index: number }>,
   name: string,
 ): { node: YAMLMap; index: number } {
@@ -75,17 +79,23 @@ function keyStart(node: YAMLMap, key: string): number | undefined {
 }
 
 /** Applies the cuts, checks the result reads as `expected`, and returns it. */
-function finish(file: string, text: string, cuts: readonly TextCut[], expected: unknown): ReviewEditResult {
+export function finish(
+  file: string,
+  text: string,
+  cuts: readonly TextCut[],
+  expected: unknown,
+  what = "the review",
+): ReviewEditResult {
   const out = applyCuts(text, cuts);
   const actual = readData(file, out);
   if (actual === undefined) return { problem: "the edited file would not parse" };
   if (canonicalJson(actual) !== canonicalJson(expected))
-    return { problem: "the edited file would not say exactly the same with only the review changed" };
+    return { problem: `the edited file would not say exactly the same with only ${what} changed` };
   return { text: out };
 }
 
 /** The group object `index` of a copy of the file's data. */
-function groupData(data: unknown, index: number): Record<string, unknown> {
+export function groupData(data: unknown, index: number): Record<string, unknown> {
   const groups = isRecord(data) ? data["groups"] : undefined;
   const group: unknown = Array.isArray(groups) ? groups[index] : undefined;
   if (!isRecord(group)) throw new EditProblem("the group is not a mapping");

@@ -204,4 +204,19 @@ describe("workflows", () => {
     expect(pr?.env?.["GH_TOKEN"]).toBe("${{ secrets.HR_SYNC_PR_TOKEN }}");
     expect(text("hr-sync.yml")).not.toContain("github.token");
   });
+
+  it("hands leavers' groups over in a pull request of its own, never on the default branch or the HR sync's", () => {
+    const jobs = load("hr-sync.yml")["jobs"] as Record<string, Record<string, unknown>>;
+    const job = jobs["handover"] ?? {};
+    const steps = (job["steps"] ?? []) as { name?: string; run?: string; env?: Record<string, string> }[];
+    expect(job["needs"]).toBe("settings");
+    expect(steps.find((s) => s.name === "Hand leavers' groups over")?.run).toContain(
+      "node dist/cli/main.js handover",
+    );
+    const pr = steps.find((s) => s.name === "Open or update the pull request");
+    expect(pr?.env?.["HANDOVER_BRANCH"]).toBe("gatehouse/handover");
+    expect(pr?.run).toContain('git push --force origin "HEAD:refs/heads/$HANDOVER_BRANCH"');
+    expect(pr?.run).toContain('gh pr create --head "$HANDOVER_BRANCH" --base "$BASE"');
+    expect(pr?.env?.["GH_TOKEN"]).toBe("${{ secrets.HR_SYNC_PR_TOKEN }}");
+  });
 });
