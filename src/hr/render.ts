@@ -58,6 +58,11 @@ export function renderSyncText(result: HrSyncResult, context: RenderContext): st
     lines.push(
       `  ! ${f.id} in ${f.group}  ${f.file}: ${f.opensReview ? "review opened" : "added to the open review"}, due ${f.due}`,
     );
+  if (result.leaversOwn.length > 0 && result.refused.length === 0)
+    lines.push(
+      `Groups leavers own (${String(result.leaversOwn.length)}): once this is merged, \`gatehouse handover\` gives them to a manager (a pull request of its own):`,
+      ...result.leaversOwn.map((o) => `  ^ ${o.id} owns ${o.group}  ${o.file}`),
+    );
   const absent = plan.absent.filter((a) => a.action !== "terminated");
   if (absent.length > 0) {
     lines.push(
@@ -129,6 +134,7 @@ export function renderSyncJson(result: HrSyncResult, context: RenderContext): st
       due: f.due,
       opensReview: f.opensReview,
     })),
+    leaversOwn: result.leaversOwn.map((o) => ({ id: o.id, group: o.group, file: o.file })),
     absent: plan.absent.map((a) => ({
       id: a.id,
       employeeNumber: a.employeeNumber ?? null,

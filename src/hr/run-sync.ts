@@ -7,7 +7,7 @@ import path from "node:path";
 import { DEFAULT_LIMITS } from "../load/parse.ts";
 import { isOver, readAtMost } from "../io/read-at-most.ts";
 import { ConfigError, UsageError } from "../errors.ts";
-import type { User } from "../model/access.ts";
+import type { AccessModel, User } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import { displayPath } from "../load/discover.ts";
 import { DEFAULT_CACHE_DIR, type LoadOptions } from "../load/load-tree.ts";
@@ -66,6 +66,14 @@ export interface ChangedFile {
   readonly isNew: boolean;
 }
 
+/** A group a leaver of the sync owns. */
+export interface LeaverOwnership {
+  readonly id: string;
+  readonly group: string;
+  /** The file defining the group, as the model names it. */
+  readonly file: string;
+}
+
 export interface HrSyncResult {
   readonly plan: HrSyncPlan;
   readonly rows: number;
@@ -74,6 +82,11 @@ export interface HrSyncResult {
   readonly files: readonly ChangedFile[];
   /** Movers put to the owners of groups they list directly that their new roles do not give. */
   readonly flagged: readonly MoverFlag[];
+  /**
+   * Groups the sync's leavers own, in model order: `gatehouse handover` gives them to a manager once the
+   * leavers are in the files (a pull request of its own: this one never waits for it).
+   */
+  readonly leaversOwn: readonly LeaverOwnership[];
   /** Guard rails that refused the sync (then nothing was written). */
   readonly refused: readonly GuardViolation[];
   readonly isWritten: boolean;
@@ -177,6 +190,7 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   const base = {
     plan,
     flagged,
+    leaversOwn: ownedBy(tree.model, new Set(plan.updates.filter((u) => u.isLeaver).map((u) => u.id))),
     rows: read.table?.rows.length ?? 0,
     owned: people.owned,
     joinersFile: displayPath(cwd, joinersAbs),
@@ -258,6 +272,16 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   // write failing midway puts back those already written.
   await writeEdits(writes, "hr sync");
   return { ...base, files, refused, isWritten: true };
+}
+
+/** The groups owned by any of `leavers`, each owner once per group, in model order. */
+function ownedBy(model: AccessModel, leavers: ReadonlySet<string>): LeaverOwnership[] {
+  if (leavers.size === 0) return [];
+  return [...model.groups.values()].flatMap((group) =>
+    [...new Set(group.owners)]
+      .filter((id) => leavers.has(id))
+      .map((id) => ({ id, group: group.name, file: group.source.file })),
+  );
 }
 
 /** `text` with each flagged group's review opened, or the movers appended to its pending list. */

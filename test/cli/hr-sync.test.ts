@@ -247,6 +247,12 @@ describe("gatehouse hr sync", () => {
     const synced = await sync(tree, [file, "--max-leavers", "1"]);
     expect(synced.code).toBe(0);
     expect(synced.stdout).toContain("Leavers (1):");
+    // Her groups are named, and left as they are: a successor is handover's pull request, not this one.
+    expect(synced.stdout).toContain(
+      "Groups leavers own (2): once this is merged, `gatehouse handover` gives them to a manager (a pull request of its own):\n" +
+        "  ^ carol owns team-platform-write  access/groups/teams.yaml\n" +
+        "  ^ carol owns team-sales-read  access/groups/teams.yaml\n",
+    );
     expect(await staff(tree)).toContain(
       '    employeeNumber: "E1"\n    status: terminated\n    startDate: 2020-01-13\n',
     );
