@@ -1,3 +1,4 @@
+import { compareText } from "../model/lists.ts";
 import path from "node:path";
 import { deadline } from "../io/deadline.ts";
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
@@ -305,8 +306,9 @@ export async function preparePlanWith(
           nativeNesting: config.nesting && provider.capabilities.nesting,
         });
         const beyondRead = await leaversBeyondRead(provider, desired, live, signal);
+        const claimed = await withNamesClaimed(provider, desired, live, signal);
         const input = {
-          ...providerPlanInput(config, provider, desired, live, managed),
+          ...providerPlanInput(config, provider, desired, claimed, managed),
           written: journal.written,
           disabledByGatehouse: journal.disabled,
           grantEnds: journal.grantEnds,
@@ -318,7 +320,7 @@ export async function preparePlanWith(
         if (provider.stillNaming === undefined) return input;
         const heldBefore = namesHeldBefore(
           desired,
-          live,
+          claimed,
           config.name,
           journal,
           provider.capabilities.caseInsensitiveNames === true,
@@ -444,6 +446,46 @@ async function leaversBeyondRead(
     .map((u) => u.account);
   if (leavers.length === 0) return new Map();
   return provider.accessBeyondRead(leavers, signal);
+}
+
+/**
+ * `live` with what the system holds beyond its read against the account names the plan would create
+ * (Provider.namesClaimedBeyondRead): those of people with no account read, that no entry read holds or
+ * claims already. The plan then makes no account the system would refuse, and says which entry holds the
+ * name. As it was when there are no such names, or the system has no such rule.
+ */
+async function withNamesClaimed(
+  provider: Provider,
+  desired: DesiredState,
+  live: LiveState,
+  signal: AbortSignal,
+): Promise<LiveState> {
+  if (provider.namesClaimedBeyondRead === undefined) return live;
+  const fold = nameFold(provider.capabilities);
+  const known = new Set(
+    [
+      ...live.users.map((u) => u.account),
+      ...(live.elsewhere ?? []).map((e) => e.account),
+      ...(live.namesTaken ?? []).map((n) => n.account),
+    ].map(fold),
+  );
+  const names = [...desired.users.values()]
+    .filter((u) => u.status !== "terminated" && !known.has(fold(u.account)))
+    .map((u) => u.account);
+  if (names.length === 0) return live;
+  const found = await provider.namesClaimedBeyondRead(names, signal);
+  // In a fixed order, as the read gives them: the state is digested and compared.
+  const elsewhere = [...(live.elsewhere ?? []), ...(found.elsewhere ?? [])].sort(
+    (a, b) => compareText(a.account, b.account) || compareText(a.where, b.where),
+  );
+  const namesTaken = [...(live.namesTaken ?? []), ...(found.namesTaken ?? [])].sort(
+    (a, b) => compareText(a.account, b.account) || compareText(a.where, b.where),
+  );
+  return {
+    ...live,
+    ...(elsewhere.length > 0 ? { elsewhere } : {}),
+    ...(namesTaken.length > 0 ? { namesTaken } : {}),
+  };
 }
 
 /** The open verdicts' stable ids looked up (lookUpIds); a failed lookup is kept as such, not thrown. */

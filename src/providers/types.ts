@@ -193,6 +193,18 @@ export interface Provider {
    */
   accessBeyondRead?(accounts: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, string>>;
   /**
+   * Optional, where account names are unique beyond the scope `read` covers (Active Directory: a
+   * sAMAccountName or userPrincipalName anywhere in the domain): the entries outside it that hold or claim
+   * any of these names, which the plan would create (people with no account `read` returns). A user entry
+   * holding one is an account elsewhere; anything else holding or claiming one takes the name. The plan
+   * then creates no account under such a name, and says why, instead of the add failing at apply. Asked
+   * only when there are such names.
+   */
+  namesClaimedBeyondRead?(
+    accounts: readonly string[],
+    signal: AbortSignal,
+  ): Promise<Pick<LiveState, "elsewhere" | "namesTaken">>;
+  /**
    * Optional: the groups (as `read` names them) that the last read may not show as they will be, because
    * the system is still carrying out earlier writes (LDAP: entries refint may still be rewriting). The
    * offboarding check says so beside access it finds left there.

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -1038,7 +1038,23 @@ describe("incremental reads of Samba Active Directory", { tags: ["slow"] }, () =
  * wrote is cleared, as the journal says it wrote it; one moved by hand since is someone else's, kept and
  * noted. The organization lives in OUs of its own, so its authoritative runs touch nothing else here.
  */
-describe("Active Directory account expiries the files stop giving", { tags: ["slow"] }, () => {
+/** The provider entry (under its name in gatehouse.yaml) of this server, in the OUs of adYaml's tests. */
+function adYaml(server: SambaDc): string {
+  return `    type: ldap
+    mode: authoritative
+    nesting: true
+    flavour: activeDirectory
+    url: ${server.url}
+    bindDn: ${server.bindDn}
+    passwordEnv: ${PASSWORD_ENV}
+    baseDn: ${server.baseDn}
+    caFile: ${server.caFile}
+    people: { ou: OU=ExpiryPeople, upnSuffix: example.com }
+    groups: { ou: OU=ExpiryGroups }
+`;
+}
+
+describe("Active Directory accounts through the CLI", { tags: ["slow"] }, () => {
   const BASE = "DC=example,DC=com";
   const OUS = [`OU=ExpiryPeople,${BASE}`, `OU=ExpiryGroups,${BASE}`];
   let server: SambaDc;
@@ -1054,22 +1070,21 @@ describe("Active Directory account expiries the files stop giving", { tags: ["sl
     });
   }, 180_000);
 
+  // Each test's organization leaves no account behind: AD's account names are unique in the domain.
+  afterEach(async () => {
+    await server.admin(async (client) => {
+      for (const ou of OUS) {
+        const { searchEntries } = await client.search(ou, { scope: "one", attributes: ["dn"] });
+        for (const entry of searchEntries) await client.del(entry.dn);
+      }
+    });
+  });
+
   it("clears the expiry gatehouse wrote and leaves one set by hand", async () => {
     const repo = await createConnectorRepo({
       provider: {
         name: "ad",
-        yaml: `    type: ldap
-    mode: authoritative
-    nesting: true
-    flavour: activeDirectory
-    url: ${server.url}
-    bindDn: ${server.bindDn}
-    passwordEnv: ${PASSWORD_ENV}
-    baseDn: ${server.baseDn}
-    caFile: ${server.caFile}
-    people: { ou: OU=ExpiryPeople, upnSuffix: example.com }
-    groups: { ou: OU=ExpiryGroups }
-`,
+        yaml: adYaml(server),
       },
       env: { [PASSWORD_ENV]: server.password },
     });
@@ -1127,6 +1142,69 @@ describe("Active Directory account expiries the files stop giving", { tags: ["sl
       });
     } finally {
       await repo.remove();
+    }
+  });
+
+  it("creates no account whose name an entry elsewhere in the domain holds or claims, and says which", async () => {
+    const USERS = `CN=Users,${BASE}`;
+    const claimants: [string, Record<string, string | string[]>][] = [
+      // devi's name as a legacy account's sAMAccountName, eli's as a group's; cleo's as another's UPN.
+      [
+        `CN=Devi Legacy,${USERS}`,
+        {
+          objectClass: ["top", "person", "organizationalPerson", "user"],
+          sAMAccountName: "devi",
+          userAccountControl: "514",
+        },
+      ],
+      [`CN=eli-team,${USERS}`, { objectClass: ["top", "group"], sAMAccountName: "eli" }],
+      [
+        `CN=Cleo Other,${USERS}`,
+        {
+          objectClass: ["top", "person", "organizationalPerson", "user"],
+          sAMAccountName: "cother",
+          userPrincipalName: "cleo@example.com",
+          userAccountControl: "514",
+        },
+      ],
+    ];
+    await server.admin(async (client) => {
+      for (const [dn, attributes] of claimants) await client.add(dn, attributes);
+    });
+    const repo = await createConnectorRepo({
+      provider: { name: "ad", yaml: adYaml(server) },
+      env: { [PASSWORD_ENV]: server.password },
+    });
+    try {
+      const plan = await repo.run(["plan", "--format", "json"]);
+      expect(plan.code).toBe(0);
+      const created = (JSON.parse(plan.stdout) as { changes: Change[] }).changes.flatMap((c) =>
+        c.kind === "user" && c.action === "create" ? [c.account] : [],
+      );
+      expect(created.sort()).toEqual(["ada", "ben", "gatehouse-bot"]);
+      const notes = noteMessages(plan.stdout);
+      expect(notes).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining(
+            `account devi (devi) is in ad outside the scope gatehouse reads, at CN=Devi Legacy,${USERS}`,
+          ),
+          expect.stringContaining(
+            `account eli (eli) cannot be created in ad: its sAMAccountName eli is already used by account eli, a group (CN=eli-team,${USERS})`,
+          ),
+          expect.stringContaining(
+            `account cleo (cleo) cannot be created in ad: its userPrincipalName cleo@example.com is already used by account cother (CN=Cleo Other,${USERS})`,
+          ),
+        ]),
+      );
+      // Nothing fails at apply: the adds AD would refuse are not made.
+      const applied = await repo.run(["apply", "--yes"]);
+      expect(applied.stdout).toMatch(/Apply complete: .*0 failed/);
+      expect(applied.code).toBe(0);
+    } finally {
+      await repo.remove();
+      await server.admin(async (client) => {
+        for (const [dn] of claimants) await client.del(dn).catch(() => undefined);
+      });
     }
   });
 });

@@ -38,6 +38,7 @@ import { toProviderError } from "../../src/providers/ldap/error-map.ts";
 import { AdminLimitExceededError, ConstraintViolationError, SizeLimitExceededError } from "ldapts";
 import { randomAdPassword } from "../../src/providers/ldap/directory.ts";
 import { parseLdapSettings } from "../../src/providers/ldap/settings.ts";
+import { claimsOn, nameClaimsFilter } from "../../src/providers/ldap/upn.ts";
 import { strictSchemas } from "../helpers/schemas.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -569,6 +570,54 @@ describe("ldap entry mapping", () => {
         undefined,
       ),
     ).toEqual([]);
+  });
+
+  it("asks AD for every entry holding or claiming a name a plan would create, escaped, and sorts what it finds", () => {
+    expect(nameClaimsFilter(["ann", "b*(c)"], ad)).toBe(
+      "(|(sAMAccountName=ann)(userPrincipalName=ann@corp.com)(sAMAccountName=b\\2a\\28c\\29)(userPrincipalName=b\\2a\\28c\\29@corp.com))",
+    );
+    const found = [
+      entry("CN=Ann Legacy,CN=Users,DC=corp,DC=com", {
+        objectClass: ["top", "person", "user"],
+        sAMAccountName: ["Ann"],
+      }),
+      entry("CN=ops,CN=Users,DC=corp,DC=com", { objectClass: ["top", "group"], sAMAccountName: ["ops"] }),
+      entry("CN=PC1,CN=Computers,DC=corp,DC=com", {
+        objectClass: ["top", "user", "computer"],
+        sAMAccountName: ["pc1"],
+      }),
+      entry("CN=Bo,CN=Users,DC=corp,DC=com", {
+        objectClass: ["user"],
+        sAMAccountName: ["bo"],
+        userPrincipalName: ["cy@corp.com"],
+      }),
+      // Read in scope already, and a name nobody asked about.
+      entry("CN=dee,OU=People,DC=corp,DC=com", { objectClass: ["user"], sAMAccountName: ["dee"] }),
+      entry("CN=eve,CN=Users,DC=corp,DC=com", { objectClass: ["user"], sAMAccountName: ["eve"] }),
+    ];
+    expect(claimsOn(found, ["ann", "ops", "pc1", "cy", "dee"], ad, new Set(["dee"]))).toEqual({
+      elsewhere: [{ account: "Ann", where: "CN=Ann Legacy,CN=Users,DC=corp,DC=com" }],
+      namesTaken: [
+        {
+          account: "ops",
+          claim: "sAMAccountName ops",
+          holder: "ops, a group",
+          where: "CN=ops,CN=Users,DC=corp,DC=com",
+        },
+        {
+          account: "pc1",
+          claim: "sAMAccountName pc1",
+          holder: "pc1, a computer",
+          where: "CN=PC1,CN=Computers,DC=corp,DC=com",
+        },
+        {
+          account: "cy",
+          claim: "userPrincipalName cy@corp.com",
+          holder: "bo",
+          where: "CN=Bo,CN=Users,DC=corp,DC=com",
+        },
+      ],
+    });
   });
 
   it("flips only the ACCOUNTDISABLE bit of userAccountControl", () => {

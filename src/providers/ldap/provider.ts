@@ -24,9 +24,9 @@ import { Directory, RenameMadeError } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { strangerDns, toLiveState, withNonPersons } from "./live.ts";
 import { nonPersonKind, type NonPerson } from "./stranger-notes.ts";
-import { namesTakenByUpn, UPN } from "./upn.ts";
+import { claimsOn, nameClaimsFilter, namesTakenByUpn, UPN } from "./upn.ts";
 import type { LdapEntry } from "./map.ts";
-import { compareText } from "../../model/lists.ts";
+import { appendAll, compareText } from "../../model/lists.ts";
 import { firstValue } from "./map.ts";
 import { escapeFilterValue, normalizeDn } from "./dn.ts";
 import { entryDnFilter, userFilter } from "./queries.ts";
@@ -464,6 +464,34 @@ class LdapProvider implements Provider {
 
   stillNaming(accounts: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, StillNaming>> {
     return stillNaming(this.naming, accounts, signal);
+  }
+
+  /**
+   * Active Directory: the entries anywhere in the domain, beyond the scope read, that hold or claim these
+   * account names (sAMAccountName, userPrincipalName), which the plan would create: the add would fail.
+   * One search per 200 names under the base DN; nothing on other servers, which hold no such rule.
+   */
+  async namesClaimedBeyondRead(
+    accounts: readonly string[],
+    signal: AbortSignal,
+  ): Promise<Pick<LiveState, "elsewhere" | "namesTaken">> {
+    const s = this.settings;
+    if (s.flavour !== "activeDirectory" || accounts.length === 0) return {};
+    const entries: LdapEntry[] = [];
+    for (let i = 0; i < accounts.length; i += ELSEWHERE_CHUNK) {
+      const found = await this.client.search(
+        {
+          base: s.baseDn,
+          scope: "sub",
+          filter: nameClaimsFilter(accounts.slice(i, i + ELSEWHERE_CHUNK), s),
+          attributes: ["sAMAccountName", "objectClass", UPN],
+          paged: true,
+        },
+        signal,
+      );
+      appendAll(entries, found);
+    }
+    return claimsOn(entries, accounts, s, new Set());
   }
 
   /**
