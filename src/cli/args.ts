@@ -9,7 +9,17 @@ export interface Parsed {
 }
 
 /** node:util parseArgs, with its errors turned into usage errors (exit 64, no stack trace). */
-export function parseCommandArgs(argv: readonly string[], options: Options, usage: string): Parsed {
+/**
+ * The command's options and arguments, or a UsageError with the usage. `takesNone` names a command that
+ * takes no arguments: a stray word (a mistyped option value, `prune access`) is refused, not ignored.
+ */
+export function parseCommandArgs(
+  argv: readonly string[],
+  options: Options,
+  usage: string,
+  takesNone?: string,
+): Parsed {
+  let parsed: Parsed;
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -17,10 +27,14 @@ export function parseCommandArgs(argv: readonly string[], options: Options, usag
       allowPositionals: true,
       strict: true,
     });
-    return { values, positionals };
+    parsed = { values, positionals };
   } catch (error) {
     throw new UsageError(`${messageOf(error)}\n\n${usage}`);
   }
+  const [stray] = parsed.positionals;
+  if (takesNone !== undefined && stray !== undefined)
+    throw new UsageError(`${takesNone} takes no arguments (got "${stray}")\n\n${usage}`);
+  return parsed;
 }
 
 export function stringOpt(parsed: Parsed, name: string): string | undefined {

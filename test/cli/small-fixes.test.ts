@@ -104,6 +104,18 @@ describe("what a new user tripped over", () => {
     expect((await cli(tree, ["validate"])).code).toBe(0);
   });
 
+  it("refuses a stray word after a command that takes none (64), before reading or writing anything", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    // `--dir access/users` mistyped as `--dir access users`, or a path where no argument is taken.
+    for (const command of ["validate", "plan", "prune", "import", "codeowners", "handover"]) {
+      const out = await cli(tree, [command, "users"]);
+      expect(out.code).toBe(64);
+      expect(out.err).toContain(`${command} takes no arguments (got "users")`);
+    }
+    expect(existsSync(path.join(tree.cwd, ".gatehouse"))).toBe(false);
+  });
+
   it("an unknown --provider is a usage error (64) naming the providers there are", async () => {
     const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
     trees.push(tree);

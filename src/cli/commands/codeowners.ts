@@ -41,6 +41,7 @@ export async function runCodeowners(argv: readonly string[], io: CliIo): Promise
     argv,
     { ...COMMON_OPTIONS, out: { type: "string" }, check: { type: "boolean" }, stdout: { type: "boolean" } },
     CODEOWNERS_USAGE,
+    "codeowners",
   );
   if (flag(args, "help")) {
     io.stdout(CODEOWNERS_USAGE + "\n");

@@ -40,6 +40,7 @@ export async function runHandover(argv: readonly string[], io: CommandIo): Promi
     argv,
     { ...COMMON_OPTIONS, check: { type: "boolean" }, format: { type: "string" } },
     HANDOVER_USAGE,
+    "handover",
   );
   if (flag(args, "help")) {
     io.stdout(HANDOVER_USAGE + "\n");

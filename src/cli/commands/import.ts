@@ -34,6 +34,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
     argv,
     { ...COMMON_OPTIONS, provider: { type: "string" }, out: { type: "string" }, force: { type: "boolean" } },
     IMPORT_USAGE,
+    "import",
   );
   if (flag(args, "help")) {
     io.stdout(IMPORT_USAGE + "\n");

@@ -45,7 +45,7 @@ export const PLAN_OPTIONS = {
 } as const;
 
 export async function runPlan(argv: readonly string[], io: CommandIo): Promise<number> {
-  const args = parseCommandArgs(argv, PLAN_OPTIONS, PLAN_USAGE);
+  const args = parseCommandArgs(argv, PLAN_OPTIONS, PLAN_USAGE, "plan");
   if (flag(args, "help")) {
     io.stdout(PLAN_USAGE + "\n");
     return ExitCode.ok;

@@ -33,7 +33,12 @@ function describe(grant: ExpiredGrant): string {
 }
 
 export async function runPrune(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { ...COMMON_OPTIONS, check: { type: "boolean" } }, PRUNE_USAGE);
+  const args = parseCommandArgs(
+    argv,
+    { ...COMMON_OPTIONS, check: { type: "boolean" } },
+    PRUNE_USAGE,
+    "prune",
+  );
   if (flag(args, "help")) {
     io.stdout(PRUNE_USAGE + "\n");
     return ExitCode.ok;

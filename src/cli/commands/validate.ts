@@ -15,7 +15,12 @@ Checks every access file: YAML, schema and the semantic rules. Reports every pro
 Exit 0 when valid (warnings allowed), 1 when there are errors.`;
 
 export async function runValidate(argv: readonly string[], io: CommandIo): Promise<number> {
-  const args = parseCommandArgs(argv, { ...COMMON_OPTIONS, format: { type: "string" } }, VALIDATE_USAGE);
+  const args = parseCommandArgs(
+    argv,
+    { ...COMMON_OPTIONS, format: { type: "string" } },
+    VALIDATE_USAGE,
+    "validate",
+  );
   if (args.values["help"] === true) {
     io.stdout(VALIDATE_USAGE + "\n");
     return ExitCode.ok;
