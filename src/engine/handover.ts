@@ -10,15 +10,9 @@ import type { SourceLocation } from "../model/source.ts";
 import { hasNotStarted, isTerminated } from "../lifecycle/status.ts";
 import { isSeq, isScalar } from "../load/yaml-lib.ts";
 import { yamlScalar } from "./member-yaml.ts";
-import {
-  EditProblem,
-  finish,
-  groupData,
-  groupsOf,
-  namedGroup,
-  type ReviewEditResult,
-} from "./review-edit.ts";
-import { afterLine, dashOf, lineStart, rangeOf, readData, stringOf, type TextCut } from "./yaml-text.ts";
+import type { YAMLSeq } from "yaml";
+import { editGroups, EditProblem, groupData, namedGroup, type ReviewEditResult } from "./review-edit.ts";
+import { afterLine, dashOf, lineStart, rangeOf, stringOf, type TextCut } from "./yaml-text.ts";
 
 /** What becomes of one owner who has left, in one group. */
 export interface Handover {
@@ -118,50 +112,56 @@ function ownersAfter(owners: readonly string[], handovers: readonly Handover[]):
  * must read as exactly the old data with only those owners changed, or nothing is returned but the reason.
  */
 export function handoverText(file: string, text: string, handovers: readonly Handover[]): ReviewEditResult {
-  try {
-    const before = readData(file, text);
-    if (before === undefined) return { problem: "it does not parse" };
-    const { byName } = groupsOf(text);
-    const expected: unknown = structuredClone(before);
-    const cuts: TextCut[] = [];
-    const byGroup = new Map<string, Handover[]>();
-    for (const h of handovers)
-      if (h.action !== "keep") byGroup.set(h.group, [...(byGroup.get(h.group) ?? []), h]);
-    for (const [name, list] of byGroup) {
-      const { node, index } = namedGroup(byName, name);
-      const seq = node.items.find((p) => stringOf(p.key) === "owners")?.value;
-      if (!isSeq(seq)) throw new EditProblem(`group "${name}" has no owners list`);
-      const owners = seq.items.map((item) => stringOf(item));
-      if (owners.some((id) => id === undefined))
-        throw new EditProblem(`group "${name}" lists an owner that is not a name`);
-      const after = ownersAfter(owners as string[], list);
-      groupData(expected, index)["owners"] = after;
-      if (seq.flow === true) {
-        const range = rangeOf(seq);
-        if (range === undefined)
-          throw new EditProblem(`group "${name}": its owners list has no place in the text`);
-        cuts.push({ start: range[0], end: range[1], insert: `[${after.map(yamlScalar).join(", ")}]` });
-        continue;
+  const byGroup = new Map<string, Handover[]>();
+  for (const h of handovers)
+    if (h.action !== "keep") byGroup.set(h.group, [...(byGroup.get(h.group) ?? []), h]);
+  return editGroups(
+    file,
+    text,
+    ({ byName, expected, cuts }) => {
+      for (const [name, list] of byGroup) {
+        const { node, index } = namedGroup(byName, name);
+        const seq = node.items.find((p) => stringOf(p.key) === "owners")?.value;
+        if (!isSeq(seq)) throw new EditProblem(`group "${name}" has no owners list`);
+        const owners = seq.items.map((item) => stringOf(item));
+        if (owners.some((id) => id === undefined))
+          throw new EditProblem(`group "${name}" lists an owner that is not a name`);
+        const after = ownersAfter(owners as string[], list);
+        groupData(expected, index)["owners"] = after;
+        cuts.push(...ownerCuts(text, seq, name, list, after));
       }
-      const byLeaver = new Map(list.map((h) => [h.leaver, h]));
-      for (const item of seq.items) {
-        const h = byLeaver.get(stringOf(item) ?? "");
-        const range = rangeOf(item);
-        if (h === undefined || !isScalar(item) || range === undefined) continue;
-        if (h.action === "replace" && h.successor !== undefined) {
-          cuts.push({ start: range[0], end: range[1], insert: yamlScalar(h.successor) });
-          continue;
-        }
-        if (dashOf(text, item) === undefined)
-          throw new EditProblem(
-            `group "${name}": owner ${h.leaver} is laid out in a way handover does not edit`,
-          );
-        cuts.push({ start: lineStart(text, range[0]), end: afterLine(text, range[1]) });
-      }
-    }
-    return finish(file, text, cuts, expected, "owners");
-  } catch (error) {
-    if (error instanceof EditProblem) return { problem: error.message };
-    throw error;
+    },
+    "owners",
+  );
+}
+
+/** The cuts that make a group's owners list `after`. */
+function ownerCuts(
+  text: string,
+  seq: YAMLSeq,
+  name: string,
+  list: readonly Handover[],
+  after: readonly string[],
+): TextCut[] {
+  if (seq.flow === true) {
+    const range = rangeOf(seq);
+    if (range === undefined)
+      throw new EditProblem(`group "${name}": its owners list has no place in the text`);
+    return [{ start: range[0], end: range[1], insert: `[${after.map(yamlScalar).join(", ")}]` }];
   }
+  const byLeaver = new Map(list.map((h) => [h.leaver, h]));
+  const cuts: TextCut[] = [];
+  for (const item of seq.items) {
+    const h = byLeaver.get(stringOf(item) ?? "");
+    const range = rangeOf(item);
+    if (h === undefined || !isScalar(item) || range === undefined) continue;
+    if (h.action === "replace" && h.successor !== undefined) {
+      cuts.push({ start: range[0], end: range[1], insert: yamlScalar(h.successor) });
+      continue;
+    }
+    if (dashOf(text, item) === undefined)
+      throw new EditProblem(`group "${name}": owner ${h.leaver} is laid out in a way handover does not edit`);
+    cuts.push({ start: lineStart(text, range[0]), end: afterLine(text, range[1]) });
+  }
+  return cuts;
 }

@@ -35,7 +35,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** The file's groups list and the group nodes by name (a name defined twice in the file is refused). */
-export function groupsOf(text: string): {
+function groupsOf(text: string): {
   groups: YAMLSeq;
   byName: Map<string, { node: YAMLMap; index: number }>;
 } {
@@ -58,10 +58,6 @@ export function groupsOf(text: string): {
 /** Why a group edit cannot be made: the edit functions turn it into their `problem`. */
 export class EditProblem extends Error {}
 
-function groupNode(text: string, name: string): { node: YAMLMap; index: number } {
-  return namedGroup(groupsOf(text).byName, name);
-}
-
 /** The group `name` of a file's groups (groupsOf), when it is there once and written in block style. */
 export function namedGroup(
   byName: ReadonlyMap<string, { node: YAMLMap; index: number }>,
@@ -79,7 +75,7 @@ function keyStart(node: YAMLMap, key: string): number | undefined {
 }
 
 /** Applies the cuts, checks the result reads as `expected`, and returns it. */
-export function finish(
+function finish(
   file: string,
   text: string,
   cuts: readonly TextCut[],
@@ -102,6 +98,38 @@ export function groupData(data: unknown, index: number): Record<string, unknown>
   return group;
 }
 
+/** What an edit of a file's groups works on (editGroups). */
+export interface GroupsEdit {
+  /** The file's groups by name, parsed once (groupsOf). */
+  readonly byName: ReadonlyMap<string, { node: YAMLMap; index: number }>;
+  /** A copy of the file's data, changed as the text is cut: what the edited text must read as. */
+  readonly expected: unknown;
+  readonly cuts: TextCut[];
+}
+
+/**
+ * Runs `edit` on the file's groups and finishes it (finish: the cuts made, the text checked to read as
+ * the expected data, with only `what` changed); no cut leaves the text as it is. An EditProblem `edit`
+ * throws is the result's problem.
+ */
+export function editGroups(
+  file: string,
+  text: string,
+  edit: (groups: GroupsEdit) => void,
+  what?: string,
+): ReviewEditResult {
+  try {
+    const before = readData(file, text);
+    if (before === undefined) return { problem: "it does not parse" };
+    const groups = { byName: groupsOf(text).byName, expected: structuredClone(before), cuts: [] };
+    edit(groups);
+    return groups.cuts.length === 0 ? { text } : finish(file, text, groups.cuts, groups.expected, what);
+  } catch (error) {
+    if (error instanceof EditProblem) return { problem: error.message };
+    throw error;
+  }
+}
+
 /** A review to open in one group: who is pending. */
 export interface ReviewOpening {
   readonly group: string;
@@ -121,18 +149,15 @@ export function openReviewsText(
   openings: readonly ReviewOpening[],
   due: string,
 ): ReviewEditResult {
-  try {
-    const before = readData(file, text);
-    if (before === undefined) return { problem: "it does not parse" };
-    const { byName } = groupsOf(text);
-    const expected: unknown = structuredClone(before);
-    const cuts: TextCut[] = [];
+  let made: readonly TextCut[] = [];
+  const done = editGroups(file, text, ({ byName, expected, cuts }) => {
+    made = cuts;
     for (const { group: groupName, pending } of openings) {
       const { node, index } = namedGroup(byName, groupName);
       if (node.items.some((p) => stringOf(p.key) === "review"))
-        return { problem: `group "${groupName}" has a review already` };
+        throw new EditProblem(`group "${groupName}" has a review already`);
       const at = keyStart(node, "members");
-      if (at === undefined) return { problem: `group "${groupName}" has no members list` };
+      if (at === undefined) throw new EditProblem(`group "${groupName}" has no members list`);
       const prefix = text.slice(lineStart(text, at), at);
       const column = prefix.length;
       const indent = " ".repeat(column);
@@ -149,7 +174,7 @@ export function openReviewsText(
           ? `${indent}${lines.join("\n")}\n`
           : undefined;
       if (insert === undefined)
-        return { problem: "the members key is laid out in a way review does not edit" };
+        throw new EditProblem("the members key is laid out in a way review does not edit");
       cuts.push(
         /^ *$/.test(prefix)
           ? { start: at - column, end: at - column, insert }
@@ -157,12 +182,8 @@ export function openReviewsText(
       );
       groupData(expected, index)["review"] = { due, pending: [...pending] };
     }
-    const done = finish(file, text, cuts, expected);
-    return "text" in done ? { text: done.text, cuts } : done;
-  } catch (error) {
-    if (error instanceof EditProblem) return { problem: error.message };
-    throw error;
-  }
+  });
+  return "text" in done ? { text: done.text, cuts: made } : done;
 }
 
 /** openReviewsText for one group. */
@@ -254,12 +275,7 @@ export function closeReviewText(
   text: string,
   closes: readonly ReviewClose[],
 ): ReviewEditResult {
-  try {
-    const before = readData(file, text);
-    if (before === undefined) return { problem: "it does not parse" };
-    const expected: unknown = structuredClone(before);
-    const cuts: TextCut[] = [];
-    const { byName } = groupsOf(text);
+  return editGroups(file, text, ({ byName, expected, cuts }) => {
     for (const close of closes) {
       const { node, index } = namedGroup(byName, close.group);
       cuts.push(reviewCut(text, node, close.group), ...memberCuts(text, node, close.group, close.revoke));
@@ -272,11 +288,7 @@ export function closeReviewText(
           return typeof user !== "string" || !close.revoke.has(user);
         });
     }
-    return finish(file, text, cuts, expected);
-  } catch (error) {
-    if (error instanceof EditProblem) return { problem: error.message };
-    throw error;
-  }
+  });
 }
 
 /** Names to append to the `pending` list of the review open in a group. */
@@ -309,18 +321,13 @@ export function appendPendingsText(
   text: string,
   appends: readonly PendingAppend[],
 ): ReviewEditResult {
-  try {
-    const before = readData(file, text);
-    if (before === undefined) return { problem: "it does not parse" };
-    const { byName } = groupsOf(text);
-    const expected: unknown = structuredClone(before);
-    const cuts: TextCut[] = [];
+  return editGroups(file, text, ({ byName, expected, cuts }) => {
     for (const { group: groupName, names } of appends) {
       const { node, index } = namedGroup(byName, groupName);
       const review: unknown = node.items.find((p) => stringOf(p.key) === "review")?.value;
-      if (!isMap(review)) return { problem: `group "${groupName}" has no review block` };
+      if (!isMap(review)) throw new EditProblem(`group "${groupName}" has no review block`);
       const pair = review.items.find((p) => stringOf(p.key) === "pending");
-      if (pair === undefined) return { problem: `the review of "${groupName}" has no pending list` };
+      if (pair === undefined) throw new EditProblem(`the review of "${groupName}" has no pending list`);
       const value: unknown = pair.value;
       const listed = isSeq(value) ? value.items.map(stringOf) : [];
       const added = [...new Set(names)].filter((n) => !listed.includes(n));
@@ -377,11 +384,7 @@ export function appendPendingsText(
       const old: unknown = data["pending"];
       data["pending"] = [...(Array.isArray(old) ? (old as unknown[]) : []), ...added];
     }
-    return cuts.length === 0 ? { text } : finish(file, text, cuts, expected);
-  } catch (error) {
-    if (error instanceof EditProblem) return { problem: error.message };
-    throw error;
-  }
+  });
 }
 
 /**
@@ -395,23 +398,18 @@ export function removePendingText(
   groupName: string,
   user: string,
 ): ReviewEditResult {
-  try {
-    const before = readData(file, text);
-    if (before === undefined) return { problem: "it does not parse" };
-    const { node, index } = groupNode(text, groupName);
-    const { cuts, taken } = pendingCuts(text, node, new Set([user]));
-    if (taken.length === 0) return { problem: `"${user}" is not pending in the review of "${groupName}"` };
-    if (cuts.some((c) => c.start < 0))
-      return { problem: `the pending list of "${groupName}" is laid out in a way request does not edit` };
-    const expected: unknown = structuredClone(before);
+  return editGroups(file, text, ({ byName, expected, cuts }) => {
+    const { node, index } = namedGroup(byName, groupName);
+    const made = pendingCuts(text, node, new Set([user]));
+    if (made.taken.length === 0)
+      throw new EditProblem(`"${user}" is not pending in the review of "${groupName}"`);
+    if (made.cuts.some((c) => c.start < 0))
+      throw new EditProblem(`the pending list of "${groupName}" is laid out in a way request does not edit`);
     const review = groupData(expected, index)["review"];
     const pending = isRecord(review) ? review["pending"] : undefined;
     if (!isRecord(review) || !Array.isArray(pending))
-      return { problem: `group "${groupName}" has no pending list` };
+      throw new EditProblem(`group "${groupName}" has no pending list`);
     review["pending"] = pending.filter((name: unknown) => name !== user);
-    return finish(file, text, cuts, expected);
-  } catch (error) {
-    if (error instanceof EditProblem) return { problem: error.message };
-    throw error;
-  }
+    cuts.push(...made.cuts);
+  });
 }
