@@ -6,6 +6,7 @@ import { Octokit } from "@octokit/rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import type { Review } from "./approvals.ts";
+import { normalizeLogin } from "./identities.ts";
 
 const PrOctokit = Octokit.plugin(throttling, retry);
 
@@ -60,7 +61,10 @@ export interface PrClient {
   updateComment(repo: RepoRef, id: number, body: string): Promise<void>;
   /** The token's own login, or undefined when the token may not ask (an Actions installation token). */
   viewerLogin(): Promise<string | undefined>;
-  /** A login's numeric account id as of now, or undefined when there is no such account. */
+  /**
+   * A login's numeric account id as of now, or undefined when there is no such account. Asked of GitHub
+   * once per client (one run): later calls for the login get the same answer.
+   */
   accountId(login: string): Promise<number | undefined>;
   createStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void>;
   createCheckRun(repo: RepoRef, sha: string, run: CheckRunReport): Promise<void>;
@@ -97,10 +101,27 @@ export function createPrClient(options: PrClientOptions): PrClient {
     auth: options.token,
     baseUrl: options.baseUrl,
     userAgent: "gatehouse",
-    request: { retries: maxRetries, ...(options.fetch ? { fetch: options.fetch } : {}) },
+    // The retry plugin's own option, not `request.retries`: set there, it is read for every failure,
+    // so a 404 (an unknown login) or a 401 was sent again three times at once, not only a 5xx.
+    retry: { retries: maxRetries },
+    request: options.fetch ? { fetch: options.fetch } : {},
     log: { debug: () => undefined, info: () => undefined, warn: log, error: log },
     throttle: { onRateLimit: onLimit("rate limit"), onSecondaryRateLimit: onLimit("secondary rate limit") },
   });
+
+  // login (lower case) → its account id, or undefined for no account, as first asked in this run: the
+  // same login comes up again for every commit an apply looks up, and the answer does not change.
+  const accountIds = new Map<string, Promise<number | undefined>>();
+  async function lookUpAccountId(login: string): Promise<number | undefined> {
+    try {
+      const { data } = await octokit.rest.users.getByUsername({ username: login });
+      return data.id;
+    } catch (error) {
+      if (typeof error === "object" && error !== null && "status" in error && error.status === 404)
+        return undefined;
+      throw error;
+    }
+  }
 
   return {
     async getPull(repo, number) {
@@ -189,15 +210,16 @@ export function createPrClient(options: PrClientOptions): PrClient {
         return undefined; // installation tokens get 403 here; callers fall back to bot authorship
       }
     },
-    async accountId(login) {
-      try {
-        const { data } = await octokit.rest.users.getByUsername({ username: login });
-        return data.id;
-      } catch (error) {
-        if (typeof error === "object" && error !== null && "status" in error && error.status === 404)
-          return undefined;
-        throw error;
+    accountId(login) {
+      const key = normalizeLogin(login);
+      let answer = accountIds.get(key);
+      if (answer === undefined) {
+        answer = lookUpAccountId(login);
+        // A failure (not a 404) is not an answer: a later call asks again.
+        void answer.catch(() => accountIds.delete(key));
+        accountIds.set(key, answer);
       }
+      return answer;
     },
     async createStatus(repo, sha, status) {
       await octokit.rest.repos.createCommitStatus({

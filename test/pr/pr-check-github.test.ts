@@ -172,6 +172,36 @@ describe("gatehouse pr check", { tags: ["slow"] }, () => {
     gh.fake.state.renameLogin("carol-new", "carol-gh");
   });
 
+  it("looks an owner's unpinned login up once, and a login GitHub does not know only once too", async () => {
+    // On main: dave (a login GitHub does not know) and erin (not pinned) become owners beside carol.
+    await repo.write(
+      "access/users/people.yaml",
+      `${USERS}  - { id: dave, name: Dave, accounts: { github: dave-gone } }\n  - { id: erin, name: Erin, accounts: { github: mallory } }\n`,
+    );
+    await repo.write(
+      "access/groups/groups.yaml",
+      GROUPS.replace("owners: [carol]", "owners: [carol, dave, erin]"),
+    );
+    base = await repo.commit("more owners");
+    const pull = await openPull(
+      GROUPS.replace("owners: [carol]", "owners: [carol, dave, erin]").replace(
+        "members: [bob]",
+        "members: [bob, alice]",
+      ),
+      "alice-gh",
+    );
+    seedReview(gh.fake, pull, "carol-gh");
+    const since = gh.fake.requests.length;
+    const result = await check(pull);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Not pinned (account id looked up now): mallory.");
+    const lookups = gh.fake.requests.slice(since).filter((r) => r.path.startsWith("/users/"));
+    expect(lookups.map((r) => `${r.path} ${String(r.status)}`).sort()).toEqual([
+      "/users/dave-gone 404",
+      "/users/mallory 200",
+    ]);
+  });
+
   it("needs the admins for a change to the pin file, which re-points reviewers' identities", async () => {
     await repo.git.checkoutLocalBranch("pins");
     await repo.write(PINS, JSON.stringify({ version: 1, accounts: { ...IDS, "carol-gh": 666 } }) + "\n");
