@@ -12,14 +12,14 @@ function policyLocation(model: AccessModel, pointer: string): SourceLocation {
   return policy.locations?.get(pointer) ?? policy.source ?? { file: "(default)", line: 1, column: 1 };
 }
 
-function unknownUser(model: AccessModel, known: Known, id: string): string {
+function unknownUser(known: Known, id: string): string {
   const note = notLoaded(known, id);
-  return `user "${id}" is not defined in any access file${note}.${suggest(id, model.users.keys())} ${note === "" ? "Add the user, or fix the id." : "Fix that error first."}`;
+  return `user "${id}" is not defined in any access file${note}.${known.suggestUser(id)} ${note === "" ? "Add the user, or fix the id." : "Fix that error first."}`;
 }
 
-function unknownGroup(model: AccessModel, known: Known, name: string): string {
+function unknownGroup(known: Known, name: string): string {
   const note = notLoaded(known, name);
-  return `group "${name}" is not defined in any access file${note}.${suggest(name, model.groups.keys())} ${note === "" ? "Define the group, or fix the name." : "Fix that error first."}`;
+  return `group "${name}" is not defined in any access file${note}.${known.suggestGroup(name)} ${note === "" ? "Define the group, or fix the name." : "Fix that error first."}`;
 }
 
 /**
@@ -48,8 +48,21 @@ function notLoaded(known: Known, name: string): string {
 interface Known {
   user(id: string): boolean;
   group(name: string): boolean;
+  /**
+   * ` Did you mean …?` for a user id or group name not defined. Each is worked out once: a person
+   * deleted from the users file is still named by every group they were in, and each suggestion
+   * looks at every user.
+   */
+  suggestUser(id: string): string;
+  suggestGroup(name: string): string;
   /** Access files that did not load. */
   readonly unloadedFiles: readonly UnloadedFile[];
+}
+
+function remembered(answers: Map<string, string>, key: string, work: () => string): string {
+  let answer = answers.get(key);
+  if (answer === undefined) answers.set(key, (answer = work()));
+  return answer;
 }
 
 function knownNames(
@@ -58,8 +71,12 @@ function knownNames(
   unloadedFiles: readonly UnloadedFile[],
 ): Known {
   const left = definitions.withErrors;
+  const userSuggestions = new Map<string, string>();
+  const groupSuggestions = new Map<string, string>();
   return {
     unloadedFiles,
+    suggestUser: (id) => remembered(userSuggestions, id, () => suggest(id, model.users.keys())),
+    suggestGroup: (name) => remembered(groupSuggestions, name, () => suggest(name, model.groups.keys())),
     user: (id) => model.users.has(id) || left?.users.has(id) === true,
     group: (name) => model.groups.has(name) || left?.groups.has(name) === true,
   };
@@ -76,9 +93,9 @@ function checkMembers(model: AccessModel, known: Known, group: Group, out: Diagn
     if (entry === undefined || (positions[i] ?? -1) >= 0) continue;
     if (entry.kind === "user") {
       if (!known.user(entry.user))
-        out.push(report("error", "GH201", `member ${unknownUser(model, known, entry.user)}`, entry.source));
+        out.push(report("error", "GH201", `member ${unknownUser(known, entry.user)}`, entry.source));
     } else if (!known.group(entry.group))
-      out.push(report("error", "GH202", `nested ${unknownGroup(model, known, entry.group)}`, entry.source));
+      out.push(report("error", "GH202", `nested ${unknownGroup(known, entry.group)}`, entry.source));
   }
 }
 
@@ -88,7 +105,7 @@ function checkOwners(model: AccessModel, known: Known, group: Group, out: Diagno
     const owner = owners[i];
     if (owner === undefined || known.user(owner)) continue;
     const at = group.ownerSources?.[i] ?? group.source;
-    out.push(report("error", "GH203", `owner ${unknownUser(model, known, owner)}`, at));
+    out.push(report("error", "GH203", `owner ${unknownUser(known, owner)}`, at));
   }
 }
 
@@ -125,7 +142,7 @@ function checkManagers(model: AccessModel, known: Known, out: Diagnostic[]): voi
         report(
           "error",
           "GH204",
-          `manager ${unknownUser(model, known, user.manager)}`,
+          `manager ${unknownUser(known, user.manager)}`,
           user.managerSource ?? user.source,
         ),
       );
@@ -140,7 +157,7 @@ function checkRoles(model: AccessModel, known: Known, out: Diagnostic[]): void {
           report(
             "error",
             "GH205",
-            `role "${role.name}" grants ${unknownGroup(model, known, name)}`,
+            `role "${role.name}" grants ${unknownGroup(known, name)}`,
             role.groupSources?.[i] ?? role.source,
           ),
         );
@@ -185,7 +202,7 @@ function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void 
           report(
             "error",
             "GH207",
-            `policy.separationOfDuties: ${unknownGroup(model, known, name)}`,
+            `policy.separationOfDuties: ${unknownGroup(known, name)}`,
             policyLocation(model, `/separationOfDuties/${String(i)}/${String(j)}`),
           ),
         );
@@ -197,7 +214,7 @@ function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void 
         report(
           "error",
           "GH208",
-          `policy.guardrails.protectedUsers: ${unknownUser(model, known, id)}`,
+          `policy.guardrails.protectedUsers: ${unknownUser(known, id)}`,
           policyLocation(model, `/guardrails/protectedUsers/${String(i)}`),
         ),
       );
@@ -209,7 +226,7 @@ function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void 
         report(
           "error",
           "GH208",
-          `policy.drills.canaries: ${unknownUser(model, known, id)}`,
+          `policy.drills.canaries: ${unknownUser(known, id)}`,
           policyLocation(model, `/drills/canaries/${String(i)}`),
         ),
       );
@@ -220,7 +237,7 @@ function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void 
         report(
           "error",
           "GH209",
-          `policy.guardrails.protectedGroups: ${unknownGroup(model, known, name)}`,
+          `policy.guardrails.protectedGroups: ${unknownGroup(known, name)}`,
           policyLocation(model, `/guardrails/protectedGroups/${String(i)}`),
         ),
       );
@@ -236,7 +253,7 @@ function checkPolicy(model: AccessModel, known: Known, out: Diagnostic[]): void 
         report(
           "error",
           "GH210",
-          `policy.admins: ${unknownUser(model, known, id)}`,
+          `policy.admins: ${unknownUser(known, id)}`,
           policyLocation(model, `/admins/${String(i)}`),
         ),
       );
