@@ -5,7 +5,8 @@
  * `journal verify` on a fresh clone (nothing outside the file to check it against); it does not pass this,
  * unless the branch's history was rewritten too, which branch protection (no force pushes) refuses.
  */
-import { blobBytes, firstParentLine, listFiles, type TreeEntry } from "../pr/git-tree.ts";
+import { ConfigError } from "../errors.ts";
+import { firstParentLine, listFiles, readBlobs, type TreeEntry } from "../pr/git-tree.ts";
 
 /** The journal's pieces at one commit, in order: `journal.jsonl` whole, or `journal.jsonl.0000`, ... */
 function piecesOf(files: readonly TreeEntry[]): TreeEntry[] {
@@ -14,6 +15,20 @@ function piecesOf(files: readonly TreeEntry[]): TreeEntry[] {
   return files
     .filter((f) => /^journal\.jsonl\.\d{4,}$/.test(f.path))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * The bytes of each of `blobs`, in order, read by one git process. One comparison's blobs, not the whole
+ * history's at once: that would hold every version of the last piece (up to 50 MB each) in memory
+ * together, where a comparison needs two.
+ */
+async function readInOrder(cwd: string, blobs: readonly string[]): Promise<Buffer[]> {
+  const read = await readBlobs(cwd, blobs);
+  return blobs.map((blob) => {
+    const bytes = read.get(blob);
+    if (bytes === undefined) throw new ConfigError(`git cat-file: no blob ${blob}`);
+    return bytes;
+  });
 }
 
 export interface HistoryProblem {
@@ -44,8 +59,10 @@ export async function verifyJournalHistory(
   const problems: HistoryProblem[] = [];
   let previous: { commit: string; pieces: TreeEntry[] } | undefined;
   let commits = 0;
-  const whole = async (pieces: readonly TreeEntry[]): Promise<Buffer> =>
-    Buffer.concat(await Promise.all(pieces.map((p) => blobBytes(cwd, p.blob))));
+  const whole = async (pieces: readonly TreeEntry[]): Promise<Buffer> => {
+    const blobs = pieces.map((p) => p.blob);
+    return Buffer.concat(await readInOrder(cwd, blobs));
+  };
   for (const commit of await firstParentLine(cwd, revision)) {
     commits++;
     const pieces = piecesOf(await listFiles(cwd, commit, "."));
@@ -88,7 +105,8 @@ async function isExtension(
     const lastNext = next[lastIndex];
     if (lastBefore === undefined || lastNext === undefined) return true;
     if (lastBefore.blob === lastNext.blob) return true;
-    return isPrefix(await blobBytes(cwd, lastBefore.blob), await blobBytes(cwd, lastNext.blob));
+    const [bytesBefore, bytesNext] = await readInOrder(cwd, [lastBefore.blob, lastNext.blob]);
+    return bytesBefore !== undefined && bytesNext !== undefined && isPrefix(bytesBefore, bytesNext);
   }
   // Whole file, or the layout changed: compare the journals whole.
   return isPrefix(await whole(before), await whole(next));

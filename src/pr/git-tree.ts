@@ -142,11 +142,6 @@ export async function readFileAt(cwd: string, revision: string, file: string): P
   return entry ? git(cwd, ["cat-file", "blob", entry.blob]) : undefined;
 }
 
-/** A blob's bytes. */
-export function blobBytes(cwd: string, blob: string): Promise<Buffer> {
-  return git(cwd, ["cat-file", "blob", blob]);
-}
-
 /** The commits of `revision`'s first-parent line, oldest first. */
 export async function firstParentLine(cwd: string, revision: string): Promise<string[]> {
   const commit = await resolveRevision(cwd, revision);

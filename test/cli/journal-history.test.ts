@@ -5,11 +5,12 @@
  * pieces), the real CLI.
  */
 import { execFileSync } from "node:child_process";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { configYaml, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
+import { verifyJournalHistory } from "../../src/audit/journal-history.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
@@ -98,5 +99,50 @@ describe("journal verify --history", () => {
     expect(cut.stdout).toContain(
       `jb: the journal here is shorter than the one the branch kept at ${second.slice(0, 12)}`,
     );
+  });
+});
+
+describe("the journal history lookup", () => {
+  it("reads the blobs of each comparison with one git process, with the same answer", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    git(tree.cwd, ["init", "-q"]);
+    const journal = Buffer.from(
+      Array.from({ length: 80 }, (_, i) => `{"seq":${String(i)},"note":"entry ${String(i)}"}\n`).join(""),
+    );
+    // Kept whole first (as before pieces), then in pieces of 400 bytes, each commit growing the last
+    // piece and adding new ones.
+    const whole = git(tree.cwd, ["hash-object", "-w", "--stdin"], journal.subarray(0, 600));
+    const first = git(tree.cwd, [
+      "commit-tree",
+      git(tree.cwd, ["mktree"], `100644 blob ${whole}\tjournal.jsonl\n`),
+      "-m",
+      "journal",
+    ]);
+    const second = keep(tree.cwd, journal.subarray(0, 1000), first);
+    const third = keep(tree.cwd, journal.subarray(0, 1500), second);
+    keep(tree.cwd, journal.subarray(0, 1800), third);
+
+    // Every git the lookup starts goes through a shim that logs its command.
+    const shim = path.join(tree.cwd, "..", `git-shim-${path.basename(tree.cwd)}`);
+    const log = path.join(shim, "log");
+    const realGit = execFileSync("sh", ["-c", "command -v git"]).toString("utf8").trim();
+    await mkdir(shim, { recursive: true });
+    await writeFile(path.join(shim, "git"), `#!/bin/sh\necho "$1" >> "${log}"\nexec "${realGit}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const pathBefore = process.env["PATH"] ?? "";
+    process.env["PATH"] = `${shim}${path.delimiter}${pathBefore}`;
+    try {
+      const history = await verifyJournalHistory(tree.cwd, "jb", journal);
+      expect(history).toEqual({ commits: 4, bytes: 1800, problems: [] });
+      const commands = (await readFile(log, "utf8")).split("\n").filter((c) => c !== "");
+      // The change of layout (each side read whole), two comparisons of last pieces, and the journal
+      // at the last commit (5 pieces): one process each.
+      expect(commands.filter((c) => c === "cat-file")).toHaveLength(5);
+    } finally {
+      process.env["PATH"] = pathBefore;
+      await rm(shim, { recursive: true, force: true });
+    }
   });
 });
