@@ -3,12 +3,15 @@
  * scripts/test.sh installs it into .tmp/), and checked for the properties that keep secrets away from
  * untrusted pull request code.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { builtFile } from "../helpers/built.ts";
+import { writeAccessTree } from "../helpers/access-tree.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const WORKFLOWS = path.join(ROOT, ".github/workflows");
@@ -218,5 +221,36 @@ describe("workflows", () => {
     expect(pr?.run).toContain('git push --force origin "HEAD:refs/heads/$HANDOVER_BRANCH"');
     expect(pr?.run).toContain('gh pr create --head "$HANDOVER_BRANCH" --base "$BASE"');
     expect(pr?.env?.["GH_TOKEN"]).toBe("${{ secrets.HR_SYNC_PR_TOKEN }}");
+  });
+
+  it("hands over in a repository whose CODEOWNERS is kept by hand, leaving that file alone", async () => {
+    builtFile("cli/main.js");
+    const jobs = load("hr-sync.yml")["jobs"] as Record<string, Record<string, unknown>>;
+    const steps = (jobs["handover"]?.["steps"] ?? []) as { name?: string; run?: string }[];
+    const run = steps.find((s) => s.name === "Hand leavers' groups over")?.run ?? "";
+    const t = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  directory: { type: local, path: .gatehouse/directory.json }\n",
+      "users/people.yaml":
+        "users:\n  - { id: cat, name: Cat }\n  - { id: bob, name: Bob, manager: cat, status: terminated }\n",
+      "groups/teams.yaml": "groups:\n  - name: web\n    owners: [bob]\n    members: []\n",
+    });
+    try {
+      const handKept = "# kept by hand\n* @example/maintainers\n";
+      await mkdir(path.join(t.cwd, ".github"));
+      await writeFile(path.join(t.cwd, ".github/CODEOWNERS"), handKept);
+      await symlink(path.join(ROOT, "dist"), path.join(t.cwd, "dist"));
+      // As GitHub runs a step's script: bash -e.
+      const ran = spawnSync("bash", ["-e", "-c", run], {
+        cwd: t.cwd,
+        env: { ...process.env, RUNNER_TEMP: t.cwd, GITHUB_STEP_SUMMARY: path.join(t.cwd, "summary.md") },
+        encoding: "utf8",
+      });
+      expect(ran.stderr).toBe("");
+      expect(ran.status).toBe(0);
+      expect(await readFile(path.join(t.dir, "groups/teams.yaml"), "utf8")).toContain("owners: [cat]");
+      expect(await readFile(path.join(t.cwd, ".github/CODEOWNERS"), "utf8")).toBe(handKept);
+    } finally {
+      await t.remove();
+    }
   });
 });
