@@ -60,7 +60,7 @@ export function renderSyncText(result: HrSyncResult, context: RenderContext): st
     );
   if (result.leaversOwn.length > 0 && result.refused.length === 0)
     lines.push(
-      `Groups leavers own (${String(result.leaversOwn.length)}): once this is merged, \`gatehouse handover\` gives them to a manager (a pull request of its own):`,
+      `Groups leavers own (${String(result.leaversOwn.length)}): once this is merged and they have left (past their endDate), \`gatehouse handover\` gives them to a manager (a pull request of its own):`,
       ...result.leaversOwn.map((o) => `  ^ ${o.id} owns ${o.group}  ${o.file}`),
     );
   const absent = plan.absent.filter((a) => a.action !== "terminated");

@@ -249,7 +249,7 @@ describe("gatehouse hr sync", () => {
     expect(synced.stdout).toContain("Leavers (1):");
     // Her groups are named, and left as they are: a successor is handover's pull request, not this one.
     expect(synced.stdout).toContain(
-      "Groups leavers own (2): once this is merged, `gatehouse handover` gives them to a manager (a pull request of its own):\n" +
+      "Groups leavers own (2): once this is merged and they have left (past their endDate), `gatehouse handover` gives them to a manager (a pull request of its own):\n" +
         "  ^ carol owns team-platform-write  access/groups/teams.yaml\n" +
         "  ^ carol owns team-sales-read  access/groups/teams.yaml\n",
     );
@@ -261,6 +261,25 @@ describe("gatehouse hr sync", () => {
     expect(planned.stderr).toContain(
       'warning GH218 group "team-platform-write" has no active owner: carol is terminated. Add an active owner; until then the admins approve changes to it.',
     );
+  });
+
+  it("says a leaver whose endDate is still ahead keeps their groups until that day has passed", async () => {
+    const tree = await newTree();
+    // carol's last day is ahead (NOW is 2026-06-01): a leaver of the sync, not one handover acts on yet.
+    const file = await writeExport(
+      tree,
+      "export.csv",
+      HEADER + CAROL.replace(",2020-01-13,", ",2020-01-13,2026-09-30") + ALICE + BOB,
+    );
+    const synced = await sync(tree, [file, "--max-leavers", "1"]);
+    expect(synced.code).toBe(0);
+    expect(synced.stdout).toContain(
+      "Groups leavers own (2): once this is merged and they have left (past their endDate), `gatehouse handover` gives them to a manager (a pull request of its own):\n" +
+        "  ^ carol owns team-platform-write  access/groups/teams.yaml\n",
+    );
+    const handover = await runCliIn(tree.cwd, ["handover", "--check"]);
+    expect(handover.code).toBe(0);
+    expect(handover.stdout).toBe("No group is owned by anyone who has left.\n");
   });
 
   it("refuses an export with no rows (a scheduled job must not pass it as 'No changes'), and offboards no one", async () => {
