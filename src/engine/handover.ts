@@ -80,10 +80,11 @@ function handoversOf(model: AccessModel, group: Group, now: Date): Handover[] {
     } else if (successor !== undefined) out.push({ ...base, action: "drop", successor: successor.id });
     else out.push({ ...base, action: "keep" });
   }
-  // Without a successor a leaver leaves the list only when someone here stays on it.
+  // Without a successor a leaver leaves the list only when someone here stays on it (not an owner on
+  // leave or not started yet: the list would then name nobody who can approve, and no output would say so).
   const hasOwnerHere = [...owners].some((id) => {
     const user = model.users.get(id);
-    return user === undefined || !isTerminated(user, now);
+    return user === undefined || isHere(user, now);
   });
   return out.map((h) => (h.action === "keep" && hasOwnerHere ? { ...h, action: "drop" } : h));
 }

@@ -118,6 +118,21 @@ describe("gatehouse handover", () => {
     });
   });
 
+  it("keeps a leaver with no successor where the only other owners are away (on leave, not started yet)", async () => {
+    const t = await tree();
+    const file = path.join(t.dir, "groups/teams.yaml");
+    // fay left with no manager; dan is on leave and gus has not started: nobody here stays on the list.
+    const away = GROUPS.replace("owners: [fay, hal]", "owners: [fay, dan, gus]");
+    await writeFile(file, away);
+    const run = await runCliIn(t.cwd, ["handover", "--format", "json"], NOW);
+    expect(run.code).toBe(0);
+    const body = JSON.parse(run.stdout) as { handovers: { group: string; leaver: string; action: string }[] };
+    expect(body.handovers.filter((h) => h.group === "lab")).toEqual([
+      expect.objectContaining({ leaver: "fay", action: "keep" }),
+    ]);
+    expect(await readFile(file, "utf8")).toContain("owners: [fay, dan, gus]");
+  });
+
   it("writes nothing where the files have errors, or a group is written in a way it does not edit", async () => {
     const t = await tree();
     const file = path.join(t.dir, "groups/teams.yaml");
