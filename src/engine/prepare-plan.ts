@@ -469,8 +469,10 @@ async function withNamesClaimed(
       ...(live.namesTaken ?? []).map((n) => n.account),
     ].map(fold),
   );
+  // Only people the plan would make an account for now: not a leaver, nor someone not started yet (or
+  // away), whose name held elsewhere would be taken for their account moved out of scope, to disable.
   const names = [...desired.users.values()]
-    .filter((u) => u.status !== "terminated" && !known.has(fold(u.account)))
+    .filter((u) => u.enabled && u.status !== "terminated" && !known.has(fold(u.account)))
     .map((u) => u.account);
   if (names.length === 0) return live;
   const found = await provider.namesClaimedBeyondRead(names, signal);

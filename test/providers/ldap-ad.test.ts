@@ -1145,6 +1145,32 @@ describe("Active Directory accounts through the CLI", { tags: ["slow"] }, () => 
     }
   });
 
+  it("asks the domain only about names it would create: a legacy account of a joiner's name is not said to be theirs before they start", async () => {
+    const legacy = `CN=Devi Legacy,CN=Users,${BASE}`;
+    await server.admin(async (client) => {
+      await client.add(legacy, {
+        objectClass: ["top", "person", "organizationalPerson", "user"],
+        sAMAccountName: "devi",
+      });
+    });
+    const repo = await createConnectorRepo({
+      provider: { name: "ad", yaml: adYaml(server) },
+      env: { [PASSWORD_ENV]: server.password },
+    });
+    try {
+      // devi starts next year and has no account here: the plan creates none for her yet, so the legacy
+      // account that holds her name is not said to be hers (nor to be disabled by hand).
+      await repo.edit(USERS_FILE, "    startDate: 2023-02-13\n", "    startDate: 2099-02-13\n");
+      await repo.commit("devi joins later");
+      const plan = await repo.run(["plan", "--format", "json"]);
+      expect(plan.code).toBe(0);
+      expect(noteMessages(plan.stdout).filter((m) => m.includes(legacy))).toEqual([]);
+    } finally {
+      await repo.remove();
+      await server.admin((client) => client.del(legacy).catch(() => undefined));
+    }
+  });
+
   it("creates no account whose name an entry elsewhere in the domain holds or claims, and says which", async () => {
     const USERS = `CN=Users,${BASE}`;
     const claimants: [string, Record<string, string | string[]>][] = [
