@@ -109,7 +109,7 @@ function ownersAfter(owners: readonly string[], handovers: readonly Handover[]):
 /**
  * `text` with the handovers of its groups made in their `owners` lists: a successor written in the
  * leaver's place (the scalar only: quotes and comments around it stay), a dropped leaver's line taken out
- * of a block list, a flow list written again in flow style. The file is parsed once, and the edited text
+ * of a block list, a flow list a leaver leaves written again in flow style. The file is parsed once, and the edited text
  * must read as exactly the old data with only those owners changed, or nothing is returned but the reason.
  */
 export function handoverText(file: string, text: string, handovers: readonly Handover[]): ReviewEditResult {
@@ -144,7 +144,8 @@ function ownerCuts(
   list: readonly Handover[],
   after: readonly string[],
 ): TextCut[] {
-  if (seq.flow === true) {
+  // A flow list is written again only where a leaver leaves it; a successor alone is written in place.
+  if (seq.flow === true && list.some((h) => h.action !== "replace")) {
     const range = rangeOf(seq);
     if (range === undefined)
       throw new EditProblem(`group "${name}": its owners list has no place in the text`);

@@ -133,6 +133,21 @@ describe("gatehouse handover", () => {
     expect(await readFile(file, "utf8")).toContain("owners: [fay, dan, gus]");
   });
 
+  it("writes a successor in place in a flow list, keeping the comments and quotes inside it", async () => {
+    const t = await tree();
+    const file = path.join(t.dir, "groups/teams.yaml");
+    const flow = GROUPS.replace(
+      "owners: [ann, ivy] # the on-call leads",
+      'owners: [\n      "ann", # since the reorg\n      ivy,\n    ] # the on-call leads',
+    );
+    await writeFile(file, flow);
+    const run = await runCliIn(t.cwd, ["handover"], NOW);
+    expect(run.code).toBe(0);
+    expect(await readFile(file, "utf8")).toContain(
+      "owners: [\n      cat, # since the reorg\n      ivy,\n    ] # the on-call leads",
+    );
+  });
+
   it("writes nothing where the files have errors, or a group is written in a way it does not edit", async () => {
     const t = await tree();
     const file = path.join(t.dir, "groups/teams.yaml");
