@@ -454,7 +454,7 @@ async function leaversBeyondRead(
  * claims already. The plan then makes no account the system would refuse, and says which entry holds the
  * name. As it was when there are no such names, or the system has no such rule.
  */
-async function withNamesClaimed(
+export async function withNamesClaimed(
   provider: Provider,
   desired: DesiredState,
   live: LiveState,
@@ -475,7 +475,22 @@ async function withNamesClaimed(
     .filter((u) => u.enabled && u.status !== "terminated" && !known.has(fold(u.account)))
     .map((u) => u.account);
   if (names.length === 0) return live;
-  const found = await provider.namesClaimedBeyondRead(names, signal);
+  let found: Pick<LiveState, "elsewhere" | "namesTaken">;
+  try {
+    found = await provider.namesClaimedBeyondRead(names, signal);
+  } catch (error) {
+    // The read itself succeeded: a failed lookup must not hold up this system's run (a leaver's
+    // offboarding), nor the others'. The plan is made as before the lookup existed, and says so.
+    if (signal.aborted) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    return {
+      ...live,
+      notes: [
+        ...(live.notes ?? []),
+        `the search for the ${String(names.length)} account name(s) to create held elsewhere in the system failed (${why}): an account or claim outside the scope read is found only when the create fails`,
+      ],
+    };
+  }
   // In a fixed order, as the read gives them: the state is digested and compared.
   const elsewhere = [...(live.elsewhere ?? []), ...(found.elsewhere ?? [])].sort(
     (a, b) => compareText(a.account, b.account) || compareText(a.where, b.where),
