@@ -99,7 +99,7 @@ export function checkSyncGuards(plan: HrSyncPlan, limits: SyncLimits): GuardViol
       guard: "max-cleared",
       count: cleared,
       limit: maxCleared,
-      message: `${String(cleared)} people would lose their department, title, manager or employment type to an empty cell, over the limit (${describeLimit(limits.maxCleared, base)}); is the export complete? Pass --max-cleared ${String(cleared)} if it is`,
+      message: `${String(cleared)} people would lose their department, title, manager, employment type or end date to an empty cell, over the limit (${describeLimit(limits.maxCleared, base)}); is the export complete? Pass --max-cleared ${String(cleared)} if it is`,
     });
   // A value that roles match on, changed (not cleared: max-cleared counts those) for many at once.
   const movers = plan.updates.filter(
@@ -133,4 +133,12 @@ export function checkSyncGuards(plan: HrSyncPlan, limits: SyncLimits): GuardViol
 const ROLE_FIELDS: ReadonlySet<string> = new Set(["department", "title", "employmentType"]);
 
 /** Fields whose loss can take access away (role baselines match on them) or break the manager chain. */
-const CLEARABLE: ReadonlySet<string> = new Set(["department", "title", "manager", "employmentType"]);
+// The endDate too: cleared, it makes a fixed-term contract lasting (and clears the account expiry gatehouse
+// wrote in Active Directory), so an endDate column exported blank would make every contractor permanent.
+const CLEARABLE: ReadonlySet<string> = new Set([
+  "department",
+  "title",
+  "manager",
+  "employmentType",
+  "endDate",
+]);

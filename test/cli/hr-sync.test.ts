@@ -335,11 +335,29 @@ describe("gatehouse hr sync", () => {
     const refused = await sync(tree, [file]);
     expect(refused.code).toBe(3);
     expect(refused.stdout).toContain(
-      "3 people would lose their department, title, manager or employment type to an empty cell, over the limit (5% of 3 people = 1)",
+      "3 people would lose their department, title, manager, employment type or end date to an empty cell, over the limit (5% of 3 people = 1)",
     );
     expect(await snapshot(tree)).toEqual(before);
     expect((await sync(tree, [file, "--max-cleared", "3"])).code).toBe(0);
     expect(await staff(tree)).not.toContain("department: ENG-PLATFORM");
+  });
+
+  it("refuses a run that would clear the end date of too many people (a fixed-term column exported blank)", async () => {
+    const tree = await newTree();
+    const ending = (row: string) => row.replace(/,\n$/, ",2027-03-31\n");
+    const fixed = await writeExport(tree, "fixed.csv", HEADER + ending(CAROL) + ending(ALICE) + ending(BOB));
+    expect((await sync(tree, [fixed, "--max-leavers", "3"])).code).toBe(0);
+    expect(await staff(tree)).toContain("endDate: 2027-03-31");
+    const before = await snapshot(tree);
+    const file = await writeExport(tree, "export.csv", SAME);
+    const refused = await sync(tree, [file]);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toContain(
+      "3 people would lose their department, title, manager, employment type or end date to an empty cell, over the limit (5% of 3 people = 1)",
+    );
+    expect(await snapshot(tree)).toEqual(before);
+    expect((await sync(tree, [file, "--max-cleared", "3"])).code).toBe(0);
+    expect(await staff(tree)).not.toContain("endDate");
   });
 
   it("reports a bad cell at EXPORT:line:col and writes nothing", async () => {
