@@ -1,5 +1,6 @@
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { SourceLocation } from "../../model/source.ts";
+import type { User } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import type { Rule } from "../rule.ts";
 import { report } from "./report.ts";
@@ -17,11 +18,14 @@ export const identityKeys: Rule = {
   check({ model, now }) {
     const out: Diagnostic[] = [];
     const former = new Map<string, { id: string; source: SourceLocation }>();
-    // The first user seen with each key: a later one holding it too is reported with it.
-    const holders = new Map<string, { id: string; source: SourceLocation }>();
-    const sharing = (key: string, user: { id: string; source: SourceLocation }) => {
+    // The first user seen with each e-mail (lower case) and each employee number: a later one holding it
+    // too is reported with it. A map per key kind, holding the user itself: at 100k people, a key string
+    // and an object made per person and key cost this rule a third of its time.
+    const byEmail = new Map<string, User>();
+    const byNumber = new Map<string, User>();
+    const sharing = (holders: Map<string, User>, key: string, user: User): User | undefined => {
       const first = holders.get(key);
-      if (first === undefined) holders.set(key, { id: user.id, source: user.source });
+      if (first === undefined) holders.set(key, user);
       return first;
     };
     for (const user of model.users.values()) {
@@ -30,7 +34,7 @@ export const identityKeys: Rule = {
       // new is no such case.
       const email = user.email?.toLowerCase();
       const sameEmail =
-        email === undefined || isTerminated(user, now) ? undefined : sharing(`email ${email}`, user);
+        email === undefined || isTerminated(user, now) ? undefined : sharing(byEmail, email, user);
       if (sameEmail !== undefined)
         out.push(
           report(
@@ -43,7 +47,7 @@ export const identityKeys: Rule = {
           ),
         );
       const number = user.employeeNumber;
-      const sameNumber = number === undefined ? undefined : sharing(`number ${number}`, user);
+      const sameNumber = number === undefined ? undefined : sharing(byNumber, number, user);
       if (sameNumber !== undefined)
         out.push(
           report(

@@ -38,6 +38,19 @@ describe("identity-keys", () => {
     );
   });
 
+  it("keeps e-mails and employee numbers apart: one person's number that is another's e-mail is no clash", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml":
+        "users:\n" +
+        user("ann", "    email: a1@example.com\n") +
+        user("bo", '    employeeNumber: "a1@example.com"\n') +
+        user("cy", '    email: cy@example.com\n    employeeNumber: "cy@example.com"\n'),
+    });
+    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(briefs(result.diagnostics, identityKeys.codes)).toEqual([]);
+  });
+
   it("refuses a former id that is a user now, or that two users list, and accepts one listed once", async () => {
     const result = await validateFiles({
       "gatehouse.yaml": configYaml(),
