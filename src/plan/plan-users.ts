@@ -466,7 +466,9 @@ function notePassedOn(sink: PlanSink, want: DesiredUser, passed: AccountOfAnothe
  * successor. Otherwise it is left unmatched: it goes as the owner's former account once their new one
  * exists, or as an account of someone with none here (mode: authoritative).
  */
-function keepOwnersAccounts(sink: PlanSink, exists: ReadonlySet<string>, markMatched: MarkMatched): void {
+function keepOwnersAccounts(sink: PlanSink, existing: readonly string[], markMatched: MarkMatched): void {
+  if (sink.ownersAccounts.size === 0) return;
+  const exists = new Set(existing);
   for (const [account, passed] of sink.ownersAccounts) {
     const { ownerAccount } = passed;
     if (passed.owner.status === "terminated" || ownerAccount === undefined || exists.has(ownerAccount))
@@ -540,8 +542,9 @@ export function planUsers(sink: PlanSink): void {
     handHeld.set(want.account, { live, isEntry: entry !== undefined });
     heldByHand.set(live.account, want.account);
   }
-  // Accounts that exist once this plan is applied (live, created, or renamed into), for ownersAccounts.
-  const exists = new Set<string>();
+  // Accounts that exist once this plan is applied (live, created, or renamed into), for ownersAccounts:
+  // a list, made a set only where an account was passed on (rarely; 100k names at 100k people).
+  const exists: string[] = [];
   for (const [wanted, found] of pairs.wanted) {
     let want = wanted;
     let have = found;
@@ -698,7 +701,7 @@ export function planUsers(sink: PlanSink): void {
         noteLeftovers(sink, want, left, deferred.get(want.account)?.account);
         continue;
       }
-      exists.add(want.account);
+      exists.push(want.account);
       sink.change({
         ...base,
         id,
@@ -716,7 +719,7 @@ export function planUsers(sink: PlanSink): void {
       });
       continue;
     }
-    exists.add(renamedTo ?? want.account);
+    exists.push(renamedTo ?? want.account);
     // A pending invitation is not sent again; a leaver's is withdrawn (disable), so they cannot still accept it.
     if (have.pending === true && want.enabled) {
       // A failed (expired) invitation is named by the read's own note, which says it is not sent again.
@@ -953,8 +956,10 @@ function newAccountsByEmail(
   const out = new Map<string, { readonly account: string; readonly userId: string }>();
   const shared = new Set<string>();
   for (const [want, have] of wanted) {
+    // Most people have their account: their e-mail is not lowered (100k strings at 100k people).
+    if (have !== undefined || !want.enabled) continue;
     const email = want.attributes.email?.toLowerCase();
-    if (have !== undefined || !want.enabled || email === undefined || renames.has(want.account)) continue;
+    if (email === undefined || renames.has(want.account)) continue;
     if (out.has(email)) shared.add(email);
     out.set(email, { account: want.account, userId: want.userId });
   }
