@@ -27,6 +27,7 @@ import { provenanceAt, type EffectiveGroup } from "./effective.ts";
 import { holdsPosition, unionPositions, userIndexOf, type UserIndex } from "./user-set.ts";
 import { formerIdsOf, journalAccountsNow } from "./former-ids.ts";
 import { compareText } from "../model/lists.ts";
+import { sortRanks } from "./rank-sort.ts";
 
 /** The account name of a user in one provider: explicit `accounts` entry, else id or e-mail. */
 export function accountNameFor(user: User, provider: ProviderConfig): string | undefined {
@@ -281,7 +282,8 @@ function inRankOrder(
       const rank = rankOf[p] ?? -1;
       if (rank >= 0) ranks[n++] = rank;
     }
-    ranks = ranks.subarray(0, n).sort();
+    ranks = ranks.subarray(0, n);
+    sortRanks(ranks, total);
     // Each rank once, as the marks give it (positions are distinct, so this only guards the contract).
     let kept = 0;
     for (let i = 0; i < n; i++) if (i === 0 || ranks[i] !== ranks[i - 1]) ranks[kept++] = ranks[i] ?? 0;
