@@ -37,6 +37,30 @@ describe("manager-chain", () => {
     );
   });
 
+  it("reports each of two cycles once, also one reached through a chain, and one person managing themselves", async () => {
+    const person = (id: string, manager: string): string =>
+      `  - id: ${id}\n    name: ${id}\n    manager: ${manager}\n`;
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml":
+        "users:\n" +
+        person("ann", "cy") + // a chain into the cycle bo → cy → dee → bo
+        person("dee", "bo") +
+        person("cy", "dee") +
+        person("bo", "cy") +
+        person("eve", "nobody") + // an unknown manager ends the walk: unknown-references reports it
+        person("fay", "fay"),
+    });
+    expect(briefs(result.diagnostics, managerChain.codes)).toEqual([
+      "access/users/people.yaml:13:14 error GH223",
+      "access/users/people.yaml:19:14 error GH223",
+    ]);
+    expect(result.diagnostics.filter((d) => d.code === "GH223").map((d) => d.message)).toEqual([
+      "managers form a cycle: bo → cy → dee → bo. Fix one of these manager fields.",
+      "managers form a cycle: fay → fay. Fix one of these manager fields.",
+    ]);
+  });
+
   it("accepts a manager tree of active people", async () => {
     const result = await validateFiles({
       "gatehouse.yaml": configYaml(),
