@@ -49,13 +49,22 @@ function codeOf(): string {
   return codeDigest;
 }
 
-/** A digest of the code and of every user id in position order: positions hold only while it does. */
+const digestOfUsers = new WeakMap<AccessModel, string>();
+
+/**
+ * A digest of the code and of every user id in position order: positions hold only while it does.
+ * Once per model: attach and save both ask (a 1.5 MB join and hash at 100k people).
+ */
 function usersDigest(model: AccessModel): string {
+  const known = digestOfUsers.get(model);
+  if (known !== undefined) return known;
   const { ids } = userIndexOf(model);
-  return createHash("sha256")
+  const digest = createHash("sha256")
     .update(`${codeOf()}\0${String(ids.length)}\0`)
     .update(ids.join("\n"))
     .digest("hex");
+  digestOfUsers.set(model, digest);
+  return digest;
 }
 
 function keyOf(group: Group, files: FileDigests): string | undefined {
