@@ -1,7 +1,8 @@
 /**
  * Sorts `values`, numbers in [0, limit), ascending in place. Each group's members are put in account
  * order this way before a plan compares them with the live list (inRankOrder in desired-state.ts): at
- * 100k people, a million and a half ranks in groups of a few hundred to a few thousand. For those a
+ * 100k people, a million and a half ranks in groups of a few hundred to a few thousand; and each
+ * group's effective members are joined the same way (unionPositions in user-set.ts). For those a
  * radix sort of two passes (into a scratch list and back) is two to three times quicker than the
  * built-in sort; a short list is left to the built-in sort, which then costs less than the counting.
  */

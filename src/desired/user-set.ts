@@ -1,6 +1,7 @@
 import type { AccessModel, Group, MemberEntry, User } from "../model/access.ts";
 import { shareMemberName } from "../model/member-entry.ts";
 import { oncePer } from "../model/once-per.ts";
+import { sortRanks } from "./rank-sort.ts";
 
 /**
  * The users of a model by position (file order). Effective memberships hold positions, not ids: two
@@ -135,11 +136,25 @@ export function unionPositions(lists: readonly ArrayLike<number>[]): Int32Array 
     else for (let i = 0; i < list.length; i++) all[at + i] = list[i] ?? 0;
     at += list.length;
   }
-  all.sort();
+  sortPositions(all);
   let kept = 0;
   for (const p of all) if (kept === 0 || all[kept - 1] !== p) all[kept++] = p;
   // Release the slack when repeats were many; otherwise a view is enough.
   return kept < all.length * 0.75 ? all.slice(0, kept) : all.subarray(0, kept);
+}
+
+/** Sorts positions ascending in place: by radix (sortRanks) when none is negative, as they all are here. */
+function sortPositions(all: Int32Array): void {
+  let max = 0;
+  let min = 0;
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- indexed: quicker over a typed array
+  for (let i = 0; i < all.length; i++) {
+    const p = all[i] ?? 0;
+    if (p > max) max = p;
+    else if (p < min) min = p;
+  }
+  if (min < 0) all.sort();
+  else sortRanks(all, max + 1);
 }
 
 /** A read-only set of users held as sorted, unique positions in a UserIndex. */

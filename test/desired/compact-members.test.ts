@@ -21,6 +21,18 @@ describe("unionPositions", () => {
     expect(unionPositions([new Int32Array([3, 2])])).toEqual(new Int32Array([2, 3]));
     expect(unionPositions([]).length).toBe(0);
   });
+  it("gives the sorted distinct positions of long lists (sorted by radix) and of lists holding a negative", () => {
+    // Deterministic scattered positions below 100k, many repeated across the lists.
+    const scattered = (count: number, step: number): number[] =>
+      Array.from({ length: count }, (_, i) => (i * step) % 99_991);
+    const lists = [scattered(30_000, 7_919), Int32Array.from(scattered(20_000, 104_729)), scattered(5, 3)];
+    const expected = [...new Set(lists.flatMap((l) => [...l]))].sort((a, b) => a - b);
+    expect([...unionPositions(lists)]).toEqual(expected);
+    expect([...unionPositions([[4, -1, 2], Int32Array.from({ length: 600 }, (_, i) => 600 - i)])]).toEqual([
+      -1,
+      ...Array.from({ length: 600 }, (_, i) => i + 1),
+    ]);
+  });
 });
 
 /** Nesting, a role baseline, an expired grant and a user listed twice, in one small model. */
