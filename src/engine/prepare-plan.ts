@@ -268,13 +268,17 @@ export async function preparePlanWith(
           read = provider.read(signal);
           reads.set(config.name, read);
         }
-        const live = await read.catch((error: unknown): undefined => {
+        /** The system is left out of the run (apply) when it fails to answer; anything else fails. */
+        const leaveOut = (error: unknown): undefined => {
           const located = readFailureAt(error, config.source);
           // Only a system's own failure to answer (or to answer in time) is skipped: anything else fails.
           if (options.skipUnreadable !== true || !(located instanceof ProviderError)) throw located;
           unreadable.push(located);
+          openVerdicts.delete(config.name);
+          openFound.delete(config.name);
           return undefined;
-        });
+        };
+        const live = await read.catch(leaveOut);
         if (live === undefined) return undefined;
         const open = openVerdictsOf(
           journal.verdicts,
@@ -305,7 +309,10 @@ export async function preparePlanWith(
           caseInsensitiveNames: provider.capabilities.caseInsensitiveNames === true,
           nativeNesting: config.nesting && provider.capabilities.nesting,
         });
-        const beyondRead = await leaversBeyondRead(provider, desired, live, signal);
+        // The searches beyond the read are the system's to answer as the read is: one that fails leaves
+        // this system out of an apply, not every system (a leaver's offboarding elsewhere must not wait).
+        const beyondRead = await leaversBeyondRead(provider, desired, live, signal).catch(leaveOut);
+        if (beyondRead === undefined) return undefined;
         const claimed = await withNamesClaimed(provider, desired, live, signal);
         const input = {
           ...providerPlanInput(config, provider, desired, claimed, managed),
@@ -327,7 +334,8 @@ export async function preparePlanWith(
           formerIdsOf(tree.model.users),
         );
         if (heldBefore.size === 0) return input;
-        const stillNaming = await provider.stillNaming([...heldBefore.keys()], signal);
+        const stillNaming = await provider.stillNaming([...heldBefore.keys()], signal).catch(leaveOut);
+        if (stillNaming === undefined) return undefined;
         return { ...input, heldBefore, ...(stillNaming.size > 0 ? { stillNaming } : {}) };
       }),
     );

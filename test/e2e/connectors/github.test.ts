@@ -206,4 +206,35 @@ describe("gatehouse CLI against GitHub (fake behind Prism)", { tags: ["slow"], t
     ]);
     expectClean(repo);
   });
+
+  it("leaves GitHub out of an apply when its search beyond the read fails, and reconciles the other systems", async () => {
+    const { repo } = await setup();
+    // A second system beside GitHub: the local directory.
+    await repo.edit(
+      "access/gatehouse.yaml",
+      "providers:\n",
+      "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
+    );
+    await repo.commit("a local directory too");
+    // fay left and has no account in the org: the plan asks GitHub for her access beyond the read
+    // (outside collaborators), and GitHub keeps failing that.
+    gh.fake.injectFault({
+      count: 1000,
+      status: 502,
+      match: (method, p) => method === "GET" && p.includes("/outside_collaborators"),
+    });
+    const applied = await repo.run(["apply", "--yes"]);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toContain("provider github in gatehouse.yaml");
+    const app = JSON.parse(await repo.read(".gatehouse/app.json")) as { users: { account: string }[] };
+    expect(app.users.map((u) => u.account).sort()).toEqual([
+      "ada",
+      "ben",
+      "cleo",
+      "devi",
+      "eli",
+      "gatehouse-bot",
+    ]);
+    expectClean(repo);
+  });
 });
