@@ -55,7 +55,8 @@ export function successorOf(model: AccessModel, leaver: User, now: Date): User |
 
 /** The handovers of one group: each of its owners who has left, in list order. */
 function handoversOf(model: AccessModel, group: Group, now: Date): Handover[] {
-  const leavers = group.owners.filter((id) => {
+  // Each once: an owner listed twice is handed over once (both places take the same successor).
+  const leavers = [...new Set(group.owners)].filter((id) => {
     const user = model.users.get(id);
     return user !== undefined && isTerminated(user, now);
   });
