@@ -189,14 +189,31 @@ class PendingIntents {
   }
 }
 
+export interface AccessAtQuery {
+  readonly group: string;
+  readonly at: Date;
+  readonly provider?: string;
+  readonly from?: Date;
+}
+
 /**
  * The members of `group` (its name today) in each provider (or only `provider`) at the instant `at`, from
  * the journal at `journalPath`. Throws JournalError for a torn or unreadable line, as the fold does.
  */
-export async function accessAt(
-  journalPath: string,
-  query: { readonly group: string; readonly at: Date; readonly provider?: string; readonly from?: Date },
-): Promise<AccessAtResult> {
+export async function accessAt(journalPath: string, query: AccessAtQuery): Promise<AccessAtResult> {
+  const replay = accessReplay(query);
+  return replay.answer(await eachEntry(journalPath, replay.apply));
+}
+
+/** accessAt's replay of the journal, fed entry by entry: one read of the journal can feed several. */
+export interface AccessReplay {
+  readonly apply: (entry: JournalEntry) => void;
+  /** The answer once every entry was fed; `entries` is how many the journal holds. */
+  readonly answer: (entries: number) => AccessAtResult;
+}
+
+/** The replay that answers `query`, empty: feed it the journal's entries in order, then ask for its answer. */
+export function accessReplay(query: AccessAtQuery): AccessReplay {
   const until = query.at.toISOString();
   // Memberships held outside gatehouse are found over the whole journal: a removal after `at` may prove one.
   const outside = new HeldOutside();
@@ -412,88 +429,92 @@ export async function accessAt(
       members.set(key, { ...membership, foundMissingAt: at });
   }
 
-  const entries = await eachEntry(journalPath, apply);
+  return { apply, answer: (entries) => answerOf(entries) };
 
-  // Possibly held at some moment from `from` to `at`: not removed by then, not shown gone since.
-  const from = (query.from ?? query.at).getTime();
-  const outsideOf = (provider: string): readonly OutsideMembership[] =>
-    outside
-      .of(provider, query.group)
-      .filter(
-        (m) =>
-          (m.removedAt === undefined || Date.parse(m.removedAt) > from) &&
-          (m.notBefore === undefined || Date.parse(m.notBefore.at) < query.at.getTime()),
-      );
-  const providers = [
-    ...new Set([
-      ...held.keys(),
-      ...renamedIn,
-      ...[...pending.values()].map((p) => p.provider),
-      ...outside.providers().filter((p) => outsideOf(p).length > 0),
-    ]),
-  ]
-    .filter((p) => query.provider === undefined || p === query.provider)
-    .sort();
-  const groups = providers.map((provider): GroupAccessAt => {
-    // The name the group had on that date; none when the name was taken since by a group made later.
-    const name = groupThen.of(provider, query.group);
-    if (name === undefined)
-      return { provider, group: query.group, members: [], unconfirmed: [], outside: [], isKnown: false };
-    const members = [...(held.get(provider)?.get(name)?.values() ?? [])]
-      .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
-      .map((m) => (m.until !== undefined && ranAfter(m.until) ? { ...m, keptPastUntil: true as const } : m));
-    const confirmed = new Set(members.map((m) => `${m.memberKind}\n${m.member}`));
-    const unconfirmed = [
-      ...new Map(
-        [...pending.values()]
-          .filter((p) => p.provider === provider && p.group === name)
-          .map((p) => [`${p.held.memberKind}\n${p.held.member}`, p.held] as const)
-          .filter(([key]) => !confirmed.has(key)),
-      ).values(),
-    ].sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
-    return {
-      provider,
-      group: name,
-      members,
-      unconfirmed,
-      outside: outsideOf(provider),
-      isKnown: known.has(`${provider}\n${name}`),
+  function answerOf(entries: number): AccessAtResult {
+    // Possibly held at some moment from `from` to `at`: not removed by then, not shown gone since.
+    const from = (query.from ?? query.at).getTime();
+    const outsideOf = (provider: string): readonly OutsideMembership[] =>
+      outside
+        .of(provider, query.group)
+        .filter(
+          (m) =>
+            (m.removedAt === undefined || Date.parse(m.removedAt) > from) &&
+            (m.notBefore === undefined || Date.parse(m.notBefore.at) < query.at.getTime()),
+        );
+    const providers = [
+      ...new Set([
+        ...held.keys(),
+        ...renamedIn,
+        ...[...pending.values()].map((p) => p.provider),
+        ...outside.providers().filter((p) => outsideOf(p).length > 0),
+      ]),
+    ]
+      .filter((p) => query.provider === undefined || p === query.provider)
+      .sort();
+    const groups = providers.map((provider): GroupAccessAt => {
+      // The name the group had on that date; none when the name was taken since by a group made later.
+      const name = groupThen.of(provider, query.group);
+      if (name === undefined)
+        return { provider, group: query.group, members: [], unconfirmed: [], outside: [], isKnown: false };
+      const members = [...(held.get(provider)?.get(name)?.values() ?? [])]
+        .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
+        .map((m) =>
+          m.until !== undefined && ranAfter(m.until) ? { ...m, keptPastUntil: true as const } : m,
+        );
+      const confirmed = new Set(members.map((m) => `${m.memberKind}\n${m.member}`));
+      const unconfirmed = [
+        ...new Map(
+          [...pending.values()]
+            .filter((p) => p.provider === provider && p.group === name)
+            .map((p) => [`${p.held.memberKind}\n${p.held.member}`, p.held] as const)
+            .filter(([key]) => !confirmed.has(key)),
+        ).values(),
+      ].sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
+      return {
+        provider,
+        group: name,
+        members,
+        unconfirmed,
+        outside: outsideOf(provider),
+        isKnown: known.has(`${provider}\n${name}`),
+      };
+    });
+    // The window's changes of each group, under every name it had there: from its name at the end back
+    // through its renames.
+    const inWindow = (g: GroupAccessAt) => {
+      const names = new Set([g.group]);
+      for (const r of [...windowRenames].reverse())
+        if (r.provider === g.provider && names.has(r.to)) names.add(r.from);
+      return windowChanges.filter((c) => c.provider === g.provider && names.has(c.group));
     };
-  });
-  // The window's changes of each group, under every name it had there: from its name at the end back
-  // through its renames.
-  const inWindow = (g: GroupAccessAt) => {
-    const names = new Set([g.group]);
-    for (const r of [...windowRenames].reverse())
-      if (r.provider === g.provider && names.has(r.to)) names.add(r.from);
-    return windowChanges.filter((c) => c.provider === g.provider && names.has(c.group));
-  };
-  const window =
-    windowStart === undefined ? undefined : groups.map((g) => [g.provider, inWindow(g)] as const);
-  const changedAt =
-    window === undefined
-      ? undefined
-      : Object.fromEntries(
-          window.map(([provider, changes]) => [provider, [...new Set(changes.map((c) => c.at))]]),
-        );
-  const removedIn =
-    window === undefined
-      ? undefined
-      : Object.fromEntries(
-          window.map(([provider, changes]) => [
-            provider,
-            changes.flatMap((c) => (c.removal === undefined ? [] : [c.removal])),
-          ]),
-        );
-  return {
-    at: until,
-    entries,
-    groups,
-    isMentioned,
-    providers: [...everProviders].sort(),
-    ...(changedAt === undefined ? {} : { changedAt }),
-    ...(removedIn === undefined ? {} : { removedIn }),
-  };
+    const window =
+      windowStart === undefined ? undefined : groups.map((g) => [g.provider, inWindow(g)] as const);
+    const changedAt =
+      window === undefined
+        ? undefined
+        : Object.fromEntries(
+            window.map(([provider, changes]) => [provider, [...new Set(changes.map((c) => c.at))]]),
+          );
+    const removedIn =
+      window === undefined
+        ? undefined
+        : Object.fromEntries(
+            window.map(([provider, changes]) => [
+              provider,
+              changes.flatMap((c) => (c.removal === undefined ? [] : [c.removal])),
+            ]),
+          );
+    return {
+      at: until,
+      entries,
+      groups,
+      isMentioned,
+      providers: [...everProviders].sort(),
+      ...(changedAt === undefined ? {} : { changedAt }),
+      ...(removedIn === undefined ? {} : { removedIn }),
+    };
+  }
 }
 
 /** The run's commit and approvals, as a removal it made carries them (WindowRemoval). */
