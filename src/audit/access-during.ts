@@ -2,16 +2,21 @@
  * "Who had access to group X during a window" (a day, a quarter): everyone who held it at any moment from
  * `since` to `until`, each with the stretches the journal shows they held it. Made of answers at instants
  * (accessAt): at the window's start, and right after each change to the group's members inside it, so each
- * stretch keeps everything an answer at an instant says (why, the run, what is uncertain).
+ * stretch keeps everything an answer at an instant says (why, the run, what is uncertain). The answers
+ * inside the window replay only the group's part of the journal (entriesOfGroup), kept in memory, so the
+ * journal is read twice however often the group changed.
  */
 import {
-  accessAt,
+  accessReplay,
   type AccessAtResult,
+  type AccessReplay,
   type HeldMembership,
   type UnconfirmedMembership,
   type WindowRemoval,
 } from "./access-at.ts";
+import { entriesOfGroup, RenameLinks } from "./group-entries.ts";
 import type { OutsideMembership } from "./held-outside.ts";
+import { eachEntry } from "./journal-lines.ts";
 
 /** A stretch of a membership gatehouse applied, as the last answer inside the window saw it. */
 export type HeldStretch = HeldMembership & {
@@ -55,28 +60,41 @@ export interface AccessDuringResult {
 
 /**
  * The members of `group` (its name today) in each provider (or only `provider`) at any moment from `since`
- * to `until`. It reads the journal once per change to the group's members inside the window, plus twice.
+ * to `until`. It reads the journal twice, whatever the number of changes to the group inside the window; each
+ * of those costs a replay of the group's own entries (its membership changes and renames, every run's start,
+ * every account renamed or deleted) in memory.
  */
 export async function accessDuring(
   journalPath: string,
   query: { readonly group: string; readonly since: Date; readonly until: Date; readonly provider?: string },
 ): Promise<AccessDuringResult> {
-  const ask = (at: Date, from?: Date): Promise<AccessAtResult> =>
-    accessAt(journalPath, {
+  const replayAt = (at: Date, from?: Date): AccessReplay =>
+    accessReplay({
       group: query.group,
       at,
       ...(query.provider === undefined ? {} : { provider: query.provider }),
       ...(from === undefined ? {} : { from }),
     });
-  const last = await ask(query.until, query.since);
-  // FIXME(cost): one pass over the journal per instant the group changed in the window; a single pass
-  // that keeps each membership's stretches would need the renames resolved forward.
+  // One read for the answer at the window's end (which says when the group changed inside it) and for the
+  // names the group may have gone by, which only the whole journal tells.
+  const atEnd = replayAt(query.until, query.since);
+  const renames = new RenameLinks();
+  const entries = await eachEntry(journalPath, (entry) => {
+    atEnd.apply(entry);
+    renames.note(entry);
+  });
+  const last = atEnd.answer(entries);
   const instants = [...new Set(Object.values(last.changedAt ?? {}).flat())]
     .filter((at) => at !== last.at)
     .sort();
-  const answers = [await ask(query.since)];
-  for (const at of instants) answers.push(await ask(new Date(at)));
-  answers.push(last);
+  // A second read keeps the group's part of the journal, small beside the rest, to replay at each instant.
+  const own = await entriesOfGroup(journalPath, renames.namesOf(query.group), entries);
+  const answerAt = (at: Date): AccessAtResult => {
+    const replay = replayAt(at);
+    for (const entry of own) replay.apply(entry);
+    return replay.answer(entries);
+  };
+  const answers = [answerAt(query.since), ...instants.map((at) => answerAt(new Date(at))), last];
   const groups = last.groups.map((end): GroupAccessDuring => {
     const open = new Map<number, HeldMembership>(); // the add's seq → its latest view
     const stretches: HeldStretch[] = [];

@@ -1,0 +1,82 @@
+/**
+ * The part of a journal that can bear on one group's answer at an instant (accessAt): what changed its
+ * members or its names, and what that needs (runs, account renames and deletions). Kept in memory, it
+ * lets a window be answered at many instants for one read of the journal.
+ */
+import { membershipOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
+import type { JournalEntry } from "./journal-entry.ts";
+import { eachEntry } from "./journal-lines.ts";
+
+/**
+ * Group renames, fed in any order, as links between names: the names a group may have gone by are those a
+ * chain of renames joins to its name. Providers are not told apart and a name taken again by another
+ * group joins too, so the set can hold more than the group's names, never fewer.
+ */
+export class RenameLinks {
+  readonly #linked = new Map<string, Set<string>>(); // name → names a rename joined to it
+
+  note(entry: JournalEntry): void {
+    if (entry.type !== "change" || entry.change.kind !== "group") return;
+    const to = renamedGroupTo(entry.change);
+    if (to === undefined) return;
+    this.#link(entry.change.group, to);
+    this.#link(to, entry.change.group);
+  }
+
+  /** `group` and every name a chain of renames joins to it. */
+  namesOf(group: string): ReadonlySet<string> {
+    const names = new Set([group]);
+    for (const name of names) for (const next of this.#linked.get(name) ?? []) names.add(next);
+    return names;
+  }
+
+  #link(from: string, to: string): void {
+    let names = this.#linked.get(from);
+    if (!names) this.#linked.set(from, (names = new Set<string>()));
+    names.add(to);
+  }
+}
+
+/**
+ * The first `count` of the journal's entries (those an earlier read saw: a run may append meanwhile), in
+ * order, that can change the answer of accessAt for a group that went by
+ * `names`: every run's start (its commit, actor and approvals; whether a run came after a grant's end),
+ * every group change (renames and deletions decide which name was the group's when), every account renamed
+ * or deleted (a member renamed in place keeps its membership), and the membership changes and
+ * announcements of those names. Everything else is about other groups.
+ */
+export async function entriesOfGroup(
+  journalPath: string,
+  names: ReadonlySet<string>,
+  count: number,
+): Promise<JournalEntry[]> {
+  const kept: JournalEntry[] = [];
+  let read = 0;
+  await eachEntry(journalPath, (entry) => {
+    if (++read <= count && bearsOnGroup(entry, names)) kept.push(entry);
+  });
+  return kept;
+}
+
+function bearsOnGroup(entry: JournalEntry, names: ReadonlySet<string>): boolean {
+  if (entry.type === "apply-start") return true;
+  if (entry.type === "intent") return entry.changeIds.some((id) => isOfNames(id, entry.provider, names));
+  if (entry.type !== "change") return false;
+  const { change } = entry;
+  switch (change.kind) {
+    case "group":
+      return true;
+    case "user":
+      return renamedUserTo(change) !== undefined || change.action === "delete";
+    case "membership":
+      // The change id too: a failed or refused outcome answers an announcement all the same.
+      return names.has(change.group) || isOfNames(entry.changeId, entry.provider, names);
+    default:
+      return false;
+  }
+}
+
+function isOfNames(changeId: string, provider: string, names: ReadonlySet<string>): boolean {
+  const group = membershipOf(changeId, provider)?.group;
+  return group !== undefined && names.has(group);
+}
