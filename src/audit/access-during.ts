@@ -14,7 +14,7 @@ import {
   type UnconfirmedMembership,
   type WindowRemoval,
 } from "./access-at.ts";
-import { entriesOfGroup, RenameLinks } from "./group-entries.ts";
+import { entriesOfGroup, GroupRenames } from "./group-entries.ts";
 import type { OutsideMembership } from "./held-outside.ts";
 import { eachEntry } from "./journal-lines.ts";
 
@@ -62,7 +62,7 @@ export interface AccessDuringResult {
  * The members of `group` (its name today) in each provider (or only `provider`) at any moment from `since`
  * to `until`. It reads the journal twice, whatever the number of changes to the group inside the window; each
  * of those costs a replay of the group's own entries (its membership changes and renames, every run's start,
- * every account renamed or deleted) in memory.
+ * its members' account renames and deletions) in memory.
  */
 export async function accessDuring(
   journalPath: string,
@@ -78,7 +78,7 @@ export async function accessDuring(
   // One read for the answer at the window's end (which says when the group changed inside it) and for the
   // names the group may have gone by, which only the whole journal tells.
   const atEnd = replayAt(query.until, query.since);
-  const renames = new RenameLinks();
+  const renames = new GroupRenames();
   const entries = await eachEntry(journalPath, (entry) => {
     atEnd.apply(entry);
     renames.note(entry);

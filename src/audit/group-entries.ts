@@ -8,32 +8,45 @@ import type { JournalEntry } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
 
 /**
- * Group renames, fed in any order, as links between names: the names a group may have gone by are those a
- * chain of renames joins to its name. Providers are not told apart and a name taken again by another
- * group joins too, so the set can hold more than the group's names, never fewer.
+ * Renames, fed in any order, as links between names: the names a group (or an account) may have gone by are
+ * those a chain of renames joins to its name. Providers are not told apart and a name taken again by
+ * another one joins too, so the set can hold more than its names, never fewer.
  */
-export class RenameLinks {
+class RenameLinks {
   readonly #linked = new Map<string, Set<string>>(); // name → names a rename joined to it
+
+  link(from: string, to: string): void {
+    this.#join(from, to);
+    this.#join(to, from);
+  }
+
+  /** `names` and every name a chain of renames joins to one of them. */
+  namesOf(names: Iterable<string>): ReadonlySet<string> {
+    const joined = new Set(names);
+    for (const name of joined) for (const next of this.#linked.get(name) ?? []) joined.add(next);
+    return joined;
+  }
+
+  #join(from: string, to: string): void {
+    let names = this.#linked.get(from);
+    if (!names) this.#linked.set(from, (names = new Set<string>()));
+    names.add(to);
+  }
+}
+
+/** The group renames of the journal, fed entry by entry: which names a group may have gone by. */
+export class GroupRenames {
+  readonly #links = new RenameLinks();
 
   note(entry: JournalEntry): void {
     if (entry.type !== "change" || entry.change.kind !== "group") return;
     const to = renamedGroupTo(entry.change);
-    if (to === undefined) return;
-    this.#link(entry.change.group, to);
-    this.#link(to, entry.change.group);
+    if (to !== undefined) this.#links.link(entry.change.group, to);
   }
 
   /** `group` and every name a chain of renames joins to it. */
   namesOf(group: string): ReadonlySet<string> {
-    const names = new Set([group]);
-    for (const name of names) for (const next of this.#linked.get(name) ?? []) names.add(next);
-    return names;
-  }
-
-  #link(from: string, to: string): void {
-    let names = this.#linked.get(from);
-    if (!names) this.#linked.set(from, (names = new Set<string>()));
-    names.add(to);
+    return this.#links.namesOf([group]);
   }
 }
 
@@ -42,7 +55,7 @@ export class RenameLinks {
  * order, that can change the answer of accessAt for a group that went by
  * `names`: every run's start (its commit, actor and approvals; whether a run came after a grant's end),
  * every group change (renames and deletions decide which name was the group's when), every account renamed
- * or deleted (a member renamed in place keeps its membership), and the membership changes and
+ * or deleted that is or was one of its members (a member renamed in place keeps its membership), and the membership changes and
  * announcements of those names. Everything else is about other groups.
  */
 export async function entriesOfGroup(
@@ -51,11 +64,24 @@ export async function entriesOfGroup(
   count: number,
 ): Promise<JournalEntry[]> {
   const kept: JournalEntry[] = [];
+  const members = new Set<string>(); // accounts the group's membership changes name
+  const accountRenames = new RenameLinks();
   let read = 0;
   await eachEntry(journalPath, (entry) => {
-    if (++read <= count && bearsOnGroup(entry, names)) kept.push(entry);
+    if (++read > count || !bearsOnGroup(entry, names)) return;
+    kept.push(entry);
+    if (entry.type !== "change") return;
+    const { change } = entry;
+    if (change.kind === "membership" && change.memberKind === "user") members.add(change.member);
+    const to = renamedUserTo(change);
+    if (to !== undefined && change.kind === "user") accountRenames.link(change.account, to);
   });
-  return kept;
+  // Only an account that is, or by renames was or became, one the group's changes name can move or tell
+  // apart its memberships: a mass rename of every account elsewhere would be replayed at every instant.
+  const accounts = accountRenames.namesOf(members);
+  return kept.filter(
+    (entry) => entry.type !== "change" || entry.change.kind !== "user" || accounts.has(entry.change.account),
+  );
 }
 
 function bearsOnGroup(entry: JournalEntry, names: ReadonlySet<string>): boolean {
