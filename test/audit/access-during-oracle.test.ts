@@ -336,72 +336,98 @@ it("answers every window as accessAt at each instant the group changed would, on
   for (const key of [...CASES, "renamed"]) expect(seen.get(key) ?? 0, key).toBeGreaterThan(10);
 });
 
-it("keeps a member apart from an account made later under its name, deleted and renamed after the window", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "gatehouse-during-"));
-  dirs.push(dir);
-  const journal = join(dir, "journal.jsonl");
-  const run = (at: string, change: Change): NewJournalEntry[] => [
-    {
-      type: "apply-start",
-      at,
-      actor: "ci",
-      planDigest: "p",
-      desiredDigest: "d",
-      providers: ["app"],
-      changes: 1,
-    },
-    { type: "change", at, runSeq: 0, provider: "app", changeId: change.id, change, outcome: "applied" },
-  ];
-  const member = (action: "add" | "remove", account: string, reason: Reason): Change => ({
-    id: membershipAddress("app", "ops", account, "user"),
-    provider: "app",
-    risk: "neutral",
-    kind: "membership",
-    action,
-    reason,
-    group: "ops",
-    member: account,
-    memberKind: "user",
-  });
-  const user = {
-    id: "app:user/ann",
-    provider: "app",
-    risk: "neutral",
-    kind: "user",
-    account: "ann",
-  } as const;
-  const runs = [
-    run("2026-01-01T09:00:00.000Z", member("add", "ann", "added-in-config")),
-    run("2026-01-05T09:00:00.000Z", member("add", "bob", "added-in-config")),
-    // Not a change of its members: their stretches end at the window's end, as the answer at 01-05 saw them.
-    run("2026-01-07T09:00:00.000Z", {
-      id: "app:group/ops",
-      provider: "app",
-      risk: "narrows",
-      kind: "group",
-      action: "delete",
-      reason: "not-in-config",
-      group: "ops",
-      memberCount: 2,
-    }),
-    run("2026-02-01T09:00:00.000Z", { ...user, action: "delete", reason: "user-terminated" }),
-    // A new account took the name "ann", then was renamed: its drift add says nothing of the ann of January.
-    run("2026-02-02T09:00:00.000Z", {
-      ...user,
-      action: "update",
-      reason: "added-in-config",
-      fields: [{ field: "account", before: "ann", after: "ann2" }],
-      after: {},
-    }),
-    run("2026-02-03T09:00:00.000Z", member("add", "ann2", "drift")),
-  ].map((entries, i) => entries.map((e) => (e.type === "change" ? { ...e, runSeq: 2 * i + 1 } : e)));
-  await appendJournalEntries(journal, runs.flat());
-  const query = { group: "ops", since: new Date("2026-01-02"), until: new Date("2026-01-10") };
-
-  const answer = await accessDuring(journal, query);
-  expect(answer.groups[0]?.members.map((m) => [m.member, m.foundMissingAt])).toEqual([
-    ["ann", undefined],
-    ["bob", undefined],
-  ]);
-  expect(JSON.stringify(answer)).toBe(JSON.stringify(await accessDuringOracle(journal, query)));
+/** One change a run applied at `at` (its runSeq set once the journal's order is known). */
+const run = (at: string, change: Change): NewJournalEntry[] => [
+  {
+    type: "apply-start",
+    at,
+    actor: "ci",
+    planDigest: "p",
+    desiredDigest: "d",
+    providers: ["app"],
+    changes: 1,
+  },
+  { type: "change", at, runSeq: 0, provider: "app", changeId: change.id, change, outcome: "applied" },
+];
+const member = (account: string, reason: Reason): Change => ({
+  id: membershipAddress("app", "ops", account, "user"),
+  provider: "app",
+  risk: "neutral",
+  kind: "membership",
+  action: "add",
+  reason,
+  group: "ops",
+  member: account,
+  memberKind: "user",
 });
+const accountChange = (account: string) =>
+  ({ id: `app:user/${account}`, provider: "app", risk: "neutral", kind: "user", account }) as const;
+const renameAccount = (from: string, to: string): Change => ({
+  ...accountChange(from),
+  action: "update",
+  reason: "added-in-config",
+  fields: [{ field: "account", before: from, after: to }],
+  after: {},
+});
+/**
+ * ann and bob held ops in January; the group was deleted on the 7th (not a change of its members, so their
+ * stretches end at the window's end as the answer at the 5th saw them). `later` happens in February.
+ */
+const january = [
+  run("2026-01-01T09:00:00.000Z", member("ann", "added-in-config")),
+  run("2026-01-05T09:00:00.000Z", member("bob", "added-in-config")),
+  run("2026-01-07T09:00:00.000Z", {
+    id: "app:group/ops",
+    provider: "app",
+    risk: "narrows",
+    kind: "group",
+    action: "delete",
+    reason: "not-in-config",
+    group: "ops",
+    memberCount: 2,
+  }),
+];
+
+it.each([
+  {
+    name: "an account made later under ann's name, deleted and renamed, is not ann",
+    later: [
+      run("2026-02-01T09:00:00.000Z", {
+        ...accountChange("ann"),
+        action: "delete",
+        reason: "user-terminated",
+      }),
+      run("2026-02-02T09:00:00.000Z", renameAccount("ann", "ann2")),
+      run("2026-02-03T09:00:00.000Z", member("ann2", "drift")),
+    ],
+    foundMissingAt: undefined,
+  },
+  {
+    name: "ann renamed twice is still ann, found missing under her last name",
+    later: [
+      run("2026-02-02T09:00:00.000Z", renameAccount("ann", "ann2")),
+      run("2026-02-03T09:00:00.000Z", renameAccount("ann2", "ann3")),
+      run("2026-02-04T09:00:00.000Z", member("ann3", "drift")),
+    ],
+    foundMissingAt: "2026-02-04T09:00:00.000Z",
+  },
+])(
+  "follows account renames after the window as the old query did: $name",
+  async ({ later, foundMissingAt }) => {
+    const dir = await mkdtemp(join(tmpdir(), "gatehouse-during-"));
+    dirs.push(dir);
+    const journal = join(dir, "journal.jsonl");
+    const entries = [...january, ...later].flatMap((entries, i) =>
+      entries.map((e) => (e.type === "change" ? { ...e, runSeq: 2 * i + 1 } : e)),
+    );
+    await appendJournalEntries(journal, entries);
+    const query = { group: "ops", since: new Date("2026-01-02"), until: new Date("2026-01-10") };
+
+    const answer = await accessDuring(journal, query);
+    expect(answer.groups[0]?.members.map((m) => [m.member, m.foundMissingAt])).toEqual([
+      ["ann", foundMissingAt],
+      ["bob", undefined],
+    ]);
+    expect(JSON.stringify(answer)).toBe(JSON.stringify(await accessDuringOracle(journal, query)));
+  },
+);
