@@ -1,7 +1,7 @@
 /**
  * The part of a journal that can bear on one group's answer at an instant (accessAt): what changed its
  * members or its names, and what that needs (runs, account renames and deletions). Kept in memory, it
- * lets a window be answered at many instants for one read of the journal.
+ * lets a window be answered at many instants for one more read of the journal.
  */
 import { membershipOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type { JournalEntry } from "./journal-entry.ts";
@@ -52,11 +52,12 @@ export class GroupRenames {
 
 /**
  * The first `count` of the journal's entries (those an earlier read saw: a run may append meanwhile), in
- * order, that can change the answer of accessAt for a group that went by
- * `names`: every run's start (its commit, actor and approvals; whether a run came after a grant's end),
- * every group change (renames and deletions decide which name was the group's when), every account renamed
- * or deleted that is or was one of its members (a member renamed in place keeps its membership), and the membership changes and
- * announcements of those names. Everything else is about other groups.
+ * order, that can change the answer of accessAt for a group that went by `names`: every run's start (its
+ * commit, actor and approvals; whether a run came after a grant's end), every group change (renames and
+ * deletions decide which name was the group's when), the renames and deletions of accounts that are or were
+ * its members (a member renamed in place keeps its membership), and the membership changes and announcements
+ * of those names. Everything else is about other groups, or (what shows a member was held outside gatehouse)
+ * is taken from the read of the whole journal.
  */
 export async function entriesOfGroup(
   journalPath: string,
