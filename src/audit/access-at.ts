@@ -90,7 +90,7 @@ export interface AccessAtResult {
   readonly providers: readonly string[];
   /**
    * With `from`: per provider, the instants after `from` and up to `at` at which a membership change of
-   * the group (under any name it had then) was applied, in order.
+   * the group (under any name it had then), or its deletion, was applied, in order.
    */
   readonly changedAt?: Readonly<Record<string, readonly string[]>>;
   /** With `from`: per provider, the removals of the group's members applied in the window, in order. */
@@ -326,6 +326,9 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
         });
       if (to !== undefined && change.kind === "group")
         windowRenames.push({ provider: entry.provider, from: change.group, to });
+      // A group deleted takes its members with it: the instant their stretches end.
+      if (change.kind === "group" && change.action === "delete")
+        windowChanges.push({ provider: entry.provider, group: change.group, at: entry.at });
     }
     if (entry.at > until) {
       if (to !== undefined && change.kind === "group") groupThen.renamed(entry.provider, change.group, to);

@@ -269,6 +269,23 @@ describe("journal access when a system refused to remove a member held outside g
 });
 
 describe("journal access over a window", () => {
+  it("ends the stretches of a group's members when gatehouse deletes the group inside the window", async () => {
+    const tree = await appliedTree("authoritative");
+    // ops leaves the files (another group keeps the file valid): the run of 2026-03-05 deletes it.
+    await writeFile(
+      path.join(tree.dir, "groups/teams.yaml"),
+      "groups:\n  - name: web\n    owners: [ann]\n    members: [ann]\n",
+    );
+    expect(await apply(tree, "2026-03-05T09:00:00Z")).toMatch(/delete group ops/);
+    const json = JSON.parse(
+      (await ask(tree, "--since", "2026-03-02", "--until", "2026-03-10", "--format", "json")).stdout,
+    ) as { groups: { members: { member: string; to?: string }[] }[] };
+    expect(json.groups[0]?.members.map((m) => [m.member, m.to?.slice(0, 16)])).toEqual([
+      ["ann", "2026-03-05T09:00"],
+      ["bob", "2026-03-05T09:00"],
+    ]);
+  });
+
   it("lists everyone who held the group at any moment of a day, with the stretches, and refuses --at with it", async () => {
     const tree = await appliedTree("authoritative");
     const teams = path.join(tree.dir, "groups/teams.yaml");
