@@ -94,7 +94,21 @@ export async function accessDuring(
     for (const entry of own) replay.apply(entry);
     return replay.answer(entries);
   };
-  const answers = [answerAt(query.since), ...instants.map((at) => answerAt(new Date(at))), last];
+  return stretchesOf(query.since, [
+    answerAt(query.since),
+    ...instants.map((at) => answerAt(new Date(at))),
+    last,
+  ]);
+}
+
+/**
+ * The window's answer from the group's members at its start, at each instant it changed inside it, and at
+ * its end (`answers`, in that order; the last asked with the window's start, so it says what was removed
+ * in it): each membership's stretches, the names the group went by, the uncertain members.
+ */
+export function stretchesOf(since: Date, answers: readonly AccessAtResult[]): AccessDuringResult {
+  const last = answers.at(-1);
+  if (last === undefined) throw new Error("stretchesOf needs at least the answer at the window's end");
   const groups = last.groups.map((end): GroupAccessDuring => {
     const open = new Map<number, HeldMembership>(); // the add's seq → its latest view
     const stretches: HeldStretch[] = [];
@@ -139,7 +153,7 @@ export async function accessDuring(
     };
   });
   return {
-    since: query.since.toISOString(),
+    since: since.toISOString(),
     until: last.at,
     entries: last.entries,
     groups,

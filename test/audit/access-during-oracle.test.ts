@@ -3,20 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { appendJournalEntries, type NewJournalEntry } from "../../src/audit/journal.ts";
-import {
-  accessAt,
-  type AccessAtResult,
-  type HeldMembership,
-  type UnconfirmedMembership,
-  type WindowRemoval,
-} from "../../src/audit/access-at.ts";
-import {
-  accessDuring,
-  type AccessDuringResult,
-  type GroupAccessDuring,
-  type HeldStretch,
-  type StretchEnd,
-} from "../../src/audit/access-during.ts";
+import { accessAt, type AccessAtResult } from "../../src/audit/access-at.ts";
+import { accessDuring, stretchesOf, type AccessDuringResult } from "../../src/audit/access-during.ts";
 import { membershipAddress } from "../../src/plan/addresses.ts";
 import type { Change, Reason } from "../../src/plan/types.ts";
 import { seededRandom } from "../helpers/random.ts";
@@ -28,8 +16,9 @@ afterEach(async () => {
 
 /**
  * accessDuring as it was before it read the journal a bounded number of times: accessAt once at the window's
- * end, once at its start and once more at each instant the group changed inside it, stretches made from
- * those answers. Kept here, unchanged, as the oracle the new one must agree with.
+ * end, once at its start and once more at each instant the group changed inside it, each a whole read of
+ * the journal. Kept here as the oracle of those answers; the stretches are made from them by the same
+ * stretchesOf.
  */
 async function accessDuringOracle(
   journalPath: string,
@@ -49,68 +38,7 @@ async function accessDuringOracle(
   const answers = [await ask(query.since)];
   for (const at of instants) answers.push(await ask(new Date(at)));
   answers.push(last);
-  const groups = last.groups.map((end): GroupAccessDuring => {
-    const open = new Map<number, HeldMembership>();
-    const stretches: HeldStretch[] = [];
-    const names: string[] = [];
-    const unconfirmed = new Map<string, UnconfirmedMembership>();
-    let isKnown = false;
-    for (const answer of answers) {
-      const g = answer.groups.find((x) => x.provider === end.provider);
-      if (g === undefined) continue;
-      isKnown ||= g.isKnown;
-      if (g.isKnown && names.at(-1) !== g.group) names.push(g.group);
-      const now = new Map(g.members.map((m) => [m.seq, m]));
-      for (const [seq, m] of open)
-        if (!now.has(seq)) {
-          const removal = (last.removedIn?.[end.provider] ?? []).find(
-            (r) => r.at === answer.at && r.member === m.member && r.memberKind === m.memberKind,
-          );
-          stretches.push({
-            ...m,
-            to: answer.at,
-            ...(removal === undefined ? {} : { endedBy: stretchEnd(removal) }),
-          });
-          open.delete(seq);
-        }
-      for (const [seq, m] of now) open.set(seq, m);
-      for (const u of g.unconfirmed)
-        if (!unconfirmed.has(`${u.memberKind}\n${u.member}`))
-          unconfirmed.set(`${u.memberKind}\n${u.member}`, u);
-    }
-    stretches.push(...open.values());
-    stretches.sort((a, b) =>
-      a.member < b.member ? -1 : a.member > b.member ? 1 : Date.parse(a.since) - Date.parse(b.since),
-    );
-    return {
-      provider: end.provider,
-      group: end.group,
-      names,
-      members: stretches,
-      unconfirmed: [...unconfirmed.values()],
-      outside: end.outside,
-      isKnown,
-    };
-  });
-  return {
-    since: query.since.toISOString(),
-    until: last.at,
-    entries: last.entries,
-    groups,
-    isMentioned: last.isMentioned,
-    providers: last.providers,
-  };
-}
-
-function stretchEnd(removal: WindowRemoval): StretchEnd {
-  return {
-    seq: removal.seq,
-    reason: removal.reason,
-    why: removal.why,
-    ...(removal.commit === undefined ? {} : { commit: removal.commit }),
-    ...(removal.approvals === undefined ? {} : { approvals: removal.approvals }),
-    ...(removal.overrides === undefined ? {} : { overrides: removal.overrides }),
-  };
+  return stretchesOf(query.since, answers);
 }
 
 const PROVIDERS = ["app", "dir"] as const;
