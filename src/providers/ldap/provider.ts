@@ -484,7 +484,7 @@ class LdapProvider implements Provider {
           base: s.baseDn,
           scope: "sub",
           filter: nameClaimsFilter(accounts.slice(i, i + ELSEWHERE_CHUNK), s),
-          attributes: ["sAMAccountName", "objectClass", UPN],
+          attributes: [...new Set(["sAMAccountName", s.users.accountAttribute, "objectClass", UPN])],
           paged: true,
         },
         signal,
