@@ -213,6 +213,9 @@ describe("workflows", () => {
     const job = jobs["handover"] ?? {};
     const steps = (job["steps"] ?? []) as { name?: string; run?: string; env?: Record<string, string> }[];
     expect(job["needs"]).toBe("settings");
+    // Only the token to open pull requests is needed, not the HR export: leavers may be edited by hand.
+    expect(job["if"]).toBe("needs.settings.outputs.can-open-pulls == 'true'");
+    expect(JSON.stringify(jobs["settings"])).toContain('echo \\"can-open-pulls=$HAS_PR_TOKEN\\"');
     expect(steps.find((s) => s.name === "Hand leavers' groups over")?.run).toContain(
       "node dist/cli/main.js handover",
     );
