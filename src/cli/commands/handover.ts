@@ -1,4 +1,4 @@
-import { ExitCode } from "../../errors.ts";
+import { ConfigError, ExitCode } from "../../errors.ts";
 import { editedTreeOptions } from "../../engine/edited-tree.ts";
 import { checkEdits, prepareFileEdit, writeEdits, type FileEdit } from "../../engine/file-edits.ts";
 import { handoverText, planHandovers, type Handover } from "../../engine/handover.ts";
@@ -58,7 +58,16 @@ export async function runHandover(argv: readonly string[], io: CommandIo): Promi
     (h) => h.file,
   ))
     edits.push(
-      await prepareFileEdit(io.cwd, file, (text) => handoverText(file, text, list), "hand these groups over"),
+      await prepareFileEdit(
+        io.cwd,
+        file,
+        (text) => handoverText(file, text, list),
+        "hand these groups over",
+      ).catch((error: unknown) => {
+        // Said with each handover's place, to make by hand.
+        if (!(error instanceof ConfigError)) throw error;
+        throw new ConfigError(`${error.message}:\n${list.map((h) => `  ${describe(h)}`).join("\n")}`);
+      }),
     );
   let warnings: Awaited<ReturnType<typeof checkEdits>> = [];
   if (edits.length > 0) {
