@@ -1,9 +1,9 @@
-import { compareText } from "../model/lists.ts";
 import path from "node:path";
 import { deadline } from "../io/deadline.ts";
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import { hasErrors, type Diagnostic } from "../model/diagnostic.ts";
 import type { DesiredState, LiveState } from "../model/state.ts";
+import { byAccountThenWhere } from "../model/lists.ts";
 import { ConfigError, ProviderError, UsageError, messageOf, readFailureAt } from "../errors.ts";
 import { validateAccessTree, type ValidatedTree } from "../validate/validate-tree.ts";
 import { DEFAULT_CACHE_DIR, loadEnvOptions } from "../load/load-tree.ts";
@@ -499,13 +499,8 @@ export async function withNamesClaimed(
       ],
     };
   }
-  // In a fixed order, as the read gives them: the state is digested and compared.
-  const elsewhere = [...(live.elsewhere ?? []), ...(found.elsewhere ?? [])].sort(
-    (a, b) => compareText(a.account, b.account) || compareText(a.where, b.where),
-  );
-  const namesTaken = [...(live.namesTaken ?? []), ...(found.namesTaken ?? [])].sort(
-    (a, b) => compareText(a.account, b.account) || compareText(a.where, b.where),
-  );
+  const elsewhere = [...(live.elsewhere ?? []), ...(found.elsewhere ?? [])].sort(byAccountThenWhere);
+  const namesTaken = [...(live.namesTaken ?? []), ...(found.namesTaken ?? [])].sort(byAccountThenWhere);
   return {
     ...live,
     ...(elsewhere.length > 0 ? { elsewhere } : {}),

@@ -26,6 +26,17 @@ export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * Entries naming an account and where it is (LiveState.namesTaken, elsewhere), in account order, then by
+ * place: a fixed order, whatever order the system answered in (the live state is digested and compared).
+ */
+export function byAccountThenWhere(
+  a: { readonly account: string; readonly where: string },
+  b: { readonly account: string; readonly where: string },
+): number {
+  return compareText(a.account, b.account) || compareText(a.where, b.where);
+}
+
 /** `items` grouped by `keyOf`, each group in the order of `items`, the groups in the order first seen. */
 export function groupBy<T, K>(items: Iterable<T>, keyOf: (item: T) => K): Map<K, T[]> {
   const out = new Map<K, T[]>();

@@ -26,7 +26,7 @@ import { strangerDns, toLiveState, withNonPersons } from "./live.ts";
 import { nonPersonKind, type NonPerson } from "./stranger-notes.ts";
 import { claimsOn, nameClaimsFilter, namesTakenByUpn, UPN } from "./upn.ts";
 import type { LdapEntry } from "./map.ts";
-import { appendAll, compareText } from "../../model/lists.ts";
+import { appendAll, byAccountThenWhere, compareText } from "../../model/lists.ts";
 import { firstValue } from "./map.ts";
 import { escapeFilterValue, normalizeDn } from "./dn.ts";
 import { entryDnFilter, userFilter } from "./queries.ts";
@@ -170,9 +170,7 @@ class LdapProvider implements Provider {
     const kinds = new Map(named.nonPersons.map((n) => [normalizeDn(n.dn), n.kind]));
     const classified = withNonPersons(read, kinds, this.settings, this.capabilities.nesting);
     // In a fixed order (the lookup's entries come in the server's): the state is digested and compared.
-    const namesTaken = [...(classified.namesTaken ?? []), ...named.namesTaken].sort(
-      (a, b) => compareText(a.account, b.account) || compareText(a.where, b.where),
-    );
+    const namesTaken = [...(classified.namesTaken ?? []), ...named.namesTaken].sort(byAccountThenWhere);
     const state = {
       ...classified,
       ...(elsewhere.length > 0 ? { elsewhere } : {}),
