@@ -11,6 +11,7 @@ import { hasNotStarted, isTerminated } from "../lifecycle/status.ts";
 import { isSeq, isScalar } from "../load/yaml-lib.ts";
 import { yamlScalar } from "./member-yaml.ts";
 import type { YAMLSeq } from "yaml";
+import { groupBy } from "../model/lists.ts";
 import { editGroups, EditProblem, groupData, namedGroup, type ReviewEditResult } from "./review-edit.ts";
 import { afterLine, dashOf, lineStart, rangeOf, stringOf, type TextCut } from "./yaml-text.ts";
 
@@ -95,9 +96,11 @@ export function planHandovers(model: AccessModel, now: Date): Handover[] {
   return [...model.groups.values()].flatMap((group) => handoversOf(model, group, now));
 }
 
+/** A group's handovers by leaver. */
+type ByLeaver = ReadonlyMap<string, Handover>;
+
 /** The owners list as the handovers leave it. */
-function ownersAfter(owners: readonly string[], handovers: readonly Handover[]): string[] {
-  const byLeaver = new Map(handovers.map((h) => [h.leaver, h]));
+function ownersAfter(owners: readonly string[], byLeaver: ByLeaver): string[] {
   const out: string[] = [];
   for (const id of owners) {
     const h = byLeaver.get(id);
@@ -114,9 +117,10 @@ function ownersAfter(owners: readonly string[], handovers: readonly Handover[]):
  * must read as exactly the old data with only those owners changed, or nothing is returned but the reason.
  */
 export function handoverText(file: string, text: string, handovers: readonly Handover[]): ReviewEditResult {
-  const byGroup = new Map<string, Handover[]>();
-  for (const h of handovers)
-    if (h.action !== "keep") byGroup.set(h.group, [...(byGroup.get(h.group) ?? []), h]);
+  const byGroup = groupBy(
+    handovers.filter((h) => h.action !== "keep"),
+    (h) => h.group,
+  );
   return editGroups(
     file,
     text,
@@ -128,9 +132,10 @@ export function handoverText(file: string, text: string, handovers: readonly Han
         const owners = seq.items.map((item) => stringOf(item));
         if (owners.some((id) => id === undefined))
           throw new EditProblem(`group "${name}" lists an owner that is not a name`);
-        const after = ownersAfter(owners as string[], list);
+        const byLeaver = new Map(list.map((h) => [h.leaver, h]));
+        const after = ownersAfter(owners as string[], byLeaver);
         groupData(expected, index)["owners"] = after;
-        cuts.push(...ownerCuts(text, seq, name, list, after));
+        cuts.push(...ownerCuts(text, seq, name, byLeaver, after));
       }
     },
     "owners",
@@ -142,17 +147,16 @@ function ownerCuts(
   text: string,
   seq: YAMLSeq,
   name: string,
-  list: readonly Handover[],
+  byLeaver: ByLeaver,
   after: readonly string[],
 ): TextCut[] {
   // A flow list is written again only where a leaver leaves it; a successor alone is written in place.
-  if (seq.flow === true && list.some((h) => h.action !== "replace")) {
+  if (seq.flow === true && [...byLeaver.values()].some((h) => h.action !== "replace")) {
     const range = rangeOf(seq);
     if (range === undefined)
       throw new EditProblem(`group "${name}": its owners list has no place in the text`);
     return [{ start: range[0], end: range[1], insert: `[${after.map(yamlScalar).join(", ")}]` }];
   }
-  const byLeaver = new Map(list.map((h) => [h.leaver, h]));
   const cuts: TextCut[] = [];
   for (const item of seq.items) {
     const h = byLeaver.get(stringOf(item) ?? "");

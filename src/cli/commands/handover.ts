@@ -52,11 +52,10 @@ export async function runHandover(argv: readonly string[], io: CommandIo): Promi
   // Reads no live system: who has left and who manages them is what the files say.
   const tree = await loadValidModel(options, new Set(), false);
   const handovers = planHandovers(tree.model, options.now);
+  const made = handovers.filter((h) => h.action !== "keep");
+  const kept = handovers.filter((h) => h.action === "keep");
   const edits: FileEdit[] = [];
-  for (const [file, list] of groupBy(
-    handovers.filter((h) => h.action !== "keep"),
-    (h) => h.file,
-  ))
+  for (const [file, list] of groupBy(made, (h) => h.file))
     edits.push(
       await prepareFileEdit(
         io.cwd,
@@ -77,8 +76,6 @@ export async function runHandover(argv: readonly string[], io: CommandIo): Promi
     if (!isCheck) await writeEdits(edits, "handover");
   }
   if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, "text"));
-  const made = handovers.filter((h) => h.action !== "keep");
-  const kept = handovers.filter((h) => h.action === "keep");
   if (format === "json") {
     const body = {
       formatVersion: 1,
