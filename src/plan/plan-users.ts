@@ -48,7 +48,7 @@ function attributeDiff(
  * Where the system expires accounts itself (expiresAccounts): the person's endDate, when the account
  * expires on another day or never. A person without an endDate has the expiry cleared only where it is
  * the one gatehouse wrote (`written`, JournalFold.expiries: an endDate since removed, a contract made
- * permanent); an expiry someone else set is left alone (and the plan says so: expiryNote).
+ * permanent); an expiry someone else set is left alone (planUsers notes it).
  */
 function accountExpiryDiff(
   have: LiveUser,
