@@ -5,7 +5,7 @@
  * read (through the project's loader) as exactly the old data with that change, or nothing is returned
  * but the reason.
  */
-import type { YAMLMap, YAMLSeq } from "yaml";
+import type { YAMLMap } from "yaml";
 import { canonicalJson } from "../audit/canonical-json.ts";
 import { isMap, isScalar, isSeq, yamlLib } from "../load/yaml-lib.ts";
 import { yamlScalar } from "./member-yaml.ts";
@@ -34,16 +34,19 @@ export interface ReviewClose {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** The file's groups list and the group nodes by name (a name defined twice in the file is refused). */
-function groupsOf(text: string): {
-  groups: YAMLSeq;
-  byName: Map<string, { node: YAMLMap; index: number }>;
-} {
+/** A group's node in the file's groups list, and its index there. */
+export interface GroupNode {
+  readonly node: YAMLMap;
+  readonly index: number;
+}
+
+/** The file's group nodes by name (a name defined twice in the file is refused). */
+function groupsByName(text: string): Map<string, GroupNode> {
   const doc = yamlLib().parseDocument(text, { uniqueKeys: true, strict: true, merge: false });
   if (doc.errors.length > 0) throw new EditProblem("it does not parse");
   const groups = isMap(doc.contents) ? doc.contents.get("groups", true) : undefined;
   if (!isSeq(groups)) throw new EditProblem("it has no groups list");
-  const byName = new Map<string, { node: YAMLMap; index: number }>();
+  const byName = new Map<string, GroupNode>();
   const twice = new Set<string>();
   groups.items.forEach((node, index) => {
     const name = isMap(node) ? stringOf(node.get("name", true)) : undefined;
@@ -52,17 +55,14 @@ function groupsOf(text: string): {
     byName.set(name, { node, index });
   });
   for (const name of twice) byName.delete(name);
-  return { groups, byName };
+  return byName;
 }
 
 /** Why a group edit cannot be made: the edit functions turn it into their `problem`. */
 export class EditProblem extends Error {}
 
-/** The group `name` of a file's groups (groupsOf), when it is there once and written in block style. */
-export function namedGroup(
-  byName: ReadonlyMap<string, { node: YAMLMap; index: number }>,
-  name: string,
-): { node: YAMLMap; index: number } {
+/** The group `name` of a file's groups (groupsByName), when it is there once and written in block style. */
+export function namedGroup(byName: ReadonlyMap<string, GroupNode>, name: string): GroupNode {
   const hit = byName.get(name);
   if (hit === undefined) throw new EditProblem(`group "${name}" is not defined exactly once in the file`);
   if (hit.node.flow === true) throw new EditProblem(`group "${name}" is written as a flow mapping`);
@@ -100,8 +100,8 @@ export function groupData(data: unknown, index: number): Record<string, unknown>
 
 /** What an edit of a file's groups works on (editGroups). */
 export interface GroupsEdit {
-  /** The file's groups by name, parsed once (groupsOf). */
-  readonly byName: ReadonlyMap<string, { node: YAMLMap; index: number }>;
+  /** The file's groups by name, parsed once (groupsByName). */
+  readonly byName: ReadonlyMap<string, GroupNode>;
   /** A copy of the file's data, changed as the text is cut: what the edited text must read as. */
   readonly expected: unknown;
   readonly cuts: TextCut[];
@@ -121,7 +121,7 @@ export function editGroups(
   try {
     const before = readData(file, text);
     if (before === undefined) return { problem: "it does not parse" };
-    const groups = { byName: groupsOf(text).byName, expected: structuredClone(before), cuts: [] };
+    const groups = { byName: groupsByName(text), expected: structuredClone(before), cuts: [] };
     edit(groups);
     return groups.cuts.length === 0 ? { text } : finish(file, text, groups.cuts, groups.expected, what);
   } catch (error) {
