@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -97,9 +97,9 @@ describe("local provider crash safety", { tags: ["slow"] }, () => {
     // creating the lock file and writing its pid leaves a lock that is taken over only after its 2 s grace
     // (file-lock.ts, UNREADABLE_LOCK_GRACE_MS): the wait must outlast that grace.
     const p = provider(path, 5_000);
-    expect(
-      (await p.apply([createGroup("team-after-crash-write")], AbortSignal.timeout(10_000)))[0]?.status,
-    ).toBe("applied");
+    const [outcome] = await p.apply([createGroup("team-after-crash-write")], AbortSignal.timeout(10_000));
+    // The whole outcome, so that a failure shows its error.
+    expect(outcome).toMatchObject({ status: "applied" });
     expect((await readdir(dir)).sort()).toEqual(["directory.json"]);
   });
 
@@ -116,6 +116,22 @@ describe("local provider crash safety", { tags: ["slow"] }, () => {
     expect(await readFile(path, "utf8")).toBe(before);
     const [outcome] = await p.apply([createGroup("team-b-write")], AbortSignal.timeout(10_000));
     expect(outcome?.status).toBe("applied");
+    expect((await readdir(dir)).sort()).toEqual(["directory.json"]);
+  });
+
+  it("takes over a lock file with no pid once it is older than the grace, by the wall clock and not the run's", async () => {
+    // A writer killed between creating the lock file and writing its pid leaves it empty. The provider's
+    // clock here is fixed months before the file's times: the grace must be judged against the wall clock.
+    const dir = await tempDir();
+    const path = join(dir, "directory.json");
+    await writeFile(`${path}.lock`, "");
+    const old = new Date(Date.now() - 60_000);
+    await utimes(`${path}.lock`, old, old);
+    const [outcome] = await provider(path, 1_000).apply(
+      [createGroup("team-a-write")],
+      AbortSignal.timeout(10_000),
+    );
+    expect(outcome).toMatchObject({ status: "applied" });
     expect((await readdir(dir)).sort()).toEqual(["directory.json"]);
   });
 

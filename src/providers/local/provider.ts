@@ -157,7 +157,6 @@ export const createLocalProvider: ProviderFactory = (config, context) => {
         return await withFileLock(settings.path, () => applyLocked(changes, signal), {
           timeoutMs: settings.lockTimeoutMs,
           signal,
-          now: context.now,
         });
       } catch (error) {
         // Nothing was written: the file is replaced in one rename, after every change was decided.
