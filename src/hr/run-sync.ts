@@ -233,7 +233,12 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
     }
     const original = entry === undefined ? undefined : await readFile(abs, "utf8");
     const text = original ?? newFileHeader(root, abs);
-    const users = editUsersText(text, edits, abs === joinersAbs ? appended : [], places.get(abs));
+    const newEntries = abs === joinersAbs ? appended : [];
+    // A groups file that only gets mover reviews has no users to edit: not parsed for them at all.
+    const users =
+      edits.size === 0 && newEntries.length === 0
+        ? { text }
+        : editUsersText(text, edits, newEntries, places.get(abs));
     const result = "problem" in users ? users : editReviews(file, users.text, reviewsByFile.get(abs) ?? []);
     if ("problem" in result) problems.push(`${file}: not edited (${result.problem})`);
     else if (result.text !== original)
