@@ -29,6 +29,29 @@ export function afterLine(text: string, offset: number): number {
   return newline < 0 ? text.length : newline + 1;
 }
 
+/** Offset of the start of each line. */
+export function lineOffsets(text: string): number[] {
+  const starts = [0];
+  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) starts.push(at + 1);
+  return starts;
+}
+
+/**
+ * Where the block list item whose content starts at `itemAt` ends: before the first line after it that is
+ * neither blank nor a comment and is indented no further than its dash (at `dashColumn`).
+ */
+export function itemEnd(text: string, itemAt: number, dashColumn: number): number {
+  let end = afterLine(text, itemAt);
+  while (end < text.length) {
+    const next = afterLine(text, end);
+    const line = text.slice(end, next).replace(/\r?\n$/, "");
+    const content = line.trimStart();
+    if (content !== "" && !content.startsWith("#") && line.length - content.length <= dashColumn) break;
+    end = next;
+  }
+  return end;
+}
+
 /** What precedes a block item's content on its line (`      - `), when it is only spaces and a dash. */
 export function dashOf(text: string, item: unknown): string | undefined {
   const range = rangeOf(item);

@@ -6,7 +6,15 @@
 import { isDeepStrictEqual } from "node:util";
 import { isMap, isScalar, isSeq, parse, parseDocument, stringify, type Pair, type YAMLMap } from "yaml";
 import { isObj } from "../load/read-data.ts";
-import { afterLine, applyCuts, lineStart, rangeOf, readData } from "../engine/yaml-text.ts";
+import {
+  afterLine,
+  applyCuts,
+  itemEnd,
+  lineOffsets,
+  lineStart,
+  rangeOf,
+  readData,
+} from "../engine/yaml-text.ts";
 import { ENTRY_ORDER } from "./sync-types.ts";
 
 /** What changes in one user entry: keys set (added where absent) and keys removed. */
@@ -271,8 +279,7 @@ function editEntriesAt(
     const id = isObj(user) ? user["id"] : undefined;
     if (typeof id === "string") index.set(id, index.has(id) ? -1 : i);
   });
-  const lineStarts = [0];
-  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) lineStarts.push(at + 1);
+  const lineStarts = lineOffsets(text);
   const cuts: Cut[] = [];
   for (const [id, edit] of edits) {
     const place = entries.get(id);
@@ -282,14 +289,7 @@ function editEntriesAt(
     const itemAt = start + place.column - 1;
     const dash = /^( *)- +$/.exec(text.slice(start, itemAt));
     if (dash === null) return undefined;
-    const dashColumn = dash[1]?.length ?? 0;
-    let end = afterLine(text, itemAt);
-    while (end < text.length) {
-      const next = afterLine(text, end);
-      const line = text.slice(end, next).replace(/\r?\n$/, "");
-      if (line.trim() !== "" && line.length - line.trimStart().length <= dashColumn) break;
-      end = next;
-    }
+    const end = itemEnd(text, itemAt, dash[1]?.length ?? 0);
     const slice = text.slice(start, end);
     const doc = parseDocument(slice);
     const item: unknown = isSeq(doc.contents) ? doc.contents.items[0] : undefined;

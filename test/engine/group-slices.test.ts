@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import type { Node } from "yaml";
+import { groupsByName, groupsBySlice, type GroupNodes } from "../../src/engine/review-edit.ts";
+import { parseAccessFileFast } from "../../src/load/parse.ts";
+import { yamlLib } from "../../src/load/yaml-lib.ts";
+
+const FILE = "access/groups/g.yaml";
+
+/** Every node under `root` as [kind, range, value], in document order: what an edit reads of it. */
+function nodesOf(root: Node): unknown[] {
+  const out: unknown[] = [];
+  const lib = yamlLib();
+  lib.visit(root, {
+    Node(_key, node) {
+      if (lib.isScalar(node)) out.push(["scalar", node.range, node.value]);
+      else if (lib.isCollection(node))
+        out.push([lib.isMap(node) ? "map" : "seq", node.range, node.flow === true]);
+      else out.push(["alias", node.range, node.source]);
+    },
+  });
+  return out;
+}
+
+function slicesOf(text: string): GroupNodes {
+  const parsed = parseAccessFileFast(FILE, new TextEncoder().encode(text));
+  const document = parsed?.document;
+  if (document === undefined) throw new Error("the fast reader did not take the file");
+  return groupsBySlice(text, document.data, document.locator);
+}
+
+// Layouts a groups file comes in: a list indented or not, comments between and inside groups (at any
+// indent, also at the dash's), blank lines, block and flow lists, quoted names and descriptions, nested
+// mappings, and no newline at the end. (A file the fast reader does not take, with a block scalar or an
+// anchor say, is parsed whole: editGroups does not slice it.)
+const FILES: Record<string, string> = {
+  indented:
+    "# teams\ngroups:\n  - name: a\n    owners: [carol]\n    members:\n      - alice\n\n      - bob # on loan\n" +
+    '  # the b team, below\n  - name: b\n    description: "the b team: quoted"\n' +
+    "    members:\n# a comment at column 0 inside b\n      - user: dave\n        until: 2026-12-31\n" +
+    "  - name: 'c d'\n    members: [erin, frank]\n    review:\n      due: 2026-06-30\n      pending:\n        - erin\n",
+  flush:
+    "groups:\n- name: a\n  members:\n  - alice\n  - bob\n- name: b\n  owners:\n  - carol\n  members: []\n" +
+    "- members: [x]\n  name: last",
+  trailing: "groups:\n  - name: only\n    members:\n      - alice\n    # the end\n\n# file trailer\n",
+};
+
+describe("groups parsed one at a time (groupsBySlice)", () => {
+  for (const [layout, text] of Object.entries(FILES)) {
+    it(`gives each group the nodes and offsets the whole file's parse gives (${layout})`, () => {
+      const whole = groupsByName(text);
+      const sliced = slicesOf(text);
+      expect(whole.size).toBeGreaterThan(0);
+      for (const [name, { node, index }] of whole) {
+        const slice = sliced.get(name);
+        expect(slice?.index).toBe(index);
+        if (slice === undefined) continue;
+        expect(nodesOf(slice.node)).toStrictEqual(nodesOf(node));
+        // The offsets are the whole text's: each scalar's range holds its source there.
+        const name0 = slice.node.items.find((p) => yamlLib().isScalar(p.key) && p.key.value === "name");
+        const range = (name0?.value as Node | undefined)?.range;
+        expect(range && text.slice(range[0], range[1]).replace(/'/g, "")).toBe(name);
+      }
+    });
+  }
+
+  it("finds no group defined twice, as the whole file's parse does not", () => {
+    const text =
+      "groups:\n  - name: a\n    members: []\n  - name: a\n    members: [x]\n  - name: b\n    members: []\n";
+    expect(groupsByName(text).has("a")).toBe(false);
+    expect(slicesOf(text).get("a")).toBeUndefined();
+    expect(slicesOf(text).get("b")?.index).toBe(2);
+  });
+
+  it("refuses (so the whole file is parsed) a group that is not a block list item", () => {
+    const text = "groups: [{ name: a, members: [x] }]\n";
+    expect(() => slicesOf(text).get("a")).toThrow();
+  });
+});
