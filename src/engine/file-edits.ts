@@ -12,6 +12,7 @@ import { ConfigError } from "../errors.ts";
 import { writeAllOrNothing } from "../io/write-all.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { validateEditedTree, type EditedTreeOptions } from "./edited-tree.ts";
+import { whereIn } from "./yaml-text.ts";
 
 /**
  * Why a tool does not edit the file at `target` (`entry`: its lstat), or undefined when it may: a link
@@ -64,14 +65,16 @@ export type PreparedEdit<T> = FileEdit & { readonly before: string; readonly edi
  * ConfigError saying why it is not edited: a link or a read-only file, mixed line ends, or the editor's
  * own reason; `what` is what to do by hand instead.
  */
-export async function prepareFileEdit<R extends { readonly text: string } | { readonly problem: string }>(
+export async function prepareFileEdit<
+  R extends { readonly text: string } | { readonly problem: string; readonly at?: number },
+>(
   cwd: string,
   file: string,
   edit: (text: string) => R,
   what: string,
 ): Promise<PreparedEdit<Exclude<R, { readonly problem: string }>>> {
-  const notEdited = (why: string) =>
-    new ConfigError(`${file}: not edited (${why}); ${what} by hand; nothing was written`);
+  const notEdited = (why: string, where = file) =>
+    new ConfigError(`${where}: not edited (${why}); ${what} by hand; nothing was written`);
   const target = path.resolve(cwd, file);
   const entry = await lstat(target);
   const refusal = await editRefusal(target, entry);
@@ -80,7 +83,7 @@ export async function prepareFileEdit<R extends { readonly text: string } | { re
   const ends = lineEnds(original);
   if (!ends) throw notEdited("it mixes CRLF and LF line ends");
   const edited = edit(ends.text);
-  if ("problem" in edited) throw notEdited(edited.problem);
+  if ("problem" in edited) throw notEdited(edited.problem, whereIn(file, ends.text, edited.at));
   const done = edited as Exclude<R, { readonly problem: string }>;
   return {
     file,

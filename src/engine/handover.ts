@@ -128,10 +128,10 @@ export function handoverText(file: string, text: string, handovers: readonly Han
       for (const [name, list] of byGroup) {
         const { node, index } = namedGroup(byName, name);
         const seq = node.items.find((p) => stringOf(p.key) === "owners")?.value;
-        if (!isSeq(seq)) throw new EditProblem(`group "${name}" has no owners list`);
+        if (!isSeq(seq)) throw new EditProblem(`group "${name}" has no owners list`, node);
         const owners = seq.items.map((item) => stringOf(item));
         if (owners.some((id) => id === undefined))
-          throw new EditProblem(`group "${name}" lists an owner that is not a name`);
+          throw new EditProblem(`group "${name}" lists an owner that is not a name`, seq);
         const byLeaver = new Map(list.map((h) => [h.leaver, h]));
         const after = ownersAfter(owners as string[], byLeaver);
         groupData(expected, index)["owners"] = after;
@@ -167,7 +167,10 @@ function ownerCuts(
       continue;
     }
     if (dashOf(text, item) === undefined)
-      throw new EditProblem(`group "${name}": owner ${h.leaver} is laid out in a way handover does not edit`);
+      throw new EditProblem(
+        `group "${name}": owner ${h.leaver} is laid out in a way handover does not edit`,
+        item,
+      );
     cuts.push({ start: lineStart(text, range[0]), end: afterLine(text, range[1]) });
   }
   return cuts;

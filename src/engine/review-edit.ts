@@ -25,9 +25,13 @@ import {
   type TextCut,
 } from "./yaml-text.ts";
 
-/** The edited text (openReviewsText: with the cuts that made it, to diff the lines around them), or why not. */
+/**
+ * The edited text (openReviewsText: with the cuts that made it, to diff the lines around them), or why
+ * not, with the offset in the text of what the problem is about when there is one (see whereIn).
+ */
 export type ReviewEditResult =
-  { readonly text: string; readonly cuts?: readonly TextCut[] } | { readonly problem: string };
+  | { readonly text: string; readonly cuts?: readonly TextCut[] }
+  | { readonly problem: string; readonly at?: number };
 
 /** What `review close` does to one group: the users whose entries go, and the review block. */
 export interface ReviewClose {
@@ -124,14 +128,20 @@ export function groupsBySlice(text: string, data: unknown, locator: Locator): Gr
   };
 }
 
-/** Why a group edit cannot be made: the edit functions turn it into their `problem`. */
-export class EditProblem extends Error {}
+/** Why a group edit cannot be made, and where (`node`: what it is about): the edit functions turn it into their `problem`. */
+export class EditProblem extends Error {
+  readonly at: number | undefined;
+  constructor(message: string, node?: unknown) {
+    super(message);
+    this.at = rangeOf(node)?.[0];
+  }
+}
 
 /** The group `name` of a file's groups, when it is there once and written in block style. */
 export function namedGroup(byName: GroupNodes, name: string): GroupNode {
   const hit = byName.get(name);
   if (hit === undefined) throw new EditProblem(`group "${name}" is not defined exactly once in the file`);
-  if (hit.node.flow === true) throw new EditProblem(`group "${name}" is written as a flow mapping`);
+  if (hit.node.flow === true) throw new EditProblem(`group "${name}" is written as a flow mapping`, hit.node);
   return hit;
 }
 
@@ -206,7 +216,8 @@ export function editGroups(
     }
     return attempt(() => groupsByName(text));
   } catch (error) {
-    if (error instanceof EditProblem) return { problem: error.message };
+    if (error instanceof EditProblem)
+      return { problem: error.message, ...(error.at === undefined ? {} : { at: error.at }) };
     throw error;
   }
 }
@@ -235,10 +246,11 @@ export function openReviewsText(
     made = cuts;
     for (const { group: groupName, pending } of openings) {
       const { node, index } = namedGroup(byName, groupName);
-      if (node.items.some((p) => stringOf(p.key) === "review"))
-        throw new EditProblem(`group "${groupName}" has a review already`);
+      const review = node.items.find((p) => stringOf(p.key) === "review");
+      if (review !== undefined)
+        throw new EditProblem(`group "${groupName}" has a review already`, review.key);
       const at = keyStart(node, "members");
-      if (at === undefined) throw new EditProblem(`group "${groupName}" has no members list`);
+      if (at === undefined) throw new EditProblem(`group "${groupName}" has no members list`, node);
       const prefix = text.slice(lineStart(text, at), at);
       const column = prefix.length;
       const indent = " ".repeat(column);
@@ -284,9 +296,9 @@ function reviewCut(text: string, node: YAMLMap, name: string): TextCut {
   const start = rangeOf(pair?.key)?.[0];
   const value = rangeOf(pair?.value);
   if (start === undefined || value === undefined)
-    throw new EditProblem(`group "${name}" has no review block`);
+    throw new EditProblem(`group "${name}" has no review block`, node);
   if (!/^ *$/.test(text.slice(lineStart(text, start), start)))
-    throw new EditProblem(`the review of "${name}" is laid out in a way review does not edit`);
+    throw new EditProblem(`the review of "${name}" is laid out in a way review does not edit`, pair?.key);
   return {
     start: lineStart(text, start),
     end: afterLine(text, Math.max(value[0], value[1] - 1)),
@@ -305,14 +317,18 @@ function memberCuts(text: string, node: YAMLMap, name: string, revoke: ReadonlyS
   if (revoke.size === 0) return [];
   const pair = node.items.find((p) => stringOf(p.key) === "members");
   const members: unknown = pair?.value;
-  if (pair === undefined || !isSeq(members)) throw new EditProblem(`the members of "${name}" are not a list`);
+  if (pair === undefined || !isSeq(members))
+    throw new EditProblem(`the members of "${name}" are not a list`, pair?.key ?? node);
   const picked = new Set<number>();
   members.items.forEach((item, i) => {
     const user = itemUser(item);
     if (user !== undefined && revoke.has(user)) picked.add(i);
   });
   if (picked.size === 0) return [];
-  const laidOut = new EditProblem(`a member item of "${name}" is laid out in a way review does not edit`);
+  const laidOut = new EditProblem(
+    `a member item of "${name}" is laid out in a way review does not edit`,
+    members,
+  );
   if (members.flow === true) {
     // A flow list is written again from the items it keeps, as they were written.
     const range = rangeOf(members);
@@ -406,14 +422,16 @@ export function appendPendingsText(
     for (const { group: groupName, names } of appends) {
       const { node, index } = namedGroup(byName, groupName);
       const review: unknown = node.items.find((p) => stringOf(p.key) === "review")?.value;
-      if (!isMap(review)) throw new EditProblem(`group "${groupName}" has no review block`);
+      if (!isMap(review)) throw new EditProblem(`group "${groupName}" has no review block`, node);
       const pair = review.items.find((p) => stringOf(p.key) === "pending");
-      if (pair === undefined) throw new EditProblem(`the review of "${groupName}" has no pending list`);
+      if (pair === undefined)
+        throw new EditProblem(`the review of "${groupName}" has no pending list`, review);
       const value: unknown = pair.value;
       const listed = isSeq(value) ? value.items.map(stringOf) : [];
       const added = [...new Set(names)].filter((n) => !listed.includes(n));
       const laidOut = new EditProblem(
         `the pending list of "${groupName}" is laid out in a way review does not edit`,
+        pair.key,
       );
       if (added.length === 0) continue;
       const keyRange = rangeOf(pair.key);
@@ -483,9 +501,12 @@ export function removePendingText(
     const { node, index } = namedGroup(byName, groupName);
     const made = pendingCuts(text, node, new Set([user]));
     if (made.taken.length === 0)
-      throw new EditProblem(`"${user}" is not pending in the review of "${groupName}"`);
+      throw new EditProblem(`"${user}" is not pending in the review of "${groupName}"`, node);
     if (made.cuts.some((c) => c.start < 0))
-      throw new EditProblem(`the pending list of "${groupName}" is laid out in a way request does not edit`);
+      throw new EditProblem(
+        `the pending list of "${groupName}" is laid out in a way request does not edit`,
+        node,
+      );
     const review = groupData(expected, index)["review"];
     const pending = isRecord(review) ? review["pending"] : undefined;
     if (!isRecord(review) || !Array.isArray(pending))

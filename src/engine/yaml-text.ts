@@ -29,6 +29,15 @@ export function afterLine(text: string, offset: number): number {
   return newline < 0 ? text.length : newline + 1;
 }
 
+/** `file:line:col` of offset `at` in `text` (1-based), or `file` alone when `at` is undefined. */
+export function whereIn(file: string, text: string, at: number | undefined): string {
+  if (at === undefined) return file;
+  const start = lineStart(text, at);
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < start; i = text.indexOf("\n", i + 1)) line++;
+  return `${file}:${String(line)}:${String(at - start + 1)}`;
+}
+
 /** Offset of the start of each line. */
 export function lineOffsets(text: string): number[] {
   const starts = [0];

@@ -13,6 +13,7 @@ import { displayPath } from "../load/discover.ts";
 import { DEFAULT_CACHE_DIR, type LoadOptions } from "../load/load-tree.ts";
 import { schemaFor } from "../engine/import-files.ts";
 import { editRefusal, writeEdits, type FileEdit } from "../engine/file-edits.ts";
+import { whereIn } from "../engine/yaml-text.ts";
 import { validateAccessTree } from "../validate/validate-tree.ts";
 import {
   appendPendingsText,
@@ -239,8 +240,14 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
       edits.size === 0 && newEntries.length === 0
         ? { text }
         : editUsersText(text, edits, newEntries, places.get(abs));
-    const result = "problem" in users ? users : editReviews(file, users.text, reviewsByFile.get(abs) ?? []);
-    if ("problem" in result) problems.push(`${file}: not edited (${result.problem})`);
+    // The user entries' problems say which user; a review edit's, where in the file when it knows.
+    if ("problem" in users) {
+      problems.push(`${file}: not edited (${users.problem})`);
+      continue;
+    }
+    const result = editReviews(file, users.text, reviewsByFile.get(abs) ?? []);
+    if ("problem" in result)
+      problems.push(`${whereIn(file, users.text, result.at)}: not edited (${result.problem})`);
     else if (result.text !== original)
       writes.push({
         file,

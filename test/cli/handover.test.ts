@@ -170,7 +170,7 @@ describe("gatehouse handover", () => {
     const notEdited = await runCliIn(t.cwd, ["handover"], NOW);
     expect(notEdited.code).toBe(1);
     expect(notEdited.stderr).toContain(
-      'access/groups/teams.yaml: not edited (group "web" is written as a flow mapping); hand these groups over by hand; nothing was written:\n' +
+      'access/groups/teams.yaml:7:5: not edited (group "web" is written as a flow mapping); hand these groups over by hand; nothing was written:\n' +
         "  access/groups/teams.yaml:4:14 ops: ann (left) → cat, the first of ann's managers who is here\n",
     );
     expect(await readFile(file, "utf8")).toBe(flow);

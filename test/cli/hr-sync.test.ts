@@ -757,7 +757,7 @@ describe("gatehouse hr sync: movers' grants outside the new role go to the owner
     const run = await sync(tree, [file]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      'access/groups/teams.yaml: not edited (group "deploy-prod" is written as a flow mapping)',
+      'access/groups/teams.yaml:9:5: not edited (group "deploy-prod" is written as a flow mapping)',
     );
     expect(await snapshot(tree)).toEqual(before);
   });

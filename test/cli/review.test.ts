@@ -263,7 +263,7 @@ describe("gatehouse review close", () => {
     const closed = await runCliIn(t.cwd, ["review", "close"], AFTER_DUE);
     expect(closed.code).toBe(1);
     expect(closed.stderr).toContain(
-      'access/groups/flow.yaml: not edited (group "ops" is written as a flow mapping); remove the review block',
+      'access/groups/flow.yaml:2:5: not edited (group "ops" is written as a flow mapping); remove the review block',
     );
     expect(await readFile(file, "utf8")).toBe(OPENED);
     expect(await readFile(other, "utf8")).toBe(flow);

@@ -66,8 +66,10 @@ describe("review edits as text", () => {
 
   it("refuses what it cannot edit safely, with the reason", () => {
     const flow = "groups:\n  - { name: a, owners: [carol], members: [alice] }\n";
+    // With where the group starts (the line's `{`), which the commands show as file:line:col.
     expect(openReviewText(FILE, flow, "a", "2026-06-30", ["alice"])).toEqual({
       problem: 'group "a" is written as a flow mapping',
+      at: flow.indexOf("{"),
     });
     const twice = "groups:\n  - name: a\n    members: [x]\n  - name: a\n    members: [y]\n";
     expect(openReviewText(FILE, twice, "a", "2026-06-30", ["x"])).toEqual({
@@ -76,6 +78,7 @@ describe("review edits as text", () => {
     const open = "groups:\n  - name: a\n    review: { due: 2026-06-30, pending: [] }\n    members: [x]\n";
     expect(openReviewText(FILE, open, "a", "2026-07-30", ["x"])).toEqual({
       problem: 'group "a" has a review already',
+      at: open.indexOf("review"),
     });
   });
 
@@ -112,10 +115,12 @@ describe("review edits as text", () => {
     expect(appendPendingText(FILE, text, "a", ["alice"])).toEqual({ text });
     expect(appendPendingText(FILE, "groups:\n  - name: a\n    members: [x]\n", "a", ["x"])).toEqual({
       problem: 'group "a" has no review block',
+      at: "groups:\n  - ".length,
     });
     const flowNull = "groups:\n  - name: a\n    review: { due: 2026-06-30, pending: }\n    members: [x]\n";
     expect(appendPendingText(FILE, flowNull, "a", ["x"])).toEqual({
       problem: 'the pending list of "a" is laid out in a way review does not edit',
+      at: flowNull.indexOf("pending"),
     });
   });
 

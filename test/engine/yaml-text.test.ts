@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyCuts, type TextCut } from "../../src/engine/yaml-text.ts";
+import { applyCuts, whereIn, type TextCut } from "../../src/engine/yaml-text.ts";
 
 /** The cuts made one at a time from the end (what applyCuts did before it put the pieces together once). */
 function oneAtATime(text: string, cuts: readonly TextCut[]): string {
@@ -40,5 +40,16 @@ describe("applyCuts", () => {
       });
       expect(applyCuts(text, cuts), JSON.stringify({ text, cuts })).toBe(oneAtATime(text, cuts));
     }
+  });
+});
+
+describe("whereIn", () => {
+  it("gives the 1-based line and column of an offset, or the file alone without one", () => {
+    const text = "groups:\n  - { name: a }\r\n\n  - name: b\n";
+    expect(whereIn("g.yaml", text, 0)).toBe("g.yaml:1:1");
+    expect(whereIn("g.yaml", text, text.indexOf("{"))).toBe("g.yaml:2:5");
+    expect(whereIn("g.yaml", text, text.indexOf("name: b"))).toBe("g.yaml:4:5");
+    expect(whereIn("g.yaml", text, text.length)).toBe("g.yaml:5:1");
+    expect(whereIn("g.yaml", text, undefined)).toBe("g.yaml");
   });
 });
