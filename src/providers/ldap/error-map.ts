@@ -25,6 +25,13 @@ const NETWORK_CODES = new Set([
   "EAI_AGAIN",
   "EPIPE",
 ]);
+/** A network error code named in a message, as in ldapts's socket errors ("…\nread ECONNRESET"). */
+const NETWORK_CODE_IN_TEXT = new RegExp(`\\b(${[...NETWORK_CODES].join("|")})\\b`);
+/**
+ * ldapts rejects the requests on a connection that fails under them (reset, broken pipe) with a plain
+ * Error of no `code`: "Socket error. Message type: BindRequest (0x60)\nread ECONNRESET".
+ */
+const SOCKET_ERROR = /^Socket error\b/;
 const RESULT_NAMES: Readonly<Record<number, string>> = {
   4: "size limit exceeded: the server caps how many entries the bind DN may read, also over paged results (OpenLDAP: give it a limit such as size.prtotal=unlimited in olcLimits; 389 Directory Server: nsPagedSizeLimit: -1 on the bind entry; AD: MaxPageSize caps only the page, so lower pageSize to it)",
   11: "admin limit exceeded: the server refuses this page size (OpenLDAP: size.pr in olcLimits); lower pageSize to the server's limit",
@@ -144,8 +151,11 @@ export function toProviderError(error: unknown, options: ErrorTarget, ctx: Error
       cause: error,
     });
   }
-  const code = errorCode(error);
-  const text = messageOf(error);
+  const said = messageOf(error);
+  const isSocketError = SOCKET_ERROR.test(said);
+  // The socket's own message follows on a line of its own: one line here, as every error is printed.
+  const text = isSocketError ? said.replace(/\s*\n\s*/g, ": ") : said;
+  const code = errorCode(error) ?? (isSocketError ? NETWORK_CODE_IN_TEXT.exec(text)?.[1] : undefined);
   if (
     (code !== undefined && NETWORK_CODES.has(code)) ||
     /connection timeout|timed out|socket closed|connection closed/i.test(text)
