@@ -222,7 +222,22 @@ function pendingFor(plan: Plan, accounts: readonly { provider: string; account: 
   return [...new Set(pending.map((a) => a.provider))].sort();
 }
 
-/** The canary's changes of a plan from the files as they are, applied; then a plan to see none is left. */
+/**
+ * What a restore plan left out: the systems it could not read, where the canary stays offboarded until an
+ * apply reads them again.
+ */
+function leftOutError(prepared: PreparedPlan): string | undefined {
+  if (prepared.unreadable.length === 0) return undefined;
+  const names = prepared.unreadable.map((e) => e.provider).join(", ");
+  const said = prepared.unreadable.map((e) => e.message).join("; ");
+  return `${names} could not be read, so the canary is still offboarded there (${said})`;
+}
+
+/**
+ * The canary's changes of a plan from the files as they are, applied; then a plan to see none is left.
+ * A system that cannot be read is left out of both, as apply leaves it out: the canary gets its access
+ * back everywhere else, and the restore fails naming it.
+ */
 async function restoreCanary(
   options: DrillOptions,
   canary: string,
@@ -232,7 +247,8 @@ async function restoreCanary(
   let error: string | undefined;
   const restored: { provider: string; account: string }[] = []; // the canary's accounts the restore gave back
   try {
-    await withPlan(options, {}, async (prepared) => {
+    await withPlan(options, { skipUnreadable: true }, async (prepared) => {
+      error = leftOutError(prepared);
       const restore = canaryChangesOf(prepared.plan, canary);
       if (restore.changes.length === 0) return;
       for (const c of restore.changes)
@@ -245,7 +261,7 @@ async function restoreCanary(
       });
       runSeq = result.journal.first;
       if (result.failed + result.skipped > 0)
-        error = `${String(result.failed)} change(s) failed and ${String(result.skipped)} were skipped`;
+        error ??= `${String(result.failed)} change(s) failed and ${String(result.skipped)} were skipped`;
     });
   } catch (caught) {
     error = messageOf(caught);
@@ -253,10 +269,11 @@ async function restoreCanary(
   let left = 0;
   let pending: string[] = [];
   try {
-    [left, pending] = await withPlan(options, {}, (prepared) => [
-      canaryChangesOf(prepared.plan, canary).changes.length,
-      pendingFor(prepared.plan, restored),
-    ]);
+    [left, pending] = await withPlan(options, { skipUnreadable: true }, (prepared) => {
+      const unread = leftOutError(prepared);
+      if (unread !== undefined) error ??= `the plan after the restore: ${unread}`;
+      return [canaryChangesOf(prepared.plan, canary).changes.length, pendingFor(prepared.plan, restored)];
+    });
   } catch (caught) {
     error ??= `the plan after the restore failed: ${messageOf(caught)}`;
   }
