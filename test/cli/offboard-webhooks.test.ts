@@ -193,6 +193,10 @@ describe("offboarding webhooks", () => {
     expect(out.join("") + err.join("")).toContain(
       "not sent: environment variable HOOK_SECRET (secretEnv) is not set; it must hold the signing secret",
     );
+    // Nothing was attempted: the error says so, not "the signing secret after 0 attempt(s)".
+    expect(err.join("")).toContain(
+      "error: webhook hr was not told that bob was offboarded (not sent: environment variable HOOK_SECRET (secretEnv) is not set; it must hold the signing secret); nothing was undone;",
+    );
     // Never sent unsigned; the other webhook, which has no secret, is told.
     expect(server.received.map((r) => r.path)).toEqual(["/tickets"]);
 

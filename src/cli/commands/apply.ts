@@ -252,7 +252,7 @@ function reportDeliveries(deliveries: readonly WebhookDelivery[], io: CliIo): bo
     );
   for (const d of failed)
     io.stderr(
-      `error: webhook ${d.webhook} was not told that ${d.userId} was offboarded (${answer(d)} after ${String(d.attempts)} attempt(s)); ` +
+      `error: webhook ${d.webhook} was not told that ${d.userId} was offboarded (${answer(d)}${d.attempts > 0 ? ` after ${String(d.attempts)} attempt(s)` : ""}); ` +
         `nothing was undone; the next apply sends it again (if it never can be delivered, ${close(d)} closes it)\n`,
     );
   // Asking again unchanged will not help: someone has to fix the receiver, or decide it need not be told.
