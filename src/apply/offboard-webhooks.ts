@@ -70,21 +70,28 @@ export interface OwedDelivery {
 
 /**
  * The leavers a run offboarded: a disable or delete of their account was applied, and the check after
- * the run (not a re-check of an earlier verdict) read it back. In the order of their first check.
+ * the run read it back. A re-check of an earlier verdict counts only for an account this run disabled
+ * or deleted (its disable failed in the run that opened the verdict): one the run did not touch was told
+ * of already. In the order of their first check.
  */
 export function offboardedLeavers(
   results: readonly ChangeResult[],
   checks: readonly OffboardCheck[],
 ): OffboardedLeaver[] {
   const disabled = new Set<string>();
+  const accounts = new Set<string>(); // provider and account of each disable or delete applied
   for (const r of results) {
     const c = r.change;
     if (r.outcome === "applied" && c.kind === "user" && c.reason === "user-terminated")
-      if ((c.action === "disable" || c.action === "delete") && c.userId !== undefined) disabled.add(c.userId);
+      if ((c.action === "disable" || c.action === "delete") && c.userId !== undefined) {
+        disabled.add(c.userId);
+        accounts.add(`${c.provider}\0${c.account}`);
+      }
   }
   const out = new Map<string, OffboardCheck[]>();
   for (const check of checks) {
-    if (check.recheckOf !== undefined || check.userId === undefined || !disabled.has(check.userId)) continue;
+    if (check.userId === undefined || !disabled.has(check.userId)) continue;
+    if (check.recheckOf !== undefined && !accounts.has(`${check.provider}\0${check.account}`)) continue;
     const list = out.get(check.userId) ?? [];
     list.push(check);
     out.set(check.userId, list);

@@ -1,0 +1,87 @@
+/**
+ * policy.offboarding.webhooks when a leaver's disable fails in one system: the first apply tells the
+ * webhooks what it did (the account it disabled, and the one it could not, with access left), and the
+ * apply that disables that account later, whose check re-checks the open verdict, tells them again: an
+ * account of theirs was disabled and checked in that run.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import { acquireFileLock, releaseFileLock } from "../../src/io/file-lock.ts";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { captureIo } from "../helpers/cli-io.ts";
+import { queuedAnswers, startWebhookServer, type WebhookServer } from "../helpers/webhook-server.ts";
+
+const NOW = new Date("2026-06-01T12:00:00Z");
+const trees: AccessTree[] = [];
+const servers: WebhookServer[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function run(cwd: string, argv: readonly string[]) {
+  const { io, out, err } = captureIo(cwd, { GATEHOUSE_QUIET: "1" });
+  const code = await main(argv, { ...io, now: () => NOW });
+  return { code, stdout: out.join(""), stderr: err.join("") };
+}
+
+describe("offboarding webhooks after a disable that failed", () => {
+  it("tells the webhooks again when a later apply disables the account and re-checks its verdict", async () => {
+    const server = await startWebhookServer(queuedAnswers({}));
+    servers.push(server);
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n" +
+        "  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+        "  wiki: { type: local, path: .gatehouse/wiki.json, mode: authoritative, lockTimeoutMs: 200 }\n" +
+        "policy:\n  guardrails: { maxRemovals: 5 }\n  offboarding:\n    webhooks:\n" +
+        `      - { name: tickets, url: "${server.url}/tickets" }\n`,
+      "users/people.yaml":
+        "users:\n  - { id: ann, name: Ann Lee, email: ann@example.com }\n" +
+        "  - { id: bob, name: Bob Ray, email: bob@example.com, endDate: 2026-05-29 }\n",
+      "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
+    });
+    trees.push(tree);
+    const people = path.join(tree.dir, "users/people.yaml");
+    const text = await readFile(people, "utf8");
+    await writeFile(people, text.replace(", endDate: 2026-05-29", ""));
+    expect((await run(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    await writeFile(people, text);
+
+    // bob leaves while another process holds the wiki directory: its writes fail (the lock times out).
+    const lock = await acquireFileLock(path.join(tree.cwd, ".gatehouse/wiki.json"));
+    const first = await (async () => {
+      try {
+        return await run(tree.cwd, ["apply", "--yes", "--offboard-recheck", "0"]);
+      } finally {
+        await releaseFileLock(lock);
+      }
+    })();
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/failed wiki: disable user bob/);
+    expect(server.received).toHaveLength(1);
+    const told = JSON.parse(server.received[0]?.body ?? "") as Record<string, unknown>;
+    expect(told["accounts"]).toEqual([
+      { system: "app", account: "bob", check: "clean", accountState: "disabled" },
+      { system: "wiki", account: "bob", check: "access-left", accountState: "enabled" },
+    ]);
+
+    // The next apply disables bob in the wiki; its check re-checks the verdict the first one left open.
+    const second = await run(tree.cwd, ["apply", "--yes"]);
+    expect(second.stdout).toMatch(/applied wiki: disable user bob/);
+    expect(second.stdout).toMatch(/clean wiki: bob: .*re-checking journal #\d+/);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/Offboarding webhooks: 1 delivery\(ies\), 1 delivered\./);
+    expect(server.received).toHaveLength(2);
+    const later = JSON.parse(server.received[1]?.body ?? "") as Record<string, unknown>;
+    expect(later).toMatchObject({ event: "user.offboarded", userId: "bob" });
+    expect(later["accounts"]).toEqual([
+      { system: "wiki", account: "bob", check: "clean", accountState: "disabled" },
+    ]);
+    expect(server.received[1]?.headers["x-gatehouse-delivery"]).not.toBe(
+      server.received[0]?.headers["x-gatehouse-delivery"],
+    );
+  });
+});
