@@ -35,10 +35,39 @@ function durationText(ms: number | undefined): string {
   return ms < 10_000 ? `${String(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-function systemLine(s: DrillSystem): string {
+/** What the kill chain planned in one system: whether it disables the canary, and its removals. */
+interface PlannedThere {
+  readonly isDisabling: boolean;
+  readonly removals: number;
+}
+
+function plannedIn(report: DrillReport, provider: string): PlannedThere {
+  const mine = report.killChain?.changes.filter((c) => c.provider === provider) ?? [];
+  return {
+    isDisabling: mine.some((c) => c.kind === "user" && c.action === "disable"),
+    removals: mine.filter((c) => c.kind === "membership").length,
+  };
+}
+
+/**
+ * One system's line of the summary. What did not happen is said in words: the kill chain's disable that
+ * failed, the removals it planned there that were not made.
+ */
+function systemLine(s: DrillSystem, planned: PlannedThere): string {
+  const disabled =
+    s.disabledAfterMs !== undefined
+      ? `disabled after ${durationText(s.disabledAfterMs)}`
+      : planned.isDisabling
+        ? "NOT disabled"
+        : "no disable";
+  const removed =
+    s.membershipsRemovedAfterMs !== undefined
+      ? `${String(s.removals)} membership(s) removed after ${durationText(s.membershipsRemovedAfterMs)}`
+      : planned.removals === 0
+        ? "no membership to remove"
+        : `${String(s.removals)} of ${String(planned.removals)} membership(s) removed`;
   return (
-    `  ${s.provider}: ${s.account}: disabled after ${durationText(s.disabledAfterMs)}, ` +
-    `${String(s.removals)} membership(s) removed after ${durationText(s.membershipsRemovedAfterMs)}, ` +
+    `  ${s.provider}: ${s.account}: ${disabled}, ${removed}, ` +
     (s.clean ? `verified clean after ${durationText(s.cleanAfterMs)}` : "NOT clean") +
     (s.failed > 0 ? `, ${String(s.failed)} change(s) failed or skipped` : "")
   );
@@ -49,7 +78,7 @@ const OUTCOME_TEXT = { clean: "clean", "access-left": "ACCESS LEFT", failed: "FA
 function reportText(report: DrillReport, journal: string): string {
   const lines = [
     `Drill of canary ${report.canary}, started ${report.startedAt}: ${OUTCOME_TEXT[report.outcome]}.`,
-    ...report.systems.map(systemLine),
+    ...report.systems.map((s) => systemLine(s, plannedIn(report, s.provider))),
     ...report.checks.map((c) => `  check ${checkHeading(c)}: ${describeCheck(c)}`),
     ...(report.error === undefined ? [] : [`  error: ${report.error}`]),
     report.restore.outcome === "restored"
