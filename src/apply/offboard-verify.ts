@@ -42,7 +42,12 @@ export interface LeaverAccount {
    * account, and did check (no error), so finding none again is no sign of a rename. `nameGivenTo`: the
    * verdict names no person, and the files give its account name to this person now, who is no leaver.
    */
-  readonly verdict?: { readonly wasGone: boolean; readonly nameGivenTo?: string };
+  readonly verdict?: {
+    readonly wasGone: boolean;
+    readonly nameGivenTo?: string;
+    /** The verdict is a run's disable or delete of the account that the run never checked (OpenVerdict.unchecked). */
+    readonly unchecked?: true;
+  };
 }
 
 /**

@@ -42,6 +42,8 @@ export interface WebhookOptions {
 export interface OffboardedLeaver {
   readonly userId: string;
   readonly checks: readonly OffboardCheck[];
+  /** When the run that offboarded them started, where that was an earlier run (see offboardedLeavers). */
+  readonly triggeredAt?: string;
 }
 
 /** The outcome of one delivery (a webhook-delivered journal entry, and a line of the apply summary). */
@@ -72,7 +74,8 @@ export interface OwedDelivery {
  * The leavers a run offboarded: a disable or delete of their account was applied, and the check after
  * the run read it back. A re-check of an earlier verdict counts only for an account this run disabled
  * or deleted (its disable failed in the run that opened the verdict): one the run did not touch was told
- * of already. In the order of their first check.
+ * of already; except the re-check of an unchecked one (a run that ended before its check, and so before
+ * telling anyone), which counts as that run's, triggered when it started. In the order of their first check.
  */
 export function offboardedLeavers(
   results: readonly ChangeResult[],
@@ -89,14 +92,23 @@ export function offboardedLeavers(
       }
   }
   const out = new Map<string, OffboardCheck[]>();
+  const earlierRun = new Map<string, string>(); // user id → the start of the run that never checked them
   for (const check of checks) {
-    if (check.userId === undefined || !disabled.has(check.userId)) continue;
-    if (check.recheckOf !== undefined && !accounts.has(`${check.provider}\0${check.account}`)) continue;
+    if (check.userId === undefined) continue;
+    const isUnchecked = check.verdict?.unchecked === true;
+    if (!isUnchecked && !disabled.has(check.userId)) continue;
+    if (!isUnchecked && check.recheckOf !== undefined && !accounts.has(`${check.provider}\0${check.account}`))
+      continue;
+    if (isUnchecked && check.triggeredAt !== undefined && !disabled.has(check.userId))
+      earlierRun.set(check.userId, check.triggeredAt);
     const list = out.get(check.userId) ?? [];
     list.push(check);
     out.set(check.userId, list);
   }
-  return [...out].map(([userId, list]) => ({ userId, checks: list }));
+  return [...out].map(([userId, list]) => {
+    const triggeredAt = earlierRun.get(userId);
+    return { userId, checks: list, ...(triggeredAt === undefined ? {} : { triggeredAt }) };
+  });
 }
 
 /** The JSON body for one leaver: who, when (HR event, trigger), and each system's account and check. */
@@ -245,15 +257,21 @@ export async function deliverOffboardingWebhooks(
   }
   for (const leaver of leavers) {
     const leaving = times.leaving(leaver.userId);
+    // Offboarded by an earlier run that never checked them: triggered when that run started.
+    const triggeredAt = leaver.triggeredAt ?? times.triggeredAt;
     const body = webhookBody(leaver, options.people.get(leaver.userId), {
       ...(leaving === undefined ? {} : { leaving }),
-      triggeredAt: times.triggeredAt,
+      triggeredAt,
       checkedAt: times.checkedAt,
       ...(times.notReached === undefined ? {} : { notReached: times.notReached }),
     });
     for (const hook of options.hooks) {
       const delivery = await deliverWebhook(hook, leaver.userId, body, options, signal);
-      out.push({ ...delivery, at: now().toISOString() });
+      out.push({
+        ...delivery,
+        ...(leaver.triggeredAt === undefined ? {} : { triggeredAt }),
+        at: now().toISOString(),
+      });
     }
   }
   return out;

@@ -102,8 +102,16 @@ export interface JournalFold {
 /** A rejected or failed webhook delivery, as the journal holds it. */
 export type UndeliveredWebhook = WebhookDeliveredData & { readonly seq: number };
 
-/** The entry of an offboarding check that found access left, as the journal holds it. */
-export type OpenVerdict = OffboardVerifiedData & { readonly seq: number };
+/**
+ * The entry of an offboarding check that found access left, as the journal holds it; or, `unchecked`,
+ * one the fold makes for a leaver's account a run disabled or deleted (`seq`: that change's entry), until
+ * a check of the account is recorded: a run that ends before its check (killed, the journal failing)
+ * leaves it open, and the next apply checks the account (and tells the webhooks) as for any open verdict.
+ */
+export type OpenVerdict = OffboardVerifiedData & { readonly seq: number; readonly unchecked?: true };
+
+/** The `error` of an unchecked verdict (OpenVerdict.unchecked): what its notes and re-check say of it. */
+export const UNCHECKED = "its run ended before checking it";
 
 interface MutableFold {
   readonly managed: AddressSet;
@@ -128,6 +136,8 @@ interface MutableFold {
    * kept `accountId` itself is given its run's.
    */
   readonly runIds: Map<string, string>;
+  /** The current run's apply-start: when it started, and whether it is a fire drill's. */
+  run?: { readonly at: string; readonly isDrill: boolean };
 }
 
 /** The start every membership address of `group` shares: `<provider>:membership/<group>/`. */
@@ -229,7 +239,10 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   fold.entries++;
   if (entry.type === "apply-start" || entry.type === "apply-end") {
     fold.provisional.clear(); // the run before is over: what it may have granted stays gatehouse's
-    if (entry.type === "apply-start") fold.runIds.clear();
+    if (entry.type === "apply-start") {
+      fold.runIds.clear();
+      fold.run = { at: entry.at, isDrill: entry.drill !== undefined };
+    }
     if (entry.type === "apply-start" && entry.commit !== undefined)
       fold.lastCommit = withoutDirty(entry.commit);
     // The ends the files approved since the grants were added (Plan.grantEnds): a grant made lasting
@@ -290,6 +303,29 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   const c = entry.change;
   if (entry.accountId !== undefined && c.kind === "user" && (c.action === "disable" || c.action === "delete"))
     fold.runIds.set(`${entry.provider}\n${c.account}`, entry.accountId);
+  // A leaver's account the run took away is open until the run's check of it is recorded (the check
+  // entries follow the changes): a run that ends before it leaves the next apply to check it.
+  if (
+    entry.outcome === "applied" &&
+    c.kind === "user" &&
+    (c.action === "disable" || c.action === "delete") &&
+    c.reason === "user-terminated" &&
+    fold.run?.isDrill !== true
+  )
+    fold.verdicts.set(`${entry.provider}\n${c.account}`, {
+      type: "offboard-verified",
+      at: entry.at,
+      runSeq: entry.runSeq,
+      triggeredAt: fold.run?.at ?? entry.at,
+      provider: entry.provider,
+      account: c.account,
+      ...(c.userId === undefined ? {} : { userId: c.userId }),
+      clean: false,
+      error: UNCHECKED,
+      ...(entry.accountId === undefined ? {} : { accountId: entry.accountId }),
+      seq: entry.seq,
+      unchecked: true,
+    });
   if (fold.provisional.delete(c.id) && entry.outcome !== "applied") fold.managed.delete(c.id);
   const userRenamedTo = renamedUserTo(c);
   if (
@@ -451,7 +487,10 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 19: grantEnds also of adds journalled before changes carried `until` (untilInWhy; 18 kept none of them).
 // 20: an apply-start's grantEnds move or drop the ends its run's files approved (19 kept the first end).
 // 21: expiries, the account expiry each user's last create or update wrote (20 kept none).
-const FORMAT = "gatehouse journal fold 21";
+// 22: a leaver's account a run disabled or deleted is an open, unchecked verdict until its check is
+// recorded, and the current run's start (21 opened none: a run that died before its check left the
+// account unchecked, and its leaver unannounced, for good).
+const FORMAT = "gatehouse journal fold 22";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);
@@ -492,6 +531,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     verdicts,
     undelivered,
     runIds,
+    run,
   } = value;
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
   if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string") return undefined;
@@ -521,12 +561,17 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
       fold.expiries.set(pair[0], pair[1]);
   if (!Array.isArray(verdicts)) return undefined;
   for (const verdict of verdicts) {
-    // Kept as the journal had them, the chain fields aside: checked as entries are.
+    // Kept as the journal had them, the chain fields aside: checked as entries are (an unchecked one
+    // is marked beside the fields of an entry).
+    const { unchecked, ...fields } = isRecord(verdict) ? verdict : {};
     const entry: unknown = isRecord(verdict)
-      ? { ...verdict, prevHash: ZERO_HASH, hash: ZERO_HASH }
+      ? { ...fields, prevHash: ZERO_HASH, hash: ZERO_HASH }
       : undefined;
     if (!isJournalEntry(entry) || entry.type !== "offboard-verified") return undefined;
-    fold.verdicts.set(`${entry.provider}\n${entry.account}`, openVerdictOf(entry));
+    fold.verdicts.set(`${entry.provider}\n${entry.account}`, {
+      ...openVerdictOf(entry),
+      ...(unchecked === true ? { unchecked: true as const } : {}),
+    });
   }
   if (!Array.isArray(undelivered)) return undefined;
   for (const owed of undelivered) {
@@ -534,6 +579,8 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     if (!isJournalEntry(entry) || entry.type !== "webhook-delivered") return undefined;
     fold.undelivered.set(`${entry.webhook}\n${entry.userId}`, undeliveredOf(entry));
   }
+  if (isRecord(run) && typeof run["at"] === "string" && typeof run["isDrill"] === "boolean")
+    fold.run = { at: run["at"], isDrill: run["isDrill"] };
   if (!Array.isArray(runIds)) return undefined;
   for (const pair of runIds)
     if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
@@ -574,6 +621,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     verdicts: [...cache.fold.verdicts.values()],
     undelivered: [...cache.fold.undelivered.values()],
     runIds: [...cache.fold.runIds],
+    ...(cache.fold.run === undefined ? {} : { run: cache.fold.run }),
   });
   await writeCacheFile(file, text, FILE_PATTERN).catch(() => undefined); // only costs a full read later
 }

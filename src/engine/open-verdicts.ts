@@ -99,6 +99,7 @@ export function leaverOfVerdict(verdict: OpenVerdictNow): LeaverAccount {
     verdict: {
       wasGone,
       ...(verdict.nameGivenTo === undefined ? {} : { nameGivenTo: verdict.nameGivenTo }),
+      ...(verdict.unchecked === true ? { unchecked: true as const } : {}),
     },
   };
 }
@@ -173,6 +174,8 @@ function minuteOf(at: string): string {
  * #812): groups cn=vpn,ou=legacy,…; remove it there; the next apply checks again".
  */
 export function describeOpenVerdict(v: OpenVerdictNow): string {
+  if (v.unchecked === true)
+    return `offboarding of ${whoOf(v)} at ${minuteOf(v.at)} (${entryOf(v)}) was never checked: its run ended before its check; the next apply checks it`;
   const outside = [
     ...((v.groupsOutside ?? []).length > 0
       ? [`groups outside the scope it reads: ${(v.groupsOutside ?? []).join(", ")}`]

@@ -1,0 +1,120 @@
+/**
+ * A run killed after it took a leaver's access away but before its offboarding check (a lost runner,
+ * kill -9, the journal failing) checked nothing and told no webhook. The journal's fold keeps each
+ * leaver account a run disabled or deleted open (unchecked) until a check of it is recorded, so the
+ * next apply checks it, on its plan's read, and tells the webhooks as of the killed run's start.
+ */
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { JournalEntry } from "../../src/audit/journal-entry.ts";
+import { main } from "../../src/cli/main.ts";
+import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { captureIo } from "../helpers/cli-io.ts";
+import { queuedAnswers, startWebhookServer, type WebhookServer } from "../helpers/webhook-server.ts";
+
+const NOW = new Date("2026-06-01T12:00:00Z");
+const trees: AccessTree[] = [];
+const servers: WebhookServer[] = [];
+afterEach(async () => {
+  await Promise.all(trees.splice(0).map((t) => t.remove()));
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function run(cwd: string, argv: readonly string[]) {
+  const { io, out, err } = captureIo(cwd, { GATEHOUSE_QUIET: "1" });
+  const code = await main(argv, { ...io, now: () => NOW });
+  return { code, stdout: out.join(""), stderr: err.join("") };
+}
+
+const parse = (line: string): JournalEntry => JSON.parse(line) as JournalEntry;
+
+describe("a run killed between a leaver's offboarding and its check", () => {
+  it("leaves the leaver's accounts to the next apply, which checks them and tells the webhooks", async () => {
+    const server = await startWebhookServer(queuedAnswers({}));
+    servers.push(server);
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n" +
+        "  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+        "policy:\n  guardrails: { maxRemovals: 5 }\n  offboarding:\n    webhooks:\n" +
+        `      - { name: tickets, url: "${server.url}/tickets" }\n`,
+      "users/people.yaml":
+        "users:\n  - { id: ann, name: Ann Lee, email: ann@example.com }\n" +
+        "  - { id: bob, name: Bob Ray, email: bob@example.com, endDate: 2026-05-29 }\n",
+      "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
+    });
+    trees.push(tree);
+    const people = path.join(tree.dir, "users/people.yaml");
+    const text = await readFile(people, "utf8");
+    await writeFile(people, text.replace(", endDate: 2026-05-29", ""));
+    expect((await run(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    await writeFile(people, text);
+
+    // bob leaves: the run disables him and takes him out of ops, checks, and tells the webhook. Then the
+    // journal is cut back to how a run killed right after its changes left it: no check, no delivery.
+    expect((await run(tree.cwd, ["apply", "--yes", "--offboard-recheck", "0"])).code).toBe(0);
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const lines = (await readFile(journal, "utf8")).trimEnd().split("\n");
+    const killedRun = lines.map(parse).findLast((e) => e.type === "apply-start");
+    const firstCheck = lines.findIndex((l) => parse(l).type === "offboard-verified");
+    expect(killedRun).toBeDefined();
+    expect(firstCheck).toBeGreaterThan(0);
+    const disable = lines
+      .slice(0, firstCheck)
+      .map(parse)
+      .find((e) => e.type === "change" && e.change.kind === "user" && e.change.action === "disable");
+    expect(disable).toBeDefined();
+    await writeFile(journal, lines.slice(0, firstCheck).join("\n") + "\n");
+    const cache = path.join(tree.cwd, ".gatehouse/cache");
+    for (const name of await readdir(cache))
+      if (/^journal-[0-9a-f]{16}\.json$/.test(name)) await rm(path.join(cache, name));
+    server.received.length = 0;
+
+    // A plan says the account was never checked; nothing is left to change.
+    const plan = await run(tree.cwd, ["plan"]);
+    expect(plan.stdout).toContain(
+      `offboarding of bob (app) at 2026-06-01T12:00Z (journal #${String(disable?.seq)}) was never checked: its run ended before its check; the next apply checks it`,
+    );
+
+    const next = await run(tree.cwd, ["apply", "--yes"]);
+    expect(next.code).toBe(0);
+    expect(next.stdout).toMatch(new RegExp(`clean app: bob: .*re-checking journal #${String(disable?.seq)}`));
+    expect(next.stdout).toMatch(/Offboarding webhooks: 1 delivery\(ies\), 1 delivered\./);
+    expect(server.received).toHaveLength(1);
+    const told = JSON.parse(server.received[0]?.body ?? "") as Record<string, unknown>;
+    expect(told).toMatchObject({ event: "user.offboarded", userId: "bob", triggeredAt: killedRun?.at });
+    expect(told["accounts"]).toEqual([
+      { system: "app", account: "bob", check: "clean", accountState: "disabled" },
+    ]);
+    const after = (await readFile(journal, "utf8")).trimEnd().split("\n").map(parse);
+    expect(after.filter((e) => e.type === "offboard-verified")).toMatchObject([
+      { account: "bob", clean: true, recheckOf: disable?.seq },
+    ]);
+    // Checked: closed. The next plan notes nothing, and the next apply tells nobody again.
+    expect((await run(tree.cwd, ["plan"])).stdout).not.toContain("never checked");
+    expect((await run(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    expect(server.received).toHaveLength(1);
+  });
+
+  it("opens nothing after a run that checked its leavers", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
+      "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
+    });
+    trees.push(tree);
+    expect((await run(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    const people = path.join(tree.dir, "users/people.yaml");
+    await writeFile(
+      people,
+      (await readFile(people, "utf8")).replace("name: Bob", "name: Bob, endDate: 2026-05-29"),
+    );
+    const leaving = await run(tree.cwd, ["apply", "--yes", "--allow-removals", "2"]);
+    expect(leaving.code).toBe(0);
+    expect(leaving.stdout).toMatch(/clean app: bob/);
+    const plan = await run(tree.cwd, ["plan"]);
+    expect(plan.stdout).not.toContain("offboarding of bob");
+  });
+});
