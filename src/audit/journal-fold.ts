@@ -231,6 +231,20 @@ function isFailedCreate(c: Change, outcome: ChangeData["outcome"]): boolean {
   return outcome === "failed" && c.kind === "user" && c.action === "create";
 }
 
+/**
+ * The account a change entry disabled or deleted as a leaver's, if it did: it opens an unchecked verdict
+ * (OpenVerdict) until a check of it is recorded.
+ */
+export function leaverAccountTaken(entry: Pick<ChangeData, "change" | "outcome">): string | undefined {
+  const c = entry.change;
+  const isTaken =
+    entry.outcome === "applied" &&
+    c.kind === "user" &&
+    (c.action === "disable" || c.action === "delete") &&
+    c.reason === "user-terminated";
+  return isTaken ? c.account : undefined;
+}
+
 /** Actions that make an address gatehouse's once applied (and whose intent apply journals first). */
 export const MANAGING_ACTIONS: ReadonlySet<string> = new Set(["create", "add", "enable", "update"]);
 
@@ -305,20 +319,15 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     fold.runIds.set(`${entry.provider}\n${c.account}`, entry.accountId);
   // A leaver's account the run took away is open until the run's check of it is recorded (the check
   // entries follow the changes): a run that ends before it leaves the next apply to check it.
-  if (
-    entry.outcome === "applied" &&
-    c.kind === "user" &&
-    (c.action === "disable" || c.action === "delete") &&
-    c.reason === "user-terminated" &&
-    fold.run?.isDrill !== true
-  )
-    fold.verdicts.set(`${entry.provider}\n${c.account}`, {
+  const taken = fold.run?.isDrill === true ? undefined : leaverAccountTaken(entry);
+  if (taken !== undefined)
+    fold.verdicts.set(`${entry.provider}\n${taken}`, {
       type: "offboard-verified",
       at: entry.at,
       runSeq: entry.runSeq,
       triggeredAt: fold.run?.at ?? entry.at,
       provider: entry.provider,
-      account: c.account,
+      account: taken,
       ...(c.userId === undefined ? {} : { userId: c.userId }),
       clean: false,
       error: UNCHECKED,

@@ -1,5 +1,5 @@
 import type { ProviderConfig, User } from "../model/access.ts";
-import type { OpenVerdict } from "../audit/journal-fold.ts";
+import { leaverAccountTaken, type OpenVerdict } from "../audit/journal-fold.ts";
 import type { PlanNote } from "../plan/types.ts";
 import type { Capabilities } from "../providers/types.ts";
 import type { LeaverAccount, OpenRecheck } from "../apply/offboard-verify.ts";
@@ -119,6 +119,10 @@ export function numberSetAside(
       const key = `${e.provider}\n${e.account}`;
       if (e.clean) seqs.delete(key);
       else seqs.set(key, e.seq);
+    } else if (e.type === "change") {
+      // An unchecked verdict: its run's disable or delete of the account, not checked after it.
+      const taken = leaverAccountTaken(e);
+      if (taken !== undefined) seqs.set(`${e.provider}\n${taken}`, e.seq);
     }
   if (seqs.size === 0) return open;
   return new Map(

@@ -4,10 +4,14 @@
  * leaver account a run disabled or deleted open (unchecked) until a check of it is recorded, so the
  * next apply checks it, on its plan's read, and tells the webhooks as of the killed run's start.
  */
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { JournalEntry } from "../../src/audit/journal-entry.ts";
+import { JournalError } from "../../src/audit/journal.ts";
+import { closeProviders, preparePlan } from "../../src/engine/prepare-plan.ts";
+import { runApply } from "../../src/engine/run-apply.ts";
 import { main } from "../../src/cli/main.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { captureIo } from "../helpers/cli-io.ts";
@@ -116,5 +120,63 @@ describe("a run killed between a leaver's offboarding and its check", () => {
     expect(leaving.stdout).toMatch(/clean app: bob/);
     const plan = await run(tree.cwd, ["plan"]);
     expect(plan.stdout).not.toContain("offboarding of bob");
+  });
+});
+
+describe("a run whose journal failed between a leaver's offboarding and its check", () => {
+  it("leaves the leaver's accounts to the next apply, which checks them and tells the webhooks", async () => {
+    const server = await startWebhookServer(queuedAnswers({}));
+    servers.push(server);
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n" +
+        "  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+        "policy:\n  guardrails: { maxRemovals: 5 }\n  offboarding:\n    webhooks:\n" +
+        `      - { name: tickets, url: "${server.url}/tickets" }\n`,
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann Lee }\n  - { id: bob, name: Bob Ray }\n",
+      "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
+    });
+    trees.push(tree);
+    expect((await run(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    const people = path.join(tree.dir, "users/people.yaml");
+    await writeFile(
+      people,
+      (await readFile(people, "utf8")).replace("name: Bob Ray", "name: Bob Ray, endDate: 2026-05-29"),
+    );
+
+    // The run's first results cannot be journalled (a folder stands where the journal was): they and
+    // its end are set aside beside it, and no check is made.
+    const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const prepared = await preparePlan({ cwd: tree.cwd, dir: "access", now: NOW, env: {} });
+    try {
+      const cut = runApply(prepared.plan, prepared.tree.model.config.policy, prepared.providers, {
+        journalPath: journal,
+        actor: "test",
+        now: () => NOW,
+        signal: AbortSignal.timeout(20_000),
+        onResults: () => {
+          if (existsSync(`${journal}.moved`)) return;
+          renameSync(journal, `${journal}.moved`);
+          mkdirSync(journal);
+        },
+      });
+      await expect(cut).rejects.toBeInstanceOf(JournalError);
+    } finally {
+      await closeProviders(prepared.providers);
+    }
+    await rm(journal, { recursive: true });
+    await rename(`${journal}.moved`, journal);
+    expect(server.received).toHaveLength(0);
+
+    const next = await run(tree.cwd, ["apply", "--yes"]);
+    expect(next.stdout).toMatch(/clean app: bob: .*re-checking journal #\d+/);
+    expect(next.stdout).toMatch(/Offboarding webhooks: 1 delivery\(ies\), 1 delivered\./);
+    expect(next.code).toBe(0);
+    expect(server.received).toHaveLength(1);
+    expect(JSON.parse(server.received[0]?.body ?? "")).toMatchObject({
+      event: "user.offboarded",
+      userId: "bob",
+    });
+    expect((await run(tree.cwd, ["plan"])).stdout).not.toContain("offboarding of bob");
   });
 });
