@@ -393,11 +393,17 @@ export const PASSWORD_ENV = "GATEHOUSE_TEST_LDAP_PASSWORD";
 /**
  * The settings lines (under the provider's name in gatehouse.yaml) of an authoritative `ldap` provider on
  * this server: OpenLDAP, native nesting, groupOfNames with the placeholder, leavers moved to ou=disabled.
- * `extra` is appended as it is (indented lines).
+ * `disable` replaces the move (a flow mapping, e.g. 389's `{ method: attribute, attribute: nsAccountLock,
+ * value: "true" }`); `extra` is appended as it is (indented lines).
  */
 export function ldapProviderYaml(
   server: Pick<Slapd, "url" | "baseDn" | "bindDn">,
-  options: { people?: string | undefined; groups?: string | undefined; extra?: string | undefined } = {},
+  options: {
+    people?: string | undefined;
+    groups?: string | undefined;
+    disable?: string | undefined;
+    extra?: string | undefined;
+  } = {},
 ): string {
   return `    type: ldap
     mode: authoritative
@@ -409,7 +415,7 @@ export function ldapProviderYaml(
     baseDn: ${server.baseDn}
     people: ${options.people ?? "{ ou: ou=people, objectClasses: [inetOrgPerson] }"}
     groups: ${options.groups ?? `{ ou: ou=groups, objectClass: groupOfNames, emptyMember: "${EMPTY_MEMBER_DN}" }`}
-    disable: { method: move, ou: ou=disabled }
+    disable: ${options.disable ?? "{ method: move, ou: ou=disabled }"}
 ${options.extra ?? ""}`;
 }
 

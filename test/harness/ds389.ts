@@ -1,0 +1,244 @@
+/**
+ * Starts a throwaway 389 Directory Server for tests, as slapd.ts does for OpenLDAP: everything under one
+ * temp directory, free loopback ports, no systemd, stopped and removed after.
+ *
+ * `dscreate` (Debian's 389-ds-base) installs into /etc/dirsrv, /var/lib/dirsrv and /run and starts the
+ * server with systemctl. Its "prefix install" (what `dscreate ds-root` sets up for non-root users) reads
+ * the paths from `$PREFIX/share/dirsrv/inf/defaults.inf` instead: the helper writes that file with every
+ * path under the temp directory and `with_systemd = 0`, creates the instance with `start = False`, turns on
+ * the memberOf and referential integrity plugins in its dse.ldif (both off by default, as on a fresh 389),
+ * then runs `ns-slapd -d 0` in the foreground as a child process. The rootdn is cn=admin,dc=example,dc=com,
+ * as on the slapd helper's server, so rootSearch and rawValues work on both.
+ */
+import { execFile } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Client } from "ldapts";
+import { findFreePort } from "./loopback.ts";
+import { spawnServer } from "./server-process.ts";
+import { ADMIN_DN, BASE_DN, SERVICE_DN, SIZE_LIMIT, type Slapd } from "./slapd.ts";
+
+const run = promisify(execFile);
+
+export const NS_SLAPD = "/usr/sbin/ns-slapd";
+export const DSCREATE = "/usr/sbin/dscreate";
+const DEFAULTS_INF = "/usr/share/dirsrv/inf/defaults.inf";
+const INSTANCE = "gh";
+
+/** The 389 lock gatehouse sets on a leaver's entry (the LDAP README's 389 setting). */
+export const DS389_DISABLE = { method: "attribute", attribute: "nsAccountLock", value: "true" } as const;
+
+/** defaults.inf with every installation path under `root` and systemd and SELinux off. */
+function prefixDefaults(text: string, root: string): string {
+  const fixed: Record<string, string> = {
+    with_systemd: "0",
+    with_selinux: "no",
+    prefix: root,
+    bin_dir: "/usr/bin",
+    sbin_dir: "/usr/sbin",
+    data_dir: "/usr/share",
+    system_schema_dir: "/usr/share/dirsrv/schema",
+    inst_dir: `${root}/lib/slapd-{instance_name}`,
+    user: "root",
+    group: "root",
+  };
+  return text
+    .split("\n")
+    .map((line) => {
+      const match = /^(\w+)\s*=\s*(.*)$/.exec(line);
+      if (!match) return line;
+      const [, key = "", value = ""] = match;
+      if (key in fixed) return `${key} = ${fixed[key] ?? ""}`;
+      // lib_dir and plugin_dir stay where the package put the plugins.
+      if (key === "lib_dir" || key === "plugin_dir") return line;
+      return value.startsWith("/") ? `${key} = ${root}${value}` : line;
+    })
+    .join("\n");
+}
+
+function instanceInf(root: string, port: number, securePort: number, password: string): string {
+  return `[general]
+config_version = 2
+full_machine_name = localhost
+start = False
+strict_host_checking = False
+selinux = False
+systemd = False
+
+[slapd]
+instance_name = ${INSTANCE}
+port = ${String(port)}
+secure_port = ${String(securePort)}
+root_dn = ${ADMIN_DN}
+root_password = ${password}
+self_sign_cert = False
+ldapi = ${root}/run/ldapi
+user = root
+group = root
+
+[backend-userroot]
+sample_entries = no
+suffix = ${BASE_DN}
+create_suffix_entry = True
+`;
+}
+
+/** dse.ldif with the named plugins' entries switched on. */
+function enablePlugins(dse: string, plugins: readonly string[]): string {
+  return dse
+    .split("\n\n")
+    .map((entry) =>
+      plugins.some((p) => entry.startsWith(`dn: cn=${p},cn=plugins,cn=config\n`))
+        ? entry.replace("nsslapd-pluginEnabled: off", "nsslapd-pluginEnabled: on")
+        : entry,
+    )
+    .join("\n\n");
+}
+
+/**
+ * The tree the tests use, as on the slapd helper's server, and the service account gatehouse binds as: an
+ * ACI gives it every right on the suffix; a size limit of SIZE_LIMIT per search, unlimited when paged
+ * (389's nsPagedSizeLimit: -1, without which a paged read stops at nsSizeLimit too).
+ */
+function baseTree(password: string): string {
+  return `dn: ${BASE_DN}
+changetype: modify
+add: aci
+aci: (targetattr="*")(version 3.0; acl "gatehouse service"; allow (all) userdn="ldap:///${SERVICE_DN}";)
+-
+
+dn: ou=people,${BASE_DN}
+changetype: add
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,${BASE_DN}
+changetype: add
+objectClass: organizationalUnit
+ou: groups
+
+dn: ou=disabled,${BASE_DN}
+changetype: add
+objectClass: organizationalUnit
+ou: disabled
+
+dn: ${SERVICE_DN}
+changetype: add
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+objectClass: extensibleObject
+cn: gatehouse
+userPassword: ${password}
+nsSizeLimit: ${String(SIZE_LIMIT)}
+nsPagedSizeLimit: -1
+`;
+}
+
+async function waitForBind(url: string, password: string, child: ChildProcess, output: () => string) {
+  const deadline = performance.now() + 30_000;
+  let last: unknown;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`ns-slapd exited with ${String(child.exitCode)}:\n${output()}`);
+    }
+    const client = new Client({ url, connectTimeout: 500, timeout: 1_000 });
+    try {
+      await client.bind(ADMIN_DN, password);
+      await client.unbind();
+      return;
+    } catch (error) {
+      last = error;
+      await client.unbind().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`ns-slapd did not accept a bind within 30 s: ${String(last)}\n${output()}`, {
+    cause: last,
+  });
+}
+
+/** A running 389 instance; the same shape as the slapd helper's server. */
+export type Ds389 = Slapd;
+
+export async function start389(): Promise<Ds389> {
+  for (const binary of [NS_SLAPD, DSCREATE]) {
+    if (!existsSync(binary)) {
+      throw new Error(`${binary} is missing: install the Debian package 389-ds-base (see scripts/test.sh)`);
+    }
+  }
+  const dir = await mkdtemp(join(tmpdir(), "gatehouse-389-"));
+  try {
+    const password = `pw-${Math.random().toString(36).slice(2)}-S3cret`;
+    await mkdir(join(dir, "share/dirsrv/inf"), { recursive: true });
+    await mkdir(join(dir, "tmp"));
+    await mkdir(join(dir, "run"));
+    for (const sub of ["config", "schema"]) {
+      await cp(`/etc/dirsrv/${sub}`, join(dir, "etc/dirsrv", sub), { recursive: true });
+    }
+    await writeFile(
+      join(dir, "share/dirsrv/inf/defaults.inf"),
+      prefixDefaults(await readFile(DEFAULTS_INF, "utf8"), dir),
+    );
+    // dscreate starts the server on the port during the installation: a port taken in between fails it.
+    for (let attempt = 1; ; attempt++) {
+      const port = await findFreePort();
+      const inf = join(dir, "instance.inf");
+      await writeFile(inf, instanceInf(dir, port, await findFreePort(), password), { mode: 0o600 });
+      try {
+        await run(DSCREATE, ["from-file", inf], {
+          env: { ...process.env, PREFIX: dir },
+          timeout: 120_000,
+        });
+        const configDir = join(dir, `etc/dirsrv/slapd-${INSTANCE}`);
+        const dse = join(configDir, "dse.ldif");
+        await writeFile(
+          dse,
+          enablePlugins(await readFile(dse, "utf8"), [
+            "MemberOf Plugin",
+            "referential integrity postoperation",
+          ]),
+        );
+        const url = `ldap://127.0.0.1:${String(port)}`;
+        const args = ["-D", configDir, "-i", join(dir, "run/ns-slapd.pid"), "-d", "0"];
+        const server = spawnServer(NS_SLAPD, args, dir, 10_000);
+        try {
+          await waitForBind(url, password, server.child, server.output);
+        } catch (error) {
+          await server.stop();
+          throw error;
+        }
+        return await ready(dir, url, password, server.stop);
+      } catch (error) {
+        if (attempt >= 2) throw error;
+        await rm(join(dir, `etc/dirsrv/slapd-${INSTANCE}`), { recursive: true, force: true });
+        await rm(join(dir, "var"), { recursive: true, force: true });
+      }
+    }
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function ready(dir: string, url: string, password: string, stop: () => Promise<void>): Promise<Ds389> {
+  const ldapmodify = async (ldif: string, opts: { add?: boolean } = {}): Promise<void> => {
+    const file = join(dir, `change-${Math.random().toString(36).slice(2)}.ldif`);
+    await writeFile(file, ldif);
+    // The password goes through a file (-y), never the command line.
+    const pwFile = join(dir, "admin.pw");
+    await writeFile(pwFile, password, { mode: 0o600 });
+    const args = ["-x", "-H", url, "-D", ADMIN_DN, "-y", pwFile, "-f", file, ...(opts.add ? ["-a"] : [])];
+    await run("ldapmodify", args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  };
+  try {
+    await ldapmodify(baseTree(password));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, dir, bindDn: SERVICE_DN, password, baseDn: BASE_DN, ldapmodify, stop };
+}
