@@ -9,6 +9,8 @@ missing=()
 command -v ldapadd >/dev/null 2>&1 || missing+=(ldap-utils)
 [ -x /usr/sbin/samba ] || missing+=(samba-ad-dc)
 [ -d /usr/share/samba/setup ] || missing+=(samba-ad-provision)
+# 389 Directory Server: the tests create their own instance in a temp folder with dscreate (no systemd).
+[ -x /usr/sbin/dscreate ] && [ -x /usr/sbin/ns-slapd ] || missing+=(389-ds-base)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "gatehouse tests need: ${missing[*]} (install them with apt-get as root)" >&2
