@@ -97,6 +97,96 @@ describe("ldap provider against 389 Directory Server", { tags: ["slow"] }, () =>
   });
 });
 
+/**
+ * 389's role-based lock, as `dsidm role lock` (or ns-inactivate.pl) sets it up: members of a managed role
+ * nested in cn=nsDisabledRole get a virtual `nsAccountLock: true` from a class of service, not a value on
+ * their entry.
+ */
+/** A DN as the value of an RDN: its commas and equals signs escaped. */
+const rdnValue = (dn: string): string => dn.replaceAll("=", "\\3D").replaceAll(",", "\\2C");
+
+function roleLockLdif(base: string, member: string): string {
+  return `dn: cn=nsManagedDisabledRole,${base}
+objectClass: top
+objectClass: LDAPsubentry
+objectClass: nsRoleDefinition
+objectClass: nsSimpleRoleDefinition
+objectClass: nsManagedRoleDefinition
+cn: nsManagedDisabledRole
+
+dn: cn=nsDisabledRole,${base}
+objectClass: top
+objectClass: LDAPsubentry
+objectClass: nsRoleDefinition
+objectClass: nsComplexRoleDefinition
+objectClass: nsNestedRoleDefinition
+nsRoleDN: cn=nsManagedDisabledRole,${base}
+cn: nsDisabledRole
+
+dn: cn=nsAccountInactivationTmp,${base}
+objectClass: top
+objectClass: nsContainer
+cn: nsAccountInactivationTmp
+
+dn: cn=${rdnValue(`cn=nsDisabledRole,${base}`)},cn=nsAccountInactivationTmp,${base}
+objectClass: top
+objectClass: extensibleObject
+objectClass: cosTemplate
+objectClass: LDAPsubentry
+cosPriority: 1
+nsAccountLock: true
+
+dn: cn=nsAccountInactivation_cos,${base}
+objectClass: top
+objectClass: LDAPsubentry
+objectClass: cosSuperDefinition
+objectClass: cosClassicDefinition
+cosTemplateDn: cn=nsAccountInactivationTmp,${base}
+cosSpecifier: nsRole
+cosAttribute: nsAccountLock operational
+
+dn: ${member}
+changetype: modify
+add: nsRoleDN
+nsRoleDN: cn=nsManagedDisabledRole,${base}
+`;
+}
+
+describe("ldap provider against 389's role-based lock", { tags: ["slow"] }, () => {
+  it("fails an enable that leaves the account locked by a role, instead of calling it applied", async () => {
+    const { ds, provider } = await providerOn389(SETTINGS);
+    try {
+      await ds.ldapmodify(
+        `dn: uid=roled,ou=contract,${BASE_DN}\nobjectClass: inetOrgPerson\nuid: roled\ncn: Roled\nsn: Roled\n`,
+        { add: true },
+      );
+      await ds.ldapmodify(roleLockLdif(BASE_DN, `uid=roled,ou=contract,${BASE_DN}`), { add: true });
+      const roled = async () =>
+        (await provider.read(signal())).users.find((u) => u.account === "roled")?.enabled;
+      expect(await roled()).toBe(false);
+      const [outcome] = await provider.apply(
+        [
+          {
+            id: "enable-roled",
+            provider: "ldap",
+            reason: "drift",
+            risk: "broadens",
+            kind: "user",
+            action: "enable",
+            account: "roled",
+          },
+        ],
+        signal(),
+      );
+      expect(outcome?.status).toBe("failed");
+      expect(outcome?.status === "failed" ? outcome.error.message : "").toMatch(/nsAccountLock.*role/);
+      expect(await roled()).toBe(false);
+    } finally {
+      await provider.close();
+    }
+  });
+});
+
 describe("gatehouse CLI against 389 Directory Server", { tags: ["slow"] }, () => {
   const PEOPLE = `ou=people,${BASE_DN}`;
   const GROUPS = `ou=groups,${BASE_DN}`;
