@@ -21,6 +21,7 @@ import {
   accountExpiresOf,
   enabledModifications,
   firstValue,
+  isUserDisabled,
   memberModifications,
   newGroupEntry,
   newUserEntry,
@@ -621,6 +622,7 @@ export class Directory {
       if (!enabled) this.noteId(account, entry);
       if (s.disable.method !== "move") {
         await this.client.modify(entry.dn, enabledModifications(entry, s, enabled));
+        if (enabled) await this.checkEnabled(entry.dn, operation, signal);
         return;
       }
       if (parseDn(entry.dn).length === 0) return this.fail(operation, `cannot parse DN "${entry.dn}"`);
@@ -632,6 +634,30 @@ export class Directory {
       this.movedDns.add(normalizeDn(entry.dn));
       this.noteFormerDn(account, entry.dn);
     });
+  }
+
+  /**
+   * After an enable that removed the disable attribute's value, reads the entry again: a server that
+   * computes the value (389 Directory Server's account-lock roles give their members a virtual
+   * `nsAccountLock: true` through a class of service) accepts the write and changes nothing, and the
+   * account must not be called enabled.
+   */
+  private async checkEnabled(dn: string, operation: string, signal: AbortSignal): Promise<void> {
+    const disable = this.settings.disable;
+    if (disable.method !== "attribute") return;
+    const [after] = await this.client.search(
+      { base: dn, scope: "base", filter: "(objectClass=*)", attributes: [disable.attribute, "nsRoleDN"] },
+      signal,
+    );
+    if (after === undefined || !isUserDisabled(after, this.settings)) return;
+    const roles = valuesOf(after, "nsRoleDN");
+    this.fail(
+      operation,
+      `"${dn}" still reads ${disable.attribute}: ${disable.value} after the write removed it: the value is not ` +
+        `the entry's own but computed by the server (389 Directory Server: an account-lock role through a ` +
+        `class of service${roles.length > 0 ? `; the entry's nsRoleDN: ${roles.join("; ")}` : ""}), so the ` +
+        `account was not enabled; unlock it there (take it out of the locked role), then run gatehouse again`,
+    );
   }
 
   /**
