@@ -12,9 +12,9 @@
  */
 import { execFile } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { constants, existsSync } from "node:fs";
+import { access, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Client } from "ldapts";
@@ -32,8 +32,18 @@ const INSTANCE = "gh";
 /** The 389 lock gatehouse sets on a leaver's entry (the LDAP README's 389 setting). */
 export const DS389_DISABLE = { method: "attribute", attribute: "nsAccountLock", value: "true" } as const;
 
+/** Who runs the server: whoever runs the tests (root in CI), so it can use the temp folder. */
+interface Owner {
+  readonly user: string;
+  readonly group: string;
+}
+async function currentOwner(): Promise<Owner> {
+  const { stdout } = await run("id", ["-gn"]);
+  return { user: userInfo().username, group: stdout.trim() };
+}
+
 /** defaults.inf with every installation path under `root` and systemd and SELinux off. */
-function prefixDefaults(text: string, root: string): string {
+function prefixDefaults(text: string, root: string, owner: Owner): string {
   const fixed: Record<string, string> = {
     with_systemd: "0",
     with_selinux: "no",
@@ -43,8 +53,8 @@ function prefixDefaults(text: string, root: string): string {
     data_dir: "/usr/share",
     system_schema_dir: "/usr/share/dirsrv/schema",
     inst_dir: `${root}/lib/slapd-{instance_name}`,
-    user: "root",
-    group: "root",
+    user: owner.user,
+    group: owner.group,
   };
   return text
     .split("\n")
@@ -60,7 +70,7 @@ function prefixDefaults(text: string, root: string): string {
     .join("\n");
 }
 
-function instanceInf(root: string, port: number, securePort: number, password: string): string {
+function instanceInf(root: string, owner: Owner, port: number, securePort: number, password: string): string {
   return `[general]
 config_version = 2
 full_machine_name = localhost
@@ -77,8 +87,8 @@ root_dn = ${ADMIN_DN}
 root_password = ${password}
 self_sign_cert = False
 ldapi = ${root}/run/ldapi
-user = root
-group = root
+user = ${owner.user}
+group = ${owner.group}
 
 [backend-userroot]
 sample_entries = no
@@ -170,8 +180,18 @@ export async function start389(): Promise<Ds389> {
       throw new Error(`${binary} is missing: install the Debian package 389-ds-base (see scripts/test.sh)`);
     }
   }
+  try {
+    await access("/etc/dirsrv/config", constants.R_OK);
+  } catch {
+    // 389-ds-base's postinst makes /etc/dirsrv readable by root and the dirsrv group only.
+    throw new Error(
+      "/etc/dirsrv/config is not readable: the 389 Directory Server tests run as root (as CI and " +
+        "scripts/test.sh do) or as a member of the dirsrv group",
+    );
+  }
   const dir = await mkdtemp(join(tmpdir(), "gatehouse-389-"));
   try {
+    const owner = await currentOwner();
     const password = `pw-${Math.random().toString(36).slice(2)}-S3cret`;
     await mkdir(join(dir, "share/dirsrv/inf"), { recursive: true });
     await mkdir(join(dir, "tmp"));
@@ -181,13 +201,13 @@ export async function start389(): Promise<Ds389> {
     }
     await writeFile(
       join(dir, "share/dirsrv/inf/defaults.inf"),
-      prefixDefaults(await readFile(DEFAULTS_INF, "utf8"), dir),
+      prefixDefaults(await readFile(DEFAULTS_INF, "utf8"), dir, owner),
     );
     // dscreate starts the server on the port during the installation: a port taken in between fails it.
     for (let attempt = 1; ; attempt++) {
       const port = await findFreePort();
       const inf = join(dir, "instance.inf");
-      await writeFile(inf, instanceInf(dir, port, await findFreePort(), password), { mode: 0o600 });
+      await writeFile(inf, instanceInf(dir, owner, port, await findFreePort(), password), { mode: 0o600 });
       try {
         await run(DSCREATE, ["from-file", inf], {
           env: { ...process.env, PREFIX: dir },
