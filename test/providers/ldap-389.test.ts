@@ -26,6 +26,10 @@ import { describeProviderContract } from "./contract.ts";
 let started: Promise<Ds389> | undefined;
 /** The file's one instance, started by the first describe that needs it. */
 const server = (): Promise<Ds389> => (started ??= start389());
+// Started before any describe's hooks, with room for a loaded CI machine (dscreate takes ~6 s alone).
+beforeAll(async () => {
+  await server();
+}, 180_000);
 afterAll(async () => {
   await (await started)?.stop();
 }, 60_000);
