@@ -12,8 +12,8 @@
  */
 import { execFile } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { constants, existsSync } from "node:fs";
-import { access, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { constants, existsSync, readFileSync } from "node:fs";
+import { access, cp, mkdir, readdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -171,6 +171,55 @@ async function waitForBind(url: string, password: string, child: ChildProcess, o
   });
 }
 
+/**
+ * Stops an ns-slapd that dscreate left running from `configDir`. dscreate stops the server it started by
+ * the pid in its pid file; where lib389 thinks it runs in 389's container image (/data/config/container.inf
+ * exists) that file is /data/run/slapd-localhost.pid for every instance, so two instances created at once
+ * can each stop the other's server and leave their own running, on the port this one is to use.
+ */
+async function stopStrays(configDir: string): Promise<void> {
+  const strays: number[] = [];
+  for (const pid of await readdir("/proc").catch(() => [])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0");
+    if (argv[0] === NS_SLAPD && argv[argv.indexOf("-D") + 1] === configDir) strays.push(Number(pid));
+  }
+  for (const pid of strays) process.kill(pid, "SIGTERM");
+  const deadline = performance.now() + 30_000;
+  while (strays.some(isRunning) && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Whether `pid` is alive: a zombie (a daemon whose parent is a PID 1 that reaps nothing) is not. */
+function isRunning(pid: number): boolean {
+  try {
+    return !readFileSync(`/proc/${String(pid)}/stat`, "utf8").includes(") Z ");
+  } catch {
+    return false;
+  }
+}
+
+/** The server that answered is the one started from `dir`, not another that holds the port. */
+async function checkOwnServer(url: string, password: string, dir: string): Promise<void> {
+  const client = new Client({ url, timeout: 5_000 });
+  try {
+    await client.bind(ADMIN_DN, password);
+    const { searchEntries } = await client.search("cn=config", {
+      scope: "base",
+      attributes: ["nsslapd-certdir"],
+    });
+    const certDir = String(searchEntries[0]?.["nsslapd-certdir"] ?? "");
+    if (!certDir.startsWith(dir)) {
+      throw new Error(
+        `the 389 server on ${url} is not the one started from ${dir} (its certdir: ${certDir})`,
+      );
+    }
+  } finally {
+    await client.unbind();
+  }
+}
+
 /** A running 389 instance; the same shape as the slapd helper's server. */
 export type Ds389 = Slapd;
 
@@ -212,8 +261,14 @@ export async function start389(): Promise<Ds389> {
         await run(DSCREATE, ["from-file", inf], {
           env: { ...process.env, PREFIX: dir },
           timeout: 120_000,
+        }).catch((error: unknown) => {
+          const out = error as { stdout?: string; stderr?: string };
+          throw new Error(`dscreate failed:\n${`${out.stdout ?? ""}${out.stderr ?? ""}`.slice(-4_000)}`, {
+            cause: error,
+          });
         });
         const configDir = join(dir, `etc/dirsrv/slapd-${INSTANCE}`);
+        await stopStrays(configDir);
         const dse = join(configDir, "dse.ldif");
         await writeFile(
           dse,
@@ -227,6 +282,7 @@ export async function start389(): Promise<Ds389> {
         const server = spawnServer(NS_SLAPD, args, dir, 10_000);
         try {
           await waitForBind(url, password, server.child, server.output);
+          await checkOwnServer(url, password, dir);
         } catch (error) {
           await server.stop();
           throw error;
