@@ -38,6 +38,21 @@ function wayOf(p: Provenance): string | undefined {
   }
 }
 
+/** Of `users`, those who hold `group` (also) through a role or a nested group, in the order given. */
+function otherWays(
+  model: AccessModel,
+  group: Group,
+  users: Iterable<string>,
+  now: Date,
+): { readonly user: string; readonly ways: readonly string[] }[] {
+  const out: { user: string; ways: string[] }[] = [];
+  for (const [user, list] of provenanceOf(model, group.name, users, now)) {
+    const named = [...new Set(list.map(wayOf).filter((w): w is string => w !== undefined))];
+    if (named.length > 0) out.push({ user, ways: named });
+  }
+  return out;
+}
+
 /** Members of `group` held (also) through a role or a nested group, in the effective members' order. */
 function heldElsewhere(
   model: AccessModel,
@@ -47,13 +62,7 @@ function heldElsewhere(
 ): HeldElsewhere[] {
   const members = computeEffectiveMemberships(model, now).get(group.name)?.members;
   if (members === undefined) return [];
-  const ways = provenanceOf(model, group.name, members, now);
-  const out: HeldElsewhere[] = [];
-  for (const [user, list] of ways) {
-    const named = [...new Set(list.map(wayOf).filter((w): w is string => w !== undefined))];
-    if (named.length > 0) out.push({ user, ways: named, isListed: listed.has(user) });
-  }
-  return out;
+  return otherWays(model, group, members, now).map((h) => ({ ...h, isListed: listed.has(h.user) }));
 }
 
 /**
@@ -86,6 +95,11 @@ export interface CloseChoice {
   readonly revoke: readonly string[];
   /** Pending names the group does not list (revoked by hand already): nothing to do for them. */
   readonly stale: readonly string[];
+  /**
+   * Of `revoke`, those who hold the group through a role or a nested group too: only their line goes,
+   * and they keep the group (a review never revokes those ways; their role or group is reviewed).
+   */
+  readonly keptThrough: readonly { readonly user: string; readonly ways: readonly string[] }[];
 }
 
 /** Whether a review due on `due` is over at `now`: from midnight UTC after the due day. */
@@ -103,12 +117,14 @@ export function planClose(model: AccessModel, now: Date): CloseChoice[] {
     const isPastDue = isReviewPastDue(review.due, now);
     if (!isPastDue && review.pending.length > 0) continue;
     const listed = directUsers(group);
+    const revoke = isPastDue ? review.pending.filter((id) => listed.has(id)) : [];
     out.push({
       group,
       due: review.due,
       isPastDue,
-      revoke: isPastDue ? review.pending.filter((id) => listed.has(id)) : [],
+      revoke,
       stale: review.pending.filter((id) => !listed.has(id)),
+      keptThrough: revoke.length === 0 ? [] : otherWays(model, group, revoke, now),
     });
   }
   return out;

@@ -252,6 +252,7 @@ describe("gatehouse review open|close", () => {
         isPastDue: true,
         revoked: ["bob"],
         stale: ["ann"],
+        keptThrough: [],
       },
       {
         group: "pay-submit",
@@ -260,6 +261,7 @@ describe("gatehouse review open|close", () => {
         isPastDue: true,
         revoked: ["bob"],
         stale: [],
+        keptThrough: [],
       },
       {
         group: "pay-approve",
@@ -268,6 +270,7 @@ describe("gatehouse review open|close", () => {
         isPastDue: true,
         revoked: [],
         stale: [],
+        keptThrough: [],
       },
     ];
     const files = ["access/groups/ops.yaml", "access/groups/pay.yaml"];

@@ -269,3 +269,39 @@ describe("gatehouse review close", () => {
     expect(await readFile(other, "utf8")).toBe(flow);
   });
 });
+
+describe("gatehouse review close, what the revocations do (review trial)", () => {
+  // dave is listed and pending, and holds team-platform-write through the platform-engineer role too.
+  const WITH_DAVE = OPENED.replace(
+    "      - alice # since 2025\n",
+    "      - alice # since 2025\n      - dave\n",
+  )
+    .replace("        - alice\n        - bob\n", "        - bob\n        - dave\n")
+    .replace("      pending:\n        - erin\n", "      pending:\n");
+
+  it("says whose line goes while they keep the group through a role, and counts only real revocations", async () => {
+    const { t, file } = await tree(WITH_DAVE);
+    const check = await runCliIn(t.cwd, ["review", "close", "--check"], AFTER_DUE);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain(
+      "Would close the review of team-platform-write (access/groups/platform.yaml, due 2026-06-30): would revoke bob, dave (not re-certified); " +
+        "dave keeps the group through role platform-engineer (only the line goes: review the role)\n",
+    );
+    expect(check.stdout).toMatch(
+      /\nWould close 2 review\(s\) in 1 file\(s\), revoking 1 membership\(s\) \(and the line of 1 member who keeps the group otherwise\); nothing was written\.\n$/,
+    );
+    const json = await runCliIn(t.cwd, ["review", "close", "--check", "--format", "json"], AFTER_DUE);
+    const closed = (JSON.parse(json.stdout) as { closed: { group: string; keptThrough: unknown }[] }).closed;
+    expect(closed.find((c) => c.group === "team-platform-write")?.keptThrough).toEqual([
+      { user: "dave", ways: ["role platform-engineer"] },
+    ]);
+    expect(closed.find((c) => c.group === "sre")?.keptThrough).toEqual([]);
+
+    const run = await runCliIn(t.cwd, ["review", "close"], AFTER_DUE);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "Closed 2 review(s) in 1 file(s), revoking 1 membership(s) (and the line of 1 member who keeps the group otherwise).\n",
+    );
+    expect(await readFile(file, "utf8")).not.toContain("- dave");
+  });
+});

@@ -30,8 +30,26 @@ export function describeClose(c: CloseChoice, isCheck: boolean): string {
   const head = `${verb} the review of ${c.group.name} (${c.group.source.file}, due ${c.due})`;
   const stale = c.stale.length > 0 ? `; no longer members: ${c.stale.join(", ")}` : "";
   if (c.revoke.length > 0)
-    return `${head}: ${isCheck ? "would revoke" : "revoked"} ${c.revoke.join(", ")} (not re-certified)${stale}`;
+    return `${head}: ${isCheck ? "would revoke" : "revoked"} ${c.revoke.join(", ")} (not re-certified)${stale}${keptText(c)}`;
   return `${head}: ${c.stale.length === 0 ? "everyone re-certified" : "nothing left to revoke"}${stale}`;
+}
+
+/** The revoked who keep the group another way: only their line goes. */
+function keptText(c: CloseChoice): string {
+  const byWay = new Map<string, string[]>();
+  for (const kept of c.keptThrough) {
+    const way = kept.ways.join(" and ");
+    const list = byWay.get(way);
+    if (list === undefined) byWay.set(way, [kept.user]);
+    else list.push(kept.user);
+  }
+  return [...byWay]
+    .map(
+      ([way, users]) =>
+        `; ${users.join(", ")} ${users.length === 1 ? "keeps" : "keep"} the group through ${way} ` +
+        `(only the line goes: review the ${way.split(" ")[0] ?? way})`,
+    )
+    .join("");
 }
 
 const asJson = (value: unknown): TerminalText => jsonForTerminal(JSON.stringify(value, null, 2) + "\n");
@@ -77,6 +95,7 @@ export function closeJson(
       isPastDue: c.isPastDue,
       revoked: c.revoke,
       stale: c.stale,
+      keptThrough: c.keptThrough,
     })),
     files,
   });

@@ -278,16 +278,30 @@ async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
       ? closeJson(choices, [...byFile.keys()], isCheck)
       : choices.map((c) => describeClose(c, isCheck)).join("\n") +
           "\n\n" +
-          closeTotal(choices.length, byFile.size, revocations, isCheck) +
+          closeTotal(
+            choices.length,
+            byFile.size,
+            revocations,
+            choices.reduce((n, c) => n + c.keptThrough.length, 0),
+            isCheck,
+          ) +
           "\n",
   );
   return isCheck ? ExitCode.error : ExitCode.ok;
 }
 
-/** The last line of `review close`: what it did in all (at 100k people its lines run to tens of thousands). */
-function closeTotal(reviews: number, files: number, revocations: number, isCheck: boolean): string {
+/**
+ * The last line of `review close`: what it did in all (at 100k people its lines run to tens of thousands).
+ * `lines` revoked lines, of which `kept` are of people who keep the group another way (not a revocation).
+ */
+function closeTotal(reviews: number, files: number, lines: number, kept: number, isCheck: boolean): string {
   const closed = `${String(reviews)} review(s) in ${String(files)} file(s)`;
+  const revoked =
+    `revoking ${String(lines - kept)} membership(s)` +
+    (kept === 0
+      ? ""
+      : ` (and the line of ${String(kept)} member${kept === 1 ? "" : "s"} who ${kept === 1 ? "keeps" : "keep"} the group otherwise)`);
   return isCheck
-    ? `Would close ${closed}, revoking ${String(revocations)} membership(s); nothing was written.`
-    : `Closed ${closed}, revoking ${String(revocations)} membership(s).`;
+    ? `Would close ${closed}, ${revoked}; nothing was written.`
+    : `Closed ${closed}, ${revoked}.`;
 }
