@@ -304,4 +304,23 @@ describe("gatehouse review close, what the revocations do (review trial)", () =>
     );
     expect(await readFile(file, "utf8")).not.toContain("- dave");
   });
+
+  it("warns that apply will refuse the revocations in a protected group or of a protected user", async () => {
+    const { t, file } = await tree(
+      OPENED,
+      "policy:\n  guardrails: { maxRemovals: 5, protectedGroups: [team-platform-write], protectedUsers: [erin] }\n",
+    );
+    const warning =
+      "warning: apply refuses these revocations without --force (policy.guardrails): alice from team-platform-write " +
+      "(a protected group), bob from team-platform-write (a protected group), erin from sre (a protected user); " +
+      "once they are checked, apply the result with --force\n";
+    const check = await runCliIn(t.cwd, ["review", "close", "--check"], AFTER_DUE);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain(warning);
+    expect(await readFile(file, "utf8")).toBe(OPENED);
+    const run = await runCliIn(t.cwd, ["review", "close"], AFTER_DUE);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(warning);
+    expect(await readFile(file, "utf8")).not.toContain("review:");
+  });
 });

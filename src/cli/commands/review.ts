@@ -8,7 +8,7 @@ import {
   type PreparedEdit,
 } from "../../engine/file-edits.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
-import { planClose, planOpen } from "../../engine/review.ts";
+import { planClose, planOpen, type CloseChoice } from "../../engine/review.ts";
 import { closeReviewText, openReviewsText, type ReviewEditResult } from "../../engine/review-edit.ts";
 import { afterDay, DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
 import { parseDuration } from "../../load/durations.ts";
@@ -268,6 +268,12 @@ async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
   );
   if (!isCheck) await writeEdits(edits, "review close");
   printWarnings(warnings, io);
+  const guarded = guardedRevocations(tree.model.config.policy, choices);
+  if (guarded.length > 0)
+    io.stderr(
+      `warning: apply refuses these revocations without --force (policy.guardrails): ${guarded.join(", ")}; ` +
+        "once they are checked, apply the result with --force\n",
+    );
   // --check says ahead what the run itself will refuse, as plan does for apply.
   if (isCheck && guard !== undefined && revocations > Math.max(guard.limit, allowed))
     io.stderr(
@@ -304,4 +310,30 @@ function closeTotal(reviews: number, files: number, lines: number, kept: number,
   return isCheck
     ? `Would close ${closed}, ${revoked}; nothing was written.`
     : `Closed ${closed}, ${revoked}.`;
+}
+
+/**
+ * Revocations apply's guard rails refuse without --force (plan/safety.ts): a member taken out of a
+ * protected group, a protected user taken out of any group. Only real revocations: someone who keeps the
+ * group through a role or a nested group loses no membership. A group nested in a protected one is not
+ * followed here (apply still refuses it).
+ */
+function guardedRevocations(policy: Policy, choices: readonly CloseChoice[]): string[] {
+  const folded = (names: readonly string[]) => new Set(names.map((n) => n.toLowerCase()));
+  const groups = folded(policy.guardrails.protectedGroups);
+  const users = folded(policy.guardrails.protectedUsers);
+  const out: string[] = [];
+  for (const c of choices) {
+    const kept = new Set(c.keptThrough.map((k) => k.user));
+    const isGroup = groups.has(c.group.name.toLowerCase());
+    for (const user of c.revoke) {
+      if (kept.has(user)) continue;
+      const why = [
+        ...(isGroup ? ["a protected group"] : []),
+        ...(users.has(user.toLowerCase()) ? ["a protected user"] : []),
+      ];
+      if (why.length > 0) out.push(`${user} from ${c.group.name} (${why.join(", ")})`);
+    }
+  }
+  return out;
 }
