@@ -100,7 +100,16 @@ export function decideRequest(model: AccessModel, input: RequestInput, now: Date
           ],
         };
   const review = model.groups.get(input.group)?.review;
-  if (decision.kind === "nothing" || review?.pending.includes(input.user) !== true) return decision;
+  if (review?.pending.includes(input.user) !== true) return decision;
+  // Nothing to write, so no pull request for the owners to approve: the review still lists them.
+  if (decision.kind === "nothing")
+    return {
+      ...decision,
+      message:
+        `${decision.message}; but ${input.user} is pending in the open review of ${input.group} (due ${review.due}): ` +
+        "unless its owners re-certify them (delete the name from pending), review close revokes the line from " +
+        `${new Date(afterDay(review.due)).toISOString().slice(0, 10)} on`,
+    };
   return {
     ...decision,
     notes: [

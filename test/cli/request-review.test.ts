@@ -122,4 +122,21 @@ describe("gatehouse request during an open review", () => {
       "      pending:\n        - bob # a lasting line\n        - dee\n",
     );
   });
+
+  it("tells a pending lasting member who asks again that review close still revokes the line (review trial)", async () => {
+    const { tree: t, file } = await tree();
+    for (const args of [[], ["--until", "2026-06-04"]]) {
+      const out = await request(t, "--user", "bob", "--group", "ops", ...args);
+      expect(out.code).toBe(0);
+      expect(out.stdout).toBe(
+        "bob is already a lasting member of ops (access/groups/ops.yaml:10:9); nothing to do; but bob is pending in " +
+          "the open review of ops (due 2026-06-05): unless its owners re-certify them (delete the name from pending), " +
+          "review close revokes the line from 2026-06-06 on\n",
+      );
+    }
+    const dee = await request(t, "--user", "dee", "--group", "ops", "--until", "2026-06-02");
+    expect(dee.code).toBe(0);
+    expect(dee.stdout).toMatch(/is not later; nothing to do; but dee is pending in the open review of ops /);
+    expect(await readFile(file, "utf8")).toBe(GROUPS);
+  });
 });
