@@ -259,14 +259,18 @@ function elsewhereOf(live: LiveState, caseInsensitive: boolean): Elsewhere {
 /**
  * The attributes of `attrs` to write: those the system stores, less a manager whose account is outside
  * the scope read, which cannot be written (apply finds managers in the scope only); the user-level note
- * says where it is.
+ * says where it is. Less, too, a manager in `noAccount` (a person with no account here, who gets none
+ * from this plan): a system that resolves the reference (LDAP: the manager's DN) would fail the write.
  */
 function writableKeys(
   attrs: UserAttributes,
   allowed: readonly string[],
   elsewhere: Elsewhere,
+  noAccount: ReadonlySet<string>,
 ): readonly string[] {
-  const away = attrs.manager !== undefined && elsewhere.get(attrs.manager) !== undefined;
+  const away =
+    attrs.manager !== undefined &&
+    (elsewhere.get(attrs.manager) !== undefined || noAccount.has(attrs.manager));
   return away ? allowed.filter((key) => key !== "manager") : allowed;
 }
 
@@ -507,6 +511,11 @@ export function planUsers(sink: PlanSink): void {
   const heldFor = accountsByOtherName(live.users, pairs.matched);
   const byEmail = accountsByEmail(live.users, pairs.matched, pairs.wanted);
   const elsewhere = elsewhereOf(live, caps.caseInsensitiveNames === true);
+  // People in the files with no account here who get none from this plan (a leaver, someone on leave
+  // where leave disables, or not started): no manager reference to them is written (writableKeys).
+  const noAccount = new Set(
+    pairs.wanted.flatMap(([want, have]) => (have === undefined && !want.enabled ? [want.account] : [])),
+  );
   const fold = nameFold(caps);
   const namesTaken = new Map((live.namesTaken ?? []).map((n) => [fold(n.account), n]));
   const deferred = new Map<string, LiveUser>();
@@ -720,13 +729,22 @@ export function planUsers(sink: PlanSink): void {
         continue;
       }
       exists.push(want.account);
+      const manager = want.attributes.manager;
+      if (manager !== undefined && noAccount.has(manager) && caps.userAttributes.includes("manager"))
+        sink.note(
+          "info",
+          `the manager of ${want.account}, ${manager}, has no account in ${provider} (a leaver, on leave or not started): ${want.account} is created without a manager; set a current manager in the files`,
+        );
       sink.change({
         ...base,
         id,
         kind: "user",
         action: "create",
         account: want.account,
-        after: onlyAllowed(want.attributes, writableKeys(want.attributes, caps.userAttributes, elsewhere)),
+        after: onlyAllowed(
+          want.attributes,
+          writableKeys(want.attributes, caps.userAttributes, elsewhere, noAccount),
+        ),
         ...(input.heldBefore?.has(want.account) === true ? { heldBefore: true as const } : {}),
         ...(caps.expiresAccounts === true && want.endDate !== undefined ? { endDate: want.endDate } : {}),
         // An account gatehouse made before and someone deleted since: making it again reverts drift. (Not
@@ -827,7 +845,7 @@ export function planUsers(sink: PlanSink): void {
         ...leaverWhy(want, []),
       });
     }
-    const keys = writableKeys(want.attributes, caps.userAttributes, elsewhere);
+    const keys = writableKeys(want.attributes, caps.userAttributes, elsewhere, noAccount);
     // Where the manager reference names the manager's account (an LDAP DN), it does not follow their
     // rename: the plan rewrites it here, rather than leave it to the server (refint) or a later plan.
     const managerFollows = caps.userRenameRewrites?.manager !== true;
