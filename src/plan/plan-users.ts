@@ -551,24 +551,6 @@ export function planUsers(sink: PlanSink): void {
     handHeld.set(want.account, { live, isEntry: entry !== undefined });
     heldByHand.set(live.account, want.account);
   }
-  // A leaver without an account of the files' name (none is made for a leaver) whose former account the
-  // journal knows is there (their entry renamed by hand, offboarded as theirs since): a manager reference
-  // naming it names them too. Rewritten to the files' name, it would name no account.
-  const leaverWithout = new Map<string, string>(); // user id → the files' account name
-  for (const [want, found] of pairs.wanted)
-    if (found === undefined && want.status === "terminated" && !handHeld.has(want.account))
-      leaverWithout.set(want.userId, want.account);
-  if (leaverWithout.size > 0)
-    for (const [want, found] of pairs.wanted) {
-      const named = leaverWithout.get(want.userId);
-      if (
-        found !== undefined &&
-        named !== undefined &&
-        named !== found.account &&
-        !heldByHand.has(found.account)
-      )
-        heldByHand.set(found.account, named);
-    }
   // Accounts that exist once this plan is applied (live, created, or renamed into), for ownersAccounts:
   // a list, made a set only where an account was passed on (rarely; 100k names at 100k people).
   const exists: string[] = [];
