@@ -33,22 +33,29 @@ async function run(cwd: string, argv: readonly string[]) {
 
 const parse = (line: string): JournalEntry => JSON.parse(line) as JournalEntry;
 
+/** ann and bob in ops, in one local directory, with a webhook told of each leaver; `people`: the users file. */
+async function teamWithWebhook(people: string): Promise<{ tree: AccessTree; server: WebhookServer }> {
+  const server = await startWebhookServer(queuedAnswers({}));
+  servers.push(server);
+  const tree = await writeAccessTree({
+    "gatehouse.yaml":
+      "providers:\n" +
+      "  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+      "policy:\n  guardrails: { maxRemovals: 5 }\n  offboarding:\n    webhooks:\n" +
+      `      - { name: tickets, url: "${server.url}/tickets" }\n`,
+    "users/people.yaml": people,
+    "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
+  });
+  trees.push(tree);
+  return { tree, server };
+}
+
 describe("a run killed between a leaver's offboarding and its check", () => {
   it("leaves the leaver's accounts to the next apply, which checks them and tells the webhooks", async () => {
-    const server = await startWebhookServer(queuedAnswers({}));
-    servers.push(server);
-    const tree = await writeAccessTree({
-      "gatehouse.yaml":
-        "providers:\n" +
-        "  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
-        "policy:\n  guardrails: { maxRemovals: 5 }\n  offboarding:\n    webhooks:\n" +
-        `      - { name: tickets, url: "${server.url}/tickets" }\n`,
-      "users/people.yaml":
-        "users:\n  - { id: ann, name: Ann Lee, email: ann@example.com }\n" +
+    const { tree, server } = await teamWithWebhook(
+      "users:\n  - { id: ann, name: Ann Lee, email: ann@example.com }\n" +
         "  - { id: bob, name: Bob Ray, email: bob@example.com, endDate: 2026-05-29 }\n",
-      "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
-    });
-    trees.push(tree);
+    );
     const people = path.join(tree.dir, "users/people.yaml");
     const text = await readFile(people, "utf8");
     await writeFile(people, text.replace(", endDate: 2026-05-29", ""));
@@ -125,18 +132,9 @@ describe("a run killed between a leaver's offboarding and its check", () => {
 
 describe("a run whose journal failed between a leaver's offboarding and its check", () => {
   it("leaves the leaver's accounts to the next apply, which checks them and tells the webhooks", async () => {
-    const server = await startWebhookServer(queuedAnswers({}));
-    servers.push(server);
-    const tree = await writeAccessTree({
-      "gatehouse.yaml":
-        "providers:\n" +
-        "  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
-        "policy:\n  guardrails: { maxRemovals: 5 }\n  offboarding:\n    webhooks:\n" +
-        `      - { name: tickets, url: "${server.url}/tickets" }\n`,
-      "users/people.yaml": "users:\n  - { id: ann, name: Ann Lee }\n  - { id: bob, name: Bob Ray }\n",
-      "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
-    });
-    trees.push(tree);
+    const { tree, server } = await teamWithWebhook(
+      "users:\n  - { id: ann, name: Ann Lee }\n  - { id: bob, name: Bob Ray }\n",
+    );
     expect((await run(tree.cwd, ["apply", "--yes"])).code).toBe(0);
     const people = path.join(tree.dir, "users/people.yaml");
     await writeFile(
