@@ -106,7 +106,9 @@ describe("gatehouse review open", () => {
         ["--due", "2026-02-30"],
         '--due must be a day (2026-12-11) or a duration from today (14d, 2w), not "2026-02-30"',
       ],
-      [["--due", "2w", "--group", "nope"], 'no group "nope"'],
+      [["--due", "2w", "--group", "nope"], 'no group "nope" in the access files.\n'],
+      // A typo gets the closest name, as request's does.
+      [["--due", "2w", "--group", "sr"], 'no group "sr" in the access files. Did you mean "sre"?'],
     ] as const;
     for (const [args, message] of bad) {
       const run = await runCliIn(t.cwd, ["review", "open", ...args], OPEN_AT);

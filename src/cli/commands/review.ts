@@ -18,6 +18,7 @@ import { groupBy } from "../../model/lists.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { renderFileDiff } from "../../render/file-diff.ts";
+import { suggest } from "../../validate/rules/report.ts";
 import {
   choiceOpt,
   COMMON_OPTIONS,
@@ -128,7 +129,11 @@ async function reviewOpen(args: Parsed, io: CommandIo): Promise<number> {
   const options = engineOptions(io, stringOpt(args, "dir"), [], undefined);
   const due = resolveDue(dueText, options.now);
   const tree = await loadValidModel(options, new Set(), false);
-  for (const name of names) if (!tree.model.groups.has(name)) throw new UsageError(`no group "${name}"`);
+  for (const name of names)
+    if (!tree.model.groups.has(name))
+      throw new UsageError(
+        `no group "${name}" in the access files.${suggest(name, tree.model.groups.keys())}`,
+      );
   const choices = planOpen(tree.model, names.length > 0 ? names : undefined, options.now);
   const opened = choices.filter((c) => c.kind === "open");
   const byFile = groupBy(opened, (c) => c.group.source.file);
