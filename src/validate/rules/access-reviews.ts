@@ -40,12 +40,14 @@ export const accessReviews: Rule = {
         );
       });
       const end = afterDay(review.due);
-      if (!Number.isFinite(end) || review.pending.length === 0) continue;
+      // Only the pending names the group lists are revoked by review close (the others are GH233's).
+      const revocable = review.pending.filter((id) => direct.has(id)).length;
+      if (!Number.isFinite(end) || revocable === 0) continue;
       noteTimeBoundary(now, end);
       noteTimeBoundary(now, end - REVIEW_NOTICE_DAYS * DAY_MS);
       const left = end - now.getTime();
       if (left > REVIEW_NOTICE_DAYS * DAY_MS) continue;
-      const count = `${String(review.pending.length)} pending`;
+      const count = `${String(revocable)} pending`;
       out.push(
         report(
           "warning",

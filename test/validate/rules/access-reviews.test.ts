@@ -55,6 +55,14 @@ describe("access-reviews", () => {
     expect(await reviewDiagnostics(groups("2026-06-05", ""))).toEqual([]);
   });
 
+  it("counts only the pending names review close can revoke, and says nothing of a due review it revokes none of", async () => {
+    const after = new Date("2026-06-06T00:00:00Z");
+    const mixed = await reviewDiagnostics(groups("2026-06-05", "bob, carol"), after);
+    expect(mixed.find((d) => d.code === "GH234")?.message).toContain("was due 2026-06-05 with 1 pending:");
+    const none = await reviewDiagnostics(groups("2026-06-05", "carol"), after);
+    expect(none.map(brief)).toEqual(["access/groups/teams.yaml:6:17 warning GH233"]);
+  });
+
   it("refuses a due that is not a day, at its place", async () => {
     const found = await reviewDiagnostics(groups("next week", "bob"));
     expect(found.map(brief)).toEqual([
