@@ -22,6 +22,17 @@ export function renderAccountsText(report: AccountsReport): string {
         ? ""
         : `, ${plural(staleService, "stale service account", "stale service accounts")}`),
   );
+  // What to do with what was found: the report itself changes nothing.
+  if (orphaned > 0)
+    out.push(
+      "Next, orphaned: the accounts the plan disables go with the next apply; map one it leaves to its person " +
+        "in the files (`accounts:`), or remove it in its system by hand.",
+    );
+  if (stale > 0)
+    out.push(
+      "Next, stale: ask the person or their manager; take away what they no longer use in a pull request (their " +
+        "member lines), or mark them on leave (`status: leave`, with `policy.leave: disable`).",
+    );
   return out.join("\n") + "\n";
 }
 

@@ -259,6 +259,8 @@ describe("gatehouse accounts", () => {
     const run = await runCliIn(quiet.cwd, ["accounts", "--detailed-exitcode"], NOW);
     expect(run.stdout).toContain("stale service accounts (1; employmentType: service");
     expect(run.stdout).toContain("0 orphaned accounts, 0 stale accounts, 1 stale service account\n");
+    // Nothing to do for people: no next step (a service account's use is recorded nowhere).
+    expect(run.stdout).not.toContain("Next,");
     expect(run.code).toBe(0);
   });
 
