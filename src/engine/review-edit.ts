@@ -16,9 +16,9 @@ import {
   afterLine,
   applyCuts,
   dashOf,
-  itemEnd,
   lineOffsets,
   lineStart,
+  mappingItemAt,
   rangeOf,
   readData,
   stringOf,
@@ -98,26 +98,10 @@ export function groupsBySlice(text: string, data: unknown, locator: Locator): Gr
       const index = indexOf.get(name);
       if (index === undefined || index < 0) return undefined;
       lineStarts ??= lineOffsets(text);
-      const { line, column } = locator.locate(["groups", index]);
-      const start = lineStarts[line - 1];
-      if (start === undefined) throw new NotSliced();
-      const itemAt = start + column - 1;
-      const dash = /^( *)- +$/.exec(text.slice(start, itemAt));
-      if (dash === null) throw new NotSliced();
-      const doc = yamlLib().parseDocument(
-        text.slice(start, itemEnd(text, itemAt, dash[1]?.length ?? 0)),
-        YAML_OPTIONS,
-      );
-      const items = isSeq(doc.contents) ? doc.contents.items : [];
-      const node = items[0];
-      if (
-        doc.errors.length > 0 ||
-        items.length !== 1 ||
-        !isMap(node) ||
-        stringOf(node.get("name", true)) !== name
-      )
-        throw new NotSliced();
-      yamlLib().visit(doc, {
+      const alone = mappingItemAt(text, lineStarts, locator.locate(["groups", index]), YAML_OPTIONS);
+      if (alone === undefined || stringOf(alone.item.get("name", true)) !== name) throw new NotSliced();
+      const { item: node, start } = alone;
+      yamlLib().visit(node, {
         Node(_key, inner) {
           if (inner.range)
             inner.range = [inner.range[0] + start, inner.range[1] + start, inner.range[2] + start];

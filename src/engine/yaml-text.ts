@@ -2,8 +2,10 @@
  * Pieces every text edit of an access file uses (prune, request, review, hr sync): offsets of lines and
  * of YAML nodes in the text, and cuts (a span of the text replaced) applied to it.
  */
+import type { YAMLMap } from "yaml";
+import { lineAndColumn } from "../io/json-syntax.ts";
 import { parseAccessFile } from "../load/parse.ts";
-import { isScalar } from "../load/yaml-lib.ts";
+import { isMap, isScalar, isSeq, yamlLib } from "../load/yaml-lib.ts";
 
 export type Range = [number, number, number];
 
@@ -32,10 +34,8 @@ export function afterLine(text: string, offset: number): number {
 /** `file:line:col` of offset `at` in `text` (1-based), or `file` alone when `at` is undefined. */
 export function whereIn(file: string, text: string, at: number | undefined): string {
   if (at === undefined) return file;
-  const start = lineStart(text, at);
-  let line = 1;
-  for (let i = text.indexOf("\n"); i >= 0 && i < start; i = text.indexOf("\n", i + 1)) line++;
-  return `${file}:${String(line)}:${String(at - start + 1)}`;
+  const { line, column } = lineAndColumn(text, at);
+  return `${file}:${String(line)}:${String(column)}`;
 }
 
 /** Offset of the start of each line. */
@@ -59,6 +59,39 @@ export function itemEnd(text: string, itemAt: number, dashColumn: number): numbe
     end = next;
   }
   return end;
+}
+
+/** A block list item cut out of a file's text and parsed alone (mappingItemAt). */
+export interface ItemAlone {
+  /** The item, a mapping, with offsets in `slice`. */
+  readonly item: YAMLMap;
+  readonly slice: string;
+  /** Where `slice` starts in the text. */
+  readonly start: number;
+}
+
+/**
+ * The block list item whose content the loader found at `place` (1-based line and column), cut out of
+ * `text` from its line through the last line indented past its dash (itemEnd) and parsed alone with the
+ * `yaml` library: when that is a mapping, the slice's only item, parsed without errors; else undefined.
+ * Parsing the items to edit alone spares parsing the whole file. `lineStarts`: lineOffsets(text).
+ */
+export function mappingItemAt(
+  text: string,
+  lineStarts: readonly number[],
+  place: { readonly line: number; readonly column: number },
+  options?: Parameters<ReturnType<typeof yamlLib>["parseDocument"]>[1],
+): ItemAlone | undefined {
+  const start = lineStarts[place.line - 1];
+  if (start === undefined) return undefined;
+  const itemAt = start + place.column - 1;
+  const dash = /^( *)- +$/.exec(text.slice(start, itemAt));
+  if (dash === null) return undefined;
+  const slice = text.slice(start, itemEnd(text, itemAt, dash[1]?.length ?? 0));
+  const doc = yamlLib().parseDocument(slice, options);
+  const items = isSeq(doc.contents) ? doc.contents.items : [];
+  const item = items[0];
+  return doc.errors.length === 0 && items.length === 1 && isMap(item) ? { item, slice, start } : undefined;
 }
 
 /** What precedes a block item's content on its line (`      - `), when it is only spaces and a dash. */

@@ -9,9 +9,9 @@ import { isObj } from "../load/read-data.ts";
 import {
   afterLine,
   applyCuts,
-  itemEnd,
   lineOffsets,
   lineStart,
+  mappingItemAt,
   rangeOf,
   readData,
 } from "../engine/yaml-text.ts";
@@ -284,18 +284,11 @@ function editEntriesAt(
   for (const [id, edit] of edits) {
     const place = entries.get(id);
     const i = index.get(id);
-    const start = place === undefined ? undefined : lineStarts[place.line - 1];
-    if (place === undefined || i === undefined || i < 0 || start === undefined) return undefined;
-    const itemAt = start + place.column - 1;
-    const dash = /^( *)- +$/.exec(text.slice(start, itemAt));
-    if (dash === null) return undefined;
-    const end = itemEnd(text, itemAt, dash[1]?.length ?? 0);
-    const slice = text.slice(start, end);
-    const doc = parseDocument(slice);
-    const item: unknown = isSeq(doc.contents) ? doc.contents.items[0] : undefined;
-    if (doc.errors.length > 0 || !isSeq(doc.contents) || doc.contents.items.length !== 1) return undefined;
-    if (!isMap(item) || item.get("id") !== id) return undefined;
-    const made = entryCuts(slice, item, edit);
+    if (place === undefined || i === undefined || i < 0) return undefined;
+    const alone = mappingItemAt(text, lineStarts, place);
+    if (alone?.item.get("id") !== id) return undefined;
+    const { slice, start } = alone;
+    const made = entryCuts(slice, alone.item, edit);
     if (typeof made === "string") return undefined;
     for (const cut of made) cuts.push({ ...cut, start: cut.start + start, end: cut.end + start });
     const was = expectedUsers[i];
