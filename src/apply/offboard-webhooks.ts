@@ -14,6 +14,7 @@ import type { OffboardingWebhook } from "../model/access.ts";
 import type { ChangeResult } from "./apply-plan.ts";
 import type { OffboardCheck } from "./offboard-verify.ts";
 import type { WebhookOutcome } from "../audit/journal-entry.ts";
+import { leaverAccountTaken } from "../audit/journal-fold.ts";
 import { parseRetryAfter, serverDateOf } from "../io/retry-after.ts";
 
 /** Attempts per delivery, and the wait before the second (doubled before each later one). */
@@ -84,12 +85,11 @@ export function offboardedLeavers(
   const disabled = new Set<string>();
   const accounts = new Set<string>(); // provider and account of each disable or delete applied
   for (const r of results) {
-    const c = r.change;
-    if (r.outcome === "applied" && c.kind === "user" && c.reason === "user-terminated")
-      if ((c.action === "disable" || c.action === "delete") && c.userId !== undefined) {
-        disabled.add(c.userId);
-        accounts.add(`${c.provider}\0${c.account}`);
-      }
+    const account = leaverAccountTaken(r);
+    if (account !== undefined && r.change.userId !== undefined) {
+      disabled.add(r.change.userId);
+      accounts.add(`${r.change.provider}\0${account}`);
+    }
   }
   const out = new Map<string, OffboardCheck[]>();
   const earlierRun = new Map<string, string>(); // user id → the start of the run that never checked them

@@ -187,6 +187,7 @@ export function guardrailViolations(
   return violations;
 }
 
-function foldedSet(names: Iterable<string>): Set<string> {
+/** `names` in lower case, as the guard rails compare protected users and groups. */
+export function foldedSet(names: Iterable<string>): Set<string> {
   return new Set([...names].map((name) => name.toLowerCase()));
 }

@@ -14,6 +14,7 @@ import { afterDay, DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
 import { parseDuration } from "../../load/durations.ts";
 import { isReviewDueFarEnough, MIN_REVIEW_DAYS } from "../../pr/affected.ts";
 import type { Policy } from "../../model/access.ts";
+import { foldedSet } from "../../plan/safety.ts";
 import { groupBy } from "../../model/lists.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import { renderDiagnostics } from "../../render/diagnostics.ts";
@@ -324,9 +325,8 @@ function closeTotal(reviews: number, files: number, lines: number, kept: number,
  * followed here (apply still refuses it).
  */
 function guardedRevocations(policy: Policy, choices: readonly CloseChoice[]): string[] {
-  const folded = (names: readonly string[]) => new Set(names.map((n) => n.toLowerCase()));
-  const groups = folded(policy.guardrails.protectedGroups);
-  const users = folded(policy.guardrails.protectedUsers);
+  const groups = foldedSet(policy.guardrails.protectedGroups);
+  const users = foldedSet(policy.guardrails.protectedUsers);
   const out: string[] = [];
   for (const c of choices) {
     const kept = new Set(c.keptThrough.map((k) => k.user));
