@@ -12,9 +12,8 @@ import type { JournalEntry } from "../../src/audit/journal-entry.ts";
 import { JournalError } from "../../src/audit/journal.ts";
 import { closeProviders, preparePlan } from "../../src/engine/prepare-plan.ts";
 import { runApply } from "../../src/engine/run-apply.ts";
-import { main } from "../../src/cli/main.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
-import { captureIo } from "../helpers/cli-io.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
 import { queuedAnswers, startWebhookServer, type WebhookServer } from "../helpers/webhook-server.ts";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
@@ -25,11 +24,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function run(cwd: string, argv: readonly string[]) {
-  const { io, out, err } = captureIo(cwd, { GATEHOUSE_QUIET: "1" });
-  const code = await main(argv, { ...io, now: () => NOW });
-  return { code, stdout: out.join(""), stderr: err.join("") };
-}
+const run = (cwd: string, argv: readonly string[]) => runCliIn(cwd, argv, NOW);
 
 const parse = (line: string): JournalEntry => JSON.parse(line) as JournalEntry;
 

@@ -7,10 +7,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.ts";
 import { acquireFileLock, releaseFileLock } from "../../src/io/file-lock.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
-import { captureIo } from "../helpers/cli-io.ts";
+import { runCliIn } from "../helpers/cli-io.ts";
 import { queuedAnswers, startWebhookServer, type WebhookServer } from "../helpers/webhook-server.ts";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
@@ -21,11 +20,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function run(cwd: string, argv: readonly string[]) {
-  const { io, out, err } = captureIo(cwd, { GATEHOUSE_QUIET: "1" });
-  const code = await main(argv, { ...io, now: () => NOW });
-  return { code, stdout: out.join(""), stderr: err.join("") };
-}
+const run = (cwd: string, argv: readonly string[]) => runCliIn(cwd, argv, NOW);
 
 describe("offboarding webhooks after a disable that failed", () => {
   it("tells the webhooks again when a later apply disables the account and re-checks its verdict", async () => {
