@@ -20,7 +20,7 @@ import { promisify } from "node:util";
 import { Client } from "ldapts";
 import { findFreePort } from "./loopback.ts";
 import { spawnServer } from "./server-process.ts";
-import { ADMIN_DN, BASE_DN, SERVICE_DN, SIZE_LIMIT, type Slapd } from "./slapd.ts";
+import { ADMIN_DN, BASE_DN, ldapmodifyAs, SERVICE_DN, SIZE_LIMIT, type Slapd } from "./slapd.ts";
 
 const run = promisify(execFile);
 
@@ -301,15 +301,7 @@ export async function start389(): Promise<Ds389> {
 }
 
 async function ready(dir: string, url: string, password: string, stop: () => Promise<void>): Promise<Ds389> {
-  const ldapmodify = async (ldif: string, opts: { add?: boolean } = {}): Promise<void> => {
-    const file = join(dir, `change-${Math.random().toString(36).slice(2)}.ldif`);
-    await writeFile(file, ldif);
-    // The password goes through a file (-y), never the command line.
-    const pwFile = join(dir, "admin.pw");
-    await writeFile(pwFile, password, { mode: 0o600 });
-    const args = ["-x", "-H", url, "-D", ADMIN_DN, "-y", pwFile, "-f", file, ...(opts.add ? ["-a"] : [])];
-    await run("ldapmodify", args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
-  };
+  const ldapmodify = ldapmodifyAs(dir, url, password);
   try {
     await ldapmodify(baseTree(password));
   } catch (error) {

@@ -343,15 +343,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   };
   const { url, ldapsUrl, stop } = await listenOn();
 
-  const ldapmodify = async (ldif: string, opts: { add?: boolean } = {}): Promise<void> => {
-    const file = join(dir, `change-${Math.random().toString(36).slice(2)}.ldif`);
-    await writeFile(file, ldif);
-    // The password goes through a file (-y), never the command line.
-    const pwFile = join(dir, "admin.pw");
-    await writeFile(pwFile, password, { mode: 0o600 });
-    const args = ["-x", "-H", url, "-D", ADMIN_DN, "-y", pwFile, "-f", file, ...(opts.add ? ["-a"] : [])];
-    await run("ldapmodify", args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
-  };
+  const ldapmodify = ldapmodifyAs(dir, url, password);
 
   return {
     url,
@@ -528,5 +520,36 @@ export function slapdWithProvider(): {
       await started?.provider.close();
       await started?.server.stop();
     },
+  };
+}
+
+/**
+ * `ldapmodify` against `url` as the admin (the server's rootdn), with LDIF written to a file in `dir`;
+ * `add`: entries without a changetype are added. The password goes through a file (-y), never the
+ * command line.
+ */
+export function ldapmodifyAs(
+  dir: string,
+  url: string,
+  password: string,
+): (ldif: string, opts?: { add?: boolean }) => Promise<void> {
+  return async (ldif, opts = {}) => {
+    const file = join(dir, `change-${Math.random().toString(36).slice(2)}.ldif`);
+    await writeFile(file, ldif);
+    const pwFile = join(dir, "admin.pw");
+    await writeFile(pwFile, password, { mode: 0o600 });
+    const args = [
+      "-x",
+      "-H",
+      url,
+      "-D",
+      ADMIN_DN,
+      "-y",
+      pwFile,
+      "-f",
+      file,
+      ...(opts.add === true ? ["-a"] : []),
+    ];
+    await run("ldapmodify", args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
   };
 }
