@@ -7,7 +7,7 @@
  * commit after which the file the line was in no longer lists the member in the group.
  */
 import type { SimpleGit } from "simple-git";
-import { isObj, list, str } from "../load/read-data.ts";
+import { isObj, list, str, strList } from "../load/read-data.ts";
 import { parseAccessFile } from "../load/parse.ts";
 import type { SourceLocation } from "../model/source.ts";
 import type { ApprovalsRecord, CommitApproval } from "../pr/approval-record.ts";
@@ -23,6 +23,18 @@ export interface LineRemoval {
   readonly committedAt: string;
   /** Its pull request and approvals, when the run that removed the member recorded them. */
   readonly approval?: CommitApproval;
+  /**
+   * The access review the member was pending in (not re-certified) just before: `closed` when that commit
+   * also ended the review (`gatehouse review close` revoking what nobody re-certified), `revoked` when the
+   * review stayed open (its owners took the line out while reviewing).
+   */
+  readonly review?: { readonly due: string; readonly by: "closed" | "revoked" };
+}
+
+/** What a file says of a group at one commit: the users it lists, and the review under way. */
+interface GroupAt {
+  readonly users: ReadonlySet<string>;
+  readonly review?: { readonly due: string; readonly pending: ReadonlySet<string> };
 }
 
 /** A stretch of membership as `journal access` holds it: what is needed to look its removal up. */
@@ -64,11 +76,11 @@ export async function lineRemovalsOf<M extends Removed>(
   );
   if (wanted.length === 0) return out;
   const git = await gitAt(cwd);
-  const lists = new Map<string, ReadonlySet<string> | undefined>();
-  /** The users the file lists in the group (under any of its names) at `commit`; undefined: unreadable. */
-  const listed = async (commit: string, file: string): Promise<ReadonlySet<string> | undefined> => {
+  const lists = new Map<string, GroupAt | undefined>();
+  /** The group (under any of its names) in the file at `commit`; undefined: unreadable. */
+  const listed = async (commit: string, file: string): Promise<GroupAt | undefined> => {
     const key = `${commit}\n${file}`;
-    if (!lists.has(key)) lists.set(key, await usersListedAt(git, commit, file, names));
+    if (!lists.has(key)) lists.set(key, await groupAt(git, commit, file, names));
     return lists.get(key);
   };
   for (const m of wanted) {
@@ -86,16 +98,17 @@ export async function lineRemovalsOf<M extends Removed>(
     const commits = range.split("\n").filter((c) => c !== "");
     let removedAt: string | undefined;
     for (const commit of commits.slice(0, MAX_READS)) {
-      const users = await listed(commit, file);
-      if (users === undefined) break;
-      if (users.has(user)) break;
+      const at = await listed(commit, file);
+      if (at === undefined) break;
+      if (at.users.has(user)) break;
       removedAt = commit;
     }
     if (removedAt === undefined) continue;
     // The commit before it on the first-parent line still listed the member: else the line left earlier.
     const before = await git.raw(["rev-parse", "--verify", "--quiet", `${removedAt}^1`]).catch(() => "");
     const previous = before.trim() === "" ? undefined : await listed(before.trim(), file);
-    if (previous?.has(user) !== true) continue;
+    if (previous?.users.has(user) !== true) continue;
+    const review = reviewOf(user, previous, await listed(removedAt, file));
     const shown = await git.show(["-s", "--format=%an%x00%cI%x00%s", removedAt]).catch(() => undefined);
     if (shown === undefined) continue;
     const [author = "", committedAt = "", subject = ""] = shown.trim().split("\0");
@@ -106,30 +119,49 @@ export async function lineRemovalsOf<M extends Removed>(
       author,
       committedAt,
       ...(approval === undefined ? {} : { approval }),
+      ...(review === undefined ? {} : { review }),
     });
   }
   return out;
 }
 
-/** The users `file` at `commit` lists in a group called one of `names`; undefined when it cannot be read. */
-async function usersListedAt(
+/**
+ * The review a member's line left in: they were pending in it just before (not re-certified), and the
+ * commit that took the line out either ended that review (its close) or left it open (the owners revoked).
+ */
+function reviewOf(user: string, before: GroupAt, after: GroupAt | undefined): LineRemoval["review"] {
+  const review = before.review;
+  if (review?.pending.has(user) !== true) return undefined;
+  return { due: review.due, by: after?.review?.due === review.due ? "revoked" : "closed" };
+}
+
+/** The group called one of `names` in `file` at `commit`; undefined when the file cannot be read. */
+async function groupAt(
   git: SimpleGit,
   commit: string,
   file: string,
   names: ReadonlySet<string>,
-): Promise<ReadonlySet<string> | undefined> {
+): Promise<GroupAt | undefined> {
   const text = await git.show([`${commit}:./${file}`]).catch(() => undefined);
-  if (text === undefined) return new Set();
+  if (text === undefined) return { users: new Set() };
   const parsed = parseAccessFile(file, Buffer.from(text, "utf8"));
   const data = parsed.document?.data;
   if (!isObj(data)) return undefined;
   const users = new Set<string>();
+  let review: GroupAt["review"];
   for (const group of list(data, "groups") ?? []) {
     if (!isObj(group) || !names.has(str(group, "name") ?? "")) continue;
     for (const entry of list(group, "members") ?? []) {
       const user = typeof entry === "string" ? entry : isObj(entry) ? str(entry, "user") : undefined;
       if (user !== undefined) users.add(user);
     }
+    const block = group["review"];
+    const due = isObj(block) ? str(block, "due") : undefined;
+    if (isObj(block) && due !== undefined)
+      review = {
+        due,
+        pending: new Set(strList(block, "pending") ?? []),
+      };
   }
-  return users;
+  return review === undefined ? { users } : { users, review };
 }

@@ -100,7 +100,7 @@ describe("journal access names the commit that took a removed member's line out 
     expect(day.code, day.out).toBe(0);
     expect(day.stdout).toMatch(
       new RegExp(
-        ` {2}cy {2}since 2026-03-01T09:00:00.\\d+Z to 2026-03-10T10:00:00.\\d+Z .*\\n(?: {4}.*\\n)* {4}ended by its removal, journal #\\d+ \\(that run overrode the guard rails: --allow-removals \\d+, accepting 1 refusal\\(s\\)\\): removed from config[^\\n]*; the line left the files with commit ${revoked.slice(0, 12)} "Revoke what access reviews did not re-certify \\(gatehouse review close\\)" \\(Review Bot, `,
+        ` {2}cy {2}since 2026-03-01T09:00:00.\\d+Z to 2026-03-10T10:00:00.\\d+Z .*\\n(?: {4}.*\\n)* {4}ended by its removal, journal #\\d+ \\(that run overrode the guard rails: --allow-removals \\d+, accepting 1 refusal\\(s\\)\\): removed from config[^\\n]*; the line left the files with commit ${revoked.slice(0, 12)} "Revoke what access reviews did not re-certify \\(gatehouse review close\\)" \\(Review Bot, [^\\n]*\\): not re-certified in the access review due 2026-03-09, revoked when it closed\\n`,
       ),
     );
     // ann and bob were never removed: nothing of the kind on their lines.
@@ -115,6 +115,7 @@ describe("journal access names the commit that took a removed member's line out 
     expect(members.find((m) => m.member === "cy")?.lineRemoval).toMatchObject({
       commit: revoked,
       subject: "Revoke what access reviews did not re-certify (gatehouse review close)",
+      review: { due: "2026-03-09", by: "closed" },
     });
     expect(members.find((m) => m.member === "ann")?.lineRemoval).toBeUndefined();
 
@@ -142,6 +143,53 @@ describe("journal access names the commit that took a removed member's line out 
       allowRemovals: 5,
       accepted: [expect.any(String)],
     });
+  });
+
+  it("tells a line the owners revoked in an open review from one an ordinary edit removed", async () => {
+    const s = await site();
+    await writeFile(opsFile(s), OPS.replace("      - cy\n", "      - cy\n      - dee\n"));
+    await s.commit("ops with ann, bob, cy and dee");
+    await applied(s, "2026-03-01T09:00:00Z");
+    expect((await s.cli("2026-03-02T09:00:00Z", ["review", "open", "--due", "2026-03-20"])).code).toBe(0);
+    await s.commit("Open access reviews");
+    // The owner revokes cy while reviewing (line and pending name out, the review stays open); dee is
+    // re-certified, and dee's line goes later in a commit of its own: not a review's revocation.
+    const opened = await readFile(opsFile(s), "utf8");
+    const block = "    review:\n      due: 2026-03-20\n      pending:\n";
+    expect(opened).toContain(`${block}        - ann\n        - bob\n        - cy\n        - dee\n`);
+    const listed = (...names: string[]) => names.map((n) => `      - ${n}\n`).join("");
+    const ops = (review: string, ...members: string[]) =>
+      `groups:\n  - name: ops\n    owners: [ann]\n${review}    members:\n${listed(...members)}`;
+    await writeFile(
+      opsFile(s),
+      ops(`${block}        - ann\n        - bob\n        - dee\n`, "ann", "bob", "dee"),
+    );
+    const byOwner = await s.commit("cy no longer needs ops");
+    await writeFile(opsFile(s), ops(`${block}        - ann\n        - bob\n`, "ann", "bob", "dee"));
+    await s.commit("dee re-certified");
+    await writeFile(opsFile(s), ops(`${block}        - ann\n        - bob\n`, "ann", "bob"));
+    const edit = await s.commit("dee moves team");
+    await applied(s, "2026-03-10T10:00:00Z");
+
+    const json = await march(s, "--format", "json");
+    expect(json.code, json.stdout).toBe(0);
+    const members = (
+      JSON.parse(json.stdout) as {
+        groups: { members: { member: string; lineRemoval?: { commit: string; review?: unknown } }[] }[];
+      }
+    ).groups.flatMap((g) => g.members);
+    expect(members.find((m) => m.member === "cy")?.lineRemoval).toMatchObject({
+      commit: byOwner,
+      review: { due: "2026-03-20", by: "revoked" },
+    });
+    const dee = members.find((m) => m.member === "dee")?.lineRemoval;
+    expect(dee?.commit).toBe(edit);
+    expect(dee?.review).toBeUndefined();
+    const text = await march(s);
+    expect(text.stdout).toMatch(
+      /"cy no longer needs ops" \(Review Bot, [^\n]*\): revoked by the group's owners in the access review due 2026-03-20, pending re-certification then\n/,
+    );
+    expect(text.stdout).toMatch(/"dee moves team" \(Review Bot, [^\n)]*\)\n/);
   });
 
   it("names no commit when the line left in edits that were never committed", async () => {

@@ -112,7 +112,16 @@ function endedByText(ended: HeldStretch["endedBy"], removal: LineRemoval | undef
   if (removal === undefined) return text;
   const by = `commit ${inlineText(removal.commit.slice(0, 12))} "${inlineText(removal.subject)}" (${inlineText(removal.author)}, ${inlineText(removal.committedAt)})`;
   const approved = removal.approval === undefined ? "" : `, ${describeCommitApproval(removal.approval)}`;
-  return `${text}; the line left the files with ${by}${approved}`;
+  return `${text}; the line left the files with ${by}${approved}${reviewText(removal.review)}`;
+}
+
+/** The access review a removed line was pending in, as line-removals.ts found it. */
+function reviewText(review: LineRemoval["review"]): string {
+  if (review === undefined) return "";
+  const due = inlineText(review.due);
+  return review.by === "closed"
+    ? `: not re-certified in the access review due ${due}, revoked when it closed`
+    : `: revoked by the group's owners in the access review due ${due}, pending re-certification then`;
 }
 
 const who = (m: { member: string; memberKind: "user" | "group"; userId?: string }): string =>
