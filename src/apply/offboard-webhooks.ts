@@ -73,10 +73,13 @@ export interface OwedDelivery {
 
 /**
  * The leavers a run offboarded: a disable or delete of their account was applied, and the check after
- * the run read it back. A re-check of an earlier verdict counts only for an account this run disabled
- * or deleted (its disable failed in the run that opened the verdict): one the run did not touch was told
- * of already; except the re-check of an unchecked one (a run that ended before its check, and so before
- * telling anyone), which counts as that run's, triggered when it started. In the order of their first check.
+ * the run read it back. A re-check of an earlier verdict counts for an account this run disabled or
+ * deleted (its disable failed in the run that opened the verdict); for one the run did not touch, only
+ * when it closes the verdict with something new to tell: the re-check of an unchecked one (a run that
+ * ended before its check, and so before telling anyone), or one that finds clean what the earlier check
+ * did not (the webhooks were told "access-left" or "unverified" then). Those count as the earlier run's,
+ * triggered when it started. A re-check that still finds access left is not told again. In the order of
+ * their first check.
  */
 export function offboardedLeavers(
   results: readonly ChangeResult[],
@@ -95,11 +98,16 @@ export function offboardedLeavers(
   const earlierRun = new Map<string, string>(); // user id → the start of the run that never checked them
   for (const check of checks) {
     if (check.userId === undefined) continue;
-    const isUnchecked = check.verdict?.unchecked === true;
-    if (!isUnchecked && !disabled.has(check.userId)) continue;
-    if (!isUnchecked && check.recheckOf !== undefined && !accounts.has(`${check.provider}\0${check.account}`))
+    // The earlier run's business, told now: a check it never made, or one that could not confirm the
+    // offboarding (access left, a read that failed) and comes out clean now (what was left went, by a
+    // later run's removals or by hand): the webhooks heard that finding, or nothing, and hear the end.
+    const isEarlier =
+      check.verdict?.unchecked === true ||
+      (check.recheckOf !== undefined && check.clean && check.error === undefined);
+    if (!isEarlier && !disabled.has(check.userId)) continue;
+    if (!isEarlier && check.recheckOf !== undefined && !accounts.has(`${check.provider}\0${check.account}`))
       continue;
-    if (isUnchecked && check.triggeredAt !== undefined && !disabled.has(check.userId))
+    if (isEarlier && check.triggeredAt !== undefined && !disabled.has(check.userId))
       earlierRun.set(check.userId, check.triggeredAt);
     const list = out.get(check.userId) ?? [];
     list.push(check);
