@@ -168,3 +168,52 @@ it("refuses a commit whose tree holds a path git would not check out (.., crafte
     await rm(outside, { force: true });
   }
 });
+
+describe("explain during an access review", () => {
+  /** March 1: ops under review, due March 15, bob's line re-certified and ann's not; April 1: closed. */
+  async function reviewed(): Promise<AccessTree> {
+    const underReview =
+      "groups:\n  - name: ops\n    owners: [bob]\n    review:\n      due: 2026-03-15\n      pending:\n        - ann\n" +
+      "    members: [ann, bob]\n  - name: dev\n    owners: [bob]\n    members: []\n";
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": LOCAL,
+      "users/people.yaml": PEOPLE,
+      "roles/roles.yaml": ROLES,
+      "groups/teams.yaml": underReview,
+    });
+    trees.push(tree);
+    execFileSync("git", ["init", "-q"], { cwd: tree.cwd });
+    commit(tree.cwd, "2026-03-01T10:00:00Z", "Open access reviews");
+    await writeFile(path.join(tree.dir, "groups/teams.yaml"), groups("bob"));
+    commit(tree.cwd, "2026-04-01T10:00:00Z", "Revoke what access reviews did not re-certify");
+    return tree;
+  }
+
+  it("says a line is pending re-certification, and when the review is over, in text and JSON", async () => {
+    const tree = await reviewed();
+    const during = await explain(tree, ["ann", "ops", "--at", "2026-03-10"]);
+    expect(during.code, during.out).toBe(0);
+    expect(during.stdout).toMatch(
+      /\n {2}ops {2}\[app\]\n {4}listed at access\/groups\/teams\.yaml:\d+\n {4}pending re-certification in the access review due 2026-03-15 \(access\/groups\/teams\.yaml:7:\d+\): its owners have not kept the line yet; `review close` revokes it if they have not by then\n/,
+    );
+    const over = await explain(tree, ["ann", "ops", "--at", "2026-03-20"]);
+    expect(over.stdout).toContain(
+      "pending re-certification in the access review due 2026-03-15 (access/groups/teams.yaml:7:11), which is over: `review close` revokes the line",
+    );
+    // bob was re-certified (not pending); after the close, ann holds ops by no line.
+    const bob = await explain(tree, ["bob", "ops", "--at", "2026-03-10"]);
+    expect(bob.stdout).toMatch(/ {4}listed at /);
+    expect(bob.stdout).not.toContain("pending re-certification");
+    const after = await explain(tree, ["ann", "ops", "--at", "2026-04-02"]);
+    expect(after.stdout).toContain("not a member of ops");
+
+    const json = await explain(tree, ["ann", "--at", "2026-03-10", "--format", "json"]);
+    const groupsOf = (JSON.parse(json.stdout) as { groups: { group: string; pendingReview?: unknown }[] })
+      .groups;
+    expect(groupsOf.find((g) => g.group === "ops")?.pendingReview).toEqual({
+      due: "2026-03-15",
+      source: { file: "access/groups/teams.yaml", line: 7, column: 11 },
+    });
+    expect(groupsOf.find((g) => g.group === "dev")?.pendingReview).toBeUndefined();
+  });
+});

@@ -3,9 +3,9 @@ import { ExitCode, UsageError } from "../../errors.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import { computeEffectiveMemberships, describeProvenance, provenanceOf } from "../../desired/effective.ts";
 import { accountNameFor, groupIsInProvider, lifecycleOf } from "../../desired/desired-state.ts";
-import { hasNotStarted, isTerminated } from "../../lifecycle/status.ts";
+import { afterDay, hasNotStarted, isTerminated } from "../../lifecycle/status.ts";
 import { formatLocation, type SourceLocation } from "../../model/source.ts";
-import type { User } from "../../model/access.ts";
+import type { Group, User } from "../../model/access.ts";
 import type { Provenance } from "../../model/state.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CommandIo } from "../io.ts";
@@ -33,6 +33,8 @@ interface ExplainedGroup {
   readonly why: readonly string[];
   readonly provenance: readonly Provenance[];
   readonly expiredGrant?: { readonly until: string; readonly source: SourceLocation };
+  /** The group's access review under way, when it has not re-certified this person's line yet. */
+  readonly pendingReview?: { readonly due: string; readonly source: SourceLocation };
 }
 
 export async function runExplain(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -137,6 +139,7 @@ async function explain(
     const def = model.groups.get(name);
     const systems = model.config.providers.filter((p) => def && groupIsInProvider(def, p)).map((p) => p.name);
     const why = (provenance ?? []).map(describeProvenance);
+    const review = pendingReviewOf(def, user.id);
     groups.push({
       group: name,
       providers: systems,
@@ -145,9 +148,11 @@ async function explain(
       why,
       provenance: provenance ?? [],
       ...(expired ? { expiredGrant: { until: expired.until, source: expired.source } } : {}),
+      ...(review === undefined ? {} : { pendingReview: review }),
     });
     out.push(`  ${name}  [${systems.join(", ") || "no provider"}]${provenance ? notHeld : ""}`);
     for (const line of why) out.push(`    ${line}`);
+    if (review !== undefined) out.push(`    ${pendingReviewText(review, options.now)}`);
     if (expired)
       out.push(
         `    expired grant (until ${expired.until}) at ${formatLocation(expired.source)}: no longer due (the files no longer give it); the next apply removes it where a system still holds it`,
@@ -191,6 +196,27 @@ async function explain(
   }
   io.stdout(out.join("\n") + "\n");
   return ExitCode.ok;
+}
+
+/** The review of `group` under way, with the place of `userId` in its pending list, when they are in it. */
+function pendingReviewOf(
+  group: Group | undefined,
+  userId: string,
+): { readonly due: string; readonly source: SourceLocation } | undefined {
+  const review = group?.review;
+  const i = review?.pending.indexOf(userId) ?? -1;
+  if (review === undefined || i < 0) return undefined;
+  return { due: review.due, source: review.pendingSources?.[i] ?? review.source };
+}
+
+function pendingReviewText(
+  review: { readonly due: string; readonly source: SourceLocation },
+  now: Date,
+): string {
+  const where = `${review.due} (${formatLocation(review.source)})`;
+  return now.getTime() >= afterDay(review.due)
+    ? `pending re-certification in the access review due ${where}, which is over: \`review close\` revokes the line`
+    : `pending re-certification in the access review due ${where}: its owners have not kept the line yet; \`review close\` revokes it if they have not by then`;
 }
 
 /** The status a person has today: `status` as written, unless an end date has passed. */
