@@ -14,7 +14,7 @@ import { closeProviders, preparePlan } from "../../src/engine/prepare-plan.ts";
 import { runApply } from "../../src/engine/run-apply.ts";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
-import { queuedAnswers, startWebhookServer, type WebhookServer } from "../helpers/webhook-server.ts";
+import { opsWithWebhook, type WebhookServer } from "../helpers/webhook-server.ts";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
 const trees: AccessTree[] = [];
@@ -28,21 +28,12 @@ const run = (cwd: string, argv: readonly string[]) => runCliIn(cwd, argv, NOW);
 
 const parse = (line: string): JournalEntry => JSON.parse(line) as JournalEntry;
 
-/** ann and bob in ops, in one local directory, with a webhook told of each leaver; `people`: the users file. */
+/** ann and bob in ops, with a webhook told of each leaver; `people`: the users file. */
 async function teamWithWebhook(people: string): Promise<{ tree: AccessTree; server: WebhookServer }> {
-  const server = await startWebhookServer(queuedAnswers({}));
-  servers.push(server);
-  const tree = await writeAccessTree({
-    "gatehouse.yaml":
-      "providers:\n" +
-      "  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
-      "policy:\n  guardrails: { maxRemovals: 5 }\n  offboarding:\n    webhooks:\n" +
-      `      - { name: tickets, url: "${server.url}/tickets" }\n`,
-    "users/people.yaml": people,
-    "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
-  });
-  trees.push(tree);
-  return { tree, server };
+  const site = await opsWithWebhook(people);
+  servers.push(site.server);
+  trees.push(site.tree);
+  return site;
 }
 
 describe("a run killed between a leaver's offboarding and its check", () => {

@@ -8,9 +8,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { acquireFileLock, releaseFileLock } from "../../src/io/file-lock.ts";
-import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import type { AccessTree } from "../helpers/access-tree.ts";
 import { runCliIn } from "../helpers/cli-io.ts";
-import { queuedAnswers, startWebhookServer, type WebhookServer } from "../helpers/webhook-server.ts";
+import { opsWithWebhook, type WebhookServer } from "../helpers/webhook-server.ts";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
 const LATER = new Date("2026-06-02T12:00:00Z");
@@ -26,20 +26,12 @@ const run = (cwd: string, argv: readonly string[]) => runCliIn(cwd, argv, NOW);
 
 /** bob leaves while the wiki directory is locked: disabled in app, not in the wiki, and the webhook told so. */
 async function bobLeftInTheWikiAfterAFailedDisable(): Promise<{ tree: AccessTree; server: WebhookServer }> {
-  const server = await startWebhookServer(queuedAnswers({}));
-  servers.push(server);
-  const tree = await writeAccessTree({
-    "gatehouse.yaml":
-      "providers:\n" +
-      "  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
-      "  wiki: { type: local, path: .gatehouse/wiki.json, mode: authoritative, lockTimeoutMs: 200 }\n" +
-      "policy:\n  guardrails: { maxRemovals: 5 }\n  offboarding:\n    webhooks:\n" +
-      `      - { name: tickets, url: "${server.url}/tickets" }\n`,
-    "users/people.yaml":
-      "users:\n  - { id: ann, name: Ann Lee, email: ann@example.com }\n" +
+  const { tree, server } = await opsWithWebhook(
+    "users:\n  - { id: ann, name: Ann Lee, email: ann@example.com }\n" +
       "  - { id: bob, name: Bob Ray, email: bob@example.com, endDate: 2026-05-29 }\n",
-    "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
-  });
+    "  wiki: { type: local, path: .gatehouse/wiki.json, mode: authoritative, lockTimeoutMs: 200 }\n",
+  );
+  servers.push(server);
   trees.push(tree);
   const people = path.join(tree.dir, "users/people.yaml");
   const text = await readFile(people, "utf8");

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { OffboardingWebhook } from "../../src/model/access.ts";
 import { deliverWebhook, type WebhookDelivery } from "../../src/apply/offboard-webhooks.ts";
+import { writeAccessTree, type AccessTree } from "./access-tree.ts";
 
 /** One request a webhook receiver got. */
 export interface Received {
@@ -70,4 +71,27 @@ export function deliverTo(hook: OffboardingWebhook, timeoutMs = 10_000): Promise
     { hooks: [hook], secrets: new Map(), people: new Map(), post: fetch, backoffMs: 1 },
     AbortSignal.timeout(timeoutMs),
   );
+}
+
+/**
+ * ann and bob in ops, in the local directory `app` (and the providers `moreProviders` adds, as lines of
+ * gatehouse.yaml), with a webhook `tickets` told of each leaver; `people`: the users file. The caller
+ * removes the tree and closes the server.
+ */
+export async function opsWithWebhook(
+  people: string,
+  moreProviders = "",
+): Promise<{ tree: AccessTree; server: WebhookServer }> {
+  const server = await startWebhookServer(queuedAnswers({}));
+  const tree = await writeAccessTree({
+    "gatehouse.yaml":
+      "providers:\n" +
+      "  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+      moreProviders +
+      "policy:\n  guardrails: { maxRemovals: 5 }\n  offboarding:\n    webhooks:\n" +
+      `      - { name: tickets, url: "${server.url}/tickets" }\n`,
+    "users/people.yaml": people,
+    "groups/ops.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
+  });
+  return { tree, server };
 }
