@@ -51,6 +51,12 @@ export interface GroupNode {
 /** A file's group nodes by name; a name defined twice in the file is not found. */
 export interface GroupNodes {
   get(name: string): GroupNode | undefined;
+  /**
+   * Where key `key` of group `name` starts in the text, and the group's index, from the loader's
+   * positions, parsing nothing (groupsBySlice only); `at` undefined: the group has no such key. Undefined:
+   * the group is not in the file exactly once.
+   */
+  keyOf?(name: string, key: string): { readonly index: number; readonly at: number | undefined } | undefined;
 }
 
 const YAML_OPTIONS = { uniqueKeys: true, strict: true, merge: false } as const;
@@ -108,6 +114,18 @@ export function groupsBySlice(text: string, data: unknown, locator: Locator): Gr
         },
       });
       return { node, index };
+    },
+    keyOf(name, key) {
+      const index = indexOf.get(name);
+      if (index === undefined || index < 0) return undefined;
+      const group: unknown = groups[index];
+      if (!isRecord(group) || !Object.hasOwn(group, key)) return { index, at: undefined };
+      lineStarts ??= lineOffsets(text);
+      const place = locator.locate(["groups", index, key], "key");
+      const at = (lineStarts[place.line - 1] ?? Number.NaN) + place.column - 1;
+      // A key the loader placed elsewhere (quoted, say): the group's parse alone decides.
+      if (!text.startsWith(`${key}:`, at)) throw new NotSliced();
+      return { index, at };
     },
   };
 }
@@ -229,12 +247,7 @@ export function openReviewsText(
   const done = editGroups(file, text, ({ byName, expected, cuts }) => {
     made = cuts;
     for (const { group: groupName, pending } of openings) {
-      const { node, index } = namedGroup(byName, groupName);
-      const review = node.items.find((p) => stringOf(p.key) === "review");
-      if (review !== undefined)
-        throw new EditProblem(`group "${groupName}" has a review already`, review.key);
-      const at = keyStart(node, "members");
-      if (at === undefined) throw new EditProblem(`group "${groupName}" has no members list`, node);
+      const { index, at } = membersKeyOf(byName, expected, groupName);
       const prefix = text.slice(lineStart(text, at), at);
       const column = prefix.length;
       const indent = " ".repeat(column);
@@ -261,6 +274,27 @@ export function openReviewsText(
     }
   });
   return "text" in done ? { text: done.text, cuts: made } : done;
+}
+
+/**
+ * Where group `name`'s members key starts, and its index, for a review to open there: from the loader's
+ * positions where it has them (a big group is not parsed for that), else from the group's node. A
+ * group that has a review, or no members list, is an EditProblem.
+ */
+function membersKeyOf(byName: GroupNodes, expected: unknown, name: string): { index: number; at: number } {
+  const located = byName.keyOf?.(name, "members");
+  if (located !== undefined) {
+    if (located.at === undefined) throw new EditProblem(`group "${name}" has no members list`);
+    if (Object.hasOwn(groupData(expected, located.index), "review"))
+      throw new EditProblem(`group "${name}" has a review already`);
+    return { index: located.index, at: located.at };
+  }
+  const { node, index } = namedGroup(byName, name);
+  const review = node.items.find((p) => stringOf(p.key) === "review");
+  if (review !== undefined) throw new EditProblem(`group "${name}" has a review already`, review.key);
+  const at = keyStart(node, "members");
+  if (at === undefined) throw new EditProblem(`group "${name}" has no members list`, node);
+  return { index, at };
 }
 
 /** openReviewsText for one group. */

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Node } from "yaml";
-import { groupsByName, groupsBySlice, type GroupNodes } from "../../src/engine/review-edit.ts";
+import {
+  groupsByName,
+  groupsBySlice,
+  openReviewsText,
+  type GroupNodes,
+} from "../../src/engine/review-edit.ts";
 import { parseAccessFileFast } from "../../src/load/parse.ts";
 import { yamlLib } from "../../src/load/yaml-lib.ts";
 
@@ -74,5 +79,55 @@ describe("groups parsed one at a time (groupsBySlice)", () => {
   it("refuses (so the whole file is parsed) a group that is not a block list item", () => {
     const text = "groups: [{ name: a, members: [x] }]\n";
     expect(() => slicesOf(text).get("a")).toThrow();
+  });
+});
+
+describe("a group's members key from the loader's positions (keyOf), for review open", () => {
+  for (const [layout, text] of Object.entries(FILES)) {
+    it(`is where the whole file's parse has it, and the same group (${layout})`, () => {
+      const whole = groupsByName(text);
+      const sliced = slicesOf(text);
+      for (const [name, { node, index }] of whole) {
+        const pair = node.items.find((p) => yamlLib().isScalar(p.key) && p.key.value === "members");
+        const at = (pair?.key as Node | undefined)?.range?.[0];
+        expect(sliced.keyOf?.(name, "members")).toStrictEqual({ index, at });
+      }
+      expect(sliced.keyOf?.("no such group", "members")).toBeUndefined();
+    });
+  }
+
+  it("opens reviews with the text edited just before each members key, wherever it sits", () => {
+    const opened = openReviewsText(
+      FILE,
+      FILES["flush"] ?? "",
+      [
+        { group: "a", pending: ["alice", "bob"] },
+        { group: "last", pending: ["x"] },
+      ],
+      "2026-07-01",
+    );
+    expect(opened).toMatchObject({
+      text:
+        "groups:\n- name: a\n  review:\n    due: 2026-07-01\n    pending:\n      - alice\n      - bob\n" +
+        "  members:\n  - alice\n  - bob\n- name: b\n  owners:\n  - carol\n  members: []\n" +
+        "- review:\n    due: 2026-07-01\n    pending:\n      - x\n  members: [x]\n  name: last",
+    });
+  });
+
+  it("leaves a key it cannot place by position, or a flow group, to the whole file's parse", () => {
+    const quoted = 'groups:\n  - name: a\n    "members":\n      - x\n';
+    expect(() => slicesOf(quoted).keyOf?.("a", "members")).toThrow();
+    const edited = openReviewsText(FILE, quoted, [{ group: "a", pending: ["x"] }], "2026-07-01");
+    expect("text" in edited && edited.text).toBe(
+      'groups:\n  - name: a\n    review:\n      due: 2026-07-01\n      pending:\n        - x\n    "members":\n      - x\n',
+    );
+    const flow = "groups:\n  - { name: a, members: [x] }\n";
+    expect(openReviewsText(FILE, flow, [{ group: "a", pending: ["x"] }], "2026-07-01")).toMatchObject({
+      problem: 'group "a" is written as a flow mapping',
+    });
+    const reviewing = FILES["indented"] ?? "";
+    expect(openReviewsText(FILE, reviewing, [{ group: "c d", pending: ["x"] }], "2026-07-01")).toMatchObject({
+      problem: 'group "c d" has a review already',
+    });
   });
 });
