@@ -184,6 +184,22 @@ describe("what a new user tripped over", () => {
     expect((await cli(tree, ["plan"])).code).toBe(0);
   });
 
+  it("validate counts a group left out for a schema error in its review block among the groups", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - { id: alice, name: Alice }\n  - { id: bob, name: Bob }\n",
+      "groups/teams.yaml":
+        "groups:\n  - name: ops\n    owners: [alice]\n    members: [alice, bob]\n" +
+        "  - name: dev\n    owners: [alice]\n    review:\n      due: 2026-07-01\n      pending: [bob, bob]\n" +
+        "    members: [bob]\n",
+    });
+    trees.push(tree);
+    const checked = await cli(tree, ["validate"]);
+    expect(checked.code).toBe(1);
+    expect(checked.out).toMatch(/access\/groups\/teams\.yaml:\d+:\d+ error GH100/);
+    expect(checked.out).toContain("2 users, 2 groups (1 left out for errors), 0 roles: invalid;");
+  });
+
   it("refuses a bad --allow-removals at once, even when the plan has nothing to change", async () => {
     const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
     trees.push(tree);

@@ -48,9 +48,23 @@ export async function runValidate(argv: readonly string[], io: CommandIo): Promi
   io.stdout(format === "json" ? jsonForTerminal(report) : report);
   if (format === "text") {
     const status = hasErrors(tree.diagnostics) ? "invalid" : "valid";
+    const left = tree.definitions.withErrors;
     io.stdout(
-      `${dir}: ${String(tree.fileCount)} file(s), ${String(tree.model.users.size)} users, ${String(tree.model.groups.size)} groups, ${String(tree.model.roles.size)} roles: ${status}; ${countLine(tree.diagnostics)}\n`,
+      `${dir}: ${String(tree.fileCount)} file(s), ${counted(tree.model.users, left?.users, "users")}, ${counted(tree.model.groups, left?.groups, "groups")}, ${counted(tree.model.roles, left?.roles, "roles")}: ${status}; ${countLine(tree.diagnostics)}\n`,
     );
   }
   return hasErrors(tree.diagnostics) ? ExitCode.error : ExitCode.ok;
+}
+
+/**
+ * "30 groups", counting the items left out of the model for their errors too (the same names once): a
+ * group whose review block has a schema error is still one of the file's groups.
+ */
+function counted(
+  defined: ReadonlyMap<string, unknown>,
+  leftOut: ReadonlySet<string> | undefined,
+  what: string,
+): string {
+  const extra = [...(leftOut ?? [])].filter((name) => !defined.has(name)).length;
+  return `${String(defined.size + extra)} ${what}${extra > 0 ? ` (${String(extra)} left out for errors)` : ""}`;
 }
