@@ -74,10 +74,14 @@ function isLeaversRemoval(change: Change): boolean {
   );
 }
 
-/** The plan's grant endings alone (isGrantEnding), as a plan of their own; undefined when it has none. */
+/**
+ * The plan's grant endings alone (isGrantEnding), as a plan of their own, with the grant ends the files
+ * changed (Plan.grantEnds): a refused run records those too, or a grant shortened meanwhile would be held
+ * past its new end by the same refusal. Undefined when it has neither.
+ */
 export function grantEndings(plan: Plan): Plan | undefined {
   const changes = plan.changes.filter(isGrantEnding);
-  if (changes.length === 0) return undefined;
+  if (changes.length === 0 && (plan.grantEnds ?? []).length === 0) return undefined;
   return { ...plan, changes, notes: [], summary: summarize(changes) };
 }
 

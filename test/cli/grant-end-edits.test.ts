@@ -20,13 +20,14 @@ const groups = (bobLine: string) =>
   `groups:\n  - name: db-admin\n    owners: [ann]\n    members:\n      - ann\n      - user: bob\n${bobLine}`;
 const until = (at: string) => `        until: ${at}\n        reason: INC-42\n`;
 
-async function site(): Promise<AccessTree> {
+async function site(files: Record<string, string> = {}): Promise<AccessTree> {
   const tree = await writeAccessTree({
     "gatehouse.yaml":
       "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
       "policy:\n  guardrails: { protectedGroups: [db-admin] }\n",
     "users/people.yaml": "users:\n  - { id: ann, name: ann }\n  - { id: bob, name: bob }\n",
     "groups/groups.yaml": groups(until("2026-12-22T14:00:00Z")),
+    ...files,
   });
   trees.push(tree);
   return tree;
@@ -86,6 +87,34 @@ describe("a grant's end edited with nothing to apply", () => {
     expect(await dbAdmin(tree)).toEqual(["ann", "bob"]);
     const ended = await apply(tree, "2026-12-23T15:00:00Z");
     expect(ended.code, ended.stderr).toBe(0);
+    expect(await dbAdmin(tree)).toEqual(["ann"]);
+  });
+
+  it("shortened while the guard rails refuse the rest of the plan: the refused run records the new end, which the grant ends at", async () => {
+    // A bulk change elsewhere (ann and bob out of the wiki, more than maxRemovals allows) waits for a human.
+    const wiki = (members: string) =>
+      `groups:\n  - name: wiki\n    owners: [ann]\n    members: [${members}]\n`;
+    const tree = await site({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+        "policy:\n  guardrails: { protectedGroups: [db-admin], maxRemovals: 1 }\n",
+      "groups/wiki.yaml": wiki("ann, bob"),
+    });
+    expect((await apply(tree, "2026-12-22T07:00:00Z")).code).toBe(0);
+    await writeFile(path.join(tree.dir, "groups/wiki.yaml"), wiki(""));
+    // The incident is over early: bob's grant is shortened to 10:00, a narrowing with nothing to apply yet.
+    await edit(tree, until("2026-12-22T10:00:00Z"));
+    const refused = await apply(tree, "2026-12-22T08:00:00Z");
+    expect(refused.code).toBe(3);
+    expect(await dbAdmin(tree)).toEqual(["ann", "bob"]);
+    expect((await lastStart(tree))?.["grantEnds"]).toEqual([
+      { id: "app:membership/db-admin/bob", until: "2026-12-22T10:00:00Z" },
+    ]);
+    // At the shortened end the grant ends as approved: neither refused in the protected group nor held
+    // back by the wiki's bulk change, which is still refused.
+    const ended = await apply(tree, "2026-12-22T10:00:30Z");
+    expect(ended.code, ended.stderr).toBe(3);
+    expect(ended.stderr).toContain("only its 1 grant ending(s) are applied now");
     expect(await dbAdmin(tree)).toEqual(["ann"]);
   });
 });

@@ -420,7 +420,9 @@ async function applyLocked(
     const plan = endings ?? whole;
     if (endings !== undefined)
       io.stderr(
-        `guard rails refuse this plan; only its ${String(endings.changes.length)} grant ending(s) are applied now (grants that end as they were approved), the rest is not:\n  - ${refused.join("\n  - ")}\n`,
+        endings.changes.length > 0
+          ? `guard rails refuse this plan; only its ${String(endings.changes.length)} grant ending(s) are applied now (grants that end as they were approved), the rest is not:\n  - ${refused.join("\n  - ")}\n`
+          : `guard rails refuse this plan; nothing of it is applied, but the run records the ${String(endings.grantEnds?.length ?? 0)} grant end(s) the files changed (so a grant shortened ends at its new end):\n  - ${refused.join("\n  - ")}\n`,
       );
     // Where the run is journalled, by whom, and who is protected: the same for every run.
     const common = {
@@ -467,6 +469,11 @@ async function applyLocked(
       io.stdout(
         `Recorded the run in the journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(quiet.journal.first)}-${String(quiet.journal.last)}.\n`,
       );
+      if (endings !== undefined) {
+        // Only the grant ends were recorded: the refusal stands for the whole plan.
+        io.stderr(`error: ${new UnsafePlanError(refused).message}\n`);
+        return ExitCode.unsafe;
+      }
       return isOffboarded && isDelivered && isComplete ? ExitCode.ok : ExitCode.error;
     }
     if (!saved && !flag(args, "yes")) {
