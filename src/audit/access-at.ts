@@ -42,9 +42,17 @@ export interface HeldMembership {
   readonly earlier?: { readonly since: string; readonly seq: number };
   /**
    * A run started after `until` and no later than the instant asked about, and the membership stayed:
-   * the grant was extended (the journal records only the end it was added with) or its removal failed.
+   * the grant was extended (by a journal older than the apply-start's grantEnds, which records only the
+   * end it was added with) or its removal failed.
    */
   readonly keptPastUntil?: true;
+  /**
+   * The end was changed after the add, by an edit with nothing to apply, which a later run recorded (its
+   * apply-start's grantEnds), no later than the instant asked about: the run (`at`, `seq` of its
+   * apply-start) and the end before (`from`; absent when the line was lasting). `until` is then the end
+   * recorded last, or absent when the grant was made lasting.
+   */
+  readonly endChanged?: { readonly at: string; readonly seq: number; readonly from?: string };
 }
 
 /**
@@ -254,7 +262,10 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
   const apply = (entry: JournalEntry): void => {
     outside.note(entry);
     if (entry.type === "apply-start") {
-      if (entry.at <= until) starts.push(entry.at);
+      if (entry.at <= until) {
+        starts.push(entry.at);
+        for (const { id, until: end } of entry.grantEnds ?? []) endChanged(id, end, entry.at, entry.seq);
+      }
       runs.set(entry.seq, {
         actor: entry.actor,
         ...(entry.commit === undefined ? {} : { commit: entry.commit }),
@@ -407,6 +418,23 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
       ...(run?.approvals === undefined ? {} : { approvals: run.approvals }),
     });
   };
+
+  /** A held grant's end as a run recorded the files changed it (Plan.grantEnds): extended, shortened, made lasting. */
+  function endChanged(id: string, end: string | null, at: string, seq: number): void {
+    const provider = id.slice(0, id.indexOf(":"));
+    const address = membershipOf(id, provider);
+    if (address === undefined) return;
+    const members = held.get(provider)?.get(address.group);
+    const key = `${address.memberKind}\n${address.member}`;
+    const membership = members?.get(key);
+    if (members === undefined || membership === undefined || (membership.until ?? null) === end) return;
+    const { until: from, ...rest } = membership;
+    members.set(key, {
+      ...rest,
+      ...(end === null ? {} : { until: end }),
+      endChanged: { at, seq, ...(from === undefined ? {} : { from }) },
+    });
+  }
 
   // apply-starts up to `until`, in journal order: was there a run after a grant's end?
   const starts: string[] = [];

@@ -145,7 +145,7 @@ describe("journal access shows how a member held the group", () => {
     expect(after.out).toContain(
       ", grant ended 2026-03-02T00:00:00Z (still held: removed by the next apply after that)",
     );
-    // The grant is extended: a later run keeps bob, and the journal knows only the first end.
+    // The grant is extended: a later run keeps bob, and records the end the files give now.
     const teams = path.join(tree.dir, "groups/teams.yaml");
     await writeFile(
       teams,
@@ -159,10 +159,58 @@ describe("journal access shows how a member held the group", () => {
       "--at",
       "2026-03-10",
     ]);
-    expect(extended.out).toContain(
-      ", granted until 2026-03-02T00:00:00Z, kept by a later run (the grant extended, or its removal failed)",
+    expect(extended.out).toMatch(
+      / {2}bob {2}since .*, until 2026-04-01T00:00:00Z \(its end until 2026-03-02T00:00:00Z changed by an edit the run at 2026-03-05T00:00:00\.000Z, journal #\d+, recorded\)\n/,
     );
     expect(extended.out).not.toContain("grant ended");
+    expect(extended.out).not.toContain("kept by a later run");
+  });
+
+  it("names a grant made lasting as lasting, and a shortened one by its new end, once a run recorded the edit", async () => {
+    const tree = await appliedTree({
+      "groups/teams.yaml":
+        "groups:\n  - name: ledger\n    owners: [ann]\n    members:\n" +
+        "      - { user: ann, until: 2026-03-10T00:00:00Z, reason: AUD-8 }\n" +
+        "      - { user: bob, until: 2026-03-10T00:00:00Z, reason: AUD-9 }\n",
+    });
+    // ann keeps the ledger for good, bob's grant is cut to the 5th: nothing to apply, a run records both.
+    await writeFile(
+      path.join(tree.dir, "groups/teams.yaml"),
+      "groups:\n  - name: ledger\n    owners: [ann]\n    members:\n" +
+        "      - ann\n      - { user: bob, until: 2026-03-05T00:00:00Z, reason: AUD-9 }\n",
+    );
+    expect((await cliAt(tree, "2026-03-02T00:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    const ask = (at: string) =>
+      cliAt(tree, "2026-03-04T00:00:00Z", ["journal", "access", "ledger", "--at", at]);
+    // Before that run, the journal knew only the ends the grants were added with.
+    const before = await ask("2026-03-01T12:00:00Z");
+    expect(before.out).toMatch(/ {2}ann {2}since .*, until 2026-03-10T00:00:00Z\n/);
+    expect(before.out).toMatch(/ {2}bob {2}since .*, until 2026-03-10T00:00:00Z\n/);
+    // After it, no end for ann (she was not held until the 10th only), and the 5th for bob.
+    const after = await ask("2026-03-03T00:00:00Z");
+    expect(after.out).toMatch(
+      / {2}ann {2}since .*: added in config, [^\n]* \(a grant until 2026-03-10T00:00:00Z made lasting by an edit the run at 2026-03-02T00:00:00\.000Z, journal #\d+, recorded\)\n/,
+    );
+    expect(after.out).not.toMatch(/ {2}ann {2}[^\n]*, until 2026-03-10/);
+    expect(after.out).toMatch(
+      / {2}bob {2}since .*, until 2026-03-05T00:00:00Z \(its end until 2026-03-10T00:00:00Z changed by an edit the run at 2026-03-02T00:00:00\.000Z, journal #\d+, recorded\)\n/,
+    );
+    const json = await cliAt(tree, "2026-03-04T00:00:00Z", [
+      "journal",
+      "access",
+      "ledger",
+      "--at",
+      "2026-03-03T00:00:00Z",
+      "--format",
+      "json",
+    ]);
+    const members = (JSON.parse(json.stdout) as { groups: { members: Record<string, unknown>[] }[] })
+      .groups[0]?.members;
+    expect(members?.find((m) => m["member"] === "ann")).not.toHaveProperty("until");
+    expect(members?.find((m) => m["member"] === "bob")).toMatchObject({
+      until: "2026-03-05T00:00:00Z",
+      endChanged: { at: "2026-03-02T00:00:00.000Z", from: "2026-03-10T00:00:00Z" },
+    });
   });
 });
 

@@ -50,8 +50,17 @@ export function overridesText(overrides: GuardrailOverrides | undefined): string
  * still held the group then (gatehouse removes it on the next apply).
  */
 function grantEnd(m: HeldMembership, at: string): string {
-  if (m.until === undefined) return "";
-  if (Date.parse(m.until) > Date.parse(at)) return `, until ${inlineText(m.until)}`;
+  // An end the files changed after the add, as the run that recorded it says.
+  const changed =
+    m.endChanged === undefined
+      ? ""
+      : ` (${m.until === undefined ? "a grant" : "its end"}${m.endChanged.from === undefined ? "" : ` until ${inlineText(m.endChanged.from)}`} ${m.until === undefined ? "made lasting" : "changed"} by an edit the run at ${inlineText(m.endChanged.at)}, journal #${String(m.endChanged.seq)}, recorded)`;
+  if (m.until === undefined) return changed;
+  if (Date.parse(m.until) > Date.parse(at)) return `, until ${inlineText(m.until)}${changed}`;
+  if (changed !== "" && m.keptPastUntil !== true)
+    return `, grant ended ${inlineText(m.until)}${changed} (still held: removed by the next apply after that)`;
+  if (changed !== "")
+    return `, granted until ${inlineText(m.until)}${changed}, kept by a later run (its removal failed or was refused by the guard rails)`;
   return m.keptPastUntil === true
     ? `, granted until ${inlineText(m.until)}, kept by a later run (the grant extended, or its removal failed)`
     : `, grant ended ${inlineText(m.until)} (still held: removed by the next apply after that)`;
