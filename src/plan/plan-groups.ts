@@ -364,7 +364,14 @@ function planRemoval(
     gone ??
     (memberKind === "user" ? input.desired.formerAccounts?.get(member) : undefined);
   const withUser = userId === undefined ? {} : { userId };
-  if (memberKind === "user" && sink.terminated.has(member)) {
+  // The end the grant was applied with (journal): once it has passed, this removal is the grant ending
+  // as approved, which the guard rails never hold back (plan/safety.ts). A line edited since (an end
+  // brought forward, a standing line made a grant) is a narrowing like any other.
+  const appliedEnd = expired === undefined ? undefined : sink.input.grantEnds?.get(id);
+  const appliedEndMs = appliedEnd === undefined ? Number.NaN : Date.parse(appliedEnd);
+  // A leaver's grant that ends as approved ends as anyone's: a refusal of the rest of their offboarding
+  // (maxRemovals, a protected user) must not keep them in the group past its end.
+  if (memberKind === "user" && sink.terminated.has(member) && !(appliedEndMs <= sink.now.getTime())) {
     // An account the journal knows as a departed person's, never the leaver's: an edit named it theirs.
     const accountOf = input.desired.accountsOfPeopleGone?.get(member);
     sink.change({
@@ -391,11 +398,6 @@ function planRemoval(
       judgedAt.getTime() - Date.parse(expired.until) > LATE_AFTER_MS &&
       wasApplied(sink, group, member, memberKind, formerName);
     if (isLate) sink.lateGrants.push(expired.until);
-    // The end the grant was applied with (journal): once it has passed, this removal is the grant ending
-    // as approved, which the guard rails never hold back (plan/safety.ts). A line edited since (an end
-    // brought forward, a standing line made a grant) is a narrowing like any other.
-    const appliedEnd = sink.input.grantEnds?.get(id);
-    const appliedEndMs = appliedEnd === undefined ? Number.NaN : Date.parse(appliedEnd);
     if (appliedEndMs > sink.now.getTime()) noteTimeBoundary(sink.now, appliedEndMs);
     sink.change({
       ...base,
@@ -407,6 +409,12 @@ function planRemoval(
         isLate
           ? `grant ended ${expired.until}, ${daysSince(expired.until, judgedAt)} days ago: removed late`
           : `grant ended ${expired.until}`,
+        // A leaver too: the rest of the offboarding is the account's and the other groups' changes.
+        ...(memberKind === "user" && sink.terminated.has(member)
+          ? [
+              `also a leaver${desiredUser?.leaving === undefined ? "" : ` (${leavingText(desiredUser) ?? ""})`}`,
+            ]
+          : []),
       ],
     });
     return;

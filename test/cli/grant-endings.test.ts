@@ -146,4 +146,29 @@ describe("grant endings and the guard rails", () => {
     expect(applied.stderr).toContain("narrows protected group db-admin");
     expect(await membersOf(tree, "db-admin")).toEqual(["ann", "bob"]);
   });
+
+  it("ends a leaver's grant on time while the guard rails hold back the rest of their offboarding", async () => {
+    const tree = await site();
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], MORNING)).code).toBe(0);
+    // bob and cy leave: their accounts, db-admin and team are 5 removals, more than maxRemovals allows.
+    await writeFile(
+      path.join(tree.dir, "users/people.yaml"),
+      PEOPLE.replace("{ id: bob, name: bob }", "{ id: bob, name: bob, status: terminated }").replace(
+        "{ id: cy, name: cy }",
+        "{ id: cy, name: cy, status: terminated }",
+      ),
+    );
+    const refused = await runCliIn(tree.cwd, ["apply", "--yes"], new Date("2026-12-22T10:00:00Z"));
+    expect(refused.code).toBe(3);
+    expect(await membersOf(tree, "db-admin")).toEqual(["ann", "bob"]);
+    // bob's grant's end passes while the refusal stands: the grant ends all the same, as anyone's does.
+    const ended = await runCliIn(tree.cwd, ["apply", "--yes"], AFTER_END);
+    expect(ended.code, ended.stderr).toBe(3);
+    expect(ended.stderr).toContain("only its 1 grant ending(s) are applied now");
+    expect(ended.stdout).toMatch(
+      /- remove bob from db-admin {2}\(grant expired, [^\n]*grant ended 2026-12-22T14:00:00Z; also a leaver \(status: terminated\)\n/,
+    );
+    expect(await membersOf(tree, "db-admin")).toEqual(["ann"]);
+    expect(await membersOf(tree, "team")).toEqual(["ann", "bob", "cy", "dee", "eve", "fay", "gus"]);
+  });
 });
