@@ -77,15 +77,23 @@ function whyOf(provenance: readonly Provenance[]): readonly string[] {
 
 /**
  * The end of a temporary membership: the latest end among its ways, when every way to it is a grant
- * with an end; undefined when any way is lasting.
+ * with an end (here, or in a nested group, which a system that flattens nesting holds as this group's
+ * member); undefined when any way is lasting.
  */
 function temporaryUntil(member: DesiredMember): string | undefined {
   let latest: string | undefined;
   for (const way of member.provenance) {
-    if (way.kind !== "direct" || way.until === undefined) return undefined;
-    if (latest === undefined || Date.parse(way.until) > Date.parse(latest)) latest = way.until;
+    const until = wayUntil(way);
+    if (until === undefined) return undefined;
+    if (latest === undefined || Date.parse(until) > Date.parse(latest)) latest = until;
   }
   return latest;
+}
+
+/** The end of one way to a membership: its grant's, through nested groups; undefined when lasting. */
+function wayUntil(way: Provenance): string | undefined {
+  if (way.kind === "nested") return wayUntil(way.inner);
+  return way.kind === "direct" ? way.until : undefined;
 }
 
 /**
@@ -159,9 +167,7 @@ function planMembers(
     change.why = whyOf(member.provenance);
     // The line the access comes from: for a temporary membership, the grant whose end it has.
     const from =
-      until === undefined
-        ? member.provenance[0]
-        : member.provenance.find((p) => p.kind === "direct" && p.until === until);
+      until === undefined ? member.provenance[0] : member.provenance.find((p) => wayUntil(p) === until);
     if (from) change.source = from.source;
     sink.change(change);
   }

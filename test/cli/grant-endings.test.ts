@@ -171,4 +171,43 @@ describe("grant endings and the guard rails", () => {
     expect(await membersOf(tree, "db-admin")).toEqual(["ann"]);
     expect(await membersOf(tree, "team")).toEqual(["ann", "bob", "cy", "dee", "eve", "fay", "gus"]);
   });
+
+  it("ends a grant in a nested group in the group nesting it too, where the system flattens nesting", async () => {
+    const nested = (bulk: string): string =>
+      [
+        "groups:",
+        "  - name: parent",
+        "    owners: [ann]",
+        "    members:",
+        "      - group: child",
+        "  - name: child",
+        "    owners: [ann]",
+        "    members:",
+        "      - ann",
+        "      - { user: bob, until: 2026-12-22T14:00:00Z, reason: INC-43 }",
+        "  - name: team",
+        "    owners: [ann]",
+        `    members: [${bulk}]`,
+        "",
+      ].join("\n");
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+        "policy:\n  guardrails: { maxRemovals: 1 }\n",
+      "users/people.yaml": PEOPLE,
+      "groups/groups.yaml": nested("ann, cy, dee, eve"),
+    });
+    trees.push(tree);
+    const first = await runCliIn(tree.cwd, ["apply", "--yes"], MORNING);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain("+ add bob to parent until 2026-12-22T14:00:00Z");
+    // A bulk change the guard rails refuse waits for a human; bob's grant ends meanwhile, in both groups.
+    await writeFile(path.join(tree.dir, "groups/groups.yaml"), nested(""));
+    const ended = await runCliIn(tree.cwd, ["apply", "--yes"], AFTER_END);
+    expect(ended.code, ended.stderr).toBe(3);
+    expect(ended.stderr).toContain("only its 2 grant ending(s) are applied now");
+    expect(await membersOf(tree, "child")).toEqual(["ann"]);
+    expect(await membersOf(tree, "parent")).toEqual(["ann"]);
+    expect(await membersOf(tree, "team")).toEqual(["ann", "cy", "dee", "eve"]);
+  });
 });
