@@ -143,7 +143,7 @@ describe("journal access shows how a member held the group", () => {
     );
     const after = await ask("2026-03-03T00:00:00Z");
     expect(after.out).toContain(
-      ", grant ended 2026-03-02T00:00:00Z (still held: removed by the next apply after that)",
+      ", grant ended 2026-03-02T00:00:00Z (still held: no apply ran between its end and then)",
     );
     // The grant is extended: a later run keeps bob, and records the end the files give now.
     const teams = path.join(tree.dir, "groups/teams.yaml");

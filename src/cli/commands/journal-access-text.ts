@@ -47,7 +47,9 @@ export function overridesText(overrides: GuardrailOverrides | undefined): string
 
 /**
  * A time-bound grant's end, for the line of a member it gave: past at the instant asked about, the member
- * still held the group then (gatehouse removes it on the next apply).
+ * still held the group then, no run having started since the end. Nothing is said of what the next run
+ * did: the files may have moved the end before it (the journal learns of an edit only when a run records
+ * it), so "the next apply removes it" would be a guess.
  */
 function grantEnd(m: HeldMembership, at: string): string {
   // An end the files changed after the add, as the run that recorded it says.
@@ -58,12 +60,12 @@ function grantEnd(m: HeldMembership, at: string): string {
   if (m.until === undefined) return changed;
   if (Date.parse(m.until) > Date.parse(at)) return `, until ${inlineText(m.until)}${changed}`;
   if (changed !== "" && m.keptPastUntil !== true)
-    return `, grant ended ${inlineText(m.until)}${changed} (still held: removed by the next apply after that)`;
+    return `, grant ended ${inlineText(m.until)}${changed} (still held: no apply ran between its end and then)`;
   if (changed !== "")
     return `, granted until ${inlineText(m.until)}${changed}, kept by a later run (its removal failed or was refused by the guard rails)`;
   return m.keptPastUntil === true
     ? `, granted until ${inlineText(m.until)}, kept by a later run (the grant extended, or its removal failed)`
-    : `, grant ended ${inlineText(m.until)} (still held: removed by the next apply after that)`;
+    : `, grant ended ${inlineText(m.until)} (still held: no apply ran between its end and then)`;
 }
 
 /** How one commit got onto the branch: its pull request and the approvals the gate counted. */
