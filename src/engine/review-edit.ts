@@ -7,7 +7,7 @@
  */
 import type { YAMLMap } from "yaml";
 import { canonicalJson } from "../audit/canonical-json.ts";
-import type { Locator } from "../load/locate.ts";
+import type { Locator, PathSegment } from "../load/locate.ts";
 import { parseAccessFileFast } from "../load/parse.ts";
 import { isMap, isScalar, isSeq, yamlLib } from "../load/yaml-lib.ts";
 import { yamlScalar } from "./member-yaml.ts";
@@ -52,11 +52,21 @@ export interface GroupNode {
 export interface GroupNodes {
   get(name: string): GroupNode | undefined;
   /**
-   * Where key `key` of group `name` starts in the text, and the group's index, from the loader's
-   * positions, parsing nothing (groupsBySlice only); `at` undefined: the group has no such key. Undefined:
-   * the group is not in the file exactly once.
+   * Group `name` as the loader read it, with the place of any node under it, parsing nothing
+   * (groupsBySlice only); undefined when the group is not in the file exactly once.
    */
-  keyOf?(name: string, key: string): { readonly index: number; readonly at: number | undefined } | undefined;
+  located?(name: string): LocatedGroup | undefined;
+}
+
+/** A group as the loader read it: its index, its data, and where its nodes are in the text. */
+export interface LocatedGroup {
+  readonly index: number;
+  readonly data: Readonly<Record<string, unknown>>;
+  /**
+   * The offset of the node at `path` (under the group), or of its key (`"key"`: the text there is checked to
+   * be the key and a colon; else NotSliced). The caller checks what it relies on at a value's place.
+   */
+  at(path: readonly PathSegment[], part?: "key"): number;
 }
 
 const YAML_OPTIONS = { uniqueKeys: true, strict: true, merge: false } as const;
@@ -115,17 +125,25 @@ export function groupsBySlice(text: string, data: unknown, locator: Locator): Gr
       });
       return { node, index };
     },
-    keyOf(name, key) {
+    located(name) {
       const index = indexOf.get(name);
       if (index === undefined || index < 0) return undefined;
-      const group: unknown = groups[index];
-      if (!isRecord(group) || !Object.hasOwn(group, key)) return { index, at: undefined };
-      lineStarts ??= lineOffsets(text);
-      const place = locator.locate(["groups", index, key], "key");
-      const at = (lineStarts[place.line - 1] ?? Number.NaN) + place.column - 1;
-      // A key the loader placed elsewhere (quoted, say): the group's parse alone decides.
-      if (!text.startsWith(`${key}:`, at)) throw new NotSliced();
-      return { index, at };
+      const data: unknown = groups[index];
+      if (!isRecord(data)) throw new NotSliced();
+      return {
+        index,
+        data,
+        at(path, part) {
+          lineStarts ??= lineOffsets(text);
+          const place = locator.locate(["groups", index, ...path], part === "key" ? "key" : "value");
+          const at = (lineStarts[place.line - 1] ?? Number.NaN) + place.column - 1;
+          if (Number.isNaN(at)) throw new NotSliced();
+          // A key the loader placed elsewhere (quoted, say): the group's parse alone decides.
+          if (part === "key" && !text.startsWith(`${String(path[path.length - 1])}:`, at))
+            throw new NotSliced();
+          return at;
+        },
+      };
     },
   };
 }
@@ -282,12 +300,12 @@ export function openReviewsText(
  * group that has a review, or no members list, is an EditProblem.
  */
 function membersKeyOf(byName: GroupNodes, expected: unknown, name: string): { index: number; at: number } {
-  const located = byName.keyOf?.(name, "members");
+  const located = byName.located?.(name);
   if (located !== undefined) {
-    if (located.at === undefined) throw new EditProblem(`group "${name}" has no members list`);
+    if (!Object.hasOwn(located.data, "members")) throw new EditProblem(`group "${name}" has no members list`);
     if (Object.hasOwn(groupData(expected, located.index), "review"))
       throw new EditProblem(`group "${name}" has a review already`);
-    return { index: located.index, at: located.at };
+    return { index: located.index, at: located.at(["members"], "key") };
   }
   const { node, index } = namedGroup(byName, name);
   const review = node.items.find((p) => stringOf(p.key) === "review");
@@ -392,9 +410,9 @@ export function closeReviewText(
 ): ReviewEditResult {
   return editGroups(file, text, ({ byName, expected, cuts }) => {
     for (const close of closes) {
-      const { node, index } = namedGroup(byName, close.group);
-      cuts.push(reviewCut(text, node, close.group), ...memberCuts(text, node, close.group, close.revoke));
-      const group = groupData(expected, index);
+      const closing = closeCuts(text, byName, close.group, close.revoke);
+      cuts.push(...closing.cuts);
+      const group = groupData(expected, closing.index);
       delete group["review"];
       const members = group["members"];
       if (Array.isArray(members))
@@ -404,6 +422,96 @@ export function closeReviewText(
         });
     }
   });
+}
+
+/**
+ * The cuts that close group `name`'s review: its review block, then the member items of the users in
+ * `revoke`. From the loader's positions where `byName` has them (closeCutsLocated: a big group is not
+ * parsed), else from the group's node.
+ */
+export function closeCuts(
+  text: string,
+  byName: GroupNodes,
+  name: string,
+  revoke: ReadonlySet<string>,
+): { readonly index: number; readonly cuts: TextCut[] } {
+  const located = byName.located?.(name);
+  if (located !== undefined)
+    return { index: located.index, cuts: closeCutsLocated(text, located, name, revoke) };
+  const { node, index } = namedGroup(byName, name);
+  return { index, cuts: [reviewCut(text, node, name), ...memberCuts(text, node, name, revoke)] };
+}
+
+/** The user a member entry of the data names (a plain id, or a mapping's `user`), else undefined. */
+function entryUser(entry: unknown): string | undefined {
+  const user = typeof entry === "string" ? entry : isRecord(entry) ? entry["user"] : undefined;
+  return typeof user === "string" ? user : undefined;
+}
+
+/**
+ * The path of the last node of `value` (at `path`) in the text: its last item or last key's value, down
+ * to a scalar or an empty collection. A mapping with a key an integer would reorder (Object.keys puts
+ * those first) is NotSliced.
+ */
+function lastNodePath(value: unknown, path: readonly PathSegment[]): readonly PathSegment[] {
+  if (Array.isArray(value)) {
+    const last = value.length - 1;
+    return last < 0 ? path : lastNodePath(value[last], [...path, last]);
+  }
+  if (!isRecord(value)) return path;
+  const keys = Object.keys(value);
+  if (keys.some((key) => /^\d+$/.test(key))) throw new NotSliced();
+  const last = keys[keys.length - 1];
+  return last === undefined ? path : lastNodePath(value[last], [...path, last]);
+}
+
+/**
+ * closeCutsOfNode from the loader's positions, parsing nothing: a block is cut from its first line
+ * through the line its last node starts on. A node that goes on past that line (a flow list closed
+ * lower down, a scalar over several lines) leaves text the edit's check does not read back as expected,
+ * and the whole file's parse makes the edit instead; so does a flow members list, or anything else laid
+ * out in a way this does not follow (NotSliced).
+ */
+function closeCutsLocated(
+  text: string,
+  group: LocatedGroup,
+  name: string,
+  revoke: ReadonlySet<string>,
+): TextCut[] {
+  const { data } = group;
+  if (!Object.hasOwn(data, "review")) throw new EditProblem(`group "${name}" has no review block`);
+  const reviewAt = group.at(["review"], "key");
+  if (!/^ *$/.test(text.slice(lineStart(text, reviewAt), reviewAt))) throw new NotSliced();
+  const reviewEnd = group.at(lastNodePath(data["review"], ["review"]));
+  const cuts: TextCut[] = [
+    { start: lineStart(text, reviewAt), end: afterLine(text, Math.max(reviewAt, reviewEnd)), insert: "" },
+  ];
+  if (revoke.size === 0) return cuts;
+  const members = data["members"];
+  if (!Array.isArray(members)) throw new NotSliced();
+  const picked: number[] = [];
+  members.forEach((entry: unknown, i) => {
+    const user = entryUser(entry);
+    if (user !== undefined && revoke.has(user)) picked.push(i);
+  });
+  if (picked.length === 0) return cuts;
+  if (text[group.at(["members"])] === "[") throw new NotSliced();
+  for (const i of picked) {
+    const itemAt = group.at(["members", i]);
+    if (!/^ *- +$/.test(text.slice(lineStart(text, itemAt), itemAt))) throw new NotSliced();
+    const itemEnd = group.at(lastNodePath(members[i], ["members", i]));
+    cuts.push({
+      start: lineStart(text, itemAt),
+      end: afterLine(text, Math.max(itemAt, itemEnd)),
+      insert: "",
+    });
+  }
+  if (picked.length === members.length) {
+    // No list at all would stop managing the group: an empty one enforces an empty group.
+    const colon = group.at(["members"], "key") + "members".length;
+    cuts.push({ start: colon + 1, end: colon + 1, insert: " []" });
+  }
+  return cuts;
 }
 
 /** Names to append to the `pending` list of the review open in a group. */
