@@ -466,7 +466,7 @@ function lastNodePath(value: unknown, path: readonly PathSegment[]): readonly Pa
 }
 
 /**
- * closeCutsOfNode from the loader's positions, parsing nothing: a block is cut from its first line
+ * closeCuts from the loader's positions, parsing nothing: a block is cut from its first line
  * through the line its last node starts on. A node that goes on past that line (a flow list closed
  * lower down, a scalar over several lines) leaves text the edit's check does not read back as expected,
  * and the whole file's parse makes the edit instead; so does a flow members list, or anything else laid
