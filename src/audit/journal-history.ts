@@ -49,7 +49,7 @@ export interface JournalHistory {
  * Checks that each commit of `revision`'s first-parent line holds the journal of the one before with only
  * bytes added at its end, and that `current` (the journal here) begins with the last one. Pieces that the
  * previous commit had before its last one must be the same blobs (git stores them once); only the last
- * piece, and the whole when the layout changed, are read.
+ * piece, and the whole when the layout changed, are read. A last commit holding no journal is a problem.
  */
 export async function verifyJournalHistory(
   cwd: string,
@@ -73,6 +73,13 @@ export async function verifyJournalHistory(
       });
     previous = { commit, pieces };
   }
+  // A revision whose last commit holds no journal (another branch named by mistake, or the pieces kept
+  // elsewhere in its tree) proves nothing: every comparison of nothing with nothing holds.
+  if (previous?.pieces.length === 0)
+    problems.push({
+      commit: previous.commit,
+      message: `${previous.commit.slice(0, 12)} holds no journal (journal.jsonl, or journal.jsonl.0000 and on, at the top of its tree): is ${revision} the branch the journal is kept on (scripts/journal-branch.sh)?`,
+    });
   const last = previous === undefined ? Buffer.alloc(0) : await whole(previous.pieces);
   if (previous !== undefined && !isPrefix(last, current))
     problems.push({

@@ -100,6 +100,31 @@ describe("journal verify --history", () => {
       `jb: the journal here is shorter than the one the branch kept at ${second.slice(0, 12)}`,
     );
   });
+
+  it("fails for a revision that holds no journal (a wrong branch proves nothing)", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n",
+      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann]\n",
+    });
+    trees.push(tree);
+    git(tree.cwd, ["init", "-q"]);
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    // The access files' own branch: two commits, neither holding journal.jsonl at its root.
+    git(tree.cwd, ["add", "access"]);
+    git(tree.cwd, ["commit", "-qm", "access"]);
+    await writeFile(path.join(tree.dir, "users/people.yaml"), "users:\n  - { id: ann, name: Ann Lee }\n");
+    git(tree.cwd, ["commit", "-qam", "rename"]);
+    const head = git(tree.cwd, ["rev-parse", "HEAD"]);
+
+    const wrong = await runCliIn(tree.cwd, ["journal", "verify", "--history", "HEAD"]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain(
+      `HEAD: ${head.slice(0, 12)} holds no journal (journal.jsonl, or journal.jsonl.0000 and on, at the top of its tree)`,
+    );
+    expect(wrong.stdout).toContain("hash chain intact, but NOT as the branch kept it");
+    expect(wrong.stdout).not.toContain("each holding the journal of the one before");
+  });
 });
 
 describe("the journal history lookup", () => {
