@@ -104,6 +104,37 @@ describe("what a new user tripped over", () => {
     expect((await cli(tree, ["validate"])).code).toBe(0);
   });
 
+  it("import of a second system works while the first import's groups have no owners yet (GH217)", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  hr: { type: local, path: .gatehouse/hr.json, mode: observe }\n" +
+        "  crm: { type: local, path: .gatehouse/crm.json, mode: observe }\n",
+    });
+    trees.push(tree);
+    await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+    const directory = (group: string) =>
+      JSON.stringify({
+        formatVersion: 1,
+        users: [{ account: "ann", name: "Ann", enabled: true }],
+        groups: [{ name: group, members: ["ann"], groupMembers: [] }],
+      });
+    await writeFile(path.join(tree.cwd, ".gatehouse/hr.json"), directory("payroll"));
+    await writeFile(path.join(tree.cwd, ".gatehouse/crm.json"), directory("sales"));
+    expect((await cli(tree, ["import", "--provider", "hr"])).code).toBe(0);
+
+    const second = await cli(tree, ["import", "--provider", "crm"]);
+    expect(second.err).not.toContain("GH217");
+    expect(second.code).toBe(0);
+    expect(second.out).toContain("Wrote access/imported/crm.yaml: 0 new user(s), 1 group(s) from crm");
+    // ann was brought by the first import: referenced, not declared again.
+    expect(await readFile(path.join(tree.dir, "imported/crm.yaml"), "utf8")).not.toContain("id: ann");
+    // Both imports' groups still need owners before the tree validates.
+    const validate = await cli(tree, ["validate"]);
+    expect(validate.code).toBe(1);
+    expect(validate.out).toContain('GH217 group "payroll" has no owners');
+    expect(validate.out).toContain('GH217 group "sales" has no owners');
+  });
+
   it("refuses a stray word after a command that takes none (64), before reading or writing anything", async () => {
     const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
     trees.push(tree);
