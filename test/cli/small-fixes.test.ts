@@ -135,6 +135,23 @@ describe("what a new user tripped over", () => {
     expect(validate.out).toContain('GH217 group "sales" has no owners');
   });
 
+  it("apply --checksum without a saved plan is a usage error (64), nothing read or applied", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n",
+      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [alice]\n    members: [alice]\n",
+    });
+    trees.push(tree);
+    // The plan file forgotten: the checksum pins nothing, so the plan computed now must not be applied.
+    const out = await cli(tree, ["apply", "--yes", "--checksum", "deadbeef"]);
+    expect(out.code).toBe(64);
+    expect(out.err).toContain(
+      "--checksum checks a saved plan: give its file (gatehouse apply plan.json --checksum deadbeef)",
+    );
+    expect(existsSync(path.join(tree.cwd, ".gatehouse/directory.json"))).toBe(false);
+    expect(existsSync(path.join(tree.cwd, ".gatehouse/journal.jsonl"))).toBe(false);
+  });
+
   it("refuses a stray word after a command that takes none (64), before reading or writing anything", async () => {
     const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
     trees.push(tree);

@@ -50,7 +50,8 @@ export const APPLY_USAGE = `Usage: gatehouse apply [plan.json] [--yes] [--dir ac
 
 With no saved plan: plans, shows the plan and asks for confirmation (--yes skips it; required when
 stdin is not a terminal). With a saved plan: refuses it when the access files or the live state
-changed since it was made (exit 4). Guard rails are checked before any write (exit 3 when refused).
+changed since it was made (exit 4); --checksum (the one plan --out printed) refuses a saved plan with
+another (exit 4), and is a usage error without one. Guard rails are checked before any write (exit 3 when refused).
 Every change and each system's answer is appended to the journal (.gatehouse/journal.jsonl).
 --record-approvals also records, in the journal, the pull request and approvals behind each commit of
 the access files since the last apply (from GitHub; GITHUB_REPOSITORY and GITHUB_TOKEN in Actions),
@@ -90,14 +91,17 @@ export async function runApplyCommand(argv: readonly string[], io: CommandIo): P
   intOpt(args, "allow-removals");
   recheckMs(args);
   const planFile = args.positionals[0];
+  const checksum = stringOpt(args, "checksum");
+  // The checksum pins a saved plan; without one it would pin nothing, and the plan made now be applied.
+  if (planFile === undefined && checksum !== undefined)
+    throw new UsageError(
+      `--checksum checks a saved plan: give its file (gatehouse apply plan.json --checksum ${checksum}); nothing was read or applied`,
+    );
   // Only what proves the plan made now is the same is kept of a saved plan (see SavedPlanConsent).
   const saved =
     planFile === undefined
       ? undefined
-      : consentOf(
-          await readSavedPlan(path.resolve(io.cwd, planFile)),
-          stringOpt(args, "checksum") !== undefined,
-        );
+      : consentOf(await readSavedPlan(path.resolve(io.cwd, planFile)), checksum !== undefined);
   const only = saved ? saved.providers.map((p) => p.name) : listOpt(args, "provider");
   const options = engineOptions(io, stringOpt(args, "dir"), only, stringOpt(args, "journal"));
   // One apply at a time per journal on this machine, from its plan to its last entry: a second run
