@@ -155,11 +155,43 @@ function drillConcerns(drill: DrillData, query: ChangesQuery): boolean {
   return query.provider === undefined || drill.systems.some((s) => s.provider === query.provider);
 }
 
+/** A filter of a `journal changes` query: the person, group or system asked about. */
+export type ChangesFilter = "user" | "group" | "provider";
+
+/**
+ * Which of `query`'s filters `entry` names, at any date and whatever the other filters say: a filter no
+ * entry ever names is most likely misspelt, and "0 changes" would read as an answer.
+ */
+function namedFilters(entry: JournalEntry, query: ChangesQuery): ChangesFilter[] {
+  const only = (filter: ChangesFilter): ChangesQuery => ({ [filter]: query[filter] });
+  const named = (filter: ChangesFilter): boolean => {
+    const one = only(filter);
+    switch (entry.type) {
+      case "change":
+        return filter === "provider" ? entry.provider === query.provider : concerns(entry.change, one);
+      case "offboard-verified":
+        return checkConcerns(entry, one);
+      case "verdict-closed":
+        return closureConcerns(entry, one);
+      case "drill":
+        return drillConcerns(entry, one);
+      case "webhook-delivered":
+      case "delivery-closed":
+        return deliveryConcerns(entry, one);
+      case "apply-start":
+      case "intent":
+      case "apply-end":
+        return false;
+    }
+  };
+  return (["user", "group", "provider"] as const).filter((f) => query[f] !== undefined && named(f));
+}
+
 /**
  * The changes of `journalPath` that `query` asks for, in journal order, the offboarding checks among them
  * (with `group`, only those that found the person still in it), the verdicts closed by hand, the fire
  * drills, the webhook deliveries and the deliveries closed by hand (none with `group`), and how many
- * entries were read.
+ * entries were read. `unknown`: the filters (user, group, provider) no entry of the journal names, at any date.
  */
 export async function changesBetween(
   journalPath: string,
@@ -172,6 +204,7 @@ export async function changesBetween(
   readonly drills: readonly RecordedDrill[];
   readonly deliveries: readonly RecordedDelivery[];
   readonly deliveryClosures: readonly RecordedDeliveryClosure[];
+  readonly unknown: readonly ChangesFilter[];
 }> {
   const since = query.since?.toISOString();
   const until = query.until?.toISOString();
@@ -184,7 +217,9 @@ export async function changesBetween(
   const deliveryClosures: RecordedDeliveryClosure[] = [];
   const isInWindow = (at: string): boolean =>
     (since === undefined || at >= since) && (until === undefined || at <= until);
+  const unnamed = new Set((["user", "group", "provider"] as const).filter((f) => query[f] !== undefined));
   const take = (entry: JournalEntry): void => {
+    if (unnamed.size > 0) for (const filter of namedFilters(entry, query)) unnamed.delete(filter);
     if (entry.type === "apply-start") {
       runs.set(entry.seq, {
         actor: entry.actor,
@@ -244,5 +279,14 @@ export async function changesBetween(
     });
   };
   const entries = await eachEntry(journalPath, take);
-  return { entries, changes, offboarding, closures, drills, deliveries, deliveryClosures };
+  return {
+    entries,
+    changes,
+    offboarding,
+    closures,
+    drills,
+    deliveries,
+    deliveryClosures,
+    unknown: [...unnamed],
+  };
 }

@@ -335,6 +335,38 @@ describe("journal access for a name the journal never had", () => {
     expect(before.stderr).toBe("");
     expect((await ask("ops", "--at", "2026-03-15", "--provider", "app")).code).toBe(0);
   });
+
+  it("journal changes says a misspelt group, person or provider is unknown and exits 1, instead of 0 changes", async () => {
+    const tree = await appliedTree({
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n",
+      "groups/teams.yaml": team("ops", "ann"),
+    });
+    const ask = (...argv: string[]) => cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "changes", ...argv]);
+    const group = await ask("--group", "opps");
+    expect(group.code).toBe(1);
+    expect(group.stderr).toContain(
+      "no change, check or delivery of a group named opps was ever recorded here, on any date: check the name (names are matched exactly)",
+    );
+    expect(group.stdout).toContain("0 change(s)");
+    const user = await ask("--user", "anne", "--format", "json");
+    expect(user.code).toBe(1);
+    expect(user.stderr).toContain("of a person or account named anne was ever recorded here");
+    expect(JSON.parse(user.stdout)).toMatchObject({ changes: [] });
+    const provider = await ask("--provider", "apps");
+    expect(provider.code).toBe(1);
+    expect(provider.stderr).toContain("of a provider named apps was ever recorded here");
+    // Names the journal has, asked about a window without changes, are an answer: exit 0.
+    for (const argv of [
+      ["--group", "ops", "--since", "2026-04-01"],
+      ["--user", "ann", "--since", "2026-04-01"],
+      ["--provider", "app", "--since", "2026-04-01"],
+    ]) {
+      const known = await ask(...argv);
+      expect(known.stderr).toBe("");
+      expect(known.code).toBe(0);
+      expect(known.stdout).toContain("0 change(s)");
+    }
+  });
 });
 
 describe("explain", () => {

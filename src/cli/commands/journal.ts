@@ -61,7 +61,8 @@ its end), of one person (--user: their id or an account), one group or one syste
 and the run (commit, actor) that made it; a run whose commits did not all come in through a pull
 request approved as the gate requires (or applied uncommitted files) is said on each of its changes;
 --unapproved lists only those changes, and those of runs that recorded no approvals. Both check the journal's chain first, as verify does, and
-exit 1 when it is not intact.
+exit 1 when it is not intact, or when a group, person (changes) or provider they ask about is named by no
+entry at all (a typo, most likely).
 close-verdict closes by hand an open offboarding verdict (a leaver account whose last check found access
 left, or could not check it) that no apply can settle: it records who (as apply records its actor),
 when, why (--reason) and which verdict entry it closes. Plans no longer note it, applies no longer check
@@ -266,7 +267,14 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
     ...optional("provider", stringOpt(args, "provider")),
     ...(flag(args, "unapproved") ? { unapproved: true } : {}),
   };
-  const found = await changesBetween(file, query);
+  const { unknown, ...found } = await changesBetween(file, query);
+  // A name no entry ever had (a typo, most likely) is said so, as journal access says it: "0 changes"
+  // would read as an answer.
+  for (const filter of unknown)
+    io.stderr(
+      `${shown}: no change, check or delivery ${UNKNOWN_FILTER_TEXT[filter]} ${inlineText(query[filter] ?? "")} was ever recorded here, on any date: check the name (names are matched exactly)\n`,
+    );
+  const isAnswered = intact && unknown.length === 0;
   // --unapproved: the changes of such runs only (checks, drills, deliveries and closures are no run's commits).
   const result =
     query.unapproved === true
@@ -288,7 +296,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
         ) + "\n",
       ),
     );
-    return intact ? ExitCode.ok : ExitCode.error;
+    return isAnswered ? ExitCode.ok : ExitCode.error;
   }
   // Changes and offboarding checks in journal order.
   const shownLines: { seq: number; text: string }[] = [
@@ -351,8 +359,15 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
       `${String(unrecorded)} of them by runs that recorded no approvals (apply without --record-approvals, or a gatehouse older than it): the journal cannot say how their commits got in.`,
     );
   io.stdout(lines.join("\n") + "\n");
-  return intact ? ExitCode.ok : ExitCode.error;
+  return isAnswered ? ExitCode.ok : ExitCode.error;
 }
+
+/** How `journal changes` names a filter no entry ever had. */
+const UNKNOWN_FILTER_TEXT = {
+  user: "of a person or account named",
+  group: "of a group named",
+  provider: "of a provider named",
+} as const;
 
 /** A run whose commits did not all come in as the gate requires, as `journal changes` says it on each change. */
 const APPROVAL_TEXT = {
