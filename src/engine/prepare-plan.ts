@@ -150,7 +150,7 @@ export async function loadValidModel(
     // A mistyped --dir (access/users) is a valid tree of its own; with the built-in default it would
     // plan against the same local directory under another policy and account naming.
     throw new ConfigError(
-      `no gatehouse.yaml in ${options.dir}: plan, apply, prune and import need one to know which systems to reconcile ` +
+      `no gatehouse.yaml in ${options.dir}: plan, apply, prune, import, accounts and drill need one to know which systems to read ` +
         "(check --dir; the quick start's is access/gatehouse.yaml); nothing was changed",
     );
   }

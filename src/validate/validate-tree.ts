@@ -48,7 +48,7 @@ export async function validateAccessTree(dir: string, options: ValidateOptions):
       code: "GH019",
       message:
         `no gatehouse.yaml in ${dir}: checked with the built-in default (the local directory ` +
-        ".gatehouse/directory.json, additive, default policy); plan, apply, prune and import refuse to run without one. " +
+        ".gatehouse/directory.json, additive, default policy); plan, apply, prune, import, accounts and drill refuse to run without one. " +
         "Check --dir, or add gatehouse.yaml.",
       file: path.join(dir, "gatehouse.yaml"),
       line: 1,

@@ -220,11 +220,11 @@ describe("what a new user tripped over", () => {
     const checked = await cli(tree, ["validate", "--dir", "access/users"]);
     expect(checked.code).toBe(0);
     expect(checked.out + checked.err).toContain("access/users/gatehouse.yaml:1:1 warning GH019");
-    for (const command of [["plan"], ["apply", "--yes"]]) {
+    for (const command of [["plan"], ["apply", "--yes"], ["accounts"], ["drill"]]) {
       const run = await cli(tree, [...command, "--dir", "access/users"]);
       expect(run.code).toBe(1);
       expect(run.out + run.err).toContain(
-        "no gatehouse.yaml in access/users: plan, apply, prune and import need one",
+        "no gatehouse.yaml in access/users: plan, apply, prune, import, accounts and drill need one",
       );
     }
     expect(existsSync(path.join(tree.cwd, ".gatehouse/directory.json"))).toBe(false);
