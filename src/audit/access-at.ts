@@ -434,6 +434,10 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
       ...(end === null ? {} : { until: end }),
       endChanged: { at, seq, ...(from === undefined ? {} : { from }) },
     });
+    // Inside a window, an instant the member's line changes: a stretch that ends later in the window
+    // keeps this end, not the one it was added with.
+    if (windowStart !== undefined && at > windowStart)
+      windowChanges.push({ provider, group: address.group, at });
   }
 
   // apply-starts up to `until`, in journal order: was there a run after a grant's end?

@@ -211,6 +211,48 @@ describe("journal access shows how a member held the group", () => {
       until: "2026-03-05T00:00:00Z",
       endChanged: { at: "2026-03-02T00:00:00.000Z", from: "2026-03-10T00:00:00Z" },
     });
+
+    // bob's line is taken out on the 3rd, before his grant's end: his stretch ends inside the window.
+    await writeFile(
+      path.join(tree.dir, "groups/teams.yaml"),
+      "groups:\n  - name: ledger\n    owners: [ann]\n    members:\n      - ann\n",
+    );
+    expect(
+      (await cliAt(tree, "2026-03-03T12:00:00Z", ["apply", "--yes", "--allow-removals", "1"])).code,
+    ).toBe(0);
+    // A window holding the edit: each stretch says the end as recorded last inside it, as --at does, also
+    // one that ended there.
+    const window = await cliAt(tree, "2026-03-04T00:00:00Z", [
+      "journal",
+      "access",
+      "ledger",
+      "--since",
+      "2026-03-01",
+      "--until",
+      "2026-03-03",
+      "--format",
+      "json",
+    ]);
+    const stretches = (JSON.parse(window.stdout) as { groups: { members: Record<string, unknown>[] }[] })
+      .groups[0]?.members;
+    expect(stretches?.find((m) => m["member"] === "ann")).not.toHaveProperty("until");
+    expect(stretches?.find((m) => m["member"] === "bob")).toMatchObject({
+      until: "2026-03-05T00:00:00Z",
+      endChanged: { at: "2026-03-02T00:00:00.000Z", from: "2026-03-10T00:00:00Z" },
+      to: "2026-03-03T12:00:00.000Z",
+    });
+    const text = await cliAt(tree, "2026-03-04T00:00:00Z", [
+      "journal",
+      "access",
+      "ledger",
+      "--since",
+      "2026-03-01",
+      "--until",
+      "2026-03-03",
+    ]);
+    expect(text.out).toMatch(
+      / {2}bob {2}since .*, until 2026-03-05T00:00:00Z \(its end until 2026-03-10T00:00:00Z changed by an edit the run at 2026-03-02T00:00:00\.000Z, journal #\d+, recorded\)\n/,
+    );
   });
 });
 
