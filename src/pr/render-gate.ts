@@ -47,7 +47,7 @@ export function renderGateMarkdown(result: GateResult): string {
     for (const b of blockedApprovers(r)) notes.push(`- ${subjectText(r)}: ${b}`);
     if (!r.isOk && r.stillMay.length + r.approvedBy.length < r.required)
       notes.push(
-        `- ${subjectText(r)}: only ${String(r.stillMay.length + r.approvedBy.length)} eligible approver(s) for ${String(r.required)} required approvals; add owners on the base branch first`,
+        `- ${subjectText(r)}: only ${String(r.stillMay.length + r.approvedBy.length)} eligible approver(s) for ${String(r.required)} required approvals; ${r.kind === "group" ? "add owners" : "add admins with a GitHub account (policy.admins, accounts.github)"} on the base branch first`,
       );
   }
   if (notes.length > 0)

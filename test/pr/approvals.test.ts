@@ -232,6 +232,33 @@ describe("evaluateApprovals", () => {
     ).toBe(true);
   });
 
+  it("tells to add admins, not owners, when too few admins can approve a settings change", async () => {
+    // dave, the only admin, has no GitHub account: nobody can approve a change to gatehouse.yaml.
+    const base = await model(groups(), "policy:\n  admins: [dave]\n");
+    const result = evaluateApprovals({
+      now: NOW,
+      affected: computeAffected({
+        base,
+        head: base,
+        now: NOW,
+        changedPaths: ["access/gatehouse.yaml"],
+        adminPaths: defaultAdminPaths("access"),
+      }),
+      baseModel: base,
+      reviews: [approve("carol-gh")],
+      author: { login: "alice-gh", id: 103 },
+      headSha: HEAD,
+      policy: base.config.policy,
+      idsByLogin: IDS,
+    });
+    expect(result.isOk).toBe(false);
+    const md = renderGateMarkdown(result);
+    expect(md).toContain(
+      "- gatehouse settings (admins): only 0 eligible approver(s) for 1 required approvals; add admins with a GitHub account (policy.admins, accounts.github) on the base branch first",
+    );
+    expect(md).not.toContain("add owners");
+  });
+
   it("sends gatehouse.yml (the other name the loader takes) to the admins too", async () => {
     const result = await gate(groups(), groups(), [], { changed: ["access/gatehouse.yml"] });
     expect(result.requirements).toMatchObject([
