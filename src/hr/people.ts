@@ -151,7 +151,7 @@ export function readExportPeople(table: ExportTable, mapping: HrMapping): Export
         else
           bad(
             field,
-            `unknown ${field} "${value}"; map it under values.${field} in the mapping (known: ${[...table.keys()].join(", ")})`,
+            `unknown ${field} "${value}"; map it under values.${field} in the mapping (known: ${[...table.keys()].map((k) => (k === "" ? '""' : k)).join(", ")})`,
           );
       } else if ((field === "startDate" || field === "endDate") && value !== "") {
         const date = parseHrDate(value, mapping.dateFormat);

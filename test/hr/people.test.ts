@@ -92,6 +92,17 @@ describe("readExportPeople", () => {
     ]);
   });
 
+  it('names an empty value the mapping knows as "" among the known ones', () => {
+    // The README's mapping maps an empty status cell to active.
+    const read = peopleOf(
+      "employeeNumber,name,status\nE1,Ann,Activ\n",
+      'values: { status: { Active: active, "": active } }\n',
+    );
+    expect(read.diagnostics.map((d) => d.message)).toEqual([
+      'unknown status "Activ"; map it under values.status in the mapping (known: active, leave, terminated, on leave, "")',
+    ]);
+  });
+
   it("requires the columns a mapping names, a name column and something to tell people apart", () => {
     const missing = peopleOf(
       "Name,Mail\nAnn,a@x\n",
