@@ -11,7 +11,6 @@
  * as on the slapd helper's server, so rootSearch and rawValues work on both.
  */
 import { execFile } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { constants, existsSync, readFileSync } from "node:fs";
 import { access, cp, mkdir, readdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
@@ -20,7 +19,7 @@ import { promisify } from "node:util";
 import { Client } from "ldapts";
 import { findFreePort } from "./loopback.ts";
 import { spawnServer } from "./server-process.ts";
-import { ADMIN_DN, BASE_DN, ldapmodifyAs, SERVICE_DN, SIZE_LIMIT, type Slapd } from "./slapd.ts";
+import { ADMIN_DN, BASE_DN, ldapmodifyAs, SERVICE_DN, SIZE_LIMIT, waitForBind, type Slapd } from "./slapd.ts";
 
 const run = promisify(execFile);
 
@@ -148,29 +147,6 @@ nsPagedSizeLimit: -1
 `;
 }
 
-async function waitForBind(url: string, password: string, child: ChildProcess, output: () => string) {
-  const deadline = performance.now() + 30_000;
-  let last: unknown;
-  while (performance.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new Error(`ns-slapd exited with ${String(child.exitCode)}:\n${output()}`);
-    }
-    const client = new Client({ url, connectTimeout: 500, timeout: 1_000 });
-    try {
-      await client.bind(ADMIN_DN, password);
-      await client.unbind();
-      return;
-    } catch (error) {
-      last = error;
-      await client.unbind().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`ns-slapd did not accept a bind within 30 s: ${String(last)}\n${output()}`, {
-    cause: last,
-  });
-}
-
 /**
  * Stops an ns-slapd that dscreate left running from `configDir`. dscreate stops the server it started by
  * the pid in its pid file; where lib389 thinks it runs in 389's container image (/data/config/container.inf
@@ -281,7 +257,7 @@ export async function start389(): Promise<Ds389> {
         const args = ["-D", configDir, "-i", join(dir, "run/ns-slapd.pid"), "-d", "0"];
         const server = spawnServer(NS_SLAPD, args, dir, 10_000);
         try {
-          await waitForBind(url, password, server.child, server.output);
+          await waitForBind(url, password, server, { name: "ns-slapd", timeoutMs: 30_000, pollMs: 100 });
           await checkOwnServer(url, password, dir);
         } catch (error) {
           await server.stop();

@@ -270,16 +270,21 @@ export async function makeCertificates(dir: string): Promise<void> {
   );
 }
 
-async function waitForBind(
+/**
+ * Waits until the server `child` (called `name` in errors) accepts the admin's bind at `url`, polling
+ * every `pollMs` for at most `timeoutMs`; fails at once when it exits. Shared by the slapd and 389 harnesses.
+ */
+export async function waitForBind(
   url: string,
   password: string,
-  child: ChildProcess,
-  output: () => string,
+  server: { readonly child: ChildProcess; readonly output: () => string },
+  { name, timeoutMs, pollMs }: { name: string; timeoutMs: number; pollMs: number },
 ): Promise<void> {
-  const deadline = performance.now() + 10_000;
+  const deadline = performance.now() + timeoutMs;
   let last: unknown;
   while (performance.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`slapd exited with ${String(child.exitCode)}:\n${output()}`);
+    if (server.child.exitCode !== null)
+      throw new Error(`${name} exited with ${String(server.child.exitCode)}:\n${server.output()}`);
     const client = new Client({ url, connectTimeout: 500, timeout: 1_000 });
     try {
       await client.bind(ADMIN_DN, password);
@@ -288,10 +293,13 @@ async function waitForBind(
     } catch (error) {
       last = error;
       await client.unbind().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, pollMs));
     }
   }
-  throw new Error(`slapd did not accept a bind within 10 s: ${String(last)}\n${output()}`, { cause: last });
+  throw new Error(
+    `${name} did not accept a bind within ${String(timeoutMs / 1000)} s: ${String(last)}\n${server.output()}`,
+    { cause: last },
+  );
 }
 
 export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
@@ -333,7 +341,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
       const listen = [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(" ");
       const server = spawnServer(SLAPD, ["-F", confDir, "-h", listen, "-d", "0"], dir, 5_000);
       try {
-        await waitForBind(url, password, server.child, server.output);
+        await waitForBind(url, password, server, { name: "slapd", timeoutMs: 10_000, pollMs: 50 });
         return { url, ...(ldapsUrl ? { ldapsUrl } : {}), stop: server.stop };
       } catch (error) {
         await server.stop();
