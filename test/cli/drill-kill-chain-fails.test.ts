@@ -6,7 +6,8 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { acquireFileLock, releaseFileLock } from "../../src/io/file-lock.ts";
-import { NOW, writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
+import { NOW, type AccessTree } from "../helpers/access-tree.ts";
+import { canarySite } from "../helpers/drill-site.ts";
 import { captureIo, runCliIn } from "../helpers/cli-io.ts";
 
 const trees: AccessTree[] = [];
@@ -16,27 +17,7 @@ afterEach(async () => {
 
 describe("gatehouse drill when the kill chain fails in one system", () => {
   it("says the canary was not disabled there and how many of its memberships were removed", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": `providers:
-  app: { type: local, path: .gatehouse/app.json, mode: authoritative }
-  wiki: { type: local, path: .gatehouse/wiki.json, mode: authoritative, lockTimeoutMs: 200 }
-policy:
-  guardrails: { maxRemovals: 10 }
-  admins: [ann]
-  drills:
-    canaries: [canary]
-`,
-      "users/people.yaml":
-        "users:\n  - { id: ann, name: Ann }\n  - { id: canary, name: Canary, employmentType: service }\n",
-      "groups/teams.yaml": `groups:
-  - name: ops
-    owners: [ann]
-    members: [ann, canary]
-  - name: vpn
-    owners: [ann]
-    members: [canary]
-`,
-    });
+    const tree = await canarySite(", lockTimeoutMs: 200");
     trees.push(tree);
     expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
 

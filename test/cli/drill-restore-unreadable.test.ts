@@ -8,35 +8,14 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
-import { NOW, writeAccessTree, type AccessTree, journalEntries } from "../helpers/access-tree.ts";
+import { NOW, type AccessTree, journalEntries } from "../helpers/access-tree.ts";
+import { canarySite } from "../helpers/drill-site.ts";
 import { captureIo, runCliIn } from "../helpers/cli-io.ts";
 
 const trees: AccessTree[] = [];
 afterEach(async () => {
   await Promise.all(trees.splice(0).map((t) => t.remove()));
 });
-
-const CONFIG = `providers:
-  app: { type: local, path: .gatehouse/app.json, mode: authoritative }
-  wiki: { type: local, path: .gatehouse/wiki.json, mode: authoritative }
-policy:
-  guardrails: { maxRemovals: 10 }
-  admins: [ann]
-  drills:
-    canaries: [canary]
-`;
-const PEOPLE = `users:
-  - { id: ann, name: Ann }
-  - { id: canary, name: Canary, employmentType: service }
-`;
-const GROUPS = `groups:
-  - name: ops
-    owners: [ann]
-    members: [ann, canary]
-  - name: vpn
-    owners: [ann]
-    members: [canary]
-`;
 
 interface StoredDirectory {
   users: { account: string; enabled: boolean }[];
@@ -45,11 +24,7 @@ interface StoredDirectory {
 
 describe("gatehouse drill when a system cannot be read for the restore", () => {
   it("restores the canary in the systems it can read, and fails naming the one it cannot", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": CONFIG,
-      "users/people.yaml": PEOPLE,
-      "groups/teams.yaml": GROUPS,
-    });
+    const tree = await canarySite();
     trees.push(tree);
     expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
     const journal = path.join(tree.cwd, ".gatehouse/journal.jsonl");
