@@ -180,8 +180,11 @@ describe("journal access shows how a member held the group", () => {
         "      - ann\n      - { user: bob, until: 2026-03-05T00:00:00Z, reason: AUD-9 }\n",
     );
     expect((await cliAt(tree, "2026-03-02T00:00:00Z", ["apply", "--yes"])).code).toBe(0);
-    const ask = (at: string) =>
-      cliAt(tree, "2026-03-04T00:00:00Z", ["journal", "access", "ledger", "--at", at]);
+    const ledger = (...argv: string[]) =>
+      cliAt(tree, "2026-03-04T00:00:00Z", ["journal", "access", "ledger", ...argv]);
+    const membersOf = (stdout: string) =>
+      (JSON.parse(stdout) as { groups: { members: Record<string, unknown>[] }[] }).groups[0]?.members;
+    const ask = (at: string) => ledger("--at", at);
     // Before that run, the journal knew only the ends the grants were added with.
     const before = await ask("2026-03-01T12:00:00Z");
     expect(before.out).toMatch(/ {2}ann {2}since .*, until 2026-03-10T00:00:00Z\n/);
@@ -195,17 +198,7 @@ describe("journal access shows how a member held the group", () => {
     expect(after.out).toMatch(
       / {2}bob {2}since .*, until 2026-03-05T00:00:00Z \(its end until 2026-03-10T00:00:00Z changed by an edit the run at 2026-03-02T00:00:00\.000Z, journal #\d+, recorded\)\n/,
     );
-    const json = await cliAt(tree, "2026-03-04T00:00:00Z", [
-      "journal",
-      "access",
-      "ledger",
-      "--at",
-      "2026-03-03T00:00:00Z",
-      "--format",
-      "json",
-    ]);
-    const members = (JSON.parse(json.stdout) as { groups: { members: Record<string, unknown>[] }[] })
-      .groups[0]?.members;
+    const members = membersOf((await ledger("--at", "2026-03-03T00:00:00Z", "--format", "json")).stdout);
     expect(members?.find((m) => m["member"] === "ann")).not.toHaveProperty("until");
     expect(members?.find((m) => m["member"] === "bob")).toMatchObject({
       until: "2026-03-05T00:00:00Z",
@@ -222,34 +215,15 @@ describe("journal access shows how a member held the group", () => {
     ).toBe(0);
     // A window holding the edit: each stretch says the end as recorded last inside it, as --at does, also
     // one that ended there.
-    const window = await cliAt(tree, "2026-03-04T00:00:00Z", [
-      "journal",
-      "access",
-      "ledger",
-      "--since",
-      "2026-03-01",
-      "--until",
-      "2026-03-03",
-      "--format",
-      "json",
-    ]);
-    const stretches = (JSON.parse(window.stdout) as { groups: { members: Record<string, unknown>[] }[] })
-      .groups[0]?.members;
+    const window = await ledger("--since", "2026-03-01", "--until", "2026-03-03", "--format", "json");
+    const stretches = membersOf(window.stdout);
     expect(stretches?.find((m) => m["member"] === "ann")).not.toHaveProperty("until");
     expect(stretches?.find((m) => m["member"] === "bob")).toMatchObject({
       until: "2026-03-05T00:00:00Z",
       endChanged: { at: "2026-03-02T00:00:00.000Z", from: "2026-03-10T00:00:00Z" },
       to: "2026-03-03T12:00:00.000Z",
     });
-    const text = await cliAt(tree, "2026-03-04T00:00:00Z", [
-      "journal",
-      "access",
-      "ledger",
-      "--since",
-      "2026-03-01",
-      "--until",
-      "2026-03-03",
-    ]);
+    const text = await ledger("--since", "2026-03-01", "--until", "2026-03-03");
     expect(text.out).toMatch(
       / {2}bob {2}since .*, until 2026-03-05T00:00:00Z \(its end until 2026-03-10T00:00:00Z changed by an edit the run at 2026-03-02T00:00:00\.000Z, journal #\d+, recorded\)\n/,
     );
