@@ -95,7 +95,7 @@ export function offboardedLeavers(
     }
   }
   const out = new Map<string, OffboardCheck[]>();
-  const earlierRun = new Map<string, string>(); // user id → the start of the run that never checked them
+  const earlierRun = new Map<string, string>(); // user id → the start of the run whose check this one settles
   for (const check of checks) {
     if (check.userId === undefined) continue;
     // The earlier run's business, told now: a check it never made, or one that could not confirm the
