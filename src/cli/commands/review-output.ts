@@ -7,21 +7,29 @@ import { jsonForTerminal, type TerminalText } from "../../render/terminal-text.t
 
 type Opened = Extract<OpenChoice, { kind: "open" }>;
 
+/** Of the people held through one role or nested group, how many a line names (JSON names them all). */
+const HELD_SHOWN = 20;
+
 export function describeOpen(choice: Opened, due: string): string[] {
   const lines = [
     `${choice.group.source.file}: review of ${choice.group.name} due ${due}, ` +
       `${String(choice.pending.length)} to re-certify: ${choice.pending.join(", ")}`,
   ];
-  const byWay = new Map<string, string[]>();
+  const byWay = new Map<string, { shown: string[]; more: number }>();
   for (const held of choice.elsewhere)
     for (const way of held.ways) {
-      const who = held.isListed ? `${held.user} (also listed: revoking the line leaves this)` : held.user;
-      const list = byWay.get(way);
-      if (list === undefined) byWay.set(way, [who]);
-      else list.push(who); // not a copy per user: a role can give a group tens of thousands
+      let list = byWay.get(way);
+      if (list === undefined) byWay.set(way, (list = { shown: [], more: 0 }));
+      // A role can give a group tens of thousands: the line names the first few, and always those also
+      // listed, whose line the review may revoke while they keep the group this way.
+      if (held.isListed) list.shown.push(`${held.user} (also listed: revoking the line leaves this)`);
+      else if (list.shown.length < HELD_SHOWN) list.shown.push(held.user);
+      else list.more++;
     }
-  for (const [way, users] of byWay)
-    lines.push(`  held through ${way}: ${users.join(", ")}; review the ${way.split(" ")[0] ?? way}`);
+  for (const [way, { shown, more }] of byWay) {
+    const rest = more > 0 ? ` and ${String(more)} more (--format json lists everyone)` : "";
+    lines.push(`  held through ${way}: ${shown.join(", ")}${rest}; review the ${way.split(" ")[0] ?? way}`);
+  }
   return lines;
 }
 
