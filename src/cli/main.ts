@@ -13,6 +13,7 @@ import {
 import { renderDiagnostics, countLine } from "../render/diagnostics.ts";
 import { nodeIo, printable, type CliIo, type CommandIo } from "./io.ts";
 import { VERSION } from "../io/code-identity.ts";
+import { suggest } from "../validate/rules/report.ts";
 
 export { VERSION } from "../io/code-identity.ts";
 
@@ -93,7 +94,8 @@ export async function main(argv: readonly string[], given: CliIo = nodeIo()): Pr
       return ExitCode.ok;
     }
     const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-    if (!load) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
+    if (!load)
+      throw new UsageError(`unknown command "${name}".${suggest(name, Object.keys(COMMANDS))}\n\n${USAGE}`);
     const command = await load();
     return await command(rest, io);
   } catch (error) {

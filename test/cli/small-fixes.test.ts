@@ -257,6 +257,25 @@ describe("what a new user tripped over", () => {
     expect(existsSync(path.join(tree.cwd, ".gatehouse/journal.jsonl"))).toBe(false);
   });
 
+  it("suggests the closest name for a mistyped command, user or group (64)", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n",
+      "groups/teams.yaml": "groups:\n  - name: ops-admin\n    owners: [alice]\n    members: [alice]\n",
+    });
+    trees.push(tree);
+    const command = await cli(tree, ["valdate"]);
+    expect(command.code).toBe(64);
+    expect(command.err.split("\n")[0]).toBe('error: unknown command "valdate". Did you mean "validate"?');
+    const user = await cli(tree, ["explain", "alicee"]);
+    expect(user.code).toBe(64);
+    expect(user.err).toBe('error: no user "alicee" in access/. Did you mean "alice"?\n');
+    const group = await cli(tree, ["explain", "alice", "ops-admn"]);
+    expect(group.err).toBe('error: no group "ops-admn" in access/. Did you mean "ops-admin"?\n');
+    // Nothing close: no guess.
+    expect((await cli(tree, ["explain", "zed"])).err).toBe('error: no user "zed" in access/.\n');
+  });
+
   it("explain reads only the files: a tree without gatehouse.yaml still explains (GH019 is for plan and apply)", async () => {
     const tree = await writeAccessTree({
       "gatehouse.yaml": configYaml(),

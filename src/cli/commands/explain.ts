@@ -13,6 +13,7 @@ import { engineOptions } from "./engine-options.ts";
 import type { EngineOptions } from "../../engine/prepare-plan.ts";
 import { accessFilesAt, FilesAtError, type FilesAtCommit } from "../../audit/files-at.ts";
 import { looksLikeDate, parseAt } from "../instant.ts";
+import { suggest } from "../../validate/rules/report.ts";
 
 export const EXPLAIN_USAGE = `Usage: gatehouse explain <user> [<group>] [--dir access] [--at DATE|REVISION] [--format text|json]
 
@@ -94,9 +95,9 @@ async function explain(
   const { model } = await loadValidModel(options, past === undefined ? new Set() : new Set(["GH221"]), false);
   const user = model.users.get(userId);
   const where = `${options.dir}/${past === undefined ? "" : ` at commit ${past.commit.slice(0, 12)}`}`;
-  if (!user) throw new UsageError(`no user "${userId}" in ${where}`);
+  if (!user) throw new UsageError(`no user "${userId}" in ${where}.${suggest(userId, model.users.keys())}`);
   if (groupName !== undefined && !model.groups.has(groupName))
-    throw new UsageError(`no group "${groupName}" in ${where}`);
+    throw new UsageError(`no group "${groupName}" in ${where}.${suggest(groupName, model.groups.keys())}`);
   const effective = computeEffectiveMemberships(model, options.now);
   const out: string[] = [
     ...(past === undefined
