@@ -2,12 +2,14 @@
  * The CLI end to end against a real SCIM 2.0 service provider (Better Auth's SCIM plugin), seen through a
  * request-logging proxy so the test counts what gatehouse really sent: apply, converge, adoption of an
  * account made before gatehouse, and a leaver, all through `main([...], io)` in a temp git repository.
+ * The first scenarios run against a second server too (SCIMMY with scimmy-routers).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { isRecord } from "../../../src/audit/change-shape.ts";
 import { startFaultProxy, type FaultProxy } from "../../harness/fault-proxy.ts";
 import { startScimServer, type ScimServer } from "../../harness/scim-server.ts";
+import { startScimmyServer } from "../../harness/scimmy-server.ts";
 import {
   allOutput,
   applyCalls,
@@ -51,8 +53,12 @@ afterEach(async () => {
  * The two managers, ada and eli, have accounts from before gatehouse (made through the SCIM API, with a
  * stale display name), so gatehouse adopts them and can point their reports' manager at them.
  */
-async function setup(extraYaml = "", deleteUsers = false): Promise<Setup> {
-  const server = await startScimServer();
+async function setup(
+  extraYaml = "",
+  deleteUsers = false,
+  start: () => Promise<ScimServer> = startScimServer,
+): Promise<Setup> {
+  const server = await start();
   for (const account of [
     { userName: ADA, displayName: "A. Lovelace" },
     { userName: ELI, displayName: "E. Moss" },
@@ -130,9 +136,12 @@ function expectNoSecret(repo: ConnectorRepo, server: ScimServer): void {
   expect(allOutput(repo)).not.toContain(server.token);
 }
 
-describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow"] }, () => {
+describe.each([
+  { server: "Better Auth", start: startScimServer },
+  { server: "SCIMMY", start: startScimmyServer },
+])("gatehouse CLI against a SCIM 2.0 server ($server)", { tags: ["slow"] }, ({ start: startServer }) => {
   it("provisions group members and flattened nested groups, plans no changes, and a second apply sends no write", async () => {
-    const { server, proxy, repo } = await setup();
+    const { server, proxy, repo } = await setup("", false, startServer);
     const start = proxy.seen.length;
     const applied = await repo.run(["apply", "--yes"]);
     expect(applied.stderr).not.toContain("error");
@@ -175,7 +184,7 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
   });
 
   it("adopts an account created through the SCIM API before the first apply instead of creating a duplicate", async () => {
-    const { server, repo } = await setup();
+    const { server, repo } = await setup("", false, startServer);
     await scim(server, "POST", "/Users", {
       schemas: [USER_SCHEMA],
       userName: CLEO,
@@ -208,7 +217,7 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
   });
 
   it("deactivates a terminated person and removes them from every group", async () => {
-    const { server, repo } = await setup();
+    const { server, repo } = await setup("", false, startServer);
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
     await terminate(repo, "ben");
 
@@ -246,7 +255,7 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
   });
 
   it("renames a person's account in place when their e-mail changes: same account, same groups, one apply", async () => {
-    const { server, proxy, repo } = await setup();
+    const { server, proxy, repo } = await setup("", false, startServer);
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
     const before = await groupMembers(server);
     const [ben] = await usersNamed(server, BEN);
@@ -270,7 +279,7 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expect(applied.stdout).toContain("Apply complete: 2 applied, 0 failed, 0 skipped");
     expect(applied.code).toBe(0);
     expect(writesSince(proxy, start).sort()).toEqual(
-      [ada, ben].map((u) => `PATCH /api/auth/scim/v2/Users/${String(u?.["id"])}`).sort(),
+      [ada, ben].map((u) => `PATCH ${new URL(server.baseUrl).pathname}/Users/${String(u?.["id"])}`).sort(),
     );
 
     const users = await list(server, "/Users?count=100");
@@ -294,7 +303,9 @@ describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow
     expect(access.stdout).not.toContain(BEN);
     expectNoSecret(repo, server);
   });
+});
 
+describe("gatehouse CLI against a SCIM 2.0 server (Better Auth)", { tags: ["slow"] }, () => {
   it("renames and enables a former account that an earlier run deactivated and took out of its groups", async () => {
     const { server, repo } = await setup();
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
