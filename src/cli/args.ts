@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError, messageOf } from "../errors.ts";
+import { suggest } from "../validate/rules/report.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -29,12 +30,35 @@ export function parseCommandArgs(
     });
     parsed = { values, positionals };
   } catch (error) {
-    throw new UsageError(`${messageOf(error)}\n\n${usage}`);
+    throw new UsageError(argsErrorText(error, options, usage));
   }
   const [stray] = parsed.positionals;
   if (takesNone !== undefined && stray !== undefined)
     throw new UsageError(`${takesNone} takes no arguments (got "${stray}")\n\n${usage}`);
   return parsed;
+}
+
+/**
+ * parseArgs's error in our words: an unknown option with the closest known one, and an option whose value
+ * is missing or looks like an option (`--until -5h`) in one line, without the usage.
+ */
+function argsErrorText(error: unknown, options: Options, usage: string): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = messageOf(error);
+  // The option as the message quotes it: "'--until <value>'", "'-y, --yes'", "'--untill'".
+  const quoted = /'([^']+)'/.exec(message)?.[1] ?? "";
+  const option = (/--[^\s,<=]+/.exec(quoted) ?? /-[^\s,<=]+/.exec(quoted))?.[0];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option !== undefined) {
+    const known = Object.keys(options).map((name) => `--${name}`);
+    return `unknown option ${option}.${suggest(option, known)}\n\n${usage}`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option !== undefined) {
+    if (message.includes("does not take an argument")) return `${option} takes no value`;
+    if (message.includes("ambiguous"))
+      return `${option} needs a value; one that starts with a dash is written ${option}=VALUE`;
+    if (message.includes("argument missing")) return `${option} needs a value`;
+  }
+  return `${message}\n\n${usage}`;
 }
 
 export function stringOpt(parsed: Parsed, name: string): string | undefined {

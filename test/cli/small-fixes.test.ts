@@ -276,6 +276,32 @@ describe("what a new user tripped over", () => {
     expect((await cli(tree, ["explain", "zed"])).err).toBe('error: no user "zed" in access/.\n');
   });
 
+  it("says plainly what is wrong with an option: unknown (with the closest), no value, a value like an option", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n",
+      "groups/teams.yaml": "groups:\n  - name: ops-admin\n    owners: [alice]\n    members: [alice]\n",
+    });
+    trees.push(tree);
+    const firstLine = async (argv: string[]) => {
+      const r = await cli(tree, argv);
+      expect(r.code).toBe(64);
+      return r.err.split("\n")[0];
+    };
+    expect(await firstLine(["plan", "--detaled-exitcode"])).toBe(
+      'error: unknown option --detaled-exitcode. Did you mean "--detailed-exitcode"?',
+    );
+    expect(await firstLine(["plan", "--format"])).toBe("error: --format needs a value");
+    expect(await firstLine(["apply", "--yes=1"])).toBe("error: --yes takes no value");
+    // A negative duration reads as an option: one line, no usage, and nothing written.
+    const before = await readFile(path.join(tree.dir, "groups/teams.yaml"), "utf8");
+    const dash = await cli(tree, ["request", "--user", "alice", "--group", "ops-admin", "--until", "-5h"]);
+    expect(dash.err).toBe(
+      "error: --until needs a value; one that starts with a dash is written --until=VALUE\n",
+    );
+    expect(await readFile(path.join(tree.dir, "groups/teams.yaml"), "utf8")).toBe(before);
+  });
+
   it("explain reads only the files: a tree without gatehouse.yaml still explains (GH019 is for plan and apply)", async () => {
     const tree = await writeAccessTree({
       "gatehouse.yaml": configYaml(),
