@@ -1,5 +1,7 @@
 /** Change builders shared by the SCIM test files: accounts are `<name>@example.com`, as the server wants. */
+import { expect } from "vitest";
 import type { Change } from "../../src/plan/types.ts";
+import type { ScimServer } from "../harness/scim-server.ts";
 
 const base = { provider: "saas", reason: "added-in-config", risk: "broadens" } as const;
 
@@ -31,3 +33,29 @@ export const memberChange = (group: string, name: string, action: "add" | "remov
   memberKind: "user",
   risk: action === "add" ? "broadens" : "narrows",
 });
+
+/**
+ * Calls `server()` directly, as another admin would (each call asserts a 2xx answer), and finds a
+ * resource's id by `attribute eq value`. `server` is asked at each call: tests start a new one per test.
+ */
+export function scimAdmin(server: () => ScimServer) {
+  const direct = async (method: string, resource: string, body?: unknown) => {
+    const { baseUrl, token } = server();
+    const res = await fetch(`${baseUrl}${resource}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/scim+json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    expect(res.status, `${method} ${resource}`).toBeLessThan(300);
+    return res.status === 204
+      ? undefined
+      : ((await res.json()) as { id?: string; Resources?: { id: string }[] });
+  };
+  const idOf = async (endpoint: string, attribute: string, value: string): Promise<string> => {
+    const filter = encodeURIComponent(`${attribute} eq "${value}"`);
+    const id = (await direct("GET", `${endpoint}?filter=${filter}`))?.Resources?.[0]?.id;
+    expect(id, `${endpoint} ${value}`).toBeDefined();
+    return id ?? "";
+  };
+  return { direct, idOf };
+}

@@ -24,7 +24,7 @@ import {
   serializeSnapshot,
   snapshotKey,
 } from "../../src/providers/scim/snapshot-cache.ts";
-import { groupCreate, memberChange, userCreate } from "./scim-changes.ts";
+import { groupCreate, memberChange, scimAdmin, userCreate } from "./scim-changes.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(25_000);
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -90,23 +90,7 @@ describe("scim readCache", { tags: ["slow"] }, () => {
     return probe.stats().reads;
   };
 
-  const direct = async (method: string, resource: string, body?: unknown) => {
-    const res = await fetch(`${server.baseUrl}${resource}`, {
-      method,
-      headers: { authorization: `Bearer ${server.token}`, "content-type": "application/scim+json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    expect(res.status, `${method} ${resource}`).toBeLessThan(300);
-    return res.status === 204
-      ? undefined
-      : ((await res.json()) as { id?: string; Resources?: { id: string }[] });
-  };
-  const idOf = async (endpoint: string, attribute: string, value: string): Promise<string> => {
-    const filter = encodeURIComponent(`${attribute} eq "${value}"`);
-    const id = (await direct("GET", `${endpoint}?filter=${filter}`))?.Resources?.[0]?.id;
-    expect(id, `${endpoint} ${value}`).toBeDefined();
-    return id ?? "";
-  };
+  const { direct, idOf } = scimAdmin(() => server);
   const userId = (name: string) => idOf("/Users", "userName", `${name}@example.com`);
   const groupId = (name: string) => idOf("/Groups", "displayName", name);
   const cacheFile = async (): Promise<string> => {

@@ -10,7 +10,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { describeProviderContract } from "./contract.ts";
-import { groupCreate, memberChange, userCreate } from "./scim-changes.ts";
+import { groupCreate, memberChange, scimAdmin, userCreate } from "./scim-changes.ts";
 import { scimContext, scimProviderConfig, type ScimServer } from "../harness/scim-server.ts";
 import { startScimmyServer } from "../harness/scimmy-server.ts";
 import { createScimProviderWith, type ScimProvider } from "../../src/providers/scim/provider.ts";
@@ -70,23 +70,7 @@ describe("scim provider against SCIMMY", () => {
     const live = sorted(await provider.read(signal()));
     return { live, reads: provider.stats().reads - discovery };
   };
-  const direct = async (method: string, resource: string, body?: unknown) => {
-    const res = await fetch(`${server.baseUrl}${resource}`, {
-      method,
-      headers: { authorization: `Bearer ${server.token}`, "content-type": "application/scim+json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    expect(res.status, `${method} ${resource}`).toBeLessThan(300);
-    return res.status === 204
-      ? undefined
-      : ((await res.json()) as { id?: string; Resources?: { id: string }[] });
-  };
-  const idOf = async (endpoint: string, attribute: string, value: string): Promise<string> => {
-    const filter = encodeURIComponent(`${attribute} eq "${value}"`);
-    const id = (await direct("GET", `${endpoint}?filter=${filter}`))?.Resources?.[0]?.id;
-    expect(id, `${endpoint} ${value}`).toBeDefined();
-    return id ?? "";
-  };
+  const { direct, idOf } = scimAdmin(() => server);
   const nextSecond = () => sleep(1_050 - (Date.now() % 1_000));
 
   beforeEach(async () => {
