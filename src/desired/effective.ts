@@ -1,5 +1,5 @@
 import type { AccessModel, MemberEntry, Role, User } from "../model/access.ts";
-import type { ExpiredGrant, Provenance } from "../model/state.ts";
+import type { ExpiredGrant, Provenance, RoleConditionMet } from "../model/state.ts";
 import { isGrantActive } from "../lifecycle/status.ts";
 import { memberPositions, unionPositions, userIndexOf, UserSet } from "./user-set.ts";
 
@@ -16,16 +16,27 @@ export interface EffectiveGroup {
 const ROLE_ATTRIBUTES = ["department", "title", "employmentType"] as const;
 
 /**
- * Which attribute made the role match (the first it lists), or undefined when it does not: the match
- * is roleMatches', so that explain and the memberships never disagree.
+ * Every condition that made the role match (the attributes it lists, each with the user's value), or
+ * undefined when it does not: the match is roleMatches', so that explain and the memberships never
+ * disagree. `attribute` and `value` repeat the first condition, for readers from before `conditions`.
  */
 export function matchRole(role: Role, user: User): Provenance | undefined {
   if (!roleMatches(role, user)) return undefined;
+  const conditions: RoleConditionMet[] = [];
   for (const attribute of ROLE_ATTRIBUTES) {
     const value = role.when[attribute] === undefined ? undefined : user[attribute];
-    if (value !== undefined) return { kind: "role", role: role.name, attribute, value, source: role.source };
+    if (value !== undefined) conditions.push({ attribute, value });
   }
-  return undefined;
+  const [first] = conditions;
+  if (first === undefined) return undefined;
+  return {
+    kind: "role",
+    role: role.name,
+    attribute: first.attribute,
+    value: first.value,
+    conditions,
+    source: role.source,
+  };
 }
 
 /**
@@ -265,14 +276,15 @@ export function provenanceAt(
   }
   const { users } = userIndexOf(model);
   for (const role of rolesGiving(model, group)) {
-    // A role always names the same attribute (its first condition), so its value tells its ways apart.
+    // A role always names the same attributes (its conditions), so their values tell its ways apart.
     const byValue = new Map<string, Provenance>();
     asked.forEach((p, k) => {
       const user = users[p];
       const way = user ? matchRole(role, user) : undefined;
       if (way?.kind !== "role") return;
-      const same = byValue.get(way.value);
-      if (same === undefined) byValue.set(way.value, way);
+      const key = way.conditions.length === 1 ? way.value : way.conditions.map((c) => c.value).join("\n");
+      const same = byValue.get(key);
+      if (same === undefined) byValue.set(key, way);
       out[k]?.push(same ?? way);
     });
   }
@@ -281,14 +293,18 @@ export function provenanceAt(
 
 const roleTexts = new WeakMap<Provenance, string>();
 
-/** One line per provenance, for plans and `explain`: "role platform-engineer (department=ENG-PLATFORM)". */
+/**
+ * One line per provenance, for plans and `explain`: "role platform-engineer (department=ENG-PLATFORM)",
+ * "role sre (department=ENG, title=Site Reliability Engineer)" (every condition the role lists).
+ */
 export function describeProvenance(p: Provenance): string {
   switch (p.kind) {
     case "role": {
       // Role ways are shared by everyone a role gives the group (provenanceAt): one text for all of them.
       let text = roleTexts.get(p);
       if (text === undefined) {
-        text = `role ${p.role} (${p.attribute}=${p.value}) at ${p.source.file}:${String(p.source.line)}`;
+        const met = p.conditions.map((c) => `${c.attribute}=${c.value}`).join(", ");
+        text = `role ${p.role} (${met}) at ${p.source.file}:${String(p.source.line)}`;
         roleTexts.set(p, text);
       }
       return text;

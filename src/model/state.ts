@@ -175,6 +175,15 @@ export interface AccountElsewhere {
   readonly where: string;
 }
 
+/** A user attribute a role's `when` can name. */
+export type RoleAttribute = "department" | "title" | "employmentType";
+
+/** One condition of a role that a user meets: the attribute and the user's value of it. */
+export interface RoleConditionMet {
+  readonly attribute: RoleAttribute;
+  readonly value: string;
+}
+
 /** How an effective membership arises. Provenance is what `explain` and the plan show. */
 export type Provenance =
   | {
@@ -186,8 +195,14 @@ export type Provenance =
   | {
       readonly kind: "role";
       readonly role: string;
-      readonly attribute: "department" | "title" | "employmentType";
+      /** The role's first condition (kept for readers of explain's JSON from before `conditions`). */
+      readonly attribute: RoleAttribute;
       readonly value: string;
+      /**
+       * Every condition the role lists, each with the user's value that met it, in the order department,
+       * title, employmentType: a role matches only when all of them hold, so its explanation names them all.
+       */
+      readonly conditions: readonly RoleConditionMet[];
       readonly source: SourceLocation;
     }
   | {
