@@ -23,7 +23,7 @@ export function parseCommandArgs(
   let parsed: Parsed;
   try {
     const { values, positionals } = parseArgs({
-      args: [...argv],
+      args: negativeValuesJoined(argv, options),
       options,
       allowPositionals: true,
       strict: true,
@@ -40,7 +40,7 @@ export function parseCommandArgs(
 
 /**
  * parseArgs's error in our words: an unknown option with the closest known one, and an option whose value
- * is missing or looks like an option (`--until -5h`) in one line, without the usage.
+ * is missing or looks like an option (`--reason -x`) in one line, without the usage.
  */
 function argsErrorText(error: unknown, options: Options, usage: string): string {
   const code = (error as { code?: unknown } | undefined)?.code;
@@ -59,6 +59,30 @@ function argsErrorText(error: unknown, options: Options, usage: string): string 
     if (message.includes("argument missing")) return `${option} needs a value`;
   }
   return `${message}\n\n${usage}`;
+}
+
+/**
+ * `--until -5h` as `--until=-5h`: parseArgs calls a value that starts with a dash ambiguous, but one that
+ * starts with a dash and a digit is a negative number, never an option (none starts with a digit), so
+ * the command gets it and says what is wrong with it (request: an end must be in the future).
+ */
+function negativeValuesJoined(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    const next = argv[i + 1];
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    const takesValue = name !== undefined && Object.hasOwn(options, name) && options[name]?.type === "string";
+    if (takesValue && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 export function stringOpt(parsed: Parsed, name: string): string | undefined {

@@ -40,6 +40,10 @@ export function resolveUntil(text: string, now: Date): string {
     const end = now.getTime() + duration;
     return formatInstant(new Date(end - (end % 60_000)));
   }
+  if (/^-\d/.test(text))
+    throw new UsageError(
+      `--until "${text}" counts back from now; a grant's end must be in the future: give ${UNTIL_FORMS}; nothing was written`,
+    );
   const problem = new UsageError(`--until must be ${UNTIL_FORMS}, not "${text}"`);
   if (!looksLikeDate(text)) throw problem;
   let at: Date;

@@ -341,6 +341,19 @@ describe("gatehouse request", () => {
     expect(await readFile(file, "utf8")).toBe(GROUPS);
   });
 
+  it("refuses a negative --until in one line, as the value it is, not as a stray option", async () => {
+    const { tree: t, file } = await tree();
+    for (const args of [["--until", "-5h"], ["--until=-5h"]]) {
+      const out = await request(t, "--user", "bob", "--group", "ops", ...args);
+      expect(out.code).toBe(64);
+      expect(out.stdout).toBe("");
+      expect(out.stderr).toBe(
+        'error: --until "-5h" counts back from now; a grant\'s end must be in the future: give a duration from now (8h, 7d, 2w, 30m), a day (2026-07-01: through its end, UTC) or an instant with a time zone (2026-07-01T18:00:00Z); nothing was written\n',
+      );
+    }
+    expect(await readFile(file, "utf8")).toBe(GROUPS);
+  });
+
   it("--dry-run prints the diff and writes nothing", async () => {
     const { tree: t, file } = await tree();
     const out = await request(t, "--user", "bob", "--group", "ops", "--until", "1d", "--dry-run");

@@ -293,11 +293,24 @@ describe("what a new user tripped over", () => {
     );
     expect(await firstLine(["plan", "--format"])).toBe("error: --format needs a value");
     expect(await firstLine(["apply", "--yes=1"])).toBe("error: --yes takes no value");
-    // A negative duration reads as an option: one line, no usage, and nothing written.
+    // A value that starts with a dash reads as an option: one line, no usage, and nothing written. A
+    // negative duration (--until -5h) is a value, never an option: request says what is wrong with it.
     const before = await readFile(path.join(tree.dir, "groups/teams.yaml"), "utf8");
-    const dash = await cli(tree, ["request", "--user", "alice", "--group", "ops-admin", "--until", "-5h"]);
+    const dash = await cli(tree, ["request", "--user", "alice", "--group", "ops-admin", "--reason", "-x"]);
     expect(dash.err).toBe(
-      "error: --until needs a value; one that starts with a dash is written --until=VALUE\n",
+      "error: --reason needs a value; one that starts with a dash is written --reason=VALUE\n",
+    );
+    const negative = await cli(tree, [
+      "request",
+      "--user",
+      "alice",
+      "--group",
+      "ops-admin",
+      "--until",
+      "-5h",
+    ]);
+    expect(negative.err).toMatch(
+      /^error: --until "-5h" counts back from now; a grant's end must be in the future: /,
     );
     expect(await readFile(path.join(tree.dir, "groups/teams.yaml"), "utf8")).toBe(before);
   });
