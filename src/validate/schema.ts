@@ -236,6 +236,31 @@ function pruneErrors(errors: readonly ErrorObject[], declaredBy: Validators["dec
   });
 }
 
+/**
+ * A grant's `until` that is no instant: one message (and code, GH220) whether the schema's date-time
+ * format refused it or the grant-windows rule did (the format lets a space for T, a lower-case t or a
+ * leap second through). Here rather than in the rule: the parse cache's salt covers this file's text.
+ */
+export function badUntilMessage(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return (
+    `until "${text}" is not an instant: write an ISO 8601 date-time with a time zone (the day, T, the ` +
+    "time to the second, then Z or an offset), e.g. 2026-12-24T18:00:00Z or 2026-12-24T19:00:00+01:00."
+  );
+}
+
+/** A schema error about a group member's `until` being no date-time string. */
+function isBadUntil(error: ErrorObject, segments: readonly (string | number)[]): boolean {
+  const [groups, , members, , until] = segments;
+  return (
+    segments.length === 5 &&
+    groups === "groups" &&
+    members === "members" &&
+    until === "until" &&
+    (error.keyword === "format" || error.keyword === "type")
+  );
+}
+
 /** Validates one parsed file against its schema and maps every error to the YAML node it is about. */
 export function validateDocumentSchema(document: AccessDocument, kind: DocumentKind): Diagnostic[] {
   const validators = (cached ??= compileValidators());
@@ -253,6 +278,14 @@ export function validateDocumentSchema(document: AccessDocument, kind: DocumentK
       isKeyError ? [...segments, extraKey] : segments,
       isKeyError ? "key" : "value",
     );
+    if (isBadUntil(error, segments))
+      return {
+        severity: "error" as const,
+        code: "GH220",
+        message: badUntilMessage(error.data),
+        path: error.instancePath,
+        ...loc,
+      };
     const named = typeof badKey === "string" ? ` key "${badKey}"` : "";
     const where = (error.instancePath === "" ? "file" : error.instancePath) + named;
     return {

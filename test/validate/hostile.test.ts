@@ -90,7 +90,7 @@ describe("hostile and malformed access files", () => {
       ].join("\n"),
     });
     expect(briefs(result.diagnostics)).toEqual([
-      "access/groups.yaml:6:16 error GH100",
+      "access/groups.yaml:6:16 error GH220",
       "access/groups.yaml:7:9 error GH201",
     ]);
     // The entry refused is left out: no grant with a bare day as its end.

@@ -2,6 +2,7 @@ import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { Rule } from "../rule.ts";
 import { formatDuration } from "../../load/durations.ts";
 import { report } from "./report.ts";
+import { badUntilMessage } from "../schema.ts";
 import { detailedEntries } from "../../model/member-entry.ts";
 import { computeEffectiveMemberships } from "../../desired/effective.ts";
 import { noteTimeBoundary } from "../../lifecycle/status.ts";
@@ -29,14 +30,7 @@ export const grantWindows: Rule = {
         noteTimeBoundary(now, end);
         if (limit !== undefined) noteTimeBoundary(now, end - limit);
         if (!INSTANT.test(entry.until) || !Number.isFinite(end)) {
-          out.push(
-            report(
-              "error",
-              "GH220",
-              `until "${entry.until}" is not an ISO 8601 date-time with a time zone; write e.g. 2026-12-24T18:00:00Z.`,
-              at,
-            ),
-          );
+          out.push(report("error", "GH220", badUntilMessage(entry.until), at));
         } else if (end <= now.getTime()) {
           out.push(
             report(

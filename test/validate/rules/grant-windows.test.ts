@@ -43,6 +43,40 @@ describe("grant-windows (now = 2026-06-01T12:00:00Z)", () => {
     );
   });
 
+  it("gives every unreadable until one code and one message, at the value", async () => {
+    const bad = [
+      "2027-02-30T10:00:00Z", // no such day
+      "2027-01-01T24:00:00Z",
+      "2027-01-01T10:00Z", // no seconds
+      "2026-12-31T23:59:60Z", // a leap second
+      "2027-01-01t10:00:00z",
+      "2027-01-01 10:00:00Z",
+      "2027-01-01", // a day alone
+      "2027-01-01T10:00:00", // no time zone
+      "2027", // a number, not a string
+    ];
+    const result = await validateFiles({
+      "gatehouse.yaml": CONFIG,
+      "users/people.yaml": USERS,
+      "groups/teams.yaml":
+        "groups:\n  - name: team-a\n    owners: [alice]\n    members:\n" +
+        bad
+          .map((until) => `      - { user: bob, until: ${until === "2027" ? until : `"${until}"`} }\n`)
+          .join(""),
+    });
+    const untils = result.diagnostics.filter((d) => d.severity === "error");
+    expect(
+      untils.map(
+        (d) => `${d.file}:${String(d.line)}:${String(d.column)} ${d.severity} ${d.code} ${d.message}`,
+      ),
+    ).toEqual(
+      bad.map(
+        (until, i) =>
+          `access/groups/teams.yaml:${String(5 + i)}:29 error GH220 until "${until}" is not an instant: write an ISO 8601 date-time with a time zone (the day, T, the time to the second, then Z or an offset), e.g. 2026-12-24T18:00:00Z or 2026-12-24T19:00:00+01:00.`,
+      ),
+    );
+  });
+
   it("says an expired grant's membership stays when a role still gives it", async () => {
     const result = await validateFiles({
       "gatehouse.yaml": CONFIG,
