@@ -291,6 +291,12 @@ export function provenanceAt(
   return out;
 }
 
+/** The end of one way to a membership: its grant's, through nested groups; undefined when lasting. */
+export function wayUntil(way: Provenance): string | undefined {
+  if (way.kind === "nested") return wayUntil(way.inner);
+  return way.kind === "direct" ? way.until : undefined;
+}
+
 const roleTexts = new WeakMap<Provenance, string>();
 
 /**

@@ -10,7 +10,7 @@ import { ConfigError, UsageError } from "../errors.ts";
 import { formatDuration } from "../load/durations.ts";
 import { defined } from "../load/read-data.ts";
 import { afterDay, formatInstant, isGrantActive, isTerminated } from "../lifecycle/status.ts";
-import { describeProvenance, provenanceOf } from "../desired/effective.ts";
+import { describeProvenance, provenanceOf, wayUntil } from "../desired/effective.ts";
 import { suggest } from "../validate/rules/report.ts";
 import type { MemberEdit, MemberLine } from "./request-edit.ts";
 
@@ -159,7 +159,7 @@ function decideLine(model: AccessModel, input: RequestInput, now: Date): Request
     undefined,
   );
   if (input.until !== undefined) checkUntil(model, group, input.until, input.untilText, now);
-  const notes = heldOtherwise(model, group, user.id, now);
+  const notes = heldOtherwise(model, group, user.id, now, input.until);
   if (grant?.until !== undefined) {
     const from = grant.until;
     if (input.until === undefined)
@@ -195,16 +195,34 @@ function decideLine(model: AccessModel, input: RequestInput, now: Date): Request
 
 /**
  * How the user holds the group already without a line of their own (a role, a nested group): the line is
- * still written (it keeps the access when the role stops giving it), and the requester is told.
+ * still written (it keeps the access when the role stops giving it), and the requester is told; plainly
+ * so when the line (ending at `until`) ends no later than a nested grant that already gives the access.
  */
-function heldOtherwise(model: AccessModel, group: Group, userId: string, now: Date): string[] {
+function heldOtherwise(
+  model: AccessModel,
+  group: Group,
+  userId: string,
+  now: Date,
+  until: string | undefined,
+): string[] {
   const ways = (provenanceOf(model, group.name, [userId], now).get(userId) ?? []).filter(
     (p) => p.kind !== "direct",
   );
-  return ways.map(
-    (p) =>
-      // A nested way reads "via group X ← ...": "through" would double it.
-      `${userId} already holds ${group.name} ${p.kind === "nested" ? "" : "through "}${describeProvenance(p)}; ` +
-      "the line written keeps it if that stops",
-  );
+  return ways.map((p) => {
+    // A nested way reads "via group X ← ...": "through" would double it.
+    const held = `${userId} already holds ${group.name} ${p.kind === "nested" ? "" : "through "}${describeProvenance(p)}`;
+    const end = wayUntil(p);
+    if (
+      p.kind !== "nested" ||
+      until === undefined ||
+      end === undefined ||
+      Date.parse(until) > Date.parse(end)
+    )
+      return `${held}; the line written keeps it if that stops`;
+    const when = Date.parse(until) === Date.parse(end) ? "when" : "before";
+    return (
+      `${held}; the line written ends at ${until}, ${when} the access ${userId} already has through group ` +
+      `${p.via} (until ${end}): it gives nothing more unless that is cut short`
+    );
+  });
 }

@@ -7,7 +7,7 @@ import type {
   LiveState,
   Provenance,
 } from "../model/state.ts";
-import { describeProvenance } from "../desired/effective.ts";
+import { describeProvenance, wayUntil } from "../desired/effective.ts";
 import { formatLocation } from "../model/source.ts";
 import { groupAddress, membershipAddress, membershipOf } from "./addresses.ts";
 import { renamedLive } from "./align-case.ts";
@@ -88,12 +88,6 @@ function temporaryUntil(member: DesiredMember): string | undefined {
     if (latest === undefined || Date.parse(until) > Date.parse(latest)) latest = until;
   }
   return latest;
-}
-
-/** The end of one way to a membership: its grant's, through nested groups; undefined when lasting. */
-function wayUntil(way: Provenance): string | undefined {
-  if (way.kind === "nested") return wayUntil(way.inner);
-  return way.kind === "direct" ? way.until : undefined;
 }
 
 /**

@@ -331,6 +331,27 @@ describe("gatehouse request", () => {
     expect(out.stdout).not.toContain("through via");
   });
 
+  it("says plainly when the line written ends before the access a nested group already gives", async () => {
+    const { tree: t, file } = await tree(
+      GROUPS +
+        "  - name: kids\n    owners: [ann]\n    members:\n      - { user: bob, until: 2026-06-20T00:00:00Z }\n" +
+        "  - name: parent\n    owners: [ann]\n    members:\n      - { group: kids }\n",
+    );
+    const held =
+      "bob already holds parent via group kids (access/groups/ops.yaml:31) ← listed at access/groups/ops.yaml:27 until 2026-06-20T00:00:00Z";
+    const dry = await request(t, "--user", "bob", "--group", "parent", "--until", "2h", "--dry-run");
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(
+      `note: ${held}; the line written ends at 2026-06-01T14:00:00Z, before the access bob already has through group kids (until 2026-06-20T00:00:00Z): it gives nothing more unless that is cut short\n`,
+    );
+    expect(dry.stdout).not.toContain("keeps it if that stops");
+    // A line that outlasts the nested grant keeps the access when that ends, as the note says.
+    const longer = await request(t, "--user", "bob", "--group", "parent", "--until", "30d");
+    expect(longer.code).toBe(0);
+    expect(longer.stdout).toContain(`note: ${held}; the line written keeps it if that stops\n`);
+    expect(await readFile(file, "utf8")).toContain("      - { user: bob, until: 2026-07-01T12:00:00Z }\n");
+  });
+
   it("echoes the --until typed next to the instant it stands for when refusing it", async () => {
     const { tree: t, file } = await tree();
     const day = await request(t, "--user", "bob", "--group", "ops", "--until", "2026-05-30");
