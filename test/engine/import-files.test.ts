@@ -126,6 +126,28 @@ describe("import in parts", () => {
     expect([...codes]).toEqual(["GH217"]);
     expect(validate.out).toContain("40000 users, 20 groups");
   });
+
+  it("changes no file when a later part cannot be written: the earlier parts are put back as they were", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+    await writeFile(path.join(tree.cwd, ".gatehouse/directory.json"), JSON.stringify(directoryOf(20_000, 5)));
+    const folder = path.join(tree.dir, "imported");
+    await mkdir(folder, { recursive: true });
+    const earlier = "# an earlier import, reviewed\nusers: []\n";
+    await writeFile(path.join(folder, "directory.yaml"), earlier);
+    // The second part's name is taken by a folder: its write fails after the first part's.
+    await mkdir(path.join(folder, "directory-002.yaml"));
+    const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+    const code = await main(["import", "--provider", "directory", "--force"], io);
+    expect(code).toBe(1);
+    expect(out.join("")).toBe("");
+    expect(err.join("")).toMatch(
+      /^error: access\/imported\/directory-002\.yaml: could not be written \(EISDIR\); put back as it was: access\/imported\/directory\.yaml; nothing was changed\n$/,
+    );
+    expect(await readFile(path.join(folder, "directory.yaml"), "utf8")).toBe(earlier);
+    expect((await readdir(folder)).sort()).toEqual(["directory-002.yaml", "directory.yaml"]);
+  });
 });
 
 describe("the schema header of an imported file", () => {

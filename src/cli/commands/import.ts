@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { deadline } from "../../io/deadline.ts";
-import { access, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { writeAllOrNothing } from "../../io/write-all.ts";
+import { access, lstat, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UsageError, readFailureAt } from "../../errors.ts";
 import {
@@ -93,8 +94,22 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
       throw new UsageError(
         `${existing.map((f) => path.relative(io.cwd, f)).join(", ")} exist(s); pass --force to overwrite (nothing was written)`,
       );
-    await mkdir(folder, { recursive: true });
-    for (const [i, file] of files.entries()) await writeFile(file, parts[i] ?? "");
+    // All parts or none, each whole (a temp file renamed into place): a crash or a failed write never
+    // leaves a half-written part, nor a new first part beside an earlier import's second.
+    await writeAllOrNothing(
+      await Promise.all(
+        files.map(async (file, i) => ({
+          file: path.relative(io.cwd, file),
+          target: file,
+          text: parts[i] ?? "",
+          mode: await lstat(file).then(
+            (entry) => (entry.isFile() ? entry.mode & 0o7777 : 0o644),
+            () => 0o644,
+          ),
+        })),
+      ),
+      { isCheckingOriginals: false },
+    );
     await Promise.all(stale.map((file) => rm(file, { force: true })));
     const more =
       files.length > 1
