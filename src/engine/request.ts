@@ -44,15 +44,20 @@ export type RequestDecision =
 function grantLimit(
   model: AccessModel,
   group: Group,
-): { readonly ms: number; readonly setting: string; readonly at?: SourceLocation } | undefined {
+):
+  | { readonly ms: number; readonly text: string; readonly setting: string; readonly at?: SourceLocation }
+  | undefined {
   const { policy } = model.config;
   const isPrivileged = group.sensitivity === "privileged";
   const key =
     isPrivileged && policy.privilegedMaxGrantMs !== undefined ? "privilegedMaxDuration" : "maxDuration";
   const ms = key === "privilegedMaxDuration" ? policy.privilegedMaxGrantMs : policy.maxGrantMs;
   if (ms === undefined) return undefined;
+  const text =
+    (key === "privilegedMaxDuration" ? policy.privilegedMaxGrantText : policy.maxGrantText) ??
+    formatDuration(ms);
   const at = policy.locations?.get(`/grants/${key}`);
-  return { ms, setting: `policy.grants.${key}`, ...(at === undefined ? {} : { at }) };
+  return { ms, text, setting: `policy.grants.${key}`, ...(at === undefined ? {} : { at }) };
 }
 
 /** Refuses an until that is over already, or past the policy's longest grant for the group. */
@@ -75,7 +80,7 @@ function checkUntil(
   const latest = now.getTime() + limit.ms;
   const where = limit.at === undefined ? "" : ` (${formatLocation(limit.at)})`;
   throw new ConfigError(
-    `--until ${until} is longer than the ${formatDuration(limit.ms)} ${limit.setting}${where} allows for ${which} ` +
+    `--until ${until} is longer than the ${limit.text} ${limit.setting}${where} allows for ${which} ` +
       `like ${group.name}; the latest is ${formatInstant(new Date(latest - (latest % 1000)))}; nothing was written`,
   );
 }

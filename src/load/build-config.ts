@@ -91,6 +91,7 @@ function buildPolicy(
   const grants = obj(o, "grants") ?? {};
   const guard = obj(o, "guardrails") ?? {};
   const durations: Record<string, number | undefined> = {};
+  const texts: Record<string, string | undefined> = {};
   for (const key of ["maxDuration", "privilegedMaxDuration"]) {
     const text = str(grants, key);
     if (text === undefined) continue;
@@ -105,6 +106,7 @@ function buildPolicy(
       });
     }
     durations[key] = ms;
+    if (ms !== undefined) texts[key] = text;
   }
   const staleAfter = staleAfterOf(d, o, invalidPaths, diagnostics);
   const sod = (list(o, "separationOfDuties") ?? [])
@@ -129,6 +131,8 @@ function buildPolicy(
       groupNaming: invalidPaths.includes("/policy/groupNaming") ? undefined : str(o, "groupNaming"),
       maxGrantMs: durations["maxDuration"],
       privilegedMaxGrantMs: durations["privilegedMaxDuration"],
+      maxGrantText: texts["maxDuration"],
+      privilegedMaxGrantText: texts["privilegedMaxDuration"],
       codeowners: bool(o, "codeowners"),
       staleAfterMs: staleAfter,
       drillCanaries: strList(obj(o, "drills") ?? {}, "canaries"),

@@ -185,6 +185,9 @@ export interface Policy {
   /** Longest grant, in milliseconds, for normal and privileged groups. */
   readonly maxGrantMs?: number;
   readonly privilegedMaxGrantMs?: number;
+  /** The same as written (`24h`), for messages: quoted as the file has it, not rewritten (`1d`). */
+  readonly maxGrantText?: string;
+  readonly privilegedMaxGrantText?: string;
   /** Approvals a privileged group needs. */
   readonly privilegedApprovals: number;
   /** What `status: leave` does: keep access as is, or disable the account (memberships kept). */

@@ -186,6 +186,20 @@ describe("gatehouse request", () => {
     expect(await readFile(file, "utf8")).toBe(GROUPS);
   });
 
+  it("quotes the policy's longest grant as written (24h, not 1d)", async () => {
+    const t = await writeAccessTree({
+      "gatehouse.yaml": CONFIG.replace("privilegedMaxDuration: 12h", "privilegedMaxDuration: 24h"),
+      "users/people.yaml": USERS,
+      "groups/ops.yaml": GROUPS,
+    });
+    trees.push(t);
+    const out = await request(t, "--user", "bob", "--group", "root", "--until", "2d");
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(
+      "longer than the 24h policy.grants.privilegedMaxDuration (access/gatehouse.yaml:4:54) allows",
+    );
+  });
+
   it("holds a privileged group to its own limit and asks for two owners", async () => {
     const { tree: t, file } = await tree();
     const long = await request(t, "--user", "bob", "--group", "root", "--until", "13h");

@@ -18,10 +18,10 @@ export const grantWindows: Rule = {
     const out: Diagnostic[] = [];
     const { policy } = model.config;
     for (const group of model.groups.values()) {
-      const limit =
-        group.sensitivity === "privileged"
-          ? (policy.privilegedMaxGrantMs ?? policy.maxGrantMs)
-          : policy.maxGrantMs;
+      const isOwnLimit = group.sensitivity === "privileged" && policy.privilegedMaxGrantMs !== undefined;
+      const limit = isOwnLimit ? policy.privilegedMaxGrantMs : policy.maxGrantMs;
+      // Quoted as the file writes it (24h), not rewritten (1d).
+      const limitText = isOwnLimit ? policy.privilegedMaxGrantText : policy.maxGrantText;
       for (const [, entry] of detailedEntries(group)) {
         if (entry.kind !== "user" || entry.until === undefined) continue;
         const at = entry.untilSource ?? entry.source;
@@ -50,7 +50,7 @@ export const grantWindows: Rule = {
             report(
               "error",
               "GH221",
-              `grant of "${entry.user}" to "${group.name}" runs until ${entry.until}, longer than the ${formatDuration(limit)} ` +
+              `grant of "${entry.user}" to "${group.name}" runs until ${entry.until}, longer than the ${limitText ?? formatDuration(limit)} ` +
                 `policy allows for ${which}; set until to ${latest} or earlier.`,
               at,
             ),

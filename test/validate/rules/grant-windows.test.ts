@@ -77,6 +77,18 @@ describe("grant-windows (now = 2026-06-01T12:00:00Z)", () => {
     );
   });
 
+  it("quotes the policy's longest grant as written", async () => {
+    const result = await validateFiles({
+      "gatehouse.yaml": configYaml("policy:\n  grants: { maxDuration: 168h }\n"),
+      "users/people.yaml": USERS,
+      "groups/teams.yaml":
+        "groups:\n  - name: team-a\n    owners: [alice]\n    members:\n      - { user: bob, until: 2026-06-09T12:00:00Z }\n",
+    });
+    expect(result.diagnostics.find((d) => d.code === "GH221")?.message).toBe(
+      'grant of "bob" to "team-a" runs until 2026-06-09T12:00:00Z, longer than the 168h policy allows for groups; set until to 2026-06-08T12:00:00.000Z or earlier.',
+    );
+  });
+
   it("says an expired grant's membership stays when a role still gives it", async () => {
     const result = await validateFiles({
       "gatehouse.yaml": CONFIG,
