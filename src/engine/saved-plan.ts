@@ -23,9 +23,13 @@ export async function readSavedPlan(file: string, oneStringBytes = ONE_STRING_BY
     throw new ConfigError(`${file}: cannot read the saved plan (${messageOf(error)})`);
   }
   if (!isRecord(data) || data["formatVersion"] !== 1) {
-    throw new ConfigError(
-      `${file}: not a gatehouse plan (formatVersion 1); make it with \`gatehouse plan --out ${file}\``,
-    );
+    const version: unknown = isRecord(data) ? data["formatVersion"] : undefined;
+    // Name what the file says, so "formatVersion 1" is not read as the file's own.
+    const what =
+      version === undefined
+        ? "not a gatehouse plan (no formatVersion)"
+        : `a plan of formatVersion ${JSON.stringify(version).slice(0, 40)}, which this gatehouse does not read (it reads formatVersion 1)`;
+    throw new ConfigError(`${file}: ${what}; make it with \`gatehouse plan --out ${file}\``);
   }
   const changes = data["changes"];
   const providers = data["providers"];

@@ -152,6 +152,29 @@ describe("what a new user tripped over", () => {
     expect(existsSync(path.join(tree.cwd, ".gatehouse/journal.jsonl"))).toBe(false);
   });
 
+  it("apply names the formatVersion a saved plan has when it is not the one it reads", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n",
+      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [alice]\n    members: [alice]\n",
+    });
+    trees.push(tree);
+    expect((await cli(tree, ["plan", "--out", "p.json"])).code).toBe(0);
+    const file = path.join(tree.cwd, "p.json");
+    const plan = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...plan, formatVersion: 2 }));
+    const newer = await cli(tree, ["apply", "p.json", "--yes"]);
+    expect(newer.code).toBe(1);
+    expect(newer.err).toBe(
+      `error: ${file}: a plan of formatVersion 2, which this gatehouse does not read (it reads formatVersion 1); make it with \`gatehouse plan --out ${file}\`\n`,
+    );
+    await writeFile(file, "{}");
+    expect((await cli(tree, ["apply", "p.json", "--yes"])).err).toBe(
+      `error: ${file}: not a gatehouse plan (no formatVersion); make it with \`gatehouse plan --out ${file}\`\n`,
+    );
+    expect(existsSync(path.join(tree.cwd, ".gatehouse/directory.json"))).toBe(false);
+  });
+
   it("refuses a stray word after a command that takes none (64), before reading or writing anything", async () => {
     const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
     trees.push(tree);
