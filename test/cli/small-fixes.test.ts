@@ -175,6 +175,25 @@ describe("what a new user tripped over", () => {
     expect(existsSync(path.join(tree.cwd, ".gatehouse/directory.json"))).toBe(false);
   });
 
+  it("journal names a journal outside the working directory by its absolute path, not ../../..", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    const outside = path.join(path.parse(tree.cwd).root, "nonexistent-gatehouse-journal", "x.jsonl");
+    for (const argv of [
+      ["journal", "access", "ops", "--at", "2026-03-01", "--journal", outside],
+      ["journal", "changes", "--journal", outside],
+    ]) {
+      const out = await cli(tree, argv);
+      expect(out.code).toBe(1);
+      expect(out.err).toContain(`${outside}: no journal here`);
+      expect(out.err).not.toContain("../");
+    }
+    // Inside it, the relative path as before.
+    expect((await cli(tree, ["journal", "changes", "--journal", "logs/j.jsonl"])).err).toContain(
+      `${path.join("logs", "j.jsonl")}: no journal here`,
+    );
+  });
+
   it("refuses a stray word after a command that takes none (64), before reading or writing anything", async () => {
     const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
     trees.push(tree);

@@ -42,6 +42,7 @@ import type { Policy } from "../../model/access.ts";
 import type { CliIo, CommandIo } from "../io.ts";
 import { terminal, TerminalText } from "../../render/terminal-text.ts";
 import { engineOptions } from "./engine-options.ts";
+import { shownPath } from "../shown-path.ts";
 
 export const APPLY_USAGE = `Usage: gatehouse apply [plan.json] [--yes] [--dir access] [--checksum SHA256]
                        [--allow-removals N] [--force] [--provider NAME]... [--offboard-recheck SECONDS]
@@ -471,7 +472,7 @@ async function applyLocked(
       const isOffboarded = reportOffboarding(quiet.offboarding, io);
       const isDelivered = reportDeliveries(quiet.deliveries, io);
       io.stdout(
-        `Recorded the run in the journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(quiet.journal.first)}-${String(quiet.journal.last)}.\n`,
+        `Recorded the run in the journal: ${shownPath(io.cwd, journalPathOf(options))} entries ${String(quiet.journal.first)}-${String(quiet.journal.last)}.\n`,
       );
       if (endings !== undefined) {
         // Only the grant ends were recorded: the refusal stands for the whole plan.
@@ -520,7 +521,7 @@ async function applyLocked(
         ? start.commit.slice(0, 12) + (start.commit.endsWith("+dirty") ? "+dirty (uncommitted changes)" : "")
         : "(not in git)";
     io.stdout(
-      `Journal: ${path.relative(io.cwd, journalPathOf(options))} entries ${String(result.journal.first)}-${String(result.journal.last)}, head ${result.journal.headHash.slice(0, 16)}…\n` +
+      `Journal: ${shownPath(io.cwd, journalPathOf(options))} entries ${String(result.journal.first)}-${String(result.journal.last)}, head ${result.journal.headHash.slice(0, 16)}…\n` +
         `  #${String(start.seq)} apply-start at ${start.at} by ${start.type === "apply-start" ? start.actor : "?"}, access files ${commit}, plan sha256:${start.type === "apply-start" ? start.planDigest.slice(0, 16) : "?"}…, hash ${start.hash.slice(0, 16)}…\n` +
         `  Check the chain with: gatehouse journal verify\n`,
     );

@@ -10,6 +10,7 @@ import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { stringOpt, type Parsed } from "../args.ts";
 import type { CommandIo } from "../io.ts";
 import { acquireApplyLock } from "./apply-lock.ts";
+import { shownPath } from "../shown-path.ts";
 
 /**
  * What `journal close-verdict` and `journal close-delivery` share: a closure by hand is one journal
@@ -53,7 +54,7 @@ export async function closeByHand(
   what: string,
   close: (context: ClosureContext) => Promise<number>,
 ): Promise<number> {
-  const shown = path.relative(io.cwd, file);
+  const shown = shownPath(io.cwd, file);
   const cacheDir = path.resolve(io.cwd, DEFAULT_CACHE_DIR);
   if (!(await isFile(file))) {
     io.stderr(`${shown}: no journal here: there is no ${what} to close\n`);

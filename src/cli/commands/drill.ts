@@ -13,6 +13,7 @@ import type { CommandIo } from "../io.ts";
 import { acquireApplyLock } from "./apply-lock.ts";
 import { recheckMs } from "./offboard-recheck.ts";
 import { engineOptions } from "./engine-options.ts";
+import { shownPath } from "../shown-path.ts";
 
 export const DRILL_USAGE = `Usage: gatehouse drill [--canary ID] [--provider NAME]... [--dir access] [--format text|json]
                        [--offboard-recheck SECONDS] [--allow-removals N]
@@ -154,7 +155,7 @@ export async function runDrillCommand(argv: readonly string[], io: CommandIo): P
         ) + "\n",
       ),
     );
-  } else io.stdout(reportText(report, path.relative(io.cwd, journalPath)));
+  } else io.stdout(reportText(report, shownPath(io.cwd, journalPath)));
   if (!isGood)
     io.stderr(
       `error: the drill of canary ${report.canary} ${report.outcome === "clean" ? "could not restore it" : report.outcome === "access-left" ? "found access left after offboarding" : "failed"}\n`,

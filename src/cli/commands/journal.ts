@@ -30,6 +30,7 @@ import type { CommandIo } from "../io.ts";
 import { isFile } from "../../io/is-file.ts";
 import { runCloseVerdict } from "./close-verdict.ts";
 import { runCloseDelivery } from "./close-delivery.ts";
+import { shownPath } from "../shown-path.ts";
 
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl] [--history REV]
        gatehouse journal repair [--journal .gatehouse/journal.jsonl]
@@ -118,11 +119,11 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
         ? "the last entry was whole but for its newline; wrote the newline, nothing cut\n"
         : repair.cut === 0
           ? "journal tail is intact; nothing to repair\n"
-          : `cut ${String(repair.cut)} byte(s) of a torn last line (kept in ${path.relative(io.cwd, file)}.torn)\n`,
+          : `cut ${String(repair.cut)} byte(s) of a torn last line (kept in ${shownPath(io.cwd, file)}.torn)\n`,
     );
     return ExitCode.ok;
   }
-  const shown = path.relative(io.cwd, file);
+  const shown = shownPath(io.cwd, file);
   if (await isMissing(file, shown, io.stdout)) return ExitCode.error;
   const { result, problems } = await checkJournal(file, io, shown, io.stdout);
   for (const p of problems) io.stdout(`${shown}:${String(p.line)} ${p.message}\n`);
@@ -204,7 +205,7 @@ async function checkJournal(
   const known = head === DAMAGED ? undefined : head;
   if (head === DAMAGED)
     warn(
-      `${shown}: warning: ${path.relative(io.cwd, foldCachePath(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR)))} is damaged, so whether entries were cut off the journal's end since gatehouse last read it here cannot be checked; the next plan writes a new one\n`,
+      `${shown}: warning: ${shownPath(io.cwd, foldCachePath(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR)))} is damaged, so whether entries were cut off the journal's end since gatehouse last read it here cannot be checked; the next plan writes a new one\n`,
     );
   const result = await verifyJournal(file, known === undefined ? {} : { expectedHead: known });
   const problems = [...result.problems];
@@ -249,7 +250,7 @@ async function answerableJournal(
 async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<number> {
   if (args.positionals.length > 1) throw new UsageError(`journal changes takes no names\n\n${JOURNAL_USAGE}`);
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
-  const shown = path.relative(io.cwd, file);
+  const shown = shownPath(io.cwd, file);
   const sinceText = stringOpt(args, "since");
   const untilText = stringOpt(args, "until");
   const since = sinceText === undefined ? undefined : parseAt(sinceText, "since", "start");
@@ -415,7 +416,7 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
         : parseAt(untilText, "until", "end");
   if (since > at)
     throw new UsageError(`--since (${since.toISOString()}) is after --until (${at.toISOString()})`);
-  const shown = path.relative(io.cwd, file);
+  const shown = shownPath(io.cwd, file);
   if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
   const provider = stringOpt(args, "provider");
   // The journal holds what happened up to now: an instant later is answered with the state as it stands.
