@@ -1,4 +1,4 @@
-import type { ProviderConfig } from "../../model/access.ts";
+import type { ProviderConfig, ProviderMode } from "../../model/access.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import { formatLocation } from "../../model/source.ts";
 import { accountNameFor, groupIsInProvider } from "../../desired/desired-state.ts";
@@ -21,6 +21,15 @@ function isActiveDirectory(provider: ProviderConfig): boolean {
  * fit the system: Active Directory refuses a user logon name over 20 characters, so the create would
  * fail on every run.
  */
+/** What becomes of the account a person has whom gatehouse cannot name there (GH232), by the provider's mode. */
+const UNKNOWN_ACCOUNT: Readonly<Record<ProviderMode, string>> = {
+  authoritative: "an account they have would be disabled (the provider is authoritative)",
+  additive:
+    "an account they have would not be known as theirs (the provider is additive: it is left as it is)",
+  observe:
+    "an account they have would not be known as theirs (the provider is only observed: nothing is changed)",
+};
+
 export const accountCollisions: Rule = {
   name: "account-collisions",
   codes: ["GH227", "GH230", "GH232", "GH242"],
@@ -61,7 +70,7 @@ export const accountCollisions: Rule = {
                 `user "${user.id}" has no email, and provider "${provider.name}" names accounts by e-mail (accountName: email): ` +
                   (user.status === "terminated"
                     ? `gatehouse cannot tell which account there is theirs to disable; add the email, or an accounts.${provider.name} entry.`
-                    : `they would get no account and none of their groups there, and an account they have would be disabled (authoritative mode); add the email, or an accounts.${provider.name} entry.`),
+                    : `they would get no account and none of their groups there, and ${UNKNOWN_ACCOUNT[provider.mode]}; add the email, or an accounts.${provider.name} entry.`),
                 user.source,
               ),
             );

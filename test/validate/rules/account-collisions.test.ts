@@ -141,6 +141,25 @@ describe("account-collisions", () => {
     );
   });
 
+  it("says an account of a person with no email is disabled only where the provider is authoritative", async () => {
+    const files = (mode: string) => ({
+      "gatehouse.yaml": `providers:\n  directory: { type: local, path: .gatehouse/directory.json, accountName: email, mode: ${mode} }\n`,
+      "users/people.yaml":
+        "users:\n  - { id: alice, name: Alice, email: alice@example.com }\n  - { id: bob, name: Bob }\n",
+      "groups/team.yaml": "groups:\n  - name: team\n    owners: [alice]\n    members: [alice, bob]\n",
+    });
+    const messageFor = async (mode: string) =>
+      (await validateFiles(files(mode))).diagnostics.find((d) => d.code === "GH232")?.message;
+    const start =
+      'user "bob" has no email, and provider "directory" names accounts by e-mail (accountName: email): they would get no account and none of their groups there, and ';
+    expect(await messageFor("authoritative")).toBe(
+      `${start}an account they have would be disabled (the provider is authoritative); add the email, or an accounts.directory entry.`,
+    );
+    expect(await messageFor("additive")).toBe(
+      `${start}an account they have would not be known as theirs (the provider is additive: it is left as it is); add the email, or an accounts.directory entry.`,
+    );
+  });
+
   it("under users: members, a member of the provider's groups with no email is an error too", async () => {
     const result = await validateFiles({
       "gatehouse.yaml":
