@@ -194,6 +194,21 @@ describe("what a new user tripped over", () => {
     );
   });
 
+  it("says journal needs a subcommand, and names the one meant for a mistyped one (64)", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    const bare = await cli(tree, ["journal"]);
+    expect(bare.code).toBe(64);
+    expect(bare.err).toMatch(
+      /^error: journal needs a subcommand: verify, repair, access, changes, close-verdict or close-delivery\n\nUsage: /,
+    );
+    const sub = await cli(tree, ["journal", "acess", "ops"]);
+    expect(sub.code).toBe(64);
+    expect(sub.err).toMatch(
+      /^error: unknown journal subcommand "acess"\. Did you mean "access"\?\n\nUsage: /,
+    );
+  });
+
   it("refuses a stray word after a command that takes none (64), before reading or writing anything", async () => {
     const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
     trees.push(tree);

@@ -31,6 +31,7 @@ import { isFile } from "../../io/is-file.ts";
 import { runCloseVerdict } from "./close-verdict.ts";
 import { runCloseDelivery } from "./close-delivery.ts";
 import { shownPath } from "../shown-path.ts";
+import { suggest } from "../../validate/rules/report.ts";
 
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl] [--history REV]
        gatehouse journal repair [--journal .gatehouse/journal.jsonl]
@@ -105,8 +106,15 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
     sub !== "changes" &&
     sub !== "close-verdict" &&
     sub !== "close-delivery"
-  )
-    throw new UsageError(JOURNAL_USAGE);
+  ) {
+    const subs = ["verify", "repair", "access", "changes", "close-verdict", "close-delivery"];
+    const hint = sub === undefined ? "" : suggest(sub, subs);
+    throw new UsageError(
+      (sub === undefined
+        ? `journal needs a subcommand: ${subs.slice(0, -1).join(", ")} or ${subs.at(-1) ?? ""}`
+        : `unknown journal subcommand "${sub}"${hint === "" ? "" : `.${hint}`}`) + `\n\n${JOURNAL_USAGE}`,
+    );
+  }
   const file = path.resolve(io.cwd, stringOpt(args, "journal") ?? DEFAULT_JOURNAL_PATH);
   if (sub === "close-verdict") return runCloseVerdict(args, io, file, JOURNAL_USAGE);
   if (sub === "close-delivery") return runCloseDelivery(args, io, file, JOURNAL_USAGE);
