@@ -125,6 +125,15 @@ function describe(error: ErrorObject, declaredBy: Validators["declaredBy"]): str
         ? `must be ${title}`
         : `must match the pattern ${String(params["pattern"])}`;
     }
+    case "type": {
+      // A schema's title says what the value must be (a duration, not a bare number: `24` for `24h`);
+      // a whole file's schema's title ("gatehouse group") does not.
+      const isFileSchema = error.parentSchema?.$schema !== undefined;
+      const title: unknown = isFileSchema ? undefined : error.parentSchema?.["title"];
+      const data: unknown = error.data;
+      const got = typeof data === "number" || typeof data === "boolean" ? `, not ${String(data)}` : "";
+      return typeof title === "string" ? `must be ${title}${got}` : (error.message ?? "is invalid");
+    }
     case "format":
       return params["format"] === "date-time"
         ? "must be an ISO 8601 instant with a time zone, e.g. 2027-01-15T18:00:00Z"

@@ -91,6 +91,26 @@ it("reports a member entry's mistake at the key or value, as the form it was mea
   ]);
 });
 
+it("says a duration needs a unit where the policy writes a bare number", async () => {
+  const errors = await schemaErrorsOf({
+    "gatehouse.yaml":
+      "providers:\n  directory: { type: local }\npolicy:\n  grants: { maxDuration: 90, privilegedMaxDuration: 24x }\n",
+  });
+  const duration = "must be a duration: a whole number and a unit, m, h, d or w (12h, 90d)";
+  expect(errors).toEqual([
+    `access/gatehouse.yaml:4:26 /policy/grants/maxDuration: ${duration}, not 90`,
+    `access/gatehouse.yaml:4:53 /policy/grants/privilegedMaxDuration: ${duration}`,
+  ]);
+  // A whole file's schema's title ("gatehouse group") is no description of a value.
+  expect(
+    await schemaErrorsOf({
+      "gatehouse.yaml": "providers:\n  directory: { type: local }\n",
+      "u.yaml": "- a\n",
+      "v.yaml": "groups:\n  - 7\n",
+    }),
+  ).toEqual(["access/u.yaml:1:1 file: must be object", "access/v.yaml:2:5 /groups/0: must be object"]);
+});
+
 it("says that YAML merge keys are not read, where a user entry uses one", async () => {
   const errors = await schemaErrorsOf({
     "gatehouse.yaml": "providers:\n  directory:\n    type: local\n",
