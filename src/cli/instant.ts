@@ -7,6 +7,35 @@ export function looksLikeDate(text: string): boolean {
   return /^\d{4}-\d{2}-\d{2}(T|$)/.test(text);
 }
 
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+] as const;
+
+/**
+ * Why the day `text` starts with (YYYY-MM-DD) is none of the calendar (2026-02-30: "February 2026 has 28
+ * days"), or undefined.
+ */
+function noDayIn(text: string): string | undefined {
+  const [year, month, dayOfMonth] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const name = MONTHS[month - 1];
+  if (name === undefined) return "a month is 01 to 12";
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return dayOfMonth >= 1 && dayOfMonth <= days
+    ? undefined
+    : `${name} ${String(year)} has ${String(days)} days`;
+}
+
 /**
  * An instant, or a day: its end (UTC) by default, so that "on 2026-03-01" includes that day's changes;
  * its start for the beginning of a range (--since).
@@ -17,9 +46,10 @@ export function parseAt(text: string, option = "at", edge: "start" | "end" = "en
   const at = day ? new Date(edge === "start" ? start : start + 86_400_000 - 1) : new Date(Date.parse(text));
   const isInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
   // Date.parse rolls an impossible day over (2026-02-30 is read as 2026-03-02): refuse it instead.
-  const [year, month, dayOfMonth] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
-  const isRealDay = dayOfMonth >= 1 && dayOfMonth <= new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (Number.isNaN(at.getTime()) || (!day && !isInstant) || !isRealDay)
+  const noDay = noDayIn(text);
+  if ((day || isInstant) && noDay !== undefined)
+    throw new UsageError(`--${option} "${text}" is no day: ${noDay}`);
+  if (Number.isNaN(at.getTime()) || (!day && !isInstant))
     throw new UsageError(
       `--${option} must be a day (2026-03-01) or an instant with a time zone (2026-03-01T12:00:00Z), not "${text}"`,
     );
@@ -50,7 +80,9 @@ export function resolveUntil(text: string, now: Date): string {
   try {
     at = parseAt(text, "until", "start");
   } catch {
-    throw problem;
+    // A day that does not exist is said so; any other mistake gets every form there is.
+    const noDay = noDayIn(text);
+    throw noDay === undefined ? problem : new UsageError(`--until "${text}" is no day: ${noDay}`);
   }
   return formatInstant(/^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(at.getTime() + DAY_MS) : at);
 }

@@ -209,6 +209,25 @@ describe("what a new user tripped over", () => {
     );
   });
 
+  it("says a day that does not exist is no day (--until, --at), rather than listing every form", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - id: alice\n    name: Alice\n",
+      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [alice]\n    members: []\n",
+    });
+    trees.push(tree);
+    const before = await readFile(path.join(tree.dir, "groups/teams.yaml"), "utf8");
+    const until = await cli(tree, ["request", "--user", "alice", "--group", "ops", "--until", "2026-02-30"]);
+    expect(until.code).toBe(64);
+    expect(until.err).toBe('error: --until "2026-02-30" is no day: February 2026 has 28 days\n');
+    expect(await readFile(path.join(tree.dir, "groups/teams.yaml"), "utf8")).toBe(before);
+    const at = await cli(tree, ["explain", "alice", "--at", "2027-13-01"]);
+    expect(at.code).toBe(64);
+    expect(at.err).toBe('error: --at "2027-13-01" is no day: a month is 01 to 12\n');
+    const instant = await cli(tree, ["explain", "alice", "--at", "2026-04-31T12:00:00Z"]);
+    expect(instant.err).toBe('error: --at "2026-04-31T12:00:00Z" is no day: April 2026 has 30 days\n');
+  });
+
   it("refuses a stray word after a command that takes none (64), before reading or writing anything", async () => {
     const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
     trees.push(tree);
