@@ -4,8 +4,9 @@
  * read it. Since when, the journal cannot say; it can say when it was last not held: a removal gatehouse
  * applied, the group made by gatehouse, an offboarding check that read the account in no such group, or
  * an earlier run of that system whose plan would have removed it had it been there (the member a leaver
- * then, whose memberships go in additive and authoritative mode alike; or the system authoritative,
- * where members the files do not give go as drift; additive mode keeps them, observe changes nothing).
+ * then, whose memberships go in additive and authoritative mode alike; or, for a member removed as drift,
+ * the system authoritative and the access files the same, where members the files do not give go as
+ * drift; additive mode keeps them, observe changes nothing).
  */
 import type { ProviderMode } from "../model/access.ts";
 import { membershipOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
@@ -19,7 +20,7 @@ export type NotHeldEvidence =
   | "group-deleted" // gatehouse deleted a group of that name then (one made later is empty)
   | "offboarding-check" // the offboarding check read the account back in no such group
   | "leaver-run" // a run read the system while the member was a leaver, and removed nothing of theirs there
-  | "authoritative-run"; // a run read the system in authoritative mode, and removed nothing there
+  | "authoritative-run"; // a run read the system in authoritative mode with the same access files as the drift removal, and removed nothing there
 
 export interface NotHeldSince {
   /** The instant it was not held (for a run: when it started applying, having just read the system). */
@@ -75,8 +76,13 @@ class Seqs {
     this.#list.splice(i, 0, seq);
   }
 
-  /** The latest below `limit` and at least `floor`, not in `skip`. */
-  latest(limit: number, floor: number, skip?: ReadonlySet<number>): number | undefined {
+  /** The latest below `limit` and at least `floor`, not in `skip`, and that `accept` takes (default: any). */
+  latest(
+    limit: number,
+    floor: number,
+    skip?: ReadonlySet<number>,
+    accept: (seq: number) => boolean = () => true,
+  ): number | undefined {
     let lo = 0;
     let hi = this.#list.length; // first index whose seq is >= limit
     while (lo < hi) {
@@ -87,7 +93,7 @@ class Seqs {
     for (let i = lo - 1; i >= 0; i--) {
       const seq = this.#list[i] ?? 0;
       if (seq < floor) return undefined;
-      if (skip?.has(seq) !== true) return seq;
+      if (skip?.has(seq) !== true && accept(seq)) return seq;
     }
     return undefined;
   }
@@ -111,7 +117,7 @@ export class HeldOutside {
   readonly #announced = new Map<string, { group: string; member: string }>();
   /** provider\naccount → groups it may hold (a superset), to move them on a rename in place. */
   readonly #groupsOfAccount = new Map<string, Set<string>>();
-  readonly #runs = new Map<number, { at: string; commit?: string; actor: string }>();
+  readonly #runs = new Map<number, { at: string; commit?: string; actor: string; desiredDigest: string }>();
   /** provider → the runs that read it in authoritative mode (its `modes`, or a drift removal it made). */
   readonly #authoritative = new Map<string, Seqs>();
   /** provider → the runs that could write to it (not observe: its `modes`, or a change it recorded there). */
@@ -147,6 +153,7 @@ export class HeldOutside {
         this.#runs.set(entry.seq, {
           at: entry.at,
           actor: entry.actor,
+          desiredDigest: entry.desiredDigest,
           ...(entry.commit === undefined ? {} : { commit: entry.commit }),
         });
         for (const provider of entry.providers) {
@@ -293,6 +300,7 @@ export class HeldOutside {
       change.memberKind,
       change.member,
       entry.runSeq,
+      change.reason,
     );
     const found: Mutable<OutsideMembership> = {
       member: change.member,
@@ -335,6 +343,7 @@ export class HeldOutside {
     memberKind: "user" | "group",
     member: string,
     runSeq: number,
+    reason: Reason,
   ): NotHeldSince | undefined {
     const key = keyOf(provider, group, memberKind, member);
     const check = memberKind === "user" ? this.#checked.get(keyOf(provider, member)) : undefined;
@@ -347,10 +356,19 @@ export class HeldOutside {
       .reduce<NotHeldSince | undefined>((a, b) => (a === undefined || b.seq > a.seq ? b : a), undefined);
     const tried = this.#triedToRemove.get(key);
     const floor = best === undefined ? 0 : best.seq + 1;
-    // Authoritative: a member the files do not give goes as drift (the files did not give this one later,
-    // when a run removed it; the journal cannot tell what they gave in between).
+    // Authoritative: a member the files do not give goes as drift. The files did not give this one when
+    // the run at `runSeq` removed it as drift; a run before counts only if it applied the same access
+    // files: files that differed may have given the member then (a role baseline, a line since removed,
+    // a person since made a leaver), and a member the files give and the system holds already makes no
+    // change, so the journal cannot tell.
+    const digest = reason === "drift" ? this.#runs.get(runSeq)?.desiredDigest : undefined;
+    const sameFiles = (seq: number): boolean =>
+      digest !== undefined && this.#runs.get(seq)?.desiredDigest === digest;
     const candidates: { seq: number | undefined; evidence: NotHeldEvidence }[] = [
-      { seq: this.#authoritative.get(provider)?.latest(runSeq, floor, tried), evidence: "authoritative-run" },
+      {
+        seq: this.#authoritative.get(provider)?.latest(runSeq, floor, tried, sameFiles),
+        evidence: "authoritative-run",
+      },
       ...(memberKind === "user"
         ? [
             {

@@ -98,6 +98,29 @@ describe("journal access names members a later run proves were held outside gate
     expect((await ask(tree, "--at", "2026-03-06")).stdout).not.toContain("cy");
   });
 
+  it("does not bound a drift removal by an authoritative run whose access files gave the member", async () => {
+    const tree = await appliedTree("authoritative");
+    // cy is in ops before gatehouse adds her (adopted, as after import), and the files give her ops: the run
+    // of 03-02 has nothing to do for her, so the journal does not show her held.
+    await editByHand(tree, addToOps("cy"));
+    const teams = path.join(tree.dir, "groups/teams.yaml");
+    await writeFile(teams, team("ann, bob, cy"));
+    expect(await apply(tree, "2026-03-02T09:00:00Z")).toContain("Recorded the run");
+    // The files stop giving it (a mover's old role baseline): removed as drift.
+    await writeFile(teams, team("ann, bob"));
+    expect(await apply(tree, "2026-03-05T09:00:00Z")).toMatch(/remove cy from ops .*drift/);
+
+    const json = outsideOf((await ask(tree, "--at", "2026-03-03", "--format", "json")).stdout);
+    // Not "not held at 2026-03-02": she was, and the files gave her the group then.
+    expect(json).toMatchObject([{ member: "cy", reason: "drift" }]);
+    expect(json[0]?.notBefore?.at).toMatch(/^2026-03-01T09:00:00/);
+    const text = (await ask(tree, "--at", "2026-03-03")).stdout;
+    expect(text).toMatch(
+      /\? cy {2}uncertain: held outside gatehouse, since unknown \(not held at 2026-03-01T09:00/,
+    );
+    expect(text).not.toContain("not held at 2026-03-02");
+  });
+
   it("in additive mode, bounds a leaver put back by hand by a run after they left, not by one before", async () => {
     const tree = await appliedTree("additive");
     // cy, added to ops by hand, is kept by additive mode; an additive run then is no bound.

@@ -208,7 +208,7 @@ const EVIDENCE_TEXT: Readonly<
   "leaver-run": (provider, member) =>
     `the run then read ${provider} while ${member} was a leaver, whose memberships go in additive and authoritative mode alike, and removed none of theirs there`,
   "authoritative-run": (provider) =>
-    `the run then read ${provider} in authoritative mode, which removes members the files do not give, and removed nothing there (unless the files then gave it, or did not manage the group's members)`,
+    `the run then read ${provider} in authoritative mode, with the same access files as the run that removed it, which remove the members they do not give, and removed nothing there`,
 };
 
 /** The lines of members held outside gatehouse that a later run found and removed. */
