@@ -112,7 +112,12 @@ function isGroupChangeBody(value: Record<string, unknown>): boolean {
     case "update":
       return isOptionalString(value["description"]) && isFieldDiffList(value["fields"]);
     case "delete":
-      return isNonNegativeInteger(value["memberCount"]) && isOptionalString(value["replacedBy"]);
+      return (
+        isNonNegativeInteger(value["memberCount"]) &&
+        isOptionalString(value["replacedBy"]) &&
+        (value["members"] === undefined || isStringList(value["members"])) &&
+        (value["groupMembers"] === undefined || isStringList(value["groupMembers"]))
+      );
     default:
       return false;
   }

@@ -61,6 +61,9 @@ export interface OutsideMembership {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** A removal that shows a membership held: a membership change, or a member of a group deleted. */
+type FoundRemoval = Pick<MembershipChange, "group" | "member" | "memberKind" | "reason" | "userId">;
+
 const keyOf = (...parts: readonly string[]): string => parts.join("\n");
 
 /** Runs' seqs, ascending (a run's entries set aside and recorded later may add an earlier one). */
@@ -250,9 +253,18 @@ export class HeldOutside {
       if (change.action === "create")
         this.#made.set(group, { at: entry.at, seq: entry.seq, evidence: "group-created" });
       if (change.action === "delete") {
+        const held = this.#held.get(group);
         this.#held.delete(group);
         this.#open.delete(group);
         this.#found.delete(group); // a group made later under the name is another one
+        // What it held that no change gave (a group made or renamed by hand): the run found it there.
+        const removed = { group: change.group, reason: change.reason };
+        for (const member of change.members ?? [])
+          if (held?.has(keyOf("user", member)) !== true)
+            this.#find(entry, { ...removed, member, memberKind: "user" });
+        for (const member of change.groupMembers ?? [])
+          if (held?.has(keyOf("group", member)) !== true)
+            this.#find(entry, { ...removed, member, memberKind: "group" });
         this.#made.set(group, { at: entry.at, seq: entry.seq, evidence: "group-deleted" });
       }
       if (to !== undefined) {
@@ -291,7 +303,7 @@ export class HeldOutside {
   }
 
   /** A removal of a membership the journal did not show held: the run found it there. */
-  #find(entry: JournalEntry & { type: "change" }, change: MembershipChange): void {
+  #find(entry: JournalEntry & { type: "change" }, change: FoundRemoval): void {
     const group = keyOf(entry.provider, change.group);
     const started = this.#runs.get(entry.runSeq);
     const notBefore = this.#notHeldBefore(

@@ -767,6 +767,8 @@ export function planGroups(given: PlanSink): void {
     const id = groupAddress(provider, have.name);
     // Everyone the group holds loses it: managed members, nested groups and values gatehouse does not read.
     const memberCount = have.members.length + (have.groupMembers?.length ?? 0) + (have.unmanagedMembers ?? 0);
+    const members = [...have.members].sort(compareText);
+    const groupMembers = [...(have.groupMembers ?? [])].sort(compareText);
     const remove = (reason: Reason, why: string, replacedBy?: string): void => {
       sink.change({
         provider,
@@ -775,6 +777,8 @@ export function planGroups(given: PlanSink): void {
         action: "delete",
         group: have.name,
         memberCount,
+        ...(members.length === 0 ? {} : { members }),
+        ...(groupMembers.length === 0 ? {} : { groupMembers }),
         ...(replacedBy === undefined ? {} : { replacedBy }),
         reason,
         risk: memberCount > 0 ? "narrows" : "neutral",

@@ -110,6 +110,12 @@ export type GroupChange = ChangeBase &
         readonly action: "delete";
         readonly group: string;
         readonly memberCount: number;
+        /**
+         * The accounts (`members`) and nested groups (`groupMembers`) it held as read, sorted; absent when
+         * none. Recorded so the journal can name who lost it (values gatehouse does not read are only counted).
+         */
+        readonly members?: readonly string[];
+        readonly groupMembers?: readonly string[];
         /** The group that replaces this one (a rename the system cannot do in place): deleted only once it exists. */
         readonly replacedBy?: string;
       }

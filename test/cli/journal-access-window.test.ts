@@ -164,6 +164,63 @@ describe("journal access names members a later run proves were held outside gate
     const early = outsideOf((await ask(tree, "--at", "2026-03-02T12:00:00Z", "--format", "json")).stdout);
     expect(early).toMatchObject([{ member: "cy", notBefore: { evidence: "group-created" } }]);
   });
+
+  it("names the members of a group made by hand that an authoritative run deleted, and records them", async () => {
+    const tree = await appliedTree("authoritative");
+    expect(await apply(tree, "2026-03-02T09:00:00Z")).toContain("Recorded the run");
+    // A copy of ops made by hand (a group renamed in the system, say): no file names it.
+    await editByHand(tree, (d) => d.groups.push({ name: "ops-old", members: ["bob", "cy"] }));
+    expect(await apply(tree, "2026-03-05T09:00:00Z")).toContain("delete group ops-old (2 members)");
+
+    const journal = await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8");
+    const deleted = journal
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { change?: { action?: string; group?: string; members?: string[] } })
+      .find((e) => e.change?.action === "delete" && e.change.group === "ops-old");
+    expect(deleted?.change?.members).toEqual(["bob", "cy"]);
+
+    const during = await cliAt(tree, "2026-06-01T00:00:00Z", [
+      "journal",
+      "access",
+      "ops-old",
+      "--at",
+      "2026-03-03",
+      "--format",
+      "json",
+    ]);
+    expect(during.code).toBe(0);
+    expect(outsideOf(during.stdout)).toMatchObject([
+      {
+        member: "bob",
+        reason: "not-in-config",
+        removedAt: expect.stringMatching(/^2026-03-05T09:00/) as unknown,
+        notBefore: { at: "2026-03-02T09:00:00.000Z", evidence: "authoritative-run" },
+      },
+      { member: "cy", reason: "not-in-config" },
+    ]);
+    const text = await cliAt(tree, "2026-06-01T00:00:00Z", [
+      "journal",
+      "access",
+      "ops-old",
+      "--at",
+      "2026-03-03",
+    ]);
+    expect(text.stdout).toMatch(
+      /\? bob {2}uncertain: held outside gatehouse, since unknown .*removed there as not in config/,
+    );
+    // After the deletion nobody holds it.
+    const after = await cliAt(tree, "2026-06-01T00:00:00Z", [
+      "journal",
+      "access",
+      "ops-old",
+      "--at",
+      "2026-03-06",
+      "--format",
+      "json",
+    ]);
+    expect(outsideOf(after.stdout)).toEqual([]);
+  });
 });
 
 /** The journal as a version that kept no `modes` wrote it: re-chained, and this machine's record of it dropped. */
