@@ -53,6 +53,22 @@ export interface OrphanedAccount {
   readonly plan: readonly PlannedChange[];
 }
 
+/**
+ * A leaver's disabled account that signed in after their `endDate`: the way this system disables does
+ * not stop sign-ins (an LDAP `move` into another OU keeps the password and the bind), or it was re-enabled
+ * and disabled again since.
+ */
+export interface DisabledSignIn {
+  readonly account: string;
+  readonly userId: string;
+  /** Whose it is and why they count as gone, in words ("fay left: status: terminated"). */
+  readonly detail: string;
+  readonly endDate: string;
+  readonly lastLogin: string;
+  /** The live groups it is a member of, sorted. */
+  readonly groups: readonly string[];
+}
+
 /** An active person's enabled account without a sign-in for `staleAfter` (or none since it was made). */
 export interface StaleAccount {
   readonly account: string;
@@ -86,6 +102,8 @@ export interface SystemAccounts {
   /** Active people's accounts with no sign-in recorded and no creation time: their use is unknown. */
   readonly unjudged: readonly string[];
   readonly orphaned: readonly OrphanedAccount[];
+  /** Leavers' disabled accounts that signed in after the leaver's `endDate`. */
+  readonly disabledSignedIn: readonly DisabledSignIn[];
   /** Stale accounts of people whose employmentType is not `service`. */
   readonly stale: readonly StaleAccount[];
   /** Stale accounts of service accounts (employmentType: service), apart: they may never sign in. */
@@ -107,6 +125,8 @@ export interface AccountsReport {
   readonly systems: readonly SystemAccounts[];
   readonly summary: {
     readonly orphaned: number;
+    /** SystemAccounts.disabledSignedIn, over every system. */
+    readonly disabledSignedIn: number;
     readonly stale: number;
     readonly staleService: number;
     /** Systems whose sign-ins could not be read (SystemAccounts.signInsError): stale accounts unknown there. */
@@ -152,6 +172,7 @@ export function reviewAccounts(input: ReviewInput): AccountsReport {
     systems,
     summary: {
       orphaned: count((s) => s.orphaned),
+      disabledSignedIn: count((s) => s.disabledSignedIn),
       stale: count((s) => s.stale),
       staleService: count((s) => s.staleService),
       signInsFailed: systems.filter((s) => s.signInsError !== undefined).length,
@@ -213,6 +234,25 @@ function reviewSystem(review: ReviewInput, system: SystemToReview): SystemAccoun
     });
   }
 
+  const disabledSignedIn: Omit<DisabledSignIn, "groups">[] = [];
+  for (const user of live.users) {
+    if (user.enabled || user.pending === true) continue;
+    const owner = ownerOf(user);
+    if (owner.kind !== "leaver" || owner.userId === undefined) continue;
+    const lastLogin = signInsOf(user)?.lastLogin;
+    const endDate = review.users.get(owner.userId)?.endDate;
+    // endDate is their last working day (inclusive), as for an enabled leaver's account above.
+    if (endDate === undefined || lastLogin === undefined || Date.parse(lastLogin) < afterDay(endDate))
+      continue;
+    disabledSignedIn.push({
+      account: user.account,
+      userId: owner.userId,
+      detail: owner.detail,
+      endDate,
+      lastLogin,
+    });
+  }
+
   const checked: ReturnType<typeof staleCheck> =
     system.signInsError === undefined
       ? staleCheck(system.signIns, enabled, signInsOf)
@@ -244,7 +284,7 @@ function reviewSystem(review: ReviewInput, system: SystemToReview): SystemAccoun
       else stale.push(entry);
     }
 
-  const groupsOf = groupsOfAccounts(live, [...orphaned, ...stale, ...staleService]);
+  const groupsOf = groupsOfAccounts(live, [...orphaned, ...disabledSignedIn, ...stale, ...staleService]);
   const withGroups = <T extends { readonly account: string }>(list: T[]): (T & { groups: string[] })[] =>
     list
       .map((entry) => ({ ...entry, groups: groupsOf.get(entry.account) ?? [] }))
@@ -260,6 +300,7 @@ function reviewSystem(review: ReviewInput, system: SystemToReview): SystemAccoun
     ...((system.refusedBy ?? []).length === 0 ? {} : { refusedBy: system.refusedBy }),
     unjudged: unjudged.sort(compareText),
     orphaned: withGroups(orphaned),
+    disabledSignedIn: withGroups(disabledSignedIn),
     stale: withGroups(stale),
     staleService: withGroups(staleService),
   };

@@ -15,13 +15,17 @@ export function renderAccountsText(report: AccountsReport): string {
     "",
   ];
   for (const system of report.systems) out.push(...systemLines(system), "");
-  const { orphaned, stale, staleService } = report.summary;
+  const { orphaned, stale, staleService, disabledSignedIn } = report.summary;
   out.push(
     `${plural(orphaned, "orphaned account", "orphaned accounts")}, ${plural(stale, "stale account", "stale accounts")}` +
       (staleService === 0
         ? ""
         : `, ${plural(staleService, "stale service account", "stale service accounts")}`),
   );
+  if (disabledSignedIn > 0)
+    out.push(
+      `${plural(disabledSignedIn, "disabled leaver account", "disabled leaver accounts")} signed in after leaving`,
+    );
   // What to do with what was found: the report itself changes nothing.
   if (orphaned > 0)
     out.push(
@@ -53,6 +57,15 @@ function systemLines(system: SystemAccounts): string[] {
     system.orphaned.length === 0 ? "  orphaned: none" : `  orphaned (${String(system.orphaned.length)}):`,
   );
   for (const orphan of system.orphaned) out.push(...orphanLines(orphan, system));
+  if (system.disabledSignedIn.length > 0)
+    out.push(
+      `  disabled, yet SIGNED IN AFTER LEAVING (${String(system.disabledSignedIn.length)}): the way ${system.provider} disables does not stop sign-ins, or the account was enabled for a while`,
+    );
+  for (const entry of system.disabledSignedIn)
+    out.push(
+      `    ${entry.account}  ${entry.detail}`,
+      `      last sign-in ${entry.lastLogin}; groups: ${entry.groups.length === 0 ? "none" : entry.groups.join(", ")}`,
+    );
   if (system.staleNotChecked === undefined) {
     out.push(system.stale.length === 0 ? "  stale: none" : `  stale (${String(system.stale.length)}):`);
     for (const entry of system.stale) out.push(...staleLines(entry));

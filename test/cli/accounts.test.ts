@@ -191,7 +191,13 @@ describe("gatehouse accounts", () => {
       ["svc-deploy", undefined, HIRED.toISOString()],
     ]);
     expect(directory?.unjudged).toEqual([]);
-    expect(report(run.stdout).summary).toEqual({ orphaned: 6, stale: 2, staleService: 1, signInsFailed: 0 });
+    expect(report(run.stdout).summary).toEqual({
+      orphaned: 6,
+      disabledSignedIn: 0,
+      stale: 2,
+      staleService: 1,
+      signInsFailed: 0,
+    });
   });
 
   it("calls an account stale at exactly the threshold, not a second before", async () => {
@@ -328,6 +334,7 @@ describe("gatehouse accounts", () => {
               groups: [],
             },
           ],
+          disabledSignedIn: [],
           stale: [
             {
               account: "ann",
@@ -341,7 +348,7 @@ describe("gatehouse accounts", () => {
           staleService: [],
         },
       ],
-      summary: { orphaned: 1, stale: 1, staleService: 0, signInsFailed: 0 },
+      summary: { orphaned: 1, disabledSignedIn: 0, stale: 1, staleService: 0, signInsFailed: 0 },
     });
   });
 

@@ -168,7 +168,7 @@ describe("reviewAccounts", () => {
       staleAfter: "90d",
       staleAfterFrom: "default",
       systems: [system],
-      summary: { orphaned: 2, stale: 0, staleService: 0, signInsFailed: 0 },
+      summary: { orphaned: 2, disabledSignedIn: 0, stale: 0, staleService: 0, signInsFailed: 0 },
     });
     expect(text).toContain(
       "      plan: would disable (user terminated); mode: observe, so nothing is written\n",

@@ -227,3 +227,42 @@ async function accounts(
     ...(argv.includes("json") ? { json: JSON.parse(text) as AccountsReport } : {}),
   };
 }
+
+describe("OpenLDAP 2.5 with olcLastBind, leavers moved to ou=disabled", { tags: ["slow"] }, () => {
+  it("reports a leaver's disabled account that signed in after leaving: the move did not stop the bind", async () => {
+    const disabled = "ou=disabled,dc=example,dc=com";
+    const server = await startSlapd({
+      lastBind: true,
+      ldif: [person("ann"), person("fay").replace(PEOPLE, disabled)].join("\n"),
+    });
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": gatehouseYaml(server, ", disable: { method: move, ou: ou=disabled }"),
+      "users/people.yaml":
+        "users:\n  - { id: ann, name: ann }\n  - { id: fay, name: fay, status: terminated, endDate: 2026-01-10 }\n",
+    });
+    try {
+      const client = new Client({ url: server.url, timeout: 10_000 });
+      try {
+        await client.bind(`uid=fay,${disabled}`, "fay-pw-1");
+      } finally {
+        await client.unbind();
+      }
+      const report = await accounts(tree, server, new Date(Date.now() + 60_000), ["--format", "json"]);
+      const [ldap] = report.json?.systems ?? [];
+      expect(ldap?.orphaned).toEqual([]);
+      expect(ldap?.disabledSignedIn).toMatchObject([
+        { account: "fay", userId: "fay", endDate: "2026-01-10" },
+      ]);
+      expect(Date.parse(ldap?.disabledSignedIn[0]?.lastLogin ?? "")).toBeGreaterThan(
+        Date.parse("2026-01-11"),
+      );
+      expect(report.json?.summary.disabledSignedIn).toBe(1);
+      const text = await accounts(tree, server, new Date(Date.now() + 60_000), []);
+      expect(text.out).toContain("  disabled, yet SIGNED IN AFTER LEAVING (1):");
+      expect(text.out).toMatch(/\n {4}fay {2}fay left: .*endDate 2026-01-10\n {6}last sign-in 20/);
+    } finally {
+      await tree.remove();
+      await server.stop();
+    }
+  });
+});

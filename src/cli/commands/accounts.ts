@@ -51,8 +51,10 @@ export async function runAccounts(argv: readonly string[], io: CommandIo): Promi
   if (warnings.length > 0 && format === "text") io.stderr(renderDiagnostics(warnings, "text"));
   if (format === "json") io.stdout(jsonForTerminal(JSON.stringify(report, null, 2) + "\n"));
   else io.stdout(renderAccountsText(report));
-  const { orphaned, stale, signInsFailed } = report.summary;
+  const { orphaned, stale, disabledSignedIn, signInsFailed } = report.summary;
   // A system whose sign-ins could not be read was not checked for stale accounts: that is an error.
   if (signInsFailed > 0) return ExitCode.error;
-  return flag(args, "detailed-exitcode") && orphaned + stale > 0 ? ExitCode.changes : ExitCode.ok;
+  return flag(args, "detailed-exitcode") && orphaned + stale + disabledSignedIn > 0
+    ? ExitCode.changes
+    : ExitCode.ok;
 }

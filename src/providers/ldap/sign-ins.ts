@@ -4,6 +4,7 @@
  */
 import type { AccountUse, SignIns } from "../types.ts";
 import type { LdapClient } from "./client.ts";
+import { isDnUnder } from "./dn.ts";
 import { firstValue, type LdapEntry } from "./map.ts";
 import { userFilter } from "./queries.ts";
 import type { LdapSettings } from "./settings.ts";
@@ -97,7 +98,8 @@ export function accountUseOf(
 }
 
 /**
- * The last sign-in and creation time of every account in the people OU (subtree, paged): one search of
+ * The last sign-in and creation time of every account in the people OU (and `disable.ou` with `move`;
+ * subtree, paged): one search of
  * three attributes per page. Read fresh each time: OpenLDAP's lastbind moves the entry's entryCSN, but a
  * read cache is only brought up to date by plans, and Active Directory's attribute lags anyway.
  */
@@ -107,20 +109,30 @@ export async function readSignIns(
   client: LdapClient,
   signal: AbortSignal,
 ): Promise<SignIns> {
-  const entries = await client.search(
-    {
-      base: settings.users.dn,
-      scope: "sub",
-      filter: userFilter(settings),
-      attributes: [settings.users.accountAttribute, lastLoginAttribute, createdAttributeOf(settings)],
-      paged: true,
-    },
-    signal,
-  );
+  // Leavers moved out of the people OU still bind there (a move stops no bind): their sign-ins count too.
+  const bases = [
+    settings.users.dn,
+    ...(settings.disable.method === "move" && !isDnUnder(settings.disable.dn, settings.users.dn)
+      ? [settings.disable.dn]
+      : []),
+  ];
   const accounts = new Map<string, AccountUse>();
-  for (const entry of entries) {
-    const found = accountUseOf(entry, settings, lastLoginAttribute);
-    if (found !== undefined && !accounts.has(found.account)) accounts.set(found.account, found.use);
+  for (const base of bases) {
+    const entries = await client.search(
+      {
+        base,
+        scope: "sub",
+        filter: userFilter(settings),
+        attributes: [settings.users.accountAttribute, lastLoginAttribute, createdAttributeOf(settings)],
+        paged: true,
+      },
+      signal,
+    );
+    // The people OU's entry first: an account there is the one in use.
+    for (const entry of entries) {
+      const found = accountUseOf(entry, settings, lastLoginAttribute);
+      if (found !== undefined && !accounts.has(found.account)) accounts.set(found.account, found.use);
+    }
   }
   return { source: lastLoginAttribute, accounts };
 }
