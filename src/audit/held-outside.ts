@@ -255,8 +255,13 @@ export class HeldOutside {
       if (change.action === "delete") {
         const held = this.#held.get(group);
         this.#held.delete(group);
+        // Its finds stay, for the time before; those still held end here. A group made later under the name
+        // is another one: the finds, all removed by then, are not named at its instants.
+        for (const found of this.#open.get(group)?.values() ?? []) {
+          found.removedAt = entry.at;
+          found.removedSeq = entry.seq;
+        }
         this.#open.delete(group);
-        this.#found.delete(group); // a group made later under the name is another one
         // What it held that no change gave (a group made or renamed by hand): the run found it there.
         const removed = { group: change.group, reason: change.reason };
         for (const member of change.members ?? [])

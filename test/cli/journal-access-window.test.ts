@@ -221,6 +221,23 @@ describe("journal access names members a later run proves were held outside gate
     ]);
     expect(outsideOf(after.stdout)).toEqual([]);
   });
+
+  it("still names a member found held outside gatehouse after the group is deleted, for the time before", async () => {
+    const tree = await appliedTree("authoritative");
+    expect(await apply(tree, "2026-03-02T09:00:00Z")).toContain("Recorded the run");
+    await editByHand(tree, addToOps("cy"));
+    expect(await apply(tree, "2026-03-05T09:00:00Z")).toMatch(/remove cy from ops .*drift/);
+    // ops leaves the files; the next run deletes it, and a later one makes a new ops.
+    await writeFile(path.join(tree.dir, "groups/teams.yaml"), "groups: []\n");
+    expect(await apply(tree, "2026-03-08T09:00:00Z")).toContain("delete group ops");
+    await writeFile(path.join(tree.dir, "groups/teams.yaml"), team("ann"));
+    expect(await apply(tree, "2026-03-09T09:00:00Z")).toContain("create group ops");
+
+    const json = outsideOf((await ask(tree, "--at", "2026-03-03", "--format", "json")).stdout);
+    expect(json).toMatchObject([{ member: "cy", reason: "drift" }]);
+    // The new ops is another group: cy is not named there.
+    expect(outsideOf((await ask(tree, "--at", "2026-03-10", "--format", "json")).stdout)).toEqual([]);
+  });
 });
 
 /** The journal as a version that kept no `modes` wrote it: re-chained, and this machine's record of it dropped. */
