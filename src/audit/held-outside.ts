@@ -4,9 +4,10 @@
  * read it. Since when, the journal cannot say; it can say when it was last not held: a removal gatehouse
  * applied, the group made by gatehouse, an offboarding check that read the account in no such group, or
  * an earlier run of that system whose plan would have removed it had it been there (the member a leaver
- * then, whose memberships go in additive and authoritative mode alike; or, for a member removed as drift,
- * the system authoritative and the access files the same, where members the files do not give go as
- * drift; additive mode keeps them, observe changes nothing).
+ * then, whose memberships go in additive and authoritative mode alike; or, for a member removed as drift
+ * or with a group in no access file, the system authoritative and the access files the same, where
+ * members the files do not give go as drift and such groups are deleted; additive mode keeps them,
+ * observe changes nothing).
  */
 import type { ProviderMode } from "../model/access.ts";
 import { membershipOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
@@ -377,8 +378,11 @@ export class HeldOutside {
     // the run at `runSeq` removed it as drift; a run before counts only if it applied the same access
     // files: files that differed may have given the member then (a role baseline, a line since removed,
     // a person since made a leaver), and a member the files give and the system holds already makes no
-    // change, so the journal cannot tell.
-    const digest = reason === "drift" ? this.#runs.get(runSeq)?.desiredDigest : undefined;
+    // change, so the journal cannot tell. The same holds for the members of a group in no access file
+    // (`not-in-config`, a group made or renamed by hand) that a run deleted: a run before with the same
+    // files would have deleted it too, had it been there.
+    const byFiles = reason === "drift" || reason === "not-in-config";
+    const digest = byFiles ? this.#runs.get(runSeq)?.desiredDigest : undefined;
     const sameFiles = (seq: number): boolean =>
       digest !== undefined && this.#runs.get(seq)?.desiredDigest === digest;
     const candidates: { seq: number | undefined; evidence: NotHeldEvidence }[] = [
