@@ -116,11 +116,20 @@ function planText(plan: readonly PlannedChange[], system: SystemAccounts): strin
   }
 }
 
+/** "3.5 days ago"; under a day in hours ("5.0 hours ago") and under an hour in minutes ("12 minutes ago"). */
+export function agoText(days: number): string {
+  if (days >= 1) return `${days.toFixed(1)} days ago`;
+  const hours = days * 24;
+  if (hours >= 1) return `${hours.toFixed(1)} hours ago`;
+  return `${String(Math.round(hours * 60))} minutes ago`;
+}
+
 function staleLines(entry: StaleAccount): string[] {
+  const ago = agoText(entry.idleDays);
   const since =
     entry.lastLogin === undefined
-      ? `no sign-in recorded; created ${entry.createdAt ?? "?"}, ${entry.idleDays.toFixed(1)} days ago`
-      : `last sign-in ${entry.lastLogin}, ${entry.idleDays.toFixed(1)} days ago`;
+      ? `no sign-in recorded; created ${entry.createdAt ?? "?"}, ${ago}`
+      : `last sign-in ${entry.lastLogin}, ${ago}`;
   const groups = entry.groups.length === 0 ? "none" : entry.groups.join(", ");
   const who = entry.userId === entry.account ? "" : `${entry.userId}: `;
   return [`    ${entry.account}  ${who}${since}`, `      groups: ${groups}`];
