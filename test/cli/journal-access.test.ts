@@ -327,6 +327,18 @@ describe("journal access on a journal that is not what was written", () => {
       const at = await cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", "ops", "--at", impossible]);
       expect(at.code).toBe(64);
     }
+    // A question asked wrong gets one line saying how to ask it, not the whole journal usage.
+    for (const wrong of [
+      ["ops"],
+      ["ops", "--at", "2026-03-01", "--since", "2026-01-01"],
+      ["ops", "dev", "--at", "2026-03-01"],
+    ]) {
+      const asked = await cliAt(tree, "2026-06-01T00:00:00Z", ["journal", "access", ...wrong]);
+      expect(asked.code).toBe(64);
+      expect(asked.stderr).toMatch(
+        /^error: journal access .*\(e\.g\. gatehouse journal access GROUP --at 2026-03-01; journal --help shows every option\)\n$/,
+      );
+    }
   });
 });
 

@@ -396,10 +396,14 @@ function drillSystemText(s: DrillSystem): string {
 const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>
   (value === undefined ? {} : { [key]: value }) as Partial<Record<K, string>>;
 
+/** What `journal access` takes, in one line: its mistakes are answered without the whole usage. */
+const ACCESS_FORM =
+  "(e.g. gatehouse journal access GROUP --at 2026-03-01; journal --help shows every option)";
+
 async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<number> {
   const group = args.positionals[1];
   if (group === undefined || args.positionals.length > 2)
-    throw new UsageError(`journal access takes one group name\n\n${JOURNAL_USAGE}`);
+    throw new UsageError(`journal access takes one group name ${ACCESS_FORM}`);
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
   const atText = stringOpt(args, "at");
   const sinceText = stringOpt(args, "since");
@@ -407,12 +411,10 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
   const isWindow = sinceText !== undefined || untilText !== undefined;
   if (atText !== undefined && isWindow)
     throw new UsageError(
-      `journal access takes either --at (an instant) or --since/--until (a window), not both\n\n${JOURNAL_USAGE}`,
+      `journal access takes either --at (an instant) or --since/--until (a window), not both ${ACCESS_FORM}`,
     );
   if (atText === undefined && !isWindow)
-    throw new UsageError(
-      `journal access needs --at DATE, or --since DATE and --until DATE\n\n${JOURNAL_USAGE}`,
-    );
+    throw new UsageError(`journal access needs --at DATE, or --since DATE and --until DATE ${ACCESS_FORM}`);
   // A day as --since is its start, as --until its end (as for journal changes); no --since: the journal's
   // start; no --until: now.
   const since = sinceText === undefined ? new Date(0) : parseAt(sinceText, "since", "start");
