@@ -57,5 +57,33 @@ export function scimAdmin(server: () => ScimServer) {
     expect(id, `${endpoint} ${value}`).toBeDefined();
     return id ?? "";
   };
-  return { direct, idOf };
+  const userId = (name: string) => idOf("/Users", "userName", `${name}@example.com`);
+  const groupId = (name: string) => idOf("/Groups", "displayName", name);
+  /**
+   * What another admin changes between two reads: kim added, ben's title, dee into alpha, eve out of beta.
+   * Each is what an incremental read must see.
+   */
+  const editByHand = async (): Promise<void> => {
+    const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+    await direct("POST", "/Users", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "kim@example.com",
+      displayName: "kim Example",
+      emails: [{ value: "kim@example.com", primary: true }],
+      active: true,
+    });
+    await direct("PATCH", `/Users/${await userId("ben")}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: "replace", path: "title", value: "Manager" }],
+    });
+    await direct("PATCH", `/Groups/${await groupId("alpha")}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: "add", path: "members", value: [{ value: await userId("dee") }] }],
+    });
+    await direct("PATCH", `/Groups/${await groupId("beta")}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: "remove", path: `members[value eq "${await userId("eve")}"]` }],
+    });
+  };
+  return { direct, idOf, userId, groupId, editByHand };
 }

@@ -90,9 +90,7 @@ describe("scim readCache", { tags: ["slow"] }, () => {
     return probe.stats().reads;
   };
 
-  const { direct, idOf } = scimAdmin(() => server);
-  const userId = (name: string) => idOf("/Users", "userName", `${name}@example.com`);
-  const groupId = (name: string) => idOf("/Groups", "displayName", name);
+  const { direct, userId, groupId, editByHand } = scimAdmin(() => server);
   const cacheFile = async (): Promise<string> => {
     const { readdir } = await import("node:fs/promises");
     const names = await readdir(path.join(cwd, ".gatehouse/cache"));
@@ -137,25 +135,7 @@ describe("scim readCache", { tags: ["slow"] }, () => {
     expect(unchanged.live).toEqual(first.live);
 
     // Changes a later incremental read can see: an added user, a changed attribute, members in and out.
-    await direct("POST", "/Users", {
-      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
-      userName: "kim@example.com",
-      displayName: "kim Example",
-      emails: [{ value: "kim@example.com", primary: true }],
-      active: true,
-    });
-    await direct("PATCH", `/Users/${await userId("ben")}`, {
-      schemas: [PATCH_OP],
-      Operations: [{ op: "replace", path: "title", value: "Manager" }],
-    });
-    await direct("PATCH", `/Groups/${await groupId("alpha")}`, {
-      schemas: [PATCH_OP],
-      Operations: [{ op: "add", path: "members", value: [{ value: await userId("dee") }] }],
-    });
-    await direct("PATCH", `/Groups/${await groupId("beta")}`, {
-      schemas: [PATCH_OP],
-      Operations: [{ op: "remove", path: `members[value eq "${await userId("eve")}"]` }],
-    });
+    await editByHand();
     // Read in the next second: changes made in the same second as a read's Date are (rightly) read again.
     await sleep(1_050 - (Date.now() % 1_000));
     const changed = await readAsNewRun();

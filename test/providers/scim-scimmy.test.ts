@@ -28,7 +28,6 @@ describeProviderContract(
 );
 
 const signal = (): AbortSignal => AbortSignal.timeout(25_000);
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const NAMES = ["ann", "ben", "cy", "dee", "eve", "fay", "gus"];
 const SEED: Change[][] = [
   NAMES.map(userCreate),
@@ -70,7 +69,7 @@ describe("scim provider against SCIMMY", () => {
     const live = sorted(await provider.read(signal()));
     return { live, reads: provider.stats().reads - discovery };
   };
-  const { direct, idOf } = scimAdmin(() => server);
+  const { direct, userId, editByHand } = scimAdmin(() => server);
   const nextSecond = () => sleep(1_050 - (Date.now() % 1_000));
 
   beforeEach(async () => {
@@ -106,32 +105,7 @@ describe("scim provider against SCIMMY", () => {
     expect(unchanged.live).toEqual(first.live);
 
     // Changed by hand, as another admin would: a new user, a title, a member in, a member out.
-    await direct("POST", "/Users", {
-      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
-      userName: "kim@example.com",
-      displayName: "kim Example",
-      emails: [{ value: "kim@example.com", primary: true }],
-      active: true,
-    });
-    await direct("PATCH", `/Users/${await idOf("/Users", "userName", "ben@example.com")}`, {
-      schemas: [PATCH_OP],
-      Operations: [{ op: "replace", path: "title", value: "Manager" }],
-    });
-    await direct("PATCH", `/Groups/${await idOf("/Groups", "displayName", "alpha")}`, {
-      schemas: [PATCH_OP],
-      Operations: [
-        {
-          op: "add",
-          path: "members",
-          value: [{ value: await idOf("/Users", "userName", "dee@example.com") }],
-        },
-      ],
-    });
-    const eve = await idOf("/Users", "userName", "eve@example.com");
-    await direct("PATCH", `/Groups/${await idOf("/Groups", "displayName", "beta")}`, {
-      schemas: [PATCH_OP],
-      Operations: [{ op: "remove", path: `members[value eq "${eve}"]` }],
-    });
+    await editByHand();
     await nextSecond();
     const changed = await cachedRead();
     expect(changed.live).toEqual(await fresh());
@@ -142,7 +116,7 @@ describe("scim provider against SCIMMY", () => {
     expect(changed.reads).toBe(2 + 1 + 2 + 1);
 
     // A deletion changes a total: the read falls back to a full one, and finds it gone.
-    await direct("DELETE", `/Users/${await idOf("/Users", "userName", "fay@example.com")}`);
+    await direct("DELETE", `/Users/${await userId("fay")}`);
     await nextSecond();
     const deleted = await cachedRead();
     expect(deleted.live).toEqual(await fresh());
