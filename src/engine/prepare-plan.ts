@@ -10,9 +10,10 @@ import { DEFAULT_CACHE_DIR, loadEnvOptions } from "../load/load-tree.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
 import { computeDesiredState } from "../desired/desired-state.ts";
 import { computePlan, type ProviderPlanInput } from "../plan/compute-plan.ts";
-import type { Plan, PlanNote } from "../plan/types.ts";
+import type { Change, Plan, PlanNote } from "../plan/types.ts";
+import { accountOf } from "../plan/addresses.ts";
 import { owedDeliveryNotes } from "./owed-deliveries.ts";
-import { grantEndings, guardrailViolations } from "../plan/safety.ts";
+import { guardrailViolations, isGrantEnding, madeDespiteRefusal } from "../plan/safety.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { Provider, ProviderContext } from "../providers/types.ts";
 import { liveDigestOf } from "./live-digest.ts";
@@ -358,7 +359,11 @@ export async function preparePlanWith(
     // What apply will refuse without --allow-removals or --force, said where reviewers read the plan.
     const refusals = guardrailViolations(computed, tree.model.config.policy, { protectedAccounts });
     // ... all but the grants that end as they were approved, which apply makes all the same.
-    const endings = refusals.length === 0 ? undefined : grantEndings(computed);
+    // ... and the leavers' offboarding where it passes them on its own.
+    const endings =
+      refusals.length === 0
+        ? undefined
+        : madeDespiteRefusal(computed, tree.model.config.policy, { protectedAccounts })?.plan;
     // Deliveries earlier applies owe downstream systems: said before an apply sends them again.
     const owedNotes = owedDeliveryNotes(
       [...journal.undelivered.values()],
@@ -382,7 +387,7 @@ export async function preparePlanWith(
               ...[...new Set(endings?.changes.map((c) => c.provider) ?? [])].map((provider): PlanNote => ({
                 provider,
                 kind: "info",
-                message: `guard rails: without an override, apply still makes the ${String(endings?.changes.filter((c) => c.provider === provider).length ?? 0)} grant ending(s) here (grants that end as they were approved), and nothing else of this plan`,
+                message: `guard rails: without an override, apply still ${stillMade(endings?.changes.filter((c) => c.provider === provider) ?? [])}, and nothing else of this plan`,
               })),
               ...owedNotes,
             ],
@@ -410,6 +415,27 @@ export async function preparePlanWith(
   } finally {
     readDeadline.clear();
   }
+}
+
+/**
+ * What apply still makes of one system's part of a refused plan, in words: "makes the 2 grant ending(s)
+ * here (grants that end as they were approved)", "offboards the 1 leaver(s) here (...)", or both.
+ */
+function stillMade(changes: readonly Change[]): string {
+  const endings = changes.filter(isGrantEnding).length;
+  const leavers = new Set(
+    changes.filter((c) => !isGrantEnding(c)).map((c) => c.userId ?? accountOf(c) ?? c.id),
+  ).size;
+  return [
+    ...(leavers > 0
+      ? [
+          `offboards the ${String(leavers)} leaver(s) here (their kill chain passes the guard rails on its own)`,
+        ]
+      : []),
+    ...(endings > 0
+      ? [`makes the ${String(endings)} grant ending(s) here (grants that end as they were approved)`]
+      : []),
+  ].join(" and ");
 }
 
 /**

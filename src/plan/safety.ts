@@ -85,6 +85,49 @@ export function grantEndings(plan: Plan): Plan | undefined {
   return { ...plan, changes, notes: [], summary: summarize(changes) };
 }
 
+/**
+ * A step of a leaver's kill chain (reason user-terminated): their account disabled or deleted, their
+ * sessions revoked, their removal from a group. Not an account disabled for leave or before the start.
+ */
+function isOffboardingStep(change: Change): boolean {
+  if (change.reason !== "user-terminated") return false;
+  if (change.kind === "user")
+    return change.action === "disable" || change.action === "delete" || change.action === "revoke-sessions";
+  return change.kind === "membership" && change.action === "remove" && change.memberKind === "user";
+}
+
+/**
+ * What apply makes of a plan the guard rails refuse: its grant endings (grantEndings), and the leavers'
+ * offboarding where it passes the guard rails on its own. A drift removal refused in a protected group
+ * (a member added there by hand), or a bulk edit elsewhere, must not keep every leaver's account open
+ * until someone forces the run. The leavers' changes are judged together, as a plan holding only them,
+ * and made all or none: a bad HR export terminating many (more removals than maxRemovals allows), or a
+ * protected user leaving, offboards none of them without the override, as before. `leavers` is how many
+ * are offboarded. Undefined when there is nothing to make and no grant end to record.
+ */
+export function madeDespiteRefusal(
+  plan: Plan,
+  policy: Policy,
+  options: GuardrailOptions = {},
+): { readonly plan: Plan; readonly endings: number; readonly leavers: number } | undefined {
+  const own = (changes: readonly Change[]): Plan => ({
+    ...plan,
+    changes,
+    notes: [],
+    summary: summarize(changes),
+  });
+  const steps = plan.changes.filter((c) => !isGrantEnding(c) && isOffboardingStep(c));
+  const isCleared = steps.length > 0 && guardrailViolations(own(steps), policy, options).length === 0;
+  const made = new Set<Change>(isCleared ? steps : []);
+  const changes = plan.changes.filter((c) => isGrantEnding(c) || made.has(c));
+  if (changes.length === 0 && (plan.grantEnds ?? []).length === 0) return undefined;
+  return {
+    plan: own(changes),
+    endings: changes.filter(isGrantEnding).length,
+    leavers: new Set([...made].map((c) => c.userId ?? `${c.provider}:${accountOf(c) ?? c.id}`)).size,
+  };
+}
+
 /** Removals in the plan, or in one provider's part of it. */
 export function countRemovals(plan: Plan, provider?: string): number {
   return plan.changes.reduce(

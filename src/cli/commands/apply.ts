@@ -11,7 +11,7 @@ import {
   type PreparedPlan,
 } from "../../engine/prepare-plan.ts";
 import type { Plan } from "../../plan/types.ts";
-import { checkGuardrails, grantEndings } from "../../plan/safety.ts";
+import { checkGuardrails, madeDespiteRefusal } from "../../plan/safety.ts";
 import {
   assertPlanCurrent,
   consentOf,
@@ -377,6 +377,22 @@ function offboardingSummary(checks: readonly OffboardCheck[]): string {
     : ` Offboarding: ${String(checks.length)} leaver account(s) checked, ${String(left)} NOT clean.`;
 }
 
+/**
+ * What a refused run still applies, in words: "its 1 grant ending(s) are applied now (grants that end as
+ * they were approved)", and the leavers offboarded.
+ */
+function madeText(made: { readonly endings: number; readonly leavers: number }): string {
+  const what = [
+    ...(made.endings > 0 ? [`its ${String(made.endings)} grant ending(s)`] : []),
+    ...(made.leavers > 0 ? [`the offboarding of its ${String(made.leavers)} leaver(s)`] : []),
+  ];
+  const why = [
+    ...(made.endings > 0 ? ["grants that end as they were approved"] : []),
+    ...(made.leavers > 0 ? ["leavers whose kill chain passes the guard rails on its own"] : []),
+  ];
+  return `${what.join(" and ")} are applied now (${why.join("; ")})`;
+}
+
 async function applyLocked(
   args: Parsed,
   io: CommandIo,
@@ -413,21 +429,26 @@ async function applyLocked(
     }))
       io.stdout(piece);
     // A plan the guard rails refuse is not applied, but for the grants in it that end as they were
-    // approved: a bulk change elsewhere must not keep anyone's access past the end of their grant.
+    // approved, and the leavers' offboarding where it passes the guard rails on its own: a bulk change
+    // or a refused drift elsewhere must not keep anyone's access past the end of their grant, nor a
+    // leaver's account open.
     const allowRemovals = intOpt(args, "allow-removals");
-    const refused = checkGuardrails(whole, prepared.policy, {
+    const guardrailOptions = {
       force: flag(args, "force"),
       ...(allowRemovals === undefined ? {} : { allowRemovals }),
       protectedAccounts: prepared.protectedAccounts,
-    });
-    const endings = refused.length === 0 ? undefined : grantEndings(whole);
-    if (endings === undefined && refused.length > 0) throw new UnsafePlanError(refused);
+    };
+    const refused = checkGuardrails(whole, prepared.policy, guardrailOptions);
+    const made =
+      refused.length === 0 ? undefined : madeDespiteRefusal(whole, prepared.policy, guardrailOptions);
+    if (made === undefined && refused.length > 0) throw new UnsafePlanError(refused);
+    const endings = made?.plan;
     const plan = endings ?? whole;
-    if (endings !== undefined)
+    if (made !== undefined)
       io.stderr(
-        endings.changes.length > 0
-          ? `guard rails refuse this plan; only its ${String(endings.changes.length)} grant ending(s) are applied now (grants that end as they were approved), the rest is not:\n  - ${refused.join("\n  - ")}\n`
-          : `guard rails refuse this plan; nothing of it is applied, but the run records the ${String(endings.grantEnds?.length ?? 0)} grant end(s) the files changed (so a grant shortened ends at its new end):\n  - ${refused.join("\n  - ")}\n`,
+        made.plan.changes.length > 0
+          ? `guard rails refuse this plan; only ${madeText(made)}, the rest is not:\n  - ${refused.join("\n  - ")}\n`
+          : `guard rails refuse this plan; nothing of it is applied, but the run records the ${String(made.plan.grantEnds?.length ?? 0)} grant end(s) the files changed (so a grant shortened ends at its new end):\n  - ${refused.join("\n  - ")}\n`,
       );
     // Where the run is journalled, by whom, and who is protected: the same for every run.
     const common = {
