@@ -517,6 +517,20 @@ export function planUsers(sink: PlanSink): void {
     pairs.wanted.flatMap(([want, have]) => (have === undefined && !want.enabled ? [want.account] : [])),
   );
   const fold = nameFold(caps);
+  // ... and managers who are no user here at all, where only members of its groups get accounts (users:
+  // members) and they hold none: a reference to them would name no account, which the system does not
+  // keep, and every run would write it again.
+  const here = new Set([
+    ...pairs.wanted.map(([want]) => fold(want.account)),
+    ...live.users.map((u) => fold(u.account)),
+  ]);
+  const inNoGroup = new Set(
+    pairs.wanted.flatMap(([want]) => {
+      const manager = want.attributes.manager;
+      return manager !== undefined && !here.has(fold(manager)) ? [manager] : [];
+    }),
+  );
+  for (const manager of inNoGroup) noAccount.add(manager);
   const namesTaken = new Map((live.namesTaken ?? []).map((n) => [fold(n.account), n]));
   const deferred = new Map<string, LiveUser>();
   const leftovers = leftoversFinder(input);
@@ -715,7 +729,7 @@ export function planUsers(sink: PlanSink): void {
       if (manager !== undefined && noAccount.has(manager) && caps.userAttributes.includes("manager"))
         sink.note(
           "info",
-          `the manager of ${want.account}, ${manager}, has no account in ${provider} (a leaver, on leave or not started): ${want.account} is created without a manager; set a current manager in the files`,
+          `the manager of ${want.account}, ${manager}, has no account in ${provider} ${inNoGroup.has(manager) ? "and gets none (in none of its groups, where only their members get accounts)" : "(a leaver, on leave or not started)"}: ${want.account} is created without a manager; set a current manager in the files`,
         );
       sink.change({
         ...base,
