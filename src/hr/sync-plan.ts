@@ -52,14 +52,16 @@ function onlyHolderOfEmail(users: readonly User[]): (email: string) => User | un
 /**
  * HR systems mark someone terminated as soon as the termination is entered, with a last day still ahead
  * (Workday; BambooHR when it is entered early): they keep their access until that day is over. Such a row
- * is active with that end date here, which makes them a leaver the day after it, not today.
+ * gives the end date and leaves the status as the files have it (a joiner's is active), which makes them
+ * a leaver the day after it, not today. Not "active": someone the files already have as terminated (cut
+ * off early by security) would be let back in, and someone on leave re-enabled.
  */
 function untilEndDate(person: HrPerson, now: Date): HrPerson {
   const endDate = person.fields.get("endDate");
   if (person.fields.get("status") !== "terminated" || endDate === undefined || isPastEndDate(endDate, now))
     return person;
   const fields = new Map(person.fields);
-  fields.set("status", "active");
+  fields.delete("status");
   return { ...person, fields };
 }
 
