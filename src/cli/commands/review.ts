@@ -7,13 +7,16 @@ import {
   type FileEdit,
   type PreparedEdit,
 } from "../../engine/file-edits.ts";
-import { loadValidModel } from "../../engine/prepare-plan.ts";
+import { journalPathOf, loadValidModel } from "../../engine/prepare-plan.ts";
+import { foldJournal } from "../../audit/journal-fold.ts";
+import { accountNameFor, groupIsInProvider } from "../../desired/desired-state.ts";
+import { membershipAddress } from "../../plan/addresses.ts";
 import { planClose, planOpen, type CloseChoice } from "../../engine/review.ts";
 import { closeReviewText, openReviewsText, type ReviewEditResult } from "../../engine/review-edit.ts";
 import { afterDay, DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
 import { parseDuration } from "../../load/durations.ts";
 import { isReviewDueFarEnough, MIN_REVIEW_DAYS } from "../../pr/affected.ts";
-import type { Policy } from "../../model/access.ts";
+import type { AccessModel, Policy } from "../../model/access.ts";
 import { foldedSet } from "../../plan/safety.ts";
 import { groupBy } from "../../model/lists.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
@@ -274,7 +277,17 @@ async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
   );
   if (!isCheck) await writeEdits(edits, "review close");
   printWarnings(warnings, io);
-  const guarded = guardedRevocations(tree.model.config.policy, choices);
+  const kept = await keptByAdditive(tree.model, choices, journalPathOf(options));
+  if (kept.length > 0)
+    io.stderr(
+      `warning: where these members hold the group in a system of mode additive, apply does not remove them, since gatehouse did not apply those memberships there (they came with import, or by hand): ${kept.map((k) => `${k.user} from ${k.group} in ${k.provider}`).join(", ")}; ` +
+        "remove them in those systems by hand, or set mode: authoritative (the plan notes them as kept)\n",
+    );
+  const guarded = guardedRevocations(
+    tree.model,
+    choices,
+    new Set(kept.filter((k) => k.isEverywhere).map((k) => `${k.user}\n${k.group}`)),
+  );
   if (guarded.length > 0)
     io.stderr(
       `warning: apply refuses these revocations without --force (policy.guardrails): ${guarded.join(", ")}; ` +
@@ -324,7 +337,12 @@ function closeTotal(reviews: number, files: number, lines: number, kept: number,
  * group through a role or a nested group loses no membership. A group nested in a protected one is not
  * followed here (apply still refuses it).
  */
-function guardedRevocations(policy: Policy, choices: readonly CloseChoice[]): string[] {
+function guardedRevocations(
+  model: AccessModel,
+  choices: readonly CloseChoice[],
+  neverRemoved: ReadonlySet<string>,
+): string[] {
+  const policy = model.config.policy;
   const groups = foldedSet(policy.guardrails.protectedGroups);
   const users = foldedSet(policy.guardrails.protectedUsers);
   const out: string[] = [];
@@ -332,12 +350,66 @@ function guardedRevocations(policy: Policy, choices: readonly CloseChoice[]): st
     const kept = new Set(c.keptThrough.map((k) => k.user));
     const isGroup = groups.has(c.group.name.toLowerCase());
     for (const user of c.revoke) {
-      if (kept.has(user)) continue;
+      if (kept.has(user) || neverRemoved.has(`${user}\n${c.group.name}`)) continue;
       const why = [
         ...(isGroup ? ["a protected group"] : []),
         ...(users.has(user.toLowerCase()) ? ["a protected user"] : []),
       ];
       if (why.length > 0) out.push(`${user} from ${c.group.name} (${why.join(", ")})`);
+    }
+  }
+  return out;
+}
+
+/** A revocation apply will not carry out in one system (keptByAdditive). */
+interface KeptRevocation {
+  readonly user: string;
+  readonly group: string;
+  readonly provider: string;
+  /** Kept in every system of the group: apply removes it nowhere, so no guard rail refuses it either. */
+  readonly isEverywhere: boolean;
+}
+
+/**
+ * Revocations a system of mode additive keeps: there apply removes only memberships gatehouse itself
+ * applied (the journal), so a member who was in the group before gatehouse (adopted by import) or was
+ * added by hand keeps it when the files drop the line, and the review's revocation would stay on paper.
+ * Only real revocations (not someone who keeps the group through a role or a nested group). The journal
+ * is read only when some system of a group closed is additive; one that cannot be read, or that holds
+ * no run yet, says nothing here (apply and plan name the problem).
+ */
+async function keptByAdditive(
+  model: AccessModel,
+  choices: readonly CloseChoice[],
+  journalPath: string,
+): Promise<KeptRevocation[]> {
+  const providers = model.config.providers;
+  const additiveOf = (c: CloseChoice) =>
+    providers.filter((p) => p.mode === "additive" && groupIsInProvider(c.group, p));
+  if (!choices.some((c) => c.revoke.length > 0 && additiveOf(c).length > 0)) return [];
+  // No apply recorded yet: nothing is known of what the systems hold, nor anything to say.
+  const fold = await foldJournal(journalPath).catch(() => undefined);
+  if (fold === undefined || fold.entries === 0) return [];
+  const managed = fold.managed;
+  const out: KeptRevocation[] = [];
+  for (const c of choices) {
+    const additive = additiveOf(c);
+    const systems = providers.filter((p) => groupIsInProvider(c.group, p)).length;
+    const through = new Set(c.keptThrough.map((k) => k.user));
+    for (const userId of c.revoke) {
+      if (through.has(userId)) continue;
+      const user = model.users.get(userId);
+      const keptIn = additive.filter((p) => {
+        const account = user === undefined ? userId : (accountNameFor(user, p) ?? userId);
+        return !managed.has(membershipAddress(p.name, c.group.name, account, "user"));
+      });
+      for (const p of keptIn)
+        out.push({
+          user: userId,
+          group: c.group.name,
+          provider: p.name,
+          isEverywhere: keptIn.length === systems,
+        });
     }
   }
   return out;
