@@ -49,7 +49,7 @@ function systemLines(system: SystemAccounts): string[] {
   const refusedBy = system.refusedBy ?? [];
   if (refusedBy.length > 0)
     out.push(
-      `  ${system.provider}: apply refuses this system's plan without an override (guard rails: ${firstFew(refusedBy, 2)}); what the plan would do below waits for it`,
+      `  ${system.provider}: apply refuses this system's plan without an override (guard rails: ${firstFew(refusedBy, 2)}); what the plan would do below waits for it, but for grant endings and a leaver's offboarding that passes the guard rails on its own`,
     );
   if (system.staleNotChecked !== undefined)
     out.push(`  ${system.provider}: ${system.staleNotChecked}; stale accounts not checked`);
