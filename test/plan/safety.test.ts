@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkGuardrails, countRemovals, removalLimit } from "../../src/plan/safety.ts";
+import { checkGuardrails, countRemovals, madeDespiteRefusal, removalLimit } from "../../src/plan/safety.ts";
 import type { Guardrails } from "../../src/model/access.ts";
 import type { Plan } from "../../src/plan/types.ts";
 import { group, live, liveGroup, liveUser, model, planFor, policy, user } from "../builders.ts";
@@ -229,5 +229,57 @@ describe("checkGuardrails: protected users and groups", () => {
     });
     expect(checkGuardrails(leaver, rule).length).toBeGreaterThan(0);
     expect(checkGuardrails(leaver, rule, { force: true })).toEqual([]);
+  });
+});
+
+describe("madeDespiteRefusal: what a refused plan still applies", () => {
+  // svc.deploy and cy leave; a stranger, mallory, was added by hand to the protected prod-admin.
+  const plan = (leavers: string[]) =>
+    planFor(
+      model({
+        users: ["svc.deploy", "cy", "ann"].map((id) =>
+          user(id, leavers.includes(id) ? { status: "terminated" } : {}),
+        ),
+        groups: [group("prod-admin", ["ann"]), group("team", ["ann", "cy", "svc.deploy"])],
+      }),
+      {
+        mode: "authoritative",
+        live: live(
+          ["svc.deploy", "cy", "ann", "mallory"].map((id) => liveUser(id)),
+          [liveGroup("prod-admin", ["ann", "mallory"]), liveGroup("team", ["ann", "cy", "svc.deploy"])],
+        ),
+      },
+    );
+  const made = (p: Plan, guardrails: Partial<Guardrails>) =>
+    madeDespiteRefusal(p, guard(guardrails))?.plan.changes.map((c) => c.id);
+
+  it("makes the leavers' kill chain, and nothing of the refused drift", () => {
+    const p = plan(["cy"]);
+    const rule = guard({ protectedGroups: ["prod-admin"] });
+    expect(checkGuardrails(p, rule)).toEqual([
+      "directory:membership/prod-admin/mallory: membership remove narrows protected group prod-admin; re-run with --force if intended",
+    ]);
+    expect(made(p, { protectedGroups: ["prod-admin"] })).toEqual([
+      "directory:user/cy",
+      "directory:membership/team/cy",
+    ]);
+    expect(madeDespiteRefusal(p, rule)?.leavers).toBe(1);
+  });
+
+  it("makes none of them when the leavers' changes alone break a guard rail", () => {
+    // A protected user among them, or more removals than maxRemovals allows, together.
+    const both = plan(["cy", "svc.deploy"]);
+    expect(made(both, { protectedGroups: ["prod-admin"], protectedUsers: ["svc.deploy"] })).toBeUndefined();
+    expect(
+      made(both, { protectedGroups: ["prod-admin"], maxRemovals: { kind: "count", value: 3 } }),
+    ).toBeUndefined();
+    expect(made(both, { protectedGroups: ["prod-admin"], maxRemovals: { kind: "count", value: 4 } })).toEqual(
+      [
+        "directory:user/cy",
+        "directory:user/svc.deploy",
+        "directory:membership/team/cy",
+        "directory:membership/team/svc.deploy",
+      ],
+    );
   });
 });
