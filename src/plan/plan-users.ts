@@ -181,6 +181,39 @@ function emailHolder(want: DesiredUser, byEmail: ReadonlyMap<string, LiveUser>):
   return name === want.userId.toLowerCase() || name === email ? undefined : found;
 }
 
+/**
+ * For a leaver whose account is missing, the one unmatched account that carries their record
+ * (LiveUser.personId: SCIM's externalId), where the account gatehouse made for them and has not disabled
+ * is what is missing (the journal): renamed by hand in the application, name and e-mail both, it would
+ * otherwise keep every group of theirs, unseen in additive mode. externalId makes no account anyone's
+ * for access (emailHolder's rule); for a leaver it only narrows, as their e-mail does. Not where two
+ * unmatched accounts carry the record.
+ */
+function leaversRecordHolder(
+  input: PlanSink["input"],
+  wanted: readonly (readonly [DesiredUser, LiveUser | undefined])[],
+  matched: Uint8Array,
+): (want: DesiredUser) => LiveUser | undefined {
+  const sought = new Set<string>();
+  for (const [want, found] of wanted) {
+    const id = userAddress(input.name, want.account);
+    if (
+      found === undefined &&
+      want.status === "terminated" &&
+      input.managed?.has(id) === true &&
+      input.disabledByGatehouse?.has(id) !== true
+    )
+      sought.add(want.userId);
+  }
+  const byPerson = new Map<string, LiveUser | null>();
+  if (sought.size > 0)
+    input.live.users.forEach((user, i) => {
+      if (matched[i] === 1 || user.personId === undefined || !sought.has(user.personId)) return;
+      byPerson.set(user.personId, byPerson.has(user.personId) ? null : user);
+    });
+  return (want) => (want.status === "terminated" ? (byPerson.get(want.userId) ?? undefined) : undefined);
+}
+
 /** Marks (1) or unmarks (0) every live account of a name as matched. */
 type MarkMatched = (account: string, value: 0 | 1) => void;
 
@@ -548,21 +581,26 @@ export function planUsers(sink: PlanSink): void {
   // other name, else by their e-mail: emailHolder), by the person's account; and the reverse, since a
   // manager reference naming such an account names that person, who is not written as a manager under
   // a name no account has.
-  const handHeld = new Map<string, { readonly live: LiveUser; readonly isEntry: boolean }>();
+  const handHeld = new Map<string, { readonly live: LiveUser; readonly how: "entry" | "email" | "record" }>();
   const heldByHand = new Map<string, string>();
+  const byRecord = leaversRecordHolder(input, pairs.wanted, pairs.matched);
   for (const [want, found] of pairs.wanted) {
     if (found !== undefined) continue;
     const entry = heldFor.get(want.account.toLowerCase());
     const byMail = entry === undefined ? emailHolder(want, byEmail) : undefined;
     // An account the journal knows gatehouse made for this person (an id or mapping changed since) is
     // their former account, not one renamed by hand: the new one is made and the old one retired after.
-    const live =
-      entry ??
-      (byMail !== undefined && desired.formerAccounts?.get(byMail.account) === want.userId
+    const mailed =
+      byMail !== undefined && desired.formerAccounts?.get(byMail.account) === want.userId
         ? undefined
-        : byMail);
+        : byMail;
+    const recorded = (entry ?? mailed) ? undefined : byRecord(want);
+    const live = entry ?? mailed ?? recorded;
     if (live === undefined) continue;
-    handHeld.set(want.account, { live, isEntry: entry !== undefined });
+    handHeld.set(want.account, {
+      live,
+      how: entry !== undefined ? "entry" : mailed !== undefined ? "email" : "record",
+    });
     heldByHand.set(live.account, want.account);
   }
   // Accounts that exist once this plan is applied (live, created, or renamed into), for ownersAccounts:
@@ -612,16 +650,18 @@ export function planUsers(sink: PlanSink): void {
     // is neither disabled nor replaced by a new one (emailHolder says which count).
     const heldHere = have ? undefined : handHeld.get(want.account);
     const holder = heldHere?.live;
-    const renamedEntry = heldHere?.isEntry === true ? heldHere.live : undefined;
+    const renamedEntry = heldHere?.how === "entry" ? heldHere.live : undefined;
     if (holder !== undefined && !want.enabled) {
       // A leaver's (or a disabled person's) account renamed by hand: what they are due applies to it.
       sink.byHand.renamed.set(holder.account, want.account);
       if (want.status === "terminated") sink.terminated.add(holder.account);
       sink.note(
         "info",
-        renamedEntry === undefined
-          ? `account ${holder.account} in ${provider} has the e-mail of ${want.userId} (${holder.email ?? ""}), whose account ${want.account} is not there: renamed by hand, it is treated as ${want.userId}'s`
-          : `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}), renamed by hand: it is treated as ${want.userId}'s`,
+        heldHere?.how === "record"
+          ? `account ${holder.account} in ${provider} carries the record (externalId) of ${want.userId}, whose account ${want.account}, made by gatehouse, is not there: renamed by hand, it is treated as ${want.userId}'s`
+          : renamedEntry === undefined
+            ? `account ${holder.account} in ${provider} has the e-mail of ${want.userId} (${holder.email ?? ""}), whose account ${want.account} is not there: renamed by hand, it is treated as ${want.userId}'s`
+            : `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}), renamed by hand: it is treated as ${want.userId}'s`,
       );
       want = { ...want, account: holder.account };
       have = holder;
