@@ -46,6 +46,12 @@ export interface ApplyStartData {
    * end approved now, null for a membership made lasting. Absent when there was none.
    */
   readonly grantEnds?: readonly GrantEndUpdate[];
+  /**
+   * The guard rails refused the plan, and nothing overrode them: the run made only what a refusal does
+   * not stop (grant endings, the leavers' offboarding that passes the guard rails on its own), and these
+   * are the refusals the rest waits on. Absent when nothing was refused.
+   */
+  readonly refused?: readonly string[];
 }
 
 export interface GuardrailOverrides {
@@ -624,6 +630,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
         return "gatehouse must give the version and build that made the run";
       if (v["grantEnds"] !== undefined && !isGrantEnds(v["grantEnds"]))
         return "grantEnds must list membership ids with an until (an instant, or null)";
+      if (v["refused"] !== undefined && !isStringList(v["refused"]))
+        return "refused must list the guard-rail refusals";
       return isCount(v["changes"]) ? undefined : "changes must be a count";
     case "change":
       if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["changeId"] !== "string")

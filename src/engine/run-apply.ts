@@ -75,6 +75,11 @@ export interface RunApplyOptions extends GuardrailOptions {
   readonly notReached?: readonly string[];
   /** Deliveries earlier runs failed (JournalFold.undelivered), sent again after this run's changes. */
   readonly owedDeliveries?: readonly OwedDelivery[];
+  /**
+   * The guard rails refused the whole plan: `plan` is only what a refusal does not stop (safety.ts
+   * madeDespiteRefusal), and these refusals are recorded in the apply-start for the rest.
+   */
+  readonly refused?: readonly string[];
 }
 
 export interface RunApplyResult extends ApplyResult {
@@ -196,6 +201,7 @@ export async function runApply(
       ...(options.drill === undefined ? {} : { drill: options.drill }),
       gatehouse: { version: VERSION, build: codeIdentity(SCHEMA_DIR).slice(0, 16) },
       ...(plan.grantEnds === undefined || plan.grantEnds.length === 0 ? {} : { grantEnds: plan.grantEnds }),
+      ...(options.refused === undefined || options.refused.length === 0 ? {} : { refused: options.refused }),
     },
   ]);
   if (!start) throw new Error("journal did not record the start of the run");

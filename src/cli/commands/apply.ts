@@ -465,6 +465,7 @@ async function applyLocked(
         ? {}
         : { webhooks: prepared.webhooks, owedDeliveries: prepared.owedDeliveries }),
       ...(prepared.notReached.length === 0 ? {} : { notReached: prepared.notReached }),
+      ...(endings === undefined ? {} : { refused }),
       log: (line: string) => {
         io.stderr(`${line}\n`);
       },

@@ -75,8 +75,19 @@ describe("a leaver in a plan the guard rails refuse (real slapd)", { tags: ["slo
     expect(await groupsNaming(server, `uid=cleo,${DISABLED}`)).toEqual([]);
     expect(await groupsNaming(server, `uid=cleo,${PEOPLE}`)).toEqual([]);
     expect(applied.stdout).toContain("clean ldap: cleo: account disabled, in no group");
-    const journal = await repo.read(JOURNAL_FILE);
-    expect(journal).toContain('"type":"offboard-verified"');
+    const journal = (await repo.read(JOURNAL_FILE))
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(journal.filter((e) => e["type"] === "offboard-verified").at(-1)).toMatchObject({
+      account: "cleo",
+      clean: true,
+    });
+    // The run's apply-start says the rest of the plan was refused, and by what.
+    expect(journal.filter((e) => e["type"] === "apply-start").at(-1)).toMatchObject({
+      changes: 3,
+      refused: [expect.stringContaining("membership remove narrows protected group app-ledger-read")],
+    });
     // Nothing else of the plan: mallory keeps her account and the protected group until someone forces it.
     expect(await rootSearch(server, PEOPLE, "(uid=mallory)", ["uid"])).toHaveLength(1);
     expect(await groupsNaming(server, `uid=mallory,${PEOPLE}`)).toEqual([LEDGER]);
