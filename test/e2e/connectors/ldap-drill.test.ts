@@ -5,7 +5,7 @@
  * entry, the canary restored all the same, and no verdict left open for later applies.
  */
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { foldJournal } from "../../../src/audit/journal-fold.ts";
 import {
   BASE_DN,
@@ -15,7 +15,7 @@ import {
   startSlapd,
   type Slapd,
 } from "../../harness/slapd.ts";
-import { createConnectorRepo, JOURNAL_FILE, type ConnectorRepo } from "./workspace.ts";
+import { type ConnectorRepo, createConnectorRepo, JOURNAL_FILE, removedAfterEach } from "./workspace.ts";
 
 const PEOPLE = `ou=people,${BASE_DN}`;
 const GROUPS = `ou=groups,${BASE_DN}`;
@@ -24,13 +24,7 @@ const VPN = `cn=vpn,${LEGACY}`;
 const uid = (account: string): string => `uid=${account},${PEOPLE}`;
 const RECHECK = ["--offboard-recheck", "0.05"];
 
-const open: { server: Slapd; repo: ConnectorRepo }[] = [];
-afterEach(async () => {
-  for (const { server, repo } of open.splice(0)) {
-    await repo.remove();
-    await server.stop();
-  }
-});
+const keep = removedAfterEach<Slapd>((server) => server.stop());
 
 /** The fixture repository on slapd, applied, with cleo as the drills' canary. */
 async function setup(): Promise<{ server: Slapd; repo: ConnectorRepo }> {
@@ -42,7 +36,7 @@ async function setup(): Promise<{ server: Slapd; repo: ConnectorRepo }> {
     },
     env: { [PASSWORD_ENV]: server.password },
   });
-  open.push({ server, repo });
+  keep({ server, repo });
   await repo.edit(
     "access/gatehouse.yaml",
     "  admins: [ada]\n",

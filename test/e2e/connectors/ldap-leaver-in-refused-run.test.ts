@@ -5,7 +5,7 @@
  * chain is carried out only when it passes the guard rails on its own: a bulk of leavers over
  * maxRemovals, or a protected user leaving, still waits for the override.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   BASE_DN,
   ldapProviderYaml,
@@ -14,20 +14,20 @@ import {
   startSlapd,
   type Slapd,
 } from "../../harness/slapd.ts";
-import { createConnectorRepo, JOURNAL_FILE, terminate, type ConnectorRepo } from "./workspace.ts";
+import {
+  type ConnectorRepo,
+  createConnectorRepo,
+  JOURNAL_FILE,
+  removedAfterEach,
+  terminate,
+} from "./workspace.ts";
 
 const PEOPLE = `ou=people,${BASE_DN}`;
 const GROUPS = `ou=groups,${BASE_DN}`;
 const DISABLED = `ou=disabled,${BASE_DN}`;
 const LEDGER = `cn=app-ledger-read,${GROUPS}`;
 
-const open: { server: Slapd; repo: ConnectorRepo }[] = [];
-afterEach(async () => {
-  for (const { server, repo } of open.splice(0)) {
-    await repo.remove();
-    await server.stop();
-  }
-});
+const keep = removedAfterEach<Slapd>((server) => server.stop());
 
 /** Everyone applied, app-ledger-read protected, and then mallory added to it by hand. */
 async function strangerInProtectedGroup(maxRemovals = 10): Promise<{ server: Slapd; repo: ConnectorRepo }> {
@@ -36,7 +36,7 @@ async function strangerInProtectedGroup(maxRemovals = 10): Promise<{ server: Sla
     provider: { name: "ldap", yaml: ldapProviderYaml(server) },
     env: { [PASSWORD_ENV]: server.password },
   });
-  open.push({ server, repo });
+  keep({ server, repo });
   await repo.edit(
     "access/gatehouse.yaml",
     "guardrails: { maxRemovals: 10 }",

@@ -4,7 +4,7 @@
  * every group and report follows to the new name because the plan lists those writes, the journal
  * records the rename, and a new name another entry holds fails the rename and writes nothing else.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   BASE_DN,
   ldapProviderYaml,
@@ -16,10 +16,11 @@ import {
 import {
   allOutput,
   changeLines,
+  type ConnectorRepo,
   createConnectorRepo,
   JOURNAL_FILE,
   noteMessages,
-  type ConnectorRepo,
+  removedAfterEach,
   USERS_FILE,
 } from "./workspace.ts";
 
@@ -27,13 +28,7 @@ const PEOPLE = `ou=people,${BASE_DN}`;
 const GROUPS = `ou=groups,${BASE_DN}`;
 const uid = (account: string): string => `uid=${account},${PEOPLE}`;
 
-const open: { server: Slapd; repo: ConnectorRepo }[] = [];
-afterEach(async () => {
-  for (const { server, repo } of open.splice(0)) {
-    await repo.remove();
-    await server.stop();
-  }
-});
+const keep = removedAfterEach<Slapd>((server) => server.stop());
 
 /** ada (who manages ben and cleo) is in the directory already, with a password and a phone number. */
 const ADA = `dn: ${uid("ada")}
@@ -71,7 +66,7 @@ async function setup(
     },
     env: { [PASSWORD_ENV]: server.password },
   });
-  open.push({ server, repo });
+  keep({ server, repo });
   return { server, repo };
 }
 

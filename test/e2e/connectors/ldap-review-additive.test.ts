@@ -4,7 +4,7 @@
  * drop its line, so a revocation of it would stay on paper. review close says so, naming the system, and
  * does not tell the user that `apply --force` carries it out; a membership gatehouse applied goes.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   BASE_DN,
   ldapProviderYaml,
@@ -13,19 +13,13 @@ import {
   startSlapd,
   type Slapd,
 } from "../../harness/slapd.ts";
-import { createConnectorRepo, type ConnectorRepo } from "./workspace.ts";
+import { createConnectorRepo, removedAfterEach } from "./workspace.ts";
 
 const PEOPLE = `ou=people,${BASE_DN}`;
 const VPN = `cn=vpn,ou=groups,${BASE_DN}`;
 const GROUPS_FILE = "access/groups/groups.yaml";
 
-const open: { server: Slapd; repo: ConnectorRepo }[] = [];
-afterEach(async () => {
-  for (const { server, repo } of open.splice(0)) {
-    await repo.remove();
-    await server.stop();
-  }
-});
+const keep = removedAfterEach<Slapd>((server) => server.stop());
 
 /** ada and ben in the directory before gatehouse, both in vpn (which the files adopt as they are). */
 const BEFORE = ["ada", "ben"]
@@ -50,7 +44,7 @@ describe("review close where a system is additive (real slapd)", { tags: ["slow"
       },
       env: { [PASSWORD_ENV]: server.password },
     });
-    open.push({ server, repo });
+    keep({ server, repo });
     const vpn = "  - name: vpn\n    owners: [ada]\n    members: [ada, ben, cleo]\n";
     await repo.edit(GROUPS_FILE, "groups:\n", `groups:\n${vpn}`);
     await repo.edit(

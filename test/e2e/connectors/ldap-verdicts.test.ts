@@ -3,7 +3,7 @@
  * account by its entryUUID (kept with the verdict), not by a name it may no longer have, and calls it
  * gone only once no entry holds that id nor the name.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   BASE_DN,
   ldapProviderYaml,
@@ -13,11 +13,12 @@ import {
   type Slapd,
 } from "../../harness/slapd.ts";
 import {
+  type ConnectorRepo,
   createConnectorRepo,
   JOURNAL_FILE,
-  terminate,
-  type ConnectorRepo,
+  removedAfterEach,
   type RunResult,
+  terminate,
 } from "./workspace.ts";
 
 const PEOPLE = `ou=people,${BASE_DN}`;
@@ -26,13 +27,7 @@ const LEGACY = `ou=legacy,${BASE_DN}`;
 const VPN = `cn=vpn,${LEGACY}`;
 const uid = (account: string, ou = PEOPLE): string => `uid=${account},${ou}`;
 
-const open: { server: Slapd; repo: ConnectorRepo }[] = [];
-afterEach(async () => {
-  for (const { server, repo } of open.splice(0)) {
-    await repo.remove();
-    await server.stop();
-  }
-});
+const keep = removedAfterEach<Slapd>((server) => server.stop());
 
 /** The two managers are in the directory already, as the files give them (gatehouse adopts them). */
 const MANAGERS = [
@@ -59,7 +54,7 @@ async function setup(): Promise<{ server: Slapd; repo: ConnectorRepo }> {
     },
     env: { [PASSWORD_ENV]: server.password },
   });
-  open.push({ server, repo });
+  keep({ server, repo });
   return { server, repo };
 }
 

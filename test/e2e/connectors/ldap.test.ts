@@ -2,7 +2,7 @@
  * The CLI end to end against a real OpenLDAP slapd: apply, converge, out-of-band drift made with the
  * ldapmodify binary, and a leaver, all through `main([...], io)` in a temp git repository.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   BASE_DN,
   ldapProviderYaml,
@@ -17,11 +17,12 @@ import {
   allOutput,
   applyCalls,
   changeLines,
+  type ConnectorRepo,
   createConnectorRepo,
   JOURNAL_FILE,
   journalLength,
+  removedAfterEach,
   terminate,
-  type ConnectorRepo,
   USERS_FILE,
 } from "./workspace.ts";
 
@@ -29,13 +30,7 @@ const PEOPLE = `ou=people,${BASE_DN}`;
 const GROUPS = `ou=groups,${BASE_DN}`;
 const DISABLED = `ou=disabled,${BASE_DN}`;
 
-const open: { server: Slapd; repo: ConnectorRepo }[] = [];
-afterEach(async () => {
-  for (const { server, repo } of open.splice(0)) {
-    await repo.remove();
-    await server.stop();
-  }
-});
+const keep = removedAfterEach<Slapd>((server) => server.stop());
 
 /**
  * ada and eli, the two managers, are already in the directory with the attributes the files give them, so
@@ -70,7 +65,7 @@ async function setup(
     },
     env: { [PASSWORD_ENV]: server.password },
   });
-  open.push({ server, repo });
+  keep({ server, repo });
   return { server, repo };
 }
 

@@ -4,19 +4,13 @@
  * server (Better Auth's SCIM plugin), the plan must not write that manager, or every run "updates" it
  * again (the server keeps no reference to an account it does not have) and the plan never converges.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startScimServer, type ScimServer } from "../../harness/scim-server.ts";
-import { changeLines, createConnectorRepo, noteMessages, type ConnectorRepo } from "./workspace.ts";
+import { changeLines, createConnectorRepo, noteMessages, removedAfterEach } from "./workspace.ts";
 
 const TOKEN_ENV = "GATEHOUSE_SCIM_TOKEN";
 
-const open: { server: ScimServer; repo: ConnectorRepo }[] = [];
-afterEach(async () => {
-  for (const { server, repo } of open.splice(0)) {
-    await repo.remove();
-    await server.close();
-  }
-});
+const keep = removedAfterEach<ScimServer>((server) => server.close());
 
 describe("a manager in none of a SCIM application's groups (real SCIM server)", { tags: ["slow"] }, () => {
   it("is not written as a manager there, and the plan converges", async () => {
@@ -28,7 +22,7 @@ describe("a manager in none of a SCIM application's groups (real SCIM server)", 
       },
       env: { [TOKEN_ENV]: server.token },
     });
-    open.push({ server, repo });
+    keep({ server, repo });
     // eli (devi's manager) owns the ledger group but is no member of it, nor of any other group here.
     await repo.edit("access/groups/groups.yaml", "      - devi\n      - eli\n", "      - devi\n");
     await repo.commit("eli only owns the ledger");

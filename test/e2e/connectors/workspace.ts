@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { simpleGit } from "simple-git";
+import { afterEach } from "vitest";
 import { isRecord } from "../../../src/audit/change-shape.ts";
 import type { CliIo } from "../../../src/cli/io.ts";
 import { main } from "../../../src/cli/main.ts";
@@ -288,4 +289,23 @@ export async function journalLength(repo: ConnectorRepo): Promise<number> {
 /** Every run's stdout and stderr, to check that a secret never shows. */
 export function allOutput(repo: ConnectorRepo): string {
   return repo.runs.map((r) => r.stdout + r.stderr).join("\n");
+}
+
+/**
+ * Repositories made beside a server of their own (a slapd, a SCIM server): after each test, each repo is
+ * removed and its server stopped with `stop`. Registers the afterEach; returns what records a pair.
+ */
+export function removedAfterEach<S>(
+  stop: (server: S) => Promise<void>,
+): (pair: { readonly server: S; readonly repo: ConnectorRepo }) => void {
+  const open: { readonly server: S; readonly repo: ConnectorRepo }[] = [];
+  afterEach(async () => {
+    for (const { server, repo } of open.splice(0)) {
+      await repo.remove();
+      await stop(server);
+    }
+  });
+  return (pair) => {
+    open.push(pair);
+  };
 }
