@@ -5,52 +5,27 @@
  * record (externalId): it is theirs to offboard, in additive mode too, where a renamed account is
  * otherwise left alone. Without this the leaver kept every group of theirs, unseen.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isRecord } from "../../../src/audit/change-shape.ts";
 import { startScimServer, type ScimServer } from "../../harness/scim-server.ts";
-import { createConnectorRepo, terminate, type ConnectorRepo } from "./workspace.ts";
+import { list, scim, usersNamed } from "./scim-calls.ts";
+import { createConnectorRepo, removedAfterEach, terminate } from "./workspace.ts";
 
 const TOKEN_ENV = "GATEHOUSE_SCIM_TOKEN";
 const BEN = "ben.okafor@example.com";
 const RENAMED = "b.okafor@elsewhere.example";
 
-const open: { server: ScimServer; repo: ConnectorRepo }[] = [];
-afterEach(async () => {
-  for (const { server, repo } of open.splice(0)) {
-    await repo.remove();
-    await server.close();
-  }
-});
-
-async function scim(server: ScimServer, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${server.baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.token}`, "content-type": "application/scim+json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${String(res.status)} ${text}`);
-  return text === "" ? undefined : JSON.parse(text);
-}
+const keep = removedAfterEach<ScimServer>((server) => server.close());
 
 async function userNamed(server: ScimServer, userName: string): Promise<Record<string, unknown>> {
-  const answer = await scim(
-    server,
-    "GET",
-    `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`,
-  );
-  const found: unknown =
-    isRecord(answer) && Array.isArray(answer["Resources"]) ? answer["Resources"][0] : undefined;
-  if (!isRecord(found)) throw new Error(`no user ${userName}`);
+  const [found] = await usersNamed(server, userName);
+  if (found === undefined) throw new Error(`no user ${userName}`);
   return found;
 }
 
 /** The displayNames of the groups that hold the user of SCIM id `id`. */
 async function groupsOf(server: ScimServer, id: string): Promise<string[]> {
-  const answer = await scim(server, "GET", "/Groups?count=100");
-  const groups = isRecord(answer) && Array.isArray(answer["Resources"]) ? answer["Resources"] : [];
-  return groups
-    .filter(isRecord)
+  return (await list(server, "/Groups?count=100"))
     .filter((g) => Array.isArray(g["members"]) && g["members"].some((m) => isRecord(m) && m["value"] === id))
     .map((g) => String(g["displayName"]))
     .sort();
@@ -66,7 +41,7 @@ describe("a leaver's SCIM account renamed by hand (real SCIM server)", { tags: [
       },
       env: { [TOKEN_ENV]: server.token },
     });
-    open.push({ server, repo });
+    keep({ server, repo });
     expect((await repo.run(["apply", "--yes"])).code).toBe(0);
     const ben = await userNamed(server, BEN);
     const id = String(ben["id"]);
