@@ -97,9 +97,19 @@ export interface RunAccounts {
    * created here) → that account: their disable and removals from groups wait for it.
    */
   readonly replaced: ReadonlyMap<string, string>;
+  /**
+   * Accounts that replace another in this run (successorOf) → the memberships added to them here
+   * (createdBy's names): the old account is disabled only once the new one holds its groups.
+   */
+  readonly successorAdds: ReadonlyMap<string, readonly string[]>;
 }
 
-const NO_ACCOUNTS: RunAccounts = { byPerson: new Map(), vacated: new Map(), replaced: new Map() };
+const NO_ACCOUNTS: RunAccounts = {
+  byPerson: new Map(),
+  vacated: new Map(),
+  replaced: new Map(),
+  successorAdds: new Map(),
+};
 
 export function runAccounts(changes: readonly Change[]): RunAccounts {
   const byPerson = new Map<string, string>();
@@ -116,7 +126,22 @@ export function runAccounts(changes: readonly Change[]): RunAccounts {
   for (const c of changes)
     if (c.kind === "user" && c.action === "disable" && c.replacedBy !== undefined && made.has(c.replacedBy))
       replaced.set(c.account, c.replacedBy);
-  return { byPerson, vacated, replaced };
+  const accounts = { byPerson, vacated, replaced, successorAdds: new Map<string, string[]>() };
+  const successors = new Set<string>();
+  for (const c of changes) {
+    const successor = successorOf(c, accounts);
+    if (successor !== undefined) successors.add(successor);
+  }
+  if (successors.size > 0)
+    for (const c of changes) {
+      if (c.kind !== "membership" || c.action !== "add" || !successors.has(c.member)) continue;
+      const adds = accounts.successorAdds.get(c.member);
+      const added = createdBy(c);
+      if (added === undefined) continue;
+      if (adds) adds.push(added);
+      else accounts.successorAdds.set(c.member, [added]);
+    }
+  return accounts;
 }
 
 /**
@@ -136,8 +161,17 @@ function successorOf(change: Change, run: RunAccounts): string | undefined {
   return next !== undefined && next !== account ? next : undefined;
 }
 
-/** After memberships, before group deletes: an old account's disable runs once its successor exists. */
+/**
+ * After memberships, before group deletes: an old account's disable runs once its successor exists, and
+ * its removal from a group the successor takes over once that add is made (in a write of its own, so
+ * the add is made first even where each membership is one call, made concurrently).
+ */
 const AFTER_SUCCESSOR = 4;
+
+function waitsForSuccessor(change: Change, run: RunAccounts): boolean {
+  if (change.kind === "membership") return change.action === "remove" && change.replacedBy !== undefined;
+  return change.kind === "user" && successorOf(change, run) !== undefined;
+}
 
 /** Splits one provider's changes into phases, and each phase into writes (membership changes batched per group). */
 export function planBatches(
@@ -148,7 +182,7 @@ export function planBatches(
   const run = runAccounts(changes);
   const phases = new Map<number, Change[]>();
   for (const c of changes) {
-    const phase = c.kind === "user" && successorOf(c, run) !== undefined ? AFTER_SUCCESSOR : phaseOf(c);
+    const phase = waitsForSuccessor(c, run) ? AFTER_SUCCESSOR : phaseOf(c);
     const list = phases.get(phase);
     if (list) list.push(c);
     else phases.set(phase, [c]);
@@ -167,7 +201,9 @@ export function planBatches(
 export function dependenciesOf(change: Change, run: RunAccounts = NO_ACCOUNTS): string[] {
   const successor = successorOf(change, run);
   const after = successor === undefined ? [] : [`user/${successor}`];
-  if (after.length > 0 && change.kind === "user") return after;
+  // The old account itself goes once the new one exists and holds the groups added to it here.
+  if (successor !== undefined && change.kind === "user")
+    return [...after, ...(run.successorAdds.get(successor) ?? [])];
   const made = accountMadeBy(change);
   const freedBy = made === undefined ? undefined : run.vacated.get(made);
   const freed = freedBy === undefined ? [] : [`user/${freedBy}`];
@@ -179,6 +215,9 @@ export function dependenciesOf(change: Change, run: RunAccounts = NO_ACCOUNTS): 
     return [`group/${change.replacedBy}`];
   if (change.kind !== "membership") return [];
   const deps = [`group/${change.group}`, ...after];
+  // A former account's removal from a group the person's new account takes over waits for that add.
+  if (change.action === "remove" && change.replacedBy !== undefined)
+    deps.push(`membership/${change.group}/${change.replacedBy}`);
   deps.push(change.memberKind === "group" ? `group/${change.member}` : `user/${change.member}`);
   return deps;
 }
@@ -189,9 +228,14 @@ function accountMadeBy(change: Change): string | undefined {
   return change.action === "create" ? change.account : renamedUserTo(change);
 }
 
-/** What a change creates (an account renamed in place is created under its new name), for dependants to wait on. */
+/**
+ * What a change creates (an account renamed in place is created under its new name; a membership added),
+ * for dependants to wait on.
+ */
 export function createdBy(change: Change): string | undefined {
   const account = accountMadeBy(change);
   if (account !== undefined) return `user/${account}`;
+  if (change.kind === "membership" && change.action === "add" && change.memberKind === "user")
+    return `membership/${change.group}/${change.member}`;
   return change.kind === "group" && change.action === "create" ? `group/${change.group}` : undefined;
 }

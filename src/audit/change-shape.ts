@@ -134,6 +134,7 @@ function isMembershipChangeBody(value: Record<string, unknown>): boolean {
     isOptionalString(value["renamedTo"]) &&
     isOptionalString(value["renamedFrom"]) &&
     isOptionalString(value["accountOf"]) &&
+    isOptionalString(value["replacedBy"]) &&
     (also === undefined || (Array.isArray(also) && also.every((g) => typeof g === "string")))
   );
 }

@@ -2,6 +2,7 @@ import { compareText } from "../model/lists.ts";
 import type {
   DesiredGroup,
   DesiredMember,
+  DesiredState,
   DesiredUser,
   LiveGroup,
   LiveState,
@@ -419,12 +420,27 @@ function planRemoval(
     });
     return;
   }
+  // A person's former account, whose new account the files give this group: the person keeps it.
+  const successor =
+    desiredUser === undefined && userId !== undefined && want !== undefined
+      ? successorIn(sink, want, member, userId)
+      : undefined;
+  const replaced =
+    successor === undefined
+      ? {}
+      : {
+          replacedBy: successor,
+          why: [
+            `the former account of ${userId ?? ""}, whose account here changed: ${successor} holds ${group} in its place (removed once it does)`,
+          ],
+        };
   if (wasApplied(sink, group, member, memberKind, formerName)) {
     sink.change({
       ...base,
       ...withUser,
       reason: "removed-from-config",
       why: [desiredUser === undefined ? "no longer in the access files" : stillListedWhy(desiredUser)],
+      ...replaced,
     });
     return;
   }
@@ -435,6 +451,7 @@ function planRemoval(
         ...withUser,
         reason: "drift",
         why: ["not in the access files (mode: authoritative)"],
+        ...replaced,
       });
       return;
     case "observe":
@@ -459,6 +476,26 @@ function planRemoval(
       } else sink.kept.push(`${member} in ${group}`);
       return;
   }
+}
+
+/** Each person's account in the files, by user id, worked out once per desired state. */
+const accountsByPerson = oncePer((desired: DesiredState): ReadonlyMap<string, string> => {
+  const byPerson = new Map<string, string>();
+  for (const [account, user] of desired.users) byPerson.set(user.userId, account);
+  return byPerson;
+});
+
+/**
+ * The account that takes `former`'s place in a group: the account the files now give the person whose
+ * former account it is (their account here changed), where the files give that account the group too.
+ * Not the former account itself (a name given back), nor one the files give someone else.
+ */
+function successorIn(sink: PlanSink, want: DesiredGroup, former: string, userId: string): string | undefined {
+  const desired = sink.input.desired;
+  if (desired.formerAccounts?.get(former) !== userId) return undefined;
+  const account = accountsByPerson(desired).get(userId);
+  if (account === undefined || account === former || !want.members.has(account)) return undefined;
+  return desired.users.get(account)?.status === "active" ? account : undefined;
 }
 
 /** The accounts a live state holds, worked out once per live state. */

@@ -24,8 +24,9 @@ export interface GuardrailOptions {
 function removalsOf(change: Change): number {
   if (isGrantEnding(change)) return 0;
   // A value left under an account's former name (renamedTo) is counted under the new name.
+  // So is a person's former account's, whose new account holds the group in its place (replacedBy).
   if (change.kind === "membership" && change.action === "remove")
-    return change.renamedTo === undefined ? (change.reaches ?? 1) : 0;
+    return change.renamedTo === undefined && change.replacedBy === undefined ? (change.reaches ?? 1) : 0;
   if (change.kind === "group" && change.action === "delete") return change.memberCount;
   if (change.kind === "user" && (change.action === "disable" || change.action === "delete")) return 1;
   if (renamedUserTo(change) !== undefined || bringsExpiryForward(change)) return 1;
@@ -72,6 +73,15 @@ function isLeaversRemoval(change: Change): boolean {
     change.reason === "user-terminated" &&
     change.accountOf === undefined
   );
+}
+
+/**
+ * A person's former account taken out of a group their new account holds in its place (their account
+ * here changed, and the system cannot rename it): the person keeps the group, so protectedGroups does not
+ * refuse it (apply makes it only once the new account holds the group). A protected user's still is.
+ */
+function isTakenOver(change: Change): boolean {
+  return change.kind === "membership" && change.action === "remove" && change.replacedBy !== undefined;
 }
 
 /**
@@ -215,7 +225,7 @@ export function guardrailViolations(
         message: `${c.id}: ${c.kind} ${c.action} touches protected user ${c.userId ?? account ?? ""}; re-run with --force if intended`,
       });
     }
-    if (isLeaversRemoval(c)) continue;
+    if (isLeaversRemoval(c) || isTakenOver(c)) continue;
     const group = c.kind === "group" || c.kind === "membership" ? c.group : undefined;
     if (group !== undefined && protectedGroups.has(group.toLowerCase())) {
       violations.push({

@@ -163,6 +163,14 @@ export type MembershipChange = ChangeBase & {
    * held before its rename (since then, for the audit), not a new one.
    */
   readonly renamedFrom?: string;
+  /**
+   * On the removal of a person's former account (their account here changed: a new e-mail under
+   * `accountName: email`, where the system cannot rename): their new account, which the files give this
+   * group too (added beside this, or held already). The person keeps the group: the guard rails neither
+   * count this removal nor refuse it in a protected group (a protected user's still is), and apply makes
+   * it only once that account holds the group (skipped if its add fails).
+   */
+  readonly replacedBy?: string;
 };
 
 export type Change = UserChange | GroupChange | MembershipChange;

@@ -461,8 +461,23 @@ describe("a person whose account name changes (a new e-mail under accountName: e
       "membership.add directory:membership/team-web-write/alice.new added-in-config",
     ]);
     const created = runAccounts(plan.changes);
-    expect(dependenciesOf(plan.changes[0]!, created)).toEqual(["user/alice.new"]);
-    expect(planBatches(plan.changes, 1).flat(2).at(-1)).toBe(plan.changes[0]);
+    // The old account goes once the new one exists and holds the groups it is added to here.
+    expect(dependenciesOf(plan.changes[0]!, created)).toEqual([
+      "user/alice.new",
+      "membership/team-ops-write/alice.new",
+      "membership/team-web-write/alice.new",
+    ]);
+    // It leaves team-ops-write, which alice.new takes over, once alice.new holds it; team-old-read as before.
+    expect(plan.changes[3]).toMatchObject({ replacedBy: "alice.new" });
+    expect(dependenciesOf(plan.changes[3]!, created)).toEqual([
+      "group/team-ops-write",
+      "user/alice.new",
+      "membership/team-ops-write/alice.new",
+      "user/alice",
+    ]);
+    expect(plan.changes[2]).not.toHaveProperty("replacedBy");
+    // Both in the last phase, after every add.
+    expect(planBatches(plan.changes, 1).at(-1)?.flat()).toEqual([plan.changes[0], plan.changes[3]]);
   });
 
   it("renames the former account when the system spells it in another case than the journal", () => {
@@ -1149,7 +1164,10 @@ describe("users: members, where the person the files give another's account to h
       "membership.remove directory:membership/team-bea-write/bea.old removed-from-config bea",
     ]);
     const run = runAccounts(kept.changes);
-    expect(dependenciesOf(kept.changes[0]!, run)).toEqual(["user/bea.new"]);
+    expect(dependenciesOf(kept.changes[0]!, run)).toEqual([
+      "user/bea.new",
+      "membership/team-bea-write/bea.new",
+    ]);
   });
 
   it("treats it as a leaver's account when bea left: disabled in every mode, and out of her groups", () => {
