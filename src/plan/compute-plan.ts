@@ -102,8 +102,8 @@ export function computePlan(input: PlanInput): Plan {
         }
         changes.push(c);
       },
-      note(kind, message) {
-        notes.push({ provider: provider.name, kind, message });
+      note(kind, message, about) {
+        notes.push({ provider: provider.name, kind, message, ...about });
       },
     };
     for (const message of provider.live.notes ?? []) sink.note("info", message);

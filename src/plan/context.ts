@@ -149,5 +149,5 @@ export interface PlanSink {
    */
   readonly departed: Map<string, string>;
   change(c: Change): void;
-  note(kind: PlanNote["kind"], message: string): void;
+  note(kind: PlanNote["kind"], message: string, about?: Pick<PlanNote, "privilegedGroup">): void;
 }

@@ -556,6 +556,7 @@ function noteKept(sink: PlanSink): void {
     sink.note(
       "kept",
       `privileged group ${group} holds ${String(members.length)} member(s) the access files do not grant, kept because gatehouse did not apply them (mode: additive): ${shown}${members.length > 50 ? `, … (${String(members.length - 50)} more)` : ""}. Remove them in ${sink.input.name}, or list them in the files with the owners' approval`,
+      { privilegedGroup: group },
     );
   }
   const list = sink.kept;

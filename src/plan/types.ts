@@ -196,6 +196,11 @@ export interface PlanNote {
   readonly message: string;
   /** For "observed": the change that observe mode did not make (prune needs to know it is pending). */
   readonly change?: Change;
+  /**
+   * For "kept": the `privileged` group whose members nobody granted additive mode keeps (the note names
+   * them). `plan --detailed-exitcode` counts it: admin rights nobody granted are never "no changes".
+   */
+  readonly privilegedGroup?: string;
 }
 
 export interface ProviderSummary {

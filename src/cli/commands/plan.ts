@@ -21,8 +21,9 @@ export const PLAN_USAGE = `Usage: gatehouse plan [--dir access] [--out plan.json
 Reads the live state of every connected system and shows what apply would change, and why.
 Changes nothing. Exit 0 (with --detailed-exitcode: 0 no changes, 2 changes, differences an
 observe-mode system shows, access live systems hold that gatehouse does not manage, a leaver's
-access an offboarding check found left and no later check found gone, or an offboarding webhook
-delivery still owed), 1 on error.
+access an offboarding check found left and no later check found gone, an offboarding webhook
+delivery still owed, or members of a privileged group that an additive-mode system keeps though
+nobody granted them), 1 on error.
 
 When the access files, the journal and every system's live state are provably as they were for the
 last plan (and no grant or date has passed since), that plan is shown again without reading
@@ -96,8 +97,9 @@ export async function runPlan(argv: readonly string[], io: CommandIo): Promise<n
     }
     // Differences gatehouse shows but does not change count too: what an observe-mode system differs in,
     // access live systems hold that gatehouse does not manage (an outsider in a managed group), and a
-    // leaver's access an offboarding check found left (an open verdict in the journal), and a webhook
-    // delivery still owed (the next apply sends it again).
+    // leaver's access an offboarding check found left (an open verdict in the journal), a webhook
+    // delivery still owed (the next apply sends it again), and members of a privileged group nobody
+    // granted that additive mode keeps (admin rights outside the files: a security review's first question).
     const differs =
       plan.changes.length > 0 ||
       plan.notes.some(
@@ -105,7 +107,8 @@ export async function runPlan(argv: readonly string[], io: CommandIo): Promise<n
           n.kind === "observed" ||
           n.kind === "unmanaged" ||
           n.kind === "access-left" ||
-          n.kind === "webhook-owed",
+          n.kind === "webhook-owed" ||
+          (n.kind === "kept" && n.privilegedGroup !== undefined),
       );
     if (flag(args, "detailed-exitcode") && differs) return ExitCode.changes;
     return ExitCode.ok;
