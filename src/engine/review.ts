@@ -81,7 +81,18 @@ export function planOpen(model: AccessModel, names: readonly string[] | undefine
     if (group.members === undefined)
       return { kind: "skip", group, why: "its membership is not managed by the files (no members list)" };
     const listed = directUsers(group);
-    if (listed.size === 0) return { kind: "skip", group, why: "it lists no members or grants" };
+    if (listed.size === 0) {
+      // Its people hold it through nested groups, whose own reviews re-certify them.
+      const nested = (group.members ?? []).flatMap((m) => (m.kind === "group" ? [m.group] : []));
+      return {
+        kind: "skip",
+        group,
+        why:
+          nested.length === 0
+            ? "it lists no members or grants"
+            : `it lists no people, only nested group(s) ${nested.join(", ")}: review ${nested.length === 1 ? "that group" : "those groups"} (its members hold ${group.name} through it)`,
+      };
+    }
     return { kind: "open", group, pending: [...listed], elsewhere: heldElsewhere(model, group, listed, now) };
   });
 }

@@ -98,6 +98,17 @@ describe("gatehouse review open", () => {
     expect(await readFile(file, "utf8")).toBe(OPENED);
   });
 
+  it("skips a group that lists only nested groups, naming the groups to review instead", async () => {
+    const groups = GROUPS + "  - name: platform-all\n    owners: [carol]\n    members:\n      - group: sre\n";
+    const { t, file } = await tree(groups);
+    const run = await runCliIn(t.cwd, ["review", "open", "--due", "2w", "--group", "platform-all"], OPEN_AT);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "Skipped platform-all: it lists no people, only nested group(s) sre: review that group (its members hold platform-all through it).",
+    );
+    expect(await readFile(file, "utf8")).toBe(groups);
+  });
+
   it("takes a duration, and refuses a past or impossible day and an unknown group, writing nothing", async () => {
     const { t, file } = await tree();
     const bad = [
