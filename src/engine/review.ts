@@ -5,7 +5,7 @@
 import type { AccessModel, Group } from "../model/access.ts";
 import type { Provenance } from "../model/state.ts";
 import { computeEffectiveMemberships, provenanceOf } from "../desired/effective.ts";
-import { afterDay } from "../lifecycle/status.ts";
+import { afterDay, isTerminated } from "../lifecycle/status.ts";
 import { directUsers } from "../validate/rules/access-reviews.ts";
 
 /** A member the review does not list: held through roles or nested groups, which are reviewed instead. */
@@ -21,8 +21,13 @@ export type OpenChoice =
   | {
       readonly kind: "open";
       readonly group: Group;
-      /** Every user the group lists (lines and grants), in file order, each once. */
+      /** Every user the group lists (lines and grants), in file order, each once, leavers excepted. */
       readonly pending: readonly string[];
+      /**
+       * Listed users who are leavers at `now` (terminated, or past their end date): their offboarding takes
+       * the group away whatever the review says, so re-certifying them means nothing.
+       */
+      readonly leavers: readonly string[];
       readonly elsewhere: readonly HeldElsewhere[];
     }
   | { readonly kind: "skip"; readonly group: Group; readonly why: string };
@@ -93,7 +98,26 @@ export function planOpen(model: AccessModel, names: readonly string[] | undefine
             : `it lists no people, only nested group(s) ${nested.join(", ")}: review ${nested.length === 1 ? "that group" : "those groups"} (its members hold ${group.name} through it)`,
       };
     }
-    return { kind: "open", group, pending: [...listed], elsewhere: heldElsewhere(model, group, listed, now) };
+    const leavers = new Set(
+      [...listed].filter((id) => {
+        const user = model.users.get(id);
+        return user !== undefined && isTerminated(user, now);
+      }),
+    );
+    const pending = [...listed].filter((id) => !leavers.has(id));
+    if (pending.length === 0)
+      return {
+        kind: "skip",
+        group,
+        why: `it lists only leavers (${[...leavers].join(", ")}), whose offboarding takes the group away`,
+      };
+    return {
+      kind: "open",
+      group,
+      pending,
+      leavers: [...leavers],
+      elsewhere: heldElsewhere(model, group, listed, now),
+    };
   });
 }
 

@@ -98,6 +98,43 @@ describe("gatehouse review open", () => {
     expect(await readFile(file, "utf8")).toBe(OPENED);
   });
 
+  it("leaves leavers out of pending: their offboarding takes the group away whatever the review says", async () => {
+    const t = await writeAccessTree({
+      "gatehouse.yaml": configYaml("policy:\n  guardrails: { maxRemovals: 5 }\n"),
+      "users/people.yaml":
+        USERS +
+        "  - { id: fred, name: Fred, status: terminated }\n  - { id: gus, name: Gus, endDate: 2026-05-31 }\n",
+      "roles/roles.yaml": ROLES,
+      "groups/platform.yaml": GROUPS.replace("members: [erin]", "members: [fred, erin, gus]").replace(
+        "  - name: unmanaged\n",
+        "  - name: gone\n    owners: [carol]\n    members: [fred]\n  - name: unmanaged\n",
+      ),
+    });
+    trees.push(t);
+    const dry = await runCliIn(t.cwd, ["review", "open", "--due", "2w", "--dry-run"], OPEN_AT);
+    expect(dry.stdout).toContain(
+      "review of sre due 2026-06-15, 1 to re-certify: erin\n  not pending, leavers: fred, gus (their offboarding takes the group away)",
+    );
+    const run = await runCliIn(t.cwd, ["review", "open", "--due", "2w", "--format", "json"], OPEN_AT);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as {
+      opened: { group: string; pending: string[]; leavers: string[] }[];
+      skipped: { group: string; reason: string }[];
+    };
+    expect(out.opened.find((o) => o.group === "sre")).toMatchObject({
+      pending: ["erin"],
+      leavers: ["fred", "gus"],
+    });
+    expect(out.skipped).toContainEqual(
+      expect.objectContaining({
+        group: "gone",
+        reason: "it lists only leavers (fred), whose offboarding takes the group away",
+      }),
+    );
+    const file = await readFile(path.join(t.dir, "groups/platform.yaml"), "utf8");
+    expect(file).toContain("      pending:\n        - erin\n    members: [fred, erin, gus]");
+  });
+
   it("skips a group that lists only nested groups, naming the groups to review instead", async () => {
     const groups = GROUPS + "  - name: platform-all\n    owners: [carol]\n    members:\n      - group: sre\n";
     const { t, file } = await tree(groups);

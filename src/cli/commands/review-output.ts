@@ -15,6 +15,10 @@ export function describeOpen(choice: Opened, due: string): string[] {
     `${choice.group.source.file}: review of ${choice.group.name} due ${due}, ` +
       `${String(choice.pending.length)} to re-certify: ${choice.pending.join(", ")}`,
   ];
+  if (choice.leavers.length > 0)
+    lines.push(
+      `  not pending, leavers: ${choice.leavers.join(", ")} (their offboarding takes the group away)`,
+    );
   const byWay = new Map<string, { shown: string[]; more: number }>();
   for (const held of choice.elsewhere)
     for (const way of held.ways) {
@@ -78,6 +82,7 @@ export function openJson(
       group: c.group.name,
       file: c.group.source.file,
       pending: c.pending,
+      leavers: c.leavers,
       heldElsewhere: c.elsewhere.map((h) => ({ user: h.user, ways: h.ways, isListed: h.isListed })),
     })),
     skipped: choices.flatMap((c) =>
