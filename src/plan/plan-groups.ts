@@ -313,14 +313,14 @@ function planRoles(sink: PlanSink, want: DesiredGroup, have: LiveGroup): void {
  * groups), with where the person is defined (the line that changed, for a mover; a member line removed
  * elsewhere is in git).
  */
-function stillListedWhy(user: DesiredUser): string {
+function stillListedWhy(user: DesiredUser, isStill = true): string {
   const now = (["department", "title", "employmentType"] as const).flatMap((key) => {
     const value =
       key === "employmentType" ? (user.attributes.employmentType ?? "employee") : user.attributes[key];
     return value === undefined ? [] : [`${key} ${JSON.stringify(value)}`];
   });
   return (
-    `${user.userId} (${formatLocation(user.source)}) is still in the access files, but no member line, role or nested group gives them this group now` +
+    `${user.userId} (${formatLocation(user.source)}) is ${isStill ? "still " : ""}in the access files, but no member line, role or nested group gives them this group now` +
     (now.length === 0 ? "" : ` (now ${now.join(", ")})`)
   );
 }
@@ -450,7 +450,13 @@ function planRemoval(
         ...base,
         ...withUser,
         reason: "drift",
-        why: ["not in the access files (mode: authoritative)"],
+        // Someone in the files (a mover whose adopted or hand-added membership no role gives now): named,
+        // with what roles match now, rather than "not in the access files".
+        why: [
+          desiredUser === undefined
+            ? "not in the access files (mode: authoritative)"
+            : `${stillListedWhy(desiredUser, false)}; gatehouse did not add it (mode: authoritative)`,
+        ],
         ...replaced,
       });
       return;

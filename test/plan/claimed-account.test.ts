@@ -80,7 +80,10 @@ describe("an account the system records as another person's in the files", () =>
     expect(changeLines(plan)).toEqual(["membership.remove membership/team-a-write/jdoe drift"]);
     expect(plan.changes[0]).toMatchObject({
       userId: "jane",
-      why: ["not in the access files (mode: authoritative)"],
+      // jane is in the files: named, with what roles match now, not "not in the access files".
+      why: [
+        'jane (access/users/people.yaml:1:5) is in the access files, but no member line, role or nested group gives them this group now (now employmentType "employee"); gatehouse did not add it (mode: authoritative)',
+      ],
     });
   });
 
