@@ -8,7 +8,7 @@ import { employmentTypeOf, userStatusOf, type AccessModel, type Group, type User
 import { roleMatches } from "../desired/effective.ts";
 import { DAY_MS, isTerminated, utcMidnight } from "../lifecycle/status.ts";
 import { directUsers } from "../validate/rules/access-reviews.ts";
-import type { SyncedField, UserUpdate } from "./sync-types.ts";
+import type { FieldChange, SyncedField, UserUpdate } from "./sync-types.ts";
 
 /** How long a mover's owners have to re-approve a grant, by default. */
 export const DEFAULT_MOVER_REVIEW_DAYS = 14;
@@ -18,6 +18,18 @@ export const DEFAULT_MOVER_REVIEW_DAYS = 14;
  * or manager changes"): those role rules match on, and the manager, who stands for the team.
  */
 const MOVER_FIELDS: ReadonlySet<SyncedField> = new Set(["department", "title", "employmentType", "manager"]);
+
+/**
+ * Whether a change moves someone. Department, title and employment type: any change, since roles match
+ * on them (a title filled in can make someone a lead). The manager stands for the team only when one
+ * replaces another: a manager filled in where the files had none (the first sync that maps the manager
+ * column puts nobody's grants to review for it), or emptied (HR has no value now), moves nobody.
+ */
+function isMove(change: FieldChange): boolean {
+  if (!MOVER_FIELDS.has(change.field)) return false;
+  if (change.field !== "manager") return true;
+  return change.before !== undefined && change.after !== undefined && change.before !== change.after;
+}
 
 /** One mover put to the owners of one group. */
 export interface MoverFlag {
@@ -93,7 +105,7 @@ export function dueAfter(now: Date, days: number): string {
 }
 
 /**
- * The movers (not leavers) whose department, title, employment type or manager the sync changes, with each
+ * The movers (not leavers) whose department, title, employment type or manager the sync changes (isMove), with each
  * group that lists them directly (a member line or a grant) and that the roles of their new attributes
  * do not give them; in update order, then model order. A name pending already is left out.
  */
@@ -111,8 +123,7 @@ export function planMoverReviews(
     // A rehire (a leaver in the files, active in the export) gets back every line still naming them: the
     // owners decide on each, whatever job they come back to.
     const isRehire = isTerminated(user, now) && !isTerminated(moved(user, update), now);
-    if (isRehire || (!isTerminated(user, now) && update.changes.some((c) => MOVER_FIELDS.has(c.field))))
-      movers.push({ user, update });
+    if (isRehire || (!isTerminated(user, now) && update.changes.some(isMove))) movers.push({ user, update });
   }
   if (movers.length === 0) return [];
   // One pass over the member lines: the groups listing each mover directly, in model order.

@@ -85,10 +85,14 @@ describe("planMoverReviews", () => {
       ]),
     ).toEqual([]);
     // Another manager is another team: what the roles of the same department do not give goes to the owners.
-    expect(await flags([update("dee", [{ field: "manager", after: "ann" }])])).toEqual([
+    expect(await flags([update("dee", [{ field: "manager", before: "cy", after: "ann" }])])).toEqual([
       "dee wiki 2026-06-15",
       "dee oncall 2026-06-15",
     ]);
+    // A manager filled in where the files had none (the first sync mapping the column), or emptied, is no
+    // move: every grant of everyone would go to review at once.
+    expect(await flags([update("dee", [{ field: "manager", after: "ann" }])])).toEqual([]);
+    expect(await flags([update("dee", [{ field: "manager", before: "ann" }])])).toEqual([]);
     expect(await flags([update("dee", [move])])).toEqual(["dee wiki 2026-06-15", "dee oncall 2026-06-15"]);
   });
 
