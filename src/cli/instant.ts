@@ -1,39 +1,10 @@
 import { UsageError } from "../errors.ts";
-import { DAY_MS, formatInstant } from "../lifecycle/status.ts";
+import { DAY_MS, formatInstant, noDayIn } from "../lifecycle/status.ts";
 import { parseDuration } from "../load/durations.ts";
 
 /** Whether `text` is written as a day or an instant (parseAt), rather than something else (a git revision). */
 export function looksLikeDate(text: string): boolean {
   return /^\d{4}-\d{2}-\d{2}(T|$)/.test(text);
-}
-
-const MONTHS = [
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-] as const;
-
-/**
- * Why the day `text` starts with (YYYY-MM-DD) is none of the calendar (2026-02-30: "February 2026 has 28
- * days"), or undefined.
- */
-function noDayIn(text: string): string | undefined {
-  const [year, month, dayOfMonth] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
-  const name = MONTHS[month - 1];
-  if (name === undefined) return "a month is 01 to 12";
-  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return dayOfMonth >= 1 && dayOfMonth <= days
-    ? undefined
-    : `${name} ${String(year)} has ${String(days)} days`;
 }
 
 /**

@@ -140,3 +140,32 @@ export function hasNotStarted(user: User, now: Date): boolean {
 export function isDisabledForLeave(user: User, policy: Policy): boolean {
   return user.status === "leave" && policy.leave === "disable";
 }
+
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+] as const;
+
+/**
+ * Why the day `text` starts with (YYYY-MM-DD) is none of the calendar (2026-02-30: "February 2026 has 28
+ * days"), or undefined.
+ */
+export function noDayIn(text: string): string | undefined {
+  const [year, month, dayOfMonth] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const name = MONTHS[month - 1];
+  if (name === undefined) return "a month is 01 to 12";
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return dayOfMonth >= 1 && dayOfMonth <= days
+    ? undefined
+    : `${name} ${String(year)} has ${String(days)} days`;
+}

@@ -8,6 +8,7 @@ import type AddFormats from "ajv-formats";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { AccessDocument } from "../load/parse.ts";
 import { locate, pointerToPath } from "../load/locate.ts";
+import { noDayIn } from "../lifecycle/status.ts";
 
 /** The schemas folder shipped with gatehouse (next to src/ and dist/). */
 export const SCHEMA_DIR = fileURLToPath(new URL("../../schemas/", import.meta.url));
@@ -134,10 +135,17 @@ function describe(error: ErrorObject, declaredBy: Validators["declaredBy"]): str
       const got = typeof data === "number" || typeof data === "boolean" ? `, not ${String(data)}` : "";
       return typeof title === "string" ? `must be ${title}${got}` : (error.message ?? "is invalid");
     }
-    case "format":
-      return params["format"] === "date-time"
-        ? "must be an ISO 8601 instant with a time zone, e.g. 2027-01-15T18:00:00Z"
-        : (error.message ?? "is invalid");
+    case "format": {
+      if (params["format"] === "date-time")
+        return "must be an ISO 8601 instant with a time zone, e.g. 2027-01-15T18:00:00Z";
+      if (params["format"] !== "date") return error.message ?? "is invalid";
+      // A day written right that the calendar does not have (2022-02-30) says why.
+      const data: unknown = error.data;
+      const noDay = typeof data === "string" && /^\d{4}-\d{2}-\d{2}$/.test(data) ? noDayIn(data) : undefined;
+      return noDay === undefined
+        ? "must be a day, YYYY-MM-DD (e.g. 2027-01-15)"
+        : `${String(data)} is no day: ${noDay}`;
+    }
     default:
       return error.message ?? "is invalid";
   }
