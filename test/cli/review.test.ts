@@ -368,6 +368,11 @@ describe("gatehouse review close, what the revocations do (review trial)", () =>
     expect(check.code).toBe(1);
     expect(check.stderr).toContain(warning);
     expect(await readFile(file, "utf8")).toBe(OPENED);
+    // After bob's grant has ended, its removal is that grant's ending, which apply never refuses.
+    const later = await runCliIn(t.cwd, ["review", "close", "--check"], new Date("2026-09-02T00:00:00Z"));
+    expect(later.stderr).toContain(
+      "(policy.guardrails): alice from team-platform-write (a protected group), erin from sre (a protected user);",
+    );
     const run = await runCliIn(t.cwd, ["review", "close"], AFTER_DUE);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(warning);

@@ -16,7 +16,7 @@ import { closeReviewText, openReviewsText, type ReviewEditResult } from "../../e
 import { afterDay, DAY_MS, utcMidnight } from "../../lifecycle/status.ts";
 import { parseDuration } from "../../load/durations.ts";
 import { isReviewDueFarEnough, MIN_REVIEW_DAYS } from "../../pr/affected.ts";
-import type { AccessModel, Policy } from "../../model/access.ts";
+import type { AccessModel, Group, Policy } from "../../model/access.ts";
 import { foldedSet } from "../../plan/safety.ts";
 import { groupBy } from "../../model/lists.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
@@ -287,6 +287,7 @@ async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
     tree.model,
     choices,
     new Set(kept.filter((k) => k.isEverywhere).map((k) => `${k.user}\n${k.group}`)),
+    options.now,
   );
   if (guarded.length > 0)
     io.stderr(
@@ -334,13 +335,15 @@ function closeTotal(reviews: number, files: number, lines: number, kept: number,
 /**
  * Revocations apply's guard rails refuse without --force (plan/safety.ts): a member taken out of a
  * protected group, a protected user taken out of any group. Only real revocations: someone who keeps the
- * group through a role or a nested group loses no membership. A group nested in a protected one is not
- * followed here (apply still refuses it).
+ * group through a role or a nested group loses no membership, and a grant whose end has passed is
+ * removed as that grant's ending (never refused) or has been already. A group nested in a protected one
+ * is not followed here (apply still refuses it).
  */
 function guardedRevocations(
   model: AccessModel,
   choices: readonly CloseChoice[],
   neverRemoved: ReadonlySet<string>,
+  now: Date,
 ): string[] {
   const policy = model.config.policy;
   const groups = foldedSet(policy.guardrails.protectedGroups);
@@ -349,8 +352,9 @@ function guardedRevocations(
   for (const c of choices) {
     const kept = new Set(c.keptThrough.map((k) => k.user));
     const isGroup = groups.has(c.group.name.toLowerCase());
+    const ended = endedGrantsOf(c.group, now);
     for (const user of c.revoke) {
-      if (kept.has(user) || neverRemoved.has(`${user}\n${c.group.name}`)) continue;
+      if (kept.has(user) || ended.has(user) || neverRemoved.has(`${user}\n${c.group.name}`)) continue;
       const why = [
         ...(isGroup ? ["a protected group"] : []),
         ...(users.has(user.toLowerCase()) ? ["a protected user"] : []),
@@ -359,6 +363,19 @@ function guardedRevocations(
     }
   }
   return out;
+}
+
+/** The users whose every line in `group` is a grant whose end has passed at `now`. */
+function endedGrantsOf(group: Group, now: Date): Set<string> {
+  const ended = new Set<string>();
+  const open = new Set<string>();
+  for (const entry of group.members ?? []) {
+    if (entry.kind !== "user") continue;
+    if (entry.until !== undefined && Date.parse(entry.until) <= now.getTime()) ended.add(entry.user);
+    else open.add(entry.user);
+  }
+  for (const user of open) ended.delete(user);
+  return ended;
 }
 
 /** A revocation apply will not carry out in one system (keptByAdditive). */
