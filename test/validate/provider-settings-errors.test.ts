@@ -182,3 +182,40 @@ it("refuses a baseDn or bindDn that is no DN at the provider, before any connect
     'access/gatehouse.yaml:2:3 provider "ldap": setting "baseDn" must be a DN such as "dc=example,dc=com", got "trial.example"',
   );
 });
+
+it("refuses a user name or password in a URL of gatehouse.yaml, and never prints the password", async () => {
+  const cwd = await mkdtemp(join(tmpdir(), "gh-provider-url-"));
+  dirs.push(cwd);
+  await mkdir(join(cwd, "access"));
+  await writeFile(
+    join(cwd, "access", "gatehouse.yaml"),
+    [
+      "providers:",
+      "  app: { type: scim, baseUrl: 'https://admin:hunter2@scim.example.com/v2', tokenEnv: APP_TOKEN }",
+      "  gh: { type: github, org: acme, baseUrl: 'https://x:hunter2@ghe.example.com/api/v3' }",
+      "  ldap:",
+      "    type: ldap",
+      "    url: ldaps://cn=admin:hunter2@ldap.example.com",
+      "    bindDn: cn=admin,dc=example,dc=com",
+      "    passwordEnv: GATEHOUSE_LDAP_PASSWORD",
+      "    baseDn: dc=example,dc=com",
+      "policy:",
+      "  offboarding:",
+      "    webhooks:",
+      "      - { name: ticket, url: 'https://bot:hunter2@hooks.example.com/offboard' }",
+      "      - { name: chat, url: 'https://hooks.example.com/offboard?to=a@b' }",
+      "",
+    ].join("\n"),
+  );
+  const tree = await validateAccessTree("access", { cwd, now: new Date("2026-11-25T00:00:00Z") });
+  const errors = tree.diagnostics
+    .filter((d) => d.severity === "error")
+    .map((d) => `${String(d.line)}:${String(d.column)} ${d.message}`);
+  expect(errors).toEqual([
+    '2:3 provider "app" (scim): "baseUrl" must not hold a user name or password (https://***@scim.example.com/v2): gatehouse sends the bearer token from the environment variable tokenEnv names',
+    '3:3 provider "gh": baseUrl must not hold a user name or password (https://***@ghe.example.com/api/v3): gatehouse signs in with the token in GITHUB_TOKEN (tokenEnv)',
+    '4:3 provider "ldap": setting "url" must not hold a user name or password (ldaps://***@ldap.example.com): give the bind DN as bindDn and its password in passwordEnv',
+    "13:30 /policy/offboarding/webhooks/0/url: must be an http(s) URL without a user name or password (the signing secret goes in secretEnv)",
+  ]);
+  expect(errors.join("\n")).not.toContain("hunter2");
+});

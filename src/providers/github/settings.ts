@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { ProviderConfig } from "../../model/access.ts";
 import { ConfigError, registerSecret } from "../../errors.ts";
 import { formatLocation } from "../../model/source.ts";
-import { isLoopback } from "../loopback.ts";
+import { credentialsInUrl, isLoopback } from "../loopback.ts";
 
 export interface GithubSettings {
   /** Organization login. */
@@ -151,6 +151,11 @@ export function parseGithubSettings(config: ProviderConfig, cwd: string): Github
   const tokenEnv = optionalString(config, "tokenEnv") ?? "GITHUB_TOKEN";
   if (!ENV_NAME.test(tokenEnv)) fail(config, "tokenEnv", "must be the name of an environment variable");
   const baseUrl = (optionalString(config, "baseUrl") ?? "https://api.github.com").replace(/\/+$/, "");
+  const credentials = credentialsInUrl(
+    baseUrl,
+    `gatehouse signs in with the token in ${tokenEnv} (tokenEnv)`,
+  );
+  if (credentials !== undefined) fail(config, "baseUrl", credentials);
   if (!/^https?:\/\/[^\s/]+/.test(baseUrl))
     fail(config, "baseUrl", `must be an http(s) URL; got "${baseUrl}"`);
   if (baseUrl.startsWith("http:") && !isLoopback(URL.canParse(baseUrl) ? new URL(baseUrl).hostname : ""))

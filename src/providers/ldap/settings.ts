@@ -4,7 +4,7 @@ import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import { USER_ATTRIBUTE_KEYS } from "../../model/state.ts";
 import { isDnUnder, parseAvas } from "./dn.ts";
-import { isLoopback } from "../loopback.ts";
+import { credentialsInUrl, isLoopback } from "../loopback.ts";
 
 export type DirectoryFlavour = "openldap" | "activeDirectory";
 export type GroupFlavour = "groupOfNames" | "groupOfUniqueNames" | "posixGroup" | "group";
@@ -437,6 +437,8 @@ export function parseLdapSettings(config: ProviderConfig, cwd: string): LdapSett
   if (flavour === undefined)
     return r.fail("flavour", `must be "openldap" or "activeDirectory"; got "${flavourValue}"`);
   const url = r.required(top, "url", "url");
+  const credentials = credentialsInUrl(url, "give the bind DN as bindDn and its password in passwordEnv");
+  if (credentials !== undefined) r.fail("url", credentials);
   if (!/^ldaps?:\/\/[^/\s]+\/?$/i.test(url))
     r.fail("url", `must look like ldap://host:port or ldaps://host:port; got "${url}"`);
   const startTls = r.boolean(top, "startTls", "startTls", false);

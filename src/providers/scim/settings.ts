@@ -1,7 +1,7 @@
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
 import { ConfigError, registerSecret } from "../../errors.ts";
-import { isLoopback } from "../loopback.ts";
+import { credentialsInUrl, isLoopback } from "../loopback.ts";
 import { isRecord } from "./map.ts";
 
 export const ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -110,6 +110,11 @@ function readRetry(config: ProviderConfig, value: unknown): RetrySettings {
 export function parseScimSettings(config: ProviderConfig): ScimSettings {
   const s = config.settings;
   const baseUrl = readString(config, s, "baseUrl");
+  const credentials = credentialsInUrl(
+    baseUrl,
+    "gatehouse sends the bearer token from the environment variable tokenEnv names",
+  );
+  if (credentials !== undefined) fail(config, `"baseUrl" ${credentials}`);
   if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
     fail(config, `"baseUrl" must be an http(s) URL, got "${baseUrl}"`);
   }
