@@ -62,7 +62,7 @@ export interface GateInput {
   readonly policy: Policy;
   /** Lower-cased login → pinned numeric account id. */
   readonly idsByLogin: ReadonlyMap<string, number>;
-  /** For who has left: a terminated owner no longer approves. */
+  /** For who has left: a terminated owner or admin no longer approves. */
   readonly now: Date;
 }
 
@@ -99,6 +99,9 @@ function adminsOf(input: GateInput, beneficiaries: ReadonlySet<string>): Approve
   return input.policy.admins.map((entry) => {
     const { userId, login } = resolveAdmin(input.baseModel, entry);
     const approver = approverFor(input, userId, login);
+    // An admin who has left approves nothing, as an owner who has left does not.
+    const user = userId === undefined ? undefined : input.baseModel.users.get(userId);
+    if (user && isTerminated(user, input.now)) return { ...approver, problem: "has left (terminated)" };
     return approver.problem === undefined && userId !== undefined && beneficiaries.has(userId)
       ? { ...approver, problem: BENEFICIARY }
       : approver;

@@ -341,6 +341,38 @@ describe("evaluateApprovals", () => {
     expect(result.isOk).toBe(true);
   });
 
+  it("does not count an admin who has left", async () => {
+    // carol, the only owner, has left too: the admins decide, and rachel, the only admin, has left.
+    const leftUsers = USERS.replace(
+      "{ id: rachel, name: Rachel,",
+      "{ id: rachel, name: Rachel, status: terminated,",
+    ).replace("{ id: carol, name: Carol,", "{ id: carol, name: Carol, endDate: 2026-01-31,");
+    const base = await model(groups({ platformOwners: "carol" }), "policy:\n  admins: [rachel]\n", leftUsers);
+    const head = await model(
+      groups({ platformOwners: "carol", platformMembers: "bob, alice" }),
+      "policy:\n  admins: [rachel]\n",
+      leftUsers,
+    );
+    const result = evaluateApprovals({
+      now: NOW,
+      affected: affectedBetween(base, head),
+      baseModel: base,
+      reviews: [approve("rachel-gh")],
+      author: { login: "alice-gh", id: 103 },
+      headSha: HEAD,
+      policy: base.config.policy,
+      idsByLogin: IDS,
+    });
+    expect(result.isOk).toBe(false);
+    expect(result.requirements).toMatchObject([
+      {
+        subject: "admins",
+        approvedBy: [],
+        approvers: [{ userId: "rachel", login: "rachel-gh", problem: "has left (terminated)" }],
+      },
+    ]);
+  });
+
   it("renders a table per group with who may still approve", async () => {
     const result = await gate(
       groups(),

@@ -3,7 +3,7 @@ import { unknownReferences } from "./unknown-references.ts";
 import { duplicateEntries } from "./duplicate-entries.ts";
 import { groupNesting } from "./group-nesting.ts";
 import { githubTeamNames, groupNaming } from "./group-naming.ts";
-import { groupOwners } from "./group-owners.ts";
+import { groupOwners, leftAdmins } from "./group-owners.ts";
 import { separationOfDuties } from "./separation-of-duties.ts";
 import { grantWindows } from "./grant-windows.ts";
 import { managerChain } from "./manager-chain.ts";
@@ -26,6 +26,7 @@ export const RULES: readonly Rule[] = [
   groupNaming,
   githubTeamNames,
   groupOwners,
+  leftAdmins,
   separationOfDuties,
   grantWindows,
   managerChain,

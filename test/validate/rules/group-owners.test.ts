@@ -53,4 +53,30 @@ describe("group-owners", () => {
     });
     expect(result.diagnostics).toEqual([]);
   });
+
+  it("warns of admins who have left, by id or GitHub login, and says when none is left", async () => {
+    const users = USERS.replace(
+      "    status: terminated\n",
+      "    status: terminated\n    accounts: { github: gone-gh }\n",
+    );
+    const some = await validateFiles({
+      "gatehouse.yaml": configYaml("policy:\n  admins: [alice, gone-gh, left]\n"),
+      "users/people.yaml": users,
+    });
+    expect(
+      some.diagnostics
+        .filter((d) => d.code === "GH243")
+        .map((d) => `${String(d.line)}:${String(d.column)} ${d.message}`),
+    ).toEqual([
+      "4:19 policy.admins: gone-gh (gone) has left (terminated): pr check no longer counts their approval. Remove them from policy.admins",
+      "4:28 policy.admins: left has left (terminated): pr check no longer counts their approval. Remove them from policy.admins",
+    ]);
+    const none = await validateFiles({
+      "gatehouse.yaml": configYaml("policy:\n  admins: [gone]\n"),
+      "users/people.yaml": users,
+    });
+    expect(none.diagnostics.map((d) => `${d.severity} ${d.code} ${d.message}`)).toEqual([
+      "warning GH243 policy.admins: gone has left (terminated): pr check no longer counts their approval; no admin is left, so nobody can approve changes to gatehouse.yaml, the schemas and the workflows. Name an admin who is here",
+    ]);
+  });
 });
