@@ -74,7 +74,10 @@ export interface ChangeData {
   /** "skipped": not attempted, because a change it depends on failed or the run was interrupted. */
   readonly outcome: "applied" | "failed" | "skipped";
   readonly confirmation?: string;
-  /** The system's stable id of the account a user change acted on (OpenLDAP entryUUID), where known. */
+  /**
+   * The system's stable id of the account a user change acted on (OpenLDAP entryUUID), where known: a
+   * create, update, enable, disable or delete (older entries: a disable or delete only).
+   */
   readonly accountId?: string;
   /** The error message, for failed changes. Never contains secrets (ProviderError redacts them). */
   readonly error?: string;

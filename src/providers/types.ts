@@ -112,7 +112,8 @@ export type ChangeOutcome =
       readonly confirmation?: string;
       /**
        * The system's stable id of the account a user change acted on, where it has one that survives a
-       * rename (OpenLDAP entryUUID): the offboarding check follows the account by it (accountsById).
+       * rename (OpenLDAP entryUUID), journalled with the change: the offboarding check follows a disabled
+       * or deleted account by it, and a plan finds a leaver's account renamed by hand by it (accountsById).
        */
       readonly accountId?: string;
     }
@@ -215,7 +216,8 @@ export interface Provider {
    * across the whole system (not only the scope `read` covers); ids no account holds are left out, and
    * the offboarding check then calls such an account gone. Undefined when the system, as configured, cannot
    * look accounts up by id. The offboarding check finds a leaver's account renamed or moved after the run
-   * disabled it, or after its open verdict, by it.
+   * disabled it, or after its open verdict, by it; a plan finds a leaver's account renamed by hand by the
+   * id the journal kept of it (engine/leavers-by-id.ts).
    */
   accountsById?(
     ids: readonly string[],

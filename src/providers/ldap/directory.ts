@@ -195,8 +195,10 @@ export class Directory {
    */
   private readonly formerDns = new Map<string, string[]>();
   /**
-   * OpenLDAP: the entryUUID of each account this apply disabled or deleted, by lower-cased account: the
-   * entry stays the same one through a rename, which the offboarding check then follows (idOf).
+   * OpenLDAP: the entryUUID of each account this apply created, updated, enabled, disabled or deleted,
+   * by lower-cased account: the entry stays the same one through a rename, which the offboarding check
+   * follows (idOf), and by which a later plan finds a leaver's account renamed by hand (journalled with
+   * the change).
    */
   private readonly actedIds = new Map<string, string>();
 
@@ -270,7 +272,29 @@ export class Directory {
     if (id !== undefined) this.actedIds.set(account.toLowerCase(), id);
   }
 
-  /** The entryUUID of the account's entry, when this apply disabled or deleted it and knew it. */
+  /**
+   * OpenLDAP: the entryUUID the server gave the entry just added at `dn`, read back with one base search
+   * (an add answers with no attributes). A failed read loses only the id (the account was made): the
+   * journal then has none for it, as before ids were kept.
+   */
+  private async noteCreatedId(account: string, dn: string, signal: AbortSignal): Promise<string | undefined> {
+    this.actedIds.delete(account.toLowerCase());
+    if (this.settings.flavour === "activeDirectory") return undefined;
+    let id: string | undefined;
+    try {
+      const [read] = await this.client.search(
+        { base: dn, scope: "base", filter: "(objectClass=*)", attributes: ["entryUUID"] },
+        signal,
+      );
+      id = read === undefined ? undefined : firstValue(read, "entryUUID");
+    } catch (error) {
+      if (signal.aborted) throw error;
+    }
+    if (id !== undefined) this.actedIds.set(account.toLowerCase(), id);
+    return id;
+  }
+
+  /** The entryUUID of the account's entry, when this apply acted on it and knew it. */
   idOf(account: string): string | undefined {
     return this.actedIds.get(account.toLowerCase());
   }
@@ -486,7 +510,9 @@ export class Directory {
             }
           }
         }
-        this.seenUsers.set(change.account.toLowerCase(), asEntry(entry));
+        const id = await this.noteCreatedId(change.account, entry.dn, signal);
+        const made = id === undefined ? entry.attributes : { ...entry.attributes, entryUUID: [id] };
+        this.seenUsers.set(change.account.toLowerCase(), asEntry({ dn: entry.dn, attributes: made }));
         return;
       }
       case "update": {
@@ -495,18 +521,20 @@ export class Directory {
         const to = renamedUserTo(change);
         if (to !== undefined) {
           await this.withEntry("user", change.account, "rename user", signal, async (entry) => {
+            this.noteId(change.account, entry);
             const dn = await this.renameUser(entry, change.account, to, signal);
             const mods = userModifications(to, change.fields, change.after, s, managerDn, dn);
             await this.afterRename(change.account, to, () => this.client.modify(dn, mods));
           });
           return;
         }
-        await this.withEntry("user", change.account, "update user", signal, (entry) =>
-          this.client.modify(
+        await this.withEntry("user", change.account, "update user", signal, async (entry) => {
+          await this.client.modify(
             entry.dn,
             userModifications(change.account, change.fields, change.after, s, managerDn, entry.dn),
-          ),
-        );
+          );
+          this.noteId(change.account, entry);
+        });
         return;
       }
       case "enable":
@@ -619,7 +647,7 @@ export class Directory {
       return;
     }
     await this.withEntry("user", account, operation, signal, async (entry) => {
-      if (!enabled) this.noteId(account, entry);
+      this.noteId(account, entry);
       if (s.disable.method !== "move") {
         await this.client.modify(entry.dn, enabledModifications(entry, s, enabled));
         if (enabled) await this.checkEnabled(entry.dn, operation, signal);

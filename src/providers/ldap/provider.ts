@@ -399,10 +399,9 @@ class LdapProvider implements Provider {
         if (change.heldBefore === true && name !== undefined) await this.refuseIfNamed(name, change, signal);
       }
       await this.directory.applyUser(change, signal);
-      const id =
-        change.action === "disable" || change.action === "delete"
-          ? this.directory.idOf(change.account)
-          : undefined;
+      // The entry's stable id, journalled with the change: the offboarding check follows a disabled or
+      // deleted account by it, and a later plan finds a leaver's account renamed by hand by it.
+      const id = this.directory.idOf(change.account);
       return id === undefined ? { status: "applied" } : { status: "applied", accountId: id };
     } catch (error) {
       const failed = this.wrap(error, `${change.kind} ${change.action}`);
