@@ -83,6 +83,14 @@ export interface JournalFold {
    */
   readonly expiries: ReadonlyMap<string, string>;
   /**
+   * User address → the system's stable id of the account's entry (OpenLDAP entryUUID), as the last
+   * applied change of the account that gave one recorded it (ChangeData.accountId: a create, update,
+   * enable, disable or delete), while the address stands: a rename in place carries it to the new name,
+   * a delete drops it. A plan finds a leaver's account renamed by hand by it (engine/leavers-by-id.ts).
+   * Accounts no change gave an id for (journalled before ids were kept) are not here.
+   */
+  readonly ids: ReadonlyMap<string, string>;
+  /**
    * Open offboarding verdicts, by `${provider}\n${account}`: the latest `offboard-verified` entry of each
    * leaver account, where it found access left. A later clean verdict of the account closes it (the
    * entry is dropped), and so does a `verdict-closed` entry naming it (closed by hand). Whether the files
@@ -128,6 +136,7 @@ interface MutableFold {
   readonly disabled: Set<string>;
   readonly grantEnds: Map<string, string>;
   readonly expiries: Map<string, string>;
+  readonly ids: Map<string, string>;
   readonly verdicts: Map<string, OpenVerdict>;
   readonly undelivered: Map<string, UndeliveredWebhook>;
   /**
@@ -174,6 +183,11 @@ function renameAccount(fold: MutableFold, provider: string, from: string, to: st
   fold.managed.moveMember(`${provider}:membership/`, from, to); // every group's, see membershipAddress
   fold.written.delete(before);
   if (fold.disabled.delete(before)) fold.disabled.add(after);
+  const id = fold.ids.get(before);
+  if (id !== undefined) {
+    fold.ids.delete(before);
+    fold.ids.set(after, id);
+  }
   const expiry = fold.expiries.get(before);
   if (expiry !== undefined) {
     fold.expiries.delete(before);
@@ -357,6 +371,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   if (entry.outcome !== "applied") return;
   if (c.kind === "user" && c.action === "update" && userRenamedTo !== undefined) {
     renameAccount(fold, c.provider, c.account, userRenamedTo);
+    if (entry.accountId !== undefined) fold.ids.set(userAddress(c.provider, userRenamedTo), entry.accountId);
     if (c.userId !== undefined) {
       forgetFormerName(fold, `${entry.provider}\n${c.userId}`, c.account);
       const key = `${entry.provider}\n${c.account}`;
@@ -383,6 +398,9 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     fold.written.set(c.id, attributesDigest(c.after));
   else if (c.kind === "user" && c.action === "delete") fold.written.delete(c.id);
   recordExpiry(fold, c.id, c);
+  if (c.kind === "user" && c.action === "delete") fold.ids.delete(c.id);
+  else if (c.kind === "user" && c.action !== "revoke-sessions" && entry.accountId !== undefined)
+    fold.ids.set(c.id, entry.accountId);
   if (c.kind === "membership" && c.action === "add") {
     const until = c.until ?? untilInWhy(c.why);
     if (until === undefined) fold.grantEnds.delete(c.id);
@@ -438,6 +456,7 @@ export function emptyFold(): MutableFold {
     disabled: new Set(),
     grantEnds: new Map(),
     expiries: new Map(),
+    ids: new Map(),
     verdicts: new Map(),
     undelivered: new Map(),
     runIds: new Map(),
@@ -499,7 +518,8 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 22: a leaver's account a run disabled or deleted is an open, unchecked verdict until its check is
 // recorded, and the current run's start (21 opened none: a run that died before its check left the
 // account unchecked, and its leaver unannounced, for good).
-const FORMAT = "gatehouse journal fold 22";
+// 23: ids, the stable id of each account's entry its changes recorded (22 kept none).
+const FORMAT = "gatehouse journal fold 23";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);
@@ -537,6 +557,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     disabled,
     grantEnds,
     expiries,
+    ids,
     verdicts,
     undelivered,
     runIds,
@@ -568,6 +589,10 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
   for (const pair of expiries)
     if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
       fold.expiries.set(pair[0], pair[1]);
+  if (!Array.isArray(ids)) return undefined;
+  for (const pair of ids)
+    if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
+      fold.ids.set(pair[0], pair[1]);
   if (!Array.isArray(verdicts)) return undefined;
   for (const verdict of verdicts) {
     // Kept as the journal had them, the chain fields aside: checked as entries are (an unchecked one
@@ -627,6 +652,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     disabled: [...cache.fold.disabled],
     grantEnds: [...cache.fold.grantEnds],
     expiries: [...cache.fold.expiries],
+    ids: [...cache.fold.ids],
     verdicts: [...cache.fold.verdicts.values()],
     undelivered: [...cache.fold.undelivered.values()],
     runIds: [...cache.fold.runIds],
@@ -734,6 +760,7 @@ export async function foldJournal(
     disabled: new Set(fold.disabled),
     grantEnds: new Map(fold.grantEnds),
     expiries: new Map(fold.expiries),
+    ids: new Map(fold.ids),
     verdicts: new Map(fold.verdicts),
     undelivered: new Map(fold.undelivered),
     runIds: new Map(),

@@ -491,6 +491,64 @@ describe("the journal fold", () => {
       expect([...fold.expiries]).toEqual([["directory:user/ada.new", "2027-03-31"]]);
   });
 
+  it("keeps the stable id each account's changes gave, through renames, dropped with a delete, also on resume", async () => {
+    const dir = await tempDir();
+    const cache = join(dir, "cache");
+    const journal = join(dir, "journal.jsonl");
+    const userChange = (
+      account: string,
+      action: "create" | "update" | "disable" | "delete",
+      accountId: string | undefined,
+      options: { readonly renamedTo?: string; readonly outcome?: "applied" | "failed" } = {},
+    ): NewJournalEntry => {
+      const id = `ldap:user/${account}`;
+      const base = { id, provider: "ldap", reason: "added-in-config", kind: "user", account } as const;
+      const fields =
+        options.renamedTo === undefined
+          ? []
+          : [{ field: "account", before: account, after: options.renamedTo }];
+      return {
+        type: "change",
+        at: "2026-03-01T09:00:04.000Z",
+        runSeq: 1,
+        provider: "ldap",
+        changeId: id,
+        change:
+          action === "create"
+            ? { ...base, action, risk: "broadens", after: {} }
+            : action === "update"
+              ? { ...base, action, risk: "neutral", fields, after: {} }
+              : { ...base, action, risk: "narrows" },
+        outcome: options.outcome ?? "applied",
+        ...(accountId === undefined ? {} : { accountId }),
+      };
+    };
+    await appendJournalEntries(journal, [
+      userChange("ada", "create", "id-ada"),
+      userChange("bob", "create", "id-bob"),
+      // Journalled before ids were kept: none.
+      userChange("cy", "create", undefined),
+      userChange("dan", "create", "id-dan"),
+    ]);
+    await foldJournal(journal, cache);
+    await appendJournalEntries(journal, [
+      // ada's account renamed in place: the id goes with it.
+      userChange("ada", "update", "id-ada", { renamedTo: "ada.new" }),
+      // bob's disabled; cy updated now, which gives its id; dan's deleted: no id stands.
+      userChange("bob", "disable", "id-bob"),
+      userChange("cy", "update", "id-cy"),
+      userChange("dan", "delete", "id-dan"),
+      // A failed change of an account gives no id.
+      userChange("eve", "create", "id-eve", { outcome: "failed" }),
+    ]);
+    for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
+      expect([...fold.ids].sort()).toEqual([
+        ["ldap:user/ada.new", "id-ada"],
+        ["ldap:user/bob", "id-bob"],
+        ["ldap:user/cy", "id-cy"],
+      ]);
+  });
+
   it("does not take the disable of an account in no access file for the account of whom it seemed to be", async () => {
     const dir = await tempDir();
     const journal = join(dir, "journal.jsonl");
