@@ -106,7 +106,26 @@ export interface ProviderPlanInput {
    * beyond its read (Provider.accessBeyondRead: a GitHub outside collaborator), by account name.
    */
   readonly beyondRead?: ReadonlyMap<string, string>;
+  /**
+   * Leavers' accounts that `read` returns no account for, looked up by the stable id the journal keeps
+   * of the entry gatehouse made or changed for each (engine/leavers-by-id.ts): renamed by hand, the
+   * entry is found under its new name, and offboarded as theirs (plan-users.ts).
+   */
+  readonly leaverIds?: LeaverIds;
 }
+
+/** What looking leavers' accounts up by their stable ids found (ProviderPlanInput.leaverIds). */
+export type LeaverIds = {
+  /** Each leaver's account in the files → the stable id the journal keeps of its entry. */
+  readonly sought: ReadonlyMap<string, string>;
+} & (
+  | {
+      /** Each id some account holds now → that account's name (ids no account holds are left out). */
+      readonly holders: ReadonlyMap<string, string>;
+      readonly error?: never;
+    }
+  | { readonly error: string; readonly holders?: never }
+);
 
 /** Collects one provider's changes and notes. */
 export interface PlanSink {

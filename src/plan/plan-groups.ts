@@ -340,9 +340,13 @@ function planRemoval(
   // An account still another person's than the one the files give its name to is its owner's.
   // A departed person's account is nobody's in the files (plan-users.ts: PlanSink.departed).
   const gone = memberKind === "user" ? sink.departed.get(member) : undefined;
+  // A leaver's account renamed by hand (plan-users.ts: byHand.renamed) is the leaver's removal too.
+  const renamedFrom = sink.terminated.has(member) ? sink.byHand.renamed.get(member) : undefined;
   const desiredUser =
     memberKind === "user" && gone === undefined
-      ? (sink.ownersAccounts.get(member)?.owner ?? input.desired.users.get(member))
+      ? (sink.ownersAccounts.get(member)?.owner ??
+        input.desired.users.get(member) ??
+        (renamedFrom === undefined ? undefined : input.desired.users.get(renamedFrom)))
       : undefined;
   const expired = memberKind === "user" ? want?.expired.get(member) : undefined;
   const nesting = liveNestingOf(input.live);

@@ -25,6 +25,7 @@ import { attributesDigest } from "../model/attributes-digest.ts";
 import { firstFew, groupBy } from "../model/lists.ts";
 import { leftoversFinder } from "./held-before.ts";
 import { nameFold } from "./align-case.ts";
+import { leaverIdHolder } from "./leaver-by-id.ts";
 import { oncePer } from "../model/once-per.ts";
 
 function attributeDiff(
@@ -581,9 +582,13 @@ export function planUsers(sink: PlanSink): void {
   // other name, else by their e-mail: emailHolder), by the person's account; and the reverse, since a
   // manager reference naming such an account names that person, who is not written as a manager under
   // a name no account has.
-  const handHeld = new Map<string, { readonly live: LiveUser; readonly how: "entry" | "email" | "record" }>();
+  const handHeld = new Map<
+    string,
+    { readonly live: LiveUser; readonly how: "entry" | "email" | "record" | "id"; readonly id?: string }
+  >();
   const heldByHand = new Map<string, string>();
   const byRecord = leaversRecordHolder(input, pairs.wanted, pairs.matched);
+  const byId = leaverIdHolder(sink, live.users, pairs.wanted);
   for (const [want, found] of pairs.wanted) {
     if (found !== undefined) continue;
     const entry = heldFor.get(want.account.toLowerCase());
@@ -595,11 +600,23 @@ export function planUsers(sink: PlanSink): void {
         ? undefined
         : byMail;
     const recorded = (entry ?? mailed) ? undefined : byRecord(want);
-    const live = entry ?? mailed ?? recorded;
+    // Last, the entry by its stable id (a leaver's, renamed by hand): not one another person's holds.
+    const identified = (entry ?? mailed ?? recorded) ? undefined : byId(want);
+    const ided =
+      identified !== undefined && !heldByHand.has(identified.live.account) ? identified : undefined;
+    const live = entry ?? mailed ?? recorded ?? ided?.live;
     if (live === undefined) continue;
     handHeld.set(want.account, {
       live,
-      how: entry !== undefined ? "entry" : mailed !== undefined ? "email" : "record",
+      how:
+        entry !== undefined
+          ? "entry"
+          : mailed !== undefined
+            ? "email"
+            : recorded !== undefined
+              ? "record"
+              : "id",
+      ...(ided === undefined ? {} : { id: ided.id }),
     });
     heldByHand.set(live.account, want.account);
   }
@@ -657,11 +674,13 @@ export function planUsers(sink: PlanSink): void {
       if (want.status === "terminated") sink.terminated.add(holder.account);
       sink.note(
         "info",
-        heldHere?.how === "record"
-          ? `account ${holder.account} in ${provider} carries the record (externalId) of ${want.userId}, whose account ${want.account}, made by gatehouse, is not there: renamed by hand, it is treated as ${want.userId}'s`
-          : renamedEntry === undefined
-            ? `account ${holder.account} in ${provider} has the e-mail of ${want.userId} (${holder.email ?? ""}), whose account ${want.account} is not there: renamed by hand, it is treated as ${want.userId}'s`
-            : `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}), renamed by hand: it is treated as ${want.userId}'s`,
+        heldHere?.how === "id"
+          ? `account ${holder.account} in ${provider} is the entry of ${want.account} (${want.userId}), made by gatehouse, found by its stable id (${heldHere.id ?? ""}) under its new name: renamed by hand, it is treated as ${want.userId}'s`
+          : heldHere?.how === "record"
+            ? `account ${holder.account} in ${provider} carries the record (externalId) of ${want.userId}, whose account ${want.account}, made by gatehouse, is not there: renamed by hand, it is treated as ${want.userId}'s`
+            : renamedEntry === undefined
+              ? `account ${holder.account} in ${provider} has the e-mail of ${want.userId} (${holder.email ?? ""}), whose account ${want.account} is not there: renamed by hand, it is treated as ${want.userId}'s`
+              : `account ${holder.account} in ${provider} holds the entry of ${want.account} (${want.userId}), renamed by hand: it is treated as ${want.userId}'s`,
       );
       want = { ...want, account: holder.account };
       have = holder;
