@@ -19,7 +19,7 @@ import { computeEffectiveMemberships } from "../src/desired/effective.ts";
 import { computeDesiredState } from "../src/desired/desired-state.ts";
 import { computePlan } from "../src/plan/compute-plan.ts";
 import type { PlannerCapabilities } from "../src/plan/compute-plan.ts";
-import type { LeaverIds, StillNaming } from "../src/plan/context.ts";
+import type { StableIds, StillNaming } from "../src/plan/context.ts";
 import { namesHeldBefore } from "../src/engine/held-before.ts";
 import { formerIdsOf } from "../src/desired/former-ids.ts";
 import type { Change, Plan } from "../src/plan/types.ts";
@@ -191,8 +191,10 @@ export interface PlanOptions {
    * heldBefore as the engine works it out (namesHeldBefore) from the journal options.
    */
   readonly stillNaming?: ReadonlyMap<string, StillNaming>;
-  /** Leavers' accounts looked up by the stable ids the journal keeps (engine/leavers-by-id.ts). */
-  readonly leaverIds?: LeaverIds;
+  /** Leavers' accounts looked up by the stable ids the journal keeps (engine/stable-ids.ts). */
+  readonly leaverIds?: StableIds;
+  /** Groups looked up by the stable ids the journal keeps (engine/stable-ids.ts). */
+  readonly groupIds?: StableIds;
 }
 
 /** files model → effective memberships → desired state of the first provider → plan against `live`. */
@@ -243,6 +245,7 @@ export function planFor(accessModel: AccessModel, options: PlanOptions = {}): Pl
           : { disabledByGatehouse: new Set(options.disabledByGatehouse) }),
         ...(options.expiries === undefined ? {} : { expiries: options.expiries }),
         ...(options.leaverIds === undefined ? {} : { leaverIds: options.leaverIds }),
+        ...(options.groupIds === undefined ? {} : { groupIds: options.groupIds }),
       },
     ],
   });

@@ -75,8 +75,9 @@ export interface ChangeData {
   readonly outcome: "applied" | "failed" | "skipped";
   readonly confirmation?: string;
   /**
-   * The system's stable id of the account a user change acted on (OpenLDAP entryUUID), where known: a
-   * create, update, enable, disable or delete (older entries: a disable or delete only).
+   * The system's stable id of the account a user change, or the group a group change, acted on (OpenLDAP
+   * entryUUID), where known: an account's create, update, enable, disable or delete, a group's create,
+   * update or delete (older entries: an account's disable or delete only).
    */
   readonly accountId?: string;
   /** The error message, for failed changes. Never contains secrets (ProviderError redacts them). */

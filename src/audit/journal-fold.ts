@@ -83,11 +83,12 @@ export interface JournalFold {
    */
   readonly expiries: ReadonlyMap<string, string>;
   /**
-   * User address → the system's stable id of the account's entry (OpenLDAP entryUUID), as the last
-   * applied change of the account that gave one recorded it (ChangeData.accountId: a create, update,
-   * enable, disable or delete), while the address stands: a rename in place carries it to the new name,
-   * a delete drops it. A plan finds a leaver's account renamed by hand by it (engine/leavers-by-id.ts).
-   * Accounts no change gave an id for (journalled before ids were kept) are not here.
+   * User or group address → the system's stable id of its entry (OpenLDAP entryUUID), as the last applied
+   * change of it that gave one recorded it (ChangeData.accountId: a create, update, enable, disable or
+   * delete), while the address stands: a rename in place carries it to the new name, a delete drops it. A
+   * plan finds a leaver's account, or a group, renamed by hand by it (engine/stable-ids.ts). Accounts and
+   * groups no change gave an id for (journalled before ids were kept, adopted and never changed) are not
+   * here.
    */
   readonly ids: ReadonlyMap<string, string>;
   /**
@@ -390,6 +391,9 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     moveMemberships(fold, c.provider, c.group, renamedTo);
     fold.managed.delete(c.id);
     fold.managed.add(groupAddress(c.provider, renamedTo));
+    const id = entry.accountId ?? fold.ids.get(c.id);
+    fold.ids.delete(c.id);
+    if (id !== undefined) fold.ids.set(groupAddress(c.provider, renamedTo), id);
     return;
   }
   if (MANAGING_ACTIONS.has(c.action)) fold.managed.add(c.id);
@@ -398,8 +402,8 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     fold.written.set(c.id, attributesDigest(c.after));
   else if (c.kind === "user" && c.action === "delete") fold.written.delete(c.id);
   recordExpiry(fold, c.id, c);
-  if (c.kind === "user" && c.action === "delete") fold.ids.delete(c.id);
-  else if (c.kind === "user" && c.action !== "revoke-sessions" && entry.accountId !== undefined)
+  if ((c.kind === "user" || c.kind === "group") && c.action === "delete") fold.ids.delete(c.id);
+  else if (c.kind !== "membership" && c.action !== "revoke-sessions" && entry.accountId !== undefined)
     fold.ids.set(c.id, entry.accountId);
   if (c.kind === "membership" && c.action === "add") {
     const until = c.until ?? untilInWhy(c.why);
@@ -518,7 +522,7 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // 22: a leaver's account a run disabled or deleted is an open, unchecked verdict until its check is
 // recorded, and the current run's start (21 opened none: a run that died before its check left the
 // account unchecked, and its leaver unannounced, for good).
-// 23: ids, the stable id of each account's entry its changes recorded (22 kept none).
+// 23: ids, the stable id of each account's and group's entry its changes recorded (22 kept none).
 const FORMAT = "gatehouse journal fold 23";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */

@@ -40,7 +40,7 @@ import {
 } from "./open-verdicts.ts";
 import { liveOfAccounts, type LeaverAccount, type OpenRecheck } from "../apply/offboard-verify.ts";
 import { lookUpIds, type IdLookup } from "../apply/locate-leaver.ts";
-import { lookUpLeaverIds } from "./leavers-by-id.ts";
+import { lookUpGroupIds, lookUpLeaverIds } from "./stable-ids.ts";
 
 /** How a plan note of a guard-rail refusal begins (apply shows it as accepted when overridden). */
 export const GUARDRAIL_NOTE = "guard rails: apply refuses this plan without an override:";
@@ -316,8 +316,9 @@ export async function preparePlanWith(
         const beyondRead = await leaversBeyondRead(provider, desired, live, signal).catch(leaveOut);
         if (beyondRead === undefined) return undefined;
         const claimed = await withNamesClaimed(provider, desired, live, signal);
-        // Leavers' accounts renamed by hand: found by the stable id the journal keeps of their entry.
+        // Leavers' accounts and groups renamed by hand: found by the stable id the journal keeps of the entry.
         const leaverIds = await lookUpLeaverIds(provider, desired, live, journal.ids, signal);
+        const groupIds = await lookUpGroupIds(provider, desired, live, journal.ids, signal);
         const input = {
           ...providerPlanInput(config, provider, desired, claimed, managed),
           written: journal.written,
@@ -326,6 +327,7 @@ export async function preparePlanWith(
           expiries: journal.expiries,
           ...(beyondRead.size > 0 ? { beyondRead } : {}),
           ...(leaverIds === undefined ? {} : { leaverIds }),
+          ...(groupIds === undefined ? {} : { groupIds }),
         };
         // Names another person held, given to someone now: what they left that still names the name is
         // looked for before the plan decides to make the account (plan/held-before.ts).

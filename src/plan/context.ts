@@ -108,19 +108,25 @@ export interface ProviderPlanInput {
   readonly beyondRead?: ReadonlyMap<string, string>;
   /**
    * Leavers' accounts that `read` returns no account for, looked up by the stable id the journal keeps
-   * of the entry gatehouse made or changed for each (engine/leavers-by-id.ts): renamed by hand, the
+   * of the entry gatehouse made or changed for each (engine/stable-ids.ts): renamed by hand, the
    * entry is found under its new name, and offboarded as theirs (plan-users.ts).
    */
-  readonly leaverIds?: LeaverIds;
+  readonly leaverIds?: StableIds;
+  /**
+   * Groups the files name that `read` returns none of, looked up by the stable id the journal keeps of the
+   * entry gatehouse made or changed for each (engine/stable-ids.ts): renamed by hand, the group is found
+   * under its new name, and renamed back (plan-groups.ts), so its members are judged as the files say.
+   */
+  readonly groupIds?: StableIds;
 }
 
-/** What looking leavers' accounts up by their stable ids found (ProviderPlanInput.leaverIds). */
-export type LeaverIds = {
-  /** Each leaver's account in the files → the stable id the journal keeps of its entry. */
+/** What looking entries up by their stable ids found (ProviderPlanInput.leaverIds, groupIds). */
+export type StableIds = {
+  /** Each name in the files (a leaver's account, a group) → the stable id the journal keeps of its entry. */
   readonly sought: ReadonlyMap<string, string>;
 } & (
   | {
-      /** Each id some account holds now → that account's name (ids no account holds are left out). */
+      /** Each id an entry holds now → that entry's name (ids no entry holds are left out). */
       readonly holders: ReadonlyMap<string, string>;
       readonly error?: never;
     }

@@ -12,6 +12,7 @@ import { describeProvenance, wayUntil } from "../desired/effective.ts";
 import { formatLocation } from "../model/source.ts";
 import { groupAddress, membershipAddress, membershipOf } from "./addresses.ts";
 import { renamedLive } from "./align-case.ts";
+import { groupIdHolder } from "./group-by-id.ts";
 import type { PlanSink } from "./context.ts";
 import { leavingText } from "./plan-users.ts";
 import type { FieldDiff, GrantEndUpdate, MembershipChange, Reason } from "./types.ts";
@@ -514,10 +515,17 @@ const liveAccountsOf = oncePer(
 );
 
 /**
- * A live group under a former name, or renamed by hand (`isBack`: it still answers to the desired name,
- * LiveGroup.otherName): one update renames it (and sets the description), members kept.
+ * A live group under a former name, or renamed by hand (`back`: it still answers to the desired name,
+ * LiveGroup.otherName, or holds the entry gatehouse made for it, `back.id`): one update renames it (and
+ * sets the description), members kept.
  */
-function planRename(sink: PlanSink, want: DesiredGroup, old: LiveGroup, isBack = false): void {
+function planRename(
+  sink: PlanSink,
+  want: DesiredGroup,
+  old: LiveGroup,
+  back?: { readonly id?: string },
+): void {
+  const isBack = back !== undefined;
   const fields: FieldDiff[] = [{ field: "name", before: old.name, after: want.name }];
   const describe =
     sink.input.capabilities.groupDescription &&
@@ -536,9 +544,11 @@ function planRename(sink: PlanSink, want: DesiredGroup, old: LiveGroup, isBack =
     risk: "neutral",
     source: want.source,
     why: [
-      isBack
-        ? `renamed back from ${old.name} to ${want.name}: renamed in ${sink.input.name} by hand, it still answers to ${old.otherName ?? want.name} there`
-        : `renamed from ${old.name} to ${want.name} (formerNames)`,
+      back?.id !== undefined
+        ? `renamed back from ${old.name} to ${want.name}: renamed in ${sink.input.name} by hand, it is the entry gatehouse made for ${want.name}, found by its stable id (${back.id}) under its new name`
+        : isBack
+          ? `renamed back from ${old.name} to ${want.name}: renamed in ${sink.input.name} by hand, it still answers to ${old.otherName ?? want.name} there`
+          : `renamed from ${old.name} to ${want.name} (formerNames)`,
     ],
     ...(want.description === undefined ? {} : { description: want.description }),
   });
@@ -736,7 +746,10 @@ export function planGroups(given: PlanSink): void {
   const byOtherName = new Map<string, string>();
   for (const g of live.groups)
     if (g.otherName !== undefined) byOtherName.set(g.otherName.toLowerCase(), g.name);
-  const renamedBack = new Set<string>(); // desired groups found under another name, renamed by hand
+  // Desired groups found under another name, renamed by hand (with the stable id that found one).
+  const renamedBack = new Map<string, { readonly id?: string }>();
+  // Last, the entry gatehouse made for it, by its stable id (ProviderPlanInput.groupIds).
+  const byId = groupIdHolder(sink, live.groups, isFree);
   for (const want of wanted) {
     if (liveGroups.has(want.name)) continue;
     let former = want.formerNames?.find(isFree);
@@ -744,7 +757,14 @@ export function planGroups(given: PlanSink): void {
       const other = byOtherName.get(want.name.toLowerCase());
       if (other !== undefined && isFree(other)) {
         former = other;
-        renamedBack.add(want.name);
+        renamedBack.set(want.name, {});
+      }
+    }
+    if (former === undefined) {
+      const held = byId(want);
+      if (held !== undefined) {
+        former = held.name;
+        renamedBack.set(want.name, { id: held.id });
       }
     }
     if (former === undefined) continue;
@@ -762,7 +782,7 @@ export function planGroups(given: PlanSink): void {
       const old = former === undefined ? undefined : liveGroups.get(former);
       if (former !== undefined && old) {
         if (caps.renameGroups === true) {
-          planRename(sink, want, old, renamedBack.has(want.name));
+          planRename(sink, want, old, renamedBack.get(want.name));
           renamedFrom = old.name;
           have = {
             ...old,

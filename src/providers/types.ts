@@ -111,9 +111,10 @@ export type ChangeOutcome =
       readonly status: "applied";
       readonly confirmation?: string;
       /**
-       * The system's stable id of the account a user change acted on, where it has one that survives a
-       * rename (OpenLDAP entryUUID), journalled with the change: the offboarding check follows a disabled
-       * or deleted account by it, and a plan finds a leaver's account renamed by hand by it (accountsById).
+       * The system's stable id of the account a user change acted on, or of the group a group change
+       * acted on, where it has one that survives a rename (OpenLDAP entryUUID), journalled with the
+       * change: the offboarding check follows a disabled or deleted account by it, and a plan finds a
+       * leaver's account, or a group, renamed by hand by it (accountsById, groupsById).
        */
       readonly accountId?: string;
     }
@@ -217,12 +218,20 @@ export interface Provider {
    * the offboarding check then calls such an account gone. Undefined when the system, as configured, cannot
    * look accounts up by id. The offboarding check finds a leaver's account renamed or moved after the run
    * disabled it, or after its open verdict, by it; a plan finds a leaver's account renamed by hand by the
-   * id the journal kept of it (engine/leavers-by-id.ts).
+   * id the journal kept of it (engine/stable-ids.ts).
    */
   accountsById?(
     ids: readonly string[],
     signal: AbortSignal,
   ): Promise<ReadonlyMap<string, string> | undefined>;
+  /**
+   * Optional: the groups (their names as `read` gives them) that hold these stable ids now
+   * (ChangeOutcome.accountId of a group change), by id, looked up across the whole system; ids no group
+   * holds are left out. Undefined when the system, as configured, cannot look groups up by id. A plan
+   * finds a group gatehouse made that was renamed by hand by the id the journal kept of it
+   * (engine/stable-ids.ts).
+   */
+  groupsById?(ids: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, string> | undefined>;
   /**
    * Optional, for `gatehouse accounts`: when each account last signed in, as the system records it, read
    * now by a search of its own (never from a snapshot a read keeps, nor part of the live state: a sign-in

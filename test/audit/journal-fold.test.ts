@@ -491,7 +491,7 @@ describe("the journal fold", () => {
       expect([...fold.expiries]).toEqual([["directory:user/ada.new", "2027-03-31"]]);
   });
 
-  it("keeps the stable id each account's changes gave, through renames, dropped with a delete, also on resume", async () => {
+  it("keeps the stable id each account's and group's changes gave, through renames, dropped with a delete, also on resume", async () => {
     const dir = await tempDir();
     const cache = join(dir, "cache");
     const journal = join(dir, "journal.jsonl");
@@ -541,8 +541,45 @@ describe("the journal fold", () => {
       // A failed change of an account gives no id.
       userChange("eve", "create", "id-eve", { outcome: "failed" }),
     ]);
+    const groupChange = (
+      group: string,
+      action: "create" | "update" | "delete",
+      accountId: string | undefined,
+      renamedTo?: string,
+    ): NewJournalEntry => {
+      const id = `ldap:group/${group}`;
+      const base = { id, provider: "ldap", reason: "added-in-config", kind: "group", group } as const;
+      return {
+        type: "change",
+        at: "2026-03-01T09:00:05.000Z",
+        runSeq: 1,
+        provider: "ldap",
+        changeId: id,
+        change:
+          action === "update"
+            ? {
+                ...base,
+                action,
+                risk: "neutral",
+                fields: [{ field: "name", before: group, after: renamedTo ?? group }],
+              }
+            : action === "create"
+              ? { ...base, action, risk: "neutral" }
+              : { ...base, action, risk: "narrows", memberCount: 0 },
+        outcome: "applied",
+        ...(accountId === undefined ? {} : { accountId }),
+      };
+    };
+    await appendJournalEntries(journal, [
+      groupChange("team-a", "create", "id-team-a"),
+      groupChange("team-b", "create", "id-team-b"),
+      // Renamed in place (formerNames): the id goes with it, also where the entry gave none.
+      groupChange("team-a", "update", undefined, "team-a2"),
+      groupChange("team-b", "delete", "id-team-b"),
+    ]);
     for (const fold of [await foldJournal(journal, cache), await foldJournal(journal)])
       expect([...fold.ids].sort()).toEqual([
+        ["ldap:group/team-a2", "id-team-a"],
         ["ldap:user/ada.new", "id-ada"],
         ["ldap:user/bob", "id-bob"],
         ["ldap:user/cy", "id-cy"],

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { group, live, liveGroup, liveUser, model, planFor, user } from "../builders.ts";
-import type { LeaverIds } from "../../src/plan/context.ts";
+import type { StableIds } from "../../src/plan/context.ts";
 import type { ProviderMode } from "../../src/model/access.ts";
 
 const ID = "4abeb46c-7fbf-1041-8943-717b23e5973c";
@@ -24,11 +24,11 @@ const state = (...extra: ReturnType<typeof liveUser>[]) =>
     [liveUser("ada"), renamed, liveUser("cleo"), ...extra],
     [liveGroup("team-a-write", ["ada", "b.okafor"]), liveGroup("vpn", ["ada", "b.okafor"])],
   );
-const found = (account: string): LeaverIds => ({
+const found = (account: string): StableIds => ({
   sought: new Map([["ben", ID]]),
   holders: new Map([[ID, account]]),
 });
-const planWith = (leaverIds: LeaverIds | undefined, mode: ProviderMode = "additive", extra = state()) =>
+const planWith = (leaverIds: StableIds | undefined, mode: ProviderMode = "additive", extra = state()) =>
   planFor(files, { mode, live: extra, ...(leaverIds === undefined ? {} : { leaverIds }) });
 
 describe("a leaver's account found by its entry's stable id under another name", () => {

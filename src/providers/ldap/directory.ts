@@ -201,6 +201,8 @@ export class Directory {
    * the change).
    */
   private readonly actedIds = new Map<string, string>();
+  /** OpenLDAP: the entryUUID of each group this apply created, updated or deleted, by lower-cased name. */
+  private readonly groupIds = new Map<string, string>();
 
   /** Milliseconds, for the age of remembered entries. */
   private readonly clock: () => number;
@@ -267,6 +269,11 @@ export class Directory {
     else if (!list.includes(dn)) list.push(dn);
   }
 
+  private noteGroupId(group: string, entry: LdapEntry): void {
+    const id = firstValue(entry, "entryUUID");
+    if (id !== undefined) this.groupIds.set(group.toLowerCase(), id);
+  }
+
   private noteId(account: string, entry: LdapEntry): void {
     const id = firstValue(entry, "entryUUID");
     if (id !== undefined) this.actedIds.set(account.toLowerCase(), id);
@@ -274,11 +281,16 @@ export class Directory {
 
   /**
    * OpenLDAP: the entryUUID the server gave the entry just added at `dn`, read back with one base search
-   * (an add answers with no attributes). A failed read loses only the id (the account was made): the
-   * journal then has none for it, as before ids were kept.
+   * (an add answers with no attributes), kept in `ids` under `name`. A failed read loses only the id (the
+   * entry was made): the journal then has none for it, as before ids were kept.
    */
-  private async noteCreatedId(account: string, dn: string, signal: AbortSignal): Promise<string | undefined> {
-    this.actedIds.delete(account.toLowerCase());
+  private async noteCreatedId(
+    ids: Map<string, string>,
+    name: string,
+    dn: string,
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
+    ids.delete(name.toLowerCase());
     if (this.settings.flavour === "activeDirectory") return undefined;
     let id: string | undefined;
     try {
@@ -290,8 +302,13 @@ export class Directory {
     } catch (error) {
       if (signal.aborted) throw error;
     }
-    if (id !== undefined) this.actedIds.set(account.toLowerCase(), id);
+    if (id !== undefined) ids.set(name.toLowerCase(), id);
     return id;
+  }
+
+  /** The entryUUID of the group's entry, when this apply acted on it and knew it. */
+  groupIdOf(group: string): string | undefined {
+    return this.groupIds.get(group.toLowerCase());
   }
 
   /** The entryUUID of the account's entry, when this apply acted on it and knew it. */
@@ -416,7 +433,13 @@ export class Directory {
     const seen = options.fresh ? undefined : this.seen("group", name);
     if (seen) return seen;
     const entries = await this.client.search(
-      { base: s.groups.dn, scope: "sub", filter: groupFilter(s, name), attributes: groupReadAttributes(s) },
+      // OpenLDAP: entryUUID too, which stays with the entry through renames (noteGroupId).
+      {
+        base: s.groups.dn,
+        scope: "sub",
+        filter: groupFilter(s, name),
+        attributes: [...groupReadAttributes(s), ...(s.flavour === "activeDirectory" ? [] : ["entryUUID"])],
+      },
       signal,
     );
     // Several groups of this name (another case, or another OU below the groups OU): as for users.
@@ -510,7 +533,7 @@ export class Directory {
             }
           }
         }
-        const id = await this.noteCreatedId(change.account, entry.dn, signal);
+        const id = await this.noteCreatedId(this.actedIds, change.account, entry.dn, signal);
         const made = id === undefined ? entry.attributes : { ...entry.attributes, entryUUID: [id] };
         this.seenUsers.set(change.account.toLowerCase(), asEntry({ dn: entry.dn, attributes: made }));
         return;
@@ -749,7 +772,9 @@ export class Directory {
           s.groups.flavour === "posixGroup" ? await this.nextNumber("gidNumber", signal) : undefined;
         const entry = newGroupEntry(change.group, change.description, s, gid);
         await this.client.add(entry.dn, entry.attributes);
-        this.seenGroups.set(change.group.toLowerCase(), asEntry(entry));
+        const id = await this.noteCreatedId(this.groupIds, change.group, entry.dn, signal);
+        const made = id === undefined ? entry.attributes : { ...entry.attributes, entryUUID: [id] };
+        this.seenGroups.set(change.group.toLowerCase(), asEntry({ dn: entry.dn, attributes: made }));
         return;
       }
       case "update": {
@@ -758,6 +783,7 @@ export class Directory {
         const isDescribed = change.fields.some((f) => f.field === "description");
         if (!isRename && !isDescribed) return;
         await this.withEntry("group", change.group, "update group", signal, async (entry) => {
+          this.noteGroupId(change.group, entry);
           let dn = entry.dn;
           if (isRename) {
             // Same parent, new cn; refint (OpenLDAP) or the server itself (AD) follows the DN in member values.
@@ -776,6 +802,7 @@ export class Directory {
       case "delete":
         await this.withEntry("group", change.group, "delete group", signal, async (entry) => {
           await this.client.del(entry.dn);
+          this.noteGroupId(change.group, entry);
           this.movedDns.add(normalizeDn(entry.dn));
         });
         return;

@@ -29,7 +29,7 @@ import type { LdapEntry } from "./map.ts";
 import { appendAll, byAccountThenWhere, compareText } from "../../model/lists.ts";
 import { firstValue } from "./map.ts";
 import { escapeFilterValue, normalizeDn } from "./dn.ts";
-import { entryDnFilter, userFilter } from "./queries.ts";
+import { entryDnFilter, groupFilter, userFilter } from "./queries.ts";
 import { sameContextCsn } from "./snapshot.ts";
 import { FileSnapshotStore, isWithinSnapshotAge } from "./snapshot-cache.ts";
 import type { LdapSettings } from "./settings.ts";
@@ -392,7 +392,9 @@ class LdapProvider implements Provider {
     try {
       if (change.kind === "group") {
         await this.directory.applyGroup(change, signal);
-        return { status: "applied" };
+        // The entry's stable id, journalled with the change: a later plan finds the group renamed by hand by it.
+        const groupId = this.directory.groupIdOf(change.group);
+        return groupId === undefined ? { status: "applied" } : { status: "applied", accountId: groupId };
       }
       if (change.action === "create" || change.action === "update") {
         const name = change.action === "create" ? change.account : renamedUserTo(change);
@@ -518,6 +520,38 @@ class LdapProvider implements Provider {
         const id = firstValue(entry, "entryUUID");
         const account = firstValue(entry, s.users.accountAttribute);
         if (id !== undefined && account !== undefined) out.set(id, account);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * OpenLDAP: the groups (their cn) holding these entryUUIDs, under the whole base; one search per 200.
+   * Active Directory: undefined (gatehouse keeps no objectGUID of the groups it makes).
+   */
+  async groupsById(
+    ids: readonly string[],
+    signal: AbortSignal,
+  ): Promise<ReadonlyMap<string, string> | undefined> {
+    const s = this.settings;
+    if (s.flavour === "activeDirectory") return undefined;
+    const out = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += ELSEWHERE_CHUNK) {
+      const terms = ids.slice(i, i + ELSEWHERE_CHUNK).map((id) => `(entryUUID=${escapeFilterValue(id)})`);
+      const entries = await this.client.search(
+        {
+          base: s.baseDn,
+          scope: "sub",
+          filter: `(&${groupFilter(s)}(|${terms.join("")}))`,
+          attributes: ["cn", "entryUUID"],
+          paged: true,
+        },
+        signal,
+      );
+      for (const entry of entries) {
+        const id = firstValue(entry, "entryUUID");
+        const name = firstValue(entry, "cn");
+        if (id !== undefined && name !== undefined) out.set(id, name);
       }
     }
     return out;

@@ -6,10 +6,7 @@
  * mode too, where an account in no access file is otherwise left alone with every group of the leaver's.
  * A journal from before ids were kept plans as it did (the renamed account is not found), without failing.
  */
-import { readdir, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { sealEntry, type JournalEntry, type NewJournalEntry } from "../../../src/audit/journal-entry.ts";
 import {
   BASE_DN,
   ldapProviderYaml,
@@ -27,6 +24,7 @@ import {
   removedAfterEach,
   terminate,
 } from "./workspace.ts";
+import { withoutIds } from "./journal-edits.ts";
 
 const PEOPLE = `ou=people,${BASE_DN}`;
 const GROUPS = `ou=groups,${BASE_DN}`;
@@ -114,30 +112,6 @@ async function journal(repo: ConnectorRepo): Promise<Record<string, unknown>[]> 
     .trimEnd()
     .split("\n")
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-/**
- * The journal as a gatehouse from before ids were kept wrote it: no change entry carries `accountId`
- * (chained again, as it was written), and no fold cache remembers the one read before.
- */
-async function withoutIds(repo: ConnectorRepo): Promise<void> {
-  let previous: JournalEntry | undefined;
-  const lines: string[] = [];
-  for (const entry of await journal(repo)) {
-    const dropped = new Set([
-      "seq",
-      "prevHash",
-      "hash",
-      ...(entry["type"] === "change" ? ["accountId"] : []),
-    ]);
-    const fields = Object.fromEntries(Object.entries(entry).filter(([key]) => !dropped.has(key)));
-    const sealed = sealEntry(fields as unknown as NewJournalEntry, previous);
-    lines.push(JSON.stringify(sealed));
-    previous = sealed;
-  }
-  await writeFile(path.join(repo.cwd, JOURNAL_FILE), `${lines.join("\n")}\n`);
-  const cache = path.join(repo.cwd, ".gatehouse/cache");
-  for (const file of await readdir(cache)) if (file.startsWith("journal-")) await rm(path.join(cache, file));
 }
 
 describe("a leaver's LDAP entry renamed by hand (real slapd)", { tags: ["slow"] }, () => {
