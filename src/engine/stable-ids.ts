@@ -27,12 +27,14 @@ export async function lookUpLeaverIds(
 ): Promise<StableIds | undefined> {
   const lookUp = provider.accountsById?.bind(provider);
   if (lookUp === undefined || ids.size === 0) return undefined;
+  const leavers = [...desired.users.values()].filter((u) => u.status === "terminated");
+  if (leavers.length === 0) return undefined;
   const fold = nameFold(provider.capabilities);
   const read = new Set(live.users.map((u) => fold(u.account)));
   const idOf = journalIdOf(ids, userAddress, provider);
   const sought = new Map<string, string>();
-  for (const user of desired.users.values()) {
-    if (user.status !== "terminated" || read.has(fold(user.account))) continue;
+  for (const user of leavers) {
+    if (read.has(fold(user.account))) continue;
     const id = idOf(user.account);
     if (id !== undefined) sought.set(user.account, id);
   }

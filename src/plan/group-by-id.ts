@@ -40,7 +40,7 @@ export function groupIdHolder(
     if (name === undefined) {
       sink.note(
         "unmanaged",
-        `the entry of group ${want.name}, made by gatehouse, is in ${provider} as ${now}, found by its stable id (${id}), outside the scope gatehouse reads: renamed or moved by hand? Its members still hold it, and gatehouse neither reads nor changes them there; move it back, or delete it in ${provider}`,
+        `the entry gatehouse knew as group ${want.name} is in ${provider} as ${now}, found by its stable id (${id}), outside the scope gatehouse reads: renamed or moved by hand? Its members still hold it, and gatehouse neither reads nor changes them there; move it back, or delete it in ${provider}`,
       );
       return undefined;
     }

@@ -50,7 +50,7 @@ export function leaverIdHolder(
     if (holder === undefined) {
       sink.note(
         "unmanaged",
-        `the entry of ${want.account} (${want.userId}, a leaver), made by gatehouse, is in ${provider} as ${now}, found by its stable id (${id}), outside the scope gatehouse reads: renamed or moved by hand? gatehouse can neither disable it nor take it out of groups there. Disable it by hand, or move it back where gatehouse creates accounts`,
+        `the entry gatehouse knew as ${want.userId}'s account ${want.account} (a leaver) is in ${provider} as ${now}, found by its stable id (${id}), outside the scope gatehouse reads: renamed or moved by hand? gatehouse can neither disable it nor take it out of groups there. Disable it by hand, or move it back where gatehouse creates accounts`,
       );
       return undefined;
     }
@@ -60,7 +60,7 @@ export function leaverIdHolder(
     if (owner !== undefined) {
       sink.note(
         "unmanaged",
-        `the entry of ${want.account} (${want.userId}, a leaver), made by gatehouse, is account ${holder.account} in ${provider} now, found by its stable id (${id}), and the access files give that name to ${owner}: renamed by hand for them? It is not offboarded as ${want.userId}'s; check by hand whose it is`,
+        `the entry gatehouse knew as ${want.userId}'s account ${want.account} (a leaver) is account ${holder.account} in ${provider} now, found by its stable id (${id}), and the access files give that name to ${owner}: renamed by hand for them? It is not offboarded as ${want.userId}'s; check by hand whose it is`,
       );
       return undefined;
     }

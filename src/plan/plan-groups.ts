@@ -516,7 +516,7 @@ const liveAccountsOf = oncePer(
 
 /**
  * A live group under a former name, or renamed by hand (`back`: it still answers to the desired name,
- * LiveGroup.otherName, or holds the entry gatehouse made for it, `back.id`): one update renames it (and
+ * LiveGroup.otherName, or holds the entry gatehouse knew as it, `back.id`): one update renames it (and
  * sets the description), members kept.
  */
 function planRename(
@@ -545,7 +545,7 @@ function planRename(
     source: want.source,
     why: [
       back?.id !== undefined
-        ? `renamed back from ${old.name} to ${want.name}: renamed in ${sink.input.name} by hand, it is the entry gatehouse made for ${want.name}, found by its stable id (${back.id}) under its new name`
+        ? `renamed back from ${old.name} to ${want.name}: renamed in ${sink.input.name} by hand, it is the entry gatehouse knew as ${want.name}, found by its stable id (${back.id}) under its new name`
         : isBack
           ? `renamed back from ${old.name} to ${want.name}: renamed in ${sink.input.name} by hand, it still answers to ${old.otherName ?? want.name} there`
           : `renamed from ${old.name} to ${want.name} (formerNames)`,
@@ -748,7 +748,7 @@ export function planGroups(given: PlanSink): void {
     if (g.otherName !== undefined) byOtherName.set(g.otherName.toLowerCase(), g.name);
   // Desired groups found under another name, renamed by hand (with the stable id that found one).
   const renamedBack = new Map<string, { readonly id?: string }>();
-  // Last, the entry gatehouse made for it, by its stable id (ProviderPlanInput.groupIds).
+  // Last, the entry gatehouse knew as it, by its stable id (ProviderPlanInput.groupIds).
   const byId = groupIdHolder(sink, live.groups, isFree);
   for (const want of wanted) {
     if (liveGroups.has(want.name)) continue;

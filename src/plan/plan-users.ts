@@ -675,7 +675,7 @@ export function planUsers(sink: PlanSink): void {
       sink.note(
         "info",
         heldHere?.how === "id"
-          ? `account ${holder.account} in ${provider} is the entry of ${want.account} (${want.userId}), made by gatehouse, found by its stable id (${heldHere.id ?? ""}) under its new name: renamed by hand, it is treated as ${want.userId}'s`
+          ? `account ${holder.account} in ${provider} is the entry gatehouse knew as ${want.userId}'s account ${want.account}, found by its stable id (${heldHere.id ?? ""}) under its new name: renamed by hand, it is treated as ${want.userId}'s`
           : heldHere?.how === "record"
             ? `account ${holder.account} in ${provider} carries the record (externalId) of ${want.userId}, whose account ${want.account}, made by gatehouse, is not there: renamed by hand, it is treated as ${want.userId}'s`
             : renamedEntry === undefined

@@ -42,7 +42,7 @@ describe("a group found by its entry's stable id under another name", () => {
     expect(changeLines(plan)).toEqual(["group.update group/infra-old drift"]);
     expect(plan.changes[0]).toMatchObject({
       why: [
-        `renamed back from infra-old to team-infra-admin: renamed in directory by hand, it is the entry gatehouse made for team-infra-admin, found by its stable id (${ID}) under its new name`,
+        `renamed back from infra-old to team-infra-admin: renamed in directory by hand, it is the entry gatehouse knew as team-infra-admin, found by its stable id (${ID}) under its new name`,
       ],
     });
     expect(messages(plan)).toContain(
@@ -65,7 +65,7 @@ describe("a group found by its entry's stable id under another name", () => {
   it("says where the entry is when it is outside the scope read", () => {
     const plan = planWith(found("infra-parked"));
     expect(messages(plan)).toContain(
-      `the entry of group team-infra-admin, made by gatehouse, is in directory as infra-parked, found by its stable id (${ID}), outside the scope gatehouse reads: renamed or moved by hand? Its members still hold it, and gatehouse neither reads nor changes them there; move it back, or delete it in directory`,
+      `the entry gatehouse knew as group team-infra-admin is in directory as infra-parked, found by its stable id (${ID}), outside the scope gatehouse reads: renamed or moved by hand? Its members still hold it, and gatehouse neither reads nor changes them there; move it back, or delete it in directory`,
     );
   });
 

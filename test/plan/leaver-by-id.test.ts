@@ -45,7 +45,7 @@ describe("a leaver's account found by its entry's stable id under another name",
       ["ben", "narrows"],
     ]);
     expect(messages(plan)).toContain(
-      `account b.okafor in directory is the entry of ben (ben), made by gatehouse, found by its stable id (${ID}) under its new name: renamed by hand, it is treated as ben's`,
+      `account b.okafor in directory is the entry gatehouse knew as ben's account ben, found by its stable id (${ID}) under its new name: renamed by hand, it is treated as ben's`,
     );
   });
 
@@ -83,7 +83,7 @@ describe("a leaver's account found by its entry's stable id under another name",
     const plan = planWith(found("cleo"));
     expect(changeLines(plan)).toEqual([]);
     expect(messages(plan)).toContain(
-      `the entry of ben (ben, a leaver), made by gatehouse, is account cleo in directory now, found by its stable id (${ID}), and the access files give that name to cleo: renamed by hand for them? It is not offboarded as ben's; check by hand whose it is`,
+      `the entry gatehouse knew as ben's account ben (a leaver) is account cleo in directory now, found by its stable id (${ID}), and the access files give that name to cleo: renamed by hand for them? It is not offboarded as ben's; check by hand whose it is`,
     );
   });
 
@@ -91,7 +91,7 @@ describe("a leaver's account found by its entry's stable id under another name",
     const plan = planWith(found("ben.parked"));
     expect(changeLines(plan)).toEqual([]);
     expect(messages(plan)).toContain(
-      `the entry of ben (ben, a leaver), made by gatehouse, is in directory as ben.parked, found by its stable id (${ID}), outside the scope gatehouse reads: renamed or moved by hand? gatehouse can neither disable it nor take it out of groups there. Disable it by hand, or move it back where gatehouse creates accounts`,
+      `the entry gatehouse knew as ben's account ben (a leaver) is in directory as ben.parked, found by its stable id (${ID}), outside the scope gatehouse reads: renamed or moved by hand? gatehouse can neither disable it nor take it out of groups there. Disable it by hand, or move it back where gatehouse creates accounts`,
     );
   });
 

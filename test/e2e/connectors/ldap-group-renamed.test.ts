@@ -93,7 +93,7 @@ describe("a privileged group renamed by hand (real slapd, additive mode)", { tag
     const plan = await repo.run(["plan", "--format", "json"]);
     expect(changeLines(plan.stdout)).toEqual([`group.update ldap:group/${RENAMED} drift`]);
     expect(plan.stdout).toContain(
-      `renamed back from ${RENAMED} to ${ADMIN}: renamed in ldap by hand, it is the entry gatehouse made for ${ADMIN}, found by its stable id (${id}) under its new name`,
+      `renamed back from ${RENAMED} to ${ADMIN}: renamed in ldap by hand, it is the entry gatehouse knew as ${ADMIN}, found by its stable id (${id}) under its new name`,
     );
     expect(noteMessages(plan.stdout)).toContain(
       `privileged group ${ADMIN} holds 1 member(s) the access files do not grant, kept because gatehouse did not apply them (mode: additive): cleo. Remove them in ldap, or list them in the files with the owners' approval`,

@@ -148,7 +148,7 @@ describe("a leaver's LDAP entry renamed by hand (real slapd)", { tags: ["slow"] 
     const text = await repo.run(["plan"]);
     expect(text.stdout).toContain(`- disable user ${RENAMED}  (user terminated`);
     expect(text.stdout).toContain(
-      `account ${RENAMED} in ldap is the entry of ben (ben), made by gatehouse, found by its stable id (${id}) under its new name: renamed by hand, it is treated as ben's`,
+      `account ${RENAMED} in ldap is the entry gatehouse knew as ben's account ben, found by its stable id (${id}) under its new name: renamed by hand, it is treated as ben's`,
     );
 
     const done = await repo.run(["apply", "--yes", ...RECHECK]);
