@@ -84,8 +84,8 @@ export interface JournalFold {
   readonly expiries: ReadonlyMap<string, string>;
   /**
    * User or group address → the system's stable id of its entry (OpenLDAP entryUUID), as the last applied
-   * change of it that gave one recorded it (ChangeData.accountId: a create, update, enable, disable or
-   * delete), while the address stands: a rename in place carries it to the new name, a delete drops it. A
+   * change of it that gave one recorded it (ChangeData.accountId: a create, update or enable), while the
+   * address stands: a rename in place carries it to the new name, a delete or a disable drops it. A
    * plan finds a leaver's account, or a group, renamed by hand by it (engine/stable-ids.ts). Accounts and
    * groups no change gave an id for (journalled before ids were kept, adopted and never changed) are not
    * here.
@@ -402,7 +402,13 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     fold.written.set(c.id, attributesDigest(c.after));
   else if (c.kind === "user" && c.action === "delete") fold.written.delete(c.id);
   recordExpiry(fold, c.id, c);
-  if ((c.kind === "user" || c.kind === "group") && c.action === "delete") fold.ids.delete(c.id);
+  // An account gatehouse disabled is offboarded: no plan needs to find it by its id (a leaver whose
+  // entry was deleted by hand since would be looked for on every plan). An enable gives it back.
+  if (
+    ((c.kind === "user" || c.kind === "group") && c.action === "delete") ||
+    (c.kind === "user" && c.action === "disable")
+  )
+    fold.ids.delete(c.id);
   else if (c.kind !== "membership" && c.action !== "revoke-sessions" && entry.accountId !== undefined)
     fold.ids.set(c.id, entry.accountId);
   if (c.kind === "membership" && c.action === "add") {
