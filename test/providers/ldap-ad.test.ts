@@ -353,6 +353,36 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
     expect(users.find((u) => u.account === "kim")).not.toHaveProperty("otherName");
   });
 
+  it("gives the objectGUID of an account and a group it creates, and finds them by it once renamed by hand", async () => {
+    const [made] = await provider.apply(
+      [change({ kind: "user", action: "create", account: "guid-ann", after: { name: "Guid Ann" } })],
+      signal(),
+    );
+    const [group] = await provider.apply(
+      [change({ kind: "group", action: "create", group: "guid-team" })],
+      signal(),
+    );
+    const id = made?.status === "applied" ? made.accountId : undefined;
+    const groupId = group?.status === "applied" ? group.accountId : undefined;
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(groupId).toMatch(/^[0-9a-f]{32}$/);
+    // Renamed by hand: a new cn and a new sAMAccountName, for the account and for the group.
+    await server.admin(async (client) => {
+      await client.modifyDN(`CN=guid-ann,${PEOPLE}`, `CN=ann.guid,${PEOPLE}`);
+      await client.modify(
+        `CN=ann.guid,${PEOPLE}`,
+        new LdapChange({
+          operation: "replace",
+          modification: new Attribute({ type: "sAMAccountName", values: ["ann.guid"] }),
+        }),
+      );
+    });
+    expect(await provider.accountsById?.([id ?? "", "00".repeat(16), "not-a-guid"], signal())).toEqual(
+      new Map([[id, "ann.guid"]]),
+    );
+    expect(await provider.groupsById?.([groupId ?? ""], signal())).toEqual(new Map([[groupId, "guid-team"]]));
+  });
+
   it("creates the account of a person with an endDate to expire when that day ends (accountExpires)", async () => {
     await applyAll(provider, [
       change({

@@ -55,7 +55,7 @@ class ScriptedClient extends LdapClient {
   }
 
   override search(request: SearchRequest): Promise<LdapEntry[]> {
-    if (request.filter.includes("groupOfNames")) {
+    if (String(request.filter).includes("groupOfNames")) {
       const member = this.groupReads.shift() ?? [];
       return Promise.resolve([entry(GROUP, { cn: ["team"], member })]);
     }

@@ -33,7 +33,7 @@ class StagedClient extends LdapClient {
   failByDn = false;
   beforePeopleRead: (() => Promise<void>) | undefined;
   override async search(request: SearchRequest, s: AbortSignal): Promise<LdapEntry[]> {
-    if (this.failByDn && request.filter.toLowerCase().includes("entrydn"))
+    if (this.failByDn && String(request.filter).toLowerCase().includes("entrydn"))
       throw new ProviderError("ldap", "search", "connection reset", { isTransient: true });
     const hook = this.beforePeopleRead;
     if (hook && request.base === PEOPLE && request.attributes.includes("manager")) {

@@ -1,6 +1,6 @@
 /** The only file that talks to the directory (through ldapts). Counts operations and maps errors. */
 import { Attribute, BerWriter, Change, Client, Control, ResultCodeError } from "ldapts";
-import type { Entry, SearchOptions } from "ldapts";
+import type { Entry, Filter, SearchOptions } from "ldapts";
 import type { ErrorContext } from "./error-map.ts";
 import { toProviderError } from "./error-map.ts";
 import type { LdapEntry, LdapModification } from "./map.ts";
@@ -33,7 +33,8 @@ export interface LdapClientOptions {
 export interface SearchRequest {
   readonly base: string;
   readonly scope: "base" | "one" | "sub";
-  readonly filter: string;
+  /** A filter's text; or, where a value is bytes (AD's objectGUID), the filter itself (see idFilter). */
+  readonly filter: string | Filter;
   readonly attributes: readonly string[];
   /** Use the paged-results control (RFC 2696) with the configured page size. */
   readonly paged?: boolean;

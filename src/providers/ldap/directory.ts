@@ -54,6 +54,14 @@ const RACED_MEMBER_CODES = new Set<number | string | undefined>([16, 20]);
  */
 const STALE_ENTRY_CODES = new Set<number | string | undefined>([32, 65]);
 
+/**
+ * The attribute that names an entry for good, through renames and moves: OpenLDAP's entryUUID, AD's
+ * objectGUID (the client gives its bytes as lower-case hex).
+ */
+export function stableIdAttribute(s: LdapSettings): "entryUUID" | "objectGUID" {
+  return s.flavour === "activeDirectory" ? "objectGUID" : "entryUUID";
+}
+
 /** Entry already exists: a move whose target DN another entry holds. */
 const TAKEN_CODES = new Set<number | string | undefined>([68]);
 
@@ -195,13 +203,13 @@ export class Directory {
    */
   private readonly formerDns = new Map<string, string[]>();
   /**
-   * OpenLDAP: the entryUUID of each account this apply created, updated, enabled, disabled or deleted,
+   * The stable id (stableIdAttribute) of each account this apply created, updated, enabled, disabled or deleted,
    * by lower-cased account: the entry stays the same one through a rename, which the offboarding check
    * follows (idOf), and by which a later plan finds a leaver's account renamed by hand (journalled with
    * the change).
    */
   private readonly actedIds = new Map<string, string>();
-  /** OpenLDAP: the entryUUID of each group this apply created, updated or deleted, by lower-cased name. */
+  /** The stable id of each group this apply created, updated or deleted, by lower-cased name. */
   private readonly groupIds = new Map<string, string>();
 
   /** Milliseconds, for the age of remembered entries. */
@@ -270,17 +278,17 @@ export class Directory {
   }
 
   private noteGroupId(group: string, entry: LdapEntry): void {
-    const id = firstValue(entry, "entryUUID");
+    const id = firstValue(entry, stableIdAttribute(this.settings));
     if (id !== undefined) this.groupIds.set(group.toLowerCase(), id);
   }
 
   private noteId(account: string, entry: LdapEntry): void {
-    const id = firstValue(entry, "entryUUID");
+    const id = firstValue(entry, stableIdAttribute(this.settings));
     if (id !== undefined) this.actedIds.set(account.toLowerCase(), id);
   }
 
   /**
-   * OpenLDAP: the entryUUID the server gave the entry just added at `dn`, read back with one base search
+   * The stable id the server gave the entry just added at `dn`, read back with one base search
    * (an add answers with no attributes), kept in `ids` under `name`. A failed read loses only the id (the
    * entry was made): the journal then has none for it, as before ids were kept.
    */
@@ -291,14 +299,14 @@ export class Directory {
     signal: AbortSignal,
   ): Promise<string | undefined> {
     ids.delete(name.toLowerCase());
-    if (this.settings.flavour === "activeDirectory") return undefined;
+    const attribute = stableIdAttribute(this.settings);
     let id: string | undefined;
     try {
       const [read] = await this.client.search(
-        { base: dn, scope: "base", filter: "(objectClass=*)", attributes: ["entryUUID"] },
+        { base: dn, scope: "base", filter: "(objectClass=*)", attributes: [attribute] },
         signal,
       );
-      id = read === undefined ? undefined : firstValue(read, "entryUUID");
+      id = read === undefined ? undefined : firstValue(read, attribute);
     } catch (error) {
       if (signal.aborted) throw error;
     }
@@ -306,12 +314,12 @@ export class Directory {
     return id;
   }
 
-  /** The entryUUID of the group's entry, when this apply acted on it and knew it. */
+  /** The stable id of the group's entry, when this apply acted on it and knew it. */
   groupIdOf(group: string): string | undefined {
     return this.groupIds.get(group.toLowerCase());
   }
 
-  /** The entryUUID of the account's entry, when this apply acted on it and knew it. */
+  /** The stable id of the account's entry, when this apply acted on it and knew it. */
   idOf(account: string): string | undefined {
     return this.actedIds.get(account.toLowerCase());
   }
@@ -370,7 +378,7 @@ export class Directory {
           base: s.baseDn,
           scope: "sub",
           filter,
-          attributes: [...userReadAttributes(s), ...(s.flavour === "activeDirectory" ? [] : ["entryUUID"])],
+          attributes: [...userReadAttributes(s), stableIdAttribute(s)],
           paged: true,
         },
         signal,
@@ -438,7 +446,7 @@ export class Directory {
         base: s.groups.dn,
         scope: "sub",
         filter: groupFilter(s, name),
-        attributes: [...groupReadAttributes(s), ...(s.flavour === "activeDirectory" ? [] : ["entryUUID"])],
+        attributes: [...groupReadAttributes(s), stableIdAttribute(s)],
       },
       signal,
     );
@@ -534,7 +542,8 @@ export class Directory {
           }
         }
         const id = await this.noteCreatedId(this.actedIds, change.account, entry.dn, signal);
-        const made = id === undefined ? entry.attributes : { ...entry.attributes, entryUUID: [id] };
+        const made =
+          id === undefined ? entry.attributes : { ...entry.attributes, [stableIdAttribute(s)]: [id] };
         this.seenUsers.set(change.account.toLowerCase(), asEntry({ dn: entry.dn, attributes: made }));
         return;
       }
@@ -773,7 +782,8 @@ export class Directory {
         const entry = newGroupEntry(change.group, change.description, s, gid);
         await this.client.add(entry.dn, entry.attributes);
         const id = await this.noteCreatedId(this.groupIds, change.group, entry.dn, signal);
-        const made = id === undefined ? entry.attributes : { ...entry.attributes, entryUUID: [id] };
+        const made =
+          id === undefined ? entry.attributes : { ...entry.attributes, [stableIdAttribute(s)]: [id] };
         this.seenGroups.set(change.group.toLowerCase(), asEntry({ dn: entry.dn, attributes: made }));
         return;
       }

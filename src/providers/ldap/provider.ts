@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { AndFilter, EqualityFilter, FilterParser, OrFilter, type Filter } from "ldapts";
 import { ConfigError, ProviderError, registerSecret, messageOf } from "../../errors.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
@@ -20,7 +21,7 @@ import type {
 import { LdapClient } from "./client.ts";
 import { groupsOutsideHolding, stillNaming, type NamingContext } from "./still-naming.ts";
 import { readSignIns } from "./sign-ins.ts";
-import { Directory, RenameMadeError } from "./directory.ts";
+import { Directory, RenameMadeError, stableIdAttribute } from "./directory.ts";
 import { LdapReader, type ElsewhereLookup } from "./incremental.ts";
 import { strangerDns, toLiveState, withNonPersons } from "./live.ts";
 import { nonPersonKind, type NonPerson } from "./stranger-notes.ts";
@@ -494,63 +495,50 @@ class LdapProvider implements Provider {
   }
 
   /**
-   * OpenLDAP: the user entries holding these entryUUIDs, under the whole base; one search per 200. Active
-   * Directory: undefined (gatehouse keeps no objectGUID of the accounts it acts on).
+   * The user entries holding these stable ids (OpenLDAP entryUUID, AD objectGUID as hex), under the whole
+   * base, id → account; one search per 200.
    */
   async accountsById(
     ids: readonly string[],
     signal: AbortSignal,
   ): Promise<ReadonlyMap<string, string> | undefined> {
     const s = this.settings;
-    const out = new Map<string, string>();
-    if (s.flavour === "activeDirectory") return undefined;
-    for (let i = 0; i < ids.length; i += ELSEWHERE_CHUNK) {
-      const terms = ids.slice(i, i + ELSEWHERE_CHUNK).map((id) => `(entryUUID=${escapeFilterValue(id)})`);
-      const entries = await this.client.search(
-        {
-          base: s.baseDn,
-          scope: "sub",
-          filter: `(&${userFilter(s)}(|${terms.join("")}))`,
-          attributes: [s.users.accountAttribute, "entryUUID"],
-          paged: true,
-        },
-        signal,
-      );
-      for (const entry of entries) {
-        const id = firstValue(entry, "entryUUID");
-        const account = firstValue(entry, s.users.accountAttribute);
-        if (id !== undefined && account !== undefined) out.set(id, account);
-      }
-    }
-    return out;
+    return this.namesById(ids, userFilter(s), s.users.accountAttribute, signal);
   }
 
-  /**
-   * OpenLDAP: the groups (their cn) holding these entryUUIDs, under the whole base; one search per 200.
-   * Active Directory: undefined (gatehouse keeps no objectGUID of the groups it makes).
-   */
+  /** The groups holding these stable ids, under the whole base, id → cn; one search per 200. */
   async groupsById(
     ids: readonly string[],
     signal: AbortSignal,
   ): Promise<ReadonlyMap<string, string> | undefined> {
+    return this.namesById(ids, groupFilter(this.settings), "cn", signal);
+  }
+
+  private async namesById(
+    ids: readonly string[],
+    filter: string,
+    nameAttribute: string,
+    signal: AbortSignal,
+  ): Promise<Map<string, string>> {
     const s = this.settings;
-    if (s.flavour === "activeDirectory") return undefined;
+    const idAttribute = stableIdAttribute(s);
     const out = new Map<string, string>();
-    for (let i = 0; i < ids.length; i += ELSEWHERE_CHUNK) {
-      const terms = ids.slice(i, i + ELSEWHERE_CHUNK).map((id) => `(entryUUID=${escapeFilterValue(id)})`);
+    // An id that is no id of this kind (a journal written by hand) is looked for nowhere.
+    const wanted = ids.filter((id) => s.flavour !== "activeDirectory" || /^[0-9a-f]{32}$/i.test(id));
+    for (let i = 0; i < wanted.length; i += ELSEWHERE_CHUNK) {
       const entries = await this.client.search(
         {
           base: s.baseDn,
           scope: "sub",
-          filter: `(&${groupFilter(s)}(|${terms.join("")}))`,
-          attributes: ["cn", "entryUUID"],
+          filter: idFilter(s, filter, wanted.slice(i, i + ELSEWHERE_CHUNK)),
+          attributes: [nameAttribute, idAttribute],
           paged: true,
         },
         signal,
       );
       for (const entry of entries) {
-        const id = firstValue(entry, "entryUUID");
-        const name = firstValue(entry, "cn");
+        const id = firstValue(entry, idAttribute);
+        const name = firstValue(entry, nameAttribute);
         if (id !== undefined && name !== undefined) out.set(id, name);
       }
     }
@@ -604,3 +592,23 @@ export const createLdapProvider: ProviderFactory = (config, context: ProviderCon
   });
   return new LdapProvider(config, settings, client, context);
 };
+
+/**
+ * `filter` and any of these stable ids. OpenLDAP: text, each entryUUID escaped. AD: objectGUID is bytes,
+ * which a filter's text cannot carry through ldapts (it reads `\xx` escapes as characters and sends them
+ * as UTF-8), so the filter is built with each id's 16 bytes as the value.
+ */
+function idFilter(s: LdapSettings, filter: string, ids: readonly string[]): string | Filter {
+  if (s.flavour !== "activeDirectory")
+    return `(&${filter}(|${ids.map((id) => `(entryUUID=${escapeFilterValue(id)})`).join("")}))`;
+  return new AndFilter({
+    filters: [
+      FilterParser.parseString(filter),
+      new OrFilter({
+        filters: ids.map(
+          (id) => new EqualityFilter({ attribute: "objectGUID", value: Buffer.from(id, "hex") }),
+        ),
+      }),
+    ],
+  });
+}
