@@ -151,7 +151,15 @@ describe("import", { tags: ["slow"] }, () => {
     expect(planned.code).toBe(0);
 
     const again = await target.run(["import", "--provider", "directory"]);
-    expect(again.stderr).toContain("access/imported/directory.yaml exists; pass --force to overwrite it");
+    // The reviewed import is one of the access files now: never written over, --force or not.
+    expect(again.stderr).toContain(
+      "access/imported/directory.yaml is one of the access files (it defines 40 user(s) and 21 group(s))",
+    );
     expect(again.code).toBe(64);
+    const forced = await target.run(["import", "--provider", "directory", "--force"]);
+    expect(forced.code).toBe(64);
+    expect(await target.read("access/imported/directory.yaml")).toBe(
+      text.replaceAll("owners: []", "owners: [carol]"),
+    );
   });
 });

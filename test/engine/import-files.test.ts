@@ -127,6 +127,25 @@ describe("import in parts", () => {
     expect(validate.out).toContain("40000 users, 20 groups");
   });
 
+  it("never removes an earlier part that defines people, even with --force: they would leave the files", async () => {
+    const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
+    trees.push(tree);
+    await mkdir(path.join(tree.cwd, ".gatehouse"), { recursive: true });
+    await writeFile(path.join(tree.cwd, ".gatehouse/directory.json"), JSON.stringify(directoryOf(3, 1)));
+    const folder = path.join(tree.dir, "imported");
+    await mkdir(folder, { recursive: true });
+    const earlier = "users:\n  - id: kept\n    name: Kept Reviewed\n";
+    await writeFile(path.join(folder, "directory-004.yaml"), earlier);
+    const { io, out, err } = captureIo(tree.cwd, { GATEHOUSE_QUIET: "1" });
+    expect(await main(["import", "--provider", "directory", "--force"], io)).toBe(64);
+    expect(out.join("")).toBe("");
+    expect(err.join("")).toContain(
+      "error: access/imported/directory-004.yaml is one of the access files (it defines 1 user(s)): import writes only what the files do not hold yet",
+    );
+    expect(await readdir(folder)).toEqual(["directory-004.yaml"]);
+    expect(await readFile(path.join(folder, "directory-004.yaml"), "utf8")).toBe(earlier);
+  });
+
   it("changes no file when a later part cannot be written: the earlier parts are put back as they were", async () => {
     const tree = await writeAccessTree({ "gatehouse.yaml": configYaml() });
     trees.push(tree);

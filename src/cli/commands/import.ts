@@ -22,13 +22,16 @@ import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
 import { nameFold } from "../../plan/align-case.ts";
+import { definingFiles, refuseDefiningFiles } from "../../engine/import-guard.ts";
 
 export const IMPORT_USAGE = `Usage: gatehouse import --provider NAME [--out FILE] [--force] [--dir access]
 
 Reads a connected system and writes its users, groups and memberships as an access file, to adopt an
 existing directory. People already in the access files are referenced, not declared again.
 Default output: <dir>/imported/<provider>.yaml (refuses to overwrite without --force). A large
-directory is written in parts of about 4 MB: <provider>.yaml, <provider>-002.yaml, ...`;
+directory is written in parts of about 4 MB: <provider>.yaml, <provider>-002.yaml, ...
+A file that defines users, groups or roles in the access files (an earlier import, reviewed) is never
+written over, --force or not: write a later import to a file of its own with --out.`;
 
 export async function runImport(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(
@@ -59,6 +62,10 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
     () => true,
     () => false,
   );
+  // An earlier import the adopter reviewed is one of the access files: this import leaves out all it
+  // defines, so writing over it would take those people and groups out of the files.
+  const defining = definingFiles(tree.model, io.cwd);
+  refuseDefiningFiles([out], defining, out, io.cwd);
   if (exists && !flag(args, "force"))
     throw new UsageError(`${path.relative(io.cwd, out)} exists; pass --force to overwrite it`);
   const provider = await createProvider(config, providerContextOf(options));
@@ -90,6 +97,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
       .map((name) => path.join(folder, name))
       .filter((file) => !files.includes(file));
     const existing = [...files.slice(1), ...stale].filter((file) => existsSync(file));
+    refuseDefiningFiles(existing, defining, out, io.cwd);
     if (existing.length > 0 && !flag(args, "force"))
       throw new UsageError(
         `${existing.map((f) => path.relative(io.cwd, f)).join(", ")} exist(s); pass --force to overwrite (nothing was written)`,
