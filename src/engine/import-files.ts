@@ -2,10 +2,11 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
 import type { AccessModel, EmploymentType, ProviderConfig } from "../model/access.ts";
-import type { LiveGroup, LiveState } from "../model/state.ts";
+import type { DesiredState, LiveGroup, LiveState } from "../model/state.ts";
 import { accountNameFor } from "../desired/desired-state.ts";
 import { formerIdsOf } from "../desired/former-ids.ts";
 import { nameFold } from "../plan/align-case.ts";
+import { unlistedMembershipWarnings } from "./import-unlisted.ts";
 
 const ID_CHARS = /[^a-z0-9._-]+/g;
 const EMPLOYMENT_TYPES: readonly EmploymentType[] = ["employee", "contractor", "intern", "service"];
@@ -69,6 +70,11 @@ export interface ImportOptions {
   readonly partBytes?: number;
   /** The system matches account names whatever their case (its capability of that name). */
   readonly caseInsensitiveNames?: boolean;
+  /**
+   * What the files give this system: live members of groups they define that they do not give are
+   * warned about (the import writes nothing into those groups).
+   */
+  readonly desired?: DesiredState;
 }
 
 /**
@@ -214,6 +220,17 @@ export function renderImport(
     warnings.push(
       `${String(leaverMemberships)} membership(s) of disabled accounts are listed: those people are imported as terminated, and a leaver holds nothing, so the first apply removes them. Make someone active in the files if they should keep access`,
     );
+  if (options.desired !== undefined) {
+    const adoptedNames = new Set(adopted.map((u) => byCase(u.account)));
+    warnings.push(
+      ...unlistedMembershipWarnings(live, options.desired, {
+        fold: byCase,
+        idOf: (account) => idByAccount.get(byCase(account)),
+        adopted: adoptedNames,
+        filesGroupOf: (name) => modelName.get(name.toLowerCase()) ?? renamed.get(name),
+      }),
+    );
+  }
   for (const message of live.unmanaged ?? []) warnings.push(`${message}; import does not bring it either`);
   // What the system noticed while reading (GitHub: renamed logins, failed, e-mail-only or owner invitations).
   for (const message of live.notes ?? []) warnings.push(message);

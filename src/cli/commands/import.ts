@@ -23,6 +23,8 @@ import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
 import { nameFold } from "../../plan/align-case.ts";
 import { definingFiles, refuseDefiningFiles } from "../../engine/import-guard.ts";
+import { computeEffectiveMemberships } from "../../desired/effective.ts";
+import { computeDesiredState } from "../../desired/desired-state.ts";
 
 export const IMPORT_USAGE = `Usage: gatehouse import --provider NAME [--out FILE] [--force] [--dir access]
 
@@ -73,12 +75,25 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
     const live = await provider.read(deadline(DEFAULT_READ_TIMEOUT_MS).signal).catch((error: unknown) => {
       throw readFailureAt(error, config.source);
     });
+    const caseInsensitiveNames = provider.capabilities.caseInsensitiveNames === true;
+    // What the files give this system now, as a plan works it out: what groups they define hold beyond
+    // it (put there by hand since an earlier import) is named, since this import writes none of it.
+    const desired = computeDesiredState(
+      tree.model,
+      config,
+      computeEffectiveMemberships(tree.model, options.now),
+      {
+        now: options.now,
+        caseInsensitiveNames,
+        nativeNesting: config.nesting && provider.capabilities.nesting,
+      },
+    );
     const { parts, users, groups, warnings } = renderImport(
       live,
       tree.model,
       config,
       schemaFor(path.resolve(io.cwd, options.dir), out),
-      { caseInsensitiveNames: provider.capabilities.caseInsensitiveNames === true },
+      { caseInsensitiveNames, desired },
     );
     if (users === 0 && groups === 0) {
       // A file with neither users nor groups ({}) is one validate refuses (GH100): write none.

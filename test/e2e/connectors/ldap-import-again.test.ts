@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { BASE_DN, ldapProviderYaml, PASSWORD_ENV, startSlapd, type Slapd } from "../../harness/slapd.ts";
-import { type ConnectorRepo, createConnectorRepo, removedAfterEach } from "./workspace.ts";
+import { changeLines, type ConnectorRepo, createConnectorRepo, removedAfterEach } from "./workspace.ts";
 
 const PEOPLE = `ou=people,${BASE_DN}`;
+const GROUPS = `ou=groups,${BASE_DN}`;
 const IMPORTED = "access/imported/ldap.yaml";
 
 const keep = removedAfterEach<Slapd>((server) => server.stop());
@@ -32,6 +33,50 @@ function personLdif(account: string, name: string): string {
 }
 
 describe("import again after hand changes", { tags: ["slow"] }, () => {
+  it("names the members and nested groups a group the files define holds without a line, which it does not write", async () => {
+    const { server, repo } = await applied();
+    await server.ldapmodify(personLdif("zoe", "Zoe Hand"), { add: true });
+    await server.ldapmodify(
+      `dn: cn=team-pager-write,${GROUPS}\nobjectClass: groupOfNames\ncn: team-pager-write\nmember: uid=cleo,${PEOPLE}\n`,
+      { add: true },
+    );
+    // zoe (new) and eli (in the files, never given this group) are put in a managed group by hand, and
+    // the new group is nested in another managed one.
+    await server.ldapmodify(
+      `dn: cn=team-oncall-write,${GROUPS}\nchangetype: modify\nadd: member\nmember: uid=zoe,${PEOPLE}\nmember: uid=eli,${PEOPLE}\n`,
+    );
+    await server.ldapmodify(
+      `dn: cn=team-eng-write,${GROUPS}\nchangetype: modify\nadd: member\nmember: cn=team-pager-write,${GROUPS}\n`,
+    );
+
+    const imported = await repo.run(["import", "--provider", "ldap"]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toContain("1 new user(s), 1 group(s)");
+    expect(imported.stderr).toContain(
+      "warning: group team-oncall-write, which the access files define already, holds what they do not give it: " +
+        "member(s) eli, zoe (new in this import). import adds no line to a group the files define: list those " +
+        "that should keep it in its members (or give them a role), or the next plan in mode authoritative " +
+        "removes them as drift (mode additive keeps them)",
+    );
+    expect(imported.stderr).toContain(
+      "warning: group team-eng-write, which the access files define already, holds what they do not give it: " +
+        "nested group(s) team-pager-write. import adds no line",
+    );
+    // Nothing else is named: ben and cleo hold team-oncall-write by its lines, devi its ledger, and fay,
+    // the leaver the first apply offboarded, holds nothing.
+    expect(imported.stderr.match(/which the access files define already/g)).toHaveLength(2);
+
+    // What the warnings said is what the plan does once the new file has its owners.
+    await repo.edit(IMPORTED, "owners: []", "owners: [ada]");
+    const planned = await repo.run(["plan", "--format", "json"]);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(changeLines(planned.stdout)).toEqual([
+      "membership.remove ldap:membership/team-eng-write/group:team-pager-write drift",
+      "membership.remove ldap:membership/team-oncall-write/eli drift",
+      "membership.remove ldap:membership/team-oncall-write/zoe drift",
+    ]);
+  });
+
   it("never writes over an imported file the access files hold, --force or not, and names a free file instead", async () => {
     const { server, repo } = await applied();
     await server.ldapmodify(personLdif("zoe", "Zoe Hand"), { add: true });
