@@ -132,8 +132,14 @@ function describe(error: ErrorObject, declaredBy: Validators["declaredBy"]): str
       const isFileSchema = error.parentSchema?.$schema !== undefined;
       const title: unknown = isFileSchema ? undefined : error.parentSchema?.["title"];
       const data: unknown = error.data;
-      const got = typeof data === "number" || typeof data === "boolean" ? `, not ${String(data)}` : "";
-      return typeof title === "string" ? `must be ${title}${got}` : (error.message ?? "is invalid");
+      // A key with nothing after it (its last list item deleted) is null in YAML: say so, and for a group's
+      // members, which of the two meanings to write (an empty list, or no key at all).
+      if (data === null && /^\/groups\/\d+\/members$/.test(error.instancePath))
+        return "has no value: write members: [] to enforce an empty group (roles and nested groups still give it members), or delete the key to leave its members unmanaged";
+      const empty = data === null ? ", not empty (the key has no value)" : "";
+      const got = typeof data === "number" || typeof data === "boolean" ? `, not ${String(data)}` : empty;
+      if (typeof title === "string") return `must be ${title}${got}`;
+      return error.message === undefined ? "is invalid" : `${error.message}${empty}`;
     }
     case "format": {
       if (params["format"] === "date-time")
