@@ -439,12 +439,21 @@ function planRemoval(
             `the former account of ${userId ?? ""}, whose account here changed: ${successor} holds ${group} in its place (removed once it does)`,
           ],
         };
+  // A nested group the files define (an import brought it, say), which they do not nest here: the
+  // nesting is what is not in the files, not the group.
+  const isDefinedGroup = memberKind === "group" && input.desired.groups.has(member);
   if (wasApplied(sink, group, member, memberKind, formerName)) {
     sink.change({
       ...base,
       ...withUser,
       reason: "removed-from-config",
-      why: [desiredUser === undefined ? "no longer in the access files" : stillListedWhy(desiredUser)],
+      why: [
+        isDefinedGroup
+          ? `the access files no longer nest ${member} in ${group}`
+          : desiredUser === undefined
+            ? "no longer in the access files"
+            : stillListedWhy(desiredUser),
+      ],
       ...replaced,
     });
     return;
@@ -458,9 +467,11 @@ function planRemoval(
         // Someone in the files (a mover whose adopted or hand-added membership no role gives now): named,
         // with what roles match now, rather than "not in the access files".
         why: [
-          desiredUser === undefined
-            ? "not in the access files (mode: authoritative)"
-            : `${stillListedWhy(desiredUser, false)}; gatehouse did not add it (mode: authoritative)`,
+          isDefinedGroup
+            ? `${member} is in the access files, but they do not nest it in ${group}; gatehouse did not add it (mode: authoritative)`
+            : desiredUser === undefined
+              ? "not in the access files (mode: authoritative)"
+              : `${stillListedWhy(desiredUser, false)}; gatehouse did not add it (mode: authoritative)`,
         ],
         ...replaced,
       });

@@ -494,6 +494,17 @@ describe("nesting", () => {
       nativeNesting: true,
     });
     expect(briefs(plan)).toEqual(["membership.remove outer/group:inner drift narrows"]);
+    // inner is in the files: what they do not have is its nesting in outer.
+    expect(plan.changes[0]?.why).toEqual([
+      "inner is in the access files, but they do not nest it in outer; gatehouse did not add it (mode: authoritative)",
+    ]);
+    const applied = planFor(model({ groups: [group("outer", []), group("inner", [])] }), {
+      live: live([], [liveGroup("outer", [], { groupMembers: ["inner"] }), liveGroup("inner")]),
+      nativeNesting: true,
+      managed: [`${m}/outer/group:inner`],
+    });
+    expect(briefs(applied)).toEqual(["membership.remove outer/group:inner removed-from-config narrows"]);
+    expect(applied.changes[0]?.why).toEqual(["the access files no longer nest inner in outer"]);
   });
 });
 

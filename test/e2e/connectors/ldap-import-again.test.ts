@@ -75,6 +75,12 @@ describe("import again after hand changes", { tags: ["slow"] }, () => {
       "membership.remove ldap:membership/team-oncall-write/eli drift",
       "membership.remove ldap:membership/team-oncall-write/zoe drift",
     ]);
+    // The nested group is in the files now (this import brought it): only its nesting is not.
+    const text = await repo.run(["plan"]);
+    expect(text.stdout).toContain(
+      "team-pager-write is in the access files, but they do not nest it in team-eng-write; gatehouse did not add it (mode: authoritative)",
+    );
+    expect(text.stdout).not.toMatch(/team-pager-write from team-eng-write.*not in the access files/);
   });
 
   it("never writes over an imported file the access files hold, --force or not, and names a free file instead", async () => {
