@@ -11,6 +11,8 @@ import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import type { GuardrailOverrides, JournalEntry } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
 import { HeldOutside, type OutsideMembership } from "./held-outside.ts";
+import { readRefusal, refusalNames } from "./refusals.ts";
+import { StandingRefusals, type RefusalOfRun } from "./standing-refusals.ts";
 
 export interface HeldMembership {
   readonly member: string;
@@ -86,6 +88,12 @@ export interface GroupAccessAt {
   readonly outside: readonly OutsideMembership[];
   /** Whether the journal knew the group by then (a create, or any change to it). */
   readonly isKnown: boolean;
+  /**
+   * Guard-rail refusals standing then (or, for a window, at some moment of it): the last run that read
+   * the system made only part of its plan, and refused a removal from this group or a group it nests, or
+   * held back removals over the limit, which the journal does not list one by one. Empty when none.
+   */
+  readonly refused: readonly RefusalOfRun[];
 }
 
 export interface AccessAtResult {
@@ -259,9 +267,18 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
     if (!groups) held.set(provider, (groups = new Map<string, Map<string, HeldMembership>>()));
     return groups;
   };
+  const standing = new StandingRefusals(windowStart ?? until, until);
   const apply = (entry: JournalEntry): void => {
     outside.note(entry);
+    standing.note(entry);
     if (entry.type === "apply-start") {
+      // A refusal that names the group is the journal naming it too.
+      isMentioned ||= (entry.refused ?? []).some((message) =>
+        refusalNames(readRefusal(message), {
+          group: query.group,
+          ...(query.provider === undefined ? {} : { provider: query.provider }),
+        }),
+      );
       if (entry.at <= until) {
         starts.push(entry.at);
         for (const { id, until: end } of entry.grantEnds ?? []) endChanged(id, end, entry.at, entry.seq);
@@ -483,6 +500,11 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
         ...renamedIn,
         ...[...pending.values()].map((p) => p.provider),
         ...outside.providers().filter((p) => outsideOf(p).length > 0),
+        // A refusal that names the group (its name then) is an answer about it too.
+        ...standing.providers().filter((p) => {
+          const name = groupThen.of(p, query.group);
+          return name !== undefined && standing.of(p, name).some((r) => r.changeId !== undefined);
+        }),
       ]),
     ]
       .filter((p) => query.provider === undefined || p === query.provider)
@@ -491,7 +513,15 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
       // The name the group had on that date; none when the name was taken since by a group made later.
       const name = groupThen.of(provider, query.group);
       if (name === undefined)
-        return { provider, group: query.group, members: [], unconfirmed: [], outside: [], isKnown: false };
+        return {
+          provider,
+          group: query.group,
+          members: [],
+          unconfirmed: [],
+          outside: [],
+          isKnown: false,
+          refused: [],
+        };
       const members = [...(held.get(provider)?.get(name)?.values() ?? [])]
         .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
         .map((m) =>
@@ -513,6 +543,7 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
         unconfirmed,
         outside: outsideOf(provider),
         isKnown: known.has(`${provider}\n${name}`),
+        refused: standing.of(provider, name),
       };
     });
     // The window's changes of each group, under every name it had there: from its name at the end back

@@ -16,6 +16,7 @@ import {
 } from "./access-at.ts";
 import { entriesOfGroup, GroupRenames } from "./group-entries.ts";
 import type { OutsideMembership } from "./held-outside.ts";
+import type { RefusalOfRun } from "./standing-refusals.ts";
 import { eachEntry } from "./journal-lines.ts";
 
 /** A stretch of a membership gatehouse applied, as the last answer inside the window saw it. */
@@ -47,6 +48,8 @@ export interface GroupAccessDuring {
   /** Held outside gatehouse at a time the journal cannot exclude from the window. */
   readonly outside: readonly OutsideMembership[];
   readonly isKnown: boolean;
+  /** Guard-rail refusals standing at some moment of the window (GroupAccessAt.refused). */
+  readonly refused: readonly RefusalOfRun[];
 }
 
 export interface AccessDuringResult {
@@ -150,6 +153,7 @@ export function stretchesOf(since: Date, answers: readonly AccessAtResult[]): Ac
       unconfirmed: [...unconfirmed.values()],
       outside: end.outside,
       isKnown,
+      refused: end.refused,
     };
   });
   return {

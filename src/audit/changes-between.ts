@@ -15,6 +15,7 @@ import type {
   WebhookDeliveredData,
 } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
+import { readRefusal, refusalConcerns, refusalNames, type RunRefusal } from "./refusals.ts";
 import { runApproval, type RunApproval } from "./run-approval.ts";
 
 export interface RecordedChange {
@@ -87,6 +88,21 @@ function deliveryConcerns(delivery: WebhookDeliveredData | DeliveryClosedData, q
   if (query.group !== undefined || query.provider !== undefined) return false;
   return query.user === undefined || delivery.userId === query.user;
 }
+
+/**
+ * A guard-rail refusal a run recorded (its apply-start's `refused`): that run made only its grant endings
+ * and the leavers' offboarding that passed the guard rails on its own, and the rest of its plan waited.
+ */
+export type RecordedRefusal = RunRefusal & {
+  /** When the run started (its apply-start's `at`). */
+  readonly at: string;
+  /** `seq` of the run's apply-start, which recorded it. */
+  readonly seq: number;
+  /** How many changes the run made despite the refusal (its apply-start's `changes`). */
+  readonly made: number;
+  readonly commit?: string;
+  readonly actor: string;
+};
 
 /** A fire drill (`gatehouse drill`), with its `seq`. */
 export type RecordedDrill = DrillData & { readonly seq: number };
@@ -179,6 +195,7 @@ function namedFilters(entry: JournalEntry, query: ChangesQuery): ChangesFilter[]
       case "delivery-closed":
         return deliveryConcerns(entry, one);
       case "apply-start":
+        return (entry.refused ?? []).some((message) => refusalNames(readRefusal(message), one));
       case "intent":
       case "apply-end":
         return false;
@@ -189,7 +206,9 @@ function namedFilters(entry: JournalEntry, query: ChangesQuery): ChangesFilter[]
 
 /**
  * The changes of `journalPath` that `query` asks for, in journal order, the offboarding checks among them
- * (with `group`, only those that found the person still in it), the verdicts closed by hand, the fire
+ * (with `group`, only those that found the person still in it), the guard-rail refusals of runs that made
+ * only part of their plan (those that name the person, group or system asked about, and the removal limits
+ * of that system, which held back removals the journal does not list), the verdicts closed by hand, the fire
  * drills, the webhook deliveries and the deliveries closed by hand (none with `group`), and how many
  * entries were read. `unknown`: the filters (user, group, provider) no entry of the journal names, at any date.
  */
@@ -200,6 +219,7 @@ export async function changesBetween(
   readonly entries: number;
   readonly changes: readonly RecordedChange[];
   readonly offboarding: readonly RecordedCheck[];
+  readonly refusals: readonly RecordedRefusal[];
   readonly closures: readonly RecordedClosure[];
   readonly drills: readonly RecordedDrill[];
   readonly deliveries: readonly RecordedDelivery[];
@@ -211,6 +231,7 @@ export async function changesBetween(
   const runs = new Map<number, RunFacts>();
   const changes: RecordedChange[] = [];
   const offboarding: RecordedCheck[] = [];
+  const refusals: RecordedRefusal[] = [];
   const closures: RecordedClosure[] = [];
   const drills: RecordedDrill[] = [];
   const deliveries: RecordedDelivery[] = [];
@@ -228,6 +249,19 @@ export async function changesBetween(
         ...(entry.overrides === undefined ? {} : { overrides: entry.overrides }),
         approval: runApproval(entry),
       });
+      if (!isInWindow(entry.at)) return;
+      for (const message of entry.refused ?? []) {
+        const refusal = readRefusal(message);
+        if (!refusalConcerns(refusal, query)) continue;
+        refusals.push({
+          ...refusal,
+          at: entry.at,
+          seq: entry.seq,
+          made: entry.changes,
+          ...(entry.commit === undefined ? {} : { commit: entry.commit }),
+          actor: entry.actor,
+        });
+      }
       return;
     }
     if (entry.type === "offboard-verified") {
@@ -283,6 +317,7 @@ export async function changesBetween(
     entries,
     changes,
     offboarding,
+    refusals,
     closures,
     drills,
     deliveries,

@@ -17,6 +17,7 @@ import { rememberVerified, verifiedEnd } from "../../audit/verified-prefix.ts";
 import { inlineText, jsonForTerminal } from "../../render/terminal-text.ts";
 import { firstFew } from "../../model/lists.ts";
 import { heldLines, outsideLines, runText, unconfirmedLines } from "./journal-access-text.ts";
+import { refusalChangeLine, refusalLines } from "./journal-refusal-text.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import { accessAt, laterNamesOf, type HeldMembership } from "../../audit/access-at.ts";
@@ -284,10 +285,19 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
       `${shown}: no change, check or delivery ${UNKNOWN_FILTER_TEXT[filter]} ${inlineText(query[filter] ?? "")} was ever recorded here, on any date: check the name (names are matched exactly)\n`,
     );
   const isAnswered = intact && unknown.length === 0;
-  // --unapproved: the changes of such runs only (checks, drills, deliveries and closures are no run's commits).
+  // --unapproved: the changes of such runs only (checks, refusals, drills, deliveries and closures are no
+  // run's commits).
   const result =
     query.unapproved === true
-      ? { ...found, offboarding: [], closures: [], drills: [], deliveries: [], deliveryClosures: [] }
+      ? {
+          ...found,
+          offboarding: [],
+          refusals: [],
+          closures: [],
+          drills: [],
+          deliveries: [],
+          deliveryClosures: [],
+        }
       : found;
   if (format === "json") {
     io.stdout(
@@ -329,6 +339,12 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
           : `; leaver: ${c.leaving}${c.lateBy === undefined ? "" : ` (${c.lateBy})`}`) +
         `  (journal #${String(c.seq)}, run #${String(c.runSeq)}${runText({ ...(c.commit === undefined ? {} : { commit: c.commit }), ...(c.actor === undefined ? {} : { actor: c.actor }), ...(c.drill === true ? { drill: c.userId ?? c.account } : {}) })}, triggered ${c.triggeredAt})`,
     })),
+    // A run the guard rails refused made only part of its plan: what it did not make, and why, before its
+    // changes (its apply-start comes first).
+    ...result.refusals.map((r) => ({
+      seq: r.seq,
+      text: refusalChangeLine(r, query.user !== undefined || query.group !== undefined),
+    })),
     ...result.drills.map((d) => ({
       seq: d.seq,
       text: `${d.at}  fire drill of canary ${d.canary}: ${d.outcome}; ${d.systems.map(drillSystemText).join("; ")}; restore ${d.restore.outcome}${d.error === undefined ? "" : `; error: ${d.error}`}  (journal #${String(d.seq)}${d.runSeq === undefined ? "" : `, run #${String(d.runSeq)}`}, by ${d.actor}, started ${d.startedAt})`,
@@ -352,6 +368,9 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
     (result.offboarding.length === 0
       ? ""
       : ` and ${String(result.offboarding.length)} offboarding check(s)`) +
+    (result.refusals.length === 0
+      ? ""
+      : ` and ${String(result.refusals.length)} guard-rail refusal(s) of runs that made only part of their plan`) +
     (result.closures.length === 0 ? "" : ` and ${String(result.closures.length)} verdict(s) closed by hand`) +
     (result.drills.length === 0 ? "" : ` and ${String(result.drills.length)} fire drill(s)`) +
     (result.deliveries.length === 0 ? "" : ` and ${String(result.deliveries.length)} webhook delivery(ies)`) +
@@ -502,7 +521,10 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
   for (const g of result.groups) {
     const called = g.group === group ? "" : ` (then called ${g.group})`;
     if (!g.isKnown && g.unconfirmed.length === 0 && g.outside.length === 0) {
-      lines.push(`${group}${called} in ${g.provider} ${when}: gatehouse had not changed it by then`);
+      lines.push(
+        `${group}${called} in ${g.provider} ${when}: gatehouse had not changed it by then`,
+        ...refusalLines(g.group, g.refused, "names" in g),
+      );
       continue;
     }
     if ("names" in g) {
@@ -530,7 +552,11 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
       );
       for (const m of g.members) lines.push(...heldLines(m, end, undefined, lineCommits.get(m)));
     }
-    lines.push(...unconfirmedLines(g.provider, g.unconfirmed), ...outsideLines(g.provider, g.outside));
+    lines.push(
+      ...unconfirmedLines(g.provider, g.unconfirmed),
+      ...outsideLines(g.provider, g.outside),
+      ...refusalLines(g.group, g.refused, "names" in g),
+    );
   }
   if (result.groups.length === 0)
     lines.push(
