@@ -23,8 +23,8 @@ import {
   lookUpGroup,
   rememberGroup,
   requireGroup,
-  requireUser,
 } from "./session.ts";
+import { requireUser } from "./user-lookup.ts";
 import { supportsGroupAttribute } from "./discovery.ts";
 
 type Confirmation = string | undefined;

@@ -58,6 +58,12 @@ export interface ScimIndex {
   readonly written: Set<string>;
   /** The server refused a membership remove with a filtered path: members are removed by PUT from then on. */
   refusesFilteredRemove: boolean;
+  /**
+   * How the server's `userName eq` filter compares names (user-lookup.ts): "ignores-case" as RFC 7643
+   * wants, or "exact" (SCIMMY), where an empty answer does not prove there is no account of the name in
+   * another case. Undefined until a look-up shows it or a miss that would fail a change asks.
+   */
+  userNameFilter: "ignores-case" | "exact" | undefined;
 }
 
 export interface ScimSession {
@@ -84,6 +90,7 @@ export function createIndex(): ScimIndex {
     uncertainCreates: new Set(),
     written: new Set(),
     refusesFilteredRemove: false,
+    userNameFilter: undefined,
   };
 }
 
@@ -419,6 +426,9 @@ export async function lookUpUser(
     attribute === "userName" ? u.userName.toLowerCase() === value.toLowerCase() : u.externalId === value,
   );
   if (match) rememberUser(s.index, match);
+  // Found by the filter in another case: the server compares userName as RFC 7643 wants (user-lookup.ts).
+  if (s.caps.filter && attribute === "userName" && match !== undefined && match.userName !== value)
+    s.index.userNameFilter = "ignores-case";
   return match;
 }
 
@@ -436,16 +446,6 @@ export async function lookUpGroup(
     match?.memberIds === undefined && match ? ((await getGroup(s, match.id, name, signal)) ?? match) : match;
   if (full) rememberGroup(s.index, full);
   return full;
-}
-
-/** The user behind an account: from the index, else from the server; a clear error when there is none. */
-export async function requireUser(s: ScimSession, account: string, signal: AbortSignal): Promise<ScimUser> {
-  const user = s.index.users.get(account.toLowerCase()) ?? (await lookUpUser(s, "userName", account, signal));
-  if (!user)
-    throw new ProviderError(s.name, `find user "${account}"`, `no SCIM user with userName "${account}"`, {
-      status: 404,
-    });
-  return user;
 }
 
 export async function requireGroup(s: ScimSession, name: string, signal: AbortSignal): Promise<ScimGroup> {

@@ -13,7 +13,8 @@ import {
   parseScimUser,
 } from "./map.ts";
 import type { ScimSession } from "./session.ts";
-import { deleteResource, forgetUser, lookUpUser, rememberUser, requireUser } from "./session.ts";
+import { deleteResource, forgetUser, lookUpUser, rememberUser } from "./session.ts";
+import { findUserAnyCase, requireUser } from "./user-lookup.ts";
 import { ENTERPRISE_USER } from "./settings.ts";
 
 type Confirmation = string | undefined;
@@ -185,31 +186,43 @@ async function createUser(
       const found = await matchExisting(s, write, true, signal);
       s.index.uncertainCreates.delete(key);
       if (found) return adoptUser(s, found, write, operation, signal);
-      if (isConflict) throw await explainConflict(s, write, error, signal);
+      if (isConflict) {
+        const taken = await accountInTheWay(s, write, error, signal);
+        if (taken instanceof Error) throw taken;
+        return adoptUser(s, taken, write, operation, signal);
+      }
       s.log(`${s.name}: ${operation}: no answer and no such account on the server; creating it once more`);
     }
   }
 }
 
 /**
- * A 409 with no account of that userName: most often an account that holds this person's externalId
- * under another name (renamed in the app), on a server that keeps externalIds unique. Never taken over.
+ * The account a 409 is about, where the userName filter found none: one that holds this person's
+ * externalId under their name in another case, or an account of their name in another case on a server
+ * whose filter compares userName exactly (user-lookup.ts); adopted as any account of the name is. Else the
+ * error: most often an account that holds this person's externalId under another name (renamed in the
+ * app), on a server that keeps externalIds unique, which is never taken over.
  */
-async function explainConflict(
+async function accountInTheWay(
   s: ScimSession,
   write: UserWrite,
   error: ScimHttpError,
   signal: AbortSignal,
-): Promise<ScimHttpError | ProviderError> {
-  if (write.userId === undefined || !s.caps.filter) return error;
-  const holder = await lookUpUser(s, "externalId", write.userId, signal).catch(() => undefined);
-  if (holder === undefined) return error;
-  return new ProviderError(
-    s.name,
-    `create user "${write.userName}"`,
-    `the server refuses a second account with externalId "${write.userId}": "${holder.userName}" has it. gatehouse does not take that account over (an externalId proves nothing: any app admin can write it). If it is this person's (their previous account, kept while the new one cannot be created, or one renamed in the app), rename it to "${write.userName}" in the app; otherwise clear its externalId`,
-    { cause: error },
-  );
+): Promise<ScimUser | ScimHttpError | ProviderError> {
+  if (!s.caps.filter) return error;
+  const holder =
+    write.userId === undefined
+      ? undefined
+      : await lookUpUser(s, "externalId", write.userId, signal).catch(() => undefined);
+  if (holder?.userName.toLowerCase() === write.userName.toLowerCase()) return holder;
+  if (holder !== undefined)
+    return new ProviderError(
+      s.name,
+      `create user "${write.userName}"`,
+      `the server refuses a second account with externalId "${write.userId ?? ""}": "${holder.userName}" has it. gatehouse does not take that account over (an externalId proves nothing: any app admin can write it). If it is this person's (their previous account, kept while the new one cannot be created, or one renamed in the app), rename it to "${write.userName}" in the app; otherwise clear its externalId`,
+      { cause: error },
+    );
+  return (await findUserAnyCase(s, write.userName, signal)) ?? error;
 }
 
 /**
