@@ -191,6 +191,12 @@ describe("an account whose userName differs only in case (Better Auth: the filte
       { userName: "bob@example.com", externalId: "bob", active: true },
       { userName: "Cy@example.com", active: false },
     ]);
+    // The filter found Bob as bob: it ignores case, so a missing account is taken at its word, unasked.
+    const missing = await applied(provider, [disable("kim@example.com")]);
+    expect(statusOf(missing.outcomes)).toEqual([
+      'failed: saas: find user "kim@example.com": no SCIM user with userName "kim@example.com"',
+    ]);
+    expect(missing.reads).toBe(1);
   });
 
   it("answers a missing account after asking once how the filter compares, and never lists the users", async () => {
