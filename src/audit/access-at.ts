@@ -13,6 +13,7 @@ import { eachEntry } from "./journal-lines.ts";
 import { HeldOutside, type OutsideMembership } from "./held-outside.ts";
 import { readRefusal, refusalNames } from "./refusals.ts";
 import { StandingRefusals, type RefusalOfRun } from "./standing-refusals.ts";
+import { heldThrough, type HeldThrough, type NestedGroup } from "./nested-access.ts";
 
 export interface HeldMembership {
   readonly member: string;
@@ -94,6 +95,14 @@ export interface GroupAccessAt {
    * held back removals over the limit, which the journal does not list one by one. Empty when none.
    */
   readonly refused: readonly RefusalOfRun[];
+  /**
+   * The people holding the group through the groups it nests (`group:` member lines, where the system
+   * nests natively), at any depth: each one's membership of a nested group gatehouse applied, with the way
+   * there (nested-access.ts). Empty where the group nests none.
+   */
+  readonly through: readonly HeldThrough[];
+  /** Every group nested in it then, at any depth, and whether the journal knew that group by then. */
+  readonly nested: readonly NestedGroup[];
 }
 
 export interface AccessAtResult {
@@ -111,6 +120,11 @@ export interface AccessAtResult {
   readonly changedAt?: Readonly<Record<string, readonly string[]>>;
   /** With `from`: per provider, the removals of the group's members applied in the window, in order. */
   readonly removedIn?: Readonly<Record<string, readonly WindowRemoval[]>>;
+  /**
+   * With `from`: per provider, the names of every group nested in the group, at any depth, at any time up
+   * to `at` (more, never fewer): their membership changes in the window are instants its answer changes.
+   */
+  readonly nestedNames?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A member's removal from the group, as the journal recorded it: why the stretch of a window ended. */
@@ -248,6 +262,15 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
   const windowStart = query.from?.toISOString();
   const windowChanges: { provider: string; group: string; at: string; removal?: WindowRemoval }[] = [];
   const windowRenames: { provider: string; from: string; to: string }[] = [];
+  // Groups nested in others (provider\nparent → children) and group renames (provider\nname → names it
+  // was renamed to or from), up to `until`: which groups' changes a window's answer depends on.
+  const nestings = new Map<string, Set<string>>();
+  const link = (map: Map<string, Set<string>>, key: string, name: string): void => {
+    let names = map.get(key);
+    if (!names) map.set(key, (names = new Set<string>()));
+    names.add(name);
+  };
+  const renameLinks = new Map<string, Set<string>>();
   // Groups each account may hold (a superset): a rename in place moves only those, not every group.
   const groupsOfAccount = new Map<string, Set<string>>(); // provider\naccount → groups
   const holds = (provider: string, account: string, group: string): void => {
@@ -397,6 +420,15 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
         for (const m of members?.values() ?? [])
           if (m.memberKind === "user") holds(entry.provider, m.member, to);
         known.add(`${entry.provider}\n${to}`);
+        link(renameLinks, `${entry.provider}\n${change.group}`, to);
+        link(renameLinks, `${entry.provider}\n${to}`, change.group);
+        // Renamed in place, it stays nested where it was: its parents list it under the new name.
+        for (const parent of groups.values()) {
+          const nesting = parent.get(`group\n${change.group}`);
+          if (nesting === undefined) continue;
+          parent.delete(`group\n${change.group}`);
+          parent.set(`group\n${to}`, { ...nesting, member: to });
+        }
       }
       return;
     }
@@ -414,6 +446,7 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
     // membership already, with the add that gave it.
     if (change.renamedFrom !== undefined && members.has(key)) return;
     if (change.memberKind === "user") holds(entry.provider, change.member, change.group);
+    else link(nestings, `${entry.provider}\n${change.group}`, change.member);
     const run = runs.get(entry.runSeq);
     // Added back as drift while held: it went missing in between, when, the journal cannot say.
     const before = change.reason === "drift" ? members.get(key) : undefined;
@@ -521,6 +554,8 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
           outside: [],
           isKnown: false,
           refused: [],
+          through: [],
+          nested: [],
         };
       const members = [...(held.get(provider)?.get(name)?.values() ?? [])]
         .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
@@ -536,6 +571,9 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
             .filter(([key]) => !confirmed.has(key)),
         ).values(),
       ].sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
+      const { through, nested } = heldThrough(held.get(provider) ?? new Map(), name, (inner) =>
+        known.has(`${provider}\n${inner}`),
+      );
       return {
         provider,
         group: name,
@@ -544,23 +582,58 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
         outside: outsideOf(provider),
         isKnown: known.has(`${provider}\n${name}`),
         refused: standing.of(provider, name),
+        through: through.map((t) =>
+          t.until !== undefined && ranAfter(t.until) ? { ...t, keptPastUntil: true as const } : t,
+        ),
+        nested,
       };
     });
+    /**
+     * The groups nested in any of `names` (a system's), at any depth, at any time up to `until`, under
+     * every name a rename gave them or took from them: more than were nested at any one instant, never fewer.
+     */
+    const nestedUnder = (provider: string, names: ReadonlySet<string>): Set<string> => {
+      const found = new Set<string>();
+      const queue = [...names];
+      for (let name = queue.pop(); name !== undefined; name = queue.pop())
+        for (const next of [
+          ...(nestings.get(`${provider}\n${name}`) ?? []),
+          ...(renameLinks.get(`${provider}\n${name}`) ?? []),
+        ])
+          if (!found.has(next) && !names.has(next)) {
+            found.add(next);
+            queue.push(next);
+          }
+      return found;
+    };
     // The window's changes of each group, under every name it had there: from its name at the end back
     // through its renames.
-    const inWindow = (g: GroupAccessAt) => {
+    const namesOf = (g: GroupAccessAt): Set<string> => {
       const names = new Set([g.group]);
       for (const r of [...windowRenames].reverse())
         if (r.provider === g.provider && names.has(r.to)) names.add(r.from);
+      return names;
+    };
+    const inWindow = (g: GroupAccessAt) => {
+      const names = namesOf(g);
       return windowChanges.filter((c) => c.provider === g.provider && names.has(c.group));
     };
     const window =
       windowStart === undefined ? undefined : groups.map((g) => [g.provider, inWindow(g)] as const);
+    // The groups nested in it: a change of their members is a change of who holds it through them.
+    const nestedNames =
+      windowStart === undefined
+        ? undefined
+        : Object.fromEntries(groups.map((g) => [g.provider, [...nestedUnder(g.provider, namesOf(g))]]));
     const changedAt =
       window === undefined
         ? undefined
         : Object.fromEntries(
-            window.map(([provider, changes]) => [provider, [...new Set(changes.map((c) => c.at))]]),
+            window.map(([provider, changes]) => {
+              const inner = new Set(nestedNames?.[provider] ?? []);
+              const theirs = windowChanges.filter((c) => c.provider === provider && inner.has(c.group));
+              return [provider, [...new Set([...changes, ...theirs].map((c) => c.at))].sort()];
+            }),
           );
     const removedIn =
       window === undefined
@@ -579,6 +652,7 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
       providers: [...everProviders].sort(),
       ...(changedAt === undefined ? {} : { changedAt }),
       ...(removedIn === undefined ? {} : { removedIn }),
+      ...(nestedNames === undefined ? {} : { nestedNames }),
     };
   }
 }

@@ -17,6 +17,7 @@ import {
 import { entriesOfGroup, GroupRenames } from "./group-entries.ts";
 import type { OutsideMembership } from "./held-outside.ts";
 import type { RefusalOfRun } from "./standing-refusals.ts";
+import { throughKey, type HeldThrough, type NestedGroup } from "./nested-access.ts";
 import { eachEntry } from "./journal-lines.ts";
 
 /** A stretch of a membership gatehouse applied, as the last answer inside the window saw it. */
@@ -36,6 +37,14 @@ export type HeldStretch = HeldMembership & {
 
 export type StretchEnd = Omit<WindowRemoval, "member" | "memberKind" | "at">;
 
+/**
+ * A stretch of holding the group through nested groups (HeldThrough), as the last answer inside the
+ * window saw it: `to`, when that way stopped inside the window (the person left the nested group, the
+ * nested group left the group, or either was deleted; the nested group's own answer says which); absent:
+ * still held at the window's end.
+ */
+export type HeldThroughStretch = HeldThrough & { readonly to?: string };
+
 export interface GroupAccessDuring {
   readonly provider: string;
   /** The group's name at the window's end. */
@@ -50,6 +59,10 @@ export interface GroupAccessDuring {
   readonly isKnown: boolean;
   /** Guard-rail refusals standing at some moment of the window (GroupAccessAt.refused). */
   readonly refused: readonly RefusalOfRun[];
+  /** Each stretch of holding it through nested groups at some moment of the window, by member, then by start. */
+  readonly through: readonly HeldThroughStretch[];
+  /** Every group nested in it at some moment of the window (at the instants answered), once per way. */
+  readonly nested: readonly NestedGroup[];
 }
 
 export interface AccessDuringResult {
@@ -90,8 +103,12 @@ export async function accessDuring(
   const instants = [...new Set(Object.values(last.changedAt ?? {}).flat())]
     .filter((at) => at !== last.at)
     .sort();
-  // A second read keeps the group's part of the journal, small beside the rest, to replay at each instant.
-  const own = await entriesOfGroup(journalPath, renames.namesOf(query.group), entries);
+  // A second read keeps the group's part of the journal, small beside the rest, to replay at each instant:
+  // its own entries, and those of the groups nested in it (who holds it through them).
+  const names = new Set(renames.namesOf(query.group));
+  for (const inner of Object.values(last.nestedNames ?? {}).flat())
+    for (const name of renames.namesOf(inner)) names.add(name);
+  const own = await entriesOfGroup(journalPath, names, entries);
   const answerAt = (at: Date): AccessAtResult => {
     const replay = replayAt(at);
     for (const entry of own) replay.apply(entry);
@@ -115,6 +132,9 @@ export function stretchesOf(since: Date, answers: readonly AccessAtResult[]): Ac
   const groups = last.groups.map((end): GroupAccessDuring => {
     const open = new Map<number, HeldMembership>(); // the add's seq → its latest view
     const stretches: HeldStretch[] = [];
+    const openThrough = new Map<string, HeldThrough>(); // throughKey → its latest view
+    const throughStretches: HeldThroughStretch[] = [];
+    const nested = new Map<string, NestedGroup>();
     const names: string[] = [];
     const unconfirmed = new Map<string, UnconfirmedMembership>();
     let isKnown = false;
@@ -137,11 +157,23 @@ export function stretchesOf(since: Date, answers: readonly AccessAtResult[]): Ac
           open.delete(seq);
         }
       for (const [seq, m] of now) open.set(seq, m);
+      const nowThrough = new Map(g.through.map((t) => [throughKey(t), t]));
+      for (const [key, t] of openThrough)
+        if (!nowThrough.has(key)) {
+          throughStretches.push({ ...t, to: answer.at });
+          openThrough.delete(key);
+        }
+      for (const [key, t] of nowThrough) openThrough.set(key, t);
+      for (const n of g.nested) nested.set([...n.within, n.group].join("\n"), n);
       for (const u of g.unconfirmed)
         if (!unconfirmed.has(`${u.memberKind}\n${u.member}`))
           unconfirmed.set(`${u.memberKind}\n${u.member}`, u);
     }
     stretches.push(...open.values());
+    throughStretches.push(...openThrough.values());
+    throughStretches.sort((a, b) =>
+      a.member < b.member ? -1 : a.member > b.member ? 1 : Date.parse(a.since) - Date.parse(b.since),
+    );
     stretches.sort((a, b) =>
       a.member < b.member ? -1 : a.member > b.member ? 1 : Date.parse(a.since) - Date.parse(b.since),
     );
@@ -154,6 +186,8 @@ export function stretchesOf(since: Date, answers: readonly AccessAtResult[]): Ac
       outside: end.outside,
       isKnown,
       refused: end.refused,
+      through: throughStretches,
+      nested: [...nested.values()],
     };
   });
   return {

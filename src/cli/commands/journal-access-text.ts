@@ -5,6 +5,7 @@
 import type { HeldMembership, UnconfirmedMembership } from "../../audit/access-at.ts";
 import type { GuardrailOverrides } from "../../audit/journal-entry.ts";
 import type { HeldStretch } from "../../audit/access-during.ts";
+import { heldThroughSince, type HeldThrough } from "../../audit/nested-access.ts";
 import type { NotHeldSince, OutsideMembership } from "../../audit/held-outside.ts";
 import { formatLocation } from "../../model/source.ts";
 import {
@@ -144,7 +145,8 @@ const who = (m: { member: string; memberKind: "user" | "group"; userId?: string 
 
 /**
  * The lines of a member gatehouse applied. `at` is the instant asked about (a window's end); `to`, for a
- * window, when the stretch ended inside it (absent: still held at its end).
+ * window, when the stretch ended inside it (absent: still held at its end). With `through`, the member
+ * holds `through.group` through nested groups, and `m` is their membership of the last of them.
  */
 export function heldLines(
   m: HeldMembership,
@@ -152,6 +154,7 @@ export function heldLines(
   window?: Pick<HeldStretch, "to" | "endedBy">,
   line?: LineCommit,
   removal?: LineRemoval,
+  through?: { readonly group: string; readonly held: HeldThrough },
 ): string[] {
   const where = m.source === undefined ? "" : `, ${formatLocation(m.source)}`;
   const span =
@@ -161,9 +164,11 @@ export function heldLines(
         ? ", still held at the window's end"
         : ` to ${inlineText(window.to)}`;
   const end = window?.to ?? at;
+  const inner = through?.held.via.at(-1)?.group;
   const lines = [
-    `  ${inlineText(who(m))}  since ${inlineText(m.since)}${span} (journal #${String(m.seq)}${runText(m)}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m, end)}`,
+    `  ${inlineText(who(m))}  ${inner === undefined ? "" : `through group ${inlineText(inner)}: in it `}since ${inlineText(m.since)}${span} (journal #${String(m.seq)}${runText(m)}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m, end)}`,
   ];
+  if (through !== undefined) lines.push(`    ${nestedText(through.group, through.held)}`);
   // How it was given: the role and the attribute that matched, the grant's ticket, the nested group.
   if (m.why.length > 0) lines.push(`    ${m.why.map(inlineText).join("; ")}`);
   // How it ended inside the window: the removal gatehouse applied, with its reason.
@@ -184,6 +189,18 @@ export function heldLines(
       : `    ${approvalLine(m.approvals, line)}`,
   );
   return lines;
+}
+
+/**
+ * How a member held the group through nested groups: "team-a in all-eng since T (journal #5): held all-eng
+ * through it from T", each nesting on the way, the innermost first.
+ */
+function nestedText(group: string, t: HeldThrough): string {
+  const ways = t.via.map((v, i) => {
+    const outer = i === 0 ? group : (t.via[i - 1]?.group ?? group);
+    return `${inlineText(v.group)} in ${inlineText(outer)} since ${inlineText(v.since)} (journal #${String(v.seq)})`;
+  });
+  return `${ways.reverse().join(", ")}: held ${inlineText(group)} through ${t.via.length === 1 ? "it" : "them"} from ${inlineText(heldThroughSince(t))}`;
 }
 
 /** The lines of members an interrupted run announced and never confirmed. */

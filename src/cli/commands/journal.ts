@@ -18,6 +18,7 @@ import { inlineText, jsonForTerminal } from "../../render/terminal-text.ts";
 import { firstFew } from "../../model/lists.ts";
 import { heldLines, outsideLines, runText, unconfirmedLines } from "./journal-access-text.ts";
 import { refusalChangeLine, refusalLines } from "./journal-refusal-text.ts";
+import { throughLines } from "./journal-nested-text.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
 import { choiceOpt, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import { accessAt, laterNamesOf, type HeldMembership } from "../../audit/access-at.ts";
@@ -54,7 +55,8 @@ here begins with the branch's last: what a fresh clone can prove, where no cache
 repair cuts off a torn last line left by a crash mid-write (kept in <journal>.torn); nothing else. It
 refuses a line gatehouse already read whole on this machine: that is no crash's torn write.
 access answers "who had access to GROUP on DATE" from the journal: each member then, since when, why,
-and the run (commit, actor) that added them. DATE is an instant (2026-03-01T12:00:00Z) or a day
+and the run (commit, actor) that added them; where the system nests groups, also each person in a group
+it nests, through which; and the guard-rail refusals that kept members in it. DATE is an instant (2026-03-01T12:00:00Z) or a day
 (2026-03-01: the end of that day, UTC). With --since and --until instead (a day: from its start, up
 to its end): everyone who held GROUP at any moment of that window, each stretch from the journal.
 Only what gatehouse applied is in the journal, and what a run found and removed: a member held
@@ -487,7 +489,7 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
   // The pull request that wrote each member's line, where git can tell (the run may have applied several).
   const lineCommits = await lineCommitsOf(
     io.cwd,
-    result.groups.flatMap((g): readonly HeldMembership[] => g.members),
+    result.groups.flatMap((g): readonly HeldMembership[] => [...g.members, ...g.through]),
   );
   // The commit that took each removed member's line out of the files (an access review's close, say).
   const lineRemovals = new Map<HeldMembership, LineRemoval>();
@@ -507,6 +509,10 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
           ...(removal === undefined ? {} : { lineRemoval: removal }),
         };
       }),
+      through: g.through.map((t: HeldMembership) => {
+        const line = lineCommits.get(t);
+        return { ...t, ...(line === undefined ? {} : { lineCommit: line }) };
+      }),
     }));
     io.stdout(
       jsonForTerminal(
@@ -520,7 +526,7 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
   const lines: string[] = [];
   for (const g of result.groups) {
     const called = g.group === group ? "" : ` (then called ${g.group})`;
-    if (!g.isKnown && g.unconfirmed.length === 0 && g.outside.length === 0) {
+    if (!g.isKnown && g.unconfirmed.length === 0 && g.outside.length === 0 && g.nested.length === 0) {
       lines.push(
         `${group}${called} in ${g.provider} ${when}: gatehouse had not changed it by then`,
         ...refusalLines(g.group, g.refused, "names" in g),
@@ -553,6 +559,7 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
       for (const m of g.members) lines.push(...heldLines(m, end, undefined, lineCommits.get(m)));
     }
     lines.push(
+      ...throughLines(g.group, g, end, "names" in g, lineCommits),
       ...unconfirmedLines(g.provider, g.unconfirmed),
       ...outsideLines(g.provider, g.outside),
       ...refusalLines(g.group, g.refused, "names" in g),
