@@ -129,7 +129,20 @@ describe("journal changes and journal access on a run the guard rails refused", 
     });
     expect(before.stdout).not.toContain("guard-rail refusal");
 
-    // Forced: mal goes, and the refusal no longer stands after that run; a window over both still shows it.
+    // Forced: mal goes, and db-admin is renamed db-admins. The refusal no longer stands after that run; a
+    // window over both still shows it, under the group's later name.
+    await repo.write(
+      "access/gatehouse.yaml",
+      PROVIDERS + policy(10).replace("protectedGroups: [db-admin]", "protectedGroups: [db-admins]"),
+    );
+    await repo.write(
+      "access/groups/groups.yaml",
+      groups("ann, bob, cy, dan, mal").replace(
+        "  - name: db-admin\n",
+        "  - name: db-admins\n    formerNames: [db-admin]\n",
+      ),
+    );
+    await repo.commit("access: db-admin is db-admins");
     expect((await repo.run(["apply", "--yes", "--force"], { now: FORCED })).code).toBe(0);
     const after = await repo.run(
       ["journal", "access", "db-admin", "--at", "2026-03-04", "--format", "json"],

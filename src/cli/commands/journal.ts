@@ -63,8 +63,9 @@ Only what gatehouse applied is in the journal, and what a run found and removed:
 outside gatehouse (by hand) is named, uncertain, from the last entry showing it was not held.
 changes lists the changes the journal records from --since to --until (a day: from its start, up to
 its end), of one person (--user: their id or an account), one group or one system, with each outcome
-and the run (commit, actor) that made it; a run whose commits did not all come in through a pull
-request approved as the gate requires (or applied uncommitted files) is said on each of its changes;
+and the run (commit, actor) that made it, and the guard-rail refusals of runs that made only part of
+their plan; a run whose commits did not all come in through a pull request approved as the gate
+requires (or applied uncommitted files) is said on each of its changes;
 --unapproved lists only those changes, and those of runs that recorded no approvals. Both check the journal's chain first, as verify does, and
 exit 1 when it is not intact, or when a group, person (changes) or provider they ask about is named by no
 entry at all (a typo, most likely).
