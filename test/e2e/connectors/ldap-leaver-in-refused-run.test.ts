@@ -91,6 +91,16 @@ describe("a leaver in a plan the guard rails refuse (real slapd)", { tags: ["slo
     // Nothing else of the plan: mallory keeps her account and the protected group until someone forces it.
     expect(await rootSearch(server, PEOPLE, "(uid=mallory)", ["uid"])).toHaveLength(1);
     expect(await groupsNaming(server, `uid=mallory,${PEOPLE}`)).toEqual([LEDGER]);
+    // An auditor reading the journal sees it: what was refused, and why, of mallory and of the ledger.
+    const changes = await repo.run(["journal", "changes", "--user", "mallory"]);
+    expect(changes.code).toBe(0);
+    expect(changes.stdout).toMatch(
+      /ldap {2}REFUSED by the guard rails, not applied: ldap:membership\/app-ledger-read\/mallory: membership remove narrows protected group app-ledger-read; re-run with --force if intended {2}\(journal #\d+, run #\d+, commit [0-9a-f]{12}, by .*; it made only 3 change\(s\)/,
+    );
+    const access = await repo.run(["journal", "access", "app-ledger-read", "--at", "2026-11-25T12:00:00Z"]);
+    expect(access.stdout).toContain(
+      "  ! ldap:membership/app-ledger-read/mallory: membership remove narrows protected group app-ledger-read; re-run with --force if intended  (the run at ",
+    );
 
     const forced = await repo.run(["apply", "--yes", "--force"]);
     expect(forced.code).toBe(0);

@@ -182,6 +182,38 @@ describe("gatehouse CLI against OpenLDAP", { tags: ["slow"] }, () => {
     expectNoSecret(repo, server);
   });
 
+  it("names, in journal access of a group, the people who hold it through the group nested in it in slapd", async () => {
+    const { server, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    // slapd holds the nesting as a member value (the nested group's DN), and ben and cleo in the nested group.
+    expect(await membersOf(server, "team-eng-write")).toContain(`cn=team-oncall-write,${GROUPS}`);
+    const answer = await repo.run([
+      "journal",
+      "access",
+      "team-eng-write",
+      "--at",
+      "2026-11-25T12:00:00Z",
+      "--format",
+      "json",
+    ]);
+    expect(answer.code).toBe(0);
+    const [group] = (
+      JSON.parse(answer.stdout) as {
+        groups: {
+          members: { member: string }[];
+          through: { member: string; via: { group: string }[] }[];
+          nested: unknown[];
+        }[];
+      }
+    ).groups;
+    expect(group?.members.map((m) => m.member)).toEqual(["ada", "team-oncall-write"]);
+    expect(group?.through.map((t) => [t.member, t.via.map((v) => v.group)])).toEqual([
+      ["ben", ["team-oncall-write"]],
+      ["cleo", ["team-oncall-write"]],
+    ]);
+    expect(group?.nested).toEqual([{ group: "team-oncall-write", within: [], isKnown: true }]);
+  });
+
   it("imports people without employeeType (or with it in another case) into files whose plan leaves them alone", async () => {
     const others = [
       `dn: uid=gus,${PEOPLE}\nobjectClass: inetOrgPerson\nuid: gus\ncn: Gus Grey\nsn: Grey\n`,
