@@ -24,30 +24,15 @@ import {
   removedAfterEach,
   terminate,
 } from "./workspace.ts";
+import { DISABLED, MANAGERS_LDIF, uid } from "./ldap-fixtures.ts";
 import { withoutIds } from "./journal-edits.ts";
 
-const PEOPLE = `ou=people,${BASE_DN}`;
 const GROUPS = `ou=groups,${BASE_DN}`;
-const DISABLED = `ou=disabled,${BASE_DN}`;
 const VPN = `cn=vpn,${GROUPS}`;
 const RENAMED = "b.okafor";
 const RENAMED_MAIL = "b.okafor@elsewhere.example";
-const uid = (account: string, ou = PEOPLE): string => `uid=${account},${ou}`;
 
 const keep = removedAfterEach<Slapd>((server) => server.stop());
-
-/** The two managers are in the directory already, as the files give them (gatehouse adopts them). */
-const MANAGERS = [
-  { uid: "ada", cn: "Ada Lovelace", sn: "Lovelace", title: "Engineering Manager", department: "ENG" },
-  { uid: "eli", cn: "Eli Moss", sn: "Moss", title: "Controller", department: "FIN" },
-]
-  .map(
-    (m) =>
-      `dn: ${uid(m.uid)}\nobjectClass: inetOrgPerson\nuid: ${m.uid}\ncn: ${m.cn}\nsn: ${m.sn}\n` +
-      `mail: ${m.cn.toLowerCase().replace(" ", ".")}@example.com\ntitle: ${m.title}\n` +
-      `departmentNumber: ${m.department}\nemployeeType: employee\n`,
-  )
-  .join("\n");
 
 const RECHECK = ["--offboard-recheck", "0.05"];
 
@@ -57,7 +42,7 @@ const RECHECK = ["--offboard-recheck", "0.05"];
  * (which the files do not give her, and additive mode keeps).
  */
 async function applied(): Promise<{ server: Slapd; repo: ConnectorRepo }> {
-  const server = await startSlapd({ ldif: MANAGERS });
+  const server = await startSlapd({ ldif: MANAGERS_LDIF });
   const repo = await createConnectorRepo({
     provider: {
       name: "ldap",

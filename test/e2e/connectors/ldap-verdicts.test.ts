@@ -20,33 +20,18 @@ import {
   type RunResult,
   terminate,
 } from "./workspace.ts";
+import { DISABLED, MANAGERS_LDIF, uid } from "./ldap-fixtures.ts";
 
-const PEOPLE = `ou=people,${BASE_DN}`;
-const DISABLED = `ou=disabled,${BASE_DN}`;
 const LEGACY = `ou=legacy,${BASE_DN}`;
 const VPN = `cn=vpn,${LEGACY}`;
-const uid = (account: string, ou = PEOPLE): string => `uid=${account},${ou}`;
 
 const keep = removedAfterEach<Slapd>((server) => server.stop());
-
-/** The two managers are in the directory already, as the files give them (gatehouse adopts them). */
-const MANAGERS = [
-  { uid: "ada", cn: "Ada Lovelace", sn: "Lovelace", title: "Engineering Manager", department: "ENG" },
-  { uid: "eli", cn: "Eli Moss", sn: "Moss", title: "Controller", department: "FIN" },
-]
-  .map(
-    (m) =>
-      `dn: ${uid(m.uid)}\nobjectClass: inetOrgPerson\nuid: ${m.uid}\ncn: ${m.cn}\nsn: ${m.sn}\n` +
-      `mail: ${m.cn.toLowerCase().replace(" ", ".")}@example.com\ntitle: ${m.title}\n` +
-      `departmentNumber: ${m.department}\nemployeeType: employee\n`,
-  )
-  .join("\n");
 
 /** Where a first read-back finds access left, it reads again this soon. */
 const RECHECK = ["--offboard-recheck", "0.05"];
 
 async function setup(): Promise<{ server: Slapd; repo: ConnectorRepo }> {
-  const server = await startSlapd({ ldif: MANAGERS });
+  const server = await startSlapd({ ldif: MANAGERS_LDIF });
   const repo = await createConnectorRepo({
     provider: {
       name: "ldap",
