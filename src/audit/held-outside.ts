@@ -7,7 +7,8 @@
  * then, whose memberships go in additive and authoritative mode alike; or, for a member removed as drift
  * or with a group in no access file, the system authoritative and the access files the same, where
  * members the files do not give go as drift and such groups are deleted; additive mode keeps them,
- * observe changes nothing).
+ * observe changes nothing). Only a run that carried out its plan counts: not one the guard rails refused
+ * (but for its leavers' offboarding, where it made it), a fire drill's, or one that died mid-apply.
  */
 import type { ProviderMode } from "../model/access.ts";
 import { membershipOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
@@ -122,6 +123,19 @@ export class HeldOutside {
   /** provider\naccount → groups it may hold (a superset), to move them on a rename in place. */
   readonly #groupsOfAccount = new Map<string, Set<string>>();
   readonly #runs = new Map<number, { at: string; commit?: string; actor: string; desiredDigest: string }>();
+  /**
+   * Runs that did not carry out their whole plan, so that what they did not remove proves nothing: a fire
+   * drill's (only the canary's changes), one that died before its end (`interrupted`: it may have stopped
+   * before any removal).
+   */
+  readonly #incomplete = new Set<number>();
+  /**
+   * Runs the guard rails refused (`refused`), nothing overriding them: they made only grant endings and
+   * the leavers' offboarding that passed the guard rails on its own (all leavers' or none).
+   */
+  readonly #refused = new Set<number>();
+  /** Runs that made a leaver's change (user-terminated): a refused one among them offboarded its leavers. */
+  readonly #offboarded = new Set<number>();
   /** provider → the runs that read it in authoritative mode (its `modes`, or a drift removal it made). */
   readonly #authoritative = new Map<string, Seqs>();
   /** provider → the runs that could write to it (not observe: its `modes`, or a change it recorded there). */
@@ -160,6 +174,8 @@ export class HeldOutside {
           desiredDigest: entry.desiredDigest,
           ...(entry.commit === undefined ? {} : { commit: entry.commit }),
         });
+        if ((entry.refused?.length ?? 0) > 0) this.#refused.add(entry.seq);
+        if (entry.drill !== undefined) this.#incomplete.add(entry.seq);
         for (const provider of entry.providers) {
           const mode: ProviderMode | undefined =
             entry.modes !== undefined && Object.hasOwn(entry.modes, provider)
@@ -194,6 +210,8 @@ export class HeldOutside {
         this.#change(entry);
         return;
       case "apply-end":
+        if (entry.interrupted === true) this.#incomplete.add(entry.runSeq);
+        return;
       case "delivery-closed":
       case "drill":
       case "verdict-closed":
@@ -205,6 +223,7 @@ export class HeldOutside {
   #change(entry: JournalEntry & { type: "change" }): void {
     const { change, provider } = entry;
     seqsOf(this.#writing, provider).add(entry.runSeq);
+    if (change.reason === "user-terminated") this.#offboarded.add(entry.runSeq);
     // An announced add answered: not made, it is not held (made, the add below keeps it).
     const announced = this.#announced.get(keyOf(String(entry.runSeq), entry.changeId));
     if (announced !== undefined) {
@@ -384,7 +403,10 @@ export class HeldOutside {
     const byFiles = reason === "drift" || reason === "not-in-config";
     const digest = byFiles ? this.#runs.get(runSeq)?.desiredDigest : undefined;
     const sameFiles = (seq: number): boolean =>
-      digest !== undefined && this.#runs.get(seq)?.desiredDigest === digest;
+      digest !== undefined &&
+      !this.#incomplete.has(seq) &&
+      !this.#refused.has(seq) &&
+      this.#runs.get(seq)?.desiredDigest === digest;
     const candidates: { seq: number | undefined; evidence: NotHeldEvidence }[] = [
       {
         seq: this.#authoritative.get(provider)?.latest(runSeq, floor, tried, sameFiles),
@@ -426,13 +448,22 @@ export class HeldOutside {
       const e = events[i];
       if (e === undefined) continue;
       if (e.runSeq < limit && e.isLeaver) {
-        const seq = writing?.latest(end, Math.max(e.runSeq, floor), skip);
+        const seq = writing?.latest(end, Math.max(e.runSeq, floor), skip, (s) => this.#offboardsLeavers(s));
         if (seq !== undefined) return seq;
       }
       end = Math.min(end, e.runSeq);
       if (end <= floor) return undefined;
     }
     return undefined;
+  }
+
+  /**
+   * Whether run `seq` took every leaver's memberships it found away: a whole plan, or a refused one whose
+   * leavers' offboarding passed the guard rails (all leavers' or none: it made a leaver's change). A drill
+   * offboards only its canary, and a run that died may have stopped before a leaver's removals.
+   */
+  #offboardsLeavers(seq: number): boolean {
+    return !this.#incomplete.has(seq) && (!this.#refused.has(seq) || this.#offboarded.has(seq));
   }
 
   #holds(provider: string, account: string, group: string): void {
