@@ -91,6 +91,7 @@ export function checkSyncGuards(plan: HrSyncPlan, limits: SyncLimits): GuardViol
   const cleared = plan.updates.filter(
     (u) =>
       !u.isLeaver &&
+      !u.hasLeft &&
       u.changes.some((c) => CLEARABLE.has(c.field) && c.before !== undefined && c.after === undefined),
   ).length;
   const maxCleared = limitOf(limits.maxCleared, base);
@@ -105,6 +106,7 @@ export function checkSyncGuards(plan: HrSyncPlan, limits: SyncLimits): GuardViol
   const movers = plan.updates.filter(
     (u) =>
       !u.isLeaver &&
+      !u.hasLeft &&
       u.changes.some((c) => ROLE_FIELDS.has(c.field) && c.before !== undefined && c.after !== undefined),
   ).length;
   const maxMovers = floored(limits.maxMovers, DEFAULT_MAX_MOVERS, base);

@@ -24,6 +24,13 @@ function updateLines(symbol: string, update: UserUpdate): string[] {
   ];
 }
 
+/** Updates of people staying (or coming back): department, title, manager, e-mail, ... */
+const movers = (plan: HrSyncPlan): UserUpdate[] => plan.updates.filter((u) => !u.isLeaver && !u.hasLeft);
+/** Updates that make someone a leaver. */
+const leavers = (plan: HrSyncPlan): UserUpdate[] => plan.updates.filter((u) => u.isLeaver);
+/** Updates of people gone already, which change no access. */
+const alreadyLeft = (plan: HrSyncPlan): UserUpdate[] => plan.updates.filter((u) => u.hasLeft);
+
 export function hasSyncChanges(plan: HrSyncPlan): boolean {
   return plan.joiners.length > 0 || plan.updates.length > 0;
 }
@@ -44,12 +51,16 @@ export function renderSyncText(result: HrSyncResult, context: RenderContext): st
     if (start !== undefined) detail.push(`starts ${start}`);
     lines.push(`  + ${who(j.id, j.employeeNumber)} → ${context.joinersFile}: ${detail.join(", ")}`);
   }
-  const movers = plan.updates.filter((u) => !u.isLeaver);
-  const leavers = plan.updates.filter((u) => u.isLeaver);
-  section("Movers", movers.length);
-  for (const u of movers) lines.push(...updateLines("~", u));
-  section("Leavers", leavers.length);
-  for (const u of leavers) lines.push(...updateLines("-", u));
+  section("Movers", movers(plan).length);
+  for (const u of movers(plan)) lines.push(...updateLines("~", u));
+  section("Leavers", leavers(plan).length);
+  for (const u of leavers(plan)) lines.push(...updateLines("-", u));
+  const left = alreadyLeft(plan);
+  if (left.length > 0)
+    lines.push(
+      `Left already (${String(left.length)}): HR's record catches up with people past their last day (their access ended then):`,
+    );
+  for (const u of left) lines.push(...updateLines("-", u));
   if (result.flagged.length > 0)
     lines.push(
       `Movers' grants their new role does not give (${String(result.flagged.length)}): put to the group's owners, revoked by \`review close\` after the due day unless they re-approve:`,
@@ -125,8 +136,9 @@ export function renderSyncJson(result: HrSyncResult, context: RenderContext): st
       entry: Object.fromEntries(j.fields),
       source: sourceOf(j.at),
     })),
-    movers: plan.updates.filter((u) => !u.isLeaver).map(updateOf),
-    leavers: plan.updates.filter((u) => u.isLeaver).map(updateOf),
+    movers: movers(plan).map(updateOf),
+    leavers: leavers(plan).map(updateOf),
+    alreadyLeft: alreadyLeft(plan).map(updateOf),
     flagged: result.flagged.map((f) => ({
       id: f.id,
       group: f.group,

@@ -191,7 +191,10 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
   const base = {
     plan,
     flagged,
-    leaversOwn: ownedBy(tree.model, new Set(plan.updates.filter((u) => u.isLeaver).map((u) => u.id))),
+    leaversOwn: ownedBy(
+      tree.model,
+      new Set(plan.updates.filter((u) => u.isLeaver || u.hasLeft).map((u) => u.id)),
+    ),
     rows: read.table?.rows.length ?? 0,
     owned: people.owned,
     joinersFile: displayPath(cwd, joinersAbs),

@@ -291,13 +291,15 @@ function updateOf(user: User, changes: readonly FieldChange[], isAbsent: boolean
     ...(endDate === undefined ? {} : { endDate }),
   };
   const wasGone = isTerminated(user, now);
+  const isGone = isTerminated(next, now);
   const isEndBroughtForward = endDate !== undefined && (user.endDate === undefined || endDate < user.endDate);
   return {
     id: user.id,
     ...(user.employeeNumber === undefined ? {} : { employeeNumber: user.employeeNumber }),
     source: user.source,
     changes,
-    isLeaver: !wasGone && (isTerminated(next, now) || isEndBroughtForward),
+    isLeaver: !wasGone && (isGone || isEndBroughtForward),
+    hasLeft: wasGone && isGone,
     isAbsent,
   };
 }

@@ -21,6 +21,12 @@ export interface UserUpdate {
   readonly changes: readonly FieldChange[];
   /** Terminated by this change (status, or an end date set or brought forward) and not before. */
   readonly isLeaver: boolean;
+  /**
+   * Gone before this change and still gone after it (past their end date, or terminated): HR's record
+   * catching up with someone who has left (status active → terminated the day after their last day). No
+   * access changes with it: neither a mover nor a new leaver.
+   */
+  readonly hasLeft: boolean;
   /** Terminated because the export does not have them (`absent: terminate`). */
   readonly isAbsent: boolean;
 }

@@ -64,3 +64,63 @@ describe("hr sync of a termination whose last day is ahead", () => {
     );
   });
 });
+
+/**
+ * The other way round: the last day has passed (the files have the end date, so access went with it), and
+ * HR's status turns to terminated only now. That person is neither a mover nor a new leaver.
+ */
+const GONE = `users:
+  - id: dee
+    name: Dee Park
+    email: dee@example.com
+    employeeNumber: "E4"
+    department: Sales
+    endDate: 2026-05-20
+  - id: eli
+    name: Eli Roth
+    email: eli@example.com
+    employeeNumber: "E5"
+    department: Sales
+`;
+
+describe("hr sync of someone whose last day has passed", () => {
+  it("lists them as left already, not as a mover, and no guard rail counts them", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": "providers:\n  directory: { type: local, path: .gatehouse/directory.json }\n",
+      "users/staff.yaml": GONE,
+      "groups/teams.yaml": "groups:\n  - name: team\n    owners: [eli]\n    members: [eli]\n",
+    });
+    trees.push(tree);
+    await writeFile(
+      path.join(tree.cwd, "export.csv"),
+      "employeeNumber,name,email,status,endDate,department\n" +
+        "E4,Dee Park,dee@example.com,terminated,2026-05-20,Former staff\n" +
+        "E5,Eli Roth,eli@example.com,active,,Sales\n",
+    );
+    // --max-movers 0: a department change of someone still here would be refused.
+    const run = await runCliIn(tree.cwd, ["hr", "sync", "export.csv", "--max-movers", "0", "--check"]);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).not.toContain("Movers");
+    expect(run.stdout).not.toMatch(/^Leavers/m);
+    expect(run.stdout).toContain("Left already (1)");
+    expect(run.stdout).toContain("      status: active → terminated");
+    expect(run.stdout).toContain("      department: Sales → Former staff");
+    expect(run.code).toBe(1); // --check: the files would change
+
+    const json = await runCliIn(tree.cwd, [
+      "hr",
+      "sync",
+      "export.csv",
+      "--max-movers",
+      "0",
+      "--format",
+      "json",
+    ]);
+    expect(json.code).toBe(0);
+    const out = JSON.parse(json.stdout) as Record<string, { id: string }[]>;
+    expect(out["movers"]).toEqual([]);
+    expect(out["leavers"]).toEqual([]);
+    expect(out["alreadyLeft"]?.map((u) => u.id)).toEqual(["dee"]);
+    expect(out["refused"]).toEqual([]);
+  });
+});

@@ -43,6 +43,7 @@ function update(id: string, changes: FieldChange[], isLeaver = false): UserUpdat
     source: { file: "access/users/people.yaml", line: 1, column: 1 },
     changes,
     isLeaver,
+    hasLeft: false,
     isAbsent: false,
   };
 }
