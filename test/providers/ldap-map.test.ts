@@ -385,6 +385,14 @@ describe("ldap entry mapping", () => {
       `CN=eve,OU=Groups,${corp}`,
     ]);
     expect(read.state).not.toHaveProperty("elsewhere");
+    // The group read that staff nests is said to be one, with the setting that manages it.
+    const notes = read.state.unmanaged ?? [];
+    expect(notes.filter((n) => n.includes(" nests "))).toEqual([
+      "group staff nests 1 group (admins) while nesting is off for this provider: their members hold it too, " +
+        "and neither the access files nor gatehouse say so; set `nesting: true` for the provider in gatehouse.yaml " +
+        "to manage nested groups (import then writes them as `- group:` members), or remove the nesting in the directory",
+    ]);
+    expect(notes.join("\n")).not.toContain("admins,OU=Groups");
     // posixGroup's memberUid values name no DN: only managers can.
     const posixGroups = [
       entry(`cn=staff,${posix.groups.dn}`, {

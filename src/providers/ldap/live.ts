@@ -211,8 +211,18 @@ export function toLiveState(
         outsiders.push(
           `group ${mapped.group.name} holds memberUid ${firstFew(cased, 3)}, which names an account under ${s.users.dn} only in another case: memberUid is compared exactly, so it is no membership gatehouse manages; replace it with the account's own spelling in the directory`,
         );
-      const other = mapped.unknown.filter((v) => !cased.includes(v));
-      if (other.length > 0) strangers.push({ group: mapped.group.name, values: other });
+      const rest = mapped.unknown.filter((v) => !cased.includes(v));
+      // With nesting off, a group read is no member gatehouse manages: said apart, with the setting.
+      const nested = nesting ? [] : rest.filter((v) => nestedGroupOf(v, groupByDn) !== undefined);
+      const other = rest.filter((v) => !nested.includes(v));
+      if (other.length + nested.length > 0)
+        strangers.push({
+          group: mapped.group.name,
+          values: other,
+          ...(nested.length > 0
+            ? { nested: nested.map((v) => nestedGroupOf(v, groupByDn) ?? v).sort(compareText) }
+            : {}),
+        });
     }
   }
   // By code unit, the order the planner merges in (a locale's order would make it sort them again).
@@ -235,6 +245,15 @@ export function toLiveState(
     strangers,
     otherUnmanaged,
   };
+}
+
+/** The name of the group read that a member value (a DN) names, if any. */
+function nestedGroupOf(value: string, groupByDn: ReadonlyMap<string, string>): string | undefined {
+  try {
+    return groupByDn.get(normalizeDn(value));
+  } catch {
+    return undefined; // not a DN
+  }
 }
 
 /**

@@ -22,6 +22,8 @@ export interface NonPerson {
 export interface GroupStrangers {
   readonly group: string;
   readonly values: readonly string[];
+  /** Groups read that it nests while nesting is off for the provider (their names). */
+  readonly nested?: readonly string[];
 }
 
 /**
@@ -62,13 +64,20 @@ function keyOf(value: string): string | undefined {
  * person's account (moving it under the people OU makes it managed): `unmanaged`.
  */
 export function strangerNotes(
-  { group, values }: GroupStrangers,
+  { group, values, nested = [] }: GroupStrangers,
   s: LdapSettings,
   nesting: boolean,
   kinds: ReadonlyMap<string, NonPersonKind>,
 ): { readonly unmanaged: string[]; readonly info: string[] } {
   const unmanaged: string[] = [];
   const info: string[] = [];
+  if (nested.length > 0)
+    unmanaged.push(
+      `group ${group} nests ${plural(nested.length, "group", "groups")} (${firstFew([...nested], 3)}) while nesting is off ` +
+        "for this provider: their members hold it too, and neither the access files nor gatehouse say so; " +
+        "set `nesting: true` for the provider in gatehouse.yaml to manage nested groups (import then writes them " +
+        "as `- group:` members), or remove the nesting in the directory",
+    );
   if (values.length === 0) return { unmanaged, info };
   // memberUid values are names, not entries: one no account holds is for an account of that name to come.
   if (s.groups.flavour === "posixGroup") {
