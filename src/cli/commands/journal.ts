@@ -27,6 +27,8 @@ import { lineRemovalsOf, type LineRemoval } from "../../audit/line-removals.ts";
 import { accessDuring } from "../../audit/access-during.ts";
 import { describeChange, describeWhy, symbolOf } from "../../render/describe.ts";
 import { changesBetween } from "../../audit/changes-between.ts";
+import { leaversOffboarded } from "../../audit/leaver-report.ts";
+import { leaversJson, leaversText } from "./journal-leavers-text.ts";
 import { checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import type { CommandIo } from "../io.ts";
 import { isFile } from "../../io/is-file.ts";
@@ -41,6 +43,7 @@ export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gateho
        gatehouse journal access GROUP --since DATE --until DATE [--provider NAME] [--format text|json]
        gatehouse journal changes [--since DATE] [--until DATE] [--user ID] [--group NAME]
                                  [--provider NAME] [--unapproved] [--format text|json]
+       gatehouse journal leavers [--since DATE] [--until DATE] [--user ID] [--format text|json]
        gatehouse journal close-verdict --provider NAME --account ACCOUNT --reason TEXT
                                        [--journal .gatehouse/journal.jsonl]
        gatehouse journal close-delivery --delivery ID --reason TEXT
@@ -69,6 +72,11 @@ requires (or applied uncommitted files) is said on each of its changes;
 --unapproved lists only those changes, and those of runs that recorded no approvals. Both check the journal's chain first, as verify does, and
 exit 1 when it is not intact, or when a group, person (changes) or provider they ask about is named by no
 entry at all (a typo, most likely).
+leavers lists the leavers offboarded from --since to --until (by when the run that took their access
+away started), one of them with --user (their id or an account): the HR event and last day, that run
+and how long after the end of the last day it started (LATE past a day), each system's check of their
+account (clean, access left, the re-checks, a verdict closed by hand) and the offboarding webhooks'
+deliveries. It checks the journal's chain first; exit 1 when not intact.
 close-verdict closes by hand an open offboarding verdict (a leaver account whose last check found access
 left, or could not check it) that no apply can settle: it records who (as apply records its actor),
 when, why (--reason) and which verdict entry it closes. Plans no longer note it, applies no longer check
@@ -108,10 +116,11 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
     sub !== "repair" &&
     sub !== "access" &&
     sub !== "changes" &&
+    sub !== "leavers" &&
     sub !== "close-verdict" &&
     sub !== "close-delivery"
   ) {
-    const subs = ["verify", "repair", "access", "changes", "close-verdict", "close-delivery"];
+    const subs = ["verify", "repair", "access", "changes", "leavers", "close-verdict", "close-delivery"];
     const hint = sub === undefined ? "" : suggest(sub, subs);
     throw new UsageError(
       (sub === undefined
@@ -124,6 +133,7 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
   if (sub === "close-delivery") return runCloseDelivery(args, io, file, JOURNAL_USAGE);
   if (sub === "access") return runAccess(args, io, file);
   if (sub === "changes") return runChanges(args, io, file);
+  if (sub === "leavers") return runLeavers(args, io, file);
   if (sub === "repair") {
     const repair = await repairJournalTail(file, await readWholeHere(file, io.cwd));
     io.stdout(
@@ -259,22 +269,47 @@ async function answerableJournal(
   return problems;
 }
 
-async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<number> {
-  if (args.positionals.length > 1) throw new UsageError(`journal changes takes no names\n\n${JOURNAL_USAGE}`);
-  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
-  const shown = shownPath(io.cwd, file);
+/** The --since and --until of a journal question, checked: a day counts from its start, up to its end. */
+function windowOf(args: Parsed): { since?: Date; until?: Date } {
   const sinceText = stringOpt(args, "since");
   const untilText = stringOpt(args, "until");
   const since = sinceText === undefined ? undefined : parseAt(sinceText, "since", "start");
   const until = untilText === undefined ? undefined : parseAt(untilText, "until", "end");
   if (since !== undefined && until !== undefined && since > until)
     throw new UsageError(`--since (${since.toISOString()}) is after --until (${until.toISOString()})`);
+  return { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
+}
+
+async function runLeavers(args: Parsed, io: CommandIo, file: string): Promise<number> {
+  if (args.positionals.length > 1) throw new UsageError(`journal leavers takes no names\n\n${JOURNAL_USAGE}`);
+  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const shown = shownPath(io.cwd, file);
+  const window = windowOf(args);
+  const user = stringOpt(args, "user");
+  if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
+  const problems = await answerableJournal(file, io, shown);
+  const records = await leaversOffboarded(file, { ...window, ...(user === undefined ? {} : { user }) });
+  // A person no offboarding ever named (a typo, most likely) is said so: "0 leavers" would read as an answer.
+  const isUnknown =
+    user !== undefined && records.length === 0 && (await leaversOffboarded(file, { user })).length === 0;
+  if (isUnknown)
+    io.stderr(
+      `${shown}: no offboarding of ${inlineText(user)} was ever recorded here, on any date: check the name (a user id or an account, matched exactly)\n`,
+    );
+  io.stdout(format === "json" ? leaversJson(records, window, problems) : leaversText(records, window, shown));
+  return problems.length === 0 && !isUnknown ? ExitCode.ok : ExitCode.error;
+}
+
+async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<number> {
+  if (args.positionals.length > 1) throw new UsageError(`journal changes takes no names\n\n${JOURNAL_USAGE}`);
+  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const shown = shownPath(io.cwd, file);
+  const window = windowOf(args);
   if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
   const problems = await answerableJournal(file, io, shown);
   const intact = problems.length === 0;
   const query = {
-    ...(since === undefined ? {} : { since }),
-    ...(until === undefined ? {} : { until }),
+    ...window,
     ...optional("user", stringOpt(args, "user")),
     ...optional("group", stringOpt(args, "group")),
     ...optional("provider", stringOpt(args, "provider")),
@@ -366,7 +401,8 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
     })),
   ].sort((a, b) => a.seq - b.seq);
   const lines = shownLines.map((l) => inlineText(l.text));
-  const window = `${since === undefined ? "the start" : since.toISOString()} to ${until === undefined ? "the end" : until.toISOString()}`;
+  const { since, until } = window;
+  const span = `${since === undefined ? "the start" : since.toISOString()} to ${until === undefined ? "the end" : until.toISOString()}`;
   const checks =
     (result.offboarding.length === 0
       ? ""
@@ -381,7 +417,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
       ? ""
       : ` and ${String(result.deliveryClosures.length)} delivery(ies) closed by hand`);
   lines.push(
-    `${String(result.changes.length)} change(s)${checks} from ${window}, of ${String(result.entries)} journal entries in ${shown}.`,
+    `${String(result.changes.length)} change(s)${checks} from ${span}, of ${String(result.entries)} journal entries in ${shown}.`,
   );
   // Runs without --record-approvals: the journal cannot tell how their commits got in (each says so in JSON).
   const unrecorded = result.changes.filter((r) => r.approval === "not-recorded").length;

@@ -1,0 +1,114 @@
+/** `journal leavers` as text for a person and as JSON for a program (docs/formats.md). */
+import { isLate, type LeaverRecord, type LeaverSystem } from "../../audit/leaver-report.ts";
+import { inlineText, jsonForTerminal, type TerminalText } from "../../render/terminal-text.ts";
+
+const HOUR_MS = 3_600_000;
+
+/** A length of time as an auditor reads it: minutes under an hour, hours under two days, else days. */
+export function elapsedText(ms: number): string {
+  if (ms < HOUR_MS) return `${String(Math.round(ms / 60_000))} minute(s)`;
+  if (ms < 48 * HOUR_MS) return `${(ms / HOUR_MS).toFixed(1)} hours`;
+  return `${(ms / (24 * HOUR_MS)).toFixed(1)} days`;
+}
+
+/** How the offboarding run stood to the end of the last day. */
+function timingText(ms: number): string {
+  return ms < 0
+    ? `${elapsedText(-ms)} before the end of the last day`
+    : `${elapsedText(ms)} after the end of the last day${ms > 24 * HOUR_MS ? ": LATE" : ""}`;
+}
+
+function systemLine(s: LeaverSystem): string {
+  const steps = s.checks.map((c, i) => {
+    const what = c.clean
+      ? "clean"
+      : c.problem !== undefined
+        ? `not checked (${inlineText(c.problem)})`
+        : `access left (${c.groupsLeft.map(inlineText).join(", ") || "see journal changes"})`;
+    return `${i === 0 ? "" : "re-checked: "}${what} at ${c.at}`;
+  });
+  const end =
+    s.outcome === "access-left"
+      ? "; ACCESS LEFT: no later check found it clean"
+      : s.closed === undefined
+        ? ""
+        : `; closed by hand at ${s.closed.at} by ${inlineText(s.closed.actor)}: ${inlineText(s.closed.reason)}`;
+  return `  ${inlineText(s.provider)}/${inlineText(s.account)}: ${steps.join(", then ")}${end}`;
+}
+
+function recordLines(r: LeaverRecord): string[] {
+  const run =
+    `offboarded by the run started ${r.offboardedAt}` +
+    (r.afterLastDayMs === undefined ? "" : ` (${timingText(r.afterLastDayMs)})`) +
+    (r.actor === undefined ? "" : `, by ${inlineText(r.actor)}`) +
+    (r.commit === undefined ? "" : `, commit ${inlineText(r.commit.slice(0, 12))}`);
+  const verdict =
+    r.outcome === "clean"
+      ? `no access left in any system${r.cleanAt === undefined ? "" : ` as of ${r.cleanAt}`}`
+      : r.outcome === "closed-by-hand"
+        ? "access was left in some system and its verdict was closed by hand (above)"
+        : `ACCESS LEFT in ${r.systems
+            .filter((s) => s.outcome === "access-left")
+            .map((s) => inlineText(s.provider))
+            .join(", ")}`;
+  return [
+    `${inlineText(r.userId)}  ${r.leaving === undefined ? "(no HR event recorded)" : inlineText(r.leaving)}`,
+    `  ${r.lastDay === undefined ? "no last day in the files (terminated by status): how late cannot be told" : `last day ${r.lastDay}`}; ${run}`,
+    ...r.systems.map(systemLine),
+    ...r.webhooks.map(
+      (w) =>
+        `  webhook ${inlineText(w.webhook)} (delivery ${inlineText(w.delivery)}): ${w.outcome} at ${w.at} after ${String(w.attempts)} attempt(s)` +
+        (w.closed === undefined
+          ? w.outcome === "delivered"
+            ? ""
+            : ": still owed"
+          : `; closed by hand at ${w.closed.at} by ${inlineText(w.closed.actor)}: ${inlineText(w.closed.reason)}`),
+    ),
+    `  verdict: ${verdict}`,
+  ];
+}
+
+export interface LeaversWindow {
+  readonly since?: Date;
+  readonly until?: Date;
+}
+
+function windowText(w: LeaversWindow): string {
+  if (w.since === undefined && w.until === undefined) return "";
+  return (
+    (w.since === undefined ? "" : ` from ${w.since.toISOString()}`) +
+    (w.until === undefined ? "" : ` to ${w.until.toISOString()}`)
+  );
+}
+
+export function leaversText(records: readonly LeaverRecord[], window: LeaversWindow, shown: string): string {
+  const late = records.filter(isLate).length;
+  const left = records.filter((r) => r.outcome === "access-left").length;
+  const lines = [
+    `Leavers offboarded${windowText(window)}, from ${shown}: ${String(records.length)} ` +
+      `(${String(late)} late, more than a day after the end of their last day; ${String(left)} with access left)`,
+  ];
+  for (const r of records) lines.push("", ...recordLines(r));
+  lines.push(
+    "",
+    "Only leavers gatehouse offboarded are here, each with its check of every system; someone whose access " +
+      "went another way, or never went, is not: `gatehouse accounts` lists leavers' accounts still enabled.",
+  );
+  return lines.join("\n") + "\n";
+}
+
+export function leaversJson(
+  records: readonly LeaverRecord[],
+  window: LeaversWindow,
+  problems: readonly { readonly line: number; readonly message: string }[],
+): TerminalText {
+  const json = {
+    formatVersion: 1,
+    since: window.since?.toISOString() ?? null,
+    until: window.until?.toISOString() ?? null,
+    leavers: records.map((r) => ({ ...r, isLate: isLate(r) })),
+    intact: problems.length === 0,
+    problems,
+  };
+  return jsonForTerminal(JSON.stringify(json, null, 2) + "\n");
+}
