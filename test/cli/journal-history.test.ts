@@ -171,3 +171,62 @@ describe("the journal history lookup", () => {
     }
   });
 });
+
+describe("journal access, changes and leavers --history", () => {
+  it("answer from a journal cut short on a fresh clone with exit 1 against the branch, and say what a fresh clone cannot catch without it", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": configYaml(),
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
+      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann]\n",
+    });
+    trees.push(tree);
+    git(tree.cwd, ["init", "-q"]);
+    const journalFile = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    await writeFile(
+      path.join(tree.dir, "groups/teams.yaml"),
+      "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
+    );
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+    const journal = await readFile(journalFile);
+    keep(tree.cwd, journal, undefined);
+
+    // A fresh clone: no record of reading the journal here; the last run (bob's add) cut off its end.
+    await rm(path.join(tree.cwd, ".gatehouse/cache"), { recursive: true, force: true });
+    const lines = journal.toString("utf8").trimEnd().split("\n");
+    const firstRunEnd = lines.findIndex((l) => l.includes('"type":"apply-end"'));
+    await writeFile(journalFile, lines.slice(0, firstRunEnd + 1).join("\n") + "\n");
+
+    const blind = await runCliIn(tree.cwd, ["journal", "changes"]);
+    expect(blind.code).toBe(0);
+    expect(blind.stderr).toContain(
+      "gatehouse has not read this journal on this machine before (a fresh clone?), so entries cut off its end, or a chain rewritten whole, cannot be caught here; --history origin/gatehouse-journal",
+    );
+    for (const argv of [
+      ["journal", "changes", "--history", "jb"],
+      ["journal", "access", "ops", "--at", "2099-01-01", "--history", "jb"],
+      ["journal", "leavers", "--history", "jb"],
+    ]) {
+      const run = await runCliIn(tree.cwd, argv);
+      expect(run.code, argv.join(" ")).toBe(1);
+      expect(run.stderr).toContain(
+        ".gatehouse/journal.jsonl: jb: the journal here is shorter than the one the branch kept",
+      );
+      expect(run.stderr).toContain("journal is NOT intact (1 problem(s))");
+      expect(run.stderr).not.toContain("has not read this journal");
+    }
+    const json = await runCliIn(tree.cwd, ["journal", "changes", "--history", "jb", "--format", "json"]);
+    const answer = JSON.parse(json.stdout) as {
+      intact: boolean;
+      problems: { line: number; message: string }[];
+    };
+    expect(answer.intact).toBe(false);
+    expect(answer.problems[0]?.message).toMatch(/^jb: the journal here is shorter/);
+
+    // The whole journal back: the same questions hold against the branch.
+    await writeFile(journalFile, journal);
+    const whole = await runCliIn(tree.cwd, ["journal", "changes", "--history", "jb"]);
+    expect(whole.code, whole.out).toBe(0);
+    expect(whole.stdout).toContain("+ add bob to ops");
+  });
+});

@@ -39,11 +39,13 @@ import { suggest } from "../../validate/rules/report.ts";
 
 export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gatehouse/journal.jsonl] [--history REV]
        gatehouse journal repair [--journal .gatehouse/journal.jsonl]
-       gatehouse journal access GROUP --at DATE [--provider NAME] [--format text|json]
-       gatehouse journal access GROUP --since DATE --until DATE [--provider NAME] [--format text|json]
+       gatehouse journal access GROUP --at DATE [--provider NAME] [--history REV] [--format text|json]
+       gatehouse journal access GROUP --since DATE --until DATE [--provider NAME] [--history REV]
+                                      [--format text|json]
        gatehouse journal changes [--since DATE] [--until DATE] [--user ID] [--group NAME]
-                                 [--provider NAME] [--unapproved] [--format text|json]
-       gatehouse journal leavers [--since DATE] [--until DATE] [--user ID] [--format text|json]
+                                 [--provider NAME] [--unapproved] [--history REV] [--format text|json]
+       gatehouse journal leavers [--since DATE] [--until DATE] [--user ID] [--history REV]
+                                 [--format text|json]
        gatehouse journal close-verdict --provider NAME --account ACCOUNT --reason TEXT
                                        [--journal .gatehouse/journal.jsonl]
        gatehouse journal close-delivery --delivery ID --reason TEXT
@@ -69,14 +71,15 @@ its end), of one person (--user: their id or an account), one group or one syste
 and the run (commit, actor) that made it, and the guard-rail refusals of runs that made only part of
 their plan; a run whose commits did not all come in through a pull request approved as the gate
 requires (or applied uncommitted files) is said on each of its changes;
---unapproved lists only those changes, and those of runs that recorded no approvals. Both check the journal's chain first, as verify does, and
-exit 1 when it is not intact, or when a group, person (changes) or provider they ask about is named by no
+--unapproved lists only those changes, and those of runs that recorded no approvals. Both check the journal's chain first, as verify does
+(with --history REV also against the branch that keeps it: on a fresh clone only that catches entries
+cut off its end or a chain rewritten whole), and exit 1 when it is not intact, or when a group, person (changes) or provider they ask about is named by no
 entry at all (a typo, most likely).
 leavers lists the leavers offboarded from --since to --until (by when the run that took their access
 away started), one of them with --user (their id or an account): the HR event and last day, that run
 and how long after the end of the last day it started (LATE past a day), each system's check of their
 account (clean, access left, the re-checks, a verdict closed by hand) and the offboarding webhooks'
-deliveries. It checks the journal's chain first; exit 1 when not intact.
+deliveries. It checks the journal's chain first (and --history), as changes does; exit 1 when not intact.
 close-verdict closes by hand an open offboarding verdict (a leaver account whose last check found access
 left, or could not check it) that no apply can settle: it records who (as apply records its actor),
 when, why (--reason) and which verdict entry it closes. Plans no longer note it, applies no longer check
@@ -254,14 +257,30 @@ async function isMissing(file: string, shown: string, say: (text: string) => voi
   return true;
 }
 
-/** The journal's chain checked before an answer from it: its problems, also said on stderr. */
+/**
+ * The journal's chain checked before an answer from it, and with `history` (--history REV) against the
+ * branch that keeps it: its problems, also said on stderr. A problem of the branch's history has line 0.
+ */
 async function answerableJournal(
   file: string,
   io: CommandIo,
   shown: string,
+  history: string | undefined,
 ): Promise<readonly JournalProblem[]> {
-  const { problems } = await checkJournal(file, io, shown, io.stderr);
-  for (const p of problems) io.stderr(`${shown}:${String(p.line)} ${p.message}\n`);
+  const { problems: chain } = await checkJournal(file, io, shown, io.stderr);
+  const kept =
+    history === undefined ? undefined : await verifyJournalHistory(io.cwd, history, await readFile(file));
+  const problems = [
+    ...chain,
+    ...(kept?.problems ?? []).map((p) => ({ line: 0, message: `${history ?? ""}: ${p.message}` })),
+  ];
+  for (const p of problems)
+    io.stderr(p.line === 0 ? `${shown}: ${p.message}\n` : `${shown}:${String(p.line)} ${p.message}\n`);
+  // Nothing here to compare with (a fresh clone): say what only the branch's history can catch.
+  if (history === undefined && (await readWholeHere(file, io.cwd)) === undefined)
+    io.stderr(
+      `${shown}: note: gatehouse has not read this journal on this machine before (a fresh clone?), so entries cut off its end, or a chain rewritten whole, cannot be caught here; --history origin/gatehouse-journal (where the workflows keep it) checks it against the branch's history\n`,
+    );
   if (problems.length > 0)
     io.stderr(
       `${shown}: journal is NOT intact (${String(problems.length)} problem(s)): the answer below is from a journal changed after it was written and cannot be relied on\n`,
@@ -287,7 +306,7 @@ async function runLeavers(args: Parsed, io: CommandIo, file: string): Promise<nu
   const window = windowOf(args);
   const user = stringOpt(args, "user");
   if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
-  const problems = await answerableJournal(file, io, shown);
+  const problems = await answerableJournal(file, io, shown, stringOpt(args, "history"));
   const records = await leaversOffboarded(file, { ...window, ...(user === undefined ? {} : { user }) });
   // A person no offboarding ever named (a typo, most likely) is said so: "0 leavers" would read as an answer.
   const isUnknown =
@@ -306,7 +325,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
   const shown = shownPath(io.cwd, file);
   const window = windowOf(args);
   if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
-  const problems = await answerableJournal(file, io, shown);
+  const problems = await answerableJournal(file, io, shown, stringOpt(args, "history"));
   const intact = problems.length === 0;
   const query = {
     ...window,
@@ -493,7 +512,7 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
       `${shown}: ${at.toISOString()} is in the future: the answer is who holds the group now, as far as the journal knows; grants that will have ended by then are still listed\n`,
     );
   // The answer is only as good as the journal: one edited, cut or reordered is said so, and exits 1.
-  const problems = await answerableJournal(file, io, shown);
+  const problems = await answerableJournal(file, io, shown, stringOpt(args, "history"));
   const intact = problems.length === 0;
   // Asked by a name the group had then and lost since: answered for it under its name today.
   const later = await laterNamesOf(file, {
