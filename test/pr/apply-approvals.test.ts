@@ -266,6 +266,17 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     );
     expect(listed.stdout).toMatch(/\+ add rachel to app-prod-admin .*NOT all approved/);
     expect(listed.stdout).not.toContain("disable user rachel");
+    // The run it points to shows how each of its commits got in.
+    const pointer =
+      /add rachel to app-prod-admin [^\n]*run #(\d+)[^\n]*NOT all approved as the gate requires \(journal run (\d+) shows how each got in\)/.exec(
+        listed.stdout,
+      );
+    expect(pointer?.[1]).toBeDefined();
+    expect(pointer?.[1]).toBe(pointer?.[2]);
+    const shown = await repo.run(["journal", "run", pointer?.[2] ?? "0"]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^ {2}approvals of the commits since the run before/m);
+    expect(shown.stdout).toMatch(/^ {4}#\d+ approved by .*NOT as the gate requires/m);
     const json = await repo.run(["journal", "changes", "--user", "rachel", "--format", "json"]);
     const byAction = (
       JSON.parse(json.stdout) as { changes: { change: { action: string }; approval?: string }[] }

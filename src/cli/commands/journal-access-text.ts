@@ -70,7 +70,7 @@ function grantEnd(m: HeldMembership, at: string): string {
 }
 
 /** How one commit got onto the branch: its pull request and the approvals the gate counted. */
-function describeCommitApproval(c: CommitApproval): string {
+export function describeCommitApproval(c: CommitApproval): string {
   if (c.pull === undefined) return `commit ${inlineText(c.commit.slice(0, 12))} without a pull request`;
   const number = `#${String(c.pull.number)}`;
   // Journals from before the gate was recorded: every approving review, as they said then.

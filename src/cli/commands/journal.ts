@@ -29,6 +29,8 @@ import { describeChange, describeWhy, symbolOf } from "../../render/describe.ts"
 import { changesBetween } from "../../audit/changes-between.ts";
 import { leaversOffboarded } from "../../audit/leaver-report.ts";
 import { leaversJson, leaversText } from "./journal-leavers-text.ts";
+import { runRecordOf } from "../../audit/run-record.ts";
+import { runRecordJson, runRecordText } from "./journal-run-text.ts";
 import { checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import type { CommandIo } from "../io.ts";
 import { isFile } from "../../io/is-file.ts";
@@ -46,6 +48,7 @@ export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gateho
                                  [--provider NAME] [--unapproved] [--history REV] [--format text|json]
        gatehouse journal leavers [--since DATE] [--until DATE] [--user ID] [--history REV]
                                  [--format text|json]
+       gatehouse journal run SEQ [--history REV] [--format text|json]
        gatehouse journal close-verdict --provider NAME --account ACCOUNT --reason TEXT
                                        [--journal .gatehouse/journal.jsonl]
        gatehouse journal close-delivery --delivery ID --reason TEXT
@@ -80,6 +83,9 @@ away started), one of them with --user (their id or an account): the HR event an
 and how long after the end of the last day it started (LATE past a day), each system's check of their
 account (clean, access left, the re-checks, a verdict closed by hand) and the offboarding webhooks'
 deliveries. It checks the journal's chain first (and --history), as changes does; exit 1 when not intact.
+run shows one apply run (SEQ: its run number, the seq of its apply-start, as journal changes names it):
+who ran it, the commit, each commit's pull request and approvals as the gate counted them, the guard-rail
+overrides and refusals, what it recorded and how it ended.
 close-verdict closes by hand an open offboarding verdict (a leaver account whose last check found access
 left, or could not check it) that no apply can settle: it records who (as apply records its actor),
 when, why (--reason) and which verdict entry it closes. Plans no longer note it, applies no longer check
@@ -120,10 +126,20 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
     sub !== "access" &&
     sub !== "changes" &&
     sub !== "leavers" &&
+    sub !== "run" &&
     sub !== "close-verdict" &&
     sub !== "close-delivery"
   ) {
-    const subs = ["verify", "repair", "access", "changes", "leavers", "close-verdict", "close-delivery"];
+    const subs = [
+      "verify",
+      "repair",
+      "access",
+      "changes",
+      "leavers",
+      "run",
+      "close-verdict",
+      "close-delivery",
+    ];
     const hint = sub === undefined ? "" : suggest(sub, subs);
     throw new UsageError(
       (sub === undefined
@@ -137,6 +153,7 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
   if (sub === "access") return runAccess(args, io, file);
   if (sub === "changes") return runChanges(args, io, file);
   if (sub === "leavers") return runLeavers(args, io, file);
+  if (sub === "run") return runRun(args, io, file);
   if (sub === "repair") {
     const repair = await repairJournalTail(file, await readWholeHere(file, io.cwd));
     io.stdout(
@@ -299,6 +316,28 @@ function windowOf(args: Parsed): { since?: Date; until?: Date } {
   return { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
 }
 
+async function runRun(args: Parsed, io: CommandIo, file: string): Promise<number> {
+  const [, text, ...more] = args.positionals;
+  const seq = Number((text ?? "").replace(/^#/, ""));
+  if (text === undefined || more.length > 0 || !Number.isSafeInteger(seq) || seq < 1)
+    throw new UsageError(
+      `journal run takes one run number (the seq of its apply-start, as journal changes names it: run #12)\n\n${JOURNAL_USAGE}`,
+    );
+  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const shown = shownPath(io.cwd, file);
+  if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
+  const problems = await answerableJournal(file, io, shown, stringOpt(args, "history"));
+  const run = await runRecordOf(file, seq);
+  if (run === undefined) {
+    io.stderr(
+      `${shown}: no run started at seq ${String(seq)} (no apply-start there): journal changes names each change's run\n`,
+    );
+    return ExitCode.error;
+  }
+  io.stdout(format === "json" ? runRecordJson(run, problems) : runRecordText(run));
+  return problems.length === 0 ? ExitCode.ok : ExitCode.error;
+}
+
 async function runLeavers(args: Parsed, io: CommandIo, file: string): Promise<number> {
   if (args.positionals.length > 1) throw new UsageError(`journal leavers takes no names\n\n${JOURNAL_USAGE}`);
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
@@ -377,7 +416,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
   // Changes and offboarding checks in journal order.
   const shownLines: { seq: number; text: string }[] = [
     ...result.changes.map((r) => {
-      const run = `journal #${String(r.seq)}, run #${String(r.runSeq)}${runText(r)}${r.approval === "unapproved" || r.approval === "dirty" ? `, ${APPROVAL_TEXT[r.approval]}` : ""}`;
+      const run = `journal #${String(r.seq)}, run #${String(r.runSeq)}${runText(r)}${r.approval === "unapproved" || r.approval === "dirty" ? `, ${APPROVAL_TEXT[r.approval](r.runSeq)}` : ""}`;
       const outcome =
         r.outcome === "applied"
           ? ""
@@ -457,8 +496,9 @@ const UNKNOWN_FILTER_TEXT = {
 
 /** A run whose commits did not all come in as the gate requires, as `journal changes` says it on each change. */
 const APPROVAL_TEXT = {
-  unapproved: "run's commits NOT all approved as the gate requires (see its apply-start's approvals)",
-  dirty: "run applied uncommitted access files",
+  unapproved: (run: number) =>
+    `run's commits NOT all approved as the gate requires (journal run ${String(run)} shows how each got in)`,
+  dirty: () => "run applied uncommitted access files",
 } as const;
 
 /** One system of a drill, as `journal changes` lists it: "app: canary disabled 1200 ms, clean 3400 ms". */
