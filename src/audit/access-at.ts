@@ -53,9 +53,15 @@ export interface HeldMembership {
    * The end was changed after the add, by an edit with nothing to apply, which a later run recorded (its
    * apply-start's grantEnds), no later than the instant asked about: the run (`at`, `seq` of its
    * apply-start) and the end before (`from`; absent when the line was lasting). `until` is then the end
-   * recorded last, or absent when the grant was made lasting.
+   * recorded last, or absent when the grant was made lasting. `approvals`: that run's pull requests and
+   * approvals, when it recorded them (the edit came in with one of its commits).
    */
-  readonly endChanged?: { readonly at: string; readonly seq: number; readonly from?: string };
+  readonly endChanged?: {
+    readonly at: string;
+    readonly seq: number;
+    readonly from?: string;
+    readonly approvals?: ApprovalsRecord;
+  };
 }
 
 /**
@@ -304,7 +310,8 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
       );
       if (entry.at <= until) {
         starts.push(entry.at);
-        for (const { id, until: end } of entry.grantEnds ?? []) endChanged(id, end, entry.at, entry.seq);
+        for (const { id, until: end } of entry.grantEnds ?? [])
+          endChanged(id, end, entry.at, entry.seq, entry.approvals);
       }
       runs.set(entry.seq, {
         actor: entry.actor,
@@ -470,7 +477,13 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
   };
 
   /** A held grant's end as a run recorded the files changed it (Plan.grantEnds): extended, shortened, made lasting. */
-  function endChanged(id: string, end: string | null, at: string, seq: number): void {
+  function endChanged(
+    id: string,
+    end: string | null,
+    at: string,
+    seq: number,
+    approvals: ApprovalsRecord | undefined,
+  ): void {
     const provider = id.slice(0, id.indexOf(":"));
     const address = membershipOf(id, provider);
     if (address === undefined) return;
@@ -482,7 +495,12 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
     members.set(key, {
       ...rest,
       ...(end === null ? {} : { until: end }),
-      endChanged: { at, seq, ...(from === undefined ? {} : { from }) },
+      endChanged: {
+        at,
+        seq,
+        ...(from === undefined ? {} : { from }),
+        ...(approvals === undefined ? {} : { approvals }),
+      },
     });
     // Inside a window, an instant the member's line changes: a stretch that ends later in the window
     // keeps this end, not the one it was added with.

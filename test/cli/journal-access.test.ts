@@ -164,6 +164,10 @@ describe("journal access shows how a member held the group", () => {
     );
     expect(extended.out).not.toContain("grant ended");
     expect(extended.out).not.toContain("kept by a later run");
+    // Who approved the extension: the run that recorded it looked up no approvals.
+    expect(extended.out).toContain(
+      "    its end changed with a run that recorded no approvals (it ran without apply --record-approvals, or by a gatehouse older than that option)\n",
+    );
   });
 
   it("names a grant made lasting as lasting, and a shortened one by its new end, once a run recorded the edit", async () => {

@@ -350,6 +350,51 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     expect(flow.stdout).not.toContain("its line came with");
   });
 
+  it("names who approved a grant's extension, which the run that recorded it applied", async () => {
+    const first = (await repo.git.revparse(["HEAD"])).trim();
+    pushCommit(ghRepo, first);
+    expect((await apply()).code).toBe(0);
+    const grant = (until: string): string =>
+      GROUPS.replace(
+        "members: [bob]",
+        `members:\n      - bob\n      - user: alice\n        until: ${until}\n        reason: INC-7`,
+      );
+    await squashMerged({
+      file: "access/groups/groups.yaml",
+      text: grant("2026-06-05T00:00:00Z"),
+      message: "alice until 06-05 (#1)",
+      author: "alice-gh",
+      headSha: "a".repeat(40),
+      reviews: [["carol-gh"]],
+      mergedBy: "rachel-gh",
+    });
+    expect((await apply()).code).toBe(0);
+    // The grant is extended in a pull request of its own, approved by carol: nothing to apply, the run
+    // records the new end (grantEnds) with that pull request's approvals.
+    await squashMerged({
+      file: "access/groups/groups.yaml",
+      text: grant("2026-06-10T00:00:00Z"),
+      message: "extend alice (#2)",
+      author: "alice-gh",
+      headSha: "b".repeat(40),
+      reviews: [["carol-gh"]],
+      mergedBy: "rachel-gh",
+    });
+    expect((await apply()).code).toBe(0);
+
+    const access = await repo.run(["journal", "access", "team-platform-write", "--at", "2026-06-01"]);
+    expect(access.code).toBe(0);
+    expect(access.stdout).toMatch(
+      / {2}alice .*until 2026-06-10T00:00:00Z \(its end until 2026-06-05T00:00:00Z changed by an edit the run at .*\n(?: {4}.*\n)* {4}its line came with #1 approved by carol-gh .*\n {4}its end changed with that run's pull requests: #2 approved by carol-gh\n/,
+    );
+    const json = JSON.parse(
+      (await repo.run(["journal", "access", "team-platform-write", "--at", "2026-06-01", "--format", "json"]))
+        .stdout,
+    ) as { groups: { members: { member: string; endChanged?: { approvals?: { commits: unknown[] } } }[] }[] };
+    const alice = json.groups[0]?.members.find((m) => m.member === "alice");
+    expect(alice?.endChanged?.approvals?.commits).toMatchObject([{ pull: { number: 2 } }]);
+  });
+
   it("says so when the last applied commit is not in a shallow clone, and names what it could not check", async () => {
     const first = (await repo.git.revparse(["HEAD"])).trim();
     pushCommit(ghRepo, first);

@@ -188,6 +188,13 @@ export function heldLines(
       ? "    approvals: none recorded (the run that added it ran without apply --record-approvals, or by a gatehouse older than that option)"
       : `    ${approvalLine(m.approvals, line)}`,
   );
+  // An end changed since (a grant extended): who approved that, apart from who approved the grant.
+  if (m.endChanged !== undefined)
+    lines.push(
+      m.endChanged.approvals === undefined
+        ? "    its end changed with a run that recorded no approvals (it ran without apply --record-approvals, or by a gatehouse older than that option)"
+        : `    its end changed with ${describeRunApprovals(m.endChanged.approvals)}`,
+    );
   return lines;
 }
 
