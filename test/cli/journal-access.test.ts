@@ -170,6 +170,40 @@ describe("journal access shows how a member held the group", () => {
     );
   });
 
+  it("says, over a window, how long after its end a grant's removal came, not that no apply ran", async () => {
+    const tree = await appliedTree({
+      "groups/teams.yaml":
+        "groups:\n  - name: ledger\n    owners: [ann]\n    members:\n      - ann\n      - { user: bob, until: 2026-03-02T00:00:00Z, reason: AUD-7 pentest }\n",
+    });
+    // The scheduled reconcile did not run for a day and a half after the grant ended.
+    expect((await cliAt(tree, "2026-03-03T12:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    const window = await cliAt(tree, "2026-03-05T00:00:00Z", [
+      "journal",
+      "access",
+      "ledger",
+      "--since",
+      "2026-03-01",
+      "--until",
+      "2026-03-04",
+    ]);
+    expect(window.code).toBe(0);
+    expect(window.out).toMatch(
+      / {2}bob {2}since 2026-03-01T09:00:00\.000Z to 2026-03-03T12:00:00\.000Z .*, grant ended 2026-03-02T00:00:00Z, removed 1\.5 days after its end\n/,
+    );
+    expect(window.out).not.toContain("no apply ran");
+    // At an instant between its end and the removal, it was still held.
+    const at = await cliAt(tree, "2026-03-05T00:00:00Z", [
+      "journal",
+      "access",
+      "ledger",
+      "--at",
+      "2026-03-02T06:00:00Z",
+    ]);
+    expect(at.out).toContain(
+      ", grant ended 2026-03-02T00:00:00Z (still held: no apply ran between its end and then)",
+    );
+  });
+
   it("names a grant made lasting as lasting, and a shortened one by its new end, once a run recorded the edit", async () => {
     const tree = await appliedTree({
       "groups/teams.yaml":

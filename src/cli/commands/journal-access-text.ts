@@ -52,7 +52,7 @@ export function overridesText(overrides: GuardrailOverrides | undefined): string
  * did: the files may have moved the end before it (the journal learns of an edit only when a run records
  * it), so "the next apply removes it" would be a guess.
  */
-function grantEnd(m: HeldMembership, at: string): string {
+function grantEnd(m: HeldMembership, at: string, removedAt?: string): string {
   // An end the files changed after the add, as the run that recorded it says.
   const changed =
     m.endChanged === undefined
@@ -60,6 +60,9 @@ function grantEnd(m: HeldMembership, at: string): string {
       : ` (${m.until === undefined ? "a grant" : "its end"}${m.endChanged.from === undefined ? "" : ` until ${inlineText(m.endChanged.from)}`} ${m.until === undefined ? "made lasting" : "changed"} by an edit the run at ${inlineText(m.endChanged.at)}, journal #${String(m.endChanged.seq)}, recorded)`;
   if (m.until === undefined) return changed;
   if (Date.parse(m.until) > Date.parse(at)) return `, until ${inlineText(m.until)}${changed}`;
+  // A window's stretch that a removal ended: how long after the grant's end that removal came.
+  if (removedAt !== undefined)
+    return `, grant ended ${inlineText(m.until)}${changed}, removed ${lateText(Date.parse(removedAt) - Date.parse(m.until))} after its end${m.keptPastUntil === true ? " (a run before kept it: its removal failed or was refused by the guard rails)" : ""}`;
   if (changed !== "" && m.keptPastUntil !== true)
     return `, grant ended ${inlineText(m.until)}${changed} (still held: no apply ran between its end and then)`;
   if (changed !== "")
@@ -67,6 +70,14 @@ function grantEnd(m: HeldMembership, at: string): string {
   return m.keptPastUntil === true
     ? `, granted until ${inlineText(m.until)}, kept by a later run (the grant extended, or its removal failed)`
     : `, grant ended ${inlineText(m.until)} (still held: no apply ran between its end and then)`;
+}
+
+/** "12 minutes", "5.0 hours", "1.5 days": how long a grant was held past its end. */
+function lateText(ms: number): string {
+  const minutes = Math.max(0, ms) / 60_000;
+  if (minutes < 60) return `${String(Math.round(minutes))} minute(s)`;
+  const hours = minutes / 60;
+  return hours < 24 ? `${hours.toFixed(1)} hours` : `${(hours / 24).toFixed(1)} days`;
 }
 
 /** How one commit got onto the branch: its pull request and the approvals the gate counted. */
@@ -165,8 +176,9 @@ export function heldLines(
         : ` to ${inlineText(window.to)}`;
   const end = window?.to ?? at;
   const inner = through?.held.via.at(-1)?.group;
+  const removedAt = window?.endedBy === undefined ? undefined : window.to;
   const lines = [
-    `  ${inlineText(who(m))}  ${inner === undefined ? "" : `through group ${inlineText(inner)}: in it `}since ${inlineText(m.since)}${span} (journal #${String(m.seq)}${runText(m)}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m, end)}`,
+    `  ${inlineText(who(m))}  ${inner === undefined ? "" : `through group ${inlineText(inner)}: in it `}since ${inlineText(m.since)}${span} (journal #${String(m.seq)}${runText(m)}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m, end, removedAt)}`,
   ];
   if (through !== undefined) lines.push(`    ${nestedText(through.group, through.held)}`);
   // How it was given: the role and the attribute that matched, the grant's ticket, the nested group.
