@@ -8,6 +8,7 @@ import type { SourceLocation } from "../model/source.ts";
 import type { MembershipChange, Reason } from "../plan/types.ts";
 import { membershipOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
+import { FilesApprovals, type FilesApproval } from "./run-approval.ts";
 import type { GuardrailOverrides, JournalEntry } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
 import { HeldOutside, type OutsideMembership } from "./held-outside.ts";
@@ -32,6 +33,11 @@ export interface HeldMembership {
   readonly actor?: string;
   /** That run's pull requests and approvals, when it recorded them (`apply --record-approvals`). */
   readonly approvals?: ApprovalsRecord;
+  /**
+   * That run applied no new commit: the run that first applied its commit, and what it recorded (a
+   * joiner added on their start date came with that run's pull requests, not none).
+   */
+  readonly filesApprovedIn?: FilesApproval;
   /**
    * A later run found it missing and added it back as drift, at this instant: someone removed it outside
    * gatehouse at a time the journal cannot tell, between `since` and then, so it may not have been held
@@ -253,12 +259,19 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
   const until = query.at.toISOString();
   // Memberships held outside gatehouse are found over the whole journal: a removal after `at` may prove one.
   const outside = new HeldOutside();
+  const filesApprovals = new FilesApprovals();
   // provider → group → member key → membership
   const held = new Map<string, Map<string, Map<string, HeldMembership>>>();
   const known = new Set<string>(); // provider\ngroup, as known by then
   const runs = new Map<
     number,
-    { commit?: string; actor: string; approvals?: ApprovalsRecord; overrides?: GuardrailOverrides }
+    {
+      commit?: string;
+      actor: string;
+      approvals?: ApprovalsRecord;
+      filesApprovedIn?: FilesApproval;
+      overrides?: GuardrailOverrides;
+    }
   >();
   // Names as they were at `until`: group and account (renameUsers) renames made after it, undone.
   const groupThen = new NamesThen();
@@ -313,10 +326,12 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
         for (const { id, until: end } of entry.grantEnds ?? [])
           endChanged(id, end, entry.at, entry.seq, entry.approvals);
       }
+      const filesApprovedIn = filesApprovals.note(entry);
       runs.set(entry.seq, {
         actor: entry.actor,
         ...(entry.commit === undefined ? {} : { commit: entry.commit }),
         ...(entry.approvals === undefined ? {} : { approvals: entry.approvals }),
+        ...(filesApprovedIn === undefined ? {} : { filesApprovedIn }),
         ...(entry.overrides === undefined ? {} : { overrides: entry.overrides }),
       });
       return;
@@ -473,6 +488,7 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
       ...(run?.commit === undefined ? {} : { commit: run.commit }),
       ...(run === undefined ? {} : { actor: run.actor }),
       ...(run?.approvals === undefined ? {} : { approvals: run.approvals }),
+      ...(run?.filesApprovedIn === undefined ? {} : { filesApprovedIn: run.filesApprovedIn }),
     });
   };
 

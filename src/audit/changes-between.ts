@@ -16,7 +16,7 @@ import type {
 } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
 import { readRefusal, refusalConcerns, refusalNames, type RunRefusal } from "./refusals.ts";
-import { runApproval, type RunApproval } from "./run-approval.ts";
+import { FilesApprovals, runApproval, type RunApproval } from "./run-approval.ts";
 
 export interface RecordedChange {
   /** When the system answered. */
@@ -36,6 +36,11 @@ export interface RecordedChange {
   readonly drill?: string;
   /** How the run's access-file commits got onto the branch (run-approval.ts); absent for a drill's run. */
   readonly approval?: RunApproval;
+  /**
+   * The run applied no new commit: `approval` is that of the run that first applied its commit (the seq
+   * of its apply-start), whose commits brought what this run changed.
+   */
+  readonly approvalFrom?: number;
   /** The guard rails the run overrode, when it accepted any refusal (`--force`, `--allow-removals N`). */
   readonly overrides?: GuardrailOverrides;
 }
@@ -53,6 +58,7 @@ interface RunFacts {
   readonly actor: string;
   readonly drill?: string;
   readonly approval: RunApproval;
+  readonly approvalFrom?: number;
   readonly overrides?: GuardrailOverrides;
 }
 
@@ -238,16 +244,19 @@ export async function changesBetween(
   const deliveryClosures: RecordedDeliveryClosure[] = [];
   const isInWindow = (at: string): boolean =>
     (since === undefined || at >= since) && (until === undefined || at <= until);
+  const filesApprovals = new FilesApprovals();
   const unnamed = new Set((["user", "group", "provider"] as const).filter((f) => query[f] !== undefined));
   const take = (entry: JournalEntry): void => {
     if (unnamed.size > 0) for (const filter of namedFilters(entry, query)) unnamed.delete(filter);
     if (entry.type === "apply-start") {
+      const from = filesApprovals.note(entry);
       runs.set(entry.seq, {
         actor: entry.actor,
         ...(entry.commit === undefined ? {} : { commit: entry.commit }),
         ...(entry.drill === undefined ? {} : { drill: entry.drill }),
         ...(entry.overrides === undefined ? {} : { overrides: entry.overrides }),
-        approval: runApproval(entry),
+        approval: runApproval(entry, from?.approvals),
+        ...(from === undefined ? {} : { approvalFrom: from.runSeq }),
       });
       if (!isInWindow(entry.at)) return;
       for (const message of entry.refused ?? []) {
@@ -310,6 +319,9 @@ export async function changesBetween(
       ...(entry.error === undefined ? {} : { error: entry.error }),
       ...runFacts(run),
       ...(approval === undefined ? {} : { approval }),
+      ...(approval === undefined || run?.approvalFrom === undefined
+        ? {}
+        : { approvalFrom: run.approvalFrom }),
     });
   };
   const entries = await eachEntry(journalPath, take);

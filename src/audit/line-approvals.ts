@@ -27,6 +27,8 @@ interface Attributable {
   readonly source?: SourceLocation;
   readonly commit?: string;
   readonly approvals?: ApprovalsRecord;
+  /** The run applied no new commit: the record of the run that first applied its commit. */
+  readonly filesApprovedIn?: { readonly approvals: ApprovalsRecord };
 }
 
 /**
@@ -51,7 +53,9 @@ export async function lineCommitsOf<M extends Attributable>(
   if (wanted.length === 0) return out;
   // Every commit any of these runs recorded: a line may come from an earlier run's pull request.
   const known = new Map<string, CommitApproval>();
-  for (const m of wanted) for (const c of m.approvals?.commits ?? []) known.set(c.commit, c);
+  for (const m of wanted)
+    for (const c of [...(m.approvals?.commits ?? []), ...(m.filesApprovedIn?.approvals.commits ?? [])])
+      known.set(c.commit, c);
   const byFile = new Map<string, M[]>();
   for (const m of wanted) {
     const key = `${m.commit ?? ""}\n${m.source?.file ?? ""}`;

@@ -41,17 +41,12 @@ afterEach(async () => {
   await repo.remove();
 });
 
-const apply = (extra: readonly string[] = []) =>
-  repo.run([
-    "apply",
-    "--yes",
-    "--record-approvals",
-    "--repo",
-    `acme/${ghRepo.name}`,
-    "--api-url",
-    gh.url,
-    ...extra,
-  ]);
+const apply = (extra: readonly string[] = [], now?: Date) =>
+  repo.run(
+    ["apply", "--yes", "--record-approvals", "--repo", `acme/${ghRepo.name}`, "--api-url", gh.url, ...extra],
+    {},
+    now,
+  );
 
 async function starts(): Promise<ApplyStartData[]> {
   return (await repo.read(".gatehouse/journal.jsonl"))
@@ -393,6 +388,72 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     ) as { groups: { members: { member: string; endChanged?: { approvals?: { commits: unknown[] } } }[] }[] };
     const alice = json.groups[0]?.members.find((m) => m.member === "alice");
     expect(alice?.endChanged?.approvals?.commits).toMatchObject([{ pull: { number: 2 } }]);
+  });
+
+  it("holds a joiner's access, added on their start date by a run with no new commit, to the pull request that brought them", async () => {
+    const first = (await repo.git.revparse(["HEAD"])).trim();
+    pushCommit(ghRepo, first);
+    expect((await apply()).code).toBe(0);
+    // dave joins on 06-03, in team-platform-write by a line of his own; bob approves, but carol owns the
+    // group: the gate is not met. The run of 06-01 applies the commit and changes nothing (not started).
+    await squashMerged({
+      file: "access/users/people.yaml",
+      text: USERS + "  - { id: dave, name: Dave, startDate: 2026-06-03, accounts: { github: dave-gh } }\n",
+      message: "dave joins (#1)",
+      author: "alice-gh",
+      headSha: "a".repeat(40),
+      reviews: [["bob-gh"]],
+      mergedBy: "rachel-gh",
+    });
+    await repo.write(
+      "access/groups/groups.yaml",
+      GROUPS.replace("members: [bob]", "members:\n      - bob\n      - dave").replace(
+        "members: [carol]",
+        "members: [carol, dave]",
+      ),
+    );
+    const line = await repo.commit("dave to platform");
+    pushCommit(ghRepo, line);
+    const merged = await apply();
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).not.toContain("dave");
+    // On his start date, the scheduled run adds him: it applies no new commit.
+    const started = await apply([], new Date("2026-06-03T09:00:00Z"));
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain("applied directory: add dave to team-platform-write");
+    expect((await starts()).at(-1)?.approvals?.commits).toEqual([]);
+
+    // journal changes lists his access among what came in outside an approved pull request.
+    const unapproved = await repo.run(["journal", "changes", "--user", "dave", "--unapproved"]);
+    expect(unapproved.code).toBe(0);
+    expect(unapproved.stdout).toMatch(
+      /\+ add dave to team-platform-write .*run's files \(commit [0-9a-f]{12}\) came in with run #\d+, whose commits were NOT all approved as the gate requires/,
+    );
+    const json = JSON.parse(
+      (await repo.run(["journal", "changes", "--user", "dave", "--format", "json"])).stdout,
+    ) as { changes: { approval?: string; approvalFrom?: number }[] };
+    expect(json.changes.map((c) => c.approval)).toEqual(["unapproved", "unapproved", "unapproved"]);
+    expect(json.changes[0]?.approvalFrom).toEqual(expect.any(Number));
+    // journal access names the commit that wrote his line, and the pull request of the run that applied it.
+    const access = await repo.run(
+      ["journal", "access", "team-platform-write", "--at", "2026-06-04"],
+      {},
+      new Date("2026-06-05T00:00:00Z"),
+    );
+    expect(access.stdout).toContain(
+      `its line came with commit ${line.slice(0, 12)} without a pull request, before that run's commits`,
+    );
+    // In a flow list the line is everyone's: the pull requests of the run that first applied the files.
+    const flow = await repo.run(
+      ["journal", "access", "app-prod-admin", "--at", "2026-06-04"],
+      {},
+      new Date("2026-06-05T00:00:00Z"),
+    );
+    expect(flow.stdout).toMatch(
+      new RegExp(
+        ` {2}dave .*\\n(?: {4}.*\\n)* {4}that run applied no new commit of the access files; its files came in with the run at 2026-06-01T12:00:00\\.000Z \\(journal #\\d+\\): that run's pull requests: commit ${line.slice(0, 12)} without a pull request; #1 approved by no one, NOT as the gate requires: `,
+      ),
+    );
   });
 
   it("says so when the last applied commit is not in a shallow clone, and names what it could not check", async () => {

@@ -49,7 +49,8 @@ export interface PrRepo {
   read(rel: string): Promise<string>;
   /** Commits everything and returns the commit id. */
   commit(message: string): Promise<string>;
-  run(argv: readonly string[], env?: Readonly<Record<string, string>>): Promise<RunResult>;
+  /** Runs the CLI in the repository, the clock at NOW or `now`. */
+  run(argv: readonly string[], env?: Readonly<Record<string, string>>, now?: Date): Promise<RunResult>;
   remove(): Promise<void>;
 }
 
@@ -73,7 +74,7 @@ export async function createPrRepo(files: Readonly<Record<string, string>> = {})
       await git.commit(message);
       return (await git.revparse(["HEAD"])).trim();
     },
-    async run(argv, env = {}) {
+    async run(argv, env = {}, now = NOW) {
       let stdout = "";
       let stderr = "";
       const io: CliIo = {
@@ -84,7 +85,7 @@ export async function createPrRepo(files: Readonly<Record<string, string>> = {})
         isTTY: false,
         isInteractive: false,
         prompt: () => Promise.reject(new Error("no prompt expected")),
-        now: () => new Date(NOW.getTime()),
+        now: () => new Date(now.getTime()),
         fetch: jsonAcceptFetch,
       };
       const code = await main(argv, io);

@@ -14,6 +14,7 @@ import {
   type CommitApproval,
 } from "../../pr/approval-record.ts";
 import type { LineCommit } from "../../audit/line-approvals.ts";
+import type { FilesApproval } from "../../audit/run-approval.ts";
 import type { LineRemoval } from "../../audit/line-removals.ts";
 import { REASON_TEXT } from "../../render/describe.ts";
 import { inlineText } from "../../render/terminal-text.ts";
@@ -96,21 +97,28 @@ export function describeCommitApproval(c: CommitApproval): string {
     : `${approved}, NOT as the gate requires: ${inlineText(describeGateShortfall(c.gate))}`;
 }
 
-/** One line on how the commits of the run that added a member got in: pull requests and approvers. */
-function describeRunApprovals(record: ApprovalsRecord): string {
+/**
+ * One line on how the commits of the run that added a member got in: pull requests and approvers. A run
+ * that applied no new commit names the run that first applied its commit (`from`), and its pull requests.
+ */
+function describeRunApprovals(record: ApprovalsRecord, from?: FilesApproval): string {
   const parts = record.commits.map(describeCommitApproval);
   if (record.error !== undefined) parts.push(`not looked up: ${inlineText(record.error)}`);
-  return parts.length === 0
-    ? "that run applied no new commit of the access files"
-    : `that run's pull requests: ${parts.join("; ")}`;
+  if (parts.length > 0) return `that run's pull requests: ${parts.join("; ")}`;
+  if (from === undefined) return "that run applied no new commit of the access files";
+  return `that run applied no new commit of the access files; its files came in with the run at ${inlineText(from.at)} (journal #${String(from.runSeq)}): ${describeRunApprovals(from.approvals)}`;
 }
 
 /**
  * The line on how a member got in: the commit that wrote its line, where git could tell (line-approvals.ts),
  * else every pull request of the run that added it.
  */
-function approvalLine(record: ApprovalsRecord, line: LineCommit | undefined): string {
-  if (line === undefined) return describeRunApprovals(record);
+function approvalLine(
+  record: ApprovalsRecord,
+  line: LineCommit | undefined,
+  from: FilesApproval | undefined,
+): string {
+  if (line === undefined) return describeRunApprovals(record, from);
   const commit = inlineText(line.commit.slice(0, 12));
   const how =
     line.approval?.pull === undefined
@@ -198,7 +206,7 @@ export function heldLines(
   lines.push(
     m.approvals === undefined
       ? "    approvals: none recorded (the run that added it ran without apply --record-approvals, or by a gatehouse older than that option)"
-      : `    ${approvalLine(m.approvals, line)}`,
+      : `    ${approvalLine(m.approvals, line, m.filesApprovedIn)}`,
   );
   // An end changed since (a grant extended): who approved that, apart from who approved the grant.
   if (m.endChanged !== undefined)

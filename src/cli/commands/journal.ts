@@ -416,7 +416,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
   // Changes and offboarding checks in journal order.
   const shownLines: { seq: number; text: string }[] = [
     ...result.changes.map((r) => {
-      const run = `journal #${String(r.seq)}, run #${String(r.runSeq)}${runText(r)}${r.approval === "unapproved" || r.approval === "dirty" ? `, ${APPROVAL_TEXT[r.approval](r.runSeq)}` : ""}`;
+      const run = `journal #${String(r.seq)}, run #${String(r.runSeq)}${runText(r)}${approvalText(r)}`;
       const outcome =
         r.outcome === "applied"
           ? ""
@@ -500,6 +500,21 @@ const APPROVAL_TEXT = {
     `run's commits NOT all approved as the gate requires (journal run ${String(run)} shows how each got in)`,
   dirty: () => "run applied uncommitted access files",
 } as const;
+
+/** ", run's commits NOT all approved ...", or nothing: what `journal changes` says of a change's run. */
+function approvalText(r: {
+  readonly approval?: string;
+  readonly approvalFrom?: number;
+  readonly runSeq: number;
+  readonly commit?: string;
+}): string {
+  if (r.approval === "dirty") return `, ${APPROVAL_TEXT.dirty()}`;
+  if (r.approval !== "unapproved") return "";
+  // A run that applied no new commit: its changes came with the commits of the run that first applied it.
+  return r.approvalFrom === undefined
+    ? `, ${APPROVAL_TEXT.unapproved(r.runSeq)}`
+    : `, run's files (commit ${(r.commit ?? "?").slice(0, 12)}) came in with run #${String(r.approvalFrom)}, whose commits were NOT all approved as the gate requires (journal run ${String(r.approvalFrom)} shows how each got in)`;
+}
 
 /** One system of a drill, as `journal changes` lists it: "app: canary disabled 1200 ms, clean 3400 ms". */
 function drillSystemText(s: DrillSystem): string {
