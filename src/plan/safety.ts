@@ -138,6 +138,14 @@ export function madeDespiteRefusal(
   };
 }
 
+/**
+ * The run of a plan the guard rails refuse whole, where nothing passes them on its own (madeDespiteRefusal
+ * found nothing): no change and no grant end, recorded in the journal with the refusals all the same.
+ */
+export function nothingMade(plan: Plan): { readonly plan: Plan; readonly endings: 0; readonly leavers: 0 } {
+  return { plan: { ...plan, changes: [], notes: [], summary: summarize([]) }, endings: 0, leavers: 0 };
+}
+
 /** Removals in the plan, or in one provider's part of it. */
 export function countRemovals(plan: Plan, provider?: string): number {
   return plan.changes.reduce(

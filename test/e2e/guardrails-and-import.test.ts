@@ -21,7 +21,7 @@ async function leaverOverTheLimit(): Promise<TempRepo> {
 }
 
 describe("guard rails through the CLI", { tags: ["slow"] }, () => {
-  it("refuses apply --yes over the removal limit with exit 3, naming --allow-removals N, and writes nothing", async () => {
+  it("refuses apply --yes over the removal limit with exit 3, naming --allow-removals N, changing nothing and recording the refusal", async () => {
     const r = await leaverOverTheLimit();
     const directory = await r.read(DIRECTORY_FILE);
     const journal = await journalTypes(r);
@@ -41,7 +41,15 @@ describe("guard rails through the CLI", { tags: ["slow"] }, () => {
     expect(n).toBeGreaterThan(2);
     expect(out.stderr).toContain("policy.guardrails.maxRemovals is 2");
     expect(await r.read(DIRECTORY_FILE)).toBe(directory);
-    expect(await journalTypes(r)).toEqual(journal);
+    // Nothing applied; the run is recorded, with its refusal.
+    expect(await journalTypes(r)).toEqual([...journal, "apply-start", "apply-end"]);
+    const refusedStart = (await r.read(JOURNAL_FILE))
+      .split("\n")
+      .filter((l) => l.includes('"type":"apply-start"'))
+      .map((l) => JSON.parse(l) as { refused?: string[]; changes: number })
+      .at(-1);
+    expect(refusedStart?.changes).toBe(0);
+    expect(refusedStart?.refused?.join("\n")).toContain("more than allowed");
 
     const tooFew = await r.run(["apply", "--yes", "--allow-removals", String(n - 1)]);
     expect(tooFew.code).toBe(3);

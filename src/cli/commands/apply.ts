@@ -11,7 +11,7 @@ import {
   type PreparedPlan,
 } from "../../engine/prepare-plan.ts";
 import type { Plan } from "../../plan/types.ts";
-import { checkGuardrails, madeDespiteRefusal } from "../../plan/safety.ts";
+import { checkGuardrails, madeDespiteRefusal, nothingMade } from "../../plan/safety.ts";
 import {
   assertPlanCurrent,
   consentOf,
@@ -439,16 +439,21 @@ async function applyLocked(
       protectedAccounts: prepared.protectedAccounts,
     };
     const refused = checkGuardrails(whole, prepared.policy, guardrailOptions);
+    // A plan refused whole is recorded too (its refusals, nothing applied): the journal shows that the
+    // guard rails stopped a run, when and whose, beside the override that may let it through later.
     const made =
-      refused.length === 0 ? undefined : madeDespiteRefusal(whole, prepared.policy, guardrailOptions);
-    if (made === undefined && refused.length > 0) throw new UnsafePlanError(refused);
+      refused.length === 0
+        ? undefined
+        : (madeDespiteRefusal(whole, prepared.policy, guardrailOptions) ?? nothingMade(whole));
     const endings = made?.plan;
     const plan = endings ?? whole;
     if (made !== undefined)
       io.stderr(
         made.plan.changes.length > 0
           ? `guard rails refuse this plan; only ${madeText(made)}, the rest is not:\n  - ${refused.join("\n  - ")}\n`
-          : `guard rails refuse this plan; nothing of it is applied, but the run records the ${String(made.plan.grantEnds?.length ?? 0)} grant end(s) the files changed (so a grant shortened ends at its new end):\n  - ${refused.join("\n  - ")}\n`,
+          : (made.plan.grantEnds?.length ?? 0) > 0
+            ? `guard rails refuse this plan; nothing of it is applied, but the run records the ${String(made.plan.grantEnds?.length ?? 0)} grant end(s) the files changed (so a grant shortened ends at its new end):\n  - ${refused.join("\n  - ")}\n`
+            : `guard rails refuse this plan; nothing of it is applied; the run is recorded in the journal with its refusals:\n  - ${refused.join("\n  - ")}\n`,
       );
     // Where the run is journalled, by whom, and who is protected: the same for every run.
     const common = {
