@@ -17,6 +17,7 @@ import type {
 import { eachEntry } from "./journal-lines.ts";
 import { readRefusal, refusalConcerns, refusalNames, type RunRefusal } from "./refusals.ts";
 import { FilesApprovals, runApproval, type RunApproval } from "./run-approval.ts";
+import { UnconfirmedChanges, type UnconfirmedChange } from "./unconfirmed-changes.ts";
 
 export interface RecordedChange {
   /** When the system answered. */
@@ -109,6 +110,20 @@ export type RecordedRefusal = RunRefusal & {
   readonly commit?: string;
   readonly actor: string;
 };
+/** A change a run killed mid-apply announced and never recorded an outcome for, with that run's facts. */
+export type RecordedUnconfirmed = UnconfirmedChange & { readonly commit?: string; readonly actor?: string };
+
+/** Whether an unconfirmed change is about the person, group and system `query` asks about. */
+function unconfirmedConcerns(u: UnconfirmedChange, query: ChangesQuery): boolean {
+  if (query.provider !== undefined && u.provider !== query.provider) return false;
+  if (
+    query.user !== undefined &&
+    u.account !== query.user &&
+    !(u.memberKind === "user" && u.member === query.user)
+  )
+    return false;
+  return query.group === undefined || u.group === query.group;
+}
 
 /** A fire drill (`gatehouse drill`), with its `seq`. */
 export type RecordedDrill = DrillData & { readonly seq: number };
@@ -230,6 +245,7 @@ export async function changesBetween(
   readonly drills: readonly RecordedDrill[];
   readonly deliveries: readonly RecordedDelivery[];
   readonly deliveryClosures: readonly RecordedDeliveryClosure[];
+  readonly unconfirmed: readonly RecordedUnconfirmed[];
   readonly unknown: readonly ChangesFilter[];
 }> {
   const since = query.since?.toISOString();
@@ -242,12 +258,23 @@ export async function changesBetween(
   const drills: RecordedDrill[] = [];
   const deliveries: RecordedDelivery[] = [];
   const deliveryClosures: RecordedDeliveryClosure[] = [];
+  const unconfirmed: RecordedUnconfirmed[] = [];
+  const announced = new UnconfirmedChanges();
   const isInWindow = (at: string): boolean =>
     (since === undefined || at >= since) && (until === undefined || at <= until);
   const filesApprovals = new FilesApprovals();
   const unnamed = new Set((["user", "group", "provider"] as const).filter((f) => query[f] !== undefined));
   const take = (entry: JournalEntry): void => {
     if (unnamed.size > 0) for (const filter of namedFilters(entry, query)) unnamed.delete(filter);
+    for (const u of announced.note(entry)) {
+      if (!isInWindow(u.at) || !unconfirmedConcerns(u, query)) continue;
+      const run = runs.get(u.runSeq);
+      unconfirmed.push({
+        ...u,
+        ...(run?.commit === undefined ? {} : { commit: run.commit }),
+        ...(run === undefined ? {} : { actor: run.actor }),
+      });
+    }
     if (entry.type === "apply-start") {
       const from = filesApprovals.note(entry);
       runs.set(entry.seq, {
@@ -334,6 +361,7 @@ export async function changesBetween(
     drills,
     deliveries,
     deliveryClosures,
+    unconfirmed,
     unknown: [...unnamed],
   };
 }

@@ -26,11 +26,11 @@ import { lineCommitsOf } from "../../audit/line-approvals.ts";
 import { lineRemovalsOf, type LineRemoval } from "../../audit/line-removals.ts";
 import { accessDuring } from "../../audit/access-during.ts";
 import { describeChange, describeWhy, symbolOf } from "../../render/describe.ts";
-import { changesBetween } from "../../audit/changes-between.ts";
 import { leaversOffboarded } from "../../audit/leaver-report.ts";
 import { leaversJson, leaversText } from "./journal-leavers-text.ts";
 import { runRecordOf } from "../../audit/run-record.ts";
 import { runRecordJson, runRecordText } from "./journal-run-text.ts";
+import { changesBetween, type RecordedUnconfirmed } from "../../audit/changes-between.ts";
 import { checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import type { CommandIo } from "../io.ts";
 import { isFile } from "../../io/is-file.ts";
@@ -393,6 +393,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
           drills: [],
           deliveries: [],
           deliveryClosures: [],
+          unconfirmed: [],
         }
       : found;
   if (format === "json") {
@@ -453,6 +454,10 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
       seq: c.seq,
       text: `${c.at}  webhook delivery closed by hand: ${c.webhook}: ${c.userId}, delivery ${c.delivery}, journal #${String(c.closes)}: ${c.reason}  (journal #${String(c.seq)}, by ${c.actor})`,
     })),
+    ...result.unconfirmed.map((u) => ({
+      seq: u.seq,
+      text: `${u.at}  ${u.provider}  ? ${unconfirmedText(u)}  UNCONFIRMED: the run was killed before it recorded the outcome; it may or may not have been made  (journal #${String(u.seq)}, run #${String(u.runSeq)}${runText(u)})`,
+    })),
     ...result.closures.map((c) => ({
       seq: c.seq,
       text: `${c.at}  offboarding verdict closed by hand: ${c.provider}: ${c.account}${c.userId === undefined || c.userId === c.account ? "" : ` (${c.userId})`}, journal #${String(c.closes)}: ${c.reason}  (journal #${String(c.seq)}, by ${c.actor})`,
@@ -473,7 +478,10 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
     (result.deliveries.length === 0 ? "" : ` and ${String(result.deliveries.length)} webhook delivery(ies)`) +
     (result.deliveryClosures.length === 0
       ? ""
-      : ` and ${String(result.deliveryClosures.length)} delivery(ies) closed by hand`);
+      : ` and ${String(result.deliveryClosures.length)} delivery(ies) closed by hand`) +
+    (result.unconfirmed.length === 0
+      ? ""
+      : ` and ${String(result.unconfirmed.length)} unconfirmed change(s)`);
   lines.push(
     `${String(result.changes.length)} change(s)${checks} from ${span}, of ${String(result.entries)} journal entries in ${shown}.`,
   );
@@ -500,6 +508,15 @@ const APPROVAL_TEXT = {
     `run's commits NOT all approved as the gate requires (journal run ${String(run)} shows how each got in)`,
   dirty: () => "run applied uncommitted access files",
 } as const;
+
+/** "+ add bob to ops": an unconfirmed change as its address tells it; else the address and which way it goes. */
+function unconfirmedText(u: RecordedUnconfirmed): string {
+  if (u.group !== undefined && u.member !== undefined) {
+    const member = u.memberKind === "group" ? `group ${u.member}` : u.member;
+    return u.action === "grants" ? `+ add ${member} to ${u.group}` : `- remove ${member} from ${u.group}`;
+  }
+  return `${u.action === "grants" ? "+" : "-"} ${u.id} (${u.action === "grants" ? "gives access" : "takes access away"})`;
+}
 
 /** ", run's commits NOT all approved ...", or nothing: what `journal changes` says of a change's run. */
 function approvalText(r: {
