@@ -149,7 +149,10 @@ export interface WindowRemoval {
   readonly why: readonly string[];
   /** The commit of the access files the run that removed it applied ("<sha>" or "<sha>+dirty"). */
   readonly commit?: string;
-  /** That run's pull requests and approvals, when it recorded them. */
+  /**
+   * That run's pull requests and approvals, when it recorded them; for a run that applied no new commit,
+   * those of the run that first applied its commit (FilesApprovals), whose commits took the member out.
+   */
   readonly approvals?: ApprovalsRecord;
   /** The guard rails that run overrode (`--force`, `--allow-removals N`), as its apply-start says. */
   readonly overrides?: GuardrailOverrides;
@@ -697,13 +700,16 @@ function removingRun(
     | {
         readonly commit?: string;
         readonly approvals?: ApprovalsRecord;
+        readonly filesApprovedIn?: FilesApproval;
         readonly overrides?: GuardrailOverrides;
       }
     | undefined,
 ): Pick<WindowRemoval, "commit" | "approvals" | "overrides"> {
+  // A run that applied no new commit removes what the commits of the run that first applied it took out.
+  const approvals = run?.filesApprovedIn?.approvals ?? run?.approvals;
   return {
     ...(run?.commit === undefined ? {} : { commit: run.commit }),
-    ...(run?.approvals === undefined ? {} : { approvals: run.approvals }),
+    ...(approvals === undefined ? {} : { approvals }),
     ...(run?.overrides === undefined ? {} : { overrides: run.overrides }),
   };
 }

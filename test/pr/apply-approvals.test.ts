@@ -456,6 +456,26 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     );
   });
 
+  it("names how the commit that took a line out got in, where the removal waited for an override after a refused run", async () => {
+    const first = (await repo.git.revparse(["HEAD"])).trim();
+    pushCommit(ghRepo, first);
+    expect((await apply([], new Date("2026-06-01T09:00:00Z"))).code).toBe(0);
+    // bob's line goes, pushed without a pull request; the guard rails (10% of two memberships) refuse it.
+    await repo.write("access/groups/groups.yaml", GROUPS.replace("members: [bob]", "members: []"));
+    const removal = await repo.commit("bob out");
+    pushCommit(ghRepo, removal);
+    expect((await apply([], new Date("2026-06-01T10:00:00Z"))).code).toBe(3);
+    // The override applies it: that run applied no new commit, the refused run recorded this one.
+    expect((await apply(["--allow-removals", "1"], new Date("2026-06-01T11:00:00Z"))).code).toBe(0);
+    const window = await repo.run(["journal", "access", "team-platform-write", "--since", "2026-06-01"]);
+    expect(window.stdout).toContain(
+      `the line left the files with commit ${removal.slice(0, 12)} "bob out" (PR, `,
+    );
+    expect(window.stdout).toMatch(
+      new RegExp(`\\(PR, [^)]*\\), commit ${removal.slice(0, 12)} without a pull request`),
+    );
+  });
+
   it("says so when the last applied commit is not in a shallow clone, and names what it could not check", async () => {
     const first = (await repo.git.revparse(["HEAD"])).trim();
     pushCommit(ghRepo, first);
