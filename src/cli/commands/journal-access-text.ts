@@ -63,7 +63,7 @@ function grantEnd(m: HeldMembership, at: string, removedAt?: string): string {
   if (Date.parse(m.until) > Date.parse(at)) return `, until ${inlineText(m.until)}${changed}`;
   // A window's stretch that a removal ended: how long after the grant's end that removal came.
   if (removedAt !== undefined)
-    return `, grant ended ${inlineText(m.until)}${changed}, removed ${lateText(Date.parse(removedAt) - Date.parse(m.until))} after its end${m.keptPastUntil === true ? " (a run before kept it: its removal failed or was refused by the guard rails)" : ""}`;
+    return `, grant ended ${inlineText(m.until)}${changed}, removed ${elapsedText(Date.parse(removedAt) - Date.parse(m.until))} after its end${m.keptPastUntil === true ? " (a run before kept it: its removal failed or was refused by the guard rails)" : ""}`;
   if (changed !== "" && m.keptPastUntil !== true)
     return `, grant ended ${inlineText(m.until)}${changed} (still held: no apply ran between its end and then)`;
   if (changed !== "")
@@ -73,8 +73,8 @@ function grantEnd(m: HeldMembership, at: string, removedAt?: string): string {
     : `, grant ended ${inlineText(m.until)} (still held: no apply ran between its end and then)`;
 }
 
-/** "12 minutes", "5.0 hours", "1.5 days": how long a grant was held past its end. */
-function lateText(ms: number): string {
+/** "12 minute(s)", "5.0 hours", "1.5 days": a length of time as an auditor reads it (a grant held past its end, a leaver offboarded after their last day). */
+export function elapsedText(ms: number): string {
   const minutes = Math.max(0, ms) / 60_000;
   if (minutes < 60) return `${String(Math.round(minutes))} minute(s)`;
   const hours = minutes / 60;
@@ -234,7 +234,7 @@ function nestedText(group: string, t: HeldThrough): string {
 export function unconfirmedLines(provider: string, unconfirmed: readonly UnconfirmedMembership[]): string[] {
   if (unconfirmed.length === 0) return [];
   return [
-    `  and ${String(unconfirmed.length)} member(s) a run that was interrupted announced and never confirmed: ${provider} may hold them (a later run that found them there added nothing, so nothing confirms them)`,
+    `  and ${String(unconfirmed.length)} member(s) a run that was interrupted announced and never confirmed: ${provider} may hold them (if a later run found them there, it added nothing: nothing confirms them)`,
     ...unconfirmed.map(
       (m) =>
         `  ? ${inlineText(who(m))}  announced ${inlineText(m.since)} (run #${String(m.runSeq)}${runText(m)}), unconfirmed`,

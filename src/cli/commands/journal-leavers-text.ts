@@ -1,15 +1,9 @@
 /** `journal leavers` as text for a person and as JSON for a program (docs/formats.md). */
 import { isLate, type LeaverRecord, type LeaverSystem } from "../../audit/leaver-report.ts";
 import { inlineText, jsonForTerminal, type TerminalText } from "../../render/terminal-text.ts";
+import { elapsedText } from "./journal-access-text.ts";
 
 const HOUR_MS = 3_600_000;
-
-/** A length of time as an auditor reads it: minutes under an hour, hours under two days, else days. */
-export function elapsedText(ms: number): string {
-  if (ms < HOUR_MS) return `${String(Math.round(ms / 60_000))} minute(s)`;
-  if (ms < 48 * HOUR_MS) return `${(ms / HOUR_MS).toFixed(1)} hours`;
-  return `${(ms / (24 * HOUR_MS)).toFixed(1)} days`;
-}
 
 /** How the offboarding run stood to the end of the last day. */
 function timingText(ms: number): string {
