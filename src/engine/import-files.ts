@@ -101,10 +101,21 @@ export function renderImport(
   const formerIds = formerIdsOf(model.users);
   const taken = new Set([...model.users.keys(), ...formerIds.keys()]);
   const users: Record<string, unknown>[] = [];
+  const warnings: string[] = [];
+  // A person's former account here, as the journal knows it (an e-mail changed where the system cannot
+  // rename): theirs, not a new person's; the plan says what becomes of it.
+  const formerAccounts = options.desired?.formerAccounts;
   const adopted = [...live.users]
     .sort((a, b) => (a.account < b.account ? -1 : 1))
-    .filter((u) => !idByAccount.has(byCase(u.account)));
-  const warnings: string[] = [];
+    .filter((u) => !idByAccount.has(byCase(u.account)))
+    .filter((u) => {
+      const owner = formerAccounts?.get(u.account);
+      if (owner === undefined) return true;
+      warnings.push(
+        `the live account ${u.account} is ${owner}'s former account (the journal saw gatehouse manage it for them): not imported; the plan says what becomes of it`,
+      );
+      return false;
+    });
   // Every id first, so that a manager later in the list is referenced by the id it gets.
   for (const u of adopted) {
     const base = userIdFromAccount(u.account);

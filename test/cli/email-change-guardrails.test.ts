@@ -66,3 +66,26 @@ describe("an e-mail change under accountName: email, where accounts cannot be re
     expect(again.stdout).toContain("No changes.");
   });
 });
+
+describe("import after an e-mail change under accountName: email", () => {
+  it("does not offer the person's former account, which the journal knows as theirs, as someone new", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml": CONFIG,
+      "users/people.yaml": USERS("ann@example.com"),
+      "groups/teams.yaml": GROUPS,
+    });
+    trees.push(tree);
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], HIRED)).code).toBe(0);
+    await writeFile(path.join(tree.dir, "users/people.yaml"), USERS("ann.lee@example.com"));
+    expect((await runCliIn(tree.cwd, ["apply", "--yes"], NOW)).code).toBe(0);
+    // The old account is disabled and still there: a later import reads it.
+    const run = await runCliIn(tree.cwd, ["import", "--provider", "directory"], NOW);
+    expect(run.code, run.out).toBe(0);
+    expect(run.stderr).toContain(
+      "warning: the live account ann@example.com is ann's former account (the journal saw gatehouse manage it for them): not imported; the plan says what becomes of it",
+    );
+    const imported = await readFile(path.join(tree.dir, "imported/directory.yaml"), "utf8").catch(() => "");
+    expect(imported).not.toContain("ann@example.com");
+    expect((await runCliIn(tree.cwd, ["validate"], NOW)).code).toBe(0);
+  });
+});

@@ -5,6 +5,7 @@ import { access, lstat, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UsageError, readFailureAt } from "../../errors.ts";
 import {
+  journalPathOf,
   DEFAULT_READ_TIMEOUT_MS,
   loadValidModel,
   providerContextOf,
@@ -24,6 +25,7 @@ import { engineOptions } from "./engine-options.ts";
 import { nameFold } from "../../plan/align-case.ts";
 import { definingFiles, refuseDefiningFiles } from "../../engine/import-guard.ts";
 import { computeEffectiveMemberships } from "../../desired/effective.ts";
+import { foldJournal } from "../../audit/journal-fold.ts";
 import { computeDesiredState } from "../../desired/desired-state.ts";
 
 export const IMPORT_USAGE = `Usage: gatehouse import --provider NAME [--out FILE] [--force] [--dir access]
@@ -78,6 +80,9 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
     const caseInsensitiveNames = provider.capabilities.caseInsensitiveNames === true;
     // What the files give this system now, as a plan works it out: what groups they define hold beyond
     // it (put there by hand since an earlier import) is named, since this import writes none of it.
+    // The accounts the journal saw gatehouse manage for each person: a person's former account (an
+    // e-mail changed where the system cannot rename) is theirs, not someone new to import.
+    const journal = await foldJournal(journalPathOf(options)).catch(() => undefined);
     const desired = computeDesiredState(
       tree.model,
       config,
@@ -86,6 +91,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
         now: options.now,
         caseInsensitiveNames,
         nativeNesting: config.nesting && provider.capabilities.nesting,
+        ...(journal === undefined ? {} : { journalAccounts: journal.accounts }),
       },
     );
     const { parts, users, groups, warnings } = renderImport(
