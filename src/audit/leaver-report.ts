@@ -5,7 +5,8 @@
  * clean, a verdict closed by hand), with the downstream webhooks' deliveries. A fire drill's canary is no
  * leaver. Pure but for reading the journal.
  */
-import { afterDay, DAY_MS } from "../lifecycle/status.ts";
+import { afterDay, DAY_MS, isTerminated, utcMidnight } from "../lifecycle/status.ts";
+import type { User } from "../model/access.ts";
 import type {
   DeliveryClosedData,
   JournalEntry,
@@ -286,4 +287,59 @@ function webhooksOf(
         : { closed: { at: closure.at, actor: closure.actor, reason: closure.reason } }),
     };
   });
+}
+
+/** A leaver in the access files whom gatehouse managed an account for and recorded no offboarding of. */
+export interface MissingOffboarding {
+  readonly userId: string;
+  /** "status: terminated", "endDate 2026-03-01" */
+  readonly leaving: string;
+  readonly lastDay?: string;
+  /** The accounts the journal saw gatehouse manage for them, as `provider/account`. */
+  readonly accounts: readonly string[];
+}
+
+/**
+ * The people the files have as leavers at `at` (terminated, or past their end date), whose last day falls
+ * in the window where they have one, for whom the journal saw gatehouse manage an account (`accounts`:
+ * JournalFold.accounts, by `${provider}\n${userId}`) and records no offboarding check at all (`offboarded`:
+ * the user ids of every LeaverRecord, any date): the population an auditor compares the sample with.
+ */
+export function missingOffboardings(
+  users: Iterable<User>,
+  accounts: ReadonlyMap<string, readonly string[]>,
+  offboarded: ReadonlySet<string>,
+  query: LeaverQuery,
+  at: Date,
+): MissingOffboarding[] {
+  const byUser = new Map<string, string[]>();
+  for (const [key, names] of accounts) {
+    const [provider = "", userId = ""] = key.split("\n");
+    const list = byUser.get(userId) ?? [];
+    for (const name of names) list.push(`${provider}/${name}`);
+    byUser.set(userId, list);
+  }
+  const out: MissingOffboarding[] = [];
+  for (const user of users) {
+    if (!isTerminated(user, at) || offboarded.has(user.id)) continue;
+    if (query.user !== undefined && query.user !== user.id) continue;
+    const held = byUser.get(user.id);
+    if (held === undefined || held.length === 0) continue;
+    if (user.endDate !== undefined) {
+      // The last day overlaps the window.
+      if (query.since !== undefined && afterDay(user.endDate) <= query.since.getTime()) continue;
+      if (query.until !== undefined && utcMidnight(user.endDate) > query.until.getTime()) continue;
+    }
+    const leaving = [
+      ...(user.status === "terminated" ? ["status: terminated"] : []),
+      ...(user.endDate === undefined ? [] : [`endDate ${user.endDate}`]),
+    ].join(", ");
+    out.push({
+      userId: user.id,
+      leaving,
+      ...(user.endDate === undefined ? {} : { lastDay: user.endDate }),
+      accounts: held.sort(),
+    });
+  }
+  return out.sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
 }

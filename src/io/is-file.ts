@@ -8,3 +8,12 @@ export async function isFile(file: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Whether `dir` is there and is a folder; false when it cannot be looked at. */
+export async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -148,3 +148,54 @@ describe("journal leavers", () => {
     expect(backwards.stderr).not.toContain("    at ");
   });
 });
+
+describe("journal leavers and the access files", () => {
+  it("names a leaver in the files whom gatehouse managed an account for and never offboarded", async () => {
+    const tree = await site();
+    // ann's last day reaches the files, and no apply has run since.
+    const file = path.join(tree.dir, "users/people.yaml");
+    await writeFile(
+      file,
+      (await readFile(file, "utf8")).replace(
+        "{ id: ann, name: Ann }",
+        "{ id: ann, name: Ann, endDate: 2026-03-10 }",
+      ),
+    );
+    const text = await cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "leavers"]);
+    expect(text.code, text.out).toBe(0);
+    expect(text.stdout).toContain(
+      "NOT offboarded by gatehouse (1): leavers in the access files, with an account gatehouse managed, and no offboarding check recorded (yet):\n" +
+        "  ! ann  endDate 2026-03-10; accounts: app/ann, wiki/ann\n",
+    );
+    const json = await cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "leavers", "--format", "json"]);
+    const data = JSON.parse(json.stdout) as { notOffboarded: { userId: string; lastDay?: string }[] };
+    expect(data.notOffboarded).toEqual([
+      {
+        userId: "ann",
+        leaving: "endDate 2026-03-10",
+        lastDay: "2026-03-10",
+        accounts: ["app/ann", "wiki/ann"],
+      },
+    ]);
+    // --user ann: a leaver never offboarded is an answer, not an unknown name.
+    const one = await cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "leavers", "--user", "ann"]);
+    expect(one.code, one.out).toBe(0);
+    expect(one.stdout).toContain("  ! ann  endDate 2026-03-10");
+    // A window that ends before her last day does not list her.
+    const before = await cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "leavers", "--until", "2026-03-05"]);
+    expect(before.stdout).not.toContain("NOT offboarded");
+    // Her offboarding recorded: the list is empty again.
+    await apply(tree, "2026-03-11T08:00:00Z");
+    const after = await cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "leavers", "--format", "json"]);
+    expect((JSON.parse(after.stdout) as { notOffboarded: unknown[] }).notOffboarded).toEqual([]);
+  });
+
+  it("says so when there are no access files to compare with", async () => {
+    const tree = await site();
+    const run = await cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "leavers", "--dir", "elsewhere"]);
+    expect(run.code, run.out).toBe(0);
+    expect(run.stderr).toContain(
+      "note: no access folder at elsewhere: the leavers the access files have whom gatehouse never offboarded are not listed (--dir)",
+    );
+  });
+});

@@ -1,5 +1,10 @@
 /** `journal leavers` as text for a person and as JSON for a program (docs/formats.md). */
-import { isLate, type LeaverRecord, type LeaverSystem } from "../../audit/leaver-report.ts";
+import {
+  isLate,
+  type LeaverRecord,
+  type LeaverSystem,
+  type MissingOffboarding,
+} from "../../audit/leaver-report.ts";
 import { inlineText, jsonForTerminal, type TerminalText } from "../../render/terminal-text.ts";
 import { elapsedText } from "./journal-access-text.ts";
 
@@ -75,7 +80,12 @@ function windowText(w: LeaversWindow): string {
   );
 }
 
-export function leaversText(records: readonly LeaverRecord[], window: LeaversWindow, shown: string): string {
+export function leaversText(
+  records: readonly LeaverRecord[],
+  missing: readonly MissingOffboarding[] | undefined,
+  window: LeaversWindow,
+  shown: string,
+): string {
   const late = records.filter(isLate).length;
   const left = records.filter((r) => r.outcome === "access-left").length;
   const lines = [
@@ -83,16 +93,29 @@ export function leaversText(records: readonly LeaverRecord[], window: LeaversWin
       `(${String(late)} late, more than a day after the end of their last day; ${String(left)} with access left)`,
   ];
   for (const r of records) lines.push("", ...recordLines(r));
+  if (missing !== undefined && missing.length > 0) {
+    lines.push(
+      "",
+      `NOT offboarded by gatehouse (${String(missing.length)}): leavers in the access files, with an account gatehouse managed, and no offboarding check recorded (yet):`,
+    );
+    for (const m of missing)
+      lines.push(
+        `  ! ${inlineText(m.userId)}  ${inlineText(m.leaving)}; accounts: ${m.accounts.map(inlineText).join(", ")}`,
+      );
+  }
   lines.push(
     "",
-    "Only leavers gatehouse offboarded are here, each with its check of every system; someone whose access " +
-      "went another way, or never went, is not: `gatehouse accounts` lists leavers' accounts still enabled.",
+    missing === undefined
+      ? "Only leavers gatehouse offboarded are here; `gatehouse accounts` lists leavers' accounts still enabled."
+      : `Leavers in the access files with an account gatehouse managed are all here${missing.length === 0 ? ", each offboarded" : ""}; ` +
+          "access gatehouse never managed is not: `gatehouse accounts` lists leavers' accounts still enabled.",
   );
   return lines.join("\n") + "\n";
 }
 
 export function leaversJson(
   records: readonly LeaverRecord[],
+  missing: readonly MissingOffboarding[] | undefined,
   window: LeaversWindow,
   problems: readonly { readonly line: number; readonly message: string }[],
 ): TerminalText {
@@ -101,6 +124,7 @@ export function leaversJson(
     since: window.since?.toISOString() ?? null,
     until: window.until?.toISOString() ?? null,
     leavers: records.map((r) => ({ ...r, isLate: isLate(r) })),
+    notOffboarded: missing ?? null,
     intact: problems.length === 0,
     problems,
   };

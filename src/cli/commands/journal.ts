@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { ExitCode, UsageError } from "../../errors.ts";
+import { ExitCode, GatehouseError, UsageError } from "../../errors.ts";
 import { parseAt } from "../instant.ts";
 import {
   DEFAULT_JOURNAL_PATH,
@@ -10,7 +10,7 @@ import {
 } from "../../audit/journal.ts";
 import type { JournalProblem, JournalVerification } from "../../audit/journal.ts";
 import type { DrillSystem } from "../../audit/journal-entry.ts";
-import { DAMAGED, foldCachePath, foldedHead } from "../../audit/journal-fold.ts";
+import { DAMAGED, foldCachePath, foldedHead, foldJournal } from "../../audit/journal-fold.ts";
 import { commitsOffHistory } from "../../audit/git.ts";
 import { verifyJournalHistory } from "../../audit/journal-history.ts";
 import { rememberVerified, verifiedEnd } from "../../audit/verified-prefix.ts";
@@ -26,14 +26,22 @@ import { lineCommitsOf } from "../../audit/line-approvals.ts";
 import { lineRemovalsOf, type LineRemoval } from "../../audit/line-removals.ts";
 import { accessDuring } from "../../audit/access-during.ts";
 import { describeChange, describeWhy, symbolOf } from "../../render/describe.ts";
-import { leaversOffboarded } from "../../audit/leaver-report.ts";
+import {
+  leaversOffboarded,
+  missingOffboardings,
+  type LeaverQuery,
+  type MissingOffboarding,
+} from "../../audit/leaver-report.ts";
+import { loadValidModel } from "../../engine/prepare-plan.ts";
+import type { User } from "../../model/access.ts";
+import { engineOptions } from "./engine-options.ts";
 import { leaversJson, leaversText } from "./journal-leavers-text.ts";
 import { runRecordOf } from "../../audit/run-record.ts";
 import { runRecordJson, runRecordText } from "./journal-run-text.ts";
 import { changesBetween, type RecordedUnconfirmed } from "../../audit/changes-between.ts";
 import { checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import type { CommandIo } from "../io.ts";
-import { isFile } from "../../io/is-file.ts";
+import { isDirectory, isFile } from "../../io/is-file.ts";
 import { runCloseVerdict } from "./close-verdict.ts";
 import { runCloseDelivery } from "./close-delivery.ts";
 import { shownPath } from "../shown-path.ts";
@@ -46,8 +54,8 @@ export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gateho
                                       [--format text|json]
        gatehouse journal changes [--since DATE] [--until DATE] [--user ID] [--group NAME]
                                  [--provider NAME] [--unapproved] [--history REV] [--format text|json]
-       gatehouse journal leavers [--since DATE] [--until DATE] [--user ID] [--history REV]
-                                 [--format text|json]
+       gatehouse journal leavers [--since DATE] [--until DATE] [--user ID] [--dir access]
+                                 [--history REV] [--format text|json]
        gatehouse journal run SEQ [--history REV] [--format text|json]
        gatehouse journal close-verdict --provider NAME --account ACCOUNT --reason TEXT
                                        [--journal .gatehouse/journal.jsonl]
@@ -82,7 +90,9 @@ leavers lists the leavers offboarded from --since to --until (by when the run th
 away started), one of them with --user (their id or an account): the HR event and last day, that run
 and how long after the end of the last day it started (LATE past a day), each system's check of their
 account (clean, access left, the re-checks, a verdict closed by hand) and the offboarding webhooks'
-deliveries. It checks the journal's chain first (and --history), as changes does; exit 1 when not intact.
+deliveries; then the leavers the access files (--dir) have whom gatehouse managed an account for and
+never offboarded. It checks the journal's chain first (and --history), as changes does; exit 1 when not
+intact.
 run shows one apply run (SEQ: its run number, the seq of its apply-start, as journal changes names it):
 who ran it, the commit, each commit's pull request and approvals as the gate counted them, the guard-rail
 overrides and refusals, what it recorded and how it ended.
@@ -111,6 +121,7 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
       unapproved: { type: "boolean" },
       history: { type: "string" },
       format: { type: "string" },
+      dir: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     JOURNAL_USAGE,
@@ -346,16 +357,58 @@ async function runLeavers(args: Parsed, io: CommandIo, file: string): Promise<nu
   const user = stringOpt(args, "user");
   if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
   const problems = await answerableJournal(file, io, shown, stringOpt(args, "history"));
-  const records = await leaversOffboarded(file, { ...window, ...(user === undefined ? {} : { user }) });
+  const query = { ...window, ...(user === undefined ? {} : { user }) };
+  const records = await leaversOffboarded(file, query);
+  const missing = await notOffboarded(args, io, file, query);
   // A person no offboarding ever named (a typo, most likely) is said so: "0 leavers" would read as an answer.
   const isUnknown =
-    user !== undefined && records.length === 0 && (await leaversOffboarded(file, { user })).length === 0;
+    user !== undefined &&
+    records.length === 0 &&
+    (missing ?? []).length === 0 &&
+    (await leaversOffboarded(file, { user })).length === 0;
   if (isUnknown)
     io.stderr(
       `${shown}: no offboarding of ${inlineText(user)} was ever recorded here, on any date: check the name (a user id or an account, matched exactly)\n`,
     );
-  io.stdout(format === "json" ? leaversJson(records, window, problems) : leaversText(records, window, shown));
+  io.stdout(
+    format === "json"
+      ? leaversJson(records, missing, window, problems)
+      : leaversText(records, missing, window, shown),
+  );
   return problems.length === 0 && !isUnknown ? ExitCode.ok : ExitCode.error;
+}
+
+/**
+ * The leavers the access files (--dir) have whom gatehouse managed an account for and never offboarded, as
+ * missingOffboardings finds them; undefined, said on stderr, when the files cannot be read whole.
+ */
+async function notOffboarded(
+  args: Parsed,
+  io: CommandIo,
+  file: string,
+  query: LeaverQuery,
+): Promise<MissingOffboarding[] | undefined> {
+  const dir = stringOpt(args, "dir") ?? "access";
+  const skip = (why: string): void => {
+    io.stderr(
+      `note: ${why}: the leavers the access files have whom gatehouse never offboarded are not listed (--dir)\n`,
+    );
+  };
+  if (!(await isDirectory(path.resolve(io.cwd, dir)))) {
+    skip(`no access folder at ${dir}`);
+    return undefined;
+  }
+  let users: Iterable<User>;
+  try {
+    users = (await loadValidModel(engineOptions(io, dir, [], file), new Set(), false)).model.users.values();
+  } catch (error) {
+    if (!(error instanceof GatehouseError)) throw error;
+    skip(`the access files in ${dir} do not validate (run gatehouse validate)`);
+    return undefined;
+  }
+  const fold = await foldJournal(file);
+  const offboarded = new Set((await leaversOffboarded(file, {})).map((r) => r.userId));
+  return missingOffboardings(users, fold.accounts, offboarded, query, query.until ?? io.now());
 }
 
 async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<number> {
