@@ -31,16 +31,22 @@ const GROUPS =
   "  - { name: app-prod-admin, owners: [bo], members: [ann, bo] }\n" +
   "  - { name: team-a, owners: [bo], members: [ann] }\n";
 
+/** ann's and bo's accounts applied when they were hired; then ann's e-mail changes in the files. */
+async function annsMailChanged(): Promise<AccessTree> {
+  const tree = await writeAccessTree({
+    "gatehouse.yaml": CONFIG,
+    "users/people.yaml": USERS("ann@example.com"),
+    "groups/teams.yaml": GROUPS,
+  });
+  trees.push(tree);
+  expect((await runCliIn(tree.cwd, ["apply", "--yes"], HIRED)).code).toBe(0);
+  await writeFile(path.join(tree.dir, "users/people.yaml"), USERS("ann.lee@example.com"));
+  return tree;
+}
+
 describe("an e-mail change under accountName: email, where accounts cannot be renamed", () => {
   it("moves the person's protected group to the new account without a guard-rail refusal, and converges", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": CONFIG,
-      "users/people.yaml": USERS("ann@example.com"),
-      "groups/teams.yaml": GROUPS,
-    });
-    trees.push(tree);
-    expect((await runCliIn(tree.cwd, ["apply", "--yes"], HIRED)).code).toBe(0);
-    await writeFile(path.join(tree.dir, "users/people.yaml"), USERS("ann.lee@example.com"));
+    const tree = await annsMailChanged();
 
     const plan = await runCliIn(tree.cwd, ["plan"], NOW);
     expect(plan.code).toBe(0);
@@ -69,14 +75,7 @@ describe("an e-mail change under accountName: email, where accounts cannot be re
 
 describe("import after an e-mail change under accountName: email", () => {
   it("does not offer the person's former account, which the journal knows as theirs, as someone new", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": CONFIG,
-      "users/people.yaml": USERS("ann@example.com"),
-      "groups/teams.yaml": GROUPS,
-    });
-    trees.push(tree);
-    expect((await runCliIn(tree.cwd, ["apply", "--yes"], HIRED)).code).toBe(0);
-    await writeFile(path.join(tree.dir, "users/people.yaml"), USERS("ann.lee@example.com"));
+    const tree = await annsMailChanged();
     expect((await runCliIn(tree.cwd, ["apply", "--yes"], NOW)).code).toBe(0);
     // The old account is disabled and still there: a later import reads it.
     const run = await runCliIn(tree.cwd, ["import", "--provider", "directory"], NOW);

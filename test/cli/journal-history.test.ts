@@ -52,24 +52,32 @@ function keep(cwd: string, journal: Buffer, parent: string | undefined, piece = 
   return commit;
 }
 
+/**
+ * A repository whose local directory two applies changed (ops gets ann, then bob), with the journal of the
+ * first kept on branch `jb` (`first`) and the whole journal after the second (`journal`).
+ */
+async function twoRuns(): Promise<{ tree: AccessTree; journalFile: string; first: string; journal: Buffer }> {
+  const tree = await writeAccessTree({
+    "gatehouse.yaml": configYaml(),
+    "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
+    "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann]\n",
+  });
+  trees.push(tree);
+  git(tree.cwd, ["init", "-q"]);
+  const journalFile = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+  expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+  const first = keep(tree.cwd, await readFile(journalFile), undefined);
+  await writeFile(
+    path.join(tree.dir, "groups/teams.yaml"),
+    "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
+  );
+  expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
+  return { tree, journalFile, first, journal: await readFile(journalFile) };
+}
+
 describe("journal verify --history", () => {
   it("holds when each commit only adds entries, and names the commit where entries were removed", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": configYaml(),
-      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
-      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann]\n",
-    });
-    trees.push(tree);
-    git(tree.cwd, ["init", "-q"]);
-    const journalFile = path.join(tree.cwd, ".gatehouse/journal.jsonl");
-    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
-    const first = keep(tree.cwd, await readFile(journalFile), undefined);
-    await writeFile(
-      path.join(tree.dir, "groups/teams.yaml"),
-      "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
-    );
-    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
-    const journal = await readFile(journalFile);
+    const { tree, journalFile, first, journal } = await twoRuns();
     const second = keep(tree.cwd, journal, first);
 
     const intact = await runCliIn(tree.cwd, ["journal", "verify", "--history", "jb"]);
@@ -174,21 +182,8 @@ describe("the journal history lookup", () => {
 
 describe("journal access, changes and leavers --history", () => {
   it("answer from a journal cut short on a fresh clone with exit 1 against the branch, and say what a fresh clone cannot catch without it", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml": configYaml(),
-      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n",
-      "groups/teams.yaml": "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann]\n",
-    });
-    trees.push(tree);
-    git(tree.cwd, ["init", "-q"]);
-    const journalFile = path.join(tree.cwd, ".gatehouse/journal.jsonl");
-    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
-    await writeFile(
-      path.join(tree.dir, "groups/teams.yaml"),
-      "groups:\n  - name: ops\n    owners: [ann]\n    members: [ann, bob]\n",
-    );
-    expect((await runCliIn(tree.cwd, ["apply", "--yes"])).code).toBe(0);
-    const journal = await readFile(journalFile);
+    const { tree, journalFile, journal } = await twoRuns();
+    // The branch as a single commit holding the whole journal.
     keep(tree.cwd, journal, undefined);
 
     // A fresh clone: no record of reading the journal here; the last run (bob's add) cut off its end.
