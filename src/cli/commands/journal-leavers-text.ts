@@ -24,26 +24,26 @@ function systemLine(s: LeaverSystem): string {
       : c.problem !== undefined
         ? `not checked (${inlineText(c.problem)})`
         : `access left (${c.groupsLeft.map(inlineText).join(", ") || "see journal changes"})`;
-    return `${i === 0 ? "" : "re-checked: "}${what} at ${c.at}`;
+    return `${i === 0 ? "" : "re-checked: "}${what} at ${inlineText(c.at)}`;
   });
   const end =
     s.outcome === "access-left"
       ? "; ACCESS LEFT: no later check found it clean"
       : s.closed === undefined
         ? ""
-        : `; closed by hand at ${s.closed.at} by ${inlineText(s.closed.actor)}: ${inlineText(s.closed.reason)}`;
+        : `; closed by hand at ${inlineText(s.closed.at)} by ${inlineText(s.closed.actor)}: ${inlineText(s.closed.reason)}`;
   return `  ${inlineText(s.provider)}/${inlineText(s.account)}: ${steps.join(", then ")}${end}`;
 }
 
 function recordLines(r: LeaverRecord): string[] {
   const run =
-    `offboarded by the run started ${r.offboardedAt}` +
+    `offboarded by the run started ${inlineText(r.offboardedAt)}` +
     (r.afterLastDayMs === undefined ? "" : ` (${timingText(r.afterLastDayMs)})`) +
     (r.actor === undefined ? "" : `, by ${inlineText(r.actor)}`) +
     (r.commit === undefined ? "" : `, commit ${inlineText(r.commit.slice(0, 12))}`);
   const verdict =
     r.outcome === "clean"
-      ? `no access left in any system${r.cleanAt === undefined ? "" : ` as of ${r.cleanAt}`}`
+      ? `no access left in any system${r.cleanAt === undefined ? "" : ` as of ${inlineText(r.cleanAt)}`}`
       : r.outcome === "closed-by-hand"
         ? "access was left in some system and its verdict was closed by hand (above)"
         : `ACCESS LEFT in ${r.systems
@@ -56,12 +56,12 @@ function recordLines(r: LeaverRecord): string[] {
     ...r.systems.map(systemLine),
     ...r.webhooks.map(
       (w) =>
-        `  webhook ${inlineText(w.webhook)} (delivery ${inlineText(w.delivery)}): ${w.outcome} at ${w.at} after ${String(w.attempts)} attempt(s)` +
+        `  webhook ${inlineText(w.webhook)} (delivery ${inlineText(w.delivery)}): ${w.outcome} at ${inlineText(w.at)} after ${String(w.attempts)} attempt(s)` +
         (w.closed === undefined
           ? w.outcome === "delivered"
             ? ""
             : ": still owed"
-          : `; closed by hand at ${w.closed.at} by ${inlineText(w.closed.actor)}: ${inlineText(w.closed.reason)}`),
+          : `; closed by hand at ${inlineText(w.closed.at)} by ${inlineText(w.closed.actor)}: ${inlineText(w.closed.reason)}`),
     ),
     `  verdict: ${verdict}`,
   ];
