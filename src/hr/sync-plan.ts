@@ -4,7 +4,7 @@
  * the people from the export, `now` from the caller.
  */
 import { userStatusOf, type User } from "../model/access.ts";
-import type { Diagnostic } from "../model/diagnostic.ts";
+import { sortDiagnostics, type Diagnostic } from "../model/diagnostic.ts";
 import type { SourceLocation } from "../model/source.ts";
 import { hasNotStarted, isPastEndDate, isTerminated } from "../lifecycle/status.ts";
 import { formerIdsOf, idNow } from "../desired/former-ids.ts";
@@ -270,7 +270,8 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   const activePeople = users.filter(
     (u) => u.employmentType !== "service" && !isTerminated(u, options.now),
   ).length;
-  return { joiners, updates, absent, skipped, activePeople, diagnostics };
+  // In the export's order (rows are checked as joiners first, then everyone's manager).
+  return { joiners, updates, absent, skipped, activePeople, diagnostics: sortDiagnostics(diagnostics) };
 }
 
 function updateOf(user: User, changes: readonly FieldChange[], isAbsent: boolean, now: Date): UserUpdate {

@@ -91,6 +91,15 @@ describe("planHrSync", () => {
     ]);
   });
 
+  it("reports the problems of several rows in the export's order, whichever check found them", () => {
+    const p = plan(
+      [user("ann", { employeeNumber: "E1" })],
+      "employeeNumber,name,email,manager\nE1,Ann,ann@example.com,\nE2,Bo,bo@example.com,E404\nE3,Cy,,E1\n",
+    );
+    // Row 3's unknown manager is found after row 4's missing id (joiners are checked first).
+    expect(p.diagnostics.map((d) => `${String(d.line)} ${d.code}`)).toEqual(["3 HR005", "4 HR003"]);
+  });
+
   it("resolves managers by e-mail (managerKey: email), to the export's rows and to users in the files", () => {
     const p = plan(
       [
