@@ -112,11 +112,11 @@ interface Draft {
 }
 
 /**
- * The leavers offboarded (their first run started) from `since` to `until`, in the order they were, from
- * the journal at `path`. A person offboarded twice (rehired, then leaving again) is two records: one per
- * HR event.
+ * Every leaver the journal at `path` records an offboarding of, in the order they were offboarded (their
+ * first run started). A person offboarded twice (rehired, then leaving again) is two records: one per HR
+ * event. `selectLeavers` picks those a question asks about.
  */
-export async function leaversOffboarded(path: string, query: LeaverQuery): Promise<LeaverRecord[]> {
+export async function leaversOffboarded(path: string): Promise<LeaverRecord[]> {
   const runs = new Map<number, { actor: string; commit?: string }>();
   const drafts = new Map<string, Draft>();
   const draftOfCheck = new Map<number, Draft>();
@@ -175,21 +175,21 @@ export async function leaversOffboarded(path: string, query: LeaverQuery): Promi
     }
   });
   const out: LeaverRecord[] = [];
-  for (const draft of drafts.values()) {
-    const offboardedAt = draft.first.triggeredAt;
-    const at = Date.parse(offboardedAt);
-    if (query.since !== undefined && at < query.since.getTime()) continue;
-    if (query.until !== undefined && at > query.until.getTime()) continue;
-    if (query.user !== undefined && !concerns(draft, query.user)) continue;
+  for (const draft of drafts.values())
     out.push(recordOf(draft, runs, closures, deliveries, deliveryClosures));
-  }
   return out.sort((a, b) => Date.parse(a.offboardedAt) - Date.parse(b.offboardedAt) || a.runSeq - b.runSeq);
 }
 
-function concerns(draft: Draft, user: string): boolean {
-  if (draft.userId === user) return true;
-  for (const checks of draft.checks.values()) if (checks.some((c) => c.account === user)) return true;
-  return false;
+/** The records offboarded from `since` to `until`, of `user` (their id, or an account in some system). */
+export function selectLeavers(records: readonly LeaverRecord[], query: LeaverQuery): LeaverRecord[] {
+  return records.filter((r) => {
+    const at = Date.parse(r.offboardedAt);
+    if (query.since !== undefined && at < query.since.getTime()) return false;
+    if (query.until !== undefined && at > query.until.getTime()) return false;
+    return (
+      query.user === undefined || r.userId === query.user || r.systems.some((s) => s.account === query.user)
+    );
+  });
 }
 
 function recordOf(

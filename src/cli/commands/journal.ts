@@ -29,7 +29,9 @@ import { describeChange, describeWhy, symbolOf } from "../../render/describe.ts"
 import {
   leaversOffboarded,
   missingOffboardings,
+  selectLeavers,
   type LeaverQuery,
+  type LeaverRecord,
   type MissingOffboarding,
 } from "../../audit/leaver-report.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
@@ -358,14 +360,16 @@ async function runLeavers(args: Parsed, io: CommandIo, file: string): Promise<nu
   if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
   const problems = await answerableJournal(file, io, shown, stringOpt(args, "history"));
   const query = { ...window, ...(user === undefined ? {} : { user }) };
-  const records = await leaversOffboarded(file, query);
-  const missing = await notOffboarded(args, io, file, query);
+  // The journal read once; the window and the person picked from every record.
+  const all = await leaversOffboarded(file);
+  const records = selectLeavers(all, query);
+  const missing = await notOffboarded(args, io, file, query, all);
   // A person no offboarding ever named (a typo, most likely) is said so: "0 leavers" would read as an answer.
   const isUnknown =
     user !== undefined &&
     records.length === 0 &&
     (missing ?? []).length === 0 &&
-    (await leaversOffboarded(file, { user })).length === 0;
+    selectLeavers(all, { user }).length === 0;
   if (isUnknown)
     io.stderr(
       `${shown}: no offboarding of ${inlineText(user)} was ever recorded here, on any date: check the name (a user id or an account, matched exactly)\n`,
@@ -387,6 +391,7 @@ async function notOffboarded(
   io: CommandIo,
   file: string,
   query: LeaverQuery,
+  offboardings: readonly LeaverRecord[],
 ): Promise<MissingOffboarding[] | undefined> {
   const dir = stringOpt(args, "dir") ?? "access";
   const skip = (why: string): void => {
@@ -407,7 +412,7 @@ async function notOffboarded(
     return undefined;
   }
   const fold = await foldJournal(file);
-  const offboarded = new Set((await leaversOffboarded(file, {})).map((r) => r.userId));
+  const offboarded = new Set(offboardings.map((r) => r.userId));
   return missingOffboardings(users, fold.accounts, offboarded, query, query.until ?? io.now());
 }
 
