@@ -29,6 +29,15 @@ export class RateLimits {
     return { retryAfter: rule.retryAfter, status: rule.status ?? 403 };
   }
 
+  /**
+   * The primary limit is used up: GitHub then refuses every request with 403 (or 429) and
+   * `x-ratelimit-remaining: 0` until `x-ratelimit-reset` ("If you exceed your primary rate limit, you will
+   * receive a 403 or 429 response, and the x-ratelimit-remaining header will be 0").
+   */
+  exhausted(): boolean {
+    return this.used >= this.limit;
+  }
+
   headers(): Record<string, string> {
     return {
       "x-ratelimit-limit": String(this.limit),
@@ -39,6 +48,9 @@ export class RateLimits {
     };
   }
 }
+
+export const primaryLimitMessage = (userId: number): string =>
+  `API rate limit exceeded for user ID ${String(userId)}. If you reach out to GitHub Support for help, please include the request ID.`;
 
 export const SECONDARY_LIMIT_MESSAGE =
   "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.";

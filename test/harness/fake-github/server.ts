@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Reply, RequestContext } from "./http.ts";
 import type { SecondaryLimitRule } from "./rate-limit.ts";
 import { forbidden, notFound, unauthorized, validationFailed } from "./http.ts";
-import { RateLimits, SECONDARY_LIMIT_MESSAGE } from "./rate-limit.ts";
+import { primaryLimitMessage, RateLimits, SECONDARY_LIMIT_MESSAGE } from "./rate-limit.ts";
 import { Router } from "./router.ts";
 import { FakeGithubState } from "./state.ts";
 import { orgMemberRoutes } from "./handlers/org-members.ts";
@@ -103,6 +103,7 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       const viewerId = state.tokens.get(token);
       const viewer = viewerId === undefined ? undefined : state.users.get(viewerId);
       if (!viewer) return unauthorized("Bad credentials");
+      if (rateLimits.exhausted()) return forbidden(primaryLimitMessage(viewer.id));
       let body: unknown;
       try {
         body = text === "" ? undefined : JSON.parse(text);
