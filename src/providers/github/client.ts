@@ -295,6 +295,19 @@ function requestMethodOf(error: unknown): string | undefined {
   return typeof request.method === "string" ? request.method.toUpperCase() : undefined;
 }
 
+/**
+ * Whether GitHub refused the request for a rate limit: a primary one is answered with 403 (or 429) and
+ * `x-ratelimit-remaining: 0` (it passes at `x-ratelimit-reset`), a secondary one with 403 or 429 and a
+ * message saying so. Such a 403 says nothing about the token's rights.
+ */
+export function isRateLimited(error: unknown): boolean {
+  const status = hasResponse(error) ? statusOf(error) : undefined;
+  return (
+    (status === 403 || status === 429) &&
+    (headerOf(error, "x-ratelimit-remaining") === "0" || /rate limit/i.test(bodyOf(error).message ?? ""))
+  );
+}
+
 /** Turns an Octokit failure into a ProviderError with GitHub's own words (never headers or the token). */
 export function toProviderError(provider: string, operation: string, error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
@@ -312,10 +325,7 @@ export function toProviderError(provider: string, operation: string, error: unkn
           ? error.message
           : String(error)
       : `GitHub answered ${String(status)}${body.message ? `: ${body.message}` : ""}${details.length > 0 ? ` (${details.join("; ")})` : ""}`;
-  // A primary rate limit GitHub answers with 403 (or 429) and x-ratelimit-remaining: 0; it passes at reset.
-  const remaining = headerOf(error, "x-ratelimit-remaining");
-  const rateLimited =
-    (status === 403 || status === 429) && (remaining === "0" || /rate limit/i.test(body.message ?? ""));
+  const rateLimited = status !== undefined && isRateLimited(error);
   const reset = Number(headerOf(error, "x-ratelimit-reset"));
   const hint =
     status === 401

@@ -3,7 +3,7 @@ import type { LiveState } from "../../model/state.ts";
 import type { GithubSession } from "./session.ts";
 import type { GithubLiveGroup, WireInvitation, WireTeamMember } from "./map.ts";
 import { PER_PAGE } from "./session.ts";
-import { statusOf } from "./client.ts";
+import { isRateLimited, statusOf } from "./client.ts";
 import {
   describeFailedInvitation,
   directTeamMembers,
@@ -27,7 +27,10 @@ export async function readViewer(s: GithubSession): Promise<{ login: string; id:
     ({ data } = await s.client.octokit.request("GET /user"));
   } catch (error) {
     const status = statusOf(error);
-    if (status !== 403 && status !== 404) throw error;
+    // A rate limit is no answer about the token: taken for "no account", it would switch off the lock-out
+    // check (the token's own account could be removed) and leave the token's account maintainer of the
+    // teams it creates.
+    if ((status !== 403 && status !== 404) || isRateLimited(error)) throw error;
     s.viewer = null;
     return null;
   }
