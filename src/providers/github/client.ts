@@ -143,6 +143,12 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
   // 404 as an error, calls a dropped connection "500", and says nothing of tries sent again. A 5xx or no
   // answer is worth a line (it is what gets tried again); a 4xx is the caller's to judge, and a failure
   // that matters reaches the user as its ProviderError.
+  // When GitHub said the primary rate limit is used up (403 or 429 with x-ratelimit-remaining: 0), the time
+  // it comes back (x-ratelimit-reset, ms). GitHub asks not to send anything before then ("You should not
+  // retry your request until after the time specified by the x-ratelimit-reset header"; an integration that
+  // goes on may be banned): later requests fail here, unsent. The throttling plugin waits out a reset due
+  // within 5 minutes itself (see onLimit), after which this time has passed.
+  let usedUpUntil = 0;
   const countingFetch: typeof fetch = async (input, init) => {
     if (methodOf(init) === "GET" || methodOf(init) === "HEAD") counts.reads += 1;
     else counts.writes += 1;
@@ -150,6 +156,13 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     try {
       const response = await options.fetch(input, init);
       if (response.status >= 500) options.log(`${what}: GitHub answered ${String(response.status)}`);
+      if (
+        (response.status === 403 || response.status === 429) &&
+        response.headers.get("x-ratelimit-remaining") === "0"
+      ) {
+        const reset = Number(response.headers.get("x-ratelimit-reset"));
+        if (Number.isFinite(reset) && reset * 1000 > usedUpUntil) usedUpUntil = reset * 1000;
+      }
       return response;
     } catch (error) {
       if (!(init?.signal?.aborted ?? false)) options.log(`${what}: no answer (${causeOf(error)})`);
@@ -200,6 +213,13 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
   const sent = new Set<string>();
   // Registered after the plugins, so outside them: one call here per request, however often they try it.
   octokit.hook.wrap("request", async (request, endpoint) => {
+    if (Date.now() < usedUpUntil)
+      throw new ProviderError(
+        options.provider,
+        `${endpoint.method} ${endpoint.url}`,
+        `not sent: GitHub's rate limit is used up until ${new Date(usedUpUntil).toISOString()} (it answered x-ratelimit-remaining: 0 before): try again after then`,
+        { isTransient: true },
+      );
     requests += 1;
     // Set in place: hooks share one options object (see below).
     const signal = callSignal.getStore();

@@ -96,4 +96,27 @@ describe("gatehouse CLI against GitHub: second trial findings", { tags: ["slow"]
     expect(applied.stderr).toMatch(/github: .*GitHub answered 403: You have exceeded a secondary rate limit/);
     expectClean(repo);
   });
+
+  it("M1: once GitHub says the primary rate limit is used up, nothing more is sent before its reset", async () => {
+    const { repo } = await setup();
+    // Enough of the hour's limit left for the read and the first invitation (its identity check and POST).
+    await repo.run(["plan"]);
+    const reads = gh.fake.rateLimits.used;
+    gh.fake.rateLimits.used = 0;
+    gh.fake.rateLimits.limit = reads + 2;
+    const start = gh.fake.requests.length;
+    const applied = await repo.run(["apply", "--yes"]);
+    const sent = gh.fake.requests.slice(start);
+    const refused = sent.filter((r) => r.status === 403);
+    // One refusal, then silence: before, 11 more requests went out (each refused), a POST among them 4 times.
+    expect(refused.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /users/devi-r`]);
+    expect(sent.indexOf(refused[0]!)).toBe(sent.length - 1);
+    expect(applied.code).toBe(1);
+    expect(applied.stdout).toMatch(/\[1\/17\] applied github: create user cleo-p/);
+    expect(applied.stdout).toMatch(
+      /failed github: create user eli-m — .*not sent: GitHub's rate limit is used up until \d{4}-\d\d-\d\dT/,
+    );
+    expect(applied.stdout).toContain("Apply complete: 1 applied, 3 failed, 13 skipped");
+    expectClean(repo);
+  });
 });
