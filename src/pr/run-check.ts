@@ -43,6 +43,8 @@ export type CheckOutcome =
       readonly affected: Affected;
       /** Logins whose account id was looked up now because the pin file does not have them. */
       readonly unpinned: readonly string[];
+      /** Whether the pin file is in the base commit at all (`.gatehouse/`, its default folder, is not committed). */
+      readonly pinsOnBase: boolean;
       /** Why the pull request fails regardless of approvals (the head does not validate). */
       readonly problems: readonly string[];
       readonly isOk: boolean;
@@ -157,5 +159,13 @@ export async function checkApprovals(options: CheckOptions): Promise<CheckOutcom
     policy: base.model.config.policy,
     idsByLogin,
   });
-  return { kind: "judged", gate, affected, unpinned, problems, isOk: gate.isOk && problems.length === 0 };
+  return {
+    kind: "judged",
+    gate,
+    affected,
+    unpinned,
+    pinsOnBase: pinText !== undefined,
+    problems,
+    isOk: gate.isOk && problems.length === 0,
+  };
 }

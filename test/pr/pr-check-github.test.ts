@@ -194,12 +194,35 @@ describe("gatehouse pr check", { tags: ["slow"] }, () => {
     const since = gh.fake.requests.length;
     const result = await check(pull);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("Not pinned (account id looked up now): mallory.");
+    expect(result.stdout).toContain(
+      `Not pinned (account id looked up now): mallory. Commit the pin file (${PINS}) to pin them.`,
+    );
     const lookups = gh.fake.requests.slice(since).filter((r) => r.path.startsWith("/users/"));
     expect(lookups.map((r) => `${r.path} ${String(r.status)}`).sort()).toEqual([
       "/users/dave-gone 404",
       "/users/mallory 200",
     ]);
+  });
+
+  it("says that no reviewer is pinned when the base branch has no pin file (the default one is in .gatehouse/, never committed)", async () => {
+    const pull = await openPull(ADD_ALICE, "alice-gh");
+    seedReview(gh.fake, pull, "carol-gh");
+    const args = [
+      "pr",
+      "check",
+      "--repo",
+      `acme/${ghRepo.name}`,
+      "--pr",
+      String(pull.number),
+      "--api-url",
+      gh.url,
+    ];
+    const result = await repo.run(args);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      "> Not pinned (account id looked up now): carol-gh, rachel-gh. The base branch has no pin file .gatehouse/github-ids.json (.gatehouse/ is not committed): no reviewer is pinned. Set the github provider's idsFile to a tracked path, commit that file, and pass it to pr check as --ids-file.",
+    );
+    expect(result.stdout).not.toContain("Commit the pin file");
   });
 
   it("needs the admins for a change to the pin file, which re-points reviewers' identities", async () => {

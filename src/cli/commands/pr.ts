@@ -120,6 +120,7 @@ async function runCheck(args: Parsed, io: CliIo): Promise<number> {
     throw new UsageError(`--head-sha must be a full commit id`);
   const base = stringOpt(args, "base");
   const head = stringOpt(args, "head");
+  const pinsFile = stringOpt(args, "ids-file") ?? DEFAULT_IDS_FILE;
   const outcome = await checkApprovals({
     cwd: io.cwd,
     dir: stringOpt(args, "dir") ?? "access",
@@ -127,7 +128,7 @@ async function runCheck(args: Parsed, io: CliIo): Promise<number> {
     client,
     repo: ctx.repo,
     pull: ctx.pull,
-    pinsFile: stringOpt(args, "ids-file") ?? DEFAULT_IDS_FILE,
+    pinsFile,
     ...(base === undefined ? {} : { base }),
     ...(head === undefined ? {} : { head }),
     ...(expect === undefined ? {} : { expectHeadSha: expect }),
@@ -145,7 +146,11 @@ async function runCheck(args: Parsed, io: CliIo): Promise<number> {
     ...outcome.problems.map((p) => `> ❌ ${p}`),
     ...(outcome.unpinned.length > 0
       ? [
-          `> Not pinned (account id looked up now): ${outcome.unpinned.join(", ")}. Commit the pin file to pin them.`,
+          `> Not pinned (account id looked up now): ${outcome.unpinned.join(", ")}. ${
+            outcome.pinsOnBase
+              ? `Commit the pin file (${pinsFile}) to pin them.`
+              : `The base branch has no pin file ${pinsFile}${pinsFile.startsWith(".gatehouse/") ? " (.gatehouse/ is not committed)" : ""}: no reviewer is pinned. Set the github provider's idsFile to a tracked path, commit that file, and pass it to pr check as --ids-file.`
+          }`,
         ]
       : []),
   ];
