@@ -140,6 +140,15 @@ function planMembers(
       );
       continue;
     }
+    if (failedInvitations(input.live).has(account)) {
+      // GitHub: adding someone who is no org member to a team invites them to the org again, which the
+      // provider's setting (retryFailedInvitations: false) says not to do; their user line says so.
+      sink.note(
+        "info",
+        `${account} is not added to ${want.name}: their invitation to ${provider} failed or expired, and a group add would invite them again`,
+      );
+      continue;
+    }
     // Built field by field, in the order the plan shows them (reason and risk are set below): faster
     // than a literal with optional parts spread in, and a first import makes two million of these.
     const change = {
@@ -261,6 +270,12 @@ function isListedThroughKeptChild(
   };
   return (have.groupMembers ?? []).some(holds);
 }
+
+/** The accounts whose invitation failed or expired and is not sent again (LiveUser.invitationFailed). */
+const failedInvitations = oncePer(
+  (live: LiveState): ReadonlySet<string> =>
+    new Set(live.users.filter((u) => u.invitationFailed === true).map((u) => u.account)),
+);
 
 /** The accounts with a pending invitation (LiveUser.pending), once per live state. */
 const pendingAccounts = oncePer(

@@ -119,4 +119,26 @@ describe("gatehouse CLI against GitHub: second trial findings", { tags: ["slow"]
     expect(applied.stdout).toContain("Apply complete: 1 applied, 3 failed, 13 skipped");
     expectClean(repo);
   });
+
+  it("M2: an expired invitation is not sent again through a team add (retryFailedInvitations: false)", async () => {
+    const { org, repo } = await setup();
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0); // invites cleo-p with her teams
+    gh.fake.state.expireInvitation(org, "cleo-p");
+    const planned = await repo.run(["plan"]);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain("No changes.");
+    expect(planned.stdout).toContain("not sent again (retryFailedInvitations: false)");
+    expect(planned.stdout).toContain(
+      "cleo-p is not added to team-oncall-write: their invitation to github failed or expired, and a group add would invite them again",
+    );
+    const start = gh.fake.requests.length;
+    expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+    // Before, two team PUTs went out, and GitHub invited cleo-p to the organization again with them.
+    expect(gh.fake.writes(start)).toEqual([]);
+    const cleo = gh.fake.state.requireUser("cleo-p").id;
+    expect(
+      gh.fake.state.requireOrg(org).invitations.filter((i) => i.inviteeId === cleo && i.failedAt === null),
+    ).toEqual([]);
+    expectClean(repo);
+  });
 });
