@@ -45,6 +45,8 @@ export interface GithubClientOptions {
   readonly maxRetries: number;
   /** Least milliseconds between two writes (0: no pause; writes are still sent one at a time). */
   readonly writeIntervalMs: number;
+  /** This host's clock (ms since the epoch): a used-up rate limit lasts until GitHub's reset time. */
+  readonly clock: () => number;
 }
 
 /** Tells apart the throttling state of clients in one process (see `pacing`). */
@@ -213,7 +215,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
   const sent = new Set<string>();
   // Registered after the plugins, so outside them: one call here per request, however often they try it.
   octokit.hook.wrap("request", async (request, endpoint) => {
-    if (Date.now() < usedUpUntil)
+    if (options.clock() < usedUpUntil)
       throw new ProviderError(
         options.provider,
         `${endpoint.method} ${endpoint.url}`,

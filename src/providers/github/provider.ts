@@ -46,6 +46,7 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
     log,
     maxRetries: settings.maxRetries,
     writeIntervalMs: settings.writeIntervalMs,
+    clock: context.clock ?? (() => context.now().getTime()),
   });
   const session: GithubSession = {
     name: config.name,
