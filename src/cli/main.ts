@@ -34,6 +34,7 @@ Commands:
   hr sync          bring the users in the access files in line with an HR export (CSV/JSON)
   review open      start an access review: owners re-certify their groups' members in a pull request
   review close     revoke what was not re-certified by the review's due date, and close the review
+  review history   the access reviews of a period: opened, re-certified (who approved), closed
   drill            fire drill: offboard the canary, time each system's revocation, restore it
   journal verify   check the hash chain of the apply journal
   journal repair   cut off a torn last line a crash left (kept in <journal>.torn)

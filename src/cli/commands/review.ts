@@ -41,6 +41,8 @@ import { closeJson, describeClose, describeOpen, openJson } from "./review-outpu
 export const REVIEW_USAGE = `Usage: gatehouse review open --due DATE|DURATION [--group NAME ...] [--dry-run] [--dir access]
                               [--format text|json]
        gatehouse review close [--check] [--allow-removals N] [--dir access] [--format text|json]
+       gatehouse review history [--since WHEN] [--until WHEN] [--group NAME ...] [--journal FILE]
+                                [--dir access] [--format text|json]
 
 An access review: each group's owners re-certify its members in a pull request.
 open writes a review block into each group (--group, repeatable; default: every group with owners and
@@ -55,7 +57,14 @@ policy.guardrails.maxRemovals allows (a percentage: of the member entries in the
 writing nothing, unless --allow-removals N allows N. Both validate the whole tree as it would be
 before writing anything: an error there writes nothing (exit 1). open --dry-run prints the diff of
 each file and writes nothing; close --check writes nothing and exits 1 when a review would be closed.
-The scheduled workflow runs close and commits the result. --format json prints one JSON object.`;
+The scheduled workflow runs close and commits the result. --format json prints one JSON object.
+history lists the reviews that ran from --since to --until (a day: from its start, up to its end; an
+instant with a time zone), from the git history of the access folder (HEAD's first-parent line): when
+each opened (commit, author, due, pending), each commit that re-certified, revoked or added names, and
+the commit that closed it (who it revoked; a block removed while names were still pending and members
+is flagged), or that it is still open. Each commit's pull request, approvals and the gate's verdict for
+the group come from the journal's apply runs (--record-approvals); "not recorded" when none did. A
+shallow clone missing the history needed exits 1.`;
 
 /** `--due` as a day (YYYY-MM-DD): a day as given, a duration counted from `now` (the day it ends on, UTC). */
 export function resolveDue(text: string, now: Date): string {
@@ -91,6 +100,9 @@ export async function runReview(argv: readonly string[], io: CommandIo): Promise
       "allow-removals": { type: "string" },
       "dry-run": { type: "boolean" },
       format: { type: "string" },
+      since: { type: "string" },
+      until: { type: "string" },
+      journal: { type: "string" },
     },
     REVIEW_USAGE,
   );
@@ -99,8 +111,20 @@ export async function runReview(argv: readonly string[], io: CommandIo): Promise
     return ExitCode.ok;
   }
   const [sub, ...extra] = args.positionals;
-  if (extra.length > 0 || (sub !== "open" && sub !== "close"))
-    throw new UsageError(`review needs open or close\n\n${REVIEW_USAGE}`);
+  if (extra.length > 0 || (sub !== "open" && sub !== "close" && sub !== "history"))
+    throw new UsageError(`review needs open, close or history\n\n${REVIEW_USAGE}`);
+  const historyOnly = ["since", "until", "journal"].filter((o) => stringOpt(args, o) !== undefined);
+  if (sub === "history") {
+    if (stringOpt(args, "due") !== undefined || flag(args, "check") || flag(args, "dry-run"))
+      throw new UsageError(`--due, --dry-run and --check are for review open and close\n\n${REVIEW_USAGE}`);
+    if (intOpt(args, "allow-removals") !== undefined)
+      throw new UsageError(`--allow-removals is for review close\n\n${REVIEW_USAGE}`);
+    return (await import("./review-history.ts")).reviewHistory(args, io);
+  }
+  if (historyOnly.length > 0)
+    throw new UsageError(
+      `${historyOnly.map((o) => `--${o}`).join(", ")}: for review history only\n\n${REVIEW_USAGE}`,
+    );
   if (sub === "open") {
     if (flag(args, "check") || intOpt(args, "allow-removals") !== undefined)
       throw new UsageError(`--check and --allow-removals are for review close\n\n${REVIEW_USAGE}`);

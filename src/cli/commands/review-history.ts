@@ -1,0 +1,118 @@
+/**
+ * `gatehouse review history`: the access reviews of a period, from the git history of the access folder
+ * (HEAD's first-parent line) and the approvals the journal's runs recorded (docs/formats.md).
+ */
+import path from "node:path";
+import { ExitCode, UsageError } from "../../errors.ts";
+import { DEFAULT_JOURNAL_PATH } from "../../audit/journal.ts";
+import { verifyJournal } from "../../audit/journal.ts";
+import { approvalOf, readRecordedApprovals } from "../../audit/review-approvals.ts";
+import { foldReviews, type ReviewRecord } from "../../audit/review-history.ts";
+import { readAccessHistory, ReviewHistoryError, type AccessHistory } from "../../audit/review-walk.ts";
+import { isFile } from "../../io/is-file.ts";
+import { jsonForTerminal } from "../../render/terminal-text.ts";
+import { suggest } from "../../validate/rules/report.ts";
+import { choiceOpt, listOpt, stringOpt, type Parsed } from "../args.ts";
+import { parseAt } from "../instant.ts";
+import type { CommandIo } from "../io.ts";
+import { shownPath } from "../shown-path.ts";
+import { reviewsText } from "./review-history-text.ts";
+
+export async function reviewHistory(args: Parsed, io: CommandIo): Promise<number> {
+  const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const sinceText = stringOpt(args, "since");
+  const untilText = stringOpt(args, "until");
+  const since = sinceText === undefined ? undefined : parseAt(sinceText, "since", "start");
+  const until = untilText === undefined ? undefined : parseAt(untilText, "until", "end");
+  if (since !== undefined && until !== undefined && since > until)
+    throw new UsageError(`--since (${since.toISOString()}) is after --until (${until.toISOString()})`);
+  const dir = stringOpt(args, "dir") ?? "access";
+  const asked = listOpt(args, "group");
+  const journal = path.resolve(io.cwd, stringOpt(args, "journal") ?? DEFAULT_JOURNAL_PATH);
+  const shownJournal = shownPath(io.cwd, journal);
+  const hasJournal = await isFile(journal);
+  if (stringOpt(args, "journal") !== undefined && !hasJournal)
+    throw new UsageError(`--journal ${shownJournal}: no such file`);
+
+  let history: AccessHistory;
+  try {
+    history = await readAccessHistory(io.cwd, dir);
+  } catch (error) {
+    if (error instanceof ReviewHistoryError) {
+      io.stderr(`error: ${error.message}\n`);
+      return ExitCode.error;
+    }
+    throw error;
+  }
+  const known = new Set(
+    history.commits.flatMap((c) => [...c.groups.values()].flatMap((g) => [g.name, ...g.formerNames])),
+  );
+  for (const name of asked)
+    if (!known.has(name)) {
+      const hint = suggest(name, known);
+      throw new UsageError(
+        `no group "${name}" in the git history of ${history.dir}/ (under any name it had)${hint === "" ? "" : `.${hint}`}`,
+      );
+    }
+  // A shallow clone: the commits before the cut are not here, so reviews opened (or groups changed)
+  // before it cannot be told. An answer only from what is here would read as complete: refuse.
+  const cut = history.cutAt;
+  if (cut !== undefined) {
+    const first = history.commits[0];
+    const isReviewAtCut =
+      first?.info.commit === cut.commit && [...first.groups.values()].some((g) => g.review !== undefined);
+    const isBeforeNeeded = since === undefined || Date.parse(cut.committedAt) > since.getTime();
+    if (isReviewAtCut || isBeforeNeeded) {
+      io.stderr(
+        `error: this is a shallow clone: git history stops at commit ${cut.commit.slice(0, 12)} (${cut.committedAt}), ` +
+          (isReviewAtCut
+            ? "where a review is already open, so when and by whom it was opened is not here"
+            : `after the start of the period asked (${since?.toISOString() ?? "the whole history"})`) +
+          `. Fetch the history (git fetch --unshallow; in GitHub Actions, actions/checkout with fetch-depth: 0) and ask again\n`,
+      );
+      return ExitCode.error;
+    }
+  }
+
+  const problems = hasJournal ? (await verifyJournal(journal)).problems : [];
+  for (const p of problems) io.stderr(`${shownJournal}:${String(p.line)} ${p.message}\n`);
+  if (problems.length > 0)
+    io.stderr(
+      `${shownJournal}: journal is NOT intact (${String(problems.length)} problem(s)): the approvals below come from a journal changed after it was written and cannot be relied on\n`,
+    );
+  const recorded = await readRecordedApprovals(journal, hasJournal);
+  const all = foldReviews(history, {
+    ...(since === undefined ? {} : { since }),
+    ...(until === undefined ? {} : { until }),
+    now: io.now(),
+    approvalOf: (commit, group) => approvalOf(recorded, commit, group),
+  });
+  const reviews = asked.length === 0 ? all : all.filter((r) => r.names.some((n) => asked.includes(n)));
+  const unreadable = [...new Set(history.commits.flatMap((c) => c.unreadable))];
+  for (const u of unreadable) io.stderr(`warning: ${u}: its groups are left out at the commits holding it\n`);
+  const window = {
+    ...(since === undefined ? {} : { since: since.toISOString() }),
+    until: (until ?? io.now()).toISOString(),
+  };
+  const journalState = {
+    path: shownJournal,
+    present: hasJournal,
+    recordsApprovals: recorded.byCommit.size > 0,
+    intact: problems.length === 0,
+    problems,
+  };
+  if (format === "json")
+    io.stdout(
+      jsonForTerminal(
+        JSON.stringify(
+          { formatVersion: 1, ...window, dir: history.dir, journal: journalState, reviews },
+          null,
+          2,
+        ) + "\n",
+      ),
+    );
+  else io.stdout(reviewsText(reviews, { ...window, dir: history.dir, journal: journalState, asked }));
+  return problems.length === 0 ? ExitCode.ok : ExitCode.error;
+}
+
+export type { ReviewRecord };
