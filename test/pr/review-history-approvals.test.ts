@@ -1,0 +1,143 @@
+/**
+ * `review history` names, for each certification, the pull request, who approved it and whether the
+ * gate counted those approvals for the group, from what `apply --record-approvals` recorded in the
+ * journal: a real git repository, and the fake GitHub behind Prism (checked against GitHub's OpenAPI
+ * description). A commit no run recorded is said to be not recorded.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startCheckedGithub, type CheckedGithub } from "../harness/github-checked.ts";
+import { mergePull, pushCommit, seedPull, seedRepo, seedReview } from "../harness/fake-github/seed-pulls.ts";
+import type { FakeRepo } from "../harness/fake-github/state.ts";
+import { createPrRepo, TOKEN, type PrRepo } from "./pr-repo.ts";
+
+let gh: CheckedGithub;
+let repo: PrRepo;
+let ghRepo: FakeRepo;
+
+beforeAll(async () => {
+  gh = await startCheckedGithub();
+  for (const login of ["carol-gh", "bob-gh", "alice-gh", "rachel-gh"]) gh.fake.state.addUser(login);
+  gh.fake.state.addToken(TOKEN, "rachel-gh");
+});
+afterAll(async () => {
+  await gh.close();
+});
+beforeEach(async () => {
+  repo = await createPrRepo();
+  ghRepo = seedRepo(gh.fake, "acme", `reviews-${String(Math.random()).slice(2, 8)}`);
+});
+afterEach(async () => {
+  expect(gh.violations()).toEqual([]);
+  await repo.remove();
+});
+
+const FILE = "access/groups/groups.yaml";
+// The fake GitHub merges at the real time, and the gate judges a review's due day as of the merge: the
+// clock of the commands is the real one, the review due a month on.
+const AT = new Date();
+const DUE = new Date(AT.getTime() + 30 * 86_400_000).toISOString().slice(0, 10);
+
+const apply = () =>
+  repo.run(
+    ["apply", "--yes", "--record-approvals", "--repo", `acme/${ghRepo.name}`, "--api-url", gh.url],
+    {},
+    AT,
+  );
+
+/** The working tree's changes squash-merged as a pull request by `author` with `approvers`' reviews. */
+async function merged(message: string, author: string, approvers: readonly string[]): Promise<string> {
+  const base = (await repo.git.revparse(["HEAD"])).trim();
+  const squash = await repo.commit(message);
+  const pull = seedPull(gh.fake, ghRepo, {
+    author,
+    headSha: squash.replace(/^./, "f"),
+    baseSha: base,
+    files: [FILE],
+  });
+  for (const login of approvers) seedReview(gh.fake, pull, login, "APPROVED");
+  mergePull(gh.fake, ghRepo, pull, squash, "rachel-gh");
+  return squash;
+}
+
+/** Deletes `name` from the pending list of `group`'s review. */
+async function certify(group: string, name: string): Promise<void> {
+  const text = await repo.read(FILE);
+  const at = text.indexOf(`- name: ${group}\n`);
+  const pending = text.indexOf("pending:", at);
+  const line = text.indexOf(`        - ${name}\n`, pending);
+  expect(line).toBeGreaterThan(pending);
+  await repo.write(FILE, text.slice(0, line) + text.slice(line + `        - ${name}\n`.length));
+}
+
+describe("review history with recorded approvals", { tags: ["slow"] }, () => {
+  it("names each certification's pull request, its approvals and whether the gate counted them for the group", async () => {
+    pushCommit(ghRepo, (await repo.git.revparse(["HEAD"])).trim());
+    expect((await apply()).code).toBe(0);
+    const open = await repo.run(["review", "open", "--due", DUE], {}, AT);
+    expect(open.code, open.stdout + open.stderr).toBe(0);
+    const opened = await merged("Open access reviews (#1)", "rachel-gh", []);
+    // carol owns team-platform-write and approves bob's re-certification: it counts.
+    await certify("team-platform-write", "bob");
+    const byOwner = await merged("bob re-certified (#2)", "bob-gh", ["carol-gh"]);
+    // carol certifies herself in app-prod-admin; alice, no owner, approves: it does not count.
+    await certify("app-prod-admin", "carol");
+    const notMet = await merged("carol re-certified (#3)", "carol-gh", ["alice-gh"]);
+    const applied = await apply();
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    // Pushed after the last apply (alice joins, pending in the review): no run recorded it.
+    const before = await repo.read(FILE);
+    const moved = before
+      .replace(/( {6}pending:)( \[\])?\n/, "$1\n        - alice\n")
+      .replace("members: [bob]", "members: [bob, alice]");
+    expect(moved).not.toBe(before);
+    await repo.write(FILE, moved);
+    const later = await repo.commit("alice moves into platform");
+
+    const text = await repo.run(["review", "history"], {}, AT);
+    expect(text.code, text.stderr).toBe(0);
+    const c = (sha: string) => sha.slice(0, 12);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `commit ${c(byOwner)} "bob re-certified \\(#2\\)".*\\n {4}re-certified \\(left pending, still members\\): bob\\n {6}pull request #2 by bob-gh, approved by carol-gh; for team-platform-write the gate needs 1 and counted carol-gh: met \\(recorded by run #\\d+\\)\\n`,
+      ),
+    );
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `commit ${c(notMet)} "carol re-certified \\(#3\\)".*\\n {4}re-certified \\(left pending, still members\\): carol\\n {6}pull request #3 by carol-gh, approved by alice-gh; for app-prod-admin the gate needs \\d and counted none \\(not counted: alice-gh: [^)]*\\): NOT MET \\(recorded by run #\\d+\\)\\n`,
+      ),
+    );
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `commit ${c(opened)} "Open access reviews \\(#1\\)".*\\n {4}opened, due ${DUE}, 1 pending: bob\\n {6}pull request #1 by rachel-gh, approved by no one; the gate asked no approval of team-platform-write for it \\(gate met\\)`,
+      ),
+    );
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `commit ${c(later)} "alice moves into platform".*\\n {4}added to pending: alice\\n {6}approvals NOT recorded: no apply run recorded this commit's approvals`,
+      ),
+    );
+
+    const json = await repo.run(
+      ["review", "history", "--group", "app-prod-admin", "--format", "json"],
+      {},
+      AT,
+    );
+    expect(json.code).toBe(0);
+    const data = JSON.parse(json.stdout) as {
+      journal: { recordsApprovals: boolean };
+      reviews: { steps: { at: { commit: string; approval: Record<string, unknown> } }[] }[];
+    };
+    expect(data.journal.recordsApprovals).toBe(true);
+    expect(data.reviews).toHaveLength(1);
+    expect(data.reviews[0]?.steps[0]?.at).toMatchObject({
+      commit: notMet,
+      approval: {
+        status: "recorded",
+        pull: { number: 3, author: "carol-gh" },
+        approvedBy: ["alice-gh"],
+        gateOk: false,
+        forGroup: { approvedBy: [], isMet: false, notCounted: [{ login: "alice-gh" }] },
+      },
+    });
+  });
+});
