@@ -76,12 +76,12 @@ describe("review history with recorded approvals", { tags: ["slow"] }, () => {
     const open = await repo.run(["review", "open", "--due", DUE], {}, AT);
     expect(open.code, open.stdout + open.stderr).toBe(0);
     const opened = await merged("Open access reviews (#1)", "rachel-gh", []);
-    // carol owns team-platform-write and approves bob's re-certification: it counts.
+    // One pull request re-certifies bob in team-platform-write and carol in app-prod-admin; carol (owner
+    // of both) and alice (owner of neither) approve. carol's approval meets team-platform-write's one;
+    // app-prod-admin (privileged) needs two owners: not met, alice's approval does not count.
     await certify("team-platform-write", "bob");
-    const byOwner = await merged("bob re-certified (#2)", "bob-gh", ["carol-gh"]);
-    // carol certifies herself in app-prod-admin; alice, no owner, approves: it does not count.
     await certify("app-prod-admin", "carol");
-    const notMet = await merged("carol re-certified (#3)", "carol-gh", ["alice-gh"]);
+    const both = await merged("re-certify bob and carol (#2)", "bob-gh", ["carol-gh", "alice-gh"]);
     const applied = await apply();
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     // Pushed after the last apply (alice joins, pending in the review): no run recorded it.
@@ -98,12 +98,12 @@ describe("review history with recorded approvals", { tags: ["slow"] }, () => {
     const c = (sha: string) => sha.slice(0, 12);
     expect(text.stdout).toMatch(
       new RegExp(
-        `commit ${c(byOwner)} "bob re-certified \\(#2\\)".*\\n {4}re-certified \\(left pending, still members\\): bob\\n {6}pull request #2 by bob-gh, approved by carol-gh; for team-platform-write the gate needs 1 and counted carol-gh: met \\(recorded by run #\\d+\\)\\n`,
+        `commit ${c(both)} "re-certify bob and carol \\(#2\\)".*\\n {4}re-certified \\(left pending, still members\\): bob\\n {6}pull request #2 by bob-gh, approved by carol-gh, alice-gh; for team-platform-write the gate needs 1 and counted carol-gh \\(not counted: alice-gh: [^)]*\\): met \\(recorded by run #\\d+\\)\\n`,
       ),
     );
     expect(text.stdout).toMatch(
       new RegExp(
-        `commit ${c(notMet)} "carol re-certified \\(#3\\)".*\\n {4}re-certified \\(left pending, still members\\): carol\\n {6}pull request #3 by carol-gh, approved by alice-gh; for app-prod-admin the gate needs \\d and counted none \\(not counted: alice-gh: [^)]*\\): NOT MET \\(recorded by run #\\d+\\)\\n`,
+        `commit ${c(both)} "re-certify bob and carol \\(#2\\)".*\\n {4}re-certified \\(left pending, still members\\): carol\\n {6}pull request #2 by bob-gh, approved by carol-gh, alice-gh; for app-prod-admin the gate needs 2 and counted carol-gh \\(not counted: alice-gh: not an owner of app-prod-admin on the base branch\\): NOT MET \\(recorded by run #\\d+\\)\\n`,
       ),
     );
     expect(text.stdout).toMatch(
@@ -130,13 +130,18 @@ describe("review history with recorded approvals", { tags: ["slow"] }, () => {
     expect(data.journal.recordsApprovals).toBe(true);
     expect(data.reviews).toHaveLength(1);
     expect(data.reviews[0]?.steps[0]?.at).toMatchObject({
-      commit: notMet,
+      commit: both,
       approval: {
         status: "recorded",
-        pull: { number: 3, author: "carol-gh" },
-        approvedBy: ["alice-gh"],
+        pull: { number: 2, author: "bob-gh" },
+        approvedBy: ["carol-gh", "alice-gh"],
         gateOk: false,
-        forGroup: { approvedBy: [], isMet: false, notCounted: [{ login: "alice-gh" }] },
+        forGroup: {
+          required: 2,
+          approvedBy: ["carol-gh"],
+          isMet: false,
+          notCounted: [{ login: "alice-gh" }],
+        },
       },
     });
   });
