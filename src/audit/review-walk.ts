@@ -38,7 +38,10 @@ export interface CommitGroups {
   readonly info: CommitInfo;
   /** Every group the access files define after this commit, by name. */
   readonly groups: ReadonlyMap<string, GroupAt>;
-  /** Files of this commit that could not be read as YAML (their groups are left out): "file: why". */
+  /**
+   * Files of this commit that could not be read as YAML, "file: why": the groups of the file's last
+   * readable version stand for them (none when it never read).
+   */
   readonly unreadable: readonly string[];
 }
 
@@ -108,7 +111,13 @@ export async function readAccessHistory(cwd: string, dir: string): Promise<Acces
         read = groupsOf(change.file, blobs.get(change.blob) ?? Buffer.alloc(0));
         parsedBlobs.set(key, read);
       }
-      files.set(change.file, read);
+      // A version that does not parse keeps the groups of the file's last one that did: else every
+      // review in it would read as ended there and opened again at the fix.
+      const last = files.get(change.file);
+      files.set(
+        change.file,
+        read.problem === undefined || last === undefined ? read : { ...last, problem: read.problem },
+      );
     }
     const groups = new Map<string, GroupAt>();
     const unreadable: string[] = [];

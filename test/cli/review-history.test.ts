@@ -269,6 +269,9 @@ describe("review history", () => {
       ["web", "open", ["bob", "cy"]],
     ]);
     expect(data.reviews[2]?.end.isOverdue).toBe(true);
+    // db's review closed before its due day with nothing pending: review close does that, no news.
+    const db = await s.cli("2026-06-01T00:00:00Z", ["review", "history", "--group", "db"]);
+    expect(db.stdout).toMatch(/"close db" .*\n {4}closed: everyone re-certified, nobody revoked\n/);
   });
 
   it("follows a group renamed (formerNames) and moved to another file mid-review, asked by either name", async () => {
@@ -331,6 +334,34 @@ describe("review history", () => {
     );
     expect(text.stdout).toContain(
       "No run in .gatehouse/journal.jsonl recorded approvals (apply --record-approvals)",
+    );
+    // A journal edited after it was written: the answer says so and exits 1.
+    const journal = path.join(s.tree.cwd, ".gatehouse/journal.jsonl");
+    await writeFile(journal, (await readFile(journal, "utf8")).replace('"actor":"', '"actor":"x'));
+    const edited = await s.cli("2026-06-01T00:00:00Z", ["review", "history"]);
+    expect(edited.code).toBe(1);
+    expect(edited.stderr).toContain("journal is NOT intact");
+    expect(edited.stdout).toContain("re-certified (left pending, still members): bob");
+  });
+
+  it("keeps a review open across a commit whose file does not parse, and warns of it", async () => {
+    const s = await site({ "groups/ops.yaml": `groups:\n${group("ops", ["ann", "bob"])}` });
+    s.commit("ops", "2026-03-01T09:00:00Z");
+    expect((await s.cli("2026-03-02T09:00:00Z", ["review", "open", "--due", "2026-03-09"])).code).toBe(0);
+    const opened = s.commit("Open access reviews", "2026-03-02T09:00:00Z");
+    const good = await readFile(s.file("groups/ops.yaml"), "utf8");
+    await writeFile(s.file("groups/ops.yaml"), `${good}  - name: [broken\n`);
+    s.commit("a bad merge", "2026-03-03T09:00:00Z");
+    await writeFile(s.file("groups/ops.yaml"), certify(good, "bob"));
+    s.commit("fixed; bob re-certified", "2026-03-04T09:00:00Z");
+    const json = await s.cli("2026-06-01T00:00:00Z", ["review", "history", "--format", "json"]);
+    expect(json.code, json.out).toBe(0);
+    const reviews = (JSON.parse(json.stdout) as Json).reviews;
+    expect(reviews).toHaveLength(1);
+    expect(reviews[0]?.opened.at.commit).toBe(opened);
+    expect(reviews[0]?.steps.map((st) => st.certified)).toEqual([["bob"]]);
+    expect(json.stderr).toMatch(
+      /^warning: access\/groups\/ops\.yaml: .*: the groups of its last version that read stand for it there\n/,
     );
   });
 

@@ -108,9 +108,15 @@ function endLines(r: ReviewRecord): string[] {
     lines.push(
       `    CLOSED WITHOUT REVOKING: the review block was removed while ${names(e.keptPending)} ${e.keptPending.length === 1 ? "was" : "were"} still pending and still ${e.keptPending.length === 1 ? "a member" : "members"} (removed by hand, not by review close)`,
     );
+  const wasPending = e.revoked.length + e.keptPending.length > 0;
   lines.push(
-    `    closed${e.isAfterDue ? "" : " BEFORE the due day passed"}: ` +
-      (e.revoked.length === 0 ? "nobody revoked" : `revoked for not being re-certified: ${names(e.revoked)}`),
+    // With nothing pending, review close ends a review whenever it runs: before the due day is no news.
+    `    closed${e.isAfterDue || !wasPending ? "" : " BEFORE the due day passed"}: ` +
+      (!wasPending
+        ? "everyone re-certified, nobody revoked"
+        : e.revoked.length === 0
+          ? "nobody revoked"
+          : `revoked for not being re-certified: ${names(e.revoked)}`),
     `      ${approvalText(e.at.approval, group)}`,
   );
   return lines;

@@ -89,7 +89,8 @@ export async function reviewHistory(args: Parsed, io: CommandIo): Promise<number
   });
   const reviews = asked.length === 0 ? all : all.filter((r) => r.names.some((n) => asked.includes(n)));
   const unreadable = [...new Set(history.commits.flatMap((c) => c.unreadable))];
-  for (const u of unreadable) io.stderr(`warning: ${u}: its groups are left out at the commits holding it\n`);
+  for (const u of unreadable)
+    io.stderr(`warning: ${u}: the groups of its last version that read stand for it there\n`);
   const window = {
     ...(since === undefined ? {} : { since: since.toISOString() }),
     until: (until ?? io.now()).toISOString(),
