@@ -4,6 +4,7 @@
  * journal: a real git repository, and the fake GitHub behind Prism (checked against GitHub's OpenAPI
  * description). A commit no run recorded is said to be not recorded.
  */
+import { readFile } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startCheckedGithub, type CheckedGithub } from "../harness/github-checked.ts";
 import { mergePull, pushCommit, seedPull, seedRepo, seedReview } from "../harness/fake-github/seed-pulls.ts";
@@ -32,6 +33,14 @@ afterEach(async () => {
 });
 
 const FILE = "access/groups/groups.yaml";
+
+/** Every key of every object in `value`, at any depth. */
+function fieldsOf(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const item of value) fieldsOf(item, out);
+  else if (typeof value === "object" && value !== null)
+    for (const [key, inner] of Object.entries(value)) fieldsOf(inner, out.add(key));
+  return out;
+}
 // The fake GitHub merges at the real time, and the gate judges a review's due day as of the merge: the
 // clock of the commands is the real one, the review due a month on.
 const AT = new Date();
@@ -128,6 +137,14 @@ describe("review history with recorded approvals", { tags: ["slow"] }, () => {
       reviews: { steps: { at: { commit: string; approval: Record<string, unknown> } }[] }[];
     };
     expect(data.journal.recordsApprovals).toBe(true);
+    // docs/formats.md names every field written.
+    const doc = await readFile(new URL("../../docs/formats.md", import.meta.url), "utf8");
+    const start = doc.indexOf("## `review history --format json`");
+    const section = doc.slice(start, doc.indexOf("\n## ", start + 1));
+    const all = JSON.parse(
+      (await repo.run(["review", "history", "--format", "json"], {}, AT)).stdout,
+    ) as unknown;
+    expect([...fieldsOf(all)].filter((f) => !section.includes(`\`${f}\``))).toEqual([]);
     expect(data.reviews).toHaveLength(1);
     expect(data.reviews[0]?.steps[0]?.at).toMatchObject({
       commit: both,
