@@ -32,6 +32,8 @@ export interface ReviewStep {
   readonly due?: { readonly from: string; readonly to: string };
   /** The group was renamed (formerNames). */
   readonly renamed?: { readonly from: string; readonly to: string };
+  /** People of the review whose id changed (the user lists the old one in formerIds): no one revoked. */
+  readonly renamedUsers?: readonly { readonly from: string; readonly to: string }[];
 }
 
 export type ReviewEnd =
@@ -127,11 +129,13 @@ export function foldReviews(history: AccessHistory, options: FoldOptions): Revie
         continue;
       }
       seen.add(group.name);
-      const step = stepOf(tracked.last, group, at(group.name), renamed);
+      // People renamed in this commit (formerIds) are compared under their id now: no one revoked.
+      const { before, users } = underIdsNow(tracked.last, commit.formerIds);
+      const step = stepOf(before, group, at(group.name), renamed, users);
       if (step !== undefined) tracked.steps.push(step);
       if (renamed !== undefined) tracked.names.push(renamed.to);
       if (group.review === undefined) {
-        done.push(finish(tracked, closeOf(tracked.last, group, at(group.name))));
+        done.push(finish(tracked, closeOf(before, group, at(group.name))));
         continue;
       }
       tracked.last = group;
@@ -181,6 +185,27 @@ export function foldReviews(history: AccessHistory, options: FoldOptions): Revie
   }
 }
 
+/** `group` with the ids people had before `formerIds` renamed them, under their ids now; who was renamed. */
+function underIdsNow(
+  group: GroupAt,
+  formerIds: ReadonlyMap<string, string>,
+): { before: GroupAt; users: readonly { readonly from: string; readonly to: string }[] } {
+  const now = (id: string): string => formerIds.get(id) ?? id;
+  const named = [...new Set([...group.users, ...(group.review?.pending ?? [])])];
+  const users = named.filter((id) => now(id) !== id).map((id) => ({ from: id, to: now(id) }));
+  if (users.length === 0) return { before: group, users };
+  return {
+    before: {
+      ...group,
+      users: new Set([...group.users].map(now)),
+      ...(group.review === undefined
+        ? {}
+        : { review: { due: group.review.due, pending: group.review.pending.map(now) } }),
+    },
+    users,
+  };
+}
+
 function finish(tracked: Tracked, end: ReviewEnd): ReviewRecord {
   return {
     group: tracked.names[0] ?? "",
@@ -198,9 +223,14 @@ function stepOf(
   after: GroupAt,
   at: ReviewCommit,
   renamed: ReviewStep["renamed"],
+  users: NonNullable<ReviewStep["renamedUsers"]>,
 ): ReviewStep | undefined {
+  const names = {
+    ...(renamed === undefined ? {} : { renamed }),
+    ...(users.length === 0 ? {} : { renamedUsers: users }),
+  };
   if (after.review === undefined)
-    return renamed === undefined ? undefined : { ...empty(at, after.name), renamed };
+    return renamed === undefined && users.length === 0 ? undefined : { ...empty(at, after.name), ...names };
   const was = new Set(before.review?.pending ?? []);
   const now = new Set(after.review.pending);
   const left = [...was].filter((n) => !now.has(n));
@@ -217,12 +247,13 @@ function stepOf(
     ...(before.review?.due === after.review.due
       ? {}
       : { due: { from: before.review?.due ?? "", to: after.review.due } }),
-    ...(renamed === undefined ? {} : { renamed }),
+    ...names,
   };
   const isEmpty =
     step.certified.length + step.revoked.length + step.dropped.length + step.added.length === 0 &&
     step.due === undefined &&
-    step.renamed === undefined;
+    step.renamed === undefined &&
+    step.renamedUsers === undefined;
   return isEmpty ? undefined : step;
 }
 

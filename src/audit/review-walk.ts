@@ -43,6 +43,8 @@ export interface CommitGroups {
    * readable version stand for them (none when it never read).
    */
   readonly unreadable: readonly string[];
+  /** Each id a user's `formerIds` lists → their id at this commit (a person renamed is no one revoked). */
+  readonly formerIds: ReadonlyMap<string, string>;
 }
 
 export interface AccessHistory {
@@ -96,8 +98,8 @@ export async function readAccessHistory(cwd: string, dir: string): Promise<Acces
   const parsed = parseLog(log);
   const wanted = parsed.flatMap((c) => c.changes.flatMap((ch) => (ch.blob === undefined ? [] : [ch.blob])));
   const blobs = await readGitBlobs(top, wanted, (message) => new ReviewHistoryError(message));
-  const files = new Map<string, { groups: GroupAt[]; problem?: string }>();
-  const parsedBlobs = new Map<string, { groups: GroupAt[]; problem?: string }>();
+  const files = new Map<string, FileRead>();
+  const parsedBlobs = new Map<string, FileRead>();
   const commits: CommitGroups[] = [];
   for (const c of parsed) {
     for (const change of c.changes) {
@@ -126,10 +128,20 @@ export async function readAccessHistory(cwd: string, dir: string): Promise<Acces
       // A name defined twice does not validate; the first file's (in path order) stands.
       for (const g of read.groups) if (!groups.has(g.name)) groups.set(g.name, g);
     }
-    commits.push({ info: c.info, groups, unreadable });
+    const formerIds = new Map<string, string>();
+    for (const read of files.values())
+      for (const [old, id] of read.formerIds) if (!formerIds.has(old)) formerIds.set(old, id);
+    commits.push({ info: c.info, groups, unreadable, formerIds });
   }
   const cutAt = await shallowCut(git, top, commits);
   return { dir: inRepo, commits, ...(cutAt === undefined ? {} : { cutAt }) };
+}
+
+/** What one version of a file gives: its groups, and its users' former ids ([old, now]). */
+interface FileRead {
+  readonly groups: readonly GroupAt[];
+  readonly formerIds: readonly (readonly [string, string])[];
+  readonly problem?: string;
 }
 
 interface LoggedCommit {
@@ -197,14 +209,24 @@ function unquote(text: string): string {
 }
 
 /** The groups one version of a file defines, as the project's loader reads it. */
-function groupsOf(file: string, bytes: Buffer): { groups: GroupAt[]; problem?: string } {
+function groupsOf(file: string, bytes: Buffer): FileRead {
   const parsed = parseAccessFile(file, bytes);
   const data = parsed.document?.data;
   if (parsed.document === undefined) {
     const why = parsed.diagnostics.find((d) => d.severity === "error") ?? parsed.diagnostics[0];
-    return { groups: [], problem: why === undefined ? "not readable" : `${why.code} ${why.message}` };
+    return {
+      groups: [],
+      formerIds: [],
+      problem: why === undefined ? "not readable" : `${why.code} ${why.message}`,
+    };
   }
-  if (!isObj(data)) return { groups: [] };
+  if (!isObj(data)) return { groups: [], formerIds: [] };
+  const formerIds: [string, string][] = [];
+  for (const user of list(data, "users") ?? []) {
+    const id = isObj(user) ? str(user, "id") : undefined;
+    if (id !== undefined && isObj(user))
+      for (const old of strList(user, "formerIds") ?? []) formerIds.push([old, id]);
+  }
   const groups: GroupAt[] = [];
   for (const group of list(data, "groups") ?? []) {
     if (!isObj(group)) continue;
@@ -227,7 +249,7 @@ function groupsOf(file: string, bytes: Buffer): { groups: GroupAt[]; problem?: s
         : {}),
     });
   }
-  return { groups };
+  return { groups, formerIds };
 }
 
 /** In a shallow clone, the commit where HEAD's first-parent line is cut off, when it is. */

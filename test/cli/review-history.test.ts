@@ -344,6 +344,33 @@ describe("review history", () => {
     expect(edited.stdout).toContain("re-certified (left pending, still members): bob");
   });
 
+  it("takes a person whose id changed (formerIds) mid-review for the same person, not a revocation", async () => {
+    const s = await site({ "groups/ops.yaml": `groups:\n${group("ops", ["ann", "bob"])}` });
+    s.commit("ops", "2026-03-01T09:00:00Z");
+    expect((await s.cli("2026-03-02T09:00:00Z", ["review", "open", "--due", "2026-03-09"])).code).toBe(0);
+    s.commit("Open access reviews", "2026-03-02T09:00:00Z");
+    await s.edit("users/people.yaml", (t) =>
+      t.replace("{ id: bob, name: bob }", "{ id: robert, name: bob, formerIds: [bob] }"),
+    );
+    await s.edit("groups/ops.yaml", (t) => t.replaceAll("- bob\n", "- robert\n"));
+    const renamed = s.commit("bob is robert now", "2026-03-03T09:00:00Z");
+    await s.edit("groups/ops.yaml", (t) => certify(t, "robert"));
+    s.commit("robert re-certified", "2026-03-04T09:00:00Z");
+    const json = await s.cli("2026-06-01T00:00:00Z", ["review", "history", "--format", "json"]);
+    expect(json.code, json.out).toBe(0);
+    const steps = (JSON.parse(json.stdout) as Json).reviews[0]?.steps;
+    expect(steps?.map((st) => [st.certified, st.revoked, st.added])).toEqual([
+      [[], [], []],
+      [["robert"], [], []],
+    ]);
+    expect(steps?.[0]).toMatchObject({
+      at: { commit: renamed },
+      renamedUsers: [{ from: "bob", to: "robert" }],
+    });
+    const text = await s.cli("2026-06-01T00:00:00Z", ["review", "history"]);
+    expect(text.stdout).toContain("    id changed (formerIds, the same person): bob -> robert\n");
+  });
+
   it("keeps a review open across a commit whose file does not parse, and warns of it", async () => {
     const s = await site({ "groups/ops.yaml": `groups:\n${group("ops", ["ann", "bob"])}` });
     s.commit("ops", "2026-03-01T09:00:00Z");

@@ -62,6 +62,10 @@ function stepLines(s: ReviewStep): string[] {
   out.push(head);
   if (s.renamed !== undefined)
     out.push(`    group renamed ${inlineText(s.renamed.from)} -> ${inlineText(s.renamed.to)} (formerNames)`);
+  if (s.renamedUsers !== undefined)
+    out.push(
+      `    id changed (formerIds, the same person): ${s.renamedUsers.map((u) => `${inlineText(u.from)} -> ${inlineText(u.to)}`).join(", ")}`,
+    );
   if (s.due !== undefined) out.push(`    due changed ${s.due.from} -> ${s.due.to}`);
   if (s.certified.length > 0)
     out.push(`    re-certified (left pending, still members): ${names(s.certified)}`);
