@@ -7,7 +7,7 @@
  */
 import { afterDay } from "../lifecycle/status.ts";
 import type { ReviewApproval } from "./review-approvals.ts";
-import type { AccessHistory, CommitInfo, GroupAt } from "./review-walk.ts";
+import type { CommitGroups, CommitInfo, GroupAt } from "./review-walk.ts";
 
 /** A commit of a review, with what the journal says of its approvals for the group. */
 export interface ReviewCommit extends CommitInfo {
@@ -98,34 +98,53 @@ interface Tracked {
   steps: ReviewStep[];
 }
 
-/** The reviews that ran at some moment of [since, until], in the order they opened. */
-export function foldReviews(history: AccessHistory, options: FoldOptions): ReviewRecord[] {
+/** What folds the walk's commits, one at a time, into the reviews of the period. */
+export interface ReviewFold {
+  add(commit: CommitGroups): void;
+  /** The reviews that ran at some moment of [since, until], in the order they opened. */
+  reviews(): ReviewRecord[];
+}
+
+/**
+ * A fold of the walk's commits (oldest first) into reviews. Only groups a commit's changed files define
+ * are looked at: an open review whose group's file did not change did not move.
+ */
+export function reviewFold(options: FoldOptions): ReviewFold {
   const until = options.until ?? options.now;
-  const done: ReviewRecord[] = [];
-  const open = new Map<string, Tracked>();
-  let previous: ReadonlyMap<string, GroupAt> = new Map();
-  for (const commit of history.commits) {
+  const done: { readonly order: number; readonly record: ReviewRecord }[] = [];
+  const open = new Map<string, Tracked & { order: number }>();
+  let opened = 0;
+  let isPastUntil = false;
+  const add = (commit: CommitGroups): void => {
     // Commits past --until are after the period, in first-parent order (the branch's own order); without
     // --until, every commit up to HEAD (a committer's clock ahead of this one's does not hide a commit).
-    if (options.until !== undefined && Date.parse(commit.info.committedAt) > until.getTime()) break;
-    const groups = commit.groups;
+    if (options.until !== undefined && Date.parse(commit.info.committedAt) > until.getTime())
+      isPastUntil = true;
+    if (isPastUntil) return;
+    const { groups, changed } = commit;
     const at = (group: string): ReviewCommit => ({
       ...commit.info,
       approval: options.approvalOf(commit.info.commit, group),
     });
     const seen = new Set<string>();
     for (const [name, tracked] of [...open]) {
+      if (!changed.has(name)) continue;
       let group = groups.get(name);
       let renamed: ReviewStep["renamed"];
       if (group === undefined) {
-        group = [...groups.values()].find((g) => g.formerNames.includes(name) && !previous.has(g.name));
+        const to = [...changed].find(
+          (n) => groups.get(n)?.formerNames.includes(name) === true && !commit.wasDefined(n),
+        );
+        group = to === undefined ? undefined : groups.get(to);
         if (group !== undefined) renamed = { from: name, to: group.name };
       }
       open.delete(name);
       if (group === undefined) {
-        done.push(
-          finish(tracked, { kind: "group-gone", at: at(name), pending: tracked.last.review?.pending ?? [] }),
-        );
+        const pending = tracked.last.review?.pending ?? [];
+        done.push({
+          record: finish(tracked, { kind: "group-gone", at: at(name), pending }),
+          order: tracked.order,
+        });
         continue;
       }
       seen.add(group.name);
@@ -135,17 +154,19 @@ export function foldReviews(history: AccessHistory, options: FoldOptions): Revie
       if (step !== undefined) tracked.steps.push(step);
       if (renamed !== undefined) tracked.names.push(renamed.to);
       if (group.review === undefined) {
-        done.push(finish(tracked, closeOf(before, group, at(group.name))));
+        done.push({ record: finish(tracked, closeOf(before, group, at(group.name))), order: tracked.order });
         continue;
       }
       tracked.last = group;
       tracked.file = group.file;
       open.set(group.name, tracked);
     }
-    for (const group of groups.values()) {
-      if (group.review === undefined || seen.has(group.name) || open.has(group.name)) continue;
-      const wasThere = previous.has(group.name) || group.formerNames.some((n) => previous.has(n));
+    for (const name of changed) {
+      const group = groups.get(name);
+      if (group?.review === undefined || seen.has(group.name) || open.has(group.name)) continue;
+      const wasThere = commit.wasDefined(group.name) || group.formerNames.some((n) => commit.wasDefined(n));
       open.set(group.name, {
+        order: opened++,
         names: [group.name],
         file: group.file,
         last: group,
@@ -160,29 +181,33 @@ export function foldReviews(history: AccessHistory, options: FoldOptions): Revie
         },
       });
     }
-    previous = groups;
-  }
-  for (const tracked of open.values()) {
-    const review = tracked.last.review;
-    const pending = review?.pending ?? [];
-    done.push(
-      finish(tracked, {
-        kind: "open",
-        asOf: until.toISOString(),
-        due: review?.due ?? "",
-        pending: pending.filter((n) => tracked.last.users.has(n)),
-        pendingNotMembers: pending.filter((n) => !tracked.last.users.has(n)),
-        isOverdue: review !== undefined && until.getTime() >= afterDay(review.due),
-      }),
-    );
-  }
-  const since = options.since?.getTime();
-  return done
-    .filter((r) => since === undefined || r.end.kind === "open" || Date.parse(r.end.at.committedAt) >= since)
-    .sort((a, b) => order(a) - order(b));
-  function order(r: ReviewRecord): number {
-    return history.commits.findIndex((c) => c.info.commit === r.opened.at.commit);
-  }
+  };
+  const reviews = (): ReviewRecord[] => {
+    const all = [...done];
+    for (const tracked of open.values()) {
+      const review = tracked.last.review;
+      const pending = review?.pending ?? [];
+      all.push({
+        record: finish(tracked, {
+          kind: "open",
+          asOf: until.toISOString(),
+          due: review?.due ?? "",
+          pending: pending.filter((n) => tracked.last.users.has(n)),
+          pendingNotMembers: pending.filter((n) => !tracked.last.users.has(n)),
+          isOverdue: review !== undefined && until.getTime() >= afterDay(review.due),
+        }),
+        order: tracked.order,
+      });
+    }
+    const since = options.since?.getTime();
+    return all
+      .sort((a, b) => a.order - b.order)
+      .map((r) => r.record)
+      .filter(
+        (r) => since === undefined || r.end.kind === "open" || Date.parse(r.end.at.committedAt) >= since,
+      );
+  };
+  return { add, reviews };
 }
 
 /** `group` with the ids people had before `formerIds` renamed them, under their ids now; who was renamed. */

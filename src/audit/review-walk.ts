@@ -34,15 +34,15 @@ export interface GroupAt {
   readonly review?: { readonly due: string; readonly pending: readonly string[] };
 }
 
+/** One commit as the walk hands it over, once the access files are as it left them. */
 export interface CommitGroups {
   readonly info: CommitInfo;
-  /** Every group the access files define after this commit, by name. */
+  /** Every group the access files define after this commit, by name: valid during the call only. */
   readonly groups: ReadonlyMap<string, GroupAt>;
-  /**
-   * Files of this commit that could not be read as YAML, "file: why": the groups of the file's last
-   * readable version stand for them (none when it never read).
-   */
-  readonly unreadable: readonly string[];
+  /** Names the files this commit changed defined before it or define after it: only these can differ. */
+  readonly changed: ReadonlySet<string>;
+  /** Whether a group of this name was defined before this commit. */
+  wasDefined(name: string): boolean;
   /** Each id a user's `formerIds` lists → their id at this commit (a person renamed is no one revoked). */
   readonly formerIds: ReadonlyMap<string, string>;
 }
@@ -50,8 +50,12 @@ export interface CommitGroups {
 export interface AccessHistory {
   /** The access folder, from the repository's top. */
   readonly dir: string;
-  /** Oldest first. */
-  readonly commits: readonly CommitGroups[];
+  /** The oldest commit walked, and whether a review was open in it. */
+  readonly first?: { readonly info: CommitInfo; readonly hasReview: boolean };
+  /** Every group name and former name any commit defined. */
+  readonly names: ReadonlySet<string>;
+  /** Versions of files that could not be read as YAML: "file: why" (the last readable one stands for them). */
+  readonly unreadable: readonly string[];
   /**
    * A shallow clone: the first-parent line stops at this commit, whose own parents are not here; the
    * files it holds are known, not how they came to be.
@@ -64,13 +68,25 @@ export class ReviewHistoryError extends Error {}
 
 const FORMAT = "%x01%H%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%s";
 
-/** The access folder `dir` (relative to `cwd`) at each commit of HEAD's first-parent line that changed it. */
-export async function readAccessHistory(cwd: string, dir: string): Promise<AccessHistory> {
+/** Commits whose changed files are read together: git's process per batch, and bounded memory. */
+const BATCH_COMMITS = 256;
+
+/**
+ * Hands `onCommit` each commit of HEAD's first-parent line that changed the access folder `dir` (relative
+ * to `cwd`), oldest first, with the groups as that commit left them. Files are read in batches of
+ * commits, each file version parsed by the project's loader; the groups are kept up to date file by file,
+ * so a long history of many groups costs what changed, not every group at every commit.
+ */
+export async function walkAccessHistory(
+  cwd: string,
+  dir: string,
+  onCommit: (commit: CommitGroups) => void,
+): Promise<AccessHistory> {
   const git = await gitAt(cwd);
   if (!(await git.checkIsRepo().catch(() => false)))
     throw new ReviewHistoryError(`${cwd} is not in a git repository: the reviews' history is git's`);
   const hasHead = await git.raw(["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "");
-  if (hasHead.trim() === "") return { dir, commits: [] };
+  if (hasHead.trim() === "") return { dir, names: new Set(), unreadable: [] };
   const top = (await git.revparse(["--show-toplevel"])).trim();
   const prefix = (await git.revparse(["--show-prefix"])).trim();
   const inRepo = path.isAbsolute(dir)
@@ -96,45 +112,80 @@ export async function readAccessHistory(cwd: string, dir: string): Promise<Acces
     inRepo,
   ]);
   const parsed = parseLog(log);
-  const wanted = parsed.flatMap((c) => c.changes.flatMap((ch) => (ch.blob === undefined ? [] : [ch.blob])));
-  const blobs = await readGitBlobs(top, wanted, (message) => new ReviewHistoryError(message));
   const files = new Map<string, FileRead>();
-  const parsedBlobs = new Map<string, FileRead>();
-  const commits: CommitGroups[] = [];
-  for (const c of parsed) {
-    for (const change of c.changes) {
-      if (change.blob === undefined) {
-        files.delete(change.file);
-        continue;
+  const byName = new Map<string, GroupAt>();
+  const names = new Set<string>();
+  const unreadable = new Set<string>();
+  let formerIds = new Map<string, string>();
+  let first: AccessHistory["first"];
+  for (let at = 0; at < parsed.length; at += BATCH_COMMITS) {
+    const batch = parsed.slice(at, at + BATCH_COMMITS);
+    const wanted = batch.flatMap((c) => c.changes.flatMap((ch) => (ch.blob === undefined ? [] : [ch.blob])));
+    const blobs = await readGitBlobs(top, wanted, (message) => new ReviewHistoryError(message));
+    for (const c of batch) {
+      const changed = new Set<string>();
+      const before = new Map<string, boolean>();
+      let idsMoved = false;
+      const reads = c.changes.map((change) => {
+        const read =
+          change.blob === undefined
+            ? undefined
+            : groupsOf(change.file, blobs.get(change.blob) ?? Buffer.alloc(0));
+        if (read?.problem !== undefined) unreadable.add(`${change.file}: ${read.problem}`);
+        return { file: change.file, read };
+      });
+      for (const { file, read } of reads)
+        for (const g of [...(files.get(file)?.groups ?? []), ...(read?.groups ?? [])]) {
+          changed.add(g.name);
+          if (!before.has(g.name)) before.set(g.name, byName.has(g.name));
+        }
+      // Out with the old versions of every changed file, then in with the new: a group moved from one
+      // file to another in the commit stays.
+      for (const { file } of reads) {
+        const old = files.get(file);
+        for (const g of old?.groups ?? []) if (byName.get(g.name)?.file === file) byName.delete(g.name);
+        if ((old?.formerIds.length ?? 0) > 0) idsMoved = true;
       }
-      const key = `${change.blob}\n${change.file}`;
-      let read = parsedBlobs.get(key);
-      if (read === undefined) {
-        read = groupsOf(change.file, blobs.get(change.blob) ?? Buffer.alloc(0));
-        parsedBlobs.set(key, read);
+      for (const { file, read } of reads) {
+        // A version that does not parse keeps the groups of the file's last one that did: else every
+        // review in it would read as ended there and opened again at the fix.
+        const last = files.get(file);
+        const now =
+          read === undefined ? undefined : read.problem === undefined || last === undefined ? read : last;
+        if (now === undefined) files.delete(file);
+        else files.set(file, now);
+        if ((now?.formerIds.length ?? 0) > 0) idsMoved = true;
       }
-      // A version that does not parse keeps the groups of the file's last one that did: else every
-      // review in it would read as ended there and opened again at the fix.
-      const last = files.get(change.file);
-      files.set(
-        change.file,
-        read.problem === undefined || last === undefined ? read : { ...last, problem: read.problem },
-      );
+      for (const { file } of reads)
+        for (const g of files.get(file)?.groups ?? []) {
+          // A name defined twice does not validate; the definition seen first stands.
+          if (!byName.has(g.name)) byName.set(g.name, g);
+          names.add(g.name);
+          for (const n of g.formerNames) names.add(n);
+        }
+      if (idsMoved) {
+        formerIds = new Map();
+        for (const read of files.values())
+          for (const [old, id] of read.formerIds) if (!formerIds.has(old)) formerIds.set(old, id);
+      }
+      first ??= { info: c.info, hasReview: [...byName.values()].some((g) => g.review !== undefined) };
+      onCommit({
+        info: c.info,
+        groups: byName,
+        changed,
+        wasDefined: (name) => before.get(name) ?? byName.has(name),
+        formerIds,
+      });
     }
-    const groups = new Map<string, GroupAt>();
-    const unreadable: string[] = [];
-    for (const [file, read] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (read.problem !== undefined) unreadable.push(`${file}: ${read.problem}`);
-      // A name defined twice does not validate; the first file's (in path order) stands.
-      for (const g of read.groups) if (!groups.has(g.name)) groups.set(g.name, g);
-    }
-    const formerIds = new Map<string, string>();
-    for (const read of files.values())
-      for (const [old, id] of read.formerIds) if (!formerIds.has(old)) formerIds.set(old, id);
-    commits.push({ info: c.info, groups, unreadable, formerIds });
   }
-  const cutAt = await shallowCut(git, top, commits);
-  return { dir: inRepo, commits, ...(cutAt === undefined ? {} : { cutAt }) };
+  const cutAt = await shallowCut(git, cwd, first?.info);
+  return {
+    dir: inRepo,
+    names,
+    unreadable: [...unreadable],
+    ...(first === undefined ? {} : { first }),
+    ...(cutAt === undefined ? {} : { cutAt }),
+  };
 }
 
 /** What one version of a file gives: its groups, and its users' former ids ([old, now]). */
@@ -255,17 +306,17 @@ function groupsOf(file: string, bytes: Buffer): FileRead {
 /** In a shallow clone, the commit where HEAD's first-parent line is cut off, when it is. */
 async function shallowCut(
   git: Awaited<ReturnType<typeof gitAt>>,
-  top: string,
-  commits: readonly CommitGroups[],
+  cwd: string,
+  first: CommitInfo | undefined,
 ): Promise<CommitInfo | undefined> {
   if ((await git.revparse(["--is-shallow-repository"])).trim() !== "true") return undefined;
-  const shallowFile = path.resolve(top, (await git.raw(["rev-parse", "--git-path", "shallow"])).trim());
+  // --git-path answers relative to where git runs.
+  const shallowFile = path.resolve(cwd, (await git.raw(["rev-parse", "--git-path", "shallow"])).trim());
   const cut = new Set((await readFile(shallowFile, "utf8").catch(() => "")).split("\n").filter((l) => l));
   const line = (await git.raw(["rev-list", "--first-parent", "HEAD"])).split("\n").filter((l) => l);
   const last = line.at(-1);
   if (last === undefined || !cut.has(last)) return undefined;
-  const known = commits.find((c) => c.info.commit === last)?.info;
-  if (known !== undefined) return known;
+  if (first?.commit === last) return first;
   const [committedAt = "", subject = "", author = "", authorEmail = "", authoredAt = ""] = (
     await git.show(["-s", "--format=%cI%x00%s%x00%an%x00%ae%x00%aI", last])
   )
@@ -275,10 +326,10 @@ async function shallowCut(
     commit: last,
     author,
     authorEmail,
-    authoredAt,
+    authoredAt: utc(authoredAt),
     committer: "",
     committerEmail: "",
-    committedAt,
+    committedAt: utc(committedAt),
     subject,
   };
 }

@@ -7,8 +7,8 @@ import { ExitCode, UsageError } from "../../errors.ts";
 import { DEFAULT_JOURNAL_PATH } from "../../audit/journal.ts";
 import { verifyJournal } from "../../audit/journal.ts";
 import { approvalOf, readRecordedApprovals } from "../../audit/review-approvals.ts";
-import { foldReviews, type ReviewRecord } from "../../audit/review-history.ts";
-import { readAccessHistory, ReviewHistoryError, type AccessHistory } from "../../audit/review-walk.ts";
+import { reviewFold, type ReviewRecord } from "../../audit/review-history.ts";
+import { ReviewHistoryError, walkAccessHistory, type AccessHistory } from "../../audit/review-walk.ts";
 import { isFile } from "../../io/is-file.ts";
 import { jsonForTerminal } from "../../render/terminal-text.ts";
 import { suggest } from "../../validate/rules/report.ts";
@@ -34,9 +34,18 @@ export async function reviewHistory(args: Parsed, io: CommandIo): Promise<number
   if (stringOpt(args, "journal") !== undefined && !hasJournal)
     throw new UsageError(`--journal ${shownJournal}: no such file`);
 
+  const recorded = await readRecordedApprovals(journal, hasJournal);
+  const fold = reviewFold({
+    ...(since === undefined ? {} : { since }),
+    ...(until === undefined ? {} : { until }),
+    now: io.now(),
+    approvalOf: (commit, group) => approvalOf(recorded, commit, group),
+  });
   let history: AccessHistory;
   try {
-    history = await readAccessHistory(io.cwd, dir);
+    history = await walkAccessHistory(io.cwd, dir, (commit) => {
+      fold.add(commit);
+    });
   } catch (error) {
     if (error instanceof ReviewHistoryError) {
       io.stderr(`error: ${error.message}\n`);
@@ -44,12 +53,9 @@ export async function reviewHistory(args: Parsed, io: CommandIo): Promise<number
     }
     throw error;
   }
-  const known = new Set(
-    history.commits.flatMap((c) => [...c.groups.values()].flatMap((g) => [g.name, ...g.formerNames])),
-  );
   for (const name of asked)
-    if (!known.has(name)) {
-      const hint = suggest(name, known);
+    if (!history.names.has(name)) {
+      const hint = suggest(name, history.names);
       throw new UsageError(
         `no group "${name}" in the git history of ${history.dir}/ (under any name it had)${hint === "" ? "" : `.${hint}`}`,
       );
@@ -58,9 +64,7 @@ export async function reviewHistory(args: Parsed, io: CommandIo): Promise<number
   // before it cannot be told. An answer only from what is here would read as complete: refuse.
   const cut = history.cutAt;
   if (cut !== undefined) {
-    const first = history.commits[0];
-    const isReviewAtCut =
-      first?.info.commit === cut.commit && [...first.groups.values()].some((g) => g.review !== undefined);
+    const isReviewAtCut = history.first?.info.commit === cut.commit && history.first.hasReview;
     const isBeforeNeeded = since === undefined || Date.parse(cut.committedAt) > since.getTime();
     if (isReviewAtCut || isBeforeNeeded) {
       io.stderr(
@@ -80,16 +84,9 @@ export async function reviewHistory(args: Parsed, io: CommandIo): Promise<number
     io.stderr(
       `${shownJournal}: journal is NOT intact (${String(problems.length)} problem(s)): the approvals below come from a journal changed after it was written and cannot be relied on\n`,
     );
-  const recorded = await readRecordedApprovals(journal, hasJournal);
-  const all = foldReviews(history, {
-    ...(since === undefined ? {} : { since }),
-    ...(until === undefined ? {} : { until }),
-    now: io.now(),
-    approvalOf: (commit, group) => approvalOf(recorded, commit, group),
-  });
+  const all = fold.reviews();
   const reviews = asked.length === 0 ? all : all.filter((r) => r.names.some((n) => asked.includes(n)));
-  const unreadable = [...new Set(history.commits.flatMap((c) => c.unreadable))];
-  for (const u of unreadable)
+  for (const u of history.unreadable)
     io.stderr(`warning: ${u}: the groups of its last version that read stand for it there\n`);
   const window = {
     ...(since === undefined ? {} : { since: since.toISOString() }),
