@@ -316,6 +316,25 @@ describe("review history", () => {
       "ops (later team-ops-write), access/teams/platform.yaml: review due 2026-03-09\n",
     );
     expect(text.stdout).toContain("    group renamed ops -> team-ops-write (formerNames)\n");
+    expect(text.stdout).not.toContain("ENDED");
+
+    // Renamed again, without formerNames this time: git cannot tell it from a group deleted and one added.
+    expect((await s.cli("2026-03-11T09:00:00Z", ["review", "open", "--due", "2026-03-20"])).code).toBe(0);
+    s.commit("Open access reviews", "2026-03-11T09:00:00Z");
+    await s.edit("teams/platform.yaml", (t) =>
+      t.replace("- name: team-ops-write\n    formerNames: [ops]\n", "- name: team-ops-admin\n"),
+    );
+    const bare = s.commit("team-ops-write is team-ops-admin", "2026-03-12T09:00:00Z");
+    const again = await s.cli("2026-06-01T00:00:00Z", ["review", "history", "--since", "2026-03-11"]);
+    expect(again.code, again.out).toBe(0);
+    expect(again.stdout).toMatch(
+      new RegExp(
+        `commit ${bare.slice(0, 12)} .*\\n {4}ENDED: the group left the files with the review open \\(deleted, or renamed without formerNames\\); pending then: ann\\n`,
+      ),
+    );
+    expect(again.stdout).toContain(
+      "    opened (the group came into the files with it: added, or renamed without formerNames), due 2026-03-20, 1 pending: ann\n",
+    );
   });
 
   it("says approvals were not recorded when the journal's runs did not record them", async () => {
