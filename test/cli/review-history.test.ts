@@ -432,6 +432,14 @@ describe("review history", () => {
     expect(cut.stderr).toMatch(
       /^error: this is a shallow clone: git history stops at commit [0-9a-f]{12} \(2026-03-03T09:00:00.000Z\), where a review is already open.*git fetch --unshallow/,
     );
+    // A period that starts after the cut: still refused, the review open at the cut opened before it.
+    const later = await runCliIn(
+      clone,
+      ["review", "history", "--since", "2026-03-04"],
+      new Date("2026-06-01T00:00:00Z"),
+    );
+    expect(later.code).toBe(1);
+    expect(later.stderr).toContain("where a review is already open");
     // Deep enough for a period after the review's opening? No: the review opened before the cut.
     execFileSync("git", ["fetch", "-q", "--deepen", "1"], { cwd: clone });
     expect((await runCliIn(clone, ["review", "history"], new Date("2026-06-01T00:00:00Z"))).code).toBe(1);
