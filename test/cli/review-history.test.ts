@@ -443,6 +443,16 @@ describe("review history", () => {
     // Deep enough for a period after the review's opening? No: the review opened before the cut.
     execFileSync("git", ["fetch", "-q", "--deepen", "1"], { cwd: clone });
     expect((await runCliIn(clone, ["review", "history"], new Date("2026-06-01T00:00:00Z"))).code).toBe(1);
+    // Cut at the commit before the review opened: enough for a period that starts after it.
+    execFileSync("git", ["fetch", "-q", "--deepen", "1"], { cwd: clone });
+    const enough = await runCliIn(
+      clone,
+      ["review", "history", "--since", "2026-03-02"],
+      new Date("2026-06-01T00:00:00Z"),
+    );
+    expect(enough.code, enough.out).toBe(0);
+    expect(enough.stdout).toContain("re-certified (left pending, still members): bob");
+    expect((await runCliIn(clone, ["review", "history"], new Date("2026-06-01T00:00:00Z"))).code).toBe(1);
     execFileSync("git", ["fetch", "-q", "--unshallow"], { cwd: clone });
     const whole = await runCliIn(clone, ["review", "history"], new Date("2026-06-01T00:00:00Z"));
     expect(whole.code, whole.out).toBe(0);
