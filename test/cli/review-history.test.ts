@@ -486,6 +486,9 @@ describe("review history", () => {
     ]);
     expect(order.code).toBe(64);
     expect(order.stderr).toContain("--since (2026-04-01T00:00:00.000Z) is after --until");
+    const typo = await s.cli("2026-06-01T00:00:00Z", ["review", "histroy"]);
+    expect(typo.code).toBe(64);
+    expect(typo.stderr).toContain('review needs open, close or history. Did you mean "history"?');
     const misplaced = await s.cli("2026-06-01T00:00:00Z", ["review", "close", "--since", "2026-03-01"]);
     expect(misplaced.code).toBe(64);
     expect(misplaced.stderr).toContain("--since: for review history only");

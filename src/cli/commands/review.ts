@@ -112,7 +112,9 @@ export async function runReview(argv: readonly string[], io: CommandIo): Promise
   }
   const [sub, ...extra] = args.positionals;
   if (extra.length > 0 || (sub !== "open" && sub !== "close" && sub !== "history"))
-    throw new UsageError(`review needs open, close or history\n\n${REVIEW_USAGE}`);
+    throw new UsageError(
+      `review needs open, close or history${sub === undefined || extra.length > 0 ? "" : suggest(sub, ["open", "close", "history"]).replace(/^ /, ". ")}\n\n${REVIEW_USAGE}`,
+    );
   const historyOnly = ["since", "until", "journal"].filter((o) => stringOpt(args, o) !== undefined);
   if (sub === "history") {
     if (stringOpt(args, "due") !== undefined || flag(args, "check") || flag(args, "dry-run"))
