@@ -93,6 +93,16 @@ describe("review history with recorded approvals", { tags: ["slow"] }, () => {
     const both = await merged("re-certify bob and carol (#2)", "bob-gh", ["carol-gh", "alice-gh"]);
     const applied = await apply();
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    // Re-certifying changes no access: the run applies nothing, and only its apply-start records the
+    // approvals (which journal changes never shows).
+    const starts = (await repo.read(".gatehouse/journal.jsonl"))
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; changes?: number; approvals?: { commits: unknown[] } });
+    expect(starts.filter((e) => e.type === "apply-start").at(-1)).toMatchObject({
+      changes: 0,
+      approvals: { commits: [{ commit: both }, {}] },
+    });
     // Pushed after the last apply (alice joins, pending in the review): no run recorded it.
     const before = await repo.read(FILE);
     const moved = before
