@@ -17,7 +17,7 @@ import type {
 import { eachEntry } from "./journal-lines.ts";
 import { readRefusal, refusalConcerns, refusalNames, type RunRefusal } from "./refusals.ts";
 import { FilesApprovals, runApproval, type RunApproval } from "./run-approval.ts";
-import { UnconfirmedChanges, type UnconfirmedChange } from "./unconfirmed-changes.ts";
+import { namedByAddress, UnconfirmedChanges, type UnconfirmedChange } from "./unconfirmed-changes.ts";
 
 export interface RecordedChange {
   /** When the system answered. */
@@ -105,16 +105,31 @@ export type RecordedRefusal = RunRefusal & {
   readonly at: string;
   /** `seq` of the run's apply-start, which recorded it. */
   readonly seq: number;
-  /** How many changes the run made despite the refusal (its apply-start's `changes`). */
+  /** How many changes the run made despite the refusal (its apply-start's `changes`; 0: refused whole). */
   readonly made: number;
+  /** How many grant ends the files changed it recorded all the same (its apply-start's `grantEnds`). */
+  readonly grantEndsRecorded: number;
   readonly commit?: string;
   readonly actor: string;
 };
-/** A change a run killed mid-apply announced and never recorded an outcome for, with that run's facts. */
-export type RecordedUnconfirmed = UnconfirmedChange & { readonly commit?: string; readonly actor?: string };
+
+/**
+ * A change a run killed mid-apply announced and never recorded an outcome for, with that run's facts: its
+ * commit, actor and approval (as a change's: `--unapproved` lists it where the run's commits were not all
+ * approved, since it may have been made).
+ */
+export type RecordedUnconfirmed = UnconfirmedChange & {
+  readonly commit?: string;
+  readonly actor?: string;
+  readonly approval?: RunApproval;
+  readonly approvalFrom?: number;
+};
 
 /** Whether an unconfirmed change is about the person, group and system `query` asks about. */
-function unconfirmedConcerns(u: UnconfirmedChange, query: ChangesQuery): boolean {
+function unconfirmedConcerns(
+  u: Pick<UnconfirmedChange, "provider" | "group" | "member" | "memberKind" | "account">,
+  query: ChangesQuery,
+): boolean {
   if (query.provider !== undefined && u.provider !== query.provider) return false;
   if (
     query.user !== undefined &&
@@ -218,6 +233,10 @@ function namedFilters(entry: JournalEntry, query: ChangesQuery): ChangesFilter[]
       case "apply-start":
         return (entry.refused ?? []).some((message) => refusalNames(readRefusal(message), one));
       case "intent":
+        // A change a run announced and may have made (killed before its outcome) names what it is about.
+        return [...entry.changeIds, ...(entry.narrowingIds ?? [])].some((id) =>
+          unconfirmedConcerns(namedByAddress(id, entry.provider), one),
+        );
       case "apply-end":
         return false;
     }
@@ -269,10 +288,17 @@ export async function changesBetween(
     for (const u of announced.note(entry)) {
       if (!isInWindow(u.at) || !unconfirmedConcerns(u, query)) continue;
       const run = runs.get(u.runSeq);
+      // As a change's (below): a drill's run answers to no commit.
+      const approval = run === undefined || run.drill !== undefined ? undefined : run.approval;
+      if (query.unapproved === true && (approval === undefined || approval === "approved")) continue;
       unconfirmed.push({
         ...u,
         ...(run?.commit === undefined ? {} : { commit: run.commit }),
         ...(run === undefined ? {} : { actor: run.actor }),
+        ...(approval === undefined ? {} : { approval }),
+        ...(approval === undefined || run?.approvalFrom === undefined
+          ? {}
+          : { approvalFrom: run.approvalFrom }),
       });
     }
     if (entry.type === "apply-start") {
@@ -294,6 +320,7 @@ export async function changesBetween(
           at: entry.at,
           seq: entry.seq,
           made: entry.changes,
+          grantEndsRecorded: entry.grantEnds?.length ?? 0,
           ...(entry.commit === undefined ? {} : { commit: entry.commit }),
           actor: entry.actor,
         });

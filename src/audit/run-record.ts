@@ -6,6 +6,7 @@
  */
 import type { ApplyEndData, ApplyStartData } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
+import { FilesApprovals, type FilesApproval } from "./run-approval.ts";
 
 export interface RunRecord {
   readonly seq: number;
@@ -17,6 +18,11 @@ export interface RunRecord {
   readonly deliveries: number;
   /** The run started next, if any (its seq). */
   readonly nextRun?: number;
+  /**
+   * The run applied no new commit: the run that first applied its commit, whose pull requests brought
+   * what it applied (run-approval.ts FilesApprovals).
+   */
+  readonly filesApprovedIn?: FilesApproval;
 }
 
 /** The run whose `apply-start` has seq `seq`, or undefined when the journal has no such entry. */
@@ -27,8 +33,14 @@ export async function runRecordOf(path: string, seq: number): Promise<RunRecord 
   const changes = { applied: 0, failed: 0, skipped: 0 };
   const checks = { clean: 0, accessLeft: 0 };
   let deliveries = 0;
+  const filesApprovals = new FilesApprovals();
+  let filesApprovedIn: FilesApproval | undefined;
   await eachEntry(path, (entry) => {
     if (entry.type === "apply-start") {
+      if (entry.seq <= seq) {
+        const from = filesApprovals.note(entry);
+        if (entry.seq === seq) filesApprovedIn = from;
+      }
       if (entry.seq === seq) start = entry;
       else if (start !== undefined && nextRun === undefined && entry.seq > seq) nextRun = entry.seq;
       return;
@@ -50,5 +62,6 @@ export async function runRecordOf(path: string, seq: number): Promise<RunRecord 
     checks,
     deliveries,
     ...(nextRun === undefined ? {} : { nextRun }),
+    ...(filesApprovedIn === undefined ? {} : { filesApprovedIn }),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The guard-rail refusals that stood for a group at an instant, or at some moment of a window, for
- * `journal access`: a run the guard rails refused made only its grant endings and the leavers' offboarding
- * (apply-start `refused`), so a member whose removal it refused kept the group. Each run plans the whole
+ * `journal access`: a run the guard rails refused made only its grant endings and the leavers' offboarding,
+ * or nothing (apply-start `refused`), so a member whose removal it refused kept the group. Each run plans the whole
  * system again and records every refusal of its plan, so a refusal stands until the next run that read the
  * system (a fire drill's run plans only its canary, and settles nothing).
  */
@@ -15,8 +15,10 @@ export type RefusalOfRun = RunRefusal & {
   readonly at: string;
   /** `seq` of its apply-start. */
   readonly seq: number;
-  /** How many changes the run made despite the refusals. */
+  /** How many changes the run made despite the refusals: 0 for a run the guard rails refused whole. */
   readonly made: number;
+  /** How many grant ends the files changed it recorded all the same (its apply-start's `grantEnds`). */
+  readonly grantEndsRecorded: number;
   readonly commit?: string;
   readonly actor: string;
 };
@@ -59,6 +61,7 @@ export class StandingRefusals {
       at: entry.at,
       seq: entry.seq,
       made: entry.changes,
+      grantEndsRecorded: entry.grantEnds?.length ?? 0,
       ...(entry.commit === undefined ? {} : { commit: entry.commit }),
       actor: entry.actor,
     };

@@ -35,6 +35,16 @@ function accountOfId(id: string, provider: string): string | undefined {
   return hash < 0 ? rest : rest.slice(0, hash);
 }
 
+/** What an announced change's address names: a membership's group and member, or an account. */
+export function namedByAddress(
+  id: string,
+  provider: string,
+): Pick<UnconfirmedChange, "provider" | "group" | "member" | "memberKind" | "account"> {
+  const membership = membershipOf(id, provider);
+  const account = accountOfId(id, provider);
+  return { provider, ...(membership ?? {}), ...(account === undefined ? {} : { account }) };
+}
+
 /**
  * Fed every entry in order, it keeps the latest run's announcements still unanswered (an interrupted
  * run's apply-end follows its entries, before the next run's apply-start) and, at an interrupted
@@ -54,20 +64,15 @@ export class UnconfirmedChanges {
           [entry.changeIds, "grants"],
           [entry.narrowingIds ?? [], "narrows"],
         ] as const)
-          for (const id of ids) {
-            const membership = membershipOf(id, entry.provider);
-            const account = accountOfId(id, entry.provider);
+          for (const id of ids)
             this.#announced.set(`${String(entry.runSeq)}\n${id}`, {
               at: entry.at,
               seq: entry.seq,
               runSeq: entry.runSeq,
-              provider: entry.provider,
               id,
               action,
-              ...(membership ?? {}),
-              ...(account === undefined ? {} : { account }),
+              ...namedByAddress(id, entry.provider),
             });
-          }
         return [];
       case "change":
         this.#announced.delete(`${String(entry.runSeq)}\n${entry.changeId}`);

@@ -20,13 +20,18 @@ const cliAt = (tree: AccessTree, when: string, argv: readonly string[]) =>
 const team = (members: string): string =>
   `groups:\n  - name: ops\n    owners: [ann]\n    members: [${members}]\n`;
 
-/** The journal as the last run leaves it when killed right after announcing its writes to `group`. */
-async function killAfterLastIntent(tree: AccessTree, group: string): Promise<void> {
+/**
+ * The journal as the last run leaves it when killed right after announcing its writes to `group` (or,
+ * `what` given, the last announcement naming it).
+ */
+async function killAfterLastIntent(
+  tree: AccessTree,
+  group: string,
+  what = `:membership/${group}/`,
+): Promise<void> {
   const file = path.join(tree.cwd, ".gatehouse/journal.jsonl");
   const lines = (await readFile(file, "utf8")).trimEnd().split("\n");
-  const cut = lines.findLastIndex(
-    (l) => l.includes('"type":"intent"') && l.includes(`:membership/${group}/`),
-  );
+  const cut = lines.findLastIndex((l) => l.includes('"type":"intent"') && l.includes(what));
   expect(cut).toBeGreaterThan(0);
   await writeFile(file, lines.slice(0, cut + 1).join("\n") + "\n");
   await forgetJournalReads(tree);
@@ -75,8 +80,23 @@ describe("journal changes after a run killed mid-apply", () => {
       "json",
     ]);
     expect(JSON.parse(bob.stdout)).toMatchObject({
-      unconfirmed: [{ provider: "app", id: "app:membership/ops/bob", action: "grants" }],
+      unconfirmed: [
+        { provider: "app", id: "app:membership/ops/bob", action: "grants", approval: "not-recorded" },
+      ],
     });
+    // Only the dead run's announcement names bob: the journal named him, so no "check the name".
+    expect(bob.code).toBe(0);
+    expect(bob.stderr).toBe("");
+    // --unapproved keeps them: the run recorded no approvals, and they may have been made.
+    const unapproved = await cliAt(tree, "2026-03-03T00:00:00Z", [
+      "journal",
+      "changes",
+      "--group",
+      "ops",
+      "--unapproved",
+    ]);
+    expect(unapproved.stdout).toMatch(/\? \+ add bob to ops {2}UNCONFIRMED/);
+    expect(unapproved.stdout).toMatch(/\? - remove cy from ops {2}UNCONFIRMED/);
     const other = await cliAt(tree, "2026-03-03T00:00:00Z", [
       "journal",
       "changes",
@@ -86,5 +106,31 @@ describe("journal changes after a run killed mid-apply", () => {
       "json",
     ]);
     expect((JSON.parse(other.stdout) as { unconfirmed: unknown[] }).unconfirmed).toEqual([]);
+  });
+
+  it("answers for a person only such a run named, with no 'check the name'", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n",
+      "groups/teams.yaml": team("ann"),
+    });
+    trees.push(tree);
+    expect((await cliAt(tree, "2026-03-01T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    // dee joins; the run makes her account, then dies right after announcing it.
+    await writeFile(
+      path.join(tree.dir, "users/people.yaml"),
+      "users:\n  - { id: ann, name: Ann }\n  - { id: dee, name: Dee }\n",
+    );
+    expect((await cliAt(tree, "2026-03-02T09:00:00Z", ["apply", "--yes"])).code).toBe(0);
+    await killAfterLastIntent(tree, "ops", "app:user/dee");
+    expect((await cliAt(tree, "2026-03-02T10:00:00Z", ["apply", "--yes"])).stderr).toContain(
+      "never finished",
+    );
+
+    const dee = await cliAt(tree, "2026-03-03T00:00:00Z", ["journal", "changes", "--user", "dee"]);
+    expect(dee.stderr).toBe("");
+    expect(dee.code).toBe(0);
+    expect(dee.stdout).toMatch(/ {2}app {2}\? \+ app:user\/dee \(gives access\) {2}UNCONFIRMED/);
   });
 });

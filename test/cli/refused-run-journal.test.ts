@@ -73,6 +73,46 @@ describe("a run the guard rails refuse whole", () => {
     expect(added[1]).toMatchObject({ type: "apply-end", applied: 0, failed: 0 });
     expect((await runAs(tree, "auditor", "2026-03-03T00:00:00Z", ["journal", "verify"])).code).toBe(0);
 
+    // The journal's answers show it as they show a refusal of a run that made its grant endings: journal
+    // changes among the changes, journal access as standing for the group, journal run as the run.
+    const seq = added[0]?.seq ?? 0;
+    const changes = await runAs(tree, "auditor", "2026-03-02T10:00:00Z", [
+      "journal",
+      "changes",
+      "--group",
+      "admins",
+    ]);
+    expect(changes.code).toBe(0);
+    expect(changes.stdout).toContain(
+      `2026-03-02T09:00:00.000Z  app  REFUSED by the guard rails, not applied: app:membership/admins/bob: membership remove narrows protected group admins; re-run with --force if intended  (journal #${String(seq)}, run #${String(seq)}`,
+    );
+    expect(changes.stdout).toContain(
+      "github:ci; it made none of its changes, the rest of its plan waits for an apply with the override)",
+    );
+    expect(changes.stdout).not.toContain("grant ends");
+    const json = JSON.parse(
+      (await runAs(tree, "auditor", "2026-03-02T10:00:00Z", ["journal", "changes", "--format", "json"]))
+        .stdout,
+    ) as { refusals: unknown[] };
+    expect(json.refusals).toMatchObject([
+      { seq, made: 0, grantEndsRecorded: 0, group: "admins", account: "bob", actor: "github:ci" },
+    ]);
+    const access = await runAs(tree, "auditor", "2026-03-02T10:00:00Z", [
+      "journal",
+      "access",
+      "admins",
+      "--at",
+      "2026-03-02T10:00:00Z",
+    ]);
+    expect(access.stdout).toContain(
+      `  ! app:membership/admins/bob: membership remove narrows protected group admins; re-run with --force if intended  (the run at 2026-03-02T09:00:00.000Z, journal #${String(seq)}`,
+    );
+    expect(access.stdout).toContain("github:ci; it made none of its changes)\n");
+    const run = await runAs(tree, "auditor", "2026-03-02T10:00:00Z", ["journal", "run", String(seq)]);
+    expect(run.stdout).toContain(
+      "  REFUSED by the guard rails: the run made nothing of its plan, which waits on:\n    - app:membership/admins/bob: membership remove narrows protected group admins",
+    );
+
     // Someone overrides it; the journal has both runs, each with its actor.
     const forced = await runAs(tree, "rachel", "2026-03-02T11:00:00Z", ["apply", "--yes", "--force"]);
     expect(forced.code).toBe(0);

@@ -427,13 +427,19 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     const unapproved = await repo.run(["journal", "changes", "--user", "dave", "--unapproved"]);
     expect(unapproved.code).toBe(0);
     expect(unapproved.stdout).toMatch(
-      /\+ add dave to team-platform-write .*run's files \(commit [0-9a-f]{12}\) came in with run #\d+, whose commits were NOT all approved as the gate requires/,
+      /\+ add dave to team-platform-write .*run's files \(commit [0-9a-f]{12}\) came in with run #(\d+), whose commits were NOT all approved as the gate requires \(journal run \1 shows how each got in\)/,
     );
     const json = JSON.parse(
       (await repo.run(["journal", "changes", "--user", "dave", "--format", "json"])).stdout,
-    ) as { changes: { approval?: string; approvalFrom?: number }[] };
+    ) as { changes: { runSeq: number; approval?: string; approvalFrom?: number }[] };
     expect(json.changes.map((c) => c.approval)).toEqual(["unapproved", "unapproved", "unapproved"]);
-    expect(json.changes[0]?.approvalFrom).toEqual(expect.any(Number));
+    const from = json.changes[0]?.approvalFrom;
+    expect(from).toEqual(expect.any(Number));
+    // journal run of the start date's run points to the run whose pull requests brought its files.
+    const run = await repo.run(["journal", "run", String(json.changes[0]?.runSeq)]);
+    expect(run.stdout).toContain(
+      `no new commit of the access files; its commit came in with run #${String(from)} at 2026-06-01T12:00:00.000Z, which the changes of this run answer to (journal run ${String(from)})\n`,
+    );
     // journal access names the commit that wrote his line, and the pull request of the run that applied it.
     const access = await repo.run(
       ["journal", "access", "team-platform-write", "--at", "2026-06-04"],
@@ -473,6 +479,19 @@ describe("apply --record-approvals", { tags: ["slow"] }, () => {
     );
     expect(window.stdout).toMatch(
       new RegExp(`\\(PR, [^)]*\\), commit ${removal.slice(0, 12)} without a pull request`),
+    );
+    // journal changes: the refused run's refusal, then the removal the override made, which answers to
+    // the refused run (it recorded the commit) and so is not approved (pushed without a pull request).
+    const changes = await repo.run([
+      "journal",
+      "changes",
+      "--group",
+      "team-platform-write",
+      "--since",
+      "2026-06-01",
+    ]);
+    expect(changes.stdout).toMatch(
+      /^2026-06-01T10:00:00\.000Z {2}directory {2}REFUSED by the guard rails, not applied: the plan removes 1 memberships .*\(journal #\d+, run #(\d+), .*it made none of its changes, .*\n2026-06-01T11:00:00\.000Z {2}directory {2}- remove bob from team-platform-write .*accepting 1 refusal\(s\), run's files \(commit [0-9a-f]{12}\) came in with run #\1, whose commits were NOT all approved as the gate requires/m,
     );
   });
 

@@ -51,7 +51,8 @@ export function overridesText(overrides: GuardrailOverrides | undefined): string
  * A time-bound grant's end, for the line of a member it gave: past at the instant asked about, the member
  * still held the group then, no run having started since the end. Nothing is said of what the next run
  * did: the files may have moved the end before it (the journal learns of an edit only when a run records
- * it), so "the next apply removes it" would be a guess.
+ * it), so "the next apply removes it" would be a guess. `removedAt`: the removal that ended a window's
+ * stretch, when one did; the line then says how long after the grant's end it came.
  */
 function grantEnd(m: HeldMembership, at: string, removedAt?: string): string {
   // An end the files changed after the add, as the run that recorded it says.
@@ -184,6 +185,7 @@ export function heldLines(
         : ` to ${inlineText(window.to)}`;
   const end = window?.to ?? at;
   const inner = through?.held.via.at(-1)?.group;
+  // A stretch a removal ended (a window's): the grant's end is said with how long after it that came.
   const removedAt = window?.endedBy === undefined ? undefined : window.to;
   const lines = [
     `  ${inlineText(who(m))}  ${inner === undefined ? "" : `through group ${inlineText(inner)}: in it `}since ${inlineText(m.since)}${span} (journal #${String(m.seq)}${runText(m)}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m, end, removedAt)}`,
@@ -234,7 +236,7 @@ function nestedText(group: string, t: HeldThrough): string {
 export function unconfirmedLines(provider: string, unconfirmed: readonly UnconfirmedMembership[]): string[] {
   if (unconfirmed.length === 0) return [];
   return [
-    `  and ${String(unconfirmed.length)} member(s) a run that was interrupted announced and never confirmed: ${provider} may hold them (if a later run found them there, it added nothing: nothing confirms them)`,
+    `  and ${String(unconfirmed.length)} member(s) a run that was interrupted announced and never confirmed: ${provider} may hold them (if a later run found them there, it added nothing, so no entry confirms them)`,
     ...unconfirmed.map(
       (m) =>
         `  ? ${inlineText(who(m))}  announced ${inlineText(m.since)} (run #${String(m.runSeq)}${runText(m)}), unconfirmed`,

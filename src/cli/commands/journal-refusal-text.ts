@@ -1,7 +1,7 @@
 /**
- * The guard-rail refusals of runs that made only part of their plan, as `journal changes` and `journal
- * access` say them: the run applied its grant endings and the leavers' offboarding that passed the guard
- * rails on its own, and the rest of its plan waited for an apply with the override.
+ * The guard-rail refusals of runs that made only part of their plan, or none of it, as `journal changes`
+ * and `journal access` say them: the run applied its grant endings and the leavers' offboarding that
+ * passed the guard rails on its own, if any, and the rest of its plan waited for an apply with the override.
  */
 import type { RecordedRefusal } from "../../audit/changes-between.ts";
 import type { RunRefusal } from "../../audit/refusals.ts";
@@ -13,15 +13,21 @@ interface RefusingRun {
   readonly at: string;
   readonly seq: number;
   readonly made: number;
+  readonly grantEndsRecorded: number;
   readonly commit?: string;
   readonly actor: string;
 }
 
-/** What a refused run still made: "it made only 2 change(s) (grant endings, leavers' offboarding)". */
+/**
+ * What a refused run still made: "it made only 2 change(s) (grant endings, leavers' offboarding)", or
+ * none (a run refused whole, which may have recorded the grant ends the files changed).
+ */
 function madeText(run: RefusingRun): string {
-  return run.made === 0
+  if (run.made > 0)
+    return `it made only ${String(run.made)} change(s) (grant endings, leavers' offboarding that passed the guard rails on its own)`;
+  return run.grantEndsRecorded > 0
     ? "it made none of its changes (it recorded only the grant ends the files changed)"
-    : `it made only ${String(run.made)} change(s) (grant endings, leavers' offboarding that passed the guard rails on its own)`;
+    : "it made none of its changes";
 }
 
 /**

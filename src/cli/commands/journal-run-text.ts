@@ -30,7 +30,9 @@ export function runRecordText(run: RunRecord): string {
   }
   if (start.refused !== undefined) {
     lines.push(
-      "  REFUSED by the guard rails: the run made only its grant endings and the leavers' offboarding that passed on its own; the rest waits on:",
+      start.changes === 0
+        ? "  REFUSED by the guard rails: the run made nothing of its plan, which waits on:"
+        : "  REFUSED by the guard rails: the run made only its grant endings and the leavers' offboarding that passed on its own; the rest waits on:",
     );
     for (const r of start.refused) lines.push(`    - ${inlineText(r)}`);
   }
@@ -40,8 +42,13 @@ export function runRecordText(run: RunRecord): string {
       "  approvals: not recorded (applied without --record-approvals, or by a gatehouse older than it)",
     );
   else {
+    const from = run.filesApprovedIn;
     lines.push(
-      `  approvals of the commits since the run before (${inlineText(approvals.repo)}): ${approvals.commits.length === 0 ? "no new commit of the access files" : ""}`.trimEnd(),
+      `  approvals of the commits since the run before (${inlineText(approvals.repo)}): ${approvals.commits.length === 0 ? "no new commit of the access files" : ""}`.trimEnd() +
+        // What it applied came in with the commits of the run that first applied its commit.
+        (from === undefined
+          ? ""
+          : `; its commit came in with run #${String(from.runSeq)} at ${inlineText(from.at)}, which the changes of this run answer to (journal run ${String(from.runSeq)})`),
     );
     for (const c of approvals.commits)
       lines.push(

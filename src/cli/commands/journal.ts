@@ -37,10 +37,10 @@ import {
 import { loadValidModel } from "../../engine/prepare-plan.ts";
 import type { User } from "../../model/access.ts";
 import { engineOptions } from "./engine-options.ts";
+import { changesBetween, type RecordedUnconfirmed } from "../../audit/changes-between.ts";
 import { leaversJson, leaversText } from "./journal-leavers-text.ts";
 import { runRecordOf } from "../../audit/run-record.ts";
 import { runRecordJson, runRecordText } from "./journal-run-text.ts";
-import { changesBetween, type RecordedUnconfirmed } from "../../audit/changes-between.ts";
 import { checkHeading, describeCheck } from "../../apply/describe-check.ts";
 import type { CommandIo } from "../io.ts";
 import { isDirectory, isFile } from "../../io/is-file.ts";
@@ -440,7 +440,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
     );
   const isAnswered = intact && unknown.length === 0;
   // --unapproved: the changes of such runs only (checks, refusals, drills, deliveries and closures are no
-  // run's commits).
+  // run's commits; changesBetween keeps the unconfirmed changes of such runs, as it keeps their changes).
   const result =
     query.unapproved === true
       ? {
@@ -451,7 +451,6 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
           drills: [],
           deliveries: [],
           deliveryClosures: [],
-          unconfirmed: [],
         }
       : found;
   if (format === "json") {
@@ -514,7 +513,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
     })),
     ...result.unconfirmed.map((u) => ({
       seq: u.seq,
-      text: `${u.at}  ${u.provider}  ? ${unconfirmedText(u)}  UNCONFIRMED: the run was killed before it recorded the outcome; it may or may not have been made  (journal #${String(u.seq)}, run #${String(u.runSeq)}${runText(u)})`,
+      text: `${u.at}  ${u.provider}  ? ${unconfirmedText(u)}  UNCONFIRMED: the run was killed before it recorded the outcome; it may or may not have been made  (journal #${String(u.seq)}, run #${String(u.runSeq)}${runText(u)}${approvalText(u)})`,
     })),
     ...result.closures.map((c) => ({
       seq: c.seq,
@@ -530,7 +529,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
       : ` and ${String(result.offboarding.length)} offboarding check(s)`) +
     (result.refusals.length === 0
       ? ""
-      : ` and ${String(result.refusals.length)} guard-rail refusal(s) of runs that made only part of their plan`) +
+      : ` and ${String(result.refusals.length)} guard-rail refusal(s) of runs that made only part of their plan or none of it`) +
     (result.closures.length === 0 ? "" : ` and ${String(result.closures.length)} verdict(s) closed by hand`) +
     (result.drills.length === 0 ? "" : ` and ${String(result.drills.length)} fire drill(s)`) +
     (result.deliveries.length === 0 ? "" : ` and ${String(result.deliveries.length)} webhook delivery(ies)`) +
@@ -578,9 +577,9 @@ function unconfirmedText(u: RecordedUnconfirmed): string {
 
 /** ", run's commits NOT all approved ...", or nothing: what `journal changes` says of a change's run. */
 function approvalText(r: {
+  readonly runSeq: number;
   readonly approval?: string;
   readonly approvalFrom?: number;
-  readonly runSeq: number;
   readonly commit?: string;
 }): string {
   if (r.approval === "dirty") return `, ${APPROVAL_TEXT.dirty()}`;
