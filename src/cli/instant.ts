@@ -57,3 +57,18 @@ export function resolveUntil(text: string, now: Date): string {
   }
   return formatInstant(/^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(at.getTime() + DAY_MS) : at);
 }
+
+/**
+ * The `--since` and `--until` of a question about a period, checked: a day counts from its start, up to its
+ * end; each absent when not given.
+ */
+export function windowOf(options: {
+  readonly since?: string | undefined;
+  readonly until?: string | undefined;
+}): { since?: Date; until?: Date } {
+  const since = options.since === undefined ? undefined : parseAt(options.since, "since", "start");
+  const until = options.until === undefined ? undefined : parseAt(options.until, "until", "end");
+  if (since !== undefined && until !== undefined && since > until)
+    throw new UsageError(`--since (${since.toISOString()}) is after --until (${until.toISOString()})`);
+  return { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
+}

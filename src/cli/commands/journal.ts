@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, GatehouseError, UsageError } from "../../errors.ts";
-import { parseAt } from "../instant.ts";
+import { parseAt, windowOf } from "../instant.ts";
 import {
   DEFAULT_JOURNAL_PATH,
   repairJournalTail,
@@ -318,15 +318,9 @@ async function answerableJournal(
   return problems;
 }
 
-/** The --since and --until of a journal question, checked: a day counts from its start, up to its end. */
-function windowOf(args: Parsed): { since?: Date; until?: Date } {
-  const sinceText = stringOpt(args, "since");
-  const untilText = stringOpt(args, "until");
-  const since = sinceText === undefined ? undefined : parseAt(sinceText, "since", "start");
-  const until = untilText === undefined ? undefined : parseAt(untilText, "until", "end");
-  if (since !== undefined && until !== undefined && since > until)
-    throw new UsageError(`--since (${since.toISOString()}) is after --until (${until.toISOString()})`);
-  return { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
+/** The --since and --until of a journal question, checked (windowOf). */
+function windowOfArgs(args: Parsed): { since?: Date; until?: Date } {
+  return windowOf({ since: stringOpt(args, "since"), until: stringOpt(args, "until") });
 }
 
 async function runRun(args: Parsed, io: CommandIo, file: string): Promise<number> {
@@ -355,7 +349,7 @@ async function runLeavers(args: Parsed, io: CommandIo, file: string): Promise<nu
   if (args.positionals.length > 1) throw new UsageError(`journal leavers takes no names\n\n${JOURNAL_USAGE}`);
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
   const shown = shownPath(io.cwd, file);
-  const window = windowOf(args);
+  const window = windowOfArgs(args);
   const user = stringOpt(args, "user");
   if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
   const problems = await answerableJournal(file, io, shown, stringOpt(args, "history"));
@@ -420,7 +414,7 @@ async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<nu
   if (args.positionals.length > 1) throw new UsageError(`journal changes takes no names\n\n${JOURNAL_USAGE}`);
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
   const shown = shownPath(io.cwd, file);
-  const window = windowOf(args);
+  const window = windowOfArgs(args);
   if (await isMissing(file, shown, io.stderr)) return ExitCode.error;
   const problems = await answerableJournal(file, io, shown, stringOpt(args, "history"));
   const intact = problems.length === 0;

@@ -13,19 +13,14 @@ import { isFile } from "../../io/is-file.ts";
 import { jsonForTerminal } from "../../render/terminal-text.ts";
 import { suggest } from "../../validate/rules/report.ts";
 import { choiceOpt, listOpt, stringOpt, type Parsed } from "../args.ts";
-import { parseAt } from "../instant.ts";
+import { windowOf } from "../instant.ts";
 import type { CommandIo } from "../io.ts";
 import { shownPath } from "../shown-path.ts";
 import { reviewsText } from "./review-history-text.ts";
 
 export async function reviewHistory(args: Parsed, io: CommandIo): Promise<number> {
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
-  const sinceText = stringOpt(args, "since");
-  const untilText = stringOpt(args, "until");
-  const since = sinceText === undefined ? undefined : parseAt(sinceText, "since", "start");
-  const until = untilText === undefined ? undefined : parseAt(untilText, "until", "end");
-  if (since !== undefined && until !== undefined && since > until)
-    throw new UsageError(`--since (${since.toISOString()}) is after --until (${until.toISOString()})`);
+  const { since, until } = windowOf({ since: stringOpt(args, "since"), until: stringOpt(args, "until") });
   const dir = stringOpt(args, "dir") ?? "access";
   const asked = listOpt(args, "group");
   const journal = path.resolve(io.cwd, stringOpt(args, "journal") ?? DEFAULT_JOURNAL_PATH);
