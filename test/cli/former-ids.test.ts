@@ -5,7 +5,7 @@
  * rails' protected users, `hr sync` and `import`, as the one lookup (desired/former-ids.ts) says.
  */
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
@@ -200,10 +200,26 @@ describe("hr sync with an export that still has a person's former id", () => {
 });
 
 describe("import of a live account named as someone's former id", () => {
-  it("imports it under an id nobody had, with a warning naming that person: the written files validate", async () => {
+  it("leaves it out when the journal saw gatehouse manage it for that person: it is their former account", async () => {
     const tree = await renamedAfterApply(
       "{ id: dmitri.volkov, name: Dmitri, formerIds: [dmitri], accounts: { app: dmitri-app } }",
     );
+    const run = await runCliIn(tree.cwd, ["import", "--provider", "directory"], NOW);
+    expect(run.code, run.out).toBe(0);
+    expect(run.stderr).toContain(
+      "warning: the live account dmitri is dmitri.volkov's former account (the journal saw gatehouse manage it for them): not imported",
+    );
+    const written = await readFile(path.join(tree.dir, "imported/directory.yaml"), "utf8").catch(() => "");
+    expect(written).not.toMatch(/id: dmitri(-2)?\n/);
+  });
+
+  it("imports it under an id nobody had, with a warning naming that person, where no journal knows it: the written files validate", async () => {
+    const tree = await renamedAfterApply(
+      "{ id: dmitri.volkov, name: Dmitri, formerIds: [dmitri], accounts: { app: dmitri-app } }",
+    );
+    // A journal kept elsewhere, or none: nothing says whose the account was.
+    await rm(path.join(tree.cwd, ".gatehouse/journal.jsonl"));
+    await rm(path.join(tree.cwd, ".gatehouse/cache"), { recursive: true, force: true });
     const run = await runCliIn(tree.cwd, ["import", "--provider", "directory"], NOW);
     expect(run.code).toBe(0);
     const written = await readFile(path.join(tree.dir, "imported/directory.yaml"), "utf8");
