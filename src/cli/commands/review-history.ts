@@ -5,7 +5,7 @@
 import path from "node:path";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { DEFAULT_JOURNAL_PATH } from "../../audit/journal.ts";
-import { verifyJournal } from "../../audit/journal.ts";
+import { answerableJournal } from "./journal-check.ts";
 import { approvalOf, readRecordedApprovals } from "../../audit/review-approvals.ts";
 import { reviewFold, type ReviewRecord } from "../../audit/review-history.ts";
 import { ReviewHistoryError, walkAccessHistory, type AccessHistory } from "../../audit/review-walk.ts";
@@ -73,12 +73,10 @@ export async function reviewHistory(args: Parsed, io: CommandIo): Promise<number
     }
   }
 
-  const problems = hasJournal ? (await verifyJournal(journal)).problems : [];
-  for (const p of problems) io.stderr(`${shownJournal}:${String(p.line)} ${p.message}\n`);
-  if (problems.length > 0)
-    io.stderr(
-      `${shownJournal}: journal is NOT intact (${String(problems.length)} problem(s)): the approvals below come from a journal changed after it was written and cannot be relied on\n`,
-    );
+  // Checked as every journal question checks it (against what was read here, and --history).
+  const problems = hasJournal
+    ? await answerableJournal(journal, io, shownJournal, stringOpt(args, "history"))
+    : [];
   const all = fold.reviews();
   const reviews = asked.length === 0 ? all : all.filter((r) => r.names.some((n) => asked.includes(n)));
   for (const u of history.unreadable)

@@ -42,7 +42,7 @@ export const REVIEW_USAGE = `Usage: gatehouse review open --due DATE|DURATION [-
                               [--format text|json]
        gatehouse review close [--check] [--allow-removals N] [--dir access] [--format text|json]
        gatehouse review history [--since WHEN] [--until WHEN] [--group NAME ...] [--journal FILE]
-                                [--dir access] [--format text|json]
+                                [--history REV] [--dir access] [--format text|json]
 
 An access review: each group's owners re-certify its members in a pull request.
 open writes a review block into each group (--group, repeatable; default: every group with owners and
@@ -63,7 +63,8 @@ instant with a time zone), from the git history of the access folder (HEAD's fir
 each opened (commit, author, due, pending), each commit that re-certified, revoked or added names, and
 the commit that closed it (who it revoked; a block removed while names were still pending and members
 is flagged), or that it is still open. Each commit's pull request, approvals and the gate's verdict for
-the group come from the journal's apply runs (--record-approvals); "not recorded" when none did. A
+the group come from the journal's apply runs (--record-approvals); "not recorded" when none did. The
+journal is checked as journal changes checks it (--history REV: against the branch that keeps it). A
 shallow clone missing the history needed exits 1.`;
 
 /** `--due` as a day (YYYY-MM-DD): a day as given, a duration counted from `now` (the day it ends on, UTC). */
@@ -103,6 +104,7 @@ export async function runReview(argv: readonly string[], io: CommandIo): Promise
       since: { type: "string" },
       until: { type: "string" },
       journal: { type: "string" },
+      history: { type: "string" },
     },
     REVIEW_USAGE,
   );
@@ -115,7 +117,9 @@ export async function runReview(argv: readonly string[], io: CommandIo): Promise
     throw new UsageError(
       `review needs open, close or history${sub === undefined || extra.length > 0 ? "" : suggest(sub, ["open", "close", "history"]).replace(/^ /, ". ")}\n\n${REVIEW_USAGE}`,
     );
-  const historyOnly = ["since", "until", "journal"].filter((o) => stringOpt(args, o) !== undefined);
+  const historyOnly = ["since", "until", "journal", "history"].filter(
+    (o) => stringOpt(args, o) !== undefined,
+  );
   if (sub === "history") {
     if (stringOpt(args, "due") !== undefined || flag(args, "check") || flag(args, "dry-run"))
       throw new UsageError(`--due, --dry-run and --check are for review open and close\n\n${REVIEW_USAGE}`);
