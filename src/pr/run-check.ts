@@ -2,7 +2,9 @@
  * `pr check`: loads the access tree on the base branch and at the pull request's head, works out which groups
  * change, and judges the reviews. Reads YAML as data only; runs nothing from the pull request.
  */
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { hasCode } from "../io/file-lock.ts";
 import { hasErrors } from "../model/diagnostic.ts";
 import type { AccessModel } from "../model/access.ts";
 import { validateAccessTree } from "../validate/validate-tree.ts";
@@ -43,8 +45,8 @@ export type CheckOutcome =
       readonly affected: Affected;
       /** Logins whose account id was looked up now because the pin file does not have them. */
       readonly unpinned: readonly string[];
-      /** Whether the pin file is in the base commit at all (`.gatehouse/`, its default folder, is not committed). */
-      readonly pinsOnBase: boolean;
+      /** Where the pin file was read (readPins); undefined when there is none. */
+      readonly pinsFrom: PinsSource | undefined;
       /** Why the pull request fails regardless of approvals (the head does not validate). */
       readonly problems: readonly string[];
       readonly isOk: boolean;
@@ -111,6 +113,40 @@ function pinPaths(pinsFile: string, models: readonly AccessModel[]): string[] {
   return [...files].flatMap((f) => repoPath(f) ?? []);
 }
 
+/**
+ * Where the pin file was read: the base commit, or the file on disk that no commit here tracks (the
+ * workflows keep `.gatehouse/github-ids.json` with the journal and restore it before a run:
+ * scripts/journal-branch.sh), or a file outside the repository, named by its path.
+ */
+export type PinsSource = "base" | "kept";
+
+/**
+ * The pin file `file` (relative to `cwd`): the base commit's, where the base tracks it (a change to it
+ * then needs the admins, pinPaths). Else the file on disk, but only where the commit checked out at `cwd`
+ * does not track that path either: a checkout of the pull request's head cannot slip pins in (a file it
+ * added, even under the ignored `.gatehouse/`, is tracked there), while the default branch's checkout,
+ * which the trusted workflow judges from, holds the pins its runs kept. A path outside the repository is
+ * read from disk as given (a file the workflow restored from a trusted place).
+ */
+async function readPins(
+  cwd: string,
+  base: string,
+  file: string,
+): Promise<{ readonly text: Buffer; readonly from: PinsSource } | undefined> {
+  const inRepo = repoPath(path.relative(cwd, path.resolve(cwd, file)));
+  if (inRepo !== undefined) {
+    const onBase = await readFileAt(cwd, base, inRepo);
+    if (onBase !== undefined) return { text: onBase, from: "base" };
+    if ((await readFileAt(cwd, "HEAD", inRepo)) !== undefined) return undefined;
+  }
+  try {
+    return { text: await readFile(path.resolve(cwd, file)), from: "kept" };
+  } catch (error) {
+    if (hasCode(error, "ENOENT")) return undefined;
+    throw error;
+  }
+}
+
 export async function checkApprovals(options: CheckOptions): Promise<CheckOutcome> {
   const { client, repo } = options;
   const pull = await client.getPull(repo, options.pull);
@@ -135,9 +171,9 @@ export async function checkApprovals(options: CheckOptions): Promise<CheckOutcom
     adminPaths: [...defaultAdminPaths(options.dir), ...pinPaths(options.pinsFile, [base.model, head.model])],
   });
 
-  const pinText = await readFileAt(options.cwd, options.base ?? pull.baseSha, options.pinsFile);
-  const idsByLogin = pinText
-    ? parsePins(pinText.toString("utf8"), options.pinsFile)
+  const pins = await readPins(options.cwd, options.base ?? pull.baseSha, options.pinsFile);
+  const idsByLogin = pins
+    ? parsePins(pins.text.toString("utf8"), options.pinsFile)
     : new Map<string, number>();
   const unpinned: string[] = [];
   for (const login of loginsToIdentify(base.model, affected)) {
@@ -164,7 +200,7 @@ export async function checkApprovals(options: CheckOptions): Promise<CheckOutcom
     gate,
     affected,
     unpinned,
-    pinsOnBase: pinText !== undefined,
+    pinsFrom: pins?.from,
     problems,
     isOk: gate.isOk && problems.length === 0,
   };

@@ -108,6 +108,34 @@ describe("the journal branch", () => {
     );
   });
 
+  it("keeps the default pin file beside the journal, since .gatehouse/ is never committed", async () => {
+    const repo = await origin();
+    const first = await repo.clone();
+    await mkdir(path.join(first, ".gatehouse"), { recursive: true });
+    const pins = JSON.stringify({ version: 1, accounts: { "carol-gh": 5101 } }) + "\n";
+    await writeFile(path.join(first, ".gatehouse/journal.jsonl"), lines(1, 5));
+    await writeFile(path.join(first, ".gatehouse/github-ids.json"), pins);
+    await script(first, "keep");
+
+    // The next run gets them back with the journal, pins some more, and keeps them again.
+    const second = await repo.clone();
+    await script(second, "restore");
+    expect(await readFile(path.join(second, ".gatehouse/github-ids.json"), "utf8")).toBe(pins);
+    const more = JSON.stringify({ version: 1, accounts: { "carol-gh": 5101, "erin-gh": 5105 } }) + "\n";
+    await writeFile(path.join(second, ".gatehouse/github-ids.json"), more);
+    await script(second, "keep");
+    // A run whose checkout has no pin file (it never restored one) keeps the journal and leaves the pins.
+    const third = await repo.clone();
+    await script(third, "restore");
+    await rm(path.join(third, ".gatehouse/github-ids.json"));
+    await appendFile(path.join(third, ".gatehouse/journal.jsonl"), lines(5, 6));
+    await script(third, "keep");
+    const fourth = await repo.clone();
+    await script(fourth, "restore");
+    expect(await readFile(path.join(fourth, ".gatehouse/github-ids.json"), "utf8")).toBe(more);
+    expect(await readFile(path.join(fourth, ".gatehouse/journal.jsonl"), "utf8")).toBe(lines(1, 6));
+  });
+
   it("leaves no worktree behind, so keep runs again in the same clone after a push that failed", async () => {
     const repo = await origin();
     const clone = await repo.clone();

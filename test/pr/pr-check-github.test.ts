@@ -220,9 +220,57 @@ describe("gatehouse pr check", { tags: ["slow"] }, () => {
     const result = await repo.run(args);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      "> Not pinned (account id looked up now): carol-gh, rachel-gh. The base branch has no pin file .gatehouse/github-ids.json (.gatehouse/ is not committed): no reviewer is pinned. Set the github provider's idsFile to a tracked path, commit that file, and pass it to pr check as --ids-file.",
+      "> Not pinned (account id looked up now): carol-gh, rachel-gh. There is no pin file .gatehouse/github-ids.json, neither in the base commit nor kept on disk here: no reviewer is pinned. The shipped workflows keep .gatehouse/github-ids.json with the journal",
     );
     expect(result.stdout).not.toContain("Commit the pin file");
+  });
+
+  const DEFAULT_ARGS = (pull: FakePull) => [
+    "pr",
+    "check",
+    "--repo",
+    `acme/${ghRepo.name}`,
+    "--pr",
+    String(pull.number),
+    "--api-url",
+    gh.url,
+  ];
+
+  it("matches reviewers by the default pin file kept on disk (restored with the journal, never committed)", async () => {
+    const pull = await openPull(ADD_ALICE, "alice-gh");
+    seedReview(gh.fake, pull, "carol-gh");
+    // The pins the workflows keep on the journal branch say carol-gh is another account than today's.
+    await repo.write(
+      ".gatehouse/github-ids.json",
+      JSON.stringify({ version: 1, accounts: { "carol-gh": 999, "rachel-gh": 5104 } }) + "\n",
+    );
+    const result = await repo.run(DEFAULT_ARGS(pull));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      "login carol-gh is account 5101, but it is pinned to account 999 (renamed or re-registered)",
+    );
+    expect(result.stdout).not.toContain("Not pinned");
+  });
+
+  it("never takes pins from a pin file the pull request's own commit tracks, even under .gatehouse/", async () => {
+    await repo.git.checkoutLocalBranch("request");
+    await repo.write("access/groups/groups.yaml", ADD_ALICE);
+    await repo.write(
+      ".gatehouse/github-ids.json",
+      JSON.stringify({ version: 1, accounts: { "carol-gh": 999 } }) + "\n",
+    );
+    await repo.git.add(["-f", ".gatehouse/github-ids.json"]);
+    const head = await repo.commit("request access, with pins of its own");
+    const pull = seedPull(gh.fake, ghRepo, {
+      author: "alice-gh",
+      headSha: head,
+      baseSha: base,
+      files: ["access/groups/groups.yaml", ".gatehouse/github-ids.json"],
+    });
+    seedReview(gh.fake, pull, "carol-gh");
+    const result = await repo.run(DEFAULT_ARGS(pull));
+    expect(result.stdout).not.toContain("pinned to account 999");
+    expect(result.stdout).toContain("There is no pin file .gatehouse/github-ids.json");
   });
 
   it("needs the admins for a change to the pin file, which re-points reviewers' identities", async () => {

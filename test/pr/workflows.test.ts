@@ -105,12 +105,16 @@ describe("workflows", () => {
       )["plan-and-check"]?.steps ?? [];
     const index = (pattern: RegExp): number =>
       steps.findIndex((s) => pattern.test(s.run ?? "") || pattern.test(s.name ?? ""));
-    const restoreJournal = index(
-      /journal-branch\.sh restore "\$RUNNER_TEMP\/pr-tree\/\.gatehouse\/journal\.jsonl"/,
-    );
+    // Restored into this checkout of the default branch (with the pin file kept beside the journal,
+    // which pr check reads here), then copied into the pull request's tree for the plan.
+    const restoreJournal = index(/journal-branch\.sh restore \.gatehouse\/journal\.jsonl/);
     const plan = index(/^Plan$/);
     expect(restoreJournal).toBeGreaterThan(index(/^Extract the pull request's access files/));
     expect(restoreJournal).toBeLessThan(plan);
+    expect(steps[restoreJournal]?.run).toContain('cp -R .gatehouse/. "$RUNNER_TEMP/pr-tree/.gatehouse/"');
+    const check = index(/pr check --pr/);
+    expect(check).toBeGreaterThan(plan);
+    expect(steps[check]?.run).not.toContain("--ids-file");
     expect(text("pr-trusted.yml")).not.toContain("journal-branch.sh keep");
     const caches = steps.filter((s) => s.uses?.startsWith("actions/cache"));
     expect(caches.map((s) => s.uses)).toEqual(["actions/cache/restore@v4"]);

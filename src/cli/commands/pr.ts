@@ -9,7 +9,7 @@ import { renderMarkdown } from "../../render/markdown.ts";
 import { resolvePrContext, type PrContext, type PrFlags } from "../../pr/actions-context.ts";
 import { createPrClient, type PrClient } from "../../pr/github.ts";
 import { describeGate, renderGateMarkdown } from "../../pr/render-gate.ts";
-import { checkApprovals } from "../../pr/run-check.ts";
+import { checkApprovals, type PinsSource } from "../../pr/run-check.ts";
 import { composePlanComment, upsertStickyComment } from "../../pr/sticky-comment.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import type { CliIo } from "../io.ts";
@@ -111,6 +111,18 @@ async function runComment(args: Parsed, io: CliIo): Promise<number> {
   return ExitCode.ok;
 }
 
+/** What to do about reviewers the pin file does not hold, by where it was read (run-check.ts readPins). */
+function unpinnedAdvice(from: PinsSource | undefined, pinsFile: string): string {
+  if (from === "base") return `Commit the pin file (${pinsFile}) to pin them.`;
+  if (from === "kept")
+    return `The pin file ${pinsFile} (kept with the journal, not committed) pins a login when a github provider's read first sees it in the organization: the next apply pins those who are members.`;
+  return (
+    `There is no pin file ${pinsFile}, neither in the base commit nor kept on disk here: no reviewer is pinned. ` +
+    `The shipped workflows keep .gatehouse/github-ids.json with the journal (scripts/journal-branch.sh restores it before pr check); ` +
+    `or set the github provider's idsFile to a tracked path, commit that file, and pass it to pr check as --ids-file.`
+  );
+}
+
 async function runCheck(args: Parsed, io: CliIo): Promise<number> {
   const { ctx, client } = await contextOf(args, io);
   const report = choiceOpt(args, "report", ["check-run", "status", "none"] as const, "check-run");
@@ -146,11 +158,7 @@ async function runCheck(args: Parsed, io: CliIo): Promise<number> {
     ...outcome.problems.map((p) => `> ❌ ${p}`),
     ...(outcome.unpinned.length > 0
       ? [
-          `> Not pinned (account id looked up now): ${outcome.unpinned.join(", ")}. ${
-            outcome.pinsOnBase
-              ? `Commit the pin file (${pinsFile}) to pin them.`
-              : `The base branch has no pin file ${pinsFile}${pinsFile.startsWith(".gatehouse/") ? " (.gatehouse/ is not committed)" : ""}: no reviewer is pinned. Set the github provider's idsFile to a tracked path, commit that file, and pass it to pr check as --ids-file.`
-          }`,
+          `> Not pinned (account id looked up now): ${outcome.unpinned.join(", ")}. ${unpinnedAdvice(outcome.pinsFrom, pinsFile)}`,
         ]
       : []),
   ];
