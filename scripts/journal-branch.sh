@@ -7,10 +7,11 @@
 #   scripts/journal-branch.sh restore [journal]   # the branch's journal into journal (none yet: nothing)
 #   scripts/journal-branch.sh keep [journal]      # journal onto the branch, committed and pushed
 #
-# Beside the journal, the branch keeps the files named in GATEHOUSE_JOURNAL_BESIDE (default github-ids.json:
-# the github provider's default pin file, each login's and team's account id) from the journal's folder:
-# that folder (.gatehouse/) is never committed, so without this every CI run would start with no pins, the
-# github read could not tell a renamed or re-registered login, and pr check would pin no reviewer.
+# Beside the journal, the branch keeps the github providers' pin files of the journal's folder (every
+# *-ids.json there: the default .gatehouse/github-ids.json, each login's and team's account id), or the
+# files GATEHOUSE_JOURNAL_BESIDE names (space-separated; empty: none). That folder (.gatehouse/) is never
+# committed: without this every CI run would start with no pins, the github read could not tell a renamed
+# or re-registered login, and pr check would pin no reviewer.
 #
 # GATEHOUSE_JOURNAL_BRANCH (default gatehouse-journal), GATEHOUSE_JOURNAL_PIECE_BYTES (default 50000000).
 set -euo pipefail
@@ -19,14 +20,26 @@ command=${1:?usage: journal-branch.sh restore|keep [journal]}
 journal=${2:-.gatehouse/journal.jsonl}
 branch=${GATEHOUSE_JOURNAL_BRANCH:-gatehouse-journal}
 piece=${GATEHOUSE_JOURNAL_PIECE_BYTES:-50000000}
-beside=${GATEHOUSE_JOURNAL_BESIDE-github-ids.json}
 folder=$(dirname "$journal")
-for name in $beside; do
+pins='^[A-Za-z0-9][A-Za-z0-9._-]*-ids\.json$'
+for name in ${GATEHOUSE_JOURNAL_BESIDE-}; do
   if ! [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || [[ "$name" == journal.jsonl* ]]; then
     echo "journal-branch.sh: GATEHOUSE_JOURNAL_BESIDE names a file, not a path or a journal piece: $name" >&2
     exit 64
   fi
 done
+# The names read (one a line) of files kept beside the journal.
+beside() {
+  local listed
+  listed=$(cat)
+  if [ -n "${GATEHOUSE_JOURNAL_BESIDE+set}" ]; then
+    for name in $GATEHOUSE_JOURNAL_BESIDE; do
+      if grep -qxF "$name" <<<"$listed"; then echo "$name"; fi
+    done
+  else
+    grep -E "$pins" <<<"$listed" || true
+  fi
+}
 
 case "$command" in
   restore)
@@ -42,8 +55,8 @@ case "$command" in
         git show "FETCH_HEAD:$name" >>"$journal"
       done
     fi
-    for name in $beside; do
-      if grep -qx "$name" <<<"$names"; then git show "FETCH_HEAD:$name" >"$folder/$name"; fi
+    for name in $(beside <<<"$names"); do
+      git show "FETCH_HEAD:$name" >"$folder/$name"
     done
     ;;
   keep)
@@ -69,8 +82,8 @@ case "$command" in
     git rm -q --ignore-unmatch 'journal.jsonl*'
     split -b "$piece" -d -a 4 "$source" journal.jsonl.
     # A file kept before stays when this run has none (a checkout that never restored it).
-    for name in $beside; do
-      if [ -f "$folder/$name" ]; then cp "$folder/$name" "$name"; fi
+    for name in $(find "$folder" -maxdepth 1 -type f -printf '%f\n' | beside); do
+      cp "$folder/$name" "$name"
     done
     git add -A .
     git commit --quiet -m "journal: ${GITHUB_WORKFLOW:-gatehouse} run ${GITHUB_RUN_ID:-local} at ${GITHUB_SHA:-$(git -C "$OLDPWD" rev-parse HEAD)}" || exit 0

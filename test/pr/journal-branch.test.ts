@@ -4,6 +4,7 @@
  * append. Run against real git repositories: an origin (bare) and two clones, as two CI runs would be.
  */
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile, appendFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -115,12 +116,17 @@ describe("the journal branch", () => {
     const pins = JSON.stringify({ version: 1, accounts: { "carol-gh": 5101 } }) + "\n";
     await writeFile(path.join(first, ".gatehouse/journal.jsonl"), lines(1, 5));
     await writeFile(path.join(first, ".gatehouse/github-ids.json"), pins);
+    // A second organization's provider with an idsFile of its own in the folder, and a file that is no pins.
+    await writeFile(path.join(first, ".gatehouse/github-b-ids.json"), pins);
+    await writeFile(path.join(first, ".gatehouse/plan.json"), "{}\n");
     await script(first, "keep");
 
     // The next run gets them back with the journal, pins some more, and keeps them again.
     const second = await repo.clone();
     await script(second, "restore");
     expect(await readFile(path.join(second, ".gatehouse/github-ids.json"), "utf8")).toBe(pins);
+    expect(await readFile(path.join(second, ".gatehouse/github-b-ids.json"), "utf8")).toBe(pins);
+    expect(existsSync(path.join(second, ".gatehouse/plan.json"))).toBe(false);
     const more = JSON.stringify({ version: 1, accounts: { "carol-gh": 5101, "erin-gh": 5105 } }) + "\n";
     await writeFile(path.join(second, ".gatehouse/github-ids.json"), more);
     await script(second, "keep");
@@ -134,6 +140,14 @@ describe("the journal branch", () => {
     await script(fourth, "restore");
     expect(await readFile(path.join(fourth, ".gatehouse/github-ids.json"), "utf8")).toBe(more);
     expect(await readFile(path.join(fourth, ".gatehouse/journal.jsonl"), "utf8")).toBe(lines(1, 6));
+    // GATEHOUSE_JOURNAL_BESIDE names the files to keep instead: empty, none is restored.
+    const fifth = await repo.clone();
+    await run("bash", [SCRIPT, "restore", ".gatehouse/journal.jsonl"], {
+      cwd: fifth,
+      env: { ...env, GATEHOUSE_JOURNAL_BESIDE: "" },
+    });
+    expect(existsSync(path.join(fifth, ".gatehouse/github-ids.json"))).toBe(false);
+    expect(await readFile(path.join(fifth, ".gatehouse/journal.jsonl"), "utf8")).toBe(lines(1, 6));
   });
 
   it("leaves no worktree behind, so keep runs again in the same clone after a push that failed", async () => {

@@ -1,4 +1,6 @@
+import path from "node:path";
 import type { ProviderConfig } from "../../model/access.ts";
+import { DEFAULT_IDS_FILE } from "../../providers/github/settings.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import { formatLocation } from "../../model/source.ts";
 import type { Rule } from "../rule.ts";
@@ -37,9 +39,9 @@ function peopleScope(provider: ProviderConfig): string | undefined {
  */
 export const sharedDirectories: Rule = {
   name: "shared-directories",
-  codes: ["GH238"],
+  codes: ["GH238", "GH244"],
   check({ model }) {
-    const out: Diagnostic[] = [];
+    const out: Diagnostic[] = sharedPinFiles(model.config.providers);
     const first = new Map<string, ProviderConfig>();
     for (const provider of model.config.providers) {
       if (provider.type !== "ldap") continue;
@@ -67,3 +69,38 @@ export const sharedDirectories: Rule = {
     return out;
   },
 };
+
+/**
+ * Two github providers (two organizations) keeping their pins in one `idsFile` (both on the default,
+ * most often): team pins are slug → id, and teams of the same slug in two organizations (admins,
+ * developers) take each other's pin in turn, so a team renamed by hand in one of them may no longer be
+ * recognised (the plan would delete it and make a new one, without its repository access); and each run's
+ * write of the file replaces the other's new pins.
+ */
+function sharedPinFiles(providers: readonly ProviderConfig[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const first = new Map<string, ProviderConfig>();
+  for (const provider of providers) {
+    if (provider.type !== "github") continue;
+    const given = provider.settings["idsFile"];
+    const file = path.normalize(typeof given === "string" ? given : DEFAULT_IDS_FILE);
+    const earlier = first.get(file);
+    if (earlier === undefined) {
+      first.set(file, provider);
+      continue;
+    }
+    out.push(
+      report(
+        "warning",
+        "GH244",
+        `github providers ${earlier.name} (${formatLocation(earlier.source)}) and ${provider.name} keep their ` +
+          `pins in one file (idsFile ${file}${typeof given === "string" ? "" : ", the default"}): teams of the same ` +
+          `name in both organizations take each other's pin, so a team renamed by hand may not be recognised, ` +
+          `and each run's write replaces the other's new pins. Give ${provider.name} an idsFile of its own`,
+        provider.source,
+        [earlier.source],
+      ),
+    );
+  }
+  return out;
+}

@@ -44,3 +44,37 @@ describe("shared-directories (GH238)", () => {
     expect(briefs(apart.diagnostics, ["GH238"])).toEqual([]);
   });
 });
+
+/** Two github providers, one per organization; `b` with the idsFile given. */
+const githubs = (idsFile?: string): string =>
+  [
+    "providers:",
+    "  github-a:",
+    "    type: github",
+    "    org: acme",
+    "    tokenEnv: GATEHOUSE_GITHUB_TOKEN",
+    "  github-b:",
+    "    type: github",
+    "    org: acme-labs",
+    "    tokenEnv: GATEHOUSE_GITHUB_TOKEN",
+    ...(idsFile === undefined ? [] : [`    idsFile: ${idsFile}`]),
+    "",
+  ].join("\n");
+
+describe("shared-directories (GH244)", () => {
+  it("warns at the second of two github providers keeping their pins in one file", async () => {
+    const tree = await validateFiles({ "gatehouse.yaml": githubs() });
+    expect(briefs(tree.diagnostics, ["GH244"])).toEqual(["access/gatehouse.yaml:6:3 warning GH244"]);
+    const [warning] = tree.diagnostics.filter((d) => d.code === "GH244");
+    expect(warning?.message).toContain(
+      "github providers github-a (access/gatehouse.yaml:2:3) and github-b keep their pins in one file (idsFile .gatehouse/github-ids.json, the default)",
+    );
+    const named = await validateFiles({ "gatehouse.yaml": githubs("./.gatehouse/github-ids.json") });
+    expect(briefs(named.diagnostics, ["GH244"])).toEqual(["access/gatehouse.yaml:6:3 warning GH244"]);
+  });
+
+  it("says nothing where each has a file of its own", async () => {
+    const tree = await validateFiles({ "gatehouse.yaml": githubs(".gatehouse/github-b-ids.json") });
+    expect(briefs(tree.diagnostics, ["GH244"])).toEqual([]);
+  });
+});
