@@ -491,8 +491,8 @@ async function leaversBeyondRead(
 /**
  * `live` with what the system holds beyond its read against the account names the plan would create
  * (Provider.namesClaimedBeyondRead): those of people with no account read, that no entry read holds or
- * claims already. The plan then makes no account the system would refuse, and says which entry holds the
- * name. As it was when there are no such names, or the system has no such rule.
+ * claims already, with their departments (where the system places a new account by it). The plan then
+ * makes no account the system would refuse, and says which entry holds the name, or why not. As it was when there are no such names, or the system has no such rule.
  */
 export async function withNamesClaimed(
   provider: Provider,
@@ -511,13 +511,19 @@ export async function withNamesClaimed(
   );
   // Only people the plan would make an account for now: not a leaver, nor someone not started yet (or
   // away), whose name held elsewhere would be taken for their account moved out of scope, to disable.
-  const names = [...desired.users.values()]
-    .filter((u) => u.enabled && u.status !== "terminated" && !known.has(fold(u.account)))
-    .map((u) => u.account);
-  if (names.length === 0) return live;
-  let found: Pick<LiveState, "elsewhere" | "namesTaken">;
+  const creates = [...desired.users.values()].filter(
+    (u) => u.enabled && u.status !== "terminated" && !known.has(fold(u.account)),
+  );
+  if (creates.length === 0) return live;
+  const names = creates.map((u) => u.account);
+  const departments = new Map(
+    creates.flatMap((u) =>
+      u.attributes.department === undefined ? [] : [[u.account, u.attributes.department]],
+    ),
+  );
+  let found: Pick<LiveState, "elsewhere" | "namesTaken" | "cannotCreate">;
   try {
-    found = await provider.namesClaimedBeyondRead(names, signal);
+    found = await provider.namesClaimedBeyondRead(names, signal, departments);
   } catch (error) {
     // The read itself succeeded: a failed lookup must not hold up this system's run (a leaver's
     // offboarding), nor the others'. The plan is made as before the lookup existed, and says so.
@@ -533,10 +539,12 @@ export async function withNamesClaimed(
   }
   const elsewhere = [...(live.elsewhere ?? []), ...(found.elsewhere ?? [])].sort(byAccountThenWhere);
   const namesTaken = [...(live.namesTaken ?? []), ...(found.namesTaken ?? [])].sort(byAccountThenWhere);
+  const cannotCreate = [...(live.cannotCreate ?? []), ...(found.cannotCreate ?? [])];
   return {
     ...live,
     ...(elsewhere.length > 0 ? { elsewhere } : {}),
     ...(namesTaken.length > 0 ? { namesTaken } : {}),
+    ...(cannotCreate.length > 0 ? { cannotCreate } : {}),
   };
 }
 

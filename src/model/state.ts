@@ -141,6 +141,12 @@ export interface LiveState {
    */
   readonly namesTaken?: readonly NameTaken[];
   /**
+   * Accounts the plan would create that the system would refuse for a reason of its settings, found
+   * before apply (Active Directory: the OU `people.ouByDepartment` gives the person's department does not
+   * exist): the plan creates none of them, and says why.
+   */
+  readonly cannotCreate?: readonly CannotCreate[];
+  /**
    * Accounts the system reports as maintainer of every group they are in, whatever role they were given
    * (GitHub's org owners): a plan never asks to take them down to member, which would change nothing.
    */
@@ -151,6 +157,13 @@ export interface LiveState {
    * refuses the removals past that.
    */
   readonly minAdmins?: { readonly count: number; readonly setting: string };
+}
+
+/** An account the plan would create that the system would refuse (LiveState.cannotCreate). */
+export interface CannotCreate {
+  readonly account: string;
+  /** Why, and what to do, e.g. that the department's OU does not exist. */
+  readonly why: string;
 }
 
 /**

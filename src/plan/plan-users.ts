@@ -566,6 +566,7 @@ export function planUsers(sink: PlanSink): void {
   );
   for (const manager of inNoGroup) noAccount.add(manager);
   const namesTaken = new Map((live.namesTaken ?? []).map((n) => [fold(n.account), n]));
+  const cannotCreate = new Map((live.cannotCreate ?? []).map((c) => [fold(c.account), c.why]));
   const deferred = new Map<string, LiveUser>();
   const leftovers = leftoversFinder(input);
   const renames = planRenames(
@@ -755,6 +756,16 @@ export function planUsers(sink: PlanSink): void {
           "unmanaged",
           `account ${want.account} (${want.userId}) cannot be created in ${provider}: its ${taken.claim} is already used by account ${taken.holder} (${taken.where}). ` +
             `Give ${want.userId} another account name in the files (accounts: { ${provider}: <name> }), or change that account's ${taken.claim.split(" ")[0] ?? ""} in ${provider}`,
+        );
+        continue;
+      }
+      const refused = cannotCreate.get(fold(want.account));
+      if (refused !== undefined && (caps.createUsers || caps.invitesUsers === true)) {
+        // The system would refuse the create for a reason of its settings (LiveState.cannotCreate).
+        sink.byHand.notCreated.add(want.account);
+        sink.note(
+          "unmanaged",
+          `account ${want.account} (${want.userId}) cannot be created in ${provider}: ${refused}`,
         );
         continue;
       }

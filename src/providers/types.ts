@@ -205,7 +205,13 @@ export interface Provider {
   namesClaimedBeyondRead?(
     accounts: readonly string[],
     signal: AbortSignal,
-  ): Promise<Pick<LiveState, "elsewhere" | "namesTaken">>;
+    /**
+     * Each of these accounts' person's department, where they have one: where the system places a new
+     * account by it (AD's people.ouByDepartment), a place that does not exist is found now too
+     * (LiveState.cannotCreate).
+     */
+    departments?: ReadonlyMap<string, string>,
+  ): Promise<Pick<LiveState, "elsewhere" | "namesTaken" | "cannotCreate">>;
   /**
    * Optional: the groups (as `read` names them) that the last read may not show as they will be, because
    * the system is still carrying out earlier writes (LDAP: entries refint may still be rewriting). The

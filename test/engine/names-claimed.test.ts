@@ -13,7 +13,7 @@ import { capabilities, live, liveUser, model, NOW, providerConfig, user } from "
 
 const people = model({
   users: [
-    user("ann"),
+    user("ann", { department: "Engineering" }),
     user("bob", { status: "terminated" }),
     user("cy"),
     user("dee", { startDate: "2027-01-04" }),
@@ -29,11 +29,20 @@ const state: LiveState = {
 };
 
 /** A system at the boundary whose lookup answers with `answer` (or fails with it), recording what it was asked. */
-function system(answer: Pick<LiveState, "elsewhere" | "namesTaken"> | Error, asked: string[][]): Provider {
+function system(
+  answer: Pick<LiveState, "elsewhere" | "namesTaken" | "cannotCreate"> | Error,
+  asked: string[][],
+  departments: ReadonlyMap<string, string>[] = [],
+): Provider {
   return {
     capabilities: capabilities(),
-    namesClaimedBeyondRead: (names: readonly string[]) => {
+    namesClaimedBeyondRead: (
+      names: readonly string[],
+      _signal: AbortSignal,
+      of: ReadonlyMap<string, string> = new Map(),
+    ) => {
       asked.push([...names]);
+      departments.push(of);
       return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
     },
   } as unknown as Provider;
@@ -42,6 +51,7 @@ function system(answer: Pick<LiveState, "elsewhere" | "namesTaken"> | Error, ask
 describe("the names a plan would create, asked of the system beyond its read", () => {
   it("asks only about people who would get an account now, and merges what it finds in order", async () => {
     const asked: string[][] = [];
+    const departments: ReadonlyMap<string, string>[] = [];
     const found = await withNamesClaimed(
       system(
         {
@@ -49,8 +59,10 @@ describe("the names a plan would create, asked of the system beyond its read", (
           namesTaken: [
             { account: "ann", claim: "sAMAccountName ann", holder: "ann, a group", where: "CN=a" },
           ],
+          cannotCreate: [{ account: "ann", why: "no such OU" }],
         },
         asked,
+        departments,
       ),
       desired,
       state,
@@ -58,6 +70,9 @@ describe("the names a plan would create, asked of the system beyond its read", (
     );
     // Not bob (a leaver), nor cy (read), nor dee (not started).
     expect(asked).toEqual([["ann"]]);
+    // With their departments, where the system places a new account by it.
+    expect(departments).toEqual([new Map([["ann", "Engineering"]])]);
+    expect(found.cannotCreate).toEqual([{ account: "ann", why: "no such OU" }]);
     expect(found.elsewhere).toEqual([{ account: "ann", where: "CN=ann,CN=Users" }]);
     expect(found.namesTaken?.map((n) => n.account)).toEqual(["ann", "zed"]);
   });

@@ -46,3 +46,38 @@ describe("account names another account claims (LiveState.namesTaken)", () => {
     ]);
   });
 });
+
+/** LiveState.cannotCreate: an account the system would refuse for a reason of its settings (AD: no such OU). */
+describe("accounts the system would refuse to create (LiveState.cannotCreate)", () => {
+  const wanted = model({
+    users: [user("alice"), user("dan", { department: "Engineering" })],
+    groups: [group("staff", ["alice", "dan"])],
+  });
+  const WHY =
+    "the OU of department Engineering (people.ouByDepartment), OU=Eng,OU=People,DC=example,DC=com, does not exist. Create that OU in directory, or map the department to one that exists";
+  const state = live([liveUser("alice")], [liveGroup("staff", ["alice"])]);
+
+  it("creates no account, adds it to no group, and says why", () => {
+    const plan = planFor(wanted, {
+      mode: "authoritative",
+      live: { ...state, cannotCreate: [{ account: "DAN", why: WHY }] },
+      capabilities: { userAttributes: [], caseInsensitiveNames: true },
+    });
+    expect(plan.changes).toEqual([]);
+    expect(plan.notes.map((n) => `${n.kind}: ${n.message}`)).toEqual([
+      `unmanaged: account dan (dan) cannot be created in directory: ${WHY}`,
+    ]);
+  });
+
+  it("creates it as before when nothing is said against it", () => {
+    const plan = planFor(wanted, {
+      mode: "authoritative",
+      live: state,
+      capabilities: { userAttributes: [], caseInsensitiveNames: true },
+    });
+    expect(plan.changes.map((c) => `${c.kind}.${c.action} ${c.id}`)).toEqual([
+      "user.create directory:user/dan",
+      "membership.add directory:membership/staff/dan",
+    ]);
+  });
+});

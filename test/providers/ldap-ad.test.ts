@@ -438,9 +438,33 @@ describe("ldap provider against Samba Active Directory", { tags: ["slow"] }, () 
       client.add(ENG, { objectClass: ["top", "organizationalUnit"], ou: "Eng" }),
     );
     const placed = adProvider(server, {
-      people: { ou: "OU=People", upnSuffix: "example.com", ouByDepartment: { Engineering: "OU=Eng" } },
+      people: {
+        ou: "OU=People",
+        upnSuffix: "example.com",
+        ouByDepartment: { Engineering: "OU=Eng", Sales: "OU=Sales" },
+      },
     });
     try {
+      // The plan asks before it creates: an OU that does not exist (Sales) is found now, not at apply.
+      const reads = placed.stats().reads;
+      const claims = await placed.namesClaimedBeyondRead?.(
+        ["dept-dan", "dept-lee", "dept-sue", "dept-sam"],
+        signal(),
+        new Map([
+          ["dept-dan", "engineering"],
+          ["dept-lee", "Legal"],
+          ["dept-sue", "Sales"],
+          ["dept-sam", "SALES "],
+        ]),
+      );
+      expect(claims?.cannotCreate).toEqual(
+        ["dept-sue", "dept-sam"].map((account) => ({
+          account,
+          why: `the OU of department Sales (people.ouByDepartment), OU=Sales,${PEOPLE}, does not exist. Create that OU in ${placed.name}, or map the department to one that exists`,
+        })),
+      );
+      // The name search, and one search for each OU needed (Eng, Sales).
+      expect(placed.stats().reads - reads).toBe(3);
       await applyAll(placed, [
         change({ kind: "user", action: "create", account: "dept-dan", after: { department: "Engineering" } }),
         change({ kind: "user", action: "create", account: "dept-lee", after: { department: "Legal" } }),

@@ -279,6 +279,15 @@ export function surnameOf(name: string): string {
   return words.at(-1) ?? name.trim();
 }
 
+/**
+ * AD: the OU a new account of someone in `department` is created in (people.ouByDepartment, matched
+ * whatever the case); undefined where the mapping gives none (the people OU itself, then).
+ */
+export function departmentOu(u: LdapSettings["users"], department: string | undefined): string | undefined {
+  const key = department?.trim().toLowerCase();
+  return key === undefined ? undefined : u.ouByDepartment?.get(key);
+}
+
 /** LDAP values for one gatehouse attribute; `managerDn` is the already-resolved manager entry. */
 function ldapValuesFor(
   key: UserAttributeKey,
@@ -406,9 +415,7 @@ export function newUserEntry(
     attributes["userAccountControl"] = [String(UAC_NORMAL_ACCOUNT)];
     if (u.upnSuffix !== undefined) attributes["userPrincipalName"] = [`${account}@${u.upnSuffix}`];
   }
-  // AD: the OU of the person's department (people.ouByDepartment), else the people OU itself.
-  const department = after.department?.trim().toLowerCase();
-  const parent = (department === undefined ? undefined : u.ouByDepartment?.get(department)) ?? u.dn;
+  const parent = departmentOu(u, after.department) ?? u.dn;
   return { dn: buildDn(u.rdnAttribute, rdn, parent), attributes };
 }
 

@@ -4,7 +4,7 @@ import { AndFilter, EqualityFilter, FilterParser, OrFilter, type Filter } from "
 import { ConfigError, ProviderError, registerSecret, messageOf } from "../../errors.ts";
 import type { ProviderConfig } from "../../model/access.ts";
 import { formatLocation } from "../../model/source.ts";
-import type { AccountElsewhere, LiveState } from "../../model/state.ts";
+import type { AccountElsewhere, CannotCreate, LiveState } from "../../model/state.ts";
 import type { StillNaming, UserRenameRewrites } from "../../plan/context.ts";
 import type { Change, MembershipChange, UserChange } from "../../plan/types.ts";
 import { renamedUserTo } from "../../plan/addresses.ts";
@@ -28,7 +28,7 @@ import { nonPersonKind, type NonPerson } from "./stranger-notes.ts";
 import { claimsOn, nameClaimsFilter, namesTakenByUpn, UPN } from "./upn.ts";
 import type { LdapEntry } from "./map.ts";
 import { appendAll, byAccountThenWhere, compareText } from "../../model/lists.ts";
-import { firstValue } from "./map.ts";
+import { departmentOu, firstValue } from "./map.ts";
 import { escapeFilterValue, normalizeDn } from "./dn.ts";
 import { entryDnFilter, groupFilter, userFilter } from "./queries.ts";
 import { sameContextCsn } from "./snapshot.ts";
@@ -469,14 +469,19 @@ class LdapProvider implements Provider {
   /**
    * Active Directory: the entries anywhere in the domain, beyond the scope read, that hold or claim these
    * account names (sAMAccountName, userPrincipalName), which the plan would create: the add would fail.
-   * One search per 200 names under the base DN; nothing on other servers, which hold no such rule.
+   * One search per 200 names under the base DN; nothing on other servers, which hold no such rule. With
+   * people.ouByDepartment, the OUs these accounts would be created in are looked up too (one base search
+   * each): an account whose OU does not exist cannot be created (cannotCreate), which the plan says
+   * instead of the add failing at apply.
    */
   async namesClaimedBeyondRead(
     accounts: readonly string[],
     signal: AbortSignal,
-  ): Promise<Pick<LiveState, "elsewhere" | "namesTaken">> {
+    departments?: ReadonlyMap<string, string>,
+  ): Promise<Pick<LiveState, "elsewhere" | "namesTaken" | "cannotCreate">> {
     const s = this.settings;
     if (s.flavour !== "activeDirectory" || accounts.length === 0) return {};
+    const cannotCreate = await this.missingOus(accounts, departments ?? new Map(), signal);
     const entries: LdapEntry[] = [];
     for (let i = 0; i < accounts.length; i += ELSEWHERE_CHUNK) {
       const found = await this.client.search(
@@ -491,7 +496,47 @@ class LdapProvider implements Provider {
       );
       appendAll(entries, found);
     }
-    return claimsOn(entries, accounts, s, new Set());
+    const claims = claimsOn(entries, accounts, s, new Set());
+    return cannotCreate.length === 0 ? claims : { ...claims, cannotCreate };
+  }
+
+  /**
+   * The accounts whose department's OU (people.ouByDepartment) does not exist: each OU these accounts
+   * need is searched once at base scope, and one the server answers "no such object" is missing.
+   */
+  private async missingOus(
+    accounts: readonly string[],
+    departments: ReadonlyMap<string, string>,
+    signal: AbortSignal,
+  ): Promise<CannotCreate[]> {
+    const byOu = new Map<string, { department: string; accounts: string[] }>();
+    for (const account of accounts) {
+      const department = departments.get(account);
+      const ou = departmentOu(this.settings.users, department);
+      if (ou === undefined || department === undefined) continue;
+      const key = normalizeDn(ou);
+      const entry = byOu.get(key) ?? { department, accounts: [] };
+      entry.accounts.push(account);
+      byOu.set(key, entry);
+    }
+    const out: CannotCreate[] = [];
+    for (const [key, { department, accounts: waiting }] of byOu) {
+      const ou = departmentOu(this.settings.users, department) ?? key;
+      try {
+        await this.client.search(
+          { base: ou, scope: "base", filter: "(objectClass=*)", attributes: ["1.1"] },
+          signal,
+        );
+      } catch (error) {
+        if (!(error instanceof ProviderError) || error.status !== 32) throw error;
+        for (const account of waiting)
+          out.push({
+            account,
+            why: `the OU of department ${department} (people.ouByDepartment), ${ou}, does not exist. Create that OU in ${this.name}, or map the department to one that exists`,
+          });
+      }
+    }
+    return out;
   }
 
   /**
