@@ -42,6 +42,7 @@ Commands:
   journal changes  the changes, offboarding checks and drills the journal records in a window
   journal leavers  each leaver offboarded: last day, how late, every system's check of the account
   journal run      one apply run: who, which commit, its pull requests' approvals, overrides, outcome
+  journal evidence an auditor's evidence for a period in a folder: each answer, an index, checksums
   journal close-verdict  close by hand an offboarding verdict no apply can settle
   journal close-delivery  close by hand an offboarding webhook delivery still owed
   pr comment       post the plan on the pull request as one sticky comment

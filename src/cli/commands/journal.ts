@@ -41,6 +41,7 @@ import type { CommandIo } from "../io.ts";
 import { isDirectory } from "../../io/is-file.ts";
 import { runCloseVerdict } from "./close-verdict.ts";
 import { runCloseDelivery } from "./close-delivery.ts";
+import { runEvidence } from "./evidence.ts";
 import { shownPath } from "../shown-path.ts";
 import { suggest } from "../../validate/rules/report.ts";
 
@@ -54,6 +55,7 @@ export const JOURNAL_USAGE = `Usage: gatehouse journal verify [--journal .gateho
        gatehouse journal leavers [--since DATE] [--until DATE] [--user ID] [--dir access]
                                  [--history REV] [--format text|json]
        gatehouse journal run SEQ [--history REV] [--format text|json]
+       gatehouse journal evidence --since DATE --until DATE --out DIR [--dir access] [--history REV]
        gatehouse journal close-verdict --provider NAME --account ACCOUNT --reason TEXT
                                        [--journal .gatehouse/journal.jsonl]
        gatehouse journal close-delivery --delivery ID --reason TEXT
@@ -93,6 +95,12 @@ intact.
 run shows one apply run (SEQ: its run number, the seq of its apply-start, as journal changes names it):
 who ran it, the commit, each commit's pull request and approvals as the gate counted them, the guard-rail
 overrides and refusals, what it recorded and how it ended.
+evidence writes an auditor's evidence for the period into DIR (a new or empty folder): verify, changes,
+the unapproved changes, leavers, the review history and, for each privileged or protected group of the
+access files (--dir), who held it in the period, each in text and JSON, as those commands answer, with
+an index (README.md), manifest.json (each file's command, exit code and sha256, the journal's sha256, the
+commit) and SHA256SUMS. Exit 1 when the journal is not intact; a question answered with an error is
+listed in the index, its stderr kept beside it.
 close-verdict closes by hand an open offboarding verdict (a leaver account whose last check found access
 left, or could not check it) that no apply can settle: it records who (as apply records its actor),
 when, why (--reason) and which verdict entry it closes. Plans no longer note it, applies no longer check
@@ -119,6 +127,7 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
       history: { type: "string" },
       format: { type: "string" },
       dir: { type: "string" },
+      out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     JOURNAL_USAGE,
@@ -135,6 +144,7 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
     sub !== "changes" &&
     sub !== "leavers" &&
     sub !== "run" &&
+    sub !== "evidence" &&
     sub !== "close-verdict" &&
     sub !== "close-delivery"
   ) {
@@ -145,6 +155,7 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
       "changes",
       "leavers",
       "run",
+      "evidence",
       "close-verdict",
       "close-delivery",
     ];
@@ -162,6 +173,7 @@ export async function runJournal(argv: readonly string[], io: CommandIo): Promis
   if (sub === "changes") return runChanges(args, io, file);
   if (sub === "leavers") return runLeavers(args, io, file);
   if (sub === "run") return runRun(args, io, file);
+  if (sub === "evidence") return runEvidence(args, io, file, JOURNAL_USAGE);
   if (sub === "repair") {
     const repair = await repairJournalTail(file, await readWholeHere(file, io.cwd));
     io.stdout(
