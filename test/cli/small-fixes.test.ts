@@ -200,7 +200,7 @@ describe("what a new user tripped over", () => {
     const bare = await cli(tree, ["journal"]);
     expect(bare.code).toBe(64);
     expect(bare.err).toMatch(
-      /^error: journal needs a subcommand: verify, repair, access, changes, leavers, run, close-verdict or close-delivery\n\nUsage: /,
+      /^error: journal needs a subcommand: verify, repair, access, changes, leavers, run, evidence, close-verdict or close-delivery\n\nUsage: /,
     );
     const sub = await cli(tree, ["journal", "acess", "ops"]);
     expect(sub.code).toBe(64);
