@@ -317,7 +317,7 @@ async function notOffboarded(
     skip(`the access files in ${dir} do not validate (run gatehouse validate)`);
     return undefined;
   }
-  const fold = await foldJournal(file);
+  const fold = await foldJournal(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR));
   const offboarded = new Set(offboardings.map((r) => r.userId));
   return missingOffboardings(users, fold.accounts, offboarded, query, query.until ?? io.now());
 }
