@@ -66,14 +66,23 @@ function floored(given: Limit | undefined, byDefault: Limit, base: number): { li
 export function checkSyncGuards(plan: HrSyncPlan, limits: SyncLimits): GuardViolation[] {
   const base = plan.activePeople;
   const violations: GuardViolation[] = [];
-  const leavers = plan.updates.filter((u) => u.isLeaver).length;
+  // People who lose their access without leaving (a start date moved past today, leave that disables)
+  // count as leavers: to them and to the company, a wrong date column is an offboarding.
+  const later = plan.updates.filter((u) => u.losesAccess === "start-date-later").length;
+  const onLeave = plan.updates.filter((u) => u.losesAccess === "leave").length;
+  const leavers = plan.updates.filter((u) => u.isLeaver).length + later + onLeave;
   const maxLeavers = limitOf(limits.maxLeavers, base);
+  const why = [
+    ...(later === 0 ? [] : [`${String(later)} who had started by a startDate moved past today`]),
+    ...(onLeave === 0 ? [] : [`${String(onLeave)} put on leave, which policy.leave makes disable accounts`]),
+  ];
+  const alsoSuspended = why.length === 0 ? "" : ` or lose their access (${why.join("; ")})`;
   if (leavers > maxLeavers)
     violations.push({
       guard: "max-leavers",
       count: leavers,
       limit: maxLeavers,
-      message: `${String(leavers)} people would become leavers, over the limit (${describeLimit(limits.maxLeavers, base)}); is the export complete and the right one? Pass --max-leavers ${String(leavers)} if it is`,
+      message: `${String(leavers)} people would become leavers${alsoSuspended}, over the limit (${describeLimit(limits.maxLeavers, base)}); is the export complete and the right one? Pass --max-leavers ${String(leavers)} if it is`,
     });
   const emails = plan.updates.filter((u) =>
     u.changes.some((c) => c.field === "email" && c.before !== undefined),

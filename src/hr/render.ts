@@ -17,9 +17,20 @@ const who = (id: string, number: string | undefined): string =>
   number === undefined ? id : `${id} (${number})`;
 const shown = (value: string | undefined): string => value ?? "(none)";
 
+/** What a mover who loses their access without leaving is told: the reviewer must see it is no mere edit. */
+function losesAccessNote(update: UserUpdate): string {
+  if (update.losesAccess === undefined) return "";
+  switch (update.losesAccess) {
+    case "start-date-later":
+      return `  (loses all access: had started, and gets none until the new startDate ${update.changes.find((c) => c.field === "startDate")?.after ?? ""})`;
+    case "leave":
+      return "  (loses access: on leave, which policy.leave disables)";
+  }
+}
+
 function updateLines(symbol: string, update: UserUpdate): string[] {
   return [
-    `  ${symbol} ${who(update.id, update.employeeNumber)}  ${formatLocation(update.source)}${update.isAbsent ? "  (not in the export: --absent terminate)" : ""}`,
+    `  ${symbol} ${who(update.id, update.employeeNumber)}  ${formatLocation(update.source)}${update.isAbsent ? "  (not in the export: --absent terminate)" : ""}${losesAccessNote(update)}`,
     ...update.changes.map((c) => `      ${c.field}: ${shown(c.before)} → ${shown(c.after)}`),
   ];
 }
@@ -136,7 +147,7 @@ export function renderSyncJson(result: HrSyncResult, context: RenderContext): st
       entry: Object.fromEntries(j.fields),
       source: sourceOf(j.at),
     })),
-    movers: movers(plan).map(updateOf),
+    movers: movers(plan).map((u) => ({ ...updateOf(u), losesAccess: u.losesAccess ?? null })),
     leavers: leavers(plan).map(updateOf),
     alreadyLeft: alreadyLeft(plan).map(updateOf),
     flagged: result.flagged.map((f) => ({

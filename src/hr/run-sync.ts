@@ -179,7 +179,12 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
     throw new ConfigError("the access files have errors to fix first; nothing was changed", unreadable);
   const users: User[] = [...tree.model.users.values()];
   const managerKey = mapping.managerKey ?? (people.keyedBy === "employeeNumber" ? "employeeNumber" : "id");
-  const plan = planHrSync(users, people, { absent: options.absent ?? mapping.absent, managerKey, now });
+  const plan = planHrSync(users, people, {
+    absent: options.absent ?? mapping.absent,
+    managerKey,
+    now,
+    leave: tree.model.config.policy.leave,
+  });
   if (hasErrors(plan.diagnostics))
     throw new ConfigError("the HR export cannot be synced; nothing was changed", plan.diagnostics);
   const flagged = planMoverReviews(

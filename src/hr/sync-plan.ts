@@ -240,7 +240,7 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
           ...(after === undefined ? {} : { after }),
         });
     }
-    if (changes.length > 0) updates.push(updateOf(user, changes, false, options.now));
+    if (changes.length > 0) updates.push(updateOf(user, changes, false, options));
   }
 
   const absent: AbsentPerson[] = [];
@@ -264,7 +264,7 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
     });
     if (action === "terminated")
       updates.push(
-        updateOf(user, [{ field: "status", before: user.status, after: "terminated" }], true, options.now),
+        updateOf(user, [{ field: "status", before: user.status, after: "terminated" }], true, options),
       );
   }
   const activePeople = users.filter(
@@ -274,8 +274,14 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   return { joiners, updates, absent, skipped, activePeople, diagnostics: sortDiagnostics(diagnostics) };
 }
 
-function updateOf(user: User, changes: readonly FieldChange[], isAbsent: boolean, now: Date): UserUpdate {
-  const after = (field: "status" | "endDate"): string | undefined => {
+function updateOf(
+  user: User,
+  changes: readonly FieldChange[],
+  isAbsent: boolean,
+  options: SyncOptions,
+): UserUpdate {
+  const { now } = options;
+  const after = (field: "status" | "endDate" | "startDate"): string | undefined => {
     const change = changes.find((c) => c.field === field);
     return change === undefined ? user[field] : change.after;
   };
@@ -294,13 +300,23 @@ function updateOf(user: User, changes: readonly FieldChange[], isAbsent: boolean
   const wasGone = isTerminated(user, now);
   const isGone = isTerminated(next, now);
   const isEndBroughtForward = endDate !== undefined && (user.endDate === undefined || endDate < user.endDate);
+  const isLeaver = !wasGone && (isGone || isEndBroughtForward);
+  // Access taken away without leaving: a start date moved past now for someone who had started (a
+  // position's or contract's start mapped as startDate, a year typed wrong), or leave where it disables.
+  const startDate = after("startDate");
+  const startsLater =
+    !hasNotStarted(user, now) && startDate !== undefined && hasNotStarted({ ...next, startDate }, now);
+  const goesOnLeave = options.leave === "disable" && user.status !== "leave" && status === "leave";
+  const losesAccess =
+    isLeaver || isGone ? undefined : startsLater ? "start-date-later" : goesOnLeave ? "leave" : undefined;
   return {
     id: user.id,
     ...(user.employeeNumber === undefined ? {} : { employeeNumber: user.employeeNumber }),
     source: user.source,
     changes,
-    isLeaver: !wasGone && (isGone || isEndBroughtForward),
+    isLeaver,
     hasLeft: wasGone && isGone,
     isAbsent,
+    ...(losesAccess === undefined ? {} : { losesAccess }),
   };
 }

@@ -29,6 +29,13 @@ export interface UserUpdate {
   readonly hasLeft: boolean;
   /** Terminated because the export does not have them (`absent: terminate`). */
   readonly isAbsent: boolean;
+  /**
+   * Loses their access by this change without becoming a leaver: someone who had started whose
+   * `startDate` moves past now (no access until that day), or someone put on leave where `policy.leave`
+   * disables accounts. The guard rails count them with the leavers: a wrong date column or status
+   * mapping would otherwise cut the company's access with no sync guard stopping it.
+   */
+  readonly losesAccess?: "start-date-later" | "leave";
 }
 
 export interface Joiner {
@@ -74,6 +81,8 @@ export interface SyncOptions {
   readonly absent: AbsentPolicy;
   /** What the manager column holds. */
   readonly managerKey: "employeeNumber" | "id" | "email";
+  /** `policy.leave` of the access files: whether going on leave disables the account. Default keep. */
+  readonly leave?: "keep" | "disable";
   readonly now: Date;
 }
 

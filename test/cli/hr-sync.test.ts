@@ -546,6 +546,7 @@ describe("gatehouse hr sync", () => {
           { field: "employmentType", before: "employee", after: "contractor" },
           { field: "status", before: "active", after: "leave" },
         ],
+        losesAccess: null,
       },
     ]);
     // Carol (Full-time: employee, as the default) and Bob (no hire date; none in the files) did not change.
