@@ -90,6 +90,8 @@ export interface HrSyncResult {
   readonly leaversOwn: readonly LeaverOwnership[];
   /** Guard rails that refused the sync (then nothing was written). */
   readonly refused: readonly GuardViolation[];
+  /** Warnings of the tree as edited that it did not have before (shown on stderr): what the sync brings. */
+  readonly warnings: readonly Diagnostic[];
   readonly isWritten: boolean;
   /** Where joiners go, as shown. */
   readonly joinersFile: string;
@@ -213,7 +215,7 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
     ...(maxJoiners === undefined ? {} : { maxJoiners }),
     ...(maxMovers === undefined ? {} : { maxMovers }),
   });
-  if (refused.length > 0) return { ...base, files: [], refused, isWritten: false };
+  if (refused.length > 0) return { ...base, files: [], refused, warnings: [], isWritten: false };
 
   const byFile = new Map<string, Map<string, EntryEdit>>();
   const places = new Map<string, Map<string, EntryPlace>>();
@@ -271,7 +273,7 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
       `the access files cannot be edited safely; nothing was changed:\n  ${problems.join("\n  ")}`,
     );
   const files = writes.map((w) => ({ file: w.file, isNew: w.original === undefined }));
-  if (writes.length === 0) return { ...base, files, refused, isWritten: false };
+  if (writes.length === 0) return { ...base, files, refused, warnings: [], isWritten: false };
 
   const edited = await validateEditedTree(new Map(writes.map((w) => [w.target, w.text])), {
     cwd,
@@ -286,12 +288,25 @@ export async function runHrSync(options: HrSyncOptions): Promise<HrSyncResult> {
       "the synced access files would not validate (the lines above are those of the files as the sync would write them); nothing was written",
       errors,
     );
-  if (options.isCheck) return { ...base, files, refused, isWritten: false };
+  const warnings = newWarnings(tree.diagnostics, edited.diagnostics);
+  if (options.isCheck) return { ...base, files, refused, warnings, isWritten: false };
 
   // All files or none: each must still be as it was read (someone may have edited one meanwhile), and a
   // write failing midway puts back those already written.
   await writeEdits(writes, "hr sync");
-  return { ...base, files, refused, isWritten: true };
+  return { ...base, files, refused, warnings, isWritten: true };
+}
+
+/** A diagnostic without the places it names, which the sync's edits move (a line added above). */
+const placeless = (d: Diagnostic): string => `${d.code}\n${d.message.replace(/[^\s()]+:\d+:\d+/g, "")}`;
+
+/**
+ * The warnings the edited tree has and the tree before did not: what the sync brings (two people with
+ * one e-mail: HR entering someone again under a new employee number, a contractor made an employee).
+ */
+function newWarnings(before: readonly Diagnostic[], after: readonly Diagnostic[]): Diagnostic[] {
+  const known = new Set(before.map(placeless));
+  return after.filter((d) => d.severity === "warning" && !known.has(placeless(d)));
 }
 
 /** The groups owned by any of `leavers`, each owner once per group, in model order. */

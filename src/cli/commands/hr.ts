@@ -14,6 +14,7 @@ import { hasSyncChanges, renderSyncJson, renderSyncText } from "../../hr/render.
 import { DEFAULT_MOVER_REVIEW_DAYS } from "../../hr/mover-reviews.ts";
 import { runHrSync } from "../../hr/run-sync.ts";
 import { jsonForTerminal } from "../../render/terminal-text.ts";
+import { renderDiagnostics } from "../../render/diagnostics.ts";
 import { choiceOpt, COMMON_OPTIONS, flag, parseCommandArgs, stringOpt, type Parsed } from "../args.ts";
 import type { CommandIo } from "../io.ts";
 
@@ -129,6 +130,9 @@ export async function runHr(argv: readonly string[], io: CommandIo): Promise<num
   io.stdout(
     format === "json" ? jsonForTerminal(renderSyncJson(result, context)) : renderSyncText(result, context),
   );
+  // What the edit brings that validate would warn about (one e-mail for two people): said now, before
+  // the pull request, not at the next validate.
+  if (result.warnings.length > 0) io.stderr(renderDiagnostics(result.warnings, "text"));
   if (result.refused.length > 0) return ExitCode.unsafe;
   return isCheck && hasSyncChanges(result.plan) ? ExitCode.error : ExitCode.ok;
 }
