@@ -645,6 +645,7 @@ export function computeDesiredState(
       account,
       status: stands === "terminated" ? "terminated" : user.status,
       ...(stands === "terminated" ? leavingOf(user, now) : {}),
+      ...(stands === "not-started" && user.startDate !== undefined ? { startsOn: user.startDate } : {}),
       enabled: isEnabled(user, model, stands),
       ...(user.legalHold === true ? { legalHold: true as const } : {}),
       ...(user.endDate === undefined ? {} : { endDate: user.endDate }),

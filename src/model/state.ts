@@ -237,6 +237,11 @@ export interface DesiredUser {
    * still there now is offboarded late (an account disabled in time and deleted now is not).
    */
   readonly lateBy?: string;
+  /**
+   * For someone who has not started (User.startDate still ahead): that day. They hold nothing until it,
+   * so the plan names it as why their memberships go (a start date moved past today, say).
+   */
+  readonly startsOn?: string;
   readonly enabled: boolean;
   /**
    * The person's last day in the files (User.endDate: inclusive, UTC), for systems that expire an

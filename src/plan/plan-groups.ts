@@ -330,6 +330,9 @@ function planRoles(sink: PlanSink, want: DesiredGroup, have: LiveGroup): void {
  * elsewhere is in git).
  */
 function stillListedWhy(user: DesiredUser, isStill = true): string {
+  // Not started (a joiner, or a start date moved past today): that, not the roles, is why nothing is given.
+  if (user.startsOn !== undefined)
+    return `${user.userId} (${formatLocation(user.source)}) has not started: no access until their startDate ${user.startsOn}`;
   const now = (["department", "title", "employmentType"] as const).flatMap((key) => {
     const value =
       key === "employmentType" ? (user.attributes.employmentType ?? "employee") : user.attributes[key];
