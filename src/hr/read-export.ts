@@ -61,13 +61,23 @@ export function exportTooLarge(file: string, size?: number): Diagnostic {
 /** Size and encoding, for both kinds: the text, or why there is none. */
 function readText(file: string, bytes: Uint8Array): { text: string } | { diagnostic: Diagnostic } {
   if (bytes.length > MAX_EXPORT_BYTES) return { diagnostic: exportTooLarge(file, bytes.length) };
+  // Excel's "Unicode Text" and some HR systems write UTF-16, which reads as binary (every other byte NUL).
+  const [b0, b1] = bytes;
+  if ((b0 === 0xff && b1 === 0xfe) || (b0 === 0xfe && b1 === 0xff))
+    return {
+      diagnostic: problem(
+        file,
+        START,
+        'the export is UTF-16 (it starts with a UTF-16 byte order mark); export it as UTF-8 (in Excel: "CSV UTF-8")',
+      ),
+    };
   const decoded = decode(file, bytes);
   if ("text" in decoded) return decoded;
   const d = decoded.diagnostic;
   const message =
     d.code === "GH005"
       ? "the export is binary (it holds a NUL byte); export it as UTF-8 text"
-      : "the export is not valid UTF-8 (this is the first bad byte); export it as UTF-8";
+      : 'the export is not valid UTF-8 (this is the first bad byte); export it as UTF-8 (a spreadsheet\'s plain "CSV" is often Windows-1252: in Excel, save as "CSV UTF-8")';
   return { diagnostic: problem(file, d, message) };
 }
 
@@ -87,6 +97,18 @@ function delimiterOf(text: string): string {
 export function readCsvExport(file: string, bytes: Uint8Array): ReadExportResult {
   const read = readText(file, bytes);
   if ("diagnostic" in read) return { diagnostics: [read.diagnostic] };
+  // Excel writes its separator as a first line of its own where asked to ("sep=;"): not the header.
+  const hint = /^\uFEFF?(sep=.)\r?$/im.exec(read.text.split("\n", 1)[0] ?? "");
+  if (hint !== null)
+    return {
+      diagnostics: [
+        problem(
+          file,
+          START,
+          `the first line ("${hint[1] ?? ""}") is a spreadsheet's separator hint, not the header: remove it (the separator is read from the header line)`,
+        ),
+      ],
+    };
   const delimiter = delimiterOf(read.text);
   let records: string[][];
   try {
@@ -158,7 +180,19 @@ export function readJsonExport(file: string, bytes: Uint8Array, records?: string
   const read = readText(file, bytes);
   if ("diagnostic" in read) return { diagnostics: [read.diagnostic] };
   const parsed = parseAccessFile(file, bytes, { maxFileBytes: MAX_EXPORT_BYTES, maxAliasCount: 0 });
-  if (!parsed.document) return { diagnostics: parsed.diagnostics.map((d) => ({ ...d, code: "HR001" })) };
+  if (!parsed.document) {
+    // The loader is the YAML one (JSON is YAML): its "YAML error" would puzzle the reader of a JSON
+    // export, and a cut-off file gives several at one place (an unclosed quote, then each bracket).
+    const places = new Set<string>();
+    const diagnostics = parsed.diagnostics.flatMap((d): Diagnostic[] => {
+      const place = `${String(d.line)}:${String(d.column)}`;
+      if (places.has(place)) return [];
+      places.add(place);
+      const message = d.message.replace(/^YAML error: /, "the JSON cannot be read (cut short?): ");
+      return [{ ...d, code: "HR001", message }];
+    });
+    return { diagnostics };
+  }
   const { data, locator } = parsed.document;
   const path = records === undefined ? [] : [records];
   const list = records === undefined ? data : isObj(data) ? data[records] : undefined;

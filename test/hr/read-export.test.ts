@@ -76,7 +76,8 @@ describe("readCsvExport", () => {
       code: "HR001",
       line: 2,
       column: 1,
-      message: "the export is not valid UTF-8 (this is the first bad byte); export it as UTF-8",
+      message:
+        'the export is not valid UTF-8 (this is the first bad byte); export it as UTF-8 (a spreadsheet\'s plain "CSV" is often Windows-1252: in Excel, save as "CSV UTF-8")',
     });
     expect(readCsvExport("e.csv", new Uint8Array([0x61, 0, 0x62])).diagnostics[0]?.message).toMatch(/binary/);
     expect(readCsvExport("e.csv", bytes("a,a\n1,2\n")).diagnostics).toEqual([
@@ -90,6 +91,58 @@ describe("readCsvExport", () => {
     // A quote left open swallows the rest of the file: the record size limit stops it.
     const long = 'a\n"' + "x".repeat(70_000) + "\n";
     expect(readCsvExport("e.csv", bytes(long)).diagnostics[0]?.code).toBe("HR001");
+  });
+});
+
+describe("exports as spreadsheets and HR systems write them", () => {
+  const personio = "Personalnummer;Name;Eintrittsdatum\r\n1001;Jürgen Groß;01.01.2019\r\n";
+
+  it("names UTF-16 (Excel's Unicode Text) for what it is, with either byte order", () => {
+    const utf16le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(personio, "utf16le")]);
+    const utf16be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(personio, "utf16le").swap16()]);
+    for (const exported of [utf16le, utf16be])
+      expect(readCsvExport("e.csv", exported).diagnostics).toEqual([
+        expect.objectContaining({
+          code: "HR001",
+          line: 1,
+          column: 1,
+          message:
+            'the export is UTF-16 (it starts with a UTF-16 byte order mark); export it as UTF-8 (in Excel: "CSV UTF-8")',
+        }),
+      ]);
+  });
+
+  it("says that a Windows-1252 export (Excel's plain CSV) is not UTF-8, at its first non-ASCII byte", () => {
+    // ü and ß are the same bytes in Windows-1252 and ISO-8859-1.
+    const [problem, ...more] = readCsvExport("e.csv", Buffer.from(personio, "latin1")).diagnostics;
+    expect(more).toEqual([]);
+    expect(problem).toMatchObject({ code: "HR001", line: 2, column: 7 });
+    expect(problem?.message).toMatch(/Windows-1252: in Excel, save as "CSV UTF-8"/);
+  });
+
+  it("refuses Excel's sep= first line as no header, at 1:1, with a BOM or without", () => {
+    for (const text of [`sep=;\r\n${personio}`, `\uFEFFsep=;\n${personio}`])
+      expect(readCsvExport("e.csv", bytes(text)).diagnostics).toEqual([
+        expect.objectContaining({
+          code: "HR001",
+          line: 1,
+          column: 1,
+          message:
+            'the first line ("sep=;") is a spreadsheet\'s separator hint, not the header: remove it (the separator is read from the header line)',
+        }),
+      ]);
+    // A header whose first column is named so is a header.
+    expect(cells(readCsvExport("e.csv", bytes("sep=x;name\n1;Ann\n")).table)).toEqual([
+      ["sep=x=1@2:1", "name=Ann@2:3"],
+    ]);
+  });
+
+  it("reports a JSON export cut short once, as JSON, at where it stops", () => {
+    const cut = '{"Report_Entry": [\n {"Employee_ID": 1001, "Legal_Name": "Lena Sch';
+    const [problem, ...more] = readJsonExport("e.json", bytes(cut), "Report_Entry").diagnostics;
+    expect(more).toEqual([]);
+    expect(problem).toMatchObject({ code: "HR001", line: 2 });
+    expect(problem?.message).toMatch(/^the JSON cannot be read \(cut short\?\): Missing closing "quote/);
   });
 });
 
