@@ -5,7 +5,7 @@
  */
 import { userStatusOf, type User } from "../model/access.ts";
 import { sortDiagnostics, type Diagnostic } from "../model/diagnostic.ts";
-import type { SourceLocation } from "../model/source.ts";
+import { formatLocation, type SourceLocation } from "../model/source.ts";
 import { hasNotStarted, isPastEndDate, isTerminated } from "../lifecycle/status.ts";
 import { formerIdsOf, idNow } from "../desired/former-ids.ts";
 import type { ExportPeople, HrPerson } from "./people.ts";
@@ -226,6 +226,14 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
     const changes: FieldChange[] = [];
     const wanted = new Map<SyncedField, string | undefined>(person.fields);
     if (wanted.has("manager")) wanted.set("manager", manager.value);
+    if (isLaggingTermination(person, user)) {
+      wanted.delete("status");
+      skipped.push({
+        key: person.key,
+        at: person.at,
+        reason: `${user.id} is terminated in the access files (${formatLocation(user.source)}) and active in HR with no new startDate: status not synced, they are not let back in (a rehire comes with a new start date; if HR took a termination back, set the status by hand)`,
+      });
+    }
     if (person.employeeNumber !== undefined && user.employeeNumber === undefined)
       wanted.set("employeeNumber", person.employeeNumber);
     for (const field of ENTRY_ORDER) {
@@ -274,6 +282,19 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
   return { joiners, updates, absent, skipped, activePeople, diagnostics: sortDiagnostics(diagnostics) };
 }
 
+/**
+ * Terminated in the files (security cut them off, or a termination HR has not entered yet) and not in the
+ * export, with no new start date to show a rehire: HR's record lags. Synced, the status would go back to
+ * active and a person cut off would get their access back through a routine sync pull request.
+ */
+function isLaggingTermination(person: HrPerson, user: User): boolean {
+  const status = person.fields.get("status");
+  if (user.status !== "terminated" || status === undefined || status === "terminated") return false;
+  const start = person.fields.get("startDate");
+  const since = user.endDate ?? user.startDate;
+  return start === undefined || since === undefined || start <= since;
+}
+
 function updateOf(
   user: User,
   changes: readonly FieldChange[],
@@ -308,7 +329,13 @@ function updateOf(
     !hasNotStarted(user, now) && startDate !== undefined && hasNotStarted({ ...next, startDate }, now);
   const goesOnLeave = options.leave === "disable" && user.status !== "leave" && status === "leave";
   const losesAccess =
-    isLeaver || isGone ? undefined : startsLater ? "start-date-later" : goesOnLeave ? "leave" : undefined;
+    isLeaver || wasGone || isGone
+      ? undefined
+      : startsLater
+        ? "start-date-later"
+        : goesOnLeave
+          ? "leave"
+          : undefined;
   return {
     id: user.id,
     ...(user.employeeNumber === undefined ? {} : { employeeNumber: user.employeeNumber }),

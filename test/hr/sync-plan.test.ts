@@ -144,7 +144,6 @@ describe("planHrSync", () => {
     ["an end date set in the future", "active,2026-09-30", {}, true],
     ["an end date brought forward", "active,2026-09-30", { endDate: "2026-12-31" }, true],
     ["an end date put back (an extension)", "active,2027-03-31", { endDate: "2026-12-31" }, false],
-    ["a rehire", "active,", { status: "terminated" as const }, false],
     ["leave", "leave,", {}, false],
   ])("%s: a leaver is %s", (_name, cells, overrides, isLeaver) => {
     const p = plan(
@@ -152,6 +151,52 @@ describe("planHrSync", () => {
       `employeeNumber,name,status,endDate\nE1,Ann,${cells}\n`,
     );
     expect(p.updates.map((u) => u.isLeaver)).toEqual([isLeaver]);
+  });
+
+  it("takes a leaver back only with a new start date (a rehire), not where HR's record lags behind a termination", () => {
+    // ann left on 2025-06-30 and is hired again from 2026-07-01: a rehire, no leaver.
+    const rehire = plan(
+      [
+        user("ann", {
+          employeeNumber: "E1",
+          status: "terminated",
+          startDate: "2020-01-01",
+          endDate: "2025-06-30",
+        }),
+      ],
+      "employeeNumber,name,status,startDate,endDate\nE1,Ann,active,2026-07-01,\n",
+    );
+    expect(changesOf(rehire)).toEqual({
+      ann: ["status: terminated → active", "startDate: 2020-01-01 → 2026-07-01", "endDate: 2025-06-30 → -"],
+    });
+    expect(rehire.updates.map((u) => u.isLeaver)).toEqual([false]);
+    expect(rehire.skipped).toEqual([]);
+    // bo was cut off by security (status: terminated by hand); HR still has him active, hired as before.
+    const cut = { status: "terminated" as const, startDate: "2021-03-01" };
+    const lag = plan(
+      [user("bo", { employeeNumber: "E2", ...cut }), user("dee", { employeeNumber: "E4", ...cut })],
+      "employeeNumber,name,status,startDate,title\nE2,Bo,active,2021-03-01,Engineer\nE4,Dee,active,2021-01-01,\n",
+    );
+    // dee's start date corrected to an earlier day is no new hire either; it is synced, the status not.
+    expect(changesOf(lag)).toEqual({
+      bo: ["title: - → Engineer"],
+      dee: ["startDate: 2021-03-01 → 2021-01-01"],
+    });
+    expect(lag.updates.map((u) => [u.isLeaver, u.hasLeft])).toEqual([
+      [false, true],
+      [false, true],
+    ]);
+    expect(lag.skipped.map((s) => `${s.key}@${String(s.at.line)}: ${s.reason}`)).toEqual([
+      "E2@2: bo is terminated in the access files (access/users/people.yaml:1:5) and active in HR with no new startDate: status not synced, they are not let back in (a rehire comes with a new start date; if HR took a termination back, set the status by hand)",
+      expect.stringMatching(/^E4@3: dee is terminated in the access files/),
+    ]);
+    // cy likewise, from an export without start dates: nothing shows a rehire.
+    const noStart = plan(
+      [user("cy", { employeeNumber: "E3", status: "terminated" })],
+      "employeeNumber,name,status\nE3,Cy,active\n",
+    );
+    expect(noStart.updates).toEqual([]);
+    expect(noStart.skipped.map((s) => s.key)).toEqual(["E3"]);
   });
 
   it("keeps someone HR marks terminated with a last day still ahead active until that day is over", () => {
