@@ -58,6 +58,9 @@ export function renderSyncText(result: HrSyncResult, context: RenderContext): st
   for (const j of plan.joiners) {
     const fields = new Map(j.fields);
     const detail = ["name", "department", "title"].flatMap((k) => fields.get(k) ?? []);
+    // A joiner on leave from day one (parental leave before the first day, say) gets no access where leave
+    // disables accounts: the reviewer is told.
+    if (fields.get("status") === "leave") detail.push("on leave");
     const start = fields.get("startDate");
     if (start !== undefined) detail.push(`starts ${start}`);
     lines.push(`  + ${who(j.id, j.employeeNumber)} → ${context.joinersFile}: ${detail.join(", ")}`);

@@ -176,9 +176,16 @@ describe("hr sync: leave that disables accounts", () => {
     expect(await snapshot(disabling)).toEqual(before);
 
     const keeping = await newTree("keep");
-    const kept = await sync(keeping, personio(onLeave));
+    const kept = await sync(
+      keeping,
+      personio(onLeave) + "1012;Leo Park;leo@acme.de;IT;1002;Elternzeit;01.01.2024\r\n",
+    );
     expect(kept.code).toBe(0);
     expect(kept.stdout).not.toContain("loses");
-    expect(kept.stdout).toContain("Wrote access/users/people.yaml.");
+    // A joiner on leave is said to be.
+    expect(kept.stdout).toContain(
+      "  + leo (1012) → access/users/hr.yaml: Leo Park, IT, on leave, starts 2024-01-01\n",
+    );
+    expect(kept.stdout).toContain("Wrote access/users/people.yaml, access/users/hr.yaml (new).");
   });
 });
