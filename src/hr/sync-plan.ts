@@ -248,7 +248,7 @@ export function planHrSync(users: readonly User[], exported: ExportPeople, optio
           ...(after === undefined ? {} : { after }),
         });
     }
-    if (changes.length > 0) updates.push(updateOf(user, changes, false, options));
+    if (changes.length > 0) updates.push({ ...updateOf(user, changes, false, options), row: person.at });
   }
 
   const absent: AbsentPerson[] = [];

@@ -29,6 +29,8 @@ export interface UserUpdate {
   readonly hasLeft: boolean;
   /** Terminated because the export does not have them (`absent: terminate`). */
   readonly isAbsent: boolean;
+  /** The export's row of this person; undefined for someone the export does not have. */
+  readonly row?: SourceLocation;
   /**
    * Loses their access by this change without becoming a leaver: someone who had started whose
    * `startDate` moves past now (no access until that day), or someone put on leave where `policy.leave`
