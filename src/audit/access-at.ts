@@ -1,29 +1,43 @@
 /**
  * "Who had access to group X on date D": the journal replayed up to D. Every membership change a system
  * confirmed is there, with its run (commit, actor), reason and source line, so the answer says since
- * when, why and on whose change each member held the group. What gatehouse never applied (memberships
- * from before it adopted a group, hand edits it later removed as drift) is not in the journal.
+ * when, why and on whose change each member held the group. The members a group had before gatehouse
+ * managed it are there as the run that took it on found them (`adopted` entries): held since before
+ * then. Hand edits gatehouse later removed as drift were never recorded as held (held-outside.ts).
  */
 import type { SourceLocation } from "../model/source.ts";
 import type { MembershipChange, Reason } from "../plan/types.ts";
 import { membershipOf, renamedGroupTo, renamedUserTo } from "../plan/addresses.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import { FilesApprovals, type FilesApproval } from "./run-approval.ts";
-import type { GuardrailOverrides, JournalEntry } from "./journal-entry.ts";
+import type { AdoptedData, ChainFields, GuardrailOverrides, JournalEntry } from "./journal-entry.ts";
 import { eachEntry } from "./journal-lines.ts";
 import { HeldOutside, type OutsideMembership } from "./held-outside.ts";
 import { readRefusal, refusalNames } from "./refusals.ts";
 import { StandingRefusals, type RefusalOfRun } from "./standing-refusals.ts";
 import { heldThrough, type HeldThrough, type NestedGroup } from "./nested-access.ts";
 
+/** Why a member held the group: the reason of gatehouse's add, or "adopted" (held before gatehouse). */
+export type HeldReason = Reason | "adopted";
+
 export interface HeldMembership {
   readonly member: string;
   readonly memberKind: "user" | "group";
   readonly userId?: string;
-  /** When the system confirmed the add. */
+  /**
+   * When the system confirmed the add; for an adopted member (`adopted`), when the run that took the
+   * group on found it held: it was held since before then, from when the journal cannot tell.
+   */
   readonly since: string;
+  /** The journal entry of the add (of the `adopted` entry, for an adopted member). */
   readonly seq: number;
-  readonly reason: Reason;
+  readonly reason: HeldReason;
+  /**
+   * Held before gatehouse managed the group's members, and kept: the run that took the group on found it
+   * there (`runSeq`, its apply-start) with no add by gatehouse on record. `late`: a gatehouse that did
+   * not record adoptions had run the system before, so it may have been added by hand since then.
+   */
+  readonly adopted?: { readonly runSeq: number; readonly late?: true };
   readonly why: readonly string[];
   /** The end of the grant that gave it, for a time-bound grant. */
   readonly until?: string;
@@ -86,6 +100,20 @@ export interface UnconfirmedMembership {
   readonly actor?: string;
 }
 
+/**
+ * A member the first run that took the group on found holding it, after the instant asked about: held since
+ * before gatehouse, so possibly held then too; from when, the journal cannot tell.
+ */
+export interface AdoptedLater {
+  readonly member: string;
+  readonly memberKind: "user" | "group";
+  /** When that run found it held (its start). */
+  readonly foundAt: string;
+  /** `seq` of the run's apply-start. */
+  readonly runSeq: number;
+  readonly late?: true;
+}
+
 export interface GroupAccessAt {
   readonly provider: string;
   /** The group's name on that date (it may have been renamed since). */
@@ -115,6 +143,11 @@ export interface GroupAccessAt {
   readonly through: readonly HeldThrough[];
   /** Every group nested in it then, at any depth, and whether the journal knew that group by then. */
   readonly nested: readonly NestedGroup[];
+  /**
+   * Members a run after the instant asked about found holding it when it took the group on (adopted),
+   * that nothing shows were not held then. Empty when the group was on record by then, or none was found.
+   */
+  readonly adoptedLater: readonly AdoptedLater[];
 }
 
 export interface AccessAtResult {
@@ -313,6 +346,8 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
     return groups;
   };
   const standing = new StandingRefusals(windowStart ?? until, until);
+  // provider\ngroup (its name at `until`) → the members the first run after `until` that took it on found.
+  const foundLater = new Map<string, { runSeq: number; members: AdoptedLater[] }>();
   const apply = (entry: JournalEntry): void => {
     outside.note(entry);
     standing.note(entry);
@@ -358,6 +393,10 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
           },
         });
       }
+      return;
+    }
+    if (entry.type === "adopted") {
+      adopt(entry);
       return;
     }
     if (entry.type !== "change") return;
@@ -495,6 +534,65 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
     });
   };
 
+  /**
+   * Members held before gatehouse, as the run that took the group on found them: held since then at the
+   * latest. After `until`, the first such run's (per group) are members that may have held it then.
+   */
+  function adopt(entry: AdoptedData & ChainFields): void {
+    everProviders.add(entry.provider);
+    if (query.provider !== undefined && entry.provider !== query.provider) return;
+    if (entry.group === query.group) isMentioned = true;
+    const listed = [
+      ...entry.members.map((member) => ({ member, memberKind: "user" as const })),
+      ...(entry.groupMembers ?? []).map((member) => ({ member, memberKind: "group" as const })),
+    ];
+    if (entry.at > until) {
+      const name = groupThen.of(entry.provider, entry.group);
+      const key = `${entry.provider}\n${name ?? ""}`;
+      if (name === undefined || known.has(key)) return;
+      const first = foundLater.get(key);
+      if (first !== undefined && first.runSeq !== entry.runSeq) return;
+      const found = first ?? { runSeq: entry.runSeq, members: [] };
+      foundLater.set(key, found);
+      for (const m of listed) {
+        const member = m.memberKind === "user" ? accountThen.of(entry.provider, m.member) : m.member;
+        if (member === undefined) continue;
+        found.members.push({
+          member,
+          memberKind: m.memberKind,
+          foundAt: entry.at,
+          runSeq: entry.runSeq,
+          ...(entry.late === true ? { late: true as const } : {}),
+        });
+      }
+      return;
+    }
+    known.add(`${entry.provider}\n${entry.group}`);
+    if (windowStart !== undefined && entry.at > windowStart)
+      windowChanges.push({ provider: entry.provider, group: entry.group, at: entry.at });
+    const groups = groupsOf(entry.provider);
+    let members = groups.get(entry.group);
+    if (!members) groups.set(entry.group, (members = new Map<string, HeldMembership>()));
+    const run = runs.get(entry.runSeq);
+    for (const m of listed) {
+      const key = `${m.memberKind}\n${m.member}`;
+      if (members.has(key)) continue; // gatehouse's add is on record: it says more
+      if (m.memberKind === "user") holds(entry.provider, m.member, entry.group);
+      else link(nestings, `${entry.provider}\n${entry.group}`, m.member);
+      members.set(key, {
+        member: m.member,
+        memberKind: m.memberKind,
+        since: entry.at,
+        seq: entry.seq,
+        reason: "adopted",
+        why: [],
+        adopted: { runSeq: entry.runSeq, ...(entry.late === true ? { late: true as const } : {}) },
+        ...(run?.commit === undefined ? {} : { commit: run.commit }),
+        ...(run === undefined ? {} : { actor: run.actor }),
+      });
+    }
+  }
+
   /** A held grant's end as a run recorded the files changed it (Plan.grantEnds): extended, shortened, made lasting. */
   function endChanged(
     id: string,
@@ -570,6 +668,9 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
         ...renamedIn,
         ...[...pending.values()].map((p) => p.provider),
         ...outside.providers().filter((p) => outsideOf(p).length > 0),
+        ...[...foundLater.keys()]
+          .filter((k) => k.slice(k.indexOf("\n") + 1) === groupThen.of(k.slice(0, k.indexOf("\n")), query.group))
+          .map((k) => k.slice(0, k.indexOf("\n"))),
         // A refusal that names the group (its name then) is an answer about it too.
         ...standing.providers().filter((p) => {
           const name = groupThen.of(p, query.group);
@@ -593,6 +694,7 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
           refused: [],
           through: [],
           nested: [],
+          adoptedLater: [],
         };
       const members = [...(held.get(provider)?.get(name)?.values() ?? [])]
         .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
@@ -623,6 +725,12 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
           t.until !== undefined && ranAfter(t.until) ? { ...t, keptPastUntil: true as const } : t,
         ),
         nested,
+        // Only where the journal had no record of the group by then.
+        adoptedLater: known.has(`${provider}\n${name}`)
+          ? []
+          : [...(foundLater.get(`${provider}\n${name}`)?.members ?? [])].sort((a, b) =>
+              a.member < b.member ? -1 : a.member > b.member ? 1 : 0,
+            ),
       };
     });
     /**

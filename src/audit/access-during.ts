@@ -10,6 +10,7 @@ import {
   accessReplay,
   type AccessAtResult,
   type AccessReplay,
+  type AdoptedLater,
   type HeldMembership,
   type UnconfirmedMembership,
   type WindowRemoval,
@@ -63,6 +64,8 @@ export interface GroupAccessDuring {
   readonly through: readonly HeldThroughStretch[];
   /** Every group nested in it at some moment of the window (at the instants answered), once per way. */
   readonly nested: readonly NestedGroup[];
+  /** Members a run after the window found holding it when it took the group on (GroupAccessAt.adoptedLater). */
+  readonly adoptedLater: readonly AdoptedLater[];
 }
 
 export interface AccessDuringResult {
@@ -130,7 +133,9 @@ export function stretchesOf(since: Date, answers: readonly AccessAtResult[]): Ac
   const last = answers.at(-1);
   if (last === undefined) throw new Error("stretchesOf needs at least the answer at the window's end");
   const groups = last.groups.map((end): GroupAccessDuring => {
-    const open = new Map<number, HeldMembership>(); // the add's seq → its latest view
+    // The add's seq (with the member: one `adopted` entry holds many) → its latest view.
+    const open = new Map<string, HeldMembership>();
+    const keyOf = (m: HeldMembership): string => `${String(m.seq)}\n${m.memberKind}\n${m.member}`;
     const stretches: HeldStretch[] = [];
     const openThrough = new Map<string, HeldThrough>(); // throughKey → its latest view
     const throughStretches: HeldThroughStretch[] = [];
@@ -143,7 +148,7 @@ export function stretchesOf(since: Date, answers: readonly AccessAtResult[]): Ac
       if (g === undefined) continue;
       isKnown ||= g.isKnown;
       if (g.isKnown && names.at(-1) !== g.group) names.push(g.group);
-      const now = new Map(g.members.map((m) => [m.seq, m]));
+      const now = new Map(g.members.map((m) => [keyOf(m), m]));
       for (const [seq, m] of open)
         if (!now.has(seq)) {
           const removal = (last.removedIn?.[end.provider] ?? []).find(
@@ -188,6 +193,7 @@ export function stretchesOf(since: Date, answers: readonly AccessAtResult[]): Ac
       refused: end.refused,
       through: throughStretches,
       nested: [...nested.values()],
+      adoptedLater: end.adoptedLater,
     };
   });
   return {

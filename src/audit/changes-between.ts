@@ -239,6 +239,13 @@ function namedFilters(entry: JournalEntry, query: ChangesQuery): ChangesFilter[]
         );
       case "apply-end":
         return false;
+      case "adopted":
+        // Holders found before gatehouse managed the group: the group and system are named by it.
+        return filter === "group"
+          ? entry.group === query.group
+          : filter === "provider"
+            ? entry.provider === query.provider
+            : false;
     }
   };
   return (["user", "group", "provider"] as const).filter((f) => query[f] !== undefined && named(f));

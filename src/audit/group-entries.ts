@@ -71,6 +71,7 @@ export async function entriesOfGroup(
   await eachEntry(journalPath, (entry) => {
     if (++read > count || !bearsOnGroup(entry, names)) return;
     kept.push(entry);
+    if (entry.type === "adopted") for (const member of entry.members) members.add(member);
     if (entry.type !== "change") return;
     const { change } = entry;
     if (change.kind === "membership" && change.memberKind === "user") members.add(change.member);
@@ -87,6 +88,7 @@ export async function entriesOfGroup(
 
 function bearsOnGroup(entry: JournalEntry, names: ReadonlySet<string>): boolean {
   if (entry.type === "apply-start") return true;
+  if (entry.type === "adopted") return names.has(entry.group);
   if (entry.type === "intent") return entry.changeIds.some((id) => isOfNames(id, entry.provider, names));
   if (entry.type !== "change") return false;
   const { change } = entry;

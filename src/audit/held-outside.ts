@@ -212,6 +212,18 @@ export class HeldOutside {
       case "apply-end":
         if (entry.interrupted === true) this.#incomplete.add(entry.runSeq);
         return;
+      case "adopted": {
+        // Held before gatehouse, and on record: a later removal of one of them is no find.
+        const group = keyOf(entry.provider, entry.group);
+        let held = this.#held.get(group);
+        if (!held) this.#held.set(group, (held = new Set<string>()));
+        for (const member of entry.members) {
+          held.add(keyOf("user", member));
+          this.#holds(entry.provider, member, entry.group);
+        }
+        for (const member of entry.groupMembers ?? []) held.add(keyOf("group", member));
+        return;
+      }
       case "delivery-closed":
       case "drill":
       case "verdict-closed":

@@ -353,6 +353,37 @@ export interface DeliveryClosedData {
   readonly reason: string;
 }
 
+/**
+ * The members a run found holding a group when gatehouse first managed the group's members in a system
+ * (the system's first apply, a group whose members newly came under management, or the first run of a
+ * gatehouse that records this over a journal without it): the live members the journal has no add by
+ * gatehouse for. They held it before gatehouse (at the latest from `at`), and kept it; a later removal is
+ * the end of that holding. Written right after the run's apply-start, before any of its changes, from the
+ * read its plan was made of. A group with many such members takes several entries (ADOPTED_PER_ENTRY).
+ */
+export interface AdoptedData {
+  readonly type: "adopted";
+  /** The run's start (its apply-start's `at`): the members were held then, at the latest. */
+  readonly at: string;
+  readonly runSeq: number;
+  readonly provider: string;
+  /** The group's name in the system, as the read found it. */
+  readonly group: string;
+  /** Accounts found holding it (account names, as membership changes name members), sorted. */
+  readonly members: readonly string[];
+  /** Groups found nested in it (systems with native nesting), sorted; absent when none. */
+  readonly groupMembers?: readonly string[];
+  /**
+   * Runs of a gatehouse that did not record adoptions managed this system before: the members may have
+   * been added by hand since then rather than held before gatehouse. They were held at `at`, not added by
+   * gatehouse; since when, the journal cannot tell.
+   */
+  readonly late?: true;
+}
+
+/** Members per `adopted` entry: a group of 100k members is ten lines of at most ~200 KB, not one of 2 MB. */
+export const ADOPTED_PER_ENTRY = 10_000;
+
 /** What callers append; the journal adds `seq`, `prevHash` and `hash`. */
 export type NewJournalEntry =
   | ApplyStartData
@@ -363,7 +394,8 @@ export type NewJournalEntry =
   | VerdictClosedData
   | DeliveryClosedData
   | DrillData
-  | WebhookDeliveredData;
+  | WebhookDeliveredData
+  | AdoptedData;
 
 export interface ChainFields {
   /** 1 for the first entry, then +1 per entry. */
@@ -656,6 +688,13 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
       if (v["narrowingIds"] !== undefined && !isStringList(v["narrowingIds"]))
         return "narrowingIds must be a list of change addresses";
       return isStringList(v["changeIds"]) ? undefined : "changeIds must be a list of change addresses";
+    case "adopted":
+      if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["group"] !== "string")
+        return "adopted needs runSeq, provider and group";
+      if (!isStringList(v["members"])) return "members must be a list of account names";
+      if (v["groupMembers"] !== undefined && !isStringList(v["groupMembers"]))
+        return "groupMembers must be a list of group names";
+      return v["late"] === undefined || v["late"] === true ? undefined : "late must be true";
     case "offboard-verified":
       return describeVerifiedProblem(v);
     case "webhook-delivered":

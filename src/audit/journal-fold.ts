@@ -106,6 +106,16 @@ export interface JournalFold {
    * one drops it, and so does a `delivery-closed` entry naming it (closed by hand).
    */
   readonly undelivered: ReadonlyMap<string, UndeliveredWebhook>;
+  /**
+   * Groups whose holders before gatehouse the journal has on record, by `${provider}\n${group}` (its name
+   * now): an `adopted` entry named them, or gatehouse made the group. An apply records the members of any
+   * other group whose members it manages (engine/adoptions.ts). A rename moves it; a delete drops it.
+   */
+  readonly adopted: ReadonlySet<string>;
+  /** Providers an `adopted` entry names: a system whose runs record adoptions already. */
+  readonly adoptingProviders: ReadonlySet<string>;
+  /** Providers any run's apply-start names: with no `adopted` entry, an older gatehouse managed them. */
+  readonly providersRun: ReadonlySet<string>;
 }
 
 /** A rejected or failed webhook delivery, as the journal holds it. */
@@ -140,6 +150,9 @@ interface MutableFold {
   readonly ids: Map<string, string>;
   readonly verdicts: Map<string, OpenVerdict>;
   readonly undelivered: Map<string, UndeliveredWebhook>;
+  readonly adopted: Set<string>;
+  readonly adoptingProviders: Set<string>;
+  readonly providersRun: Set<string>;
   /**
    * The stable ids the current run's disables and deletes recorded (ChangeData.accountId), by
    * `${provider}\n${account}`, until its next apply-start: an offboard-verified entry written before it
@@ -269,6 +282,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   if (entry.type === "apply-start" || entry.type === "apply-end") {
     fold.provisional.clear(); // the run before is over: what it may have granted stays gatehouse's
     if (entry.type === "apply-start") {
+      for (const provider of entry.providers) fold.providersRun.add(provider);
       fold.runIds.clear();
       fold.run = { at: entry.at, isDrill: entry.drill !== undefined };
     }
@@ -318,6 +332,12 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   }
   // A drill's summary: its runs' entries said what they changed.
   if (entry.type === "drill") return;
+  // The holders a run found before gatehouse managed the group's members: none of them gatehouse's.
+  if (entry.type === "adopted") {
+    fold.adopted.add(`${entry.provider}\n${entry.group}`);
+    fold.adoptingProviders.add(entry.provider);
+    return;
+  }
   // Closed by hand: the owed delivery it names is owed no more (one attempted again since stays owed).
   if (entry.type === "delivery-closed") {
     const key = `${entry.webhook}\n${entry.userId}`;
@@ -385,10 +405,16 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     recordExpiry(fold, renamed, c);
     return;
   }
-  if (c.kind === "group" && c.action === "delete") moveMemberships(fold, c.provider, c.group, undefined);
+  if (c.kind === "group" && c.action === "delete") {
+    moveMemberships(fold, c.provider, c.group, undefined);
+    fold.adopted.delete(`${c.provider}\n${c.group}`);
+  }
+  // A group gatehouse made held no one before it: nothing to adopt there.
+  if (c.kind === "group" && c.action === "create") fold.adopted.add(`${c.provider}\n${c.group}`);
   const renamedTo = renamedGroupTo(c);
   if (c.kind === "group" && renamedTo !== undefined) {
     moveMemberships(fold, c.provider, c.group, renamedTo);
+    if (fold.adopted.delete(`${c.provider}\n${c.group}`)) fold.adopted.add(`${c.provider}\n${renamedTo}`);
     fold.managed.delete(c.id);
     fold.managed.add(groupAddress(c.provider, renamedTo));
     const id = entry.accountId ?? fold.ids.get(c.id);
@@ -469,6 +495,9 @@ export function emptyFold(): MutableFold {
     ids: new Map(),
     verdicts: new Map(),
     undelivered: new Map(),
+    adopted: new Set(),
+    adoptingProviders: new Set(),
+    providersRun: new Set(),
     runIds: new Map(),
   };
 }
@@ -529,7 +558,9 @@ function anchorOf(value: Readonly<Record<string, unknown>>): FoldCache | undefin
 // recorded, and the current run's start (21 opened none: a run that died before its check left the
 // account unchecked, and its leaver unannounced, for good).
 // 23: ids, the stable id of each account's and group's entry its changes recorded (22 kept none).
-const FORMAT = "gatehouse journal fold 23";
+// 24: adopted, the groups whose holders before gatehouse are on record (and the providers that record
+// them, and those any run named): 23 kept none, so every apply would record them again.
+const FORMAT = "gatehouse journal fold 24";
 const FILE_PATTERN = /^journal-[0-9a-f]{16}\.json$/;
 /** Stands in for the chain fields an open verdict is kept without, to check it as an entry. */
 const ZERO_HASH = "0".repeat(64);
@@ -572,6 +603,9 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     undelivered,
     runIds,
     run,
+    adopted,
+    adoptingProviders,
+    providersRun,
   } = value;
   const isOffset = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
   if (!isOffset(end) || !isOffset(lastLineStart) || typeof lastLineHash !== "string") return undefined;
@@ -625,6 +659,14 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
   }
   if (isRecord(run) && typeof run["at"] === "string" && typeof run["isDrill"] === "boolean")
     fold.run = { at: run["at"], isDrill: run["isDrill"] };
+  for (const [target, list] of [
+    [fold.adopted, adopted],
+    [fold.adoptingProviders, adoptingProviders],
+    [fold.providersRun, providersRun],
+  ] as const) {
+    if (!Array.isArray(list)) return undefined;
+    for (const key of list) if (typeof key === "string") target.add(key);
+  }
   if (!Array.isArray(runIds)) return undefined;
   for (const pair of runIds)
     if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string")
@@ -666,6 +708,9 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     verdicts: [...cache.fold.verdicts.values()],
     undelivered: [...cache.fold.undelivered.values()],
     runIds: [...cache.fold.runIds],
+    adopted: [...cache.fold.adopted],
+    adoptingProviders: [...cache.fold.adoptingProviders],
+    providersRun: [...cache.fold.providersRun],
     ...(cache.fold.run === undefined ? {} : { run: cache.fold.run }),
   });
   await writeCacheFile(file, text, FILE_PATTERN).catch(() => undefined); // only costs a full read later
@@ -773,6 +818,9 @@ export async function foldJournal(
     ids: new Map(fold.ids),
     verdicts: new Map(fold.verdicts),
     undelivered: new Map(fold.undelivered),
+    adopted: new Set(fold.adopted),
+    adoptingProviders: new Set(fold.adoptingProviders),
+    providersRun: new Set(fold.providersRun),
     runIds: new Map(),
   };
   for (const entry of aside) foldEntry(more, { ...entry, seq: 0, prevHash: "", hash: "" });

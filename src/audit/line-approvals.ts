@@ -23,7 +23,8 @@ export interface LineCommit {
 
 /** A member as `journal access` holds it: what is needed to look its line up. */
 interface Attributable {
-  readonly reason: Reason;
+  /** The add's reason ("adopted": no add, held before gatehouse). */
+  readonly reason: Reason | "adopted";
   readonly source?: SourceLocation;
   readonly commit?: string;
   readonly approvals?: ApprovalsRecord;

@@ -87,6 +87,7 @@ export class UnconfirmedChanges {
         return found;
       }
       case "delivery-closed":
+      case "adopted":
       case "drill":
       case "offboard-verified":
       case "verdict-closed":

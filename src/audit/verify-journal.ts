@@ -282,9 +282,10 @@ function follow(open: Map<number, MutableRun>, entry: JournalEntry, line: number
       run.pending.delete(entry.changeId);
       run[entry.outcome] += 1;
       return;
+    case "adopted":
     case "offboard-verified":
     case "webhook-delivered":
-      // A read-back after the run's changes, or a webhook told of them: no change of its own to tally.
+      // Holders found before the run's changes, a read-back after the run's changes, or a webhook told of them: no change of its own to tally.
       return;
     case "apply-end":
       open.delete(entry.runSeq);

@@ -17,6 +17,7 @@ import { guardrailViolations, isGrantEnding, madeDespiteRefusal } from "../plan/
 import { createProvider } from "../providers/registry.ts";
 import type { Provider, ProviderContext } from "../providers/types.ts";
 import { liveDigestOf } from "./live-digest.ts";
+import { adoptionsOf, type Adoption } from "./adoptions.ts";
 import { openEarlyProviders, startEarlyReads, type EarlyProvider } from "./early-reads.ts";
 import { PlanInstant } from "../lifecycle/status.ts";
 import { DEFAULT_JOURNAL_PATH } from "../audit/journal.ts";
@@ -112,6 +113,12 @@ export interface PreparedPlan {
   readonly owedDeliveries: readonly UndeliveredWebhook[];
   /** With EngineOptions.skipUnreadable: the systems that could not be read, left out of the plan. */
   readonly unreadable: readonly ProviderError[];
+  /**
+   * The groups gatehouse manages the members of for the first time in each system read, with the members
+   * found there that the journal has no add by gatehouse for: what apply records as held before it
+   * (engine/adoptions.ts). A plan records nothing.
+   */
+  readonly adoptions: readonly Adoption[];
   /** With EngineOptions.keepInputs: each provider's planner input (live state as read), and the journal's fold. */
   readonly planned?: { readonly inputs: readonly ProviderPlanInput[]; readonly journal: JournalFold };
 }
@@ -347,6 +354,7 @@ export async function preparePlanWith(
       }),
     );
     const inputs = read.filter((input): input is ProviderPlanInput => input !== undefined);
+    const adoptions = inputs.flatMap((input) => adoptionsOf(input, journal));
     // Nothing could be read: nothing to reconcile, and the first failure says why.
     if (inputs.length === 0 && unreadable[0] !== undefined) throw unreadable[0];
     // In the order of gatehouse.yaml, as the plan lists the systems; then those of systems it no longer
@@ -410,6 +418,7 @@ export async function preparePlanWith(
       openVerdicts,
       owedDeliveries: [...journal.undelivered.values()],
       unreadable,
+      adoptions,
       ...(options.keepInputs === true ? { planned: { inputs, journal } } : {}),
     };
   } catch (error) {

@@ -19,6 +19,8 @@ import {
 } from "../audit/journal.ts";
 import { readSetAside, retireSetAside, setAside } from "../audit/set-aside.ts";
 import { foldJournal, MANAGING_ACTIONS } from "../audit/journal-fold.ts";
+import { ADOPTED_PER_ENTRY } from "../audit/journal-entry.ts";
+import type { Adoption } from "./adoptions.ts";
 import { planChecksum } from "./saved-plan.ts";
 import { appendAll, firstFew } from "../model/lists.ts";
 import {
@@ -80,6 +82,12 @@ export interface RunApplyOptions extends GuardrailOptions {
    * madeDespiteRefusal), and these refusals are recorded in the apply-start for the rest.
    */
   readonly refused?: readonly string[];
+  /**
+   * Groups gatehouse manages the members of for the first time, with their holders from before it
+   * (PreparedPlan.adoptions): recorded right after the apply-start, before any change, for the systems
+   * the plan covers.
+   */
+  readonly adoptions?: readonly Adoption[];
 }
 
 export interface RunApplyResult extends ApplyResult {
@@ -206,6 +214,15 @@ export async function runApply(
   ]);
   if (!start) throw new Error("journal did not record the start of the run");
   let last: JournalEntry = start;
+  // Who held the groups gatehouse now takes on, before any change of the run: recorded once, so the next
+  // run finds them on record. Should this fail, nothing is applied (the run is closed as interrupted by the
+  // next apply, which records them then).
+  const planned = new Set(plan.providers.map((p) => p.name));
+  const adopted = adoptedEntries(
+    (options.adoptions ?? []).filter((a) => planned.has(a.provider)),
+    start,
+  );
+  if (adopted.length > 0) last = (await appendJournalEntries(options.journalPath, adopted)).at(-1) ?? last;
   // If the journal cannot be appended to mid-run, stop writing (an unrecorded change is an audit gap),
   // keep what was done, and record it at the end; as a last resort next to the journal, never lost.
   const stop = new AbortController();
@@ -365,6 +382,30 @@ export async function runApply(
     ...(offboardingCalls === undefined ? {} : { offboardingCalls }),
     journal: { first: start.seq, last: last.seq, headHash: last.hash, start },
   };
+}
+
+/** The `adopted` entries of a run: one per group, or several for a group of more than ADOPTED_PER_ENTRY. */
+function adoptedEntries(adoptions: readonly Adoption[], start: JournalEntry): NewJournalEntry[] {
+  return adoptions.flatMap((a) => {
+    const parts = Math.max(
+      1,
+      Math.ceil(a.members.length / ADOPTED_PER_ENTRY),
+      Math.ceil(a.groupMembers.length / ADOPTED_PER_ENTRY),
+    );
+    return Array.from({ length: parts }, (_, i): NewJournalEntry => {
+      const groupMembers = a.groupMembers.slice(i * ADOPTED_PER_ENTRY, (i + 1) * ADOPTED_PER_ENTRY);
+      return {
+        type: "adopted",
+        at: start.at,
+        runSeq: start.seq,
+        provider: a.provider,
+        group: a.group,
+        members: a.members.slice(i * ADOPTED_PER_ENTRY, (i + 1) * ADOPTED_PER_ENTRY),
+        ...(groupMembers.length === 0 ? {} : { groupMembers }),
+        ...(a.isLate ? { late: true as const } : {}),
+      };
+    });
+  });
 }
 
 /** The run's webhook deliveries, journalled after its apply-end (set aside when the journal fails). */

@@ -2,7 +2,7 @@
  * The text of `journal access`: one member's lines (how they held the group, and what the journal cannot
  * vouch for), at an instant or over a window.
  */
-import type { HeldMembership, UnconfirmedMembership } from "../../audit/access-at.ts";
+import type { AdoptedLater, HeldMembership, UnconfirmedMembership } from "../../audit/access-at.ts";
 import type { GuardrailOverrides } from "../../audit/journal-entry.ts";
 import type { HeldStretch } from "../../audit/access-during.ts";
 import { heldThroughSince, type HeldThrough } from "../../audit/nested-access.ts";
@@ -187,6 +187,8 @@ export function heldLines(
   const inner = through?.held.via.at(-1)?.group;
   // A stretch a removal ended (a window's): the grant's end is said with how long after it that came.
   const removedAt = window?.endedBy === undefined ? undefined : window.to;
+  if (m.adopted !== undefined || m.reason === "adopted")
+    return adoptedLines(m, window, removal, through, inner, span);
   const lines = [
     `  ${inlineText(who(m))}  ${inner === undefined ? "" : `through group ${inlineText(inner)}: in it `}since ${inlineText(m.since)}${span} (journal #${String(m.seq)}${runText(m)}): ${REASON_TEXT[m.reason]}${inlineText(where)}${grantEnd(m, end, removedAt)}`,
   ];
@@ -218,6 +220,51 @@ export function heldLines(
         : `    its end changed with ${describeRunApprovals(m.endChanged.approvals)}`,
     );
   return lines;
+}
+
+/** How a member held before gatehouse held the group: its head (before the span) and what the journal says. */
+export function adoptedText(m: Pick<HeldMembership, "since" | "adopted">): {
+  readonly head: string;
+  readonly tail: string;
+} {
+  return m.adopted?.late === true
+    ? {
+        head: `held since before ${inlineText(m.since)}`,
+        tail: "not added by gatehouse: found there by the run that first recorded the group's earlier holders, but an older gatehouse managed the group before, so it may also have been added by hand since then",
+      }
+    : {
+        head: "held since before gatehouse",
+        tail: `found there at ${inlineText(m.since)} by the run that took the group on, and kept; held from then at the latest, since when before, the journal cannot tell`,
+      };
+}
+
+function adoptedLines(
+  m: HeldMembership,
+  window: Pick<HeldStretch, "to" | "endedBy"> | undefined,
+  removal: LineRemoval | undefined,
+  through: { readonly group: string; readonly held: HeldThrough } | undefined,
+  inner: string | undefined,
+  span: string,
+): string[] {
+  const { head, tail } = adoptedText(m);
+  const run = m.adopted === undefined ? "" : `, run #${String(m.adopted.runSeq)}`;
+  const lines = [
+    `  ${inlineText(who(m))}  ${inner === undefined ? "" : `through group ${inlineText(inner)}: in it `}${head}${span} (journal #${String(m.seq)}${run}${runText(m)}): ${tail}`,
+  ];
+  if (through !== undefined) lines.push(`    ${nestedText(through.group, through.held)}`);
+  if (window?.endedBy !== undefined) lines.push(`    ${endedByText(window.endedBy, removal)}`);
+  lines.push("    approvals: none (gatehouse did not give it; it kept what it found)");
+  return lines;
+}
+
+/** The lines of members a later run found holding the group when it took it on (adopted after the instant). */
+export function adoptedLaterLines(provider: string, later: readonly AdoptedLater[]): string[] {
+  const first = later[0];
+  if (first === undefined) return [];
+  return [
+    `  and ${String(later.length)} member(s) the run that took the group on in ${provider} later found holding it (run #${String(first.runSeq)} at ${inlineText(first.foundAt)}): held since before gatehouse, so they may have held it then; the journal cannot tell from when`,
+    ...later.map((m) => `  ? ${inlineText(who(m))}  found holding it at ${inlineText(m.foundAt)}${m.late === true ? " (an older gatehouse managed the group before)" : ""}`),
+  ];
 }
 
 /**

@@ -10,7 +10,13 @@ import { verifyJournalHistory } from "../../audit/journal-history.ts";
 import { rememberVerified } from "../../audit/verified-prefix.ts";
 import { inlineText, jsonForTerminal } from "../../render/terminal-text.ts";
 import { firstFew } from "../../model/lists.ts";
-import { heldLines, outsideLines, runText, unconfirmedLines } from "./journal-access-text.ts";
+import {
+  adoptedLaterLines,
+  heldLines,
+  outsideLines,
+  runText,
+  unconfirmedLines,
+} from "./journal-access-text.ts";
 import { refusalChangeLine, refusalLines } from "./journal-refusal-text.ts";
 import { throughLines } from "./journal-nested-text.ts";
 import { DEFAULT_CACHE_DIR } from "../../load/load-tree.ts";
@@ -617,9 +623,11 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
   const lines: string[] = [];
   for (const g of result.groups) {
     const called = g.group === group ? "" : ` (then called ${g.group})`;
+    const later = "adoptedLater" in g ? g.adoptedLater : [];
     if (!g.isKnown && g.unconfirmed.length === 0 && g.outside.length === 0 && g.nested.length === 0) {
       lines.push(
         `${group}${called} in ${g.provider} ${when}: gatehouse had not changed it by then`,
+        ...adoptedLaterLines(g.provider, later),
         ...refusalLines(g.group, g.refused, "names" in g),
       );
       continue;
@@ -628,7 +636,7 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
       const people = new Set(g.members.map((m) => `${m.memberKind}\n${m.member}`)).size;
       const names = g.names.length > 1 ? ` (called ${g.names.join(", then ")})` : "";
       lines.push(
-        `${group}${names} in ${g.provider} ${when}: ${String(people)} member(s) gatehouse applied held it at some moment, in ${String(g.members.length)} stretch(es)`,
+        `${group}${names} in ${g.provider} ${when}: ${String(people)} member(s) ${membersText(g.members)} held it at some moment, in ${String(g.members.length)} stretch(es)`,
       );
       for (const m of g.members)
         lines.push(
@@ -645,12 +653,13 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
         );
     } else {
       lines.push(
-        `${group}${called} in ${g.provider} ${when}: ${String(g.members.length)} member(s) gatehouse applied`,
+        `${group}${called} in ${g.provider} ${when}: ${String(g.members.length)} member(s) ${membersText(g.members)}`,
       );
       for (const m of g.members) lines.push(...heldLines(m, end, undefined, lineCommits.get(m)));
     }
     lines.push(
       ...throughLines(g.group, g, end, "names" in g, lineCommits),
+      ...adoptedLaterLines(g.provider, later),
       ...unconfirmedLines(g.provider, g.unconfirmed),
       ...outsideLines(g.provider, g.outside),
       ...refusalLines(g.group, g.refused, "names" in g),
@@ -661,8 +670,18 @@ async function runAccess(args: Parsed, io: CommandIo, file: string): Promise<num
       `${group}: gatehouse had applied no change to it${provider === undefined ? "" : ` in ${provider}`} by ${end}`,
     );
   lines.push(
-    `From ${shown} (${String(result.entries)} entries). Only what gatehouse applied is there, and what a run found and removed: members who were in a group before gatehouse first changed it are not; a member added by hand shows once a run removed them (held outside gatehouse, since when unknown), not if it was undone before any run; a removal made by hand shows only once a later run put the member back.`,
+    `From ${shown} (${String(result.entries)} entries). Only what gatehouse applied is there, what the run that took a group on found in it (held since before gatehouse; a journal written before gatehouse recorded that gets it at its next apply), and what a run found and removed; a member added by hand shows once a run removed them (held outside gatehouse, since when unknown), not if it was undone before any run; a removal made by hand shows only once a later run put the member back.`,
   );
   io.stdout(lines.join("\n") + "\n");
   return isAnswered ? ExitCode.ok : ExitCode.error;
+}
+
+/** "gatehouse applied", or how many of them gatehouse applied and how many were held before it. */
+function membersText(members: readonly HeldMembership[]): string {
+  const count = (list: readonly HeldMembership[]): number =>
+    new Set(list.map((m) => `${m.memberKind}\n${m.member}`)).size;
+  const adopted = members.filter((m) => m.reason === "adopted");
+  if (adopted.length === 0) return "gatehouse applied";
+  const applied = members.filter((m) => m.reason !== "adopted");
+  return `(${String(count(applied))} gatehouse applied, ${String(count(adopted))} held since before gatehouse)`;
 }
