@@ -669,7 +669,9 @@ export function accessReplay(query: AccessAtQuery): AccessReplay {
         ...[...pending.values()].map((p) => p.provider),
         ...outside.providers().filter((p) => outsideOf(p).length > 0),
         ...[...foundLater.keys()]
-          .filter((k) => k.slice(k.indexOf("\n") + 1) === groupThen.of(k.slice(0, k.indexOf("\n")), query.group))
+          .filter(
+            (k) => k.slice(k.indexOf("\n") + 1) === groupThen.of(k.slice(0, k.indexOf("\n")), query.group),
+          )
           .map((k) => k.slice(0, k.indexOf("\n"))),
         // A refusal that names the group (its name then) is an answer about it too.
         ...standing.providers().filter((p) => {

@@ -18,8 +18,7 @@ export interface Adoption {
   readonly isLate: boolean;
 }
 
-const sorted = (names: Iterable<string>): string[] =>
-  [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+const sorted = (names: Iterable<string>): string[] => [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
  * The adoptions an apply of `input` records: every group whose members the files manage in that system

@@ -101,7 +101,9 @@ describe("journal access of a group gatehouse took on", () => {
     expect(at.stdout).toMatch(
       / {2}ann {2}held since before gatehouse \(journal #2, run #1, commit \w+, by .*\): found there at 2026-03-01T09:00:00\.000Z by the run that took the group on, and kept; held from then at the latest/,
     );
-    expect(at.stdout).toMatch(/ {2}dan {2}since 2026-03-01T09:00:00\.000Z \(journal #\d+, .*\): added in config/);
+    expect(at.stdout).toMatch(
+      / {2}dan {2}since 2026-03-01T09:00:00\.000Z \(journal #\d+, .*\): added in config/,
+    );
     // cy was removed by that run: not held afterwards, and not "held outside gatehouse" either.
     expect(at.stdout).not.toMatch(/\bcy\b/);
 
@@ -116,7 +118,9 @@ describe("journal access of a group gatehouse took on", () => {
 
     // Before the run: gatehouse had not changed it, but the members it found then may have held it.
     const before = await access(repo, "ops", "--at", "2026-02-15");
-    expect(before.stdout).toContain("ops in app at 2026-02-15T23:59:59.999Z: gatehouse had not changed it by then");
+    expect(before.stdout).toContain(
+      "ops in app at 2026-02-15T23:59:59.999Z: gatehouse had not changed it by then",
+    );
     expect(before.stdout).toContain(
       "  and 3 member(s) the run that took the group on in app later found holding it (run #1 at 2026-03-01T09:00:00.000Z): held since before gatehouse, so they may have held it then",
     );
@@ -169,7 +173,9 @@ describe("journal access of a group gatehouse took on", () => {
     ]);
     const audit = await access(repo, "audit", "--at", "2026-04-15");
     expect(audit.stdout).toContain("2 member(s) (1 gatehouse applied, 1 held since before gatehouse)");
-    expect(audit.stdout).toMatch(/ {2}cy {2}held since before gatehouse \(.*\): found there at 2026-04-01T09:00:00\.000Z/);
+    expect(audit.stdout).toMatch(
+      / {2}cy {2}held since before gatehouse \(.*\): found there at 2026-04-01T09:00:00\.000Z/,
+    );
     // fresh was made by gatehouse: its one member is gatehouse's add, and a third run records nothing.
     expect((await apply(repo, LATER)).code).toBe(0);
     expect(await adoptedOf(repo)).toHaveLength(2);
@@ -186,7 +192,9 @@ describe("journal access of a group gatehouse took on", () => {
     expect((await apply(repo, T2)).code).toBe(0);
     const adopted = await adoptedOf(repo);
     // dan is gatehouse's add (journal #…): not adopted. cy was removed by the first run.
-    expect(adopted.map((e) => [e["group"], e["members"], e["late"]])).toEqual([["ops", ["ann", "bob", "eve"], true]]);
+    expect(adopted.map((e) => [e["group"], e["members"], e["late"]])).toEqual([
+      ["ops", ["ann", "bob", "eve"], true],
+    ]);
     const at = await access(repo, "ops", "--at", "2026-04-15");
     expect(at.stdout).toMatch(
       / {2}eve {2}held since before 2026-04-01T09:00:00\.000Z \(.*\): not added by gatehouse: .*an older gatehouse managed the group before, so it may also have been added by hand since then/,
@@ -201,7 +209,13 @@ describe("journal access of a group gatehouse took on", () => {
     const journal = await entries(repo);
     const cut = journal.findIndex((e) => e["type"] === "intent");
     expect(journal.slice(0, cut).map((e) => e["type"])).toEqual(["apply-start", "adopted"]);
-    await repo.write(JOURNAL_FILE, journal.slice(0, cut + 1).map((e) => JSON.stringify(e) + "\n").join(""));
+    await repo.write(
+      JOURNAL_FILE,
+      journal
+        .slice(0, cut + 1)
+        .map((e) => JSON.stringify(e) + "\n")
+        .join(""),
+    );
     await forgetReads(repo);
     expect((await apply(repo, T2)).code).toBe(0);
     expect(await adoptedOf(repo)).toHaveLength(1);
@@ -225,7 +239,10 @@ async function asWrittenByOlderGatehouse(repo: TempRepo): Promise<void> {
     const { seq: _seq, prevHash: _prev, hash: _hash, ...body } = entry;
     const runSeq = body["runSeq"];
     // Runs are named by their apply-start's seq, which the dropped entries do not change (it comes first).
-    previous = sealEntry({ ...body, ...(typeof runSeq === "number" ? { runSeq } : {}) } as NewJournalEntry, previous);
+    previous = sealEntry(
+      { ...body, ...(typeof runSeq === "number" ? { runSeq } : {}) } as NewJournalEntry,
+      previous,
+    );
     lines.push(JSON.stringify(previous) + "\n");
   }
   await repo.write(JOURNAL_FILE, lines.join(""));
@@ -241,3 +258,41 @@ async function withMember(repo: TempRepo, name: string, member: string): Promise
   else found.members.push(member);
   return JSON.stringify(live);
 }
+
+describe("explain of a member held before gatehouse", () => {
+  it("points to the adopted membership beside the files' reason, and to one the files do not give", async () => {
+    const repo = await adoptingRepo();
+    await repo.write("access/gatehouse.yaml", CONFIG.replace("authoritative", "additive"));
+    await repo.write(
+      "access/groups/teams.yaml",
+      groups(group("ops", "ann, bob, dan"), "- name: audit\n  owners: [ann]\n  members: [eve]\n"),
+    );
+    await repo.commit("additive: audit keeps cy, whom no line gives");
+    expect((await apply(repo, T1)).code).toBe(0);
+    const cy = await repo.run(["explain", "cy"], { now: LATER });
+    expect(cy.code).toBe(0);
+    expect(cy.stdout).toContain(
+      "  ops  [app]  not given by the access files\n    held in app since before gatehouse: found there by the run that took the group on (run #1 at 2026-03-01T09:00:00.000Z, journal #2); `gatehouse journal access ops` tells more",
+    );
+    expect(cy.stdout).toContain("  audit  [app]  not given by the access files");
+    const ann = await repo.run(["explain", "ann", "ops", "--format", "json"], { now: LATER });
+    const json = JSON.parse(ann.stdout) as { groups: { group: string; heldBeforeGatehouse?: unknown[] }[] };
+    expect(json.groups[0]?.heldBeforeGatehouse).toEqual([
+      { provider: "app", at: "2026-03-01T09:00:00.000Z", seq: 2, runSeq: 1 },
+    ]);
+    // dan's membership is gatehouse's add: nothing held before.
+    const dan = await repo.run(["explain", "dan"], { now: LATER });
+    expect(dan.stdout).not.toContain("since before gatehouse");
+  });
+
+  it("no longer points to it once a run removed the membership", async () => {
+    const repo = await adoptingRepo();
+    expect((await apply(repo, T1)).code).toBe(0);
+    // cy was in ops before; the first (authoritative) run removed her.
+    const cy = await repo.run(["explain", "cy"], { now: LATER });
+    expect(cy.stdout).not.toContain("since before gatehouse");
+    expect(cy.stdout).toContain("  no memberships");
+    const before = await repo.run(["explain", "bob", "ops"], { now: LATER });
+    expect(before.stdout).toContain("held in app since before gatehouse");
+  });
+});

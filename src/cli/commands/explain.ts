@@ -1,6 +1,6 @@
 import { jsonForTerminal } from "../../render/terminal-text.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
-import { loadValidModel } from "../../engine/prepare-plan.ts";
+import { journalPathOf, loadValidModel } from "../../engine/prepare-plan.ts";
 import { computeEffectiveMemberships, describeProvenance, provenanceOf } from "../../desired/effective.ts";
 import { accountNameFor, groupIsInProvider, lifecycleOf } from "../../desired/desired-state.ts";
 import { afterDay, hasNotStarted, isTerminated } from "../../lifecycle/status.ts";
@@ -13,12 +13,15 @@ import { engineOptions } from "./engine-options.ts";
 import type { EngineOptions } from "../../engine/prepare-plan.ts";
 import { accessFilesAt, FilesAtError, type FilesAtCommit } from "../../audit/files-at.ts";
 import { looksLikeDate, parseAt } from "../instant.ts";
+import { adoptedHoldingsOf, type AdoptedHolding } from "../../audit/adopted-holdings.ts";
 import { suggest } from "../../validate/rules/report.ts";
 
 export const EXPLAIN_USAGE = `Usage: gatehouse explain <user> [<group>] [--dir access] [--at DATE|REVISION] [--format text|json]
 
 Why a user has (or will have, once applied) each membership: the file line that lists them, the
-role rule that matched which attribute, or the nested group it comes through. Reads no live system.
+role rule that matched which attribute, or the nested group it comes through. Reads no live system;
+from the journal, it names the memberships they held before gatehouse managed the group (adopted)
+that no change of gatehouse took away since.
 --at answers from the access files as git history has them: at a day or instant (the last commit on
 the current branch's first-parent line by then, its rules applied at that instant), or at a commit,
 tag or branch (applied at its commit time).`;
@@ -36,6 +39,21 @@ interface ExplainedGroup {
   readonly expiredGrant?: { readonly until: string; readonly source: SourceLocation };
   /** The group's access review under way, when it has not re-certified this person's line yet. */
   readonly pendingReview?: { readonly due: string; readonly source: SourceLocation };
+  /** Systems where the journal has them holding it since before gatehouse (adopted), still. */
+  readonly heldBeforeGatehouse?: readonly HeldBefore[];
+}
+
+/** A membership held since before gatehouse, as explain shows it (AdoptedHolding without the account). */
+type HeldBefore = Omit<AdoptedHolding, "account" | "group">;
+
+const heldBeforeOf = ({ account: _account, group: _group, ...rest }: AdoptedHolding): HeldBefore => rest;
+
+/** "held in app since before gatehouse: …": what the journal says of an adopted membership. */
+function heldBeforeText(h: AdoptedHolding): string {
+  const found = `found there by the run that took the group on (run #${String(h.runSeq)} at ${h.at}, journal #${String(h.seq)})`;
+  return h.late === true
+    ? `held in ${h.provider} since before ${h.at}, not added by gatehouse: ${found}; an older gatehouse managed the group before; \`gatehouse journal access ${h.group}\` tells more`
+    : `held in ${h.provider} since before gatehouse: ${found}; \`gatehouse journal access ${h.group}\` tells more`;
 }
 
 export async function runExplain(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -55,7 +73,15 @@ export async function runExplain(argv: readonly string[], io: CommandIo): Promis
   const given = engineOptions(io, stringOpt(args, "dir"), [], undefined);
   const past = atText === undefined ? undefined : await filesAt(given, atText, io);
   try {
-    return await explain(past?.options ?? given, userId, groupName, format, io, past?.files);
+    return await explain(
+      past?.options ?? given,
+      userId,
+      groupName,
+      format,
+      io,
+      past?.files,
+      journalPathOf(given),
+    );
   } finally {
     await past?.files.dispose();
   }
@@ -89,6 +115,7 @@ async function explain(
   format: "text" | "json",
   io: CommandIo,
   past: FilesAtCommit | undefined,
+  journalPath: string,
 ): Promise<number> {
   // A grant's length is checked against the instant asked about: files merged later than it (or a
   // grant shortened later) would fail GH221 there, though they say plainly what they give.
@@ -119,6 +146,12 @@ async function explain(
     );
   const accounts = new Map(model.config.providers.map((p) => [p.name, accountNameFor(user, p) ?? null]));
   out.push(`  accounts: ${[...accounts].map(([p, account]) => `${p}=${account ?? "(none)"}`).join(", ")}`);
+  // Memberships the journal has them holding since before gatehouse managed the group (adopted).
+  const named = new Map<string, string>();
+  for (const [p, account] of accounts) if (account !== null) named.set(p, account);
+  const adopted = (await adoptedHoldingsOf(journalPath, named, options.now)).filter(
+    (h) => groupName === undefined || h.group === groupName,
+  );
   // What the files list is not held while the person stands outside it, as the plan has it (desired-state.ts).
   const stands = lifecycleOf(user, options.now);
   const notHeldWhy =
@@ -141,6 +174,7 @@ async function explain(
     const systems = model.config.providers.filter((p) => def && groupIsInProvider(def, p)).map((p) => p.name);
     const why = (provenance ?? []).map(describeProvenance);
     const review = pendingReviewOf(def, user.id);
+    const before = adopted.filter((h) => h.group === name && systems.includes(h.provider));
     groups.push({
       group: name,
       providers: systems,
@@ -150,16 +184,24 @@ async function explain(
       provenance: provenance ?? [],
       ...(expired ? { expiredGrant: { until: expired.until, source: expired.source } } : {}),
       ...(review === undefined ? {} : { pendingReview: review }),
+      ...(before.length === 0 ? {} : { heldBeforeGatehouse: before.map(heldBeforeOf) }),
     });
     out.push(`  ${name}  [${systems.join(", ") || "no provider"}]${provenance ? notHeld : ""}`);
     for (const line of why) out.push(`    ${line}`);
     if (review !== undefined) out.push(`    ${pendingReviewText(review, options.now)}`);
+    for (const h of before) out.push(`    ${heldBeforeText(h)}`);
     if (expired)
       out.push(
         `    expired grant (until ${expired.until}) at ${formatLocation(expired.source)}: no longer due (the files no longer give it); the next apply removes it where a system still holds it`,
       );
   }
-  if (groups.length === 0)
+  // Held since before gatehouse where the files do not give it (additive mode keeps it; authoritative
+  // removes it, and the journal then no longer lists it here).
+  const listed = new Set(groups.flatMap((g) => g.providers.map((p) => `${p}\n${g.group}`)));
+  const notGiven = adopted.filter((h) => !listed.has(`${h.provider}\n${h.group}`));
+  for (const h of notGiven)
+    out.push(`  ${h.group}  [${h.provider}]  not given by the access files`, `    ${heldBeforeText(h)}`);
+  if (groups.length === 0 && notGiven.length === 0)
     out.push(
       groupName === undefined
         ? "  no memberships"
@@ -187,6 +229,11 @@ async function explain(
             source: user.source,
             accounts: Object.fromEntries(accounts),
             groups,
+            ...(notGiven.length === 0
+              ? {}
+              : {
+                  heldBeforeGatehouse: notGiven.map(({ account: _account, ...rest }) => rest),
+                }),
           },
           null,
           2,

@@ -263,7 +263,10 @@ export function adoptedLaterLines(provider: string, later: readonly AdoptedLater
   if (first === undefined) return [];
   return [
     `  and ${String(later.length)} member(s) the run that took the group on in ${provider} later found holding it (run #${String(first.runSeq)} at ${inlineText(first.foundAt)}): held since before gatehouse, so they may have held it then; the journal cannot tell from when`,
-    ...later.map((m) => `  ? ${inlineText(who(m))}  found holding it at ${inlineText(m.foundAt)}${m.late === true ? " (an older gatehouse managed the group before)" : ""}`),
+    ...later.map(
+      (m) =>
+        `  ? ${inlineText(who(m))}  found holding it at ${inlineText(m.foundAt)}${m.late === true ? " (an older gatehouse managed the group before)" : ""}`,
+    ),
   ];
 }
 
