@@ -147,6 +147,8 @@ describe("journal access of a group gatehouse took on", () => {
     );
     // The plan calls it drift (gatehouse did not add it), as it did before adoptions were recorded.
     expect(lines[bob + 1]).toMatch(/^ {4}ended by its removal, journal #\d+ .*: drift: bob /);
+    // Its removal ends a holding on record: no member held outside gatehouse (since when unknown).
+    expect(window.stdout).not.toMatch(/member\(s\) held outside gatehouse/);
     const after = await access(repo, "ops", "--at", "2026-04-15");
     expect(after.stdout).toContain("2 member(s) (1 gatehouse applied, 1 held since before gatehouse)");
     expect(after.stdout).not.toMatch(/ {2}bob /);
@@ -222,6 +224,37 @@ describe("journal access of a group gatehouse took on", () => {
     const at = await access(repo, "ops", "--at", "2026-04-15");
     expect(at.stdout).toMatch(/ {2}ann {2}held since before gatehouse/);
     expect((await repo.run(["journal", "verify"], { now: LATER })).code).toBe(0);
+  });
+});
+
+describe("an adopted group in the journal's chain", () => {
+  it("is checked by journal verify: a name taken out of an adopted entry breaks the chain there", async () => {
+    const repo = await adoptingRepo();
+    expect((await apply(repo, T1)).code).toBe(0);
+    const text = await repo.read(JOURNAL_FILE);
+    await repo.write(JOURNAL_FILE, text.replace('"members":["ann","bob","cy"]', '"members":["ann","bob"]'));
+    const verify = await repo.run(["journal", "verify"], { now: LATER });
+    expect(verify.code).toBe(1);
+    expect(verify.stdout + verify.stderr).toContain(
+      "journal.jsonl:2 entry seq 2 was edited: its content does not match its hash",
+    );
+  });
+
+  it("follows a rename gatehouse applies: the group stays on record under its new name", async () => {
+    const repo = await adoptingRepo();
+    expect((await apply(repo, T1)).code).toBe(0);
+    await repo.write(
+      "access/groups/teams.yaml",
+      groups("- name: ops-team\n  formerNames: [ops]\n  owners: [ann]\n  members: [ann, bob, dan]\n"),
+    );
+    await repo.commit("ops is ops-team now");
+    expect((await apply(repo, T2)).code).toBe(0);
+    expect((await apply(repo, LATER)).code).toBe(0);
+    expect(await adoptedOf(repo)).toHaveLength(1);
+    const at = await access(repo, "ops-team", "--at", "2026-04-15");
+    expect(at.stdout).toContain(
+      "ops-team in app at 2026-04-15T23:59:59.999Z: 3 member(s) (1 gatehouse applied, 2 held since before gatehouse)",
+    );
   });
 });
 
