@@ -167,6 +167,7 @@ export async function leaversOffboarded(path: string): Promise<LeaverRecord[]> {
       case "delivery-closed":
         deliveryClosures.set(entry.closes, entry);
         return;
+      case "adopted":
       case "apply-end":
       case "change":
       case "drill":

@@ -269,13 +269,9 @@ async function asWrittenByOlderGatehouse(repo: TempRepo): Promise<void> {
   const lines: string[] = [];
   for (const entry of await entries(repo)) {
     if (entry["type"] === "adopted") continue;
-    const { seq: _seq, prevHash: _prev, hash: _hash, ...body } = entry;
-    const runSeq = body["runSeq"];
-    // Runs are named by their apply-start's seq, which the dropped entries do not change (it comes first).
-    previous = sealEntry(
-      { ...body, ...(typeof runSeq === "number" ? { runSeq } : {}) } as NewJournalEntry,
-      previous,
-    );
+    // Sealed again: seq, prevHash and hash are given anew. Runs are named by their apply-start's seq,
+    // which the dropped entries (after it) do not change.
+    previous = sealEntry(entry as unknown as NewJournalEntry, previous);
     lines.push(JSON.stringify(previous) + "\n");
   }
   await repo.write(JOURNAL_FILE, lines.join(""));

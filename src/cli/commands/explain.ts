@@ -46,7 +46,13 @@ interface ExplainedGroup {
 /** A membership held since before gatehouse, as explain shows it (AdoptedHolding without the account). */
 type HeldBefore = Omit<AdoptedHolding, "account" | "group">;
 
-const heldBeforeOf = ({ account: _account, group: _group, ...rest }: AdoptedHolding): HeldBefore => rest;
+const heldBeforeOf = (h: AdoptedHolding): HeldBefore => ({
+  provider: h.provider,
+  at: h.at,
+  seq: h.seq,
+  runSeq: h.runSeq,
+  ...(h.late === true ? { late: true as const } : {}),
+});
 
 /** "held in app since before gatehouse: …": what the journal says of an adopted membership. */
 function heldBeforeText(h: AdoptedHolding): string {
@@ -232,7 +238,7 @@ async function explain(
             ...(notGiven.length === 0
               ? {}
               : {
-                  heldBeforeGatehouse: notGiven.map(({ account: _account, ...rest }) => rest),
+                  heldBeforeGatehouse: notGiven.map((h) => ({ group: h.group, ...heldBeforeOf(h) })),
                 }),
           },
           null,
