@@ -52,6 +52,12 @@ export interface ApplyStartData {
    * are the refusals the rest waits on. Absent when nothing was refused.
    */
   readonly refused?: readonly string[];
+  /**
+   * The run records who held a group before gatehouse, for each group it takes on (`adopted` entries):
+   * its systems' groups are on record from then on. Absent in runs of versions before that (the first
+   * run that records them over such a journal marks its entries `late`), and in a fire drill's.
+   */
+  readonly adopts?: true;
 }
 
 export interface GuardrailOverrides {
@@ -668,6 +674,7 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
         return "grantEnds must list membership ids with an until (an instant, or null)";
       if (v["refused"] !== undefined && !isStringList(v["refused"]))
         return "refused must list the guard-rail refusals";
+      if (v["adopts"] !== undefined && v["adopts"] !== true) return "adopts must be true";
       return isCount(v["changes"]) ? undefined : "changes must be a count";
     case "change":
       if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["changeId"] !== "string")

@@ -112,7 +112,7 @@ export interface JournalFold {
    * other group whose members it manages (engine/adoptions.ts). A rename moves it; a delete drops it.
    */
   readonly adopted: ReadonlySet<string>;
-  /** Providers an `adopted` entry names: a system whose runs record adoptions already. */
+  /** Providers a run that records adoptions read (its apply-start's `adopts`), or an `adopted` entry names. */
   readonly adoptingProviders: ReadonlySet<string>;
   /** Providers any run's apply-start names: with no `adopted` entry, an older gatehouse managed them. */
   readonly providersRun: ReadonlySet<string>;
@@ -282,7 +282,10 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   if (entry.type === "apply-start" || entry.type === "apply-end") {
     fold.provisional.clear(); // the run before is over: what it may have granted stays gatehouse's
     if (entry.type === "apply-start") {
-      for (const provider of entry.providers) fold.providersRun.add(provider);
+      for (const provider of entry.providers) {
+        fold.providersRun.add(provider);
+        if (entry.adopts === true) fold.adoptingProviders.add(provider);
+      }
       fold.runIds.clear();
       fold.run = { at: entry.at, isDrill: entry.drill !== undefined };
     }

@@ -14,7 +14,10 @@ export interface Adoption {
   readonly group: string;
   readonly members: readonly string[];
   readonly groupMembers: readonly string[];
-  /** An older gatehouse ran this system before adoptions were recorded (AdoptedData.late). */
+  /**
+   * Runs of a gatehouse that did not record adoptions read this system before, and none that does
+   * (AdoptedData.late): the group may have been managed, and hand-edited, since.
+   */
   readonly isLate: boolean;
 }
 

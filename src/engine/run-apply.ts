@@ -210,6 +210,7 @@ export async function runApply(
       gatehouse: { version: VERSION, build: codeIdentity(SCHEMA_DIR).slice(0, 16) },
       ...(plan.grantEnds === undefined || plan.grantEnds.length === 0 ? {} : { grantEnds: plan.grantEnds }),
       ...(options.refused === undefined || options.refused.length === 0 ? {} : { refused: options.refused }),
+      ...(options.adoptions === undefined ? {} : { adopts: true as const }),
     },
   ]);
   if (!start) throw new Error("journal did not record the start of the run");

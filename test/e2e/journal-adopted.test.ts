@@ -183,6 +183,21 @@ describe("journal access of a group gatehouse took on", () => {
     expect(await adoptedOf(repo)).toHaveLength(2);
   });
 
+  it("records a group taken on after runs that made every group, as held before gatehouse (not late)", async () => {
+    const repo = await adoptingRepo();
+    await repo.write("access/groups/teams.yaml", groups(group("fresh", "ann")));
+    await repo.commit("only a group gatehouse makes");
+    expect((await apply(repo, T1)).code).toBe(0);
+    expect(await adoptedOf(repo)).toEqual([]);
+    await repo.write(".gatehouse/app.json", await withMember(repo, "ops", "bob"));
+    await repo.write("access/groups/teams.yaml", groups(group("fresh", "ann"), group("ops", "bob, dan")));
+    await repo.commit("ops taken on");
+    expect((await apply(repo, T2)).code).toBe(0);
+    expect((await adoptedOf(repo)).map((e) => [e["group"], e["members"], e["late"]])).toEqual([
+      ["ops", ["bob"], undefined],
+    ]);
+  });
+
   it("records the holders of a journal an older gatehouse wrote once, as found then (late)", async () => {
     const repo = await adoptingRepo();
     expect((await apply(repo, T1)).code).toBe(0);
@@ -269,6 +284,7 @@ async function asWrittenByOlderGatehouse(repo: TempRepo): Promise<void> {
   const lines: string[] = [];
   for (const entry of await entries(repo)) {
     if (entry["type"] === "adopted") continue;
+    delete entry["adopts"]; // nor did its apply-start say it records them
     // Sealed again: seq, prevHash and hash are given anew. Runs are named by their apply-start's seq,
     // which the dropped entries (after it) do not change.
     previous = sealEntry(entry as unknown as NewJournalEntry, previous);
