@@ -48,8 +48,9 @@ export function adoptionsOf(
     if (held === undefined || seen.has(held.name)) continue;
     seen.add(held.name);
     if (journal.adopted.has(`${provider}\n${held.name}`)) continue;
+    // Without any membership on record (no journal yet), no address is made for the question.
     const isGatehouses = (member: string, kind: "user" | "group"): boolean =>
-      journal.managed.has(membershipAddress(provider, held.name, member, kind));
+      journal.managed.size > 0 && journal.managed.has(membershipAddress(provider, held.name, member, kind));
     found.push({
       provider,
       group: held.name,

@@ -116,9 +116,10 @@ export interface PreparedPlan {
   /**
    * The groups gatehouse manages the members of for the first time in each system read, with the members
    * found there that the journal has no add by gatehouse for: what apply records as held before it
-   * (engine/adoptions.ts). A plan records nothing.
+   * (engine/adoptions.ts). A plan records nothing: worked out when apply asks (a lookup per live
+   * membership of each such group, which a plan of a system no apply has taken on yet would pay every run).
    */
-  readonly adoptions: readonly Adoption[];
+  readonly adoptions: () => readonly Adoption[];
   /** With EngineOptions.keepInputs: each provider's planner input (live state as read), and the journal's fold. */
   readonly planned?: { readonly inputs: readonly ProviderPlanInput[]; readonly journal: JournalFold };
 }
@@ -354,7 +355,9 @@ export async function preparePlanWith(
       }),
     );
     const inputs = read.filter((input): input is ProviderPlanInput => input !== undefined);
-    const adoptions = inputs.flatMap((input) => adoptionsOf(input, journal));
+    let adopted: readonly Adoption[] | undefined;
+    const adoptions = (): readonly Adoption[] =>
+      (adopted ??= inputs.flatMap((input) => adoptionsOf(input, journal)));
     // Nothing could be read: nothing to reconcile, and the first failure says why.
     if (inputs.length === 0 && unreadable[0] !== undefined) throw unreadable[0];
     // In the order of gatehouse.yaml, as the plan lists the systems; then those of systems it no longer

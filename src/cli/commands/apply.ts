@@ -466,7 +466,7 @@ async function applyLocked(
       protectedAccounts: prepared.protectedAccounts,
       leavers: prepared.leavers,
       openVerdicts: prepared.openVerdicts,
-      adoptions: prepared.adoptions,
+      adoptions: prepared.adoptions(),
       ...(prepared.webhooks === undefined
         ? {}
         : { webhooks: prepared.webhooks, owedDeliveries: prepared.owedDeliveries }),
