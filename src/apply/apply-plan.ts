@@ -1,7 +1,7 @@
 import type { Change, Plan } from "../plan/types.ts";
 import type { ChangeOutcome, Provider, ProviderStats } from "../providers/types.ts";
 import { ProviderError, messageOf } from "../errors.ts";
-import { createdBy, dependenciesOf, planBatches, runAccounts } from "./batches.ts";
+import { createdBy, dependenciesOf, planBatches, removedBy, runAccounts, skippedFor } from "./batches.ts";
 import { runPool } from "./pool.ts";
 import { appendAll } from "../model/lists.ts";
 
@@ -107,8 +107,9 @@ async function applyProvider(
   options: ApplyOptions,
   out: ChangeResult[],
 ): Promise<void> {
-  // What a failed or skipped change would have created → "failed" or "was skipped": its dependants are
-  // skipped too (a person's old account is not disabled for a new one that does not exist).
+  // What a failed or skipped change would have created, or the account it would have removed → "failed"
+  // or "was skipped": its dependants are skipped too (a person's old account is not disabled for a new
+  // one that does not exist; a GitHub team membership that ends with its org membership is not sent alone).
   const failedCreates = new Map<string, string>();
   const run = runAccounts(changes);
   let unanswered = 0;
@@ -136,12 +137,14 @@ async function applyProvider(
           // Interrupted or given up, every later change is skipped anyway.
           const skipped = blocked === undefined ? undefined : createdBy(change);
           if (skipped !== undefined) failedCreates.set(skipped, "was skipped");
+          const notRemoved = removedBy(change);
+          if (notRemoved !== undefined) failedCreates.set(notRemoved, "was skipped");
           results.push({
             change,
             outcome: "skipped",
             error:
               blocked !== undefined
-                ? `skipped: creating ${blocked} ${failedCreates.get(blocked) ?? "failed"}`
+                ? skippedFor(blocked, failedCreates.get(blocked) ?? "failed")
                 : gaveUp !== undefined
                   ? skippedForGivingUp(gaveUp)
                   : "skipped: apply was interrupted",
@@ -162,6 +165,8 @@ async function applyProvider(
         for (const change of runnable) {
           const skipped = createdBy(change);
           if (skipped !== undefined) failedCreates.set(skipped, "was skipped");
+          const notRemoved = removedBy(change);
+          if (notRemoved !== undefined) failedCreates.set(notRemoved, "was skipped");
           results.push({
             change,
             outcome: "skipped",
@@ -199,6 +204,8 @@ async function applyProvider(
             // A rename made before a later write of the change failed: what waits for it still runs.
             const created = outcome?.accountMade === true ? undefined : createdBy(change);
             if (created !== undefined) failedCreates.set(created, "failed");
+            const notRemoved = removedBy(change);
+            if (notRemoved !== undefined) failedCreates.set(notRemoved, "failed");
             results.push({
               change,
               outcome: "failed",

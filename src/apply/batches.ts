@@ -215,11 +215,38 @@ export function dependenciesOf(change: Change, run: RunAccounts = NO_ACCOUNTS): 
     return [`group/${change.replacedBy}`];
   if (change.kind !== "membership") return [];
   const deps = [`group/${change.group}`, ...after];
+  // A membership that ends with its account's removal is made by that removal: not sent when it fails.
+  if (change.action === "remove" && change.endsWithAccount !== undefined)
+    deps.push(removalKey(change.endsWithAccount));
   // A former account's removal from a group the person's new account takes over waits for that add.
   if (change.action === "remove" && change.replacedBy !== undefined)
     deps.push(`membership/${change.group}/${change.replacedBy}`);
   deps.push(change.memberKind === "group" ? `group/${change.member}` : `user/${change.member}`);
   return deps;
+}
+
+/** The name an account's removal (a disable or delete) goes by among what dependants wait on. */
+function removalKey(account: string): string {
+  return `removal/user/${account}`;
+}
+
+/**
+ * The account a change takes out of its system (a disable or delete): the memberships that end with it
+ * (MembershipChange.endsWithAccount) are skipped when it fails or is skipped, for their removal is
+ * sent only as that one; sent on their own, they would take access the guard rails never counted.
+ */
+export function removedBy(change: Change): string | undefined {
+  return change.kind === "user" && (change.action === "disable" || change.action === "delete")
+    ? removalKey(change.account)
+    : undefined;
+}
+
+/** How a change that waits on `blocked` says why it was skipped, when that failed or was skipped. */
+export function skippedFor(blocked: string, status: string): string {
+  const prefix = "removal/user/";
+  return blocked.startsWith(prefix)
+    ? `skipped: the removal of ${blocked.slice(prefix.length)} ${status}, and this membership ends only with it (nothing is sent for it on its own)`
+    : `skipped: creating ${blocked} ${status}`;
 }
 
 /** The account a change makes: a new one, or one renamed in place (under its new name). */

@@ -135,6 +135,7 @@ function isMembershipChangeBody(value: Record<string, unknown>): boolean {
     isOptionalString(value["renamedFrom"]) &&
     isOptionalString(value["accountOf"]) &&
     isOptionalString(value["replacedBy"]) &&
+    isOptionalString(value["endsWithAccount"]) &&
     (also === undefined || (Array.isArray(also) && also.every((g) => typeof g === "string")))
   );
 }

@@ -8,6 +8,7 @@ import { alignLiveCase } from "./align-case.ts";
 import { journalIgnoringCase } from "./journal-case.ts";
 import { adminRoleMarker, noteRefusedRemovals } from "./admin-roles.ts";
 import { noteUncertainMembers } from "./uncertain-members.ts";
+import { markEndsWithAccount } from "./ends-with-account.ts";
 import { describeChange, REASON_TEXT } from "../render/describe.ts";
 import { daysSince, lateAsOf } from "../lifecycle/status.ts";
 
@@ -106,10 +107,12 @@ export function computePlan(input: PlanInput): Plan {
         notes.push({ provider: provider.name, kind, message, ...about });
       },
     };
+    const first = changes.length;
     for (const message of provider.live.notes ?? []) sink.note("info", message);
     for (const message of provider.live.unmanaged ?? []) sink.note("unmanaged", message);
     planUsers(sink);
     planGroups(sink);
+    markEndsWithAccount(changes, first, provider.capabilities);
     if (provider.mode !== "observe") appendAll(grantEnds, grantEndUpdates(sink));
     noteLateGrants(sink);
     noteRefusedRemovals(sink, planned);

@@ -2,6 +2,7 @@ import type { Policy } from "../model/access.ts";
 import type { Change, Plan } from "./types.ts";
 import { accountOf, renamedUserTo } from "./addresses.ts";
 import { summarize } from "./order.ts";
+import { plural } from "../model/lists.ts";
 
 export interface GuardrailOptions {
   /** `--allow-removals N`: accept up to N removals per provider this once. */
@@ -21,12 +22,17 @@ export interface GuardrailOptions {
  * the name its person signs in with stops working, and a bad HR export that changes everyone's e-mail
  * must stop at the limit as the creates and disables it would make elsewhere do.
  */
-function removalsOf(change: Change): number {
+function removalsOf(change: Change, accountsRemoved: ReadonlySet<string>): number {
   if (isGrantEnding(change)) return 0;
   // A value left under an account's former name (renamedTo) is counted under the new name.
   // So is a person's former account's, whose new account holds the group in its place (replacedBy).
+  // A membership that ends with its account's removal (endsWithAccount) is counted with the account.
   if (change.kind === "membership" && change.action === "remove")
-    return change.renamedTo === undefined && change.replacedBy === undefined ? (change.reaches ?? 1) : 0;
+    return change.renamedTo === undefined &&
+      change.replacedBy === undefined &&
+      !endsWithRemovedAccount(change, accountsRemoved)
+      ? (change.reaches ?? 1)
+      : 0;
   if (change.kind === "group" && change.action === "delete") return change.memberCount;
   if (change.kind === "user" && (change.action === "disable" || change.action === "delete")) return 1;
   if (renamedUserTo(change) !== undefined || bringsExpiryForward(change)) return 1;
@@ -146,12 +152,57 @@ export function nothingMade(plan: Plan): { readonly plan: Plan; readonly endings
   return { plan: { ...plan, changes: [], notes: [], summary: summarize([]) }, endings: 0, leavers: 0 };
 }
 
-/** Removals in the plan, or in one provider's part of it. */
-export function countRemovals(plan: Plan, provider?: string): number {
-  return plan.changes.reduce(
-    (n, c) => n + (provider === undefined || c.provider === provider ? removalsOf(c) : 0),
-    0,
+/**
+ * The accounts a plan takes out of their system (a disable or delete), as `provider\0account`: a
+ * membership marked endsWithAccount is counted with its account only where the plan being judged holds
+ * that account's removal too (a part of a plan without it sends the membership's removal on its own).
+ */
+function accountsRemovedIn(plan: Plan): Set<string> {
+  const out = new Set<string>();
+  for (const c of plan.changes)
+    if (c.kind === "user" && (c.action === "disable" || c.action === "delete"))
+      out.add(`${c.provider}\0${c.account}`);
+  return out;
+}
+
+function endsWithRemovedAccount(change: Change, accountsRemoved: ReadonlySet<string>): boolean {
+  return (
+    change.kind === "membership" &&
+    change.endsWithAccount !== undefined &&
+    accountsRemoved.has(`${change.provider}\0${change.endsWithAccount}`)
   );
+}
+
+/**
+ * Removals in the plan, or in one provider's part of it: memberships and accounts taken away, as apply
+ * takes them (removalsOf). A membership that ends with its account's removal (GitHub's team memberships
+ * when someone leaves the organization) is not counted again: apply sends nothing for it.
+ */
+export function countRemovals(plan: Plan, provider?: string): number {
+  return removalCount(plan, provider).removals;
+}
+
+/** countRemovals, with how many membership removals it counted with their account (endsWithAccount). */
+export function removalCount(
+  plan: Plan,
+  provider?: string,
+): { readonly removals: number; readonly withAccount: number } {
+  const accountsRemoved = accountsRemovedIn(plan);
+  let removals = 0;
+  let withAccount = 0;
+  for (const c of plan.changes) {
+    if (provider !== undefined && c.provider !== provider) continue;
+    removals += removalsOf(c, accountsRemoved);
+    if (!isGrantEnding(c) && endsWithRemovedAccount(c, accountsRemoved)) withAccount++;
+  }
+  return { removals, withAccount };
+}
+
+/** How a removal count says what it left out: the memberships counted with their accounts. */
+export function countedWithAccounts(withAccount: number): string {
+  return withAccount === 0
+    ? ""
+    : `${plural(withAccount, "membership", "memberships")} that end${withAccount === 1 ? "s" : ""} with ${withAccount === 1 ? "its account's" : "their accounts'"} removal counted with the account, not again`;
 }
 
 /**
@@ -195,14 +246,15 @@ export function guardrailViolations(
   if (options.force === true) return [];
   const violations: { provider: string; message: string }[] = [];
   for (const provider of plan.providers) {
-    const removals = countRemovals(plan, provider.name);
+    const { removals, withAccount } = removalCount(plan, provider.name);
     const { limit, explanation } = removalLimit(plan, policy, provider.name);
     const allowed = Math.max(limit, options.allowRemovals ?? 0);
     if (removals > allowed) {
+      const counted = countedWithAccounts(withAccount);
       violations.push({
         provider: provider.name,
         message:
-          `the plan removes ${String(removals)} memberships or accounts in ${provider.name}, more than allowed (${explanation}); ` +
+          `the plan removes ${String(removals)} memberships or accounts in ${provider.name}, more than allowed (${explanation}${counted === "" ? "" : `; ${counted}`}); ` +
           `if that is intended, re-run with --allow-removals ${String(removals)}`,
       });
     }

@@ -171,6 +171,14 @@ export type MembershipChange = ChangeBase & {
    * it only once that account holds the group (skipped if its add fails).
    */
   readonly replacedBy?: string;
+  /**
+   * On a user's removal from a group, where this plan also takes the account out of a system that ends
+   * its memberships with it (Capabilities.disable "remove": leaving a GitHub organization ends every
+   * team membership): that account's name, as its disable change spells it. Nothing is sent for this
+   * removal: apply makes it by that disable, and skips it when the disable fails or is skipped. The
+   * guard rails count the account's removal, not this one again (plan/safety.ts).
+   */
+  readonly endsWithAccount?: string;
 };
 
 export type Change = UserChange | GroupChange | MembershipChange;

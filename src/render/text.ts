@@ -1,5 +1,5 @@
 import type { Plan } from "../plan/types.ts";
-import { countRemovals } from "../plan/safety.ts";
+import { countedWithAccounts, removalCount } from "../plan/safety.ts";
 import { plural } from "../model/lists.ts";
 import {
   describeChange,
@@ -41,11 +41,12 @@ export function renderSummaryLine(plan: Plan): string {
       : "No changes. Live systems match the access files.";
   }
   const line = `Plan: ${String(s.changes)} change(s): ${String(s.broadens)} broaden access, ${String(s.narrows)} narrow access, ${String(s.changes - s.broadens - s.narrows)} neutral.`;
-  // A deleted group or a nested group taken out is one change that takes access from many people.
-  const removals = countRemovals(plan);
-  return removals > s.narrows
-    ? `${line} They remove ${plural(removals, "membership or account", "memberships or accounts")}, as the guard rails count them (a deleted group's members, those of a nested group taken out, an account renamed in place).`
-    : line;
+  // A deleted group or a nested group taken out is one change that takes access from many people; a
+  // GitHub team membership that ends with its account's removal from the organization takes nothing more.
+  const { removals, withAccount } = removalCount(plan);
+  if (removals <= s.narrows && withAccount === 0) return line;
+  const counted = countedWithAccounts(withAccount);
+  return `${line} They remove ${plural(removals, "membership or account", "memberships or accounts")}, as the guard rails count them (a deleted group's members, those of a nested group taken out, an account renamed in place${counted === "" ? "" : `; ${counted}`}).`;
 }
 
 /**
