@@ -62,6 +62,8 @@ export interface JournalFold {
   readonly provisional: ReadonlySet<string>;
   /** The commit of the access files the last run that knew one applied (without "+dirty"). */
   readonly lastCommit?: string;
+  /** When the run that applied lastCommit started (its apply-start's `at`). */
+  readonly lastCommitAt?: string;
   /** User address → attributesDigest of what the last applied create or update of it wrote. */
   readonly written: ReadonlyMap<string, string>;
   /**
@@ -143,6 +145,7 @@ interface MutableFold {
    */
   readonly provisional: AddressSet;
   lastCommit?: string;
+  lastCommitAt?: string;
   readonly written: Map<string, string>;
   readonly disabled: Set<string>;
   readonly grantEnds: Map<string, string>;
@@ -289,8 +292,10 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
       fold.runIds.clear();
       fold.run = { at: entry.at, isDrill: entry.drill !== undefined };
     }
-    if (entry.type === "apply-start" && entry.commit !== undefined)
+    if (entry.type === "apply-start" && entry.commit !== undefined) {
       fold.lastCommit = withoutDirty(entry.commit);
+      fold.lastCommitAt = entry.at;
+    }
     // The ends the files approved since the grants were added (Plan.grantEnds): a grant made lasting
     // leaves grantEnds, so a past end given to its line later is no grant ending as approved.
     if (entry.type === "apply-start")
@@ -597,6 +602,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     headSeq,
     headHash,
     lastCommit,
+    lastCommitAt,
     written,
     disabled,
     grantEnds,
@@ -621,6 +627,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
   fold.entries = entries;
   // Absent from caches written before it was kept: the next apply-start folded sets it.
   if (typeof lastCommit === "string") fold.lastCommit = lastCommit;
+  if (typeof lastCommitAt === "string") fold.lastCommitAt = lastCommitAt;
   // Absent from older caches too: plans then call such differences drift, as they did.
   if (Array.isArray(written))
     for (const pair of written)
@@ -703,6 +710,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     renamedAway: [...cache.fold.renamedAway],
     provisional: cache.fold.provisional.toJSON(),
     ...(cache.fold.lastCommit === undefined ? {} : { lastCommit: cache.fold.lastCommit }),
+    ...(cache.fold.lastCommitAt === undefined ? {} : { lastCommitAt: cache.fold.lastCommitAt }),
     written: [...cache.fold.written],
     disabled: [...cache.fold.disabled],
     grantEnds: [...cache.fold.grantEnds],
@@ -814,6 +822,7 @@ export async function foldJournal(
     entries: fold.entries,
     provisional: new AddressSet(fold.provisional),
     ...(fold.lastCommit === undefined ? {} : { lastCommit: fold.lastCommit }),
+    ...(fold.lastCommitAt === undefined ? {} : { lastCommitAt: fold.lastCommitAt }),
     written: new Map(fold.written),
     disabled: new Set(fold.disabled),
     grantEnds: new Map(fold.grantEnds),

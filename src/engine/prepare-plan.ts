@@ -42,6 +42,8 @@ import {
 import { liveOfAccounts, type LeaverAccount, type OpenRecheck } from "../apply/offboard-verify.ts";
 import { lookUpIds, type IdLookup } from "../apply/locate-leaver.ts";
 import { lookUpGroupIds, lookUpLeaverIds } from "./stable-ids.ts";
+import { appliedFilesOf } from "./applied-files.ts";
+import { hasReasonsToCheck, reasonsFromAppliedFiles } from "../plan/applied-files.ts";
 
 /** How a plan note of a guard-rail refusal begins (apply shows it as accepted when overridden). */
 export const GUARDRAIL_NOTE = "guard rails: apply refuses this plan without an override:";
@@ -85,6 +87,11 @@ export interface EngineOptions {
    * its canary as a leaver this way. Applied after validation.
    */
   readonly adjustModel?: (model: AccessModel) => AccessModel;
+  /**
+   * The git repository whose history holds the files gatehouse last applied (plan --files-history), where
+   * the working directory has none (files extracted from a pull request); default: the working directory.
+   */
+  readonly filesHistory?: string;
 }
 
 export interface PreparedPlan {
@@ -367,12 +374,31 @@ export async function preparePlanWith(
       ...((options.only ?? []).length === 0 ? unconfiguredNotes(journal.verdicts, tree, options.now) : []),
     ];
     const commit = await commitLookup;
-    const computed = computePlan({
+    const planned = computePlan({
       now: options.now,
       desiredDigest: tree.digest,
       providers: inputs,
       ...(commit ? { desiredCommit: recordedCommit(commit) } : {}),
     });
+    // Reasons the journal cannot give (what an import adopted it never wrote), from the files it last applied.
+    const applied =
+      journal.lastCommit === undefined || journal.lastCommitAt === undefined || !hasReasonsToCheck(planned)
+        ? undefined
+        : await appliedFilesOf(
+            {
+              cwd: options.filesHistory ?? options.cwd,
+              dir: options.dir,
+              lastCommit: journal.lastCommit,
+              lastCommitAt: new Date(journal.lastCommitAt),
+              currentModel: tree.model,
+              ...(commit === undefined || commit.isDirty ? {} : { currentCommit: commit.commit }),
+              journalAccounts: journal.accounts,
+              ...(options.log ? { log: options.log } : {}),
+            },
+            inputs,
+            configs,
+          );
+    const computed = applied === undefined ? planned : reasonsFromAppliedFiles(planned, applied);
     // What apply will refuse without --allow-removals or --force, said where reviewers read the plan.
     const refusals = guardrailViolations(computed, tree.model.config.policy, { protectedAccounts });
     // ... all but the grants that end as they were approved, which apply makes all the same.

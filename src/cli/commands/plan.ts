@@ -17,6 +17,7 @@ import { assertReplaceable, looksLikeSavedPlan, writePieces } from "../output-fi
 
 export const PLAN_USAGE = `Usage: gatehouse plan [--dir access] [--out plan.json] [--format text|markdown|json]
                       [--detailed-exitcode] [--provider NAME]... [--verbose] [--fresh] [--at DATE|DURATION]
+                      [--files-history DIR]
 
 Reads the live state of every connected system and shows what apply would change, and why.
 Changes nothing. Exit 0 (with --detailed-exitcode: 0 no changes, 2 changes, differences an
@@ -31,7 +32,13 @@ everything; --fresh always computes it anew.
 
 --at previews the plan of another instant (a day: its end, UTC; an instant; or a duration from now,
 7d): grants, start and end dates are judged then, against the live state read now. Such a plan
-cannot be saved for apply (--out), which always plans at its own instant.`;
+cannot be saved for apply (--out), which always plans at its own instant.
+
+What gatehouse never wrote itself (what an import adopted), the journal cannot explain: such a change's
+reason comes from the access files as gatehouse last applied them (a member line removed since is
+"removed from config"; someone the files gave then and the system lost since is "drift"), read from
+git in the working directory, or in the repository --files-history DIR names (a plan of files extracted
+from a pull request, with no history of their own).`;
 
 export const PLAN_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -43,6 +50,7 @@ export const PLAN_OPTIONS = {
   journal: { type: "string" },
   fresh: { type: "boolean" },
   at: { type: "string" },
+  "files-history": { type: "string" },
 } as const;
 
 export async function runPlan(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -62,9 +70,11 @@ export async function runPlan(argv: readonly string[], io: CommandIo): Promise<n
     io.stderr(
       `plan: computed as of ${at.toISOString()} (--at), not now: grants, start and end dates are judged at that instant, against the live state read now\n`,
     );
+  const filesHistory = stringOpt(args, "files-history");
   const prepared = await planOrReuse({
     ...engineOptions(io, stringOpt(args, "dir"), listOpt(args, "provider"), stringOpt(args, "journal")),
     fresh: flag(args, "fresh"),
+    ...(filesHistory === undefined ? {} : { filesHistory: path.resolve(io.cwd, filesHistory) }),
     ...(at === undefined ? {} : { now: at, previewFrom: io.now(), remember: false }),
   });
   try {

@@ -3,7 +3,7 @@
  * Each test runs `main([...], io)` in a temp git repository.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { seedOrg, seedUsers } from "../../harness/fake-github/index.ts";
+import { seedOrg, seedTeam, seedUsers } from "../../harness/fake-github/index.ts";
 import { startCheckedGithub, type CheckedGithub } from "../../harness/github-checked.ts";
 import { GITHUB_TOKEN, jsonAcceptFetch } from "../../harness/github-provider.ts";
 import { allOutput, createConnectorRepo, type ConnectorRepo } from "./workspace.ts";
@@ -107,6 +107,32 @@ describe(
       const o = gh.fake.state.requireOrg(org);
       const left = strangers.slice(0, 11).map((s) => gh.fake.state.requireUser(s).id);
       expect(left.filter((id) => o.members.has(id))).toEqual([]);
+      expectClean(repo);
+    });
+
+    it("L2: what gatehouse never wrote gets its true reason from the files it last applied: a line removed, someone who left by themselves", async () => {
+      const { org, repo } = await setup();
+      // ben-o is in the on-call team before gatehouse comes (as an import finds it): gatehouse never adds him.
+      seedTeam(gh.fake, org, { name: "team-oncall-write", members: ["ben-o"] });
+      expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+
+      // The pull request takes ben out of the team; meanwhile ada-l left the organization by herself.
+      await repo.edit("access/groups/groups.yaml", "members: [ben, cleo, fay]", "members: [cleo, fay]");
+      await repo.commit("ben leaves on-call");
+      const o = gh.fake.state.requireOrg(org);
+      gh.fake.state.removeMember(o, gh.fake.state.requireUser("ada-l").id);
+
+      const planned = await repo.run(["plan"]);
+      expect(planned.code).toBe(0);
+      // Before: "(drift) ... gatehouse did not add it", and ada-l "(added in config)" though nobody added her.
+      expect(planned.stdout).toMatch(
+        /- remove ben-o from team-oncall-write {2}\(removed from config\) — no longer in the access files \(they held it at [0-9a-f]{12}, the commit gatehouse last applied\)/,
+      );
+      expect(planned.stdout).toMatch(
+        /\+ create user ada-l {2}\(drift, access\/users\/people\.yaml:3:5\) — .*in the access files gatehouse last applied \([0-9a-f]{12}\) already, and missing in github now: taken away outside gatehouse/,
+      );
+      expect(planned.stdout).toMatch(/\+ add ada-l to dept-eng-read {2}\(drift, /);
+      expect(planned.stdout).not.toContain("(added in config)");
       expectClean(repo);
     });
   },
