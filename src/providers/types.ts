@@ -266,6 +266,11 @@ export interface ProviderContext {
   readonly fetch?: typeof fetch;
   /** Log line sink (progress, retries); never receives secrets. */
   readonly log?: (line: string) => void;
+  /**
+   * The caller shows each read's notes (LiveState.notes) itself, where they are read (import prints them
+   * as its warnings): the provider does not log them too, or each would be printed twice.
+   */
+  readonly showsReadNotes?: boolean;
 }
 
 export type { AccountUse, SignIns } from "../model/account-use.ts";

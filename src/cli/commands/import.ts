@@ -72,7 +72,8 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<num
   refuseDefiningFiles([out], defining, out, io.cwd);
   if (exists && !flag(args, "force"))
     throw new UsageError(`${path.relative(io.cwd, out)} exists; pass --force to overwrite it`);
-  const provider = await createProvider(config, providerContextOf(options));
+  // The read's notes are printed below among the warnings: the provider does not log them too.
+  const provider = await createProvider(config, { ...providerContextOf(options), showsReadNotes: true });
   try {
     const live = await provider.read(deadline(DEFAULT_READ_TIMEOUT_MS).signal).catch((error: unknown) => {
       throw readFailureAt(error, config.source);

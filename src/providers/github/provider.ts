@@ -59,6 +59,7 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
     teams: new Map(),
     findings: [],
     logged: new Set(),
+    isNotesShown: context.showsReadNotes === true,
     failedOnly: new Set(),
     leftOrg: new Set(),
     directMembers: new Map(),

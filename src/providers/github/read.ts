@@ -211,7 +211,8 @@ export async function readGithubState(s: GithubSession): Promise<LiveState> {
   const owners = s.settings.maintainers === "owners" ? [...admins].sort() : undefined;
   await s.pins.save();
   // Logged once per run: a run reads several times (plan, apply's read-back), the findings stay the same.
-  for (const finding of s.findings) {
+  // Not where the caller prints the read's notes itself (import's warnings): once is enough.
+  for (const finding of s.isNotesShown ? [] : s.findings) {
     if (s.logged.has(finding)) continue;
     s.logged.add(finding);
     s.log(`${s.name}: ${finding}`);

@@ -31,6 +31,8 @@ export interface GithubSession {
   findings: string[];
   /** Findings already logged by this instance (each is logged once, however often it reads). */
   readonly logged: Set<string>;
+  /** Findings are not logged: the caller shows the read's notes itself (ProviderContext.showsReadNotes). */
+  readonly isNotesShown: boolean;
   /**
    * Logins (lower case) the last read reported as pending only because of a failed (e.g. expired)
    * invitation: GitHub has no membership or open invitation of theirs to withdraw.

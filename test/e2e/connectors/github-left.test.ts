@@ -3,7 +3,7 @@
  * Each test runs `main([...], io)` in a temp git repository.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { seedOrg, seedTeam, seedUsers } from "../../harness/fake-github/index.ts";
+import { seedInvitations, seedOrg, seedTeam, seedUsers } from "../../harness/fake-github/index.ts";
 import { startCheckedGithub, type CheckedGithub } from "../../harness/github-checked.ts";
 import { GITHUB_TOKEN, jsonAcceptFetch } from "../../harness/github-provider.ts";
 import { allOutput, createConnectorRepo, type ConnectorRepo } from "./workspace.ts";
@@ -133,6 +133,21 @@ describe(
       );
       expect(planned.stdout).toMatch(/\+ add ada-l to dept-eng-read {2}\(drift, /);
       expect(planned.stdout).not.toContain("(added in config)");
+      expectClean(repo);
+    });
+
+    it("L1: import prints a read's note once, as its warning, not also as the provider's log line", async () => {
+      const { org, repo } = await setup();
+      seedInvitations(gh.fake, org, ["new.hire@example.com"]);
+      const imported = await repo.run(["import", "--provider", "github"]);
+      expect(imported.code).toBe(0);
+      const lines = imported.stderr.split("\n").filter((l) => l.includes("is by e-mail only"));
+      // Before: "github: invitation #… is by e-mail only …" and "warning: invitation #… is by e-mail only …".
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^warning: invitation #\d+ to e2e-left-\d+ is by e-mail only: /);
+      // plan still logs it (its notes are on stdout, the log line on stderr, as before).
+      const planned = await repo.run(["plan"]);
+      expect(planned.stdout).toContain("is by e-mail only");
       expectClean(repo);
     });
   },
