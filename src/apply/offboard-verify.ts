@@ -322,7 +322,13 @@ async function readAndCheck(
   let live: LiveState;
   let lookup: IdLookup;
   try {
-    live = await provider.read(signal);
+    // The leavers' accounts alone where the system can read them for less than itself whole (GitHub:
+    // a membership GET each, not every team's members again): what the check finds is the same.
+    live =
+      (await provider.readAccounts?.(
+        mine.map((l) => l.account),
+        signal,
+      )) ?? (await provider.read(signal));
     lookup = await lookUpIds(
       provider,
       mine.flatMap((l) => idOf(l, context) ?? []),

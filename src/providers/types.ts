@@ -163,6 +163,15 @@ export interface Provider {
    */
   liveStamp?(signal: AbortSignal): Promise<string | undefined>;
   /**
+   * Optional, for the offboarding check after an apply: the live state under these accounts only, as
+   * `read` would show it (their users, and the groups that hold them with only them as members:
+   * liveOfAccounts of a full read), from calls that grow with the accounts rather than with the system
+   * (GitHub: one membership GET each). Undefined where a full read is the cheaper (the provider compares
+   * with the calls its last read took) or the surer way to tell (someone is still in the system, and
+   * only the full read says which groups hold them): the check then reads the whole system.
+   */
+  readAccounts?(accounts: readonly string[], signal: AbortSignal): Promise<LiveState | undefined>;
+  /**
    * Optional, for the offboarding check after an apply: what still names each of these accounts as a
    * member beyond what `read` shows (LDAP: a search of the whole base for their entries' DNs and account
    * names), by account as asked; accounts named nowhere else are left out. Accounts with no entry any more

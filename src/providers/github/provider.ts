@@ -11,6 +11,7 @@ import { etagCacheFile, loadEtagCache, saveEtagCache } from "./etag-cache.ts";
 import { IdPins } from "./ids.ts";
 import { applyGithubChange, operationOf } from "./apply.ts";
 import { outsideCollaboratorAccess, readGithubState, readOutsideCollaborators } from "./read.ts";
+import { readAccountsState } from "./read-accounts.ts";
 import { normalizeLogin } from "./map.ts";
 import type { GithubSession } from "./session.ts";
 import { parseGithubSettings, readGithubToken } from "./settings.ts";
@@ -108,11 +109,13 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
           client.seed(await loadEtagCache(cacheFile, logCache));
         }
         let live: LiveState;
+        const before = client.stats().reads;
         try {
           live = await readGithubState(session);
         } catch (error) {
           throw toProviderError(config.name, `read organization ${settings.org}`, error);
         }
+        session.lastReadCalls = client.stats().reads - before;
         if (cacheFile !== undefined) await saveEtagCache(cacheFile, client.answersSent(), logCache);
         return { ...live, notes: [...session.findings] };
       }),
@@ -134,6 +137,15 @@ export function createGithubProviderWith(...[config, context]: Parameters<Provid
           }
         }
         return outcomes;
+      }),
+    // The offboarding check of a few leavers: a membership GET each, not the whole organization again.
+    readAccounts: (accounts: readonly string[], signal: AbortSignal) =>
+      client.withSignal(signal, async () => {
+        try {
+          return await readAccountsState(session, accounts);
+        } catch (error) {
+          throw toProviderError(config.name, `read the memberships of ${accounts.join(", ")}`, error);
+        }
       }),
     accessBeyondRead: (accounts: readonly string[], signal: AbortSignal) =>
       client.withSignal(signal, async () => {

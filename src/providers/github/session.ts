@@ -48,6 +48,8 @@ export interface GithubSession {
    * for leavers; undefined until then.
    */
   outsideCollaborators?: Set<string>;
+  /** Calls the last full read of the organization took (readGithubState); undefined before one. */
+  lastReadCalls?: number;
   /** Team slug → direct members (lower case) found by the last read. */
   readonly directMembers: Map<string, Set<string>>;
 }

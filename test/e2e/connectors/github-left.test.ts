@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { seedInvitations, seedOrg, seedTeam, seedUsers } from "../../harness/fake-github/index.ts";
 import { startCheckedGithub, type CheckedGithub } from "../../harness/github-checked.ts";
 import { GITHUB_TOKEN, jsonAcceptFetch } from "../../harness/github-provider.ts";
-import { allOutput, createConnectorRepo, type ConnectorRepo } from "./workspace.ts";
+import { allOutput, createConnectorRepo, terminate, type ConnectorRepo } from "./workspace.ts";
 
 const TOKEN_ENV = "GATEHOUSE_GITHUB_TOKEN";
 
@@ -148,6 +148,39 @@ describe(
       // plan still logs it (its notes are on stdout, the log line on stderr, as before).
       const planned = await repo.run(["plan"]);
       expect(planned.stdout).toContain("is by e-mail only");
+      expectClean(repo);
+    });
+
+    it("L4: the offboarding check reads the leaver's membership, not the whole organization again; a leaver still in it gets the same verdict as before", async () => {
+      const { org, repo } = await setup();
+      expect((await repo.run(["apply", "--yes"])).code).toBe(0);
+      await terminate(repo, "ben");
+      const start = gh.fake.requests.length;
+      const applied = await repo.run(["apply", "--yes"]);
+      expect(applied.code).toBe(0);
+      expect(applied.stdout).toContain(
+        "  clean github: ben-o (ben): account gone, in no group, sessions: cannot be revoked or checked here\n",
+      );
+      // After the removal's own check (assertLeftOrg), the offboarding check: before, the whole
+      // organization again (members, invitations, teams, each team's members: 14 calls here).
+      const sent = gh.fake.requests.slice(start).map((r) => `${r.method} ${r.path}`);
+      const removed = sent.lastIndexOf(`DELETE /orgs/${org}/memberships/ben-o`);
+      expect(sent.slice(removed + 1)).toEqual([
+        `GET /orgs/${org}/memberships/ben-o`,
+        `GET /orgs/${org}/memberships/ben-o`,
+        `GET /orgs/${org}/failed_invitations`,
+        `GET /orgs/${org}/outside_collaborators`,
+      ]);
+
+      // ada-l leaves, but stays a member through an enterprise team: the membership GET finds her still
+      // there, and the full read says which teams hold her, as before.
+      gh.fake.state.requireOrg(org).enterpriseMembers.add(gh.fake.state.requireUser("ada-l").id);
+      await terminate(repo, "ada");
+      const kept = await repo.run(["apply", "--yes", "--offboard-recheck", "0"]);
+      expect(kept.code).toBe(1);
+      expect(kept.stdout).toMatch(
+        /ACCESS LEFT github: ada-l \(ada\): account enabled, still in dept-eng-read, team-eng-write, /,
+      );
       expectClean(repo);
     });
   },
