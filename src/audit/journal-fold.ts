@@ -62,8 +62,8 @@ export interface JournalFold {
   readonly provisional: ReadonlySet<string>;
   /** The commit of the access files the last run that knew one applied (without "+dirty"). */
   readonly lastCommit?: string;
-  /** When the run that applied lastCommit started (its apply-start's `at`). */
-  readonly lastCommitAt?: string;
+  /** The run that applied lastCommit (see LastCommitRun). */
+  readonly lastCommitRun?: LastCommitRun;
   /** User address → attributesDigest of what the last applied create or update of it wrote. */
   readonly written: ReadonlyMap<string, string>;
   /**
@@ -145,7 +145,7 @@ interface MutableFold {
    */
   readonly provisional: AddressSet;
   lastCommit?: string;
-  lastCommitAt?: string;
+  lastCommitRun?: LastCommitRun;
   readonly written: Map<string, string>;
   readonly disabled: Set<string>;
   readonly grantEnds: Map<string, string>;
@@ -279,6 +279,28 @@ export function leaverAccountTaken(entry: Pick<ChangeData, "change" | "outcome">
 /** Actions that make an address gatehouse's once applied (and whose intent apply journals first). */
 export const MANAGING_ACTIONS: ReadonlySet<string> = new Set(["create", "add", "enable", "update"]);
 
+/**
+ * The run that applied the journal's last commit: its apply-start's seq and `at`, whether the guard rails
+ * refused any of it, and whether it made its whole plan (its apply-end counted nothing failed or
+ * skipped, and it was not interrupted). Only then were the files of that commit in effect after it.
+ */
+export interface LastCommitRun {
+  readonly seq: number;
+  readonly at: string;
+  readonly isRefused: boolean;
+  readonly isMade: boolean;
+}
+
+function isLastCommitRun(value: unknown): value is LastCommitRun {
+  return (
+    isRecord(value) &&
+    typeof value["seq"] === "number" &&
+    typeof value["at"] === "string" &&
+    typeof value["isRefused"] === "boolean" &&
+    typeof value["isMade"] === "boolean"
+  );
+}
+
 /** One entry into the fold: the single place that says what an entry means to a plan. */
 export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
   fold.entries++;
@@ -294,8 +316,21 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     }
     if (entry.type === "apply-start" && entry.commit !== undefined) {
       fold.lastCommit = withoutDirty(entry.commit);
-      fold.lastCommitAt = entry.at;
+      fold.lastCommitRun = {
+        seq: entry.seq,
+        at: entry.at,
+        isRefused: (entry.refused ?? []).length > 0,
+        isMade: false,
+      };
     }
+    // Made whole: nothing refused, failed, skipped or cut short (a run with no apply-end was not).
+    const run = fold.lastCommitRun;
+    if (entry.type === "apply-end" && run !== undefined && entry.runSeq === run.seq)
+      fold.lastCommitRun = {
+        ...run,
+        isMade:
+          !run.isRefused && entry.failed === 0 && (entry.skipped ?? 0) === 0 && entry.interrupted !== true,
+      };
     // The ends the files approved since the grants were added (Plan.grantEnds): a grant made lasting
     // leaves grantEnds, so a past end given to its line later is no grant ending as approved.
     if (entry.type === "apply-start")
@@ -602,7 +637,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
     headSeq,
     headHash,
     lastCommit,
-    lastCommitAt,
+    lastCommitRun,
     written,
     disabled,
     grantEnds,
@@ -627,7 +662,7 @@ function foldCacheOf(value: unknown): FoldCache | undefined {
   fold.entries = entries;
   // Absent from caches written before it was kept: the next apply-start folded sets it.
   if (typeof lastCommit === "string") fold.lastCommit = lastCommit;
-  if (typeof lastCommitAt === "string") fold.lastCommitAt = lastCommitAt;
+  if (isLastCommitRun(lastCommitRun)) fold.lastCommitRun = lastCommitRun;
   // Absent from older caches too: plans then call such differences drift, as they did.
   if (Array.isArray(written))
     for (const pair of written)
@@ -710,7 +745,7 @@ async function writeFoldCache(file: string, cache: FoldCache): Promise<void> {
     renamedAway: [...cache.fold.renamedAway],
     provisional: cache.fold.provisional.toJSON(),
     ...(cache.fold.lastCommit === undefined ? {} : { lastCommit: cache.fold.lastCommit }),
-    ...(cache.fold.lastCommitAt === undefined ? {} : { lastCommitAt: cache.fold.lastCommitAt }),
+    ...(cache.fold.lastCommitRun === undefined ? {} : { lastCommitRun: cache.fold.lastCommitRun }),
     written: [...cache.fold.written],
     disabled: [...cache.fold.disabled],
     grantEnds: [...cache.fold.grantEnds],
@@ -822,7 +857,7 @@ export async function foldJournal(
     entries: fold.entries,
     provisional: new AddressSet(fold.provisional),
     ...(fold.lastCommit === undefined ? {} : { lastCommit: fold.lastCommit }),
-    ...(fold.lastCommitAt === undefined ? {} : { lastCommitAt: fold.lastCommitAt }),
+    ...(fold.lastCommitRun === undefined ? {} : { lastCommitRun: fold.lastCommitRun }),
     written: new Map(fold.written),
     disabled: new Set(fold.disabled),
     grantEnds: new Map(fold.grantEnds),

@@ -6,6 +6,7 @@
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
 import type { DesiredState } from "../model/state.ts";
 import type { AppliedFiles } from "../plan/applied-files.ts";
+import type { LastCommitRun } from "../audit/journal-fold.ts";
 import type { ProviderPlanInput } from "../plan/context.ts";
 import { accessFilesAt } from "../audit/files-at.ts";
 import { computeEffectiveMemberships } from "../desired/effective.ts";
@@ -22,15 +23,17 @@ export interface AppliedFilesOptions {
   /** The journal's last applied commit (JournalFold.lastCommit). */
   readonly lastCommit: string;
   /**
-   * When that run started (JournalFold.lastCommitAt): the files are judged as of then, as that run judged
-   * them (a joiner whose start date came since was not given an account then, and is added in config now).
+   * That run (JournalFold.lastCommitRun): the files are judged as of its start, as it judged them (a joiner
+   * whose start date came since was not given an account then, and is added in config now).
    */
-  readonly lastCommitAt: Date;
+  readonly lastCommitRun: LastCommitRun;
+  /** JournalFold.accounts and renamedAway: who the journal saw hold each account name. */
+  readonly journalAccounts: ReadonlyMap<string, readonly string[]>;
+  readonly renamedAway: ReadonlyMap<string, readonly string[]>;
   /** The commit of the files planned now, when they are committed and unchanged since ("+dirty": not). */
   readonly currentCommit?: string;
   /** The files planned now: what that run applied when it is the commit planned now. */
   readonly currentModel: AccessModel;
-  readonly journalAccounts: ReadonlyMap<string, readonly string[]>;
   /** Why the files could not be read, for the log (the plan keeps the journal's reasons then). */
   readonly log?: (line: string) => void;
 }
@@ -57,7 +60,10 @@ export async function appliedFilesOf(
     return undefined;
   }
   try {
-    const tree = await validateAccessTree(files.dir, { cwd: files.cwd, now: options.lastCommitAt });
+    const tree = await validateAccessTree(files.dir, {
+      cwd: files.cwd,
+      now: new Date(options.lastCommitRun.at),
+    });
     if (hasErrors(tree.diagnostics)) {
       options.log?.(`plan reasons: ${said} have errors now`);
       return undefined;
@@ -71,14 +77,14 @@ export async function appliedFilesOf(
   }
 }
 
-/** The desired state `model` gives each planned provider as of options.lastCommitAt. */
+/** The desired state `model` gives each planned provider as of the start of options.lastCommitRun. */
 function desiredOf(
   options: AppliedFilesOptions,
   model: AccessModel,
   inputs: readonly ProviderPlanInput[],
   configs: readonly ProviderConfig[],
 ): AppliedFiles {
-  const at = options.lastCommitAt;
+  const at = new Date(options.lastCommitRun.at);
   const effective = computeEffectiveMemberships(model, at);
   const desired = new Map<string, DesiredState>();
   for (const input of inputs) {
@@ -94,5 +100,31 @@ function desiredOf(
       }),
     );
   }
-  return { commit: options.lastCommit, desired };
+  return {
+    commit: options.lastCommit,
+    desired,
+    isMade: options.lastCommitRun.isMade,
+    journalHolders: holdersOf(options.journalAccounts, options.renamedAway),
+  };
+}
+
+/** `${provider}\n${account}` (lower case) → the user ids the journal saw hold it, or rename it away. */
+function holdersOf(
+  accounts: ReadonlyMap<string, readonly string[]>,
+  renamedAway: ReadonlyMap<string, readonly string[]>,
+): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (key: string, userId: string): void => {
+    const set = out.get(key);
+    if (set) set.add(userId);
+    else out.set(key, new Set([userId]));
+  };
+  for (const [key, names] of accounts) {
+    const at = key.indexOf("\n");
+    const provider = key.slice(0, at);
+    for (const name of names) add(`${provider}\n${name.toLowerCase()}`, key.slice(at + 1));
+  }
+  // A name renamed away is no one's now: held by a user id no change can have.
+  for (const [key] of renamedAway) add(key.toLowerCase(), "\0renamed away");
+  return out;
 }

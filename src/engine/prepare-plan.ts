@@ -382,17 +382,18 @@ export async function preparePlanWith(
     });
     // Reasons the journal cannot give (what an import adopted it never wrote), from the files it last applied.
     const applied =
-      journal.lastCommit === undefined || journal.lastCommitAt === undefined || !hasReasonsToCheck(planned)
+      journal.lastCommit === undefined || journal.lastCommitRun === undefined || !hasReasonsToCheck(planned)
         ? undefined
         : await appliedFilesOf(
             {
               cwd: options.filesHistory ?? options.cwd,
               dir: options.dir,
               lastCommit: journal.lastCommit,
-              lastCommitAt: new Date(journal.lastCommitAt),
+              lastCommitRun: journal.lastCommitRun,
               currentModel: tree.model,
               ...(commit === undefined || commit.isDirty ? {} : { currentCommit: commit.commit }),
               journalAccounts: journal.accounts,
+              renamedAway: journal.renamedAway,
               ...(options.log ? { log: options.log } : {}),
             },
             inputs,

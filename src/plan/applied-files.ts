@@ -12,6 +12,17 @@ export interface AppliedFiles {
   readonly commit: string;
   /** By provider name. */
   readonly desired: ReadonlyMap<string, DesiredState>;
+  /**
+   * Whether the run that applied the commit made its whole plan (JournalFold.lastCommitRun.isMade): only
+   * then was all the files gave in the systems after it, and something missing now was taken away since.
+   */
+  readonly isMade: boolean;
+  /**
+   * Account names the journal saw gatehouse handle, as `${provider}\n${account}` (lower case) → the user
+   * ids it handled them for, with the names renamed away (user ids too): a name another person had, or
+   * that was renamed away, is no one's lost account, whatever the files gave then.
+   */
+  readonly journalHolders: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /**
@@ -27,26 +38,50 @@ function correctedReason(change: Change): "removed-from-config" | "drift" | unde
   if (change.kind === "membership" && change.action === "remove" && change.reason === "drift")
     return "removed-from-config";
   if (change.reason !== "added-in-config") return undefined;
+  // Not a group's create: one made again is added in config, as a group gatehouse made itself is.
   const isAdd =
     (change.kind === "membership" && change.action === "add") ||
-    (change.kind === "user" && change.action === "create") ||
-    (change.kind === "group" && change.action === "create");
+    (change.kind === "user" && change.action === "create");
   return isAdd ? "drift" : undefined;
+}
+
+/**
+ * Whether `before` gave `account` to the same person, enabled: an account name passed on since (an
+ * e-mail address given to someone new) is the new holder's, added in config.
+ */
+function isSamePerson(account: string, userId: string | undefined, before: DesiredState): boolean {
+  const then = before.users.get(account);
+  return then?.enabled === true && userId !== undefined && then.userId === userId;
+}
+
+/**
+ * Whether an add of `change` is something taken away since the commit was applied (drift): that run made
+ * its whole plan, the name is no other person's in the journal's eyes, and it is not a name another
+ * person held (UserChange.heldBefore), which a plan may hold back a run or more.
+ */
+function isTakenAway(change: Change, applied: AppliedFiles): boolean {
+  if (!applied.isMade) return false;
+  if (change.kind === "user" && change.action === "create" && change.heldBefore === true) return false;
+  const account = change.kind === "user" ? change.account : change.kind === "membership" ? change.member : "";
+  const holders = applied.journalHolders.get(`${change.provider}\n${account.toLowerCase()}`);
+  return (
+    holders === undefined || (change.userId !== undefined && [...holders].every((h) => h === change.userId))
+  );
 }
 
 /** Whether the desired state `before` held what `change` adds or removes. */
 function heldBefore(change: Change, before: DesiredState): boolean {
   switch (change.kind) {
     case "user":
-      return before.users.get(change.account)?.enabled === true;
+      return isSamePerson(change.account, change.userId, before);
     case "group":
-      return before.groups.has(change.group);
+      return false;
     case "membership": {
       const group = before.groups.get(change.group);
       if (group === undefined) return false;
       return change.memberKind === "group"
         ? group.groupMembers.has(change.member)
-        : group.members.has(change.member) && before.users.get(change.member)?.enabled === true;
+        : group.members.has(change.member) && isSamePerson(change.member, change.userId, before);
     }
   }
 }
@@ -67,6 +102,7 @@ export function reasonsFromAppliedFiles(plan: Plan, applied: AppliedFiles): Plan
     const reason = correctedReason(c);
     const before = applied.desired.get(c.provider);
     if (reason === undefined || before === undefined || !heldBefore(c, before)) return c;
+    if (reason === "drift" && !isTakenAway(c, applied)) return c;
     changed = true;
     if (reason === "removed-from-config")
       return {
