@@ -325,7 +325,7 @@ export function foldEntry(fold: MutableFold, entry: JournalEntry): void {
     }
     // Made whole: nothing refused, failed, skipped or cut short (a run with no apply-end was not).
     const run = fold.lastCommitRun;
-    if (entry.type === "apply-end" && run !== undefined && entry.runSeq === run.seq)
+    if (entry.type === "apply-end" && run?.seq === entry.runSeq)
       fold.lastCommitRun = {
         ...run,
         isMade:

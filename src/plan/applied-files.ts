@@ -97,13 +97,11 @@ function heldBefore(change: Change, before: DesiredState): boolean {
  */
 export function reasonsFromAppliedFiles(plan: Plan, applied: AppliedFiles): Plan {
   const short = applied.commit.slice(0, 12);
-  let changed = false;
   const changes = plan.changes.map((c): Change => {
     const reason = correctedReason(c);
     const before = applied.desired.get(c.provider);
     if (reason === undefined || before === undefined || !heldBefore(c, before)) return c;
     if (reason === "drift" && !isTakenAway(c, applied)) return c;
-    changed = true;
     if (reason === "removed-from-config")
       return {
         ...c,
@@ -119,5 +117,5 @@ export function reasonsFromAppliedFiles(plan: Plan, applied: AppliedFiles): Plan
       ],
     };
   });
-  return changed ? { ...plan, changes } : plan;
+  return changes.some((c, i) => c !== plan.changes[i]) ? { ...plan, changes } : plan;
 }
