@@ -34,6 +34,11 @@ export interface AppliedFilesOptions {
   readonly currentCommit?: string;
   /** The files planned now: what that run applied when it is the commit planned now. */
   readonly currentModel: AccessModel;
+  /**
+   * The parse cache (absolute; undefined: none): files the commit shares with those planned now are
+   * not parsed again (keyed by content).
+   */
+  readonly cacheDir?: string;
   /** Why the files could not be read, for the log (the plan keeps the journal's reasons then). */
   readonly log?: (line: string) => void;
 }
@@ -63,6 +68,7 @@ export async function appliedFilesOf(
     const tree = await validateAccessTree(files.dir, {
       cwd: files.cwd,
       now: new Date(options.lastCommitRun.at),
+      ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
     });
     if (hasErrors(tree.diagnostics)) {
       options.log?.(`plan reasons: ${said} have errors now`);

@@ -394,6 +394,9 @@ export async function preparePlanWith(
               ...(commit === undefined || commit.isDirty ? {} : { currentCommit: commit.commit }),
               journalAccounts: journal.accounts,
               renamedAway: journal.renamedAway,
+              ...(options.cacheDir === false
+                ? {}
+                : { cacheDir: path.resolve(options.cwd, options.cacheDir ?? DEFAULT_CACHE_DIR) }),
               ...(options.log ? { log: options.log } : {}),
             },
             inputs,
