@@ -216,7 +216,12 @@ export function dependenciesOf(change: Change, run: RunAccounts = NO_ACCOUNTS): 
   if (change.kind !== "membership") return [];
   const deps = [`group/${change.group}`, ...after];
   // A membership that ends with its account's removal is made by that removal: not sent when it fails.
-  if (change.action === "remove" && change.endsWithAccount !== undefined)
+  // Except a leaver's: the kill chain takes what it can, and the plan listed each of these removals.
+  if (
+    change.action === "remove" &&
+    change.endsWithAccount !== undefined &&
+    change.reason !== "user-terminated"
+  )
     deps.push(removalKey(change.endsWithAccount));
   // A former account's removal from a group the person's new account takes over waits for that add.
   if (change.action === "remove" && change.replacedBy !== undefined)
