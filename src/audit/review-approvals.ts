@@ -5,6 +5,7 @@
  */
 import type { CommitApproval } from "../pr/approval-record.ts";
 import { eachEntry } from "./journal-lines.ts";
+import type { ReviewCloseCommit } from "./review-close-commit.ts";
 
 /** What the journal says of one commit, for one group. */
 export type ReviewApproval =
@@ -15,6 +16,8 @@ export type ReviewApproval =
       readonly runAt: string;
       /** Its pull request; absent: it reached the branch without one (pushed directly). */
       readonly pull?: { readonly number: number; readonly url: string; readonly author: string };
+      /** No pull request, and the run found the trailer of `review close`: what it made of the commit. */
+      readonly reviewClose?: ReviewCloseCommit;
       readonly approvedBy: readonly string[];
       /** The gate's verdict on the commit as a whole; absent in journals written before it was recorded. */
       readonly gateOk?: boolean;
@@ -81,6 +84,7 @@ export function approvalOf(recorded: RecordedApprovals, commit: string, group: s
     ...(approval.pull === undefined
       ? {}
       : { pull: { number: approval.pull.number, url: approval.pull.url, author: approval.pull.author } }),
+    ...(approval.reviewClose === undefined ? {} : { reviewClose: approval.reviewClose }),
     approvedBy: (approval.approvals ?? []).map((a) => a.login),
     ...(approval.gate === undefined ? {} : { gateOk: approval.gate.isOk }),
     ...(requirement === undefined

@@ -9,6 +9,11 @@ import path from "node:path";
 import { isObj, list, str, strList } from "../load/read-data.ts";
 import { parseAccessFile } from "../load/parse.ts";
 import { gitAt, readGitBlobs } from "./git.ts";
+import {
+  checkReviewCloseCommit,
+  REVIEW_CLOSE_TRAILER,
+  type ReviewCloseCommit,
+} from "./review-close-commit.ts";
 
 /** A commit of the first-parent line: who wrote it, who committed it, when. */
 export interface CommitInfo {
@@ -21,6 +26,11 @@ export interface CommitInfo {
   readonly committerEmail: string;
   readonly committedAt: string;
   readonly subject: string;
+  /**
+   * Present when its message carries the trailer `review close --message-file` writes: a commit of the
+   * scheduled `review close` (verified: it does only that), or one that claims to be and does more.
+   */
+  readonly reviewClose?: ReviewCloseCommit;
 }
 
 /** One group as a commit's files define it: the users it lists itself, and its review block. */
@@ -66,7 +76,7 @@ export interface AccessHistory {
 /** Why the history could not be read: not a repository, the folder outside it, git failing. */
 export class ReviewHistoryError extends Error {}
 
-const FORMAT = "%x01%H%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%s";
+const FORMAT = `%x01%H%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%s%x00%(trailers:key=${REVIEW_CLOSE_TRAILER},valueonly,separator=%x1f)`;
 
 /** Commits whose changed files are read together: git's process per batch, and bounded memory. */
 const BATCH_COMMITS = 256;
@@ -122,7 +132,16 @@ export async function walkAccessHistory(
     const batch = parsed.slice(at, at + BATCH_COMMITS);
     const wanted = batch.flatMap((c) => c.changes.flatMap((ch) => (ch.blob === undefined ? [] : [ch.blob])));
     const blobs = await readGitBlobs(top, wanted, (message) => new ReviewHistoryError(message));
-    for (const c of batch) {
+    for (const logged of batch) {
+      // A commit that says it is review close's is checked to do only that (review-close-commit.ts).
+      const reviewClose = logged.hasCloseTrailer
+        ? await checkReviewCloseCommit(top, inRepo, logged.info.commit).catch((error: unknown) => {
+            throw new ReviewHistoryError(
+              `git could not show commit ${logged.info.commit}: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          })
+        : undefined;
+      const c = reviewClose === undefined ? logged : { ...logged, info: { ...logged.info, reviewClose } };
       const changed = new Set<string>();
       const before = new Map<string, boolean>();
       let idsMoved = false;
@@ -197,6 +216,7 @@ interface FileRead {
 
 interface LoggedCommit {
   readonly info: CommitInfo;
+  readonly hasCloseTrailer: boolean;
   /** Each access file the commit changed: its new blob, undefined when it deleted it. */
   readonly changes: readonly { readonly file: string; readonly blob?: string }[];
 }
@@ -208,7 +228,7 @@ function parseLog(log: string): LoggedCommit[] {
     const [header = "", ...rest] = chunk.split("\n");
     const [commit = "", author = "", authorEmail = "", authoredAt = "", committer = "", committerEmail = ""] =
       header.split("\0");
-    const [, , , , , , committedAt = "", subject = ""] = header.split("\0");
+    const [, , , , , , committedAt = "", subject = "", closeTrailer = ""] = header.split("\0");
     const changes: { file: string; blob?: string }[] = [];
     for (const line of rest) {
       // ":<old mode> <new mode> <old blob> <new blob> <status>\t<path>"
@@ -222,6 +242,7 @@ function parseLog(log: string): LoggedCommit[] {
       changes.push(isGone ? { file } : { file, blob });
     }
     out.push({
+      hasCloseTrailer: closeTrailer !== "",
       info: {
         commit,
         author,

@@ -10,16 +10,22 @@ import type { ApprovalsRecord, CommitApproval } from "../pr/approval-record.ts";
 export type RunApproval =
   /** Every commit since the last run came from a pull request whose counted approvals met the gate (or none came). */
   | "approved"
-  /** A commit pushed without a pull request, or whose approvals did not meet the gate, or not looked up. */
+  /**
+   * A commit pushed without a pull request (other than the scheduled review close's), or whose approvals
+   * did not meet the gate, or not looked up.
+   */
   | "unapproved"
   /** The run applied uncommitted access files (`+dirty`): no commit, no pull request, shows what it applied. */
   | "dirty"
   /** The run was made without `--record-approvals`: the journal does not say. */
   | "not-recorded";
 
-/** Whether a commit came in as the gate requires: a pull request whose counted approvals met it. */
+/**
+ * Whether a commit came in as the gate requires: a pull request whose counted approvals met it, or the
+ * scheduled `review close`'s commit, checked to do only that (it needs no pull request).
+ */
 export function isApproved(c: CommitApproval): boolean {
-  if (c.pull === undefined) return false;
+  if (c.pull === undefined) return c.reviewClose?.kind === "verified";
   // Journals from before the gate was recorded: any approval, as they said then.
   return c.gate === undefined ? (c.approvals ?? []).length > 0 : c.gate.isOk;
 }

@@ -9,6 +9,7 @@ import { latestDecisions, type Review } from "./approvals.ts";
 import { changedPaths, resolveRevision } from "./git-tree.ts";
 import type { PrClient, RepoRef } from "./github.ts";
 import { checkApprovals } from "./run-check.ts";
+import { checkReviewCloseCommit, type ReviewCloseCommit } from "../audit/review-close-commit.ts";
 
 /** One approval as recorded: the reviewer's login and account id, and the commit they approved. */
 export interface RecordedApproval {
@@ -29,6 +30,12 @@ export interface CommitApproval {
     readonly headSha: string;
     readonly mergedAt: string;
   };
+  /**
+   * No pull request brought it, and its message carries the trailer of `review close --message-file`:
+   * verified (it does only what `review close` does: the scheduled close, which needs no pull request),
+   * or why not. Absent otherwise, and in journals written before it was recorded.
+   */
+  readonly reviewClose?: ReviewCloseCommit;
   /** Approving reviews in force when it merged (a later comment does not undo an approval). */
   readonly approvals?: readonly RecordedApproval[];
   /**
@@ -135,7 +142,11 @@ async function approvalOf(
   const merged = (await client.pullsOfCommit(repo, sha)).filter((p) => p.mergedAt !== undefined);
   // A merge or squash commit is the pull request's merge_commit_sha; a rebased commit is one of its commits.
   const pull = merged.find((p) => p.mergeCommitSha === sha) ?? merged[0];
-  if (pull?.mergedAt === undefined) return { commit: sha };
+  if (pull?.mergedAt === undefined) {
+    // Pushed directly: the scheduled review close's commit is told by its trailer and what it changes.
+    const reviewClose = await checkReviewCloseCommit(site.cwd, site.dir, sha).catch(() => undefined);
+    return { commit: sha, ...(reviewClose === undefined ? {} : { reviewClose }) };
+  }
   const reviews = await client.listReviews(repo, pull.number);
   const approvals = latestDecisions(reviews)
     .filter((r) => r.state === "APPROVED")
@@ -198,9 +209,16 @@ export function describeUnapproved(record: ApprovalsRecord): string[] {
     out.push(`could not look up every approval in ${record.repo}: ${record.error}`);
   for (const c of record.commits) {
     const from = `commit ${c.commit.slice(0, 12)} came from pull request #${String(c.pull?.number ?? 0)}`;
-    if (c.pull === undefined)
-      out.push(`commit ${c.commit.slice(0, 12)} changed the access files without a merged pull request`);
-    else if (c.gate !== undefined) {
+    if (c.pull === undefined) {
+      // The scheduled review close needs no pull request (it only revokes what the reviews did not keep).
+      if (c.reviewClose?.kind === "verified") continue;
+      out.push(
+        `commit ${c.commit.slice(0, 12)} changed the access files without a merged pull request` +
+          (c.reviewClose === undefined
+            ? ""
+            : ` (its message says it is review close's, ${c.reviewClose.run}, but ${c.reviewClose.why})`),
+      );
+    } else if (c.gate !== undefined) {
       // What the gate asks of what the commit changed: a pull request that only takes access away (a
       // leaver) needs no approval; one whose approvals did not count is not approved.
       if (!c.gate.isOk)

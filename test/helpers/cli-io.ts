@@ -23,15 +23,16 @@ export function captureIo(
 }
 
 /**
- * Runs the CLI quietly in `cwd` (the clock at NOW, or `now`): its exit code, what it printed to stdout
- * and to stderr, and both together (`out`).
+ * Runs the CLI quietly in `cwd` (the clock at NOW, or `now`; `env` added to its environment): its exit
+ * code, what it printed to stdout and to stderr, and both together (`out`).
  */
 export async function runCliIn(
   cwd: string,
   argv: readonly string[],
   now?: Date,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<{ code: number; out: string; stdout: string; stderr: string }> {
-  const { io, out, err } = captureIo(cwd, { GATEHOUSE_QUIET: "1" });
+  const { io, out, err } = captureIo(cwd, { GATEHOUSE_QUIET: "1", ...env });
   const code = await main(argv, now === undefined ? io : { ...io, now: () => now });
   const [stdout, stderr] = [out.join(""), err.join("")];
   return { code, out: stdout + stderr, stdout, stderr };

@@ -4,6 +4,7 @@
  * journal: a real git repository, and the fake GitHub behind Prism (checked against GitHub's OpenAPI
  * description). A commit no run recorded is said to be not recorded.
  */
+import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startCheckedGithub, type CheckedGithub } from "../harness/github-checked.ts";
@@ -171,5 +172,137 @@ describe("review history with recorded approvals", { tags: ["slow"] }, () => {
         },
       },
     });
+  });
+
+  it("records the scheduled review close's commit as such, with its run, and a commit that only claims to be one as pushed past review", async () => {
+    pushCommit(ghRepo, (await repo.git.revparse(["HEAD"])).trim());
+    expect((await apply()).code).toBe(0);
+    expect(
+      (await repo.run(["review", "open", "--due", DUE, "--group", "team-platform-write"], {}, AT)).code,
+    ).toBe(0);
+    await merged("Open access reviews (#1)", "rachel-gh", []);
+    expect((await apply()).code).toBe(0);
+    // Past due: bob was not re-certified. The scheduled workflow's close, committed with its message,
+    // pushed without a pull request.
+    const after = new Date(Date.parse(`${DUE}T00:00:00Z`) + 2 * 86_400_000);
+    const actions = {
+      GITHUB_SERVER_URL: "https://github.com",
+      GITHUB_REPOSITORY: `acme/${ghRepo.name}`,
+      GITHUB_RUN_ID: "777",
+    };
+    const run = `https://github.com/acme/${ghRepo.name}/actions/runs/777`;
+    const messageFile = `${repo.cwd}/.gatehouse/close.txt`;
+    const close = await repo.run(
+      ["review", "close", "--allow-removals", "1", "--message-file", messageFile],
+      actions,
+      after,
+    );
+    expect(close.code, close.stdout + close.stderr).toBe(0);
+    const commitWith = async (message: string) => {
+      const git = (args: string[]) =>
+        execFileSync("git", args, {
+          cwd: repo.cwd,
+          encoding: "utf8",
+          env: {
+            ...process.env,
+            GIT_AUTHOR_DATE: after.toISOString(),
+            GIT_COMMITTER_DATE: after.toISOString(),
+          },
+        });
+      git(["add", "-A"]);
+      git(["commit", "-q", "--cleanup=strip", "-m", message]);
+      const sha = (await repo.git.revparse(["HEAD"])).trim();
+      pushCommit(ghRepo, sha);
+      return sha;
+    };
+    const closed = await commitWith(await readFile(messageFile, "utf8"));
+    const applied = await repo.run(
+      [
+        "apply",
+        "--yes",
+        "--allow-removals",
+        "1",
+        "--record-approvals",
+        "--repo",
+        `acme/${ghRepo.name}`,
+        "--api-url",
+        gh.url,
+      ],
+      {},
+      after,
+    );
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout).toContain(
+      "1 commit(s) of the access files since the last apply, 0 from a pull request approved as the gate requires, 1 of the scheduled review close (no pull request needed)",
+    );
+    expect(applied.stderr).not.toContain("without a merged pull request");
+    const history = await repo.run(["review", "history"], {}, after);
+    expect(history.code, history.stderr).toBe(0);
+    expect(history.stdout).toMatch(
+      new RegExp(
+        `commit ${closed.slice(0, 12)} .*\\n {4}closed: revoked for not being re-certified: bob\\n {6}closed by the scheduled review close \\(run ${run}\\): the commit only removes review blocks past due and their pending members' lines, which needs no pull request \\(recorded by run #\\d+\\)\\n`,
+      ),
+    );
+    // The run that applied the close is an approved run: its removal is no unapproved change.
+    const unapproved = await repo.run(["journal", "changes", "--unapproved"], {}, after);
+    expect(unapproved.code, unapproved.stderr).toBe(0);
+    expect(unapproved.stdout).not.toContain("bob from team-platform-write");
+
+    // The same trailer on a commit that also grants alice a group: pushed past review, and said so.
+    expect((await repo.run(["review", "open", "--due", DUE, "--group", "app-prod-admin"], {}, AT)).code).toBe(
+      0,
+    );
+    await merged("Open access reviews (#3)", "rachel-gh", []);
+    expect((await repo.run(["apply", "--yes"], {}, after)).code).toBe(0);
+    expect(
+      (
+        await repo.run(
+          ["review", "close", "--allow-removals", "1", "--message-file", messageFile],
+          actions,
+          after,
+        )
+      ).code,
+    ).toBe(0);
+    const text = await repo.read(FILE);
+    await repo.write(
+      FILE,
+      text.replace("members: [bob]", "members: [bob, alice]").replace("members: []", "members: [alice]"),
+    );
+    expect(await repo.read(FILE)).not.toBe(text);
+    const forged = await commitWith(await readFile(messageFile, "utf8"));
+    const second = await repo.run(
+      [
+        "apply",
+        "--yes",
+        "--allow-removals",
+        "1",
+        "--record-approvals",
+        "--repo",
+        `acme/${ghRepo.name}`,
+        "--api-url",
+        gh.url,
+      ],
+      {},
+      after,
+    );
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stderr).toContain(
+      `warning: commit ${forged.slice(0, 12)} changed the access files without a merged pull request (its message says it is review close's, ${run}, but it changes more in ${FILE} than review blocks and their pending members' lines (group team-platform-write))`,
+    );
+    const flagged = await repo.run(["journal", "changes", "--unapproved"], {}, after);
+    expect(flagged.stdout).toContain("add alice to team-platform-write");
+    const json = JSON.parse(
+      (await repo.run(["review", "history", "--format", "json"], {}, after)).stdout,
+    ) as {
+      reviews: { end: { at: { commit: string; approval: { reviewClose?: { kind: string } } } } }[];
+    };
+    const doc = await readFile(new URL("../../docs/formats.md", import.meta.url), "utf8");
+    const start = doc.indexOf("## `review history --format json`");
+    const section = doc.slice(start, doc.indexOf("\n## ", start + 1));
+    expect([...fieldsOf(json)].filter((f) => !section.includes(`\`${f}\``))).toEqual([]);
+    expect(json.reviews.map((r) => [r.end.at.commit, r.end.at.approval.reviewClose?.kind])).toEqual([
+      [closed, "verified"],
+      [forged, "not-only-close"],
+    ]);
   });
 });

@@ -160,11 +160,14 @@ async function lookUpApprovals(
             : `the commit the last run applied (${range.unknownSince.slice(0, 12)}) is not in this clone (shallow, or history rewritten): only HEAD was looked up; fetch the full history (fetch-depth: 0)`,
         );
   const approved = record.commits.filter(isApproved);
+  const closes = approved.filter((c) => c.pull === undefined).length;
   const unchecked = record.unchecked?.length ?? 0;
   io.stdout(
     `Approvals: ${String(record.commits.length + unchecked)} commit(s) of the access files since the last apply` +
       (unchecked === 0 ? "" : `, ${String(record.commits.length)} looked up`) +
-      `, ${String(approved.length)} from a pull request approved as the gate requires; recorded in the journal.\n`,
+      `, ${String(approved.length - closes)} from a pull request approved as the gate requires` +
+      (closes === 0 ? "" : `, ${String(closes)} of the scheduled review close (no pull request needed)`) +
+      `; recorded in the journal.\n`,
   );
   for (const line of describeUnapproved(record)) io.stderr(`warning: ${line}\n`);
   return record;

@@ -82,9 +82,23 @@ export function elapsedText(ms: number): string {
   return hours < 24 ? `${hours.toFixed(1)} hours` : `${(hours / 24).toFixed(1)} days`;
 }
 
+/** Who made a verified `review close` commit, from its trailer: the scheduled workflow's run, or by hand. */
+export function reviewCloseRunText(run: string): string {
+  return /^https?:\/\//.test(run)
+    ? `the scheduled review close (run ${inlineText(run)})`
+    : `gatehouse review close (${inlineText(run)})`;
+}
+
 /** How one commit got onto the branch: its pull request and the approvals the gate counted. */
 export function describeCommitApproval(c: CommitApproval): string {
-  if (c.pull === undefined) return `commit ${inlineText(c.commit.slice(0, 12))} without a pull request`;
+  if (c.pull === undefined) {
+    const commit = `commit ${inlineText(c.commit.slice(0, 12))}`;
+    const close = c.reviewClose;
+    if (close?.kind === "verified") return `${commit} of ${reviewCloseRunText(close.run)}`;
+    return close === undefined
+      ? `${commit} without a pull request`
+      : `${commit} without a pull request (its message says it is review close's, ${inlineText(close.run)}, but ${inlineText(close.why)})`;
+  }
   const number = `#${String(c.pull.number)}`;
   // Journals from before the gate was recorded: every approving review, as they said then.
   if (c.gate === undefined)
@@ -122,9 +136,11 @@ function approvalLine(
   if (line === undefined) return describeRunApprovals(record, from);
   const commit = inlineText(line.commit.slice(0, 12));
   const how =
-    line.approval?.pull === undefined
-      ? `commit ${commit}${line.approval === undefined ? "" : " without a pull request"}`
-      : `${describeCommitApproval(line.approval)} (commit ${commit})`;
+    line.approval === undefined
+      ? `commit ${commit}`
+      : line.approval.pull === undefined
+        ? describeCommitApproval(line.approval)
+        : `${describeCommitApproval(line.approval)} (commit ${commit})`;
   if (!line.isTheRuns)
     return `its line came with ${how}, before that run's commits (the membership was added later: a start date passed, a write failed, or the system was added since)`;
   const others = record.commits.length - 1;

@@ -2,6 +2,7 @@
 import type { ReviewApproval } from "../../audit/review-approvals.ts";
 import type { ReviewCommit, ReviewRecord, ReviewStep } from "../../audit/review-history.ts";
 import { inlineText } from "../../render/terminal-text.ts";
+import { reviewCloseRunText } from "./journal-access-text.ts";
 
 export interface HistoryContext {
   readonly since?: string;
@@ -24,6 +25,35 @@ function commitText(c: ReviewCommit): string {
   const committer = `${c.committer} <${c.committerEmail}>`;
   const by = author === committer ? `by ${author}` : `author ${author}, committed by ${committer}`;
   return inlineText(`commit ${c.commit.slice(0, 12)} "${c.subject}" (${by}, ${c.committedAt})`);
+}
+
+/**
+ * How a commit got onto the branch, for `group`: the scheduled `review close` (git shows its trailer and
+ * that it does only that: no pull request is needed), else what the journal says of its pull request and
+ * approvals, after what is wrong with a commit that claims to be review close's and is not.
+ */
+export function commitApprovalText(c: ReviewCommit, group: string): string {
+  const close = c.reviewClose;
+  const a = c.approval;
+  const byPull = a.status === "recorded" && a.pull !== undefined;
+  if (close?.kind === "verified" && !byPull) {
+    const head = `closed by ${reviewCloseRunText(close.run)}: the commit only removes review blocks past due and their pending members' lines, which needs no pull request`;
+    if (a.status === "not-recorded")
+      return {
+        "no-journal": head,
+        "not-looked-up": `${head}; the run that applied it did not look this commit up`,
+        "no-run": `${head}; no apply run recorded it yet (applied without --record-approvals, or not applied yet)`,
+      }[a.why];
+    const run = `recorded by run #${String(a.runSeq)}`;
+    if (a.reviewClose?.kind === "verified") return `${head} (${run})`;
+    return a.reviewClose === undefined
+      ? `${head} (${run}, as pushed without a pull request: its gatehouse did not check review close commits yet)`
+      : `${head}; but ${run} found ${inlineText(a.reviewClose.why)}`;
+  }
+  const text = approvalText(a, group);
+  return close?.kind === "not-only-close"
+    ? `NOT only a review close: its message says it is review close's (${inlineText(close.run)}), but ${inlineText(close.why)}; ${text}`
+    : text;
 }
 
 /** What the journal says of a commit's pull request and approvals, for `group`. */
@@ -58,7 +88,7 @@ export function approvalText(a: ReviewApproval, group: string): string {
 function stepLines(s: ReviewStep): string[] {
   const out: string[] = [];
   const head = `  ${s.at.committedAt}  ${commitText(s.at)}`;
-  const approval = `      ${approvalText(s.at.approval, s.group)}`;
+  const approval = `      ${commitApprovalText(s.at, s.group)}`;
   out.push(head);
   if (s.renamed !== undefined)
     out.push(`    group renamed ${inlineText(s.renamed.from)} -> ${inlineText(s.renamed.to)} (formerNames)`);
@@ -121,7 +151,7 @@ function endLines(r: ReviewRecord): string[] {
         : e.revoked.length === 0
           ? "nobody revoked"
           : `revoked for not being re-certified: ${names(e.revoked)}`),
-    `      ${approvalText(e.at.approval, group)}`,
+    `      ${commitApprovalText(e.at, group)}`,
   );
   return lines;
 }
@@ -136,7 +166,7 @@ export function reviewsText(reviews: readonly ReviewRecord[], ctx: HistoryContex
     lines.push(
       `  ${o.at.committedAt}  ${commitText(o.at)}`,
       `    opened${o.isBeforeSince ? " (before the period)" : ""}${o.isGroupNew ? " (the group came into the files with it: added, or renamed without formerNames)" : ""}, due ${o.due}, ${String(o.pending.length)} pending: ${o.pending.length === 0 ? "none" : names(o.pending)}`,
-      `      ${approvalText(o.at.approval, r.group)}`,
+      `      ${commitApprovalText(o.at, r.group)}`,
     );
     for (const s of r.steps) lines.push(...stepLines(s));
     lines.push(...endLines(r), "");

@@ -1,4 +1,9 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { ConfigError, ExitCode, GatehouseError, UsageError } from "../../errors.ts";
+import { describeActor } from "../../audit/git.ts";
+import { REVIEW_CLOSE_TRAILER } from "../../audit/review-close-commit.ts";
+import { assertReplaceable } from "../output-file.ts";
 import { editedTreeOptions } from "../../engine/edited-tree.ts";
 import {
   checkEdits,
@@ -40,7 +45,8 @@ import { closeJson, describeClose, describeOpen, openJson } from "./review-outpu
 
 export const REVIEW_USAGE = `Usage: gatehouse review open --due DATE|DURATION [--group NAME ...] [--dry-run] [--dir access]
                               [--format text|json]
-       gatehouse review close [--check] [--allow-removals N] [--dir access] [--format text|json]
+       gatehouse review close [--check] [--allow-removals N] [--message-file FILE] [--dir access]
+                              [--format text|json]
        gatehouse review history [--since WHEN] [--until WHEN] [--group NAME ...] [--journal FILE]
                                 [--history REV] [--dir access] [--format text|json]
 
@@ -57,7 +63,11 @@ policy.guardrails.maxRemovals allows (a percentage: of the member entries in the
 writing nothing, unless --allow-removals N allows N. Both validate the whole tree as it would be
 before writing anything: an error there writes nothing (exit 1). open --dry-run prints the diff of
 each file and writes nothing; close --check writes nothing and exits 1 when a review would be closed.
-The scheduled workflow runs close and commits the result. --format json prints one JSON object.
+The scheduled workflow runs close and commits the result with the message close writes to
+--message-file FILE (when it changed something): its trailer Gatehouse-Review-Close names the run
+(the GitHub Actions run, else "by hand" and who), so review history and apply --record-approvals tell
+that commit, once checked to do only what close does, from a push past review. --format json prints
+one JSON object.
 history lists the reviews that ran from --since to --until (a day: from its start, up to its end; an
 instant with a time zone), from the git history of the access folder (HEAD's first-parent line): when
 each opened (commit, author, due, pending), each commit that re-certified, revoked or added names, and
@@ -105,6 +115,7 @@ export async function runReview(argv: readonly string[], io: CommandIo): Promise
       until: { type: "string" },
       journal: { type: "string" },
       history: { type: "string" },
+      "message-file": { type: "string" },
     },
     REVIEW_USAGE,
   );
@@ -120,6 +131,8 @@ export async function runReview(argv: readonly string[], io: CommandIo): Promise
   const historyOnly = ["since", "until", "journal", "history"].filter(
     (o) => stringOpt(args, o) !== undefined,
   );
+  if (sub !== "close" && stringOpt(args, "message-file") !== undefined)
+    throw new UsageError(`--message-file is for review close\n\n${REVIEW_USAGE}`);
   if (sub === "history") {
     if (stringOpt(args, "due") !== undefined || flag(args, "check") || flag(args, "dry-run"))
       throw new UsageError(`--due, --dry-run and --check are for review open and close\n\n${REVIEW_USAGE}`);
@@ -263,6 +276,14 @@ async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
   const isCheck = flag(args, "check");
   const allowed = intOpt(args, "allow-removals") ?? 0;
   const format = choiceOpt(args, "format", ["text", "json"] as const, "text");
+  const messageFile = stringOpt(args, "message-file");
+  if (isCheck && messageFile !== undefined)
+    throw new UsageError(`--message-file is for a close that writes (not --check)\n\n${REVIEW_USAGE}`);
+  const messagePath = messageFile === undefined ? undefined : path.resolve(io.cwd, messageFile);
+  if (messagePath !== undefined)
+    await assertReplaceable(io.cwd, messagePath, "the commit message", (start) =>
+      start.startsWith(CLOSE_SUBJECT),
+    );
   const options = engineOptions(io, stringOpt(args, "dir"), [], undefined);
   const tree = await loadValidModel(options, new Set(), false);
   const choices = planClose(tree.model, options.now);
@@ -306,6 +327,18 @@ async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
     "closing the reviews",
   );
   if (!isCheck) await writeEdits(edits, "review close");
+  const totalLine = closeTotal(
+    choices.length,
+    byFile.size,
+    revocations,
+    choices.reduce((n, c) => n + c.keptThrough.length, 0),
+    isCheck,
+  );
+  if (messagePath !== undefined)
+    await writeFile(
+      messagePath,
+      `${CLOSE_SUBJECT}\n\n${totalLine}\n\n${REVIEW_CLOSE_TRAILER}: ${await runOf(io)}\n`,
+    );
   printWarnings(warnings, io);
   const kept = await keptByAdditive(tree.model, choices, journalPathOf(options));
   if (kept.length > 0)
@@ -332,18 +365,23 @@ async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
   io.stdout(
     format === "json"
       ? closeJson(choices, [...byFile.keys()], isCheck)
-      : choices.map((c) => describeClose(c, isCheck)).join("\n") +
-          "\n\n" +
-          closeTotal(
-            choices.length,
-            byFile.size,
-            revocations,
-            choices.reduce((n, c) => n + c.keptThrough.length, 0),
-            isCheck,
-          ) +
-          "\n",
+      : choices.map((c) => describeClose(c, isCheck)).join("\n") + "\n\n" + totalLine + "\n",
   );
   return isCheck ? ExitCode.error : ExitCode.ok;
+}
+
+/** The subject of the commit message `review close --message-file` writes. */
+const CLOSE_SUBJECT = "Revoke what access reviews did not re-certify (gatehouse review close)";
+
+/**
+ * The run the trailer names: the GitHub Actions run (the scheduled workflow), else "by hand" and who ran it.
+ */
+async function runOf(io: CommandIo): Promise<string> {
+  const [server, repo, id] = ["GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"].map(
+    (k) => io.env[k],
+  );
+  if (server && repo && id) return `${server}/${repo}/actions/runs/${id}`;
+  return `by hand, ${await describeActor(io.cwd, io.env)}`;
 }
 
 /**
