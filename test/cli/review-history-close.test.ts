@@ -122,9 +122,28 @@ describe("review history and the scheduled review close", () => {
       ),
     );
 
+    const all = await s.cli("2026-04-01T00:00:00Z", ["review", "history"]);
+    expect(all.stdout).toContain(
+      "Totals: 4 access review(s); opened: 4 in the period, 0 before it; closed: 4 (2 by the scheduled review close, 0 WITHOUT REVOKING), revoking 6 membership(s) not re-certified; ended with the group gone: 0; still open: 0 (0 OVERDUE).\n",
+    );
     const json = JSON.parse(
       (await s.cli("2026-04-01T00:00:00Z", ["review", "history", "--format", "json"])).stdout,
-    ) as { reviews: { group: string; end: { at: { commit: string; reviewClose?: unknown } } }[] };
+    ) as {
+      totals: Record<string, number>;
+      reviews: { group: string; end: { at: { commit: string; reviewClose?: unknown } } }[];
+    };
+    expect(json.totals).toEqual({
+      reviews: 4,
+      openedInPeriod: 4,
+      openedBefore: 0,
+      closed: 4,
+      closedByScheduledClose: 2,
+      closedWithoutRevoking: 0,
+      revoked: 6,
+      groupGone: 0,
+      stillOpen: 0,
+      overdue: 0,
+    });
     const ends = json.reviews.map((r) => [r.group, r.end.at.commit, r.end.at.reviewClose]);
     const why = `it changes more in ${FILE} than review blocks and their pending members' lines (group web)`;
     expect(ends).toEqual([

@@ -240,6 +240,11 @@ describe("review history", () => {
     expect(text.stdout).toContain(
       "2 access review(s) from 2026-03-01T00:00:00.000Z to 2026-03-31T23:59:59.999Z",
     );
+    // The totals, first and last (at 20,000 groups the output is long).
+    const totals =
+      "Totals: 2 access review(s); opened: 0 in the period, 2 before it; closed: 1 (0 by the scheduled review close, 1 WITHOUT REVOKING), revoking 0 membership(s) not re-certified; ended with the group gone: 0; still open: 1 (1 OVERDUE).";
+    expect(text.stdout.startsWith(`${totals}\n\n`)).toBe(true);
+    expect(text.stdout.endsWith(`${totals}\n`)).toBe(true);
     // Asked before the due day passed, the same review is open, not overdue.
     const early = await s.cli("2026-06-01T00:00:00Z", [
       "review",
@@ -253,6 +258,9 @@ describe("review history", () => {
       "STILL OPEN at 2026-03-20T23:59:59.999Z: due 2026-03-20, 2 pending: bob, cy\n",
     );
     expect(early.stdout).not.toContain("ops,");
+    expect(early.stdout).toContain(
+      "Totals: 1 access review(s); opened: 1 in the period, 0 before it; closed: 0 (0 by the scheduled review close, 0 WITHOUT REVOKING), revoking 0 membership(s) not re-certified; ended with the group gone: 0; still open: 1 (0 OVERDUE).\n",
+    );
     // Without --since, db's review is there too.
     const all = await s.cli("2026-06-01T00:00:00Z", [
       "review",

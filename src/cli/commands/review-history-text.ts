@@ -1,6 +1,7 @@
 /** `review history` as text: per review, how it opened, each commit that moved it, and how it ended. */
 import type { ReviewApproval } from "../../audit/review-approvals.ts";
 import type { ReviewCommit, ReviewRecord, ReviewStep } from "../../audit/review-history.ts";
+import type { ReviewTotals } from "../../audit/review-totals.ts";
 import { inlineText } from "../../render/terminal-text.ts";
 import { reviewCloseRunText } from "./journal-access-text.ts";
 
@@ -156,9 +157,27 @@ function endLines(r: ReviewRecord): string[] {
   return lines;
 }
 
-export function reviewsText(reviews: readonly ReviewRecord[], ctx: HistoryContext): string {
+/**
+ * The totals, on one line: first and last in the output, which at tens of thousands of groups runs to
+ * hundreds of thousands of lines.
+ */
+export function totalsText(t: ReviewTotals): string {
+  const n = (count: number) => String(count);
+  return (
+    `Totals: ${n(t.reviews)} access review(s); opened: ${n(t.openedInPeriod)} in the period, ${n(t.openedBefore)} before it; ` +
+    `closed: ${n(t.closed)} (${n(t.closedByScheduledClose)} by the scheduled review close, ${n(t.closedWithoutRevoking)} WITHOUT REVOKING), ` +
+    `revoking ${n(t.revoked)} membership(s) not re-certified; ended with the group gone: ${n(t.groupGone)}; ` +
+    `still open: ${n(t.stillOpen)} (${n(t.overdue)} OVERDUE).`
+  );
+}
+
+export function reviewsText(
+  reviews: readonly ReviewRecord[],
+  ctx: HistoryContext,
+  totals: ReviewTotals,
+): string {
   const span = `${ctx.since ?? "the start of the history"} to ${ctx.until}`;
-  const lines: string[] = [];
+  const lines: string[] = [totalsText(totals), ""];
   for (const r of reviews) {
     const shownNames = r.names.length > 1 ? ` (later ${names(r.names.slice(1))})` : "";
     lines.push(`${inlineText(r.group)}${shownNames}, ${inlineText(r.file)}: review due ${r.opened.due}`);
@@ -183,5 +202,6 @@ export function reviewsText(reviews: readonly ReviewRecord[], ctx: HistoryContex
     lines.push(
       `No run in ${ctx.journal.path} recorded approvals (apply --record-approvals): who approved each pull request is unknown here.`,
     );
+  lines.push(totalsText(totals));
   return lines.join("\n") + "\n";
 }

@@ -8,6 +8,7 @@ import { DEFAULT_JOURNAL_PATH } from "../../audit/journal.ts";
 import { answerableJournal } from "./journal-check.ts";
 import { approvalOf, readRecordedApprovals } from "../../audit/review-approvals.ts";
 import { reviewFold, type ReviewRecord } from "../../audit/review-history.ts";
+import { reviewTotals } from "../../audit/review-totals.ts";
 import { ReviewHistoryError, walkAccessHistory, type AccessHistory } from "../../audit/review-walk.ts";
 import { isFile } from "../../io/is-file.ts";
 import { jsonForTerminal } from "../../render/terminal-text.ts";
@@ -96,13 +97,27 @@ export async function reviewHistory(args: Parsed, io: CommandIo): Promise<number
     io.stdout(
       jsonForTerminal(
         JSON.stringify(
-          { formatVersion: 1, ...window, dir: history.dir, journal: journalState, reviews },
+          {
+            formatVersion: 1,
+            ...window,
+            dir: history.dir,
+            journal: journalState,
+            totals: reviewTotals(reviews),
+            reviews,
+          },
           null,
           2,
         ) + "\n",
       ),
     );
-  else io.stdout(reviewsText(reviews, { ...window, dir: history.dir, journal: journalState, asked }));
+  else
+    io.stdout(
+      reviewsText(
+        reviews,
+        { ...window, dir: history.dir, journal: journalState, asked },
+        reviewTotals(reviews),
+      ),
+    );
   return problems.length === 0 ? ExitCode.ok : ExitCode.error;
 }
 

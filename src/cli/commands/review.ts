@@ -72,7 +72,8 @@ history lists the reviews that ran from --since to --until (a day: from its star
 instant with a time zone), from the git history of the access folder (HEAD's first-parent line): when
 each opened (commit, author, due, pending), each commit that re-certified, revoked or added names, and
 the commit that closed it (who it revoked; a block removed while names were still pending and members
-is flagged), or that it is still open. Each commit's pull request, approvals and the gate's verdict for
+is flagged; the scheduled close's commit is named with its run), or that it is still open. The first
+and last line give the totals (opened, closed, closed without revoking, still open, overdue). Each commit's pull request, approvals and the gate's verdict for
 the group come from the journal's apply runs (--record-approvals); "not recorded" when none did. The
 journal is checked as journal changes checks it (--history REV: against the branch that keeps it). A
 shallow clone missing the history needed exits 1.`;
