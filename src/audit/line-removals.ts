@@ -7,12 +7,13 @@
  * commit after which the file the line was in no longer lists the member in the group.
  */
 import type { SimpleGit } from "simple-git";
-import { isObj, list, str, strList } from "../load/read-data.ts";
+import { isObj } from "../load/read-data.ts";
 import { parseAccessFile } from "../load/parse.ts";
 import type { SourceLocation } from "../model/source.ts";
 import type { ApprovalsRecord, CommitApproval } from "../pr/approval-record.ts";
 import type { Reason } from "../plan/types.ts";
 import { gitAt, isFullCommit, withoutDirty } from "./git.ts";
+import { groupBlocksOf } from "./review-blocks.ts";
 
 /** The commit that took a member's line out of the files. */
 export interface LineRemoval {
@@ -149,19 +150,11 @@ async function groupAt(
   if (!isObj(data)) return undefined;
   const users = new Set<string>();
   let review: GroupAt["review"];
-  for (const group of list(data, "groups") ?? []) {
-    if (!isObj(group) || !names.has(str(group, "name") ?? "")) continue;
-    for (const entry of list(group, "members") ?? []) {
-      const user = typeof entry === "string" ? entry : isObj(entry) ? str(entry, "user") : undefined;
-      if (user !== undefined) users.add(user);
-    }
-    const block = group["review"];
-    const due = isObj(block) ? str(block, "due") : undefined;
-    if (isObj(block) && due !== undefined)
-      review = {
-        due,
-        pending: new Set(strList(block, "pending") ?? []),
-      };
+  for (const group of groupBlocksOf(data)) {
+    if (!names.has(group.name)) continue;
+    for (const user of group.users) users.add(user);
+    if (group.review !== undefined)
+      review = { due: group.review.due, pending: new Set(group.review.pending) };
   }
   return review === undefined ? { users } : { users, review };
 }

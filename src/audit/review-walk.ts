@@ -9,6 +9,7 @@ import path from "node:path";
 import { isObj, list, str, strList } from "../load/read-data.ts";
 import { parseAccessFile } from "../load/parse.ts";
 import { gitAt, readGitBlobs } from "./git.ts";
+import { groupBlocksOf, type GroupBlock } from "./review-blocks.ts";
 import {
   checkReviewCloseCommit,
   REVIEW_CLOSE_TRAILER,
@@ -34,14 +35,9 @@ export interface CommitInfo {
 }
 
 /** One group as a commit's files define it: the users it lists itself, and its review block. */
-export interface GroupAt {
-  readonly name: string;
+export interface GroupAt extends GroupBlock {
   /** The file (from the repository's top) that defines it. */
   readonly file: string;
-  readonly formerNames: readonly string[];
-  /** Users of its member lines and grants (nested groups are not reviewed, so not listed). */
-  readonly users: ReadonlySet<string>;
-  readonly review?: { readonly due: string; readonly pending: readonly string[] };
 }
 
 /** One commit as the walk hands it over, once the access files are as it left them. */
@@ -299,28 +295,7 @@ function groupsOf(file: string, bytes: Buffer): FileRead {
     if (id !== undefined && isObj(user))
       for (const old of strList(user, "formerIds") ?? []) formerIds.push([old, id]);
   }
-  const groups: GroupAt[] = [];
-  for (const group of list(data, "groups") ?? []) {
-    if (!isObj(group)) continue;
-    const name = str(group, "name");
-    if (name === undefined) continue;
-    const users = new Set<string>();
-    for (const entry of list(group, "members") ?? []) {
-      const user = typeof entry === "string" ? entry : isObj(entry) ? str(entry, "user") : undefined;
-      if (user !== undefined) users.add(user);
-    }
-    const block = group["review"];
-    const due = isObj(block) ? str(block, "due") : undefined;
-    groups.push({
-      name,
-      file,
-      formerNames: strList(group, "formerNames") ?? [],
-      users,
-      ...(isObj(block) && due !== undefined
-        ? { review: { due, pending: (strList(block, "pending") ?? []).filter((n) => n !== "") } }
-        : {}),
-    });
-  }
+  const groups: GroupAt[] = groupBlocksOf(data).map((g) => ({ ...g, file }));
   return { groups, formerIds };
 }
 
