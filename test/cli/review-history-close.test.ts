@@ -31,7 +31,8 @@ async function repository() {
   const tree = await writeAccessTree({
     "gatehouse.yaml": "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n",
     "users/people.yaml": PEOPLE,
-    "groups/ops.yaml": `groups:\n${group("ops", ["ann", "bob", "cy"])}${group("web", ["bob", "cy", "dee"])}`,
+    // eve holds ops through a grant: a review lists it, and close takes it out like a line.
+    "groups/ops.yaml": `groups:\n${group("ops", ["ann", "bob", "cy", '{ user: eve, until: "2026-12-01T00:00:00Z" }'])}${group("web", ["bob", "cy", "dee"])}`,
   });
   trees.push(tree);
   await writeFile(path.join(tree.cwd, ".gitignore"), ".gatehouse/\n");
@@ -78,14 +79,14 @@ describe("review history and the scheduled review close", () => {
     const message = path.join(trees[0]?.cwd ?? "", ".gatehouse", "close-message.txt");
     const close = await s.cli(
       "2026-03-10T06:00:00Z",
-      ["review", "close", "--allow-removals", "4", "--message-file", message],
+      ["review", "close", "--allow-removals", "5", "--message-file", message],
       ACTIONS,
     );
     expect(close.code, close.out).toBe(0);
     const text = await readFile(message, "utf8");
     expect(text).toBe(
       "Revoke what access reviews did not re-certify (gatehouse review close)\n\n" +
-        "Closed 2 review(s) in 1 file(s), revoking 4 membership(s).\n\n" +
+        "Closed 2 review(s) in 1 file(s), revoking 5 membership(s).\n\n" +
         `Gatehouse-Review-Close: ${RUN}\n`,
     );
     const closed = s.commit(text, "2026-03-10T06:01:00Z");
@@ -123,8 +124,13 @@ describe("review history and the scheduled review close", () => {
     );
 
     const all = await s.cli("2026-04-01T00:00:00Z", ["review", "history"]);
+    expect(all.stdout).toMatch(
+      new RegExp(
+        `commit ${c(closed)} .*\\n {4}closed: revoked for not being re-certified: bob, cy, eve\\n {6}closed by the scheduled review close`,
+      ),
+    );
     expect(all.stdout).toContain(
-      "Totals: 4 access review(s); opened: 4 in the period, 0 before it; closed: 4 (2 by the scheduled review close, 0 WITHOUT REVOKING), revoking 6 membership(s) not re-certified; ended with the group gone: 0; still open: 0 (0 OVERDUE).\n",
+      "Totals: 4 access review(s); opened: 4 in the period, 0 before it; closed: 4 (2 by the scheduled review close, 0 WITHOUT REVOKING), revoking 7 membership(s) not re-certified; ended with the group gone: 0; still open: 0 (0 OVERDUE).\n",
     );
     const json = JSON.parse(
       (await s.cli("2026-04-01T00:00:00Z", ["review", "history", "--format", "json"])).stdout,
@@ -139,7 +145,7 @@ describe("review history and the scheduled review close", () => {
       closed: 4,
       closedByScheduledClose: 2,
       closedWithoutRevoking: 0,
-      revoked: 6,
+      revoked: 7,
       groupGone: 0,
       stillOpen: 0,
       overdue: 0,
@@ -188,7 +194,7 @@ describe("review history and the scheduled review close", () => {
       "review",
       "close",
       "--allow-removals",
-      "6",
+      "7",
       "--message-file",
       message,
     ]);
