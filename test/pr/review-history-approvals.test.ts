@@ -248,6 +248,28 @@ describe("review history with recorded approvals", { tags: ["slow"] }, () => {
     expect(unapproved.code, unapproved.stderr).toBe(0);
     expect(unapproved.stdout).not.toContain("bob from team-platform-write");
 
+    // journal access names the commit that took bob's line out as the scheduled close's, with its run.
+    const access = await repo.run(
+      [
+        "journal",
+        "access",
+        "team-platform-write",
+        "--since",
+        AT.toISOString().slice(0, 10),
+        "--until",
+        after.toISOString().slice(0, 10),
+      ],
+      {},
+      after,
+    );
+    expect(access.code, access.stderr).toBe(0);
+    expect(access.stdout).toContain(
+      `the line left the files with commit ${closed.slice(0, 12)} "Revoke what access reviews did not re-certify (gatehouse review close)"`,
+    );
+    expect(access.stdout).toContain(
+      `, commit ${closed.slice(0, 12)} of the scheduled review close (run ${run}): not re-certified in the access review due ${DUE}, revoked when it closed`,
+    );
+
     // The same trailer on a commit that also grants alice a group: pushed past review, and said so.
     expect((await repo.run(["review", "open", "--due", DUE, "--group", "app-prod-admin"], {}, AT)).code).toBe(
       0,
