@@ -145,8 +145,11 @@ describe("journal access of a group gatehouse took on", () => {
     expect(lines[bob]).toMatch(
       /^ {2}bob {2}held since before gatehouse to 2026-04-01T09:00:00\.000Z \(journal #2, run #1, /,
     );
-    // The plan calls it drift (gatehouse did not add it), as it did before adoptions were recorded.
-    expect(lines[bob + 1]).toMatch(/^ {4}ended by its removal, journal #\d+ .*: drift: bob /);
+    // The plan gives its reason from the files gatehouse last applied (they gave bob the group): removed
+    // from config, not drift, though gatehouse never added bob.
+    expect(lines[bob + 1]).toMatch(
+      /^ {4}ended by its removal, journal #\d+ .*: removed from config: no longer in the access files \(they held it at [0-9a-f]{12}, the commit gatehouse last applied\)/,
+    );
     // Its removal ends a holding on record: no member held outside gatehouse (since when unknown).
     expect(window.stdout).not.toMatch(/member\(s\) held outside gatehouse/);
     const after = await access(repo, "ops", "--at", "2026-04-15");
