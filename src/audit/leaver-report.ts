@@ -7,6 +7,7 @@
  */
 import { afterDay, DAY_MS, isTerminated, utcMidnight } from "../lifecycle/status.ts";
 import type { User } from "../model/access.ts";
+import { userAddress } from "../plan/addresses.ts";
 import type {
   DeliveryClosedData,
   JournalEntry,
@@ -290,42 +291,73 @@ function webhooksOf(
   });
 }
 
-/** A leaver in the access files whom gatehouse managed an account for and recorded no offboarding of. */
+/**
+ * A leaver in the access files with accounts gatehouse managed and recorded no offboarding of: none of
+ * theirs at all, or some (an account in a system the run that offboarded them left out, unreadable or not
+ * named by --provider; one deleted or disabled by hand before it, which the run had nothing to change on).
+ */
 export interface MissingOffboarding {
   readonly userId: string;
   /** "status: terminated", "endDate 2026-03-01" */
   readonly leaving: string;
   readonly lastDay?: string;
-  /** The accounts the journal saw gatehouse manage for them, as `provider/account`. */
+  /** The accounts the journal saw gatehouse manage for them and no check of, as `provider/account`. */
   readonly accounts: readonly string[];
+  /** Their accounts in other systems were offboarded and checked (a LeaverRecord names them). */
+  readonly isOffboardedElsewhere: boolean;
 }
+
+/** What the journal knows of the accounts gatehouse managed (JournalFold's fields of those names). */
+export interface ManagedAccounts {
+  /** By `${provider}\n${userId}`: the accounts of each person (JournalFold.accounts). */
+  readonly accounts: ReadonlyMap<string, readonly string[]>;
+  /** User addresses gatehouse itself disabled last (JournalFold.disabled): no access is left on them. */
+  readonly disabled: ReadonlySet<string>;
+}
+
+/** An account as compared here: systems other than the local directory ignore the case of names. */
+const accountKey = (provider: string, account: string): string => `${provider}\n${account.toLowerCase()}`;
 
 /**
  * The people the files have as leavers at `at` (terminated, or past their end date), whose last day falls
- * in the window where they have one, for whom the journal saw gatehouse manage an account (`accounts`:
- * JournalFold.accounts, by `${provider}\n${userId}`) and records no offboarding check at all (`offboarded`:
- * the user ids of every LeaverRecord, any date): the population an auditor compares the sample with.
+ * in the window where they have one, with the accounts the journal saw gatehouse manage for them
+ * (`managed.accounts`) that no offboarding check of theirs names (`offboardings`: every LeaverRecord, any
+ * date) and that gatehouse did not disable itself: the population an auditor compares the sample with. A
+ * person offboarded in one system is still listed for an account in another that nothing checked, since
+ * "offboarded" would otherwise say that no access of theirs is left anywhere.
  */
 export function missingOffboardings(
   users: Iterable<User>,
-  accounts: ReadonlyMap<string, readonly string[]>,
-  offboarded: ReadonlySet<string>,
+  managed: ManagedAccounts,
+  offboardings: readonly LeaverRecord[],
   query: LeaverQuery,
   at: Date,
 ): MissingOffboarding[] {
-  const byUser = new Map<string, string[]>();
-  for (const [key, names] of accounts) {
+  const byUser = new Map<string, { provider: string; account: string }[]>();
+  for (const [key, names] of managed.accounts) {
     const [provider = "", userId = ""] = key.split("\n");
     const list = byUser.get(userId) ?? [];
-    for (const name of names) list.push(`${provider}/${name}`);
+    for (const account of names) list.push({ provider, account });
     byUser.set(userId, list);
   }
+  const checked = new Map<string, Set<string>>();
+  for (const record of offboardings) {
+    const set = checked.get(record.userId) ?? new Set<string>();
+    for (const s of record.systems) set.add(accountKey(s.provider, s.account));
+    checked.set(record.userId, set);
+  }
+  const disabled = new Set([...managed.disabled].map((a) => a.toLowerCase()));
   const out: MissingOffboarding[] = [];
   for (const user of users) {
-    if (!isTerminated(user, at) || offboarded.has(user.id)) continue;
+    if (!isTerminated(user, at)) continue;
     if (query.user !== undefined && query.user !== user.id) continue;
-    const held = byUser.get(user.id);
-    if (held === undefined || held.length === 0) continue;
+    const seen = checked.get(user.id);
+    const held = (byUser.get(user.id) ?? []).filter(
+      (a) =>
+        seen?.has(accountKey(a.provider, a.account)) !== true &&
+        !disabled.has(userAddress(a.provider, a.account).toLowerCase()),
+    );
+    if (held.length === 0) continue;
     if (user.endDate !== undefined) {
       // The last day overlaps the window.
       if (query.since !== undefined && afterDay(user.endDate) <= query.since.getTime()) continue;
@@ -339,7 +371,8 @@ export function missingOffboardings(
       userId: user.id,
       leaving,
       ...(user.endDate === undefined ? {} : { lastDay: user.endDate }),
-      accounts: held.sort(),
+      accounts: held.map((a) => `${a.provider}/${a.account}`).sort(),
+      isOffboardedElsewhere: seen !== undefined,
     });
   }
   return out.sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));

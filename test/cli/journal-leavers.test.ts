@@ -175,6 +175,7 @@ describe("journal leavers and the access files", () => {
         leaving: "endDate 2026-03-10",
         lastDay: "2026-03-10",
         accounts: ["app/ann", "wiki/ann"],
+        isOffboardedElsewhere: false,
       },
     ]);
     // --user ann: a leaver never offboarded is an answer, not an unknown name.
@@ -188,6 +189,95 @@ describe("journal leavers and the access files", () => {
     await apply(tree, "2026-03-11T08:00:00Z");
     const after = await cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "leavers", "--format", "json"]);
     expect((JSON.parse(after.stdout) as { notOffboarded: unknown[] }).notOffboarded).toEqual([]);
+  });
+
+  it("vouches for no system a leaver's offboarding left out: an account there gatehouse managed is NOT checked", async () => {
+    const tree = await site();
+    const file = path.join(tree.dir, "users/people.yaml");
+    await writeFile(
+      file,
+      (await readFile(file, "utf8")).replace(
+        "{ id: ann, name: Ann }",
+        "{ id: ann, name: Ann, endDate: 2026-03-10 }",
+      ),
+    );
+    // wiki cannot be read on the day ann is offboarded: the run offboards her in app only (exit 1).
+    const wiki = path.join(tree.cwd, ".gatehouse/wiki.json");
+    const saved = await readFile(wiki, "utf8");
+    await writeFile(wiki, "{ not json");
+    const partial = await cliAt(tree, "2026-03-11T08:00:00Z", ["apply", "--yes"]);
+    expect(partial.code, partial.out).toBe(1);
+    expect(partial.out).toContain("wiki could not be read and is left out of this run");
+
+    const text = await cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "leavers", "--user", "ann"]);
+    expect(text.code, text.out).toBe(0);
+    expect(text.stdout).toMatch(/^ {2}app\/ann: clean at /m);
+    expect(text.stdout).not.toContain("no access left in any system");
+    expect(text.stdout).toContain("  verdict: no access left in the systems checked as of 2026-03-11T08:00");
+    expect(text.stdout).toContain("; NOT checked: wiki/ann (gatehouse managed it");
+    expect(text.stdout).toContain(
+      "  ! ann  endDate 2026-03-10; accounts: wiki/ann (their other accounts were offboarded",
+    );
+    const json = await cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "leavers", "--format", "json"]);
+    const data = JSON.parse(json.stdout) as {
+      leavers: (JsonLeaver & { notChecked: string[] })[];
+      notOffboarded: unknown[];
+    };
+    expect(data.leavers.find((l) => l.userId === "ann")?.notChecked).toEqual(["wiki/ann"]);
+    expect(data.notOffboarded).toEqual([
+      {
+        userId: "ann",
+        leaving: "endDate 2026-03-10",
+        lastDay: "2026-03-10",
+        accounts: ["wiki/ann"],
+        isOffboardedElsewhere: true,
+      },
+    ]);
+
+    // wiki back: the next run offboards her there too, and the report vouches for every system again.
+    await writeFile(wiki, saved);
+    await apply(tree, "2026-03-11T09:00:00Z");
+    const after = await cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "leavers", "--user", "ann"]);
+    expect(after.stdout).toMatch(/^ {2}wiki\/ann: clean at /m);
+    expect(after.stdout).toContain("  verdict: no access left in any system");
+    expect(after.stdout).not.toContain("NOT offboarded");
+  });
+
+  it("does not call an account gatehouse disabled before the person left unchecked", async () => {
+    const tree = await writeAccessTree({
+      "gatehouse.yaml":
+        "providers:\n" +
+        "  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+        "  wiki: { type: local, path: .gatehouse/wiki.json, mode: authoritative, users: members }\n" +
+        "policy:\n  guardrails: { maxRemovals: 10 }\n",
+      "users/people.yaml": "users:\n  - { id: ann, name: Ann }\n  - { id: gil, name: Gil }\n",
+      "groups/teams.yaml":
+        "groups:\n  - name: docs\n    owners: [ann]\n    providers: [wiki]\n    members: [ann, gil]\n",
+    });
+    trees.push(tree);
+    await apply(tree, "2026-03-01T09:00:00Z");
+    const groups = path.join(tree.dir, "groups/teams.yaml");
+    // gil leaves docs: wiki disables the account of someone in none of its groups.
+    await writeFile(
+      groups,
+      (await readFile(groups, "utf8")).replace("members: [ann, gil]", "members: [ann]"),
+    );
+    expect(await apply(tree, "2026-03-02T09:00:00Z")).toContain("disable user gil");
+    const people = path.join(tree.dir, "users/people.yaml");
+    await writeFile(
+      people,
+      (await readFile(people, "utf8")).replace(
+        "{ id: gil, name: Gil }",
+        "{ id: gil, name: Gil, endDate: 2026-03-05 }",
+      ),
+    );
+    // Offboarded in app; wiki has nothing left to change on the account gatehouse disabled.
+    await apply(tree, "2026-03-06T08:00:00Z");
+    const text = await cliAt(tree, "2026-04-01T00:00:00Z", ["journal", "leavers", "--user", "gil"]);
+    expect(text.code, text.out).toBe(0);
+    expect(text.stdout).toMatch(/^ {2}app\/gil: clean at /m);
+    expect(text.stdout).not.toContain("wiki/gil");
+    expect(text.stdout).toContain("  verdict: no access left in any system");
   });
 
   it("says so when there are no access files to compare with", async () => {

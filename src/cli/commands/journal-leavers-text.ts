@@ -35,21 +35,28 @@ function systemLine(s: LeaverSystem): string {
   return `  ${inlineText(s.provider)}/${inlineText(s.account)}: ${steps.join(", then ")}${end}`;
 }
 
-function recordLines(r: LeaverRecord): string[] {
+function recordLines(r: LeaverRecord, unchecked: readonly string[]): string[] {
   const run =
     `offboarded by the run started ${inlineText(r.offboardedAt)}` +
     (r.afterLastDayMs === undefined ? "" : ` (${timingText(r.afterLastDayMs)})`) +
     (r.actor === undefined ? "" : `, by ${inlineText(r.actor)}`) +
     (r.commit === undefined ? "" : `, commit ${inlineText(r.commit.slice(0, 12))}`);
+  // Accounts gatehouse managed for them that no check names: "any system" would vouch for them too.
+  const notChecked =
+    unchecked.length === 0
+      ? ""
+      : `; NOT checked: ${unchecked.map(inlineText).join(", ")} (gatehouse managed it, and no offboarding of it is recorded: below)`;
   const verdict =
     r.outcome === "clean"
-      ? `no access left in any system${r.cleanAt === undefined ? "" : ` as of ${inlineText(r.cleanAt)}`}`
+      ? unchecked.length === 0
+        ? `no access left in any system${r.cleanAt === undefined ? "" : ` as of ${inlineText(r.cleanAt)}`}`
+        : `no access left in the systems checked${r.cleanAt === undefined ? "" : ` as of ${inlineText(r.cleanAt)}`}${notChecked}`
       : r.outcome === "closed-by-hand"
-        ? "access was left in some system and its verdict was closed by hand (above)"
+        ? `access was left in some system and its verdict was closed by hand (above)${notChecked}`
         : `ACCESS LEFT in ${r.systems
             .filter((s) => s.outcome === "access-left")
             .map((s) => inlineText(s.provider))
-            .join(", ")}`;
+            .join(", ")}${notChecked}`;
   return [
     `${inlineText(r.userId)}  ${r.leaving === undefined ? "(no HR event recorded)" : inlineText(r.leaving)}`,
     `  ${r.lastDay === undefined ? "no last day in the files (terminated by status): how late cannot be told" : `last day ${r.lastDay}`}; ${run}`,
@@ -92,7 +99,9 @@ export function leaversText(
     `Leavers offboarded${windowText(window)}, from ${shown}: ${String(records.length)} ` +
       `(${String(late)} late, more than a day after the end of their last day; ${String(left)} with access left)`,
   ];
-  for (const r of records) lines.push("", ...recordLines(r));
+  const uncheckedOf = (userId: string): readonly string[] =>
+    missing?.find((m) => m.userId === userId && m.isOffboardedElsewhere)?.accounts ?? [];
+  for (const r of records) lines.push("", ...recordLines(r, uncheckedOf(r.userId)));
   if (missing !== undefined && missing.length > 0) {
     lines.push(
       "",
@@ -100,7 +109,10 @@ export function leaversText(
     );
     for (const m of missing)
       lines.push(
-        `  ! ${inlineText(m.userId)}  ${inlineText(m.leaving)}; accounts: ${m.accounts.map(inlineText).join(", ")}`,
+        `  ! ${inlineText(m.userId)}  ${inlineText(m.leaving)}; accounts: ${m.accounts.map(inlineText).join(", ")}` +
+          (m.isOffboardedElsewhere
+            ? " (their other accounts were offboarded, above: the run that did it left this system out, or had nothing to change on the account, gone or disabled by hand; `gatehouse accounts` shows whether it is still enabled)"
+            : ""),
       );
   }
   lines.push(
@@ -123,7 +135,11 @@ export function leaversJson(
     formatVersion: 1,
     since: window.since?.toISOString() ?? null,
     until: window.until?.toISOString() ?? null,
-    leavers: records.map((r) => ({ ...r, isLate: isLate(r) })),
+    leavers: records.map((r) => ({
+      ...r,
+      isLate: isLate(r),
+      notChecked: missing?.find((m) => m.userId === r.userId && m.isOffboardedElsewhere)?.accounts ?? [],
+    })),
     notOffboarded: missing ?? null,
     intact: problems.length === 0,
     problems,

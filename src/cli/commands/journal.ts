@@ -295,8 +295,8 @@ async function runLeavers(args: Parsed, io: CommandIo, file: string): Promise<nu
 }
 
 /**
- * The leavers the access files (--dir) have whom gatehouse managed an account for and never offboarded, as
- * missingOffboardings finds them; undefined, said on stderr, when the files cannot be read whole.
+ * The leavers the access files (--dir) have with accounts gatehouse managed and never offboarded (all of
+ * theirs, or some), as missingOffboardings finds them; undefined, said on stderr, when the files cannot be read whole.
  */
 async function notOffboarded(
   args: Parsed,
@@ -324,8 +324,7 @@ async function notOffboarded(
     return undefined;
   }
   const fold = await foldJournal(file, path.resolve(io.cwd, DEFAULT_CACHE_DIR));
-  const offboarded = new Set(offboardings.map((r) => r.userId));
-  return missingOffboardings(users, fold.accounts, offboarded, query, query.until ?? io.now());
+  return missingOffboardings(users, fold, offboardings, query, query.until ?? io.now());
 }
 
 async function runChanges(args: Parsed, io: CommandIo, file: string): Promise<number> {
