@@ -58,6 +58,20 @@ export interface ApplyStartData {
    * run that records them over such a journal marks its entries `late`), and in a fire drill's.
    */
   readonly adopts?: true;
+  /**
+   * Systems gatehouse.yaml configures that the run left out, neither read nor changed: `error` says why one
+   * could not be read or set up (down, refusing the credentials, its variable not set); absent, it was not
+   * named by `--provider`. A leaver the run offboarded elsewhere was not offboarded there. Absent when the
+   * run reached every system.
+   */
+  readonly leftOut?: readonly LeftOutSystem[];
+}
+
+/** A system an apply run left out (ApplyStartData.leftOut). */
+export interface LeftOutSystem {
+  readonly provider: string;
+  /** Why it could not be read or set up (the error apply printed); absent: not named by `--provider`. */
+  readonly error?: string;
 }
 
 export interface GuardrailOverrides {
@@ -447,6 +461,18 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const isStringList = (value: unknown): boolean =>
   Array.isArray(value) && value.every((id) => typeof id === "string");
 
+function isLeftOut(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (s) =>
+        isRecord(s) &&
+        typeof s["provider"] === "string" &&
+        (s["error"] === undefined || typeof s["error"] === "string"),
+    )
+  );
+}
+
 function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 0;
 }
@@ -675,6 +701,8 @@ function describeBodyProblem(v: Record<string, unknown>): string | undefined {
       if (v["refused"] !== undefined && !isStringList(v["refused"]))
         return "refused must list the guard-rail refusals";
       if (v["adopts"] !== undefined && v["adopts"] !== true) return "adopts must be true";
+      if (v["leftOut"] !== undefined && !isLeftOut(v["leftOut"]))
+        return "leftOut must list providers, each with an optional error";
       return isCount(v["changes"]) ? undefined : "changes must be a count";
     case "change":
       if (!isCount(v["runSeq"]) || typeof v["provider"] !== "string" || typeof v["changeId"] !== "string")

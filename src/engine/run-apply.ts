@@ -8,6 +8,7 @@ import { checkGuardrails, type GuardrailOptions } from "../plan/safety.ts";
 import { applyPlan, type ApplyResult, type ChangeResult } from "../apply/apply-plan.ts";
 import { verifyBeforeAppend } from "../audit/verified-prefix.ts";
 import type { OpenRun } from "../audit/verify-journal.ts";
+import type { LeftOutSystem } from "../audit/journal-entry.ts";
 import type { ApprovalsRecord } from "../pr/approval-record.ts";
 import { codeIdentity, VERSION } from "../io/code-identity.ts";
 import { SCHEMA_DIR } from "../validate/schema.ts";
@@ -75,6 +76,8 @@ export interface RunApplyOptions extends GuardrailOptions {
   readonly webhooks?: WebhookOptions;
   /** Systems gatehouse.yaml configures that this run leaves out (unreadable, not set up): said to webhooks. */
   readonly notReached?: readonly string[];
+  /** Why each of `notReached` was left out, where it could not be read or set up: in the apply-start. */
+  readonly unreadable?: readonly { readonly provider: string; readonly message: string }[];
   /** Deliveries earlier runs failed (JournalFold.undelivered), sent again after this run's changes. */
   readonly owedDeliveries?: readonly OwedDelivery[];
   /**
@@ -211,6 +214,9 @@ export async function runApply(
       ...(plan.grantEnds === undefined || plan.grantEnds.length === 0 ? {} : { grantEnds: plan.grantEnds }),
       ...(options.refused === undefined || options.refused.length === 0 ? {} : { refused: options.refused }),
       ...(options.adoptions === undefined ? {} : { adopts: true as const }),
+      ...(options.notReached === undefined || options.notReached.length === 0
+        ? {}
+        : { leftOut: leftOutOf(options.notReached, options.unreadable ?? []) }),
     },
   ]);
   if (!start) throw new Error("journal did not record the start of the run");
@@ -503,4 +509,15 @@ function verifiedEntry(
     ...(accountId === undefined ? {} : { accountId }),
     ...(options.drill === undefined ? {} : { drill: true as const }),
   };
+}
+
+/** The systems a run leaves out, as its apply-start records them: each with why, where it was not read. */
+function leftOutOf(
+  names: readonly string[],
+  unreadable: readonly { readonly provider: string; readonly message: string }[],
+): LeftOutSystem[] {
+  return names.map((provider) => {
+    const error = unreadable.find((u) => u.provider === provider)?.message;
+    return { provider, ...(error === undefined ? {} : { error }) };
+  });
 }

@@ -100,6 +100,32 @@ describe("apply with a system that cannot be read", () => {
     expect(plan.err).toContain("environment variable SCIM_TOKEN (tokenEnv) is not set");
   });
 
+  it("records the systems a run left out, and why, for the auditor: its apply-start and journal run name them", async () => {
+    const tree = await site();
+    expect((await run(tree, ["apply", "--yes"])).code).toBe(1);
+    const starts = async () =>
+      (await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"), "utf8"))
+        .split("\n")
+        .filter((line) => line.includes('"type":"apply-start"'))
+        .map((line) => JSON.parse(line) as { seq: number; leftOut?: { provider: string; error?: string }[] });
+    const [first] = await starts();
+    expect(first?.leftOut).toEqual([{ provider: "saas", error: expect.stringMatching(/^saas: /) as string }]);
+    expect(JSON.stringify(first)).not.toContain("t0ken-never-shown");
+    const shown = await run(tree, ["journal", "run", String(first?.seq)]);
+    expect(shown.code, shown.err).toBe(0);
+    expect(shown.out).toContain("  systems: app (authoritative);");
+    expect(shown.out).toMatch(
+      /^ {2}LEFT OUT: saas, neither read nor changed \(could not be read: saas: .+\); a leaver it offboarded was not offboarded there$/m,
+    );
+
+    // Left out on purpose (--provider): named, with no error.
+    expect((await run(tree, ["apply", "--yes", "--provider", "app"])).code).toBe(0);
+    const second = (await starts()).at(-1);
+    expect(second?.leftOut).toEqual([{ provider: "saas" }]);
+    const named = await run(tree, ["journal", "run", String(second?.seq)]);
+    expect(named.out).toContain("  LEFT OUT: saas, neither read nor changed (not named by --provider)");
+  });
+
   it("fails as a whole when no system can be read", async () => {
     const tree = await site(false);
     const applied = await run(tree, ["apply", "--yes"]);

@@ -473,7 +473,12 @@ async function applyLocked(
       ...(prepared.webhooks === undefined
         ? {}
         : { webhooks: prepared.webhooks, owedDeliveries: prepared.owedDeliveries }),
-      ...(prepared.notReached.length === 0 ? {} : { notReached: prepared.notReached }),
+      ...(prepared.notReached.length === 0
+        ? {}
+        : {
+            notReached: prepared.notReached,
+            unreadable: prepared.unreadable.map((e) => ({ provider: e.provider, message: e.message })),
+          }),
       ...(endings === undefined ? {} : { refused }),
       log: (line: string) => {
         io.stderr(`${line}\n`);

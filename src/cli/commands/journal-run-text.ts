@@ -21,6 +21,11 @@ export function runRecordText(run: RunRecord): string {
     `  access files: ${start.commit === undefined ? "no commit recorded (not in git)" : `commit ${inlineText(start.commit)}${start.commit.endsWith("+dirty") ? " (uncommitted changes: what it applied is in no commit)" : ""}`}`,
     `  systems: ${start.providers.map((p) => `${inlineText(p)}${start.modes?.[p] === undefined ? "" : ` (${start.modes[p]})`}`).join(", ") || "none"}; the plan held ${String(start.changes)} change(s)`,
   ];
+  // Configured systems the run did not reach: its changes and checks say nothing of them.
+  for (const left of start.leftOut ?? [])
+    lines.push(
+      `  LEFT OUT: ${inlineText(left.provider)}, neither read nor changed (${left.error === undefined ? "not named by --provider" : `could not be read: ${inlineText(left.error)}`}); a leaver it offboarded was not offboarded there`,
+    );
   if (start.drill !== undefined)
     lines.push(`  a fire drill's run: canary ${inlineText(start.drill)} (its changes are the canary's only)`);
   const overrode = overridesText(start.overrides);
