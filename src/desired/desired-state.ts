@@ -481,8 +481,12 @@ export function computeDesiredState(
   const holdsAny = isMembersOnly ? new Uint8Array(people.index.users.length) : undefined;
 
   const groups = new Map<string, DesiredGroup>();
+  const groupsElsewhere = new Map<string, readonly string[]>();
   for (const group of model.groups.values()) {
-    if (!groupIsInProvider(group, provider)) continue;
+    if (!groupIsInProvider(group, provider)) {
+      groupsElsewhere.set(group.name, group.providers ?? []);
+      continue;
+    }
     const eff = effective.get(group.name);
     const groupMembers = new Map<string, SourceLocation>();
     const expired = new Map<string, ExpiredGrant>();
@@ -620,6 +624,7 @@ export function computeDesiredState(
     provider: provider.name,
     users,
     groups,
+    ...(groupsElsewhere.size > 0 ? { groupsElsewhere } : {}),
     ...(withoutAccess.size > 0 ? { withoutAccess } : {}),
     ...(formerAccounts.size > 0 ? { formerAccounts } : {}),
     ...(ofSeveral.size > 0 ? { formerAccountsOfSeveral: ofSeveral } : {}),

@@ -239,6 +239,7 @@ export function renderImport(
         idOf: (account) => idByAccount.get(byCase(account)),
         adopted: adoptedNames,
         filesGroupOf: (name) => modelName.get(name.toLowerCase()) ?? renamed.get(name),
+        system: provider.name,
       }),
     );
   }

@@ -10,6 +10,8 @@ export interface ImportNames {
   readonly adopted: ReadonlySet<string>;
   /** The files' name of a live group they define already (by name or former name), if they do. */
   readonly filesGroupOf: (live: string) => string | undefined;
+  /** The system imported from (gatehouse.yaml's name). */
+  readonly system: string;
 }
 
 /** Names listed in a warning, then a count. */
@@ -21,8 +23,9 @@ function listed(names: readonly string[]): string {
 }
 
 /**
- * Warnings for live groups the access files define already (so the import writes nothing of them) that
- * hold members or nested groups the files do not give them: someone put them there by hand after an
+ * Warnings for live groups the access files define already (so the import writes nothing of them): one the
+ * files give other systems only (its `providers` leave this one out), and one that holds members or nested
+ * groups the files do not give it: someone put them there by hand after an
  * earlier import. The import adds no line to a file it did not write, so without the warning they would
  * surface only as drift the next authoritative plan removes. Leavers and people who have not started are
  * left out (the files take their access away on purpose), as are groups whose members the files do not
@@ -39,8 +42,21 @@ export function unlistedMembershipWarnings(
   const warnings: string[] = [];
   for (const group of live.groups) {
     const name = names.filesGroupOf(group.name);
-    const wanted = name === undefined ? undefined : desired.groups.get(name);
-    if (name === undefined || wanted?.managesMembers !== true) continue;
+    if (name === undefined) continue;
+    const elsewhere = desired.groupsElsewhere?.get(name);
+    if (elsewhere !== undefined) {
+      // Defined for other systems only: this system's group of that name is in no file for it, and an
+      // authoritative plan deletes it with everyone in it. Import writes nothing of it, so say so now.
+      const held = group.members.length + (group.groupMembers?.length ?? 0);
+      warnings.push(
+        `group ${group.name} in ${names.system} (${String(held)} member(s)) has the name of a group the access files give other systems only (its providers leave ${names.system} out): import writes nothing of it. ` +
+          `To manage it here, add ${names.system} to its providers (then its members are the files'); ` +
+          "otherwise the next plan in mode authoritative deletes it (mode additive leaves it)",
+      );
+      continue;
+    }
+    const wanted = desired.groups.get(name);
+    if (wanted?.managesMembers !== true) continue;
     const given = new Set([...wanted.members.accounts()].map(fold));
     const members: string[] = [];
     for (const account of new Set(group.members)) {

@@ -321,6 +321,12 @@ export interface DesiredState {
   readonly users: ReadonlyMap<string, DesiredUser>;
   readonly groups: ReadonlyMap<string, DesiredGroup>;
   /**
+   * Groups the files define whose `providers` leave this system out, by name → the systems they are given
+   * to: a live group of that name here is not "in no access file" (the plan says so, and `import`, which
+   * writes nothing of it, warns). Absent when there is none.
+   */
+  readonly groupsElsewhere?: ReadonlyMap<string, readonly string[]>;
+  /**
    * Accounts of people in the files who get no account here (`users: members` and they hold none of
    * this provider's groups), by account name → user id: a live one is not "in no access file". Not an
    * account the journal saw as another person's (accountsOfOthers): that stays theirs.

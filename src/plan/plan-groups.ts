@@ -859,6 +859,7 @@ export function planGroups(given: PlanSink): void {
   const heirs = new Map<string, string>(); // former name → the group that lists it
   for (const want of desired.groups.values())
     for (const former of want.formerNames ?? []) if (!heirs.has(former)) heirs.set(former, want.name);
+  const notHere = absenceOf(desired, provider, caps.caseInsensitiveNames === true);
   for (const have of [...live.groups].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (desired.groups.has(have.name)) continue;
     const id = groupAddress(provider, have.name);
@@ -899,13 +900,16 @@ export function planGroups(given: PlanSink): void {
       remove(
         input.managed?.has(id) === true || heir !== undefined ? "removed-from-config" : "not-in-config",
         heir === undefined
-          ? "the group is in no access file (mode: authoritative)"
+          ? `${notHere(have.name) ?? "the group is in no access file"} (mode: authoritative)`
           : `a former name of ${heir} (formerNames), which exists already, so it is not renamed (mode: authoritative)`,
       );
       continue;
     }
     if (input.mode === "observe")
-      sink.note("unmanaged", `group ${have.name} is in no access file; left alone (mode: observe)`);
+      sink.note(
+        "unmanaged",
+        `group ${have.name}${notHere(have.name) === undefined ? " is in no access file" : `: ${notHere(have.name) ?? ""}`}; left alone (mode: observe)`,
+      );
     const heir = heirs.get(have.name);
     if (input.mode === "additive" && heir !== undefined)
       sink.note(
@@ -918,4 +922,28 @@ export function planGroups(given: PlanSink): void {
   }
   if (watched !== undefined) planMemberMoves(sink, inPlace, watched);
   noteKept(sink);
+}
+
+/**
+ * Where the files give a live group that is in none of this system's: undefined where no file defines it,
+ * else that they give it to other systems only (its `providers` leave this one out), which a plan that
+ * deletes it must not hide behind "in no access file".
+ */
+function absenceOf(
+  desired: DesiredState,
+  provider: string,
+  isCaseInsensitive: boolean,
+): (name: string) => string | undefined {
+  const elsewhere = desired.groupsElsewhere ?? new Map<string, readonly string[]>();
+  let folded: Map<string, readonly string[]> | undefined;
+  return (name) => {
+    let given = elsewhere.get(name);
+    if (given === undefined && isCaseInsensitive && elsewhere.size > 0) {
+      folded ??= new Map([...elsewhere].map(([n, p]) => [n.toLowerCase(), p]));
+      given = folded.get(name.toLowerCase());
+    }
+    return given === undefined
+      ? undefined
+      : `the access files give group ${name} to ${given.join(", ") || "no system"} only (its providers leave ${provider} out)`;
+  };
 }
