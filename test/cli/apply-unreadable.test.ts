@@ -115,7 +115,7 @@ describe("apply with a system that cannot be read", () => {
     expect(shown.code, shown.err).toBe(0);
     expect(shown.out).toContain("  systems: app (authoritative);");
     expect(shown.out).toMatch(
-      /^ {2}LEFT OUT: saas, neither read nor changed \(could not be read: saas: .+\); a leaver it offboarded was not offboarded there$/m,
+      /^ {2}LEFT OUT: saas, neither read nor changed \(could not be read: saas: .+\); any leaver it offboarded was not offboarded there$/m,
     );
 
     // Left out on purpose (--provider): named, with no error.

@@ -24,7 +24,7 @@ export function runRecordText(run: RunRecord): string {
   // Configured systems the run did not reach: its changes and checks say nothing of them.
   for (const left of start.leftOut ?? [])
     lines.push(
-      `  LEFT OUT: ${inlineText(left.provider)}, neither read nor changed (${left.error === undefined ? "not named by --provider" : `could not be read: ${inlineText(left.error)}`}); a leaver it offboarded was not offboarded there`,
+      `  LEFT OUT: ${inlineText(left.provider)}, neither read nor changed (${left.error === undefined ? "not named by --provider" : `could not be read: ${inlineText(left.error)}`}); any leaver it offboarded was not offboarded there`,
     );
   if (start.drill !== undefined)
     lines.push(`  a fire drill's run: canary ${inlineText(start.drill)} (its changes are the canary's only)`);
