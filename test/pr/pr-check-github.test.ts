@@ -51,20 +51,21 @@ async function openPull(groups: string, author: string): Promise<FakePull> {
   });
 }
 
+/** `pr check` of `pull` against the fake, with the default pin file. */
+const DEFAULT_ARGS = (pull: FakePull): string[] => [
+  "pr",
+  "check",
+  "--repo",
+  `acme/${ghRepo.name}`,
+  "--pr",
+  String(pull.number),
+  "--api-url",
+  gh.url,
+];
+
+/** The same with the committed pin file. */
 function check(pull: FakePull, extra: readonly string[] = []) {
-  return repo.run([
-    "pr",
-    "check",
-    "--repo",
-    `acme/${ghRepo.name}`,
-    "--pr",
-    String(pull.number),
-    "--api-url",
-    gh.url,
-    "--ids-file",
-    PINS,
-    ...extra,
-  ]);
+  return repo.run([...DEFAULT_ARGS(pull), "--ids-file", PINS, ...extra]);
 }
 
 const ADD_ALICE = GROUPS.replace("members: [bob]", "members: [bob, alice]");
@@ -207,16 +208,7 @@ describe("gatehouse pr check", { tags: ["slow"] }, () => {
   it("says that no reviewer is pinned when the base branch has no pin file (the default one is in .gatehouse/, never committed)", async () => {
     const pull = await openPull(ADD_ALICE, "alice-gh");
     seedReview(gh.fake, pull, "carol-gh");
-    const args = [
-      "pr",
-      "check",
-      "--repo",
-      `acme/${ghRepo.name}`,
-      "--pr",
-      String(pull.number),
-      "--api-url",
-      gh.url,
-    ];
+    const args = DEFAULT_ARGS(pull);
     const result = await repo.run(args);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
@@ -224,17 +216,6 @@ describe("gatehouse pr check", { tags: ["slow"] }, () => {
     );
     expect(result.stdout).not.toContain("Commit the pin file");
   });
-
-  const DEFAULT_ARGS = (pull: FakePull) => [
-    "pr",
-    "check",
-    "--repo",
-    `acme/${ghRepo.name}`,
-    "--pr",
-    String(pull.number),
-    "--api-url",
-    gh.url,
-  ];
 
   it("matches reviewers by the default pin file kept on disk (restored with the journal, never committed)", async () => {
     const pull = await openPull(ADD_ALICE, "alice-gh");
