@@ -16,6 +16,16 @@ export interface RunRecord {
   readonly changes: { readonly applied: number; readonly failed: number; readonly skipped: number };
   readonly checks: { readonly clean: number; readonly accessLeft: number };
   readonly deliveries: number;
+  /**
+   * Who held the groups the run took on before gatehouse (`adopted` entries), by provider and group, with
+   * how many members and nested groups; absent when it recorded none.
+   */
+  readonly adopted?: readonly {
+    readonly provider: string;
+    readonly group: string;
+    readonly members: number;
+    readonly groupMembers: number;
+  }[];
   /** The run started next, if any (its seq). */
   readonly nextRun?: number;
   /**
@@ -33,6 +43,10 @@ export async function runRecordOf(path: string, seq: number): Promise<RunRecord 
   const changes = { applied: 0, failed: 0, skipped: 0 };
   const checks = { clean: 0, accessLeft: 0 };
   let deliveries = 0;
+  const adopted = new Map<
+    string,
+    { provider: string; group: string; members: number; groupMembers: number }
+  >();
   const filesApprovals = new FilesApprovals();
   let filesApprovedIn: FilesApproval | undefined;
   await eachEntry(path, (entry) => {
@@ -52,6 +66,19 @@ export async function runRecordOf(path: string, seq: number): Promise<RunRecord 
       if (entry.clean) checks.clean++;
       else checks.accessLeft++;
     } else if (entry.type === "webhook-delivered") deliveries++;
+    else if (entry.type === "adopted") {
+      // A large group's holders come in several entries: one line each group.
+      const key = `${entry.provider}\n${entry.group}`;
+      const held = adopted.get(key) ?? {
+        provider: entry.provider,
+        group: entry.group,
+        members: 0,
+        groupMembers: 0,
+      };
+      held.members += entry.members.length;
+      held.groupMembers += entry.groupMembers?.length ?? 0;
+      adopted.set(key, held);
+    }
   });
   if (start === undefined) return undefined;
   return {
@@ -61,6 +88,7 @@ export async function runRecordOf(path: string, seq: number): Promise<RunRecord 
     changes,
     checks,
     deliveries,
+    ...(adopted.size === 0 ? {} : { adopted: [...adopted.values()] }),
     ...(nextRun === undefined ? {} : { nextRun }),
     ...(filesApprovedIn === undefined ? {} : { filesApprovedIn }),
   };

@@ -126,6 +126,16 @@ describe("journal access of a group gatehouse took on", () => {
     );
     expect(before.stdout).toContain("  ? cy  found holding it at 2026-03-01T09:00:00.000Z");
 
+    // journal run says which groups the run took on, and how many held each.
+    const run = await repo.run(["journal", "run", "1"], { now: LATER });
+    expect(run.stdout).toContain(
+      "  took on 1 group(s), recording who held them before gatehouse (3 member(s)): ops in app (3)",
+    );
+    const runJson = JSON.parse(
+      (await repo.run(["journal", "run", "1", "--format", "json"], { now: LATER })).stdout,
+    ) as { adopted?: unknown };
+    expect(runJson.adopted).toEqual([{ provider: "app", group: "ops", members: 3, groupMembers: 0 }]);
+
     expect((await repo.run(["journal", "verify"], { now: LATER })).code).toBe(0);
   });
 

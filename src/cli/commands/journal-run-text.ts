@@ -1,6 +1,7 @@
 /** `journal run SEQ` as text for a person and as JSON for a program (docs/formats.md). */
 import type { RunRecord } from "../../audit/run-record.ts";
 import type { ProviderStats } from "../../providers/types.ts";
+import { firstFew } from "../../model/lists.ts";
 import { inlineText, jsonForTerminal, type TerminalText } from "../../render/terminal-text.ts";
 import { describeCommitApproval, overridesText } from "./journal-access-text.ts";
 
@@ -73,6 +74,19 @@ export function runRecordText(run: RunRecord): string {
       `${String(run.checks.clean + run.checks.accessLeft)} offboarding check(s) (${String(run.checks.accessLeft)} found access left); ` +
       `${String(run.deliveries)} webhook delivery(ies)`,
   );
+  if (run.adopted !== undefined) {
+    const members = run.adopted.reduce((n, a) => n + a.members, 0);
+    const nested = run.adopted.reduce((n, a) => n + a.groupMembers, 0);
+    lines.push(
+      `  took on ${String(run.adopted.length)} group(s), recording who held them before gatehouse (${String(members)} member(s)${nested === 0 ? "" : `, ${String(nested)} nested group(s)`}): ` +
+        firstFew(
+          run.adopted.map(
+            (a) =>
+              `${inlineText(a.group)} in ${inlineText(a.provider)} (${String(a.members + a.groupMembers)})`,
+          ),
+        ),
+    );
+  }
   if (end === undefined)
     lines.push(
       run.nextRun === undefined
