@@ -16,12 +16,18 @@ import { gitAt, readGitBlobs } from "./git.ts";
 /** The trailer whose value names the run that made a `review close` commit. */
 export const REVIEW_CLOSE_TRAILER = "Gatehouse-Review-Close";
 
-/** What a commit carrying the trailer is. */
+/**
+ * What a commit carrying the trailer is. `job` says which scheduled job's trailer it carries: absent,
+ * `review close`'s; `prune`, gatehouse prune's (PRUNE_TRAILER: expired grants deleted).
+ */
 export type ReviewCloseCommit =
-  /** Only what `review close` does: review blocks past due (or with nothing pending) and their pending members' lines removed. */
-  | { readonly kind: "verified"; readonly run: string }
-  /** The trailer is there, but the commit does more (or other) than `review close` does: why. */
-  | { readonly kind: "not-only-close"; readonly run: string; readonly why: string };
+  /** Only what the job does (review close: review blocks past due, or with nothing pending, and their pending members' lines removed). */
+  | { readonly kind: "verified"; readonly run: string; readonly job?: "prune" }
+  /** The trailer is there, but the commit does more (or other) than the job does: why. */
+  | { readonly kind: "not-only-close"; readonly run: string; readonly why: string; readonly job?: "prune" };
+
+/** The scheduled jobs whose commits carry a trailer, and what each may change (notOnlyReviewClose, notOnlyPrune). */
+export type ContentCheck = (changes: readonly FileChange[], at: Date) => string | undefined;
 
 /** One access file the commit changed: its data before and after, as the project's loader reads them. */
 export interface FileChange {
@@ -113,26 +119,43 @@ class CheckError extends Error {}
  * The commit must have one parent, change only access files (of `dir`, nothing outside it) and change them
  * only as `review close` does, at its committer date.
  */
-export async function checkReviewCloseCommit(
+export function checkReviewCloseCommit(
   cwd: string,
   dir: string,
   sha: string,
+): Promise<ReviewCloseCommit | undefined> {
+  return checkTrailedCommit(cwd, dir, sha, REVIEW_CLOSE_TRAILER, notOnlyReviewClose);
+}
+
+/**
+ * Whether commit `sha` carries `trailer` (a scheduled job's) and does only what `isOnly` allows: undefined
+ * without the trailer; else verified, or why not. The commit must have one parent and change only access
+ * files (of `dir`, nothing outside it), judged at its committer date.
+ */
+export async function checkTrailedCommit(
+  cwd: string,
+  dir: string,
+  sha: string,
+  trailer: string,
+  isOnly: ContentCheck,
+  job?: "prune",
 ): Promise<ReviewCloseCommit | undefined> {
   const git = await gitAt(cwd);
   // git reads the trailers (review history's walk asks git for them the same way).
   const shown = await git.raw([
     "show",
     "-s",
-    `--format=%P%x00%cI%x00%(trailers:key=${REVIEW_CLOSE_TRAILER},valueonly,separator=%x1f)`,
+    `--format=%P%x00%cI%x00%(trailers:key=${trailer},valueonly,separator=%x1f)`,
     sha,
   ]);
   const [parents = "", committedAt = "", trailers = ""] = shown.split("\0");
   const run = trailers.trim().split("\x1f").at(-1)?.trim() ?? "";
   if (run === "") return undefined;
-  const not = (why: string): ReviewCloseCommit => ({ kind: "not-only-close", run, why });
+  const of = job === undefined ? {} : { job };
+  const not = (why: string): ReviewCloseCommit => ({ kind: "not-only-close", run, why, ...of });
   try {
-    const why = await notOnlyCloseWhy(git, dir, sha, parents, committedAt);
-    return why === undefined ? { kind: "verified", run } : not(why);
+    const why = await notOnlyCloseWhy(git, dir, sha, parents, committedAt, isOnly);
+    return why === undefined ? { kind: "verified", run, ...of } : not(why);
   } catch (error) {
     // Not verified is what a commit that cannot be checked is: said, never taken on its word.
     return not(`it could not be checked (${error instanceof Error ? error.message : String(error)})`);
@@ -146,6 +169,7 @@ async function notOnlyCloseWhy(
   sha: string,
   parents: string,
   committedAt: string,
+  isOnly: ContentCheck,
 ): Promise<string | undefined> {
   const parentList = parents
     .trim()
@@ -205,5 +229,5 @@ async function notOnlyCloseWhy(
     const after = read(e.file, e.newBlob);
     return { file: e.file, before: before.data, after: after.data, isReadable: before.ok && after.ok };
   });
-  return notOnlyReviewClose(changes, new Date(committedAt.trim()));
+  return isOnly(changes, new Date(committedAt.trim()));
 }

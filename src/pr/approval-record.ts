@@ -10,6 +10,7 @@ import { changedPaths, resolveRevision } from "./git-tree.ts";
 import type { PrClient, RepoRef } from "./github.ts";
 import { checkApprovals } from "./run-check.ts";
 import { checkReviewCloseCommit, type ReviewCloseCommit } from "../audit/review-close-commit.ts";
+import { checkPruneCommit } from "../audit/prune-commit.ts";
 
 /** One approval as recorded: the reviewer's login and account id, and the commit they approved. */
 export interface RecordedApproval {
@@ -143,8 +144,10 @@ async function approvalOf(
   // A merge or squash commit is the pull request's merge_commit_sha; a rebased commit is one of its commits.
   const pull = merged.find((p) => p.mergeCommitSha === sha) ?? merged[0];
   if (pull?.mergedAt === undefined) {
-    // Pushed directly: the scheduled review close's commit is told by its trailer and what it changes.
-    const reviewClose = await checkReviewCloseCommit(site.cwd, site.dir, sha).catch(() => undefined);
+    // Pushed directly: the scheduled review close's or prune's commit is told by its trailer and what it changes.
+    const reviewClose =
+      (await checkReviewCloseCommit(site.cwd, site.dir, sha).catch(() => undefined)) ??
+      (await checkPruneCommit(site.cwd, site.dir, sha).catch(() => undefined));
     return { commit: sha, ...(reviewClose === undefined ? {} : { reviewClose }) };
   }
   const reviews = await client.listReviews(repo, pull.number);
@@ -210,13 +213,14 @@ export function describeUnapproved(record: ApprovalsRecord): string[] {
   for (const c of record.commits) {
     const from = `commit ${c.commit.slice(0, 12)} came from pull request #${String(c.pull?.number ?? 0)}`;
     if (c.pull === undefined) {
-      // The scheduled review close needs no pull request (it only revokes what the reviews did not keep).
+      // The scheduled review close and prune need no pull request (they only revoke what the reviews did
+      // not keep, or grants whose approved end has passed).
       if (c.reviewClose?.kind === "verified") continue;
       out.push(
         `commit ${c.commit.slice(0, 12)} changed the access files without a merged pull request` +
           (c.reviewClose === undefined
             ? ""
-            : ` (its message says it is review close's, ${c.reviewClose.run}, but ${c.reviewClose.why})`),
+            : ` (its message says it is ${c.reviewClose.job === "prune" ? "prune" : "review close"}'s, ${c.reviewClose.run}, but ${c.reviewClose.why})`),
       );
     } else if (c.gate !== undefined) {
       // What the gate asks of what the commit changed: a pull request that only takes access away (a

@@ -16,6 +16,7 @@ import {
 import type { LineCommit } from "../../audit/line-approvals.ts";
 import type { FilesApproval } from "../../audit/run-approval.ts";
 import type { LineRemoval } from "../../audit/line-removals.ts";
+import type { ReviewCloseCommit } from "../../audit/review-close-commit.ts";
 import { REASON_TEXT } from "../../render/describe.ts";
 import { inlineText } from "../../render/terminal-text.ts";
 
@@ -89,15 +90,28 @@ export function reviewCloseRunText(run: string): string {
     : `gatehouse review close (${inlineText(run)})`;
 }
 
+/** Who made a verified `prune` commit, from its trailer: the scheduled workflow's run, or by hand. */
+function pruneRunText(run: string): string {
+  return /^https?:\/\//.test(run)
+    ? `the scheduled prune of expired grants (run ${inlineText(run)})`
+    : `gatehouse prune (${inlineText(run)})`;
+}
+
+/** The scheduled job a commit's trailer names. */
+function scheduledJob(c: ReviewCloseCommit): string {
+  return c.job === "prune" ? "prune" : "review close";
+}
+
 /** How one commit got onto the branch: its pull request and the approvals the gate counted. */
 export function describeCommitApproval(c: CommitApproval): string {
   if (c.pull === undefined) {
     const commit = `commit ${inlineText(c.commit.slice(0, 12))}`;
     const close = c.reviewClose;
-    if (close?.kind === "verified") return `${commit} of ${reviewCloseRunText(close.run)}`;
+    if (close?.kind === "verified")
+      return `${commit} of ${close.job === "prune" ? pruneRunText(close.run) : reviewCloseRunText(close.run)}`;
     return close === undefined
       ? `${commit} without a pull request`
-      : `${commit} without a pull request (its message says it is review close's, ${inlineText(close.run)}, but ${inlineText(close.why)})`;
+      : `${commit} without a pull request (its message says it is ${scheduledJob(close)}'s, ${inlineText(close.run)}, but ${inlineText(close.why)})`;
   }
   const number = `#${String(c.pull.number)}`;
   // Journals from before the gate was recorded: every approving review, as they said then.

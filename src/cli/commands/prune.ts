@@ -1,6 +1,8 @@
-import { lstat, readFile } from "node:fs/promises";
+import { lstat, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ExitCode } from "../../errors.ts";
+import { ExitCode, UsageError } from "../../errors.ts";
+import { PRUNE_TRAILER } from "../../audit/prune-commit.ts";
+import { runOf } from "./run-of.ts";
 import { editedTreeOptions } from "../../engine/edited-tree.ts";
 import { checkEdits, editRefusal, writeEdits, type FileEdit } from "../../engine/file-edits.ts";
 import { closeProviders, preparePlan } from "../../engine/prepare-plan.ts";
@@ -18,7 +20,7 @@ import { COMMON_OPTIONS, flag, parseCommandArgs, stringOpt } from "../args.ts";
 import type { CliIo } from "../io.ts";
 import { engineOptions } from "./engine-options.ts";
 
-export const PRUNE_USAGE = `Usage: gatehouse prune [--dir access] [--check]
+export const PRUNE_USAGE = `Usage: gatehouse prune [--dir access] [--check] [--message-file FILE]
 
 Deletes expired grants (members with an until that has passed) from the access files, once no
 connected system still holds them: it plans first (reading every system), and while any system still
@@ -26,7 +28,12 @@ has a grant's removal to make (an observe-mode system included), every expired g
 stays in its file, as does every expired grant of a person on legal hold (legalHold: true). Everything else in the files (comments, order, layout) stays as it is,
 and the whole tree must validate without those lines before any file is written.
 --check changes nothing and exits 1 when a grant would be deleted. The scheduled workflow runs it
-after the reconcile and commits the result.`;
+after the reconcile and commits the result with the message --message-file FILE writes (when it deleted
+something): its trailer Gatehouse-Prune names the run, so the journal (apply --record-approvals) tells
+that commit, checked to delete nothing but grants expired by then, from one pushed past review.`;
+
+/** The subject of the commit message `prune --message-file` writes. */
+const PRUNE_SUBJECT = "Delete expired grants (gatehouse prune)";
 
 function describe(grant: ExpiredGrant): string {
   return `${formatLocation(grant.source)} ${grant.user} in ${grant.group} (ended ${grant.until})`;
@@ -35,7 +42,7 @@ function describe(grant: ExpiredGrant): string {
 export async function runPrune(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(
     argv,
-    { ...COMMON_OPTIONS, check: { type: "boolean" } },
+    { ...COMMON_OPTIONS, check: { type: "boolean" }, "message-file": { type: "string" } },
     PRUNE_USAGE,
     "prune",
   );
@@ -43,6 +50,9 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
     io.stdout(PRUNE_USAGE + "\n");
     return ExitCode.ok;
   }
+  const messageFile = stringOpt(args, "message-file");
+  if (messageFile !== undefined && flag(args, "check"))
+    throw new UsageError(`--message-file is for a prune that writes (not --check)\n\n${PRUNE_USAGE}`);
   // Every system, always: a grant one of them still holds must keep its line.
   const options = engineOptions(io, stringOpt(args, "dir"), [], undefined);
   const prepared = await preparePlan(options);
@@ -114,6 +124,11 @@ export async function runPrune(argv: readonly string[], io: CliIo): Promise<numb
       "pruning",
     );
     if (!isCheck) await writeEdits(edits, "prune");
+    if (!isCheck && messageFile !== undefined)
+      await writeFile(
+        path.resolve(io.cwd, messageFile),
+        `${PRUNE_SUBJECT}\n\nDeleted ${String(deleted.length)} expired grant(s) no system holds any more.\n\n${PRUNE_TRAILER}: ${await runOf(io)}\n`,
+      );
     if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, "text"));
   }
   if (deleted.length > 0) {

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, ExitCode, GatehouseError, UsageError } from "../../errors.ts";
-import { describeActor } from "../../audit/git.ts";
+import { runOf } from "./run-of.ts";
 import { REVIEW_CLOSE_TRAILER } from "../../audit/review-close-commit.ts";
 import { assertReplaceable } from "../output-file.ts";
 import { editedTreeOptions } from "../../engine/edited-tree.ts";
@@ -373,17 +373,6 @@ async function reviewClose(args: Parsed, io: CommandIo): Promise<number> {
 
 /** The subject of the commit message `review close --message-file` writes. */
 const CLOSE_SUBJECT = "Revoke what access reviews did not re-certify (gatehouse review close)";
-
-/**
- * The run the trailer names: the GitHub Actions run (the scheduled workflow), else "by hand" and who ran it.
- */
-async function runOf(io: CommandIo): Promise<string> {
-  const [server, repo, id] = ["GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"].map(
-    (k) => io.env[k],
-  );
-  if (server && repo && id) return `${server}/${repo}/actions/runs/${id}`;
-  return `by hand, ${await describeActor(io.cwd, io.env)}`;
-}
 
 /**
  * The last line of `review close`: what it did in all (at 100k people its lines run to tens of thousands).
