@@ -7,18 +7,17 @@
 import { isGrantActive } from "../lifecycle/status.ts";
 import { isObj } from "../load/read-data.ts";
 import { canonicalJson } from "./canonical-json.ts";
-import { checkTrailedCommit, type FileChange, type ReviewCloseCommit } from "./review-close-commit.ts";
+import {
+  checkTrailedCommit,
+  entryUser,
+  type FileChange,
+  type ReviewCloseCommit,
+} from "./review-close-commit.ts";
 
 /** The trailer whose value names the run that made a `prune` commit. */
 export const PRUNE_TRAILER = "Gatehouse-Prune";
 
 const isRecord = (value: unknown): value is Record<string, unknown> => isObj(value);
-
-/** The user a member entry names: a plain id, or a mapping's `user` (a grant). */
-function entryUser(entry: unknown): string | undefined {
-  const user = typeof entry === "string" ? entry : isRecord(entry) ? entry["user"] : undefined;
-  return typeof user === "string" ? user : undefined;
-}
 
 /** Whether a member entry is a grant whose `until` had passed at `at`. */
 function isExpiredGrant(entry: unknown, at: Date): boolean {

@@ -41,7 +41,7 @@ export interface FileChange {
 const isRecord = (value: unknown): value is Record<string, unknown> => isObj(value);
 
 /** The user a member entry names: a plain id, or a mapping's `user` (a grant). */
-function entryUser(entry: unknown): string | undefined {
+export function entryUser(entry: unknown): string | undefined {
   const user = typeof entry === "string" ? entry : isRecord(entry) ? entry["user"] : undefined;
   return typeof user === "string" ? user : undefined;
 }
