@@ -3,7 +3,11 @@
  * each provider had from them: what gives the true reason of a change the journal cannot explain
  * (plan/applied-files.ts). Read only when the plan has such a change.
  */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import type { AccessModel, ProviderConfig } from "../model/access.ts";
+import type { Change } from "../plan/types.ts";
+import { readFileAt } from "../pr/git-tree.ts";
 import type { DesiredState } from "../model/state.ts";
 import type { AppliedFiles } from "../plan/applied-files.ts";
 import type { LastCommitRun } from "../audit/journal-fold.ts";
@@ -133,4 +137,47 @@ function holdersOf(
   // A name renamed away is no one's now: held by a user id no change can have.
   for (const [key] of renamedAway) add(key.toLowerCase(), "\0renamed away");
   return out;
+}
+
+/** Past this many files to compare, the files at the commit are read whole anyway. */
+const MAX_FILES_COMPARED = 20;
+
+/**
+ * Whether the files at the last applied commit may give a change of the plan another reason, judged from
+ * the files its candidates (reasonCandidates) come from, as they are now and at that commit, before the
+ * costly read of the whole tree then (at 100k people it doubles a plan). An add (or a create) is drift only
+ * where the files then gave it too: not when the file of its line changed since (it came with the change).
+ * A drift removal is removed from config only where the files then gave it: not when the group's file is as
+ * it was (its members are the same lines). Where a file cannot be compared, or there are many, it may.
+ */
+export async function mayCorrectReasons(
+  candidates: readonly Change[],
+  model: AccessModel,
+  options: { readonly cwd: string; readonly historyCwd: string; readonly lastCommit: string },
+): Promise<boolean> {
+  const fileOf = (c: Change): string | undefined =>
+    c.kind === "membership" && c.action === "remove"
+      ? model.groups.get(c.group)?.source.file
+      : "source" in c
+        ? c.source.file
+        : undefined;
+  const files = new Set(candidates.map(fileOf));
+  if (files.has(undefined) || files.size > MAX_FILES_COMPARED) return true;
+  const isSame = new Map<string, boolean>();
+  for (const file of files) {
+    if (file === undefined) continue;
+    try {
+      const [now, then] = await Promise.all([
+        readFile(path.resolve(options.cwd, file)),
+        readFileAt(options.historyCwd, options.lastCommit, file),
+      ]);
+      isSame.set(file, then !== undefined && now.equals(then));
+    } catch {
+      return true;
+    }
+  }
+  return candidates.some((c) => {
+    const same = isSame.get(fileOf(c) ?? "");
+    return c.kind === "membership" && c.action === "remove" ? same !== true : same === true;
+  });
 }

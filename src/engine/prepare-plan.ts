@@ -42,8 +42,8 @@ import {
 import { liveOfAccounts, type LeaverAccount, type OpenRecheck } from "../apply/offboard-verify.ts";
 import { lookUpIds, type IdLookup } from "../apply/locate-leaver.ts";
 import { lookUpGroupIds, lookUpLeaverIds } from "./stable-ids.ts";
-import { appliedFilesOf } from "./applied-files.ts";
-import { hasReasonsToCheck, reasonsFromAppliedFiles } from "../plan/applied-files.ts";
+import { appliedFilesOf, mayCorrectReasons } from "./applied-files.ts";
+import { reasonCandidates, reasonsFromAppliedFiles } from "../plan/applied-files.ts";
 
 /** How a plan note of a guard-rail refusal begins (apply shows it as accepted when overridden). */
 export const GUARDRAIL_NOTE = "guard rails: apply refuses this plan without an override:";
@@ -381,8 +381,16 @@ export async function preparePlanWith(
       ...(commit ? { desiredCommit: recordedCommit(commit) } : {}),
     });
     // Reasons the journal cannot give (what an import adopted it never wrote), from the files it last applied.
+    const candidates = reasonCandidates(planned);
     const applied =
-      journal.lastCommit === undefined || journal.lastCommitRun === undefined || !hasReasonsToCheck(planned)
+      journal.lastCommit === undefined ||
+      journal.lastCommitRun === undefined ||
+      candidates.length === 0 ||
+      !(await mayCorrectReasons(candidates, tree.model, {
+        cwd: options.cwd,
+        historyCwd: options.filesHistory ?? options.cwd,
+        lastCommit: journal.lastCommit,
+      }))
         ? undefined
         : await appliedFilesOf(
             {

@@ -25,12 +25,9 @@ export interface AppliedFiles {
   readonly journalHolders: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-/**
- * Whether a plan has a change whose reason the files gatehouse last applied may correct (reasonsFromAppliedFiles):
- * then, and only then, are those files worth reading.
- */
-export function hasReasonsToCheck(plan: Plan): boolean {
-  return plan.changes.some((c) => correctedReason(c) !== undefined);
+/** The changes whose reason the files gatehouse last applied may correct (reasonsFromAppliedFiles). */
+export function reasonCandidates(plan: Plan): Change[] {
+  return plan.changes.filter((c) => correctedReason(c) !== undefined);
 }
 
 /** The reason a change would take if the files gatehouse last applied held its object; undefined: none. */
