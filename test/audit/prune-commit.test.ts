@@ -3,16 +3,12 @@
  * the names only they gave taken off a review's pending list), and the trailer `prune --message-file`
  * writes, on a real commit of a real git repository after real applies.
  */
-import { readFile, writeFile } from "node:fs/promises";
-import path from "node:path";
-import { simpleGit } from "simple-git";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { checkPruneCommit, notOnlyPrune } from "../../src/audit/prune-commit.ts";
 import { describeCommitApproval } from "../../src/cli/commands/journal-access-text.ts";
 import { describeUnapproved } from "../../src/pr/approval-record.ts";
 import type { FileChange } from "../../src/audit/review-close-commit.ts";
-import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
-import { runCliIn } from "../helpers/cli-io.ts";
+import { useTempRepos } from "../e2e/repo.ts";
 
 const FILE = "access/groups/ops.yaml";
 const AT = new Date("2026-06-03T12:00:00Z");
@@ -100,10 +96,7 @@ describe("notOnlyPrune", () => {
   });
 });
 
-const trees: AccessTree[] = [];
-afterEach(async () => {
-  await Promise.all(trees.splice(0).map((t) => t.remove()));
-});
+const tempRepo = useTempRepos();
 
 const GROUPS = `groups:
   - name: ops
@@ -115,60 +108,52 @@ const GROUPS = `groups:
       - user: cy
         until: 2027-12-01T00:00:00Z
 `;
+const CY = "      - user: cy\n        until: 2027-12-01T00:00:00Z\n";
+const MESSAGE = ".gatehouse/message.txt";
 
 describe("the scheduled prune's commit", () => {
   it("carries the trailer prune --message-file writes, and is verified; one that does more is not", async () => {
-    const tree = await writeAccessTree({
-      "gatehouse.yaml":
-        "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+    const repo = await tempRepo({ withAccess: false });
+    await repo.write(
+      "access/gatehouse.yaml",
+      "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
         "policy:\n  guardrails: { maxRemovals: 5 }\n",
-      "users/people.yaml":
-        "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n",
-      "groups/ops.yaml": GROUPS,
-    });
-    trees.push(tree);
-    await writeFile(path.join(tree.cwd, ".gitignore"), ".gatehouse/\nmessage.txt\n");
-    const git = simpleGit({ baseDir: tree.cwd });
-    await git.init(["--initial-branch=main"]);
-    await git.addConfig("user.email", "admin@example.com");
-    await git.addConfig("user.name", "Admin");
-    await git.addConfig("commit.gpgsign", "false");
-    await git.add(".");
-    await git.commit("access");
-    expect((await runCliIn(tree.cwd, ["apply", "--yes"], new Date("2026-06-01T12:00:00Z"))).code).toBe(0);
-    expect((await runCliIn(tree.cwd, ["apply", "--yes"], AT)).code).toBe(0);
-
-    expect((await runCliIn(tree.cwd, ["prune", "--check", "--message-file", "message.txt"], AT)).code).toBe(
-      64,
     );
-    const pruned = await runCliIn(tree.cwd, ["prune", "--message-file", "message.txt"], AT);
-    expect(pruned.code, pruned.out).toBe(0);
-    const message = await readFile(path.join(tree.cwd, "message.txt"), "utf8");
+    await repo.write(
+      "access/users/people.yaml",
+      "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n",
+    );
+    await repo.write("access/groups/ops.yaml", GROUPS);
+    await repo.commit("access");
+    const head = async () => (await repo.git.revparse(["HEAD"])).trim();
+    expect((await repo.run(["apply", "--yes"], { now: new Date("2026-06-01T12:00:00Z") })).code).toBe(0);
+    expect((await repo.run(["apply", "--yes"], { now: AT })).code).toBe(0);
+
+    expect((await repo.run(["prune", "--check", "--message-file", MESSAGE], { now: AT })).code).toBe(64);
+    const pruned = await repo.run(["prune", "--message-file", MESSAGE], { now: AT });
+    expect(pruned.code, pruned.stdout + pruned.stderr).toBe(0);
+    const message = await repo.read(MESSAGE);
     expect(message).toMatch(
       /^Delete expired grants \(gatehouse prune\)\n\nDeleted 1 expired grant\(s\) no system holds any more\.\n\nGatehouse-Prune: by hand, .+\n$/,
     );
-    await git.add(".");
-    await git.commit(message);
-    const sha = (await git.revparse(["HEAD"])).trim();
-    expect(await checkPruneCommit(tree.cwd, "access", sha)).toMatchObject({ kind: "verified", job: "prune" });
+    await repo.commit(message);
+    expect(await checkPruneCommit(repo.cwd, "access", await head())).toMatchObject({
+      kind: "verified",
+      job: "prune",
+    });
 
     // The same trailer on a commit that also takes cy's grant away before its end: not prune's.
-    const file = path.join(tree.dir, "groups/ops.yaml");
-    const text = await readFile(file, "utf8");
-    await writeFile(file, text.replace("      - user: cy\n        until: 2027-12-01T00:00:00Z\n", ""));
-    await git.add(".");
-    await git.commit(message);
-    const forged = await checkPruneCommit(tree.cwd, "access", (await git.revparse(["HEAD"])).trim());
-    expect(forged).toMatchObject({
+    await repo.edit("access/groups/ops.yaml", CY, "");
+    await repo.commit(message);
+    expect(await checkPruneCommit(repo.cwd, "access", await head())).toMatchObject({
       kind: "not-only-close",
       job: "prune",
       why: "it deletes more than grants expired by then from ops's members in access/groups/ops.yaml",
     });
     // A commit without the trailer is none of prune's.
-    await writeFile(file, text);
-    await git.add(".");
-    await git.commit("put cy back");
-    expect(await checkPruneCommit(tree.cwd, "access", (await git.revparse(["HEAD"])).trim())).toBeUndefined();
+    await repo.edit("access/groups/ops.yaml", "      - ann\n", "      - ann\n" + CY);
+    await repo.commit("put cy back");
+    expect(await checkPruneCommit(repo.cwd, "access", await head())).toBeUndefined();
   });
 });
 

@@ -4,20 +4,15 @@
  * and checksums; a journal that was changed is said so and exits 1; a folder in use is never written over.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { simpleGit } from "simple-git";
-import { afterEach, describe, expect, it } from "vitest";
-import { writeAccessTree, type AccessTree } from "../helpers/access-tree.ts";
-import { runCliIn } from "../helpers/cli-io.ts";
+import { describe, expect, it } from "vitest";
+import { useTempRepos, type TempRepo } from "../e2e/repo.ts";
 
-const trees: AccessTree[] = [];
-afterEach(async () => {
-  await Promise.all(trees.splice(0).map((t) => t.remove()));
-});
+const tempRepo = useTempRepos();
 
 const LATER = new Date("2026-04-01T00:00:00Z");
-const cliAt = (tree: AccessTree, when: Date, argv: readonly string[]) => runCliIn(tree.cwd, argv, when);
+const cliAt = (repo: TempRepo, when: Date, argv: readonly string[]) => repo.run(argv, { now: when });
 
 const GROUPS = `groups:
   - name: prod-admin
@@ -36,48 +31,39 @@ const GROUPS = `groups:
  * A repository whose files a first apply (March 1st) makes live; then bob leaves prod-admin (March 2nd).
  * prod-admin is privileged, payroll protected, wiki neither.
  */
-async function site(): Promise<AccessTree> {
-  const tree = await writeAccessTree({
-    "gatehouse.yaml":
-      "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
+async function site(): Promise<TempRepo> {
+  const repo = await tempRepo({ withAccess: false });
+  await repo.write(
+    "access/gatehouse.yaml",
+    "providers:\n  app: { type: local, path: .gatehouse/app.json, mode: authoritative }\n" +
       "policy:\n  guardrails: { protectedGroups: [payroll], maxRemovals: 10 }\n",
-    "users/people.yaml":
-      "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n",
-    "groups/teams.yaml": GROUPS,
-  });
-  trees.push(tree);
-  await writeFile(path.join(tree.cwd, ".gitignore"), ".gatehouse/\n");
-  const git = simpleGit({ baseDir: tree.cwd });
-  await git.init(["--initial-branch=main"]);
-  await git.addConfig("user.email", "admin@example.com");
-  await git.addConfig("user.name", "Admin");
-  await git.addConfig("commit.gpgsign", "false");
-  await git.add(".");
-  await git.commit("access");
-  expect((await cliAt(tree, new Date("2026-03-01T09:00:00Z"), ["apply", "--yes"])).code).toBe(0);
-  await writeFile(
-    path.join(tree.dir, "groups/teams.yaml"),
-    GROUPS.replace("members: [ann, bob]\n", "members: [ann]\n"),
   );
-  await git.add(".");
-  await git.commit("bob leaves prod-admin");
-  expect((await cliAt(tree, new Date("2026-03-02T09:00:00Z"), ["apply", "--yes"])).code).toBe(0);
-  return tree;
+  await repo.write(
+    "access/users/people.yaml",
+    "users:\n  - { id: ann, name: Ann }\n  - { id: bob, name: Bob }\n  - { id: cy, name: Cy }\n",
+  );
+  await repo.write("access/groups/teams.yaml", GROUPS);
+  await repo.commit("access");
+  expect((await cliAt(repo, new Date("2026-03-01T09:00:00Z"), ["apply", "--yes"])).code).toBe(0);
+  await repo.edit("access/groups/teams.yaml", "members: [ann, bob]\n", "members: [ann]\n");
+  await repo.commit("bob leaves prod-admin");
+  expect((await cliAt(repo, new Date("2026-03-02T09:00:00Z"), ["apply", "--yes"])).code).toBe(0);
+  return repo;
 }
 
 const PERIOD = ["--since", "2026-03-01", "--until", "2026-03-31"];
 
 describe("journal evidence", () => {
   it("writes each answer as its command prints it, for the privileged and protected groups too, with an index and checksums", async () => {
-    const tree = await site();
-    const run = await cliAt(tree, LATER, ["journal", "evidence", ...PERIOD, "--out", "evidence"]);
-    expect(run.code, run.out).toBe(0);
+    const repo = await site();
+    const run = await cliAt(repo, LATER, ["journal", "evidence", ...PERIOD, "--out", "evidence"]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain("the journal intact");
-    const folder = path.join(tree.cwd, "evidence");
+    const folder = path.join(repo.cwd, "evidence");
     const read = (file: string) => readFile(path.join(folder, file), "utf8");
 
     // The same answers as the commands give, asked directly.
-    const direct = async (argv: readonly string[]) => (await cliAt(tree, LATER, argv)).stdout;
+    const direct = async (argv: readonly string[]) => (await cliAt(repo, LATER, argv)).stdout;
     expect(await read("changes.json")).toBe(
       await direct(["journal", "changes", ...PERIOD, "--format", "json"]),
     );
@@ -105,7 +91,7 @@ describe("journal evidence", () => {
       files: { file: string; command: string; exitCode: number; sha256: string }[];
     };
     expect(manifest.journal.intact).toBe(true);
-    const journal = await readFile(path.join(tree.cwd, ".gatehouse/journal.jsonl"));
+    const journal = await readFile(path.join(repo.cwd, ".gatehouse/journal.jsonl"));
     expect(manifest.journal.sha256).toBe(createHash("sha256").update(journal).digest("hex"));
     expect(manifest.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(manifest.files.find((f) => f.file === "access/payroll.json")).toMatchObject({
@@ -128,25 +114,25 @@ describe("journal evidence", () => {
   });
 
   it("says a changed journal is not intact and exits 1; never writes into a folder in use", async () => {
-    const tree = await site();
-    const file = path.join(tree.cwd, ".gatehouse/journal.jsonl");
+    const repo = await site();
+    const file = path.join(repo.cwd, ".gatehouse/journal.jsonl");
     const lines = (await readFile(file, "utf8")).split("\n");
     const at = lines.findIndex((l) => l.includes('"bob"'));
     expect(at).toBeGreaterThan(0);
     lines[at] = (lines[at] ?? "").replace('"bob"', '"bobby"');
     await writeFile(file, lines.join("\n"));
-    const run = await cliAt(tree, LATER, ["journal", "evidence", ...PERIOD, "--out", "evidence"]);
+    const run = await cliAt(repo, LATER, ["journal", "evidence", ...PERIOD, "--out", "evidence"]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("the journal NOT intact");
-    expect(await readFile(path.join(tree.cwd, "evidence/README.md"), "utf8")).toContain(
+    expect(await readFile(path.join(repo.cwd, "evidence/README.md"), "utf8")).toContain(
       "**The journal is NOT intact** (verify.txt)",
     );
 
-    await mkdir(path.join(tree.cwd, "used"));
-    await writeFile(path.join(tree.cwd, "used/notes.txt"), "mine\n");
-    const refused = await cliAt(tree, LATER, ["journal", "evidence", ...PERIOD, "--out", "used"]);
+    await mkdir(path.join(repo.cwd, "used"));
+    await writeFile(path.join(repo.cwd, "used/notes.txt"), "mine\n");
+    const refused = await cliAt(repo, LATER, ["journal", "evidence", ...PERIOD, "--out", "used"]);
     expect(refused.code).toBe(64);
     expect(refused.stderr).toContain("--out used: the folder is not empty");
-    expect(await readdir(path.join(tree.cwd, "used"))).toEqual(["notes.txt"]);
+    expect(await readdir(path.join(repo.cwd, "used"))).toEqual(["notes.txt"]);
   });
 });

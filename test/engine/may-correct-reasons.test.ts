@@ -3,19 +3,13 @@
  * reason), it asks whether that read can change a label at all, from the files the candidate changes come
  * from as they are now and at that commit, in a real git repository.
  */
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { simpleGit } from "simple-git";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { mayCorrectReasons } from "../../src/engine/applied-files.ts";
 import type { AccessModel } from "../../src/model/access.ts";
 import type { Change } from "../../src/plan/types.ts";
+import { useTempRepos } from "../e2e/repo.ts";
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+const tempRepo = useTempRepos();
 
 const OPS = "access/groups/ops.yaml";
 const WEB = "access/groups/web.yaml";
@@ -23,21 +17,13 @@ const at = (file: string) => ({ file, line: 1, column: 1 });
 
 /** A repository whose commit holds ops and web; ops changed since in the working tree. */
 async function repo(): Promise<{ cwd: string; lastCommit: string }> {
-  const cwd = await mkdtemp(path.join(tmpdir(), "gatehouse-reasons-"));
-  dirs.push(cwd);
-  await mkdir(path.join(cwd, "access/groups"), { recursive: true });
-  await writeFile(path.join(cwd, OPS), "groups:\n  - { name: ops, owners: [ann], members: [ann] }\n");
-  await writeFile(path.join(cwd, WEB), "groups:\n  - { name: web, owners: [ann], members: [ann, bob] }\n");
-  const git = simpleGit({ baseDir: cwd });
-  await git.init(["--initial-branch=main"]);
-  await git.addConfig("user.email", "a@example.com");
-  await git.addConfig("user.name", "A");
-  await git.addConfig("commit.gpgsign", "false");
-  await git.add(".");
-  await git.commit("applied");
-  const lastCommit = (await git.revparse(["HEAD"])).trim();
-  await writeFile(path.join(cwd, OPS), "groups:\n  - { name: ops, owners: [ann], members: [ann, cy] }\n");
-  return { cwd, lastCommit };
+  const r = await tempRepo({ withAccess: false });
+  await r.write(OPS, "groups:\n  - { name: ops, owners: [ann], members: [ann] }\n");
+  await r.write(WEB, "groups:\n  - { name: web, owners: [ann], members: [ann, bob] }\n");
+  await r.commit("applied");
+  const lastCommit = (await r.git.revparse(["HEAD"])).trim();
+  await r.edit(OPS, "members: [ann]", "members: [ann, cy]");
+  return { cwd: r.cwd, lastCommit };
 }
 
 const model = {
