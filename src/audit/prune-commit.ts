@@ -5,19 +5,17 @@
  * trailer `prune --message-file` writes, and content that is nothing but what prune does.
  */
 import { isGrantActive } from "../lifecycle/status.ts";
-import { isObj } from "../load/read-data.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import {
   checkTrailedCommit,
   entryUser,
+  isRecord,
   type FileChange,
   type ReviewCloseCommit,
 } from "./review-close-commit.ts";
 
 /** The trailer whose value names the run that made a `prune` commit. */
 export const PRUNE_TRAILER = "Gatehouse-Prune";
-
-const isRecord = (value: unknown): value is Record<string, unknown> => isObj(value);
 
 /** Whether a member entry is a grant whose `until` had passed at `at`. */
 function isExpiredGrant(entry: unknown, at: Date): boolean {

@@ -38,7 +38,8 @@ export interface FileChange {
   readonly isReadable: boolean;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => isObj(value);
+/** A mapping, whose keys may be set (the data of a parsed file, or a clone of it). */
+export const isRecord = (value: unknown): value is Record<string, unknown> => isObj(value);
 
 /** The user a member entry names: a plain id, or a mapping's `user` (a grant). */
 export function entryUser(entry: unknown): string | undefined {

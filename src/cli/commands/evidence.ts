@@ -12,6 +12,7 @@ import { ExitCode, GatehouseError, UsageError } from "../../errors.ts";
 import { resolveRevision } from "../../pr/git-tree.ts";
 import { VERSION } from "../../io/code-identity.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
+import { hasCode } from "../../io/file-lock.ts";
 import { isDirectory } from "../../io/is-file.ts";
 import { stringOpt, type Parsed } from "../args.ts";
 import type { CliIo, CommandIo } from "../io.ts";
@@ -56,7 +57,7 @@ export async function runEvidence(
   const folder = path.resolve(io.cwd, out);
   // Evidence once handed over is never written over: a folder of its own, new or empty.
   const present = await readdir(folder).catch((error: unknown) => {
-    if (error instanceof Error && "code" in error && error.code === "ENOENT") return [];
+    if (hasCode(error, "ENOENT")) return [];
     throw error;
   });
   if (present.length > 0)
@@ -123,25 +124,15 @@ export async function runEvidence(
   const verifyArgv = ["journal", "verify", ...common];
   const verify = await ask(verifyArgv);
   await write("verify.txt", verify.stdout + verify.stderr, commandText(verifyArgv), verify.code);
-  const answers: { question: Question; code: number; stderr: string }[] = [];
+  const answers: { question: Question; code: number }[] = [];
   for (const question of questions) {
     for (const format of ["text", "json"] as const) {
       const argv = [...question.argv, "--format", format];
       const answer = await ask(argv);
-      await write(
-        `${question.name}.${format === "text" ? "txt" : "json"}`,
-        answer.stdout,
-        commandText(argv),
-        answer.code,
-      );
-      if (format === "text") answers.push({ question, code: answer.code, stderr: answer.stderr });
-      if (answer.stderr !== "")
-        await write(
-          `${question.name}.${format === "text" ? "txt" : "json"}.stderr`,
-          answer.stderr,
-          commandText(argv),
-          answer.code,
-        );
+      const file = `${question.name}.${format === "text" ? "txt" : "json"}`;
+      await write(file, answer.stdout, commandText(argv), answer.code);
+      if (format === "text") answers.push({ question, code: answer.code });
+      if (answer.stderr !== "") await write(`${file}.stderr`, answer.stderr, commandText(argv), answer.code);
     }
   }
 
