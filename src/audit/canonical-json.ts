@@ -13,8 +13,9 @@ export function canonicalJson(value: unknown): string {
   return out;
 }
 
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+/** The sha256 of `data` (a string as UTF-8), in hex. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
 }
 
 function encode(value: unknown): string | undefined {

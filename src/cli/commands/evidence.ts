@@ -5,10 +5,10 @@
  * stderr; an index (README.md) says what each file answers, and manifest.json and SHA256SUMS fix what was
  * handed over (`sha256sum -c SHA256SUMS`).
  */
-import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, GatehouseError, UsageError } from "../../errors.ts";
+import { sha256Hex } from "../../audit/canonical-json.ts";
 import { resolveRevision } from "../../pr/git-tree.ts";
 import { VERSION } from "../../io/code-identity.ts";
 import { loadValidModel } from "../../engine/prepare-plan.ts";
@@ -34,8 +34,6 @@ interface Written {
   readonly command: string;
   readonly exitCode: number;
 }
-
-const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
 
 /** A group's name as a file name: what is no letter, digit, dot, dash or underscore becomes `_`. */
 const fileNameOf = (group: string): string => group.replace(/[^A-Za-z0-9._-]/g, "_");
@@ -100,7 +98,7 @@ export async function runEvidence(
     const target = path.join(folder, file);
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, data);
-    written.push({ file, sha256: sha256(data), bytes: Buffer.byteLength(data), command, exitCode });
+    written.push({ file, sha256: sha256Hex(data), bytes: Buffer.byteLength(data), command, exitCode });
   };
   const { main } = await import("../main.ts");
   const ask = async (argv: readonly string[]) => {
@@ -137,6 +135,7 @@ export async function runEvidence(
   }
 
   const journalBytes = await readFile(journal).catch(() => undefined);
+  const journalSha = journalBytes === undefined ? undefined : sha256Hex(journalBytes);
   const head = await resolveRevision(io.cwd, "HEAD").catch(() => undefined);
   const generatedAt = io.now().toISOString();
   const index = [
@@ -145,7 +144,7 @@ export async function runEvidence(
     `Generated ${generatedAt} by gatehouse ${VERSION}${head === undefined ? "" : ` at commit ${head}`}, from the journal ${shownPath(io.cwd, journal)}` +
       (journalBytes === undefined
         ? " (missing)"
-        : ` (${String(journalBytes.length)} bytes, sha256 ${sha256(journalBytes)})`) +
+        : ` (${String(journalBytes.length)} bytes, sha256 ${journalSha ?? ""})`) +
       (history === undefined ? "" : `, checked against ${history}`) +
       ".",
     "",
@@ -172,7 +171,7 @@ export async function runEvidence(
     period: { since, until },
     journal: {
       path: shownPath(io.cwd, journal),
-      ...(journalBytes === undefined ? {} : { bytes: journalBytes.length, sha256: sha256(journalBytes) }),
+      ...(journalBytes === undefined ? {} : { bytes: journalBytes.length, sha256: journalSha }),
       intact: verify.code === 0,
     },
     ...(head === undefined ? {} : { commit: head }),
@@ -183,7 +182,7 @@ export async function runEvidence(
   await writeFile(path.join(folder, "manifest.json"), manifestText);
   const sums = [
     ...written.map((w) => ({ file: w.file, sha: w.sha256 })),
-    { file: "manifest.json", sha: sha256(manifestText) },
+    { file: "manifest.json", sha: sha256Hex(manifestText) },
   ]
     .map((w) => `${w.sha}  ${w.file}\n`)
     .join("");
