@@ -509,19 +509,18 @@ class LdapProvider implements Provider {
     departments: ReadonlyMap<string, string>,
     signal: AbortSignal,
   ): Promise<CannotCreate[]> {
-    const byOu = new Map<string, { department: string; accounts: string[] }>();
+    const byOu = new Map<string, { ou: string; department: string; accounts: string[] }>();
     for (const account of accounts) {
       const department = departments.get(account);
       const ou = departmentOu(this.settings.users, department);
       if (ou === undefined || department === undefined) continue;
       const key = normalizeDn(ou);
-      const entry = byOu.get(key) ?? { department, accounts: [] };
+      const entry = byOu.get(key) ?? { ou, department, accounts: [] };
       entry.accounts.push(account);
       byOu.set(key, entry);
     }
     const out: CannotCreate[] = [];
-    for (const [key, { department, accounts: waiting }] of byOu) {
-      const ou = departmentOu(this.settings.users, department) ?? key;
+    for (const { ou, department, accounts: waiting } of byOu.values()) {
       try {
         await this.client.search(
           { base: ou, scope: "base", filter: "(objectClass=*)", attributes: ["1.1"] },
