@@ -26,6 +26,11 @@ export type ReviewCloseCommit =
   /** The trailer is there, but the commit does more (or other) than the job does: why. */
   | { readonly kind: "not-only-close"; readonly run: string; readonly why: string; readonly job?: "prune" };
 
+/** The scheduled job a commit's trailer names, as the text says it. */
+export function scheduledJob(c: ReviewCloseCommit): string {
+  return c.job === "prune" ? "prune" : "review close";
+}
+
 /** The scheduled jobs whose commits carry a trailer, and what each may change (notOnlyReviewClose, notOnlyPrune). */
 export type ContentCheck = (changes: readonly FileChange[], at: Date) => string | undefined;
 

@@ -9,7 +9,11 @@ import { latestDecisions, type Review } from "./approvals.ts";
 import { changedPaths, resolveRevision } from "./git-tree.ts";
 import type { PrClient, RepoRef } from "./github.ts";
 import { checkApprovals } from "./run-check.ts";
-import { checkReviewCloseCommit, type ReviewCloseCommit } from "../audit/review-close-commit.ts";
+import {
+  checkReviewCloseCommit,
+  scheduledJob,
+  type ReviewCloseCommit,
+} from "../audit/review-close-commit.ts";
 import { checkPruneCommit } from "../audit/prune-commit.ts";
 
 /** One approval as recorded: the reviewer's login and account id, and the commit they approved. */
@@ -32,9 +36,9 @@ export interface CommitApproval {
     readonly mergedAt: string;
   };
   /**
-   * No pull request brought it, and its message carries the trailer of `review close --message-file`:
-   * verified (it does only what `review close` does: the scheduled close, which needs no pull request),
-   * or why not. Absent otherwise, and in journals written before it was recorded.
+   * No pull request brought it, and its message carries the trailer of `review close --message-file` (or,
+   * `job: prune`, of `prune --message-file`): verified (it does only what that job does: the scheduled job,
+   * which needs no pull request), or why not. Absent otherwise, and in journals written before it was recorded.
    */
   readonly reviewClose?: ReviewCloseCommit;
   /** Approving reviews in force when it merged (a later comment does not undo an approval). */
@@ -220,7 +224,7 @@ export function describeUnapproved(record: ApprovalsRecord): string[] {
         `commit ${c.commit.slice(0, 12)} changed the access files without a merged pull request` +
           (c.reviewClose === undefined
             ? ""
-            : ` (its message says it is ${c.reviewClose.job === "prune" ? "prune" : "review close"}'s, ${c.reviewClose.run}, but ${c.reviewClose.why})`),
+            : ` (its message says it is ${scheduledJob(c.reviewClose)}'s, ${c.reviewClose.run}, but ${c.reviewClose.why})`),
       );
     } else if (c.gate !== undefined) {
       // What the gate asks of what the commit changed: a pull request that only takes access away (a

@@ -16,7 +16,7 @@ import {
 import type { LineCommit } from "../../audit/line-approvals.ts";
 import type { FilesApproval } from "../../audit/run-approval.ts";
 import type { LineRemoval } from "../../audit/line-removals.ts";
-import type { ReviewCloseCommit } from "../../audit/review-close-commit.ts";
+import { scheduledJob } from "../../audit/review-close-commit.ts";
 import { REASON_TEXT } from "../../render/describe.ts";
 import { inlineText } from "../../render/terminal-text.ts";
 
@@ -95,11 +95,6 @@ function pruneRunText(run: string): string {
   return /^https?:\/\//.test(run)
     ? `the scheduled prune of expired grants (run ${inlineText(run)})`
     : `gatehouse prune (${inlineText(run)})`;
-}
-
-/** The scheduled job a commit's trailer names. */
-function scheduledJob(c: ReviewCloseCommit): string {
-  return c.job === "prune" ? "prune" : "review close";
 }
 
 /** How one commit got onto the branch: its pull request and the approvals the gate counted. */
