@@ -6,6 +6,7 @@
 import { membershipAddress } from "../plan/addresses.ts";
 import type { ProviderPlanInput } from "../plan/context.ts";
 import type { JournalFold } from "../audit/journal-fold.ts";
+import { compareText } from "../model/lists.ts";
 
 /** One group's holders from before gatehouse, as an apply records them (AdoptedData, without the run). */
 export interface Adoption {
@@ -21,7 +22,7 @@ export interface Adoption {
   readonly isLate: boolean;
 }
 
-const sorted = (names: Iterable<string>): string[] => [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+const sorted = (names: Iterable<string>): string[] => [...names].sort(compareText);
 
 /**
  * The adoptions an apply of `input` records: every group whose members the files manage in that system
